@@ -1,1 +1,11 @@
-export {};
+/**
+ * @gluon/protocol: what every Gluon role shares on the wire — message types, the msgpack frame
+ * codec, batching connections, the handshake and the listener.
+ */
+export * from './messages.js';
+export * from './version.js';
+export * from './codec.js';
+export * from './connection.js';
+export * from './handshake.js';
+export * from './listen.js';
+export * from './task-context.js';

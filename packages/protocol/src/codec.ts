@@ -1,0 +1,54 @@
+import { Packr } from 'msgpackr';
+
+/**
+ * One shared msgpack codec. `moreTypes` makes typed arrays travel as themselves (a single
+ * memcpy, no per-element encoding); records are off so a frame never depends on another.
+ */
+const packr = new Packr({ useRecords: false, moreTypes: true, bundleStrings: false });
+
+/** Encodes a frame: an array of messages. */
+export function encodeFrame(messages: readonly unknown[]): Buffer {
+  return packr.pack(messages);
+}
+
+/**
+ * Decodes a frame. Throws a plain Error with a reason when the bytes are not a msgpack array
+ * of message objects, so callers can close the connection with that reason.
+ */
+export function decodeFrame(bytes: Uint8Array): Array<{ op: string } & Record<string, unknown>> {
+  let value: unknown;
+  try {
+    value = packr.unpack(bytes);
+  } catch (err) {
+    throw new Error(`undecodable frame (${bytes.length} bytes): ${(err as Error).message}`);
+  }
+  if (!Array.isArray(value)) throw new Error(`frame is not an array of messages (got ${typeName(value)})`);
+  for (let i = 0; i < value.length; i++) {
+    const m = value[i] as { op?: unknown } | null;
+    if (m === null || typeof m !== 'object' || typeof m.op !== 'string') {
+      throw new Error(`message ${i} of the frame has no string "op"`);
+    }
+  }
+  return value as Array<{ op: string } & Record<string, unknown>>;
+}
+
+/** Encoded size of one value, for byte accounting of results. */
+export function encodedSize(value: unknown): number {
+  return packr.pack(value).length;
+}
+
+/** Encodes a single value (results, task arguments). */
+export function encodeValue(value: unknown): Buffer {
+  return packr.pack(value);
+}
+
+/** Decodes a single value encoded by {@link encodeValue}. */
+export function decodeValue(bytes: Uint8Array): unknown {
+  return packr.unpack(bytes);
+}
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (ArrayBuffer.isView(v)) return v.constructor.name;
+  return typeof v;
+}

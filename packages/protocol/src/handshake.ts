@@ -1,0 +1,199 @@
+import { timingSafeEqual } from 'node:crypto';
+import WebSocket from 'ws';
+import { decodeFrame, encodeFrame } from './codec.js';
+import { Connection, DEFAULT_MAX_FRAME_BYTES, trimReason, type Logger } from './connection.js';
+import { CloseCode, type Hello, type Message, type Role, type Welcome } from './messages.js';
+import { PACKAGE_VERSION, PROTOCOL_VERSION, versionsCompatible } from './version.js';
+
+/** The handshake failed: the reason says exactly what differed. */
+export class HandshakeError extends Error {
+  constructor(message: string, readonly code: number) {
+    super(message);
+    this.name = 'HandshakeError';
+  }
+}
+
+export interface ConnectOptions {
+  token?: string;
+  timeoutMs?: number;
+  maxFrameBytes?: number;
+  log?: Logger;
+  /** Names the other side in logs and errors. */
+  label?: string;
+}
+
+/**
+ * Opens a connection and performs the handshake: sends `hello`, waits for `welcome`.
+ * Rejects with a {@link HandshakeError} naming the mismatch when the listener refuses.
+ */
+export function connect(
+  url: string,
+  hello: Omit<Hello, 'op' | 'protocol' | 'version' | 'token'> & { protocol?: number; version?: string },
+  opts: ConnectOptions = {},
+): Promise<{ conn: Connection; welcome: Welcome }> {
+  const maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  const label = opts.label ?? url;
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const ws = new WebSocket(url, { maxPayload: maxFrameBytes, perMessageDeflate: false });
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      ws.removeAllListeners();
+      ws.on('error', () => {});
+      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      reject(err);
+    };
+    const timer = setTimeout(
+      () => fail(new HandshakeError(`no handshake answer from ${label} within ${opts.timeoutMs ?? 10000} ms`, CloseCode.handshakeTimeout)),
+      opts.timeoutMs ?? 10000,
+    );
+    ws.on('error', (err) => fail(new HandshakeError(`cannot connect to ${label}: ${err.message}`, CloseCode.going)));
+    ws.on('close', (code, reason) =>
+      fail(new HandshakeError(`${label} closed the connection during the handshake (${code}${reason.length ? `: ${reason}` : ''})`, code)),
+    );
+    ws.on('open', () => {
+      const msg: Hello = {
+        protocol: PROTOCOL_VERSION,
+        version: PACKAGE_VERSION,
+        ...hello,
+        op: 'hello',
+        ...(opts.token !== undefined ? { token: opts.token } : {}),
+      };
+      ws.send(encodeFrame([msg]), { binary: true });
+    });
+    ws.once('message', (data) => {
+      let messages: Message[];
+      try {
+        messages = decodeFrame(data as Buffer) as Message[];
+      } catch (err) {
+        return fail(new HandshakeError(`${label} answered the handshake with ${(err as Error).message}`, CloseCode.protocolError));
+      }
+      const first = messages[0]!;
+      if (first.op === 'rejected') {
+        return fail(new HandshakeError(String(first.reason), Number(first.code ?? CloseCode.protocolError)));
+      }
+      if (first.op !== 'welcome') {
+        return fail(new HandshakeError(`${label} answered the handshake with "${first.op}" instead of "welcome"`, CloseCode.protocolError));
+      }
+      settled = true;
+      clearTimeout(timer);
+      ws.removeAllListeners();
+      const conn = new Connection(ws, { maxFrameBytes, label, ...(opts.log ? { log: opts.log } : {}) });
+      resolve({ conn, welcome: first as Welcome });
+      // Anything batched behind the welcome is delivered once the caller has attached handlers.
+      if (messages.length > 1) queueMicrotask(() => { for (const m of messages.slice(1)) conn.emit('message', m); });
+    });
+  });
+}
+
+export interface AcceptOptions {
+  /** This side's role name for error texts, e.g. `scheduler`. */
+  self: string;
+  /** Roles this listener serves. */
+  roles: readonly Role[];
+  token?: string;
+  maxFrameBytes?: number;
+  helloTimeoutMs?: number;
+  log?: Logger;
+  /** Remote address, for labels. */
+  remote?: string;
+}
+
+/**
+ * Runs the listening side of the handshake on a fresh socket. Resolves with the connection and
+ * the peer's hello once it is valid; otherwise sends `rejected`, closes with the matching code
+ * and resolves `null`. Nothing but a hello is processed before the handshake succeeds.
+ */
+export function acceptConnection(
+  ws: WebSocket,
+  opts: AcceptOptions,
+  welcome: (hello: Hello) => Record<string, unknown> = () => ({}),
+): Promise<{ conn: Connection; hello: Hello } | null> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const remote = opts.remote ?? 'unknown address';
+  return new Promise((resolve) => {
+    let done = false;
+    const reject = (code: number, reason: string) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      log(`${opts.self}: refused connection from ${remote}: ${reason}`);
+      ws.removeAllListeners('message');
+      if (ws.readyState === WebSocket.OPEN) {
+        ws.send(encodeFrame([{ op: 'rejected', reason, code }]), { binary: true });
+        ws.close(code, trimReason(reason));
+        // A peer that never completes the closing handshake does not hold the socket forever.
+        setTimeout(() => ws.terminate(), 2000).unref();
+      }
+      resolve(null);
+    };
+    const timer = setTimeout(() => reject(CloseCode.handshakeTimeout, `no hello within ${opts.helloTimeoutMs ?? 10000} ms`), opts.helloTimeoutMs ?? 10000);
+    ws.on('error', (err) => {
+      if (!done) reject(CloseCode.protocolError, `socket error before handshake: ${err.message}`);
+    });
+    ws.on('close', () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(null);
+    });
+    ws.once('message', (data, isBinary) => {
+      if (!isBinary) return reject(CloseCode.protocolError, 'protocol error: text frame; expected a binary msgpack hello');
+      let messages: Message[];
+      try {
+        messages = decodeFrame(data as Buffer) as Message[];
+      } catch (err) {
+        return reject(CloseCode.protocolError, `protocol error: ${(err as Error).message}`);
+      }
+      const hello = messages[0] as unknown as Hello;
+      if (hello.op !== 'hello') return reject(CloseCode.protocolError, `protocol error: expected "hello" first, got "${hello.op}"`);
+      const problem = checkHello(hello, opts);
+      if (problem) return reject(problem.code, problem.reason);
+      done = true;
+      clearTimeout(timer);
+      ws.removeAllListeners();
+      const conn = new Connection(ws, {
+        maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+        label: `${hello.role}${hello.name ? ` ${hello.name}` : ''} (${remote})`,
+        log,
+      });
+      conn.send({ op: 'welcome', protocol: PROTOCOL_VERSION, version: PACKAGE_VERSION, ...welcome(hello) });
+      resolve({ conn, hello });
+      if (messages.length > 1) queueMicrotask(() => { for (const m of messages.slice(1)) conn.emit('message', m); });
+    });
+  });
+}
+
+/** Validates a hello against this listener's expectations; returns the refusal, if any. */
+export function checkHello(hello: Partial<Hello>, opts: Pick<AcceptOptions, 'self' | 'roles' | 'token'>): { code: number; reason: string } | null {
+  const who = typeof hello.role === 'string' ? hello.role : 'peer';
+  if (hello.protocol !== PROTOCOL_VERSION) {
+    return { code: CloseCode.versionMismatch, reason: `protocol version mismatch: ${opts.self} speaks ${PROTOCOL_VERSION}, ${who} speaks ${String(hello.protocol)}` };
+  }
+  if (typeof hello.version !== 'string' || !versionsCompatible(hello.version, PACKAGE_VERSION)) {
+    return { code: CloseCode.versionMismatch, reason: `package version mismatch: ${opts.self} is ${PACKAGE_VERSION}, ${who} is ${String(hello.version)} (major.minor must agree)` };
+  }
+  if (!opts.roles.includes(hello.role as Role)) {
+    return { code: CloseCode.protocolError, reason: `role "${String(hello.role)}" is not served here; ${opts.self} accepts ${opts.roles.join(', ')}` };
+  }
+  if (opts.token !== undefined && opts.token !== '') {
+    if (typeof hello.token !== 'string' || hello.token === '') {
+      return { code: CloseCode.badToken, reason: `missing token: ${opts.self} requires a token (GLUON_TOKEN or --token)` };
+    }
+    if (!tokensEqual(hello.token, opts.token)) return { code: CloseCode.badToken, reason: `bad token: ${opts.self} refused the token ${who} sent` };
+  }
+  return null;
+}
+
+/** Constant-time comparison, so a token cannot be guessed byte by byte from timings. */
+export function tokensEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  if (ab.length !== bb.length) {
+    timingSafeEqual(bb, bb);
+    return false;
+  }
+  return timingSafeEqual(ab, bb);
+}

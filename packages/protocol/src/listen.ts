@@ -1,0 +1,71 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { acceptConnection, type AcceptOptions } from './handshake.js';
+import { DEFAULT_MAX_FRAME_BYTES, type Connection } from './connection.js';
+import type { Hello } from './messages.js';
+
+export interface ListenOptions extends Omit<AcceptOptions, 'remote'> {
+  host?: string;
+  port?: number;
+  /** Called for each connection that passed the handshake. */
+  onConnection: (conn: Connection, hello: Hello, req: IncomingMessage) => void;
+  /** Fields to put in each welcome. */
+  welcome?: (hello: Hello) => Record<string, unknown>;
+}
+
+export interface Listener {
+  /** `ws://host:port` as connectable by others. */
+  address: string;
+  host: string;
+  port: number;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/**
+ * Listens for handshaken Gluon connections. Garbage on the port (non-HTTP bytes, a bad upgrade,
+ * a bad first frame) is logged and dropped; it never takes the listener down.
+ */
+export async function listen(opts: ListenOptions): Promise<Listener> {
+  const host = opts.host ?? '127.0.0.1';
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const server = createServer((_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain' });
+    res.end(`this is a Gluon ${opts.self} endpoint; connect with a WebSocket client\n`);
+  });
+  server.on('clientError', (err, socket) => {
+    log(`${opts.self}: dropped a malformed connection from ${(socket as { remoteAddress?: string }).remoteAddress ?? "?"}: ${err.message}`);
+    socket.destroy();
+  });
+  const wss = new WebSocketServer({ server, maxPayload: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, perMessageDeflate: false });
+  wss.on('error', (err) => log(`${opts.self}: websocket server error: ${err.message}`));
+  wss.on('connection', (ws, req) => {
+    const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    void acceptConnection(ws, { ...opts, remote, log }, opts.welcome).then((r) => {
+      if (r) opts.onConnection(r.conn, r.hello, req);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    address: `ws://${shownHost}:${port}`,
+    host,
+    port,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const ws of wss.clients) ws.terminate();
+        wss.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,101 @@
+/**
+ * Message shapes exchanged between the roles. docs/internals.md explains who sends what; this
+ * file is the compiler-checked copy of that table.
+ */
+
+/** The roles a connection can have; `peer` fetches data from a worker's own listener. */
+export type Role = 'client' | 'worker' | 'peer' | 'dashboard';
+
+/** Names a task's code: a module specifier and one of its exports. */
+export interface FnRef {
+  module: string;
+  export: string;
+}
+
+/** Marks a dependency inside task arguments; the worker replaces it with the value. */
+export interface KeyRef {
+  __gluonRef: string;
+}
+
+/** A task as the client submits it. */
+export interface TaskSpec {
+  key: string;
+  fn: FnRef;
+  args: unknown[];
+  deps: string[];
+  priority?: number;
+  retries?: number;
+}
+
+/** Why a task failed, as clients and the dashboard see it. */
+export interface TaskError {
+  message: string;
+  name: string;
+  stack: string;
+  key: string;
+  worker: string;
+  retriesUsed: number;
+  kind: 'exception' | 'worker-died' | 'not-allowed' | 'cancelled' | 'lost' | 'bad-input';
+}
+
+/** Resource figures a worker reports in each heartbeat. */
+export interface WorkerMetrics {
+  cpu: number;
+  rss: number;
+  memoryLimit: number;
+  executing: number;
+  ready: number;
+  stored: number;
+  storedBytes: number;
+  time: number;
+}
+
+export interface Hello {
+  op: 'hello';
+  role: Role;
+  protocol: number;
+  version: string;
+  token?: string;
+  name?: string;
+  /** worker only: its data listener address */
+  address?: string;
+  nthreads?: number;
+  memoryLimit?: number;
+  pid?: number;
+  host?: string;
+  /** worker only: keys it still stores (after a reconnect), with their sizes */
+  keys?: Record<string, number>;
+}
+
+export interface Welcome {
+  op: 'welcome';
+  protocol: number;
+  version: string;
+  [field: string]: unknown;
+}
+
+export interface Rejected {
+  op: 'rejected';
+  reason: string;
+  code: number;
+}
+
+/** Any message: an `op` plus fields. Handlers narrow by `op`. */
+export interface Message {
+  op: string;
+  id?: number;
+  replyTo?: number;
+  [field: string]: unknown;
+}
+
+/** Close codes used by every listener. */
+export const CloseCode = {
+  normal: 1000,
+  going: 1001,
+  tooLarge: 1009,
+  badToken: 4001,
+  versionMismatch: 4002,
+  protocolError: 4003,
+  handshakeTimeout: 4004,
+  replaced: 4005,
+} as const;

@@ -1,0 +1,22 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * The wire protocol's version. Bump it whenever a message changes shape; peers that disagree
+ * refuse each other at the handshake instead of misreading each other later.
+ */
+export const PROTOCOL_VERSION = 1;
+
+/** This package's version, sent in every hello so that mismatched installs are named. */
+export const PACKAGE_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/**
+ * Two package versions can talk when their major and minor numbers agree: patch releases never
+ * change behaviour that the other side relies on.
+ */
+export function versionsCompatible(a: string, b: string): boolean {
+  const [am, an] = a.split('.');
+  const [bm, bn] = b.split('.');
+  return am === bm && an === bn;
+}

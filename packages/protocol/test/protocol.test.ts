@@ -1,0 +1,134 @@
+import t from 'tap';
+import net from 'node:net';
+import WebSocket from 'ws';
+import {
+  CloseCode, connect, decodeFrame, encodeFrame, HandshakeError, listen, PACKAGE_VERSION, PROTOCOL_VERSION,
+  type Connection, type Listener,
+} from '@gluon/protocol';
+
+t.test('codec round-trips typed arrays as themselves and rejects garbage with a reason', async (t) => {
+  const msgs = [{ op: 'x', f: new Float64Array([1.5, -2]), i: new Int32Array([7, -8]), u: new Uint8Array([1, 2]), n: null }];
+  const back = decodeFrame(encodeFrame(msgs));
+  t.ok(back[0]!.f instanceof Float64Array);
+  t.same(Array.from(back[0]!.f as Float64Array), [1.5, -2]);
+  t.ok(back[0]!.i instanceof Int32Array);
+  t.ok(back[0]!.u instanceof Uint8Array);
+  t.throws(() => decodeFrame(Buffer.from([0xc1, 0xff, 0x00])), /undecodable frame/);
+  t.throws(() => decodeFrame(encodeFrame({ op: 'x' } as never)), /not an array of messages/);
+  t.throws(() => decodeFrame(encodeFrame([{ nop: 1 }])), /no string "op"/);
+});
+
+/** An echo listener: replies to `echo` requests, records what it saw. */
+async function echoServer(t: Tap.Test, opts: { token?: string; maxFrameBytes?: number } = {}) {
+  const logs: string[] = [];
+  const conns: Connection[] = [];
+  const server: Listener = await listen({
+    self: 'scheduler',
+    roles: ['client', 'worker'],
+    ...opts,
+    log: (l) => logs.push(l),
+    welcome: () => ({ hi: 'there' }),
+    onConnection: (conn) => {
+      conns.push(conn);
+      conn.on('message', (m) => {
+        if (m.op === 'echo') conn.reply(m, { op: 'echo-reply', value: m.value });
+      });
+    },
+  });
+  t.teardown(() => server.close());
+  return { server, logs, conns };
+}
+
+declare namespace Tap { type Test = Parameters<Parameters<typeof t.test>[1]>[0] }
+
+t.test('handshake, request/reply and batching', async (t) => {
+  const { server } = await echoServer(t);
+  const { conn, welcome } = await connect(server.address, { role: 'client' });
+  t.teardown(() => conn.close());
+  t.equal(welcome.hi, 'there');
+  t.equal(welcome.protocol, PROTOCOL_VERSION);
+  const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => conn.request({ op: 'echo', value: i })));
+  t.same(replies.map((r) => r.value), Array.from({ length: 100 }, (_, i) => i));
+  const big = await conn.request({ op: 'echo', value: new Float64Array(10000).fill(3) });
+  t.ok(big.value instanceof Float64Array);
+});
+
+t.test('bad and missing tokens are refused with a reason; the listener keeps serving', async (t) => {
+  const { server } = await echoServer(t, { token: 's3cret' });
+  const bad = await connect(server.address, { role: 'client' }, { token: 'nope' }).catch((e) => e);
+  t.type(bad, HandshakeError);
+  t.equal(bad.code, CloseCode.badToken);
+  t.match(bad.message, /bad token/);
+  const missing = await connect(server.address, { role: 'client' }).catch((e) => e);
+  t.match(missing.message, /missing token.*GLUON_TOKEN/);
+  const ok = await connect(server.address, { role: 'client' }, { token: 's3cret' });
+  t.equal((await ok.conn.request({ op: 'echo', value: 1 })).value, 1);
+  ok.conn.close();
+});
+
+t.test('protocol and package version mismatches name both sides', async (t) => {
+  const { server } = await echoServer(t);
+  const p = await connect(server.address, { role: 'worker', protocol: PROTOCOL_VERSION + 1 }).catch((e) => e);
+  t.equal(p.code, CloseCode.versionMismatch);
+  t.equal(p.message, `protocol version mismatch: scheduler speaks ${PROTOCOL_VERSION}, worker speaks ${PROTOCOL_VERSION + 1}`);
+  const v = await connect(server.address, { role: 'client', version: '99.0.0' }).catch((e) => e);
+  t.match(v.message, new RegExp(`package version mismatch: scheduler is ${PACKAGE_VERSION.replace(/\./g, '\\.')}, client is 99\\.0\\.0`));
+  const r = await connect(server.address, { role: 'dashboard' }).catch((e) => e);
+  t.match(r.message, /role "dashboard" is not served here/);
+});
+
+t.test('oversized frames, garbage frames, text frames and raw garbage bytes close only that connection', async (t) => {
+  const { server, logs } = await echoServer(t, { maxFrameBytes: 64 * 1024 });
+  // oversized frame after a good handshake
+  const { conn } = await connect(server.address, { role: 'client' });
+  const closed = new Promise<number>((r) => conn.on('close', (code: number) => r(code)));
+  conn.ws.send(Buffer.alloc(200 * 1024), { binary: true });
+  t.equal(await closed, CloseCode.tooLarge);
+  t.ok(logs.some((l) => /exceeds the limit of 65536 bytes/.test(l)), 'logged the oversize reason');
+
+  // undecodable frame as the first message
+  const raw = new WebSocket(server.address);
+  const rawClose = new Promise<[number, string]>((r) => raw.on('close', (c, why) => r([c, why.toString()])));
+  raw.on('open', () => raw.send(Buffer.from([0xc1, 0xc1, 0xc1]), { binary: true }));
+  const [code, why] = await rawClose;
+  t.equal(code, CloseCode.protocolError);
+  t.match(why, /protocol error: undecodable frame/);
+
+  // a message before hello
+  const early = new WebSocket(server.address);
+  const earlyClose = new Promise<string>((r) => early.on('close', (_c, why) => r(why.toString())));
+  early.on('open', () => early.send(encodeFrame([{ op: 'update-graph' }]), { binary: true }));
+  t.match(await earlyClose, /expected "hello" first, got "update-graph"/);
+
+  // text frame after the handshake
+  const { conn: c2 } = await connect(server.address, { role: 'client' });
+  const c2Closed = new Promise<string>((r) => c2.on('close', (_c: number, why: string) => r(why)));
+  c2.ws.send('hello?');
+  t.match(await c2Closed, /text frame/);
+
+  // raw non-HTTP bytes on the port
+  await new Promise<void>((resolve) => {
+    const s = net.connect(server.port, '127.0.0.1', () => s.write(Buffer.from('\x00\x01\x02garbage\r\n\r\n')));
+    s.on('close', () => resolve());
+    s.on('error', () => resolve());
+  });
+
+  // and the listener still serves a good client
+  const good = await connect(server.address, { role: 'client' });
+  t.equal((await good.conn.request({ op: 'echo', value: 'still here' })).value, 'still here');
+  good.conn.close();
+});
+
+t.test('a request fails when the connection closes; an over-limit outgoing message is not sent', async (t) => {
+  const { server, conns } = await echoServer(t);
+  const { conn } = await connect(server.address, { role: 'client' }, { maxFrameBytes: 1024 });
+  const pending = conn.request({ op: 'never-answered' });
+  await new Promise((r) => setTimeout(r, 50));
+  let oversize = 0;
+  conn.on('oversize', () => oversize++);
+  conn.send({ op: 'echo', value: 'x'.repeat(5000) });
+  conn.flush();
+  t.equal(oversize, 1);
+  conns[0]!.close(CloseCode.going, 'bye');
+  await t.rejects(pending, /closed \(1001: bye\)/);
+});
