@@ -9,3 +9,4 @@ export * from './connection.js';
 export * from './handshake.js';
 export * from './listen.js';
 export * from './task-context.js';
+export * from './units.js';

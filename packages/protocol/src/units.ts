@@ -1,0 +1,27 @@
+/**
+ * Parsing of the sizes and durations that every Gluon CLI accepts, with errors that name the
+ * flag and show what was wrong.
+ */
+
+/** `30s`, `500ms`, `2m` → milliseconds (a bare number means seconds). */
+export function parseDuration(flag: string, v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
+  if (!m) throw new RangeError(`${flag} must be a duration like 500ms, 30s or 2m, got "${v}"`);
+  const unit = m[2] ?? 's';
+  return Number(m[1]) * (unit === 'ms' ? 1 : unit === 's' ? 1000 : 60000);
+}
+
+/** `64MiB`, `2GB`, `1024` → bytes. */
+export function parseBytes(flag: string, v: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB|TB|TiB)?$/i.exec(v.trim());
+  if (!m) throw new RangeError(`${flag} must be a size like 64MiB or 2GB, got "${v}"`);
+  const mult: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3, tb: 1e12, tib: 1024 ** 4 };
+  return Math.round(Number(m[1]) * mult[(m[2] ?? 'B').toLowerCase()]!);
+}
+
+/** An integer in [lo, hi]. */
+export function parseIntIn(flag: string, v: string, lo: number, hi: number): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < lo || n > hi) throw new RangeError(`${flag} must be an integer from ${lo} to ${hi}, got "${v}"`);
+  return n;
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { parseBytes, parseDuration, parseIntIn } from '@gluon/protocol';
+import { startScheduler } from './server.js';
+
+const USAGE = `usage: gluon-scheduler [--host 127.0.0.1] [--port 8786] [--token T | GLUON_TOKEN]
+                       [--dashboard-port 8787 | --no-dashboard] [--dashboard-prefix /path]
+                       [--heartbeat-ttl 30s] [--allowed-failures 3] [--max-frame-bytes 256MiB]`;
+
+function main(): void {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string', default: '8786' },
+        token: { type: 'string' },
+        'dashboard-port': { type: 'string', default: '8787' },
+        'no-dashboard': { type: 'boolean', default: false },
+        'dashboard-prefix': { type: 'string' },
+        'heartbeat-ttl': { type: 'string', default: '30s' },
+        'allowed-failures': { type: 'string', default: '3' },
+        'max-frame-bytes': { type: 'string', default: '256MiB' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    fail(`${(err as Error).message}\n${USAGE}`);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const token = values.token ?? process.env.GLUON_TOKEN;
+  let opts;
+  try {
+    opts = {
+    host: values.host,
+    port: parseIntIn('--port', values.port, 0, 65535),
+    dashboard: !values['no-dashboard'],
+    dashboardPort: parseIntIn('--dashboard-port', values['dashboard-port'], 0, 65535),
+    heartbeatTtlMs: parseDuration('--heartbeat-ttl', values['heartbeat-ttl']),
+    allowedFailures: parseIntIn('--allowed-failures', values['allowed-failures'], 1, 1000),
+    maxFrameBytes: parseBytes('--max-frame-bytes', values['max-frame-bytes']),
+    ...(token ? { token } : {}),
+    ...(values['dashboard-prefix'] ? { dashboardPrefix: values['dashboard-prefix'] } : {}),
+    };
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  startScheduler(opts).then(
+    (s) => {
+      process.stdout.write(`scheduler at ${s.address}\n`);
+      if (s.dashboardUrl) process.stdout.write(`dashboard at ${s.dashboardUrl}\n`);
+      let stopping = false;
+      const stop = (sig: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stderr.write(`scheduler: ${sig}, shutting down\n`);
+        s.close().then(() => process.exit(0), () => process.exit(1));
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+    },
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') fail(`cannot listen on ${opts.host}:${opts.port}: the port is in use (choose another with --port, or 0 for any free port)`);
+      fail(`cannot start: ${err.message}`);
+    },
+  );
+}
+
+function fail(msg: string): never {
+  process.stderr.write(`gluon-scheduler: ${msg}\n`);
+  process.exit(2);
+}
+
+main();

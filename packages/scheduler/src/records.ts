@@ -1,0 +1,84 @@
+import type { FnRef, TaskError, WorkerMetrics } from '@gluon/protocol';
+
+/** Scheduler-side task states (Dask's names). */
+export type TaskState = 'released' | 'waiting' | 'queued' | 'processing' | 'memory' | 'erred' | 'forgotten';
+
+/** One task in the graph. Plain fields only: 50,000 of these must stay small. */
+export class TaskRecord {
+  state: TaskState = 'released';
+  /** Dependencies not yet in memory. */
+  waitingOn = 0;
+  dependents = new Set<TaskRecord>();
+  /** The worker running it, while processing. */
+  processingOn: WorkerRecord | null = null;
+  /** Workers that hold the result, while in memory. */
+  holders: WorkerRecord[] = [];
+  nbytes = 0;
+  typeName = '';
+  /** References held by clients, summed over clients. */
+  clientRefs = 0;
+  retriesUsed = 0;
+  /** How many workers died while running it. */
+  deaths = 0;
+  error: TaskError | null = null;
+  /** Bumped whenever the task is (re)queued, so stale heap entries are skipped. */
+  queueStamp = 0;
+  stealing = false;
+
+  constructor(
+    readonly key: string,
+    readonly group: string,
+    readonly fn: FnRef,
+    readonly args: unknown[],
+    readonly deps: TaskRecord[],
+    readonly userPriority: number,
+    readonly generation: number,
+    readonly depth: number,
+    readonly seq: number,
+    readonly retries: number,
+  ) {}
+}
+
+/** Runs-first ordering: user priority, then submission order, then depth (finish chains), then order within the graph. */
+export function runsBefore(a: TaskRecord, b: TaskRecord): boolean {
+  if (a.userPriority !== b.userPriority) return a.userPriority > b.userPriority;
+  if (a.generation !== b.generation) return a.generation < b.generation;
+  if (a.depth !== b.depth) return a.depth > b.depth;
+  return a.seq < b.seq;
+}
+
+export class WorkerRecord {
+  /** Tasks sent to it and not finished. */
+  processing = new Set<TaskRecord>();
+  /** Results it holds. */
+  has = new Set<TaskRecord>();
+  storedBytes = 0;
+  metrics: WorkerMetrics | null = null;
+  lastSeen: number;
+  status: 'running' | 'closing' | 'gone' = 'running';
+
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    readonly address: string,
+    readonly nthreads: number,
+    readonly memoryLimit: number,
+    readonly host: string,
+    readonly pid: number,
+    now: number,
+  ) {
+    this.lastSeen = now;
+  }
+}
+
+export class ClientRecord {
+  /** References this client holds, per key. */
+  refs = new Map<string, number>();
+  constructor(readonly id: string, readonly name: string) {}
+}
+
+/** Task group: the key up to its last `-` (e.g. `inc-3f2a…` → `inc`). */
+export function groupOf(key: string): string {
+  const i = key.lastIndexOf('-');
+  return i > 0 ? key.slice(0, i) : key;
+}

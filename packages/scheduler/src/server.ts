@@ -1,0 +1,192 @@
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import {
+  CloseCode, listen, type Connection, type Hello, type Listener, type Logger, type Message, type TaskSpec, type WorkerMetrics,
+} from '@gluon/protocol';
+import type { ClusterEvent, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
+import { SchedulerState, type Command, type SchedulerConfig } from './state.js';
+
+export interface SchedulerOptions {
+  host?: string;
+  port?: number;
+  token?: string;
+  /** Dashboard port (default 8787; 0 picks a free one); `dashboard: false` turns it off. */
+  dashboardPort?: number;
+  dashboard?: boolean;
+  /** Path prefix for the dashboard behind a reverse proxy, e.g. `/gluon`. */
+  dashboardPrefix?: string;
+  heartbeatTtlMs?: number;
+  allowedFailures?: number;
+  maxFrameBytes?: number;
+  log?: Logger;
+}
+
+/**
+ * A running scheduler: the network edge around {@link SchedulerState}. It owns connections,
+ * the clock and the dashboard; every decision is the state machine's.
+ */
+export class Scheduler implements DashboardSource {
+  readonly state: SchedulerState;
+  dashboardUrl: string | undefined;
+  private listener!: Listener;
+  private readonly workers = new Map<string, Connection>();
+  private readonly clients = new Map<string, Connection>();
+  private nextId = 1;
+  private timer: NodeJS.Timeout | undefined;
+  private dashboard: { url: string; close(): Promise<void> } | undefined;
+  private readonly log: Logger;
+
+  private constructor(private readonly opts: SchedulerOptions) {
+    const cfg: Partial<SchedulerConfig> = {};
+    if (opts.heartbeatTtlMs !== undefined) cfg.heartbeatTtlMs = opts.heartbeatTtlMs;
+    if (opts.allowedFailures !== undefined) cfg.allowedFailures = opts.allowedFailures;
+    this.state = new SchedulerState(cfg);
+    this.log = opts.log ?? ((l) => process.stderr.write(`${new Date().toISOString()} scheduler: ${l}\n`));
+  }
+
+  /** `ws://host:port` for workers and clients. */
+  get address(): string {
+    return this.listener.address;
+  }
+
+  static async start(opts: SchedulerOptions = {}): Promise<Scheduler> {
+    const s = new Scheduler(opts);
+    const ids = new WeakMap<Hello, string>();
+    s.listener = await listen({
+      self: 'scheduler',
+      roles: ['client', 'worker'],
+      host: opts.host ?? '127.0.0.1',
+      port: opts.port ?? 8786,
+      ...(opts.token ? { token: opts.token } : {}),
+      ...(opts.maxFrameBytes ? { maxFrameBytes: opts.maxFrameBytes } : {}),
+      log: s.log,
+      welcome: (hello) => {
+        const id = `${hello.role === 'worker' ? 'w' : 'c'}${s.nextId++}`;
+        ids.set(hello, id);
+        return hello.role === 'worker'
+          ? { workerId: id, heartbeatIntervalMs: Math.max(50, Math.min(1000, s.state.config.heartbeatTtlMs / 5)) }
+          : { clientId: id, ...(s.dashboardUrl ? { dashboard: s.dashboardUrl } : {}) };
+      },
+      onConnection: (conn, hello) => {
+        const id = ids.get(hello)!;
+        if (hello.role === 'worker') s.workerConnected(id, conn, hello);
+        else s.clientConnected(id, conn, hello);
+      },
+    });
+    const ttl = s.state.config.heartbeatTtlMs;
+    s.timer = setInterval(() => s.dispatch(s.state.tick(Date.now()).commands), Math.max(20, Math.min(1000, ttl / 4)));
+    s.timer.unref();
+    if (opts.dashboard !== false) await s.startDashboard();
+    return s;
+  }
+
+  private async startDashboard(): Promise<void> {
+    const module = new URL('./dashboard/server.js', import.meta.url);
+    if (!existsSync(module)) return;
+    const { startDashboard } = (await import(module.href)) as {
+      startDashboard: (src: DashboardSource, o: { host: string; port: number; token?: string; prefix?: string }) => Promise<{ url: string; close(): Promise<void> }>;
+    };
+    this.dashboard = await startDashboard(this, {
+      host: this.opts.host ?? '127.0.0.1',
+      port: this.opts.dashboardPort ?? 8787,
+      ...(this.opts.token ? { token: this.opts.token } : {}),
+      ...(this.opts.dashboardPrefix ? { prefix: this.opts.dashboardPrefix } : {}),
+    });
+    this.dashboardUrl = this.dashboard.url;
+  }
+
+  private workerConnected(id: string, conn: Connection, hello: Hello): void {
+    // A worker reconnecting under the same name replaces its stale registration.
+    for (const ws of this.state.workers.values()) {
+      if (ws.name === hello.name && ws.address === hello.address) {
+        this.workers.get(ws.id)?.close(CloseCode.replaced, 'replaced by a new connection of the same worker');
+        this.dispatch(this.state.workerRemoved(ws.id, 'reconnected', Date.now(), true));
+      }
+    }
+    this.workers.set(id, conn);
+    let leaving = false;
+    conn.on('message', (m: Message) => {
+      const now = Date.now();
+      switch (m.op) {
+        case 'heartbeat': return this.dispatch(this.state.heartbeat(id, m.metrics as WorkerMetrics, now));
+        case 'task-finished': return this.dispatch(this.state.taskFinished(id, m as never));
+        case 'task-erred': return this.dispatch(this.state.taskErred(id, m as never, now));
+        case 'missing-data': return this.dispatch(this.state.missingData(id, String(m.key), String(m.errantWorker), m.dependent as string | undefined));
+        case 'handback': return this.dispatch(this.state.handback(id, m.keys as string[]));
+        case 'steal-response': return this.dispatch(this.state.stealResponse(id, String(m.key), Boolean(m.ok)));
+        case 'publish': return this.dispatch(this.state.publish(String(m.topic), m.value, now));
+        case 'closing':
+          leaving = true;
+          return this.dispatch(this.state.workerClosing(id));
+        default: return conn.protocolError(`unknown op "${m.op}" from a worker`);
+      }
+    });
+    conn.on('close', (code: number, reason: string) => {
+      this.workers.delete(id);
+      this.dispatch(this.state.workerRemoved(id, leaving ? 'left' : `connection closed (${code}${reason ? `: ${reason}` : ''})`, Date.now(), leaving));
+    });
+    this.dispatch(this.state.workerAdded({
+      id, name: hello.name ?? id, address: String(hello.address ?? ''), nthreads: hello.nthreads ?? 1,
+      memoryLimit: hello.memoryLimit ?? 0, host: hello.host ?? hostname(), pid: hello.pid ?? 0, ...(hello.keys ? { keys: hello.keys } : {}),
+    }, Date.now()));
+  }
+
+  private clientConnected(id: string, conn: Connection, hello: Hello): void {
+    this.clients.set(id, conn);
+    conn.on('message', (m: Message) => {
+      const now = Date.now();
+      switch (m.op) {
+        case 'update-graph': return this.dispatch(this.state.updateGraph(id, m.tasks as TaskSpec[], m.wants as string[], now));
+        case 'release-keys': return this.dispatch(this.state.releaseKeys(id, m.keys as string[]));
+        case 'cancel': return this.dispatch(this.state.cancel(m.keys as string[], now));
+        case 'retry': return this.dispatch(this.state.retry(m.keys as string[], now));
+        case 'who-has': conn.reply(m, { op: 'who-has-reply', whoHas: this.state.whoHas(m.keys as string[]) }); return;
+        case 'publish': return this.dispatch(this.state.publish(String(m.topic), m.value, now));
+        default: return conn.protocolError(`unknown op "${m.op}" from a client`);
+      }
+    });
+    conn.on('close', () => {
+      this.clients.delete(id);
+      this.dispatch(this.state.clientDisconnected(id, Date.now()));
+    });
+    this.dispatch(this.state.clientConnected(id, hello.name ?? id, Date.now()));
+  }
+
+  private dispatch(commands: Command[]): void {
+    for (const c of commands) {
+      const conn = 'worker' in c.to ? this.workers.get(c.to.worker) : this.clients.get(c.to.client);
+      conn?.send(c.msg);
+    }
+  }
+
+  // DashboardSource
+  snapshot(): ClusterSnapshot {
+    const st = this.state;
+    return {
+      time: Date.now(),
+      schedulerAddress: this.address,
+      workers: [...[...st.workers.values()].map((w) => st.workerRow(w)), ...st.goneWorkers.map((w) => st.workerRow(w))],
+      groups: [...st.groups.entries()].map(([group, g]) => ({ group, counts: { ...g.counts }, total: g.total })),
+      failures: [...st.failures],
+      topics: Object.fromEntries(st.topics),
+      log: [...st.log],
+    };
+  }
+
+  subscribe(listener: (event: ClusterEvent) => void): () => void {
+    return this.state.subscribe(listener);
+  }
+
+  /** Tells workers and clients, then stops listening. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    for (const c of [...this.workers.values(), ...this.clients.values()]) c.close(CloseCode.going, 'scheduler shutting down');
+    await this.dashboard?.close();
+    await this.listener.close();
+  }
+}
+
+/** Starts a scheduler; see {@link SchedulerOptions}. */
+export function startScheduler(opts: SchedulerOptions = {}): Promise<Scheduler> {
+  return Scheduler.start(opts);
+}

@@ -1,0 +1,821 @@
+import type { Message, TaskError, TaskSpec, WorkerMetrics } from '@gluon/protocol';
+import type { ClusterEvent, FailureRow, GroupState, LogEntry, WorkerRow } from './dashboard/source.js';
+import { Heap } from './heap.js';
+import { ClientRecord, groupOf, runsBefore, TaskRecord, WorkerRecord } from './records.js';
+
+/** Where a command goes: a worker or a client, by id. */
+export interface Command {
+  to: { worker: string } | { client: string };
+  msg: Message;
+}
+
+export interface SchedulerConfig {
+  /** Workers a task may kill before it fails instead of being rescheduled. */
+  allowedFailures: number;
+  /** A worker silent for this long is removed. */
+  heartbeatTtlMs: number;
+  /**
+   * Scheduler↔worker round-trip budget used to size in-flight work for short tasks: a worker
+   * gets enough of them to stay busy for this long without waiting for the next batch.
+   */
+  latencyBudgetMs: number;
+  /** Upper bound on in-flight tasks per worker thread. */
+  maxInFlightPerThread: number;
+}
+
+export const DEFAULT_CONFIG: SchedulerConfig = {
+  allowedFailures: 3,
+  heartbeatTtlMs: 30_000,
+  latencyBudgetMs: 2,
+  maxInFlightPerThread: 64,
+};
+
+interface GroupStats {
+  counts: Record<GroupState, number>;
+  total: number;
+  /** Running mean of execution time, ms; NaN until the first result. */
+  meanMs: number;
+  samples: number;
+}
+
+const GROUP_STATE: Partial<Record<TaskRecord['state'], GroupState>> = {
+  waiting: 'waiting',
+  queued: 'queued',
+  processing: 'processing',
+  memory: 'memory',
+  erred: 'erred',
+};
+
+const MAX_FAILURES_KEPT = 500;
+const MAX_LOG_KEPT = 500;
+
+/**
+ * The scheduler's decisions, as a pure state machine: each method takes an event (with the
+ * time it happened) and returns the messages to send. No sockets, no timers; the server feeds it
+ * and delivers what it returns, so every rule here is testable on its own.
+ */
+export class SchedulerState {
+  readonly config: SchedulerConfig;
+  readonly tasks = new Map<string, TaskRecord>();
+  readonly workers = new Map<string, WorkerRecord>();
+  readonly clients = new Map<string, ClientRecord>();
+  /** Gone workers, kept for the dashboard. */
+  readonly goneWorkers: WorkerRecord[] = [];
+  readonly groups = new Map<string, GroupStats>();
+  readonly failures: FailureRow[] = [];
+  readonly log: LogEntry[] = [];
+  readonly topics = new Map<string, unknown>();
+  /** Ready tasks that no worker has room for. */
+  private readonly queue = new Heap<TaskRecord>(runsBefore);
+  private generation = 0;
+  private seq = 0;
+  private out: Command[] = [];
+  private listeners: Array<(e: ClusterEvent) => void> = [];
+
+  constructor(config: Partial<SchedulerConfig> = {}) {
+    this.config = { ...DEFAULT_CONFIG, ...config };
+  }
+
+  /** Dashboard events; cheap appends for listeners that aggregate on their own timer. */
+  subscribe(listener: (e: ClusterEvent) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+
+  get queuedCount(): number {
+    let n = 0;
+    for (const g of this.groups.values()) n += g.counts.queued;
+    return n;
+  }
+
+  // ---------------------------------------------------------------- clients
+
+  clientConnected(id: string, name: string, now: number): Command[] {
+    this.clients.set(id, new ClientRecord(id, name));
+    this.addLog(now, 'client-connected', `client ${name} connected`);
+    return this.flush();
+  }
+
+  clientDisconnected(id: string, now: number): Command[] {
+    const client = this.clients.get(id);
+    if (!client) return this.flush();
+    this.clients.delete(id);
+    for (const [key, n] of client.refs) {
+      const ts = this.tasks.get(key);
+      if (ts) {
+        ts.clientRefs -= n;
+        this.releaseIfUnneeded(ts);
+      }
+    }
+    this.addLog(now, 'client-disconnected', `client ${client.name} disconnected; released ${client.refs.size} keys`);
+    return this.flush();
+  }
+
+  /**
+   * Adds tasks (keys already in the graph are reused) and gives the client a reference on each
+   * key in `wants`. Unknown dependencies fail the task that names them.
+   */
+  updateGraph(clientId: string, specs: TaskSpec[], wants: string[], now: number): Command[] {
+    const client = this.clients.get(clientId);
+    const gen = ++this.generation;
+    const fresh: TaskRecord[] = [];
+    for (const spec of specs) {
+      if (this.tasks.has(spec.key)) continue;
+      const deps: TaskRecord[] = [];
+      let missing: string | null = null;
+      for (const k of spec.deps) {
+        const d = this.tasks.get(k);
+        if (!d) {
+          missing = k;
+          break;
+        }
+        deps.push(d);
+      }
+      let depth = 0;
+      for (const d of deps) if (d.depth + 1 > depth) depth = d.depth + 1;
+      const ts = new TaskRecord(spec.key, groupOf(spec.key), spec.fn, spec.args, deps, spec.priority ?? 0, gen, depth, this.seq++, spec.retries ?? 0);
+      this.tasks.set(ts.key, ts);
+      this.groupStats(ts.group).total++;
+      for (const d of deps) d.dependents.add(ts);
+      if (missing !== null) {
+        this.fail(ts, {
+          message: `task ${spec.key} depends on ${missing}, which the scheduler does not know (released or never submitted)`,
+          name: 'UnknownDependencyError', stack: '', key: spec.key, worker: '', retriesUsed: 0, kind: 'bad-input',
+        }, now);
+      } else {
+        fresh.push(ts);
+      }
+    }
+    if (client) {
+      for (const key of wants) {
+        const ts = this.tasks.get(key);
+        if (!ts) continue;
+        client.refs.set(key, (client.refs.get(key) ?? 0) + 1);
+        ts.clientRefs++;
+        if (ts.state === 'memory') this.notifyMemory(ts, undefined);
+        else if (ts.state === 'erred') this.send({ client: clientId }, { op: 'task-erred', key, error: ts.error });
+      }
+    }
+    // Fresh tasks run only when something wants them: a client, or a wanted dependent.
+    for (const ts of fresh) if (ts.state === 'released' && this.isWanted(ts)) this.compute(ts);
+    for (const key of wants) {
+      const ts = this.tasks.get(key);
+      if (ts && ts.state === 'released') this.compute(ts);
+    }
+    this.fillAll();
+    return this.flush();
+  }
+
+  /** The client drops its references; results nobody needs are freed on the workers. */
+  releaseKeys(clientId: string, keys: string[]): Command[] {
+    const client = this.clients.get(clientId);
+    if (!client) return this.flush();
+    for (const key of keys) {
+      const n = client.refs.get(key);
+      if (!n) continue;
+      if (n === 1) client.refs.delete(key);
+      else client.refs.set(key, n - 1);
+      const ts = this.tasks.get(key);
+      if (ts) {
+        ts.clientRefs--;
+        this.releaseIfUnneeded(ts);
+      }
+    }
+    return this.flush();
+  }
+
+  /** Cancels tasks and everything depending on them; holders of their futures are told. */
+  cancel(keys: string[], now: number): Command[] {
+    const seen = new Set<TaskRecord>();
+    const stack: TaskRecord[] = [];
+    for (const k of keys) {
+      const ts = this.tasks.get(k);
+      if (ts) stack.push(ts);
+    }
+    while (stack.length) {
+      const ts = stack.pop()!;
+      if (seen.has(ts)) continue;
+      seen.add(ts);
+      for (const d of ts.dependents) stack.push(d);
+    }
+    for (const ts of seen) {
+      if (ts.state === 'memory') continue;
+      for (const c of this.clients.values()) {
+        const n = c.refs.get(ts.key);
+        if (!n) continue;
+        c.refs.delete(ts.key);
+        ts.clientRefs -= n;
+        this.send({ client: c.id }, { op: 'cancelled', key: ts.key });
+      }
+    }
+    for (const ts of seen) if (ts.state !== 'memory') this.toReleased(ts);
+    for (const ts of seen) this.releaseIfUnneeded(ts);
+    if (seen.size) this.addLog(now, 'info', `cancelled ${seen.size} task(s) starting at ${keys[0]}`);
+    this.fillAll();
+    return this.flush();
+  }
+
+  /** Erred tasks (and the erred tasks they depend on) run again. */
+  retry(keys: string[], now: number): Command[] {
+    const roots: TaskRecord[] = [];
+    const stack = keys.map((k) => this.tasks.get(k)).filter((t): t is TaskRecord => !!t && t.state === 'erred');
+    const seen = new Set<TaskRecord>();
+    while (stack.length) {
+      const ts = stack.pop()!;
+      if (seen.has(ts)) continue;
+      seen.add(ts);
+      for (const d of ts.deps) if (d.state === 'erred') stack.push(d);
+    }
+    for (const ts of seen) {
+      this.setState(ts, 'released');
+      ts.error = null;
+      ts.retriesUsed = 0;
+      ts.deaths = 0;
+      roots.push(ts);
+    }
+    for (const ts of roots) this.compute(ts);
+    if (roots.length) this.addLog(now, 'retry', `retrying ${roots.length} erred task(s) from ${keys[0]}`);
+    this.fillAll();
+    return this.flush();
+  }
+
+  whoHas(keys: string[]): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const k of keys) {
+      const ts = this.tasks.get(k);
+      out[k] = ts && ts.state === 'memory' ? ts.holders.map((w) => w.address) : [];
+    }
+    return out;
+  }
+
+  publish(topic: string, value: unknown, now: number): Command[] {
+    this.topics.set(topic, value);
+    this.emit({ kind: 'publish', topic, value, time: now });
+    return this.flush();
+  }
+
+  // ---------------------------------------------------------------- workers
+
+  /** A worker registered (or re-registered after a reconnect, with the keys it still holds). */
+  workerAdded(
+    w: { id: string; name: string; address: string; nthreads: number; memoryLimit: number; host: string; pid: number; keys?: Record<string, number> },
+    now: number,
+  ): Command[] {
+    const ws = new WorkerRecord(w.id, w.name, w.address, Math.max(1, w.nthreads), w.memoryLimit, w.host, w.pid, now);
+    this.workers.set(ws.id, ws);
+    const unknown: string[] = [];
+    for (const [key, nbytes] of Object.entries(w.keys ?? {})) {
+      const ts = this.tasks.get(key);
+      if (!ts || ts.state === 'erred' || ts.state === 'processing') {
+        unknown.push(key);
+        continue;
+      }
+      if (ts.state !== 'memory') {
+        // A result we had lost came back with its worker: take it instead of recomputing.
+        if (ts.state === 'queued') ts.queueStamp++;
+        this.toMemory(ts, ws, nbytes, ts.typeName, undefined);
+      } else if (!ts.holders.includes(ws)) {
+        ts.holders.push(ws);
+        ws.has.add(ts);
+        ws.storedBytes += nbytes;
+      }
+    }
+    if (unknown.length) this.send({ worker: ws.id }, { op: 'free-keys', keys: unknown });
+    this.addLog(now, 'worker-added', `worker ${ws.name} joined at ${ws.address} with ${ws.nthreads} thread(s)`);
+    this.emitWorker(ws);
+    this.fill(ws);
+    this.stealFor(ws);
+    return this.flush();
+  }
+
+  /**
+   * A worker left or was declared dead. Its running tasks are rescheduled (counting the death
+   * against them unless it left cleanly), and results that lived only there are recomputed when
+   * still wanted.
+   */
+  workerRemoved(id: string, reason: string, now: number, clean = false): Command[] {
+    const ws = this.workers.get(id);
+    if (!ws) return this.flush();
+    this.workers.delete(id);
+    ws.status = 'gone';
+    this.goneWorkers.push(ws);
+    if (this.goneWorkers.length > 100) this.goneWorkers.shift();
+    this.addLog(now, 'worker-removed', `worker ${ws.name} removed: ${reason}`);
+    const running = [...ws.processing];
+    ws.processing.clear();
+    for (const ts of running) {
+      ts.processingOn = null;
+      this.setState(ts, 'released');
+      if (!clean) ts.deaths++;
+      if (!clean && ts.deaths >= this.config.allowedFailures) {
+        this.fail(ts, {
+          message: `task ${ts.key} was running on ${ts.deaths} worker(s) that died (the last: ${ws.name}: ${reason}); ` +
+            `giving up after allowed-failures=${this.config.allowedFailures}. The task itself probably kills its worker ` +
+            `(process.exit, out of memory, a native crash).`,
+          name: 'KilledWorker', stack: '', key: ts.key, worker: ws.name, retriesUsed: ts.retriesUsed, kind: 'worker-died',
+        }, now);
+      } else {
+        this.addLog(now, 'reschedule', `rescheduling ${ts.key} (was on ${ws.name})`);
+      }
+    }
+    for (const ts of ws.has) {
+      ts.holders = ts.holders.filter((h) => h !== ws);
+      if (ts.holders.length === 0 && ts.state === 'memory') this.lost(ts);
+    }
+    ws.has.clear();
+    for (const ts of running) if (ts.state === 'released' && this.isWanted(ts)) this.compute(ts);
+    this.emitWorker(ws);
+    this.fillAll();
+    return this.flush();
+  }
+
+  heartbeat(id: string, metrics: WorkerMetrics, now: number): Command[] {
+    const ws = this.workers.get(id);
+    if (ws) {
+      ws.lastSeen = now;
+      ws.metrics = metrics;
+      this.emitWorker(ws);
+    }
+    return this.flush();
+  }
+
+  /** Periodic check: workers silent longer than the TTL are removed. */
+  tick(now: number): { commands: Command[]; expired: string[] } {
+    const expired: string[] = [];
+    for (const ws of this.workers.values()) {
+      if (now - ws.lastSeen > this.config.heartbeatTtlMs) expired.push(ws.id);
+    }
+    for (const id of expired) this.workerRemoved(id, `no heartbeat for more than ${this.config.heartbeatTtlMs} ms`, now);
+    return { commands: this.flush(), expired };
+  }
+
+  taskFinished(
+    workerId: string,
+    m: { key: string; nbytes: number; typeName: string; start: number; stop: number; thread: number; value?: unknown; hasValue?: boolean; events?: number },
+  ): Command[] {
+    const ws = this.workers.get(workerId);
+    const ts = this.tasks.get(m.key);
+    if (!ws) return this.flush();
+    if (!ts) {
+      this.send({ worker: workerId }, { op: 'free-keys', keys: [m.key] });
+      return this.flush();
+    }
+    if (ws.processing.delete(ts)) this.recordDuration(ts.group, m.stop - m.start);
+    this.emit({ kind: 'task-done', key: ts.key, group: ts.group, worker: ws.name, thread: m.thread, start: m.start, stop: m.stop, ...(m.events !== undefined ? { events: m.events } : {}) });
+    if (ts.state === 'memory') {
+      // Computed twice (a steal race or a recompute): keep the extra copy too.
+      if (!ts.holders.includes(ws)) {
+        ts.holders.push(ws);
+        ws.has.add(ts);
+        ws.storedBytes += m.nbytes;
+      }
+    } else if (ts.state === 'processing' && ts.processingOn === ws) {
+      ts.processingOn = null;
+      this.toMemory(ts, ws, m.nbytes, m.typeName, m.hasValue ? { value: m.value } : undefined);
+    } else {
+      // Finished after being cancelled or moved: nobody wants this copy.
+      this.send({ worker: workerId }, { op: 'free-keys', keys: [m.key] });
+    }
+    this.fill(ws);
+    return this.flush();
+  }
+
+  taskErred(workerId: string, m: { key: string; error: { message: string; name: string; stack: string }; kind?: TaskError['kind'] }, now: number): Command[] {
+    const ws = this.workers.get(workerId);
+    const ts = this.tasks.get(m.key);
+    if (!ws || !ts) return this.flush();
+    ws.processing.delete(ts);
+    if (ts.state !== 'processing' || ts.processingOn !== ws) {
+      this.fill(ws);
+      return this.flush();
+    }
+    ts.processingOn = null;
+    this.setState(ts, 'released');
+    const kind = m.kind ?? 'exception';
+    if (kind === 'worker-died') {
+      // The task killed its thread: the same rule as a dead worker process.
+      ts.deaths++;
+      if (ts.deaths < this.config.allowedFailures) {
+        this.addLog(now, 'reschedule', `task ${ts.key} killed a thread on ${ws.name} (${m.error.message}); rescheduling (${ts.deaths}/${this.config.allowedFailures})`);
+        this.compute(ts);
+        this.fill(ws);
+        return this.flush();
+      }
+      this.fail(ts, {
+        message: `task ${ts.key} killed ${ts.deaths} worker thread(s) (the last on ${ws.name}: ${m.error.message}); giving up after allowed-failures=${this.config.allowedFailures}`,
+        name: 'KilledWorker', stack: m.error.stack, key: ts.key, worker: ws.name, retriesUsed: ts.retriesUsed, kind,
+      }, now);
+    } else if (kind === 'exception' && ts.retriesUsed < ts.retries) {
+      ts.retriesUsed++;
+      this.addLog(now, 'retry', `task ${ts.key} raised ${m.error.name}: ${m.error.message} on ${ws.name}; retry ${ts.retriesUsed}/${ts.retries}`);
+      this.compute(ts);
+    } else {
+      this.fail(ts, { ...m.error, key: ts.key, worker: ws.name, retriesUsed: ts.retriesUsed, kind }, now);
+    }
+    this.fill(ws);
+    return this.flush();
+  }
+
+  /** A worker could not fetch `key` from `errantWorker` (gone, or it no longer has it). */
+  missingData(workerId: string, key: string, errantAddress: string, dependent: string | undefined): Command[] {
+    const ts = this.tasks.get(key);
+    if (ts && ts.state === 'memory') {
+      const before = ts.holders.length;
+      ts.holders = ts.holders.filter((h) => {
+        if (h.address !== errantAddress) return true;
+        h.has.delete(ts);
+        return false;
+      });
+      if (ts.holders.length === 0 && before > 0) this.lost(ts);
+    }
+    if (dependent) this.handback(workerId, [dependent]);
+    this.fillAll();
+    return this.flush();
+  }
+
+  /** The worker gives tasks back unstarted (shutdown, or a dependency it could not get). */
+  handback(workerId: string, keys: string[]): Command[] {
+    const ws = this.workers.get(workerId);
+    for (const key of keys) {
+      const ts = this.tasks.get(key);
+      if (!ts || ts.state !== 'processing' || ts.processingOn !== ws) continue;
+      ws?.processing.delete(ts);
+      ts.processingOn = null;
+      this.setState(ts, 'released');
+      this.compute(ts);
+    }
+    if (ws) {
+      if (keys.length && ws.status === 'closing') ws.processing.clear();
+      else this.fill(ws);
+    }
+    this.fillAll();
+    return this.flush();
+  }
+
+  /** A worker is shutting down: send it nothing more. */
+  workerClosing(workerId: string): Command[] {
+    const ws = this.workers.get(workerId);
+    if (ws) ws.status = 'closing';
+    return this.flush();
+  }
+
+  stealResponse(workerId: string, key: string, ok: boolean): Command[] {
+    const ts = this.tasks.get(key);
+    const ws = this.workers.get(workerId);
+    if (!ts || !ws) return this.flush();
+    ts.stealing = false;
+    if (ok && ts.state === 'processing' && ts.processingOn === ws) {
+      ws.processing.delete(ts);
+      ts.processingOn = null;
+      this.setState(ts, 'released');
+      this.compute(ts);
+      this.fillAll();
+    }
+    return this.flush();
+  }
+
+  // ---------------------------------------------------------------- transitions
+
+  /** Makes a released task (and what it needs) run. */
+  private compute(root: TaskRecord): void {
+    const stack = [root];
+    while (stack.length) {
+      const ts = stack.pop()!;
+      if (ts.state !== 'released') continue;
+      let waitingOn = 0;
+      let erredDep: TaskRecord | null = null;
+      for (const d of ts.deps) {
+        if (d.state === 'memory') continue;
+        if (d.state === 'erred') erredDep = d;
+        waitingOn++;
+        if (d.state === 'released') stack.push(d);
+      }
+      if (erredDep) {
+        this.fail(ts, { ...erredDep.error!, key: erredDep.error!.key }, 0);
+        continue;
+      }
+      ts.waitingOn = waitingOn;
+      if (waitingOn === 0) this.makeReady(ts);
+      else this.setState(ts, 'waiting');
+    }
+  }
+
+  /** All dependencies are in memory: run it on the best worker with room, or queue it. */
+  private makeReady(ts: TaskRecord): void {
+    const ws = this.chooseWorker(ts);
+    if (ws) this.assign(ts, ws);
+    else {
+      this.setState(ts, 'queued');
+      ts.queueStamp++;
+      this.queue.push(ts);
+    }
+  }
+
+  /** Most dependency bytes held, then least occupied, among workers with room. */
+  private chooseWorker(ts: TaskRecord): WorkerRecord | null {
+    let best: WorkerRecord | null = null;
+    let bestBytes = -1;
+    let bestLoad = Infinity;
+    for (const ws of this.workers.values()) {
+      if (ws.status !== 'running') continue;
+      const room = this.capacity(ws, ts.group) - ws.processing.size;
+      if (room <= 0) continue;
+      let bytes = 0;
+      for (const d of ts.deps) if (ws.has.has(d)) bytes += d.nbytes || 1;
+      const load = ws.processing.size / ws.nthreads;
+      if (bytes > bestBytes || (bytes === bestBytes && load < bestLoad)) {
+        best = ws;
+        bestBytes = bytes;
+        bestLoad = load;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * How many tasks a worker may hold in flight: nthreads+1 normally; for groups whose tasks are
+   * much shorter than the scheduler round trip, enough to cover it (bounded), so short tasks do
+   * not leave threads idle while the rest stays queued here for late joiners.
+   */
+  capacity(ws: WorkerRecord, group: string): number {
+    const base = ws.nthreads + 1;
+    const stats = this.groups.get(group);
+    if (!stats || stats.samples === 0) return base;
+    const perThread = Math.ceil(this.config.latencyBudgetMs / Math.max(stats.meanMs, 1e-3));
+    return Math.max(base, Math.min(ws.nthreads * perThread, ws.nthreads * this.config.maxInFlightPerThread));
+  }
+
+  private assign(ts: TaskRecord, ws: WorkerRecord): void {
+    this.setState(ts, 'processing');
+    ts.processingOn = ws;
+    ws.processing.add(ts);
+    const deps: Record<string, string[]> = {};
+    for (const d of ts.deps) deps[d.key] = d.holders.map((h) => h.address);
+    this.send({ worker: ws.id }, {
+      op: 'compute-task', key: ts.key, fn: ts.fn, args: ts.args, deps,
+      priority: [-ts.userPriority, ts.generation, -ts.depth, ts.seq],
+    });
+  }
+
+  /** Gives a worker queued work until it is full. */
+  private fill(ws: WorkerRecord): void {
+    if (ws.status !== 'running') return;
+    while (this.queue.size > 0) {
+      const top = this.queue.peek()!;
+      if (top.state !== 'queued') {
+        this.queue.pop();
+        continue;
+      }
+      if (ws.processing.size >= this.capacity(ws, top.group)) break;
+      this.queue.pop();
+      // Locality: a queued task whose data sits on another worker with room goes there.
+      const best = top.deps.length ? this.chooseWorker(top) : ws;
+      this.assign(top, best ?? ws);
+    }
+  }
+
+  private fillAll(): void {
+    if (this.queue.size === 0) return;
+    for (const ws of this.workers.values()) this.fill(ws);
+  }
+
+  /** An idle worker takes unstarted work from the busiest one (the worker confirms the steal). */
+  private stealFor(idle: WorkerRecord): void {
+    if (this.queue.size > 0 || idle.status !== 'running') return;
+    let victim: WorkerRecord | null = null;
+    for (const ws of this.workers.values()) {
+      if (ws === idle || ws.processing.size <= ws.nthreads) continue;
+      if (!victim || ws.processing.size > victim.processing.size) victim = ws;
+    }
+    if (!victim) return;
+    let n = Math.min(victim.processing.size - victim.nthreads, idle.nthreads + 1);
+    const candidates = [...victim.processing].filter((t) => !t.stealing).sort((a, b) => (runsBefore(a, b) ? 1 : -1));
+    for (const ts of candidates) {
+      if (n-- <= 0) break;
+      ts.stealing = true;
+      this.send({ worker: victim.id }, { op: 'steal-request', key: ts.key });
+    }
+  }
+
+  private toMemory(ts: TaskRecord, ws: WorkerRecord, nbytes: number, typeName: string, inline: { value: unknown } | undefined): void {
+    this.setState(ts, 'memory');
+    ts.nbytes = nbytes;
+    ts.typeName = typeName;
+    ts.holders = [ws];
+    ws.has.add(ts);
+    ws.storedBytes += nbytes;
+    this.notifyMemory(ts, inline);
+    for (const dep of ts.dependents) {
+      if (dep.state !== 'waiting') continue;
+      if (--dep.waitingOn === 0) this.makeReady(dep);
+    }
+    for (const d of ts.deps) this.releaseIfUnneeded(d);
+    this.releaseIfUnneeded(ts);
+  }
+
+  private notifyMemory(ts: TaskRecord, inline: { value: unknown } | undefined): void {
+    if (ts.clientRefs === 0) return;
+    const msg: Message = { op: 'key-in-memory', key: ts.key, nbytes: ts.nbytes, typeName: ts.typeName, workers: ts.holders.map((h) => h.address) };
+    if (inline) msg.value = inline.value;
+    for (const c of this.clients.values()) if (c.refs.has(ts.key)) this.send({ client: c.id }, msg);
+  }
+
+  /** A result's last copy is gone: recompute it when still wanted, else let it go. */
+  private lost(ts: TaskRecord): void {
+    this.setState(ts, 'released');
+    ts.holders = [];
+    // Dependents already sent to workers cannot get this input: take them back.
+    for (const d of ts.dependents) {
+      if (d.state === 'processing' && d.processingOn) {
+        d.processingOn.processing.delete(d);
+        this.send({ worker: d.processingOn.id }, { op: 'free-keys', keys: [d.key] });
+        d.processingOn = null;
+        this.setState(d, 'released');
+      } else if (d.state === 'queued') {
+        d.queueStamp++;
+        this.setState(d, 'released');
+      } else if (d.state === 'waiting') {
+        this.setState(d, 'released');
+      }
+    }
+    if (this.isWanted(ts)) this.compute(ts);
+    for (const d of ts.dependents) if (d.state === 'released' && this.isWanted(d)) this.compute(d);
+  }
+
+  /** Wanted: a client holds it, or a dependent that still has to run needs it. */
+  private isWanted(ts: TaskRecord): boolean {
+    if (ts.clientRefs > 0) return true;
+    for (const d of ts.dependents) {
+      if (d.state === 'waiting' || d.state === 'queued' || d.state === 'processing') return true;
+      if (d.state === 'released' && this.isWantedShallow(d)) return true;
+    }
+    return false;
+  }
+
+  private isWantedShallow(ts: TaskRecord): boolean {
+    if (ts.clientRefs > 0) return true;
+    for (const d of ts.dependents) if (d.state === 'waiting' || d.state === 'queued' || d.state === 'processing' || d.clientRefs > 0) return true;
+    return false;
+  }
+
+  /**
+   * Frees a result nobody needs any more, and forgets tasks with no references and no
+   * dependents (their lineage is no longer needed either).
+   */
+  private releaseIfUnneeded(root: TaskRecord): void {
+    const stack = [root];
+    while (stack.length) {
+      const ts = stack.pop()!;
+      if (ts.state === 'forgotten' || ts.clientRefs > 0) continue;
+      let needed = false;
+      for (const d of ts.dependents) {
+        if (d.state === 'waiting' || d.state === 'queued' || d.state === 'processing') {
+          needed = true;
+          break;
+        }
+      }
+      if (needed) continue;
+      if (ts.dependents.size === 0) {
+        this.forget(ts);
+        for (const d of ts.deps) stack.push(d);
+      } else if (ts.state === 'memory') {
+        this.freeData(ts);
+        this.setState(ts, 'released');
+      } else if (ts.state === 'waiting' || ts.state === 'queued') {
+        if (ts.state === 'queued') ts.queueStamp++;
+        this.setState(ts, 'released');
+        for (const d of ts.deps) stack.push(d);
+      }
+    }
+  }
+
+  private forget(ts: TaskRecord): void {
+    if (ts.state === 'memory') this.freeData(ts);
+    if (ts.state === 'processing' && ts.processingOn) {
+      ts.processingOn.processing.delete(ts);
+      this.send({ worker: ts.processingOn.id }, { op: 'free-keys', keys: [ts.key] });
+      ts.processingOn = null;
+    }
+    if (ts.state === 'queued') ts.queueStamp++;
+    this.setState(ts, 'forgotten');
+    const g = this.groups.get(ts.group);
+    if (g) g.total--;
+    this.tasks.delete(ts.key);
+    for (const d of ts.deps) d.dependents.delete(ts);
+  }
+
+  private freeData(ts: TaskRecord): void {
+    for (const h of ts.holders) {
+      h.has.delete(ts);
+      h.storedBytes -= ts.nbytes;
+      this.send({ worker: h.id }, { op: 'free-keys', keys: [ts.key] });
+    }
+    ts.holders = [];
+  }
+
+  private toReleased(ts: TaskRecord): void {
+    if (ts.state === 'processing' && ts.processingOn) {
+      ts.processingOn.processing.delete(ts);
+      this.send({ worker: ts.processingOn.id }, { op: 'free-keys', keys: [ts.key] });
+      ts.processingOn = null;
+    }
+    if (ts.state === 'queued') ts.queueStamp++;
+    this.setState(ts, 'released');
+  }
+
+  /** Marks a task and everything downstream erred, and tells the clients that hold them. */
+  private fail(root: TaskRecord, error: TaskError, now: number): void {
+    const stack = [root];
+    let first = true;
+    while (stack.length) {
+      const ts = stack.pop()!;
+      if (ts.state === 'erred' || ts.state === 'forgotten' || ts.state === 'memory') continue;
+      if (ts.state === 'processing' && ts.processingOn) {
+        ts.processingOn.processing.delete(ts);
+        this.send({ worker: ts.processingOn.id }, { op: 'free-keys', keys: [ts.key] });
+        ts.processingOn = null;
+      }
+      if (ts.state === 'queued') ts.queueStamp++;
+      this.setState(ts, 'erred');
+      ts.error = error;
+      for (const c of this.clients.values()) if (c.refs.has(ts.key)) this.send({ client: c.id }, { op: 'task-erred', key: ts.key, error });
+      for (const d of ts.dependents) stack.push(d);
+      if (first) {
+        first = false;
+        const row: FailureRow = {
+          key: ts.key, group: ts.group, message: error.message, name: error.name, stack: error.stack,
+          worker: error.worker, retriesUsed: error.retriesUsed, kind: error.kind, time: now,
+        };
+        this.failures.push(row);
+        if (this.failures.length > MAX_FAILURES_KEPT) this.failures.shift();
+        this.emit({ kind: 'failure', row });
+        this.addLog(now, 'erred', `task ${ts.key} failed${error.worker ? ` on ${error.worker}` : ''}: ${error.name}: ${error.message}`);
+      }
+    }
+  }
+
+  private setState(ts: TaskRecord, to: TaskRecord['state']): void {
+    if (ts.state === to) return;
+    const g = this.groupStats(ts.group);
+    const a = GROUP_STATE[ts.state];
+    const b = GROUP_STATE[to];
+    if (a) g.counts[a]--;
+    if (b) g.counts[b]++;
+    ts.state = to;
+  }
+
+  private groupStats(group: string): GroupStats {
+    let g = this.groups.get(group);
+    if (!g) {
+      g = { counts: { waiting: 0, queued: 0, processing: 0, memory: 0, erred: 0 }, total: 0, meanMs: NaN, samples: 0 };
+      this.groups.set(group, g);
+    }
+    return g;
+  }
+
+  private recordDuration(group: string, ms: number): void {
+    const g = this.groupStats(group);
+    // Exponential mean over recent tasks: a group's duration can change as its inputs do.
+    g.meanMs = g.samples === 0 ? ms : g.meanMs * 0.9 + ms * 0.1;
+    g.samples++;
+  }
+
+  // ---------------------------------------------------------------- dashboard
+
+  workerRow(ws: WorkerRecord): WorkerRow {
+    const m = ws.metrics;
+    return {
+      id: ws.id, name: ws.name, address: ws.address, host: ws.host, nthreads: ws.nthreads,
+      cpu: m?.cpu ?? 0, rss: m?.rss ?? 0, memoryLimit: ws.memoryLimit,
+      executing: m?.executing ?? 0, queued: Math.max(0, ws.processing.size - (m?.executing ?? 0)),
+      stored: ws.has.size, storedBytes: ws.storedBytes, lastSeen: ws.lastSeen, alive: ws.status !== 'gone',
+    };
+  }
+
+  private emitWorker(ws: WorkerRecord): void {
+    if (this.listeners.length) this.emit({ kind: 'worker', row: this.workerRow(ws) });
+  }
+
+  private addLog(time: number, kind: LogEntry['kind'], text: string): void {
+    const entry = { time, kind, text };
+    this.log.push(entry);
+    if (this.log.length > MAX_LOG_KEPT) this.log.shift();
+    this.emit({ kind: 'log', entry });
+  }
+
+  private emit(e: ClusterEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  private send(to: Command['to'], msg: Message): void {
+    this.out.push({ to, msg });
+  }
+
+  private flush(): Command[] {
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+}
