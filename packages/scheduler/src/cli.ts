@@ -51,8 +51,9 @@ function main(): void {
   }
   startScheduler(opts).then(
     (s) => {
-      process.stdout.write(`scheduler at ${s.address}\n`);
+      // The address line comes last: whoever waits for it has seen everything else.
       if (s.dashboardUrl) process.stdout.write(`dashboard at ${s.dashboardUrl}\n`);
+      process.stdout.write(`scheduler at ${s.address}\n`);
       let stopping = false;
       const stop = (sig: string) => {
         if (stopping) return;

@@ -1,0 +1,44 @@
+import type { TaskError as TaskErrorInfo } from '@gluon/protocol';
+
+/**
+ * A task failed. The message names the task key and the worker; `remoteStack` is the stack
+ * from the worker thread where it was thrown.
+ */
+export class TaskError extends Error {
+  readonly key: string;
+  readonly worker: string;
+  readonly remoteName: string;
+  readonly remoteStack: string;
+  readonly kind: TaskErrorInfo['kind'];
+  readonly retriesUsed: number;
+
+  constructor(info: TaskErrorInfo, askedFor?: string) {
+    const where = info.worker ? ` on worker ${info.worker}` : '';
+    const via = askedFor && askedFor !== info.key ? ` (needed by ${askedFor})` : '';
+    super(`task ${info.key} failed${where}${via}: ${info.name}: ${info.message}`);
+    this.name = 'TaskError';
+    this.key = info.key;
+    this.worker = info.worker;
+    this.remoteName = info.name;
+    this.remoteStack = info.stack;
+    this.kind = info.kind;
+    this.retriesUsed = info.retriesUsed;
+    if (info.stack) this.stack = `${this.name}: ${this.message}\n--- remote stack (${info.worker || 'worker'}) ---\n${info.stack}`;
+  }
+}
+
+/** The future was cancelled before it finished. */
+export class CancelledError extends Error {
+  constructor(readonly key: string) {
+    super(`task ${key} was cancelled`);
+    this.name = 'CancelledError';
+  }
+}
+
+/** An argument cannot travel to a worker; the message carries its path, e.g. `args[1].config.fn`. */
+export class SerializationError extends TypeError {
+  constructor(readonly path: string, what: string) {
+    super(`${path} ${what}`);
+    this.name = 'SerializationError';
+  }
+}

@@ -1,0 +1,68 @@
+import type { FnRef } from '@gluon/protocol';
+
+/** Per-call options of a remote function. */
+export interface TaskOptions {
+  /** Higher runs first. Default 0. */
+  priority?: number;
+  /** Re-runs allowed after the task throws. Default 0. */
+  retries?: number;
+  /** An explicit key instead of the content hash. */
+  key?: string;
+  /** `false` gives each call a fresh key even with equal arguments (for impure tasks). Default true. */
+  pure?: boolean;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyFn = (...args: any[]) => any;
+
+/**
+ * A function that runs on workers, named by module and export. Its type parameter carries the
+ * real function's signature so `submit` and `gather` are typed.
+ */
+export interface RemoteFunction<F extends AnyFn = AnyFn> {
+  readonly fn: FnRef;
+  readonly options: TaskOptions;
+  /** The same function with other task options, e.g. `inc.with({ retries: 2 })`. */
+  with(options: TaskOptions): RemoteFunction<F>;
+  /** Phantom: the wrapped signature. */
+  readonly __signature?: F;
+}
+
+/**
+ * Names task code: a module specifier the workers can import, and one of its exports.
+ * `remote<typeof import('./tasks.js').inc>('@me/tasks', 'inc')`.
+ */
+export function remote<F extends AnyFn = AnyFn>(module: string | URL, exportName: string, options: TaskOptions = {}): RemoteFunction<F> {
+  const spec = module instanceof URL ? module.href : module;
+  if (typeof spec !== 'string' || spec === '') throw new TypeError('remote(): the module specifier must be a non-empty string or URL');
+  if (typeof exportName !== 'string' || exportName === '') throw new TypeError(`remote(): the export name for ${spec} must be a non-empty string`);
+  if (spec.startsWith('.')) {
+    throw new TypeError(`remote(): "${spec}" is relative; workers cannot know what it is relative to. Use a package name, or new URL('${spec}', import.meta.url)`);
+  }
+  const fn: FnRef = { module: spec, export: exportName };
+  return { fn, options, with: (more) => remote<F>(spec, exportName, { ...options, ...more }) };
+}
+
+/** Remote functions for every export of a module, typed by the module's type. */
+export type RemoteModule<M> = { [K in keyof M as M[K] extends AnyFn ? K : never]: M[K] extends AnyFn ? RemoteFunction<M[K]> : never };
+
+/**
+ * All exports of a module as remote functions:
+ * `const { inc, add } = remoteFrom<typeof import('./tasks.js')>(new URL('./tasks.js', import.meta.url))`.
+ */
+export function remoteFrom<M>(module: string | URL, options: TaskOptions = {}): RemoteModule<M> {
+  const spec = module instanceof URL ? module.href : module;
+  const cache = new Map<string, RemoteFunction>();
+  return new Proxy({} as RemoteModule<M>, {
+    get(_t, name) {
+      if (typeof name !== 'string' || name === 'then') return undefined;
+      let f = cache.get(name);
+      if (!f) cache.set(name, (f = remote(spec, name, options)));
+      return f;
+    },
+  });
+}
+
+export function isRemoteFunction(x: unknown): x is RemoteFunction {
+  return !!x && typeof x === 'object' && 'fn' in x && typeof (x as RemoteFunction).with === 'function';
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+import { fork, type ChildProcess } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { parseBytes, parseIntIn } from '@gluon/protocol';
+import { startWorker, type WorkerOptions } from './worker.js';
+
+const USAGE = `usage: gluon-worker ws://host:8786 [--nthreads N] [--nworkers M] [--name NAME]
+                    [--memory-limit 4GiB] [--allow-module SPEC ...] [--token T | GLUON_TOKEN]
+                    [--listen-host 127.0.0.1] [--max-frame-bytes 256MiB]`;
+
+function fail(msg: string): never {
+  process.stderr.write(`gluon-worker: ${msg}\n`);
+  process.exit(2);
+}
+
+function parse(): { opts: WorkerOptions; nworkers: number } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      options: {
+        nthreads: { type: 'string', default: '1' },
+        nworkers: { type: 'string', default: '1' },
+        name: { type: 'string' },
+        'memory-limit': { type: 'string' },
+        'allow-module': { type: 'string', multiple: true, default: [] },
+        token: { type: 'string' },
+        'listen-host': { type: 'string', default: '127.0.0.1' },
+        'max-frame-bytes': { type: 'string', default: '256MiB' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      allowPositionals: true,
+    });
+  } catch (err) {
+    fail(`${(err as Error).message}\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  if (positionals.length !== 1) fail(`expected exactly one scheduler address, got ${positionals.length}\n${USAGE}`);
+  const scheduler = positionals[0]!;
+  if (!/^wss?:\/\/[^/]+/.test(scheduler)) fail(`the scheduler address must look like ws://host:8786, got "${scheduler}"`);
+  const token = values.token ?? process.env.GLUON_TOKEN;
+  try {
+    return {
+      nworkers: parseIntIn('--nworkers', values.nworkers, 1, 1024),
+      opts: {
+        scheduler,
+        nthreads: parseIntIn('--nthreads', values.nthreads, 1, 1024),
+        allowModules: values['allow-module'],
+        listenHost: values['listen-host'],
+        maxFrameBytes: parseBytes('--max-frame-bytes', values['max-frame-bytes']),
+        ...(values.name ? { name: values.name } : {}),
+        ...(values['memory-limit'] ? { memoryLimit: parseBytes('--memory-limit', values['memory-limit']) } : {}),
+        ...(token ? { token } : {}),
+      },
+    };
+  } catch (err) {
+    fail((err as Error).message);
+  }
+}
+
+/** `--nworkers M`: a supervisor that runs M worker processes and forwards signals to them. */
+function supervise(m: number, name: string | undefined): void {
+  const children: ChildProcess[] = [];
+  const args = process.argv.slice(2).filter((a, i, all) => !(a.startsWith('--nworkers') || all[i - 1] === '--nworkers'));
+  let live = 0;
+  let status = 0;
+  for (let i = 0; i < m; i++) {
+    const childArgs = args.filter((a, j, all) => !(a.startsWith('--name') || all[j - 1] === '--name'));
+    if (name !== undefined) childArgs.push('--name', `${name}-${i}`);
+    const child = fork(new URL(import.meta.url), childArgs, { stdio: 'inherit' });
+    live++;
+    child.on('exit', (code) => {
+      if (code) status = code;
+      if (--live === 0) process.exit(status);
+    });
+    children.push(child);
+  }
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => children.forEach((c) => c.kill(sig)));
+}
+
+function main(): void {
+  const { opts, nworkers } = parse();
+  if (nworkers > 1) return supervise(nworkers, opts.name);
+  startWorker(opts).then(
+    (w) => {
+      process.stdout.write(`worker ${w.name} at ${w.address} connected to ${opts.scheduler}\n`);
+      let stopping = false;
+      const stop = (sig: string) => {
+        if (stopping) return;
+        stopping = true;
+        w.close(sig).then(() => process.exit(0), () => process.exit(1));
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+    },
+    (err: Error) => fail(`cannot start: ${err.message}`),
+  );
+}
+
+main();
