@@ -1,16 +1,32 @@
 import { nanoid } from 'nanoid';
 import {
-  connect, type Connection, type Message, type TaskError as TaskErrorInfo, type TaskSpec,
+  connect, HandshakeError, type Connection, type Message, type TaskError as TaskErrorInfo, type TaskSpec,
 } from '@gluon/protocol';
 import { Delayed } from './delayed.js';
+import { ClientClosedError } from './errors.js';
 import { Future, KeyState, type FutureHost } from './future.js';
-import { remote, type RemoteFunction, type TaskOptions } from './remote.js';
+import { PeerPool } from './peers.js';
+import type { RemoteFunction, TaskOptions } from './remote.js';
 import { toWire, tokenize } from './serialize.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFn = (...args: any[]) => any;
-type Awaitable<T> = T | Future<T>;
-type FutureArgs<A extends unknown[]> = { [I in keyof A]: A[I] | Future<A[I]> | Delayed<A[I]> };
+
+/** An argument value, or something that stands for it on the cluster (nested anywhere). */
+export type Deferred<T> =
+  | T
+  | Future<T>
+  | Delayed<T>
+  | (T extends ArrayBufferView ? never
+    : T extends readonly (infer E)[] ? Array<Deferred<E>>
+    : T extends Record<string, unknown> ? { [K in keyof T]: Deferred<T[K]> }
+    : never);
+
+/** A task's parameters, each of which may also be given as a future or delayed value. */
+export type DeferredArgs<A extends unknown[]> = { [I in keyof A]: Deferred<A[I]> };
+
+/** One iterable per parameter, for `map`. */
+export type IterableArgs<A extends unknown[]> = { [I in keyof A]: Iterable<Deferred<A[I]>> };
 
 /** What `gather` returns for a structure of futures: the same structure with values. */
 export type Gathered<T> = T extends Future<infer V>
@@ -28,18 +44,33 @@ export type Gathered<T> = T extends Future<infer V>
 export interface ConnectOptions {
   /** Shared secret; defaults to the GLUON_TOKEN environment variable. */
   token?: string;
-  /** Shown in the scheduler's log and dashboard. */
+  /** Shown in the scheduler's log and dashboard. Default `client-<pid>`. */
   name?: string;
   /** Handshake timeout. Default 10 s. */
   timeoutMs?: number;
+  /**
+   * Protocol version to announce. Only for testing how a cluster refuses a mismatched client;
+   * leave unset.
+   */
+  protocolVersion?: number;
 }
+
+export interface WaitOptions {
+  /** Give up waiting after this long (the futures keep running). */
+  timeoutMs?: number;
+  /** `'ALL_COMPLETED'` (default) or `'FIRST_COMPLETED'`. */
+  returnWhen?: 'ALL_COMPLETED' | 'FIRST_COMPLETED';
+}
+
+/** Rounds of fetching a result before giving up (each round re-asks who holds it). */
+const MAX_FETCH_ROUNDS = 20;
 
 /**
  * A connection to a Gluon scheduler: submit tasks, get futures, gather results.
  *
  * ```ts
  * const client = await Client.connect('ws://127.0.0.1:8786');
- * const inc = remote<(x: number) => number>('@gluon/examples/tasks', 'inc');
+ * const { inc } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
  * const futures = client.map(inc, [1, 2, 3]);
  * console.log(await client.gather(futures)); // [2, 3, 4]
  * ```
@@ -47,54 +78,99 @@ export interface ConnectOptions {
 export class Client implements FutureHost {
   /** The dashboard URL the scheduler announced, if it serves one. */
   readonly dashboardUrl: string | undefined;
+  /** The scheduler's id for this client. */
+  readonly id: string;
   private readonly keys = new Map<string, KeyState>();
-  private readonly workers = new Map<string, Promise<Connection>>();
+  private readonly peers: PeerPool;
   private closed = false;
-  private readonly registry = new FinalizationRegistry<KeyState>((state) => this.dropRef(state));
+  private closeReason = '';
+  // Graph updates and releases made within one tick leave as one message each.
+  private pendingTasks: TaskSpec[] = [];
+  private readonly pendingKeys = new Set<string>();
+  private pendingWants: string[] = [];
+  private pendingRelease: string[] = [];
+  private flushQueued = false;
+  private readonly registry = new FinalizationRegistry<KeyState>((state) => this.dropHandle(state));
 
-  private constructor(private readonly conn: Connection, welcome: Message, private readonly token: string | undefined) {
+  private constructor(private readonly conn: Connection, welcome: Message, readonly url: string, name: string, token: string | undefined) {
     this.dashboardUrl = typeof welcome.dashboard === 'string' ? welcome.dashboard : undefined;
+    this.id = String(welcome.clientId ?? '');
+    this.peers = new PeerPool(name, token);
     conn.on('message', (m: Message) => this.onMessage(m));
-    conn.on('close', (code: number, reason: string) => this.onClose(code, reason));
+    conn.on('close', (code: number, reason: string) => this.onClose(`lost the scheduler connection (${code}${reason ? `: ${reason}` : ''})`));
   }
 
-  /** Connects to a scheduler at `ws://host:port`. */
+  /**
+   * Connects to a scheduler at `ws://host:port`. Rejects with a `HandshakeError` whose message
+   * says what was refused (bad or missing token, protocol or package version mismatch) or why
+   * the scheduler could not be reached.
+   */
   static async connect(url: string, opts: ConnectOptions = {}): Promise<Client> {
+    if (typeof url !== 'string' || !/^wss?:\/\/[^/]+/.test(url)) {
+      throw new TypeError(`Client.connect: the scheduler address must look like ws://host:8786, got ${JSON.stringify(url)}`);
+    }
     const token = opts.token ?? process.env.GLUON_TOKEN;
-    const { conn, welcome } = await connect(url, { role: 'client', name: opts.name ?? `client-${process.pid}` }, {
-      ...(token ? { token } : {}), timeoutMs: opts.timeoutMs ?? 10_000, label: `scheduler ${url}`,
-      log: (l) => process.stderr.write(`gluon client: ${l}\n`),
-    });
-    return new Client(conn, welcome, token);
+    const name = opts.name ?? `client-${process.pid}`;
+    try {
+      const { conn, welcome } = await connect(url, {
+        role: 'client', name, ...(opts.protocolVersion !== undefined ? { protocol: opts.protocolVersion } : {}),
+      }, {
+        ...(token ? { token } : {}), timeoutMs: opts.timeoutMs ?? 10_000, label: `scheduler ${url}`,
+        log: (l) => process.stderr.write(`gluon client: ${l}\n`),
+      });
+      return new Client(conn, welcome, url, name, token);
+    } catch (err) {
+      if (err instanceof HandshakeError) throw new HandshakeError(`Client.connect(${url}): ${err.message}`, err.code);
+      throw err;
+    }
   }
 
   // ---------------------------------------------------------------- submitting
 
-  /** Runs `fn(...args)` on a worker. Futures (anywhere in the arguments) become dependencies. */
-  submit<F extends AnyFn>(fn: RemoteFunction<F>, ...args: FutureArgs<Parameters<F>>): Future<Awaited<ReturnType<F>>> {
+  /**
+   * Runs `fn(...args)` on a worker and returns its future. Futures and delayed values anywhere
+   * in the arguments become dependencies (the worker receives their values). Options come from
+   * the function: `client.submit(inc.with({ priority: 10, retries: 2 }), 1)`.
+   */
+  submit<F extends AnyFn>(fn: RemoteFunction<F>, ...args: DeferredArgs<Parameters<F>>): Future<Awaited<ReturnType<F>>> {
     return this.submitGraph([new Delayed(fn, args)])[0] as Future<Awaited<ReturnType<F>>>;
   }
 
-  /** One task per element: `map(inc, [1, 2, 3])`, or per zipped element with several lists. */
-  map<F extends AnyFn>(fn: RemoteFunction<F>, ...iterables: Array<Iterable<unknown>>): Array<Future<Awaited<ReturnType<F>>>> {
+  /**
+   * One task per element: `map(inc, [1, 2, 3])`; with several iterables their elements are
+   * zipped into the arguments (`map(add, xs, ys)`), stopping at the shortest. All tasks leave in
+   * one message.
+   */
+  map<F extends AnyFn>(
+    fn: RemoteFunction<F>,
+    ...iterables: IterableArgs<Parameters<F>>
+  ): Array<Future<Awaited<ReturnType<F>>>> {
     if (iterables.length === 0) throw new TypeError('map() needs at least one iterable of arguments');
-    const lists = iterables.map((it) => [...it]);
-    const n = Math.min(...lists.map((l) => l.length));
-    const nodes: Delayed[] = [];
-    for (let i = 0; i < n; i++) nodes.push(new Delayed(fn, lists.map((l) => l[i])));
+    if (fn.options.key !== undefined) throw new TypeError('map(): the key option names one task; use group to prefix the keys of many');
+    const lists = (iterables as Array<Iterable<unknown>>).map((it, i) => {
+      if (it === null || typeof it !== 'object' || !(Symbol.iterator in it)) throw new TypeError(`map(): argument ${i + 1} is not iterable`);
+      return Array.isArray(it) ? it : [...it];
+    });
+    let n = Infinity;
+    for (const l of lists) n = Math.min(n, l.length);
+    const nodes: Delayed[] = new Array(n);
+    for (let i = 0; i < n; i++) nodes[i] = new Delayed(fn, lists.length === 1 ? [lists[0]![i]] : lists.map((l) => l[i]));
     return this.submitGraph(nodes) as Array<Future<Awaited<ReturnType<F>>>>;
   }
 
-  /** Submits delayed graphs and returns a future per root, the graph staying on the cluster. */
+  /**
+   * Submits delayed graphs and returns a future per root; the results stay on the cluster, so
+   * the futures can feed further tasks.
+   */
   persist<T>(node: Delayed<T>): Future<T>;
-  persist(nodes: Delayed[]): Future[];
+  persist<T>(nodes: Array<Delayed<T>>): Array<Future<T>>;
   persist(x: Delayed | Delayed[]): Future | Future[] {
     return Array.isArray(x) ? this.submitGraph(x) : this.submitGraph([x])[0]!;
   }
 
-  /** Submits delayed graphs and waits for their values. */
+  /** Submits delayed graphs, waits and returns their values (the results are then released). */
   async compute<T>(node: Delayed<T>): Promise<T>;
-  async compute(nodes: Delayed[]): Promise<unknown[]>;
+  async compute<T>(nodes: Array<Delayed<T>>): Promise<T[]>;
   async compute(x: Delayed | Delayed[]): Promise<unknown> {
     const futures = Array.isArray(x) ? this.submitGraph(x) : this.submitGraph([x]);
     try {
@@ -107,14 +183,19 @@ export class Client implements FutureHost {
 
   /**
    * Merges many results in a tree of `combine` tasks on the workers, `fanIn` inputs per task,
-   * so the client receives one value instead of all of them. `combine` receives an array.
+   * so the client receives one value instead of all of them. `combine` receives an array of up
+   * to `fanIn` values and returns one of the same kind. The whole tree leaves as one graph; only
+   * its root is held, so intermediate results are freed as soon as their parent has run.
    */
-  treeReduce<T>(combine: RemoteFunction<(parts: T[]) => T | Promise<T>>, futures: Array<Future<T>>, opts: { fanIn?: number } = {}): Future<T> {
+  treeReduce<T>(
+    combine: RemoteFunction<(parts: T[]) => T | Promise<T>>,
+    futures: ReadonlyArray<Future<T> | Delayed<T>>,
+    opts: { fanIn?: number } = {},
+  ): Future<T> {
     const fanIn = opts.fanIn ?? 8;
     if (!Number.isInteger(fanIn) || fanIn < 2) throw new RangeError(`treeReduce: fanIn must be an integer ≥ 2, got ${fanIn}`);
     if (futures.length === 0) throw new RangeError('treeReduce: no futures to reduce');
-    // Build the whole tree as one graph: one round trip, and the scheduler sees the depth.
-    let level: Array<Delayed | Future> = futures;
+    let level: ReadonlyArray<Delayed | Future> = futures;
     do {
       const next: Delayed[] = [];
       for (let i = 0; i < level.length; i += fanIn) next.push(new Delayed(combine, [level.slice(i, i + fanIn)]));
@@ -123,12 +204,13 @@ export class Client implements FutureHost {
     return this.submitGraph(level as Delayed[])[0] as Future<T>;
   }
 
+  /** Turns graph nodes into task specs (dependencies first) and returns a future per root. */
   private submitGraph(roots: Delayed[]): Future[] {
     this.assertOpen();
-    const tasks: TaskSpec[] = [];
     const refOf = (x: object): string | undefined => {
       if (x instanceof Future) {
         if (x.isReleased) throw new TypeError(`future ${x.key} was released and cannot be used as an argument`);
+        if (!x.state.held) throw new TypeError(`future ${x.key} was cancelled and cannot be used as an argument`);
         return x.key;
       }
       if (x instanceof Delayed) return x.key ?? build(x);
@@ -137,48 +219,90 @@ export class Client implements FutureHost {
     const build = (node: Delayed): string => {
       const opts: TaskOptions = node.fn.options;
       const { args, deps } = toWire(node.args, refOf);
-      const key = opts.key ?? (opts.pure === false ? `${node.fn.fn.export}-${nanoid(16)}` : tokenize(node.fn.fn, args));
+      const group = opts.group ?? node.fn.fn.export;
+      const key = opts.key ?? (opts.pure === false ? `${group}-${nanoid(16)}` : tokenize(group, node.fn.fn, args));
       node.key = key;
-      tasks.push({ key, fn: node.fn.fn, args, deps, ...(opts.priority ? { priority: opts.priority } : {}), ...(opts.retries ? { retries: opts.retries } : {}) });
+      if (!this.pendingKeys.has(key) && !this.keys.has(key)) {
+        this.pendingKeys.add(key);
+        const spec: TaskSpec = { key, fn: node.fn.fn, args, deps };
+        if (opts.priority) spec.priority = opts.priority;
+        if (opts.retries) spec.retries = opts.retries;
+        this.pendingTasks.push(spec);
+      }
       return key;
     };
-    const futures = roots.map((r) => this.futureFor(r.key ?? build(r)));
-    // Deduplicate keys within the batch (equal pure calls).
-    const seen = new Set<string>();
-    const unique = tasks.filter((t) => (seen.has(t.key) ? false : (seen.add(t.key), true)));
-    this.conn.send({ op: 'update-graph', tasks: unique, wants: futures.map((f) => f.key) });
+    const futures = new Array<Future>(roots.length);
+    for (let i = 0; i < roots.length; i++) {
+      const r = roots[i]!;
+      futures[i] = this.futureFor(r.key ?? build(r));
+    }
+    this.scheduleFlush();
     return futures;
   }
 
   private futureFor(key: string): Future {
     let state = this.keys.get(key);
-    if (!state) this.keys.set(key, (state = new KeyState(key)));
-    state.refs++;
+    if (!state) {
+      state = new KeyState(key);
+      this.keys.set(key, state);
+      this.pendingWants.push(key);
+    }
+    state.handles++;
     const f = new Future(state, this);
     this.registry.register(f, state, f);
     return f;
   }
 
+  private scheduleFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    queueMicrotask(() => this.flush());
+  }
+
+  /** Sends queued graph updates and releases now (before any other message, to keep order). */
+  private flush(): void {
+    this.flushQueued = false;
+    if (this.closed) return;
+    if (this.pendingTasks.length || this.pendingWants.length) {
+      this.conn.send({ op: 'update-graph', tasks: this.pendingTasks, wants: this.pendingWants });
+      this.pendingTasks = [];
+      this.pendingWants = [];
+      this.pendingKeys.clear();
+    }
+    if (this.pendingRelease.length) {
+      this.conn.send({ op: 'release-keys', keys: this.pendingRelease });
+      this.pendingRelease = [];
+    }
+  }
+
   // ---------------------------------------------------------------- results
 
-  /** Values of futures anywhere in a structure (arrays, plain objects), fetched in bulk. */
+  /**
+   * The values of the futures anywhere in a structure (arrays and plain objects), in the same
+   * shape. Small results came inline with the scheduler's notice; the rest are fetched from the
+   * workers holding them, one request per worker. Rejects with the first failure.
+   */
   async gather<T>(x: T): Promise<Gathered<T>> {
     const found: Future[] = [];
-    const collect = (v: unknown, depth: number) => {
+    const collect = (v: unknown, depth: number): void => {
       if (depth > 64 || v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return;
-      if (v instanceof Future) return void found.push(v);
+      if (v instanceof Future) {
+        found.push(v);
+        return;
+      }
       if (Array.isArray(v)) for (const y of v) collect(y, depth + 1);
-      else if (Object.getPrototypeOf(v) === Object.prototype) for (const y of Object.values(v)) collect(y, depth + 1);
+      else if (isPlainObject(v)) for (const y of Object.values(v)) collect(y, depth + 1);
     };
     collect(x, 0);
+    for (const f of found) if (f.isReleased) throw new Error(`gather: future ${f.key} was released; its result is no longer held`);
     const values = await this.fetchValues(found.map((f) => f.state));
     const rebuild = (v: unknown, depth: number): unknown => {
       if (depth > 64 || v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return v;
       if (v instanceof Future) return values.get(v.key);
       if (Array.isArray(v)) return v.map((y) => rebuild(y, depth + 1));
-      if (Object.getPrototypeOf(v) !== Object.prototype) return v;
+      if (!isPlainObject(v)) return v;
       const o: Record<string, unknown> = {};
-      for (const [k, y] of Object.entries(v)) o[k] = rebuild(y, depth + 1);
+      for (const k of Object.keys(v)) o[k] = rebuild((v as Record<string, unknown>)[k], depth + 1);
       return o;
     };
     return rebuild(x, 0) as Gathered<T>;
@@ -189,177 +313,247 @@ export class Client implements FutureHost {
     return (await this.fetchValues([state])).get(state.key);
   }
 
+  /**
+   * Values of finished keys: inline ones at once, the others from the workers that hold them
+   * (grouped per worker). A holder that vanished is dropped and the scheduler asked again; a key
+   * with no holder left goes back to pending and is fetched once it has been recomputed.
+   */
   private async fetchValues(states: KeyState[]): Promise<Map<string, unknown>> {
     const out = new Map<string, unknown>();
-    await Promise.all(states.map((s) => s.settled()));
-    const need: KeyState[] = [];
-    for (const s of states) {
-      if (s.status !== 'finished') throw s.failure();
-      if (s.hasValue) out.set(s.key, s.value);
-      else need.push(s);
-    }
-    if (need.length === 0) return out;
-    const keys = [...new Set(need.map((s) => s.key))];
-    const reply = await this.conn.request({ op: 'who-has', keys });
-    const whoHas = reply.whoHas as Record<string, string[]>;
-    const byWorker = new Map<string, string[]>();
-    const lost: string[] = [];
-    for (const k of keys) {
-      const addrs = whoHas[k] ?? [];
-      if (addrs.length === 0) lost.push(k);
-      else {
-        const a = addrs[Math.floor(Math.random() * addrs.length)]!;
-        if (!byWorker.has(a)) byWorker.set(a, []);
-        byWorker.get(a)!.push(k);
+    for (let round = 0; ; round++) {
+      await settleAll(states);
+      const need: KeyState[] = [];
+      for (const s of states) {
+        if (s.status !== 'finished') throw s.failure();
+        if (s.hasValue) out.set(s.key, s.value);
+        else if (!need.includes(s)) need.push(s);
       }
-    }
-    await Promise.all([...byWorker].map(async ([addr, ks]) => {
-      const conn = await this.workerConnection(addr);
-      const r = await conn.request({ op: 'get-data', keys: ks });
-      const data = r.data as Record<string, unknown>;
-      for (const k of ks) {
-        if (k in data) out.set(k, data[k]);
-        else lost.push(k);
+      if (need.length === 0) return out;
+      if (round >= MAX_FETCH_ROUNDS) {
+        throw new Error(`could not fetch ${need[0]!.key}${need.length > 1 ? ` and ${need.length - 1} more` : ''} from the workers after ${round} attempts`);
       }
-    }));
-    if (lost.length) {
-      // The holder vanished between who-has and get-data: wait for the recomputation.
-      for (const k of lost) this.keys.get(k)?.reset();
-      const again = await this.fetchValues(lost.map((k) => this.keys.get(k)!).filter(Boolean));
-      for (const [k, v] of again) out.set(k, v);
+      if (round > 1) await new Promise((r) => setTimeout(r, Math.min(500, 10 * 2 ** round)));
+      const byWorker = new Map<string, KeyState[]>();
+      for (const s of need) {
+        const addr = s.workers[Math.floor(Math.random() * s.workers.length)];
+        if (addr === undefined) continue;
+        let list = byWorker.get(addr);
+        if (!list) byWorker.set(addr, (list = []));
+        list.push(s);
+      }
+      await Promise.all([...byWorker].map(async ([addr, list]) => {
+        try {
+          const { data } = await this.peers.getData(addr, list.map((s) => s.key));
+          for (const s of list) {
+            if (s.key in data) s.setValue(data[s.key]);
+            else s.workers = s.workers.filter((w) => w !== addr);
+          }
+        } catch {
+          this.peers.drop(addr);
+          for (const s of list) s.workers = s.workers.filter((w) => w !== addr);
+        }
+      }));
+      const orphans = need.filter((s) => !s.hasValue && s.workers.length === 0 && s.status === 'finished');
+      if (orphans.length) await this.askWhoHas(orphans);
     }
-    return out;
   }
 
-  private workerConnection(addr: string): Promise<Connection> {
-    let p = this.workers.get(addr);
-    if (!p) {
-      p = connect(addr, { role: 'client', name: `client-${process.pid}` }, { ...(this.token ? { token: this.token } : {}), label: `worker ${addr}`, timeoutMs: 10_000 })
-        .then(({ conn }) => {
-          conn.on('close', () => this.workers.delete(addr));
-          return conn;
-        });
-      p.catch(() => this.workers.delete(addr));
-      this.workers.set(addr, p);
-    }
-    return p;
+  /** Refreshes holders from the scheduler; keys it no longer has in memory go back to pending. */
+  private async askWhoHas(states: KeyState[]): Promise<void> {
+    this.assertOpen();
+    this.flush();
+    const gens = states.map((s) => s.gen);
+    const reply = await this.conn.request({ op: 'who-has', keys: states.map((s) => s.key) });
+    const whoHas = (reply.whoHas ?? {}) as Record<string, string[]>;
+    states.forEach((s, i) => {
+      if (s.gen !== gens[i] || s.status !== 'finished') return; // fresher news arrived meanwhile
+      const addrs = whoHas[s.key] ?? [];
+      if (addrs.length) s.workers = addrs;
+      else s.reset(); // lost with its worker: the scheduler recomputes it and tells us
+    });
   }
 
-  /** Yields futures as they finish (or fail), in completion order. */
+  /** Yields futures as they finish (or fail, or are cancelled), in completion order. */
   async *asCompleted<T>(futures: Iterable<Future<T>>): AsyncGenerator<Future<T>> {
-    const pending = new Set(futures);
+    const list = [...futures];
     const ready: Array<Future<T>> = [];
     let wake: (() => void) | null = null;
-    for (const f of pending) {
-      void f.state.settled().then(() => {
+    for (const f of list) {
+      f.state.onSettled(() => {
         ready.push(f);
-        wake?.();
+        const w = wake;
+        wake = null;
+        w?.();
       });
     }
-    while (pending.size) {
+    for (let yielded = 0; yielded < list.length;) {
       if (ready.length === 0) await new Promise<void>((r) => (wake = r));
-      wake = null;
       while (ready.length) {
-        const f = ready.shift()!;
-        pending.delete(f);
-        yield f;
+        yielded++;
+        yield ready.shift()!;
       }
     }
   }
 
   /**
-   * Waits until all futures are done (finished, failed or cancelled) or `timeoutMs` passes;
-   * never throws for a failed task. Returns which are done.
+   * Waits until all futures are done (or the first one, with `returnWhen: 'FIRST_COMPLETED'`),
+   * or until `timeoutMs` passes. Never throws for a failed task; returns which are done.
    */
-  async wait<T>(futures: Array<Future<T>>, opts: { timeoutMs?: number } = {}): Promise<{ done: Array<Future<T>>; notDone: Array<Future<T>> }> {
-    const all = Promise.all(futures.map((f) => f.state.settled()));
+  async wait<T>(futures: Array<Future<T>>, opts: WaitOptions = {}): Promise<{ done: Array<Future<T>>; notDone: Array<Future<T>> }> {
+    const states = futures.map((f) => f.state);
+    const target = opts.returnWhen === 'FIRST_COMPLETED'
+      ? new Promise<void>((resolve) => {
+        if (states.length === 0) resolve();
+        for (const s of states) s.onSettled(resolve);
+      })
+      : Promise.all(states.map((s) => s.settled()));
     if (opts.timeoutMs !== undefined) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([all, new Promise((r) => (timer = setTimeout(r, opts.timeoutMs)))]);
+      await Promise.race([target, new Promise((r) => (timer = setTimeout(r, opts.timeoutMs)))]);
       clearTimeout(timer);
-    } else await all;
+    } else {
+      await target;
+    }
     return { done: futures.filter((f) => f.done), notDone: futures.filter((f) => !f.done) };
   }
 
   // ---------------------------------------------------------------- control
 
-  /** Cancels the tasks (and what depends on them); their futures reject with CancelledError. */
+  /**
+   * Cancels tasks that have not finished, and everything depending on them; their futures then
+   * reject with `CancelledError`. Finished results are left alone (release them instead).
+   */
   async cancel(futures: Future[]): Promise<void> {
     this.assertOpen();
-    const keys = futures.filter((f) => !f.done).map((f) => f.key);
-    if (keys.length) this.conn.send({ op: 'cancel', keys });
+    const keys = [...new Set(futures.filter((f) => !f.done).map((f) => f.key))];
+    if (keys.length === 0) return;
+    this.flush();
+    this.conn.send({ op: 'cancel', keys });
   }
 
   /** Runs failed tasks again (and the failed tasks they depend on). */
   async retry(futures: Future[]): Promise<void> {
     this.assertOpen();
-    const keys = futures.filter((f) => f.status === 'error').map((f) => f.key);
+    const keys = [...new Set(futures.filter((f) => f.status === 'error').map((f) => f.key))];
+    if (keys.length === 0) return;
     for (const k of keys) this.keys.get(k)?.reset();
-    if (keys.length) this.conn.send({ op: 'retry', keys });
+    this.flush();
+    this.conn.send({ op: 'retry', keys });
   }
 
-  /** Drops futures' holds on their results. */
-  release(futures: Future[]): void {
+  /** Drops futures' holds on their results (same as `future.release()` on each). */
+  release(futures: Iterable<Future>): void {
     for (const f of futures) f.release();
   }
 
   /** Publishes a value on a topic of the dashboard's Results panel. */
   publish(topic: string, value: unknown): void {
     this.assertOpen();
-    toWire([value], () => undefined);
-    this.conn.send({ op: 'publish', topic, value });
+    if (typeof topic !== 'string' || topic === '') throw new TypeError('publish(): the topic must be a non-empty string');
+    const wire = toWire([value], () => undefined, 'value');
+    this.flush();
+    this.conn.send({ op: 'publish', topic, value: wire.args[0] });
   }
 
   /** @internal */
-  releaseKey(state: KeyState): void {
-    this.dropRef(state);
+  releaseFuture(future: Future): void {
+    this.registry.unregister(future);
+    this.dropHandle(future.state);
   }
 
-  private dropRef(state: KeyState): void {
-    if (--state.refs <= 0 && this.keys.get(state.key) === state) this.keys.delete(state.key);
-    if (!this.closed) this.conn.send({ op: 'release-keys', keys: [state.key] });
+  /** A Future object for `state` was released or collected; the last one drops the hold. */
+  private dropHandle(state: KeyState): void {
+    if (--state.handles > 0) return;
+    if (this.keys.get(state.key) !== state) return;
+    this.keys.delete(state.key);
+    if (!state.held || this.closed) return;
+    this.pendingRelease.push(state.key);
+    this.scheduleFlush();
   }
 
   private onMessage(m: Message): void {
     const state = typeof m.key === 'string' ? this.keys.get(m.key) : undefined;
+    if (!state) return;
     switch (m.op) {
       case 'key-in-memory':
-        state?.finished('value' in m ? { value: m.value } : undefined);
+        state.inMemory(Array.isArray(m.workers) ? (m.workers as string[]) : [], 'value' in m ? { value: m.value } : undefined);
         return;
       case 'task-erred':
-        state?.erred(m.error as TaskErrorInfo);
+        state.erred(m.error as TaskErrorInfo);
         return;
       case 'cancelled':
-        state?.cancelled();
+        state.cancelled();
+        this.keys.delete(state.key);
+        return;
+      case 'key-lost':
+        state.erred({
+          message: `the result of ${state.key} was lost and cannot be recomputed`, name: 'LostKeyError', stack: '',
+          key: state.key, worker: '', retriesUsed: 0, kind: 'lost',
+        });
         return;
       default:
         return;
     }
   }
 
-  private onClose(code: number, reason: string): void {
+  private onClose(why: string): void {
     if (this.closed) return;
     this.closed = true;
-    const info = (key: string): TaskErrorInfo => ({
-      message: `lost the scheduler connection (${code}${reason ? `: ${reason}` : ''}) before ${key} finished`,
-      name: 'ConnectionClosedError', stack: '', key, worker: '', retriesUsed: 0, kind: 'lost',
-    });
-    for (const s of this.keys.values()) if (!s.done) s.erred(info(s.key));
+    this.closeReason = why;
+    for (const s of this.keys.values()) {
+      if (s.done) continue;
+      s.erred({ message: `${why} before ${s.key} finished`, name: 'ClientClosedError', stack: '', key: s.key, worker: '', retriesUsed: 0, kind: 'lost' });
+    }
+    void this.peers.close();
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new Error('this client is closed');
+    if (this.closed) throw new ClientClosedError(this.closeReason);
   }
 
-  /** Closes the connections; futures still pending fail. */
+  /** Sends what is queued, closes the connections; futures still pending fail. */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.flush();
     this.conn.close(1000, 'client closing');
-    this.onClose(1000, 'client closed');
-    await Promise.all([...this.workers.values()].map((p) => p.then((c) => c.close(), () => {})));
+    this.onClose('the client was closed');
+    await this.peers.close();
   }
 }
 
-/** A shorthand for a one-off remote call: `await client.submit(remote('pkg', 'f'), 1).result()`. */
-export { remote };
-export type { Awaitable };
+function isPlainObject(v: object): boolean {
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Resolves when every state is settled; rejects at the first one that did not finish. */
+function settleAll(states: KeyState[]): Promise<void> {
+  let left = 0;
+  for (const s of states) if (!s.done) left++;
+  if (left === 0) {
+    for (const s of states) if (s.status !== 'finished') return Promise.reject(s.failure());
+    return Promise.resolve();
+  }
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    for (const s of states) {
+      if (s.done) {
+        if (s.status !== 'finished' && !settled) {
+          settled = true;
+          reject(s.failure());
+        }
+        continue;
+      }
+      s.onSettled(() => {
+        if (settled) return;
+        if (s.status !== 'finished') {
+          settled = true;
+          reject(s.failure());
+        } else if (--left === 0) {
+          settled = true;
+          resolve();
+        }
+      });
+    }
+  });
+}

@@ -42,3 +42,11 @@ export class SerializationError extends TypeError {
     this.name = 'SerializationError';
   }
 }
+
+/** The client is closed, or lost its scheduler connection; the message says which. */
+export class ClientClosedError extends Error {
+  constructor(reason: string) {
+    super(`this client cannot be used: ${reason || 'it is closed'}`);
+    this.name = 'ClientClosedError';
+  }
+}

@@ -4,15 +4,22 @@ import { CancelledError, TaskError } from './errors.js';
 export type FutureStatus = 'pending' | 'finished' | 'error' | 'cancelled' | 'lost';
 
 /**
- * What the client knows about one key, shared by every Future object for that key.
- * `refs` counts live Future objects: each holds one reference on the scheduler.
+ * What the client knows about one key, shared by every Future object for that key. The client
+ * holds one reference on the scheduler per key; `handles` counts the live Future objects that
+ * share it, and the reference is dropped when the last one is released or collected.
  */
 export class KeyState {
   status: FutureStatus = 'pending';
   hasValue = false;
   value: unknown = undefined;
   error: TaskErrorInfo | null = null;
-  refs = 0;
+  /** Data addresses of the workers holding the result, from the latest `key-in-memory`. */
+  workers: string[] = [];
+  /** Bumped by every `key-in-memory`, so a stale who-has answer cannot override fresher news. */
+  gen = 0;
+  handles = 0;
+  /** False once the scheduler dropped this client's reference itself (cancel). */
+  held = true;
   private waiters: Array<() => void> = [];
 
   constructor(readonly key: string) {}
@@ -27,13 +34,25 @@ export class KeyState {
     return new Promise((r) => this.waiters.push(r));
   }
 
-  finished(value: { value: unknown } | undefined): void {
+  /** Calls `cb` once the key is no longer pending (at once if it already is). */
+  onSettled(cb: () => void): void {
+    if (this.done) cb();
+    else this.waiters.push(cb);
+  }
+
+  /** The result is in memory on `workers`; `inline` carries it when it was small. */
+  inMemory(workers: string[], inline: { value: unknown } | undefined): void {
+    this.gen++;
     this.status = 'finished';
-    if (value) {
-      this.hasValue = true;
-      this.value = value.value;
-    }
+    this.error = null;
+    this.workers = workers;
+    if (inline) this.setValue(inline.value);
     this.wake();
+  }
+
+  setValue(value: unknown): void {
+    this.hasValue = true;
+    this.value = value;
   }
 
   erred(error: TaskErrorInfo): void {
@@ -44,14 +63,17 @@ export class KeyState {
 
   cancelled(): void {
     this.status = 'cancelled';
+    this.held = false;
     this.wake();
   }
 
+  /** Back to pending: a retry, or the only copy was lost and is being recomputed. */
   reset(): void {
     this.status = 'pending';
     this.hasValue = false;
     this.value = undefined;
     this.error = null;
+    this.workers = [];
   }
 
   /** The error a caller sees for a key that did not finish. */
@@ -71,17 +93,20 @@ export class KeyState {
 /** The operations a Future delegates to its client. */
 export interface FutureHost {
   resultOf(state: KeyState): Promise<unknown>;
-  releaseKey(state: KeyState): void;
+  releaseFuture(future: Future): void;
   cancel(futures: Future[]): Promise<void>;
   retry(futures: Future[]): Promise<void>;
 }
 
 /**
  * A task's eventual result, living on a worker. Passing a future as a task argument makes a
- * dependency; the value never visits the client.
+ * dependency; the value never visits the client. Futures are not thenable on purpose: `await
+ * future` would be ambiguous between "the future" and "its value"; call `result()`.
  */
 export class Future<T = unknown> {
   private released = false;
+  /** Phantom: the value type. */
+  declare readonly __value?: T;
 
   /** @internal */
   constructor(readonly state: KeyState, private readonly host: FutureHost) {}
@@ -94,26 +119,32 @@ export class Future<T = unknown> {
     return this.state.status;
   }
 
+  /** True once the task finished, failed or was cancelled. */
   get done(): boolean {
     return this.state.done;
   }
 
-  /** The value, fetched from the worker that holds it; throws `TaskError` if the task failed. */
+  /**
+   * The value: inline from the scheduler for small results, otherwise fetched from a worker that
+   * holds it. Rejects with `TaskError` if the task failed, `CancelledError` if it was cancelled.
+   */
   result(): Promise<T> {
-    if (this.released) return Promise.reject(new Error(`future ${this.key} was released`));
+    if (this.released) return Promise.reject(new Error(`future ${this.key} was released; its result is no longer held`));
     return this.host.resultOf(this.state) as Promise<T>;
   }
 
-  /** The failure, if the task failed; undefined otherwise (waits for the task). */
+  /** The failure, if the task failed; undefined if it finished (waits for the task). */
   async exception(): Promise<Error | undefined> {
     await this.state.settled();
     return this.state.status === 'finished' ? undefined : this.state.failure();
   }
 
+  /** Cancels the task (and everything depending on it) unless it already finished. */
   cancel(): Promise<void> {
     return this.host.cancel([this]);
   }
 
+  /** Runs the task again if it failed. */
   retry(): Promise<void> {
     return this.host.retry([this]);
   }
@@ -122,7 +153,7 @@ export class Future<T = unknown> {
   release(): void {
     if (this.released) return;
     this.released = true;
-    this.host.releaseKey(this.state);
+    this.host.releaseFuture(this);
   }
 
   get isReleased(): boolean {

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { FnRef } from '@gluon/protocol';
 
 /** Per-call options of a remote function. */
@@ -8,6 +10,8 @@ export interface TaskOptions {
   retries?: number;
   /** An explicit key instead of the content hash. */
   key?: string;
+  /** Replaces the export name as the key's group (`<group>-<hash>`), for the dashboard and stats. */
+  group?: string;
   /** `false` gives each call a fresh key even with equal arguments (for impure tasks). Default true. */
   pure?: boolean;
 }
@@ -39,7 +43,7 @@ export function remote<F extends AnyFn = AnyFn>(module: string | URL, exportName
   if (spec.startsWith('.')) {
     throw new TypeError(`remote(): "${spec}" is relative; workers cannot know what it is relative to. Use a package name, or new URL('${spec}', import.meta.url)`);
   }
-  const fn: FnRef = { module: spec, export: exportName };
+  const fn: FnRef = { module: sourceFor(spec), export: exportName };
   return { fn, options, with: (more) => remote<F>(spec, exportName, { ...options, ...more }) };
 }
 
@@ -61,6 +65,22 @@ export function remoteFrom<M>(module: string | URL, options: TaskOptions = {}): 
       return f;
     },
   });
+}
+
+/**
+ * Under tsx a script's sibling `./tasks.js` exists only as `tasks.ts`: name the file that is
+ * really there, so workers (which load TypeScript through tsx) import the same code.
+ */
+function sourceFor(spec: string): string {
+  if (!spec.startsWith('file:') || !/\.(m|c)?js$/.test(spec)) return spec;
+  try {
+    const path = fileURLToPath(spec);
+    if (existsSync(path)) return spec;
+    const ts = path.replace(/\.(m|c)?js$/, (_m, p: string | undefined) => `.${p ?? ''}ts`);
+    return existsSync(ts) ? pathToFileURL(ts).href : spec;
+  } catch {
+    return spec;
+  }
 }
 
 export function isRemoteFunction(x: unknown): x is RemoteFunction {

@@ -9,7 +9,7 @@ import { SerializationError } from './errors.js';
  *
  * @param refOf returns the key for a future or graph node, or undefined for other values.
  */
-export function toWire(args: unknown[], refOf: (x: object) => string | undefined): { args: unknown[]; deps: string[] } {
+export function toWire(args: unknown[], refOf: (x: object) => string | undefined, root = 'args'): { args: unknown[]; deps: string[] } {
   const deps = new Set<string>();
   const seen = new Set<object>();
   const walk = (v: unknown, path: string): unknown => {
@@ -41,13 +41,13 @@ export function toWire(args: unknown[], refOf: (x: object) => string | undefined
         throw new SerializationError(path, `is an instance of ${proto?.constructor?.name ?? 'a class'}; pass plain objects, arrays and typed arrays`);
       }
       const o: Record<string, unknown> = {};
-      for (const k of Object.keys(v)) o[k] = walk((v as Record<string, unknown>)[k], `${path}.${k}`);
+      for (const k of Object.keys(v)) o[k] = walk((v as Record<string, unknown>)[k], /^[A-Za-z_$][\w$]*$/.test(k) ? `${path}.${k}` : `${path}[${JSON.stringify(k)}]`);
       out = o;
     }
     seen.delete(v);
     return out;
   };
-  const wire = args.map((a, i) => walk(a, `args[${i}]`));
+  const wire = args.map((a, i) => walk(a, `${root}[${i}]`));
   return { args: wire, deps: [...deps] };
 }
 
@@ -55,7 +55,8 @@ export function toWire(args: unknown[], refOf: (x: object) => string | undefined
  * A deterministic key for a pure task: `<export>-<hash of module, export and arguments>`, so
  * submitting the same call twice reuses the first result, as in Dask.
  */
-export function tokenize(fn: FnRef, wireArgs: unknown[]): string {
+export function tokenize(group: string, fn: FnRef, wireArgs: unknown[]): string {
   const h = createHash('sha1').update(encodeValue([fn.module, fn.export, wireArgs])).digest('base64url');
-  return `${fn.export}-${h.slice(0, 20)}`;
+  // base64url may contain '-', which would blur where the group ends: keep the hash dash-free.
+  return `${group}-${h.slice(0, 20).replaceAll('-', '.')}`;
 }
