@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Client } from './client.js';
@@ -9,8 +11,9 @@ export interface LocalClusterOptions {
   nWorkers?: number;
   /** Threads per worker. Default 1. */
   nthreads?: number;
+  /** Shared secret for every connection of the cluster. Default: none (loopback only). */
   token?: string;
-  /** `false` for no dashboard, a number for its port; default any free port. */
+  /** `false` for no dashboard, a number for its port; default `true` (any free port). */
   dashboard?: boolean | number;
   /** Extra allowed task modules for the workers (package names, directories, file URLs). */
   allowModules?: string[];
@@ -20,122 +23,224 @@ export interface LocalClusterOptions {
   env?: Record<string, string>;
   /** Per-worker memory limit, e.g. `'2GiB'`. */
   memoryLimit?: string;
-  /** Deaths a task may cause before it fails. Default 3. */
+  /** Worker deaths a task may cause before it fails. Default 3. */
   allowedFailures?: number;
+  /** Scheduler's heartbeat TTL, e.g. `'5s'`. Default 30 s. */
   heartbeatTtl?: string;
-  /** Passes the processes' stderr through (default: only shown when start-up fails). */
+  /** Passes the processes' stderr through, prefixed with their name (default: kept for errors). */
   verbose?: boolean;
   /** Start-up timeout. Default 30 s. */
   timeoutMs?: number;
 }
 
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
+/** One process of the cluster. */
+export interface LocalProcess {
+  name: string;
+  pid: number;
+  /** `ws://` address it listens on (the scheduler's, or the worker's data listener). */
+  address: string;
+}
 
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // Child processes must not outlive a script that forgot close() or crashed.
+const live = new Set<ChildProcess>();
+let hooksInstalled = false;
+
+/**
+ * Child processes must not outlive the script: killed on exit, and on the signals that end a
+ * script without an `exit` event. When nobody else handles the signal, it is re-raised after
+ * the cleanup so the script still ends the way the signal asks.
+ */
+function installExitHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
   process.on('exit', () => {
     for (const c of live) c.kill('SIGKILL');
   });
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const handler = () => {
+      for (const c of live) c.kill('SIGKILL');
+      if (process.listenerCount(sig) === 1) {
+        process.off(sig, handler);
+        process.kill(process.pid, sig);
+      }
+    };
+    process.on(sig, handler);
+  }
 }
 
-function binPath(pkg: string): string {
+function binPath(pkg: string, bin: string): string {
   const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve(`${pkg}/package.json`)), 'dist', 'cli.js');
+  const pj = require.resolve(`${pkg}/package.json`);
+  const bins = (JSON.parse(readFileSync(pj, 'utf8')) as { bin?: Record<string, string> }).bin ?? {};
+  return join(dirname(pj), bins[bin] ?? join('dist', 'cli.js'));
+}
+
+/** A port that was free a moment ago, so the workers can dial the scheduler while it starts. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 interface Proc {
+  name: string;
   child: ChildProcess;
+  /** The last lines of its stderr, for error messages. */
   stderr: string[];
 }
 
 /**
  * A scheduler and workers as child processes of this script, on loopback: the way to use Gluon
- * on one machine. Processes are stopped by `close()`, and killed if the script exits first.
+ * on one machine. Processes are stopped by `close()`, and killed if the script exits or is
+ * interrupted first.
  */
 export class LocalCluster {
-  private client_: Client | undefined;
+  private readonly clients: Client[] = [];
+  private closing: Promise<void> | undefined;
 
   private constructor(
+    /** `ws://127.0.0.1:PORT` of the scheduler. */
     readonly schedulerAddress: string,
+    /** The dashboard's URL, unless started with `dashboard: false`. */
     readonly dashboardUrl: string | undefined,
     private readonly scheduler: Proc,
-    private readonly workers: Proc[],
+    private readonly workerProcs: Proc[],
+    private readonly workerAddresses: string[],
     private readonly token: string | undefined,
   ) {}
 
+  /**
+   * Starts the scheduler (`gluon-scheduler --port 0 --dashboard-port 0`) and `nWorkers`
+   * `gluon-worker` processes, and resolves once every worker has registered. The workers are
+   * launched together with the scheduler and dial it with a short backoff, so start-up costs one
+   * process start, not two in a row. Fails with the processes' stderr when one of them cannot
+   * start.
+   */
   static async start(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
-    installExitHook();
+    installExitHooks();
     const nWorkers = opts.nWorkers ?? 2;
     const nthreads = opts.nthreads ?? 1;
     if (!Number.isInteger(nWorkers) || nWorkers < 0) throw new RangeError(`LocalCluster: nWorkers must be an integer ≥ 0, got ${nWorkers}`);
     if (!Number.isInteger(nthreads) || nthreads < 1) throw new RangeError(`LocalCluster: nthreads must be an integer ≥ 1, got ${nthreads}`);
     const timeoutMs = opts.timeoutMs ?? 30_000;
-    const env = { ...process.env, ...opts.env, ...(opts.token ? { GLUON_TOKEN: opts.token } : {}) };
-    const schedArgs = ['--host', '127.0.0.1', '--port', '0'];
+    // The token goes through the environment, not argv, so `ps` does not show it.
+    const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
+    if (opts.token) env.GLUON_TOKEN = opts.token;
+    else delete env.GLUON_TOKEN;
+    for (let attempt = 0; ; attempt++) {
+      const port = await freePort();
+      try {
+        return await LocalCluster.launchAll(opts, port, nWorkers, nthreads, env, timeoutMs);
+      } catch (err) {
+        // Someone took the port between our probe and the scheduler's bind: pick another.
+        if (attempt < 3 && /port is in use|EADDRINUSE/.test((err as Error).message)) continue;
+        throw err;
+      }
+    }
+  }
+
+  private static async launchAll(
+    opts: LocalClusterOptions, port: number, nWorkers: number, nthreads: number, env: NodeJS.ProcessEnv, timeoutMs: number,
+  ): Promise<LocalCluster> {
+    const schedArgs = ['--host', '127.0.0.1', '--port', String(port)];
     if (opts.dashboard === false) schedArgs.push('--no-dashboard');
     else schedArgs.push('--dashboard-port', String(typeof opts.dashboard === 'number' ? opts.dashboard : 0));
-    if (opts.allowedFailures) schedArgs.push('--allowed-failures', String(opts.allowedFailures));
+    if (opts.allowedFailures !== undefined) schedArgs.push('--allowed-failures', String(opts.allowedFailures));
     if (opts.heartbeatTtl) schedArgs.push('--heartbeat-ttl', opts.heartbeatTtl);
-    const scheduler = launch(binPath('@gluon/scheduler'), schedArgs, env, opts.cwd, opts.verbose);
-    const procs: Proc[] = [scheduler];
+    const address = `ws://127.0.0.1:${port}`;
+    const workerArgs = (i: number) => {
+      const a = [address, '--nthreads', String(nthreads), '--name', `local-${i}`];
+      for (const m of opts.allowModules ?? []) a.push('--allow-module', m);
+      if (opts.memoryLimit) a.push('--memory-limit', opts.memoryLimit);
+      return a;
+    };
+    const scheduler = launch('scheduler', binPath('@gluon/scheduler', 'gluon-scheduler'), schedArgs, env, opts.cwd, opts.verbose);
+    const workers = Array.from({ length: nWorkers }, (_, i) =>
+      launch(`worker local-${i}`, binPath('@gluon/worker', 'gluon-worker'), workerArgs(i), env, opts.cwd, opts.verbose));
+    const procs = [scheduler, ...workers];
     try {
-      const lines = await waitForLine(scheduler, /^scheduler at (\S+)/, timeoutMs, 'scheduler');
-      const address = /^scheduler at (\S+)/.exec(lines.at(-1)!)![1]!;
-      const dashboard = lines.map((l) => /^dashboard at (\S+)/.exec(l)?.[1]).find(Boolean);
-      const workerArgs = (i: number) => {
-        const a = [address, '--nthreads', String(nthreads), '--name', `local-${i}`];
-        for (const m of opts.allowModules ?? []) a.push('--allow-module', m);
-        if (opts.memoryLimit) a.push('--memory-limit', opts.memoryLimit);
-        return a;
-      };
-      const workers = Array.from({ length: nWorkers }, (_, i) => launch(binPath('@gluon/worker'), workerArgs(i), env, opts.cwd, opts.verbose));
-      procs.push(...workers);
-      await Promise.all(workers.map((w, i) => waitForLine(w, /^worker \S+ at \S+ connected/, timeoutMs, `worker local-${i}`)));
-      return new LocalCluster(address, dashboard, scheduler, workers, opts.token);
+      const [schedLines, ...workerLines] = await Promise.all([
+        waitForLine(scheduler, /^scheduler at (\S+)/, timeoutMs),
+        ...workers.map((w) => waitForLine(w, /^worker \S+ at (\S+) connected/, timeoutMs)),
+      ]);
+      const dashboard = schedLines!.map((l) => /^dashboard at (\S+)/.exec(l)?.[1]).find(Boolean);
+      const workerAddresses = workerLines.map((lines) => /^worker \S+ at (\S+) connected/.exec(lines.at(-1)!)![1]!);
+      return new LocalCluster(address, dashboard, scheduler, workers, workerAddresses, opts.token);
     } catch (err) {
-      for (const p of procs) p.child.kill('SIGKILL');
+      await Promise.all(procs.map((p) => stop(p.child, 0)));
       throw err;
     }
   }
 
-  /** A client connected to this cluster (created on first use, closed with the cluster). */
-  async client(): Promise<Client> {
-    this.client_ ??= await Client.connect(this.schedulerAddress, { ...(this.token ? { token: this.token } : {}), name: 'local-cluster-client' });
-    return this.client_;
+  /**
+   * A new client connected to this cluster; every client made here is closed with the cluster.
+   */
+  async client(opts: { name?: string } = {}): Promise<Client> {
+    if (this.closing) throw new Error('LocalCluster: the cluster is closed');
+    const c = await Client.connect(this.schedulerAddress, {
+      ...(this.token ? { token: this.token } : {}), name: opts.name ?? `local-client-${this.clients.length + 1}`,
+    });
+    this.clients.push(c);
+    return c;
   }
 
-  /** PIDs of the worker processes, e.g. to test what happens when one dies. */
+  /** The worker processes: name, pid and data address (e.g. to kill one in a test). */
+  get workers(): LocalProcess[] {
+    return this.workerProcs.map((w, i) => ({ name: w.name.replace(/^worker /, ''), pid: w.child.pid ?? 0, address: this.workerAddresses[i]! }));
+  }
+
+  /** PIDs of the worker processes. */
   get workerPids(): number[] {
-    return this.workers.map((w) => w.child.pid!).filter(Boolean);
+    return this.workerProcs.map((w) => w.child.pid!).filter(Boolean);
   }
 
-  /** Stops workers (gracefully, then by force after `graceMs`) and then the scheduler. */
-  async close(graceMs = 5000): Promise<void> {
-    await this.client_?.close();
-    await Promise.all(this.workers.map((w) => stop(w.child, graceMs)));
-    await stop(this.scheduler.child, graceMs);
+  /** The scheduler process. */
+  get schedulerProcess(): LocalProcess {
+    return { name: 'scheduler', pid: this.scheduler.child.pid ?? 0, address: this.schedulerAddress };
+  }
+
+  /** The last lines each process wrote to stderr, for diagnosing a failure. */
+  logs(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const p of [this.scheduler, ...this.workerProcs]) out[p.name] = p.stderr.join('');
+    return out;
+  }
+
+  /**
+   * Closes the clients, stops the workers (SIGTERM: they hand back work and exit; SIGKILL after
+   * `graceMs`), then the scheduler. Safe to call twice.
+   */
+  close(graceMs = 5000): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.all(this.clients.map((c) => c.close()));
+      await Promise.all(this.workerProcs.map((w) => stop(w.child, graceMs)));
+      await stop(this.scheduler.child, graceMs);
+    })();
+    return this.closing;
   }
 }
 
-function launch(script: string, args: string[], env: NodeJS.ProcessEnv, cwd: string | undefined, verbose?: boolean): Proc {
+function launch(name: string, script: string, args: string[], env: NodeJS.ProcessEnv, cwd: string | undefined, verbose?: boolean): Proc {
   const child = spawn(process.execPath, [script, ...args], { env, cwd: cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   child.on('exit', () => live.delete(child));
+  child.on('error', () => {}); // reported through the exit/timeout path with the stderr tail
   const stderr: string[] = [];
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (d: string) => {
-    if (verbose) process.stderr.write(d);
+    if (verbose) process.stderr.write(d.replace(/^(?=.)/gm, `[${name}] `));
     stderr.push(d);
     if (stderr.length > 200) stderr.shift();
   });
-  return { child, stderr };
+  return { name, child, stderr };
 }
 
 /** Waits for a stdout line matching `pattern`; returns every line seen up to it. */
-function waitForLine(p: Proc, pattern: RegExp, timeoutMs: number, what: string): Promise<string[]> {
+function waitForLine(p: Proc, pattern: RegExp, timeoutMs: number): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const seen: string[] = [];
     const rl = createInterface({ input: p.child.stdout! });
@@ -143,8 +248,11 @@ function waitForLine(p: Proc, pattern: RegExp, timeoutMs: number, what: string):
     const fail = (why: string) => {
       clearTimeout(timer);
       rl.close();
-      const tail = p.stderr.join('').trim().split('\n').slice(-20).join('\n');
-      reject(new Error(`LocalCluster: the ${what} ${why}${tail ? `; its stderr:\n${tail}` : ''}`));
+      // Give the pipe a moment: the reason is usually the last thing the process wrote.
+      setTimeout(() => {
+        const tail = p.stderr.join('').trim().split('\n').slice(-20).join('\n');
+        reject(new Error(`LocalCluster: the ${p.name} ${why}${tail ? `; its stderr:\n${tail}` : ' (no stderr output)'}`));
+      }, 50);
     };
     const timer = setTimeout(() => fail(`did not start within ${timeoutMs} ms`), timeoutMs);
     p.child.once('exit', onExit);
@@ -168,6 +276,6 @@ function stop(child: ChildProcess, graceMs: number): Promise<void> {
       clearTimeout(timer);
       resolve();
     });
-    child.kill('SIGTERM');
+    child.kill(graceMs > 0 ? 'SIGTERM' : 'SIGKILL');
   });
 }

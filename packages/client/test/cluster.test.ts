@@ -1,0 +1,254 @@
+/**
+ * End to end through real processes: one LocalCluster (scheduler + 2 workers × 1 thread) shared
+ * by the subtests, driven only through the public client API.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import t from 'tap';
+import {
+  CancelledError, delayed, HandshakeError, LocalCluster, remote, remoteFrom, SerializationError, TaskError, type Client, type Future,
+} from '@gluon/client';
+import * as local from '@gluon/examples/tasks';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '../../..');
+const tasks = remoteFrom<typeof local>('@gluon/examples/tasks');
+const { inc, add, fail, histogram, mergeHistograms, sleep } = tasks;
+type Fixture = typeof import('./fixtures/tasks.mjs');
+const fx = remoteFrom<Fixture>(pathToFileURL(join(here, 'fixtures/tasks.mjs')));
+const scratch = mkdtempSync(join(tmpdir(), 'gluon-client-test-'));
+const counter = (name: string) => join(scratch, name);
+const calls = (path: string) => {
+  try {
+    return readFileSync(path, 'utf8').split('\n').filter(Boolean).length;
+  } catch {
+    return 0;
+  }
+};
+
+let cluster: LocalCluster;
+let client: Client;
+
+t.before(async () => {
+  cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, dashboard: false, cwd: repo });
+  client = await cluster.client();
+});
+t.teardown(async () => {
+  await cluster?.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+/** A deterministic PRNG so the random DAG is the same on every run. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+t.test('10,000 independent tasks', async (t) => {
+  const n = 10_000;
+  const futures = client.map(inc, Array.from({ length: n }, (_, i) => i));
+  const values = await client.gather(futures);
+  t.equal(values.length, n);
+  let wrong = 0;
+  for (let i = 0; i < n; i++) if (values[i] !== i + 1) wrong++;
+  t.equal(wrong, 0, 'every value is i + 1');
+  client.release(futures);
+});
+
+t.test('a diamond, with futures and with delayed', async (t) => {
+  const a = client.submit(inc, 1);
+  const b = client.submit(inc, a);
+  const c = client.submit(add, a, 10);
+  const d = client.submit(add, b, c);
+  t.equal(await d.result(), 3 + 12);
+  t.same(await client.gather({ a, nested: [b, { c }] }), { a: 2, nested: [3, { c: 12 }] }, 'gather keeps the structure');
+
+  const da = delayed(inc)(1);
+  const dd = delayed(add)(delayed(inc)(da), delayed(add)(da, 10));
+  t.equal(await client.compute(dd), 15, 'compute returns the value');
+  const persisted = client.persist(dd);
+  t.equal(persisted.key, d.key, 'the same call gives the same key (pure tasks)');
+  t.equal(await client.submit(inc, persisted).result(), 16, 'a persisted result feeds further tasks');
+});
+
+t.test('a 1,000-node random DAG matches in-process evaluation', async (t) => {
+  const r = rng(42);
+  const n = 1000;
+  const futures: Array<Future<number>> = [];
+  const expected: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = i === 0 ? 0 : Math.floor(r() * Math.min(4, i + 1));
+    const deps = Array.from({ length: k }, () => Math.floor(r() * i));
+    if (k === 0) {
+      futures.push(client.submit(inc, i));
+      expected.push(local.inc(i));
+    } else {
+      // add(i, ...deps) mixes constants and futures in one argument list
+      futures.push(client.submit(add, i, ...deps.map((j) => futures[j]!)));
+      expected.push(local.add(i, ...deps.map((j) => expected[j]!)));
+    }
+  }
+  const got = await client.gather(futures);
+  t.same(got, expected);
+  client.release(futures);
+});
+
+t.test('treeReduce over 2,000 histograms equals the serial sum exactly', async (t) => {
+  const seeds = Array.from({ length: 2000 }, (_, i) => i + 1);
+  const parts = client.map(histogram, seeds);
+  const total = client.treeReduce(mergeHistograms, parts, { fanIn: 8 });
+  client.release(parts); // the tree holds what it needs
+  const merged = await total.result();
+  const serial = new Float64Array(100);
+  for (const s of seeds) {
+    const h = local.histogram(s);
+    for (let i = 0; i < 100; i++) serial[i]! += h[i]!;
+  }
+  t.type(merged, Float64Array);
+  t.same(Array.from(merged), Array.from(serial));
+  t.equal(merged.reduce((a, b) => a + b, 0), 2000 * 10_000);
+});
+
+t.test('a task that throws rejects with TaskError: key, worker, remote stack', async (t) => {
+  const f = client.submit(fx.throwDeep, 'bad input 7');
+  const err = await f.result().then(() => null, (e: unknown) => e);
+  t.type(err, TaskError);
+  const te = err as TaskError;
+  t.equal(te.key, f.key);
+  t.match(te.worker, /^local-[01]$/);
+  t.equal(te.remoteName, 'RangeError');
+  t.match(te.message, new RegExp(`task ${f.key} failed on worker local-[01]: RangeError: bad input 7`));
+  t.match(te.remoteStack, /innerThrower/, 'the remote stack names the throwing function');
+  t.match(te.stack ?? '', /remote stack/);
+  t.equal(f.status, 'error');
+  const dependent = client.submit(inc, f);
+  await t.rejects(dependent.result(), TaskError, 'dependents of a failed task fail too');
+  const plain = client.submit(fail, 'from the examples');
+  await t.rejects(plain.result(), { name: 'TaskError', message: /Error: from the examples/ });
+});
+
+t.test('a task that kills its worker thread fails after the allowed failures, cluster survives', async (t) => {
+  const f = client.submit(tasks.exit, 3);
+  const err = (await f.result().then(() => null, (e: unknown) => e)) as TaskError;
+  t.type(err, TaskError);
+  t.equal(err.kind, 'worker-died');
+  t.match(err.message, /killed 3 worker/);
+  t.equal(await client.submit(inc, 41).result(), 42, 'the cluster still runs tasks');
+});
+
+t.test('a module outside the allow-list is refused by name', async (t) => {
+  const outside = join(scratch, 'evil.mjs');
+  writeFileSync(outside, 'export const run = () => "should never run";\n');
+  const f = client.submit(remote(pathToFileURL(outside), 'run'));
+  const err = (await f.result().then(() => null, (e: unknown) => e)) as TaskError;
+  t.type(err, TaskError);
+  t.equal(err.kind, 'not-allowed');
+  t.match(err.message, /module file:.*evil\.mjs is not allowed on worker local-[01]/);
+  const builtin = client.submit(remote<() => string>('node:os', 'hostname'));
+  await t.rejects(builtin.result(), /Node built-in modules are never allowed/);
+});
+
+t.test('arguments that cannot be serialised fail at submit time with their path', async (t) => {
+  t.throws(() => client.submit(add, 1, { config: { fn: () => 1 } } as never), SerializationError);
+  t.throws(() => client.submit(add, 1, { config: { fn: () => 1 } } as never), { message: /^args\[1\]\.config\.fn is a function/ });
+  t.throws(() => client.map(inc, [1, 2, new Map() as never]), { message: /^args\[0\] is a Map/ });
+  t.throws(() => client.publish('t', { s: Symbol('x') }), { message: /^value\[0\]\.s is a symbol/ });
+});
+
+t.test('cancel: the future and its dependents reject with CancelledError', async (t) => {
+  // Running tasks cannot be interrupted (the thread finishes them), so keep them short.
+  const slow = client.submit(sleep.with({ pure: false }), 400, 'late');
+  const after = client.submit(inc, slow as never);
+  await slow.cancel();
+  await t.rejects(slow.result(), CancelledError);
+  await t.rejects(after.result(), CancelledError);
+  t.equal(slow.status, 'cancelled');
+  t.equal(after.status, 'cancelled');
+  t.throws(() => client.submit(inc, slow as never), /was cancelled/, 'a cancelled future cannot be an argument');
+  t.equal(await client.submit(inc, 1).result(), 2, 'the cluster keeps serving');
+});
+
+t.test('retries (per task) and retry() (after failure)', async (t) => {
+  const path = counter('retries');
+  const f = client.submit(fx.flaky.with({ retries: 2 }), path, 2);
+  t.equal(await f.result(), 'ok', 'two failures are retried away');
+  t.equal(calls(path), 3);
+
+  const path2 = counter('retry');
+  const g = client.submit(fx.flaky, path2, 1);
+  await t.rejects(g.result(), TaskError);
+  await g.retry();
+  t.equal(g.status, 'pending');
+  t.equal(await g.result(), 'ok', 'the retried task succeeds');
+  t.equal(calls(path2), 2);
+});
+
+t.test('deterministic keys reuse results; release lets them go', async (t) => {
+  const path = counter('release');
+  const a = client.submit(fx.countCall, path, 'v');
+  const b = client.submit(fx.countCall, path, 'v');
+  t.equal(a.key, b.key);
+  t.same(await client.gather([a, b]), ['v', 'v']);
+  t.equal(calls(path), 1, 'the same pure call ran once');
+  a.release();
+  t.equal(await b.result(), 'v', 'another future still holds the key');
+  await t.rejects(a.result(), /released/);
+  t.throws(() => client.submit(inc, a as never), /was released/);
+  b.release();
+  await client.submit(inc, 7).result(); // a round trip: the release has reached the scheduler
+  const c = client.submit(fx.countCall, path, 'v');
+  t.equal(await c.result(), 'v');
+  t.equal(calls(path), 2, 'once released, the same call runs again');
+});
+
+t.test('asCompleted yields each future once, in completion order; wait', async (t) => {
+  const futures = [client.submit(sleep, 400, 'slow'), client.submit(sleep, 5, 'fast')];
+  const order: unknown[] = [];
+  for await (const f of client.asCompleted(futures)) order.push(await f.result());
+  t.same(order, ['fast', 'slow'], 'each future once, the quick one first');
+
+  const pair = [client.submit(sleep, 5, 'a'), client.submit(sleep, 400, 'b')];
+  const first = await client.wait(pair, { returnWhen: 'FIRST_COMPLETED' });
+  t.equal(first.done.length, 1);
+  t.equal(first.done[0], pair[0]);
+  const all = await client.wait(pair);
+  t.equal(all.done.length, 2);
+  t.equal(all.notDone.length, 0);
+  const timed = await client.wait([client.submit(sleep.with({ pure: false }), 400, 'c')], { timeoutMs: 20 });
+  t.equal(timed.notDone.length, 1, 'the timeout returns before the task is done');
+});
+
+t.test('taskContext() inside a task names the task and its worker', async (t) => {
+  const f = client.submit(fx.whoAmI);
+  const ctx = await f.result();
+  t.equal(ctx?.key, f.key);
+  t.match(ctx?.worker ?? '', /^local-[01]$/);
+});
+
+t.test('large results are fetched from the worker that holds them', async (t) => {
+  const big = client.submit(histogram, 7, 10_000, 100_000); // 800 KB: above the inline limit
+  const h = await big.result();
+  t.equal(h.length, 100_000);
+  t.same(h, local.histogram(7, 10_000, 100_000));
+});
+
+t.test('connection errors through the client API are clear', async (t) => {
+  const secure = await LocalCluster.start({ nWorkers: 0, dashboard: false, token: 's3cret' });
+  t.teardown(() => secure.close());
+  const { Client } = await import('@gluon/client');
+  await t.rejects(Client.connect(secure.schedulerAddress, { token: 'wrong' }), HandshakeError);
+  await t.rejects(Client.connect(secure.schedulerAddress, { token: 'wrong' }), { message: /bad token/ });
+  await t.rejects(Client.connect(secure.schedulerAddress, { token: '' }), { message: /missing token/ });
+  await t.rejects(
+    Client.connect(secure.schedulerAddress, { token: 's3cret', protocolVersion: 99 }),
+    { message: /protocol version mismatch: scheduler speaks \d+, client speaks 99/ },
+  );
+  await t.rejects(Client.connect('http://nope'), /must look like ws:\/\/host:8786/);
+  const ok = await secure.client();
+  t.ok(ok.id, 'the right token still gets in: the scheduler kept serving');
+});

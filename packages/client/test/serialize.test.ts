@@ -1,0 +1,70 @@
+import t from 'tap';
+import { remote, remoteFrom } from '@gluon/client';
+import { SerializationError } from '../src/errors.js';
+import { toWire, tokenize } from '../src/serialize.js';
+
+const none = () => undefined;
+
+t.test('values that cannot travel fail with their path', async (t) => {
+  class Point {
+    x = 1;
+  }
+  const cyclic: Record<string, unknown> = { a: 1 };
+  cyclic.self = cyclic;
+  const cases: Array<[unknown[], RegExp]> = [
+    [[1, { config: { fn: () => 1 } }], /^args\[1\]\.config\.fn is a function/],
+    [[Symbol('s')], /^args\[0\] is a symbol/],
+    [[[1, 2, new Point()]], /^args\[0\]\[2\] is an instance of Point/],
+    [[{ m: new Map() }], /^args\[0\]\.m is a Map/],
+    [[{ s: new Set([1]) }], /^args\[0\]\.s is a Set/],
+    [[cyclic], /^args\[0\]\.self refers back to one of its own parents/],
+    [[{ 'odd key': Promise.resolve(1) }], /^args\[0\]\["odd key"\] is a Promise/],
+  ];
+  for (const [args, re] of cases) {
+    t.throws(() => toWire(args, none), SerializationError);
+    try {
+      toWire(args, none);
+    } catch (err) {
+      t.match((err as Error).message, re);
+      t.ok((err as SerializationError).path.startsWith('args['), 'the error carries the path');
+    }
+  }
+});
+
+t.test('plain data passes unchanged; references become key refs and dependencies', async (t) => {
+  const data = { n: 1, s: 'x', b: true, nil: null, big: 12n, d: new Date(0), f: new Float64Array([1.5]), arr: [1, [2]], proto: Object.create(null) };
+  const { args, deps } = toWire([data], none);
+  t.same(args, [data]);
+  t.same(deps, []);
+  const ref = { isRef: true };
+  const wire = toWire([1, { deep: [ref, ref] }], (x) => (x === ref ? 'inc-abc' : undefined));
+  t.same(wire.args, [1, { deep: [{ __gluonRef: 'inc-abc' }, { __gluonRef: 'inc-abc' }] }]);
+  t.same(wire.deps, ['inc-abc']);
+});
+
+t.test('keys are deterministic: same call, same key; different call, different key', async (t) => {
+  const fn = { module: '@gluon/examples/tasks', export: 'inc' };
+  const k1 = tokenize('inc', fn, [1]);
+  t.equal(k1, tokenize('inc', fn, [1]));
+  t.not(k1, tokenize('inc', fn, [2]));
+  t.not(k1, tokenize('inc', { ...fn, module: 'other' }, [1]));
+  t.match(k1, /^inc-[^-]+$/, 'one dash: the group is everything before it');
+  t.not(tokenize('h', fn, [new Float64Array([1, 2])]), tokenize('h', fn, [new Float64Array([1, 3])]), 'typed array contents count');
+});
+
+t.test('remote() refuses what a worker could not import', async (t) => {
+  t.throws(() => remote('./tasks.js', 'inc'), /relative; workers cannot know/);
+  t.throws(() => remote('', 'inc'), /non-empty/);
+  t.throws(() => remote('@gluon/examples/tasks', ''), /export name/);
+  const inc = remote<(x: number) => number>('@gluon/examples/tasks', 'inc');
+  t.same(inc.fn, { module: '@gluon/examples/tasks', export: 'inc' });
+  t.same(inc.with({ priority: 3 }).options, { priority: 3 });
+  t.same(inc.options, {}, 'with() leaves the original alone');
+  const { add } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
+  t.same(add.fn, { module: '@gluon/examples/tasks', export: 'add' });
+});
+
+t.test('remoteFrom(import.meta.url) names a TypeScript file that exists under tsx', async (t) => {
+  const self = remoteFrom<Record<string, () => void>>(new URL('./serialize.test.js', import.meta.url));
+  t.match(self.anything!.fn.module, /serialize\.test\.ts$/, '.js that does not exist resolves to the .ts beside it');
+});
