@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
-import { encodeValue, type FnRef, type KeyRef } from '@gluon/protocol';
+import type { FnRef, KeyRef } from '@gluon/protocol';
 import { SerializationError } from './errors.js';
+import { Hasher } from './hash.js';
 
 /**
  * Turns task arguments into their wire form: futures (and graph nodes) become key references,
@@ -56,7 +56,10 @@ export function toWire(args: unknown[], refOf: (x: object) => string | undefined
  * submitting the same call twice reuses the first result, as in Dask.
  */
 export function tokenize(group: string, fn: FnRef, wireArgs: unknown[]): string {
-  const h = createHash('sha1').update(encodeValue([fn.module, fn.export, wireArgs])).digest('base64url');
-  // base64url may contain '-', which would blur where the group ends: keep the hash dash-free.
-  return `${group}-${h.slice(0, 20).replaceAll('-', '.')}`;
+  const h = new Hasher();
+  h.str(fn.module);
+  h.int(0);
+  h.str(fn.export);
+  h.value(wireArgs);
+  return `${group}-${h.digest()}`;
 }
