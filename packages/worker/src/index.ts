@@ -1,5 +1,10 @@
 /** @gluon/worker: runs tasks in worker threads, stores results and serves them to peers. */
-export { GluonWorker, startWorker, INLINE_RESULT_BYTES, type WorkerOptions } from './worker.js';
+export { GluonWorker, startWorker, type WorkerOptions } from './worker.js';
+export {
+  WorkerState, INLINE_RESULT_BYTES, type WorkerStateOptions, type WorkerEvent, type WorkerCommand, type ComputeTask,
+  type FailureKind, type Priority,
+} from './state.js';
 export { checkModule, type AllowList, type AllowDecision } from './allow.js';
 export { ThreadPool, type PoolTask, type PoolResult } from './pool.js';
+export { substitute } from './refs.js';
 export { estimateSize, typeNameOf } from './size.js';

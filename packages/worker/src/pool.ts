@@ -7,6 +7,8 @@ export interface PoolTask {
   url: string;
   exportName: string;
   args: unknown[];
+  /** Dependency values for the `{__gluonRef}` placeholders in `args`. */
+  data: Record<string, unknown>;
 }
 
 export type PoolResult =
@@ -37,6 +39,11 @@ export class ThreadPool {
     for (let i = 0; i < size; i++) this.slots.push(this.spawn(i));
   }
 
+  /** How many tasks the pool takes at once without queueing them itself. */
+  get capacity(): number {
+    return this.size * DEPTH;
+  }
+
   /** Tasks inside threads right now. */
   get executing(): number {
     let n = 0;
@@ -64,7 +71,7 @@ export class ThreadPool {
       const { task, done } = this.waiting.shift()!;
       const id = this.nextId++;
       best.inFlight.set(id, { task, done });
-      const req: RunRequest = { type: 'run', id, key: task.key, url: task.url, exportName: task.exportName, args: task.args };
+      const req: RunRequest = { type: 'run', id, key: task.key, url: task.url, exportName: task.exportName, args: task.args, data: task.data };
       try {
         best.thread.postMessage(req);
       } catch (err) {

@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { TASK_CONTEXT_SYMBOL, type TaskContext } from '@gluon/protocol';
+import { substitute } from './refs.js';
 
 export interface RunRequest {
   type: 'run';
@@ -12,6 +13,8 @@ export interface RunRequest {
   url: string;
   exportName: string;
   args: unknown[];
+  /** Values of the task's dependencies, substituted for the `{__gluonRef: key}`s in `args`. */
+  data: Record<string, unknown>;
 }
 
 export type ThreadReply =
@@ -76,7 +79,7 @@ async function run(req: RunRequest): Promise<void> {
     if (typeof fn !== 'function') {
       throw new TypeError(`module ${req.url} has no exported function "${req.exportName}" (exports: ${Object.keys(mod).join(', ') || 'none'})`);
     }
-    const value = await (fn as (...a: unknown[]) => unknown)(...req.args);
+    const value = await (fn as (...a: unknown[]) => unknown)(...substitute(req.args, req.data));
     const reply: ThreadReply = { type: 'done', id: req.id, value, start, stop: Date.now(), ...(events !== undefined ? { events } : {}) };
     try {
       port.postMessage(reply, transferables(value));

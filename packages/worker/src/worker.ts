@@ -2,14 +2,16 @@ import { cpus, hostname } from 'node:os';
 import {
   CloseCode, connect, listen, type Connection, type FnRef, type Listener, type Logger, type Message,
 } from '@gluon/protocol';
-import { checkModule, type AllowList } from './allow.js';
+import { checkModule, type AllowDecision, type AllowList } from './allow.js';
 import { ThreadPool, type PoolResult } from './pool.js';
-import { estimateSize, typeNameOf } from './size.js';
+import { WorkerState, type FailureKind, type Priority, type WorkerCommand } from './state.js';
 
 export interface WorkerOptions {
   /** `ws://host:port` of the scheduler. */
   scheduler: string;
+  /** Task threads (default: the number of CPUs). */
   nthreads?: number;
+  /** Default `<hostname>-<pid>`. */
   name?: string;
   /** Bytes; 0 means no limit. When RSS exceeds it the worker starts no new tasks until it drops. */
   memoryLimit?: number;
@@ -18,39 +20,27 @@ export interface WorkerOptions {
   token?: string;
   /** Interface the data listener binds (default 127.0.0.1). */
   listenHost?: string;
+  /** Data listener port (default 0: any free port). */
   listenPort?: number;
-  /** Working directory that decides which packages and files are allowed. */
+  /** Working directory that decides which packages and files are allowed (default `process.cwd()`). */
   cwd?: string;
   maxFrameBytes?: number;
   log?: Logger;
 }
 
-/** Results at most this size ride along in `task-finished`, saving the client a round trip. */
-export const INLINE_RESULT_BYTES = 16 * 1024;
-
-type Priority = number[];
-
-interface LocalTask {
-  key: string;
-  fn: FnRef;
-  args: unknown[];
-  deps: Record<string, string[]>;
-  priority: Priority;
-  state: 'fetching' | 'ready' | 'running';
-  /** Dependencies still to arrive. */
-  missing: number;
-  cancelled: boolean;
-}
-
-function before(a: Priority, b: Priority): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]!;
-  return false;
-}
+/** First reconnect delay: short, so a restarted scheduler gets its workers back at once. */
+const RECONNECT_FIRST_MS = 50;
+/** Reconnect delays double up to this. */
+const RECONNECT_MAX_MS = 5_000;
+/** How long a peer may take to answer a get-data (large results take a while). */
+const FETCH_TIMEOUT_MS = 120_000;
 
 /**
  * A Gluon worker: runs tasks in a thread pool, keeps their results, serves them to peers and
- * clients, and fetches the dependencies it lacks from the peers that hold them. The main
- * thread only moves messages and data, so heartbeats and transfers never wait for a task.
+ * clients, and fetches the dependencies it lacks from the peers that hold them. This class is
+ * the I/O shell around {@link WorkerState}: it turns messages, peer replies and thread results
+ * into events and carries out the commands the state returns. The main thread only moves
+ * messages and data, so heartbeats and transfers never wait for a task.
  */
 export class GluonWorker {
   readonly name: string;
@@ -58,23 +48,19 @@ export class GluonWorker {
   private scheduler: Connection | null = null;
   private listener!: Listener;
   private pool!: ThreadPool;
-  private readonly tasks = new Map<string, LocalTask>();
-  private ready: LocalTask[] = [];
-  private readonly store = new Map<string, { value: unknown; nbytes: number }>();
-  /** Dependencies fetched from peers, kept while a local task still needs them. */
-  private readonly fetched = new Map<string, { value: unknown; users: number }>();
-  private storedBytes = 0;
+  private state!: WorkerState;
   private readonly peers = new Map<string, Promise<Connection>>();
+  private readonly allowCache = new Map<string, AllowDecision>();
   private heartbeatTimer: NodeJS.Timeout | undefined;
-  private closing = false;
-  private paused = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private closed = false;
   private lastCpu = process.cpuUsage();
   private lastCpuTime = Date.now();
   private readonly allow: AllowList;
   private readonly log: Logger;
-  private reconnectDelay = 20;
-  /** Resolves when the first registration with the scheduler is done. */
-  registered!: Promise<void>;
+  private reconnectDelay = RECONNECT_FIRST_MS;
+  /** Called whenever a task leaves the pool, while a shutdown waits for the running ones. */
+  private drained: (() => void) | undefined;
 
   constructor(private readonly opts: WorkerOptions) {
     this.nthreads = Math.max(1, opts.nthreads ?? Math.max(1, cpus().length));
@@ -88,6 +74,17 @@ export class GluonWorker {
     return this.listener.address;
   }
 
+  /** Whether the worker is registered with the scheduler right now. */
+  get connected(): boolean {
+    return this.scheduler !== null;
+  }
+
+  /** Number of results stored here. */
+  get storedCount(): number {
+    return this.state.storedCount;
+  }
+
+  /** Starts the thread pool and the data listener, then registers with the scheduler. */
   async start(): Promise<this> {
     this.pool = new ThreadPool(this.nthreads, this.name, (topic, value) => this.scheduler?.send({ op: 'publish', topic, value }));
     this.listener = await listen({
@@ -100,40 +97,57 @@ export class GluonWorker {
       log: this.log,
       onConnection: (conn) => conn.on('message', (m: Message) => this.servePeer(conn, m)),
     });
-    this.registered = this.register(true);
-    await this.registered;
+    this.state = new WorkerState({
+      name: this.name, address: this.listener.address, capacity: this.pool.capacity, memoryLimit: this.opts.memoryLimit ?? 0,
+    });
+    try {
+      await this.register(true);
+    } catch (err) {
+      await this.shutdownIo();
+      throw err;
+    }
     return this;
   }
 
   // ---------------------------------------------------------------- scheduler link
 
+  /**
+   * Connects and says hello, retrying with a doubling backoff (short first delay, capped) until
+   * it works. Refusals that retrying cannot fix (bad token, version mismatch) are thrown.
+   */
   private async register(first: boolean): Promise<void> {
-    for (let attempt = 0; !this.closing; attempt++) {
+    for (let attempt = 0; !this.closed; attempt++) {
       try {
-        const keys: Record<string, number> = {};
-        for (const [k, v] of this.store) keys[k] = v.nbytes;
         const { conn, welcome } = await connect(this.opts.scheduler, {
           role: 'worker', name: this.name, address: this.listener.address, nthreads: this.nthreads,
-          memoryLimit: this.opts.memoryLimit ?? 0, pid: process.pid, host: hostname(), keys,
-        }, { ...(this.opts.token ? { token: this.opts.token } : {}), label: `scheduler ${this.opts.scheduler}`, log: this.log, ...(this.opts.maxFrameBytes ? { maxFrameBytes: this.opts.maxFrameBytes } : {}) });
+          memoryLimit: this.opts.memoryLimit ?? 0, pid: process.pid, host: hostname(), keys: this.state.storedKeys(),
+        }, {
+          ...(this.opts.token ? { token: this.opts.token } : {}), label: `scheduler ${this.opts.scheduler}`, log: this.log,
+          ...(this.opts.maxFrameBytes ? { maxFrameBytes: this.opts.maxFrameBytes } : {}),
+        });
+        if (this.closed) {
+          conn.close(CloseCode.normal, 'worker leaving');
+          return;
+        }
         this.scheduler = conn;
-        this.reconnectDelay = 20;
+        this.reconnectDelay = RECONNECT_FIRST_MS;
         conn.on('message', (m: Message) => this.onSchedulerMessage(m));
         conn.on('close', (code: number, reason: string) => this.onSchedulerClosed(conn, code, reason));
-        const interval = Number(welcome.heartbeatIntervalMs ?? 1000);
+        const interval = Math.max(50, Number(welcome.heartbeatIntervalMs ?? 1000));
         clearInterval(this.heartbeatTimer);
         this.heartbeatTimer = setInterval(() => this.heartbeat(), interval);
         this.heartbeatTimer.unref();
         this.heartbeat();
-        if (!first) this.log(`re-registered with ${this.opts.scheduler} holding ${this.store.size} result(s)`);
+        if (!first) this.log(`re-registered with ${this.opts.scheduler} holding ${this.state.storedCount} result(s)`);
         return;
       } catch (err) {
         const code = (err as { code?: number }).code;
-        // Refusals that retrying cannot fix end the worker with the scheduler's reason.
         if (code === CloseCode.badToken || code === CloseCode.versionMismatch) throw err;
-        if (first && attempt === 0) this.log(`waiting for the scheduler at ${this.opts.scheduler}: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, this.reconnectDelay));
-        this.reconnectDelay = Math.min(this.reconnectDelay * 2, 5000);
+        if (attempt === 0) this.log(`waiting for the scheduler at ${this.opts.scheduler}: ${(err as Error).message}`);
+        await new Promise<void>((r) => {
+          this.reconnectTimer = setTimeout(r, this.reconnectDelay);
+        });
+        this.reconnectDelay = Math.min(this.reconnectDelay * 2, RECONNECT_MAX_MS);
       }
     }
   }
@@ -142,19 +156,28 @@ export class GluonWorker {
     if (this.scheduler !== conn) return;
     this.scheduler = null;
     clearInterval(this.heartbeatTimer);
-    if (this.closing) return;
+    if (this.closed || this.state.closing) return;
     this.log(`lost the scheduler (${code}${reason ? `: ${reason}` : ''}); reconnecting`);
-    // The scheduler reassigns what we had not started; drop it so it is not run twice.
-    for (const t of [...this.tasks.values()]) if (t.state !== 'running') this.dropTask(t);
-    void this.register(false).catch((err: Error) => this.log(`giving up on the scheduler: ${err.message}`));
+    this.apply(this.state.handle({ type: 'scheduler-lost' }));
+    this.register(false).catch((err: Error) => {
+      this.log(`giving up on the scheduler: ${err.message}`);
+      void this.close('the scheduler refused the worker');
+    });
   }
 
   private onSchedulerMessage(m: Message): void {
     switch (m.op) {
-      case 'compute-task': return this.computeTask(m);
-      case 'free-keys': return this.freeKeys(m.keys as string[]);
-      case 'steal-request': return this.steal(String(m.key));
-      case 'close': void this.close(String(m.reason ?? 'scheduler asked')); return;
+      case 'compute-task':
+        return this.apply(this.state.handle({
+          type: 'compute',
+          task: {
+            key: String(m.key), fn: m.fn as FnRef, args: (m.args ?? []) as unknown[],
+            deps: (m.deps ?? {}) as Record<string, string[]>, priority: (m.priority as Priority | undefined) ?? [0],
+          },
+        }));
+      case 'free-keys': return this.apply(this.state.handle({ type: 'free-keys', keys: m.keys as string[] }));
+      case 'steal-request': return this.apply(this.state.handle({ type: 'steal', key: String(m.key) }));
+      case 'close': void this.close(String(m.reason ?? 'the scheduler asked the worker to close')); return;
       default: this.scheduler?.protocolError(`unknown op "${m.op}" from the scheduler`);
     }
   }
@@ -162,284 +185,149 @@ export class GluonWorker {
   private heartbeat(): void {
     const now = Date.now();
     const usage = process.cpuUsage();
+    // Process CPU time covers every thread, so a busy pool of N threads can show up to N×100%.
     const cpu = ((usage.user - this.lastCpu.user + usage.system - this.lastCpu.system) / 1000 / Math.max(1, now - this.lastCpuTime)) * 100;
     this.lastCpu = usage;
     this.lastCpuTime = now;
     const rss = process.memoryUsage.rss();
-    this.checkMemory(rss);
+    this.apply(this.state.handle({ type: 'memory', rss }));
     this.scheduler?.send({
       op: 'heartbeat',
       metrics: {
-        cpu, rss, memoryLimit: this.opts.memoryLimit ?? 0, executing: this.pool.executing, ready: this.ready.length,
-        stored: this.store.size, storedBytes: this.storedBytes, time: now,
+        cpu, rss, memoryLimit: this.opts.memoryLimit ?? 0, executing: this.state.executing, ready: this.state.readyCount,
+        stored: this.state.storedCount, storedBytes: this.state.storedBytes, time: now, paused: this.state.paused,
       },
     });
   }
 
-  private checkMemory(rss: number): void {
-    const limit = this.opts.memoryLimit ?? 0;
-    if (!limit) return;
-    if (!this.paused && rss > limit) {
-      this.paused = true;
-      this.log(`paused: RSS ${(rss / 2 ** 20).toFixed(0)} MiB is over the memory limit of ${(limit / 2 ** 20).toFixed(0)} MiB; starting no new tasks until it falls below 90%`);
-    } else if (this.paused && rss < limit * 0.9) {
-      this.paused = false;
-      this.log(`resumed: RSS ${(rss / 2 ** 20).toFixed(0)} MiB`);
-      this.pump();
-    }
-  }
+  // ---------------------------------------------------------------- commands
 
-  // ---------------------------------------------------------------- tasks
-
-  private computeTask(m: Message): void {
-    const key = String(m.key);
-    if (this.tasks.has(key) || this.closing) return;
-    const t: LocalTask = {
-      key, fn: m.fn as FnRef, args: m.args as unknown[], deps: (m.deps ?? {}) as Record<string, string[]>,
-      priority: (m.priority as Priority) ?? [0], state: 'fetching', missing: 0, cancelled: false,
-    };
-    this.tasks.set(key, t);
-    const toFetch: string[] = [];
-    for (const dep of Object.keys(t.deps)) {
-      const f = this.fetched.get(dep);
-      if (this.store.has(dep)) continue;
-      if (f) {
-        f.users++;
-        continue;
+  private apply(commands: WorkerCommand[]): void {
+    for (const c of commands) {
+      switch (c.type) {
+        case 'send': this.scheduler?.send(c.msg); break;
+        case 'log': this.log(c.text); break;
+        case 'fetch': void this.fetch(c.peer, c.keys); break;
+        case 'execute': this.execute(c); break;
       }
-      toFetch.push(dep);
-    }
-    if (toFetch.length === 0) return this.makeReady(t);
-    t.missing = toFetch.length;
-    void this.fetchDeps(t, toFetch);
-  }
-
-  private makeReady(t: LocalTask): void {
-    t.state = 'ready';
-    // Insert in priority order; queues are short (the scheduler bounds them), so a sorted array is enough.
-    let i = this.ready.length;
-    while (i > 0 && before(t.priority, this.ready[i - 1]!.priority)) i--;
-    this.ready.splice(i, 0, t);
-    this.pump();
-  }
-
-  private pump(): void {
-    while (this.ready.length && this.pool.hasRoom && !this.paused) {
-      const t = this.ready.shift()!;
-      void this.execute(t);
     }
   }
 
-  private async execute(t: LocalTask): Promise<void> {
-    t.state = 'running';
-    const decision = checkModule(t.fn.module, this.allow);
-    let result: PoolResult;
+  private checkAllowed(spec: string): AllowDecision {
+    let d = this.allowCache.get(spec);
+    if (!d) {
+      d = checkModule(spec, this.allow);
+      // Only successes are cached: a package installed later becomes allowed without a restart.
+      if (d.ok) this.allowCache.set(spec, d);
+    }
+    return d;
+  }
+
+  private execute(c: Extract<WorkerCommand, { type: 'execute' }>): void {
+    const decision = this.checkAllowed(c.fn.module);
     if (!decision.ok) {
       const now = Date.now();
-      result = {
+      const message = `module ${c.fn.module} is not allowed on worker ${this.name}: ${decision.reason}`;
+      // Answered after the current command batch, so the state has finished its own step first.
+      queueMicrotask(() => this.onResult({
         ok: false, start: now, stop: now, thread: -1, died: false,
-        error: { name: 'ModuleNotAllowedError', message: `module ${t.fn.module} is not allowed on worker ${this.name}: ${decision.reason}`, stack: '' },
-      };
-    } else {
-      result = await this.pool.run({ key: t.key, url: decision.url, exportName: t.fn.export, args: this.resolveArgs(t) });
+        error: { name: 'ModuleNotAllowedError', message, stack: `ModuleNotAllowedError: ${message}` },
+      }, c.key, 'not-allowed'));
+      return;
     }
-    this.finish(t, result, decision.ok ? undefined : 'not-allowed');
+    void this.pool.run({ key: c.key, url: decision.url, exportName: c.fn.export, args: c.args, data: c.data }).then((r) => this.onResult(r, c.key));
   }
 
-  private finish(t: LocalTask, r: PoolResult, kind?: 'not-allowed'): void {
-    this.tasks.delete(t.key);
-    this.releaseDeps(t);
-    if (!t.cancelled) {
-      if (r.ok) {
-        const nbytes = estimateSize(r.value);
-        this.store.set(t.key, { value: r.value, nbytes });
-        this.storedBytes += nbytes;
-        const msg: Message = { op: 'task-finished', key: t.key, nbytes, typeName: typeNameOf(r.value), start: r.start, stop: r.stop, thread: r.thread };
-        if (nbytes <= INLINE_RESULT_BYTES) {
-          msg.value = r.value;
-          msg.hasValue = true;
-        }
-        if (r.events !== undefined) msg.events = r.events;
-        this.scheduler?.send(msg);
-      } else {
-        this.scheduler?.send({
-          op: 'task-erred', key: t.key, error: r.error, start: r.start, stop: r.stop, thread: r.thread,
-          kind: r.died ? 'worker-died' : (kind ?? 'exception'),
-        });
-      }
-    }
-    this.pump();
-    if (this.closing) this.drained?.();
-  }
-
-  /** Replaces dependency references in the arguments with their values. */
-  private resolveArgs(t: LocalTask): unknown[] {
-    if (Object.keys(t.deps).length === 0) return t.args;
-    const lookup = (key: string) => (this.store.has(key) ? this.store.get(key)!.value : this.fetched.get(key)?.value);
-    const sub = (v: unknown): unknown => {
-      if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return v;
-      if (Array.isArray(v)) return v.map(sub);
-      const ref = (v as { __gluonRef?: unknown }).__gluonRef;
-      if (typeof ref === 'string') return lookup(ref);
-      const out: Record<string, unknown> = {};
-      for (const k of Object.keys(v)) out[k] = sub((v as Record<string, unknown>)[k]);
-      return out;
-    };
-    return t.args.map(sub);
-  }
-
-  private releaseDeps(t: LocalTask): void {
-    for (const dep of Object.keys(t.deps)) {
-      const f = this.fetched.get(dep);
-      if (f && --f.users <= 0) this.fetched.delete(dep);
-    }
-  }
-
-  private dropTask(t: LocalTask): void {
-    t.cancelled = true;
-    this.tasks.delete(t.key);
-    const i = this.ready.indexOf(t);
-    if (i >= 0) this.ready.splice(i, 1);
-    if (t.state !== 'fetching') this.releaseDeps(t);
-  }
-
-  private freeKeys(keys: string[]): void {
-    for (const key of keys) {
-      const s = this.store.get(key);
-      if (s) {
-        this.store.delete(key);
-        this.storedBytes -= s.nbytes;
-      }
-      const t = this.tasks.get(key);
-      if (t) {
-        if (t.state === 'running') t.cancelled = true;
-        else this.dropTask(t);
-      }
-    }
-  }
-
-  private steal(key: string): void {
-    const t = this.tasks.get(key);
-    const ok = !!t && t.state !== 'running';
-    if (t && ok) this.dropTask(t);
-    this.scheduler?.send({ op: 'steal-response', key, ok });
+  private onResult(r: PoolResult, key: string, kind?: FailureKind): void {
+    const timing = { start: r.start, stop: r.stop, thread: r.thread };
+    this.apply(this.state.handle(r.ok
+      ? { type: 'done', key, value: r.value, ...timing, ...(r.events !== undefined ? { events: r.events } : {}) }
+      : { type: 'erred', key, error: r.error, kind: r.died ? 'worker-died' : (kind ?? 'exception'), ...timing }));
+    this.drained?.();
   }
 
   // ---------------------------------------------------------------- data
 
-  /** Fetches dependencies, batching keys per holder and trying the next holder on failure. */
-  private async fetchDeps(t: LocalTask, keys: string[]): Promise<void> {
-    const byPeer = new Map<string, string[]>();
-    for (const k of keys) {
-      const holders = t.deps[k] ?? [];
-      const h = holders.length ? holders[Math.floor(Math.random() * holders.length)]! : '';
-      if (!byPeer.has(h)) byPeer.set(h, []);
-      byPeer.get(h)!.push(k);
+  /** One `get-data` request to a peer for several keys; the answer becomes a state event. */
+  private async fetch(peer: string, keys: string[]): Promise<void> {
+    try {
+      const conn = await this.peer(peer);
+      const reply = await conn.request({ op: 'get-data', keys }, FETCH_TIMEOUT_MS);
+      this.apply(this.state.handle({
+        type: 'fetched', peer, data: (reply.data ?? {}) as Record<string, unknown>, missing: (reply.missing ?? []) as string[],
+      }));
+    } catch (err) {
+      this.apply(this.state.handle({ type: 'fetch-failed', peer, keys, reason: (err as Error).message }));
     }
-    await Promise.all([...byPeer].map(async ([addr, ks]) => {
-      for (const key of ks) if (!(await this.fetchOne(t, key, addr))) return;
-    }));
   }
 
-  private readonly inflight = new Map<string, Promise<unknown>>();
-
-  private async fetchOne(t: LocalTask, key: string, first: string): Promise<boolean> {
-    const holders = [first, ...(t.deps[key] ?? []).filter((h) => h !== first)].filter(Boolean);
-    let lastErrant = first;
-    for (const addr of holders) {
-      if (t.cancelled) return false;
-      lastErrant = addr;
-      try {
-        let p = this.inflight.get(key);
-        if (!p) {
-          p = this.getFromPeer(addr, key);
-          this.inflight.set(key, p);
-          void p.finally(() => this.inflight.delete(key)).catch(() => {});
-        }
-        const value = await p;
-        if (t.cancelled) return false;
-        const f = this.fetched.get(key);
-        if (this.store.has(key)) { /* computed here meanwhile */ }
-        else if (f) f.users++;
-        else this.fetched.set(key, { value, users: 1 });
-        if (--t.missing === 0 && t.state === 'fetching') this.makeReady(t);
-        return true;
-      } catch (err) {
-        this.log(`could not fetch ${key} from ${addr}: ${(err as Error).message}`);
-      }
-    }
-    if (t.cancelled) return false;
-    // Nobody could give it to us: the scheduler recomputes it and takes the task back.
-    this.dropTask(t);
-    this.scheduler?.send({ op: 'missing-data', key, errantWorker: lastErrant, dependent: t.key });
-    return false;
-  }
-
-  private async getFromPeer(addr: string, key: string): Promise<unknown> {
-    if (addr === this.listener.address) {
-      const s = this.store.get(key);
-      if (s) return s.value;
-      throw new Error(`${key} is not stored here`);
-    }
+  /** A cached handshaken connection to a peer's data listener. */
+  private peer(addr: string): Promise<Connection> {
     let cp = this.peers.get(addr);
-    if (!cp) {
-      cp = connect(addr, { role: 'peer', name: this.name }, { ...(this.opts.token ? { token: this.opts.token } : {}), label: `peer ${addr}`, log: this.log, timeoutMs: 5000 }).then(({ conn }) => {
-        conn.on('close', () => this.peers.delete(addr));
-        return conn;
+    if (cp) return cp;
+    const p: Promise<Connection> = connect(addr, { role: 'peer', name: this.name }, {
+      ...(this.opts.token ? { token: this.opts.token } : {}), label: `peer ${addr}`, log: this.log, timeoutMs: 5000,
+      ...(this.opts.maxFrameBytes ? { maxFrameBytes: this.opts.maxFrameBytes } : {}),
+    }).then(({ conn }) => {
+      conn.on('close', () => {
+        if (this.peers.get(addr) === p) this.peers.delete(addr);
       });
-      this.peers.set(addr, cp);
-      cp.catch(() => this.peers.delete(addr));
-    }
-    const conn = await cp;
-    const reply = await conn.request({ op: 'get-data', keys: [key] }, 60_000);
-    const data = reply.data as Record<string, unknown>;
-    if (!(key in data)) throw new Error(`${addr} does not have ${key}`);
-    return data[key];
+      return conn;
+    });
+    p.catch(() => {
+      if (this.peers.get(addr) === p) this.peers.delete(addr);
+    });
+    this.peers.set(addr, p);
+    cp = p;
+    return cp;
   }
 
+  /** Answers `get-data` from peers and clients with what is stored here. */
   private servePeer(conn: Connection, m: Message): void {
-    if (m.op !== 'get-data') return conn.protocolError(`unknown op "${m.op}" on a worker's data port`);
+    if (m.op !== 'get-data') return conn.protocolError(`unknown op "${m.op}" on a worker's data port (only get-data is served)`);
+    if (!Array.isArray(m.keys)) return conn.protocolError('get-data needs "keys": an array of task keys');
     const data: Record<string, unknown> = {};
     const missing: string[] = [];
-    for (const k of m.keys as string[]) {
-      const s = this.store.get(k);
-      if (s) data[k] = s.value;
-      else missing.push(k);
+    for (const k of m.keys as unknown[]) {
+      const key = String(k);
+      if (this.state.has(key)) data[key] = this.state.get(key);
+      else missing.push(key);
     }
     conn.reply(m, { op: 'data', data, missing });
   }
 
   // ---------------------------------------------------------------- shutdown
 
-  private drained: (() => void) | undefined;
-
   /**
    * Graceful stop: take no more work, hand unstarted tasks back, let running ones finish (up to
-   * `graceMs`), report them, then leave.
+   * `graceMs`) and report them, hand back whatever still runs, then leave.
    */
   async close(reason = 'closing', graceMs = 30_000): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
+    if (this.state.closing || this.closed) return;
     this.log(`${reason}: handing back queued work and finishing running tasks`);
-    const unstarted = [...this.tasks.values()].filter((t) => t.state !== 'running');
-    for (const t of unstarted) this.dropTask(t);
-    this.scheduler?.send({ op: 'closing' });
-    if (unstarted.length) this.scheduler?.send({ op: 'handback', keys: unstarted.map((t) => t.key) });
-    if (this.tasks.size) {
+    this.apply(this.state.handle({ type: 'shutdown' }));
+    if (this.state.executing > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);
         this.drained = () => {
-          if (this.tasks.size === 0) {
+          if (this.state.executing === 0) {
             clearTimeout(timer);
             resolve();
           }
         };
       });
-      const left = [...this.tasks.keys()];
-      if (left.length) this.scheduler?.send({ op: 'handback', keys: left });
+      this.drained = undefined;
+      this.apply(this.state.abandonRunning());
     }
+    await this.shutdownIo();
+  }
+
+  private async shutdownIo(): Promise<void> {
+    this.closed = true;
     clearInterval(this.heartbeatTimer);
+    clearTimeout(this.reconnectTimer);
     this.scheduler?.close(CloseCode.normal, 'worker leaving');
+    this.scheduler = null;
     for (const p of this.peers.values()) void p.then((c) => c.close(), () => {});
     await this.pool.close();
     await this.listener.close();

@@ -1,0 +1,461 @@
+/**
+ * The worker's decisions as a pure state machine: an event in, the commands to carry out back.
+ * No sockets, no timers, no threads: the I/O shell (`worker.ts`) turns scheduler messages, peer
+ * replies and thread results into events and performs the commands. That keeps every decision
+ * (which peer to fetch from, what runs next, what to give back) testable on its own.
+ */
+import type { FnRef, Message } from '@gluon/protocol';
+import { estimateSize, typeNameOf } from './size.js';
+
+/** Results at most this size ride along in `task-finished`, saving the client a round trip. */
+export const INLINE_RESULT_BYTES = 16 * 1024;
+
+/** Lexicographic priority as the scheduler sends it; smaller runs first. */
+export type Priority = number[];
+
+/** What the scheduler asks the worker to compute. */
+export interface ComputeTask {
+  key: string;
+  fn: FnRef;
+  args: unknown[];
+  /** Each dependency with the data addresses of the workers that hold it. */
+  deps: Record<string, string[]>;
+  priority?: Priority;
+}
+
+/** Why a task failed, on the worker side. */
+export type FailureKind = 'exception' | 'worker-died' | 'not-allowed';
+
+export interface TaskTiming {
+  start: number;
+  stop: number;
+  thread: number;
+}
+
+export type WorkerEvent =
+  | { type: 'compute'; task: ComputeTask }
+  | { type: 'free-keys'; keys: string[] }
+  | { type: 'steal'; key: string }
+  /** A peer answered a `fetch`: the values it had, and the keys it did not. */
+  | { type: 'fetched'; peer: string; data: Record<string, unknown>; missing: string[] }
+  /** A `fetch` failed outright (peer unreachable, connection lost, timeout). */
+  | { type: 'fetch-failed'; peer: string; keys: string[]; reason: string }
+  | ({ type: 'done'; key: string; value: unknown; events?: number } & TaskTiming)
+  | ({ type: 'erred'; key: string; error: { name: string; message: string; stack: string }; kind: FailureKind } & TaskTiming)
+  /** Resident memory now; pauses or resumes task starts against the memory limit. */
+  | { type: 'memory'; rss: number }
+  /** The scheduler connection is gone; it will reassign whatever has not started. */
+  | { type: 'scheduler-lost' }
+  /** Stop taking work and give back everything that has not started. */
+  | { type: 'shutdown' };
+
+export type WorkerCommand =
+  /** A message for the scheduler. */
+  | { type: 'send'; msg: Message }
+  /** Ask `peer` (a worker data address) for these keys, in one request. */
+  | { type: 'fetch'; peer: string; keys: string[] }
+  /** Run a task; `data` holds the values of its dependencies, for the `__gluonRef`s in `args`. */
+  | { type: 'execute'; key: string; fn: FnRef; args: unknown[]; data: Record<string, unknown> }
+  | { type: 'log'; text: string };
+
+type TaskState = 'fetching' | 'ready' | 'running';
+
+interface LocalTask {
+  key: string;
+  fn: FnRef;
+  args: unknown[];
+  deps: Record<string, string[]>;
+  priority: Priority;
+  state: TaskState;
+  /** Dependencies that have not arrived yet. */
+  waiting: Set<string>;
+  /** Freed or stolen while running: its result is not wanted any more. */
+  cancelled: boolean;
+}
+
+/** A dependency on its way from a peer. */
+interface Fetch {
+  peer: string;
+  /** Peers that already failed to give it. */
+  tried: Set<string>;
+  /** Every address that was said to hold it. */
+  holders: string[];
+  dependents: Set<LocalTask>;
+}
+
+export interface WorkerStateOptions {
+  name: string;
+  /** This worker's own data address; a dependency "held" here needs no fetch. */
+  address: string;
+  /** How many tasks may be inside the thread pool at once. */
+  capacity: number;
+  /** Bytes; 0 = no limit. */
+  memoryLimit?: number;
+}
+
+function before(a: Priority, b: Priority): boolean {
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a[i] ?? 0;
+    const y = b[i] ?? 0;
+    if (x !== y) return x < y;
+  }
+  return false;
+}
+
+const MiB = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
+
+/**
+ * Everything a worker knows: its tasks (fetching → ready → running), the results it stores with
+ * their sizes, dependencies fetched for local tasks, and whether it is paused or closing.
+ */
+export class WorkerState {
+  readonly name: string;
+  address: string;
+  readonly capacity: number;
+  readonly memoryLimit: number;
+  private readonly tasks = new Map<string, LocalTask>();
+  /** Ready tasks in priority order (short: the scheduler bounds what it sends). */
+  private ready: LocalTask[] = [];
+  private running = 0;
+  private readonly store = new Map<string, { value: unknown; nbytes: number }>();
+  /** Dependencies fetched from peers, with how many local tasks still need each. */
+  private readonly fetched = new Map<string, { value: unknown; users: number }>();
+  private readonly fetches = new Map<string, Fetch>();
+  /** Keys in flight per peer, to spread fetches over holders. */
+  private readonly peerLoad = new Map<string, number>();
+  private storedBytesTotal = 0;
+  paused = false;
+  closing = false;
+  private out: WorkerCommand[] = [];
+
+  constructor(opts: WorkerStateOptions) {
+    this.name = opts.name;
+    this.address = opts.address;
+    this.capacity = Math.max(1, opts.capacity);
+    this.memoryLimit = opts.memoryLimit ?? 0;
+  }
+
+  // ------------------------------------------------------------- queries
+
+  /** Tasks handed to the pool and not yet finished. */
+  get executing(): number {
+    return this.running;
+  }
+  get readyCount(): number {
+    return this.ready.length;
+  }
+  get storedCount(): number {
+    return this.store.size;
+  }
+  get storedBytes(): number {
+    return this.storedBytesTotal;
+  }
+  /** Tasks this worker has and has not finished (any state). */
+  get taskCount(): number {
+    return this.tasks.size;
+  }
+  has(key: string): boolean {
+    return this.store.has(key);
+  }
+  /** A stored result (undefined when not stored; use {@link has} to tell). */
+  get(key: string): unknown {
+    return this.store.get(key)?.value;
+  }
+  /** Stored keys with their sizes, for the `hello` after a reconnect. */
+  storedKeys(): Record<string, number> {
+    const keys: Record<string, number> = {};
+    for (const [k, v] of this.store) keys[k] = v.nbytes;
+    return keys;
+  }
+  /** The state of one task, for tests and logs. */
+  taskState(key: string): TaskState | undefined {
+    return this.tasks.get(key)?.state;
+  }
+
+  // ------------------------------------------------------------- events
+
+  handle(ev: WorkerEvent): WorkerCommand[] {
+    switch (ev.type) {
+      case 'compute': this.compute(ev.task); break;
+      case 'free-keys': for (const k of ev.keys) this.free(k); break;
+      case 'steal': this.steal(ev.key); break;
+      case 'fetched': this.fetched_(ev.peer, ev.data, ev.missing); break;
+      case 'fetch-failed': this.fetchFailed(ev.peer, ev.keys, ev.reason); break;
+      case 'done': this.done(ev); break;
+      case 'erred': this.erred(ev); break;
+      case 'memory': this.memory(ev.rss); break;
+      case 'scheduler-lost': this.schedulerLost(); break;
+      case 'shutdown': this.shutdown(); break;
+    }
+    this.pump();
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+
+  private send(msg: Message): void {
+    this.out.push({ type: 'send', msg });
+  }
+
+  private compute(t: ComputeTask): void {
+    if (this.closing) {
+      // Raced with our shutdown: the scheduler must place it elsewhere.
+      this.send({ op: 'handback', keys: [t.key] });
+      return;
+    }
+    if (this.tasks.has(t.key)) return;
+    if (this.store.has(t.key)) {
+      // Already computed here (e.g. the scheduler lost track while we reconnected).
+      const s = this.store.get(t.key)!;
+      this.send({ op: 'task-finished', key: t.key, nbytes: s.nbytes, typeName: typeNameOf(s.value), start: 0, stop: 0, thread: -1, ...this.inline(s.value, s.nbytes) });
+      return;
+    }
+    const task: LocalTask = {
+      key: t.key, fn: t.fn, args: t.args, deps: t.deps ?? {}, priority: t.priority ?? [0],
+      state: 'fetching', waiting: new Set(), cancelled: false,
+    };
+    this.tasks.set(t.key, task);
+    const batch = new Map<string, string[]>();
+    for (const dep of Object.keys(task.deps)) {
+      if (this.store.has(dep)) continue;
+      const f = this.fetched.get(dep);
+      if (f) {
+        f.users++;
+        continue;
+      }
+      task.waiting.add(dep);
+      const inflight = this.fetches.get(dep);
+      if (inflight) {
+        inflight.dependents.add(task);
+        continue;
+      }
+      const holders = (task.deps[dep] ?? []).filter((h) => h !== this.address);
+      const peer = this.choosePeer(holders, new Set(), batch);
+      if (peer === null) {
+        // Fetches already started for other dependencies still go out; their data is dropped.
+        this.flushBatch(batch);
+        this.giveUp(task, dep, holders[0] ?? this.address);
+        return;
+      }
+      this.fetches.set(dep, { peer, tried: new Set(), holders, dependents: new Set([task]) });
+      this.addToBatch(batch, peer, dep);
+    }
+    this.flushBatch(batch);
+    if (task.waiting.size === 0) this.makeReady(task);
+  }
+
+  /**
+   * Picks the holder to fetch from: one this batch already talks to (fewer requests), else the
+   * least loaded peer; holders that failed are skipped. Null when none is left.
+   */
+  private choosePeer(holders: string[], tried: Set<string>, batch: Map<string, string[]>): string | null {
+    let best: string | null = null;
+    let bestLoad = Infinity;
+    for (const h of holders) {
+      if (tried.has(h) || h === this.address) continue;
+      if (batch.has(h)) return h;
+      const load = this.peerLoad.get(h) ?? 0;
+      if (load < bestLoad) {
+        best = h;
+        bestLoad = load;
+      }
+    }
+    return best;
+  }
+
+  private addToBatch(batch: Map<string, string[]>, peer: string, key: string): void {
+    let keys = batch.get(peer);
+    if (!keys) batch.set(peer, (keys = []));
+    keys.push(key);
+    this.peerLoad.set(peer, (this.peerLoad.get(peer) ?? 0) + 1);
+  }
+
+  private flushBatch(batch: Map<string, string[]>): void {
+    for (const [peer, keys] of batch) this.out.push({ type: 'fetch', peer, keys });
+  }
+
+  private unload(peer: string): void {
+    const n = (this.peerLoad.get(peer) ?? 1) - 1;
+    if (n <= 0) this.peerLoad.delete(peer);
+    else this.peerLoad.set(peer, n);
+  }
+
+  private fetched_(peer: string, data: Record<string, unknown>, missing: string[]): void {
+    for (const key of Object.keys(data)) {
+      const f = this.fetches.get(key);
+      if (!f || f.peer !== peer) continue;
+      this.fetches.delete(key);
+      this.unload(peer);
+      let users = 0;
+      for (const t of f.dependents) {
+        if (!this.tasks.has(t.key) || !t.waiting.delete(key)) continue;
+        users++;
+        if (t.waiting.size === 0) this.makeReady(t);
+      }
+      if (users > 0 && !this.store.has(key)) this.fetched.set(key, { value: data[key], users });
+    }
+    if (missing.length) this.fetchFailed(peer, missing, `${peer} does not hold it`);
+  }
+
+  private fetchFailed(peer: string, keys: string[], reason: string): void {
+    const batch = new Map<string, string[]>();
+    for (const key of keys) {
+      const f = this.fetches.get(key);
+      if (!f || f.peer !== peer) continue;
+      this.unload(peer);
+      f.tried.add(peer);
+      const live = [...f.dependents].filter((t) => this.tasks.get(t.key) === t);
+      if (live.length === 0) {
+        this.fetches.delete(key);
+        continue;
+      }
+      const next = this.choosePeer(f.holders, f.tried, batch);
+      this.out.push({ type: 'log', text: `could not fetch ${key} from ${peer}: ${reason}${next ? `; trying ${next}` : '; no other holder'}` });
+      if (next) {
+        f.peer = next;
+        this.addToBatch(batch, next, key);
+        continue;
+      }
+      this.fetches.delete(key);
+      for (const t of live) this.giveUp(t, key, peer);
+    }
+    this.flushBatch(batch);
+  }
+
+  /** No holder could give us `dep`: tell the scheduler, which recomputes it and takes `t` back. */
+  private giveUp(t: LocalTask, dep: string, errant: string): void {
+    this.drop(t);
+    this.send({ op: 'missing-data', key: dep, errantWorker: errant, dependent: t.key });
+  }
+
+  private makeReady(t: LocalTask): void {
+    t.state = 'ready';
+    let i = this.ready.length;
+    while (i > 0 && before(t.priority, this.ready[i - 1]!.priority)) i--;
+    this.ready.splice(i, 0, t);
+  }
+
+  /** Moves ready tasks into the pool while it has room and memory allows. */
+  private pump(): void {
+    while (this.ready.length && this.running < this.capacity && !this.paused && !this.closing) {
+      const t = this.ready.shift()!;
+      t.state = 'running';
+      this.running++;
+      const data: Record<string, unknown> = {};
+      for (const dep of Object.keys(t.deps)) data[dep] = this.store.has(dep) ? this.store.get(dep)!.value : this.fetched.get(dep)?.value;
+      this.out.push({ type: 'execute', key: t.key, fn: t.fn, args: t.args, data });
+    }
+  }
+
+  private finishRun(key: string): LocalTask | undefined {
+    const t = this.tasks.get(key);
+    if (!t || t.state !== 'running') return undefined;
+    this.tasks.delete(key);
+    this.running--;
+    this.releaseDeps(t);
+    return t;
+  }
+
+  private inline(value: unknown, nbytes: number): Record<string, unknown> {
+    return nbytes <= INLINE_RESULT_BYTES ? { value, hasValue: true } : {};
+  }
+
+  private done(ev: Extract<WorkerEvent, { type: 'done' }>): void {
+    const t = this.finishRun(ev.key);
+    if (!t || t.cancelled) return;
+    const nbytes = estimateSize(ev.value);
+    this.store.set(t.key, { value: ev.value, nbytes });
+    this.storedBytesTotal += nbytes;
+    this.send({
+      op: 'task-finished', key: t.key, nbytes, typeName: typeNameOf(ev.value), start: ev.start, stop: ev.stop, thread: ev.thread,
+      ...this.inline(ev.value, nbytes), ...(ev.events !== undefined ? { events: ev.events } : {}),
+    });
+  }
+
+  private erred(ev: Extract<WorkerEvent, { type: 'erred' }>): void {
+    const t = this.finishRun(ev.key);
+    if (!t || t.cancelled) return;
+    this.send({ op: 'task-erred', key: t.key, error: ev.error, kind: ev.kind, start: ev.start, stop: ev.stop, thread: ev.thread });
+  }
+
+  private releaseDeps(t: LocalTask): void {
+    for (const dep of Object.keys(t.deps)) {
+      if (t.waiting.has(dep)) continue;
+      const f = this.fetched.get(dep);
+      if (f && --f.users <= 0) this.fetched.delete(dep);
+    }
+  }
+
+  /** Forgets a task that has not started (freed, stolen, handed back). */
+  private drop(t: LocalTask): void {
+    this.tasks.delete(t.key);
+    if (t.state === 'ready') this.ready.splice(this.ready.indexOf(t), 1);
+    this.releaseDeps(t);
+    for (const dep of t.waiting) {
+      const f = this.fetches.get(dep);
+      f?.dependents.delete(t);
+    }
+  }
+
+  private free(key: string): void {
+    const s = this.store.get(key);
+    if (s) {
+      this.store.delete(key);
+      this.storedBytesTotal -= s.nbytes;
+    }
+    const t = this.tasks.get(key);
+    if (!t) return;
+    if (t.state === 'running') t.cancelled = true;
+    else this.drop(t);
+  }
+
+  private steal(key: string): void {
+    const t = this.tasks.get(key);
+    const ok = !!t && t.state !== 'running';
+    if (t && ok) this.drop(t);
+    this.send({ op: 'steal-response', key, ok });
+  }
+
+  private memory(rss: number): void {
+    if (!this.memoryLimit) return;
+    if (!this.paused && rss > this.memoryLimit) {
+      this.paused = true;
+      this.out.push({ type: 'log', text: `paused: RSS ${MiB(rss)} is over the memory limit of ${MiB(this.memoryLimit)}; starting no new tasks until it falls below 90% (${this.ready.length} ready task(s) wait)` });
+    } else if (this.paused && rss < this.memoryLimit * 0.9) {
+      this.paused = false;
+      this.out.push({ type: 'log', text: `resumed: RSS ${MiB(rss)} is below 90% of the memory limit of ${MiB(this.memoryLimit)}` });
+    }
+  }
+
+  /** Tasks that have not started, in the order they were received. */
+  private unstarted(): LocalTask[] {
+    return [...this.tasks.values()].filter((t) => t.state !== 'running');
+  }
+
+  private schedulerLost(): void {
+    // The scheduler reassigns what we had not started; drop it so it is not run twice. Running
+    // tasks finish and their results are announced in the next hello.
+    for (const t of this.unstarted()) this.drop(t);
+  }
+
+  private shutdown(): void {
+    if (this.closing) return;
+    this.closing = true;
+    const back = this.unstarted();
+    for (const t of back) this.drop(t);
+    this.send({ op: 'closing' });
+    if (back.length) this.send({ op: 'handback', keys: back.map((t) => t.key) });
+  }
+
+  /** At the end of a bounded shutdown wait: give back the tasks still running. */
+  abandonRunning(): WorkerCommand[] {
+    const keys: string[] = [];
+    for (const t of [...this.tasks.values()]) {
+      if (t.state !== 'running') continue;
+      t.cancelled = true;
+      keys.push(t.key);
+    }
+    return keys.length ? [{ type: 'send', msg: { op: 'handback', keys } }] : [];
+  }
+}

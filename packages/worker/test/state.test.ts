@@ -1,0 +1,193 @@
+/**
+ * The worker's decisions without sockets, threads or timers: events in, commands out.
+ */
+import t from 'tap';
+import { INLINE_RESULT_BYTES, WorkerState, type ComputeTask, type WorkerCommand } from '@gluon/worker';
+
+const SELF = 'ws://127.0.0.1:1000';
+const A = 'ws://127.0.0.1:2001';
+const B = 'ws://127.0.0.1:2002';
+const fn = { module: '@gluon/examples/tasks', export: 'inc' };
+
+function make(capacity = 2, memoryLimit = 0): WorkerState {
+  return new WorkerState({ name: 'w1', address: SELF, capacity, memoryLimit });
+}
+function task(key: string, deps: Record<string, string[]> = {}, priority: number[] = [0]): ComputeTask {
+  return { key, fn, args: Object.keys(deps).map((d) => ({ __gluonRef: d })), deps, priority };
+}
+const of = <T extends WorkerCommand['type']>(cmds: WorkerCommand[], type: T) =>
+  cmds.filter((c): c is Extract<WorkerCommand, { type: T }> => c.type === type);
+const sent = (cmds: WorkerCommand[]) => of(cmds, 'send').map((c) => c.msg);
+const executed = (cmds: WorkerCommand[]) => of(cmds, 'execute').map((c) => c.key);
+const timing = { start: 1, stop: 2, thread: 0 };
+
+t.test('tasks without dependencies run up to the pool capacity, the rest wait in priority order', async (t) => {
+  const s = make(2);
+  t.same(executed(s.handle({ type: 'compute', task: task('a-1', {}, [0, 5]) })), ['a-1']);
+  t.same(executed(s.handle({ type: 'compute', task: task('a-2', {}, [0, 4]) })), ['a-2']);
+  t.same(executed(s.handle({ type: 'compute', task: task('a-3', {}, [0, 9]) })), []);
+  t.same(executed(s.handle({ type: 'compute', task: task('a-4', {}, [-1, 0]) })), [], 'over capacity: queued');
+  t.equal(s.readyCount, 2);
+  t.equal(s.executing, 2);
+  const c = s.handle({ type: 'done', key: 'a-1', value: 2, ...timing });
+  t.same(executed(c), ['a-4'], 'the higher-priority (smaller) task goes first');
+  const fin = sent(c)[0]!;
+  t.match(fin, { op: 'task-finished', key: 'a-1', typeName: 'number', value: 2, hasValue: true });
+  t.equal(s.storedCount, 1);
+  t.ok(s.storedBytes > 0);
+});
+
+t.test('a duplicate compute-task is ignored; one for a stored key re-announces it', async (t) => {
+  const s = make(1);
+  s.handle({ type: 'compute', task: task('x-1') });
+  t.same(s.handle({ type: 'compute', task: task('x-1') }), []);
+  s.handle({ type: 'done', key: 'x-1', value: 'v', ...timing });
+  const again = sent(s.handle({ type: 'compute', task: task('x-1') }));
+  t.match(again, [{ op: 'task-finished', key: 'x-1', value: 'v' }]);
+});
+
+t.test('large results stay out of task-finished; free-keys releases their bytes', async (t) => {
+  const s = make(1);
+  s.handle({ type: 'compute', task: task('big-1') });
+  const value = new Float64Array(INLINE_RESULT_BYTES / 8 + 1);
+  const msg = sent(s.handle({ type: 'done', key: 'big-1', value, ...timing }))[0]!;
+  t.equal(msg.hasValue, undefined);
+  t.equal(msg.value, undefined);
+  t.equal(msg.typeName, 'Float64Array');
+  t.ok((msg.nbytes as number) >= value.byteLength);
+  t.ok(s.storedBytes >= value.byteLength);
+  s.handle({ type: 'free-keys', keys: ['big-1'] });
+  t.equal(s.storedBytes, 0);
+  t.equal(s.storedCount, 0);
+});
+
+t.test('dependencies: stored ones need no fetch; missing ones are batched per peer', async (t) => {
+  const s = make(4);
+  s.handle({ type: 'compute', task: task('d-0') });
+  s.handle({ type: 'done', key: 'd-0', value: 10, ...timing });
+  const c = s.handle({ type: 'compute', task: task('e-1', { 'd-0': [SELF], 'd-1': [A], 'd-2': [A], 'd-3': [B] }) });
+  const fetches = of(c, 'fetch');
+  t.same(fetches.map((f) => [f.peer, f.keys]), [[A, ['d-1', 'd-2']], [B, ['d-3']]]);
+  t.equal(s.taskState('e-1'), 'fetching');
+  t.same(executed(s.handle({ type: 'fetched', peer: A, data: { 'd-1': 1, 'd-2': 2 }, missing: [] })), []);
+  const run = of(s.handle({ type: 'fetched', peer: B, data: { 'd-3': 3 }, missing: [] }), 'execute');
+  t.equal(run.length, 1);
+  t.same(run[0]!.data, { 'd-0': 10, 'd-1': 1, 'd-2': 2, 'd-3': 3 }, 'the task gets every dependency value');
+});
+
+t.test('a key already being fetched is not fetched twice', async (t) => {
+  const s = make(4);
+  const c1 = s.handle({ type: 'compute', task: task('f-1', { 'd-1': [A] }) });
+  const c2 = s.handle({ type: 'compute', task: task('f-2', { 'd-1': [A] }) });
+  t.equal(of(c1, 'fetch').length, 1);
+  t.equal(of(c2, 'fetch').length, 0);
+  t.same(executed(s.handle({ type: 'fetched', peer: A, data: { 'd-1': 1 }, missing: [] })), ['f-1', 'f-2']);
+  // Once both ran, the fetched copy is dropped: a third task fetches again.
+  s.handle({ type: 'done', key: 'f-1', value: 0, ...timing });
+  s.handle({ type: 'done', key: 'f-2', value: 0, ...timing });
+  t.equal(of(s.handle({ type: 'compute', task: task('f-3', { 'd-1': [A] }) }), 'fetch').length, 1);
+});
+
+t.test('a failed fetch tries another holder, then reports missing-data', async (t) => {
+  const s = make(2);
+  const first = of(s.handle({ type: 'compute', task: task('g-1', { 'd-1': [A, B] }) }), 'fetch')[0]!;
+  const other = first.peer === A ? B : A;
+  const retry = s.handle({ type: 'fetch-failed', peer: first.peer, keys: ['d-1'], reason: 'connection refused' });
+  t.same(of(retry, 'fetch').map((f) => [f.peer, f.keys]), [[other, ['d-1']]]);
+  t.match(of(retry, 'log')[0]!.text, /could not fetch d-1 .*connection refused; trying/);
+  const gone = s.handle({ type: 'fetched', peer: other, data: {}, missing: ['d-1'] });
+  t.match(sent(gone), [{ op: 'missing-data', key: 'd-1', errantWorker: other, dependent: 'g-1' }]);
+  t.equal(s.taskCount, 0, 'the dependent is given up (the scheduler takes it back)');
+});
+
+t.test('a dependency with no holder but ourselves that we lack is missing at once', async (t) => {
+  const s = make(2);
+  const c = s.handle({ type: 'compute', task: task('h-1', { 'd-9': [SELF] }) });
+  t.match(sent(c), [{ op: 'missing-data', key: 'd-9', dependent: 'h-1' }]);
+  t.equal(executed(c).length, 0);
+});
+
+t.test('fetches spread over the least loaded holder', async (t) => {
+  const s = make(8);
+  const p1 = of(s.handle({ type: 'compute', task: task('k-1', { 'd-1': [A, B] }) }), 'fetch')[0]!.peer;
+  const p2 = of(s.handle({ type: 'compute', task: task('k-2', { 'd-2': [A, B] }) }), 'fetch')[0]!.peer;
+  t.not(p1, p2);
+});
+
+t.test('free-keys drops queued and fetching tasks; a running one finishes silently', async (t) => {
+  const s = make(1);
+  s.handle({ type: 'compute', task: task('r-1') });
+  s.handle({ type: 'compute', task: task('q-1') });
+  s.handle({ type: 'compute', task: task('w-1', { 'd-1': [A] }) });
+  s.handle({ type: 'free-keys', keys: ['r-1', 'q-1', 'w-1'] });
+  t.equal(s.readyCount, 0);
+  t.same(s.handle({ type: 'fetched', peer: A, data: { 'd-1': 1 }, missing: [] }), [], 'late data for a dropped task does nothing');
+  t.same(sent(s.handle({ type: 'done', key: 'r-1', value: 1, ...timing })), [], 'no task-finished for a freed task');
+  t.equal(s.storedCount, 0);
+  t.equal(s.executing, 0);
+});
+
+t.test('steal-request gives back only tasks that have not started', async (t) => {
+  const s = make(1);
+  s.handle({ type: 'compute', task: task('s-1') });
+  s.handle({ type: 'compute', task: task('s-2') });
+  t.same(sent(s.handle({ type: 'steal', key: 's-1' })), [{ op: 'steal-response', key: 's-1', ok: false }]);
+  t.same(sent(s.handle({ type: 'steal', key: 's-2' })), [{ op: 'steal-response', key: 's-2', ok: true }]);
+  t.same(sent(s.handle({ type: 'steal', key: 'nope' })), [{ op: 'steal-response', key: 'nope', ok: false }]);
+  t.same(executed(s.handle({ type: 'done', key: 's-1', value: 1, ...timing })), [], 'the stolen task does not run');
+});
+
+t.test('errors carry their kind; shutdown hands back unstarted work and refuses new work', async (t) => {
+  const s = make(1);
+  s.handle({ type: 'compute', task: task('e-1') });
+  s.handle({ type: 'compute', task: task('e-2') });
+  s.handle({ type: 'compute', task: task('e-3', { 'd-1': [A] }) });
+  const down = sent(s.handle({ type: 'shutdown' }));
+  t.same(down, [{ op: 'closing' }, { op: 'handback', keys: ['e-2', 'e-3'] }]);
+  t.same(sent(s.handle({ type: 'compute', task: task('e-4') })), [{ op: 'handback', keys: ['e-4'] }]);
+  const err = { name: 'WorkerThreadDied', message: 'the task ended its thread (exit code 3)', stack: '' };
+  t.match(sent(s.handle({ type: 'erred', key: 'e-1', error: err, kind: 'worker-died', ...timing })), [{ op: 'task-erred', key: 'e-1', kind: 'worker-died', error: err }]);
+  t.equal(s.taskCount, 0);
+});
+
+t.test('a bounded shutdown hands back what is still running', async (t) => {
+  const s = make(2);
+  s.handle({ type: 'compute', task: task('l-1') });
+  s.handle({ type: 'shutdown' });
+  t.same(sent(s.abandonRunning()), [{ op: 'handback', keys: ['l-1'] }]);
+  t.same(sent(s.handle({ type: 'done', key: 'l-1', value: 1, ...timing })), [], 'a late result is not reported');
+});
+
+t.test('losing the scheduler drops unstarted tasks and keeps results for the next hello', async (t) => {
+  const s = make(1);
+  s.handle({ type: 'compute', task: task('m-1') });
+  s.handle({ type: 'done', key: 'm-1', value: 1, ...timing });
+  s.handle({ type: 'compute', task: task('m-2') });
+  s.handle({ type: 'compute', task: task('m-3') });
+  s.handle({ type: 'scheduler-lost' });
+  t.equal(s.readyCount, 0);
+  t.equal(s.executing, 1, 'the running task keeps running');
+  s.handle({ type: 'done', key: 'm-2', value: 2, ...timing });
+  t.same(Object.keys(s.storedKeys()).sort(), ['m-1', 'm-2']);
+});
+
+t.test('over the memory limit the worker pauses task starts, and resumes below 90%', async (t) => {
+  const s = make(1, 1000);
+  s.handle({ type: 'compute', task: task('p-1') });
+  const pause = s.handle({ type: 'memory', rss: 1500 });
+  t.ok(s.paused);
+  t.match(of(pause, 'log')[0]!.text, /paused: RSS .* over the memory limit/);
+  s.handle({ type: 'compute', task: task('p-2') });
+  t.same(executed(s.handle({ type: 'done', key: 'p-1', value: 1, ...timing })), [], 'no new start while paused');
+  t.same(executed(s.handle({ type: 'memory', rss: 950 })), [], 'still above 90%');
+  const resume = s.handle({ type: 'memory', rss: 800 });
+  t.notOk(s.paused);
+  t.same(executed(resume), ['p-2']);
+  t.match(of(resume, 'log')[0]!.text, /resumed/);
+});
+
+t.test('no memory limit: never pauses', async (t) => {
+  const s = make(1, 0);
+  s.handle({ type: 'memory', rss: 1e12 });
+  t.notOk(s.paused);
+});
