@@ -1,0 +1,39 @@
+/**
+ * The example scripts run as a user would run them (compiled, `node examples/dist/…`), so the
+ * README's snippets cannot rot.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { LocalCluster } from '@gluon/client';
+
+const run = promisify(execFile);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const script = (name: string) => join(root, 'examples', 'dist', `${name}.js`);
+
+t.before(() => {
+  if (!existsSync(script('quickstart'))) throw new Error(`${script('quickstart')} is missing: build first (npx tsc -b)`);
+});
+
+t.test('quickstart prints the sum and the merged histogram', async (t) => {
+  const { stdout } = await run(process.execPath, [script('quickstart')], { cwd: root, timeout: 60_000 });
+  t.match(stdout, /sum of inc\(1\.\.5\) = 20/);
+  t.match(stdout, /entries in the merged histogram: 2000000/);
+});
+
+t.test('tree-reduce merges every entry', async (t) => {
+  const { stdout } = await run(process.execPath, [script('tree-reduce'), '300'], { cwd: root, timeout: 60_000 });
+  t.match(stdout, /entries: 3000000 \(expected 3000000\)/);
+});
+
+t.test('remote-scheduler connects to a running cluster with a token', async (t) => {
+  const cluster = await LocalCluster.start({ nWorkers: 1, dashboard: false, token: 'example-token', cwd: root });
+  t.teardown(() => cluster.close());
+  const env = { ...process.env, GLUON_TOKEN: 'example-token' };
+  const { stdout } = await run(process.execPath, [script('remote-scheduler'), cluster.schedulerAddress], { cwd: root, env, timeout: 60_000 });
+  t.match(stdout, /sum of inc\(1\.\.5\) = 20/);
+  t.match(stdout, /a failing task: task fail-[0-9a-f]+ failed on worker local-0: Error: shown with its key/);
+});
