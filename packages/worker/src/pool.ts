@@ -70,12 +70,15 @@ export class ThreadPool {
       if (!best) return;
       const { task, done } = this.waiting.shift()!;
       const id = this.nextId++;
+      // An idle pool must not keep the process alive, a busy one must: ref while it holds work.
+      if (best.inFlight.size === 0) best.thread.ref();
       best.inFlight.set(id, { task, done });
       const req: RunRequest = { type: 'run', id, key: task.key, url: task.url, exportName: task.exportName, args: task.args, data: task.data };
       try {
         best.thread.postMessage(req);
       } catch (err) {
         best.inFlight.delete(id);
+        if (best.inFlight.size === 0) best.thread.unref();
         done({ ok: false, error: { name: 'DataCloneError', message: `arguments of ${task.key} cannot be passed to a thread: ${(err as Error).message}`, stack: '' }, start: Date.now(), stop: Date.now(), thread: best.index, died: false });
       }
     }
@@ -89,6 +92,7 @@ export class ThreadPool {
       const entry = slot.inFlight.get(m.id);
       if (!entry) return;
       slot.inFlight.delete(m.id);
+      if (slot.inFlight.size === 0) thread.unref();
       if (m.type === 'done') entry.done({ ok: true, value: m.value, start: m.start, stop: m.stop, thread: index, ...(m.events !== undefined ? { events: m.events } : {}) });
       else entry.done({ ok: false, error: m.error, start: m.start, stop: m.stop, thread: index, died: false });
       this.pump();

@@ -1,0 +1,84 @@
+/**
+ * The thread pool on real worker_threads: results, errors with their remote stacks, typed
+ * arrays, the task context, and a task that ends its thread.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import t from 'tap';
+import { ThreadPool, substitute, type PoolResult } from '@gluon/worker';
+
+const url = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'fixtures/tasks.mjs')).href;
+const published: Array<[string, unknown]> = [];
+const pool = new ThreadPool(2, 'pool-test', (topic, value) => published.push([topic, value]));
+t.teardown(() => pool.close());
+
+const run = (exportName: string, args: unknown[], data: Record<string, unknown> = {}, key = `${exportName}-1`) =>
+  pool.run({ key, url, exportName, args, data });
+function ok(t: Tap, r: PoolResult): unknown {
+  if (!r.ok) t.fail(`task failed: ${r.error.stack}`);
+  return r.ok ? r.value : undefined;
+}
+type Tap = typeof t;
+
+t.test('sync and async tasks return their values', async (t) => {
+  t.equal(ok(t, await run('inc', [41])), 42);
+  t.equal(ok(t, await run('addLater', [2, 3])), 5);
+  const many = await Promise.all(Array.from({ length: 200 }, (_, i) => run('inc', [i], {}, `inc-${i}`)));
+  t.same(many.map((r) => ok(t, r)), Array.from({ length: 200 }, (_, i) => i + 1), '200 tasks through 2 threads, all in order of key');
+  t.equal(pool.executing, 0);
+});
+
+t.test('exceptions come back with name, message and the stack from the thread', async (t) => {
+  const r = await run('explode', ['here']);
+  t.equal(r.ok, false);
+  if (r.ok) return;
+  t.equal(r.error.name, 'RangeError');
+  t.equal(r.error.message, 'boom: here');
+  t.match(r.error.stack, /at explode \(.*fixtures\/tasks\.mjs/);
+  t.equal(r.died, false);
+  const a = await run('rejectLater', ['later']);
+  t.match(a, { ok: false, error: { name: 'TypeError', message: 'async boom: later' } });
+});
+
+t.test('a missing export or a module that fails to load is a task error, not a crash', async (t) => {
+  t.match(await run('nope', []), { ok: false, error: { name: 'TypeError', message: /has no exported function "nope"/ } });
+  t.match(await run('notAFunction', []), { ok: false, error: { message: /has no exported function "notAFunction"/ } });
+  const bad = await pool.run({ key: 'x-1', url: pathToFileURL('/nonexistent/gluon/mod.mjs').href, exportName: 'f', args: [], data: {} });
+  t.match(bad, { ok: false, error: { message: /Cannot find module/ } });
+  t.equal(ok(t, await run('inc', [1])), 2, 'the pool still works');
+});
+
+t.test('typed arrays travel both ways as typed arrays; dependency refs are substituted', async (t) => {
+  const arr = ok(t, await run('ramp', [1000, 2])) as Float64Array;
+  t.ok(arr instanceof Float64Array);
+  t.equal(arr.length, 1000);
+  t.equal(arr[999], 1998);
+  t.equal(ok(t, await run('sum', [{ __gluonRef: 'ramp-1' }], { 'ramp-1': arr })), 999 * 1000);
+  t.equal(arr.length, 1000, 'the stored value is copied to the thread, not detached');
+  const v = ok(t, await run('nested', [{ xs: [{ __gluonRef: 'a' }, 2], y: { z: { __gluonRef: 'b' } } }], { a: 1, b: 3 }));
+  t.equal(v, 6);
+});
+
+t.test('the task context names the task and carries publish and report', async (t) => {
+  const r = await run('context', [], {}, 'context-7');
+  t.same(ok(t, r), { key: 'context-7', worker: 'pool-test' });
+  t.equal(r.ok && r.events, 12, 'reported events add up');
+  t.same(published.at(-1), ['progress', { from: 'context-7' }]);
+});
+
+t.test('process.exit in a task fails that task as worker-died; the thread is replaced', async (t) => {
+  const slow = run('sleep', [200, 'survivor'], {}, 'sleep-1');
+  const r = await run('exitNow', [3]);
+  t.match(r, { ok: false, died: true, error: { name: 'WorkerThreadDied', message: /exit code 3/ } });
+  t.equal(ok(t, await slow), 'survivor', 'a task on the other thread is unaffected');
+  const after = await Promise.all([run('inc', [1], {}, 'a-1'), run('inc', [2], {}, 'a-2'), run('inc', [3], {}, 'a-3')]);
+  t.same(after.map((x) => ok(t, x)), [2, 3, 4], 'both threads work afterwards');
+});
+
+t.test('substitute leaves args alone without dependencies and names a missing one', async (t) => {
+  const args = [{ __gluonRef: 'k' }];
+  t.equal(substitute(args, {}), args);
+  t.throws(() => substitute([{ __gluonRef: 'k' }], { other: 1 }), /dependency k was not delivered/);
+  const f64 = new Float64Array([1]);
+  t.equal((substitute([f64], { k: 1 }) as unknown[])[0], f64, 'typed arrays pass through');
+});
