@@ -6,6 +6,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import t from 'tap';
 import {
   CancelledError, delayed, HandshakeError, LocalCluster, remote, remoteFrom, SerializationError, TaskError, type Client, type Future,
@@ -204,6 +206,23 @@ t.test('deterministic keys reuse results; release lets them go', async (t) => {
   const c = client.submit(fx.countCall, path, 'v');
   t.equal(await c.result(), 'v');
   t.equal(calls(path), 2, 'once released, the same call runs again');
+});
+
+t.test('a future that is garbage-collected releases its key', async (t) => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const path = counter('gc');
+  await (async () => {
+    const f = client.submit(fx.countCall, path, 'gc');
+    t.equal(await f.result(), 'gc');
+  })(); // f is unreachable from here on
+  for (let i = 0; i < 20; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await client.submit(inc, 8).result(); // a round trip after the release left
+  t.equal(await client.submit(fx.countCall, path, 'gc').result(), 'gc');
+  t.equal(calls(path), 2, 'the collected future released the result, so the call ran again');
 });
 
 t.test('asCompleted yields each future once, in completion order; wait', async (t) => {
