@@ -23,7 +23,8 @@ export class TaskRecord {
   error: TaskError | null = null;
   /** Bumped whenever the task is (re)queued, so stale heap entries are skipped. */
   queueStamp = 0;
-  stealing = false;
+  /** The idle worker a pending steal of this task is for, until the victim answers. */
+  thief: WorkerRecord | null = null;
 
   constructor(
     readonly key: string,

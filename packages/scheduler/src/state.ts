@@ -311,7 +311,7 @@ export class SchedulerState {
       if (!clean) ts.deaths++;
       if (!clean && ts.deaths >= this.config.allowedFailures) {
         this.fail(ts, {
-          message: `task ${ts.key} was running on ${ts.deaths} worker(s) that died (the last: ${ws.name}: ${reason}); ` +
+          message: `task ${ts.key} killed ${ts.deaths} workers (the last: ${ws.name}: ${reason}); ` +
             `giving up after allowed-failures=${this.config.allowedFailures}. The task itself probably kills its worker ` +
             `(process.exit, out of memory, a native crash).`,
           name: 'KilledWorker', stack: '', key: ts.key, worker: ws.name, retriesUsed: ts.retriesUsed, kind: 'worker-died',
@@ -347,8 +347,9 @@ export class SchedulerState {
     for (const ws of this.workers.values()) {
       if (now - ws.lastSeen > this.config.heartbeatTtlMs) expired.push(ws.id);
     }
-    for (const id of expired) this.workerRemoved(id, `no heartbeat for more than ${this.config.heartbeatTtlMs} ms`, now);
-    return { commands: this.flush(), expired };
+    const commands: Command[] = [];
+    for (const id of expired) commands.push(...this.workerRemoved(id, `no heartbeat for more than ${this.config.heartbeatTtlMs} ms`, now));
+    return { commands, expired };
   }
 
   taskFinished(
@@ -379,6 +380,7 @@ export class SchedulerState {
       this.send({ worker: workerId }, { op: 'free-keys', keys: [m.key] });
     }
     this.fill(ws);
+    if (ws.processing.size === 0) this.stealFor(ws);
     return this.flush();
   }
 
@@ -404,7 +406,7 @@ export class SchedulerState {
         return this.flush();
       }
       this.fail(ts, {
-        message: `task ${ts.key} killed ${ts.deaths} worker thread(s) (the last on ${ws.name}: ${m.error.message}); giving up after allowed-failures=${this.config.allowedFailures}`,
+        message: `task ${ts.key} killed ${ts.deaths} workers (the last: a thread of ${ws.name}: ${m.error.message}); giving up after allowed-failures=${this.config.allowedFailures}`,
         name: 'KilledWorker', stack: m.error.stack, key: ts.key, worker: ws.name, retriesUsed: ts.retriesUsed, kind,
       }, now);
     } else if (kind === 'exception' && ts.retriesUsed < ts.retries) {
@@ -430,9 +432,10 @@ export class SchedulerState {
       });
       if (ts.holders.length === 0 && before > 0) this.lost(ts);
     }
-    if (dependent) this.handback(workerId, [dependent]);
+    // handback flushes: keep what was decided before it.
+    const before = dependent ? this.handback(workerId, [dependent]) : [];
     this.fillAll();
-    return this.flush();
+    return before.concat(this.flush());
   }
 
   /** The worker gives tasks back unstarted (shutdown, or a dependency it could not get). */
@@ -465,12 +468,20 @@ export class SchedulerState {
     const ts = this.tasks.get(key);
     const ws = this.workers.get(workerId);
     if (!ts || !ws) return this.flush();
-    ts.stealing = false;
+    const thief = ts.thief;
+    ts.thief = null;
     if (ok && ts.state === 'processing' && ts.processingOn === ws) {
       ws.processing.delete(ts);
       ts.processingOn = null;
       this.setState(ts, 'released');
-      this.compute(ts);
+      // The task goes to the worker it was stolen for, if that one still has room; otherwise
+      // it is placed afresh.
+      if (thief && thief.status === 'running' && this.workers.get(thief.id) === thief && thief.processing.size < this.capacity(thief, ts.group)) {
+        this.assign(ts, thief);
+      } else {
+        this.compute(ts);
+      }
+      this.fill(ws);
       this.fillAll();
     }
     return this.flush();
@@ -550,6 +561,7 @@ export class SchedulerState {
   private assign(ts: TaskRecord, ws: WorkerRecord): void {
     this.setState(ts, 'processing');
     ts.processingOn = ws;
+    ts.thief = null;
     ws.processing.add(ts);
     const deps: Record<string, string[]> = {};
     for (const d of ts.deps) deps[d.key] = d.holders.map((h) => h.address);
@@ -591,10 +603,11 @@ export class SchedulerState {
     }
     if (!victim) return;
     let n = Math.min(victim.processing.size - victim.nthreads, idle.nthreads + 1);
-    const candidates = [...victim.processing].filter((t) => !t.stealing).sort((a, b) => (runsBefore(a, b) ? 1 : -1));
+    // The victim runs its best tasks first, so the thief takes from the other end.
+    const candidates = [...victim.processing].filter((t) => t.thief === null).sort((a, b) => (runsBefore(a, b) ? 1 : -1));
     for (const ts of candidates) {
       if (n-- <= 0) break;
-      ts.stealing = true;
+      ts.thief = idle;
       this.send({ worker: victim.id }, { op: 'steal-request', key: ts.key });
     }
   }
@@ -763,6 +776,7 @@ export class SchedulerState {
     const b = GROUP_STATE[to];
     if (a) g.counts[a]--;
     if (b) g.counts[b]++;
+    if (this.listeners.length) this.emit({ kind: 'task-state', group: ts.group, from: a ?? (ts.state as 'released' | 'forgotten'), to: b ?? (to as 'released' | 'forgotten') });
     ts.state = to;
   }
 

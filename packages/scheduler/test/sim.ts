@@ -1,0 +1,144 @@
+/**
+ * A deterministic stand-in for the network around {@link SchedulerState}: simulated workers run
+ * the tasks the state machine sends them, in order, and answer steals the way real workers do.
+ * Tests and the state-machine benchmark drive the real state machine through it; no sockets and
+ * no timers, and the clock only moves when the caller moves it.
+ */
+import type { TaskSpec } from '@gluon/protocol';
+import { groupOf, SchedulerState, type Command, type SchedulerConfig } from '@gluon/scheduler';
+
+/** A task spec whose arguments reference its dependencies. */
+export function task(key: string, deps: string[] = [], extra: Partial<TaskSpec> = {}): TaskSpec {
+  return { key, fn: { module: 'tasks', export: groupOf(key) }, args: deps.map((d) => ({ __gluonRef: d })), deps, ...extra };
+}
+
+/** The messages of one op among commands, optionally only those for one recipient. */
+export function ops(cmds: Command[], op: string, to?: string): Command['msg'][] {
+  return cmds
+    .filter((c) => c.msg.op === op && (to === undefined || ('worker' in c.to ? c.to.worker : c.to.client) === to))
+    .map((c) => c.msg);
+}
+
+/** Keys of the `compute-task` commands, per worker id. */
+export function computed(cmds: Command[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const c of cmds) if (c.msg.op === 'compute-task' && 'worker' in c.to) (out[c.to.worker] ??= []).push(String(c.msg.key));
+  return out;
+}
+
+export class Sim {
+  readonly state: SchedulerState;
+  now = 0;
+  /** Tasks each simulated worker was told to run, in arrival order. */
+  readonly inbox = new Map<string, string[]>();
+  /** Everything each client was sent. */
+  readonly clientMsgs = new Map<string, Command['msg'][]>();
+  /** Every command ever returned, in order. */
+  readonly log: Command[] = [];
+
+  constructor(config: Partial<SchedulerConfig> = {}, private readonly keepLog = true) {
+    this.state = new SchedulerState(config);
+  }
+
+  /** Delivers commands to the simulated workers and clients; returns them for assertions. */
+  apply(cmds: Command[]): Command[] {
+    for (const c of cmds) {
+      if (this.keepLog) this.log.push(c);
+      if ('client' in c.to) {
+        let box = this.clientMsgs.get(c.to.client);
+        if (!box) this.clientMsgs.set(c.to.client, (box = []));
+        box.push(c.msg);
+        continue;
+      }
+      const inbox = this.inbox.get(c.to.worker);
+      if (!inbox) continue;
+      const m = c.msg;
+      if (m.op === 'compute-task') inbox.push(String(m.key));
+      else if (m.op === 'free-keys') {
+        const drop = new Set(m.keys as string[]);
+        const kept = inbox.filter((k) => !drop.has(k));
+        inbox.length = 0;
+        inbox.push(...kept);
+      } else if (m.op === 'steal-request') this.pendingSteals.push({ worker: c.to.worker, key: String(m.key) });
+    }
+    return cmds;
+  }
+
+  private readonly pendingSteals: Array<{ worker: string; key: string }> = [];
+
+  addWorker(id: string, nthreads = 1, keys?: Record<string, number>): Command[] {
+    this.inbox.set(id, []);
+    return this.apply(this.state.workerAdded({ id, name: id, address: `ws://${id}`, nthreads, memoryLimit: 0, host: 'sim', pid: 1, ...(keys ? { keys } : {}) }, this.now));
+  }
+
+  removeWorker(id: string, reason = 'killed', clean = false): Command[] {
+    this.inbox.delete(id);
+    return this.apply(this.state.workerRemoved(id, reason, this.now, clean));
+  }
+
+  addClient(id: string): Command[] {
+    this.clientMsgs.set(id, []);
+    return this.apply(this.state.clientConnected(id, id, this.now));
+  }
+
+  submit(client: string, tasks: TaskSpec[], wants: string[] = tasks.map((t) => t.key)): Command[] {
+    return this.apply(this.state.updateGraph(client, tasks, wants, this.now));
+  }
+
+  /** The worker finishes a task it holds, taking `ms` of simulated time. */
+  finish(worker: string, key: string, opts: { nbytes?: number; value?: unknown; ms?: number; events?: number } = {}): Command[] {
+    const inbox = this.inbox.get(worker);
+    if (inbox) {
+      const i = inbox.indexOf(key);
+      if (i >= 0) inbox.splice(i, 1);
+    }
+    const start = this.now;
+    this.now += opts.ms ?? 1;
+    return this.apply(this.state.taskFinished(worker, {
+      key, nbytes: opts.nbytes ?? 8, typeName: 'number', start, stop: this.now, thread: 0,
+      ...('value' in opts ? { value: opts.value, hasValue: true } : {}), ...(opts.events !== undefined ? { events: opts.events } : {}),
+    }));
+  }
+
+  /** The worker reports an exception from a task. */
+  err(worker: string, key: string, message = 'boom', kind?: 'exception' | 'worker-died' | 'not-allowed'): Command[] {
+    const inbox = this.inbox.get(worker);
+    if (inbox) inbox.splice(inbox.indexOf(key), 1);
+    return this.apply(this.state.taskErred(worker, { key, error: { message, name: 'Error', stack: `Error: ${message}` }, ...(kind ? { kind } : {}) }, this.now));
+  }
+
+  /**
+   * Answers pending steal requests like a worker does: yes for tasks it has not started (beyond
+   * its first `nthreads` tasks), no otherwise.
+   */
+  answerSteals(): Command[] {
+    const out: Command[] = [];
+    for (const { worker, key } of this.pendingSteals.splice(0)) {
+      const inbox = this.inbox.get(worker);
+      const w = this.state.workers.get(worker);
+      if (!inbox || !w) continue;
+      const i = inbox.indexOf(key);
+      const ok = i >= w.nthreads;
+      if (ok) inbox.splice(i, 1);
+      out.push(...this.apply(this.state.stealResponse(worker, key, ok)));
+    }
+    return out;
+  }
+
+  /** Runs every worker's tasks (the oldest first, round robin) until nothing is left; bounded. */
+  drain(maxSteps = 1_000_000): number {
+    let steps = 0;
+    for (;;) {
+      let progressed = false;
+      for (const [id, inbox] of this.inbox) {
+        const key = inbox[0];
+        if (key === undefined) continue;
+        this.finish(id, key);
+        progressed = true;
+        if (++steps > maxSteps) throw new Error(`drain did not finish within ${maxSteps} steps`);
+      }
+      this.answerSteals();
+      if (!progressed) return steps;
+    }
+  }
+}

@@ -1,0 +1,417 @@
+import t from 'tap';
+import type { ClusterEvent } from '@gluon/scheduler';
+import { computed, ops, Sim, task } from './sim.js';
+
+t.test('a chain runs in order, on the worker holding its input, and is forgotten when released', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.addWorker('w2');
+  const sent = sim.submit('c', [task('a-1'), task('b-1', ['a-1']), task('c-1', ['b-1'])], ['c-1']);
+  t.same(Object.values(computed(sent)).flat(), ['a-1'], 'only the root is sent before its dependents can run');
+  t.equal(sim.state.tasks.get('b-1')!.state, 'waiting');
+  const holder = [...sim.inbox].find(([, keys]) => keys.includes('a-1'))![0];
+  const afterA = sim.finish(holder, 'a-1', { nbytes: 1000 });
+  t.same(computed(afterA), { [holder]: ['b-1'] }, 'the dependent runs where its input is');
+  sim.finish(holder, 'b-1', { nbytes: 1000 });
+  t.same(ops(sim.log, 'free-keys', holder).flatMap((m) => m.keys as string[]), ['a-1'], 'an input nobody needs is freed');
+  t.equal(sim.state.tasks.get('a-1')!.state, 'released', 'but its lineage is kept while dependents exist');
+  sim.finish(holder, 'c-1', { value: 42 });
+  const mem = ops(sim.log, 'key-in-memory', 'c');
+  t.equal(mem.length, 1, 'the client hears about the key it wants, only that one');
+  t.same(mem[0], { op: 'key-in-memory', key: 'c-1', nbytes: 8, typeName: 'number', workers: [`ws://${holder}`], value: 42 });
+  t.same(sim.state.whoHas(['c-1', 'a-1', 'nope']), { 'c-1': [`ws://${holder}`], 'a-1': [], nope: [] });
+
+  sim.apply(sim.state.releaseKeys('c', ['c-1']));
+  t.equal(sim.state.tasks.size, 0, 'released keys with no dependents are forgotten, with their lineage');
+  t.ok(ops(sim.log, 'free-keys', holder).some((m) => (m.keys as string[]).includes('c-1')), 'and freed on the worker');
+  const g = sim.state.groups.get('a')!;
+  t.same(g.counts, { waiting: 0, queued: 0, processing: 0, memory: 0, erred: 0 });
+  t.equal(g.total, 0);
+});
+
+t.test('a key wanted twice is kept until both references are dropped; a second client reuses it', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c1');
+  sim.addClient('c2');
+  sim.addWorker('w');
+  sim.submit('c1', [task('x-1')]);
+  sim.submit('c1', [task('x-1')]);
+  t.same(computed(sim.log), { w: ['x-1'] }, 'an existing key is not recomputed');
+  sim.finish('w', 'x-1', { value: 1 });
+  const again = sim.submit('c2', [task('x-1')]);
+  t.same(ops(again, 'key-in-memory', 'c2').map((m) => m.key), ['x-1'], 'a late client is told at once');
+  sim.apply(sim.state.releaseKeys('c1', ['x-1']));
+  t.equal(sim.state.tasks.get('x-1')?.state, 'memory');
+  sim.apply(sim.state.clientDisconnected('c2', sim.now));
+  t.equal(sim.state.tasks.get('x-1')?.state, 'memory', 'c1 still holds one reference');
+  sim.apply(sim.state.releaseKeys('c1', ['x-1']));
+  t.equal(sim.state.tasks.size, 0);
+});
+
+t.test('each worker gets about nthreads+1 tasks; the rest wait on the scheduler for late joiners', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1', 2);
+  sim.submit('c', Array.from({ length: 20 }, (_, i) => task(`inc-${i}`)));
+  t.equal(sim.inbox.get('w1')!.length, 3);
+  t.equal(sim.state.groups.get('inc')!.counts.queued, 17);
+  const late = sim.addWorker('w2', 1);
+  t.equal(computed(late).w2?.length, 2, 'a late joiner is filled from the queue');
+  t.equal(sim.state.groups.get('inc')!.counts.queued, 15);
+  const steps = sim.drain();
+  t.equal(steps, 20);
+  t.equal(sim.state.groups.get('inc')!.counts.memory, 20);
+});
+
+t.test('in-flight work grows for very short tasks, bounded, and stays at nthreads+1 for long ones', async (t) => {
+  const fast = new Sim({ latencyBudgetMs: 2, maxInFlightPerThread: 16 });
+  fast.addClient('c');
+  fast.addWorker('w', 1);
+  fast.submit('c', Array.from({ length: 200 }, (_, i) => task(`noop-${i}`)));
+  t.equal(fast.inbox.get('w')!.length, 2, 'nthreads+1 before anything is known');
+  for (let i = 0; i < 5; i++) fast.finish('w', fast.inbox.get('w')![0]!, { ms: 0 });
+  const cap = fast.state.capacity(fast.state.workers.get('w')!, 'noop');
+  t.equal(cap, 16, 'instant tasks: capped at maxInFlightPerThread per thread');
+  t.equal(fast.inbox.get('w')!.length, 16);
+
+  const slow = new Sim({ latencyBudgetMs: 2 });
+  slow.addClient('c');
+  slow.addWorker('w', 4);
+  slow.submit('c', Array.from({ length: 50 }, (_, i) => task(`sleep-${i}`)));
+  slow.finish('w', slow.inbox.get('w')![0]!, { ms: 500 });
+  t.equal(slow.state.capacity(slow.state.workers.get('w')!, 'sleep'), 5);
+  t.equal(slow.inbox.get('w')!.length, 5);
+});
+
+t.test('placement: most dependency bytes first, then the least occupied worker', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1', 4);
+  sim.addWorker('w2', 4);
+  sim.submit('c', [task('big-1'), task('small-1')]);
+  const where = (k: string) => [...sim.inbox].find(([, keys]) => keys.includes(k))![0];
+  t.not(where('big-1'), where('small-1'), 'independent tasks spread over idle workers');
+  const bigOn = where('big-1');
+  sim.finish(bigOn, 'big-1', { nbytes: 1_000_000 });
+  sim.finish(where('small-1'), 'small-1', { nbytes: 10 });
+  const sent = sim.submit('c', [task('merge-1', ['big-1', 'small-1'])]);
+  t.same(computed(sent), { [bigOn]: ['merge-1'] }, 'goes where most of its input bytes are');
+  const deps = ops(sent, 'compute-task')[0]!.deps as Record<string, string[]>;
+  t.same(Object.keys(deps).sort(), ['big-1', 'small-1'], 'the worker learns where each dependency lives');
+  // Load the big holder, then a tie on bytes goes to the least occupied worker.
+  sim.submit('c', [task('free-1'), task('free-2'), task('free-3')]);
+  const counts = [...sim.inbox.values()].map((k) => k.length);
+  t.ok(Math.abs(counts[0]! - counts[1]!) <= 1, `spread evenly: ${counts}`);
+});
+
+t.test('priorities: user priority, then submission order, then depth (chains finish first)', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.submit('c', [task('early-1'), task('early-2')]);
+  sim.submit('c', [task('urgent-1', [], { priority: 10 }), task('late-1')]);
+  sim.addWorker('w', 1);
+  t.same(sim.inbox.get('w'), ['urgent-1', 'early-1'], 'highest priority, then the earlier graph');
+
+  const chain = new Sim();
+  chain.addClient('c');
+  chain.addWorker('w', 1);
+  // Two chains a→b and c→d submitted together: once a finishes, b runs before c (depth first).
+  chain.submit('c', [task('a-1'), task('c-1'), task('b-1', ['a-1']), task('d-1', ['c-1'])], ['b-1', 'd-1']);
+  t.same(chain.inbox.get('w'), ['a-1', 'c-1']);
+  chain.finish('w', 'a-1');
+  chain.submit('c', [task('e-1')]);
+  chain.finish('w', 'c-1');
+  const order: string[] = [];
+  for (let i = 0; i < 10 && chain.inbox.get('w')!.length; i++) {
+    const k = chain.inbox.get('w')![0]!;
+    order.push(k);
+    chain.finish('w', k);
+  }
+  t.same(order.slice(0, 2).sort(), ['b-1', 'd-1'], 'deeper tasks of the first graph before the next graph');
+  t.equal(order.at(-1), 'e-1');
+});
+
+t.test('retries re-run a task after exceptions; then it fails with its error and dependents fail too', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w');
+  sim.submit('c', [task('flaky-1', [], { retries: 2 }), task('after-1', ['flaky-1'])]);
+  sim.err('w', 'flaky-1', 'first');
+  t.same(sim.inbox.get('w'), ['flaky-1'], 'retry 1');
+  sim.err('w', 'flaky-1', 'second');
+  t.same(sim.inbox.get('w'), ['flaky-1'], 'retry 2');
+  sim.err('w', 'flaky-1', 'third');
+  t.same(sim.inbox.get('w'), []);
+  const errs = sim.clientMsgs.get('c')!.filter((m) => m.op === 'task-erred');
+  t.same(errs.map((m) => m.key).sort(), ['after-1', 'flaky-1']);
+  const e = errs.find((m) => m.key === 'flaky-1')!.error as Record<string, unknown>;
+  t.match(e, { message: 'third', key: 'flaky-1', worker: 'w', retriesUsed: 2, kind: 'exception', stack: 'Error: third' });
+  t.equal(sim.state.failures.length, 1, 'one failure row for the root cause');
+  t.match(sim.state.log.map((l) => l.text).join('\n'), /retry 1\/2[\s\S]*retry 2\/2/);
+
+  // retry brings the erred task and its erred dependent back
+  sim.apply(sim.state.retry(['after-1'], sim.now));
+  t.same(sim.inbox.get('w'), ['flaky-1']);
+  t.equal(sim.state.tasks.get('after-1')!.state, 'waiting');
+  sim.drain();
+  t.ok(sim.clientMsgs.get('c')!.some((m) => m.op === 'key-in-memory' && m.key === 'after-1'));
+});
+
+t.test('a task that kills its workers fails after allowed-failures deaths, saying so', async (t) => {
+  const sim = new Sim({ allowedFailures: 3 });
+  sim.addClient('c');
+  sim.submit('c', [task('crash-1'), task('fine-1')]);
+  for (let i = 1; i <= 3; i++) {
+    sim.addWorker(`w${i}`);
+    const holder = [...sim.inbox].find(([, keys]) => keys.includes('crash-1'))![0];
+    if (sim.inbox.get(holder)!.includes('fine-1')) sim.finish(holder, 'fine-1');
+    sim.removeWorker(holder, 'connection closed (1006)');
+  }
+  const err = sim.clientMsgs.get('c')!.find((m) => m.op === 'task-erred')!;
+  t.equal(err.key, 'crash-1');
+  const e = err.error as { message: string; kind: string; name: string };
+  t.match(e.message, /^task crash-1 killed 3 workers \(the last: w3: connection closed \(1006\)\)/);
+  t.equal(e.kind, 'worker-died');
+  t.equal(e.name, 'KilledWorker');
+  t.not(sim.state.tasks.get('fine-1')!.state, 'erred', 'other work is unaffected (recomputed as its holders die)');
+
+  // the same rule for a task that kills its thread
+  const th = new Sim({ allowedFailures: 2 });
+  th.addClient('c');
+  th.addWorker('w');
+  th.submit('c', [task('exit-1')]);
+  th.err('w', 'exit-1', 'thread exited with code 3', 'worker-died');
+  t.same(th.inbox.get('w'), ['exit-1'], 'rescheduled after the first death');
+  th.err('w', 'exit-1', 'thread exited with code 3', 'worker-died');
+  t.match((th.clientMsgs.get('c')!.find((m) => m.op === 'task-erred')!.error as { message: string }).message, /killed 2 workers/);
+});
+
+t.test('a clean leave does not count against the task; a disallowed module fails at once', async (t) => {
+  const sim = new Sim({ allowedFailures: 1 });
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.submit('c', [task('t-1'), task('bad-1', [], { retries: 5 })]);
+  sim.removeWorker('w1', 'left', true);
+  sim.addWorker('w2');
+  t.equal(sim.state.tasks.get('t-1')!.deaths, 0);
+  t.same(sim.inbox.get('w2')!.sort(), ['bad-1', 't-1']);
+  sim.err('w2', 'bad-1', 'module x is not allowed on worker w2', 'not-allowed');
+  t.equal(sim.state.tasks.get('bad-1')!.state, 'erred', 'not retried: it would fail the same way');
+});
+
+t.test('losing a worker reschedules its running tasks and recomputes lost results still wanted', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1');
+  // a-1 finishes on w1; then b-1 (needs a-1) is running on w1 too; w2 joins; w1 dies.
+  sim.submit('c', [task('a-1'), task('b-1', ['a-1'])], ['b-1']);
+  sim.finish('w1', 'a-1');
+  t.same(sim.inbox.get('w1'), ['b-1']);
+  sim.addWorker('w2');
+  sim.removeWorker('w1');
+  t.same(sim.inbox.get('w2'), ['a-1'], 'the lost input is recomputed from its lineage first');
+  t.equal(sim.state.tasks.get('b-1')!.state, 'waiting');
+  sim.drain();
+  t.ok(sim.clientMsgs.get('c')!.some((m) => m.op === 'key-in-memory' && m.key === 'b-1'));
+
+  // a lost result nobody wants any more is just dropped
+  const s2 = new Sim();
+  s2.addClient('c');
+  s2.addWorker('w1');
+  s2.submit('c', [task('x-1')]);
+  s2.finish('w1', 'x-1');
+  s2.apply(s2.state.releaseKeys('c', ['x-1']));
+  s2.addWorker('w2');
+  s2.removeWorker('w1');
+  t.same(s2.inbox.get('w2'), []);
+});
+
+t.test('a wanted result lost with its only holder is recomputed; clients learn the new location', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.submit('c', [task('r-1')]);
+  sim.finish('w1', 'r-1');
+  sim.addWorker('w2');
+  sim.removeWorker('w1');
+  t.same(sim.inbox.get('w2'), ['r-1']);
+  sim.finish('w2', 'r-1');
+  const mems = sim.clientMsgs.get('c')!.filter((m) => m.op === 'key-in-memory');
+  t.same(mems.map((m) => m.workers), [['ws://w1'], ['ws://w2']]);
+});
+
+t.test('heartbeats keep a worker; silence beyond the TTL removes it and reschedules', async (t) => {
+  const sim = new Sim({ heartbeatTtlMs: 1000 });
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.addWorker('w2');
+  sim.submit('c', [task('t-1'), task('t-2')]);
+  sim.now = 900;
+  const metrics = { cpu: 50, rss: 1e8, memoryLimit: 0, executing: 1, ready: 0, stored: 0, storedBytes: 0, time: 900 };
+  sim.apply(sim.state.heartbeat('w1', metrics, sim.now));
+  sim.now = 1500;
+  const { commands, expired } = sim.state.tick(sim.now);
+  sim.inbox.delete('w2');
+  sim.apply(commands);
+  t.same(expired, ['w2']);
+  t.same([...sim.state.workers.keys()], ['w1']);
+  t.same(sim.inbox.get('w1')!.sort(), ['t-1', 't-2'], 'the silent worker\'s task moved');
+  t.match(sim.state.log.at(-2)!.text, /worker w2 removed: no heartbeat for more than 1000 ms/);
+  t.equal(sim.state.tasks.get('t-2')!.deaths + sim.state.tasks.get('t-1')!.deaths, 1, 'the death is counted against its task');
+});
+
+t.test('cancel releases tasks and their dependents and tells the clients; memory stays', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w');
+  sim.submit('c', [task('done-1'), task('slow-1'), task('next-1', ['slow-1'])]);
+  sim.finish('w', 'done-1');
+  const cmds = sim.apply(sim.state.cancel(['slow-1', 'done-1'], sim.now));
+  t.same(ops(cmds, 'cancelled', 'c').map((m) => m.key).sort(), ['next-1', 'slow-1']);
+  t.ok(ops(cmds, 'free-keys', 'w').some((m) => (m.keys as string[]).includes('slow-1')), 'the running task is dropped on its worker');
+  t.equal(sim.state.tasks.get('done-1')!.state, 'memory', 'a finished result is not cancelled');
+  t.notOk(sim.state.tasks.has('slow-1'));
+  // a late result of a cancelled task is freed, not stored
+  const late = sim.finish('w', 'slow-1');
+  t.same(ops(late, 'free-keys', 'w'), [{ op: 'free-keys', keys: ['slow-1'] }]);
+});
+
+t.test('an unknown dependency fails the task with a clear bad-input error', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.submit('c', [task('x-1', ['ghost-1'])]);
+  const e = sim.clientMsgs.get('c')!.find((m) => m.op === 'task-erred')!.error as { message: string; kind: string };
+  t.equal(e.kind, 'bad-input');
+  t.match(e.message, /task x-1 depends on ghost-1, which the scheduler does not know/);
+});
+
+t.test('idle workers steal unstarted work from busy ones', async (t) => {
+  const sim = new Sim({ latencyBudgetMs: 1000, maxInFlightPerThread: 8 });
+  sim.addClient('c');
+  sim.addWorker('w1', 1);
+  // learn that these tasks are short, so w1 takes many in flight
+  sim.submit('c', [task('t-warm')]);
+  sim.finish('w1', 't-warm', { ms: 0 });
+  sim.submit('c', Array.from({ length: 8 }, (_, i) => task(`t-${i}`)));
+  t.equal(sim.inbox.get('w1')!.length, 8);
+  const joined = sim.addWorker('w2', 1);
+  const steals = ops(joined, 'steal-request', 'w1');
+  t.equal(steals.length, 2, 'asks for up to nthreads+1 tasks');
+  sim.answerSteals();
+  t.equal(sim.inbox.get('w2')!.length, 2, 'stolen tasks go to the idle worker');
+  t.equal(sim.inbox.get('w1')!.length, 6);
+  sim.drain();
+  t.equal(sim.state.groups.get('t')!.counts.memory, 9);
+  // a refused steal leaves the task where it is
+  const s2 = new Sim({ latencyBudgetMs: 1000, maxInFlightPerThread: 8 });
+  s2.addClient('c');
+  s2.addWorker('w1', 1);
+  s2.submit('c', [task('t-warm')]);
+  s2.finish('w1', 't-warm', { ms: 0 });
+  s2.submit('c', Array.from({ length: 3 }, (_, i) => task(`t-${i}`)));
+  const j = s2.addWorker('w2', 1);
+  const key = String(ops(j, 'steal-request')[0]!.key);
+  s2.apply(s2.state.stealResponse('w1', key, false));
+  t.equal(s2.state.tasks.get(key)!.processingOn!.id, 'w1');
+});
+
+t.test('a reconnecting worker brings back results; unknown keys are freed on it', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.submit('c', [task('kept-1')]);
+  sim.finish('w1', 'kept-1', { nbytes: 100 });
+  sim.removeWorker('w1', 'connection closed');
+  t.equal(sim.state.tasks.get('kept-1')!.state, 'queued', 'lost and wanted: queued for recompute');
+  const back = sim.addWorker('w1b', 1, { 'kept-1': 100, 'stale-9': 5 });
+  t.same(ops(back, 'free-keys', 'w1b'), [{ op: 'free-keys', keys: ['stale-9'] }]);
+  t.equal(sim.state.tasks.get('kept-1')!.state, 'memory');
+  t.same(sim.inbox.get('w1b'), [], 'not recomputed: the result came back');
+});
+
+t.test('handback and missing-data put tasks back in play', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1', 1);
+  sim.submit('c', [task('a-1'), task('b-1')]);
+  sim.apply(sim.state.workerClosing('w1'));
+  sim.apply(sim.state.handback('w1', ['a-1', 'b-1']));
+  sim.inbox.get('w1')!.length = 0;
+  t.equal(sim.state.groups.get('a')!.counts.queued, 1, 'nothing is sent to a closing worker');
+  sim.addWorker('w2', 1);
+  t.same(sim.inbox.get('w2'), ['a-1', 'b-1']);
+
+  const s2 = new Sim();
+  s2.addClient('c');
+  s2.addWorker('w1');
+  s2.submit('c', [task('in-1')], []);
+  s2.submit('c', [task('out-1', ['in-1'])]);
+  s2.finish('w1', 'in-1');
+  s2.addWorker('w2');
+  // out-1 runs on w1; pretend w2 got it and could not fetch in-1 from w1, which lost it
+  const holder = s2.state.tasks.get('out-1')!.processingOn!.id;
+  s2.apply(s2.state.missingData(holder, 'in-1', 'ws://w1', 'out-1'));
+  t.equal(s2.state.tasks.get('in-1')!.state, 'processing', 'the missing input is recomputed');
+  t.equal(s2.state.tasks.get('out-1')!.state, 'waiting');
+  s2.drain();
+  t.ok(s2.clientMsgs.get('c')!.some((m) => m.op === 'key-in-memory' && m.key === 'out-1'));
+});
+
+t.test('dashboard events: task states per group, task-done with metrics, workers incl. gone ones, publish', async (t) => {
+  const sim = new Sim();
+  const events: ClusterEvent[] = [];
+  const stop = sim.state.subscribe((e) => events.push(e));
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.submit('c', [task('h-1')]);
+  sim.finish('w1', 'h-1', { events: 1234, ms: 7 });
+  sim.apply(sim.state.publish('mass', { bins: [1, 2] }, sim.now));
+  sim.removeWorker('w1', 'bye', true);
+  const states = events.filter((e) => e.kind === 'task-state').map((e) => e.kind === 'task-state' && `${e.group}:${e.from}>${e.to}`);
+  t.same(states, ['h:released>processing', 'h:processing>memory', 'h:memory>released', 'h:released>queued'],
+    'transitions are reported per group (the result left with its worker and is queued again)');
+  const done = events.find((e) => e.kind === 'task-done');
+  t.match(done, { kind: 'task-done', key: 'h-1', group: 'h', worker: 'w1', thread: 0, events: 1234 });
+  t.equal(done!.kind === 'task-done' && done!.stop - done!.start, 7);
+  const rows = events.filter((e) => e.kind === 'worker').map((e) => e.kind === 'worker' && e.row);
+  t.equal(rows.at(-1) && rows.at(-1)!.alive, false, 'a removed worker is reported gone');
+  t.ok(events.some((e) => e.kind === 'publish' && e.topic === 'mass'));
+  t.same(sim.state.topics.get('mass'), { bins: [1, 2] });
+  t.ok(events.some((e) => e.kind === 'log' && e.entry.kind === 'worker-removed'));
+  stop();
+  const n = events.length;
+  sim.addWorker('w2');
+  t.equal(events.length, n, 'unsubscribed listeners hear nothing');
+});
+
+t.test('a random DAG completes with every key in memory exactly once and nothing left behind', async (t) => {
+  let seed = 12345;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1', 2);
+  sim.addWorker('w2', 1);
+  const tasks = Array.from({ length: 500 }, (_, i) => {
+    const deps = i === 0 ? [] : Array.from({ length: Math.floor(rnd() * 4) }, () => `n-${Math.floor(rnd() * i)}`);
+    return task(`n-${i}`, [...new Set(deps)]);
+  });
+  sim.submit('c', tasks);
+  // kill a worker half way and bring another
+  for (let i = 0; i < 200; i++) {
+    const [id, inbox] = [...sim.inbox].find(([, k]) => k.length)!;
+    sim.finish(id, inbox[0]!);
+  }
+  sim.removeWorker('w1');
+  sim.addWorker('w3', 2);
+  sim.drain();
+  const mems = new Set(sim.clientMsgs.get('c')!.filter((m) => m.op === 'key-in-memory').map((m) => m.key));
+  t.equal(mems.size, 500, 'every wanted key reached memory');
+  t.equal(sim.state.groups.get('n')!.counts.memory, 500);
+  sim.apply(sim.state.clientDisconnected('c', sim.now));
+  t.equal(sim.state.tasks.size, 0, 'a disconnected client leaves nothing behind');
+  for (const w of sim.state.workers.values()) {
+    t.equal(w.has.size, 0);
+    t.equal(w.processing.size, 0);
+  }
+});
