@@ -1,0 +1,303 @@
+import type { ClusterEvent, ClusterSnapshot, FailureRow, GroupState, LogEntry, WorkerRow } from './source.js';
+
+/**
+ * The dashboard's own view of the cluster, fed by {@link ClusterEvent}s. Applying an event is
+ * O(1) and allocates at most one small record, so the scheduler's hot path only pays for an
+ * append; everything a browser needs (deltas, rates, JSON) is built on the push timer by
+ * {@link Aggregator.delta} and {@link Aggregator.state}. Pure: no timers, no sockets; `now`
+ * comes in as an argument.
+ */
+
+/** One bar of the task stream: `[worker, thread, group, start, stop, kind]`, kind 0 = task, 1 = transfer. */
+export type StreamBar = [string, number, string, number, number, 0 | 1];
+
+/** One point of the throughput chart: `[time ms, tasks/s, events/s]`. */
+export type RatePoint = [number, number, number];
+
+/** A group's row in the Progress panel. */
+export interface GroupRow {
+  group: string;
+  counts: Record<GroupState, number>;
+  /** tasks of the group the scheduler currently holds (sum of the counts). */
+  total: number;
+  /** task executions finished since the dashboard started (survives the tasks being released). */
+  done: number;
+}
+
+/** The latest value of a published topic. */
+export interface TopicValue {
+  value: unknown;
+  time: number;
+  /** how many times the topic was published. */
+  count: number;
+}
+
+/** Everything a freshly connected browser draws; also the JSON snapshot endpoint's body. */
+export interface LiveState {
+  type: 'state';
+  time: number;
+  scheduler: string;
+  workers: WorkerRow[];
+  groups: GroupRow[];
+  failures: FailureRow[];
+  topics: Record<string, TopicValue>;
+  log: LogEntry[];
+  stream: StreamBar[];
+  rates: RatePoint[];
+  /** bars left out of the stream since the start because more finished than a push carries. */
+  streamDropped: number;
+}
+
+/** What changed since the previous push; a browser applies it on top of a {@link LiveState}. */
+export interface LiveDelta {
+  type: 'delta';
+  time: number;
+  workers: WorkerRow[];
+  groups: GroupRow[];
+  failures: FailureRow[];
+  topics: Record<string, TopicValue>;
+  log: LogEntry[];
+  stream: StreamBar[];
+  rate: RatePoint;
+  streamDropped: number;
+}
+
+/** Bounds on what the aggregator keeps; all of it is held in memory, so all of it is bounded. */
+export interface AggregatorLimits {
+  /** how long task-stream bars are kept (ms). */
+  streamWindowMs: number;
+  /** most task-stream bars kept in total. */
+  maxStreamBars: number;
+  /** most task-stream bars sent in one push; beyond that a uniform sample is sent. */
+  maxBarsPerPush: number;
+  /** how long throughput points are kept (ms). */
+  rateWindowMs: number;
+  maxFailures: number;
+  maxLog: number;
+}
+
+export const DEFAULT_LIMITS: AggregatorLimits = {
+  streamWindowMs: 5 * 60_000,
+  maxStreamBars: 30_000,
+  maxBarsPerPush: 1_500,
+  rateWindowMs: 10 * 60_000,
+  maxFailures: 500,
+  maxLog: 500,
+};
+
+const STATES: readonly GroupState[] = ['waiting', 'queued', 'processing', 'memory', 'erred'];
+
+function isGroupState(s: string): s is GroupState {
+  return (STATES as readonly string[]).includes(s);
+}
+
+function emptyCounts(): Record<GroupState, number> {
+  return { waiting: 0, queued: 0, processing: 0, memory: 0, erred: 0 };
+}
+
+/** A ring of the most recent items; pushing is O(1) and never grows past `capacity`. */
+class Ring<T> {
+  private items: T[] = [];
+  private head = 0;
+  constructor(readonly capacity: number) {}
+  push(item: T): void {
+    if (this.items.length < this.capacity) this.items.push(item);
+    else {
+      this.items[this.head] = item;
+      this.head = (this.head + 1) % this.capacity;
+    }
+  }
+  /** oldest first */
+  toArray(): T[] {
+    return this.head === 0 ? this.items.slice() : [...this.items.slice(this.head), ...this.items.slice(0, this.head)];
+  }
+  get length(): number {
+    return this.items.length;
+  }
+}
+
+export class Aggregator {
+  private readonly limits: AggregatorLimits;
+  private scheduler: string;
+  private workers = new Map<string, WorkerRow>();
+  private groups = new Map<string, GroupRow>();
+  private failures: Ring<FailureRow>;
+  private topics = new Map<string, TopicValue>();
+  private log: Ring<LogEntry>;
+  private stream: Ring<StreamBar>;
+  private rates: RatePoint[] = [];
+  private streamDropped = 0;
+
+  // Since the last delta: what changed. Sets and arrays of references, no copies.
+  private dirtyWorkers = new Set<string>();
+  private dirtyGroups = new Set<string>();
+  private dirtyTopics = new Set<string>();
+  private newFailures: FailureRow[] = [];
+  private newLog: LogEntry[] = [];
+  private newBars: StreamBar[] = [];
+  private tasksSince = 0;
+  private eventsSince = 0;
+  private lastDelta: number;
+
+  constructor(snapshot: ClusterSnapshot, limits: Partial<AggregatorLimits> = {}) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+    this.failures = new Ring(this.limits.maxFailures);
+    this.log = new Ring(this.limits.maxLog);
+    this.stream = new Ring(this.limits.maxStreamBars);
+    this.scheduler = snapshot.schedulerAddress;
+    this.lastDelta = snapshot.time;
+    for (const w of snapshot.workers) this.workers.set(w.id, { ...w });
+    for (const g of snapshot.groups) {
+      const counts = { ...emptyCounts(), ...g.counts };
+      this.groups.set(g.group, { group: g.group, counts, total: sumCounts(counts), done: 0 });
+    }
+    for (const f of snapshot.failures) this.failures.push(f);
+    for (const [topic, value] of Object.entries(snapshot.topics)) this.topics.set(topic, { value, time: snapshot.time, count: 1 });
+    for (const e of snapshot.log) this.log.push(e);
+  }
+
+  /** Applies one event; called synchronously from the scheduler, so it only records. */
+  apply(e: ClusterEvent): void {
+    switch (e.kind) {
+      case 'task-done': {
+        this.tasksSince++;
+        if (e.events !== undefined && Number.isFinite(e.events)) this.eventsSince += e.events;
+        this.groupRow(e.group).done++;
+        this.dirtyGroups.add(e.group);
+        this.newBars.push([e.worker, e.thread, e.group, e.start, e.stop, 0]);
+        // A burst between pushes must not hold the scheduler's memory: thin it early.
+        if (this.newBars.length >= this.limits.maxBarsPerPush * 4) this.thinNewBars();
+        return;
+      }
+      case 'transfer':
+        this.newBars.push([e.to, -1, e.keys.length === 1 ? e.keys[0]! : `${e.keys.length} keys`, e.start, e.stop, 1]);
+        if (this.newBars.length >= this.limits.maxBarsPerPush * 4) this.thinNewBars();
+        return;
+      case 'task-state': {
+        const g = this.groupRow(e.group);
+        if (isGroupState(e.from)) {
+          g.counts[e.from]--;
+          g.total--;
+        }
+        if (isGroupState(e.to)) {
+          g.counts[e.to]++;
+          g.total++;
+        }
+        this.dirtyGroups.add(e.group);
+        return;
+      }
+      case 'worker':
+        this.workers.set(e.row.id, e.row);
+        this.dirtyWorkers.add(e.row.id);
+        return;
+      case 'failure':
+        this.failures.push(e.row);
+        this.newFailures.push(e.row);
+        if (this.newFailures.length > this.limits.maxFailures) this.newFailures.shift();
+        return;
+      case 'publish': {
+        const prev = this.topics.get(e.topic);
+        this.topics.set(e.topic, { value: e.value, time: e.time, count: (prev?.count ?? 0) + 1 });
+        this.dirtyTopics.add(e.topic);
+        return;
+      }
+      case 'log':
+        this.log.push(e.entry);
+        this.newLog.push(e.entry);
+        if (this.newLog.length > this.limits.maxLog) this.newLog.shift();
+        return;
+    }
+  }
+
+  /** The changes since the previous call, and one throughput point; resets the change sets. */
+  delta(now: number): LiveDelta {
+    const dt = Math.max(1, now - this.lastDelta) / 1000;
+    const rate: RatePoint = [now, this.tasksSince / dt, this.eventsSince / dt];
+    this.lastDelta = now;
+    this.tasksSince = 0;
+    this.eventsSince = 0;
+    this.rates.push(rate);
+    const cutRates = now - this.limits.rateWindowMs;
+    let drop = 0;
+    while (drop < this.rates.length && this.rates[drop]![0] < cutRates) drop++;
+    if (drop) this.rates.splice(0, drop);
+
+    const stream = this.sample(this.newBars, this.limits.maxBarsPerPush);
+    this.streamDropped += this.newBars.length - stream.length;
+    for (const b of stream) this.stream.push(b);
+
+    const d: LiveDelta = {
+      type: 'delta',
+      time: now,
+      workers: [...this.dirtyWorkers].map((id) => this.workers.get(id)!).filter(Boolean),
+      groups: [...this.dirtyGroups].map((g) => this.groups.get(g)!).filter(Boolean),
+      failures: this.newFailures,
+      topics: Object.fromEntries([...this.dirtyTopics].map((t) => [t, this.topics.get(t)!])),
+      log: this.newLog,
+      stream,
+      rate,
+      streamDropped: this.streamDropped,
+    };
+    this.dirtyWorkers = new Set();
+    this.dirtyGroups = new Set();
+    this.dirtyTopics = new Set();
+    this.newFailures = [];
+    this.newLog = [];
+    this.newBars = [];
+    return d;
+  }
+
+  /** True when a delta would carry anything besides the throughput point. */
+  get changed(): boolean {
+    return this.dirtyWorkers.size > 0 || this.dirtyGroups.size > 0 || this.dirtyTopics.size > 0 ||
+      this.newFailures.length > 0 || this.newLog.length > 0 || this.newBars.length > 0;
+  }
+
+  /** The whole view as of the last {@link delta} (pending changes are left for the next delta). */
+  state(now: number): LiveState {
+    const cut = now - this.limits.streamWindowMs;
+    return {
+      type: 'state',
+      time: now,
+      scheduler: this.scheduler,
+      workers: [...this.workers.values()],
+      groups: [...this.groups.values()],
+      failures: this.failures.toArray(),
+      topics: Object.fromEntries(this.topics),
+      log: this.log.toArray(),
+      stream: this.stream.toArray().filter((b) => b[4] >= cut),
+      rates: this.rates.slice(),
+      streamDropped: this.streamDropped,
+    };
+  }
+
+  private groupRow(group: string): GroupRow {
+    let g = this.groups.get(group);
+    if (!g) {
+      g = { group, counts: emptyCounts(), total: 0, done: 0 };
+      this.groups.set(group, g);
+    }
+    return g;
+  }
+
+  private thinNewBars(): void {
+    const kept = this.sample(this.newBars, this.limits.maxBarsPerPush * 2);
+    this.streamDropped += this.newBars.length - kept.length;
+    this.newBars = kept;
+  }
+
+  /** A uniform sample of at most `max` items, in order; the same array when it already fits. */
+  private sample<T>(items: T[], max: number): T[] {
+    if (items.length <= max) return items;
+    const out: T[] = [];
+    const step = items.length / max;
+    for (let i = 0; i < max; i++) out.push(items[Math.floor(i * step)]!);
+    return out;
+  }
+}
+
+function sumCounts(c: Record<GroupState, number>): number {
+  let n = 0;
+  for (const s of STATES) n += c[s];
+  return n;
+}

@@ -1,0 +1,107 @@
+import type { WebSocket } from 'ws';
+import { Aggregator, type AggregatorLimits, type LiveDelta, type LiveState } from './aggregate.js';
+import { boundedValue, toJson } from './json.js';
+import type { DashboardSource } from './source.js';
+
+/** Tuning of the live feed. */
+export interface FeedOptions {
+  /** push period (ms); default 250, i.e. 4 Hz. */
+  intervalMs: number;
+  /** a browser with more than this many bytes not yet sent is skipped until it drains; default 4 MiB. */
+  maxBufferedBytes: number;
+  /** a published value whose JSON is larger is replaced by a note; default 2 MiB. */
+  maxTopicBytes: number;
+  limits?: Partial<AggregatorLimits>;
+}
+
+export const DEFAULT_FEED: FeedOptions = { intervalMs: 250, maxBufferedBytes: 4 << 20, maxTopicBytes: 2 << 20 };
+
+/** The part of a `ws` socket the feed uses (so tests can count what a slow reader was sent). */
+export type FeedSocket = Pick<WebSocket, 'send' | 'bufferedAmount' | 'readyState' | 'on' | 'close'>;
+
+interface Viewer {
+  socket: FeedSocket;
+  /** true until this browser has a full state it can apply deltas to. */
+  needsState: boolean;
+}
+
+/**
+ * Subscribes to the scheduler once, aggregates, and pushes to every connected browser on one
+ * timer. A delta is encoded once and the same text goes to all viewers. A viewer whose socket
+ * has more than `maxBufferedBytes` queued is skipped and later sent a full state instead of the
+ * deltas it missed, so a slow browser costs the scheduler at most that much memory.
+ */
+export class LiveFeed {
+  readonly aggregator: Aggregator;
+  private readonly opts: FeedOptions;
+  private readonly viewers = new Set<Viewer>();
+  private readonly unsubscribe: () => void;
+  private readonly timer: NodeJS.Timeout;
+  /** pushes skipped for a viewer whose buffer was full (for tests and the docs' claims). */
+  skipped = 0;
+
+  constructor(source: DashboardSource, opts: Partial<FeedOptions> = {}) {
+    this.opts = { ...DEFAULT_FEED, ...opts };
+    this.aggregator = new Aggregator(source.snapshot(), this.opts.limits);
+    this.unsubscribe = source.subscribe((e) => this.aggregator.apply(e));
+    this.timer = setInterval(() => this.tick(Date.now()), this.opts.intervalMs);
+    this.timer.unref();
+  }
+
+  get viewerCount(): number {
+    return this.viewers.size;
+  }
+
+  /** Adds a browser; it receives a full state on the next push, then deltas. */
+  attach(socket: FeedSocket): void {
+    const viewer: Viewer = { socket, needsState: true };
+    this.viewers.add(viewer);
+    const drop = (): void => {
+      this.viewers.delete(viewer);
+    };
+    socket.on('close', drop);
+    socket.on('error', drop);
+  }
+
+  /** The full state, with published values made safe for JSON (the snapshot endpoint). */
+  stateJson(now: number): string {
+    return toJson(this.boundTopics(this.aggregator.state(now)));
+  }
+
+  /** One push: fold the pending events into a delta and send it (or a state) to each viewer. */
+  tick(now: number): void {
+    const delta = this.aggregator.delta(now);
+    if (this.viewers.size === 0) return;
+    let deltaText: string | undefined;
+    let stateText: string | undefined;
+    for (const v of this.viewers) {
+      if (v.socket.readyState !== 1) continue;
+      if (v.socket.bufferedAmount > this.opts.maxBufferedBytes) {
+        v.needsState = true;
+        this.skipped++;
+        continue;
+      }
+      if (v.needsState) {
+        stateText ??= this.stateJson(now);
+        v.socket.send(stateText);
+        v.needsState = false;
+      } else {
+        deltaText ??= toJson(this.boundTopics(delta));
+        v.socket.send(deltaText);
+      }
+    }
+  }
+
+  private boundTopics<T extends LiveDelta | LiveState>(msg: T): T {
+    const topics: LiveState['topics'] = {};
+    for (const [name, t] of Object.entries(msg.topics)) topics[name] = { ...t, value: boundedValue(t.value, this.opts.maxTopicBytes) };
+    return { ...msg, topics };
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.unsubscribe();
+    for (const v of this.viewers) v.socket.close(1001, 'dashboard closing');
+    this.viewers.clear();
+  }
+}

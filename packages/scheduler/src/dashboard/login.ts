@@ -1,0 +1,19 @@
+/** The token form shown when the scheduler has a token and the browser has no session cookie. */
+export function loginPage(message: string): string {
+  const note = message ? `<p class="err">${escapeHtml(message)}</p>` : '';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Gluon dashboard: log in</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="assets/dashboard.css"></head>
+<body class="login"><form method="post" action="login">
+<h1>Gluon dashboard</h1>
+<p>This scheduler requires its token (<code>GLUON_TOKEN</code>).</p>${note}
+<label>Token <input type="password" name="token" autocomplete="current-password" autofocus required></label>
+<button type="submit">Open dashboard</button>
+</form></body></html>
+`;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,0 +1,189 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { loadAssets, type Asset } from './assets.js';
+import { DashboardAuth } from './auth.js';
+import { LiveFeed, type FeedOptions } from './feed.js';
+import { loginPage } from './login.js';
+import type { DashboardSource } from './source.js';
+
+/** Options of {@link startDashboard}. */
+export interface DashboardOptions {
+  /** interface to bind; the scheduler passes its own (loopback by default). */
+  host: string;
+  /** port; 0 picks a free one. */
+  port: number;
+  /** when set, the dashboard requires it (login form once, then an HttpOnly cookie). */
+  token?: string;
+  /** path prefix when served behind a reverse proxy, e.g. `/gluon`. */
+  prefix?: string;
+  /** live feed tuning (push rate, per-browser buffer bound). */
+  feed?: Partial<FeedOptions>;
+}
+
+/** A running dashboard. */
+export interface Dashboard {
+  /** `http://host:port/prefix/` */
+  url: string;
+  /** the live feed (tests inspect its aggregator and counters). */
+  feed: LiveFeed;
+  close(): Promise<void>;
+}
+
+const LOGIN_BODY_LIMIT = 4096;
+
+/** `/gluon/` → `/gluon`, `/` or undefined → ''; anything but plain path characters is refused. */
+export function normalizePrefix(prefix: string | undefined): string {
+  if (prefix === undefined) return '';
+  if (!/^[A-Za-z0-9._~/-]*$/.test(prefix)) {
+    throw new Error(`dashboard prefix ${JSON.stringify(prefix)} may only contain letters, digits and . _ ~ / -`);
+  }
+  const trimmed = prefix.replace(/^\/+|\/+$/g, '');
+  return trimmed ? `/${trimmed}` : '';
+}
+
+/**
+ * Serves the dashboard for `source` over HTTP with a WebSocket live feed at `<prefix>/live` on the
+ * same port. Read-only: GET/HEAD only, except the login form's POST, which only sets a cookie.
+ * Every URL the page uses is relative, so it works behind a reverse proxy or an SSH tunnel.
+ */
+export async function startDashboard(source: DashboardSource, opts: DashboardOptions): Promise<Dashboard> {
+  const prefix = normalizePrefix(opts.prefix);
+  const assets = loadAssets();
+  const auth = new DashboardAuth(opts.token || undefined);
+  const feed = new LiveFeed(source, opts.feed);
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+
+  /** The path below the prefix; requests without the prefix are accepted too (proxies that strip it). */
+  const route = (url: string): string => {
+    const path = decodeURIComponentSafe(url.split('?')[0] ?? '/');
+    if (prefix && (path === prefix || path.startsWith(`${prefix}/`))) return path.slice(prefix.length) || '';
+    return path;
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `dashboard error: ${(e as Error).message}\n`);
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = route(req.url ?? '/');
+    const method = req.method ?? 'GET';
+    if (path === '/login' && method === 'POST') return login(req, res);
+    if (method !== 'GET' && method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return send(res, 405, 'text/plain; charset=utf-8', `the dashboard is read-only: ${method} is not allowed (only GET and HEAD, and POST to login)\n`);
+    }
+    if (path === '') {
+      // `/gluon` without its slash: relative URLs would resolve against `/`, so add it.
+      const last = (req.url ?? '').split('?')[0]!.split('/').pop() || '.';
+      res.writeHead(301, { Location: `${last}/` }).end();
+      return;
+    }
+    const asset = assets.get(path);
+    if (asset && path !== '/assets/index.html') return sendAsset(res, asset, method);
+    if (!auth.allows(req)) {
+      if (path === '/' || path === '/index.html') return send(res, 401, 'text/html; charset=utf-8', loginPage(''), method);
+      return send(res, 401, 'text/plain; charset=utf-8', 'this dashboard requires the scheduler token: log in on its front page, or send Authorization: Bearer <token>\n', method);
+    }
+    if (path === '/' || path === '/index.html') return sendAsset(res, assets.get('/assets/index.html')!, method);
+    if (path === '/api/state') return send(res, 200, 'application/json', feed.stateJson(Date.now()), method);
+    return send(res, 404, 'text/plain; charset=utf-8', `not found: ${path}\n`);
+  }
+
+  async function login(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req, LOGIN_BODY_LIMIT);
+    if (body === null) return send(res, 413, 'text/plain; charset=utf-8', `login form too large (limit ${LOGIN_BODY_LIMIT} bytes)\n`);
+    const given = new URLSearchParams(body).get('token') ?? '';
+    if (!auth.required) {
+      res.writeHead(303, { Location: './' }).end();
+      return;
+    }
+    if (!auth.verify(given)) return send(res, 401, 'text/html; charset=utf-8', loginPage('Wrong token.'));
+    const secure = req.headers['x-forwarded-proto'] === 'https';
+    res.writeHead(303, { Location: './', 'Set-Cookie': auth.setCookie(secure) }).end();
+  }
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = route(req.url ?? '/');
+    if (path !== '/live') return refuse(socket, 404, 'Not Found');
+    if (!auth.allows(req)) return refuse(socket, 401, 'Unauthorized');
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('message', () => {}); // read-only: whatever a browser sends is ignored
+      feed.attach(ws);
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      feed.close();
+      reject(new Error(`dashboard cannot listen on ${opts.host}:${opts.port}: ${e.message}${e.code === 'EADDRINUSE' ? ' (pick another --dashboard-port, or --no-dashboard)' : ''}`));
+    });
+    server.listen(opts.port, opts.host, resolve);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  return {
+    url: `http://${host}:${port}${prefix}/`,
+    feed,
+    close: async () => {
+      feed.close();
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const SECURITY_HEADERS = {
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Content-Security-Policy': "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'",
+  'Cache-Control': 'no-cache',
+};
+
+function send(res: ServerResponse, status: number, type: string, body: string | Buffer, method = 'GET'): void {
+  const buf = typeof body === 'string' ? Buffer.from(body) : body;
+  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, 'Content-Length': buf.length });
+  res.end(method === 'HEAD' ? undefined : buf);
+}
+
+function sendAsset(res: ServerResponse, asset: Asset, method: string): void {
+  send(res, 200, asset.type, asset.body, method);
+}
+
+function refuse(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** The request body as text, or null when it exceeds `limit` bytes. */
+function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let n = 0;
+    req.on('data', (c: Buffer) => {
+      n += c.length;
+      if (n > limit) {
+        resolve(null);
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
