@@ -31,15 +31,13 @@ export type IterableArgs<A extends unknown[]> = { [I in keyof A]: Iterable<Defer
 /** What `gather` returns for a structure of futures: the same structure with values. */
 export type Gathered<T> = T extends Future<infer V>
   ? V
-  : T extends Delayed<infer V>
-    ? V
-    : T extends ArrayBufferView
-      ? T
-      : T extends readonly unknown[]
-        ? { [I in keyof T]: Gathered<T[I]> }
-        : T extends Record<string, unknown>
-          ? { [K in keyof T]: Gathered<T[K]> }
-          : T;
+  : T extends ArrayBufferView
+    ? T
+    : T extends readonly unknown[]
+      ? { [I in keyof T]: Gathered<T[I]> }
+      : T extends Record<string, unknown>
+        ? { [K in keyof T]: Gathered<T[K]> }
+        : T;
 
 export interface ConnectOptions {
   /** Shared secret; defaults to the GLUON_TOKEN environment variable. */

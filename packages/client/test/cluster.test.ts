@@ -256,6 +256,14 @@ t.test('large results are fetched from the worker that holds them', async (t) =>
   t.same(h, local.histogram(7, 10_000, 100_000));
 });
 
+t.test('a cluster process that cannot start fails start() with its stderr', async (t) => {
+  await t.rejects(
+    LocalCluster.start({ nWorkers: 1, dashboard: false, memoryLimit: 'lots', cwd: repo, timeoutMs: 20_000 }),
+    { message: /LocalCluster: the worker local-0 exited during start-up \(code 2\); its stderr:\n.*--memory-limit must be a size like 64MiB/ },
+  );
+  await t.rejects(LocalCluster.start({ nWorkers: -1 }), /nWorkers must be an integer ≥ 0/);
+});
+
 t.test('connection errors through the client API are clear', async (t) => {
   const secure = await LocalCluster.start({ nWorkers: 0, dashboard: false, token: 's3cret' });
   t.teardown(() => secure.close());
