@@ -1,0 +1,161 @@
+/**
+ * The real `gluon-scheduler` process against raw sockets: every kind of bad input gets its
+ * documented close code and reason, and the scheduler keeps serving a good client afterwards.
+ */
+import t from 'tap';
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { CloseCode, connect, decodeFrame, encodeFrame, PROTOCOL_VERSION, type Message } from '@gluon/protocol';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const TOKEN = 'test-token-123';
+
+interface Proc { child: ChildProcess; address: string; stderr: () => string }
+
+/** Starts the CLI on an ephemeral port and waits (bounded) for its address line. */
+async function startCli(t: Tap.Test, args: string[], env: Record<string, string> = {}): Promise<Proc> {
+  const child = spawn(process.execPath, [CLI, '--port', '0', '--no-dashboard', ...args], {
+    env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const address = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`no address line within 20 s; stderr: ${err}`)), 20_000);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /^scheduler at (ws:\/\/\S+)$/m.exec(out);
+      if (m) { clearTimeout(timer); resolve(m[1]!); }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`exited ${code}: ${err}`)); });
+  });
+  return { child, address, stderr: () => err };
+}
+
+declare namespace Tap { type Test = Parameters<Parameters<typeof t.test>[1]>[0] }
+
+/** Opens a raw WebSocket, sends `frame` (if any) once open, resolves with how it was closed. */
+function rawClose(address: string, frame?: Buffer | string): Promise<{ code: number; reason: string; first?: Message }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(address);
+    const timer = setTimeout(() => { ws.terminate(); reject(new Error('not closed within 15 s')); }, 15_000);
+    let first: Message | undefined;
+    ws.on('open', () => { if (frame !== undefined) ws.send(frame, { binary: typeof frame !== 'string' }); });
+    ws.on('message', (d) => { first ??= decodeFrame(d as Buffer)[0] as Message; });
+    ws.on('error', () => {});
+    ws.on('close', (code, reason) => { clearTimeout(timer); resolve({ code, reason: reason.toString(), ...(first ? { first } : {}) }); });
+  });
+}
+
+/** A handshaken hello frame, built by hand so fields can be wrong on purpose. */
+function hello(fields: Record<string, unknown>): Buffer {
+  return encodeFrame([{ op: 'hello', role: 'client', protocol: PROTOCOL_VERSION, version: '0.1.0', token: TOKEN, ...fields }]);
+}
+
+/** A protocol-level worker and client that run one task through the scheduler. */
+async function roundTrip(t: Tap.Test, address: string, key: string): Promise<unknown> {
+  const worker = await connect(address, { role: 'worker', name: `w-${key}`, address: 'ws://127.0.0.1:1', nthreads: 1, memoryLimit: 0, pid: 1, host: 'test' }, { token: TOKEN });
+  t.teardown(() => worker.conn.close());
+  worker.conn.on('message', (m: Message) => {
+    if (m.op === 'compute-task') {
+      worker.conn.send({ op: 'task-finished', key: m.key, nbytes: 8, typeName: 'number', start: 1, stop: 2, thread: 0, value: 41 + 1, hasValue: true });
+    }
+  });
+  const client = await connect(address, { role: 'client', name: 'good' }, { token: TOKEN });
+  t.teardown(() => client.conn.close());
+  const got = new Promise<Message>((resolve) => client.conn.on('message', (m: Message) => { if (m.op === 'key-in-memory' && m.key === key) resolve(m); }));
+  client.conn.send({ op: 'update-graph', tasks: [{ key, fn: { module: 'm', export: 'e' }, args: [], deps: [] }], wants: [key] });
+  const m = await got;
+  worker.conn.close();
+  client.conn.close();
+  return m.value;
+}
+
+t.test('bad input of every kind is refused with its close code; the scheduler keeps serving', async (t) => {
+  const s = await startCli(t, ['--max-frame-bytes', '64KiB'], { GLUON_TOKEN: TOKEN });
+
+  const wrongToken = await rawClose(s.address, hello({ token: 'nope' }));
+  t.same([wrongToken.code, wrongToken.reason], [CloseCode.badToken, 'bad token: scheduler refused the token client sent']);
+  t.same(wrongToken.first, { op: 'rejected', reason: wrongToken.reason, code: CloseCode.badToken }, 'the refusal is also sent as a message');
+  const noToken = await rawClose(s.address, hello({ token: undefined }));
+  t.equal(noToken.code, CloseCode.badToken);
+  t.match(noToken.reason, /missing token: scheduler requires a token/);
+
+  const proto = await rawClose(s.address, hello({ role: 'worker', protocol: PROTOCOL_VERSION + 1 }));
+  t.same([proto.code, proto.reason], [CloseCode.versionMismatch, `protocol version mismatch: scheduler speaks ${PROTOCOL_VERSION}, worker speaks ${PROTOCOL_VERSION + 1}`]);
+
+  const garbageFrame = await rawClose(s.address, Buffer.from([0xc1, 0xc1, 0xc1, 0xc1]));
+  t.equal(garbageFrame.code, CloseCode.protocolError);
+  t.match(garbageFrame.reason, /^protocol error: undecodable frame/);
+  const textFrame = await rawClose(s.address, 'GET / HTTP/1.1');
+  t.equal(textFrame.code, CloseCode.protocolError);
+  t.match(textFrame.reason, /text frame/);
+  const notArray = await rawClose(s.address, encodeFrame({ op: 'hello' } as never));
+  t.match(notArray.reason, /not an array of messages/);
+
+  const early = await rawClose(s.address, encodeFrame([{ op: 'update-graph', tasks: [], wants: [] }]));
+  t.same([early.code, early.reason], [CloseCode.protocolError, 'protocol error: expected "hello" first, got "update-graph"']);
+
+  const oversize = await rawClose(s.address, Buffer.alloc(100 * 1024));
+  t.equal(oversize.code, CloseCode.tooLarge, 'a frame over --max-frame-bytes closes with 1009');
+
+  // an oversized frame after a good handshake, and an unknown op
+  const c1 = await connect(s.address, { role: 'client' }, { token: TOKEN });
+  const c1Closed = new Promise<number>((r) => c1.conn.on('close', (code: number) => r(code)));
+  c1.conn.ws.send(Buffer.alloc(100 * 1024), { binary: true });
+  t.equal(await c1Closed, CloseCode.tooLarge);
+  const c2 = await connect(s.address, { role: 'client' }, { token: TOKEN });
+  const c2Closed = new Promise<[number, string]>((r) => c2.conn.on('close', (code: number, why: string) => r([code, why])));
+  c2.conn.send({ op: 'launch-missiles' });
+  t.same(await c2Closed, [CloseCode.protocolError, 'protocol error: unknown op "launch-missiles" from a client']);
+
+  // raw TCP garbage and a half-open socket
+  await new Promise<void>((resolve) => {
+    const sock = net.connect(Number(new URL(s.address).port), '127.0.0.1', () => sock.end(Buffer.from('\x16\x03\x01\x00\xa5garbage\r\n\r\n')));
+    sock.on('close', () => resolve());
+    sock.on('error', () => resolve());
+    sock.resume();
+  });
+
+  t.equal(await roundTrip(t, s.address, 'ok-1'), 42, 'a good worker and client still work');
+  t.equal(s.child.exitCode, null, 'still running');
+  const logged = s.stderr();
+  t.match(logged, /refused connection from .*bad token/);
+  t.match(logged, /frame exceeds the limit of 65536 bytes/);
+  t.match(logged, /dropped a malformed connection/);
+  t.notMatch(logged, /TypeError|RangeError|uncaught/i, 'no crash traces');
+});
+
+t.test('SIGTERM and SIGINT shut down cleanly with exit 0; workers are told', async (t) => {
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+    const s = await startCli(t, []);
+    const w = await connect(s.address, { role: 'worker', name: 'w', address: 'ws://127.0.0.1:1', nthreads: 1, memoryLimit: 0, pid: 1, host: 'test' });
+    const closed = new Promise<[number, string]>((r) => w.conn.on('close', (code: number, why: string) => r([code, why])));
+    const exited = new Promise<number | null>((r) => s.child.on('exit', (code) => r(code)));
+    s.child.kill(sig);
+    t.same(await closed, [CloseCode.going, 'scheduler shutting down'], `${sig}: the worker is told why`);
+    t.equal(await exited, 0, `${sig}: exit 0`);
+  }
+});
+
+t.test('bad flags fail fast with a message naming the flag', async (t) => {
+  const run = (args: string[]) => new Promise<[number | null, string]>((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+    let err = '';
+    child.stderr!.on('data', (d) => (err += d));
+    child.on('exit', (code) => resolve([code, err]));
+  });
+  const [code, err] = await run(['--port', 'eighty']);
+  t.equal(code, 2);
+  t.match(err, /--port must be an integer from 0 to 65535, got "eighty"/);
+  const [code2, err2] = await run(['--heartbeat-ttl', 'soon']);
+  t.equal(code2, 2);
+  t.match(err2, /--heartbeat-ttl must be a duration/);
+  const [code3, err3] = await run(['--bogus']);
+  t.equal(code3, 2);
+  t.match(err3, /Unknown option '--bogus'[\s\S]*usage: gluon-scheduler/);
+});
