@@ -1,0 +1,156 @@
+/**
+ * The worker as a real process against a real scheduler process, driven by a raw protocol
+ * client (update-graph in, key-in-memory / task-erred out) and raw peers on its data listener.
+ */
+import { pathToFileURL } from 'node:url';
+import t from 'tap';
+import { connect, type Message, type TaskSpec } from '@gluon/protocol';
+import { fixture, getData, RawClient, startScheduler, startWorker, type Proc } from './procs.js';
+
+const mod = pathToFileURL(fixture).href;
+const procs: Proc[] = [];
+const clients: RawClient[] = [];
+t.teardown(async () => {
+  for (const c of clients) c.close();
+  for (const p of procs) p.kill('SIGKILL');
+});
+const ref = (key: string) => ({ __gluonRef: key });
+let seq = 0;
+/** A task spec with a unique key in group `group`. */
+function spec(group: string, exp: string, args: unknown[], deps: string[] = [], module = mod): TaskSpec {
+  return { key: `${group}-${++seq}`, fn: { module, export: exp }, args, deps };
+}
+
+async function cluster(nWorkers: number, workerArgs: string[] = []) {
+  const s = await startScheduler();
+  procs.push(s.proc);
+  const workers = [];
+  for (let i = 0; i < nWorkers; i++) {
+    const w = await startWorker(s.address, ['--nthreads', '1', ...workerArgs]);
+    procs.push(w.proc);
+    workers.push(w);
+  }
+  const client = await RawClient.connect(s.address);
+  clients.push(client);
+  return { s, workers, client };
+}
+
+t.test('one scheduler, two workers: a chain and a fan-in across workers, results served to raw peers', async (t) => {
+  const { workers, client } = await cluster(2);
+  const leaves = Array.from({ length: 20 }, (_, i) => spec('inc', 'inc', [i]));
+  const ramp = spec('ramp', 'ramp', [5000, 1]);
+  const total = spec('sum', 'sum', [ref(ramp.key)], [ramp.key]);
+  const nested = spec('nested', 'nested', [{ xs: [ref(leaves[0]!.key), ref(leaves[1]!.key)], y: { z: ref(leaves[2]!.key) } }], leaves.slice(0, 3).map((l) => l.key));
+  const all = [...leaves, ramp, total, nested];
+  client.conn.send({ op: 'update-graph', tasks: all, wants: all.map((x) => x.key) });
+  const res = await client.results(all.map((x) => x.key));
+  for (let i = 0; i < 20; i++) t.equal(res.get(leaves[i]!.key)!.value, i + 1);
+  t.equal(res.get(total.key)!.value, (4999 * 5000) / 2, 'the typed-array dependency arrived whole');
+  t.equal(res.get(nested.key)!.value, 1 + 2 + 3, 'nested refs substituted');
+  const big = res.get(ramp.key)!;
+  t.equal(big.hasValue, undefined, 'a 40 kB result is not inlined');
+  t.equal(big.typeName, 'Float64Array');
+  const holder = (big.workers as string[])[0]!;
+  t.ok(workers.some((w) => w.address === holder), 'key-in-memory names a worker data address');
+  const reply = await getData(holder, [ramp.key, 'nope-1']);
+  const arr = (reply.data as Record<string, unknown>)[ramp.key] as Float64Array;
+  t.ok(arr instanceof Float64Array);
+  t.equal(arr.length, 5000);
+  t.same(reply.missing, ['nope-1']);
+});
+
+t.test('task errors: exceptions with remote stacks, disallowed and built-in modules, process.exit', async (t) => {
+  const { workers, client } = await cluster(1, ['--name', 'wx']);
+  const boom = spec('explode', 'explode', ['now']);
+  const denied = spec('f', 'f', [], [], 'file:///etc/gluon-not-here.mjs');
+  const builtin = spec('exec', 'execSync', ['echo hi'], [], 'node:child_process');
+  const uninstalled = spec('g', 'g', [], [], 'some-uninstalled-package-xyz');
+  const exit = spec('exitNow', 'exitNow', [7]);
+  const all = [boom, denied, builtin, uninstalled, exit];
+  client.conn.send({ op: 'update-graph', tasks: all, wants: all.map((x) => x.key) });
+  const res = await client.results(all.map((x) => x.key), 30_000);
+  const err = (k: TaskSpec) => res.get(k.key)!.error as Record<string, unknown>;
+  t.match(err(boom), { name: 'RangeError', message: 'boom: now', kind: 'exception', worker: 'wx', stack: /at explode \(.*tasks\.mjs/ });
+  t.match(err(denied), { kind: 'not-allowed', message: /^module file:\/\/\/etc\/gluon-not-here\.mjs is not allowed on worker wx: / });
+  t.match(err(builtin), { kind: 'not-allowed', message: /^module node:child_process is not allowed on worker wx: Node built-in/ });
+  t.match(err(uninstalled), { kind: 'not-allowed', message: /not installed where the worker runs/ });
+  t.match(err(exit), { kind: 'worker-died', name: 'KilledWorker', message: /killed 3 .*exit code 7/ });
+  // The worker process survived all of it and still computes.
+  const after = spec('inc', 'inc', [1]);
+  client.conn.send({ op: 'update-graph', tasks: [after], wants: [after.key] });
+  t.equal((await client.results([after.key])).get(after.key)!.value, 2);
+  t.equal(workers[0]!.proc.child.exitCode, null);
+});
+
+t.test('the data listener checks the token and answers only get-data', async (t) => {
+  const s = await startScheduler(0, ['--token', 'sekrit']);
+  procs.push(s.proc);
+  const w = await startWorker(s.address, ['--token', 'sekrit', '--nthreads', '1']);
+  procs.push(w.proc);
+  await t.rejects(connect(w.address, { role: 'peer' }, { token: 'wrong', log: () => {} }), { code: 4001 });
+  await t.rejects(connect(w.address, { role: 'peer' }, { log: () => {} }), { code: 4001 });
+  const reply = await getData(w.address, ['x-1'], 'sekrit');
+  t.same(reply.data, {});
+  t.same(reply.missing, ['x-1']);
+  const { conn } = await connect(w.address, { role: 'peer' }, { token: 'sekrit', log: () => {} });
+  const closed = new Promise<[number, string]>((r) => conn.on('close', (code: number, reason: string) => r([code, reason])));
+  conn.send({ op: 'compute-task', key: 'evil-1' });
+  const [code, reason] = await closed;
+  t.equal(code, 4003);
+  t.match(reason, /unknown op "compute-task" on a worker's data port/);
+  t.equal(w.proc.child.exitCode, null, 'the worker keeps running');
+});
+
+t.test('a scheduler restart: the worker reconnects, re-registers its results and computes again', async (t) => {
+  const { s, workers, client } = await cluster(1);
+  const a = spec('inc', 'inc', [10]);
+  client.conn.send({ op: 'update-graph', tasks: [a], wants: [a.key] });
+  t.equal((await client.results([a.key])).get(a.key)!.value, 11);
+  const port = new URL(s.address).port;
+  s.proc.kill('SIGTERM');
+  t.equal(await s.proc.exited(), 0);
+  await workers[0]!.proc.waitFor(/lost the scheduler/);
+  const s2 = await startScheduler(Number(port));
+  procs.push(s2.proc);
+  await workers[0]!.proc.waitFor(/re-registered with ws:\/\/\S+ holding 1 result/, 15_000);
+  const c2 = await RawClient.connect(s2.address);
+  clients.push(c2);
+  const b = spec('inc', 'inc', [20]);
+  c2.conn.send({ op: 'update-graph', tasks: [b], wants: [b.key] });
+  const r = (await c2.results([b.key])).get(b.key)!;
+  t.equal(r.value, 21);
+  t.same(r.workers, [workers[0]!.address]);
+});
+
+t.test('SIGTERM: queued tasks are handed back, the running one finishes, exit 0', async (t) => {
+  const { workers, client } = await cluster(2);
+  const [w1, w2] = workers as [typeof workers[0], typeof workers[0]];
+  const tasks = Array.from({ length: 12 }, (_, i) => spec('sleep', 'sleep', [300, i]));
+  client.conn.send({ op: 'update-graph', tasks, wants: tasks.map((x) => x.key) });
+  // Once w1 has started something, stop it.
+  await client.waitFor((m: Message) => m.op === 'key-in-memory', 15_000, 'a first result');
+  w1.proc.kill('SIGTERM');
+  t.equal(await w1.proc.exited(20_000), 0, 'exit code 0');
+  t.match(w1.proc.output(), /SIGTERM: handing back queued work/);
+  const res = await client.results(tasks.map((x) => x.key), 30_000);
+  for (let i = 0; i < tasks.length; i++) t.equal(res.get(tasks[i]!.key)!.value, i, `task ${i}`);
+  t.equal(w2.proc.child.exitCode, null);
+});
+
+t.test('--nworkers starts several worker processes and stops them together', async (t) => {
+  const s = await startScheduler();
+  procs.push(s.proc);
+  const { start, workerCli } = await import('./procs.js');
+  const sup = start(workerCli, [s.address, '--nworkers', '2', '--nthreads', '1', '--name', 'pair']);
+  procs.push(sup);
+  await sup.waitFor(/^worker pair-0 at /m);
+  await sup.waitFor(/^worker pair-1 at /m);
+  const client = await RawClient.connect(s.address);
+  clients.push(client);
+  const tasks = Array.from({ length: 10 }, (_, i) => spec('inc', 'inc', [i]));
+  client.conn.send({ op: 'update-graph', tasks, wants: tasks.map((x) => x.key) });
+  const res = await client.results(tasks.map((x) => x.key));
+  t.equal(res.size, 10);
+  sup.kill('SIGTERM');
+  t.equal(await sup.exited(20_000), 0);
+});
