@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import {
   CloseCode, listen, type Connection, type Hello, type Listener, type Logger, type Message, type TaskSpec, type WorkerMetrics,
@@ -76,22 +75,35 @@ export class Scheduler implements DashboardSource {
     const ttl = s.state.config.heartbeatTtlMs;
     s.timer = setInterval(() => s.dispatch(s.state.tick(Date.now()).commands), Math.max(20, Math.min(1000, ttl / 4)));
     s.timer.unref();
-    if (opts.dashboard !== false) await s.startDashboard();
+    if (opts.dashboard !== false) {
+      try {
+        await s.startDashboard();
+      } catch (err) {
+        await s.close();
+        throw err;
+      }
+    }
     return s;
   }
 
   private async startDashboard(): Promise<void> {
-    const module = new URL('./dashboard/server.js', import.meta.url);
-    if (!existsSync(module)) return;
-    const { startDashboard } = (await import(module.href)) as {
-      startDashboard: (src: DashboardSource, o: { host: string; port: number; token?: string; prefix?: string }) => Promise<{ url: string; close(): Promise<void> }>;
-    };
-    this.dashboard = await startDashboard(this, {
-      host: this.opts.host ?? '127.0.0.1',
-      port: this.opts.dashboardPort ?? 8787,
-      ...(this.opts.token ? { token: this.opts.token } : {}),
-      ...(this.opts.dashboardPrefix ? { prefix: this.opts.dashboardPrefix } : {}),
-    });
+    // Imported lazily: a scheduler without a dashboard does not pay for loading it.
+    const { startDashboard } = await import('./dashboard/server.js');
+    const port = this.opts.dashboardPort ?? 8787;
+    try {
+      this.dashboard = await startDashboard(this, {
+        host: this.opts.host ?? '127.0.0.1',
+        port,
+        ...(this.opts.token ? { token: this.opts.token } : {}),
+        ...(this.opts.dashboardPrefix ? { prefix: this.opts.dashboardPrefix } : {}),
+      });
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const why = e.code === 'EADDRINUSE'
+        ? `dashboard port ${port} is in use (choose another with --dashboard-port, 0 for any free port, or --no-dashboard)`
+        : `cannot start the dashboard: ${e.message}`;
+      throw Object.assign(new Error(why), { code: 'DASHBOARD' });
+    }
     this.dashboardUrl = this.dashboard.url;
   }
 

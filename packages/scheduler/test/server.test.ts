@@ -159,3 +159,23 @@ t.test('bad flags fail fast with a message naming the flag', async (t) => {
   t.equal(code3, 2);
   t.match(err3, /Unknown option '--bogus'[\s\S]*usage: gluon-scheduler/);
 });
+
+t.test('the dashboard is served on its own port and sees workers, tasks and published values', async (t) => {
+  const { startScheduler } = await import('@gluon/scheduler');
+  const s = await startScheduler({ port: 0, dashboardPort: 0, token: TOKEN, log: () => {} });
+  t.teardown(() => s.close());
+  t.match(s.dashboardUrl, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+  t.equal(await roundTrip(t, s.address, 'dash-1'), 42);
+  // the scheduler hears the two closes asynchronously; wait for them (bounded)
+  for (let i = 0; i < 100 && (s.state.workers.size > 0 || s.state.clients.size > 0); i++) await new Promise((r) => setTimeout(r, 50));
+  const snap = s.snapshot();
+  t.equal(snap.schedulerAddress, s.address);
+  t.match(snap.workers, [{ name: 'w-dash-1', alive: false }], 'a worker that left stays listed as gone');
+  t.match(snap.groups, [{ group: 'dash', total: 0 }], 'released keys are forgotten');
+  t.match(snap.log.map((l) => l.kind), ['worker-added', 'client-connected', /./, /./]);
+  const refused = await fetch(new URL('api/state', s.dashboardUrl));
+  t.equal(refused.status, 401, 'the dashboard requires the token too');
+  const res = await fetch(new URL('api/state', s.dashboardUrl), { headers: { authorization: `Bearer ${TOKEN}` } });
+  t.equal(res.status, 200);
+  t.match(await res.text(), /w-dash-1/);
+});
