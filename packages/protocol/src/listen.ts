@@ -23,19 +23,17 @@ export interface Listener {
   close(): Promise<void>;
 }
 
+export interface AcceptConnectionsOptions extends Omit<ListenOptions, 'host' | 'port'> {}
+
 /**
- * Listens for handshaken Gluon connections. Garbage on the port (non-HTTP bytes, a bad upgrade,
- * a bad first frame) is logged and dropped; it never takes the listener down.
+ * Serves handshaken Gluon connections on an existing HTTP server (its upgrade requests). Garbage
+ * on the port (non-HTTP bytes, a bad upgrade, a bad first frame) is logged and dropped; it never
+ * takes the server down. `close()` drops the connections; the HTTP server is the caller's.
  */
-export async function listen(opts: ListenOptions): Promise<Listener> {
-  const host = opts.host ?? '127.0.0.1';
+export function acceptConnections(server: Server, opts: AcceptConnectionsOptions): { close(): void } {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const server = createServer((_req, res) => {
-    res.writeHead(426, { 'content-type': 'text/plain' });
-    res.end(`this is a Gluon ${opts.self} endpoint; connect with a WebSocket client\n`);
-  });
   server.on('clientError', (err, socket) => {
-    log(`${opts.self}: dropped a malformed connection from ${(socket as { remoteAddress?: string }).remoteAddress ?? "?"}: ${err.message}`);
+    log(`${opts.self}: dropped a malformed connection from ${(socket as { remoteAddress?: string }).remoteAddress ?? '?'}: ${err.message}`);
     socket.destroy();
   });
   const wss = new WebSocketServer({ server, maxPayload: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, perMessageDeflate: false });
@@ -46,6 +44,22 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
       if (r) opts.onConnection(r.conn, r.hello, req);
     });
   });
+  return {
+    close: () => {
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+    },
+  };
+}
+
+/** Listens on host:port (default 127.0.0.1, any free port) for handshaken Gluon connections. */
+export async function listen(opts: ListenOptions): Promise<Listener> {
+  const host = opts.host ?? '127.0.0.1';
+  const server = createServer((_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain' });
+    res.end(`this is a Gluon ${opts.self} endpoint; connect with a WebSocket client\n`);
+  });
+  const accepting = acceptConnections(server, opts);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => {
@@ -62,8 +76,7 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
     server,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const ws of wss.clients) ws.terminate();
-        wss.close();
+        accepting.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -2,7 +2,7 @@ import t from 'tap';
 import net from 'node:net';
 import WebSocket from 'ws';
 import {
-  CloseCode, connect, decodeFrame, encodeFrame, HandshakeError, listen, PACKAGE_VERSION, PROTOCOL_VERSION,
+  acceptConnections, CloseCode, connect, decodeFrame, encodeFrame, HandshakeError, listen, PACKAGE_VERSION, PROTOCOL_VERSION,
   type Connection, type Listener,
 } from '@gluon/protocol';
 
@@ -131,4 +131,37 @@ t.test('a request fails when the connection closes; an over-limit outgoing messa
   t.equal(oversize, 1);
   conns[0]!.close(CloseCode.going, 'bye');
   await t.rejects(pending, /closed \(1001: bye\)/);
+});
+
+t.test('typed-array views (offsets into larger buffers) round-trip with exact values', async (t) => {
+  const backing = new Float64Array([9, 1.25, -3.5, 1e300, 9]);
+  const view = backing.subarray(1, 4);
+  const ints = new Int32Array([2 ** 31 - 1, -(2 ** 31), 0, 5]).subarray(1);
+  const bytes = new Uint8Array(1 << 20).fill(7);
+  const [m] = decodeFrame(encodeFrame([{ op: 'x', view, ints, bytes }]));
+  t.ok(m!.view instanceof Float64Array);
+  t.same(Array.from(m!.view as Float64Array), [1.25, -3.5, 1e300]);
+  t.same(Array.from(m!.ints as Int32Array), [-(2 ** 31), 0, 5]);
+  t.equal((m!.bytes as Uint8Array).length, 1 << 20);
+  t.equal((m!.bytes as Uint8Array)[12345], 7);
+  // the encoded size is the payload plus a small header: no per-element encoding
+  t.ok(encodeFrame([{ op: 'x', f: new Float64Array(100_000) }]).length < 800_000 + 64);
+});
+
+t.test('acceptConnections serves handshaken connections on an existing HTTP server', async (t) => {
+  const http = await import('node:http');
+  const server = http.createServer((_req, res) => res.end('plain http still works'));
+  const accepting = acceptConnections(server, {
+    self: 'worker', roles: ['peer'], token: 'tk', log: () => {},
+    onConnection: (conn) => conn.on('message', (m) => conn.reply(m, { op: 'data', got: m.op })),
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => { accepting.close(); server.close(); server.closeAllConnections(); });
+  const port = (server.address() as { port: number }).port;
+  t.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), 'plain http still works');
+  const { conn } = await connect(`ws://127.0.0.1:${port}`, { role: 'peer' }, { token: 'tk' });
+  t.equal((await conn.request({ op: 'get-data', keys: [] })).got, 'get-data');
+  conn.close();
+  const wrongRole = await connect(`ws://127.0.0.1:${port}`, { role: 'client' }, { token: 'tk' }).catch((e) => e);
+  t.match(wrongRole.message, /role "client" is not served here; worker accepts peer/);
 });
