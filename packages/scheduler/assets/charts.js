@@ -1,0 +1,414 @@
+// The uPlot charts. uPlot draws the axes, grid and scales; bars (task stream, progress,
+// histograms) are painted in its `draw` hook with its own value→pixel mapping, so every chart
+// shares one coordinate system, one resize path and one look.
+import { el, fmtRate, groupColor, widthOf } from './format.js';
+
+/* global uPlot */
+
+/**
+ * A uPlot with two placeholder x points and an invisible series: the `draw` callback paints the
+ * content, the scales come from the `xRange`/`yRange` callbacks.
+ */
+function customPlot(container, { height, xTime, xRange, yRange, yAxis = {}, xAxis = {}, draw, extraSeries = [] }) {
+  const opts = {
+    width: widthOf(container),
+    height,
+    legend: { show: false },
+    cursor: { show: false },
+    scales: {
+      x: { time: xTime, range: () => xRange() },
+      y: { range: () => yRange() },
+    },
+    axes: [
+      { stroke: '#555', grid: { stroke: '#eee' }, ...xAxis },
+      { stroke: '#555', grid: { stroke: '#eee' }, ...yAxis },
+    ],
+    series: [{}, { show: false, scale: 'y' }, ...extraSeries],
+    hooks: { draw: [(u) => draw(u)] },
+  };
+  return new uPlot(opts, [[0, 1], [null, null], ...extraSeries.map(() => [null, null])], container);
+}
+
+/** Re-runs the range callbacks (the window moved, the data grew) and repaints. */
+function refresh(u) {
+  u.setData(u.data);
+}
+
+/** Clips drawing to the plot area. */
+function clipped(u, fn) {
+  const { ctx, bbox } = u;
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(bbox.left, bbox.top, bbox.width, bbox.height);
+  ctx.clip();
+  fn(ctx);
+  ctx.restore();
+}
+
+/** Task stream: one row per worker thread, one bar per task, transfers hatched on their own row. */
+export class StreamChart {
+  constructor(container) {
+    this.container = container;
+    /** the longest stretch shown; shorter while the first bars are recent, so they are not slivers */
+    this.maxWindowMs = 120_000;
+    this.minWindowMs = 5_000;
+    this.windowMs = this.minWindowMs;
+    this.bars = [];
+    this.rows = [];
+    this.now = Date.now();
+    this.plot = null;
+  }
+
+  rowKey(bar) {
+    return bar[1] < 0 ? `${bar[0]} transfers` : `${bar[0]} #${bar[1]}`;
+  }
+
+  update(bars, now, dropped) {
+    this.bars = bars;
+    this.now = now;
+    let first = Infinity;
+    for (const b of bars) if (b[3] < first && b[4] >= now - this.maxWindowMs) first = b[3];
+    const span = Number.isFinite(first) ? (now - first) * 1.05 : 0;
+    this.windowMs = Math.min(this.maxWindowMs, Math.max(this.minWindowMs, span));
+    const keys = new Set();
+    for (const b of bars) keys.add(this.rowKey(b));
+    const rows = [...keys].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+    const rowsChanged = rows.length !== this.rows.length || rows.some((r, i) => r !== this.rows[i]);
+    this.rows = rows;
+    this.rowIndex = new Map(rows.map((r, i) => [r, i]));
+    const note = document.getElementById('stream-note');
+    const shown = this.windowMs >= 60_000 ? `${(this.windowMs / 60_000).toFixed(1)} min` : `${(this.windowMs / 1000).toFixed(0)} s`;
+    if (note) note.textContent = `(last ${shown}${dropped > 0 ? `; sampled, ${dropped} short tasks not drawn` : ''})`;
+    if (!this.plot || rowsChanged) this.rebuild();
+    else refresh(this.plot);
+    this.container.dataset.bars = String(this.countVisible());
+  }
+
+  countVisible() {
+    const lo = this.now - this.windowMs;
+    let n = 0;
+    for (const b of this.bars) if (b[4] >= lo) n++;
+    return n;
+  }
+
+  height() {
+    return Math.max(150, Math.min(640, this.rows.length * 28 + 50));
+  }
+
+  rebuild() {
+    this.plot?.destroy();
+    this.container.replaceChildren();
+    const n = () => Math.max(1, this.rows.length);
+    this.plot = customPlot(this.container, {
+      height: this.height(),
+      xTime: true,
+      xRange: () => [(this.now - this.windowMs) / 1000, this.now / 1000],
+      yRange: () => [-0.5, n() - 0.5],
+      yAxis: {
+        size: 150,
+        grid: { show: false },
+        splits: () => this.rows.map((_, i) => i),
+        values: (_u, splits) => splits.map((i) => this.rows[n() - 1 - i] ?? ''),
+      },
+      draw: (u) => this.draw(u),
+    });
+  }
+
+  draw(u) {
+    const rows = n(this.rows);
+    const h = (u.bbox.height / rows) * 0.72;
+    const lo = this.now - this.windowMs;
+    clipped(u, (ctx) => {
+      for (const b of this.bars) {
+        if (b[4] < lo) continue;
+        const r = this.rowIndex.get(this.rowKey(b));
+        if (r === undefined) continue;
+        const y = u.valToPos(rows - 1 - r, 'y', true) - h / 2;
+        const x0 = u.valToPos(b[3] / 1000, 'x', true);
+        const x1 = u.valToPos(b[4] / 1000, 'x', true);
+        const w = Math.max(1, x1 - x0);
+        if (b[5] === 1) {
+          ctx.fillStyle = 'rgba(214, 39, 40, 0.35)';
+          ctx.fillRect(x0, y + h * 0.25, w, h * 0.5);
+          ctx.strokeStyle = '#d62728';
+          ctx.strokeRect(x0, y + h * 0.25, w, h * 0.5);
+        } else {
+          ctx.fillStyle = groupColor(b[2]);
+          ctx.fillRect(x0, y, w, h);
+        }
+      }
+    });
+  }
+
+  resize() {
+    this.plot?.setSize({ width: widthOf(this.container), height: this.height() });
+  }
+}
+
+function n(rows) {
+  return Math.max(1, rows.length);
+}
+
+/** Colours of the task states, shared by the progress bars and their legend. */
+export const STATE_COLORS = {
+  memory: '#59a14f',
+  erred: '#e15759',
+  processing: '#4e79a7',
+  queued: '#a0cbe8',
+  waiting: '#d3d3d3',
+};
+const STATE_ORDER = ['memory', 'erred', 'processing', 'queued', 'waiting'];
+const STATE_LABELS = { memory: 'in memory', erred: 'erred', processing: 'processing', queued: 'queued', waiting: 'waiting' };
+
+/** Progress: one stacked bar per task group (uPlot), and a table of the counts with N/N. */
+export class ProgressChart {
+  constructor(container) {
+    this.container = container;
+    this.groups = [];
+    this.chartBox = el('div', { class: 'progress-chart' });
+    this.table = el('table', { class: 'progress-table' });
+    this.legend = el('div', { class: 'legend' }, ...STATE_ORDER.map((s) => el('span', {}, el('i', { style: `background:${STATE_COLORS[s]}` }), STATE_LABELS[s])));
+    container.append(this.chartBox, this.legend, this.table);
+    this.plot = null;
+    this.names = [];
+  }
+
+  update(groups) {
+    const shown = groups.filter((g) => g.total > 0 || g.done > 0);
+    this.groups = shown;
+    const names = shown.map((g) => g.group);
+    if (!this.plot || names.length !== this.names.length || names.some((x, i) => x !== this.names[i])) {
+      this.names = names;
+      this.rebuild();
+    } else refresh(this.plot);
+    this.renderTable();
+  }
+
+  height() {
+    return Math.max(90, this.groups.length * 26 + 40);
+  }
+
+  rebuild() {
+    this.plot?.destroy();
+    this.chartBox.replaceChildren();
+    this.plot = customPlot(this.chartBox, {
+      height: this.height(),
+      xTime: false,
+      xRange: () => [0, 1],
+      yRange: () => [-0.5, n(this.groups) - 0.5],
+      xAxis: { values: (_u, splits) => splits.map((v) => `${Math.round(v * 100)}%`) },
+      yAxis: {
+        size: 150,
+        grid: { show: false },
+        splits: () => this.groups.map((_, i) => i),
+        values: (_u, splits) => splits.map((i) => this.groups[n(this.groups) - 1 - i]?.group ?? ''),
+      },
+      draw: (u) => this.draw(u),
+    });
+  }
+
+  draw(u) {
+    const rows = n(this.groups);
+    const h = (u.bbox.height / rows) * 0.7;
+    clipped(u, (ctx) => {
+      this.groups.forEach((g, r) => {
+        const y = u.valToPos(rows - 1 - r, 'y', true) - h / 2;
+        let acc = 0;
+        const total = Math.max(1, g.total);
+        for (const s of STATE_ORDER) {
+          const c = g.counts[s];
+          if (c <= 0) continue;
+          const x0 = u.valToPos(acc / total, 'x', true);
+          const x1 = u.valToPos((acc + c) / total, 'x', true);
+          ctx.fillStyle = STATE_COLORS[s];
+          ctx.fillRect(x0, y, Math.max(1, x1 - x0), h);
+          acc += c;
+        }
+        ctx.fillStyle = '#222';
+        ctx.font = `${Math.round(12 * devicePixelRatio)}px system-ui, sans-serif`;
+        ctx.textBaseline = 'middle';
+        ctx.textAlign = 'right';
+        const finished = g.counts.memory + g.counts.erred;
+        ctx.fillText(g.total > 0 ? `${finished}/${g.total}` : `released (${g.done} done)`, u.bbox.left + u.bbox.width - 6, y + h / 2);
+      });
+    });
+  }
+
+  renderTable() {
+    const head = el('tr', {}, el('th', {}, 'group'), ...STATE_ORDER.map((s) => el('th', {}, STATE_LABELS[s])), el('th', {}, 'done'));
+    const rows = this.groups.map((g) =>
+      el('tr', { 'data-group': g.group },
+        el('td', {}, el('i', { class: 'swatch', style: `background:${groupColor(g.group)}` }), g.group),
+        ...STATE_ORDER.map((s) => el('td', { class: `num state-${s}${g.counts[s] > 0 ? ' nonzero' : ''}` }, g.counts[s])),
+        el('td', { class: 'num n-of-n' }, g.total > 0 ? `${g.counts.memory + g.counts.erred}/${g.total}` : `${g.done} (released)`)));
+    this.table.replaceChildren(el('thead', {}, head), el('tbody', {}, ...rows));
+  }
+
+  resize() {
+    this.plot?.setSize({ width: widthOf(this.chartBox), height: this.height() });
+  }
+}
+
+/** Throughput: tasks/s (left axis) and events/s (right axis) over the last minutes. */
+export class ThroughputChart {
+  constructor(container) {
+    this.container = container;
+    this.plot = new uPlot({
+      width: widthOf(container),
+      height: 220,
+      cursor: { drag: { x: false, y: false } },
+      scales: { x: { time: true }, tasks: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.1)] }, events: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.1)] } },
+      axes: [
+        { stroke: '#555', grid: { stroke: '#eee' } },
+        { scale: 'tasks', stroke: '#4e79a7', grid: { stroke: '#eee' }, values: (_u, s) => s.map(fmtRate), size: 50 },
+        { scale: 'events', side: 1, stroke: '#f28e2b', grid: { show: false }, values: (_u, s) => s.map(fmtRate), size: 50 },
+      ],
+      series: [
+        {},
+        { label: 'tasks/s', scale: 'tasks', stroke: '#4e79a7', width: 2, fill: 'rgba(78,121,167,0.12)', value: (_u, v) => (v == null ? '–' : fmtRate(v)) },
+        { label: 'events/s', scale: 'events', stroke: '#f28e2b', width: 2, value: (_u, v) => (v == null ? '–' : fmtRate(v)) },
+      ],
+    }, [[], [], []], container);
+  }
+
+  update(rates) {
+    // Smooth over a second (4 pushes) so the line shows throughput, not push jitter.
+    const xs = [], ts = [], es = [];
+    const k = 4;
+    for (let i = 0; i < rates.length; i++) {
+      let t = 0, e = 0, c = 0;
+      for (let j = Math.max(0, i - k + 1); j <= i; j++, c++) {
+        t += rates[j][1];
+        e += rates[j][2];
+      }
+      xs.push(rates[i][0] / 1000);
+      ts.push(t / c);
+      es.push(e / c);
+    }
+    this.plot.setData([xs, ts, es]);
+    this.container.dataset.points = String(xs.length);
+  }
+
+  resize() {
+    this.plot.setSize({ width: widthOf(this.container), height: 220 });
+  }
+}
+
+/**
+ * A histogram as stacked bars (groups with `style: 'points'` drawn as points with √N error
+ * bars on top, like data over a Monte Carlo stack). `h` is the normalised shape from results.js.
+ */
+export class HistogramChart {
+  constructor(container) {
+    this.container = container;
+    this.h = null;
+    this.box = el('div', {});
+    this.legend = el('div', { class: 'legend' });
+    container.append(this.box, this.legend);
+    this.plot = null;
+  }
+
+  update(h) {
+    this.h = h;
+    this.legend.replaceChildren(...h.groups.map((g) => el('span', {}, el('i', { style: `background:${g.color}` }), g.style === 'points' ? `● ${g.name}` : g.name)));
+    if (!this.plot) {
+      this.plot = customPlot(this.box, {
+        height: 240,
+        xTime: false,
+        xRange: () => [this.h.edges[0], this.h.edges[this.h.edges.length - 1]],
+        yRange: () => [0, this.yMax()],
+        xAxis: { label: this.h.xLabel || undefined, labelSize: this.h.xLabel ? 20 : 0 },
+        yAxis: { size: 50, values: (_u, s) => s.map(fmtRate) },
+        draw: (u) => this.draw(u),
+      });
+    } else refresh(this.plot);
+  }
+
+  yMax() {
+    const { edges, groups } = this.h;
+    let max = 0;
+    for (let i = 0; i < edges.length - 1; i++) {
+      let s = 0;
+      for (const g of groups) {
+        const v = g.values[i] || 0;
+        if (g.style === 'points') max = Math.max(max, v + Math.sqrt(Math.max(0, v)));
+        else s += Math.max(0, v);
+      }
+      max = Math.max(max, s);
+    }
+    return max > 0 ? max * 1.12 : 1;
+  }
+
+  draw(u) {
+    const { edges, groups } = this.h;
+    clipped(u, (ctx) => {
+      for (let i = 0; i < edges.length - 1; i++) {
+        const x0 = u.valToPos(edges[i], 'x', true);
+        const x1 = u.valToPos(edges[i + 1], 'x', true);
+        let acc = 0;
+        for (const g of groups) {
+          if (g.style === 'points') continue;
+          const v = Math.max(0, g.values[i] || 0);
+          if (v === 0) continue;
+          const y0 = u.valToPos(acc, 'y', true);
+          const y1 = u.valToPos(acc + v, 'y', true);
+          ctx.fillStyle = g.color;
+          ctx.fillRect(x0, y1, Math.max(1, x1 - x0), y0 - y1);
+          acc += v;
+        }
+      }
+      for (const g of groups) {
+        if (g.style !== 'points') continue;
+        ctx.fillStyle = g.color;
+        ctx.strokeStyle = g.color;
+        ctx.lineWidth = Math.max(1, devicePixelRatio);
+        for (let i = 0; i < edges.length - 1; i++) {
+          const v = g.values[i] || 0;
+          if (v <= 0) continue;
+          const x = u.valToPos((edges[i] + edges[i + 1]) / 2, 'x', true);
+          const err = Math.sqrt(v);
+          ctx.beginPath();
+          ctx.moveTo(x, u.valToPos(v - err, 'y', true));
+          ctx.lineTo(x, u.valToPos(v + err, 'y', true));
+          ctx.stroke();
+          ctx.beginPath();
+          ctx.arc(x, u.valToPos(v, 'y', true), 3 * devicePixelRatio, 0, 2 * Math.PI);
+          ctx.fill();
+        }
+      }
+    });
+  }
+
+  resize() {
+    this.plot?.setSize({ width: widthOf(this.box), height: 240 });
+  }
+
+  destroy() {
+    this.plot?.destroy();
+  }
+}
+
+/** A plain series (an array of numbers published on a topic) as a line. */
+export class SeriesChart {
+  constructor(container) {
+    this.container = container;
+    this.plot = new uPlot({
+      width: widthOf(container), height: 160, legend: { show: false }, cursor: { show: false },
+      scales: { x: { time: false } },
+      axes: [{ stroke: '#555', grid: { stroke: '#eee' } }, { stroke: '#555', grid: { stroke: '#eee' }, size: 50, values: (_u, s) => s.map(fmtRate) }],
+      series: [{}, { stroke: '#4e79a7', width: 2 }],
+    }, [[], []], container);
+  }
+
+  update(values) {
+    this.plot.setData([values.map((_, i) => i), values]);
+  }
+
+  resize() {
+    this.plot.setSize({ width: widthOf(this.container), height: 160 });
+  }
+
+  destroy() {
+    this.plot.destroy();
+  }
+}

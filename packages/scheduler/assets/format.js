@@ -1,0 +1,61 @@
+// Small formatting helpers shared by the panels.
+
+const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#ff9da7', '#9c755f', '#bab0ac', '#86bcb6', '#8cd17d', '#d4a6c8'];
+
+/** A stable colour per task group (the same group keeps its colour across reloads). */
+export function groupColor(name) {
+  let h = 2166136261;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
+  return PALETTE[(h >>> 0) % PALETTE.length];
+}
+
+export function fmtBytes(n) {
+  if (!Number.isFinite(n) || n <= 0) return '0 B';
+  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < u.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${n >= 100 || i === 0 ? n.toFixed(0) : n.toFixed(1)} ${u[i]}`;
+}
+
+export function fmtRate(r) {
+  if (!Number.isFinite(r)) return '0';
+  if (r >= 1e6) return `${(r / 1e6).toFixed(1)}M`;
+  if (r >= 1e4) return `${(r / 1e3).toFixed(0)}k`;
+  if (r >= 1e3) return `${(r / 1e3).toFixed(1)}k`;
+  return r >= 10 ? r.toFixed(0) : r.toFixed(1);
+}
+
+export function fmtAge(ms) {
+  if (!Number.isFinite(ms)) return '–';
+  const s = Math.max(0, ms) / 1000;
+  if (s < 10) return `${s.toFixed(1)} s`;
+  if (s < 120) return `${s.toFixed(0)} s`;
+  if (s < 7200) return `${(s / 60).toFixed(0)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+export function fmtTime(ms) {
+  const d = new Date(ms);
+  return d.toTimeString().slice(0, 8);
+}
+
+/** Creates an element with attributes/properties and children (strings become text nodes). */
+export function el(tag, props = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === 'class') e.className = v;
+    else if (k === 'style') e.style.cssText = v;
+    else if (k.startsWith('data-')) e.setAttribute(k, v);
+    else e[k] = v;
+  }
+  for (const c of children) if (c !== null && c !== undefined) e.append(c instanceof Node ? c : String(c));
+  return e;
+}
+
+/** Width available to a chart inside `container` (uPlot needs pixels). */
+export function widthOf(container) {
+  return Math.max(240, Math.floor(container.clientWidth || container.parentElement?.clientWidth || 600));
+}

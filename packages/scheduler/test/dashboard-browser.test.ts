@@ -1,0 +1,117 @@
+/**
+ * The dashboard as a person sees it: a real LocalCluster (scheduler + 2 worker processes), a
+ * known workload, and Debian's chromium driven by playwright-core reading the page. Skips with a
+ * message when /usr/bin/chromium is absent (scripts/setup-test-env.sh installs it).
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import t from 'tap';
+import { LocalCluster, remoteFrom, TaskError } from '@gluon/client';
+import { histogramFor } from './fixtures/dashboard-tasks.mjs';
+import { colourStats, decodePng } from './fixtures/png.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '../../..');
+const outDir = join(repo, 'test-output', 'dashboard');
+
+type Fixture = typeof import('./fixtures/dashboard-tasks.mjs');
+const fx = remoteFrom<Fixture>(pathToFileURL(join(here, 'fixtures/dashboard-tasks.mjs')));
+
+const N = 200;
+
+t.test('dashboard in a real browser', { skip: existsSync(CHROMIUM) ? false : `chromium not found at ${CHROMIUM}; run scripts/setup-test-env.sh` }, async (t) => {
+  const { chromium } = await import('playwright-core');
+  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 2, cwd: repo });
+  t.teardown(() => cluster.close());
+  t.ok(cluster.dashboardUrl, 'the LocalCluster reports a dashboard URL');
+  const profile = mkdtempSync(join(tmpdir(), 'gluon-chromium-'));
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1400, height: 1500 },
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
+    ],
+  });
+  t.teardown(async () => {
+    await browser.close();
+    rmSync(profile, { recursive: true, force: true });
+  });
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text());
+  });
+  await page.goto(cluster.dashboardUrl!);
+  await page.waitForSelector('#conn.up', { timeout: 15_000 });
+  // The workers table before the work: two live rows, nothing stored yet.
+  await page.waitForFunction(() => document.querySelectorAll('#workers tr[data-worker].alive').length === 2, null, { timeout: 15_000 });
+  const storedBefore = await page.$$eval('#workers td.stored', (tds) => tds.map((td) => Number(td.textContent)));
+  t.same(storedBefore, [0, 0], 'no results stored before the workload');
+
+  const client = await cluster.client();
+  const futures = client.map(fx.work, Array.from({ length: N }, (_, i) => i));
+  const failing = client.submit(fx.explodeOnPurpose, 'deliberate dashboard failure');
+  const publisher = client.submit(fx.publishResults, 'test/m4l', 3);
+  client.publish('client/summary', { tasks: N, note: 'published by the client' });
+  const values = await client.gather(futures);
+  t.equal(values.reduce((a: number, b: number) => a + b, 0), (N * (N + 1)) / 2, 'the workload computed the right values');
+  await t.rejects(failing.result(), TaskError, 'the failing task fails');
+  t.equal(await publisher.result(), 3);
+
+  // Progress: the group of N work tasks reaches N/N with the right N.
+  await page.waitForFunction((n) => document.querySelector('tr[data-group="work"] td.n-of-n')?.textContent === `${n}/${n}`, N, { timeout: 20_000 });
+  t.equal(await page.textContent('tr[data-group="work"] td.n-of-n'), `${N}/${N}`, `progress shows ${N}/${N}`);
+  t.equal(await page.textContent('tr[data-group="explodeOnPurpose"] td.state-erred'), '1', 'the failing group shows one erred task');
+  t.match(await page.textContent('#totals'), /2 workers/, 'the header counts two workers');
+
+  // Workers: the same two rows, now holding the results.
+  await page.waitForFunction((n) => {
+    const cells = [...document.querySelectorAll('#workers td.stored')].map((td) => Number(td.textContent));
+    return cells.length === 2 && cells.reduce((a, b) => a + b, 0) >= n;
+  }, N, { timeout: 20_000 });
+  const workerRows = await page.$$eval('#workers tr[data-worker]', (trs) => trs.map((tr) => ({ name: tr.getAttribute('data-worker'), alive: tr.classList.contains('alive'), threads: tr.children[3]?.textContent })));
+  t.equal(workerRows.length, 2, 'two worker rows');
+  t.ok(workerRows.every((r) => r.alive && r.threads === '2'), 'both alive with 2 threads each');
+
+  // Failures: the failing task with its exception and remote stack; the published skip too.
+  const failure = page.locator('#failures .failure[data-key^="explodeOnPurpose"]');
+  await failure.waitFor({ timeout: 10_000 });
+  t.match(await failure.textContent(), /RangeError: deliberate dashboard failure/, 'the exception is shown');
+  t.match(await failure.locator('pre.stack').textContent(), /explodeOnPurpose/, 'the remote stack names the task function');
+  t.match(await failure.textContent(), /retries used 0/);
+  t.match(await page.textContent('#failures .failure.skipped'), /broken-sample\.root.*not a ROOT file/s, 'a bad-file skip published by a task is listed');
+
+  // Task stream: bars for the executions.
+  await page.waitForFunction((n) => Number((document.querySelector('#stream') as HTMLElement).dataset.bars) >= n, N, { timeout: 10_000 });
+  t.ok(Number(await page.getAttribute('#stream', 'data-bars')) >= N, 'the task stream has a bar per task');
+
+  // Results: the published histogram (stacked bars) with the expected total.
+  const hist = page.locator('.result[data-topic="test/m4l"]');
+  await hist.waitFor({ timeout: 10_000 });
+  const published = histogramFor(3);
+  const expected = [...published.groups['ZZ*'].values, ...published.groups['H→ZZ*→4ℓ'].values].reduce((a, b) => a + b, 0);
+  t.equal(Number(await hist.getAttribute('data-sum')), expected, 'the histogram card holds the published stack');
+  t.match(await hist.textContent(), /H→ZZ\*→4ℓ/, 'the legend names the groups');
+  t.equal(await hist.locator('canvas').count(), 1, 'drawn on a uPlot canvas');
+  t.match(await page.textContent('.result[data-topic="client/summary"]'), /published by the client/, 'a value published by the client is shown');
+  t.match(await page.textContent('#log'), /worker-added/, 'the event log lists the workers joining');
+
+  // Throughput got points; then the screenshot of the status page after the run.
+  await page.waitForFunction(() => Number((document.querySelector('#throughput') as HTMLElement).dataset.points) > 2, null, { timeout: 10_000 });
+  await page.waitForTimeout(600); // one more push, so ages and charts are settled for the picture
+  mkdirSync(outDir, { recursive: true });
+  const png = await page.screenshot({ fullPage: true, type: 'png' });
+  writeFileSync(join(outDir, 'dashboard.png'), png);
+  const pixels = decodePng(png);
+  const stats = colourStats(pixels);
+  t.ok(pixels.width >= 1000 && pixels.height >= 800, `screenshot is ${pixels.width}×${pixels.height}`);
+  t.ok(stats.distinct >= 40, `screenshot has ${stats.distinct} distinct colours (not blank)`);
+  t.ok(stats.dominantShare < 0.9, `no single colour covers ${(stats.dominantShare * 100).toFixed(0)}% of it`);
+  t.same(pageErrors, [], 'no errors in the page');
+});
