@@ -1,5 +1,5 @@
 import { Worker as Thread } from 'node:worker_threads';
-import type { RunRequest, ThreadReply } from './thread.js';
+import type { RunBatch, RunRequest, TaskReply, ThreadReply } from './thread.js';
 
 /** A task handed to the pool: where its code is and its arguments, already resolved. */
 export interface PoolTask {
@@ -15,33 +15,61 @@ export type PoolResult =
   | { ok: true; value: unknown; start: number; stop: number; thread: number; events?: number }
   | { ok: false; error: { name: string; message: string; stack: string }; start: number; stop: number; thread: number; died: boolean };
 
+interface Entry {
+  task: PoolTask;
+  done: (r: PoolResult) => void;
+}
+
 interface Slot {
   thread: Thread;
   index: number;
-  inFlight: Map<number, { task: PoolTask; done: (r: PoolResult) => void }>;
+  /** Tasks posted to the thread, in the order it runs them. */
+  inFlight: Map<number, Entry>;
+  /** Set when the thread said which task is ending it. */
+  exiting?: { id: number; code: number };
 }
 
-/** How many tasks a thread holds at once: one running, one ready so it never waits for us. */
-const DEPTH = 2;
+/**
+ * How many tasks a thread holds at once. Two for ordinary tasks (one running, one ready so the
+ * thread never waits for the main thread); more for very short ones, so the main↔thread hop is
+ * paid once per batch instead of once per task. Deep queues only for short tasks: a task
+ * committed to a thread cannot be stolen, which matters only when tasks are long.
+ */
+function depthFor(meanMs: number): number {
+  if (meanMs < 0.2) return 32;
+  if (meanMs < 2) return 8;
+  return 2;
+}
 
 /**
- * A fixed set of worker threads started once. A task that kills its thread (process.exit, a
- * fatal error) fails with `died: true` and the thread is replaced; other tasks queued on that
- * thread go back to the pool.
+ * A fixed set of worker threads started once and reused. Tasks are posted in batches (one
+ * message per thread per tick); results come back in batches too.
+ *
+ * A task that kills its thread (process.exit, a fatal error) fails with `died: true` and the
+ * thread is replaced; the other tasks queued on that thread had not started and go back to the
+ * pool. We contain it to the thread rather than the process because a thread's exit is a clean,
+ * observable event (Node runs process.exit in a worker thread as "end this thread"): the worker
+ * keeps its stored results, its connections and its other threads, and the scheduler still
+ * counts the death against the task (kind 'worker-died') and gives up after allowed-failures.
  */
 export class ThreadPool {
   private readonly slots: Slot[] = [];
-  private readonly waiting: Array<{ task: PoolTask; done: (r: PoolResult) => void }> = [];
+  /** Tasks not yet posted to a thread, from index `head` on (a queue without O(n) shifts). */
+  private waiting: Entry[] = [];
+  private head = 0;
   private nextId = 1;
   private closing = false;
+  private pumpScheduled = false;
+  /** Recent mean task duration (ms); starts high so the first tasks get the cautious depth. */
+  private meanMs = 10;
 
   constructor(readonly size: number, private readonly workerName: string, private readonly onPublish: (topic: string, value: unknown) => void) {
     for (let i = 0; i < size; i++) this.slots.push(this.spawn(i));
   }
 
-  /** How many tasks the pool takes at once without queueing them itself. */
+  /** How many tasks the pool takes at once without queueing them itself (adapts to task length). */
   get capacity(): number {
-    return this.size * DEPTH;
+    return this.size * depthFor(this.meanMs);
   }
 
   /** Tasks inside threads right now. */
@@ -51,37 +79,71 @@ export class ThreadPool {
     return n;
   }
 
-  /** Whether a thread can take a task without queueing behind more than one other. */
-  get hasRoom(): boolean {
-    return this.slots.some((s) => s.inFlight.size < DEPTH);
-  }
-
   run(task: PoolTask): Promise<PoolResult> {
     return new Promise((done) => {
       this.waiting.push({ task, done });
-      this.pump();
+      if (!this.pumpScheduled) {
+        this.pumpScheduled = true;
+        queueMicrotask(() => this.pump());
+      }
     });
   }
 
+  /** Hands waiting tasks to the least loaded threads, one message per thread. */
   private pump(): void {
-    while (this.waiting.length) {
+    this.pumpScheduled = false;
+    if (this.head === this.waiting.length) return;
+    const depth = depthFor(this.meanMs);
+    const batches = new Map<Slot, RunRequest[]>();
+    let i = this.head;
+    for (; i < this.waiting.length; i++) {
       let best: Slot | null = null;
-      for (const s of this.slots) if (s.inFlight.size < DEPTH && (!best || s.inFlight.size < best.inFlight.size)) best = s;
-      if (!best) return;
-      const { task, done } = this.waiting.shift()!;
+      for (const s of this.slots) if (s.inFlight.size < depth && (!best || s.inFlight.size < best.inFlight.size)) best = s;
+      if (!best) break;
+      const entry = this.waiting[i]!;
       const id = this.nextId++;
       // An idle pool must not keep the process alive, a busy one must: ref while it holds work.
       if (best.inFlight.size === 0) best.thread.ref();
-      best.inFlight.set(id, { task, done });
-      const req: RunRequest = { type: 'run', id, key: task.key, url: task.url, exportName: task.exportName, args: task.args, data: task.data };
+      best.inFlight.set(id, entry);
+      const t = entry.task;
+      let b = batches.get(best);
+      if (!b) batches.set(best, (b = []));
+      b.push({ type: 'run', id, key: t.key, url: t.url, exportName: t.exportName, args: t.args, data: t.data });
+    }
+    this.head = i;
+    if (this.head === this.waiting.length) {
+      this.waiting = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+      this.waiting = this.waiting.slice(this.head);
+      this.head = 0;
+    }
+    for (const [slot, tasks] of batches) this.post(slot, tasks);
+  }
+
+  private post(slot: Slot, tasks: RunRequest[]): void {
+    try {
+      slot.thread.postMessage({ type: 'run', tasks } satisfies RunBatch);
+      return;
+    } catch {
+      // Some task's arguments cannot be cloned: post one at a time to find which.
+    }
+    for (const req of tasks) {
       try {
-        best.thread.postMessage(req);
+        slot.thread.postMessage({ type: 'run', tasks: [req] } satisfies RunBatch);
       } catch (err) {
-        best.inFlight.delete(id);
-        if (best.inFlight.size === 0) best.thread.unref();
-        done({ ok: false, error: { name: 'DataCloneError', message: `arguments of ${task.key} cannot be passed to a thread: ${(err as Error).message}`, stack: '' }, start: Date.now(), stop: Date.now(), thread: best.index, died: false });
+        const entry = slot.inFlight.get(req.id)!;
+        this.settle(slot, req.id);
+        const message = `arguments of ${req.key} cannot be passed to a thread: ${(err as Error).message}`;
+        const now = Date.now();
+        entry.done({ ok: false, error: { name: 'DataCloneError', message, stack: `DataCloneError: ${message}` }, start: now, stop: now, thread: slot.index, died: false });
       }
     }
+  }
+
+  private settle(slot: Slot, id: number): void {
+    slot.inFlight.delete(id);
+    if (slot.inFlight.size === 0) slot.thread.unref();
   }
 
   private spawn(index: number): Slot {
@@ -89,33 +151,52 @@ export class ThreadPool {
     const slot: Slot = { thread, index, inFlight: new Map() };
     thread.on('message', (m: ThreadReply) => {
       if (m.type === 'publish') return this.onPublish(m.topic, m.value);
-      const entry = slot.inFlight.get(m.id);
-      if (!entry) return;
-      slot.inFlight.delete(m.id);
-      if (slot.inFlight.size === 0) thread.unref();
-      if (m.type === 'done') entry.done({ ok: true, value: m.value, start: m.start, stop: m.stop, thread: index, ...(m.events !== undefined ? { events: m.events } : {}) });
-      else entry.done({ ok: false, error: m.error, start: m.start, stop: m.stop, thread: index, died: false });
+      if (m.type === 'exiting') {
+        slot.exiting = { id: m.id, code: m.code };
+        return;
+      }
+      for (const r of m.replies) this.complete(slot, r);
       this.pump();
     });
-    thread.on('error', (err) => this.threadDied(slot, `thread crashed: ${err.message}`, err.stack ?? ''));
+    thread.on('error', (err) => this.threadDied(slot, `the task crashed its thread: ${err.message}`, err.stack ?? ''));
     thread.on('exit', (code) => this.threadDied(slot, `the task ended its thread (exit code ${code})`, ''));
     thread.unref();
     return slot;
   }
 
+  private complete(slot: Slot, r: TaskReply): void {
+    const entry = slot.inFlight.get(r.id);
+    if (!entry) return;
+    this.settle(slot, r.id);
+    this.meanMs = this.meanMs * 0.9 + Math.max(0, r.stop - r.start) * 0.1;
+    if (r.type === 'done') entry.done({ ok: true, value: r.value, start: r.start, stop: r.stop, thread: slot.index, ...(r.events !== undefined ? { events: r.events } : {}) });
+    else entry.done({ ok: false, error: r.error, start: r.start, stop: r.stop, thread: slot.index, died: false });
+  }
+
   private threadDied(slot: Slot, message: string, stack: string): void {
     if (this.slots[slot.index] !== slot) return;
-    const entries = [...slot.inFlight.values()];
+    const entries = [...slot.inFlight];
     slot.inFlight.clear();
     if (!this.closing) this.slots[slot.index] = this.spawn(slot.index);
     const now = Date.now();
-    // Threads run their queue in order: the first in flight was the one running.
-    const [culprit, ...rest] = entries;
-    if (culprit) culprit.done({ ok: false, error: { name: 'WorkerThreadDied', message, stack }, start: now, stop: now, thread: slot.index, died: true });
-    for (const e of rest.reverse()) this.waiting.unshift(e);
-    if (!this.closing) this.pump();
+    // The thread runs its queue in order: unless it named the task that called process.exit,
+    // the first in flight was the one running.
+    const culpritId = slot.exiting?.id ?? entries[0]?.[0];
+    const rest: Entry[] = [];
+    for (const [id, e] of entries) {
+      if (id === culpritId) e.done({ ok: false, error: { name: 'WorkerThreadDied', message, stack: stack || `WorkerThreadDied: ${message}` }, start: now, stop: now, thread: slot.index, died: true });
+      else rest.push(e);
+    }
+    if (this.closing) {
+      for (const e of rest) e.done({ ok: false, error: { name: 'WorkerClosing', message: 'the worker closed before the task started', stack: '' }, start: now, stop: now, thread: slot.index, died: false });
+      return;
+    }
+    this.waiting = [...rest, ...this.waiting.slice(this.head)];
+    this.head = 0;
+    this.pump();
   }
 
+  /** Stops every thread; tasks still inside them are abandoned. */
   async close(): Promise<void> {
     this.closing = true;
     await Promise.all(this.slots.map((s) => s.thread.terminate()));

@@ -5,6 +5,7 @@
  * (which peer to fetch from, what runs next, what to give back) testable on its own.
  */
 import type { FnRef, Message } from '@gluon/protocol';
+import { ReadyQueue } from './ready-queue.js';
 import { estimateSize, typeNameOf } from './size.js';
 
 /** Results at most this size ride along in `task-finished`, saving the client a round trip. */
@@ -66,6 +67,8 @@ interface LocalTask {
   args: unknown[];
   deps: Record<string, string[]>;
   priority: Priority;
+  /** Arrival order, the tie-break after priority. */
+  seq: number;
   state: TaskState;
   /** Dependencies that have not arrived yet. */
   waiting: Set<string>;
@@ -93,16 +96,6 @@ export interface WorkerStateOptions {
   memoryLimit?: number;
 }
 
-function before(a: Priority, b: Priority): boolean {
-  const n = Math.max(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a[i] ?? 0;
-    const y = b[i] ?? 0;
-    if (x !== y) return x < y;
-  }
-  return false;
-}
-
 const MiB = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
 
 /**
@@ -112,11 +105,12 @@ const MiB = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
 export class WorkerState {
   readonly name: string;
   address: string;
-  readonly capacity: number;
+  /** How many tasks may be in the pool at once; the shell updates it as the pool adapts. */
+  capacity: number;
   readonly memoryLimit: number;
   private readonly tasks = new Map<string, LocalTask>();
-  /** Ready tasks in priority order (short: the scheduler bounds what it sends). */
-  private ready: LocalTask[] = [];
+  private readonly ready = new ReadyQueue<LocalTask>((t) => t.state === 'ready' && this.tasks.get(t.key) === t);
+  private seq = 0;
   private running = 0;
   private readonly store = new Map<string, { value: unknown; nbytes: number }>();
   /** Dependencies fetched from peers, with how many local tasks still need each. */
@@ -143,7 +137,7 @@ export class WorkerState {
     return this.running;
   }
   get readyCount(): number {
-    return this.ready.length;
+    return this.ready.size;
   }
   get storedCount(): number {
     return this.store.size;
@@ -213,7 +207,7 @@ export class WorkerState {
     }
     const task: LocalTask = {
       key: t.key, fn: t.fn, args: t.args, deps: t.deps ?? {}, priority: t.priority ?? [0],
-      state: 'fetching', waiting: new Set(), cancelled: false,
+      seq: this.seq++, state: 'fetching', waiting: new Set(), cancelled: false,
     };
     this.tasks.set(t.key, task);
     const batch = new Map<string, string[]>();
@@ -331,15 +325,13 @@ export class WorkerState {
 
   private makeReady(t: LocalTask): void {
     t.state = 'ready';
-    let i = this.ready.length;
-    while (i > 0 && before(t.priority, this.ready[i - 1]!.priority)) i--;
-    this.ready.splice(i, 0, t);
+    this.ready.push(t);
   }
 
   /** Moves ready tasks into the pool while it has room and memory allows. */
   private pump(): void {
-    while (this.ready.length && this.running < this.capacity && !this.paused && !this.closing) {
-      const t = this.ready.shift()!;
+    while (this.ready.size && this.running < this.capacity && !this.paused && !this.closing) {
+      const t = this.ready.pop()!;
       t.state = 'running';
       this.running++;
       const data: Record<string, unknown> = {};
@@ -390,7 +382,7 @@ export class WorkerState {
   /** Forgets a task that has not started (freed, stolen, handed back). */
   private drop(t: LocalTask): void {
     this.tasks.delete(t.key);
-    if (t.state === 'ready') this.ready.splice(this.ready.indexOf(t), 1);
+    if (t.state === 'ready') this.ready.removed();
     this.releaseDeps(t);
     for (const dep of t.waiting) {
       const f = this.fetches.get(dep);
@@ -421,7 +413,7 @@ export class WorkerState {
     if (!this.memoryLimit) return;
     if (!this.paused && rss > this.memoryLimit) {
       this.paused = true;
-      this.out.push({ type: 'log', text: `paused: RSS ${MiB(rss)} is over the memory limit of ${MiB(this.memoryLimit)}; starting no new tasks until it falls below 90% (${this.ready.length} ready task(s) wait)` });
+      this.out.push({ type: 'log', text: `paused: RSS ${MiB(rss)} is over the memory limit of ${MiB(this.memoryLimit)}; starting no new tasks until it falls below 90% (${this.ready.size} ready task(s) wait)` });
     } else if (this.paused && rss < this.memoryLimit * 0.9) {
       this.paused = false;
       this.out.push({ type: 'log', text: `resumed: RSS ${MiB(rss)} is below 90% of the memory limit of ${MiB(this.memoryLimit)}` });

@@ -1,6 +1,12 @@
 /**
  * The body of a worker thread: imports task modules (cached), runs tasks one at a time and
- * posts results back. It holds no state between tasks beyond the module cache.
+ * posts results back. It holds no state between tasks beyond the module cache and how long each
+ * export usually takes.
+ *
+ * Cheap dispatch: requests arrive in batches, and results of short tasks are held back and
+ * posted together, as long as the next queued task is known to be short too (its export's
+ * recent mean under {@link FAST_MS}); before anything slow or unknown starts, held results go
+ * out, so a long task never delays an earlier result by more than a few short tasks.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { TASK_CONTEXT_SYMBOL, type TaskContext } from '@gluon/protocol';
@@ -17,27 +23,90 @@ export interface RunRequest {
   data: Record<string, unknown>;
 }
 
-export type ThreadReply =
+/** What the main thread posts: a batch of tasks. */
+export interface RunBatch {
+  type: 'run';
+  tasks: RunRequest[];
+}
+
+export type TaskReply =
   | { type: 'done'; id: number; value: unknown; start: number; stop: number; events?: number }
-  | { type: 'error'; id: number; error: { name: string; message: string; stack: string }; start: number; stop: number }
-  | { type: 'publish'; topic: string; value: unknown };
+  | { type: 'error'; id: number; error: { name: string; message: string; stack: string }; start: number; stop: number };
+
+export type ThreadReply =
+  | { type: 'results'; replies: TaskReply[] }
+  | { type: 'publish'; topic: string; value: unknown }
+  /** The task with this id called process.exit: it, not a queued one, ended the thread. */
+  | { type: 'exiting'; id: number; code: number };
+
+/** Exports whose recent mean duration is below this (ms) may have results held back. */
+const FAST_MS = 0.5;
+/** Most results held back before posting. */
+const MAX_HELD = 64;
+/** Typed-array buffers at least this big are moved out of the thread rather than copied. */
+const TRANSFER_MIN_BYTES = 64 * 1024;
 
 const port = parentPort!;
 const workerName = (workerData as { worker: string }).worker;
 const modules = new Map<string, Promise<Record<string, unknown>>>();
+/** Loaded modules, for a synchronous fast path. */
+const loaded = new Map<string, Record<string, unknown>>();
+/** Recent mean duration per `url#export`, ms. */
+const meanMs = new Map<string, number>();
 const queue: RunRequest[] = [];
+let held: TaskReply[] = [];
+let heldTransfer: ArrayBuffer[] = [];
 let running = false;
+let current: RunRequest | null = null;
 let tsxRegistered: Promise<void> | null = null;
 
-port.on('message', (m: RunRequest) => {
-  queue.push(m);
+port.on('message', (m: RunBatch) => {
+  for (const t of m.tasks) queue.push(t);
   if (!running) void drain();
 });
 
+// A task that calls process.exit ends only this thread. Say which task it was, and send the
+// results held back, so the pool blames the right task and loses nothing.
+const realExit = process.exit.bind(process);
+process.exit = ((code?: number) => {
+  flush();
+  if (current) port.postMessage({ type: 'exiting', id: current.id, code: Number(code ?? 0) } satisfies ThreadReply);
+  realExit(code);
+}) as typeof process.exit;
+
 async function drain(): Promise<void> {
   running = true;
-  while (queue.length) await run(queue.shift()!);
+  while (queue.length) {
+    await run(queue.shift()!);
+    const next = queue[0];
+    if (!next || held.length >= MAX_HELD || !((meanMs.get(`${next.url}#${next.exportName}`) ?? Infinity) < FAST_MS)) flush();
+  }
   running = false;
+}
+
+/** Posts the held results in one message; a value that cannot be cloned fails only its task. */
+function flush(): void {
+  if (held.length === 0) return;
+  const replies = held;
+  const transfer = heldTransfer;
+  held = [];
+  heldTransfer = [];
+  try {
+    port.postMessage({ type: 'results', replies } satisfies ThreadReply, transfer);
+    return;
+  } catch {
+    // Some value cannot leave the thread: find it by posting one at a time.
+  }
+  for (const r of replies) {
+    try {
+      port.postMessage({ type: 'results', replies: [r] } satisfies ThreadReply, r.type === 'done' ? transferables(r.value) : []);
+    } catch (err) {
+      const message = `the task's result cannot leave its thread: ${(err as Error).message}`;
+      port.postMessage({
+        type: 'results', replies: [{ type: 'error', id: r.id, error: { name: 'DataCloneError', message, stack: `DataCloneError: ${message}` }, start: r.start, stop: r.stop }],
+      } satisfies ThreadReply);
+    }
+  }
 }
 
 function load(url: string): Promise<Record<string, unknown>> {
@@ -45,7 +114,7 @@ function load(url: string): Promise<Record<string, unknown>> {
   if (!p) {
     p = (/\.(c|m)?tsx?$/.test(url) ? registerTsx() : Promise.resolve()).then(() => import(url) as Promise<Record<string, unknown>>);
     modules.set(url, p);
-    p.catch(() => modules.delete(url));
+    p.then((m) => loaded.set(url, m), () => modules.delete(url));
   }
   return p;
 }
@@ -63,6 +132,7 @@ function registerTsx(): Promise<void> {
 
 async function run(req: RunRequest): Promise<void> {
   const start = Date.now();
+  const t0 = performance.now();
   let events: number | undefined;
   const ctx: TaskContext = {
     key: req.key,
@@ -72,36 +142,43 @@ async function run(req: RunRequest): Promise<void> {
       if (typeof m.events === 'number') events = (events ?? 0) + m.events;
     },
   };
+  current = req;
   (globalThis as Record<symbol, unknown>)[TASK_CONTEXT_SYMBOL] = ctx;
   try {
-    const mod = await load(req.url);
+    const mod = loaded.get(req.url) ?? (await load(req.url));
     const fn = mod[req.exportName];
     if (typeof fn !== 'function') {
       throw new TypeError(`module ${req.url} has no exported function "${req.exportName}" (exports: ${Object.keys(mod).join(', ') || 'none'})`);
     }
-    const value = await (fn as (...a: unknown[]) => unknown)(...substitute(req.args, req.data));
-    const reply: ThreadReply = { type: 'done', id: req.id, value, start, stop: Date.now(), ...(events !== undefined ? { events } : {}) };
-    try {
-      port.postMessage(reply, transferables(value));
-    } catch (err) {
-      throw new TypeError(`task ${req.key} returned a value that cannot leave its thread: ${(err as Error).message}`);
-    }
+    let value = (fn as (...a: unknown[]) => unknown)(...substitute(req.args, req.data));
+    if (value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function') value = await value;
+    held.push({ type: 'done', id: req.id, value, start, stop: Date.now(), ...(events !== undefined ? { events } : {}) });
+    for (const b of transferables(value)) heldTransfer.push(b);
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
-    port.postMessage({ type: 'error', id: req.id, error: { name: e.name, message: e.message, stack: e.stack ?? String(e) }, start, stop: Date.now() } satisfies ThreadReply);
+    held.push({ type: 'error', id: req.id, error: { name: e.name, message: e.message, stack: e.stack ?? String(e) }, start, stop: Date.now() });
   } finally {
+    current = null;
     (globalThis as Record<symbol, unknown>)[TASK_CONTEXT_SYMBOL] = undefined;
+    const k = `${req.url}#${req.exportName}`;
+    const ms = performance.now() - t0;
+    const prev = meanMs.get(k);
+    meanMs.set(k, prev === undefined ? ms : prev * 0.8 + ms * 0.2);
   }
 }
 
-/** Typed-array buffers of a fresh result move to the main thread instead of being copied. */
+/**
+ * Large typed-array buffers of a result move to the main thread instead of being copied. The
+ * task gives up its result: it must not keep using a returned array it holds elsewhere (e.g. in
+ * module state) — return a copy of those. Small buffers are cheaper to copy than to reason about.
+ */
 function transferables(value: unknown): ArrayBuffer[] {
   const out = new Set<ArrayBuffer>();
   const visit = (v: unknown, depth: number) => {
     if (depth > 4 || v === null || typeof v !== 'object') return;
     if (ArrayBuffer.isView(v)) {
       // Only whole, unshared buffers: transferring a view's buffer would detach its neighbours.
-      if (v.buffer instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) out.add(v.buffer);
+      if (v.buffer instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength && v.byteLength >= TRANSFER_MIN_BYTES) out.add(v.buffer);
       return;
     }
     if (Array.isArray(v)) for (const x of v.slice(0, 64)) visit(x, depth + 1);

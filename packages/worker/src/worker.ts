@@ -240,6 +240,7 @@ export class GluonWorker {
 
   private onResult(r: PoolResult, key: string, kind?: FailureKind): void {
     const timing = { start: r.start, stop: r.stop, thread: r.thread };
+    this.state.capacity = this.pool.capacity;
     this.apply(this.state.handle(r.ok
       ? { type: 'done', key, value: r.value, ...timing, ...(r.events !== undefined ? { events: r.events } : {}) }
       : { type: 'erred', key, error: r.error, kind: r.died ? 'worker-died' : (kind ?? 'exception'), ...timing }));
