@@ -3,16 +3,27 @@ import type { FnRef, TaskError, WorkerMetrics } from '@gluon/protocol';
 /** Scheduler-side task states (Dask's names). */
 export type TaskState = 'released' | 'waiting' | 'queued' | 'processing' | 'memory' | 'erred' | 'forgotten';
 
+/** A set that stays empty: shared by every task without dependents, so most tasks allocate none. */
+class EmptySet<T> extends Set<T> {
+  override add(): this {
+    throw new Error('internal error: NO_DEPENDENTS is shared and must stay empty; give the task its own set');
+  }
+}
+/** The shared empty dependents set; replace it (never add to it) when a task gains a dependent. */
+export const NO_DEPENDENTS: Set<TaskRecord> = new EmptySet<TaskRecord>();
+/** The shared empty holder list; replace it, never push to it (frozen, so a push throws). */
+export const NO_HOLDERS: WorkerRecord[] = Object.freeze([]) as unknown as WorkerRecord[];
+
 /** One task in the graph. Plain fields only: 50,000 of these must stay small. */
 export class TaskRecord {
   state: TaskState = 'released';
   /** Dependencies not yet in memory. */
   waitingOn = 0;
-  dependents = new Set<TaskRecord>();
+  dependents: Set<TaskRecord> = NO_DEPENDENTS;
   /** The worker running it, while processing. */
   processingOn: WorkerRecord | null = null;
   /** Workers that hold the result, while in memory. */
-  holders: WorkerRecord[] = [];
+  holders: WorkerRecord[] = NO_HOLDERS;
   nbytes = 0;
   typeName = '';
   /** References held by clients, summed over clients. */

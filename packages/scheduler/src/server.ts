@@ -4,6 +4,10 @@ import {
 } from '@gluon/protocol';
 import type { ClusterEvent, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
 import { SchedulerState, type Command, type SchedulerConfig } from './state.js';
+import { checkKeys, checkUpdateGraph } from './validate.js';
+
+/** Client ops whose `keys` field is a list of keys. */
+const KEYED_OPS = new Set(['release-keys', 'cancel', 'retry', 'who-has']);
 
 export interface SchedulerOptions {
   host?: string;
@@ -147,6 +151,9 @@ export class Scheduler implements DashboardSource {
     this.clients.set(id, conn);
     conn.on('message', (m: Message) => {
       const now = Date.now();
+      const bad = m.op === 'update-graph' ? checkUpdateGraph(m.tasks, m.wants)
+        : KEYED_OPS.has(m.op) ? checkKeys(m.op, 'keys', m.keys) : null;
+      if (bad) return conn.protocolError(bad);
       switch (m.op) {
         case 'update-graph': return this.dispatch(this.state.updateGraph(id, m.tasks as TaskSpec[], m.wants as string[], now));
         case 'release-keys': return this.dispatch(this.state.releaseKeys(id, m.keys as string[]));

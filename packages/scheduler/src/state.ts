@@ -1,7 +1,7 @@
-import type { Message, TaskError, TaskSpec, WorkerMetrics } from '@gluon/protocol';
+import type { FnRef, Message, TaskError, TaskSpec, WorkerMetrics } from '@gluon/protocol';
 import type { ClusterEvent, FailureRow, GroupState, LogEntry, WorkerRow } from './dashboard/source.js';
 import { Heap } from './heap.js';
-import { ClientRecord, groupOf, runsBefore, TaskRecord, WorkerRecord } from './records.js';
+import { ClientRecord, groupOf, NO_DEPENDENTS, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord } from './records.js';
 
 /** Where a command goes: a worker or a client, by id. */
 export interface Command {
@@ -31,6 +31,9 @@ export const DEFAULT_CONFIG: SchedulerConfig = {
 };
 
 interface GroupStats {
+  name: string;
+  /** The distinct functions of the group's tasks (usually one), by `module#export`. */
+  fns: Map<string, FnRef>;
   counts: Record<GroupState, number>;
   total: number;
   /** Running mean of execution time, ms; NaN until the first result. */
@@ -70,6 +73,8 @@ export class SchedulerState {
   private generation = 0;
   private seq = 0;
   private out: Command[] = [];
+  /** The keys array of the free-keys message still open for appending, per worker id. */
+  private readonly openFree = new Map<string, string[]>();
   private listeners: Array<(e: ClusterEvent) => void> = [];
 
   constructor(config: Partial<SchedulerConfig> = {}) {
@@ -135,10 +140,17 @@ export class SchedulerState {
       }
       let depth = 0;
       for (const d of deps) if (d.depth + 1 > depth) depth = d.depth + 1;
-      const ts = new TaskRecord(spec.key, groupOf(spec.key), spec.fn, spec.args, deps, spec.priority ?? 0, gen, depth, this.seq++, spec.retries ?? 0);
+      // One group name and one FnRef object per group/function, shared by all their tasks.
+      const g = this.groupStats(groupOf(spec.key));
+      let fn = g.fns.get(spec.fn.module + '#' + spec.fn.export);
+      if (!fn) g.fns.set(spec.fn.module + '#' + spec.fn.export, (fn = { module: spec.fn.module, export: spec.fn.export }));
+      const ts = new TaskRecord(spec.key, g.name, fn, spec.args, deps, spec.priority ?? 0, gen, depth, this.seq++, spec.retries ?? 0);
       this.tasks.set(ts.key, ts);
-      this.groupStats(ts.group).total++;
-      for (const d of deps) d.dependents.add(ts);
+      g.total++;
+      for (const d of deps) {
+        if (d.dependents === NO_DEPENDENTS) d.dependents = new Set();
+        d.dependents.add(ts);
+      }
       if (missing !== null) {
         this.fail(ts, {
           message: `task ${spec.key} depends on ${missing}, which the scheduler does not know (released or never submitted)`,
@@ -638,7 +650,7 @@ export class SchedulerState {
   /** A result's last copy is gone: recompute it when still wanted, else let it go. */
   private lost(ts: TaskRecord): void {
     this.setState(ts, 'released');
-    ts.holders = [];
+    ts.holders = NO_HOLDERS;
     // Dependents already sent to workers cannot get this input: take them back.
     for (const d of ts.dependents) {
       if (d.state === 'processing' && d.processingOn) {
@@ -725,7 +737,7 @@ export class SchedulerState {
       h.storedBytes -= ts.nbytes;
       this.send({ worker: h.id }, { op: 'free-keys', keys: [ts.key] });
     }
-    ts.holders = [];
+    ts.holders = NO_HOLDERS;
   }
 
   private toReleased(ts: TaskRecord): void {
@@ -783,7 +795,7 @@ export class SchedulerState {
   private groupStats(group: string): GroupStats {
     let g = this.groups.get(group);
     if (!g) {
-      g = { counts: { waiting: 0, queued: 0, processing: 0, memory: 0, erred: 0 }, total: 0, meanMs: NaN, samples: 0 };
+      g = { name: group, fns: new Map(), counts: { waiting: 0, queued: 0, processing: 0, memory: 0, erred: 0 }, total: 0, meanMs: NaN, samples: 0 };
       this.groups.set(group, g);
     }
     return g;
@@ -824,12 +836,28 @@ export class SchedulerState {
   }
 
   private send(to: Command['to'], msg: Message): void {
+    if ('worker' in to) {
+      // Consecutive free-keys to one worker become one message (releasing 50,000 keys is one
+      // message per worker, not 50,000); anything else sent to that worker closes the run so
+      // the worker sees every message in decision order.
+      if (msg.op === 'free-keys') {
+        const open = this.openFree.get(to.worker);
+        if (open) {
+          for (const k of msg.keys as string[]) open.push(k);
+          return;
+        }
+        this.openFree.set(to.worker, msg.keys as string[]);
+      } else if (this.openFree.size) {
+        this.openFree.delete(to.worker);
+      }
+    }
     this.out.push({ to, msg });
   }
 
   private flush(): Command[] {
     const out = this.out;
     this.out = [];
+    this.openFree.clear();
     return out;
   }
 }

@@ -112,6 +112,12 @@ t.test('bad input of every kind is refused with its close code; the scheduler ke
   c2.conn.send({ op: 'launch-missiles' });
   t.same(await c2Closed, [CloseCode.protocolError, 'protocol error: unknown op "launch-missiles" from a client']);
 
+  // a malformed update-graph is refused with the field that is wrong
+  const c3 = await connect(s.address, { role: 'client' }, { token: TOKEN });
+  const c3Closed = new Promise<[number, string]>((r) => c3.conn.on('close', (code: number, why: string) => r([code, why])));
+  c3.conn.send({ op: 'update-graph', tasks: [{ key: 'a-1', fn: { module: 'm' }, args: [], deps: [] }], wants: ['a-1'] });
+  t.same(await c3Closed, [CloseCode.protocolError, 'protocol error: update-graph: tasks[0].fn.export (task a-1) must be a non-empty string']);
+
   // raw TCP garbage and a half-open socket
   await new Promise<void>((resolve) => {
     const sock = net.connect(Number(new URL(s.address).port), '127.0.0.1', () => sock.end(Buffer.from('\x16\x03\x01\x00\xa5garbage\r\n\r\n')));

@@ -1,0 +1,49 @@
+/**
+ * Shape checks of what clients send, at the network edge: the state machine trusts its inputs,
+ * so anything malformed is refused here with a reason naming the offending field.
+ */
+import type { TaskSpec } from '@gluon/protocol';
+
+/** Returns why `tasks`/`wants` of an update-graph are malformed, or null when they are fine. */
+export function checkUpdateGraph(tasks: unknown, wants: unknown): string | null {
+  if (!Array.isArray(tasks)) return `update-graph: tasks must be an array, got ${describe(tasks)}`;
+  for (let i = 0; i < tasks.length; i++) {
+    const why = checkTaskSpec(tasks[i]);
+    if (why) return `update-graph: tasks[${i}]${why}`;
+  }
+  return checkKeys('update-graph', 'wants', wants);
+}
+
+function checkTaskSpec(t: unknown): string | null {
+  if (t === null || typeof t !== 'object') return ` must be an object, got ${describe(t)}`;
+  const s = t as Partial<TaskSpec>;
+  if (typeof s.key !== 'string' || s.key === '') return `.key must be a non-empty string, got ${describe(s.key)}`;
+  if (s.fn === null || typeof s.fn !== 'object') return `.fn (task ${s.key}) must be {module, export}, got ${describe(s.fn)}`;
+  if (typeof s.fn.module !== 'string' || s.fn.module === '') return `.fn.module (task ${s.key}) must be a non-empty string`;
+  if (typeof s.fn.export !== 'string' || s.fn.export === '') return `.fn.export (task ${s.key}) must be a non-empty string`;
+  if (!Array.isArray(s.args)) return `.args (task ${s.key}) must be an array, got ${describe(s.args)}`;
+  const deps = checkKeys('', `.deps (task ${s.key})`, s.deps);
+  if (deps) return deps.slice(2);
+  if (s.priority !== undefined && !Number.isFinite(s.priority)) return `.priority (task ${s.key}) must be a finite number, got ${describe(s.priority)}`;
+  if (s.retries !== undefined && !(Number.isInteger(s.retries) && s.retries >= 0)) {
+    return `.retries (task ${s.key}) must be a non-negative integer, got ${describe(s.retries)}`;
+  }
+  return null;
+}
+
+/** Returns why a message's key list is malformed, or null. */
+export function checkKeys(op: string, field: string, keys: unknown): string | null {
+  if (!Array.isArray(keys)) return `${op}: ${field} must be an array of keys, got ${describe(keys)}`;
+  for (let i = 0; i < keys.length; i++) {
+    if (typeof keys[i] !== 'string') return `${op}: ${field}[${i}] must be a string key, got ${describe(keys[i])}`;
+  }
+  return null;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
