@@ -202,38 +202,51 @@ export class Client implements FutureHost {
     return this.submitGraph(level as Delayed[])[0] as Future<T>;
   }
 
-  /** Turns graph nodes into task specs (dependencies first) and returns a future per root. */
+  /**
+   * Turns graph nodes into task specs (dependencies first) and returns a future per root. All
+   * or nothing: when an argument cannot be serialised, nothing is queued. A spec is sent unless
+   * this client already holds its key (then the scheduler has it), so resubmitting a delayed
+   * graph after its results were released recomputes it.
+   */
   private submitGraph(roots: Delayed[]): Future[] {
     this.assertOpen();
+    const built = new Map<Delayed, string>();
+    const specs: TaskSpec[] = [];
+    const specKeys = new Set<string>();
     const refOf = (x: object): string | undefined => {
       if (x instanceof Future) {
         if (x.isReleased) throw new TypeError(`future ${x.key} was released and cannot be used as an argument`);
         if (!x.state.held) throw new TypeError(`future ${x.key} was cancelled and cannot be used as an argument`);
         return x.key;
       }
-      if (x instanceof Delayed) return x.key ?? build(x);
+      if (x instanceof Delayed) return built.get(x) ?? build(x);
       return undefined;
     };
     const build = (node: Delayed): string => {
       const opts: TaskOptions = node.fn.options;
       const { args, deps } = toWire(node.args, refOf);
       const group = opts.group ?? node.fn.fn.export;
-      const key = opts.key ?? (opts.pure === false ? `${group}-${nanoid(16)}` : tokenize(group, node.fn.fn, args));
+      // An impure node keeps the key it got first, so it stays one node across submissions.
+      const key = node.key ?? opts.key ?? (opts.pure === false ? `${group}-${nanoid(16)}` : tokenize(group, node.fn.fn, args));
       node.key = key;
-      if (!this.pendingKeys.has(key) && !this.keys.has(key)) {
-        this.pendingKeys.add(key);
+      built.set(node, key);
+      if (!specKeys.has(key) && !this.pendingKeys.has(key) && !this.keys.has(key)) {
+        specKeys.add(key);
         const spec: TaskSpec = { key, fn: node.fn.fn, args, deps };
         if (opts.priority) spec.priority = opts.priority;
         if (opts.retries) spec.retries = opts.retries;
-        this.pendingTasks.push(spec);
+        specs.push(spec);
       }
       return key;
     };
-    const futures = new Array<Future>(roots.length);
-    for (let i = 0; i < roots.length; i++) {
-      const r = roots[i]!;
-      futures[i] = this.futureFor(r.key ?? build(r));
+    const keys = new Array<string>(roots.length);
+    for (let i = 0; i < roots.length; i++) keys[i] = built.get(roots[i]!) ?? build(roots[i]!);
+    for (const spec of specs) {
+      this.pendingKeys.add(spec.key);
+      this.pendingTasks.push(spec);
     }
+    const futures = new Array<Future>(roots.length);
+    for (let i = 0; i < roots.length; i++) futures[i] = this.futureFor(keys[i]!);
     this.scheduleFlush();
     return futures;
   }

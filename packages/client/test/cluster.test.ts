@@ -76,6 +76,7 @@ t.test('a diamond, with futures and with delayed', async (t) => {
   const persisted = client.persist(dd);
   t.equal(persisted.key, d.key, 'the same call gives the same key (pure tasks)');
   t.equal(await client.submit(inc, persisted).result(), 16, 'a persisted result feeds further tasks');
+  t.equal(await client.compute(dd), 15, 'the same delayed graph computes again after its results were released');
 });
 
 t.test('a 1,000-node random DAG matches in-process evaluation', async (t) => {
@@ -159,6 +160,9 @@ t.test('arguments that cannot be serialised fail at submit time with their path'
   t.throws(() => client.submit(add, 1, { config: { fn: () => 1 } } as never), SerializationError);
   t.throws(() => client.submit(add, 1, { config: { fn: () => 1 } } as never), { message: /^args\[1\]\.config\.fn is a function/ });
   t.throws(() => client.map(inc, [1, 2, new Map() as never]), { message: /^args\[0\] is a Map/ });
+  const bad = delayed(add)(delayed(inc)(123_456), (() => 1) as never);
+  await t.rejects(client.compute(bad), /args\[1\] is a function/);
+  t.equal(await client.submit(inc, 5).result(), 6, 'a refused graph leaves nothing half-submitted');
   t.throws(() => client.publish('t', { s: Symbol('x') }), { message: /^value\[0\]\.s is a symbol/ });
 });
 
