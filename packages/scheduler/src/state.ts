@@ -461,10 +461,9 @@ export class SchedulerState {
       this.setState(ts, 'released');
       this.compute(ts);
     }
-    if (ws) {
-      if (keys.length && ws.status === 'closing') ws.processing.clear();
-      else this.fill(ws);
-    }
+    // A closing worker gets nothing more (fill skips it); tasks it still runs stay on its books
+    // so they are rescheduled if it leaves without finishing them.
+    if (ws) this.fill(ws);
     this.fillAll();
     return this.flush();
   }

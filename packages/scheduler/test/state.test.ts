@@ -342,6 +342,18 @@ t.test('handback and missing-data put tasks back in play', async (t) => {
   sim.addWorker('w2', 1);
   t.same(sim.inbox.get('w2'), ['a-1', 'b-1']);
 
+  // a closing worker that leaves before finishing what it still ran: rescheduled, no death counted
+  const s3 = new Sim();
+  s3.addClient('c');
+  s3.addWorker('w1', 1);
+  s3.submit('c', [task('run-1'), task('wait-1')]);
+  s3.apply(s3.state.workerClosing('w1'));
+  s3.apply(s3.state.handback('w1', ['wait-1']));
+  s3.removeWorker('w1', 'left', true);
+  s3.addWorker('w2', 1);
+  t.same(s3.inbox.get('w2'), ['run-1', 'wait-1']);
+  t.equal(s3.state.tasks.get('run-1')!.deaths, 0);
+
   const s2 = new Sim();
   s2.addClient('c');
   s2.addWorker('w1');
