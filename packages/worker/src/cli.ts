@@ -73,7 +73,7 @@ function supervise(m: number, name: string | undefined): void {
     const child = fork(new URL(import.meta.url), childArgs, { stdio: 'inherit' });
     live++;
     child.on('exit', (code) => {
-      if (code) status = code;
+      if (code && !status) status = code;
       if (--live === 0) process.exit(status);
     });
     children.push(child);

@@ -82,3 +82,31 @@ t.test('substitute leaves args alone without dependencies and names a missing on
   const f64 = new Float64Array([1]);
   t.equal((substitute([f64], { k: 1 }) as unknown[])[0], f64, 'typed arrays pass through');
 });
+
+t.test('many short tasks: batched dispatch loses and reorders nothing', async (t) => {
+  const n = 3000;
+  const rs = await Promise.all(Array.from({ length: n }, (_, i) => run('inc', [i], {}, `burst-${i}`)));
+  let wrong = 0;
+  for (let i = 0; i < n; i++) if (!rs[i]!.ok || (rs[i] as { value: number }).value !== i + 1) wrong++;
+  t.equal(wrong, 0);
+  t.ok(pool.capacity > pool.size * 2, 'short tasks deepen the per-thread queue');
+});
+
+t.test('process.exit after a run of short tasks blames only the task that called it', async (t) => {
+  const before = Array.from({ length: 50 }, (_, i) => run('inc', [i], {}, `pre-${i}`));
+  const killer = run('exitNow', [5], {}, 'exitNow-2');
+  const after = Array.from({ length: 50 }, (_, i) => run('inc', [i], {}, `post-${i}`));
+  const rs = await Promise.all([...before, ...after]);
+  t.equal(rs.filter((r) => r.ok).length, 100, 'every other task succeeds');
+  t.match(await killer, { ok: false, died: true, error: { message: /exit code 5/ } });
+});
+
+t.test('a result that cannot be cloned fails its task only', async (t) => {
+  const fnUrl = 'data:text/javascript,export const f = () => () => 1; export const g = (x) => x * 2;';
+  const [bad, good] = await Promise.all([
+    pool.run({ key: 'f-1', url: fnUrl, exportName: 'f', args: [], data: {} }),
+    pool.run({ key: 'g-1', url: fnUrl, exportName: 'g', args: [21], data: {} }),
+  ]);
+  t.match(bad, { ok: false, died: false, error: { name: 'DataCloneError', message: /cannot leave its thread/ } });
+  t.match(good, { ok: true, value: 42 });
+});
