@@ -34,7 +34,7 @@ let cluster: LocalCluster;
 let client: Client;
 
 t.before(async () => {
-  cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, dashboard: false, cwd: repo });
+  cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, cwd: repo });
   client = await cluster.client();
 });
 t.teardown(async () => {
@@ -251,6 +251,20 @@ t.test('taskContext() inside a task names the task and its worker', async (t) =>
   const ctx = await f.result();
   t.equal(ctx?.key, f.key);
   t.match(ctx?.worker ?? '', /^local-[01]$/);
+});
+
+t.test('published values reach the dashboard, from the client and from a task', async (t) => {
+  t.ok(cluster.dashboardUrl, 'the cluster serves a dashboard');
+  client.publish('client-topic', { answer: 42, xs: [1, 2] });
+  t.equal(await client.submit(fx.publishFromTask, 'task-topic', 'hello').result(), 'hello');
+  let topics: Record<string, { value: unknown }> = {};
+  for (let i = 0; i < 50 && !(topics['client-topic'] && topics['task-topic']); i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    const res = await fetch(new URL('api/state', cluster.dashboardUrl));
+    topics = ((await res.json()) as { topics: typeof topics }).topics;
+  }
+  t.same(topics['client-topic']?.value, { answer: 42, xs: [1, 2] });
+  t.equal(topics['task-topic']?.value, 'hello');
 });
 
 t.test('large results are fetched from the worker that holds them', async (t) => {
