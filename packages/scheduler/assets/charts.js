@@ -126,7 +126,8 @@ export class StreamChart {
         const y = u.valToPos(rows - 1 - r, 'y', true) - h / 2;
         const x0 = u.valToPos(b[3] / 1000, 'x', true);
         const x1 = u.valToPos(b[4] / 1000, 'x', true);
-        const w = Math.max(1, x1 - x0);
+        // A hairline gap keeps back-to-back tasks distinguishable.
+        const w = x1 - x0 > 3 ? x1 - x0 - 1 : Math.max(1, x1 - x0);
         if (b[5] === 1) {
           ctx.fillStyle = 'rgba(214, 39, 40, 0.35)';
           ctx.fillRect(x0, y + h * 0.25, w, h * 0.5);

@@ -52,6 +52,13 @@ export class LiveFeed {
     return this.viewers.size;
   }
 
+  /** Bytes queued for all browsers and not yet handed to the kernel. */
+  bufferedBytes(): number {
+    let n = 0;
+    for (const v of this.viewers) n += v.socket.bufferedAmount;
+    return n;
+  }
+
   /** Adds a browser; it receives a full state on the next push, then deltas. */
   attach(socket: FeedSocket): void {
     const viewer: Viewer = { socket, needsState: true };

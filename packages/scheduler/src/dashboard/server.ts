@@ -96,7 +96,10 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
 
   async function login(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req, LOGIN_BODY_LIMIT);
-    if (body === null) return send(res, 413, 'text/plain; charset=utf-8', `login form too large (limit ${LOGIN_BODY_LIMIT} bytes)\n`);
+    if (body === null) {
+      res.setHeader('Connection', 'close');
+      return send(res, 413, 'text/plain; charset=utf-8', `login form too large (limit ${LOGIN_BODY_LIMIT} bytes)\n`);
+    }
     const given = new URLSearchParams(body).get('token') ?? '';
     if (!auth.required) {
       res.writeHead(303, { Location: './' }).end();
@@ -177,8 +180,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
     req.on('data', (c: Buffer) => {
       n += c.length;
       if (n > limit) {
+        // Answer now and discard the rest (destroying the request would lose the answer).
+        req.removeAllListeners('data');
+        req.resume();
         resolve(null);
-        req.destroy();
         return;
       }
       chunks.push(c);

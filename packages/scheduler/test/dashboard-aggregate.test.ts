@@ -1,0 +1,131 @@
+/** The dashboard's aggregation: pure logic, events in, deltas and states out, everything bounded. */
+import t from 'tap';
+import { Aggregator } from '../src/dashboard/aggregate.js';
+import { boundedValue, toJson } from '../src/dashboard/json.js';
+import type { ClusterEvent, ClusterSnapshot, WorkerRow } from '../src/dashboard/source.js';
+
+const T0 = 1_700_000_000_000;
+
+function snap(over: Partial<ClusterSnapshot> = {}): ClusterSnapshot {
+  return { time: T0, schedulerAddress: 'ws://127.0.0.1:8786', workers: [], groups: [], failures: [], topics: {}, log: [], ...over };
+}
+
+function worker(name: string, over: Partial<WorkerRow> = {}): WorkerRow {
+  return {
+    id: name, name, address: `ws://127.0.0.1:9${name.length}`, host: 'h', nthreads: 2, cpu: 0, rss: 1, memoryLimit: 0,
+    executing: 0, queued: 0, stored: 0, storedBytes: 0, lastSeen: T0, alive: true, ...over,
+  };
+}
+
+function lifecycle(a: Aggregator, group: string, n: number): void {
+  const steps: Array<[string, string]> = [['released', 'waiting'], ['waiting', 'queued'], ['queued', 'processing'], ['processing', 'memory']];
+  for (let i = 0; i < n; i++) for (const [from, to] of steps) a.apply({ kind: 'task-state', group, from, to } as ClusterEvent);
+}
+
+t.test('group counts follow task-state events; totals and N/N', async (t) => {
+  const a = new Aggregator(snap());
+  lifecycle(a, 'inc', 5);
+  a.apply({ kind: 'task-state', group: 'boom', from: 'released', to: 'waiting' });
+  a.apply({ kind: 'task-state', group: 'boom', from: 'waiting', to: 'erred' });
+  const d = a.delta(T0 + 250);
+  const inc = d.groups.find((g) => g.group === 'inc')!;
+  t.same(inc.counts, { waiting: 0, queued: 0, processing: 0, memory: 5, erred: 0 });
+  t.equal(inc.total, 5);
+  t.same(d.groups.find((g) => g.group === 'boom')!.counts.erred, 1);
+  // Forgetting tasks removes them from the total; `done` keeps what finished.
+  for (let i = 0; i < 5; i++) a.apply({ kind: 'task-done', key: `inc-${i}`, group: 'inc', worker: 'w', thread: 0, start: T0, stop: T0 + 1 });
+  for (let i = 0; i < 5; i++) a.apply({ kind: 'task-state', group: 'inc', from: 'memory', to: 'forgotten' });
+  const g = a.state(T0 + 500).groups.find((x) => x.group === 'inc')!;
+  t.equal(g.total, 0);
+  t.equal(g.done, 5);
+});
+
+t.test('the initial snapshot seeds the view', async (t) => {
+  const a = new Aggregator(snap({
+    workers: [worker('a')],
+    groups: [{ group: 'x', counts: { waiting: 1, queued: 2, processing: 3, memory: 4, erred: 0 }, total: 10 }],
+    topics: { 'h/m': { lo: 0, hi: 1, groups: {} } },
+    log: [{ time: T0, kind: 'info', text: 'hello' }],
+  }));
+  const s = a.state(T0);
+  t.equal(s.workers.length, 1);
+  t.equal(s.groups[0]!.total, 10);
+  t.same(Object.keys(s.topics), ['h/m']);
+  t.equal(s.log[0]!.text, 'hello');
+});
+
+t.test('a delta carries only what changed, once', async (t) => {
+  const a = new Aggregator(snap({ workers: [worker('a'), worker('b')] }));
+  a.apply({ kind: 'worker', row: worker('a', { cpu: 50 }) });
+  a.apply({ kind: 'worker', row: worker('a', { cpu: 70 }) });
+  a.apply({ kind: 'publish', topic: 't', value: 1, time: T0 });
+  a.apply({ kind: 'publish', topic: 't', value: 2, time: T0 + 1 });
+  a.apply({ kind: 'log', entry: { time: T0, kind: 'worker-added', text: 'a joined' } });
+  a.apply({ kind: 'failure', row: { key: 'k-1', group: 'k', message: 'm', name: 'Error', stack: 's', worker: 'a', retriesUsed: 1, kind: 'exception', time: T0 } });
+  t.ok(a.changed);
+  const d = a.delta(T0 + 250);
+  t.same(d.workers.map((w) => [w.name, w.cpu]), [['a', 70]], 'the latest row of the changed worker only');
+  t.same(d.topics, { t: { value: 2, time: T0 + 1, count: 2 } }, 'the latest value and how often it was published');
+  t.equal(d.log.length, 1);
+  t.equal(d.failures[0]!.retriesUsed, 1);
+  t.notOk(a.changed);
+  const d2 = a.delta(T0 + 500);
+  t.same([d2.workers, d2.groups, d2.failures, d2.log, d2.stream, Object.keys(d2.topics)], [[], [], [], [], [], []], 'nothing twice');
+  const s = a.state(T0 + 500);
+  t.equal(s.workers.find((w) => w.name === 'a')!.cpu, 70);
+  t.equal(s.failures.length, 1);
+});
+
+t.test('throughput: tasks/s and events/s per push interval', async (t) => {
+  const a = new Aggregator(snap());
+  for (let i = 0; i < 10; i++) a.apply({ kind: 'task-done', key: `p-${i}`, group: 'p', worker: 'w', thread: 0, start: T0, stop: T0 + 5, events: 300 });
+  const d = a.delta(T0 + 500);
+  t.same(d.rate, [T0 + 500, 20, 6000], '10 tasks and 3000 events in half a second');
+  t.same(a.delta(T0 + 1000).rate, [T0 + 1000, 0, 0]);
+  t.equal(a.state(T0 + 1000).rates.length, 2);
+  // Old points leave the window.
+  t.equal(a.delta(T0 + 11 * 60_000).rate[1], 0);
+  t.equal(a.state(T0 + 11 * 60_000).rates.length, 1, 'points older than the rate window are dropped');
+});
+
+t.test('task stream: bars per push are capped by a uniform sample, and the kept bars are bounded', async (t) => {
+  const a = new Aggregator(snap(), { maxBarsPerPush: 100, maxStreamBars: 250 });
+  for (let i = 0; i < 10_000; i++) a.apply({ kind: 'task-done', key: `f-${i}`, group: 'f', worker: 'w', thread: i % 2, start: T0 + i, stop: T0 + i + 1 });
+  a.apply({ kind: 'transfer', keys: ['x-1'], from: 'w1', to: 'w2', start: T0, stop: T0 + 3, bytes: 100 });
+  const d = a.delta(T0 + 20_000);
+  t.equal(d.stream.length, 100, 'one push carries at most maxBarsPerPush bars');
+  t.equal(d.streamDropped, 10_001 - 100, 'and says how many it left out');
+  t.ok(d.stream[0]![3] < d.stream[99]![3], 'the sample is spread over the interval, in order');
+  for (let i = 0; i < 3; i++) {
+    for (let j = 0; j < 100; j++) a.apply({ kind: 'task-done', key: `g-${i}-${j}`, group: 'g', worker: 'w', thread: 0, start: T0 + j, stop: T0 + j + 1 });
+    a.delta(T0 + 20_000);
+  }
+  t.equal(a.state(T0 + 20_000).stream.length, 250, 'the stream keeps at most maxStreamBars');
+  t.equal(a.state(T0 + 20 * 60_000).stream.length, 0, 'bars older than the window are not sent');
+});
+
+t.test('transfers are bars of their own kind on the receiving worker', async (t) => {
+  const a = new Aggregator(snap());
+  a.apply({ kind: 'transfer', keys: ['x-1', 'x-2'], from: 'w1', to: 'w2', start: T0, stop: T0 + 3, bytes: 100 });
+  t.same(a.delta(T0 + 250).stream, [['w2', -1, '2 keys', T0, T0 + 3, 1]]);
+});
+
+t.test('failures and log are rings', async (t) => {
+  const a = new Aggregator(snap(), { maxFailures: 3, maxLog: 2 });
+  for (let i = 0; i < 10; i++) {
+    a.apply({ kind: 'failure', row: { key: `k-${i}`, group: 'k', message: '', name: 'E', stack: '', worker: '', retriesUsed: 0, kind: 'exception', time: i } });
+    a.apply({ kind: 'log', entry: { time: i, kind: 'info', text: String(i) } });
+  }
+  const d = a.delta(T0);
+  t.equal(d.failures.length, 3);
+  t.same(a.state(T0).failures.map((f) => f.key), ['k-7', 'k-8', 'k-9'], 'the newest, oldest first');
+  t.same(a.state(T0).log.map((e) => e.text), ['8', '9']);
+});
+
+t.test('JSON for the browser: typed arrays, BigInts, Maps; oversized values replaced by a note', async (t) => {
+  t.equal(toJson({ v: new Float64Array([1.5, 2]), n: 3n, m: new Map([['a', new Int32Array([4])]]) }), '{"v":[1.5,2],"n":3,"m":{"a":[4]}}');
+  t.equal(toJson(2n ** 70n), '"1180591620717411303424"');
+  t.same(boundedValue({ values: new Float64Array(10) }, 1000), { values: new Array(10).fill(0) });
+  const note = boundedValue(new Float64Array(10_000), 1000) as { __gluonNote: string };
+  t.match(note.__gluonNote, /too large to show \(\d+ bytes of JSON, limit 1000\)/);
+});

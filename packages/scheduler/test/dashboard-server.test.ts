@@ -1,0 +1,216 @@
+/**
+ * The dashboard's HTTP/WebSocket server on loopback, fed by an in-memory DashboardSource:
+ * assets, relative URLs, path prefix, read-only, token login, the live feed and its bound on
+ * what a slow browser can make the scheduler hold.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import t from 'tap';
+import WebSocket from 'ws';
+import { assetsDir } from '../src/dashboard/assets.js';
+import { normalizePrefix, startDashboard, type Dashboard } from '../src/dashboard/server.js';
+import { MemorySource } from './fixtures/memory-source.js';
+
+const LONG = 3_600_000; // push timer that never fires on its own: the tests call tick()
+
+async function start(t: Tap.Test, source: MemorySource, opts: { token?: string; prefix?: string; feed?: object } = {}): Promise<Dashboard> {
+  const d = await startDashboard(source, { host: '127.0.0.1', port: 0, ...opts, feed: { intervalMs: LONG, ...opts.feed } });
+  t.teardown(() => d.close());
+  return d;
+}
+
+function get(url: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { redirect: 'manual', ...init });
+}
+
+/** Opens the live feed; resolves with the socket and a queue of decoded messages. */
+async function live(url: string, headers: Record<string, string> = {}): Promise<{ ws: WebSocket; next(): Promise<any> }> {
+  const ws = new WebSocket(url.replace(/^http/, 'ws') + 'live', { headers });
+  const queue: any[] = [];
+  const waiters: Array<(m: any) => void> = [];
+  ws.on('message', (data) => {
+    const m = JSON.parse(String(data));
+    const w = waiters.shift();
+    if (w) w(m);
+    else queue.push(m);
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    ws.once('error', reject);
+  });
+  return { ws, next: () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => waiters.push(r))) };
+}
+
+t.test('serves the page and its assets with relative URLs only', async (t) => {
+  const d = await start(t, new MemorySource());
+  t.match(d.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+  const page = await get(d.url);
+  t.equal(page.status, 200);
+  t.match(page.headers.get('content-type'), /text\/html/);
+  const html = await page.text();
+  t.match(html, /uplot\/uPlot\.iife\.min\.js/);
+  for (const name of readdirSync(assetsDir())) {
+    const text = readFileSync(join(assetsDir(), name), 'utf8');
+    t.notMatch(text, /(?:src|href|action)="\/|from '\/|new URL\('\//, `${name} uses relative URLs only`);
+    t.notMatch(text, /https?:\/\/(?!www\.w3\.org)/, `${name} names no external host`);
+    if (name === 'index.html') continue; // served as the page itself
+    const res = await get(`${d.url}assets/${name}`);
+    t.equal(res.status, 200, `assets/${name} is served`);
+  }
+  const uplot = await get(`${d.url}uplot/uPlot.iife.min.js`);
+  t.equal(uplot.status, 200);
+  t.match(uplot.headers.get('content-type'), /javascript/);
+  t.match(await uplot.text(), /uPlot/);
+  t.equal((await get(`${d.url}uplot/package.json`)).status, 404, 'only the two uPlot files, nothing else of node_modules');
+  t.equal((await get(`${d.url}assets/../../package.json`)).status, 404, 'no path traversal');
+  t.equal((await get(`${d.url}assets/%2e%2e%2fpackage.json`)).status, 404);
+  const head = await get(d.url, { method: 'HEAD' });
+  t.equal(head.status, 200);
+  t.equal(await head.text(), '');
+});
+
+t.test('read-only: every method but GET/HEAD is refused (except the login form)', async (t) => {
+  const d = await start(t, new MemorySource());
+  for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+    for (const path of ['', 'api/state', 'live', 'assets/dashboard.js']) {
+      const res = await get(d.url + path, { method, body: method === 'DELETE' ? undefined : 'x' });
+      t.equal(res.status, 405, `${method} /${path} → 405`);
+      t.equal(res.headers.get('allow'), 'GET, HEAD');
+    }
+  }
+  const login = await get(`${d.url}login`, { method: 'POST', body: 'token=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  t.equal(login.status, 303, 'without a token the login form just goes back to the page');
+});
+
+t.test('path prefix: the page, the JSON and the feed live under it', async (t) => {
+  const source = new MemorySource({ workers: [] });
+  const d = await start(t, source, { prefix: '/gluon/dash/' });
+  t.match(d.url, /^http:\/\/127\.0\.0\.1:\d+\/gluon\/dash\/$/);
+  t.equal((await get(d.url)).status, 200);
+  const bare = await get(d.url.slice(0, -1));
+  t.equal(bare.status, 301, 'the prefix without its slash redirects');
+  t.equal(bare.headers.get('location'), 'dash/', 'with a relative Location');
+  t.equal((await get(`${d.url}uplot/uPlot.min.css`)).status, 200);
+  const state = await (await get(`${d.url}api/state`)).json();
+  t.equal(state.type, 'state');
+  const origin = new URL(d.url).origin;
+  t.equal((await get(`${origin}/api/state`)).status, 200, 'a proxy that strips the prefix works too');
+  const { ws, next } = await live(d.url);
+  t.teardown(() => ws.close());
+  await waitFor(() => d.feed.viewerCount === 1);
+  d.feed.tick(Date.now());
+  t.equal((await next()).type, 'state', 'the feed answers under the prefix');
+  t.throws(() => normalizePrefix('/a b'), /dashboard prefix "\/a b" may only contain/);
+  t.equal(normalizePrefix('/'), '');
+  t.equal(normalizePrefix('x/'), '/x');
+});
+
+t.test('token: a login form once, then an HttpOnly SameSite cookie; constant-time checks', async (t) => {
+  const token = 's3cret-token';
+  const d = await start(t, new MemorySource(), { token });
+  const front = await get(d.url);
+  t.equal(front.status, 401);
+  const form = await front.text();
+  t.match(form, /<form method="post" action="login">/, 'the front page is the login form');
+  t.notMatch(form, /uPlot/);
+  t.equal((await get(`${d.url}api/state`)).status, 401);
+  await t.rejects(live(d.url), /HTTP 401/, 'the live feed refuses without the cookie');
+  t.equal((await get(`${d.url}assets/dashboard.css`)).status, 200, 'static assets need no login (the form uses the stylesheet)');
+
+  const post = (body: string) => get(`${d.url}login`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const wrong = await post('token=nope');
+  t.equal(wrong.status, 401);
+  t.match(await wrong.text(), /Wrong token/);
+  t.equal(wrong.headers.get('set-cookie'), null);
+  t.equal((await post('token=' + 'x'.repeat(5000))).status, 413, 'an oversized form is refused');
+
+  const ok = await post(`token=${encodeURIComponent(token)}`);
+  t.equal(ok.status, 303);
+  t.equal(ok.headers.get('location'), './');
+  const setCookie = ok.headers.get('set-cookie')!;
+  t.match(setCookie, /^gluon_dashboard=[\w-]+; HttpOnly; SameSite=Strict$/);
+  t.notMatch(setCookie, new RegExp(token), 'the cookie is not the token itself');
+  const cookie = setCookie.split(';')[0]!;
+  t.equal((await get(d.url, { headers: { cookie } })).status, 200);
+  t.equal((await get(`${d.url}api/state`, { headers: { cookie } })).status, 200);
+  t.equal((await get(`${d.url}api/state`, { headers: { cookie: 'gluon_dashboard=forged' } })).status, 401);
+  t.equal((await get(`${d.url}api/state`, { headers: { authorization: `Bearer ${token}` } })).status, 200, 'scripts may send the token as a bearer');
+  const { ws } = await live(d.url, { cookie });
+  ws.close();
+  const still = await get(`${d.url}login`, { method: 'PUT' });
+  t.equal(still.status, 405, 'login only accepts the form POST');
+});
+
+t.test('live feed: a full state first, then deltas of what changed', async (t) => {
+  const source = new MemorySource();
+  const d = await start(t, source);
+  t.equal(source.subscribers, 1, 'the dashboard subscribes once');
+  source.emit({ kind: 'publish', topic: 'h', value: { lo: 0, hi: 2, groups: { a: { values: new Float64Array([1, 2]) } } }, time: 1 });
+  const { ws, next } = await live(d.url);
+  t.teardown(() => ws.close());
+  await waitFor(() => d.feed.viewerCount === 1);
+  d.feed.tick(Date.now());
+  const first = await next();
+  t.equal(first.type, 'state');
+  t.same(first.topics.h.value.groups.a.values, [1, 2], 'typed arrays arrive as arrays');
+  source.emit({ kind: 'task-state', group: 'inc', from: 'released', to: 'waiting' });
+  source.emit({ kind: 'task-done', key: 'inc-1', group: 'inc', worker: 'w', thread: 0, start: 1, stop: 2, events: 7 });
+  d.feed.tick(Date.now());
+  const delta = await next();
+  t.equal(delta.type, 'delta');
+  t.same(delta.groups.map((g: any) => [g.group, g.counts.waiting, g.done]), [['inc', 1, 1]]);
+  t.same(delta.stream, [['w', 0, 'inc', 1, 2, 0]]);
+  t.same(delta.topics, {}, 'unchanged topics are not resent');
+  ws.send('ignored: the feed is read-only');
+  d.feed.tick(Date.now());
+  t.equal((await next()).type, 'delta');
+  await d.close();
+  t.equal(source.subscribers, 0, 'closing unsubscribes');
+});
+
+t.test('a browser that does not read costs at most the buffer bound, then gets a fresh state', async (t) => {
+  const source = new MemorySource();
+  const maxBufferedBytes = 64 * 1024;
+  const d = await start(t, source, { feed: { maxBufferedBytes } });
+  // A raw client that completes the handshake and then stops reading.
+  const url = new URL(d.url);
+  const sock = net.connect(Number(url.port), url.hostname);
+  t.teardown(() => sock.destroy());
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  sock.write(`GET /live HTTP/1.1\r\nHost: ${url.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  await new Promise<void>((r) => sock.once('data', () => r()));
+  sock.pause();
+  await waitFor(() => d.feed.viewerCount === 1);
+  const big = 'x'.repeat(256 * 1024);
+  let maxBuffered = 0;
+  for (let i = 0; i < 400 && d.feed.skipped < 3; i++) {
+    source.emit({ kind: 'publish', topic: 'big', value: `${i}${big}`, time: i });
+    d.feed.tick(Date.now());
+    maxBuffered = Math.max(maxBuffered, d.feed.bufferedBytes());
+    await new Promise((r) => setImmediate(r));
+  }
+  t.ok(d.feed.skipped >= 3, `pushes were skipped for the slow reader (${d.feed.skipped})`);
+  t.ok(maxBuffered <= maxBufferedBytes + 2 * (big.length + 1024), `the server never held more than the bound plus one message (${maxBuffered} bytes)`);
+  // Reading again: the reader catches up with a full state, not the deltas it missed.
+  let received = '';
+  const states = () => received.split('"type":"state"').length - 1;
+  sock.on('data', (c: Buffer) => {
+    received += c.toString('latin1');
+  });
+  sock.resume();
+  for (let i = 0; i < 300 && states() < 2; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    d.feed.tick(Date.now());
+  }
+  t.equal(states(), 2, 'a fresh full state follows once the reader drains');
+});
+
+async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
