@@ -93,21 +93,13 @@ export class Scheduler implements DashboardSource {
   private async startDashboard(): Promise<void> {
     // Imported lazily: a scheduler without a dashboard does not pay for loading it.
     const { startDashboard } = await import('./dashboard/server.js');
-    const port = this.opts.dashboardPort ?? 8787;
-    try {
-      this.dashboard = await startDashboard(this, {
-        host: this.opts.host ?? '127.0.0.1',
-        port,
-        ...(this.opts.token ? { token: this.opts.token } : {}),
-        ...(this.opts.dashboardPrefix ? { prefix: this.opts.dashboardPrefix } : {}),
-      });
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      const why = e.code === 'EADDRINUSE'
-        ? `dashboard port ${port} is in use (choose another with --dashboard-port, 0 for any free port, or --no-dashboard)`
-        : `cannot start the dashboard: ${e.message}`;
-      throw Object.assign(new Error(why), { code: 'DASHBOARD' });
-    }
+    // Its errors (e.g. a busy port) already name the port and the flags to change.
+    this.dashboard = await startDashboard(this, {
+      host: this.opts.host ?? '127.0.0.1',
+      port: this.opts.dashboardPort ?? 8787,
+      ...(this.opts.token ? { token: this.opts.token } : {}),
+      ...(this.opts.dashboardPrefix ? { prefix: this.opts.dashboardPrefix } : {}),
+    });
     this.dashboardUrl = this.dashboard.url;
   }
 

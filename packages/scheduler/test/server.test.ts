@@ -185,3 +185,15 @@ t.test('the dashboard is served on its own port and sees workers, tasks and publ
   t.equal(res.status, 200);
   t.match(await res.text(), /w-dash-1/);
 });
+
+t.test('a busy port is named, with what to do about it', async (t) => {
+  const { startScheduler } = await import('@gluon/scheduler');
+  const blocker = net.createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => blocker.close());
+  const port = (blocker.address() as net.AddressInfo).port;
+  const err = await startScheduler({ port: 0, dashboardPort: port, log: () => {} }).catch((e: Error) => e);
+  t.match((err as Error).message, new RegExp(`127\\.0\\.0\\.1:${port}[\\s\\S]*--dashboard-port`));
+  const s = await startCli(t, ['--port', String(port)]).catch((e: Error) => e);
+  t.match((s as Error).message, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use`));
+});
