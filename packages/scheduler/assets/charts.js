@@ -101,9 +101,11 @@ export class StreamChart {
     const n = () => Math.max(1, this.rows.length);
     this.plot = customPlot(this.container, {
       height: this.height(),
-      xTime: true,
-      xRange: () => [(this.now - this.windowMs) / 1000, this.now / 1000],
+      xTime: false,
+      xRange: () => [-this.windowMs / 1000, 0],
       yRange: () => [-0.5, n() - 0.5],
+      // Seconds before now: a scrolling stream reads better as "-10 s" than as wall-clock ticks.
+      xAxis: { values: (_u, splits) => splits.map(relSeconds) },
       yAxis: {
         size: 150,
         grid: { show: false },
@@ -124,8 +126,8 @@ export class StreamChart {
         const r = this.rowIndex.get(this.rowKey(b));
         if (r === undefined) continue;
         const y = u.valToPos(rows - 1 - r, 'y', true) - h / 2;
-        const x0 = u.valToPos(b[3] / 1000, 'x', true);
-        const x1 = u.valToPos(b[4] / 1000, 'x', true);
+        const x0 = u.valToPos((b[3] - this.now) / 1000, 'x', true);
+        const x1 = u.valToPos((b[4] - this.now) / 1000, 'x', true);
         // A hairline gap keeps back-to-back tasks distinguishable.
         const w = x1 - x0 > 3 ? x1 - x0 - 1 : Math.max(1, x1 - x0);
         if (b[5] === 1) {
@@ -144,6 +146,13 @@ export class StreamChart {
   resize() {
     this.plot?.setSize({ width: widthOf(this.container), height: this.height() });
   }
+}
+
+/** An x tick of the task stream, in seconds relative to now. */
+function relSeconds(s) {
+  if (Math.abs(s) < 1e-9) return 'now';
+  const abs = Math.abs(s);
+  return `${s < 0 ? '−' : '+'}${Number.isInteger(abs) ? abs : abs.toFixed(1)} s`;
 }
 
 function n(rows) {

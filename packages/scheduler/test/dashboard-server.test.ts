@@ -214,3 +214,18 @@ async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+t.test('the real scheduler serves it with its token and feeds it its events', async (t) => {
+  const { startScheduler } = await import('@gluon/scheduler');
+  const token = 'tok-' + Math.random().toString(36).slice(2);
+  const s = await startScheduler({ host: '127.0.0.1', port: 0, dashboardPort: 0, token });
+  t.teardown(() => s.close());
+  t.ok(s.dashboardUrl, 'the scheduler started its dashboard');
+  const url = s.dashboardUrl!;
+  t.equal((await get(`${url}api/state`)).status, 401, 'the scheduler token protects it');
+  const res = await get(`${url}api/state`, { headers: { authorization: `Bearer ${token}` } });
+  t.equal(res.status, 200);
+  const state = await res.json();
+  t.equal(state.scheduler, s.address, 'the state names the scheduler');
+  t.same(state.workers, []);
+});
