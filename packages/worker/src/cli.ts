@@ -2,7 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { parseBytes, parseIntIn } from '@gluon/protocol';
-import { startWorker, type WorkerOptions } from './worker.js';
+import { GluonWorker, type WorkerOptions } from './worker.js';
 
 const USAGE = `usage: gluon-worker ws://host:8786 [--nthreads N] [--nworkers M] [--name NAME]
                     [--memory-limit 4GiB] [--allow-module SPEC ...] [--token T | GLUON_TOKEN]
@@ -84,19 +84,21 @@ function supervise(m: number, name: string | undefined): void {
 function main(): void {
   const { opts, nworkers } = parse();
   if (nworkers > 1) return supervise(nworkers, opts.name);
-  startWorker(opts).then(
-    (w) => {
-      process.stdout.write(`worker ${w.name} at ${w.address} connected to ${opts.scheduler}\n`);
-      let stopping = false;
-      const stop = (sig: string) => {
-        if (stopping) return;
-        stopping = true;
-        w.close(sig).then(() => process.exit(0), () => process.exit(1));
-      };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
+  // Signals are handled from the start: a worker still waiting for its scheduler stops cleanly too.
+  const w = new GluonWorker(opts);
+  let stopping = false;
+  const stop = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    w.close(sig).then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  w.start().then(
+    () => process.stdout.write(`worker ${w.name} at ${w.address} connected to ${opts.scheduler}\n`),
+    (err: Error) => {
+      if (!stopping) fail(`cannot start: ${err.message}`);
     },
-    (err: Error) => fail(`cannot start: ${err.message}`),
   );
 }
 

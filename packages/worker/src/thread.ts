@@ -9,7 +9,7 @@
  * out, so a long task never delays an earlier result by more than a few short tasks.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { TASK_CONTEXT_SYMBOL, type TaskContext } from '@gluon/protocol';
+import type { TaskContext } from '@gluon/protocol';
 import { substitute } from './refs.js';
 
 export interface RunRequest {
@@ -45,6 +45,13 @@ const FAST_MS = 0.5;
 const MAX_HELD = 64;
 /** Typed-array buffers at least this big are moved out of the thread rather than copied. */
 const TRANSFER_MIN_BYTES = 64 * 1024;
+
+/**
+ * The registered symbol of the task-context contract (`TASK_CONTEXT_SYMBOL` in @gluon/protocol).
+ * Spelled out so a thread does not load the protocol package (ws, msgpackr) it never uses,
+ * which would slow every thread's start.
+ */
+const TASK_CONTEXT_SYMBOL = Symbol.for('gluon.taskContext');
 
 const port = parentPort!;
 const workerName = (workerData as { worker: string }).worker;

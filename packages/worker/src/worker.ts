@@ -61,6 +61,12 @@ export class GluonWorker {
   private reconnectDelay = RECONNECT_FIRST_MS;
   /** Called whenever a task leaves the pool, while a shutdown waits for the running ones. */
   private drained: (() => void) | undefined;
+  /** Ends a reconnect backoff wait early (on close). */
+  private wake: (() => void) | undefined;
+  private starting: Promise<unknown> | undefined;
+  private registeredOnce = false;
+  private closing: Promise<void> | undefined;
+  private ioClosed = false;
 
   constructor(private readonly opts: WorkerOptions) {
     this.nthreads = Math.max(1, opts.nthreads ?? Math.max(1, cpus().length));
@@ -84,8 +90,17 @@ export class GluonWorker {
     return this.state.storedCount;
   }
 
-  /** Starts the thread pool and the data listener, then registers with the scheduler. */
-  async start(): Promise<this> {
+  /**
+   * Starts the thread pool and the data listener, then registers with the scheduler (waiting
+   * for it as long as it takes). Rejects if the worker is closed before it registered.
+   */
+  start(): Promise<this> {
+    const p = this.startInner();
+    this.starting = p;
+    return p;
+  }
+
+  private async startInner(): Promise<this> {
     this.pool = new ThreadPool(this.nthreads, this.name, (topic, value) => this.scheduler?.send({ op: 'publish', topic, value }));
     this.listener = await listen({
       self: `worker ${this.name}`,
@@ -106,6 +121,11 @@ export class GluonWorker {
       await this.shutdownIo();
       throw err;
     }
+    if (this.closed) {
+      await this.shutdownIo();
+      throw new Error(`worker ${this.name} was closed before it registered with ${this.opts.scheduler}`);
+    }
+    this.registeredOnce = true;
     return this;
   }
 
@@ -145,8 +165,10 @@ export class GluonWorker {
         if (code === CloseCode.badToken || code === CloseCode.versionMismatch) throw err;
         if (attempt === 0) this.log(`waiting for the scheduler at ${this.opts.scheduler}: ${(err as Error).message}`);
         await new Promise<void>((r) => {
+          this.wake = r;
           this.reconnectTimer = setTimeout(r, this.reconnectDelay);
         });
+        this.wake = undefined;
         this.reconnectDelay = Math.min(this.reconnectDelay * 2, RECONNECT_MAX_MS);
       }
     }
@@ -303,8 +325,22 @@ export class GluonWorker {
    * Graceful stop: take no more work, hand unstarted tasks back, let running ones finish (up to
    * `graceMs`) and report them, hand back whatever still runs, then leave.
    */
-  async close(reason = 'closing', graceMs = 30_000): Promise<void> {
-    if (this.state.closing || this.closed) return;
+  close(reason = 'closing', graceMs = 30_000): Promise<void> {
+    this.closing ??= this.closeInner(reason, graceMs);
+    return this.closing;
+  }
+
+  private async closeInner(reason: string, graceMs: number): Promise<void> {
+    if (!this.registeredOnce) {
+      // Still starting (e.g. waiting for the scheduler): nothing to hand back; stop the wait.
+      this.log(`${reason}: stopping before registration`);
+      this.closed = true;
+      clearTimeout(this.reconnectTimer);
+      this.wake?.();
+      await this.starting?.catch(() => {});
+      await this.shutdownIo();
+      return;
+    }
     this.log(`${reason}: handing back queued work and finishing running tasks`);
     this.apply(this.state.handle({ type: 'shutdown' }));
     if (this.state.executing > 0) {
@@ -325,13 +361,15 @@ export class GluonWorker {
 
   private async shutdownIo(): Promise<void> {
     this.closed = true;
+    if (this.ioClosed) return;
+    this.ioClosed = true;
     clearInterval(this.heartbeatTimer);
     clearTimeout(this.reconnectTimer);
     this.scheduler?.close(CloseCode.normal, 'worker leaving');
     this.scheduler = null;
     for (const p of this.peers.values()) void p.then((c) => c.close(), () => {});
-    await this.pool.close();
-    await this.listener.close();
+    await this.pool?.close();
+    await this.listener?.close();
   }
 }
 

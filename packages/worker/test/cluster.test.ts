@@ -154,3 +154,26 @@ t.test('--nworkers starts several worker processes and stops them together', asy
   sup.kill('SIGTERM');
   t.equal(await sup.exited(20_000), 0);
 });
+
+t.test('a worker still waiting for its scheduler stops cleanly on SIGTERM', async (t) => {
+  const { start, workerCli } = await import('./procs.js');
+  const w = start(workerCli, ['ws://127.0.0.1:1', '--nthreads', '1']);
+  procs.push(w);
+  await w.waitFor(/waiting for the scheduler at ws:\/\/127\.0\.0\.1:1/);
+  w.kill('SIGTERM');
+  t.equal(await w.exited(10_000), 0);
+  t.notMatch(w.output(), /connected to/);
+});
+
+t.test('bad flags exit 2 naming the flag', async (t) => {
+  const { start, workerCli } = await import('./procs.js');
+  const a = start(workerCli, ['ws://127.0.0.1:1', '--nthreads', 'zero']);
+  t.equal(await a.exited(), 2);
+  t.match(a.output(), /--nthreads must be an integer from 1 to 1024, got "zero"/);
+  const b = start(workerCli, ['http://127.0.0.1:1']);
+  t.equal(await b.exited(), 2);
+  t.match(b.output(), /must look like ws:\/\/host:8786/);
+  const c = start(workerCli, ['ws://127.0.0.1:1', '--memory-limit', 'lots']);
+  t.equal(await c.exited(), 2);
+  t.match(c.output(), /--memory-limit must be a size/);
+});
