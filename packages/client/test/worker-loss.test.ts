@@ -10,13 +10,19 @@ import { LocalCluster, remoteFrom, type Future } from '@gluon/client';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
-const { add } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
+const { add, histogram } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 const { incAfter } = remoteFrom<typeof import('./fixtures/tasks.mjs')>(pathToFileURL(join(here, 'fixtures/tasks.mjs')));
 
 t.test('kill -9 of a worker while 2,000 tasks run: every future is still correct', async (t) => {
   const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, dashboard: false, cwd: repo });
   t.teardown(() => cluster.close());
   const client = await cluster.client();
+  // A result too large to ride inline: the client must fetch it from its holder, which we kill.
+  const big = client.submit(histogram, 11, 10_000, 100_000);
+  await client.wait([big]);
+  const holder = big.state.workers[0];
+  const victim = cluster.workers.find((w) => w.address === holder);
+  t.ok(victim, `the large result lives on a known worker (${holder})`);
   const n = 1000;
   // 1,000 leaves taking ~1 ms each, and 1,000 sums that each need two leaves, usually from
   // both workers, so results move between workers and some live only on the victim.
@@ -30,9 +36,8 @@ t.test('kill -9 of a worker while 2,000 tasks run: every future is still correct
   for await (const _ of client.asCompleted(leaves)) {
     if (++done === 150) break;
   }
-  const victim = cluster.workers[0]!;
-  process.kill(victim.pid, 'SIGKILL');
-  t.pass(`killed ${victim.name} (pid ${victim.pid}) after ${done} leaves finished`);
+  process.kill(victim!.pid, 'SIGKILL');
+  t.pass(`killed ${victim!.name} (pid ${victim!.pid}) after ${done} leaves finished`);
 
   const got = await client.gather(sums);
   let wrong = 0;
@@ -40,4 +45,7 @@ t.test('kill -9 of a worker while 2,000 tasks run: every future is still correct
   t.equal(wrong, 0, 'all 1,000 sums are right');
   const leafValues = await client.gather(leaves);
   t.same(leafValues, leaves.map((_, i) => i + 1), 'all 1,000 leaves are right, including those lost with the worker');
+  const h = await big.result();
+  t.equal(h.length, 100_000);
+  t.equal(h.reduce((a, b) => a + b, 0), 10_000, 'the large result, lost with its holder, was recomputed and fetched from the survivor');
 });
