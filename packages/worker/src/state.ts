@@ -198,7 +198,12 @@ export class WorkerState {
       this.send({ op: 'handback', keys: [t.key] });
       return;
     }
-    if (this.tasks.has(t.key)) return;
+    const existing = this.tasks.get(t.key);
+    if (existing) {
+      // Freed while running and wanted again (deterministic keys make this common): report it.
+      if (existing.state === 'running' && existing.cancelled) existing.cancelled = false;
+      return;
+    }
     if (this.store.has(t.key)) {
       // Already computed here (e.g. the scheduler lost track while we reconnected).
       const s = this.store.get(t.key)!;

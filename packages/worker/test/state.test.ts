@@ -191,3 +191,11 @@ t.test('no memory limit: never pauses', async (t) => {
   s.handle({ type: 'memory', rss: 1e12 });
   t.notOk(s.paused);
 });
+
+t.test('a task freed while running and then asked for again is reported when it finishes', async (t) => {
+  const s = make(1);
+  s.handle({ type: 'compute', task: task('again-1') });
+  s.handle({ type: 'free-keys', keys: ['again-1'] });
+  t.same(executed(s.handle({ type: 'compute', task: task('again-1') })), [], 'not started twice');
+  t.match(sent(s.handle({ type: 'done', key: 'again-1', value: 3, ...timing })), [{ op: 'task-finished', key: 'again-1', value: 3 }]);
+});
