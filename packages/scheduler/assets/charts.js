@@ -152,7 +152,7 @@ export class StreamChart {
 function relSeconds(s) {
   if (Math.abs(s) < 1e-9) return 'now';
   const abs = Math.abs(s);
-  return `${s < 0 ? '−' : '+'}${Number.isInteger(abs) ? abs : abs.toFixed(1)} s`;
+  return `${s < 0 ? "−" : "+"}${Number(abs.toFixed(2))} s`;
 }
 
 function n(rows) {
