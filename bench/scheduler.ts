@@ -5,7 +5,7 @@
  *  (a) map of a no-op over N = 10,000 and 50,000, gathered → tasks/s
  *  (b) 1,000 sequential submit(inc, i).result() → median and p99 µs
  *  (c) 2,000 tasks each returning a 100-bin Float64Array histogram of 10,000 random values,
- *      merged by treeReduce with fan-in 8 → total seconds
+ *      merged by treeReduce with fan-in 8 → total seconds (median of 3 runs)
  *  (d) LocalCluster.start to first result → ms (median of 3 starts)
  *  (e) scheduler RSS after (a) with 50,000 tasks held → MiB
  *  (f) (a)'s 10,000-task throughput with two dashboards connected to `<dashboard>/live`, as a
