@@ -1,1 +1,10 @@
-export {};
+/**
+ * @gluon/analysis-h4l: the ATLAS Open Data H→ZZ*→4ℓ analysis as Gluon tasks.
+ * See README.md for the API, the CLI and the output formats.
+ */
+export * from './samples.js';
+export * from './hist.js';
+export * from './cutflow.js';
+export * from './columns.js';
+export * from './selection-a.js';
+export * from './selection-b.js';
