@@ -265,9 +265,10 @@ export class ThroughputChart {
     this.container = container;
     this.plot = new uPlot({
       width: widthOf(container),
-      height: 220,
+      height: 300,
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true }, tasks: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.1)] }, events: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.1)] } },
+      // At least 20 s wide, so a fresh dashboard's axis ticks in seconds, not milliseconds.
+      scales: { x: { time: true, range: (_u, lo, hi) => [Math.min(lo ?? hi - 20, hi - 20), hi] }, tasks: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.1)] }, events: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.1)] } },
       axes: [
         { stroke: '#555', grid: { stroke: '#eee' } },
         { scale: 'tasks', stroke: '#4e79a7', grid: { stroke: '#eee' }, values: (_u, s) => s.map(fmtRate), size: 50 },
@@ -300,7 +301,7 @@ export class ThroughputChart {
   }
 
   resize() {
-    this.plot.setSize({ width: widthOf(this.container), height: 220 });
+    this.plot.setSize({ width: widthOf(this.container), height: 300 });
   }
 }
 

@@ -24,7 +24,7 @@ const N = 200;
 
 t.test('dashboard in a real browser', { skip: existsSync(CHROMIUM) ? false : `chromium not found at ${CHROMIUM}; run scripts/setup-test-env.sh` }, async (t) => {
   const { chromium } = await import('playwright-core');
-  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 2, cwd: repo });
+  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 2, cwd: repo, memoryLimit: '1GiB' });
   t.teardown(() => cluster.close());
   t.ok(cluster.dashboardUrl, 'the LocalCluster reports a dashboard URL');
   const profile = mkdtempSync(join(tmpdir(), 'gluon-chromium-'));
@@ -78,6 +78,9 @@ t.test('dashboard in a real browser', { skip: existsSync(CHROMIUM) ? false : `ch
   const workerRows = await page.$$eval('#workers tr[data-worker]', (trs) => trs.map((tr) => ({ name: tr.getAttribute('data-worker'), alive: tr.classList.contains('alive'), threads: tr.children[3]?.textContent })));
   t.equal(workerRows.length, 2, 'two worker rows');
   t.ok(workerRows.every((r) => r.alive && r.threads === '2'), 'both alive with 2 threads each');
+  const memText = await page.$$eval('#workers .membar', (bars) => bars.map((b) => b.textContent));
+  t.equal(memText.length, 2, 'an RSS-against-limit bar per worker');
+  t.ok(memText.every((x) => /MiB \/ 1\.0 GiB/.test(x ?? '')), `RSS shown against the 1 GiB limit: ${memText.join(', ')}`);
 
   // Failures: the failing task with its exception and remote stack; the published skip too.
   const failure = page.locator('#failures .failure[data-key^="explodeOnPurpose"]');
