@@ -14,6 +14,9 @@ export const NO_DEPENDENTS: Set<TaskRecord> = new EmptySet<TaskRecord>();
 /** The shared empty holder list; replace it, never push to it (frozen, so a push throws). */
 export const NO_HOLDERS: WorkerRecord[] = Object.freeze([]) as unknown as WorkerRecord[];
 
+/** The shared dependency list of tasks without dependencies (frozen: a push throws). */
+export const NO_DEPS: TaskRecord[] = Object.freeze([]) as unknown as TaskRecord[];
+
 /** One task in the graph. Plain fields only: 50,000 of these must stay small. */
 export class TaskRecord {
   state: TaskState = 'released';

@@ -1,7 +1,7 @@
 import type { FnRef, Message, TaskError, TaskSpec, WorkerMetrics } from '@gluon/protocol';
 import type { ClusterEvent, FailureRow, GroupState, LogEntry, WorkerRow } from './dashboard/source.js';
 import { Heap } from './heap.js';
-import { ClientRecord, groupOf, NO_DEPENDENTS, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord } from './records.js';
+import { ClientRecord, groupOf, NO_DEPENDENTS, NO_DEPS, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord } from './records.js';
 
 /** Where a command goes: a worker or a client, by id. */
 export interface Command {
@@ -128,7 +128,7 @@ export class SchedulerState {
     const fresh: TaskRecord[] = [];
     for (const spec of specs) {
       if (this.tasks.has(spec.key)) continue;
-      const deps: TaskRecord[] = [];
+      const deps: TaskRecord[] = spec.deps.length ? [] : NO_DEPS;
       let missing: string | null = null;
       for (const k of spec.deps) {
         const d = this.tasks.get(k);
@@ -376,7 +376,7 @@ export class SchedulerState {
       return this.flush();
     }
     if (ws.processing.delete(ts)) this.recordDuration(ts.group, m.stop - m.start);
-    this.emit({ kind: 'task-done', key: ts.key, group: ts.group, worker: ws.name, thread: m.thread, start: m.start, stop: m.stop, ...(m.events !== undefined ? { events: m.events } : {}) });
+    if (this.listeners.length) this.emit({ kind: 'task-done', key: ts.key, group: ts.group, worker: ws.name, thread: m.thread, start: m.start, stop: m.stop, ...(m.events !== undefined ? { events: m.events } : {}) });
     if (ts.state === 'memory') {
       // Computed twice (a steal race or a recompute): keep the extra copy too.
       if (!ts.holders.includes(ws)) {

@@ -31,7 +31,7 @@ export class Sim {
   now = 0;
   /** Tasks each simulated worker was told to run, in arrival order. */
   readonly inbox = new Map<string, string[]>();
-  /** Everything each client was sent. */
+  /** Everything each client was sent (only when keeping the log). */
   readonly clientMsgs = new Map<string, Command['msg'][]>();
   /** Every command ever returned, in order. */
   readonly log: Command[] = [];
@@ -45,6 +45,7 @@ export class Sim {
     for (const c of cmds) {
       if (this.keepLog) this.log.push(c);
       if ('client' in c.to) {
+        if (!this.keepLog) continue;
         let box = this.clientMsgs.get(c.to.client);
         if (!box) this.clientMsgs.set(c.to.client, (box = []));
         box.push(c.msg);
