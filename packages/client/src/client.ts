@@ -511,10 +511,7 @@ export class Client implements FutureHost {
     if (this.closed) return;
     this.closed = true;
     this.closeReason = why;
-    for (const s of this.keys.values()) {
-      if (s.done) continue;
-      s.erred({ message: `${why} before ${s.key} finished`, name: 'ClientClosedError', stack: '', key: s.key, worker: '', retriesUsed: 0, kind: 'lost' });
-    }
+    for (const s of this.keys.values()) if (!s.done) s.disconnected(why);
     void this.peers.close();
   }
 

@@ -1,5 +1,5 @@
 import type { TaskError as TaskErrorInfo } from '@gluon/protocol';
-import { CancelledError, TaskError } from './errors.js';
+import { CancelledError, ClientClosedError, TaskError } from './errors.js';
 
 export type FutureStatus = 'pending' | 'finished' | 'error' | 'cancelled' | 'lost';
 
@@ -20,6 +20,7 @@ export class KeyState {
   handles = 0;
   /** False once the scheduler dropped this client's reference itself (cancel). */
   held = true;
+  private lostReason = '';
   private waiters: Array<() => void> = [];
 
   constructor(readonly key: string) {}
@@ -61,6 +62,13 @@ export class KeyState {
     this.wake();
   }
 
+  /** The client lost its scheduler before this key finished. */
+  disconnected(reason: string): void {
+    this.status = 'lost';
+    this.lostReason = reason;
+    this.wake();
+  }
+
   cancelled(): void {
     this.status = 'cancelled';
     this.held = false;
@@ -79,6 +87,7 @@ export class KeyState {
   /** The error a caller sees for a key that did not finish. */
   failure(): Error {
     if (this.status === 'cancelled') return new CancelledError(this.key);
+    if (this.status === 'lost' && !this.error) return new ClientClosedError(`${this.lostReason} before ${this.key} finished`);
     if (this.error) return new TaskError(this.error);
     return new Error(`task ${this.key} is ${this.status}`);
   }

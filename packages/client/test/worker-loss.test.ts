@@ -6,11 +6,11 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
-import { LocalCluster, remoteFrom, type Future } from '@gluon/client';
+import { ClientClosedError, LocalCluster, remoteFrom, type Future } from '@gluon/client';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
-const { add, histogram } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
+const { add, histogram, sleep, inc } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 const { incAfter } = remoteFrom<typeof import('./fixtures/tasks.mjs')>(pathToFileURL(join(here, 'fixtures/tasks.mjs')));
 
 t.test('kill -9 of a worker while 2,000 tasks run: every future is still correct', async (t) => {
@@ -48,4 +48,18 @@ t.test('kill -9 of a worker while 2,000 tasks run: every future is still correct
   const h = await big.result();
   t.equal(h.length, 100_000);
   t.equal(h.reduce((a, b) => a + b, 0), 10_000, 'the large result, lost with its holder, was recomputed and fetched from the survivor');
+});
+
+t.test('losing the scheduler fails pending futures with ClientClosedError, and says so', async (t) => {
+  const cluster = await LocalCluster.start({ nWorkers: 1, nthreads: 1, dashboard: false, cwd: repo });
+  t.teardown(() => cluster.close());
+  const client = await cluster.client();
+  t.equal(await client.submit(inc, 1).result(), 2);
+  const pending = client.submit(sleep.with({ pure: false }), 2000, 'never seen');
+  process.kill(cluster.schedulerProcess.pid, 'SIGKILL');
+  const err = await pending.result().then(() => null, (e: unknown) => e);
+  t.type(err, ClientClosedError);
+  t.match((err as Error).message, /lost the scheduler connection .* before sleep-/);
+  t.equal(pending.status, 'lost');
+  t.throws(() => client.submit(inc, 2), ClientClosedError, 'a closed client refuses new work');
 });
