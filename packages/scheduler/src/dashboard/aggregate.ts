@@ -85,6 +85,10 @@ export const DEFAULT_LIMITS: AggregatorLimits = {
   maxLog: 500,
 };
 
+/** "Changed since the last delta" flag on a group row; a symbol key, so JSON never sends it. */
+const DIRTY = Symbol('dirty');
+type Marked = GroupRow & { [DIRTY]?: boolean };
+
 const STATES: readonly GroupState[] = ['waiting', 'queued', 'processing', 'memory', 'erred'];
 
 function isGroupState(s: string): s is GroupState {
@@ -127,10 +131,12 @@ export class Aggregator {
   private stream: Ring<StreamBar>;
   private rates: RatePoint[] = [];
   private streamDropped = 0;
+  private lastRow: GroupRow | undefined;
 
   // Since the last delta: what changed. Sets and arrays of references, no copies.
   private dirtyWorkers = new Set<string>();
-  private dirtyGroups = new Set<string>();
+  private dirtyGroups: GroupRow[] = [];
+
   private dirtyTopics = new Set<string>();
   private newFailures: FailureRow[] = [];
   private newLog: LogEntry[] = [];
@@ -162,8 +168,9 @@ export class Aggregator {
       case 'task-done': {
         this.tasksSince++;
         if (e.events !== undefined && Number.isFinite(e.events)) this.eventsSince += e.events;
-        this.groupRow(e.group).done++;
-        this.dirtyGroups.add(e.group);
+        const g = this.groupRow(e.group);
+        g.done++;
+        this.markDirty(g);
         this.newBars.push([e.worker, e.thread, e.group, e.start, e.stop, 0]);
         // A burst between pushes must not hold the scheduler's memory: thin it early.
         if (this.newBars.length >= this.limits.maxBarsPerPush * 4) this.thinNewBars();
@@ -183,7 +190,7 @@ export class Aggregator {
           g.counts[e.to]++;
           g.total++;
         }
-        this.dirtyGroups.add(e.group);
+        this.markDirty(g);
         return;
       }
       case 'worker':
@@ -230,7 +237,7 @@ export class Aggregator {
       type: 'delta',
       time: now,
       workers: [...this.dirtyWorkers].map((id) => this.workers.get(id)!).filter(Boolean),
-      groups: [...this.dirtyGroups].map((g) => this.groups.get(g)!).filter(Boolean),
+      groups: this.dirtyGroups,
       failures: this.newFailures,
       topics: Object.fromEntries([...this.dirtyTopics].map((t) => [t, this.topics.get(t)!])),
       log: this.newLog,
@@ -239,7 +246,8 @@ export class Aggregator {
       streamDropped: this.streamDropped,
     };
     this.dirtyWorkers = new Set();
-    this.dirtyGroups = new Set();
+    for (const g of this.dirtyGroups) (g as Marked)[DIRTY] = false;
+    this.dirtyGroups = [];
     this.dirtyTopics = new Set();
     this.newFailures = [];
     this.newLog = [];
@@ -249,7 +257,7 @@ export class Aggregator {
 
   /** True when a delta would carry anything besides the throughput point. */
   get changed(): boolean {
-    return this.dirtyWorkers.size > 0 || this.dirtyGroups.size > 0 || this.dirtyTopics.size > 0 ||
+    return this.dirtyWorkers.size > 0 || this.dirtyGroups.length > 0 || this.dirtyTopics.size > 0 ||
       this.newFailures.length > 0 || this.newLog.length > 0 || this.newBars.length > 0;
   }
 
@@ -272,12 +280,21 @@ export class Aggregator {
   }
 
   private groupRow(group: string): GroupRow {
+    // Events come in runs of the same group (a map, a graph layer): skip the map lookup.
+    if (this.lastRow?.group === group) return this.lastRow;
     let g = this.groups.get(group);
     if (!g) {
       g = { group, counts: emptyCounts(), total: 0, done: 0 };
       this.groups.set(group, g);
     }
+    this.lastRow = g;
     return g;
+  }
+
+  private markDirty(g: GroupRow): void {
+    if ((g as Marked)[DIRTY]) return;
+    (g as Marked)[DIRTY] = true;
+    this.dirtyGroups.push(g);
   }
 
   private thinNewBars(): void {
