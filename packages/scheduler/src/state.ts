@@ -166,7 +166,7 @@ export class SchedulerState {
         if (!ts) continue;
         client.refs.set(key, (client.refs.get(key) ?? 0) + 1);
         ts.clientRefs++;
-        if (ts.state === 'memory') this.notifyMemory(ts, undefined);
+        if (ts.state === 'memory') this.notifyMemory(ts, undefined, client);
         else if (ts.state === 'erred') this.send({ client: clientId }, { op: 'task-erred', key, error: ts.error });
       }
     }
@@ -639,11 +639,13 @@ export class SchedulerState {
     this.releaseIfUnneeded(ts);
   }
 
-  private notifyMemory(ts: TaskRecord, inline: { value: unknown } | undefined): void {
+  /** Tells the clients holding the key (or just `only`) where its result is. */
+  private notifyMemory(ts: TaskRecord, inline: { value: unknown } | undefined, only?: ClientRecord): void {
     if (ts.clientRefs === 0) return;
     const msg: Message = { op: 'key-in-memory', key: ts.key, nbytes: ts.nbytes, typeName: ts.typeName, workers: ts.holders.map((h) => h.address) };
     if (inline) msg.value = inline.value;
-    for (const c of this.clients.values()) if (c.refs.has(ts.key)) this.send({ client: c.id }, msg);
+    if (only) this.send({ client: only.id }, msg);
+    else for (const c of this.clients.values()) if (c.refs.has(ts.key)) this.send({ client: c.id }, msg);
   }
 
   /** A result's last copy is gone: recompute it when still wanted, else let it go. */

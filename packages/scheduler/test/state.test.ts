@@ -41,6 +41,7 @@ t.test('a key wanted twice is kept until both references are dropped; a second c
   sim.finish('w', 'x-1', { value: 1 });
   const again = sim.submit('c2', [task('x-1')]);
   t.same(ops(again, 'key-in-memory', 'c2').map((m) => m.key), ['x-1'], 'a late client is told at once');
+  t.same(ops(again, 'key-in-memory', 'c1'), [], 'and only that client');
   sim.apply(sim.state.releaseKeys('c1', ['x-1']));
   t.equal(sim.state.tasks.get('x-1')?.state, 'memory');
   sim.apply(sim.state.clientDisconnected('c2', sim.now));
