@@ -1,6 +1,6 @@
 import t from 'tap';
 import { makeHist, fill, mergeInto, binIndex, foldOverflow, reviveHist } from '@gluon/analysis-h4l';
-import { pack, unpack } from 'msgpackr';
+import { encodeValue, decodeValue } from '@gluon/protocol';
 
 t.test('numpy rule: half-open bins, last closed, outside dropped', async (t) => {
   const h = makeHist('m', 34, 80, 250, 'numpy');
@@ -40,9 +40,9 @@ t.test('merge is bin-by-bin addition and refuses different binning', async (t) =
   t.throws(() => makeHist('bad', 0, 0, 1, 'root'), /nbins/);
 });
 
-t.test('round-trips through msgpack as typed arrays', async (t) => {
+t.test('round-trips through the Gluon wire codec as typed arrays', async (t) => {
   const a = makeHist('x', 3, 0, 3, 'numpy'); fill(a, 1.5, 0.25);
-  const back = reviveHist(unpack(pack(a)));
+  const back = reviveHist(decodeValue(encodeValue(a)) as typeof a);
   t.ok(back.sumw instanceof Float64Array);
   t.same(Array.from(back.sumw), Array.from(a.sumw));
   t.same(Array.from(reviveHist({ ...a, sumw: [0, 1, 2, 3, 4] as never }).sumw), [0, 1, 2, 3, 4]);
