@@ -77,6 +77,10 @@ export function connect(
       if (first.op !== 'welcome') {
         return fail(new HandshakeError(`${label} answered the handshake with "${first.op}" instead of "welcome"`, CloseCode.protocolError));
       }
+      // Both sides check: a listener that does not refuse us may still speak another version.
+      if (first.protocol !== PROTOCOL_VERSION) {
+        return fail(new HandshakeError(`protocol version mismatch: ${label} speaks ${String(first.protocol)}, this ${hello.role} speaks ${PROTOCOL_VERSION}`, CloseCode.versionMismatch));
+      }
       settled = true;
       clearTimeout(timer);
       ws.removeAllListeners();

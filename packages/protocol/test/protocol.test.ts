@@ -165,3 +165,16 @@ t.test('acceptConnections serves handshaken connections on an existing HTTP serv
   const wrongRole = await connect(`ws://127.0.0.1:${port}`, { role: 'client' }, { token: 'tk' }).catch((e) => e);
   t.match(wrongRole.message, /role "client" is not served here; worker accepts peer/);
 });
+
+t.test('the connecting side checks the welcome too', async (t) => {
+  const { WebSocketServer } = await import('ws');
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise<void>((r) => wss.on('listening', () => r()));
+  t.teardown(() => wss.close());
+  wss.on('connection', (ws) => ws.once('message', () => ws.send(encodeFrame([{ op: 'welcome', protocol: 99, version: PACKAGE_VERSION }]))));
+  const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}`;
+  const err = await connect(url, { role: 'worker' }, { label: 'scheduler' }).catch((e) => e);
+  t.type(err, HandshakeError);
+  t.equal(err.code, CloseCode.versionMismatch);
+  t.equal(err.message, `protocol version mismatch: scheduler speaks 99, this worker speaks ${PROTOCOL_VERSION}`);
+});
