@@ -10,7 +10,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
 import { LocalCluster, remoteFrom, TaskError } from '@gluon/client';
 import { histogramFor } from './fixtures/dashboard-tasks.mjs';
+import { MemorySource } from './fixtures/memory-source.js';
 import { colourStats, decodePng } from './fixtures/png.js';
+import { startDashboard } from '../src/dashboard/server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -21,12 +23,11 @@ type Fixture = typeof import('./fixtures/dashboard-tasks.mjs');
 const fx = remoteFrom<Fixture>(pathToFileURL(join(here, 'fixtures/dashboard-tasks.mjs')));
 
 const N = 200;
+const skip = existsSync(CHROMIUM) ? false : `chromium not found at ${CHROMIUM}; run scripts/setup-test-env.sh`;
 
-t.test('dashboard in a real browser', { skip: existsSync(CHROMIUM) ? false : `chromium not found at ${CHROMIUM}; run scripts/setup-test-env.sh` }, async (t) => {
+/** Debian's chromium, headless, isolated (fresh profile, no network but loopback); closed at teardown. */
+async function launch(t: Tap.Test) {
   const { chromium } = await import('playwright-core');
-  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 2, cwd: repo, memoryLimit: '1GiB' });
-  t.teardown(() => cluster.close());
-  t.ok(cluster.dashboardUrl, 'the LocalCluster reports a dashboard URL');
   const profile = mkdtempSync(join(tmpdir(), 'gluon-chromium-'));
   const browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -41,6 +42,14 @@ t.test('dashboard in a real browser', { skip: existsSync(CHROMIUM) ? false : `ch
     await browser.close();
     rmSync(profile, { recursive: true, force: true });
   });
+  return browser;
+}
+
+t.test('dashboard in a real browser', { skip }, async (t) => {
+  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 2, cwd: repo, memoryLimit: '1GiB' });
+  t.teardown(() => cluster.close());
+  t.ok(cluster.dashboardUrl, 'the LocalCluster reports a dashboard URL');
+  const browser = await launch(t);
   const page = browser.pages()[0] ?? (await browser.newPage());
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -117,4 +126,30 @@ t.test('dashboard in a real browser', { skip: existsSync(CHROMIUM) ? false : `ch
   t.ok(stats.distinct >= 40, `screenshot has ${stats.distinct} distinct colours (not blank)`);
   t.ok(stats.dominantShare < 0.9, `no single colour covers ${(stats.dominantShare * 100).toFixed(0)}% of it`);
   t.same(pageErrors, [], 'no errors in the page');
+});
+
+t.test('with a token: the login form once, then the dashboard through its cookie', { skip }, async (t) => {
+  const token = 'browser-token-' + Math.random().toString(36).slice(2);
+  const source = new MemorySource({ workers: [] });
+  const d = await startDashboard(source, { host: '127.0.0.1', port: 0, token, prefix: '/proxied/gluon' });
+  t.teardown(() => d.close());
+  const browser = await launch(t);
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  await page.goto(d.url);
+  t.equal(await page.locator('input[name=token]').count(), 1, 'the front page asks for the token');
+  await page.fill('input[name=token]', 'wrong');
+  await page.click('button[type=submit]');
+  t.match(await page.textContent('body'), /Wrong token/);
+  await page.fill('input[name=token]', token);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#conn.up', { timeout: 15_000 });
+  t.equal(new URL(page.url()).pathname, '/proxied/gluon/', 'back on the dashboard, under the prefix');
+  source.emit({ kind: 'publish', topic: 'answer', value: 42, time: Date.now() });
+  await page.waitForSelector('.result[data-topic="answer"] .big', { timeout: 10_000 });
+  t.equal(await page.textContent('.result[data-topic="answer"] .big'), '42', 'live values arrive through the cookie-authenticated feed');
+  const cookies = await browser.cookies();
+  t.same(cookies.map((c) => [c.name, c.httpOnly, c.sameSite, c.path]), [['gluon_dashboard', true, 'Strict', '/proxied/gluon']]);
+  await page.reload();
+  await page.waitForSelector('#conn.up', { timeout: 15_000 });
+  t.pass('a reload needs no second login');
 });
