@@ -113,7 +113,16 @@ function connect() {
     else if (m.type === 'delta') applyDelta(m);
     scheduleRender();
   };
+  let opened = false;
+  ws.addEventListener('open', () => (opened = true));
   ws.onclose = () => {
+    // Refused before opening: if the session is no longer valid (the scheduler restarted with
+    // another token), reloading shows the login form instead of retrying forever.
+    if (!opened) {
+      fetch('api/state', { method: 'HEAD' }).then((r) => {
+        if (r.status === 401) location.reload();
+      }, () => {});
+    }
     conn.textContent = 'disconnected, retrying…';
     conn.className = 'conn down';
     setTimeout(connect, backoff);
