@@ -2,7 +2,7 @@ import { nanoid } from 'nanoid';
 import {
   connect, HandshakeError, type Connection, type Message, type TaskError as TaskErrorInfo, type TaskSpec,
 } from '@gluon/protocol';
-import { Delayed } from './delayed.js';
+import { Delayed, type Deferred, type DeferredArgs } from './delayed.js';
 import { ClientClosedError } from './errors.js';
 import { Future, KeyState, type FutureHost } from './future.js';
 import { PeerPool } from './peers.js';
@@ -12,18 +12,7 @@ import { toWire, tokenize } from './serialize.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFn = (...args: any[]) => any;
 
-/** An argument value, or something that stands for it on the cluster (nested anywhere). */
-export type Deferred<T> =
-  | T
-  | Future<T>
-  | Delayed<T>
-  | (T extends ArrayBufferView ? never
-    : T extends readonly (infer E)[] ? Array<Deferred<E>>
-    : T extends Record<string, unknown> ? { [K in keyof T]: Deferred<T[K]> }
-    : never);
-
-/** A task's parameters, each of which may also be given as a future or delayed value. */
-export type DeferredArgs<A extends unknown[]> = { [I in keyof A]: Deferred<A[I]> };
+export type { Deferred, DeferredArgs };
 
 /** One iterable per parameter, for `map`. */
 export type IterableArgs<A extends unknown[]> = { [I in keyof A]: Iterable<Deferred<A[I]>> };

@@ -1,3 +1,4 @@
+import type { Future } from './future.js';
 import type { RemoteFunction } from './remote.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -12,14 +13,23 @@ export class Delayed<T = unknown> {
   constructor(readonly fn: RemoteFunction, readonly args: unknown[]) {}
 }
 
-/** Arguments may be values, futures or other delayed calls. */
-export type Lazy<T> = T | Delayed<T> | { readonly key: string; result(): Promise<T> };
-type LazyArgs<A extends unknown[]> = { [I in keyof A]: Lazy<A[I]> };
+/** An argument value, or something that stands for it on the cluster (nested anywhere). */
+export type Deferred<T> =
+  | T
+  | Future<T>
+  | Delayed<T>
+  | (T extends ArrayBufferView ? never
+    : T extends readonly (infer E)[] ? Array<Deferred<E>>
+    : T extends Record<string, unknown> ? { [K in keyof T]: Deferred<T[K]> }
+    : never);
+
+/** A task's parameters, each of which may also be given as a future or delayed value. */
+export type DeferredArgs<A extends unknown[]> = { [I in keyof A]: Deferred<A[I]> };
 
 /**
  * Wraps a remote function so calling it builds a graph node instead of running:
  * `const total = delayed(add)(delayed(inc)(1), delayed(inc)(2))`.
  */
-export function delayed<F extends AnyFn>(fn: RemoteFunction<F>): (...args: LazyArgs<Parameters<F>>) => Delayed<Awaited<ReturnType<F>>> {
+export function delayed<F extends AnyFn>(fn: RemoteFunction<F>): (...args: DeferredArgs<Parameters<F>>) => Delayed<Awaited<ReturnType<F>>> {
   return (...args) => new Delayed(fn, args);
 }

@@ -6,7 +6,7 @@ export { Client, type ConnectOptions, type Gathered, type Deferred, type Deferre
 export { LocalCluster, type LocalClusterOptions } from './local-cluster.js';
 export { Future, type FutureStatus } from './future.js';
 export { remote, remoteFrom, type RemoteFunction, type RemoteModule, type TaskOptions } from './remote.js';
-export { delayed, Delayed, type Lazy } from './delayed.js';
+export { delayed, Delayed } from './delayed.js';
 export { TaskError, CancelledError, SerializationError, ClientClosedError } from './errors.js';
 export { taskContext, type TaskContext } from './context.js';
 export { HandshakeError } from '@gluon/protocol';

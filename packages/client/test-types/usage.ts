@@ -3,7 +3,7 @@
  * signatures of task functions flow through remoteFrom into submit, map, treeReduce, delayed
  * and gather. Every @ts-expect-error line must fail to compile, or tsc reports it as unused.
  */
-import { delayed, remote, remoteFrom, type Client, type Future } from '@gluon/client';
+import { delayed, remote, remoteFrom, type Client, type Delayed, type Future } from '@gluon/client';
 
 declare const client: Client;
 const { inc, add, histogram, mergeHistograms } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
@@ -26,4 +26,9 @@ const value: Promise<number> = client.compute(delayed(inc)(delayed(inc)(1)));
 const gathered: Promise<{ x: number; y: Float64Array[] }> = client.gather({ x: c, y: hs });
 const explicit = remote<(s: string) => number>('some-package', 'parse');
 const parsed: Future<number> = client.submit(explicit.with({ retries: 2, priority: 1 }), 'x');
+const dh = delayed(histogram)(1);
+const dm: Delayed<Float64Array> = delayed(mergeHistograms)([dh, hs[0]!]);
+// @ts-expect-error a delayed histogram is not a number
+delayed(inc)(dh);
+void dm;
 void merged; void nested; void value; void gathered; void parsed;
