@@ -58,6 +58,15 @@ function applyDelta(m) {
   view.streamDropped = m.streamDropped;
 }
 
+const signatures = new Map();
+/** True when `parts` differ from the last call with the same name. */
+function changed(name, ...parts) {
+  const sig = parts.join('|');
+  if (signatures.get(name) === sig) return false;
+  signatures.set(name, sig);
+  return true;
+}
+
 let pending = false;
 function scheduleRender() {
   if (pending) return;
@@ -88,10 +97,13 @@ function render() {
   throughput.update(view.rates);
   renderWorkers(document.getElementById('workers'), [...view.workers.values()], now);
   const failures = view.failures.concat(results.reportedFailures(view.topics));
-  renderFailures(document.getElementById('failures'), failures);
-  document.getElementById('failures-count').textContent = failures.length ? `(${failures.length})` : '';
+  // Lists are rebuilt only when they changed, so a stack being selected for copying survives.
+  if (changed('failures', failures.length, failures[failures.length - 1]?.time)) {
+    renderFailures(document.getElementById('failures'), failures);
+    document.getElementById('failures-count').textContent = failures.length ? `(${failures.length})` : '';
+  }
   results.update(view.topics, now);
-  renderLog(document.getElementById('log'), view.log);
+  if (changed('log', view.log.length, view.log[view.log.length - 1]?.time)) renderLog(document.getElementById('log'), view.log);
 }
 
 const conn = document.getElementById('conn');
