@@ -14,6 +14,12 @@ export interface ConnectionOptions {
   /** Names the other side in logs, e.g. `worker w1 (127.0.0.1:40211)`. */
   label?: string;
   log?: Logger;
+  /**
+   * Start out holding received messages (beginning with these, already received) until
+   * {@link Connection.release}: frames that arrive in the same TCP chunk as the handshake answer
+   * are parsed before the caller of `connect` can attach handlers.
+   */
+  held?: Message[];
 }
 
 type Pending = { resolve: (m: Message) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout };
@@ -55,6 +61,7 @@ export class Connection extends EventEmitter {
     this.label = opts.label ?? 'peer';
     this.maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.log = opts.log ?? defaultLog;
+    if (opts.held) this.held = [...opts.held];
     ws.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
     ws.on('error', (err) => this.log(`connection to ${this.label}: ${describeSocketError(err, this.maxFrameBytes)}`));
     ws.on('close', (code, reason) => this.closedBy(code, reason.toString()));
@@ -150,21 +157,42 @@ export class Connection extends EventEmitter {
     }
     for (const msg of messages) {
       if (this.closed) return;
-      if (typeof msg.replyTo === 'number') {
-        const p = this.pending.get(msg.replyTo);
-        if (p) {
-          this.pending.delete(msg.replyTo);
-          if (p.timer) clearTimeout(p.timer);
-          if (msg.op === 'error') p.reject(new RemoteError(String(msg.message ?? 'error'), msg.op));
-          else p.resolve(msg);
-          continue;
-        }
+      if (this.held) this.held.push(msg);
+      else this.dispatch(msg);
+    }
+  }
+
+  /**
+   * Messages received before the owner could attach handlers (see {@link ConnectionOptions.held});
+   * null once released.
+   */
+  private held: Message[] | null = null;
+
+  /** Delivers held messages in order and stops holding. */
+  release(): void {
+    const held = this.held;
+    this.held = null;
+    for (const msg of held ?? []) {
+      if (this.closed) return;
+      this.dispatch(msg);
+    }
+  }
+
+  private dispatch(msg: Message): void {
+    if (typeof msg.replyTo === 'number') {
+      const p = this.pending.get(msg.replyTo);
+      if (p) {
+        this.pending.delete(msg.replyTo);
+        if (p.timer) clearTimeout(p.timer);
+        if (msg.op === 'error') p.reject(new RemoteError(String(msg.message ?? 'error'), msg.op));
+        else p.resolve(msg);
+        return;
       }
-      try {
-        this.emit('message', msg);
-      } catch (err) {
-        this.log(`error handling ${msg.op} from ${this.label}: ${(err as Error).stack ?? err}`);
-      }
+    }
+    try {
+      this.emit('message', msg);
+    } catch (err) {
+      this.log(`error handling ${msg.op} from ${this.label}: ${(err as Error).stack ?? err}`);
     }
   }
 

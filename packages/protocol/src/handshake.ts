@@ -84,10 +84,12 @@ export function connect(
       settled = true;
       clearTimeout(timer);
       ws.removeAllListeners();
-      const conn = new Connection(ws, { maxFrameBytes, label, ...(opts.log ? { log: opts.log } : {}) });
+      // Messages behind the welcome — in its frame, or in frames of the same TCP chunk, which ws
+      // parses before any promise continuation runs — are held and delivered on the next turn
+      // of the event loop, once the caller has attached its handlers.
+      const conn = new Connection(ws, { maxFrameBytes, label, held: messages.slice(1), ...(opts.log ? { log: opts.log } : {}) });
       resolve({ conn, welcome: first as Welcome });
-      // Anything batched behind the welcome is delivered once the caller has attached handlers.
-      if (messages.length > 1) queueMicrotask(() => { for (const m of messages.slice(1)) conn.emit('message', m); });
+      setImmediate(() => conn.release());
     });
   });
 }

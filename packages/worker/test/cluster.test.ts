@@ -177,3 +177,31 @@ t.test('bad flags exit 2 naming the flag', async (t) => {
   t.equal(await c.exited(), 2);
   t.match(c.output(), /--memory-limit must be a size/);
 });
+
+t.test('over --memory-limit a worker pauses; on SIGTERM its queued work goes to another worker', async (t) => {
+  const { s, workers, client } = await cluster(1, ['--memory-limit', '1MiB', '--name', 'tiny']);
+  await workers[0]!.proc.waitFor(/paused: RSS \d+ MiB is over the memory limit of 1 MiB/);
+  const tasks = Array.from({ length: 3 }, (_, i) => spec('inc', 'inc', [100 + i]));
+  client.conn.send({ op: 'update-graph', tasks, wants: tasks.map((x) => x.key) });
+  const big = await startWorker(s.address, ['--nthreads', '1', '--name', 'roomy']);
+  procs.push(big.proc);
+  workers[0]!.proc.kill('SIGTERM');
+  t.equal(await workers[0]!.proc.exited(), 0);
+  const res = await client.results(tasks.map((x) => x.key)).catch((err: Error) => {
+    throw new Error(`${err.message}\n--- tiny\n${workers[0]!.proc.output()}--- roomy\n${big.proc.output()}--- scheduler\n${s.proc.output()}`);
+  });
+  for (let i = 0; i < 3; i++) t.equal(res.get(tasks[i]!.key)!.value, 101 + i);
+  for (const r of res.values()) t.same(r.workers, [big.address], 'computed by the worker with room');
+});
+
+t.test('a worker joining a scheduler that already has queued work receives and runs all of it', async (t) => {
+  // The scheduler sends compute-tasks right behind the welcome, often in the same TCP chunk.
+  const { s, client } = await cluster(0);
+  const tasks = Array.from({ length: 20 }, (_, i) => spec('inc', 'inc', [i]));
+  client.conn.send({ op: 'update-graph', tasks, wants: tasks.map((x) => x.key) });
+  await client.conn.request({ op: 'who-has', keys: [] });
+  const w = await startWorker(s.address, ['--nthreads', '1']);
+  procs.push(w.proc);
+  const res = await client.results(tasks.map((x) => x.key));
+  for (let i = 0; i < 20; i++) t.equal(res.get(tasks[i]!.key)!.value, i + 1);
+});
