@@ -1,0 +1,61 @@
+/**
+ * The mergeable result of one chunk, and of a whole run: per sample, the cut flow and the
+ * histograms; plus the event count and the files that were skipped as bad input.
+ */
+import { type CutFlow, mergeCutFlow } from './cutflow.js';
+import { type Hist1D, mergeInto, reviveHist, cloneHist } from './hist.js';
+
+export interface SampleResult {
+  sample: string;
+  cutflow: CutFlow;
+  hists: Record<string, Hist1D>;
+}
+
+/** A skipped bad input (skip_bad_files). */
+export interface SkippedFile { file: string; sample: string; entryStart: number; entryStop: number; reason: string }
+
+export interface AnalysisResult {
+  selection: string;
+  samples: Record<string, SampleResult>;
+  /** Events read. */
+  events: number;
+  /** Chunks merged into this result. */
+  chunks: number;
+  skipped: SkippedFile[];
+}
+
+function reviveCutFlow(cf: CutFlow): CutFlow {
+  const f = (a: unknown) => (a instanceof Float64Array ? Float64Array.from(a) : Float64Array.from(a as number[]));
+  return { cuts: [...cf.cuts], raw: f(cf.raw), weighted: f(cf.weighted) };
+}
+
+function copySample(s: SampleResult): SampleResult {
+  const hists: Record<string, Hist1D> = {};
+  for (const [k, h] of Object.entries(s.hists)) hists[k] = cloneHist(reviveHist(h));
+  return { sample: s.sample, cutflow: reviveCutFlow(s.cutflow), hists };
+}
+
+/**
+ * Merges results (the treeReduce combine). Inputs are not modified; histograms add bin by bin,
+ * cut flows count by count, skipped-file lists concatenate. Throws on an empty list.
+ */
+export function mergeResults(parts: AnalysisResult[]): AnalysisResult {
+  if (parts.length === 0) throw new Error('mergeResults: nothing to merge');
+  const out: AnalysisResult = { selection: parts[0].selection, samples: {}, events: 0, chunks: 0, skipped: [] };
+  for (const p of parts) {
+    if (p.selection !== out.selection) throw new Error(`cannot merge results of selections ${out.selection} and ${p.selection}`);
+    out.events += p.events;
+    out.chunks += p.chunks;
+    out.skipped.push(...p.skipped);
+    for (const [name, s] of Object.entries(p.samples)) {
+      const have = out.samples[name];
+      if (!have) { out.samples[name] = copySample(s); continue; }
+      mergeCutFlow(have.cutflow, reviveCutFlow(s.cutflow));
+      for (const [k, h] of Object.entries(s.hists)) {
+        if (have.hists[k]) mergeInto(have.hists[k], reviveHist(h));
+        else have.hists[k] = cloneHist(reviveHist(h));
+      }
+    }
+  }
+  return out;
+}

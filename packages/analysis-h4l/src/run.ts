@@ -1,0 +1,168 @@
+/**
+ * The run driver: dataset → chunks → tasks (`client.map`) → `treeReduce` on the workers → one
+ * result; or, with nWorkers 0 and no scheduler, the same per-chunk function called in-process.
+ */
+import { Client, LocalCluster, remote, type Future } from '@gluon/client';
+
+import { processChunk, type ChunkOptions, type SelectionName } from './chunk.js';
+import { listFiles, countEntries, makeChunks, EntryCache, type Chunk } from './dataset.js';
+import { mergeResults, type AnalysisResult } from './result.js';
+import { publishedM4l } from './groups.js';
+import { readerName } from './reader.js';
+
+export interface RunOptions {
+  dataDir: string;
+  selection: SelectionName;
+  /** 0 with no scheduler: in-process serial mode. */
+  nWorkers: number;
+  /** ws:// address of an existing scheduler (nWorkers is then ignored). */
+  scheduler?: string;
+  chunkSize: number;
+  maxFiles?: number;
+  lumiFb: number;
+  skipBadFiles: boolean;
+  correctedD0?: boolean;
+  /** Where entry counts are cached (undefined: no cache). */
+  cacheFile?: string;
+  /** treeReduce fan-in. */
+  fanIn?: number;
+  /** Publish the running m4l histogram on h4l/m4l (cluster modes). Default true. */
+  publish?: boolean;
+  /** Extra LocalCluster options (tests: dashboard off). */
+  dashboard?: boolean;
+}
+
+export interface FileStatus { file: string; sample: string; entries?: number; status: 'ok' | 'skipped' | 'failed'; reason?: string }
+
+export interface ProgressEvent { chunksDone: number; chunksTotal: number; events: number; eventsTotal: number; elapsedMs: number }
+
+export interface RunHooks {
+  onStart?(info: { mode: string; chunks: number; files: number; events: number; dashboardUrl?: string; reader: string }): void;
+  onProgress?(p: ProgressEvent): void;
+}
+
+export interface RunReport {
+  result: AnalysisResult;
+  mode: 'serial' | 'local-cluster' | 'scheduler';
+  nWorkers: number;
+  dashboardUrl?: string;
+  files: FileStatus[];
+  absent: string[];
+  timings: { preprocessMs: number; processMs: number; totalMs: number };
+  eventsPerSecond: number;
+  reader: string;
+}
+
+/** The remote names of the task functions (workers import @gluon/analysis-h4l/tasks). */
+const TASKS = '@gluon/analysis-h4l/tasks';
+const processChunkR = remote<typeof processChunk>(TASKS, 'processChunk');
+const mergeR = remote<typeof mergeResults>(TASKS, 'mergeResults');
+
+/** Fails a run: the message names the file and the reason. */
+export class RunError extends Error { override name = 'RunError'; }
+
+/** Runs the analysis; see RunOptions for the modes. */
+export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promise<RunReport> {
+  const t0 = performance.now();
+  const { files, absent } = listFiles(opts.dataDir, opts.selection, opts.maxFiles);
+  if (files.length === 0) throw new RunError(`no input files for selection ${opts.selection} under ${opts.dataDir} (looked for ${absent.slice(0, 3).join(', ')}${absent.length > 3 ? ', …' : ''})`);
+  const cache = await new EntryCache(opts.cacheFile).load();
+  const counts = await countEntries(files, cache);
+  await cache.save();
+  const status: FileStatus[] = counts.map((c) => ({ file: c.file.file, sample: c.file.sample.name, entries: c.entries,
+    status: c.error ? (opts.skipBadFiles ? 'skipped' : 'failed') : 'ok', ...(c.error ? { reason: c.error } : {}) }));
+  const bad = status.find((s) => s.status === 'failed');
+  if (bad) throw new RunError(bad.reason!);
+  const chunks = makeChunks(counts, opts.chunkSize);
+  const eventsTotal = chunks.reduce((a, c) => a + c.entryStop - c.entryStart, 0);
+  const chunkOpts: ChunkOptions = { selection: opts.selection, lumiFb: opts.lumiFb, skipBadFiles: opts.skipBadFiles,
+    ...(opts.correctedD0 ? { correctedD0: true } : {}) };
+  const t1 = performance.now();
+  const progress = (done: number, events: number) =>
+    hooks.onProgress?.({ chunksDone: done, chunksTotal: chunks.length, events, eventsTotal, elapsedMs: performance.now() - t1 });
+
+  let result: AnalysisResult;
+  let mode: RunReport['mode'];
+  let dashboardUrl: string | undefined;
+  const reader = await readerName();
+  if (!opts.scheduler && opts.nWorkers === 0) {
+    mode = 'serial';
+    hooks.onStart?.({ mode, chunks: chunks.length, files: files.length, events: eventsTotal, reader });
+    result = emptyResult(opts.selection);
+    let done = 0;
+    for (const c of chunks) {
+      const r = await processChunk(c.file, c.sample, { entryStart: c.entryStart, entryStop: c.entryStop }, chunkOpts);
+      result = mergeResults([result, r]);
+      progress(++done, result.events);
+    }
+  } else {
+    let cluster: LocalCluster | undefined;
+    let client: Client;
+    if (opts.scheduler) {
+      mode = 'scheduler';
+      client = await Client.connect(opts.scheduler);
+    } else {
+      mode = 'local-cluster';
+      cluster = await LocalCluster.start({ nWorkers: opts.nWorkers, dashboard: opts.dashboard ?? true });
+      client = await cluster.client();
+    }
+    dashboardUrl = client.dashboardUrl ?? cluster?.dashboardUrl;
+    try {
+      hooks.onStart?.({ mode, chunks: chunks.length, files: files.length, events: eventsTotal, dashboardUrl, reader });
+      result = chunks.length ? await runOnCluster(client, chunks, chunkOpts, opts, progress) : emptyResult(opts.selection);
+    } finally {
+      if (cluster) await cluster.close(); else await client.close();
+    }
+  }
+  for (const s of result.skipped) {
+    const st = status.find((x) => x.file === s.file);
+    if (st && st.status === 'ok') { st.status = 'skipped'; st.reason = s.reason; }
+  }
+  const t2 = performance.now();
+  return { result, mode, nWorkers: mode === 'serial' ? 0 : opts.nWorkers, dashboardUrl, files: status, absent,
+    timings: { preprocessMs: t1 - t0, processMs: t2 - t1, totalMs: t2 - t0 },
+    eventsPerSecond: result.events / Math.max(1e-9, (t2 - t1) / 1000), reader };
+}
+
+function emptyResult(selection: string): AnalysisResult {
+  return { selection, samples: {}, events: 0, chunks: 0, skipped: [] };
+}
+
+async function runOnCluster(client: Client, chunks: Chunk[], chunkOpts: ChunkOptions, opts: RunOptions,
+                            progress: (done: number, events: number) => void): Promise<AnalysisResult> {
+  const futures = client.map(processChunkR.with({ group: 'h4l-chunk' }), chunks.map((c) => c.file), chunks.map((c) => c.sample),
+    chunks.map((c) => ({ entryStart: c.entryStart, entryStop: c.entryStop })), chunks.map(() => chunkOpts));
+  const total = client.treeReduce(mergeR.with({ group: 'h4l-merge' }), futures, { fanIn: opts.fanIn ?? 8 });
+  const byKey = new Map<string, Chunk>(futures.map((f, i) => [f.key, chunks[i]]));
+  let done = 0, events = 0;
+  let running: AnalysisResult | undefined;
+  let lastPublish = 0;
+  const publish = opts.publish ?? true;
+  for await (const f of client.asCompleted(futures as Future<AnalysisResult>[])) {
+    if (f.status !== 'finished') {
+      const c = byKey.get(f.key)!;
+      const err = await f.exception();
+      client.cancel([total, ...futures]);
+      throw new RunError(`chunk ${c.entryStart}–${c.entryStop} of ${c.file} failed: ${err?.message ?? f.status}`);
+    }
+    const c = byKey.get(f.key)!;
+    done++;
+    events += c.entryStop - c.entryStart;
+    if (publish) {
+      // The client keeps a running sum only for the dashboard; the result comes from treeReduce.
+      const v = await f.result();
+      running = running ? mergeResults([running, v]) : mergeResults([v]);
+      const now = performance.now();
+      if (now - lastPublish > 250 || done === futures.length) {
+        client.publish('h4l/m4l', publishedM4l(running));
+        lastPublish = now;
+      }
+    }
+    f.release();
+    progress(done, events);
+  }
+  const r = await total.result();
+  total.release();
+  return mergeResults([r]);
+}
+
