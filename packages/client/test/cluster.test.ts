@@ -101,6 +101,24 @@ t.test('a 1,000-node random DAG matches in-process evaluation', async (t) => {
   client.release(futures);
 });
 
+t.test('asCompleted yields each future once, in completion order; wait', async (t) => {
+  // Early in the file: no cancelled task can still be finishing in a thread and skew the order.
+  const futures = [client.submit(sleep, 400, 'slow'), client.submit(sleep, 5, 'fast')];
+  const order: unknown[] = [];
+  for await (const f of client.asCompleted(futures)) order.push(await f.result());
+  t.same(order, ['fast', 'slow'], 'each future once, the quick one first');
+
+  const pair = [client.submit(sleep, 5, 'a'), client.submit(sleep, 400, 'b')];
+  const first = await client.wait(pair, { returnWhen: 'FIRST_COMPLETED' });
+  t.equal(first.done.length, 1);
+  t.equal(first.done[0], pair[0]);
+  const all = await client.wait(pair);
+  t.equal(all.done.length, 2);
+  t.equal(all.notDone.length, 0);
+  const timed = await client.wait([client.submit(sleep.with({ pure: false }), 400, 'c')], { timeoutMs: 20 });
+  t.equal(timed.notDone.length, 1, 'the timeout returns before the task is done');
+});
+
 t.test('treeReduce over 2,000 histograms equals the serial sum exactly', async (t) => {
   const seeds = Array.from({ length: 2000 }, (_, i) => i + 1);
   const parts = client.map(histogram, seeds);
@@ -227,23 +245,6 @@ t.test('a future that is garbage-collected releases its key', async (t) => {
   await client.submit(inc, 8).result(); // a round trip after the release left
   t.equal(await client.submit(fx.countCall, path, 'gc').result(), 'gc');
   t.equal(calls(path), 2, 'the collected future released the result, so the call ran again');
-});
-
-t.test('asCompleted yields each future once, in completion order; wait', async (t) => {
-  const futures = [client.submit(sleep, 400, 'slow'), client.submit(sleep, 5, 'fast')];
-  const order: unknown[] = [];
-  for await (const f of client.asCompleted(futures)) order.push(await f.result());
-  t.same(order, ['fast', 'slow'], 'each future once, the quick one first');
-
-  const pair = [client.submit(sleep, 5, 'a'), client.submit(sleep, 400, 'b')];
-  const first = await client.wait(pair, { returnWhen: 'FIRST_COMPLETED' });
-  t.equal(first.done.length, 1);
-  t.equal(first.done[0], pair[0]);
-  const all = await client.wait(pair);
-  t.equal(all.done.length, 2);
-  t.equal(all.notDone.length, 0);
-  const timed = await client.wait([client.submit(sleep.with({ pure: false }), 400, 'c')], { timeoutMs: 20 });
-  t.equal(timed.notDone.length, 1, 'the timeout returns before the task is done');
 });
 
 t.test('taskContext() inside a task names the task and its worker', async (t) => {
