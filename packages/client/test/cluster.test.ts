@@ -259,8 +259,8 @@ t.test('published values reach the dashboard, from the client and from a task', 
   client.publish('client-topic', { answer: 42, xs: [1, 2] });
   t.equal(await client.submit(fx.publishFromTask, 'task-topic', 'hello').result(), 'hello');
   let topics: Record<string, { value: unknown }> = {};
-  for (let i = 0; i < 50 && !(topics['client-topic'] && topics['task-topic']); i++) {
-    await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 100 && !(topics['client-topic'] && topics['task-topic']); i++) {
+    await new Promise((r) => setTimeout(r, 30));
     const res = await fetch(new URL('api/state', cluster.dashboardUrl));
     topics = ((await res.json()) as { topics: typeof topics }).topics;
   }
