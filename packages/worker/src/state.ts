@@ -72,6 +72,8 @@ interface LocalTask {
   state: TaskState;
   /** Dependencies that have not arrived yet. */
   waiting: Set<string>;
+  /** Fetched dependencies this task holds a reference on (released when it leaves). */
+  holds: Set<string>;
   /** Freed or stolen while running: its result is not wanted any more. */
   cancelled: boolean;
 }
@@ -212,7 +214,7 @@ export class WorkerState {
     }
     const task: LocalTask = {
       key: t.key, fn: t.fn, args: t.args, deps: t.deps ?? {}, priority: t.priority ?? [0],
-      seq: this.seq++, state: 'fetching', waiting: new Set(), cancelled: false,
+      seq: this.seq++, state: 'fetching', waiting: new Set(), holds: new Set(), cancelled: false,
     };
     this.tasks.set(t.key, task);
     const batch = new Map<string, string[]>();
@@ -221,6 +223,7 @@ export class WorkerState {
       const f = this.fetched.get(dep);
       if (f) {
         f.users++;
+        task.holds.add(dep);
         continue;
       }
       task.waiting.add(dep);
@@ -286,13 +289,15 @@ export class WorkerState {
       if (!f || f.peer !== peer) continue;
       this.fetches.delete(key);
       this.unload(peer);
-      let users = 0;
-      for (const t of f.dependents) {
-        if (!this.tasks.has(t.key) || !t.waiting.delete(key)) continue;
-        users++;
+      const users = [...f.dependents].filter((t) => this.tasks.get(t.key) === t && t.waiting.delete(key));
+      if (users.length === 0) continue;
+      const held = this.fetched.get(key);
+      if (held) held.users += users.length;
+      else this.fetched.set(key, { value: data[key], users: users.length });
+      for (const t of users) {
+        t.holds.add(key);
         if (t.waiting.size === 0) this.makeReady(t);
       }
-      if (users > 0 && !this.store.has(key)) this.fetched.set(key, { value: data[key], users });
     }
     if (missing.length) this.fetchFailed(peer, missing, `${peer} does not hold it`);
   }
@@ -337,10 +342,22 @@ export class WorkerState {
   private pump(): void {
     while (this.ready.size && this.running < this.capacity && !this.paused && !this.closing) {
       const t = this.ready.pop()!;
+      const data: Record<string, unknown> = {};
+      let lost: string | undefined;
+      for (const dep of Object.keys(t.deps)) {
+        const s = this.store.get(dep);
+        if (s) data[dep] = s.value;
+        else if (t.holds.has(dep)) data[dep] = this.fetched.get(dep)!.value;
+        else lost = dep;
+      }
+      if (lost !== undefined) {
+        // Freed here after the task became ready: never run it with a hole in its arguments.
+        t.state = 'fetching'; // already out of the ready queue
+        this.giveUp(t, lost, this.address);
+        continue;
+      }
       t.state = 'running';
       this.running++;
-      const data: Record<string, unknown> = {};
-      for (const dep of Object.keys(t.deps)) data[dep] = this.store.has(dep) ? this.store.get(dep)!.value : this.fetched.get(dep)?.value;
       this.out.push({ type: 'execute', key: t.key, fn: t.fn, args: t.args, data });
     }
   }
@@ -377,11 +394,11 @@ export class WorkerState {
   }
 
   private releaseDeps(t: LocalTask): void {
-    for (const dep of Object.keys(t.deps)) {
-      if (t.waiting.has(dep)) continue;
+    for (const dep of t.holds) {
       const f = this.fetched.get(dep);
       if (f && --f.users <= 0) this.fetched.delete(dep);
     }
+    t.holds.clear();
   }
 
   /** Forgets a task that has not started (freed, stolen, handed back). */

@@ -199,3 +199,30 @@ t.test('a task freed while running and then asked for again is reported when it 
   t.same(executed(s.handle({ type: 'compute', task: task('again-1') })), [], 'not started twice');
   t.match(sent(s.handle({ type: 'done', key: 'again-1', value: 3, ...timing })), [{ op: 'task-finished', key: 'again-1', value: 3 }]);
 });
+
+t.test('fetched copies are counted per holding task, not per dependency name', async (t) => {
+  const s = make(1);
+  s.handle({ type: 'compute', task: task('k-0') });
+  s.handle({ type: 'done', key: 'k-0', value: 5, ...timing });
+  s.handle({ type: 'compute', task: task('u-1', { 'k-0': [SELF] }) }); // runs, k-0 from the store
+  s.handle({ type: 'free-keys', keys: ['k-0'] });
+  s.handle({ type: 'compute', task: task('u-2', { 'k-0': [A] }) }); // must fetch it now
+  s.handle({ type: 'fetched', peer: A, data: { 'k-0': 5 }, missing: [] });
+  const next = of(s.handle({ type: 'done', key: 'u-1', value: 0, ...timing }), 'execute');
+  t.same(next.map((c) => [c.key, c.data]), [['u-2', { 'k-0': 5 }]], 'u-1 leaving does not drop the copy u-2 holds');
+});
+
+t.test('a ready task whose stored dependency was freed is given back, not run with a hole', async (t) => {
+  const s = make(1);
+  s.handle({ type: 'compute', task: task('z-0') });
+  s.handle({ type: 'done', key: 'z-0', value: 1, ...timing });
+  s.handle({ type: 'compute', task: task('busy-1') });
+  s.handle({ type: 'compute', task: task('z-1', { 'z-0': [SELF] }) });
+  t.equal(s.readyCount, 1);
+  s.handle({ type: 'free-keys', keys: ['z-0'] });
+  const c = s.handle({ type: 'done', key: 'busy-1', value: 0, ...timing });
+  t.same(executed(c), []);
+  t.match(sent(c), [{ op: 'task-finished', key: 'busy-1' }, { op: 'missing-data', key: 'z-0', errantWorker: SELF, dependent: 'z-1' }]);
+  t.equal(s.readyCount, 0);
+  t.equal(s.taskCount, 0);
+});
