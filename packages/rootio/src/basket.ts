@@ -1,0 +1,105 @@
+import { decompress } from './decompress.js';
+import { RootFormatError } from './errors.js';
+import type { ByteSource } from './source.js';
+
+/** One basket's entries, decompressed. Offsets index `data` (the key header is not in it). */
+export interface Basket {
+  /** First entry of the tree in this basket. */
+  entryStart: number;
+  entries: number;
+  data: Uint8Array;
+  view: DataView;
+  /** Bytes of entry data (before the offset table). */
+  dataLength: number;
+  /** Start of each entry in `data`, plus the end, when the branch has variable-size entries. */
+  offsets: Int32Array | null;
+}
+
+/** Where a basket lives: in the file, or embedded in the TTree object itself. */
+export type BasketRef =
+  | { where: 'file'; index: number; entryStart: number; entryStop: number; seek: number; bytes: number }
+  | { where: 'embedded'; index: number; entryStart: number; entryStop: number; obj: EmbeddedBasket };
+
+export type EmbeddedBasket = {
+  fKeylen: number;
+  fNevBuf: number;
+  fLast: number;
+  fBufferRef: { arr: DataView } | null;
+  fEntryOffset?: number[];
+};
+
+/** Reads a TKey+TBasket header and its payload into a {@link Basket}. */
+export function parseFileBasket(src: ByteSource, blob: Uint8Array, ref: Extract<BasketRef, { where: 'file' }>, hasOffsets: boolean): Basket {
+  const path = src.path;
+  const at = ref.seek;
+  if (blob.length < 18) throw new RootFormatError(path, at, 'basket header is truncated');
+  const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  const nbytes = dv.getInt32(0);
+  const version = dv.getInt16(4);
+  const objlen = dv.getInt32(6);
+  const keylen = dv.getInt16(14);
+  if (nbytes !== ref.bytes) throw new RootFormatError(path, at, `basket ${ref.index} says it has ${nbytes} bytes, the branch says ${ref.bytes}`);
+  if (keylen < 18 || keylen > nbytes || objlen < 0 || objlen > 1 << 30) {
+    throw new RootFormatError(path, at, `basket ${ref.index} has an impossible header (key length ${keylen}, object length ${objlen})`);
+  }
+  // Skip the TKey fields and its three strings to reach TBasket's own fields.
+  let p = 18 + (version > 1000 ? 16 : 8);
+  for (let s = 0; s < 3; s++) {
+    if (p >= keylen) throw new RootFormatError(path, at + p, `basket ${ref.index} key header is damaged`);
+    let n = blob[p++]!;
+    if (n === 255) {
+      n = dv.getInt32(p);
+      p += 4;
+    }
+    p += n;
+  }
+  if (p + 19 > keylen) throw new RootFormatError(path, at + p, `basket ${ref.index} header is shorter than a TBasket's`);
+  const nevbuf = dv.getInt32(p + 10);
+  const last = dv.getInt32(p + 14);
+  const data = decompress(blob.subarray(keylen), objlen, path, at + keylen);
+  return makeBasket(path, at, ref, data, keylen, nevbuf, last, hasOffsets);
+}
+
+/** A basket that the TTree object carried inside itself (already decompressed by jsroot). */
+export function embeddedBasket(path: string, ref: Extract<BasketRef, { where: 'embedded' }>, hasOffsets: boolean): Basket {
+  const b = ref.obj;
+  const arr = b.fBufferRef?.arr;
+  const data = arr ? new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength) : new Uint8Array(0);
+  // The TTree's streamer already read this basket's offset table into fEntryOffset.
+  return makeBasket(path, -1, ref, data, b.fKeylen, b.fNevBuf, b.fLast, hasOffsets, b.fEntryOffset);
+}
+
+function makeBasket(
+  path: string, at: number, ref: BasketRef, data: Uint8Array, keylen: number, nevbuf: number, last: number, hasOffsets: boolean,
+  given?: ArrayLike<number>,
+): Basket {
+  const dataLength = last - keylen;
+  if (nevbuf < 0 || dataLength < 0 || dataLength > data.length) {
+    throw new RootFormatError(path, at, `basket ${ref.index} is damaged: ${nevbuf} entries, ${dataLength} data bytes in a ${data.length}-byte buffer`);
+  }
+  const entries = ref.entryStop - ref.entryStart;
+  if (nevbuf !== entries) throw new RootFormatError(path, at, `basket ${ref.index} holds ${nevbuf} entries, the branch says ${entries}`);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  let offsets: Int32Array | null = null;
+  if (hasOffsets) {
+    offsets = new Int32Array(entries + 1);
+    const fromData = dataLength + 4 <= data.length;
+    if (fromData || (given && given.length >= entries)) {
+      const n = fromData ? view.getInt32(dataLength) : given!.length;
+      if (n < entries || (fromData && dataLength + 4 + 4 * entries > data.length)) {
+        throw new RootFormatError(path, at, `basket ${ref.index} has a damaged entry-offset table (${n} offsets for ${entries} entries)`);
+      }
+      for (let i = 0; i < entries; i++) {
+        const o = (fromData ? view.getInt32(dataLength + 4 + 4 * i) : given![i]!) - keylen;
+        if (o < 0 || o > dataLength || (i > 0 && o < offsets[i - 1]!)) {
+          throw new RootFormatError(path, at, `basket ${ref.index} entry ${i} has an offset outside its data`);
+        }
+        offsets[i] = o;
+      }
+    } else if (entries > 1) {
+      throw new RootFormatError(path, at, `basket ${ref.index} lacks its entry-offset table`);
+    }
+    offsets[entries] = dataLength;
+  }
+  return { entryStart: ref.entryStart, entries, data, view, dataLength, offsets };
+}

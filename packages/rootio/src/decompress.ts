@@ -1,0 +1,85 @@
+import { createRequire } from 'node:module';
+import zlib from 'node:zlib';
+import { decompress as fzstdDecompress } from 'fzstd';
+import { RootFormatError } from './errors.js';
+import { lz4DecodeBlock, xxh64 } from './lz4.js';
+
+const require = createRequire(import.meta.url);
+let xz: { decompressSync(b: Uint8Array): Buffer } | null = null;
+
+/** Node ≥ 22.15 has zstd in zlib; older Nodes use fzstd. */
+const nodeZstd = (zlib as unknown as { zstdDecompressSync?: (b: Uint8Array) => Buffer }).zstdDecompressSync;
+
+/** The size of ROOT's compression block header. */
+export const BLOCK_HEADER = 9;
+
+/**
+ * Decompresses a ROOT object or basket payload: a sequence of blocks, each with a 9-byte header
+ * (algorithm, method, compressed and uncompressed 24-bit sizes), into exactly `expected` bytes.
+ * When the payload is already `expected` bytes long it is stored uncompressed.
+ *
+ * @param at file offset of `src`, for errors
+ */
+export function decompress(src: Uint8Array, expected: number, path: string, at: number): Uint8Array {
+  if (src.length === expected) return src;
+  const out = new Uint8Array(expected);
+  let s = 0;
+  let d = 0;
+  while (d < expected) {
+    if (s + BLOCK_HEADER > src.length) throw new RootFormatError(path, at + s, `compressed data ends inside a block header (${d} of ${expected} bytes decompressed)`);
+    const alg = String.fromCharCode(src[s]!, src[s + 1]!);
+    const csize = src[s + 3]! | (src[s + 4]! << 8) | (src[s + 5]! << 16);
+    const usize = src[s + 6]! | (src[s + 7]! << 8) | (src[s + 8]! << 16);
+    const body = src.subarray(s + BLOCK_HEADER, s + BLOCK_HEADER + csize);
+    if (body.length !== csize) throw new RootFormatError(path, at + s, `compressed block of ${csize} bytes runs past its buffer`);
+    if (usize === 0 || d + usize > expected) throw new RootFormatError(path, at + s, `block claims ${usize} bytes, but only ${expected - d} remain to fill`);
+    const target = out.subarray(d, d + usize);
+    try {
+      inflateBlock(alg, body, target, src[s + 2]!);
+    } catch (err) {
+      if (err instanceof RootFormatError) throw err;
+      throw new RootFormatError(path, at + s, `cannot decompress ${algName(alg)} block: ${(err as Error).message}`);
+    }
+    s += BLOCK_HEADER + csize;
+    d += usize;
+  }
+  return out;
+}
+
+function algName(alg: string): string {
+  return ({ ZL: 'zlib', CS: 'old ROOT zlib', L4: 'LZ4', ZS: 'ZSTD', XZ: 'LZMA' } as Record<string, string>)[alg] ?? `unknown ("${alg.replace(/[^\x20-\x7e]/g, '?')}")`;
+}
+
+function inflateBlock(alg: string, body: Uint8Array, target: Uint8Array, method: number): void {
+  let got: Uint8Array;
+  switch (alg) {
+    case 'ZL':
+      got = zlib.inflateSync(body, { maxOutputLength: target.length });
+      break;
+    case 'CS':
+      // Old ROOT files: deflate without the zlib wrapper (method 8).
+      if (method !== 8) throw new Error(`old ROOT compression method ${method} is not deflate`);
+      got = zlib.inflateRawSync(body, { maxOutputLength: target.length });
+      break;
+    case 'ZS':
+      got = nodeZstd ? nodeZstd(body) : fzstdDecompress(body, new Uint8Array(target.length));
+      break;
+    case 'XZ':
+      xz ??= require('@napi-rs/lzma/xz') as { decompressSync(b: Uint8Array): Buffer };
+      got = xz.decompressSync(body);
+      break;
+    case 'L4': {
+      if (body.length < 8) throw new Error('LZ4 block shorter than its checksum');
+      const want = new DataView(body.buffer, body.byteOffset, 8).getBigUint64(0, false);
+      const block = body.subarray(8);
+      if (xxh64(block) !== want) throw new Error('LZ4 checksum mismatch (the block is damaged)');
+      const n = lz4DecodeBlock(block, target);
+      if (n !== target.length) throw new Error(`LZ4 block gave ${n} bytes, expected ${target.length}`);
+      return;
+    }
+    default:
+      throw new Error('unknown compression algorithm');
+  }
+  if (got.length !== target.length) throw new Error(`gave ${got.length} bytes, expected ${target.length}`);
+  target.set(got);
+}

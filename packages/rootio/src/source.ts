@@ -1,0 +1,153 @@
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { RootFormatError, RootIOError } from './errors.js';
+
+/**
+ * Where file bytes come from. Reads past the end are content errors (a key or basket points
+ * beyond the file), so they raise RootFormatError.
+ */
+export interface ByteSource {
+  readonly path: string;
+  readonly size: number;
+  /** Reads `[offset, offset+length)`; several ranges at once may be coalesced into fewer requests. */
+  read(ranges: ReadonlyArray<readonly [number, number]>): Promise<Uint8Array[]>;
+  close(): Promise<void>;
+}
+
+function checkRange(path: string, size: number, offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+    throw new RootFormatError(path, offset, `invalid byte range (offset ${offset}, length ${length})`);
+  }
+  if (offset + length > size) {
+    throw new RootFormatError(path, offset, `points past the end of the file: needs ${length} bytes at ${offset}, the file has ${size}`);
+  }
+}
+
+/** A local file read with positional reads. */
+export class LocalSource implements ByteSource {
+  private constructor(readonly path: string, readonly size: number, private readonly fh: FileHandle) {}
+
+  static async open(path: string): Promise<LocalSource> {
+    let fh: FileHandle;
+    try {
+      fh = await open(path, 'r');
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new RootIOError(path, e.code === 'ENOENT' ? 'no such file' : `cannot open: ${e.message}`);
+    }
+    const { size } = await fh.stat();
+    return new LocalSource(path, size, fh);
+  }
+
+  async read(ranges: ReadonlyArray<readonly [number, number]>): Promise<Uint8Array[]> {
+    return Promise.all(ranges.map(async ([offset, length]) => {
+      checkRange(this.path, this.size, offset, length);
+      const buf = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await this.fh.read(buf, done, length - done, offset + done);
+        if (bytesRead === 0) throw new RootFormatError(this.path, offset + done, 'the file ended early (truncated while open?)');
+        done += bytesRead;
+      }
+      return buf;
+    }));
+  }
+
+  close(): Promise<void> {
+    return this.fh.close();
+  }
+}
+
+export interface HttpOptions {
+  /** Attempts per request on network errors and 5xx answers. Default 4. */
+  retries?: number;
+  /** First backoff, doubled each attempt. Default 100 ms. */
+  backoffMs?: number;
+  /** Ranges closer than this are fetched in one request. Default 64 KiB. */
+  coalesceGap?: number;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/** A file over HTTP(S) read with Range requests. */
+export class HttpSource implements ByteSource {
+  private constructor(readonly path: string, readonly size: number, private readonly opts: Required<Omit<HttpOptions, 'headers'>> & { headers: Record<string, string> }) {}
+
+  static async open(url: string, opts: HttpOptions = {}): Promise<HttpSource> {
+    const o = { retries: 4, backoffMs: 100, coalesceGap: 64 * 1024, timeoutMs: 30_000, headers: {}, ...opts };
+    // A one-byte range tells both the size and whether the server honours ranges.
+    const res = await fetchWithRetry(url, { ...o.headers, range: 'bytes=0-0' }, o);
+    if (res.status === 200) {
+      await res.body?.cancel();
+      throw new RootIOError(url, 'the server ignores HTTP Range requests (answered 200 with the whole file to a range request); ROOT files are read in pieces, so use a server that supports ranges');
+    }
+    if (res.status !== 206) throw new RootIOError(url, `HTTP ${res.status} ${res.statusText}`);
+    await res.arrayBuffer();
+    const m = /\/(\d+)\s*$/.exec(res.headers.get('content-range') ?? '');
+    if (!m) throw new RootIOError(url, 'the server did not say the file size (no Content-Range total)');
+    return new HttpSource(url, Number(m[1]), o);
+  }
+
+  async read(ranges: ReadonlyArray<readonly [number, number]>): Promise<Uint8Array[]> {
+    for (const [off, len] of ranges) checkRange(this.path, this.size, off, len);
+    // Coalesce nearby ranges: fewer round trips, a little extra data.
+    const order = ranges.map((r, i) => i).sort((a, b) => ranges[a]![0] - ranges[b]![0]);
+    const groups: Array<{ start: number; end: number; members: number[] }> = [];
+    for (const i of order) {
+      const [off, len] = ranges[i]!;
+      const g = groups.at(-1);
+      if (g && off <= g.end + this.opts.coalesceGap) {
+        g.end = Math.max(g.end, off + len);
+        g.members.push(i);
+      } else groups.push({ start: off, end: off + len, members: [i] });
+    }
+    const out: Uint8Array[] = new Array(ranges.length);
+    await Promise.all(groups.map(async (g) => {
+      if (g.end === g.start) {
+        for (const i of g.members) out[i] = new Uint8Array(0);
+        return;
+      }
+      const res = await fetchWithRetry(this.path, { ...this.opts.headers, range: `bytes=${g.start}-${g.end - 1}` }, this.opts);
+      if (res.status === 200) throw new RootIOError(this.path, 'the server stopped honouring HTTP Range requests (answered 200)');
+      if (res.status !== 206) throw new RootIOError(this.path, `HTTP ${res.status} ${res.statusText} for bytes ${g.start}-${g.end - 1}`);
+      const body = new Uint8Array(await res.arrayBuffer());
+      if (body.length !== g.end - g.start) throw new RootIOError(this.path, `short read: asked for ${g.end - g.start} bytes at ${g.start}, got ${body.length}`);
+      for (const i of g.members) {
+        const [off, len] = ranges[i]!;
+        out[i] = body.subarray(off - g.start, off - g.start + len);
+      }
+    }));
+    return out;
+  }
+
+  async close(): Promise<void> {}
+}
+
+async function fetchWithRetry(url: string, headers: Record<string, string>, o: { retries: number; backoffMs: number; timeoutMs: number }): Promise<Response> {
+  let last: unknown;
+  for (let attempt = 0; attempt < o.retries; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, o.backoffMs * 2 ** (attempt - 1)));
+    try {
+      const res = await fetch(url, { headers, signal: AbortSignal.timeout(o.timeoutMs) });
+      if (res.status >= 500) {
+        last = new RootIOError(url, `HTTP ${res.status} ${res.statusText}`);
+        await res.body?.cancel();
+        continue;
+      }
+      return res;
+    } catch (err) {
+      last = err;
+    }
+  }
+  if (last instanceof RootIOError) throw new RootIOError(url, `${last.message.slice(url.length + 2)} after ${o.retries} attempts`);
+  throw new RootIOError(url, `unreachable after ${o.retries} attempts: ${(last as Error)?.message ?? last}`);
+}
+
+/** Opens a local path or an http(s) URL. */
+export async function openSource(pathOrUrl: string, http: HttpOptions = {}): Promise<ByteSource> {
+  if (/^https?:\/\//i.test(pathOrUrl)) return HttpSource.open(pathOrUrl, http);
+  const p = pathOrUrl.startsWith('file:') ? new URL(pathOrUrl).pathname : pathOrUrl;
+  await stat(p).catch(() => {
+    throw new RootIOError(p, 'no such file');
+  });
+  return LocalSource.open(p);
+}

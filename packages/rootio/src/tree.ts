@@ -1,0 +1,275 @@
+import { embeddedBasket, parseFileBasket, type Basket, type BasketRef, type EmbeddedBasket } from './basket.js';
+import { describeBranch, type BranchInfo, type JsBranch } from './branch.js';
+import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
+import type { RootFile } from './file.js';
+import { allocate, ELEMENT_SIZE, readBigEndian, type Column, type ElementType, type Jagged, type TypedArray } from './types.js';
+
+export interface RangeOptions {
+  entryStart?: number;
+  entryStop?: number;
+}
+
+export interface Batch {
+  entryStart: number;
+  entryStop: number;
+  columns: Record<string, Column>;
+}
+
+type JsTree = { fEntries: number; fBranches: { arr: Array<JsBranch & BranchMeta> } };
+type BranchMeta = {
+  fWriteBasket: number;
+  fMaxBaskets: number;
+  fBasketBytes: number[];
+  fBasketEntry: number[];
+  fBasketSeek: number[];
+  fBaskets: { arr: Array<EmbeddedBasket | null> };
+};
+
+interface BranchState {
+  info: BranchInfo;
+  refs: BasketRef[];
+  hasOffsets: boolean;
+  /** The most recently decoded basket: consecutive ranges often share one. */
+  cached: { index: number; basket: Basket } | null;
+}
+
+/**
+ * Reads a TTree column by column: for an entry range it fetches only the baskets that overlap
+ * it (in one batched read), decompresses them, and decodes straight into typed arrays.
+ */
+export class TreeReader {
+  readonly numEntries: number;
+  readonly branches: BranchInfo[];
+  private readonly state = new Map<string, BranchState>();
+  /** Baskets read from the file so far (for tests and benchmarks). */
+  basketReads = 0;
+
+  private constructor(private readonly file: RootFile, readonly name: string, tree: JsTree) {
+    this.numEntries = Number(tree.fEntries);
+    const all: Array<JsBranch & BranchMeta> = [];
+    const walk = (bs: Array<JsBranch & BranchMeta>) => {
+      for (const b of bs) {
+        all.push(b);
+        if (b._typename === 'TBranch' && b.fBranches.arr.length) walk(b.fBranches.arr as Array<JsBranch & BranchMeta>);
+      }
+    };
+    walk(tree.fBranches.arr);
+    for (const b of all) {
+      const info = describeBranch(b);
+      this.state.set(b.fName, { info, refs: basketRefs(file.path, b, this.numEntries), hasOffsets: b.fEntryOffsetLen > 0, cached: null });
+    }
+    this.branches = [...this.state.values()].map((s) => s.info);
+  }
+
+  /** @internal */
+  static fromObject(file: RootFile, name: string, obj: Record<string, unknown>): TreeReader {
+    const t = obj as unknown as JsTree;
+    if (!t.fBranches || !Array.isArray(t.fBranches.arr)) throw new RootFormatError(file.path, -1, `${name} has no branch list`);
+    return new TreeReader(file, name, t);
+  }
+
+  branch(name: string): BranchInfo {
+    return this.branchState(name).info;
+  }
+
+  /** Reads branches for entries `[entryStart, entryStop)`. */
+  async arrays(names: string[], opts: RangeOptions = {}): Promise<Record<string, Column>> {
+    const start = opts.entryStart ?? 0;
+    const stop = Math.min(opts.entryStop ?? this.numEntries, this.numEntries);
+    if (!Number.isInteger(start) || start < 0 || !Number.isInteger(stop) || stop < start) {
+      throw new RangeError(`invalid entry range [${opts.entryStart}, ${opts.entryStop}) for tree ${this.name} with ${this.numEntries} entries`);
+    }
+    const states = names.map((n) => this.branchState(n));
+    for (const s of states) if (s.info.kind === 'unsupported') throw new UnsupportedBranchTypeError(s.info.typeName, s.info.name);
+    // Fetch every needed basket of every branch in one batched read.
+    const wanted: Array<{ s: BranchState; ref: Extract<BasketRef, { where: 'file' }> }> = [];
+    for (const s of states) {
+      for (const ref of s.refs) {
+        if (ref.entryStop <= start || ref.entryStart >= stop) continue;
+        if (ref.where === 'file' && s.cached?.index !== ref.index) wanted.push({ s, ref });
+      }
+    }
+    const blobs = wanted.length ? await this.file.source.read(wanted.map((w) => [w.ref.seek, w.ref.bytes] as const)) : [];
+    this.basketReads += wanted.length;
+    const fresh = new Map<BranchState, Map<number, Uint8Array>>();
+    wanted.forEach((w, i) => {
+      if (!fresh.has(w.s)) fresh.set(w.s, new Map());
+      fresh.get(w.s)!.set(w.ref.index, blobs[i]!);
+    });
+    const out: Record<string, Column> = {};
+    for (const s of states) {
+      const baskets: Basket[] = [];
+      for (const ref of s.refs) {
+        if (ref.entryStop <= start || ref.entryStart >= stop) continue;
+        baskets.push(this.basket(s, ref, fresh.get(s)?.get(ref.index)));
+      }
+      out[s.info.name] = decode(this.file.path, s.info, baskets, start, stop);
+    }
+    return out;
+  }
+
+  /** Iterates the tree in batches of `step` entries. */
+  async *iterate(names: string[], opts: RangeOptions & { step?: number } = {}): AsyncGenerator<Batch> {
+    const step = opts.step ?? 100_000;
+    if (!Number.isInteger(step) || step < 1) throw new RangeError(`iterate: step must be a positive integer, got ${step}`);
+    const start = opts.entryStart ?? 0;
+    const stop = Math.min(opts.entryStop ?? this.numEntries, this.numEntries);
+    for (let a = start; a < stop; a += step) {
+      const b = Math.min(a + step, stop);
+      yield { entryStart: a, entryStop: b, columns: await this.arrays(names, { entryStart: a, entryStop: b }) };
+    }
+  }
+
+  private basket(s: BranchState, ref: BasketRef, blob: Uint8Array | undefined): Basket {
+    if (s.cached?.index === ref.index) return s.cached.basket;
+    const basket = ref.where === 'embedded'
+      ? embeddedBasket(this.file.path, ref, s.hasOffsets)
+      : parseFileBasket(this.file.source, blob!, ref, s.hasOffsets);
+    s.cached = { index: ref.index, basket };
+    return basket;
+  }
+
+  private branchState(name: string): BranchState {
+    const s = this.state.get(name);
+    if (!s) {
+      const names = [...this.state.keys()];
+      throw new RootFormatError(this.file.path, -1, `tree ${this.name} has no branch named ${name} (it has ${names.length}: ${names.slice(0, 40).join(', ')}${names.length > 40 ? ', …' : ''})`);
+    }
+    return s;
+  }
+}
+
+/** The baskets of a branch with their entry ranges, validated against the tree. */
+function basketRefs(path: string, b: JsBranch & BranchMeta, treeEntries: number): BasketRef[] {
+  const refs: BasketRef[] = [];
+  const n = Math.max(0, Math.min(b.fMaxBaskets ?? 0, b.fBasketEntry?.length ?? 0));
+  const write = Math.min(b.fWriteBasket ?? 0, n);
+  const endOf = (k: number, start: number, nev: number | undefined) => {
+    const next = k + 1 < n ? Number(b.fBasketEntry[k + 1]) : 0;
+    if (next > start) return Math.min(next, treeEntries);
+    return Math.min(start + (nev ?? treeEntries - start), treeEntries);
+  };
+  for (let k = 0; k < write; k++) {
+    const bytes = Number(b.fBasketBytes[k]);
+    const seek = Number(b.fBasketSeek[k]);
+    if (!bytes) continue;
+    const entryStart = Number(b.fBasketEntry[k]);
+    const entryStop = k + 1 < write ? Number(b.fBasketEntry[k + 1]) : endOf(k, entryStart, undefined);
+    if (!(entryStart >= 0 && entryStop >= entryStart)) throw new RootFormatError(path, -1, `branch ${b.fName} basket ${k} has an invalid entry range`);
+    refs.push({ where: 'file', index: k, entryStart, entryStop, seek, bytes });
+  }
+  const emb = b.fBaskets?.arr ?? [];
+  for (let k = write; k < emb.length; k++) {
+    const obj = emb[k];
+    if (!obj || !obj.fNevBuf) continue;
+    const entryStart = Number(b.fBasketEntry[k] ?? 0);
+    refs.push({ where: 'embedded', index: k, entryStart, entryStop: entryStart + obj.fNevBuf, obj });
+  }
+  return refs;
+}
+
+/** Decodes the overlapping baskets of one branch into a column for `[start, stop)`. */
+function decode(path: string, info: BranchInfo, baskets: Basket[], start: number, stop: number): Column {
+  const n = stop - start;
+  const covered = baskets.reduce((acc, b) => acc + Math.max(0, Math.min(stop, b.entryStart + b.entries) - Math.max(start, b.entryStart)), 0);
+  if (covered !== n) throw new RootFormatError(path, -1, `branch ${info.name}: its baskets cover ${covered} of the ${n} entries asked for`);
+  switch (info.kind) {
+    case 'scalar':
+    case 'fixed-array': {
+      const el = info.element!;
+      const size = ELEMENT_SIZE[el] * info.inner;
+      const out = allocate(el, n * info.inner);
+      let to = 0;
+      for (const b of baskets) {
+        const a = Math.max(start, b.entryStart) - b.entryStart;
+        const z = Math.min(stop, b.entryStart + b.entries) - b.entryStart;
+        if (z * size > b.dataLength) throw new RootFormatError(path, -1, `branch ${info.name}: basket has ${b.dataLength} bytes for ${b.entries} entries of ${size} bytes`);
+        readBigEndian(el, b.view, a * size, (z - a) * info.inner, out, to);
+        to += (z - a) * info.inner;
+      }
+      return info.kind === 'scalar' ? out : { values: out, innerShape: [info.inner] };
+    }
+    case 'counted-array':
+    case 'vector':
+      return decodeJagged(path, info, baskets, start, stop);
+    case 'string':
+      return decodeStrings(path, info, baskets, start, stop);
+    default:
+      throw new UnsupportedBranchTypeError(info.typeName, info.name);
+  }
+}
+
+/**
+ * Counted arrays: an entry is its elements. Vectors: an entry is a 6-byte object header, a
+ * 4-byte count, then the elements. Both become one offsets array and one values array.
+ */
+function decodeJagged(path: string, info: BranchInfo, baskets: Basket[], start: number, stop: number): Jagged {
+  const el = info.element as ElementType;
+  const size = ELEMENT_SIZE[el];
+  const header = info.kind === 'vector' ? 10 : 0;
+  const n = stop - start;
+  const offsets = new Int32Array(n + 1);
+  // First pass: counts (validated against the bytes), so values are allocated once.
+  let e = 0;
+  for (const b of baskets) {
+    const o = b.offsets;
+    if (!o) throw new RootFormatError(path, -1, `branch ${info.name}: variable-size entries without an entry-offset table`);
+    const a = Math.max(start, b.entryStart) - b.entryStart;
+    const z = Math.min(stop, b.entryStart + b.entries) - b.entryStart;
+    for (let i = a; i < z; i++) {
+      const bytes = o[i + 1]! - o[i]! - header;
+      let count: number;
+      if (header) {
+        count = bytes >= 0 ? b.view.getInt32(o[i]! + 6) : -1;
+        if (count < 0 || count * size !== bytes) throw new RootFormatError(path, -1, `branch ${info.name}: entry ${b.entryStart + i} says ${count} elements in ${bytes} bytes`);
+      } else {
+        if (bytes % size !== 0) throw new RootFormatError(path, -1, `branch ${info.name}: entry ${b.entryStart + i} has ${bytes} bytes, not a multiple of ${size}`);
+        count = bytes / size;
+      }
+      offsets[e + 1] = offsets[e]! + count;
+      e++;
+    }
+  }
+  const values = allocate(el, offsets[n]!);
+  e = 0;
+  for (const b of baskets) {
+    const o = b.offsets!;
+    const a = Math.max(start, b.entryStart) - b.entryStart;
+    const z = Math.min(stop, b.entryStart + b.entries) - b.entryStart;
+    if (header === 0) {
+      // Counted arrays are contiguous within a basket: one copy for the whole slice.
+      const count = offsets[e + z - a]! - offsets[e]!;
+      readBigEndian(el, b.view, o[a]!, count, values, offsets[e]!);
+      e += z - a;
+      continue;
+    }
+    for (let i = a; i < z; i++, e++) {
+      const count = offsets[e + 1]! - offsets[e]!;
+      if (count) readBigEndian(el, b.view, o[i]! + header, count, values, offsets[e]!);
+    }
+  }
+  return { offsets, values: values as TypedArray };
+}
+
+/** TLeafC strings: a length byte (255 → a 4-byte length follows) then the characters. */
+function decodeStrings(path: string, info: BranchInfo, baskets: Basket[], start: number, stop: number): string[] {
+  const out: string[] = [];
+  const dec = new TextDecoder();
+  for (const b of baskets) {
+    const o = b.offsets;
+    const a = Math.max(start, b.entryStart) - b.entryStart;
+    const z = Math.min(stop, b.entryStart + b.entries) - b.entryStart;
+    for (let i = a; i < z; i++) {
+      let p = o ? o[i]! : 0;
+      const end = o ? o[i + 1]! : b.dataLength;
+      let len = b.data[p++]!;
+      if (len === 255) {
+        len = b.view.getInt32(p);
+        p += 4;
+      }
+      if (p + len > end) throw new RootFormatError(path, -1, `branch ${info.name}: string in entry ${b.entryStart + i} runs past its entry`);
+      out.push(dec.decode(b.data.subarray(p, p + len)));
+    }
+  }
+  return out;
+}

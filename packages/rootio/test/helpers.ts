@@ -1,0 +1,57 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openFile, TSelector, treeProcess } from 'jsroot';
+import type { Column } from '@gluon/rootio';
+
+/** `<repo>/../shared/data`, or null when this clone has no shared data beside it. */
+export function sharedData(): string | null {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++) {
+    const candidate = join(dir, 'shared', 'data');
+    if (existsSync(candidate) && existsSync(join(dir, 'shared', 'DESIGN.md'))) return candidate;
+    const parent = resolve(dir, '..');
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return null;
+}
+
+export const NO_DATA = 'shared data not found beside the repository (../shared/data); skipping tests on real files';
+
+/** Every entry of the named branches as jsroot's treeProcess sees them. */
+export async function jsrootValues(path: string, tree: string, branches: string[]): Promise<Record<string, unknown[]>> {
+  const f = await openFile(path);
+  const t = await f.readObject(tree);
+  const out: Record<string, unknown[]> = Object.fromEntries(branches.map((b) => [b, []]));
+  const sel = new TSelector();
+  for (const b of branches) sel.addBranch(b, b);
+  sel.Process = function (this: { tgtobj: Record<string, unknown> }) {
+    for (const b of branches) {
+      const v = this.tgtobj[b];
+      out[b]!.push(ArrayBuffer.isView(v) || Array.isArray(v) ? Array.from(v as ArrayLike<unknown>) : v);
+    }
+  };
+  await treeProcess(t, sel);
+  return out;
+}
+
+/** Our column as one JS value per entry, for comparison with jsroot. */
+export function perEntry(c: Column, n: number): unknown[] {
+  if (Array.isArray(c)) return c;
+  if ('offsets' in c) return Array.from({ length: n }, (_, i) => Array.from(c.values.subarray(c.offsets[i]!, c.offsets[i + 1]!) as ArrayLike<unknown>));
+  if ('innerShape' in c) {
+    const k = c.innerShape[0]!;
+    return Array.from({ length: n }, (_, i) => Array.from(c.values.subarray(i * k, (i + 1) * k) as ArrayLike<unknown>));
+  }
+  return Array.from(c as ArrayLike<unknown>);
+}
+
+/** jsroot gives bools as booleans and 64-bit ints as numbers; we give 0/1 and BigInts. */
+export function normalise(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(normalise);
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'number' && Number.isNaN(v)) return 'NaN';
+  return v;
+}

@@ -1,0 +1,46 @@
+import t from 'tap';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { openRootFile, UnsupportedBranchTypeError } from '@gluon/rootio';
+import { jsrootValues, NO_DATA, normalise, perEntry, sharedData } from './helpers.js';
+
+const data = sharedData();
+if (!data) {
+  t.skip(NO_DATA);
+} else {
+  const files = [
+    ...readdirSync(join(data, 'root-testfiles')).filter((f) => f.endsWith('.root')).map((f) => join(data, 'root-testfiles', f)),
+    ...['A', 'B', 'C', 'D'].map((p) => join(data, 'atlas-opendata-13tev-2020-4lep', 'Data', `data_${p}.4lep.root`)),
+  ];
+  for (const path of files) {
+    t.test(path.split('/').slice(-1)[0]!, async (t) => {
+      const f = await openRootFile(path);
+      t.teardown(() => f.close());
+      const trees = f.keys().filter((k) => k.className === 'TTree');
+      if (trees.length === 0) return t.pass('no trees in this file');
+      for (const key of trees) {
+        const tree = await f.tree(key.name);
+        const supported = tree.branches.filter((b) => b.kind !== 'unsupported');
+        for (const b of tree.branches.filter((b) => b.kind === 'unsupported')) {
+          await t.rejects(tree.arrays([b.name]), UnsupportedBranchTypeError, `${b.name} (${b.typeName}) is reported, not mis-read`);
+        }
+        if (supported.length === 0) continue;
+        const ours = await tree.arrays(supported.map((b) => b.name));
+        const theirs = tree.numEntries ? await jsrootValues(path, key.name, supported.map((b) => b.name)) : {};
+        let mismatches = 0;
+        for (const b of supported) {
+          const mine = perEntry(ours[b.name]!, tree.numEntries).map(normalise);
+          // jsroot turns a fixed char array (TLeafB with a length) into a string; ROOT and uproot
+          // mean signed bytes, so compare the string's char codes as int8.
+          const asInt8 = (v: unknown) => (typeof v === 'string' && b.typeName.startsWith('int8[') ? Array.from(v, (ch) => (ch.charCodeAt(0) << 24) >> 24) : v);
+          const ref = (theirs[b.name] ?? []).map(asInt8).map(normalise);
+          if (mine.length !== tree.numEntries || JSON.stringify(mine) !== JSON.stringify(ref)) {
+            mismatches++;
+            t.fail(`${key.name}.${b.name} (${b.typeName}) differs from jsroot`, { found: mine.slice(0, 3), wanted: ref.slice(0, 3) });
+          }
+        }
+        t.equal(mismatches, 0, `${key.name}: ${supported.length} branches × ${tree.numEntries} entries equal jsroot`);
+      }
+    });
+  }
+}
