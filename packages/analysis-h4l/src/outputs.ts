@@ -1,0 +1,150 @@
+/**
+ * A run's output directory: histograms.json (stable schema, see README), histograms.root,
+ * m4l.svg / m4l.png, cutflow.md / cutflow.csv and run.json.
+ */
+import { mkdir, writeFile, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type Hist1D } from './hist.js';
+import { type CutFlow, cutFlowRows } from './cutflow.js';
+import { groupHistograms, groupsFor, FRAMEWORK_LUMI_PB } from './groups.js';
+import { sampleByName, frameworkScale } from './samples.js';
+import type { AnalysisResult } from './result.js';
+import { drawM4lSvg, svgToPng, type PlotInput } from './plot.js';
+
+export const HISTOGRAMS_SCHEMA = 'gluon-h4l/histograms@1';
+
+export interface HistJson {
+  name: string; title: string; xLabel: string; binning: 'numpy' | 'root';
+  nbins: number; lo: number; hi: number;
+  sumw: number[]; sumw2: number[]; underflow: number; overflow: number; entries: number;
+}
+export interface CutRow { cut: string; raw: number; weighted: number }
+export interface HistogramsJson {
+  schema: typeof HISTOGRAMS_SCHEMA;
+  selection: string;
+  lumiFb: number;
+  samples: Record<string, { group: string; cutflow: CutRow[]; histograms: Record<string, HistJson> }>;
+  groups: Record<string, { label: string; color: string; samples: string[]; cutflow: CutRow[]; histograms: Record<string, HistJson> }>;
+}
+
+export function histToJson(h: Hist1D): HistJson {
+  return { name: h.name, title: h.title, xLabel: h.xLabel, binning: h.binning, nbins: h.nbins, lo: h.lo, hi: h.hi,
+    sumw: Array.from(h.sumw.subarray(1, h.nbins + 1)), sumw2: Array.from(h.sumw2.subarray(1, h.nbins + 1)),
+    underflow: h.sumw[0], overflow: h.sumw[h.nbins + 1], entries: h.entries };
+}
+
+/** The histograms.json document of a result. */
+export function histogramsJson(r: AnalysisResult, lumiFb: number): HistogramsJson {
+  const fw = r.selection === 'framework';
+  const samples: HistogramsJson['samples'] = {};
+  for (const s of Object.values(r.samples)) {
+    const info = sampleByName(s.sample);
+    samples[s.sample] = { group: (fw ? info.groupB : info.groupA) ?? '', cutflow: cutFlowRows(s.cutflow),
+      histograms: Object.fromEntries(Object.entries(s.hists).map(([k, h]) => [k, histToJson(h)])) };
+  }
+  const byGroup = groupHistograms(r);
+  const groups: HistogramsJson['groups'] = {};
+  for (const g of groupsFor(r.selection)) {
+    if (!byGroup[g.id]) continue;
+    const members = Object.keys(samples).filter((n) => samples[n].group === g.id);
+    let cf: CutFlow | undefined;
+    for (const n of members) {
+      const src = r.samples[n].cutflow, scale = fw ? frameworkScale(sampleByName(n), FRAMEWORK_LUMI_PB) * g.scale : 1;
+      cf ??= { cuts: src.cuts, raw: new Float64Array(src.cuts.length), weighted: new Float64Array(src.cuts.length) };
+      for (let i = 0; i < src.cuts.length; i++) { cf.raw[i] += src.raw[i]; cf.weighted[i] += src.weighted[i] * scale; }
+    }
+    groups[g.id] = { label: g.label, color: g.color, samples: members, cutflow: cf ? cutFlowRows(cf) : [],
+      histograms: Object.fromEntries(Object.entries(byGroup[g.id]).map(([k, h]) => [k, histToJson(h)])) };
+  }
+  return { schema: HISTOGRAMS_SCHEMA, selection: r.selection, lumiFb, samples, groups };
+}
+
+/** The m4l plot input from a histograms.json document (used by run and by `plot`). */
+export function plotInputFromJson(j: HistogramsJson): PlotInput {
+  const hname = j.selection === 'framework' ? 'mass_four_lep' : 'm4l';
+  const sig = j.selection === 'framework' ? 'Higgs' : 'Higgs';
+  const g = (id: string) => j.groups[id]?.histograms[hname];
+  const any = Object.values(j.groups).map((x) => x.histograms[hname]).find(Boolean);
+  if (!any) throw new Error(`histograms.json has no ${hname} histogram in any group`);
+  const backgrounds = Object.entries(j.groups).filter(([id]) => id !== 'data' && id !== sig && g(id))
+    .map(([id, x]) => ({ label: x.label, color: x.color, values: g(id)!.sumw, sumw2: g(id)!.sumw2 }));
+  return { lo: any.lo, hi: any.hi, nbins: any.nbins, lumiFb: j.lumiFb, backgrounds,
+    ...(g('data') ? { data: g('data')!.sumw } : {}),
+    ...(g(sig) ? { signal: { label: j.groups[sig].label, color: j.groups[sig].color, values: g(sig)!.sumw } } : {}) };
+}
+
+/** Writes m4l.svg and m4l.png from a histograms.json document. */
+export async function writePlots(dir: string, j: HistogramsJson): Promise<void> {
+  const svg = drawM4lSvg(plotInputFromJson(j));
+  await writeFile(path.join(dir, 'm4l.svg'), svg);
+  await writeFile(path.join(dir, 'm4l.png'), await svgToPng(svg));
+}
+
+/** Re-draws the plots of a run directory from its histograms.json. */
+export async function replot(runDir: string): Promise<void> {
+  let j: HistogramsJson;
+  const file = path.join(runDir, 'histograms.json');
+  try { j = JSON.parse(await readFile(file, 'utf8')); } catch (e) {
+    throw new Error(`cannot read ${file}: ${e instanceof Error ? e.message : e}`);
+  }
+  if (j.schema !== HISTOGRAMS_SCHEMA) throw new Error(`${file}: schema is ${JSON.stringify(j.schema)}, expected ${HISTOGRAMS_SCHEMA}`);
+  await writePlots(runDir, j);
+}
+
+/** Cut-flow tables (Markdown, CSV) per sample and group. */
+export function cutflowTables(j: HistogramsJson): { md: string; csv: string } {
+  const md: string[] = [`# Cut flow (selection ${j.selection})`, ''];
+  const csv: string[] = ['kind,name,cut,raw,weighted'];
+  const block = (kind: string, name: string, rows: CutRow[]) => {
+    md.push(`## ${kind} ${name}`, '', '| cut | raw | weighted |', '|---|---:|---:|');
+    for (const r of rows) {
+      md.push(`| ${r.cut} | ${r.raw} | ${+r.weighted.toPrecision(8)} |`);
+      csv.push([kind, name, JSON.stringify(r.cut), r.raw, r.weighted].join(','));
+    }
+    md.push('');
+  };
+  for (const [n, s] of Object.entries(j.samples)) block('sample', n, s.cutflow);
+  for (const [n, g] of Object.entries(j.groups)) block('group', n, g.cutflow);
+  return { md: md.join('\n'), csv: csv.join('\n') + '\n' };
+}
+
+/** Writes histograms.root with rootio's writer: TH1D per sample × histogram and per group. */
+export async function writeRootFile(file: string, j: HistogramsJson): Promise<boolean> {
+  const rootio = (await import('@gluon/rootio')) as Record<string, unknown>;
+  const W = rootio.RootFileWriter as undefined | { create(p: string, o?: unknown): Promise<{ writeHistogram(h: unknown): void; close(): Promise<void> }> };
+  if (!W || typeof W.create !== 'function') return false;
+  const w = await W.create(file);
+  const put = (prefix: string, h: HistJson, sumw2full: number[]) => w.writeHistogram({
+    type: 'TH1D', name: `${prefix}_${h.name}`, title: `${prefix} ${h.title}`, nbins: h.nbins, lo: h.lo, hi: h.hi,
+    contents: Float64Array.from([h.underflow, ...h.sumw, h.overflow]), sumw2: Float64Array.from(sumw2full),
+    entries: h.entries, xTitle: h.xLabel, yTitle: 'Events' });
+  for (const [n, s] of Object.entries(j.samples)) for (const h of Object.values(s.histograms)) put(n, h, [0, ...h.sumw2, 0]);
+  for (const [n, g] of Object.entries(j.groups)) for (const h of Object.values(g.histograms)) put(`group_${n}`, h, [0, ...h.sumw2, 0]);
+  await w.close();
+  return true;
+}
+
+export interface WriteOutputsOptions { dir: string; result: AnalysisResult; lumiFb: number; runInfo: Record<string, unknown> }
+
+/** Writes every output of a run; returns the file names written. */
+export async function writeOutputs(o: WriteOutputsOptions): Promise<string[]> {
+  await mkdir(o.dir, { recursive: true });
+  const j = histogramsJson(o.result, o.lumiFb);
+  const written: string[] = [];
+  const put = async (name: string, data: string | Buffer) => { await writeFile(path.join(o.dir, name), data); written.push(name); };
+  await put('histograms.json', JSON.stringify(j, null, 1));
+  const t = cutflowTables(j);
+  await put('cutflow.md', t.md);
+  await put('cutflow.csv', t.csv);
+  await writePlots(o.dir, j);
+  written.push('m4l.svg', 'm4l.png');
+  let rootNote: string | undefined;
+  try {
+    if (await writeRootFile(path.join(o.dir, 'histograms.root'), j)) written.push('histograms.root');
+    else rootNote = 'histograms.root not written: this build of @gluon/rootio has no RootFileWriter';
+  } catch (e) {
+    rootNote = `histograms.root not written: ${e instanceof Error ? e.message : e}`;
+  }
+  await put('run.json', JSON.stringify({ ...o.runInfo, outputs: [...written, 'run.json'], ...(rootNote ? { notes: [rootNote] } : {}) }, null, 1));
+  return written;
+}
