@@ -29,10 +29,13 @@ if (!data) {
         const theirs = tree.numEntries ? await jsrootValues(path, key.name, supported.map((b) => b.name)) : {};
         let mismatches = 0;
         for (const b of supported) {
-          const mine = perEntry(ours[b.name]!, tree.numEntries).map(normalise);
-          // jsroot turns a fixed char array (TLeafB with a length) into a string; ROOT and uproot
-          // mean signed bytes, so compare the string's char codes as int8.
-          const asInt8 = (v: unknown) => (typeof v === 'string' && b.typeName.startsWith('int8[') ? Array.from(v, (ch) => (ch.charCodeAt(0) << 24) >> 24) : v);
+          // jsroot turns a fixed char array (TLeafB with a length) into a C string, which ends at
+          // the first zero byte; ROOT and uproot mean signed bytes. Compare what jsroot can
+          // represent: our bytes up to the first zero against its char codes as int8.
+          const charArray = b.typeName.startsWith('int8[');
+          const cut = (v: unknown) => (charArray && Array.isArray(v) && v.includes(0) ? v.slice(0, v.indexOf(0)) : v);
+          const asInt8 = (v: unknown) => (charArray && typeof v === 'string' ? Array.from(v, (ch) => (ch.charCodeAt(0) << 24) >> 24) : v);
+          const mine = perEntry(ours[b.name]!, tree.numEntries).map(cut).map(normalise);
           const ref = (theirs[b.name] ?? []).map(asInt8).map(normalise);
           if (mine.length !== tree.numEntries || JSON.stringify(mine) !== JSON.stringify(ref)) {
             mismatches++;
