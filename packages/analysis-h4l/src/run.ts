@@ -8,7 +8,6 @@ import { processChunk, type ChunkOptions, type SelectionName } from './chunk.js'
 import { listFiles, countEntries, makeChunks, EntryCache, type Chunk } from './dataset.js';
 import { mergeResults, type AnalysisResult } from './result.js';
 import { publishedM4l } from './groups.js';
-import { readerName } from './reader.js';
 
 export interface RunOptions {
   dataDir: string;
@@ -37,7 +36,7 @@ export interface FileStatus { file: string; sample: string; entries?: number; st
 export interface ProgressEvent { chunksDone: number; chunksTotal: number; events: number; eventsTotal: number; elapsedMs: number }
 
 export interface RunHooks {
-  onStart?(info: { mode: string; chunks: number; files: number; events: number; dashboardUrl?: string; reader: string }): void;
+  onStart?(info: { mode: string; chunks: number; files: number; events: number; dashboardUrl?: string }): void;
   onProgress?(p: ProgressEvent): void;
 }
 
@@ -50,7 +49,6 @@ export interface RunReport {
   absent: string[];
   timings: { preprocessMs: number; processMs: number; totalMs: number };
   eventsPerSecond: number;
-  reader: string;
 }
 
 /** The remote names of the task functions (workers import @gluon/analysis-h4l/tasks). */
@@ -84,10 +82,9 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
   let result: AnalysisResult;
   let mode: RunReport['mode'];
   let dashboardUrl: string | undefined;
-  const reader = await readerName();
   if (!opts.scheduler && opts.nWorkers === 0) {
     mode = 'serial';
-    hooks.onStart?.({ mode, chunks: chunks.length, files: files.length, events: eventsTotal, reader });
+    hooks.onStart?.({ mode, chunks: chunks.length, files: files.length, events: eventsTotal });
     result = emptyResult(opts.selection);
     let done = 0;
     for (const c of chunks) {
@@ -108,7 +105,7 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
     }
     dashboardUrl = client.dashboardUrl ?? cluster?.dashboardUrl;
     try {
-      hooks.onStart?.({ mode, chunks: chunks.length, files: files.length, events: eventsTotal, dashboardUrl, reader });
+      hooks.onStart?.({ mode, chunks: chunks.length, files: files.length, events: eventsTotal, dashboardUrl });
       result = chunks.length ? await runOnCluster(client, chunks, chunkOpts, opts, progress) : emptyResult(opts.selection);
     } finally {
       if (cluster) await cluster.close(); else await client.close();
@@ -121,7 +118,7 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
   const t2 = performance.now();
   return { result, mode, nWorkers: mode === 'serial' ? 0 : opts.nWorkers, dashboardUrl, files: status, absent,
     timings: { preprocessMs: t1 - t0, processMs: t2 - t1, totalMs: t2 - t0 },
-    eventsPerSecond: result.events / Math.max(1e-9, (t2 - t1) / 1000), reader };
+    eventsPerSecond: result.events / Math.max(1e-9, (t2 - t1) / 1000) };
 }
 
 function emptyResult(selection: string): AnalysisResult {

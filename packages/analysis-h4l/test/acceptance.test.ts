@@ -50,7 +50,6 @@ if (!dir) {
   let serial: RunReport, cluster: RunReport;
   t.test('selection A in-process (serial reference)', async (t) => {
     serial = await runAnalysis({ ...base, selection: 'notebook', nWorkers: 0, chunkSize: 60 });
-    t.comment(`reader: ${serial.reader}`);
     check(t, serial, false);
   });
   t.test('selection A and A+pT on a 2-worker LocalCluster, small chunks, identical to serial', async (t) => {
