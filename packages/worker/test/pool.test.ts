@@ -14,11 +14,10 @@ t.teardown(() => pool.close());
 
 const run = (exportName: string, args: unknown[], data: Record<string, unknown> = {}, key = `${exportName}-1`) =>
   pool.run({ key, url, exportName, args, data });
-function ok(t: Tap, r: PoolResult): unknown {
+function ok(t: { fail(message: string): unknown }, r: PoolResult): unknown {
   if (!r.ok) t.fail(`task failed: ${r.error.stack}`);
   return r.ok ? r.value : undefined;
 }
-type Tap = typeof t;
 
 t.test('sync and async tasks return their values', async (t) => {
   t.equal(ok(t, await run('inc', [41])), 42);
