@@ -30,16 +30,18 @@ if (!data) {
         let mismatches = 0;
         for (const b of supported) {
           // jsroot turns a fixed char array (TLeafB with a length) into a C string, which ends at
-          // the first zero byte; ROOT and uproot mean signed bytes. Compare what jsroot can
-          // represent: our bytes up to the first zero against its char codes as int8.
-          const charArray = b.typeName.startsWith('int8[');
-          const cut = (v: unknown) => (charArray && Array.isArray(v) && v.includes(0) ? v.slice(0, v.indexOf(0)) : v);
-          const asInt8 = (v: unknown) => (charArray && typeof v === 'string' ? Array.from(v, (ch) => (ch.charCodeAt(0) << 24) >> 24) : v);
-          const mine = perEntry(ours[b.name]!, tree.numEntries).map(cut).map(normalise);
-          const ref = (theirs[b.name] ?? []).map(asInt8).map(normalise);
+          // the first zero byte; ROOT and uproot mean signed bytes. Where jsroot gave a string,
+          // compare what it can represent: our bytes up to the first zero, as its char codes.
+          const theirsRaw = theirs[b.name] ?? [];
+          const mine = perEntry(ours[b.name]!, tree.numEntries).map((v, i) => {
+            if (!b.typeName.startsWith('int8[') || typeof theirsRaw[i] !== 'string' || !Array.isArray(v)) return normalise(v);
+            return v.includes(0) ? v.slice(0, v.indexOf(0)) : v;
+          });
+          const ref = theirsRaw.map((v) => (b.typeName.startsWith('int8[') && typeof v === 'string' ? Array.from(v, (ch) => (ch.charCodeAt(0) << 24) >> 24) : normalise(v)));
           if (mine.length !== tree.numEntries || JSON.stringify(mine) !== JSON.stringify(ref)) {
             mismatches++;
-            t.fail(`${key.name}.${b.name} (${b.typeName}) differs from jsroot`, { found: mine.slice(0, 3), wanted: ref.slice(0, 3) });
+            const at = mine.findIndex((v, i) => JSON.stringify(v) !== JSON.stringify(ref[i]));
+            t.fail(`${key.name}.${b.name} (${b.typeName}) differs from jsroot at entry ${at}: ${JSON.stringify(mine[at])} vs ${JSON.stringify(ref[at])}`);
           }
         }
         t.equal(mismatches, 0, `${key.name}: ${supported.length} branches × ${tree.numEntries} entries equal jsroot`);
