@@ -195,6 +195,8 @@ export class SchedulerState {
         this.releaseIfUnneeded(ts);
       }
     }
+    // Forgetting running tasks frees worker slots: hand them queued work now.
+    this.fillAll();
     return this.flush();
   }
 

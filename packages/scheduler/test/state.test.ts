@@ -428,3 +428,15 @@ t.test('a random DAG completes with every key in memory exactly once and nothing
     t.equal(w.processing.size, 0);
   }
 });
+
+t.test('releasing running tasks frees their slots and refills them from the queue', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w', 1);
+  sim.submit('c', Array.from({ length: 4 }, (_, i) => task(`slow-${i}`)));
+  sim.submit('c', Array.from({ length: 4 }, (_, i) => task(`quick-${i}`)));
+  t.same(sim.inbox.get('w'), ['slow-0', 'slow-1'], 'nthreads+1 in flight, the rest queued');
+  const sent = sim.apply(sim.state.releaseKeys('c', ['slow-0', 'slow-1', 'slow-2', 'slow-3']));
+  t.same(computed(sent).w, ['quick-0', 'quick-1'], 'the freed slots go to queued work at once');
+  t.equal(sim.drain(), 4, 'and everything still wanted finishes');
+});
