@@ -110,7 +110,18 @@ export class GluonWorker {
       ...(this.opts.token ? { token: this.opts.token } : {}),
       ...(this.opts.maxFrameBytes ? { maxFrameBytes: this.opts.maxFrameBytes } : {}),
       log: this.log,
-      onConnection: (conn) => conn.on('message', (m: Message) => this.servePeer(conn, m)),
+      onConnection: (conn) => {
+        conn.on('message', (m: Message) => this.servePeer(conn, m));
+        // A reply too big for one frame is not sent: answer with an error instead of silence.
+        conn.on('oversize', (msg: Message, bytes: number) => {
+          if (msg.op !== 'data' || typeof msg.replyTo !== 'number') return;
+          const keys = Object.keys((msg.data ?? {}) as object);
+          conn.send({
+            op: 'error', replyTo: msg.replyTo,
+            message: `worker ${this.name}: the values of ${keys.join(', ')} encode to ${bytes} bytes, over the frame limit of ${conn.maxFrameBytes} bytes (raise --max-frame-bytes on both sides)`,
+          });
+        });
+      },
     });
     this.state = new WorkerState({
       name: this.name, address: this.listener.address, capacity: this.pool.capacity, memoryLimit: this.opts.memoryLimit ?? 0,

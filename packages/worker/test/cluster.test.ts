@@ -205,3 +205,12 @@ t.test('a worker joining a scheduler that already has queued work receives and r
   const res = await client.results(tasks.map((x) => x.key));
   for (let i = 0; i < 20; i++) t.equal(res.get(tasks[i]!.key)!.value, i + 1);
 });
+
+t.test('a get-data answer over the frame limit comes back as an error naming the limit', async (t) => {
+  const { workers, client } = await cluster(1, ['--max-frame-bytes', '64KiB']);
+  const big = spec('ramp', 'ramp', [20_000]);
+  client.conn.send({ op: 'update-graph', tasks: [big], wants: [big.key] });
+  await client.results([big.key]);
+  await t.rejects(getData(workers[0]!.address, [big.key]), { name: 'RemoteError', message: /encode to \d+ bytes, over the frame limit of 65536 bytes/ });
+  t.equal(workers[0]!.proc.child.exitCode, null);
+});
