@@ -99,9 +99,11 @@ export class TreeReader {
     const out: Record<string, Column> = {};
     for (const s of states) {
       const baskets: Basket[] = [];
+      // The basket cached before this read (decoding replaces the cache as it goes).
+      const prior = s.cached;
       for (const ref of s.refs) {
         if (ref.entryStop <= start || ref.entryStart >= stop) continue;
-        baskets.push(this.basket(s, ref, fresh.get(s)?.get(ref.index)));
+        baskets.push(prior?.index === ref.index ? prior.basket : this.basket(s, ref, fresh.get(s)?.get(ref.index)));
       }
       out[s.info.name] = decode(this.file.path, s.info, baskets, start, stop);
     }
@@ -121,7 +123,6 @@ export class TreeReader {
   }
 
   private basket(s: BranchState, ref: BasketRef, blob: Uint8Array | undefined): Basket {
-    if (s.cached?.index === ref.index) return s.cached.basket;
     const basket = ref.where === 'embedded'
       ? embeddedBasket(this.file.path, ref, s.hasOffsets)
       : parseFileBasket(this.file.source, blob!, ref, s.hasOffsets);
