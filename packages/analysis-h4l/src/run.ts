@@ -2,6 +2,7 @@
  * The run driver: dataset → chunks → tasks (`client.map`) → `treeReduce` on the workers → one
  * result; or, with nWorkers 0 and no scheduler, the same per-chunk function called in-process.
  */
+import { fileURLToPath } from 'node:url';
 import { Client, LocalCluster, remote, type Future } from '@gluon/client';
 
 import { processChunk, type ChunkOptions, type SelectionName } from './chunk.js';
@@ -100,7 +101,10 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
       client = await Client.connect(opts.scheduler);
     } else {
       mode = 'local-cluster';
-      cluster = await LocalCluster.start({ nWorkers: opts.nWorkers, dashboard: opts.dashboard ?? true });
+      // Workers resolve task modules from their working directory: run them from this package so
+      // @gluon/analysis-h4l/tasks resolves wherever the user started the run (files are absolute).
+      cluster = await LocalCluster.start({ nWorkers: opts.nWorkers, dashboard: opts.dashboard ?? true,
+        cwd: fileURLToPath(new URL('..', import.meta.url)), allowModules: ['@gluon/analysis-h4l'] });
       client = await cluster.client();
     }
     dashboardUrl = client.dashboardUrl ?? cluster?.dashboardUrl;

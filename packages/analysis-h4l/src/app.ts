@@ -1,0 +1,87 @@
+/**
+ * One analysis run from a validated configuration to an output directory — what `gluon-h4l run`
+ * and `npm run demo` both do.
+ */
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { type H4lConfig, ConfigError } from './config.js';
+import { runAnalysis, type RunReport } from './run.js';
+import { writeOutputs } from './outputs.js';
+import { listFiles, countEntries, makeChunks, EntryCache } from './dataset.js';
+import { consoleProgress } from './progress.js';
+
+const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+
+/** `outputs/<run-name>_<YYYYMMDD-HHMMSS>` relative to the working directory. */
+export function defaultOutDir(runName: string, now = new Date()): string {
+  const ts = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return path.join('outputs', `${runName}_${ts}`);
+}
+
+export interface ExecuteResult { report: RunReport; outDir: string; files: string[] }
+
+function need(c: H4lConfig): string {
+  if (!c.data_dir) throw new ConfigError('data_dir is not set: pass --data-dir DIR|URL or set data_dir in config.yaml (gluon-h4l generate writes a synthetic dataset)');
+  return c.data_dir;
+}
+
+/** `--dry-run`: validates, lists files, entry counts and chunks; runs nothing. */
+export async function dryRun(c: H4lConfig, log: (s: string) => void): Promise<void> {
+  const dataDir = need(c);
+  const { files, absent } = listFiles(dataDir, c.selection, c.max_files ?? undefined);
+  const counts = await countEntries(files, await new EntryCache(c.entry_cache ?? undefined).load());
+  const chunks = makeChunks(counts, c.chunk_size);
+  log(`dry run: selection ${c.selection}, ${files.length} files, ${chunks.length} chunks of ≤ ${c.chunk_size} events`);
+  log(`mode: ${c.scheduler ? `scheduler ${c.scheduler}` : c.n_workers === 0 ? 'in-process serial' : `LocalCluster with ${c.n_workers} workers`}`);
+  for (const r of counts) {
+    log(`  ${r.file.sample.name.padEnd(16)} ${r.error ? `ERROR ${r.error}` : `${r.entries} entries`}  ${r.file.file}`);
+  }
+  if (absent.length) log(`  (${absent.length} sample files of this selection are not present and would be left out)`);
+  log(`would write to ${c.out ?? defaultOutDir(c.run_name)}`);
+}
+
+/** Runs the analysis and writes the outputs, logging progress and a summary. */
+export async function execute(c: H4lConfig, log: (s: string) => void, progressOut: NodeJS.WriteStream = process.stderr): Promise<ExecuteResult> {
+  const dataDir = need(c);
+  const started = new Date();
+  const bar = consoleProgress(progressOut);
+  let report: RunReport;
+  try {
+    report = await runAnalysis({
+      dataDir, selection: c.selection, nWorkers: c.n_workers, ...(c.scheduler ? { scheduler: c.scheduler } : {}),
+      chunkSize: c.chunk_size, ...(c.max_files ? { maxFiles: c.max_files } : {}), lumiFb: c.lumi_fb,
+      skipBadFiles: c.skip_bad_files, correctedD0: c.corrected_d0, ...(c.entry_cache ? { cacheFile: c.entry_cache } : {}),
+      fanIn: c.fan_in, dashboard: c.dashboard,
+    }, {
+      onStart: (i) => {
+        log(`gluon-h4l: selection ${c.selection}, ${i.files} files, ${i.events} events in ${i.chunks} chunks, ${i.mode === 'serial' ? 'in-process' : i.mode === 'local-cluster' ? `LocalCluster with ${c.n_workers} workers` : `scheduler ${c.scheduler}`}`);
+        if (i.dashboardUrl) log(`dashboard: ${i.dashboardUrl}`);
+      },
+      onProgress: (p) => bar.update(p),
+    });
+  } finally {
+    bar.end();
+  }
+  const outDir = c.out ?? defaultOutDir(c.run_name, started);
+  const skipped = report.result.skipped;
+  const runInfo = {
+    runName: c.run_name, started: started.toISOString(), finished: new Date().toISOString(), config: c,
+    versions: { '@gluon/analysis-h4l': VERSION, node: process.version },
+    mode: report.mode, nWorkers: report.nWorkers, dashboardUrl: report.dashboardUrl ?? null,
+    files: report.files, absentFiles: report.absent, skippedFiles: skipped,
+    events: report.result.events, chunks: report.result.chunks,
+    timings: report.timings, eventsPerSecond: report.eventsPerSecond,
+  };
+  const files = await writeOutputs({ dir: outDir, result: report.result, lumiFb: c.lumi_fb, runInfo });
+  for (const s of Object.values(report.result.samples)) {
+    const n = s.cutflow.raw.length - 1;
+    log(`  ${s.sample.padEnd(16)} ${String(s.cutflow.raw[0]).padStart(8)} in  ${String(s.cutflow.raw[n]).padStart(8)} selected  Σw ${+s.cutflow.weighted[n].toPrecision(7)}`);
+  }
+  if (skipped.length || report.files.some((f) => f.status === 'skipped')) {
+    log('skipped bad files:');
+    for (const f of report.files.filter((x) => x.status === 'skipped')) log(`  ${f.file}: ${f.reason}`);
+  }
+  log(`${report.result.events} events in ${(report.timings.processMs / 1000).toFixed(2)} s (${Math.round(report.eventsPerSecond)} events/s)`);
+  log(`outputs: ${path.resolve(outDir)} (${files.join(', ')})`);
+  return { report, outDir, files };
+}

@@ -1,0 +1,86 @@
+/**
+ * The run configuration: config.yaml keys, CLI flags that override them, and validation that
+ * rejects a bad key or value before anything runs, naming the key.
+ */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { SELECTIONS, type SelectionName } from './chunk.js';
+
+export interface H4lConfig {
+  run_name: string;
+  data_dir: string | null;
+  selection: SelectionName;
+  n_workers: number;
+  scheduler: string | null;
+  chunk_size: number;
+  out: string | null;
+  max_files: number | null;
+  lumi_fb: number;
+  skip_bad_files: boolean;
+  corrected_d0: boolean;
+  entry_cache: string | null;
+  fan_in: number;
+  dashboard: boolean;
+}
+
+export const DEFAULT_CONFIG: H4lConfig = {
+  run_name: 'h4l', data_dir: null, selection: 'notebook', n_workers: 2, scheduler: null, chunk_size: 100_000,
+  out: null, max_files: null, lumi_fb: 10, skip_bad_files: false, corrected_d0: false,
+  entry_cache: '.cache/h4l-entries.json', fan_in: 8, dashboard: true,
+};
+
+/** A configuration error; the message names the key and where it came from. */
+export class ConfigError extends Error { override name = 'ConfigError'; }
+
+type Check = (v: unknown) => string | undefined;
+const int = (min: number): Check => (v) => (Number.isInteger(v) && (v as number) >= min ? undefined : `must be an integer ≥ ${min}`);
+const str: Check = (v) => (typeof v === 'string' && v !== '' ? undefined : 'must be a non-empty string');
+const orNull = (c: Check): Check => (v) => (v === null ? undefined : c(v));
+const bool: Check = (v) => (typeof v === 'boolean' ? undefined : 'must be true or false');
+
+const CHECKS: Record<keyof H4lConfig, Check> = {
+  run_name: (v) => (typeof v === 'string' && /^[A-Za-z0-9._-]+$/.test(v) ? undefined : 'must be letters, digits, ".", "_" or "-"'),
+  data_dir: orNull(str),
+  selection: (v) => (SELECTIONS.includes(v as SelectionName) ? undefined : `must be one of ${SELECTIONS.join(', ')}`),
+  n_workers: int(0),
+  scheduler: orNull((v) => (typeof v === 'string' && /^wss?:\/\/[^/\s]+/.test(v) ? undefined : 'must look like ws://host:8786')),
+  chunk_size: int(1),
+  out: orNull(str),
+  max_files: orNull(int(1)),
+  lumi_fb: (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'must be a positive number'),
+  skip_bad_files: bool,
+  corrected_d0: bool,
+  entry_cache: orNull(str),
+  fan_in: int(2),
+  dashboard: bool,
+};
+
+/** Checks every key and value of a partial config; throws a ConfigError naming the first bad one. */
+export function validateConfig(raw: unknown, source: string): Partial<H4lConfig> {
+  if (raw === null || raw === undefined) return {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${source}: the configuration must be a mapping of keys to values`);
+  for (const [k, v] of Object.entries(raw)) {
+    if (!(k in CHECKS)) throw new ConfigError(`${source}: unknown key "${k}" (known keys: ${Object.keys(CHECKS).join(', ')})`);
+    const why = CHECKS[k as keyof H4lConfig](v);
+    if (why) throw new ConfigError(`${source}: ${k} ${why}, got ${JSON.stringify(v)}`);
+  }
+  return raw as Partial<H4lConfig>;
+}
+
+/** Reads and validates a YAML config file. */
+export async function loadConfigFile(file: string): Promise<Partial<H4lConfig>> {
+  let text: string;
+  try { text = await readFile(file, 'utf8'); } catch (e) {
+    throw new ConfigError(`cannot read config file ${file}: ${e instanceof Error ? e.message : e}`);
+  }
+  let doc: unknown;
+  try { doc = parseYaml(text); } catch (e) {
+    throw new ConfigError(`${file}: not valid YAML: ${e instanceof Error ? e.message : e}`);
+  }
+  return validateConfig(doc, file);
+}
+
+/** Defaults ← YAML ← flags. */
+export function mergeConfig(yaml: Partial<H4lConfig>, flags: Partial<H4lConfig>): H4lConfig {
+  return { ...DEFAULT_CONFIG, ...yaml, ...flags };
+}
