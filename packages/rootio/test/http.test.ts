@@ -1,0 +1,100 @@
+import t from 'tap';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openRootFile, RootFormatError, HttpSource } from '@gluon/rootio';
+import { NO_DATA, perEntry, sharedData } from './helpers.js';
+
+type Mode = { ignoreRange?: boolean; failFirst?: number; status?: number };
+
+/** A loopback file server with Range support, recording every range asked for. */
+async function serve(t: { teardown(fn: () => unknown): void }, body: Uint8Array, mode: Mode = {}) {
+  const ranges: string[] = [];
+  let failures = mode.failFirst ?? 0;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (failures > 0) {
+      failures--;
+      res.writeHead(503, 'Service Unavailable').end();
+      return;
+    }
+    if (mode.status) {
+      res.writeHead(mode.status).end();
+      return;
+    }
+    const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+    if (!m || mode.ignoreRange) {
+      res.writeHead(200, { 'content-length': body.length }).end(body);
+      return;
+    }
+    ranges.push(req.headers.range!);
+    const a = Number(m[1]);
+    const z = Math.min(Number(m[2]), body.length - 1);
+    res.writeHead(206, { 'content-range': `bytes ${a}-${z}/${body.length}`, 'content-length': z - a + 1 }).end(body.subarray(a, z + 1));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/file.root`;
+  return { url, ranges };
+}
+
+const data = sharedData();
+if (!data) {
+  t.skip(NO_DATA);
+} else {
+  const path = join(data, 'atlas-opendata-13tev-2020-4lep', 'Data', 'data_A.4lep.root');
+  const sample = join(data, 'root-testfiles', 'uproot-sample-6.20.04-zlib.root');
+  const names = ['lep_n', 'lep_pt', 'lep_eta', 'lep_phi', 'lep_E', 'lep_charge', 'lep_type', 'trigE'];
+  const json = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? String(x) : ArrayBuffer.isView(x) ? Array.from(x as Float32Array) : x));
+
+  t.test('over HTTP the values equal the local read', async (t) => {
+    for (const p of [path, sample]) {
+      const { url, ranges } = await serve(t, readFileSync(p));
+      const local = await openRootFile(p);
+      const remote = await openRootFile(url);
+      t.teardown(() => Promise.all([local.close(), remote.close()]));
+      t.same(remote.keys(), local.keys(), 'same keys');
+      const treeName = local.keys().find((k) => k.className === 'TTree')!.name;
+      const lt = await local.tree(treeName);
+      const rt = await remote.tree(treeName);
+      const cols = p === path ? names : lt.branches.filter((b) => b.kind !== 'unsupported').map((b) => b.name);
+      const a = await lt.arrays(cols);
+      const b = await rt.arrays(cols);
+      for (const c of cols) t.equal(json(perEntry(b[c]!, rt.numEntries)), json(perEntry(a[c]!, lt.numEntries)), `${treeName}.${c}`);
+      t.ok(ranges.length > 0, `${ranges.length} range requests`);
+    }
+  });
+
+  t.test('adjacent ranges are coalesced into one request', async (t) => {
+    const body = readFileSync(sample);
+    const { url, ranges } = await serve(t, body);
+    const src = await HttpSource.open(url, { coalesceGap: 0 });
+    ranges.length = 0;
+    const got = await src.read([[100, 50], [150, 50], [200, 10], [5000, 10]]);
+    t.equal(ranges.length, 2, 'two requests: [100, 210) and [5000, 5010)');
+    t.same(ranges.sort(), ['bytes=100-209', 'bytes=5000-5009']);
+    t.same(Array.from(got[1]!), Array.from(body.subarray(150, 200)), 'each range gets its own bytes back');
+    t.same(Array.from(got[3]!), Array.from(body.subarray(5000, 5010)));
+    await t.rejects(src.read([[body.length - 5, 10]]), RootFormatError, 'a range past the end is a format error, not a request');
+  });
+
+  t.test('a server that ignores Range requests gets a clear error', async (t) => {
+    const { url } = await serve(t, readFileSync(sample), { ignoreRange: true });
+    await t.rejects(openRootFile(url), { name: 'RootIOError', message: /ignores HTTP Range requests/ });
+  });
+
+  t.test('transient failures are retried with backoff', async (t) => {
+    const { url } = await serve(t, readFileSync(sample), { failFirst: 2 });
+    const f = await openRootFile(url, { http: { retries: 4, backoffMs: 10 } });
+    t.teardown(() => f.close());
+    const tree = await f.tree('sample');
+    t.equal((await tree.arrays(['n'])).n!.length, 30);
+  });
+
+  t.test('persistent failures end in RootIOError naming the status and the attempts', async (t) => {
+    const { url } = await serve(t, readFileSync(sample), { failFirst: 1000 });
+    await t.rejects(openRootFile(url, { http: { retries: 3, backoffMs: 5 } }), { name: 'RootIOError', message: /503.*after 3 attempts/ });
+    const gone = await serve(t, readFileSync(sample), { status: 404 });
+    await t.rejects(openRootFile(gone.url), { name: 'RootIOError', message: /HTTP 404/ });
+  });
+}
