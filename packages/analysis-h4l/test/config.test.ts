@@ -1,0 +1,45 @@
+import t from 'tap';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { validateConfig, loadConfigFile, mergeConfig, DEFAULT_CONFIG } from '../src/config.js';
+import { configFromArgs } from '../src/cli-args.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'h4l-config-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+t.test('bad keys and values are rejected naming the key', async (t) => {
+  t.throws(() => validateConfig({ chunksize: 5 }, 'c.yaml'), /c\.yaml: unknown key "chunksize"/);
+  t.throws(() => validateConfig({ chunk_size: 0 }, 'c.yaml'), /chunk_size must be an integer ≥ 1, got 0/);
+  t.throws(() => validateConfig({ selection: 'best' }, 'c.yaml'), /selection must be one of notebook, notebook-pt, framework/);
+  t.throws(() => validateConfig({ scheduler: 'http://x' }, 'c.yaml'), /scheduler must look like ws:/);
+  t.throws(() => validateConfig({ skip_bad_files: 'yes' }, 'c.yaml'), /skip_bad_files must be true or false/);
+  t.throws(() => validateConfig([1], 'c.yaml'), /must be a mapping/);
+  t.same(validateConfig({ n_workers: 0, max_files: null }, 'c.yaml'), { n_workers: 0, max_files: null });
+});
+
+t.test('YAML file, then flags over it', async (t) => {
+  const f = path.join(dir, 'c.yaml');
+  writeFileSync(f, 'selection: framework\nchunk_size: 500\nn_workers: 1\n');
+  t.same(await loadConfigFile(f), { selection: 'framework', chunk_size: 500, n_workers: 1 });
+  const { config, dryRun } = await configFromArgs(['--config', f, '--chunk-size', '50', '--dry-run', '--n-workers', '0']);
+  t.equal(config.selection, 'framework');
+  t.equal(config.chunk_size, 50);
+  t.equal(config.n_workers, 0);
+  t.equal(config.lumi_fb, DEFAULT_CONFIG.lumi_fb);
+  t.equal(dryRun, true);
+  writeFileSync(f, 'selction: framework\n');
+  await t.rejects(configFromArgs(['--config', f]), /unknown key "selction"/);
+  writeFileSync(f, 'a: [\n');
+  await t.rejects(configFromArgs(['--config', f]), /not valid YAML/);
+  await t.rejects(configFromArgs(['--n-workers=-1']), /--n-workers must be an integer ≥ 0, got "-1"/);
+  await t.rejects(configFromArgs(['--bogus']), /Unknown option '--bogus'/);
+  t.same(mergeConfig({ chunk_size: 3 }, {}).chunk_size, 3);
+});
+
+t.test('the shipped config.yaml is valid and documents every key', async (t) => {
+  const file = new URL('../config.yaml', import.meta.url);
+  const cfg = await loadConfigFile(file.pathname);
+  t.same(Object.keys(cfg).sort(), Object.keys(DEFAULT_CONFIG).sort(), 'every key present');
+  for (const [k, v] of Object.entries(cfg)) t.same(v, DEFAULT_CONFIG[k as keyof typeof DEFAULT_CONFIG], `${k} shows its default`);
+});
