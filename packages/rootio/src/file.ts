@@ -20,6 +20,7 @@ export interface OpenOptions {
 
 /** jsroot objects are loosely typed; we read the few fields we need from them. */
 type JsrootFile = {
+  fEND: number;
   fKeys: Array<{ fName: string; fClassName: string; fCycle: number; fTitle: string }>;
   readObject(name: string, cycle?: number): Promise<Record<string, unknown>>;
 };
@@ -65,6 +66,9 @@ export class RootFile {
       if (String.fromCharCode(...head!) !== 'root') throw new RootFormatError(src.path, 0, 'not a ROOT file: it does not start with "root"');
       const jf = (await guard(src.path, openFile(new SourceProxy(src) as never) as Promise<JsrootFile | null>, timeoutMs, 'reading the file header and keys')) as JsrootFile | null;
       if (!jf || !Array.isArray(jf.fKeys)) throw new RootFormatError(src.path, 0, 'cannot read the file header or its list of keys');
+      // ROOT's header records where the file ends; a shorter file lost its tail.
+      const end = Number(jf.fEND);
+      if (!(end <= src.size)) throw new RootFormatError(src.path, 8, `truncated: the header says the file ends at byte ${end}, but it has ${src.size} bytes`);
       return new RootFile(src, jf, timeoutMs);
     } catch (err) {
       await src.close();

@@ -1,0 +1,148 @@
+import t from 'tap';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openRootFile, RootFormatError } from '@gluon/rootio';
+import { NO_DATA, sharedData } from './helpers.js';
+import { readEverything, scratch, within } from './damage.js';
+
+/** Each kind of damage the issue names ends in RootFormatError naming file, offset and reason. */
+const data = sharedData();
+if (!data) {
+  t.skip(NO_DATA);
+} else {
+  const dir = join(data, 'root-testfiles');
+  const zlibHZZ = readFileSync(join(dir, 'uproot-HZZ-zlib.root'));
+  const rawHZZ = readFileSync(join(dir, 'uproot-HZZ-uncompressed.root'));
+  const lep = readFileSync(join(data, 'atlas-opendata-13tev-2020-4lep', 'Data', 'data_A.4lep.root'));
+
+  /** Asserts that reading everything from `bytes` fails with RootFormatError matching `reason`. */
+  async function expectFormatError(t: Tap, write: (n: string, b: Uint8Array) => string, name: string, bytes: Uint8Array, reason?: RegExp) {
+    const path = write(name, bytes);
+    try {
+      await within(readEverything(path, 5_000), 20_000, name);
+      t.fail(`${name}: read without an error`);
+    } catch (err) {
+      t.type(err, RootFormatError, `${name}: ${(err as Error).message}`);
+      if (err instanceof RootFormatError) {
+        t.equal(err.path, path, 'the error names the file');
+        t.type(err.offset, 'number');
+        if (reason) t.match(err.reason, reason);
+      }
+    }
+  }
+  type Tap = typeof t;
+
+  t.test('truncated files', async (t) => {
+    const write = scratch(t);
+    for (const [src, label] of [[zlibHZZ, 'hzz'], [lep, '4lep']] as const) {
+      for (const cut of [0, 3, 40, 100, 1000, Math.floor(src.length / 2), src.length - 300, src.length - 1]) {
+        await expectFormatError(t, write, `${label}-truncated-${cut}.root`, src.subarray(0, cut));
+      }
+    }
+  });
+
+  t.test('wrong magic', async (t) => {
+    const write = scratch(t);
+    const b = Uint8Array.from(zlibHZZ);
+    b.set([0x72, 0x6f, 0x6f, 0x54], 0); // "rooT"
+    await expectFormatError(t, write, 'magic.root', b, /does not start with "root"/);
+    await expectFormatError(t, write, 'text.root', new TextEncoder().encode('hello, this is not a ROOT file at all'.repeat(10)), /not a ROOT file/);
+  });
+
+  t.test('flipped bytes in the file header', async (t) => {
+    const write = scratch(t);
+    // fBEGIN (4..8), fEND (8..12), fSeekFree, fSeekInfo/fSeekKeys region of the small header.
+    for (const at of [8, 9, 10, 12, 13, 14, 33, 34, 35, 36, 38, 40, 41, 42]) {
+      const b = Uint8Array.from(zlibHZZ);
+      b[at] ^= 0xff;
+      const path = write(`header-${at}.root`, b);
+      try {
+        const got = await within(readEverything(path, 5_000), 20_000, `header-${at}`);
+        // Some header fields (fSeekFree, fNbytesFree…) are not needed for reading.
+        t.equal(got, await readEverything(join(dir, 'uproot-HZZ-zlib.root')), `header byte ${at} flipped: still the right data`);
+      } catch (err) {
+        t.type(err, RootFormatError, `header byte ${at}: ${(err as Error).message}`);
+      }
+    }
+  });
+
+  t.test('flipped bytes inside compressed baskets (zlib checksum)', async (t) => {
+    const write = scratch(t);
+    const f = await openRootFile(join(dir, 'uproot-HZZ-zlib.root'));
+    const meta = (await f.object('events')) as { fBranches: { arr: Array<{ fBasketSeek: number[]; fBasketBytes: number[] }> } };
+    await f.close();
+    const seek = Number(meta.fBranches.arr[1]!.fBasketSeek[0]); // Jet_Px, basket 0
+    const bytes = meta.fBranches.arr[1]!.fBasketBytes[0]!;
+    for (const frac of [0.3, 0.6, 0.95]) {
+      const b = Uint8Array.from(zlibHZZ);
+      const at = seek + Math.floor(bytes * frac);
+      b[at] ^= 0x5a;
+      await expectFormatError(t, write, `basket-${frac}.root`, b, /decompress|basket|block/);
+    }
+  });
+
+  t.test('flipped bytes in a compressed block header', async (t) => {
+    const write = scratch(t);
+    const f = await openRootFile(join(dir, 'uproot-HZZ-zlib.root'));
+    const meta = (await f.object('events')) as { fBranches: { arr: Array<{ fBasketSeek: number[] }> } };
+    await f.close();
+    const seek = Number(meta.fBranches.arr[1]!.fBasketSeek[0]);
+    const keylen = new DataView(zlibHZZ.buffer, zlibHZZ.byteOffset + seek).getInt16(14);
+    for (const rel of [0, 1, 3, 5, 6, 8]) {
+      const b = Uint8Array.from(zlibHZZ);
+      b[seek + keylen + rel] ^= 0xff;
+      await expectFormatError(t, write, `block-header-${rel}.root`, b);
+    }
+  });
+
+  t.test('a key pointing past the end of the file', async (t) => {
+    const write = scratch(t);
+    const f = await openRootFile(join(dir, 'uproot-HZZ-zlib.root'));
+    const keyAt = (f as unknown as { jf: { fKeys: Array<{ fName: string; fSeekKey: number }>; fSeekKeys: number } }).jf;
+    const seekKey = keyAt.fKeys.find((k) => k.fName === 'events')!.fSeekKey;
+    await f.close();
+    // The keys list holds each key's header; its fSeekKey is a 4-byte field in small files.
+    const b = Uint8Array.from(zlibHZZ);
+    const dv = new DataView(b.buffer);
+    let patched = 0;
+    for (let p = keyAt.fSeekKeys; p + 4 <= b.length; p++) {
+      if (dv.getUint32(p) === seekKey) {
+        dv.setUint32(p, b.length + 1000);
+        patched++;
+      }
+    }
+    t.ok(patched > 0, 'found the key entry to damage');
+    await expectFormatError(t, write, 'key-past-eof.root', b, /past the end/);
+  });
+
+  t.test('a basket pointing past the end of the file', async (t) => {
+    const write = scratch(t);
+    // In the uncompressed file the TTree's basket seek array is plain bytes we can rewrite.
+    const f = await openRootFile(join(dir, 'uproot-HZZ-uncompressed.root'));
+    const meta = (await f.object('events')) as { fBranches: { arr: Array<{ fBasketSeek: number[] }> } };
+    await f.close();
+    const seek = Number(meta.fBranches.arr[0]!.fBasketSeek[0]);
+    const b = Uint8Array.from(rawHZZ);
+    const dv = new DataView(b.buffer);
+    let patched = 0;
+    for (let p = 650_000; p + 8 <= b.length; p++) {
+      if (dv.getBigInt64(p) === BigInt(seek)) {
+        dv.setBigInt64(p, BigInt(b.length + 5000));
+        patched++;
+      }
+    }
+    t.equal(patched, 1, 'found the basket seek of NJet');
+    await expectFormatError(t, write, 'basket-past-eof.root', b, /past the end/);
+  });
+
+  t.test('missing tree, object or branch', async (t) => {
+    const f = await openRootFile(join(dir, 'uproot-HZZ-zlib.root'));
+    t.teardown(() => f.close());
+    await t.rejects(f.tree('nope'), { name: 'RootFormatError', message: /no object named nope.*events \(TTree\)/ });
+    await t.rejects(f.tree('StreamerInfo'), { name: 'RootFormatError', message: /not a TTree/ });
+    await t.rejects(f.histogram('events'), { name: 'RootFormatError', message: /not a TH1 or TH2/ });
+    const tree = await f.tree('events');
+    await t.rejects(tree.arrays(['Muon_Px', 'Muon_Pxx']), { name: 'RootFormatError', message: /no branch named Muon_Pxx/ });
+    await t.rejects(openRootFile(join(dir, 'no-such-file.root')), { name: 'RootIOError', message: /no such file/ });
+  });
+}
