@@ -45,7 +45,10 @@ export async function download(o: DownloadOptions): Promise<DownloadedFile[]> {
     if ((await sizeOf(target)) === total) { out.push({ file: target, bytes: total, status: 'up-to-date' }); o.log?.(`up to date: ${target}`); continue; }
     let have = Math.max(0, await sizeOf(part));
     if (have > total) have = 0;
-    const res = await f(url, have > 0 ? { headers: { Range: `bytes=${have}-` } } : {});
+    let res: Response;
+    try { res = await f(url, have > 0 ? { headers: { Range: `bytes=${have}-` } } : {}); } catch (e) {
+      throw new Error(`download ${url}: request failed (${e instanceof Error ? e.message : e}); run again to resume`);
+    }
     if (!res.ok) throw new Error(`download ${url}: HTTP ${res.status} ${res.statusText}`);
     const resumed = have > 0 && res.status === 206;
     if (!resumed) have = 0;  // the server ignored the range: start over
