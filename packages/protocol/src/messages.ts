@@ -48,6 +48,8 @@ export interface WorkerMetrics {
   stored: number;
   storedBytes: number;
   time: number;
+  /** RSS is over `memoryLimit`: the worker starts no new tasks, and the scheduler places none on it. */
+  paused?: boolean;
 }
 
 export interface Hello {

@@ -86,6 +86,14 @@ export class WorkerRecord {
   }
 }
 
+/**
+ * Whether the scheduler may place new work on a worker: it is running and not paused (a worker
+ * over its memory limit reports `metrics.paused` and starts nothing until it recovers).
+ */
+export function acceptsWork(ws: WorkerRecord): boolean {
+  return ws.status === 'running' && ws.metrics?.paused !== true;
+}
+
 export class ClientRecord {
   /** References this client holds, per key. */
   refs = new Map<string, number>();

@@ -1,7 +1,7 @@
 import type { FnRef, Message, TaskError, TaskSpec, WorkerMetrics } from '@gluon/protocol';
 import type { ClusterEvent, FailureRow, GroupState, LogEntry, WorkerRow } from './dashboard/source.js';
 import { Heap } from './heap.js';
-import { ClientRecord, groupOf, NO_DEPENDENTS, NO_DEPS, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord } from './records.js';
+import { acceptsWork, ClientRecord, groupOf, NO_DEPENDENTS, NO_DEPS, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord } from './records.js';
 
 /** Where a command goes: a worker or a client, by id. */
 export interface Command {
@@ -349,8 +349,11 @@ export class SchedulerState {
     const ws = this.workers.get(id);
     if (ws) {
       ws.lastSeen = now;
+      const wasPaused = ws.metrics?.paused === true;
       ws.metrics = metrics;
       this.emitWorker(ws);
+      // A worker back under its memory limit takes queued work again.
+      if (wasPaused && !metrics.paused) this.fill(ws);
     }
     return this.flush();
   }
@@ -489,7 +492,7 @@ export class SchedulerState {
       this.setState(ts, 'released');
       // The task goes to the worker it was stolen for, if that one still has room; otherwise
       // it is placed afresh.
-      if (thief && thief.status === 'running' && this.workers.get(thief.id) === thief && thief.processing.size < this.capacity(thief, ts.group)) {
+      if (thief && acceptsWork(thief) && this.workers.get(thief.id) === thief && thief.processing.size < this.capacity(thief, ts.group)) {
         this.assign(ts, thief);
       } else {
         this.compute(ts);
@@ -543,7 +546,7 @@ export class SchedulerState {
     let bestBytes = -1;
     let bestLoad = Infinity;
     for (const ws of this.workers.values()) {
-      if (ws.status !== 'running') continue;
+      if (!acceptsWork(ws)) continue;
       const room = this.capacity(ws, ts.group) - ws.processing.size;
       if (room <= 0) continue;
       let bytes = 0;
@@ -586,7 +589,7 @@ export class SchedulerState {
 
   /** Gives a worker queued work until it is full. */
   private fill(ws: WorkerRecord): void {
-    if (ws.status !== 'running') return;
+    if (!acceptsWork(ws)) return;
     while (this.queue.size > 0) {
       const top = this.queue.peek()!;
       if (top.state !== 'queued') {
@@ -608,7 +611,7 @@ export class SchedulerState {
 
   /** An idle worker takes unstarted work from the busiest one (the worker confirms the steal). */
   private stealFor(idle: WorkerRecord): void {
-    if (this.queue.size > 0 || idle.status !== 'running') return;
+    if (this.queue.size > 0 || !acceptsWork(idle)) return;
     let victim: WorkerRecord | null = null;
     for (const ws of this.workers.values()) {
       if (ws === idle || ws.processing.size <= ws.nthreads) continue;

@@ -262,6 +262,25 @@ t.test('heartbeats keep a worker; silence beyond the TTL removes it and reschedu
   t.equal(sim.state.tasks.get('t-2')!.deaths + sim.state.tasks.get('t-1')!.deaths, 1, 'the death is counted against its task');
 });
 
+t.test('a paused worker (over its memory limit) gets no new work until it recovers', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.addWorker('w2');
+  const metrics = (paused: boolean) => ({ cpu: 0, rss: 2e9, memoryLimit: 1e9, executing: 0, ready: 0, stored: 0, storedBytes: 0, time: sim.now, paused });
+  sim.apply(sim.state.heartbeat('w1', metrics(true), sim.now));
+  sim.submit('c', Array.from({ length: 6 }, (_, i) => task(`t-${i}`)));
+  t.same(sim.inbox.get('w1'), [], 'placement skips the paused worker');
+  t.equal(sim.inbox.get('w2')!.length, 2, 'the other worker gets its nthreads+1');
+  t.equal(sim.state.groups.get('t')!.counts.queued, 4, 'the rest stay queued rather than go to the paused one');
+  sim.finish('w2', sim.inbox.get('w2')![0]!);
+  t.same(sim.inbox.get('w1'), [], 'filling after a finish skips it too');
+  t.equal(sim.inbox.get('w2')!.length, 2);
+  const resumed = sim.apply(sim.state.heartbeat('w1', metrics(false), sim.now));
+  t.equal(computed(resumed).w1?.length, 2, 'a heartbeat that unpauses it fills it at once');
+  t.equal(sim.state.groups.get('t')!.counts.queued, 1);
+});
+
 t.test('cancel releases tasks and their dependents and tells the clients; memory stays', async (t) => {
   const sim = new Sim();
   sim.addClient('c');
