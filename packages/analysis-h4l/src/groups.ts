@@ -25,7 +25,7 @@ export function groupHistograms(r: AnalysisResult, lumiPb = FRAMEWORK_LUMI_PB): 
       const scale = fw ? frameworkScale(info, lumiPb) * g.scale : 1;
       const dst = (out[g.id] ??= {});
       for (const [name, h] of Object.entries(s.hists)) {
-        const c = scaleHist(cloneHist(h, `${g.id}_${name}`), scale);
+        const c = scaleHist(cloneHist(h), scale);
         if (dst[name]) mergeInto(dst[name], c); else dst[name] = c;
       }
     }
