@@ -16,6 +16,8 @@ import type { Rng } from './rng.js';
 const M_E = 0.000511, M_MU = 0.1056584;
 const MAX_LEPTONS = 8;
 const MAX_ATTEMPTS = 10_000;
+/** Per-lepton probability of a visible radiative (FSR/bremsstrahlung) energy loss. */
+const P_RADIATE = 0.2;
 
 /** What a sample's events carry besides their physics. */
 export interface EventMeta {
@@ -169,9 +171,9 @@ function assignIdentities(model: ProcessModel, rng: Rng, L: Leptons): void {
 function measure(rng: Rng, L: Leptons, k: number, radiate: boolean): void {
   let pt = Math.hypot(L.px[k], L.py[k]);
   const eta = Math.asinh(L.pz[k] / pt);
-  const res = L.type[k] === 11 ? 0.02 : 0.022;
+  const res = L.type[k] === 11 ? 0.024 : 0.026;
   pt *= 1 + res * rng.normal();
-  if (radiate) pt *= 1 - 0.25 * Math.pow(rng.uniform(), 1.5);
+  if (radiate) pt *= 1 - 0.2 * rng.uniform() * rng.uniform();
   L.pt[k] = pt; L.eta[k] = eta; L.phi[k] = Math.atan2(L.py[k], L.px[k]);
 }
 
@@ -204,10 +206,9 @@ function generateLeptons(model: ProcessModel, sampler: MassSampler | undefined, 
     decayPair(rng, L, 0, m12, P1B, XB);
     decayPair(rng, L, 2, m34, P2B, XB);
     assignIdentities(model, rng, L);
-    const radiator = rng.chance(0.3) ? Math.floor(rng.uniform() * 4) : -1;
     let ok = true;
     for (let k = 0; k < 4; k++) {
-      measure(rng, L, k, k === radiator);
+      measure(rng, L, k, rng.chance(P_RADIATE));
       if (!inAcceptance(L, k)) { ok = false; break; }
     }
     if (!ok) continue;

@@ -83,7 +83,7 @@ const HIGGS_BASE: Omit<ProcessModel, 'ptMean' | 'pMisreco' | 'extraPrompt' | 'pE
 };
 
 const ZJETS_MASS: MassComponent[] = [
-  { kind: 'gamma', weight: 0.75, m0: 93, a: 1.1, b: 15 },
+  { kind: 'gamma', weight: 0.75, m0: 88, a: 0.6, b: 22 },
   { kind: 'gamma', weight: 0.25, m0: 60, a: 2.0, b: 12 },
 ];
 
@@ -95,20 +95,20 @@ export const MODELS: Readonly<Record<string, ProcessModel>> = {
   Zmumu: { kind: 'zjets', mass: ZJETS_MASS, ptMean: 25, ySigma: 1.3, pElectron: 0, pMisreco: 0,
     pFakeFlavourOk: 0.683, pFakeChargeOk: 0.55, extraPrompt: 0, pExtraPrompt: 0, pFifth: 0.02,
     jetMean: 1.6, forwardJets: false, bJets: false, metMean: 20, negFraction: 0.02, weightSpread: 0.3 },
-  ttbar_lep: { kind: 'ttbar', mass: [{ kind: 'gamma', weight: 1, m0: 70, a: 2, b: 50 }], ptMean: 45, ySigma: 1.1,
+  ttbar_lep: { kind: 'ttbar', mass: [{ kind: 'gamma', weight: 1, m0: 60, a: 2.5, b: 35 }], ptMean: 45, ySigma: 1.1,
     pElectron: 0.5, pMisreco: 0, pFakeFlavourOk: 0.54, pFakeChargeOk: 0.6, extraPrompt: 0, pExtraPrompt: 0,
     pFifth: 0.03, jetMean: 2.5, forwardJets: false, bJets: true, metMean: 60, negFraction: 0.005, weightSpread: 0.05 },
   llll: { kind: 'zz', mass: [
-      { kind: 'bw', weight: 2.25, mean: 91.1876, width: 2.4952, lo: 70, hi: 115 },
-      { kind: 'plateau', weight: 0.67, on: 100, w: 4, k: 1.8 },
-      { kind: 'zzpair', weight: 0.374, k: 5.2 },
+      { kind: 'bw', weight: 2.8, mean: 91.1876, width: 2.4952, lo: 70, hi: 115 },
+      { kind: 'plateau', weight: 0.52, on: 96, w: 4, k: 1.8 },
+      { kind: 'zzpair', weight: 0.374, k: 5.8 },
     ], ptMean: 25, ySigma: 1.3, pElectron: 0.47, pMisreco: 0.055, pFakeFlavourOk: 1, pFakeChargeOk: 1,
     extraPrompt: 0, pExtraPrompt: 0, pFifth: 0.004, jetMean: 0.8, forwardJets: false, bJets: false,
     metMean: 15, negFraction: 0.03, weightSpread: 0.2 },
   ggH125_ZZ4lep: { ...HIGGS_BASE, ptMean: 20, pMisreco: 0.02, extraPrompt: 0, pExtraPrompt: 0, jetMean: 0.7, forwardJets: false, negFraction: 0.002 },
   VBFH125_ZZ4lep: { ...HIGGS_BASE, ptMean: 45, pMisreco: 0.022, extraPrompt: 0, pExtraPrompt: 0, jetMean: 2.2, forwardJets: true },
-  WH125_ZZ4lep: { ...HIGGS_BASE, ptMean: 50, pMisreco: 0.02, extraPrompt: 1, pExtraPrompt: 0.6, jetMean: 1.2, forwardJets: false, metMean: 35 },
-  ZH125_ZZ4lep: { ...HIGGS_BASE, ptMean: 50, pMisreco: 0.02, extraPrompt: 2, pExtraPrompt: 0.3, jetMean: 1.2, forwardJets: false },
+  WH125_ZZ4lep: { ...HIGGS_BASE, ptMean: 50, pMisreco: 0.02, extraPrompt: 1, pExtraPrompt: 0.52, jetMean: 1.2, forwardJets: false, metMean: 35 },
+  ZH125_ZZ4lep: { ...HIGGS_BASE, ptMean: 50, pMisreco: 0.02, extraPrompt: 2, pExtraPrompt: 0.5, jetMean: 1.2, forwardJets: false },
 };
 
 /** Higgs boson mass and the Z line shape, GeV. */
