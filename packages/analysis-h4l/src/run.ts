@@ -28,8 +28,10 @@ export interface RunOptions {
   fanIn?: number;
   /** Publish the running m4l histogram on h4l/m4l (cluster modes). Default true. */
   publish?: boolean;
-  /** Extra LocalCluster options (tests: dashboard off). */
+  /** Start the LocalCluster's dashboard (default true). */
   dashboard?: boolean;
+  /** Use this connected client (and its cluster) instead of starting or connecting one; not closed. */
+  client?: Client;
 }
 
 export interface FileStatus { file: string; sample: string; entries?: number; status: 'ok' | 'skipped' | 'failed'; reason?: string }
@@ -83,7 +85,7 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
   let result: AnalysisResult;
   let mode: RunReport['mode'];
   let dashboardUrl: string | undefined;
-  if (!opts.scheduler && opts.nWorkers === 0) {
+  if (!opts.client && !opts.scheduler && opts.nWorkers === 0) {
     mode = 'serial';
     hooks.onStart?.({ mode, chunks: chunks.length, files: files.length, events: eventsTotal });
     result = emptyResult(opts.selection);
@@ -96,7 +98,10 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
   } else {
     let cluster: LocalCluster | undefined;
     let client: Client;
-    if (opts.scheduler) {
+    if (opts.client) {
+      mode = 'scheduler';
+      client = opts.client;
+    } else if (opts.scheduler) {
       mode = 'scheduler';
       client = await Client.connect(opts.scheduler);
     } else {
@@ -112,7 +117,7 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
       hooks.onStart?.({ mode, chunks: chunks.length, files: files.length, events: eventsTotal, dashboardUrl });
       result = chunks.length ? await runOnCluster(client, chunks, chunkOpts, opts, progress) : emptyResult(opts.selection);
     } finally {
-      if (cluster) await cluster.close(); else await client.close();
+      if (cluster) await cluster.close(); else if (!opts.client) await client.close();
     }
   }
   for (const s of result.skipped) {
@@ -131,7 +136,7 @@ function emptyResult(selection: string): AnalysisResult {
 
 async function runOnCluster(client: Client, chunks: Chunk[], chunkOpts: ChunkOptions, opts: RunOptions,
                             progress: (done: number, events: number) => void): Promise<AnalysisResult> {
-  const futures = client.map(processChunkR.with({ group: 'h4l-chunk' }), chunks.map((c) => c.file), chunks.map((c) => c.sample),
+  const futures = client.map(processChunkR.with({ group: 'h4l-chunk', pure: false }), chunks.map((c) => c.file), chunks.map((c) => c.sample),
     chunks.map((c) => ({ entryStart: c.entryStart, entryStop: c.entryStop })), chunks.map(() => chunkOpts));
   const total = client.treeReduce(mergeR.with({ group: 'h4l-merge' }), futures, { fanIn: opts.fanIn ?? 8 });
   const byKey = new Map<string, Chunk>(futures.map((f, i) => [f.key, chunks[i]]));
