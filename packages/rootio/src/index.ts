@@ -10,3 +10,4 @@ export { RootFormatError, UnsupportedBranchTypeError, RootIOError } from './erro
 export { openSource, LocalSource, HttpSource, type ByteSource, type HttpOptions } from './source.js';
 export { decompress } from './decompress.js';
 export type { Column, Jagged, Fixed, ElementType, TypedArray } from './types.js';
+export * from './write/index.js';
