@@ -10,3 +10,4 @@ export * from './handshake.js';
 export * from './listen.js';
 export * from './task-context.js';
 export * from './units.js';
+export * from './heap.js';

@@ -1,6 +1,5 @@
-import type { FnRef, Message, TaskError, TaskSpec, WorkerMetrics } from '@gluon/protocol';
+import { Heap, type FnRef, type Message, type TaskError, type TaskSpec, type WorkerMetrics } from '@gluon/protocol';
 import type { ClusterEvent, FailureRow, GroupState, LogEntry, WorkerRow } from './dashboard/source.js';
-import { Heap } from './heap.js';
 import { acceptsWork, ClientRecord, groupOf, NO_DEPENDENTS, NO_DEPS, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord } from './records.js';
 
 /** Where a command goes: a worker or a client, by id. */

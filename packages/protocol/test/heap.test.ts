@@ -1,0 +1,57 @@
+import t from 'tap';
+import { Heap } from '@gluon/protocol';
+
+/** A small deterministic generator so a failure reproduces. */
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+}
+
+interface Item { p: number; seq: number; dead?: boolean }
+const less = (a: Item, b: Item) => (a.p !== b.p ? a.p < b.p : a.seq < b.seq);
+
+t.test('pops in comparator order under interleaved pushes and pops', async (t) => {
+  const rand = lcg(7);
+  const heap = new Heap<Item>(less);
+  const model: Item[] = [];
+  let seq = 0;
+  for (let step = 0; step < 5000; step++) {
+    if (rand() < 0.6 || model.length === 0) {
+      const item = { p: Math.floor(rand() * 20), seq: seq++ };
+      heap.push(item);
+      model.push(item);
+    } else {
+      model.sort((a, b) => (less(a, b) ? -1 : 1));
+      const want = model.shift();
+      const got = heap.pop();
+      if (got !== want) {
+        t.fail(`step ${step}: popped ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+        return;
+      }
+    }
+    if (heap.size !== model.length) {
+      t.fail(`step ${step}: size ${heap.size}, expected ${model.length}`);
+      return;
+    }
+  }
+  model.sort((a, b) => (less(a, b) ? -1 : 1));
+  const rest: Item[] = [];
+  for (let item = heap.pop(); item; item = heap.pop()) rest.push(item);
+  t.same(rest, model, 'draining gives the remaining items in order');
+  t.equal(heap.pop(), undefined, 'an empty heap pops undefined');
+  t.equal(heap.peek(), undefined);
+});
+
+t.test('peek shows the next pop; popWhere skips dead items lazily; clear empties', async (t) => {
+  const heap = new Heap<Item>(less);
+  const items = [5, 1, 4, 1, 3].map((p, seq) => ({ p, seq }));
+  for (const i of items) heap.push(i);
+  t.equal(heap.peek(), items[1], 'lowest priority, earliest arrival');
+  items[1]!.dead = true;
+  items[3]!.dead = true;
+  t.equal(heap.popWhere((i) => !i.dead), items[4], 'both dead p=1 items are skipped');
+  t.equal(heap.size, 2, 'and dropped');
+  heap.clear();
+  t.equal(heap.size, 0);
+  t.equal(heap.popWhere(() => true), undefined);
+});
