@@ -108,18 +108,28 @@ export function cutflowTables(j: HistogramsJson): { md: string; csv: string } {
   return { md: md.join('\n'), csv: csv.join('\n') + '\n' };
 }
 
-/** Writes histograms.root with rootio's writer: TH1D per sample × histogram and per group. */
-export async function writeRootFile(file: string, j: HistogramsJson): Promise<boolean> {
+/** rootio's writer, looked up at run time so this package builds against a rootio without one. */
+type Writer = { writeHistogram(h: unknown): void; close(): Promise<void> };
+async function rootWriter(): Promise<undefined | { create(p: string, o?: unknown): Promise<Writer> }> {
   const rootio = (await import('@gluon/rootio')) as Record<string, unknown>;
-  const W = rootio.RootFileWriter as undefined | { create(p: string, o?: unknown): Promise<{ writeHistogram(h: unknown): void; close(): Promise<void> }> };
-  if (!W || typeof W.create !== 'function') return false;
+  const W = rootio.RootFileWriter as undefined | { create(p: string, o?: unknown): Promise<Writer> };
+  return W && typeof W.create === 'function' ? W : undefined;
+}
+
+/**
+ * Writes histograms.root with rootio's writer: TH1D `<sample>_<hist>` per sample × histogram and
+ * `group_<group>_<hist>` per group (under/overflow and their sumw² included). Returns false when
+ * the installed rootio has no writer.
+ */
+export async function writeRootFile(file: string, r: AnalysisResult): Promise<boolean> {
+  const W = await rootWriter();
+  if (!W) return false;
   const w = await W.create(file);
-  const put = (prefix: string, h: HistJson, sumw2full: number[]) => w.writeHistogram({
-    type: 'TH1D', name: `${prefix}_${h.name}`, title: `${prefix} ${h.title}`, nbins: h.nbins, lo: h.lo, hi: h.hi,
-    contents: Float64Array.from([h.underflow, ...h.sumw, h.overflow]), sumw2: Float64Array.from(sumw2full),
-    entries: h.entries, xTitle: h.xLabel, yTitle: 'Events' });
-  for (const [n, s] of Object.entries(j.samples)) for (const h of Object.values(s.histograms)) put(n, h, [0, ...h.sumw2, 0]);
-  for (const [n, g] of Object.entries(j.groups)) for (const h of Object.values(g.histograms)) put(`group_${n}`, h, [0, ...h.sumw2, 0]);
+  const put = (name: string, title: string, h: Hist1D) => w.writeHistogram({
+    type: 'TH1D', name, title, nbins: h.nbins, lo: h.lo, hi: h.hi, contents: Float64Array.from(h.sumw),
+    sumw2: Float64Array.from(h.sumw2), entries: h.entries, xTitle: h.xLabel, yTitle: 'Events' });
+  for (const s of Object.values(r.samples)) for (const h of Object.values(s.hists)) put(`${s.sample}_${h.name}`, `${s.sample}: ${h.title}`, h);
+  for (const [g, hs] of Object.entries(groupHistograms(r))) for (const h of Object.values(hs)) put(`group_${g}_${h.name}`, `${g}: ${h.title}`, h);
   await w.close();
   return true;
 }
@@ -140,7 +150,7 @@ export async function writeOutputs(o: WriteOutputsOptions): Promise<string[]> {
   written.push('m4l.svg', 'm4l.png');
   let rootNote: string | undefined;
   try {
-    if (await writeRootFile(path.join(o.dir, 'histograms.root'), j)) written.push('histograms.root');
+    if (await writeRootFile(path.join(o.dir, 'histograms.root'), o.result)) written.push('histograms.root');
     else rootNote = 'histograms.root not written: this build of @gluon/rootio has no RootFileWriter';
   } catch (e) {
     rootNote = `histograms.root not written: ${e instanceof Error ? e.message : e}`;
