@@ -23,7 +23,7 @@ async function ensureDataset(): Promise<void> {
   const gen = (await import('../packages/analysis-h4l/dist/generate/index.js' as string)) as { generateDataset(o: Record<string, unknown>): Promise<unknown> };
   console.log(`generating the synthetic dataset (scale ${scale}, zlib) in ${dataDir} …`);
   const t0 = performance.now();
-  await gen.generateDataset({ outDir: dataDir, scale, seed: 1, compression: 'zlib' });
+  await gen.generateDataset({ outDir: dataDir, scale, seed: 1, compression: { algorithm: 'zlib', level: 1 } });
   writeFileSync(marker, JSON.stringify({ scale, seed: 1 }));
   console.log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
