@@ -76,6 +76,8 @@ t.test('dashboard in a real browser', { skip }, async (t) => {
   // Progress: the group of N work tasks reaches N/N with the right N.
   await page.waitForFunction((n) => document.querySelector('tr[data-group="work"] td.n-of-n')?.textContent === `${n}/${n}`, N, { timeout: 20_000 });
   t.equal(await page.textContent('tr[data-group="work"] td.n-of-n'), `${N}/${N}`, `progress shows ${N}/${N}`);
+  // The failure may land in the push after the one that completed the work group.
+  await page.waitForFunction(() => document.querySelector('tr[data-group="explodeOnPurpose"] td.state-erred')?.textContent === '1', null, { timeout: 20_000 });
   t.equal(await page.textContent('tr[data-group="explodeOnPurpose"] td.state-erred'), '1', 'the failing group shows one erred task');
   t.match(await page.textContent('#totals'), /2 workers/, 'the header counts two workers');
 
