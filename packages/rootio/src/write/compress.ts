@@ -14,9 +14,9 @@ export interface CompressionSettings {
   level: number;
 }
 
-/** ROOT's fCompress code: 100 × algorithm + level (zlib is algorithm 1), 0 when not compressing. */
+/** ROOT's fCompress code: 100 × algorithm + level (zlib is algorithm 1; level 0 stores raw); 0 for 'none'. */
 export function compressionCode(c: CompressionSettings): number {
-  return c.algorithm === 'none' || c.level === 0 ? 0 : 100 + c.level;
+  return c.algorithm === 'none' ? 0 : 100 + c.level;
 }
 
 function put3(out: Uint8Array, at: number, v: number): void {
@@ -31,7 +31,7 @@ function put3(out: Uint8Array, at: number, v: number): void {
  * must be strictly shorter).
  */
 export function compressPayload(data: Uint8Array, c: CompressionSettings): Uint8Array {
-  if (compressionCode(c) === 0 || data.length === 0) return data;
+  if (c.algorithm === 'none' || c.level === 0 || data.length === 0) return data;
   const parts: Uint8Array[] = [];
   let total = 0;
   for (let start = 0; start < data.length; start += MAX_BLOCK) {

@@ -69,7 +69,8 @@ export function histogramObject(h: HistogramInput): RObject {
   }
   const contents = h.type === 'TH1F' ? Float32Array.from(h.contents) : Float64Array.from(h.contents);
   return {
-    _class: h.type, fName: h.name, fTitle: h.title ?? '', fBits: DEFAULT_BITS,
+    // Bit 3 (kMustCleanup) is set on every histogram ROOT writes.
+    _class: h.type, fName: h.name, fTitle: h.title ?? '', fBits: DEFAULT_BITS | 0x8,
     fLineColor: 602, fLineStyle: 1, fLineWidth: 1, fFillColor: 0, fFillStyle: 1001,
     fMarkerColor: 1, fMarkerStyle: 1, fMarkerSize: 1,
     fNcells: n,

@@ -83,7 +83,7 @@ function writeTObject(buf: WBuffer, obj: Partial<RObject> | undefined, bits = DE
 function writeCollection(buf: WBuffer, className: string, items: readonly (RObject | null)[]): void {
   const isList = className === 'TList' || className === 'THashList';
   const at = buf.startVersioned(isList ? 5 : 3);
-  writeTObject(buf, undefined, isList ? 0x02000000 : DEFAULT_BITS);
+  writeTObject(buf, undefined, DEFAULT_BITS);
   buf.string('');
   buf.i32(items.length);
   if (!isList) buf.i32(0); // fLowerBound

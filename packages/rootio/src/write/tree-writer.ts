@@ -274,7 +274,8 @@ export class TreeWriter {
     const s = b.spec;
     if (s.jagged === 'vector') {
       return {
-        _class: 'TLeafElement', fName: s.name, fTitle: s.name, fBits: DEFAULT_BITS, fLen: 1, fLenType: t.size, fOffset: 0,
+        // ROOT's vector leaves carry fLenType 4 (or 0) whatever the element type; readers ignore it.
+        _class: 'TLeafElement', fName: s.name, fTitle: s.name, fBits: DEFAULT_BITS, fLen: 1, fLenType: 4, fOffset: 0,
         fIsRange: false, fIsUnsigned: false, fLeafCount: null, fID: -1, fType: -1,
       };
     }
