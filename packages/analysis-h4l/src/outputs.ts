@@ -10,6 +10,7 @@ import { groupHistograms, groupsFor, FRAMEWORK_LUMI_PB } from './groups.js';
 import { sampleByName, frameworkScale } from './samples.js';
 import type { AnalysisResult } from './result.js';
 import { drawM4lSvg, svgToPng, type PlotInput } from './plot.js';
+import { RootFileWriter } from '@gluon/rootio';
 
 export const HISTOGRAMS_SCHEMA = 'gluon-h4l/histograms@1';
 
@@ -108,30 +109,18 @@ export function cutflowTables(j: HistogramsJson): { md: string; csv: string } {
   return { md: md.join('\n'), csv: csv.join('\n') + '\n' };
 }
 
-/** rootio's writer, looked up at run time so this package builds against a rootio without one. */
-type Writer = { writeHistogram(h: unknown): void; close(): Promise<void> };
-async function rootWriter(): Promise<undefined | { create(p: string, o?: unknown): Promise<Writer> }> {
-  const rootio = (await import('@gluon/rootio')) as Record<string, unknown>;
-  const W = rootio.RootFileWriter as undefined | { create(p: string, o?: unknown): Promise<Writer> };
-  return W && typeof W.create === 'function' ? W : undefined;
-}
-
 /**
  * Writes histograms.root with rootio's writer: TH1D `<sample>_<hist>` per sample × histogram and
- * `group_<group>_<hist>` per group (under/overflow and their sumw² included). Returns false when
- * the installed rootio has no writer.
+ * `group_<group>_<hist>` per group (under/overflow and their sumw² included).
  */
-export async function writeRootFile(file: string, r: AnalysisResult): Promise<boolean> {
-  const W = await rootWriter();
-  if (!W) return false;
-  const w = await W.create(file);
+export async function writeRootFile(file: string, r: AnalysisResult): Promise<void> {
+  const w = await RootFileWriter.create(file);
   const put = (name: string, title: string, h: Hist1D) => w.writeHistogram({
     type: 'TH1D', name, title, nbins: h.nbins, lo: h.lo, hi: h.hi, contents: Float64Array.from(h.sumw),
     sumw2: Float64Array.from(h.sumw2), entries: h.entries, xTitle: h.xLabel, yTitle: 'Events' });
   for (const s of Object.values(r.samples)) for (const h of Object.values(s.hists)) put(`${s.sample}_${h.name}`, `${s.sample}: ${h.title}`, h);
   for (const [g, hs] of Object.entries(groupHistograms(r))) for (const h of Object.values(hs)) put(`group_${g}_${h.name}`, `${g}: ${h.title}`, h);
   await w.close();
-  return true;
 }
 
 export interface WriteOutputsOptions { dir: string; result: AnalysisResult; lumiFb: number; runInfo: Record<string, unknown> }
@@ -148,13 +137,8 @@ export async function writeOutputs(o: WriteOutputsOptions): Promise<string[]> {
   await put('cutflow.csv', t.csv);
   await writePlots(o.dir, j);
   written.push('m4l.svg', 'm4l.png');
-  let rootNote: string | undefined;
-  try {
-    if (await writeRootFile(path.join(o.dir, 'histograms.root'), o.result)) written.push('histograms.root');
-    else rootNote = 'histograms.root not written: this build of @gluon/rootio has no RootFileWriter';
-  } catch (e) {
-    rootNote = `histograms.root not written: ${e instanceof Error ? e.message : e}`;
-  }
-  await put('run.json', JSON.stringify({ ...o.runInfo, outputs: [...written, 'run.json'], ...(rootNote ? { notes: [rootNote] } : {}) }, null, 1));
+  await writeRootFile(path.join(o.dir, 'histograms.root'), o.result);
+  written.push('histograms.root');
+  await put('run.json', JSON.stringify({ ...o.runInfo, outputs: [...written, 'run.json'] }, null, 1));
   return written;
 }

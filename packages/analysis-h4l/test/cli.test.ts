@@ -34,7 +34,7 @@ if (!data) {
     const out = path.join(tmp, 'run-a');
     const { stdout } = await cli(['run', '--data-dir', data, '--n-workers', '0', '--out', out, '--chunk-size', '100']);
     t.match(stdout, /data_D\s+400 in\s+248 selected/);
-    for (const f of ['histograms.json', 'cutflow.md', 'cutflow.csv', 'm4l.svg', 'm4l.png', 'run.json']) t.ok(existsSync(path.join(out, f)), f);
+    for (const f of ['histograms.json', 'histograms.root', 'cutflow.md', 'cutflow.csv', 'm4l.svg', 'm4l.png', 'run.json']) t.ok(existsSync(path.join(out, f)), f);
     const j = JSON.parse(readFileSync(path.join(out, 'histograms.json'), 'utf8'));
     t.equal(j.schema, 'gluon-h4l/histograms@1');
     const h = j.groups.data.histograms.m4l;
@@ -51,6 +51,15 @@ if (!data) {
     t.match(svg, /ATLAS Open Data/);
     t.match(svg, /Events \/ 5\.0 GeV/);
     t.equal((svg.match(/<circle /g) ?? []).length, 34 + 1, 'one marker per bin plus the legend');
+    const { openFile } = (await import('jsroot')) as unknown as { openFile(p: string): Promise<{ readObject(n: string): Promise<{ _typename: string; fArray: number[]; fSumw2: number[]; fEntries: number; fXaxis: { fNbins: number; fXmin: number; fXmax: number } }> }> };
+    const rf = await openFile(path.join(out, 'histograms.root'));
+    const hA = await rf.readObject('data_A_m4l');
+    t.equal(hA._typename, 'TH1D');
+    t.match(hA.fXaxis, { fNbins: 34, fXmin: 80, fXmax: 250 });
+    t.equal(Array.from(hA.fArray).slice(1, 35).join(' '), '1 3 4 0 0 1 0 0 1 1 0 1 1 0 0 0 0 0 0 0 0 1 0 0 0 2 0 1 0 0 0 1 0 1', 'jsroot reads data_A m4l back');
+    const hG = await rf.readObject('group_data_m4l');
+    t.equal(Array.from(hG.fArray).reduce((a, b) => a + b, 0), 371);
+    t.equal(hG.fEntries, 371);
     const png = path.join(out, 'm4l.png');
     const before = statSync(png).mtimeMs;
     rmSync(png);
