@@ -86,7 +86,7 @@ function makeBasket(
     const fromData = dataLength + 4 <= data.length;
     if (fromData || (given && given.length >= entries)) {
       const n = fromData ? view.getInt32(dataLength) : given!.length;
-      if (n < entries || (fromData && dataLength + 4 + 4 * entries > data.length)) {
+      if ((fromData ? n !== entries + 1 : n < entries) || (fromData && dataLength + 4 + 4 * entries > data.length)) {
         throw new RootFormatError(path, at, `basket ${ref.index} has a damaged entry-offset table (${n} offsets for ${entries} entries)`);
       }
       for (let i = 0; i < entries; i++) {

@@ -1,7 +1,8 @@
 import { FileProxy, openFile } from 'jsroot';
-import { RootFormatError, RootIOError } from './errors.js';
+import { RootFormatError, RootIOError, UnsupportedBranchTypeError } from './errors.js';
 import { openSource, type ByteSource, type HttpOptions } from './source.js';
 import { TreeReader } from './tree.js';
+import { decompress } from './decompress.js';
 import { readHistogram, type Histogram } from './histogram.js';
 
 /** One entry of a file's top directory. */
@@ -18,10 +19,12 @@ export interface OpenOptions {
   metadataTimeoutMs?: number;
 }
 
+type JsKey = { fName: string; fClassName: string; fCycle: number; fTitle: string; fSeekKey: number; fNbytes: number; fKeylen: number; fObjlen: number };
+
 /** jsroot objects are loosely typed; we read the few fields we need from them. */
 type JsrootFile = {
   fEND: number;
-  fKeys: Array<{ fName: string; fClassName: string; fCycle: number; fTitle: string }>;
+  fKeys: JsKey[];
   readObject(name: string, cycle?: number): Promise<Record<string, unknown>>;
 };
 
@@ -69,6 +72,8 @@ export class RootFile {
       // ROOT's header records where the file ends; a shorter file lost its tail.
       const end = Number(jf.fEND);
       if (!(end <= src.size)) throw new RootFormatError(src.path, 8, `truncated: the header says the file ends at byte ${end}, but it has ${src.size} bytes`);
+      const info = jf.fKeys.find((k) => k.fClassName === 'TList' && k.fName === 'StreamerInfo');
+      if (info) await verifyKey(src, info);
       return new RootFile(src, jf, timeoutMs);
     } catch (err) {
       await src.close();
@@ -84,6 +89,7 @@ export class RootFile {
   /** Reads an object's metadata with jsroot (bounded in time; damage becomes RootFormatError). */
   async object(name: string): Promise<Record<string, unknown>> {
     const key = this.findKey(name);
+    await verifyKey(this.source, key);
     const obj = await guard(this.path, this.jf.readObject(key.fName, key.fCycle), this.timeoutMs, `reading ${name}`);
     if (!obj) throw new RootFormatError(this.path, -1, `cannot read object ${name}`);
     return obj;
@@ -95,15 +101,17 @@ export class RootFile {
     if (key.fClassName !== 'TTree' && key.fClassName !== 'TNtuple' && key.fClassName !== 'TNtupleD') {
       throw new RootFormatError(this.path, -1, `${name} is a ${key.fClassName}, not a TTree`);
     }
-    return TreeReader.fromObject(this, name, await this.object(name));
+    const obj = await this.object(name);
+    return interpret(this.path, `the TTree ${name}`, () => TreeReader.fromObject(this, name, obj));
   }
 
   /** Reads a TH1 or TH2 histogram. */
   async histogram(name: string): Promise<Histogram> {
-    return readHistogram(this.path, name, await this.object(name));
+    const obj = await this.object(name);
+    return interpret(this.path, `the histogram ${name}`, () => readHistogram(this.path, name, obj));
   }
 
-  private findKey(name: string): { fName: string; fCycle: number; fClassName: string } {
+  private findKey(name: string): JsKey {
     const [base, cyc] = name.split(';');
     const matches = this.jf.fKeys.filter((k) => k.fName === base && (cyc === undefined || k.fCycle === Number(cyc)));
     if (matches.length === 0) {
@@ -121,6 +129,35 @@ export class RootFile {
 /** Opens a ROOT file; see {@link RootFile.open}. */
 export function openRootFile(pathOrUrl: string, opts: OpenOptions = {}): Promise<RootFile> {
   return RootFile.open(pathOrUrl, opts);
+}
+
+/**
+ * jsroot's own inflate skips zlib's checksum, so a damaged compressed object could parse into
+ * wrong metadata (or wrong embedded baskets). Decompressing the key's payload once with our
+ * checked decoders first turns such damage into RootFormatError.
+ */
+async function verifyKey(src: ByteSource, key: JsKey): Promise<void> {
+  const seek = Number(key.fSeekKey);
+  const [nbytes, keylen, objlen] = [Number(key.fNbytes), Number(key.fKeylen), Number(key.fObjlen)];
+  if (!(keylen > 0 && keylen <= nbytes && objlen >= 0 && objlen <= 1 << 30)) {
+    throw new RootFormatError(src.path, seek, `key ${key.fName} has an impossible header (${nbytes} bytes, key length ${keylen}, object length ${objlen})`);
+  }
+  if (nbytes - keylen === objlen) return;
+  const [blob] = await src.read([[seek, nbytes]]);
+  decompress(blob!.subarray(keylen), objlen, src.path, seek + keylen);
+}
+
+/**
+ * Interprets an object jsroot parsed from possibly damaged bytes: a missing or mistyped field
+ * (a TypeError in our reading of it) means the metadata is damaged, not that the reader is.
+ */
+export function interpret<T>(path: string, what: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof RootFormatError || err instanceof UnsupportedBranchTypeError) throw err;
+    throw new RootFormatError(path, -1, `${what} has damaged metadata: ${(err as Error)?.message ?? String(err)}`);
+  }
 }
 
 /**

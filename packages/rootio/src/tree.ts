@@ -184,7 +184,8 @@ function decode(path: string, info: BranchInfo, baskets: Basket[], start: number
       for (const b of baskets) {
         const a = Math.max(start, b.entryStart) - b.entryStart;
         const z = Math.min(stop, b.entryStart + b.entries) - b.entryStart;
-        if (z * size > b.dataLength) throw new RootFormatError(path, -1, `branch ${info.name}: basket has ${b.dataLength} bytes for ${b.entries} entries of ${size} bytes`);
+        // Fixed-size entries fill the basket exactly; anything else means a damaged header.
+        if (b.entries * size !== b.dataLength) throw new RootFormatError(path, -1, `branch ${info.name}: basket has ${b.dataLength} bytes for ${b.entries} entries of ${size} bytes`);
         readBigEndian(el, b.view, a * size, (z - a) * info.inner, out, to);
         to += (z - a) * info.inner;
       }

@@ -8,16 +8,18 @@ import { perEntry } from './helpers.js';
 export async function readEverything(path: string, metadataTimeoutMs = 10_000): Promise<string> {
   const f = await openRootFile(path, { metadataTimeoutMs });
   try {
-    const out: Record<string, unknown> = { keys: f.keys() };
+    // Objects by position and class: key names and titles are free text nothing can check.
+    const out: unknown[] = [];
     for (const k of f.keys()) {
+      const id = `${k.name};${k.cycle}`;
       if (k.className === 'TTree') {
-        const tree = await f.tree(k.name);
+        const tree = await f.tree(id);
         const names = tree.branches.filter((b) => b.kind !== 'unsupported').map((b) => b.name);
         const cols = await tree.arrays(names);
-        out[k.name] = Object.fromEntries(names.map((n) => [n, perEntry(cols[n] as Column, tree.numEntries)]));
+        out.push([k.className, Object.fromEntries(names.map((n) => [n, perEntry(cols[n] as Column, tree.numEntries)]))]);
       } else if (/^TH[12]/.test(k.className)) {
-        out[k.name] = await f.histogram(k.name);
-      }
+        out.push([k.className, await f.histogram(id)]);
+      } else out.push([k.className]);
     }
     return JSON.stringify(out, (_k, v) => (typeof v === 'bigint' ? String(v) : ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v));
   } finally {
