@@ -88,6 +88,7 @@ function decayPair(rng: Rng, L: Leptons, k: number, m: number, pb: Float64Array,
   }
 }
 
+const JET_PT = new Float64Array(16);
 const P1B = new Float64Array(3), P2B = new Float64Array(3), XB = new Float64Array(3);
 
 /** Draws pair masses for the process given m4l; returns false when kinematically impossible. */
@@ -169,13 +170,28 @@ function assignIdentities(model: ProcessModel, rng: Rng, L: Leptons): void {
 
 /** Fills pt/eta/phi of slot k from its momentum, applying resolution. */
 function measure(rng: Rng, L: Leptons, k: number, radiate: boolean): void {
-  let pt = Math.hypot(L.px[k], L.py[k]);
+  let pt = Math.sqrt(L.px[k] * L.px[k] + L.py[k] * L.py[k]);
   const eta = Math.asinh(L.pz[k] / pt);
   const res = L.type[k] === 11 ? 0.024 : 0.026;
   pt *= 1 + res * rng.normal();
   if (radiate) pt *= 1 - 0.2 * rng.uniform() * rng.uniform();
   L.pt[k] = pt; L.eta[k] = eta; L.phi[k] = Math.atan2(L.py[k], L.px[k]);
 }
+
+/**
+ * Cheap pre-check on the true momenta before identities and smearing are drawn: pT above
+ * 6.3 GeV (7 GeV is > 4σ of resolution away) and |η| < 2.5 (η is not smeared). Most rejected
+ * attempts stop here.
+ */
+function roughlyAccepted(L: Leptons): boolean {
+  for (let k = 0; k < 4; k++) {
+    const pt2 = L.px[k] * L.px[k] + L.py[k] * L.py[k];
+    if (pt2 < 6.3 * 6.3 || Math.abs(L.pz[k]) > SINH_ETA_MAX * Math.sqrt(pt2)) return false;
+  }
+  return true;
+}
+
+const SINH_ETA_MAX = Math.sinh(2.5);
 
 function inAcceptance(L: Leptons, k: number): boolean {
   return L.pt[k] > 7 && Math.abs(L.eta[k]) < (L.type[k] === 11 ? 2.47 : 2.5);
@@ -205,6 +221,7 @@ function generateLeptons(model: ProcessModel, sampler: MassSampler | undefined, 
     P2B[0] = -V[0] / e2; P2B[1] = -V[1] / e2; P2B[2] = -V[2] / e2;
     decayPair(rng, L, 0, m12, P1B, XB);
     decayPair(rng, L, 2, m34, P2B, XB);
+    if (!roughlyAccepted(L)) continue;
     assignIdentities(model, rng, L);
     let ok = true;
     for (let k = 0; k < 4; k++) {
@@ -269,12 +286,24 @@ function sortByPt(L: Leptons): void {
   }
 }
 
+function canonicalModel(m: ProcessModel): ProcessModel {
+  return {
+    kind: m.kind, mass: m.mass, ptMean: m.ptMean, ySigma: m.ySigma, pElectron: m.pElectron, pMisreco: m.pMisreco,
+    pFakeFlavourOk: m.pFakeFlavourOk, pFakeChargeOk: m.pFakeChargeOk, extraPrompt: m.extraPrompt,
+    pExtraPrompt: m.pExtraPrompt, pFifth: m.pFifth, jetMean: m.jetMean, forwardJets: m.forwardJets, bJets: m.bJets,
+    metMean: m.metMean, negFraction: m.negFraction, weightSpread: m.weightSpread,
+  };
+}
+
 /** Per-sample generation state (the mass sampler is built once). */
 export class SampleGenerator implements EventSource {
   private readonly sampler: MassSampler | undefined;
   private readonly L = new Leptons();
   get isData(): boolean { return this.meta.isData; }
-  constructor(readonly model: ProcessModel, readonly meta: EventMeta) {
+  readonly model: ProcessModel;
+  constructor(model: ProcessModel, readonly meta: EventMeta) {
+    // One object shape for every model keeps the hot paths monomorphic when samples are mixed.
+    this.model = canonicalModel(model);
     this.sampler = model.kind === 'higgs' ? undefined : new MassSampler(model.mass);
   }
 
@@ -336,14 +365,17 @@ export class SampleGenerator implements EventSource {
     const Vb = b.vectors;
     const n = Math.min(12, rng.poisson(model.jetMean));
     b.scalars.jet_n[i] = n;
-    let prev = Infinity;
-    // Falling spectrum: each next jet softer than the previous one (stored in decreasing pT).
-    const pts: number[] = [];
-    for (let j = 0; j < n; j++) pts.push(20 + rng.exp(model.bJets ? 40 : model.forwardJets ? 45 : 25));
-    pts.sort((x, y) => y - x);
+    // Jets are stored in decreasing pT: draw, then insertion-sort the few of them.
+    const pts = JET_PT;
+    const mean = model.bJets ? 40 : model.forwardJets ? 45 : 25;
     for (let j = 0; j < n; j++) {
-      const pt = Math.min(prev, pts[j]);
-      prev = pt;
+      const x = 20 + rng.exp(mean);
+      let k = j;
+      while (k > 0 && pts[k - 1] < x) { pts[k] = pts[k - 1]; k--; }
+      pts[k] = x;
+    }
+    for (let j = 0; j < n; j++) {
+      const pt = pts[j];
       const eta = Math.max(-2.49, Math.min(2.49, (model.forwardJets && j < 2 ? 1.6 : 1.2) * rng.normal()));
       const isB = model.bJets && j < 2 && rng.chance(0.7);
       const m = pt * (0.08 + 0.08 * rng.uniform());

@@ -6,3 +6,5 @@ export { MINI_SCHEMA, type BranchSpec, type BranchType } from './schema.js';
 export type { ColumnSet, JaggedColumn, TypedColumn } from './columns.js';
 export { GENERATED_SAMPLES, generateSampleColumns, defaultEntries, expectedYields } from './sample.js';
 export { MODELS, DEFAULT_ENTRIES, WEIGHT_PER_SELECTED_EVENT, type ProcessModel } from './models.js';
+export { SampleStream } from './sample.js';
+export { generateDataset, planSamples, type GenerateOptions, type SampleRequest, type Manifest, type ManifestEntry } from './dataset.js';

@@ -58,25 +58,42 @@ export function defaultEntries(name: string, scale: number): number {
   return Math.max(1, Math.round(n * scale));
 }
 
+/**
+ * The event stream of one sample: successive `next(n)` calls continue the same PRNG stream, so
+ * the events do not depend on how a file is cut into batches.
+ */
+export class SampleStream {
+  private readonly rng: Rng;
+  private readonly source: EventSource;
+  private produced = 0;
+  constructor(readonly name: string, seed: number | string) {
+    this.rng = new Rng(`${seed}:${name}`);
+    const runs = PERIOD_RUNS[name];
+    this.source = runs ? dataMixture(runs) : generatorFor(name, false);
+  }
+  /** The next n events as `mini` columns. */
+  next(n: number): ColumnSet {
+    if (!Number.isInteger(n) || n < 0) throw new Error(`entries for sample "${this.name}" must be a non-negative integer, got ${n}`);
+    const cols = generateColumns(this.source, n, this.rng, this.produced + 1);
+    this.produced += n;
+    return cols;
+  }
+}
+
 /** Generates `entries` events of sample `name` (an MC sample or data_A…data_D) as `mini` columns. */
 export function generateSampleColumns(name: string, entries: number, seed: number | string): ColumnSet {
-  if (!Number.isInteger(entries) || entries < 0) throw new Error(`entries for sample "${name}" must be a non-negative integer, got ${entries}`);
-  const rng = new Rng(`${seed}:${name}`);
-  const runs = PERIOD_RUNS[name];
-  if (!runs) return generateColumns(generatorFor(name, false), entries, rng);
-  // Data: each event drawn from one MC process, in proportion to its expected yield.
+  return new SampleStream(name, seed).next(entries);
+}
+
+/** Data: each event drawn from one MC process, in proportion to its expected yield. */
+function dataMixture(runs: [number, number]): EventSource {
   const yields = Object.entries(expectedYields());
   const total = yields.reduce((a, [, y]) => a + y, 0);
   const cum: number[] = [];
   let acc = 0;
   for (const [, y] of yields) { acc += y / total; cum.push(acc); }
   const gens = yields.map(([n]) => generatorFor(n, true, runs));
-  return generateMixture(gens, cum, entries, rng);
-}
-
-function generateMixture(gens: SampleGenerator[], cum: number[], entries: number, rng: Rng): ColumnSet {
-  // One builder; each event picks its process.
-  const mixture: EventSource = {
+  return {
     isData: true,
     fill(b, i, r, ev) {
       const u = r.uniform();
@@ -85,5 +102,4 @@ function generateMixture(gens: SampleGenerator[], cum: number[], entries: number
       gens[k].fill(b, i, r, ev);
     },
   };
-  return generateColumns(mixture, entries, rng);
 }
