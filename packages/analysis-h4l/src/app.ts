@@ -18,6 +18,20 @@ export function defaultOutDir(runName: string, now = new Date()): string {
   return path.join('outputs', `${runName}_${ts}`);
 }
 
+/**
+ * The scale of a synthetic dataset directory (the generator's manifest.json), or 1. The plot's
+ * luminosity label is lumi × scale: data and MC of a scaled dataset both hold that much.
+ */
+export function syntheticScale(dataDir: string): number {
+  if (/^https?:/i.test(dataDir)) return 1;
+  try {
+    const m = JSON.parse(readFileSync(path.join(dataDir, 'manifest.json'), 'utf8'));
+    return typeof m.scale === 'number' && m.scale > 0 ? m.scale : 1;
+  } catch {
+    return 1;
+  }
+}
+
 export interface ExecuteResult { report: RunReport; outDir: string; files: string[] }
 
 function need(c: H4lConfig): string {
@@ -72,7 +86,9 @@ export async function execute(c: H4lConfig, log: (s: string) => void, progressOu
     events: report.result.events, chunks: report.result.chunks,
     timings: report.timings, eventsPerSecond: report.eventsPerSecond,
   };
-  const files = await writeOutputs({ dir: outDir, result: report.result, lumiFb: c.lumi_fb, runInfo });
+  const datasetScale = syntheticScale(dataDir);
+  const files = await writeOutputs({ dir: outDir, result: report.result, lumiFb: c.lumi_fb, datasetScale,
+    runInfo: { ...runInfo, datasetScale } });
   for (const s of Object.values(report.result.samples)) {
     const n = s.cutflow.raw.length - 1;
     log(`  ${s.sample.padEnd(16)} ${String(s.cutflow.raw[0]).padStart(8)} in  ${String(s.cutflow.raw[n]).padStart(8)} selected  Σw ${+s.cutflow.weighted[n].toPrecision(7)}`);

@@ -24,6 +24,11 @@ export interface HistogramsJson {
   schema: typeof HISTOGRAMS_SCHEMA;
   selection: string;
   lumiFb: number;
+  /**
+   * The luminosity the plot is labelled with: lumiFb × the dataset's scale (a synthetic dataset
+   * generated at scale s holds s × the real entries, data and MC alike, i.e. 10·s fb⁻¹ worth).
+   */
+  plotLumiFb: number;
   samples: Record<string, { group: string; cutflow: CutRow[]; histograms: Record<string, HistJson> }>;
   groups: Record<string, { label: string; color: string; samples: string[]; cutflow: CutRow[]; histograms: Record<string, HistJson> }>;
 }
@@ -35,7 +40,7 @@ export function histToJson(h: Hist1D): HistJson {
 }
 
 /** The histograms.json document of a result. */
-export function histogramsJson(r: AnalysisResult, lumiFb: number): HistogramsJson {
+export function histogramsJson(r: AnalysisResult, lumiFb: number, datasetScale = 1): HistogramsJson {
   const fw = r.selection === 'framework';
   const samples: HistogramsJson['samples'] = {};
   for (const s of Object.values(r.samples)) {
@@ -57,7 +62,7 @@ export function histogramsJson(r: AnalysisResult, lumiFb: number): HistogramsJso
     groups[g.id] = { label: g.label, color: g.color, samples: members, cutflow: cf ? cutFlowRows(cf) : [],
       histograms: Object.fromEntries(Object.entries(byGroup[g.id]).map(([k, h]) => [k, histToJson(h)])) };
   }
-  return { schema: HISTOGRAMS_SCHEMA, selection: r.selection, lumiFb, samples, groups };
+  return { schema: HISTOGRAMS_SCHEMA, selection: r.selection, lumiFb, plotLumiFb: lumiFb * datasetScale, samples, groups };
 }
 
 /** The m4l plot input from a histograms.json document (used by run and by `plot`). */
@@ -69,7 +74,7 @@ export function plotInputFromJson(j: HistogramsJson): PlotInput {
   if (!any) throw new Error(`histograms.json has no ${hname} histogram in any group`);
   const backgrounds = Object.entries(j.groups).filter(([id]) => id !== 'data' && id !== sig && g(id))
     .map(([id, x]) => ({ label: x.label, color: x.color, values: g(id)!.sumw, sumw2: g(id)!.sumw2 }));
-  return { lo: any.lo, hi: any.hi, nbins: any.nbins, lumiFb: j.lumiFb, backgrounds,
+  return { lo: any.lo, hi: any.hi, nbins: any.nbins, lumiFb: j.plotLumiFb ?? j.lumiFb, backgrounds,
     ...(g('data') ? { data: g('data')!.sumw } : {}),
     ...(g(sig) ? { signal: { label: j.groups[sig].label, color: j.groups[sig].color, values: g(sig)!.sumw } } : {}) };
 }
@@ -123,12 +128,16 @@ export async function writeRootFile(file: string, r: AnalysisResult): Promise<vo
   await w.close();
 }
 
-export interface WriteOutputsOptions { dir: string; result: AnalysisResult; lumiFb: number; runInfo: Record<string, unknown> }
+export interface WriteOutputsOptions {
+  dir: string; result: AnalysisResult; lumiFb: number; runInfo: Record<string, unknown>;
+  /** Scale of a synthetic dataset (its manifest.json), 1 for real data. */
+  datasetScale?: number;
+}
 
 /** Writes every output of a run; returns the file names written. */
 export async function writeOutputs(o: WriteOutputsOptions): Promise<string[]> {
   await mkdir(o.dir, { recursive: true });
-  const j = histogramsJson(o.result, o.lumiFb);
+  const j = histogramsJson(o.result, o.lumiFb, o.datasetScale ?? 1);
   const written: string[] = [];
   const put = async (name: string, data: string | Buffer) => { await writeFile(path.join(o.dir, name), data); written.push(name); };
   await put('histograms.json', JSON.stringify(j, null, 1));
