@@ -1,5 +1,5 @@
 /** @gluon/worker: runs tasks in worker threads, stores results and serves them to peers. */
-export { GluonWorker, startWorker, type WorkerOptions } from './worker.js';
+export { GluonWorker, startWorker, reconnectDelay, type WorkerOptions } from './worker.js';
 export {
   WorkerState, INLINE_RESULT_BYTES, type WorkerStateOptions, type WorkerEvent, type WorkerCommand, type ComputeTask,
   type FailureKind, type Priority,

@@ -28,10 +28,25 @@ export interface WorkerOptions {
   log?: Logger;
 }
 
-/** First reconnect delay: short, so a restarted scheduler gets its workers back at once. */
-const RECONNECT_FIRST_MS = 50;
-/** Reconnect delays double up to this. */
+/**
+ * Retry delay while the scheduler has been unreachable for less than {@link RECONNECT_FLAT_FOR_MS}:
+ * short and flat, because a worker launched together with its scheduler (LocalCluster) usually
+ * boots first, and a doubling backoff would make it sleep well past the moment the scheduler
+ * starts listening. A refused loopback connect costs well under a millisecond.
+ */
+const RECONNECT_FLAT_MS = 20;
+/** How long to keep retrying every {@link RECONNECT_FLAT_MS} before backing off. */
+const RECONNECT_FLAT_FOR_MS = 2_000;
+/** First backed-off delay; delays then double up to {@link RECONNECT_MAX_MS}. */
+const RECONNECT_FIRST_MS = 100;
 const RECONNECT_MAX_MS = 5_000;
+
+/** The wait before the next connect attempt, given how long the scheduler has been unreachable. */
+export function reconnectDelay(unreachableForMs: number, previousDelayMs: number): number {
+  if (unreachableForMs < RECONNECT_FLAT_FOR_MS) return RECONNECT_FLAT_MS;
+  if (previousDelayMs < RECONNECT_FIRST_MS) return RECONNECT_FIRST_MS;
+  return Math.min(previousDelayMs * 2, RECONNECT_MAX_MS);
+}
 /** How long a peer may take to answer a get-data (large results take a while). */
 const FETCH_TIMEOUT_MS = 120_000;
 
@@ -58,7 +73,6 @@ export class GluonWorker {
   private lastCpuTime = Date.now();
   private readonly allow: AllowList;
   private readonly log: Logger;
-  private reconnectDelay = RECONNECT_FIRST_MS;
   /** Called whenever a task leaves the pool, while a shutdown waits for the running ones. */
   private drained: (() => void) | undefined;
   /** Ends a reconnect backoff wait early (on close). */
@@ -143,10 +157,13 @@ export class GluonWorker {
   // ---------------------------------------------------------------- scheduler link
 
   /**
-   * Connects and says hello, retrying with a doubling backoff (short first delay, capped) until
-   * it works. Refusals that retrying cannot fix (bad token, version mismatch) are thrown.
+   * Connects and says hello, retrying until it works: every 20 ms for the first two seconds,
+   * then with a doubling backoff capped at 5 s (see {@link reconnectDelay}). Refusals that
+   * retrying cannot fix (bad token, version mismatch) are thrown.
    */
   private async register(first: boolean): Promise<void> {
+    const since = Date.now();
+    let delay = 0;
     for (let attempt = 0; !this.closed; attempt++) {
       try {
         const { conn, welcome } = await connect(this.opts.scheduler, {
@@ -161,7 +178,6 @@ export class GluonWorker {
           return;
         }
         this.scheduler = conn;
-        this.reconnectDelay = RECONNECT_FIRST_MS;
         conn.on('message', (m: Message) => this.onSchedulerMessage(m));
         conn.on('close', (code: number, reason: string) => this.onSchedulerClosed(conn, code, reason));
         const interval = Math.max(50, Number(welcome.heartbeatIntervalMs ?? 1000));
@@ -175,12 +191,12 @@ export class GluonWorker {
         const code = (err as { code?: number }).code;
         if (code === CloseCode.badToken || code === CloseCode.versionMismatch) throw err;
         if (attempt === 0) this.log(`waiting for the scheduler at ${this.opts.scheduler}: ${(err as Error).message}`);
+        delay = reconnectDelay(Date.now() - since, delay);
         await new Promise<void>((r) => {
           this.wake = r;
-          this.reconnectTimer = setTimeout(r, this.reconnectDelay);
+          this.reconnectTimer = setTimeout(r, delay);
         });
         this.wake = undefined;
-        this.reconnectDelay = Math.min(this.reconnectDelay * 2, RECONNECT_MAX_MS);
       }
     }
   }

@@ -2,7 +2,7 @@
  * The worker's decisions without sockets, threads or timers: events in, commands out.
  */
 import t from 'tap';
-import { INLINE_RESULT_BYTES, WorkerState, type ComputeTask, type WorkerCommand } from '@gluon/worker';
+import { INLINE_RESULT_BYTES, reconnectDelay, WorkerState, type ComputeTask, type WorkerCommand } from '@gluon/worker';
 
 const SELF = 'ws://127.0.0.1:1000';
 const A = 'ws://127.0.0.1:2001';
@@ -225,4 +225,19 @@ t.test('a ready task whose stored dependency was freed is given back, not run wi
   t.match(sent(c), [{ op: 'task-finished', key: 'busy-1' }, { op: 'missing-data', key: 'z-0', errantWorker: SELF, dependent: 'z-1' }]);
   t.equal(s.readyCount, 0);
   t.equal(s.taskCount, 0);
+});
+
+t.test('reconnect delays: flat and short for the first two seconds, then doubling up to 5 s', async (t) => {
+  const delays: number[] = [];
+  let elapsed = 0;
+  let d = 0;
+  for (let i = 0; i < 200 && elapsed < 30_000; i++) {
+    d = reconnectDelay(elapsed, d);
+    delays.push(d);
+    elapsed += d;
+  }
+  t.ok(delays.slice(0, 50).every((x) => x === 20), 'every 20 ms while the scheduler may still be starting');
+  const backoff = delays.filter((x) => x !== 20);
+  t.same(backoff.slice(0, 7), [100, 200, 400, 800, 1600, 3200, 5000], 'then a doubling backoff from 100 ms');
+  t.ok(backoff.slice(6).every((x) => x === 5000), 'capped at 5 s');
 });
