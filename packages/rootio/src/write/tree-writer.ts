@@ -178,7 +178,7 @@ export class TreeWriter {
       }
       this.entries += stop - start;
       start = stop;
-      if (this.branches[0]!.pendingEntries >= this.basketEntries) for (const b of this.branches) this.flush(b);
+      if (this.branches[0]!.pendingEntries >= this.basketEntries) for (const b of this.branches) this.writeBasket(b);
     }
   }
 
@@ -203,9 +203,18 @@ export class TreeWriter {
     b.pendingEntries += stop - start;
   }
 
-  /** Writes the pending entries of a branch as one basket (nothing when there are none). */
-  private flush(b: BranchState): void {
-    if (b.pendingEntries === 0) return;
+  /**
+   * Ends the current baskets now: every branch's pending entries go to disk as one basket. A
+   * branch with nothing pending gets a 0-entry basket (legal ROOT, which readers skip).
+   */
+  flush(): void {
+    if (this.finished) throw new Error(`tree ${this.name}: flush after the file was closed`);
+    for (const b of this.branches) this.writeBasket(b, true);
+  }
+
+  /** Writes the pending entries of a branch as one basket (nothing when there are none, unless `empty`). */
+  private writeBasket(b: BranchState, empty = false): void {
+    if (b.pendingEntries === 0 && !empty) return;
     const dataLen = b.data.pos;
     const nev = b.pendingEntries;
     let payload = b.data.finish();
@@ -247,7 +256,7 @@ export class TreeWriter {
   /** Writes the remaining baskets and the TTree object. Called by the file's `close()`. */
   finish(): void {
     if (this.finished) return;
-    for (const b of this.branches) this.flush(b);
+    for (const b of this.branches) this.writeBasket(b);
     this.finished = true;
     const leaves = new Map<string, RObject>();
     for (const b of this.branches) leaves.set(b.spec.name, this.leafObject(b, leaves));
