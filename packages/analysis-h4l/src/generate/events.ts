@@ -174,7 +174,7 @@ function measure(rng: Rng, L: Leptons, k: number, radiate: boolean): void {
   const eta = Math.asinh(L.pz[k] / pt);
   const res = L.type[k] === 11 ? 0.024 : 0.026;
   pt *= 1 + res * rng.normal();
-  if (radiate) pt *= 1 - 0.2 * rng.uniform() * rng.uniform();
+  if (radiate) { const u = rng.uniform(); pt *= 1 - 0.3 * u * u * u; }
   L.pt[k] = pt; L.eta[k] = eta; L.phi[k] = Math.atan2(L.py[k], L.px[k]);
 }
 
