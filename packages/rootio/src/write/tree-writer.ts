@@ -204,12 +204,14 @@ export class TreeWriter {
   }
 
   /**
-   * Ends the current baskets now: every branch's pending entries go to disk as one basket. A
-   * branch with nothing pending gets a 0-entry basket (legal ROOT, which readers skip).
+   * Ends the current baskets now: every branch's pending entries go to disk as one basket.
+   * Branches with nothing pending are skipped unless `emptyBaskets` is set, which writes a
+   * 0-entry basket for them (legal ROOT, for testing readers; uproot takes a 0-byte flat basket
+   * for an embedded one, so it is not the default).
    */
-  flush(): void {
+  flush(options: { emptyBaskets?: boolean } = {}): void {
     if (this.finished) throw new Error(`tree ${this.name}: flush after the file was closed`);
-    for (const b of this.branches) this.writeBasket(b, true);
+    for (const b of this.branches) this.writeBasket(b, options.emptyBaskets === true);
   }
 
   /** Writes the pending entries of a branch as one basket (nothing when there are none, unless `empty`). */
