@@ -22,7 +22,7 @@ export const BLOCK_HEADER = 9;
  */
 export function decompress(src: Uint8Array, expected: number, path: string, at: number): Uint8Array {
   if (src.length === expected) return src;
-  const out = new Uint8Array(expected);
+  let out: Uint8Array | null = null;
   let s = 0;
   let d = 0;
   while (d < expected) {
@@ -33,36 +33,41 @@ export function decompress(src: Uint8Array, expected: number, path: string, at: 
     const body = src.subarray(s + BLOCK_HEADER, s + BLOCK_HEADER + csize);
     if (body.length !== csize) throw new RootFormatError(path, at + s, `compressed block of ${csize} bytes runs past its buffer`);
     if (usize === 0 || d + usize > expected) throw new RootFormatError(path, at + s, `block claims ${usize} bytes, but only ${expected - d} remain to fill`);
-    const target = out.subarray(d, d + usize);
+    let got: Uint8Array;
     try {
-      inflateBlock(alg, body, target, src[s + 2]!);
+      got = decodeBlock(alg, body, usize, src[s + 2]!);
     } catch (err) {
       if (err instanceof RootFormatError) throw err;
       throw new RootFormatError(path, at + s, `cannot decompress ${algName(alg)} block: ${(err as Error).message}`);
     }
     s += BLOCK_HEADER + csize;
+    // Most baskets are one block: keep the decoder's own output instead of copying it.
+    if (d === 0 && usize === expected) return got;
+    out ??= new Uint8Array(expected);
+    out.set(got, d);
     d += usize;
   }
-  return out;
+  return out!;
 }
 
 function algName(alg: string): string {
   return ({ ZL: 'zlib', CS: 'old ROOT zlib', L4: 'LZ4', ZS: 'ZSTD', XZ: 'LZMA' } as Record<string, string>)[alg] ?? `unknown ("${alg.replace(/[^\x20-\x7e]/g, '?')}")`;
 }
 
-function inflateBlock(alg: string, body: Uint8Array, target: Uint8Array, method: number): void {
+/** One block's bytes, exactly `usize` of them, or an Error saying why not. */
+function decodeBlock(alg: string, body: Uint8Array, usize: number, method: number): Uint8Array {
   let got: Uint8Array;
   switch (alg) {
     case 'ZL':
-      got = zlib.inflateSync(body, { maxOutputLength: target.length });
+      got = zlib.inflateSync(body, { maxOutputLength: usize });
       break;
     case 'CS':
       // Old ROOT files: deflate without the zlib wrapper (method 8).
       if (method !== 8) throw new Error(`old ROOT compression method ${method} is not deflate`);
-      got = zlib.inflateRawSync(body, { maxOutputLength: target.length });
+      got = zlib.inflateRawSync(body, { maxOutputLength: usize });
       break;
     case 'ZS':
-      got = nodeZstd ? nodeZstd(body) : fzstdDecompress(body, new Uint8Array(target.length));
+      got = nodeZstd ? nodeZstd(body) : fzstdDecompress(body, new Uint8Array(usize));
       break;
     case 'XZ':
       xz ??= require('@napi-rs/lzma/xz') as { decompressSync(b: Uint8Array): Buffer };
@@ -73,13 +78,14 @@ function inflateBlock(alg: string, body: Uint8Array, target: Uint8Array, method:
       const want = new DataView(body.buffer, body.byteOffset, 8).getBigUint64(0, false);
       const block = body.subarray(8);
       if (xxh64(block) !== want) throw new Error('LZ4 checksum mismatch (the block is damaged)');
-      const n = lz4DecodeBlock(block, target);
-      if (n !== target.length) throw new Error(`LZ4 block gave ${n} bytes, expected ${target.length}`);
-      return;
+      got = new Uint8Array(usize);
+      const n = lz4DecodeBlock(block, got);
+      if (n !== usize) throw new Error(`LZ4 block gave ${n} bytes, expected ${usize}`);
+      return got;
     }
     default:
       throw new Error('unknown compression algorithm');
   }
-  if (got.length !== target.length) throw new Error(`gave ${got.length} bytes, expected ${target.length}`);
-  target.set(got);
+  if (got.length !== usize) throw new Error(`gave ${got.length} bytes, expected ${usize}`);
+  return got;
 }

@@ -2,7 +2,7 @@ import { embeddedBasket, parseFileBasket, type Basket, type BasketRef, type Embe
 import { describeBranch, type BranchInfo, type JsBranch } from './branch.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
 import type { RootFile } from './file.js';
-import { allocate, ELEMENT_SIZE, readBigEndian, type Column, type ElementType, type Jagged, type TypedArray } from './types.js';
+import { allocate, copyBigEndian, ELEMENT_SIZE, lanesOf, type Column, type ElementType, type Jagged, type TypedArray } from './types.js';
 
 export interface RangeOptions {
   entryStart?: number;
@@ -180,13 +180,14 @@ function decode(path: string, info: BranchInfo, baskets: Basket[], start: number
       const el = info.element!;
       const size = ELEMENT_SIZE[el] * info.inner;
       const out = allocate(el, n * info.inner);
+      const lanes = lanesOf(out, ELEMENT_SIZE[el]);
       let to = 0;
       for (const b of baskets) {
         const a = Math.max(start, b.entryStart) - b.entryStart;
         const z = Math.min(stop, b.entryStart + b.entries) - b.entryStart;
         // Fixed-size entries fill the basket exactly; anything else means a damaged header.
         if (b.entries * size !== b.dataLength) throw new RootFormatError(path, -1, `branch ${info.name}: basket has ${b.dataLength} bytes for ${b.entries} entries of ${size} bytes`);
-        readBigEndian(el, b.view, a * size, (z - a) * info.inner, out, to);
+        copyBigEndian(ELEMENT_SIZE[el], b.view, a * size, (z - a) * info.inner, lanes, to);
         to += (z - a) * info.inner;
       }
       return info.kind === 'scalar' ? out : { values: out, innerShape: [info.inner] };
@@ -233,6 +234,7 @@ function decodeJagged(path: string, info: BranchInfo, baskets: Basket[], start: 
     }
   }
   const values = allocate(el, offsets[n]!);
+  const lanes = lanesOf(values, size);
   e = 0;
   for (const b of baskets) {
     const o = b.offsets!;
@@ -241,13 +243,13 @@ function decodeJagged(path: string, info: BranchInfo, baskets: Basket[], start: 
     if (header === 0) {
       // Counted arrays are contiguous within a basket: one copy for the whole slice.
       const count = offsets[e + z - a]! - offsets[e]!;
-      readBigEndian(el, b.view, o[a]!, count, values, offsets[e]!);
+      copyBigEndian(size, b.view, o[a]!, count, lanes, offsets[e]!);
       e += z - a;
       continue;
     }
     for (let i = a; i < z; i++, e++) {
       const count = offsets[e + 1]! - offsets[e]!;
-      if (count) readBigEndian(el, b.view, o[i]! + header, count, values, offsets[e]!);
+      if (count) copyBigEndian(size, b.view, o[i]! + header, count, lanes, offsets[e]!);
     }
   }
   return { offsets, values: values as TypedArray };

@@ -39,22 +39,49 @@ export function allocate(type: ElementType, n: number): TypedArray {
   }
 }
 
+/** Typed arrays hold host-order numbers; the byte swaps below assume a little-endian host (x86, ARM). */
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('@gluon/rootio needs a little-endian host');
+
+/** An unsigned view of a column's memory in lanes of 1, 2 or 4 bytes (8-byte types use two 4-byte lanes). */
+export type Lanes = Uint8Array | Uint16Array | Uint32Array;
+
+/** The lane view of `out` for elements of `size` bytes. */
+export function lanesOf(out: TypedArray, size: number): Lanes {
+  const { buffer, byteOffset, byteLength } = out;
+  if (size === 1) return new Uint8Array(buffer, byteOffset, byteLength);
+  if (size === 2) return new Uint16Array(buffer, byteOffset, byteLength / 2);
+  return new Uint32Array(buffer, byteOffset, byteLength / 4);
+}
+
 /**
- * Copies `n` big-endian elements starting at byte `at` of `dv` into `out` from index `to`.
- * One loop per type so each stays monomorphic and V8 inlines the DataView reads.
+ * Copies `n` big-endian elements of `size` bytes from byte `at` of `src` into element `to` of
+ * `dst` (see {@link lanesOf}), swapping bytes as unsigned integers: exact for every bit pattern
+ * (NaN payloads included), and no per-element type dispatch, boxing or BigInt.
  */
-export function readBigEndian(type: ElementType, dv: DataView, at: number, n: number, out: TypedArray, to: number): void {
-  switch (type) {
-    case 'bool': case 'uint8': case 'int8':
-      (out as Uint8Array).set(new Uint8Array(dv.buffer, dv.byteOffset + at, n), to);
+export function copyBigEndian(size: number, src: DataView, at: number, n: number, dst: Lanes, to: number): void {
+  switch (size) {
+    case 4: {
+      const d = dst as Uint32Array;
+      for (let i = 0; i < n; i++) d[to + i] = src.getUint32(at + 4 * i);
       return;
-    case 'int16': { const o = out as Int16Array; for (let i = 0; i < n; i++) o[to + i] = dv.getInt16(at + 2 * i); return; }
-    case 'uint16': { const o = out as Uint16Array; for (let i = 0; i < n; i++) o[to + i] = dv.getUint16(at + 2 * i); return; }
-    case 'int32': { const o = out as Int32Array; for (let i = 0; i < n; i++) o[to + i] = dv.getInt32(at + 4 * i); return; }
-    case 'uint32': { const o = out as Uint32Array; for (let i = 0; i < n; i++) o[to + i] = dv.getUint32(at + 4 * i); return; }
-    case 'int64': { const o = out as BigInt64Array; for (let i = 0; i < n; i++) o[to + i] = dv.getBigInt64(at + 8 * i); return; }
-    case 'uint64': { const o = out as BigUint64Array; for (let i = 0; i < n; i++) o[to + i] = dv.getBigUint64(at + 8 * i); return; }
-    case 'float': { const o = out as Float32Array; for (let i = 0; i < n; i++) o[to + i] = dv.getFloat32(at + 4 * i); return; }
-    case 'double': { const o = out as Float64Array; for (let i = 0; i < n; i++) o[to + i] = dv.getFloat64(at + 8 * i); return; }
+    }
+    case 8: {
+      const d = dst as Uint32Array;
+      for (let i = 0, j = 2 * to; i < n; i++, j += 2) {
+        d[j] = src.getUint32(at + 8 * i + 4);
+        d[j + 1] = src.getUint32(at + 8 * i);
+      }
+      return;
+    }
+    case 2: {
+      const d = dst as Uint16Array;
+      for (let i = 0; i < n; i++) d[to + i] = src.getUint16(at + 2 * i);
+      return;
+    }
+    default: {
+      const d = dst as Uint8Array;
+      if (n > 64) d.set(new Uint8Array(src.buffer, src.byteOffset + at, n), to);
+      else for (let i = 0; i < n; i++) d[to + i] = src.getUint8(at + i);
+    }
   }
 }
