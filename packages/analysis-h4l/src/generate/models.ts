@@ -83,8 +83,9 @@ const HIGGS_BASE: Omit<ProcessModel, 'ptMean' | 'pMisreco' | 'extraPrompt' | 'pE
 };
 
 const ZJETS_MASS: MassComponent[] = [
-  { kind: 'gamma', weight: 0.75, m0: 88, a: 0.6, b: 22 },
-  { kind: 'gamma', weight: 0.25, m0: 60, a: 2.0, b: 12 },
+  { kind: 'gamma', weight: 0.45, m0: 96, a: 2.0, b: 6 },
+  { kind: 'gamma', weight: 0.35, m0: 90, a: 0.6, b: 35 },
+  { kind: 'gamma', weight: 0.20, m0: 60, a: 2.0, b: 12 },
 ];
 
 /** The process model of every MC sample selection A uses. */
