@@ -9,7 +9,7 @@ import { type SampleInfo, xsecWeight } from './samples.js';
 import { emptyNotebookOutput, runNotebook, type SelectionOutput } from './selection-a.js';
 import { emptyFrameworkOutput, runFramework } from './selection-b.js';
 import { type AnalysisResult } from './result.js';
-import { BadInputError, openTree } from './reader.js';
+import { BadInputError, sharedTree } from './reader.js';
 
 export type SelectionName = 'notebook' | 'notebook-pt' | 'framework';
 export const SELECTIONS: readonly SelectionName[] = ['notebook', 'notebook-pt', 'framework'];
@@ -62,18 +62,14 @@ export async function processChunk(file: string, sample: SampleInfo, range: Entr
   try {
     const out = emptyOutput(opts.selection);
     if (range.entryStop > range.entryStart) {
-      const tree = await openTree(file);
-      try {
-        if (range.entryStop > tree.numEntries) {
-          throw new BadInputError(file, `entry range ${range.entryStart}–${range.entryStop} exceeds its ${tree.numEntries} entries`);
-        }
-        const cols = await tree.arrays(branchesFor(opts.selection, sample.isData), range.entryStart, range.entryStop);
-        const sel = selectColumns(cols, sample, opts);
-        out.cutflow = sel.cutflow;
-        out.hists = sel.hists;
-      } finally {
-        await tree.close().catch(() => {});
+      const tree = await sharedTree(file);
+      if (range.entryStop > tree.numEntries) {
+        throw new BadInputError(file, `entry range ${range.entryStart}–${range.entryStop} exceeds its ${tree.numEntries} entries`);
       }
+      const cols = await tree.arrays(branchesFor(opts.selection, sample.isData), range.entryStart, range.entryStop);
+      const sel = selectColumns(cols, sample, opts);
+      out.cutflow = sel.cutflow;
+      out.hists = sel.hists;
     }
     result.events = range.entryStop - range.entryStart;
     result.samples[sample.name] = { sample: sample.name, cutflow: out.cutflow, hists: out.hists };

@@ -61,3 +61,38 @@ function checkBranches(file: string, have: string[], want: readonly string[]): v
   const missing = want.filter((n) => !have.includes(n));
   if (missing.length) throw new BadInputError(file, `missing branch${missing.length > 1 ? 'es' : ''} ${missing.join(', ')}`);
 }
+
+/** Open trees kept per thread, so consecutive chunks of one file skip re-reading its metadata. */
+const openTrees = new Map<string, Promise<TreeSource>>();
+const MAX_OPEN = 4;
+
+/**
+ * Like openTree, but shares the opened tree between calls for the same file version (path, size,
+ * mtime; URLs by address) in this thread, keeping at most 4 open. Do not close the result.
+ */
+export async function sharedTree(file: string): Promise<TreeSource> {
+  let key = file;
+  if (!/^https?:\/\//.test(file)) {
+    try {
+      const st = await stat(file);
+      key = `${file}|${st.size}|${st.mtimeMs}`;
+    } catch (e) {
+      throw new BadInputError(file, `cannot read it (${reason(e)})`);
+    }
+  }
+  let p = openTrees.get(key);
+  if (p) {
+    openTrees.delete(key);         // re-insert: most recently used last
+    openTrees.set(key, p);
+    return p;
+  }
+  p = openTree(file);
+  openTrees.set(key, p);
+  p.catch(() => openTrees.delete(key));
+  while (openTrees.size > MAX_OPEN) {
+    const [oldKey, old] = openTrees.entries().next().value as [string, Promise<TreeSource>];
+    openTrees.delete(oldKey);
+    old.then((t) => t.close(), () => {}).catch(() => {});
+  }
+  return p;
+}
