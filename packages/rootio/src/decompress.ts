@@ -54,17 +54,25 @@ function algName(alg: string): string {
   return ({ ZL: 'zlib', CS: 'old ROOT zlib', L4: 'LZ4', ZS: 'ZSTD', XZ: 'LZMA' } as Record<string, string>)[alg] ?? `unknown ("${alg.replace(/[^\x20-\x7e]/g, '?')}")`;
 }
 
+/**
+ * Output chunk for node:zlib: the whole block at once (one output buffer, no concatenation
+ * copy), within zlib's allowed range. `usize` is at most 16 MiB (a 24-bit field).
+ */
+function inflateChunk(usize: number): number {
+  return Math.max(zlib.constants.Z_MIN_CHUNK, usize + 1);
+}
+
 /** One block's bytes, exactly `usize` of them, or an Error saying why not. */
 function decodeBlock(alg: string, body: Uint8Array, usize: number, method: number): Uint8Array {
   let got: Uint8Array;
   switch (alg) {
     case 'ZL':
-      got = zlib.inflateSync(body, { maxOutputLength: usize });
+      got = zlib.inflateSync(body, { maxOutputLength: usize, chunkSize: inflateChunk(usize) });
       break;
     case 'CS':
       // Old ROOT files: deflate without the zlib wrapper (method 8).
       if (method !== 8) throw new Error(`old ROOT compression method ${method} is not deflate`);
-      got = zlib.inflateRawSync(body, { maxOutputLength: usize });
+      got = zlib.inflateRawSync(body, { maxOutputLength: usize, chunkSize: inflateChunk(usize) });
       break;
     case 'ZS':
       got = nodeZstd ? nodeZstd(body) : fzstdDecompress(body, new Uint8Array(usize));

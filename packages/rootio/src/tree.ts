@@ -2,7 +2,7 @@ import { embeddedBasket, parseFileBasket, type Basket, type BasketRef, type Embe
 import { describeBranch, type BranchInfo, type JsBranch } from './branch.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
 import type { RootFile } from './file.js';
-import { allocate, copyBigEndian, ELEMENT_SIZE, lanesOf, type Column, type ElementType, type Jagged, type TypedArray } from './types.js';
+import { allocate, copyBigEndian, copyEntriesBigEndian, ELEMENT_SIZE, lanesOf, type Column, type ElementType, type Jagged, type TypedArray } from './types.js';
 
 export interface RangeOptions {
   entryStart?: number;
@@ -247,10 +247,8 @@ function decodeJagged(path: string, info: BranchInfo, baskets: Basket[], start: 
       e += z - a;
       continue;
     }
-    for (let i = a; i < z; i++, e++) {
-      const count = offsets[e + 1]! - offsets[e]!;
-      if (count) copyBigEndian(size, b.view, o[i]! + header, count, lanes, offsets[e]!);
-    }
+    copyEntriesBigEndian(size, b.view, o, header, a, z, offsets, e, lanes);
+    e += z - a;
   }
   return { offsets, values: values as TypedArray };
 }

@@ -85,3 +85,50 @@ export function copyBigEndian(size: number, src: DataView, at: number, n: number
     }
   }
 }
+
+/**
+ * Copies the elements of entries `[a, z)` of one basket, entry i starting at byte
+ * `starts[i] + skip` of `src`, into `dst` at `offsets[e] …` (entry i goes to `offsets[e + i - a]`).
+ * The entry loop sits inside the per-size switch, so each size is one tight, monomorphic loop
+ * nest (this is the std::vector hot path: one call per basket, not per entry).
+ */
+export function copyEntriesBigEndian(
+  size: number, src: DataView, starts: Int32Array, skip: number, a: number, z: number, offsets: Int32Array, e: number, dst: Lanes,
+): void {
+  switch (size) {
+    case 4: {
+      const d = dst as Uint32Array;
+      for (let i = a; i < z; i++, e++) {
+        const end = offsets[e + 1]!;
+        for (let k = offsets[e]!, p = starts[i]! + skip; k < end; k++, p += 4) d[k] = src.getUint32(p);
+      }
+      return;
+    }
+    case 8: {
+      const d = dst as Uint32Array;
+      for (let i = a; i < z; i++, e++) {
+        const end = 2 * offsets[e + 1]!;
+        for (let k = 2 * offsets[e]!, p = starts[i]! + skip; k < end; k += 2, p += 8) {
+          d[k] = src.getUint32(p + 4);
+          d[k + 1] = src.getUint32(p);
+        }
+      }
+      return;
+    }
+    case 2: {
+      const d = dst as Uint16Array;
+      for (let i = a; i < z; i++, e++) {
+        const end = offsets[e + 1]!;
+        for (let k = offsets[e]!, p = starts[i]! + skip; k < end; k++, p += 2) d[k] = src.getUint16(p);
+      }
+      return;
+    }
+    default: {
+      const d = dst as Uint8Array;
+      for (let i = a; i < z; i++, e++) {
+        const end = offsets[e + 1]!;
+        for (let k = offsets[e]!, p = starts[i]! + skip; k < end; k++, p++) d[k] = src.getUint8(p);
+      }
+    }
+  }
+}
