@@ -35,7 +35,7 @@ export interface JaggedInput {
 
 export type ColumnInput = ArrayLike<number> | ArrayLike<bigint> | ArrayLike<boolean> | JaggedInput;
 
-/** kNewClassTag-less header of a vector<T> entry: byte count + version precede the length. */
+/** Bytes in front of each vector<T> entry: byte count (4), version (2), length (4). */
 const VECTOR_HEADER = 10;
 const DEFAULT_BASKET_ENTRIES = 100_000;
 const ENTRY_OFFSET_LEN = 1000;
@@ -54,7 +54,11 @@ class BranchState {
   /** Largest counter value seen (ROOT keeps it as the counter leaf's fMaximum). */
   maximum = 0;
   leaf!: RObject;
-  constructor(readonly spec: BranchSpec, readonly isCounter: boolean, readonly counterOf?: string) {}
+  /** Class version written in front of each vector entry (looked up once, not per entry). */
+  readonly vectorVersion: number;
+  constructor(readonly spec: BranchSpec, readonly isCounter: boolean, readonly counterOf?: string) {
+    this.vectorVersion = spec.jagged === 'vector' ? describe(vectorClass(spec.type)).version : 0;
+  }
   get jagged(): boolean { return this.spec.jagged !== undefined; }
   /** The counter branch name of a counted branch. */
   counter(): string { return this.spec.counter!; }
@@ -189,13 +193,16 @@ export class TreeWriter {
       if (b.isCounter) for (let i = start; i < stop; i++) b.maximum = Math.max(b.maximum, Number((col as ArrayLike<number>)[i]));
     } else {
       const j = col as JaggedInput;
+      const isVector = b.spec.jagged === 'vector';
       for (let i = start; i < stop; i++) {
         b.offsets.push(b.data.pos);
         const lo = j.offsets[i]!, hi = j.offsets[i + 1]!;
-        if (b.spec.jagged === 'vector') {
-          b.data.u32(((hi - lo) * t.size + 6) | 0x40000000);
-          b.data.i16(describe(vectorClass(b.spec.type)).version);
-          b.data.i32(hi - lo);
+        if (isVector) {
+          // Each entry is a streamed vector: byte count, class version, length, elements.
+          const { view, at } = b.data.reserve(VECTOR_HEADER);
+          view.setUint32(at, ((hi - lo) * t.size + 6) | 0x40000000);
+          view.setInt16(at + 4, b.vectorVersion);
+          view.setInt32(at + 6, hi - lo);
         }
         encodeValues(b.data, b.spec.type, j.values, lo, hi);
       }
