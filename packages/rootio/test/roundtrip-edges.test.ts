@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openFile } from 'jsroot';
-import { decompress, openRootFile, RootFileWriter } from '@gluon/rootio';
+import { decompress, openRootFile, RootFileWriter, RootIOError } from '@gluon/rootio';
 import { compressPayload, MAX_BLOCK } from '../src/write/compress.js';
 import { jsrootValues, normalise, perEntry } from './helpers.js';
 
@@ -127,4 +127,5 @@ t.test('bad input is refused with an error naming what and where', async (t) => 
   t.throws(() => w.writeHistogram({ type: 'TH2D' as never, name: 'h', nbins: 1, lo: 0, hi: 1, contents: [0, 0, 0] }), /type must be TH1D or TH1F/);
   t.throws(() => w.writeHistogram({ type: 'TH1D', name: 'h', nbins: 1, lo: 1, hi: 0, contents: [0, 0, 0] }), /need finite lo < hi/);
   await t.rejects(RootFileWriter.create(join(dir, 'x.root'), { compression: { algorithm: 'lz4' as never, level: 1 } }), /lz4 is not supported for writing/);
+  await t.rejects(RootFileWriter.create(join(dir, 'no-such-dir', 'x.root')), RootIOError, 'an unwritable path is a RootIOError');
 });

@@ -9,6 +9,7 @@ import { basename } from 'node:path';
 import { compressPayload, compressionCode, type CompressionSettings } from './compress.js';
 import { BEGIN, DIRECTORY_BYTES, START_BIG_FILE, datime, keyLength, writeDirectory, writeFileHeader, writeKeyHeader, type KeyHeader } from './keys.js';
 import { WBuffer } from './wbuffer.js';
+import { RootIOError } from '../errors.js';
 import { dependencies, writeBody, writeStreamerInfoList, type RObject } from './streamer.js';
 import { histogramObject, type HistogramInput } from './histogram.js';
 import { TreeWriter, type BranchSpec, type TreeOptions } from './tree-writer.js';
@@ -59,7 +60,12 @@ export class RootFileWriter {
     }
     const seekOffset = options.seekOffset ?? 0;
     if (!Number.isSafeInteger(seekOffset) || seekOffset < 0) throw new Error(`RootFileWriter: seekOffset must be a non-negative integer, got ${seekOffset}`);
-    const fd = openSync(path, 'w');
+    let fd: number;
+    try {
+      fd = openSync(path, 'w');
+    } catch (err) {
+      throw new RootIOError(path, `cannot create the file: ${(err as Error).message}`);
+    }
     return new RootFileWriter(path, fd, compression, seekOffset);
   }
 
@@ -76,10 +82,18 @@ export class RootFileWriter {
   /** Appends raw bytes at the end of the file. */
   private append(bytes: Uint8Array): number {
     const at = this.pos;
-    let done = 0;
-    while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, at + done);
+    this.writeAt(bytes, at);
     this.pos += bytes.length;
     return at;
+  }
+
+  private writeAt(bytes: Uint8Array, at: number): void {
+    let done = 0;
+    try {
+      while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, at + done);
+    } catch (err) {
+      throw new RootIOError(this.path, `write of ${bytes.length} bytes at ${at} failed: ${(err as Error).message}`);
+    }
   }
 
   /** Marks classes whose StreamerInfo the file must carry. */
@@ -196,8 +210,6 @@ export class RootFileWriter {
     writeDirectory(head, {
       datimeC: this.created, datimeM: datime(), nbytesKeys: keysList.nbytes, nbytesName, seekKeys: keysList.seek, uuid: this.uuid,
     });
-    const bytes = head.finish();
-    let done = 0;
-    while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, done);
+    this.writeAt(head.finish(), 0);
   }
 }
