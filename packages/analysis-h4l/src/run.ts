@@ -116,6 +116,12 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
     try {
       hooks.onStart?.({ mode, chunks: chunks.length, files: files.length, events: eventsTotal, dashboardUrl });
       result = chunks.length ? await runOnCluster(client, chunks, chunkOpts, opts, progress) : emptyResult(opts.selection);
+      // The dashboard's Failures panel lists skipped bad files (internals.md: failures/ topics).
+      const skippedRows = [
+        ...status.filter((f) => f.status === 'skipped').map((f) => ({ file: f.file, message: f.reason ?? 'skipped', kind: 'skipped' as const })),
+        ...result.skipped.map((f) => ({ file: f.file, message: `${f.reason} (entries ${f.entryStart}–${f.entryStop})`, kind: 'skipped' as const })),
+      ];
+      if (skippedRows.length && (opts.publish ?? true)) client.publish('failures/h4l', skippedRows);
     } finally {
       if (cluster) await cluster.close(); else if (!opts.client) await client.close();
     }

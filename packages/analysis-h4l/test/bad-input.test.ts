@@ -40,7 +40,8 @@ if (!real) {
   });
 
   t.test('skip_bad_files on a 2-worker cluster', async (t) => {
-    const r = await runAnalysis({ ...base, nWorkers: 2, skipBadFiles: true });
+    // publish on: the running histogram and the failures/h4l list go to the scheduler.
+    const r = await runAnalysis({ ...base, nWorkers: 2, skipBadFiles: true, publish: true });
     t.equal(r.result.samples.data_A.cutflow.raw[2], 27);
     t.equal(r.files.filter((f) => f.status === 'skipped').length, 2);
   });
