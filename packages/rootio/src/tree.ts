@@ -219,18 +219,22 @@ function decodeJagged(path: string, info: BranchInfo, baskets: Basket[], start: 
     if (!o) throw new RootFormatError(path, -1, `branch ${info.name}: variable-size entries without an entry-offset table`);
     const a = Math.max(start, b.entryStart) - b.entryStart;
     const z = Math.min(stop, b.entryStart + b.entries) - b.entryStart;
-    for (let i = a; i < z; i++) {
+    // Element sizes are powers of two: shifts and masks instead of division in this loop.
+    const shift = Math.log2(size);
+    const mask = size - 1;
+    const view = b.view;
+    let at = offsets[e]!;
+    for (let i = a; i < z; i++, e++) {
       const bytes = o[i + 1]! - o[i]! - header;
-      let count: number;
       if (header) {
-        count = bytes >= 0 ? b.view.getInt32(o[i]! + 6) : -1;
+        const count = bytes >= 0 ? view.getInt32(o[i]! + 6) : -1;
         if (count < 0 || count * size !== bytes) throw new RootFormatError(path, -1, `branch ${info.name}: entry ${b.entryStart + i} says ${count} elements in ${bytes} bytes`);
+        at += count;
       } else {
-        if (bytes % size !== 0) throw new RootFormatError(path, -1, `branch ${info.name}: entry ${b.entryStart + i} has ${bytes} bytes, not a multiple of ${size}`);
-        count = bytes / size;
+        if ((bytes & mask) !== 0) throw new RootFormatError(path, -1, `branch ${info.name}: entry ${b.entryStart + i} has ${bytes} bytes, not a multiple of ${size}`);
+        at += bytes >> shift;
       }
-      offsets[e + 1] = offsets[e]! + count;
-      e++;
+      offsets[e + 1] = at;
     }
   }
   const values = allocate(el, offsets[n]!);
