@@ -55,6 +55,7 @@ t.test('0-entry baskets between full ones are skipped by both readers', async (t
   await w.close();
   const j = await (await openFile(path)).readObject('t');
   t.same(Array.from(j.fBranches.arr[0].fBasketEntry).slice(0, 4), [0, 3, 3, 7], 'a basket with no entries sits between the two full ones');
+  t.equal(j.fAutoFlush, 0, 'baskets no longer follow basketEntries, so no cluster size is claimed');
   const js = await jsrootValues(path, 't', ['x', 'v', 'c']);
   t.same(js['x']!.map(normalise), expect.x);
   t.same(js['v'], expect.v);

@@ -70,6 +70,8 @@ export class TreeWriter {
   private readonly basketEntries: number;
   private entries = 0;
   private finished = false;
+  /** A manual flush breaks the every-`basketEntries` cluster pattern that fAutoFlush announces. */
+  private flushedEarly = false;
 
   constructor(private readonly file: RootFileWriter, readonly name: string, readonly title: string, specs: readonly BranchSpec[], options: TreeOptions) {
     if (!name) throw new Error('createTree: tree name is required');
@@ -218,6 +220,7 @@ export class TreeWriter {
    */
   flush(options: { emptyBaskets?: boolean } = {}): void {
     if (this.finished) throw new Error(`tree ${this.name}: flush after the file was closed`);
+    if (this.branches.some((b) => b.pendingEntries !== 0) || options.emptyBaskets) this.flushedEarly = true;
     for (const b of this.branches) this.writeBasket(b, options.emptyBaskets === true);
   }
 
@@ -279,7 +282,7 @@ export class TreeWriter {
       fEntries: this.entries, fTotBytes: tot, fZipBytes: zip, fSavedBytes: 0, fFlushedBytes: zip,
       fWeight: 1, fTimerInterval: 0, fScanField: 25, fUpdate: 0, fDefaultEntryOffsetLen: ENTRY_OFFSET_LEN,
       fNClusterRange: 0, fMaxEntries: 1e12, fMaxEntryLoop: 1e12, fMaxVirtualSize: 0,
-      fAutoSave: -300000000, fAutoFlush: this.basketEntries, fEstimate: 1000000,
+      fAutoSave: -300000000, fAutoFlush: this.flushedEarly ? 0 : this.basketEntries, fEstimate: 1000000,
       fClusterRangeEnd: null, fClusterSize: null, fIOFeatures: { fIOBits: 0 },
       fBranches: branchObjs, fLeaves: this.branches.map((b) => leaves.get(b.spec.name)!),
       fAliases: null, fIndexValues: [], fIndex: [], fTreeIndex: null, fFriends: null, fUserInfo: null, fBranchRef: null,
