@@ -74,7 +74,10 @@ export function plotInputFromJson(j: HistogramsJson): PlotInput {
   if (!any) throw new Error(`histograms.json has no ${hname} histogram in any group`);
   const backgrounds = Object.entries(j.groups).filter(([id]) => id !== 'data' && id !== sig && g(id))
     .map(([id, x]) => ({ label: x.label, color: x.color, values: g(id)!.sumw, sumw2: g(id)!.sumw2 }));
+  const fw = j.selection === 'framework';
   return { lo: any.lo, hi: any.hi, nbins: any.nbins, lumiFb: j.plotLumiFb ?? j.lumiFb, backgrounds,
+    // The framework's plot: its own labels and mass_four_lep's fixed maximum of 35 (at 10 fb⁻¹).
+    ...(fw ? { style: 'framework' as const, yMax: 35 * (j.plotLumiFb ?? j.lumiFb) / j.lumiFb } : {}),
     ...(g('data') ? { data: g('data')!.sumw } : {}),
     ...(g(sig) ? { signal: { label: j.groups[sig].label, color: j.groups[sig].color, values: g(sig)!.sumw } } : {}) };
 }

@@ -13,7 +13,10 @@ export interface PlotInput {
   backgrounds: { label: string; color: string; values: number[]; sumw2: number[] }[];
   signal?: { label: string; color: string; values: number[] };
   lumiFb: number;
-  xLabel?: string;
+  /** 'notebook' (matplotlib conventions, default) or 'framework' (the C++ plotting's labels, y maximum and band label). */
+  style?: 'notebook' | 'framework';
+  /** Fixed y maximum (the framework overrides it per histogram, e.g. mass_four_lep 35). */
+  yMax?: number;
 }
 
 const W = 640, H = 480;                   // matplotlib's default 6.4 × 4.8 in at 100 dpi
@@ -49,7 +52,10 @@ export function drawM4lSvg(p: PlotInput): string {
   for (const b of p.backgrounds) b.values.forEach((v, i) => { bgTotal[i] += v; bgW2[i] += b.sumw2[i]; });
   const maxData = p.data && p.data.length ? Math.max(...p.data) : 0;
   const stackMax = Math.max(...bgTotal.map((v, i) => v + (p.signal?.values[i] ?? 0)), 0);
-  const yMax = maxData > 0 ? 1.6 * maxData : Math.max(1, 1.6 * stackMax);
+  const fw = p.style === 'framework';
+  // Notebook: 1.6 × the largest data bin. Framework: 2 × the largest of data and stack, unless fixed.
+  const yMax = p.yMax ?? (fw ? 2 * Math.max(maxData, stackMax, 1e-9)
+    : maxData > 0 ? 1.6 * maxData : Math.max(1, 1.6 * stackMax));
   const X = (x: number) => L + ((x - lo) / (hi - lo)) * (R - L);
   const Y = (y: number) => B - (Math.min(Math.max(y, 0), yMax) / yMax) * (B - T);
   const o: string[] = [];
@@ -105,21 +111,23 @@ export function drawM4lSvg(p: PlotInput): string {
     if (major) o.push(`<text x="${L - 6}" y="${(Y(y) + 3.5).toFixed(2)}" font-size="10" text-anchor="end">${fmt(y)}</text>`);
   }
   // Axis labels: x right-aligned at the axis end (fontsize 13), y top-aligned.
-  o.push(`<text x="${R}" y="${B + 36}" font-size="13" text-anchor="end">4-lepton invariant mass m<tspan baseline-shift="sub" font-size="9">4l</tspan> [GeV]</text>`);
-  o.push(`<text transform="translate(${L - 42},${T}) rotate(-90)" font-size="10" text-anchor="end">Events / ${(width).toFixed(1)} GeV</text>`);
+  o.push(fw ? `<text x="${R}" y="${B + 36}" font-size="13" text-anchor="end">Mass of 4-lepton system [GeV]</text>`
+    : `<text x="${R}" y="${B + 36}" font-size="13" text-anchor="end">4-lepton invariant mass m<tspan baseline-shift="sub" font-size="9">4l</tspan> [GeV]</text>`);
+  o.push(`<text transform="translate(${L - 42},${T}) rotate(-90)" font-size="10" text-anchor="end">Events / ${+width.toFixed(2)} GeV</text>`);
   // ATLAS labels in axes coordinates at x = 0.05.
   const ax = (fx: number, fy: number) => [L + fx * (R - L), B - fy * (B - T)];
   const [tx, t1] = ax(0.05, 0.93), [, t2] = ax(0, 0.88), [, t3] = ax(0, 0.82), [, t4] = ax(0, 0.76);
   o.push(`<text x="${tx}" y="${t1}" font-size="13">ATLAS Open Data</text>`);
   o.push(`<text x="${tx}" y="${t2}" font-size="8" font-style="italic">for education</text>`);
-  o.push(`<text x="${tx}" y="${t3}" font-size="10">√s=13 TeV,∫L dt = ${p.lumiFb.toFixed(1)} fb<tspan baseline-shift="super" font-size="7">-1</tspan></text>`);
-  o.push(`<text x="${tx}" y="${t4}" font-size="10">H → ZZ* → 4ℓ</text>`);
+  o.push(fw ? `<text x="${tx}" y="${t3}" font-size="10">√s = 13 TeV, ${+p.lumiFb.toFixed(2)} fb<tspan baseline-shift="super" font-size="7">-1</tspan></text>`
+    : `<text x="${tx}" y="${t3}" font-size="10">√s=13 TeV,∫L dt = ${p.lumiFb.toFixed(1)} fb<tspan baseline-shift="super" font-size="7">-1</tspan></text>`);
+  o.push(`<text x="${tx}" y="${t4}" font-size="10">${fw ? 'H → ZZ* → 4l' : 'H → ZZ* → 4ℓ'}</text>`);
   // Legend without frame, upper right.
   const entries: { kind: 'data' | 'fill' | 'band'; color: string; label: string }[] = [];
   if (p.data) entries.push({ kind: 'data', color: '#000', label: 'Data' });
   for (const b of p.backgrounds) entries.push({ kind: 'fill', color: b.color, label: plainLabel(b.label) });
   if (p.signal) entries.push({ kind: 'fill', color: p.signal.color, label: plainLabel(p.signal.label) });
-  entries.push({ kind: 'band', color: '#000', label: 'Stat. Unc.' });
+  entries.push({ kind: 'band', color: '#000', label: fw ? 'Stat. unc.' : 'Stat. Unc.' });
   const lx = R - 190, ly0 = T + 14;
   entries.forEach((e, k) => {
     const y = ly0 + k * 17;
