@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { openFile } from 'jsroot';
 import { openRootFile, RootFileWriter, type BranchSpec, type ColumnInput } from '@gluon/rootio';
 import { NO_DATA, normalise, perEntry, sharedData } from './helpers.js';
+import { CATALOG } from '../src/write/streamer-catalog.js';
+import { collectionCheckSum, describe } from '../src/write/streamer.js';
 
 /**
  * Field by field: the objects we serialise, parsed by jsroot, against the same classes written
@@ -35,6 +37,14 @@ function differences(ref: unknown, ours: unknown, ignore: ReadonlySet<string>, p
   }
   return out;
 }
+
+t.test('vector<T> StreamerInfo checksums: the name hash reproduces every one ROOT wrote', async (t) => {
+  const vectors = Object.keys(CATALOG).filter((n) => n.startsWith('vector<'));
+  t.ok(vectors.length >= 4);
+  for (const name of vectors) t.equal(collectionCheckSum(name), CATALOG[name]!.checkSum, name);
+  t.equal(describe('vector<double>').checkSum, collectionCheckSum('vector<double>'), 'built infos use it');
+  t.equal(describe('vector<double>').elements[0]!.ctype, 8, 'vector<double> element type kDouble');
+});
 
 if (!data) {
   t.skip(NO_DATA);

@@ -22,6 +22,17 @@ const VECTOR_CTYPES: Record<string, [number, string]> = {
   ULong64_t: [17, 'ULong64_t'], float: [5, 'Float_t'], double: [8, 'Double_t'],
 };
 
+/**
+ * ROOT's class checksum for an STL collection, which has no data members of its own: the name
+ * hashed as id = id·3 + c (TClass::GetCheckSum). Reproduces the checksums ROOT wrote for
+ * vector<float>, vector<int>, vector<bool> and vector<unsigned int> in the reference files.
+ */
+export function collectionCheckSum(className: string): number {
+  let id = 0;
+  for (const c of Buffer.from(className, 'utf8')) id = (Math.imul(id, 3) + c) >>> 0;
+  return id;
+}
+
 /** The description of a class, building `vector<T>` ones for element types the catalog lacks. */
 export function describe(className: string): ClassDescription {
   const known = CATALOG[className];
@@ -31,8 +42,7 @@ export function describe(className: string): ClassDescription {
   if (ct) {
     return {
       version: 6,
-      // ROOT's checksum for these is not in our reference files; readers do not require it.
-      checkSum: 0,
+      checkSum: collectionCheckSum(className),
       elements: [{ kind: 'stl', name: 'This', title: `<${ct[1]}> Used to call the proper TStreamerInfo case`, type: 500, size: 0, typeName: className, stlType: 1, ctype: ct[0] }],
     };
   }
