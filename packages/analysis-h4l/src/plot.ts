@@ -113,7 +113,7 @@ export function drawM4lSvg(p: PlotInput): string {
   // Axis labels: x right-aligned at the axis end (fontsize 13), y top-aligned.
   o.push(fw ? `<text x="${R}" y="${B + 36}" font-size="13" text-anchor="end">Mass of 4-lepton system [GeV]</text>`
     : `<text x="${R}" y="${B + 36}" font-size="13" text-anchor="end">4-lepton invariant mass m<tspan baseline-shift="sub" font-size="9">4l</tspan> [GeV]</text>`);
-  o.push(`<text transform="translate(${L - 42},${T}) rotate(-90)" font-size="10" text-anchor="end">Events / ${+width.toFixed(2)} GeV</text>`);
+  o.push(`<text transform="translate(${L - 42},${T}) rotate(-90)" font-size="10" text-anchor="end">Events / ${fw ? +width.toFixed(2) : width.toFixed(1)} GeV</text>`);
   // ATLAS labels in axes coordinates at x = 0.05.
   const ax = (fx: number, fy: number) => [L + fx * (R - L), B - fy * (B - T)];
   const [tx, t1] = ax(0.05, 0.93), [, t2] = ax(0, 0.88), [, t3] = ax(0, 0.82), [, t4] = ax(0, 0.76);
