@@ -127,6 +127,7 @@ t.test('histograms: TH1D and TH1F with sumw2, titles, entries and statistics', a
   const contents = [0.5, 1, 2, 3, 4, 0.25];
   w.writeHistogram({ type: 'TH1D', name: 'hd', title: 'double hist', nbins: 4, lo: 0, hi: 8, contents, sumw2: contents.map((c) => c * 0.5), entries: 42, xTitle: 'm [GeV]', yTitle: 'events' });
   w.writeHistogram({ type: 'TH1F', name: 'hf', title: 'float hist', nbins: 4, lo: 0, hi: 8, contents });
+  w.writeHistogram({ type: 'TH1D', name: 'hv', nbins: 4, lo: 0, hi: 8, edges: [0, 1, 2, 4, 8], contents });
   await w.close();
 
   const jf = await openFile(path);
@@ -151,8 +152,13 @@ t.test('histograms: TH1D and TH1F with sumw2, titles, entries and statistics', a
   t.equal(hf.fEntries, contents.reduce((a, b) => a + b, 0));
   t.equal(hf.fSumw2.length ?? 0, 0, 'no sumw2 stored for an unweighted histogram');
 
+  const hv = await jf.readObject('hv');
+  t.same(Array.from(hv.fXaxis.fXbins), [0, 1, 2, 4, 8], 'variable edges in fXbins');
+  t.equal(hv.fTsumwx, 1 * 0.5 + 2 * 1.5 + 3 * 3 + 4 * 6, 'statistics use the variable bin centres');
+
   const f = await openRootFile(path);
   t.teardown(() => f.close());
+  t.same(Array.from((await f.histogram('hv')).edges ?? []), [0, 1, 2, 4, 8], 'our reader sees the edges');
   const ours = await f.histogram('hd');
   t.same(Array.from(ours.contents), contents);
   t.same(Array.from(ours.sumw2 ?? []), contents.map((c) => c * 0.5));
