@@ -109,7 +109,7 @@ t.test('events are physical: pT order, E from mass, triggers, truth, lep_n, data
         if (!(pt.values[k] > 7000)) bad++;
         const m = type[k] === 11 ? 0.511 : 105.66, p = pt.values[k] * Math.cosh(eta[k]);
         if (Math.abs(e[k] - Math.sqrt(p * p + m * m)) > 1e-5 * e[k] + 0.1) bad++;
-        if (type[k] === 11) hasE = true; else if (type[k] === 13) hasE = hasE, hasM = true; else bad++;
+        if (type[k] === 11) hasE = true; else if (type[k] === 13) hasM = true; else bad++;
       }
       if (!trigE[i] && !trigM[i]) bad++;
       if ((trigE[i] && !hasE) || (trigM[i] && !hasM)) bad++;
