@@ -143,12 +143,13 @@ export class TreeWriter {
       }
       if (b.jagged) {
         const j = col as JaggedInput;
-        if (!j.offsets || !j.values) throw new Error(`tree ${this.name}: column ${b.spec.name} is jagged and needs {offsets, values}`);
+        if (!isArrayLike(j.offsets) || !isArrayLike(j.values)) throw new Error(`tree ${this.name}: column ${b.spec.name} is jagged and needs {offsets, values} arrays`);
         len = j.offsets.length - 1;
         if (len < 0 || j.offsets[0] !== 0) throw new Error(`tree ${this.name}: column ${b.spec.name}: offsets must start with 0 and have entries + 1 values`);
         if (j.offsets[len]! > j.values.length) throw new Error(`tree ${this.name}: column ${b.spec.name}: last offset ${j.offsets[len]} is past the ${j.values.length} values`);
       } else {
         if ((col as JaggedInput).offsets !== undefined) throw new Error(`tree ${this.name}: column ${b.spec.name} is a scalar branch but got {offsets, values}`);
+        if (!isArrayLike(col)) throw new Error(`tree ${this.name}: column ${b.spec.name} must be a typed array or an array`);
         len = (col as ArrayLike<number>).length;
       }
       lengths.set(b.spec.name, len);
@@ -336,6 +337,10 @@ export class TreeWriter {
       fID: -1, fType: 0, fStreamerType: -1, fMaximum: 0, fBranchCount: null, fBranchCount2: null,
     };
   }
+}
+
+function isArrayLike(v: unknown): boolean {
+  return ArrayBuffer.isView(v) || Array.isArray(v);
 }
 
 /** The C++ class of a vector branch of this element type. */
