@@ -74,7 +74,9 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
     status: c.error ? (opts.skipBadFiles ? 'skipped' : 'failed') : 'ok', ...(c.error ? { reason: c.error } : {}) }));
   const bad = status.find((s) => s.status === 'failed');
   if (bad) throw new RunError(bad.reason!);
-  const chunks = makeChunks(counts, opts.chunkSize);
+  // Largest chunks first: better balance across workers at the end of a run, and a steadier ETA.
+  const chunks = makeChunks(counts, opts.chunkSize)
+    .sort((a, b) => (b.entryStop - b.entryStart) - (a.entryStop - a.entryStart));
   const eventsTotal = chunks.reduce((a, c) => a + c.entryStop - c.entryStart, 0);
   const chunkOpts: ChunkOptions = { selection: opts.selection, lumiFb: opts.lumiFb, skipBadFiles: opts.skipBadFiles,
     ...(opts.correctedD0 ? { correctedD0: true } : {}) };
