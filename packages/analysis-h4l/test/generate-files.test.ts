@@ -67,3 +67,16 @@ t.test('--scale sets entry counts proportionally; bad options are named', async 
   t.throws(() => planSamples({ samples: ['Ztautau'] }), /unknown sample "Ztautau"/);
   await t.rejects(generateDataset({ outDir: '', scale: 1 }), /outDir is required/);
 });
+
+t.test('the same seed writes byte-identical files; another seed does not', async (t) => {
+  const opts = { scale: 0.02, samples: ['data_B', 'Zmumu', { name: 'ggH125_ZZ4lep', entries: 300 }] };
+  const one = await generateDataset({ outDir: join(dir, 's1'), seed: 5, ...opts });
+  const two = await generateDataset({ outDir: join(dir, 's2'), seed: 5, ...opts });
+  const other = await generateDataset({ outDir: join(dir, 's3'), seed: 6, ...opts });
+  for (let i = 0; i < one.samples.length; i++) {
+    const f = one.samples[i]!.file;
+    t.ok(readFileSync(join(dir, 's1', f)).equals(readFileSync(join(dir, 's2', f))), `${f}: identical bytes for seed 5`);
+    t.notOk(readFileSync(join(dir, 's1', f)).equals(readFileSync(join(dir, 's3', other.samples[i]!.file))), `${f}: seed 6 differs`);
+  }
+  t.equal(two.samples.length, one.samples.length);
+});

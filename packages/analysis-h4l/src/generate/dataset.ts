@@ -3,12 +3,16 @@
  * (`Data/data_<P>.4lep.root`, `MC/mc_<DSID>.<sample>.4lep.root`, TTree `mini`) through rootio's
  * writer, sample by sample and batch by batch (memory stays bounded at any scale).
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { RootFileWriter, type CompressionSettings } from '@gluon/rootio';
 import { sampleByName } from '../samples.js';
 import { MINI_SCHEMA } from './schema.js';
 import { GENERATED_SAMPLES, SampleStream, defaultEntries } from './sample.js';
+
+/** The timestamp written into generated files (fixed, so files are reproducible). */
+const GENERATED_AT = new Date('2020-01-01T00:00:00Z');
 
 /** One sample to write, with an optional entry count or scale of its own. */
 export interface SampleRequest {
@@ -97,7 +101,9 @@ export async function generateDataset(opts: GenerateOptions): Promise<Manifest> 
     const rel = info.file;
     const path = join(opts.outDir, rel);
     mkdirSync(dirname(path), { recursive: true });
-    const w = await RootFileWriter.create(path, { compression });
+    // A UUID and timestamp derived from the seed: the same seed gives byte-identical files.
+    const stamp = { uuid: createHash('sha256').update(`gluon-h4l:${seed}:${name}`).digest().subarray(0, 16), time: GENERATED_AT };
+    const w = await RootFileWriter.create(path, { compression, stamp });
     const tree = w.createTree('mini', 'mini', MINI_SCHEMA);
     const stream = new SampleStream(name, seed);
     for (let done = 0; done < entries; done += BATCH) {

@@ -22,6 +22,11 @@ export interface WriterOptions {
    * record. For testing 64-bit addresses without writing gigabytes; 0 by default.
    */
   seekOffset?: number;
+  /**
+   * Fixes the file's UUID and timestamps, which are otherwise random and the current time, so
+   * that the same content gives byte-identical files (reproducible datasets).
+   */
+  stamp?: { uuid: Uint8Array; time: Date };
 }
 
 /** Where a payload landed, for the callers that keep seeks (tree branches). */
@@ -38,13 +43,18 @@ export class RootFileWriter {
   private readonly classes = new Set<string>();
   private readonly trees: TreeWriter[] = [];
   private readonly cycles = new Map<string, number>();
-  private readonly uuid = randomBytes(16);
-  private readonly created = datime();
+  private readonly uuid: Uint8Array;
+  private readonly created: number;
   private closed = false;
   readonly fileName: string;
 
-  private constructor(readonly path: string, private readonly fd: number, readonly compression: CompressionSettings, seekOffset: number) {
+  private constructor(
+    readonly path: string, private readonly fd: number, readonly compression: CompressionSettings, seekOffset: number,
+    private readonly stamp: WriterOptions['stamp'],
+  ) {
     this.fileName = basename(path);
+    this.uuid = stamp ? stamp.uuid : randomBytes(16);
+    this.created = datime(stamp?.time);
     // The header and top directory are rewritten at close; their size is fixed.
     this.pos = BEGIN + this.topKeyLength() + this.topNamedLength() + DIRECTORY_BYTES + seekOffset;
   }
@@ -60,13 +70,16 @@ export class RootFileWriter {
     }
     const seekOffset = options.seekOffset ?? 0;
     if (!Number.isSafeInteger(seekOffset) || seekOffset < 0) throw new Error(`RootFileWriter: seekOffset must be a non-negative integer, got ${seekOffset}`);
+    if (options.stamp && (!(options.stamp.uuid instanceof Uint8Array) || options.stamp.uuid.length !== 16 || Number.isNaN(options.stamp.time?.getTime()))) {
+      throw new Error('RootFileWriter: stamp needs a 16-byte uuid and a valid time');
+    }
     let fd: number;
     try {
       fd = openSync(path, 'w');
     } catch (err) {
       throw new RootIOError(path, `cannot create the file: ${(err as Error).message}`);
     }
-    return new RootFileWriter(path, fd, compression, seekOffset);
+    return new RootFileWriter(path, fd, compression, seekOffset, options.stamp);
   }
 
   /** fCompress as stored in the header and in branches. */
@@ -208,7 +221,7 @@ export class RootFileWriter {
     head.string(this.fileName);
     head.string('');
     writeDirectory(head, {
-      datimeC: this.created, datimeM: datime(), nbytesKeys: keysList.nbytes, nbytesName, seekKeys: keysList.seek, uuid: this.uuid,
+      datimeC: this.created, datimeM: datime(this.stamp?.time), nbytesKeys: keysList.nbytes, nbytesName, seekKeys: keysList.seek, uuid: this.uuid,
     });
     this.writeAt(head.finish(), 0);
   }
