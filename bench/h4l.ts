@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalCluster } from '@gluon/client';
 import { runAnalysis, type RunOptions } from '@gluon/analysis-h4l';
+import { generateDataset } from '../packages/analysis-h4l/dist/generate/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const scale = Number(process.env.H4L_BENCH_SCALE ?? 1);
@@ -20,10 +21,9 @@ const marker = path.join(dataDir, 'generated.json');
 
 async function ensureDataset(): Promise<void> {
   if (existsSync(marker) || process.env.H4L_BENCH_DATA) return;
-  const gen = (await import('../packages/analysis-h4l/dist/generate/index.js' as string)) as { generateDataset(o: Record<string, unknown>): Promise<unknown> };
   console.log(`generating the synthetic dataset (scale ${scale}, zlib) in ${dataDir} …`);
   const t0 = performance.now();
-  await gen.generateDataset({ outDir: dataDir, scale, seed: 1, compression: { algorithm: 'zlib', level: 1 } });
+  await generateDataset({ outDir: dataDir, scale, seed: 1, compression: { algorithm: 'zlib', level: 1 } });
   writeFileSync(marker, JSON.stringify({ scale, seed: 1 }));
   console.log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }

@@ -9,6 +9,7 @@ import { configFromArgs } from './cli-args.js';
 import { execute, dryRun } from './app.js';
 import { download } from './download.js';
 import { replot } from './outputs.js';
+import { generateDataset } from './generate/index.js';
 
 const HELP = `usage:
   gluon-h4l run [--config config.yaml] [--data-dir DIR|URL] [--selection notebook|notebook-pt|framework]
@@ -25,13 +26,9 @@ async function generate(argv: string[]): Promise<void> {
   const seed = values.seed === undefined ? undefined : Number(values.seed);
   if (!(scale > 0)) throw new ConfigError(`--scale must be a positive number, got ${JSON.stringify(values.scale)}`);
   if (seed !== undefined && !Number.isInteger(seed)) throw new ConfigError(`--seed must be an integer, got ${JSON.stringify(values.seed)}`);
-  // The synthetic generator lives in ./generate (another module's job); this is only the wiring.
-  const spec = './generate/index.js';
-  const gen = (await import(spec)) as { generateDataset(o: Record<string, unknown>): Promise<unknown> };
   const out = values.out ?? 'synthetic-4lep';
-  const res = await gen.generateDataset({ outDir: out, scale, ...(seed !== undefined ? { seed } : {}), log: (s: string) => console.log(s) });
+  await generateDataset({ outDir: out, scale, ...(seed !== undefined ? { seed } : {}), log: (s: string) => console.log(s) });
   console.log(`synthetic dataset written to ${out}`);
-  void res;
 }
 
 async function main(argv: string[]): Promise<number> {

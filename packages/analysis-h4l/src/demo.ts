@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_CONFIG } from './config.js';
 import { execute } from './app.js';
+import { generateDataset } from './generate/index.js';
 
 const scale = Number(process.env.H4L_DEMO_SCALE ?? 0.2);
 const seed = Number(process.env.H4L_DEMO_SEED ?? 1);
@@ -25,11 +26,8 @@ async function ensureDataset(): Promise<void> {
   }
   rmSync(dir, { recursive: true, force: true });
   console.log(`generating a synthetic dataset (scale ${scale}, seed ${seed}) in ${dir} …`);
-  const spec = './generate/index.js';   // the synthetic generator's module (its own engineer's)
-  const gen = (await import(spec)) as { generateDataset?(o: Record<string, unknown>): Promise<unknown> };
-  if (typeof gen.generateDataset !== 'function') throw new Error('this build has no generateDataset in src/generate; cannot make the demo dataset');
   const t0 = performance.now();
-  await gen.generateDataset({ outDir: dir, scale, seed, log: (s: string) => console.log(`  ${s}`) });
+  await generateDataset({ outDir: dir, scale, seed, log: (s: string) => console.log(`  ${s}`) });
   writeFileSync(marker, JSON.stringify({ ...want, generatedAt: new Date().toISOString() }));
   console.log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
