@@ -41,17 +41,39 @@ export function listFiles(dataDir: string, selection: SelectionName, maxFiles?: 
   return { files: maxFiles !== undefined ? files.slice(0, maxFiles) : files, absent };
 }
 
-/** Splits n entries into near-equal ranges of at most chunkSize. */
-export function splitRanges(n: number, chunkSize: number): EntryRange[] {
+/**
+ * Splits n entries into ranges of about chunkSize. With the file's cluster boundaries (entries
+ * where every branch starts a basket), ranges are whole clusters grouped up to chunkSize, so no
+ * basket is decompressed by two chunks (on two workers); a cluster larger than chunkSize is
+ * split into near-equal parts, trading that for parallelism.
+ */
+export function splitRanges(n: number, chunkSize: number, clusters?: readonly number[]): EntryRange[] {
   if (!(chunkSize >= 1)) throw new Error(`chunk size must be at least 1, got ${chunkSize}`);
   if (n <= 0) return [];
-  const parts = Math.ceil(n / chunkSize);
+  const bounds = clusters && clusters.length >= 2 && clusters[0] === 0 && clusters.at(-1) === n ? clusters : [0, n];
   const out: EntryRange[] = [];
-  for (let p = 0; p < parts; p++) {
-    out.push({ entryStart: Math.floor((n * p) / parts), entryStop: Math.floor((n * (p + 1)) / parts) });
+  const even = (a: number, z: number) => {
+    const parts = Math.ceil((z - a) / chunkSize);
+    for (let p = 0; p < parts; p++) out.push({ entryStart: a + Math.floor(((z - a) * p) / parts), entryStop: a + Math.floor(((z - a) * (p + 1)) / parts) });
+  };
+  let start = 0;
+  for (let i = 1; i < bounds.length; i++) {
+    const b = bounds[i]!;
+    if (b - bounds[i - 1]! > chunkSize) {
+      if (bounds[i - 1]! > start) out.push({ entryStart: start, entryStop: bounds[i - 1]! });
+      even(bounds[i - 1]!, b);
+      start = b;
+    } else if (b - start > chunkSize) {
+      out.push({ entryStart: start, entryStop: bounds[i - 1]! });
+      start = bounds[i - 1]!;
+    }
   }
+  if (n > start) out.push({ entryStart: start, entryStop: n });
   return out;
 }
+
+/** What preprocessing learns about a file: its entries and cluster boundaries. */
+export interface FileLayout { entries: number; clusters: number[] }
 
 /** Identity of a file's version for the entry cache: path or URL, size, modification time. */
 async function fileIdentity(file: string): Promise<string> {
@@ -64,17 +86,21 @@ async function fileIdentity(file: string): Promise<string> {
   return `${path.resolve(file)}|${st.size}|${st.mtimeMs}`;
 }
 
-/** A JSON file remembering entry counts by file identity. */
+/** A JSON file remembering each file's layout (entries, clusters) by file identity. */
 export class EntryCache {
-  private data: Record<string, number> = {};
+  private data: Record<string, FileLayout> = {};
   private dirty = false;
   constructor(readonly file: string | undefined) {}
   async load(): Promise<this> {
     if (this.file) { try { this.data = JSON.parse(await readFile(this.file, 'utf8')); } catch { this.data = {}; } }
     return this;
   }
-  get(id: string): number | undefined { return this.data[id]; }
-  set(id: string, n: number): void { this.data[id] = n; this.dirty = true; }
+  /** The cached layout; entries from an older cache without clusters count as unknown. */
+  get(id: string): FileLayout | undefined {
+    const v = this.data[id] as FileLayout | number | undefined;
+    return typeof v === 'object' && v !== null && Array.isArray(v.clusters) ? v : undefined;
+  }
+  set(id: string, layout: FileLayout): void { this.data[id] = layout; this.dirty = true; }
   async save(): Promise<void> {
     if (!this.file || !this.dirty) return;
     await mkdir(path.dirname(this.file), { recursive: true });
@@ -82,7 +108,7 @@ export class EntryCache {
   }
 }
 
-export interface CountResult { file: DatasetFile; entries?: number; error?: string; cached: boolean }
+export interface CountResult { file: DatasetFile; entries?: number; clusters?: number[]; error?: string; cached: boolean }
 
 /** Entry counts of every file, from the cache when the file is unchanged. Errors are returned per file. */
 export async function countEntries(files: DatasetFile[], cache: EntryCache): Promise<CountResult[]> {
@@ -92,13 +118,13 @@ export async function countEntries(files: DatasetFile[], cache: EntryCache): Pro
       return { file: f, error: `bad input file ${f.file}: cannot reach it (${e instanceof Error ? e.message : e})`, cached: false };
     }
     const hit = cache.get(id);
-    if (hit !== undefined) return { file: f, entries: hit, cached: true };
+    if (hit !== undefined) return { file: f, entries: hit.entries, clusters: hit.clusters, cached: true };
     try {
       const t = await openTree(f.file);
-      const n = t.numEntries;
+      const layout = { entries: t.numEntries, clusters: t.clusters };
       await t.close().catch(() => {});
-      cache.set(id, n);
-      return { file: f, entries: n, cached: false };
+      cache.set(id, layout);
+      return { file: f, ...layout, cached: false };
     } catch (e) {
       return { file: f, error: e instanceof Error ? e.message : String(e), cached: false };
     }
@@ -110,7 +136,7 @@ export function makeChunks(counts: CountResult[], chunkSize: number): Chunk[] {
   const out: Chunk[] = [];
   for (const c of counts) {
     if (c.entries === undefined) continue;
-    for (const r of splitRanges(c.entries, chunkSize)) out.push({ sample: c.file.sample, file: c.file.file, ...r });
+    for (const r of splitRanges(c.entries, chunkSize, c.clusters)) out.push({ sample: c.file.sample, file: c.file.file, ...r });
   }
   return out;
 }

@@ -19,6 +19,8 @@ export type Column = NumArray | Jagged;
 /** One opened tree: entry count, branch names, columnar reads by entry range. */
 export interface TreeSource {
   numEntries: number;
+  /** Entries where every branch starts a basket, from 0 to numEntries (chunks should split there). */
+  clusters: number[];
   branchNames: string[];
   arrays(names: readonly string[], entryStart: number, entryStop: number): Promise<Record<string, Column>>;
   close(): Promise<void>;
@@ -48,6 +50,7 @@ export async function openTree(file: string, treeName = 'mini'): Promise<TreeSou
   const branchNames = t.branches.map((b) => b.name);
   return {
     numEntries: t.numEntries,
+    clusters: t.clusterBoundaries(),
     branchNames,
     async arrays(names, entryStart, entryStop) {
       checkBranches(file, branchNames, names);

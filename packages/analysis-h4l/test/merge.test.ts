@@ -1,6 +1,6 @@
 /** Results merge exactly; groups sum and scale per selection; the h4l/m4l published shape; chunking. */
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { mergeResults, selectColumns, sampleByName, groupHistograms, publishedM4l, splitRanges, EntryCache,
@@ -49,11 +49,20 @@ t.test('chunking and the entry cache', async (t) => {
   t.same(splitRanges(0, 4), []);
   t.same(splitRanges(5, 100), [{ entryStart: 0, entryStop: 5 }]);
   t.throws(() => splitRanges(5, 0), /chunk size must be at least 1/);
+  // With cluster boundaries: whole clusters grouped up to the chunk size, big clusters split.
+  t.same(splitRanges(554_279, 100_000, [0, 100_000, 200_000, 300_000, 400_000, 500_000, 554_279]).map((r) => r.entryStop),
+    [100_000, 200_000, 300_000, 400_000, 500_000, 554_279], 'chunks end on the 100k baskets, not at n/6');
+  t.same(splitRanges(90, 40, [0, 15, 30, 45, 60, 75, 90]), [{ entryStart: 0, entryStop: 30 }, { entryStart: 30, entryStop: 60 }, { entryStart: 60, entryStop: 90 }]);
+  t.same(splitRanges(520, 100, [0, 10, 500, 520]).map((r) => [r.entryStart, r.entryStop]),
+    [[0, 10], [10, 108], [108, 206], [206, 304], [304, 402], [402, 500], [500, 520]], 'a cluster over the chunk size is split evenly');
+  t.same(splitRanges(10, 4, [0, 3]), splitRanges(10, 4), 'boundaries that do not describe n are ignored');
   const dir = mkdtempSync(path.join(tmpdir(), 'h4l-cache-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const f = path.join(dir, 'sub', 'c.json');
   const c = await new EntryCache(f).load();
-  c.set('x|1|2', 7);
+  c.set('x|1|2', { entries: 7, clusters: [0, 7] });
   await c.save();
-  t.equal((await new EntryCache(f).load()).get('x|1|2'), 7);
+  t.same((await new EntryCache(f).load()).get('x|1|2'), { entries: 7, clusters: [0, 7] });
+  writeFileSync(f, JSON.stringify({ 'old|1|2': 7 }));
+  t.equal((await new EntryCache(f).load()).get('old|1|2'), undefined, 'an old cache entry without clusters is re-read');
 });

@@ -68,6 +68,22 @@ export class TreeReader {
     return new TreeReader(file, name, t);
   }
 
+  /**
+   * Entries where every branch starts a new basket (ROOT's clusters), ascending, from 0 to
+   * `numEntries`. A range between two of them decompresses no basket that a neighbouring range
+   * also needs, so parallel readers should split there.
+   */
+  clusterBoundaries(): number[] {
+    let common: number[] | null = null;
+    for (const s of this.state.values()) {
+      if (s.refs.length === 0) continue;
+      const starts = new Set(s.refs.map((r) => r.entryStart));
+      common = common === null ? [...starts] : common.filter((e) => starts.has(e));
+    }
+    const out = (common ?? []).filter((e) => e > 0 && e < this.numEntries).sort((a, b) => a - b);
+    return this.numEntries > 0 ? [0, ...out, this.numEntries] : [0];
+  }
+
   branch(name: string): BranchInfo {
     return this.branchState(name).info;
   }
