@@ -51,6 +51,8 @@ export interface WaitOptions {
 
 /** Rounds of fetching a result before giving up (each round re-asks who holds it). */
 const MAX_FETCH_ROUNDS = 20;
+/** Most tasks per update-graph frame (see Client.sendGraph). */
+const GRAPH_BATCH = 4096;
 
 /**
  * A connection to a Gluon scheduler: submit tasks, get futures, gather results.
@@ -264,7 +266,7 @@ export class Client implements FutureHost {
     this.flushQueued = false;
     if (this.closed) return;
     if (this.pendingTasks.length || this.pendingWants.length) {
-      this.conn.send({ op: 'update-graph', tasks: this.pendingTasks, wants: this.pendingWants });
+      this.sendGraph(this.pendingTasks, this.pendingWants);
       this.pendingTasks = [];
       this.pendingWants = [];
       this.pendingKeys.clear();
@@ -272,6 +274,29 @@ export class Client implements FutureHost {
     if (this.pendingRelease.length) {
       this.conn.send({ op: 'release-keys', keys: this.pendingRelease });
       this.pendingRelease = [];
+    }
+  }
+
+  /**
+   * Sends a graph update in frames of at most {@link GRAPH_BATCH} tasks, in submission order
+   * (dependencies before dependents). Small frames let the scheduler start the first tasks while
+   * it decodes the rest, and keep each decoded frame short-lived, so a 50,000-task `map` does not
+   * grow the scheduler's heap by a whole decoded graph at once. Each want travels with the frame
+   * that defines its key; wants for keys defined earlier go with the first.
+   */
+  private sendGraph(tasks: TaskSpec[], wants: string[]): void {
+    if (tasks.length <= GRAPH_BATCH) {
+      this.conn.send({ op: 'update-graph', tasks, wants });
+      return;
+    }
+    const frames = Math.ceil(tasks.length / GRAPH_BATCH);
+    const frameOf = new Map<string, number>();
+    for (let i = 0; i < tasks.length; i++) frameOf.set(tasks[i]!.key, Math.floor(i / GRAPH_BATCH));
+    const wantsBy: string[][] = Array.from({ length: frames }, () => []);
+    for (const k of wants) wantsBy[frameOf.get(k) ?? 0]!.push(k);
+    for (let f = 0; f < frames; f++) {
+      this.conn.send({ op: 'update-graph', tasks: tasks.slice(f * GRAPH_BATCH, (f + 1) * GRAPH_BATCH), wants: wantsBy[f]! });
+      this.conn.flush();
     }
   }
 

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import {
   CancelledError, delayed, HandshakeError, LocalCluster, remote, remoteFrom, SerializationError, TaskError, type Client, type Future,
 } from '@gluon/client';
@@ -79,9 +79,9 @@ t.test('a diamond, with futures and with delayed', async (t) => {
   t.equal(await client.compute(dd), 15, 'the same delayed graph computes again after its results were released');
 });
 
-t.test('a 1,000-node random DAG matches in-process evaluation', async (t) => {
-  const r = rng(42);
-  const n = 1000;
+/** Submits an n-node random DAG in one go and checks it against in-process evaluation. */
+async function randomDag(t: Test, n: number, seed: number): Promise<void> {
+  const r = rng(seed);
   const futures: Array<Future<number>> = [];
   const expected: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -99,7 +99,12 @@ t.test('a 1,000-node random DAG matches in-process evaluation', async (t) => {
   const got = await client.gather(futures);
   t.same(got, expected);
   client.release(futures);
-});
+}
+
+t.test('a 1,000-node random DAG matches in-process evaluation', (t) => randomDag(t, 1000, 42));
+
+// 9,000 tasks go out in three update-graph frames, with dependencies reaching across frames.
+t.test('a 9,000-node random DAG split over several graph frames matches too', (t) => randomDag(t, 9000, 7));
 
 t.test('asCompleted yields each future once, in completion order; wait', async (t) => {
   // Early in the file: no cancelled task can still be finishing in a thread and skew the order.
