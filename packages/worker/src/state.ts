@@ -37,8 +37,12 @@ export type WorkerEvent =
   | { type: 'compute'; task: ComputeTask }
   | { type: 'free-keys'; keys: string[] }
   | { type: 'steal'; key: string }
-  /** A peer answered a `fetch`: the values it had, and the keys it did not. */
-  | { type: 'fetched'; peer: string; data: Record<string, unknown>; missing: string[] }
+  /**
+   * A peer answered a `fetch`: the values it had, and the keys it did not. `start`/`stop` (ms
+   * since epoch, request sent / reply received) make it reported to the scheduler as a
+   * `transfer` when data arrived.
+   */
+  | { type: 'fetched'; peer: string; data: Record<string, unknown>; missing: string[]; start?: number; stop?: number }
   /** A `fetch` failed outright (peer unreachable, connection lost, timeout). */
   | { type: 'fetch-failed'; peer: string; keys: string[]; reason: string }
   | ({ type: 'done'; key: string; value: unknown; events?: number } & TaskTiming)
@@ -176,7 +180,10 @@ export class WorkerState {
       case 'compute': this.compute(ev.task); break;
       case 'free-keys': for (const k of ev.keys) this.free(k); break;
       case 'steal': this.steal(ev.key); break;
-      case 'fetched': this.fetched_(ev.peer, ev.data, ev.missing); break;
+      case 'fetched':
+        this.reportTransfer(ev);
+        this.fetched_(ev.peer, ev.data, ev.missing);
+        break;
       case 'fetch-failed': this.fetchFailed(ev.peer, ev.keys, ev.reason); break;
       case 'done': this.done(ev); break;
       case 'erred': this.erred(ev); break;
@@ -281,6 +288,20 @@ export class WorkerState {
     const n = (this.peerLoad.get(peer) ?? 1) - 1;
     if (n <= 0) this.peerLoad.delete(peer);
     else this.peerLoad.set(peer, n);
+  }
+
+  /**
+   * Tells the scheduler (for the dashboard's task stream) what a `get-data` brought: every key
+   * that arrived, wanted or not, with its estimated size. Nothing when no data arrived or the
+   * shell did not time the request.
+   */
+  private reportTransfer(ev: Extract<WorkerEvent, { type: 'fetched' }>): void {
+    if (ev.start === undefined || ev.stop === undefined) return;
+    const keys = Object.keys(ev.data);
+    if (keys.length === 0) return;
+    let bytes = 0;
+    for (const k of keys) bytes += estimateSize(ev.data[k]);
+    this.send({ op: 'transfer', from: ev.peer, keys, start: ev.start, stop: ev.stop, bytes });
   }
 
   private fetched_(peer: string, data: Record<string, unknown>, missing: string[]): void {

@@ -302,9 +302,12 @@ export class GluonWorker {
   private async fetch(peer: string, keys: string[]): Promise<void> {
     try {
       const conn = await this.peer(peer);
+      // Timed from the request to the reply (not the connect): the transfer bar on the dashboard.
+      const start = Date.now();
       const reply = await conn.request({ op: 'get-data', keys }, FETCH_TIMEOUT_MS);
+      const stop = Date.now();
       this.apply(this.state.handle({
-        type: 'fetched', peer, data: (reply.data ?? {}) as Record<string, unknown>, missing: (reply.missing ?? []) as string[],
+        type: 'fetched', peer, data: (reply.data ?? {}) as Record<string, unknown>, missing: (reply.missing ?? []) as string[], start, stop,
       }));
     } catch (err) {
       this.apply(this.state.handle({ type: 'fetch-failed', peer, keys, reason: (err as Error).message }));

@@ -75,6 +75,20 @@ t.test('dependencies: stored ones need no fetch; missing ones are batched per pe
   t.same(run[0]!.data, { 'd-0': 10, 'd-1': 1, 'd-2': 2, 'd-3': 3 }, 'the task gets every dependency value');
 });
 
+t.test('a timed fetch that returned data is reported as a transfer; one without data is not', async (t) => {
+  const s = make(2);
+  s.handle({ type: 'compute', task: task('f-1', { 'd-1': [A], 'd-2': [A], 'd-3': [B] }) });
+  const big = new Float64Array(100);
+  const got = sent(s.handle({ type: 'fetched', peer: A, data: { 'd-1': 1, 'd-2': big }, missing: [], start: 100, stop: 107 }));
+  t.same(got, [{ op: 'transfer', from: A, keys: ['d-1', 'd-2'], start: 100, stop: 107, bytes: 9 + 800 + 6 }],
+    'from the peer address, every key received, the size estimate of the values');
+  const none = s.handle({ type: 'fetched', peer: B, data: {}, missing: ['d-3'], start: 110, stop: 111 });
+  t.same(sent(none).filter((m) => m.op === 'transfer'), [], 'nothing arrived: no transfer');
+  const untimed = make(2);
+  untimed.handle({ type: 'compute', task: task('g-1', { 'd-1': [A] }) });
+  t.same(sent(untimed.handle({ type: 'fetched', peer: A, data: { 'd-1': 1 }, missing: [] })), [], 'untimed: not reported');
+});
+
 t.test('a key already being fetched is not fetched twice', async (t) => {
   const s = make(4);
   const c1 = s.handle({ type: 'compute', task: task('f-1', { 'd-1': [A] }) });
