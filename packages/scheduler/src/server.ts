@@ -123,6 +123,7 @@ export class Scheduler implements DashboardSource {
         case 'handback': return this.dispatch(this.state.handback(id, m.keys as string[]));
         case 'steal-response': return this.dispatch(this.state.stealResponse(id, String(m.key), Boolean(m.ok)));
         case 'publish': return this.dispatch(this.state.publish(String(m.topic), m.value, now));
+        case 'transfer': return this.dispatch(this.state.transfer(id, m, now));
         case 'closing':
           leaving = true;
           return this.dispatch(this.state.workerClosing(id));

@@ -1,5 +1,6 @@
 import { Heap, type FnRef, type Message, type TaskError, type TaskSpec, type WorkerMetrics } from '@gluon/protocol';
 import type { ClusterEvent, FailureRow, GroupState, LogEntry, WorkerRow } from './dashboard/source.js';
+import { checkTransfer, type TransferReport } from './validate.js';
 import { acceptsWork, ClientRecord, groupOf, NO_DEPENDENTS, NO_DEPS, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord } from './records.js';
 
 /** Where a command goes: a worker or a client, by id. */
@@ -75,6 +76,8 @@ export class SchedulerState {
   /** The keys array of the free-keys message still open for appending, per worker id. */
   private readonly openFree = new Map<string, string[]>();
   private listeners: Array<(e: ClusterEvent) => void> = [];
+  /** Workers already logged for a malformed `transfer` report (logged once each). */
+  private readonly badTransferFrom = new WeakSet<WorkerRecord>();
 
   constructor(config: Partial<SchedulerConfig> = {}) {
     this.config = { ...DEFAULT_CONFIG, ...config };
@@ -470,6 +473,37 @@ export class SchedulerState {
     if (ws) this.fill(ws);
     this.fillAll();
     return this.flush();
+  }
+
+  /**
+   * A worker fetched dependencies from a peer (its `transfer` report): a transfer bar for the
+   * dashboard's task stream, with both ends named like the `worker` of task-done events. It
+   * changes nothing else, so it costs nothing without listeners. A malformed report is ignored,
+   * and logged once per worker with the reason; a peer address no worker has (it left) is kept
+   * as the name.
+   */
+  transfer(workerId: string, m: Record<string, unknown>, now: number): Command[] {
+    if (!this.listeners.length) return this.flush();
+    const ws = this.workers.get(workerId);
+    if (!ws) return this.flush();
+    const bad = checkTransfer(m);
+    if (bad) {
+      if (!this.badTransferFrom.has(ws)) {
+        this.badTransferFrom.add(ws);
+        this.addLog(now, 'info', `ignoring transfer reports from worker ${ws.name} that are malformed: ${bad}`);
+      }
+      return this.flush();
+    }
+    const r = m as unknown as TransferReport;
+    this.emit({ kind: 'transfer', keys: r.keys, from: this.workerName(r.from), to: ws.name, start: r.start, stop: r.stop, bytes: r.bytes });
+    return this.flush();
+  }
+
+  /** The name of the worker (live, else recently gone) at a data address; the address if none. */
+  private workerName(address: string): string {
+    for (const w of this.workers.values()) if (w.address === address) return w.name;
+    for (let i = this.goneWorkers.length - 1; i >= 0; i--) if (this.goneWorkers[i]!.address === address) return this.goneWorkers[i]!.name;
+    return address;
   }
 
   /** A worker is shutting down: send it nothing more. */

@@ -1,6 +1,7 @@
 /**
  * Shape checks of what clients send, at the network edge: the state machine trusts its inputs,
- * so anything malformed is refused here with a reason naming the offending field.
+ * so anything malformed is refused here with a reason naming the offending field. Also the
+ * check of a worker's `transfer` report (which the state machine ignores when malformed).
  */
 import type { TaskSpec } from '@gluon/protocol';
 
@@ -37,6 +38,29 @@ export function checkKeys(op: string, field: string, keys: unknown): string | nu
   for (let i = 0; i < keys.length; i++) {
     if (typeof keys[i] !== 'string') return `${op}: ${field}[${i}] must be a string key, got ${describe(keys[i])}`;
   }
+  return null;
+}
+
+/** A worker's `transfer` report as {@link checkTransfer} accepts it. */
+export interface TransferReport {
+  from: string;
+  keys: string[];
+  start: number;
+  stop: number;
+  bytes: number;
+}
+
+/** Returns why a worker's `transfer` report is malformed, or null when it is a {@link TransferReport}. */
+export function checkTransfer(m: Record<string, unknown>): string | null {
+  if (typeof m.from !== 'string' || m.from === '') return `transfer: from must be the peer's data address, got ${describe(m.from)}`;
+  const keys = checkKeys('transfer', 'keys', m.keys);
+  if (keys) return keys;
+  if ((m.keys as unknown[]).length === 0) return 'transfer: keys must name at least one key';
+  for (const f of ['start', 'stop', 'bytes'] as const) {
+    if (typeof m[f] !== 'number' || !Number.isFinite(m[f])) return `transfer: ${f} must be a finite number, got ${describe(m[f])}`;
+  }
+  if ((m.stop as number) < (m.start as number)) return `transfer: stop (${m.stop}) is before start (${m.start})`;
+  if ((m.bytes as number) < 0) return `transfer: bytes must be ≥ 0, got ${m.bytes}`;
   return null;
 }
 

@@ -417,6 +417,53 @@ t.test('dashboard events: task states per group, task-done with metrics, workers
   t.equal(events.length, n, 'unsubscribed listeners hear nothing');
 });
 
+t.test('transfer reports become transfer events named by worker; malformed ones are ignored and logged once', async (t) => {
+  const sim = new Sim();
+  sim.addWorker('w1');
+  sim.addWorker('w2');
+  const report = { op: 'transfer', from: 'ws://w1', keys: ['a-1', 'a-2'], start: 10, stop: 14, bytes: 18 };
+  t.same(sim.state.transfer('w2', report, sim.now), [], 'nothing to send, and no event without listeners');
+  const events: ClusterEvent[] = [];
+  const stop = sim.state.subscribe((e) => events.push(e));
+  const transfers = () => events.filter((e) => e.kind === 'transfer');
+  t.same(sim.state.transfer('w2', report, sim.now), []);
+  t.same(transfers(), [{ kind: 'transfer', keys: ['a-1', 'a-2'], from: 'w1', to: 'w2', start: 10, stop: 14, bytes: 18 }],
+    'both ends are worker names, as in task-done');
+  sim.removeWorker('w1', 'bye', true);
+  sim.state.transfer('w2', { ...report, keys: ['a-3'] }, sim.now);
+  t.match(transfers().at(-1), { from: 'w1', to: 'w2', keys: ['a-3'] }, 'a peer that just left is still named');
+  sim.state.transfer('w2', { ...report, from: 'ws://elsewhere:1' }, sim.now);
+  t.match(transfers().at(-1), { from: 'ws://elsewhere:1' }, 'an address no worker ever had is kept as it is');
+  sim.state.transfer('nobody', report, sim.now);
+  t.equal(transfers().length, 3, 'a report from an unregistered worker is dropped');
+
+  const malformed: Array<[Record<string, unknown>, RegExp]> = [
+    [{ ...report, from: 7 }, /from must be the peer's data address, got number 7/],
+    [{ ...report, keys: 'a-1' }, /keys must be an array of keys/],
+    [{ ...report, keys: [] }, /keys must name at least one key/],
+    [{ ...report, keys: ['a-1', 2] }, /keys\[1\] must be a string key/],
+    [{ ...report, start: 'soon' }, /start must be a finite number, got "soon"/],
+    [{ ...report, stop: NaN }, /stop must be a finite number/],
+    [{ ...report, stop: 9 }, /stop \(9\) is before start \(10\)/],
+    [{ ...report, bytes: -1 }, /bytes must be ≥ 0/],
+    [{ op: 'transfer' }, /from must be/],
+  ];
+  for (const [m, why] of malformed) {
+    const before = sim.state.log.length;
+    t.same(sim.state.transfer('w2', m, sim.now), [], `ignored: ${why}`);
+    t.equal(transfers().length, 3, 'no event');
+    if (m === malformed[0]![0]) {
+      t.equal(sim.state.log.length, before + 1, 'the first malformed report is logged');
+      t.match(sim.state.log.at(-1)!.text, why);
+      t.match(sim.state.log.at(-1)!.text, /worker w2/);
+    } else {
+      t.equal(sim.state.log.length, before, 'later ones are not: a buggy worker cannot flood the log');
+    }
+  }
+  t.ok(sim.state.workers.has('w2'), 'the worker stays registered');
+  stop();
+});
+
 t.test('a random DAG completes with every key in memory exactly once and nothing left behind', async (t) => {
   let seed = 12345;
   const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
