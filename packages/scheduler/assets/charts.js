@@ -45,7 +45,7 @@ function clipped(u, fn) {
   ctx.restore();
 }
 
-/** Task stream: one row per worker thread, one bar per task, transfers hatched on their own row. */
+/** Task stream: one row per worker thread, one bar per task, transfers hatched red on a row per receiving worker. */
 export class StreamChart {
   constructor(container) {
     this.container = container;
@@ -59,8 +59,13 @@ export class StreamChart {
     this.plot = null;
   }
 
+  /**
+   * Transfers (kind 1, thread -1) get one `<worker> transfers` row per receiving worker, sorted
+   * after that worker's thread rows. Only kind decides: a task bar with thread -1 (a result the
+   * worker already had) stays a task row.
+   */
   rowKey(bar) {
-    return bar[1] < 0 ? `${bar[0]} transfers` : `${bar[0]} #${bar[1]}`;
+    return bar[5] === 1 ? `${bar[0]} transfers` : `${bar[0]} #${bar[1]}`;
   }
 
   update(bars, now, dropped) {
@@ -82,6 +87,7 @@ export class StreamChart {
     if (!this.plot || rowsChanged) this.rebuild();
     else refresh(this.plot);
     this.container.dataset.bars = String(this.countVisible());
+    this.container.dataset.rows = JSON.stringify(rows);
   }
 
   countVisible() {
@@ -131,10 +137,12 @@ export class StreamChart {
         // A hairline gap keeps back-to-back tasks distinguishable.
         const w = x1 - x0 > 3 ? x1 - x0 - 1 : Math.max(1, x1 - x0);
         if (b[5] === 1) {
-          ctx.fillStyle = 'rgba(214, 39, 40, 0.35)';
-          ctx.fillRect(x0, y + h * 0.25, w, h * 0.5);
+          // Transfers: a thinner bar, red diagonal hatching with a red outline, never a group colour.
+          ctx.fillStyle = hatch(ctx);
+          ctx.fillRect(x0, y + h * 0.2, w, h * 0.6);
           ctx.strokeStyle = '#d62728';
-          ctx.strokeRect(x0, y + h * 0.25, w, h * 0.5);
+          ctx.lineWidth = 1;
+          ctx.strokeRect(x0, y + h * 0.2, w, h * 0.6);
         } else {
           ctx.fillStyle = groupColor(b[2]);
           ctx.fillRect(x0, y, w, h);
@@ -146,6 +154,27 @@ export class StreamChart {
   resize() {
     this.plot?.setSize({ width: widthOf(this.container), height: this.height() });
   }
+}
+
+let hatchPattern = null;
+/** The transfer bars' fill: red diagonal lines on a pale red ground (made once). */
+function hatch(ctx) {
+  if (hatchPattern) return hatchPattern;
+  const tile = document.createElement('canvas');
+  tile.width = tile.height = 6;
+  const c = tile.getContext('2d');
+  c.fillStyle = 'rgba(214, 39, 40, 0.18)';
+  c.fillRect(0, 0, 6, 6);
+  c.strokeStyle = '#d62728';
+  c.lineWidth = 1.5;
+  c.beginPath();
+  // The main diagonal plus the corners it continues into, so tiles join seamlessly.
+  c.moveTo(0, 6); c.lineTo(6, 0);
+  c.moveTo(-1, 1); c.lineTo(1, -1);
+  c.moveTo(5, 7); c.lineTo(7, 5);
+  c.stroke();
+  hatchPattern = ctx.createPattern(tile, 'repeat') ?? 'rgba(214, 39, 40, 0.35)';
+  return hatchPattern;
 }
 
 /** An x tick of the task stream, in seconds relative to now. */

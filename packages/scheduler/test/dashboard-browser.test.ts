@@ -130,6 +130,32 @@ t.test('dashboard in a real browser', { skip }, async (t) => {
   t.same(pageErrors, [], 'no errors in the page');
 });
 
+t.test('task stream: transfers get a row per receiving worker, drawn as red hatched bars', { skip }, async (t) => {
+  const source = new MemorySource({ workers: [] });
+  const d = await startDashboard(source, { host: '127.0.0.1', port: 0, feed: { intervalMs: 100 } });
+  t.teardown(() => d.close());
+  const browser = await launch(t);
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  await page.goto(d.url);
+  await page.waitForSelector('#conn.up', { timeout: 15_000 });
+  const now = Date.now();
+  source.emit({ kind: 'task-done', key: 'load-1', group: 'load', worker: 'w1', thread: 0, start: now - 3000, stop: now - 2000 });
+  source.emit({ kind: 'task-done', key: 'load-2', group: 'load', worker: 'w2', thread: 0, start: now - 3000, stop: now - 2000 });
+  source.emit({ kind: 'task-done', key: 'load-3', group: 'load', worker: 'w2', thread: 1, start: now - 3000, stop: now - 2000 });
+  source.emit({ kind: 'transfer', keys: ['load-1'], from: 'w1', to: 'w2', start: now - 2000, stop: now - 1000, bytes: 800_000 });
+  await page.waitForFunction(() => Number((document.querySelector('#stream') as HTMLElement).dataset.bars) === 4, null, { timeout: 10_000 });
+  const rows = JSON.parse((await page.getAttribute('#stream', 'data-rows')) ?? '[]');
+  t.same(rows, ['w1 #0', 'w2 #0', 'w2 #1', 'w2 transfers'], 'the thread rows unchanged, the transfer on its own row after the receiver\'s threads');
+  // Red is reserved for transfers (the group palette has none): the stream shows some now.
+  const png = await page.locator('#stream').screenshot({ type: 'png' });
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'stream-transfers.png'), png);
+  const pixels = decodePng(png);
+  let red = 0;
+  for (let i = 0; i < pixels.rgba.length; i += 4) if (pixels.rgba[i]! > 170 && pixels.rgba[i + 1]! < 100 && pixels.rgba[i + 2]! < 100) red++;
+  t.ok(red > 50, `the transfer bar is drawn in red (${red} red pixels)`);
+});
+
 t.test('with a token: the login form once, then the dashboard through its cookie', { skip }, async (t) => {
   const token = 'browser-token-' + Math.random().toString(36).slice(2);
   const source = new MemorySource({ workers: [] });
