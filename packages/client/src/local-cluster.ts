@@ -4,6 +4,8 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+// The flags only: the worker package itself is not loaded into the client.
+import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
 import { Client } from './client.js';
 
 export interface LocalClusterOptions {
@@ -158,9 +160,10 @@ export class LocalCluster {
       if (opts.memoryLimit) a.push('--memory-limit', opts.memoryLimit);
       return a;
     };
-    const scheduler = launch('scheduler', binPath('@gluon/scheduler', 'gluon-scheduler'), schedArgs, env, opts.cwd, opts.verbose);
+    const scheduler = launch('scheduler', [binPath('@gluon/scheduler', 'gluon-scheduler'), ...schedArgs], env, opts.cwd, opts.verbose);
+    // Workers get their V8 flags on node's command line, so gluon-worker needs no supervisor process.
     const workers = Array.from({ length: nWorkers }, (_, i) =>
-      launch(`worker local-${i}`, binPath('@gluon/worker', 'gluon-worker'), workerArgs(i), env, opts.cwd, opts.verbose));
+      launch(`worker local-${i}`, [...WORKER_V8_FLAGS, binPath('@gluon/worker', 'gluon-worker'), ...workerArgs(i)], env, opts.cwd, opts.verbose));
     const procs = [scheduler, ...workers];
     try {
       const [schedLines, ...workerLines] = await Promise.all([
@@ -224,8 +227,8 @@ export class LocalCluster {
   }
 }
 
-function launch(name: string, script: string, args: string[], env: NodeJS.ProcessEnv, cwd: string | undefined, verbose?: boolean): Proc {
-  const child = spawn(process.execPath, [script, ...args], { env, cwd: cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+function launch(name: string, nodeArgs: string[], env: NodeJS.ProcessEnv, cwd: string | undefined, verbose?: boolean): Proc {
+  const child = spawn(process.execPath, nodeArgs, { env, cwd: cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   child.on('exit', () => live.delete(child));
   child.on('error', () => {}); // reported through the exit/timeout path with the stderr tail

@@ -3,17 +3,19 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { parseBytes, parseIntIn } from '@gluon/protocol';
 import { GluonWorker, type WorkerOptions } from './worker.js';
+import { WORKER_V8_FLAGS, missingV8Flags, parseV8Flags } from './v8-flags.js';
 
 const USAGE = `usage: gluon-worker ws://host:8786 [--nthreads N] [--nworkers M] [--name NAME]
                     [--memory-limit 4GiB] [--allow-module SPEC ...] [--token T | GLUON_TOKEN]
-                    [--listen-host 127.0.0.1] [--max-frame-bytes 256MiB]`;
+                    [--listen-host 127.0.0.1] [--max-frame-bytes 256MiB]
+                    [--v8-flags="${WORKER_V8_FLAGS.join(' ')}"]`;
 
 function fail(msg: string): never {
   process.stderr.write(`gluon-worker: ${msg}\n`);
   process.exit(2);
 }
 
-function parse(): { opts: WorkerOptions; nworkers: number } {
+function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[] } {
   let parsed;
   try {
     parsed = parseArgs({
@@ -26,6 +28,7 @@ function parse(): { opts: WorkerOptions; nworkers: number } {
         token: { type: 'string' },
         'listen-host': { type: 'string', default: '127.0.0.1' },
         'max-frame-bytes': { type: 'string', default: '256MiB' },
+        'v8-flags': { type: 'string', default: WORKER_V8_FLAGS.join(' ') },
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: true,
@@ -45,6 +48,7 @@ function parse(): { opts: WorkerOptions; nworkers: number } {
   try {
     return {
       nworkers: parseIntIn('--nworkers', values.nworkers, 1, 1024),
+      v8Flags: parseV8Flags(values['v8-flags']),
       opts: {
         scheduler,
         nthreads: parseIntIn('--nthreads', values.nthreads, 1, 1024),
@@ -61,19 +65,23 @@ function parse(): { opts: WorkerOptions; nworkers: number } {
   }
 }
 
-/** `--nworkers M`: a supervisor that runs M worker processes and forwards signals to them. */
-function supervise(m: number, name: string | undefined): void {
+/**
+ * `--nworkers M`, or a worker whose process lacks its V8 flags: a supervisor that runs M worker
+ * processes with those flags, forwards signals to them and exits with their status.
+ */
+function supervise(m: number, name: string | undefined, v8Flags: string[]): void {
   const children: ChildProcess[] = [];
   const args = process.argv.slice(2).filter((a, i, all) => !(a.startsWith('--nworkers') || all[i - 1] === '--nworkers'));
   let live = 0;
   let status = 0;
   for (let i = 0; i < m; i++) {
-    const childArgs = args.filter((a, j, all) => !(a.startsWith('--name') || all[j - 1] === '--name'));
-    if (name !== undefined) childArgs.push('--name', `${name}-${i}`);
-    const child = fork(new URL(import.meta.url), childArgs, { stdio: 'inherit' });
+    const childArgs = m === 1 ? args : args.filter((a, j, all) => !(a.startsWith('--name') || all[j - 1] === '--name'));
+    if (name !== undefined && m > 1) childArgs.push('--name', `${name}-${i}`);
+    const child = fork(new URL(import.meta.url), childArgs, { stdio: 'inherit', execArgv: [...process.execArgv, ...v8Flags] });
     live++;
-    child.on('exit', (code) => {
-      if (code && !status) status = code;
+    child.on('exit', (code, signal) => {
+      const st = code ?? (signal ? 1 : 0);
+      if (st && !status) status = st;
       if (--live === 0) process.exit(status);
     });
     children.push(child);
@@ -82,8 +90,9 @@ function supervise(m: number, name: string | undefined): void {
 }
 
 function main(): void {
-  const { opts, nworkers } = parse();
-  if (nworkers > 1) return supervise(nworkers, opts.name);
+  const { opts, nworkers, v8Flags } = parse();
+  const missing = missingV8Flags(v8Flags);
+  if (nworkers > 1 || missing.length) return supervise(nworkers, opts.name, missing);
   // Signals are handled from the start: a worker still waiting for its scheduler stops cleanly too.
   const w = new GluonWorker(opts);
   let stopping = false;
@@ -94,6 +103,8 @@ function main(): void {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // Started by a supervisor (IPC channel): a supervisor killed with -9 must not leave us behind.
+  if (process.send) process.on('disconnect', () => stop('supervisor exited'));
   w.start().then(
     () => process.stdout.write(`worker ${w.name} at ${w.address} connected to ${opts.scheduler}\n`),
     (err: Error) => {

@@ -155,6 +155,47 @@ t.test('--nworkers starts several worker processes and stops them together', asy
   t.equal(await sup.exited(20_000), 0);
 });
 
+t.test('started without its V8 flags, gluon-worker runs under a supervisor that adds them', async (t) => {
+  const s = await startScheduler();
+  procs.push(s.proc);
+  const { start, workerCli } = await import('./procs.js');
+  const sup = start(workerCli, [s.address, '--nthreads', '1', '--name', 'plain']);
+  procs.push(sup);
+  await sup.waitFor(/^worker plain at /m);
+  const client = await RawClient.connect(s.address);
+  clients.push(client);
+  const info = spec('info', 'processInfo', []);
+  client.conn.send({ op: 'update-graph', tasks: [info], wants: [info.key] });
+  const v = (await client.results([info.key])).get(info.key)!.value as { pid: number; execArgv: string[] };
+  t.not(v.pid, sup.child.pid, 'the task ran in a child of the started process');
+  t.ok(v.execArgv.includes('--single-threaded-gc'), `the child runs with --single-threaded-gc (${v.execArgv.join(' ')})`);
+
+  // kill -9 of the supervisor must not leave its worker running.
+  sup.kill('SIGKILL');
+  const alive = () => { try { process.kill(v.pid, 0); return true; } catch { return false; } };
+  for (let i = 0; i < 100 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+  t.notOk(alive(), 'the worker process exited within 10 s of its supervisor');
+});
+
+t.test('--v8-flags "" runs the worker in the started process; a malformed flag exits 2', async (t) => {
+  const s = await startScheduler();
+  procs.push(s.proc);
+  const { start, workerCli } = await import('./procs.js');
+  const w = start(workerCli, [s.address, '--nthreads', '1', '--name', 'bare', '--v8-flags', '']);
+  procs.push(w);
+  await w.waitFor(/^worker bare at /m);
+  const client = await RawClient.connect(s.address);
+  clients.push(client);
+  const info = spec('info', 'processInfo', []);
+  client.conn.send({ op: 'update-graph', tasks: [info], wants: [info.key] });
+  const v = (await client.results([info.key])).get(info.key)!.value as { pid: number; execArgv: string[] };
+  t.equal(v.pid, w.child.pid, 'no supervisor');
+  t.notOk(v.execArgv.includes('--single-threaded-gc'));
+  const bad = start(workerCli, [s.address, '--v8-flags=--ok single-threaded']);
+  t.equal(await bad.exited(), 2);
+  t.match(bad.output(), /--v8-flags: "single-threaded" is not a V8 flag/);
+});
+
 t.test('a worker still waiting for its scheduler stops cleanly on SIGTERM', async (t) => {
   const { start, workerCli } = await import('./procs.js');
   const w = start(workerCli, ['ws://127.0.0.1:1', '--nthreads', '1']);

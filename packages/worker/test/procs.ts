@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type Connection, type Message } from '@gluon/protocol';
+import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repo = resolve(here, '../../..');
@@ -29,9 +30,9 @@ process.on('exit', () => {
   for (const c of live) c.kill('SIGKILL');
 });
 
-/** Starts `node script ...args` in the repository directory. */
-export function start(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Proc {
-  const child = spawn(process.execPath, [script, ...args], { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `node ...nodeArgs script ...args` in the repository directory. */
+export function start(script: string, args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: readonly string[] = []): Proc {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let out = '';
   const waiters = new Set<() => void>();
@@ -98,8 +99,9 @@ export async function startScheduler(port = 0, extra: string[] = []): Promise<{ 
 }
 
 /** A worker process connected to `scheduler`; resolves once it printed its registration line. */
+/** A worker process started the way LocalCluster starts one: its V8 flags on node's command line. */
 export async function startWorker(scheduler: string, args: string[] = []): Promise<{ proc: Proc; address: string; name: string }> {
-  const proc = start(workerCli, [scheduler, ...args]);
+  const proc = start(workerCli, [scheduler, ...args], {}, WORKER_V8_FLAGS);
   const m = await proc.waitFor(/^worker (\S+) at (ws:\/\/\S+) connected to (\S+)$/m);
   return { proc, name: m[1]!, address: m[2]! };
 }
