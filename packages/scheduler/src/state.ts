@@ -382,8 +382,10 @@ export class SchedulerState {
       this.send({ worker: workerId }, { op: 'free-keys', keys: [m.key] });
       return this.flush();
     }
-    if (ws.processing.delete(ts)) this.recordDuration(ts.group, m.stop - m.start);
-    if (this.listeners.length) this.emit({ kind: 'task-done', key: ts.key, group: ts.group, worker: ws.name, thread: m.thread, start: m.start, stop: m.stop, ...(m.events !== undefined ? { events: m.events } : {}) });
+    // thread -1: the worker already held the result and ran nothing, so there is no run to time or draw.
+    const ran = m.thread >= 0;
+    if (ws.processing.delete(ts) && ran) this.recordDuration(ts.group, m.stop - m.start);
+    if (ran && this.listeners.length) this.emit({ kind: 'task-done', key: ts.key, group: ts.group, worker: ws.name, thread: m.thread, start: m.start, stop: m.stop, ...(m.events !== undefined ? { events: m.events } : {}) });
     if (ts.state === 'memory') {
       // Computed twice (a steal race or a recompute): keep the extra copy too.
       if (!ts.holders.includes(ws)) {

@@ -417,6 +417,18 @@ t.test('dashboard events: task states per group, task-done with metrics, workers
   t.equal(events.length, n, 'unsubscribed listeners hear nothing');
 });
 
+t.test('a result the worker already held (thread -1) reaches memory without a task-done bar', async (t) => {
+  const sim = new Sim();
+  const events: ClusterEvent[] = [];
+  sim.state.subscribe((e) => events.push(e));
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.submit('c', [task('k-1')]);
+  sim.apply(sim.state.taskFinished('w1', { key: 'k-1', nbytes: 8, typeName: 'number', start: 0, stop: 0, thread: -1, value: 1, hasValue: true }));
+  t.equal(sim.state.tasks.get('k-1')!.state, 'memory');
+  t.notOk(events.some((e) => e.kind === 'task-done'), 'nothing ran, so nothing is drawn');
+});
+
 t.test('transfer reports become transfer events named by worker; malformed ones are ignored and logged once', async (t) => {
   const sim = new Sim();
   sim.addWorker('w1');
