@@ -15,6 +15,19 @@ export interface Basket {
   offsets: Int32Array | null;
 }
 
+/**
+ * A basket whose header has been read and whose payload is decompressed only by `load()`, so a
+ * long read holds one decompressed basket at a time and decodes it while it is still in cache.
+ * `load()` does the work again on each call: callers keep the result as long as they need it.
+ */
+export interface PendingBasket {
+  entryStart: number;
+  entries: number;
+  /** Bytes of entry data, from the header (checked against the payload by `load()`). */
+  dataLength: number;
+  load(): Basket;
+}
+
 /** Where a basket lives: in the file, or embedded in the TTree object itself. */
 export type BasketRef =
   | { where: 'file'; index: number; entryStart: number; entryStop: number; seek: number; bytes: number }
@@ -28,8 +41,8 @@ export type EmbeddedBasket = {
   fEntryOffset?: number[];
 };
 
-/** Reads a TKey+TBasket header and its payload into a {@link Basket}. */
-export function parseFileBasket(src: ByteSource, blob: Uint8Array, ref: Extract<BasketRef, { where: 'file' }>, hasOffsets: boolean): Basket {
+/** Reads a TKey+TBasket header; the payload is decompressed by the result's `load()`. */
+export function pendingFileBasket(src: ByteSource, blob: Uint8Array, ref: Extract<BasketRef, { where: 'file' }>, hasOffsets: boolean): PendingBasket {
   const path = src.path;
   const at = ref.seek;
   if (blob.length < 18) throw new RootFormatError(path, at, 'basket header is truncated');
@@ -56,17 +69,27 @@ export function parseFileBasket(src: ByteSource, blob: Uint8Array, ref: Extract<
   if (p + 19 > keylen) throw new RootFormatError(path, at + p, `basket ${ref.index} header is shorter than a TBasket's`);
   const nevbuf = dv.getInt32(p + 10);
   const last = dv.getInt32(p + 14);
-  const data = decompress(blob.subarray(keylen), objlen, path, at + keylen);
-  return makeBasket(path, at, ref, data, keylen, nevbuf, last, hasOffsets);
+  return {
+    entryStart: ref.entryStart, entries: ref.entryStop - ref.entryStart, dataLength: last - keylen,
+    load: () => makeBasket(path, at, ref, decompress(blob.subarray(keylen), objlen, path, at + keylen), keylen, nevbuf, last, hasOffsets),
+  };
 }
 
 /** A basket that the TTree object carried inside itself (already decompressed by jsroot). */
-export function embeddedBasket(path: string, ref: Extract<BasketRef, { where: 'embedded' }>, hasOffsets: boolean): Basket {
+export function pendingEmbeddedBasket(path: string, ref: Extract<BasketRef, { where: 'embedded' }>, hasOffsets: boolean): PendingBasket {
   const b = ref.obj;
   const arr = b.fBufferRef?.arr;
   const data = arr ? new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength) : new Uint8Array(0);
-  // The TTree's streamer already read this basket's offset table into fEntryOffset.
-  return makeBasket(path, -1, ref, data, b.fKeylen, b.fNevBuf, b.fLast, hasOffsets, b.fEntryOffset);
+  return {
+    entryStart: ref.entryStart, entries: ref.entryStop - ref.entryStart, dataLength: b.fLast - b.fKeylen,
+    // The TTree's streamer already read this basket's offset table into fEntryOffset.
+    load: () => makeBasket(path, -1, ref, data, b.fKeylen, b.fNevBuf, b.fLast, hasOffsets, b.fEntryOffset),
+  };
+}
+
+/** An already loaded basket, as a {@link PendingBasket}. */
+export function loadedBasket(b: Basket): PendingBasket {
+  return { entryStart: b.entryStart, entries: b.entries, dataLength: b.dataLength, load: () => b };
 }
 
 function makeBasket(

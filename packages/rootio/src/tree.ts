@@ -1,8 +1,9 @@
-import { embeddedBasket, parseFileBasket, type Basket, type BasketRef, type EmbeddedBasket } from './basket.js';
+import { loadedBasket, pendingEmbeddedBasket, pendingFileBasket, type Basket, type BasketRef, type EmbeddedBasket, type PendingBasket } from './basket.js';
 import { describeBranch, type BranchInfo, type JsBranch } from './branch.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
 import type { RootFile } from './file.js';
-import { allocate, copyBigEndian, copyEntriesBigEndian, ELEMENT_SIZE, lanesOf, type Column, type ElementType, type Jagged, type TypedArray } from './types.js';
+import { decode } from './decode.js';
+import type { Column } from './types.js';
 
 export interface RangeOptions {
   entryStart?: number;
@@ -114,12 +115,12 @@ export class TreeReader {
     });
     const out: Record<string, Column> = {};
     for (const s of states) {
-      const baskets: Basket[] = [];
+      const baskets: PendingBasket[] = [];
       // The basket cached before this read (decoding replaces the cache as it goes).
       const prior = s.cached;
       for (const ref of s.refs) {
         if (ref.entryStop <= start || ref.entryStart >= stop) continue;
-        baskets.push(prior?.index === ref.index ? prior.basket : this.basket(s, ref, fresh.get(s)?.get(ref.index)));
+        baskets.push(prior?.index === ref.index ? loadedBasket(prior.basket) : this.pending(s, ref, fresh.get(s)?.get(ref.index)));
       }
       out[s.info.name] = decode(this.file.path, s.info, baskets, start, stop);
     }
@@ -138,12 +139,18 @@ export class TreeReader {
     }
   }
 
-  private basket(s: BranchState, ref: BasketRef, blob: Uint8Array | undefined): Basket {
-    const basket = ref.where === 'embedded'
-      ? embeddedBasket(this.file.path, ref, s.hasOffsets)
-      : parseFileBasket(this.file.source, blob!, ref, s.hasOffsets);
-    s.cached = { index: ref.index, basket };
-    return basket;
+  /** A basket to decode; loading it makes it the branch's cached basket. */
+  private pending(s: BranchState, ref: BasketRef, blob: Uint8Array | undefined): PendingBasket {
+    const p = ref.where === 'embedded'
+      ? pendingEmbeddedBasket(this.file.path, ref, s.hasOffsets)
+      : pendingFileBasket(this.file.source, blob!, ref, s.hasOffsets);
+    const load = p.load;
+    p.load = () => {
+      const basket: Basket = load();
+      s.cached = { index: ref.index, basket };
+      return basket;
+    };
+    return p;
   }
 
   private branchState(name: string): BranchState {
@@ -183,115 +190,4 @@ function basketRefs(path: string, b: JsBranch & BranchMeta, treeEntries: number)
     refs.push({ where: 'embedded', index: k, entryStart, entryStop: entryStart + obj.fNevBuf, obj });
   }
   return refs;
-}
-
-/** Decodes the overlapping baskets of one branch into a column for `[start, stop)`. */
-function decode(path: string, info: BranchInfo, baskets: Basket[], start: number, stop: number): Column {
-  const n = stop - start;
-  const covered = baskets.reduce((acc, b) => acc + Math.max(0, Math.min(stop, b.entryStart + b.entries) - Math.max(start, b.entryStart)), 0);
-  if (covered !== n) throw new RootFormatError(path, -1, `branch ${info.name}: its baskets cover ${covered} of the ${n} entries asked for`);
-  switch (info.kind) {
-    case 'scalar':
-    case 'fixed-array': {
-      const el = info.element!;
-      const size = ELEMENT_SIZE[el] * info.inner;
-      const out = allocate(el, n * info.inner);
-      const lanes = lanesOf(out, ELEMENT_SIZE[el]);
-      let to = 0;
-      for (const b of baskets) {
-        const a = Math.max(start, b.entryStart) - b.entryStart;
-        const z = Math.min(stop, b.entryStart + b.entries) - b.entryStart;
-        // Fixed-size entries fill the basket exactly; anything else means a damaged header.
-        if (b.entries * size !== b.dataLength) throw new RootFormatError(path, -1, `branch ${info.name}: basket has ${b.dataLength} bytes for ${b.entries} entries of ${size} bytes`);
-        copyBigEndian(ELEMENT_SIZE[el], b.view, a * size, (z - a) * info.inner, lanes, to);
-        to += (z - a) * info.inner;
-      }
-      return info.kind === 'scalar' ? out : { values: out, innerShape: [info.inner] };
-    }
-    case 'counted-array':
-    case 'vector':
-      return decodeJagged(path, info, baskets, start, stop);
-    case 'string':
-      return decodeStrings(path, info, baskets, start, stop);
-    default:
-      throw new UnsupportedBranchTypeError(info.typeName, info.name);
-  }
-}
-
-/**
- * Counted arrays: an entry is its elements. Vectors: an entry is a 6-byte object header, a
- * 4-byte count, then the elements. Both become one offsets array and one values array.
- */
-function decodeJagged(path: string, info: BranchInfo, baskets: Basket[], start: number, stop: number): Jagged {
-  const el = info.element as ElementType;
-  const size = ELEMENT_SIZE[el];
-  const header = info.kind === 'vector' ? 10 : 0;
-  const n = stop - start;
-  const offsets = new Int32Array(n + 1);
-  // First pass: counts (validated against the bytes), so values are allocated once.
-  let e = 0;
-  for (const b of baskets) {
-    const o = b.offsets;
-    if (!o) throw new RootFormatError(path, -1, `branch ${info.name}: variable-size entries without an entry-offset table`);
-    const a = Math.max(start, b.entryStart) - b.entryStart;
-    const z = Math.min(stop, b.entryStart + b.entries) - b.entryStart;
-    // Element sizes are powers of two: shifts and masks instead of division in this loop.
-    const shift = Math.log2(size);
-    const mask = size - 1;
-    const view = b.view;
-    let at = offsets[e]!;
-    for (let i = a; i < z; i++, e++) {
-      const bytes = o[i + 1]! - o[i]! - header;
-      if (header) {
-        const count = bytes >= 0 ? view.getInt32(o[i]! + 6) : -1;
-        if (count < 0 || count * size !== bytes) throw new RootFormatError(path, -1, `branch ${info.name}: entry ${b.entryStart + i} says ${count} elements in ${bytes} bytes`);
-        at += count;
-      } else {
-        if ((bytes & mask) !== 0) throw new RootFormatError(path, -1, `branch ${info.name}: entry ${b.entryStart + i} has ${bytes} bytes, not a multiple of ${size}`);
-        at += bytes >> shift;
-      }
-      offsets[e + 1] = at;
-    }
-  }
-  const values = allocate(el, offsets[n]!);
-  const lanes = lanesOf(values, size);
-  e = 0;
-  for (const b of baskets) {
-    const o = b.offsets!;
-    const a = Math.max(start, b.entryStart) - b.entryStart;
-    const z = Math.min(stop, b.entryStart + b.entries) - b.entryStart;
-    if (header === 0) {
-      // Counted arrays are contiguous within a basket: one copy for the whole slice.
-      const count = offsets[e + z - a]! - offsets[e]!;
-      copyBigEndian(size, b.view, o[a]!, count, lanes, offsets[e]!);
-      e += z - a;
-      continue;
-    }
-    copyEntriesBigEndian(size, b.view, o, header, a, z, offsets, e, lanes);
-    e += z - a;
-  }
-  return { offsets, values: values as TypedArray };
-}
-
-/** TLeafC strings: a length byte (255 → a 4-byte length follows) then the characters. */
-function decodeStrings(path: string, info: BranchInfo, baskets: Basket[], start: number, stop: number): string[] {
-  const out: string[] = [];
-  const dec = new TextDecoder();
-  for (const b of baskets) {
-    const o = b.offsets;
-    const a = Math.max(start, b.entryStart) - b.entryStart;
-    const z = Math.min(stop, b.entryStart + b.entries) - b.entryStart;
-    for (let i = a; i < z; i++) {
-      let p = o ? o[i]! : 0;
-      const end = o ? o[i + 1]! : b.dataLength;
-      let len = b.data[p++]!;
-      if (len === 255) {
-        len = b.view.getInt32(p);
-        p += 4;
-      }
-      if (p + len > end) throw new RootFormatError(path, -1, `branch ${info.name}: string in entry ${b.entryStart + i} runs past its entry`);
-      out.push(dec.decode(b.data.subarray(p, p + len)));
-    }
-  }
-  return out;
 }

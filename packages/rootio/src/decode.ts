@@ -1,0 +1,182 @@
+/**
+ * Baskets → columns: the decode step of the read path (uproot's "interpretation"). Input is
+ * decompressed baskets with their entry-offset tables; output is typed arrays. Hot loops live in
+ * small functions of their own so each stays monomorphic and is optimized once.
+ */
+import type { Basket, PendingBasket } from './basket.js';
+import type { BranchInfo } from './branch.js';
+import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
+import { allocate, copyBigEndian, copyEntriesBigEndian, ELEMENT_SIZE, lanesOf, type Column, type ElementType, type Jagged, type TypedArray } from './types.js';
+
+/**
+ * Decodes the overlapping baskets of one branch into a column for `[start, stop)`. Each basket is
+ * loaded (decompressed) just before it is decoded and dropped after, so the decode reads data
+ * that is still in cache and a long read holds one decompressed basket at a time.
+ */
+export function decode(path: string, info: BranchInfo, baskets: PendingBasket[], start: number, stop: number): Column {
+  const n = stop - start;
+  const covered = baskets.reduce((acc, b) => acc + Math.max(0, Math.min(stop, b.entryStart + b.entries) - Math.max(start, b.entryStart)), 0);
+  if (covered !== n) throw new RootFormatError(path, -1, `branch ${info.name}: its baskets cover ${covered} of the ${n} entries asked for`);
+  switch (info.kind) {
+    case 'scalar':
+    case 'fixed-array': {
+      const el = info.element!;
+      const size = ELEMENT_SIZE[el] * info.inner;
+      const out = allocate(el, n * info.inner);
+      const lanes = lanesOf(out, ELEMENT_SIZE[el]);
+      let to = 0;
+      for (const b of baskets) {
+        const a = Math.max(start, b.entryStart) - b.entryStart;
+        const z = Math.min(stop, b.entryStart + b.entries) - b.entryStart;
+        // Fixed-size entries fill the basket exactly; anything else means a damaged header.
+        if (b.entries * size !== b.dataLength) throw new RootFormatError(path, -1, `branch ${info.name}: basket has ${b.dataLength} bytes for ${b.entries} entries of ${size} bytes`);
+        copyBigEndian(ELEMENT_SIZE[el], b.load().view, a * size, (z - a) * info.inner, lanes, to);
+        to += (z - a) * info.inner;
+      }
+      return info.kind === 'scalar' ? out : { values: out, innerShape: [info.inner] };
+    }
+    case 'counted-array':
+    case 'vector':
+      return decodeJagged(path, info, baskets, start, stop);
+    case 'string':
+      return decodeStrings(path, info, baskets, start, stop);
+    default:
+      throw new UnsupportedBranchTypeError(info.typeName, info.name);
+  }
+}
+
+/**
+ * Counted arrays: an entry is its elements. Vectors: an entry is a 6-byte object header, a
+ * 4-byte count, then the elements. Both become one offsets array and one values array.
+ *
+ * The values array is sized before any basket is decompressed: a basket read whole holds
+ * exactly (data bytes − headers) / element size elements; only a basket cut by the range (at most
+ * the first and the last) is loaded early to count its entries. Each basket is then loaded once,
+ * counted entry by entry (each count checked against its bytes) and copied while it is hot; a
+ * total that disagrees with the header-derived size means a damaged basket.
+ */
+function decodeJagged(path: string, info: BranchInfo, baskets: PendingBasket[], start: number, stop: number): Jagged {
+  const el = info.element as ElementType;
+  const size = ELEMENT_SIZE[el];
+  const header = info.kind === 'vector' ? 10 : 0;
+  const n = stop - start;
+  const offsets = new Int32Array(n + 1);
+  const early: Array<Basket | undefined> = [];
+  let total = 0;
+  for (let k = 0; k < baskets.length; k++) {
+    const p = baskets[k]!;
+    const a = Math.max(start, p.entryStart) - p.entryStart;
+    const z = Math.min(stop, p.entryStart + p.entries) - p.entryStart;
+    if (a === 0 && z === p.entries) {
+      const bytes = p.dataLength - header * p.entries;
+      if (bytes < 0 || bytes % size !== 0) throw new RootFormatError(path, -1, `branch ${info.name}: a basket of ${p.entries} entries has ${p.dataLength} data bytes, which ${header ? 'vectors' : 'arrays'} of ${size}-byte elements cannot fill`);
+      total += bytes / size;
+    } else {
+      const b = (early[k] = p.load());
+      const got = countEntries(path, info, b, header, size, a, z, offsets, 0);
+      total += got;
+    }
+  }
+  const values = allocate(el, total);
+  const lanes = lanesOf(values, size);
+  let e = 0;
+  for (let k = 0; k < baskets.length; k++) {
+    const p = baskets[k]!;
+    const b = early[k] ?? p.load();
+    early[k] = undefined;
+    const a = Math.max(start, b.entryStart) - b.entryStart;
+    const z = Math.min(stop, b.entryStart + b.entries) - b.entryStart;
+    countEntries(path, info, b, header, size, a, z, offsets, e);
+    if (offsets[e + z - a]! > total) throw damagedTotal(path, info, offsets[e + z - a]!, total);
+    const o = b.offsets!;
+    if (header === 0) {
+      // Counted arrays are contiguous within a basket: one copy for the whole slice.
+      copyBigEndian(size, b.view, o[a]!, offsets[e + z - a]! - offsets[e]!, lanes, offsets[e]!);
+    } else {
+      copyEntriesBigEndian(size, b.view, o, header, a, z, offsets, e, lanes);
+    }
+    e += z - a;
+  }
+  if (offsets[n] !== total) throw damagedTotal(path, info, offsets[n]!, total);
+  return { offsets, values: values as TypedArray };
+}
+
+function damagedTotal(path: string, info: BranchInfo, counted: number, total: number): RootFormatError {
+  return new RootFormatError(path, -1, `branch ${info.name}: its entries hold ${counted} elements where the basket sizes say ${total}`);
+}
+
+/**
+ * Counts entries `[a, z)` of a loaded basket into `offsets[e + 1 …]` (running from `offsets[e]`)
+ * and returns how many elements they hold; throws naming the first entry whose bytes disagree.
+ */
+function countEntries(path: string, info: BranchInfo, b: Basket, header: number, size: number, a: number, z: number, offsets: Int32Array, e: number): number {
+  const o = b.offsets;
+  if (!o) throw new RootFormatError(path, -1, `branch ${info.name}: variable-size entries without an entry-offset table`);
+  const from = offsets[e]!;
+  const bad = header ? countVectorEntries(b.view, o, a, z, size, offsets, e) : countCountedEntries(o, a, z, size, offsets, e);
+  if (bad >= 0) {
+    const bytes = o[bad + 1]! - o[bad]! - header;
+    const said = header ? `says ${bytes >= 0 ? b.view.getInt32(o[bad]! + 6) : -1} elements in ${bytes} bytes` : `has ${bytes} bytes, not a multiple of ${size}`;
+    throw new RootFormatError(path, -1, `branch ${info.name}: entry ${b.entryStart + bad} ${said}`);
+  }
+  return offsets[e + z - a]! - from;
+}
+
+/** TLeafC strings: a length byte (255 → a 4-byte length follows) then the characters. */
+function decodeStrings(path: string, info: BranchInfo, baskets: PendingBasket[], start: number, stop: number): string[] {
+  const out: string[] = [];
+  const dec = new TextDecoder();
+  for (const p of baskets) {
+    const b = p.load();
+    const o = b.offsets;
+    const a = Math.max(start, b.entryStart) - b.entryStart;
+    const z = Math.min(stop, b.entryStart + b.entries) - b.entryStart;
+    for (let i = a; i < z; i++) {
+      let p = o ? o[i]! : 0;
+      const end = o ? o[i + 1]! : b.dataLength;
+      let len = b.data[p++]!;
+      if (len === 255) {
+        len = b.view.getInt32(p);
+        p += 4;
+      }
+      if (p + len > end) throw new RootFormatError(path, -1, `branch ${info.name}: string in entry ${b.entryStart + i} runs past its entry`);
+      out.push(dec.decode(b.data.subarray(p, p + len)));
+    }
+  }
+  return out;
+}
+
+/**
+ * std::vector entries `[a, z)` of a basket: each is a 6-byte object header, a 4-byte count, then
+ * `count` elements of `size` bytes. Writes running totals to `offsets[e + 1 …]`; returns the
+ * index of the first entry whose count disagrees with its bytes, or -1. Kept apart from
+ * {@link decodeJagged} so it stays one small monomorphic loop that V8 optimizes once.
+ */
+function countVectorEntries(view: DataView, o: Int32Array, a: number, z: number, size: number, offsets: Int32Array, e: number): number {
+  let at = offsets[e]!;
+  for (let i = a; i < z; i++) {
+    const start = o[i]!;
+    const bytes = o[i + 1]! - start - 10;
+    if (bytes < 0) return i;
+    const count = view.getInt32(start + 6);
+    if (count < 0 || count * size !== bytes) return i;
+    at += count;
+    offsets[++e] = at;
+  }
+  return -1;
+}
+
+/** Counted leaf-list entries `[a, z)`: an entry is its elements only. Same contract as above. */
+function countCountedEntries(o: Int32Array, a: number, z: number, size: number, offsets: Int32Array, e: number): number {
+  // Element sizes are powers of two: shifts and masks instead of division in this loop.
+  const shift = 31 - Math.clz32(size);
+  const mask = size - 1;
+  let at = offsets[e]!;
+  for (let i = a; i < z; i++) {
+    const bytes = o[i + 1]! - o[i]!;
+    if (bytes < 0 || (bytes & mask) !== 0) return i;
+    at += bytes >> shift;
+    offsets[++e] = at;
+  }
+  return -1;
+}
