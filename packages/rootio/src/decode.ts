@@ -86,6 +86,15 @@ function decodeJagged(path: string, info: BranchInfo, baskets: PendingBasket[], 
     early[k] = undefined;
     const a = Math.max(start, b.entryStart) - b.entryStart;
     const z = Math.min(stop, b.entryStart + b.entries) - b.entryStart;
+    if (header && size === 4) {
+      // The ATLAS case (vector<float>, vector<int>): count and copy in one pass over the entries.
+      if (!b.offsets) throw noOffsets(path, info);
+      const bad = copyVectors4(b.view, b.offsets, a, z, offsets, e, lanes as Uint32Array);
+      if (bad >= 0) throw entryError(path, info, b, header, size, bad);
+      if (bad === OVER_TOTAL) throw damagedTotal(path, info, offsets[e + z - a]!, total);
+      e += z - a;
+      continue;
+    }
     countEntries(path, info, b, header, size, a, z, offsets, e);
     if (offsets[e + z - a]! > total) throw damagedTotal(path, info, offsets[e + z - a]!, total);
     const o = b.offsets!;
@@ -111,15 +120,66 @@ function damagedTotal(path: string, info: BranchInfo, counted: number, total: nu
  */
 function countEntries(path: string, info: BranchInfo, b: Basket, header: number, size: number, a: number, z: number, offsets: Int32Array, e: number): number {
   const o = b.offsets;
-  if (!o) throw new RootFormatError(path, -1, `branch ${info.name}: variable-size entries without an entry-offset table`);
+  if (!o) throw noOffsets(path, info);
   const from = offsets[e]!;
   const bad = header ? countVectorEntries(b.view, o, a, z, size, offsets, e) : countCountedEntries(o, a, z, size, offsets, e);
-  if (bad >= 0) {
-    const bytes = o[bad + 1]! - o[bad]! - header;
-    const said = header ? `says ${bytes >= 0 ? b.view.getInt32(o[bad]! + 6) : -1} elements in ${bytes} bytes` : `has ${bytes} bytes, not a multiple of ${size}`;
-    throw new RootFormatError(path, -1, `branch ${info.name}: entry ${b.entryStart + bad} ${said}`);
-  }
+  if (bad >= 0) throw entryError(path, info, b, header, size, bad);
   return offsets[e + z - a]! - from;
+}
+
+function noOffsets(path: string, info: BranchInfo): RootFormatError {
+  return new RootFormatError(path, -1, `branch ${info.name}: variable-size entries without an entry-offset table`);
+}
+
+/** The error for entry `bad` of a basket, whose bytes disagree with its element count. */
+function entryError(path: string, info: BranchInfo, b: Basket, header: number, size: number, bad: number): RootFormatError {
+  const o = b.offsets!;
+  const bytes = o[bad + 1]! - o[bad]! - header;
+  const said = header ? `says ${bytes >= 0 ? b.view.getInt32(o[bad]! + 6) : -1} elements in ${bytes} bytes` : `has ${bytes} bytes, not a multiple of ${size}`;
+  return new RootFormatError(path, -1, `branch ${info.name}: entry ${b.entryStart + bad} ${said}`);
+}
+
+/** {@link copyVectors4}'s answer when the entries hold more elements than `dst` has room for. */
+const OVER_TOTAL = -2;
+
+/** Entry length (elements) that {@link copyVectors4} copies without a per-entry loop. */
+const SHORT = 6;
+
+/**
+ * std::vector entries `[a, z)` of 4-byte elements: counts them into `offsets[e + 1 …]` and copies
+ * their big-endian elements into `dst` in the same pass. Entries of up to SHORT elements (most:
+ * 4-lepton events have 4–6) are copied as exactly SHORT words, whatever their count, so there is
+ * no per-entry loop exit to mispredict; the words past an entry's end land where the next entry
+ * is written (entries go in order), and both bounds are checked so nothing outside `dst` or
+ * `src` is touched. Returns -1, the first entry whose count disagrees with its bytes, or
+ * {@link OVER_TOTAL}.
+ */
+function copyVectors4(src: DataView, o: Int32Array, a: number, z: number, offsets: Int32Array, e: number, dst: Uint32Array): number {
+  const srcLimit = src.byteLength - 4 * SHORT;
+  const dstLimit = dst.length - SHORT;
+  let k0 = offsets[e]!;
+  for (let i = a; i < z; i++) {
+    const start = o[i]!;
+    const bytes = o[i + 1]! - start - 10;
+    if (bytes < 0) return i;
+    const count = src.getInt32(start + 6);
+    if (count < 0 || count * 4 !== bytes) return i;
+    const k1 = k0 + count;
+    if (k1 > dst.length) return OVER_TOTAL;
+    let p = start + 10;
+    if (count <= SHORT && p <= srcLimit && k0 <= dstLimit) {
+      dst[k0] = src.getUint32(p);
+      dst[k0 + 1] = src.getUint32(p + 4);
+      dst[k0 + 2] = src.getUint32(p + 8);
+      dst[k0 + 3] = src.getUint32(p + 12);
+      dst[k0 + 4] = src.getUint32(p + 16);
+      dst[k0 + 5] = src.getUint32(p + 20);
+    } else {
+      for (let k = k0; k < k1; k++, p += 4) dst[k] = src.getUint32(p);
+    }
+    offsets[++e] = k0 = k1;
+  }
+  return -1;
 }
 
 /** TLeafC strings: a length byte (255 → a 4-byte length follows) then the characters. */

@@ -29,6 +29,37 @@ t.test('an empty tree (no entries, no baskets) reads back as 0 entries', async (
   t.same(Array.from((cols['v'] as { offsets: Int32Array }).offsets), [0]);
 });
 
+t.test('vectors of every length from 0 to 22, whole and in ranges that cut baskets', async (t) => {
+  // Lengths 0..22 exercise both the short-entry fast copy (≤ 6 elements) and the exact loop,
+  // for 4-byte elements (the fused count-and-copy path) and for 2- and 8-byte ones.
+  const path = join(dir, 'vector-lengths.root');
+  const n = 400;
+  const counts = Array.from({ length: n }, (_, i) => (i * 37) % 23);
+  const offsets = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + counts[i]!;
+  const m = offsets[n]!;
+  const cols = {
+    vf: { offsets, values: Float32Array.from({ length: m }, (_, j) => j / 8 - 300) },
+    vi: { offsets, values: Int32Array.from({ length: m }, (_, j) => (j % 2 ? -1 : 1) * j * 1001) },
+    vs: { offsets, values: Int16Array.from({ length: m }, (_, j) => (j % 600) - 300) },
+    vd: { offsets, values: Float64Array.from({ length: m }, (_, j) => j / 3) },
+  };
+  const w = await RootFileWriter.create(path);
+  const tw = w.createTree('t', 'vector lengths', Object.keys(cols).map((name) => ({ name, type: ({ vf: 'float', vi: 'int32', vs: 'int16', vd: 'double' } as const)[name as 'vf'], jagged: 'vector' as const })), { basketEntries: 130 });
+  await tw.append(cols);
+  await w.close();
+  const f = await openRootFile(path);
+  t.teardown(() => f.close());
+  const tree = await f.tree('t');
+  for (const [a, z] of [[0, n], [1, 399], [129, 131], [130, 260], [5, 6], [250, 400], [0, 0]] as const) {
+    const got = await tree.arrays(Object.keys(cols), { entryStart: a, entryStop: z });
+    for (const [name, col] of Object.entries(cols)) {
+      const expect = Array.from({ length: z - a }, (_, i) => Array.from(col.values.subarray(offsets[a + i]!, offsets[a + i + 1]!)));
+      t.same(perEntry(got[name]!, z - a), expect, `${name} [${a}, ${z})`);
+    }
+  }
+});
+
 t.test('0-entry baskets between full ones are skipped by both readers', async (t) => {
   const path = join(dir, 'zero-basket.root');
   const w = await RootFileWriter.create(path);
