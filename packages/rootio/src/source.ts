@@ -1,4 +1,6 @@
+import { readSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { isMainThread } from 'node:worker_threads';
 import { RootFormatError, RootIOError } from './errors.js';
 
 /**
@@ -39,17 +41,37 @@ export class LocalSource implements ByteSource {
   }
 
   async read(ranges: ReadonlyArray<readonly [number, number]>): Promise<Uint8Array[]> {
+    // In a worker thread nothing else waits on this event loop, and a chunk's hundred-odd basket
+    // reads cost less as plain preads than as thread-pool jobs competing with the task for the
+    // cores (bench/h4l: 2 workers 0.54 -> 0.50 s). The main thread keeps non-blocking reads.
+    if (!isMainThread) return ranges.map(([offset, length]) => this.readBlocking(offset, length));
     return Promise.all(ranges.map(async ([offset, length]) => {
-      checkRange(this.path, this.size, offset, length);
-      const buf = new Uint8Array(length);
+      const buf = this.checked(offset, length);
       let done = 0;
       while (done < length) {
         const { bytesRead } = await this.fh.read(buf, done, length - done, offset + done);
-        if (bytesRead === 0) throw new RootFormatError(this.path, offset + done, 'the file ended early (truncated while open?)');
-        done += bytesRead;
+        done = this.advance(offset, done, bytesRead);
       }
       return buf;
     }));
+  }
+
+  /** One range read with blocking preads. */
+  private readBlocking(offset: number, length: number): Uint8Array {
+    const buf = this.checked(offset, length);
+    let done = 0;
+    while (done < length) done = this.advance(offset, done, readSync(this.fh.fd, buf, done, length - done, offset + done));
+    return buf;
+  }
+
+  private checked(offset: number, length: number): Uint8Array {
+    checkRange(this.path, this.size, offset, length);
+    return new Uint8Array(length);
+  }
+
+  private advance(offset: number, done: number, bytesRead: number): number {
+    if (bytesRead === 0) throw new RootFormatError(this.path, offset + done, 'the file ended early (truncated while open?)');
+    return done + bytesRead;
   }
 
   close(): Promise<void> {
