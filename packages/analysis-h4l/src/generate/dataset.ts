@@ -59,6 +59,12 @@ export interface Manifest {
 
 const MIN_SCALE = 0.01, MAX_SCALE = 100;
 const BATCH = 50_000;
+/**
+ * Entries per basket (and per cluster). 10,000 keeps a decompressed vector<float> basket near
+ * 270 kB, inside a core's L2 cache, like the ~32 kB compressed baskets ROOT writes by default;
+ * 100,000-entry baskets (2.7 MB) made two workers on one host contend for the shared L3.
+ */
+const BASKET_ENTRIES = 10_000;
 
 function checkScale(scale: number, what: string): void {
   if (!(typeof scale === 'number' && scale >= MIN_SCALE && scale <= MAX_SCALE)) {
@@ -104,7 +110,7 @@ export async function generateDataset(opts: GenerateOptions): Promise<Manifest> 
     // A UUID and timestamp derived from the seed: the same seed gives byte-identical files.
     const stamp = { uuid: createHash('sha256').update(`gluon-h4l:${seed}:${name}`).digest().subarray(0, 16), time: GENERATED_AT };
     const w = await RootFileWriter.create(path, { compression, stamp });
-    const tree = w.createTree('mini', 'mini', MINI_SCHEMA);
+    const tree = w.createTree('mini', 'mini', MINI_SCHEMA, { basketEntries: BASKET_ENTRIES });
     const stream = new SampleStream(name, seed);
     for (let done = 0; done < entries; done += BATCH) {
       await tree.append(stream.next(Math.min(BATCH, entries - done)));
