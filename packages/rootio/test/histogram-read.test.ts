@@ -32,3 +32,35 @@ if (!data) {
     await t.rejects(f.tree('one'), { name: 'RootFormatError', message: /one is a TH1F, not a TTree/ });
   });
 }
+
+// No ROOT-written TH2 is among the test files, so the TH2 mapping is checked on jsroot's own TH2D
+// object (what jsroot's reader hands us for a TH2D in a file): axes, the (nx+2)·(ny+2) layout
+// with under/overflow, and sumw2.
+t.test('TH2D: both axes, bin layout with under/overflow, sumw2', async (t) => {
+  const { createHistogram } = await import('jsroot');
+  const { readHistogram } = await import('../src/histogram.js');
+  const j = createHistogram('TH2D', 3, 2) as Record<string, any>;
+  j.fName = 'h2';
+  j.fTitle = 'two-d';
+  Object.assign(j.fXaxis, { fXmin: 0, fXmax: 3, fTitle: 'x [GeV]' });
+  Object.assign(j.fYaxis, { fXmin: -1, fXmax: 1, fTitle: 'y' });
+  j.fSumw2 = new Array(j.fArray.length).fill(0);
+  const put = (bx: number, by: number, w: number) => {
+    const bin = j.getBin(bx, by);
+    j.fArray[bin] += w;
+    j.fSumw2[bin] += w * w;
+  };
+  put(1, 1, 2); put(3, 2, 0.5); put(0, 1, 1); put(4, 3, 7); put(2, 0, 3);
+  j.fEntries = 5;
+  const h = readHistogram('mem.root', 'h2', j);
+  t.equal(h.className, 'TH2D');
+  t.same([h.x.nbins, h.x.lo, h.x.hi, h.x.title], [3, 0, 3, 'x [GeV]']);
+  t.same([h.y!.nbins, h.y!.lo, h.y!.hi, h.y!.title], [2, -1, 1, 'y']);
+  t.equal(h.contents.length, (3 + 2) * (2 + 2), '(nx+2)·(ny+2) bins');
+  const at = (bx: number, by: number) => h.contents[bx + (3 + 2) * by];
+  t.same([at(1, 1), at(3, 2), at(0, 1), at(4, 3), at(2, 0)], [2, 0.5, 1, 7, 3], 'x + (nx+2)·y, under/overflow included');
+  t.equal(h.sumw2[3 + 5 * 2], 0.25);
+  t.equal(h.entries, 5);
+  j.fArray = j.fArray.subarray(0, j.fArray.length - 1);
+  t.throws(() => readHistogram('mem.root', 'h2', j), { name: 'RootFormatError', message: /19 bin contents for 20 bins/ });
+});
