@@ -2,7 +2,8 @@
  * The final m4l plot as hand-written SVG, following the notebook's matplotlib conventions
  * (spec 2.5): data points with √N errors over the stacked MC groups, a hatched ±√Σw² band
  * around the background total, a frameless legend, ATLAS Open Data labels, inward major and
- * minor ticks on all four sides, y up to 1.6 × the largest data bin.
+ * minor ticks on all four sides, y up to 1.6 × the largest data bin. The framework style adds
+ * the C++ plotting's ratio pad below (spec 3.7: Data/Pred from 0 to 2).
  */
 
 /** What the plot needs; built from histograms.json so `gluon-h4l plot` re-draws from a run. */
@@ -21,6 +22,8 @@ export interface PlotInput {
 
 const W = 640, H = 480;                   // matplotlib's default 6.4 × 4.8 in at 100 dpi
 const L = 80, R = 576, T = 58, B = 427;   // axes box (subplots_adjust defaults)
+/** The framework style's ratio pad under the main axes, and its taller canvas. */
+const RT = 437, RB = 547, H_RATIO = 600;
 const FONT = 'DejaVu Sans, Liberation Sans, Arial, sans-serif';
 
 function esc(s: string): string {
@@ -59,11 +62,13 @@ export function drawM4lSvg(p: PlotInput): string {
   const X = (x: number) => L + ((x - lo) / (hi - lo)) * (R - L);
   const Y = (y: number) => B - (Math.min(Math.max(y, 0), yMax) / yMax) * (B - T);
   const o: string[] = [];
-  o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${FONT}">`);
+  const height = fw ? H_RATIO : H;
+  o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="${FONT}">`);
   o.push('<defs><pattern id="hatch" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(0)">'
     + '<path d="M-1,1 l2,-2 M0,6 l6,-6 M5,7 l2,-2" stroke="#000" stroke-width="0.8" stroke-opacity="0.5"/></pattern>'
-    + `<clipPath id="axes"><rect x="${L}" y="${T}" width="${R - L}" height="${B - T}"/></clipPath></defs>`);
-  o.push(`<rect width="${W}" height="${H}" fill="#fff"/>`);
+    + `<clipPath id="axes"><rect x="${L}" y="${T}" width="${R - L}" height="${B - T}"/></clipPath>`
+    + `<clipPath id="ratio"><rect x="${L}" y="${RT}" width="${R - L}" height="${RB - RT}"/></clipPath></defs>`);
+  o.push(`<rect width="${W}" height="${height}" fill="#fff"/>`);
   o.push('<g clip-path="url(#axes)">');
   // Stacked backgrounds, then the signal on the background total.
   const base = new Array(nbins).fill(0);
@@ -86,34 +91,18 @@ export function drawM4lSvg(p: PlotInput): string {
     o.push(`<rect x="${x0.toFixed(2)}" y="${yT.toFixed(2)}" width="${(x1 - x0).toFixed(2)}" height="${(yB - yT).toFixed(2)}" fill="url(#hatch)"/>`);
   }
   // Data: black circles with √N error bars at the bin centres.
-  if (p.data) {
-    p.data.forEach((n, i) => {
-      const cx = X(lo + (i + 0.5) * width), e = Math.sqrt(n);
-      if (e > 0) o.push(`<line x1="${cx.toFixed(2)}" x2="${cx.toFixed(2)}" y1="${Y(n - e).toFixed(2)}" y2="${Y(n + e).toFixed(2)}" stroke="#000" stroke-width="1.5"/>`);
-      o.push(`<circle cx="${cx.toFixed(2)}" cy="${Y(n).toFixed(2)}" r="3" fill="#000"/>`);
-    });
-  }
+  if (p.data) p.data.forEach((n, i) => point(o, X(lo + (i + 0.5) * width), Y(n), Y(n - Math.sqrt(n)), Y(n + Math.sqrt(n))));
   o.push('</g>');
   // Frame and ticks (inwards, all four sides; minor ticks like AutoMinorLocator).
-  o.push(`<rect x="${L}" y="${T}" width="${R - L}" height="${B - T}" fill="none" stroke="#000" stroke-width="0.8"/>`);
-  const xStep = niceStep(hi - lo), xMinor = xStep / (xStep / 10 ** Math.floor(Math.log10(xStep)) === 2 ? 4 : 5);
-  const yStep = niceStep(yMax), yMinor = yStep / (yStep / 10 ** Math.floor(Math.log10(yStep)) === 2 ? 4 : 5);
-  const tick = (x1: number, y1: number, x2: number, y2: number) =>
-    o.push(`<line x1="${x1.toFixed(2)}" y1="${y1.toFixed(2)}" x2="${x2.toFixed(2)}" y2="${y2.toFixed(2)}" stroke="#000" stroke-width="0.8"/>`);
-  for (let k = Math.ceil(lo / xMinor - 1e-9); k * xMinor <= hi + 1e-9; k++) {
-    const x = k * xMinor, major = Math.abs(x / xStep - Math.round(x / xStep)) < 1e-9, len = major ? 6 : 3;
-    tick(X(x), B, X(x), B - len); tick(X(x), T, X(x), T + len);
-    if (major) o.push(`<text x="${X(x).toFixed(2)}" y="${B + 16}" font-size="10" text-anchor="middle">${fmt(x)}</text>`);
-  }
-  for (let k = 0; k * yMinor <= yMax + 1e-9; k++) {
-    const y = k * yMinor, major = Math.abs(y / yStep - Math.round(y / yStep)) < 1e-9, len = major ? 6 : 3;
-    tick(L, Y(y), L + len, Y(y)); tick(R, Y(y), R - len, Y(y));
-    if (major) o.push(`<text x="${L - 6}" y="${(Y(y) + 3.5).toFixed(2)}" font-size="10" text-anchor="end">${fmt(y)}</text>`);
-  }
+  frame(o, T, B);
+  // With a ratio pad the x values are labelled under the pad only.
+  xTicks(o, X, lo, hi, T, B, !fw);
+  yTicks(o, Y, 0, yMax, niceStep(yMax));
   // Axis labels: x right-aligned at the axis end (fontsize 13), y top-aligned.
-  o.push(fw ? `<text x="${R}" y="${B + 36}" font-size="13" text-anchor="end">Mass of 4-lepton system [GeV]</text>`
+  o.push(fw ? `<text x="${R}" y="${RB + 36}" font-size="13" text-anchor="end">Mass of 4-lepton system [GeV]</text>`
     : `<text x="${R}" y="${B + 36}" font-size="13" text-anchor="end">4-lepton invariant mass m<tspan baseline-shift="sub" font-size="9">4l</tspan> [GeV]</text>`);
   o.push(`<text transform="translate(${L - 42},${T}) rotate(-90)" font-size="10" text-anchor="end">Events / ${fw ? +width.toFixed(2) : width.toFixed(1)} GeV</text>`);
+  if (fw) ratioPad(o, p, X, width, bgTotal, bgW2);
   // ATLAS labels in axes coordinates at x = 0.05.
   const ax = (fx: number, fy: number) => [L + fx * (R - L), B - fy * (B - T)];
   const [tx, t1] = ax(0.05, 0.93), [, t2] = ax(0, 0.88), [, t3] = ax(0, 0.82), [, t4] = ax(0, 0.76);
@@ -142,6 +131,79 @@ export function drawM4lSvg(p: PlotInput): string {
   });
   o.push('</svg>');
   return o.join('\n');
+}
+
+/** A data point: a black circle with its error bar (none when the bar has no length). */
+function point(o: string[], cx: number, cy: number, yLow: number, yHigh: number): void {
+  if (yLow - yHigh > 0) o.push(`<line x1="${cx.toFixed(2)}" x2="${cx.toFixed(2)}" y1="${yLow.toFixed(2)}" y2="${yHigh.toFixed(2)}" stroke="#000" stroke-width="1.5"/>`);
+  o.push(`<circle cx="${cx.toFixed(2)}" cy="${cy.toFixed(2)}" r="3" fill="#000"/>`);
+}
+
+function frame(o: string[], top: number, bottom: number): void {
+  o.push(`<rect x="${L}" y="${top}" width="${R - L}" height="${bottom - top}" fill="none" stroke="#000" stroke-width="0.8"/>`);
+}
+
+function tickLine(o: string[], x1: number, y1: number, x2: number, y2: number): void {
+  o.push(`<line x1="${x1.toFixed(2)}" y1="${y1.toFixed(2)}" x2="${x2.toFixed(2)}" y2="${y2.toFixed(2)}" stroke="#000" stroke-width="0.8"/>`);
+}
+
+/** The minor step that AutoMinorLocator pairs with a major step (4 for a 2·10ⁿ step, else 5). */
+function minorOf(step: number): number {
+  return step / (step / 10 ** Math.floor(Math.log10(step)) === 2 ? 4 : 5);
+}
+
+/** Inward x ticks on the bottom and top of a pad, with value labels under it when `labels`. */
+function xTicks(o: string[], X: (x: number) => number, lo: number, hi: number, top: number, bottom: number, labels: boolean): void {
+  const step = niceStep(hi - lo), minor = minorOf(step);
+  for (let k = Math.ceil(lo / minor - 1e-9); k * minor <= hi + 1e-9; k++) {
+    const x = k * minor, major = Math.abs(x / step - Math.round(x / step)) < 1e-9, len = major ? 6 : 3;
+    tickLine(o, X(x), bottom, X(x), bottom - len);
+    tickLine(o, X(x), top, X(x), top + len);
+    if (major && labels) o.push(`<text x="${X(x).toFixed(2)}" y="${bottom + 16}" font-size="10" text-anchor="middle">${fmt(x)}</text>`);
+  }
+}
+
+/** Inward y ticks on both sides of a pad from `lo` to `hi`, labelled at each major `step`. */
+function yTicks(o: string[], Y: (y: number) => number, lo: number, hi: number, step: number): void {
+  const minor = minorOf(step);
+  for (let k = Math.ceil(lo / minor - 1e-9); k * minor <= hi + 1e-9; k++) {
+    const y = k * minor, major = Math.abs(y / step - Math.round(y / step)) < 1e-9, len = major ? 6 : 3;
+    tickLine(o, L, Y(y), L + len, Y(y));
+    tickLine(o, R, Y(y), R - len, Y(y));
+    if (major) o.push(`<text x="${L - 6}" y="${(Y(y) + 3.5).toFixed(2)}" font-size="10" text-anchor="end">${fmt(y)}</text>`);
+  }
+}
+
+/**
+ * The framework's ratio pad: Data/Pred per bin (Pred = background total + signal) with √N/Pred
+ * errors, the background's relative stat. band around 1, a dashed line at 1, y from 0 to 2.
+ * Bins without prediction have no ratio and are left empty.
+ */
+function ratioPad(o: string[], p: PlotInput, X: (x: number) => number, width: number, bgTotal: number[], bgW2: number[]): void {
+  // Not clamped: the pad's clip path hides what is off scale, as ROOT leaves such points out.
+  const Y = (r: number) => RB - (r / 2) * (RB - RT);
+  o.push('<g clip-path="url(#ratio)">');
+  for (let i = 0; i < p.nbins; i++) {
+    const pred = bgTotal[i]! + (p.signal?.values[i] ?? 0);
+    const rel = bgTotal[i]! > 0 ? Math.sqrt(bgW2[i]!) / pred : 0;
+    if (!(pred > 0) || !(rel > 0)) continue;
+    const x0 = X(p.lo + i * width), x1 = X(p.lo + (i + 1) * width);
+    o.push(`<rect x="${x0.toFixed(2)}" y="${Y(1 + rel).toFixed(2)}" width="${(x1 - x0).toFixed(2)}" height="${(Y(1 - rel) - Y(1 + rel)).toFixed(2)}" fill="url(#hatch)"/>`);
+  }
+  o.push(`<line x1="${L}" x2="${R}" y1="${Y(1)}" y2="${Y(1)}" stroke="#000" stroke-width="0.8" stroke-dasharray="4 3"/>`);
+  if (p.data) {
+    p.data.forEach((n, i) => {
+      const pred = bgTotal[i]! + (p.signal?.values[i] ?? 0);
+      if (!(pred > 0)) return;
+      const r = n / pred, e = Math.sqrt(n) / pred;
+      point(o, X(p.lo + (i + 0.5) * width), Y(r), Y(r - e), Y(r + e));
+    });
+  }
+  o.push('</g>');
+  frame(o, RT, RB);
+  xTicks(o, X, p.lo, p.hi, RT, RB, true);
+  yTicks(o, Y, 0, 2, 0.5);
+  o.push(`<text transform="translate(${L - 42},${(RT + RB) / 2}) rotate(-90)" font-size="10" text-anchor="middle">Data/Pred</text>`);
 }
 
 /** Renders SVG text to PNG bytes with resvg (system fonts). */
