@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-// The flags only: the worker package itself is not loaded into the client.
+// The flags only: the scheduler and worker packages themselves are not loaded into the client.
+import { SCHEDULER_V8_FLAGS } from '@gluon/scheduler/v8-flags';
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
 import { Client } from './client.js';
 
@@ -160,8 +161,8 @@ export class LocalCluster {
       if (opts.memoryLimit) a.push('--memory-limit', opts.memoryLimit);
       return a;
     };
-    const scheduler = launch('scheduler', [binPath('@gluon/scheduler', 'gluon-scheduler'), ...schedArgs], env, opts.cwd, opts.verbose);
-    // Workers get their V8 flags on node's command line, so gluon-worker needs no supervisor process.
+    // Both get their V8 flags on node's command line, so neither runs under a supervisor process.
+    const scheduler = launch('scheduler', [...SCHEDULER_V8_FLAGS, binPath('@gluon/scheduler', 'gluon-scheduler'), ...schedArgs], env, opts.cwd, opts.verbose);
     const workers = Array.from({ length: nWorkers }, (_, i) =>
       launch(`worker local-${i}`, [...WORKER_V8_FLAGS, binPath('@gluon/worker', 'gluon-worker'), ...workerArgs(i)], env, opts.cwd, opts.verbose));
     const procs = [scheduler, ...workers];

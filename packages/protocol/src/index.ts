@@ -11,3 +11,4 @@ export * from './listen.js';
 export * from './task-context.js';
 export * from './units.js';
 export * from './heap.js';
+export * from './node-flags.js';

@@ -178,3 +178,14 @@ t.test('the connecting side checks the welcome too', async (t) => {
   t.equal(err.code, CloseCode.versionMismatch);
   t.equal(err.message, `protocol version mismatch: scheduler speaks 99, this worker speaks ${PROTOCOL_VERSION}`);
 });
+
+t.test('node flags: which are missing, by name; parsing --v8-flags', async (t) => {
+  const { missingV8Flags, parseV8Flags } = await import('@gluon/protocol');
+  t.same(missingV8Flags(['--single-threaded-gc', '--max-semi-space-size=4'], [], ''), ['--single-threaded-gc', '--max-semi-space-size=4']);
+  t.same(missingV8Flags(['--single-threaded-gc'], ['--single_threaded_gc'], ''), [], 'underscores and dashes are one name');
+  t.same(missingV8Flags(['--max-semi-space-size=4'], ['--max-semi-space-size=8'], ''), [], 'a value set by hand wins');
+  t.same(missingV8Flags(['--max-semi-space-size=4'], [], '--max-semi-space-size=16 --trace-warnings'), [], 'NODE_OPTIONS counts');
+  t.same(parseV8Flags('  --a   --b=2 '), ['--a', '--b=2']);
+  t.same(parseV8Flags(''), []);
+  t.throws(() => parseV8Flags('--a b'), /--v8-flags: "b" is not a V8 flag/);
+});

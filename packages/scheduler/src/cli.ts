@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { parseBytes, parseDuration, parseIntIn } from '@gluon/protocol';
+import { missingV8Flags, parseBytes, parseDuration, parseIntIn, parseV8Flags, relaunchWithFlags, stopWithSupervisor } from '@gluon/protocol';
 import { startScheduler } from './server.js';
+import { SCHEDULER_V8_FLAGS } from './v8-flags.js';
 
 const USAGE = `usage: gluon-scheduler [--host 127.0.0.1] [--port 8786] [--token T | GLUON_TOKEN]
                        [--dashboard-port 8787 | --no-dashboard] [--dashboard-prefix /path]
-                       [--heartbeat-ttl 30s] [--allowed-failures 3] [--max-frame-bytes 256MiB]`;
+                       [--heartbeat-ttl 30s] [--allowed-failures 3] [--max-frame-bytes 256MiB]
+                       [--v8-flags="${SCHEDULER_V8_FLAGS.join(' ')}"]`;
 
 function main(): void {
   let values;
@@ -21,6 +23,7 @@ function main(): void {
         'heartbeat-ttl': { type: 'string', default: '30s' },
         'allowed-failures': { type: 'string', default: '3' },
         'max-frame-bytes': { type: 'string', default: '256MiB' },
+        'v8-flags': { type: 'string', default: SCHEDULER_V8_FLAGS.join(' ') },
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: false,
@@ -34,7 +37,9 @@ function main(): void {
   }
   const token = values.token ?? process.env.GLUON_TOKEN;
   let opts;
+  let v8Flags: string[];
   try {
+    v8Flags = parseV8Flags(values['v8-flags']);
     opts = {
     host: values.host,
     port: parseIntIn('--port', values.port, 0, 65535),
@@ -48,6 +53,12 @@ function main(): void {
     };
   } catch (err) {
     fail((err as Error).message);
+  }
+  // V8 reads these at start-up only: without them, run as a child that has them.
+  const missing = missingV8Flags(v8Flags);
+  if (missing.length) {
+    relaunchWithFlags(new URL(import.meta.url), missing);
+    return;
   }
   startScheduler(opts).then(
     (s) => {
@@ -63,6 +74,8 @@ function main(): void {
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
+      // Run by a supervisor (see above): one killed with -9 must not leave us holding the port.
+      stopWithSupervisor(() => stop('supervisor exited'));
     },
     (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') fail(`cannot listen on ${opts.host}:${opts.port}: the port is in use (choose another with --port, or 0 for any free port)`);

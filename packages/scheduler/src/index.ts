@@ -3,3 +3,4 @@ export { Scheduler, startScheduler, type SchedulerOptions } from './server.js';
 export { SchedulerState, DEFAULT_CONFIG, type Command, type SchedulerConfig } from './state.js';
 export { TaskRecord, WorkerRecord, ClientRecord, groupOf, runsBefore, type TaskState } from './records.js';
 export type * from './dashboard/source.js';
+export { SCHEDULER_V8_FLAGS } from './v8-flags.js';

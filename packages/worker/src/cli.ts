@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { fork, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { parseBytes, parseIntIn } from '@gluon/protocol';
+import { missingV8Flags, parseBytes, parseIntIn, parseV8Flags, stopWithSupervisor } from '@gluon/protocol';
 import { GluonWorker, type WorkerOptions } from './worker.js';
-import { WORKER_V8_FLAGS, missingV8Flags, parseV8Flags } from './v8-flags.js';
+import { WORKER_V8_FLAGS } from './v8-flags.js';
 
 const USAGE = `usage: gluon-worker ws://host:8786 [--nthreads N] [--nworkers M] [--name NAME]
                     [--memory-limit 4GiB] [--allow-module SPEC ...] [--token T | GLUON_TOKEN]
@@ -103,8 +103,8 @@ function main(): void {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  // Started by a supervisor (IPC channel): a supervisor killed with -9 must not leave us behind.
-  if (process.send) process.on('disconnect', () => stop('supervisor exited'));
+  // A supervisor killed with -9 must not leave us behind.
+  stopWithSupervisor(() => stop('supervisor exited'));
   w.start().then(
     () => process.stdout.write(`worker ${w.name} at ${w.address} connected to ${opts.scheduler}\n`),
     (err: Error) => {

@@ -8,4 +8,4 @@ export { checkModule, type AllowList, type AllowDecision } from './allow.js';
 export { ThreadPool, type PoolTask, type PoolResult } from './pool.js';
 export { substitute } from './refs.js';
 export { estimateSize, typeNameOf } from './size.js';
-export { WORKER_V8_FLAGS, parseV8Flags, missingV8Flags } from './v8-flags.js';
+export { WORKER_V8_FLAGS } from './v8-flags.js';

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type Connection, type Message } from '@gluon/protocol';
+import { SCHEDULER_V8_FLAGS } from '@gluon/scheduler/v8-flags';
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -93,7 +94,7 @@ export function start(script: string, args: string[], env: NodeJS.ProcessEnv = {
 
 /** A scheduler on an ephemeral (or given) port, no dashboard. */
 export async function startScheduler(port = 0, extra: string[] = []): Promise<{ proc: Proc; address: string }> {
-  const proc = start(schedulerCli, ['--port', String(port), '--no-dashboard', ...extra]);
+  const proc = start(schedulerCli, ['--port', String(port), '--no-dashboard', ...extra], {}, SCHEDULER_V8_FLAGS);
   const m = await proc.waitFor(/^scheduler at (ws:\/\/\S+)$/m);
   return { proc, address: m[1]! };
 }

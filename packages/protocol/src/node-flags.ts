@@ -1,0 +1,50 @@
+/**
+ * Node/V8 flags for Gluon's own processes. The scheduler and the workers each have flags they
+ * run best with (see their `v8-flags.ts`); V8 reads them only at start-up, so a CLI started
+ * without them runs itself again as a child that has them.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+
+/**
+ * Parses a `--v8-flags` value: whitespace-separated `--name` or `--name=value` words. Throws an
+ * error naming the offending word otherwise.
+ */
+export function parseV8Flags(text: string, option = '--v8-flags'): string[] {
+  const words = text.split(/\s+/).filter(Boolean);
+  for (const w of words) {
+    if (!/^--[a-z0-9][a-z0-9_-]*(=\S+)?$/i.test(w)) throw new Error(`${option}: "${w}" is not a V8 flag (expected --name or --name=value)`);
+  }
+  return words;
+}
+
+function flagName(flag: string): string {
+  return flag.split('=')[0]!.replace(/_/g, '-');
+}
+
+/**
+ * The flags of `wanted` this process was not started with. A flag counts as given when node's
+ * command line or NODE_OPTIONS has a flag of the same name, whatever its value: flags set by hand
+ * win over ours.
+ */
+export function missingV8Flags(wanted: readonly string[], execArgv: readonly string[] = process.execArgv,
+                               nodeOptions: string = process.env.NODE_OPTIONS ?? ''): string[] {
+  const have = new Set([...execArgv, ...nodeOptions.split(/\s+/)].filter((a) => a.startsWith('--')).map(flagName));
+  return wanted.filter((f) => !have.has(flagName(f)));
+}
+
+/**
+ * Runs this script again (same arguments) as a child process with `flags` added to node's, and
+ * makes this process its supervisor: SIGINT and SIGTERM are forwarded, and this process exits
+ * with the child's status. The child should call {@link stopWithSupervisor}.
+ */
+export function relaunchWithFlags(script: string | URL, flags: readonly string[]): ChildProcess {
+  const child = fork(script, process.argv.slice(2), { stdio: 'inherit', execArgv: [...process.execArgv, ...flags] });
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => child.kill(sig));
+  return child;
+}
+
+/** In a process started by a supervisor (it has an IPC channel): calls `stop` once the supervisor is gone, even after kill -9. */
+export function stopWithSupervisor(stop: () => void): void {
+  if (process.send) process.on('disconnect', stop);
+}

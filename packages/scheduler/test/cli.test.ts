@@ -1,0 +1,71 @@
+import t from 'tap';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** gluon-scheduler as a user starts it: its V8 flags, a supervisor when they are missing, bad flags. */
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
+const live = new Set<ChildProcess>();
+t.teardown(() => { for (const c of live) c.kill('SIGKILL'); });
+
+function start(nodeArgs: string[], args: string[]): { child: ChildProcess; out: () => string; line: (re: RegExp) => Promise<RegExpMatchArray>; exit: () => Promise<number | string> } {
+  const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  live.add(child);
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { out += d; });
+  const exited = new Promise<number | string>((res) => child.on('exit', (c, s) => { live.delete(child); res(c ?? s ?? -1); }));
+  return {
+    child, out: () => out, exit: () => exited,
+    async line(re) {
+      for (let i = 0; i < 150; i++) {
+        const m = re.exec(out);
+        if (m) return m;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`no ${re} within 15 s; output:\n${out}`);
+    },
+  };
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map((s) => Number(s.trim())).filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+t.test('started without its V8 flags it runs as a supervised child that has them; kill -9 of the supervisor stops it', async (t) => {
+  const s = start([], ['--port', '0', '--no-dashboard']);
+  await s.line(/^scheduler at ws:\/\/127\.0\.0\.1:\d+$/m);
+  const kids = childrenOf(s.child.pid!);
+  t.equal(kids.length, 1, 'one child process');
+  const cmdline = readFileSync(`/proc/${kids[0]}/cmdline`, 'utf8').split('\0');
+  t.ok(cmdline.includes('--max-semi-space-size=4'), `the child has the flag (${cmdline.join(' ')})`);
+  s.child.kill('SIGKILL');
+  for (let i = 0; i < 100 && alive(kids[0]!); i++) await new Promise((r) => setTimeout(r, 100));
+  t.notOk(alive(kids[0]!), 'the scheduler exited within 10 s of its supervisor');
+});
+
+t.test('with its flags on node\'s command line it runs in the started process and stops on SIGTERM', async (t) => {
+  const s = start(['--max-semi-space-size=4'], ['--port', '0', '--no-dashboard']);
+  await s.line(/^scheduler at /m);
+  t.same(childrenOf(s.child.pid!), [], 'no supervisor');
+  s.child.kill('SIGTERM');
+  t.equal(await s.exit(), 0);
+});
+
+t.test('a flag of the same name set by hand wins; a malformed --v8-flags exits 2 naming it', async (t) => {
+  const s = start(['--max-semi-space-size=8'], ['--port', '0', '--no-dashboard']);
+  await s.line(/^scheduler at /m);
+  t.same(childrenOf(s.child.pid!), [], 'the hand-set value is kept, no relaunch');
+  s.child.kill('SIGTERM');
+  await s.exit();
+  const bad = start([], ['--port', '0', '--v8-flags=--ok semi']);
+  t.equal(await bad.exit(), 2);
+  t.match(bad.out(), /--v8-flags: "semi" is not a V8 flag/);
+});
