@@ -11,8 +11,15 @@ export interface Basket {
   view: DataView;
   /** Bytes of entry data (before the offset table). */
   dataLength: number;
-  /** Start of each entry in `data`, plus the end, when the branch has variable-size entries. */
-  offsets: Int32Array | null;
+  /**
+   * Start of each entry in `data`, plus the end, when the branch has variable-size entries;
+   * built (and checked) on first use, since the std::vector path reads `table` directly.
+   */
+  readonly offsets: Int32Array | null;
+  /** Byte position in `data` of the first big-endian entry offset (key-relative), or -1. */
+  table: number;
+  /** What to subtract from a `table` offset to index `data`. */
+  keylen: number;
 }
 
 /**
@@ -103,30 +110,35 @@ function makeBasket(
   const entries = ref.entryStop - ref.entryStart;
   if (nevbuf !== entries) throw new RootFormatError(path, at, `basket ${ref.index} holds ${nevbuf} entries, the branch says ${entries}`);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  let offsets: Int32Array | null = null;
-  if (hasOffsets) {
-    offsets = new Int32Array(entries + 1);
-    const fromData = dataLength + 4 <= data.length;
-    if (fromData || (given && given.length >= entries)) {
-      const n = fromData ? view.getInt32(dataLength) : given!.length;
-      if ((fromData ? n !== entries + 1 : n < entries) || (fromData && dataLength + 4 + 4 * entries > data.length)) {
-        throw new RootFormatError(path, at, `basket ${ref.index} has a damaged entry-offset table (${n} offsets for ${entries} entries)`);
-      }
-      if (fromData) {
-        // The table is big-endian int32s: one native copy and byte swap, then a tight check loop.
-        new Uint8Array(offsets.buffer, 0, 4 * entries).set(data.subarray(dataLength + 4, dataLength + 4 + 4 * entries));
-        Buffer.from(offsets.buffer, 0, 4 * entries).swap32();
-      } else {
-        for (let i = 0; i < entries; i++) offsets[i] = given![i]!;
-      }
-      const bad = rebaseOffsets(offsets, entries, keylen, dataLength);
-      if (bad >= 0) throw new RootFormatError(path, at, `basket ${ref.index} entry ${bad} has an offset outside its data`);
-    } else if (entries > 1) {
-      throw new RootFormatError(path, at, `basket ${ref.index} lacks its entry-offset table`);
-    }
+  const base = { entryStart: ref.entryStart, entries, data, view, dataLength, keylen };
+  if (!hasOffsets) return { ...base, offsets: null, table: -1 };
+  const fromData = dataLength + 4 <= data.length;
+  if (!fromData && !(given && given.length >= entries)) {
+    if (entries > 1) throw new RootFormatError(path, at, `basket ${ref.index} lacks its entry-offset table`);
+    const offsets = new Int32Array(entries + 1);
     offsets[entries] = dataLength;
+    return { ...base, offsets, table: -1 };
   }
-  return { entryStart: ref.entryStart, entries, data, view, dataLength, offsets };
+  const n = fromData ? view.getInt32(dataLength) : given!.length;
+  if ((fromData ? n !== entries + 1 : n < entries) || (fromData && dataLength + 4 + 4 * entries > data.length)) {
+    throw new RootFormatError(path, at, `basket ${ref.index} has a damaged entry-offset table (${n} offsets for ${entries} entries)`);
+  }
+  let offsets: Int32Array | undefined;
+  const build = (): Int32Array => {
+    const o = new Int32Array(entries + 1);
+    if (fromData) {
+      // The table is big-endian int32s: one native copy and byte swap, then a tight check loop.
+      new Uint8Array(o.buffer, 0, 4 * entries).set(data.subarray(dataLength + 4, dataLength + 4 + 4 * entries));
+      Buffer.from(o.buffer, 0, 4 * entries).swap32();
+    } else {
+      for (let i = 0; i < entries; i++) o[i] = given![i]!;
+    }
+    const bad = rebaseOffsets(o, entries, keylen, dataLength);
+    if (bad >= 0) throw new RootFormatError(path, at, `basket ${ref.index} entry ${bad} has an offset outside its data`);
+    o[entries] = dataLength;
+    return o;
+  };
+  return { ...base, table: fromData ? dataLength + 4 : -1, get offsets() { return (offsets ??= build()); } };
 }
 
 /**

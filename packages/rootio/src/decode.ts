@@ -86,10 +86,10 @@ function decodeJagged(path: string, info: BranchInfo, baskets: PendingBasket[], 
     early[k] = undefined;
     const a = Math.max(start, b.entryStart) - b.entryStart;
     const z = Math.min(stop, b.entryStart + b.entries) - b.entryStart;
-    if (header && size === 4) {
-      // The ATLAS case (vector<float>, vector<int>): count and copy in one pass over the entries.
-      if (!b.offsets) throw noOffsets(path, info);
-      const bad = copyVectors4(b.view, b.offsets, a, z, offsets, e, lanes as Uint32Array);
+    if (header && size === 4 && b.table >= 0) {
+      // The ATLAS case (vector<float>, vector<int>): count and copy in one pass over the entries,
+      // reading the basket's own offset table.
+      const bad = copyVectors4(b.view, b.table, b.keylen, b.dataLength, b.entries, a, z, offsets, e, lanes as Uint32Array);
       if (bad >= 0) throw entryError(path, info, b, header, size, bad);
       if (bad === OVER_TOTAL) throw damagedTotal(path, info, offsets[e + z - a]!, total);
       e += z - a;
@@ -146,7 +146,9 @@ const OVER_TOTAL = -2;
 const SHORT = 6;
 
 /**
- * std::vector entries `[a, z)` of 4-byte elements: counts them into `offsets[e + 1 …]` and copies
+ * std::vector entries `[a, z)` of 4-byte elements, located through the basket's big-endian offset
+ * table at byte `table` (key-relative offsets, minus `keylen`; the last entry ends at
+ * `dataLength`): counts them into `offsets[e + 1 …]` and copies
  * their big-endian elements into `dst` in the same pass. Entries of up to SHORT elements (most:
  * 4-lepton events have 4–6) are copied as exactly SHORT words, whatever their count, so there is
  * no per-entry loop exit to mispredict; the words past an entry's end land where the next entry
@@ -154,14 +156,16 @@ const SHORT = 6;
  * `src` is touched. Returns -1, the first entry whose count disagrees with its bytes, or
  * {@link OVER_TOTAL}.
  */
-function copyVectors4(src: DataView, o: Int32Array, a: number, z: number, offsets: Int32Array, e: number, dst: Uint32Array): number {
+function copyVectors4(src: DataView, table: number, keylen: number, dataLength: number, entries: number,
+                      a: number, z: number, offsets: Int32Array, e: number, dst: Uint32Array): number {
   const srcLimit = src.byteLength - 4 * SHORT;
   const dstLimit = dst.length - SHORT;
   let k0 = offsets[e]!;
+  let start = a < z ? src.getInt32(table + 4 * a) - keylen : 0;
   for (let i = a; i < z; i++) {
-    const start = o[i]!;
-    const bytes = o[i + 1]! - start - 10;
-    if (bytes < 0) return i;
+    const end = i + 1 < entries ? src.getInt32(table + 4 * (i + 1)) - keylen : dataLength;
+    const bytes = end - start - 10;
+    if (start < 0 || end > dataLength || bytes < 0) return i;
     const count = src.getInt32(start + 6);
     if (count < 0 || count * 4 !== bytes) return i;
     const k1 = k0 + count;
@@ -178,6 +182,7 @@ function copyVectors4(src: DataView, o: Int32Array, a: number, z: number, offset
       for (let k = k0; k < k1; k++, p += 4) dst[k] = src.getUint32(p);
     }
     offsets[++e] = k0 = k1;
+    start = end;
   }
   return -1;
 }

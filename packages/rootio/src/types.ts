@@ -23,19 +23,25 @@ export const ELEMENT_SIZE: Record<ElementType, number> = {
   bool: 1, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8, float: 4, double: 8,
 };
 
-/** A fresh typed array for `n` elements of a type. */
+/**
+ * A fresh typed array for `n` elements of a type, not zero-filled: the decoders write every
+ * element (and check that they did), so clearing tens of MB first would be a wasted pass.
+ */
 export function allocate(type: ElementType, n: number): TypedArray {
+  const bytes = n * ELEMENT_SIZE[type];
+  // allocUnsafeSlow: memory of its own (never a slice of Node's shared pool), uninitialised.
+  const buf = bytes > 0 ? Buffer.allocUnsafeSlow(bytes).buffer : new ArrayBuffer(0);
   switch (type) {
-    case 'bool': case 'uint8': return new Uint8Array(n);
-    case 'int8': return new Int8Array(n);
-    case 'int16': return new Int16Array(n);
-    case 'uint16': return new Uint16Array(n);
-    case 'int32': return new Int32Array(n);
-    case 'uint32': return new Uint32Array(n);
-    case 'int64': return new BigInt64Array(n);
-    case 'uint64': return new BigUint64Array(n);
-    case 'float': return new Float32Array(n);
-    case 'double': return new Float64Array(n);
+    case 'bool': case 'uint8': return new Uint8Array(buf, 0, n);
+    case 'int8': return new Int8Array(buf, 0, n);
+    case 'int16': return new Int16Array(buf, 0, n);
+    case 'uint16': return new Uint16Array(buf, 0, n);
+    case 'int32': return new Int32Array(buf, 0, n);
+    case 'uint32': return new Uint32Array(buf, 0, n);
+    case 'int64': return new BigInt64Array(buf, 0, n);
+    case 'uint64': return new BigUint64Array(buf, 0, n);
+    case 'float': return new Float32Array(buf, 0, n);
+    case 'double': return new Float64Array(buf, 0, n);
   }
 }
 
