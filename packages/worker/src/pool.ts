@@ -32,14 +32,20 @@ interface Slot {
 /**
  * How many tasks a thread holds at once. Two for ordinary tasks (one running, one ready so the
  * thread never waits for the main thread); more for very short ones, so the main↔thread hop is
- * paid once per batch instead of once per task. Deep queues only for short tasks: a task
- * committed to a thread cannot be stolen, which matters only when tasks are long.
+ * paid once per batch instead of once per task. One for long tasks: a task committed to a thread
+ * cannot be stolen, and with tasks of tens of milliseconds the hop (~0.2 ms) costs nothing next
+ * to a worker finishing last with a task another worker could have run (on the H→4ℓ benchmark
+ * the two workers' busy times differed by 20–60 ms with two per thread).
  */
 function depthFor(meanMs: number): number {
   if (meanMs < 0.2) return 32;
   if (meanMs < 2) return 8;
-  return 2;
+  if (meanMs < LONG_MS) return 2;
+  return 1;
 }
+
+/** Mean task time (ms) from which a thread holds one task at a time. */
+const LONG_MS = 20;
 
 /**
  * A fixed set of worker threads started once and reused. Tasks are posted in batches (one

@@ -91,6 +91,15 @@ t.test('many short tasks: batched dispatch loses and reorders nothing', async (t
   t.ok(pool.capacity > pool.size * 2, 'short tasks deepen the per-thread queue');
 });
 
+t.test('long tasks: one per thread, so the rest stay with the worker (where they can be stolen)', async (t) => {
+  // Enough 40 ms tasks to pull the running mean over the long-task line, whatever came before.
+  for (let round = 0; round < 4; round++) {
+    const rs = await Promise.all(Array.from({ length: 4 }, (_, i) => run('sleep', [40, i], {}, `long-${round}-${i}`)));
+    t.ok(rs.every((r) => r.ok), `round ${round} ran`);
+  }
+  t.equal(pool.capacity, pool.size, 'capacity is one task per thread');
+});
+
 t.test('process.exit after a run of short tasks blames only the task that called it', async (t) => {
   const before = Array.from({ length: 50 }, (_, i) => run('inc', [i], {}, `pre-${i}`));
   const killer = run('exitNow', [5], {}, 'exitNow-2');
