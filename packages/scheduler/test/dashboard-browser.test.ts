@@ -3,8 +3,7 @@
  * known workload, and Debian's chromium driven by playwright-core reading the page. Skips with a
  * message when /usr/bin/chromium is absent (scripts/setup-test-env.sh installs it).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
@@ -12,9 +11,9 @@ import { LocalCluster, remoteFrom, TaskError } from '@gluon/client';
 import { histogramFor } from './fixtures/dashboard-tasks.mjs';
 import { MemorySource } from './fixtures/memory-source.js';
 import { colourStats, decodePng } from './fixtures/png.js';
+import { chromiumSkip, launch } from './fixtures/browser.js';
 import { startDashboard } from '../src/dashboard/server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
 const outDir = join(repo, 'test-output', 'dashboard');
@@ -23,27 +22,7 @@ type Fixture = typeof import('./fixtures/dashboard-tasks.mjs');
 const fx = remoteFrom<Fixture>(pathToFileURL(join(here, 'fixtures/dashboard-tasks.mjs')));
 
 const N = 200;
-const skip = existsSync(CHROMIUM) ? false : `chromium not found at ${CHROMIUM}; run scripts/setup-test-env.sh`;
-
-/** Debian's chromium, headless, isolated (fresh profile, no network but loopback); closed at teardown. */
-async function launch(t: Tap.Test) {
-  const { chromium } = await import('playwright-core');
-  const profile = mkdtempSync(join(tmpdir(), 'gluon-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1400, height: 1500 },
-    args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run', '--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1',
-    ],
-  });
-  t.teardown(async () => {
-    await browser.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
-  return browser;
-}
+const skip = chromiumSkip();
 
 t.test('dashboard in a real browser', { skip }, async (t) => {
   const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 2, cwd: repo, memoryLimit: '1GiB' });
