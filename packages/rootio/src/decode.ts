@@ -15,8 +15,16 @@ import { allocate, copyBigEndian, copyEntriesBigEndian, ELEMENT_SIZE, lanesOf, t
  */
 export function decode(path: string, info: BranchInfo, baskets: PendingBasket[], start: number, stop: number): Column {
   const n = stop - start;
-  const covered = baskets.reduce((acc, b) => acc + Math.max(0, Math.min(stop, b.entryStart + b.entries) - Math.max(start, b.entryStart)), 0);
-  if (covered !== n) throw new RootFormatError(path, -1, `branch ${info.name}: its baskets cover ${covered} of the ${n} entries asked for`);
+  // The baskets must tile [start, stop) in order, without gaps or overlaps: columns are not
+  // zero-filled, so an entry no basket covers would otherwise read as leftover memory.
+  let next = start;
+  for (const b of baskets) {
+    if (Math.max(start, b.entryStart) !== next) {
+      throw new RootFormatError(path, -1, `branch ${info.name}: a basket starts at entry ${b.entryStart} where entry ${next} was expected (the baskets do not tile entries ${start}–${stop})`);
+    }
+    next = Math.min(stop, b.entryStart + b.entries);
+  }
+  if (next !== stop) throw new RootFormatError(path, -1, `branch ${info.name}: its baskets cover entries ${start}–${next} of the ${start}–${stop} asked for`);
   switch (info.kind) {
     case 'scalar':
     case 'fixed-array': {

@@ -146,3 +146,20 @@ if (!data) {
     await t.rejects(openRootFile(join(dir, 'no-such-file.root')), { name: 'RootIOError', message: /no such file/ });
   });
 }
+
+t.test('baskets that do not tile the range (a gap hidden by an overlap) are refused, not read as stale memory', async (t) => {
+  const { decode } = await import('../src/decode.js');
+  const info = { name: 'x', typeName: 'float', kind: 'scalar' as const, element: 'float' as const, inner: 1, counter: null, entries: 25 };
+  const basket = (entryStart: number, entries: number) => {
+    const data = new Uint8Array(4 * entries);
+    return {
+      entryStart, entries, dataLength: data.length,
+      load: () => ({ entryStart, entries, data, view: new DataView(data.buffer), dataLength: data.length, offsets: null, table: -1, keylen: 0 }),
+    };
+  };
+  // [0,10) + [5,15) + [20,25) covers 25 entries in all, but 15–20 by none.
+  t.throws(() => decode('f.root', info, [basket(0, 10), basket(5, 10), basket(20, 5)], 0, 25),
+    { name: 'RootFormatError', message: /a basket starts at entry 5 where entry 10 was expected/ });
+  t.throws(() => decode('f.root', info, [basket(0, 10)], 0, 15), { name: 'RootFormatError', message: /cover entries 0–10 of the 0–15/ });
+  t.equal((decode('f.root', info, [basket(0, 10), basket(10, 5)], 3, 12) as Float32Array).length, 9, 'tiling baskets read');
+});
