@@ -140,3 +140,32 @@ export function makeChunks(counts: CountResult[], chunkSize: number): Chunk[] {
   }
   return out;
 }
+
+/**
+ * The order chunks are submitted in: largest first, so a run ends on small tasks that even out
+ * the workers, and the chunks that make up the last `tailShare` of the events are split further,
+ * at cluster boundaries, to about chunkSize/4. With ~100k-event chunks the end of a run was
+ * otherwise one worker finishing a 50–90k-event chunk while the other idled.
+ */
+export function scheduleChunks(chunks: Chunk[], counts: CountResult[], chunkSize: number, tailShare = 0.15): Chunk[] {
+  const size = (c: Chunk) => c.entryStop - c.entryStart;
+  const bySize = (a: Chunk, b: Chunk) => size(b) - size(a);
+  const clustersOf = new Map(counts.map((c) => [c.file.file, c.clusters]));
+  const sorted = [...chunks].sort(bySize);
+  const total = sorted.reduce((a, c) => a + size(c), 0);
+  const piece = Math.max(1, Math.floor(chunkSize / 4));
+  const out: Chunk[] = [];
+  let before = 0;
+  for (const c of sorted) {
+    const n = size(c);
+    if (before + n > (1 - tailShare) * total && n > piece) {
+      const inside = (clustersOf.get(c.file) ?? []).filter((b) => b > c.entryStart && b < c.entryStop).map((b) => b - c.entryStart);
+      for (const r of splitRanges(n, piece, [0, ...inside, n])) out.push({ ...c, entryStart: c.entryStart + r.entryStart, entryStop: c.entryStart + r.entryStop });
+    } else {
+      out.push(c);
+    }
+    before += n;
+  }
+  return out.sort(bySize);
+}
+

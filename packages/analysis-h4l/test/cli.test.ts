@@ -78,7 +78,7 @@ if (!data) {
 
   t.test('--dry-run lists files and chunks and runs nothing', async (t) => {
     const { stdout } = await cli(['run', '--data-dir', data, '--dry-run', '--chunk-size', '100', '--max-files', '2']);
-    t.match(stdout, /2 files, 3 chunks/);
+    t.match(stdout, /2 files, 4 chunks/, 'data_B in two, data_A (the last 15% of the events) in two smaller ones');
     t.match(stdout, /data_B\s+156 entries/);
     t.notOk(existsSync(path.join(tmp, 'outputs')));
   });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { mergeResults, selectColumns, sampleByName, groupHistograms, publishedM4l, splitRanges, EntryCache,
-  frameworkScale, type AnalysisResult } from '@gluon/analysis-h4l';
+  frameworkScale, makeChunks, scheduleChunks, type AnalysisResult, type CountResult } from '@gluon/analysis-h4l';
 import { columns, lep } from './events.js';
 
 const ev = (m: number) => ({ leps: [lep(m, 1, 13), lep(m, -1, 13, { phi: Math.PI }), lep(20, 1, 11, { phi: 1 }), lep(20, -1, 11, { phi: -1 })] });
@@ -56,6 +56,27 @@ t.test('chunking and the entry cache', async (t) => {
   t.same(splitRanges(520, 100, [0, 10, 500, 520]).map((r) => [r.entryStart, r.entryStop]),
     [[0, 10], [10, 108], [108, 206], [206, 304], [304, 402], [402, 500], [500, 520]], 'a cluster over the chunk size is split evenly');
   t.same(splitRanges(10, 4, [0, 3]), splitRanges(10, 4), 'boundaries that do not describe n are ignored');
+
+  // Submission order: largest first; the last 15% of the events in pieces of about chunkSize/4,
+  // cut at cluster boundaries only, covering exactly what the plain chunks cover.
+  const tens = (n: number) => [...Array.from({ length: Math.ceil(n / 10) }, (_, i) => i * 10), n];
+  const file = (name: string, entries: number): CountResult =>
+    ({ file: { file: `/d/${name}.root`, sample: sampleByName('llll') } as CountResult['file'], entries, clusters: tens(entries), cached: true });
+  const counts = [file('a', 540), file('b', 190), file('c', 60), file('d', 5)];
+  const plain = makeChunks(counts, 100);
+  const order = scheduleChunks(plain, counts, 100);
+  const len = (c: { entryStart: number; entryStop: number }) => c.entryStop - c.entryStart;
+  t.same(order.map(len), [...order.map(len)].sort((x, y) => y - x), 'largest first');
+  t.ok(order.length > plain.length, `the tail was split (${plain.length} → ${order.length} chunks)`);
+  const tail = order.slice(-4);
+  t.ok(tail.every((c) => len(c) <= 30), `the last chunks are small (${tail.map(len).join(', ')})`);
+  t.ok(order.every((c) => c.entryStart % 10 === 0 || c.entryStart === 0), 'cuts only at cluster boundaries');
+  for (const f of counts) {
+    const mine = order.filter((c) => c.file === f.file.file).sort((x, y) => x.entryStart - y.entryStart);
+    t.ok(mine.every((c, i) => i === 0 || c.entryStart === mine[i - 1]!.entryStop), `${f.file.file}: pieces follow each other, no gap or overlap`);
+    t.equal(mine[0]!.entryStart, 0);
+    t.equal(mine.at(-1)!.entryStop, f.entries);
+  }
   const dir = mkdtempSync(path.join(tmpdir(), 'h4l-cache-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const f = path.join(dir, 'sub', 'c.json');
