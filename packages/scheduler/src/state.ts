@@ -21,6 +21,20 @@ export interface SchedulerConfig {
   latencyBudgetMs: number;
   /** Upper bound on in-flight tasks per worker thread. */
   maxInFlightPerThread: number;
+  /**
+   * Bytes of small results (sent inline by workers) the scheduler keeps to hand to their
+   * dependents with `compute-task`, so a worker needs no fetch from a peer for them.
+   */
+  inlineBudgetBytes: number;
+}
+
+/** Results with more dependents than this are fetched by workers, not carried inline. */
+const INLINE_MAX_DEPENDENTS = 32;
+
+/** Whether some of these tasks still wait to be sent to a worker. */
+function hasUnassigned(tasks: Set<TaskRecord>): boolean {
+  for (const t of tasks) if (t.state === 'waiting' || t.state === 'queued' || t.state === 'released') return true;
+  return false;
 }
 
 export const DEFAULT_CONFIG: SchedulerConfig = {
@@ -28,6 +42,7 @@ export const DEFAULT_CONFIG: SchedulerConfig = {
   heartbeatTtlMs: 30_000,
   latencyBudgetMs: 2,
   maxInFlightPerThread: 64,
+  inlineBudgetBytes: 32 * 1024 * 1024,
 };
 
 interface GroupStats {
@@ -72,6 +87,8 @@ export class SchedulerState {
   private readonly queue = new Heap<TaskRecord>(runsBefore);
   private generation = 0;
   private seq = 0;
+  /** Bytes of results kept inline (TaskRecord.inline), bounded by config.inlineBudgetBytes. */
+  private inlineBytes = 0;
   private out: Command[] = [];
   /** The keys array of the free-keys message still open for appending, per worker id. */
   private readonly openFree = new Map<string, string[]>();
@@ -615,11 +632,24 @@ export class SchedulerState {
     ts.thief = null;
     ws.processing.add(ts);
     const deps: Record<string, string[]> = {};
-    for (const d of ts.deps) deps[d.key] = d.holders.map((h) => h.address);
+    let values: Record<string, unknown> | undefined;
+    for (const d of ts.deps) {
+      deps[d.key] = d.holders.map((h) => h.address);
+      // Small results the worker does not hold come along: no peer fetch, one hop less.
+      if (d.inline && !ws.has.has(d)) (values ??= {})[d.key] = d.inline.value;
+    }
     this.send({ worker: ws.id }, {
       op: 'compute-task', key: ts.key, fn: ts.fn, args: ts.args, deps,
-      priority: [-ts.userPriority, ts.generation, -ts.depth, ts.seq],
+      priority: [-ts.userPriority, ts.generation, -ts.depth, ts.seq], ...(values ? { values } : {}),
     });
+    for (const d of ts.deps) if (d.inline && !hasUnassigned(d.dependents)) this.dropInline(d);
+  }
+
+  /** Forgets a kept inline result (its dependents have it, or it left memory). */
+  private dropInline(ts: TaskRecord): void {
+    if (!ts.inline) return;
+    this.inlineBytes -= ts.inline.bytes;
+    ts.inline = null;
   }
 
   /** Gives a worker queued work until it is full. */
@@ -671,6 +701,12 @@ export class SchedulerState {
     ws.has.add(ts);
     ws.storedBytes += nbytes;
     this.notifyMemory(ts, inline);
+    // A small result that a few tasks wait for travels with them (see assign), within a budget.
+    // Wide fan-outs keep the fetch path: each worker fetches once and shares it among its tasks.
+    if (inline && ts.dependents.size > 0 && ts.dependents.size <= INLINE_MAX_DEPENDENTS && this.inlineBytes + nbytes <= this.config.inlineBudgetBytes) {
+      ts.inline = { value: inline.value, bytes: nbytes };
+      this.inlineBytes += nbytes;
+    }
     for (const dep of ts.dependents) {
       if (dep.state !== 'waiting') continue;
       if (--dep.waitingOn === 0) this.makeReady(dep);
@@ -824,6 +860,7 @@ export class SchedulerState {
 
   private setState(ts: TaskRecord, to: TaskRecord['state']): void {
     if (ts.state === to) return;
+    if (ts.state === 'memory') this.dropInline(ts);
     const g = this.groupStats(ts.group);
     const a = GROUP_STATE[ts.state];
     const b = GROUP_STATE[to];

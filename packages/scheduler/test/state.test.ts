@@ -1,5 +1,5 @@
 import t from 'tap';
-import type { ClusterEvent } from '@gluon/scheduler';
+import type { ClusterEvent, SchedulerConfig } from '@gluon/scheduler';
 import { computed, ops, Sim, task } from './sim.js';
 
 t.test('a chain runs in order, on the worker holding its input, and is forgotten when released', async (t) => {
@@ -517,4 +517,29 @@ t.test('releasing running tasks frees their slots and refills them from the queu
   const sent = sim.apply(sim.state.releaseKeys('c', ['slow-0', 'slow-1', 'slow-2', 'slow-3']));
   t.same(computed(sent).w, ['quick-0', 'quick-1'], 'the freed slots go to queued work at once');
   t.equal(sim.drain(), 4, 'and everything still wanted finishes');
+});
+
+t.test('small results travel inline with the tasks that need them, within a budget', async (t) => {
+  const run = (config: Partial<SchedulerConfig>, fanOut = 1) => {
+    const sim = new Sim(config);
+    sim.addClient('c');
+    sim.addWorker('w1');
+    sim.addWorker('w2');
+    const sinks = Array.from({ length: fanOut }, (_, i) => task(`sum-${i}`, ['a-1', 'b-1']));
+    sim.submit('c', [task('a-1'), task('b-1'), ...sinks]);
+    const where = (key: string) => [...sim.inbox].find(([, keys]) => keys.includes(key))![0];
+    sim.finish(where('a-1'), 'a-1', { value: 10, nbytes: 8 });
+    const cmds = sim.finish(where('b-1'), 'b-1', { value: 32, nbytes: 8 });
+    return ops(cmds, 'compute-task').filter((m) => String(m.key).startsWith('sum-'));
+  };
+  const [m] = run({});
+  t.ok(m, 'the sum was sent');
+  const values = m!.values as Record<string, unknown> | undefined;
+  const deps = m!.deps as Record<string, string[]>;
+  t.same(Object.keys(deps).sort(), ['a-1', 'b-1'], 'holders are still named');
+  // The leaves ran on different workers: whichever runs the sum holds one and gets the other inline.
+  t.equal(Object.keys(values ?? {}).length, 1, `exactly the dependency it does not hold travels along (${JSON.stringify(values)})`);
+  t.ok(Object.values(values ?? {})[0] === 10 || Object.values(values ?? {})[0] === 32);
+  t.same(run({ inlineBudgetBytes: 0 }).map((x) => x.values), [undefined], 'no budget: the worker fetches');
+  t.ok(run({}, 40).every((x) => x.values === undefined), 'a wide fan-out (40 dependents) fetches once per worker instead');
 });

@@ -17,7 +17,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
 type Fixture = typeof import('./fixtures/dashboard-tasks.mjs');
 const fx = remoteFrom<Fixture>(pathToFileURL(join(here, 'fixtures/dashboard-tasks.mjs')));
-const { add } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 const quiet = () => {};
 
 /** Polls `cond` every 20 ms, at most `ms`; false when it never held. */
@@ -63,12 +62,12 @@ t.test('a fetch between workers shows up as a transfer event and a dashboard tra
 
   client = await Client.connect(s.address, { name: 'transfers-test' });
   // Busy leaves spread over both idle workers; the sum runs on one of them and must fetch the
-  // leaves held by the other.
+  // leaves held by the other (32 KiB each: too big to travel inline through the scheduler).
   const n = 12;
-  const leaves = client.map(fx.work, Array.from({ length: n }, (_, i) => i), Array.from({ length: n }, () => 20), Array.from({ length: n }, () => 0));
-  const total = client.submit(add, ...leaves);
-  t.equal(await total.result(), (n * (n + 1)) / 2, 'the sum over both workers is right');
-  const ran = new Set(events.flatMap((e) => (e.kind === 'task-done' && e.group === 'work' ? [e.worker] : [])));
+  const leaves = client.map(fx.bigWork, Array.from({ length: n }, (_, i) => i), Array.from({ length: n }, () => 20));
+  const total = client.submit(fx.sumAll, ...leaves);
+  t.equal(Math.round(await total.result()), (n * (n + 1)) / 2, 'the sum over both workers is right');
+  const ran = new Set(events.flatMap((e) => (e.kind === 'task-done' && e.group === 'bigWork' ? [e.worker] : [])));
   t.same([...ran].sort(), ['wa', 'wb'], 'the leaves ran on both workers');
 
   const transfers = () => events.filter((e): e is Extract<ClusterEvent, { kind: 'transfer' }> => e.kind === 'transfer');
@@ -83,7 +82,7 @@ t.test('a fetch between workers shows up as a transfer event and a dashboard tra
     t.ok(e.bytes > 0, `bytes ${e.bytes} > 0`);
     t.ok(e.keys.length > 0 && e.keys.every((k) => leafKeys.has(k)), 'the keys are leaves the sum needed');
   }
-  const summer = events.find((e) => e.kind === 'task-done' && e.group === 'add');
+  const summer = events.find((e) => e.kind === 'task-done' && e.group === 'sumAll');
   t.equal(transfers()[0]!.to, summer?.kind === 'task-done' ? summer.worker : undefined, 'the data went to the worker that ran the sum');
 
   // Pushed at 4 Hz: the bar arrives within a few pushes.

@@ -21,6 +21,8 @@ export interface ComputeTask {
   args: unknown[];
   /** Each dependency with the data addresses of the workers that hold it. */
   deps: Record<string, string[]>;
+  /** Values of small dependencies the scheduler sent along: used as if fetched. */
+  values?: Record<string, unknown>;
   priority?: Priority;
 }
 
@@ -230,6 +232,11 @@ export class WorkerState {
       const f = this.fetched.get(dep);
       if (f) {
         f.users++;
+        task.holds.add(dep);
+        continue;
+      }
+      if (t.values && Object.hasOwn(t.values, dep) && !this.fetches.has(dep)) {
+        this.fetched.set(dep, { value: t.values[dep], users: 1 });
         task.holds.add(dep);
         continue;
       }

@@ -222,6 +222,7 @@ export class GluonWorker {
           task: {
             key: String(m.key), fn: m.fn as FnRef, args: (m.args ?? []) as unknown[],
             deps: (m.deps ?? {}) as Record<string, string[]>, priority: (m.priority as Priority | undefined) ?? [0],
+            ...(m.values && typeof m.values === 'object' ? { values: m.values as Record<string, unknown> } : {}),
           },
         }));
       case 'free-keys': return this.apply(this.state.handle({ type: 'free-keys', keys: m.keys as string[] }));

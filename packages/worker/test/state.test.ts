@@ -255,3 +255,16 @@ t.test('reconnect delays: flat and short for the first two seconds, then doublin
   t.same(backoff.slice(0, 7), [100, 200, 400, 800, 1600, 3200, 5000], 'then a doubling backoff from 100 ms');
   t.ok(backoff.slice(6).every((x) => x === 5000), 'capped at 5 s');
 });
+
+t.test('dependency values sent with compute-task are used as fetched: no fetch, freed after use', async (t) => {
+  const s = make(2);
+  const c = s.handle({ type: 'compute', task: { ...task('sum-1', { 'a-1': [A], 'b-1': [B] }), values: { 'a-1': 10 } } });
+  t.same(of(c, 'fetch').map((f) => [f.peer, f.keys]), [[B, ['b-1']]], 'only the dependency without a value is fetched');
+  const r = s.handle({ type: 'fetched', peer: B, data: { 'b-1': 32 }, missing: [] });
+  const ex = of(r, 'execute');
+  t.same(ex.map((e) => e.key), ['sum-1']);
+  t.same(ex[0]!.data, { 'a-1': 10, 'b-1': 32 }, 'both values reach the task');
+  s.handle({ type: 'done', key: 'sum-1', value: 42, ...timing });
+  // A later task needing a-1 again without a value must fetch it: the inline copy was released.
+  t.same(of(s.handle({ type: 'compute', task: task('inc-9', { 'a-1': [A] }) }), 'fetch').map((f) => f.keys), [['a-1']]);
+});
