@@ -33,15 +33,26 @@ export function missingV8Flags(wanted: readonly string[], execArgv: readonly str
 }
 
 /**
- * Runs this script again (same arguments) as a child process with `flags` added to node's, and
- * makes this process its supervisor: SIGINT and SIGTERM are forwarded, and this process exits
- * with the child's status. The child should call {@link stopWithSupervisor}.
+ * Makes this process a supervisor of `script` run once per entry of `argsPerChild`, each child
+ * with `flags` added to node's: SIGINT and SIGTERM are forwarded, and this process exits once
+ * every child has, with the first non-zero status (a child killed by a signal counts as 1), else
+ * 0. Children should call {@link stopWithSupervisor}. Used to rerun a CLI with its V8 flags and
+ * for `gluon-worker --nworkers`.
  */
-export function relaunchWithFlags(script: string | URL, flags: readonly string[]): ChildProcess {
-  const child = fork(script, process.argv.slice(2), { stdio: 'inherit', execArgv: [...process.execArgv, ...flags] });
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => child.kill(sig));
-  return child;
+export function superviseChildren(script: string | URL, argsPerChild: readonly string[][], flags: readonly string[]): ChildProcess[] {
+  let live = argsPerChild.length;
+  let status = 0;
+  const children = argsPerChild.map((args) => {
+    const child = fork(script, args, { stdio: 'inherit', execArgv: [...process.execArgv, ...flags] });
+    child.on('exit', (code, signal) => {
+      const st = code ?? (signal ? 1 : 0);
+      if (st && !status) status = st;
+      if (--live === 0) process.exit(status);
+    });
+    return child;
+  });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => children.forEach((c) => c.kill(sig)));
+  return children;
 }
 
 /** In a process started by a supervisor (it has an IPC channel): calls `stop` once the supervisor is gone, even after kill -9. */

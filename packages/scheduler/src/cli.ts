@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { missingV8Flags, parseBytes, parseDuration, parseIntIn, parseV8Flags, relaunchWithFlags, stopWithSupervisor } from '@gluon/protocol';
+import { missingV8Flags, parseBytes, parseDuration, parseIntIn, parseV8Flags, stopWithSupervisor, superviseChildren } from '@gluon/protocol';
 import { startScheduler } from './server.js';
 import { SCHEDULER_V8_FLAGS } from './v8-flags.js';
 
@@ -57,7 +57,7 @@ function main(): void {
   // V8 reads these at start-up only: without them, run as a child that has them.
   const missing = missingV8Flags(v8Flags);
   if (missing.length) {
-    relaunchWithFlags(new URL(import.meta.url), missing);
+    superviseChildren(new URL(import.meta.url), [process.argv.slice(2)], missing);
     return;
   }
   startScheduler(opts).then(

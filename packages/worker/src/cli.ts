@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-import { fork, type ChildProcess } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { missingV8Flags, parseBytes, parseIntIn, parseV8Flags, stopWithSupervisor } from '@gluon/protocol';
+import { missingV8Flags, parseBytes, parseIntIn, parseV8Flags, stopWithSupervisor, superviseChildren } from '@gluon/protocol';
 import { GluonWorker, type WorkerOptions } from './worker.js';
 import { WORKER_V8_FLAGS } from './v8-flags.js';
 
@@ -66,27 +65,15 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[] } {
 }
 
 /**
- * `--nworkers M`, or a worker whose process lacks its V8 flags: a supervisor that runs M worker
- * processes with those flags, forwards signals to them and exits with their status.
+ * `--nworkers M`, or a worker whose process lacks its V8 flags: M worker processes with those
+ * flags under a supervisor (see superviseChildren); with `--name n` they are `n-0`, `n-1`, ….
  */
 function supervise(m: number, name: string | undefined, v8Flags: string[]): void {
-  const children: ChildProcess[] = [];
   const args = process.argv.slice(2).filter((a, i, all) => !(a.startsWith('--nworkers') || all[i - 1] === '--nworkers'));
-  let live = 0;
-  let status = 0;
-  for (let i = 0; i < m; i++) {
-    const childArgs = m === 1 ? args : args.filter((a, j, all) => !(a.startsWith('--name') || all[j - 1] === '--name'));
-    if (name !== undefined && m > 1) childArgs.push('--name', `${name}-${i}`);
-    const child = fork(new URL(import.meta.url), childArgs, { stdio: 'inherit', execArgv: [...process.execArgv, ...v8Flags] });
-    live++;
-    child.on('exit', (code, signal) => {
-      const st = code ?? (signal ? 1 : 0);
-      if (st && !status) status = st;
-      if (--live === 0) process.exit(status);
-    });
-    children.push(child);
-  }
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => children.forEach((c) => c.kill(sig)));
+  const unnamed = args.filter((a, j, all) => !(a.startsWith('--name') || all[j - 1] === '--name'));
+  const argsPerChild = m === 1 ? [args]
+    : Array.from({ length: m }, (_, i) => (name === undefined ? unnamed : [...unnamed, '--name', `${name}-${i}`]));
+  superviseChildren(new URL(import.meta.url), argsPerChild, v8Flags);
 }
 
 function main(): void {

@@ -155,18 +155,27 @@ t.test('--nworkers starts several worker processes and stops them together', asy
   t.equal(await sup.exited(20_000), 0);
 });
 
-t.test('started without its V8 flags, gluon-worker runs under a supervisor that adds them', async (t) => {
+/**
+ * A scheduler and one gluon-worker started as a user would (node without flags, plus `args`);
+ * runs `processInfo` on it and returns the worker's pid and node flags with the started process.
+ */
+async function plainWorker(name: string, args: string[] = []) {
   const s = await startScheduler();
   procs.push(s.proc);
   const { start, workerCli } = await import('./procs.js');
-  const sup = start(workerCli, [s.address, '--nthreads', '1', '--name', 'plain']);
-  procs.push(sup);
-  await sup.waitFor(/^worker plain at /m);
+  const proc = start(workerCli, [s.address, '--nthreads', '1', '--name', name, ...args]);
+  procs.push(proc);
+  await proc.waitFor(new RegExp(`^worker ${name} at `, 'm'));
   const client = await RawClient.connect(s.address);
   clients.push(client);
   const info = spec('info', 'processInfo', []);
   client.conn.send({ op: 'update-graph', tasks: [info], wants: [info.key] });
   const v = (await client.results([info.key])).get(info.key)!.value as { pid: number; execArgv: string[] };
+  return { s, proc, start, workerCli, info: v };
+}
+
+t.test('started without its V8 flags, gluon-worker runs under a supervisor that adds them', async (t) => {
+  const { proc: sup, info: v } = await plainWorker('plain');
   t.not(v.pid, sup.child.pid, 'the task ran in a child of the started process');
   t.ok(v.execArgv.includes('--single-threaded-gc'), `the child runs with --single-threaded-gc (${v.execArgv.join(' ')})`);
 
@@ -178,17 +187,7 @@ t.test('started without its V8 flags, gluon-worker runs under a supervisor that 
 });
 
 t.test('--v8-flags "" runs the worker in the started process; a malformed flag exits 2', async (t) => {
-  const s = await startScheduler();
-  procs.push(s.proc);
-  const { start, workerCli } = await import('./procs.js');
-  const w = start(workerCli, [s.address, '--nthreads', '1', '--name', 'bare', '--v8-flags', '']);
-  procs.push(w);
-  await w.waitFor(/^worker bare at /m);
-  const client = await RawClient.connect(s.address);
-  clients.push(client);
-  const info = spec('info', 'processInfo', []);
-  client.conn.send({ op: 'update-graph', tasks: [info], wants: [info.key] });
-  const v = (await client.results([info.key])).get(info.key)!.value as { pid: number; execArgv: string[] };
+  const { s, proc: w, start, workerCli, info: v } = await plainWorker('bare', ['--v8-flags', '']);
   t.equal(v.pid, w.child.pid, 'no supervisor');
   t.notOk(v.execArgv.includes('--single-threaded-gc'));
   const bad = start(workerCli, [s.address, '--v8-flags=--ok single-threaded']);
