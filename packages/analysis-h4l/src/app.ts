@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { type H4lConfig, ConfigError } from './config.js';
 import { runAnalysis, type RunReport } from './run.js';
 import { writeOutputs } from './outputs.js';
-import { listFiles, countEntries, makeChunks, scheduleChunks, EntryCache } from './dataset.js';
+import { listFiles, countEntries, scheduleChunks, EntryCache } from './dataset.js';
 import { consoleProgress } from './progress.js';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -44,7 +44,7 @@ export async function dryRun(c: H4lConfig, log: (s: string) => void): Promise<vo
   const dataDir = need(c);
   const { files, absent } = listFiles(dataDir, c.selection, c.max_files ?? undefined);
   const counts = await countEntries(files, await new EntryCache(c.entry_cache ?? undefined).load());
-  const chunks = scheduleChunks(makeChunks(counts, c.chunk_size), counts, c.chunk_size);
+  const chunks = scheduleChunks(counts, c.chunk_size);
   log(`dry run: selection ${c.selection}, ${files.length} files, ${chunks.length} chunks of ≤ ${c.chunk_size} events`);
   log(`mode: ${c.scheduler ? `scheduler ${c.scheduler}` : c.n_workers === 0 ? 'in-process serial' : `LocalCluster with ${c.n_workers} workers`}`);
   for (const r of counts) {

@@ -142,16 +142,16 @@ export function makeChunks(counts: CountResult[], chunkSize: number): Chunk[] {
 }
 
 /**
- * The order chunks are submitted in: largest first, so a run ends on small tasks that even out
+ * The chunks of a run (see makeChunks) in the order they are submitted: largest first, so a run ends on small tasks that even out
  * the workers, and the chunks that make up the last `tailShare` of the events are split further,
  * at cluster boundaries, to about chunkSize/4. With ~100k-event chunks the end of a run was
  * otherwise one worker finishing a 50–90k-event chunk while the other idled.
  */
-export function scheduleChunks(chunks: Chunk[], counts: CountResult[], chunkSize: number, tailShare = 0.15): Chunk[] {
+export function scheduleChunks(counts: CountResult[], chunkSize: number, tailShare = 0.15): Chunk[] {
   const size = (c: Chunk) => c.entryStop - c.entryStart;
   const bySize = (a: Chunk, b: Chunk) => size(b) - size(a);
   const clustersOf = new Map(counts.map((c) => [c.file.file, c.clusters]));
-  const sorted = [...chunks].sort(bySize);
+  const sorted = makeChunks(counts, chunkSize).sort(bySize);
   const total = sorted.reduce((a, c) => a + size(c), 0);
   const piece = Math.max(1, Math.floor(chunkSize / 4));
   const out: Chunk[] = [];

@@ -182,23 +182,20 @@ function yTicks(o: string[], Y: (y: number) => number, lo: number, hi: number, s
 function ratioPad(o: string[], p: PlotInput, X: (x: number) => number, width: number, bgTotal: number[], bgW2: number[]): void {
   // Not clamped: the pad's clip path hides what is off scale, as ROOT leaves such points out.
   const Y = (r: number) => RB - (r / 2) * (RB - RT);
+  const pred = bgTotal.map((b, i) => b + (p.signal?.values[i] ?? 0));
   o.push('<g clip-path="url(#ratio)">');
   for (let i = 0; i < p.nbins; i++) {
-    const pred = bgTotal[i]! + (p.signal?.values[i] ?? 0);
-    const rel = bgTotal[i]! > 0 ? Math.sqrt(bgW2[i]!) / pred : 0;
-    if (!(pred > 0) || !(rel > 0)) continue;
+    const rel = bgTotal[i]! > 0 ? Math.sqrt(bgW2[i]!) / pred[i]! : 0;
+    if (!(pred[i]! > 0) || !(rel > 0)) continue;
     const x0 = X(p.lo + i * width), x1 = X(p.lo + (i + 1) * width);
     o.push(`<rect x="${x0.toFixed(2)}" y="${Y(1 + rel).toFixed(2)}" width="${(x1 - x0).toFixed(2)}" height="${(Y(1 - rel) - Y(1 + rel)).toFixed(2)}" fill="url(#hatch)"/>`);
   }
   o.push(`<line x1="${L}" x2="${R}" y1="${Y(1)}" y2="${Y(1)}" stroke="#000" stroke-width="0.8" stroke-dasharray="4 3"/>`);
-  if (p.data) {
-    p.data.forEach((n, i) => {
-      const pred = bgTotal[i]! + (p.signal?.values[i] ?? 0);
-      if (!(pred > 0)) return;
-      const r = n / pred, e = Math.sqrt(n) / pred;
-      point(o, X(p.lo + (i + 0.5) * width), Y(r), Y(r - e), Y(r + e));
-    });
-  }
+  p.data?.forEach((n, i) => {
+    if (!(pred[i]! > 0)) return;
+    const r = n / pred[i]!, e = Math.sqrt(n) / pred[i]!;
+    point(o, X(p.lo + (i + 0.5) * width), Y(r), Y(r - e), Y(r + e));
+  });
   o.push('</g>');
   frame(o, RT, RB);
   xTicks(o, X, p.lo, p.hi, RT, RB, true);

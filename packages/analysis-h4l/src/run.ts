@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, LocalCluster, remote, type Future } from '@gluon/client';
 
 import { processChunk, type ChunkOptions, type SelectionName } from './chunk.js';
-import { listFiles, countEntries, makeChunks, scheduleChunks, EntryCache, type Chunk } from './dataset.js';
+import { listFiles, countEntries, scheduleChunks, EntryCache, type Chunk } from './dataset.js';
 import { mergeResults, type AnalysisResult } from './result.js';
 import { publishedM4l } from './groups.js';
 
@@ -75,7 +75,7 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
   const bad = status.find((s) => s.status === 'failed');
   if (bad) throw new RunError(bad.reason!);
   // Largest chunks first and a finer tail: balance across workers at the end of a run, and a steadier ETA.
-  const chunks = scheduleChunks(makeChunks(counts, opts.chunkSize), counts, opts.chunkSize);
+  const chunks = scheduleChunks(counts, opts.chunkSize);
   const eventsTotal = chunks.reduce((a, c) => a + c.entryStop - c.entryStart, 0);
   const chunkOpts: ChunkOptions = { selection: opts.selection, lumiFb: opts.lumiFb, skipBadFiles: opts.skipBadFiles,
     ...(opts.correctedD0 ? { correctedD0: true } : {}) };

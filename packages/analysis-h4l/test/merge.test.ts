@@ -64,7 +64,7 @@ t.test('chunking and the entry cache', async (t) => {
     ({ file: { file: `/d/${name}.root`, sample: sampleByName('llll') } as CountResult['file'], entries, clusters: tens(entries), cached: true });
   const counts = [file('a', 540), file('b', 190), file('c', 60), file('d', 5)];
   const plain = makeChunks(counts, 100);
-  const order = scheduleChunks(plain, counts, 100);
+  const order = scheduleChunks(counts, 100);
   const len = (c: { entryStart: number; entryStop: number }) => c.entryStop - c.entryStart;
   t.same(order.map(len), [...order.map(len)].sort((x, y) => y - x), 'largest first');
   t.ok(order.length > plain.length, `the tail was split (${plain.length} → ${order.length} chunks)`);
