@@ -163,3 +163,31 @@ t.test('baskets that do not tile the range (a gap hidden by an overlap) are refu
   t.throws(() => decode('f.root', info, [basket(0, 10)], 0, 15), { name: 'RootFormatError', message: /cover entries 0–10 of the 0–15/ });
   t.equal((decode('f.root', info, [basket(0, 10), basket(10, 5)], 3, 12) as Float32Array).length, 9, 'tiling baskets read');
 });
+
+// No test file uses ROOT's old-style zlib ("CS": raw deflate, method 8), so blocks are built here
+// the way old ROOT wrote them: 'C' 'S' method, then 3-byte little-endian compressed and original sizes.
+t.test('old-style ROOT zlib blocks ("CS") decompress; another method or a damaged body is a RootFormatError', async (t) => {
+  const { deflateRawSync } = await import('node:zlib');
+  const { decompress } = await import('@gluon/rootio');
+  const block = (method: number, body: Uint8Array, usize: number) => {
+    const h = new Uint8Array(9 + body.length);
+    h.set([0x43, 0x53, method, body.length & 0xff, (body.length >> 8) & 0xff, body.length >> 16, usize & 0xff, (usize >> 8) & 0xff, usize >> 16]);
+    h.set(body, 9);
+    return h;
+  };
+  const raw = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 31) % 251);
+  const body = deflateRawSync(raw);
+  // Two blocks, as ROOT splits payloads: the halves must come back in order.
+  const half = 35_000;
+  const two = [block(8, deflateRawSync(raw.subarray(0, half)), half), block(8, deflateRawSync(raw.subarray(half)), raw.length - half)];
+  const joined = new Uint8Array(two[0]!.length + two[1]!.length);
+  joined.set(two[0]!);
+  joined.set(two[1]!, two[0]!.length);
+  t.same(Buffer.from(decompress(block(8, body, raw.length), raw.length, 'old.root', 100)), Buffer.from(raw), 'one block');
+  t.same(Buffer.from(decompress(joined, raw.length, 'old.root', 100)), Buffer.from(raw), 'two blocks');
+  t.throws(() => decompress(block(9, body, raw.length), raw.length, 'old.root', 100),
+    { name: 'RootFormatError', message: /old ROOT zlib block: old ROOT compression method 9 is not deflate/ });
+  const damaged = block(8, body, raw.length);
+  damaged.fill(0xff, 20, 40);
+  t.throws(() => decompress(damaged, raw.length, 'old.root', 100), { name: 'RootFormatError', message: /old\.root.*cannot decompress old ROOT zlib block/ });
+});
