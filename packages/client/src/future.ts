@@ -18,6 +18,12 @@ export class KeyState {
   /** Bumped by every `key-in-memory`, so a stale who-has answer cannot override fresher news. */
   gen = 0;
   handles = 0;
+  /**
+   * Futures whose result() or exception() is being awaited. Holding them here (the client holds
+   * this state) keeps `await client.submit(f, x).result()` from losing its only Future to the
+   * garbage collector mid-wait, which would release the key and leave the wait hanging.
+   */
+  readonly awaited = new Set<object>();
   /** False once the scheduler dropped this client's reference itself (cancel). */
   held = true;
   private lostReason = '';
@@ -139,13 +145,19 @@ export class Future<T = unknown> {
    */
   result(): Promise<T> {
     if (this.released) return Promise.reject(new Error(`future ${this.key} was released; its result is no longer held`));
-    return this.host.resultOf(this.state) as Promise<T>;
+    return this.whileAwaited(this.host.resultOf(this.state) as Promise<T>);
   }
 
   /** The failure, if the task failed; undefined if it finished (waits for the task). */
-  async exception(): Promise<Error | undefined> {
-    await this.state.settled();
-    return this.state.status === 'finished' ? undefined : this.state.failure();
+  exception(): Promise<Error | undefined> {
+    return this.whileAwaited(this.state.settled().then(() => (this.state.status === 'finished' ? undefined : this.state.failure())));
+  }
+
+  /** Keeps this future alive (see KeyState.awaited) until `p` settles. */
+  private whileAwaited<V>(p: Promise<V>): Promise<V> {
+    const pins = this.state.awaited;
+    pins.add(this);
+    return p.finally(() => pins.delete(this));
   }
 
   /** Cancels the task (and everything depending on it) unless it already finished. */

@@ -252,6 +252,24 @@ t.test('a future that is garbage-collected releases its key', async (t) => {
   t.equal(calls(path), 2, 'the collected future released the result, so the call ran again');
 });
 
+t.test('a future awaited without a variable is not collected mid-wait', async (t) => {
+  // `await client.submit(f, x).result()`: nothing but the pending result refers to the Future.
+  // Before it was pinned while awaited, a collection during the wait released the key and the
+  // wait hung (found by 1,000 such calls in a row).
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const pending = client.submit(sleep, 300, 'kept').result();
+  for (let i = 0; i < 10; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const timeout = new Promise((r) => setTimeout(() => r('timed out: the future was collected and its key released'), 10_000));
+  t.equal(await Promise.race([pending, timeout]), 'kept');
+  const failing = client.submit(fail, 'awaited').exception();
+  gc();
+  t.match(await failing, { name: 'TaskError' }, 'exception() is pinned too');
+});
+
 t.test('taskContext() inside a task names the task and its worker', async (t) => {
   const f = client.submit(fx.whoAmI);
   const ctx = await f.result();
