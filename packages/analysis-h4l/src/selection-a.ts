@@ -73,7 +73,9 @@ export function runNotebook(c: LeptonColumns, weights: ArrayLike<number>, opts: 
   const pt = c.lep_pt.values, type = c.lep_type.values, charge = c.lep_charge.values;
   const cf = out.cutflow;
   const m4l = out.hists.m4l;
-  const ptHists = opts.ptCuts ? LEP_PT_HISTS.map((h) => out.hists[h]) : [];
+  // Built by a loop, not .map(), so the array has the same elements kind interpreted and optimized.
+  const ptHists: Hist1D[] = [];
+  if (opts.ptCuts) for (const h of LEP_PT_HISTS) ptHists.push(out.hists[h]!);
   const idx = new Int32Array(4);
   for (let i = 0; i < n; i++) {
     const w = weights[i];

@@ -35,10 +35,29 @@ export interface PendingBasket {
   load(): Basket;
 }
 
-/** Where a basket lives: in the file, or embedded in the TTree object itself. */
-export type BasketRef =
-  | { where: 'file'; index: number; entryStart: number; entryStop: number; seek: number; bytes: number }
-  | { where: 'embedded'; index: number; entryStart: number; entryStop: number; obj: EmbeddedBasket };
+/**
+ * Where a basket lives: in the file (`seek`, `bytes`), or embedded in the TTree object itself
+ * (`obj`). One shape for both (see {@link basketRef}).
+ */
+export interface BasketRef {
+  where: 'file' | 'embedded';
+  index: number;
+  entryStart: number;
+  entryStop: number;
+  /** File position and size of the TKey+TBasket; -1 and 0 when embedded. */
+  seek: number;
+  bytes: number;
+  obj: EmbeddedBasket | null;
+}
+
+/**
+ * A BasketRef, always built here so every ref has the same hidden class and the read path stays
+ * monomorphic in it (a shape per kind made `TreeReader.arrays` deoptimize on a "wrong map").
+ */
+export function basketRef(index: number, entryStart: number, entryStop: number, at: { seek: number; bytes: number } | EmbeddedBasket): BasketRef {
+  const inFile = 'seek' in at;
+  return { where: inFile ? 'file' : 'embedded', index, entryStart, entryStop, seek: inFile ? at.seek : -1, bytes: inFile ? at.bytes : 0, obj: inFile ? null : at };
+}
 
 export type EmbeddedBasket = {
   fKeylen: number;
@@ -49,7 +68,7 @@ export type EmbeddedBasket = {
 };
 
 /** Reads a TKey+TBasket header; the payload is decompressed by the result's `load()`. */
-export function pendingFileBasket(src: ByteSource, blob: Uint8Array, ref: Extract<BasketRef, { where: 'file' }>, hasOffsets: boolean): PendingBasket {
+export function pendingFileBasket(src: ByteSource, blob: Uint8Array, ref: BasketRef, hasOffsets: boolean): PendingBasket {
   const path = src.path;
   const at = ref.seek;
   if (blob.length < 18) throw new RootFormatError(path, at, 'basket header is truncated');
@@ -83,8 +102,8 @@ export function pendingFileBasket(src: ByteSource, blob: Uint8Array, ref: Extrac
 }
 
 /** A basket that the TTree object carried inside itself (already decompressed by jsroot). */
-export function pendingEmbeddedBasket(path: string, ref: Extract<BasketRef, { where: 'embedded' }>, hasOffsets: boolean): PendingBasket {
-  const b = ref.obj;
+export function pendingEmbeddedBasket(path: string, ref: BasketRef, hasOffsets: boolean): PendingBasket {
+  const b = ref.obj!;
   const arr = b.fBufferRef?.arr;
   const data = arr ? new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength) : new Uint8Array(0);
   return {
@@ -110,20 +129,20 @@ function makeBasket(
   const entries = ref.entryStop - ref.entryStart;
   if (nevbuf !== entries) throw new RootFormatError(path, at, `basket ${ref.index} holds ${nevbuf} entries, the branch says ${entries}`);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const base = { entryStart: ref.entryStart, entries, data, view, dataLength, keylen };
-  if (!hasOffsets) return { ...base, offsets: null, table: -1 };
+  const basket = (offsets: Int32Array | null, table: number, build: (() => Int32Array) | null) =>
+    new LoadedBasket(ref.entryStart, entries, data, view, dataLength, keylen, table, offsets, build);
+  if (!hasOffsets) return basket(null, -1, null);
   const fromData = dataLength + 4 <= data.length;
   if (!fromData && !(given && given.length >= entries)) {
     if (entries > 1) throw new RootFormatError(path, at, `basket ${ref.index} lacks its entry-offset table`);
     const offsets = new Int32Array(entries + 1);
     offsets[entries] = dataLength;
-    return { ...base, offsets, table: -1 };
+    return basket(offsets, -1, null);
   }
   const n = fromData ? view.getInt32(dataLength) : given!.length;
   if ((fromData ? n !== entries + 1 : n < entries) || (fromData && dataLength + 4 + 4 * entries > data.length)) {
     throw new RootFormatError(path, at, `basket ${ref.index} has a damaged entry-offset table (${n} offsets for ${entries} entries)`);
   }
-  let offsets: Int32Array | undefined;
   const build = (): Int32Array => {
     const o = new Int32Array(entries + 1);
     if (fromData) {
@@ -138,7 +157,21 @@ function makeBasket(
     o[entries] = dataLength;
     return o;
   };
-  return { ...base, table: fromData ? dataLength + 4 : -1, get offsets() { return (offsets ??= build()); } };
+  return basket(null, fromData ? dataLength + 4 : -1, build);
+}
+
+/** Every Basket is one of these: one hidden class for the decoders (see basketRef). */
+class LoadedBasket implements Basket {
+  constructor(
+    readonly entryStart: number, readonly entries: number, readonly data: Uint8Array, readonly view: DataView,
+    readonly dataLength: number, readonly keylen: number, readonly table: number,
+    private built: Int32Array | null, private readonly build: (() => Int32Array) | null,
+  ) {}
+
+  get offsets(): Int32Array | null {
+    if (this.built === null && this.build !== null) this.built = this.build();
+    return this.built;
+  }
 }
 
 /**

@@ -51,29 +51,37 @@ const VECTOR_ELEMENT: Record<string, ElementType> = {
 
 /** Classifies a jsroot TBranch/TBranchElement. Never guesses: what it cannot read is 'unsupported'. */
 export function describeBranch(b: JsBranch): BranchInfo {
-  const base = { name: b.fName, entries: Number(b.fEntries), inner: 1, counter: null, element: null };
   if (b._typename === 'TBranchElement') {
     const cls = (b.fClassName ?? '').replace(/\s+/g, ' ').trim();
     const m = /^vector<\s*(.+?)\s*>$/.exec(cls);
     const el = m ? VECTOR_ELEMENT[m[1]!] : undefined;
-    if (el && b.fBranches.arr.length === 0 && (b.fType ?? 0) === 0) {
-      return { ...base, typeName: `vector<${el}>`, kind: 'vector', element: el };
-    }
-    return { ...base, typeName: cls || 'TBranchElement', kind: 'unsupported' };
+    if (el && b.fBranches.arr.length === 0 && (b.fType ?? 0) === 0) return branchInfo(b, `vector<${el}>`, 'vector', el);
+    return branchInfo(b, cls || 'TBranchElement', 'unsupported');
   }
   const leaves = b.fLeaves.arr;
   if (leaves.length !== 1) {
-    return { ...base, typeName: `leaf list of ${leaves.length} leaves (${leaves.map((l) => l.fName).join(':')})`, kind: 'unsupported' };
+    return branchInfo(b, `leaf list of ${leaves.length} leaves (${leaves.map((l) => l.fName).join(':')})`, 'unsupported');
   }
   const leaf = leaves[0]!;
-  if (leaf._typename === 'TLeafC') return { ...base, typeName: 'string', kind: 'string' };
+  if (leaf._typename === 'TLeafC') return branchInfo(b, 'string', 'string');
   const t = LEAF[leaf._typename];
-  if (!t) return { ...base, typeName: leaf._typename, kind: 'unsupported' };
+  if (!t) return branchInfo(b, leaf._typename, 'unsupported');
   const element = leaf.fIsUnsigned ? t[1] : t[0];
   if (leaf.fLeafCount) {
-    if (leaf.fLen > 1) return { ...base, typeName: `${element}[${leaf.fLeafCount.fName}][${leaf.fLen}]`, kind: 'unsupported' };
-    return { ...base, typeName: `${element}[${leaf.fLeafCount.fName}]`, kind: 'counted-array', element, counter: leaf.fLeafCount.fName };
+    if (leaf.fLen > 1) return branchInfo(b, `${element}[${leaf.fLeafCount.fName}][${leaf.fLen}]`, 'unsupported');
+    return branchInfo(b, `${element}[${leaf.fLeafCount.fName}]`, 'counted-array', element, 1, leaf.fLeafCount.fName);
   }
-  if (leaf.fLen > 1) return { ...base, typeName: `${element}[${leaf.fLen}]`, kind: 'fixed-array', element, inner: leaf.fLen };
-  return { ...base, typeName: element, kind: 'scalar', element };
+  if (leaf.fLen > 1) return branchInfo(b, `${element}[${leaf.fLen}]`, 'fixed-array', element, leaf.fLen);
+  return branchInfo(b, element, 'scalar', element);
+}
+
+/**
+ * Every BranchInfo comes from this one literal, so all share one hidden class: the decoders are
+ * then monomorphic in it. (Spread literals gave a class per call site, and per file as V8 tuned
+ * their size; a long-lived worker's `arrays` deoptimized on a "wrong map" and was recompiled,
+ * ~50 ms of compiler time each, every few runs.)
+ */
+function branchInfo(b: JsBranch, typeName: string, kind: BranchInfo['kind'], element: ElementType | null = null, inner = 1,
+                    counter: string | null = null): BranchInfo {
+  return { name: b.fName, typeName, kind, element, inner, counter, entries: Number(b.fEntries) };
 }

@@ -44,7 +44,12 @@ export class LocalSource implements ByteSource {
     // In a worker thread nothing else waits on this event loop, and a chunk's hundred-odd basket
     // reads cost less as plain preads than as thread-pool jobs competing with the task for the
     // cores (bench/h4l: 2 workers 0.54 -> 0.50 s). The main thread keeps non-blocking reads.
-    if (!isMainThread) return ranges.map(([offset, length]) => this.readBlocking(offset, length));
+    if (!isMainThread) {
+      // A loop, not .map(): see TreeReader.arrays, into which this is inlined.
+      const out: Uint8Array[] = [];
+      for (const r of ranges) out.push(this.readBlocking(r[0], r[1]));
+      return out;
+    }
     return Promise.all(ranges.map(async ([offset, length]) => {
       const buf = this.checked(offset, length);
       let done = 0;

@@ -1,4 +1,4 @@
-import { loadedBasket, pendingEmbeddedBasket, pendingFileBasket, type Basket, type BasketRef, type EmbeddedBasket, type PendingBasket } from './basket.js';
+import { basketRef, loadedBasket, pendingEmbeddedBasket, pendingFileBasket, type Basket, type BasketRef, type EmbeddedBasket, type PendingBasket } from './basket.js';
 import { describeBranch, type BranchInfo, type JsBranch } from './branch.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
 import type { RootFile } from './file.js';
@@ -96,17 +96,24 @@ export class TreeReader {
     if (!Number.isInteger(start) || start < 0 || !Number.isInteger(stop) || stop < start) {
       throw new RangeError(`invalid entry range [${opts.entryStart}, ${opts.entryStop}) for tree ${this.name} with ${this.numEntries} entries`);
     }
-    const states = names.map((n) => this.branchState(n));
+    // Plain loops build the arrays here, not .map(): TurboFan's inlined map makes HOLEY arrays
+    // where the interpreter makes PACKED ones, so this function's optimized code met arrays of a
+    // kind its feedback never saw, deoptimized ("wrong map") and was recompiled (~50 ms of compiler
+    // time) every few runs of a long-lived worker.
+    const states: BranchState[] = [];
+    for (const n of names) states.push(this.branchState(n));
     for (const s of states) if (s.info.kind === 'unsupported') throw new UnsupportedBranchTypeError(s.info.typeName, s.info.name);
     // Fetch every needed basket of every branch in one batched read.
-    const wanted: Array<{ s: BranchState; ref: Extract<BasketRef, { where: 'file' }> }> = [];
+    const wanted: Array<{ s: BranchState; ref: BasketRef }> = [];
     for (const s of states) {
       for (const ref of s.refs) {
         if (ref.entryStop <= start || ref.entryStart >= stop) continue;
         if (ref.where === 'file' && s.cached?.index !== ref.index) wanted.push({ s, ref });
       }
     }
-    const blobs = wanted.length ? await this.file.source.read(wanted.map((w) => [w.ref.seek, w.ref.bytes] as const)) : [];
+    const ranges: Array<readonly [number, number]> = [];
+    for (const w of wanted) ranges.push([w.ref.seek, w.ref.bytes]);
+    const blobs = ranges.length ? await this.file.source.read(ranges) : [];
     this.basketReads += wanted.length;
     const fresh = new Map<BranchState, Map<number, Uint8Array>>();
     wanted.forEach((w, i) => {
@@ -180,14 +187,14 @@ function basketRefs(path: string, b: JsBranch & BranchMeta, treeEntries: number)
     const entryStart = Number(b.fBasketEntry[k]);
     const entryStop = k + 1 < write ? Number(b.fBasketEntry[k + 1]) : endOf(k, entryStart, undefined);
     if (!(entryStart >= 0 && entryStop >= entryStart)) throw new RootFormatError(path, -1, `branch ${b.fName} basket ${k} has an invalid entry range`);
-    refs.push({ where: 'file', index: k, entryStart, entryStop, seek, bytes });
+    refs.push(basketRef(k, entryStart, entryStop, { seek, bytes }));
   }
   const emb = b.fBaskets?.arr ?? [];
   for (let k = write; k < emb.length; k++) {
     const obj = emb[k];
     if (!obj || !obj.fNevBuf) continue;
     const entryStart = Number(b.fBasketEntry[k] ?? 0);
-    refs.push({ where: 'embedded', index: k, entryStart, entryStop: entryStart + obj.fNevBuf, obj });
+    refs.push(basketRef(k, entryStart, entryStart + obj.fNevBuf, obj));
   }
   return refs;
 }
