@@ -29,6 +29,31 @@ t.test('an empty tree (no entries, no baskets) reads back as 0 entries', async (
   t.same(Array.from((cols['v'] as { offsets: Int32Array }).offsets), [0]);
 });
 
+t.test('a counted branch declared before its counter: the counter is written first, both readers agree', async (t) => {
+  const path = join(dir, 'counter-after.root');
+  const n = 300;
+  const counts = Int32Array.from({ length: n }, (_, i) => i % 4);
+  const offsets = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + counts[i]!;
+  const values = Float32Array.from({ length: offsets[n]! }, (_, j) => j / 4);
+  const w = await RootFileWriter.create(path);
+  const tw = w.createTree('t', 'counter declared last', [{ name: 'c', type: 'float', jagged: 'counted', counter: 'n' }, { name: 'x', type: 'double' }, { name: 'n', type: 'int32' }], { basketEntries: 70 });
+  await tw.append({ c: { offsets, values }, x: Float64Array.from({ length: n }, (_, i) => i), n: counts });
+  await w.close();
+  const j = await (await openFile(path)).readObject('t');
+  t.same(j.fBranches.arr.map((b: any) => b.fName), ['n', 'c', 'x'], 'the counter moved before its user');
+  const f = await openRootFile(path);
+  t.teardown(() => f.close());
+  const tree = await f.tree('t');
+  t.equal(tree.branch('c').kind, 'counted-array');
+  t.equal(tree.branch('c').counter, 'n');
+  const got = await tree.arrays(['c', 'n'], { entryStart: 65, entryStop: 150 });
+  const expect = Array.from({ length: 85 }, (_, i) => Array.from(values.subarray(offsets[65 + i]!, offsets[66 + i]!)));
+  t.same(perEntry(got['c']!, 85), expect, 'our reader');
+  const js = await jsrootValues(path, 't', ['c']);
+  t.same(js['c']!.slice(65, 150).map((v) => (v as number[]).map(normalise)), expect.map((e) => e.map(normalise)), 'jsroot');
+});
+
 t.test('vectors of every length from 0 to 22, whole and in ranges that cut baskets', async (t) => {
   // Lengths 0..22 exercise both the short-entry fast copy (≤ 6 elements) and the exact loop,
   // for 4-byte elements (the fused count-and-copy path) and for 2- and 8-byte ones.

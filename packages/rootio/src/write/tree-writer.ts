@@ -95,11 +95,12 @@ export class TreeWriter {
       }
     }
     if (declared.size !== specs.length) throw new Error(`createTree(${name}): duplicate branch names`);
-    // Undeclared counters become int32 branches placed before their first user, as ROOT needs the
-    // counter's leaf before the array's.
+    // A counter goes before its first user, as ROOT needs the counter's leaf before the array's:
+    // a declared one is moved up (declared after its user, the array's leaf pointed at nothing and
+    // readers took the array for a scalar), an undeclared one becomes an int32 branch there.
     for (const s of specs) {
-      if (s.jagged === 'counted' && !declared.has(s.counter!) && !this.byName.has(s.counter!)) {
-        this.add(new BranchState({ name: s.counter!, type: 'int32' }, true));
+      if (s.jagged === 'counted' && !this.byName.has(s.counter!)) {
+        this.add(new BranchState(declared.get(s.counter!) ?? { name: s.counter!, type: 'int32' }, true));
       }
       if (!this.byName.has(s.name)) this.add(new BranchState(s, counters.has(s.name), s.jagged === 'counted' ? s.counter : undefined));
     }
