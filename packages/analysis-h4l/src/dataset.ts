@@ -142,10 +142,11 @@ export function makeChunks(counts: CountResult[], chunkSize: number): Chunk[] {
 }
 
 /**
- * The chunks of a run (see makeChunks) in the order they are submitted: largest first, so a run ends on small tasks that even out
- * the workers, and the chunks that make up the last `tailShare` of the events are split further,
- * at cluster boundaries, to about chunkSize/4. With ~100k-event chunks the end of a run was
- * otherwise one worker finishing a 50–90k-event chunk while the other idled.
+ * The chunks of a run (see makeChunks) in the order they are submitted: largest first, so a run
+ * ends on small tasks that even out the workers, and the chunks that make up the last `tailShare`
+ * of the events are split further, at cluster boundaries, to about chunkSize/4. With ~100k-event
+ * chunks the end of a run was otherwise one worker finishing a 50–90k-event chunk while the
+ * other idled.
  */
 export function scheduleChunks(counts: CountResult[], chunkSize: number, tailShare = 0.15): Chunk[] {
   const size = (c: Chunk) => c.entryStop - c.entryStart;
@@ -168,4 +169,3 @@ export function scheduleChunks(counts: CountResult[], chunkSize: number, tailSha
   }
   return out.sort(bySize);
 }
-

@@ -67,8 +67,13 @@ export type EmbeddedBasket = {
   fEntryOffset?: number[];
 };
 
+/** What a PendingBasket's `load()` hands each basket it makes to, and returns (e.g. to cache it). */
+export type OnLoad = (b: Basket) => Basket;
+
+const asIs: OnLoad = (b) => b;
+
 /** Reads a TKey+TBasket header; the payload is decompressed by the result's `load()`. */
-export function pendingFileBasket(src: ByteSource, blob: Uint8Array, ref: BasketRef, hasOffsets: boolean): PendingBasket {
+export function pendingFileBasket(src: ByteSource, blob: Uint8Array, ref: BasketRef, hasOffsets: boolean, onLoad: OnLoad = asIs): PendingBasket {
   const path = src.path;
   const at = ref.seek;
   if (blob.length < 18) throw new RootFormatError(path, at, 'basket header is truncated');
@@ -97,19 +102,19 @@ export function pendingFileBasket(src: ByteSource, blob: Uint8Array, ref: Basket
   const last = dv.getInt32(p + 14);
   return {
     entryStart: ref.entryStart, entries: ref.entryStop - ref.entryStart, dataLength: last - keylen,
-    load: () => makeBasket(path, at, ref, decompress(blob.subarray(keylen), objlen, path, at + keylen), keylen, nevbuf, last, hasOffsets),
+    load: () => onLoad(makeBasket(path, at, ref, decompress(blob.subarray(keylen), objlen, path, at + keylen), keylen, nevbuf, last, hasOffsets)),
   };
 }
 
 /** A basket that the TTree object carried inside itself (already decompressed by jsroot). */
-export function pendingEmbeddedBasket(path: string, ref: BasketRef, hasOffsets: boolean): PendingBasket {
+export function pendingEmbeddedBasket(path: string, ref: BasketRef, hasOffsets: boolean, onLoad: OnLoad = asIs): PendingBasket {
   const b = ref.obj!;
   const arr = b.fBufferRef?.arr;
   const data = arr ? new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength) : new Uint8Array(0);
   return {
     entryStart: ref.entryStart, entries: ref.entryStop - ref.entryStart, dataLength: b.fLast - b.fKeylen,
     // The TTree's streamer already read this basket's offset table into fEntryOffset.
-    load: () => makeBasket(path, -1, ref, data, b.fKeylen, b.fNevBuf, b.fLast, hasOffsets, b.fEntryOffset),
+    load: () => onLoad(makeBasket(path, -1, ref, data, b.fKeylen, b.fNevBuf, b.fLast, hasOffsets, b.fEntryOffset)),
   };
 }
 

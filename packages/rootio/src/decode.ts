@@ -19,10 +19,10 @@ export function decode(path: string, info: BranchInfo, baskets: PendingBasket[],
   // zero-filled, so an entry no basket covers would otherwise read as leftover memory.
   let next = start;
   for (const b of baskets) {
-    if (Math.max(start, b.entryStart) !== next) {
+    if (b.entryStart + firstIn(b, start) !== next) {
       throw new RootFormatError(path, -1, `branch ${info.name}: a basket starts at entry ${b.entryStart} where entry ${next} was expected (the baskets do not tile entries ${start}–${stop})`);
     }
-    next = Math.min(stop, b.entryStart + b.entries);
+    next = b.entryStart + endIn(b, stop);
   }
   if (next !== stop) throw new RootFormatError(path, -1, `branch ${info.name}: its baskets cover entries ${start}–${next} of the ${start}–${stop} asked for`);
   switch (info.kind) {
@@ -34,8 +34,8 @@ export function decode(path: string, info: BranchInfo, baskets: PendingBasket[],
       const lanes = lanesOf(out, ELEMENT_SIZE[el]);
       let to = 0;
       for (const b of baskets) {
-        const a = Math.max(start, b.entryStart) - b.entryStart;
-        const z = Math.min(stop, b.entryStart + b.entries) - b.entryStart;
+        const a = firstIn(b, start);
+        const z = endIn(b, stop);
         // Fixed-size entries fill the basket exactly; anything else means a damaged header.
         if (b.entries * size !== b.dataLength) throw new RootFormatError(path, -1, `branch ${info.name}: basket has ${b.dataLength} bytes for ${b.entries} entries of ${size} bytes`);
         copyBigEndian(ELEMENT_SIZE[el], b.load().view, a * size, (z - a) * info.inner, lanes, to);
@@ -51,6 +51,16 @@ export function decode(path: string, info: BranchInfo, baskets: PendingBasket[],
     default:
       throw new UnsupportedBranchTypeError(info.typeName, info.name);
   }
+}
+
+/** The first entry of `[start, stop)` in basket `b`, counted from the basket's first entry. */
+function firstIn(b: PendingBasket, start: number): number {
+  return Math.max(start, b.entryStart) - b.entryStart;
+}
+
+/** The end (exclusive) of `[start, stop)` in basket `b`, counted from the basket's first entry. */
+function endIn(b: PendingBasket, stop: number): number {
+  return Math.min(stop, b.entryStart + b.entries) - b.entryStart;
 }
 
 /**
@@ -73,8 +83,8 @@ function decodeJagged(path: string, info: BranchInfo, baskets: PendingBasket[], 
   let total = 0;
   for (let k = 0; k < baskets.length; k++) {
     const p = baskets[k]!;
-    const a = Math.max(start, p.entryStart) - p.entryStart;
-    const z = Math.min(stop, p.entryStart + p.entries) - p.entryStart;
+    const a = firstIn(p, start);
+    const z = endIn(p, stop);
     if (a === 0 && z === p.entries) {
       const bytes = p.dataLength - header * p.entries;
       if (bytes < 0 || bytes % size !== 0) throw new RootFormatError(path, -1, `branch ${info.name}: a basket of ${p.entries} entries has ${p.dataLength} data bytes, which ${header ? 'vectors' : 'arrays'} of ${size}-byte elements cannot fill`);
@@ -92,8 +102,8 @@ function decodeJagged(path: string, info: BranchInfo, baskets: PendingBasket[], 
     const p = baskets[k]!;
     const b = early[k] ?? p.load();
     early[k] = undefined;
-    const a = Math.max(start, b.entryStart) - b.entryStart;
-    const z = Math.min(stop, b.entryStart + b.entries) - b.entryStart;
+    const a = firstIn(p, start);
+    const z = endIn(p, stop);
     if (header && size === 4 && b.table >= 0) {
       // The ATLAS case (vector<float>, vector<int>): count and copy in one pass over the entries,
       // reading the basket's own offset table.
@@ -199,11 +209,11 @@ function copyVectors4(src: DataView, table: number, keylen: number, dataLength: 
 function decodeStrings(path: string, info: BranchInfo, baskets: PendingBasket[], start: number, stop: number): string[] {
   const out: string[] = [];
   const dec = new TextDecoder();
-  for (const p of baskets) {
-    const b = p.load();
+  for (const pending of baskets) {
+    const b = pending.load();
     const o = b.offsets;
-    const a = Math.max(start, b.entryStart) - b.entryStart;
-    const z = Math.min(stop, b.entryStart + b.entries) - b.entryStart;
+    const a = firstIn(pending, start);
+    const z = endIn(pending, stop);
     for (let i = a; i < z; i++) {
       let p = o ? o[i]! : 0;
       const end = o ? o[i + 1]! : b.dataLength;

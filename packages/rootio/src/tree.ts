@@ -148,16 +148,13 @@ export class TreeReader {
 
   /** A basket to decode; loading it makes it the branch's cached basket. */
   private pending(s: BranchState, ref: BasketRef, blob: Uint8Array | undefined): PendingBasket {
-    const p = ref.where === 'embedded'
-      ? pendingEmbeddedBasket(this.file.path, ref, s.hasOffsets)
-      : pendingFileBasket(this.file.source, blob!, ref, s.hasOffsets);
-    const load = p.load;
-    p.load = () => {
-      const basket: Basket = load();
+    const keep = (basket: Basket) => {
       s.cached = { index: ref.index, basket };
       return basket;
     };
-    return p;
+    return ref.where === 'embedded'
+      ? pendingEmbeddedBasket(this.file.path, ref, s.hasOffsets, keep)
+      : pendingFileBasket(this.file.source, blob!, ref, s.hasOffsets, keep);
   }
 
   private branchState(name: string): BranchState {
