@@ -9,6 +9,8 @@ import { runAnalysis, type RunReport } from './run.js';
 import { writeOutputs } from './outputs.js';
 import { listFiles, countEntries, scheduleChunks, EntryCache } from './dataset.js';
 import { consoleProgress } from './progress.js';
+import { sampleByName } from './samples.js';
+import { datasetOrigin, variantsOf, metaNotes, type RunMeta } from './meta.js';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -16,20 +18,6 @@ const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', impor
 export function defaultOutDir(runName: string, now = new Date()): string {
   const ts = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return path.join('outputs', `${runName}_${ts}`);
-}
-
-/**
- * The scale of a synthetic dataset directory (the generator's manifest.json), or 1. The plot's
- * luminosity label is lumi × scale: data and MC of a scaled dataset both hold that much.
- */
-export function syntheticScale(dataDir: string): number {
-  if (/^https?:/i.test(dataDir)) return 1;
-  try {
-    const m = JSON.parse(readFileSync(path.join(dataDir, 'manifest.json'), 'utf8'));
-    return typeof m.scale === 'number' && m.scale > 0 ? m.scale : 1;
-  } catch {
-    return 1;
-  }
 }
 
 export interface ExecuteResult { report: RunReport; outDir: string; files: string[] }
@@ -86,9 +74,14 @@ export async function execute(c: H4lConfig, log: (s: string) => void, progressOu
     events: report.result.events, chunks: report.result.chunks,
     timings: report.timings, eventsPerSecond: report.eventsPerSecond,
   };
-  const datasetScale = syntheticScale(dataDir);
-  const files = await writeOutputs({ dir: outDir, result: report.result, lumiFb: c.lumi_fb, datasetScale,
-    runInfo: { ...runInfo, datasetScale } });
+  const origin = datasetOrigin(dataDir);
+  const meta: RunMeta = {
+    synthetic: origin.synthetic, datasetScale: origin.scale, selection: c.selection, lumiFb: c.lumi_fb * origin.scale,
+    variants: variantsOf(c.selection, c.corrected_d0),
+    mcPresent: Object.keys(report.result.samples).some((n) => !sampleByName(n).isData),
+    partialFiles: report.files.filter((f) => f.status === 'skipped').map((f) => ({ file: f.file, sample: f.sample, reason: f.reason ?? 'skipped' })),
+  };
+  const files = await writeOutputs({ dir: outDir, result: report.result, lumiFb: c.lumi_fb, meta, runInfo });
   for (const s of Object.values(report.result.samples)) {
     const n = s.cutflow.raw.length - 1;
     log(`  ${s.sample.padEnd(16)} ${String(s.cutflow.raw[0]).padStart(8)} in  ${String(s.cutflow.raw[n]).padStart(8)} selected  Σw ${+s.cutflow.weighted[n].toPrecision(7)}`);
@@ -97,6 +90,7 @@ export async function execute(c: H4lConfig, log: (s: string) => void, progressOu
     log('skipped bad files:');
     for (const f of report.files.filter((x) => x.status === 'skipped')) log(`  ${f.file}: ${f.reason}`);
   }
+  for (const n of metaNotes(meta)) log(`note: ${n}`);
   log(`${report.result.events} events in ${(report.timings.processMs / 1000).toFixed(2)} s (${Math.round(report.eventsPerSecond)} events/s)`);
   log(`outputs: ${path.resolve(outDir)} (${files.join(', ')})`);
   return { report, outDir, files };

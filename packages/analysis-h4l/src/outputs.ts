@@ -11,6 +11,7 @@ import { sampleByName, frameworkScale } from './samples.js';
 import type { AnalysisResult } from './result.js';
 import { drawM4lSvg, svgToPng, type PlotInput } from './plot.js';
 import { RootFileWriter } from '@gluon/rootio';
+import { type RunMeta, metaNotes } from './meta.js';
 
 export const HISTOGRAMS_SCHEMA = 'gluon-h4l/histograms@1';
 
@@ -22,6 +23,8 @@ export interface HistJson {
 export interface CutRow { cut: string; raw: number; weighted: number }
 export interface HistogramsJson {
   schema: typeof HISTOGRAMS_SCHEMA;
+  /** What these histograms are (synthetic, variants, MC present, files left out): see meta.ts. */
+  meta: RunMeta;
   selection: string;
   lumiFb: number;
   /**
@@ -40,7 +43,7 @@ export function histToJson(h: Hist1D): HistJson {
 }
 
 /** The histograms.json document of a result. */
-export function histogramsJson(r: AnalysisResult, lumiFb: number, datasetScale = 1): HistogramsJson {
+export function histogramsJson(r: AnalysisResult, meta: RunMeta, runLumiFb: number): HistogramsJson {
   const fw = r.selection === 'framework';
   const samples: HistogramsJson['samples'] = {};
   for (const s of Object.values(r.samples)) {
@@ -62,7 +65,7 @@ export function histogramsJson(r: AnalysisResult, lumiFb: number, datasetScale =
     groups[g.id] = { label: g.label, color: g.color, samples: members, cutflow: cf ? cutFlowRows(cf) : [],
       histograms: Object.fromEntries(Object.entries(byGroup[g.id]).map(([k, h]) => [k, histToJson(h)])) };
   }
-  return { schema: HISTOGRAMS_SCHEMA, selection: r.selection, lumiFb, plotLumiFb: lumiFb * datasetScale, samples, groups };
+  return { schema: HISTOGRAMS_SCHEMA, meta, selection: r.selection, lumiFb: runLumiFb, plotLumiFb: meta.lumiFb, samples, groups };
 }
 
 /** The m4l plot input from a histograms.json document (used by run and by `plot`). */
@@ -102,8 +105,10 @@ export async function replot(runDir: string): Promise<void> {
 
 /** Cut-flow tables (Markdown, CSV) per sample and group. */
 export function cutflowTables(j: HistogramsJson): { md: string; csv: string } {
-  const md: string[] = [`# Cut flow (selection ${j.selection})`, ''];
-  const csv: string[] = ['kind,name,cut,raw,weighted'];
+  const notes = j.meta ? metaNotes(j.meta) : [];
+  const md: string[] = [`# Cut flow (selection ${j.selection})`, '', ...notes.map((n) => `> ${n}`), ...(notes.length ? [''] : [])];
+  // Notes first as '#' lines (pandas: read_csv(..., comment='#')), then the table.
+  const csv: string[] = [...notes.map((n) => `# ${n}`), 'kind,name,cut,raw,weighted'];
   const block = (kind: string, name: string, rows: CutRow[]) => {
     md.push(`## ${kind} ${name}`, '', '| cut | raw | weighted |', '|---|---:|---:|');
     for (const r of rows) {
@@ -132,15 +137,15 @@ export async function writeRootFile(file: string, r: AnalysisResult): Promise<vo
 }
 
 export interface WriteOutputsOptions {
-  dir: string; result: AnalysisResult; lumiFb: number; runInfo: Record<string, unknown>;
-  /** Scale of a synthetic dataset (its manifest.json), 1 for real data. */
-  datasetScale?: number;
+  dir: string; result: AnalysisResult; meta: RunMeta; runInfo: Record<string, unknown>;
+  /** The run's luminosity, fb⁻¹ (meta.lumiFb is this × the dataset's scale). */
+  lumiFb: number;
 }
 
 /** Writes every output of a run; returns the file names written. */
 export async function writeOutputs(o: WriteOutputsOptions): Promise<string[]> {
   await mkdir(o.dir, { recursive: true });
-  const j = histogramsJson(o.result, o.lumiFb, o.datasetScale ?? 1);
+  const j = histogramsJson(o.result, o.meta, o.lumiFb);
   const written: string[] = [];
   const put = async (name: string, data: string | Buffer) => { await writeFile(path.join(o.dir, name), data); written.push(name); };
   await put('histograms.json', JSON.stringify(j, null, 1));
@@ -151,6 +156,6 @@ export async function writeOutputs(o: WriteOutputsOptions): Promise<string[]> {
   written.push('m4l.svg', 'm4l.png');
   await writeRootFile(path.join(o.dir, 'histograms.root'), o.result);
   written.push('histograms.root');
-  await put('run.json', JSON.stringify({ ...o.runInfo, outputs: [...written, 'run.json'] }, null, 1));
+  await put('run.json', JSON.stringify({ meta: o.meta, ...o.runInfo, outputs: [...written, 'run.json'] }, null, 1));
   return written;
 }
