@@ -5,7 +5,7 @@
 import { taskContext } from '@gluon/client';
 import { type LeptonColumns, type FrameworkColumns, type WeightColumns, LEPTON_BRANCHES, FRAMEWORK_BRANCHES,
   WEIGHT_BRANCHES, eventWeights } from './columns.js';
-import { type SampleInfo, xsecWeight } from './samples.js';
+import { type SampleInfo, xsecWeight, frameworkSignOnlyWeight } from './samples.js';
 import { emptyNotebookOutput, runNotebook, type SelectionOutput } from './selection-a.js';
 import { emptyFrameworkOutput, runFramework } from './selection-b.js';
 import { type AnalysisResult } from './result.js';
@@ -44,7 +44,7 @@ export function selectColumns(cols: Record<string, unknown>, sample: SampleInfo,
   const n = c.lep_pt.offsets.length - 1;
   const out = emptyOutput(opts.selection);
   if (opts.selection === 'framework') {
-    const w = eventWeights(n, sample.isData ? undefined : (cols as unknown as WeightColumns), 1);
+    const w = eventWeights(n, sample.isData ? undefined : (cols as unknown as WeightColumns), 1, frameworkSignOnlyWeight(sample));
     return runFramework(cols as unknown as FrameworkColumns, w, out, { correctedD0: opts.correctedD0 });
   }
   const w = eventWeights(n, sample.isData ? undefined : (cols as unknown as WeightColumns), xsecWeight(sample, opts.lumiFb));

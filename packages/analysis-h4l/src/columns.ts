@@ -56,11 +56,13 @@ export function eventCount(c: LeptonColumns): number {
 /**
  * Per-event weights: 1 for data, otherwise `base × mcWeight × the four scale factors`
  * (base = the cross-section weight for selection A, 1 for selection B). Computed in float64.
+ * With `signOnly` mcWeight counts by its sign alone (±1, 0 for 0): the framework's rule for
+ * single-top samples (spec 3.1).
  */
-export function eventWeights(n: number, w: WeightColumns | undefined, base: number): Float64Array {
+export function eventWeights(n: number, w: WeightColumns | undefined, base: number, signOnly = false): Float64Array {
   const out = new Float64Array(n);
   if (!w) return out.fill(1);
   const { mcWeight, scaleFactor_PILEUP: p, scaleFactor_ELE: e, scaleFactor_MUON: m, scaleFactor_LepTRIGGER: t } = w;
-  for (let i = 0; i < n; i++) out[i] = base * mcWeight[i] * p[i] * e[i] * m[i] * t[i];
+  for (let i = 0; i < n; i++) out[i] = base * (signOnly ? Math.sign(mcWeight[i]) : mcWeight[i]) * p[i] * e[i] * m[i] * t[i];
   return out;
 }

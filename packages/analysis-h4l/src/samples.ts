@@ -120,6 +120,15 @@ export function xsecWeight(sample: SampleInfo, lumiFb: number): number {
 }
 
 /**
+ * Whether the framework weighs a sample's events by the sign of mcWeight instead of its value:
+ * the 2020–2021 HZZAnalysis did so for every job option containing "single" (the six single-top
+ * samples; spec 3.1).
+ */
+export function frameworkSignOnlyWeight(sample: SampleInfo): boolean {
+  return !sample.isData && sample.name.includes('single');
+}
+
+/**
  * The framework's plotting scale for an MC histogram, `lumi[pb⁻¹] × xsec / (sumw × eff)`
  * (lumi 10064 pb⁻¹ by default); 1 for data. The ZZ group's extra 1.3 is a group property.
  */
