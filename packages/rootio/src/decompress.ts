@@ -1,14 +1,11 @@
-import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
 import { decompress as fzstdDecompress } from 'fzstd';
 import { RootFormatError } from './errors.js';
 import { lz4DecodeBlock, xxh64 } from './lz4.js';
-
-const require = createRequire(import.meta.url);
-let xz: { decompressSync(b: Uint8Array): Buffer } | null = null;
+import { xzDecode } from './xz.js';
 
 /** Node ≥ 22.15 has zstd in zlib; older Nodes use fzstd. */
-const nodeZstd = (zlib as unknown as { zstdDecompressSync?: (b: Uint8Array) => Buffer }).zstdDecompressSync;
+const nodeZstd = (zlib as unknown as { zstdDecompressSync?: (b: Uint8Array, o: zlib.ZlibOptions) => Buffer }).zstdDecompressSync;
 
 /** The size of ROOT's compression block header. */
 export const BLOCK_HEADER = 9;
@@ -38,7 +35,10 @@ export function decompress(src: Uint8Array, expected: number, path: string, at: 
       got = decodeBlock(alg, body, usize, src[s + 2]!);
     } catch (err) {
       if (err instanceof RootFormatError) throw err;
-      throw new RootFormatError(path, at + s, `cannot decompress ${algName(alg)} block: ${(err as Error).message}`);
+      // zlib's maxOutputLength and fzstd's fixed output buffer end a too-large block this way.
+      const overflow = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError;
+      const why = overflow ? `it is damaged or decompresses past its declared ${usize} bytes (${(err as Error).message})` : (err as Error).message;
+      throw new RootFormatError(path, at + s, `cannot decompress ${algName(alg)} block: ${why}`);
     }
     s += BLOCK_HEADER + csize;
     // Most baskets are one block: keep the decoder's own output instead of copying it.
@@ -62,7 +62,11 @@ function inflateChunk(usize: number): number {
   return Math.max(zlib.constants.Z_MIN_CHUNK, usize + 1);
 }
 
-/** One block's bytes, exactly `usize` of them, or an Error saying why not. */
+/**
+ * One block's bytes, exactly `usize` of them, or an Error saying why not. Every codec writes into
+ * at most `usize` bytes and stops there, so a block that claims little and inflates to much (a
+ * "bomb") costs no more memory than it claims.
+ */
 function decodeBlock(alg: string, body: Uint8Array, usize: number, method: number): Uint8Array {
   let got: Uint8Array;
   switch (alg) {
@@ -75,12 +79,11 @@ function decodeBlock(alg: string, body: Uint8Array, usize: number, method: numbe
       got = zlib.inflateRawSync(body, { maxOutputLength: usize, chunkSize: inflateChunk(usize) });
       break;
     case 'ZS':
-      got = nodeZstd ? nodeZstd(body) : fzstdDecompress(body, new Uint8Array(usize));
+      // fzstd decodes into the buffer it is given (its window included) and fails past its end.
+      got = nodeZstd ? nodeZstd(body, { maxOutputLength: usize }) : fzstdDecompress(body, new Uint8Array(usize));
       break;
     case 'XZ':
-      xz ??= require('@napi-rs/lzma/xz') as { decompressSync(b: Uint8Array): Buffer };
-      got = xz.decompressSync(body);
-      break;
+      return xzDecode(body, usize);
     case 'L4': {
       if (body.length < 8) throw new Error('LZ4 block shorter than its checksum');
       const want = new DataView(body.buffer, body.byteOffset, 8).getBigUint64(0, false);
