@@ -50,6 +50,18 @@ export function connect(
       opts.timeoutMs ?? 10000,
     );
     ws.on('error', (err) => fail(new HandshakeError(`cannot connect to ${label}: ${err.message}`, CloseCode.going)));
+    // An HTTP answer instead of the upgrade (403 for a refused Host/Origin): its body says why.
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { if (body.length < 2048) body += d; });
+      const done = () => fail(new HandshakeError(
+        `${label} refused the connection (HTTP ${res.statusCode})${body.trim() ? `: ${body.trim()}` : ''}`,
+        res.statusCode === 403 ? CloseCode.forbidden : CloseCode.protocolError,
+      ));
+      res.on('end', done);
+      res.on('error', done);
+    });
     ws.on('close', (code, reason) =>
       fail(new HandshakeError(`${label} closed the connection during the handshake (${code}${reason.length ? `: ${reason}` : ''})`, code)),
     );

@@ -12,3 +12,4 @@ export * from './task-context.js';
 export * from './units.js';
 export * from './heap.js';
 export * from './node-flags.js';
+export * from './origin.js';

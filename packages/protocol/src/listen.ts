@@ -4,6 +4,7 @@ import { WebSocketServer } from 'ws';
 import { acceptConnection, type AcceptOptions } from './handshake.js';
 import { DEFAULT_MAX_FRAME_BYTES, type Connection } from './connection.js';
 import type { Hello } from './messages.js';
+import { HostGuard } from './origin.js';
 
 export interface ListenOptions extends Omit<AcceptOptions, 'remote'> {
   host?: string;
@@ -12,6 +13,11 @@ export interface ListenOptions extends Omit<AcceptOptions, 'remote'> {
   onConnection: (conn: Connection, hello: Hello, req: IncomingMessage) => void;
   /** Fields to put in each welcome. */
   welcome?: (hello: Hello) => Record<string, unknown>;
+  /**
+   * Names besides the bound address that clients may put in `Host` (see {@link HostGuard});
+   * loopback names are always allowed on a loopback listener.
+   */
+  allowedHosts?: readonly string[];
 }
 
 export interface Listener {
@@ -28,7 +34,9 @@ export interface AcceptConnectionsOptions extends Omit<ListenOptions, 'host' | '
 /**
  * Serves handshaken Gluon connections on an existing HTTP server (its upgrade requests). Garbage
  * on the port (non-HTTP bytes, a bad upgrade, a bad first frame) is logged and dropped; it never
- * takes the server down. `close()` drops the connections; the HTTP server is the caller's.
+ * takes the server down. Upgrades from browsers (any `Origin`) and with a `Host` that does not
+ * name this listener are refused with 403 before the handshake. `close()` drops the
+ * connections; the HTTP server is the caller's.
  */
 export function acceptConnections(server: Server, opts: AcceptConnectionsOptions): { close(): void } {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
@@ -36,7 +44,18 @@ export function acceptConnections(server: Server, opts: AcceptConnectionsOptions
     log(`${opts.self}: dropped a malformed connection from ${(socket as { remoteAddress?: string }).remoteAddress ?? '?'}: ${err.message}`);
     socket.destroy();
   });
-  const wss = new WebSocketServer({ server, maxPayload: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, perMessageDeflate: false });
+  let guard: HostGuard | undefined;
+  const wss = new WebSocketServer({
+    server, maxPayload: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, perMessageDeflate: false,
+    verifyClient: ({ req }, done) => {
+      // Built on first use: the server's bound address is known once it listens.
+      guard ??= new HostGuard({ self: opts.self, bindHost: boundHost(server), ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}) });
+      const refusal = guard.check(req, 'none');
+      if (refusal === null) return done(true);
+      log(`${opts.self}: refused connection from ${req.socket.remoteAddress ?? '?'}: ${refusal}`);
+      done(false, 403, `${refusal}\n`, { 'Content-Type': 'text/plain; charset=utf-8' });
+    },
+  });
   wss.on('error', (err) => log(`${opts.self}: websocket server error: ${err.message}`));
   wss.on('connection', (ws, req) => {
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
@@ -52,6 +71,11 @@ export function acceptConnections(server: Server, opts: AcceptConnectionsOptions
   };
 }
 
+function boundHost(server: Server): string {
+  const a = server.address();
+  return a && typeof a === 'object' ? a.address : '127.0.0.1';
+}
+
 /** Listens on host:port (default 127.0.0.1, any free port) for handshaken Gluon connections. */
 export async function listen(opts: ListenOptions): Promise<Listener> {
   const host = opts.host ?? '127.0.0.1';
@@ -59,7 +83,8 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
     res.writeHead(426, { 'content-type': 'text/plain' });
     res.end(`this is a Gluon ${opts.self} endpoint; connect with a WebSocket client\n`);
   });
-  const accepting = acceptConnections(server, opts);
+  // The name the listener was given (e.g. a host name it resolves) is one of its names.
+  const accepting = acceptConnections(server, { ...opts, allowedHosts: [...(opts.allowedHosts ?? []), host] });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => {

@@ -100,4 +100,9 @@ export const CloseCode = {
   protocolError: 4003,
   handshakeTimeout: 4004,
   replaced: 4005,
+  /**
+   * Not a close frame: the listener answered the upgrade with HTTP 403 (its `Host` or `Origin`
+   * check refused the request). Reported by `connect` so callers can tell it from a network error.
+   */
+  forbidden: 4006,
 } as const;

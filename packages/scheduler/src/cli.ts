@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { missingV8Flags, parseBytes, parseDuration, parseIntIn, parseV8Flags, stopWithSupervisor, superviseChildren } from '@gluon/protocol';
+import { missingV8Flags, parseAllowedHosts, parseBytes, parseDuration, parseIntIn, parseV8Flags, stopWithSupervisor, superviseChildren } from '@gluon/protocol';
 import { startScheduler } from './server.js';
 import { SCHEDULER_V8_FLAGS } from './v8-flags.js';
 
-const USAGE = `usage: gluon-scheduler [--host 127.0.0.1] [--port 8786] [--token T | GLUON_TOKEN]
+const USAGE = `usage: gluon-scheduler [--host 127.0.0.1] [--port 8786] [--allowed-host NAME ...] [--token T | GLUON_TOKEN]
                        [--dashboard-port 8787 | --no-dashboard] [--dashboard-prefix /path]
                        [--heartbeat-ttl 30s] [--allowed-failures 3] [--max-frame-bytes 256MiB]
                        [--v8-flags="${SCHEDULER_V8_FLAGS.join(' ')}"]`;
@@ -16,6 +16,7 @@ function main(): void {
       options: {
         host: { type: 'string', default: '127.0.0.1' },
         port: { type: 'string', default: '8786' },
+        'allowed-host': { type: 'string', multiple: true, default: [] },
         token: { type: 'string' },
         'dashboard-port': { type: 'string', default: '8787' },
         'no-dashboard': { type: 'boolean', default: false },
@@ -43,6 +44,7 @@ function main(): void {
     opts = {
     host: values.host,
     port: parseIntIn('--port', values.port, 0, 65535),
+    allowedHosts: parseAllowedHosts(values['allowed-host']),
     dashboard: !values['no-dashboard'],
     dashboardPort: parseIntIn('--dashboard-port', values['dashboard-port'], 0, 65535),
     heartbeatTtlMs: parseDuration('--heartbeat-ttl', values['heartbeat-ttl']),

@@ -12,6 +12,11 @@ const KEYED_OPS = new Set(['release-keys', 'cancel', 'retry', 'who-has']);
 export interface SchedulerOptions {
   host?: string;
   port?: number;
+  /**
+   * Names besides the bound address that clients, workers and browsers may use to reach the
+   * scheduler and its dashboard (their `Host` header), e.g. the machine's DNS name.
+   */
+  allowedHosts?: string[];
   token?: string;
   /** Dashboard port (default 8787; 0 picks a free one); `dashboard: false` turns it off. */
   dashboardPort?: number;
@@ -60,6 +65,7 @@ export class Scheduler implements DashboardSource {
       roles: ['client', 'worker'],
       host: opts.host ?? '127.0.0.1',
       port: opts.port ?? 8786,
+      ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}),
       ...(opts.token ? { token: opts.token } : {}),
       ...(opts.maxFrameBytes ? { maxFrameBytes: opts.maxFrameBytes } : {}),
       log: s.log,
@@ -97,6 +103,7 @@ export class Scheduler implements DashboardSource {
     this.dashboard = await startDashboard(this, {
       host: this.opts.host ?? '127.0.0.1',
       port: this.opts.dashboardPort ?? 8787,
+      ...(this.opts.allowedHosts ? { allowedHosts: this.opts.allowedHosts } : {}),
       ...(this.opts.token ? { token: this.opts.token } : {}),
       ...(this.opts.dashboardPrefix ? { prefix: this.opts.dashboardPrefix } : {}),
     });

@@ -3,6 +3,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
 
 /** gluon-scheduler as a user starts it: its V8 flags, a supervisor when they are missing, bad flags. */
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
@@ -68,4 +69,27 @@ t.test('a flag of the same name set by hand wins; a malformed --v8-flags exits 2
   const bad = start([], ['--port', '0', '--v8-flags=--ok semi']);
   t.equal(await bad.exit(), 2);
   t.match(bad.out(), /--v8-flags: "semi" is not a V8 flag/);
+});
+
+t.test('--allowed-host: the named host reaches the scheduler and its dashboard, others get 403; a bad name exits 2', async (t) => {
+  const s = start(['--max-semi-space-size=4'], ['--port', '0', '--dashboard-port', '0', '--allowed-host', 'sched.example', '--allowed-host', '10.20.30.40']);
+  const [, address] = await s.line(/^scheduler at (ws:\/\/\S+)$/m);
+  const [, dashboard] = await s.line(/^dashboard at (http:\/\/\S+)$/m);
+  const port = new URL(address!).port;
+  const status = (url: string, host: string) => new Promise<number>((resolve, reject) => {
+    const ws = new WebSocket(url, { headers: { host } });
+    ws.on('open', () => { ws.terminate(); resolve(101); });
+    ws.on('unexpected-response', (_q, res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    ws.on('error', reject);
+  });
+  t.equal(await status(address!, `sched.example:${port}`), 101, 'a configured name');
+  t.equal(await status(address!, `10.20.30.40:${port}`), 101, 'a configured address');
+  t.equal(await status(address!, `other.example:${port}`), 403, 'any other name');
+  t.equal(await status(`${dashboard!.replace(/^http/, 'ws')}live`, 'sched.example'), 101, 'the dashboard takes the same names');
+  t.equal(await status(`${dashboard!.replace(/^http/, 'ws')}live`, 'other.example'), 403);
+  s.child.kill('SIGTERM');
+  await s.exit();
+  const bad = start([], ['--port', '0', '--allowed-host', 'http://x.example']);
+  t.equal(await bad.exit(), 2);
+  t.match(bad.out(), /--allowed-host must be a host name or an IP address \(no scheme, port or path\), got "http:\/\/x\.example"/);
 });

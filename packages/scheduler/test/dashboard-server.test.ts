@@ -4,6 +4,7 @@
  * what a slow browser can make the scheduler hold.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
@@ -141,6 +142,52 @@ t.test('token: a login form once, then an HttpOnly SameSite cookie; constant-tim
   ws.close();
   const still = await get(`${d.url}login`, { method: 'PUT' });
   t.equal(still.status, 405, 'login only accepts the form POST');
+});
+
+/** A raw HTTP request with the headers exactly as given (fetch may not let a test set Host). */
+function raw(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: opts.method ?? 'GET', headers: opts.headers ?? {} }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.setTimeout(15_000, () => req.destroy(new Error('no answer within 15 s')));
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+t.test('Host and Origin: other sites and DNS-rebinding names are refused', async (t) => {
+  const d = await start(t, new MemorySource());
+  const { host, port } = new URL(d.url);
+  t.equal((await raw(`${d.url}api/state`)).status, 200, 'the bound address');
+  t.equal((await raw(`${d.url}api/state`, { headers: { host: `localhost:${port}` } })).status, 200, 'localhost on a loopback bind');
+  const rebound = await raw(`${d.url}api/state`, { headers: { host: `attacker.example:${port}` } });
+  t.equal(rebound.status, 403, 'a foreign name in Host (DNS rebinding) cannot read the state');
+  t.match(rebound.body, /Host "attacker\.example:\d+" is not an address of this dashboard/);
+  t.notMatch(rebound.body, /"type":"state"/);
+  t.equal((await raw(d.url, { headers: { host: 'attacker.example' } })).status, 403, 'nor the page');
+
+  await t.rejects(live(d.url, { origin: 'https://evil.example' }), /HTTP 403/, 'a page on another site cannot open the live feed');
+  await t.rejects(live(d.url, { origin: `http://127.0.0.1:${Number(port) + 1}` }), /HTTP 403/, 'nor a page on another port of this host');
+  await t.rejects(live(d.url, { host: `attacker.example:${port}`, origin: `http://attacker.example:${port}` }), /HTTP 403/, 'nor a rebound name');
+  const own = await live(d.url, { origin: `http://${host}` });
+  own.ws.close();
+  t.pass('the dashboard\'s own page opens the feed');
+
+  const csrf = await raw(`${d.url}login`, { method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=x' });
+  t.equal(csrf.status, 403, 'a login form posted from another site is refused');
+});
+
+t.test('--allowed-host names (a reverse proxy\'s) are accepted', async (t) => {
+  const d = await startDashboard(new MemorySource(), { host: '127.0.0.1', port: 0, allowedHosts: ['gluon.example.org'], feed: { intervalMs: LONG } });
+  t.teardown(() => d.close());
+  t.equal((await raw(`${d.url}api/state`, { headers: { host: 'gluon.example.org' } })).status, 200);
+  const viaProxy = await live(d.url, { origin: 'https://gluon.example.org' });
+  viaProxy.ws.close();
+  t.pass('a page served by the proxy opens the feed');
 });
 
 t.test('live feed: a full state first, then deltas of what changed', async (t) => {

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { missingV8Flags, parseBytes, parseIntIn, parseV8Flags, stopWithSupervisor, superviseChildren } from '@gluon/protocol';
+import { missingV8Flags, parseAllowedHosts, parseBytes, parseIntIn, parseV8Flags, stopWithSupervisor, superviseChildren } from '@gluon/protocol';
 import { GluonWorker, type WorkerOptions } from './worker.js';
 import { WORKER_V8_FLAGS } from './v8-flags.js';
 
 const USAGE = `usage: gluon-worker ws://host:8786 [--nthreads N] [--nworkers M] [--name NAME]
                     [--memory-limit 4GiB] [--allow-module SPEC ...] [--token T | GLUON_TOKEN]
-                    [--listen-host 127.0.0.1] [--max-frame-bytes 256MiB]
+                    [--listen-host 127.0.0.1] [--allowed-host NAME ...] [--max-frame-bytes 256MiB]
                     [--v8-flags="${WORKER_V8_FLAGS.join(' ')}"]`;
 
 function fail(msg: string): never {
@@ -26,6 +26,7 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[] } {
         'allow-module': { type: 'string', multiple: true, default: [] },
         token: { type: 'string' },
         'listen-host': { type: 'string', default: '127.0.0.1' },
+        'allowed-host': { type: 'string', multiple: true, default: [] },
         'max-frame-bytes': { type: 'string', default: '256MiB' },
         'v8-flags': { type: 'string', default: WORKER_V8_FLAGS.join(' ') },
         help: { type: 'boolean', short: 'h', default: false },
@@ -53,6 +54,7 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[] } {
         nthreads: parseIntIn('--nthreads', values.nthreads, 1, 1024),
         allowModules: values['allow-module'],
         listenHost: values['listen-host'],
+        allowedHosts: parseAllowedHosts(values['allowed-host']),
         maxFrameBytes: parseBytes('--max-frame-bytes', values['max-frame-bytes']),
         ...(values.name ? { name: values.name } : {}),
         ...(values['memory-limit'] ? { memoryLimit: parseBytes('--memory-limit', values['memory-limit']) } : {}),

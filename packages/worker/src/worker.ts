@@ -20,6 +20,8 @@ export interface WorkerOptions {
   token?: string;
   /** Interface the data listener binds (default 127.0.0.1). */
   listenHost?: string;
+  /** Names besides its bound address that peers may use to reach the data listener (`Host`). */
+  allowedHosts?: string[];
   /** Data listener port (default 0: any free port). */
   listenPort?: number;
   /** Working directory that decides which packages and files are allowed (default `process.cwd()`). */
@@ -121,6 +123,7 @@ export class GluonWorker {
       roles: ['peer', 'client'],
       host: this.opts.listenHost ?? '127.0.0.1',
       port: this.opts.listenPort ?? 0,
+      ...(this.opts.allowedHosts ? { allowedHosts: this.opts.allowedHosts } : {}),
       ...(this.opts.token ? { token: this.opts.token } : {}),
       ...(this.opts.maxFrameBytes ? { maxFrameBytes: this.opts.maxFrameBytes } : {}),
       log: this.log,
@@ -189,7 +192,8 @@ export class GluonWorker {
         return;
       } catch (err) {
         const code = (err as { code?: number }).code;
-        if (code === CloseCode.badToken || code === CloseCode.versionMismatch) throw err;
+        // Refusals that retrying cannot fix: the worker's configuration is wrong.
+        if (code === CloseCode.badToken || code === CloseCode.versionMismatch || code === CloseCode.forbidden) throw err;
         if (attempt === 0) this.log(`waiting for the scheduler at ${this.opts.scheduler}: ${(err as Error).message}`);
         delay = reconnectDelay(Date.now() - since, delay);
         await new Promise<void>((r) => {

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { HostGuard } from '@gluon/protocol';
 import { loadAssets, type Asset } from './assets.js';
 import { DashboardAuth } from './auth.js';
 import { LiveFeed, type FeedOptions } from './feed.js';
@@ -14,6 +15,8 @@ export interface DashboardOptions {
   host: string;
   /** port; 0 picks a free one. */
   port: number;
+  /** names besides `host` that browsers may use (their `Host`), e.g. a DNS name or a reverse proxy's. */
+  allowedHosts?: readonly string[];
   /** when set, the dashboard requires it (login form once, then an HttpOnly cookie). */
   token?: string;
   /** path prefix when served behind a reverse proxy, e.g. `/gluon`. */
@@ -54,6 +57,9 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
   const auth = new DashboardAuth(opts.token || undefined);
   const feed = new LiveFeed(source, opts.feed);
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  // Every request must name this dashboard in Host (no DNS rebinding); requests that act (the
+  // live feed, login) must come from its own pages when they come from a browser at all.
+  const guard = new HostGuard({ self: 'dashboard', bindHost: opts.host, ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}) });
 
   /** The path below the prefix; requests without the prefix are accepted too (proxies that strip it). */
   const route = (url: string): string => {
@@ -72,6 +78,8 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = route(req.url ?? '/');
     const method = req.method ?? 'GET';
+    const refusal = guard.check(req, 'same');
+    if (refusal) return send(res, 403, 'text/plain; charset=utf-8', `${refusal}\n`);
     if (path === '/login' && method === 'POST') return login(req, res);
     if (method !== 'GET' && method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
@@ -112,6 +120,8 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = route(req.url ?? '/');
+    const refusal = guard.check(req, 'same');
+    if (refusal) return refuse(socket, 403, 'Forbidden', refusal);
     if (path !== '/live') return refuse(socket, 404, 'Not Found');
     if (!auth.allows(req)) return refuse(socket, 401, 'Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -160,8 +170,9 @@ function sendAsset(res: ServerResponse, asset: Asset, method: string): void {
   send(res, 200, asset.type, asset.body, method);
 }
 
-function refuse(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+function refuse(socket: Duplex, status: number, text: string, body = ''): void {
+  const buf = Buffer.from(body ? `${body}\n` : '');
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${buf.length}\r\n\r\n${buf}`);
 }
 
 function decodeURIComponentSafe(s: string): string {
