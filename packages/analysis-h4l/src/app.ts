@@ -20,6 +20,16 @@ export function defaultOutDir(runName: string, now = new Date()): string {
   return path.join('outputs', `${runName}_${ts}`);
 }
 
+/**
+ * Events in the outputs (every event of the samples kept: a selection's first cut counts all),
+ * events read (including chunks of files skipped later), and the entries of skipped files.
+ */
+function eventCounts(report: RunReport): { events: number; eventsRead: number; eventsLeftOut: number } {
+  const events = Object.values(report.result.samples).reduce((a, s) => a + s.cutflow.raw[0], 0);
+  const eventsLeftOut = report.files.filter((f) => f.status === 'skipped').reduce((a, f) => a + (f.entries ?? 0), 0);
+  return { events, eventsRead: report.result.events, eventsLeftOut };
+}
+
 export interface ExecuteResult { report: RunReport; outDir: string; files: string[] }
 
 function need(c: H4lConfig): string {
@@ -65,13 +75,12 @@ export async function execute(c: H4lConfig, log: (s: string) => void, progressOu
     bar.end();
   }
   const outDir = c.out ?? defaultOutDir(c.run_name, started);
-  const skipped = report.result.skipped;
   const runInfo = {
     runName: c.run_name, started: started.toISOString(), finished: new Date().toISOString(), config: c,
     versions: { '@gluon/analysis-h4l': VERSION, node: process.version },
     mode: report.mode, nWorkers: report.nWorkers, dashboardUrl: report.dashboardUrl ?? null,
-    files: report.files, absentFiles: report.absent, skippedFiles: skipped,
-    events: report.result.events, chunks: report.result.chunks,
+    files: report.files, absentFiles: report.absent, skippedChunks: report.result.skipped,
+    ...eventCounts(report), chunks: report.result.chunks,
     timings: report.timings, eventsPerSecond: report.eventsPerSecond,
   };
   const origin = datasetOrigin(dataDir);
@@ -86,12 +95,15 @@ export async function execute(c: H4lConfig, log: (s: string) => void, progressOu
     const n = s.cutflow.raw.length - 1;
     log(`  ${s.sample.padEnd(16)} ${String(s.cutflow.raw[0]).padStart(8)} in  ${String(s.cutflow.raw[n]).padStart(8)} selected  Σw ${+s.cutflow.weighted[n].toPrecision(7)}`);
   }
-  if (skipped.length || report.files.some((f) => f.status === 'skipped')) {
-    log('skipped bad files:');
-    for (const f of report.files.filter((x) => x.status === 'skipped')) log(`  ${f.file}: ${f.reason}`);
+  const skippedFiles = report.files.filter((x) => x.status === 'skipped');
+  if (skippedFiles.length) {
+    log('skipped bad files (each contributes nothing to the outputs):');
+    for (const f of skippedFiles) log(`  ${f.sample.padEnd(16)} ${f.file}: ${f.reason}`);
   }
   for (const n of metaNotes(meta)) log(`note: ${n}`);
-  log(`${report.result.events} events in ${(report.timings.processMs / 1000).toFixed(2)} s (${Math.round(report.eventsPerSecond)} events/s)`);
+  const ev = eventCounts(report);
+  log(`${ev.events} events in the outputs${ev.eventsLeftOut ? ` (${ev.eventsLeftOut} entries of skipped files left out)` : ''}; `
+    + `${report.result.events} read in ${(report.timings.processMs / 1000).toFixed(2)} s (${Math.round(report.eventsPerSecond)} events/s)`);
   log(`outputs: ${path.resolve(outDir)} (${files.join(', ')})`);
   return { report, outDir, files };
 }

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { SAMPLES, SAMPLES_A, type SampleInfo } from './samples.js';
 import type { SelectionName, EntryRange } from './chunk.js';
-import { openTree } from './reader.js';
+import { openTree, BadInputError } from './reader.js';
 
 /** One input file of the run. */
 export interface DatasetFile { sample: SampleInfo; file: string }
@@ -108,6 +108,7 @@ export class EntryCache {
   }
 }
 
+/** `error`: why the file cannot be read (the reason only; the file is `file.file`). */
 export interface CountResult { file: DatasetFile; entries?: number; clusters?: number[]; error?: string; cached: boolean }
 
 /** Entry counts of every file, from the cache when the file is unchanged. Errors are returned per file. */
@@ -115,7 +116,7 @@ export async function countEntries(files: DatasetFile[], cache: EntryCache): Pro
   return Promise.all(files.map(async (f): Promise<CountResult> => {
     let id: string;
     try { id = await fileIdentity(f.file); } catch (e) {
-      return { file: f, error: `bad input file ${f.file}: cannot reach it (${e instanceof Error ? e.message : e})`, cached: false };
+      return { file: f, error: `cannot reach it (${e instanceof Error ? e.message : e})`, cached: false };
     }
     const hit = cache.get(id);
     if (hit !== undefined) return { file: f, entries: hit.entries, clusters: hit.clusters, cached: true };
@@ -126,7 +127,7 @@ export async function countEntries(files: DatasetFile[], cache: EntryCache): Pro
       cache.set(id, layout);
       return { file: f, ...layout, cached: false };
     } catch (e) {
-      return { file: f, error: e instanceof Error ? e.message : String(e), cached: false };
+      return { file: f, error: e instanceof BadInputError ? e.reason : e instanceof Error ? e.message : String(e), cached: false };
     }
   }));
 }

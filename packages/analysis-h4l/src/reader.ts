@@ -9,8 +9,12 @@ import type { Jagged, NumArray } from './columns.js';
 /** An error that names the input file and the reason; marks a bad input for skip_bad_files. */
 export class BadInputError extends Error {
   override name = 'BadInputError';
-  constructor(readonly file: string, readonly reason: string) {
+  readonly reason: string;
+  constructor(readonly file: string, reason: string) {
+    // rootio's messages start with the path already: name it once.
+    while (reason.startsWith(`${file}: `)) reason = reason.slice(file.length + 2);
     super(`bad input file ${file}: ${reason}`);
+    this.reason = reason;
   }
 }
 

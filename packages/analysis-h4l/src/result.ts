@@ -17,7 +17,7 @@ export interface SkippedFile { file: string; sample: string; entryStart: number;
 export interface AnalysisResult {
   selection: string;
   samples: Record<string, SampleResult>;
-  /** Events read. */
+  /** Events read, including those of skipped files (which the samples do not contain). */
   events: number;
   /** Chunks merged into this result. */
   chunks: number;
@@ -37,17 +37,21 @@ function copySample(s: SampleResult): SampleResult {
 
 /**
  * Merges results (the treeReduce combine). Inputs are not modified; histograms add bin by bin,
- * cut flows count by count, skipped-file lists concatenate. Throws on an empty list.
+ * cut flows count by count, skipped-file lists concatenate. A sample with a skipped file
+ * contributes nothing: the chunks of it read before the bad one are dropped too (each sample is
+ * one file, samples.ts), in whichever order the parts meet. Throws on an empty list.
  */
 export function mergeResults(parts: AnalysisResult[]): AnalysisResult {
   if (parts.length === 0) throw new Error('mergeResults: nothing to merge');
   const out: AnalysisResult = { selection: parts[0].selection, samples: {}, events: 0, chunks: 0, skipped: [] };
+  const dropped = new Set(parts.flatMap((p) => p.skipped.map((s) => s.sample)));
   for (const p of parts) {
     if (p.selection !== out.selection) throw new Error(`cannot merge results of selections ${out.selection} and ${p.selection}`);
     out.events += p.events;
     out.chunks += p.chunks;
     out.skipped.push(...p.skipped);
     for (const [name, s] of Object.entries(p.samples)) {
+      if (dropped.has(name)) continue;
       const have = out.samples[name];
       if (!have) { out.samples[name] = copySample(s); continue; }
       mergeCutFlow(have.cutflow, reviveCutFlow(s.cutflow));

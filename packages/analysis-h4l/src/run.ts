@@ -34,6 +34,10 @@ export interface RunOptions {
   client?: Client;
 }
 
+/**
+ * One input file of a run. `skipped`: bad input under skipBadFiles, and it contributes nothing to
+ * the outputs (not even the chunks read before the damage); `reason` says why (the file is `file`).
+ */
 export interface FileStatus { file: string; sample: string; entries?: number; status: 'ok' | 'skipped' | 'failed'; reason?: string }
 
 export interface ProgressEvent { chunksDone: number; chunksTotal: number; events: number; eventsTotal: number; elapsedMs: number }
@@ -73,7 +77,7 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
   const status: FileStatus[] = counts.map((c) => ({ file: c.file.file, sample: c.file.sample.name, entries: c.entries,
     status: c.error ? (opts.skipBadFiles ? 'skipped' : 'failed') : 'ok', ...(c.error ? { reason: c.error } : {}) }));
   const bad = status.find((s) => s.status === 'failed');
-  if (bad) throw new RunError(bad.reason!);
+  if (bad) throw new RunError(`bad input file ${bad.file}: ${bad.reason}`);
   // Largest chunks first and a finer tail: balance across workers at the end of a run, and a steadier ETA.
   const chunks = scheduleChunks(counts, opts.chunkSize);
   const eventsTotal = chunks.reduce((a, c) => a + c.entryStop - c.entryStart, 0);
@@ -129,7 +133,7 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
   }
   for (const s of result.skipped) {
     const st = status.find((x) => x.file === s.file);
-    if (st && st.status === 'ok') { st.status = 'skipped'; st.reason = s.reason; }
+    if (st && st.status === 'ok') { st.status = 'skipped'; st.reason = `${s.reason} (entries ${s.entryStart}–${s.entryStop})`; }
   }
   const t2 = performance.now();
   return { result, mode, nWorkers: mode === 'serial' ? 0 : opts.nWorkers, dashboardUrl, files: status, absent,

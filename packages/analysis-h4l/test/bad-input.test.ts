@@ -36,7 +36,8 @@ if (!real) {
     t.equal(r.result.samples.data_A.cutflow.raw[2], 27, 'data_A still selected 27');
     const skipped = r.files.filter((f) => f.status === 'skipped').map((f) => path.basename(f.file)).sort();
     t.same(skipped, ['data_B.4lep.root', 'data_C.4lep.root']);
-    for (const f of r.files.filter((x) => x.status === 'skipped')) t.match(f.reason, new RegExp(path.basename(f.file).replace(/\./g, '\\.')));
+    // The reason says why; the file is named once, in f.file (not repeated in the reason).
+    for (const f of r.files.filter((x) => x.status === 'skipped')) { t.ok(f.reason); t.notMatch(f.reason, path.basename(f.file)); }
   });
 
   t.test('skip_bad_files on a 2-worker cluster', async (t) => {
