@@ -10,6 +10,7 @@ import { writeOutputs } from './outputs.js';
 import { listFiles, countEntries, scheduleChunks, EntryCache } from './dataset.js';
 import { consoleProgress } from './progress.js';
 import { sampleByName } from './samples.js';
+import { referenceLumiFb } from './groups.js';
 import { datasetOrigin, variantsOf, metaNotes, type RunMeta } from './meta.js';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -28,6 +29,11 @@ function eventCounts(report: RunReport): { events: number; eventsRead: number; e
   const events = Object.values(report.result.samples).reduce((a, s) => a + s.cutflow.raw[0], 0);
   const eventsLeftOut = report.files.filter((f) => f.status === 'skipped').reduce((a, f) => a + (f.entries ?? 0), 0);
   return { events, eventsRead: report.result.events, eventsLeftOut };
+}
+
+/** The luminosity the run's MC is normalised to: lumi_fb, or the selection's reference. */
+function runLumiFb(c: H4lConfig): number {
+  return c.lumi_fb ?? referenceLumiFb(c.selection);
 }
 
 export interface ExecuteResult { report: RunReport; outDir: string; files: string[] }
@@ -61,7 +67,7 @@ export async function execute(c: H4lConfig, log: (s: string) => void, progressOu
   try {
     report = await runAnalysis({
       dataDir, selection: c.selection, nWorkers: c.n_workers, ...(c.scheduler ? { scheduler: c.scheduler } : {}),
-      chunkSize: c.chunk_size, ...(c.max_files ? { maxFiles: c.max_files } : {}), lumiFb: c.lumi_fb,
+      chunkSize: c.chunk_size, ...(c.max_files ? { maxFiles: c.max_files } : {}), lumiFb: runLumiFb(c),
       skipBadFiles: c.skip_bad_files, correctedD0: c.corrected_d0, ...(c.entry_cache ? { cacheFile: c.entry_cache } : {}),
       fanIn: c.fan_in, dashboard: c.dashboard,
     }, {
@@ -77,6 +83,8 @@ export async function execute(c: H4lConfig, log: (s: string) => void, progressOu
   const outDir = c.out ?? defaultOutDir(c.run_name, started);
   const runInfo = {
     runName: c.run_name, started: started.toISOString(), finished: new Date().toISOString(), config: c,
+    // meta.lumiFb is what the outputs correspond to (this × the dataset's scale): the plot's label.
+    mcNormalisedToFb: runLumiFb(c),
     versions: { '@gluon/analysis-h4l': VERSION, node: process.version },
     mode: report.mode, nWorkers: report.nWorkers, dashboardUrl: report.dashboardUrl ?? null,
     files: report.files, absentFiles: report.absent, skippedChunks: report.result.skipped,
@@ -85,12 +93,12 @@ export async function execute(c: H4lConfig, log: (s: string) => void, progressOu
   };
   const origin = datasetOrigin(dataDir);
   const meta: RunMeta = {
-    synthetic: origin.synthetic, datasetScale: origin.scale, selection: c.selection, lumiFb: c.lumi_fb * origin.scale,
+    synthetic: origin.synthetic, datasetScale: origin.scale, selection: c.selection, lumiFb: runLumiFb(c) * origin.scale,
     variants: variantsOf(c.selection, c.corrected_d0),
     mcPresent: Object.keys(report.result.samples).some((n) => !sampleByName(n).isData),
     partialFiles: report.files.filter((f) => f.status === 'skipped').map((f) => ({ file: f.file, sample: f.sample, reason: f.reason ?? 'skipped' })),
   };
-  const files = await writeOutputs({ dir: outDir, result: report.result, lumiFb: c.lumi_fb, meta, runInfo });
+  const files = await writeOutputs({ dir: outDir, result: report.result, lumiFb: runLumiFb(c), meta, runInfo });
   for (const s of Object.values(report.result.samples)) {
     const n = s.cutflow.raw.length - 1;
     log(`  ${s.sample.padEnd(16)} ${String(s.cutflow.raw[0]).padStart(8)} in  ${String(s.cutflow.raw[n]).padStart(8)} selected  Σw ${+s.cutflow.weighted[n].toPrecision(7)}`);

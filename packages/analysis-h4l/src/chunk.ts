@@ -16,7 +16,7 @@ export const SELECTIONS: readonly SelectionName[] = ['notebook', 'notebook-pt', 
 
 export interface ChunkOptions {
   selection: SelectionName;
-  /** Luminosity in fb⁻¹ for selection A's cross-section weight (spec: 10). */
+  /** Luminosity in fb⁻¹ for selection A's cross-section weight (spec: 10); B scales its groups to it after the merge. */
   lumiFb: number;
   /** Return an empty result listing the file as skipped instead of throwing on bad input. */
   skipBadFiles?: boolean;

@@ -15,7 +15,8 @@ export interface H4lConfig {
   chunk_size: number;
   out: string | null;
   max_files: number | null;
-  lumi_fb: number;
+  /** null: the selection's reference luminosity (notebook 10, framework 10.064 fb⁻¹). */
+  lumi_fb: number | null;
   skip_bad_files: boolean;
   corrected_d0: boolean;
   entry_cache: string | null;
@@ -25,7 +26,7 @@ export interface H4lConfig {
 
 export const DEFAULT_CONFIG: H4lConfig = {
   run_name: 'h4l', data_dir: null, selection: 'notebook', n_workers: 2, scheduler: null, chunk_size: 100_000,
-  out: null, max_files: null, lumi_fb: 10, skip_bad_files: false, corrected_d0: false,
+  out: null, max_files: null, lumi_fb: null, skip_bad_files: false, corrected_d0: false,
   entry_cache: '.cache/h4l-entries.json', fan_in: 8, dashboard: true,
 };
 
@@ -47,7 +48,7 @@ const CHECKS: Record<keyof H4lConfig, Check> = {
   chunk_size: int(1),
   out: orNull(str),
   max_files: orNull(int(1)),
-  lumi_fb: (v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'must be a positive number'),
+  lumi_fb: orNull((v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'must be a positive number')),
   skip_bad_files: bool,
   corrected_d0: bool,
   entry_cache: orNull(str),

@@ -10,19 +10,30 @@ import type { AnalysisResult } from './result.js';
 /** The framework's hard-coded luminosity, pb⁻¹. */
 export const FRAMEWORK_LUMI_PB = 10064;
 
+/**
+ * The luminosity a selection's MC is normalised to unless the run says otherwise (`lumi_fb`):
+ * the notebook's 10 fb⁻¹, the framework's 10,064 pb⁻¹.
+ */
+export function referenceLumiFb(selection: string): number {
+  return selection === 'framework' ? FRAMEWORK_LUMI_PB / 1000 : 10;
+}
+
 export function groupsFor(selection: string): GroupInfo[] {
   return selection === 'framework' ? GROUPS_B : GROUPS_A;
 }
 
-/** Group id → histogram name → summed (and, for B, scaled) histogram. Groups with no sample are absent. */
-export function groupHistograms(r: AnalysisResult, lumiPb = FRAMEWORK_LUMI_PB): Record<string, Record<string, Hist1D>> {
+/**
+ * Group id → histogram name → summed (and, for B, scaled to `lumiFb`) histogram. Groups with no
+ * sample are absent. (Selection A's luminosity is in its event weights already.)
+ */
+export function groupHistograms(r: AnalysisResult, lumiFb = referenceLumiFb(r.selection)): Record<string, Record<string, Hist1D>> {
   const fw = r.selection === 'framework';
   const out: Record<string, Record<string, Hist1D>> = {};
   for (const g of groupsFor(r.selection)) {
     for (const s of Object.values(r.samples)) {
       const info = sampleByName(s.sample);
       if ((fw ? info.groupB : info.groupA) !== g.id) continue;
-      const scale = fw ? frameworkScale(info, lumiPb) * g.scale : 1;
+      const scale = fw ? frameworkScale(info, lumiFb * 1000) * g.scale : 1;
       const dst = (out[g.id] ??= {});
       for (const [name, h] of Object.entries(s.hists)) {
         const c = scaleHist(cloneHist(h), scale);
@@ -37,9 +48,9 @@ export function groupHistograms(r: AnalysisResult, lumiPb = FRAMEWORK_LUMI_PB): 
 const PLAIN: Record<string, string> = { data: 'Data', Zttbar: 'Background Z,tt̄', ZZ: 'Background ZZ*', Higgs: 'Signal (mH = 125 GeV)', Other: 'Other' };
 
 /** The `h4l/m4l` value for the dashboard (internals.md's PublishedHistogram shape). */
-export function publishedM4l(r: AnalysisResult): unknown {
+export function publishedM4l(r: AnalysisResult, lumiFb = referenceLumiFb(r.selection)): unknown {
   const histName = r.selection === 'framework' ? 'mass_four_lep' : 'm4l';
-  const byGroup = groupHistograms(r);
+  const byGroup = groupHistograms(r, lumiFb);
   const groups: Record<string, { values: number[]; color: string; style?: 'points' }> = {};
   let ref: Hist1D | undefined;
   for (const g of groupsFor(r.selection)) {

@@ -6,7 +6,7 @@ import { mkdir, writeFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Hist1D } from './hist.js';
 import { type CutFlow, cutFlowRows } from './cutflow.js';
-import { groupHistograms, groupsFor, FRAMEWORK_LUMI_PB } from './groups.js';
+import { groupHistograms, groupsFor } from './groups.js';
 import { sampleByName, frameworkScale } from './samples.js';
 import type { AnalysisResult } from './result.js';
 import { drawM4lSvg, svgToPng, type PlotInput } from './plot.js';
@@ -51,14 +51,14 @@ export function histogramsJson(r: AnalysisResult, meta: RunMeta, runLumiFb: numb
     samples[s.sample] = { group: (fw ? info.groupB : info.groupA) ?? '', cutflow: cutFlowRows(s.cutflow),
       histograms: Object.fromEntries(Object.entries(s.hists).map(([k, h]) => [k, histToJson(h)])) };
   }
-  const byGroup = groupHistograms(r);
+  const byGroup = groupHistograms(r, runLumiFb);
   const groups: HistogramsJson['groups'] = {};
   for (const g of groupsFor(r.selection)) {
     if (!byGroup[g.id]) continue;
     const members = Object.keys(samples).filter((n) => samples[n].group === g.id);
     let cf: CutFlow | undefined;
     for (const n of members) {
-      const src = r.samples[n].cutflow, scale = fw ? frameworkScale(sampleByName(n), FRAMEWORK_LUMI_PB) * g.scale : 1;
+      const src = r.samples[n].cutflow, scale = fw ? frameworkScale(sampleByName(n), runLumiFb * 1000) * g.scale : 1;
       cf ??= { cuts: src.cuts, raw: new Float64Array(src.cuts.length), weighted: new Float64Array(src.cuts.length) };
       for (let i = 0; i < src.cuts.length; i++) { cf.raw[i] += src.raw[i]; cf.weighted[i] += src.weighted[i] * scale; }
     }
@@ -126,19 +126,19 @@ export function cutflowTables(j: HistogramsJson): { md: string; csv: string } {
  * Writes histograms.root with rootio's writer: TH1D `<sample>_<hist>` per sample × histogram and
  * `group_<group>_<hist>` per group (under/overflow and their sumw² included).
  */
-export async function writeRootFile(file: string, r: AnalysisResult): Promise<void> {
+export async function writeRootFile(file: string, r: AnalysisResult, lumiFb: number): Promise<void> {
   const w = await RootFileWriter.create(file);
   const put = (name: string, title: string, h: Hist1D) => w.writeHistogram({
     type: 'TH1D', name, title, nbins: h.nbins, lo: h.lo, hi: h.hi, contents: Float64Array.from(h.sumw),
     sumw2: Float64Array.from(h.sumw2), entries: h.entries, xTitle: h.xLabel, yTitle: 'Events' });
   for (const s of Object.values(r.samples)) for (const h of Object.values(s.hists)) put(`${s.sample}_${h.name}`, `${s.sample}: ${h.title}`, h);
-  for (const [g, hs] of Object.entries(groupHistograms(r))) for (const h of Object.values(hs)) put(`group_${g}_${h.name}`, `${g}: ${h.title}`, h);
+  for (const [g, hs] of Object.entries(groupHistograms(r, lumiFb))) for (const h of Object.values(hs)) put(`group_${g}_${h.name}`, `${g}: ${h.title}`, h);
   await w.close();
 }
 
 export interface WriteOutputsOptions {
   dir: string; result: AnalysisResult; meta: RunMeta; runInfo: Record<string, unknown>;
-  /** The run's luminosity, fb⁻¹ (meta.lumiFb is this × the dataset's scale). */
+  /** The luminosity the run's MC is normalised to, fb⁻¹ (meta.lumiFb is this × the dataset's scale). */
   lumiFb: number;
 }
 
@@ -154,7 +154,7 @@ export async function writeOutputs(o: WriteOutputsOptions): Promise<string[]> {
   await put('cutflow.csv', t.csv);
   await writePlots(o.dir, j);
   written.push('m4l.svg', 'm4l.png');
-  await writeRootFile(path.join(o.dir, 'histograms.root'), o.result);
+  await writeRootFile(path.join(o.dir, 'histograms.root'), o.result, o.lumiFb);
   written.push('histograms.root');
   await put('run.json', JSON.stringify({ meta: o.meta, ...o.runInfo, outputs: [...written, 'run.json'] }, null, 1));
   return written;

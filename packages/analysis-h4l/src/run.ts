@@ -8,7 +8,7 @@ import { Client, LocalCluster, remote, type Future } from '@gluon/client';
 import { processChunk, type ChunkOptions, type SelectionName } from './chunk.js';
 import { listFiles, countEntries, scheduleChunks, EntryCache, type Chunk } from './dataset.js';
 import { mergeResults, type AnalysisResult } from './result.js';
-import { publishedM4l } from './groups.js';
+import { publishedM4l, referenceLumiFb } from './groups.js';
 
 export interface RunOptions {
   dataDir: string;
@@ -19,7 +19,8 @@ export interface RunOptions {
   scheduler?: string;
   chunkSize: number;
   maxFiles?: number;
-  lumiFb: number;
+  /** The luminosity MC is normalised to, fb⁻¹; default the selection's (referenceLumiFb). */
+  lumiFb?: number;
   skipBadFiles: boolean;
   correctedD0?: boolean;
   /** Where entry counts are cached (undefined: no cache). */
@@ -81,7 +82,7 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
   // Largest chunks first and a finer tail: balance across workers at the end of a run, and a steadier ETA.
   const chunks = scheduleChunks(counts, opts.chunkSize);
   const eventsTotal = chunks.reduce((a, c) => a + c.entryStop - c.entryStart, 0);
-  const chunkOpts: ChunkOptions = { selection: opts.selection, lumiFb: opts.lumiFb, skipBadFiles: opts.skipBadFiles,
+  const chunkOpts: ChunkOptions = { selection: opts.selection, lumiFb: opts.lumiFb ?? referenceLumiFb(opts.selection), skipBadFiles: opts.skipBadFiles,
     ...(opts.correctedD0 ? { correctedD0: true } : {}) };
   const t1 = performance.now();
   const progress = (done: number, events: number) =>
@@ -171,7 +172,7 @@ async function runOnCluster(client: Client, chunks: Chunk[], chunkOpts: ChunkOpt
       running = running ? mergeResults([running, v]) : mergeResults([v]);
       const now = performance.now();
       if (now - lastPublish > 250 || done === futures.length) {
-        client.publish('h4l/m4l', publishedM4l(running));
+        client.publish('h4l/m4l', publishedM4l(running, chunkOpts.lumiFb));
         lastPublish = now;
       }
     }
