@@ -51,8 +51,8 @@ async function main(argv: string[]): Promise<number> {
     case 'plot': {
       const { values } = parseArgs({ args: rest, options: { 'run-dir': { type: 'string' } }, strict: true });
       if (!values['run-dir']) throw new ConfigError('plot needs --run-dir DIR (a run output directory with histograms.json)');
-      await replot(values['run-dir']);
-      log(`re-drew ${values['run-dir']}/m4l.svg and m4l.png`);
+      const files = await replot(values['run-dir']);
+      log(`re-drew ${files.length} plot files in ${values['run-dir']}: ${files.filter((f) => f.endsWith('.png')).join(', ')}`);
       return 0;
     }
     default:

@@ -1,6 +1,6 @@
 /**
  * A run's output directory: histograms.json (stable schema, see README), histograms.root,
- * m4l.svg / m4l.png, cutflow.md / cutflow.csv and run.json.
+ * the plots (m4l.svg / m4l.png and one svg/png per histogram, plots.ts), cutflow.md / cutflow.csv and run.json.
  */
 import { mkdir, writeFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { type CutFlow, cutFlowRows } from './cutflow.js';
 import { groupHistograms, groupsFor } from './groups.js';
 import { sampleByName, frameworkScale } from './samples.js';
 import type { AnalysisResult } from './result.js';
-import { drawM4lSvg, svgToPng, type PlotInput } from './plot.js';
+import { writePlots } from './plots.js';
 import { RootFileWriter } from '@gluon/rootio';
 import { type RunMeta, metaNotes } from './meta.js';
 
@@ -68,39 +68,15 @@ export function histogramsJson(r: AnalysisResult, meta: RunMeta, runLumiFb: numb
   return { schema: HISTOGRAMS_SCHEMA, meta, selection: r.selection, lumiFb: runLumiFb, plotLumiFb: meta.lumiFb, samples, groups };
 }
 
-/** The m4l plot input from a histograms.json document (used by run and by `plot`). */
-export function plotInputFromJson(j: HistogramsJson): PlotInput {
-  const hname = j.selection === 'framework' ? 'mass_four_lep' : 'm4l';
-  const sig = j.selection === 'framework' ? 'Higgs' : 'Higgs';
-  const g = (id: string) => j.groups[id]?.histograms[hname];
-  const any = Object.values(j.groups).map((x) => x.histograms[hname]).find(Boolean);
-  if (!any) throw new Error(`histograms.json has no ${hname} histogram in any group`);
-  const backgrounds = Object.entries(j.groups).filter(([id]) => id !== 'data' && id !== sig && g(id))
-    .map(([id, x]) => ({ label: x.label, color: x.color, values: g(id)!.sumw, sumw2: g(id)!.sumw2 }));
-  const fw = j.selection === 'framework';
-  return { lo: any.lo, hi: any.hi, nbins: any.nbins, lumiFb: j.plotLumiFb ?? j.lumiFb, backgrounds,
-    // The framework's plot: its own labels and mass_four_lep's fixed maximum of 35 (at 10 fb⁻¹).
-    ...(fw ? { style: 'framework' as const, yMax: 35 * (j.plotLumiFb ?? j.lumiFb) / j.lumiFb } : {}),
-    ...(g('data') ? { data: g('data')!.sumw } : {}),
-    ...(g(sig) ? { signal: { label: j.groups[sig].label, color: j.groups[sig].color, values: g(sig)!.sumw } } : {}) };
-}
-
-/** Writes m4l.svg and m4l.png from a histograms.json document. */
-export async function writePlots(dir: string, j: HistogramsJson): Promise<void> {
-  const svg = drawM4lSvg(plotInputFromJson(j));
-  await writeFile(path.join(dir, 'm4l.svg'), svg);
-  await writeFile(path.join(dir, 'm4l.png'), await svgToPng(svg));
-}
-
-/** Re-draws the plots of a run directory from its histograms.json. */
-export async function replot(runDir: string): Promise<void> {
+/** Re-draws the plots of a run directory from its histograms.json; returns the files written. */
+export async function replot(runDir: string): Promise<string[]> {
   let j: HistogramsJson;
   const file = path.join(runDir, 'histograms.json');
   try { j = JSON.parse(await readFile(file, 'utf8')); } catch (e) {
     throw new Error(`cannot read ${file}: ${e instanceof Error ? e.message : e}`);
   }
   if (j.schema !== HISTOGRAMS_SCHEMA) throw new Error(`${file}: schema is ${JSON.stringify(j.schema)}, expected ${HISTOGRAMS_SCHEMA}`);
-  await writePlots(runDir, j);
+  return writePlots(runDir, j);
 }
 
 /** Cut-flow tables (Markdown, CSV) per sample and group. */
@@ -152,8 +128,7 @@ export async function writeOutputs(o: WriteOutputsOptions): Promise<string[]> {
   const t = cutflowTables(j);
   await put('cutflow.md', t.md);
   await put('cutflow.csv', t.csv);
-  await writePlots(o.dir, j);
-  written.push('m4l.svg', 'm4l.png');
+  written.push(...await writePlots(o.dir, j));
   await writeRootFile(path.join(o.dir, 'histograms.root'), o.result, o.lumiFb);
   written.push('histograms.root');
   await put('run.json', JSON.stringify({ meta: o.meta, ...o.runInfo, outputs: [...written, 'run.json'] }, null, 1));
