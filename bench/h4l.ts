@@ -69,8 +69,7 @@ async function timed(mode: string, opts: RunOptions, threads = 1): Promise<Figur
 }
 
 async function onCluster(n: number): Promise<Figure> {
-  const cluster = await LocalCluster.start({ nWorkers: n, dashboard: false, cwd: path.join(root, 'packages', 'analysis-h4l'),
-    allowModules: ['@gluon/analysis-h4l'] });
+  const cluster = await LocalCluster.start({ nWorkers: n, dashboard: false, cwd: path.join(root, 'packages', 'analysis-h4l') });
   try {
     const client = await cluster.client();
     return await timed(`LocalCluster ${n} worker${n > 1 ? 's' : ''}`, { ...base, client }, n);

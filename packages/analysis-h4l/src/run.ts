@@ -113,9 +113,10 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
     } else {
       mode = 'local-cluster';
       // Workers resolve task modules from their working directory: run them from this package so
-      // @gluon/analysis-h4l/tasks resolves wherever the user started the run (files are absolute).
+      // @gluon/analysis-h4l/tasks resolves wherever the user started the run (files are absolute);
+      // the package declares it as its task module (gluon.tasks), so nothing else is allowed.
       cluster = await LocalCluster.start({ nWorkers: opts.nWorkers, dashboard: opts.dashboard ?? true,
-        cwd: fileURLToPath(new URL('..', import.meta.url)), allowModules: ['@gluon/analysis-h4l'] });
+        cwd: fileURLToPath(new URL('..', import.meta.url)) });
       client = await cluster.client();
     }
     dashboardUrl = client.dashboardUrl ?? cluster?.dashboardUrl;

@@ -21,7 +21,7 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 t.test('the m4l histogram by group and a skipped bad file show in a real browser', { skip: chromiumSkip() }, async (t) => {
   await generateDataset({ outDir: dir, scale: 0.02, seed: 5 });
   writeFileSync(join(dir, 'Data', 'data_A.4lep.root'), 'this is not a ROOT file\n');
-  const cluster = await LocalCluster.start({ nWorkers: 2, cwd: fileURLToPath(new URL('..', import.meta.url)), allowModules: ['@gluon/analysis-h4l'] });
+  const cluster = await LocalCluster.start({ nWorkers: 2, cwd: fileURLToPath(new URL('..', import.meta.url)) });
   t.teardown(() => cluster.close());
   const browser = await launch(t);
   const page = browser.pages()[0] ?? (await browser.newPage());

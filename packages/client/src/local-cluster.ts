@@ -18,9 +18,9 @@ export interface LocalClusterOptions {
   token?: string;
   /** `false` for no dashboard, a number for its port; default `true` (any free port). */
   dashboard?: boolean | number;
-  /** Extra allowed task modules for the workers (package names, directories, file URLs). */
+  /** Task modules the workers may run besides those packages declare (package names, directories, file URLs). */
   allowModules?: string[];
-  /** Workers' working directory (decides which packages they may import). Default `process.cwd()`. */
+  /** Workers' working directory (where they look up task packages). Default `process.cwd()`. */
   cwd?: string;
   /** Extra environment for the processes. */
   env?: Record<string, string>;

@@ -34,7 +34,7 @@ let cluster: LocalCluster;
 let client: Client;
 
 t.before(async () => {
-  cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, cwd: repo });
+  cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, cwd: repo, allowModules: [join(here, 'fixtures')] });
   client = await cluster.client();
 });
 t.teardown(async () => {

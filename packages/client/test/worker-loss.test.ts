@@ -14,7 +14,7 @@ const { add, histogram, sleep, inc } = remoteFrom<typeof import('@gluon/examples
 const { incAfter } = remoteFrom<typeof import('./fixtures/tasks.mjs')>(pathToFileURL(join(here, 'fixtures/tasks.mjs')));
 
 t.test('kill -9 of a worker while 2,000 tasks run: every future is still correct', async (t) => {
-  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, dashboard: false, cwd: repo });
+  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, dashboard: false, cwd: repo, allowModules: [join(here, 'fixtures')] });
   t.teardown(() => cluster.close());
   const client = await cluster.client();
   // A result too large to ride inline: the client must fetch it from its holder, which we kill.
@@ -51,7 +51,7 @@ t.test('kill -9 of a worker while 2,000 tasks run: every future is still correct
 });
 
 t.test('losing the scheduler fails pending futures with ClientClosedError, and says so', async (t) => {
-  const cluster = await LocalCluster.start({ nWorkers: 1, nthreads: 1, dashboard: false, cwd: repo });
+  const cluster = await LocalCluster.start({ nWorkers: 1, nthreads: 1, dashboard: false, cwd: repo, allowModules: [join(here, 'fixtures')] });
   t.teardown(() => cluster.close());
   const client = await cluster.client();
   t.equal(await client.submit(inc, 1).result(), 2);

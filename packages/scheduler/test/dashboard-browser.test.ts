@@ -25,7 +25,7 @@ const N = 200;
 const skip = chromiumSkip();
 
 t.test('dashboard in a real browser', { skip }, async (t) => {
-  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 2, cwd: repo, memoryLimit: '1GiB' });
+  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 2, cwd: repo, memoryLimit: '1GiB', allowModules: [join(here, 'fixtures')] });
   t.teardown(() => cluster.close());
   t.ok(cluster.dashboardUrl, 'the LocalCluster reports a dashboard URL');
   const browser = await launch(t);

@@ -56,7 +56,7 @@ t.test('a fetch between workers shows up as a transfer event and a dashboard tra
     feed!.once('error', rej);
   });
 
-  for (const name of ['wa', 'wb']) workers.push(await startWorker({ scheduler: s.address, nthreads: 1, name, cwd: repo, log: quiet }));
+  for (const name of ['wa', 'wb']) workers.push(await startWorker({ scheduler: s.address, nthreads: 1, name, cwd: repo, allowModules: [join(here, 'fixtures')], log: quiet }));
   t.ok(await until(() => s.state.workers.size === 2), 'both workers registered');
   const addresses = new Map(workers.map((w) => [w.address, w.name]));
 

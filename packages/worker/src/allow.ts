@@ -1,68 +1,151 @@
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
- * Which task modules a worker will import. A worker that imported whatever the network names
- * would be a remote shell for anyone who can connect, so the default is narrow: packages
- * installed where the worker runs, and files under its working directory. Node's built-in
- * modules are never allowed.
+ * Which task modules a worker will import. Whoever can submit a task names its module, so a
+ * worker that imported whatever the network names would be a remote shell (`cross-spawn`'s
+ * `sync` is an export like any other). Nothing is allowed by default: a module runs only when
+ * it was listed with `--allow-module`, or when its package declares it as a task module
+ * (`"gluon": {"tasks": ["./tasks"]}` in its package.json). Every specifier is resolved to a real
+ * file first (symlinks followed, `..` gone) and that file is what is checked and imported, so no
+ * spelling of a path walks around the list. Node's built-in modules are never allowed.
  */
 export interface AllowList {
   /** The worker's working directory; bare specifiers resolve from here. */
   cwd: string;
-  /** Extra package names (a name allows its subpaths) and directories (by path prefix). */
+  /**
+   * `--allow-module` entries: package names (a name allows its subpaths, `@acme/tasks/x` but not
+   * `@acme/tasks-evil`) and directories or `file:` URLs (every file under them).
+   */
   extra: string[];
 }
 
-/** The outcome of checking a specifier: the URL to import, or why not. */
+/** The outcome of checking a specifier: the URL to import (a real file), or why not. */
 export type AllowDecision = { ok: true; url: string } | { ok: false; reason: string };
 
 const BUILTINS = new Set(builtinModules.map((m) => m.replace(/^node:/, '').split('/')[0]!));
 
+/** Where `@gluon/worker` is installed: listed packages not found from the cwd resolve from here. */
+const SELF_DIR = dirname(fileURLToPath(import.meta.url));
+
+const HOW = 'list it with --allow-module, or declare it in its package.json as "gluon": {"tasks": ["./subpath"]}';
+
+/** Decides whether `spec` may be imported as task code on this worker, and from which file. */
 export function checkModule(spec: string, allow: AllowList): AllowDecision {
   if (spec.startsWith('node:') || BUILTINS.has(spec.split('/')[0]!)) {
     return { ok: false, reason: 'Node built-in modules are never allowed as task code' };
   }
-  if (spec.startsWith('data:') || spec.startsWith('http:') || spec.startsWith('https:')) {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(spec) && !spec.startsWith('file:')) {
     return { ok: false, reason: 'only packages and local files can be task code' };
-  }
-  if (spec.startsWith('file:') || isAbsolute(spec)) {
-    let path: string;
-    try {
-      path = spec.startsWith('file:') ? fileURLToPath(spec) : spec;
-    } catch {
-      return { ok: false, reason: 'not a valid file URL' };
-    }
-    const real = realOrSelf(path);
-    const dirs = [allow.cwd, ...allow.extra.filter((e) => e.startsWith('/') || e.startsWith('file:')).map(toPath)];
-    if (dirs.some((d) => within(real, realOrSelf(d)) || within(path, d))) {
-      if (!existsSync(path)) return { ok: false, reason: `file ${path} does not exist on this worker` };
-      return { ok: true, url: pathToFileURL(path).href };
-    }
-    return { ok: false, reason: `file ${path} is outside the worker's directory ${allow.cwd} and every --allow-module directory` };
   }
   if (spec.startsWith('.')) {
     return { ok: false, reason: 'relative specifiers mean nothing on a worker; name a package or a file URL' };
   }
+  const dirs = allow.extra.filter((e) => isAbsolute(e) || e.startsWith('file:')).map(toPath).map(realOrNull).filter((d): d is string => d !== null);
+  if (spec.startsWith('file:') || isAbsolute(spec)) return checkFile(spec, dirs);
+  return checkPackage(spec, allow, dirs);
+}
+
+function checkFile(spec: string, dirs: string[]): AllowDecision {
+  let path: string;
+  try {
+    path = toPath(spec);
+  } catch {
+    return { ok: false, reason: 'not a valid file URL' };
+  }
+  const real = realOrNull(path);
+  if (real === null || !isFile(real)) return { ok: false, reason: `file ${path} does not exist on this worker` };
+  const url = pathToFileURL(real).href;
+  if (dirs.some((d) => within(real, d))) return { ok: true, url };
+  // A file that its own package declares as a task module is allowed under any spelling.
+  if (declaredBy(real)) return { ok: true, url };
+  return { ok: false, reason: `file ${real === path ? path : `${path} (really ${real})`} is not under any --allow-module directory and not a task module its package declares; ${HOW}` };
+}
+
+function checkPackage(spec: string, allow: AllowList, dirs: string[]): AllowDecision {
   const { name, subpath } = splitPackage(spec);
-  const resolved = resolvePackage(name, subpath, allow.cwd);
+  if (!/^(@[^/@\s]+\/)?[^/@\s.][^/\s]*$/.test(name)) return { ok: false, reason: `"${name}" is not a package name` };
+  // Node would resolve `pkg/../../x` of a package without "exports" outside the package.
+  if (subpath !== '.' && subpath.slice(2).split('/').some((s) => s === '' || s === '.' || s === '..' || /%2f|%5c|\\/i.test(s))) {
+    return { ok: false, reason: `the subpath ${subpath} of ${name} has an empty, "." or ".." segment` };
+  }
   const listed = allow.extra.some((e) => e === name || e === spec || (spec.startsWith(e) && spec[e.length] === '/'));
-  if (resolved) return { ok: true, url: resolved };
-  if (listed) return { ok: true, url: spec };
-  return { ok: false, reason: `package ${name} is not installed where the worker runs (${allow.cwd}); install it there or pass --allow-module ${name}` };
+  const pkg = findPackage(name, allow.cwd) ?? (listed ? findPackage(name, SELF_DIR) : null);
+  if (!pkg) {
+    return { ok: false, reason: `package ${name} is not installed where the worker runs (${allow.cwd})${listed ? '' : `; install it there and ${HOW}`}` };
+  }
+  const target = exportTarget(pkg.json, subpath);
+  if (!target) return { ok: false, reason: `package ${name} does not export ${subpath}` };
+  const real = realOrNull(join(pkg.dir, target));
+  if (real === null || !isFile(real)) return { ok: false, reason: `${spec} resolves to ${join(pkg.dir, target)}, which does not exist on this worker` };
+  if (!within(real, pkg.dir)) return { ok: false, reason: `${spec} resolves to ${real}, outside its package ${pkg.dir}` };
+  const url = pathToFileURL(real).href;
+  if (listed || dirs.some((d) => within(real, d)) || declaredTasks(pkg.json).includes(subpath)) return { ok: true, url };
+  return { ok: false, reason: `${spec} is not an allowed task module (package ${name} declares ${describeTasks(pkg.json)}); ${HOW}` };
+}
+
+/** The subpaths a package.json declares as task modules (`gluon.tasks`), normalised to `./x` or `.`. */
+function declaredTasks(pkg: PackageJson): string[] {
+  const tasks = (pkg.gluon as { tasks?: unknown } | undefined)?.tasks;
+  if (!Array.isArray(tasks)) return [];
+  return tasks.filter((x): x is string => typeof x === 'string').map((x) => (x === '.' || x.startsWith('./') ? x : `./${x}`));
+}
+
+function describeTasks(pkg: PackageJson): string {
+  const t = declaredTasks(pkg);
+  return t.length ? `only ${t.join(', ')} as task modules` : 'no task modules';
+}
+
+/** Whether the real file `real` is one of the task modules declared by the package around it. */
+function declaredBy(real: string): boolean {
+  for (let dir = dirname(real); ; dir = dirname(dir)) {
+    const json = readPackageJson(join(dir, 'package.json'));
+    if (json) {
+      return declaredTasks(json).some((sub) => {
+        const target = exportTarget(json, sub);
+        return target !== null && realOrNull(join(dir, target)) === real;
+      });
+    }
+    if (dirname(dir) === dir) return false;
+  }
+}
+
+interface PackageJson {
+  name?: string;
+  exports?: unknown;
+  main?: string;
+  gluon?: unknown;
+}
+
+function readPackageJson(path: string): PackageJson | null {
+  if (!existsSync(path)) return null;
+  try {
+    const v: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    return v && typeof v === 'object' ? (v as PackageJson) : null;
+  } catch {
+    return null;
+  }
 }
 
 function toPath(e: string): string {
   return e.startsWith('file:') ? fileURLToPath(e) : e;
 }
 
-function realOrSelf(p: string): string {
+function realOrNull(p: string): string | null {
   try {
     return realpathSync(p);
   } catch {
-    return resolve(p);
+    return null;
+  }
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
   }
 }
 
@@ -78,42 +161,34 @@ function splitPackage(spec: string): { name: string; subpath: string } {
 }
 
 /**
- * Resolves `name` + `subpath` the way Node's ESM loader would from `cwd`: the nearest
- * node_modules/<name> (or the enclosing package itself), then its `exports` with the
- * import/node/default conditions, else `main`. Returns a file URL, or null when not found.
+ * Finds package `name` the way Node's resolver would from `from`: the nearest
+ * node_modules/<name>, or the enclosing package itself. Returns its real directory.
  */
-function resolvePackage(name: string, subpath: string, cwd: string): string | null {
-  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+function findPackage(name: string, from: string): { dir: string; json: PackageJson } | null {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
     for (const pkgDir of [join(dir, 'node_modules', name), dir]) {
-      const pj = join(pkgDir, 'package.json');
-      if (!existsSync(pj)) continue;
-      let pkg: { name?: string; exports?: unknown; main?: string };
-      try {
-        pkg = JSON.parse(readFileSync(pj, 'utf8'));
-      } catch {
-        continue;
-      }
-      if (pkgDir === dir && pkg.name !== name) continue;
-      const target = exportTarget(pkg, subpath);
-      if (!target) return null;
-      const file = join(pkgDir, target);
-      return existsSync(file) ? pathToFileURL(file).href : null;
+      const json = readPackageJson(join(pkgDir, 'package.json'));
+      if (!json || (pkgDir === dir && json.name !== name)) continue;
+      const real = realOrNull(pkgDir);
+      if (real) return { dir: real, json };
     }
     if (dirname(dir) === dir) return null;
   }
 }
 
-function exportTarget(pkg: { exports?: unknown; main?: string }, subpath: string): string | null {
+/** The file (relative to the package) that `subpath` maps to: `exports` with import/node/default, else `main`. */
+function exportTarget(pkg: PackageJson, subpath: string): string | null {
   const ex = pkg.exports;
   if (ex === undefined) {
     if (subpath === '.') return pkg.main ?? 'index.js';
     return subpath;
   }
   if (typeof ex === 'string' || Array.isArray(ex)) return subpath === '.' ? pickCondition(ex) : null;
+  if (ex === null || typeof ex !== 'object') return null;
   const map = ex as Record<string, unknown>;
   const keys = Object.keys(map);
   if (keys.length && !keys[0]!.startsWith('.')) return subpath === '.' ? pickCondition(map) : null;
-  if (subpath in map) return pickCondition(map[subpath]);
+  if (Object.hasOwn(map, subpath)) return pickCondition(map[subpath]);
   for (const k of keys) {
     const star = k.indexOf('*');
     if (star < 0) continue;

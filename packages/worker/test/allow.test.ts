@@ -1,17 +1,42 @@
 /**
- * The module allow-list: what a worker imports, and why it refuses the rest.
+ * The module allow-list: what a worker imports, and why it refuses the rest. Nothing runs unless
+ * it was listed (--allow-module) or its package declares it (`gluon.tasks`); every specifier is
+ * checked as the real file it resolves to.
  */
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { checkModule } from '@gluon/worker';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
-const fixture = join(here, 'fixtures/tasks.mjs');
+const fixtures = join(here, 'fixtures');
+const fixture = join(fixtures, 'tasks.mjs');
 const allow = { cwd: repo, extra: [] as string[] };
+
+/** A scratch tree: `cwd/node_modules/<packages>`, an `evil/evil.mjs` beside it, and an allowed `cwd/tasks` dir. */
+function scratch(t: Test) {
+  const root = realpathSync(mkdtempSync(join(tmpdir(), 'gluon-allow-')));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const cwd = join(root, 'cwd');
+  const write = (rel: string, text: string) => {
+    mkdirSync(dirname(join(root, rel)), { recursive: true });
+    writeFileSync(join(root, rel), text);
+  };
+  write('evil/evil.mjs', 'export const run = () => "pwned";\n');
+  write('cwd/tasks/ok.mjs', 'export const run = () => 1;\n');
+  write('cwd/node_modules/plain/package.json', JSON.stringify({ name: 'plain', main: 'index.js' }));
+  write('cwd/node_modules/plain/index.js', 'export const x = 1;\n');
+  write('cwd/node_modules/plain/lib/util.js', 'export const y = 1;\n');
+  write('cwd/node_modules/declared/package.json', JSON.stringify({ name: 'declared', exports: { './tasks': './dist/tasks.js', './other': './dist/other.js' }, gluon: { tasks: ['./tasks'] } }));
+  write('cwd/node_modules/declared/dist/tasks.js', 'export const f = () => 1;\n');
+  write('cwd/node_modules/declared/dist/other.js', 'export const g = () => 1;\n');
+  write('cwd/node_modules/nodecl/package.json', JSON.stringify({ name: 'nodecl', gluon: { tasks: ['./tasks.js'] } }));
+  write('cwd/node_modules/nodecl/tasks.js', 'export const f = () => 1;\n');
+  return { root, cwd, evil: join(root, 'evil/evil.mjs'), tasksDir: join(cwd, 'tasks') };
+}
 
 t.test('Node built-ins are always denied, whatever the allow-list says', async (t) => {
   for (const spec of ['node:child_process', 'child_process', 'fs', 'fs/promises', 'node:fs', 'worker_threads', 'node:test']) {
@@ -20,40 +45,82 @@ t.test('Node built-ins are always denied, whatever the allow-list says', async (
   }
 });
 
-t.test('packages resolvable from the working directory are allowed, with subpaths', async (t) => {
-  const d = checkModule('@gluon/examples/tasks', allow);
-  t.match(d, { ok: true, url: /^file:.*examples/ });
-  t.match(checkModule('msgpackr', allow), { ok: true, url: /^file:.*msgpackr/ });
-  t.match(checkModule('not-a-package-gluon-xyz', allow), { ok: false, reason: /not installed where the worker runs .*--allow-module not-a-package-gluon-xyz/ });
+t.test('nothing is allowed by default: an installed package is not task code unless it says so', async (t) => {
+  // cross-spawn's `sync` ran a shell command on a worker when every installed package was allowed.
+  for (const spec of ['cross-spawn', 'msgpackr', 'tsx/esm/api', 'ws']) {
+    t.match(checkModule(spec, allow), { ok: false, reason: /not an allowed task module .*--allow-module/ }, spec);
+  }
+  t.match(checkModule('not-a-package-gluon-xyz', allow), { ok: false, reason: /not installed where the worker runs/ });
+  t.match(checkModule(pathToFileURL(fixture).href, allow), { ok: false, reason: /not under any --allow-module directory/ }, 'files under the cwd are not allowed either');
 });
 
-t.test('files under the working directory are allowed; others need --allow-module', async (t) => {
-  t.match(checkModule(pathToFileURL(fixture).href, allow), { ok: true, url: pathToFileURL(fixture).href });
-  t.match(checkModule(fixture, allow), { ok: true }, 'an absolute path works as well');
-  const outside = mkdtempSync(join(tmpdir(), 'gluon-allow-'));
-  t.teardown(() => rmSync(outside, { recursive: true, force: true }));
-  mkdirSync(join(outside, 'lib'));
-  const file = join(outside, 'lib', 'task.mjs');
-  writeFileSync(file, 'export const f = () => 1;\n');
-  t.match(checkModule(pathToFileURL(file).href, allow), { ok: false, reason: /outside the worker's directory/ });
-  t.match(checkModule(pathToFileURL(file).href, { cwd: repo, extra: [join(outside, 'lib')] }), { ok: true }, 'a directory prefix');
-  t.match(checkModule(file, { cwd: repo, extra: [pathToFileURL(outside).href] }), { ok: true }, 'a file URL prefix');
-  t.match(checkModule(file, { cwd: repo, extra: [join(outside, 'li')] }), { ok: false }, 'prefixes match whole path components');
-  t.match(checkModule(pathToFileURL(join(repo, 'nope.mjs')).href, allow), { ok: false, reason: /does not exist on this worker/ });
+t.test('packages that declare their task modules (gluon.tasks) are allowed for those modules only', async (t) => {
+  const d = checkModule('@gluon/examples/tasks', allow);
+  t.match(d, { ok: true, url: /^file:.*\/examples\/dist\/tasks\.js$/ });
+  t.match(checkModule('@gluon/analysis-h4l/tasks', allow), { ok: true, url: /^file:.*\/analysis-h4l\/dist\/tasks\.js$/ });
+  t.match(checkModule('@gluon/analysis-h4l', allow), { ok: false, reason: /declares only \.\/tasks as task modules/ });
+  const s = scratch(t);
+  t.match(checkModule('declared/tasks', { cwd: s.cwd, extra: [] }), { ok: true, url: pathToFileURL(join(s.cwd, 'node_modules/declared/dist/tasks.js')).href });
+  t.match(checkModule('declared/other', { cwd: s.cwd, extra: [] }), { ok: false, reason: /declares only \.\/tasks/ });
+  t.match(checkModule('nodecl/tasks.js', { cwd: s.cwd, extra: [] }), { ok: true }, 'without exports, a declared subpath file');
+  t.match(checkModule(join(s.cwd, 'node_modules/declared/dist/tasks.js'), { cwd: s.cwd, extra: [] }), { ok: true }, 'a declared module named by its file');
+  t.match(checkModule(join(s.cwd, 'node_modules/declared/dist/other.js'), { cwd: s.cwd, extra: [] }), { ok: false }, 'an undeclared file of the same package');
+});
+
+t.test('--allow-module directories allow the files under them, whole path components only', async (t) => {
+  t.match(checkModule(pathToFileURL(fixture).href, { cwd: repo, extra: [fixtures] }), { ok: true, url: pathToFileURL(fixture).href });
+  t.match(checkModule(fixture, { cwd: repo, extra: [pathToFileURL(fixtures).href] }), { ok: true }, 'a file URL entry, an absolute path spec');
+  t.match(checkModule(fixture, { cwd: repo, extra: [fixtures.slice(0, -2)] }), { ok: false }, 'prefixes match whole path components');
+  t.match(checkModule(pathToFileURL(join(fixtures, 'nope.mjs')).href, { cwd: repo, extra: [fixtures] }), { ok: false, reason: /does not exist on this worker/ });
+});
+
+t.test('a path is checked after it is normalised: /allowed/../evil is refused', async (t) => {
+  const s = scratch(t);
+  const extra = [s.tasksDir];
+  t.match(checkModule(join(s.tasksDir, 'ok.mjs'), { cwd: s.cwd, extra }), { ok: true });
+  const walked = `${s.tasksDir}/../../evil/evil.mjs`;
+  t.match(checkModule(walked, { cwd: s.cwd, extra }), { ok: false, reason: /evil\.mjs .*not under any --allow-module directory/ });
+  t.match(checkModule(`file://${walked}`, { cwd: s.cwd, extra }), { ok: false });
+  // The shape of the reported bypass: the cwd (once allowed by default) followed by `..`.
+  t.match(checkModule(`${s.cwd}/../evil/evil.mjs`, { cwd: s.cwd, extra: [s.cwd] }), { ok: false });
+});
+
+t.test('a symlink inside an allowed directory that points outside is refused', async (t) => {
+  const s = scratch(t);
+  symlinkSync(s.evil, join(s.tasksDir, 'link.mjs'));
+  symlinkSync(dirname(s.evil), join(s.tasksDir, 'linkdir'));
+  t.match(checkModule(join(s.tasksDir, 'link.mjs'), { cwd: s.cwd, extra: [s.tasksDir] }), { ok: false, reason: /really .*evil\/evil\.mjs/ });
+  t.match(checkModule(join(s.tasksDir, 'linkdir/evil.mjs'), { cwd: s.cwd, extra: [s.tasksDir] }), { ok: false });
+});
+
+t.test('package subpaths cannot walk out of the package', async (t) => {
+  const s = scratch(t);
+  for (const extra of [['plain'], [] as string[]]) {
+    for (const spec of ['plain/../../../evil/evil.mjs', 'plain/lib/../../../../evil/evil.mjs', 'plain/./index.js', 'plain//index.js', 'declared/tasks/..', 'plain/lib%2f..%2f..%2fx']) {
+      t.match(checkModule(spec, { cwd: s.cwd, extra }), { ok: false }, `${spec} with extra ${JSON.stringify(extra)}`);
+    }
+  }
+  t.match(checkModule('plain/../../../evil/evil.mjs', { cwd: s.cwd, extra: ['plain'] }), { ok: false, reason: /"\.\." segment/ });
+  // A package whose exports point outside itself.
+  mkdirSync(join(s.cwd, 'node_modules/sneaky'));
+  writeFileSync(join(s.cwd, 'node_modules/sneaky/package.json'), JSON.stringify({ name: 'sneaky', exports: { './tasks': '../../../evil/evil.mjs' }, gluon: { tasks: ['./tasks'] } }));
+  t.match(checkModule('sneaky/tasks', { cwd: s.cwd, extra: [] }), { ok: false, reason: /outside its package/ });
 });
 
 t.test('--allow-module names a package and its subpaths, not packages that share a prefix', async (t) => {
-  const cwd = mkdtempSync(join(tmpdir(), 'gluon-allow-cwd-'));
-  t.teardown(() => rmSync(cwd, { recursive: true, force: true }));
-  const extra = ['@acme/tasks'];
-  t.match(checkModule('@acme/tasks', { cwd, extra }), { ok: true, url: '@acme/tasks' });
-  t.match(checkModule('@acme/tasks/sub/mod', { cwd, extra }), { ok: true });
-  t.match(checkModule('@acme/tasks-evil', { cwd, extra }), { ok: false });
-  t.match(checkModule('@gluon/examples/tasks', { cwd, extra }), { ok: false }, 'nothing is installed in an empty directory');
+  const s = scratch(t);
+  t.match(checkModule('plain', { cwd: s.cwd, extra: ['plain'] }), { ok: true, url: pathToFileURL(join(s.cwd, 'node_modules/plain/index.js')).href });
+  t.match(checkModule('plain/lib/util.js', { cwd: s.cwd, extra: ['plain'] }), { ok: true });
+  t.match(checkModule('plain/lib/util.js', { cwd: s.cwd, extra: ['plain/index.js'] }), { ok: false }, 'a subpath entry allows only itself');
+  t.match(checkModule('plain', { cwd: s.cwd, extra: ['pla'] }), { ok: false });
+  t.match(checkModule('@acme/tasks', { cwd: s.cwd, extra: ['@acme/tasks'] }), { ok: false, reason: /not installed where the worker runs/ }, 'a listed package must exist');
+  t.match(checkModule('@gluon/examples/tasks', { cwd: s.cwd, extra: [] }), { ok: false }, 'nothing is installed in the scratch cwd');
+  t.match(checkModule('@gluon/protocol', { cwd: s.cwd, extra: ['@gluon/protocol'] }), { ok: true, url: /protocol\/dist\/index\.js$/ }, 'listed packages also resolve from where the worker is installed');
 });
 
 t.test('relative specifiers and remote URLs are refused with a reason', async (t) => {
   t.match(checkModule('./tasks.mjs', allow), { ok: false, reason: /relative specifiers/ });
   t.match(checkModule('https://example.com/x.mjs', allow), { ok: false, reason: /only packages and local files/ });
   t.match(checkModule('data:text/javascript,export default 1', allow), { ok: false });
+  t.match(checkModule('blob:nodedata:1', allow), { ok: false });
 });

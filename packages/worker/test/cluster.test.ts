@@ -5,7 +5,7 @@
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
 import { connect, type Message, type TaskSpec } from '@gluon/protocol';
-import { fixture, getData, RawClient, startScheduler, startWorker, type Proc } from './procs.js';
+import { ALLOW_FIXTURES, fixture, getData, RawClient, startScheduler, startWorker, type Proc } from './procs.js';
 
 const mod = pathToFileURL(fixture).href;
 const procs: Proc[] = [];
@@ -141,7 +141,7 @@ t.test('--nworkers starts several worker processes and stops them together', asy
   const s = await startScheduler();
   procs.push(s.proc);
   const { start, workerCli } = await import('./procs.js');
-  const sup = start(workerCli, [s.address, '--nworkers', '2', '--nthreads', '1', '--name', 'pair']);
+  const sup = start(workerCli, [s.address, '--nworkers', '2', '--nthreads', '1', '--name', 'pair', ...ALLOW_FIXTURES]);
   procs.push(sup);
   await sup.waitFor(/^worker pair-0 at /m);
   await sup.waitFor(/^worker pair-1 at /m);
@@ -163,7 +163,7 @@ async function plainWorker(name: string, args: string[] = []) {
   const s = await startScheduler();
   procs.push(s.proc);
   const { start, workerCli } = await import('./procs.js');
-  const proc = start(workerCli, [s.address, '--nthreads', '1', '--name', name, ...args]);
+  const proc = start(workerCli, [s.address, '--nthreads', '1', '--name', name, ...ALLOW_FIXTURES, ...args]);
   procs.push(proc);
   await proc.waitFor(new RegExp(`^worker ${name} at `, 'm'));
   const client = await RawClient.connect(s.address);

@@ -14,6 +14,8 @@ export const repo = resolve(here, '../../..');
 export const workerCli = join(repo, 'packages/worker/dist/cli.js');
 export const schedulerCli = join(repo, 'packages/scheduler/dist/cli.js');
 export const fixture = join(here, 'fixtures/tasks.mjs');
+/** Worker flags that allow the test fixtures as task code (nothing is allowed by default). */
+export const ALLOW_FIXTURES = ['--allow-module', dirname(fixture)];
 
 export interface Proc {
   child: ChildProcess;
@@ -99,10 +101,13 @@ export async function startScheduler(port = 0, extra: string[] = []): Promise<{ 
   return { proc, address: m[1]! };
 }
 
-/** A worker process connected to `scheduler`; resolves once it printed its registration line. */
-/** A worker process started the way LocalCluster starts one: its V8 flags on node's command line. */
+/**
+ * A worker process connected to `scheduler`, started the way LocalCluster starts one (its V8
+ * flags on node's command line), with the test fixtures directory allowed as task code; resolves
+ * once it printed its registration line.
+ */
 export async function startWorker(scheduler: string, args: string[] = []): Promise<{ proc: Proc; address: string; name: string }> {
-  const proc = start(workerCli, [scheduler, ...args], {}, WORKER_V8_FLAGS);
+  const proc = start(workerCli, [scheduler, ...ALLOW_FIXTURES, ...args], {}, WORKER_V8_FLAGS);
   const m = await proc.waitFor(/^worker (\S+) at (ws:\/\/\S+) connected to (\S+)$/m);
   return { proc, name: m[1]!, address: m[2]! };
 }
