@@ -6,7 +6,8 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { type H4lConfig, ConfigError } from './config.js';
 import { runAnalysis, type RunReport } from './run.js';
-import { writeOutputs } from './outputs.js';
+import { writeOutputs, histogramsJson } from './outputs.js';
+import { notebookSignificance, significanceLine } from './significance.js';
 import { listFiles, countEntries, scheduleChunks, EntryCache } from './dataset.js';
 import { consoleProgress } from './progress.js';
 import { sampleByName } from './samples.js';
@@ -98,7 +99,9 @@ export async function execute(c: H4lConfig, log: (s: string) => void, progressOu
     mcPresent: Object.keys(report.result.samples).some((n) => !sampleByName(n).isData),
     partialFiles: report.files.filter((f) => f.status === 'skipped').map((f) => ({ file: f.file, sample: f.sample, reason: f.reason ?? 'skipped' })),
   };
-  const files = await writeOutputs({ dir: outDir, result: report.result, lumiFb: runLumiFb(c), meta, runInfo });
+  // The notebook's significance cell, from the plotted m4l groups (null with a reason elsewhere).
+  const significance = notebookSignificance(histogramsJson(report.result, meta, runLumiFb(c)));
+  const files = await writeOutputs({ dir: outDir, result: report.result, lumiFb: runLumiFb(c), meta, runInfo: { ...runInfo, significance } });
   for (const s of Object.values(report.result.samples)) {
     const n = s.cutflow.raw.length - 1;
     log(`  ${s.sample.padEnd(16)} ${String(s.cutflow.raw[0]).padStart(8)} in  ${String(s.cutflow.raw[n]).padStart(8)} selected  Σw ${+s.cutflow.weighted[n].toPrecision(7)}`);
@@ -108,6 +111,7 @@ export async function execute(c: H4lConfig, log: (s: string) => void, progressOu
     log('skipped bad files (each contributes nothing to the outputs):');
     for (const f of skippedFiles) log(`  ${f.sample.padEnd(16)} ${f.file}: ${f.reason}`);
   }
+  log(significanceLine(significance));
   for (const n of metaNotes(meta)) log(`note: ${n}`);
   const ev = eventCounts(report);
   log(`${ev.events} events in the outputs${ev.eventsLeftOut ? ` (${ev.eventsLeftOut} entries of skipped files left out)` : ''}; `
