@@ -13,3 +13,4 @@ export * from './units.js';
 export * from './heap.js';
 export * from './node-flags.js';
 export * from './origin.js';
+export * from './token.js';

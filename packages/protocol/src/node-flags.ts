@@ -37,13 +37,15 @@ export function missingV8Flags(wanted: readonly string[], execArgv: readonly str
  * with `flags` added to node's: SIGINT and SIGTERM are forwarded, and this process exits once
  * every child has, with the first non-zero status (a child killed by a signal counts as 1), else
  * 0. Children should call {@link stopWithSupervisor}. Used to rerun a CLI with its V8 flags and
- * for `gluon-worker --nworkers`.
+ * for `gluon-worker --nworkers`. `opts.env`: the children's environment (secrets go there, not
+ * on their command lines, see `envWithToken`).
  */
-export function superviseChildren(script: string | URL, argsPerChild: readonly string[][], flags: readonly string[]): ChildProcess[] {
+export function superviseChildren(script: string | URL, argsPerChild: readonly string[][], flags: readonly string[],
+                                  opts: { env?: NodeJS.ProcessEnv } = {}): ChildProcess[] {
   let live = argsPerChild.length;
   let status = 0;
   const children = argsPerChild.map((args) => {
-    const child = fork(script, args, { stdio: 'inherit', execArgv: [...process.execArgv, ...flags] });
+    const child = fork(script, args, { stdio: 'inherit', execArgv: [...process.execArgv, ...flags], ...(opts.env ? { env: opts.env } : {}) });
     child.on('exit', (code, signal) => {
       const st = code ?? (signal ? 1 : 0);
       if (st && !status) status = st;

@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { missingV8Flags, parseAllowedHosts, parseBytes, parseDuration, parseIntIn, parseV8Flags, stopWithSupervisor, superviseChildren } from '@gluon/protocol';
+import {
+  envWithToken, hideTokenFromPs, missingV8Flags, parseAllowedHosts, parseBytes, parseDuration, parseIntIn, parseV8Flags, resolveToken,
+  stopWithSupervisor, superviseChildren, withoutTokenArgs,
+} from '@gluon/protocol';
 import { startScheduler } from './server.js';
 import { SCHEDULER_V8_FLAGS } from './v8-flags.js';
 
-const USAGE = `usage: gluon-scheduler [--host 127.0.0.1] [--port 8786] [--allowed-host NAME ...] [--token T | GLUON_TOKEN]
+const USAGE = `usage: gluon-scheduler [--host 127.0.0.1] [--port 8786] [--allowed-host NAME ...]
+                       [--token-file PATH | GLUON_TOKEN | --token T]
                        [--dashboard-port 8787 | --no-dashboard] [--dashboard-prefix /path]
                        [--heartbeat-ttl 30s] [--allowed-failures 3] [--max-frame-bytes 256MiB]
                        [--v8-flags="${SCHEDULER_V8_FLAGS.join(' ')}"]`;
@@ -18,6 +22,7 @@ function main(): void {
         port: { type: 'string', default: '8786' },
         'allowed-host': { type: 'string', multiple: true, default: [] },
         token: { type: 'string' },
+        'token-file': { type: 'string' },
         'dashboard-port': { type: 'string', default: '8787' },
         'no-dashboard': { type: 'boolean', default: false },
         'dashboard-prefix': { type: 'string' },
@@ -36,10 +41,11 @@ function main(): void {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const token = values.token ?? process.env.GLUON_TOKEN;
   let opts;
   let v8Flags: string[];
+  let token: string | undefined;
   try {
+    token = resolveToken(values, process.env, (l) => process.stderr.write(`gluon-scheduler: ${l}\n`));
     v8Flags = parseV8Flags(values['v8-flags']);
     opts = {
     host: values.host,
@@ -57,9 +63,11 @@ function main(): void {
     fail((err as Error).message);
   }
   // V8 reads these at start-up only: without them, run as a child that has them.
+  hideTokenFromPs();
   const missing = missingV8Flags(v8Flags);
   if (missing.length) {
-    superviseChildren(new URL(import.meta.url), [process.argv.slice(2)], missing);
+    // The token travels in the child's environment, never on its command line.
+    superviseChildren(new URL(import.meta.url), [withoutTokenArgs(process.argv.slice(2))], missing, { env: envWithToken(token) });
     return;
   }
   startScheduler(opts).then(

@@ -93,3 +93,53 @@ t.test('--allowed-host: the named host reaches the scheduler and its dashboard, 
   t.equal(await bad.exit(), 2);
   t.match(bad.out(), /--allowed-host must be a host name or an IP address \(no scheme, port or path\), got "http:\/\/x\.example"/);
 });
+
+t.test('the token is on no command line: --token-file, and a --token is masked and not passed to the child', async (t) => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { connect } = await import('@gluon/protocol');
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-token-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const secret = `tok-${Math.random().toString(36).slice(2)}-file`;
+  const file = join(dir, 'token');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+
+  for (const [how, args] of [['--token-file', ['--token-file', file]], ['--token', ['--token', secret]], ['--token=', [`--token=${secret}`]]] as const) {
+    const s = start([], ['--port', '0', '--no-dashboard', ...args]);
+    const [, address] = await s.line(/^scheduler at (ws:\/\/\S+)$/m);
+    const kids = childrenOf(s.child.pid!);
+    t.equal(kids.length, 1, `${how}: one child (the scheduler with its V8 flags)`);
+    t.notMatch(cmdline(s.child.pid!), secret, `${how}: not in the supervisor's command line`);
+    t.notMatch(cmdline(kids[0]!), secret, `${how}: not in the child's command line`);
+    t.notMatch(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }), secret, `${how}: not in ps`);
+    const ok = await connect(address!, { role: 'client' }, { token: secret, log: () => {} });
+    ok.conn.close();
+    await t.rejects(connect(address!, { role: 'client' }, { token: 'wrong', log: () => {} }), { code: 4001 }, `${how}: the token is enforced`);
+    s.child.kill('SIGTERM');
+    t.equal(await s.exit(), 0);
+  }
+});
+
+t.test('token flags: errors name the flag and the file; a file others can read is warned about', async (t) => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-token-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const missing = start([], ['--port', '0', '--token-file', join(dir, 'nope')]);
+  t.equal(await missing.exit(), 2);
+  t.match(missing.out(), /gluon-scheduler: --token-file \S+nope: cannot read it \(ENOENT\)/);
+  writeFileSync(join(dir, 'empty'), '\n');
+  const empty = start([], ['--port', '0', '--token-file', join(dir, 'empty')]);
+  t.equal(await empty.exit(), 2);
+  t.match(empty.out(), /--token-file \S+empty is empty/);
+  const both = start([], ['--port', '0', '--token', 'a', '--token-file', join(dir, 'empty')]);
+  t.equal(await both.exit(), 2);
+  t.match(both.out(), /--token and --token-file are both given: use one/);
+  writeFileSync(join(dir, 'open'), 'abc\n', { mode: 0o644 });
+  const open = start(['--max-semi-space-size=4'], ['--port', '0', '--no-dashboard', '--token-file', join(dir, 'open')]);
+  await open.line(/^scheduler at /m);
+  t.match(open.out(), /warning: --token-file \S+open is readable by other users \(mode 0644\); chmod 600 it/);
+  open.child.kill('SIGTERM');
+  await open.exit();
+});

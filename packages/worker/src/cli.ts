@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { missingV8Flags, parseAllowedHosts, parseBytes, parseIntIn, parseV8Flags, stopWithSupervisor, superviseChildren } from '@gluon/protocol';
+import {
+  envWithToken, hideTokenFromPs, missingV8Flags, parseAllowedHosts, parseBytes, parseIntIn, parseV8Flags, resolveToken, stopWithSupervisor,
+  superviseChildren, withoutTokenArgs,
+} from '@gluon/protocol';
 import { GluonWorker, type WorkerOptions } from './worker.js';
 import { WORKER_V8_FLAGS } from './v8-flags.js';
 
 const USAGE = `usage: gluon-worker ws://host:8786 [--nthreads N] [--nworkers M] [--name NAME]
-                    [--memory-limit 4GiB] [--allow-module SPEC ...] [--token T | GLUON_TOKEN]
+                    [--memory-limit 4GiB] [--allow-module SPEC ...] [--token-file PATH | GLUON_TOKEN | --token T]
                     [--listen-host 127.0.0.1] [--allowed-host NAME ...] [--max-frame-bytes 256MiB]
                     [--v8-flags="${WORKER_V8_FLAGS.join(' ')}"]`;
 
@@ -25,6 +28,7 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[] } {
         'memory-limit': { type: 'string' },
         'allow-module': { type: 'string', multiple: true, default: [] },
         token: { type: 'string' },
+        'token-file': { type: 'string' },
         'listen-host': { type: 'string', default: '127.0.0.1' },
         'allowed-host': { type: 'string', multiple: true, default: [] },
         'max-frame-bytes': { type: 'string', default: '256MiB' },
@@ -44,8 +48,8 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[] } {
   if (positionals.length !== 1) fail(`expected exactly one scheduler address, got ${positionals.length}\n${USAGE}`);
   const scheduler = positionals[0]!;
   if (!/^wss?:\/\/[^/]+/.test(scheduler)) fail(`the scheduler address must look like ws://host:8786, got "${scheduler}"`);
-  const token = values.token ?? process.env.GLUON_TOKEN;
   try {
+    const token = resolveToken(values, process.env, (l) => process.stderr.write(`gluon-worker: ${l}\n`));
     return {
       nworkers: parseIntIn('--nworkers', values.nworkers, 1, 1024),
       v8Flags: parseV8Flags(values['v8-flags']),
@@ -70,18 +74,20 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[] } {
  * `--nworkers M`, or a worker whose process lacks its V8 flags: M worker processes with those
  * flags under a supervisor (see superviseChildren); with `--name n` they are `n-0`, `n-1`, ….
  */
-function supervise(m: number, name: string | undefined, v8Flags: string[]): void {
-  const args = process.argv.slice(2).filter((a, i, all) => !(a.startsWith('--nworkers') || all[i - 1] === '--nworkers'));
+function supervise(m: number, name: string | undefined, v8Flags: string[], token: string | undefined): void {
+  // The token travels in the children's environment, never on their command lines.
+  const args = withoutTokenArgs(process.argv.slice(2)).filter((a, i, all) => !(a.startsWith('--nworkers') || all[i - 1] === '--nworkers'));
   const unnamed = args.filter((a, j, all) => !(a.startsWith('--name') || all[j - 1] === '--name'));
   const argsPerChild = m === 1 ? [args]
     : Array.from({ length: m }, (_, i) => (name === undefined ? unnamed : [...unnamed, '--name', `${name}-${i}`]));
-  superviseChildren(new URL(import.meta.url), argsPerChild, v8Flags);
+  superviseChildren(new URL(import.meta.url), argsPerChild, v8Flags, { env: envWithToken(token) });
 }
 
 function main(): void {
   const { opts, nworkers, v8Flags } = parse();
+  hideTokenFromPs();
   const missing = missingV8Flags(v8Flags);
-  if (nworkers > 1 || missing.length) return supervise(nworkers, opts.name, missing);
+  if (nworkers > 1 || missing.length) return supervise(nworkers, opts.name, missing, opts.token);
   // Signals are handled from the start: a worker still waiting for its scheduler stops cleanly too.
   const w = new GluonWorker(opts);
   let stopping = false;

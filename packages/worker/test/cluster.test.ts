@@ -155,6 +155,38 @@ t.test('--nworkers starts several worker processes and stops them together', asy
   t.equal(await sup.exited(20_000), 0);
 });
 
+t.test('the token is on no command line of a worker or its --nworkers children (--token, --token-file)', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const secret = `tok-${Math.random().toString(36).slice(2)}-w`;
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-token-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'token'), secret, { mode: 0o600 });
+  const s = await startScheduler(0, ['--token-file', join(dir, 'token')]);
+  procs.push(s.proc);
+  const { start, workerCli } = await import('./procs.js');
+  const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  const kids = (pid: number) => execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map(Number).filter(Boolean);
+  t.notMatch(cmdline(s.proc.child.pid!), secret, 'scheduler');
+  for (const args of [['--token', secret], ['--token-file', join(dir, 'token')]]) {
+    const name = `sec${args[0]!.length}`;
+    const sup = start(workerCli, [s.address, '--nworkers', '2', '--nthreads', '1', '--name', name, ...args]);
+    procs.push(sup);
+    await sup.waitFor(new RegExp(`^worker ${name}-0 at `, 'm'));
+    await sup.waitFor(new RegExp(`^worker ${name}-1 at `, 'm'));
+    const children = kids(sup.child.pid!);
+    t.equal(children.length, 2, `${args[0]}: two worker processes`);
+    for (const pid of [sup.child.pid!, ...children]) t.notMatch(cmdline(pid), secret, `${args[0]}: not in /proc/${pid}/cmdline`);
+    sup.kill('SIGTERM');
+    t.equal(await sup.exited(20_000), 0);
+  }
+  // The children used the token they were given through their environment: they registered.
+  const client = await RawClient.connect(s.address, secret);
+  clients.push(client);
+});
+
 /**
  * A scheduler and one gluon-worker started as a user would (node without flags, plus `args`);
  * runs `processInfo` on it and returns the worker's pid and node flags with the started process.

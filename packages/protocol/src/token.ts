@@ -1,0 +1,91 @@
+/**
+ * Where the CLIs take the cluster token from, and how it stays out of `ps`: a process's command
+ * line is readable by every user of the machine (/proc/PID/cmdline), its environment only by its
+ * owner. So `--token-file` and `GLUON_TOKEN` are the recommended forms, a child process gets the
+ * token through its environment, and a `--token` given anyway is masked once the process runs.
+ */
+import { readFileSync, statSync } from 'node:fs';
+
+/** The token flags every CLI accepts. */
+export interface TokenFlags {
+  token?: string | undefined;
+  'token-file'?: string | undefined;
+}
+
+/**
+ * The token from `--token`, `--token-file` or `GLUON_TOKEN` (first given wins; `--token` and
+ * `--token-file` together are an error), or undefined. The file's content is the token, with
+ * surrounding whitespace (a final newline) removed. Throws errors naming the flag and the path.
+ * `warn` hears of a token file that users other than its owner may read.
+ */
+export function resolveToken(flags: TokenFlags, env: NodeJS.ProcessEnv = process.env, warn: (line: string) => void = () => {}): string | undefined {
+  if (flags.token !== undefined && flags['token-file'] !== undefined) {
+    throw new Error('--token and --token-file are both given: use one');
+  }
+  if (flags.token !== undefined) {
+    if (flags.token === '') throw new Error('--token is empty');
+    return flags.token;
+  }
+  const path = flags['token-file'];
+  if (path !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new Error(`--token-file ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    const token = text.trim();
+    if (token === '') throw new Error(`--token-file ${path} is empty`);
+    if (/\s/.test(token)) throw new Error(`--token-file ${path} holds more than one word; it must hold the token alone`);
+    const mode = statSync(path).mode & 0o777;
+    if (mode & 0o077) warn(`warning: --token-file ${path} is readable by other users (mode ${mode.toString(8).padStart(4, '0')}); chmod 600 it`);
+    return token;
+  }
+  return env.GLUON_TOKEN || undefined;
+}
+
+/** `args` without `--token X`, `--token=X`, `--token-file X`, `--token-file=X` (for a child's command line). */
+export function withoutTokenArgs(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--token' || a === '--token-file') {
+      i++;
+      continue;
+    }
+    if (a.startsWith('--token=') || a.startsWith('--token-file=')) continue;
+    out.push(a);
+  }
+  return out;
+}
+
+/** The environment a child process gets the token through (or the current one without it). */
+export function envWithToken(token: string | undefined, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out = { ...env };
+  if (token) out.GLUON_TOKEN = token;
+  else delete out.GLUON_TOKEN;
+  return out;
+}
+
+/**
+ * Masks a `--token` value in this process's command line as `ps` shows it (it stays visible for
+ * the moment between the start and this call: prefer `--token-file` or `GLUON_TOKEN`). Returns
+ * true when there was one to mask.
+ */
+export function hideTokenFromPs(argv: readonly string[] = [process.argv[0]!, ...process.execArgv, ...process.argv.slice(1)]): boolean {
+  let found = false;
+  const shown = argv.map((a, i) => {
+    if (argv[i - 1] === '--token') {
+      found = true;
+      return '***';
+    }
+    if (a.startsWith('--token=')) {
+      found = true;
+      return '--token=***';
+    }
+    return a;
+  });
+  // On Linux, node writes the title over the memory /proc/PID/cmdline is read from.
+  if (found) process.title = shown.join(' ');
+  return found;
+}
