@@ -3,12 +3,12 @@
  * flag and show what was wrong.
  */
 
-/** `30s`, `500ms`, `2m` → milliseconds (a bare number means seconds). */
+/** `30s`, `500ms`, `2m`, `8h` → milliseconds (a bare number means seconds). */
 export function parseDuration(flag: string, v: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
-  if (!m) throw new RangeError(`${flag} must be a duration like 500ms, 30s or 2m, got "${v}"`);
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m) throw new RangeError(`${flag} must be a duration like 500ms, 30s, 2m or 8h, got "${v}"`);
   const unit = m[2] ?? 's';
-  return Number(m[1]) * (unit === 'ms' ? 1 : unit === 's' ? 1000 : 60000);
+  return Number(m[1]) * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000);
 }
 
 /** `64MiB`, `2GB`, `1024` → bytes. */

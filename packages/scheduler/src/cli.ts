@@ -9,7 +9,7 @@ import { SCHEDULER_V8_FLAGS } from './v8-flags.js';
 
 const USAGE = `usage: gluon-scheduler [--host 127.0.0.1] [--port 8786] [--allowed-host NAME ...]
                        [--token-file PATH | GLUON_TOKEN | --token T]
-                       [--dashboard-port 8787 | --no-dashboard] [--dashboard-prefix /path]
+                       [--dashboard-port 8787 | --no-dashboard] [--dashboard-prefix /path] [--dashboard-session-ttl 8h]
                        [--heartbeat-ttl 30s] [--allowed-failures 3] [--max-frame-bytes 256MiB]
                        [--v8-flags="${SCHEDULER_V8_FLAGS.join(' ')}"]`;
 
@@ -26,6 +26,7 @@ function main(): void {
         'dashboard-port': { type: 'string', default: '8787' },
         'no-dashboard': { type: 'boolean', default: false },
         'dashboard-prefix': { type: 'string' },
+        'dashboard-session-ttl': { type: 'string', default: '8h' },
         'heartbeat-ttl': { type: 'string', default: '30s' },
         'allowed-failures': { type: 'string', default: '3' },
         'max-frame-bytes': { type: 'string', default: '256MiB' },
@@ -54,6 +55,7 @@ function main(): void {
     dashboard: !values['no-dashboard'],
     dashboardPort: parseIntIn('--dashboard-port', values['dashboard-port'], 0, 65535),
     heartbeatTtlMs: parseDuration('--heartbeat-ttl', values['heartbeat-ttl']),
+    dashboardSessionTtlMs: atLeast('--dashboard-session-ttl', parseDuration('--dashboard-session-ttl', values['dashboard-session-ttl']), 1000, '1s'),
     allowedFailures: parseIntIn('--allowed-failures', values['allowed-failures'], 1, 1000),
     maxFrameBytes: parseBytes('--max-frame-bytes', values['max-frame-bytes']),
     ...(token ? { token } : {}),
@@ -92,6 +94,11 @@ function main(): void {
       fail(`cannot start: ${err.message}`);
     },
   );
+}
+
+function atLeast(flag: string, ms: number, min: number, shown: string): number {
+  if (ms < min) throw new RangeError(`${flag} must be at least ${shown}, got ${ms} ms`);
+  return ms;
 }
 
 function fail(msg: string): never {

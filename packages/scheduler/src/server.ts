@@ -23,6 +23,8 @@ export interface SchedulerOptions {
   dashboard?: boolean;
   /** Path prefix for the dashboard behind a reverse proxy, e.g. `/gluon`. */
   dashboardPrefix?: string;
+  /** How long a dashboard login lasts (default 8 h). */
+  dashboardSessionTtlMs?: number;
   heartbeatTtlMs?: number;
   allowedFailures?: number;
   maxFrameBytes?: number;
@@ -106,6 +108,7 @@ export class Scheduler implements DashboardSource {
       ...(this.opts.allowedHosts ? { allowedHosts: this.opts.allowedHosts } : {}),
       ...(this.opts.token ? { token: this.opts.token } : {}),
       ...(this.opts.dashboardPrefix ? { prefix: this.opts.dashboardPrefix } : {}),
+      ...(this.opts.dashboardSessionTtlMs ? { sessionTtlMs: this.opts.dashboardSessionTtlMs } : {}),
     });
     this.dashboardUrl = this.dashboard.url;
   }

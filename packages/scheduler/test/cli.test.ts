@@ -143,3 +143,25 @@ t.test('token flags: errors name the flag and the file; a file others can read i
   open.child.kill('SIGTERM');
   await open.exit();
 });
+
+t.test('--dashboard-session-ttl sets the login cookie\'s lifetime; a bad one exits 2', async (t) => {
+  const withToken = spawn(process.execPath, ['--max-semi-space-size=4', cli, '--port', '0', '--dashboard-port', '0', '--dashboard-session-ttl', '90s'],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '', GLUON_TOKEN: 'tk' } });
+  live.add(withToken);
+  t.teardown(() => withToken.kill('SIGKILL'));
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no dashboard line within 15 s: ${out}`)), 15_000);
+    withToken.stdout!.on('data', (d) => {
+      out += d;
+      const m = /^dashboard at (\S+)$/m.exec(out);
+      if (m) { clearTimeout(timer); resolve(m[1]!); }
+    });
+  });
+  const res = await fetch(`${url}login`, { method: 'POST', body: 'token=tk', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  t.equal(res.status, 303);
+  t.match(res.headers.get('set-cookie'), /Max-Age=90(;|$)/);
+  const bad = start([], ['--port', '0', '--dashboard-session-ttl', '0s']);
+  t.equal(await bad.exit(), 2);
+  t.match(bad.out(), /--dashboard-session-ttl must be at least 1s, got 0 ms/);
+});

@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import t from 'tap';
 import WebSocket from 'ws';
 import { assetsDir } from '../src/dashboard/assets.js';
-import { normalizePrefix, startDashboard, type Dashboard } from '../src/dashboard/server.js';
+import { normalizePrefix, startDashboard, type Dashboard, type DashboardOptions } from '../src/dashboard/server.js';
 import { MemorySource } from './fixtures/memory-source.js';
 
 const LONG = 3_600_000; // push timer that never fires on its own: the tests call tick()
 
-async function start(t: Tap.Test, source: MemorySource, opts: { token?: string; prefix?: string; feed?: object } = {}): Promise<Dashboard> {
+async function start(t: Tap.Test, source: MemorySource, opts: Partial<DashboardOptions> = {}): Promise<Dashboard> {
   const d = await startDashboard(source, { host: '127.0.0.1', port: 0, ...opts, feed: { intervalMs: LONG, ...opts.feed } });
   t.teardown(() => d.close());
   return d;
@@ -131,7 +131,7 @@ t.test('token: a login form once, then an HttpOnly SameSite cookie; constant-tim
   t.equal(ok.status, 303);
   t.equal(ok.headers.get('location'), './');
   const setCookie = ok.headers.get('set-cookie')!;
-  t.match(setCookie, /^gluon_dashboard=[\w-]+; HttpOnly; SameSite=Strict$/);
+  t.match(setCookie, /^gluon_dashboard=[\w-]+; HttpOnly; SameSite=Strict; Max-Age=28800$/, 'a session of 8 h by default');
   t.notMatch(setCookie, new RegExp(token), 'the cookie is not the token itself');
   const cookie = setCookie.split(';')[0]!;
   t.equal((await get(d.url, { headers: { cookie } })).status, 200);
@@ -145,9 +145,9 @@ t.test('token: a login form once, then an HttpOnly SameSite cookie; constant-tim
 });
 
 /** A raw HTTP request with the headers exactly as given (fetch may not let a test set Host). */
-function raw(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
+function raw(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string; localAddress?: string } = {}): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: opts.method ?? 'GET', headers: opts.headers ?? {} }, (res) => {
+    const req = http.request(url, { method: opts.method ?? 'GET', headers: opts.headers ?? {}, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
@@ -188,6 +188,74 @@ t.test('--allowed-host names (a reverse proxy\'s) are accepted', async (t) => {
   const viaProxy = await live(d.url, { origin: 'https://gluon.example.org' });
   viaProxy.ws.close();
   t.pass('a page served by the proxy opens the feed');
+});
+
+t.test('login throttling: wrong tokens from one address soon wait, doubling, with 429 and Retry-After', async (t) => {
+  const token = 'right-token';
+  let now = 1_000_000;
+  const d = await start(t, new MemorySource(), { token, clock: () => now });
+  const post = (body: string, localAddress = '127.0.0.1') => raw(`${d.url}login`, {
+    method: 'POST', body, localAddress, headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
+  const statuses: number[] = [];
+  let lastRetry = '';
+  for (let i = 0; i < 300; i++) {
+    const r = await post(`token=guess-${i}`);
+    statuses.push(r.status);
+    if (r.status === 429) lastRetry = String(r.headers['retry-after']);
+  }
+  t.same(statuses.slice(0, 5), [401, 401, 401, 401, 401], 'five wrong tokens are answered');
+  t.equal(statuses.filter((s) => s === 401).length, 5, 'then none is even checked: 300 guesses bought 5 tries');
+  t.equal(statuses[5], 429);
+  t.equal(lastRetry, '1', 'the sixth failure costs a 1 s wait (the clock has not moved)');
+  const locked = await post(`token=${token}`);
+  t.equal(locked.status, 429, 'while it waits, even the right token is not checked');
+  t.match(locked.body, /Too many wrong tokens from your address: try again in 1 s/);
+  t.equal((await post(`token=${token}`, '127.0.0.2')).status, 303, 'another address is not affected');
+
+  now += 1000;
+  t.equal((await post('token=still-wrong')).status, 429, 'the next failure doubles the wait');
+  const r2 = await post('token=again');
+  t.equal(r2.headers['retry-after'], '2');
+  now += 2000;
+  t.equal((await post('token=x')).headers['retry-after'], '4');
+  now += 4000;
+  const ok = await post(`token=${token}`);
+  t.equal(ok.status, 303, 'after the wait the right token logs in');
+  t.equal((await post('token=wrong')).status, 401, 'and the address starts afresh');
+});
+
+t.test('sessions expire after their lifetime; logout ends one at once', async (t) => {
+  const token = 'tok';
+  let now = 5_000_000;
+  const d = await start(t, new MemorySource(), { token, sessionTtlMs: 60_000, clock: () => now });
+  const login = async () => {
+    const r = await raw(`${d.url}login`, { method: 'POST', body: `token=${token}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    t.equal(r.status, 303);
+    t.match(String(r.headers['set-cookie']), /Max-Age=60(;|$)/, 'the cookie says its lifetime');
+    return String(r.headers['set-cookie']).split(';')[0]!;
+  };
+  const state = (cookie: string) => raw(`${d.url}api/state`, { headers: { cookie } }).then((r) => r.status);
+  const a = await login();
+  t.equal(await state(a), 200);
+  now += 59_000;
+  t.equal(await state(a), 200, 'still valid just before its lifetime ends');
+  now += 1_000;
+  t.equal(await state(a), 401, 'expired: the server no longer accepts it, whatever the browser keeps');
+  await t.rejects(live(d.url, { cookie: a }), /HTTP 401/);
+
+  const b = await login();
+  const page = await raw(d.url, { headers: { cookie: b } });
+  t.match(page.body, /<form class="logout" method="post" action="logout"><button type="submit">Log out<\/button><\/form>/, 'the page has a logout button');
+  const out = await raw(`${d.url}logout`, { method: 'POST', headers: { cookie: b } });
+  t.equal(out.status, 303);
+  t.equal(out.headers.location, './');
+  t.match(String(out.headers['set-cookie']), /^gluon_dashboard=; HttpOnly; SameSite=Strict; Max-Age=0/, 'the browser drops the cookie');
+  t.equal(await state(b), 401, 'and the server forgets the session');
+  const forged = await raw(`${d.url}logout`, { method: 'POST', headers: { cookie: b, origin: 'https://evil.example' } });
+  t.equal(forged.status, 403, 'logout from another site is refused too');
+  const open = await start(t, new MemorySource());
+  t.notMatch((await raw(open.url)).body, /logout/, 'without a token there is nothing to log out of');
 });
 
 t.test('live feed: a full state first, then deltas of what changed', async (t) => {
@@ -275,4 +343,17 @@ t.test('the real scheduler serves it with its token and feeds it its events', as
   const state = await res.json();
   t.equal(state.scheduler, s.address, 'the state names the scheduler');
   t.same(state.workers, []);
+});
+
+t.test('LoginThrottle: bounded memory, forgets quiet addresses, caps the wait', async (t) => {
+  const { LoginThrottle } = await import('../src/dashboard/throttle.js');
+  const th = new LoginThrottle({ freeAttempts: 1, baseDelayMs: 1000, maxDelayMs: 8000, forgetAfterMs: 60_000, maxClients: 100 });
+  for (let i = 0; i < 1000; i++) th.failed(`10.0.${i >> 8}.${i & 255}`, 0);
+  t.equal(th.size, 100, 'a flood of addresses keeps at most maxClients');
+  t.equal(th.failed('a', 0), 0, 'the free attempt');
+  const waits = [1, 2, 3, 4, 5, 6].map(() => th.failed('a', 0));
+  t.same(waits, [1000, 2000, 4000, 8000, 8000, 8000], 'doubling up to the cap');
+  t.equal(th.wait('a', 7999), 1);
+  t.equal(th.wait('a', 8000 + 60_001), 0, 'forgotten after a quiet spell');
+  t.equal(th.failed('a', 8000 + 60_001), 0, 'and starts afresh');
 });

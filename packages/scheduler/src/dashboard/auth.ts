@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
 /** Name of the session cookie the login form sets. */
@@ -24,18 +24,27 @@ export function parseCookies(header: string | undefined): Map<string, string> {
   return out;
 }
 
+/** How long a login lasts unless configured otherwise. */
+export const DEFAULT_SESSION_TTL_MS = 8 * 3_600_000;
+/** Sessions held at most; past it the one closest to expiry goes first. */
+const MAX_SESSIONS = 10_000;
+
 /**
  * The dashboard's access check. Without a token everything is open (the dashboard binds to
- * loopback by default). With one, a request must carry the session cookie (set once by the
- * login form) or `Authorization: Bearer <token>` (scripts, benchmarks). The cookie holds an HMAC
- * of the token, not the token, so a leaked cookie does not reveal the scheduler's token.
+ * loopback by default). With one, a request must carry a session cookie (set by the login form,
+ * valid for `sessionTtlMs`, ended by logout) or `Authorization: Bearer <token>` (scripts,
+ * benchmarks). The cookie is a random session id kept in the scheduler's memory, so it reveals
+ * nothing about the token, expires, and can be revoked; sessions end when the scheduler does.
  */
 export class DashboardAuth {
-  private readonly session: string | undefined;
+  /** session id → expiry time (ms since epoch) */
+  private readonly sessions = new Map<string, number>();
 
-  constructor(private readonly token: string | undefined) {
-    this.session = token ? createHmac('sha256', token).update('gluon-dashboard-session-v1').digest('base64url') : undefined;
-  }
+  constructor(
+    private readonly token: string | undefined,
+    readonly sessionTtlMs: number = DEFAULT_SESSION_TTL_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   get required(): boolean {
     return this.token !== undefined;
@@ -43,11 +52,23 @@ export class DashboardAuth {
 
   /** True when the request may read the dashboard. */
   allows(req: IncomingMessage): boolean {
-    if (!this.token || !this.session) return true;
+    if (!this.token) return true;
     const auth = req.headers.authorization;
     if (auth?.startsWith('Bearer ') && safeEqual(auth.slice(7).trim(), this.token)) return true;
-    const cookie = parseCookies(req.headers.cookie).get(COOKIE_NAME);
-    return cookie !== undefined && safeEqual(cookie, this.session);
+    return this.session(req) !== undefined;
+  }
+
+  /** The request's live session id, if it has one. Expired sessions are dropped here. */
+  private session(req: IncomingMessage): string | undefined {
+    const id = parseCookies(req.headers.cookie).get(COOKIE_NAME);
+    if (id === undefined) return undefined;
+    const expires = this.sessions.get(id);
+    if (expires === undefined) return undefined;
+    if (this.now() >= expires) {
+      this.sessions.delete(id);
+      return undefined;
+    }
+    return id;
   }
 
   /** True when `given` is the token (the login form's one check). */
@@ -56,10 +77,30 @@ export class DashboardAuth {
   }
 
   /**
-   * The Set-Cookie header after a successful login. No Path attribute: the browser scopes it to
+   * Starts a session; returns its Set-Cookie header. No Path attribute: the browser scopes it to
    * the login URL's directory, which is the dashboard's root whatever prefix a proxy adds.
    */
-  setCookie(secure: boolean): string {
-    return `${COOKIE_NAME}=${this.session}; HttpOnly; SameSite=Strict${secure ? '; Secure' : ''}`;
+  login(secure: boolean): string {
+    const now = this.now();
+    for (const [id, exp] of this.sessions) if (exp <= now) this.sessions.delete(id);
+    if (this.sessions.size >= MAX_SESSIONS) {
+      // Insertion order is expiry order (one TTL for all): the first is the closest to expiry.
+      this.sessions.delete(this.sessions.keys().next().value!);
+    }
+    const id = randomBytes(32).toString('base64url');
+    this.sessions.set(id, now + this.sessionTtlMs);
+    return `${COOKIE_NAME}=${id}; HttpOnly; SameSite=Strict; Max-Age=${Math.max(1, Math.floor(this.sessionTtlMs / 1000))}${secure ? '; Secure' : ''}`;
+  }
+
+  /** Ends the request's session (if any); returns the Set-Cookie header that clears the cookie. */
+  logout(req: IncomingMessage, secure: boolean): string {
+    const id = parseCookies(req.headers.cookie).get(COOKIE_NAME);
+    if (id !== undefined) this.sessions.delete(id);
+    return `${COOKIE_NAME}=; HttpOnly; SameSite=Strict; Max-Age=0${secure ? '; Secure' : ''}`;
+  }
+
+  /** Live sessions (for tests). */
+  get sessionCount(): number {
+    return this.sessions.size;
   }
 }

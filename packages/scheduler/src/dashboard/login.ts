@@ -1,3 +1,5 @@
+import type { Asset } from './assets.js';
+
 /** The token form shown when the scheduler has a token and the browser has no session cookie. */
 export function loginPage(message: string): string {
   const note = message ? `<p class="err">${escapeHtml(message)}</p>` : '';
@@ -12,6 +14,12 @@ export function loginPage(message: string): string {
 <button type="submit">Open dashboard</button>
 </form></body></html>
 `;
+}
+
+/** The dashboard page with a logout button in its header (shown when a token is required). */
+export function withLogout(page: Asset): Asset {
+  const form = '<form class="logout" method="post" action="logout"><button type="submit">Log out</button></form>\n</header>';
+  return { ...page, body: Buffer.from(page.body.toString('utf8').replace('</header>', form)) };
 }
 
 function escapeHtml(s: string): string {

@@ -4,9 +4,10 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { HostGuard } from '@gluon/protocol';
 import { loadAssets, type Asset } from './assets.js';
-import { DashboardAuth } from './auth.js';
+import { DashboardAuth, DEFAULT_SESSION_TTL_MS } from './auth.js';
 import { LiveFeed, type FeedOptions } from './feed.js';
-import { loginPage } from './login.js';
+import { loginPage, withLogout } from './login.js';
+import { LoginThrottle, type ThrottleOptions } from './throttle.js';
 import type { DashboardSource } from './source.js';
 
 /** Options of {@link startDashboard}. */
@@ -19,6 +20,12 @@ export interface DashboardOptions {
   allowedHosts?: readonly string[];
   /** when set, the dashboard requires it (login form once, then an HttpOnly cookie). */
   token?: string;
+  /** how long a login lasts (default 8 h); logging out ends it sooner. */
+  sessionTtlMs?: number;
+  /** wrong-token throttling per client address (defaults: {@link DEFAULT_THROTTLE}). */
+  throttle?: Partial<ThrottleOptions>;
+  /** the time, for session expiry and throttling (tests pass a fake clock). */
+  clock?: () => number;
   /** path prefix when served behind a reverse proxy, e.g. `/gluon`. */
   prefix?: string;
   /** live feed tuning (push rate, per-browser buffer bound). */
@@ -54,7 +61,11 @@ export function normalizePrefix(prefix: string | undefined): string {
 export async function startDashboard(source: DashboardSource, opts: DashboardOptions): Promise<Dashboard> {
   const prefix = normalizePrefix(opts.prefix);
   const assets = loadAssets();
-  const auth = new DashboardAuth(opts.token || undefined);
+  const clock = opts.clock ?? Date.now;
+  const auth = new DashboardAuth(opts.token || undefined, opts.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS, clock);
+  const throttle = new LoginThrottle(opts.throttle);
+  // With a token, the page carries a logout button.
+  const page: Asset = auth.required ? withLogout(assets.get('/assets/index.html')!) : assets.get('/assets/index.html')!;
   const feed = new LiveFeed(source, opts.feed);
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   // Every request must name this dashboard in Host (no DNS rebinding); requests that act (the
@@ -81,6 +92,10 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     const refusal = guard.check(req, 'same');
     if (refusal) return send(res, 403, 'text/plain; charset=utf-8', `${refusal}\n`);
     if (path === '/login' && method === 'POST') return login(req, res);
+    if (path === '/logout' && method === 'POST') {
+      res.writeHead(303, { Location: './', 'Set-Cookie': auth.logout(req, isSecure(req)) }).end();
+      return;
+    }
     if (method !== 'GET' && method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       return send(res, 405, 'text/plain; charset=utf-8', `the dashboard is read-only: ${method} is not allowed (only GET and HEAD, and POST to login)\n`);
@@ -97,7 +112,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
       if (path === '/' || path === '/index.html') return send(res, 401, 'text/html; charset=utf-8', loginPage(''), method);
       return send(res, 401, 'text/plain; charset=utf-8', 'this dashboard requires the scheduler token: log in on its front page, or send Authorization: Bearer <token>\n', method);
     }
-    if (path === '/' || path === '/index.html') return sendAsset(res, assets.get('/assets/index.html')!, method);
+    if (path === '/' || path === '/index.html') return sendAsset(res, page, method);
     if (path === '/api/state') return send(res, 200, 'application/json', feed.stateJson(Date.now()), method);
     return send(res, 404, 'text/plain; charset=utf-8', `not found: ${path}\n`);
   }
@@ -113,9 +128,23 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
       res.writeHead(303, { Location: './' }).end();
       return;
     }
-    if (!auth.verify(given)) return send(res, 401, 'text/html; charset=utf-8', loginPage('Wrong token.'));
-    const secure = req.headers['x-forwarded-proto'] === 'https';
-    res.writeHead(303, { Location: './', 'Set-Cookie': auth.setCookie(secure) }).end();
+    // Throttled per address before the token is even compared: a locked-out address learns nothing.
+    const client = req.socket.remoteAddress ?? 'unknown';
+    const wait = throttle.wait(client, clock());
+    if (wait > 0) return tooManyAttempts(res, wait);
+    if (!auth.verify(given)) {
+      const next = throttle.failed(client, clock());
+      if (next > 0) return tooManyAttempts(res, next);
+      return send(res, 401, 'text/html; charset=utf-8', loginPage('Wrong token.'));
+    }
+    throttle.succeeded(client);
+    res.writeHead(303, { Location: './', 'Set-Cookie': auth.login(isSecure(req)) }).end();
+  }
+
+  function tooManyAttempts(res: ServerResponse, waitMs: number): void {
+    const seconds = Math.ceil(waitMs / 1000);
+    res.setHeader('Retry-After', String(seconds));
+    send(res, 429, 'text/html; charset=utf-8', loginPage(`Too many wrong tokens from your address: try again in ${seconds} s.`));
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -150,6 +179,11 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** Whether the browser reached us over HTTPS (directly, or through a proxy that says so). */
+function isSecure(req: IncomingMessage): boolean {
+  return (req.socket as { encrypted?: boolean }).encrypted === true || req.headers['x-forwarded-proto'] === 'https';
 }
 
 const SECURITY_HEADERS = {

@@ -1,0 +1,81 @@
+/**
+ * Login throttling per client address: a few wrong tokens are free, then each further one
+ * doubles how long that address must wait before its next try (1 s, 2 s, 4 s … up to 5 min).
+ * Pure bookkeeping: the caller passes the time, so tests need no clock.
+ */
+
+export interface ThrottleOptions {
+  /** Wrong tokens an address may send before it has to wait. */
+  freeAttempts: number;
+  /** The first wait; each further failure doubles it. */
+  baseDelayMs: number;
+  /** The longest wait. */
+  maxDelayMs: number;
+  /** An address that has not failed for this long starts afresh. */
+  forgetAfterMs: number;
+  /** Addresses remembered at most (the oldest are forgotten first), so a flood cannot grow memory. */
+  maxClients: number;
+}
+
+export const DEFAULT_THROTTLE: ThrottleOptions = {
+  freeAttempts: 5,
+  baseDelayMs: 1000,
+  maxDelayMs: 5 * 60_000,
+  forgetAfterMs: 15 * 60_000,
+  maxClients: 10_000,
+};
+
+interface Entry {
+  failures: number;
+  /** No attempt is taken before this time. */
+  until: number;
+  last: number;
+}
+
+export class LoginThrottle {
+  readonly opts: ThrottleOptions;
+  private readonly clients = new Map<string, Entry>();
+
+  constructor(opts: Partial<ThrottleOptions> = {}) {
+    this.opts = { ...DEFAULT_THROTTLE, ...opts };
+  }
+
+  /** Milliseconds `client` must still wait before its next attempt; 0 when it may try now. */
+  wait(client: string, now: number): number {
+    const e = this.live(client, now);
+    return e ? Math.max(0, e.until - now) : 0;
+  }
+
+  /** Records a wrong token from `client`; returns the wait it now has before its next attempt. */
+  failed(client: string, now: number): number {
+    const e = this.live(client, now) ?? { failures: 0, until: 0, last: now };
+    e.failures++;
+    e.last = now;
+    const over = e.failures - this.opts.freeAttempts;
+    if (over > 0) e.until = now + Math.min(this.opts.maxDelayMs, this.opts.baseDelayMs * 2 ** Math.min(30, over - 1));
+    // Re-inserted so the map stays ordered by last failure: the first entry is the stalest.
+    this.clients.delete(client);
+    this.clients.set(client, e);
+    while (this.clients.size > this.opts.maxClients) this.clients.delete(this.clients.keys().next().value!);
+    return Math.max(0, e.until - now);
+  }
+
+  /** A right token: the address starts afresh. */
+  succeeded(client: string): void {
+    this.clients.delete(client);
+  }
+
+  /** Addresses remembered now. */
+  get size(): number {
+    return this.clients.size;
+  }
+
+  private live(client: string, now: number): Entry | undefined {
+    const e = this.clients.get(client);
+    if (e && now - e.last > this.opts.forgetAfterMs && now >= e.until) {
+      this.clients.delete(client);
+      return undefined;
+    }
+    return e;
+  }
+}
