@@ -98,14 +98,17 @@ if (!data) {
   t.test('a key pointing past the end of the file', async (t) => {
     const write = scratch(t);
     const f = await openRootFile(join(dir, 'uproot-HZZ-zlib.root'));
-    const keyAt = (f as unknown as { jf: { fKeys: Array<{ fName: string; fSeekKey: number }>; fSeekKeys: number } }).jf;
-    const seekKey = keyAt.fKeys.find((k) => k.fName === 'events')!.fSeekKey;
+    const keys = (f as unknown as { fileKeys: Array<{ name: string; seekKey: number }> }).fileKeys;
+    const seekKey = keys.find((k) => k.name === 'events')!.seekKey;
     await f.close();
+    // The top directory (at fBEGIN + fNbytesName) names where its key list is (a small file's 4-byte fields).
+    const hv = new DataView(zlibHZZ.buffer, zlibHZZ.byteOffset, zlibHZZ.byteLength);
+    const seekKeys = hv.getUint32(hv.getUint32(8) + hv.getUint32(28) + 26);
     // The keys list holds each key's header; its fSeekKey is a 4-byte field in small files.
     const b = Uint8Array.from(zlibHZZ);
     const dv = new DataView(b.buffer);
     let patched = 0;
-    for (let p = keyAt.fSeekKeys; p + 4 <= b.length; p++) {
+    for (let p = seekKeys; p + 4 <= b.length; p++) {
       if (dv.getUint32(p) === seekKey) {
         dv.setUint32(p, b.length + 1000);
         patched++;
