@@ -58,6 +58,27 @@ export class Hasher {
       this.str(String(v.getTime()));
       return;
     }
+    if (v instanceof RegExp) {
+      this.int(14);
+      this.str(String(v));
+      return;
+    }
+    // Maps and Sets in insertion order: that is the order they travel in and arrive in.
+    if (v instanceof Map) {
+      this.int(12);
+      this.int(v.size);
+      for (const [k, x] of v) {
+        this.value(k);
+        this.value(x);
+      }
+      return;
+    }
+    if (v instanceof Set) {
+      this.int(13);
+      this.int(v.size);
+      for (const x of v) this.value(x);
+      return;
+    }
     if (Array.isArray(v)) {
       this.int(10);
       this.int(v.length);

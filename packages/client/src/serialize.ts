@@ -1,11 +1,12 @@
-import type { FnRef, KeyRef } from '@gluon/protocol';
+import { formatPath, MAX_WIRE_DEPTH, wireChildren, wireKind, type FnRef, type KeyRef } from '@gluon/protocol';
 import { SerializationError } from './errors.js';
 import { Hasher } from './hash.js';
 
 /**
  * Turns task arguments into their wire form: futures (and graph nodes) become key references,
- * everything else must be plain data. Fails at submit time with the path of the first value that
- * cannot travel, e.g. `args[1].config.fn is a function`.
+ * everything else must be data that arrives as itself (plain objects and arrays, Maps, Sets,
+ * typed arrays, Dates: see `wireKind` in @gluon/protocol). Fails at submit time with the path
+ * of the first value that cannot travel, e.g. `args[1].config.fn is a function`.
  *
  * Values are shared, not copied, unless a reference inside them had to be replaced; the path is
  * kept as a stack of segments and only spelled out for an error.
@@ -19,6 +20,7 @@ export function toWire(args: unknown[], refOf: (x: object) => string | undefined
   const fail = (what: string): never => {
     throw new SerializationError(formatPath(root, segs), what);
   };
+  /** Walks the members of a container, copying it only when a member had to be replaced. */
   const walk = (v: unknown): unknown => {
     switch (typeof v) {
       case 'function': return fail('is a function; tasks receive data only (name code with remote())');
@@ -32,28 +34,28 @@ export function toWire(args: unknown[], refOf: (x: object) => string | undefined
       (deps ??= new Set()).add(key);
       return { __gluonRef: key } satisfies KeyRef;
     }
-    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Date) return v;
-    if (ancestors.includes(v)) return fail('refers back to one of its own parents (a cycle)');
-    if (v instanceof Map || v instanceof Set) {
-      return fail(`is a ${v.constructor.name}; convert it to ${v instanceof Map ? 'a plain object or an array of pairs' : 'an array'}`);
+    const kind = wireKind(v);
+    if (kind === 'leaf') return v;
+    if (typeof kind === 'object') {
+      if (kind.refused === 'a Promise') return fail('is a Promise; await it first, or pass a future');
+      const what = kind.refused.startsWith('class ') ? `an instance of ${kind.refused}` : kind.refused;
+      return fail(`is ${what}, which would not arrive as itself; pass plain objects, arrays, Maps, Sets and typed arrays`);
     }
-    if (v instanceof Promise) return fail('is a Promise; await it first, or pass a future');
+    if (ancestors.includes(v)) return fail('refers back to one of its own parents (a cycle)');
+    if (ancestors.length >= MAX_WIRE_DEPTH) return fail(`is nested more than ${MAX_WIRE_DEPTH} levels deep`);
     ancestors.push(v);
     let out: unknown = v;
-    if (Array.isArray(v)) {
+    if (kind === 'array') {
+      const a = v as unknown[];
       let copy: unknown[] | null = null;
-      for (let i = 0; i < v.length; i++) {
+      for (let i = 0; i < a.length; i++) {
         segs.push(i);
-        const w = walk(v[i]);
+        const w = walk(a[i]);
         segs.pop();
-        if (w !== v[i]) (copy ??= v.slice())[i] = w;
+        if (w !== a[i]) (copy ??= a.slice())[i] = w;
       }
       if (copy) out = copy;
-    } else {
-      const proto = Object.getPrototypeOf(v);
-      if (proto !== Object.prototype && proto !== null) {
-        fail(`is an instance of ${proto?.constructor?.name ?? 'a class'}; pass plain objects, arrays and typed arrays`);
-      }
+    } else if (kind === 'object') {
       const o = v as Record<string, unknown>;
       let copy: Record<string, unknown> | null = null;
       for (const k of Object.keys(o)) {
@@ -63,6 +65,17 @@ export function toWire(args: unknown[], refOf: (x: object) => string | undefined
         if (w !== o[k]) (copy ??= { ...o })[k] = w;
       }
       if (copy) out = copy;
+    } else {
+      let changed = false;
+      const members: unknown[] = [];
+      for (const [seg, x] of wireChildren(v, kind)) {
+        segs.push(seg);
+        const w = walk(x);
+        segs.pop();
+        if (w !== x) changed = true;
+        members.push(w);
+      }
+      if (changed) out = kind === 'set' ? new Set(members) : new Map(Array.from({ length: members.length / 2 }, (_, i) => [members[2 * i], members[2 * i + 1]]));
     }
     ancestors.pop();
     return out;
@@ -74,13 +87,6 @@ export function toWire(args: unknown[], refOf: (x: object) => string | undefined
     segs.pop();
   }
   return { args: wire, deps: deps ? [...deps] : [] };
-}
-
-/** `args[1].config["odd key"][3]` from a stack of segments. */
-function formatPath(root: string, segs: ReadonlyArray<string | number>): string {
-  let p = root;
-  for (const s of segs) p += typeof s === 'number' ? `[${s}]` : /^[A-Za-z_$][\w$]*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`;
-  return p;
 }
 
 /**

@@ -11,12 +11,16 @@ t.test('values that cannot travel fail with their path', async (t) => {
   }
   const cyclic: Record<string, unknown> = { a: 1 };
   cyclic.self = cyclic;
+  let deep: unknown = 1;
+  for (let i = 0; i < 5000; i++) deep = [deep];
   const cases: Array<[unknown[], RegExp]> = [
     [[1, { config: { fn: () => 1 } }], /^args\[1\]\.config\.fn is a function/],
     [[Symbol('s')], /^args\[0\] is a symbol/],
-    [[[1, 2, new Point()]], /^args\[0\]\[2\] is an instance of Point/],
-    [[{ m: new Map() }], /^args\[0\]\.m is a Map/],
-    [[{ s: new Set([1]) }], /^args\[0\]\.s is a Set/],
+    [[[1, 2, new Point()]], /^args\[0\]\[2\] is an instance of class Point/],
+    [[{ m: new Map([['k', () => 1]]) }], /^args\[0\]\.m\.<value 0> is a function/],
+    [[{ s: new Set([new Point()]) }], /^args\[0\]\.s\.<item 0> is an instance of class Point/],
+    [[new Error('e')], /^args\[0\] is an instance of class Error/],
+    [[deep], /^args\[0\](\[0\]){512} is nested more than 512 levels deep/],
     [[cyclic], /^args\[0\]\.self refers back to one of its own parents/],
     [[{ 'odd key': Promise.resolve(1) }], /^args\[0\]\["odd key"\] is a Promise/],
   ];
@@ -40,6 +44,11 @@ t.test('plain data passes unchanged; references become key refs and dependencies
   const wire = toWire([1, { deep: [ref, ref] }], (x) => (x === ref ? 'inc-abc' : undefined));
   t.same(wire.args, [1, { deep: [{ __gluonRef: 'inc-abc' }, { __gluonRef: 'inc-abc' }] }]);
   t.same(wire.deps, ['inc-abc']);
+  const coll = [new Map<unknown, unknown>([[1, 'a'], ['k', new Set([2])]]), new Set(['x'])];
+  t.equal(toWire(coll, none).args[0], coll[0], 'Maps and Sets pass unchanged');
+  const inMap = toWire([new Map([['r', ref]]), new Set([ref])], (x) => (x === ref ? 'inc-abc' : undefined));
+  t.same(inMap.args, [new Map([['r', { __gluonRef: 'inc-abc' }]]), new Set([{ __gluonRef: 'inc-abc' }])], 'references inside Maps and Sets too');
+  t.ok(inMap.args[0] instanceof Map);
 });
 
 t.test('keys are deterministic: same call, same key; different call, different key', async (t) => {
@@ -50,6 +59,10 @@ t.test('keys are deterministic: same call, same key; different call, different k
   t.not(k1, tokenize('inc', { ...fn, module: 'other' }, [1]));
   t.match(k1, /^inc-[^-]+$/, 'one dash: the group is everything before it');
   t.not(tokenize('h', fn, [new Float64Array([1, 2])]), tokenize('h', fn, [new Float64Array([1, 3])]), 'typed array contents count');
+  t.not(tokenize('h', fn, [new Map([[1, 2]])]), tokenize('h', fn, [new Map([[1, 3]])]), 'Map contents count');
+  t.not(tokenize('h', fn, [new Map([[1, 2]])]), tokenize('h', fn, [{ 1: 2 }]), 'a Map is not an object');
+  t.not(tokenize('h', fn, [new Set([1])]), tokenize('h', fn, [new Set([2])]), 'Set contents count');
+  t.not(tokenize('h', fn, [/a/]), tokenize('h', fn, [/b/]), 'RegExp contents count');
 });
 
 t.test('remote() refuses what a worker could not import', async (t) => {

@@ -5,6 +5,7 @@
 export * from './messages.js';
 export * from './version.js';
 export * from './codec.js';
+export * from './values.js';
 export * from './connection.js';
 export * from './handshake.js';
 export * from './listen.js';

@@ -12,7 +12,7 @@ export interface PoolTask {
 }
 
 export type PoolResult =
-  | { ok: true; value: unknown; start: number; stop: number; thread: number; events?: number }
+  | { ok: true; value: unknown; nbytes: number; start: number; stop: number; thread: number; events?: number }
   | { ok: false; error: { name: string; message: string; stack: string }; start: number; stop: number; thread: number; died: boolean };
 
 interface Entry {
@@ -175,7 +175,7 @@ export class ThreadPool {
     if (!entry) return;
     this.settle(slot, r.id);
     this.meanMs = this.meanMs * 0.9 + Math.max(0, r.stop - r.start) * 0.1;
-    if (r.type === 'done') entry.done({ ok: true, value: r.value, start: r.start, stop: r.stop, thread: slot.index, ...(r.events !== undefined ? { events: r.events } : {}) });
+    if (r.type === 'done') entry.done({ ok: true, value: r.value, nbytes: r.nbytes, start: r.start, stop: r.stop, thread: slot.index, ...(r.events !== undefined ? { events: r.events } : {}) });
     else entry.done({ ok: false, error: r.error, start: r.start, stop: r.stop, thread: slot.index, died: false });
   }
 

@@ -47,7 +47,8 @@ export type WorkerEvent =
   | { type: 'fetched'; peer: string; data: Record<string, unknown>; missing: string[]; start?: number; stop?: number }
   /** A `fetch` failed outright (peer unreachable, connection lost, timeout). */
   | { type: 'fetch-failed'; peer: string; keys: string[]; reason: string }
-  | ({ type: 'done'; key: string; value: unknown; events?: number } & TaskTiming)
+  /** `nbytes`: the result's wire size when known (the thread measured it); else it is estimated. */
+  | ({ type: 'done'; key: string; value: unknown; nbytes?: number; events?: number } & TaskTiming)
   | ({ type: 'erred'; key: string; error: { name: string; message: string; stack: string }; kind: FailureKind } & TaskTiming)
   /** Resident memory now; pauses or resumes task starts against the memory limit. */
   | { type: 'memory'; rss: number }
@@ -406,7 +407,7 @@ export class WorkerState {
   private done(ev: Extract<WorkerEvent, { type: 'done' }>): void {
     const t = this.finishRun(ev.key);
     if (!t || t.cancelled) return;
-    const nbytes = estimateSize(ev.value);
+    const nbytes = ev.nbytes ?? estimateSize(ev.value);
     this.store.set(t.key, { value: ev.value, nbytes });
     this.storedBytesTotal += nbytes;
     this.send({

@@ -10,6 +10,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TaskContext } from '@gluon/protocol';
+import { checkWire } from '@gluon/protocol/values';
 import { substitute } from './refs.js';
 
 export interface RunRequest {
@@ -30,7 +31,8 @@ export interface RunBatch {
 }
 
 export type TaskReply =
-  | { type: 'done'; id: number; value: unknown; start: number; stop: number; events?: number }
+  /** `nbytes`: the result's estimated wire size, from the walk that checked it can be sent. */
+  | { type: 'done'; id: number; value: unknown; nbytes: number; start: number; stop: number; events?: number }
   | { type: 'error'; id: number; error: { name: string; message: string; stack: string }; start: number; stop: number };
 
 export type ThreadReply =
@@ -137,6 +139,11 @@ function registerTsx(): Promise<void> {
   return tsxRegistered;
 }
 
+/** A result that cannot travel (a class instance, a function, a cycle …); fails its task. */
+class ResultError extends TypeError {
+  override name = 'ResultError';
+}
+
 async function run(req: RunRequest): Promise<void> {
   const start = Date.now();
   const t0 = performance.now();
@@ -144,7 +151,12 @@ async function run(req: RunRequest): Promise<void> {
   const ctx: TaskContext = {
     key: req.key,
     worker: workerName,
-    publish: (topic, value) => port.postMessage({ type: 'publish', topic, value } satisfies ThreadReply),
+    publish: (topic, value) => {
+      // Refused here, in the task that made it, rather than by the encoder on the main thread.
+      const c = checkWire(value, 'value');
+      if (!c.ok) throw new TypeError(`publish(${JSON.stringify(topic)}): ${c.message}`);
+      port.postMessage({ type: 'publish', topic, value } satisfies ThreadReply);
+    },
     report: (m) => {
       if (typeof m.events === 'number') events = (events ?? 0) + m.events;
     },
@@ -159,7 +171,11 @@ async function run(req: RunRequest): Promise<void> {
     }
     let value = (fn as (...a: unknown[]) => unknown)(...substitute(req.args, req.data));
     if (value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function') value = await value;
-    held.push({ type: 'done', id: req.id, value, start, stop: Date.now(), ...(events !== undefined ? { events } : {}) });
+    // Checked here, where class prototypes are still visible (a structured clone to the main
+    // thread would turn a class instance into a plain object) and where a failure is the task's.
+    const wire = checkWire(value, 'result');
+    if (!wire.ok) throw new ResultError(`the task's result cannot be sent: ${wire.message}`);
+    held.push({ type: 'done', id: req.id, value, nbytes: wire.nbytes, start, stop: Date.now(), ...(events !== undefined ? { events } : {}) });
     for (const b of transferables(value)) heldTransfer.push(b);
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));

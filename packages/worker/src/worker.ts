@@ -296,7 +296,7 @@ export class GluonWorker {
     const timing = { start: r.start, stop: r.stop, thread: r.thread };
     this.state.capacity = this.pool.capacity;
     this.apply(this.state.handle(r.ok
-      ? { type: 'done', key, value: r.value, ...timing, ...(r.events !== undefined ? { events: r.events } : {}) }
+      ? { type: 'done', key, value: r.value, nbytes: r.nbytes, ...timing, ...(r.events !== undefined ? { events: r.events } : {}) }
       : { type: 'erred', key, error: r.error, kind: r.died ? 'worker-died' : (kind ?? 'exception'), ...timing }));
     this.drained?.();
   }

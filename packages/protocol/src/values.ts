@@ -1,0 +1,208 @@
+/**
+ * Which values can travel between Gluon processes, and how big they are on the wire. Task
+ * arguments, results and published values are msgpack-encoded (codec.ts): primitives, plain
+ * objects and arrays, typed arrays, `ArrayBuffer`, `Date`, `RegExp`, `Map` and `Set` arrive as
+ * themselves. Anything else would arrive as something else — a class instance as a plain object
+ * without its methods, a function as `{}`, a cycle as a stack overflow in the encoder — so it is
+ * refused where it is made, with the path of the value.
+ *
+ * This module imports nothing, so worker threads can load it without the codec and sockets.
+ */
+
+/** How a value travels: as an opaque leaf, or as a container whose children are walked. */
+export type WireKind = 'leaf' | 'array' | 'object' | 'map' | 'set';
+
+/**
+ * Deepest nesting a value may have. msgpackr encodes and decodes recursively and overflows the
+ * stack at around 2,000 levels (less in a worker thread and inside a frame), so the limit keeps
+ * a wide margin; real data is rarely more than a few dozen levels deep.
+ */
+export const MAX_WIRE_DEPTH = 512;
+
+/** Most bytes one value may encode to: a Node Buffer holds at most 4 GiB on every supported Node. */
+export const MAX_WIRE_BYTES = 2 ** 32 - 1;
+
+/** A value that cannot travel: `what` names it for an error message (`a function`, `class Foo`). */
+export interface Refused {
+  refused: string;
+}
+
+/** Classifies a value for the wire, or says what it is when it cannot travel. */
+export function wireKind(v: unknown): WireKind | Refused {
+  switch (typeof v) {
+    case 'function': return { refused: 'a function' };
+    case 'symbol': return { refused: 'a symbol' };
+    case 'object': break;
+    default: return 'leaf';
+  }
+  if (v === null || ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return 'leaf';
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto === Object.prototype || proto === null) return 'object';
+  if (proto === Array.prototype) return 'array';
+  if (proto === Map.prototype) return 'map';
+  if (proto === Set.prototype) return 'set';
+  if (proto === Date.prototype || proto === RegExp.prototype) return 'leaf';
+  if (v instanceof Promise) return { refused: 'a Promise' };
+  const name = (proto as { constructor?: { name?: unknown } } | undefined)?.constructor?.name;
+  return { refused: typeof name === 'string' && name ? `class ${name}` : 'an instance of an anonymous class' };
+}
+
+/** Estimated wire bytes of a leaf (exact for typed arrays and strings, close for the rest). */
+export function leafSize(v: unknown): number {
+  switch (typeof v) {
+    case 'number': return 9;
+    case 'bigint': return 9;
+    case 'boolean': return 1;
+    case 'string': return v.length + 5;
+    case 'undefined': return 1;
+    default: break;
+  }
+  if (v === null) return 1;
+  if (ArrayBuffer.isView(v)) return v.byteLength + 6;
+  if (v instanceof ArrayBuffer) return v.byteLength + 6;
+  if (v instanceof RegExp) return v.source.length + 12;
+  return 10;
+}
+
+/** The children of a container, as [path segment, value] pairs (map keys and values both travel). */
+export function* wireChildren(v: unknown, kind: WireKind): Generator<[string | number, unknown]> {
+  switch (kind) {
+    case 'array': {
+      const a = v as unknown[];
+      for (let i = 0; i < a.length; i++) yield [i, a[i]];
+      return;
+    }
+    case 'object':
+      for (const k of Object.keys(v as object)) yield [k, (v as Record<string, unknown>)[k]];
+      return;
+    case 'map': {
+      let i = 0;
+      for (const [k, x] of v as Map<unknown, unknown>) {
+        yield [`<key ${i}>`, k];
+        yield [`<value ${i++}>`, x];
+      }
+      return;
+    }
+    case 'set': {
+      let i = 0;
+      for (const x of v as Set<unknown>) yield [`<item ${i++}>`, x];
+      return;
+    }
+    default:
+  }
+}
+
+/** Bytes a container adds on the wire besides its children (header, keys). */
+function containerSize(seg: string | number, parentKind: WireKind): number {
+  return parentKind === 'object' && typeof seg === 'string' ? seg.length + 1 : 0;
+}
+
+/** `args[1].config["odd key"][3]` from a root and a stack of segments; Map/Set members as `.<value 0>`. */
+export function formatPath(root: string, segs: ReadonlyArray<string | number>): string {
+  let p = root;
+  for (const s of segs) {
+    if (typeof s === 'number') p += `[${s}]`;
+    else if (/^[A-Za-z_$][\w$]*$/.test(s) || /^<(key|value|item) \d+>$/.test(s)) p += `.${s}`;
+    else p += `[${JSON.stringify(s)}]`;
+  }
+  return p;
+}
+
+/** The outcome of {@link checkWire}: the estimated encoded size, or what cannot be sent and where. */
+export type WireCheck = { ok: true; nbytes: number } | { ok: false; message: string };
+
+interface Frame {
+  value: object;
+  kind: WireKind;
+  children: Iterator<[string | number, unknown]>;
+  nbytes: number;
+  seg: string | number;
+}
+
+/**
+ * Walks a whole value, without recursion, and says whether it can travel: every member must be
+ * a leaf or a plain container ({@link wireKind}), no container may contain itself, nesting is at
+ * most {@link MAX_WIRE_DEPTH} and the encoded size at most {@link MAX_WIRE_BYTES}. A container
+ * reached twice (shared, not cyclic) is walked once; its size counts each time, as it is encoded
+ * each time. The message names the value's path from `root`, e.g.
+ * `result.a.b[3]: class Foo cannot be sent`.
+ */
+export function checkWire(value: unknown, root: string): WireCheck {
+  const top = wireKind(value);
+  if (typeof top === 'object') return { ok: false, message: `${root}: ${top.refused} cannot be sent` };
+  if (top === 'leaf') return { ok: true, nbytes: leafSize(value) };
+  const done = new Map<object, number>();
+  const onPath = new Set<object>();
+  const stack: Frame[] = [];
+  const fail = (seg: string | number | null, what: string): WireCheck => {
+    const segs = stack.slice(1).map((f) => f.seg);
+    if (seg !== null) segs.push(seg);
+    return { ok: false, message: `${formatPath(root, segs)}: ${what}` };
+  };
+  const open = (v: object, kind: WireKind, seg: string | number) => {
+    onPath.add(v);
+    stack.push({ value: v, kind, children: wireChildren(v, kind), nbytes: 5, seg });
+  };
+  open(value as object, top, '');
+  for (;;) {
+    const f = stack[stack.length - 1]!;
+    const next = f.children.next();
+    if (next.done) {
+      stack.pop();
+      onPath.delete(f.value);
+      done.set(f.value, f.nbytes);
+      const parent = stack[stack.length - 1];
+      if (!parent) return f.nbytes > MAX_WIRE_BYTES ? tooBig(root, f.nbytes) : { ok: true, nbytes: f.nbytes };
+      parent.nbytes += f.nbytes;
+      if (parent.nbytes > MAX_WIRE_BYTES) return fail(null, `encodes to more than ${MAX_WIRE_BYTES} bytes, which cannot be sent (a value shared by several parents is encoded once per parent)`);
+      continue;
+    }
+    const [seg, child] = next.value;
+    f.nbytes += containerSize(seg, f.kind);
+    const kind = wireKind(child);
+    if (typeof kind === 'object') return fail(seg, `${kind.refused} cannot be sent`);
+    if (kind === 'leaf') {
+      f.nbytes += leafSize(child);
+      continue;
+    }
+    const o = child as object;
+    if (onPath.has(o)) return fail(seg, 'refers back to one of its own parents (a cycle), which cannot be sent');
+    const known = done.get(o);
+    if (known !== undefined) {
+      f.nbytes += known;
+      continue;
+    }
+    if (stack.length >= MAX_WIRE_DEPTH) return fail(seg, `is nested more than ${MAX_WIRE_DEPTH} levels deep, which cannot be sent`);
+    open(o, kind, seg);
+  }
+}
+
+function tooBig(root: string, nbytes: number): WireCheck {
+  return { ok: false, message: `${root}: encodes to about ${nbytes} bytes, more than the ${MAX_WIRE_BYTES} one value can have` };
+}
+
+/**
+ * Estimated wire size of a value, for byte accounting: bounded in work (at most `budget`
+ * members are looked at; the rest count as nothing) and without recursion, so any value —
+ * huge, deep or cyclic — is estimated in constant stack and bounded time.
+ */
+export function estimateWireSize(value: unknown, budget = 10_000): number {
+  let n = 0;
+  const todo: unknown[] = [value];
+  while (todo.length && budget-- > 0) {
+    const v = todo.pop();
+    const kind = wireKind(v);
+    if (typeof kind === 'object') continue;
+    if (kind === 'leaf') {
+      n += leafSize(v);
+      continue;
+    }
+    n += 5;
+    for (const [seg, child] of wireChildren(v, kind)) {
+      n += containerSize(seg, kind);
+      if (todo.length >= budget) break;
+      todo.push(child);
+    }
+  }
+  return n;
+}

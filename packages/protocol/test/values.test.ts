@@ -1,0 +1,83 @@
+/**
+ * What can travel: Maps and Sets round-trip through the frame codec as themselves; checkWire
+ * refuses, with the value's path, what would not (class instances, functions, cycles, values
+ * deeper than the codec can recurse or bigger than a Buffer); size estimates are bounded and
+ * iterative whatever the value.
+ */
+import t from 'tap';
+import { checkWire, decodeFrame, decodeValue, encodeFrame, encodeValue, estimateWireSize, MAX_WIRE_DEPTH } from '@gluon/protocol';
+
+t.test('Map, Set and nested collections round-trip as themselves', async (t) => {
+  const value = { m: new Map<unknown, unknown>([[1, 2], ['k', new Map([[true, [1, 2]]])]]), s: new Set([1, 'a']), f: new Float32Array([1.5]), o: { 5: 'x' } };
+  const [msg] = decodeFrame(encodeFrame([{ op: 'x', value }]));
+  const back = msg!.value as typeof value;
+  t.ok(back.m instanceof Map, 'a Map (was {"1": 2})');
+  t.equal(back.m.get(1), 2, 'a number key stays a number');
+  t.ok((back.m.get('k') as Map<boolean, number[]>).get(true));
+  t.ok(back.s instanceof Set);
+  t.same([...back.s], [1, 'a']);
+  t.ok(back.f instanceof Float32Array);
+  t.same(back.o, { 5: 'x' }, 'plain objects stay plain objects');
+  t.equal(Object.getPrototypeOf(back.o), Object.prototype);
+  t.same(decodeValue(encodeValue(new Map([[1, 2]]))), new Map([[1, 2]]));
+});
+
+t.test('frames are independent: any frame decodes alone, in any order', async (t) => {
+  const a = encodeFrame([{ op: 'a', key: 'x', n: 1 }]);
+  const b = encodeFrame([{ op: 'a', key: 'y', n: 2 }, { op: 'b', q: [1] }]);
+  t.same(decodeFrame(b), [{ op: 'a', key: 'y', n: 2 }, { op: 'b', q: [1] }]);
+  t.same(decodeFrame(a), [{ op: 'a', key: 'x', n: 1 }]);
+});
+
+t.test('checkWire: what cannot travel is named with its path', async (t) => {
+  class Foo { x = 1; }
+  const cyclic: Record<string, unknown> = { a: { list: [] as unknown[] } };
+  (cyclic.a as { list: unknown[] }).list.push(cyclic);
+  let deep: unknown = 1;
+  for (let i = 0; i < 100_000; i++) deep = { d: deep };
+  let shared: unknown = [1];
+  for (let i = 0; i < 40; i++) shared = [shared, shared];
+  const cases: Array<[unknown, RegExp]> = [
+    [{ a: { b: [1, 2, 3, new Foo()] } }, /^result\.a\.b\[3\]: class Foo cannot be sent$/],
+    [{ f: () => 1 }, /^result\.f: a function cannot be sent$/],
+    [[Symbol('s')], /^result\[0\]: a symbol cannot be sent$/],
+    [new Map([['k', new Foo()]]), /^result\.<value 0>: class Foo cannot be sent$/],
+    [new Set([Promise.resolve()]), /^result\.<item 0>: a Promise cannot be sent$/],
+    [new Error('e'), /^result: class Error cannot be sent$/],
+    [cyclic, /^result\.a\.list\[0\]: refers back to one of its own parents \(a cycle\)/],
+    [deep, new RegExp(`^result(\\.d){${MAX_WIRE_DEPTH}}: is nested more than ${MAX_WIRE_DEPTH} levels deep`)],
+    [shared, /encodes to more than \d+ bytes/],
+  ];
+  for (const [v, re] of cases) {
+    const c = checkWire(v, 'result');
+    t.equal(c.ok, false);
+    if (!c.ok) t.match(c.message, re);
+  }
+});
+
+t.test('checkWire: what can travel passes, with its size', async (t) => {
+  const shared = { big: new Float64Array(1000) };
+  const c = checkWire({ a: shared, b: shared, m: new Map([[1, new Set([2])]]), d: new Date(0), r: /x/g, n: null, u: undefined, i: 1n }, 'result');
+  t.equal(c.ok, true);
+  if (c.ok) t.ok(c.nbytes > 16_000 && c.nbytes < 16_200, `a shared value counts once per parent (${c.nbytes})`);
+  t.same(checkWire(5, 'result'), { ok: true, nbytes: 9 });
+  const nearlyDeep = (() => {
+    let v: unknown = 1;
+    for (let i = 0; i < MAX_WIRE_DEPTH - 1; i++) v = [v];
+    return v;
+  })();
+  t.equal(checkWire(nearlyDeep, 'result').ok, true, 'nesting up to the limit travels');
+  t.same(decodeValue(encodeValue(nearlyDeep)), nearlyDeep, 'and the codec carries it');
+});
+
+t.test('estimateWireSize is bounded and iterative: cyclic, deep and huge values', async (t) => {
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  t.ok(estimateWireSize(cyclic) > 0, 'a cycle is estimated, not a stack overflow');
+  let deep: unknown = 1;
+  for (let i = 0; i < 1_000_000; i++) deep = [deep];
+  t.ok(estimateWireSize(deep) > 0, 'a million levels deep');
+  t.equal(estimateWireSize(new Float64Array(10)), 86);
+  t.equal(estimateWireSize('abc'), 8);
+  t.ok(estimateWireSize(Array.from({ length: 1e6 }, (_, i) => i)) > 0);
+});
