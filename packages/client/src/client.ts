@@ -1,11 +1,11 @@
 import { nanoid } from 'nanoid';
 import {
-  connect, HandshakeError, type Connection, type Message, type TaskError as TaskErrorInfo, type TaskSpec,
+  connect, encodedSize, HandshakeError, tooLargeReason, type Connection, type Message, type TaskError as TaskErrorInfo, type TaskSpec,
 } from '@gluon/protocol';
 import { Delayed, type Deferred, type DeferredArgs } from './delayed.js';
-import { ClientClosedError } from './errors.js';
+import { ClientClosedError, ResultTooLargeError } from './errors.js';
 import { Future, KeyState, type FutureHost } from './future.js';
-import { PeerPool } from './peers.js';
+import { PeerPool, type PeerLimits } from './peers.js';
 import type { RemoteFunction, TaskOptions } from './remote.js';
 import { toWire, tokenize } from './serialize.js';
 
@@ -40,7 +40,19 @@ export interface ConnectOptions {
    * leave unset.
    */
   protocolVersion?: number;
+  /** Largest WebSocket frame accepted (default 256 MiB); larger messages travel in chunks. */
+  maxFrameBytes?: number;
+  /**
+   * Largest message accepted or sent (default 1 GiB), i.e. the largest result this client can
+   * fetch and the largest task arguments it can submit (the scheduler's and workers' own budgets
+   * apply too). Over it, `result()` fails with `ResultTooLargeError` and a submitted task with
+   * a `TaskError` of kind `too-large`, naming the key, the size and the limit.
+   */
+  maxMessageBytes?: number;
 }
+
+/** Room left for an update-graph's envelope when its tasks are split to fit a message budget. */
+const ENVELOPE_BYTES = 4096;
 
 export interface WaitOptions {
   /** Give up waiting after this long (the futures keep running). */
@@ -81,11 +93,12 @@ export class Client implements FutureHost {
   private flushQueued = false;
   private readonly registry = new FinalizationRegistry<KeyState>((state) => this.dropHandle(state));
 
-  private constructor(private readonly conn: Connection, welcome: Message, readonly url: string, name: string, token: string | undefined) {
+  private constructor(private readonly conn: Connection, welcome: Message, readonly url: string, name: string, token: string | undefined, limits: PeerLimits) {
     this.dashboardUrl = typeof welcome.dashboard === 'string' ? welcome.dashboard : undefined;
     this.id = String(welcome.clientId ?? '');
-    this.peers = new PeerPool(name, token);
+    this.peers = new PeerPool(name, token, limits);
     conn.on('message', (m: Message) => this.onMessage(m));
+    conn.on('oversize', (m: Message, bytes: number, limit: number, whose: string) => this.unsent(m, bytes, limit, whose));
     conn.on('close', (code: number, reason: string) => this.onClose(`lost the scheduler connection (${code}${reason ? `: ${reason}` : ''})`));
   }
 
@@ -100,14 +113,18 @@ export class Client implements FutureHost {
     }
     const token = opts.token ?? process.env.GLUON_TOKEN;
     const name = opts.name ?? `client-${process.pid}`;
+    const limits: PeerLimits = {
+      ...(opts.maxFrameBytes ? { maxFrameBytes: opts.maxFrameBytes } : {}),
+      ...(opts.maxMessageBytes ? { maxMessageBytes: opts.maxMessageBytes } : {}),
+    };
     try {
       const { conn, welcome } = await connect(url, {
         role: 'client', name, ...(opts.protocolVersion !== undefined ? { protocol: opts.protocolVersion } : {}),
       }, {
-        ...(token ? { token } : {}), timeoutMs: opts.timeoutMs ?? 10_000, label: `scheduler ${url}`,
+        ...(token ? { token } : {}), ...limits, timeoutMs: opts.timeoutMs ?? 10_000, label: `scheduler ${url}`,
         log: (l) => process.stderr.write(`gluon client: ${l}\n`),
       });
-      return new Client(conn, welcome, url, name, token);
+      return new Client(conn, welcome, url, name, token, limits);
     } catch (err) {
       if (err instanceof HandshakeError) throw new HandshakeError(`Client.connect(${url}): ${err.message}`, err.code);
       throw err;
@@ -300,6 +317,55 @@ export class Client implements FutureHost {
     }
   }
 
+  /**
+   * A message to the scheduler was over the message budget, so it was not sent. For a graph
+   * update: every task whose own spec is over the budget fails at once (kind `too-large`, naming
+   * the key, the size and the limit), and so do the tasks of the update that depend on it; the
+   * rest is sent again in parts that fit, with the wants last.
+   */
+  private unsent(m: Message, bytes: number, limit: number, whose: string): void {
+    if (m.op !== 'update-graph') {
+      process.stderr.write(`gluon client: not sent: ${tooLargeReason(`a ${m.op} message`, bytes, limit, whose)}\n`);
+      return;
+    }
+    const room = limit - ENVELOPE_BYTES;
+    const failed = new Map<string, string>();
+    const parts: TaskSpec[][] = [[]];
+    let partBytes = 0;
+    for (const spec of m.tasks as TaskSpec[]) {
+      const bad = spec.deps.find((d) => failed.has(d));
+      if (bad !== undefined) {
+        failed.set(spec.key, `task ${spec.key} depends on ${bad}, which could not be submitted: ${failed.get(bad)}`);
+        continue;
+      }
+      const n = encodedSize(spec);
+      if (n > room) {
+        failed.set(spec.key, tooLargeReason(`task ${spec.key} (its arguments)`, n, limit, whose));
+        continue;
+      }
+      if (partBytes + n > room && parts.at(-1)!.length) {
+        parts.push([]);
+        partBytes = 0;
+      }
+      parts.at(-1)!.push(spec);
+      partBytes += n;
+    }
+    for (const [key, message] of failed) {
+      this.keys.get(key)?.erred({ message, name: 'DataTooLargeError', stack: '', key, worker: '', retriesUsed: 0, kind: 'too-large' });
+    }
+    // Sent now, in order, before whatever followed the refused message.
+    for (const tasks of parts) {
+      if (tasks.length === 0) continue;
+      this.conn.send({ op: 'update-graph', tasks, wants: [] });
+      this.conn.flush();
+    }
+    const wants = (m.wants as string[]).filter((k) => !failed.has(k));
+    if (wants.length) {
+      this.conn.send({ op: 'update-graph', tasks: [], wants });
+      this.conn.flush();
+    }
+  }
+
   // ---------------------------------------------------------------- results
 
   /**
@@ -345,6 +411,7 @@ export class Client implements FutureHost {
    */
   private async fetchValues(states: KeyState[]): Promise<Map<string, unknown>> {
     const out = new Map<string, unknown>();
+    let lastFailure = '';
     for (let round = 0; ; round++) {
       await settleAll(states);
       const need: KeyState[] = [];
@@ -355,7 +422,8 @@ export class Client implements FutureHost {
       }
       if (need.length === 0) return out;
       if (round >= MAX_FETCH_ROUNDS) {
-        throw new Error(`could not fetch ${need[0]!.key}${need.length > 1 ? ` and ${need.length - 1} more` : ''} from the workers after ${round} attempts`);
+        throw new Error(`could not fetch ${need[0]!.key}${need.length > 1 ? ` and ${need.length - 1} more` : ''} from the workers after ${round} attempts` +
+          (lastFailure ? `; the last failure: ${lastFailure}` : ''));
       }
       if (round > 1) await new Promise((r) => setTimeout(r, Math.min(500, 10 * 2 ** round)));
       const byWorker = new Map<string, KeyState[]>();
@@ -373,7 +441,10 @@ export class Client implements FutureHost {
             if (s.key in data) s.setValue(data[s.key]);
             else s.workers = s.workers.filter((w) => w !== addr);
           }
-        } catch {
+        } catch (err) {
+          // Over a size limit: asking again (or another holder) cannot help.
+          if (err instanceof ResultTooLargeError) throw err;
+          lastFailure = `${addr}: ${(err as Error).message}`;
           this.peers.drop(addr);
           for (const s of list) s.workers = s.workers.filter((w) => w !== addr);
         }

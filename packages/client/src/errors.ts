@@ -50,3 +50,15 @@ export class ClientClosedError extends Error {
     this.name = 'ClientClosedError';
   }
 }
+
+/**
+ * A finished result cannot be brought to this client: its value is over a message limit (the
+ * client's `maxMessageBytes` or the worker's `--max-message-bytes`). The message names the key,
+ * the size and the limit. Fetching it again would fail the same way, so it is not retried.
+ */
+export class ResultTooLargeError extends Error {
+  constructor(readonly key: string, readonly reason: string) {
+    super(`cannot fetch the result of ${key}: ${reason}`);
+    this.name = 'ResultTooLargeError';
+  }
+}

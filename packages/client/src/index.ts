@@ -7,6 +7,6 @@ export { LocalCluster, type LocalClusterOptions } from './local-cluster.js';
 export { Future, type FutureStatus } from './future.js';
 export { remote, remoteFrom, type RemoteFunction, type RemoteModule, type TaskOptions } from './remote.js';
 export { delayed, Delayed } from './delayed.js';
-export { TaskError, CancelledError, SerializationError, ClientClosedError } from './errors.js';
+export { TaskError, CancelledError, SerializationError, ClientClosedError, ResultTooLargeError } from './errors.js';
 export { taskContext, type TaskContext } from './context.js';
 export { HandshakeError } from '@gluon/protocol';

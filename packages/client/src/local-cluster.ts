@@ -7,7 +7,8 @@ import { createInterface } from 'node:readline';
 // The flags only: the scheduler and worker packages themselves are not loaded into the client.
 import { SCHEDULER_V8_FLAGS } from '@gluon/scheduler/v8-flags';
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
-import { Client } from './client.js';
+import { parseBytes } from '@gluon/protocol';
+import { Client, type ConnectOptions } from './client.js';
 
 export interface LocalClusterOptions {
   /** Worker processes. Default 2. */
@@ -34,6 +35,13 @@ export interface LocalClusterOptions {
   verbose?: boolean;
   /** Start-up timeout. Default 30 s. */
   timeoutMs?: number;
+  /** Largest WebSocket frame every process and client accepts, e.g. `'1MiB'` (default 256 MiB). */
+  maxFrameBytes?: string | number;
+  /**
+   * Largest message (a task's arguments, a result, a dependency) every process and client accepts
+   * or sends, e.g. `'8MiB'` (default 1 GiB); larger values than a frame travel in chunks.
+   */
+  maxMessageBytes?: string | number;
 }
 
 /** One process of the cluster. */
@@ -114,6 +122,7 @@ export class LocalCluster {
     private readonly workerProcs: Proc[],
     private readonly workerAddresses: string[],
     private readonly token: string | undefined,
+    private readonly limits: Pick<ConnectOptions, 'maxFrameBytes' | 'maxMessageBytes'>,
   ) {}
 
   /**
@@ -154,11 +163,16 @@ export class LocalCluster {
     else schedArgs.push('--dashboard-port', String(typeof opts.dashboard === 'number' ? opts.dashboard : 0));
     if (opts.allowedFailures !== undefined) schedArgs.push('--allowed-failures', String(opts.allowedFailures));
     if (opts.heartbeatTtl) schedArgs.push('--heartbeat-ttl', opts.heartbeatTtl);
+    const limitArgs: string[] = [];
+    if (opts.maxFrameBytes !== undefined) limitArgs.push('--max-frame-bytes', String(opts.maxFrameBytes));
+    if (opts.maxMessageBytes !== undefined) limitArgs.push('--max-message-bytes', String(opts.maxMessageBytes));
+    schedArgs.push(...limitArgs);
     const address = `ws://127.0.0.1:${port}`;
     const workerArgs = (i: number) => {
       const a = [address, '--nthreads', String(nthreads), '--name', `local-${i}`];
       for (const m of opts.allowModules ?? []) a.push('--allow-module', m);
       if (opts.memoryLimit) a.push('--memory-limit', opts.memoryLimit);
+      a.push(...limitArgs);
       return a;
     };
     // Both get their V8 flags on node's command line, so neither runs under a supervisor process.
@@ -173,7 +187,7 @@ export class LocalCluster {
       ]);
       const dashboard = schedLines!.map((l) => /^dashboard at (\S+)/.exec(l)?.[1]).find(Boolean);
       const workerAddresses = workerLines.map((lines) => /^worker \S+ at (\S+) connected/.exec(lines.at(-1)!)![1]!);
-      return new LocalCluster(address, dashboard, scheduler, workers, workerAddresses, opts.token);
+      return new LocalCluster(address, dashboard, scheduler, workers, workerAddresses, opts.token, clientLimits(opts));
     } catch (err) {
       await Promise.all(procs.map((p) => stop(p.child, 0)));
       throw err;
@@ -186,7 +200,7 @@ export class LocalCluster {
   async client(opts: { name?: string } = {}): Promise<Client> {
     if (this.closing) throw new Error('LocalCluster: the cluster is closed');
     const c = await Client.connect(this.schedulerAddress, {
-      ...(this.token ? { token: this.token } : {}), name: opts.name ?? `local-client-${this.clients.length + 1}`,
+      ...(this.token ? { token: this.token } : {}), ...this.limits, name: opts.name ?? `local-client-${this.clients.length + 1}`,
     });
     this.clients.push(c);
     return c;
@@ -226,6 +240,15 @@ export class LocalCluster {
     })();
     return this.closing;
   }
+}
+
+/** The cluster's size limits for its clients, in bytes (the processes parse the same strings). */
+function clientLimits(opts: LocalClusterOptions): Pick<ConnectOptions, 'maxFrameBytes' | 'maxMessageBytes'> {
+  const bytes = (flag: string, v: string | number) => (typeof v === 'number' ? v : parseBytes(flag, v));
+  return {
+    ...(opts.maxFrameBytes !== undefined ? { maxFrameBytes: bytes('maxFrameBytes', opts.maxFrameBytes) } : {}),
+    ...(opts.maxMessageBytes !== undefined ? { maxMessageBytes: bytes('maxMessageBytes', opts.maxMessageBytes) } : {}),
+  };
 }
 
 function launch(name: string, nodeArgs: string[], env: NodeJS.ProcessEnv, cwd: string | undefined, verbose?: boolean): Proc {

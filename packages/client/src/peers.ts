@@ -1,4 +1,11 @@
 import { connect, type Connection } from '@gluon/protocol';
+import { ResultTooLargeError } from './errors.js';
+
+/** The size limits the client's connections announce and enforce. */
+export interface PeerLimits {
+  maxFrameBytes?: number;
+  maxMessageBytes?: number;
+}
 
 /**
  * Pooled connections from this client to workers' data listeners, for fetching results
@@ -8,16 +15,26 @@ import { connect, type Connection } from '@gluon/protocol';
 export class PeerPool {
   private readonly conns = new Map<string, Promise<Connection>>();
 
-  constructor(private readonly name: string, private readonly token: string | undefined) {}
+  constructor(private readonly name: string, private readonly token: string | undefined, private readonly limits: PeerLimits = {}) {}
 
   /**
    * Asks the worker at `address` for `keys`. Resolves with the values it had and the keys it
-   * did not; rejects when the worker cannot be reached.
+   * did not; rejects when the worker cannot be reached, and with {@link ResultTooLargeError} at
+   * once when a value is over a message limit. Keys the worker could not fit in one answer are
+   * asked for again one at a time.
    */
   async getData(address: string, keys: string[], timeoutMs = 60_000): Promise<{ data: Record<string, unknown>; missing: string[] }> {
     const conn = await this.connection(address);
-    const reply = await conn.request({ op: 'get-data', keys }, timeoutMs);
-    const data = (reply.data ?? {}) as Record<string, unknown>;
+    const data: Record<string, unknown> = {};
+    const asks: string[][] = [keys];
+    for (let ask = asks.shift(); ask; ask = asks.shift()) {
+      const reply = await conn.request({ op: 'get-data', keys: ask }, timeoutMs);
+      Object.assign(data, reply.data ?? {});
+      const tooLarge = (reply.tooLarge ?? {}) as Record<string, string>;
+      for (const key of Object.keys(tooLarge)) throw new ResultTooLargeError(key, String(tooLarge[key]));
+      // A one-key ask never comes back as `later` (that would be a loop): it counts as missing.
+      if (ask.length > 1 && Array.isArray(reply.later)) for (const k of reply.later as string[]) asks.push([k]);
+    }
     const missing = keys.filter((k) => !(k in data));
     return { data, missing };
   }
@@ -39,7 +56,7 @@ export class PeerPool {
     let p = this.conns.get(address);
     if (!p) {
       p = connect(address, { role: 'peer', name: this.name }, {
-        ...(this.token ? { token: this.token } : {}), label: `worker ${address}`, timeoutMs: 10_000,
+        ...(this.token ? { token: this.token } : {}), ...this.limits, label: `worker ${address}`, timeoutMs: 10_000,
         log: (l) => process.stderr.write(`gluon client: ${l}\n`),
       }).then(({ conn }) => {
         conn.on('close', () => {

@@ -11,9 +11,24 @@ import { Packr } from 'msgpackr';
  */
 const packr = new Packr({ useRecords: true, mapsAsObjects: false, moreTypes: true, bundleStrings: false, structuredClone: false });
 
+/** Encodings larger than this are not left pinning msgpackr's shared output buffer. */
+const LARGE_ENCODING_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Runs an encode. msgpackr writes every encoding into one shared buffer that it grows as needed
+ * and keeps for the next ones; after a large value that buffer would keep the large size (and
+ * every later small frame, a view of it, would keep it alive). So after a large encoding the
+ * packer starts over on a fresh small buffer, and the large one lives as long as its frame.
+ */
+function pack(value: unknown): Buffer {
+  const out = packr.pack(value);
+  if (out.length > LARGE_ENCODING_BYTES) packr.useBuffer(Buffer.allocUnsafeSlow(64 * 1024));
+  return out;
+}
+
 /** Encodes a frame: an array of messages. */
 export function encodeFrame(messages: readonly unknown[]): Buffer {
-  return packr.pack(messages);
+  return pack(messages);
 }
 
 /**
@@ -39,12 +54,12 @@ export function decodeFrame(bytes: Uint8Array): Array<{ op: string } & Record<st
 
 /** Encoded size of one value, for byte accounting of results. */
 export function encodedSize(value: unknown): number {
-  return packr.pack(value).length;
+  return pack(value).length;
 }
 
 /** Encodes a single value (results, task arguments). */
 export function encodeValue(value: unknown): Buffer {
-  return packr.pack(value);
+  return pack(value);
 }
 
 /** Decodes a single value encoded by {@link encodeValue}. */

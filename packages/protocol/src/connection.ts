@@ -2,17 +2,67 @@ import { EventEmitter } from 'node:events';
 import type WebSocket from 'ws';
 import { decodeFrame, encodeFrame } from './codec.js';
 import { CloseCode, type Message } from './messages.js';
+import { formatBytes } from './units.js';
 
 /** Default largest frame a connection accepts or sends, in bytes. */
 export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;
+/**
+ * Default largest message (after reassembly from chunks) a connection accepts or sends: a memory
+ * budget, not a frame size. msgpackr cannot build buffers of 4 GiB or more.
+ */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024 * 1024;
+/** Default size of the pieces a large message travels in (Dask's shard size). */
+export const DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024;
+/** Pieces are never made smaller than this, whatever the other side announces. */
+const MIN_CHUNK_BYTES = 1024;
+
+/**
+ * The size limits of one side of a connection. Each side announces its own in the handshake
+ * (`hello` / `welcome`), so a sender refuses what the receiver would refuse, at the sender, where
+ * the error can name what was too large.
+ */
+export interface Limits {
+  /** Largest WebSocket frame this side accepts (larger ones close the connection with 1009). */
+  maxFrameBytes: number;
+  /** Largest message this side reassembles from chunks: the memory one message may take. */
+  maxMessageBytes: number;
+}
+
+/** The limits a side announces, from options with defaults filled in. */
+export function ownLimits(opts: { maxFrameBytes?: number | undefined; maxMessageBytes?: number | undefined }): Limits {
+  return {
+    maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+    maxMessageBytes: opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+  };
+}
+
+/**
+ * The other side's limits as announced in its hello or welcome; a missing or malformed figure
+ * counts as "no tighter than ours".
+ */
+export function remoteLimits(announced: Record<string, unknown>, own: Limits): Limits {
+  const pick = (v: unknown, fallback: number) => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : fallback);
+  return { maxFrameBytes: pick(announced.maxFrameBytes, own.maxFrameBytes), maxMessageBytes: pick(announced.maxMessageBytes, own.maxMessageBytes) };
+}
 
 export type Logger = (line: string) => void;
 
 export interface ConnectionOptions {
-  /** Largest frame accepted or sent; larger incoming frames close the connection (1009). */
+  /** Largest frame accepted; larger incoming frames close the connection (1009). */
   maxFrameBytes?: number;
+  /**
+   * Largest message accepted or sent (default 1 GiB). A message whose encoding is larger than
+   * the chunk size travels as several frames that the receiver reassembles, within this budget.
+   */
+  maxMessageBytes?: number;
+  /** Size of the pieces a large message is sent in (default 64 MiB; never above a frame limit). */
+  chunkBytes?: number;
+  /** The other side's limits, from its hello or welcome (default: the same as ours). */
+  remote?: Limits;
   /** Names the other side in logs, e.g. `worker w1 (127.0.0.1:40211)`. */
   label?: string;
+  /** Names this side in error texts, e.g. `scheduler` (default `this side`). */
+  self?: string;
   log?: Logger;
   /**
    * Start out holding received messages (beginning with these, already received) until
@@ -44,12 +94,29 @@ export class ConnectionClosedError extends Error {
  * A handshaken WebSocket carrying msgpack frames of messages. Messages sent within one tick are
  * batched into one frame; `request` pairs a message with its reply by `id`/`replyTo`.
  *
- * Events: `message` (msg), `close` (code, reason).
+ * A frame whose encoding exceeds the chunk size leaves as a `{op: 'chunked', bytes}` frame
+ * followed by raw pieces of at most the chunk size, which the receiver reassembles (only here,
+ * after the handshake) into the frame and decodes; so message size is bounded by the memory
+ * budget `maxMessageBytes`, not by the frame limit. A message over the budget of either side is
+ * not sent: the `oversize` event (msg, bytes, limit, whose) lets its owner fail what depended on
+ * it with that reason.
+ *
+ * Events: `message` (msg), `close` (code, reason), `oversize` (msg, bytes, limit, whose).
  */
 export class Connection extends EventEmitter {
   readonly label: string;
   readonly maxFrameBytes: number;
+  /** Largest message this side reassembles. */
+  readonly maxMessageBytes: number;
+  /** Largest message sent: the smaller of both sides' budgets. */
+  readonly sendLimit: number;
+  /** Whose budget {@link sendLimit} is, for error texts: `"<label>'s"` or `"this <self>'s"`. */
+  readonly sendLimitOwner: string;
+  /** Size of the pieces a large message leaves in. */
+  readonly chunkBytes: number;
   closed = false;
+  /** A chunked message being received: its buffer and how much of it has arrived. */
+  private assembly: { buf: Buffer; filled: number } | null = null;
   private out: Message[] = [];
   private flushScheduled = false;
   private nextId = 1;
@@ -59,7 +126,13 @@ export class Connection extends EventEmitter {
   constructor(readonly ws: WebSocket, opts: ConnectionOptions = {}) {
     super();
     this.label = opts.label ?? 'peer';
-    this.maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    const own = ownLimits(opts);
+    const remote = opts.remote ?? own;
+    this.maxFrameBytes = own.maxFrameBytes;
+    this.maxMessageBytes = own.maxMessageBytes;
+    this.sendLimit = Math.min(own.maxMessageBytes, remote.maxMessageBytes);
+    this.sendLimitOwner = remote.maxMessageBytes < own.maxMessageBytes ? `${this.label}'s` : `this ${opts.self ?? 'side'}'s`;
+    this.chunkBytes = Math.max(MIN_CHUNK_BYTES, Math.min(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES, own.maxFrameBytes, remote.maxFrameBytes));
     this.log = opts.log ?? defaultLog;
     if (opts.held) this.held = [...opts.held];
     ws.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
@@ -126,28 +199,49 @@ export class Connection extends EventEmitter {
 
   private sendBatch(batch: Message[]): void {
     const frame = encodeFrame(batch);
-    if (frame.length <= this.maxFrameBytes) {
-      this.ws.send(frame, { binary: true });
+    if (frame.length <= this.sendLimit) {
+      if (frame.length <= this.chunkBytes) this.ws.send(frame, { binary: true });
+      else this.sendChunked(frame);
       return;
     }
     if (batch.length > 1) {
-      // Too many messages for one frame: halve until each part fits.
+      // Too many messages for one budget: halve until each part fits.
       const mid = batch.length >> 1;
       this.sendBatch(batch.slice(0, mid));
       this.sendBatch(batch.slice(mid));
       return;
     }
     const msg = batch[0]!;
-    this.log(`not sending ${msg.op} to ${this.label}: ${frame.length} bytes exceeds the frame limit of ${this.maxFrameBytes} bytes`);
-    this.emit('oversize', msg, frame.length);
+    this.log(`not sending to ${this.label}: ${tooLargeReason(`a ${msg.op} message`, frame.length, this.sendLimit, this.sendLimitOwner)}`);
+    this.emit('oversize', msg, frame.length, this.sendLimit, this.sendLimitOwner);
+  }
+
+  /**
+   * Sends one encoded frame as a header and raw pieces. They leave back to back (nothing else is
+   * sent on this socket in between), so the receiver needs no ids to put them together; the
+   * pieces are views of the frame, not copies.
+   */
+  private sendChunked(frame: Buffer): void {
+    this.ws.send(encodeFrame([{ op: 'chunked', bytes: frame.length }]), { binary: true });
+    for (let at = 0; at < frame.length; at += this.chunkBytes) {
+      this.ws.send(frame.subarray(at, Math.min(frame.length, at + this.chunkBytes)), { binary: true });
+    }
   }
 
   private receive(data: Buffer, isBinary: boolean): void {
     if (this.closed) return;
+    if (this.assembly) {
+      this.receivePiece(data, isBinary);
+      return;
+    }
     if (!isBinary) {
       this.protocolError('text frame received; Gluon speaks binary msgpack frames');
       return;
     }
+    this.receiveFrame(data);
+  }
+
+  private receiveFrame(data: Buffer): void {
     let messages: Message[];
     try {
       messages = decodeFrame(data) as Message[];
@@ -155,11 +249,47 @@ export class Connection extends EventEmitter {
       this.protocolError((err as Error).message);
       return;
     }
+    if (messages.length === 1 && messages[0]!.op === 'chunked') {
+      this.startAssembly(messages[0]!.bytes);
+      return;
+    }
     for (const msg of messages) {
       if (this.closed) return;
       if (this.held) this.held.push(msg);
       else this.dispatch(msg);
     }
+  }
+
+  /** A `chunked` header: the next frames are pieces of one frame of `bytes` bytes. */
+  private startAssembly(bytes: unknown): void {
+    if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes <= 0) {
+      this.protocolError(`"chunked" needs "bytes": a positive integer, got ${JSON.stringify(bytes) ?? typeof bytes}`);
+      return;
+    }
+    if (bytes > this.maxMessageBytes) {
+      const reason = `message of ${bytes} bytes exceeds the limit of ${this.maxMessageBytes} bytes`;
+      this.log(`closing connection to ${this.label}: ${reason}`);
+      this.close(CloseCode.tooLarge, reason);
+      return;
+    }
+    // Not zero-filled: every byte is written by a piece before the frame is decoded.
+    this.assembly = { buf: Buffer.allocUnsafeSlow(bytes), filled: 0 };
+  }
+
+  private receivePiece(data: Buffer, isBinary: boolean): void {
+    const a = this.assembly!;
+    if (!isBinary || a.filled + data.length > a.buf.length) {
+      this.assembly = null;
+      this.protocolError(isBinary
+        ? `chunk overruns its message: ${a.filled + data.length} bytes of a ${a.buf.length}-byte message`
+        : 'text frame in the middle of a chunked message');
+      return;
+    }
+    data.copy(a.buf, a.filled);
+    a.filled += data.length;
+    if (a.filled < a.buf.length) return;
+    this.assembly = null;
+    this.receiveFrame(a.buf);
   }
 
   /**
@@ -206,6 +336,7 @@ export class Connection extends EventEmitter {
     if (this.closed) return;
     this.closed = true;
     this.out = [];
+    this.assembly = null;
     const err = new ConnectionClosedError(this.label, code, reason);
     for (const p of this.pending.values()) {
       if (p.timer) clearTimeout(p.timer);
@@ -214,6 +345,15 @@ export class Connection extends EventEmitter {
     this.pending.clear();
     this.emit('close', code, reason);
   }
+}
+
+/**
+ * Why a value cannot travel on a connection: names it, its encoded size and the budget, and how
+ * to raise it. Every "too large" error in Gluon says it in these words.
+ */
+export function tooLargeReason(what: string, bytes: number, limit: number, whose: string): string {
+  return `${what} encodes to ${formatBytes(bytes)}, over ${whose} message limit of ${formatBytes(limit)} ` +
+    '(maxMessageBytes; --max-message-bytes on gluon-scheduler and gluon-worker)';
 }
 
 /** WebSocket close reasons are limited to 123 bytes of UTF-8. */

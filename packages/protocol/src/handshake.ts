@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import WebSocket from 'ws';
 import { decodeFrame, encodeFrame } from './codec.js';
-import { Connection, DEFAULT_MAX_FRAME_BYTES, trimReason, type Logger } from './connection.js';
+import { Connection, ownLimits, remoteLimits, trimReason, type Logger } from './connection.js';
 import { CloseCode, type Hello, type Message, type Role, type Welcome } from './messages.js';
 import { PACKAGE_VERSION, PROTOCOL_VERSION, versionsCompatible } from './version.js';
 
@@ -16,7 +16,12 @@ export class HandshakeError extends Error {
 export interface ConnectOptions {
   token?: string;
   timeoutMs?: number;
+  /** Largest frame accepted (default 256 MiB); announced in the hello. */
   maxFrameBytes?: number;
+  /** Largest (chunked) message accepted or sent (default 1 GiB); announced in the hello. */
+  maxMessageBytes?: number;
+  /** Size of the pieces large messages leave in (default 64 MiB). */
+  chunkBytes?: number;
   log?: Logger;
   /** Names the other side in logs and errors. */
   label?: string;
@@ -31,11 +36,11 @@ export function connect(
   hello: Omit<Hello, 'op' | 'protocol' | 'version' | 'token'> & { protocol?: number; version?: string },
   opts: ConnectOptions = {},
 ): Promise<{ conn: Connection; welcome: Welcome }> {
-  const maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  const limits = ownLimits(opts);
   const label = opts.label ?? url;
   return new Promise((resolve, reject) => {
     let settled = false;
-    const ws = new WebSocket(url, { maxPayload: maxFrameBytes, perMessageDeflate: false });
+    const ws = new WebSocket(url, { maxPayload: limits.maxFrameBytes, perMessageDeflate: false });
     const fail = (err: Error) => {
       if (settled) return;
       settled = true;
@@ -70,6 +75,7 @@ export function connect(
         protocol: PROTOCOL_VERSION,
         version: PACKAGE_VERSION,
         ...hello,
+        ...limits,
         op: 'hello',
         ...(opts.token !== undefined ? { token: opts.token } : {}),
       };
@@ -99,7 +105,10 @@ export function connect(
       // Messages behind the welcome — in its frame, or in frames of the same TCP chunk, which ws
       // parses before any promise continuation runs — are held and delivered on the next turn
       // of the event loop, once the caller has attached its handlers.
-      const conn = new Connection(ws, { maxFrameBytes, label, held: messages.slice(1), ...(opts.log ? { log: opts.log } : {}) });
+      const conn = new Connection(ws, {
+        ...limits, remote: remoteLimits(first, limits), label, self: hello.role, held: messages.slice(1),
+        ...(opts.chunkBytes ? { chunkBytes: opts.chunkBytes } : {}), ...(opts.log ? { log: opts.log } : {}),
+      });
       resolve({ conn, welcome: first as Welcome });
       setImmediate(() => conn.release());
     });
@@ -112,7 +121,12 @@ export interface AcceptOptions {
   /** Roles this listener serves. */
   roles: readonly Role[];
   token?: string;
+  /** Largest frame accepted (default 256 MiB); announced in the welcome. */
   maxFrameBytes?: number;
+  /** Largest (chunked) message accepted or sent (default 1 GiB); announced in the welcome. */
+  maxMessageBytes?: number;
+  /** Size of the pieces large messages leave in (default 64 MiB). */
+  chunkBytes?: number;
   helloTimeoutMs?: number;
   log?: Logger;
   /** Remote address, for labels. */
@@ -172,12 +186,16 @@ export function acceptConnection(
       done = true;
       clearTimeout(timer);
       ws.removeAllListeners();
+      const limits = ownLimits(opts);
       const conn = new Connection(ws, {
-        maxFrameBytes: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+        ...limits,
+        remote: remoteLimits(hello as unknown as Record<string, unknown>, limits),
         label: `${hello.role}${hello.name ? ` ${hello.name}` : ''} (${remote})`,
+        self: opts.self,
+        ...(opts.chunkBytes ? { chunkBytes: opts.chunkBytes } : {}),
         log,
       });
-      conn.send({ op: 'welcome', protocol: PROTOCOL_VERSION, version: PACKAGE_VERSION, ...welcome(hello) });
+      conn.send({ op: 'welcome', protocol: PROTOCOL_VERSION, version: PACKAGE_VERSION, ...limits, ...welcome(hello) });
       resolve({ conn, hello });
       if (messages.length > 1) queueMicrotask(() => { for (const m of messages.slice(1)) conn.emit('message', m); });
     });

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { acceptConnection, type AcceptOptions } from './handshake.js';
-import { DEFAULT_MAX_FRAME_BYTES, type Connection } from './connection.js';
+import { ownLimits, type Connection } from './connection.js';
 import type { Hello } from './messages.js';
 import { HostGuard } from './origin.js';
 
@@ -46,7 +46,7 @@ export function acceptConnections(server: Server, opts: AcceptConnectionsOptions
   });
   let guard: HostGuard | undefined;
   const wss = new WebSocketServer({
-    server, maxPayload: opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, perMessageDeflate: false,
+    server, maxPayload: ownLimits(opts).maxFrameBytes, perMessageDeflate: false,
     verifyClient: ({ req }, done) => {
       // Built on first use: the server's bound address is known once it listens.
       guard ??= new HostGuard({ self: opts.self, bindHost: boundHost(server), ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}) });

@@ -35,7 +35,7 @@ export interface TaskError {
   key: string;
   worker: string;
   retriesUsed: number;
-  kind: 'exception' | 'worker-died' | 'not-allowed' | 'cancelled' | 'lost' | 'bad-input';
+  kind: 'exception' | 'worker-died' | 'not-allowed' | 'cancelled' | 'lost' | 'bad-input' | 'too-large';
 }
 
 /** Resource figures a worker reports in each heartbeat. */
@@ -59,6 +59,9 @@ export interface Hello {
   version: string;
   token?: string;
   name?: string;
+  /** The sender's largest accepted frame and (chunked) message, so the listener sends nothing larger. */
+  maxFrameBytes?: number;
+  maxMessageBytes?: number;
   /** worker only: its data listener address */
   address?: string;
   nthreads?: number;
@@ -73,6 +76,9 @@ export interface Welcome {
   op: 'welcome';
   protocol: number;
   version: string;
+  /** The listener's limits, as in {@link Hello}. */
+  maxFrameBytes?: number;
+  maxMessageBytes?: number;
   [field: string]: unknown;
 }
 

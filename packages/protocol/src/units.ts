@@ -25,3 +25,16 @@ export function parseIntIn(flag: string, v: string, lo: number, hi: number): num
   if (v.trim() === '' || !Number.isInteger(n) || n < lo || n > hi) throw new RangeError(`${flag} must be an integer from ${lo} to ${hi}, got "${v}"`);
   return n;
 }
+
+/** `5.0 MiB (5242880 bytes)`: a size as people read it, with the exact count for grepping. */
+export function formatBytes(n: number): string {
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 'B';
+  for (const next of units) {
+    if (v < 1024) break;
+    v /= 1024;
+    u = next;
+  }
+  return u === 'B' ? `${n} bytes` : `${v.toFixed(1)} ${u} (${n} bytes)`;
+}

@@ -19,7 +19,7 @@ t.test('codec round-trips typed arrays as themselves and rejects garbage with a 
 });
 
 /** An echo listener: replies to `echo` requests, records what it saw. */
-async function echoServer(t: Tap.Test, opts: { token?: string; maxFrameBytes?: number } = {}) {
+async function echoServer(t: Tap.Test, opts: { token?: string; maxFrameBytes?: number; maxMessageBytes?: number } = {}) {
   const logs: string[] = [];
   const conns: Connection[] = [];
   const server: Listener = await listen({
@@ -121,7 +121,7 @@ t.test('oversized frames, garbage frames, text frames and raw garbage bytes clos
 
 t.test('a request fails when the connection closes; an over-limit outgoing message is not sent', async (t) => {
   const { server, conns } = await echoServer(t);
-  const { conn } = await connect(server.address, { role: 'client' }, { maxFrameBytes: 1024 });
+  const { conn } = await connect(server.address, { role: 'client' }, { maxMessageBytes: 1024 });
   const pending = conn.request({ op: 'never-answered' });
   await new Promise((r) => setTimeout(r, 50));
   let oversize = 0;
@@ -188,4 +188,75 @@ t.test('node flags: which are missing, by name; parsing --v8-flags', async (t) =
   t.same(parseV8Flags('  --a   --b=2 '), ['--a', '--b=2']);
   t.same(parseV8Flags(''), []);
   t.throws(() => parseV8Flags('--a b'), /--v8-flags: "b" is not a V8 flag/);
+});
+
+const MiB = 1024 * 1024;
+
+/** A 5 MiB value with a recognisable pattern, so a misplaced or missing piece shows. */
+function pattern(bytes: number): Float64Array {
+  const a = new Float64Array(bytes / 8);
+  for (let i = 0; i < a.length; i++) a[i] = i * 1.5 - 7;
+  return a;
+}
+
+t.test('a message larger than both frame limits travels in chunks and arrives intact, both ways', async (t) => {
+  const { server } = await echoServer(t, { maxFrameBytes: MiB });
+  const { conn } = await connect(server.address, { role: 'client' }, { maxFrameBytes: MiB });
+  t.teardown(() => conn.close());
+  t.equal(conn.chunkBytes, MiB, 'pieces are no larger than the smaller frame limit');
+  const value = pattern(5 * MiB);
+  const reply = await conn.request({ op: 'echo', value }, 30_000);
+  t.ok(reply.value instanceof Float64Array, 'a typed array comes back as itself');
+  t.same(reply.value, value, 'all 5 MiB arrived in order, there and back');
+  // the connection is still in step: small messages before and after a chunked one keep their order
+  const order = await Promise.all([
+    conn.request({ op: 'echo', value: 'a' }), conn.request({ op: 'echo', value: pattern(3 * MiB) }), conn.request({ op: 'echo', value: 'b' }),
+  ]);
+  t.same([order[0]!.value, order[2]!.value], ['a', 'b']);
+  t.same(order[1]!.value, pattern(3 * MiB));
+});
+
+t.test('a message over the other side\'s announced budget is refused by the sender, naming size and limit', async (t) => {
+  const { server } = await echoServer(t, { maxFrameBytes: MiB, maxMessageBytes: 4 * MiB });
+  const { conn, welcome } = await connect(server.address, { role: 'client' });
+  t.teardown(() => conn.close());
+  t.equal(welcome.maxMessageBytes, 4 * MiB, 'the listener announces its budget');
+  t.equal(conn.sendLimit, 4 * MiB);
+  const seen: unknown[][] = [];
+  conn.on('oversize', (...args: unknown[]) => seen.push(args));
+  conn.send({ op: 'echo', value: pattern(5 * MiB) });
+  conn.flush();
+  t.equal(seen.length, 1, 'reported at once');
+  const [msg, bytes, limit, whose] = seen[0]! as [{ op: string }, number, number, string];
+  t.equal(msg.op, 'echo');
+  t.ok(bytes > 5 * MiB);
+  t.equal(limit, 4 * MiB);
+  t.equal(whose, `${server.address}'s`, 'the limit is named as the listener\'s');
+  t.equal((await conn.request({ op: 'echo', value: 'still open' }, 10_000)).value, 'still open', 'and the connection is unharmed');
+});
+
+t.test('a chunked header over the budget closes with 1009 and the reason; chunks before the hello are refused', async (t) => {
+  const { server, logs } = await echoServer(t, { maxMessageBytes: 4 * MiB });
+  const { conn } = await connect(server.address, { role: 'client' });
+  const closed = new Promise<[number, string]>((r) => conn.on('close', (c: number, why: string) => r([c, why])));
+  conn.ws.send(encodeFrame([{ op: 'chunked', bytes: 64 * MiB }]), { binary: true });
+  const [code, why] = await closed;
+  t.equal(code, CloseCode.tooLarge);
+  t.match(why, /message of 67108864 bytes exceeds the limit of 4194304 bytes/);
+  t.ok(logs.some((l) => /exceeds the limit of 4194304 bytes/.test(l)));
+
+  // a piece that overruns its declared size is a protocol error
+  const { conn: c2 } = await connect(server.address, { role: 'client' });
+  const c2Closed = new Promise<[number, string]>((r) => c2.on('close', (c: number, why: string) => r([c, why])));
+  c2.ws.send(encodeFrame([{ op: 'chunked', bytes: 10 }]), { binary: true });
+  c2.ws.send(Buffer.alloc(11), { binary: true });
+  const [code2, why2] = await c2Closed;
+  t.equal(code2, CloseCode.protocolError);
+  t.match(why2, /chunk overruns its message/);
+
+  // reassembly exists only after the handshake: a chunked header first is not a hello
+  const early = new WebSocket(server.address);
+  const earlyClose = new Promise<string>((r) => early.on('close', (_c, w) => r(w.toString())));
+  early.on('open', () => early.send(encodeFrame([{ op: 'chunked', bytes: 10 }]), { binary: true }));
+  t.match(await earlyClose, /expected "hello" first, got "chunked"/);
 });

@@ -11,6 +11,7 @@ const USAGE = `usage: gluon-scheduler [--host 127.0.0.1] [--port 8786] [--allowe
                        [--token-file PATH | GLUON_TOKEN | --token T]
                        [--dashboard-port 8787 | --no-dashboard] [--dashboard-prefix /path] [--dashboard-session-ttl 8h]
                        [--heartbeat-ttl 30s] [--allowed-failures 3] [--max-frame-bytes 256MiB]
+                       [--max-message-bytes 1GiB]
                        [--v8-flags="${SCHEDULER_V8_FLAGS.join(' ')}"]`;
 
 function main(): void {
@@ -30,6 +31,7 @@ function main(): void {
         'heartbeat-ttl': { type: 'string', default: '30s' },
         'allowed-failures': { type: 'string', default: '3' },
         'max-frame-bytes': { type: 'string', default: '256MiB' },
+        'max-message-bytes': { type: 'string', default: '1GiB' },
         'v8-flags': { type: 'string', default: SCHEDULER_V8_FLAGS.join(' ') },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -58,6 +60,7 @@ function main(): void {
     dashboardSessionTtlMs: atLeast('--dashboard-session-ttl', parseDuration('--dashboard-session-ttl', values['dashboard-session-ttl']), 1000, '1s'),
     allowedFailures: parseIntIn('--allowed-failures', values['allowed-failures'], 1, 1000),
     maxFrameBytes: parseBytes('--max-frame-bytes', values['max-frame-bytes']),
+    maxMessageBytes: parseBytes('--max-message-bytes', values['max-message-bytes']),
     ...(token ? { token } : {}),
     ...(values['dashboard-prefix'] ? { dashboardPrefix: values['dashboard-prefix'] } : {}),
     };

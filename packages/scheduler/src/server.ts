@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import {
-  CloseCode, listen, type Connection, type Hello, type Listener, type Logger, type Message, type TaskSpec, type WorkerMetrics,
+  CloseCode, listen, tooLargeReason, type Connection, type Hello, type Listener, type Logger, type Message, type TaskSpec, type WorkerMetrics,
 } from '@gluon/protocol';
 import type { ClusterEvent, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
 import { SchedulerState, type Command, type SchedulerConfig } from './state.js';
@@ -27,7 +27,13 @@ export interface SchedulerOptions {
   dashboardSessionTtlMs?: number;
   heartbeatTtlMs?: number;
   allowedFailures?: number;
+  /** Largest WebSocket frame accepted (default 256 MiB). */
   maxFrameBytes?: number;
+  /**
+   * Largest message accepted or sent (default 1 GiB; larger values travel in chunks up to it).
+   * A task whose arguments would not fit in a worker's budget fails with the reason.
+   */
+  maxMessageBytes?: number;
   log?: Logger;
 }
 
@@ -70,6 +76,7 @@ export class Scheduler implements DashboardSource {
       ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}),
       ...(opts.token ? { token: opts.token } : {}),
       ...(opts.maxFrameBytes ? { maxFrameBytes: opts.maxFrameBytes } : {}),
+      ...(opts.maxMessageBytes ? { maxMessageBytes: opts.maxMessageBytes } : {}),
       log: s.log,
       welcome: (hello) => {
         const id = `${hello.role === 'worker' ? 'w' : 'c'}${s.nextId++}`;
@@ -139,6 +146,12 @@ export class Scheduler implements DashboardSource {
           return this.dispatch(this.state.workerClosing(id));
         default: return conn.protocolError(`unknown op "${m.op}" from a worker`);
       }
+    });
+    // A compute-task over the worker's budget (its arguments are too large) fails the task.
+    conn.on('oversize', (msg: Message, bytes: number, limit: number, whose: string) => {
+      if (msg.op !== 'compute-task') return;
+      const key = String(msg.key);
+      this.dispatch(this.state.unsendable(id, key, tooLargeReason(`task ${key} (its arguments and inline dependencies)`, bytes, limit, whose), Date.now()));
     });
     conn.on('close', (code: number, reason: string) => {
       this.workers.delete(id);

@@ -458,6 +458,22 @@ export class SchedulerState {
     return this.flush();
   }
 
+  /**
+   * The server could not send a task to the worker it was given to: its message is over a size
+   * limit. Another worker would refuse it as well (or accept it only by luck of a larger budget),
+   * so the task fails at once with the reason, kind `too-large`.
+   */
+  unsendable(workerId: string, key: string, reason: string, now: number): Command[] {
+    const ws = this.workers.get(workerId);
+    const ts = this.tasks.get(key);
+    if (!ws || !ts || ts.state !== 'processing' || ts.processingOn !== ws) return this.flush();
+    ws.processing.delete(ts);
+    ts.processingOn = null;
+    this.fail(ts, { message: `task ${key} cannot be sent to worker ${ws.name}: ${reason}`, name: 'DataTooLargeError', stack: '', key, worker: ws.name, retriesUsed: ts.retriesUsed, kind: 'too-large' }, now);
+    this.fill(ws);
+    return this.flush();
+  }
+
   /** A worker could not fetch `key` from `errantWorker` (gone, or it no longer has it). */
   missingData(workerId: string, key: string, errantAddress: string, dependent: string | undefined): Command[] {
     const ts = this.tasks.get(key);

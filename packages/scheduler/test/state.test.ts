@@ -543,3 +543,18 @@ t.test('small results travel inline with the tasks that need them, within a budg
   t.same(run({ inlineBudgetBytes: 0 }).map((x) => x.values), [undefined], 'no budget: the worker fetches');
   t.ok(run({}, 40).every((x) => x.values === undefined), 'a wide fan-out (40 dependents) fetches once per worker instead');
 });
+
+t.test('a task its worker cannot be sent (over a message limit) fails at once with the reason, and its dependents too', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.submit('c', [task('big-1'), task('use-1', ['big-1'])]);
+  t.same(sim.inbox.get('w1'), ['big-1']);
+  const out = sim.apply(sim.state.unsendable('w1', 'big-1', 'task big-1 (its arguments) encodes to 9.0 MiB, over 8.0 MiB', sim.now));
+  const erred = ops(out, 'task-erred', 'c');
+  t.same(erred.map((m) => m.key).sort(), ['big-1', 'use-1']);
+  t.match(erred[0]!.error, { kind: 'too-large', name: 'DataTooLargeError', message: /cannot be sent to worker w1: task big-1 \(its arguments\) encodes to 9\.0 MiB/ });
+  t.same(ops(out, 'free-keys', 'w1'), [], 'the worker never had it');
+  t.equal(sim.state.workers.get('w1')!.processing.size, 0, 'its slot is free again');
+  t.same(sim.state.unsendable('w1', 'big-1', 'again', sim.now), [], 'a second report changes nothing');
+});

@@ -10,6 +10,7 @@ import { WORKER_V8_FLAGS } from './v8-flags.js';
 const USAGE = `usage: gluon-worker ws://host:8786 [--nthreads N] [--nworkers M] [--name NAME]
                     [--memory-limit 4GiB] [--allow-module SPEC ...] [--token-file PATH | GLUON_TOKEN | --token T]
                     [--listen-host 127.0.0.1] [--allowed-host NAME ...] [--max-frame-bytes 256MiB]
+                    [--max-message-bytes 1GiB]
                     [--v8-flags="${WORKER_V8_FLAGS.join(' ')}"]`;
 
 function fail(msg: string): never {
@@ -32,6 +33,7 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[] } {
         'listen-host': { type: 'string', default: '127.0.0.1' },
         'allowed-host': { type: 'string', multiple: true, default: [] },
         'max-frame-bytes': { type: 'string', default: '256MiB' },
+        'max-message-bytes': { type: 'string', default: '1GiB' },
         'v8-flags': { type: 'string', default: WORKER_V8_FLAGS.join(' ') },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -60,6 +62,7 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[] } {
         listenHost: values['listen-host'],
         allowedHosts: parseAllowedHosts(values['allowed-host']),
         maxFrameBytes: parseBytes('--max-frame-bytes', values['max-frame-bytes']),
+        maxMessageBytes: parseBytes('--max-message-bytes', values['max-message-bytes']),
         ...(values.name ? { name: values.name } : {}),
         ...(values['memory-limit'] ? { memoryLimit: parseBytes('--memory-limit', values['memory-limit']) } : {}),
         ...(token ? { token } : {}),

@@ -27,7 +27,7 @@ export interface ComputeTask {
 }
 
 /** Why a task failed, on the worker side. */
-export type FailureKind = 'exception' | 'worker-died' | 'not-allowed';
+export type FailureKind = 'exception' | 'worker-died' | 'not-allowed' | 'too-large';
 
 export interface TaskTiming {
   start: number;
@@ -42,9 +42,14 @@ export type WorkerEvent =
   /**
    * A peer answered a `fetch`: the values it had, and the keys it did not. `start`/`stop` (ms
    * since epoch, request sent / reply received) make it reported to the scheduler as a
-   * `transfer` when data arrived.
+   * `transfer` when data arrived. `later`: keys it holds but that did not fit in this answer
+   * (asked for again one per request); `tooLarge`: keys whose value alone is over a message
+   * limit, with the reason (their dependents fail).
    */
-  | { type: 'fetched'; peer: string; data: Record<string, unknown>; missing: string[]; start?: number; stop?: number }
+  | {
+    type: 'fetched'; peer: string; data: Record<string, unknown>; missing: string[]; start?: number; stop?: number;
+    later?: string[]; tooLarge?: Record<string, string>;
+  }
   /** A `fetch` failed outright (peer unreachable, connection lost, timeout). */
   | { type: 'fetch-failed'; peer: string; keys: string[]; reason: string }
   /** `nbytes`: the result's wire size when known (the thread measured it); else it is estimated. */
@@ -165,6 +170,10 @@ export class WorkerState {
   get(key: string): unknown {
     return this.store.get(key)?.value;
   }
+  /** The estimated size of a stored result (0 when not stored). */
+  nbytesOf(key: string): number {
+    return this.store.get(key)?.nbytes ?? 0;
+  }
   /** Stored keys with their sizes, for the `hello` after a reconnect. */
   storedKeys(): Record<string, number> {
     const keys: Record<string, number> = {};
@@ -186,6 +195,8 @@ export class WorkerState {
       case 'fetched':
         this.reportTransfer(ev);
         this.fetched_(ev.peer, ev.data, ev.missing);
+        if (ev.later?.length) this.fetchOneByOne(ev.peer, ev.later);
+        if (ev.tooLarge) this.tooLarge(ev.peer, ev.tooLarge);
         break;
       case 'fetch-failed': this.fetchFailed(ev.peer, ev.keys, ev.reason); break;
       case 'done': this.done(ev); break;
@@ -354,6 +365,37 @@ export class WorkerState {
       for (const t of live) this.giveUp(t, key, peer);
     }
     this.flushBatch(batch);
+  }
+
+  /** Keys the peer holds but could not fit in one answer: asked for again, one per request. */
+  private fetchOneByOne(peer: string, keys: string[]): void {
+    for (const key of keys) {
+      const f = this.fetches.get(key);
+      if (f && f.peer === peer) this.out.push({ type: 'fetch', peer, keys: [key] });
+    }
+  }
+
+  /**
+   * A dependency's value is over a message limit: no holder can send it, and recomputing it
+   * would make the same value, so the tasks that need it fail at once with the reason (kind
+   * `too-large`, which the scheduler does not retry).
+   */
+  private tooLarge(peer: string, reasons: Record<string, string>): void {
+    for (const [key, reason] of Object.entries(reasons)) {
+      const f = this.fetches.get(key);
+      if (!f || f.peer !== peer) continue;
+      this.fetches.delete(key);
+      this.unload(peer);
+      for (const t of f.dependents) {
+        if (this.tasks.get(t.key) !== t) continue;
+        this.drop(t);
+        const message = `task ${t.key} cannot get its dependency ${key} from ${peer}: ${reason}`;
+        this.send({
+          op: 'task-erred', key: t.key, error: { name: 'DataTooLargeError', message, stack: `DataTooLargeError: ${message}` },
+          kind: 'too-large', start: 0, stop: 0, thread: -1,
+        });
+      }
+    }
   }
 
   /** No holder could give us `dep`: tell the scheduler, which recomputes it and takes `t` back. */

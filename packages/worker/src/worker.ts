@@ -1,6 +1,6 @@
 import { cpus, hostname } from 'node:os';
 import {
-  CloseCode, connect, listen, type Connection, type FnRef, type Listener, type Logger, type Message,
+  CloseCode, connect, listen, tooLargeReason, type Connection, type FnRef, type Listener, type Logger, type Message,
 } from '@gluon/protocol';
 import { checkModule, type AllowDecision, type AllowList } from './allow.js';
 import { ThreadPool, type PoolResult } from './pool.js';
@@ -26,7 +26,13 @@ export interface WorkerOptions {
   listenPort?: number;
   /** Working directory that decides which packages and files are allowed (default `process.cwd()`). */
   cwd?: string;
+  /** Largest WebSocket frame accepted (default 256 MiB). */
   maxFrameBytes?: number;
+  /**
+   * Largest message accepted or sent (default 1 GiB): larger values travel in chunks up to this
+   * memory budget; a dependency or result over it fails what needs it with the reason.
+   */
+  maxMessageBytes?: number;
   log?: Logger;
 }
 
@@ -125,19 +131,11 @@ export class GluonWorker {
       port: this.opts.listenPort ?? 0,
       ...(this.opts.allowedHosts ? { allowedHosts: this.opts.allowedHosts } : {}),
       ...(this.opts.token ? { token: this.opts.token } : {}),
-      ...(this.opts.maxFrameBytes ? { maxFrameBytes: this.opts.maxFrameBytes } : {}),
+      ...this.limits(),
       log: this.log,
       onConnection: (conn) => {
         conn.on('message', (m: Message) => this.servePeer(conn, m));
-        // A reply too big for one frame is not sent: answer with an error instead of silence.
-        conn.on('oversize', (msg: Message, bytes: number) => {
-          if (msg.op !== 'data' || typeof msg.replyTo !== 'number') return;
-          const keys = Object.keys((msg.data ?? {}) as object);
-          conn.send({
-            op: 'error', replyTo: msg.replyTo,
-            message: `worker ${this.name}: the values of ${keys.join(', ')} encode to ${bytes} bytes, over the frame limit of ${conn.maxFrameBytes} bytes (raise --max-frame-bytes on both sides)`,
-          });
-        });
+        conn.on('oversize', (msg: Message, bytes: number, limit: number, whose: string) => this.replyTooLarge(conn, msg, bytes, limit, whose));
       },
     });
     this.state = new WorkerState({
@@ -174,7 +172,7 @@ export class GluonWorker {
           memoryLimit: this.opts.memoryLimit ?? 0, pid: process.pid, host: hostname(), keys: this.state.storedKeys(),
         }, {
           ...(this.opts.token ? { token: this.opts.token } : {}), label: `scheduler ${this.opts.scheduler}`, log: this.log,
-          ...(this.opts.maxFrameBytes ? { maxFrameBytes: this.opts.maxFrameBytes } : {}),
+          ...this.limits(),
         });
         if (this.closed) {
           conn.close(CloseCode.normal, 'worker leaving');
@@ -313,6 +311,8 @@ export class GluonWorker {
       const stop = Date.now();
       this.apply(this.state.handle({
         type: 'fetched', peer, data: (reply.data ?? {}) as Record<string, unknown>, missing: (reply.missing ?? []) as string[], start, stop,
+        ...(Array.isArray(reply.later) ? { later: reply.later as string[] } : {}),
+        ...(reply.tooLarge && typeof reply.tooLarge === 'object' ? { tooLarge: reply.tooLarge as Record<string, string> } : {}),
       }));
     } catch (err) {
       this.apply(this.state.handle({ type: 'fetch-failed', peer, keys, reason: (err as Error).message }));
@@ -325,7 +325,7 @@ export class GluonWorker {
     if (cp) return cp;
     const p: Promise<Connection> = connect(addr, { role: 'peer', name: this.name }, {
       ...(this.opts.token ? { token: this.opts.token } : {}), label: `peer ${addr}`, log: this.log, timeoutMs: 5000,
-      ...(this.opts.maxFrameBytes ? { maxFrameBytes: this.opts.maxFrameBytes } : {}),
+      ...this.limits(),
     }).then(({ conn }) => {
       conn.on('close', () => {
         if (this.peers.get(addr) === p) this.peers.delete(addr);
@@ -340,18 +340,60 @@ export class GluonWorker {
     return cp;
   }
 
-  /** Answers `get-data` from peers and clients with what is stored here. */
+  /** The size limits this worker's connections announce and enforce. */
+  private limits(): { maxFrameBytes?: number; maxMessageBytes?: number } {
+    return {
+      ...(this.opts.maxFrameBytes ? { maxFrameBytes: this.opts.maxFrameBytes } : {}),
+      ...(this.opts.maxMessageBytes ? { maxMessageBytes: this.opts.maxMessageBytes } : {}),
+    };
+  }
+
+  /**
+   * Answers `get-data` from peers and clients with what is stored here. One answer carries at
+   * most the connection's message budget (by the results' estimated sizes): the keys that do not
+   * fit go in `later`, and the asker fetches them one per request.
+   */
   private servePeer(conn: Connection, m: Message): void {
     if (m.op !== 'get-data') return conn.protocolError(`unknown op "${m.op}" on a worker's data port (only get-data is served)`);
     if (!Array.isArray(m.keys)) return conn.protocolError('get-data needs "keys": an array of task keys');
     const data: Record<string, unknown> = {};
     const missing: string[] = [];
+    const later: string[] = [];
+    let bytes = 0;
+    let included = 0;
     for (const k of m.keys as unknown[]) {
       const key = String(k);
-      if (this.state.has(key)) data[key] = this.state.get(key);
-      else missing.push(key);
+      if (!this.state.has(key)) {
+        missing.push(key);
+        continue;
+      }
+      const n = this.state.nbytesOf(key);
+      if (included > 0 && bytes + n > conn.sendLimit) {
+        later.push(key);
+        continue;
+      }
+      bytes += n;
+      included++;
+      data[key] = this.state.get(key);
     }
-    conn.reply(m, { op: 'data', data, missing });
+    conn.reply(m, { op: 'data', data, missing, ...(later.length ? { later } : {}) });
+  }
+
+  /**
+   * An answer over the message budget was not sent (the size estimate was short): a single value
+   * is refused with the reason, naming the key, its size and the limit; several go back as `later`
+   * so each is asked for on its own.
+   */
+  private replyTooLarge(conn: Connection, msg: Message, bytes: number, limit: number, whose: string): void {
+    if (msg.op !== 'data' || typeof msg.replyTo !== 'number') return;
+    const keys = Object.keys((msg.data ?? {}) as object);
+    const answer: Message = { op: 'data', replyTo: msg.replyTo, data: {}, missing: msg.missing ?? [] };
+    if (keys.length === 1) {
+      answer.tooLarge = { [keys[0]!]: tooLargeReason(`the result of ${keys[0]} on worker ${this.name}`, bytes, limit, whose) };
+    } else {
+      answer.later = [...keys, ...((msg.later as string[] | undefined) ?? [])];
+    }
+    conn.send(answer);
   }
 
   // ---------------------------------------------------------------- shutdown

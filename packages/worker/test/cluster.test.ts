@@ -278,11 +278,23 @@ t.test('a worker joining a scheduler that already has queued work receives and r
   for (let i = 0; i < 20; i++) t.equal(res.get(tasks[i]!.key)!.value, i + 1);
 });
 
-t.test('a get-data answer over the frame limit comes back as an error naming the limit', async (t) => {
-  const { workers, client } = await cluster(1, ['--max-frame-bytes', '64KiB']);
+t.test('a get-data answer over the frame limit arrives in chunks; one over the message budget is refused with the reason', async (t) => {
+  const { workers, client } = await cluster(1, ['--max-frame-bytes', '64KiB', '--max-message-bytes', '512KiB']);
   const big = spec('ramp', 'ramp', [20_000]);
-  client.conn.send({ op: 'update-graph', tasks: [big], wants: [big.key] });
-  await client.results([big.key]);
-  await t.rejects(getData(workers[0]!.address, [big.key]), { name: 'RemoteError', message: /encode to \d+ bytes, over the frame limit of 65536 bytes/ });
+  const huge = spec('ramp', 'ramp', [100_000]);
+  client.conn.send({ op: 'update-graph', tasks: [big, huge], wants: [big.key, huge.key] });
+  await client.results([big.key, huge.key]);
+  const one = await getData(workers[0]!.address, [big.key]);
+  t.equal((one.data as Record<string, Float64Array>)[big.key]!.length, 20_000, '160 KB over 64 KiB frames');
+  const two = await getData(workers[0]!.address, [huge.key]);
+  t.same(two.data, {});
+  t.match((two.tooLarge as Record<string, string>)[huge.key], new RegExp(`the result of ${huge.key} on worker \\S+ encodes to 781\\.\\d KiB \\(\\d+ bytes\\), over this worker \\S+'s message limit of 512\\.0 KiB`));
+  // three 200 KB results: two fit in one answer, the third is left for a request of its own
+  const parts = [1, 2, 3].map((k) => spec('ramp', 'ramp', [25_000, k]));
+  client.conn.send({ op: 'update-graph', tasks: parts, wants: parts.map((p) => p.key) });
+  await client.results(parts.map((p) => p.key));
+  const three = await getData(workers[0]!.address, parts.map((p) => p.key));
+  t.same(Object.keys(three.data as object), [parts[0]!.key, parts[1]!.key]);
+  t.same(three.later, [parts[2]!.key]);
   t.equal(workers[0]!.proc.child.exitCode, null);
 });

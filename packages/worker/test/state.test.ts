@@ -268,3 +268,27 @@ t.test('dependency values sent with compute-task are used as fetched: no fetch, 
   // A later task needing a-1 again without a value must fetch it: the inline copy was released.
   t.same(of(s.handle({ type: 'compute', task: task('inc-9', { 'a-1': [A] }) }), 'fetch').map((f) => f.keys), [['a-1']]);
 });
+
+t.test('keys a peer could not fit in one answer are asked for again one per request', async (t) => {
+  const s = make(1);
+  const first = of(s.handle({ type: 'compute', task: task('f-1', { 'd-1': [A], 'd-2': [A], 'd-3': [A] }) }), 'fetch');
+  t.same(first, [{ type: 'fetch', peer: A, keys: ['d-1', 'd-2', 'd-3'] }]);
+  const again = s.handle({ type: 'fetched', peer: A, data: { 'd-1': 1 }, missing: [], later: ['d-2', 'd-3'] });
+  t.same(of(again, 'fetch'), [{ type: 'fetch', peer: A, keys: ['d-2'] }, { type: 'fetch', peer: A, keys: ['d-3'] }]);
+  t.same(sent(again), [], 'nothing is reported missing');
+  s.handle({ type: 'fetched', peer: A, data: { 'd-2': 2 }, missing: [] });
+  t.same(executed(s.handle({ type: 'fetched', peer: A, data: { 'd-3': 3 }, missing: [] })), ['f-1']);
+});
+
+t.test('a dependency over a message limit fails its dependents at once (too-large), without missing-data', async (t) => {
+  const s = make(2);
+  s.handle({ type: 'compute', task: task('f-1', { 'big-1': [A, B], 'd-2': [A] }) });
+  s.handle({ type: 'compute', task: task('f-2', { 'big-1': [A, B] }) });
+  const out = s.handle({ type: 'fetched', peer: A, data: { 'd-2': 2 }, missing: [], tooLarge: { 'big-1': 'the result of big-1 encodes to 9 MiB, over 8 MiB' } });
+  const msgs = sent(out);
+  t.same(msgs.map((m) => [m.op, m.key, m.kind]), [['task-erred', 'f-1', 'too-large'], ['task-erred', 'f-2', 'too-large']]);
+  t.match(msgs[0]!.error, { name: 'DataTooLargeError', message: /task f-1 cannot get its dependency big-1 from ws:\/\/127\.0\.0\.1:2001: the result of big-1 encodes to 9 MiB, over 8 MiB/ });
+  t.same(of(out, 'fetch'), [], 'the other holder is not tried: the value is as large there');
+  t.equal(s.taskCount, 0, 'both tasks dropped');
+  t.same(s.handle({ type: 'fetched', peer: B, data: { 'big-1': 1 }, missing: [] }).filter((c) => c.type !== 'send'), [], 'late data does nothing');
+});
