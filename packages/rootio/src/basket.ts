@@ -32,6 +32,14 @@ export interface PendingBasket {
   entries: number;
   /** Bytes of entry data, from the header (checked against the payload by `load()`). */
   dataLength: number;
+  /**
+   * Written without its entry-offset table (ROOT's offset-map I/O option) although the branch
+   * has variable-size entries: `load()` rebuilds the offsets from `entryBytes` when set (a
+   * counted array: the counter's values times the element size), else from each entry's own
+   * byte count (std::vector entries carry one).
+   */
+  noOffsets: boolean;
+  entryBytes: Int32Array | null;
   load(): Basket;
 }
 
@@ -64,7 +72,7 @@ export type EmbeddedBasket = {
   fNevBuf: number;
   fLast: number;
   fBufferRef: { arr: DataView } | null;
-  fEntryOffset?: number[];
+  fEntryOffset?: ArrayLike<number> | null;
 };
 
 /** What a PendingBasket's `load()` hands each basket it makes to, and returns (e.g. to cache it). */
@@ -98,12 +106,19 @@ export function pendingFileBasket(src: ByteSource, blob: Uint8Array, ref: Basket
     p += n;
   }
   if (p + 19 > keylen) throw new RootFormatError(path, at + p, `basket ${ref.index} header is shorter than a TBasket's`);
-  const nevbuf = dv.getInt32(p + 10);
-  const last = dv.getInt32(p + 14);
-  return {
-    entryStart: ref.entryStart, entries: ref.entryStop - ref.entryStart, dataLength: last - keylen,
-    load: () => onLoad(makeBasket(path, at, ref, decompress(blob.subarray(keylen), objlen, path, at + keylen), keylen, nevbuf, last, hasOffsets)),
+  // TBasket: version, fBufferSize, fNevBufSize, fNevBuf, fLast, flag. A negative fNevBufSize
+  // (the offset-map I/O option) is followed by one byte of I/O bits.
+  const extra = dv.getInt32(p + 6) < 0 ? 1 : 0;
+  if (p + 19 + extra > keylen) throw new RootFormatError(path, at + p, `basket ${ref.index} header is shorter than a TBasket's`);
+  const nevbuf = dv.getInt32(p + 10 + extra);
+  const last = dv.getInt32(p + 14 + extra);
+  const noOffsets = hasOffsets && blob[p + 18 + extra]! >= 80;
+  const pending: PendingBasket = {
+    entryStart: ref.entryStart, entries: ref.entryStop - ref.entryStart, dataLength: last - keylen, noOffsets, entryBytes: null,
+    load: () => onLoad(makeBasket(path, at, ref, decompress(blob.subarray(keylen), objlen, path, at + keylen), keylen, nevbuf, last, hasOffsets,
+      undefined, noOffsets ? pending : null)),
   };
+  return pending;
 }
 
 /** A basket that the TTree object carried inside itself (already decompressed by jsroot). */
@@ -111,21 +126,23 @@ export function pendingEmbeddedBasket(path: string, ref: BasketRef, hasOffsets: 
   const b = ref.obj!;
   const arr = b.fBufferRef?.arr;
   const data = arr ? new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength) : new Uint8Array(0);
-  return {
-    entryStart: ref.entryStart, entries: ref.entryStop - ref.entryStart, dataLength: b.fLast - b.fKeylen,
+  const noOffsets = hasOffsets && !b.fEntryOffset;
+  const pending: PendingBasket = {
+    entryStart: ref.entryStart, entries: ref.entryStop - ref.entryStart, dataLength: b.fLast - b.fKeylen, noOffsets, entryBytes: null,
     // The TTree's streamer already read this basket's offset table into fEntryOffset.
-    load: () => onLoad(makeBasket(path, -1, ref, data, b.fKeylen, b.fNevBuf, b.fLast, hasOffsets, b.fEntryOffset)),
+    load: () => onLoad(makeBasket(path, -1, ref, data, b.fKeylen, b.fNevBuf, b.fLast, hasOffsets, b.fEntryOffset ?? undefined, noOffsets ? pending : null)),
   };
+  return pending;
 }
 
 /** An already loaded basket, as a {@link PendingBasket}. */
 export function loadedBasket(b: Basket): PendingBasket {
-  return { entryStart: b.entryStart, entries: b.entries, dataLength: b.dataLength, load: () => b };
+  return { entryStart: b.entryStart, entries: b.entries, dataLength: b.dataLength, noOffsets: false, entryBytes: null, load: () => b };
 }
 
 function makeBasket(
   path: string, at: number, ref: BasketRef, data: Uint8Array, keylen: number, nevbuf: number, last: number, hasOffsets: boolean,
-  given?: ArrayLike<number>,
+  given?: ArrayLike<number>, generate: PendingBasket | null = null,
 ): Basket {
   const dataLength = last - keylen;
   if (nevbuf < 0 || dataLength < 0 || dataLength > data.length) {
@@ -137,6 +154,11 @@ function makeBasket(
   const basket = (offsets: Int32Array | null, table: number, build: (() => Int32Array) | null) =>
     new LoadedBasket(ref.entryStart, entries, data, view, dataLength, keylen, table, offsets, build);
   if (!hasOffsets) return basket(null, -1, null);
+  if (generate) {
+    const o = generatedOffsets(view, entries, dataLength, generate.entryBytes);
+    if (typeof o === 'string') throw new RootFormatError(path, at, `basket ${ref.index} was written without entry offsets and ${o}`);
+    return basket(o, -1, null);
+  }
   const fromData = dataLength + 4 <= data.length;
   if (!fromData && !(given && given.length >= entries)) {
     if (entries > 1) throw new RootFormatError(path, at, `basket ${ref.index} lacks its entry-offset table`);
@@ -191,4 +213,28 @@ function rebaseOffsets(offsets: Int32Array, entries: number, keylen: number, dat
     offsets[i] = prev = o;
   }
   return -1;
+}
+
+/**
+ * Entry offsets of a basket written without its table: from each entry's byte size when known,
+ * else by walking the entries' own byte counts. Returns why not when they do not tile the data.
+ */
+function generatedOffsets(view: DataView, entries: number, dataLength: number, entryBytes: Int32Array | null): Int32Array | string {
+  const o = new Int32Array(entries + 1);
+  let p = 0;
+  for (let i = 0; i < entries; i++) {
+    o[i] = p;
+    if (entryBytes) {
+      p += entryBytes[i]!;
+    } else {
+      if (p + 4 > dataLength) return `entry ${i} starts past its data`;
+      const bc = view.getUint32(p);
+      if (!(bc & 0x40000000)) return `entry ${i} has no byte count to find its end by`;
+      p += 4 + (bc & ~0x40000000);
+    }
+    if (p > dataLength) return `its entries run past its ${dataLength} data bytes (entry ${i})`;
+  }
+  if (p !== dataLength) return `its entries fill ${p} of its ${dataLength} data bytes`;
+  o[entries] = p;
+  return o;
 }

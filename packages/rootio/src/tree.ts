@@ -3,7 +3,7 @@ import { describeBranch, type BranchInfo, type JsBranch } from './branch.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
 import type { RootFile } from './file.js';
 import { decode } from './decode.js';
-import type { Column } from './types.js';
+import { ELEMENT_SIZE, type Column } from './types.js';
 
 export interface RangeOptions {
   entryStart?: number;
@@ -129,9 +129,28 @@ export class TreeReader {
         if (ref.entryStop <= start || ref.entryStart >= stop) continue;
         baskets.push(prior?.index === ref.index ? loadedBasket(prior.basket) : this.pending(s, ref, fresh.get(s)?.get(ref.index)));
       }
+      if (s.info.kind === 'counted-array') await this.sizeEntries(s.info, baskets);
       out[s.info.name] = decode(this.file.path, s.info, baskets, start, stop);
     }
     return out;
+  }
+
+  /**
+   * A counted array's baskets written without entry offsets (ROOT's offset-map I/O option) get
+   * each entry's byte size from the counter branch, read over those baskets' entries.
+   */
+  private async sizeEntries(info: BranchInfo, baskets: PendingBasket[]): Promise<void> {
+    const bare = baskets.filter((b) => b.noOffsets);
+    if (bare.length === 0) return;
+    const from = bare[0]!.entryStart;
+    const to = bare[bare.length - 1]!.entryStart + bare[bare.length - 1]!.entries;
+    const counts = (await this.arrays([info.counter!], { entryStart: from, entryStop: to }))[info.counter!] as ArrayLike<number | bigint>;
+    const size = ELEMENT_SIZE[info.element!] * info.inner;
+    for (const b of bare) {
+      const bytes = new Int32Array(b.entries);
+      for (let i = 0; i < b.entries; i++) bytes[i] = Number(counts[b.entryStart - from + i]) * size;
+      b.entryBytes = bytes;
+    }
   }
 
   /** Iterates the tree in batches of `step` entries. */
