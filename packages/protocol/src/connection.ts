@@ -122,6 +122,9 @@ export class Connection extends EventEmitter {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly log: Logger;
+  private keepAliveTimer: NodeJS.Timeout | undefined;
+  /** When something (a message or a pong) last arrived, ms since epoch. */
+  private lastHeard = Date.now();
 
   constructor(readonly ws: WebSocket, opts: ConnectionOptions = {}) {
     super();
@@ -138,6 +141,39 @@ export class Connection extends EventEmitter {
     ws.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
     ws.on('error', (err) => this.log(`connection to ${this.label}: ${describeSocketError(err, this.maxFrameBytes)}`));
     ws.on('close', (code, reason) => this.closedBy(code, reason.toString()));
+    ws.on('pong', () => (this.lastHeard = Date.now()));
+  }
+
+  /**
+   * Pings the other side every `intervalMs` and terminates the connection when nothing (no
+   * message, no pong) has arrived for `deadAfterMs`. TCP alone can take many minutes to notice a
+   * peer behind a cut link; this turns that into a `close` the owner reacts to (reconnect).
+   */
+  keepAlive(intervalMs: number, deadAfterMs: number): void {
+    clearInterval(this.keepAliveTimer);
+    this.lastHeard = Date.now();
+    let lastTick = this.lastHeard;
+    this.keepAliveTimer = setInterval(() => {
+      if (this.closed) return clearInterval(this.keepAliveTimer);
+      const now = Date.now();
+      // This process was frozen (SIGSTOP) or blocked: the other side had no chance to answer
+      // meanwhile, so that time does not count as its silence.
+      const asleep = now - lastTick - intervalMs;
+      if (asleep > intervalMs) this.lastHeard += asleep;
+      lastTick = now;
+      const silent = now - this.lastHeard;
+      if (silent > deadAfterMs) {
+        this.log(`connection to ${this.label}: nothing heard for ${silent} ms (limit ${deadAfterMs} ms); dropping it`);
+        this.terminate(`nothing heard for ${silent} ms`);
+        return;
+      }
+      try {
+        this.ws.ping();
+      } catch {
+        // Socket already closing: the close event follows.
+      }
+    }, intervalMs);
+    this.keepAliveTimer.unref();
   }
 
   /** Queues a message; it leaves with the others queued in this tick. Returns false once closed. */
@@ -230,6 +266,7 @@ export class Connection extends EventEmitter {
 
   private receive(data: Buffer, isBinary: boolean): void {
     if (this.closed) return;
+    this.lastHeard = Date.now();
     if (this.assembly) {
       this.receivePiece(data, isBinary);
       return;
@@ -335,6 +372,7 @@ export class Connection extends EventEmitter {
   private closedBy(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.keepAliveTimer);
     this.out = [];
     this.assembly = null;
     const err = new ConnectionClosedError(this.label, code, reason);

@@ -15,3 +15,4 @@ export * from './heap.js';
 export * from './node-flags.js';
 export * from './origin.js';
 export * from './token.js';
+export * from './reconnect.js';

@@ -70,6 +70,13 @@ export interface Hello {
   host?: string;
   /** worker only: keys it still stores (after a reconnect), with their sizes */
   keys?: Record<string, number>;
+  /** worker only: tasks it is still running from before a reconnect (their results follow) */
+  running?: string[];
+  /**
+   * client only: an id the client keeps across reconnects, so the scheduler can retire the
+   * client's previous connection once the new one has re-sent its graph
+   */
+  session?: string;
 }
 
 export interface Welcome {
@@ -111,4 +118,6 @@ export const CloseCode = {
    * check refused the request). Reported by `connect` so callers can tell it from a network error.
    */
   forbidden: 4006,
+  /** The scheduler declared the worker dead (no heartbeat within its TTL); it may register anew. */
+  expired: 4007,
 } as const;

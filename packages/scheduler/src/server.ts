@@ -4,7 +4,7 @@ import {
 } from '@gluon/protocol';
 import type { ClusterEvent, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
 import { SchedulerState, type Command, type SchedulerConfig } from './state.js';
-import { checkKeys, checkUpdateGraph } from './validate.js';
+import { checkHeld, checkKeys, checkUpdateGraph } from './validate.js';
 
 /** Client ops whose `keys` field is a list of keys. */
 const KEYED_OPS = new Set(['release-keys', 'cancel', 'retry', 'who-has']);
@@ -47,6 +47,8 @@ export class Scheduler implements DashboardSource {
   private listener!: Listener;
   private readonly workers = new Map<string, Connection>();
   private readonly clients = new Map<string, Connection>();
+  /** A client's session (it keeps one across reconnects) → its current client id. */
+  private readonly sessions = new Map<string, string>();
   private nextId = 1;
   private timer: NodeJS.Timeout | undefined;
   private dashboard: { url: string; close(): Promise<void> } | undefined;
@@ -81,9 +83,10 @@ export class Scheduler implements DashboardSource {
       welcome: (hello) => {
         const id = `${hello.role === 'worker' ? 'w' : 'c'}${s.nextId++}`;
         ids.set(hello, id);
+        const ttl = s.state.config.heartbeatTtlMs;
         return hello.role === 'worker'
-          ? { workerId: id, heartbeatIntervalMs: Math.max(50, Math.min(1000, s.state.config.heartbeatTtlMs / 5)) }
-          : { clientId: id, ...(s.dashboardUrl ? { dashboard: s.dashboardUrl } : {}) };
+          ? { workerId: id, heartbeatIntervalMs: Math.max(50, Math.min(1000, ttl / 5)), heartbeatTtlMs: ttl }
+          : { clientId: id, heartbeatTtlMs: ttl, ...(s.dashboardUrl ? { dashboard: s.dashboardUrl } : {}) };
       },
       onConnection: (conn, hello) => {
         const id = ids.get(hello)!;
@@ -92,7 +95,7 @@ export class Scheduler implements DashboardSource {
       },
     });
     const ttl = s.state.config.heartbeatTtlMs;
-    s.timer = setInterval(() => s.dispatch(s.state.tick(Date.now()).commands), Math.max(20, Math.min(1000, ttl / 4)));
+    s.timer = setInterval(() => s.tick(), Math.max(20, Math.min(1000, ttl / 4)));
     s.timer.unref();
     if (opts.dashboard !== false) {
       try {
@@ -120,6 +123,21 @@ export class Scheduler implements DashboardSource {
     this.dashboardUrl = this.dashboard.url;
   }
 
+  /**
+   * Expires silent workers and closes their connections: a worker that was only frozen (SIGSTOP,
+   * a cut link) learns it was dropped and registers anew with what it holds, instead of talking
+   * into a registration the scheduler has already forgotten.
+   */
+  private tick(): void {
+    const { commands, expired } = this.state.tick(Date.now());
+    for (const id of expired) {
+      const conn = this.workers.get(id);
+      this.workers.delete(id);
+      conn?.close(CloseCode.expired, `no heartbeat within ${this.state.config.heartbeatTtlMs} ms; register again`);
+    }
+    this.dispatch(commands);
+  }
+
   private workerConnected(id: string, conn: Connection, hello: Hello): void {
     // A worker reconnecting under the same name replaces its stale registration.
     for (const ws of this.state.workers.values()) {
@@ -134,7 +152,7 @@ export class Scheduler implements DashboardSource {
       const now = Date.now();
       switch (m.op) {
         case 'heartbeat': return this.dispatch(this.state.heartbeat(id, m.metrics as WorkerMetrics, now));
-        case 'task-finished': return this.dispatch(this.state.taskFinished(id, m as never));
+        case 'task-finished': return this.dispatch(this.state.taskFinished(id, m as never, now));
         case 'task-erred': return this.dispatch(this.state.taskErred(id, m as never, now));
         case 'missing-data': return this.dispatch(this.state.missingData(id, String(m.key), String(m.errantWorker), m.dependent as string | undefined));
         case 'handback': return this.dispatch(this.state.handback(id, m.keys as string[]));
@@ -154,24 +172,36 @@ export class Scheduler implements DashboardSource {
       this.dispatch(this.state.unsendable(id, key, tooLargeReason(`task ${key} (its arguments and inline dependencies)`, bytes, limit, whose), Date.now()));
     });
     conn.on('close', (code: number, reason: string) => {
-      this.workers.delete(id);
+      if (this.workers.get(id) === conn) this.workers.delete(id);
       this.dispatch(this.state.workerRemoved(id, leaving ? 'left' : `connection closed (${code}${reason ? `: ${reason}` : ''})`, Date.now(), leaving));
     });
     this.dispatch(this.state.workerAdded({
       id, name: hello.name ?? id, address: String(hello.address ?? ''), nthreads: hello.nthreads ?? 1,
       memoryLimit: hello.memoryLimit ?? 0, host: hello.host ?? hostname(), pid: hello.pid ?? 0, ...(hello.keys ? { keys: hello.keys } : {}),
+      ...(Array.isArray(hello.running) ? { running: hello.running.filter((k): k is string => typeof k === 'string') } : {}),
     }, Date.now()));
   }
 
   private clientConnected(id: string, conn: Connection, hello: Hello): void {
     this.clients.set(id, conn);
+    // The same client back on a new connection (its old one not yet seen closing): the old
+    // connection is closed once the new one has re-sent its graph, so the client's keys are
+    // held throughout and nothing is forgotten in between.
+    const session = typeof hello.session === 'string' ? hello.session : undefined;
+    let previous = session !== undefined ? this.sessions.get(session) : undefined;
+    if (session !== undefined) this.sessions.set(session, id);
     conn.on('message', (m: Message) => {
       const now = Date.now();
-      const bad = m.op === 'update-graph' ? checkUpdateGraph(m.tasks, m.wants)
+      const bad = m.op === 'update-graph' ? checkUpdateGraph(m.tasks, m.wants) ?? checkHeld(m.held)
         : KEYED_OPS.has(m.op) ? checkKeys(m.op, 'keys', m.keys) : null;
       if (bad) return conn.protocolError(bad);
+      if (previous !== undefined) {
+        this.clients.get(previous)?.close(CloseCode.replaced, 'replaced by a new connection of the same client');
+        previous = undefined;
+      }
       switch (m.op) {
-        case 'update-graph': return this.dispatch(this.state.updateGraph(id, m.tasks as TaskSpec[], m.wants as string[], now));
+        case 'update-graph':
+          return this.dispatch(this.state.updateGraph(id, m.tasks as TaskSpec[], m.wants as string[], now, m.held as Record<string, string[]> | undefined));
         case 'release-keys': return this.dispatch(this.state.releaseKeys(id, m.keys as string[]));
         case 'cancel': return this.dispatch(this.state.cancel(m.keys as string[], now));
         case 'retry': return this.dispatch(this.state.retry(m.keys as string[], now));
@@ -182,6 +212,7 @@ export class Scheduler implements DashboardSource {
     });
     conn.on('close', () => {
       this.clients.delete(id);
+      if (session !== undefined && this.sessions.get(session) === id) this.sessions.delete(session);
       this.dispatch(this.state.clientDisconnected(id, Date.now()));
     });
     this.dispatch(this.state.clientConnected(id, hello.name ?? id, Date.now()));

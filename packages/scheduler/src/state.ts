@@ -1,6 +1,7 @@
 import { Heap, type FnRef, type Message, type TaskError, type TaskSpec, type WorkerMetrics } from '@gluon/protocol';
 import type { ClusterEvent, FailureRow, GroupState, LogEntry, WorkerRow } from './dashboard/source.js';
 import { checkTransfer, type TransferReport } from './validate.js';
+import { Recovery } from './recovery.js';
 import { acceptsWork, ClientRecord, groupOf, NO_DEPENDENTS, NO_DEPS, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord } from './records.js';
 
 /** Where a command goes: a worker or a client, by id. */
@@ -26,6 +27,10 @@ export interface SchedulerConfig {
    * dependents with `compute-task`, so a worker needs no fetch from a peer for them.
    */
   inlineBudgetBytes: number;
+  /** How long results of keys the scheduler does not know are kept on workers (see recovery.ts). */
+  orphanGraceMs: number;
+  /** How long a task a client saw in memory waits for its holder to re-register (see recovery.ts). */
+  holderWaitMs: number;
 }
 
 /** Results with more dependents than this are fetched by workers, not carried inline. */
@@ -43,6 +48,8 @@ export const DEFAULT_CONFIG: SchedulerConfig = {
   latencyBudgetMs: 2,
   maxInFlightPerThread: 64,
   inlineBudgetBytes: 32 * 1024 * 1024,
+  orphanGraceMs: 60_000,
+  holderWaitMs: 15_000,
 };
 
 interface GroupStats {
@@ -95,9 +102,18 @@ export class SchedulerState {
   private listeners: Array<(e: ClusterEvent) => void> = [];
   /** Workers already logged for a malformed `transfer` report (logged once each). */
   private readonly badTransferFrom = new WeakSet<WorkerRecord>();
+  /** Results to take back from workers instead of recomputing them (reconnects, restarts). */
+  readonly recovery: Recovery;
+  /**
+   * Released tasks whose result a worker holds as an orphan, taken back at the end of the event
+   * (in flush): by then every dependent of the event is waiting for them, so the taken result is
+   * not freed again as unneeded in between.
+   */
+  private readonly toAdopt = new Set<TaskRecord>();
 
   constructor(config: Partial<SchedulerConfig> = {}) {
     this.config = { ...DEFAULT_CONFIG, ...config };
+    this.recovery = new Recovery(this.config);
   }
 
   /** Dashboard events; cheap appends for listeners that aggregate on their own timer. */
@@ -139,9 +155,10 @@ export class SchedulerState {
 
   /**
    * Adds tasks (keys already in the graph are reused) and gives the client a reference on each
-   * key in `wants`. Unknown dependencies fail the task that names them.
+   * key in `wants`. Unknown dependencies fail the task that names them. `held` (a reconnecting
+   * client re-sending its graph): where it saw results in memory, key → worker addresses.
    */
-  updateGraph(clientId: string, specs: TaskSpec[], wants: string[], now: number): Command[] {
+  updateGraph(clientId: string, specs: TaskSpec[], wants: string[], now: number, held?: Record<string, string[]>): Command[] {
     const client = this.clients.get(clientId);
     const gen = ++this.generation;
     const fresh: TaskRecord[] = [];
@@ -189,6 +206,8 @@ export class SchedulerState {
         else if (ts.state === 'erred') this.send({ client: clientId }, { op: 'task-erred', key, error: ts.error });
       }
     }
+    // A reconnecting client names where it saw results: wait for those workers rather than recompute.
+    if (held) this.awaitHolders(held, now);
     // Fresh tasks run only when something wants them: a client, or a wanted dependent.
     for (const ts of fresh) if (ts.state === 'released' && this.isWanted(ts)) this.compute(ts);
     for (const key of wants) {
@@ -293,22 +312,30 @@ export class SchedulerState {
 
   /** A worker registered (or re-registered after a reconnect, with the keys it still holds). */
   workerAdded(
-    w: { id: string; name: string; address: string; nthreads: number; memoryLimit: number; host: string; pid: number; keys?: Record<string, number> },
+    w: {
+      id: string; name: string; address: string; nthreads: number; memoryLimit: number; host: string; pid: number;
+      /** Results it holds (after a reconnect), with their sizes. */
+      keys?: Record<string, number>;
+      /** Tasks it still runs from before it reconnected; their results may follow. */
+      running?: string[];
+    },
     now: number,
   ): Command[] {
     const ws = new WorkerRecord(w.id, w.name, w.address, Math.max(1, w.nthreads), w.memoryLimit, w.host, w.pid, now);
     this.workers.set(ws.id, ws);
     const unknown: string[] = [];
-    for (const [key, nbytes] of Object.entries(w.keys ?? {})) {
+    const reported = w.keys ?? {};
+    this.recovery.expectLate(ws.id, w.running ?? []);
+    for (const [key, nbytes] of Object.entries(reported)) {
       const ts = this.tasks.get(key);
-      if (!ts || ts.state === 'erred' || ts.state === 'processing') {
+      if (!ts) {
+        // No task (yet): after a scheduler restart its client re-sends it soon; keep it a while.
+        this.recovery.addOrphan(key, ws.id, nbytes, now);
+      } else if (ts.state === 'erred') {
         unknown.push(key);
-        continue;
-      }
-      if (ts.state !== 'memory') {
-        // A result we had lost came back with its worker: take it instead of recomputing.
-        if (ts.state === 'queued') ts.queueStamp++;
-        this.toMemory(ts, ws, nbytes, ts.typeName, undefined);
+      } else if (ts.state !== 'memory') {
+        // A result we had lost (or were recomputing) came back with its worker: take it.
+        this.takeBack(ts, ws, nbytes, ts.typeName, undefined);
       } else if (!ts.holders.includes(ws)) {
         ts.holders.push(ws);
         ws.has.add(ts);
@@ -316,8 +343,11 @@ export class SchedulerState {
       }
     }
     if (unknown.length) this.send({ worker: ws.id }, { op: 'free-keys', keys: unknown });
+    const holdEnded = this.recovery.workerBack(ws.address);
+    if (holdEnded) this.addLog(now, 'info', `every worker a reconnecting client named is back; assigning tasks again`);
     this.addLog(now, 'worker-added', `worker ${ws.name} joined at ${ws.address} with ${ws.nthreads} thread(s)`);
     this.emitWorker(ws);
+    if (holdEnded) this.fillAll();
     this.fill(ws);
     this.stealFor(ws);
     return this.flush();
@@ -332,6 +362,7 @@ export class SchedulerState {
     const ws = this.workers.get(id);
     if (!ws) return this.flush();
     this.workers.delete(id);
+    const wasRunning = this.recovery.workerGone(id);
     ws.status = 'gone';
     this.goneWorkers.push(ws);
     if (this.goneWorkers.length > 100) this.goneWorkers.shift();
@@ -359,6 +390,8 @@ export class SchedulerState {
     }
     ws.has.clear();
     for (const ts of running) if (ts.state === 'released' && this.isWanted(ts)) this.compute(ts);
+    // Tasks it was still running from before it re-registered, left waiting for it: run them now.
+    for (const key of wasRunning) this.computeIfWanted(key);
     this.emitWorker(ws);
     this.fillAll();
     return this.flush();
@@ -385,20 +418,33 @@ export class SchedulerState {
     }
     const commands: Command[] = [];
     for (const id of expired) commands.push(...this.workerRemoved(id, `no heartbeat for more than ${this.config.heartbeatTtlMs} ms`, now));
+    for (const [workerId, keys] of this.recovery.expireOrphans(now)) {
+      this.send({ worker: workerId }, { op: 'free-keys', keys });
+      this.addLog(now, 'info', `freed ${keys.length} result(s) on ${this.workers.get(workerId)?.name ?? workerId} that no client claimed within ${this.config.orphanGraceMs} ms`);
+    }
+    const missing = this.recovery.expireHold(now);
+    if (missing.length) this.addLog(now, 'info', `assigning tasks again: ${missing.join(', ')} did not come back within ${this.config.holderWaitMs} ms`);
+    this.fillAll();
+    commands.push(...this.flush());
     return { commands, expired };
   }
 
   taskFinished(
     workerId: string,
     m: { key: string; nbytes: number; typeName: string; start: number; stop: number; thread: number; value?: unknown; hasValue?: boolean; events?: number },
+    now: number = m.stop,
   ): Command[] {
     const ws = this.workers.get(workerId);
     const ts = this.tasks.get(m.key);
     if (!ws) return this.flush();
     if (!ts) {
-      this.send({ worker: workerId }, { op: 'free-keys', keys: [m.key] });
+      // A task from before this scheduler restarted (the worker said it was running it): an
+      // orphan its client will claim. Otherwise a task forgotten here: nobody wants it.
+      if (this.recovery.takeLate(workerId, m.key)) this.recovery.addOrphan(m.key, workerId, m.nbytes, now);
+      else this.send({ worker: workerId }, { op: 'free-keys', keys: [m.key] });
       return this.flush();
     }
+    this.recovery.takeLate(workerId, m.key);
     // thread -1: the worker already held the result and ran nothing, so there is no run to time or draw.
     const ran = m.thread >= 0;
     if (ws.processing.delete(ts) && ran) this.recordDuration(ts.group, m.stop - m.start);
@@ -413,6 +459,10 @@ export class SchedulerState {
     } else if (ts.state === 'processing' && ts.processingOn === ws) {
       ts.processingOn = null;
       this.toMemory(ts, ws, m.nbytes, m.typeName, m.hasValue ? { value: m.value } : undefined);
+    } else if (ts.state !== 'erred' && (ts.state !== 'released' || this.isWanted(ts))) {
+      // A late result: its worker was declared dead (or the task moved) and it finished anyway.
+      // Still wanted, so it is taken, once; the copy being recomputed elsewhere is called off.
+      this.takeBack(ts, ws, m.nbytes, m.typeName, m.hasValue ? { value: m.value } : undefined);
     } else {
       // Finished after being cancelled or moved: nobody wants this copy.
       this.send({ worker: workerId }, { op: 'free-keys', keys: [m.key] });
@@ -428,6 +478,8 @@ export class SchedulerState {
     if (!ws || !ts) return this.flush();
     ws.processing.delete(ts);
     if (ts.state !== 'processing' || ts.processingOn !== ws) {
+      // A task it ran from before it re-registered failed: it was left waiting for it; run it here.
+      if (this.recovery.takeLate(workerId, m.key)) this.computeIfWanted(m.key);
       this.fill(ws);
       return this.flush();
     }
@@ -579,6 +631,14 @@ export class SchedulerState {
     while (stack.length) {
       const ts = stack.pop()!;
       if (ts.state !== 'released') continue;
+      // A worker already holds it (it came back after a restart), or one that did is expected back.
+      if (this.recovery.hasOrphan(ts.key)) {
+        this.toAdopt.add(ts);
+        continue;
+      }
+      // Its result is expected back (a client saw it on a worker that has not re-registered yet,
+      // or a registered worker still runs it from before): wait rather than run it twice.
+      if (this.recovery.isRunningSomewhere(ts.key)) continue;
       let waitingOn = 0;
       let erredDep: TaskRecord | null = null;
       for (const d of ts.deps) {
@@ -597,9 +657,70 @@ export class SchedulerState {
     }
   }
 
+  /**
+   * A result that turned up on `ws` for a task not in memory (a worker came back with it, or
+   * reported it late): whatever was under way for it is called off and the result taken, once.
+   */
+  private takeBack(ts: TaskRecord, ws: WorkerRecord, nbytes: number, typeName: string, inline: { value: unknown } | undefined): void {
+    this.toReleased(ts);
+    this.recovery.adopted++;
+    this.toMemory(ts, ws, nbytes, typeName, inline);
+  }
+
+  /** Takes back the orphans that computations of this event reached (see {@link toAdopt}). */
+  private adoptPending(): void {
+    const list = [...this.toAdopt];
+    this.toAdopt.clear();
+    for (const ts of list) {
+      if (ts.state !== 'released' || this.tasks.get(ts.key) !== ts || !this.isWanted(ts)) continue;
+      // No live holder left (it went meanwhile): compute after all.
+      if (!this.adoptOrphan(ts)) this.compute(ts);
+    }
+    this.fillAll();
+  }
+
+  /** Takes a released task's result from the workers holding it as an orphan; false if none do. */
+  private adoptOrphan(ts: TaskRecord): boolean {
+    const held = this.recovery.takeOrphan(ts.key);
+    if (!held) return false;
+    let first = true;
+    for (const [id, nbytes] of held) {
+      const ws = this.workers.get(id);
+      if (!ws) continue;
+      if (first) {
+        first = false;
+        this.takeBack(ts, ws, nbytes, ts.typeName, undefined);
+      } else if (ts.state === 'memory' && !ts.holders.includes(ws)) {
+        ts.holders.push(ws);
+        ws.has.add(ts);
+        ws.storedBytes += nbytes;
+      }
+    }
+    return !first;
+  }
+
+  /**
+   * Hints from a reconnecting client: keys it saw in memory, with the workers that held them.
+   * Registered workers already said what they hold; absent ones are waited for (bounded).
+   */
+  private awaitHolders(held: Record<string, string[]>, now: number): void {
+    const live = new Set<string>();
+    for (const ws of this.workers.values()) live.add(ws.address);
+    const missing = new Set<string>();
+    for (const addresses of Object.values(held)) for (const a of addresses) if (!live.has(a)) missing.add(a);
+    if (missing.size) this.addLog(now, 'info', `a reconnecting client saw results on ${[...missing].join(', ')}: holding task assignment until they are back (at most ${this.config.holderWaitMs} ms)`);
+    this.recovery.expectWorkers([...missing], now);
+  }
+
+  /** Computes a released task if something still wants it. */
+  private computeIfWanted(key: string): void {
+    const ts = this.tasks.get(key);
+    if (ts && ts.state === 'released' && this.isWanted(ts)) this.compute(ts);
+  }
+
   /** All dependencies are in memory: run it on the best worker with room, or queue it. */
   private makeReady(ts: TaskRecord): void {
-    const ws = this.chooseWorker(ts);
+    const ws = this.recovery.holding ? null : this.chooseWorker(ts);
     if (ws) this.assign(ts, ws);
     else {
       this.setState(ts, 'queued');
@@ -670,7 +791,7 @@ export class SchedulerState {
 
   /** Gives a worker queued work until it is full. */
   private fill(ws: WorkerRecord): void {
-    if (!acceptsWork(ws)) return;
+    if (!acceptsWork(ws) || this.recovery.holding) return;
     while (this.queue.size > 0) {
       const top = this.queue.peek()!;
       if (top.state !== 'queued') {
@@ -949,6 +1070,8 @@ export class SchedulerState {
   }
 
   private flush(): Command[] {
+    // Bounded: compute() adds to toAdopt only tasks holding an orphan, and taking one removes it.
+    for (let i = 0; this.toAdopt.size && i < 8; i++) this.adoptPending();
     const out = this.out;
     this.out = [];
     this.openFree.clear();

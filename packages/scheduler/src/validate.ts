@@ -32,6 +32,20 @@ function checkTaskSpec(t: unknown): string | null {
   return null;
 }
 
+/**
+ * Returns why the `held` hints of an update-graph (key → worker data addresses a reconnecting
+ * client saw the result on) are malformed, or null. Absent is fine.
+ */
+export function checkHeld(held: unknown): string | null {
+  if (held === undefined) return null;
+  if (held === null || typeof held !== 'object' || Array.isArray(held)) return `update-graph: held must be an object of key → worker addresses, got ${describe(held)}`;
+  for (const [key, addrs] of Object.entries(held)) {
+    const why = checkKeys('update-graph', `held[${JSON.stringify(key)}]`, addrs);
+    if (why) return why.replace('array of keys', 'array of worker addresses').replace('string key', 'string address');
+  }
+  return null;
+}
+
 /** Returns why a message's key list is malformed, or null. */
 export function checkKeys(op: string, field: string, keys: unknown): string | null {
   if (!Array.isArray(keys)) return `${op}: ${field} must be an array of keys, got ${describe(keys)}`;

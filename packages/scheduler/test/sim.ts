@@ -67,9 +67,24 @@ export class Sim {
 
   private readonly pendingSteals: Array<{ worker: string; key: string }> = [];
 
-  addWorker(id: string, nthreads = 1, keys?: Record<string, number>): Command[] {
+  /** A worker registers; `address` defaults to `ws://<id>`, `running` lists tasks it still runs from before. */
+  addWorker(id: string, nthreads = 1, keys?: Record<string, number>, opts: { address?: string; running?: string[] } = {}): Command[] {
     this.inbox.set(id, []);
-    return this.apply(this.state.workerAdded({ id, name: id, address: `ws://${id}`, nthreads, memoryLimit: 0, host: 'sim', pid: 1, ...(keys ? { keys } : {}) }, this.now));
+    return this.apply(this.state.workerAdded({
+      id, name: id, address: opts.address ?? `ws://${id}`, nthreads, memoryLimit: 0, host: 'sim', pid: 1,
+      ...(keys ? { keys } : {}), ...(opts.running ? { running: opts.running } : {}),
+    }, this.now));
+  }
+
+  /** A client that reconnected re-sends its graph, naming where it saw finished results. */
+  resubmit(client: string, tasks: TaskSpec[], wants: string[], held: Record<string, string[]>): Command[] {
+    return this.apply(this.state.updateGraph(client, tasks, wants, this.now, held));
+  }
+
+  /** Advances the clock to `now` and runs the scheduler's periodic check. */
+  tick(now: number): Command[] {
+    this.now = now;
+    return this.apply(this.state.tick(now).commands);
   }
 
   removeWorker(id: string, reason = 'killed', clean = false): Command[] {

@@ -336,18 +336,22 @@ t.test('idle workers steal unstarted work from busy ones', async (t) => {
   t.equal(s2.state.tasks.get(key)!.processingOn!.id, 'w1');
 });
 
-t.test('a reconnecting worker brings back results; unknown keys are freed on it', async (t) => {
-  const sim = new Sim();
+t.test('a reconnecting worker brings back results; unknown keys are freed on it after the grace period', async (t) => {
+  const sim = new Sim({ orphanGraceMs: 1000 });
   sim.addClient('c');
   sim.addWorker('w1');
   sim.submit('c', [task('kept-1')]);
   sim.finish('w1', 'kept-1', { nbytes: 100 });
   sim.removeWorker('w1', 'connection closed');
   t.equal(sim.state.tasks.get('kept-1')!.state, 'queued', 'lost and wanted: queued for recompute');
+  const t0 = sim.now;
   const back = sim.addWorker('w1b', 1, { 'kept-1': 100, 'stale-9': 5 });
-  t.same(ops(back, 'free-keys', 'w1b'), [{ op: 'free-keys', keys: ['stale-9'] }]);
+  t.same(ops(back, 'free-keys', 'w1b'), [], 'an unknown key is kept a while: its client may re-send it');
   t.equal(sim.state.tasks.get('kept-1')!.state, 'memory');
   t.same(sim.inbox.get('w1b'), [], 'not recomputed: the result came back');
+  t.same(ops(sim.tick(t0 + 1000), 'free-keys', 'w1b'), [], 'still within the grace period');
+  t.same(ops(sim.tick(t0 + 1001), 'free-keys', 'w1b'), [{ op: 'free-keys', keys: ['stale-9'] }], 'unclaimed: freed');
+  t.equal(sim.state.recovery.orphanCount, 0);
 });
 
 t.test('handback and missing-data put tasks back in play', async (t) => {

@@ -1,5 +1,7 @@
 /** @gluon/worker: runs tasks in worker threads, stores results and serves them to peers. */
-export { GluonWorker, startWorker, reconnectDelay, type WorkerOptions } from './worker.js';
+export { GluonWorker, startWorker, type WorkerOptions } from './worker.js';
+/** The reconnect schedule, shared with the client (kept here for existing importers). */
+export { reconnectDelay } from '@gluon/protocol';
 export {
   WorkerState, INLINE_RESULT_BYTES, type WorkerStateOptions, type WorkerEvent, type WorkerCommand, type ComputeTask,
   type FailureKind, type Priority,

@@ -180,6 +180,12 @@ export class WorkerState {
     for (const [k, v] of this.store) keys[k] = v.nbytes;
     return keys;
   }
+  /** Tasks running in the pool whose result is still wanted, for the `hello` after a reconnect. */
+  runningKeys(): string[] {
+    const keys: string[] = [];
+    for (const t of this.tasks.values()) if (t.state === 'running' && !t.cancelled) keys.push(t.key);
+    return keys;
+  }
   /** The state of one task, for tests and logs. */
   taskState(key: string): TaskState | undefined {
     return this.tasks.get(key)?.state;

@@ -1,6 +1,6 @@
 import { cpus, hostname } from 'node:os';
 import {
-  CloseCode, connect, listen, tooLargeReason, type Connection, type FnRef, type Listener, type Logger, type Message,
+  CloseCode, connect, listen, reconnectDelay, tooLargeReason, type Connection, type FnRef, type Listener, type Logger, type Message,
 } from '@gluon/protocol';
 import { checkModule, type AllowDecision, type AllowList } from './allow.js';
 import { ThreadPool, type PoolResult } from './pool.js';
@@ -36,25 +36,6 @@ export interface WorkerOptions {
   log?: Logger;
 }
 
-/**
- * Retry delay while the scheduler has been unreachable for less than {@link RECONNECT_FLAT_FOR_MS}:
- * short and flat, because a worker launched together with its scheduler (LocalCluster) usually
- * boots first, and a doubling backoff would make it sleep well past the moment the scheduler
- * starts listening. A refused loopback connect costs well under a millisecond.
- */
-const RECONNECT_FLAT_MS = 20;
-/** How long to keep retrying every {@link RECONNECT_FLAT_MS} before backing off. */
-const RECONNECT_FLAT_FOR_MS = 2_000;
-/** First backed-off delay; delays then double up to {@link RECONNECT_MAX_MS}. */
-const RECONNECT_FIRST_MS = 100;
-const RECONNECT_MAX_MS = 5_000;
-
-/** The wait before the next connect attempt, given how long the scheduler has been unreachable. */
-export function reconnectDelay(unreachableForMs: number, previousDelayMs: number): number {
-  if (unreachableForMs < RECONNECT_FLAT_FOR_MS) return RECONNECT_FLAT_MS;
-  if (previousDelayMs < RECONNECT_FIRST_MS) return RECONNECT_FIRST_MS;
-  return Math.min(previousDelayMs * 2, RECONNECT_MAX_MS);
-}
 /** How long a peer may take to answer a get-data (large results take a while). */
 const FETCH_TIMEOUT_MS = 120_000;
 
@@ -170,6 +151,7 @@ export class GluonWorker {
         const { conn, welcome } = await connect(this.opts.scheduler, {
           role: 'worker', name: this.name, address: this.listener.address, nthreads: this.nthreads,
           memoryLimit: this.opts.memoryLimit ?? 0, pid: process.pid, host: hostname(), keys: this.state.storedKeys(),
+          running: this.state.runningKeys(),
         }, {
           ...(this.opts.token ? { token: this.opts.token } : {}), label: `scheduler ${this.opts.scheduler}`, log: this.log,
           ...this.limits(),
@@ -182,6 +164,10 @@ export class GluonWorker {
         conn.on('message', (m: Message) => this.onSchedulerMessage(m));
         conn.on('close', (code: number, reason: string) => this.onSchedulerClosed(conn, code, reason));
         const interval = Math.max(50, Number(welcome.heartbeatIntervalMs ?? 1000));
+        // A scheduler behind a cut link goes silent instead of closing: drop the connection
+        // after its TTL (the scheduler expires us then anyway) and register again once it answers.
+        const ttl = Number(welcome.heartbeatTtlMs ?? 0);
+        if (ttl > 0) conn.keepAlive(interval, ttl);
         clearInterval(this.heartbeatTimer);
         this.heartbeatTimer = setInterval(() => this.heartbeat(), interval);
         this.heartbeatTimer.unref();

@@ -1,0 +1,164 @@
+/**
+ * What the scheduler remembers to get work back instead of recomputing it, after a worker or the
+ * scheduler itself went away and came back. Pure bookkeeping (no messages, no clock of its own):
+ * {@link SchedulerState} asks it and acts on the answers.
+ *
+ * - **Orphans**: results a worker holds for keys the scheduler has no task for. After a scheduler
+ *   restart every result comes back this way (the workers re-register first); the clients then
+ *   re-send their graphs and each task whose key is an orphan is taken from its holder instead of
+ *   run. Orphans nobody claims within `orphanGraceMs` are freed on their workers.
+ * - **Expected workers**: a reconnecting client names, for the results it had seen in memory, the
+ *   workers that held them. Until those have re-registered (at most `holderWaitMs`), no task is
+ *   given out, so nothing they hold or still run is computed a second time merely because the
+ *   client reconnected first.
+ * - **Late running tasks**: a re-registering worker names the tasks it still runs from before;
+ *   they are not given out again while it lives, and their results are taken when they come.
+ */
+export interface RecoveryConfig {
+  /** How long results of unknown keys are kept on workers for a client to re-send their task. */
+  orphanGraceMs: number;
+  /** How long task assignment waits for the workers a reconnecting client names. */
+  holderWaitMs: number;
+}
+
+interface Orphan {
+  since: number;
+  /** Holding worker id → result size in bytes. */
+  holders: Map<string, number>;
+}
+
+export class Recovery {
+  private readonly orphans = new Map<string, Orphan>();
+  /** Worker id → its orphan keys, so a leaving worker's entries go at once. */
+  private readonly byWorker = new Map<string, Set<string>>();
+  /** Worker addresses a reconnecting client saw results on, not registered yet (see expectWorkers). */
+  private readonly expected = new Set<string>();
+  private expectedUntil = 0;
+  /** Key → the worker that said (in its hello) it still runs it from before it re-registered. */
+  private readonly running = new Map<string, string>();
+  private readonly runningOn = new Map<string, Set<string>>();
+  /** Results taken from workers instead of being computed (orphans claimed, late results kept). */
+  adopted = 0;
+
+  constructor(readonly config: RecoveryConfig) {}
+
+  /** Orphan keys currently kept, for tests and the log. */
+  get orphanCount(): number {
+    return this.orphans.size;
+  }
+
+  /** A worker holds `key`, which has no task here (yet). */
+  addOrphan(key: string, workerId: string, nbytes: number, now: number): void {
+    let o = this.orphans.get(key);
+    if (!o) this.orphans.set(key, (o = { since: now, holders: new Map() }));
+    o.holders.set(workerId, nbytes);
+    let keys = this.byWorker.get(workerId);
+    if (!keys) this.byWorker.set(workerId, (keys = new Set()));
+    keys.add(key);
+  }
+
+  /** Whether `key`'s result is held by a worker as an orphan (cheap when there are none). */
+  hasOrphan(key: string): boolean {
+    return this.orphans.size > 0 && this.orphans.has(key);
+  }
+
+  /** The holders of an orphan (worker id → nbytes), which stops being an orphan; undefined if none. */
+  takeOrphan(key: string): Map<string, number> | undefined {
+    const o = this.orphans.get(key);
+    if (!o) return undefined;
+    this.orphans.delete(key);
+    for (const w of o.holders.keys()) this.byWorker.get(w)?.delete(key);
+    return o.holders;
+  }
+
+  /** A re-registering worker is still running these tasks, given out before it reconnected. */
+  expectLate(workerId: string, keys: string[]): void {
+    if (keys.length === 0) return;
+    this.runningOn.set(workerId, new Set(keys));
+    for (const k of keys) this.running.set(k, workerId);
+  }
+
+  /**
+   * Whether `key` (finished or failed on `workerId`) is one it announced as running; the entry
+   * is consumed. For a key with no task here, yes means a result from before a restart (an
+   * orphan); no means a task this scheduler forgot (released, cancelled) that nobody wants.
+   */
+  takeLate(workerId: string, key: string): boolean {
+    if (this.running.size === 0 || this.running.get(key) !== workerId) return false;
+    this.running.delete(key);
+    this.runningOn.get(workerId)?.delete(key);
+    return true;
+  }
+
+  /** Whether a registered worker still runs `key` from before (so computing it again is waste). */
+  isRunningSomewhere(key: string): boolean {
+    return this.running.size > 0 && this.running.has(key);
+  }
+
+  /** A worker left: its orphans go with it; returns the keys it was still running from before. */
+  workerGone(workerId: string): string[] {
+    const wasRunning = [...(this.runningOn.get(workerId) ?? [])];
+    this.runningOn.delete(workerId);
+    for (const k of wasRunning) if (this.running.get(k) === workerId) this.running.delete(k);
+    return wasRunning.concat(this.dropOrphansOf(workerId));
+  }
+
+  /** Forgets a leaving worker's orphans; returns nothing to compute (they were not claimed). */
+  private dropOrphansOf(workerId: string): string[] {
+    const keys = this.byWorker.get(workerId);
+    if (!keys) return [];
+    this.byWorker.delete(workerId);
+    for (const key of keys) {
+      const o = this.orphans.get(key);
+      if (!o) continue;
+      o.holders.delete(workerId);
+      if (o.holders.size === 0) this.orphans.delete(key);
+    }
+    return [];
+  }
+
+  /** Orphans kept longer than the grace period, per worker id, to be freed there; forgotten here. */
+  expireOrphans(now: number): Map<string, string[]> {
+    const free = new Map<string, string[]>();
+    for (const [key, o] of this.orphans) {
+      if (now - o.since <= this.config.orphanGraceMs) continue;
+      this.orphans.delete(key);
+      for (const w of o.holders.keys()) {
+        this.byWorker.get(w)?.delete(key);
+        let list = free.get(w);
+        if (!list) free.set(w, (list = []));
+        list.push(key);
+      }
+    }
+    return free;
+  }
+
+  /**
+   * A reconnecting client saw results on these workers, which have not re-registered: hold all
+   * task assignments until they have (or `holderWaitMs` passed), so what they hold or still run
+   * is taken back rather than computed a second time because the client happened to be first.
+   */
+  expectWorkers(addresses: string[], now: number): void {
+    if (addresses.length === 0) return;
+    for (const a of addresses) this.expected.add(a);
+    this.expectedUntil = Math.max(this.expectedUntil, now + this.config.holderWaitMs);
+  }
+
+  /** Whether assignments are on hold (see {@link expectWorkers}). */
+  get holding(): boolean {
+    return this.expected.size > 0;
+  }
+
+  /** A worker registered at `address`; true when that ends the hold. */
+  workerBack(address: string): boolean {
+    return this.expected.delete(address) && this.expected.size === 0;
+  }
+
+  /** At the deadline the hold ends even if some workers never came back; true when it ended now. */
+  expireHold(now: number): string[] {
+    if (this.expected.size === 0 || now <= this.expectedUntil) return [];
+    const missing = [...this.expected];
+    this.expected.clear();
+    return missing;
+  }
+}

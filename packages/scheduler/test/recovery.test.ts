@@ -1,0 +1,142 @@
+/**
+ * The scheduler's state machine when workers and the scheduler itself come back: an expired
+ * (zombie) worker's late results and stored keys, and a restarted scheduler (a fresh state)
+ * rebuilt from what the workers report and what the clients re-send.
+ */
+import t from 'tap';
+import { computed, ops, Sim, task } from './sim.js';
+
+const metrics = (time: number) => ({ cpu: 0, rss: 1e8, memoryLimit: 0, executing: 1, ready: 0, stored: 0, storedBytes: 0, time });
+
+t.test('an expired worker that comes back registers anew; its late result is taken once, the recompute called off', async (t) => {
+  const sim = new Sim({ heartbeatTtlMs: 1000 });
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.addWorker('w2');
+  sim.submit('c', [task('a-1'), task('a-2'), task('sum-1', ['a-1', 'a-2'])], ['sum-1']);
+  t.same(computed(sim.log), { w1: ['a-1'], w2: ['a-2'] });
+  sim.finish('w1', 'a-1');
+  // w2 freezes: w1 keeps its heartbeats going, w2 falls silent past the TTL.
+  sim.apply(sim.state.heartbeat('w1', metrics(900), 900));
+  const { commands, expired } = sim.state.tick(1500);
+  sim.inbox.delete('w2');
+  sim.apply(commands);
+  t.same(expired, ['w2'], 'the silent worker is expired');
+  t.same(sim.inbox.get('w1'), ['a-2'], 'its task is rescheduled on the survivor');
+  // w2 wakes up, is closed by the server, and registers again as a new worker at the same
+  // address, still running a-2 (a task of its previous registration).
+  sim.now = 1600;
+  sim.addWorker('w2b', 1, {}, { address: 'ws://w2', running: ['a-2'] });
+  const late = sim.finish('w2b', 'a-2', { nbytes: 8 });
+  const a2 = sim.state.tasks.get('a-2')!;
+  t.equal(a2.state, 'memory', 'the late result is kept: still wanted');
+  t.same(a2.holders.map((w) => w.id), ['w2b']);
+  t.same(ops(late, 'free-keys', 'w1'), [{ op: 'free-keys', keys: ['a-2'] }], 'the recompute on w1 is called off');
+  t.equal(sim.state.recovery.adopted, 1);
+  // w1 had started it anyway and reports it too: an extra copy, not a second result.
+  sim.finish('w1', 'a-2');
+  t.same(a2.holders.map((w) => w.id).sort(), ['w1', 'w2b']);
+  t.equal(sim.state.groups.get('a')!.counts.memory, 2, 'a-1 and a-2 in memory, each counted once');
+  sim.drain();
+  t.equal(sim.state.tasks.get('sum-1')!.state, 'memory', 'the run finishes');
+  const sums = (sim.clientMsgs.get('c') ?? []).filter((m) => m.op === 'key-in-memory' && m.key === 'sum-1');
+  t.equal(sums.length, 1, 'the client hears about its result once');
+});
+
+t.test('a late result nobody wants any more is freed; a result for a forgotten task too', async (t) => {
+  const sim = new Sim({ heartbeatTtlMs: 1000 });
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.submit('c', [task('x-1')]);
+  sim.tick(2000);
+  t.equal(sim.state.workers.size, 0, 'expired');
+  sim.apply(sim.state.releaseKeys('c', ['x-1']));
+  t.notOk(sim.state.tasks.has('x-1'), 'released and forgotten');
+  sim.now = 2100;
+  sim.addWorker('w1b', 1, {}, { address: 'ws://w1' });
+  const late = sim.finish('w1b', 'x-1');
+  t.same(ops(late, 'free-keys', 'w1b'), [{ op: 'free-keys', keys: ['x-1'] }], 'not announced as running: freed at once');
+  t.equal(sim.state.recovery.orphanCount, 0);
+});
+
+t.test('a restarted scheduler takes back what workers hold when the client re-sends its graph: nothing recomputed', async (t) => {
+  // The scheduler restarted: a fresh state. Workers come back first, with their results and
+  // one task still running from before.
+  const sim = new Sim();
+  sim.addWorker('w1', 1, { 'leaf-1': 8, 'leaf-2': 8 });
+  sim.addWorker('w2', 1, { 'leaf-3': 8 }, { running: ['leaf-4'] });
+  t.equal(sim.state.recovery.orphanCount, 3, 'unknown keys are kept as orphans');
+  sim.now = 10;
+  sim.finish('w2', 'leaf-4');
+  t.equal(sim.state.recovery.orphanCount, 4, 'the running task\'s result joins them');
+  // The client reconnects and re-sends its graph: four leaves and a sum.
+  sim.addClient('c2');
+  const leaves = [1, 2, 3, 4, 5].map((i) => task(`leaf-${i}`));
+  sim.resubmit('c2', [...leaves, task('total-1', leaves.map((l) => l.key))], ['total-1'], {});
+  t.same(computed(sim.log), { w1: ['leaf-5'] }, 'only the leaf no worker held is computed');
+  t.equal(sim.state.recovery.adopted, 4, 'four results taken back');
+  sim.drain();
+  t.same(computed(sim.log).w1?.concat(computed(sim.log).w2 ?? []).sort(), ['leaf-5', 'total-1']);
+  t.equal(sim.state.tasks.get('total-1')!.state, 'memory');
+  t.equal(sim.state.recovery.orphanCount, 0);
+});
+
+t.test('a client that reconnects first: no task is given out until the workers it saw results on are back', async (t) => {
+  const sim = new Sim({ holderWaitMs: 500 });
+  sim.addWorker('w1');
+  sim.addClient('c');
+  sim.resubmit('c', [task('a-1'), task('b-1'), task('c-1'), task('d-1')], ['a-1', 'b-1', 'c-1', 'd-1'], {
+    'a-1': ['ws://old'], 'b-1': ['ws://gone'], 'c-1': ['ws://w1'],
+  });
+  t.same(computed(sim.log), {}, 'on hold: ws://old and ws://gone have not re-registered');
+  t.ok(sim.state.recovery.holding);
+  sim.addWorker('old', 1, { 'a-1': 8 }, { address: 'ws://old' });
+  t.equal(sim.state.tasks.get('a-1')!.state, 'memory', 'a-1 taken from its returning holder');
+  t.same(computed(sim.log), {}, 'still holding for ws://gone');
+  const cmds = sim.tick(sim.now + 501);
+  t.notOk(sim.state.recovery.holding, 'the hold ends at its deadline');
+  t.same(Object.values(computed(cmds)).flat().sort(), ['b-1', 'c-1', 'd-1'], 'then the rest is computed');
+  t.match(sim.state.log.map((l) => l.text).join('\n'), /ws:\/\/gone did not come back within 500 ms/);
+  sim.drain();
+  for (const k of ['a-1', 'b-1', 'c-1', 'd-1']) t.equal(sim.state.tasks.get(k)!.state, 'memory');
+});
+
+t.test('the hold ends as soon as the last named worker is back, with or without the result', async (t) => {
+  const sim = new Sim({ holderWaitMs: 60_000 });
+  sim.addClient('c');
+  sim.resubmit('c', [task('a-1'), task('s-1', ['a-1'])], ['s-1'], { 'a-1': ['ws://w9'] });
+  t.equal(sim.state.tasks.get('a-1')!.state, 'queued', 'ready, but not given out');
+  t.equal(sim.state.tasks.get('s-1')!.state, 'waiting');
+  sim.addWorker('w9', 1, {}, { address: 'ws://w9' });
+  t.same(computed(sim.log), { w9: ['a-1'] }, 'w9 came back empty-handed: computed now, not after the deadline');
+  sim.drain();
+  t.equal(sim.state.tasks.get('s-1')!.state, 'memory');
+});
+
+t.test('orphans go with a worker that leaves, and are freed when nobody claims them', async (t) => {
+  const sim = new Sim({ orphanGraceMs: 100 });
+  sim.addWorker('w1', 1, { 'o-1': 8 });
+  sim.addWorker('w2', 1, { 'o-2': 8 });
+  sim.removeWorker('w1');
+  t.equal(sim.state.recovery.orphanCount, 1);
+  t.same(ops(sim.tick(101), 'free-keys', 'w2'), [{ op: 'free-keys', keys: ['o-2'] }]);
+  t.equal(sim.state.recovery.orphanCount, 0);
+  sim.addClient('c');
+  sim.submit('c', [task('o-2')]);
+  t.same(computed(sim.log), { w2: ['o-2'] }, 'claimed too late: computed');
+});
+
+t.test('a task a returning worker still runs from before is not run twice; if that worker dies, it runs', async (t) => {
+  const sim = new Sim();
+  sim.addWorker('w1', 1, {}, { running: ['x-1', 'y-1'] });
+  sim.addWorker('w2');
+  sim.addClient('c');
+  sim.resubmit('c', [task('x-1'), task('y-1'), task('z-1', ['x-1', 'y-1'])], ['z-1'], {});
+  t.same(computed(sim.log), {}, 'both wait for the worker that runs them');
+  sim.finish('w1', 'x-1');
+  t.equal(sim.state.tasks.get('x-1')!.state, 'memory', 'its result is taken when it arrives');
+  sim.removeWorker('w1');
+  t.same(computed(sim.log).w2?.sort(), ['x-1', 'y-1'], 'its worker died: y-1 runs elsewhere, and x-1, lost with it');
+  sim.drain();
+  t.equal(sim.state.tasks.get('z-1')!.state, 'memory');
+});

@@ -1,0 +1,63 @@
+/**
+ * A worker frozen (SIGSTOP) for longer than the scheduler's heartbeat TTL, then resumed: the
+ * scheduler must close its expired connection, so the worker registers anew with what it holds
+ * and takes new work. Before that fix the worker stayed connected as a zombie whose heartbeats
+ * were ignored, and work submitted meanwhile waited forever.
+ */
+import { pathToFileURL } from 'node:url';
+import t from 'tap';
+import type { TaskSpec } from '@gluon/protocol';
+import { fixture, RawClient, startScheduler, startWorker, type Proc } from './procs.js';
+
+const mod = pathToFileURL(fixture).href;
+const procs: Proc[] = [];
+const clients: RawClient[] = [];
+t.teardown(async () => {
+  for (const c of clients) c.close();
+  for (const p of procs) {
+    p.kill('SIGCONT');
+    p.kill('SIGKILL');
+  }
+});
+const inc = (key: string, x: number): TaskSpec => ({ key, fn: { module: mod, export: 'inc' }, args: [x], deps: [] });
+
+/** Asks who-has until `pred` holds for the holders of `key`; bounded in count and time. */
+async function whoHasUntil(client: RawClient, key: string, pred: (holders: string[]) => boolean, what: string): Promise<string[]> {
+  const deadline = Date.now() + 30_000;
+  for (let i = 0; i < 600 && Date.now() < deadline; i++) {
+    const reply = await client.conn.request({ op: 'who-has', keys: [key] }, 10_000);
+    const holders = ((reply.whoHas ?? {}) as Record<string, string[]>)[key] ?? [];
+    if (pred(holders)) return holders;
+    // Paced polling of the scheduler's answer, not a guess at how long anything takes.
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`who-has ${key}: never ${what}`);
+}
+
+t.test('a worker frozen past the heartbeat TTL is closed, re-registers with its results, and takes new work', async (t) => {
+  const s = await startScheduler(0, ['--heartbeat-ttl', '1s']);
+  procs.push(s.proc);
+  const w = await startWorker(s.address, ['--nthreads', '1']);
+  procs.push(w.proc);
+  const client = await RawClient.connect(s.address);
+  clients.push(client);
+
+  client.conn.send({ op: 'update-graph', tasks: [inc('inc-1', 1)], wants: ['inc-1'] });
+  t.equal((await client.results(['inc-1'])).get('inc-1')!.value, 2);
+
+  w.proc.kill('SIGSTOP');
+  // The scheduler expires it: its only result has no holder any more.
+  await whoHasUntil(client, 'inc-1', (h) => h.length === 0, 'lost its holder after the TTL');
+  // New work while no worker is registered: it waits in the scheduler's queue.
+  client.conn.send({ op: 'update-graph', tasks: [inc('inc-2', 2)], wants: ['inc-2'] });
+  w.proc.kill('SIGCONT');
+
+  await w.proc.waitFor(/lost the scheduler \(4007: no heartbeat within 1000 ms/, 30_000);
+  await w.proc.waitFor(/re-registered with ws:\/\/\S+ holding 1 result/, 30_000);
+  const r2 = await client.waitFor((m) => m.op === 'key-in-memory' && m.key === 'inc-2', 30_000, 'inc-2 computed by the resumed worker');
+  t.equal(r2.value, 3, 'new work runs on the worker that came back');
+  const holders = await whoHasUntil(client, 'inc-1', (h) => h.length > 0, 'came back');
+  t.same(holders, [w.address], 'its stored result is taken back from it, not recomputed elsewhere');
+  const notices = client.messages.filter((m) => m.op === 'key-in-memory' && m.key === 'inc-1');
+  t.ok(notices.length >= 1 && notices.length <= 2, `inc-1 announced ${notices.length} time(s): first run, then on re-registration`);
+});
