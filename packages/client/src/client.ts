@@ -1,10 +1,11 @@
 import { nanoid } from 'nanoid';
 import {
-  connect, encodedSize, HandshakeError, tooLargeReason, type Connection, type Message, type TaskError as TaskErrorInfo, type TaskSpec,
+  CloseCode, connect, ConnectionClosedError, encodedSize, HandshakeError, reconnectDelay, tooLargeReason, type Connection, type Message, type TaskError as TaskErrorInfo, type TaskSpec,
 } from '@gluon/protocol';
 import { Delayed, type Deferred, type DeferredArgs } from './delayed.js';
 import { ClientClosedError, ResultTooLargeError } from './errors.js';
 import { Future, KeyState, type FutureHost } from './future.js';
+import { Lineage } from './lineage.js';
 import { PeerPool, type PeerLimits } from './peers.js';
 import type { RemoteFunction, TaskOptions } from './remote.js';
 import { toWire, tokenize } from './serialize.js';
@@ -49,10 +50,19 @@ export interface ConnectOptions {
    * a `TaskError` of kind `too-large`, naming the key, the size and the limit.
    */
   maxMessageBytes?: number;
+  /**
+   * How long to keep trying to reach the scheduler after losing it (it restarted, or the
+   * network dropped) before pending futures fail with a `ClientClosedError` naming the address
+   * and how long it tried. Meanwhile `result()` waits. Default 5 minutes; 0 gives up at once.
+   */
+  reconnectTimeoutMs?: number;
 }
 
 /** Room left for an update-graph's envelope when its tasks are split to fit a message budget. */
 const ENVELOPE_BYTES = 4096;
+
+/** Default of {@link ConnectOptions.reconnectTimeoutMs}. */
+export const DEFAULT_RECONNECT_TIMEOUT_MS = 5 * 60_000;
 
 export interface WaitOptions {
   /** Give up waiting after this long (the futures keep running). */
@@ -79,12 +89,22 @@ const GRAPH_BATCH = 4096;
 export class Client implements FutureHost {
   /** The dashboard URL the scheduler announced, if it serves one. */
   readonly dashboardUrl: string | undefined;
-  /** The scheduler's id for this client. */
-  readonly id: string;
+  private clientId: string;
+  private conn: Connection;
   private readonly keys = new Map<string, KeyState>();
+  /** The specs behind every held key, re-sent to a scheduler that restarted. */
+  private readonly lineage = new Lineage();
   private readonly peers: PeerPool;
   private closed = false;
   private closeReason = '';
+  /** Set while the scheduler is away and this client is trying to reach it again. */
+  private reconnecting: Promise<void> | undefined;
+  /** Ends a reconnect backoff wait early (on close). */
+  private wakeReconnect: (() => void) | undefined;
+  /** Publishes made while the scheduler was away, sent once it is back. */
+  private pendingPublish: Message[] = [];
+  /** Times this client reconnected to its scheduler. */
+  reconnects = 0;
   // Graph updates and releases made within one tick leave as one message each.
   private pendingTasks: TaskSpec[] = [];
   private readonly pendingKeys = new Set<string>();
@@ -93,13 +113,53 @@ export class Client implements FutureHost {
   private flushQueued = false;
   private readonly registry = new FinalizationRegistry<KeyState>((state) => this.dropHandle(state));
 
-  private constructor(private readonly conn: Connection, welcome: Message, readonly url: string, name: string, token: string | undefined, limits: PeerLimits) {
+  private constructor(
+    conn: Connection, welcome: Message, readonly url: string, private readonly name: string,
+    private readonly token: string | undefined, private readonly opts: ConnectOptions,
+    /** Kept across reconnects, so the scheduler can tell this client's new connection from a new client. */
+    private readonly session: string,
+    private readonly limits: PeerLimits,
+  ) {
     this.dashboardUrl = typeof welcome.dashboard === 'string' ? welcome.dashboard : undefined;
-    this.id = String(welcome.clientId ?? '');
     this.peers = new PeerPool(name, token, limits);
+    this.conn = conn;
+    this.clientId = '';
+    this.attach(conn, welcome);
+  }
+
+  /** The scheduler's id for this client (a new one after each reconnect). */
+  get id(): string {
+    return this.clientId;
+  }
+
+  /** Whether the scheduler connection is up right now (false while reconnecting or closed). */
+  get connected(): boolean {
+    return !this.closed && this.reconnecting === undefined;
+  }
+
+  /** Handshake with the scheduler: used for the first connection and every reconnect. */
+  private static handshake(
+    url: string, name: string, token: string | undefined, opts: ConnectOptions, limits: PeerLimits, session?: string, timeoutMs?: number,
+  ) {
+    return connect(url, {
+      role: 'client', name, ...(session ? { session } : {}), ...(opts.protocolVersion !== undefined ? { protocol: opts.protocolVersion } : {}),
+    }, {
+      ...(token ? { token } : {}), ...limits, timeoutMs: timeoutMs ?? opts.timeoutMs ?? 10_000, label: `scheduler ${url}`,
+      log: (l) => process.stderr.write(`gluon client: ${l}\n`),
+    });
+  }
+
+  private attach(conn: Connection, welcome: Message): void {
+    this.conn = conn;
+    this.clientId = String(welcome.clientId ?? '');
     conn.on('message', (m: Message) => this.onMessage(m));
     conn.on('oversize', (m: Message, bytes: number, limit: number, whose: string) => this.unsent(m, bytes, limit, whose));
-    conn.on('close', (code: number, reason: string) => this.onClose(`lost the scheduler connection (${code}${reason ? `: ${reason}` : ''})`));
+    conn.on('close', (code: number, reason: string) => {
+      if (conn === this.conn) this.onLost(`lost the scheduler connection (${code}${reason ? `: ${reason}` : ''})`);
+    });
+    // A scheduler behind a cut link goes silent rather than closing: notice within its TTL.
+    const ttl = Number(welcome.heartbeatTtlMs ?? 30_000);
+    if (ttl > 0) conn.keepAlive(Math.max(50, Math.min(1000, ttl / 5)), ttl);
   }
 
   /**
@@ -117,14 +177,12 @@ export class Client implements FutureHost {
       ...(opts.maxFrameBytes ? { maxFrameBytes: opts.maxFrameBytes } : {}),
       ...(opts.maxMessageBytes ? { maxMessageBytes: opts.maxMessageBytes } : {}),
     };
+    const limit = opts.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS;
+    if (!(Number.isFinite(limit) && limit >= 0)) throw new RangeError(`Client.connect: reconnectTimeoutMs must be a number ≥ 0, got ${limit}`);
     try {
-      const { conn, welcome } = await connect(url, {
-        role: 'client', name, ...(opts.protocolVersion !== undefined ? { protocol: opts.protocolVersion } : {}),
-      }, {
-        ...(token ? { token } : {}), ...limits, timeoutMs: opts.timeoutMs ?? 10_000, label: `scheduler ${url}`,
-        log: (l) => process.stderr.write(`gluon client: ${l}\n`),
-      });
-      return new Client(conn, welcome, url, name, token, limits);
+      const session = nanoid();
+      const { conn, welcome } = await Client.handshake(url, name, token, opts, limits, session);
+      return new Client(conn, welcome, url, name, token, opts, session, limits);
     } catch (err) {
       if (err instanceof HandshakeError) throw new HandshakeError(`Client.connect(${url}): ${err.message}`, err.code);
       throw err;
@@ -252,6 +310,7 @@ export class Client implements FutureHost {
     for (const spec of specs) {
       this.pendingKeys.add(spec.key);
       this.pendingTasks.push(spec);
+      this.lineage.add(spec);
     }
     const futures = new Array<Future>(roots.length);
     for (let i = 0; i < roots.length; i++) futures[i] = this.futureFor(keys[i]!);
@@ -264,6 +323,7 @@ export class Client implements FutureHost {
     if (!state) {
       state = new KeyState(key);
       this.keys.set(key, state);
+      this.lineage.hold(key);
       this.pendingWants.push(key);
     }
     state.handles++;
@@ -281,7 +341,8 @@ export class Client implements FutureHost {
   /** Sends queued graph updates and releases now (before any other message, to keep order). */
   private flush(): void {
     this.flushQueued = false;
-    if (this.closed) return;
+    // While reconnecting, everything stays queued: the re-sent graph covers it.
+    if (this.closed || this.reconnecting) return;
     if (this.pendingTasks.length || this.pendingWants.length) {
       this.sendGraph(this.pendingTasks, this.pendingWants);
       this.pendingTasks = [];
@@ -301,9 +362,9 @@ export class Client implements FutureHost {
    * grow the scheduler's heap by a whole decoded graph at once. Each want travels with the frame
    * that defines its key; wants for keys defined earlier go with the first.
    */
-  private sendGraph(tasks: TaskSpec[], wants: string[]): void {
+  private sendGraph(tasks: TaskSpec[], wants: string[], held?: Record<string, string[]>): void {
     if (tasks.length <= GRAPH_BATCH) {
-      this.conn.send({ op: 'update-graph', tasks, wants });
+      this.conn.send({ op: 'update-graph', tasks, wants, ...(held ? { held } : {}) });
       return;
     }
     const frames = Math.ceil(tasks.length / GRAPH_BATCH);
@@ -312,7 +373,8 @@ export class Client implements FutureHost {
     const wantsBy: string[][] = Array.from({ length: frames }, () => []);
     for (const k of wants) wantsBy[frameOf.get(k) ?? 0]!.push(k);
     for (let f = 0; f < frames; f++) {
-      this.conn.send({ op: 'update-graph', tasks: tasks.slice(f * GRAPH_BATCH, (f + 1) * GRAPH_BATCH), wants: wantsBy[f]! });
+      const part = tasks.slice(f * GRAPH_BATCH, (f + 1) * GRAPH_BATCH);
+      this.conn.send({ op: 'update-graph', tasks: part, wants: wantsBy[f]!, ...(held && f === 0 ? { held } : {}) });
       this.conn.flush();
     }
   }
@@ -456,10 +518,8 @@ export class Client implements FutureHost {
 
   /** Refreshes holders from the scheduler; keys it no longer has in memory go back to pending. */
   private async askWhoHas(states: KeyState[]): Promise<void> {
-    this.assertOpen();
-    this.flush();
     const gens = states.map((s) => s.gen);
-    const reply = await this.conn.request({ op: 'who-has', keys: states.map((s) => s.key) });
+    const reply = await this.schedulerRequest({ op: 'who-has', keys: states.map((s) => s.key) });
     const whoHas = (reply.whoHas ?? {}) as Record<string, string[]>;
     states.forEach((s, i) => {
       if (s.gen !== gens[i] || s.status !== 'finished') return; // fresher news arrived meanwhile
@@ -523,6 +583,7 @@ export class Client implements FutureHost {
     this.assertOpen();
     const keys = [...new Set(futures.filter((f) => !f.done).map((f) => f.key))];
     if (keys.length === 0) return;
+    await this.whenConnected();
     this.flush();
     this.conn.send({ op: 'cancel', keys });
   }
@@ -532,6 +593,7 @@ export class Client implements FutureHost {
     this.assertOpen();
     const keys = [...new Set(futures.filter((f) => f.status === 'error').map((f) => f.key))];
     if (keys.length === 0) return;
+    await this.whenConnected();
     for (const k of keys) this.keys.get(k)?.reset();
     this.flush();
     this.conn.send({ op: 'retry', keys });
@@ -547,8 +609,13 @@ export class Client implements FutureHost {
     this.assertOpen();
     if (typeof topic !== 'string' || topic === '') throw new TypeError('publish(): the topic must be a non-empty string');
     const wire = toWire([value], () => undefined, 'value');
+    const msg: Message = { op: 'publish', topic, value: wire.args[0] };
+    if (this.reconnecting) {
+      this.pendingPublish.push(msg);
+      return;
+    }
     this.flush();
-    this.conn.send({ op: 'publish', topic, value: wire.args[0] });
+    this.conn.send(msg);
   }
 
   /** @internal */
@@ -562,6 +629,7 @@ export class Client implements FutureHost {
     if (--state.handles > 0) return;
     if (this.keys.get(state.key) !== state) return;
     this.keys.delete(state.key);
+    this.lineage.release(state.key);
     if (!state.held || this.closed) return;
     this.pendingRelease.push(state.key);
     this.scheduleFlush();
@@ -580,6 +648,7 @@ export class Client implements FutureHost {
       case 'cancelled':
         state.cancelled();
         this.keys.delete(state.key);
+        this.lineage.release(state.key);
         return;
       case 'key-lost':
         state.erred({
@@ -592,10 +661,112 @@ export class Client implements FutureHost {
     }
   }
 
+  /** The scheduler connection dropped: reconnect (within the limit) unless the client closed. */
+  private onLost(why: string): void {
+    if (this.closed || this.reconnecting) return;
+    const limit = this.opts.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS;
+    if (limit === 0) return this.onClose(why);
+    process.stderr.write(`gluon client: ${why}; reconnecting to ${this.url} (for up to ${formatMs(limit)})\n`);
+    const p = this.reconnect(why, limit).finally(() => {
+      if (this.reconnecting === p) this.reconnecting = undefined;
+    });
+    this.reconnecting = p;
+  }
+
+  /**
+   * Tries the scheduler again with the workers' backoff until it answers or `limitMs` passed.
+   * On success, re-sends the graph of every key still held (a restarted scheduler knows
+   * nothing; one that only lost the connection reuses what it has); on failure, fails every
+   * pending future with an error naming the address and how long it tried.
+   */
+  private async reconnect(why: string, limitMs: number): Promise<void> {
+    const since = Date.now();
+    let delay = 0;
+    let last = why;
+    let attempts = 0;
+    while (!this.closed) {
+      const left = limitMs - (Date.now() - since);
+      if (left <= 0) break;
+      attempts++;
+      try {
+        const { conn, welcome } = await Client.handshake(this.url, this.name, this.token, this.opts, this.limits, this.session, Math.min(left, this.opts.timeoutMs ?? 10_000));
+        if (this.closed) {
+          conn.close(1000, 'client closing');
+          return;
+        }
+        this.attach(conn, welcome);
+        this.reconnects++;
+        this.resend();
+        process.stderr.write(`gluon client: reconnected to ${this.url} after ${formatMs(Date.now() - since)}; re-sent ${this.keys.size} held key(s)\n`);
+        return;
+      } catch (err) {
+        last = (err as Error).message;
+        const code = (err as { code?: number }).code;
+        // Refusals that retrying cannot fix.
+        if (code === CloseCode.badToken || code === CloseCode.versionMismatch) break;
+      }
+      delay = reconnectDelay(Date.now() - since, delay);
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, Math.min(delay, Math.max(0, limitMs - (Date.now() - since))));
+        this.wakeReconnect = () => {
+          clearTimeout(timer);
+          r();
+        };
+      });
+      this.wakeReconnect = undefined;
+    }
+    if (this.closed) return;
+    this.onClose(`gave up on the scheduler at ${this.url} after trying for ${formatMs(Date.now() - since)} ` +
+      `(${attempts} attempt(s), reconnectTimeoutMs=${limitMs}; last error: ${last})`);
+  }
+
+  /**
+   * After a reconnect: one graph with the lineage of every held key that has not failed, those
+   * keys as wants, and where finished results were last seen (so the scheduler waits for those
+   * workers instead of recomputing). What was queued meanwhile is part of it.
+   */
+  private resend(): void {
+    this.pendingTasks = [];
+    this.pendingWants = [];
+    this.pendingKeys.clear();
+    this.pendingRelease = [];
+    const roots: string[] = [];
+    const held: Record<string, string[]> = {};
+    for (const [key, s] of this.keys) {
+      if (!s.held || s.status === 'error' || s.status === 'cancelled') continue;
+      roots.push(key);
+      if (s.status === 'finished' && s.workers.length) held[key] = s.workers;
+    }
+    this.sendGraph(this.lineage.graphOf(roots), roots, Object.keys(held).length ? held : undefined);
+    for (const m of this.pendingPublish.splice(0)) this.conn.send(m);
+  }
+
+  /** Resolves once the scheduler connection is up; rejects if the client closed or gave up. */
+  private async whenConnected(): Promise<void> {
+    if (this.reconnecting) await this.reconnecting;
+    this.assertOpen();
+  }
+
+  /** A request to the scheduler that survives reconnects (re-asked on the new connection). */
+  private async schedulerRequest(msg: Message): Promise<Message> {
+    for (;;) {
+      await this.whenConnected();
+      this.flush();
+      try {
+        return await this.conn.request(msg);
+      } catch (err) {
+        if (!(err instanceof ConnectionClosedError) || this.closed) throw err;
+        // The connection dropped while we waited: a reconnect is under way (or the client closed).
+        await Promise.resolve();
+      }
+    }
+  }
+
   private onClose(why: string): void {
     if (this.closed) return;
     this.closed = true;
     this.closeReason = why;
+    this.wakeReconnect?.();
     for (const s of this.keys.values()) if (!s.done) s.disconnected(why);
     void this.peers.close();
   }
@@ -649,4 +820,11 @@ function settleAll(states: KeyState[]): Promise<void> {
       });
     }
   });
+}
+
+/** `1.2 s`, `3 min`: durations in messages. */
+function formatMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${(ms / 60_000).toFixed(1)} min`;
 }

@@ -197,10 +197,10 @@ export class LocalCluster {
   /**
    * A new client connected to this cluster; every client made here is closed with the cluster.
    */
-  async client(opts: { name?: string } = {}): Promise<Client> {
+  async client(opts: Pick<ConnectOptions, 'name' | 'reconnectTimeoutMs'> = {}): Promise<Client> {
     if (this.closing) throw new Error('LocalCluster: the cluster is closed');
     const c = await Client.connect(this.schedulerAddress, {
-      ...(this.token ? { token: this.token } : {}), ...this.limits, name: opts.name ?? `local-client-${this.clients.length + 1}`,
+      ...opts, ...(this.token ? { token: this.token } : {}), ...this.limits, name: opts.name ?? `local-client-${this.clients.length + 1}`,
     });
     this.clients.push(c);
     return c;
