@@ -36,7 +36,7 @@ t.test('kill -9 of the scheduler mid-run, a new one on the same address: same re
   const s1 = await startScheduler(0, ['--heartbeat-ttl', '5s']);
   procs.push(s1.proc);
   const port = Number(new URL(s1.address).port);
-  for (let i = 0; i < 2; i++) procs.push((await startWorker(s1.address, ['--nthreads', '1'])).proc);
+  for (let i = 0; i < 2; i++) procs.push((await startWorker(s1.address, ['--nthreads', '1', '--allow-module', join(here, 'fixtures')])).proc);
   const client = await Client.connect(s1.address, { reconnectTimeoutMs: 60_000 });
   t.teardown(() => client.close());
 
@@ -72,7 +72,7 @@ t.test('kill -9 of the scheduler mid-run, a new one on the same address: same re
 t.test('while the scheduler is away result() waits; past reconnectTimeoutMs it fails, naming the address and the time', async (t) => {
   const s = await startScheduler(0);
   procs.push(s.proc);
-  procs.push((await startWorker(s.address, ['--nthreads', '1'])).proc);
+  procs.push((await startWorker(s.address, ['--nthreads', '1', '--allow-module', join(here, 'fixtures')])).proc);
   const client = await Client.connect(s.address, { reconnectTimeoutMs: 1200 });
   t.teardown(() => client.close());
   const dir = mkdtempSync(join(tmpdir(), 'gluon-restart-'));
