@@ -102,13 +102,11 @@ export class HttpSource implements ByteSource {
   static async open(url: string, opts: HttpOptions = {}): Promise<HttpSource> {
     const o = { retries: 4, backoffMs: 100, coalesceGap: 64 * 1024, timeoutMs: 30_000, headers: {}, ...opts };
     // A one-byte range tells both the size and whether the server honours ranges.
-    const res = await fetchWithRetry(url, { ...o.headers, range: 'bytes=0-0' }, o);
+    const res = await request(url, { ...o.headers, range: 'bytes=0-0' }, o, 1);
     if (res.status === 200) {
-      await res.body?.cancel();
       throw new RootIOError(url, 'the server ignores HTTP Range requests (answered 200 with the whole file to a range request); ROOT files are read in pieces, so use a server that supports ranges');
     }
     if (res.status !== 206) throw new RootIOError(url, `HTTP ${res.status} ${res.statusText}`);
-    await res.arrayBuffer();
     const m = /\/(\d+)\s*$/.exec(res.headers.get('content-range') ?? '');
     if (!m) throw new RootIOError(url, 'the server did not say the file size (no Content-Range total)');
     return new HttpSource(url, Number(m[1]), o);
@@ -133,14 +131,12 @@ export class HttpSource implements ByteSource {
         for (const i of g.members) out[i] = new Uint8Array(0);
         return;
       }
-      const res = await fetchWithRetry(this.path, { ...this.opts.headers, range: `bytes=${g.start}-${g.end - 1}` }, this.opts);
+      const res = await request(this.path, { ...this.opts.headers, range: `bytes=${g.start}-${g.end - 1}` }, this.opts, g.end - g.start);
       if (res.status === 200) throw new RootIOError(this.path, 'the server stopped honouring HTTP Range requests (answered 200)');
       if (res.status !== 206) throw new RootIOError(this.path, `HTTP ${res.status} ${res.statusText} for bytes ${g.start}-${g.end - 1}`);
-      const body = new Uint8Array(await res.arrayBuffer());
-      if (body.length !== g.end - g.start) throw new RootIOError(this.path, `short read: asked for ${g.end - g.start} bytes at ${g.start}, got ${body.length}`);
       for (const i of g.members) {
         const [off, len] = ranges[i]!;
-        out[i] = body.subarray(off - g.start, off - g.start + len);
+        out[i] = res.body.subarray(off - g.start, off - g.start + len);
       }
     }));
     return out;
@@ -149,24 +145,84 @@ export class HttpSource implements ByteSource {
   async close(): Promise<void> {}
 }
 
-async function fetchWithRetry(url: string, headers: Record<string, string>, o: { retries: number; backoffMs: number; timeoutMs: number }): Promise<Response> {
-  let last: unknown;
+/** A finished HTTP exchange: the answer and its whole body. */
+interface Answer {
+  status: number;
+  statusText: string;
+  headers: Headers;
+  body: Uint8Array;
+}
+
+/** Longest wait a server's Retry-After is honoured for; beyond it the wait is capped here. */
+const MAX_RETRY_AFTER_MS = 60_000;
+
+/**
+ * One Range request with its whole body, retried on what is transient: network errors, no
+ * answer in time, 5xx, 429 (after the server's Retry-After), a connection dropped during the
+ * body, a short body. Every failure ends in RootIOError saying what went wrong. A 200 answer to a
+ * range request is returned without reading its body (it would be the whole file).
+ */
+async function request(url: string, headers: Record<string, string>, o: { retries: number; backoffMs: number; timeoutMs: number }, length: number): Promise<Answer> {
+  let last = '';
+  let wait = 0;
   for (let attempt = 0; attempt < o.retries; attempt++) {
-    if (attempt > 0) await new Promise((r) => setTimeout(r, o.backoffMs * 2 ** (attempt - 1)));
+    if (attempt > 0) await new Promise((r) => setTimeout(r, wait));
+    wait = o.backoffMs * 2 ** attempt;
+    let res: Response;
     try {
-      const res = await fetch(url, { headers, signal: AbortSignal.timeout(o.timeoutMs) });
-      if (res.status >= 500) {
-        last = new RootIOError(url, `HTTP ${res.status} ${res.statusText}`);
-        await res.body?.cancel();
-        continue;
-      }
-      return res;
+      res = await fetch(url, { headers, signal: AbortSignal.timeout(o.timeoutMs) });
     } catch (err) {
-      last = err;
+      last = transportFailure(err, o.timeoutMs);
+      continue;
     }
+    const { status, statusText } = res;
+    if (status >= 500 || status === 429) {
+      last = `HTTP ${status} ${statusText}`;
+      wait = Math.max(wait, retryAfterMs(res.headers.get('retry-after')) ?? 0);
+      await res.body?.cancel().catch(() => {});
+      continue;
+    }
+    if (status !== 206) {
+      await res.body?.cancel().catch(() => {});
+      return { status, statusText, headers: res.headers, body: new Uint8Array(0) };
+    }
+    let body: Uint8Array;
+    try {
+      body = new Uint8Array(await res.arrayBuffer());
+    } catch (err) {
+      last = `the connection dropped during the response body (${transportFailure(err, o.timeoutMs)})`;
+      continue;
+    }
+    if (body.length !== length) {
+      last = `short read: asked for ${length} bytes (${headers.range}), got ${body.length}`;
+      continue;
+    }
+    return { status, statusText, headers: res.headers, body };
   }
-  if (last instanceof RootIOError) throw new RootIOError(url, `${last.message.slice(url.length + 2)} after ${o.retries} attempts`);
-  throw new RootIOError(url, `unreachable after ${o.retries} attempts: ${(last as Error)?.message ?? last}`);
+  throw new RootIOError(url, `${last} (after ${o.retries} attempts)`);
+}
+
+/** Retry-After as seconds or an HTTP date, in ms (capped), or null when absent or unreadable. */
+export function retryAfterMs(v: string | null, now = Date.now()): number | null {
+  if (!v) return null;
+  const ms = /^\s*\d+\s*$/.test(v) ? Number(v) * 1000 : Date.parse(v) - now;
+  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS) : null;
+}
+
+/** Names why a request failed: DNS, refused, reset, TLS, time-out, … from undici's error and its cause. */
+function transportFailure(err: unknown, timeoutMs: number): string {
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
+  const code = e?.cause?.code ?? (e as { code?: string })?.code;
+  const detail = e?.cause?.message ?? e?.message ?? String(err);
+  const what: Record<string, string> = {
+    ENOTFOUND: 'host not found (DNS)', EAI_AGAIN: 'host name lookup failed (DNS)', ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset', EHOSTUNREACH: 'host unreachable', ENETUNREACH: 'network unreachable', ETIMEDOUT: 'connection timed out',
+    UND_ERR_SOCKET: 'the connection closed', UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+  };
+  if (code && what[code]) return `${what[code]} (${detail})`;
+  if (code && /CERT|SSL|TLS/i.test(code)) return `TLS: ${detail}`;
+  return code ? `${code}: ${detail}` : detail;
 }
 
 /** Opens a local path or an http(s) URL. */

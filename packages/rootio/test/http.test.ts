@@ -98,3 +98,75 @@ if (!data) {
     await t.rejects(openRootFile(gone.url), { name: 'RootIOError', message: /HTTP 404/ });
   });
 }
+
+/** A loopback server whose handler is given the request number (0, 1, …). */
+async function scripted(t: { teardown(fn: () => unknown): void }, handle: (n: number, req: IncomingMessage, res: ServerResponse) => void) {
+  let n = 0;
+  const server = createServer((req, res) => handle(n++, req, res));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => {
+    server.closeAllConnections();
+    server.close(() => r());
+  }));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/f.root`, requests: () => n };
+}
+
+/** Answers a range of `body` (206), or with `cut`, sends half of it and drops the connection. */
+function answer(body: Uint8Array, req: IncomingMessage, res: ServerResponse, cut = false): void {
+  const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '')!;
+  const a = Number(m[1]);
+  const z = Math.min(Number(m[2]), body.length - 1);
+  res.writeHead(206, { 'content-range': `bytes ${a}-${z}/${body.length}`, 'content-length': z - a + 1 });
+  if (!cut) {
+    res.end(body.subarray(a, z + 1));
+    return;
+  }
+  res.write(body.subarray(a, a + Math.floor((z - a + 1) / 2)));
+  setImmediate(() => res.socket?.destroy());
+}
+
+const bytes = Uint8Array.from({ length: 200_000 }, (_, i) => (i * 7) & 0xff);
+
+t.test('a connection dropped during a response body is retried', async (t) => {
+  const { url, requests } = await scripted(t, (n, req, res) => answer(bytes, req, res, n === 1));
+  const src = await HttpSource.open(url, { backoffMs: 1 });
+  const [got] = await src.read([[1000, 150_000]]);
+  t.same(Buffer.from(got!), Buffer.from(bytes.subarray(1000, 151_000)), 'the whole range arrives intact');
+  t.equal(requests(), 3, 'open, the dropped attempt, its retry');
+});
+
+t.test('a body dropped on every attempt ends in RootIOError saying so', async (t) => {
+  const { url } = await scripted(t, (n, req, res) => answer(bytes, req, res, n > 0));
+  const src = await HttpSource.open(url, { backoffMs: 1, retries: 3 });
+  await t.rejects(src.read([[0, 100_000]]), { name: 'RootIOError', message: /dropped during the response body.*after 3 attempts/ });
+});
+
+t.test('429 is retried after the server\'s Retry-After', async (t) => {
+  let limitedAt = 0;
+  const { url, requests } = await scripted(t, (n, req, res) => {
+    if (n === 1) {
+      limitedAt = Date.now();
+      res.writeHead(429, { 'retry-after': '1' }).end();
+      return;
+    }
+    answer(bytes, req, res);
+  });
+  const src = await HttpSource.open(url, { backoffMs: 1 });
+  const [got] = await src.read([[5, 10]]);
+  t.same(Array.from(got!), Array.from(bytes.subarray(5, 15)));
+  t.equal(requests(), 3, 'the limited request was asked again');
+  t.ok(Date.now() - limitedAt >= 950, 'it waited the second the server asked for');
+});
+
+t.test('transport failures name their cause', async (t) => {
+  const { url } = await scripted(t, () => {});
+  const port = new URL(url).port;
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const deadPort = (closed.address() as AddressInfo).port;
+  await new Promise<void>((r) => closed.close(() => r()));
+  await t.rejects(HttpSource.open(`http://127.0.0.1:${deadPort}/f.root`, { backoffMs: 1, retries: 2 }),
+    { name: 'RootIOError', message: /connection refused.*after 2 attempts/ });
+  await t.rejects(HttpSource.open(`http://127.0.0.1:${port}/f.root`, { backoffMs: 1, retries: 2, timeoutMs: 200 }),
+    { name: 'RootIOError', message: /no answer within 200 ms/ });
+});
