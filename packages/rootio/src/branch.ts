@@ -17,7 +17,7 @@ export interface BranchInfo {
   entries: number;
 }
 
-type Leaf = { _typename: string; fName: string; fLen: number; fIsUnsigned: boolean; fLeafCount?: { fName: string } | null };
+type Leaf = { _typename: string; fName: string; fLen: number; fIsUnsigned: boolean; fType?: number; fLeafCount?: { fName: string } | null };
 export type JsBranch = {
   _typename: string;
   fName: string;
@@ -49,30 +49,76 @@ const VECTOR_ELEMENT: Record<string, ElementType> = {
   UShort_t: 'uint16', Char_t: 'int8', UChar_t: 'uint8',
 };
 
-/** Classifies a jsroot TBranch/TBranchElement. Never guesses: what it cannot read is 'unsupported'. */
-export function describeBranch(b: JsBranch): BranchInfo {
+/** ROOT's type codes of plain numbers (TVirtualStreamerInfo): a member's `fStreamerType` mod 20. */
+const STREAMER_ELEMENT: Record<number, ElementType> = {
+  1: 'int8', 2: 'int16', 3: 'int32', 4: 'int64', 5: 'float', 6: 'int32', 8: 'double', 11: 'uint8', 12: 'uint16',
+  13: 'uint32', 14: 'uint64', 15: 'uint32', 16: 'int64', 17: 'uint64', 18: 'bool',
+};
+
+/** TBranchElement types: a member of a split object, of a split TClonesArray, of a split STL collection. */
+const MEMBER = 0;
+const CLONES_MEMBER = 31;
+const STL_MEMBER = 41;
+
+/**
+ * Classifies a TBranch/TBranchElement, named `name` in the tree. `counterOf` names the branch
+ * that holds a leaf (for counts). Never guesses: what it cannot read is 'unsupported'.
+ */
+export function describeBranch(b: JsBranch, name = b.fName, counterOf: (leaf: unknown) => string | null = () => null): BranchInfo {
   if (b._typename === 'TBranchElement') {
     const cls = (b.fClassName ?? '').replace(/\s+/g, ' ').trim();
+    if (b.fBranches.arr.length > 0) return branchInfo(b, name, `${cls || 'TBranchElement'} (split: read its sub-branches)`, 'unsupported');
     const m = /^vector<\s*(.+?)\s*>$/.exec(cls);
     const el = m ? VECTOR_ELEMENT[m[1]!] : undefined;
-    if (el && b.fBranches.arr.length === 0 && (b.fType ?? 0) === 0) return branchInfo(b, `vector<${el}>`, 'vector', el);
-    return branchInfo(b, cls || 'TBranchElement', 'unsupported');
+    if (el && (b.fType ?? 0) === 0) return branchInfo(b, name, `vector<${el}>`, 'vector', el);
+    return splitMember(b, name, cls, counterOf) ?? branchInfo(b, name, memberType(b, cls), 'unsupported');
   }
   const leaves = b.fLeaves.arr;
   if (leaves.length !== 1) {
-    return branchInfo(b, `leaf list of ${leaves.length} leaves (${leaves.map((l) => l.fName).join(':')})`, 'unsupported');
+    return branchInfo(b, name, `leaf list of ${leaves.length} leaves (${leaves.map((l) => l.fName).join(':')})`, 'unsupported');
   }
   const leaf = leaves[0]!;
-  if (leaf._typename === 'TLeafC') return branchInfo(b, 'string', 'string');
+  if (leaf._typename === 'TLeafC') return branchInfo(b, name, 'string', 'string');
   const t = LEAF[leaf._typename];
-  if (!t) return branchInfo(b, leaf._typename, 'unsupported');
+  if (!t) return branchInfo(b, name, leaf._typename, 'unsupported');
   const element = leaf.fIsUnsigned ? t[1] : t[0];
   if (leaf.fLeafCount) {
-    if (leaf.fLen > 1) return branchInfo(b, `${element}[${leaf.fLeafCount.fName}][${leaf.fLen}]`, 'unsupported');
-    return branchInfo(b, `${element}[${leaf.fLeafCount.fName}]`, 'counted-array', element, 1, leaf.fLeafCount.fName);
+    const counter = counterOf(leaf.fLeafCount) ?? leaf.fLeafCount.fName;
+    if (leaf.fLen > 1) return branchInfo(b, name, `${element}[${counter}][${leaf.fLen}]`, 'unsupported');
+    return branchInfo(b, name, `${element}[${counter}]`, 'counted-array', element, 1, counter);
   }
-  if (leaf.fLen > 1) return branchInfo(b, `${element}[${leaf.fLen}]`, 'fixed-array', element, leaf.fLen);
-  return branchInfo(b, element, 'scalar', element);
+  if (leaf.fLen > 1) return branchInfo(b, name, `${element}[${leaf.fLen}]`, 'fixed-array', element, leaf.fLen);
+  return branchInfo(b, name, element, 'scalar', element);
+}
+
+/** Names what an unreadable member of a split object holds, by its ROOT type code. */
+function memberType(b: JsBranch, cls: string): string {
+  const st = b.fStreamerType ?? -1;
+  if (b.fType !== MEMBER && b.fType !== CLONES_MEMBER && b.fType !== STL_MEMBER) return cls || 'TBranchElement';
+  const what = st === 65 ? 'TString' : st === 365 ? 'std::string' : st === 300 || st === 500 ? 'STL container' : st > 40 && st < 60 ? `pointer to ${STREAMER_ELEMENT[st % 20] ?? 'an'} array` : `type code ${st}`;
+  return `${what} member of ${cls}`;
+}
+
+/**
+ * A leaf member of a split object: a number, a fixed array of numbers, or (inside a split
+ * TClonesArray or STL collection) one number per element, counted by the collection's branch.
+ */
+function splitMember(b: JsBranch, name: string, cls: string, counterOf: (leaf: unknown) => string | null): BranchInfo | null {
+  const st = b.fStreamerType ?? -1;
+  const type = b.fType ?? -1;
+  const leaf = b.fLeaves.arr[0];
+  if (!leaf) return null;
+  const element = st > 0 && st < 40 ? STREAMER_ELEMENT[st % 20] : undefined;
+  if (!element) return null;
+  const fixed = st > 20;
+  if (type === MEMBER) {
+    return fixed ? branchInfo(b, name, `${element}[${leaf.fLen}]`, 'fixed-array', element, leaf.fLen) : branchInfo(b, name, element, 'scalar', element);
+  }
+  if ((type === CLONES_MEMBER || type === STL_MEMBER) && !fixed && leaf.fLeafCount) {
+    const counter = counterOf(leaf.fLeafCount);
+    if (counter) return branchInfo(b, name, `${element}[${counter}]`, 'counted-array', element, 1, counter);
+  }
+  return null;
 }
 
 /**
@@ -81,7 +127,7 @@ export function describeBranch(b: JsBranch): BranchInfo {
  * their size; a long-lived worker's `arrays` deoptimized on a "wrong map" and was recompiled,
  * ~50 ms of compiler time each, every few runs.)
  */
-function branchInfo(b: JsBranch, typeName: string, kind: BranchInfo['kind'], element: ElementType | null = null, inner = 1,
+function branchInfo(b: JsBranch, name: string, typeName: string, kind: BranchInfo['kind'], element: ElementType | null = null, inner = 1,
                     counter: string | null = null): BranchInfo {
-  return { name: b.fName, typeName, kind, element, inner, counter, entries: Number(b.fEntries) };
+  return { name, typeName, kind, element, inner, counter, entries: Number(b.fEntries) };
 }

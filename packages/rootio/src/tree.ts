@@ -42,22 +42,32 @@ export class TreeReader {
   readonly numEntries: number;
   readonly branches: BranchInfo[];
   private readonly state = new Map<string, BranchState>();
+  private readonly aliases = new Map<string, string>();
   /** Baskets read from the file so far (for tests and benchmarks). */
   basketReads = 0;
 
   private constructor(private readonly file: RootFile, readonly name: string, tree: JsTree) {
     this.numEntries = Number(tree.fEntries);
-    const all: Array<JsBranch & BranchMeta> = [];
-    const walk = (bs: Array<JsBranch & BranchMeta>) => {
+    // Every branch at any depth, named by its path below a split object (`evt/P3.Px`, as uproot
+    // names them); a leaf's counter found by the leaf object itself (references keep identity).
+    const all: Array<{ b: JsBranch & BranchMeta; name: string }> = [];
+    const leafOwner = new Map<unknown, string>();
+    const walk = (bs: Array<JsBranch & BranchMeta>, top: string | null) => {
       for (const b of bs) {
-        all.push(b);
-        if (b._typename === 'TBranch' && b.fBranches.arr.length) walk(b.fBranches.arr as Array<JsBranch & BranchMeta>);
+        const name = top === null || b.fName.startsWith(`${top}.`) ? b.fName : `${top}/${b.fName}`;
+        all.push({ b, name });
+        for (const leaf of b.fLeaves?.arr ?? []) leafOwner.set(leaf, name);
+        if (b.fBranches.arr.length) walk(b.fBranches.arr as Array<JsBranch & BranchMeta>, top ?? (b._typename === 'TBranch' ? null : b.fName));
       }
     };
-    walk(tree.fBranches.arr);
-    for (const b of all) {
-      const info = describeBranch(b);
-      this.state.set(b.fName, { info, refs: basketRefs(file.path, b, this.numEntries), hasOffsets: b.fEntryOffsetLen > 0, cached: null });
+    walk(tree.fBranches.arr, null);
+    for (const { b, name } of all) {
+      const info = describeBranch(b, name, (leaf) => leafOwner.get(leaf) ?? null);
+      this.state.set(name, { info, refs: basketRefs(file.path, b, this.numEntries), hasOffsets: b.fEntryOffsetLen > 0, cached: null });
+    }
+    // A nested branch can also be asked for by its own name, where that is unambiguous.
+    for (const { b, name } of all) {
+      if (name !== b.fName && !this.state.has(b.fName) && all.filter((x) => x.b.fName === b.fName).length === 1) this.aliases.set(b.fName, name);
     }
     this.branches = [...this.state.values()].map((s) => s.info);
   }
@@ -121,7 +131,8 @@ export class TreeReader {
       fresh.get(w.s)!.set(w.ref.index, blobs[i]!);
     });
     const out: Record<string, Column> = {};
-    for (const s of states) {
+    for (let i = 0; i < states.length; i++) {
+      const s = states[i]!;
       const baskets: PendingBasket[] = [];
       // The basket cached before this read (decoding replaces the cache as it goes).
       const prior = s.cached;
@@ -130,7 +141,8 @@ export class TreeReader {
         baskets.push(prior?.index === ref.index ? loadedBasket(prior.basket) : this.pending(s, ref, fresh.get(s)?.get(ref.index)));
       }
       if (s.info.kind === 'counted-array') await this.sizeEntries(s.info, baskets);
-      out[s.info.name] = decode(this.file.path, s.info, baskets, start, stop);
+      // Keyed by the name asked for (a member may be asked for by its own name).
+      out[names[i]!] = decode(this.file.path, s.info, baskets, start, stop);
     }
     return out;
   }
@@ -177,7 +189,7 @@ export class TreeReader {
   }
 
   private branchState(name: string): BranchState {
-    const s = this.state.get(name);
+    const s = this.state.get(name) ?? this.state.get(this.aliases.get(name) ?? '');
     if (!s) {
       const names = [...this.state.keys()];
       throw new RootFormatError(this.file.path, -1, `tree ${this.name} has no branch named ${name} (it has ${names.length}: ${names.slice(0, 40).join(', ')}${names.length > 40 ? ', …' : ''})`);

@@ -58,6 +58,8 @@ export function readTNamed(buf: RBuffer, into: RObject): void {
 /** Reads a TStreamerElement subclass object (after its class tag). */
 export function readStreamerElement(buf: RBuffer, kind: string): RObject & StreamerElement {
   const outer = buf.version();
+  // TStreamerSTLstring derives from TStreamerSTL: one more header.
+  const stl = kind === 'TStreamerSTLstring' ? buf.version() : null;
   const el = { _typename: kind, kind, name: '', title: '', type: 0, arrayLength: 0, typeName: '', countName: '', baseVersion: 0 } as RObject & StreamerElement;
   const inner = buf.version();
   const named: RObject = { _typename: 'TNamed' };
@@ -78,6 +80,7 @@ export function readStreamerElement(buf: RBuffer, kind: string): RObject & Strea
     buf.i32(); // fCountVersion
     el.countName = buf.tstring();
   }
+  if (stl) buf.finish(stl.end, 'TStreamerSTL');
   buf.finish(outer.end, kind);
   return el;
 }

@@ -1,0 +1,39 @@
+import t from 'tap';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openFile } from 'jsroot';
+import { openRootFile } from '@gluon/rootio';
+import { sharedData } from './helpers.js';
+
+/**
+ * Our metadata reader against jsroot's on every file we have: the same keys, and for each tree
+ * the same entry count and the same branches at every depth (jsroot is the reference here only;
+ * the reader does not use it).
+ */
+const fixtures = fileURLToPath(new URL('fixtures/skhep/', import.meta.url));
+const data = sharedData();
+const files = [
+  ...readdirSync(fixtures).filter((f) => f.endsWith('.root')).map((f) => join(fixtures, f)),
+  ...(data ? readdirSync(join(data, 'root-testfiles')).filter((f) => f.endsWith('.root')).map((f) => join(data, 'root-testfiles', f)) : []),
+];
+
+type JsBranch = { fName: string; fEntries: number; fBranches: { arr: JsBranch[] } };
+const allNames = (bs: JsBranch[]): string[] => bs.flatMap((b) => [b.fName, ...allNames(b.fBranches.arr)]);
+
+for (const path of files) {
+  t.test(path.split('/').pop()!, async (t) => {
+    const ours = await openRootFile(path);
+    t.teardown(() => ours.close());
+    const js = (await openFile(path)) as unknown as { fKeys: { fName: string; fClassName: string; fCycle: number }[]; readObject(n: string): Promise<Record<string, unknown>> };
+    const key = (k: { name: string; className: string; cycle: number }) => `${k.name};${k.cycle} ${k.className}`;
+    const theirs = js.fKeys.map((k) => key({ name: k.fName, className: k.fClassName, cycle: k.fCycle })).sort();
+    t.same(ours.keys().map(key).sort(), theirs, 'the same keys');
+    for (const k of ours.keys().filter((k) => k.className === 'TTree')) {
+      const tree = await ours.tree(`${k.name};${k.cycle}`);
+      const jt = (await js.readObject(`${k.name};${k.cycle}`)) as unknown as { fEntries: number; fBranches: { arr: JsBranch[] } };
+      t.equal(tree.numEntries, Number(jt.fEntries), `${k.name}: entries`);
+      t.same(tree.branches.map((b) => b.name.split('/').pop()).sort(), allNames(jt.fBranches.arr).sort(), `${k.name}: branches at every depth`);
+    }
+  });
+}
