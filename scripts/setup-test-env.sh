@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs beyond npm packages: Debian's chromium for the dashboard's
-# browser tests. Idempotent; does nothing when chromium is already there.
+# Installs what the test suite needs beyond npm packages, from Debian: chromium (the dashboard's
+# browser tests) and iproute2 (`ip` and `tc`, for the cross-host tests in network namespaces,
+# scripts/netns.sh). Idempotent; installs only what is missing. Tests whose tool is still missing
+# skip with a message.
 set -euo pipefail
-if [ -x /usr/bin/chromium ]; then exit 0; fi
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+{ command -v ip >/dev/null && command -v tc >/dev/null; } || missing+=(iproute2)
+[ ${#missing[@]} = 0 ] && exit 0
 if [ "$(id -u)" != 0 ]; then
-  echo "setup-test-env: /usr/bin/chromium is missing and this is not root; run: sudo apt-get install -y chromium" >&2
+  echo "setup-test-env: missing ${missing[*]} and this is not root; run: sudo apt-get install -y ${missing[*]}" >&2
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq chromium >/dev/null
-echo "setup-test-env: installed $(/usr/bin/chromium --version)"
+apt-get install -y -qq "${missing[@]}" >/dev/null
+echo "setup-test-env: installed ${missing[*]}"

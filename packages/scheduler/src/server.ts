@@ -133,6 +133,7 @@ export class Scheduler implements DashboardSource {
     for (const id of expired) {
       const conn = this.workers.get(id);
       this.workers.delete(id);
+      this.log(`${conn?.label ?? `worker ${id}`} expired: no heartbeat within ${this.state.config.heartbeatTtlMs} ms; closing its connection`);
       conn?.close(CloseCode.expired, `no heartbeat within ${this.state.config.heartbeatTtlMs} ms; register again`);
     }
     this.dispatch(commands);
@@ -172,7 +173,10 @@ export class Scheduler implements DashboardSource {
       this.dispatch(this.state.unsendable(id, key, tooLargeReason(`task ${key} (its arguments and inline dependencies)`, bytes, limit, whose), Date.now()));
     });
     conn.on('close', (code: number, reason: string) => {
-      if (this.workers.get(id) === conn) this.workers.delete(id);
+      if (this.workers.get(id) === conn) {
+        this.workers.delete(id);
+        if (!leaving) this.log(`${conn.label} lost: connection closed (${code}${reason ? `: ${reason}` : ''})`);
+      }
       this.dispatch(this.state.workerRemoved(id, leaving ? 'left' : `connection closed (${code}${reason ? `: ${reason}` : ''})`, Date.now(), leaving));
     });
     this.dispatch(this.state.workerAdded({

@@ -33,9 +33,18 @@ process.on('exit', () => {
   for (const c of live) c.kill('SIGKILL');
 });
 
-/** Starts `node ...nodeArgs script ...args` in the repository directory. */
-export function start(script: string, args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: readonly string[] = []): Proc {
-  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `node ...nodeArgs script ...args` in the repository directory (or `where.cwd`), behind
+ * `where.launcher` when given (e.g. `['ip', 'netns', 'exec', NS]`, which execs node in place, so
+ * the pid is node's).
+ */
+export function start(
+  script: string, args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: readonly string[] = [],
+  where: { launcher?: readonly string[]; cwd?: string } = {},
+): Proc {
+  const argv = [process.execPath, ...nodeArgs, script, ...args];
+  const [cmd, ...rest] = where.launcher?.length ? [...where.launcher, ...argv] : argv;
+  const child = spawn(cmd!, rest, { cwd: where.cwd ?? repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let out = '';
   const waiters = new Set<() => void>();

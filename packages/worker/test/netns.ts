@@ -1,0 +1,117 @@
+/**
+ * Several hosts on one machine for cross-host tests: a wrapper around scripts/netns.sh (network
+ * namespaces joined by veth links to a bridge, addresses in 10.201.0.0/24 that exist only inside
+ * them) that starts Gluon processes on those hosts, cuts and restores their links, adds netem,
+ * and always cleans up: every process it started is killed by pid, then the namespaces are
+ * deleted by name (also when the test process exits without its teardown).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { SCHEDULER_V8_FLAGS } from '@gluon/scheduler/v8-flags';
+import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
+import { repo, schedulerCli, start, workerCli, type Proc } from './procs.js';
+
+const script = join(repo, 'scripts/netns.sh');
+/** The private range used inside the namespaces (never routed anywhere else). */
+export const NETNS_PREFIX = '10.201.0.';
+
+/** Why namespaces cannot be made here (not root, no `ip`, …), or undefined when they can. */
+export function netnsUnavailable(): string | undefined {
+  return whyNot('check');
+}
+
+/** Why `tc netem` cannot be used here, or undefined when it can. */
+export function netemUnavailable(): string | undefined {
+  return whyNot('netem-check');
+}
+
+function whyNot(cmd: string): string | undefined {
+  const r = spawnSync('bash', [script, cmd], { encoding: 'utf8', timeout: 30_000 });
+  if (r.status === 0) return undefined;
+  return (r.stderr || r.stdout || `scripts/netns.sh ${cmd} exited ${r.status ?? r.signal}`).trim();
+}
+
+let seq = 0;
+const labs = new Set<NetLab>();
+process.on('exit', () => {
+  for (const lab of labs) lab.destroySync();
+});
+
+/** Namespaced hosts by name → address, e.g. `{sched: '10.201.0.1', w1: '10.201.0.11'}`. */
+export class NetLab {
+  private readonly procs: Proc[] = [];
+
+  private constructor(readonly id: string, readonly hosts: Readonly<Record<string, string>>) {}
+
+  /** Creates the hub and the hosts; fails (having cleaned up) with netns.sh's message. */
+  static create(hosts: Record<string, string>): NetLab {
+    for (const a of Object.values(hosts)) if (!a.startsWith(NETNS_PREFIX)) throw new Error(`NetLab: ${a} is outside ${NETNS_PREFIX}0/24`);
+    const id = `t${process.pid % 100_000}${seq++}`.slice(0, 8);
+    const lab = new NetLab(id, hosts);
+    labs.add(lab);
+    lab.sh('up', id, ...Object.entries(hosts).map(([h, a]) => `${h}=${a}`));
+    return lab;
+  }
+
+  private sh(...args: string[]): void {
+    execFileSync('bash', [script, ...args], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+  }
+
+  /** `ip netns exec <ns>`: processes started behind it run in that host's namespace. */
+  launcher(host: string): string[] {
+    if (!(host in this.hosts)) throw new Error(`NetLab: no host ${host} (hosts: ${Object.keys(this.hosts).join(', ')})`);
+    return ['ip', 'netns', 'exec', `gluon-${this.id}-${host}`];
+  }
+
+  /** `node ...nodeArgs script ...args` on `host`. */
+  start(host: string, file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[]; cwd?: string } = {}): Proc {
+    const p = start(file, args, opts.env ?? {}, opts.nodeArgs ?? [], { launcher: this.launcher(host), ...(opts.cwd ? { cwd: opts.cwd } : {}) });
+    this.procs.push(p);
+    return p;
+  }
+
+  /** gluon-scheduler on `host`'s address (port 8786 unless given), no dashboard. */
+  async startScheduler(host: string, extra: string[] = [], port = 8786): Promise<{ proc: Proc; address: string }> {
+    const proc = this.start(host, schedulerCli, ['--host', this.hosts[host]!, '--port', String(port), '--no-dashboard', ...extra], { nodeArgs: SCHEDULER_V8_FLAGS });
+    const m = await proc.waitFor(/^scheduler at (ws:\/\/\S+)$/m, 30_000);
+    return { proc, address: m[1]! };
+  }
+
+  /** gluon-worker on `host`, its data listener on the host's address. */
+  async startWorker(host: string, scheduler: string, args: string[] = [], cwd?: string): Promise<{ proc: Proc; address: string; name: string }> {
+    const proc = this.start(host, workerCli, [scheduler, '--listen-host', this.hosts[host]!, '--name', host, ...args], {
+      nodeArgs: WORKER_V8_FLAGS, ...(cwd ? { cwd } : {}),
+    });
+    const m = await proc.waitFor(/^worker (\S+) at (ws:\/\/\S+) connected to (\S+)$/m, 30_000);
+    return { proc, name: m[1]!, address: m[2]! };
+  }
+
+  /** Unplugs (`down`) or plugs back (`up`) the host's cable at the bridge. */
+  link(host: string, state: 'up' | 'down'): void {
+    this.launcher(host);
+    this.sh('link', this.id, host, state);
+  }
+
+  /** `tc netem SPEC` on both ends of the host's link (`'clear'` removes it). */
+  netem(host: string, spec: string): void {
+    this.launcher(host);
+    this.sh('netem', this.id, host, spec);
+  }
+
+  /** Kills every process started here (by pid), then deletes the namespaces. */
+  async destroy(): Promise<void> {
+    for (const p of this.procs) {
+      p.kill('SIGCONT');
+      p.kill('SIGKILL');
+    }
+    await Promise.all(this.procs.map((p) => p.exited(10_000).catch(() => undefined)));
+    this.destroySync();
+  }
+
+  /** The synchronous part of {@link destroy}, also run at process exit. */
+  destroySync(): void {
+    if (!labs.delete(this)) return;
+    for (const p of this.procs) p.kill('SIGKILL');
+    spawnSync('bash', [script, 'down', this.id], { stdio: 'ignore', timeout: 60_000 });
+  }
+}
