@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type WebSocket from 'ws';
 import { decodeFrame, encodeFrame } from './codec.js';
 import { CloseCode, type Message } from './messages.js';
+import { checkInbound, type Direction } from './ops.js';
 import { formatBytes } from './units.js';
 
 /** Default largest frame a connection accepts or sends, in bytes. */
@@ -70,6 +71,12 @@ export interface ConnectionOptions {
    * are parsed before the caller of `connect` can attach handlers.
    */
   held?: Message[];
+  /**
+   * The ops this side accepts from the other (see ops.ts). Every received message is checked
+   * against it before any handler or pending request sees it; a mismatch closes the connection
+   * with 4003 and a reason naming the op and the field. Without it, messages are not checked.
+   */
+  inbound?: Direction;
 }
 
 type Pending = { resolve: (m: Message) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout };
@@ -122,6 +129,7 @@ export class Connection extends EventEmitter {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly log: Logger;
+  private readonly inbound: Direction | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
   /** When something (a message or a pong) last arrived, ms since epoch. */
   private lastHeard = Date.now();
@@ -137,6 +145,7 @@ export class Connection extends EventEmitter {
     this.sendLimitOwner = remote.maxMessageBytes < own.maxMessageBytes ? `${this.label}'s` : `this ${opts.self ?? 'side'}'s`;
     this.chunkBytes = Math.max(MIN_CHUNK_BYTES, Math.min(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES, own.maxFrameBytes, remote.maxFrameBytes));
     this.log = opts.log ?? defaultLog;
+    this.inbound = opts.inbound;
     if (opts.held) this.held = [...opts.held];
     ws.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
     ws.on('error', (err) => this.log(`connection to ${this.label}: ${describeSocketError(err, this.maxFrameBytes)}`));
@@ -346,6 +355,10 @@ export class Connection extends EventEmitter {
   }
 
   private dispatch(msg: Message): void {
+    if (this.inbound) {
+      const bad = checkInbound(this.inbound, msg);
+      if (bad) return this.protocolError(bad);
+    }
     if (typeof msg.replyTo === 'number') {
       const p = this.pending.get(msg.replyTo);
       if (p) {

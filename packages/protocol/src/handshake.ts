@@ -3,6 +3,8 @@ import WebSocket from 'ws';
 import { decodeFrame, encodeFrame } from './codec.js';
 import { Connection, ownLimits, remoteLimits, trimReason, type Logger } from './connection.js';
 import { CloseCode, type Hello, type Message, type Role, type Welcome } from './messages.js';
+import { HELLO, SCHEDULER_TO_CLIENT, SCHEDULER_TO_WORKER, WELCOME, WORKER_TO_PEER, type Direction } from './ops.js';
+import { formatProblem } from './schema.js';
 import { PACKAGE_VERSION, PROTOCOL_VERSION, versionsCompatible } from './version.js';
 
 /** The handshake failed: the reason says exactly what differed. */
@@ -25,6 +27,32 @@ export interface ConnectOptions {
   log?: Logger;
   /** Names the other side in logs and errors. */
   label?: string;
+  /** The ops accepted from the listener; by default those the listener of this role sends. */
+  inbound?: Direction;
+}
+
+/** What a connecting role receives, by default (see ops.ts). */
+const CONNECTOR_INBOUND: Partial<Record<Role, Direction>> = {
+  client: SCHEDULER_TO_CLIENT, worker: SCHEDULER_TO_WORKER, peer: WORKER_TO_PEER,
+};
+
+/**
+ * Largest frame a listener accepts before the handshake: a hello is a few hundred bytes, and
+ * nothing bigger is read from a connection that has not authenticated.
+ */
+export const HELLO_MAX_BYTES = 64 * 1024;
+
+/**
+ * Sets the largest frame `ws` accepts from now on. `ws` fixes the limit when the socket opens,
+ * so a listener that accepts only a small frame before the handshake raises it here once the
+ * hello is accepted (the next frame is parsed after this returns).
+ */
+export function setFrameLimit(ws: WebSocket, bytes: number): void {
+  const receiver = (ws as unknown as { _receiver?: { _maxPayload?: unknown } })._receiver;
+  if (!receiver || typeof receiver._maxPayload !== 'number') {
+    throw new Error('cannot change the frame limit of this WebSocket: the installed ws release keeps it elsewhere (ws 8 expected)');
+  }
+  receiver._maxPayload = bytes;
 }
 
 /**
@@ -88,7 +116,8 @@ export function connect(
       } catch (err) {
         return fail(new HandshakeError(`${label} answered the handshake with ${(err as Error).message}`, CloseCode.protocolError));
       }
-      const first = messages[0]!;
+      const first = messages[0];
+      if (!first) return fail(new HandshakeError(`${label} answered the handshake with an empty frame`, CloseCode.protocolError));
       if (first.op === 'rejected') {
         return fail(new HandshakeError(String(first.reason), Number(first.code ?? CloseCode.protocolError)));
       }
@@ -99,15 +128,19 @@ export function connect(
       if (first.protocol !== PROTOCOL_VERSION) {
         return fail(new HandshakeError(`protocol version mismatch: ${label} speaks ${String(first.protocol)}, this ${hello.role} speaks ${PROTOCOL_VERSION}`, CloseCode.versionMismatch));
       }
+      const bad = (Object.hasOwn(WELCOME, hello.role) ? WELCOME[hello.role] : undefined)?.check(first);
+      if (bad) return fail(new HandshakeError(`${label} sent a malformed welcome: ${formatProblem('welcome', bad)}`, CloseCode.protocolError));
       settled = true;
       clearTimeout(timer);
       ws.removeAllListeners();
       // Messages behind the welcome — in its frame, or in frames of the same TCP chunk, which ws
       // parses before any promise continuation runs — are held and delivered on the next turn
       // of the event loop, once the caller has attached its handlers.
+      const inbound = opts.inbound ?? CONNECTOR_INBOUND[hello.role];
       const conn = new Connection(ws, {
         ...limits, remote: remoteLimits(first, limits), label, self: hello.role, held: messages.slice(1),
         ...(opts.chunkBytes ? { chunkBytes: opts.chunkBytes } : {}), ...(opts.log ? { log: opts.log } : {}),
+        ...(inbound ? { inbound } : {}),
       });
       resolve({ conn, welcome: first as Welcome });
       setImmediate(() => conn.release());
@@ -131,12 +164,23 @@ export interface AcceptOptions {
   log?: Logger;
   /** Remote address, for labels. */
   remote?: string;
+  /**
+   * The ops accepted from each role after its hello (see ops.ts); every message is checked
+   * against them. A role without an entry is served unchecked.
+   */
+  inbound?: Partial<Record<Role, Direction>>;
 }
 
 /**
  * Runs the listening side of the handshake on a fresh socket. Resolves with the connection and
  * the peer's hello once it is valid; otherwise sends `rejected`, closes with the matching code
- * and resolves `null`. Nothing but a hello is processed before the handshake succeeds.
+ * and resolves `null`. Nothing but a hello is processed before the handshake succeeds, and the
+ * socket should accept frames of at most {@link HELLO_MAX_BYTES} until then (the frame limit is
+ * raised to `maxFrameBytes` here once the hello is accepted).
+ *
+ * The connection starts out holding what follows the hello (in its frame or later ones): attach
+ * handlers, then call `conn.release()`. A connection already closed by then (its next frame was
+ * garbage) must not be registered anywhere.
  */
 export function acceptConnection(
   ws: WebSocket,
@@ -163,7 +207,9 @@ export function acceptConnection(
     };
     const timer = setTimeout(() => reject(CloseCode.handshakeTimeout, `no hello within ${opts.helloTimeoutMs ?? 10000} ms`), opts.helloTimeoutMs ?? 10000);
     ws.on('error', (err) => {
-      if (!done) reject(CloseCode.protocolError, `socket error before handshake: ${err.message}`);
+      if (done) return;
+      if (/max payload/i.test(err.message)) reject(CloseCode.tooLarge, `a frame over the ${HELLO_MAX_BYTES}-byte limit before the handshake`);
+      else reject(CloseCode.protocolError, `socket error before handshake: ${err.message}`);
     });
     ws.on('close', () => {
       if (done) return;
@@ -179,14 +225,20 @@ export function acceptConnection(
       } catch (err) {
         return reject(CloseCode.protocolError, `protocol error: ${(err as Error).message}`);
       }
-      const hello = messages[0] as unknown as Hello;
+      const hello = messages[0] as unknown as Hello | undefined;
+      if (!hello) return reject(CloseCode.protocolError, 'protocol error: empty frame; expected a hello');
       if (hello.op !== 'hello') return reject(CloseCode.protocolError, `protocol error: expected "hello" first, got "${hello.op}"`);
       const problem = checkHello(hello, opts);
       if (problem) return reject(problem.code, problem.reason);
+      const shape = HELLO[hello.role].check(hello);
+      if (shape) return reject(CloseCode.protocolError, `protocol error: ${formatProblem('hello', shape)}`);
       done = true;
       clearTimeout(timer);
       ws.removeAllListeners();
       const limits = ownLimits(opts);
+      // Authenticated now: frames up to the connection's limit from here on.
+      setFrameLimit(ws, limits.maxFrameBytes);
+      const inbound = opts.inbound?.[hello.role];
       const conn = new Connection(ws, {
         ...limits,
         remote: remoteLimits(hello as unknown as Record<string, unknown>, limits),
@@ -194,10 +246,11 @@ export function acceptConnection(
         self: opts.self,
         ...(opts.chunkBytes ? { chunkBytes: opts.chunkBytes } : {}),
         log,
+        held: messages.slice(1),
+        ...(inbound ? { inbound } : {}),
       });
       conn.send({ op: 'welcome', protocol: PROTOCOL_VERSION, version: PACKAGE_VERSION, ...limits, ...welcome(hello) });
       resolve({ conn, hello });
-      if (messages.length > 1) queueMicrotask(() => { for (const m of messages.slice(1)) conn.emit('message', m); });
     });
   });
 }

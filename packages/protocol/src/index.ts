@@ -3,6 +3,8 @@
  * codec, batching connections, the handshake and the listener.
  */
 export * from './messages.js';
+export * from './schema.js';
+export * from './ops.js';
 export * from './version.js';
 export * from './codec.js';
 export * from './values.js';

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { acceptConnection, type AcceptOptions } from './handshake.js';
+import { acceptConnection, HELLO_MAX_BYTES, type AcceptOptions } from './handshake.js';
 import { ownLimits, type Connection } from './connection.js';
 import type { Hello } from './messages.js';
 import { HostGuard } from './origin.js';
@@ -9,7 +9,10 @@ import { HostGuard } from './origin.js';
 export interface ListenOptions extends Omit<AcceptOptions, 'remote'> {
   host?: string;
   port?: number;
-  /** Called for each connection that passed the handshake. */
+  /**
+   * Called for each connection that passed the handshake and is still open. Messages after the
+   * hello are delivered once this returns, so handlers attached here see all of them.
+   */
   onConnection: (conn: Connection, hello: Hello, req: IncomingMessage) => void;
   /** Fields to put in each welcome. */
   welcome?: (hello: Hello) => Record<string, unknown>;
@@ -46,7 +49,9 @@ export function acceptConnections(server: Server, opts: AcceptConnectionsOptions
   });
   let guard: HostGuard | undefined;
   const wss = new WebSocketServer({
-    server, maxPayload: ownLimits(opts).maxFrameBytes, perMessageDeflate: false,
+    // Before its hello, a connection may send one small frame; acceptConnection raises the limit
+    // to maxFrameBytes once the hello is accepted.
+    server, maxPayload: Math.min(HELLO_MAX_BYTES, ownLimits(opts).maxFrameBytes), perMessageDeflate: false,
     verifyClient: ({ req }, done) => {
       // Built on first use: the server's bound address is known once it listens.
       guard ??= new HostGuard({ self: opts.self, bindHost: boundHost(server), ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}) });
@@ -60,7 +65,11 @@ export function acceptConnections(server: Server, opts: AcceptConnectionsOptions
   wss.on('connection', (ws, req) => {
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     void acceptConnection(ws, { ...opts, remote, log }, opts.welcome).then((r) => {
-      if (r) opts.onConnection(r.conn, r.hello, req);
+      if (!r) return;
+      // Closed in the same read as its hello (the frame after it was garbage): never registered.
+      if (r.conn.closed) return log(`${opts.self}: ${r.conn.label} closed during its handshake; not registered`);
+      opts.onConnection(r.conn, r.hello, req);
+      r.conn.release();
     });
   });
   return {

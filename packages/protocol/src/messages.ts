@@ -1,6 +1,7 @@
 /**
- * Message shapes exchanged between the roles. docs/internals.md explains who sends what; this
- * file is the compiler-checked copy of that table.
+ * Message shapes exchanged between the roles. docs/internals.md explains who sends what; the
+ * schemas every received message is checked against are in ops.ts, which also checks that the
+ * interfaces here agree with them.
  */
 
 /** The roles a connection can have; `peer` fetches data from a worker's own listener. */
@@ -68,10 +69,6 @@ export interface Hello {
   memoryLimit?: number;
   pid?: number;
   host?: string;
-  /** worker only: keys it still stores (after a reconnect), with their sizes */
-  keys?: Record<string, number>;
-  /** worker only: tasks it is still running from before a reconnect (their results follow) */
-  running?: string[];
   /**
    * client only: an id the client keeps across reconnects, so the scheduler can retire the
    * client's previous connection once the new one has re-sent its graph

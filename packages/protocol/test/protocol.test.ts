@@ -2,9 +2,12 @@ import t from 'tap';
 import net from 'node:net';
 import WebSocket from 'ws';
 import {
-  acceptConnections, CloseCode, connect, decodeFrame, encodeFrame, HandshakeError, listen, PACKAGE_VERSION, PROTOCOL_VERSION,
-  type Connection, type Listener,
+  acceptConnections, anything, CloseCode, connect, decodeFrame, encodeFrame, HandshakeError, listen, num, obj, PACKAGE_VERSION,
+  PROTOCOL_VERSION, str, type Connection, type Direction, type Listener,
 } from '@gluon/protocol';
+
+/** What the echo server below answers; clients of it check replies against this. */
+const ECHO = { inbound: { from: 'the echo server', to: 'client', ops: { 'echo-reply': obj({ op: str(), replyTo: num(), value: anything }) } } satisfies Direction };
 
 t.test('codec round-trips typed arrays as themselves and rejects garbage with a reason', async (t) => {
   const msgs = [{ op: 'x', f: new Float64Array([1.5, -2]), i: new Int32Array([7, -8]), u: new Uint8Array([1, 2]), n: null }];
@@ -27,7 +30,7 @@ async function echoServer(t: Tap.Test, opts: { token?: string; maxFrameBytes?: n
     roles: ['client', 'worker'],
     ...opts,
     log: (l) => logs.push(l),
-    welcome: () => ({ hi: 'there' }),
+    welcome: () => ({ clientId: 'c-echo' }),
     onConnection: (conn) => {
       conns.push(conn);
       conn.on('message', (m) => {
@@ -43,9 +46,9 @@ declare namespace Tap { type Test = Parameters<Parameters<typeof t.test>[1]>[0] 
 
 t.test('handshake, request/reply and batching', async (t) => {
   const { server } = await echoServer(t);
-  const { conn, welcome } = await connect(server.address, { role: 'client' });
+  const { conn, welcome } = await connect(server.address, { role: 'client' }, ECHO);
   t.teardown(() => conn.close());
-  t.equal(welcome.hi, 'there');
+  t.equal(welcome.clientId, 'c-echo');
   t.equal(welcome.protocol, PROTOCOL_VERSION);
   const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => conn.request({ op: 'echo', value: i })));
   t.same(replies.map((r) => r.value), Array.from({ length: 100 }, (_, i) => i));
@@ -55,13 +58,13 @@ t.test('handshake, request/reply and batching', async (t) => {
 
 t.test('bad and missing tokens are refused with a reason; the listener keeps serving', async (t) => {
   const { server } = await echoServer(t, { token: 's3cret' });
-  const bad = await connect(server.address, { role: 'client' }, { token: 'nope' }).catch((e) => e);
+  const bad = await connect(server.address, { role: 'client' }, { ...ECHO, token: 'nope' }).catch((e) => e);
   t.type(bad, HandshakeError);
   t.equal(bad.code, CloseCode.badToken);
   t.match(bad.message, /bad token/);
-  const missing = await connect(server.address, { role: 'client' }).catch((e) => e);
+  const missing = await connect(server.address, { role: 'client' }, ECHO).catch((e) => e);
   t.match(missing.message, /missing token.*GLUON_TOKEN/);
-  const ok = await connect(server.address, { role: 'client' }, { token: 's3cret' });
+  const ok = await connect(server.address, { role: 'client' }, { ...ECHO, token: 's3cret' });
   t.equal((await ok.conn.request({ op: 'echo', value: 1 })).value, 1);
   ok.conn.close();
 });
@@ -71,7 +74,7 @@ t.test('protocol and package version mismatches name both sides', async (t) => {
   const p = await connect(server.address, { role: 'worker', protocol: PROTOCOL_VERSION + 1 }).catch((e) => e);
   t.equal(p.code, CloseCode.versionMismatch);
   t.equal(p.message, `protocol version mismatch: scheduler speaks ${PROTOCOL_VERSION}, worker speaks ${PROTOCOL_VERSION + 1}`);
-  const v = await connect(server.address, { role: 'client', version: '99.0.0' }).catch((e) => e);
+  const v = await connect(server.address, { role: 'client', version: '99.0.0' }, ECHO).catch((e) => e);
   t.match(v.message, new RegExp(`package version mismatch: scheduler is ${PACKAGE_VERSION.replace(/\./g, '\\.')}, client is 99\\.0\\.0`));
   const r = await connect(server.address, { role: 'dashboard' }).catch((e) => e);
   t.match(r.message, /role "dashboard" is not served here/);
@@ -80,7 +83,7 @@ t.test('protocol and package version mismatches name both sides', async (t) => {
 t.test('oversized frames, garbage frames, text frames and raw garbage bytes close only that connection', async (t) => {
   const { server, logs } = await echoServer(t, { maxFrameBytes: 64 * 1024 });
   // oversized frame after a good handshake
-  const { conn } = await connect(server.address, { role: 'client' });
+  const { conn } = await connect(server.address, { role: 'client' }, ECHO);
   const closed = new Promise<number>((r) => conn.on('close', (code: number) => r(code)));
   conn.ws.send(Buffer.alloc(200 * 1024), { binary: true });
   t.equal(await closed, CloseCode.tooLarge);
@@ -101,7 +104,7 @@ t.test('oversized frames, garbage frames, text frames and raw garbage bytes clos
   t.match(await earlyClose, /expected "hello" first, got "update-graph"/);
 
   // text frame after the handshake
-  const { conn: c2 } = await connect(server.address, { role: 'client' });
+  const { conn: c2 } = await connect(server.address, { role: 'client' }, ECHO);
   const c2Closed = new Promise<string>((r) => c2.on('close', (_c: number, why: string) => r(why)));
   c2.ws.send('hello?');
   t.match(await c2Closed, /text frame/);
@@ -114,14 +117,14 @@ t.test('oversized frames, garbage frames, text frames and raw garbage bytes clos
   });
 
   // and the listener still serves a good client
-  const good = await connect(server.address, { role: 'client' });
+  const good = await connect(server.address, { role: 'client' }, ECHO);
   t.equal((await good.conn.request({ op: 'echo', value: 'still here' })).value, 'still here');
   good.conn.close();
 });
 
 t.test('a request fails when the connection closes; an over-limit outgoing message is not sent', async (t) => {
   const { server, conns } = await echoServer(t);
-  const { conn } = await connect(server.address, { role: 'client' }, { maxMessageBytes: 1024 });
+  const { conn } = await connect(server.address, { role: 'client' }, { ...ECHO, maxMessageBytes: 1024 });
   const pending = conn.request({ op: 'never-answered' });
   await new Promise((r) => setTimeout(r, 50));
   let oversize = 0;
@@ -153,14 +156,14 @@ t.test('acceptConnections serves handshaken connections on an existing HTTP serv
   const server = http.createServer((_req, res) => res.end('plain http still works'));
   const accepting = acceptConnections(server, {
     self: 'worker', roles: ['peer'], token: 'tk', log: () => {},
-    onConnection: (conn) => conn.on('message', (m) => conn.reply(m, { op: 'data', got: m.op })),
+    onConnection: (conn) => conn.on('message', (m) => conn.reply(m, { op: 'data', data: { got: m.op }, missing: [] })),
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   t.teardown(() => { accepting.close(); server.close(); server.closeAllConnections(); });
   const port = (server.address() as { port: number }).port;
   t.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), 'plain http still works');
   const { conn } = await connect(`ws://127.0.0.1:${port}`, { role: 'peer' }, { token: 'tk' });
-  t.equal((await conn.request({ op: 'get-data', keys: [] })).got, 'get-data');
+  t.same((await conn.request({ op: 'get-data', keys: [] })).data, { got: 'get-data' });
   conn.close();
   const wrongRole = await connect(`ws://127.0.0.1:${port}`, { role: 'client' }, { token: 'tk' }).catch((e) => e);
   t.match(wrongRole.message, /role "client" is not served here; worker accepts peer/);
@@ -201,7 +204,7 @@ function pattern(bytes: number): Float64Array {
 
 t.test('a message larger than both frame limits travels in chunks and arrives intact, both ways', async (t) => {
   const { server } = await echoServer(t, { maxFrameBytes: MiB });
-  const { conn } = await connect(server.address, { role: 'client' }, { maxFrameBytes: MiB });
+  const { conn } = await connect(server.address, { role: 'client' }, { ...ECHO, maxFrameBytes: MiB });
   t.teardown(() => conn.close());
   t.equal(conn.chunkBytes, MiB, 'pieces are no larger than the smaller frame limit');
   const value = pattern(5 * MiB);
@@ -218,7 +221,7 @@ t.test('a message larger than both frame limits travels in chunks and arrives in
 
 t.test('a message over the other side\'s announced budget is refused by the sender, naming size and limit', async (t) => {
   const { server } = await echoServer(t, { maxFrameBytes: MiB, maxMessageBytes: 4 * MiB });
-  const { conn, welcome } = await connect(server.address, { role: 'client' });
+  const { conn, welcome } = await connect(server.address, { role: 'client' }, ECHO);
   t.teardown(() => conn.close());
   t.equal(welcome.maxMessageBytes, 4 * MiB, 'the listener announces its budget');
   t.equal(conn.sendLimit, 4 * MiB);
@@ -237,7 +240,7 @@ t.test('a message over the other side\'s announced budget is refused by the send
 
 t.test('a chunked header over the budget closes with 1009 and the reason; chunks before the hello are refused', async (t) => {
   const { server, logs } = await echoServer(t, { maxMessageBytes: 4 * MiB });
-  const { conn } = await connect(server.address, { role: 'client' });
+  const { conn } = await connect(server.address, { role: 'client' }, ECHO);
   const closed = new Promise<[number, string]>((r) => conn.on('close', (c: number, why: string) => r([c, why])));
   conn.ws.send(encodeFrame([{ op: 'chunked', bytes: 64 * MiB }]), { binary: true });
   const [code, why] = await closed;
@@ -246,7 +249,7 @@ t.test('a chunked header over the budget closes with 1009 and the reason; chunks
   t.ok(logs.some((l) => /exceeds the limit of 4194304 bytes/.test(l)));
 
   // a piece that overruns its declared size is a protocol error
-  const { conn: c2 } = await connect(server.address, { role: 'client' });
+  const { conn: c2 } = await connect(server.address, { role: 'client' }, ECHO);
   const c2Closed = new Promise<[number, string]>((r) => c2.on('close', (c: number, why: string) => r([c, why])));
   c2.ws.send(encodeFrame([{ op: 'chunked', bytes: 10 }]), { binary: true });
   c2.ws.send(Buffer.alloc(11), { binary: true });

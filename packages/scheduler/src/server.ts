@@ -1,13 +1,13 @@
 import { hostname } from 'node:os';
 import {
-  CloseCode, listen, tooLargeReason, type Connection, type Hello, type Listener, type Logger, type Message, type TaskSpec, type WorkerMetrics,
+  CLIENT_TO_SCHEDULER, CloseCode, listen, tooLargeReason, WORKER_TO_SCHEDULER, type Connection, type Hello, type Inbound, type Listener,
+  type Logger, type Message,
 } from '@gluon/protocol';
 import type { ClusterEvent, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
 import { SchedulerState, type Command, type SchedulerConfig } from './state.js';
-import { checkHeld, checkKeys, checkUpdateGraph } from './validate.js';
 
-/** Client ops whose `keys` field is a list of keys. */
-const KEYED_OPS = new Set(['release-keys', 'cancel', 'retry', 'who-has']);
+type FromWorker = Inbound<typeof WORKER_TO_SCHEDULER>;
+type FromClient = Inbound<typeof CLIENT_TO_SCHEDULER>;
 
 export interface SchedulerOptions {
   host?: string;
@@ -47,6 +47,8 @@ export class Scheduler implements DashboardSource {
   private listener!: Listener;
   private readonly workers = new Map<string, Connection>();
   private readonly clients = new Map<string, Connection>();
+  /** Every handshaken connection still open, registered or not (closed on shutdown). */
+  private readonly open = new Set<Connection>();
   /** A client's session (it keeps one across reconnects) → its current client id. */
   private readonly sessions = new Map<string, string>();
   private nextId = 1;
@@ -73,6 +75,8 @@ export class Scheduler implements DashboardSource {
     s.listener = await listen({
       self: 'scheduler',
       roles: ['client', 'worker'],
+      // Every message is checked against its op's schema before it reaches the handlers below.
+      inbound: { client: CLIENT_TO_SCHEDULER, worker: WORKER_TO_SCHEDULER },
       host: opts.host ?? '127.0.0.1',
       port: opts.port ?? 8786,
       ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}),
@@ -90,6 +94,8 @@ export class Scheduler implements DashboardSource {
       },
       onConnection: (conn, hello) => {
         const id = ids.get(hello)!;
+        s.open.add(conn);
+        conn.on('close', () => s.open.delete(conn));
         if (hello.role === 'worker') s.workerConnected(id, conn, hello);
         else s.clientConnected(id, conn, hello);
       },
@@ -139,31 +145,34 @@ export class Scheduler implements DashboardSource {
     this.dispatch(commands);
   }
 
+  /**
+   * A worker said hello. It is registered when its first message, `holding` (the results it
+   * still stores and the tasks it still runs, after a reconnect), arrives: the hello stays small
+   * enough for the pre-handshake frame limit however much the worker holds.
+   */
   private workerConnected(id: string, conn: Connection, hello: Hello): void {
-    // A worker reconnecting under the same name replaces its stale registration.
-    for (const ws of this.state.workers.values()) {
-      if (ws.name === hello.name && ws.address === hello.address) {
-        this.workers.get(ws.id)?.close(CloseCode.replaced, 'replaced by a new connection of the same worker');
-        this.dispatch(this.state.workerRemoved(ws.id, 'reconnected', Date.now(), true));
-      }
-    }
-    this.workers.set(id, conn);
+    let registered = false;
     let leaving = false;
-    conn.on('message', (m: Message) => {
+    conn.on('message', (m: FromWorker) => {
+      if (!registered) {
+        if (m.op !== 'holding') return conn.protocolError(`${m.op}: a worker's first message after its hello must be "holding"`);
+        registered = true;
+        return this.workerRegistered(id, conn, hello, m);
+      }
       const now = Date.now();
       switch (m.op) {
-        case 'heartbeat': return this.dispatch(this.state.heartbeat(id, m.metrics as WorkerMetrics, now));
-        case 'task-finished': return this.dispatch(this.state.taskFinished(id, m as never, now));
-        case 'task-erred': return this.dispatch(this.state.taskErred(id, m as never, now));
-        case 'missing-data': return this.dispatch(this.state.missingData(id, String(m.key), String(m.errantWorker), m.dependent as string | undefined));
-        case 'handback': return this.dispatch(this.state.handback(id, m.keys as string[]));
-        case 'steal-response': return this.dispatch(this.state.stealResponse(id, String(m.key), Boolean(m.ok)));
-        case 'publish': return this.dispatch(this.state.publish(String(m.topic), m.value, now));
+        case 'heartbeat': return this.dispatch(this.state.heartbeat(id, m.metrics, now));
+        case 'task-finished': return this.dispatch(this.state.taskFinished(id, m, now));
+        case 'task-erred': return this.dispatch(this.state.taskErred(id, m, now));
+        case 'missing-data': return this.dispatch(this.state.missingData(id, m.key, m.errantWorker, m.dependent));
+        case 'handback': return this.dispatch(this.state.handback(id, m.keys));
+        case 'steal-response': return this.dispatch(this.state.stealResponse(id, m.key, m.ok));
+        case 'publish': return this.dispatch(this.state.publish(m.topic, m.value, now));
         case 'transfer': return this.dispatch(this.state.transfer(id, m, now));
         case 'closing':
           leaving = true;
           return this.dispatch(this.state.workerClosing(id));
-        default: return conn.protocolError(`unknown op "${m.op}" from a worker`);
+        case 'holding': return conn.protocolError('holding: a worker sends it once, right after its hello');
       }
     });
     // A compute-task over the worker's budget (its arguments are too large) fails the task.
@@ -173,16 +182,28 @@ export class Scheduler implements DashboardSource {
       this.dispatch(this.state.unsendable(id, key, tooLargeReason(`task ${key} (its arguments and inline dependencies)`, bytes, limit, whose), Date.now()));
     });
     conn.on('close', (code: number, reason: string) => {
+      if (!registered) return;
       if (this.workers.get(id) === conn) {
         this.workers.delete(id);
         if (!leaving) this.log(`${conn.label} lost: connection closed (${code}${reason ? `: ${reason}` : ''})`);
       }
       this.dispatch(this.state.workerRemoved(id, leaving ? 'left' : `connection closed (${code}${reason ? `: ${reason}` : ''})`, Date.now(), leaving));
     });
+  }
+
+  private workerRegistered(id: string, conn: Connection, hello: Hello, holding: Extract<FromWorker, { op: 'holding' }>): void {
+    // A worker reconnecting under the same name replaces its stale registration.
+    for (const ws of this.state.workers.values()) {
+      if (ws.name === hello.name && ws.address === hello.address) {
+        this.workers.get(ws.id)?.close(CloseCode.replaced, 'replaced by a new connection of the same worker');
+        this.dispatch(this.state.workerRemoved(ws.id, 'reconnected', Date.now(), true));
+      }
+    }
+    this.workers.set(id, conn);
     this.dispatch(this.state.workerAdded({
       id, name: hello.name ?? id, address: String(hello.address ?? ''), nthreads: hello.nthreads ?? 1,
-      memoryLimit: hello.memoryLimit ?? 0, host: hello.host ?? hostname(), pid: hello.pid ?? 0, ...(hello.keys ? { keys: hello.keys } : {}),
-      ...(Array.isArray(hello.running) ? { running: hello.running.filter((k): k is string => typeof k === 'string') } : {}),
+      memoryLimit: hello.memoryLimit ?? 0, host: hello.host ?? hostname(), pid: hello.pid ?? 0, keys: holding.keys,
+      ...(holding.running ? { running: holding.running } : {}),
     }, Date.now()));
   }
 
@@ -194,24 +215,20 @@ export class Scheduler implements DashboardSource {
     const session = typeof hello.session === 'string' ? hello.session : undefined;
     let previous = session !== undefined ? this.sessions.get(session) : undefined;
     if (session !== undefined) this.sessions.set(session, id);
-    conn.on('message', (m: Message) => {
+    conn.on('message', (m: FromClient) => {
       const now = Date.now();
-      const bad = m.op === 'update-graph' ? checkUpdateGraph(m.tasks, m.wants) ?? checkHeld(m.held)
-        : KEYED_OPS.has(m.op) ? checkKeys(m.op, 'keys', m.keys) : null;
-      if (bad) return conn.protocolError(bad);
       if (previous !== undefined) {
         this.clients.get(previous)?.close(CloseCode.replaced, 'replaced by a new connection of the same client');
         previous = undefined;
       }
       switch (m.op) {
         case 'update-graph':
-          return this.dispatch(this.state.updateGraph(id, m.tasks as TaskSpec[], m.wants as string[], now, m.held as Record<string, string[]> | undefined));
-        case 'release-keys': return this.dispatch(this.state.releaseKeys(id, m.keys as string[]));
-        case 'cancel': return this.dispatch(this.state.cancel(m.keys as string[], now));
-        case 'retry': return this.dispatch(this.state.retry(m.keys as string[], now));
-        case 'who-has': conn.reply(m, { op: 'who-has-reply', whoHas: this.state.whoHas(m.keys as string[]) }); return;
-        case 'publish': return this.dispatch(this.state.publish(String(m.topic), m.value, now));
-        default: return conn.protocolError(`unknown op "${m.op}" from a client`);
+          return this.dispatch(this.state.updateGraph(id, m.tasks, m.wants, now, m.held));
+        case 'release-keys': return this.dispatch(this.state.releaseKeys(id, m.keys));
+        case 'cancel': return this.dispatch(this.state.cancel(m.keys, now));
+        case 'retry': return this.dispatch(this.state.retry(m.keys, now));
+        case 'who-has': conn.reply(m, { op: 'who-has-reply', whoHas: this.state.whoHas(m.keys) }); return;
+        case 'publish': return this.dispatch(this.state.publish(m.topic, m.value, now));
       }
     });
     conn.on('close', () => {
@@ -219,6 +236,9 @@ export class Scheduler implements DashboardSource {
       if (session !== undefined && this.sessions.get(session) === id) this.sessions.delete(session);
       this.dispatch(this.state.clientDisconnected(id, Date.now()));
     });
+    // A client whose host vanished sends no FIN: without this, its results would stay pinned.
+    const ttl = this.state.config.heartbeatTtlMs;
+    conn.keepAlive(Math.max(10, Math.floor(ttl / 3)), ttl);
     this.dispatch(this.state.clientConnected(id, hello.name ?? id, Date.now()));
   }
 
@@ -250,7 +270,7 @@ export class Scheduler implements DashboardSource {
   /** Tells workers and clients, then stops listening. */
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    for (const c of [...this.workers.values(), ...this.clients.values()]) c.close(CloseCode.going, 'scheduler shutting down');
+    for (const c of this.open) c.close(CloseCode.going, 'scheduler shutting down');
     await this.dashboard?.close();
     await this.listener.close();
   }

@@ -59,6 +59,7 @@ function hello(fields: Record<string, unknown>): Buffer {
 async function roundTrip(t: Tap.Test, address: string, key: string): Promise<unknown> {
   const worker = await connect(address, { role: 'worker', name: `w-${key}`, address: 'ws://127.0.0.1:1', nthreads: 1, memoryLimit: 0, pid: 1, host: 'test' }, { token: TOKEN });
   t.teardown(() => worker.conn.close());
+  worker.conn.send({ op: 'holding', keys: {} });
   worker.conn.on('message', (m: Message) => {
     if (m.op === 'compute-task') {
       worker.conn.send({ op: 'task-finished', key: m.key, nbytes: 8, typeName: 'number', start: 1, stop: 2, thread: 0, value: 41 + 1, hasValue: true });
@@ -116,7 +117,7 @@ t.test('bad input of every kind is refused with its close code; the scheduler ke
   const c3 = await connect(s.address, { role: 'client' }, { token: TOKEN });
   const c3Closed = new Promise<[number, string]>((r) => c3.conn.on('close', (code: number, why: string) => r([code, why])));
   c3.conn.send({ op: 'update-graph', tasks: [{ key: 'a-1', fn: { module: 'm' }, args: [], deps: [] }], wants: ['a-1'] });
-  t.same(await c3Closed, [CloseCode.protocolError, 'protocol error: update-graph: tasks[0].fn.export (task a-1) must be a non-empty string']);
+  t.same(await c3Closed, [CloseCode.protocolError, 'protocol error: update-graph: tasks[0].fn.export (task a-1) is missing']);
 
   // raw TCP garbage and a half-open socket
   await new Promise<void>((resolve) => {
@@ -139,6 +140,7 @@ t.test('SIGTERM and SIGINT shut down cleanly with exit 0; workers are told', asy
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     const s = await startCli(t, []);
     const w = await connect(s.address, { role: 'worker', name: 'w', address: 'ws://127.0.0.1:1', nthreads: 1, memoryLimit: 0, pid: 1, host: 'test' });
+    w.conn.send({ op: 'holding', keys: {} });
     const closed = new Promise<[number, string]>((r) => w.conn.on('close', (code: number, why: string) => r([code, why])));
     const exited = new Promise<number | null>((r) => s.child.on('exit', (code) => r(code)));
     s.child.kill(sig);

@@ -454,15 +454,15 @@ t.test('transfer reports become transfer events named by worker; malformed ones 
   t.equal(transfers().length, 3, 'a report from an unregistered worker is dropped');
 
   const malformed: Array<[Record<string, unknown>, RegExp]> = [
-    [{ ...report, from: 7 }, /from must be the peer's data address, got number 7/],
-    [{ ...report, keys: 'a-1' }, /keys must be an array of keys/],
-    [{ ...report, keys: [] }, /keys must name at least one key/],
-    [{ ...report, keys: ['a-1', 2] }, /keys\[1\] must be a string key/],
+    [{ ...report, from: 7 }, /transfer: from must be a non-empty string, got number 7/],
+    [{ ...report, keys: 'a-1' }, /keys must be an array of non-empty strings/],
+    [{ ...report, keys: [] }, /keys must have at least 1 element/],
+    [{ ...report, keys: ['a-1', 2] }, /keys\[1\] must be a non-empty string/],
     [{ ...report, start: 'soon' }, /start must be a finite number, got "soon"/],
     [{ ...report, stop: NaN }, /stop must be a finite number/],
     [{ ...report, stop: 9 }, /stop \(9\) is before start \(10\)/],
-    [{ ...report, bytes: -1 }, /bytes must be ≥ 0/],
-    [{ op: 'transfer' }, /from must be/],
+    [{ ...report, bytes: -1 }, /bytes must be a finite number ≥ 0/],
+    [{ op: 'transfer' }, /from is missing/],
   ];
   for (const [m, why] of malformed) {
     const before = sim.state.log.length;

@@ -14,6 +14,9 @@ export function estimateSize(value: unknown, budget = 10_000): number {
 export function typeNameOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'Array';
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'Object';
+  if (typeof value === 'object') {
+    const name: unknown = (value as object).constructor?.name;
+    return typeof name === 'string' ? name : 'Object';
+  }
   return typeof value;
 }

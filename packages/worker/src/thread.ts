@@ -152,13 +152,15 @@ async function run(req: RunRequest): Promise<void> {
     key: req.key,
     worker: workerName,
     publish: (topic, value) => {
+      // Checked here, where the task sees the error: the scheduler would refuse the message.
+      if (typeof topic !== 'string' || topic === '') throw new TypeError(`publish(): the topic must be a non-empty string, got ${typeof topic}`);
       // Refused here, in the task that made it, rather than by the encoder on the main thread.
       const c = checkWire(value, 'value');
       if (!c.ok) throw new TypeError(`publish(${JSON.stringify(topic)}): ${c.message}`);
       port.postMessage({ type: 'publish', topic, value } satisfies ThreadReply);
     },
     report: (m) => {
-      if (typeof m.events === 'number') events = (events ?? 0) + m.events;
+      if (typeof m.events === 'number' && Number.isFinite(m.events)) events = (events ?? 0) + m.events;
     },
   };
   current = req;
@@ -179,7 +181,8 @@ async function run(req: RunRequest): Promise<void> {
     for (const b of transferables(value)) heldTransfer.push(b);
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
-    held.push({ type: 'error', id: req.id, error: { name: e.name, message: e.message, stack: e.stack ?? String(e) }, start, stop: Date.now() });
+    // Strings whatever the task threw: the scheduler accepts nothing else in an error.
+    held.push({ type: 'error', id: req.id, error: { name: String(e.name), message: String(e.message), stack: String(e.stack ?? e) }, start, stop: Date.now() });
   } finally {
     current = null;
     (globalThis as Record<symbol, unknown>)[TASK_CONTEXT_SYMBOL] = undefined;

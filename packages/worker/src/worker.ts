@@ -1,6 +1,7 @@
 import { cpus, hostname } from 'node:os';
 import {
-  CloseCode, connect, listen, reconnectDelay, tooLargeReason, type Connection, type FnRef, type Listener, type Logger, type Message,
+  CloseCode, connect, listen, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, type Connection, type Inbound,
+  type Listener, type Logger, type Message,
 } from '@gluon/protocol';
 import { checkModule, type AllowDecision, type AllowList } from './allow.js';
 import { ThreadPool, type PoolResult } from './pool.js';
@@ -108,6 +109,8 @@ export class GluonWorker {
     this.listener = await listen({
       self: `worker ${this.name}`,
       roles: ['peer', 'client'],
+      // get-data is all a peer may send; anything else closes its connection (4003).
+      inbound: { peer: PEER_TO_WORKER, client: PEER_TO_WORKER },
       host: this.opts.listenHost ?? '127.0.0.1',
       port: this.opts.listenPort ?? 0,
       ...(this.opts.allowedHosts ? { allowedHosts: this.opts.allowedHosts } : {}),
@@ -115,7 +118,7 @@ export class GluonWorker {
       ...this.limits(),
       log: this.log,
       onConnection: (conn) => {
-        conn.on('message', (m: Message) => this.servePeer(conn, m));
+        conn.on('message', (m: Inbound<typeof PEER_TO_WORKER>) => this.servePeer(conn, m));
         conn.on('oversize', (msg: Message, bytes: number, limit: number, whose: string) => this.replyTooLarge(conn, msg, bytes, limit, whose));
       },
     });
@@ -150,8 +153,7 @@ export class GluonWorker {
       try {
         const { conn, welcome } = await connect(this.opts.scheduler, {
           role: 'worker', name: this.name, address: this.listener.address, nthreads: this.nthreads,
-          memoryLimit: this.opts.memoryLimit ?? 0, pid: process.pid, host: hostname(), keys: this.state.storedKeys(),
-          running: this.state.runningKeys(),
+          memoryLimit: this.opts.memoryLimit ?? 0, pid: process.pid, host: hostname(),
         }, {
           ...(this.opts.token ? { token: this.opts.token } : {}), label: `scheduler ${this.opts.scheduler}`, log: this.log,
           ...this.limits(),
@@ -160,8 +162,11 @@ export class GluonWorker {
           conn.close(CloseCode.normal, 'worker leaving');
           return;
         }
+        // First, what it still holds and runs (after a reconnect): the scheduler registers the
+        // worker then. Not in the hello, which must fit the listener's pre-handshake frame limit.
+        conn.send({ op: 'holding', keys: this.state.storedKeys(), running: this.state.runningKeys() });
         this.scheduler = conn;
-        conn.on('message', (m: Message) => this.onSchedulerMessage(m));
+        conn.on('message', (m: Inbound<typeof SCHEDULER_TO_WORKER>) => this.onSchedulerMessage(m));
         conn.on('close', (code: number, reason: string) => this.onSchedulerClosed(conn, code, reason));
         const interval = Math.max(50, Number(welcome.heartbeatIntervalMs ?? 1000));
         // A scheduler behind a cut link goes silent instead of closing: drop the connection
@@ -202,21 +207,16 @@ export class GluonWorker {
     });
   }
 
-  private onSchedulerMessage(m: Message): void {
+  private onSchedulerMessage(m: Inbound<typeof SCHEDULER_TO_WORKER>): void {
     switch (m.op) {
       case 'compute-task':
         return this.apply(this.state.handle({
           type: 'compute',
-          task: {
-            key: String(m.key), fn: m.fn as FnRef, args: (m.args ?? []) as unknown[],
-            deps: (m.deps ?? {}) as Record<string, string[]>, priority: (m.priority as Priority | undefined) ?? [0],
-            ...(m.values && typeof m.values === 'object' ? { values: m.values as Record<string, unknown> } : {}),
-          },
+          task: { key: m.key, fn: m.fn, args: m.args, deps: m.deps, priority: m.priority, ...(m.values ? { values: m.values } : {}) },
         }));
-      case 'free-keys': return this.apply(this.state.handle({ type: 'free-keys', keys: m.keys as string[] }));
-      case 'steal-request': return this.apply(this.state.handle({ type: 'steal', key: String(m.key) }));
-      case 'close': void this.close(String(m.reason ?? 'the scheduler asked the worker to close')); return;
-      default: this.scheduler?.protocolError(`unknown op "${m.op}" from the scheduler`);
+      case 'free-keys': return this.apply(this.state.handle({ type: 'free-keys', keys: m.keys }));
+      case 'steal-request': return this.apply(this.state.handle({ type: 'steal', key: m.key }));
+      case 'close': void this.close(m.reason ?? 'the scheduler asked the worker to close'); return;
     }
   }
 
@@ -339,16 +339,13 @@ export class GluonWorker {
    * most the connection's message budget (by the results' estimated sizes): the keys that do not
    * fit go in `later`, and the asker fetches them one per request.
    */
-  private servePeer(conn: Connection, m: Message): void {
-    if (m.op !== 'get-data') return conn.protocolError(`unknown op "${m.op}" on a worker's data port (only get-data is served)`);
-    if (!Array.isArray(m.keys)) return conn.protocolError('get-data needs "keys": an array of task keys');
+  private servePeer(conn: Connection, m: Inbound<typeof PEER_TO_WORKER>): void {
     const data: Record<string, unknown> = {};
     const missing: string[] = [];
     const later: string[] = [];
     let bytes = 0;
     let included = 0;
-    for (const k of m.keys as unknown[]) {
-      const key = String(k);
+    for (const key of m.keys) {
       if (!this.state.has(key)) {
         missing.push(key);
         continue;

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { HostGuard } from '@gluon/protocol';
+import { CloseCode, HostGuard } from '@gluon/protocol';
 import { loadAssets, type Asset } from './assets.js';
 import { DashboardAuth, DEFAULT_SESSION_TTL_MS } from './auth.js';
 import { LiveFeed, type FeedOptions } from './feed.js';
@@ -154,7 +154,9 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     if (path !== '/live') return refuse(socket, 404, 'Not Found');
     if (!auth.allows(req)) return refuse(socket, 401, 'Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => {
-      ws.on('message', () => {}); // read-only: whatever a browser sends is ignored
+      // Read-only: browsers only listen (no op is accepted from them, see BROWSER_TO_DASHBOARD in
+      // @gluon/protocol); frames over 4 KiB are refused by maxPayload before they are buffered.
+      ws.on('message', () => ws.close(CloseCode.protocolError, 'protocol error: the dashboard feed is read-only; browsers send nothing on it'));
       feed.attach(ws);
     });
   });

@@ -1,0 +1,209 @@
+/**
+ * Hostile frames against real listeners: messages that ride in the hello's frame, every op
+ * with a missing field, ops of the wrong role, connections closed in the same read as their
+ * hello (ghosts), clients that vanish without closing, and big frames before the handshake.
+ * After each, the process is still up and an ordinary run succeeds.
+ */
+import { spawn } from 'node:child_process';
+import t, { type Test } from 'tap';
+import { Client, remoteFrom } from '@gluon/client';
+import {
+  CLIENT_TO_SCHEDULER, CloseCode, DIRECTIONS, encodeFrame, PEER_TO_WORKER, WORKER_TO_SCHEDULER, type Direction,
+} from '@gluon/protocol';
+import { startScheduler as startInProcess, type Scheduler } from '@gluon/scheduler';
+import { frame, helloOf, messages, RawSocket } from './raw-ws.js';
+import { repo, rssMiB, startScheduler, startWorker, type Proc } from './procs.js';
+
+const { inc } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
+
+/** A client and the worker run one task: the cluster still works. */
+async function ordinaryRun(t: Test, scheduler: string): Promise<void> {
+  const client = await Client.connect(scheduler);
+  try {
+    t.equal(await client.submit(inc, 41).result(), 42, 'an ordinary task runs afterwards');
+  } finally {
+    await client.close();
+  }
+}
+
+/** Sends `bytes` on a fresh raw connection and resolves with how the server closed it (bounded: 20 s). */
+async function closeOf(address: string, ...bytes: Buffer[]) {
+  const raw = await RawSocket.open(address);
+  raw.write(...bytes);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error('not closed within 20 s')), 20_000)));
+  try {
+    return await Promise.race([raw.closed, timeout]);
+  } finally {
+    clearTimeout(timer);
+    raw.destroy();
+  }
+}
+
+t.test('messages in the hello\'s frame are checked like any other; a bad one closes only that connection', async (t) => {
+  const s = await startScheduler(t);
+  const w = await startWorker(t, s.address, ['--nthreads', '1']);
+
+  // The defect: a worker's hello and a malformed handback in one frame ended the scheduler.
+  const crash = await closeOf(s.address, messages(helloOf('worker', { name: 'evil-1' }), { op: 'handback', keys: 5 }));
+  t.same(crash, { code: CloseCode.protocolError, reason: 'protocol error: handback: keys must be an array of non-empty strings, got number 5' });
+  const early = await closeOf(s.address, messages(helloOf('worker', { name: 'evil-1' }), { op: 'handback', keys: ['a-1'] }));
+  t.same(early, { code: CloseCode.protocolError, reason: 'protocol error: handback: a worker\'s first message after its hello must be "holding"' });
+  const bad = await closeOf(s.address, messages(helloOf('worker', { name: 'evil-2' }), { op: 'holding', keys: {} }, { op: 'handback', keys: 5 }));
+  t.same(bad, { code: CloseCode.protocolError, reason: 'protocol error: handback: keys must be an array of non-empty strings, got number 5' });
+  const client = await closeOf(s.address, messages(helloOf('client'), { op: 'release-keys', keys: [null] }));
+  t.same(client, { code: CloseCode.protocolError, reason: 'protocol error: release-keys: keys[0] must be a non-empty string, got null' });
+
+  t.ok(s.alive(), 'the scheduler is still running');
+  t.notMatch(s.output(), /TypeError|RangeError|uncaught/i, 'no crash traces');
+  await ordinaryRun(t, s.address);
+  t.ok(w.alive());
+});
+
+/** Every op of `dir` with each required field missing, and one with an unknown field. */
+function malformedOps(dir: Direction): Array<{ msg: Record<string, unknown>; reason: RegExp }> {
+  const out: Array<{ msg: Record<string, unknown>; reason: RegExp }> = [];
+  for (const op of Object.keys(dir.ops)) {
+    if (dir.lenient?.has(op)) continue;
+    out.push({ msg: { op, zzz: 1 }, reason: new RegExp(`^protocol error: ${op}: (\\w+ is missing|zzz is not a known field)`) });
+  }
+  return out;
+}
+
+t.test('every op of every role is checked against its schema, and ops of another role are refused', async (t) => {
+  const s = await startScheduler(t);
+  const w = await startWorker(t, s.address, ['--nthreads', '1']);
+  const cases: Array<{ address: string; hello: Record<string, unknown>; msg: Record<string, unknown>; reason: RegExp }> = [];
+  for (const c of malformedOps(WORKER_TO_SCHEDULER)) cases.push({ address: s.address, hello: helloOf('worker', { name: 'fuzz-w' }), ...c });
+  for (const c of malformedOps(CLIENT_TO_SCHEDULER)) cases.push({ address: s.address, hello: helloOf('client'), ...c });
+  for (const c of malformedOps(PEER_TO_WORKER)) cases.push({ address: w.address, hello: helloOf('peer'), ...c });
+  // Ops of other roles (and a made-up one) on each connection kind.
+  const allOps = new Set(DIRECTIONS.flatMap((d) => Object.keys(d.ops)));
+  for (const [address, role, dir] of [[s.address, 'worker', WORKER_TO_SCHEDULER], [s.address, 'client', CLIENT_TO_SCHEDULER], [w.address, 'peer', PEER_TO_WORKER]] as const) {
+    for (const op of [...allOps, 'launch-missiles']) {
+      if (Object.hasOwn(dir.ops, op)) continue;
+      cases.push({ address, hello: helloOf(role, { name: `wrong-${role}` }), msg: { op }, reason: new RegExp(`^protocol error: (op "${op}" is not accepted from|unknown op "${op}" from) ${dir.from.replace(' ', '\\s')}`) });
+    }
+  }
+  for (const c of cases) {
+    const first = c.hello.role === 'worker' ? [{ op: 'holding', keys: {} }] : [];
+    const closed = await closeOf(c.address, messages(c.hello, ...first, c.msg));
+    t.equal(closed.code, CloseCode.protocolError, `${c.hello.role}: ${JSON.stringify(c.msg)} closes with 4003`);
+    t.match(closed.reason, c.reason);
+  }
+  t.ok(s.alive() && w.alive(), 'both processes are still running');
+  await ordinaryRun(t, s.address);
+});
+
+/** Waits (bounded) until `pred` holds after some scheduler event. */
+function untilEvent(s: Scheduler, pred: () => boolean, what: string, ms = 20_000): Promise<void> {
+  if (pred()) return Promise.resolve();
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => {
+      stop();
+      rej(new Error(`not ${what} within ${ms} ms`));
+    }, ms);
+    const stop = s.subscribe(() => {
+      if (!pred()) return;
+      clearTimeout(timer);
+      stop();
+      res();
+    });
+  });
+}
+
+t.test('a connection closed in the same read as its hello is never registered (no ghost worker or client)', async (t) => {
+  const s = await startInProcess({ port: 0, dashboard: false, log: () => {} });
+  t.teardown(() => s.close());
+  // hello (+ a worker's holding) and then garbage, in one write: closed while handshaking
+  const ghostWorker = await closeOf(s.address, messages(helloOf('worker', { name: 'ghost' }), { op: 'holding', keys: {} }), frame('garbage'));
+  t.equal(ghostWorker.code, CloseCode.protocolError);
+  const ghostClient = await closeOf(s.address, messages(helloOf('client', { name: 'ghost' })), frame(Buffer.from([0xc1])));
+  t.equal(ghostClient.code, CloseCode.protocolError);
+  // The close frame came back after the read was handled, so a ghost would be registered by now.
+  t.equal(s.state.workers.size, 0, 'no ghost worker to give tasks to');
+  t.equal(s.state.clients.size, 0, 'no ghost client pinning results');
+  t.notOk(s.state.log.some((l) => /ghost/.test(l.text)), 'neither was ever registered');
+});
+
+t.test('a client that vanishes without closing is dropped after the TTL and its keys released', async (t) => {
+  const s = await startInProcess({ port: 0, dashboard: false, heartbeatTtlMs: 1000, log: () => {} });
+  t.teardown(() => s.close());
+  // A client in its own process holds a key (no worker: it stays queued), then stops dead.
+  const script = `
+    import { Client, remoteFrom } from '@gluon/client';
+    const { inc } = remoteFrom('@gluon/examples/tasks');
+    const c = await Client.connect(${JSON.stringify(s.address)});
+    globalThis.held = c.submit(inc, 1);
+    setInterval(() => {}, 1000);
+    process.stdout.write('submitted\\n');`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => child.kill('SIGKILL'));
+  await new Promise<void>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error('the client did not submit within 20 s')), 20_000);
+    child.stdout.on('data', (d: Buffer) => {
+      if (/submitted/.test(d.toString())) {
+        clearTimeout(timer);
+        res();
+      }
+    });
+  });
+  await untilEvent(s, () => s.state.tasks.size === 1, 'the task known');
+  t.equal(s.state.clients.size, 1);
+  child.kill('SIGSTOP'); // its socket stays open, it just never answers again
+  await untilEvent(s, () => s.state.clients.size === 0, 'the vanished client dropped');
+  t.equal(s.state.tasks.size, 0, 'its keys were released');
+  t.match(s.state.log.map((l) => l.text), [/client/, /disconnected; released 1 keys/]);
+  child.kill('SIGCONT');
+});
+
+/** Six connections each announce a `mib` MiB frame before any hello and stream it. */
+async function bigFramesBeforeHello(address: string, mib: number): Promise<number[]> {
+  const socks = await Promise.all(Array.from({ length: 6 }, () => RawSocket.open(address)));
+  return Promise.all(socks.map(async (s) => {
+    await s.stream(mib << 20);
+    const c = await s.closed;
+    s.destroy();
+    return c.code;
+  }));
+}
+
+async function rssStaysBounded(t: Test, p: Proc, what: string): Promise<void> {
+  const pid = p.child.pid!;
+  const before = rssMiB(pid);
+  const codes = await bigFramesBeforeHello(p.address, 128);
+  const after = rssMiB(pid);
+  t.same(codes, Array(6).fill(CloseCode.tooLarge), `${what}: each is closed with 1009`);
+  t.ok(after - before < 64, `${what}: RSS ${before.toFixed(0)} -> ${after.toFixed(0)} MiB after 6 x 128 MiB frames before the hello`);
+  t.ok(p.alive(), `${what}: still running`);
+}
+
+t.test('before the handshake only a small frame is read, on the scheduler and on a worker\'s data listener', async (t) => {
+  const s = await startScheduler(t);
+  const w = await startWorker(t, s.address, ['--nthreads', '1']);
+  await rssStaysBounded(t, s, 'scheduler');
+  await rssStaysBounded(t, w, 'worker data listener');
+  // a hello-sized first frame is still fine, and after the hello big frames are accepted
+  const raw = await RawSocket.open(s.address);
+  raw.write(
+    messages(helloOf('client')), // one read: the limit is raised before the next frame is parsed
+    messages({ op: 'publish', topic: 'big', value: 'x'.repeat(1 << 20) }),
+    messages({ op: 'publish', topic: 'big2', value: new Uint8Array(4 << 20) }, { op: 'who-has', id: 1, keys: [] }),
+  );
+  t.match(await raw.message((m) => m.op === 'who-has-reply'), { replyTo: 1 }, 'frames of MiBs after the hello are accepted');
+  raw.destroy();
+  await ordinaryRun(t, s.address);
+});
+
+t.test('the dashboard\'s live feed reads only small frames, and browsers send it nothing', async (t) => {
+  const s = await startInProcess({ port: 0, dashboardPort: 0, log: () => {} });
+  t.teardown(() => s.close());
+  const live = s.dashboardUrl!.replace(/^http/, 'ws') + 'live';
+  const big = await RawSocket.open(live);
+  const sent = big.stream(64 << 20);
+  t.equal((await big.closed).code, CloseCode.tooLarge, 'a big frame closes the feed with 1009');
+  big.destroy();
+  await sent;
+  const chatty = await closeOf(live, frame(encodeFrame([{ op: 'update-graph' }])));
+  t.same(chatty, { code: CloseCode.protocolError, reason: 'protocol error: the dashboard feed is read-only; browsers send nothing on it' });
+});

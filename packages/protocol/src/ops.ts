@@ -1,0 +1,224 @@
+/**
+ * Every message of every role, declared once: for each direction (who sends to whom), the ops
+ * the receiver accepts and the schema of each. Connections check each received message against
+ * their direction's table before a handler sees it (see {@link checkInbound}); a mismatch, an
+ * unknown op or an op of another role closes the connection with 4003 and a reason naming the op
+ * and the field. Handlers narrow the checked messages with {@link Inbound}. docs/internals.md
+ * explains what each op means.
+ */
+import type { Role, TaskError, TaskSpec, WorkerMetrics } from './messages.js';
+import {
+  anything, arrayOf, bool, formatProblem, num, obj, oneOf, opt, recordOf, str, type Infer, type Schema,
+} from './schema.js';
+
+/** The ops one side accepts from another, with the schema of each. */
+export interface Direction<Ops extends Record<string, Schema<unknown>> = Record<string, Schema<unknown>>> {
+  /** The sender as reasons name it: `a client`, `the scheduler`. */
+  readonly from: string;
+  /** The receiver, for the wrong-role reason: `scheduler`, `worker`. */
+  readonly to: string;
+  readonly ops: Ops;
+  /**
+   * Advisory ops the connection passes on unchecked: their handler checks them with the same
+   * schema and ignores a malformed one instead of closing (a worker's `transfer` report).
+   */
+  readonly lenient?: ReadonlySet<string>;
+}
+
+/** The messages a direction admits, as a union narrowed by `op`. */
+export type Inbound<D extends Direction> = {
+  [K in keyof D['ops'] & string]: Infer<D['ops'][K]> & { op: K };
+}[keyof D['ops'] & string];
+
+/** `op` is checked by the frame decoder already (a string); schemas only admit it. */
+const op = str();
+const key = str({ nonEmpty: true });
+const keys = arrayOf(key);
+const count = num({ int: true, min: 0 });
+/** Byte figures: sizes and memory, possibly estimates. */
+const bytes = num({ min: 0 });
+/** Worker data addresses (`ws://host:port`). */
+const addresses = arrayOf(str());
+const time = num();
+/** Request ids pair a request with its reply. */
+const id = num({ int: true });
+
+const fnRef = obj({ module: str({ nonEmpty: true }), export: str({ nonEmpty: true }) });
+
+/** A task as a client submits it (`update-graph`). */
+export const TASK_SPEC = obj({
+  key,
+  fn: fnRef,
+  args: arrayOf(anything),
+  deps: keys,
+  priority: opt(num()),
+  retries: opt(count),
+}, { tag: (t) => (typeof t.key === 'string' ? `task ${t.key}` : undefined) });
+
+const errorInfo = obj({ message: str(), name: str(), stack: str() });
+const taskErrorKind = oneOf('exception', 'worker-died', 'not-allowed', 'cancelled', 'lost', 'bad-input', 'too-large');
+
+/** Why a task failed, as the scheduler tells clients. */
+export const TASK_ERROR = obj({
+  message: str(), name: str(), stack: str(), key: str(), worker: str(), retriesUsed: count, kind: taskErrorKind,
+});
+
+/** A worker's resource figures (`heartbeat`). */
+export const WORKER_METRICS = obj({
+  cpu: num(), rss: bytes, memoryLimit: bytes, executing: count, ready: count, stored: count, storedBytes: bytes, time,
+  paused: opt(bool),
+});
+
+/** What a worker sends the scheduler. */
+export const WORKER_TO_SCHEDULER = {
+  from: 'a worker',
+  to: 'scheduler',
+  ops: {
+    holding: obj({ op, keys: recordOf(bytes), running: opt(keys) }),
+    heartbeat: obj({ op, metrics: WORKER_METRICS }),
+    'task-finished': obj({
+      op, key, nbytes: bytes, typeName: str(), start: time, stop: time, thread: num({ int: true, min: -1 }),
+      value: opt(anything), hasValue: opt(bool), events: opt(num()),
+    }),
+    'task-erred': obj({
+      op, key, error: errorInfo, kind: oneOf('exception', 'worker-died', 'not-allowed', 'too-large'), start: time, stop: time,
+      thread: num({ int: true, min: -1 }),
+    }),
+    'missing-data': obj({ op, key, errantWorker: str(), dependent: opt(key) }),
+    closing: obj({ op }),
+    handback: obj({ op, keys }),
+    'steal-response': obj({ op, key, ok: bool }),
+    publish: obj({ op, topic: str({ nonEmpty: true }), value: opt(anything) }),
+    transfer: obj({ op, from: str({ nonEmpty: true }), keys: arrayOf(key, { min: 1 }), start: time, stop: time, bytes: num({ min: 0 }) }),
+  },
+  lenient: new Set(['transfer']),
+} as const satisfies Direction;
+
+/** What a client sends the scheduler. */
+export const CLIENT_TO_SCHEDULER = {
+  from: 'a client',
+  to: 'scheduler',
+  ops: {
+    'update-graph': obj({ op, tasks: arrayOf(TASK_SPEC), wants: keys, held: opt(recordOf(addresses)) }),
+    'release-keys': obj({ op, keys }),
+    cancel: obj({ op, keys }),
+    retry: obj({ op, keys }),
+    'who-has': obj({ op, id, keys }),
+    publish: obj({ op, topic: str({ nonEmpty: true }), value: opt(anything) }),
+  },
+} as const satisfies Direction;
+
+/** What the scheduler sends a worker. */
+export const SCHEDULER_TO_WORKER = {
+  from: 'the scheduler',
+  to: 'worker',
+  ops: {
+    'compute-task': obj({
+      op, key, fn: fnRef, args: arrayOf(anything), deps: recordOf(addresses), priority: arrayOf(num()),
+      values: opt(recordOf(anything)),
+    }),
+    'free-keys': obj({ op, keys }),
+    'steal-request': obj({ op, key }),
+    close: obj({ op, reason: opt(str()) }),
+  },
+} as const satisfies Direction;
+
+/** What the scheduler sends a client. */
+export const SCHEDULER_TO_CLIENT = {
+  from: 'the scheduler',
+  to: 'client',
+  ops: {
+    'key-in-memory': obj({ op, key, nbytes: bytes, typeName: str(), workers: addresses, value: opt(anything) }),
+    'task-erred': obj({ op, key, error: TASK_ERROR }),
+    cancelled: obj({ op, key }),
+    'key-lost': obj({ op, key }),
+    'who-has-reply': obj({ op, replyTo: id, whoHas: recordOf(addresses) }),
+  },
+} as const satisfies Direction;
+
+/** What a worker's data listener accepts from peers (workers and clients fetching results). */
+export const PEER_TO_WORKER = {
+  from: 'a peer',
+  to: 'worker data listener',
+  ops: {
+    'get-data': obj({ op, id, keys }),
+  },
+} as const satisfies Direction;
+
+/** What a worker's data listener answers a peer. */
+export const WORKER_TO_PEER = {
+  from: 'a worker',
+  to: 'peer',
+  ops: {
+    data: obj({
+      op, replyTo: id, data: recordOf(anything), missing: keys, later: opt(keys), tooLarge: opt(recordOf(str())),
+    }),
+    error: obj({ op, replyTo: id, message: str() }),
+  },
+} as const satisfies Direction;
+
+/** Browsers on the dashboard's live feed only listen: nothing they send is an op. */
+export const BROWSER_TO_DASHBOARD = {
+  from: 'a browser',
+  to: 'dashboard',
+  ops: {},
+} as const satisfies Direction;
+
+/** Every direction, for naming the role an op belongs to. */
+export const DIRECTIONS: readonly Direction[] = [
+  WORKER_TO_SCHEDULER, CLIENT_TO_SCHEDULER, SCHEDULER_TO_WORKER, SCHEDULER_TO_CLIENT, PEER_TO_WORKER, WORKER_TO_PEER, BROWSER_TO_DASHBOARD,
+];
+
+/** Each side announces its size limits in its hello or welcome. */
+const limits = { maxFrameBytes: opt(num({ int: true, min: 1 })), maxMessageBytes: opt(num({ int: true, min: 1 })) };
+const handshakeFields = { op, role: str(), protocol: num(), version: str(), token: opt(str()), name: opt(str()), ...limits };
+
+/** The hello of each role, after its protocol, version, role and token were checked. */
+export const HELLO = {
+  client: obj({ ...handshakeFields, session: opt(str({ nonEmpty: true })) }),
+  peer: obj(handshakeFields),
+  dashboard: obj(handshakeFields),
+  worker: obj({
+    ...handshakeFields,
+    address: str({ nonEmpty: true }), nthreads: num({ int: true, min: 1 }), memoryLimit: count, pid: count, host: str(),
+  }),
+} as const satisfies Record<Role, Schema<unknown>>;
+
+const welcomeFields = { op, protocol: num(), version: str(), ...limits };
+const ttl = opt(num({ min: 1 }));
+
+/** The welcome each role receives. */
+export const WELCOME = {
+  client: obj({ ...welcomeFields, clientId: str({ nonEmpty: true }), heartbeatTtlMs: ttl, dashboard: opt(str()) }),
+  worker: obj({ ...welcomeFields, workerId: str({ nonEmpty: true }), heartbeatIntervalMs: num({ min: 1 }), heartbeatTtlMs: ttl }),
+  peer: obj(welcomeFields),
+  dashboard: obj(welcomeFields),
+} as const satisfies Record<Role, Schema<unknown>>;
+
+/**
+ * Why `msg` is not acceptable on a connection receiving `dir`: an unknown op, an op that another
+ * role sends, or a mismatch of its schema. Null when it is fine (or lenient, for its handler).
+ */
+export function checkInbound(dir: Direction, msg: { op: string }): string | null {
+  const schema = Object.hasOwn(dir.ops, msg.op) ? dir.ops[msg.op] : undefined;
+  if (!schema) {
+    const owners = DIRECTIONS.filter((d) => Object.hasOwn(d.ops, msg.op)).map((d) => `${d.from} to the ${d.to}`);
+    const shown = JSON.stringify(msg.op.length > 40 ? `${msg.op.slice(0, 40)}…` : msg.op);
+    return owners.length
+      ? `op ${shown} is not accepted from ${dir.from} (it is sent by ${owners.join(' and by ')})`
+      : `unknown op ${shown} from ${dir.from}`;
+  }
+  if (dir.lenient?.has(msg.op)) return null;
+  const p = schema.check(msg);
+  return p ? formatProblem(msg.op, p) : null;
+}
+
+// The hand-written interfaces in messages.ts are what code outside the wire uses; these lines
+// fail to compile when they and the schemas drift apart.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const agree: [
+  Same<Infer<typeof TASK_SPEC>, TaskSpec>,
+  Same<Infer<typeof TASK_ERROR>, TaskError>,
+  Same<Infer<typeof WORKER_METRICS>, WorkerMetrics>,
+] = [true, true, true];
+void agree;

@@ -1,0 +1,204 @@
+/**
+ * A small declarative schema language for what arrives on the wire. A schema checks a decoded
+ * value and carries the TypeScript type it admits (`Infer<S>`), so one declaration gives both
+ * the check at the network edge and the type the handlers see. Checks allocate nothing when the
+ * value fits; on a mismatch they say where (`tasks[3].fn.module`) and why, in words.
+ */
+
+/** Where a value did not fit, and why. */
+export interface Problem {
+  /** Path inside the checked value, e.g. `.tasks[3].fn`; empty for the value itself. */
+  path: string;
+  why: string;
+  /** Names the innermost tagged object around the mismatch, e.g. `task a-1`. */
+  tag?: string;
+}
+
+/** Checks a value and carries the type it admits. */
+export interface Schema<T> {
+  /** A short description of the expected shape, used in reasons. */
+  readonly doc: string;
+  /** True for fields made with {@link opt}. */
+  readonly optional?: boolean;
+  /** Null when `v` fits, else the problem. */
+  check(v: unknown): Problem | null;
+  /** Phantom: the admitted type (never set). */
+  readonly __type?: T;
+}
+
+/** A schema marked optional: the field may be absent (or undefined). */
+export interface Optional<T> extends Schema<T> {
+  readonly optional: true;
+}
+
+/** The TypeScript type a schema admits. */
+export type Infer<S> = S extends Schema<infer T> ? T : never;
+
+type Fields = Record<string, Schema<unknown>>;
+type OptionalKeys<F extends Fields> = { [K in keyof F]: F[K] extends Optional<unknown> ? K : never }[keyof F];
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+/** The object type an {@link obj} of these fields admits. */
+export type ObjectOf<F extends Fields> = Simplify<
+  { [K in Exclude<keyof F, OptionalKeys<F>>]: Infer<F[K]> } & { [K in OptionalKeys<F>]?: Infer<F[K]> }
+>;
+
+/** Describes a value in a reason: its type, and short values themselves. */
+export function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
+
+/** `op: path (tag) why`, the reason a connection is closed with. */
+export function formatProblem(op: string, p: Problem): string {
+  const path = p.path.startsWith('.') ? p.path.slice(1) : p.path;
+  return `${op}: ${path || 'message'}${p.tag ? ` (${p.tag})` : ''} ${p.why}`;
+}
+
+function problem(why: string): Problem {
+  return { path: '', why };
+}
+
+function within(p: Problem, segment: string): Problem {
+  p.path = segment + p.path;
+  return p;
+}
+
+/** Anything at all (task arguments, results, published values). */
+export const anything: Schema<unknown> = { doc: 'any value', check: () => null };
+
+/** A string; `nonEmpty` refuses `''`. */
+export function str(opts: { nonEmpty?: boolean } = {}): Schema<string> {
+  const doc = opts.nonEmpty ? 'a non-empty string' : 'a string';
+  return {
+    doc,
+    check: (v) => (typeof v === 'string' && (!opts.nonEmpty || v !== '') ? null : problem(`must be ${doc}, got ${describe(v)}`)),
+  };
+}
+
+/** A finite number; `int` asks for an integer, `min`/`max` bound it. */
+export function num(opts: { int?: boolean; min?: number; max?: number } = {}): Schema<number> {
+  const parts = [opts.int ? 'an integer' : 'a finite number'];
+  if (opts.min !== undefined) parts.push(`≥ ${opts.min}`);
+  if (opts.max !== undefined) parts.push(`≤ ${opts.max}`);
+  const doc = parts.join(' ');
+  const min = opts.min ?? -Infinity;
+  const max = opts.max ?? Infinity;
+  return {
+    doc,
+    check: (v) => (typeof v === 'number' && (opts.int ? Number.isInteger(v) : Number.isFinite(v)) && v >= min && v <= max
+      ? null : problem(`must be ${doc}, got ${describe(v)}`)),
+  };
+}
+
+/** true or false. */
+export const bool: Schema<boolean> = {
+  doc: 'a boolean',
+  check: (v) => (typeof v === 'boolean' ? null : problem(`must be a boolean, got ${describe(v)}`)),
+};
+
+/** One of a few literal values. */
+export function oneOf<const V extends readonly (string | number | boolean)[]>(...values: V): Schema<V[number]> {
+  const doc = `one of ${values.map((x) => JSON.stringify(x)).join(', ')}`;
+  return { doc, check: (v) => (values.includes(v as V[number]) ? null : problem(`must be ${doc}, got ${describe(v)}`)) };
+}
+
+/** An array whose elements fit `item`; `min` is the fewest elements allowed. */
+export function arrayOf<T>(item: Schema<T>, opts: { min?: number } = {}): Schema<T[]> {
+  const doc = `an array of ${item === anything ? 'values' : item.doc.replace(/^an? /, '') + (item.doc.endsWith('s') ? '' : 's')}`;
+  const min = opts.min ?? 0;
+  return {
+    doc,
+    check: (v) => {
+      if (!Array.isArray(v)) return problem(`must be ${doc}, got ${describe(v)}`);
+      if (v.length < min) return problem(`must have at least ${min} element(s)`);
+      if (item === anything) return null;
+      for (let i = 0; i < v.length; i++) {
+        const p = item.check(v[i]);
+        if (p) return within(p, `[${i}]`);
+      }
+      return null;
+    },
+  };
+}
+
+/** A plain object used as a map: any string keys, values fitting `value`. */
+export function recordOf<T>(value: Schema<T>): Schema<Record<string, T>> {
+  const doc = `an object of ${value.doc.replace(/^an? /, '')} values`;
+  return {
+    doc,
+    check: (v) => {
+      if (!isPlainObject(v)) return problem(`must be ${doc}, got ${describe(v)}`);
+      if (value === anything) return null;
+      for (const k in v) {
+        const p = value.check((v as Record<string, unknown>)[k]);
+        if (p) return within(p, `[${JSON.stringify(k.length > 40 ? `${k.slice(0, 40)}…` : k)}]`);
+      }
+      return null;
+    },
+  };
+}
+
+/** Marks a field of an {@link obj} as optional. */
+export function opt<T>(s: Schema<T>): Optional<T> {
+  return { doc: s.doc, optional: true, check: (v) => s.check(v) };
+}
+
+/**
+ * An object with exactly these fields: a missing required field or a field not listed is a
+ * mismatch. `tag` names the object in reasons (e.g. `task a-1`) when it can.
+ */
+export function obj<F extends Fields>(fields: F, opts: { tag?: (v: Record<string, unknown>) => string | undefined } = {}): Schema<ObjectOf<F>> {
+  const names = Object.keys(fields);
+  const schemas = names.map((n) => fields[n]!);
+  const doc = `{${names.map((n) => `${n}${fields[n]!.optional ? '?' : ''}`).join(', ')}}`;
+  return {
+    doc,
+    check: (v) => {
+      if (!isPlainObject(v)) return problem(`must be an object ${doc}, got ${describe(v)}`);
+      const o = v as Record<string, unknown>;
+      let present = 0;
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i]!;
+        const x = Object.hasOwn(o, name) ? o[name] : undefined;
+        if (x === undefined) {
+          if (Object.hasOwn(o, name)) present++;
+          if (schemas[i]!.optional) continue;
+          return tagged(within(problem('is missing'), `.${name}`), o, opts.tag);
+        }
+        present++;
+        const p = schemas[i]!.check(x);
+        if (p) return tagged(within(p, `.${name}`), o, opts.tag);
+      }
+      let count = 0;
+      for (const _ in o) count++;
+      if (count === present) return null;
+      for (const k in o) {
+        if (!Object.hasOwn(fields, k)) {
+          const shown = k.length > 40 ? `${k.slice(0, 40)}…` : k;
+          return tagged(within(problem(`is not a known field (expected ${doc})`), `.${shown}`), o, opts.tag);
+        }
+      }
+      return null;
+    },
+  };
+}
+
+function tagged(p: Problem, o: Record<string, unknown>, tag: ((v: Record<string, unknown>) => string | undefined) | undefined): Problem {
+  if (tag && p.tag === undefined) {
+    const t = tag(o);
+    if (t !== undefined) p.tag = t;
+  }
+  return p;
+}
+
+/** An object made by `{}` (as msgpack decodes maps), not an array, typed array or class instance. */
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object') return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
