@@ -24,7 +24,7 @@ function attempt(url: string, headers: Record<string, string>): Promise<{ open: 
 
 t.test('a protocol listener refuses browser origins and foreign Host names', async (t) => {
   const logs: string[] = [];
-  const l = await listen({ self: 'scheduler', roles: ['client'], log: (x) => logs.push(x), onConnection: (c) => c.close() });
+  const l = await listen({ self: 'scheduler', roles: ['client'], welcome: () => ({ clientId: 'c1' }), log: (x) => logs.push(x), onConnection: (c) => c.close() });
   t.teardown(() => l.close());
   const port = l.port;
 
