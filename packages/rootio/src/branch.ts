@@ -1,7 +1,8 @@
 import type { ElementType } from './types.js';
+import { parseStlType, stlTypeName } from './stl.js';
 
 /** How a branch's entries are laid out. */
-export type BranchKind = 'scalar' | 'fixed-array' | 'counted-array' | 'vector' | 'string';
+export type BranchKind = 'scalar' | 'fixed-array' | 'counted-array' | 'vector' | 'string' | 'nested';
 
 /** A branch as the reader understands it. */
 export interface BranchInfo {
@@ -71,6 +72,15 @@ export function describeBranch(b: JsBranch, name = b.fName, counterOf: (leaf: un
     const m = /^vector<\s*(.+?)\s*>$/.exec(cls);
     const el = m ? VECTOR_ELEMENT[m[1]!] : undefined;
     if (el && (b.fType ?? 0) === 0) return branchInfo(b, name, `vector<${el}>`, 'vector', el);
+    if (((b.fType ?? 0) === 0 || b.fType === -1) && (b.fStreamerType ?? -1) === -1) {
+      const stl = parseStlType(cls);
+      if (stl?.kind === 'string') return branchInfo(b, name, stlTypeName(stl), 'string');
+      // A set of numbers is laid out as a vector of them: the fast path reads it.
+      const set = /^set<\s*(.+?)\s*>$/.exec(cls);
+      const setEl = set ? VECTOR_ELEMENT[set[1]!] : undefined;
+      if (setEl) return branchInfo(b, name, `set<${setEl}>`, 'vector', setEl);
+      if (stl && stl.kind !== 'number') return branchInfo(b, name, stlTypeName(stl), 'nested');
+    }
     return splitMember(b, name, cls, counterOf) ?? branchInfo(b, name, memberType(b, cls), 'unsupported');
   }
   const leaves = b.fLeaves.arr;
@@ -108,6 +118,7 @@ function splitMember(b: JsBranch, name: string, cls: string, counterOf: (leaf: u
   const type = b.fType ?? -1;
   const leaf = b.fLeaves.arr[0];
   if (!leaf) return null;
+  if (type === MEMBER && st === 65) return branchInfo(b, name, 'TString', 'string');
   const element = st > 0 && st < 40 ? STREAMER_ELEMENT[st % 20] : undefined;
   if (!element) return null;
   const fixed = st > 20;

@@ -4,6 +4,7 @@
  * small functions of their own so each stays monomorphic and is optimized once.
  */
 import type { Basket, PendingBasket } from './basket.js';
+import { decodeStl, parseStlType } from './stl.js';
 import type { BranchInfo } from './branch.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
 import { allocate, copyBigEndian, copyEntriesBigEndian, ELEMENT_SIZE, lanesOf, type Column, type ElementType, type Jagged, type TypedArray } from './types.js';
@@ -48,6 +49,8 @@ export function decode(path: string, info: BranchInfo, baskets: PendingBasket[],
       return decodeJagged(path, info, baskets, start, stop);
     case 'string':
       return decodeStrings(path, info, baskets, start, stop);
+    case 'nested':
+      return decodeStl(path, info, parseStlType(info.typeName)!, baskets, start, stop);
     default:
       throw new UnsupportedBranchTypeError(info.typeName, info.name);
   }

@@ -9,5 +9,5 @@ export type { Histogram, Axis } from './histogram.js';
 export { RootFormatError, UnsupportedBranchTypeError, RootIOError } from './errors.js';
 export { openSource, LocalSource, HttpSource, type ByteSource, type HttpOptions } from './source.js';
 export { decompress } from './decompress.js';
-export type { Column, Jagged, Fixed, ElementType, TypedArray } from './types.js';
+export type { Column, Jagged, Fixed, Nested, ElementType, TypedArray } from './types.js';
 export * from './write/index.js';

@@ -16,8 +16,14 @@ export interface Fixed<T extends TypedArray = TypedArray> {
   innerShape: number[];
 }
 
+/**
+ * A column of nested containers (`kind: 'nested'`): one offsets array per level; a map level
+ * has `keys` and `values` (entry i's pairs are `keys/values[offsets[i] … offsets[i+1])`).
+ */
+export type Nested = TypedArray | string[] | { offsets: Int32Array; values: Nested } | { offsets: Int32Array; keys: Nested; values: Nested };
+
 /** What `arrays()` returns per branch. */
-export type Column = TypedArray | Jagged | Fixed | string[];
+export type Column = TypedArray | Jagged | Fixed | string[] | Nested;
 
 export const ELEMENT_SIZE: Record<ElementType, number> = {
   bool: 1, int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8, float: 4, double: 8,

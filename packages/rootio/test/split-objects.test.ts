@@ -6,7 +6,7 @@ import { openRootFile, UnsupportedBranchTypeError } from '@gluon/rootio';
  * Split objects (scikit-hep-testdata's uproot-small-evnt-tree-fullsplit.root: one `Event`
  * branch split into members, a nested P3 split further). Every sub-branch is listed by its path;
  * the numeric members read as columns (values as uproot's own tests give them: I16..F64 = i,
- * P3.Px = P3.Pz = i - 1, P3.Py = i, N = i % 10, ArrayX[10] = ten times i); what is not read is
+ * P3.Px = P3.Pz = i - 1, P3.Py = i, N = i % 10, ArrayX[10] = ten times i, Str = evt-00i); what is not read is
  * refused with UnsupportedBranchTypeError naming the member's type.
  */
 const path = fileURLToPath(new URL('fixtures/skhep/uproot-small-evnt-tree-fullsplit.root', import.meta.url));
@@ -33,7 +33,12 @@ t.test('split members are listed and read', async (t) => {
   }
   const byOwnName = await tree.arrays(['I32']);
   t.same(Array.from(byOwnName.I32 as Int32Array), i, 'an unambiguous member can be asked for by its own name');
-  await t.rejects(tree.arrays(['evt/Str']), UnsupportedBranchTypeError);
+  const strings = await tree.arrays(['evt/Beg', 'evt/Str', 'evt/End']);
+  const pad = (k: number) => String(k).padStart(3, '0');
+  t.same(strings['evt/Str'], i.map((k) => `evt-${pad(k)}`), 'TString members');
+  t.same(strings['evt/Beg'], i.map((k) => `beg-${pad(k)}`));
+  t.same(strings['evt/End'], i.map((k) => `end-${pad(k)}`));
+  await t.rejects(tree.arrays(['evt/StlVecF32']), UnsupportedBranchTypeError);
   await t.rejects(tree.arrays(['evt/SliceF64']), { message: /unsupported branch type pointer to double array member of Event for branch evt\/SliceF64/ });
   await t.rejects(tree.arrays(['evt']), { message: /Event \(split: read its sub-branches\)/ });
 });

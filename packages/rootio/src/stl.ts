@@ -1,0 +1,231 @@
+/**
+ * Unsplit STL containers and strings of a TBranchElement, to any depth: `vector<vector<int>>`,
+ * `vector<string>`, `set<T>`, `map<K, V>`, … Each level becomes one offsets array, so a column
+ * stays a few flat arrays however deep the type (uproot's shape, without per-entry objects).
+ *
+ * On disk an entry is a 6-byte object header (byte count, version) and the container; nested
+ * containers and strings inside it have no header of their own. A map is written member-wise
+ * (the version's 0x4000 bit): a pair header (u16 version, u32 checksum), the count, all keys,
+ * then all values, each of the two blocks behind a 6-byte header when its type is an STL class.
+ */
+import { RootFormatError } from './errors.js';
+import type { BranchInfo } from './branch.js';
+import type { PendingBasket } from './basket.js';
+import { allocate, ELEMENT_SIZE, type ElementType, type Nested, type TypedArray } from './types.js';
+
+/** An STL type as the decoder walks it. */
+export type StlType =
+  | { kind: 'number'; element: ElementType }
+  | { kind: 'string'; stl: boolean }
+  | { kind: 'list'; container: string; of: StlType }
+  | { kind: 'map'; key: StlType; value: StlType };
+
+
+const NUMBER: Record<string, ElementType> = {
+  bool: 'bool', char: 'int8', 'unsigned char': 'uint8', short: 'int16', 'unsigned short': 'uint16', int: 'int32',
+  'unsigned int': 'uint32', long: 'int64', 'long long': 'int64', 'unsigned long': 'uint64', 'unsigned long long': 'uint64',
+  Long64_t: 'int64', ULong64_t: 'uint64', float: 'float', double: 'double', Float_t: 'float', Double_t: 'double',
+  Int_t: 'int32', UInt_t: 'uint32', Bool_t: 'bool', Short_t: 'int16', UShort_t: 'uint16', Char_t: 'int8', UChar_t: 'uint8',
+  int8: 'int8', uint8: 'uint8', int16: 'int16', uint16: 'uint16', int32: 'int32', uint32: 'uint32', int64: 'int64', uint64: 'uint64',
+};
+
+/** Parses a C++ (or our normalized) container type, or null when it is not one this decoder reads. */
+export function parseStlType(name: string): StlType | null {
+  const s = name.replace(/\s+/g, ' ').replace(/std::/g, '').trim();
+  if (s === 'string') return { kind: 'string', stl: true };
+  if (s === 'TString') return { kind: 'string', stl: false };
+  if (NUMBER[s]) return { kind: 'number', element: NUMBER[s]! };
+  const m = /^(vector|set|list|unordered_set|map|unordered_map)\s*<(.*)>$/.exec(s);
+  if (!m) return null;
+  const args = splitArgs(m[2]!);
+  if (m[1] === 'map' || m[1] === 'unordered_map') {
+    if (args.length !== 2) return null;
+    const key = parseStlType(args[0]!);
+    const value = parseStlType(args[1]!);
+    // A map inside another container is written differently (not member-wise): not read here.
+    return key && value && key.kind !== 'map' && value.kind !== 'map' ? { kind: 'map', key, value } : null;
+  }
+  const of = args.length === 1 ? parseStlType(args[0]!) : null;
+  return of && of.kind !== 'map' ? { kind: 'list', container: m[1]!, of } : null;
+}
+
+function splitArgs(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '<') depth++;
+    else if (s[i] === '>') depth--;
+    else if (s[i] === ',' && depth === 0) {
+      out.push(s.slice(from, i).trim());
+      from = i + 1;
+    }
+  }
+  out.push(s.slice(from).trim());
+  return out;
+}
+
+/** Our name for a parsed type (`vector<vector<int32>>`, `map<string,vector<int16>>`). */
+export function stlTypeName(t: StlType): string {
+  switch (t.kind) {
+    case 'number': return t.element;
+    case 'string': return t.stl ? 'string' : 'TString';
+    case 'list': return `${t.container}<${stlTypeName(t.of)}>`;
+    case 'map': return `map<${stlTypeName(t.key)},${stlTypeName(t.value)}>`;
+  }
+}
+
+/** Thrown inside an entry; the caller names the branch and entry. */
+class EntryError extends Error {}
+
+/** Collects one level of a nested column while entries are read. */
+interface Builder {
+  /** Reads one item at `p` (never past `end`), returning where it ends. */
+  read(v: DataView, bytes: Uint8Array, p: number, end: number): number;
+  finish(): Nested;
+}
+
+function need(p: number, n: number, end: number): void {
+  if (n < 0 || p + n > end) throw new EntryError(`needs ${n} bytes at ${p}, the entry ends at ${end}`);
+}
+
+function count(v: DataView, p: number, end: number, min: number): number {
+  need(p, 4, end);
+  const n = v.getInt32(p);
+  if (n < 0 || n * min > end - p - 4) throw new EntryError(`a container claims ${n} items, more than the entry holds`);
+  return n;
+}
+
+class NumberBuilder implements Builder {
+  private readonly out: number[] = [];
+  private readonly big: bigint[] = [];
+  constructor(private readonly element: ElementType) {}
+  read(v: DataView, _b: Uint8Array, p: number, end: number): number {
+    const size = ELEMENT_SIZE[this.element];
+    need(p, size, end);
+    switch (this.element) {
+      case 'bool': case 'uint8': this.out.push(v.getUint8(p)); break;
+      case 'int8': this.out.push(v.getInt8(p)); break;
+      case 'int16': this.out.push(v.getInt16(p)); break;
+      case 'uint16': this.out.push(v.getUint16(p)); break;
+      case 'int32': this.out.push(v.getInt32(p)); break;
+      case 'uint32': this.out.push(v.getUint32(p)); break;
+      case 'int64': this.big.push(v.getBigInt64(p)); break;
+      case 'uint64': this.big.push(v.getBigUint64(p)); break;
+      case 'float': this.out.push(v.getFloat32(p)); break;
+      case 'double': this.out.push(v.getFloat64(p)); break;
+    }
+    return p + size;
+  }
+  finish(): Nested {
+    const src = this.element === 'int64' || this.element === 'uint64' ? this.big : this.out;
+    const a = allocate(this.element, src.length) as unknown as { [i: number]: number | bigint };
+    for (let i = 0; i < src.length; i++) a[i] = src[i]!;
+    return a as unknown as TypedArray;
+  }
+}
+
+class StringBuilder implements Builder {
+  private readonly out: string[] = [];
+  private readonly dec = new TextDecoder();
+  read(v: DataView, b: Uint8Array, p: number, end: number): number {
+    need(p, 1, end);
+    let n = b[p++]!;
+    if (n === 255) {
+      need(p, 4, end);
+      n = v.getInt32(p);
+      p += 4;
+    }
+    need(p, n, end);
+    this.out.push(this.dec.decode(b.subarray(p, p + n)));
+    return p + n;
+  }
+  finish(): Nested {
+    return this.out;
+  }
+}
+
+class ListBuilder implements Builder {
+  private readonly offsets: number[] = [0];
+  constructor(private readonly items: Builder) {}
+  read(v: DataView, b: Uint8Array, p: number, end: number): number {
+    const n = count(v, p, end, 1);
+    p += 4;
+    for (let i = 0; i < n; i++) p = this.items.read(v, b, p, end);
+    this.offsets.push(this.offsets.at(-1)! + n);
+    return p;
+  }
+  finish(): Nested {
+    return { offsets: Int32Array.from(this.offsets), values: this.items.finish() };
+  }
+}
+
+class MapBuilder implements Builder {
+  private readonly offsets: number[] = [0];
+  constructor(private readonly type: Extract<StlType, { kind: 'map' }>, private readonly keys: Builder, private readonly values: Builder) {}
+  read(v: DataView, b: Uint8Array, p: number, end: number): number {
+    need(p, 6, end);
+    p += 6; // the pair's version and checksum
+    const n = count(v, p, end, 1);
+    p += 4;
+    p = block(this.type.key, this.keys, n, v, b, p, end);
+    p = block(this.type.value, this.values, n, v, b, p, end);
+    this.offsets.push(this.offsets.at(-1)! + n);
+    return p;
+  }
+  finish(): Nested {
+    return { offsets: Int32Array.from(this.offsets), keys: this.keys.finish(), values: this.values.finish() };
+  }
+}
+
+/** `n` items of one member of a member-wise map: behind a header when the member is an STL class. */
+function block(t: StlType, into: Builder, n: number, v: DataView, b: Uint8Array, p: number, end: number): number {
+  if (isStlClass(t)) p = header(v, p, end).next;
+  for (let i = 0; i < n; i++) p = into.read(v, b, p, end);
+  return p;
+}
+
+function isStlClass(t: StlType): boolean {
+  return t.kind === 'list' || t.kind === 'map' || (t.kind === 'string' && t.stl);
+}
+
+function header(v: DataView, p: number, end: number): { next: number; memberwise: boolean } {
+  need(p, 6, end);
+  const bc = v.getUint32(p);
+  if (!(bc & 0x40000000)) throw new EntryError('an object header has no byte count');
+  return { next: p + 6, memberwise: (v.getUint16(p + 4) & 0x4000) !== 0 };
+}
+
+function builderFor(t: StlType): Builder {
+  switch (t.kind) {
+    case 'number': return new NumberBuilder(t.element);
+    case 'string': return new StringBuilder();
+    case 'list': return new ListBuilder(builderFor(t.of));
+    case 'map': return new MapBuilder(t, builderFor(t.key), builderFor(t.value));
+  }
+}
+
+/** Decodes entries `[start, stop)` of an unsplit STL branch of type `type`. */
+export function decodeStl(path: string, info: BranchInfo, type: StlType, baskets: PendingBasket[], start: number, stop: number): Nested {
+  const top = builderFor(type);
+  for (const pending of baskets) {
+    const b = pending.load();
+    const o = b.offsets;
+    if (!o) throw new RootFormatError(path, -1, `branch ${info.name}: a basket of ${info.typeName} entries has no entry offsets`);
+    const a = Math.max(0, start - pending.entryStart);
+    const z = Math.min(pending.entries, stop - pending.entryStart);
+    for (let i = a; i < z; i++) {
+      const end = o[i + 1]!;
+      try {
+        const h = header(b.view, o[i]!, end);
+        if (type.kind === 'map' && !h.memberwise) throw new EntryError('a map not written member-wise');
+        const p = top.read(b.view, b.data, h.next, end);
+        if (p !== end) throw new EntryError(`${end - p} bytes are left over`);
+      } catch (err) {
+        if (!(err instanceof EntryError)) throw err;
+        throw new RootFormatError(path, -1, `branch ${info.name}: entry ${pending.entryStart + i} is not a valid ${info.typeName}: ${err.message}`);
+      }
+    }
+  }
+  return top.finish();
+}
