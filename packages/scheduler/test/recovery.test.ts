@@ -140,3 +140,19 @@ t.test('a task a returning worker still runs from before is not run twice; if th
   sim.drain();
   t.equal(sim.state.tasks.get('z-1')!.state, 'memory');
 });
+
+t.test('a client that only lost its link names a worker this scheduler saw leave: no hold', async (t) => {
+  const sim = new Sim({ holderWaitMs: 60_000 });
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.addWorker('w2');
+  sim.submit('c', [task('a-1')]);
+  sim.finish('w1', 'a-1');
+  sim.removeWorker('w1', 'killed');
+  sim.addClient('c2');
+  sim.resubmit('c2', [task('a-1'), task('b-1')], ['a-1', 'b-1'], { 'a-1': ['ws://w1'] });
+  t.notOk(sim.state.recovery.holding, 'w1 is known to be gone: nothing to wait for');
+  sim.drain();
+  t.equal(sim.state.tasks.get('b-1')!.state, 'memory');
+  t.equal(sim.state.tasks.get('a-1')!.state, 'memory');
+});
