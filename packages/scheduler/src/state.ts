@@ -94,6 +94,8 @@ export class SchedulerState {
   private readonly queue = new Heap<TaskRecord>(runsBefore);
   private generation = 0;
   private seq = 0;
+  /** When tick last ran (-1: never), to tell the scheduler's own stalls from silent workers. */
+  private lastTick = -1;
   /** Bytes of results kept inline (TaskRecord.inline), bounded by config.inlineBudgetBytes. */
   private inlineBytes = 0;
   private out: Command[] = [];
@@ -410,8 +412,18 @@ export class SchedulerState {
     return this.flush();
   }
 
-  /** Periodic check: workers silent longer than the TTL are removed. */
+  /**
+   * Periodic check: workers silent longer than the TTL are removed. Ticks come every quarter
+   * TTL or faster; a longer gap means the scheduler itself was blocked or frozen, when the
+   * workers' heartbeats waited unread in its sockets, so that gap is not counted as their silence.
+   */
   tick(now: number): { commands: Command[]; expired: string[] } {
+    const gap = this.lastTick < 0 ? 0 : now - this.lastTick;
+    this.lastTick = now;
+    if (gap > this.config.heartbeatTtlMs / 2) {
+      for (const ws of this.workers.values()) ws.lastSeen += gap;
+      this.addLog(now, 'info', `the scheduler was stalled for ${gap} ms; not counted against its workers' heartbeats`);
+    }
     const expired: string[] = [];
     for (const ws of this.workers.values()) {
       if (now - ws.lastSeen > this.config.heartbeatTtlMs) expired.push(ws.id);

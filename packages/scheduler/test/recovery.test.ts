@@ -156,3 +156,17 @@ t.test('a client that only lost its link names a worker this scheduler saw leave
   t.equal(sim.state.tasks.get('b-1')!.state, 'memory');
   t.equal(sim.state.tasks.get('a-1')!.state, 'memory');
 });
+
+t.test('a scheduler that was itself stalled does not expire its workers for it', async (t) => {
+  const sim = new Sim({ heartbeatTtlMs: 1000 });
+  sim.addWorker('w1');
+  sim.tick(200);
+  sim.tick(400);
+  // The scheduler's event loop was blocked 5 s: no tick ran, and w1's heartbeats sat unread.
+  const stalled = sim.state.tick(5400);
+  t.same(stalled.expired, [], 'w1 is not expired for the scheduler\'s own stall');
+  t.match(sim.state.log.at(-1)!.text, /stalled for 5000 ms/);
+  // Real silence afterwards still expires it.
+  t.same(sim.state.tick(5800).expired, []);
+  t.same(sim.state.tick(6200).expired, ['w1'], 'silent for 1200 ms of the scheduler\'s running time');
+});
