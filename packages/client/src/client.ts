@@ -301,6 +301,7 @@ export class Client implements FutureHost {
         const spec: TaskSpec = { key, fn: node.fn.fn, args, deps };
         if (opts.priority) spec.priority = opts.priority;
         if (opts.retries) spec.retries = opts.retries;
+        if (opts.timeoutMs !== undefined) spec.timeoutMs = opts.timeoutMs;
         specs.push(spec);
       }
       return key;

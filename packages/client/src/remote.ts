@@ -1,13 +1,18 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { FnRef } from '@gluon/protocol';
+import { MAX_TIMEOUT_MS, type FnRef } from '@gluon/protocol';
 
 /** Per-call options of a remote function. */
 export interface TaskOptions {
   /** Higher runs first. Default 0. */
   priority?: number;
-  /** Re-runs allowed after the task throws. Default 0. */
+  /** Re-runs allowed after the task throws (or times out). Default 0. */
   retries?: number;
+  /**
+   * Milliseconds a run may take on a worker: then its thread is stopped and the run fails with
+   * `TaskTimeoutError` (kind `exception`, retried while `retries` allow). Default: no limit.
+   */
+  timeoutMs?: number;
   /** An explicit key instead of the content hash. */
   key?: string;
   /** Replaces the export name as the key's group (`<group>-<hash>`), for the dashboard and stats. */
@@ -42,6 +47,10 @@ export function remote<F extends AnyFn = AnyFn>(module: string | URL, exportName
   if (typeof exportName !== 'string' || exportName === '') throw new TypeError(`remote(): the export name for ${spec} must be a non-empty string`);
   if (spec.startsWith('.')) {
     throw new TypeError(`remote(): "${spec}" is relative; workers cannot know what it is relative to. Use a package name, or new URL('${spec}', import.meta.url)`);
+  }
+  const t = options.timeoutMs;
+  if (t !== undefined && !(typeof t === 'number' && t >= 1 && t <= MAX_TIMEOUT_MS)) {
+    throw new RangeError(`remote(): timeoutMs of ${spec}#${exportName} must be a number of milliseconds in [1, ${MAX_TIMEOUT_MS}], got ${String(t)}`);
   }
   const fn: FnRef = { module: sourceFor(spec), export: exportName };
   return { fn, options, with: (more) => remote<F>(spec, exportName, { ...options, ...more }) };

@@ -2,7 +2,7 @@
  * End to end through real processes: one LocalCluster (scheduler + 2 workers × 1 thread) shared
  * by the subtests, driven only through the public client API.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -190,7 +190,6 @@ t.test('arguments that cannot be serialised fail at submit time with their path'
 });
 
 t.test('cancel: the future and its dependents reject with CancelledError', async (t) => {
-  // Running tasks cannot be interrupted (the thread finishes them), so keep them short.
   const slow = client.submit(sleep.with({ pure: false }), 400, 'late');
   const after = client.submit(inc, slow as never);
   await slow.cancel();
@@ -200,6 +199,21 @@ t.test('cancel: the future and its dependents reject with CancelledError', async
   t.equal(after.status, 'cancelled');
   t.throws(() => client.submit(inc, slow as never), /was cancelled/, 'a cancelled future cannot be an argument');
   t.equal(await client.submit(inc, 1).result(), 2, 'the cluster keeps serving');
+});
+
+t.test('runaway tasks: timeoutMs fails them with a clear error, cancel stops them', async (t) => {
+  t.throws(() => fx.spin.with({ timeoutMs: 0 }), { name: 'RangeError', message: /timeoutMs of .*tasks\.mjs#spin must be a number of milliseconds/ });
+  const mark = (name: string) => join(scratch, `${name}-${Date.now()}`);
+  const err = (await client.submit(fx.spin.with({ timeoutMs: 200, pure: false }), mark('t')).result().then(() => null, (e: unknown) => e)) as TaskError;
+  t.type(err, TaskError);
+  t.equal(err.kind, 'exception');
+  t.match(err.message, /TaskTimeoutError: task spin-\S+ ran longer than its timeoutMs of 200 ms; its thread was stopped/);
+  const marks = [mark('a'), mark('b')];
+  const spinners = marks.map((m) => client.submit(fx.spin.with({ pure: false }), m));
+  for (let i = 0; i < 1000 && !marks.every((m) => existsSync(m)); i++) await new Promise((r) => setTimeout(r, 20));
+  t.ok(marks.every((m) => existsSync(m)), 'both workers run a runaway task');
+  await client.cancel(spinners);
+  t.same(await client.gather(client.map(inc, [1, 2, 3, 4])), [2, 3, 4, 5], 'both workers run tasks again');
 });
 
 t.test('retries (per task) and retry() (after failure)', async (t) => {

@@ -18,6 +18,9 @@ export interface KeyRef {
   __gluonRef: string;
 }
 
+/** Longest task `timeoutMs`: the most a Node timer can wait (about 24.8 days). */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** A task as the client submits it. */
 export interface TaskSpec {
   key: string;
@@ -26,6 +29,11 @@ export interface TaskSpec {
   deps: string[];
   priority?: number;
   retries?: number;
+  /**
+   * Milliseconds the task may run on a worker before it is stopped (its thread terminated) and
+   * fails with a timeout error; counted against `retries` like an exception. Default: no limit.
+   */
+  timeoutMs?: number;
 }
 
 /** Why a task failed, as clients and the dashboard see it. */

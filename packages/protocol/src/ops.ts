@@ -6,7 +6,7 @@
  * and the field. Handlers narrow the checked messages with {@link Inbound}. docs/internals.md
  * explains what each op means.
  */
-import type { Role, TaskError, TaskSpec, WorkerMetrics } from './messages.js';
+import { MAX_TIMEOUT_MS, type Role, type TaskError, type TaskSpec, type WorkerMetrics } from './messages.js';
 import {
   anything, arrayOf, bool, formatProblem, num, obj, oneOf, opt, recordOf, str, type Infer, type Schema,
 } from './schema.js';
@@ -43,6 +43,9 @@ const time = num();
 /** Request ids pair a request with its reply. */
 const id = num({ int: true });
 
+/** A task's run-time limit (ms): at least 1, at most what a Node timer can wait. */
+const timeoutMs = num({ min: 1, max: MAX_TIMEOUT_MS });
+
 const fnRef = obj({ module: str({ nonEmpty: true }), export: str({ nonEmpty: true }) });
 
 /** A task as a client submits it (`update-graph`). */
@@ -53,6 +56,7 @@ export const TASK_SPEC = obj({
   deps: keys,
   priority: opt(num()),
   retries: opt(count),
+  timeoutMs: opt(timeoutMs),
 }, { tag: (t) => (typeof t.key === 'string' ? `task ${t.key}` : undefined) });
 
 const errorInfo = obj({ message: str(), name: str(), stack: str() });
@@ -115,7 +119,7 @@ export const SCHEDULER_TO_WORKER = {
   ops: {
     'compute-task': obj({
       op, key, fn: fnRef, args: arrayOf(anything), deps: recordOf(addresses), priority: arrayOf(num()),
-      values: opt(recordOf(anything)),
+      values: opt(recordOf(anything)), timeoutMs: opt(timeoutMs),
     }),
     'free-keys': obj({ op, keys }),
     'steal-request': obj({ op, key }),

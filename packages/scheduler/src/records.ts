@@ -39,6 +39,8 @@ export class TaskRecord {
   queueStamp = 0;
   /** The idle worker a pending steal of this task is for, until the victim answers. */
   thief: WorkerRecord | null = null;
+  /** Stop the task after this many ms of running (0: no limit); sent in compute-task. */
+  timeoutMs = 0;
   /** A small result kept while dependents may still need it (scheduler's inline budget). */
   inline: { value: unknown; bytes: number } | null = null;
 

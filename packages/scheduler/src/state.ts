@@ -183,6 +183,7 @@ export class SchedulerState {
       let fn = g.fns.get(spec.fn.module + '#' + spec.fn.export);
       if (!fn) g.fns.set(spec.fn.module + '#' + spec.fn.export, (fn = { module: spec.fn.module, export: spec.fn.export }));
       const ts = new TaskRecord(spec.key, g.name, fn, spec.args, deps, spec.priority ?? 0, gen, depth, this.seq++, spec.retries ?? 0);
+      if (spec.timeoutMs) ts.timeoutMs = spec.timeoutMs;
       this.tasks.set(ts.key, ts);
       g.total++;
       for (const d of deps) {
@@ -793,6 +794,7 @@ export class SchedulerState {
     this.send({ worker: ws.id }, {
       op: 'compute-task', key: ts.key, fn: ts.fn, args: ts.args, deps,
       priority: [-ts.userPriority, ts.generation, -ts.depth, ts.seq], ...(values ? { values } : {}),
+      ...(ts.timeoutMs ? { timeoutMs: ts.timeoutMs } : {}),
     });
     for (const d of ts.deps) if (d.inline && !hasUnassigned(d.dependents)) this.dropInline(d);
   }

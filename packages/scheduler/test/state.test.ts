@@ -30,6 +30,16 @@ t.test('a chain runs in order, on the worker holding its input, and is forgotten
   t.equal(g.total, 0);
 });
 
+t.test('a task\'s timeoutMs travels in its compute-task; none when it has none', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w');
+  sim.submit('c', [task('slow-1', [], { timeoutMs: 250 }), task('plain-1')]);
+  const sent = ops(sim.log, 'compute-task', 'w');
+  t.equal(sent.find((m) => m.key === 'slow-1')!.timeoutMs, 250);
+  t.notOk('timeoutMs' in sent.find((m) => m.key === 'plain-1')!);
+});
+
 t.test('a key wanted twice is kept until both references are dropped; a second client reuses it', async (t) => {
   const sim = new Sim();
   sim.addClient('c1');

@@ -9,6 +9,8 @@ export interface PoolTask {
   args: unknown[];
   /** Dependency values for the `{__gluonRef}` placeholders in `args`. */
   data: Record<string, unknown>;
+  /** Stop the task (and its thread) when it has run this long (ms); fails it with a timeout error. */
+  timeoutMs?: number;
 }
 
 export type PoolResult =
@@ -18,6 +20,10 @@ export type PoolResult =
 interface Entry {
   task: PoolTask;
   done: (r: PoolResult) => void;
+  /** Its result is not wanted: skipped if not posted yet, its thread stopped if it runs too long. */
+  cancelled?: boolean;
+  /** Set while the task runs (it is first in its thread) and a timeout or cancel grace counts. */
+  timer?: NodeJS.Timeout;
 }
 
 interface Slot {
@@ -27,7 +33,18 @@ interface Slot {
   inFlight: Map<number, Entry>;
   /** Set when the thread said which task is ending it. */
   exiting?: { id: number; code: number };
+  /** Set when the pool terminates the thread to stop a task: that task fails with `error`. */
+  stopping?: { id: number; error: PoolError };
 }
+
+type PoolError = { name: string; message: string; stack: string };
+
+/**
+ * How long a cancelled task may keep running before its thread is terminated. Short: nobody
+ * wants its result, and whatever is queued behind it on the thread waits meanwhile; but not
+ * zero, so a task about to finish is not killed (with its thread's module cache) for nothing.
+ */
+export const CANCEL_GRACE_MS = 500;
 
 /**
  * How many tasks a thread holds at once. Two for ordinary tasks (one running, one ready so the
@@ -107,6 +124,10 @@ export class ThreadPool {
       for (const s of this.slots) if (s.inFlight.size < depth && (!best || s.inFlight.size < best.inFlight.size)) best = s;
       if (!best) break;
       const entry = this.waiting[i]!;
+      if (entry.cancelled) {
+        entry.done(notRun(entry.task.key, 'TaskCancelled', 'the task was cancelled before it started', best.index));
+        continue;
+      }
       const id = this.nextId++;
       // An idle pool must not keep the process alive, a busy one must: ref while it holds work.
       if (best.inFlight.size === 0) best.thread.ref();
@@ -124,7 +145,10 @@ export class ThreadPool {
       this.waiting = this.waiting.slice(this.head);
       this.head = 0;
     }
-    for (const [slot, tasks] of batches) this.post(slot, tasks);
+    for (const [slot, tasks] of batches) {
+      this.post(slot, tasks);
+      this.watchHead(slot);
+    }
   }
 
   private post(slot: Slot, tasks: RunRequest[]): void {
@@ -148,8 +172,83 @@ export class ThreadPool {
   }
 
   private settle(slot: Slot, id: number): void {
+    const e = slot.inFlight.get(id);
+    if (e?.timer) clearTimeout(e.timer);
     slot.inFlight.delete(id);
     if (slot.inFlight.size === 0) slot.thread.unref();
+    else this.watchHead(slot);
+  }
+
+  /**
+   * The thread runs its tasks in order, so the first in flight is the one running: from the
+   * moment it is first, its timeout (or, once cancelled, the cancel grace) counts. A task whose
+   * time is up is stopped by terminating its thread; the tasks behind it go back to the pool.
+   */
+  private watchHead(slot: Slot): void {
+    const first = slot.inFlight.entries().next();
+    if (first.done) return;
+    const [id, e] = first.value;
+    if (e.timer || slot.stopping) return;
+    const key = e.task.key;
+    if (e.cancelled) {
+      e.timer = setTimeout(() => this.stop(slot, id, { name: 'TaskCancelled', message: `task ${key} was cancelled and still ran after ${CANCEL_GRACE_MS} ms; its thread was stopped`, stack: '' }), CANCEL_GRACE_MS);
+    } else if (e.task.timeoutMs !== undefined) {
+      const ms = e.task.timeoutMs;
+      e.timer = setTimeout(() => this.stop(slot, id, {
+        name: 'TaskTimeoutError', message: `task ${key} ran longer than its timeoutMs of ${ms} ms; its thread was stopped`, stack: '',
+      }), ms);
+    } else return;
+    e.timer.unref();
+  }
+
+  /** Terminates the thread running task `id`; the exit handler fails it and requeues the rest. */
+  private stop(slot: Slot, id: number, error: PoolError): void {
+    if (this.slots[slot.index] !== slot || !slot.inFlight.has(id) || slot.stopping) return;
+    slot.stopping = { id, error: { ...error, stack: error.stack || `${error.name}: ${error.message}` } };
+    void slot.thread.terminate();
+  }
+
+  /**
+   * The task's result is not wanted. Not yet in a thread: it is dropped (and answered). Running,
+   * or queued in a thread: it may finish for {@link CANCEL_GRACE_MS} once it runs; after that its
+   * thread is terminated and replaced, so a runaway task cannot hold a thread forever.
+   */
+  cancel(key: string): void {
+    for (let i = this.head; i < this.waiting.length; i++) {
+      const e = this.waiting[i]!;
+      if (e.task.key === key) e.cancelled = true;
+    }
+    for (const slot of this.slots) {
+      for (const e of slot.inFlight.values()) {
+        if (e.task.key !== key || e.cancelled) continue;
+        e.cancelled = true;
+        if (e.timer) clearTimeout(e.timer);
+        e.timer = undefined;
+      }
+      this.watchHead(slot);
+    }
+    if (!this.pumpScheduled) {
+      this.pumpScheduled = true;
+      queueMicrotask(() => this.pump());
+    }
+  }
+
+  /** Undoes {@link cancel} for a task that is wanted again before it was stopped. */
+  resume(key: string): void {
+    for (let i = this.head; i < this.waiting.length; i++) {
+      const e = this.waiting[i]!;
+      if (e.task.key === key) e.cancelled = false;
+    }
+    for (const slot of this.slots) {
+      for (const e of slot.inFlight.values()) {
+        if (e.task.key !== key || !e.cancelled) continue;
+        e.cancelled = false;
+        // The cancel grace was counting; the task's own timeout counts again from now.
+        if (e.timer) clearTimeout(e.timer);
+        e.timer = undefined;
+      }
+      this.watchHead(slot);
+    }
   }
 
   private spawn(index: number): Slot {
@@ -183,15 +282,18 @@ export class ThreadPool {
     if (this.slots[slot.index] !== slot) return;
     const entries = [...slot.inFlight];
     slot.inFlight.clear();
+    for (const [, e] of entries) if (e.timer) clearTimeout(e.timer);
     if (!this.closing) this.slots[slot.index] = this.spawn(slot.index);
     const now = Date.now();
-    // The thread runs its queue in order: unless it named the task that called process.exit,
-    // the first in flight was the one running.
-    const culpritId = slot.exiting?.id ?? entries[0]?.[0];
+    // The thread runs its queue in order: unless it named the task that called process.exit
+    // (or the pool stopped it for a task), the first in flight was the one running.
+    const culpritId = slot.stopping?.id ?? slot.exiting?.id ?? entries[0]?.[0];
     const rest: Entry[] = [];
     for (const [id, e] of entries) {
-      if (id === culpritId) e.done({ ok: false, error: { name: 'WorkerThreadDied', message, stack: stack || `WorkerThreadDied: ${message}` }, start: now, stop: now, thread: slot.index, died: true });
-      else rest.push(e);
+      if (id !== culpritId) rest.push(e);
+      // Stopped by the pool (timeout, cancel): the task's failure, not a thread death.
+      else if (slot.stopping) e.done({ ok: false, error: slot.stopping.error, start: now, stop: now, thread: slot.index, died: false });
+      else e.done({ ok: false, error: { name: 'WorkerThreadDied', message, stack: stack || `WorkerThreadDied: ${message}` }, start: now, stop: now, thread: slot.index, died: true });
     }
     if (this.closing) {
       for (const e of rest) e.done({ ok: false, error: { name: 'WorkerClosing', message: 'the worker closed before the task started', stack: '' }, start: now, stop: now, thread: slot.index, died: false });
@@ -207,4 +309,10 @@ export class ThreadPool {
     this.closing = true;
     await Promise.all(this.slots.map((s) => s.thread.terminate()));
   }
+}
+
+/** The answer for a task that never reached a thread. */
+function notRun(key: string, name: string, message: string, thread: number): PoolResult {
+  const now = Date.now();
+  return { ok: false, error: { name, message: `${message} (${key})`, stack: `${name}: ${message} (${key})` }, start: now, stop: now, thread, died: false };
 }

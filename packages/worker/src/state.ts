@@ -24,6 +24,8 @@ export interface ComputeTask {
   /** Values of small dependencies the scheduler sent along: used as if fetched. */
   values?: Record<string, unknown>;
   priority?: Priority;
+  /** Stop the task when it has run this long (ms), failing it (the scheduler's TaskSpec.timeoutMs). */
+  timeoutMs?: number;
 }
 
 /** Why a task failed, on the worker side. */
@@ -68,7 +70,11 @@ export type WorkerCommand =
   /** Ask `peer` (a worker data address) for these keys, in one request. */
   | { type: 'fetch'; peer: string; keys: string[] }
   /** Run a task; `data` holds the values of its dependencies, for the `__gluonRef`s in `args`. */
-  | { type: 'execute'; key: string; fn: FnRef; args: unknown[]; data: Record<string, unknown> }
+  | { type: 'execute'; key: string; fn: FnRef; args: unknown[]; data: Record<string, unknown>; timeoutMs?: number }
+  /** A running task's result is no longer wanted: stop it (after a short grace, its thread). */
+  | { type: 'cancel'; key: string }
+  /** A cancelled running task is wanted again: let it finish after all. */
+  | { type: 'resume'; key: string }
   | { type: 'log'; text: string };
 
 type TaskState = 'fetching' | 'ready' | 'running';
@@ -79,6 +85,7 @@ interface LocalTask {
   args: unknown[];
   deps: Record<string, string[]>;
   priority: Priority;
+  timeoutMs?: number;
   /** Arrival order, the tie-break after priority. */
   seq: number;
   state: TaskState;
@@ -230,7 +237,10 @@ export class WorkerState {
     const existing = this.tasks.get(t.key);
     if (existing) {
       // Freed while running and wanted again (deterministic keys make this common): report it.
-      if (existing.state === 'running' && existing.cancelled) existing.cancelled = false;
+      if (existing.state === 'running' && existing.cancelled) {
+        existing.cancelled = false;
+        this.out.push({ type: 'resume', key: t.key });
+      }
       return;
     }
     if (this.store.has(t.key)) {
@@ -241,7 +251,7 @@ export class WorkerState {
     }
     const task: LocalTask = {
       key: t.key, fn: t.fn, args: t.args, deps: t.deps ?? {}, priority: t.priority ?? [0],
-      seq: this.seq++, state: 'fetching', waiting: new Set(), holds: new Set(), cancelled: false,
+      ...(t.timeoutMs !== undefined ? { timeoutMs: t.timeoutMs } : {}), seq: this.seq++, state: 'fetching', waiting: new Set(), holds: new Set(), cancelled: false,
     };
     this.tasks.set(t.key, task);
     const batch = new Map<string, string[]>();
@@ -435,7 +445,7 @@ export class WorkerState {
       }
       t.state = 'running';
       this.running++;
-      this.out.push({ type: 'execute', key: t.key, fn: t.fn, args: t.args, data });
+      this.out.push({ type: 'execute', key: t.key, fn: t.fn, args: t.args, data, ...(t.timeoutMs !== undefined ? { timeoutMs: t.timeoutMs } : {}) });
     }
   }
 
@@ -497,8 +507,10 @@ export class WorkerState {
     }
     const t = this.tasks.get(key);
     if (!t) return;
-    if (t.state === 'running') t.cancelled = true;
-    else this.drop(t);
+    if (t.state === 'running') {
+      if (!t.cancelled) this.out.push({ type: 'cancel', key });
+      t.cancelled = true;
+    } else this.drop(t);
   }
 
   private steal(key: string): void {

@@ -212,7 +212,10 @@ export class GluonWorker {
       case 'compute-task':
         return this.apply(this.state.handle({
           type: 'compute',
-          task: { key: m.key, fn: m.fn, args: m.args, deps: m.deps, priority: m.priority, ...(m.values ? { values: m.values } : {}) },
+          task: {
+            key: m.key, fn: m.fn, args: m.args, deps: m.deps, priority: m.priority, ...(m.values ? { values: m.values } : {}),
+            ...(m.timeoutMs !== undefined ? { timeoutMs: m.timeoutMs } : {}),
+          },
         }));
       case 'free-keys': return this.apply(this.state.handle({ type: 'free-keys', keys: m.keys }));
       case 'steal-request': return this.apply(this.state.handle({ type: 'steal', key: m.key }));
@@ -247,6 +250,8 @@ export class GluonWorker {
         case 'log': this.log(c.text); break;
         case 'fetch': void this.fetch(c.peer, c.keys); break;
         case 'execute': this.execute(c); break;
+        case 'cancel': this.pool.cancel(c.key); break;
+        case 'resume': this.pool.resume(c.key); break;
       }
     }
   }
@@ -273,7 +278,9 @@ export class GluonWorker {
       }, c.key, 'not-allowed'));
       return;
     }
-    void this.pool.run({ key: c.key, url: decision.url, exportName: c.fn.export, args: c.args, data: c.data }).then((r) => this.onResult(r, c.key));
+    void this.pool.run({
+      key: c.key, url: decision.url, exportName: c.fn.export, args: c.args, data: c.data, ...(c.timeoutMs !== undefined ? { timeoutMs: c.timeoutMs } : {}),
+    }).then((r) => this.onResult(r, c.key));
   }
 
   private onResult(r: PoolResult, key: string, kind?: FailureKind): void {

@@ -2,6 +2,8 @@
  * The thread pool on real worker_threads: results, errors with their remote stacks, typed
  * arrays, the task context, and a task that ends its thread.
  */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
@@ -117,4 +119,36 @@ t.test('a result that cannot be sent fails its task only, naming what it is', as
   ]);
   t.match(bad, { ok: false, died: false, error: { name: 'ResultError', message: "the task's result cannot be sent: result: a function cannot be sent" } });
   t.match(good, { ok: true, value: 42 });
+});
+
+t.test('cancel stops a runaway task after a short grace: its thread is replaced, the tasks behind it run', async (t) => {
+  const single = new ThreadPool(1, 'pool-cancel', () => {});
+  t.teardown(() => single.close());
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-pool-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const mark = join(dir, 'started');
+  const spinning = single.run({ key: 'spin-1', url, exportName: 'spin', args: [mark], data: {} });
+  const behind = Array.from({ length: 6 }, (_, i) => single.run({ key: `inc-${i}`, url, exportName: 'inc', args: [i], data: {} }));
+  for (let i = 0; i < 1000 && !existsSync(mark); i++) await new Promise((r) => setTimeout(r, 20));
+  t.ok(existsSync(mark), 'the runaway task started');
+  single.cancel('spin-1');
+  t.match(await spinning, { ok: false, died: false, error: { name: 'TaskCancelled', message: /was cancelled and still ran after \d+ ms; its thread was stopped/ } });
+  t.same((await Promise.all(behind)).map((r) => ok(t, r)), [1, 2, 3, 4, 5, 6], 'queued in the thread or the pool, all ran');
+  const queued = [single.run({ key: 'inc-a', url, exportName: 'inc', args: [1], data: {} }), single.run({ key: 'never-1', url, exportName: 'inc', args: [1], data: {} })];
+  single.cancel('never-1');
+  const [a, never] = await Promise.all(queued);
+  t.equal(ok(t, a), 2);
+  t.ok(never.ok || never.error.name === 'TaskCancelled', 'a cancelled task either finished in its grace or was dropped');
+});
+
+t.test('timeoutMs stops a task that runs too long; resume() undoes a cancel', async (t) => {
+  const single = new ThreadPool(1, 'pool-timeout', () => {});
+  t.teardown(() => single.close());
+  const r = await single.run({ key: 'spin-2', url, exportName: 'spin', args: [], data: {}, timeoutMs: 100 });
+  t.match(r, { ok: false, died: false, error: { name: 'TaskTimeoutError', message: 'task spin-2 ran longer than its timeoutMs of 100 ms; its thread was stopped' } });
+  t.equal(ok(t, await single.run({ key: 'inc-9', url, exportName: 'inc', args: [9], data: {} })), 10, 'the fresh thread runs tasks');
+  const slow = single.run({ key: 'later-1', url, exportName: 'addLater', args: [1, 2, 1500], data: {} });
+  single.cancel('later-1');
+  single.resume('later-1');
+  t.equal(ok(t, await slow), 3, 'resumed: not stopped after the cancel grace');
 });

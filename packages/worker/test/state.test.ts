@@ -292,3 +292,16 @@ t.test('a dependency over a message limit fails its dependents at once (too-larg
   t.equal(s.taskCount, 0, 'both tasks dropped');
   t.same(s.handle({ type: 'fetched', peer: B, data: { 'big-1': 1 }, missing: [] }).filter((c) => c.type !== 'send'), [], 'late data does nothing');
 });
+
+t.test('freeing a running task asks the shell to stop it; wanted again, to let it finish', async (t) => {
+  const s = make(2);
+  const ex = of(s.handle({ type: 'compute', task: { ...task('spin-1'), timeoutMs: 250 } }), 'execute');
+  t.match(ex, [{ key: 'spin-1', timeoutMs: 250 }], 'the timeout goes to the pool with the task');
+  t.same(of(s.handle({ type: 'free-keys', keys: ['spin-1'] }), 'cancel'), [{ type: 'cancel', key: 'spin-1' }]);
+  t.same(of(s.handle({ type: 'free-keys', keys: ['spin-1'] }), 'cancel'), [], 'once');
+  t.same(of(s.handle({ type: 'compute', task: task('spin-1') }), 'resume'), [{ type: 'resume', key: 'spin-1' }]);
+  s.handle({ type: 'free-keys', keys: ['spin-1'] });
+  const after = s.handle({ type: 'erred', key: 'spin-1', error: { name: 'TaskCancelled', message: 'stopped', stack: '' }, kind: 'exception', ...timing });
+  t.same(sent(after), [], 'a stopped cancelled task reports nothing');
+  t.equal(s.executing, 0, 'and frees its place in the pool');
+});
