@@ -353,5 +353,5 @@ t.test('timeoutMs stops a runaway task and fails it with a clear error; the work
   bad.conn.send({ op: 'update-graph', tasks: [{ ...spec('inc', 'inc', [1]), timeoutMs: -5 }], wants: [] });
   const [code, why] = await closed;
   t.equal(code, 4003);
-  t.match(why, /tasks\[0\]\.timeoutMs \(task inc-\d+\) must be a number of milliseconds/);
+  t.match(why, /update-graph: tasks\[0\]\.timeoutMs \(task inc-\d+\) must be a finite number ≥ 1 ≤ 2147483647, got number -5/);
 });
