@@ -49,27 +49,36 @@ export class TreeReader {
   private constructor(private readonly file: RootFile, readonly name: string, tree: JsTree) {
     this.numEntries = Number(tree.fEntries);
     // Every branch at any depth, named by its path below a split object (`evt/P3.Px`, as uproot
-    // names them); a leaf's counter found by the leaf object itself (references keep identity).
+    // names them; a parent whose name the child already starts with, `P3.`, is not repeated); a
+    // leaf's counter found by the leaf object itself (references keep identity).
     const all: Array<{ b: JsBranch & BranchMeta; name: string }> = [];
     const leafOwner = new Map<unknown, string>();
-    const walk = (bs: Array<JsBranch & BranchMeta>, top: string | null) => {
+    const walk = (bs: Array<JsBranch & BranchMeta>, parent: { b: JsBranch; name: string } | null) => {
       for (const b of bs) {
-        const name = top === null || b.fName.startsWith(`${top}.`) ? b.fName : `${top}/${b.fName}`;
+        let name = b.fName;
+        if (parent) {
+          const cut = b.fName.startsWith(`${parent.b.fName}.`) ? parent.name.lastIndexOf('/') : parent.name.length;
+          name = cut < 0 ? b.fName : `${parent.name.slice(0, cut)}/${b.fName}`;
+        }
         all.push({ b, name });
         for (const leaf of b.fLeaves?.arr ?? []) leafOwner.set(leaf, name);
-        if (b.fBranches.arr.length) walk(b.fBranches.arr as Array<JsBranch & BranchMeta>, top ?? (b._typename === 'TBranch' ? null : b.fName));
+        // Sub-branches of a plain TBranch keep their own names, as before.
+        if (b.fBranches.arr.length) walk(b.fBranches.arr as Array<JsBranch & BranchMeta>, b._typename === 'TBranch' && !parent ? null : { b, name });
       }
     };
     walk(tree.fBranches.arr, null);
+    const infos: BranchInfo[] = [];
     for (const { b, name } of all) {
       const info = describeBranch(b, name, (leaf) => leafOwner.get(leaf) ?? null);
-      this.state.set(name, { info, refs: basketRefs(file.path, b, this.numEntries), hasOffsets: b.fEntryOffsetLen > 0, cached: null });
+      infos.push(info);
+      // Two branches of one name (it happens): listed both, read the first, as ROOT's FindBranch does.
+      if (!this.state.has(name)) this.state.set(name, { info, refs: basketRefs(file.path, b, this.numEntries), hasOffsets: b.fEntryOffsetLen > 0, cached: null });
     }
     // A nested branch can also be asked for by its own name, where that is unambiguous.
     for (const { b, name } of all) {
       if (name !== b.fName && !this.state.has(b.fName) && all.filter((x) => x.b.fName === b.fName).length === 1) this.aliases.set(b.fName, name);
     }
-    this.branches = [...this.state.values()].map((s) => s.info);
+    this.branches = infos;
   }
 
   /** @internal */

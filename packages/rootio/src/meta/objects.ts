@@ -336,9 +336,7 @@ export class ObjectReader {
         return buf.u64();
       case T.double32:
       case T.float16:
-        // Without a range in the member's title these are stored as plain floats.
-        if (/\[.*\]/.test(el.title)) buf.fail(`member ${el.name} is a packed ${t === T.double32 ? 'Double32_t' : 'Float16_t'} with a range, which this reader does not decode`);
-        return buf.f32();
+        return packedFloat(buf, t === T.float16, el);
       case T.charStar: {
         const n = count(buf, buf.i32(), 1, el.name);
         return String.fromCharCode(...bytes(buf, n));
@@ -372,4 +370,32 @@ export class ObjectReader {
     buf.finish(end, el.name);
     return undefined;
   }
+}
+
+/**
+ * ROOT's packed floats (Double32_t, Float16_t), as the member's title `[xmin, xmax, nbits]` says:
+ * with a range, an unsigned 32-bit integer scaled into it; without one, a float (Double32_t) or
+ * a float cut to `nbits` of mantissa (an exponent byte and a 16-bit mantissa; Float16_t's default 12).
+ */
+function packedFloat(buf: RBuffer, half: boolean, el: StreamerElement): number {
+  const m = /\[\s*([^,\]]+?)\s*,\s*([^,\]]+?)\s*(?:,\s*(\d+)\s*)?\]/.exec(el.title);
+  let nbits = m?.[3] ? Number(m[3]) : 32;
+  if (nbits < 2 || nbits > 32) nbits = 32;
+  const xmin = m ? Number(m[1]) : 0;
+  const xmax = m ? Number(m[2]) : 0;
+  if (m && !(Number.isFinite(xmin) && Number.isFinite(xmax))) buf.fail(`member ${el.name} has a range ROOT computes from an expression (${m[0]}), which this reader does not evaluate`);
+  if (m && xmin < xmax) {
+    const factor = (nbits < 32 ? 2 ** nbits : 0xffffffff) / (xmax - xmin);
+    return buf.u32() / factor + xmin;
+  }
+  // No range: ROOT keeps the mantissa bits in xmin when it is below 15.
+  const bits = m && nbits < 15 ? nbits : half ? 12 : 0;
+  if (!bits) return buf.f32();
+  const exp = buf.u8();
+  const man = buf.u16();
+  const i = ((exp << 23) | ((man & ((1 << (bits + 1)) - 1)) << (23 - bits))) >>> 0;
+  const f = new DataView(new ArrayBuffer(4));
+  f.setUint32(0, i);
+  const v = f.getFloat32(0);
+  return man & (1 << (bits + 1)) ? -v : v;
 }

@@ -88,12 +88,48 @@ export function readStreamerElement(buf: RBuffer, kind: string): RObject & Strea
 /** Gathers the TStreamerInfo objects of a StreamerInfo list, by class name. */
 export function indexStreamers(list: RObject): Map<string, StreamerInfo[]> {
   const byName = new Map<string, StreamerInfo[]>();
+  for (const info of BUILTIN_STREAMERS) byName.set(info.name, [info]);
+  const own = new Set<string>();
   for (const o of (list.arr as (RObject | null)[] | undefined) ?? []) {
     if (!o || o._typename !== 'TStreamerInfo') continue;
     const info = o as unknown as StreamerInfo;
+    if (!own.has(info.name)) byName.delete(info.name);
+    own.add(info.name);
     const all = byName.get(info.name) ?? [];
     all.push(info);
     byName.set(info.name, all);
   }
   return byName;
 }
+
+/** A member description for the built-in classes below. */
+function member(name: string, type: number, typeName: string): StreamerElement {
+  return { kind: type === T.base ? 'TStreamerBase' : 'TStreamerBasicType', name, title: '', type, arrayLength: 0, typeName, countName: '', baseVersion: 0 };
+}
+
+function leaf(name: string, type: number, typeName: string): StreamerInfo {
+  return {
+    name, version: 1, checksum: 0,
+    elements: [member('TLeaf', T.base, 'BASE'), member('fMinimum', type, typeName), member('fMaximum', type, typeName)],
+  };
+}
+
+/**
+ * Descriptions of the leaf classes, for files that do not carry them (ROOT leaves out the
+ * StreamerInfo of classes it considers basic in some writes; uproot's and jsroot's readers know
+ * them too). A file's own StreamerInfo always wins.
+ */
+export const BUILTIN_STREAMERS: StreamerInfo[] = [
+  {
+    name: 'TLeaf', version: 2, checksum: 0,
+    elements: [
+      member('TNamed', T.base, 'BASE'), member('fLen', T.int, 'int'), member('fLenType', T.int, 'int'), member('fOffset', T.int, 'int'),
+      member('fIsRange', T.bool, 'bool'), member('fIsUnsigned', T.bool, 'bool'),
+      { ...member('fLeafCount', T.objectP, 'TLeaf*'), kind: 'TStreamerObjectPointer' },
+    ],
+  },
+  leaf('TLeafB', T.char, 'char'), leaf('TLeafS', T.short, 'short'), leaf('TLeafI', T.int, 'int'), leaf('TLeafL', T.long64, 'Long64_t'),
+  leaf('TLeafG', T.long, 'long'), leaf('TLeafF', T.float, 'float'), leaf('TLeafD', T.double, 'double'), leaf('TLeafO', T.bool, 'bool'),
+  leaf('TLeafC', T.int, 'int'),
+  { name: 'TLeafElement', version: 1, checksum: 0, elements: [member('TLeaf', T.base, 'BASE'), member('fID', T.int, 'int'), member('fType', T.int, 'int')] },
+];
