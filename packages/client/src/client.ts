@@ -500,10 +500,15 @@ export class Client implements FutureHost {
       await Promise.all([...byWorker].map(async ([addr, list]) => {
         try {
           const { data } = await this.peers.getData(addr, list.map((s) => s.key));
+          const got: string[] = [];
           for (const s of list) {
-            if (s.key in data) s.setValue(data[s.key]);
-            else s.workers = s.workers.filter((w) => w !== addr);
+            if (s.key in data) {
+              s.setValue(data[s.key]);
+              got.push(s.key);
+            } else s.workers = s.workers.filter((w) => w !== addr);
           }
+          // The scheduler need not recompute these for us should their workers die.
+          if (got.length && !this.closed) this.conn.send({ op: 'received', keys: got });
         } catch (err) {
           // Over a size limit: asking again (or another holder) cannot help.
           if (err instanceof ResultTooLargeError) throw err;

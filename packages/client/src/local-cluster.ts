@@ -177,17 +177,20 @@ export class LocalCluster {
     };
     // Both get their V8 flags on node's command line, so neither runs under a supervisor process.
     const scheduler = launch('scheduler', [...SCHEDULER_V8_FLAGS, binPath('@gluon/scheduler', 'gluon-scheduler'), ...schedArgs], env, opts.cwd, opts.verbose);
-    const workers = Array.from({ length: nWorkers }, (_, i) =>
-      launch(`worker local-${i}`, [...WORKER_V8_FLAGS, binPath('@gluon/worker', 'gluon-worker'), ...workerArgs(i)], env, opts.cwd, opts.verbose));
+    const launchWorker = (i: number) =>
+      launch(`worker local-${i}`, [...WORKER_V8_FLAGS, binPath('@gluon/worker', 'gluon-worker'), ...workerArgs(i)], env, opts.cwd, opts.verbose);
+    const workers = Array.from({ length: nWorkers }, (_, i) => launchWorker(i));
     const procs = [scheduler, ...workers];
     try {
-      const [schedLines, ...workerLines] = await Promise.all([
+      const [schedLines, ...workerAddresses] = await Promise.all([
         waitForLine(scheduler, /^scheduler at (\S+)/, timeoutMs),
-        ...workers.map((w) => waitForLine(w, /^worker \S+ at (\S+) connected/, timeoutMs)),
+        ...workers.map((w) => workerAddress(w, timeoutMs)),
       ]);
       const dashboard = schedLines!.map((l) => /^dashboard at (\S+)/.exec(l)?.[1]).find(Boolean);
-      const workerAddresses = workerLines.map((lines) => /^worker \S+ at (\S+) connected/.exec(lines.at(-1)!)![1]!);
-      return new LocalCluster(address, dashboard, scheduler, workers, workerAddresses, opts.token, clientLimits(opts));
+      const cluster = new LocalCluster(address, dashboard, scheduler, workers, workerAddresses as string[], opts.token, clientLimits(opts));
+      cluster.launchWorker = launchWorker;
+      cluster.timeoutMs = timeoutMs;
+      return cluster;
     } catch (err) {
       await Promise.all(procs.map((p) => stop(p.child, 0)));
       throw err;
@@ -206,14 +209,45 @@ export class LocalCluster {
     return c;
   }
 
-  /** The worker processes: name, pid and data address (e.g. to kill one in a test). */
-  get workers(): LocalProcess[] {
-    return this.workerProcs.map((w, i) => ({ name: w.name.replace(/^worker /, ''), pid: w.child.pid ?? 0, address: this.workerAddresses[i]! }));
+  /** Starts worker process number `i` (named `local-<i>`) with the cluster's flags. */
+  private launchWorker!: (i: number) => Proc;
+  private timeoutMs = 30_000;
+
+  /**
+   * Starts one more worker process with the cluster's options (named `local-<n>`, n counting
+   * on from the first workers) and resolves once it has registered — e.g. a replacement for a
+   * worker that died.
+   */
+  async addWorker(): Promise<LocalProcess> {
+    if (this.closing) throw new Error('LocalCluster: the cluster is closed');
+    const proc = this.launchWorker(this.workerProcs.length);
+    this.workerProcs.push(proc);
+    this.workerAddresses.push('');
+    try {
+      this.workerAddresses[this.workerProcs.length - 1] = await workerAddress(proc, this.timeoutMs);
+    } catch (err) {
+      await stop(proc.child, 0);
+      throw err;
+    }
+    return this.workers.find((w) => w.pid === proc.child.pid)!;
   }
 
-  /** PIDs of the worker processes. */
+  /**
+   * The worker processes still running (or registering): name, pid and data address (e.g. to
+   * kill one in a test); workers that exited are left out.
+   */
+  get workers(): LocalProcess[] {
+    const out: LocalProcess[] = [];
+    this.workerProcs.forEach((w, i) => {
+      if (w.child.exitCode !== null || w.child.signalCode !== null) return;
+      out.push({ name: w.name.replace(/^worker /, ''), pid: w.child.pid ?? 0, address: this.workerAddresses[i]! });
+    });
+    return out;
+  }
+
+  /** PIDs of the worker processes still running. */
   get workerPids(): number[] {
-    return this.workerProcs.map((w) => w.child.pid!).filter(Boolean);
+    return this.workers.map((w) => w.pid).filter(Boolean);
   }
 
   /** The scheduler process. */
@@ -264,6 +298,12 @@ function launch(name: string, nodeArgs: string[], env: NodeJS.ProcessEnv, cwd: s
     if (stderr.length > 200) stderr.shift();
   });
   return { name, child, stderr };
+}
+
+/** Waits for a worker's "connected" line; resolves with its data address. */
+async function workerAddress(p: Proc, timeoutMs: number): Promise<string> {
+  const lines = await waitForLine(p, /^worker \S+ at (\S+) connected/, timeoutMs);
+  return /^worker \S+ at (\S+) connected/.exec(lines.at(-1)!)![1]!;
 }
 
 /** Waits for a stdout line matching `pattern`; returns every line seen up to it. */

@@ -105,6 +105,8 @@ export const CLIENT_TO_SCHEDULER = {
   ops: {
     'update-graph': obj({ op, tasks: arrayOf(TASK_SPEC), wants: keys, held: opt(recordOf(addresses)) }),
     'release-keys': obj({ op, keys }),
+    /** The client fetched these held keys' values and keeps them (see docs/internals.md). */
+    received: obj({ op, keys }),
     cancel: obj({ op, keys }),
     retry: obj({ op, keys }),
     'who-has': obj({ op, id, keys }),

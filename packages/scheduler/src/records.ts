@@ -101,6 +101,11 @@ export function acceptsWork(ws: WorkerRecord): boolean {
 export class ClientRecord {
   /** References this client holds, per key. */
   refs = new Map<string, number>();
+  /**
+   * Held keys whose values this client has (sent inline, or reported `received`): losing their
+   * last copy on the workers does not make them recomputed for this client.
+   */
+  received = new Set<string>();
   constructor(readonly id: string, readonly name: string) {}
 }
 

@@ -225,6 +225,7 @@ export class Scheduler implements DashboardSource {
         case 'update-graph':
           return this.dispatch(this.state.updateGraph(id, m.tasks, m.wants, now, m.held));
         case 'release-keys': return this.dispatch(this.state.releaseKeys(id, m.keys));
+        case 'received': return this.dispatch(this.state.clientReceived(id, m.keys));
         case 'cancel': return this.dispatch(this.state.cancel(m.keys, now));
         case 'retry': return this.dispatch(this.state.retry(m.keys, now));
         case 'who-has': conn.reply(m, { op: 'who-has-reply', whoHas: this.state.whoHas(m.keys) }); return;

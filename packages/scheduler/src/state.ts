@@ -2,6 +2,7 @@ import { Heap, type FnRef, type Message, type TaskError, type TaskSpec, type Wor
 import type { ClusterEvent, FailureRow, GroupState, LogEntry, WorkerRow } from './dashboard/source.js';
 import { checkTransfer, type TransferReport } from './validate.js';
 import { Recovery } from './recovery.js';
+import { clientLacks, isWanted } from './lineage.js';
 import { acceptsWork, ClientRecord, groupOf, NO_DEPENDENTS, NO_DEPS, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord } from './records.js';
 
 /** Where a command goes: a worker or a client, by id. */
@@ -205,14 +206,14 @@ export class SchedulerState {
         if (!ts) continue;
         client.refs.set(key, (client.refs.get(key) ?? 0) + 1);
         ts.clientRefs++;
-        if (ts.state === 'memory') this.notifyMemory(ts, undefined, client);
+        if (ts.state === 'memory') this.notifyMemory(ts, ts.inline ?? undefined, client);
         else if (ts.state === 'erred') this.send({ client: clientId }, { op: 'task-erred', key, error: ts.error });
       }
     }
     // A reconnecting client names where it saw results: wait for those workers rather than recompute.
     if (held) this.awaitHolders(held, now);
     // Fresh tasks run only when something wants them: a client, or a wanted dependent.
-    for (const ts of fresh) if (ts.state === 'released' && this.isWanted(ts)) this.compute(ts);
+    for (const ts of fresh) if (ts.state === 'released' && isWanted(ts, this.clients.values())) this.compute(ts);
     for (const key of wants) {
       const ts = this.tasks.get(key);
       if (ts && ts.state === 'released') this.compute(ts);
@@ -228,8 +229,10 @@ export class SchedulerState {
     for (const key of keys) {
       const n = client.refs.get(key);
       if (!n) continue;
-      if (n === 1) client.refs.delete(key);
-      else client.refs.set(key, n - 1);
+      if (n === 1) {
+        client.refs.delete(key);
+        client.received.delete(key);
+      } else client.refs.set(key, n - 1);
       const ts = this.tasks.get(key);
       if (ts) {
         ts.clientRefs--;
@@ -238,6 +241,16 @@ export class SchedulerState {
     }
     // Forgetting running tasks frees worker slots: hand them queued work now.
     this.fillAll();
+    return this.flush();
+  }
+
+  /**
+   * The client fetched these keys' values from the workers and keeps them: should their last
+   * copy be lost, they are not recomputed for this client. Keys it does not hold are ignored.
+   */
+  clientReceived(clientId: string, keys: string[]): Command[] {
+    const client = this.clients.get(clientId);
+    if (client) for (const key of keys) if (client.refs.has(key)) client.received.add(key);
     return this.flush();
   }
 
@@ -261,6 +274,7 @@ export class SchedulerState {
         const n = c.refs.get(ts.key);
         if (!n) continue;
         c.refs.delete(ts.key);
+        c.received.delete(ts.key);
         ts.clientRefs -= n;
         this.send({ client: c.id }, { op: 'cancelled', key: ts.key });
       }
@@ -285,6 +299,7 @@ export class SchedulerState {
     }
     for (const ts of seen) {
       this.setState(ts, 'released');
+      for (const c of this.clients.values()) c.received.delete(ts.key);
       ts.error = null;
       ts.retriesUsed = 0;
       ts.deaths = 0;
@@ -339,10 +354,8 @@ export class SchedulerState {
       } else if (ts.state !== 'memory') {
         // A result we had lost (or were recomputing) came back with its worker: take it.
         this.takeBack(ts, ws, nbytes, ts.typeName, undefined);
-      } else if (!ts.holders.includes(ws)) {
-        ts.holders.push(ws);
-        ws.has.add(ts);
-        ws.storedBytes += nbytes;
+      } else {
+        this.addHolder(ts, ws, nbytes);
       }
     }
     if (unknown.length) this.send({ worker: ws.id }, { op: 'free-keys', keys: unknown });
@@ -389,10 +402,10 @@ export class SchedulerState {
     }
     for (const ts of ws.has) {
       ts.holders = ts.holders.filter((h) => h !== ws);
-      if (ts.holders.length === 0 && ts.state === 'memory') this.lost(ts);
+      if (ts.holders.length === 0 && ts.state === 'memory') this.lastCopyGone(ts);
     }
     ws.has.clear();
-    for (const ts of running) if (ts.state === 'released' && this.isWanted(ts)) this.compute(ts);
+    for (const ts of running) if (ts.state === 'released' && isWanted(ts, this.clients.values())) this.compute(ts);
     // Tasks it was still running from before it re-registered, left waiting for it: run them now.
     for (const key of wasRunning) this.computeIfWanted(key);
     this.emitWorker(ws);
@@ -464,15 +477,11 @@ export class SchedulerState {
     if (ran && this.listeners.length) this.emit({ kind: 'task-done', key: ts.key, group: ts.group, worker: ws.name, thread: m.thread, start: m.start, stop: m.stop, ...(m.events !== undefined ? { events: m.events } : {}) });
     if (ts.state === 'memory') {
       // Computed twice (a steal race or a recompute): keep the extra copy too.
-      if (!ts.holders.includes(ws)) {
-        ts.holders.push(ws);
-        ws.has.add(ts);
-        ws.storedBytes += m.nbytes;
-      }
+      this.addHolder(ts, ws, m.nbytes);
     } else if (ts.state === 'processing' && ts.processingOn === ws) {
       ts.processingOn = null;
       this.toMemory(ts, ws, m.nbytes, m.typeName, m.hasValue ? { value: m.value } : undefined);
-    } else if (ts.state !== 'erred' && (ts.state !== 'released' || this.isWanted(ts))) {
+    } else if (ts.state !== 'erred' && (ts.state !== 'released' || isWanted(ts, this.clients.values()))) {
       // A late result: its worker was declared dead (or the task moved) and it finished anyway.
       // Still wanted, so it is taken, once; the copy being recomputed elsewhere is called off.
       this.takeBack(ts, ws, m.nbytes, m.typeName, m.hasValue ? { value: m.value } : undefined);
@@ -549,7 +558,7 @@ export class SchedulerState {
         h.has.delete(ts);
         return false;
       });
-      if (ts.holders.length === 0 && before > 0) this.lost(ts);
+      if (ts.holders.length === 0 && before > 0) this.lastCopyGone(ts);
     }
     // handback flushes: keep what was decided before it.
     const before = dependent ? this.handback(workerId, [dependent]) : [];
@@ -685,7 +694,7 @@ export class SchedulerState {
     const list = [...this.toAdopt];
     this.toAdopt.clear();
     for (const ts of list) {
-      if (ts.state !== 'released' || this.tasks.get(ts.key) !== ts || !this.isWanted(ts)) continue;
+      if (ts.state !== 'released' || this.tasks.get(ts.key) !== ts || !isWanted(ts, this.clients.values())) continue;
       // No live holder left (it went meanwhile): compute after all.
       if (!this.adoptOrphan(ts)) this.compute(ts);
     }
@@ -703,10 +712,8 @@ export class SchedulerState {
       if (first) {
         first = false;
         this.takeBack(ts, ws, nbytes, ts.typeName, undefined);
-      } else if (ts.state === 'memory' && !ts.holders.includes(ws)) {
-        ts.holders.push(ws);
-        ws.has.add(ts);
-        ws.storedBytes += nbytes;
+      } else if (ts.state === 'memory') {
+        this.addHolder(ts, ws, nbytes);
       }
     }
     return !first;
@@ -731,7 +738,7 @@ export class SchedulerState {
   /** Computes a released task if something still wants it. */
   private computeIfWanted(key: string): void {
     const ts = this.tasks.get(key);
-    if (ts && ts.state === 'released' && this.isWanted(ts)) this.compute(ts);
+    if (ts && ts.state === 'released' && isWanted(ts, this.clients.values())) this.compute(ts);
   }
 
   /** All dependencies are in memory: run it on the best worker with room, or queue it. */
@@ -796,7 +803,8 @@ export class SchedulerState {
       priority: [-ts.userPriority, ts.generation, -ts.depth, ts.seq], ...(values ? { values } : {}),
       ...(ts.timeoutMs ? { timeoutMs: ts.timeoutMs } : {}),
     });
-    for (const d of ts.deps) if (d.inline && !hasUnassigned(d.dependents)) this.dropInline(d);
+    // Kept while no worker holds it (see lastCopyGone): a dependent run again needs it inline.
+    for (const d of ts.deps) if (d.inline && d.holders.length > 0 && !hasUnassigned(d.dependents)) this.dropInline(d);
   }
 
   /** Forgets a kept inline result (its dependents have it, or it left memory). */
@@ -865,7 +873,10 @@ export class SchedulerState {
       if (dep.state !== 'waiting') continue;
       if (--dep.waitingOn === 0) this.makeReady(dep);
     }
-    for (const d of ts.deps) this.releaseIfUnneeded(d);
+    for (const d of ts.deps) {
+      this.releaseIfUnneeded(d);
+      this.settleHolderless(d);
+    }
     this.releaseIfUnneeded(ts);
   }
 
@@ -874,46 +885,65 @@ export class SchedulerState {
     if (ts.clientRefs === 0) return;
     const msg: Message = { op: 'key-in-memory', key: ts.key, nbytes: ts.nbytes, typeName: ts.typeName, workers: ts.holders.map((h) => h.address) };
     if (inline) msg.value = inline.value;
-    if (only) this.send({ client: only.id }, msg);
-    else for (const c of this.clients.values()) if (c.refs.has(ts.key)) this.send({ client: c.id }, msg);
+    for (const c of only ? [only] : this.clients.values()) {
+      if (!c.refs.has(ts.key)) continue;
+      this.send({ client: c.id }, msg);
+      // A value delivered inline is the client's: losing the result later costs it nothing.
+      if (inline) c.received.add(ts.key);
+    }
   }
 
-  /** A result's last copy is gone: recompute it when still wanted, else let it go. */
+  /** One more worker holds a result in memory (holder lists may be the shared frozen empty one). */
+  private addHolder(ts: TaskRecord, ws: WorkerRecord, nbytes: number): void {
+    if (ts.holders.includes(ws)) return;
+    ts.holders = ts.holders.length ? [...ts.holders, ws] : [ws];
+    ws.has.add(ts);
+    ws.storedBytes += nbytes;
+  }
+
+  /**
+   * The last worker copy of a result is gone (its worker died, or a peer reported it missing).
+   * A small result the scheduler still keeps inline is not lost: it stays in memory with no
+   * worker holding it, dependents get it with their compute-task, and clients that lack it get it
+   * now; it is let go once no dependent needs it (settleHolderless). So a reduction whose
+   * partial results wait for their siblings does not recompute whole subtrees when a worker dies.
+   */
+  private lastCopyGone(ts: TaskRecord): void {
+    if (!ts.inline) {
+      this.lost(ts);
+      return;
+    }
+    ts.holders = NO_HOLDERS;
+    for (const c of this.clients.values()) if (c.refs.has(ts.key) && !c.received.has(ts.key)) this.notifyMemory(ts, ts.inline, c);
+    this.settleHolderless(ts);
+  }
+
+  /** A result only the scheduler holds (inline) that no dependent needs any more is let go. */
+  private settleHolderless(ts: TaskRecord): void {
+    if (ts.state !== 'memory' || ts.holders.length > 0) return;
+    for (const d of ts.dependents) if (d.state === 'waiting' || d.state === 'queued' || d.state === 'processing') return;
+    this.setState(ts, 'released');
+    this.releaseIfUnneeded(ts);
+  }
+
+  /**
+   * A result's last copy is gone. Dependents not yet sent to a worker wait for it again; those
+   * already sent keep running (they may have the value; if not, their worker reports it missing).
+   * It is recomputed only when still needed (see lineage.ts), else kept as lineage.
+   */
   private lost(ts: TaskRecord): void {
     this.setState(ts, 'released');
     ts.holders = NO_HOLDERS;
-    // Dependents already sent to workers cannot get this input: take them back.
     for (const d of ts.dependents) {
-      if (d.state === 'processing' && d.processingOn) {
-        d.processingOn.processing.delete(d);
-        this.send({ worker: d.processingOn.id }, { op: 'free-keys', keys: [d.key] });
-        d.processingOn = null;
-        this.setState(d, 'released');
-      } else if (d.state === 'queued') {
+      if (d.state === 'queued') {
         d.queueStamp++;
         this.setState(d, 'released');
       } else if (d.state === 'waiting') {
         this.setState(d, 'released');
       }
     }
-    if (this.isWanted(ts)) this.compute(ts);
-    for (const d of ts.dependents) if (d.state === 'released' && this.isWanted(d)) this.compute(d);
-  }
-
-  /** Wanted: a client holds it, or a dependent that still has to run needs it. */
-  private isWanted(ts: TaskRecord): boolean {
-    if (ts.clientRefs > 0) return true;
-    for (const d of ts.dependents) {
-      if (d.state === 'waiting' || d.state === 'queued' || d.state === 'processing') return true;
-      if (d.state === 'released' && this.isWantedShallow(d)) return true;
-    }
-    return false;
-  }
-
-  private isWantedShallow(ts: TaskRecord): boolean {
-    if (ts.clientRefs > 0) return true;
-    for (const d of ts.dependents) if (d.state === 'waiting' || d.state === 'queued' || d.state === 'processing' || d.clientRefs > 0) return true;
-    return false;
+    if (clientLacks(ts, this.clients.values())) this.compute(ts);
+    for (const d of ts.dependents) if (d.state === 'released' && isWanted(d, this.clients.values())) this.compute(d);
   }
 
   /**
@@ -996,7 +1026,11 @@ export class SchedulerState {
       if (ts.state === 'queued') ts.queueStamp++;
       this.setState(ts, 'erred');
       ts.error = error;
-      for (const c of this.clients.values()) if (c.refs.has(ts.key)) this.send({ client: c.id }, { op: 'task-erred', key: ts.key, error });
+      for (const c of this.clients.values()) {
+        if (!c.refs.has(ts.key)) continue;
+        c.received.delete(ts.key);
+        this.send({ client: c.id }, { op: 'task-erred', key: ts.key, error });
+      }
       for (const d of ts.dependents) stack.push(d);
       if (first) {
         first = false;

@@ -1,0 +1,40 @@
+/**
+ * Whether a result is still needed, which decides what is recomputed from its lineage when its
+ * last copy is lost (and whether a task whose worker died runs again). Pure functions of the task
+ * and client records; the state machine acts on the answers.
+ *
+ * A result is needed by a client that holds its key without having its value (a client has it
+ * once the value came inline with `key-in-memory`, or once the client reported `received`), or
+ * by a dependent that has not been sent to a worker yet. A dependent already sent to a worker is
+ * not counted: it may hold the value already (fetched, or inline with its `compute-task`), and if
+ * it does not, its worker reports the input missing and the input is recomputed then.
+ */
+import type { ClientRecord, TaskRecord } from './records.js';
+
+/** Some client holds the key and does not have its value. */
+export function clientLacks(ts: TaskRecord, clients: Iterable<ClientRecord>): boolean {
+  if (ts.clientRefs === 0) return false;
+  for (const c of clients) if (c.refs.has(ts.key) && !c.received.has(ts.key)) return true;
+  return false;
+}
+
+/** Still has to run and has not been sent to a worker: it will need its inputs in memory. */
+function awaitsInputs(ts: TaskRecord): boolean {
+  return ts.state === 'waiting' || ts.state === 'queued';
+}
+
+/** Needed: a client lacks it, or a dependent not yet sent needs it (directly or one step on). */
+export function isWanted(ts: TaskRecord, clients: Iterable<ClientRecord>): boolean {
+  if (clientLacks(ts, clients)) return true;
+  for (const d of ts.dependents) {
+    if (awaitsInputs(d)) return true;
+    if (d.state === 'released' && isWantedShallow(d, clients)) return true;
+  }
+  return false;
+}
+
+function isWantedShallow(ts: TaskRecord, clients: Iterable<ClientRecord>): boolean {
+  if (clientLacks(ts, clients)) return true;
+  for (const d of ts.dependents) if (awaitsInputs(d) || clientLacks(d, clients)) return true;
+  return false;
+}
