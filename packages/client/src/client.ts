@@ -785,8 +785,10 @@ export class Client implements FutureHost {
   async close(): Promise<void> {
     if (this.closed) return;
     this.flush();
-    this.conn.close(1000, 'client closing');
+    // Closed first, so the connection's close event is not taken for a lost scheduler.
+    const conn = this.conn;
     this.onClose('the client was closed');
+    conn.close(1000, 'client closing');
     await this.peers.close();
   }
 }

@@ -90,3 +90,23 @@ t.test('while the scheduler is away result() waits; past reconnectTimeoutMs it f
   t.ok(waited >= 1000, `result() waited for the scheduler (${waited} ms) before failing`);
   t.throws(() => client.submit(recordRun, join(dir, 'runs'), 3, 0), ClientClosedError, 'a client that gave up refuses new work');
 });
+
+t.test('closing the client is not mistaken for a lost scheduler: no reconnect', async (t) => {
+  const s = await startScheduler(0);
+  procs.push(s.proc);
+  const client = await Client.connect(s.address);
+  const lines: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    lines.push(String(chunk));
+    return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof process.stderr.write;
+  try {
+    await client.close();
+  } finally {
+    process.stderr.write = write;
+  }
+  t.same(lines.filter((l) => /reconnect/.test(l)), [], 'nothing about reconnecting');
+  t.equal(client.reconnects, 0);
+  t.notOk(client.connected);
+});
