@@ -422,6 +422,7 @@ export class SchedulerState {
       this.emitWorker(ws);
       // A worker back under its memory limit takes queued work again.
       if (wasPaused && !metrics.paused) this.fill(ws);
+      this.offloadPaused(ws);
     }
     return this.flush();
   }
@@ -836,16 +837,37 @@ export class SchedulerState {
     for (const ws of this.workers.values()) this.fill(ws);
   }
 
-  /** An idle worker takes unstarted work from the busiest one (the worker confirms the steal). */
-  private stealFor(idle: WorkerRecord): void {
-    if (this.queue.size > 0 || !acceptsWork(idle)) return;
-    let victim: WorkerRecord | null = null;
-    for (const ws of this.workers.values()) {
-      if (ws === idle || ws.processing.size <= ws.nthreads) continue;
-      if (!victim || ws.processing.size > victim.processing.size) victim = ws;
+  /**
+   * A paused worker (over its memory limit) starts nothing, so whatever it holds and has not
+   * started would wait there until it recovers, maybe forever: on each heartbeat of a paused
+   * worker, or of an idle one while another is paused, idle workers steal from the paused ones.
+   * Steals of tasks it is running are refused by the worker and asked again next time.
+   */
+  private offloadPaused(ws: WorkerRecord): void {
+    if (isPaused(ws)) {
+      if (ws.processing.size === 0) return;
+      for (const idle of this.workers.values()) if (idle !== ws && idle.processing.size < idle.nthreads) this.stealFor(idle, ws);
+    } else if (ws.processing.size < ws.nthreads) {
+      for (const victim of this.workers.values()) if (victim !== ws && isPaused(victim) && victim.processing.size > 0) this.stealFor(ws, victim);
     }
-    if (!victim) return;
-    let n = Math.min(victim.processing.size - victim.nthreads, idle.nthreads + 1);
+  }
+
+  /**
+   * An idle worker takes unstarted work from `from`, or else from the worker with the most
+   * unstarted work (the worker confirms the steal). A running worker's first `nthreads` tasks
+   * are taken to be running; a paused one may have started none.
+   */
+  private stealFor(idle: WorkerRecord, from?: WorkerRecord): void {
+    if (this.queue.size > 0 || !acceptsWork(idle)) return;
+    let victim: WorkerRecord | null = from ?? null;
+    if (!victim) {
+      for (const ws of this.workers.values()) {
+        if (ws === idle || spareWork(ws) <= 0) continue;
+        if (!victim || spareWork(ws) > spareWork(victim)) victim = ws;
+      }
+    }
+    if (!victim || spareWork(victim) <= 0) return;
+    let n = Math.min(spareWork(victim), idle.nthreads + 1);
     // The victim runs its best tasks first, so the thief takes from the other end.
     const candidates = [...victim.processing].filter((t) => t.thief === null).sort((a, b) => (runsBefore(a, b) ? 1 : -1));
     for (const ts of candidates) {
@@ -1128,4 +1150,14 @@ export class SchedulerState {
     this.openFree.clear();
     return out;
   }
+}
+
+/** Whether a worker said it is over its memory limit (it starts no new tasks). */
+function isPaused(ws: WorkerRecord): boolean {
+  return ws.status === 'running' && ws.metrics?.paused === true;
+}
+
+/** How many of a worker's tasks may not have started: all of them while it is paused. */
+function spareWork(ws: WorkerRecord): number {
+  return ws.processing.size - (isPaused(ws) ? 0 : ws.nthreads);
 }

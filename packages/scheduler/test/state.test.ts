@@ -291,6 +291,45 @@ t.test('a paused worker (over its memory limit) gets no new work until it recove
   t.equal(sim.state.groups.get('t')!.counts.queued, 1);
 });
 
+t.test('idle workers take the queued work of a paused worker; its running task stays', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1');
+  const metrics = (paused: boolean) => ({ cpu: 0, rss: 2e9, memoryLimit: 1e9, executing: 1, ready: 1, stored: 0, storedBytes: 0, time: sim.now, paused });
+  sim.submit('c', [task('t-1'), task('t-2')]);
+  t.same(sim.inbox.get('w1'), ['t-1', 't-2'], 'w1 runs one and holds one');
+  sim.addWorker('w2');
+  sim.apply(sim.state.heartbeat('w1', metrics(true), sim.now));
+  sim.answerSteals();
+  t.same(sim.inbox.get('w1'), ['t-1'], 'the queued task left the paused worker');
+  t.same(sim.inbox.get('w2'), ['t-2'], 'and runs on the idle one');
+  sim.finish('w2', 't-2');
+  // The paused worker's only task may not have started either: the idle worker asks for it.
+  t.same(ops(sim.log, 'steal-request', 'w1').map((m) => m.key), ['t-2', 't-1', 't-1'], 'a paused worker is asked for all it holds, again when the idle worker is free');
+  // The simulated worker refuses steals of its first nthreads tasks, as a worker running it would.
+  sim.answerSteals();
+  t.same(sim.inbox.get('w1'), ['t-1']);
+  const again = sim.apply(sim.state.heartbeat('w2', { ...metrics(false), executing: 0, ready: 0 }, sim.now));
+  t.same(ops(again, 'steal-request', 'w1').map((m) => m.key), ['t-1'], 'and asked again on a later heartbeat of an idle worker');
+  sim.answerSteals();
+  sim.finish('w1', 't-1');
+  t.equal(sim.state.tasks.get('t-1')!.state, 'memory');
+});
+
+t.test('a task a paused worker had not started moves to an idle worker', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.submit('c', [task('t-1')]);
+  sim.addWorker('w2');
+  const paused = { cpu: 0, rss: 2e9, memoryLimit: 1e9, executing: 0, ready: 1, stored: 0, storedBytes: 0, time: sim.now, paused: true };
+  const cmds = sim.apply(sim.state.heartbeat('w1', paused, sim.now));
+  t.same(ops(cmds, 'steal-request', 'w1').map((m) => m.key), ['t-1'], 'one task, one thread: it may still be unstarted');
+  // Answered as a paused worker answers: it started nothing.
+  sim.apply(sim.state.stealResponse('w1', 't-1', true));
+  t.same(sim.inbox.get('w2'), ['t-1']);
+});
+
 t.test('cancel releases tasks and their dependents and tells the clients; memory stays', async (t) => {
   const sim = new Sim();
   sim.addClient('c');
