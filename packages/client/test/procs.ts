@@ -14,7 +14,8 @@ import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
 
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-function bin(pkg: string): string {
+/** The path of a package's CLI (its one `bin`). */
+export function bin(pkg: string): string {
   const pj = createRequire(import.meta.url).resolve(`${pkg}/package.json`);
   const bins = (JSON.parse(readFileSync(pj, 'utf8')) as { bin: Record<string, string> }).bin;
   return join(dirname(pj), Object.values(bins)[0]!);

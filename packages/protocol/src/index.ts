@@ -16,5 +16,6 @@ export * from './units.js';
 export * from './heap.js';
 export * from './node-flags.js';
 export * from './origin.js';
+export * from './exposure.js';
 export * from './token.js';
 export * from './reconnect.js';

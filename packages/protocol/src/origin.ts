@@ -36,6 +36,11 @@ function bareHost(name: string): string {
   return hostOf(name.includes(':') && !name.startsWith('[') ? `[${name}]` : name) ?? name.toLowerCase();
 }
 
+/** Whether a configured bind address or name (`127.0.0.1`, `::1`, `[::1]`, `localhost`) stays on this machine. */
+export function isLoopbackHost(name: string): boolean {
+  return isLoopback(bareHost(name));
+}
+
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import {
-  envWithToken, hideTokenFromPs, missingV8Flags, parseAllowedHosts, parseBytes, parseDuration, parseIntIn, parseV8Flags, resolveToken,
+  checkExposure, envWithToken, hideTokenFromPs, missingV8Flags, parseAllowedHosts, parseBytes, parseDuration, parseIntIn, parseV8Flags, resolveToken,
   stopWithSupervisor, superviseChildren, withoutTokenArgs,
 } from '@gluon/protocol';
 import { startScheduler } from './server.js';
 import { SCHEDULER_V8_FLAGS } from './v8-flags.js';
 
-const USAGE = `usage: gluon-scheduler [--host 127.0.0.1] [--port 8786] [--allowed-host NAME ...]
+const USAGE = `usage: gluon-scheduler [--host 127.0.0.1 [--insecure]] [--port 8786] [--allowed-host NAME ...]
                        [--token-file PATH | GLUON_TOKEN | --token T]
                        [--dashboard-port 8787 | --no-dashboard] [--dashboard-prefix /path] [--dashboard-session-ttl 8h]
                        [--heartbeat-ttl 30s] [--allowed-failures 3] [--max-frame-bytes 256MiB]
@@ -20,6 +20,7 @@ function main(): void {
     ({ values } = parseArgs({
       options: {
         host: { type: 'string', default: '127.0.0.1' },
+        insecure: { type: 'boolean', default: false },
         port: { type: 'string', default: '8786' },
         'allowed-host': { type: 'string', multiple: true, default: [] },
         token: { type: 'string' },
@@ -67,6 +68,8 @@ function main(): void {
   } catch (err) {
     fail((err as Error).message);
   }
+  const exposure = checkExposure({ program: 'gluon-scheduler', flag: '--host', host: opts.host, token, insecure: values.insecure });
+  if (exposure.refuse) fail(exposure.refuse);
   // V8 reads these at start-up only: without them, run as a child that has them.
   hideTokenFromPs();
   const missing = missingV8Flags(v8Flags);
@@ -75,6 +78,8 @@ function main(): void {
     superviseChildren(new URL(import.meta.url), [withoutTokenArgs(process.argv.slice(2))], missing, { env: envWithToken(token) });
     return;
   }
+  // Printed by the process that listens (a supervised child prints it, not its supervisor).
+  if (exposure.warn) process.stderr.write(`${exposure.warn}\n`);
   startScheduler(opts).then(
     (s) => {
       // The address line comes last: whoever waits for it has seen everything else.

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import {
-  envWithToken, hideTokenFromPs, missingV8Flags, parseAllowedHosts, parseBytes, parseIntIn, parseV8Flags, resolveToken, stopWithSupervisor,
+  checkExposure, envWithToken, hideTokenFromPs, missingV8Flags, parseAllowedHosts, parseBytes, parseIntIn, parseV8Flags, resolveToken,
+  stopWithSupervisor,
   superviseChildren, withoutTokenArgs,
 } from '@gluon/protocol';
 import { GluonWorker, type WorkerOptions } from './worker.js';
@@ -9,7 +10,7 @@ import { WORKER_V8_FLAGS } from './v8-flags.js';
 
 const USAGE = `usage: gluon-worker ws://host:8786 [--nthreads N] [--nworkers M] [--name NAME]
                     [--memory-limit 4GiB] [--allow-module SPEC ...] [--token-file PATH | GLUON_TOKEN | --token T]
-                    [--listen-host 127.0.0.1] [--allowed-host NAME ...] [--max-frame-bytes 256MiB]
+                    [--listen-host 127.0.0.1 [--insecure]] [--allowed-host NAME ...] [--max-frame-bytes 256MiB]
                     [--max-message-bytes 1GiB]
                     [--v8-flags="${WORKER_V8_FLAGS.join(' ')}"]`;
 
@@ -18,7 +19,7 @@ function fail(msg: string): never {
   process.exit(2);
 }
 
-function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[] } {
+function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; insecure: boolean } {
   let parsed;
   try {
     parsed = parseArgs({
@@ -31,6 +32,7 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[] } {
         token: { type: 'string' },
         'token-file': { type: 'string' },
         'listen-host': { type: 'string', default: '127.0.0.1' },
+        insecure: { type: 'boolean', default: false },
         'allowed-host': { type: 'string', multiple: true, default: [] },
         'max-frame-bytes': { type: 'string', default: '256MiB' },
         'max-message-bytes': { type: 'string', default: '1GiB' },
@@ -53,6 +55,7 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[] } {
   try {
     const token = resolveToken(values, process.env, (l) => process.stderr.write(`gluon-worker: ${l}\n`));
     return {
+      insecure: values.insecure,
       nworkers: parseIntIn('--nworkers', values.nworkers, 1, 1024),
       v8Flags: parseV8Flags(values['v8-flags']),
       opts: {
@@ -87,10 +90,14 @@ function supervise(m: number, name: string | undefined, v8Flags: string[], token
 }
 
 function main(): void {
-  const { opts, nworkers, v8Flags } = parse();
+  const { opts, nworkers, v8Flags, insecure } = parse();
+  const exposure = checkExposure({ program: 'gluon-worker', flag: '--listen-host', host: opts.listenHost ?? '127.0.0.1', token: opts.token, insecure });
+  if (exposure.refuse) fail(exposure.refuse);
   hideTokenFromPs();
   const missing = missingV8Flags(v8Flags);
   if (nworkers > 1 || missing.length) return supervise(nworkers, opts.name, missing, opts.token);
+  // Printed by the process that listens (a supervised child prints it, not its supervisor).
+  if (exposure.warn) process.stderr.write(`${exposure.warn}\n`);
   // Signals are handled from the start: a worker still waiting for its scheduler stops cleanly too.
   const w = new GluonWorker(opts);
   let stopping = false;
