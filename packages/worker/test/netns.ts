@@ -6,6 +6,7 @@
  * deleted by name (also when the test process exits without its teardown).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { SCHEDULER_V8_FLAGS } from '@gluon/scheduler/v8-flags';
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
@@ -40,6 +41,11 @@ process.on('exit', () => {
 /** Namespaced hosts by name → address, e.g. `{sched: '10.201.0.1', w1: '10.201.0.11'}`. */
 export class NetLab {
   private readonly procs: Proc[] = [];
+  /**
+   * Every process started here gets it as GLUON_TOKEN: the listeners are off loopback, where the
+   * CLIs refuse to run without a token.
+   */
+  readonly token = randomBytes(16).toString('hex');
 
   private constructor(readonly id: string, readonly hosts: Readonly<Record<string, string>>) {}
 
@@ -65,7 +71,7 @@ export class NetLab {
 
   /** `node ...nodeArgs script ...args` on `host`. */
   start(host: string, file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[]; cwd?: string } = {}): Proc {
-    const p = start(file, args, opts.env ?? {}, opts.nodeArgs ?? [], { launcher: this.launcher(host), ...(opts.cwd ? { cwd: opts.cwd } : {}) });
+    const p = start(file, args, { GLUON_TOKEN: this.token, ...opts.env }, opts.nodeArgs ?? [], { launcher: this.launcher(host), ...(opts.cwd ? { cwd: opts.cwd } : {}) });
     this.procs.push(p);
     return p;
   }
