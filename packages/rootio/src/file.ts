@@ -76,7 +76,7 @@ export class RootFile {
     return interpret(this.path, `the TTree ${name}`, () => TreeReader.fromObject(this, name, obj));
   }
 
-  /** Reads a TH1 or TH2 histogram. */
+  /** Reads a histogram: TH1, TH2, TH3 (any element type) or a profile (TProfile, TProfile2D, TProfile3D). */
   async histogram(name: string): Promise<Histogram> {
     const obj = await this.object(name);
     return interpret(this.path, `the histogram ${name}`, () => readHistogram(this.path, name, obj));

@@ -9,20 +9,40 @@ export interface Axis {
   title: string;
 }
 
+/** The raw sums of a profile histogram, per bin (with under/overflow), as ROOT keeps them. */
+export interface ProfileSums {
+  /** Σw·y per bin (ROOT's fArray). */
+  sumwy: Float64Array;
+  /** Σw·y² per bin (ROOT's fSumw2). */
+  sumwy2: Float64Array;
+  /** Σw per bin (fBinEntries). */
+  sumw: Float64Array;
+  /** Σw² per bin (fBinSumw2); empty when the profile was filled without weights. */
+  sumw2: Float64Array;
+  /** ROOT's error option: '' (error of the mean), 's' (spread), 'i', 'g'. */
+  errorMode: string;
+}
+
 /**
- * A TH1 or TH2 read from a file. `contents` and `sumw2` include under- and overflow: for a TH1,
- * index 0 is underflow and nbins+1 overflow; for a TH2, `(x + (nx+2)·y)`.
+ * A TH1, TH2, TH3 or profile (TProfile, TProfile2D, TProfile3D) read from a file. `contents` and
+ * `sumw2` include under- and overflow: for a TH1, index 0 is underflow and nbins+1 overflow; in
+ * more dimensions, `x + (nx+2)·(y + (ny+2)·z)`. A profile's `contents` are its bin means (what
+ * ROOT's GetBinContent gives: Σw·y / Σw, 0 where a bin is empty), its raw sums are in `profile`,
+ * and its `sumw2` is Σw² per bin.
  */
 export interface Histogram {
   className: string;
   name: string;
   title: string;
+  dimension: 1 | 2 | 3;
   x: Axis;
   y: Axis | null;
+  z: Axis | null;
   contents: Float64Array;
   /** Empty when the histogram was filled without weights' squares (then errors are √contents). */
   sumw2: Float64Array;
   entries: number;
+  profile: ProfileSums | null;
   // Convenience for 1-D histograms:
   nbins: number;
   lo: number;
@@ -39,23 +59,43 @@ function axis(a: JsAxis): Axis {
   return { nbins: a.fNbins, lo: a.fXmin, hi: a.fXmax, edges, title: a.fTitle ?? '' };
 }
 
+const CLASS = /^(?:TH([123])[CSIFDL]?|TProfile(2D|3D)?)$/;
+
 export function readHistogram(path: string, name: string, obj: Record<string, unknown>): Histogram {
   const cls = String(obj._typename ?? '');
-  if (!/^TH[12][CSIFDL]?$/.test(cls)) throw new RootFormatError(path, -1, `${name} is a ${cls}, not a TH1 or TH2 histogram`);
+  const m = CLASS.exec(cls);
+  if (!m) throw new RootFormatError(path, -1, `${name} is a ${cls}, not a histogram (TH1, TH2, TH3 or a profile)`);
+  const isProfile = cls.startsWith('TProfile');
+  const dimension = (isProfile ? (m[2] ? Number(m[2][0]) : 1) : Number(m[1])) as 1 | 2 | 3;
   const x = axis(obj.fXaxis as JsAxis);
-  const y = cls.startsWith('TH2') ? axis(obj.fYaxis as JsAxis) : null;
-  const n = (x.nbins + 2) * (y ? y.nbins + 2 : 1);
-  const arr = obj.fArray as ArrayLike<number> | undefined;
-  if (!arr || arr.length !== n) throw new RootFormatError(path, -1, `${name}: ${arr?.length ?? 0} bin contents for ${n} bins (with under/overflow)`);
-  const sw2 = obj.fSumw2 as ArrayLike<number> | undefined;
+  const y = dimension >= 2 ? axis(obj.fYaxis as JsAxis) : null;
+  const z = dimension === 3 ? axis(obj.fZaxis as JsAxis) : null;
+  const n = (x.nbins + 2) * (y ? y.nbins + 2 : 1) * (z ? z.nbins + 2 : 1);
+  const perBin = (field: string, optional: boolean): Float64Array => {
+    const a = obj[field] as ArrayLike<number> | undefined;
+    if (optional && (!a || a.length === 0)) return new Float64Array(0);
+    if (!a || a.length !== n) throw new RootFormatError(path, -1, `${name}: ${field} has ${a?.length ?? 0} values for ${n} bins (with under/overflow)`);
+    return Float64Array.from(a);
+  };
+  const arr = perBin('fArray', false);
+  let contents = arr;
+  let sumw2 = perBin('fSumw2', true);
+  let profile: ProfileSums | null = null;
+  if (isProfile) {
+    const sumw = perBin('fBinEntries', false);
+    profile = { sumwy: arr, sumwy2: sumw2, sumw, sumw2: perBin('fBinSumw2', true), errorMode: ['', 's', 'i', 'g'][Number(obj.fErrorMode ?? 0)] ?? '' };
+    contents = arr.map((v, i) => (sumw[i] ? v / sumw[i]! : 0));
+    sumw2 = profile.sumw2;
+  }
+  const yTitle = dimension === 1 ? (obj.fYaxis as JsAxis | undefined)?.fTitle ?? '' : y!.title;
   return {
     className: cls,
     name: String(obj.fName ?? name),
     title: String(obj.fTitle ?? ''),
-    x, y,
-    contents: Float64Array.from(arr),
-    sumw2: sw2 && sw2.length === n ? Float64Array.from(sw2) : new Float64Array(0),
+    dimension, x, y, z,
+    contents, sumw2,
     entries: Number(obj.fEntries ?? 0),
-    nbins: x.nbins, lo: x.lo, hi: x.hi, edges: x.edges, xTitle: x.title, yTitle: (obj.fYaxis as JsAxis | undefined)?.fTitle ?? '',
+    profile,
+    nbins: x.nbins, lo: x.lo, hi: x.hi, edges: x.edges, xTitle: x.title, yTitle,
   };
 }

@@ -62,5 +62,5 @@ t.test('TH2D: both axes, bin layout with under/overflow, sumw2', async (t) => {
   t.equal(h.sumw2[3 + 5 * 2], 0.25);
   t.equal(h.entries, 5);
   j.fArray = j.fArray.subarray(0, j.fArray.length - 1);
-  t.throws(() => readHistogram('mem.root', 'h2', j), { name: 'RootFormatError', message: /19 bin contents for 20 bins/ });
+  t.throws(() => readHistogram('mem.root', 'h2', j), { name: 'RootFormatError', message: /fArray has 19 values for 20 bins/ });
 });

@@ -155,7 +155,7 @@ export class RootFileWriter {
     return this.writeRecord({ className: obj._class, name, title, cycle, payload: (buf) => writeBody(buf, obj._class, obj) });
   }
 
-  /** Writes a TH1D or TH1F; see HistogramInput for the fields and their checks. */
+  /** Writes a TH1D, TH1F or TH2D; see HistogramInput for the fields and their checks. */
   writeHistogram(h: HistogramInput): void {
     const obj = histogramObject(h);
     this.writeObject(obj, h.name, h.title ?? '');

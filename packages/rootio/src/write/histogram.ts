@@ -1,8 +1,8 @@
-/** TH1D / TH1F objects from plain bin arrays, with the statistics ROOT and uproot read. */
+/** TH1D / TH1F / TH2D objects from plain bin arrays, with the statistics ROOT and uproot read. */
 import { DEFAULT_BITS, type RObject } from './streamer.js';
 
 export interface HistogramInput {
-  type: 'TH1D' | 'TH1F';
+  type: 'TH1D' | 'TH1F' | 'TH2D';
   name: string;
   title?: string;
   nbins: number;
@@ -10,10 +10,18 @@ export interface HistogramInput {
   hi: number;
   /** Variable bin edges (nbins + 1, increasing); when given, lo/hi must equal the first/last edge. */
   edges?: ArrayLike<number>;
-  /** nbins + 2 values: underflow, bins 1..nbins, overflow. */
+  /**
+   * nbins + 2 values: underflow, bins 1..nbins, overflow. For a TH2D, (nbins + 2)·(ny + 2) values,
+   * bin (x, y) at `x + (nbins + 2)·y`, under/overflow included in both.
+   */
   contents: ArrayLike<number>;
-  /** Sum of squared weights per bin (nbins + 2); omitted = unweighted (not stored, as ROOT does). */
+  /** Sum of squared weights per bin (as many as contents); omitted = unweighted (not stored, as ROOT does). */
   sumw2?: ArrayLike<number>;
+  /** TH2D only: the y axis (regular bins, or `yEdges`). */
+  ny?: number;
+  ylo?: number;
+  yhi?: number;
+  yEdges?: ArrayLike<number>;
   /** Number of fills; default: the sum of contents including under/overflow. */
   entries?: number;
   xTitle?: string;
@@ -40,42 +48,57 @@ function fail(h: HistogramInput, what: string): never {
 }
 
 /** Validates the input and builds the TH1 object. */
-export function histogramObject(h: HistogramInput): RObject {
-  if (h.type !== 'TH1D' && h.type !== 'TH1F') fail(h, `type must be TH1D or TH1F, got ${String(h.type)}`);
-  if (!h.name) throw new Error('writeHistogram: name is required');
-  if (!Number.isInteger(h.nbins) || h.nbins < 1) fail(h, `nbins must be a positive integer, got ${h.nbins}`);
-  if (!(Number.isFinite(h.lo) && Number.isFinite(h.hi) && h.lo < h.hi)) fail(h, `need finite lo < hi, got [${h.lo}, ${h.hi}]`);
-  const n = h.nbins + 2;
-  if (!h.contents || h.contents.length !== n) fail(h, `contents must have nbins + 2 = ${n} values (with under/overflow), got ${h.contents?.length}`);
-  if (h.sumw2 && h.sumw2.length !== n) fail(h, `sumw2 must have nbins + 2 = ${n} values, got ${h.sumw2.length}`);
-  if (h.edges) {
-    if (h.edges.length !== h.nbins + 1) fail(h, `edges must have nbins + 1 = ${h.nbins + 1} values, got ${h.edges.length}`);
-    for (let i = 1; i < h.edges.length; i++) if (!(h.edges[i]! > h.edges[i - 1]!)) fail(h, `edges must increase (edge ${i})`);
-    if (h.edges[0] !== h.lo || h.edges[h.nbins] !== h.hi) fail(h, 'lo/hi must equal the first/last edge');
+/** Checks one axis's binning; returns the centre of bin i (1-based). */
+function checkAxis(h: HistogramInput, which: string, nbins: number, lo: number, hi: number, edges?: ArrayLike<number>): (i: number) => number {
+  if (!Number.isInteger(nbins) || nbins < 1) fail(h, `${which}: nbins must be a positive integer, got ${nbins}`);
+  if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi)) fail(h, `${which}: need finite lo < hi, got [${lo}, ${hi}]`);
+  if (edges) {
+    if (edges.length !== nbins + 1) fail(h, `${which}: edges must have nbins + 1 = ${nbins + 1} values, got ${edges.length}`);
+    for (let i = 1; i < edges.length; i++) if (!(edges[i]! > edges[i - 1]!)) fail(h, `${which}: edges must increase (edge ${i})`);
+    if (edges[0] !== lo || edges[nbins] !== hi) fail(h, `${which}: lo/hi must equal the first/last edge`);
   }
-  const centre = (i: number): number => h.edges
-    ? (h.edges[i - 1]! + h.edges[i]!) / 2
-    : h.lo + (i - 0.5) * (h.hi - h.lo) / h.nbins;
-  let sw = 0, sw2 = 0, swx = 0, swx2 = 0, all = 0;
+  return (i) => (edges ? (edges[i - 1]! + edges[i]!) / 2 : lo + (i - 0.5) * (hi - lo) / nbins);
+}
+
+export function histogramObject(h: HistogramInput): RObject {
+  if (h.type !== 'TH1D' && h.type !== 'TH1F' && h.type !== 'TH2D') fail(h, `type must be TH1D, TH1F or TH2D, got ${String(h.type)}`);
+  if (!h.name) throw new Error('writeHistogram: name is required');
+  const two = h.type === 'TH2D';
+  const xCentre = checkAxis(h, 'x', h.nbins, h.lo, h.hi, h.edges);
+  const ny = two ? h.ny ?? NaN : 1;
+  const yCentre = two ? checkAxis(h, 'y', ny, h.ylo ?? NaN, h.yhi ?? NaN, h.yEdges) : () => 0;
+  const nx = h.nbins + 2;
+  const n = nx * (two ? ny + 2 : 1);
+  const shape = two ? `(nbins + 2)·(ny + 2) = ${n}` : `nbins + 2 = ${n}`;
+  if (!h.contents || h.contents.length !== n) fail(h, `contents must have ${shape} values (with under/overflow), got ${h.contents?.length}`);
+  if (h.sumw2 && h.sumw2.length !== n) fail(h, `sumw2 must have ${shape} values, got ${h.sumw2.length}`);
+  // ROOT's statistics are over the bins proper (no under/overflow on any axis).
+  let sw = 0, sw2 = 0, swx = 0, swx2 = 0, swy = 0, swy2 = 0, swxy = 0, all = 0;
   for (let i = 0; i < n; i++) {
     const c = h.contents[i]!;
     all += c;
-    if (i === 0 || i === n - 1) continue;
-    const x = centre(i);
+    const ix = i % nx;
+    const iy = Math.floor(i / nx);
+    if (ix === 0 || ix === nx - 1 || (two && (iy === 0 || iy === ny + 1))) continue;
+    const x = xCentre(ix);
+    const y = yCentre(iy);
     sw += c;
     sw2 += h.sumw2 ? h.sumw2[i]! : c;
     swx += c * x;
     swx2 += c * x * x;
+    swy += c * y;
+    swy2 += c * y * y;
+    swxy += c * x * y;
   }
   const contents = h.type === 'TH1F' ? Float32Array.from(h.contents) : Float64Array.from(h.contents);
-  return {
+  const base: RObject = {
     // Bit 3 (kMustCleanup) is set on every histogram ROOT writes.
     _class: h.type, fName: h.name, fTitle: h.title ?? '', fBits: DEFAULT_BITS | 0x8,
     fLineColor: 602, fLineStyle: 1, fLineWidth: 1, fFillColor: 0, fFillStyle: 1001,
     fMarkerColor: 1, fMarkerStyle: 1, fMarkerSize: 1,
     fNcells: n,
     fXaxis: axis('xaxis', h.xTitle ?? '', h.nbins, h.lo, h.hi, h.edges),
-    fYaxis: axis('yaxis', h.yTitle ?? '', 1, 0, 1),
+    fYaxis: two ? axis('yaxis', h.yTitle ?? '', ny, h.ylo!, h.yhi!, h.yEdges) : axis('yaxis', h.yTitle ?? '', 1, 0, 1),
     fZaxis: axis('zaxis', '', 1, 0, 1),
     fBarOffset: 0, fBarWidth: 1000,
     fEntries: h.entries ?? all,
@@ -85,4 +108,5 @@ export function histogramObject(h: HistogramInput): RObject {
     fFunctions: [], fBufferSize: 0, fBuffer: null, fBinStatErrOpt: 0, fStatOverflows: 2,
     fArray: contents,
   };
+  return two ? { ...base, fScalefactor: 1, fTsumwy: swy, fTsumwy2: swy2, fTsumwxy: swxy } : base;
 }

@@ -2,7 +2,8 @@
  * Streamer descriptions of every class this writer serialises: the single source of truth for
  * both the bytes of each object and the StreamerInfo record that describes them. Taken from the
  * StreamerInfo of ROOT-written files (ROOT 6.08 histograms, 6.18/6.20 trees); TH1 is the v8
- * layout (fStatOverflows) with TH1F/TH1D v3 as current ROOT writes them.
+ * layout (fStatOverflows) with TH1F/TH1D v3 as current ROOT writes them; TH2 v5 / TH2D v4 from a
+ * ROOT 6.22 file (scikit-hep-testdata's uproot-issue-227a.root).
  */
 import type { ClassDescription } from './streamer-types.js';
 
@@ -14,6 +15,17 @@ export const CATALOG: Record<string, ClassDescription> = {
   "TH1D": {version: 3, checkSum: 4189148831, elements: [
     {"kind": "base", "name": "TH1", "title": "1-Dim histogram base class", "type": 0, "size": 0, "typeName": "BASE", "maxIndex": [0, 473383108, 0, 0, 0], "baseVersion": 8},
     {"kind": "base", "name": "TArrayD", "title": "Array of doubles", "type": 0, "size": 0, "typeName": "BASE", "maxIndex": [0, 1899622196, 0, 0, 0], "baseVersion": 1},
+  ]},
+  "TH2D": {version: 4, checkSum: 2142929648, elements: [
+    {"kind": "base", "name": "TH2", "title": "2-Dim histogram base class", "type": 0, "size": 0, "typeName": "BASE", "maxIndex": [0, 25310335, 0, 0, 0], "baseVersion": 5},
+    {"kind": "base", "name": "TArrayD", "title": "Array of doubles", "type": 0, "size": 0, "typeName": "BASE", "maxIndex": [0, 1899622196, 0, 0, 0], "baseVersion": 1},
+  ]},
+  "TH2": {version: 5, checkSum: 25310335, elements: [
+    {"kind": "base", "name": "TH1", "title": "1-Dim histogram base class", "type": 0, "size": 0, "typeName": "BASE", "maxIndex": [0, 473383108, 0, 0, 0], "baseVersion": 8},
+    {"kind": "basic", "name": "fScalefactor", "title": "Scale factor", "type": 8, "size": 8, "typeName": "double"},
+    {"kind": "basic", "name": "fTsumwy", "title": "Total Sum of weight*Y", "type": 8, "size": 8, "typeName": "double"},
+    {"kind": "basic", "name": "fTsumwy2", "title": "Total Sum of weight*Y*Y", "type": 8, "size": 8, "typeName": "double"},
+    {"kind": "basic", "name": "fTsumwxy", "title": "Total Sum of weight*X*Y", "type": 8, "size": 8, "typeName": "double"},
   ]},
   "TH1": {version: 8, checkSum: 473383108, elements: [
     {"kind": "base", "name": "TNamed", "title": "The basis for a named object (name, title)", "type": 67, "size": 0, "typeName": "BASE", "maxIndex": [0, 3753331260, 0, 0, 0], "baseVersion": 1},
