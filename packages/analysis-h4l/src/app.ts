@@ -3,6 +3,7 @@
  * and `npm run demo` both do.
  */
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { type H4lConfig, ConfigError } from './config.js';
 import { runAnalysis, type RunReport } from './run.js';
@@ -13,6 +14,8 @@ import { consoleProgress } from './progress.js';
 import { sampleByName } from './samples.js';
 import { referenceLumiFb } from './groups.js';
 import { datasetOrigin, variantsOf, metaNotes, type RunMeta } from './meta.js';
+import { checkWritable } from './paths.js';
+import { gitCommit, inputDigests } from './provenance.js';
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
@@ -32,6 +35,17 @@ function eventCounts(report: RunReport): { events: number; eventsRead: number; e
   return { events, eventsRead: report.result.events, eventsLeftOut };
 }
 
+/**
+ * SOURCE_DATE_EPOCH (seconds; the reproducible-builds convention), when set: the creation time
+ * written into histograms.root instead of the run's start.
+ */
+function sourceDateEpoch(): Date | undefined {
+  const v = process.env.SOURCE_DATE_EPOCH;
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d+$/.test(v)) throw new ConfigError(`SOURCE_DATE_EPOCH must be whole seconds since 1970, got ${JSON.stringify(v)}`);
+  return new Date(Number(v) * 1000);
+}
+
 /** The luminosity the run's MC is normalised to: lumi_fb, or the selection's reference. */
 function runLumiFb(c: H4lConfig): number {
   return c.lumi_fb ?? referenceLumiFb(c.selection);
@@ -39,14 +53,34 @@ function runLumiFb(c: H4lConfig): number {
 
 export interface ExecuteResult { report: RunReport; outDir: string; files: string[] }
 
+export interface ExecuteOptions {
+  /** Where the progress bar goes (default stderr). */
+  progressOut?: NodeJS.WriteStream;
+  /** The config file the settings came from (recorded in run.json). */
+  configFile?: string | null;
+  /** With linger: resolves when the cluster may close (default: the first SIGINT, i.e. Ctrl-C). */
+  lingerUntil?: () => Promise<void>;
+}
+
 function need(c: H4lConfig): string {
   if (!c.data_dir) throw new ConfigError('data_dir is not set: pass --data-dir DIR|URL or set data_dir in config.yaml (gluon-h4l generate writes a synthetic dataset)');
   return c.data_dir;
 }
 
-/** `--dry-run`: validates, lists files, entry counts and chunks; runs nothing. */
-export async function dryRun(c: H4lConfig, log: (s: string) => void): Promise<void> {
+/** Checks what the run will write before it runs: the output directory and the entry cache. */
+async function checkOutputs(c: H4lConfig, outDir: string): Promise<void> {
+  await checkWritable(outDir, c.out !== null ? 'out' : 'the output directory', 'dir');
+  if (c.entry_cache) await checkWritable(c.entry_cache, 'entry_cache', 'file');
+}
+
+/**
+ * `--dry-run`: validates, checks the outputs' paths, lists files, entry counts and chunks; runs
+ * nothing. Returns false when the real run would fail: a bad file without skip_bad_files.
+ */
+export async function dryRun(c: H4lConfig, log: (s: string) => void): Promise<boolean> {
   const dataDir = need(c);
+  const outDir = c.out ?? defaultOutDir(c.run_name);
+  await checkOutputs(c, outDir);
   const { files, absent } = listFiles(dataDir, c.selection, c.max_files ?? undefined);
   const counts = await countEntries(files, await new EntryCache(c.entry_cache ?? undefined).load());
   const chunks = scheduleChunks(counts, c.chunk_size);
@@ -56,43 +90,90 @@ export async function dryRun(c: H4lConfig, log: (s: string) => void): Promise<vo
     log(`  ${r.file.sample.name.padEnd(16)} ${r.error ? `ERROR ${r.error}` : `${r.entries} entries`}  ${r.file.file}`);
   }
   if (absent.length) log(`  (${absent.length} sample files of this selection are not present and would be left out)`);
-  log(`would write to ${c.out ?? defaultOutDir(c.run_name)}`);
+  const bad = counts.filter((r) => r.error);
+  if (files.length === 0) {
+    log(`the run would fail: no input files for selection ${c.selection} under ${dataDir}`);
+    return false;
+  }
+  if (bad.length && !c.skip_bad_files) {
+    log(`the run would fail: ${bad.length} bad input file${bad.length > 1 ? 's' : ''} (skip_bad_files is off; --skip-bad-files runs without ${bad.length > 1 ? 'them' : 'it'})`);
+    return false;
+  }
+  if (bad.length) log(`the run would skip ${bad.length} bad input file${bad.length > 1 ? 's' : ''}; each would contribute nothing`);
+  log(`would write to ${outDir}`);
+  return true;
+}
+
+/** Waits for the first SIGINT (Ctrl-C), then lets the run close its cluster. */
+function untilSigint(): Promise<void> {
+  return new Promise((resolve) => process.once('SIGINT', () => resolve()));
 }
 
 /** Runs the analysis and writes the outputs, logging progress and a summary. */
-export async function execute(c: H4lConfig, log: (s: string) => void, progressOut: NodeJS.WriteStream = process.stderr): Promise<ExecuteResult> {
+export async function execute(c: H4lConfig, log: (s: string) => void, o: ExecuteOptions = {}): Promise<ExecuteResult> {
   const dataDir = need(c);
   const started = new Date();
-  const bar = consoleProgress(progressOut);
+  const created = sourceDateEpoch() ?? started;
+  const outDir = c.out ?? defaultOutDir(c.run_name, started);
+  await checkOutputs(c, outDir);
+  const bar = consoleProgress(o.progressOut ?? process.stderr);
   let report: RunReport;
   try {
     report = await runAnalysis({
       dataDir, selection: c.selection, nWorkers: c.n_workers, ...(c.scheduler ? { scheduler: c.scheduler } : {}),
       chunkSize: c.chunk_size, ...(c.max_files ? { maxFiles: c.max_files } : {}), lumiFb: runLumiFb(c),
       skipBadFiles: c.skip_bad_files, correctedD0: c.corrected_d0, ...(c.entry_cache ? { cacheFile: c.entry_cache } : {}),
-      fanIn: c.fan_in, dashboard: c.dashboard,
+      fanIn: c.fan_in, dashboard: c.dashboard, keepOpen: c.linger,
+      ...(c.worker_timeout_s !== null ? { workerTimeoutMs: c.worker_timeout_s * 1000 } : {}),
     }, {
       onStart: (i) => {
         log(`gluon-h4l: selection ${c.selection}, ${i.files} files, ${i.events} events in ${i.chunks} chunks, ${i.mode === 'serial' ? 'in-process' : i.mode === 'local-cluster' ? `LocalCluster with ${c.n_workers} workers` : `scheduler ${c.scheduler}`}`);
-        if (i.dashboardUrl) log(`dashboard: ${i.dashboardUrl}`);
+        if (i.dashboardUrl) log(`dashboard: ${i.dashboardUrl} ${c.linger ? '(stays up after the run until Ctrl-C: --linger)' : '(closes with the run; --linger keeps it up until Ctrl-C)'}`);
+      },
+      onWaitingForWorkers: (w) => {
+        bar.end();
+        log(`waiting for workers: none of the scheduler at ${w.address} has taken a task yet${w.timeoutMs !== undefined ? `; giving up after ${+(w.timeoutMs / 1000).toFixed(1)} s (worker_timeout_s)` : ''}`);
       },
       onProgress: (p) => bar.update(p),
     });
   } finally {
     bar.end();
   }
-  const outDir = c.out ?? defaultOutDir(c.run_name, started);
+  try {
+    const files = await writeRun(c, report, { dataDir, outDir, started, created, configFile: o.configFile ?? null }, log);
+    if (report.release) {
+      log(`cluster and dashboard stay up${report.dashboardUrl ? ` at ${report.dashboardUrl}` : ''}: press Ctrl-C to stop them (--linger)`);
+      await (o.lingerUntil ?? untilSigint)();
+    }
+    return { report, outDir, files };
+  } finally {
+    await report.release?.();
+  }
+}
+
+/** The outputs of a finished run, and its console summary. */
+async function writeRun(c: H4lConfig, report: RunReport, at: { dataDir: string; outDir: string; started: Date; created: Date; configFile: string | null },
+                        log: (s: string) => void): Promise<string[]> {
+  const cache = await new EntryCache(c.entry_cache ?? undefined).load();
+  const tDigest = performance.now();
+  const inputs = await inputDigests(report.files.map((f) => f.file), cache);
+  const digestMs = performance.now() - tDigest;
+  await cache.save();
   const runInfo = {
-    runName: c.run_name, started: started.toISOString(), finished: new Date().toISOString(), config: c,
+    runName: c.run_name, started: at.started.toISOString(), finished: new Date().toISOString(),
+    commandLine: process.argv, cwd: process.cwd(), configFile: at.configFile, config: c,
+    code: { '@gluon/analysis-h4l': VERSION, node: process.version, git: await gitCommit(fileURLToPath(new URL('..', import.meta.url))) },
     // meta.lumiFb is what the outputs correspond to (this × the dataset's scale): the plot's label.
     mcNormalisedToFb: runLumiFb(c),
-    versions: { '@gluon/analysis-h4l': VERSION, node: process.version },
-    mode: report.mode, nWorkers: report.nWorkers, dashboardUrl: report.dashboardUrl ?? null,
-    files: report.files, absentFiles: report.absent, skippedChunks: report.result.skipped,
+    mode: report.mode, schedulerAddress: report.schedulerAddress ?? null, dashboardUrl: report.dashboardUrl ?? null,
+    // What ran: the workers (and their task threads) that returned chunks, not the configuration.
+    workers: { started: report.workersStarted ?? null, seen: report.workersSeen, threadsSeen: report.threadsSeen },
+    files: report.files.map((f, i) => ({ ...f, bytes: inputs[i]!.bytes, sha256: inputs[i]!.sha256 })),
+    absentFiles: report.absent, skippedChunks: report.result.skipped,
     ...eventCounts(report), chunks: report.result.chunks,
-    timings: report.timings, eventsPerSecond: report.eventsPerSecond,
+    timings: { ...report.timings, checksumMs: digestMs }, eventsPerSecond: report.eventsPerSecond,
   };
-  const origin = datasetOrigin(dataDir);
+  const origin = datasetOrigin(at.dataDir);
   const meta: RunMeta = {
     synthetic: origin.synthetic, datasetScale: origin.scale, selection: c.selection, lumiFb: runLumiFb(c) * origin.scale,
     variants: variantsOf(c.selection, c.corrected_d0),
@@ -101,7 +182,7 @@ export async function execute(c: H4lConfig, log: (s: string) => void, progressOu
   };
   // The notebook's significance cell, from the plotted m4l groups (null with a reason elsewhere).
   const significance = notebookSignificance(histogramsJson(report.result, meta, runLumiFb(c)));
-  const files = await writeOutputs({ dir: outDir, result: report.result, lumiFb: runLumiFb(c), meta, runInfo: { ...runInfo, significance } });
+  const files = await writeOutputs({ dir: at.outDir, result: report.result, lumiFb: runLumiFb(c), meta, created: at.created, runInfo: { ...runInfo, significance } });
   for (const s of Object.values(report.result.samples)) {
     const n = s.cutflow.raw.length - 1;
     log(`  ${s.sample.padEnd(16)} ${String(s.cutflow.raw[0]).padStart(8)} in  ${String(s.cutflow.raw[n]).padStart(8)} selected  Σw ${+s.cutflow.weighted[n].toPrecision(7)}`);
@@ -114,8 +195,11 @@ export async function execute(c: H4lConfig, log: (s: string) => void, progressOu
   log(significanceLine(significance));
   for (const n of metaNotes(meta)) log(`note: ${n}`);
   const ev = eventCounts(report);
+  const workers = report.mode === 'serial' ? 'in-process'
+    : `${report.workersSeen.length} worker${report.workersSeen.length === 1 ? '' : 's'}, ${report.threadsSeen} thread${report.threadsSeen === 1 ? '' : 's'}`;
   log(`${ev.events} events in the outputs${ev.eventsLeftOut ? ` (${ev.eventsLeftOut} entries of skipped files left out)` : ''}; `
-    + `${report.result.events} read in ${(report.timings.processMs / 1000).toFixed(2)} s (${Math.round(report.eventsPerSecond)} events/s)`);
-  log(`outputs: ${path.resolve(outDir)} (${files.join(', ')})`);
-  return { report, outDir, files };
+    + `${report.result.events} read in ${(report.timings.processMs / 1000).toFixed(2)} s (${Math.round(report.eventsPerSecond)} events/s; ${workers}`
+    + `${report.timings.startupMs >= 1 ? `; start-up ${(report.timings.startupMs / 1000).toFixed(2)} s` : ''})`);
+  log(`outputs: ${path.resolve(at.outDir)} (${files.join(', ')})`);
+  return files;
 }

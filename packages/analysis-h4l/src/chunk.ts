@@ -2,6 +2,7 @@
  * The per-chunk task: read one event range of one file (only the branches the selection needs),
  * run the selection column-wise, return a mergeable AnalysisResult.
  */
+import { threadId } from 'node:worker_threads';
 import { taskContext } from '@gluon/client';
 import { type LeptonColumns, type FrameworkColumns, type WeightColumns, LEPTON_BRANCHES, FRAMEWORK_BRANCHES,
   WEIGHT_BRANCHES, eventWeights } from './columns.js';
@@ -77,6 +78,10 @@ export async function processChunk(file: string, sample: SampleInfo, range: Entr
     if (!opts.skipBadFiles || !(e instanceof BadInputError)) throw e;
     result.skipped.push({ file, sample: sample.name, entryStart: range.entryStart, entryStop: range.entryStop, reason: e.reason });
   }
-  taskContext()?.report({ events: result.events });
+  const ctx = taskContext();
+  if (ctx) {
+    ctx.report({ events: result.events });
+    result.ranOn = [`${ctx.worker}#${threadId}`];
+  }
   return result;
 }

@@ -1,43 +1,94 @@
-/** Parsing `gluon-h4l run` arguments into a validated configuration. */
+/**
+ * Command-line flags of every gluon-h4l subcommand: one parser (usage errors are ConfigErrors,
+ * exit 2, naming the flag once), and `run`'s flags as a table of config keys, so a new run flag
+ * is one entry here and one key in config.ts.
+ */
 import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { loadConfigFile, mergeConfig, validateConfig, ConfigError, type H4lConfig } from './config.js';
 
-/** Run flags → config keys, with their parse. */
-const RUN_FLAGS: Record<string, { key: keyof H4lConfig; type: 'string' | 'boolean'; parse?: (s: string) => unknown }> = {
-  'data-dir': { key: 'data_dir', type: 'string' },
-  selection: { key: 'selection', type: 'string' },
-  'n-workers': { key: 'n_workers', type: 'string', parse: Number },
-  scheduler: { key: 'scheduler', type: 'string' },
-  'chunk-size': { key: 'chunk_size', type: 'string', parse: Number },
-  out: { key: 'out', type: 'string' },
-  'max-files': { key: 'max_files', type: 'string', parse: Number },
-  'run-name': { key: 'run_name', type: 'string' },
-  lumi: { key: 'lumi_fb', type: 'string', parse: Number },
-  'skip-bad-files': { key: 'skip_bad_files', type: 'boolean' },
+type FlagType = 'string' | 'boolean';
+
+/**
+ * Parses `argv` of `gluon-h4l <cmd>` with node's parseArgs (strict, no positionals). `--help`/`-h`
+ * is always known. A usage error throws a ConfigError (exit 2) that names the flag.
+ */
+export function parseFlags(cmd: string, argv: string[], options: Record<string, { type: FlagType }>): Record<string, string | boolean | undefined> {
+  try {
+    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    // parseArgs appends advice about '--' that does not apply here.
+    const msg = (e instanceof Error ? e.message : String(e)).replace(/\. To specify a positional argument[\s\S]*$/, '');
+    throw new ConfigError(`${msg} (gluon-h4l ${cmd} --help lists the options)`);
+  }
+}
+
+/** One `run` flag: the config key it sets, how its text is parsed, and its help line. */
+interface RunFlag { key: keyof H4lConfig; type: FlagType; parse?: (s: string) => unknown; arg?: string; help: string }
+
+/** Run flags → config keys. Add a flag here (and its key in config.ts and config.yaml). */
+export const RUN_FLAGS: Record<string, RunFlag> = {
+  'data-dir': { key: 'data_dir', type: 'string', arg: 'DIR|URL', help: 'the dataset (Data/…, MC/…), a directory or http(s) base URL' },
+  selection: { key: 'selection', type: 'string', arg: 'NAME', help: 'notebook, notebook-pt or framework' },
+  'n-workers': { key: 'n_workers', type: 'string', parse: Number, arg: 'N', help: 'LocalCluster workers; 0 runs in-process (the serial reference)' },
+  scheduler: { key: 'scheduler', type: 'string', arg: 'ws://HOST:PORT', help: 'use an existing scheduler and its workers' },
+  'chunk-size': { key: 'chunk_size', type: 'string', parse: Number, arg: 'N', help: 'events per chunk' },
+  out: { key: 'out', type: 'string', arg: 'DIR', help: 'output directory (default outputs/<run-name>_<timestamp>)' },
+  'max-files': { key: 'max_files', type: 'string', parse: Number, arg: 'N', help: 'use only the first N files' },
+  'run-name': { key: 'run_name', type: 'string', arg: 'NAME', help: 'name of the default output directory' },
+  lumi: { key: 'lumi_fb', type: 'string', parse: Number, arg: 'FB', help: 'luminosity the MC is normalised to, fb⁻¹ (default: the selection\'s)' },
+  'skip-bad-files': { key: 'skip_bad_files', type: 'boolean', help: 'skip unreadable files (each contributes nothing) instead of stopping' },
+  'worker-timeout': { key: 'worker_timeout_s', type: 'string', parse: Number, arg: 'S', help: 'give up when no worker took a task after S seconds' },
+  linger: { key: 'linger', type: 'boolean', help: 'keep the cluster and dashboard up after the run until Ctrl-C' },
+  'no-dashboard': { key: 'dashboard', type: 'boolean', parse: () => false, help: 'start no dashboard' },
 };
 
-/** Parses `run` arguments into the merged, validated configuration. */
-export async function configFromArgs(argv: string[]): Promise<{ config: H4lConfig; dryRun: boolean }> {
-  const options: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' }, 'dry-run': { type: 'boolean' }, 'no-dashboard': { type: 'boolean' } };
+/** `gluon-h4l run --help`. */
+export function runHelp(): string {
+  const rows: [string, string][] = [
+    ['--config FILE', 'read this config file instead of ./config.yaml'],
+    ['--no-config', 'read no config file'],
+    ['--dry-run', 'list files, entries and chunks; run nothing (exit 1 if a file is bad)'],
+    ...Object.entries(RUN_FLAGS).map(([f, s]): [string, string] => [`--${f}${s.arg ? ` ${s.arg}` : ''}`, `${s.help} (${s.key})`]),
+    ['-h, --help', 'this help'],
+  ];
+  const w = Math.max(...rows.map(([a]) => a.length));
+  return ['usage: gluon-h4l run [options]', '',
+    'Settings come from the defaults, then ./config.yaml in the working directory when it exists',
+    '(or --config FILE; --no-config for none), then these flags. Each flag sets the config key in',
+    'parentheses; config.yaml documents every key.', '',
+    ...rows.map(([a, b]) => `  ${a.padEnd(w)}  ${b}`)].join('\n');
+}
+
+export interface RunArgs {
+  config: H4lConfig;
+  dryRun: boolean;
+  help: boolean;
+  /** The config file read (absolute), or null. */
+  configFile: string | null;
+}
+
+/** Parses `run` arguments into the merged, validated configuration (`cwd`: where ./config.yaml is looked for). */
+export async function configFromArgs(argv: string[], cwd = process.cwd()): Promise<RunArgs> {
+  const options: Record<string, { type: FlagType }> = { config: { type: 'string' }, 'no-config': { type: 'boolean' }, 'dry-run': { type: 'boolean' } };
   for (const [k, v] of Object.entries(RUN_FLAGS)) options[k] = { type: v.type };
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
-  } catch (e) {
-    throw new ConfigError(`gluon-h4l run: ${e instanceof Error ? e.message : e}`);
-  }
-  const yaml = typeof values.config === 'string' ? await loadConfigFile(values.config) : {};
+  const values = parseFlags('run', argv, options);
+  if (values.help) return { config: mergeConfig({}, {}), dryRun: false, help: true, configFile: null };
+  if (values.config !== undefined && values['no-config']) throw new ConfigError('--config and --no-config exclude each other');
+  const local = path.resolve(cwd, 'config.yaml');
+  const configFile = typeof values.config === 'string' ? path.resolve(cwd, values.config)
+    : !values['no-config'] && existsSync(local) ? local : null;
+  const yaml = configFile ? await loadConfigFile(configFile) : {};
   const flags: Record<string, unknown> = {};
   for (const [flag, spec] of Object.entries(RUN_FLAGS)) {
     const v = values[flag];
     if (v === undefined) continue;
-    const parsed = spec.parse && typeof v === 'string' ? (v.trim() === '' ? NaN : spec.parse(v)) : v;
+    const parsed = spec.parse ? (typeof v === 'string' && v.trim() === '' ? NaN : spec.parse(String(v))) : v;
     try { validateConfig({ [spec.key]: parsed }, `--${flag}`); } catch (e) {
       throw new ConfigError((e as Error).message.replace(`--${flag}: ${spec.key}`, `--${flag}`).replace(/, got .*$/, `, got ${JSON.stringify(v)}`));
     }
     flags[spec.key] = parsed;
   }
-  if (values['no-dashboard']) flags.dashboard = false;
-  return { config: mergeConfig(yaml, flags), dryRun: values['dry-run'] === true };
+  return { config: mergeConfig(yaml, flags), dryRun: values['dry-run'] === true, help: false, configFile };
 }
-

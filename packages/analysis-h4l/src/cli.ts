@@ -1,67 +1,111 @@
 #!/usr/bin/env node
 /**
  * gluon-h4l: run the H→ZZ*→4ℓ analysis, generate synthetic samples, download the real files,
- * re-draw a run's plot. `gluon-h4l --help` lists everything.
+ * re-draw a run's plots. `gluon-h4l --help` lists everything; `gluon-h4l <command> --help` one.
+ *
+ * Exit codes, the same for every command: 0 done; 1 failed while working (bad input file,
+ * network, a dry run that found bad files); 2 usage error (unknown flag, bad value, bad config),
+ * found before anything runs.
  */
-import { parseArgs } from 'node:util';
 import { ConfigError } from './config.js';
-import { configFromArgs } from './cli-args.js';
+import { configFromArgs, parseFlags, runHelp } from './cli-args.js';
 import { execute, dryRun } from './app.js';
 import { download } from './download.js';
 import { replot } from './outputs.js';
-import { generateDataset } from './generate/index.js';
+import { generateDataset, SCALE_RANGE } from './generate/index.js';
+import { checkWritable } from './paths.js';
+
+const USAGE: Record<string, string> = {
+  generate: `usage: gluon-h4l generate [--out DIR] [--scale X] [--seed N]
+  --out DIR    where to write Data/, MC/ and manifest.json (default synthetic-4lep)
+  --scale X    entries = X × the real 4ℓ entries, ${SCALE_RANGE.min} to ${SCALE_RANGE.max} (default 1)
+  --seed N     PRNG seed, an integer (default 1): the same seed gives the same files`,
+  download: `usage: gluon-h4l download [--dest DIR] [--base-url URL] [--selection notebook|framework] [--timeout S]
+  --dest DIR        where to put Data/ and MC/ (default atlas-opendata-4lep)
+  --base-url URL    the release's base URL (default the CERN Open Data portal's 4lep directory)
+  --selection NAME  whose 4-lepton files: notebook (12 files, the default) or framework (all of its samples)
+  --timeout S       give up on a server that sends nothing for S seconds (default 60)`,
+  plot: `usage: gluon-h4l plot --run-dir DIR
+  --run-dir DIR   a run's output directory: re-draws its plots from histograms.json`,
+};
 
 const HELP = `usage:
-  gluon-h4l run [--config config.yaml] [--data-dir DIR|URL] [--selection notebook|notebook-pt|framework]
-                [--n-workers N] [--scheduler ws://host:8786] [--chunk-size N] [--out DIR] [--max-files N]
-                [--run-name NAME] [--lumi FB] [--skip-bad-files] [--no-dashboard] [--dry-run]
-  gluon-h4l generate [--out DIR] [--scale X] [--seed N]
-  gluon-h4l download [--dest DIR] [--base-url URL]
-  gluon-h4l plot --run-dir DIR
-Flags override config.yaml; --n-workers 0 runs in-process (the serial reference).`;
+  gluon-h4l run [options]          the analysis (gluon-h4l run --help lists its options)
+  gluon-h4l generate [options]     synthetic samples
+  gluon-h4l download [options]     the real files, resumable
+  gluon-h4l plot --run-dir DIR     re-draw a run's plots from its histograms.json
+Each command's --help lists its options. Exit codes: 0 done, 1 failed, 2 usage error.`;
 
-async function generate(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { out: { type: 'string' }, scale: { type: 'string' }, seed: { type: 'string' } }, strict: true });
-  const scale = values.scale === undefined ? 1 : Number(values.scale);
-  const seed = values.seed === undefined ? undefined : Number(values.seed);
-  if (!(scale > 0)) throw new ConfigError(`--scale must be a positive number, got ${JSON.stringify(values.scale)}`);
-  if (seed !== undefined && !Number.isInteger(seed)) throw new ConfigError(`--seed must be an integer, got ${JSON.stringify(values.seed)}`);
-  const out = values.out ?? 'synthetic-4lep';
-  await generateDataset({ outDir: out, scale, ...(seed !== undefined ? { seed } : {}), log: (s: string) => console.log(s) });
-  console.log(`synthetic dataset written to ${out}`);
+const log = (s: string) => console.log(s);
+
+/** A number flag: Number(text), checked by `ok`; a ConfigError naming the flag otherwise. */
+function numberFlag(flag: string, text: string | boolean | undefined, ok: (n: number) => boolean, what: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = typeof text === 'string' && text.trim() !== '' ? Number(text) : NaN;
+  if (!ok(n)) throw new ConfigError(`--${flag} must be ${what}, got ${JSON.stringify(text)}`);
+  return n;
 }
+
+async function generate(argv: string[]): Promise<number> {
+  const v = parseFlags('generate', argv, { out: { type: 'string' }, scale: { type: 'string' }, seed: { type: 'string' } });
+  if (v.help) { log(USAGE.generate); return 0; }
+  const scale = numberFlag('scale', v.scale, (n) => n >= SCALE_RANGE.min && n <= SCALE_RANGE.max, `a number from ${SCALE_RANGE.min} to ${SCALE_RANGE.max}`) ?? 1;
+  const seed = numberFlag('seed', v.seed, Number.isSafeInteger, 'an integer');
+  const out = typeof v.out === 'string' ? v.out : 'synthetic-4lep';
+  await checkWritable(out, '--out', 'dir');
+  await generateDataset({ outDir: out, scale, ...(seed !== undefined ? { seed } : {}), log });
+  log(`synthetic dataset written to ${out}`);
+  return 0;
+}
+
+async function downloadCmd(argv: string[]): Promise<number> {
+  const v = parseFlags('download', argv, { dest: { type: 'string' }, 'base-url': { type: 'string' }, selection: { type: 'string' }, timeout: { type: 'string' } });
+  if (v.help) { log(USAGE.download); return 0; }
+  const selection = v.selection ?? 'notebook';
+  if (selection !== 'notebook' && selection !== 'framework') throw new ConfigError(`--selection must be notebook or framework, got ${JSON.stringify(selection)}`);
+  const timeoutS = numberFlag('timeout', v.timeout, (n) => n > 0 && Number.isFinite(n), 'a positive number of seconds');
+  const dest = typeof v.dest === 'string' ? v.dest : 'atlas-opendata-4lep';
+  await checkWritable(dest, '--dest', 'dir');
+  const got = await download({ dest, selection, ...(typeof v['base-url'] === 'string' ? { baseUrl: v['base-url'] } : {}),
+    ...(timeoutS !== undefined ? { timeoutMs: timeoutS * 1000 } : {}), log });
+  log(`${got.length} files in ${dest}`);
+  return 0;
+}
+
+async function plot(argv: string[]): Promise<number> {
+  const v = parseFlags('plot', argv, { 'run-dir': { type: 'string' } });
+  if (v.help) { log(USAGE.plot); return 0; }
+  if (typeof v['run-dir'] !== 'string') throw new ConfigError('--run-dir DIR is required (a run\'s output directory, with histograms.json)');
+  const files = await replot(v['run-dir']);
+  log(`re-drew ${files.length} plot files in ${v['run-dir']}: ${files.filter((f) => f.endsWith('.png')).join(', ')}`);
+  return 0;
+}
+
+async function run(argv: string[]): Promise<number> {
+  const a = await configFromArgs(argv);
+  if (a.help) { log(runHelp()); return 0; }
+  if (a.configFile) log(`config: ${a.configFile}`);
+  if (a.dryRun) return (await dryRun(a.config, log)) ? 0 : 1;
+  await execute(a.config, log, { configFile: a.configFile });
+  return 0;
+}
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { run, generate, download: downloadCmd, plot };
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') { console.log(HELP); return cmd ? 0 : 2; }
-  const log = (s: string) => console.log(s);
-  switch (cmd) {
-    case 'run': {
-      const { config, dryRun: dry } = await configFromArgs(rest);
-      if (dry) await dryRun(config, log); else await execute(config, log);
-      return 0;
-    }
-    case 'generate': await generate(rest); return 0;
-    case 'download': {
-      const { values } = parseArgs({ args: rest, options: { dest: { type: 'string' }, 'base-url': { type: 'string' } }, strict: true });
-      const got = await download({ dest: values.dest ?? 'atlas-opendata-4lep', ...(values['base-url'] ? { baseUrl: values['base-url'] } : {}), log });
-      log(`${got.length} files in ${values.dest ?? 'atlas-opendata-4lep'}`);
-      return 0;
-    }
-    case 'plot': {
-      const { values } = parseArgs({ args: rest, options: { 'run-dir': { type: 'string' } }, strict: true });
-      if (!values['run-dir']) throw new ConfigError('plot needs --run-dir DIR (a run output directory with histograms.json)');
-      const files = await replot(values['run-dir']);
-      log(`re-drew ${files.length} plot files in ${values['run-dir']}: ${files.filter((f) => f.endsWith('.png')).join(', ')}`);
-      return 0;
-    }
-    default:
-      console.error(`gluon-h4l: unknown command "${cmd}"\n${HELP}`);
-      return 2;
+  if (cmd === '--help' || cmd === '-h' || cmd === 'help') { log(HELP); return 0; }
+  if (!cmd) { console.error(HELP); return 2; }
+  const command = COMMANDS[cmd];
+  if (!command) { console.error(`gluon-h4l: unknown command "${cmd}"\n${HELP}`); return 2; }
+  try {
+    return await command(rest);
+  } catch (e) {
+    // Each message names its subject once; the program and command are said here, once.
+    console.error(`gluon-h4l ${cmd}: ${e instanceof Error ? e.message : e}`);
+    return e instanceof ConfigError ? 2 : 1;
   }
 }
 
-main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
-  console.error(`gluon-h4l: ${e instanceof Error ? e.message : e}`);
-  process.exit(e instanceof ConfigError ? 2 : 1);
-});
+// Exit once stdout has drained (a piped stdout is written asynchronously).
+main(process.argv.slice(2)).then((code) => process.stdout.write('', () => process.exit(code)));

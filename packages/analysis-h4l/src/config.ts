@@ -22,12 +22,16 @@ export interface H4lConfig {
   entry_cache: string | null;
   fan_in: number;
   dashboard: boolean;
+  /** Cluster runs: give up when no worker has taken a task after this many seconds; null waits. */
+  worker_timeout_s: number | null;
+  /** Keep the LocalCluster and its dashboard up after the run until Ctrl-C. */
+  linger: boolean;
 }
 
 export const DEFAULT_CONFIG: H4lConfig = {
   run_name: 'h4l', data_dir: null, selection: 'notebook', n_workers: 2, scheduler: null, chunk_size: 100_000,
   out: null, max_files: null, lumi_fb: null, skip_bad_files: false, corrected_d0: false,
-  entry_cache: '.cache/h4l-entries.json', fan_in: 8, dashboard: true,
+  entry_cache: '.cache/h4l-entries.json', fan_in: 8, dashboard: true, worker_timeout_s: 120, linger: false,
 };
 
 /** A configuration error; the message names the key and where it came from. */
@@ -54,6 +58,8 @@ const CHECKS: Record<keyof H4lConfig, Check> = {
   entry_cache: orNull(str),
   fan_in: int(2),
   dashboard: bool,
+  worker_timeout_s: orNull((v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'must be a positive number of seconds')),
+  linger: bool,
 };
 
 /** Checks every key and value of a partial config; throws a ConfigError naming the first bad one. */
@@ -81,7 +87,10 @@ export async function loadConfigFile(file: string): Promise<Partial<H4lConfig>> 
   return validateConfig(doc, file);
 }
 
-/** Defaults ← YAML ← flags. */
+/** Defaults ← YAML ← flags, then the checks that involve two keys. */
 export function mergeConfig(yaml: Partial<H4lConfig>, flags: Partial<H4lConfig>): H4lConfig {
-  return { ...DEFAULT_CONFIG, ...yaml, ...flags };
+  const c = { ...DEFAULT_CONFIG, ...yaml, ...flags };
+  if (c.corrected_d0 && c.selection !== 'framework') throw new ConfigError(`corrected_d0 applies to selection framework only, not ${c.selection}`);
+  if (c.linger && !c.scheduler && c.n_workers === 0) throw new ConfigError('linger keeps a cluster and its dashboard up, and an in-process run (n_workers 0) has none');
+  return c;
 }

@@ -72,11 +72,11 @@ export function splitRanges(n: number, chunkSize: number, clusters?: readonly nu
   return out;
 }
 
-/** What preprocessing learns about a file: its entries and cluster boundaries. */
-export interface FileLayout { entries: number; clusters: number[] }
+/** What preprocessing learns about a file: its entries and cluster boundaries (and, once hashed, its SHA-256). */
+export interface FileLayout { entries: number; clusters: number[]; sha256?: string }
 
-/** Identity of a file's version for the entry cache: path or URL, size, modification time. */
-async function fileIdentity(file: string): Promise<string> {
+/** Identity of a file's version for the entry cache: `path or URL|size|modification time`. */
+export async function fileIdentity(file: string): Promise<string> {
   if (isUrl(file)) {
     const r = await fetch(file, { method: 'HEAD' });
     if (!r.ok) throw new Error(`HTTP ${r.status}`);
@@ -101,10 +101,21 @@ export class EntryCache {
     return typeof v === 'object' && v !== null && Array.isArray(v.clusters) ? v : undefined;
   }
   set(id: string, layout: FileLayout): void { this.data[id] = layout; this.dirty = true; }
+  /** The file version's SHA-256, when known. */
+  digest(id: string): string | undefined { return this.get(id)?.sha256; }
+  setDigest(id: string, sha256: string): void {
+    const have = this.get(id);
+    if (have) { have.sha256 = sha256; this.dirty = true; }
+  }
   async save(): Promise<void> {
     if (!this.file || !this.dirty) return;
-    await mkdir(path.dirname(this.file), { recursive: true });
-    await writeFile(this.file, JSON.stringify(this.data, null, 1));
+    try {
+      await mkdir(path.dirname(this.file), { recursive: true });
+      await writeFile(this.file, JSON.stringify(this.data, null, 1));
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new Error(`entry_cache ${this.file}: cannot write it (${err.code ?? err.message}); set entry_cache to a writable file, or to null for none`);
+    }
   }
 }
 

@@ -12,6 +12,8 @@ import type { AnalysisResult } from './result.js';
 import { writePlots } from './plots.js';
 import { RootFileWriter } from '@gluon/rootio';
 import { type RunMeta, metaNotes } from './meta.js';
+import { toTLatex } from './tlatex.js';
+import { createHash } from 'node:crypto';
 
 export const HISTOGRAMS_SCHEMA = 'gluon-h4l/histograms@1';
 
@@ -70,13 +72,42 @@ export function histogramsJson(r: AnalysisResult, meta: RunMeta, runLumiFb: numb
 
 /** Re-draws the plots of a run directory from its histograms.json; returns the files written. */
 export async function replot(runDir: string): Promise<string[]> {
-  let j: HistogramsJson;
   const file = path.join(runDir, 'histograms.json');
-  try { j = JSON.parse(await readFile(file, 'utf8')); } catch (e) {
-    throw new Error(`cannot read ${file}: ${e instanceof Error ? e.message : e}`);
+  let text: string;
+  try { text = await readFile(file, 'utf8'); } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new Error(`cannot read ${file} (${err.code === 'ENOENT' ? 'no such file: is this a run\'s output directory?' : err.code ?? err.message})`);
   }
+  let j: unknown;
+  try { j = JSON.parse(text); } catch (e) {
+    throw new Error(`${file} is not JSON (${e instanceof Error ? e.message : e})`);
+  }
+  return writePlots(runDir, checkHistogramsJson(j, file));
+}
+
+/**
+ * The structure `plot` needs from a histograms.json, checked before drawing: a clear error
+ * naming the file and the part that is missing, not a TypeError from deep inside the plot.
+ */
+export function checkHistogramsJson(j: unknown, file: string): HistogramsJson {
+  const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+  if (!isObj(j)) throw new Error(`${file}: not a histograms.json document (a JSON object with schema ${HISTOGRAMS_SCHEMA})`);
   if (j.schema !== HISTOGRAMS_SCHEMA) throw new Error(`${file}: schema is ${JSON.stringify(j.schema)}, expected ${HISTOGRAMS_SCHEMA}`);
-  return writePlots(runDir, j);
+  if (typeof j.selection !== 'string') throw new Error(`${file}: no "selection"`);
+  for (const part of ['groups', 'samples'] as const) {
+    const v = j[part];
+    if (!isObj(v)) throw new Error(`${file}: no "${part}" object (every run writes one; was the file cut short or edited?)`);
+    for (const [name, g] of Object.entries(v)) {
+      if (!isObj(g) || !isObj(g.histograms)) throw new Error(`${file}: ${part}.${name} has no "histograms" object`);
+      for (const [h, x] of Object.entries(g.histograms)) {
+        if (!isObj(x) || !Array.isArray(x.sumw) || !Array.isArray(x.sumw2) || x.sumw.length !== x.nbins) {
+          throw new Error(`${file}: ${part}.${name}.histograms.${h} is not a histogram (nbins, sumw and sumw2 of nbins values)`);
+        }
+      }
+    }
+  }
+  if (Object.keys(j.groups as object).length === 0) throw new Error(`${file}: "groups" is empty: nothing to draw`);
+  return j as unknown as HistogramsJson;
 }
 
 /** Cut-flow tables (Markdown, CSV) per sample and group. */
@@ -100,13 +131,14 @@ export function cutflowTables(j: HistogramsJson): { md: string; csv: string } {
 
 /**
  * Writes histograms.root with rootio's writer: TH1D `<sample>_<hist>` per sample × histogram and
- * `group_<group>_<hist>` per group (under/overflow and their sumw² included).
+ * `group_<group>_<hist>` per group (under/overflow and their sumw² included), axis titles in
+ * TLatex. `stamp` fixes the file's UUID and creation time (else random and now).
  */
-export async function writeRootFile(file: string, r: AnalysisResult, lumiFb: number): Promise<void> {
-  const w = await RootFileWriter.create(file);
+export async function writeRootFile(file: string, r: AnalysisResult, lumiFb: number, stamp?: { uuid: Uint8Array; time: Date }): Promise<void> {
+  const w = await RootFileWriter.create(file, stamp ? { stamp } : {});
   const put = (name: string, title: string, h: Hist1D) => w.writeHistogram({
     type: 'TH1D', name, title, nbins: h.nbins, lo: h.lo, hi: h.hi, contents: Float64Array.from(h.sumw),
-    sumw2: Float64Array.from(h.sumw2), entries: h.entries, xTitle: h.xLabel, yTitle: 'Events' });
+    sumw2: Float64Array.from(h.sumw2), entries: h.entries, xTitle: toTLatex(h.xLabel), yTitle: 'Events' });
   for (const s of Object.values(r.samples)) for (const h of Object.values(s.hists)) put(`${s.sample}_${h.name}`, `${s.sample}: ${h.title}`, h);
   for (const [g, hs] of Object.entries(groupHistograms(r, lumiFb))) for (const h of Object.values(hs)) put(`group_${g}_${h.name}`, `${g}: ${h.title}`, h);
   await w.close();
@@ -116,6 +148,8 @@ export interface WriteOutputsOptions {
   dir: string; result: AnalysisResult; meta: RunMeta; runInfo: Record<string, unknown>;
   /** The luminosity the run's MC is normalised to, fb⁻¹ (meta.lumiFb is this × the dataset's scale). */
   lumiFb: number;
+  /** histograms.root's creation time (its UUID comes from the histograms): the run's start, or SOURCE_DATE_EPOCH. */
+  created: Date;
 }
 
 /** Writes every output of a run; returns the file names written. */
@@ -129,7 +163,9 @@ export async function writeOutputs(o: WriteOutputsOptions): Promise<string[]> {
   await put('cutflow.md', t.md);
   await put('cutflow.csv', t.csv);
   written.push(...await writePlots(o.dir, j));
-  await writeRootFile(path.join(o.dir, 'histograms.root'), o.result, o.lumiFb);
+  // A UUID from the content: the same histograms and time give the same bytes in any mode.
+  const uuid = createHash('sha256').update(JSON.stringify(j)).digest().subarray(0, 16);
+  await writeRootFile(path.join(o.dir, 'histograms.root'), o.result, o.lumiFb, { uuid, time: o.created });
   written.push('histograms.root');
   await put('run.json', JSON.stringify({ meta: o.meta, ...o.runInfo, outputs: [...written, 'run.json'] }, null, 1));
   return written;

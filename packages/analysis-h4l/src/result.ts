@@ -4,6 +4,7 @@
  */
 import { type CutFlow, mergeCutFlow } from './cutflow.js';
 import { type Hist1D, mergeInto, reviveHist, cloneHist } from './hist.js';
+import { SAMPLES } from './samples.js';
 
 export interface SampleResult {
   sample: string;
@@ -22,6 +23,8 @@ export interface AnalysisResult {
   /** Chunks merged into this result. */
   chunks: number;
   skipped: SkippedFile[];
+  /** Where the chunks ran: `<worker>#<thread id>`, sorted, each once (absent in-process). */
+  ranOn?: string[];
 }
 
 function reviveCutFlow(cf: CutFlow): CutFlow {
@@ -50,6 +53,7 @@ export function mergeResults(parts: AnalysisResult[]): AnalysisResult {
     out.events += p.events;
     out.chunks += p.chunks;
     out.skipped.push(...p.skipped);
+    if (p.ranOn?.length) out.ranOn = [...new Set([...(out.ranOn ?? []), ...p.ranOn])].sort();
     for (const [name, s] of Object.entries(p.samples)) {
       if (dropped.has(name)) continue;
       const have = out.samples[name];
@@ -61,5 +65,35 @@ export function mergeResults(parts: AnalysisResult[]): AnalysisResult {
       }
     }
   }
-  return out;
+  return canonicalOrder(out);
+}
+
+const RANK = new Map(SAMPLES.map((s, i) => [s.name, i]));
+const rank = (name: string) => RANK.get(name) ?? SAMPLES.length;
+const byName = (a: string, b: string) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Samples in the sample table's order and skipped chunks by sample, file and range, whatever
+ * order the chunks finished in: outputs do not depend on the mode or the number of workers.
+ */
+function canonicalOrder(r: AnalysisResult): AnalysisResult {
+  r.samples = Object.fromEntries(Object.entries(r.samples).sort(([a], [b]) => byName(a, b)));
+  r.skipped.sort((a, b) => byName(a.sample, b.sample) || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) || a.entryStart - b.entryStart);
+  return r;
+}
+
+/**
+ * mergeResults over the parts in the shape of the client's treeReduce (groups of `fanIn`, level
+ * by level): an in-process run adds its floating-point weights in the same order as a cluster
+ * run, so both give the same bits.
+ */
+export function treeMerge(parts: AnalysisResult[], fanIn: number): AnalysisResult {
+  if (!Number.isInteger(fanIn) || fanIn < 2) throw new RangeError(`treeMerge: fanIn must be an integer ≥ 2, got ${fanIn}`);
+  let level = parts;
+  do {
+    const next: AnalysisResult[] = [];
+    for (let i = 0; i < level.length; i += fanIn) next.push(mergeResults(level.slice(i, i + fanIn)));
+    level = next;
+  } while (level.length > 1);
+  return level[0]!;
 }

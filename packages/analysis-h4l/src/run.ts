@@ -7,8 +7,9 @@ import { Client, LocalCluster, remote, type Future } from '@gluon/client';
 
 import { processChunk, type ChunkOptions, type SelectionName } from './chunk.js';
 import { listFiles, countEntries, scheduleChunks, EntryCache, type Chunk } from './dataset.js';
-import { mergeResults, type AnalysisResult } from './result.js';
+import { mergeResults, treeMerge, type AnalysisResult } from './result.js';
 import { publishedM4l, referenceLumiFb } from './groups.js';
+import { watchForWorkers } from './wait-workers.js';
 
 export interface RunOptions {
   dataDir: string;
@@ -33,6 +34,13 @@ export interface RunOptions {
   dashboard?: boolean;
   /** Use this connected client (and its cluster) instead of starting or connecting one; not closed. */
   client?: Client;
+  /** Cluster modes: give up when no worker has taken a task after this long (ms); undefined: wait. */
+  workerTimeoutMs?: number;
+  /**
+   * Leave the LocalCluster (or the scheduler connection) open: the report's `release()` closes
+   * it. For `--linger`, which keeps the dashboard up after the run.
+   */
+  keepOpen?: boolean;
 }
 
 /**
@@ -46,23 +54,41 @@ export interface ProgressEvent { chunksDone: number; chunksTotal: number; events
 export interface RunHooks {
   onStart?(info: { mode: string; chunks: number; files: number; events: number; dashboardUrl?: string }): void;
   onProgress?(p: ProgressEvent): void;
+  /** Cluster modes: no worker has taken a task yet (called once, after ~2 s). */
+  onWaitingForWorkers?(info: { address: string; timeoutMs?: number; dashboardUrl?: string }): void;
 }
 
 export interface RunReport {
   result: AnalysisResult;
   mode: 'serial' | 'local-cluster' | 'scheduler';
-  nWorkers: number;
+  /** Workers that ran chunks (names), and their task threads: what ran, not what was asked for. */
+  workersSeen: string[];
+  threadsSeen: number;
+  /** LocalCluster mode: the workers started; undefined otherwise. */
+  workersStarted?: number;
+  /** The scheduler the run used (cluster modes). */
+  schedulerAddress?: string;
   dashboardUrl?: string;
   files: FileStatus[];
   absent: string[];
-  timings: { preprocessMs: number; processMs: number; totalMs: number };
+  /**
+   * preprocessMs: listing and entry counts; startupMs: starting or connecting to the cluster
+   * until a worker took a task; processMs: the chunks and the merge; totalMs: all of it.
+   */
+  timings: { preprocessMs: number; startupMs: number; processMs: number; totalMs: number };
+  /** Events read per second of processMs. */
   eventsPerSecond: number;
+  /** With keepOpen: closes what the run started (the cluster, or the connection). */
+  release?: () => Promise<void>;
 }
 
 /** The remote names of the task functions (workers import @gluon/analysis-h4l/tasks). */
 const TASKS = '@gluon/analysis-h4l/tasks';
 const processChunkR = remote<typeof processChunk>(TASKS, 'processChunk');
 const mergeR = remote<typeof mergeResults>(TASKS, 'mergeResults');
+
+/** The default treeReduce fan-in (config fan_in). */
+const FAN_IN = 8;
 
 /** Fails a run: the message names the file and the reason. */
 export class RunError extends Error { override name = 'RunError'; }
@@ -85,31 +111,38 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
   const chunkOpts: ChunkOptions = { selection: opts.selection, lumiFb: opts.lumiFb ?? referenceLumiFb(opts.selection), skipBadFiles: opts.skipBadFiles,
     ...(opts.correctedD0 ? { correctedD0: true } : {}) };
   const t1 = performance.now();
+  let t2 = t1;
   const progress = (done: number, events: number) =>
-    hooks.onProgress?.({ chunksDone: done, chunksTotal: chunks.length, events, eventsTotal, elapsedMs: performance.now() - t1 });
+    hooks.onProgress?.({ chunksDone: done, chunksTotal: chunks.length, events, eventsTotal, elapsedMs: performance.now() - t2 });
 
   let result: AnalysisResult;
   let mode: RunReport['mode'];
-  let dashboardUrl: string | undefined;
+  let dashboardUrl: string | undefined, schedulerAddress: string | undefined, workersStarted: number | undefined;
+  let release: (() => Promise<void>) | undefined;
   if (!opts.client && !opts.scheduler && opts.nWorkers === 0) {
     mode = 'serial';
     hooks.onStart?.({ mode, chunks: chunks.length, files: files.length, events: eventsTotal });
-    result = emptyResult(opts.selection);
-    let done = 0;
+    const parts: AnalysisResult[] = [];
+    let events = 0;
     for (const c of chunks) {
       const r = await processChunk(c.file, c.sample, { entryStart: c.entryStart, entryStop: c.entryStop }, chunkOpts);
-      result = mergeResults([result, r]);
-      progress(++done, result.events);
+      parts.push(r);
+      events += r.events;
+      progress(parts.length, events);
     }
+    // Merged in the cluster's treeReduce shape: the same sums to the bit.
+    result = parts.length ? treeMerge(parts, opts.fanIn ?? FAN_IN) : emptyResult(opts.selection);
   } else {
     let cluster: LocalCluster | undefined;
     let client: Client;
     if (opts.client) {
       mode = 'scheduler';
       client = opts.client;
+      schedulerAddress = client.url;
     } else if (opts.scheduler) {
       mode = 'scheduler';
       client = await Client.connect(opts.scheduler);
+      schedulerAddress = opts.scheduler;
     } else {
       mode = 'local-cluster';
       // Workers resolve task modules from their working directory: run them from this package so
@@ -118,29 +151,46 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
       cluster = await LocalCluster.start({ nWorkers: opts.nWorkers, dashboard: opts.dashboard ?? true,
         cwd: fileURLToPath(new URL('..', import.meta.url)) });
       client = await cluster.client();
+      schedulerAddress = cluster.schedulerAddress;
+      workersStarted = opts.nWorkers;
     }
     dashboardUrl = client.dashboardUrl ?? cluster?.dashboardUrl;
+    const close = async () => { if (cluster) await cluster.close(); else if (!opts.client) await client.close(); };
+    let ok = false;
     try {
+      t2 = performance.now();
       hooks.onStart?.({ mode, chunks: chunks.length, files: files.length, events: eventsTotal, dashboardUrl });
-      result = chunks.length ? await runOnCluster(client, chunks, chunkOpts, opts, progress) : emptyResult(opts.selection);
+      // A probe task beside the chunks: when no worker takes it, the run says it waits for
+      // workers and gives up after workerTimeoutMs (run in parallel, it costs a run no time).
+      const watch = watchForWorkers(client, { address: schedulerAddress, timeoutMs: opts.workerTimeoutMs,
+        onWaiting: () => hooks.onWaitingForWorkers?.({ address: schedulerAddress!, timeoutMs: opts.workerTimeoutMs, dashboardUrl }) });
+      const work = chunks.length ? runOnCluster(client, chunks, chunkOpts, opts, progress) : Promise.resolve(emptyResult(opts.selection));
+      work.catch(() => {});     // when the watch gives up first, closing the cluster ends this too
+      try { result = await Promise.race([work, watch.failed]); } finally { watch.stop(); }
       // The dashboard's Failures panel lists skipped bad files (internals.md: failures/ topics).
       const skippedRows = [
         ...status.filter((f) => f.status === 'skipped').map((f) => ({ file: f.file, message: f.reason ?? 'skipped', kind: 'skipped' as const })),
         ...result.skipped.map((f) => ({ file: f.file, message: `${f.reason} (entries ${f.entryStart}–${f.entryStop})`, kind: 'skipped' as const })),
       ];
       if (skippedRows.length && (opts.publish ?? true)) client.publish('failures/h4l', skippedRows);
+      ok = true;
     } finally {
-      if (cluster) await cluster.close(); else if (!opts.client) await client.close();
+      if (opts.keepOpen && ok) release = close; else await close();
     }
   }
   for (const s of result.skipped) {
     const st = status.find((x) => x.file === s.file);
     if (st && st.status === 'ok') { st.status = 'skipped'; st.reason = `${s.reason} (entries ${s.entryStart}–${s.entryStop})`; }
   }
-  const t2 = performance.now();
-  return { result, mode, nWorkers: mode === 'serial' ? 0 : opts.nWorkers, dashboardUrl, files: status, absent,
-    timings: { preprocessMs: t1 - t0, processMs: t2 - t1, totalMs: t2 - t0 },
-    eventsPerSecond: result.events / Math.max(1e-9, (t2 - t1) / 1000) };
+  const t3 = performance.now();
+  const ranOn = result.ranOn ?? [];
+  delete result.ranOn;   // reported as workersSeen/threadsSeen: the result itself is the same in every mode
+  return { result, mode, workersSeen: [...new Set(ranOn.map((w) => w.slice(0, w.lastIndexOf('#'))))],
+    threadsSeen: mode === 'serial' ? 1 : ranOn.length,
+    ...(workersStarted !== undefined ? { workersStarted } : {}), ...(schedulerAddress ? { schedulerAddress } : {}),
+    dashboardUrl, files: status, absent,
+    timings: { preprocessMs: t1 - t0, startupMs: t2 - t1, processMs: t3 - t2, totalMs: t3 - t0 },
+    eventsPerSecond: result.events / Math.max(1e-9, (t3 - t2) / 1000), ...(release ? { release } : {}) };
 }
 
 function emptyResult(selection: string): AnalysisResult {
@@ -151,7 +201,7 @@ async function runOnCluster(client: Client, chunks: Chunk[], chunkOpts: ChunkOpt
                             progress: (done: number, events: number) => void): Promise<AnalysisResult> {
   const futures = client.map(processChunkR.with({ group: 'h4l-chunk', pure: false }), chunks.map((c) => c.file), chunks.map((c) => c.sample),
     chunks.map((c) => ({ entryStart: c.entryStart, entryStop: c.entryStop })), chunks.map(() => chunkOpts));
-  const total = client.treeReduce(mergeR.with({ group: 'h4l-merge' }), futures, { fanIn: opts.fanIn ?? 8 });
+  const total = client.treeReduce(mergeR.with({ group: 'h4l-merge' }), futures, { fanIn: opts.fanIn ?? FAN_IN });
   const byKey = new Map<string, Chunk>(futures.map((f, i) => [f.key, chunks[i]]));
   let done = 0, events = 0;
   let running: AnalysisResult | undefined;

@@ -57,7 +57,9 @@ export interface Manifest {
   seconds: number;
 }
 
-const MIN_SCALE = 0.01, MAX_SCALE = 100;
+/** The scales the generator accepts (entries = scale × the real 4ℓ entries). */
+export const SCALE_RANGE = { min: 0.01, max: 100 } as const;
+const MIN_SCALE = SCALE_RANGE.min, MAX_SCALE = SCALE_RANGE.max;
 const BATCH = 50_000;
 /**
  * Entries per basket (and per cluster). 10,000 keeps a decompressed vector<float> basket near

@@ -1,0 +1,31 @@
+/**
+ * Checks of the paths a run writes (the output directory, the entry cache) before anything runs,
+ * so a run never does all its work and then fails on where to put it.
+ */
+import { stat, access } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import path from 'node:path';
+import { ConfigError } from './config.js';
+
+const statOf = (p: string): Promise<Stats | undefined> => stat(p).catch(() => undefined);
+
+/**
+ * Throws a ConfigError naming `what` and `p` unless `p` is (or can be created as) a writable
+ * directory (`want: 'dir'`) or file (`'file'`). Creates nothing.
+ */
+export async function checkWritable(p: string, what: string, want: 'dir' | 'file'): Promise<void> {
+  const abs = path.resolve(p);
+  const st = await statOf(abs);
+  if (st) {
+    if (want === 'dir' && !st.isDirectory()) throw new ConfigError(`${what} ${p} is a file, not a directory`);
+    if (want === 'file' && st.isDirectory()) throw new ConfigError(`${what} ${p} is a directory, not a file`);
+    await access(abs, constants.W_OK).catch((e: NodeJS.ErrnoException) => { throw new ConfigError(`${what} ${p} is not writable (${e.code})`); });
+    return;
+  }
+  // The nearest existing ancestor must be a writable directory (mkdir -p makes the rest).
+  let dir = path.dirname(abs), dst = await statOf(dir);
+  for (let i = 0; !dst && i < 256 && path.dirname(dir) !== dir; i++) { dir = path.dirname(dir); dst = await statOf(dir); }
+  if (!dst) throw new ConfigError(`${what} ${p} cannot be created: no existing parent directory`);
+  if (!dst.isDirectory()) throw new ConfigError(`${what} ${p} cannot be created: ${dir} is a file, not a directory`);
+  await access(dir, constants.W_OK).catch((e: NodeJS.ErrnoException) => { throw new ConfigError(`${what} ${p} cannot be created: ${dir} is not writable (${e.code})`); });
+}

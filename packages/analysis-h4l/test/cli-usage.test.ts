@@ -1,0 +1,155 @@
+/**
+ * The CLI as a user meets it: --help on every command, one exit-code rule (2 for usage errors,
+ * 1 for failures), messages that name things once, outputs checked before running, a dry run
+ * that fails when the run would, ./config.yaml read by default, --linger until Ctrl-C.
+ */
+import t from 'tap';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, rmSync, writeFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateDataset } from '../src/generate/index.js';
+
+const run = promisify(execFile);
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const tmp = mkdtempSync(path.join(tmpdir(), 'h4l-usage-'));
+t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+interface Ran { code: number; stdout: string; stderr: string }
+const cli = (args: string[], cwd = tmp): Promise<Ran> => run(process.execPath, [CLI, ...args], { cwd, timeout: 120_000 })
+  .then((r) => ({ code: 0, ...r }), (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }));
+
+const data = path.join(tmp, 'data');
+t.before(() => generateDataset({ outDir: data, scale: 0.01, seed: 9, samples: ['data_A', 'data_B', 'llll'] }));
+
+t.test('--help works on every command (exit 0)', async (t) => {
+  const r = await cli(['run', '--help']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /usage: gluon-h4l run \[options\]/);
+  t.match(r.stdout, /--skip-bad-files +skip unreadable files .*\(skip_bad_files\)/);
+  t.match(r.stdout, /\.\/config\.yaml in the working directory/);
+  for (const cmd of ['generate', 'download', 'plot']) {
+    const h = await cli([cmd, '-h']);
+    t.equal(h.code, 0, `${cmd} -h`);
+    t.match(h.stdout, new RegExp(`usage: gluon-h4l ${cmd}`));
+  }
+  t.equal((await cli(['--help'])).code, 0);
+});
+
+t.test('usage errors exit 2 in every command, named once', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['run', '--bogus'], /^gluon-h4l run: Unknown option '--bogus' \(gluon-h4l run --help lists the options\)\n$/],
+    [['plot', '--bogus'], /^gluon-h4l plot: Unknown option '--bogus'/],
+    [['plot'], /^gluon-h4l plot: --run-dir DIR is required/],
+    [['generate', '--bogus'], /^gluon-h4l generate: Unknown option/],
+    [['download', '--bogus'], /^gluon-h4l download: Unknown option/],
+    [['generate', '--scale', 'abc'], /^gluon-h4l generate: --scale must be a number from 0\.01 to 100, got "abc"\n$/],
+    [['generate', '--scale', '1000'], /^gluon-h4l generate: --scale must be a number from 0\.01 to 100, got "1000"\n$/],
+    [['generate', '--seed', '1.5'], /--seed must be an integer, got "1\.5"/],
+    [['download', '--timeout', '0'], /--timeout must be a positive number of seconds/],
+    [['download', '--selection', 'best'], /--selection must be notebook or framework/],
+    [['run', '--n-workers', 'two'], /^gluon-h4l run: --n-workers must be an integer ≥ 0, got "two"\n$/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+  ];
+  for (const [args, re] of cases) {
+    const r = await cli(args);
+    t.equal(r.code, 2, `${args.join(' ')} exits 2`);
+    t.match(r.stderr, re, args.join(' '));
+    t.notMatch(r.stderr, /gluon-h4l[^\n]*gluon-h4l run:|gluon-h4l: gluon-h4l/, 'the program is named once');
+  }
+  t.equal((await cli(['generate', '--out', path.join(tmp, 'nowhere'), '--scale', '1000'])).code, 2);
+  t.notOk(existsSync(path.join(tmp, 'nowhere')), 'nothing written');
+});
+
+t.test('outputs are checked before the run', async (t) => {
+  const file = path.join(tmp, 'a-file');
+  writeFileSync(file, 'x');
+  const r = await cli(['run', '--data-dir', data, '--n-workers', '0', '--out', file]);
+  t.equal(r.code, 2);
+  t.equal(r.stderr, `gluon-h4l run: out ${file} is a file, not a directory\n`);
+  t.notMatch(r.stdout, /selection notebook/, 'nothing ran');
+  const cfg = path.join(tmp, 'cache.yaml');
+  writeFileSync(cfg, `entry_cache: ${path.join(file, 'entries.json')}\n`);
+  const c = await cli(['run', '--config', cfg, '--data-dir', data, '--n-workers', '0', '--out', path.join(tmp, 'never')]);
+  t.equal(c.code, 2);
+  t.equal(c.stderr, `gluon-h4l run: entry_cache ${path.join(file, 'entries.json')} cannot be created: ${file} is a file, not a directory\n`);
+  t.notOk(existsSync(path.join(tmp, 'never')));
+  const d = await cli(['run', '--data-dir', data, '--n-workers', '0', '--out', path.join(file, 'sub'), '--dry-run']);
+  t.equal(d.code, 2, 'the dry run checks them too');
+  t.match(d.stderr, /out \S+a-file\/sub cannot be created: \S+a-file is a file, not a directory/);
+});
+
+t.test('plot on a histograms.json without groups says so', async (t) => {
+  const dir = path.join(tmp, 'nogroups');
+  mkdirSync(dir);
+  writeFileSync(path.join(dir, 'histograms.json'), JSON.stringify({ schema: 'gluon-h4l/histograms@1', selection: 'notebook', samples: {} }));
+  const r = await cli(['plot', '--run-dir', dir]);
+  t.equal(r.code, 1);
+  t.equal(r.stderr, `gluon-h4l plot: ${path.join(dir, 'histograms.json')}: no "groups" object (every run writes one; was the file cut short or edited?)\n`);
+  const e = await cli(['plot', '--run-dir', path.join(tmp, 'missing')]);
+  t.equal(e.code, 1);
+  t.match(e.stderr, /^gluon-h4l plot: cannot read \S+missing\/histograms\.json \(no such file: is this a run's output directory\?\)\n$/);
+});
+
+t.test('--dry-run fails when the run would', async (t) => {
+  const bad = path.join(tmp, 'bad-data');
+  mkdirSync(path.join(bad, 'Data'), { recursive: true });
+  writeFileSync(path.join(bad, 'Data', 'data_A.4lep.root'), readFileSync(path.join(data, 'Data', 'data_A.4lep.root')));
+  writeFileSync(path.join(bad, 'Data', 'data_B.4lep.root'), 'not ROOT\n');
+  const r = await cli(['run', '--data-dir', bad, '--dry-run', '--no-config']);
+  t.equal(r.code, 1);
+  t.match(r.stdout, /data_B +ERROR /);
+  t.match(r.stdout, /the run would fail: 1 bad input file \(skip_bad_files is off; --skip-bad-files runs without it\)/);
+  const s = await cli(['run', '--data-dir', bad, '--dry-run', '--skip-bad-files']);
+  t.equal(s.code, 0);
+  t.match(s.stdout, /the run would skip 1 bad input file; each would contribute nothing/);
+  const real = await cli(['run', '--data-dir', bad, '--n-workers', '0', '--out', path.join(tmp, 'bad-out')]);
+  t.equal(real.code, 1, 'and the run does fail');
+  t.match(real.stderr, /^gluon-h4l run: bad input file \S+data_B\.4lep\.root: /);
+  t.equal((await cli(['run', '--data-dir', path.join(tmp, 'empty-dir'), '--dry-run'])).code, 1, 'no input files');
+});
+
+t.test('./config.yaml is read by default, flags override it, --no-config skips it', async (t) => {
+  const cwd = path.join(tmp, 'with-config');
+  mkdirSync(cwd);
+  writeFileSync(path.join(cwd, 'config.yaml'), `data_dir: ${data}\nn_workers: 0\nchunk_size: 7\nrun_name: fromyaml\n`);
+  const r = await cli(['run', '--dry-run', '--chunk-size', '1000'], cwd);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, new RegExp(`^config: ${path.join(cwd, 'config.yaml')}\n`), 'says which file');
+  t.match(r.stdout, /mode: in-process serial/, 'n_workers from ./config.yaml');
+  t.match(r.stdout, /chunks of ≤ 1000 events/, 'the flag overrides it');
+  t.match(r.stdout, /would write to outputs\/fromyaml_/);
+  const n = await cli(['run', '--dry-run', '--no-config'], cwd);
+  t.equal(n.code, 2, 'without it, data_dir is not set');
+  t.match(n.stderr, /data_dir is not set/);
+  writeFileSync(path.join(cwd, 'config.yaml'), 'chunk_size: many\n');
+  const b = await cli(['run', '--dry-run'], cwd);
+  t.equal(b.code, 2);
+  t.match(b.stderr, /config\.yaml: chunk_size must be an integer ≥ 1, got "many"/);
+});
+
+t.test('--linger keeps the cluster and dashboard up until Ctrl-C', async (t) => {
+  const out = path.join(tmp, 'linger-out');
+  const p = spawn(process.execPath, [CLI, 'run', '--data-dir', data, '--n-workers', '1', '--out', out, '--linger', '--no-config'], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { if (p.exitCode === null) p.kill('SIGKILL'); });
+  let stdout = '';
+  const exited = new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "press Ctrl-C" line within 120 s; got:\n${stdout}`)), 120_000);
+    p.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString();
+      if (/press Ctrl-C to stop them/.test(stdout)) { clearTimeout(timer); resolve(); }
+    });
+  });
+  t.match(stdout, /dashboard: (http:\/\/\S+) \(stays up after the run until Ctrl-C: --linger\)/);
+  const url = /dashboard: (http:\/\/\S+)/.exec(stdout)![1]!;
+  t.ok(readdirSync(out).includes('run.json'), 'outputs written before lingering');
+  t.equal((await fetch(url)).status, 200, 'the dashboard answers after the run');
+  p.kill('SIGINT');
+  t.equal(await exited, 0, 'Ctrl-C ends it cleanly');
+  await t.rejects(fetch(url), 'the dashboard is gone');
+  const r = await cli(['run', '--data-dir', data, '--n-workers', '0', '--linger']);
+  t.equal(r.code, 2);
+  t.match(r.stderr, /linger keeps a cluster and its dashboard up, and an in-process run \(n_workers 0\) has none/);
+});

@@ -1,0 +1,34 @@
+/**
+ * A scheduler without workers: the run says on the console that it waits for workers, and gives
+ * up after worker_timeout_s with an error that says what to do (it used to wait forever, silent).
+ */
+import t from 'tap';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LocalCluster } from '@gluon/client';
+import { generateDataset } from '../src/generate/index.js';
+
+const run = promisify(execFile);
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const tmp = mkdtempSync(path.join(tmpdir(), 'h4l-noworkers-'));
+t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+
+t.test('no workers: a waiting notice, then a clear error after --worker-timeout', async (t) => {
+  const data = path.join(tmp, 'data');
+  await generateDataset({ outDir: data, scale: 0.01, seed: 1, samples: ['data_A'] });
+  const cluster = await LocalCluster.start({ nWorkers: 0, dashboard: false });
+  t.teardown(() => cluster.close());
+  const addr = cluster.schedulerAddress;
+  const out = path.join(tmp, 'out');
+  const e = await run(process.execPath, [CLI, 'run', '--data-dir', data, '--scheduler', addr, '--worker-timeout', '3', '--out', out, '--no-config'],
+    { cwd: tmp, timeout: 120_000 }).then(() => undefined, (x) => x);
+  t.ok(e, 'the run fails');
+  t.equal(e.code, 1);
+  t.match(e.stdout, `waiting for workers: none of the scheduler at ${addr} has taken a task yet; giving up after 3 s (worker_timeout_s)`);
+  t.equal(e.stderr.replace(/^progress:.*\n/gm, ''), `gluon-h4l run: no worker of the scheduler at ${addr} took a task within 3 s: start workers for it (gluon-worker ${addr}) or raise worker_timeout_s\n`);
+  t.notOk(existsSync(out), 'no outputs');
+});
