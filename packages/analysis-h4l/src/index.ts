@@ -14,3 +14,6 @@ export * from './chunk.js';
 export * from './dataset.js';
 export * from './groups.js';
 export * from './run.js';
+// Shared with @gluon/analysis-finalstates: the console progress bar and PNG rendering.
+export * from './progress.js';
+export { svgToPng } from './plot.js';

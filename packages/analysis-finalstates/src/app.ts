@@ -1,0 +1,121 @@
+/**
+ * A whole run from a validated configuration to its output directory (what the CLI and the demo
+ * do), and the dry run that checks everything the real run needs without running it.
+ */
+import { accessSync, constants, existsSync } from 'node:fs';
+import path from 'node:path';
+import { consoleProgress } from '@gluon/analysis-h4l';
+import { type FsConfig, ConfigError, STAGES } from './config.js';
+import { listFiles, batchSlice, countEntries, inputProblems, makeChunks, fileDigest } from './dataset.js';
+import { physicsOptions, schemaOf } from './options.js';
+import { branchesFor } from './chunk.js';
+import { runFinalStates, type RunReport } from './run.js';
+import { runDirName, writeRun, outputStem } from './outputs.js';
+import { finalStatesByCount } from './result.js';
+
+/** Where a run writes and which slice of the files it reads. */
+export interface RunPlacement {
+  /** An explicit run directory (batch jobs share one); default `<base>/<run_name>_<timestamp>`. */
+  runDir?: string;
+  batch?: { index: number; total: number };
+  /** The command line for run.json. */
+  argv: string[];
+}
+
+function need(c: FsConfig): string {
+  if (!c.data_dir) throw new ConfigError('data_dir is not set: pass --data-dir DIR|FILE or set data_dir in config.yaml (gluon-finalstates generate writes a synthetic dataset)');
+  return c.data_dir;
+}
+
+/** The input files of a run: listed, limited by max_files, then the batch slice. */
+export function inputFiles(c: FsConfig, p: Pick<RunPlacement, 'batch'>): string[] {
+  const all = listFiles(need(c));
+  const files = c.max_files ? all.slice(0, c.max_files) : all;
+  return p.batch ? batchSlice(files, p.batch.index, p.batch.total) : files;
+}
+
+/** The run directory a run writes to. */
+export function runDirFor(c: FsConfig, p: RunPlacement, now = new Date()): string {
+  if (p.runDir) return p.runDir;
+  return p.batch ? path.join(c.base_output_dir, `${c.run_name}_batch-of-${p.batch.total}`) : runDirName(c.base_output_dir, c.run_name, now);
+}
+
+/** The nearest existing ancestor of `dir` is a writable directory (or the reason it is not). */
+function writableProblem(dir: string): string | undefined {
+  let d = path.resolve(dir);
+  while (!existsSync(d)) d = path.dirname(d);
+  try { accessSync(d, constants.W_OK); return undefined; } catch { return `cannot write under ${d}`; }
+}
+
+/**
+ * `--dry-run`: the configuration (already validated), the files and their entries, the
+ * branches, the planned tasks and the output directory. Returns the problems that would make the
+ * real run fail (the caller exits non-zero when there are any).
+ */
+export async function dryRun(c: FsConfig, p: RunPlacement, log: (s: string) => void): Promise<string[]> {
+  const problems: string[] = [];
+  let files: string[] = [];
+  try { files = inputFiles(c, p); } catch (e) { problems.push((e as Error).message); }
+  if (files.length === 0 && problems.length === 0) problems.push(`no *.root files under ${c.data_dir}${p.batch ? ` in batch slice ${p.batch.index} of ${p.batch.total}` : ''}`);
+  const o = physicsOptions(c);
+  const schema = schemaOf(o);
+  const counts = await countEntries(files, schema.tree);
+  problems.push(...inputProblems(counts, branchesFor(o)));
+  const chunks = makeChunks(counts, c.chunk_size);
+  const events = chunks.reduce((a, x) => a + x.entryStop - x.entryStart, 0);
+  log(`dry run: schema ${schema.name} (${schema.description}), stages ${STAGES.filter((s) => c.tasks[s]).join(',')}`);
+  log(`${files.length} files, ${events} events`);
+  for (const x of counts) log(`  ${x.error ? `ERROR ${x.error}` : `${String(x.entries).padStart(9)} entries`}  ${x.file}`);
+  log(`planned tasks: ${chunks.length} chunk tasks of ≤ ${c.chunk_size} events (parse${c.tasks.masses ? ', masses' : ''}${c.tasks.postprocess ? ', postprocess' : ''}), `
+    + `a treeReduce of fan-in ${c.fan_in}, ${c.tasks.histograms ? 'the histograms written' : 'no histograms'}`);
+  log(`mode: ${c.scheduler ? `scheduler ${c.scheduler}` : c.n_workers === 0 ? 'in-process serial' : `LocalCluster with ${c.n_workers} workers`}`);
+  const dir = runDirFor(c, p);
+  const w = writableProblem(dir);
+  if (w) problems.push(w);
+  log(`would write to ${dir}/ (${outputStem(p.batch)}.*)`);
+  for (const x of problems) log(`problem: ${x}`);
+  log(problems.length ? `the run would fail (${problems.length} problem${problems.length > 1 ? 's' : ''})` : 'the run would start');
+  return problems;
+}
+
+export interface ExecuteResult { report: RunReport; runDir: string; written: string[] }
+
+/** Runs the pipeline and writes its outputs, logging progress and a summary. */
+export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => void, progressOut: NodeJS.WriteStream = process.stderr): Promise<ExecuteResult> {
+  const started = new Date();
+  const files = inputFiles(c, p);
+  if (files.length === 0) throw new ConfigError(`no *.root files under ${c.data_dir}${p.batch ? ` in batch slice ${p.batch.index} of ${p.batch.total}` : ''}`);
+  const physics = physicsOptions(c);
+  const bar = consoleProgress(progressOut);
+  let report: RunReport;
+  try {
+    report = await runFinalStates({ files, physics, nWorkers: c.n_workers, ...(c.scheduler ? { scheduler: c.scheduler } : {}),
+      chunkSize: c.chunk_size, fanIn: c.fan_in, dashboard: c.dashboard }, {
+      onStart: (i) => {
+        log(`gluon-finalstates: ${i.files} files, ${i.events} events in ${i.chunks} chunks, ${i.mode === 'serial' ? 'in-process' : i.mode === 'local-cluster' ? `LocalCluster with ${c.n_workers} workers` : `scheduler ${c.scheduler}`}`);
+        if (i.dashboardUrl) log(`dashboard: ${i.dashboardUrl} (Results: events per final state)`);
+      },
+      onProgress: (e) => bar.update(e),
+    });
+  } finally {
+    bar.end();
+  }
+  const tDigest = performance.now();
+  const inputs = await Promise.all(report.files.map(async (f) => ({ ...(await fileDigest(f.file)), entries: f.entries })));
+  const digestS = (performance.now() - tDigest) / 1000;
+  const runDir = runDirFor(c, p, started);
+  const r = report.result;
+  const written = await writeRun({ dir: runDir, config: c, result: r, ...(p.batch ? { batch: p.batch } : {}),
+    timings: { preprocess: report.timings.preprocessMs / 1000, process: report.timings.processMs / 1000, checksums: digestS },
+    runInfo: { command: p.argv, runName: c.run_name, started: started.toISOString(), finished: new Date().toISOString(),
+      ...(p.batch ? { batch: p.batch } : {}), mode: report.mode, nWorkers: report.nWorkers, dashboardUrl: report.dashboardUrl ?? null,
+      inputs, events: r.events, lessThanTwo: r.lessThanTwo, combinations: r.combinations, chunks: r.chunks,
+      eventsPerSecond: report.eventsPerSecond, combinationsPerSecond: report.combinationsPerSecond } });
+  const fs = finalStatesByCount(r.finalStates);
+  log(`${r.events} events: ${r.lessThanTwo} with fewer than 2 objects, ${fs.length} final states`);
+  for (const [name, n] of fs.slice(0, 12)) log(`  ${name.padEnd(16)} ${String(n).padStart(9)}${n < c.min_events_per_fs && !p.batch ? '  (below min_events_per_fs: no histograms)' : ''}`);
+  if (fs.length > 12) log(`  … ${fs.length - 12} more (histograms/${outputStem(p.batch)}.summary.json)`);
+  log(`${r.combinations} masses in ${(report.timings.processMs / 1000).toFixed(2)} s (${Math.round(report.eventsPerSecond)} events/s, ${Math.round(report.combinationsPerSecond)} masses/s)`);
+  log(`outputs: ${path.resolve(runDir)} (${written.length} files)`);
+  return { report, runDir, written };
+}

@@ -1,0 +1,76 @@
+/** Parsing `gluon-finalstates` arguments into a validated configuration and a mode. */
+import { parseArgs } from 'node:util';
+import { loadConfigFile, mergeConfig, validateConfig, parseTasks, ConfigError, type FsConfig } from './config.js';
+
+/** Flags that set config keys, with their parse. */
+const CONFIG_FLAGS: Record<string, { key: keyof FsConfig; parse?: (s: string) => unknown }> = {
+  'data-dir': { key: 'data_dir' },
+  schema: { key: 'schema' },
+  'n-workers': { key: 'n_workers', parse: Number },
+  scheduler: { key: 'scheduler' },
+  'chunk-size': { key: 'chunk_size', parse: Number },
+  'base-output-dir': { key: 'base_output_dir' },
+  'run-name': { key: 'run_name' },
+  'max-files': { key: 'max_files', parse: Number },
+  'min-events-per-fs': { key: 'min_events_per_fs', parse: Number },
+  'bin-width': { key: 'bin_width_gev', parse: Number },
+  'tail-threshold': { key: 'tail_threshold_gev', parse: Number },
+};
+
+export type Mode = 'run' | 'dry-run' | 'plots-only' | 'merge-only';
+
+export interface Parsed {
+  config: FsConfig;
+  mode: Mode;
+  runDir?: string;
+  batch?: { index: number; total: number };
+}
+
+const int = (flag: string, v: string): number => {
+  const n = v.trim() === '' ? NaN : Number(v);
+  if (!Number.isInteger(n)) throw new ConfigError(`--${flag} must be an integer, got ${JSON.stringify(v)}`);
+  return n;
+};
+
+/** Parses the run's arguments (flags override config.yaml); every bad flag is a ConfigError naming it. */
+export async function parseRunArgs(argv: string[]): Promise<Parsed> {
+  const options: Record<string, { type: 'string' | 'boolean' }> = {
+    config: { type: 'string' }, tasks: { type: 'string' }, 'run-dir': { type: 'string' },
+    'dry-run': { type: 'boolean' }, 'plots-only': { type: 'boolean' }, 'merge-only': { type: 'boolean' }, 'no-dashboard': { type: 'boolean' },
+    'batch-job-index': { type: 'string' }, 'total-batch-jobs': { type: 'string' },
+  };
+  for (const k of Object.keys(CONFIG_FLAGS)) options[k] = { type: 'string' };
+  let values: Record<string, string | boolean | undefined>;
+  try { ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false })); } catch (e) {
+    throw new ConfigError(e instanceof Error ? e.message : String(e));
+  }
+  const yaml = typeof values.config === 'string' ? await loadConfigFile(values.config) : {};
+  const flags: Partial<FsConfig> = {};
+  for (const [flag, spec] of Object.entries(CONFIG_FLAGS)) {
+    const v = values[flag];
+    if (typeof v !== 'string') continue;
+    const parsed = spec.parse ? (v.trim() === '' ? NaN : spec.parse(v)) : v;
+    try { validateConfig({ [spec.key]: parsed }, `--${flag}`); } catch (e) {
+      throw new ConfigError((e as Error).message.replace(`--${flag}: ${spec.key}`, `--${flag}`).replace(/, got .*$/, `, got ${JSON.stringify(v)}`));
+    }
+    (flags as Record<string, unknown>)[spec.key] = parsed;
+  }
+  if (typeof values.tasks === 'string') flags.tasks = parseTasks(values.tasks);
+  if (values['no-dashboard']) flags.dashboard = false;
+  const modes = (['dry-run', 'plots-only', 'merge-only'] as const).filter((m) => values[m]);
+  if (modes.length > 1) throw new ConfigError(`--${modes[0]} and --${modes[1]} cannot be combined`);
+  const mode: Mode = modes[0] ?? 'run';
+  const runDir = typeof values['run-dir'] === 'string' ? values['run-dir'] : undefined;
+  if ((mode === 'plots-only' || mode === 'merge-only') && !runDir) throw new ConfigError(`--${mode} needs --run-dir DIR (a run's output directory)`);
+  const bi = values['batch-job-index'], bt = values['total-batch-jobs'];
+  if ((bi === undefined) !== (bt === undefined)) throw new ConfigError('--batch-job-index and --total-batch-jobs go together');
+  let batch: Parsed['batch'];
+  if (typeof bi === 'string' && typeof bt === 'string') {
+    const index = int('batch-job-index', bi), total = int('total-batch-jobs', bt);
+    if (total < 1) throw new ConfigError(`--total-batch-jobs must be ≥ 1, got ${total}`);
+    if (index < 0 || index >= total) throw new ConfigError(`--batch-job-index must be from 0 to ${total - 1}, got ${index}`);
+    if (mode === 'plots-only' || mode === 'merge-only') throw new ConfigError(`--${mode} does not take --batch-job-index/--total-batch-jobs`);
+    batch = { index, total };
+  }
+  return { config: mergeConfig(yaml, flags), mode, ...(runDir ? { runDir } : {}), ...(batch ? { batch } : {}) };
+}

@@ -1,0 +1,82 @@
+/**
+ * Input files → entry counts → event-range chunks; the batch slice of a PBS-array-style job;
+ * sizes and checksums for run.json.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { openTree, splitRanges, BadInputError } from '@gluon/analysis-h4l';
+import { ConfigError } from './config.js';
+
+/** A unit of work: one event range of one file. */
+export interface Chunk { file: string; entryStart: number; entryStop: number }
+
+/** Every `*.root` file under `dataDir` (sorted, recursively), or `dataDir` itself when it is a file. */
+export function listFiles(dataDir: string): string[] {
+  if (!existsSync(dataDir)) throw new ConfigError(`data_dir ${dataDir} does not exist`);
+  const st = statSync(dataDir);
+  if (st.isFile()) return [path.resolve(dataDir)];
+  const out: string[] = [];
+  const walk = (dir: string, depth: number) => {
+    if (depth > 8) return;
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p, depth + 1);
+      else if (e.isFile() && e.name.endsWith('.root')) out.push(path.resolve(p));
+    }
+  };
+  walk(dataDir, 0);
+  return out;
+}
+
+/** Slice `index` (0-based) of `total` near-equal contiguous slices of the files. */
+export function batchSlice<T>(files: readonly T[], index: number, total: number): T[] {
+  if (!Number.isInteger(total) || total < 1) throw new ConfigError(`--total-batch-jobs must be an integer ≥ 1, got ${total}`);
+  if (!Number.isInteger(index) || index < 0 || index >= total) throw new ConfigError(`--batch-job-index must be an integer from 0 to ${total - 1}, got ${index}`);
+  const a = Math.floor((files.length * index) / total), b = Math.floor((files.length * (index + 1)) / total);
+  return files.slice(a, b);
+}
+
+/** What counting learns about a file (or why it cannot be read). */
+export interface FileCount { file: string; entries?: number; clusters?: number[]; branches?: string[]; error?: string }
+
+/** Entry counts, cluster boundaries and branch names of each file's tree; errors per file. */
+export async function countEntries(files: readonly string[], tree: string): Promise<FileCount[]> {
+  return Promise.all(files.map(async (file): Promise<FileCount> => {
+    try {
+      const t = await openTree(file, tree);
+      try { return { file, entries: t.numEntries, clusters: t.clusters, branches: t.branchNames }; } finally { await t.close().catch(() => {}); }
+    } catch (e) {
+      const why = e instanceof BadInputError ? e.reason : e instanceof Error ? e.message : String(e);
+      return { file, error: why.split(`${file}: `).join('') };     // the file is named once, by the caller
+    }
+  }));
+}
+
+/** The files' problems for a run reading `branches`: unreadable files and missing branches. */
+export function inputProblems(counts: readonly FileCount[], branches: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const c of counts) {
+    if (c.error) { out.push(`${c.file}: ${c.error}`); continue; }
+    const missing = branches.filter((b) => !c.branches!.includes(b));
+    if (missing.length) out.push(`${c.file}: missing branch${missing.length > 1 ? 'es' : ''} ${missing.join(', ')}`);
+  }
+  return out;
+}
+
+/** Chunks of ≤ chunkSize entries at cluster boundaries where possible, in file order. */
+export function makeChunks(counts: readonly FileCount[], chunkSize: number): Chunk[] {
+  const out: Chunk[] = [];
+  for (const c of counts) {
+    if (c.entries === undefined) continue;
+    for (const r of splitRanges(c.entries, chunkSize, c.clusters)) out.push({ file: c.file, ...r });
+  }
+  return out;
+}
+
+/** Size and SHA-256 of a file (for run.json). */
+export async function fileDigest(file: string): Promise<{ file: string; bytes: number; sha256: string }> {
+  const h = createHash('sha256');
+  for await (const b of createReadStream(file)) h.update(b as Buffer);
+  return { file, bytes: statSync(file).size, sha256: h.digest('hex') };
+}

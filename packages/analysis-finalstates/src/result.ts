@@ -1,0 +1,106 @@
+/**
+ * The mergeable result of a chunk, and of a run: events per final state, sparse mass counts per
+ * histogram, what peak removal took out per histogram, the cut flow and per-chunk statistics.
+ * Every number is an integer count, so merging in any grouping and order gives the same result.
+ */
+
+/** Non-zero bins only: `bins` ascending (mass bin index = floor(m / bin width), the last index is the overflow). */
+export interface SparseCounts { bins: Int32Array; counts: Float64Array }
+
+/** What one chunk did (logs/chunks.json). */
+export interface ChunkStat { file: string; entryStart: number; entryStop: number; events: number; combinations: number; ms: number }
+
+export interface FsResult {
+  /** Bin width (GeV) and bin counts: results with another binning cannot merge. */
+  binWidth: number;
+  nMain: number;
+  nAll: number;
+  events: number;
+  chunks: number;
+  /** Events with fewer than 2 selected objects (counted, not processed further). */
+  lessThanTwo: number;
+  /** Masses computed (before peak removal). */
+  combinations: number;
+  /** Events per final state (events with ≥ 2 selected objects). */
+  finalStates: Record<string, number>;
+  /** Mass counts by main histogram name `mass_<comb>_cat_<fs>_width_<w>`. */
+  hists: Record<string, SparseCounts>;
+  /** Masses removed as known peaks, by main histogram name. */
+  removed: Record<string, number>;
+  chunkStats: ChunkStat[];
+}
+
+/** An empty result for a binning. */
+export function emptyResult(binWidth: number, nMain: number, nAll: number): FsResult {
+  return { binWidth, nMain, nAll, events: 0, chunks: 0, lessThanTwo: 0, combinations: 0, finalStates: {}, hists: {}, removed: {}, chunkStats: [] };
+}
+
+/** Sparse counts of a dense array (non-zero entries). */
+export function sparseOf(dense: ArrayLike<number>): SparseCounts {
+  let n = 0;
+  for (let i = 0; i < dense.length; i++) if (dense[i] !== 0) n++;
+  const bins = new Int32Array(n), counts = new Float64Array(n);
+  for (let i = 0, k = 0; i < dense.length; i++) if (dense[i] !== 0) { bins[k] = i; counts[k++] = dense[i]; }
+  return { bins, counts };
+}
+
+/** Typed arrays back from plain arrays (JSON) where needed. */
+function revive(s: SparseCounts): SparseCounts {
+  return {
+    bins: s.bins instanceof Int32Array ? s.bins : Int32Array.from(s.bins as ArrayLike<number>),
+    counts: s.counts instanceof Float64Array ? s.counts : Float64Array.from(s.counts as ArrayLike<number>),
+  };
+}
+
+/** Adds sparse counts (a new object; inputs unchanged). */
+export function addSparse(a: SparseCounts, b: SparseCounts): SparseCounts {
+  const x = revive(a), y = revive(b);
+  const bins: number[] = [], counts: number[] = [];
+  let i = 0, j = 0;
+  while (i < x.bins.length || j < y.bins.length) {
+    if (j >= y.bins.length || (i < x.bins.length && x.bins[i] < y.bins[j])) { bins.push(x.bins[i]); counts.push(x.counts[i++]); }
+    else if (i >= x.bins.length || y.bins[j] < x.bins[i]) { bins.push(y.bins[j]); counts.push(y.counts[j++]); }
+    else { bins.push(x.bins[i]); counts.push(x.counts[i++] + y.counts[j++]); }
+  }
+  return { bins: Int32Array.from(bins), counts: Float64Array.from(counts) };
+}
+
+/** Total count of sparse counts. */
+export function sparseTotal(s: SparseCounts): number {
+  let t = 0;
+  for (let i = 0; i < s.counts.length; i++) t += s.counts[i];
+  return t;
+}
+
+function addInto(into: Record<string, number>, from: Record<string, number>): void {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+}
+
+/**
+ * Merges results (the treeReduce combine): counts add, chunk statistics concatenate. Throws on
+ * an empty list or results of different binnings, naming both.
+ */
+export function mergeResults(parts: FsResult[]): FsResult {
+  if (parts.length === 0) throw new Error('mergeResults: nothing to merge');
+  const f = parts[0];
+  const out = emptyResult(f.binWidth, f.nMain, f.nAll);
+  for (const p of parts) {
+    if (p.binWidth !== out.binWidth || p.nMain !== out.nMain || p.nAll !== out.nAll) {
+      throw new Error(`cannot merge results binned ${p.binWidth} GeV × ${p.nMain}/${p.nAll} into ${out.binWidth} GeV × ${out.nMain}/${out.nAll}`);
+    }
+    out.events += p.events;
+    out.chunks += p.chunks;
+    out.lessThanTwo += p.lessThanTwo;
+    out.combinations += p.combinations;
+    addInto(out.finalStates, p.finalStates);
+    addInto(out.removed, p.removed);
+    for (const [k, h] of Object.entries(p.hists)) out.hists[k] = out.hists[k] ? addSparse(out.hists[k], h) : revive(h);
+    out.chunkStats.push(...p.chunkStats);
+  }
+  return out;
+}
+
+/** Events per final state, largest first (ties by name). */
+export function finalStatesByCount(fs: Record<string, number>): [string, number][] {
+  return Object.entries(fs).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+}

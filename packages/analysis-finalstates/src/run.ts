@@ -1,0 +1,146 @@
+/**
+ * The run driver: files → chunks → per-chunk tasks (`client.map`) → `treeReduce` on the workers
+ * → one result; with nWorkers 0 and no scheduler the same per-chunk function in-process. On a
+ * cluster the events per final state are published on `finalstates/events` as chunks finish
+ * (the dashboard's Results panel), from a small summary task per chunk, so the client never
+ * fetches the chunks' mass counts.
+ */
+import { fileURLToPath } from 'node:url';
+import { Client, LocalCluster, remote, type Future } from '@gluon/client';
+import type { ProgressEvent } from '@gluon/analysis-h4l';
+import { processChunk } from './chunk.js';
+import { countEntries, inputProblems, makeChunks, type Chunk, type FileCount } from './dataset.js';
+import { branchesFor } from './chunk.js';
+import { type PhysicsOptions, binCounts, schemaOf } from './options.js';
+import { mergeResults, emptyResult, finalStatesByCount, type FsResult } from './result.js';
+import type { finalStateCounts } from './tasks.js';
+
+export interface RunOptions {
+  files: string[];
+  physics: PhysicsOptions;
+  /** 0 with no scheduler: in-process serial mode. */
+  nWorkers: number;
+  /** ws:// address of an existing scheduler (nWorkers is then ignored). */
+  scheduler?: string;
+  chunkSize: number;
+  fanIn?: number;
+  /** Publish events per final state as chunks finish (cluster modes). Default true. */
+  publish?: boolean;
+  /** Start the LocalCluster's dashboard (default true). */
+  dashboard?: boolean;
+  /** Use this connected client instead of starting or connecting one; not closed. */
+  client?: Client;
+}
+
+export interface RunHooks {
+  onStart?(info: { mode: string; chunks: number; files: number; events: number; dashboardUrl?: string }): void;
+  onProgress?(p: ProgressEvent): void;
+}
+
+export interface RunReport {
+  result: FsResult;
+  mode: 'serial' | 'local-cluster' | 'scheduler';
+  nWorkers: number;
+  dashboardUrl?: string;
+  files: FileCount[];
+  timings: { preprocessMs: number; processMs: number; totalMs: number };
+  eventsPerSecond: number;
+  combinationsPerSecond: number;
+}
+
+/** Fails a run: the message names the file and the reason. */
+export class RunError extends Error { override name = 'RunError'; }
+
+const TASKS = '@gluon/analysis-finalstates/tasks';
+const processChunkR = remote<typeof processChunk>(TASKS, 'processChunk');
+const mergeR = remote<typeof mergeResults>(TASKS, 'mergeResults');
+const countsR = remote<typeof finalStateCounts>(TASKS, 'finalStateCounts');
+
+/** The topic the events per final state are published on. */
+export const EVENTS_TOPIC = 'finalstates/events';
+
+/** Runs the pipeline's per-event stages over `files`; see RunOptions for the modes. */
+export async function runFinalStates(opts: RunOptions, hooks: RunHooks = {}): Promise<RunReport> {
+  const t0 = performance.now();
+  if (opts.files.length === 0) throw new RunError('no input files');
+  const counts = await countEntries(opts.files, schemaOf(opts.physics).tree);
+  const problems = inputProblems(counts, branchesFor(opts.physics));
+  if (problems.length) throw new RunError(`bad input file ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`);
+  const chunks = makeChunks(counts, opts.chunkSize);
+  const eventsTotal = chunks.reduce((a, c) => a + c.entryStop - c.entryStart, 0);
+  const t1 = performance.now();
+  const progress = (done: number, events: number) =>
+    hooks.onProgress?.({ chunksDone: done, chunksTotal: chunks.length, events, eventsTotal, elapsedMs: performance.now() - t1 });
+  const { nMain, nAll } = binCounts(opts.physics);
+  let result: FsResult;
+  let mode: RunReport['mode'];
+  let dashboardUrl: string | undefined;
+  if (!opts.client && !opts.scheduler && opts.nWorkers === 0) {
+    mode = 'serial';
+    hooks.onStart?.({ mode, chunks: chunks.length, files: opts.files.length, events: eventsTotal });
+    result = emptyResult(opts.physics.binWidth, nMain, nAll);
+    let done = 0;
+    for (const c of chunks) {
+      result = mergeResults([result, await processChunk(c.file, { entryStart: c.entryStart, entryStop: c.entryStop }, opts.physics)]);
+      progress(++done, result.events);
+    }
+  } else {
+    let cluster: LocalCluster | undefined;
+    let client: Client;
+    if (opts.client) { mode = 'scheduler'; client = opts.client; }
+    else if (opts.scheduler) { mode = 'scheduler'; client = await Client.connect(opts.scheduler); }
+    else {
+      mode = 'local-cluster';
+      // Workers resolve task modules from their working directory: this package's, which
+      // declares @gluon/analysis-finalstates/tasks as its only task module (gluon.tasks).
+      cluster = await LocalCluster.start({ nWorkers: opts.nWorkers, dashboard: opts.dashboard ?? true, cwd: fileURLToPath(new URL('..', import.meta.url)) });
+      client = await cluster.client();
+    }
+    dashboardUrl = client.dashboardUrl ?? cluster?.dashboardUrl;
+    try {
+      hooks.onStart?.({ mode, chunks: chunks.length, files: opts.files.length, events: eventsTotal, dashboardUrl });
+      result = chunks.length ? await onCluster(client, chunks, opts, progress) : emptyResult(opts.physics.binWidth, nMain, nAll);
+    } finally {
+      if (cluster) await cluster.close(); else if (!opts.client) await client.close();
+    }
+  }
+  const t2 = performance.now();
+  const seconds = Math.max(1e-9, (t2 - t1) / 1000);
+  return { result, mode, nWorkers: mode === 'serial' ? 0 : opts.nWorkers, dashboardUrl, files: counts,
+    timings: { preprocessMs: t1 - t0, processMs: t2 - t1, totalMs: t2 - t0 },
+    eventsPerSecond: result.events / seconds, combinationsPerSecond: result.combinations / seconds };
+}
+
+async function onCluster(client: Client, chunks: Chunk[], opts: RunOptions, progress: (done: number, events: number) => void): Promise<FsResult> {
+  const futures = client.map(processChunkR.with({ group: 'finalstates-chunk', pure: false }), chunks.map((c) => c.file),
+    chunks.map((c) => ({ entryStart: c.entryStart, entryStop: c.entryStop })), chunks.map(() => opts.physics));
+  const total = client.treeReduce(mergeR.with({ group: 'finalstates-merge' }), futures, { fanIn: opts.fanIn ?? 8 });
+  const summaries = client.map(countsR.with({ group: 'finalstates-summary' }), futures);
+  const chunkOf = new Map<string, Chunk>(summaries.map((f, i) => [f.key, chunks[i]]));
+  const publish = opts.publish ?? true;
+  const running: Record<string, number> = {};
+  let done = 0, events = 0, lastPublish = 0;
+  for await (const f of client.asCompleted(summaries as Future<ReturnType<typeof finalStateCounts>>[])) {
+    const c = chunkOf.get(f.key)!;
+    if (f.status !== 'finished') {
+      const err = await f.exception();
+      client.cancel([total, ...futures, ...summaries]);
+      throw new RunError(`chunk ${c.entryStart}–${c.entryStop} of ${c.file} failed: ${err?.message ?? f.status}`);
+    }
+    const s = await f.result();
+    f.release();
+    done++;
+    events += s.events;
+    for (const [k, v] of Object.entries(s.finalStates)) running[k] = (running[k] ?? 0) + v;
+    const now = performance.now();
+    if (publish && (now - lastPublish > 250 || done === summaries.length)) {
+      client.publish(EVENTS_TOPIC, Object.fromEntries(finalStatesByCount(running)));
+      lastPublish = now;
+    }
+    progress(done, events);
+  }
+  for (const f of futures) f.release();
+  const r = await total.result();
+  total.release();
+  return mergeResults([r]);
+}
