@@ -25,7 +25,7 @@ export async function findSlices(runDir: string): Promise<{ total: number; roots
   const total = [...totals][0];
   const have = new Set(found.map((m) => Number(m[1])));
   const missing = Array.from({ length: total }, (_, i) => i).filter((i) => !have.has(i));
-  if (missing.length) throw new ConfigError(`--run-dir ${runDir}: batch job${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${total} ha${missing.length > 1 ? 've' : 's'} not written its slice (histograms/finalstates.batch-${missing[0]}-of-${total}.root)`);
+  if (missing.length) throw new ConfigError(`--run-dir ${runDir}: batch job${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${total} ${missing.length > 1 ? 'have not written their slices' : 'has not written its slice'} (histograms/finalstates.batch-${missing[0]}-of-${total}.root)`);
   const idx = Array.from({ length: total }, (_, i) => i);
   return { total, roots: idx.map((i) => path.join(dir, `finalstates.batch-${i}-of-${total}.root`)),
     summaries: idx.map((i) => path.join(dir, `finalstates.batch-${i}-of-${total}.summary.json`)) };

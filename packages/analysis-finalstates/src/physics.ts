@@ -23,7 +23,11 @@ export interface Jagged { offsets: ArrayLike<number>; values: ArrayLike<number> 
 const NT = OBJECT_TYPES.length;
 
 /** One collection's columns for one object type. */
-interface TypeColumns { pt: Jagged; eta: Jagged; phi: Jagged; fourth: Jagged; isMass: boolean; id?: Jagged; idMin: number; type?: Jagged; typeValue: number }
+interface TypeColumns {
+  pt: Jagged; eta: Jagged; phi: Jagged; fourth: Jagged; isMass: boolean;
+  /** null when the cut is off or the schema has none; every field present, so one hidden class. */
+  id: Jagged | null; idMin: number; type: Jagged | null; typeValue: number; ptMin: number; absEtaMax: number;
+}
 
 /** The selected objects of one event (scratch, reused). */
 export class EventObjects {
@@ -43,6 +47,9 @@ export class EventObjects {
   }
 }
 
+/** One final state's accumulators: per combination code, dense mass counts (nAll + 1) and removed counts. */
+interface FsSlot { hists: (Float64Array | undefined)[]; removed: Float64Array }
+
 /** Thrown for columns that do not fit together; the chunk turns it into a bad-input error naming the file. */
 export class ColumnError extends Error { override name = 'ColumnError'; }
 
@@ -53,15 +60,16 @@ function jagged(cols: Record<string, unknown>, name: string): Jagged {
 }
 
 /** Binds a schema's branches of each type to the read columns, checking they line up. */
-function bindColumns(cols: Record<string, unknown>, o: PhysicsOptions, n: number): (TypeColumns | undefined)[] {
+function bindColumns(cols: Record<string, unknown>, o: PhysicsOptions, n: number): TypeColumns[] {
   const schema = schemaOf(o);
   return OBJECT_TYPES.map((t) => {
     const b: ObjectBranches = schema.objects[t];
     const useId = o.cuts[t].tightId && b.id !== undefined;
     const tc: TypeColumns = {
       pt: jagged(cols, b.pt), eta: jagged(cols, b.eta), phi: jagged(cols, b.phi), fourth: jagged(cols, b.fourth.branch),
-      isMass: b.fourth.kind === 'mass', idMin: b.id?.min ?? 0, typeValue: b.type?.value ?? 0,
-      ...(useId ? { id: jagged(cols, b.id!.branch) } : {}), ...(b.type ? { type: jagged(cols, b.type.branch) } : {}),
+      isMass: b.fourth.kind === 'mass', id: useId ? jagged(cols, b.id!.branch) : null, idMin: b.id?.min ?? 0,
+      type: b.type ? jagged(cols, b.type.branch) : null, typeValue: b.type?.value ?? 0,
+      ptMin: o.cuts[t].ptMin, absEtaMax: o.cuts[t].absEtaMax,
     };
     const names = [b.pt, b.eta, b.phi, b.fourth.branch, ...(tc.id ? [b.id!.branch] : []), ...(b.type ? [b.type.branch] : [])];
     const all = [tc.pt, tc.eta, tc.phi, tc.fourth, ...(tc.id ? [tc.id] : []), ...(tc.type ? [tc.type] : [])];
@@ -77,14 +85,12 @@ function bindColumns(cols: Record<string, unknown>, o: PhysicsOptions, n: number
  * Selects event i's objects into `out` (see the module comment). `unitsPerGeV` converts the
  * file's units (MeV: 1000) by division.
  */
-export function selectObjects(cols: readonly (TypeColumns | undefined)[], o: PhysicsOptions, unitsPerGeV: number, i: number, out: EventObjects): void {
+export function selectObjects(cols: readonly TypeColumns[], unitsPerGeV: number, i: number, out: EventObjects): void {
   out.n = 0;
   const max = out.maxPerType;
   for (let t = 0; t < NT; t++) {
     out.perType[t] = 0;
     const c = cols[t];
-    if (!c) continue;
-    const cut = o.cuts[OBJECT_TYPES[t]];
     const base = out.n;
     let kept = 0;
     const start = c.pt.offsets[i], stop = c.pt.offsets[i + 1];
@@ -92,9 +98,9 @@ export function selectObjects(cols: readonly (TypeColumns | undefined)[], o: Phy
       if (c.type && c.type.values[k] !== c.typeValue) continue;
       if (c.id && !(c.id.values[k] >= c.idMin)) continue;
       const pt = c.pt.values[k] / unitsPerGeV;
-      if (!(pt > cut.ptMin)) continue;
+      if (!(pt > c.ptMin)) continue;
       const eta = c.eta.values[k];
-      if (!(Math.abs(eta) < cut.absEtaMax)) continue;
+      if (!(Math.abs(eta) < c.absEtaMax)) continue;
       // Insert by decreasing pT after equal ones; drop what falls past maxPerType.
       let s = kept < max ? kept : max - 1;
       if (kept >= max && !(pt > out.pt[base + s])) continue;
@@ -143,7 +149,7 @@ export class FinalStateCounter {
   private readonly combCodec: CountsCodec;
   private readonly combSpace: number;
   /** Per final-state code: per combination code, the dense mass counts (nAll + 1) and removed counts. */
-  private readonly perFs = new Map<number, { hists: (Float64Array | undefined)[]; removed: Float64Array }>();
+  private readonly perFs = new Map<number, FsSlot>();
   /** Per combination code: peak windows [centre, half width, …], or undefined. */
   private readonly peaks: (Float64Array | undefined)[];
   /** Type weights of the combination code (mixed radix). */
@@ -151,6 +157,11 @@ export class FinalStateCounter {
   private readonly calc = new Uint8Array(NT);
   private readonly obj: EventObjects;
   private readonly idx: Int32Array;
+  /** The event's eligible objects (components, combination-code weight) and the walk's stack. */
+  private readonly X: Float64Array; private readonly Y: Float64Array; private readonly Z: Float64Array;
+  private readonly E: Float64Array; private readonly W: Int32Array;
+  private readonly at: Int32Array; private readonly code: Int32Array;
+  private readonly sx: Float64Array; private readonly sy: Float64Array; private readonly sz: Float64Array; private readonly se: Float64Array;
   private readonly nMain: number;
   private readonly nAll: number;
   private fsCounts = new Map<number, number>();
@@ -181,7 +192,11 @@ export class FinalStateCounter {
       }
     }
     this.obj = new EventObjects(opts.maxPerType);
-    this.idx = new Int32Array(NT * opts.maxPerType);
+    const n = NT * opts.maxPerType, depth = opts.maxParticles + 1;
+    this.idx = new Int32Array(n);
+    this.X = new Float64Array(n); this.Y = new Float64Array(n); this.Z = new Float64Array(n); this.E = new Float64Array(n); this.W = new Int32Array(n);
+    this.at = new Int32Array(depth); this.code = new Int32Array(depth);
+    this.sx = new Float64Array(depth); this.sy = new Float64Array(depth); this.sz = new Float64Array(depth); this.se = new Float64Array(depth);
   }
 
   /** Processes `n` events of read columns (units per GeV from the schema). */
@@ -190,7 +205,7 @@ export class FinalStateCounter {
     const bound = bindColumns(cols, o, n);
     const obj = this.obj, idx = this.idx, calc = this.calc;
     for (let i = 0; i < n; i++) {
-      selectObjects(bound, o, schema.unitsPerGeV, i, obj);
+      selectObjects(bound, schema.unitsPerGeV, i, obj);
       this.events++;
       if (obj.n < 2) { this.lessThanTwo++; continue; }
       const pt = obj.perType;
@@ -201,38 +216,52 @@ export class FinalStateCounter {
       for (let k = 0; k < obj.n; k++) if (calc[obj.type[k]]) idx[m++] = k;
       if (m < o.minParticles) continue;
       let slot = this.perFs.get(fs);
-      if (!slot) { slot = { hists: new Array(this.combSpace).fill(undefined), removed: new Float64Array(this.combSpace) }; this.perFs.set(fs, slot); }
-      this.walk(slot, m, 0, 0, 0, 0, 0, 0, 0);
+      if (!slot) { slot = { hists: new Array<Float64Array | undefined>(this.combSpace).fill(undefined), removed: new Float64Array(this.combSpace) }; this.perFs.set(fs, slot); }
+      this.walk(slot, m);
     }
   }
 
-  /** Depth-first over subsets of idx[0..m): extends the current one (size `size`, sums, code) by each later object. */
-  private walk(slot: { hists: (Float64Array | undefined)[]; removed: Float64Array }, m: number, from: number, size: number,
-               sx: number, sy: number, sz: number, se: number, code: number): void {
+  /**
+   * Every subset of idx[0..m) with minParticles…maxParticles members, depth-first in
+   * lexicographic order; each member's four-vector added to the sums of the subset without it.
+   */
+  private walk(slot: FsSlot, m: number): void {
     const o = this.opts, obj = this.obj, idx = this.idx;
-    for (let a = from; a < m; a++) {
-      const k = idx[a];
-      const x = sx + obj.px[k], y = sy + obj.py[k], z = sz + obj.pz[k], e = se + obj.e[k];
-      const c = code + this.combWeight[obj.type[k]];
-      const s = size + 1;
-      if (s >= o.minParticles) this.count(slot, c, invariantMass(x, y, z, e));
-      if (s < o.maxParticles) this.walk(slot, m, a + 1, s, x, y, z, e, c);
-    }
-  }
-
-  private count(slot: { hists: (Float64Array | undefined)[]; removed: Float64Array }, comb: number, mass: number): void {
-    this.combinations++;
-    const w = this.peaks[comb];
-    if (w) {
-      for (let p = 0; p < w.length; p += 2) {
-        if (Math.abs(mass - w[p]) <= w[p + 1]) { slot.removed[comb]++; return; }
+    const X = this.X, Y = this.Y, Z = this.Z, E = this.E, W = this.W;
+    for (let a = 0; a < m; a++) { const k = idx[a]; X[a] = obj.px[k]; Y[a] = obj.py[k]; Z[a] = obj.pz[k]; E[a] = obj.e[k]; W[a] = this.combWeight[obj.type[k]]; }
+    const minP = o.minParticles, maxP = Math.min(o.maxParticles, m);
+    const at = this.at, sx = this.sx, sy = this.sy, sz = this.sz, se = this.se, code = this.code;
+    const hists = slot.hists, removed = slot.removed, peaks = this.peaks, nAll = this.nAll, width = o.binWidth;
+    let d = 0, n = 0;
+    at[0] = -1;
+    for (;;) {
+      const a = ++at[d];
+      if (a >= m) { if (--d < 0) break; continue; }
+      const x = sx[d] + X[a], y = sy[d] + Y[a], z = sz[d] + Z[a], e = se[d] + E[a], c = code[d] + W[a];
+      if (d + 1 >= minP) {
+        n++;
+        const mass = invariantMass(x, y, z, e);
+        const w = peaks[c];
+        let keep = true;
+        if (w !== undefined) {
+          for (let p = 0; p < w.length; p += 2) if (Math.abs(mass - w[p]) <= w[p + 1]) { keep = false; break; }
+        }
+        if (keep) {
+          let h = hists[c];
+          if (h === undefined) { h = new Float64Array(nAll + 1); hists[c] = h; }
+          let b = Math.floor(mass / width);
+          if (b >= nAll) b = nAll;
+          h[b]++;
+        } else {
+          removed[c]++;
+        }
+      }
+      if (d + 1 < maxP && a + 1 < m) {
+        d++;
+        sx[d] = x; sy[d] = y; sz[d] = z; se[d] = e; code[d] = c; at[d] = a;
       }
     }
-    let h = slot.hists[comb];
-    if (!h) { h = new Float64Array(this.nAll + 1); slot.hists[comb] = h; }
-    let b = Math.floor(mass / this.opts.binWidth);
-    if (b >= this.nAll) b = this.nAll;
-    h[b]++;
+    this.combinations += n;
   }
 
   /** The accumulated counts as a result (chunks 0: the caller counts chunks). */

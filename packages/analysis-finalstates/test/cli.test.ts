@@ -1,0 +1,132 @@
+/**
+ * The CLI end to end: exit codes (0 done, 1 the run or the dry run's checks fail, 2 bad
+ * arguments), the output layout, --tasks, --plots-only, batch slices merged by --merge-only into
+ * the same histograms as one unsplit run, and the CMS NanoAOD schema on its public test file.
+ */
+import t, { type Test } from 'tap';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readHistogramFile } from '@gluon/analysis-finalstates';
+import { OPENDATA, HAVE_OPENDATA, NO_OPENDATA, NANOAOD } from './data-path.js';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+
+function cli(args: string[], cwd: string): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { cwd, timeout: 240_000 }, (e, out, err) => {
+      resolve({ code: e ? (typeof e.code === 'number' ? e.code : 1) : 0, out, err });
+    });
+  });
+}
+
+const tmp = (t: Test) => { const d = mkdtempSync(path.join(tmpdir(), 'fs-cli-')); t.teardown(() => rmSync(d, { recursive: true, force: true })); return d; };
+
+t.test('bad arguments exit 2 naming the flag or key', async (t) => {
+  const d = tmp(t);
+  const r1 = await cli(['--min-events-per-fs', 'many'], d);
+  t.equal(r1.code, 2); t.match(r1.err, /--min-events-per-fs must be an integer ≥ 0, got "many"/);
+  const r2 = await cli(['--tasks', 'parse,histograms', '--data-dir', d], d);
+  t.equal(r2.code, 2); t.match(r2.err, /histograms needs masses/);
+  writeFileSync(path.join(d, 'c.yaml'), 'objects:\n  jets: {pt_min_gev: -5}\n');
+  const r3 = await cli(['--config', 'c.yaml'], d);
+  t.equal(r3.code, 2); t.match(r3.err, /c\.yaml: objects\.jets\.pt_min_gev must be a number ≥ 0, got -5/);
+  const r4 = await cli(['--plots-only'], d);
+  t.equal(r4.code, 2); t.match(r4.err, /--plots-only needs --run-dir/);
+  const r5 = await cli(['--batch-job-index', '2', '--total-batch-jobs', '2'], d);
+  t.equal(r5.code, 2); t.match(r5.err, /--batch-job-index must be from 0 to 1, got 2/);
+});
+
+t.test('--dry-run exits 0 when the run would start and 1 when it would fail, saying why', async (t) => {
+  const d = tmp(t);
+  const ok = await cli(['--data-dir', path.dirname(NANOAOD), '--schema', 'cms-nanoaod', '--dry-run'], d);
+  t.equal(ok.code, 0, ok.err); t.match(ok.out, /200 entries/); t.match(ok.out, /planned tasks: 1 chunk tasks/); t.match(ok.out, /the run would start/);
+  t.notOk(existsSync(path.join(d, 'outputs')), 'a dry run writes nothing');
+  const wrongSchema = await cli(['--data-dir', path.dirname(NANOAOD), '--dry-run'], d);
+  t.equal(wrongSchema.code, 1); t.match(wrongSchema.out, /nanoAOD_2015_CMS_Open_Data_ttbar\.root: no tree "mini"/);
+  mkdirSync(path.join(d, 'in'));
+  writeFileSync(path.join(d, 'in', 'broken.root'), 'not a ROOT file');
+  const broken = await cli(['--data-dir', path.join(d, 'in'), '--dry-run'], d);
+  t.equal(broken.code, 1); t.match(broken.out, /problem: .*broken\.root/);
+  const empty = await cli(['--data-dir', path.join(d, 'nowhere'), '--dry-run'], d);
+  t.equal(empty.code, 1); t.match(empty.out, /data_dir .*nowhere does not exist/);
+});
+
+t.test('CMS NanoAOD: a full run on the public test file', async (t) => {
+  const d = tmp(t);
+  const r = await cli(['--data-dir', NANOAOD, '--schema', 'cms-nanoaod', '--n-workers', '0', '--min-events-per-fs', '5', '--run-name', 'nano'], d);
+  t.equal(r.code, 0, r.err);
+  const [run] = readdirSync(path.join(d, 'outputs'));
+  t.match(run, /^nano_\d{8}_\d{6}$/, 'outputs/<run_name>_<YYYYMMDD_HHMMSS>');
+  const s = JSON.parse(readFileSync(path.join(d, 'outputs', run, 'histograms', 'finalstates.summary.json'), 'utf8'));
+  t.equal(s.events, 200);
+  t.ok(Object.keys(s.finalStates).some((f: string) => f.includes('j')), `jets found: ${Object.keys(s.finalStates).join(' ')}`);
+  t.ok(s.histograms.length > 0, `${s.histograms.length} histograms`);
+  const hs = await readHistogramFile(path.join(d, 'outputs', run, 'histograms', 'finalstates.root'));
+  t.same(hs.map((h) => h.name), s.histograms, 'the ROOT file holds the listed histograms');
+});
+
+if (!HAVE_OPENDATA) {
+  t.skip(NO_OPENDATA);
+} else {
+  t.test('a run writes histograms/, plots/, logs/ and run.json; --plots-only redraws; --tasks limits the stages', async (t) => {
+    const d = tmp(t);
+    const r = await cli(['--data-dir', OPENDATA, '--n-workers', '0', '--min-events-per-fs', '3', '--base-output-dir', 'out'], d);
+    t.equal(r.code, 0, r.err);
+    const [run] = readdirSync(path.join(d, 'out'));
+    const dir = path.join(d, 'out', run);
+    t.same(readdirSync(dir).sort(), ['histograms', 'logs', 'plots', 'run.json']);
+    t.same(readdirSync(path.join(dir, 'histograms')).sort(), ['finalstates.root', 'finalstates.summary.json']);
+    t.same(readdirSync(path.join(dir, 'logs')).sort(), ['finalstates.chunks.json', 'finalstates.stages.json']);
+    const plots = readdirSync(path.join(dir, 'plots'));
+    t.ok(plots.includes('events_per_final_state.png') && plots.includes('timing.svg'), plots.join(' '));
+    t.equal(plots.filter((p) => p.startsWith('mass_') && p.endsWith('.png')).length, 6, 'the 6 largest histograms');
+    const runJson = JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8'));
+    t.equal(runJson.inputs.length, 4);
+    for (const i of runJson.inputs) t.match(i, { bytes: Number, sha256: /^[0-9a-f]{64}$/, entries: Number });
+    t.match(runJson, { command: Array, config: { min_events_per_fs: 3 }, versions: { '@gluon/analysis-finalstates': '0.1.0', node: process.version }, events: 832 });
+    t.ok(runJson.timings.process > 0);
+    const chunks = JSON.parse(readFileSync(path.join(dir, 'logs', 'finalstates.chunks.json'), 'utf8'));
+    t.equal(chunks.reduce((a: number, c: { events: number }) => a + c.events, 0), 832, 'per-task statistics cover every event');
+    rmSync(path.join(dir, 'plots'), { recursive: true });
+    const re = await cli(['--plots-only', '--run-dir', dir], d);
+    t.equal(re.code, 0, re.err);
+    t.same(readdirSync(path.join(dir, 'plots')).sort(), plots.sort(), '--plots-only redraws the same plots');
+    const parseOnly = await cli(['--data-dir', OPENDATA, '--n-workers', '0', '--tasks', 'parse', '--run-dir', path.join(d, 'parse')], d);
+    t.equal(parseOnly.code, 0, parseOnly.err);
+    t.same(readdirSync(path.join(d, 'parse', 'histograms')), ['finalstates.summary.json'], 'no ROOT file without the histograms stage');
+    const ps = JSON.parse(readFileSync(path.join(d, 'parse', 'histograms', 'finalstates.summary.json'), 'utf8'));
+    const full = JSON.parse(readFileSync(path.join(dir, 'histograms', 'finalstates.summary.json'), 'utf8'));
+    t.same(ps.finalStates, full.finalStates, 'parse alone counts the same final states');
+    t.equal(ps.combinations, 0, 'and computes no masses');
+  });
+
+  t.test('batch slices merged with --merge-only give the histograms of one unsplit run', async (t) => {
+    const d = tmp(t);
+    const whole = await cli(['--data-dir', OPENDATA, '--n-workers', '0', '--min-events-per-fs', '3', '--run-dir', 'whole'], d);
+    t.equal(whole.code, 0, whole.err);
+    for (const i of [0, 1, 2]) {
+      const r = await cli(['--data-dir', OPENDATA, '--n-workers', '0', '--batch-job-index', String(i), '--total-batch-jobs', '3'], d);
+      t.equal(r.code, 0, r.err);
+    }
+    const dir = path.join(d, 'outputs', 'finalstates_batch-of-3');
+    const early = await cli(['--merge-only', '--run-dir', dir, '--min-events-per-fs', '3'], d);
+    t.equal(early.code, 0, early.err);
+    const a = await readHistogramFile(path.join(d, 'whole', 'histograms', 'finalstates.root'));
+    const b = await readHistogramFile(path.join(dir, 'histograms', 'finalstates.root'));
+    t.same(b.map((h) => h.name), a.map((h) => h.name), 'the same histograms');
+    t.same(b.map((h) => Array.from(h.contents)), a.map((h) => Array.from(h.contents)), 'the same bin contents');
+    const sa = JSON.parse(readFileSync(path.join(d, 'whole', 'histograms', 'finalstates.summary.json'), 'utf8'));
+    const sb = JSON.parse(readFileSync(path.join(dir, 'histograms', 'finalstates.summary.json'), 'utf8'));
+    t.same(sb.finalStates, sa.finalStates); t.same(sb.removed, sa.removed);
+    t.ok(existsSync(path.join(dir, 'plots', 'events_per_final_state.png')) && existsSync(path.join(dir, 'run.json')), 'plots and run.json regenerated');
+    // A missing slice is named.
+    const partial = path.join(d, 'partial', 'histograms');
+    mkdirSync(partial, { recursive: true });
+    for (const ext of ['root', 'summary.json']) copyFileSync(path.join(dir, 'histograms', `finalstates.batch-0-of-3.${ext}`), path.join(partial, `finalstates.batch-0-of-3.${ext}`));
+    const missing = await cli(['--merge-only', '--run-dir', path.join(d, 'partial')], d);
+    t.equal(missing.code, 2); t.match(missing.err, /batch jobs 1, 2 of 3 have not written their slices/);
+  });
+}
