@@ -1,12 +1,13 @@
 import { nanoid } from 'nanoid';
 import {
-  CloseCode, connect, ConnectionClosedError, encodedSize, HandshakeError, reconnectDelay, tooLargeReason, type Connection, type Message, type TaskError as TaskErrorInfo, type TaskSpec,
+  CloseCode, connect, ConnectionClosedError, encodedSize, HandshakeError, isPermanentRefusal, readTlsMaterial, reconnectDelay, tooLargeReason, type Connection, type Message,
+  type TaskError as TaskErrorInfo, type TaskSpec, type TlsOptions,
 } from '@gluon/protocol';
 import { Delayed, type Deferred, type DeferredArgs } from './delayed.js';
 import { ClientClosedError, ResultTooLargeError } from './errors.js';
 import { Future, KeyState, type FutureHost } from './future.js';
 import { Lineage } from './lineage.js';
-import { PeerPool, type PeerLimits } from './peers.js';
+import { PeerPool, type PeerLimits, type PeerLink } from './peers.js';
 import type { RemoteFunction, TaskOptions } from './remote.js';
 import { toWire, tokenize } from './serialize.js';
 
@@ -36,6 +37,12 @@ export interface ConnectOptions {
   name?: string;
   /** Handshake timeout. Default 10 s. */
   timeoutMs?: number;
+  /**
+   * For a `wss://` scheduler: `ca` (the cluster's CA; default the system's), and `cert` + `key`
+   * when the cluster requires client certificates. Each is PEM text or bytes, or a file path.
+   * Used for the workers' data listeners too.
+   */
+  tls?: TlsOptions;
   /**
    * Protocol version to announce. Only for testing how a cluster refuses a mismatched client;
    * leave unset.
@@ -115,13 +122,13 @@ export class Client implements FutureHost {
 
   private constructor(
     conn: Connection, welcome: Message, readonly url: string, private readonly name: string,
-    private readonly token: string | undefined, private readonly opts: ConnectOptions,
+    private readonly link: PeerLink, private readonly opts: ConnectOptions,
     /** Kept across reconnects, so the scheduler can tell this client's new connection from a new client. */
     private readonly session: string,
     private readonly limits: PeerLimits,
   ) {
     this.dashboardUrl = typeof welcome.dashboard === 'string' ? welcome.dashboard : undefined;
-    this.peers = new PeerPool(name, token, limits);
+    this.peers = new PeerPool(name, link, limits);
     this.conn = conn;
     this.clientId = '';
     this.attach(conn, welcome);
@@ -139,12 +146,12 @@ export class Client implements FutureHost {
 
   /** Handshake with the scheduler: used for the first connection and every reconnect. */
   private static handshake(
-    url: string, name: string, token: string | undefined, opts: ConnectOptions, limits: PeerLimits, session?: string, timeoutMs?: number,
+    url: string, name: string, link: PeerLink, opts: ConnectOptions, limits: PeerLimits, session?: string, timeoutMs?: number,
   ) {
     return connect(url, {
       role: 'client', name, ...(session ? { session } : {}), ...(opts.protocolVersion !== undefined ? { protocol: opts.protocolVersion } : {}),
     }, {
-      ...(token ? { token } : {}), ...limits, timeoutMs: timeoutMs ?? opts.timeoutMs ?? 10_000, label: `scheduler ${url}`,
+      ...link, ...limits, timeoutMs: timeoutMs ?? opts.timeoutMs ?? 10_000, label: `scheduler ${url}`,
       log: (l) => process.stderr.write(`gluon client: ${l}\n`),
     });
   }
@@ -179,10 +186,11 @@ export class Client implements FutureHost {
     };
     const limit = opts.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS;
     if (!(Number.isFinite(limit) && limit >= 0)) throw new RangeError(`Client.connect: reconnectTimeoutMs must be a number ≥ 0, got ${limit}`);
+    const link: PeerLink = { ...(token ? { token } : {}), ...(opts.tls ? { tls: readTlsMaterial(opts.tls, 'Client.connect: tls') } : {}) };
     try {
       const session = nanoid();
-      const { conn, welcome } = await Client.handshake(url, name, token, opts, limits, session);
-      return new Client(conn, welcome, url, name, token, opts, session, limits);
+      const { conn, welcome } = await Client.handshake(url, name, link, opts, limits, session);
+      return new Client(conn, welcome, url, name, link, opts, session, limits);
     } catch (err) {
       if (err instanceof HandshakeError) throw new HandshakeError(`Client.connect(${url}): ${err.message}`, err.code);
       throw err;
@@ -695,7 +703,7 @@ export class Client implements FutureHost {
       if (left <= 0) break;
       attempts++;
       try {
-        const { conn, welcome } = await Client.handshake(this.url, this.name, this.token, this.opts, this.limits, this.session, Math.min(left, this.opts.timeoutMs ?? 10_000));
+        const { conn, welcome } = await Client.handshake(this.url, this.name, this.link, this.opts, this.limits, this.session, Math.min(left, this.opts.timeoutMs ?? 10_000));
         if (this.closed) {
           conn.close(1000, 'client closing');
           return;
@@ -708,8 +716,7 @@ export class Client implements FutureHost {
       } catch (err) {
         last = (err as Error).message;
         const code = (err as { code?: number }).code;
-        // Refusals that retrying cannot fix.
-        if (code === CloseCode.badToken || code === CloseCode.versionMismatch) break;
+        if (isPermanentRefusal(code)) break;
       }
       delay = reconnectDelay(Date.now() - since, delay);
       await new Promise<void>((r) => {

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 // The flags only: the scheduler and worker packages themselves are not loaded into the client.
 import { SCHEDULER_V8_FLAGS } from '@gluon/scheduler/v8-flags';
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
-import { parseBytes } from '@gluon/protocol';
+import { parseBytes, temporaryTls, type TemporaryTls, type TlsFiles } from '@gluon/protocol';
 import { Client, type ConnectOptions } from './client.js';
 
 export interface LocalClusterOptions {
@@ -42,6 +42,12 @@ export interface LocalClusterOptions {
    * or sends, e.g. `'8MiB'` (default 1 GiB); larger values than a frame travel in chunks.
    */
   maxMessageBytes?: string | number;
+  /**
+   * TLS on every connection of the cluster, with client certificates required (mutual TLS):
+   * `true` makes a temporary CA and certificate with `openssl` (like Dask's
+   * `Security.temporary()`), deleted on `close()`; or give your own files.
+   */
+  tls?: boolean | TlsFiles;
 }
 
 /** One process of the cluster. */
@@ -114,7 +120,7 @@ export class LocalCluster {
   private closing: Promise<void> | undefined;
 
   private constructor(
-    /** `ws://127.0.0.1:PORT` of the scheduler. */
+    /** `ws://127.0.0.1:PORT` of the scheduler (`wss://` with `tls`). */
     readonly schedulerAddress: string,
     /** The dashboard's URL, unless started with `dashboard: false`. */
     readonly dashboardUrl: string | undefined,
@@ -123,7 +129,12 @@ export class LocalCluster {
     private readonly workerAddresses: string[],
     private readonly token: string | undefined,
     private readonly limits: Pick<ConnectOptions, 'maxFrameBytes' | 'maxMessageBytes'>,
+    /** The TLS files every process of the cluster uses (and its clients), when started with `tls`. */
+    readonly tls: TlsFiles | undefined,
   ) {}
+
+  /** A temporary CA and certificate this cluster made, deleted on close. */
+  private temporary: TemporaryTls | undefined;
 
   /**
    * Starts the scheduler (`gluon-scheduler --port 0 --dashboard-port 0`) and `nWorkers`
@@ -143,13 +154,19 @@ export class LocalCluster {
     const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
     if (opts.token) env.GLUON_TOKEN = opts.token;
     else delete env.GLUON_TOKEN;
+    const temporary = opts.tls === true ? await temporaryTls() : undefined;
+    const tls: TlsFiles | undefined = temporary ? { cert: temporary.cert, key: temporary.key, ca: temporary.ca, requireClientCert: true }
+      : typeof opts.tls === 'object' ? opts.tls : undefined;
     for (let attempt = 0; ; attempt++) {
       const port = await freePort();
       try {
-        return await LocalCluster.launchAll(opts, port, nWorkers, nthreads, env, timeoutMs);
+        const cluster = await LocalCluster.launchAll(opts, port, nWorkers, nthreads, env, timeoutMs, tls);
+        cluster.temporary = temporary;
+        return cluster;
       } catch (err) {
         // Someone took the port between our probe and the scheduler's bind: pick another.
         if (attempt < 3 && /port is in use|EADDRINUSE/.test((err as Error).message)) continue;
+        await temporary?.remove();
         throw err;
       }
     }
@@ -157,8 +174,10 @@ export class LocalCluster {
 
   private static async launchAll(
     opts: LocalClusterOptions, port: number, nWorkers: number, nthreads: number, env: NodeJS.ProcessEnv, timeoutMs: number,
+    tls: TlsFiles | undefined,
   ): Promise<LocalCluster> {
-    const schedArgs = ['--host', '127.0.0.1', '--port', String(port)];
+    const tlsArgs = tls ? tlsFlags(tls) : [];
+    const schedArgs = ['--host', '127.0.0.1', '--port', String(port), ...tlsArgs];
     if (opts.dashboard === false) schedArgs.push('--no-dashboard');
     else schedArgs.push('--dashboard-port', String(typeof opts.dashboard === 'number' ? opts.dashboard : 0));
     if (opts.allowedFailures !== undefined) schedArgs.push('--allowed-failures', String(opts.allowedFailures));
@@ -167,9 +186,9 @@ export class LocalCluster {
     if (opts.maxFrameBytes !== undefined) limitArgs.push('--max-frame-bytes', String(opts.maxFrameBytes));
     if (opts.maxMessageBytes !== undefined) limitArgs.push('--max-message-bytes', String(opts.maxMessageBytes));
     schedArgs.push(...limitArgs);
-    const address = `ws://127.0.0.1:${port}`;
+    const address = `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}`;
     const workerArgs = (i: number) => {
-      const a = [address, '--nthreads', String(nthreads), '--name', `local-${i}`];
+      const a = [address, '--nthreads', String(nthreads), '--name', `local-${i}`, ...tlsArgs];
       for (const m of opts.allowModules ?? []) a.push('--allow-module', m);
       if (opts.memoryLimit) a.push('--memory-limit', opts.memoryLimit);
       a.push(...limitArgs);
@@ -187,7 +206,7 @@ export class LocalCluster {
         ...workers.map((w) => workerAddress(w, timeoutMs)),
       ]);
       const dashboard = schedLines!.map((l) => /^dashboard at (\S+)/.exec(l)?.[1]).find(Boolean);
-      const cluster = new LocalCluster(address, dashboard, scheduler, workers, workerAddresses as string[], opts.token, clientLimits(opts));
+      const cluster = new LocalCluster(address, dashboard, scheduler, workers, workerAddresses as string[], opts.token, clientLimits(opts), tls);
       cluster.launchWorker = launchWorker;
       cluster.timeoutMs = timeoutMs;
       return cluster;
@@ -204,6 +223,7 @@ export class LocalCluster {
     if (this.closing) throw new Error('LocalCluster: the cluster is closed');
     const c = await Client.connect(this.schedulerAddress, {
       ...opts, ...(this.token ? { token: this.token } : {}), ...this.limits, name: opts.name ?? `local-client-${this.clients.length + 1}`,
+      ...(this.tls ? { tls: { ...(this.tls.ca ? { ca: this.tls.ca } : {}), ...(this.tls.cert ? { cert: this.tls.cert } : {}), ...(this.tls.key ? { key: this.tls.key } : {}) } } : {}),
     });
     this.clients.push(c);
     return c;
@@ -271,6 +291,7 @@ export class LocalCluster {
       await Promise.all(this.clients.map((c) => c.close()));
       await Promise.all(this.workerProcs.map((w) => stop(w.child, graceMs)));
       await stop(this.scheduler.child, graceMs);
+      await this.temporary?.remove();
     })();
     return this.closing;
   }
@@ -283,6 +304,16 @@ function clientLimits(opts: LocalClusterOptions): Pick<ConnectOptions, 'maxFrame
     ...(opts.maxFrameBytes !== undefined ? { maxFrameBytes: bytes('maxFrameBytes', opts.maxFrameBytes) } : {}),
     ...(opts.maxMessageBytes !== undefined ? { maxMessageBytes: bytes('maxMessageBytes', opts.maxMessageBytes) } : {}),
   };
+}
+
+/** The CLIs' TLS flags for these files. */
+function tlsFlags(tls: TlsFiles): string[] {
+  const a: string[] = [];
+  if (tls.cert) a.push('--tls-cert', tls.cert);
+  if (tls.key) a.push('--tls-key', tls.key);
+  if (tls.ca) a.push('--tls-ca', tls.ca);
+  if (tls.requireClientCert) a.push('--require-client-cert');
+  return a;
 }
 
 function launch(name: string, nodeArgs: string[], env: NodeJS.ProcessEnv, cwd: string | undefined, verbose?: boolean): Proc {

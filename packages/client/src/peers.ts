@@ -1,10 +1,16 @@
-import { connect, type Connection } from '@gluon/protocol';
+import { connect, type Connection, type TlsOptions } from '@gluon/protocol';
 import { ResultTooLargeError } from './errors.js';
 
 /** The size limits the client's connections announce and enforce. */
 export interface PeerLimits {
   maxFrameBytes?: number;
   maxMessageBytes?: number;
+}
+
+/** How a client proves itself to workers: the cluster's token and/or its TLS certificate. */
+export interface PeerLink {
+  token?: string;
+  tls?: TlsOptions;
 }
 
 /**
@@ -15,7 +21,7 @@ export interface PeerLimits {
 export class PeerPool {
   private readonly conns = new Map<string, Promise<Connection>>();
 
-  constructor(private readonly name: string, private readonly token: string | undefined, private readonly limits: PeerLimits = {}) {}
+  constructor(private readonly name: string, private readonly link: PeerLink, private readonly limits: PeerLimits = {}) {}
 
   /**
    * Asks the worker at `address` for `keys`. Resolves with the values it had and the keys it
@@ -56,7 +62,7 @@ export class PeerPool {
     let p = this.conns.get(address);
     if (!p) {
       p = connect(address, { role: 'peer', name: this.name }, {
-        ...(this.token ? { token: this.token } : {}), ...this.limits, label: `worker ${address}`, timeoutMs: 10_000,
+        ...this.link, ...this.limits, label: `worker ${address}`, timeoutMs: 10_000,
         log: (l) => process.stderr.write(`gluon client: ${l}\n`),
       }).then(({ conn }) => {
         conn.on('close', () => {

@@ -5,6 +5,7 @@ import { Connection, ownLimits, remoteLimits, trimReason, type Logger } from './
 import { CloseCode, type Hello, type Message, type Role, type Welcome } from './messages.js';
 import { HELLO, SCHEDULER_TO_CLIENT, SCHEDULER_TO_WORKER, WELCOME, WORKER_TO_PEER, type Direction } from './ops.js';
 import { formatProblem } from './schema.js';
+import { clientTlsOptions, describeTlsError, type TlsOptions } from './tls.js';
 import { PACKAGE_VERSION, PROTOCOL_VERSION, versionsCompatible } from './version.js';
 
 /** The handshake failed: the reason says exactly what differed. */
@@ -17,6 +18,8 @@ export class HandshakeError extends Error {
 
 export interface ConnectOptions {
   token?: string;
+  /** For `wss://`: the CA to trust, and this side's certificate when the listener asks for one. */
+  tls?: TlsOptions;
   timeoutMs?: number;
   /** Largest frame accepted (default 256 MiB); announced in the hello. */
   maxFrameBytes?: number;
@@ -68,7 +71,7 @@ export function connect(
   const label = opts.label ?? url;
   return new Promise((resolve, reject) => {
     let settled = false;
-    const ws = new WebSocket(url, { maxPayload: limits.maxFrameBytes, perMessageDeflate: false });
+    const ws = new WebSocket(url, { maxPayload: limits.maxFrameBytes, perMessageDeflate: false, ...clientTlsOptions(opts.tls) });
     const fail = (err: Error) => {
       if (settled) return;
       settled = true;
@@ -82,16 +85,23 @@ export function connect(
       () => fail(new HandshakeError(`no handshake answer from ${label} within ${opts.timeoutMs ?? 10000} ms`, CloseCode.handshakeTimeout)),
       opts.timeoutMs ?? 10000,
     );
-    ws.on('error', (err) => fail(new HandshakeError(`cannot connect to ${label}: ${err.message}`, CloseCode.going)));
+    ws.on('error', (err) => {
+      const tls = describeTlsError(err, label);
+      fail(tls ? new HandshakeError(tls, CloseCode.tls) : new HandshakeError(`cannot connect to ${label}: ${err.message}`, CloseCode.going));
+    });
     // An HTTP answer instead of the upgrade (403 for a refused Host/Origin): its body says why.
     ws.on('unexpected-response', (_req, res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => { if (body.length < 2048) body += d; });
-      const done = () => fail(new HandshakeError(
-        `${label} refused the connection (HTTP ${res.statusCode})${body.trim() ? `: ${body.trim()}` : ''}`,
-        res.statusCode === 403 ? CloseCode.forbidden : CloseCode.protocolError,
-      ));
+      const done = () => fail(res.headers['gluon-requires'] === 'tls'
+        ? new HandshakeError(`plain connection to a TLS listener: ${label} speaks TLS; connect with ${url.replace(/^ws:/, 'wss:')}`, CloseCode.tls)
+        : res.headers['gluon-requires'] === 'client-cert'
+          ? new HandshakeError(body.trim().replace(/^([^:]+): /, `$1: ${label}: `), CloseCode.tls)
+          : new HandshakeError(
+          `${label} refused the connection (HTTP ${res.statusCode})${body.trim() ? `: ${body.trim()}` : ''}`,
+          res.statusCode === 403 ? CloseCode.forbidden : CloseCode.protocolError,
+        ));
       res.on('end', done);
       res.on('error', done);
     });
@@ -274,6 +284,14 @@ export function checkHello(hello: Partial<Hello>, opts: Pick<AcceptOptions, 'sel
     if (!tokensEqual(hello.token, opts.token)) return { code: CloseCode.badToken, reason: `bad token: ${opts.self} refused the token ${who} sent` };
   }
   return null;
+}
+
+/**
+ * Whether a failed connect's code is a refusal that retrying cannot fix (bad token, version
+ * mismatch, a refused Host, a TLS mismatch): the connecting side's configuration is wrong.
+ */
+export function isPermanentRefusal(code: number | undefined): boolean {
+  return code === CloseCode.badToken || code === CloseCode.versionMismatch || code === CloseCode.forbidden || code === CloseCode.tls;
 }
 
 /** Constant-time comparison, so a token cannot be guessed byte by byte from timings. */

@@ -19,3 +19,5 @@ export * from './origin.js';
 export * from './exposure.js';
 export * from './token.js';
 export * from './reconnect.js';
+export * from './tls.js';
+export * from './tls-temp.js';

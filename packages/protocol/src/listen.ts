@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { WebSocketServer } from 'ws';
 import { acceptConnection, HELLO_MAX_BYTES, type AcceptOptions } from './handshake.js';
 import { ownLimits, type Connection } from './connection.js';
 import type { Hello } from './messages.js';
 import { HostGuard } from './origin.js';
+import { bindServer, clientCertProblem, serverTlsOptions, type TlsOptions } from './tls.js';
 
 export interface ListenOptions extends Omit<AcceptOptions, 'remote'> {
   host?: string;
@@ -21,14 +22,16 @@ export interface ListenOptions extends Omit<AcceptOptions, 'remote'> {
    * loopback names are always allowed on a loopback listener.
    */
   allowedHosts?: readonly string[];
+  /** Serve `wss://` with this certificate (and require client certificates if it says so). */
+  tls?: TlsOptions;
 }
 
 export interface Listener {
-  /** `ws://host:port` as connectable by others. */
+  /** `ws://host:port` (`wss://` with TLS) as connectable by others. */
   address: string;
   host: string;
   port: number;
-  server: Server;
+  server: Server | HttpsServer;
   close(): Promise<void>;
 }
 
@@ -41,11 +44,17 @@ export interface AcceptConnectionsOptions extends Omit<ListenOptions, 'host' | '
  * name this listener are refused with 403 before the handshake. `close()` drops the
  * connections; the HTTP server is the caller's.
  */
-export function acceptConnections(server: Server, opts: AcceptConnectionsOptions): { close(): void } {
+export function acceptConnections(server: Server | HttpsServer, opts: AcceptConnectionsOptions): { close(): void } {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   server.on('clientError', (err, socket) => {
-    log(`${opts.self}: dropped a malformed connection from ${(socket as { remoteAddress?: string }).remoteAddress ?? '?'}: ${err.message}`);
-    socket.destroy();
+    // TLS handshake failures land here too (no or an untrusted client certificate): one line each.
+    const why = `${(err as NodeJS.ErrnoException).code ?? ''} ${err.message.split('\n')[0]!.replace(/^[0-9A-F]+:error:[0-9A-F]+:/, '')}`.trim();
+    log(`${opts.self}: dropped a malformed connection from ${(socket as { remoteAddress?: string }).remoteAddress ?? '?'}: ${why}`);
+    // A TLS client dialled this plain port: a plain-text answer is what makes it report "wrong
+    // version number" (see describeTlsError) rather than a bare reset.
+    const raw = (err as { rawPacket?: Buffer }).rawPacket;
+    if (raw?.[0] === 0x16 && socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
   });
   let guard: HostGuard | undefined;
   const wss = new WebSocketServer({
@@ -55,10 +64,11 @@ export function acceptConnections(server: Server, opts: AcceptConnectionsOptions
     verifyClient: ({ req }, done) => {
       // Built on first use: the server's bound address is known once it listens.
       guard ??= new HostGuard({ self: opts.self, bindHost: boundHost(server), ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}) });
-      const refusal = guard.check(req, 'none');
+      const certProblem = clientCertProblem(req, opts.tls, opts.self);
+      const refusal = certProblem ?? guard.check(req, 'none');
       if (refusal === null) return done(true);
       log(`${opts.self}: refused connection from ${req.socket.remoteAddress ?? '?'}: ${refusal}`);
-      done(false, 403, `${refusal}\n`, { 'Content-Type': 'text/plain; charset=utf-8' });
+      done(false, 403, `${refusal}\n`, { 'Content-Type': 'text/plain; charset=utf-8', ...(certProblem ? { 'Gluon-Requires': 'client-cert' } : {}) });
     },
   });
   wss.on('error', (err) => log(`${opts.self}: websocket server error: ${err.message}`));
@@ -80,7 +90,7 @@ export function acceptConnections(server: Server, opts: AcceptConnectionsOptions
   };
 }
 
-function boundHost(server: Server): string {
+function boundHost(server: Server | HttpsServer): string {
   const a = server.address();
   return a && typeof a === 'object' ? a.address : '127.0.0.1';
 }
@@ -88,31 +98,23 @@ function boundHost(server: Server): string {
 /** Listens on host:port (default 127.0.0.1, any free port) for handshaken Gluon connections. */
 export async function listen(opts: ListenOptions): Promise<Listener> {
   const host = opts.host ?? '127.0.0.1';
-  const server = createServer((_req, res) => {
+  const answer = (_req: IncomingMessage, res: import('node:http').ServerResponse) => {
     res.writeHead(426, { 'content-type': 'text/plain' });
     res.end(`this is a Gluon ${opts.self} endpoint; connect with a WebSocket client\n`);
-  });
+  };
+  const server = opts.tls ? createHttpsServer(serverTlsOptions(opts.tls), answer) : createServer(answer);
   // The name the listener was given (e.g. a host name it resolves) is one of its names.
   const accepting = acceptConnections(server, { ...opts, allowedHosts: [...(opts.allowedHosts ?? []), host] });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const bound = await bindServer(server, host, opts.port ?? 0, opts.tls ? { self: `Gluon ${opts.self}`, scheme: 'wss' } : undefined);
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
-    address: `ws://${shownHost}:${port}`,
+    address: `${opts.tls ? 'wss' : 'ws'}://${shownHost}:${bound.port}`,
     host,
-    port,
+    port: bound.port,
     server,
-    close: () =>
-      new Promise<void>((resolve) => {
-        accepting.close();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => {
+      accepting.close();
+      return bound.close();
+    },
   };
 }

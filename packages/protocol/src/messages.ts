@@ -125,4 +125,10 @@ export const CloseCode = {
   forbidden: 4006,
   /** The scheduler declared the worker dead (no heartbeat within its TTL); it may register anew. */
   expired: 4007,
+  /**
+   * Not a close frame either: a TLS mismatch found while connecting (a plain client to a TLS
+   * listener or the reverse, an unknown CA, an expired or misnamed certificate, a client
+   * certificate missing or refused). Retrying cannot fix it.
+   */
+  tls: 4008,
 } as const;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import {
-  checkExposure, envWithToken, hideTokenFromPs, missingV8Flags, parseAllowedHosts, parseBytes, parseDuration, parseIntIn, parseV8Flags, resolveToken,
+  checkExposure, envWithToken, hideTokenFromPs, loadTlsFiles, missingV8Flags, type TlsOptions, parseAllowedHosts, parseBytes, parseDuration, parseIntIn, parseV8Flags, resolveToken,
   stopWithSupervisor, superviseChildren, withoutTokenArgs,
 } from '@gluon/protocol';
 import { startScheduler } from './server.js';
@@ -9,6 +9,7 @@ import { SCHEDULER_V8_FLAGS } from './v8-flags.js';
 
 const USAGE = `usage: gluon-scheduler [--host 127.0.0.1 [--insecure]] [--port 8786] [--allowed-host NAME ...]
                        [--token-file PATH | GLUON_TOKEN | --token T]
+                       [--tls-cert PEM --tls-key PEM [--tls-ca PEM] [--require-client-cert]]
                        [--dashboard-port 8787 | --no-dashboard] [--dashboard-prefix /path] [--dashboard-session-ttl 8h]
                        [--heartbeat-ttl 30s] [--allowed-failures 3] [--max-frame-bytes 256MiB]
                        [--max-message-bytes 1GiB]
@@ -25,6 +26,10 @@ function main(): void {
         'allowed-host': { type: 'string', multiple: true, default: [] },
         token: { type: 'string' },
         'token-file': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'tls-ca': { type: 'string' },
+        'require-client-cert': { type: 'boolean', default: false },
         'dashboard-port': { type: 'string', default: '8787' },
         'no-dashboard': { type: 'boolean', default: false },
         'dashboard-prefix': { type: 'string' },
@@ -48,9 +53,12 @@ function main(): void {
   let opts;
   let v8Flags: string[];
   let token: string | undefined;
+  let tls: TlsOptions | undefined;
   try {
     token = resolveToken(values, process.env, (l) => process.stderr.write(`gluon-scheduler: ${l}\n`));
     v8Flags = parseV8Flags(values['v8-flags']);
+    tls = loadTlsFiles({ cert: values['tls-cert'], key: values['tls-key'], ca: values['tls-ca'], requireClientCert: values['require-client-cert'] });
+    if (tls && !tls.cert) throw new Error('--tls-ca alone does nothing on the scheduler: give --tls-cert and --tls-key to serve wss://');
     opts = {
     host: values.host,
     port: parseIntIn('--port', values.port, 0, 65535),
@@ -63,12 +71,13 @@ function main(): void {
     maxFrameBytes: parseBytes('--max-frame-bytes', values['max-frame-bytes']),
     maxMessageBytes: parseBytes('--max-message-bytes', values['max-message-bytes']),
     ...(token ? { token } : {}),
+    ...(tls ? { tls } : {}),
     ...(values['dashboard-prefix'] ? { dashboardPrefix: values['dashboard-prefix'] } : {}),
     };
   } catch (err) {
     fail((err as Error).message);
   }
-  const exposure = checkExposure({ program: 'gluon-scheduler', flag: '--host', host: opts.host, token, insecure: values.insecure });
+  const exposure = checkExposure({ program: 'gluon-scheduler', flag: '--host', host: opts.host, token, insecure: values.insecure, mutualTls: tls?.requireClientCert === true });
   if (exposure.refuse) fail(exposure.refuse);
   // V8 reads these at start-up only: without them, run as a child that has them.
   hideTokenFromPs();

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import {
   CLIENT_TO_SCHEDULER, CloseCode, listen, tooLargeReason, WORKER_TO_SCHEDULER, type Connection, type Hello, type Inbound, type Listener,
-  type Logger, type Message,
+  type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
 import type { ClusterEvent, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
 import { SchedulerState, type Command, type SchedulerConfig } from './state.js';
@@ -18,6 +18,8 @@ export interface SchedulerOptions {
    */
   allowedHosts?: string[];
   token?: string;
+  /** TLS for the scheduler port (`wss://`) and the dashboard (HTTPS); see `TlsOptions`. */
+  tls?: TlsOptions;
   /** Dashboard port (default 8787; 0 picks a free one); `dashboard: false` turns it off. */
   dashboardPort?: number;
   dashboard?: boolean;
@@ -80,6 +82,7 @@ export class Scheduler implements DashboardSource {
       host: opts.host ?? '127.0.0.1',
       port: opts.port ?? 8786,
       ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}),
+      ...(opts.tls ? { tls: opts.tls } : {}),
       ...(opts.token ? { token: opts.token } : {}),
       ...(opts.maxFrameBytes ? { maxFrameBytes: opts.maxFrameBytes } : {}),
       ...(opts.maxMessageBytes ? { maxMessageBytes: opts.maxMessageBytes } : {}),
@@ -122,6 +125,7 @@ export class Scheduler implements DashboardSource {
       host: this.opts.host ?? '127.0.0.1',
       port: this.opts.dashboardPort ?? 8787,
       ...(this.opts.allowedHosts ? { allowedHosts: this.opts.allowedHosts } : {}),
+      ...(this.opts.tls ? { tls: this.opts.tls } : {}),
       ...(this.opts.token ? { token: this.opts.token } : {}),
       ...(this.opts.dashboardPrefix ? { prefix: this.opts.dashboardPrefix } : {}),
       ...(this.opts.dashboardSessionTtlMs ? { sessionTtlMs: this.opts.dashboardSessionTtlMs } : {}),

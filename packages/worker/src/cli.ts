@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import {
-  checkExposure, envWithToken, hideTokenFromPs, missingV8Flags, parseAllowedHosts, parseBytes, parseIntIn, parseV8Flags, resolveToken,
+  checkExposure, envWithToken, hideTokenFromPs, loadTlsFiles, missingV8Flags, parseAllowedHosts, parseBytes, parseIntIn, parseV8Flags, resolveToken,
   stopWithSupervisor,
   superviseChildren, withoutTokenArgs,
 } from '@gluon/protocol';
@@ -12,6 +12,7 @@ const USAGE = `usage: gluon-worker ws://host:8786 [--nthreads N] [--nworkers M] 
                     [--memory-limit 4GiB] [--allow-module SPEC ...] [--token-file PATH | GLUON_TOKEN | --token T]
                     [--listen-host 127.0.0.1 [--insecure]] [--allowed-host NAME ...] [--max-frame-bytes 256MiB]
                     [--max-message-bytes 1GiB]
+                    [--tls-cert PEM --tls-key PEM [--tls-ca PEM] [--require-client-cert]]
                     [--v8-flags="${WORKER_V8_FLAGS.join(' ')}"]`;
 
 function fail(msg: string): never {
@@ -31,6 +32,10 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; in
         'allow-module': { type: 'string', multiple: true, default: [] },
         token: { type: 'string' },
         'token-file': { type: 'string' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'tls-ca': { type: 'string' },
+        'require-client-cert': { type: 'boolean', default: false },
         'listen-host': { type: 'string', default: '127.0.0.1' },
         insecure: { type: 'boolean', default: false },
         'allowed-host': { type: 'string', multiple: true, default: [] },
@@ -54,6 +59,9 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; in
   if (!/^wss?:\/\/[^/]+/.test(scheduler)) fail(`the scheduler address must look like ws://host:8786, got "${scheduler}"`);
   try {
     const token = resolveToken(values, process.env, (l) => process.stderr.write(`gluon-worker: ${l}\n`));
+    const tls = loadTlsFiles({ cert: values['tls-cert'], key: values['tls-key'], ca: values['tls-ca'], requireClientCert: values['require-client-cert'] });
+    // Over wss:// the results must not travel in plain text either.
+    if (scheduler.startsWith('wss:') && !tls?.cert) throw new Error('the scheduler speaks TLS (wss://): give --tls-cert and --tls-key so this worker serves its results over TLS too');
     return {
       insecure: values.insecure,
       nworkers: parseIntIn('--nworkers', values.nworkers, 1, 1024),
@@ -69,6 +77,7 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; in
         ...(values.name ? { name: values.name } : {}),
         ...(values['memory-limit'] ? { memoryLimit: parseBytes('--memory-limit', values['memory-limit']) } : {}),
         ...(token ? { token } : {}),
+        ...(tls ? { tls } : {}),
       },
     };
   } catch (err) {
@@ -91,7 +100,7 @@ function supervise(m: number, name: string | undefined, v8Flags: string[], token
 
 function main(): void {
   const { opts, nworkers, v8Flags, insecure } = parse();
-  const exposure = checkExposure({ program: 'gluon-worker', flag: '--listen-host', host: opts.listenHost ?? '127.0.0.1', token: opts.token, insecure });
+  const exposure = checkExposure({ program: 'gluon-worker', flag: '--listen-host', host: opts.listenHost ?? '127.0.0.1', token: opts.token, insecure, mutualTls: opts.tls?.requireClientCert === true });
   if (exposure.refuse) fail(exposure.refuse);
   hideTokenFromPs();
   const missing = missingV8Flags(v8Flags);

@@ -1,7 +1,7 @@
 import { cpus, hostname } from 'node:os';
 import {
-  CloseCode, connect, listen, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, type Connection, type Inbound,
-  type Listener, type Logger, type Message,
+  CloseCode, connect, isPermanentRefusal, listen, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, type Connection,
+  type Inbound, type Listener, type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
 import { checkModule, type AllowDecision, type AllowList } from './allow.js';
 import { ThreadPool, type PoolResult } from './pool.js';
@@ -23,6 +23,12 @@ export interface WorkerOptions {
   listenHost?: string;
   /** Names besides its bound address that peers may use to reach the data listener (`Host`). */
   allowedHosts?: string[];
+  /**
+   * TLS: the data listener serves `wss://` with `cert`/`key` (requiring peers' certificates with
+   * `requireClientCert`), and the worker trusts `ca` and presents `cert` when it connects to the
+   * scheduler and to peers.
+   */
+  tls?: TlsOptions;
   /** Data listener port (default 0: any free port). */
   listenPort?: number;
   /** Working directory that decides which packages and files are allowed (default `process.cwd()`). */
@@ -114,6 +120,7 @@ export class GluonWorker {
       host: this.opts.listenHost ?? '127.0.0.1',
       port: this.opts.listenPort ?? 0,
       ...(this.opts.allowedHosts ? { allowedHosts: this.opts.allowedHosts } : {}),
+      ...(this.opts.tls ? { tls: this.opts.tls } : {}),
       ...(this.opts.token ? { token: this.opts.token } : {}),
       ...this.limits(),
       log: this.log,
@@ -155,7 +162,7 @@ export class GluonWorker {
           role: 'worker', name: this.name, address: this.listener.address, nthreads: this.nthreads,
           memoryLimit: this.opts.memoryLimit ?? 0, pid: process.pid, host: hostname(),
         }, {
-          ...(this.opts.token ? { token: this.opts.token } : {}), label: `scheduler ${this.opts.scheduler}`, log: this.log,
+          ...this.linkOptions(), label: `scheduler ${this.opts.scheduler}`, log: this.log,
           ...this.limits(),
         });
         if (this.closed) {
@@ -181,8 +188,7 @@ export class GluonWorker {
         return;
       } catch (err) {
         const code = (err as { code?: number }).code;
-        // Refusals that retrying cannot fix: the worker's configuration is wrong.
-        if (code === CloseCode.badToken || code === CloseCode.versionMismatch || code === CloseCode.forbidden) throw err;
+        if (isPermanentRefusal(code)) throw err;
         if (attempt === 0) this.log(`waiting for the scheduler at ${this.opts.scheduler}: ${(err as Error).message}`);
         delay = reconnectDelay(Date.now() - since, delay);
         await new Promise<void>((r) => {
@@ -312,12 +318,17 @@ export class GluonWorker {
     }
   }
 
+  /** How this worker proves itself when it connects out: its token and its certificate. */
+  private linkOptions(): { token?: string; tls?: TlsOptions } {
+    return { ...(this.opts.token ? { token: this.opts.token } : {}), ...(this.opts.tls ? { tls: this.opts.tls } : {}) };
+  }
+
   /** A cached handshaken connection to a peer's data listener. */
   private peer(addr: string): Promise<Connection> {
     let cp = this.peers.get(addr);
     if (cp) return cp;
     const p: Promise<Connection> = connect(addr, { role: 'peer', name: this.name }, {
-      ...(this.opts.token ? { token: this.opts.token } : {}), label: `peer ${addr}`, log: this.log, timeoutMs: 5000,
+      ...this.linkOptions(), label: `peer ${addr}`, log: this.log, timeoutMs: 5000,
       ...this.limits(),
     }).then(({ conn }) => {
       conn.on('close', () => {

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connect, type Connection, type Message } from '@gluon/protocol';
+import { connect, type Connection, type Message, type TlsOptions } from '@gluon/protocol';
 import { SCHEDULER_V8_FLAGS } from '@gluon/scheduler/v8-flags';
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
 
@@ -132,8 +132,8 @@ export class RawClient {
     });
   }
 
-  static async connect(url: string, token?: string): Promise<RawClient> {
-    const { conn } = await connect(url, { role: 'client', name: 'raw-test-client' }, { ...(token ? { token } : {}), log: () => {} });
+  static async connect(url: string, token?: string, tls?: TlsOptions): Promise<RawClient> {
+    const { conn } = await connect(url, { role: 'client', name: 'raw-test-client' }, { ...(token ? { token } : {}), ...(tls ? { tls } : {}), log: () => {} });
     return new RawClient(conn);
   }
 

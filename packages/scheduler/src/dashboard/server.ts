@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { CloseCode, HostGuard } from '@gluon/protocol';
+import { bindServer, clientCertProblem, CloseCode, HostGuard, serverTlsOptions, type TlsOptions } from '@gluon/protocol';
 import { loadAssets, type Asset } from './assets.js';
 import { DashboardAuth, DEFAULT_SESSION_TTL_MS } from './auth.js';
 import { LiveFeed, type FeedOptions } from './feed.js';
@@ -16,6 +16,8 @@ export interface DashboardOptions {
   host: string;
   /** port; 0 picks a free one. */
   port: number;
+  /** serve HTTPS with this certificate (requiring browsers' certificates if it says so). */
+  tls?: TlsOptions;
   /** names besides `host` that browsers may use (their `Host`), e.g. a DNS name or a reverse proxy's. */
   allowedHosts?: readonly string[];
   /** when set, the dashboard requires it (login form once, then an HttpOnly cookie). */
@@ -79,17 +81,18 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     return path;
   };
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', `dashboard error: ${(e as Error).message}\n`);
       else res.destroy();
     });
-  });
+  };
+  const server = opts.tls ? createHttpsServer(serverTlsOptions(opts.tls), onRequest) : createServer(onRequest);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = route(req.url ?? '/');
     const method = req.method ?? 'GET';
-    const refusal = guard.check(req, 'same');
+    const refusal = clientCertProblem(req, opts.tls, 'the dashboard') ?? guard.check(req, 'same');
     if (refusal) return send(res, 403, 'text/plain; charset=utf-8', `${refusal}\n`);
     if (path === '/login' && method === 'POST') return login(req, res);
     if (path === '/logout' && method === 'POST') {
@@ -149,7 +152,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = route(req.url ?? '/');
-    const refusal = guard.check(req, 'same');
+    const refusal = clientCertProblem(req, opts.tls, 'the dashboard') ?? guard.check(req, 'same');
     if (refusal) return refuse(socket, 403, 'Forbidden', refusal);
     if (path !== '/live') return refuse(socket, 404, 'Not Found');
     if (!auth.allows(req)) return refuse(socket, 401, 'Unauthorized');
@@ -161,28 +164,26 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) => {
-      feed.close();
-      reject(new Error(`dashboard cannot listen on ${opts.host}:${opts.port}: ${e.message}${e.code === 'EADDRINUSE' ? ' (pick another --dashboard-port, or --no-dashboard)' : ''}`));
-    });
-    server.listen(opts.port, opts.host, resolve);
-  });
-  const port = (server.address() as AddressInfo).port;
+  let bound;
+  try {
+    bound = await bindServer(server, opts.host, opts.port, opts.tls ? { self: 'the Gluon dashboard', scheme: 'https' } : undefined);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    feed.close();
+    throw new Error(`dashboard cannot listen on ${opts.host}:${opts.port}: ${e.message}${e.code === 'EADDRINUSE' ? ' (pick another --dashboard-port, or --no-dashboard)' : ''}`);
+  }
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   return {
-    url: `http://${host}:${port}${prefix}/`,
+    url: `${opts.tls ? 'https' : 'http'}://${host}:${bound.port}${prefix}/`,
     feed,
     close: async () => {
       feed.close();
       for (const c of wss.clients) c.terminate();
       wss.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await bound.close();
     },
   };
 }
-
 /** Whether the browser reached us over HTTPS (directly, or through a proxy that says so). */
 function isSecure(req: IncomingMessage): boolean {
   return (req.socket as { encrypted?: boolean }).encrypted === true || req.headers['x-forwarded-proto'] === 'https';

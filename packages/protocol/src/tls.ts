@@ -1,0 +1,238 @@
+/**
+ * TLS for every Gluon listener and connection: `wss://` for the scheduler and the workers'
+ * data listeners, HTTPS for the dashboard, optionally mutual (each side proves its certificate,
+ * the way Dask's `Security` works). One certificate per process serves both as its server
+ * certificate and as its client certificate when it connects out.
+ */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Server as HttpsServer, ServerOptions } from 'node:https';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+
+/** TLS material, as PEM text or bytes. */
+export interface TlsOptions {
+  /** This side's certificate (chain), PEM: its server certificate, and its client certificate. */
+  // (API callers may pass file paths instead of PEM: see readTlsMaterial.)
+  cert?: string | Buffer;
+  /** The certificate's private key, PEM. */
+  key?: string | Buffer;
+  /** The CA certificate(s) this side trusts for the other side (PEM); default: the system's CAs. */
+  ca?: string | Buffer;
+  /** Listeners only: refuse connections without a certificate signed by `ca` (mutual TLS). */
+  requireClientCert?: boolean;
+}
+
+/** Paths of TLS files, as the CLIs and `LocalCluster` take them. */
+export interface TlsFiles {
+  cert?: string | undefined;
+  key?: string | undefined;
+  ca?: string | undefined;
+  requireClientCert?: boolean | undefined;
+}
+
+/** Options for `https.createServer`: the certificate, and client certificates when required. */
+export function serverTlsOptions(tls: TlsOptions): ServerOptions {
+  if (!tls.cert || !tls.key) throw new Error('a TLS listener needs a certificate and its key (--tls-cert and --tls-key)');
+  if (tls.requireClientCert && !tls.ca) throw new Error('requiring client certificates needs the CA that signs them (--tls-ca)');
+  return {
+    cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2',
+    ...(tls.ca ? { ca: tls.ca } : {}),
+    requestCert: tls.requireClientCert === true,
+    // Checked per request by clientCertProblem instead of failing the handshake: with TLS 1.3 a
+    // refused client certificate's alert arrives after the client has sent its request, and is
+    // then usually lost to a TCP reset; a 403 can say exactly what was wrong.
+    rejectUnauthorized: false,
+  };
+}
+
+/**
+ * Why a request on a listener that requires client certificates must be refused (no
+ * certificate, one from an unknown CA, an expired one), or null when it proved its certificate
+ * or none is required. Every request handler of such a listener calls this first.
+ */
+export function clientCertProblem(req: Pick<IncomingMessage, 'socket'>, tls: TlsOptions | undefined, self: string): string | null {
+  if (!tls?.requireClientCert) return null;
+  const socket = req.socket as TLSSocket;
+  if (socket.authorized) return null;
+  const code = String(socket.authorizationError ?? '');
+  const presented = typeof socket.getPeerCertificate === 'function' && Object.keys(socket.getPeerCertificate() ?? {}).length > 0;
+  if (!presented) return `client certificate required: ${self} requires a certificate signed by its CA (--tls-cert and --tls-key, or tls.cert and tls.key)`;
+  if (code === 'CERT_HAS_EXPIRED') return `client certificate expired: ${self} refused this side's certificate because it has expired [${code}]`;
+  if (code === 'CERT_NOT_YET_VALID') return `client certificate not yet valid: ${self} refused this side's certificate (check the clocks) [${code}]`;
+  return `client certificate from an unknown CA: ${self} accepts only certificates signed by its --tls-ca [${code}]`;
+}
+
+/** Options for an outgoing `wss://` connection: what to trust, and what to present. */
+export function clientTlsOptions(tls: TlsOptions | undefined): { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer } {
+  if (!tls) return {};
+  return { ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert } : {}), ...(tls.key ? { key: tls.key } : {}) };
+}
+
+/** First byte of a TLS handshake record. */
+const TLS_HANDSHAKE = 0x16;
+
+/**
+ * Puts a TLS server (`https.createServer`) behind a plain TCP server that looks at the first
+ * byte of each connection: a TLS handshake goes on to TLS; anything else (a client that dialled
+ * `ws://` or `http://`) gets a plain-text `400` saying to use TLS — instead of a TLS error
+ * that the client could only report as a dropped connection. Connections that send nothing are
+ * dropped after `firstByteTimeoutMs`. Listen on the returned server; its `dropAll()` destroys
+ * every connection it accepted (the HTTPS server never listens itself, so it does not track them).
+ */
+export function sniffTls(app: HttpsServer, self: string, scheme: 'wss' | 'https', firstByteTimeoutMs = 10_000): NetServer & { dropAll(): void } {
+  const sockets = new Set<Socket>();
+  const server = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.setTimeout(firstByteTimeoutMs, () => socket.destroy());
+    socket.on('error', () => socket.destroy());
+    socket.once('close', () => sockets.delete(socket));
+    socket.once('data', (chunk: Buffer) => {
+      socket.setTimeout(0);
+      socket.pause();
+      socket.unshift(chunk);
+      if (chunk[0] === TLS_HANDSHAKE) {
+        app.emit('connection', socket);
+        return;
+      }
+      const body = `${self} speaks TLS on this port: connect with ${scheme}://\n`;
+      socket.end(`HTTP/1.1 400 Bad Request\r\nGluon-Requires: tls\r\nContent-Type: text/plain; charset=utf-8\r\n`
+        + `Connection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    });
+  }) as NetServer & { dropAll(): void };
+  server.dropAll = () => {
+    for (const s of sockets) s.destroy();
+    sockets.clear();
+  };
+  return server;
+}
+
+/**
+ * Binds `app` (HTTP, or HTTPS behind {@link sniffTls}) to host:port. Resolves with the port and
+ * a `close` that stops listening and drops every connection.
+ */
+export async function bindServer(app: HttpServer | HttpsServer, host: string, port: number,
+                                 tls: { self: string; scheme: 'wss' | 'https' } | undefined): Promise<{ port: number; close(): Promise<void> }> {
+  const front: NetServer & { dropAll?(): void } = tls ? sniffTls(app as HttpsServer, tls.self, tls.scheme) : app;
+  await new Promise<void>((resolve, reject) => {
+    front.once('error', reject);
+    front.listen(port, host, () => {
+      front.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    port: (front.address() as { port: number }).port,
+    close: () => new Promise<void>((resolve) => {
+      front.close(() => resolve());
+      if (front.dropAll) front.dropAll();
+      else (app as HttpServer).closeAllConnections();
+    }),
+  };
+}
+
+/**
+ * Reads and checks TLS files (the CLIs' `--tls-cert`, `--tls-key`, `--tls-ca`,
+ * `--require-client-cert`): certificate and key together, the key belonging to the certificate,
+ * the certificate currently valid, the CA given when client certificates are required. Errors
+ * name the flag and the path. Returns undefined when no TLS flag is given.
+ */
+export function loadTlsFiles(files: TlsFiles, now = new Date()): TlsOptions | undefined {
+  if (!files.cert && !files.key && !files.ca && !files.requireClientCert) return undefined;
+  if (!files.cert !== !files.key) throw new Error('--tls-cert and --tls-key go together: give both (the certificate and its private key)');
+  if (files.requireClientCert && !files.ca) throw new Error('--require-client-cert needs --tls-ca: the CA whose certificates are accepted');
+  if (files.requireClientCert && !files.cert) throw new Error('--require-client-cert needs --tls-cert and --tls-key: this side\'s own certificate');
+  const read = (flag: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new Error(`${flag} ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  };
+  const out: TlsOptions = {};
+  if (files.ca) {
+    out.ca = read('--tls-ca', files.ca);
+    const pems = out.ca.toString('utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    if (pems.length === 0) throw new Error(`--tls-ca ${files.ca}: no PEM certificate in it`);
+    for (const pem of pems) parseCert('--tls-ca', files.ca, pem);
+  }
+  if (files.cert && files.key) {
+    out.cert = read('--tls-cert', files.cert);
+    out.key = read('--tls-key', files.key);
+    const cert = parseCert('--tls-cert', files.cert, out.cert);
+    let key;
+    try {
+      key = createPrivateKey(out.key);
+    } catch (err) {
+      throw new Error(`--tls-key ${files.key}: not a PEM private key (${(err as Error).message})`);
+    }
+    if (!cert.checkPrivateKey(key)) throw new Error(`--tls-key ${files.key} is not the key of --tls-cert ${files.cert}`);
+    if (new Date(cert.validTo) < now) throw new Error(`--tls-cert ${files.cert} expired on ${cert.validTo}`);
+    if (new Date(cert.validFrom) > now) throw new Error(`--tls-cert ${files.cert} is not valid before ${cert.validFrom}`);
+  }
+  if (files.requireClientCert) out.requireClientCert = true;
+  return out;
+}
+
+/**
+ * TLS material given by API callers: each of `ca`, `cert`, `key` may be PEM text, PEM bytes, or
+ * a file path (a string that is not PEM). Paths are read now; errors name the field and path.
+ */
+export function readTlsMaterial(tls: TlsOptions, what = 'tls'): TlsOptions {
+  const out: TlsOptions = { ...tls };
+  for (const field of ['ca', 'cert', 'key'] as const) {
+    const v = tls[field];
+    if (typeof v !== 'string' || v.includes('-----BEGIN')) continue;
+    try {
+      out[field] = readFileSync(v);
+    } catch (err) {
+      throw new Error(`${what}.${field} ${v}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  }
+  return out;
+}
+
+function parseCert(flag: string, path: string, pem: string | Buffer): X509Certificate {
+  try {
+    return new X509Certificate(pem);
+  } catch (err) {
+    throw new Error(`${flag} ${path}: not a PEM certificate (${(err as Error).message})`);
+  }
+}
+
+/** OpenSSL/Node error codes of a certificate the connecting side does not trust. */
+const UNKNOWN_CA = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_SIGNATURE_FAILURE',
+]);
+
+/**
+ * A TLS failure of a connection to `label` said plainly, naming which mismatch it is; null when
+ * `err` is not a TLS failure.
+ */
+export function describeTlsError(err: NodeJS.ErrnoException, label: string): string | null {
+  const code = err.code ?? '';
+  if (UNKNOWN_CA.has(code)) {
+    return `unknown CA: the certificate of ${label} is not signed by a CA this side trusts; give the cluster's CA (--tls-ca, or tls.ca) [${code}]`;
+  }
+  if (code === 'CERT_HAS_EXPIRED') return `expired certificate: the certificate of ${label} has expired; renew it [${code}]`;
+  if (code === 'CERT_NOT_YET_VALID') return `certificate not yet valid: the certificate of ${label} is not valid yet (check the clocks) [${code}]`;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    const names = (err as { cert?: { subjectaltname?: string } }).cert?.subjectaltname;
+    return `wrong host name: the certificate of ${label} does not name ${(err as { host?: string }).host ?? 'the host this side dialled'} `
+      + `(it names ${names || 'no host'}); connect by a name the certificate lists, or reissue it with this one in its subjectAltName`;
+  }
+  if (code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG' || /wrong version number|packet length too long/i.test(err.message)) {
+    return `not a TLS listener: ${label} does not speak TLS; connect with ws:// (or start it with --tls-cert and --tls-key) [${code}]`;
+  }
+  if (/CERTIFICATE_REQUIRED|alert handshake failure/i.test(code + err.message) && /alert/i.test(code + err.message)) {
+    return `client certificate required: ${label} requires a certificate from this side (--tls-cert and --tls-key, or tls.cert and tls.key) [${code}]`;
+  }
+  if (/ALERT_UNKNOWN_CA|ALERT_BAD_CERTIFICATE|ALERT_CERTIFICATE_UNKNOWN/i.test(code)) {
+    return `client certificate refused: ${label} does not trust this side's certificate (unknown CA: it accepts certificates signed by its --tls-ca) [${code}]`;
+  }
+  if (/ALERT_CERTIFICATE_EXPIRED/i.test(code)) return `client certificate refused: ${label} says this side's certificate has expired [${code}]`;
+  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) return `TLS handshake with ${label} failed: ${err.message} [${code}]`;
+  return null;
+}

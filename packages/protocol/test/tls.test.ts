@@ -1,0 +1,128 @@
+/**
+ * TLS on a protocol listener: wss:// with the cluster's CA, mutual TLS, and every mismatch a
+ * user can make failing at once with a message that says which one it is. Certificates are
+ * made with openssl into a temporary directory.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import {
+  CloseCode, connect, HandshakeError, listen, loadTlsFiles, makeCa, makeCert, readTlsMaterial, type CertFiles, type Listener, type TlsOptions,
+} from '@gluon/protocol';
+
+const dir = mkdtempSync(join(tmpdir(), 'gluon-tls-test-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+let ca: CertFiles;
+let otherCa: CertFiles;
+const leaf: Record<string, TlsOptions> = {};
+const files: Record<string, CertFiles> = {};
+
+t.before(async () => {
+  ca = await makeCa(dir, 'ca');
+  otherCa = await makeCa(dir, 'other-ca');
+  files.node = await makeCert(dir, ca, 'node', ['127.0.0.1', 'localhost']);
+  files.misnamed = await makeCert(dir, ca, 'misnamed', ['other.example']);
+  files.expired = await makeCert(dir, ca, 'expired', ['127.0.0.1'], -1);
+  files.stranger = await makeCert(dir, otherCa, 'stranger', ['127.0.0.1']);
+  for (const [name, f] of Object.entries(files)) leaf[name] = readTlsMaterial({ cert: f.cert, key: f.key, ca: ca.cert });
+});
+
+/** A TLS listener serving get-data (with nothing stored) to peers; closed after the test. */
+async function server(t: Tap.Test, tls: TlsOptions): Promise<Listener> {
+  const l = await listen({
+    self: 'scheduler', roles: ['peer'], tls, log: () => {},
+    onConnection: (c) => c.on('message', (m) => c.reply(m, { op: 'data', data: {}, missing: m.keys as string[] })),
+  });
+  t.teardown(() => l.close());
+  return l;
+}
+
+/** connect() that must fail: resolves with its error, bounded generously so nothing hangs. */
+async function refused(url: string, opts: Parameters<typeof connect>[2] = {}): Promise<HandshakeError> {
+  const err = await connect(url, { role: 'peer' }, { timeoutMs: 15_000, log: () => {}, ...opts }).then(({ conn }) => {
+    conn.close();
+    return null;
+  }, (e: unknown) => e);
+  if (!(err instanceof HandshakeError)) throw new Error(`expected a HandshakeError, got ${String(err)}`);
+  return err;
+}
+
+declare namespace Tap { type Test = Parameters<Parameters<typeof t.test>[1]>[0] }
+
+t.test('wss:// with the cluster\'s CA works; the address says wss', async (t) => {
+  const l = await server(t, leaf.node!);
+  t.match(l.address, /^wss:\/\/127\.0\.0\.1:\d+$/);
+  const { conn } = await connect(l.address, { role: 'peer' }, { tls: { ca: leaf.node!.ca! } });
+  t.same((await conn.request({ op: 'get-data', keys: ['k-1'] }, 10_000)).missing, ['k-1']);
+  conn.close();
+});
+
+t.test('each mismatch fails with a message naming it (code 4008)', async (t) => {
+  const good = await server(t, leaf.node!);
+  const plain = await refused(good.address.replace('wss:', 'ws:'));
+  t.equal(plain.code, CloseCode.tls);
+  t.equal(plain.message, `plain connection to a TLS listener: ${good.address.replace('wss:', 'ws:')} speaks TLS; connect with ${good.address}`);
+
+  const unknown = await refused(good.address, { tls: { ca: readTlsMaterial({ ca: otherCa.cert }).ca! } });
+  t.equal(unknown.code, CloseCode.tls);
+  t.match(unknown.message, /^unknown CA: the certificate of wss:\/\/127\.0\.0\.1:\d+ is not signed by a CA this side trusts; give the cluster's CA \(--tls-ca, or tls\.ca\)/);
+  const system = await refused(good.address);
+  t.match(system.message, /^unknown CA: /, 'no CA given: the system\'s CAs do not know ours');
+
+  const expired = await server(t, leaf.expired!);
+  const exp = await refused(expired.address, { tls: { ca: leaf.node!.ca! } });
+  t.equal(exp.code, CloseCode.tls);
+  t.match(exp.message, /^expired certificate: the certificate of wss:\/\/\S+ has expired; renew it \[CERT_HAS_EXPIRED\]$/);
+
+  const misnamed = await server(t, leaf.misnamed!);
+  const name = await refused(misnamed.address, { tls: { ca: leaf.node!.ca! } });
+  t.equal(name.code, CloseCode.tls);
+  t.match(name.message, /^wrong host name: the certificate of wss:\/\/127\.0\.0\.1:\d+ does not name 127\.0\.0\.1 \(it names DNS:other\.example\); connect by a name/);
+
+  const plainServer = await listen({ self: 'scheduler', roles: ['peer'], log: () => {}, onConnection: (c) => c.close() });
+  t.teardown(() => plainServer.close());
+  const notTls = await refused(plainServer.address.replace('ws:', 'wss:'), { tls: { ca: leaf.node!.ca! } });
+  t.equal(notTls.code, CloseCode.tls);
+  t.match(notTls.message, /^not a TLS listener: wss:\/\/\S+ does not speak TLS; connect with ws:\/\//);
+});
+
+t.test('mutual TLS: no certificate, a stranger\'s, an expired one are refused; the cluster\'s is served', async (t) => {
+  const l = await server(t, { ...leaf.node!, requireClientCert: true });
+  const none = await refused(l.address, { tls: { ca: leaf.node!.ca! } });
+  t.equal(none.code, CloseCode.tls);
+  t.match(none.message, /^client certificate required: wss:\/\/\S+: scheduler requires a certificate signed by its CA \(--tls-cert and --tls-key, or tls\.cert and tls\.key\)$/);
+  const stranger = await refused(l.address, { tls: { ...leaf.stranger!, ca: leaf.node!.ca! } });
+  t.equal(stranger.code, CloseCode.tls);
+  t.match(stranger.message, /^client certificate from an unknown CA: wss:\/\/\S+: scheduler accepts only certificates signed by its --tls-ca/);
+  const old = await refused(l.address, { tls: leaf.expired! });
+  t.match(old.message, /^client certificate expired: wss:\/\/\S+: scheduler refused this side's certificate because it has expired \[CERT_HAS_EXPIRED\]$/);
+  const { conn } = await connect(l.address, { role: 'peer' }, { tls: leaf.node! });
+  t.equal((await conn.request({ op: 'get-data', keys: [] }, 10_000)).op, 'data', 'a peer with the cluster\'s certificate is served');
+  conn.close();
+});
+
+t.test('loadTlsFiles: each mistake is named with its flag and file', async (t) => {
+  const f = files.node!;
+  t.same(loadTlsFiles({}), undefined);
+  const ok = loadTlsFiles({ cert: f.cert, key: f.key, ca: ca.cert, requireClientCert: true })!;
+  t.ok(Buffer.isBuffer(ok.cert) && Buffer.isBuffer(ok.key) && Buffer.isBuffer(ok.ca));
+  t.equal(ok.requireClientCert, true);
+  t.throws(() => loadTlsFiles({ cert: f.cert }), /--tls-cert and --tls-key go together/);
+  t.throws(() => loadTlsFiles({ cert: f.cert, key: f.key, requireClientCert: true }), /--require-client-cert needs --tls-ca/);
+  t.throws(() => loadTlsFiles({ cert: f.cert, key: files.misnamed!.key }), new RegExp(`--tls-key \\S+misnamed\\.key is not the key of --tls-cert \\S+node\\.pem`));
+  t.throws(() => loadTlsFiles({ cert: files.expired!.cert, key: files.expired!.key }), /--tls-cert \S+expired\.pem expired on /);
+  t.throws(() => loadTlsFiles({ cert: join(dir, 'nope.pem'), key: f.key }), /--tls-cert \S+nope\.pem: cannot read it \(ENOENT\)/);
+  writeFileSync(join(dir, 'junk.pem'), 'not a certificate\n');
+  t.throws(() => loadTlsFiles({ ca: join(dir, 'junk.pem') }), /--tls-ca \S+junk\.pem: no PEM certificate in it/);
+  t.throws(() => loadTlsFiles({ cert: join(dir, 'junk.pem'), key: f.key }), /--tls-cert \S+junk\.pem: not a PEM certificate/);
+  t.throws(() => readTlsMaterial({ ca: join(dir, 'nope.pem') }, 'Client.connect: tls'), /Client\.connect: tls\.ca \S+nope\.pem: cannot read it \(ENOENT\)/);
+});
+
+t.test('beyond loopback, mutual TLS authenticates like a token (no --insecure needed)', async (t) => {
+  const { checkExposure } = await import('@gluon/protocol');
+  const base = { program: 'gluon-scheduler', flag: '--host', host: '10.0.0.1', token: undefined, insecure: false };
+  t.match(checkExposure(base).refuse, /without a token.*or mutual TLS \(--require-client-cert\)/);
+  t.same(checkExposure({ ...base, mutualTls: true }), {});
+});

@@ -1,0 +1,101 @@
+/**
+ * gluon-scheduler and gluon-worker with --tls-cert/--tls-key/--tls-ca/--require-client-cert as
+ * processes: a run over mutual TLS, the dashboard over HTTPS, a worker whose CA does not match
+ * stopping at once with the reason, and flag mistakes exiting 2 with a message.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { makeCa, makeCert, readTlsMaterial, type CertFiles, type TlsOptions } from '@gluon/protocol';
+import { ALLOW_FIXTURES, fixture, RawClient, schedulerCli, start, workerCli, type Proc } from './procs.js';
+import { SCHEDULER_V8_FLAGS } from '@gluon/scheduler/v8-flags';
+import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
+import { pathToFileURL } from 'node:url';
+
+const dir = mkdtempSync(join(tmpdir(), 'gluon-tls-cli-'));
+const procs: Proc[] = [];
+t.teardown(() => {
+  for (const p of procs) p.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+let ca: CertFiles;
+let node: CertFiles;
+let stranger: CertFiles;
+let otherCa: CertFiles;
+t.before(async () => {
+  ca = await makeCa(dir, 'ca');
+  otherCa = await makeCa(dir, 'other');
+  node = await makeCert(dir, ca, 'node', ['127.0.0.1']);
+  stranger = await makeCert(dir, otherCa, 'stranger', ['127.0.0.1']);
+});
+
+const tlsArgs = (c: CertFiles, trust: CertFiles, mutual = true) => ['--tls-cert', c.cert, '--tls-key', c.key, '--tls-ca', trust.cert, ...(mutual ? ['--require-client-cert'] : [])];
+
+async function scheduler(extra: string[]): Promise<{ proc: Proc; address: string; dashboard?: string }> {
+  const proc = start(schedulerCli, ['--port', '0', ...extra], {}, SCHEDULER_V8_FLAGS);
+  procs.push(proc);
+  const m = await proc.waitFor(/^scheduler at (wss?:\/\/\S+)$/m);
+  const d = /^dashboard at (\S+)$/m.exec(proc.output());
+  return { proc, address: m[1]!, ...(d ? { dashboard: d[1]! } : {}) };
+}
+
+t.test('a run over mutual TLS; the dashboard over HTTPS', async (t) => {
+  const s = await scheduler(['--dashboard-port', '0', ...tlsArgs(node, ca)]);
+  t.match(s.address, /^wss:\/\//);
+  t.match(s.dashboard, /^https:\/\/127\.0\.0\.1:\d+\/$/);
+  const workers = [];
+  for (const name of ['a', 'b']) {
+    const w = start(workerCli, [s.address, '--nthreads', '1', '--name', name, ...ALLOW_FIXTURES, ...tlsArgs(node, ca)], {}, WORKER_V8_FLAGS);
+    procs.push(w);
+    workers.push(w);
+    await w.waitFor(new RegExp(`^worker ${name} at wss://127\\.0\\.0\\.1:\\d+ connected to wss://`, 'm'));
+  }
+  const tls: TlsOptions = readTlsMaterial({ cert: node.cert, key: node.key, ca: ca.cert });
+  const client = await RawClient.connect(s.address, undefined, tls);
+  t.teardown(() => client.close());
+  const mod = pathToFileURL(fixture).href;
+  // A chain across both workers: the second task's dependency travels worker to worker over TLS.
+  const tasks = [
+    { key: 'inc-1', fn: { module: mod, export: 'inc' }, args: [1], deps: [] },
+    { key: 'inc-2', fn: { module: mod, export: 'inc' }, args: [{ __gluonRef: 'inc-1' }], deps: ['inc-1'] },
+  ];
+  client.conn.send({ op: 'update-graph', tasks, wants: ['inc-2'] });
+  const res = await client.results(['inc-2']);
+  t.equal(res.get('inc-2')!.value, 3);
+
+  const status = (opts: https.RequestOptions) => new Promise<number>((resolve, reject) => {
+    const req = https.get(`${s.dashboard}api/state`, { ca: tls.ca, ...opts }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    req.on('error', reject);
+  });
+  t.equal(await status({ cert: tls.cert, key: tls.key }), 200, 'the dashboard with the cluster\'s certificate');
+  t.equal(await status({}), 403, 'and without one: refused (mutual TLS holds on every listener)');
+});
+
+t.test('a worker whose CA does not match stops at once, saying so; flag mistakes exit 2', async (t) => {
+  const s = await scheduler(['--no-dashboard', ...tlsArgs(node, ca)]);
+  const w = start(workerCli, [s.address, '--nthreads', '1', ...tlsArgs(node, otherCa, false)], {}, WORKER_V8_FLAGS);
+  procs.push(w);
+  t.not(await w.exited(30_000), 0, 'it exits instead of retrying forever');
+  t.match(w.output(), /cannot start: unknown CA: the certificate of scheduler wss:\/\/\S+ is not signed by a CA this side trusts/);
+
+  const foreign = start(workerCli, [s.address, '--nthreads', '1', ...tlsArgs(stranger, ca, false)], {}, WORKER_V8_FLAGS);
+  procs.push(foreign);
+  t.not(await foreign.exited(30_000), 0);
+  t.match(foreign.output(), /client certificate from an unknown CA: scheduler wss:\/\/\S+: scheduler accepts only certificates signed by its --tls-ca/);
+
+  const plain = start(workerCli, [s.address, '--nthreads', '1'], {}, WORKER_V8_FLAGS);
+  procs.push(plain);
+  t.equal(await plain.exited(), 2);
+  t.match(plain.output(), /the scheduler speaks TLS \(wss:\/\/\): give --tls-cert and --tls-key/);
+
+  const noCa = start(schedulerCli, ['--port', '0', '--no-dashboard', '--tls-cert', node.cert, '--tls-key', node.key, '--require-client-cert'], {}, SCHEDULER_V8_FLAGS);
+  procs.push(noCa);
+  t.equal(await noCa.exited(), 2);
+  t.match(noCa.output(), /gluon-scheduler: --require-client-cert needs --tls-ca/);
+  const wrongKey = start(schedulerCli, ['--port', '0', '--tls-cert', node.cert, '--tls-key', stranger.key], {}, SCHEDULER_V8_FLAGS);
+  procs.push(wrongKey);
+  t.equal(await wrongKey.exited(), 2);
+  t.match(wrongKey.output(), /--tls-key \S+stranger\.key is not the key of --tls-cert \S+node\.pem/);
+});
