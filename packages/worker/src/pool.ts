@@ -33,8 +33,14 @@ interface Slot {
   inFlight: Map<number, Entry>;
   /** Set when the thread said which task is ending it. */
   exiting?: { id: number; code: number };
-  /** Set when the pool terminates the thread to stop a task: that task fails with `error`. */
-  stopping?: { id: number; error: PoolError };
+  /**
+   * Set when the pool terminates the thread to stop a task: that task fails with `error`, as a
+   * thread death (`died`, counted against allowed failures) or as the task's own failure.
+   */
+  stopping?: { id: number; error: PoolError; died: boolean };
+  /** The first task in flight, and since when it is first (it runs since about then), ms. */
+  headId?: number;
+  headSince?: number;
 }
 
 type PoolError = { name: string; message: string; stack: string };
@@ -45,6 +51,9 @@ type PoolError = { name: string; message: string; stack: string };
  * zero, so a task about to finish is not killed (with its thread's module cache) for nothing.
  */
 export const CANCEL_GRACE_MS = 500;
+
+/** Smallest per-thread heap cap: below this a thread cannot even load its task module reliably. */
+export const MIN_THREAD_HEAP_MB = 32;
 
 /**
  * How many tasks a thread holds at once. Two for ordinary tasks (one running, one ready so the
@@ -86,7 +95,17 @@ export class ThreadPool {
   /** Recent mean task duration (ms); starts high so the first tasks get the cautious depth. */
   private meanMs = 10;
 
-  constructor(readonly size: number, private readonly workerName: string, private readonly onPublish: (topic: string, value: unknown) => void) {
+  /** Each thread's JS heap limit (MiB), from the worker's memory limit; undefined without one. */
+  readonly threadHeapMb: number | undefined;
+
+  /**
+   * @param memoryLimit the worker's `--memory-limit` in bytes (0: none). Each thread's V8 heap is
+   *   capped at its share (the limit over the threads, at least {@link MIN_THREAD_HEAP_MB}), so a
+   *   task that fills its heap ends its own thread, not the process. Typed-array memory is outside
+   *   V8's heap: the worker's RSS monitor covers it ({@link shed}).
+   */
+  constructor(readonly size: number, private readonly workerName: string, private readonly onPublish: (topic: string, value: unknown) => void, memoryLimit = 0) {
+    this.threadHeapMb = memoryLimit > 0 ? Math.max(MIN_THREAD_HEAP_MB, Math.floor(memoryLimit / size / 2 ** 20)) : undefined;
     for (let i = 0; i < size; i++) this.slots.push(this.spawn(i));
   }
 
@@ -188,6 +207,10 @@ export class ThreadPool {
     const first = slot.inFlight.entries().next();
     if (first.done) return;
     const [id, e] = first.value;
+    if (slot.headId !== id) {
+      slot.headId = id;
+      slot.headSince = Date.now();
+    }
     if (e.timer || slot.stopping) return;
     const key = e.task.key;
     if (e.cancelled) {
@@ -202,10 +225,30 @@ export class ThreadPool {
   }
 
   /** Terminates the thread running task `id`; the exit handler fails it and requeues the rest. */
-  private stop(slot: Slot, id: number, error: PoolError): void {
+  private stop(slot: Slot, id: number, error: PoolError, died = false): void {
     if (this.slots[slot.index] !== slot || !slot.inFlight.has(id) || slot.stopping) return;
-    slot.stopping = { id, error: { ...error, stack: error.stack || `${error.name}: ${error.message}` } };
+    slot.stopping = { id, error: { ...error, stack: error.stack || `${error.name}: ${error.message}` }, died };
     void slot.thread.terminate();
+  }
+
+  /**
+   * The worker's RSS is over its memory limit: stops the task that has been running longest
+   * (the likeliest to have grown; per-thread memory is not measurable from outside on every
+   * supported Node) by terminating its thread, which frees that thread's heap and buffers. The
+   * task fails as a thread death, so the scheduler retries it elsewhere within allowed-failures.
+   * Returns its key, or undefined when nothing runs.
+   */
+  shed(why: string): string | undefined {
+    let oldest: Slot | undefined;
+    for (const s of this.slots) {
+      if (s.stopping || s.inFlight.size === 0 || s.headSince === undefined) continue;
+      if (!oldest || s.headSince < oldest.headSince!) oldest = s;
+    }
+    if (!oldest) return undefined;
+    const [id, e] = oldest.inFlight.entries().next().value!;
+    const message = `memory limit exceeded: ${why}; task ${e.task.key} was running longest, so its thread was stopped`;
+    this.stop(oldest, id, { name: 'MemoryLimitExceeded', message, stack: '' }, true);
+    return e.task.key;
   }
 
   /**
@@ -252,7 +295,10 @@ export class ThreadPool {
   }
 
   private spawn(index: number): Slot {
-    const thread = new Thread(new URL('./thread.js', import.meta.url), { workerData: { worker: this.workerName } });
+    const thread = new Thread(new URL('./thread.js', import.meta.url), {
+      workerData: { worker: this.workerName },
+      ...(this.threadHeapMb !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: this.threadHeapMb } } : {}),
+    });
     const slot: Slot = { thread, index, inFlight: new Map() };
     thread.on('message', (m: ThreadReply) => {
       if (m.type === 'publish') return this.onPublish(m.topic, m.value);
@@ -263,7 +309,13 @@ export class ThreadPool {
       for (const r of m.replies) this.complete(slot, r);
       this.pump();
     });
-    thread.on('error', (err) => this.threadDied(slot, `the task crashed its thread: ${err.message}`, err.stack ?? ''));
+    thread.on('error', (err) => {
+      if ((err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        const message = `memory limit exceeded: the task filled its thread's heap of ${this.threadHeapMb} MiB (its share of the worker's --memory-limit); ${err.message}`;
+        return this.threadDied(slot, message, `MemoryLimitExceeded: ${message}`);
+      }
+      this.threadDied(slot, `the task crashed its thread: ${err.message}`, err.stack ?? '');
+    });
     thread.on('exit', (code) => this.threadDied(slot, `the task ended its thread (exit code ${code})`, ''));
     thread.unref();
     return slot;
@@ -292,7 +344,7 @@ export class ThreadPool {
     for (const [id, e] of entries) {
       if (id !== culpritId) rest.push(e);
       // Stopped by the pool (timeout, cancel): the task's failure, not a thread death.
-      else if (slot.stopping) e.done({ ok: false, error: slot.stopping.error, start: now, stop: now, thread: slot.index, died: false });
+      else if (slot.stopping) e.done({ ok: false, error: slot.stopping.error, start: now, stop: now, thread: slot.index, died: slot.stopping.died });
       else e.done({ ok: false, error: { name: 'WorkerThreadDied', message, stack: stack || `WorkerThreadDied: ${message}` }, start: now, stop: now, thread: slot.index, died: true });
     }
     if (this.closing) {

@@ -57,8 +57,11 @@ export type WorkerEvent =
   /** `nbytes`: the result's wire size when known (the thread measured it); else it is estimated. */
   | ({ type: 'done'; key: string; value: unknown; nbytes?: number; events?: number } & TaskTiming)
   | ({ type: 'erred'; key: string; error: { name: string; message: string; stack: string }; kind: FailureKind } & TaskTiming)
-  /** Resident memory now; pauses or resumes task starts against the memory limit. */
-  | { type: 'memory'; rss: number }
+  /**
+   * Resident memory now (at `now`, ms): pauses or resumes task starts against the memory limit,
+   * and over the limit stops a running task (at most once per {@link SHED_COOLDOWN_MS}).
+   */
+  | { type: 'memory'; rss: number; now?: number }
   /** The scheduler connection is gone; it will reassign whatever has not started. */
   | { type: 'scheduler-lost' }
   /** Stop taking work and give back everything that has not started. */
@@ -75,6 +78,8 @@ export type WorkerCommand =
   | { type: 'cancel'; key: string }
   /** A cancelled running task is wanted again: let it finish after all. */
   | { type: 'resume'; key: string }
+  /** RSS is over the memory limit (`why` says by how much): stop a running task to free memory. */
+  | { type: 'shed'; why: string }
   | { type: 'log'; text: string };
 
 type TaskState = 'fetching' | 'ready' | 'running';
@@ -117,6 +122,12 @@ export interface WorkerStateOptions {
   memoryLimit?: number;
 }
 
+/**
+ * After stopping a task to free memory, how long before another may be stopped: the freed
+ * thread's memory takes a moment to leave the RSS, and one stopped task often suffices.
+ */
+export const SHED_COOLDOWN_MS = 1000;
+
 const MiB = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
 
 /**
@@ -142,6 +153,8 @@ export class WorkerState {
   private storedBytesTotal = 0;
   paused = false;
   closing = false;
+  /** When a running task was last stopped to free memory. */
+  private lastShed = -Infinity;
   private out: WorkerCommand[] = [];
 
   constructor(opts: WorkerStateOptions) {
@@ -214,7 +227,7 @@ export class WorkerState {
       case 'fetch-failed': this.fetchFailed(ev.peer, ev.keys, ev.reason); break;
       case 'done': this.done(ev); break;
       case 'erred': this.erred(ev); break;
-      case 'memory': this.memory(ev.rss); break;
+      case 'memory': this.memory(ev.rss, ev.now); break;
       case 'scheduler-lost': this.schedulerLost(); break;
       case 'shutdown': this.shutdown(); break;
     }
@@ -520,8 +533,14 @@ export class WorkerState {
     this.send({ op: 'steal-response', key, ok });
   }
 
-  private memory(rss: number): void {
+  private memory(rss: number, now: number | undefined): void {
     if (!this.memoryLimit) return;
+    // Pausing stops new starts; a running task that keeps growing must be stopped too, or the
+    // limit is only advisory (a task allocated 2 GiB under a 1 GiB limit).
+    if (rss > this.memoryLimit && this.running > 0 && now !== undefined && now - this.lastShed >= SHED_COOLDOWN_MS) {
+      this.lastShed = now;
+      this.out.push({ type: 'shed', why: `the worker's RSS of ${MiB(rss)} is over its memory limit of ${MiB(this.memoryLimit)}` });
+    }
     if (!this.paused && rss > this.memoryLimit) {
       this.paused = true;
       this.out.push({ type: 'log', text: `paused: RSS ${MiB(rss)} is over the memory limit of ${MiB(this.memoryLimit)}; starting no new tasks until it falls below 90% (${this.ready.size} ready task(s) wait)` });

@@ -43,6 +43,8 @@ export interface WorkerOptions {
   log?: Logger;
 }
 
+/** How often the RSS is checked against `--memory-limit` (when one is set), ms. */
+const MEMORY_CHECK_MS = 100;
 /** How long a peer may take to answer a get-data (large results take a while). */
 const FETCH_TIMEOUT_MS = 120_000;
 
@@ -63,6 +65,7 @@ export class GluonWorker {
   private readonly peers = new Map<string, Promise<Connection>>();
   private readonly allowCache = new Map<string, AllowDecision>();
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private memoryTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private lastCpu = process.cpuUsage();
@@ -111,7 +114,7 @@ export class GluonWorker {
   }
 
   private async startInner(): Promise<this> {
-    this.pool = new ThreadPool(this.nthreads, this.name, (topic, value) => this.scheduler?.send({ op: 'publish', topic, value }));
+    this.pool = new ThreadPool(this.nthreads, this.name, (topic, value) => this.scheduler?.send({ op: 'publish', topic, value }), this.opts.memoryLimit ?? 0);
     this.listener = await listen({
       self: `worker ${this.name}`,
       roles: ['peer', 'client'],
@@ -132,6 +135,11 @@ export class GluonWorker {
     this.state = new WorkerState({
       name: this.name, address: this.listener.address, capacity: this.pool.capacity, memoryLimit: this.opts.memoryLimit ?? 0,
     });
+    if (this.opts.memoryLimit) {
+      // Sampled often, not only with heartbeats: a task can allocate gigabytes in a second.
+      this.memoryTimer = setInterval(() => this.apply(this.state.handle({ type: 'memory', rss: process.memoryUsage.rss(), now: Date.now() })), MEMORY_CHECK_MS);
+      this.memoryTimer.unref();
+    }
     try {
       await this.register(true);
     } catch (err) {
@@ -258,6 +266,11 @@ export class GluonWorker {
         case 'execute': this.execute(c); break;
         case 'cancel': this.pool.cancel(c.key); break;
         case 'resume': this.pool.resume(c.key); break;
+        case 'shed': {
+          const key = this.pool.shed(c.why);
+          if (key) this.log(`${c.why}: stopped task ${key} (the one running longest)`);
+          break;
+        }
       }
     }
   }
@@ -442,6 +455,7 @@ export class GluonWorker {
     if (this.ioClosed) return;
     this.ioClosed = true;
     clearInterval(this.heartbeatTimer);
+    clearInterval(this.memoryTimer);
     clearTimeout(this.reconnectTimer);
     this.scheduler?.close(CloseCode.normal, 'worker leaving');
     this.scheduler = null;

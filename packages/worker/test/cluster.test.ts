@@ -355,3 +355,23 @@ t.test('timeoutMs stops a runaway task and fails it with a clear error; the work
   t.equal(code, 4003);
   t.match(why, /update-graph: tasks\[0\]\.timeoutMs \(task inc-\d+\) must be a finite number ≥ 1 ≤ 2147483647, got number -5/);
 });
+
+t.test('--memory-limit is enforced: a task that grows past it is stopped and fails naming the limit', async (t) => {
+  const s = await startScheduler(0, ['--allowed-failures', '1']);
+  procs.push(s.proc);
+  const w = await startWorker(s.address, ['--nthreads', '1', '--memory-limit', '300MiB', '--name', 'capped']);
+  procs.push(w.proc);
+  const client = await RawClient.connect(s.address);
+  clients.push(client);
+  // Typed arrays live outside V8's heap: only the RSS monitor sees them (before, this returned 1024).
+  const hog = spec('hog', 'hogBuffers', [1024]);
+  client.conn.send({ op: 'update-graph', tasks: [hog], wants: [hog.key] });
+  const res = (await client.results([hog.key], 60_000)).get(hog.key)!;
+  t.equal(res.op, 'task-erred', `the task failed (got ${JSON.stringify(res).slice(0, 200)})`);
+  t.match(res.error, { kind: 'worker-died', name: 'KilledWorker', message: /memory limit exceeded: the worker's RSS of \d+ MiB is over its memory limit of 300 MiB; task hog-\d+ was running longest/ });
+  t.match(w.proc.output(), /over its memory limit of 300 MiB: stopped task hog-\d+/);
+  const next = spec('inc', 'inc', [1]);
+  client.conn.send({ op: 'update-graph', tasks: [next], wants: [next.key] });
+  t.equal((await client.results([next.key], 30_000)).get(next.key)!.value, 2, 'the worker runs on once its RSS is back under the limit');
+  t.equal(w.proc.child.exitCode, null);
+});

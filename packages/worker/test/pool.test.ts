@@ -152,3 +152,26 @@ t.test('timeoutMs stops a task that runs too long; resume() undoes a cancel', as
   single.resume('later-1');
   t.equal(ok(t, await slow), 3, 'resumed: not stopped after the cancel grace');
 });
+
+t.test('with a memory limit each thread\'s heap is capped at its share: a task that fills it ends only its thread', async (t) => {
+  const capped = new ThreadPool(2, 'pool-heap', () => {}, 128 * 2 ** 20);
+  t.teardown(() => capped.close());
+  t.equal(capped.threadHeapMb, 64, '128 MiB over 2 threads');
+  const r = await capped.run({ key: 'hog-1', url, exportName: 'hogHeap', args: [], data: {} });
+  t.match(r, { ok: false, died: true, error: { message: /^memory limit exceeded: the task filled its thread's heap of 64 MiB/ } });
+  t.equal(ok(t, await capped.run({ key: 'inc-1', url, exportName: 'inc', args: [1], data: {} })), 2, 'a fresh thread runs the next task');
+  t.equal(new ThreadPool(1, 'pool-tiny', () => {}, 2 ** 20).threadHeapMb, 32, 'never below a heap a thread can start with');
+});
+
+t.test('shed() stops the task running longest, as a thread death naming the memory limit', async (t) => {
+  const single = new ThreadPool(1, 'pool-shed', () => {});
+  t.teardown(() => single.close());
+  t.equal(single.shed('nothing runs'), undefined);
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-shed-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const mark = join(dir, 'started');
+  const spinning = single.run({ key: 'spin-3', url, exportName: 'spin', args: [mark], data: {} });
+  for (let i = 0; i < 1000 && !existsSync(mark); i++) await new Promise((r) => setTimeout(r, 20));
+  t.equal(single.shed('RSS 2 GiB over 1 GiB'), 'spin-3');
+  t.match(await spinning, { ok: false, died: true, error: { name: 'MemoryLimitExceeded', message: 'memory limit exceeded: RSS 2 GiB over 1 GiB; task spin-3 was running longest, so its thread was stopped' } });
+});

@@ -305,3 +305,16 @@ t.test('freeing a running task asks the shell to stop it; wanted again, to let i
   t.same(sent(after), [], 'a stopped cancelled task reports nothing');
   t.equal(s.executing, 0, 'and frees its place in the pool');
 });
+
+t.test('over the memory limit with tasks running, one is stopped, at most once per cooldown', async (t) => {
+  const s = make(2, 1000);
+  s.handle({ type: 'compute', task: task('a-1') });
+  const over = s.handle({ type: 'memory', rss: 1500, now: 10_000 });
+  t.same(of(over, 'shed'), [{ type: 'shed', why: "the worker's RSS of 0 MiB is over its memory limit of 0 MiB" }]);
+  t.equal(s.paused, true);
+  t.same(of(s.handle({ type: 'memory', rss: 1500, now: 10_500 }), 'shed'), [], 'not again within the cooldown');
+  t.equal(of(s.handle({ type: 'memory', rss: 1500, now: 11_000 }), 'shed').length, 1, 'again after it');
+  t.same(of(s.handle({ type: 'memory', rss: 1500 }), 'shed'), [], 'heartbeat samples (no time) only pause');
+  s.handle({ type: 'erred', key: 'a-1', error: { name: 'MemoryLimitExceeded', message: 'x', stack: '' }, kind: 'worker-died', ...timing });
+  t.same(of(s.handle({ type: 'memory', rss: 1500, now: 20_000 }), 'shed'), [], 'nothing running: nothing to stop');
+});
