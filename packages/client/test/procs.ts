@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Test } from 'tap';
 import { SCHEDULER_V8_FLAGS } from '@gluon/scheduler/v8-flags';
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
 
@@ -29,10 +28,15 @@ export interface Proc {
   alive(): boolean;
 }
 
+/** Where a started process's kill is registered: a tap test, or anything with `teardown`. */
+export interface Owner {
+  teardown(fn: () => void): void;
+}
+
 /** Starts a process and waits (bounded: 20 s) for the line `re` names its address in. */
-function startProc(t: Test, args: string[], re: RegExp, env: NodeJS.ProcessEnv = {}): Promise<Proc> {
+function startProc(owner: Owner, args: string[], re: RegExp, env: NodeJS.ProcessEnv = {}): Promise<Proc> {
   const child = spawn(process.execPath, args, { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => {
+  owner.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   let out = '';
@@ -56,13 +60,13 @@ function startProc(t: Test, args: string[], re: RegExp, env: NodeJS.ProcessEnv =
 }
 
 /** `gluon-scheduler --port 0 --no-dashboard ...args`. */
-export function startScheduler(t: Test, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Proc> {
-  return startProc(t, [...SCHEDULER_V8_FLAGS, bin('@gluon/scheduler'), '--port', '0', '--no-dashboard', ...args], /^scheduler at (ws:\/\/\S+)$/m, env);
+export function startScheduler(owner: Owner, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Proc> {
+  return startProc(owner, [...SCHEDULER_V8_FLAGS, bin('@gluon/scheduler'), '--port', '0', '--no-dashboard', ...args], /^scheduler at (ws:\/\/\S+)$/m, env);
 }
 
 /** `gluon-worker <scheduler> ...args`; its address is its data listener's. */
-export function startWorker(t: Test, scheduler: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Proc> {
-  return startProc(t, [...WORKER_V8_FLAGS, bin('@gluon/worker'), scheduler, ...args], /^worker \S+ at (ws:\/\/\S+) connected/m, env);
+export function startWorker(owner: Owner, scheduler: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Proc> {
+  return startProc(owner, [...WORKER_V8_FLAGS, bin('@gluon/worker'), scheduler, ...args], /^worker \S+ at (ws:\/\/\S+) connected/m, env);
 }
 
 /** Resident set size of a process, in MiB (Linux). */

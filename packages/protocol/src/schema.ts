@@ -14,10 +14,26 @@ export interface Problem {
   tag?: string;
 }
 
+/**
+ * What a schema admits, as plain data: for documentation and for tools that build values of the
+ * shape (the schema-aware fuzzer generates valid messages from it, then breaks them).
+ */
+export type Shape =
+  | { type: 'any' }
+  | { type: 'string'; nonEmpty: boolean }
+  | { type: 'number'; int: boolean; min?: number; max?: number }
+  | { type: 'boolean' }
+  | { type: 'literal'; values: readonly (string | number | boolean)[] }
+  | { type: 'array'; item: Shape; min: number }
+  | { type: 'record'; value: Shape }
+  | { type: 'object'; fields: Readonly<Record<string, { shape: Shape; optional: boolean }>> };
+
 /** Checks a value and carries the type it admits. */
 export interface Schema<T> {
   /** A short description of the expected shape, used in reasons. */
   readonly doc: string;
+  /** The same, as data. */
+  readonly shape: Shape;
   /** True for fields made with {@link opt}. */
   readonly optional?: boolean;
   /** Null when `v` fits, else the problem. */
@@ -69,13 +85,14 @@ function within(p: Problem, segment: string): Problem {
 }
 
 /** Anything at all (task arguments, results, published values). */
-export const anything: Schema<unknown> = { doc: 'any value', check: () => null };
+export const anything: Schema<unknown> = { doc: 'any value', shape: { type: 'any' }, check: () => null };
 
 /** A string; `nonEmpty` refuses `''`. */
 export function str(opts: { nonEmpty?: boolean } = {}): Schema<string> {
   const doc = opts.nonEmpty ? 'a non-empty string' : 'a string';
   return {
     doc,
+    shape: { type: 'string', nonEmpty: opts.nonEmpty === true },
     check: (v) => (typeof v === 'string' && (!opts.nonEmpty || v !== '') ? null : problem(`must be ${doc}, got ${describe(v)}`)),
   };
 }
@@ -90,6 +107,7 @@ export function num(opts: { int?: boolean; min?: number; max?: number } = {}): S
   const max = opts.max ?? Infinity;
   return {
     doc,
+    shape: { type: 'number', int: opts.int === true, ...(opts.min !== undefined ? { min: opts.min } : {}), ...(opts.max !== undefined ? { max: opts.max } : {}) },
     check: (v) => (typeof v === 'number' && (opts.int ? Number.isInteger(v) : Number.isFinite(v)) && v >= min && v <= max
       ? null : problem(`must be ${doc}, got ${describe(v)}`)),
   };
@@ -98,13 +116,16 @@ export function num(opts: { int?: boolean; min?: number; max?: number } = {}): S
 /** true or false. */
 export const bool: Schema<boolean> = {
   doc: 'a boolean',
+  shape: { type: 'boolean' },
   check: (v) => (typeof v === 'boolean' ? null : problem(`must be a boolean, got ${describe(v)}`)),
 };
 
 /** One of a few literal values. */
 export function oneOf<const V extends readonly (string | number | boolean)[]>(...values: V): Schema<V[number]> {
   const doc = `one of ${values.map((x) => JSON.stringify(x)).join(', ')}`;
-  return { doc, check: (v) => (values.includes(v as V[number]) ? null : problem(`must be ${doc}, got ${describe(v)}`)) };
+  return {
+    doc, shape: { type: 'literal', values }, check: (v) => (values.includes(v as V[number]) ? null : problem(`must be ${doc}, got ${describe(v)}`)),
+  };
 }
 
 /** An array whose elements fit `item`; `min` is the fewest elements allowed. */
@@ -113,6 +134,7 @@ export function arrayOf<T>(item: Schema<T>, opts: { min?: number } = {}): Schema
   const min = opts.min ?? 0;
   return {
     doc,
+    shape: { type: 'array', item: item.shape, min },
     check: (v) => {
       if (!Array.isArray(v)) return problem(`must be ${doc}, got ${describe(v)}`);
       if (v.length < min) return problem(`must have at least ${min} element(s)`);
@@ -131,6 +153,7 @@ export function recordOf<T>(value: Schema<T>): Schema<Record<string, T>> {
   const doc = `an object of ${value.doc.replace(/^an? /, '')} values`;
   return {
     doc,
+    shape: { type: 'record', value: value.shape },
     check: (v) => {
       if (!isPlainObject(v)) return problem(`must be ${doc}, got ${describe(v)}`);
       if (value === anything) return null;
@@ -145,7 +168,7 @@ export function recordOf<T>(value: Schema<T>): Schema<Record<string, T>> {
 
 /** Marks a field of an {@link obj} as optional. */
 export function opt<T>(s: Schema<T>): Optional<T> {
-  return { doc: s.doc, optional: true, check: (v) => s.check(v) };
+  return { doc: s.doc, shape: s.shape, optional: true, check: (v) => s.check(v) };
 }
 
 /**
@@ -158,6 +181,7 @@ export function obj<F extends Fields>(fields: F, opts: { tag?: (v: Record<string
   const doc = `{${names.map((n) => `${n}${fields[n]!.optional ? '?' : ''}`).join(', ')}}`;
   return {
     doc,
+    shape: { type: 'object', fields: Object.fromEntries(names.map((n) => [n, { shape: fields[n]!.shape, optional: fields[n]!.optional === true }])) },
     check: (v) => {
       if (!isPlainObject(v)) return problem(`must be an object ${doc}, got ${describe(v)}`);
       const o = v as Record<string, unknown>;
