@@ -1,9 +1,15 @@
 /**
  * Using a cluster that is already running, possibly on other hosts:
  *
- *   gluon-scheduler --host 0.0.0.0 --token "$GLUON_TOKEN"             # on the scheduler host
- *   gluon-worker ws://SCHEDULER:8786 --nthreads 4 --token "$GLUON_TOKEN"  # on each worker host
- *   node examples/dist/remote-scheduler.js ws://SCHEDULER:8786           # here (GLUON_TOKEN set)
+ *   gluon-scheduler --host SCHEDULER --token-file token                          # on the scheduler host
+ *   gluon-worker ws://SCHEDULER:8786 --listen-host WORKER --nthreads 4 --token-file token  # on each worker host
+ *   GLUON_TOKEN=$(cat token) node examples/dist/remote-scheduler.js ws://SCHEDULER:8786   # here
+ *
+ * Over TLS (docs/across-hosts.md: the scheduler and workers get --tls-cert/--tls-key/--tls-ca, and
+ * --require-client-cert for mutual TLS), give this script the CA and its own certificate:
+ *
+ *   GLUON_TLS_CA=ca.pem GLUON_TLS_CERT=client.pem GLUON_TLS_KEY=client.key \
+ *     node examples/dist/remote-scheduler.js wss://SCHEDULER:8786
  *
  * Workers import task code themselves, so `@gluon/examples` must be installed where they run.
  */
@@ -12,7 +18,12 @@ import { Client, remoteFrom, TaskError } from '@gluon/client';
 const { inc, add, fail } = remoteFrom<typeof import('./tasks.js')>('@gluon/examples/tasks');
 const url = process.argv[2] ?? process.env.GLUON_SCHEDULER ?? 'ws://127.0.0.1:8786';
 
-const client = await Client.connect(url, { name: 'remote-scheduler-example' }); // token: GLUON_TOKEN
+const env = process.env;
+const tls = env.GLUON_TLS_CA || env.GLUON_TLS_CERT
+  ? { ...(env.GLUON_TLS_CA ? { ca: env.GLUON_TLS_CA } : {}), ...(env.GLUON_TLS_CERT ? { cert: env.GLUON_TLS_CERT } : {}), ...(env.GLUON_TLS_KEY ? { key: env.GLUON_TLS_KEY } : {}) }
+  : undefined;
+// token: GLUON_TOKEN; tls: file paths (PEM text works too)
+const client = await Client.connect(url, { name: 'remote-scheduler-example', ...(tls ? { tls } : {}) });
 try {
   if (client.dashboardUrl) console.log(`dashboard: ${client.dashboardUrl}`);
   const xs = client.map(inc, [1, 2, 3, 4, 5]);
