@@ -1,21 +1,15 @@
-/** Locates <repo>/../shared/data by walking up from this file. */
+/** The real 4-lepton files for the tests: only beside the checkout (rootio's shared-data.ts). */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { sharedDataDir, SHARED_DATA } from '../../rootio/test/shared-data.js';
 
+/** `<checkout>/../shared/data`, or undefined. */
 export function sharedData(): string | undefined {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    const c = path.join(dir, '..', 'shared', 'data');
-    if (existsSync(path.join(dir, 'package.json')) && existsSync(path.join(dir, 'packages')) && existsSync(c)) return c;
-    dir = path.dirname(dir);
-  }
-  return undefined;
+  return sharedDataDir() ?? undefined;
 }
 
 /** The 4lep dataset directory, or undefined (tests skip with a message naming the path). */
 export function opendataDir(): { dir?: string; looked: string } {
-  const d = sharedData();
-  const looked = d ? path.join(d, 'atlas-opendata-13tev-2020-4lep') : '<repo>/../shared/data';
-  return { dir: d && existsSync(path.join(looked, 'Data', 'data_A.4lep.root')) ? looked : undefined, looked };
+  const looked = path.join(SHARED_DATA, 'atlas-opendata-13tev-2020-4lep');
+  return { dir: existsSync(path.join(looked, 'Data', 'data_A.4lep.root')) ? looked : undefined, looked };
 }

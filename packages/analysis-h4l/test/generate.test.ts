@@ -4,9 +4,8 @@
  * weighted to 10 fb⁻¹, against the spec's published per-group stacks (section 4).
  */
 import t from 'tap';
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { opendataDir } from './data-path.js';
 import { runNotebook, emptyNotebookOutput, eventWeights, xsecWeight, sampleByName, type LeptonColumns, type WeightColumns } from '@gluon/analysis-h4l';
 import { generateSampleColumns, defaultEntries, MINI_SCHEMA, GENERATED_SAMPLES, type ColumnSet, type JaggedColumn } from '../src/generate/index.js';
 
@@ -123,13 +122,9 @@ t.test('events are physical: pT order, E from mass, triggers, truth, lep_n, data
 });
 
 t.test('the schema equals the real 4lep file (jsroot)', async (t) => {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  let data = '';
-  for (let i = 0; i < 8 && !data; i++, dir = dirname(dir)) {
-    const cand = join(dir, '..', 'shared', 'data', 'atlas-opendata-13tev-2020-4lep', 'Data', 'data_A.4lep.root');
-    if (existsSync(cand)) data = cand;
-  }
-  if (!data) { t.skip('shared data not found next to the repo (../shared/data)'); return; }
+  const { dir: opendata, looked } = opendataDir();
+  if (!opendata) { t.skip(`shared data not found at ${looked}`); return; }
+  const data = join(opendata, 'Data', 'data_A.4lep.root');
   const { openFile } = await import('jsroot');
   const tree = await (await openFile(data)).readObject('mini');
   const real = tree.fBranches.arr.map((b: { fName: string; fClassName?: string; fLeaves: { arr: { _typename: string; fIsUnsigned: boolean }[] } }) => {

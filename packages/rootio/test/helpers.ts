@@ -1,23 +1,13 @@
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openFile, TSelector, treeProcess } from 'jsroot';
 import type { Column } from '@gluon/rootio';
+import { sharedDataDir, SHARED_DATA } from './shared-data.js';
 
-/** `<repo>/../shared/data`, or null when this clone has no shared data beside it. */
+/** `<checkout>/../shared/data`, or null when this clone has no shared data beside it (shared-data.ts). */
 export function sharedData(): string | null {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    const candidate = join(dir, 'shared', 'data');
-    if (existsSync(candidate) && existsSync(join(dir, 'shared', 'DESIGN.md'))) return candidate;
-    const parent = resolve(dir, '..');
-    if (parent === dir) break;
-    dir = parent;
-  }
-  return null;
+  return sharedDataDir();
 }
 
-export const NO_DATA = 'shared data not found beside the repository (../shared/data); skipping tests on real files';
+export const NO_DATA = `shared data not found at ${SHARED_DATA} (beside the checkout); skipping tests on real files`;
 
 /** Every entry of the named branches as jsroot's treeProcess sees them. */
 export async function jsrootValues(path: string, tree: string, branches: string[]): Promise<Record<string, unknown[]>> {
