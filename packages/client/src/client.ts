@@ -788,6 +788,17 @@ export class Client implements FutureHost {
     if (this.closed) throw new ClientClosedError(this.closeReason);
   }
 
+  /**
+   * @internal The scheduler is gone for good (LocalCluster saw its process exit): stop
+   * reconnecting and fail pending futures with `reason`.
+   */
+  abandon(reason: string): void {
+    if (this.closed) return;
+    const conn = this.conn;
+    this.onClose(reason);
+    conn.close(1001, reason);
+  }
+
   /** Sends what is queued, closes the connections; futures still pending fail. */
   async close(): Promise<void> {
     if (this.closed) return;

@@ -131,7 +131,14 @@ export class LocalCluster {
     private readonly limits: Pick<ConnectOptions, 'maxFrameBytes' | 'maxMessageBytes'>,
     /** The TLS files every process of the cluster uses (and its clients), when started with `tls`. */
     readonly tls: TlsFiles | undefined,
-  ) {}
+  ) {
+    // Nobody restarts a LocalCluster's scheduler: its clients should not wait for it to return.
+    scheduler.child.once('exit', (code, signal) => {
+      if (this.closing) return;
+      const why = `the LocalCluster's scheduler process (pid ${scheduler.child.pid}) exited (${signal ?? `code ${code}`})`;
+      for (const c of this.clients) c.abandon(why);
+    });
+  }
 
   /** A temporary CA and certificate this cluster made, deleted on close. */
   private temporary: TemporaryTls | undefined;
