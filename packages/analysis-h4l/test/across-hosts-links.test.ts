@@ -13,10 +13,10 @@ if (why) {
 } else {
   const suite = new HostsSuite(t);
 
-  t.test('1. the analysis across hosts: three worker hosts, a client host, plain ws://', async (t) => {
+  t.test('1. the analysis across hosts over wss://: three worker hosts and a client host', async (t) => {
     const c = await suite.cluster(t, { ttl: '10s', workers: ['w1', 'w2', 'w3'] });
     await suite.finishedIdentical(t, c);
-    t.match(c.sched.address, /^ws:\/\/10\.201\.0\.1:8786$/);
+    t.match(c.sched.address, /^wss:\/\/10\.201\.0\.1:8786$/, 'the scheduler speaks TLS');
   });
 
   t.test('2. a worker host cut off longer than the heartbeat TTL mid-run: the run finishes, the worker rejoins', async (t) => {
@@ -26,7 +26,7 @@ if (why) {
     await c.sched.proc.waitFor(/worker w1 \(10\.201\.0\.11:\d+\) expired: no heartbeat within 3000 ms/, 60_000);
     c.lab.link('w1', 'up');
     const w1 = c.workers.get('w1')!;
-    await w1.waitFor(/re-registered with ws:\/\/10\.201\.0\.1:8786/, 90_000);
+    await w1.waitFor(/re-registered with wss:\/\/10\.201\.0\.1:8786/, 90_000);
     t.pass('w1 registered again once its link was back');
     await suite.finishedIdentical(t, c);
   });

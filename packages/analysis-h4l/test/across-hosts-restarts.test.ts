@@ -20,7 +20,7 @@ if (why) {
     await c.sched.proc.exited();
     const again = await c.lab.startScheduler('sched', ['--heartbeat-ttl', '5s']);
     t.equal(again.address, c.sched.address, 'the new scheduler listens on the same address');
-    for (const [h, w] of c.workers) await w.waitFor(/re-registered with ws:\/\/10\.201\.0\.1:8786/, 60_000).then(() => t.pass(`${h} re-registered`));
+    for (const [h, w] of c.workers) await w.waitFor(/re-registered with wss:\/\/10\.201\.0\.1:8786/, 60_000).then(() => t.pass(`${h} re-registered`));
     const done = await suite.finishedIdentical(t, c);
     t.equal(done[1], '1', 'the client reconnected once');
   });

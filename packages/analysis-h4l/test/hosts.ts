@@ -2,8 +2,9 @@
  * The H→4ℓ analysis across hosts played by network namespaces (scripts/netns.sh through
  * worker/test/netns.ts), for the across-hosts-*.test.ts scenarios: a scheduler host, worker hosts
  * and a client host, each with its own address in 10.201.0.0/24, joined by veth links to a
- * bridge. A scenario disturbs the cluster mid-run and checks the merged histograms bit for bit
- * against a serial run of the same chunks merged in the same tree.
+ * bridge, with a token and TLS (wss://, a temporary CA) on every connection. A scenario disturbs
+ * the cluster mid-run and checks the merged histograms bit for bit against a serial run of the
+ * same chunks merged in the same tree.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,14 +56,14 @@ export class HostsSuite {
 
   /** Starts the scenario's hosts and processes; the client is running the analysis when it resolves. */
   async cluster(t: Test, opts: { ttl: string; workers?: string[]; beforeRun?: (lab: NetLab) => void }): Promise<HostsCluster> {
-    const lab = NetLab.create(HOSTS);
+    const lab = await NetLab.create(HOSTS);
     t.teardown(() => lab.destroy());
     const sched = await lab.startScheduler('sched', ['--heartbeat-ttl', opts.ttl]);
     const workers = new Map<string, Proc>();
     for (const h of opts.workers ?? ['w1', 'w2']) workers.set(h, (await lab.startWorker(h, sched.address, ['--nthreads', '1'], pkg)).proc);
     opts.beforeRun?.(lab);
     const out = join(this.dir, `result-${lab.id}.json`);
-    const client = lab.start('client', driver, ['run', sched.address, this.data, String(CHUNK_SIZE), String(FAN_IN), out], { cwd: pkg });
+    const client = lab.start('client', driver, ['run', sched.address, this.data, String(CHUNK_SIZE), String(FAN_IN), out, ...(lab.tls ? [lab.tls.ca] : [])], { cwd: pkg });
     await client.waitFor(new RegExp(`^start ${this.nChunks}$`, 'm'), 60_000);
     return { lab, sched, workers, client, out };
   }

@@ -3,11 +3,14 @@
  * namespaces joined by veth links to a bridge, addresses in 10.201.0.0/24 that exist only inside
  * them) that starts Gluon processes on those hosts, cuts and restores their links, adds netem,
  * and always cleans up: every process it started is killed by pid, then the namespaces are
- * deleted by name (also when the test process exits without its teardown).
+ * deleted by name (also when the test process exits without its teardown). Unless told
+ * otherwise, the lab's processes speak TLS: a temporary CA and one certificate for all the lab's
+ * addresses, so the cluster uses wss:// as across real hosts.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { temporaryTls, type TemporaryTls } from '@gluon/protocol';
 import { SCHEDULER_V8_FLAGS } from '@gluon/scheduler/v8-flags';
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
 import { repo, schedulerCli, start, workerCli, type Proc } from './procs.js';
@@ -47,16 +50,30 @@ export class NetLab {
    */
   readonly token = randomBytes(16).toString('hex');
 
-  private constructor(readonly id: string, readonly hosts: Readonly<Record<string, string>>) {}
+  private constructor(readonly id: string, readonly hosts: Readonly<Record<string, string>>, readonly tls: TemporaryTls | undefined) {}
 
-  /** Creates the hub and the hosts; fails (having cleaned up) with netns.sh's message. */
-  static create(hosts: Record<string, string>): NetLab {
+  /**
+   * Creates the hub and the hosts, and (unless `tls: false`) a temporary CA with a certificate
+   * for every host address; fails, having cleaned up, with netns.sh's message.
+   */
+  static async create(hosts: Record<string, string>, opts: { tls?: boolean } = {}): Promise<NetLab> {
     for (const a of Object.values(hosts)) if (!a.startsWith(NETNS_PREFIX)) throw new Error(`NetLab: ${a} is outside ${NETNS_PREFIX}0/24`);
     const id = `t${process.pid % 100_000}${seq++}`.slice(0, 8);
-    const lab = new NetLab(id, hosts);
+    const tls = opts.tls === false ? undefined : await temporaryTls(Object.values(hosts));
+    const lab = new NetLab(id, hosts, tls);
     labs.add(lab);
-    lab.sh('up', id, ...Object.entries(hosts).map(([h, a]) => `${h}=${a}`));
+    try {
+      lab.sh('up', id, ...Object.entries(hosts).map(([h, a]) => `${h}=${a}`));
+    } catch (err) {
+      await lab.destroy();
+      throw err;
+    }
     return lab;
+  }
+
+  /** `--tls-cert … --tls-key … --tls-ca …` for this lab's schedulers and workers (none without TLS). */
+  get tlsArgs(): string[] {
+    return this.tls ? ['--tls-cert', this.tls.cert, '--tls-key', this.tls.key, '--tls-ca', this.tls.ca] : [];
   }
 
   private sh(...args: string[]): void {
@@ -78,17 +95,18 @@ export class NetLab {
 
   /** gluon-scheduler on `host`'s address (port 8786 unless given), no dashboard. */
   async startScheduler(host: string, extra: string[] = [], port = 8786): Promise<{ proc: Proc; address: string }> {
-    const proc = this.start(host, schedulerCli, ['--host', this.hosts[host]!, '--port', String(port), '--no-dashboard', ...extra], { nodeArgs: SCHEDULER_V8_FLAGS });
-    const m = await proc.waitFor(/^scheduler at (ws:\/\/\S+)$/m, 30_000);
+    const args = ['--host', this.hosts[host]!, '--port', String(port), '--no-dashboard', ...this.tlsArgs, ...extra];
+    const proc = this.start(host, schedulerCli, args, { nodeArgs: SCHEDULER_V8_FLAGS });
+    const m = await proc.waitFor(/^scheduler at (wss?:\/\/\S+)$/m, 30_000);
     return { proc, address: m[1]! };
   }
 
   /** gluon-worker on `host`, its data listener on the host's address. */
   async startWorker(host: string, scheduler: string, args: string[] = [], cwd?: string): Promise<{ proc: Proc; address: string; name: string }> {
-    const proc = this.start(host, workerCli, [scheduler, '--listen-host', this.hosts[host]!, '--name', host, ...args], {
+    const proc = this.start(host, workerCli, [scheduler, '--listen-host', this.hosts[host]!, '--name', host, ...this.tlsArgs, ...args], {
       nodeArgs: WORKER_V8_FLAGS, ...(cwd ? { cwd } : {}),
     });
-    const m = await proc.waitFor(/^worker (\S+) at (ws:\/\/\S+) connected to (\S+)$/m, 30_000);
+    const m = await proc.waitFor(/^worker (\S+) at (wss?:\/\/\S+) connected to (\S+)$/m, 30_000);
     return { proc, name: m[1]!, address: m[2]! };
   }
 
@@ -119,5 +137,6 @@ export class NetLab {
     if (!labs.delete(this)) return;
     for (const p of this.procs) p.kill('SIGKILL');
     spawnSync('bash', [script, 'down', this.id], { stdio: 'ignore', timeout: 60_000 });
+    if (this.tls) spawnSync('rm', ['-rf', this.tls.dir], { stdio: 'ignore', timeout: 10_000 });
   }
 }
