@@ -2,9 +2,12 @@ import { RootFormatError, RootIOError, UnsupportedBranchTypeError } from './erro
 import { openSource, type ByteSource, type HttpOptions } from './source.js';
 import { TreeReader } from './tree.js';
 import { readHistogram, type Histogram } from './histogram.js';
-import { readKeyObject, readSkeleton, readStreamers, type Key } from './meta/directory.js';
+import { readKeyObject, readPayload, readSkeleton, readStreamers, type Key } from './meta/directory.js';
+import { RNTupleReader } from './rntuple/reader.js';
 import type { ObjectReader } from './meta/objects.js';
 import type { RObject } from './meta/rbuffer.js';
+
+const RNTUPLE = 'ROOT::RNTuple';
 
 /** One entry of a file's top directory. */
 export interface KeyInfo {
@@ -69,11 +72,22 @@ export class RootFile {
   /** Opens a TTree for reading. */
   async tree(name: string): Promise<TreeReader> {
     const key = this.findKey(name);
+    if (key.className === RNTUPLE) throw new RootFormatError(this.path, -1, `${name} is an RNTuple, not a TTree: open it with file.rntuple('${name}')`);
     if (key.className !== 'TTree' && key.className !== 'TNtuple' && key.className !== 'TNtupleD') {
       throw new RootFormatError(this.path, -1, `${name} is a ${key.className}, not a TTree`);
     }
     const obj = await this.object(name);
     return interpret(this.path, `the TTree ${name}`, () => TreeReader.fromObject(this, name, obj));
+  }
+
+  /**
+   * Opens an RNTuple (ROOT's columnar format, binary version 1: ROOT 6.34 and later). Its reader
+   * has the TreeReader's shape: `numEntries`, `branches`, `arrays(names, range)`, `iterate()`.
+   */
+  async rntuple(name: string): Promise<RNTupleReader> {
+    const key = this.findKey(name);
+    if (key.className !== RNTUPLE) throw new RootFormatError(this.path, -1, `${name} is a ${key.className}, not an RNTuple`);
+    return guard(this.path, (async () => RNTupleReader.open(this.source, name, await readPayload(this.source, key)))(), this.timeoutMs, `reading RNTuple ${name}`);
   }
 
   /** Reads a histogram: TH1, TH2, TH3 (any element type) or a profile (TProfile, TProfile2D, TProfile3D). */

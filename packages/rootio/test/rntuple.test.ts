@@ -1,0 +1,177 @@
+import t from 'tap';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { openRootFile, UnsupportedBranchTypeError, type Column } from '@gluon/rootio';
+
+/**
+ * RNTuple (binary format 1.0) files from scikit-hep-testdata, each made by a macro in its
+ * dev/make-root/ whose filled values are rebuilt here; plus the CMS open-data muons and a
+ * NanoAOD converted to RNTuple (collections of records, projected fields, cardinalities).
+ */
+const dir = fileURLToPath(new URL('fixtures/skhep/', import.meta.url));
+const fixture = (name: string) => `${dir}${name}`;
+const f32 = (x: number) => Math.fround(x);
+
+async function open(name: string, t: Tap) {
+  const f = await openRootFile(fixture(name));
+  t.teardown(() => f.close());
+  const key = f.keys().find((k) => k.className === 'ROOT::RNTuple')!;
+  return f.rntuple(key.name);
+}
+type Tap = typeof t;
+
+/** A column back as one plain value per top-level item (as the stl-containers test does). */
+function rows(c: Column): unknown[] {
+  if (Array.isArray(c)) return c;
+  if (ArrayBuffer.isView(c)) return Array.from(c as ArrayLike<number | bigint>, Number);
+  const level = c as { offsets?: Int32Array; values: Column; innerShape?: number[] };
+  const values = rows(level.values);
+  if (level.innerShape) return Array.from({ length: values.length / level.innerShape[0]! }, (_, i) => values.slice(i * level.innerShape![0]!, (i + 1) * level.innerShape![0]!));
+  return Array.from({ length: level.offsets!.length - 1 }, (_, i) => values.slice(level.offsets![i]!, level.offsets![i + 1]!));
+}
+
+t.test('scalars (int_float) and vectors (1jag_int_float)', async (t) => {
+  const r = await open('test_int_float_rntuple_v1-0-0-0.root', t);
+  t.equal(r.numEntries, 10);
+  const c = await r.arrays(['one_integers', 'two_floats']);
+  t.same(Array.from(c.one_integers as Int32Array), [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+  t.same(Array.from(c.two_floats as Float32Array), [9.9, 8.8, 7.7, 6.6, 5.5, 4.4, 3.3, 2.2, 1.1, 0].map(f32));
+  const j = await open('test_1jag_int_float_rntuple_v1-0-0-0.root', t);
+  // for i = 100 … 1: clear when i % 10 == 0, Fill, then push i and i / 10.
+  const ints: number[][] = [];
+  let cur: number[] = [];
+  for (let i = 100; i > 0; i--) {
+    if (i % 10 === 0) cur = [];
+    ints.push([...cur]);
+    cur.push(i);
+  }
+  const v = await j.arrays(['one_v_integers', 'two_v_floats']);
+  t.same(rows(v.one_v_integers!), ints);
+  t.same(rows(v.two_v_floats!), ints.map((e) => e.map((i) => f32(i / 10))));
+});
+
+t.test('split, zigzag and delta encodings (split_3e4, splitint)', async (t) => {
+  const r = await open('test_split_3e4_rntuple_v1-0-0-0.root', t);
+  const c = await r.arrays(['one_int32', 'two_uint32', 'three_vint32']);
+  t.ok((c.one_int32 as Int32Array).every((x) => x === 67305985), 'every int32 is 0x04030201');
+  t.ok((c.two_uint32 as Uint32Array).every((x) => x === 4293844428), 'every uint32 is 0xffddccbb');
+  const lens = rows(c.three_vint32!).map((e) => (e as unknown[]).length);
+  t.same(lens.slice(0, 12), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1], 'vector lengths cycle 0…9 across 30,000 entries (pages)');
+  t.equal(lens.length, 30000);
+  const s = await open('test_splitint_rntuple_v1-0-1-0.root', t);
+  const si = await s.arrays(['int16', 'int32', 'int64']);
+  t.ok(rows(si.int16!).some((x) => (x as number) < 0), 'negative values come back through zigzag');
+});
+
+t.test('packed floats: Real32Trunc and Real32Quant (float_types)', async (t) => {
+  const r = await open('test_float_types_rntuple_v1-0-0-0.root', t);
+  const input = [1.23456789, 1.4660155e13, -6.2875986e-22, -1.9060668].map(f32);
+  const bits = new DataView(new ArrayBuffer(4));
+  const trunc = (x: number, b: number) => {
+    bits.setFloat32(0, x);
+    bits.setUint32(0, (bits.getUint32(0) >>> (32 - b)) * 2 ** (32 - b));
+    return bits.getFloat32(0);
+  };
+  for (const b of [10, 16, 24, 31]) {
+    t.same(Array.from((await r.arrays([`trunc${b}`]))[`trunc${b}`] as Float32Array), input.map((x) => trunc(x, b)), `trunc${b}`);
+  }
+  const quantIn = [1.23456789, 1.6666666, -6.2875986e-22, -1.9060668].map(f32);
+  for (const b of [8, 16, 20, 24]) {
+    const got = Array.from((await r.arrays([`quant${b}`]))[`quant${b}`] as Float32Array);
+    const scale = 5 / (2 ** b - 1);
+    const want = quantIn.map((x) => f32(-2 + Math.round((x + 2) / scale) * scale));
+    got.forEach((g, i) => t.ok(Math.abs(g - want[i]!) <= 1e-6 * Math.max(1, Math.abs(want[i]!)), `quant${b}[${i}] ${g} ≈ ${want[i]}`));
+  }
+});
+
+t.test('several column representations, one primary per cluster', async (t) => {
+  const r = await open('test_multiple_representations_rntuple_v1-0-0-0.root', t);
+  t.same(Array.from((await r.arrays(['real'])).real as Float32Array), [1, 2, 3], 'Real32, then Real16, then Real32 again');
+});
+
+t.test('std::atomic, std::bitset, columns added while writing (schema extension)', async (t) => {
+  const a = await open('test_atomic_bitset_rntuple_v1-0-0-0.root', t);
+  const c = await a.arrays(['atomic_int', 'bitset']);
+  t.same(Array.from(c.atomic_int as Int32Array), [1, 2, 3]);
+  const v = [42, 42 | 0b1010101010101010, (42 | 0b1010101010101010) & 0b1100110011001100];
+  t.same(rows(c.bitset!), v.map((x) => Array.from({ length: 42 }, (_, k) => (k < 31 ? (x >> k) & 1 : 0))), 'bits least significant first');
+  const e = await open('test_extension_columns_rntuple_v1-0-0-0.root', t);
+  const x = await e.arrays(['int_field', 'float_field', 'intvec_field']);
+  const i = Array.from({ length: 600 }, (_, k) => k % 200);
+  t.same(Array.from(x.int_field as Int32Array), i);
+  t.same(Array.from(x.float_field as Float32Array), i.map((k, n) => (n < 200 ? 0 : k + 0.5)), 'zeros before the column existed');
+  t.same(rows(x.intvec_field!), i.map((k, n) => (n < 400 ? [] : [k, k + 1])));
+});
+
+t.test('STL containers, records, tuples, pairs and collections of them (stl_containers, int_vfloat_tlv_vtlv)', async (t) => {
+  const r = await open('test_stl_containers_rntuple_v1-0-0-0.root', t);
+  const names = ['one', 'two', 'three', 'four', 'five'];
+  const upTo = (k: number) => Array.from({ length: k }, (_, j) => j + 1);
+  const c = await r.arrays(['string', 'vector_int32', 'array_float', 'vector_string', 'tuple_int32_string._0', 'tuple_int32_string._1',
+    'pair_int32_string._1', 'vector_tuple_int32_string._1', 'lorentz_vector.pt']);
+  t.same(c.string, names);
+  t.same(rows(c.vector_int32!), upTo(5).map(upTo));
+  t.same(rows(c.array_float!), upTo(5).map((k) => [k, k, k]));
+  t.same(rows(c.vector_string!), upTo(5).map((k) => names.slice(0, k)));
+  t.same(rows(c['tuple_int32_string._0']!), upTo(5));
+  t.same(c['tuple_int32_string._1'], names);
+  t.same(c['pair_int32_string._1'], names);
+  t.same(rows(c['vector_tuple_int32_string._1']!), upTo(5).map((k) => names.slice(0, k)));
+  t.same(Array.from(c['lorentz_vector.pt'] as Float32Array), upTo(5));
+  await t.rejects(r.arrays(['variant_int32_string']), UnsupportedBranchTypeError, 'variants are refused by type');
+  await t.rejects(r.arrays(['lorentz_vector']), { message: /record \(read its members: lorentz_vector.pt, lorentz_vector.eta/ });
+  const lv = await open('test_int_vfloat_tlv_vtlv_rntuple_v1-0-0-0.root', t);
+  const l = await lv.arrays(['four_v_LVs.pt', 'four_v_LVs.mass']);
+  t.same((l['four_v_LVs.pt'] as { offsets: Int32Array }).offsets, (l['four_v_LVs.mass'] as { offsets: Int32Array }).offsets, 'members of one collection share offsets');
+});
+
+t.test('real data: CMS muons and a NanoAOD in RNTuple (projected fields, cardinalities)', async (t) => {
+  const m = await open('Run2012BC_DoubleMuParked_Muons_1000evts_rntuple_v1-0-0-0.root', t);
+  t.equal(m.numEntries, 1000);
+  const c = await m.arrays(['nMuon', 'Muon_pt', '_collection0.Muon_pt', 'Muon_charge']);
+  const pt = c.Muon_pt as { offsets: Int32Array; values: Float32Array };
+  t.same(pt, c['_collection0.Muon_pt'], 'the projected Muon_pt reads the collection member');
+  const counts = Array.from(c.nMuon as Uint32Array);
+  t.same(counts, Array.from(pt.offsets.subarray(1), (o, i) => o - pt.offsets[i]!), 'nMuon is each entry\'s collection size');
+  t.same(Array.from(pt.values.subarray(0, 2)), [10.763696670532227, 15.736522674560547], 'event 0: the dataset\'s two muons');
+  t.ok(rows(c.Muon_charge!).flat().every((q) => q === 1 || q === -1), 'charges are ±1');
+  const n = await open('cmsopendata2015_ttbar_19980_NANOAOD_RNTupleImporter_rntuple_v1-0-0-1.root', t);
+  t.ok(n.branches.length > 900, `${n.branches.length} fields listed`);
+  const e = await n.arrays(['run', 'event', 'nJet', 'Jet_pt']);
+  t.same(Array.from(e.nJet as Uint32Array), rows(e.Jet_pt!).map((x) => (x as unknown[]).length));
+});
+
+t.test('any entry range reads the same as the whole, across pages, clusters and cluster groups', async (t) => {
+  for (const name of readdirSync(dir).filter((f) => /^test_.*rntuple/.test(f))) {
+    const r = await open(name, t);
+    const fields = r.branches.filter((b) => b.kind !== 'unsupported').map((b) => b.name);
+    const whole = await r.arrays(fields);
+    const n = r.numEntries;
+    for (const [a, b] of [[0, 1], [Math.floor(n / 3), Math.floor((2 * n) / 3) + 1], [n - 1, n]] as const) {
+      const part = await r.arrays(fields, { entryStart: a, entryStop: b });
+      for (const f of fields) t.same(rows(part[f]!), rows(whole[f]!).slice(a, b), `${name} ${f} [${a}, ${b})`);
+    }
+  }
+});
+
+t.test('over HTTP the same as from disk', async (t) => {
+  const body = readFileSync(fixture('ntpl001_staff_rntuple_v1-0-1-0.root'));
+  const server = createServer((req, res) => {
+    const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '')!;
+    const a = Number(m[1]);
+    const z = Math.min(Number(m[2]), body.length - 1);
+    res.writeHead(206, { 'content-range': `bytes ${a}-${z}/${body.length}`, 'content-length': z - a + 1 }).end(body.subarray(a, z + 1));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const remote = await openRootFile(`http://127.0.0.1:${(server.address() as AddressInfo).port}/staff.root`);
+  t.teardown(() => remote.close());
+  const local = await open('ntpl001_staff_rntuple_v1-0-1-0.root', t);
+  const r = await remote.rntuple('Staff');
+  t.equal(r.numEntries, 3354);
+  const names = ['Age', 'Cost', 'Division', 'Nation'];
+  t.same(await r.arrays(names), await local.arrays(names));
+  await t.rejects(remote.tree('Staff'), { message: /is an RNTuple, not a TTree: open it with file.rntuple\('Staff'\)/ });
+});
