@@ -12,6 +12,7 @@ import { MiniBuilder, type ColumnSet } from './columns.js';
 import { MassSampler, truncatedBW, twoBodyMomentum } from './mass.js';
 import { GAMMA_Z, M_H, M_Z, type ProcessModel } from './models.js';
 import type { Rng } from './rng.js';
+import { fillPhotons } from './photons.js';
 
 const M_E = 0.000511, M_MU = 0.1056584;
 const MAX_LEPTONS = 8;
@@ -419,10 +420,14 @@ export interface EventSource {
   fill(b: MiniBuilder, i: number, rng: Rng, eventNumber: number): void;
 }
 
-/** Generates `n` events into columns (MC events numbered from `firstEventNumber`, data at random). */
-export function generateColumns(src: EventSource, n: number, rng: Rng, firstEventNumber = 1): ColumnSet {
+/**
+ * Generates `n` events into columns (MC events numbered from `firstEventNumber`, data at random);
+ * with `photonRng`, photons too (photons.ts), from that stream.
+ */
+export function generateColumns(src: EventSource, n: number, rng: Rng, firstEventNumber = 1, photonRng?: Rng): ColumnSet {
   const b = new MiniBuilder(n);
   for (let i = 0; i < n; i++) {
+    if (photonRng) fillPhotons(b, i, photonRng, src.isData);
     src.fill(b, i, rng, src.isData ? (rng.nextU32() >>> 1) : firstEventNumber + i);
   }
   return b.finish();

@@ -64,17 +64,20 @@ export function defaultEntries(name: string, scale: number): number {
  */
 export class SampleStream {
   private readonly rng: Rng;
+  /** Photons come from a stream of their own: the other branches are what they were before photons. */
+  private readonly photonRng: Rng;
   private readonly source: EventSource;
   private produced = 0;
   constructor(readonly name: string, seed: number | string) {
     this.rng = new Rng(`${seed}:${name}`);
+    this.photonRng = new Rng(`${seed}:${name}:photons`);
     const runs = PERIOD_RUNS[name];
     this.source = runs ? dataMixture(runs) : generatorFor(name, false);
   }
   /** The next n events as `mini` columns. */
   next(n: number): ColumnSet {
     if (!Number.isInteger(n) || n < 0) throw new Error(`entries for sample "${this.name}" must be a non-negative integer, got ${n}`);
-    const cols = generateColumns(this.source, n, this.rng, this.produced + 1);
+    const cols = generateColumns(this.source, n, this.rng, this.produced + 1, this.photonRng);
     this.produced += n;
     return cols;
   }
