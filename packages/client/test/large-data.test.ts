@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
 import { LocalCluster, remoteFrom, ResultTooLargeError, TaskError } from '@gluon/client';
+import * as local from './fixtures/large.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
@@ -15,21 +16,9 @@ const fixture = join(here, 'fixtures/large.mjs');
 const { bigArray, checksum } = remoteFrom<typeof import('./fixtures/large.mjs')>(pathToFileURL(fixture));
 const MiB = 1024 * 1024;
 
-/** The same values and checksum as the fixture, computed here. */
-function pattern(bytes: number, seed: number): Float64Array {
-  const a = new Float64Array(bytes / 8);
-  for (let i = 0; i < a.length; i++) a[i] = i * 1.5 + seed;
-  return a;
-}
-function localChecksum(...arrays: Float64Array[]): { n: number; sum: number } {
-  let n = 0;
-  let sum = 0;
-  for (const a of arrays) {
-    for (let i = 0; i < a.length; i++) sum += a[i]! * ((i % 7) + 1);
-    n += a.length;
-  }
-  return { n, sum };
-}
+/** The same values and checksum as the tasks make, computed here by the fixture's own code. */
+const pattern = local.bigArray;
+const localChecksum = local.checksum;
 
 /** Index of the first element that differs (or the shorter length); -1 when equal. */
 function firstDifference(a: Float64Array, b: Float64Array): number {

@@ -8,6 +8,9 @@
  * by a dependent that has not been sent to a worker yet. A dependent already sent to a worker is
  * not counted: it may hold the value already (fetched, or inline with its `compute-task`), and if
  * it does not, its worker reports the input missing and the input is recomputed then.
+ *
+ * A small result the scheduler still keeps inline is not lost with its worker at all (see
+ * {@link inlineCopyNeeded}): its dependents get it with their compute-task.
  */
 import type { ClientRecord, TaskRecord } from './records.js';
 
@@ -21,6 +24,16 @@ export function clientLacks(ts: TaskRecord, clients: Iterable<ClientRecord>): bo
 /** Still has to run and has not been sent to a worker: it will need its inputs in memory. */
 function awaitsInputs(ts: TaskRecord): boolean {
   return ts.state === 'waiting' || ts.state === 'queued';
+}
+
+/**
+ * Whether a result that only the scheduler holds (inline, its workers gone) must be kept: a
+ * dependent still has to run, including one already sent (it runs again with the value inline if
+ * its worker dies too). Otherwise the inline copy can go; clients that hold the key have it.
+ */
+export function inlineCopyNeeded(ts: TaskRecord): boolean {
+  for (const d of ts.dependents) if (awaitsInputs(d) || d.state === 'processing') return true;
+  return false;
 }
 
 /** Needed: a client lacks it, or a dependent not yet sent needs it (directly or one step on). */

@@ -2,7 +2,7 @@ import { Heap, type FnRef, type Message, type TaskError, type TaskSpec, type Wor
 import type { ClusterEvent, FailureRow, GroupState, LogEntry, WorkerRow } from './dashboard/source.js';
 import { checkTransfer, type TransferReport } from './validate.js';
 import { Recovery } from './recovery.js';
-import { clientLacks, isWanted } from './lineage.js';
+import { clientLacks, inlineCopyNeeded, isWanted } from './lineage.js';
 import { acceptsWork, ClientRecord, groupOf, NO_DEPENDENTS, NO_DEPS, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord } from './records.js';
 
 /** Where a command goes: a worker or a client, by id. */
@@ -921,6 +921,8 @@ export class SchedulerState {
     ts.holders = ts.holders.length ? [...ts.holders, ws] : [ws];
     ws.has.add(ts);
     ws.storedBytes += nbytes;
+    // A worker holds it again: the inline copy kept while none did follows the usual rule.
+    if (ts.inline && !hasUnassigned(ts.dependents)) this.dropInline(ts);
   }
 
   /**
@@ -942,8 +944,7 @@ export class SchedulerState {
 
   /** A result only the scheduler holds (inline) that no dependent needs any more is let go. */
   private settleHolderless(ts: TaskRecord): void {
-    if (ts.state !== 'memory' || ts.holders.length > 0) return;
-    for (const d of ts.dependents) if (d.state === 'waiting' || d.state === 'queued' || d.state === 'processing') return;
+    if (ts.state !== 'memory' || ts.holders.length > 0 || inlineCopyNeeded(ts)) return;
     this.setState(ts, 'released');
     this.releaseIfUnneeded(ts);
   }
