@@ -257,19 +257,7 @@ export class ThreadPool {
    * thread is terminated and replaced, so a runaway task cannot hold a thread forever.
    */
   cancel(key: string): void {
-    for (let i = this.head; i < this.waiting.length; i++) {
-      const e = this.waiting[i]!;
-      if (e.task.key === key) e.cancelled = true;
-    }
-    for (const slot of this.slots) {
-      for (const e of slot.inFlight.values()) {
-        if (e.task.key !== key || e.cancelled) continue;
-        e.cancelled = true;
-        if (e.timer) clearTimeout(e.timer);
-        e.timer = undefined;
-      }
-      this.watchHead(slot);
-    }
+    this.setCancelled(key, true);
     if (!this.pumpScheduled) {
       this.pumpScheduled = true;
       queueMicrotask(() => this.pump());
@@ -278,15 +266,22 @@ export class ThreadPool {
 
   /** Undoes {@link cancel} for a task that is wanted again before it was stopped. */
   resume(key: string): void {
+    this.setCancelled(key, false);
+  }
+
+  /**
+   * Marks a task's entries; a running one's timer restarts: the cancel grace counts from a
+   * cancel, the task's own timeout again from a resume.
+   */
+  private setCancelled(key: string, cancelled: boolean): void {
     for (let i = this.head; i < this.waiting.length; i++) {
       const e = this.waiting[i]!;
-      if (e.task.key === key) e.cancelled = false;
+      if (e.task.key === key) e.cancelled = cancelled;
     }
     for (const slot of this.slots) {
       for (const e of slot.inFlight.values()) {
-        if (e.task.key !== key || !e.cancelled) continue;
-        e.cancelled = false;
-        // The cancel grace was counting; the task's own timeout counts again from now.
+        if (e.task.key !== key || !!e.cancelled === cancelled) continue;
+        e.cancelled = cancelled;
         if (e.timer) clearTimeout(e.timer);
         e.timer = undefined;
       }
