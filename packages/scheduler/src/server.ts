@@ -104,7 +104,7 @@ export class Scheduler implements DashboardSource {
       },
     });
     const ttl = s.state.config.heartbeatTtlMs;
-    s.timer = setInterval(() => s.tick(), Math.max(20, Math.min(1000, ttl / 4)));
+    s.timer = setInterval(() => s.tick(), s.state.tickIntervalMs);
     s.timer.unref();
     if (opts.dashboard !== false) {
       try {

@@ -427,17 +427,23 @@ export class SchedulerState {
     return this.flush();
   }
 
+  /** How often the server calls {@link tick}: a quarter of the TTL, at most every second. */
+  get tickIntervalMs(): number {
+    return Math.max(20, Math.min(1000, this.config.heartbeatTtlMs / 4));
+  }
+
   /**
-   * Periodic check: workers silent longer than the TTL are removed. Ticks come every quarter
-   * TTL or faster; a longer gap means the scheduler itself was blocked or frozen, when the
-   * workers' heartbeats waited unread in its sockets, so that gap is not counted as their silence.
+   * Periodic check (every {@link tickIntervalMs}): workers silent longer than the TTL are
+   * removed. A tick later than two intervals means the scheduler itself was blocked or frozen,
+   * while the workers' heartbeats waited unread in its sockets: that excess is not counted as
+   * their silence (a merely slow loop loses little; a frozen scheduler expires nobody for it).
    */
   tick(now: number): { commands: Command[]; expired: string[] } {
-    const gap = this.lastTick < 0 ? 0 : now - this.lastTick;
+    const excess = this.lastTick < 0 ? 0 : now - this.lastTick - 2 * this.tickIntervalMs;
     this.lastTick = now;
-    if (gap > this.config.heartbeatTtlMs / 2) {
-      for (const ws of this.workers.values()) ws.lastSeen += gap;
-      this.addLog(now, 'info', `the scheduler was stalled for ${gap} ms; not counted against its workers' heartbeats`);
+    if (excess > 0) {
+      for (const ws of this.workers.values()) ws.lastSeen += excess;
+      if (excess > this.config.heartbeatTtlMs / 2) this.addLog(now, 'info', `the scheduler was stalled for ${excess} ms; not counted against its workers' heartbeats`);
     }
     const expired: string[] = [];
     for (const ws of this.workers.values()) {

@@ -165,8 +165,17 @@ t.test('a scheduler that was itself stalled does not expire its workers for it',
   // The scheduler's event loop was blocked 5 s: no tick ran, and w1's heartbeats sat unread.
   const stalled = sim.state.tick(5400);
   t.same(stalled.expired, [], 'w1 is not expired for the scheduler\'s own stall');
-  t.match(sim.state.log.at(-1)!.text, /stalled for 5000 ms/);
-  // Real silence afterwards still expires it.
-  t.same(sim.state.tick(5800).expired, []);
-  t.same(sim.state.tick(6200).expired, ['w1'], 'silent for 1200 ms of the scheduler\'s running time');
+  t.match(sim.state.log.at(-1)!.text, /stalled for 4500 ms/, 'beyond two tick intervals (250 ms each)');
+  // Real silence afterwards still expires it: 4500 ms of the 5400 were the stall.
+  t.same(sim.state.tick(5500).expired, []);
+  t.same(sim.state.tick(5600).expired, ['w1'], 'silent for 1100 ms of the scheduler\'s running time');
+});
+
+t.test('a merely slow scheduler loop still expires a silent worker', async (t) => {
+  const sim = new Sim({ heartbeatTtlMs: 1000 });
+  sim.addWorker('w1');
+  let expiredAt = -1;
+  // Every tick 600 ms late instead of 250: only 100 ms per tick are discounted.
+  for (let now = 0; now <= 10_000 && expiredAt < 0; now += 600) if (sim.state.tick(now).expired.length) expiredAt = now;
+  t.ok(expiredAt > 0 && expiredAt <= 2400, `expired at ${expiredAt} ms`);
 });
