@@ -1,4 +1,4 @@
-import { decompress } from './decompress.js';
+import { decompress, decompressAsync } from './decompress.js';
 import { RootFormatError } from './errors.js';
 import type { ByteSource } from './source.js';
 
@@ -40,8 +40,16 @@ export interface PendingBasket {
    */
   noOffsets: boolean;
   entryBytes: Int32Array | null;
+  /**
+   * Decompresses the payload ahead of `load()`, off the calling thread where the codec allows
+   * (zlib on libuv's pool), so many baskets decompress in parallel; a no-op for baskets already
+   * in memory.
+   */
+  prefetch(): Promise<void>;
   load(): Basket;
 }
+
+const ready = (): Promise<void> => Promise.resolve();
 
 /**
  * Where a basket lives: in the file (`seek`, `bytes`), or embedded in the TTree object itself
@@ -113,10 +121,17 @@ export function pendingFileBasket(src: ByteSource, blob: Uint8Array, ref: Basket
   const nevbuf = dv.getInt32(p + 10 + extra);
   const last = dv.getInt32(p + 14 + extra);
   const noOffsets = hasOffsets && blob[p + 18 + extra]! >= 80;
+  let payload: Uint8Array | null = null;
   const pending: PendingBasket = {
     entryStart: ref.entryStart, entries: ref.entryStop - ref.entryStart, dataLength: last - keylen, noOffsets, entryBytes: null,
-    load: () => onLoad(makeBasket(path, at, ref, decompress(blob.subarray(keylen), objlen, path, at + keylen), keylen, nevbuf, last, hasOffsets,
-      undefined, noOffsets ? pending : null)),
+    prefetch: async () => {
+      payload ??= await decompressAsync(blob.subarray(keylen), objlen, path, at + keylen);
+    },
+    load: () => {
+      const data = payload ?? decompress(blob.subarray(keylen), objlen, path, at + keylen);
+      payload = null;
+      return onLoad(makeBasket(path, at, ref, data, keylen, nevbuf, last, hasOffsets, undefined, noOffsets ? pending : null));
+    },
   };
   return pending;
 }
@@ -128,7 +143,7 @@ export function pendingEmbeddedBasket(path: string, ref: BasketRef, hasOffsets: 
   const data = arr ? new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength) : new Uint8Array(0);
   const noOffsets = hasOffsets && !b.fEntryOffset;
   const pending: PendingBasket = {
-    entryStart: ref.entryStart, entries: ref.entryStop - ref.entryStart, dataLength: b.fLast - b.fKeylen, noOffsets, entryBytes: null,
+    entryStart: ref.entryStart, entries: ref.entryStop - ref.entryStart, dataLength: b.fLast - b.fKeylen, noOffsets, entryBytes: null, prefetch: ready,
     // The TTree's streamer already read this basket's offset table into fEntryOffset.
     load: () => onLoad(makeBasket(path, -1, ref, data, b.fKeylen, b.fNevBuf, b.fLast, hasOffsets, b.fEntryOffset ?? undefined, noOffsets ? pending : null)),
   };
@@ -137,7 +152,7 @@ export function pendingEmbeddedBasket(path: string, ref: BasketRef, hasOffsets: 
 
 /** An already loaded basket, as a {@link PendingBasket}. */
 export function loadedBasket(b: Basket): PendingBasket {
-  return { entryStart: b.entryStart, entries: b.entries, dataLength: b.dataLength, noOffsets: false, entryBytes: null, load: () => b };
+  return { entryStart: b.entryStart, entries: b.entries, dataLength: b.dataLength, noOffsets: false, entryBytes: null, prefetch: ready, load: () => b };
 }
 
 function makeBasket(

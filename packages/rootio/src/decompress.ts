@@ -23,31 +23,82 @@ export function decompress(src: Uint8Array, expected: number, path: string, at: 
   let s = 0;
   let d = 0;
   while (d < expected) {
-    if (s + BLOCK_HEADER > src.length) throw new RootFormatError(path, at + s, `compressed data ends inside a block header (${d} of ${expected} bytes decompressed)`);
-    const alg = String.fromCharCode(src[s]!, src[s + 1]!);
-    const csize = src[s + 3]! | (src[s + 4]! << 8) | (src[s + 5]! << 16);
-    const usize = src[s + 6]! | (src[s + 7]! << 8) | (src[s + 8]! << 16);
-    const body = src.subarray(s + BLOCK_HEADER, s + BLOCK_HEADER + csize);
-    if (body.length !== csize) throw new RootFormatError(path, at + s, `compressed block of ${csize} bytes runs past its buffer`);
-    if (usize === 0 || d + usize > expected) throw new RootFormatError(path, at + s, `block claims ${usize} bytes, but only ${expected - d} remain to fill`);
+    const b = blockAt(src, s, d, expected, path, at);
     let got: Uint8Array;
     try {
-      got = decodeBlock(alg, body, usize, src[s + 2]!);
+      got = decodeBlock(b.alg, b.body, b.usize, src[s + 2]!);
     } catch (err) {
-      if (err instanceof RootFormatError) throw err;
-      // zlib's maxOutputLength and fzstd's fixed output buffer end a too-large block this way.
-      const overflow = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError;
-      const why = overflow ? `it is damaged or decompresses past its declared ${usize} bytes (${(err as Error).message})` : (err as Error).message;
-      throw new RootFormatError(path, at + s, `cannot decompress ${algName(alg)} block: ${why}`);
+      throw blockError(err, b.alg, b.usize, path, at + s);
     }
-    s += BLOCK_HEADER + csize;
+    s += BLOCK_HEADER + b.body.length;
     // Most baskets are one block: keep the decoder's own output instead of copying it.
-    if (d === 0 && usize === expected) return got;
+    if (d === 0 && b.usize === expected) return got;
     out ??= new Uint8Array(expected);
     out.set(got, d);
-    d += usize;
+    d += b.usize;
   }
   return out!;
+}
+
+/**
+ * {@link decompress} with zlib blocks inflated on libuv's thread pool, so the blocks of many
+ * baskets decompress in parallel (other codecs decode on the calling thread).
+ */
+export async function decompressAsync(src: Uint8Array, expected: number, path: string, at: number): Promise<Uint8Array> {
+  if (src.length === expected) return src;
+  const parts: Array<Promise<Uint8Array>> = [];
+  const sizes: number[] = [];
+  let s = 0;
+  let d = 0;
+  while (d < expected) {
+    const b = blockAt(src, s, d, expected, path, at);
+    const from = s;
+    const method = src[s + 2]!;
+    const deflate = b.alg === 'ZL' || (b.alg === 'CS' && method === 8);
+    const opts = { maxOutputLength: b.usize, chunkSize: inflateChunk(b.usize) };
+    const run = deflate
+      ? new Promise<Uint8Array>((resolve, reject) => (b.alg === 'ZL' ? zlib.inflate : zlib.inflateRaw)(b.body, opts, (err, r) => (err ? reject(err) : resolve(r))))
+      : Promise.resolve().then(() => decodeBlock(b.alg, b.body, b.usize, method));
+    parts.push(run.then((got) => {
+      if (got.length !== b.usize) throw new Error(`gave ${got.length} bytes, expected ${b.usize}`);
+      return got;
+    }).catch((err) => {
+      throw blockError(err, b.alg, b.usize, path, at + from);
+    }));
+    sizes.push(b.usize);
+    s += BLOCK_HEADER + b.body.length;
+    d += b.usize;
+  }
+  const got = await Promise.all(parts);
+  if (got.length === 1) return got[0]!;
+  const out = new Uint8Array(expected);
+  let o = 0;
+  got.forEach((g, i) => {
+    out.set(g, o);
+    o += sizes[i]!;
+  });
+  return out;
+}
+
+/** The block header at `s`, checked against the buffer and the bytes still to fill. */
+function blockAt(src: Uint8Array, s: number, d: number, expected: number, path: string, at: number): { alg: string; body: Uint8Array; usize: number } {
+  if (s + BLOCK_HEADER > src.length) throw new RootFormatError(path, at + s, `compressed data ends inside a block header (${d} of ${expected} bytes decompressed)`);
+  const alg = String.fromCharCode(src[s]!, src[s + 1]!);
+  const csize = src[s + 3]! | (src[s + 4]! << 8) | (src[s + 5]! << 16);
+  const usize = src[s + 6]! | (src[s + 7]! << 8) | (src[s + 8]! << 16);
+  const body = src.subarray(s + BLOCK_HEADER, s + BLOCK_HEADER + csize);
+  if (body.length !== csize) throw new RootFormatError(path, at + s, `compressed block of ${csize} bytes runs past its buffer`);
+  if (usize === 0 || d + usize > expected) throw new RootFormatError(path, at + s, `block claims ${usize} bytes, but only ${expected - d} remain to fill`);
+  return { alg, body, usize };
+}
+
+/** A codec's failure on the block at `where` as a RootFormatError saying what went wrong. */
+function blockError(err: unknown, alg: string, usize: number, path: string, where: number): RootFormatError {
+  if (err instanceof RootFormatError) return err;
+  // zlib's maxOutputLength and fzstd's fixed output buffer end a too-large block this way.
+  const overflow = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError;
+  const why = overflow ? `it is damaged or decompresses past its declared ${usize} bytes (${(err as Error).message})` : (err as Error).message;
+  return new RootFormatError(path, where, `cannot decompress ${algName(alg)} block: ${why}`);
 }
 
 function algName(alg: string): string {

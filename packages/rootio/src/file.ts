@@ -21,6 +21,13 @@ export interface OpenOptions {
   http?: HttpOptions;
   /** Bound on how long reading metadata (header, keys, an object) may take, slow sources included. */
   metadataTimeoutMs?: number;
+  /**
+   * Baskets decompressed at once on libuv's thread pool during a read (default 1: each basket
+   * is decompressed on the calling thread right before it is decoded). With more, a read
+   * decompresses its baskets in parallel first and holds them until decoded (about the size of
+   * the columns it returns). Node's pool has 4 threads unless UV_THREADPOOL_SIZE says otherwise.
+   */
+  decompressThreads?: number;
 }
 
 /**
@@ -33,6 +40,7 @@ export class RootFile {
     private readonly fileKeys: Key[],
     private readonly reader: ObjectReader,
     private readonly timeoutMs: number,
+    readonly decompressThreads: number,
   ) {}
 
   get path(): string {
@@ -41,8 +49,11 @@ export class RootFile {
 
   /** Opens a local path, a `file:` URL or an `http(s)://` URL. */
   static async open(pathOrUrl: string, opts: OpenOptions = {}): Promise<RootFile> {
+    const threads = opts.decompressThreads ?? 1;
+    if (!(Number.isInteger(threads) && threads >= 1)) throw new RangeError(`decompressThreads must be a positive integer, got ${threads}`);
     const src = await openSource(pathOrUrl, opts.http ?? {});
     const timeoutMs = opts.metadataTimeoutMs ?? 30_000;
+
     try {
       if (src.size < 64) throw new RootFormatError(src.path, 0, `not a ROOT file: only ${src.size} bytes`);
       const [head] = await src.read([[0, 4]]);
@@ -51,7 +62,7 @@ export class RootFile {
         const sk = await readSkeleton(src);
         return [sk.keys, await readStreamers(src, sk)] as const;
       })(), timeoutMs, 'reading the file header, keys and streamers');
-      return new RootFile(src, keys, reader, timeoutMs);
+      return new RootFile(src, keys, reader, timeoutMs, threads);
     } catch (err) {
       await src.close();
       throw err;

@@ -139,9 +139,8 @@ export class TreeReader {
       if (!fresh.has(w.s)) fresh.set(w.s, new Map());
       fresh.get(w.s)!.set(w.ref.index, blobs[i]!);
     });
-    const out: Record<string, Column> = {};
-    for (let i = 0; i < states.length; i++) {
-      const s = states[i]!;
+    const perState: PendingBasket[][] = [];
+    for (const s of states) {
       const baskets: PendingBasket[] = [];
       // The basket cached before this read (decoding replaces the cache as it goes).
       const prior = s.cached;
@@ -149,6 +148,13 @@ export class TreeReader {
         if (ref.entryStop <= start || ref.entryStart >= stop) continue;
         baskets.push(prior?.index === ref.index ? loadedBasket(prior.basket) : this.pending(s, ref, fresh.get(s)?.get(ref.index)));
       }
+      perState.push(baskets);
+    }
+    if (this.file.decompressThreads > 1) await prefetchAll(perState.flat(), this.file.decompressThreads);
+    const out: Record<string, Column> = {};
+    for (let i = 0; i < states.length; i++) {
+      const s = states[i]!;
+      const baskets = perState[i]!;
       if (s.info.kind === 'counted-array') await this.sizeEntries(s.info, baskets);
       // Keyed by the name asked for (a member may be asked for by its own name).
       out[names[i]!] = decode(this.file.path, s.info, baskets, start, stop);
@@ -234,4 +240,13 @@ function basketRefs(path: string, b: JsBranch & BranchMeta, treeEntries: number)
     refs.push(basketRef(k, entryStart, entryStart + obj.fNevBuf, obj));
   }
   return refs;
+}
+
+/** Decompresses baskets ahead of decoding, `threads` at a time (each on libuv's pool). */
+async function prefetchAll(baskets: PendingBasket[], threads: number): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < baskets.length) await baskets[next++]!.prefetch();
+  };
+  await Promise.all(Array.from({ length: Math.min(threads, baskets.length) }, lane));
 }

@@ -1,0 +1,40 @@
+import t from 'tap';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openRootFile } from '@gluon/rootio';
+import { NO_DATA, sharedData } from './helpers.js';
+
+/**
+ * decompressThreads > 1: a read's baskets are inflated on libuv's pool in parallel; every value
+ * must be what the one-thread read gives, for every file, codec and branch we read, and damage
+ * must still be a RootFormatError naming the block.
+ */
+const fixtures = fileURLToPath(new URL('fixtures/skhep/', import.meta.url));
+const data = sharedData();
+const files = [
+  ...readdirSync(fixtures).filter((f) => f.endsWith('.root') && !f.includes('rntuple')).map((f) => join(fixtures, f)),
+  ...(data ? readdirSync(join(data, 'root-testfiles')).filter((f) => f.endsWith('.root')).map((f) => join(data, 'root-testfiles', f)) : []),
+  ...(data ? [join(data, 'atlas-opendata-13tev-2020-4lep', 'Data', 'data_A.4lep.root')] : []),
+];
+if (!data) t.comment(NO_DATA);
+
+const plain = (x: unknown) => JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? String(v) : ArrayBuffer.isView(v) ? Array.from(v as ArrayLike<number>) : v));
+
+t.test('parallel decompression reads the same values as the one-thread read', async (t) => {
+  for (const path of files) {
+    const one = await openRootFile(path);
+    const four = await openRootFile(path, { decompressThreads: 4 });
+    t.teardown(() => Promise.all([one.close(), four.close()]));
+    for (const k of one.keys().filter((k) => k.className === 'TTree')) {
+      const a = await one.tree(`${k.name};${k.cycle}`);
+      const b = await four.tree(`${k.name};${k.cycle}`);
+      const names = a.branches.filter((x) => x.kind !== 'unsupported').map((x) => x.name);
+      t.equal(plain(await b.arrays(names)), plain(await a.arrays(names)), `${path.split('/').pop()} ${k.name}: ${names.length} branches`);
+    }
+  }
+});
+
+t.test('decompressThreads must be a positive integer', async (t) => {
+  await t.rejects(openRootFile(files[0]!, { decompressThreads: 0 }), { name: 'RangeError', message: /decompressThreads must be a positive integer, got 0/ });
+});
