@@ -56,8 +56,10 @@ const STREAMER_ELEMENT: Record<number, ElementType> = {
   13: 'uint32', 14: 'uint64', 15: 'uint32', 16: 'int64', 17: 'uint64', 18: 'bool',
 };
 
-/** TBranchElement types: a member of a split object, of a split TClonesArray, of a split STL collection. */
+/** TBranchElement types: a member of a split object; a split TClonesArray or STL collection, and their members. */
 const MEMBER = 0;
+const CLONES_TOP = 3;
+const STL_TOP = 4;
 const CLONES_MEMBER = 31;
 const STL_MEMBER = 41;
 
@@ -68,6 +70,8 @@ const STL_MEMBER = 41;
 export function describeBranch(b: JsBranch, name = b.fName, counterOf: (leaf: unknown) => string | null = () => null): BranchInfo {
   if (b._typename === 'TBranchElement') {
     const cls = (b.fClassName ?? '').replace(/\s+/g, ' ').trim();
+    // A split TClonesArray (3) or STL collection (4): its own entries are the element counts.
+    if (b.fType === CLONES_TOP || b.fType === STL_TOP) return branchInfo(b, name, 'int32', 'scalar', 'int32');
     if (b.fBranches.arr.length > 0) return branchInfo(b, name, `${cls || 'TBranchElement'} (split: read its sub-branches)`, 'unsupported');
     const m = /^vector<\s*(.+?)\s*>$/.exec(cls);
     const el = m ? VECTOR_ELEMENT[m[1]!] : undefined;

@@ -42,3 +42,18 @@ t.test('split members are listed and read', async (t) => {
   await t.rejects(tree.arrays(['evt/SliceF64']), { message: /unsupported branch type pointer to double array member of Event for branch evt\/SliceF64/ });
   await t.rejects(tree.arrays(['evt']), { message: /Event \(split: read its sub-branches\)/ });
 });
+
+t.test('a split TClonesArray (uproot-issue213.root): its branch reads the counts, its members read counted by it', async (t) => {
+  const f = await openRootFile(fileURLToPath(new URL('fixtures/skhep/uproot-issue213.root', import.meta.url)));
+  t.teardown(() => f.close());
+  const tree = await f.tree('T');
+  t.same(tree.branch('eventPack/fMCHits.fEneDep').counter, 'eventPack/fMCHits', 'members are counted by the TClonesArray branch');
+  const c = await tree.arrays(['eventPack/fMCHits', 'eventPack/fMCHits.fEneDep', 'eventPack/fMCHits.fScinID']);
+  const counts = Array.from(c['eventPack/fMCHits'] as Int32Array);
+  const e = c['eventPack/fMCHits.fEneDep'] as { offsets: Int32Array; values: Float32Array };
+  t.equal(counts.length, tree.numEntries);
+  t.ok(counts.some((n) => n > 0), 'some events have hits');
+  t.same(Array.from(e.offsets.subarray(1), (o, i) => o - e.offsets[i]!), counts, 'each member holds as many values as the count says');
+  t.ok(Array.from(e.values).every((x) => x > 0 && Number.isFinite(x)), 'energy deposits are positive');
+  t.same((c['eventPack/fMCHits.fScinID'] as { offsets: Int32Array }).offsets, e.offsets, 'members share their offsets');
+});
