@@ -177,31 +177,34 @@ export function opt<T>(s: Schema<T>): Optional<T> {
  */
 export function obj<F extends Fields>(fields: F, opts: { tag?: (v: Record<string, unknown>) => string | undefined } = {}): Schema<ObjectOf<F>> {
   const names = Object.keys(fields);
-  const schemas = names.map((n) => fields[n]!);
-  const doc = `{${names.map((n) => `${n}${fields[n]!.optional ? '?' : ''}`).join(', ')}}`;
+  // Fields are read as o[name], which would find Object.prototype's members on an object lacking them.
+  for (const n of names) if (n in Object.prototype) throw new Error(`obj(): field name "${n}" is a member of Object.prototype`);
+  const checks = names.map((n) => (fields[n] === anything ? null : fields[n]!.check));
+  const optional = names.map((n) => fields[n]!.optional === true);
+  const doc = `{${names.map((n, i) => `${n}${optional[i] ? '?' : ''}`).join(', ')}}`;
   return {
     doc,
-    shape: { type: 'object', fields: Object.fromEntries(names.map((n) => [n, { shape: fields[n]!.shape, optional: fields[n]!.optional === true }])) },
+    shape: { type: 'object', fields: Object.fromEntries(names.map((n, i) => [n, { shape: fields[n]!.shape, optional: optional[i]! }])) },
     check: (v) => {
       if (!isPlainObject(v)) return problem(`must be an object ${doc}, got ${describe(v)}`);
       const o = v as Record<string, unknown>;
       let present = 0;
       for (let i = 0; i < names.length; i++) {
-        const name = names[i]!;
-        const x = Object.hasOwn(o, name) ? o[name] : undefined;
+        const x = o[names[i]!];
         if (x === undefined) {
-          if (Object.hasOwn(o, name)) present++;
-          if (schemas[i]!.optional) continue;
-          return tagged(within(problem('is missing'), `.${name}`), o, opts.tag);
+          if (optional[i]) continue;
+          return tagged(within(problem('is missing'), `.${names[i]}`), o, opts.tag);
         }
         present++;
-        const p = schemas[i]!.check(x);
-        if (p) return tagged(within(p, `.${name}`), o, opts.tag);
+        const p = checks[i] ? checks[i]!(x) : null;
+        if (p) return tagged(within(p, `.${names[i]}`), o, opts.tag);
       }
+      // Fast path: as many own keys as declared fields found. Otherwise one is not declared (or a
+      // declared optional one is present as undefined, which is fine).
       let count = 0;
       for (const _ in o) count++;
       if (count === present) return null;
-      for (const k in o) {
+      for (const k of Object.keys(o)) {
         if (!Object.hasOwn(fields, k)) {
           const shown = k.length > 40 ? `${k.slice(0, 40)}…` : k;
           return tagged(within(problem(`is not a known field (expected ${doc})`), `.${shown}`), o, opts.tag);
