@@ -150,11 +150,15 @@ export class TreeReader {
       }
       perState.push(baskets);
     }
-    if (this.file.decompressThreads > 1) await prefetchAll(perState.flat(), this.file.decompressThreads);
+    // With several decompression threads, every basket of the read is inflated ahead, `threads`
+    // at a time, and each branch is decoded as soon as its own baskets are ready: decoding one
+    // branch overlaps inflating the next.
+    const ready = this.file.decompressThreads > 1 ? prefetchAll(perState, this.file.decompressThreads) : null;
     const out: Record<string, Column> = {};
     for (let i = 0; i < states.length; i++) {
       const s = states[i]!;
       const baskets = perState[i]!;
+      if (ready) await ready[i];
       if (s.info.kind === 'counted-array') await this.sizeEntries(s.info, baskets);
       // Keyed by the name asked for (a member may be asked for by its own name).
       out[names[i]!] = decode(this.file.path, s.info, baskets, start, stop);
@@ -242,11 +246,31 @@ function basketRefs(path: string, b: JsBranch & BranchMeta, treeEntries: number)
   return refs;
 }
 
-/** Decompresses baskets ahead of decoding, `threads` at a time (each on libuv's pool). */
-async function prefetchAll(baskets: PendingBasket[], threads: number): Promise<void> {
+/**
+ * Decompresses every basket ahead of decoding, `threads` at a time (each on libuv's pool), in
+ * branch order; returns, per branch, a promise that its baskets are ready. A failure rejects its
+ * branch's promise (the others are still awaited, so nothing is left running unobserved).
+ */
+function prefetchAll(perState: PendingBasket[][], threads: number): Promise<void>[] {
+  const all = perState.flatMap((bs, i) => bs.map((b) => ({ b, i })));
+  const done = all.map(() => {
+    let settle!: (e?: unknown) => void;
+    const p = new Promise<void>((resolve, reject) => (settle = (e) => (e === undefined ? resolve() : reject(e))));
+    p.catch(() => {});
+    return { p, settle };
+  });
   let next = 0;
   const lane = async () => {
-    while (next < baskets.length) await baskets[next++]!.prefetch();
+    while (next < all.length) {
+      const k = next++;
+      try {
+        await all[k]!.b.prefetch();
+        done[k]!.settle();
+      } catch (err) {
+        done[k]!.settle(err ?? new Error('basket decompression failed'));
+      }
+    }
   };
-  await Promise.all(Array.from({ length: Math.min(threads, baskets.length) }, lane));
+  for (let l = 0; l < Math.min(threads, all.length); l++) void lane();
+  return perState.map((_, i) => Promise.all(done.filter((_d, k) => all[k]!.i === i).map((d) => d.p)).then(() => {}));
 }

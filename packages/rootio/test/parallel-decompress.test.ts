@@ -38,3 +38,25 @@ t.test('parallel decompression reads the same values as the one-thread read', as
 t.test('decompressThreads must be a positive integer', async (t) => {
   await t.rejects(openRootFile(files[0]!, { decompressThreads: 0 }), { name: 'RangeError', message: /decompressThreads must be a positive integer, got 0/ });
 });
+
+t.test('a damaged basket read on the pool is a RootFormatError, nothing left unobserved', async (t) => {
+  if (!data) return t.skip(NO_DATA);
+  const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const src = join(data, 'root-testfiles', 'uproot-HZZ-zlib.root');
+  const f = await openRootFile(src);
+  const meta = (await f.object('events')) as unknown as { fBranches: { arr: Array<{ fName: string; fBasketSeek: number[]; fBasketBytes: number[] }> } };
+  await f.close();
+  const b = meta.fBranches.arr.find((x) => x.fName === 'Muon_Px')!;
+  const bytes = Uint8Array.from(readFileSync(src));
+  const at = Number(b.fBasketSeek[0]) + Math.floor(Number(b.fBasketBytes[0]) * 0.7);
+  bytes[at] ^= 0xff;
+  const dir = mkdtempSync(join(tmpdir(), 'rootio-par-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const bad = join(dir, 'damaged.root');
+  writeFileSync(bad, bytes);
+  const g = await openRootFile(bad, { decompressThreads: 4 });
+  t.teardown(() => g.close());
+  const tree = await g.tree('events');
+  await t.rejects(tree.arrays(['NJet', 'Muon_Px', 'Muon_Py']), { name: 'RootFormatError', message: /damaged\.root: .*(zlib|basket)/ });
+});
