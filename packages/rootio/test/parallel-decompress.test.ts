@@ -49,7 +49,10 @@ t.test('a damaged basket read on the pool is a RootFormatError, nothing left uno
   await f.close();
   const b = meta.fBranches.arr.find((x) => x.fName === 'Muon_Px')!;
   const bytes = Uint8Array.from(readFileSync(src));
-  const at = Number(b.fBasketSeek[0]) + Math.floor(Number(b.fBasketBytes[0]) * 0.7);
+  // The middle of the branch's first basket's compressed payload (after its key header).
+  const seek = Number(b.fBasketSeek[0]);
+  const keylen = new DataView(bytes.buffer).getInt16(seek + 14);
+  const at = seek + keylen + Math.floor((Number(b.fBasketBytes[0]) - keylen) / 2);
   bytes[at] ^= 0xff;
   const dir = mkdtempSync(join(tmpdir(), 'rootio-par-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
