@@ -6,34 +6,17 @@
  * Environment: FINALSTATES_DEMO_SCALE (default 0.2 of the real entry counts, ≈ 190k events),
  * FINALSTATES_DEMO_SEED (default 1).
  */
-import { existsSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { generateDataset } from '@gluon/analysis-h4l/generate';
+import { ensureDataset } from '@gluon/analysis-h4l/generate';
 import { DEFAULT_CONFIG } from './config.js';
 import { execute } from './app.js';
 
 const scale = Number(process.env.FINALSTATES_DEMO_SCALE ?? 0.2);
 const seed = Number(process.env.FINALSTATES_DEMO_SEED ?? 1);
 const dir = path.resolve('.cache', 'finalstates-demo');
-const marker = path.join(dir, 'generated.json');
-
-async function ensureDataset(): Promise<void> {
-  if (existsSync(marker)) {
-    try {
-      const have = JSON.parse(readFileSync(marker, 'utf8'));
-      if (have.scale === scale && have.seed === seed) { console.log(`synthetic dataset: ${dir} (cached)`); return; }
-    } catch { /* regenerate */ }
-  }
-  rmSync(dir, { recursive: true, force: true });
-  console.log(`generating a synthetic dataset (scale ${scale}, seed ${seed}) in ${dir} …`);
-  const t0 = performance.now();
-  await generateDataset({ outDir: dir, scale, seed, log: (s: string) => console.log(`  ${s}`) });
-  writeFileSync(marker, JSON.stringify({ scale, seed, generatedAt: new Date().toISOString() }));
-  console.log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-}
 
 async function main(): Promise<void> {
-  await ensureDataset();
+  await ensureDataset({ outDir: dir, scale, seed, log: (s) => console.log(s) });
   const { runDir } = await execute({ ...DEFAULT_CONFIG, run_name: 'demo', data_dir: dir, n_workers: 2, chunk_size: 50_000 },
     { argv: process.argv }, (s) => console.log(s));
   console.log(`\nHistograms: ${path.resolve(runDir, 'histograms', 'finalstates.root')}`);

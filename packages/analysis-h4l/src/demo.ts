@@ -6,37 +6,19 @@
  * ≈ 190k events, generated in about 20 s once), H4L_DEMO_SEED. `npm run demo -- --linger` keeps the
  * cluster and its dashboard up after the run until Ctrl-C.
  */
-import { existsSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_CONFIG } from './config.js';
 import { execute } from './app.js';
 import { parseFlags } from './cli-args.js';
-import { generateDataset } from './generate/index.js';
+import { ensureDataset } from './generate/index.js';
 
 const scale = Number(process.env.H4L_DEMO_SCALE ?? 0.2);
 const seed = Number(process.env.H4L_DEMO_SEED ?? 1);
 const dir = path.resolve('.cache', 'h4l-demo');
-const marker = path.join(dir, 'generated.json');
-
-async function ensureDataset(): Promise<void> {
-  const want = { scale, seed };
-  if (existsSync(marker)) {
-    try {
-      const have = JSON.parse(readFileSync(marker, 'utf8'));
-      if (have.scale === scale && have.seed === seed) { console.log(`synthetic dataset: ${dir} (cached)`); return; }
-    } catch { /* regenerate */ }
-  }
-  rmSync(dir, { recursive: true, force: true });
-  console.log(`generating a synthetic dataset (scale ${scale}, seed ${seed}) in ${dir} …`);
-  const t0 = performance.now();
-  await generateDataset({ outDir: dir, scale, seed, log: (s: string) => console.log(`  ${s}`) });
-  writeFileSync(marker, JSON.stringify({ ...want, generatedAt: new Date().toISOString() }));
-  console.log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-}
 
 async function main(): Promise<void> {
   const linger = parseFlags('demo', process.argv.slice(2), { linger: { type: 'boolean' } }).linger === true;
-  await ensureDataset();
+  await ensureDataset({ outDir: dir, scale, seed, log: (s) => console.log(s) });
   const { outDir } = await execute({ ...DEFAULT_CONFIG, run_name: 'demo', data_dir: dir, selection: 'notebook',
     n_workers: 2, chunk_size: 50_000, entry_cache: path.join('.cache', 'h4l-entries.json'), linger }, (s) => console.log(s));
   console.log(`\nThe ATLAS-style plot: ${path.resolve(outDir, 'm4l.png')}`);

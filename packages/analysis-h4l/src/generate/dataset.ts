@@ -4,7 +4,7 @@
  * writer, sample by sample and batch by batch (memory stays bounded at any scale).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { RootFileWriter, type CompressionSettings } from '@gluon/rootio';
 import { sampleByName } from '../samples.js';
@@ -128,4 +128,26 @@ export async function generateDataset(opts: GenerateOptions): Promise<Manifest> 
   };
   writeFileSync(join(opts.outDir, 'manifest.json'), JSON.stringify({ ...manifest, seconds: undefined }, null, 2) + '\n');
   return manifest;
+}
+
+/**
+ * A generated dataset kept between runs (the demos' cache): reused when outDir's
+ * `generated.json` names the same scale and seed, otherwise outDir is replaced by a new one.
+ * Returns whether the cached dataset was reused.
+ */
+export async function ensureDataset(o: { outDir: string; scale: number; seed: number; log: (line: string) => void }): Promise<boolean> {
+  const marker = join(o.outDir, 'generated.json');
+  if (existsSync(marker)) {
+    try {
+      const have = JSON.parse(readFileSync(marker, 'utf8'));
+      if (have.scale === o.scale && have.seed === o.seed) { o.log(`synthetic dataset: ${o.outDir} (cached)`); return true; }
+    } catch { /* regenerate */ }
+  }
+  rmSync(o.outDir, { recursive: true, force: true });
+  o.log(`generating a synthetic dataset (scale ${o.scale}, seed ${o.seed}) in ${o.outDir} …`);
+  const t0 = performance.now();
+  await generateDataset({ outDir: o.outDir, scale: o.scale, seed: o.seed, log: (s: string) => o.log(`  ${s}`) });
+  writeFileSync(marker, JSON.stringify({ scale: o.scale, seed: o.seed, generatedAt: new Date().toISOString() }));
+  o.log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return false;
 }
