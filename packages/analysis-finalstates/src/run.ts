@@ -66,7 +66,10 @@ export async function runFinalStates(opts: RunOptions, hooks: RunHooks = {}): Pr
   const counts = await countEntries(opts.files, schemaOf(opts.physics).tree);
   const problems = inputProblems(counts, branchesFor(opts.physics));
   if (problems.length) throw new RunError(`bad input file ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`);
-  const chunks = makeChunks(counts, opts.chunkSize);
+  // Largest first (stable), so a run ends on small tasks that even the workers out; the counts
+  // are integers, so the order changes nothing in the result.
+  const size = (c: Chunk) => c.entryStop - c.entryStart;
+  const chunks = makeChunks(counts, opts.chunkSize).sort((a, b) => size(b) - size(a));
   const eventsTotal = chunks.reduce((a, c) => a + c.entryStop - c.entryStart, 0);
   const t1 = performance.now();
   const progress = (done: number, events: number) =>
