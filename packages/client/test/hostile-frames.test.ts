@@ -5,10 +5,11 @@
  * After each, the process is still up and an ordinary run succeeds.
  */
 import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import t, { type Test } from 'tap';
 import { Client, remoteFrom } from '@gluon/client';
 import {
-  CLIENT_TO_SCHEDULER, CloseCode, DIRECTIONS, encodeFrame, PEER_TO_WORKER, WORKER_TO_SCHEDULER, type Direction,
+  CLIENT_TO_SCHEDULER, CloseCode, DIRECTIONS, encodeFrame, listen, PEER_TO_WORKER, WORKER_TO_SCHEDULER, type Direction,
 } from '@gluon/protocol';
 import { startScheduler as startInProcess, type Scheduler } from '@gluon/scheduler';
 import { frame, helloOf, messages, RawSocket } from './raw-ws.js';
@@ -206,4 +207,34 @@ t.test('the dashboard\'s live feed reads only small frames, and browsers send it
   await sent;
   const chatty = await closeOf(live, frame(encodeFrame([{ op: 'update-graph' }])));
   t.same(chatty, { code: CloseCode.protocolError, reason: 'protocol error: the dashboard feed is read-only; browsers send nothing on it' });
+});
+
+t.test('a client and a worker check what the scheduler sends them: a malformed message closes that link with 4003', async (t) => {
+  // A stand-in scheduler that answers each newcomer's first message with a malformed one.
+  const closes = new EventEmitter();
+  const fake = await listen({
+    self: 'scheduler', roles: ['client', 'worker'], port: 0, log: () => {},
+    welcome: (h) => (h.role === 'worker' ? { workerId: 'w1', heartbeatIntervalMs: 1000 } : { clientId: 'c1' }),
+    onConnection: (conn, hello) => {
+      conn.on('close', (code: number, reason: string) => closes.emit(hello.role, [hello.role, code, reason]));
+      conn.send(hello.role === 'worker'
+        ? { op: 'compute-task', key: 5, fn: { module: 'm', export: 'e' }, args: [], deps: {}, priority: [0] }
+        : { op: 'key-in-memory', key: 'k-1', nbytes: -1, typeName: 'number', workers: [] });
+    },
+  });
+  t.teardown(() => fake.close());
+  const closed = (role: string) => new Promise<[string, number, string]>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`no close of the ${role}'s link within 20 s`)), 20_000);
+    closes.once(role, (c: [string, number, string]) => {
+      clearTimeout(timer);
+      res(c);
+    });
+  });
+  const clientClosed = closed('client');
+  const client = await Client.connect(fake.address);
+  t.teardown(() => client.close());
+  t.same(await clientClosed, ['client', CloseCode.protocolError, 'protocol error: key-in-memory: nbytes must be a finite number ≥ 0, got number -1']);
+  const workerClosed = closed('worker');
+  await startWorker(t, fake.address, ['--nthreads', '1']);
+  t.same(await workerClosed, ['worker', CloseCode.protocolError, 'protocol error: compute-task: key must be a non-empty string, got number 5']);
 });
