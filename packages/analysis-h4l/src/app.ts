@@ -17,7 +17,8 @@ import { datasetOrigin, variantsOf, metaNotes, type RunMeta } from './meta.js';
 import { checkWritable } from './paths.js';
 import { gitCommit, inputDigests } from './provenance.js';
 
-const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+/** This package's version (`gluon-h4l --version`, and recorded in every run's outputs). */
+export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
 /** `outputs/<run-name>_<YYYYMMDD-HHMMSS>` relative to the working directory. */
 export function defaultOutDir(runName: string, now = new Date()): string {

@@ -9,7 +9,7 @@
  */
 import { ConfigError } from './config.js';
 import { configFromArgs, parseFlags, runHelp } from './cli-args.js';
-import { execute, dryRun } from './app.js';
+import { execute, dryRun, VERSION } from './app.js';
 import { download } from './download.js';
 import { replot } from './outputs.js';
 import { generateDataset, SCALE_RANGE } from './generate/index.js';
@@ -34,6 +34,7 @@ const HELP = `usage:
   gluon-h4l generate [options]     synthetic samples
   gluon-h4l download [options]     the real files, resumable
   gluon-h4l plot --run-dir DIR     re-draw a run's plots from its histograms.json
+  gluon-h4l --version              print the version
 Each command's --help lists its options. Exit codes: 0 done, 1 failed, 2 usage error.`;
 
 const log = (s: string) => console.log(s);
@@ -95,6 +96,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { run, gen
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === '--help' || cmd === '-h' || cmd === 'help') { log(HELP); return 0; }
+  if (cmd === '--version') { log(`gluon-h4l ${VERSION}`); return 0; }
   if (!cmd) { console.error(HELP); return 2; }
   const command = COMMANDS[cmd];
   if (!command) { console.error(`gluon-h4l: unknown command "${cmd}"\n${HELP}`); return 2; }

@@ -21,3 +21,4 @@ export * from './token.js';
 export * from './reconnect.js';
 export * from './tls.js';
 export * from './tls-temp.js';
+export * from './cli.js';

@@ -1,87 +1,70 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
 import {
-  checkExposure, envWithToken, hideTokenFromPs, loadTlsFiles, missingV8Flags, type TlsOptions, parseAllowedHosts, parseBytes, parseDuration, parseIntIn, parseV8Flags, resolveToken,
-  stopWithSupervisor, superviseChildren, withoutTokenArgs,
+  checkExposure, envWithToken, exitUsage, flag, LIMIT_FLAGS, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
+  stopWithSupervisor, superviseChildren, withoutTokenArgs, type CliSpec,
 } from '@gluon/protocol';
 import { startScheduler } from './server.js';
 import { SCHEDULER_V8_FLAGS } from './v8-flags.js';
 
-const USAGE = `usage: gluon-scheduler [--host 127.0.0.1 [--insecure]] [--port 8786] [--allowed-host NAME ...]
-                       [--token-file PATH | GLUON_TOKEN | --token T]
-                       [--tls-cert PEM --tls-key PEM [--tls-ca PEM] [--require-client-cert]]
-                       [--dashboard-port 8787 | --no-dashboard] [--dashboard-prefix /path] [--dashboard-session-ttl 8h]
-                       [--heartbeat-ttl 30s] [--allowed-failures 3] [--max-frame-bytes 256MiB]
-                       [--max-message-bytes 1GiB]
-                       [--v8-flags="${SCHEDULER_V8_FLAGS.join(' ')}"]`;
+/** Every flag of gluon-scheduler: what it does, its default, how it is checked. */
+export const SCHEDULER_FLAGS = {
+  host: flag.string('address to listen on (0.0.0.0 for every interface)', { arg: 'HOST', default: '127.0.0.1' }),
+  insecure: flag.switch('allow --host beyond loopback without a token (warns loudly)'),
+  port: flag.port('port for clients and workers (0: any free port)', '8786'),
+  'allowed-host': flag.list('also accept this Host/Origin name (beyond loopback and --host)', 'NAME'),
+  ...TOKEN_FLAGS,
+  'dashboard-port': flag.port('port of the live dashboard (0: any free port)', '8787'),
+  'no-dashboard': flag.switch('serve no dashboard'),
+  'dashboard-session-ttl': flag.duration('a dashboard login lasts this long', 1000, 365 * 24 * 3600_000, '8h'),
+  'dashboard-prefix': flag.string('path prefix of the dashboard behind a reverse proxy', { arg: '/PATH', check: (t, f) => { if (!t.startsWith('/')) throw new RangeError(`${f} must start with /, got "${t}"`); } }),
+  'heartbeat-ttl': flag.duration('a worker silent this long is declared dead', 100, 24 * 3600_000, '30s'),
+  'allowed-failures': flag.int('worker deaths a task may be part of before it errs', 1, 1000, '3'),
+  ...LIMIT_FLAGS,
+  ...TLS_FLAGS,
+  'v8-flags': flag.string('V8 flags the scheduler runs with (a child is started when node lacks them)', { arg: 'FLAGS', default: SCHEDULER_V8_FLAGS.join(' '), check: (t, f) => { parseV8Flags(t, f); } }),
+};
+
+const CLI: CliSpec<typeof SCHEDULER_FLAGS> = {
+  name: 'gluon-scheduler',
+  version: packageVersionOf(import.meta.url),
+  usage: '[options]',
+  description: 'Runs a Gluon scheduler: clients submit task graphs to it, workers connect to it, and it\nserves the live dashboard. Prints "scheduler at ws://HOST:PORT" once it listens.',
+  flags: SCHEDULER_FLAGS,
+};
 
 function main(): void {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        host: { type: 'string', default: '127.0.0.1' },
-        insecure: { type: 'boolean', default: false },
-        port: { type: 'string', default: '8786' },
-        'allowed-host': { type: 'string', multiple: true, default: [] },
-        token: { type: 'string' },
-        'token-file': { type: 'string' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        'tls-ca': { type: 'string' },
-        'require-client-cert': { type: 'boolean', default: false },
-        'dashboard-port': { type: 'string', default: '8787' },
-        'no-dashboard': { type: 'boolean', default: false },
-        'dashboard-prefix': { type: 'string' },
-        'dashboard-session-ttl': { type: 'string', default: '8h' },
-        'heartbeat-ttl': { type: 'string', default: '30s' },
-        'allowed-failures': { type: 'string', default: '3' },
-        'max-frame-bytes': { type: 'string', default: '256MiB' },
-        'max-message-bytes': { type: 'string', default: '1GiB' },
-        'v8-flags': { type: 'string', default: SCHEDULER_V8_FLAGS.join(' ') },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    fail(`${(err as Error).message}\n${USAGE}`);
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
-  let opts;
-  let v8Flags: string[];
+  const { values } = parseCliOrExit(CLI);
   let token: string | undefined;
+  let allowedHosts: string[];
   let tls: TlsOptions | undefined;
   try {
     token = resolveToken(values, process.env, (l) => process.stderr.write(`gluon-scheduler: ${l}\n`));
-    v8Flags = parseV8Flags(values['v8-flags']);
     tls = loadTlsFiles({ cert: values['tls-cert'], key: values['tls-key'], ca: values['tls-ca'], requireClientCert: values['require-client-cert'] });
     if (tls && !tls.cert) throw new Error('--tls-ca alone does nothing on the scheduler: give --tls-cert and --tls-key to serve wss://');
-    opts = {
+    allowedHosts = parseAllowedHosts(values['allowed-host']);
+  } catch (err) {
+    exitUsage(CLI.name, (err as Error).message);
+  }
+  const opts = {
     host: values.host,
-    port: parseIntIn('--port', values.port, 0, 65535),
-    allowedHosts: parseAllowedHosts(values['allowed-host']),
+    port: values.port,
+    allowedHosts,
     dashboard: !values['no-dashboard'],
-    dashboardPort: parseIntIn('--dashboard-port', values['dashboard-port'], 0, 65535),
-    heartbeatTtlMs: parseDuration('--heartbeat-ttl', values['heartbeat-ttl']),
-    dashboardSessionTtlMs: atLeast('--dashboard-session-ttl', parseDuration('--dashboard-session-ttl', values['dashboard-session-ttl']), 1000, '1s'),
-    allowedFailures: parseIntIn('--allowed-failures', values['allowed-failures'], 1, 1000),
-    maxFrameBytes: parseBytes('--max-frame-bytes', values['max-frame-bytes']),
-    maxMessageBytes: parseBytes('--max-message-bytes', values['max-message-bytes']),
+    dashboardPort: values['dashboard-port'],
+    heartbeatTtlMs: values['heartbeat-ttl'],
+    dashboardSessionTtlMs: values['dashboard-session-ttl'],
+    allowedFailures: values['allowed-failures'],
+    maxFrameBytes: values['max-frame-bytes'],
+    maxMessageBytes: values['max-message-bytes'],
     ...(token ? { token } : {}),
     ...(tls ? { tls } : {}),
     ...(values['dashboard-prefix'] ? { dashboardPrefix: values['dashboard-prefix'] } : {}),
-    };
-  } catch (err) {
-    fail((err as Error).message);
-  }
+  };
   const exposure = checkExposure({ program: 'gluon-scheduler', flag: '--host', host: opts.host, token, insecure: values.insecure, mutualTls: tls?.requireClientCert === true });
-  if (exposure.refuse) fail(exposure.refuse);
-  // V8 reads these at start-up only: without them, run as a child that has them.
+  if (exposure.refuse) exitUsage(CLI.name, exposure.refuse);
   hideTokenFromPs();
-  const missing = missingV8Flags(v8Flags);
+  // V8 reads these at start-up only: without them, run as a child that has them.
+  const missing = missingV8Flags(parseV8Flags(values['v8-flags']));
   if (missing.length) {
     // The token travels in the child's environment, never on its command line.
     superviseChildren(new URL(import.meta.url), [withoutTokenArgs(process.argv.slice(2))], missing, { env: envWithToken(token) });
@@ -104,23 +87,13 @@ function main(): void {
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
       // Run by a supervisor (see above): one killed with -9 must not leave us holding the port.
-      stopWithSupervisor(() => stop('supervisor exited'));
+      stopWithSupervisor(() => stop('parent exited'));
     },
     (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') fail(`cannot listen on ${opts.host}:${opts.port}: the port is in use (choose another with --port, or 0 for any free port)`);
-      fail(`cannot start: ${err.message}`);
+      if (err.code === 'EADDRINUSE') exitUsage(CLI.name, `cannot listen on ${opts.host}:${opts.port}: the port is in use (choose another with --port, or 0 for any free port)`);
+      exitUsage(CLI.name, `cannot start: ${err.message}`);
     },
   );
-}
-
-function atLeast(flag: string, ms: number, min: number, shown: string): number {
-  if (ms < min) throw new RangeError(`${flag} must be at least ${shown}, got ${ms} ms`);
-  return ms;
-}
-
-function fail(msg: string): never {
-  process.stderr.write(`gluon-scheduler: ${msg}\n`);
-  process.exit(2);
 }
 
 main();

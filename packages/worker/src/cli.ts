@@ -1,88 +1,72 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
 import {
-  checkExposure, envWithToken, hideTokenFromPs, loadTlsFiles, missingV8Flags, parseAllowedHosts, parseBytes, parseIntIn, parseV8Flags, resolveToken,
-  stopWithSupervisor,
-  superviseChildren, withoutTokenArgs,
+  checkExposure, envWithToken, exitUsage, flag, LIMIT_FLAGS, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
+  stopWithSupervisor, superviseChildren, withoutTokenArgs, type CliSpec,
 } from '@gluon/protocol';
 import { GluonWorker, type WorkerOptions } from './worker.js';
 import { WORKER_V8_FLAGS } from './v8-flags.js';
 
-const USAGE = `usage: gluon-worker ws://host:8786 [--nthreads N] [--nworkers M] [--name NAME]
-                    [--memory-limit 4GiB] [--allow-module SPEC ...] [--token-file PATH | GLUON_TOKEN | --token T]
-                    [--listen-host 127.0.0.1 [--insecure]] [--allowed-host NAME ...] [--max-frame-bytes 256MiB]
-                    [--max-message-bytes 1GiB]
-                    [--tls-cert PEM --tls-key PEM [--tls-ca PEM] [--require-client-cert]]
-                    [--v8-flags="${WORKER_V8_FLAGS.join(' ')}"]`;
+/** Every flag of gluon-worker: what it does, its default, how it is checked. */
+export const WORKER_FLAGS = {
+  nthreads: flag.int('task threads per worker process', 1, 1024, '1'),
+  nworkers: flag.int('worker processes to start (under one supervisor)', 1, 1024, '1', 'M'),
+  name: flag.string('worker name on the dashboard (with --nworkers: NAME-0, NAME-1, ...)', { arg: 'NAME' }),
+  'memory-limit': flag.bytes('RSS above which the worker pauses taking new tasks', 1024 ** 2, 1024 ** 5),
+  'allow-module': flag.list('also allow tasks from this module specifier or path', 'SPEC'),
+  ...TOKEN_FLAGS,
+  'listen-host': flag.string('address of the data listener that peers fetch results from', { arg: 'HOST', default: '127.0.0.1' }),
+  insecure: flag.switch('allow --listen-host beyond loopback without a token (warns loudly)'),
+  'allowed-host': flag.list('also accept this Host/Origin name on the data listener', 'NAME'),
+  ...LIMIT_FLAGS,
+  ...TLS_FLAGS,
+  'v8-flags': flag.string('V8 flags the worker runs with (a child is started when node lacks them)', { arg: 'FLAGS', default: WORKER_V8_FLAGS.join(' '), check: (t, f) => { parseV8Flags(t, f); } }),
+};
 
-function fail(msg: string): never {
-  process.stderr.write(`gluon-worker: ${msg}\n`);
-  process.exit(2);
-}
+const CLI: CliSpec<typeof WORKER_FLAGS> = {
+  name: 'gluon-worker',
+  version: packageVersionOf(import.meta.url),
+  usage: 'ws://HOST:8786 [options]',
+  description: 'Runs a Gluon worker that connects to the scheduler at ws://HOST:PORT, runs its tasks in\nworker threads and keeps their results in memory for other workers and clients.',
+  flags: WORKER_FLAGS,
+  positionals: { min: 1, max: 1, name: 'scheduler address (ws://host:port)' },
+};
+
+const fail = (msg: string): never => exitUsage(CLI.name, msg);
 
 function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; insecure: boolean } {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      options: {
-        nthreads: { type: 'string', default: '1' },
-        nworkers: { type: 'string', default: '1' },
-        name: { type: 'string' },
-        'memory-limit': { type: 'string' },
-        'allow-module': { type: 'string', multiple: true, default: [] },
-        token: { type: 'string' },
-        'token-file': { type: 'string' },
-        'tls-cert': { type: 'string' },
-        'tls-key': { type: 'string' },
-        'tls-ca': { type: 'string' },
-        'require-client-cert': { type: 'boolean', default: false },
-        'listen-host': { type: 'string', default: '127.0.0.1' },
-        insecure: { type: 'boolean', default: false },
-        'allowed-host': { type: 'string', multiple: true, default: [] },
-        'max-frame-bytes': { type: 'string', default: '256MiB' },
-        'max-message-bytes': { type: 'string', default: '1GiB' },
-        'v8-flags': { type: 'string', default: WORKER_V8_FLAGS.join(' ') },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      allowPositionals: true,
-    });
-  } catch (err) {
-    fail(`${(err as Error).message}\n${USAGE}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    process.exit(0);
-  }
-  if (positionals.length !== 1) fail(`expected exactly one scheduler address, got ${positionals.length}\n${USAGE}`);
+  const { values, positionals } = parseCliOrExit(CLI);
   const scheduler = positionals[0]!;
   if (!/^wss?:\/\/[^/]+/.test(scheduler)) fail(`the scheduler address must look like ws://host:8786, got "${scheduler}"`);
+  let token: string | undefined;
+  let allowedHosts: string[];
+  let tls: TlsOptions | undefined;
   try {
-    const token = resolveToken(values, process.env, (l) => process.stderr.write(`gluon-worker: ${l}\n`));
-    const tls = loadTlsFiles({ cert: values['tls-cert'], key: values['tls-key'], ca: values['tls-ca'], requireClientCert: values['require-client-cert'] });
+    token = resolveToken(values, process.env, (l) => process.stderr.write(`gluon-worker: ${l}\n`));
+    tls = loadTlsFiles({ cert: values['tls-cert'], key: values['tls-key'], ca: values['tls-ca'], requireClientCert: values['require-client-cert'] });
     // Over wss:// the results must not travel in plain text either.
     if (scheduler.startsWith('wss:') && !tls?.cert) throw new Error('the scheduler speaks TLS (wss://): give --tls-cert and --tls-key so this worker serves its results over TLS too');
-    return {
-      insecure: values.insecure,
-      nworkers: parseIntIn('--nworkers', values.nworkers, 1, 1024),
-      v8Flags: parseV8Flags(values['v8-flags']),
-      opts: {
-        scheduler,
-        nthreads: parseIntIn('--nthreads', values.nthreads, 1, 1024),
-        allowModules: values['allow-module'],
-        listenHost: values['listen-host'],
-        allowedHosts: parseAllowedHosts(values['allowed-host']),
-        maxFrameBytes: parseBytes('--max-frame-bytes', values['max-frame-bytes']),
-        maxMessageBytes: parseBytes('--max-message-bytes', values['max-message-bytes']),
-        ...(values.name ? { name: values.name } : {}),
-        ...(values['memory-limit'] ? { memoryLimit: parseBytes('--memory-limit', values['memory-limit']) } : {}),
-        ...(token ? { token } : {}),
-        ...(tls ? { tls } : {}),
-      },
-    };
+    allowedHosts = parseAllowedHosts(values['allowed-host']);
   } catch (err) {
-    fail((err as Error).message);
+    exitUsage(CLI.name, (err as Error).message);
   }
+  return {
+    nworkers: values.nworkers,
+    insecure: values.insecure,
+    v8Flags: parseV8Flags(values['v8-flags']),
+    opts: {
+      scheduler,
+      nthreads: values.nthreads,
+      allowModules: values['allow-module'],
+      listenHost: values['listen-host'],
+      allowedHosts,
+      maxFrameBytes: values['max-frame-bytes'],
+      maxMessageBytes: values['max-message-bytes'],
+      ...(values.name ? { name: values.name } : {}),
+      ...(values['memory-limit'] !== undefined ? { memoryLimit: values['memory-limit'] } : {}),
+      ...(token ? { token } : {}),
+      ...(tls ? { tls } : {}),
+    },
+  };
 }
 
 /**
@@ -101,7 +85,7 @@ function supervise(m: number, name: string | undefined, v8Flags: string[], token
 function main(): void {
   const { opts, nworkers, v8Flags, insecure } = parse();
   const exposure = checkExposure({ program: 'gluon-worker', flag: '--listen-host', host: opts.listenHost ?? '127.0.0.1', token: opts.token, insecure, mutualTls: opts.tls?.requireClientCert === true });
-  if (exposure.refuse) fail(exposure.refuse);
+  if (exposure.refuse) exitUsage(CLI.name, exposure.refuse);
   hideTokenFromPs();
   const missing = missingV8Flags(v8Flags);
   if (nworkers > 1 || missing.length) return supervise(nworkers, opts.name, missing, opts.token);
@@ -118,7 +102,7 @@ function main(): void {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   // A supervisor killed with -9 must not leave us behind.
-  stopWithSupervisor(() => stop('supervisor exited'));
+  stopWithSupervisor(() => stop('parent exited'));
   w.start().then(
     () => process.stdout.write(`worker ${w.name} at ${w.address} connected to ${opts.scheduler}\n`),
     (err: Error) => {

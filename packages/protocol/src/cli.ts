@@ -1,0 +1,228 @@
+/**
+ * Command lines of every Gluon CLI, described as one table of flags: each flag says what it does
+ * (for `--help`), its default, and how its text is checked and turned into a value. Adding a flag
+ * is one table row; `--help` and `--version` come for free; a bad value exits 2 with a message
+ * that names the flag and the value.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parseBytes, parseDuration, parseIntIn } from './units.js';
+
+/** One command-line flag. `T` is the parsed value's type. */
+export interface Flag<T> {
+  /** What the flag does, one line, for `--help`. */
+  help: string;
+  /** Placeholder for the value in `--help` (`N`, `SIZE`); absent for an on/off switch. */
+  arg?: string;
+  /** The default as it would be typed; parsed like a given value. */
+  default?: string;
+  /** Environment variable used when the flag is not given. */
+  env?: string;
+  /** One-letter alias. */
+  short?: string;
+  /** Repeatable; the values arrive as an array. */
+  multiple?: boolean;
+  /** Checks and converts the text; throws an Error naming `flag` and the text when it is bad. */
+  parse: (text: string, flag: string) => T;
+}
+
+/** A table of flags, keyed by long name without the dashes. */
+export type FlagTable = Record<string, Flag<unknown>>;
+
+/** The parsed values of a table. */
+export type FlagValues<F extends FlagTable> = { [K in keyof F]: F[K] extends Flag<infer T> ? T : never };
+
+/** What a CLI is, for its `--help` and `--version`. */
+export interface CliSpec<F extends FlagTable> {
+  /** The command's name (`gluon-scheduler`). */
+  name: string;
+  /** Its package version, printed by `--version`. */
+  version: string;
+  /** What comes after the name in the usage line, e.g. `ws://host:8786 [options]`. */
+  usage: string;
+  /** A paragraph saying what the command does. */
+  description: string;
+  flags: F;
+  /** How many positional arguments it takes (default 0); `--help` names them in `usage`. */
+  positionals?: { min: number; max: number; name: string };
+}
+
+/** A usage error: the CLI prints the message and exits 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** `T` when the flag has a default, else `T | undefined`. */
+type Dflt<D, T> = D extends string ? T : T | undefined;
+
+/** Flag-table builders with the validators every Gluon CLI uses. */
+export const flag = {
+  /** A string; `check` may reject it (throw an error naming the flag and the text). */
+  string<D extends string | undefined = undefined>(help: string, o: { arg?: string; default?: D; env?: string; check?: (text: string, flag: string) => void } = {}): Flag<Dflt<D, string>> {
+    const { check, ...rest } = o;
+    return { help, arg: o.arg ?? 'TEXT', ...(rest as object), parse: (t, f) => { check?.(t, f); return t as Dflt<D, string>; } };
+  },
+  /** An on/off switch (false unless given). */
+  switch(help: string): Flag<boolean> {
+    return { help, parse: () => true };
+  },
+  /** A repeatable string. */
+  list(help: string, arg: string): Flag<string[]> {
+    return { help, arg, multiple: true, parse: ((t: string) => t) as never };
+  },
+  /** An integer in [min, max]. */
+  int<D extends string | undefined = undefined>(help: string, min: number, max: number, dflt?: D, arg = 'N'): Flag<Dflt<D, number>> {
+    return { help, arg, ...withDefault(dflt), parse: (t, f) => parseIntIn(f, t, min, max) };
+  },
+  /** A TCP port (0 = any free port). */
+  port(help: string, dflt: string): Flag<number> {
+    return { help, arg: 'PORT', default: dflt, parse: (t, f) => parseIntIn(f, t, 0, 65535) };
+  },
+  /** A duration (`500ms`, `30s`, `2m`; a bare number is seconds) → milliseconds, within [minMs, maxMs]. */
+  duration<D extends string | undefined = undefined>(help: string, minMs: number, maxMs: number, dflt?: D): Flag<Dflt<D, number>> {
+    return { help, arg: 'DURATION', ...withDefault(dflt), parse: (t, f) => inRange(f, t, parseDuration(f, t), minMs, maxMs, fmtMs) };
+  },
+  /** A size (`64MiB`, `2GB`; a bare number is bytes) → bytes, within [min, max]. */
+  bytes<D extends string | undefined = undefined>(help: string, min: number, max: number, dflt?: D): Flag<Dflt<D, number>> {
+    return { help, arg: 'SIZE', ...withDefault(dflt), parse: (t, f) => inRange(f, t, parseBytes(f, t), min, max, fmtBytes) };
+  },
+  /** One of a fixed set of words. */
+  choice<const W extends string, D extends W | undefined = undefined>(help: string, words: readonly W[], dflt?: D): Flag<Dflt<D, W>> {
+    return {
+      help: `${help} (${words.join(', ')})`, arg: 'WORD', ...withDefault(dflt),
+      parse: (t, f) => {
+        if (!(words as readonly string[]).includes(t)) throw new RangeError(`${f} must be one of ${words.join(', ')}, got "${t}"`);
+        return t as Dflt<D, W>;
+      },
+    };
+  },
+};
+
+function withDefault(d: string | undefined): { default?: string } {
+  return d === undefined ? {} : { default: d };
+}
+
+function inRange(f: string, text: string, v: number, lo: number, hi: number, fmt: (n: number) => string): number {
+  if (!(v >= lo && v <= hi)) throw new RangeError(`${f} must be from ${fmt(lo)} to ${fmt(hi)}, got "${text}"`);
+  return v;
+}
+
+function fmtMs(ms: number): string {
+  return ms % 3600_000 === 0 && ms >= 3600_000 ? `${ms / 3600_000}h` : ms % 60000 === 0 && ms >= 60000 ? `${ms / 60000}m` : ms % 1000 === 0 && ms >= 1000 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+function fmtBytes(n: number): string {
+  for (const [u, m] of [['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) if (n >= m && n % m === 0) return `${n / m}${u}`;
+  return `${n}B`;
+}
+
+/** The `--help` text of a CLI. */
+export function helpText<F extends FlagTable>(spec: CliSpec<F>): string {
+  const rows: [string, string][] = Object.entries(spec.flags).map(([name, f]) => {
+    const left = `${f.short ? `-${f.short}, ` : ''}--${name}${f.arg ? ` ${f.arg}` : ''}`;
+    const extra = [f.default !== undefined ? `default ${f.default}` : '', f.env ? `or $${f.env}` : '', f.multiple ? 'repeatable' : ''].filter(Boolean);
+    return [left, `${f.help}${extra.length ? ` (${extra.join('; ')})` : ''}`];
+  });
+  rows.push(['-h, --help', 'show this help and exit'], ['--version', 'print the version and exit']);
+  const w = Math.min(32, Math.max(...rows.map(([l]) => l.length)) + 2);
+  const lines = rows.map(([l, r]) => (l.length + 2 > w ? `  ${l}\n  ${' '.repeat(w)}${r}` : `  ${l.padEnd(w)}${r}`));
+  return `usage: ${spec.name} ${spec.usage}\n\n${spec.description}\n\noptions:\n${lines.join('\n')}\n`;
+}
+
+/**
+ * Parses `argv` against the table. Returns the values (defaults and environment variables filled
+ * in, every value checked) and positionals, or `{ exit }` when `--help`/`--version` was printed.
+ * Throws UsageError for anything wrong, naming the flag and the value.
+ */
+export function parseCli<F extends FlagTable>(spec: CliSpec<F>, argv: string[], env: NodeJS.ProcessEnv = process.env):
+  { values: FlagValues<F>; positionals: string[] } | { exit: string } {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }> = {
+    help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
+  };
+  for (const [name, f] of Object.entries(spec.flags)) {
+    options[name] = { type: f.arg ? 'string' : 'boolean', ...(f.multiple ? { multiple: true } : {}), ...(f.short ? { short: f.short } : {}) };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: (spec.positionals?.max ?? 0) > 0, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+  }
+  const { values: raw, positionals } = parsed;
+  if (raw.help) return { exit: helpText(spec) };
+  if (raw.version) return { exit: `${spec.name} ${spec.version}\n` };
+  const pos = spec.positionals ?? { min: 0, max: 0, name: '' };
+  if (positionals.length < pos.min || positionals.length > pos.max) {
+    const want = pos.min === pos.max ? `${pos.min}` : `${pos.min} to ${pos.max}`;
+    throw new UsageError(`expected ${want} ${pos.name || 'positional arguments'}, got ${positionals.length}${positionals.length ? ` (${positionals.join(' ')})` : ''}`);
+  }
+  const values: Record<string, unknown> = {};
+  for (const [name, f] of Object.entries(spec.flags)) {
+    const given = raw[name] as string | boolean | string[] | undefined;
+    const option = `--${name}`;
+    if (!f.arg) { values[name] = given === true; continue; }
+    if (f.multiple) { values[name] = ((given as string[] | undefined) ?? []).map((t) => check(f, t, option)); continue; }
+    const fromEnv = f.env ? env[f.env] : undefined;
+    const text = (given as string | undefined) ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined) ?? f.default;
+    const label = given === undefined && fromEnv ? `$${f.env}` : option;
+    values[name] = text === undefined ? undefined : check(f, text, label);
+  }
+  return { values: values as FlagValues<F>, positionals };
+}
+
+function check<T>(f: Flag<T>, text: string, option: string): T {
+  try {
+    return f.parse(text, option);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+/**
+ * `parseCli` for a CLI's `main`: prints `--help`/`--version` and exits 0, prints a usage error
+ * (with a pointer to `--help`) and exits 2.
+ */
+export function parseCliOrExit<F extends FlagTable>(spec: CliSpec<F>, argv: string[] = process.argv.slice(2)): { values: FlagValues<F>; positionals: string[] } {
+  try {
+    const r = parseCli(spec, argv);
+    if ('exit' in r) {
+      process.stdout.write(r.exit);
+      process.exit(0);
+    }
+    return r;
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    return exitUsage(spec.name, err.message);
+  }
+}
+
+/** Prints `<name>: <msg>` and a pointer to `--help` on stderr, and exits 2. */
+export function exitUsage(name: string, msg: string): never {
+  process.stderr.write(`${name}: ${msg}\n(${name} --help lists the options)\n`);
+  process.exit(2);
+}
+
+/** The version in the package.json one level above a module's folder (`dist/cli.js` → `package.json`). */
+export function packageVersionOf(moduleUrl: string | URL): string {
+  return (JSON.parse(readFileSync(new URL('../package.json', moduleUrl), 'utf8')) as { version: string }).version;
+}
+
+/** The token flags every Gluon CLI takes (resolved by `resolveToken`). */
+export const TOKEN_FLAGS = {
+  'token-file': flag.string("file holding the cluster's shared secret (or $GLUON_TOKEN)", { arg: 'PATH' }),
+  token: flag.string('the shared secret itself (visible in ps; prefer --token-file or $GLUON_TOKEN)', { arg: 'T' }),
+};
+
+/** The message-size limits every Gluon listener and connection takes. */
+export const LIMIT_FLAGS = {
+  'max-frame-bytes': flag.bytes('largest frame accepted from any connection', 1024, 2 * 1024 ** 3, '256MiB'),
+  'max-message-bytes': flag.bytes('largest message (reassembled from chunks) accepted; a memory budget', 1024, 2 ** 53, '1GiB'),
+};
+
+/** The TLS flags of every Gluon listener (read by `loadTlsFiles`). */
+export const TLS_FLAGS = {
+  'tls-cert': flag.string('certificate (PEM) to serve wss:// with', { arg: 'PEM' }),
+  'tls-key': flag.string('private key (PEM) of --tls-cert', { arg: 'PEM' }),
+  'tls-ca': flag.string('CA certificate (PEM) that peers\' certificates must chain to', { arg: 'PEM' }),
+  'require-client-cert': flag.switch('accept only connections with a certificate from --tls-ca (mutual TLS)'),
+};

@@ -1,0 +1,68 @@
+import t from 'tap';
+import { flag, helpText, parseCli, UsageError, type CliSpec } from '@gluon/protocol';
+
+const flags = {
+  port: flag.port('port to listen on', '8786'),
+  ttl: flag.duration('silence before a peer is dead', 100, 3600_000, '30s'),
+  limit: flag.bytes('memory limit', 1024 ** 2, 1024 ** 4),
+  n: flag.int('threads', 1, 64, '1'),
+  token: flag.string('secret', { arg: 'T', env: 'TEST_TOKEN' }),
+  mode: flag.choice('how', ['fast', 'slow'] as const, 'fast'),
+  quiet: flag.switch('say less'),
+  allow: flag.list('allowed module', 'SPEC'),
+};
+const spec: CliSpec<typeof flags> = { name: 'demo', version: '1.2.3', usage: '[options] ADDR', description: 'A demo.', flags, positionals: { min: 1, max: 1, name: 'address' } };
+
+function values(argv: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = parseCli(spec, argv, env);
+  if ('exit' in r) throw new Error('unexpected exit');
+  return r;
+}
+
+function usageError(argv: string[]): string {
+  try {
+    parseCli(spec, argv, {});
+  } catch (e) {
+    if (e instanceof UsageError) return e.message;
+    throw e;
+  }
+  throw new Error(`no error for ${argv.join(' ')}`);
+}
+
+t.test('defaults are parsed like given values; absent optional flags are undefined', async (t) => {
+  const { values: v, positionals } = values(['ws://x']);
+  t.same(v, { port: 8786, ttl: 30_000, limit: undefined, n: 1, token: undefined, mode: 'fast', quiet: false, allow: [] });
+  t.same(positionals, ['ws://x']);
+});
+
+t.test('given values, environment fallback, repeatable flags', async (t) => {
+  const { values: v } = values(['a', '--port', '0', '--ttl', '2m', '--limit', '4GiB', '--n=8', '--mode', 'slow', '--quiet', '--allow', 'x', '--allow', 'y'], { TEST_TOKEN: 'sekrit' });
+  t.same(v, { port: 0, ttl: 120_000, limit: 4 * 1024 ** 3, n: 8, token: 'sekrit', mode: 'slow', quiet: true, allow: ['x', 'y'] });
+  t.equal(values(['a', '--token', 'flag'], { TEST_TOKEN: 'env' }).values.token, 'flag', 'the flag wins over the environment');
+});
+
+t.test('bad values name the flag and the value', async (t) => {
+  t.equal(usageError(['a', '--ttl', '0']), '--ttl must be from 100ms to 1h, got "0"');
+  t.equal(usageError(['a', '--ttl', 'soon']), '--ttl must be a duration like 500ms, 30s, 2m or 8h, got "soon"');
+  t.equal(usageError(['a', '--port', '65536']), '--port must be an integer from 0 to 65535, got "65536"');
+  t.equal(usageError(['a', '--limit', '0']), '--limit must be from 1MiB to 1TiB, got "0"');
+  t.equal(usageError(['a', '--n', '1.5']), '--n must be an integer from 1 to 64, got "1.5"');
+  t.equal(usageError(['a', '--mode', 'medium']), '--mode must be one of fast, slow, got "medium"');
+  t.match(usageError(['a', '--nope']), /Unknown option '--nope'/);
+  t.match(usageError([]), /expected 1 address, got 0/);
+  t.match(usageError(['a', 'b']), /expected 1 address, got 2 \(a b\)/);
+});
+
+t.test('--help describes every flag with its default; --version prints name and version', async (t) => {
+  const help = parseCli(spec, ['--help'], {});
+  t.ok('exit' in help);
+  const text = (help as { exit: string }).exit;
+  t.equal(text, helpText(spec));
+  t.match(text, /^usage: demo \[options\] ADDR\n\nA demo\.\n/);
+  t.match(text, /--ttl DURATION +silence before a peer is dead \(default 30s\)/);
+  t.match(text, /--token T +secret \(or \$TEST_TOKEN\)/);
+  t.match(text, /--allow SPEC +allowed module \(repeatable\)/);
+  t.match(text, /--mode WORD +how \(fast, slow\) \(default fast\)/);
+  t.match(text, /--version +print the version and exit/);
+  t.same(parseCli(spec, ['--version'], {}), { exit: 'demo 1.2.3\n' });
+});
