@@ -36,7 +36,8 @@ export function missingV8Flags(wanted: readonly string[], execArgv: readonly str
  * Makes this process a supervisor of `script` run once per entry of `argsPerChild`, each child
  * with `flags` added to node's: SIGINT and SIGTERM are forwarded, and this process exits once
  * every child has, with the first non-zero status (a child killed by a signal counts as 1), else
- * 0. Children should call {@link stopWithSupervisor}. Used to rerun a CLI with its V8 flags and
+ * 0. Children should call {@link stopWithSupervisor}; so does the supervisor itself (it stops its
+ * children when npm, or its own supervisor, goes away). Used to rerun a CLI with its V8 flags and
  * for `gluon-worker --nworkers`. `opts.env`: the children's environment (secrets go there, not
  * on their command lines, see `envWithToken`).
  */
@@ -54,10 +55,28 @@ export function superviseChildren(script: string | URL, argsPerChild: readonly s
     return child;
   });
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => children.forEach((c) => c.kill(sig)));
+  stopWithSupervisor(() => children.forEach((c) => c.kill('SIGTERM')));
   return children;
 }
 
-/** In a process started by a supervisor (it has an IPC channel): calls `stop` once the supervisor is gone, even after kill -9. */
+/**
+ * Calls `stop` once whoever started this process is gone: a supervisor (this process has its IPC
+ * channel; works even after kill -9), or npm (`npx gluon-worker`, `npm exec`, `npm run`): npm
+ * does not pass SIGTERM on to the command it runs, so without this a killed npx would leave the
+ * CLI and its children running, orphaned.
+ */
 export function stopWithSupervisor(stop: () => void): void {
   if (process.send) process.on('disconnect', stop);
+  else if (process.env.npm_command !== undefined) stopWhenOrphaned(stop);
+}
+
+/** Calls `stop` once this process's parent has exited (it is then re-parented); checks twice a second. */
+export function stopWhenOrphaned(stop: () => void, everyMs = 500): void {
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    stop();
+  }, everyMs);
+  timer.unref();
 }

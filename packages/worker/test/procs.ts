@@ -44,7 +44,12 @@ export function start(
 ): Proc {
   const argv = [process.execPath, ...nodeArgs, script, ...args];
   const [cmd, ...rest] = where.launcher?.length ? [...where.launcher, ...argv] : argv;
-  const child = spawn(cmd!, rest, { cwd: where.cwd ?? repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return startCommand(cmd!, rest, env, where.cwd);
+}
+
+/** Starts any command (`npm exec ...`), by default in the repository directory. */
+export function startCommand(command: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd = repo): Proc {
+  const child = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let out = '';
   const waiters = new Set<() => void>();
