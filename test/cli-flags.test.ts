@@ -10,6 +10,7 @@ const bins = {
   'gluon-scheduler': 'packages/scheduler',
   'gluon-worker': 'packages/worker',
   'gluon-h4l': 'packages/analysis-h4l',
+  'gluon-finalstates': 'packages/analysis-finalstates',
 } as const;
 
 function run(bin: keyof typeof bins, args: string[]) {

@@ -79,7 +79,9 @@ function publicPackages(root: string): { name: string; repoPath: string }[] {
 t.test('a fresh clone: npm ci, npm run build, then the README cluster commands and a client script', async (t) => {
   await run('git', ['clone', '--quiet', '--no-hardlinks', repo, clone], work);
   await run('npm', ['ci', '--ignore-scripts', '--offline', '--no-audit', '--no-fund'], clone);
-  for (const bin of ['gluon-scheduler', 'gluon-worker', 'gluon-h4l']) t.ok(existsSync(join(clone, 'node_modules', '.bin', bin)), `npm ci linked ${bin} before any build`);
+  const bins = publicPackages(clone).flatMap((p) => Object.keys((JSON.parse(readFileSync(join(clone, p.repoPath, 'package.json'), 'utf8')) as { bin?: object }).bin ?? {}));
+  t.ok(['gluon-scheduler', 'gluon-worker', 'gluon-h4l'].every((b) => bins.includes(b)), `the packages declare their bins (${bins.join(', ')})`);
+  for (const bin of bins) t.ok(existsSync(join(clone, 'node_modules', '.bin', bin)), `npm ci linked ${bin} before any build`);
   await run('npm', ['run', 'build'], clone);
 
   const readme = readFileSync(join(clone, 'README.md'), 'utf8');
@@ -102,7 +104,8 @@ t.test('every public package packed, installed offline outside the repository, a
   // prepack builds: after a clean, the packed protocol must still carry dist/.
   await run('npx', ['tsc', '-b', 'packages/protocol', '--clean'], clone);
   const pkgs = publicPackages(clone);
-  t.same(pkgs.map((p) => p.name).sort(), ['@gluon/analysis-h4l', '@gluon/client', '@gluon/protocol', '@gluon/rootio', '@gluon/scheduler', '@gluon/worker']);
+  const names = pkgs.map((p) => p.name);
+  t.ok(['@gluon/analysis-h4l', '@gluon/client', '@gluon/protocol', '@gluon/rootio', '@gluon/scheduler', '@gluon/worker'].every((n) => names.includes(n)), `every public package is packed: ${names.join(', ')}`);
   await run('npm', ['pack', '--ignore-scripts=false', '--pack-destination', tarballs, ...pkgs.flatMap((p) => ['-w', p.name])], clone);
   const packed: Packed[] = [];
   for (const p of pkgs) {
@@ -112,6 +115,10 @@ t.test('every public package packed, installed offline outside the repository, a
     const has = (f: string) => files.includes(`package/${f}`);
     t.ok(has('LICENSE') && has('package.json') && has('README.md') && has('dist/index.js') && has('dist/index.d.ts'), `${p.name}: LICENSE, README, dist`);
     t.notOk(files.some((f) => f.endsWith('.tsbuildinfo') || f.includes('/test/')), `${p.name}: no .tsbuildinfo, no tests`);
+    const manifest = JSON.parse(readFileSync(join(clone, p.repoPath, 'package.json'), 'utf8')) as { bin?: Record<string, string>; engines?: { node?: string }; scripts?: { prepack?: string } };
+    for (const [bin, target] of Object.entries(manifest.bin ?? {})) t.ok(has(target.replace(/^\.\//, '')), `${p.name}: carries its ${bin} launcher`);
+    t.equal(manifest.engines?.node, '>=20', `${p.name}: declares engines`);
+    t.equal(manifest.scripts?.prepack, 'tsc -b', `${p.name}: builds before packing`);
     t.equal(readFileSync(join(clone, p.repoPath, 'LICENSE'), 'utf8'), readFileSync(join(clone, 'LICENSE'), 'utf8'), `${p.name}: its LICENSE is the root's Apache-2.0 text`);
     packed.push({ ...p, tarball });
   }

@@ -4,6 +4,7 @@
  * `gluon-finalstates --help` lists everything. Exit codes: 0 done, 1 the run (or the dry run's
  * checks) failed, 2 bad arguments or configuration.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config.js';
 import { parseRunArgs } from './cli-args.js';
@@ -11,6 +12,9 @@ import { execute, dryRun } from './app.js';
 import { replot } from './outputs.js';
 import { mergeRun } from './merge.js';
 import { generateDataset } from '@gluon/analysis-h4l/generate';
+
+/** This package's version, for --version. */
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 const HELP = `usage:
   gluon-finalstates [--config config.yaml] [--data-dir DIR|FILE] [--schema atlas-2020|cms-nanoaod]
@@ -38,6 +42,7 @@ async function generate(argv: string[]): Promise<void> {
 async function main(argv: string[]): Promise<number> {
   const log = (s: string) => console.log(s);
   if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') { log(HELP); return 0; }
+  if (argv[0] === '--version') { log(`gluon-finalstates ${VERSION}`); return 0; }
   if (argv[0] === 'generate') { await generate(argv.slice(1)); return 0; }
   const p = await parseRunArgs(argv[0] === 'run' ? argv.slice(1) : argv);
   const place = { ...(p.runDir ? { runDir: p.runDir } : {}), ...(p.batch ? { batch: p.batch } : {}), argv: process.argv };
