@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
+import { reasonOf } from './errors.js';
 import { SELECTIONS, type SelectionName } from './chunk.js';
 
 export interface H4lConfig {
@@ -78,7 +79,7 @@ export function validateConfig(raw: unknown, source: string): Partial<H4lConfig>
 export async function loadConfigFile(file: string): Promise<Partial<H4lConfig>> {
   let text: string;
   try { text = await readFile(file, 'utf8'); } catch (e) {
-    throw new ConfigError(`cannot read config file ${file}: ${e instanceof Error ? e.message : e}`);
+    throw new ConfigError(`cannot read config file ${file} (${reasonOf(e)})`);
   }
   let doc: unknown;
   try { doc = parseYaml(text); } catch (e) {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { SAMPLES, SAMPLES_A, type SampleInfo } from './samples.js';
 import type { SelectionName, EntryRange } from './chunk.js';
 import { openTree, BadInputError } from './reader.js';
+import { reasonOf } from './errors.js';
 
 /** One input file of the run. */
 export interface DatasetFile { sample: SampleInfo; file: string }
@@ -78,7 +79,8 @@ export interface FileLayout { entries: number; clusters: number[]; sha256?: stri
 /** Identity of a file's version for the entry cache: `path or URL|size|modification time`. */
 export async function fileIdentity(file: string): Promise<string> {
   if (isUrl(file)) {
-    const r = await fetch(file, { method: 'HEAD' });
+    // Bounded: a server that accepts and never answers must not hang preprocessing.
+    const r = await fetch(file, { method: 'HEAD', signal: AbortSignal.timeout(60_000) });
     if (!r.ok) throw new Error(`HTTP ${r.status}`);
     return `${file}|${r.headers.get('content-length') ?? '?'}|${r.headers.get('last-modified') ?? r.headers.get('etag') ?? '?'}`;
   }
@@ -127,7 +129,7 @@ export async function countEntries(files: DatasetFile[], cache: EntryCache): Pro
   return Promise.all(files.map(async (f): Promise<CountResult> => {
     let id: string;
     try { id = await fileIdentity(f.file); } catch (e) {
-      return { file: f, error: `cannot reach it (${e instanceof Error ? e.message : e})`, cached: false };
+      return { file: f, error: `cannot reach it (${reasonOf(e)})`, cached: false };
     }
     const hit = cache.get(id);
     if (hit !== undefined) return { file: f, entries: hit.entries, clusters: hit.clusters, cached: true };

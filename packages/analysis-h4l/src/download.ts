@@ -8,6 +8,7 @@
 import { mkdir, stat, rename, open } from 'node:fs/promises';
 import path from 'node:path';
 import { samplesFor } from './dataset.js';
+import { describeFetchError } from './errors.js';
 
 export const OPENDATA_BASE_URL = 'https://atlas-opendata.web.cern.ch/atlas-opendata/samples/2020/4lep/';
 
@@ -37,22 +38,6 @@ export function downloadList(selection: 'notebook' | 'framework'): string[] {
 
 async function sizeOf(p: string): Promise<number> {
   try { return (await stat(p)).size; } catch { return -1; }
-}
-
-/** Why a request failed, in words: the cause undici hides behind "fetch failed". */
-export function describeFetchError(e: unknown): string {
-  const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string; hostname?: string } };
-  if (err?.name === 'NoResponseError') return err.message!;
-  const c = err?.cause;
-  const code = c?.code ?? '';
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') return `DNS lookup of ${c?.hostname ?? 'the host'} failed (${code})`;
-  if (code === 'ECONNREFUSED') return 'connection refused (ECONNREFUSED): nothing listens there';
-  if (code === 'ECONNRESET') return 'connection reset by the server (ECONNRESET)';
-  if (code === 'ETIMEDOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return `connecting timed out (${code})`;
-  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `host or network unreachable (${code})`;
-  if (/SSL|TLS|CERT|SELF_SIGNED|UNABLE_TO_VERIFY|DEPTH_ZERO/i.test(code)) return `TLS failed: ${(c?.message ?? '').split('\n')[0]!.replace(/^[0-9A-F]+:error:[0-9A-F]+:/, '')} (${code})`;
-  if (c?.message) return `${c.message}${code ? ` (${code})` : ''}`;
-  return err?.message ?? String(e);
 }
 
 class NoResponseError extends Error { override name = 'NoResponseError'; }

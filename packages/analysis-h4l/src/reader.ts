@@ -5,6 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { openRootFile, type RootFile, type TreeReader } from '@gluon/rootio';
 import type { Jagged, NumArray } from './columns.js';
+import { reasonOf } from './errors.js';
 
 /** An error that names the input file and the reason; marks a bad input for skip_bad_files. */
 export class BadInputError extends Error {
@@ -30,9 +31,7 @@ export interface TreeSource {
   close(): Promise<void>;
 }
 
-function reason(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
+const reason = reasonOf;
 
 /** Opens `file`'s tree `treeName`; every failure becomes a BadInputError naming the file. */
 export async function openTree(file: string, treeName = 'mini'): Promise<TreeSource> {

@@ -51,6 +51,7 @@ t.test('usage errors exit 2 in every command, named once', async (t) => {
     [['download', '--selection', 'best'], /--selection must be notebook or framework/],
     [['run', '--n-workers', 'two'], /^gluon-h4l run: --n-workers must be an integer ≥ 0, got "two"\n$/],
     [['frobnicate'], /unknown command "frobnicate"/],
+    [['run', '--config', '/nonexistent/c.yaml'], /^gluon-h4l run: cannot read config file \/nonexistent\/c\.yaml \(no such file or directory \(ENOENT\)\)\n$/],
   ];
   for (const [args, re] of cases) {
     const r = await cli(args);
