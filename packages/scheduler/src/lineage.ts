@@ -15,9 +15,10 @@
 import type { ClientRecord, TaskRecord } from './records.js';
 
 /** Some client holds the key and does not have its value. */
-export function clientLacks(ts: TaskRecord, clients: Iterable<ClientRecord>): boolean {
-  if (ts.clientRefs === 0) return false;
-  for (const c of clients) if (c.refs.has(ts.key) && !c.received.has(ts.key)) return true;
+export function clientLacks(ts: TaskRecord, clients: ReadonlyMap<string, ClientRecord>): boolean {
+  if (ts.clientRefs === 0 || ts.valueWithClients) return false;
+  // received is usually empty (only fetched results are reported): test it first, it is cheap then.
+  for (const c of clients.values()) if (!c.received.has(ts.key) && c.refs.has(ts.key)) return true;
   return false;
 }
 
@@ -37,7 +38,7 @@ export function inlineCopyNeeded(ts: TaskRecord): boolean {
 }
 
 /** Needed: a client lacks it, or a dependent not yet sent needs it (directly or one step on). */
-export function isWanted(ts: TaskRecord, clients: Iterable<ClientRecord>): boolean {
+export function isWanted(ts: TaskRecord, clients: ReadonlyMap<string, ClientRecord>): boolean {
   if (clientLacks(ts, clients)) return true;
   for (const d of ts.dependents) {
     if (awaitsInputs(d)) return true;
@@ -46,7 +47,7 @@ export function isWanted(ts: TaskRecord, clients: Iterable<ClientRecord>): boole
   return false;
 }
 
-function isWantedShallow(ts: TaskRecord, clients: Iterable<ClientRecord>): boolean {
+function isWantedShallow(ts: TaskRecord, clients: ReadonlyMap<string, ClientRecord>): boolean {
   if (clientLacks(ts, clients)) return true;
   for (const d of ts.dependents) if (awaitsInputs(d) || clientLacks(d, clients)) return true;
   return false;

@@ -43,6 +43,13 @@ export class TaskRecord {
   timeoutMs = 0;
   /** A small result kept while dependents may still need it (scheduler's inline budget). */
   inline: { value: unknown; bytes: number } | null = null;
+  /**
+   * Every client holding the key has its value: it went to them inline with key-in-memory (a
+   * client that starts holding it without the value clears this). Kept after the result is lost:
+   * the clients still have it (see lineage.ts). One flag per task instead of a set per client,
+   * so the common case (small results) costs no bookkeeping.
+   */
+  valueWithClients = false;
 
   constructor(
     readonly key: string,
@@ -102,8 +109,9 @@ export class ClientRecord {
   /** References this client holds, per key. */
   refs = new Map<string, number>();
   /**
-   * Held keys whose values this client has (sent inline, or reported `received`): losing their
-   * last copy on the workers does not make them recomputed for this client.
+   * Held keys whose values this client fetched and reported (`received`); values sent inline are
+   * counted by TaskRecord.valueWithClients instead. Losing their last copy on the workers does not
+   * make them recomputed for this client.
    */
   received = new Set<string>();
   constructor(readonly id: string, readonly name: string) {}

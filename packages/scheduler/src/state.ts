@@ -207,13 +207,16 @@ export class SchedulerState {
         client.refs.set(key, (client.refs.get(key) ?? 0) + 1);
         ts.clientRefs++;
         if (ts.state === 'memory') this.notifyMemory(ts, ts.inline ?? undefined, client);
-        else if (ts.state === 'erred') this.send({ client: clientId }, { op: 'task-erred', key, error: ts.error });
+        else {
+          ts.valueWithClients = false; // this client has not got it, whatever the others have
+          if (ts.state === 'erred') this.send({ client: clientId }, { op: 'task-erred', key, error: ts.error });
+        }
       }
     }
     // A reconnecting client names where it saw results: wait for those workers rather than recompute.
     if (held) this.awaitHolders(held, now);
     // Fresh tasks run only when something wants them: a client, or a wanted dependent.
-    for (const ts of fresh) if (ts.state === 'released' && isWanted(ts, this.clients.values())) this.compute(ts);
+    for (const ts of fresh) if (ts.state === 'released' && isWanted(ts, this.clients)) this.compute(ts);
     for (const key of wants) {
       const ts = this.tasks.get(key);
       if (ts && ts.state === 'released') this.compute(ts);
@@ -231,7 +234,7 @@ export class SchedulerState {
       if (!n) continue;
       if (n === 1) {
         client.refs.delete(key);
-        client.received.delete(key);
+        if (client.received.size) client.received.delete(key);
       } else client.refs.set(key, n - 1);
       const ts = this.tasks.get(key);
       if (ts) {
@@ -274,7 +277,7 @@ export class SchedulerState {
         const n = c.refs.get(ts.key);
         if (!n) continue;
         c.refs.delete(ts.key);
-        c.received.delete(ts.key);
+        if (c.received.size) c.received.delete(ts.key);
         ts.clientRefs -= n;
         this.send({ client: c.id }, { op: 'cancelled', key: ts.key });
       }
@@ -299,6 +302,7 @@ export class SchedulerState {
     }
     for (const ts of seen) {
       this.setState(ts, 'released');
+      ts.valueWithClients = false;
       for (const c of this.clients.values()) c.received.delete(ts.key);
       ts.error = null;
       ts.retriesUsed = 0;
@@ -405,7 +409,7 @@ export class SchedulerState {
       if (ts.holders.length === 0 && ts.state === 'memory') this.lastCopyGone(ts);
     }
     ws.has.clear();
-    for (const ts of running) if (ts.state === 'released' && isWanted(ts, this.clients.values())) this.compute(ts);
+    for (const ts of running) if (ts.state === 'released' && isWanted(ts, this.clients)) this.compute(ts);
     // Tasks it was still running from before it re-registered, left waiting for it: run them now.
     for (const key of wasRunning) this.computeIfWanted(key);
     this.emitWorker(ws);
@@ -488,7 +492,7 @@ export class SchedulerState {
     } else if (ts.state === 'processing' && ts.processingOn === ws) {
       ts.processingOn = null;
       this.toMemory(ts, ws, m.nbytes, m.typeName, m.hasValue ? { value: m.value } : undefined);
-    } else if (ts.state !== 'erred' && (ts.state !== 'released' || isWanted(ts, this.clients.values()))) {
+    } else if (ts.state !== 'erred' && (ts.state !== 'released' || isWanted(ts, this.clients))) {
       // A late result: its worker was declared dead (or the task moved) and it finished anyway.
       // Still wanted, so it is taken, once; the copy being recomputed elsewhere is called off.
       this.takeBack(ts, ws, m.nbytes, m.typeName, m.hasValue ? { value: m.value } : undefined);
@@ -701,7 +705,7 @@ export class SchedulerState {
     const list = [...this.toAdopt];
     this.toAdopt.clear();
     for (const ts of list) {
-      if (ts.state !== 'released' || this.tasks.get(ts.key) !== ts || !isWanted(ts, this.clients.values())) continue;
+      if (ts.state !== 'released' || this.tasks.get(ts.key) !== ts || !isWanted(ts, this.clients)) continue;
       // No live holder left (it went meanwhile): compute after all.
       if (!this.adoptOrphan(ts)) this.compute(ts);
     }
@@ -745,7 +749,7 @@ export class SchedulerState {
   /** Computes a released task if something still wants it. */
   private computeIfWanted(key: string): void {
     const ts = this.tasks.get(key);
-    if (ts && ts.state === 'released' && isWanted(ts, this.clients.values())) this.compute(ts);
+    if (ts && ts.state === 'released' && isWanted(ts, this.clients)) this.compute(ts);
   }
 
   /** All dependencies are in memory: run it on the best worker with room, or queue it. */
@@ -890,6 +894,7 @@ export class SchedulerState {
     ts.holders = [ws];
     ws.has.add(ts);
     ws.storedBytes += nbytes;
+    ts.valueWithClients = true; // no client holds it yet, or notifyMemory says whether they got it
     this.notifyMemory(ts, inline);
     // A small result that a few tasks wait for travels with them (see assign), within a budget.
     // Wide fan-outs keep the fetch path: each worker fetches once and shares it among its tasks.
@@ -913,12 +918,14 @@ export class SchedulerState {
     if (ts.clientRefs === 0) return;
     const msg: Message = { op: 'key-in-memory', key: ts.key, nbytes: ts.nbytes, typeName: ts.typeName, workers: ts.holders.map((h) => h.address) };
     if (inline) msg.value = inline.value;
-    for (const c of only ? [only] : this.clients.values()) {
-      if (!c.refs.has(ts.key)) continue;
-      this.send({ client: c.id }, msg);
-      // A value delivered inline is the client's: losing the result later costs it nothing.
-      if (inline) c.received.add(ts.key);
+    // A value delivered inline is the clients': losing the result later costs them nothing.
+    if (only) {
+      this.send({ client: only.id }, msg);
+      if (!inline) ts.valueWithClients = false;
+      return;
     }
+    for (const c of this.clients.values()) if (c.refs.has(ts.key)) this.send({ client: c.id }, msg);
+    ts.valueWithClients = inline !== undefined;
   }
 
   /** One more worker holds a result in memory (holder lists may be the shared frozen empty one). */
@@ -944,7 +951,7 @@ export class SchedulerState {
       return;
     }
     ts.holders = NO_HOLDERS;
-    for (const c of this.clients.values()) if (c.refs.has(ts.key) && !c.received.has(ts.key)) this.notifyMemory(ts, ts.inline, c);
+    if (clientLacks(ts, this.clients)) this.notifyMemory(ts, ts.inline);
     this.settleHolderless(ts);
   }
 
@@ -971,8 +978,8 @@ export class SchedulerState {
         this.setState(d, 'released');
       }
     }
-    if (clientLacks(ts, this.clients.values())) this.compute(ts);
-    for (const d of ts.dependents) if (d.state === 'released' && isWanted(d, this.clients.values())) this.compute(d);
+    if (clientLacks(ts, this.clients)) this.compute(ts);
+    for (const d of ts.dependents) if (d.state === 'released' && isWanted(d, this.clients)) this.compute(d);
   }
 
   /**
@@ -1055,9 +1062,10 @@ export class SchedulerState {
       if (ts.state === 'queued') ts.queueStamp++;
       this.setState(ts, 'erred');
       ts.error = error;
+      ts.valueWithClients = false;
       for (const c of this.clients.values()) {
         if (!c.refs.has(ts.key)) continue;
-        c.received.delete(ts.key);
+        if (c.received.size) c.received.delete(ts.key);
         this.send({ client: c.id }, { op: 'task-erred', key: ts.key, error });
       }
       for (const d of ts.dependents) stack.push(d);

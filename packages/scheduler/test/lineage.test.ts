@@ -175,3 +175,17 @@ t.test('a partial result the scheduler still keeps inline survives its worker: t
   t.equal(sim.state.tasks.get(onW1)!.state, 'released', 'once the parent has it, the part is let go');
   t.equal(sim.state.tasks.get(onW1)!.inline, null);
 });
+
+t.test('a client that starts holding a lost key lacks it, though the first client had it', async (t) => {
+  const sim = leavesOnW1(1, true);
+  sim.removeWorker('w1');
+  t.same(sim.inbox.get('w2'), [], 'c has the value: not recomputed');
+  sim.addClient('c2');
+  sim.submit('c2', [], ['leaf-0']);
+  t.same(sim.inbox.get('w2'), ['leaf-0'], 'c2 does not: recomputed');
+  sim.addWorker('w3');
+  const out = sim.removeWorker('w2');
+  t.same(computed(out), { w3: ['leaf-0'] }, 'and again when its worker dies before it finished');
+  sim.drain();
+  t.ok(ops(sim.log, 'key-in-memory', 'c2').some((m) => m.key === 'leaf-0'), 'c2 learns where it is');
+});
