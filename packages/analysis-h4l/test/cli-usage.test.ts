@@ -4,21 +4,14 @@
  * that fails when the run would, ./config.yaml read by default, --linger until Ctrl-C.
  */
 import t from 'tap';
-import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
-import { mkdtempSync, rmSync, writeFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { writeFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { generateDataset } from '../src/generate/index.js';
+import { CLI, cliSandbox } from './cli-sandbox.js';
 
-const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const tmp = mkdtempSync(path.join(tmpdir(), 'h4l-usage-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
-interface Ran { code: number; stdout: string; stderr: string }
-const cli = (args: string[], cwd = tmp): Promise<Ran> => run(process.execPath, [CLI, ...args], { cwd, timeout: 120_000 })
-  .then((r) => ({ code: 0, ...r }), (e) => ({ code: e.code as number, stdout: e.stdout as string, stderr: e.stderr as string }));
+const { tmp, cliRan } = cliSandbox(t, 'h4l-usage-');
+const cli = (args: string[], cwd = tmp) => cliRan(args, { cwd });
 
 const data = path.join(tmp, 'data');
 t.before(() => generateDataset({ outDir: data, scale: 0.01, seed: 9, samples: ['data_A', 'data_B', 'llll'] }));

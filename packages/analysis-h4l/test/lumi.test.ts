@@ -3,20 +3,12 @@
  * just its label), and run.json, histograms.json and the plot name the same number.
  */
 import t from 'tap';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { generateDataset } from '../src/generate/index.js';
+import { cliSandbox, readJson } from './cli-sandbox.js';
 
-const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const tmp = mkdtempSync(path.join(tmpdir(), 'h4l-lumi-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
-const cli = (args: string[]) => run(process.execPath, [CLI, ...args], { cwd: tmp, timeout: 120_000 });
-const readJson = (f: string) => JSON.parse(readFileSync(f, 'utf8'));
+const { tmp, cli } = cliSandbox(t, 'h4l-lumi-');
 const total = (h: { sumw: number[]; underflow: number; overflow: number }) => h.sumw.reduce((a, b) => a + b, h.underflow + h.overflow);
 
 const data = path.join(tmp, 'data');

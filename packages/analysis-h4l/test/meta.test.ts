@@ -3,21 +3,13 @@
  * (no MC) — in histograms.json's and run.json's `meta`, the cut flow and the console.
  */
 import t from 'tap';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { generateDataset } from '../src/generate/index.js';
 import { opendataDir } from './data-path.js';
+import { cliSandbox, readJson } from './cli-sandbox.js';
 
-const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const tmp = mkdtempSync(path.join(tmpdir(), 'h4l-meta-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
-const cli = (args: string[]) => run(process.execPath, [CLI, ...args], { cwd: tmp, timeout: 120_000 });
-const readJson = (f: string) => JSON.parse(readFileSync(f, 'utf8'));
+const { tmp, cli } = cliSandbox(t, 'h4l-meta-');
 
 t.test('a synthetic dataset is marked synthetic in every output', async (t) => {
   const data = path.join(tmp, 'syn');

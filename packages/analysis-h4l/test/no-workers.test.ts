@@ -3,19 +3,13 @@
  * up after worker_timeout_s with an error that says what to do (it used to wait forever, silent).
  */
 import t from 'tap';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { LocalCluster } from '@gluon/client';
 import { generateDataset } from '../src/generate/index.js';
+import { cliSandbox } from './cli-sandbox.js';
 
-const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const tmp = mkdtempSync(path.join(tmpdir(), 'h4l-noworkers-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+const { tmp, cliRan } = cliSandbox(t, 'h4l-noworkers-');
 
 t.test('no workers: a waiting notice, then a clear error after --worker-timeout', async (t) => {
   const data = path.join(tmp, 'data');
@@ -24,10 +18,8 @@ t.test('no workers: a waiting notice, then a clear error after --worker-timeout'
   t.teardown(() => cluster.close());
   const addr = cluster.schedulerAddress;
   const out = path.join(tmp, 'out');
-  const e = await run(process.execPath, [CLI, 'run', '--data-dir', data, '--scheduler', addr, '--worker-timeout', '3', '--out', out, '--no-config'],
-    { cwd: tmp, timeout: 120_000 }).then(() => undefined, (x) => x);
-  t.ok(e, 'the run fails');
-  t.equal(e.code, 1);
+  const e = await cliRan(['run', '--data-dir', data, '--scheduler', addr, '--worker-timeout', '3', '--out', out, '--no-config']);
+  t.equal(e.code, 1, 'the run fails');
   t.match(e.stdout, `waiting for workers: none of the scheduler at ${addr} has taken a task yet; giving up after 3 s (worker_timeout_s)`);
   // Only this run's error line (other lines on stderr: progress, and the client's own notices).
   const errors = e.stderr.split('\n').filter((l: string) => l.startsWith('gluon-h4l'));

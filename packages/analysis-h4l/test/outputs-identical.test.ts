@@ -5,19 +5,13 @@
  * and histograms.root carries ROOT's TLatex axis titles.
  */
 import t from 'tap';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { mkdtempSync, rmSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { generateDataset } from '../src/generate/index.js';
+import { cliSandbox } from './cli-sandbox.js';
 
-const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const tmp = mkdtempSync(path.join(tmpdir(), 'h4l-same-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+const { tmp, cli } = cliSandbox(t, 'h4l-same-');
 const data = path.join(tmp, 'data');
 const outs: Record<string, string> = {};
 const stdouts: Record<string, string> = {};
@@ -27,8 +21,8 @@ t.before(async () => {
   await generateDataset({ outDir: data, scale: 0.01, seed: 7 });
   for (const w of ['0', '1', '2']) {
     outs[w] = path.join(tmp, `out-${w}`);
-    const r = await run(process.execPath, [CLI, 'run', '--data-dir', data, '--n-workers', w, '--out', outs[w]!, '--chunk-size', '400', '--no-dashboard'],
-      { cwd: tmp, timeout: 120_000, env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' } });
+    const r = await cli(['run', '--data-dir', data, '--n-workers', w, '--out', outs[w]!, '--chunk-size', '400', '--no-dashboard'],
+      { env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' } });
     stdouts[w] = r.stdout;
   }
 });

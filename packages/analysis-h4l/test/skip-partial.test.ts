@@ -4,20 +4,12 @@
  * the plot agree, in-process and on a 2-worker cluster.
  */
 import t from 'tap';
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { generateDataset } from '../src/generate/index.js';
+import { cliSandbox, readJson } from './cli-sandbox.js';
 
-const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const tmp = mkdtempSync(path.join(tmpdir(), 'h4l-skip-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
-const cli = (args: string[]) => run(process.execPath, [CLI, ...args], { cwd: tmp, timeout: 120_000 });
-const readJson = (f: string) => JSON.parse(readFileSync(f, 'utf8'));
+const { tmp, cli } = cliSandbox(t, 'h4l-skip-');
 
 const data = path.join(tmp, 'data');
 const damaged = path.join(data, 'MC/mc_363490.llll.4lep.root');
