@@ -409,7 +409,12 @@ export class Client implements FutureHost {
         failed.set(spec.key, `task ${spec.key} depends on ${bad}, which could not be submitted: ${failed.get(bad)}`);
         continue;
       }
-      const n = encodedSize(spec);
+      let n: number;
+      try {
+        n = encodedSize(spec);
+      } catch {
+        n = Infinity; // past what msgpack can build (4 GiB)
+      }
       if (n > room) {
         failed.set(spec.key, tooLargeReason(`task ${spec.key} (its arguments)`, n, limit, whose));
         continue;

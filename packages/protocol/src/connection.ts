@@ -108,7 +108,8 @@ export class ConnectionClosedError extends Error {
  * not sent: the `oversize` event (msg, bytes, limit, whose) lets its owner fail what depended on
  * it with that reason.
  *
- * Events: `message` (msg), `close` (code, reason), `oversize` (msg, bytes, limit, whose).
+ * Events: `message` (msg), `close` (code, reason), `oversize` (msg, bytes, limit, whose),
+ * `unencodable` (msg, error).
  */
 export class Connection extends EventEmitter {
   readonly label: string;
@@ -243,7 +244,13 @@ export class Connection extends EventEmitter {
   }
 
   private sendBatch(batch: Message[]): void {
-    const frame = encodeFrame(batch);
+    let frame: Buffer;
+    try {
+      frame = encodeFrame(batch);
+    } catch (err) {
+      this.unencodable(batch, err as Error);
+      return;
+    }
     if (frame.length <= this.sendLimit) {
       if (frame.length <= this.chunkBytes) this.ws.send(frame, { binary: true });
       else this.sendChunked(frame);
@@ -259,6 +266,29 @@ export class Connection extends EventEmitter {
     const msg = batch[0]!;
     this.log(`not sending to ${this.label}: ${tooLargeReason(`a ${msg.op} message`, frame.length, this.sendLimit, this.sendLimitOwner)}`);
     this.emit('oversize', msg, frame.length, this.sendLimit, this.sendLimitOwner);
+  }
+
+  /**
+   * The codec refused a batch (a value past msgpackr's 4 GiB buffers, or one it cannot encode):
+   * it is reported, never thrown out of a flush, where it would end the process. Batches are
+   * halved to find the message; one too large to encode is `oversize` (bytes Infinity), anything
+   * else `unencodable` (msg, error).
+   */
+  private unencodable(batch: Message[], err: Error): void {
+    if (batch.length > 1) {
+      const mid = batch.length >> 1;
+      this.sendBatch(batch.slice(0, mid));
+      this.sendBatch(batch.slice(mid));
+      return;
+    }
+    const msg = batch[0]!;
+    if (/larger than maximum buffer size/i.test(err.message)) {
+      this.log(`not sending to ${this.label}: ${tooLargeReason(`a ${msg.op} message`, Infinity, this.sendLimit, this.sendLimitOwner)}`);
+      this.emit('oversize', msg, Infinity, this.sendLimit, this.sendLimitOwner);
+      return;
+    }
+    this.log(`not sending ${msg.op} to ${this.label}: it cannot be encoded: ${err.message}`);
+    this.emit('unencodable', msg, err);
   }
 
   /**
@@ -403,7 +433,8 @@ export class Connection extends EventEmitter {
  * to raise it. Every "too large" error in Gluon says it in these words.
  */
 export function tooLargeReason(what: string, bytes: number, limit: number, whose: string): string {
-  return `${what} encodes to ${formatBytes(bytes)}, over ${whose} message limit of ${formatBytes(limit)} ` +
+  const size = Number.isFinite(bytes) ? `encodes to ${formatBytes(bytes)}` : 'is too large to encode (4 GiB or more)';
+  return `${what} ${size}, over ${whose} message limit of ${formatBytes(limit)} ` +
     '(maxMessageBytes; --max-message-bytes on gluon-scheduler and gluon-worker)';
 }
 

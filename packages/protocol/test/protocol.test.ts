@@ -2,7 +2,7 @@ import t from 'tap';
 import net from 'node:net';
 import WebSocket from 'ws';
 import {
-  acceptConnections, anything, CloseCode, connect, decodeFrame, encodeFrame, HandshakeError, listen, num, obj, PACKAGE_VERSION,
+  acceptConnections, anything, CloseCode, connect, decodeFrame, tooLargeReason, encodeFrame, HandshakeError, listen, num, obj, PACKAGE_VERSION,
   PROTOCOL_VERSION, str, type Connection, type Direction, type Listener,
 } from '@gluon/protocol';
 
@@ -262,4 +262,21 @@ t.test('a chunked header over the budget closes with 1009 and the reason; chunks
   const earlyClose = new Promise<string>((r) => early.on('close', (_c, w) => r(w.toString())));
   early.on('open', () => early.send(encodeFrame([{ op: 'chunked', bytes: 10 }]), { binary: true }));
   t.match(await earlyClose, /expected "hello" first, got "chunked"/);
+});
+
+t.test('a message the codec refuses is reported, not thrown out of the flush; the connection goes on', async (t) => {
+  const { server } = await echoServer(t);
+  const { conn } = await connect(server.address, { role: 'client' }, { ...ECHO, log: () => {} });
+  t.teardown(() => conn.close());
+  const refused: unknown[][] = [];
+  conn.on('unencodable', (...args: unknown[]) => refused.push(args));
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  const reply = conn.request({ op: 'echo', value: 'after' }, 10_000);
+  conn.send({ op: 'echo', value: Symbol('not data') as unknown as string });
+  conn.send({ op: 'echo', value: cyclic });
+  conn.flush();
+  t.same(refused.map((r) => (r[0] as { op: string }).op), ['echo', 'echo'], 'both reported, one by one');
+  t.equal((await reply).value, 'after', 'the good message of the same batch went out');
+  t.match(tooLargeReason('task k (its arguments)', Infinity, 1024, "this client's"), /task k \(its arguments\) is too large to encode \(4 GiB or more\), over this client's message limit of 1\.0 KiB/);
 });
