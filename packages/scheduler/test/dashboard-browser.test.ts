@@ -159,4 +159,9 @@ t.test('with a token: the login form once, then the dashboard through its cookie
   await page.reload();
   await page.waitForSelector('#conn.up', { timeout: 15_000 });
   t.pass('a reload needs no second login');
+  await page.click('form.logout button');
+  await page.waitForSelector('input[name=token]', { timeout: 15_000 });
+  t.equal((await browser.cookies()).length, 0, 'Log out: the cookie is gone and the login form is back');
+  await page.goto(`${d.url}api/state`);
+  t.match(await page.textContent('body'), /requires the scheduler token/, 'and the old session no longer opens the state');
 });

@@ -192,7 +192,9 @@ function isSecure(req: IncomingMessage): boolean {
 const SECURITY_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
+  // Not no-referrer: under it browsers send `Origin: null` with the login form's POST, which
+  // the Origin check must refuse. same-origin still tells other sites nothing.
+  'Referrer-Policy': 'same-origin',
   'Content-Security-Policy': "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'",
   'Cache-Control': 'no-cache',
 };
