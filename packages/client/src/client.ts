@@ -306,7 +306,7 @@ export class Client implements FutureHost {
       built.set(node, key);
       if (!specKeys.has(key) && !this.pendingKeys.has(key) && !this.keys.has(key)) {
         specKeys.add(key);
-        const spec: TaskSpec = { key, fn: node.fn.fn, args, deps };
+        const spec: TaskSpec = { key, fn: node.fn.fn, group, args, deps };
         if (opts.priority) spec.priority = opts.priority;
         if (opts.retries) spec.retries = opts.retries;
         if (opts.timeoutMs !== undefined) spec.timeoutMs = opts.timeoutMs;

@@ -25,6 +25,11 @@ export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 export interface TaskSpec {
   key: string;
   fn: FnRef;
+  /**
+   * The task's group for the dashboard and statistics (the user's prefix or the function's
+   * export name). Carried explicitly: keys are never parsed for it. Default: `fn.export`.
+   */
+  group?: string;
   args: unknown[];
   deps: string[];
   priority?: number;

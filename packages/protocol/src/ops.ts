@@ -52,6 +52,7 @@ const fnRef = obj({ module: str({ nonEmpty: true }), export: str({ nonEmpty: tru
 export const TASK_SPEC = obj({
   key,
   fn: fnRef,
+  group: opt(str({ nonEmpty: true })),
   args: arrayOf(anything),
   deps: keys,
   priority: opt(num()),

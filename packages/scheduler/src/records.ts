@@ -116,9 +116,3 @@ export class ClientRecord {
   received = new Set<string>();
   constructor(readonly id: string, readonly name: string) {}
 }
-
-/** Task group: the key up to its last `-` (e.g. `inc-3f2a…` → `inc`). */
-export function groupOf(key: string): string {
-  const i = key.lastIndexOf('-');
-  return i > 0 ? key.slice(0, i) : key;
-}

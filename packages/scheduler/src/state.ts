@@ -3,7 +3,7 @@ import type { ClusterEvent, FailureRow, GroupState, LogEntry, WorkerRow } from '
 import { checkTransfer, type TransferReport } from './validate.js';
 import { Recovery } from './recovery.js';
 import { clientLacks, inlineCopyNeeded, isWanted } from './lineage.js';
-import { acceptsWork, ClientRecord, groupOf, NO_DEPENDENTS, NO_DEPS, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord } from './records.js';
+import { acceptsWork, ClientRecord, NO_DEPENDENTS, NO_DEPS, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord } from './records.js';
 
 /** Where a command goes: a worker or a client, by id. */
 export interface Command {
@@ -180,7 +180,8 @@ export class SchedulerState {
       let depth = 0;
       for (const d of deps) if (d.depth + 1 > depth) depth = d.depth + 1;
       // One group name and one FnRef object per group/function, shared by all their tasks.
-      const g = this.groupStats(groupOf(spec.key));
+      // The group comes with the task, never from its key (generated ids contain '-' too).
+      const g = this.groupStats(spec.group ?? spec.fn.export);
       let fn = g.fns.get(spec.fn.module + '#' + spec.fn.export);
       if (!fn) g.fns.set(spec.fn.module + '#' + spec.fn.export, (fn = { module: spec.fn.module, export: spec.fn.export }));
       const ts = new TaskRecord(spec.key, g.name, fn, spec.args, deps, spec.priority ?? 0, gen, depth, this.seq++, spec.retries ?? 0);

@@ -179,7 +179,7 @@ t.test('the dashboard is served on its own port and sees workers, tasks and publ
   const snap = s.snapshot();
   t.equal(snap.schedulerAddress, s.address);
   t.match(snap.workers, [{ name: 'w-dash-1', alive: false }], 'a worker that left stays listed as gone');
-  t.match(snap.groups, [{ group: 'dash', total: 0 }], 'released keys are forgotten');
+  t.match(snap.groups, [{ group: 'e', total: 0 }], 'released keys are forgotten (the group is the function name, e)');
   t.match(snap.log.map((l) => l.kind), ['worker-added', 'client-connected', /./, /./]);
   const refused = await fetch(new URL('api/state', s.dashboardUrl));
   t.equal(refused.status, 401, 'the dashboard requires the token too');
