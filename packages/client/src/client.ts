@@ -180,6 +180,11 @@ export class Client implements FutureHost {
     }
     const token = opts.token ?? process.env.GLUON_TOKEN;
     const name = opts.name ?? `client-${process.pid}`;
+    for (const [name, v, lo, hi] of [['maxFrameBytes', opts.maxFrameBytes, 1024, 2 * 1024 ** 3], ['maxMessageBytes', opts.maxMessageBytes, 64 * 1024, 4 * 1024 ** 3]] as const) {
+      if (v !== undefined && !(Number.isInteger(v) && v >= lo && v <= hi)) {
+        throw new RangeError(`Client.connect: ${name} must be an integer number of bytes from ${lo} to ${hi}, got ${String(v)}`);
+      }
+    }
     const limits: PeerLimits = {
       ...(opts.maxFrameBytes ? { maxFrameBytes: opts.maxFrameBytes } : {}),
       ...(opts.maxMessageBytes ? { maxMessageBytes: opts.maxMessageBytes } : {}),

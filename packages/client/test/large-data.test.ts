@@ -7,7 +7,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
-import { LocalCluster, remoteFrom, ResultTooLargeError, TaskError } from '@gluon/client';
+import { Client, LocalCluster, remoteFrom, ResultTooLargeError, TaskError } from '@gluon/client';
 import * as local from './fixtures/large.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -76,4 +76,9 @@ t.test('large values with 1 MiB frames and an 8 MiB budget', async (t) => {
     const logs = Object.values(cluster.logs()).join('');
     t.notMatch(logs, /could not fetch/, 'no worker went into a fetch-retry loop');
   });
+});
+
+t.test('size limits out of range are refused at once, naming the option and the range', async (t) => {
+  await t.rejects(Client.connect('ws://127.0.0.1:1', { maxMessageBytes: 10 }), { name: 'RangeError', message: /maxMessageBytes must be an integer number of bytes from 65536 to 4294967296, got 10/ });
+  await t.rejects(Client.connect('ws://127.0.0.1:1', { maxFrameBytes: 1.5 }), { name: 'RangeError', message: /maxFrameBytes must be an integer/ });
 });

@@ -216,7 +216,8 @@ export const TOKEN_FLAGS = {
 /** The message-size limits every Gluon listener and connection takes. */
 export const LIMIT_FLAGS = {
   'max-frame-bytes': flag.bytes('largest frame accepted from any connection', 1024, 2 * 1024 ** 3, '256MiB'),
-  'max-message-bytes': flag.bytes('largest message (reassembled from chunks) accepted; a memory budget', 1024, 2 ** 53, '1GiB'),
+  // At most 4 GiB: msgpackr builds no larger buffer, so a larger budget could never be used.
+  'max-message-bytes': flag.bytes('largest message (reassembled from chunks) accepted or sent; a memory budget', 64 * 1024, 4 * 1024 ** 3, '1GiB'),
 };
 
 /** The TLS flags of every Gluon listener (read by `loadTlsFiles`). */
