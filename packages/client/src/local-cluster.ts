@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 // The flags only: the scheduler and worker packages themselves are not loaded into the client.
@@ -35,6 +36,11 @@ export interface LocalClusterOptions {
   verbose?: boolean;
   /** Start-up timeout. Default 30 s. */
   timeoutMs?: number;
+  /**
+   * Address the scheduler listens on. Default `127.0.0.1`; `0.0.0.0` (with a token) for workers on
+   * other hosts, such as batch jobs, which then dial `ws://<this host's name>:PORT`.
+   */
+  host?: string;
   /** Largest WebSocket frame every process and client accepts, e.g. `'1MiB'` (default 256 MiB). */
   maxFrameBytes?: string | number;
   /**
@@ -184,7 +190,8 @@ export class LocalCluster {
     tls: TlsFiles | undefined,
   ): Promise<LocalCluster> {
     const tlsArgs = tls ? tlsFlags(tls) : [];
-    const schedArgs = ['--host', '127.0.0.1', '--port', String(port), ...tlsArgs];
+    const host = opts.host ?? '127.0.0.1';
+    const schedArgs = ['--host', host, '--port', String(port), ...tlsArgs];
     if (opts.dashboard === false) schedArgs.push('--no-dashboard');
     else schedArgs.push('--dashboard-port', String(typeof opts.dashboard === 'number' ? opts.dashboard : 0));
     if (opts.allowedFailures !== undefined) schedArgs.push('--allowed-failures', String(opts.allowedFailures));
@@ -193,7 +200,7 @@ export class LocalCluster {
     if (opts.maxFrameBytes !== undefined) limitArgs.push('--max-frame-bytes', String(opts.maxFrameBytes));
     if (opts.maxMessageBytes !== undefined) limitArgs.push('--max-message-bytes', String(opts.maxMessageBytes));
     schedArgs.push(...limitArgs);
-    const address = `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}`;
+    const address = `${tls ? 'wss' : 'ws'}://${host === '0.0.0.0' || host === '::' ? hostname() : host}:${port}`;
     const workerArgs = (i: number) => {
       const a = [address, '--nthreads', String(nthreads), '--name', `local-${i}`, ...tlsArgs];
       for (const m of opts.allowModules ?? []) a.push('--allow-module', m);

@@ -22,6 +22,8 @@ export interface Flag<T> {
   short?: string;
   /** Repeatable; the values arrive as an array. */
   multiple?: boolean;
+  /** Its value may itself start with a dash (`--job-extra --qos=high`). */
+  dashValue?: boolean;
   /** Checks and converts the text; throws an Error naming `flag` and the text when it is bad. */
   parse: (text: string, flag: string) => T;
 }
@@ -66,9 +68,9 @@ export const flag = {
   switch(help: string): Flag<boolean> {
     return { help, parse: () => true };
   },
-  /** A repeatable string. */
-  list(help: string, arg: string): Flag<string[]> {
-    return { help, arg, multiple: true, parse: ((t: string) => t) as never };
+  /** A repeatable string; `dashValue`: values may start with a dash. */
+  list(help: string, arg: string, o: { dashValue?: boolean } = {}): Flag<string[]> {
+    return { help, arg, multiple: true, ...(o.dashValue ? { dashValue: true } : {}), parse: ((t: string) => t) as never };
   },
   /** An integer in [min, max]. */
   int<D extends string | undefined = undefined>(help: string, min: number, max: number, dflt?: D, arg = 'N'): Flag<Dflt<D, number>> {
@@ -142,9 +144,16 @@ export function parseCli<F extends FlagTable>(spec: CliSpec<F>, argv: string[], 
   for (const [name, f] of Object.entries(spec.flags)) {
     options[name] = { type: f.arg ? 'string' : 'boolean', ...(f.multiple ? { multiple: true } : {}), ...(f.short ? { short: f.short } : {}) };
   }
+  // `--job-extra --qos=high`: for flags whose values may start with a dash, the next word is the value.
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const f = argv[i]!.startsWith('--') ? spec.flags[argv[i]!.slice(2)] : undefined;
+    if (f?.dashValue && i + 1 < argv.length) joined.push(`${argv[i]}=${argv[++i]}`);
+    else joined.push(argv[i]!);
+  }
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: (spec.positionals?.max ?? 0) > 0, strict: true });
+    parsed = parseArgs({ args: joined, options, allowPositionals: (spec.positionals?.max ?? 0) > 0, strict: true });
   } catch (err) {
     throw new UsageError((err as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
   }

@@ -66,3 +66,9 @@ t.test('--help describes every flag with its default; --version prints name and 
   t.match(text, /--version +print the version and exit/);
   t.same(parseCli(spec, ['--version'], {}), { exit: 'demo 1.2.3\n' });
 });
+
+t.test('a list flag marked dashValue takes a value that starts with a dash', async (t) => {
+  const s: CliSpec<{ extra: ReturnType<typeof flag.list> }> = { name: 'x', version: '1', usage: '', description: '', flags: { extra: flag.list('directive', 'D', { dashValue: true }) } };
+  const r = parseCli(s, ['--extra', '--qos=high', '--extra', '-l place=scatter'], {});
+  t.same('values' in r && r.values.extra, ['--qos=high', '-l place=scatter']);
+});

@@ -1,0 +1,55 @@
+/** Adaptive scaling: how many workers the scheduler's load asks for (pure), and reading that load. */
+
+/** What the scheduler reports, reduced to what adapting needs. */
+export interface SchedulerLoad {
+  /** Tasks waiting, queued or running. */
+  outstanding: number;
+  /** Live workers. */
+  workers: number;
+}
+
+export interface AdaptOptions {
+  /** Never fewer workers than this. Default 0. */
+  minimum?: number;
+  /** Never more workers than this. */
+  maximum: number;
+  /** How often to look at the load, ms. Default 2000. */
+  intervalMs?: number;
+  /** Consecutive idle looks before scaling down (avoids cancelling jobs between bursts). Default 3. */
+  waitCount?: number;
+}
+
+/**
+ * The number of workers wanted for `load`: one per `coresPerWorker` outstanding tasks, within
+ * [minimum, maximum]. Scaling down happens only after `idleLooks` ≥ `waitCount` looks at a load
+ * that wants fewer workers than there are.
+ */
+export function adaptTarget(load: SchedulerLoad, current: number, coresPerWorker: number, opts: AdaptOptions, idleLooks: number): number {
+  const min = opts.minimum ?? 0;
+  const wanted = Math.min(opts.maximum, Math.max(min, Math.ceil(load.outstanding / Math.max(1, coresPerWorker))));
+  if (wanted >= current) return wanted;
+  return idleLooks >= (opts.waitCount ?? 3) ? wanted : current;
+}
+
+/** Validates adapt options, naming what is wrong. */
+export function checkAdaptOptions(o: AdaptOptions): void {
+  const min = o.minimum ?? 0;
+  if (!Number.isInteger(min) || min < 0) throw new RangeError(`adapt: minimum must be an integer ≥ 0, got ${o.minimum}`);
+  if (!Number.isInteger(o.maximum) || o.maximum < min) throw new RangeError(`adapt: maximum must be an integer ≥ minimum (${min}), got ${o.maximum}`);
+  if (o.intervalMs !== undefined && !(o.intervalMs >= 100)) throw new RangeError(`adapt: intervalMs must be ≥ 100, got ${o.intervalMs}`);
+}
+
+interface StateJson {
+  workers: { alive: boolean; name: string }[];
+  groups: { counts: Record<string, number> }[];
+}
+
+/** The dashboard's `api/state`, reduced to the load (and the live workers' names). */
+export async function fetchLoad(dashboardUrl: string, token?: string): Promise<SchedulerLoad & { names: string[] }> {
+  const res = await fetch(new URL('api/state', dashboardUrl), { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) throw new Error(`the scheduler's dashboard answered ${res.status} for api/state`);
+  const s = (await res.json()) as StateJson;
+  const live = s.workers.filter((w) => w.alive);
+  const outstanding = s.groups.reduce((n, g) => n + (g.counts.waiting ?? 0) + (g.counts.queued ?? 0) + (g.counts.processing ?? 0), 0);
+  return { outstanding, workers: live.length, names: live.map((w) => w.name) };
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+/**
+ * gluon-cluster: a scheduler here and its workers as batch jobs, for people who do not write
+ * scripts. `gluon-cluster slurm --jobs 10 --cores 4 --memory 8GiB --walltime 02:00:00` starts the
+ * scheduler, submits ten jobs, prints the addresses, and cancels every job on Ctrl-C or SIGTERM.
+ * `--print-job-script` shows what would be submitted and submits nothing.
+ */
+import { exitUsage, flag, packageVersionOf, parseCliOrExit, stopWithSupervisor, type CliSpec } from '@gluon/protocol';
+import { checkWalltime, type JobClusterOptions, type JobQueueCluster } from './job-cluster.js';
+import { SlurmCluster } from './slurm.js';
+import { PBSCluster } from './pbs.js';
+
+const memoryCheck = flag.bytes('', 16 * 1024 ** 2, 1024 ** 5);
+
+/** Every flag of gluon-cluster; each maps to one JobClusterOptions field (docs/deploy-*.md). */
+export const CLUSTER_FLAGS = {
+  jobs: flag.int('jobs to submit, one worker each', 0, 10_000, '1'),
+  adapt: flag.string('instead of --jobs: follow the load between MIN and MAX jobs', { arg: 'MIN:MAX', check: (t, f) => { if (!/^\d+:\d+$/.test(t)) throw new RangeError(`${f} must look like MIN:MAX (e.g. 0:20), got "${t}"`); } }),
+  cores: flag.int('cores per job (the worker\'s threads)', 1, 1024, '1'),
+  memory: flag.string('memory per job, e.g. 8GiB (also the worker\'s --memory-limit)', { arg: 'SIZE', check: (t, f) => { memoryCheck.parse(t, f); } }),
+  walltime: flag.string('wall-clock limit per job', { arg: 'HH:MM:SS', check: checkWalltime }),
+  queue: flag.string('queue (Slurm: partition)', { arg: 'NAME' }),
+  account: flag.string('account/project to charge', { arg: 'NAME' }),
+  'job-name': flag.string('job name; workers are named NAME-<job id>', { arg: 'NAME', default: 'gluon-worker' }),
+  'job-extra': flag.list('one more directive line (e.g. "--qos=high", "-l place=scatter")', 'DIRECTIVE', { dashValue: true }),
+  prologue: flag.list('a shell line the job runs before the worker (e.g. "module load nodejs")', 'LINE', { dashValue: true }),
+  'log-directory': flag.string('where jobs write their output', { arg: 'DIR' }),
+  'allow-module': flag.list('task module the workers may import (gluon-worker --allow-module)', 'SPEC'),
+  host: flag.string('address the scheduler listens on', { arg: 'HOST', default: '0.0.0.0' }),
+  'resource-spec': flag.string('PBS only: the -l resource request (default select=1:ncpus=N:mem=Mmb)', { arg: 'SPEC' }),
+  'print-job-script': flag.switch('print the job script and exit without submitting'),
+};
+
+const CLI: CliSpec<typeof CLUSTER_FLAGS> = {
+  name: 'gluon-cluster',
+  version: packageVersionOf(import.meta.url),
+  usage: 'slurm|pbs [options]',
+  description: 'Starts a Gluon scheduler here and submits its workers as batch jobs (Slurm or PBS), one worker\nper job. Prints the scheduler and dashboard addresses; Ctrl-C or SIGTERM cancels every job it\nsubmitted. The token (random unless GLUON_TOKEN is set) reaches the jobs through their environment.',
+  flags: CLUSTER_FLAGS,
+  positionals: { min: 1, max: 1, name: 'batch system (slurm or pbs)' },
+};
+
+async function main(): Promise<void> {
+  const { values: v, positionals } = parseCliOrExit(CLI);
+  const kind = positionals[0]!;
+  if (kind !== 'slurm' && kind !== 'pbs') exitUsage(CLI.name, `the batch system must be slurm or pbs, got "${kind}"`);
+  const opts: JobClusterOptions & { resourceSpec?: string } = {
+    cores: v.cores, jobName: v['job-name'], host: v.host, jobExtra: v['job-extra'], prologue: v.prologue,
+    ...(v.memory ? { memory: v.memory } : {}),
+    ...(v.walltime ? { walltime: v.walltime } : {}), ...(v.queue ? { queue: v.queue } : {}), ...(v.account ? { account: v.account } : {}),
+    ...(v['log-directory'] ? { logDirectory: v['log-directory'] } : {}),
+    ...(v['allow-module'].length ? { workerExtraArgs: v['allow-module'].flatMap((m) => ['--allow-module', m]) } : {}),
+    ...(process.env.GLUON_TOKEN ? { token: process.env.GLUON_TOKEN } : {}),
+    ...(v['resource-spec'] ? { resourceSpec: v['resource-spec'] } : {}),
+  };
+  if (v['print-job-script']) opts.scheduler = 'ws://SCHEDULER:PORT';
+  let cluster: JobQueueCluster;
+  try {
+    cluster = kind === 'slurm' ? await SlurmCluster.start(opts) : await PBSCluster.start(opts);
+  } catch (e) {
+    exitUsage(CLI.name, (e as Error).message);
+  }
+  if (v['print-job-script']) {
+    process.stdout.write(cluster.jobScript());
+    return;
+  }
+  let stopping = false;
+  const stop = (why: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`gluon-cluster: ${why}: cancelling ${cluster.jobList.length} job(s)\n`);
+    cluster.close().then(() => process.exit(0), (e: Error) => { process.stderr.write(`gluon-cluster: ${e.message}\n`); process.exit(1); });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  stopWithSupervisor(() => stop('npm exited'));
+  if (cluster.dashboardUrl) process.stdout.write(`dashboard at ${cluster.dashboardUrl}\n`);
+  process.stdout.write(`scheduler at ${cluster.schedulerAddress}\n`);
+  try {
+    if (v.adapt) {
+      const [min, max] = v.adapt.split(':').map(Number) as [number, number];
+      cluster.adapt({ minimum: min, maximum: max });
+      process.stdout.write(`adapting between ${min} and ${max} ${kind} jobs\n`);
+    } else {
+      await cluster.scale(v.jobs);
+      process.stdout.write(`submitted ${v.jobs} ${kind} job(s): ${cluster.jobList.map((j) => j.id).join(' ')}\n`);
+    }
+  } catch (e) {
+    process.stderr.write(`gluon-cluster: ${(e as Error).message}\n`);
+    stop('submission failed');
+  }
+  // Keep running (the scheduler lives in this process's child) until a signal.
+  setInterval(() => {}, 1 << 30);
+}
+
+main().catch((e: Error) => { process.stderr.write(`gluon-cluster: ${e.message}\n`); process.exit(1); });

@@ -1,0 +1,35 @@
+/** Running a batch system's commands (sbatch, squeue, qsub, …): bounded, with errors that show what they said. */
+import { spawn } from 'node:child_process';
+
+/** A batch command that failed: the command line, its exit status and what it printed. */
+export class BatchCommandError extends Error {
+  override name = 'BatchCommandError';
+  constructor(readonly command: string[], readonly status: number | string, readonly output: string) {
+    super(`${command.join(' ')} failed (${typeof status === 'number' ? `exit ${status}` : status}): ${output.trim() || 'no output'}`);
+  }
+}
+
+/** Runs `command` with `input` on stdin; resolves with stdout, rejects with BatchCommandError. */
+export function runCommand(command: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command[0]!, command.slice(1), {
+      env: opts.env ?? process.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 60_000, killSignal: 'SIGKILL',
+    });
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (err += d));
+    child.on('error', (e: NodeJS.ErrnoException) => reject(new BatchCommandError(command, e.code ?? 'error', e.code === 'ENOENT' ? `${command[0]} is not installed or not on PATH` : e.message)));
+    child.on('close', (code, sig) => (code === 0 ? resolve(out) : reject(new BatchCommandError(command, code ?? sig ?? 'killed', `${err}${out}`))));
+    if (child.stdin) {
+      // A command that exits without reading its input reports its own error; EPIPE adds nothing.
+      child.stdin.on('error', () => {});
+      child.stdin.end(opts.input);
+    }
+  });
+}
+
+/** Quotes a word for a POSIX shell script. */
+export function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,9 @@
+/**
+ * @gluon/deploy: Gluon workers on batch systems, shaped like dask-jobqueue. One small class per
+ * batch system over a shared core (JobQueueCluster): jobScript(), scale(n), adapt(), close().
+ */
+export { JobQueueCluster, type JobClusterOptions, type JobInfo } from './job-cluster.js';
+export { SlurmCluster, parseSqueue } from './slurm.js';
+export { PBSCluster, parseQstat, type PBSClusterOptions } from './pbs.js';
+export { adaptTarget, type AdaptOptions, type SchedulerLoad } from './adapt.js';
+export { BatchCommandError } from './commands.js';

@@ -1,0 +1,294 @@
+/**
+ * The shared core of the batch-system launchers (SlurmCluster, PBSCluster), shaped like
+ * dask-jobqueue: a cluster object owns (or attaches to) a scheduler and submits workers as batch
+ * jobs, one `gluon-worker` per job. `jobScript()` is exactly what is submitted; `scale(n)` keeps n
+ * jobs; `adapt()` follows the scheduler's load; `close()` cancels every job it submitted.
+ * A subclass says how its batch system spells directives, submission, status and cancellation.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { userInfo } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Client, LocalCluster } from '@gluon/client';
+import { parseBytes } from '@gluon/protocol';
+import { adaptTarget, checkAdaptOptions, fetchLoad, type AdaptOptions } from './adapt.js';
+import { shellQuote } from './commands.js';
+
+export interface JobClusterOptions {
+  /** Threads per worker, and the cores each job asks for. Default 1. */
+  cores?: number;
+  /** Memory per job (`8GiB`); also the worker's `--memory-limit`. */
+  memory?: string;
+  /** Wall-clock limit per job, `HH:MM:SS`. */
+  walltime?: string;
+  /** Queue (Slurm: partition). */
+  queue?: string;
+  /** Account (project) to charge. */
+  account?: string;
+  /** Job name; workers are named `<jobName>-<job id>`. Default `gluon-worker`. */
+  jobName?: string;
+  /** Extra directives, each one line after the prefix (`--qos=high`, `-l gpus=1`). */
+  jobExtra?: string[];
+  /** Shell lines run before the worker (`module load nodejs`, `source env.sh`). */
+  prologue?: string[];
+  /** Where jobs write their output (default: the batch system's default, the submit directory). */
+  logDirectory?: string;
+  /** Extra `gluon-worker` arguments (`--allow-module`, …). */
+  workerExtraArgs?: string[];
+  /** The workers' working directory (decides which task modules they may import). Default `process.cwd()`. */
+  cwd?: string;
+  /** An existing scheduler `ws://host:port` to attach to; default: start one here. */
+  scheduler?: string;
+  /** The dashboard URL of that existing scheduler (adapt reads the load from it). */
+  dashboardUrl?: string;
+  /** Address the started scheduler listens on. Default `0.0.0.0` (jobs run on other hosts). */
+  host?: string;
+  /** Shared secret; passed to jobs through the environment, never written into the script. */
+  token?: string;
+  /** The node binary jobs run. Default: this process's. */
+  node?: string;
+  /** How often job states are read from the batch system, ms. Default 2000. */
+  pollIntervalMs?: number;
+}
+
+/** One submitted job as the cluster tracks it. */
+export interface JobInfo {
+  id: string;
+  /** `pending`, `running`, or `gone` once the batch system no longer lists it. */
+  state: 'pending' | 'running' | 'gone';
+  /** The worker's name once it runs: `<jobName>-<id>`. */
+  workerName: string;
+}
+
+/** The gluon-worker launcher that jobs run (from the installed @gluon/worker). */
+function workerBin(): string {
+  const require = createRequire(import.meta.url);
+  const pj = require.resolve('@gluon/worker/package.json');
+  const bins = (JSON.parse(readFileSync(pj, 'utf8')) as { bin: Record<string, string> }).bin;
+  return join(dirname(pj), bins['gluon-worker']!);
+}
+
+/** Throws unless `text` is a batch walltime, `HH:MM:SS` or `D-HH:MM:SS`. */
+export function checkWalltime(text: string, name: string): void {
+  if (!/^(\d+-)?\d{1,3}:\d{2}:\d{2}$/.test(text)) throw new RangeError(`${name} must look like HH:MM:SS (or D-HH:MM:SS), got "${text}"`);
+}
+
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
+
+/** Checks the options every launcher shares, naming the bad one. */
+function checkOptions(o: JobClusterOptions): void {
+  if (o.cores !== undefined && (!Number.isInteger(o.cores) || o.cores < 1 || o.cores > 1024)) throw new RangeError(`cores must be an integer from 1 to 1024, got ${o.cores}`);
+  if (o.memory !== undefined) parseBytes('memory', o.memory);
+  if (o.walltime !== undefined) checkWalltime(o.walltime, 'walltime');
+  if (o.jobName !== undefined && !/^[\w.-]{1,64}$/.test(o.jobName)) throw new RangeError(`jobName may hold letters, digits, _ . - (1-64), got "${o.jobName}"`);
+  if (o.pollIntervalMs !== undefined && !(o.pollIntervalMs >= 100)) throw new RangeError(`pollIntervalMs must be ≥ 100, got ${o.pollIntervalMs}`);
+}
+
+export abstract class JobQueueCluster {
+  /** The batch system's name, for messages (`slurm`). */
+  abstract readonly kind: string;
+  /** The environment variable holding the job's id inside the job (`SLURM_JOB_ID`). */
+  protected abstract readonly jobIdVar: string;
+  /** The directive lines (`#SBATCH --time=...`) for these options. */
+  protected abstract directives(): string[];
+  /** Submits a script; resolves with the job id. */
+  protected abstract submit(script: string, env: NodeJS.ProcessEnv): Promise<string>;
+  /** The states of the user's jobs that the batch system lists (id → pending/running). */
+  protected abstract listJobs(): Promise<Map<string, 'pending' | 'running'>>;
+  /** Cancels jobs by id. */
+  protected abstract cancel(ids: string[]): Promise<void>;
+
+  protected readonly opts: JobClusterOptions;
+  private readonly jobs = new Map<string, JobInfo>();
+  private target = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private adaptOpts: AdaptOptions | undefined;
+  private idleLooks = 0;
+  private syncing: Promise<void> | undefined;
+  private closed = false;
+  private readonly clients: Client[] = [];
+
+  protected constructor(opts: JobClusterOptions, private readonly local: LocalCluster | undefined, readonly schedulerAddress: string, readonly dashboardUrl: string | undefined) {
+    this.opts = opts;
+  }
+
+  /**
+   * Starts a scheduler here (or attaches to `opts.scheduler`); submits nothing yet. A scheduler
+   * started for other hosts gets a random token when none is given (it refuses to listen beyond
+   * loopback without one); jobs receive it through their environment.
+   */
+  protected static async startScheduler(opts: JobClusterOptions): Promise<{ opts: JobClusterOptions; local?: LocalCluster; address: string; dashboardUrl?: string }> {
+    checkOptions(opts);
+    if (opts.scheduler) return { opts, address: opts.scheduler, ...(opts.dashboardUrl ? { dashboardUrl: opts.dashboardUrl } : {}) };
+    const host = opts.host ?? '0.0.0.0';
+    const token = opts.token ?? (isLoopback(host) ? undefined : randomBytes(24).toString('base64url'));
+    const local = await LocalCluster.start({ nWorkers: 0, host, ...(token ? { token } : {}) });
+    return { opts: { ...opts, ...(token ? { token } : {}) }, local, address: local.schedulerAddress, ...(local.dashboardUrl ? { dashboardUrl: local.dashboardUrl } : {}) };
+  }
+
+  /** The user whose jobs are listed. */
+  protected get user(): string {
+    return process.env.USER ?? userInfo().username;
+  }
+
+  /** Cores per job. */
+  protected get cores(): number {
+    return this.opts.cores ?? 1;
+  }
+
+  /** Memory per job in MiB (rounded up), if set. */
+  protected get memoryMiB(): number | undefined {
+    return this.opts.memory === undefined ? undefined : Math.ceil(parseBytes('memory', this.opts.memory) / 1024 ** 2);
+  }
+
+  protected get jobName(): string {
+    return this.opts.jobName ?? 'gluon-worker';
+  }
+
+  /** The exact script each job runs. */
+  jobScript(): string {
+    const o = this.opts;
+    const worker = [o.node ?? process.execPath, workerBin(), this.schedulerAddress, '--nthreads', String(this.cores), '--name', `${this.jobName}-\${${this.jobIdVar}}`];
+    if (o.memory) worker.push('--memory-limit', o.memory);
+    // Workers on other hosts fetch results from each other: each listens on, and names, its node.
+    if (!isLoopback(o.host ?? '0.0.0.0')) worker.push('--listen-host', '$(hostname)');
+    worker.push(...(o.workerExtraArgs ?? []));
+    return [
+      '#!/usr/bin/env bash',
+      ...this.directives(),
+      '',
+      'set -e',
+      `cd ${shellQuote(o.cwd ?? process.cwd())}`,
+      ...(o.prologue ?? []),
+      // exec: the batch system's SIGTERM reaches the worker, which hands its work back and exits.
+      `exec ${worker.map((w) => (w.includes('$') ? `"${w}"` : shellQuote(w))).join(' ')}`,
+      '',
+    ].join('\n');
+  }
+
+  /** The jobs submitted and not yet known to be gone. */
+  get jobList(): JobInfo[] {
+    return [...this.jobs.values()].filter((j) => j.state !== 'gone');
+  }
+
+  /** A client of this cluster's scheduler; closed with the cluster. */
+  async client(): Promise<Client> {
+    const c = await Client.connect(this.schedulerAddress, this.opts.token ? { token: this.opts.token } : {});
+    this.clients.push(c);
+    return c;
+  }
+
+  /** Keeps `n` jobs (one worker each): submits or cancels (pending ones first, then the newest). */
+  async scale(n: number): Promise<void> {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`scale: n must be an integer ≥ 0, got ${n}`);
+    if (this.closed) throw new Error(`${this.kind} cluster: closed`);
+    this.adaptOpts = undefined;
+    this.target = n;
+    await this.sync();
+    this.watch();
+  }
+
+  /** Follows the scheduler's load within [minimum, maximum] workers until `scale()` or `close()`. */
+  adapt(opts: AdaptOptions): void {
+    checkAdaptOptions(opts);
+    if (!this.dashboardUrl) throw new Error(`${this.kind} cluster: adapt reads the load from the scheduler's dashboard; give dashboardUrl when attaching to a scheduler`);
+    this.adaptOpts = opts;
+    this.target = Math.max(this.target, opts.minimum ?? 0);
+    if (opts.intervalMs !== undefined) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+    this.watch(opts.intervalMs);
+  }
+
+  /** Resolves once `n` workers of this cluster are connected (bounded by `timeoutMs`). */
+  async waitForWorkers(n: number, timeoutMs = 300_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const mine = await this.liveWorkerNames();
+      if (mine.length >= n) return;
+      if (Date.now() > end) throw new Error(`${this.kind} cluster: ${mine.length} of ${n} workers connected after ${timeoutMs} ms; jobs: ${this.jobList.map((j) => `${j.id} ${j.state}`).join(', ') || 'none'}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  /** Names of this cluster's workers the scheduler lists as alive (needs the dashboard). */
+  async liveWorkerNames(): Promise<string[]> {
+    if (!this.dashboardUrl) throw new Error(`${this.kind} cluster: no dashboard to read workers from`);
+    const { names } = await fetchLoad(this.dashboardUrl, this.opts.token);
+    const prefix = `${this.jobName}-`;
+    return names.filter((n) => n.startsWith(prefix) && this.jobs.has(n.slice(prefix.length)));
+  }
+
+  /** Cancels every job this cluster submitted, waits until the batch system lists none, stops its scheduler. */
+  async close(timeoutMs = 120_000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.target = 0;
+    this.adaptOpts = undefined;
+    await this.syncing?.catch(() => {});
+    await Promise.all(this.clients.map((c) => c.close()));
+    const end = Date.now() + timeoutMs;
+    const cancelled = new Map<string, number>(); // id → when it was last cancelled
+    while (this.jobs.size) {
+      const listed = await this.listJobs();
+      const ours = [...this.jobs.keys()].filter((id) => listed.has(id));
+      if (ours.length === 0) break;
+      if (Date.now() > end) throw new Error(`${this.kind} cluster: jobs ${ours.join(', ')} still listed ${timeoutMs} ms after cancelling them`);
+      // A cancelled job takes a moment to leave the listing (its worker hands back work first);
+      // cancel again only if it is still there 10 s later.
+      const now = Date.now();
+      const due = ours.filter((id) => !(now - (cancelled.get(id) ?? -Infinity) < 10_000));
+      if (due.length) {
+        await this.cancel(due).catch(() => {}); // a job may end between listing and cancelling
+        for (const id of due) cancelled.set(id, now);
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    for (const j of this.jobs.values()) j.state = 'gone';
+    await this.local?.close();
+  }
+
+  private watch(everyMs = this.opts.pollIntervalMs ?? 2000): void {
+    if (this.timer || this.closed) return;
+    this.timer = setInterval(() => { this.sync().catch((e: Error) => process.emitWarning(`${this.kind} cluster: ${e.message}`)); }, everyMs);
+    this.timer.unref();
+  }
+
+  /** One look: refresh job states, adapt the target, submit or cancel to meet it. Never runs twice at once. */
+  private sync(): Promise<void> {
+    this.syncing ??= this.syncOnce().finally(() => { this.syncing = undefined; });
+    return this.syncing;
+  }
+
+  private async syncOnce(): Promise<void> {
+    if (this.closed) return;
+    const listed = await this.listJobs();
+    // Slurm and PBS list a job from its submission until it has ended: unlisted means ended.
+    for (const j of this.jobs.values()) j.state = listed.get(j.id) ?? 'gone';
+    if (this.adaptOpts) {
+      const load = await fetchLoad(this.dashboardUrl!, this.opts.token);
+      const current = this.jobList.length;
+      this.idleLooks = Math.ceil(load.outstanding / this.cores) < current ? this.idleLooks + 1 : 0;
+      this.target = adaptTarget(load, current, this.cores, this.adaptOpts, this.idleLooks);
+      if (this.target < current) this.idleLooks = 0;
+    }
+    const live = this.jobList;
+    if (live.length < this.target) {
+      const env = { ...process.env, ...(this.opts.token ? { GLUON_TOKEN: this.opts.token } : {}) };
+      const script = this.jobScript();
+      for (let i = live.length; i < this.target; i++) {
+        const id = await this.submit(script, env);
+        this.jobs.set(id, { id, state: 'pending', workerName: `${this.jobName}-${id}` });
+      }
+    } else if (live.length > this.target) {
+      // Pending jobs go first (nothing runs there yet), then the newest.
+      const order = [...live.filter((j) => j.state === 'pending').reverse(), ...live.filter((j) => j.state === 'running').reverse()];
+      const drop = order.slice(0, live.length - this.target);
+      await this.cancel(drop.map((j) => j.id));
+      for (const j of drop) j.state = 'gone';
+    }
+  }
+}

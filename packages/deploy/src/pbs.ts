@@ -1,0 +1,81 @@
+/** PBSCluster: workers as PBS Pro / Torque jobs (qsub, qstat, qdel). */
+import { JobQueueCluster, type JobClusterOptions } from './job-cluster.js';
+import { runCommand } from './commands.js';
+
+export interface PBSClusterOptions extends JobClusterOptions {
+  /**
+   * The `#PBS -l` resource request. Default (PBS Pro): `select=1:ncpus=<cores>:mem=<MiB>mb`;
+   * Torque sites pass e.g. `nodes=1:ppn=4,mem=8gb`.
+   */
+  resourceSpec?: string;
+}
+
+/**
+ * Gluon workers as PBS batch jobs, one worker per job. Options map to `#PBS` directives:
+ * cores and memory → `-l select=1:ncpus=N:mem=Mmb` (or `resourceSpec`), walltime →
+ * `-l walltime=`, queue → `-q`, account → `-A`, logDirectory → `-o`/`-e`, jobExtra → one `#PBS`
+ * line each. `arrayScript(n)` is the same job as an array of n (`-J 1-n`).
+ */
+export class PBSCluster extends JobQueueCluster {
+  readonly kind = 'pbs';
+  protected readonly jobIdVar = 'PBS_JOBID';
+  declare protected readonly opts: PBSClusterOptions;
+
+  static async start(opts: PBSClusterOptions = {}): Promise<PBSCluster> {
+    const s = await JobQueueCluster.startScheduler(opts);
+    return new PBSCluster(s.opts, s.local, s.address, s.dashboardUrl);
+  }
+
+  protected directives(): string[] {
+    const o = this.opts;
+    const mem = this.memoryMiB;
+    const d = [`-N ${this.jobName}`, `-l ${o.resourceSpec ?? `select=1:ncpus=${this.cores}${mem !== undefined ? `:mem=${mem}mb` : ''}`}`];
+    if (o.walltime) d.push(`-l walltime=${o.walltime}`);
+    if (o.queue) d.push(`-q ${o.queue}`);
+    if (o.account) d.push(`-A ${o.account}`);
+    if (o.logDirectory) d.push(`-o ${o.logDirectory}/`, `-e ${o.logDirectory}/`);
+    d.push('-V'); // the submitting environment (GLUON_TOKEN) reaches the job
+    d.push(...(o.jobExtra ?? []));
+    return d.map((x) => `#PBS ${x}`);
+  }
+
+  /** The job script as an array of `n` workers (`#PBS -J 1-n`), for submitting many at once by hand. */
+  arrayScript(n: number): string {
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`arrayScript: n must be an integer ≥ 1, got ${n}`);
+    const lines = this.jobScript().split('\n');
+    const last = lines.findLastIndex((l) => l.startsWith('#PBS '));
+    lines.splice(last + 1, 0, `#PBS -J 1-${n}`);
+    return lines.join('\n');
+  }
+
+  protected async submit(script: string, env: NodeJS.ProcessEnv): Promise<string> {
+    const out = (await runCommand(['qsub'], { input: script, env })).trim();
+    if (!/^\d+(\[\d*\])?(\.\S+)?$/.test(out)) throw new Error(`qsub printed "${out}", not a job id`);
+    return out;
+  }
+
+  protected async listJobs(): Promise<Map<string, 'pending' | 'running'>> {
+    return parseQstat(await runCommand(['qstat', '-u', this.user]));
+  }
+
+  protected async cancel(ids: string[]): Promise<void> {
+    if (ids.length) await runCommand(['qdel', ...ids]);
+  }
+}
+
+/**
+ * `qstat -u USER` → job id → pending (Q, H, W, T) or running (R, E, B, …). Job ids are matched by
+ * their number and server prefix, as qstat may shorten the server name.
+ */
+export function parseQstat(out: string): Map<string, 'pending' | 'running'> {
+  const jobs = new Map<string, 'pending' | 'running'>();
+  for (const line of out.split('\n')) {
+    const cols = line.trim().split(/\s+/);
+    if (!/^\d+/.test(cols[0] ?? '')) continue;
+    // Torque/PBS Pro -u layout: Job ID, Username, Queue, Jobname, SessID, NDS, TSK, Memory, Time, S, Elap
+    const st = cols.length >= 10 ? cols[9]! : cols[4] ?? '';
+    if (st === 'C' || st === 'F' || st === 'X') continue; // completed, finished, expired
+    jobs.set(cols[0]!, ['Q', 'H', 'W', 'T'].includes(st) ? 'pending' : 'running');
+  }
+  return jobs;
+}

@@ -1,0 +1,64 @@
+/** SlurmCluster: workers as Slurm jobs (sbatch, squeue, scancel). */
+import { JobQueueCluster, type JobClusterOptions } from './job-cluster.js';
+import { runCommand } from './commands.js';
+
+/**
+ * Gluon workers as Slurm batch jobs, one worker per job:
+ * ```ts
+ * const cluster = await SlurmCluster.start({ cores: 4, memory: '8GiB', walltime: '02:00:00', queue: 'short' });
+ * await cluster.scale(10);
+ * const client = await cluster.client();
+ * ```
+ * Options map to `#SBATCH` directives: cores → `--cpus-per-task`, memory → `--mem` (MiB),
+ * walltime → `--time`, queue → `--partition`, account → `--account`, logDirectory → `--output`,
+ * jobExtra → one `#SBATCH` line each.
+ */
+export class SlurmCluster extends JobQueueCluster {
+  readonly kind = 'slurm';
+  protected readonly jobIdVar = 'SLURM_JOB_ID';
+
+  /** Starts (or attaches to) the scheduler; submit workers with `scale(n)` or `adapt()`. */
+  static async start(opts: JobClusterOptions = {}): Promise<SlurmCluster> {
+    const s = await JobQueueCluster.startScheduler(opts);
+    return new SlurmCluster(s.opts, s.local, s.address, s.dashboardUrl);
+  }
+
+  protected directives(): string[] {
+    const o = this.opts;
+    const d = [`--job-name=${this.jobName}`, '--ntasks=1', `--cpus-per-task=${this.cores}`];
+    if (this.memoryMiB !== undefined) d.push(`--mem=${this.memoryMiB}M`);
+    if (o.walltime) d.push(`--time=${o.walltime}`);
+    if (o.queue) d.push(`--partition=${o.queue}`);
+    if (o.account) d.push(`--account=${o.account}`);
+    if (o.logDirectory) d.push(`--output=${o.logDirectory}/%x-%j.out`);
+    d.push(...(o.jobExtra ?? []));
+    return d.map((x) => `#SBATCH ${x}`);
+  }
+
+  protected async submit(script: string, env: NodeJS.ProcessEnv): Promise<string> {
+    // --parsable prints "jobid" or "jobid;cluster"; the script comes on stdin.
+    const out = await runCommand(['sbatch', '--parsable'], { input: script, env });
+    const id = out.trim().split(';')[0]!;
+    if (!/^\d+$/.test(id)) throw new Error(`sbatch printed "${out.trim()}", not a job id`);
+    return id;
+  }
+
+  protected async listJobs(): Promise<Map<string, 'pending' | 'running'>> {
+    const out = await runCommand(['squeue', '--noheader', '--format=%i %t', `--user=${this.user}`]);
+    return parseSqueue(out);
+  }
+
+  protected async cancel(ids: string[]): Promise<void> {
+    if (ids.length) await runCommand(['scancel', ...ids]);
+  }
+}
+
+/** `squeue --format='%i %t'` → job id → pending (PD, CF) or running (R, CG and the rest). */
+export function parseSqueue(out: string): Map<string, 'pending' | 'running'> {
+  const jobs = new Map<string, 'pending' | 'running'>();
+  for (const line of out.split('\n')) {
+    const [id, st] = line.trim().split(/\s+/);
+    if (id && st) jobs.set(id, st === 'PD' || st === 'CF' ? 'pending' : 'running');
+  }
+  return jobs;
+}

@@ -1,0 +1,63 @@
+import t from 'tap';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fixtures, repo } from './helpers.js';
+
+/** gluon-cluster as a user runs it: the job script it would submit, bad values, and a real submit/cancel (fake PBS). */
+const bin = join(repo, 'packages/deploy/bin/gluon-cluster.js');
+const run = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
+
+t.test('--print-job-script shows what the options submit', async (t) => {
+  const s = run(['slurm', '--cores', '4', '--memory', '8GiB', '--walltime', '02:00:00', '--queue', 'short', '--account', 'X', '--job-extra', '--qos=high', '--prologue', 'module load nodejs', '--print-job-script']);
+  t.equal(s.status, 0, s.stderr);
+  for (const l of ['#SBATCH --cpus-per-task=4', '#SBATCH --mem=8192M', '#SBATCH --time=02:00:00', '#SBATCH --partition=short', '#SBATCH --account=X', '#SBATCH --qos=high', 'module load nodejs']) {
+    t.ok(s.stdout.split('\n').includes(l), l);
+  }
+  t.match(s.stdout, /--nthreads 4 --name "gluon-worker-\$\{SLURM_JOB_ID\}" --memory-limit 8GiB --listen-host "\$\(hostname\)"$/m);
+  const p = run(['pbs', '--cores', '2', '--resource-spec', 'nodes=1:ppn=2', '--job-extra', '-l place=scatter', '--print-job-script']);
+  t.equal(p.status, 0, p.stderr);
+  t.match(p.stdout, /^#PBS -l nodes=1:ppn=2$/m);
+  t.match(p.stdout, /^#PBS -l place=scatter$/m);
+});
+
+t.test('bad values exit 2 naming the flag and the value', async (t) => {
+  const cases: [string[], RegExp][] = [
+    [['lsf'], /the batch system must be slurm or pbs, got "lsf"/],
+    [['slurm', '--jobs', '-1'], /--jobs must be an integer from 0 to 10000, got "-1"|argument is ambiguous/],
+    [['slurm', '--cores', '0'], /--cores must be an integer from 1 to 1024, got "0"/],
+    [['slurm', '--memory', '1k'], /--memory must be a size like 64MiB or 2GB, got "1k"/],
+    [['slurm', '--memory', '1MiB'], /--memory must be from 16MiB to 1024TiB, got "1MiB"/],
+    [['slurm', '--walltime', '2h'], /--walltime must look like HH:MM:SS \(or D-HH:MM:SS\), got "2h"/],
+    [['slurm', '--adapt', '5'], /--adapt must look like MIN:MAX \(e\.g\. 0:20\), got "5"/],
+    [[], /expected 1 batch system \(slurm or pbs\), got 0/],
+  ];
+  for (const [args, re] of cases) {
+    const r = run(args);
+    t.equal(r.status, 2, `gluon-cluster ${args.join(' ')} exits 2`);
+    t.match(r.stderr, re);
+  }
+  const v = run(['--version']);
+  t.match(v.stdout, /^gluon-cluster \d+\.\d+\.\d+$/m);
+});
+
+t.test('gluon-cluster pbs --jobs 2 submits two jobs whose workers join; SIGTERM cancels both', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-cluster-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const env = { ...process.env, FAKE_PBS_DIR: dir, PATH: `${join(fixtures, 'pbs-bin')}:${process.env.PATH}` };
+  const child = spawn(process.execPath, [bin, 'pbs', '--jobs', '2', '--host', '127.0.0.1'], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', r));
+  for (let i = 0; i < 600 && !/submitted 2 pbs job\(s\)/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+  t.match(out, /^scheduler at ws:\/\/127\.0\.0\.1:\d+$/m);
+  const ids = /submitted 2 pbs job\(s\): (.*)$/m.exec(out)![1]!.split(' ');
+  t.equal(ids.length, 2);
+  child.kill('SIGTERM');
+  t.equal(await exited, 0, `exit 0 after cancelling:\n${out}`);
+  t.same(readFileSync(join(dir, 'deleted'), 'utf8').trim().split('\n').sort(), [...ids].sort(), 'qdel for both jobs');
+  t.match(out, /cancelling 2 job\(s\)/);
+});

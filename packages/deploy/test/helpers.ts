@@ -1,0 +1,26 @@
+/** What the launcher tests share: paths, and a workload run through a launched cluster. */
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { remoteFrom } from '@gluon/client';
+import type { JobQueueCluster } from '@gluon/deploy';
+
+export const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+
+type Tasks = typeof import('@gluon/examples/tasks');
+const { sleep, add } = remoteFrom<Tasks>('@gluon/examples/tasks');
+
+/**
+ * `n` tasks of `ms` each (task i returns i) and their sum, through the cluster's workers.
+ * `midRun` runs once the first task has finished (e.g. to kill a job); resolves with the sum.
+ */
+export async function sumThrough(cluster: JobQueueCluster, n: number, ms: number, midRun?: () => Promise<void>): Promise<number> {
+  const client = await cluster.client();
+  const parts = Array.from({ length: n }, (_, i) => client.submit(sleep, ms, i));
+  const total = client.submit(add, ...parts);
+  if (midRun) {
+    await parts[0]!.result();
+    await midRun();
+  }
+  return (await total.result()) as number;
+}

@@ -1,0 +1,76 @@
+import t from 'tap';
+import { adaptTarget, parseQstat, parseSqueue, PBSCluster, SlurmCluster } from '@gluon/deploy';
+
+/** What each launcher submits, from its options; parsing of the batch systems' listings; the adapt rule. */
+const attach = { scheduler: 'ws://sched.example:8786', cwd: '/data/run', node: '/opt/node/bin/node' };
+
+t.test('SlurmCluster.jobScript: every option becomes its #SBATCH directive, then the worker', async (t) => {
+  const c = await SlurmCluster.start({ ...attach, cores: 4, memory: '8GiB', walltime: '02:00:00', queue: 'short', account: 'atlas',
+    jobExtra: ['--qos=high', '--constraint=avx2'], prologue: ['module load nodejs/22'], logDirectory: '/scratch/logs', workerExtraArgs: ['--allow-module', '/data/run/tasks.js'] });
+  const s = c.jobScript();
+  const lines = s.split('\n');
+  t.equal(lines[0], '#!/usr/bin/env bash');
+  t.same(lines.filter((l) => l.startsWith('#SBATCH')), [
+    '#SBATCH --job-name=gluon-worker', '#SBATCH --ntasks=1', '#SBATCH --cpus-per-task=4', '#SBATCH --mem=8192M',
+    '#SBATCH --time=02:00:00', '#SBATCH --partition=short', '#SBATCH --account=atlas', '#SBATCH --output=/scratch/logs/%x-%j.out',
+    '#SBATCH --qos=high', '#SBATCH --constraint=avx2',
+  ]);
+  t.ok(lines.includes('cd /data/run'));
+  t.ok(lines.indexOf('module load nodejs/22') < lines.findIndex((l) => l.startsWith('exec ')), 'the prologue runs before the worker');
+  const exec = lines.find((l) => l.startsWith('exec '))!;
+  t.match(exec, /^exec \/opt\/node\/bin\/node \S+\/bin\/gluon-worker\.js ws:\/\/sched\.example:8786 --nthreads 4 --name "gluon-worker-\$\{SLURM_JOB_ID\}" --memory-limit 8GiB --listen-host "\$\(hostname\)" --allow-module \/data\/run\/tasks\.js$/);
+  t.notMatch(s, /GLUON_TOKEN|token/i, 'no token in the script (it travels in the environment)');
+  await c.close();
+});
+
+t.test('PBSCluster.jobScript and arrayScript: resources, walltime, queue, account, array', async (t) => {
+  const c = await PBSCluster.start({ ...attach, cores: 2, memory: '3GB', walltime: '00:30:00', queue: 'long', account: 'proj', jobName: 'h4l', jobExtra: ['-l place=scatter'] });
+  const s = c.jobScript();
+  t.same(s.split('\n').filter((l) => l.startsWith('#PBS')), [
+    '#PBS -N h4l', '#PBS -l select=1:ncpus=2:mem=2862mb', '#PBS -l walltime=00:30:00', '#PBS -q long', '#PBS -A proj', '#PBS -V', '#PBS -l place=scatter',
+  ]);
+  t.match(s, /--name "h4l-\$\{PBS_JOBID\}"/);
+  const a = c.arrayScript(5).split('\n');
+  t.equal(a[a.findIndex((l) => l === '#PBS -l place=scatter') + 1], '#PBS -J 1-5', 'the array directive follows the others');
+  t.throws(() => c.arrayScript(0), /n must be an integer ≥ 1, got 0/);
+  const torque = await PBSCluster.start({ ...attach, resourceSpec: 'nodes=1:ppn=4,mem=8gb' });
+  t.match(torque.jobScript(), /^#PBS -l nodes=1:ppn=4,mem=8gb$/m, 'resourceSpec replaces the select statement');
+  await c.close();
+  await torque.close();
+});
+
+t.test('bad options are refused naming the option and the value', async (t) => {
+  await t.rejects(SlurmCluster.start({ ...attach, cores: 0 }), /cores must be an integer from 1 to 1024, got 0/);
+  await t.rejects(SlurmCluster.start({ ...attach, memory: 'lots' }), /memory must be a size like 64MiB or 2GB, got "lots"/);
+  await t.rejects(SlurmCluster.start({ ...attach, walltime: '2h' }), /walltime must look like HH:MM:SS \(or D-HH:MM:SS\), got "2h"/);
+  await t.rejects(PBSCluster.start({ ...attach, jobName: 'a b' }), /jobName may hold letters, digits/);
+  const c = await SlurmCluster.start(attach);
+  await t.rejects(c.scale(-1), /scale: n must be an integer ≥ 0, got -1/);
+  t.throws(() => c.adapt({ minimum: 3, maximum: 2 }), /maximum must be an integer ≥ minimum \(3\), got 2/);
+  t.throws(() => c.adapt({ maximum: 2 }), /adapt reads the load from the scheduler's dashboard; give dashboardUrl/);
+  await c.close();
+});
+
+t.test('squeue and qstat listings', async (t) => {
+  t.same([...parseSqueue('  101 R\n102 PD\n103 CG\n\n104 CF\n')], [['101', 'running'], ['102', 'pending'], ['103', 'running'], ['104', 'pending']]);
+  const qstat = [
+    'pbs.example:',
+    '                                                            Req\'d  Req\'d   Elap',
+    'Job ID          Username Queue    Jobname    SessID NDS TSK Memory Time  S Time',
+    '--------------- -------- -------- ---------- ------ --- --- ------ ----- - -----',
+    '12.pbs          ana      batch    gluon-work  4242   1   1    --  00:10 R 00:01',
+    '13.pbs          ana      batch    gluon-work    --   1   1    --  00:10 Q   --',
+    '14[].pbs        ana      batch    gluon-work    --   1   1    --  00:10 B   --',
+    '15.pbs          ana      batch    gluon-work    --   1   1    --  00:10 F   --',
+  ].join('\n');
+  t.same([...parseQstat(qstat)], [['12.pbs', 'running'], ['13.pbs', 'pending'], ['14[].pbs', 'running']]);
+});
+
+t.test('adapt: one worker per `cores` outstanding tasks within [minimum, maximum]; down only after waitCount idle looks', async (t) => {
+  const o = { minimum: 1, maximum: 10, waitCount: 3 };
+  t.equal(adaptTarget({ outstanding: 0, workers: 0 }, 0, 2, o, 0), 1, 'the minimum');
+  t.equal(adaptTarget({ outstanding: 7, workers: 1 }, 1, 2, o, 0), 4, 'ceil(7 / 2)');
+  t.equal(adaptTarget({ outstanding: 1000, workers: 4 }, 4, 2, o, 0), 10, 'the maximum');
+  t.equal(adaptTarget({ outstanding: 0, workers: 10 }, 10, 2, o, 2), 10, 'not yet: two idle looks');
+  t.equal(adaptTarget({ outstanding: 0, workers: 10 }, 10, 2, o, 3), 1, 'after three');
+});

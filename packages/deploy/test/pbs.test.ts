@@ -1,0 +1,61 @@
+import t from 'tap';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PBSCluster } from '@gluon/deploy';
+import { fixtures, repo, sumThrough } from './helpers.js';
+
+/**
+ * PBSCluster against stand-ins for qsub/qstat/qdel (test/fixtures/pbs-bin) that run each job
+ * script on this machine: no PBS server is available here. What is real: the script PBSCluster
+ * generates runs as written and its worker joins; scale, close and the job bookkeeping.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'gluon-fake-pbs-'));
+process.env.FAKE_PBS_DIR = dir;
+process.env.PATH = `${join(fixtures, 'pbs-bin')}:${process.env.PATH}`;
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+t.test('jobs start workers that join, run a workload, and scale(0)/close() leave no job', async (t) => {
+  const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, memory: '1GiB', walltime: '00:10:00', queue: 'batch', cwd: repo, pollIntervalMs: 250 });
+  t.teardown(() => cluster.close());
+  await cluster.scale(2);
+  t.equal(cluster.jobList.length, 2, 'two jobs submitted');
+  const scripts = readdirSync(join(dir, 'jobs')).filter((f) => f.endsWith('.sh'));
+  t.equal(scripts.length, 2);
+  t.equal(readFileSync(join(dir, 'jobs', scripts[0]!), 'utf8'), cluster.jobScript(), 'qsub received exactly jobScript()');
+  await cluster.waitForWorkers(2, 120_000);
+  t.equal(await sumThrough(cluster, 40, 20), (40 * 39) / 2, 'the workload ran on the PBS workers');
+
+  await cluster.scale(0);
+  t.same(cluster.jobList, [], 'scale(0) cancelled both jobs');
+  const deleted = readFileSync(join(dir, 'deleted'), 'utf8').trim().split('\n');
+  t.equal(deleted.length, 2, 'qdel was called for each');
+  await cluster.scale(1);
+  await cluster.waitForWorkers(1, 120_000);
+  await cluster.close();
+  t.same(cluster.jobList, [], 'close() cancelled the last job');
+  for (const f of readdirSync(join(dir, 'jobs')).filter((f) => f.endsWith('.pid'))) {
+    const pid = Number(readFileSync(join(dir, 'jobs', f), 'utf8'));
+    let alive = true;
+    for (let i = 0; i < 100 && alive; i++) {
+      try { process.kill(pid, 0); await new Promise((r) => setTimeout(r, 100)); } catch { alive = false; }
+    }
+    t.notOk(alive, `job ${f.replace('.pid', '')} has exited`);
+  }
+  t.ok(existsSync(dir));
+});
+
+t.test('adapt: jobs follow the scheduler\'s load up to the maximum, and back to the minimum when idle', async (t) => {
+  const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250 });
+  t.teardown(() => cluster.close());
+  cluster.adapt({ minimum: 0, maximum: 2, intervalMs: 250, waitCount: 2 });
+  t.equal(cluster.jobList.length, 0, 'no load, no jobs');
+  const sum = sumThrough(cluster, 80, 30);
+  let most = 0;
+  for (let i = 0; i < 1200 && most < 2; i++) { most = Math.max(most, cluster.jobList.length); await new Promise((r) => setTimeout(r, 100)); }
+  t.equal(most, 2, 'the load of 80 tasks brought the maximum of 2 jobs');
+  t.equal(await sum, (80 * 79) / 2, 'the work ran on the jobs adapt submitted');
+  for (let i = 0; i < 1200 && cluster.jobList.length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  t.equal(cluster.jobList.length, 0, 'idle again: back to the minimum of 0 jobs');
+  await cluster.close();
+});

@@ -1,0 +1,86 @@
+import t from 'tap';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SlurmCluster } from '@gluon/deploy';
+import { repo, sumThrough } from './helpers.js';
+
+/**
+ * SlurmCluster against a real Slurm: the one-node cluster of scripts/setup-slurm.sh (slurmctld +
+ * slurmd on this host, 2 CPUs), which .ci/run starts. Skips, saying why, where there is none.
+ */
+function slurmState(): string | undefined {
+  try {
+    const st = execFileSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8', timeout: 20_000 }).trim().split('\n')[0];
+    return st && /^(idle|mixed|allocated)/.test(st) ? undefined : `the Slurm node is "${st || 'absent'}", not idle (see scripts/setup-slurm.sh)`;
+  } catch (e) {
+    return `no running Slurm here (${(e as Error).message.split('\n')[0]}); scripts/setup-slurm.sh starts one (as root)`;
+  }
+}
+const why = slurmState();
+if (why) {
+  t.skip(why);
+} else {
+  const squeueIds = () => execFileSync('squeue', ['-h', '-o', '%i'], { encoding: 'utf8' }).split('\n').map((s) => s.trim()).filter(Boolean);
+  const work = mkdtempSync(join(tmpdir(), 'gluon-slurm-'));
+  t.teardown(() => rmSync(work, { recursive: true, force: true }));
+  const common = { host: '127.0.0.1', cores: 1, memory: '1GiB', walltime: '00:15:00', cwd: repo, logDirectory: work, pollIntervalMs: 500 };
+
+  t.test('jobs start workers that join; a job killed by scancel mid-run is survived; scale(0) and close() leave no job', async (t) => {
+    const cluster = await SlurmCluster.start(common);
+    t.teardown(() => cluster.close());
+    await cluster.scale(2);
+    const ids = cluster.jobList.map((j) => j.id);
+    t.equal(ids.length, 2, `two jobs submitted (${ids.join(', ')})`);
+    t.ok(ids.every((id) => squeueIds().includes(id)), 'squeue lists them');
+    await cluster.waitForWorkers(2, 180_000);
+    t.equal(await sumThrough(cluster, 60, 20), (60 * 59) / 2, 'a workload ran on the Slurm workers');
+
+    // scancel one job while tasks run on both: the work finishes on the other.
+    const victim = ids[0]!;
+    const sum = await sumThrough(cluster, 200, 25, async () => { execFileSync('scancel', [victim]); });
+    t.equal(sum, (200 * 199) / 2, `every task finished although job ${victim} was cancelled mid-run`);
+    for (let i = 0; i < 240 && squeueIds().includes(victim); i++) await new Promise((r) => setTimeout(r, 250));
+    t.notOk(squeueIds().includes(victim), 'the cancelled job left squeue');
+    for (let i = 0; i < 240 && cluster.jobList.filter((j) => !ids.includes(j.id)).length === 0; i++) await new Promise((r) => setTimeout(r, 250));
+    const replacement = cluster.jobList.find((j) => !ids.includes(j.id));
+    t.ok(replacement, `scale(2) still holds: job ${replacement?.id} replaces ${victim}`);
+    await cluster.waitForWorkers(2, 180_000);
+
+    const all = [...ids, ...cluster.jobList.map((j) => j.id)];
+    await cluster.scale(0);
+    t.same(cluster.jobList, [], 'scale(0) cancelled the rest');
+    for (let i = 0; i < 240 && all.some((id) => squeueIds().includes(id)); i++) await new Promise((r) => setTimeout(r, 250));
+    t.same(squeueIds().filter((id) => all.includes(id)), [], 'after scale(0) squeue lists none of its jobs');
+
+    await cluster.scale(1);
+    const last = cluster.jobList.map((j) => j.id);
+    await cluster.close();
+    t.same(squeueIds().filter((id) => last.includes(id)), [], 'after close() squeue lists none of its jobs');
+    t.ok(existsSync(join(work, `gluon-worker-${victim}.out`)), 'jobs wrote their output to logDirectory');
+  });
+
+  t.test('the H→4ℓ analysis runs through Slurm workers (gluon-h4l run --scheduler)', async (t) => {
+    const h4l = join(repo, 'packages/analysis-h4l/bin/gluon-h4l.js');
+    const data = join(work, 'data');
+    execFileSync(process.execPath, [h4l, 'generate', '--out', data, '--scale', '0.02', '--seed', '7'], { stdio: 'ignore', timeout: 300_000 });
+    const cluster = await SlurmCluster.start(common);
+    t.teardown(() => cluster.close());
+    await cluster.scale(2);
+    await cluster.waitForWorkers(2, 180_000);
+    const out = join(work, 'out');
+    const run = spawn(process.execPath, [h4l, 'run', '--data-dir', data, '--scheduler', cluster.schedulerAddress, '--out', out, '--no-dashboard'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    run.stdout.on('data', (d) => (text += d));
+    run.stderr.on('data', (d) => (text += d));
+    const code = await new Promise<number | null>((r) => run.on('exit', r));
+    t.equal(code, 0, `gluon-h4l run exited 0:\n${text.slice(-2000)}`);
+    t.match(text, /progress: (\d+)\/\1 chunks/, 'every chunk done');
+    const hist = JSON.parse(readFileSync(join(out, 'histograms.json'), 'utf8')) as object;
+    t.ok(Object.keys(hist).length > 0, 'histograms.json written');
+    const ids = cluster.jobList.map((j) => j.id);
+    await cluster.close();
+    t.same(squeueIds().filter((id) => ids.includes(id)), [], 'close() left no job in squeue');
+  });
+}

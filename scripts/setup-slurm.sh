@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# A one-node Slurm on this host for the SlurmCluster tests: Debian's slurm-wlm and munge,
+# slurmctld + slurmd as root, one node (this host, 2 CPUs) in a default partition "debug".
+# Idempotent: installs what is missing, rewrites the config only when it changes, starts only what
+# is not running. The daemons' PIDs go to $STATE/pids so that `setup-slurm.sh stop` stops exactly
+# them. Needs root (apt-get, daemons). Tests skip with the reason when this did not succeed.
+#
+#   bash scripts/setup-slurm.sh         # install, configure, start, wait for the node to be idle
+#   bash scripts/setup-slurm.sh stop    # stop the daemons this script started (by PID)
+set -euo pipefail
+STATE=${GLUON_SLURM_STATE:-/run/gluon-slurm}
+PIDS=$STATE/pids
+say() { echo "setup-slurm: $*"; }
+die() { echo "setup-slurm: $*" >&2; exit 1; }
+alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+
+if [ "${1:-}" = stop ]; then
+  [ -f "$PIDS" ] || { say "nothing recorded in $PIDS"; exit 0; }
+  while read -r name pid; do
+    if alive "$pid"; then kill "$pid"; say "stopped $name ($pid)"; fi
+  done < "$PIDS"
+  rm -f "$PIDS"
+  exit 0
+fi
+
+[ "$(id -u)" = 0 ] || die "needs root (installs packages and starts slurmctld, slurmd and munged)"
+if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null || ! command -v sbatch >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq slurm-wlm munge >/dev/null
+  say "installed $(slurmctld -V)"
+fi
+mkdir -p "$STATE"
+touch "$PIDS"
+
+# munge: a key, its directories owned by munge, the daemon.
+mkdir -p /etc/munge /run/munge /var/lib/munge /var/log/munge
+[ -s /etc/munge/munge.key ] || mungekey -c
+chown -R munge:munge /etc/munge /run/munge /var/lib/munge /var/log/munge
+chmod 0700 /etc/munge /var/lib/munge /var/log/munge
+chmod 0755 /run/munge
+chmod 0600 /etc/munge/munge.key
+if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
+  runuser -u munge -- munged
+  for _ in $(seq 50); do [ -s /run/munge/munged.pid ] && break; sleep 0.1; done
+  echo "munged $(cat /run/munge/munged.pid)" >> "$PIDS"
+  munge -n | unmunge >/dev/null || die "munged started but a credential does not round-trip"
+  say "munged running (pid $(cat /run/munge/munged.pid))"
+fi
+
+# slurm.conf: this host as controller and only node.
+host=$(hostname -s)
+mem_mb=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 / 2 ))
+mkdir -p /etc/slurm /var/spool/slurmctld /var/spool/slurmd /var/log/slurm
+conf=$(cat <<EOF
+# Written by gluon's scripts/setup-slurm.sh: a one-node cluster for tests.
+ClusterName=gluon
+SlurmctldHost=$host
+AuthType=auth/munge
+CredType=cred/munge
+SlurmUser=root
+SlurmdUser=root
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+SchedulerType=sched/backfill
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+MpiDefault=none
+ReturnToService=2
+StateSaveLocation=/var/spool/slurmctld
+SlurmdSpoolDir=/var/spool/slurmd
+SlurmctldPidFile=/run/slurmctld.pid
+SlurmdPidFile=/run/slurmd.pid
+SlurmctldLogFile=/var/log/slurm/slurmctld.log
+SlurmdLogFile=/var/log/slurm/slurmd.log
+SlurmctldTimeout=30
+SlurmdTimeout=60
+MinJobAge=10
+KillWait=5
+NodeName=$host CPUs=2 RealMemory=$mem_mb State=UNKNOWN
+PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
+EOF
+)
+restart=0
+if [ "$(cat /etc/slurm/slurm.conf 2>/dev/null)" != "$conf" ]; then
+  echo "$conf" > /etc/slurm/slurm.conf
+  restart=1
+  say "wrote /etc/slurm/slurm.conf (node $host, 2 CPUs, ${mem_mb} MB)"
+fi
+
+pidof_file() { cat "$1" 2>/dev/null || true; }
+for daemon in slurmctld slurmd; do
+  pid=$(pidof_file /run/$daemon.pid)
+  if alive "$pid" && [ $restart = 1 ]; then kill "$pid"; for _ in $(seq 100); do alive "$pid" || break; sleep 0.1; done; fi
+  pid=$(pidof_file /run/$daemon.pid)
+  if ! alive "$pid"; then
+    rm -f /run/$daemon.pid
+    $daemon
+    for _ in $(seq 100); do [ -s /run/$daemon.pid ] && break; sleep 0.1; done
+    pid=$(pidof_file /run/$daemon.pid)
+    alive "$pid" || die "$daemon did not start; see /var/log/slurm/$daemon.log"
+    echo "$daemon $pid" >> "$PIDS"
+    say "$daemon running (pid $pid)"
+  fi
+done
+
+# The node must come up idle (resume it if an earlier run left it down or drained).
+for i in $(seq 120); do
+  st=$(sinfo -h -n "$host" -o %T 2>/dev/null | head -n 1 || true)
+  case "$st" in
+    idle|mixed|allocated) say "node $host is $st"; exit 0 ;;
+    down*|drain*|fail*) scontrol update nodename="$host" state=resume 2>/dev/null || true ;;
+  esac
+  sleep 0.5
+done
+die "node $host did not become idle within 60 s (state: ${st:-unknown}); see /var/log/slurm/"
