@@ -2,11 +2,8 @@
  * The worker as a real process against a real scheduler process, driven by a raw protocol
  * client (update-graph in, key-in-memory / task-erred out) and raw peers on its data listener.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { connect, type Message, type TaskSpec } from '@gluon/protocol';
 import { ALLOW_FIXTURES, fixture, getData, RawClient, startScheduler, startWorker, type Proc } from './procs.js';
 
@@ -300,78 +297,4 @@ t.test('a get-data answer over the frame limit arrives in chunks; one over the m
   t.same(Object.keys(three.data as object), [parts[0]!.key, parts[1]!.key]);
   t.same(three.later, [parts[2]!.key]);
   t.equal(workers[0]!.proc.child.exitCode, null);
-});
-
-/** Resolves once `cond()` holds, checking every 20 ms; rejects after `ms`. */
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** A scratch directory for a runaway task's "started" mark. */
-function markFile(t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'gluon-spin-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return join(dir, 'started');
-}
-
-t.test('a cancelled runaway task: its thread is replaced, tasks behind it run, SIGTERM exits promptly', async (t) => {
-  const { workers, client } = await cluster(1);
-  const mark = markFile(t);
-  const spinner = spec('spin', 'spin', [mark]);
-  client.conn.send({ op: 'update-graph', tasks: [spinner], wants: [spinner.key] });
-  await until(() => existsSync(mark), 20_000, 'the runaway task started');
-  // Queued behind it on the worker's only thread: before, these never ran.
-  const after = Array.from({ length: 5 }, (_, i) => spec('inc', 'inc', [i]));
-  client.conn.send({ op: 'update-graph', tasks: after, wants: after.map((x) => x.key) });
-  client.conn.send({ op: 'cancel', keys: [spinner.key] });
-  const res = await client.results(after.map((x) => x.key));
-  for (let i = 0; i < 5; i++) t.equal(res.get(after[i]!.key)!.value, i + 1);
-  t.notOk(client.messages.some((m) => m.op === 'task-erred' && m.key === spinner.key), 'a cancelled task reports nothing');
-  // Nothing runs any more, so SIGTERM has nothing to wait for (it waited its whole 30 s grace).
-  workers[0]!.proc.kill('SIGTERM');
-  t.equal(await workers[0]!.proc.exited(20_000), 0);
-});
-
-t.test('timeoutMs stops a runaway task and fails it with a clear error; the worker runs on', async (t) => {
-  const { s, client } = await cluster(1);
-  const spinner = { ...spec('spin', 'spin', []), timeoutMs: 300, retries: 1 };
-  const next = spec('inc', 'inc', [41]);
-  client.conn.send({ op: 'update-graph', tasks: [spinner, next], wants: [spinner.key, next.key] });
-  const res = await client.results([spinner.key, next.key], 30_000);
-  const err = res.get(spinner.key)!;
-  t.equal(err.op, 'task-erred');
-  t.match(err.error, { name: 'TaskTimeoutError', message: /ran longer than its timeoutMs of 300 ms; its thread was stopped/, kind: 'exception', retriesUsed: 1 });
-  t.equal(res.get(next.key)!.value, 42);
-  // A bad timeout is refused at the scheduler, naming the field.
-  const bad = await RawClient.connect(s.address);
-  clients.push(bad);
-  const closed = new Promise<[number, string]>((r) => bad.conn.on('close', (code: number, why: string) => r([code, why])));
-  bad.conn.send({ op: 'update-graph', tasks: [{ ...spec('inc', 'inc', [1]), timeoutMs: -5 }], wants: [] });
-  const [code, why] = await closed;
-  t.equal(code, 4003);
-  t.match(why, /update-graph: tasks\[0\]\.timeoutMs \(task inc-\d+\) must be a finite number ≥ 1 ≤ 2147483647, got number -5/);
-});
-
-t.test('--memory-limit is enforced: a task that grows past it is stopped and fails naming the limit', async (t) => {
-  const s = await startScheduler(0, ['--allowed-failures', '1']);
-  procs.push(s.proc);
-  const w = await startWorker(s.address, ['--nthreads', '1', '--memory-limit', '300MiB', '--name', 'capped']);
-  procs.push(w.proc);
-  const client = await RawClient.connect(s.address);
-  clients.push(client);
-  // Typed arrays live outside V8's heap: only the RSS monitor sees them (before, this returned 1024).
-  const hog = spec('hog', 'hogBuffers', [1024]);
-  client.conn.send({ op: 'update-graph', tasks: [hog], wants: [hog.key] });
-  const res = (await client.results([hog.key], 60_000)).get(hog.key)!;
-  t.equal(res.op, 'task-erred', `the task failed (got ${JSON.stringify(res).slice(0, 200)})`);
-  t.match(res.error, { kind: 'worker-died', name: 'KilledWorker', message: /memory limit exceeded: the worker's RSS of \d+ MiB is over its memory limit of 300 MiB; task hog-\d+ was running longest/ });
-  t.match(w.proc.output(), /over its memory limit of 300 MiB: stopped task hog-\d+/);
-  const next = spec('inc', 'inc', [1]);
-  client.conn.send({ op: 'update-graph', tasks: [next], wants: [next.key] });
-  t.equal((await client.results([next.key], 30_000)).get(next.key)!.value, 2, 'the worker runs on once its RSS is back under the limit');
-  t.equal(w.proc.child.exitCode, null);
 });
