@@ -256,16 +256,24 @@ export class Connection extends EventEmitter {
       else this.sendChunked(frame);
       return;
     }
-    if (batch.length > 1) {
-      // Too many messages for one budget: halve until each part fits.
-      const mid = batch.length >> 1;
-      this.sendBatch(batch.slice(0, mid));
-      this.sendBatch(batch.slice(mid));
-      return;
-    }
-    const msg = batch[0]!;
-    this.log(`not sending to ${this.label}: ${tooLargeReason(`a ${msg.op} message`, frame.length, this.sendLimit, this.sendLimitOwner)}`);
-    this.emit('oversize', msg, frame.length, this.sendLimit, this.sendLimitOwner);
+    // Too many messages for one budget: halve until each part fits.
+    if (this.sendHalves(batch)) return;
+    this.oversize(batch[0]!, frame.length);
+  }
+
+  /** Sends a batch of several messages as two halves (each split further as needed); false for one message. */
+  private sendHalves(batch: Message[]): boolean {
+    if (batch.length < 2) return false;
+    const mid = batch.length >> 1;
+    this.sendBatch(batch.slice(0, mid));
+    this.sendBatch(batch.slice(mid));
+    return true;
+  }
+
+  /** A message over the send budget is not sent: logged, and reported to the owner. */
+  private oversize(msg: Message, bytes: number): void {
+    this.log(`not sending to ${this.label}: ${tooLargeReason(`a ${msg.op} message`, bytes, this.sendLimit, this.sendLimitOwner)}`);
+    this.emit('oversize', msg, bytes, this.sendLimit, this.sendLimitOwner);
   }
 
   /**
@@ -275,16 +283,10 @@ export class Connection extends EventEmitter {
    * else `unencodable` (msg, error).
    */
   private unencodable(batch: Message[], err: Error): void {
-    if (batch.length > 1) {
-      const mid = batch.length >> 1;
-      this.sendBatch(batch.slice(0, mid));
-      this.sendBatch(batch.slice(mid));
-      return;
-    }
+    if (this.sendHalves(batch)) return;
     const msg = batch[0]!;
     if (/larger than maximum buffer size/i.test(err.message)) {
-      this.log(`not sending to ${this.label}: ${tooLargeReason(`a ${msg.op} message`, Infinity, this.sendLimit, this.sendLimitOwner)}`);
-      this.emit('oversize', msg, Infinity, this.sendLimit, this.sendLimitOwner);
+      this.oversize(msg, Infinity);
       return;
     }
     this.log(`not sending ${msg.op} to ${this.label}: it cannot be encoded: ${err.message}`);
