@@ -50,6 +50,9 @@ t.test('--dry-run exits 0 when the run would start and 1 when it would fail, say
   writeFileSync(path.join(d, 'in', 'broken.root'), 'not a ROOT file');
   const broken = await cli(['--data-dir', path.join(d, 'in'), '--dry-run'], d);
   t.equal(broken.code, 1); t.match(broken.out, /problem: .*broken\.root/);
+  const run = await cli(['--data-dir', path.join(d, 'in'), '--n-workers', '0'], d);
+  t.equal(run.code, 1, 'the real run fails as the dry run said'); t.match(run.err, /bad input file .*broken\.root: /);
+  t.notOk(existsSync(path.join(d, 'outputs')), 'and writes nothing');
   const empty = await cli(['--data-dir', path.join(d, 'nowhere'), '--dry-run'], d);
   t.equal(empty.code, 1); t.match(empty.out, /data_dir .*nowhere does not exist/);
 });
