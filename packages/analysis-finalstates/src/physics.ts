@@ -15,7 +15,7 @@
 import { type PhysicsOptions, binCounts, schemaOf } from './options.js';
 import { OBJECT_TYPES, type ObjectBranches } from './schema.js';
 import { CountsCodec, parseCountsName, histogramName } from './naming.js';
-import { type FsResult, emptyResult, sparseOf } from './result.js';
+import { type FsResult, type SparseCounts, emptyResult, sparseOf } from './result.js';
 
 /** A vector branch as rootio returns it. */
 export interface Jagged { offsets: ArrayLike<number>; values: ArrayLike<number> }
@@ -47,8 +47,12 @@ export class EventObjects {
   }
 }
 
-/** One final state's accumulators: per combination code, dense mass counts (nAll + 1) and removed counts. */
-interface FsSlot { hists: (Float64Array | undefined)[]; removed: Float64Array }
+/**
+ * One final state's accumulators, per combination code: dense counts of the main bins (nMain,
+ * 800 bytes at the defaults, so the many histograms of a chunk stay in cache), the rarer bins
+ * from the tail threshold on by bin index, and the removed counts.
+ */
+interface FsSlot { hists: (Float64Array | undefined)[]; tails: (Map<number, number> | undefined)[]; removed: Float64Array }
 
 /** Thrown for columns that do not fit together; the chunk turns it into a bad-input error naming the file. */
 export class ColumnError extends Error { override name = 'ColumnError'; }
@@ -148,7 +152,7 @@ export class FinalStateCounter {
   private readonly fsCodec: CountsCodec;
   private readonly combCodec: CountsCodec;
   private readonly combSpace: number;
-  /** Per final-state code: per combination code, the dense mass counts (nAll + 1) and removed counts. */
+  /** Per final-state code: its accumulators. */
   private readonly perFs = new Map<number, FsSlot>();
   /** Per combination code: peak windows [centre, half width, …], or undefined. */
   private readonly peaks: (Float64Array | undefined)[];
@@ -216,7 +220,11 @@ export class FinalStateCounter {
       for (let k = 0; k < obj.n; k++) if (calc[obj.type[k]]) idx[m++] = k;
       if (m < o.minParticles) continue;
       let slot = this.perFs.get(fs);
-      if (!slot) { slot = { hists: new Array<Float64Array | undefined>(this.combSpace).fill(undefined), removed: new Float64Array(this.combSpace) }; this.perFs.set(fs, slot); }
+      if (!slot) {
+        slot = { hists: new Array<Float64Array | undefined>(this.combSpace).fill(undefined),
+          tails: new Array<Map<number, number> | undefined>(this.combSpace).fill(undefined), removed: new Float64Array(this.combSpace) };
+        this.perFs.set(fs, slot);
+      }
       this.walk(slot, m);
     }
   }
@@ -231,7 +239,7 @@ export class FinalStateCounter {
     for (let a = 0; a < m; a++) { const k = idx[a]; X[a] = obj.px[k]; Y[a] = obj.py[k]; Z[a] = obj.pz[k]; E[a] = obj.e[k]; W[a] = this.combWeight[obj.type[k]]; }
     const minP = o.minParticles, maxP = Math.min(o.maxParticles, m);
     const at = this.at, sx = this.sx, sy = this.sy, sz = this.sz, se = this.se, code = this.code;
-    const hists = slot.hists, removed = slot.removed, peaks = this.peaks, nAll = this.nAll, width = o.binWidth;
+    const hists = slot.hists, removed = slot.removed, peaks = this.peaks, nMain = this.nMain, nAll = this.nAll, width = o.binWidth;
     let d = 0, n = 0;
     at[0] = -1;
     for (;;) {
@@ -248,10 +256,10 @@ export class FinalStateCounter {
         }
         if (keep) {
           let h = hists[c];
-          if (h === undefined) { h = new Float64Array(nAll + 1); hists[c] = h; }
-          let b = Math.floor(mass / width);
-          if (b >= nAll) b = nAll;
-          h[b]++;
+          if (h === undefined) { h = new Float64Array(nMain); hists[c] = h; }
+          const b = Math.floor(mass / width);
+          if (b < nMain) h[b]++;
+          else this.countTail(slot, c, b < nAll ? b : nAll);
         } else {
           removed[c]++;
         }
@@ -262,6 +270,12 @@ export class FinalStateCounter {
       }
     }
     this.combinations += n;
+  }
+
+  private countTail(slot: FsSlot, comb: number, bin: number): void {
+    let t = slot.tails[comb];
+    if (t === undefined) { t = new Map(); slot.tails[comb] = t; }
+    t.set(bin, (t.get(bin) ?? 0) + 1);
   }
 
   /** The accumulated counts as a result (chunks 0: the caller counts chunks). */
@@ -276,10 +290,20 @@ export class FinalStateCounter {
       for (let c = 0; c < this.combSpace; c++) {
         const h = slot.hists[c];
         const name = h || slot.removed[c] ? histogramName(this.combCodec.name(c), fs, this.opts.binWidth) : '';
-        if (h) r.hists[name] = sparseOf(h);
+        if (h) r.hists[name] = withTail(sparseOf(h), slot.tails[c]);
         if (slot.removed[c]) r.removed[name] = slot.removed[c];
       }
     }
     return r;
   }
+}
+
+/** Main-bin sparse counts followed by the tail bins (all above them, so the result stays ascending). */
+function withTail(main: SparseCounts, tail: Map<number, number> | undefined): SparseCounts {
+  if (!tail) return main;
+  const keys = [...tail.keys()].sort((a, b) => a - b);
+  const bins = new Int32Array(main.bins.length + keys.length), counts = new Float64Array(bins.length);
+  bins.set(main.bins); counts.set(main.counts);
+  keys.forEach((k, i) => { bins[main.bins.length + i] = k; counts[main.counts.length + i] = tail.get(k)!; });
+  return { bins, counts };
 }

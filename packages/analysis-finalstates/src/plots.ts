@@ -5,7 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { svgToPng } from '@gluon/analysis-h4l';
+import { svgToPng, niceStep } from '@gluon/analysis-h4l';
 import type { Th1 } from './histograms.js';
 
 const W = 720, FONT = 'DejaVu Sans, Liberation Sans, Arial, sans-serif';
@@ -41,7 +41,8 @@ export function barChartSvg(title: string, unit: string, rows: readonly [string,
 export function histogramSvg(h: Th1): string {
   const H = 420, L = 70, R = W - 20, T = 50, B = H - 50;
   const vals = Array.from(h.contents.subarray(1, h.nbins + 1));
-  const max = Math.max(1, ...vals) * 1.15;
+  const step = niceStep(Math.max(1, ...vals) * 1.1, 6);
+  const max = step * Math.ceil((Math.max(1, ...vals) * 1.1) / step);
   const x = (i: number) => L + ((R - L) * i) / h.nbins;
   const y = (v: number) => B - ((B - T) * v) / max;
   let d = `M${x(0).toFixed(2)},${y(0).toFixed(2)}`;
@@ -55,8 +56,9 @@ export function histogramSvg(h: Th1): string {
   for (let k = 0; k <= 5; k++) {
     const v = h.lo + ((h.hi - h.lo) * k) / 5, px = L + ((R - L) * k) / 5;
     o.push(`<text x="${px}" y="${B + 16}" font-size="11" text-anchor="middle">${fmt(+v.toPrecision(6))}</text>`);
-    const yv = (max * k) / 5;
-    o.push(`<text x="${L - 6}" y="${(y(yv) + 4).toFixed(1)}" font-size="11" text-anchor="end">${fmt(+yv.toPrecision(3))}</text>`);
+  }
+  for (let yv = 0; yv <= max + 1e-9 * max; yv += step) {
+    o.push(`<text x="${L - 6}" y="${(y(yv) + 4).toFixed(1)}" font-size="11" text-anchor="end">${fmt(+yv.toPrecision(6))}</text>`);
   }
   o.push(`<text class="x-title" x="${(L + R) / 2}" y="${H - 14}" font-size="12" text-anchor="middle">${esc(h.xTitle || 'mass [GeV]')}</text>`,
     `<text class="y-title" transform="translate(16,${(T + B) / 2}) rotate(-90)" font-size="12" text-anchor="middle">Entries / ${fmt((h.hi - h.lo) / h.nbins)} GeV</text>`,

@@ -16,4 +16,4 @@ export * from './groups.js';
 export * from './run.js';
 // Shared with @gluon/analysis-finalstates: the console progress bar and PNG rendering.
 export * from './progress.js';
-export { svgToPng } from './plot.js';
+export { svgToPng, niceStep } from './plot.js';
