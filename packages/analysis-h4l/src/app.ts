@@ -15,6 +15,7 @@ import { sampleByName } from './samples.js';
 import { referenceLumiFb } from './groups.js';
 import { datasetOrigin, variantsOf, metaNotes, type RunMeta } from './meta.js';
 import { checkWritable } from './paths.js';
+import { startBatchCluster } from './batch.js';
 import { gitCommit, inputDigests } from './provenance.js';
 
 /** This package's version (`gluon-h4l --version`, and recorded in every run's outputs). */
@@ -86,7 +87,7 @@ export async function dryRun(c: H4lConfig, log: (s: string) => void): Promise<bo
   const counts = await countEntries(files, await new EntryCache(c.entry_cache ?? undefined).load());
   const chunks = scheduleChunks(counts, c.chunk_size);
   log(`dry run: selection ${c.selection}, ${files.length} files, ${chunks.length} chunks of ≤ ${c.chunk_size} events`);
-  log(`mode: ${c.scheduler ? `scheduler ${c.scheduler}` : c.n_workers === 0 ? 'in-process serial' : `LocalCluster with ${c.n_workers} workers`}`);
+  log(`mode: ${c.cluster ? `${c.jobs} ${c.cluster} jobs of ${c.job_cores} core(s) and a scheduler here` : c.scheduler ? `scheduler ${c.scheduler}` : c.n_workers === 0 ? 'in-process serial' : `LocalCluster with ${c.n_workers} workers`}`);
   for (const r of counts) {
     log(`  ${r.file.sample.name.padEnd(16)} ${r.error ? `ERROR ${r.error}` : `${r.entries} entries`}  ${r.file.file}`);
   }
@@ -117,18 +118,31 @@ export async function execute(c: H4lConfig, log: (s: string) => void, o: Execute
   const created = sourceDateEpoch() ?? started;
   const outDir = c.out ?? defaultOutDir(c.run_name, started);
   await checkOutputs(c, outDir);
+  const batch = c.cluster ? await startBatchCluster({ ...c, cluster: c.cluster }, log) : undefined;
+  try {
+    return await executeOn(c, log, o, { dataDir, started, created, outDir }, batch);
+  } finally {
+    await batch?.cluster.close();
+  }
+}
+
+/** `execute` once the cluster (LocalCluster, a scheduler, or batch jobs) is chosen. */
+async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptions, at: { dataDir: string; started: Date; created: Date; outDir: string },
+                         batch: Awaited<ReturnType<typeof startBatchCluster>> | undefined): Promise<ExecuteResult> {
+  const { dataDir, started, created, outDir } = at;
   const bar = consoleProgress(o.progressOut ?? process.stderr);
   let report: RunReport;
   try {
     report = await runAnalysis({
       dataDir, selection: c.selection, nWorkers: c.n_workers, ...(c.scheduler ? { scheduler: c.scheduler } : {}),
+      ...(batch ? { client: batch.client } : {}),
       chunkSize: c.chunk_size, ...(c.max_files ? { maxFiles: c.max_files } : {}), lumiFb: runLumiFb(c),
       skipBadFiles: c.skip_bad_files, correctedD0: c.corrected_d0, ...(c.entry_cache ? { cacheFile: c.entry_cache } : {}),
       fanIn: c.fan_in, dashboard: c.dashboard, keepOpen: c.linger,
       ...(c.worker_timeout_s !== null ? { workerTimeoutMs: c.worker_timeout_s * 1000 } : {}),
     }, {
       onStart: (i) => {
-        log(`gluon-h4l: selection ${c.selection}, ${i.files} files, ${i.events} events in ${i.chunks} chunks, ${i.mode === 'serial' ? 'in-process' : i.mode === 'local-cluster' ? `LocalCluster with ${c.n_workers} workers` : `scheduler ${c.scheduler}`}`);
+        log(`gluon-h4l: selection ${c.selection}, ${i.files} files, ${i.events} events in ${i.chunks} chunks, ${i.mode === 'serial' ? 'in-process' : i.mode === 'local-cluster' ? `LocalCluster with ${c.n_workers} workers` : batch ? `${c.cluster} jobs (${c.jobs}), scheduler ${batch.cluster.schedulerAddress}` : `scheduler ${c.scheduler}`}`);
         if (i.dashboardUrl) log(`dashboard: ${i.dashboardUrl} ${c.linger ? '(stays up after the run until Ctrl-C: --linger)' : '(closes with the run; --linger keeps it up until Ctrl-C)'}`);
       },
       onWaitingForWorkers: (w) => {

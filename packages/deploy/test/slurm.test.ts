@@ -61,26 +61,24 @@ if (why) {
     t.ok(existsSync(join(work, `gluon-worker-${victim}.out`)), 'jobs wrote their output to logDirectory');
   });
 
-  t.test('the H→4ℓ analysis runs through Slurm workers (gluon-h4l run --scheduler)', async (t) => {
+  t.test('the H→4ℓ analysis runs on Slurm jobs: gluon-h4l run --cluster slurm --jobs 2', async (t) => {
     const h4l = join(repo, 'packages/analysis-h4l/bin/gluon-h4l.js');
     const data = join(work, 'data');
     execFileSync(process.execPath, [h4l, 'generate', '--out', data, '--scale', '0.02', '--seed', '7'], { stdio: 'ignore', timeout: 300_000 });
-    const cluster = await SlurmCluster.start(common);
-    t.teardown(() => cluster.close());
-    await cluster.scale(2);
-    await cluster.waitForWorkers(2, 180_000);
     const out = join(work, 'out');
-    const run = spawn(process.execPath, [h4l, 'run', '--data-dir', data, '--scheduler', cluster.schedulerAddress, '--out', out, '--no-dashboard'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    const before = new Set(squeueIds());
+    const run = spawn(process.execPath, [h4l, 'run', '--no-config', '--data-dir', data, '--cluster', 'slurm', '--jobs', '2', '--job-memory', '1GiB',
+      '--job-walltime', '00:15:00', '--out', out, '--no-dashboard', '--run-name', 'slurmtest'], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     run.stdout.on('data', (d) => (text += d));
     run.stderr.on('data', (d) => (text += d));
     const code = await new Promise<number | null>((r) => run.on('exit', r));
     t.equal(code, 0, `gluon-h4l run exited 0:\n${text.slice(-2000)}`);
+    const ids = /slurm: submitted 2 jobs \((\d+), (\d+)\)/.exec(text)?.slice(1) ?? [];
+    t.equal(ids.length, 2, 'it submitted two Slurm jobs');
     t.match(text, /progress: (\d+)\/\1 chunks/, 'every chunk done');
     const hist = JSON.parse(readFileSync(join(out, 'histograms.json'), 'utf8')) as object;
     t.ok(Object.keys(hist).length > 0, 'histograms.json written');
-    const ids = cluster.jobList.map((j) => j.id);
-    await cluster.close();
-    t.same(squeueIds().filter((id) => ids.includes(id)), [], 'close() left no job in squeue');
+    t.same(squeueIds().filter((id) => !before.has(id)), [], 'the run cancelled its jobs: squeue lists none of them');
   });
 }
