@@ -112,7 +112,7 @@ t.test('a scheduler restart: the worker reconnects, re-registers its results and
   await workers[0]!.proc.waitFor(/lost the scheduler/);
   const s2 = await startScheduler(Number(port));
   procs.push(s2.proc);
-  await workers[0]!.proc.waitFor(/re-registered with ws:\/\/\S+ holding 1 result/, 15_000);
+  await workers[0]!.proc.waitFor(/re-registered with ws:\/\/\S+ holding 1 result/, 120_000);
   const c2 = await RawClient.connect(s2.address);
   clients.push(c2);
   const b = spec('inc', 'inc', [20]);
@@ -128,9 +128,9 @@ t.test('SIGTERM: queued tasks are handed back, the running one finishes, exit 0'
   const tasks = Array.from({ length: 12 }, (_, i) => spec('sleep', 'sleep', [300, i]));
   client.conn.send({ op: 'update-graph', tasks, wants: tasks.map((x) => x.key) });
   // Once w1 has started something, stop it.
-  await client.waitFor((m: Message) => m.op === 'key-in-memory', 15_000, 'a first result');
+  await client.waitFor((m: Message) => m.op === 'key-in-memory', 120_000, 'a first result');
   w1.proc.kill('SIGTERM');
-  t.equal(await w1.proc.exited(20_000), 0, 'exit code 0');
+  t.equal(await w1.proc.exited(120_000), 0, 'exit code 0');
   t.match(w1.proc.output(), /SIGTERM: handing back queued work/);
   const res = await client.results(tasks.map((x) => x.key), 30_000);
   for (let i = 0; i < tasks.length; i++) t.equal(res.get(tasks[i]!.key)!.value, i, `task ${i}`);
@@ -152,7 +152,7 @@ t.test('--nworkers starts several worker processes and stops them together', asy
   const res = await client.results(tasks.map((x) => x.key));
   t.equal(res.size, 10);
   sup.kill('SIGTERM');
-  t.equal(await sup.exited(20_000), 0);
+  t.equal(await sup.exited(120_000), 0);
 });
 
 t.test('the token is on no command line of a worker or its --nworkers children (--token, --token-file)', async (t) => {
@@ -180,7 +180,7 @@ t.test('the token is on no command line of a worker or its --nworkers children (
     t.equal(children.length, 2, `${args[0]}: two worker processes`);
     for (const pid of [sup.child.pid!, ...children]) t.notMatch(cmdline(pid), secret, `${args[0]}: not in /proc/${pid}/cmdline`);
     sup.kill('SIGTERM');
-    t.equal(await sup.exited(20_000), 0);
+    t.equal(await sup.exited(120_000), 0);
   }
   // The children used the token they were given through their environment: they registered.
   const client = await RawClient.connect(s.address, secret);

@@ -68,7 +68,7 @@ export function startCommand(command: string, args: string[], env: NodeJS.Proces
   return {
     child,
     output: () => out,
-    waitFor(re, ms = 15_000) {
+    waitFor(re, ms = 120_000) {
       return new Promise((res, rej) => {
         const check = () => {
           const m = re.exec(out);
@@ -92,7 +92,7 @@ export function startCommand(command: string, args: string[], env: NodeJS.Proces
         check();
       });
     },
-    exited(ms = 15_000) {
+    exited(ms = 120_000) {
       return new Promise((res, rej) => {
         if (exit !== undefined) return res(exit);
         const timer = setTimeout(() => rej(new Error(`process still running after ${ms} ms; output:\n${out}`)), ms);
@@ -143,7 +143,7 @@ export class RawClient {
   }
 
   /** The first message for which `pred` holds (already received or future), bounded in time. */
-  waitFor(pred: (m: Message) => boolean, ms = 15_000, what = 'a matching message'): Promise<Message> {
+  waitFor(pred: (m: Message) => boolean, ms = 120_000, what = 'a matching message'): Promise<Message> {
     return new Promise((res, rej) => {
       const check = () => {
         const m = this.messages.find(pred);
