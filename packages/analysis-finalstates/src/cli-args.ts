@@ -2,20 +2,43 @@
 import { parseArgs } from 'node:util';
 import { loadConfigFile, mergeConfig, validateConfig, parseTasks, ConfigError, type FsConfig } from './config.js';
 
-/** Flags that set config keys, with their parse. */
-const CONFIG_FLAGS: Record<string, { key: keyof FsConfig; parse?: (s: string) => unknown }> = {
-  'data-dir': { key: 'data_dir' },
-  schema: { key: 'schema' },
-  'n-workers': { key: 'n_workers', parse: Number },
-  scheduler: { key: 'scheduler' },
-  'chunk-size': { key: 'chunk_size', parse: Number },
-  'base-output-dir': { key: 'base_output_dir' },
-  'run-name': { key: 'run_name' },
-  'max-files': { key: 'max_files', parse: Number },
-  'min-events-per-fs': { key: 'min_events_per_fs', parse: Number },
-  'bin-width': { key: 'bin_width_gev', parse: Number },
-  'tail-threshold': { key: 'tail_threshold_gev', parse: Number },
+/** Flags that set config keys: the key, its parse, and what it does (for --help). */
+const CONFIG_FLAGS: Record<string, { key: keyof FsConfig; parse?: (s: string) => unknown; help: string }> = {
+  'data-dir': { key: 'data_dir', help: 'a directory of ROOT files, or one file, to read' },
+  schema: { key: 'schema', help: 'input schema: atlas-2020 (mini tree, MeV) or cms-nanoaod (Events, GeV)' },
+  'n-workers': { key: 'n_workers', parse: Number, help: 'workers of the local cluster; 0 runs in this process' },
+  scheduler: { key: 'scheduler', help: 'use a running cluster at ws://host:8786 instead of a local one' },
+  'chunk-size': { key: 'chunk_size', parse: Number, help: 'events per task' },
+  'base-output-dir': { key: 'base_output_dir', help: 'where run directories are made' },
+  'run-name': { key: 'run_name', help: 'prefix of the run directory name' },
+  'max-files': { key: 'max_files', parse: Number, help: 'read at most this many input files' },
+  'min-events-per-fs': { key: 'min_events_per_fs', parse: Number, help: 'final states with fewer events get no histograms' },
+  'bin-width': { key: 'bin_width_gev', parse: Number, help: 'histogram bin width in GeV' },
+  'tail-threshold': { key: 'tail_threshold_gev', parse: Number, help: 'masses at or above this (GeV) go to the _tail histograms' },
 };
+
+/** Flags that choose what runs, for --help. */
+const MODE_FLAGS: Record<string, string> = {
+  config: 'read this config.yaml (flags override its keys)',
+  tasks: 'stages to run, comma-separated: parse,masses,postprocess,histograms',
+  'run-dir': 'the run directory to write (batch slices) or to read (--plots-only, --merge-only)',
+  'dry-run': 'check the config and the inputs, list files, events and tasks, run nothing (exit 1 when the run would fail)',
+  'plots-only': 'redraw the plots of a finished run (--run-dir)',
+  'merge-only': 'add up the batch slices of --run-dir into one result, as hadd does, and redraw',
+  'no-dashboard': 'do not start the local cluster\'s dashboard',
+  'batch-job-index': 'this job\'s slice of the files (0-based), with --total-batch-jobs',
+  'total-batch-jobs': 'how many slices the files are split into',
+};
+
+/** Every run flag with what it does; config keys are named so config.yaml can hold them. */
+export function flagHelp(): string {
+  const rows: Array<[string, string]> = [
+    ...Object.entries(MODE_FLAGS).map(([f, h]) => [`--${f}`, h] as [string, string]),
+    ...Object.entries(CONFIG_FLAGS).map(([f, s]) => [`--${f}`, `${s.help} (config: ${s.key})`] as [string, string]),
+  ];
+  const w = Math.max(...rows.map(([f]) => f.length));
+  return rows.map(([f, h]) => `  ${f.padEnd(w)}  ${h}`).join('\n');
+}
 
 export type Mode = 'run' | 'dry-run' | 'plots-only' | 'merge-only';
 

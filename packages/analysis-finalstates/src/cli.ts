@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from './config.js';
-import { parseRunArgs } from './cli-args.js';
+import { flagHelp, parseRunArgs } from './cli-args.js';
 import { execute, dryRun } from './app.js';
 import { replot } from './outputs.js';
 import { mergeRun } from './merge.js';
@@ -26,10 +26,25 @@ const HELP = `usage:
   gluon-finalstates --merge-only --run-dir DIR [--min-events-per-fs N]
   gluon-finalstates generate [--out DIR] [--scale X] [--seed N]
 Flags override config.yaml; --n-workers 0 runs in-process. Outputs go to
-<base_output_dir>/<run_name>_<YYYYMMDD_HHMMSS>/ (batch jobs: --run-dir, or <base>/<run_name>_batch-of-<N>).`;
+<base_output_dir>/<run_name>_<YYYYMMDD_HHMMSS>/ (batch jobs: --run-dir, or <base>/<run_name>_batch-of-<N>).
+Exit codes: 0 done, 1 the run (or the dry run's checks) failed, 2 bad arguments or configuration.
+
+flags:
+${flagHelp()}
+
+generate (a synthetic dataset in the ATLAS 2020 schema):
+  --out DIR   where to write it (default synthetic-4lep)
+  --scale X   events relative to the default dataset (default 1)
+  --seed N    random seed (default 1)`;
 
 async function generate(argv: string[]): Promise<void> {
-  const { values } = parseArgs({ args: argv, options: { out: { type: 'string' }, scale: { type: 'string' }, seed: { type: 'string' } }, strict: true });
+  let values: { out?: string; scale?: string; seed?: string };
+  try {
+    ({ values } = parseArgs({ args: argv, options: { out: { type: 'string' }, scale: { type: 'string' }, seed: { type: 'string' } }, strict: true }));
+  } catch (e) {
+    // A usage error, like every other one: exit 2.
+    throw new ConfigError(`generate: ${e instanceof Error ? e.message : String(e)}`);
+  }
   const scale = values.scale === undefined ? 1 : Number(values.scale);
   const seed = values.seed === undefined ? 1 : Number(values.seed);
   if (!(scale > 0)) throw new ConfigError(`--scale must be a positive number, got ${JSON.stringify(values.scale)}`);
@@ -43,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
   const log = (s: string) => console.log(s);
   if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') { log(HELP); return 0; }
   if (argv[0] === '--version') { log(`gluon-finalstates ${VERSION}`); return 0; }
+  if (argv[0] === 'generate' && ['--help', '-h'].includes(argv[1] ?? '')) { log(HELP); return 0; }
   if (argv[0] === 'generate') { await generate(argv.slice(1)); return 0; }
   const p = await parseRunArgs(argv[0] === 'run' ? argv.slice(1) : argv);
   const place = { ...(p.runDir ? { runDir: p.runDir } : {}), ...(p.batch ? { batch: p.batch } : {}), argv: process.argv };

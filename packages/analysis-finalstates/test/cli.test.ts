@@ -37,6 +37,18 @@ t.test('bad arguments exit 2 naming the flag or key', async (t) => {
   t.equal(r4.code, 2); t.match(r4.err, /--plots-only needs --run-dir/);
   const r5 = await cli(['--batch-job-index', '2', '--total-batch-jobs', '2'], d);
   t.equal(r5.code, 2); t.match(r5.err, /--batch-job-index must be from 0 to 1, got 2/);
+  const r6 = await cli(['generate', '--bogus'], d);
+  t.equal(r6.code, 2, 'generate usage errors exit 2 too'); t.match(r6.err, /generate: Unknown option '--bogus'/);
+});
+
+t.test('--help says what every flag does, for run and generate', async (t) => {
+  const d = tmp(t);
+  for (const args of [['--help'], ['generate', '--help']]) {
+    const r = await cli(args, d);
+    t.equal(r.code, 0, args.join(' '));
+    t.match(r.out, /--min-events-per-fs\s+final states with fewer events get no histograms \(config: min_events_per_fs\)/);
+    t.match(r.out, /--seed N\s+random seed/);
+  }
 });
 
 t.test('--dry-run exits 0 when the run would start and 1 when it would fail, saying why', async (t) => {
