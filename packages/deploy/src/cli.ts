@@ -5,6 +5,9 @@
  * scheduler, submits ten jobs, prints the addresses, and cancels every job on Ctrl-C or SIGTERM.
  * `--print-job-script` shows what would be submitted and submits nothing.
  */
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { homedir, hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import { exitUsage, flag, packageVersionOf, parseCliOrExit, stopWithSupervisor, type CliSpec } from '@gluon/protocol';
 import { checkWalltime, type JobClusterOptions, type JobQueueCluster } from './job-cluster.js';
 import { SlurmCluster } from './slurm.js';
@@ -74,8 +77,18 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   stopWithSupervisor(() => stop('npm exited'));
-  if (cluster.dashboardUrl) process.stdout.write(`dashboard at ${cluster.dashboardUrl}\n`);
+  // A wildcard bind is not an address anyone can open: name this host instead.
+  const reachable = (url: string) => url.replace(/\/\/(0\.0\.0\.0|\[::\])(?=[:/])/, `//${hostname()}`);
+  if (cluster.dashboardUrl) process.stdout.write(`dashboard at ${reachable(cluster.dashboardUrl)}\n`);
   process.stdout.write(`scheduler at ${cluster.schedulerAddress}\n`);
+  if (cluster.token && !process.env.GLUON_TOKEN) {
+    // A token made here must reach the user too, but not a log: a file only they can read.
+    const file = join(homedir(), '.gluon', 'cluster-token');
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, `${cluster.token}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+    process.stdout.write(`token in ${file} (clients: GLUON_TOKEN=$(cat ${file}) npx gluon-h4l run --scheduler ${cluster.schedulerAddress} …; dashboard login with it)\n`);
+  }
   try {
     if (v.adapt) {
       const [min, max] = v.adapt.split(':').map(Number) as [number, number];

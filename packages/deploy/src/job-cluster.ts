@@ -113,6 +113,11 @@ export abstract class JobQueueCluster {
     this.opts = opts;
   }
 
+  /** The cluster's token (given, or made at random for a scheduler reachable from other hosts). */
+  get token(): string | undefined {
+    return this.opts.token;
+  }
+
   /**
    * Starts a scheduler here (or attaches to `opts.scheduler`); submits nothing yet. A scheduler
    * started for other hosts gets a random token when none is given (it refuses to listen beyond
@@ -232,8 +237,22 @@ export abstract class JobQueueCluster {
     await Promise.all(this.clients.map((c) => c.close()));
     const end = Date.now() + timeoutMs;
     const cancelled = new Map<string, number>(); // id → when it was last cancelled
+    // Cancel every job first, before asking the batch system anything: a listing that fails
+    // (qstat killed by the same signal that stops us) must not leave a job running.
+    if (this.jobs.size) {
+      const all = [...this.jobs.keys()];
+      await this.cancel(all).catch(() => {});
+      for (const id of all) cancelled.set(id, Date.now());
+    }
     while (this.jobs.size) {
-      const listed = await this.listJobs();
+      let listed: Map<string, 'pending' | 'running'>;
+      try {
+        listed = await this.listJobs();
+      } catch (err) {
+        if (Date.now() > end) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
       const ours = [...this.jobs.keys()].filter((id) => listed.has(id));
       if (ours.length === 0) break;
       if (Date.now() > end) throw new Error(`${this.kind} cluster: jobs ${ours.join(', ')} still listed ${timeoutMs} ms after cancelling them`);

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtures, repo } from './helpers.js';
 
@@ -60,4 +60,27 @@ t.test('gluon-cluster pbs --jobs 2 submits two jobs whose workers join; SIGTERM 
   t.equal(await exited, 0, `exit 0 after cancelling:\n${out}`);
   t.same(readFileSync(join(dir, 'deleted'), 'utf8').trim().split('\n').sort(), [...ids].sort(), 'qdel for both jobs');
   t.match(out, /cancelling 2 job\(s\)/);
+});
+
+t.test('a scheduler for other hosts: its dashboard address names this host, its random token is in a file only the user reads', async (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'gluon-cluster-home-'));
+  t.teardown(() => rmSync(home, { recursive: true, force: true }));
+  const env = { ...process.env, HOME: home, GLUON_TOKEN: '', FAKE_PBS_DIR: home, PATH: `${join(fixtures, 'pbs-bin')}:${process.env.PATH}` };
+  delete (env as Record<string, string | undefined>).GLUON_TOKEN;
+  const child = spawn(process.execPath, [bin, 'pbs', '--jobs', '0'], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', r));
+  for (let i = 0; i < 600 && !/submitted 0 pbs job/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+  t.notMatch(out, /0\.0\.0\.0/, 'no wildcard address is printed');
+  t.match(out, new RegExp(`^dashboard at https?://${hostname()}:\\d+/`, 'm'));
+  const file = join(home, '.gluon', 'cluster-token');
+  t.match(out, new RegExp(`token in ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}`));
+  t.equal(statSync(file).mode & 0o777, 0o600, 'the token file is readable by its owner only');
+  t.ok(readFileSync(file, 'utf8').trim().length >= 20, 'a random token');
+  t.notMatch(out, new RegExp(readFileSync(file, 'utf8').trim()), 'the token itself is not printed');
+  child.kill('SIGTERM');
+  t.equal(await exited, 0);
 });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PBSCluster } from '@gluon/deploy';
@@ -58,4 +58,17 @@ t.test('adapt: jobs follow the scheduler\'s load up to the maximum, and back to 
   for (let i = 0; i < 1200 && cluster.jobList.length > 0; i++) await new Promise((r) => setTimeout(r, 100));
   t.equal(cluster.jobList.length, 0, 'idle again: back to the minimum of 0 jobs');
   await cluster.close();
+});
+
+t.test('close() cancels every job even when the job listing fails (qstat killed by the same Ctrl-C)', async (t) => {
+  const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, memory: '1GiB', walltime: '00:10:00', queue: 'batch', cwd: repo, pollIntervalMs: 250 });
+  t.teardown(() => cluster.close());
+  await cluster.scale(1);
+  await cluster.waitForWorkers(1, 120_000);
+  const before = existsSync(join(dir, 'deleted')) ? readFileSync(join(dir, 'deleted'), 'utf8').trim().split('\n').length : 0;
+  writeFileSync(join(dir, 'qstat-fails'), '3');
+  await cluster.close();
+  const deleted = readFileSync(join(dir, 'deleted'), 'utf8').trim().split('\n');
+  t.equal(deleted.length, before + 1, 'qdel was called although qstat failed');
+  t.same(cluster.jobList, [], 'no job left');
 });
