@@ -272,8 +272,10 @@ function prefetchAll(perState: PendingBasket[][], threads: number): Promise<void
     }
   };
   for (let l = 0; l < Math.min(threads, all.length); l++) void lane();
-  return perState.map((_, i) => {
-    const branch = Promise.all(done.filter((_d, k) => all[k]!.i === i).map((d) => d.p)).then(() => {});
+  const byBranch: Promise<void>[][] = perState.map(() => []);
+  all.forEach(({ i }, k) => byBranch[i]!.push(done[k]!.p));
+  return byBranch.map((ps) => {
+    const branch = Promise.all(ps).then(() => {});
     // A branch after one that failed is never awaited: its rejection must not go unhandled.
     branch.catch(() => {});
     return branch;

@@ -256,12 +256,15 @@ export class RNTupleReader {
     const from = Math.max(0, s - 1);
     const ends = await this.elements(name, f, 0, from, e, 'double');
     const offsets = new Int32Array(e - s + 1);
+    // Per cluster, once: where its index elements and its child elements start.
+    const starts = this.clusters.map((_c, k) => this.columnOffset(f, 0, k));
+    const bases = this.clusters.map((_c, k) => childStart(k));
     let first = -1;
     let k = 0;
     for (let g = s; g < e; g++) {
-      while (k + 1 < this.clusters.length && this.columnOffset(f, 0, k + 1) <= g) k++;
-      const clusterFirst = this.columnOffset(f, 0, k);
-      const base = childStart(k);
+      while (k + 1 < starts.length && starts[k + 1]! <= g) k++;
+      const clusterFirst = starts[k]!;
+      const base = bases[k]!;
       const startRel = g === clusterFirst ? 0 : ends[g - 1 - from]!;
       const endRel = ends[g - from]!;
       if (first < 0) first = base + (startRel as number);
