@@ -175,3 +175,35 @@ t.test('over HTTP the same as from disk', async (t) => {
   t.same(await r.arrays(names), await local.arrays(names));
   await t.rejects(remote.tree('Staff'), { message: /is an RNTuple, not a TTree: open it with file.rntuple\('Staff'\)/ });
 });
+
+t.test('damaged RNTuple bytes end in RootFormatError naming the file, never another error', async (t) => {
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { RootFormatError } = await import('@gluon/rootio');
+  const good = readFileSync(fixture('test_1jag_int_float_rntuple_v1-0-0-0.root'));
+  const tmp = mkdtempSync(join(tmpdir(), 'rntuple-damage-'));
+  t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+  let failed = 0;
+  for (let k = 0; k < 60; k++) {
+    const bytes = Uint8Array.from(good);
+    const at = 100 + Math.floor(((good.length - 100) * k) / 60);
+    bytes[at] ^= 0x5a;
+    const path = join(tmp, `d${k}.root`);
+    writeFileSync(path, bytes);
+    try {
+      const f = await openRootFile(path);
+      try {
+        const r = await f.rntuple('ntuple');
+        await r.arrays(r.branches.filter((b) => b.kind !== 'unsupported').map((b) => b.name));
+      } finally {
+        await f.close();
+      }
+    } catch (err) {
+      failed++;
+      if (!(err instanceof RootFormatError || err instanceof UnsupportedBranchTypeError)) t.fail(`byte ${at}: ${(err as Error)?.name}: ${(err as Error)?.message}`);
+      else if (!(err as Error).message.startsWith(path)) t.fail(`byte ${at}: the error does not name the file: ${(err as Error).message}`);
+    }
+  }
+  t.ok(failed > 10, `${failed} of 60 damaged copies were refused with a RootFormatError`);
+});

@@ -57,12 +57,15 @@ async function readAt(src: ByteSource, at: number, n: number, what: string): Pro
   return new RBuffer(b!, 0, at);
 }
 
-/** Runs `fn`, turning a MetaError (bytes that do not parse) into RootFormatError. */
-export function parsing<T>(path: string, what: string, fn: () => T): T {
+/**
+ * Runs `fn`, turning a MetaError (bytes that do not parse) into RootFormatError; `at` is the file
+ * offset to name when the error knows none (bytes that were decompressed).
+ */
+export function parsing<T>(path: string, what: string, fn: () => T, at = -1): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof MetaError) throw new RootFormatError(path, err.at, `${what} is damaged: ${err.message}`);
+    if (err instanceof MetaError) throw new RootFormatError(path, err.at >= 0 ? err.at : at, `${what} is damaged: ${err.message}`);
     throw err;
   }
 }

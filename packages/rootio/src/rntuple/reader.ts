@@ -10,7 +10,7 @@ import { RootFormatError, UnsupportedBranchTypeError } from '../errors.js';
 import type { BranchInfo } from '../branch.js';
 import type { ByteSource } from '../source.js';
 import { allocate, type Column, type ElementType, type Nested, type TypedArray } from '../types.js';
-import { MetaError } from '../meta/rbuffer.js';
+import { parsing } from '../meta/directory.js';
 import { readAnchor, readFooter, readHeader, readPageList, RBuffer, type ClusterDesc, type ColumnDesc, type EnvelopeLink, type FieldDesc, type Schema } from './envelope.js';
 import { decodePage, pageBytes, type PageValues } from './pages.js';
 
@@ -80,15 +80,15 @@ export class RNTupleReader {
   /** Reads the anchor `anchor` (the key's payload) and the envelopes it points to. */
   static async open(source: ByteSource, name: string, anchor: RBuffer): Promise<RNTupleReader> {
     const path = source.path;
-    const a = meta(path, `the RNTuple anchor of ${name}`, -1, () => readAnchor(anchor));
+    const a = parsing(path, `the RNTuple anchor of ${name}`, () => readAnchor(anchor));
     if (a.epoch !== 1) throw new RootFormatError(path, -1, `RNTuple ${name} has format version ${a.epoch}.${a.major}.${a.minor}.${a.patch}; this reader reads epoch 1 (ROOT 6.34 and later)`);
     const [header, footer] = await Promise.all([envelopeBytes(source, a.header, 'header'), envelopeBytes(source, a.footer, 'footer')]);
-    const schema = meta(path, `the header of RNTuple ${name}`, a.header.offset, () => readHeader(header, a.header.offset));
-    const groups = meta(path, `the footer of RNTuple ${name}`, a.footer.offset, () => readFooter(footer, a.footer.offset, schema));
+    const schema = parsing(path, `the header of RNTuple ${name}`, () => readHeader(header, a.header.offset), a.header.offset);
+    const groups = parsing(path, `the footer of RNTuple ${name}`, () => readFooter(footer, a.footer.offset, schema), a.footer.offset);
     const clusters: ClusterDesc[] = [];
     for (const g of groups) {
       const bytes = await envelopeBytes(source, g, 'page list');
-      clusters.push(...meta(path, `a page list of RNTuple ${name}`, g.offset, () => readPageList(bytes, g.offset, schema.columns.length)));
+      clusters.push(...parsing(path, `a page list of RNTuple ${name}`, () => readPageList(bytes, g.offset, schema.columns.length), g.offset));
     }
     clusters.sort((x, y) => x.firstEntry - y.firstEntry);
     return new RNTupleReader(source, name, schema, clusters);
@@ -209,6 +209,9 @@ export class RNTupleReader {
 
   /** Elements `[g0, g1)` of a field's `i`-th column, over every cluster that holds them. */
   private async elements(name: string, f: FieldDesc, i: number, g0: number, g1: number, element: ElementType): Promise<TypedArray> {
+    if (!(Number.isSafeInteger(g0) && Number.isSafeInteger(g1) && 0 <= g0 && g0 <= g1 && g1 - g0 <= 2 ** 31)) {
+      throw new RootFormatError(this.source.path, -1, `RNTuple ${this.name}: field ${name} asks for elements ${g0}–${g1}, which its metadata cannot hold (damaged?)`);
+    }
     const out = allocate(element, g1 - g0);
     if (g1 === g0) return out;
     const reads: PageRead[] = [];
@@ -267,6 +270,7 @@ export class RNTupleReader {
       const base = bases[k]!;
       const startRel = g === clusterFirst ? 0 : ends[g - 1 - from]!;
       const endRel = ends[g - from]!;
+      if (!(endRel >= startRel)) throw new RootFormatError(this.source.path, -1, `RNTuple ${this.name}: field ${name}'s index column goes backwards at element ${g} (${startRel} then ${endRel}): damaged`);
       if (first < 0) first = base + (startRel as number);
       offsets[g - s + 1] = base + (endRel as number) - first;
     }
@@ -333,13 +337,4 @@ async function envelopeBytes(source: ByteSource, link: EnvelopeLink, what: strin
   }
   const [b] = await source.read([[link.offset, link.size]]);
   return decompress(b!, link.length, source.path, link.offset);
-}
-
-function meta<T>(path: string, what: string, at: number, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof MetaError) throw new RootFormatError(path, err.at >= 0 ? err.at : at, `${what} is damaged: ${err.message}`);
-    throw err;
-  }
 }
