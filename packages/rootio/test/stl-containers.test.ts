@@ -68,3 +68,34 @@ t.test('every container branch reads as the macro filled it', async (t) => {
   t.same(rows(part.map_string_vector_string!), [3, 4].map(expected.map_string_vector_string!), 'a range inside the basket');
   t.same(rows(part.vector_vector_int32!), [3, 4].map(expected.vector_vector_int32!));
 });
+
+t.test('damaged container bytes end in RootFormatError naming the file, never another error', async (t) => {
+  const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { RootFormatError, UnsupportedBranchTypeError } = await import('@gluon/rootio');
+  const good = readFileSync(path);
+  const tmp = mkdtempSync(join(tmpdir(), 'stl-damage-'));
+  t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+  let failed = 0;
+  for (let k = 0; k < 60; k++) {
+    const bytes = Uint8Array.from(good);
+    const at = 100 + Math.floor(((good.length - 100) * k) / 60);
+    bytes[at] ^= 0x5a;
+    const p = join(tmp, `d${k}.root`);
+    writeFileSync(p, bytes);
+    try {
+      const f = await openRootFile(p);
+      try {
+        const tree = await f.tree('tree');
+        await tree.arrays(tree.branches.filter((b) => b.kind !== 'unsupported').map((b) => b.name));
+      } finally {
+        await f.close();
+      }
+    } catch (err) {
+      failed++;
+      if (!(err instanceof RootFormatError || err instanceof UnsupportedBranchTypeError)) t.fail(`byte ${at}: ${(err as Error)?.name}: ${(err as Error)?.message}`);
+    }
+  }
+  t.ok(failed > 10, `${failed} of 60 damaged copies were refused with a RootFormatError`);
+});
