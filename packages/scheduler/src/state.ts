@@ -1,130 +1,24 @@
-import { Heap, type FnRef, type Message, type TaskError, type TaskSpec, type WorkerMetrics } from '@gluon/protocol';
-import type { ClusterEvent, FailureRow, GroupState, LogEntry, WorkerRow } from './dashboard/source.js';
+import type { TaskError, TaskSpec, WorkerMetrics } from '@gluon/protocol';
+import type { ClusterEvent } from './dashboard/source.js';
+import type { Command } from './outbox.js';
+import { groupStats, recordDuration } from './groups.js';
+import { downstream, erredUpstream, newTask } from './graph.js';
 import { checkTransfer, type TransferReport } from './validate.js';
-import { Recovery } from './recovery.js';
-import { clientLacks, inlineCopyNeeded, isWanted } from './lineage.js';
-import { acceptsWork, ClientRecord, NO_DEPENDENTS, NO_DEPS, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord } from './records.js';
+import { isWanted } from './lineage.js';
+import { acceptsWork, WorkerRecord, ClientRecord, TaskRecord } from './records.js';
+import { Transitions } from './transitions.js';
 
-/** Where a command goes: a worker or a client, by id. */
-export interface Command {
-  to: { worker: string } | { client: string };
-  msg: Message;
-}
-
-export interface SchedulerConfig {
-  /** Workers a task may kill before it fails instead of being rescheduled. */
-  allowedFailures: number;
-  /** A worker silent for this long is removed. */
-  heartbeatTtlMs: number;
-  /**
-   * Scheduler↔worker round-trip budget used to size in-flight work for short tasks: a worker
-   * gets enough of them to stay busy for this long without waiting for the next batch.
-   */
-  latencyBudgetMs: number;
-  /** Upper bound on in-flight tasks per worker thread. */
-  maxInFlightPerThread: number;
-  /**
-   * Bytes of small results (sent inline by workers) the scheduler keeps to hand to their
-   * dependents with `compute-task`, so a worker needs no fetch from a peer for them.
-   */
-  inlineBudgetBytes: number;
-  /** How long results of keys the scheduler does not know are kept on workers (see recovery.ts). */
-  orphanGraceMs: number;
-  /** How long a task a client saw in memory waits for its holder to re-register (see recovery.ts). */
-  holderWaitMs: number;
-}
-
-/** Results with more dependents than this are fetched by workers, not carried inline. */
-const INLINE_MAX_DEPENDENTS = 32;
-
-/** Whether some of these tasks still wait to be sent to a worker. */
-function hasUnassigned(tasks: Set<TaskRecord>): boolean {
-  for (const t of tasks) if (t.state === 'waiting' || t.state === 'queued' || t.state === 'released') return true;
-  return false;
-}
-
-export const DEFAULT_CONFIG: SchedulerConfig = {
-  allowedFailures: 3,
-  heartbeatTtlMs: 30_000,
-  latencyBudgetMs: 2,
-  maxInFlightPerThread: 64,
-  inlineBudgetBytes: 32 * 1024 * 1024,
-  orphanGraceMs: 60_000,
-  holderWaitMs: 15_000,
-};
-
-interface GroupStats {
-  name: string;
-  /** The distinct functions of the group's tasks (usually one), by `module#export`. */
-  fns: Map<string, FnRef>;
-  counts: Record<GroupState, number>;
-  total: number;
-  /** Running mean of execution time, ms; NaN until the first result. */
-  meanMs: number;
-  samples: number;
-}
-
-const GROUP_STATE: Partial<Record<TaskRecord['state'], GroupState>> = {
-  waiting: 'waiting',
-  queued: 'queued',
-  processing: 'processing',
-  memory: 'memory',
-  erred: 'erred',
-};
-
-const MAX_FAILURES_KEPT = 500;
-const MAX_LOG_KEPT = 500;
+export { DEFAULT_CONFIG, type SchedulerConfig } from './config.js';
+export type { Command } from './outbox.js';
 
 /**
  * The scheduler's decisions, as a pure state machine: each method takes an event (with the
  * time it happened) and returns the messages to send. No sockets, no timers; the server feeds it
  * and delivers what it returns, so every rule here is testable on its own.
  */
-export class SchedulerState {
-  readonly config: SchedulerConfig;
-  readonly tasks = new Map<string, TaskRecord>();
-  readonly workers = new Map<string, WorkerRecord>();
-  readonly clients = new Map<string, ClientRecord>();
-  /** Gone workers, kept for the dashboard. */
-  readonly goneWorkers: WorkerRecord[] = [];
-  readonly groups = new Map<string, GroupStats>();
-  readonly failures: FailureRow[] = [];
-  readonly log: LogEntry[] = [];
-  readonly topics = new Map<string, unknown>();
-  /** Ready tasks that no worker has room for. */
-  private readonly queue = new Heap<TaskRecord>(runsBefore);
-  private generation = 0;
-  private seq = 0;
-  /** When tick last ran (-1: never), to tell the scheduler's own stalls from silent workers. */
-  private lastTick = -1;
-  /** Bytes of results kept inline (TaskRecord.inline), bounded by config.inlineBudgetBytes. */
-  private inlineBytes = 0;
-  private out: Command[] = [];
-  /** The keys array of the free-keys message still open for appending, per worker id. */
-  private readonly openFree = new Map<string, string[]>();
-  private listeners: Array<(e: ClusterEvent) => void> = [];
-  /** Workers already logged for a malformed `transfer` report (logged once each). */
-  private readonly badTransferFrom = new WeakSet<WorkerRecord>();
-  /** Results to take back from workers instead of recomputing them (reconnects, restarts). */
-  readonly recovery: Recovery;
-  /**
-   * Released tasks whose result a worker holds as an orphan, taken back at the end of the event
-   * (in flush): by then every dependent of the event is waiting for them, so the taken result is
-   * not freed again as unneeded in between.
-   */
-  private readonly toAdopt = new Set<TaskRecord>();
-
-  constructor(config: Partial<SchedulerConfig> = {}) {
-    this.config = { ...DEFAULT_CONFIG, ...config };
-    this.recovery = new Recovery(this.config);
-  }
-
-  /** Dashboard events; cheap appends for listeners that aggregate on their own timer. */
+export class SchedulerState extends Transitions {
   subscribe(listener: (e: ClusterEvent) => void): () => void {
-    this.listeners.push(listener);
-    return () => {
-      this.listeners = this.listeners.filter((l) => l !== listener);
-    };
+    return this.journal.subscribe(listener);
   }
 
   get queuedCount(): number {
@@ -167,31 +61,8 @@ export class SchedulerState {
     const fresh: TaskRecord[] = [];
     for (const spec of specs) {
       if (this.tasks.has(spec.key)) continue;
-      const deps: TaskRecord[] = spec.deps.length ? [] : NO_DEPS;
-      let missing: string | null = null;
-      for (const k of spec.deps) {
-        const d = this.tasks.get(k);
-        if (!d) {
-          missing = k;
-          break;
-        }
-        deps.push(d);
-      }
-      let depth = 0;
-      for (const d of deps) if (d.depth + 1 > depth) depth = d.depth + 1;
-      // One group name and one FnRef object per group/function, shared by all their tasks.
-      // The group comes with the task, never from its key (generated ids contain '-' too).
-      const g = this.groupStats(spec.group ?? spec.fn.export);
-      let fn = g.fns.get(spec.fn.module + '#' + spec.fn.export);
-      if (!fn) g.fns.set(spec.fn.module + '#' + spec.fn.export, (fn = { module: spec.fn.module, export: spec.fn.export }));
-      const ts = new TaskRecord(spec.key, g.name, fn, spec.args, deps, spec.priority ?? 0, gen, depth, this.seq++, spec.retries ?? 0);
-      if (spec.timeoutMs) ts.timeoutMs = spec.timeoutMs;
+      const { ts, missing } = newTask(spec, this.tasks, this.groups, gen, this.seq++);
       this.tasks.set(ts.key, ts);
-      g.total++;
-      for (const d of deps) {
-        if (d.dependents === NO_DEPENDENTS) d.dependents = new Set();
-        d.dependents.add(ts);
-      }
       if (missing !== null) {
         this.fail(ts, {
           message: `task ${spec.key} depends on ${missing}, which the scheduler does not know (released or never submitted)`,
@@ -260,18 +131,7 @@ export class SchedulerState {
 
   /** Cancels tasks and everything depending on them; holders of their futures are told. */
   cancel(keys: string[], now: number): Command[] {
-    const seen = new Set<TaskRecord>();
-    const stack: TaskRecord[] = [];
-    for (const k of keys) {
-      const ts = this.tasks.get(k);
-      if (ts) stack.push(ts);
-    }
-    while (stack.length) {
-      const ts = stack.pop()!;
-      if (seen.has(ts)) continue;
-      seen.add(ts);
-      for (const d of ts.dependents) stack.push(d);
-    }
+    const seen = downstream(this.known(keys));
     for (const ts of seen) {
       if (ts.state === 'memory') continue;
       for (const c of this.clients.values()) {
@@ -293,15 +153,7 @@ export class SchedulerState {
   /** Erred tasks (and the erred tasks they depend on) run again. */
   retry(keys: string[], now: number): Command[] {
     const roots: TaskRecord[] = [];
-    const stack = keys.map((k) => this.tasks.get(k)).filter((t): t is TaskRecord => !!t && t.state === 'erred');
-    const seen = new Set<TaskRecord>();
-    while (stack.length) {
-      const ts = stack.pop()!;
-      if (seen.has(ts)) continue;
-      seen.add(ts);
-      for (const d of ts.deps) if (d.state === 'erred') stack.push(d);
-    }
-    for (const ts of seen) {
+    for (const ts of erredUpstream(this.known(keys))) {
       this.setState(ts, 'released');
       ts.valueWithClients = false;
       for (const c of this.clients.values()) c.received.delete(ts.key);
@@ -314,6 +166,16 @@ export class SchedulerState {
     if (roots.length) this.addLog(now, 'retry', `retrying ${roots.length} erred task(s) from ${keys[0]}`);
     this.fillAll();
     return this.flush();
+  }
+
+  /** The tasks of these keys that the graph has. */
+  private known(keys: string[]): TaskRecord[] {
+    const out: TaskRecord[] = [];
+    for (const k of keys) {
+      const ts = this.tasks.get(k);
+      if (ts) out.push(ts);
+    }
+    return out;
   }
 
   whoHas(keys: string[]): Record<string, string[]> {
@@ -485,8 +347,8 @@ export class SchedulerState {
     this.recovery.takeLate(workerId, m.key);
     // thread -1: the worker already held the result and ran nothing, so there is no run to time or draw.
     const ran = m.thread >= 0;
-    if (ws.processing.delete(ts) && ran) this.recordDuration(ts.group, m.stop - m.start);
-    if (ran && this.listeners.length) this.emit({ kind: 'task-done', key: ts.key, group: ts.group, worker: ws.name, thread: m.thread, start: m.start, stop: m.stop, ...(m.events !== undefined ? { events: m.events } : {}) });
+    if (ws.processing.delete(ts) && ran) recordDuration(groupStats(this.groups, ts.group), m.stop - m.start);
+    if (ran && this.journal.listened) this.emit({ kind: 'task-done', key: ts.key, group: ts.group, worker: ws.name, thread: m.thread, start: m.start, stop: m.stop, ...(m.events !== undefined ? { events: m.events } : {}) });
     if (ts.state === 'memory') {
       // Computed twice (a steal race or a recompute): keep the extra copy too.
       this.addHolder(ts, ws, m.nbytes);
@@ -604,7 +466,7 @@ export class SchedulerState {
    * as the name.
    */
   transfer(workerId: string, m: Record<string, unknown>, now: number): Command[] {
-    if (!this.listeners.length) return this.flush();
+    if (!this.journal.listened) return this.flush();
     const ws = this.workers.get(workerId);
     if (!ws) return this.flush();
     const bad = checkTransfer(m);
@@ -656,524 +518,4 @@ export class SchedulerState {
     }
     return this.flush();
   }
-
-  // ---------------------------------------------------------------- transitions
-
-  /** Makes a released task (and what it needs) run. */
-  private compute(root: TaskRecord): void {
-    const stack = [root];
-    while (stack.length) {
-      const ts = stack.pop()!;
-      if (ts.state !== 'released') continue;
-      // A worker already holds it (it came back after a restart), or one that did is expected back.
-      if (this.recovery.hasOrphan(ts.key)) {
-        this.toAdopt.add(ts);
-        continue;
-      }
-      // Its result is expected back (a client saw it on a worker that has not re-registered yet,
-      // or a registered worker still runs it from before): wait rather than run it twice.
-      if (this.recovery.isRunningSomewhere(ts.key)) continue;
-      let waitingOn = 0;
-      let erredDep: TaskRecord | null = null;
-      for (const d of ts.deps) {
-        if (d.state === 'memory') continue;
-        if (d.state === 'erred') erredDep = d;
-        waitingOn++;
-        if (d.state === 'released') stack.push(d);
-      }
-      if (erredDep) {
-        this.fail(ts, { ...erredDep.error!, key: erredDep.error!.key }, 0);
-        continue;
-      }
-      ts.waitingOn = waitingOn;
-      if (waitingOn === 0) this.makeReady(ts);
-      else this.setState(ts, 'waiting');
-    }
-  }
-
-  /**
-   * A result that turned up on `ws` for a task not in memory (a worker came back with it, or
-   * reported it late): whatever was under way for it is called off and the result taken, once.
-   */
-  private takeBack(ts: TaskRecord, ws: WorkerRecord, nbytes: number, typeName: string, inline: { value: unknown } | undefined): void {
-    this.toReleased(ts);
-    this.recovery.adopted++;
-    this.toMemory(ts, ws, nbytes, typeName, inline);
-  }
-
-  /** Takes back the orphans that computations of this event reached (see {@link toAdopt}). */
-  private adoptPending(): void {
-    const list = [...this.toAdopt];
-    this.toAdopt.clear();
-    for (const ts of list) {
-      if (ts.state !== 'released' || this.tasks.get(ts.key) !== ts || !isWanted(ts, this.clients)) continue;
-      // No live holder left (it went meanwhile): compute after all.
-      if (!this.adoptOrphan(ts)) this.compute(ts);
-    }
-    this.fillAll();
-  }
-
-  /** Takes a released task's result from the workers holding it as an orphan; false if none do. */
-  private adoptOrphan(ts: TaskRecord): boolean {
-    const held = this.recovery.takeOrphan(ts.key);
-    if (!held) return false;
-    let first = true;
-    for (const [id, nbytes] of held) {
-      const ws = this.workers.get(id);
-      if (!ws) continue;
-      if (first) {
-        first = false;
-        this.takeBack(ts, ws, nbytes, ts.typeName, undefined);
-      } else if (ts.state === 'memory') {
-        this.addHolder(ts, ws, nbytes);
-      }
-    }
-    return !first;
-  }
-
-  /**
-   * Hints from a reconnecting client: keys it saw in memory, with the workers that held them.
-   * Workers this scheduler has never seen (it restarted) are waited for, bounded.
-   */
-  private awaitHolders(held: Record<string, string[]>, now: number): void {
-    // Registered workers said what they hold; workers this scheduler saw leave are not coming
-    // back with anything it would wait for (a client that only lost its link names them too).
-    const live = new Set<string>();
-    for (const ws of this.workers.values()) live.add(ws.address);
-    for (const ws of this.goneWorkers) live.add(ws.address);
-    const missing = new Set<string>();
-    for (const addresses of Object.values(held)) for (const a of addresses) if (!live.has(a)) missing.add(a);
-    if (missing.size) this.addLog(now, 'info', `a reconnecting client saw results on ${[...missing].join(', ')}: holding task assignment until they are back (at most ${this.config.holderWaitMs} ms)`);
-    this.recovery.expectWorkers([...missing], now);
-  }
-
-  /** Computes a released task if something still wants it. */
-  private computeIfWanted(key: string): void {
-    const ts = this.tasks.get(key);
-    if (ts && ts.state === 'released' && isWanted(ts, this.clients)) this.compute(ts);
-  }
-
-  /** All dependencies are in memory: run it on the best worker with room, or queue it. */
-  private makeReady(ts: TaskRecord): void {
-    const ws = this.recovery.holding ? null : this.chooseWorker(ts);
-    if (ws) this.assign(ts, ws);
-    else {
-      this.setState(ts, 'queued');
-      ts.queueStamp++;
-      this.queue.push(ts);
-    }
-  }
-
-  /** Most dependency bytes held, then least occupied, among workers with room. */
-  private chooseWorker(ts: TaskRecord): WorkerRecord | null {
-    let best: WorkerRecord | null = null;
-    let bestBytes = -1;
-    let bestLoad = Infinity;
-    for (const ws of this.workers.values()) {
-      if (!acceptsWork(ws)) continue;
-      const room = this.capacity(ws, ts.group) - ws.processing.size;
-      if (room <= 0) continue;
-      let bytes = 0;
-      for (const d of ts.deps) if (ws.has.has(d)) bytes += d.nbytes || 1;
-      const load = ws.processing.size / ws.nthreads;
-      if (bytes > bestBytes || (bytes === bestBytes && load < bestLoad)) {
-        best = ws;
-        bestBytes = bytes;
-        bestLoad = load;
-      }
-    }
-    return best;
-  }
-
-  /**
-   * How many tasks a worker may hold in flight: nthreads+1 normally; for groups whose tasks are
-   * much shorter than the scheduler round trip, enough to cover it (bounded), so short tasks do
-   * not leave threads idle while the rest stays queued here for late joiners.
-   */
-  capacity(ws: WorkerRecord, group: string): number {
-    const base = ws.nthreads + 1;
-    const stats = this.groups.get(group);
-    if (!stats || stats.samples === 0) return base;
-    const perThread = Math.ceil(this.config.latencyBudgetMs / Math.max(stats.meanMs, 1e-3));
-    return Math.max(base, Math.min(ws.nthreads * perThread, ws.nthreads * this.config.maxInFlightPerThread));
-  }
-
-  private assign(ts: TaskRecord, ws: WorkerRecord): void {
-    this.setState(ts, 'processing');
-    ts.processingOn = ws;
-    ts.thief = null;
-    ws.processing.add(ts);
-    const deps: Record<string, string[]> = {};
-    let values: Record<string, unknown> | undefined;
-    for (const d of ts.deps) {
-      deps[d.key] = d.holders.map((h) => h.address);
-      // Small results the worker does not hold come along: no peer fetch, one hop less.
-      if (d.inline && !ws.has.has(d)) (values ??= {})[d.key] = d.inline.value;
-    }
-    this.send({ worker: ws.id }, {
-      op: 'compute-task', key: ts.key, fn: ts.fn, args: ts.args, deps,
-      priority: [-ts.userPriority, ts.generation, -ts.depth, ts.seq], ...(values ? { values } : {}),
-      ...(ts.timeoutMs ? { timeoutMs: ts.timeoutMs } : {}),
-    });
-    // Kept while no worker holds it (see lastCopyGone): a dependent run again needs it inline.
-    for (const d of ts.deps) if (d.inline && d.holders.length > 0 && !hasUnassigned(d.dependents)) this.dropInline(d);
-  }
-
-  /** Forgets a kept inline result (its dependents have it, or it left memory). */
-  private dropInline(ts: TaskRecord): void {
-    if (!ts.inline) return;
-    this.inlineBytes -= ts.inline.bytes;
-    ts.inline = null;
-  }
-
-  /** Gives a worker queued work until it is full. */
-  private fill(ws: WorkerRecord): void {
-    if (!acceptsWork(ws) || this.recovery.holding) return;
-    while (this.queue.size > 0) {
-      const top = this.queue.peek()!;
-      if (top.state !== 'queued') {
-        this.queue.pop();
-        continue;
-      }
-      if (ws.processing.size >= this.capacity(ws, top.group)) break;
-      this.queue.pop();
-      // Locality: a queued task whose data sits on another worker with room goes there.
-      const best = top.deps.length ? this.chooseWorker(top) : ws;
-      this.assign(top, best ?? ws);
-    }
-  }
-
-  private fillAll(): void {
-    if (this.queue.size === 0) return;
-    for (const ws of this.workers.values()) this.fill(ws);
-  }
-
-  /**
-   * A paused worker (over its memory limit) starts nothing, so whatever it holds and has not
-   * started would wait there until it recovers, maybe forever: on each heartbeat of a paused
-   * worker, or of an idle one while another is paused, idle workers steal from the paused ones.
-   * Steals of tasks it is running are refused by the worker and asked again next time.
-   */
-  private offloadPaused(ws: WorkerRecord): void {
-    if (isPaused(ws)) {
-      if (ws.processing.size === 0) return;
-      for (const idle of this.workers.values()) if (idle !== ws && idle.processing.size < idle.nthreads) this.stealFor(idle, ws);
-    } else if (ws.processing.size < ws.nthreads) {
-      for (const victim of this.workers.values()) if (victim !== ws && isPaused(victim) && victim.processing.size > 0) this.stealFor(ws, victim);
-    }
-  }
-
-  /**
-   * An idle worker takes unstarted work from `from`, or else from the worker with the most
-   * unstarted work (the worker confirms the steal). A running worker's first `nthreads` tasks
-   * are taken to be running; a paused one may have started none.
-   */
-  private stealFor(idle: WorkerRecord, from?: WorkerRecord): void {
-    if (this.queue.size > 0 || !acceptsWork(idle)) return;
-    let victim: WorkerRecord | null = from ?? null;
-    if (!victim) {
-      for (const ws of this.workers.values()) {
-        if (ws === idle || spareWork(ws) <= 0) continue;
-        if (!victim || spareWork(ws) > spareWork(victim)) victim = ws;
-      }
-    }
-    if (!victim || spareWork(victim) <= 0) return;
-    let n = Math.min(spareWork(victim), idle.nthreads + 1);
-    // The victim runs its best tasks first, so the thief takes from the other end.
-    const candidates = [...victim.processing].filter((t) => t.thief === null).sort((a, b) => (runsBefore(a, b) ? 1 : -1));
-    for (const ts of candidates) {
-      if (n-- <= 0) break;
-      ts.thief = idle;
-      this.send({ worker: victim.id }, { op: 'steal-request', key: ts.key });
-    }
-  }
-
-  private toMemory(ts: TaskRecord, ws: WorkerRecord, nbytes: number, typeName: string, inline: { value: unknown } | undefined): void {
-    this.setState(ts, 'memory');
-    ts.nbytes = nbytes;
-    ts.typeName = typeName;
-    ts.holders = [ws];
-    ws.has.add(ts);
-    ws.storedBytes += nbytes;
-    ts.valueWithClients = true; // no client holds it yet, or notifyMemory says whether they got it
-    this.notifyMemory(ts, inline);
-    // A small result that a few tasks wait for travels with them (see assign), within a budget.
-    // Wide fan-outs keep the fetch path: each worker fetches once and shares it among its tasks.
-    if (inline && ts.dependents.size > 0 && ts.dependents.size <= INLINE_MAX_DEPENDENTS && this.inlineBytes + nbytes <= this.config.inlineBudgetBytes) {
-      ts.inline = { value: inline.value, bytes: nbytes };
-      this.inlineBytes += nbytes;
-    }
-    for (const dep of ts.dependents) {
-      if (dep.state !== 'waiting') continue;
-      if (--dep.waitingOn === 0) this.makeReady(dep);
-    }
-    for (const d of ts.deps) {
-      this.releaseIfUnneeded(d);
-      this.settleHolderless(d);
-    }
-    this.releaseIfUnneeded(ts);
-  }
-
-  /** Tells the clients holding the key (or just `only`) where its result is. */
-  private notifyMemory(ts: TaskRecord, inline: { value: unknown } | undefined, only?: ClientRecord): void {
-    if (ts.clientRefs === 0) return;
-    const msg: Message = { op: 'key-in-memory', key: ts.key, nbytes: ts.nbytes, typeName: ts.typeName, workers: ts.holders.map((h) => h.address) };
-    if (inline) msg.value = inline.value;
-    // A value delivered inline is the clients': losing the result later costs them nothing.
-    if (only) {
-      this.send({ client: only.id }, msg);
-      if (!inline) ts.valueWithClients = false;
-      return;
-    }
-    for (const c of this.clients.values()) if (c.refs.has(ts.key)) this.send({ client: c.id }, msg);
-    ts.valueWithClients = inline !== undefined;
-  }
-
-  /** One more worker holds a result in memory (holder lists may be the shared frozen empty one). */
-  private addHolder(ts: TaskRecord, ws: WorkerRecord, nbytes: number): void {
-    if (ts.holders.includes(ws)) return;
-    ts.holders = ts.holders.length ? [...ts.holders, ws] : [ws];
-    ws.has.add(ts);
-    ws.storedBytes += nbytes;
-    // A worker holds it again: the inline copy kept while none did follows the usual rule.
-    if (ts.inline && !hasUnassigned(ts.dependents)) this.dropInline(ts);
-  }
-
-  /**
-   * The last worker copy of a result is gone (its worker died, or a peer reported it missing).
-   * A small result the scheduler still keeps inline is not lost: it stays in memory with no
-   * worker holding it, dependents get it with their compute-task, and clients that lack it get it
-   * now; it is let go once no dependent needs it (settleHolderless). So a reduction whose
-   * partial results wait for their siblings does not recompute whole subtrees when a worker dies.
-   */
-  private lastCopyGone(ts: TaskRecord): void {
-    if (!ts.inline) {
-      this.lost(ts);
-      return;
-    }
-    ts.holders = NO_HOLDERS;
-    if (clientLacks(ts, this.clients)) this.notifyMemory(ts, ts.inline);
-    this.settleHolderless(ts);
-  }
-
-  /** A result only the scheduler holds (inline) that no dependent needs any more is let go. */
-  private settleHolderless(ts: TaskRecord): void {
-    if (ts.state !== 'memory' || ts.holders.length > 0 || inlineCopyNeeded(ts)) return;
-    this.setState(ts, 'released');
-    this.releaseIfUnneeded(ts);
-  }
-
-  /**
-   * A result's last copy is gone. Dependents not yet sent to a worker wait for it again; those
-   * already sent keep running (they may have the value; if not, their worker reports it missing).
-   * It is recomputed only when still needed (see lineage.ts), else kept as lineage.
-   */
-  private lost(ts: TaskRecord): void {
-    this.setState(ts, 'released');
-    ts.holders = NO_HOLDERS;
-    for (const d of ts.dependents) {
-      if (d.state === 'queued') {
-        d.queueStamp++;
-        this.setState(d, 'released');
-      } else if (d.state === 'waiting') {
-        this.setState(d, 'released');
-      }
-    }
-    if (clientLacks(ts, this.clients)) this.compute(ts);
-    for (const d of ts.dependents) if (d.state === 'released' && isWanted(d, this.clients)) this.compute(d);
-  }
-
-  /**
-   * Frees a result nobody needs any more, and forgets tasks with no references and no
-   * dependents (their lineage is no longer needed either).
-   */
-  private releaseIfUnneeded(root: TaskRecord): void {
-    const stack = [root];
-    while (stack.length) {
-      const ts = stack.pop()!;
-      if (ts.state === 'forgotten' || ts.clientRefs > 0) continue;
-      let needed = false;
-      for (const d of ts.dependents) {
-        if (d.state === 'waiting' || d.state === 'queued' || d.state === 'processing') {
-          needed = true;
-          break;
-        }
-      }
-      if (needed) continue;
-      if (ts.dependents.size === 0) {
-        this.forget(ts);
-        for (const d of ts.deps) stack.push(d);
-      } else if (ts.state === 'memory') {
-        this.freeData(ts);
-        this.setState(ts, 'released');
-      } else if (ts.state === 'waiting' || ts.state === 'queued') {
-        if (ts.state === 'queued') ts.queueStamp++;
-        this.setState(ts, 'released');
-        for (const d of ts.deps) stack.push(d);
-      }
-    }
-  }
-
-  private forget(ts: TaskRecord): void {
-    if (ts.state === 'memory') this.freeData(ts);
-    if (ts.state === 'processing' && ts.processingOn) {
-      ts.processingOn.processing.delete(ts);
-      this.send({ worker: ts.processingOn.id }, { op: 'free-keys', keys: [ts.key] });
-      ts.processingOn = null;
-    }
-    if (ts.state === 'queued') ts.queueStamp++;
-    this.setState(ts, 'forgotten');
-    const g = this.groups.get(ts.group);
-    if (g) g.total--;
-    this.tasks.delete(ts.key);
-    for (const d of ts.deps) d.dependents.delete(ts);
-  }
-
-  private freeData(ts: TaskRecord): void {
-    for (const h of ts.holders) {
-      h.has.delete(ts);
-      h.storedBytes -= ts.nbytes;
-      this.send({ worker: h.id }, { op: 'free-keys', keys: [ts.key] });
-    }
-    ts.holders = NO_HOLDERS;
-  }
-
-  private toReleased(ts: TaskRecord): void {
-    if (ts.state === 'processing' && ts.processingOn) {
-      ts.processingOn.processing.delete(ts);
-      this.send({ worker: ts.processingOn.id }, { op: 'free-keys', keys: [ts.key] });
-      ts.processingOn = null;
-    }
-    if (ts.state === 'queued') ts.queueStamp++;
-    this.setState(ts, 'released');
-  }
-
-  /** Marks a task and everything downstream erred, and tells the clients that hold them. */
-  private fail(root: TaskRecord, error: TaskError, now: number): void {
-    const stack = [root];
-    let first = true;
-    while (stack.length) {
-      const ts = stack.pop()!;
-      if (ts.state === 'erred' || ts.state === 'forgotten' || ts.state === 'memory') continue;
-      if (ts.state === 'processing' && ts.processingOn) {
-        ts.processingOn.processing.delete(ts);
-        this.send({ worker: ts.processingOn.id }, { op: 'free-keys', keys: [ts.key] });
-        ts.processingOn = null;
-      }
-      if (ts.state === 'queued') ts.queueStamp++;
-      this.setState(ts, 'erred');
-      ts.error = error;
-      ts.valueWithClients = false;
-      for (const c of this.clients.values()) {
-        if (!c.refs.has(ts.key)) continue;
-        if (c.received.size) c.received.delete(ts.key);
-        this.send({ client: c.id }, { op: 'task-erred', key: ts.key, error });
-      }
-      for (const d of ts.dependents) stack.push(d);
-      if (first) {
-        first = false;
-        const row: FailureRow = {
-          key: ts.key, group: ts.group, message: error.message, name: error.name, stack: error.stack,
-          worker: error.worker, retriesUsed: error.retriesUsed, kind: error.kind, time: now,
-        };
-        this.failures.push(row);
-        if (this.failures.length > MAX_FAILURES_KEPT) this.failures.shift();
-        this.emit({ kind: 'failure', row });
-        this.addLog(now, 'erred', `task ${ts.key} failed${error.worker ? ` on ${error.worker}` : ''}: ${error.name}: ${error.message}`);
-      }
-    }
-  }
-
-  private setState(ts: TaskRecord, to: TaskRecord['state']): void {
-    if (ts.state === to) return;
-    if (ts.state === 'memory') this.dropInline(ts);
-    const g = this.groupStats(ts.group);
-    const a = GROUP_STATE[ts.state];
-    const b = GROUP_STATE[to];
-    if (a) g.counts[a]--;
-    if (b) g.counts[b]++;
-    if (this.listeners.length) this.emit({ kind: 'task-state', group: ts.group, from: a ?? (ts.state as 'released' | 'forgotten'), to: b ?? (to as 'released' | 'forgotten') });
-    ts.state = to;
-  }
-
-  private groupStats(group: string): GroupStats {
-    let g = this.groups.get(group);
-    if (!g) {
-      g = { name: group, fns: new Map(), counts: { waiting: 0, queued: 0, processing: 0, memory: 0, erred: 0 }, total: 0, meanMs: NaN, samples: 0 };
-      this.groups.set(group, g);
-    }
-    return g;
-  }
-
-  private recordDuration(group: string, ms: number): void {
-    const g = this.groupStats(group);
-    // Exponential mean over recent tasks: a group's duration can change as its inputs do.
-    g.meanMs = g.samples === 0 ? ms : g.meanMs * 0.9 + ms * 0.1;
-    g.samples++;
-  }
-
-  // ---------------------------------------------------------------- dashboard
-
-  workerRow(ws: WorkerRecord): WorkerRow {
-    const m = ws.metrics;
-    return {
-      id: ws.id, name: ws.name, address: ws.address, host: ws.host, nthreads: ws.nthreads,
-      cpu: m?.cpu ?? 0, rss: m?.rss ?? 0, memoryLimit: ws.memoryLimit,
-      executing: m?.executing ?? 0, queued: Math.max(0, ws.processing.size - (m?.executing ?? 0)),
-      stored: ws.has.size, storedBytes: ws.storedBytes, lastSeen: ws.lastSeen, alive: ws.status !== 'gone',
-    };
-  }
-
-  private emitWorker(ws: WorkerRecord): void {
-    if (this.listeners.length) this.emit({ kind: 'worker', row: this.workerRow(ws) });
-  }
-
-  private addLog(time: number, kind: LogEntry['kind'], text: string): void {
-    const entry = { time, kind, text };
-    this.log.push(entry);
-    if (this.log.length > MAX_LOG_KEPT) this.log.shift();
-    this.emit({ kind: 'log', entry });
-  }
-
-  private emit(e: ClusterEvent): void {
-    for (const l of this.listeners) l(e);
-  }
-
-  private send(to: Command['to'], msg: Message): void {
-    if ('worker' in to) {
-      // Consecutive free-keys to one worker become one message (releasing 50,000 keys is one
-      // message per worker, not 50,000); anything else sent to that worker closes the run so
-      // the worker sees every message in decision order.
-      if (msg.op === 'free-keys') {
-        const open = this.openFree.get(to.worker);
-        if (open) {
-          for (const k of msg.keys as string[]) open.push(k);
-          return;
-        }
-        this.openFree.set(to.worker, msg.keys as string[]);
-      } else if (this.openFree.size) {
-        this.openFree.delete(to.worker);
-      }
-    }
-    this.out.push({ to, msg });
-  }
-
-  private flush(): Command[] {
-    // Bounded: compute() adds to toAdopt only tasks holding an orphan, and taking one removes it.
-    for (let i = 0; this.toAdopt.size && i < 8; i++) this.adoptPending();
-    const out = this.out;
-    this.out = [];
-    this.openFree.clear();
-    return out;
-  }
-}
-
-/** Whether a worker said it is over its memory limit (it starts no new tasks). */
-function isPaused(ws: WorkerRecord): boolean {
-  return ws.status === 'running' && ws.metrics?.paused === true;
-}
-
-/** How many of a worker's tasks may not have started: all of them while it is paused. */
-function spareWork(ws: WorkerRecord): number {
-  return ws.processing.size - (isPaused(ws) ? 0 : ws.nthreads);
 }

@@ -1,0 +1,62 @@
+import type { FnRef } from '@gluon/protocol';
+import type { GroupState } from './dashboard/source.js';
+import type { SchedulerConfig } from './config.js';
+import type { TaskState, WorkerRecord } from './records.js';
+
+/** Per task group: counts by state for the dashboard, and the duration estimate for placement. */
+export interface GroupStats {
+  name: string;
+  /** The distinct functions of the group's tasks (usually one), by `module#export`. */
+  fns: Map<string, FnRef>;
+  counts: Record<GroupState, number>;
+  total: number;
+  /** Running mean of execution time, ms; NaN until the first result. */
+  meanMs: number;
+  samples: number;
+}
+
+/** The dashboard's name for a task state; released and forgotten tasks are not counted. */
+export const GROUP_STATE: Partial<Record<TaskState, GroupState>> = {
+  waiting: 'waiting',
+  queued: 'queued',
+  processing: 'processing',
+  memory: 'memory',
+  erred: 'erred',
+};
+
+/** The group's stats, created empty on first use. */
+export function groupStats(groups: Map<string, GroupStats>, group: string): GroupStats {
+  let g = groups.get(group);
+  if (!g) {
+    g = { name: group, fns: new Map(), counts: { waiting: 0, queued: 0, processing: 0, memory: 0, erred: 0 }, total: 0, meanMs: NaN, samples: 0 };
+    groups.set(group, g);
+  }
+  return g;
+}
+
+/** One shared FnRef object per distinct function of a group, so tasks do not each carry a copy. */
+export function sharedFn(g: GroupStats, fn: FnRef): FnRef {
+  const id = fn.module + '#' + fn.export;
+  let shared = g.fns.get(id);
+  if (!shared) g.fns.set(id, (shared = { module: fn.module, export: fn.export }));
+  return shared;
+}
+
+/** Adds one run's duration to the group's estimate. */
+export function recordDuration(g: GroupStats, ms: number): void {
+  // Exponential mean over recent tasks: a group's duration can change as its inputs do.
+  g.meanMs = g.samples === 0 ? ms : g.meanMs * 0.9 + ms * 0.1;
+  g.samples++;
+}
+
+/**
+ * How many tasks of a group a worker may hold in flight: nthreads+1 normally; for groups whose
+ * tasks are much shorter than the scheduler round trip, enough to cover it (bounded), so short
+ * tasks do not leave threads idle while the rest stays queued here for late joiners.
+ */
+export function capacity(ws: WorkerRecord, stats: GroupStats | undefined, config: SchedulerConfig): number {
+  const base = ws.nthreads + 1;
+  if (!stats || stats.samples === 0) return base;
+  const perThread = Math.ceil(config.latencyBudgetMs / Math.max(stats.meanMs, 1e-3));
+  return Math.max(base, Math.min(ws.nthreads * perThread, ws.nthreads * config.maxInFlightPerThread));
+}

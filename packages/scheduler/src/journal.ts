@@ -1,0 +1,56 @@
+import type { ClusterEvent, FailureRow, LogEntry, WorkerRow } from './dashboard/source.js';
+import type { WorkerRecord } from './records.js';
+
+const MAX_FAILURES_KEPT = 500;
+const MAX_LOG_KEPT = 500;
+
+/**
+ * What the dashboard sees of the state machine: its recent event log and failures (bounded),
+ * and the listeners that receive each {@link ClusterEvent} as it happens. Emitting is a cheap
+ * append per listener; nothing here decides anything.
+ */
+export class Journal {
+  readonly failures: FailureRow[] = [];
+  readonly log: LogEntry[] = [];
+  private listeners: Array<(e: ClusterEvent) => void> = [];
+
+  /** Whether anyone listens (events that cost something to build are skipped otherwise). */
+  get listened(): boolean {
+    return this.listeners.length > 0;
+  }
+
+  subscribe(listener: (e: ClusterEvent) => void): () => void {
+    this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+
+  emit(e: ClusterEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  addLog(time: number, kind: LogEntry['kind'], text: string): void {
+    const entry = { time, kind, text };
+    this.log.push(entry);
+    if (this.log.length > MAX_LOG_KEPT) this.log.shift();
+    this.emit({ kind: 'log', entry });
+  }
+
+  addFailure(row: FailureRow): void {
+    this.failures.push(row);
+    if (this.failures.length > MAX_FAILURES_KEPT) this.failures.shift();
+    this.emit({ kind: 'failure', row });
+  }
+}
+
+/** A worker as the dashboard's Workers table shows it. */
+export function workerRow(ws: WorkerRecord): WorkerRow {
+  const m = ws.metrics;
+  return {
+    id: ws.id, name: ws.name, address: ws.address, host: ws.host, nthreads: ws.nthreads,
+    cpu: m?.cpu ?? 0, rss: m?.rss ?? 0, memoryLimit: ws.memoryLimit,
+    executing: m?.executing ?? 0, queued: Math.max(0, ws.processing.size - (m?.executing ?? 0)),
+    stored: ws.has.size, storedBytes: ws.storedBytes, lastSeen: ws.lastSeen, alive: ws.status !== 'gone',
+  };
+}

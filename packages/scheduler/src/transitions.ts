@@ -1,0 +1,491 @@
+import { Heap, type Message, type TaskError } from '@gluon/protocol';
+import type { ClusterEvent, FailureRow, LogEntry, WorkerRow } from './dashboard/source.js';
+import { DEFAULT_CONFIG, type SchedulerConfig } from './config.js';
+import { Outbox, type Command } from './outbox.js';
+import { capacity, GROUP_STATE, groupStats, type GroupStats } from './groups.js';
+import { Journal, workerRow } from './journal.js';
+import { hasUnassigned } from './graph.js';
+import { chooseWorker, isPaused, spareWork, stealCandidates, stealVictim } from './placement.js';
+import { Recovery } from './recovery.js';
+import { clientLacks, inlineCopyNeeded, isWanted } from './lineage.js';
+import { acceptsWork, ClientRecord, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord } from './records.js';
+
+/** Results with more dependents than this are fetched by workers, not carried inline. */
+const INLINE_MAX_DEPENDENTS = 32;
+
+/**
+ * The state machine's transitions: how a task moves between states (compute, queue, assign,
+ * memory, release, forget, fail), where it is placed, and the bookkeeping every event shares.
+ * {@link SchedulerState} adds the events that drive them; this class is never used alone.
+ */
+export abstract class Transitions {
+  readonly config: SchedulerConfig;
+  readonly tasks = new Map<string, TaskRecord>();
+  readonly workers = new Map<string, WorkerRecord>();
+  readonly clients = new Map<string, ClientRecord>();
+  /** Gone workers, kept for the dashboard. */
+  readonly goneWorkers: WorkerRecord[] = [];
+  readonly groups = new Map<string, GroupStats>();
+  /** The dashboard's log, failures and event listeners. */
+  protected readonly journal = new Journal();
+  readonly failures: FailureRow[] = this.journal.failures;
+  readonly log: LogEntry[] = this.journal.log;
+  readonly topics = new Map<string, unknown>();
+  /** Ready tasks that no worker has room for. */
+  protected readonly queue = new Heap<TaskRecord>(runsBefore);
+  protected generation = 0;
+  protected seq = 0;
+  /** When tick last ran (-1: never), to tell the scheduler's own stalls from silent workers. */
+  protected lastTick = -1;
+  /** Bytes of results kept inline (TaskRecord.inline), bounded by config.inlineBudgetBytes. */
+  protected inlineBytes = 0;
+  protected readonly outbox = new Outbox();
+  /** Workers already logged for a malformed `transfer` report (logged once each). */
+  protected readonly badTransferFrom = new WeakSet<WorkerRecord>();
+  /** Results to take back from workers instead of recomputing them (reconnects, restarts). */
+  readonly recovery: Recovery;
+  /**
+   * Released tasks whose result a worker holds as an orphan, taken back at the end of the event
+   * (in flush): by then every dependent of the event is waiting for them, so the taken result is
+   * not freed again as unneeded in between.
+   */
+  protected readonly toAdopt = new Set<TaskRecord>();
+
+  constructor(config: Partial<SchedulerConfig> = {}) {
+    this.config = { ...DEFAULT_CONFIG, ...config };
+    this.recovery = new Recovery(this.config);
+  }
+
+  /** Dashboard events; cheap appends for listeners that aggregate on their own timer. */
+  // ---------------------------------------------------------------- transitions
+
+  /** Makes a released task (and what it needs) run. */
+  protected compute(root: TaskRecord): void {
+    const stack = [root];
+    while (stack.length) {
+      const ts = stack.pop()!;
+      if (ts.state !== 'released') continue;
+      // A worker already holds it (it came back after a restart), or one that did is expected back.
+      if (this.recovery.hasOrphan(ts.key)) {
+        this.toAdopt.add(ts);
+        continue;
+      }
+      // Its result is expected back (a client saw it on a worker that has not re-registered yet,
+      // or a registered worker still runs it from before): wait rather than run it twice.
+      if (this.recovery.isRunningSomewhere(ts.key)) continue;
+      let waitingOn = 0;
+      let erredDep: TaskRecord | null = null;
+      for (const d of ts.deps) {
+        if (d.state === 'memory') continue;
+        if (d.state === 'erred') erredDep = d;
+        waitingOn++;
+        if (d.state === 'released') stack.push(d);
+      }
+      if (erredDep) {
+        this.fail(ts, { ...erredDep.error!, key: erredDep.error!.key }, 0);
+        continue;
+      }
+      ts.waitingOn = waitingOn;
+      if (waitingOn === 0) this.makeReady(ts);
+      else this.setState(ts, 'waiting');
+    }
+  }
+
+  /**
+   * A result that turned up on `ws` for a task not in memory (a worker came back with it, or
+   * reported it late): whatever was under way for it is called off and the result taken, once.
+   */
+  protected takeBack(ts: TaskRecord, ws: WorkerRecord, nbytes: number, typeName: string, inline: { value: unknown } | undefined): void {
+    this.toReleased(ts);
+    this.recovery.adopted++;
+    this.toMemory(ts, ws, nbytes, typeName, inline);
+  }
+
+  /** Takes back the orphans that computations of this event reached (see {@link toAdopt}). */
+  protected adoptPending(): void {
+    const list = [...this.toAdopt];
+    this.toAdopt.clear();
+    for (const ts of list) {
+      if (ts.state !== 'released' || this.tasks.get(ts.key) !== ts || !isWanted(ts, this.clients)) continue;
+      // No live holder left (it went meanwhile): compute after all.
+      if (!this.adoptOrphan(ts)) this.compute(ts);
+    }
+    this.fillAll();
+  }
+
+  /** Takes a released task's result from the workers holding it as an orphan; false if none do. */
+  protected adoptOrphan(ts: TaskRecord): boolean {
+    const held = this.recovery.takeOrphan(ts.key);
+    if (!held) return false;
+    let first = true;
+    for (const [id, nbytes] of held) {
+      const ws = this.workers.get(id);
+      if (!ws) continue;
+      if (first) {
+        first = false;
+        this.takeBack(ts, ws, nbytes, ts.typeName, undefined);
+      } else if (ts.state === 'memory') {
+        this.addHolder(ts, ws, nbytes);
+      }
+    }
+    return !first;
+  }
+
+  /**
+   * Hints from a reconnecting client: keys it saw in memory, with the workers that held them.
+   * Workers this scheduler has never seen (it restarted) are waited for, bounded.
+   */
+  protected awaitHolders(held: Record<string, string[]>, now: number): void {
+    // Registered workers said what they hold; workers this scheduler saw leave are not coming
+    // back with anything it would wait for (a client that only lost its link names them too).
+    const live = new Set<string>();
+    for (const ws of this.workers.values()) live.add(ws.address);
+    for (const ws of this.goneWorkers) live.add(ws.address);
+    const missing = new Set<string>();
+    for (const addresses of Object.values(held)) for (const a of addresses) if (!live.has(a)) missing.add(a);
+    if (missing.size) this.addLog(now, 'info', `a reconnecting client saw results on ${[...missing].join(', ')}: holding task assignment until they are back (at most ${this.config.holderWaitMs} ms)`);
+    this.recovery.expectWorkers([...missing], now);
+  }
+
+  /** Computes a released task if something still wants it. */
+  protected computeIfWanted(key: string): void {
+    const ts = this.tasks.get(key);
+    if (ts && ts.state === 'released' && isWanted(ts, this.clients)) this.compute(ts);
+  }
+
+  /** All dependencies are in memory: run it on the best worker with room, or queue it. */
+  protected makeReady(ts: TaskRecord): void {
+    const ws = this.recovery.holding ? null : this.chooseWorker(ts);
+    if (ws) this.assign(ts, ws);
+    else {
+      this.setState(ts, 'queued');
+      ts.queueStamp++;
+      this.queue.push(ts);
+    }
+  }
+
+  /** Most dependency bytes held, then least occupied, among workers with room. */
+  protected chooseWorker(ts: TaskRecord): WorkerRecord | null {
+    return chooseWorker(ts, this.workers.values(), (ws) => this.capacity(ws, ts.group));
+  }
+
+  /** How many tasks of `group` a worker may hold in flight (see groups.ts). */
+  capacity(ws: WorkerRecord, group: string): number {
+    return capacity(ws, this.groups.get(group), this.config);
+  }
+
+  protected assign(ts: TaskRecord, ws: WorkerRecord): void {
+    this.setState(ts, 'processing');
+    ts.processingOn = ws;
+    ts.thief = null;
+    ws.processing.add(ts);
+    const deps: Record<string, string[]> = {};
+    let values: Record<string, unknown> | undefined;
+    for (const d of ts.deps) {
+      deps[d.key] = d.holders.map((h) => h.address);
+      // Small results the worker does not hold come along: no peer fetch, one hop less.
+      if (d.inline && !ws.has.has(d)) (values ??= {})[d.key] = d.inline.value;
+    }
+    this.send({ worker: ws.id }, {
+      op: 'compute-task', key: ts.key, fn: ts.fn, args: ts.args, deps,
+      priority: [-ts.userPriority, ts.generation, -ts.depth, ts.seq], ...(values ? { values } : {}),
+      ...(ts.timeoutMs ? { timeoutMs: ts.timeoutMs } : {}),
+    });
+    // Kept while no worker holds it (see lastCopyGone): a dependent run again needs it inline.
+    for (const d of ts.deps) if (d.inline && d.holders.length > 0 && !hasUnassigned(d.dependents)) this.dropInline(d);
+  }
+
+  /** Forgets a kept inline result (its dependents have it, or it left memory). */
+  protected dropInline(ts: TaskRecord): void {
+    if (!ts.inline) return;
+    this.inlineBytes -= ts.inline.bytes;
+    ts.inline = null;
+  }
+
+  /** Gives a worker queued work until it is full. */
+  protected fill(ws: WorkerRecord): void {
+    if (!acceptsWork(ws) || this.recovery.holding) return;
+    while (this.queue.size > 0) {
+      const top = this.queue.peek()!;
+      if (top.state !== 'queued') {
+        this.queue.pop();
+        continue;
+      }
+      if (ws.processing.size >= this.capacity(ws, top.group)) break;
+      this.queue.pop();
+      // Locality: a queued task whose data sits on another worker with room goes there.
+      const best = top.deps.length ? this.chooseWorker(top) : ws;
+      this.assign(top, best ?? ws);
+    }
+  }
+
+  protected fillAll(): void {
+    if (this.queue.size === 0) return;
+    for (const ws of this.workers.values()) this.fill(ws);
+  }
+
+  /**
+   * A paused worker (over its memory limit) starts nothing, so whatever it holds and has not
+   * started would wait there until it recovers, maybe forever: on each heartbeat of a paused
+   * worker, or of an idle one while another is paused, idle workers steal from the paused ones.
+   * Steals of tasks it is running are refused by the worker and asked again next time.
+   */
+  protected offloadPaused(ws: WorkerRecord): void {
+    if (isPaused(ws)) {
+      if (ws.processing.size === 0) return;
+      for (const idle of this.workers.values()) if (idle !== ws && idle.processing.size < idle.nthreads) this.stealFor(idle, ws);
+    } else if (ws.processing.size < ws.nthreads) {
+      for (const victim of this.workers.values()) if (victim !== ws && isPaused(victim) && victim.processing.size > 0) this.stealFor(ws, victim);
+    }
+  }
+
+  /**
+   * An idle worker takes unstarted work from `from`, or else from the worker with the most
+   * unstarted work (the worker confirms the steal). A running worker's first `nthreads` tasks
+   * are taken to be running; a paused one may have started none.
+   */
+  protected stealFor(idle: WorkerRecord, from?: WorkerRecord): void {
+    if (this.queue.size > 0 || !acceptsWork(idle)) return;
+    const victim = from ?? stealVictim(idle, this.workers.values());
+    if (!victim || spareWork(victim) <= 0) return;
+    for (const ts of stealCandidates(victim, Math.min(spareWork(victim), idle.nthreads + 1))) {
+      ts.thief = idle;
+      this.send({ worker: victim.id }, { op: 'steal-request', key: ts.key });
+    }
+  }
+
+  protected toMemory(ts: TaskRecord, ws: WorkerRecord, nbytes: number, typeName: string, inline: { value: unknown } | undefined): void {
+    this.setState(ts, 'memory');
+    ts.nbytes = nbytes;
+    ts.typeName = typeName;
+    ts.holders = [ws];
+    ws.has.add(ts);
+    ws.storedBytes += nbytes;
+    ts.valueWithClients = true; // no client holds it yet, or notifyMemory says whether they got it
+    this.notifyMemory(ts, inline);
+    // A small result that a few tasks wait for travels with them (see assign), within a budget.
+    // Wide fan-outs keep the fetch path: each worker fetches once and shares it among its tasks.
+    if (inline && ts.dependents.size > 0 && ts.dependents.size <= INLINE_MAX_DEPENDENTS && this.inlineBytes + nbytes <= this.config.inlineBudgetBytes) {
+      ts.inline = { value: inline.value, bytes: nbytes };
+      this.inlineBytes += nbytes;
+    }
+    for (const dep of ts.dependents) {
+      if (dep.state !== 'waiting') continue;
+      if (--dep.waitingOn === 0) this.makeReady(dep);
+    }
+    for (const d of ts.deps) {
+      this.releaseIfUnneeded(d);
+      this.settleHolderless(d);
+    }
+    this.releaseIfUnneeded(ts);
+  }
+
+  /** Tells the clients holding the key (or just `only`) where its result is. */
+  protected notifyMemory(ts: TaskRecord, inline: { value: unknown } | undefined, only?: ClientRecord): void {
+    if (ts.clientRefs === 0) return;
+    const msg: Message = { op: 'key-in-memory', key: ts.key, nbytes: ts.nbytes, typeName: ts.typeName, workers: ts.holders.map((h) => h.address) };
+    if (inline) msg.value = inline.value;
+    // A value delivered inline is the clients': losing the result later costs them nothing.
+    if (only) {
+      this.send({ client: only.id }, msg);
+      if (!inline) ts.valueWithClients = false;
+      return;
+    }
+    for (const c of this.clients.values()) if (c.refs.has(ts.key)) this.send({ client: c.id }, msg);
+    ts.valueWithClients = inline !== undefined;
+  }
+
+  /** One more worker holds a result in memory (holder lists may be the shared frozen empty one). */
+  protected addHolder(ts: TaskRecord, ws: WorkerRecord, nbytes: number): void {
+    if (ts.holders.includes(ws)) return;
+    ts.holders = ts.holders.length ? [...ts.holders, ws] : [ws];
+    ws.has.add(ts);
+    ws.storedBytes += nbytes;
+    // A worker holds it again: the inline copy kept while none did follows the usual rule.
+    if (ts.inline && !hasUnassigned(ts.dependents)) this.dropInline(ts);
+  }
+
+  /**
+   * The last worker copy of a result is gone (its worker died, or a peer reported it missing).
+   * A small result the scheduler still keeps inline is not lost: it stays in memory with no
+   * worker holding it, dependents get it with their compute-task, and clients that lack it get it
+   * now; it is let go once no dependent needs it (settleHolderless). So a reduction whose
+   * partial results wait for their siblings does not recompute whole subtrees when a worker dies.
+   */
+  protected lastCopyGone(ts: TaskRecord): void {
+    if (!ts.inline) {
+      this.lost(ts);
+      return;
+    }
+    ts.holders = NO_HOLDERS;
+    if (clientLacks(ts, this.clients)) this.notifyMemory(ts, ts.inline);
+    this.settleHolderless(ts);
+  }
+
+  /** A result only the scheduler holds (inline) that no dependent needs any more is let go. */
+  protected settleHolderless(ts: TaskRecord): void {
+    if (ts.state !== 'memory' || ts.holders.length > 0 || inlineCopyNeeded(ts)) return;
+    this.setState(ts, 'released');
+    this.releaseIfUnneeded(ts);
+  }
+
+  /**
+   * A result's last copy is gone. Dependents not yet sent to a worker wait for it again; those
+   * already sent keep running (they may have the value; if not, their worker reports it missing).
+   * It is recomputed only when still needed (see lineage.ts), else kept as lineage.
+   */
+  protected lost(ts: TaskRecord): void {
+    this.setState(ts, 'released');
+    ts.holders = NO_HOLDERS;
+    for (const d of ts.dependents) {
+      if (d.state === 'queued') {
+        d.queueStamp++;
+        this.setState(d, 'released');
+      } else if (d.state === 'waiting') {
+        this.setState(d, 'released');
+      }
+    }
+    if (clientLacks(ts, this.clients)) this.compute(ts);
+    for (const d of ts.dependents) if (d.state === 'released' && isWanted(d, this.clients)) this.compute(d);
+  }
+
+  /**
+   * Frees a result nobody needs any more, and forgets tasks with no references and no
+   * dependents (their lineage is no longer needed either).
+   */
+  protected releaseIfUnneeded(root: TaskRecord): void {
+    const stack = [root];
+    while (stack.length) {
+      const ts = stack.pop()!;
+      if (ts.state === 'forgotten' || ts.clientRefs > 0) continue;
+      let needed = false;
+      for (const d of ts.dependents) {
+        if (d.state === 'waiting' || d.state === 'queued' || d.state === 'processing') {
+          needed = true;
+          break;
+        }
+      }
+      if (needed) continue;
+      if (ts.dependents.size === 0) {
+        this.forget(ts);
+        for (const d of ts.deps) stack.push(d);
+      } else if (ts.state === 'memory') {
+        this.freeData(ts);
+        this.setState(ts, 'released');
+      } else if (ts.state === 'waiting' || ts.state === 'queued') {
+        if (ts.state === 'queued') ts.queueStamp++;
+        this.setState(ts, 'released');
+        for (const d of ts.deps) stack.push(d);
+      }
+    }
+  }
+
+  protected forget(ts: TaskRecord): void {
+    if (ts.state === 'memory') this.freeData(ts);
+    if (ts.state === 'processing' && ts.processingOn) {
+      ts.processingOn.processing.delete(ts);
+      this.send({ worker: ts.processingOn.id }, { op: 'free-keys', keys: [ts.key] });
+      ts.processingOn = null;
+    }
+    if (ts.state === 'queued') ts.queueStamp++;
+    this.setState(ts, 'forgotten');
+    const g = this.groups.get(ts.group);
+    if (g) g.total--;
+    this.tasks.delete(ts.key);
+    for (const d of ts.deps) d.dependents.delete(ts);
+  }
+
+  protected freeData(ts: TaskRecord): void {
+    for (const h of ts.holders) {
+      h.has.delete(ts);
+      h.storedBytes -= ts.nbytes;
+      this.send({ worker: h.id }, { op: 'free-keys', keys: [ts.key] });
+    }
+    ts.holders = NO_HOLDERS;
+  }
+
+  protected toReleased(ts: TaskRecord): void {
+    if (ts.state === 'processing' && ts.processingOn) {
+      ts.processingOn.processing.delete(ts);
+      this.send({ worker: ts.processingOn.id }, { op: 'free-keys', keys: [ts.key] });
+      ts.processingOn = null;
+    }
+    if (ts.state === 'queued') ts.queueStamp++;
+    this.setState(ts, 'released');
+  }
+
+  /** Marks a task and everything downstream erred, and tells the clients that hold them. */
+  protected fail(root: TaskRecord, error: TaskError, now: number): void {
+    const stack = [root];
+    let first = true;
+    while (stack.length) {
+      const ts = stack.pop()!;
+      if (ts.state === 'erred' || ts.state === 'forgotten' || ts.state === 'memory') continue;
+      if (ts.state === 'processing' && ts.processingOn) {
+        ts.processingOn.processing.delete(ts);
+        this.send({ worker: ts.processingOn.id }, { op: 'free-keys', keys: [ts.key] });
+        ts.processingOn = null;
+      }
+      if (ts.state === 'queued') ts.queueStamp++;
+      this.setState(ts, 'erred');
+      ts.error = error;
+      ts.valueWithClients = false;
+      for (const c of this.clients.values()) {
+        if (!c.refs.has(ts.key)) continue;
+        if (c.received.size) c.received.delete(ts.key);
+        this.send({ client: c.id }, { op: 'task-erred', key: ts.key, error });
+      }
+      for (const d of ts.dependents) stack.push(d);
+      if (first) {
+        first = false;
+        const row: FailureRow = {
+          key: ts.key, group: ts.group, message: error.message, name: error.name, stack: error.stack,
+          worker: error.worker, retriesUsed: error.retriesUsed, kind: error.kind, time: now,
+        };
+        this.journal.addFailure(row);
+        this.addLog(now, 'erred', `task ${ts.key} failed${error.worker ? ` on ${error.worker}` : ''}: ${error.name}: ${error.message}`);
+      }
+    }
+  }
+
+  protected setState(ts: TaskRecord, to: TaskRecord['state']): void {
+    if (ts.state === to) return;
+    if (ts.state === 'memory') this.dropInline(ts);
+    const g = groupStats(this.groups, ts.group);
+    const a = GROUP_STATE[ts.state];
+    const b = GROUP_STATE[to];
+    if (a) g.counts[a]--;
+    if (b) g.counts[b]++;
+    if (this.journal.listened) this.emit({ kind: 'task-state', group: ts.group, from: a ?? (ts.state as 'released' | 'forgotten'), to: b ?? (to as 'released' | 'forgotten') });
+    ts.state = to;
+  }
+
+  // ---------------------------------------------------------------- dashboard
+
+  workerRow(ws: WorkerRecord): WorkerRow {
+    return workerRow(ws);
+  }
+
+  protected emitWorker(ws: WorkerRecord): void {
+    if (this.journal.listened) this.emit({ kind: 'worker', row: workerRow(ws) });
+  }
+
+  protected addLog(time: number, kind: LogEntry['kind'], text: string): void {
+    this.journal.addLog(time, kind, text);
+  }
+
+  protected emit(e: ClusterEvent): void {
+    this.journal.emit(e);
+  }
+
+  protected send(to: Command['to'], msg: Message): void {
+    this.outbox.send(to, msg);
+  }
+
+  protected flush(): Command[] {
+    // Bounded: compute() adds to toAdopt only tasks holding an orphan, and taking one removes it.
+    for (let i = 0; this.toAdopt.size && i < 8; i++) this.adoptPending();
+    return this.outbox.take();
+  }
+}
+
