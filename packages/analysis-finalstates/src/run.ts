@@ -6,7 +6,7 @@
  * fetches the chunks' mass counts.
  */
 import { fileURLToPath } from 'node:url';
-import { Client, LocalCluster, remote, type Future } from '@gluon/client';
+import { Client, LocalCluster, remote, TOKEN_HELP_ENV, type Future } from '@gluon/client';
 import type { ProgressEvent } from '@gluon/analysis-h4l';
 import { processChunk } from './chunk.js';
 import { countEntries, inputProblems, makeChunks, type Chunk, type FileCount } from './dataset.js';
@@ -91,7 +91,7 @@ export async function runFinalStates(opts: RunOptions, hooks: RunHooks = {}): Pr
     let cluster: LocalCluster | undefined;
     let client: Client;
     if (opts.client) { mode = 'scheduler'; client = opts.client; }
-    else if (opts.scheduler) { mode = 'scheduler'; client = await Client.connect(opts.scheduler); }
+    else if (opts.scheduler) { mode = 'scheduler'; client = await Client.connect(opts.scheduler, { tokenHelp: TOKEN_HELP_ENV }); }
     else {
       mode = 'local-cluster';
       // Workers resolve task modules from their working directory: this package's, which

@@ -3,7 +3,7 @@
  * result; or, with nWorkers 0 and no scheduler, the same per-chunk function called in-process.
  */
 import { fileURLToPath } from 'node:url';
-import { Client, LocalCluster, remote, type Future } from '@gluon/client';
+import { Client, LocalCluster, remote, TOKEN_HELP_ENV, type Future } from '@gluon/client';
 
 import { processChunk, type ChunkOptions, type SelectionName } from './chunk.js';
 import { listFiles, countEntries, scheduleChunks, EntryCache, type Chunk } from './dataset.js';
@@ -141,7 +141,7 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
       schedulerAddress = client.url;
     } else if (opts.scheduler) {
       mode = 'scheduler';
-      client = await Client.connect(opts.scheduler);
+      client = await Client.connect(opts.scheduler, { tokenHelp: TOKEN_HELP_ENV });
       schedulerAddress = opts.scheduler;
     } else {
       mode = 'local-cluster';

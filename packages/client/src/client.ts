@@ -1,6 +1,6 @@
 import { nanoid } from 'nanoid';
 import {
-  CloseCode, connect, ConnectionClosedError, encodedSize, HandshakeError, isPermanentRefusal, readTlsMaterial, reconnectDelay, tooLargeReason, type Connection, type Message,
+  CloseCode, connect, ConnectionClosedError, withTokenHelp, encodedSize, HandshakeError, isPermanentRefusal, readTlsMaterial, reconnectDelay, tooLargeReason, type Connection, type Message,
   type TaskError as TaskErrorInfo, type TaskSpec, type TlsOptions,
 } from '@gluon/protocol';
 import { Delayed, type Deferred, type DeferredArgs } from './delayed.js';
@@ -33,6 +33,11 @@ export type Gathered<T> = T extends Future<infer V>
 export interface ConnectOptions {
   /** Shared secret; defaults to the GLUON_TOKEN environment variable. */
   token?: string;
+  /**
+   * How the caller's user gives a token, added to a missing- or bad-token refusal (a CLI names
+   * its own flags or config). Default: `the token option of Client.connect ({ token }) or GLUON_TOKEN`.
+   */
+  tokenHelp?: string;
   /** Shown in the scheduler's log and dashboard. Default `client-<pid>`. */
   name?: string;
   /** Handshake timeout. Default 10 s. */
@@ -70,6 +75,9 @@ const ENVELOPE_BYTES = 4096;
 
 /** Default of {@link ConnectOptions.reconnectTimeoutMs}. */
 export const DEFAULT_RECONNECT_TIMEOUT_MS = 5 * 60_000;
+
+/** How a library caller gives a token (see ConnectOptions.tokenHelp). */
+const CLIENT_TOKEN_HELP = 'the token option of Client.connect ({ token }) or GLUON_TOKEN';
 
 export interface WaitOptions {
   /** Give up waiting after this long (the futures keep running). */
@@ -197,7 +205,7 @@ export class Client implements FutureHost {
       const { conn, welcome } = await Client.handshake(url, name, link, opts, limits, session);
       return new Client(conn, welcome, url, name, link, opts, session, limits);
     } catch (err) {
-      if (err instanceof HandshakeError) throw new HandshakeError(`Client.connect(${url}): ${err.message}`, err.code);
+      if (err instanceof HandshakeError) throw withTokenHelp(new HandshakeError(`Client.connect(${url}): ${err.message}`, err.code), opts.tokenHelp ?? CLIENT_TOKEN_HELP);
       throw err;
     }
   }

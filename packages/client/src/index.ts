@@ -9,4 +9,4 @@ export { remote, remoteFrom, type RemoteFunction, type RemoteModule, type TaskOp
 export { delayed, Delayed } from './delayed.js';
 export { TaskError, CancelledError, SerializationError, ClientClosedError, ResultTooLargeError } from './errors.js';
 export { taskContext, type TaskContext } from './context.js';
-export { HandshakeError } from '@gluon/protocol';
+export { HandshakeError, TOKEN_HELP_ENV } from '@gluon/protocol';

@@ -279,7 +279,7 @@ export function checkHello(hello: Partial<Hello>, opts: Pick<AcceptOptions, 'sel
   }
   if (opts.token !== undefined && opts.token !== '') {
     if (typeof hello.token !== 'string' || hello.token === '') {
-      return { code: CloseCode.badToken, reason: `missing token: ${opts.self} requires a token (GLUON_TOKEN or --token)` };
+      return { code: CloseCode.badToken, reason: `missing token: ${opts.self} requires a token` };
     }
     if (!tokensEqual(hello.token, opts.token)) return { code: CloseCode.badToken, reason: `bad token: ${opts.self} refused the token ${who} sent` };
   }

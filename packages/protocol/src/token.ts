@@ -5,6 +5,7 @@
  * token through its environment, and a `--token` given anyway is masked once the process runs.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { CloseCode } from './messages.js';
 
 /** The token flags every CLI accepts. */
 export interface TokenFlags {
@@ -89,3 +90,20 @@ export function hideTokenFromPs(argv: readonly string[] = [process.argv[0]!, ...
   if (found) process.title = shown.join(' ');
   return found;
 }
+
+/**
+ * A refusal for a missing or wrong token (close code 4001), with how *this* caller gives one
+ * appended: the refusing side cannot know whether its peer is a CLI with `--token-file`, one that
+ * reads only GLUON_TOKEN, or a library call. Other errors come back unchanged.
+ */
+export function withTokenHelp<E extends Error>(err: E, help: string): E {
+  if ((err as { code?: unknown }).code !== CloseCode.badToken || err.message.includes(help)) return err;
+  err.message = `${err.message}; give the scheduler's token with ${help}`;
+  return err;
+}
+
+/** How gluon-worker and gluon-scheduler take a token, for {@link withTokenHelp}. */
+export const TOKEN_HELP_FLAGS = 'GLUON_TOKEN, --token-file PATH or --token T';
+
+/** How the analysis CLIs (gluon-h4l, gluon-finalstates) take a token: they have no token flag. */
+export const TOKEN_HELP_ENV = 'the GLUON_TOKEN environment variable';

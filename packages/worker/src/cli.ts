@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import {
   checkExposure, envWithToken, exitUsage, flag, LIMIT_FLAGS, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
-  stopWithSupervisor, superviseChildren, withoutTokenArgs, type CliSpec,
+  stopWithSupervisor, superviseChildren, TOKEN_HELP_FLAGS, withoutTokenArgs, withTokenHelp, type CliSpec,
 } from '@gluon/protocol';
 import { GluonWorker, type WorkerOptions } from './worker.js';
 import { WORKER_V8_FLAGS } from './v8-flags.js';
@@ -106,7 +106,7 @@ function main(): void {
   w.start().then(
     () => process.stdout.write(`worker ${w.name} at ${w.address} connected to ${opts.scheduler}\n`),
     (err: Error) => {
-      if (!stopping) fail(`cannot start: ${err.message}`);
+      if (!stopping) fail(`cannot start: ${withTokenHelp(err, TOKEN_HELP_FLAGS).message}`);
     },
   );
 }
