@@ -2,26 +2,66 @@
 # A one-node Slurm on this host for the SlurmCluster tests: Debian's slurm-wlm and munge,
 # slurmctld + slurmd as root, one node (this host, 2 CPUs) in a default partition "debug".
 # Idempotent: installs what is missing, rewrites the config only when it changes, starts only what
-# is not running. The daemons' PIDs go to $STATE/pids so that `setup-slurm.sh stop` stops exactly
-# them. Needs root (apt-get, daemons). Tests skip with the reason when this did not succeed.
+# is not running. The daemons' PIDs go to $STATE/pids so that `stop` stops exactly them.
 #
-#   bash scripts/setup-slurm.sh         # install, configure, start, wait for the node to be idle
-#   bash scripts/setup-slurm.sh stop    # stop the daemons this script started (by PID)
+# The Slurm is machine-wide, so several checkouts (and their test runs) share it: whoever runs
+# this script or `hold` takes a lease ($STATE/leases/PID, the holder's pid and start time), and
+# `stop` releases the caller's lease and stops the daemons only when no live process still holds
+# one. A checkout's CI run stopping "its" Slurm therefore never kills it under another one's tests.
+# The holder is $GLUON_SLURM_HOLDER, or the calling process ($PPID). Needs root to start.
+#
+#   bash scripts/setup-slurm.sh          # install, configure, start, wait for the node to be idle; lease for the caller
+#   bash scripts/setup-slurm.sh hold PID # a lease for PID (a test process) on a running Slurm; ends with PID
+#   bash scripts/setup-slurm.sh stop     # release the caller's lease; stop the daemons if no lease is left
 set -euo pipefail
 STATE=${GLUON_SLURM_STATE:-/run/gluon-slurm}
 PIDS=$STATE/pids
+LEASES=$STATE/leases
+HOLDER=${GLUON_SLURM_HOLDER:-$PPID}
 say() { echo "setup-slurm: $*"; }
 die() { echo "setup-slurm: $*" >&2; exit 1; }
 alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+# A process's start time (clock ticks since boot): with the pid, it names the process even after
+# the pid is reused.
+started() { awk '{ sub(/^.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null || true; }
 
-if [ "${1:-}" = stop ]; then
-  [ -f "$PIDS" ] || { say "nothing recorded in $PIDS"; exit 0; }
-  while read -r name pid; do
-    if alive "$pid"; then kill "$pid"; say "stopped $name ($pid)"; fi
-  done < "$PIDS"
-  rm -f "$PIDS"
-  exit 0
-fi
+# Leases and pids change under one lock, so a stop and a start (or two stops) cannot interleave.
+mkdir -p "$LEASES"
+exec 9>"$STATE/lock"
+flock -w 900 9 || die "another setup-slurm.sh has held $STATE/lock for 900 s"
+
+take_lease() {
+  [[ "$1" =~ ^[0-9]+$ ]] && alive "$1" || die "no process $1 to hold a lease"
+  started "$1" > "$LEASES/$1"
+}
+# Live holders, one pid a line; removes the leases of processes that have ended.
+live_leases() {
+  local f pid
+  for f in "$LEASES"/*; do
+    [ -e "$f" ] || continue
+    pid=${f##*/}
+    if alive "$pid" && [ "$(started "$pid")" = "$(cat "$f")" ]; then echo "$pid"; else rm -f "$f"; fi
+  done
+}
+
+case "${1:-}" in
+  stop)
+    rm -f "$LEASES/$HOLDER"
+    holders=$(live_leases | tr '\n' ' ')
+    if [ -n "$holders" ]; then say "still held by process(es) ${holders% }: leaving Slurm running"; exit 0; fi
+    [ -s "$PIDS" ] || { say "nothing recorded in $PIDS"; exit 0; }
+    while read -r name pid; do
+      if alive "$pid"; then kill "$pid"; say "stopped $name ($pid)"; fi
+    done < "$PIDS"
+    rm -f "$PIDS"
+    exit 0 ;;
+  hold)
+    take_lease "${2:-$HOLDER}"
+    say "lease for process ${2:-$HOLDER}"
+    exit 0 ;;
+  '') ;;
+  *) sed -n '2,17p' "$0" >&2; exit 2 ;;
+esac
 
 [ "$(id -u)" = 0 ] || die "needs root (installs packages and starts slurmctld, slurmd and munged)"
 if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null || ! command -v sbatch >/dev/null; then
@@ -30,8 +70,8 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! comm
   apt-get install -y -qq slurm-wlm munge >/dev/null
   say "installed $(slurmctld -V)"
 fi
-mkdir -p "$STATE"
 touch "$PIDS"
+take_lease "$HOLDER"
 
 # munge: a key, its directories owned by munge, the daemon.
 mkdir -p /etc/munge /run/munge /var/lib/munge /var/log/munge

@@ -1,4 +1,5 @@
 /** What the launcher tests share: paths, and a workload run through a launched cluster. */
+import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remoteFrom } from '@gluon/client';
@@ -23,4 +24,13 @@ export async function sumThrough(cluster: JobQueueCluster, n: number, ms: number
     await midRun();
   }
   return (await total.result()) as number;
+}
+
+/**
+ * A lease on the machine-wide Slurm for this test process (scripts/setup-slurm.sh hold): another
+ * checkout's `setup-slurm.sh stop` then leaves Slurm running until this process has exited.
+ * Best effort: without one (not root), the tests still run.
+ */
+export function holdSlurm(): void {
+  spawnSync('bash', [join(repo, 'scripts/setup-slurm.sh'), 'hold', String(process.pid)], { stdio: 'ignore', timeout: 180_000 });
 }

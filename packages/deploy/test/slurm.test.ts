@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SlurmCluster } from '@gluon/deploy';
-import { repo, sumThrough } from './helpers.js';
+import { holdSlurm, repo, sumThrough } from './helpers.js';
 
 /**
  * SlurmCluster against a real Slurm: the one-node cluster of scripts/setup-slurm.sh (slurmctld +
@@ -22,6 +22,7 @@ const why = slurmState();
 if (why) {
   t.skip(why);
 } else {
+  holdSlurm();
   const squeueIds = () => execFileSync('squeue', ['-h', '-o', '%i'], { encoding: 'utf8' }).split('\n').map((s) => s.trim()).filter(Boolean);
   const work = mkdtempSync(join(tmpdir(), 'gluon-slurm-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));

@@ -1,0 +1,77 @@
+import t from 'tap';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repo } from './helpers.js';
+
+/**
+ * `scripts/setup-slurm.sh stop` is machine-wide: it must not stop the Slurm that another checkout's
+ * tests still use. Its leases are exercised on a state directory of this test's own, whose "daemons"
+ * are processes this test started (so the real, shared Slurm is never touched).
+ */
+const script = join(repo, 'scripts/setup-slurm.sh');
+const state = mkdtempSync(join(tmpdir(), 'gluon-slurm-state-'));
+t.teardown(() => rmSync(state, { recursive: true, force: true }));
+
+const procs: ChildProcess[] = [];
+t.teardown(() => { for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
+/** A process that lives until killed (bounded at 10 min), and a promise of its exit. */
+function longLived(): { pid: number; exited: Promise<string | null> } {
+  const p = spawn('sleep', ['600'], { stdio: 'ignore' });
+  procs.push(p);
+  return { pid: p.pid!, exited: new Promise((r) => p.on('exit', (_c, sig) => r(sig))) };
+}
+const sh = (args: string[], holder?: number) => spawnSync('bash', [script, ...args], {
+  encoding: 'utf8', timeout: 180_000, env: { ...process.env, GLUON_SLURM_STATE: state, ...(holder ? { GLUON_SLURM_HOLDER: String(holder) } : {}) },
+});
+const isAlive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+t.test('stop leaves Slurm running while another process holds a lease, and stops it once none does', async (t) => {
+  const ctld = longLived();
+  const slurmd = longLived();
+  writeFileSync(join(state, 'pids'), `slurmctld ${ctld.pid}\nslurmd ${slurmd.pid}\n`);
+  const ci = longLived(); // the checkout that started Slurm (its .ci/run shell)
+  const tests = longLived(); // another checkout's test process, using the same Slurm
+  t.equal(sh(['hold', String(ci.pid)]).status, 0);
+  const held = sh(['hold', String(tests.pid)]);
+  t.equal(held.status, 0, held.stderr);
+  t.same(readdirSync(join(state, 'leases')).sort(), [String(ci.pid), String(tests.pid)].sort(), 'one lease per holder');
+
+  const first = sh(['stop'], ci.pid);
+  t.equal(first.status, 0, first.stderr);
+  t.match(first.stdout, new RegExp(`still held by process\\(es\\) ${tests.pid}: leaving Slurm running`));
+  t.ok(isAlive(ctld.pid) && isAlive(slurmd.pid), 'the daemons still run under the other checkout\'s tests');
+  t.notOk(existsSync(join(state, 'leases', String(ci.pid))), 'the stopping checkout\'s lease is gone');
+
+  // A stop by a process that holds no lease changes nothing either.
+  t.match(sh(['stop'], process.pid).stdout, /still held/);
+  t.ok(isAlive(ctld.pid), 'still running');
+
+  // The tests end (their process exits): its lease no longer counts, and the next stop stops Slurm.
+  process.kill(tests.pid, 'SIGKILL');
+  await tests.exited;
+  const last = sh(['stop'], ci.pid);
+  t.equal(last.status, 0, last.stderr);
+  t.match(last.stdout, new RegExp(`stopped slurmctld \\(${ctld.pid}\\)`));
+  t.equal(await ctld.exited, 'SIGTERM', 'slurmctld got SIGTERM');
+  t.equal(await slurmd.exited, 'SIGTERM', 'slurmd got SIGTERM');
+  t.notOk(existsSync(join(state, 'pids')), 'nothing recorded any more');
+  t.same(readdirSync(join(state, 'leases')), [], 'the dead holder\'s lease was removed');
+});
+
+t.test('a lease names its process by pid and start time; bad holders are refused', async (t) => {
+  const r = sh(['hold', '999999999']);
+  t.not(r.status, 0);
+  t.match(r.stderr, /no process 999999999 to hold a lease/);
+  t.not(sh(['hold', 'abc']).status, 0, 'a pid must be a number');
+  // A lease whose start time does not match its pid's process is stale (the pid was reused).
+  const daemon = longLived();
+  writeFileSync(join(state, 'pids'), `slurmd ${daemon.pid}\n`);
+  const other = longLived();
+  writeFileSync(join(state, 'leases', String(other.pid)), '1\n');
+  const s = sh(['stop'], process.pid);
+  t.match(s.stdout, /stopped slurmd/, 'a reused pid holds no lease');
+  t.equal(await daemon.exited, 'SIGTERM');
+  t.equal(sh(['bogus']).status, 2, 'an unknown command exits 2');
+});
