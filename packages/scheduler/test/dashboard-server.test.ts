@@ -261,7 +261,7 @@ t.test('sessions expire after their lifetime; logout ends one at once', async (t
 t.test('live feed: a full state first, then deltas of what changed', async (t) => {
   const source = new MemorySource();
   const d = await start(t, source);
-  t.equal(source.subscribers, 1, 'the dashboard subscribes once');
+  t.equal(source.subscribers, 2, 'the dashboard subscribes once for the live feed and once for /metrics, not per browser');
   source.emit({ kind: 'publish', topic: 'h', value: { lo: 0, hi: 2, groups: { a: { values: new Float64Array([1, 2]) } } }, time: 1 });
   const { ws, next } = await live(d.url);
   t.teardown(() => ws.close());

@@ -7,6 +7,7 @@ import { loadAssets, type Asset } from './assets.js';
 import { DashboardAuth, DEFAULT_SESSION_TTL_MS } from './auth.js';
 import { LiveFeed, type FeedOptions } from './feed.js';
 import { loginPage, withLogout } from './login.js';
+import { SchedulerMetrics } from './metrics.js';
 import { LoginThrottle, type ThrottleOptions } from './throttle.js';
 import type { DashboardSource } from './source.js';
 
@@ -69,6 +70,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
   // With a token, the page carries a logout button.
   const page: Asset = auth.required ? withLogout(assets.get('/assets/index.html')!) : assets.get('/assets/index.html')!;
   const feed = new LiveFeed(source, opts.feed);
+  const metrics = new SchedulerMetrics(source);
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   // Every request must name this dashboard in Host (no DNS rebinding); requests that act (the
   // live feed, login) must come from its own pages when they come from a browser at all.
@@ -117,6 +119,10 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     }
     if (path === '/' || path === '/index.html') return sendAsset(res, page, method);
     if (path === '/api/state') return send(res, 200, 'application/json', feed.stateJson(Date.now()), method);
+    if (path === '/metrics') {
+      const { text, contentType } = await metrics.scrape();
+      return send(res, 200, contentType, text, method);
+    }
     return send(res, 404, 'text/plain; charset=utf-8', `not found: ${path}\n`);
   }
 
@@ -170,6 +176,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     feed.close();
+    metrics.close();
     throw new Error(`dashboard cannot listen on ${opts.host}:${opts.port}: ${e.message}${e.code === 'EADDRINUSE' ? ' (pick another --dashboard-port, or --no-dashboard)' : ''}`);
   }
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
@@ -178,6 +185,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     feed,
     close: async () => {
       feed.close();
+      metrics.close();
       for (const c of wss.clients) c.terminate();
       wss.close();
       await bound.close();
