@@ -5,6 +5,9 @@ import { ProgressChart, StreamChart, ThroughputChart } from './charts.js';
 import { renderFailures, renderLog, renderWorkers } from './tables.js';
 import { ResultsPanel } from './results.js';
 import { fmtRate } from './format.js';
+import { SchedulerPanel } from './scheduler-stats.js';
+import { MemoryPanel } from './memory.js';
+import { OccupancyPanel } from './occupancy.js';
 
 const view = {
   scheduler: '',
@@ -28,6 +31,15 @@ const stream = new StreamChart(document.getElementById('stream'));
 const progress = new ProgressChart(document.getElementById('progress'));
 const throughput = new ThroughputChart(document.getElementById('throughput'));
 const results = new ResultsPanel(document.getElementById('results'));
+/**
+ * Panels drawn from their own part of the feed (`views.<name>` of states and deltas): each has
+ * setState(part), applyDelta(part), render({now, workers}) (a no-op when nothing changed), resize().
+ */
+const panels = [
+  new SchedulerPanel(document.getElementById('scheduler-stats'), document.getElementById('self')),
+  new MemoryPanel(document.getElementById('memory')),
+  new OccupancyPanel(document.getElementById('occupancy')),
+];
 
 function serverNow() {
   return Date.now() + view.clockOffset;
@@ -43,9 +55,11 @@ function applyState(m) {
   view.stream = m.stream;
   view.rates = m.rates;
   view.streamDropped = m.streamDropped;
+  for (const p of panels) p.setState(m.views?.[p.name]);
 }
 
 function applyDelta(m) {
+  for (const p of panels) if (m.views?.[p.name] !== undefined) p.applyDelta(m.views[p.name]);
   for (const w of m.workers) view.workers.set(w.id, w);
   for (const g of m.groups) view.groups.set(g.group, g);
   for (const [t, v] of Object.entries(m.topics)) view.topics.set(t, v);
@@ -103,6 +117,7 @@ function render() {
     document.getElementById('failures-count').textContent = failures.length ? `(${failures.length})` : '';
   }
   results.update(view.topics, now);
+  for (const p of panels) p.render({ now, workers: view.workers });
   if (changed('log', view.log.length, view.log[view.log.length - 1]?.time)) renderLog(document.getElementById('log'), view.log);
 }
 
@@ -149,6 +164,7 @@ window.addEventListener('resize', () => {
   progress.resize();
   throughput.resize();
   results.resize();
+  for (const p of panels) p.resize();
   scheduleRender();
 });
 connect();

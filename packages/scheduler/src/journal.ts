@@ -52,5 +52,6 @@ export function workerRow(ws: WorkerRecord): WorkerRow {
     cpu: m?.cpu ?? 0, rss: m?.rss ?? 0, memoryLimit: ws.memoryLimit,
     executing: m?.executing ?? 0, queued: Math.max(0, ws.processing.size - (m?.executing ?? 0)),
     stored: ws.has.size, storedBytes: ws.storedBytes, lastSeen: ws.lastSeen, alive: ws.status !== 'gone',
+    paused: m?.paused === true,
   };
 }

@@ -3,7 +3,7 @@ import {
   CLIENT_TO_SCHEDULER, CloseCode, listen, tooLargeReason, WORKER_TO_SCHEDULER, type Connection, type Hello, type Inbound, type Listener,
   type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
-import type { ClusterEvent, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
+import type { ClusterEvent, ClusterProbe, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
 import { SchedulerState, type Command, type SchedulerConfig } from './state.js';
 
 type FromWorker = Inbound<typeof WORKER_TO_SCHEDULER>;
@@ -270,6 +270,12 @@ export class Scheduler implements DashboardSource {
 
   subscribe(listener: (event: ClusterEvent) => void): () => void {
     return this.state.subscribe(listener);
+  }
+
+  /** The records the dashboard's pulled views read (occupancy, the task graph, worker pages). */
+  get probe(): ClusterProbe {
+    const st = this.state;
+    return { tasks: st.tasks, workers: st.workers, meanMs: (group) => st.groups.get(group)?.meanMs ?? NaN };
   }
 
   /** Tells workers and clients, then stops listening. */

@@ -348,7 +348,7 @@ export class SchedulerState extends Transitions {
     // thread -1: the worker already held the result and ran nothing, so there is no run to time or draw.
     const ran = m.thread >= 0;
     if (ws.processing.delete(ts) && ran) recordDuration(groupStats(this.groups, ts.group), m.stop - m.start);
-    if (ran && this.journal.listened) this.emit({ kind: 'task-done', key: ts.key, group: ts.group, worker: ws.name, thread: m.thread, start: m.start, stop: m.stop, ...(m.events !== undefined ? { events: m.events } : {}) });
+    if (ran && this.journal.listened) this.emit({ kind: 'task-done', key: ts.key, group: ts.group, worker: ws.name, thread: m.thread, start: m.start, stop: m.stop, nbytes: m.nbytes, ...(m.events !== undefined ? { events: m.events } : {}) });
     if (ts.state === 'memory') {
       // Computed twice (a steal race or a recompute): keep the extra copy too.
       this.addHolder(ts, ws, m.nbytes);

@@ -114,6 +114,16 @@ export class ThreadPool {
     return this.size * depthFor(this.meanMs);
   }
 
+  /**
+   * Threads running a task now. A thread runs its tasks one after another, so the tasks handed
+   * to it ahead ({@link executing} counts them too) wait for it: they are not executing.
+   */
+  get busyThreads(): number {
+    let n = 0;
+    for (const s of this.slots) if (s.inFlight.size > 0) n++;
+    return n;
+  }
+
   /** Tasks inside threads right now. */
   get executing(): number {
     let n = 0;

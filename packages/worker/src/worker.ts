@@ -249,7 +249,8 @@ export class GluonWorker {
     this.scheduler?.send({
       op: 'heartbeat',
       metrics: {
-        cpu, rss, memoryLimit: this.opts.memoryLimit ?? 0, executing: this.state.executing, ready: this.state.readyCount,
+        // Executing: tasks running in a thread now, not those handed to a thread ahead of time.
+        cpu, rss, memoryLimit: this.opts.memoryLimit ?? 0, executing: Math.min(this.state.executing, this.pool.busyThreads), ready: this.state.readyCount,
         stored: this.state.storedCount, storedBytes: this.state.storedBytes, time: now, paused: this.state.paused,
       },
     });

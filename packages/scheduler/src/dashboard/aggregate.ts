@@ -1,4 +1,5 @@
 import type { ClusterEvent, ClusterSnapshot, FailureRow, GroupState, LogEntry, WorkerRow } from './source.js';
+import type { ServerView } from './views.js';
 
 /**
  * The dashboard's own view of the cluster, fed by {@link ClusterEvent}s. Applying an event is
@@ -46,6 +47,8 @@ export interface LiveState {
   rates: RatePoint[];
   /** bars left out of the stream since the start because more finished than a push carries. */
   streamDropped: number;
+  /** each {@link ServerView}'s state, by its name. */
+  views: Record<string, unknown>;
 }
 
 /** What changed since the previous push; a browser applies it on top of a {@link LiveState}. */
@@ -60,6 +63,8 @@ export interface LiveDelta {
   stream: StreamBar[];
   rate: RatePoint;
   streamDropped: number;
+  /** the views that changed: each one's delta, by its name. */
+  views: Record<string, unknown>;
 }
 
 /** Bounds on what the aggregator keeps; all of it is held in memory, so all of it is bounded. */
@@ -145,7 +150,13 @@ export class Aggregator {
   private eventsSince = 0;
   private lastDelta: number;
 
-  constructor(snapshot: ClusterSnapshot, limits: Partial<AggregatorLimits> = {}) {
+  private readonly views: ServerView[];
+  /** the views that follow events (the rest are pulled on the push). */
+  private readonly listening: ServerView[];
+
+  constructor(snapshot: ClusterSnapshot, limits: Partial<AggregatorLimits> = {}, views: ServerView[] = []) {
+    this.views = views;
+    this.listening = views.filter((v) => v.apply);
     this.limits = { ...DEFAULT_LIMITS, ...limits };
     this.failures = new Ring(this.limits.maxFailures);
     this.log = new Ring(this.limits.maxLog);
@@ -164,6 +175,7 @@ export class Aggregator {
 
   /** Applies one event; called synchronously from the scheduler, so it only records. */
   apply(e: ClusterEvent): void {
+    for (const v of this.listening) v.apply!(e);
     switch (e.kind) {
       case 'task-done': {
         this.tasksSince++;
@@ -244,7 +256,12 @@ export class Aggregator {
       stream,
       rate,
       streamDropped: this.streamDropped,
+      views: {},
     };
+    for (const v of this.views) {
+      const part = v.delta(now);
+      if (part !== undefined) d.views[v.name] = part;
+    }
     this.dirtyWorkers = new Set();
     for (const g of this.dirtyGroups) (g as Marked)[DIRTY] = false;
     this.dirtyGroups = [];
@@ -276,6 +293,7 @@ export class Aggregator {
       stream: this.stream.toArray().filter((b) => b[4] >= cut),
       rates: this.rates.slice(),
       streamDropped: this.streamDropped,
+      views: Object.fromEntries(this.views.map((v) => [v.name, v.state(now)])),
     };
   }
 

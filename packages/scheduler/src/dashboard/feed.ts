@@ -1,6 +1,9 @@
 import type { WebSocket } from 'ws';
 import { Aggregator, type AggregatorLimits, type LiveDelta, type LiveState } from './aggregate.js';
 import { boundedValue, toJson } from './json.js';
+import { MemoryView } from './memory-view.js';
+import { OccupancyView } from './occupancy-view.js';
+import { processSampler, SchedulerView, type SelfSampler } from './scheduler-view.js';
 import type { DashboardSource } from './source.js';
 
 /** Tuning of the live feed. */
@@ -12,6 +15,8 @@ export interface FeedOptions {
   /** a published value whose JSON is larger is replaced by a note; default 2 MiB. */
   maxTopicBytes: number;
   limits?: Partial<AggregatorLimits>;
+  /** the scheduler process's figures (CPU, RSS, loop lag); default: this process's. */
+  sampler?: SelfSampler;
 }
 
 export const DEFAULT_FEED: FeedOptions = { intervalMs: 250, maxBufferedBytes: 4 << 20, maxTopicBytes: 2 << 20 };
@@ -37,12 +42,20 @@ export class LiveFeed {
   private readonly viewers = new Set<Viewer>();
   private readonly unsubscribe: () => void;
   private readonly timer: NodeJS.Timeout;
+  private readonly closeSampler: () => void;
   /** pushes skipped for a viewer whose buffer was full (for tests and the docs' claims). */
   skipped = 0;
 
   constructor(source: DashboardSource, opts: Partial<FeedOptions> = {}) {
     this.opts = { ...DEFAULT_FEED, ...opts };
-    this.aggregator = new Aggregator(source.snapshot(), this.opts.limits);
+    const own = this.opts.sampler ? undefined : processSampler();
+    this.closeSampler = own ? own.close : () => {};
+    const snapshot = source.snapshot();
+    this.aggregator = new Aggregator(snapshot, this.opts.limits, [
+      new SchedulerView(this.opts.sampler ?? own!.sample),
+      new MemoryView(snapshot),
+      new OccupancyView(snapshot, source.probe),
+    ]);
     this.unsubscribe = source.subscribe((e) => this.aggregator.apply(e));
     this.timer = setInterval(() => this.tick(Date.now()), this.opts.intervalMs);
     this.timer.unref();
@@ -107,6 +120,7 @@ export class LiveFeed {
 
   close(): void {
     clearInterval(this.timer);
+    this.closeSampler();
     this.unsubscribe();
     for (const v of this.viewers) v.socket.close(1001, 'dashboard closing');
     this.viewers.clear();

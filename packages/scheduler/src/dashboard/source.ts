@@ -25,6 +25,8 @@ export interface WorkerRow {
   lastSeen: number;
   /** false once the worker left or was removed; kept so the panel can show it as gone. */
   alive: boolean;
+  /** the worker said it is over its memory limit: it starts no new tasks until it is below 90%. */
+  paused?: boolean;
 }
 
 /** One row of the Failures panel. */
@@ -62,16 +64,55 @@ export interface LogEntry {
 
 /** Incremental events, pushed as they happen; the dashboard aggregates before sending. */
 export type ClusterEvent =
-  | { kind: 'task-done'; key: string; group: string; worker: string; thread: number; start: number; stop: number; events?: number }
+  | { kind: 'task-done'; key: string; group: string; worker: string; thread: number; start: number; stop: number; events?: number; nbytes?: number }
   | { kind: 'transfer'; keys: string[]; from: string; to: string; start: number; stop: number; bytes: number }
   | { kind: 'task-state'; group: string; from: GroupState | 'released' | 'forgotten'; to: GroupState | 'released' | 'forgotten' }
   | { kind: 'worker'; row: WorkerRow }
   | { kind: 'failure'; row: FailureRow }
   | { kind: 'publish'; topic: string; value: unknown; time: number }
-  | { kind: 'log'; entry: LogEntry };
+  | { kind: 'log'; entry: LogEntry }
+  /** a line a worker logged (its stderr), forwarded to the scheduler for its page. */
+  | { kind: 'worker-log'; worker: string; time: number; text: string };
+
+/** A task as the dashboard's views read it; the scheduler's own records satisfy it. */
+export interface ProbeTask {
+  readonly key: string;
+  readonly group: string;
+  /** released, waiting, queued, processing, memory, erred, forgotten */
+  readonly state: string;
+  readonly deps: readonly ProbeTask[];
+  /** the result's size estimate, while in memory. */
+  readonly nbytes: number;
+}
+
+/** A worker as the dashboard's views read it; the scheduler's own records satisfy it. */
+export interface ProbeWorker {
+  readonly id: string;
+  readonly name: string;
+  readonly nthreads: number;
+  /** tasks sent to it and not finished (executing or waiting there for a thread). */
+  readonly processing: ReadonlySet<ProbeTask>;
+  /** results it holds. */
+  readonly has: ReadonlySet<ProbeTask>;
+}
+
+/**
+ * Read access to the scheduler's live records, for the views that are pulled on the push timer
+ * (occupancy, the task graph, a worker's page) instead of following every event. Reading only:
+ * the dashboard never changes them, and never reads them in the scheduler's event path.
+ */
+export interface ClusterProbe {
+  readonly tasks: ReadonlyMap<string, ProbeTask>;
+  /** live workers by id. */
+  readonly workers: ReadonlyMap<string, ProbeWorker>;
+  /** the recent mean run time of a group's tasks (ms); NaN before one finished. */
+  meanMs(group: string): number;
+}
 
 export interface DashboardSource {
   snapshot(): ClusterSnapshot;
+  /** the scheduler's records, for pulled views; absent in sources without them (tests, replays). */
+  readonly probe?: ClusterProbe;
   /** Subscribe to events; returns the unsubscribe function. */
   subscribe(listener: (event: ClusterEvent) => void): () => void;
 }

@@ -1,0 +1,47 @@
+import type { ClusterSnapshot, ClusterEvent, WorkerRow } from './source.js';
+import { Every, Series, type ServerView } from './views.js';
+
+/** One worker's figures in a sample: `[worker id, results held bytes, process RSS, memory limit (0: none), paused 0/1]`. */
+export type MemoryPoint = [string, number, number, number, 0 | 1];
+/** Every live worker at one time: `[time, points]`. */
+export type MemorySample = [number, MemoryPoint[]];
+
+/**
+ * Memory per worker over time: the bytes of results it holds (the scheduler's sum of their
+ * size estimates), its process RSS and its limit, from the rows its heartbeats update; sampled
+ * once a second for the last ten minutes. The cluster's totals are sums over a sample, so they
+ * are not sent. State `{samples}`, delta `{samples}` (the new ones). Bounded: 601 samples of at
+ * most one point per live worker.
+ */
+export class MemoryView implements ServerView {
+  readonly name = 'memory';
+  private readonly rows = new Map<string, WorkerRow>();
+  private readonly series: Series<MemorySample>;
+  private readonly every: Every;
+
+  constructor(snapshot: ClusterSnapshot, periodMs = 1000, windowMs = 10 * 60_000) {
+    for (const w of snapshot.workers) if (w.alive) this.rows.set(w.id, w);
+    this.every = new Every(periodMs);
+    this.series = new Series(windowMs, Math.ceil(windowMs / periodMs) + 1);
+  }
+
+  apply(e: ClusterEvent): void {
+    if (e.kind !== 'worker') return;
+    if (e.row.alive) this.rows.set(e.row.id, e.row);
+    else this.rows.delete(e.row.id);
+  }
+
+  delta(now: number): { samples: MemorySample[] } | undefined {
+    if (this.every.due(now)) {
+      const points: MemoryPoint[] = [];
+      for (const w of this.rows.values()) points.push([w.id, w.storedBytes, w.rss, w.memoryLimit, w.paused ? 1 : 0]);
+      this.series.push([now, points]);
+    }
+    const fresh = this.series.take();
+    return fresh.length ? { samples: fresh } : undefined;
+  }
+
+  state(): { samples: MemorySample[] } {
+    return { samples: this.series.toArray() };
+  }
+}

@@ -1,0 +1,95 @@
+/** The dashboard's server-side views: pure, fed events and a clock, everything bounded. */
+import t from 'tap';
+import { Aggregator } from '../src/dashboard/aggregate.js';
+import { MemoryView } from '../src/dashboard/memory-view.js';
+import { OccupancyView } from '../src/dashboard/occupancy-view.js';
+import { processSampler, SchedulerView } from '../src/dashboard/scheduler-view.js';
+import type { ClusterProbe, ClusterSnapshot, ProbeTask, ProbeWorker, WorkerRow } from '../src/dashboard/source.js';
+import { Series } from '../src/dashboard/views.js';
+
+const T0 = 1_700_000_000_000;
+
+function snap(over: Partial<ClusterSnapshot> = {}): ClusterSnapshot {
+  return { time: T0, schedulerAddress: 'ws://127.0.0.1:8786', workers: [], groups: [], failures: [], topics: {}, log: [], ...over };
+}
+
+function worker(id: string, over: Partial<WorkerRow> = {}): WorkerRow {
+  return {
+    id, name: `name-${id}`, address: `ws://127.0.0.1:9${id.length}`, host: 'h', nthreads: 2, cpu: 0, rss: 100, memoryLimit: 1000,
+    executing: 0, queued: 0, stored: 0, storedBytes: 0, lastSeen: T0, alive: true, ...over,
+  };
+}
+
+function task(key: string, group: string, deps: ProbeTask[] = [], state = 'processing'): ProbeTask {
+  return { key, group, state, deps, nbytes: 0 };
+}
+
+t.test('Series keeps the window and the count bounded; take() is what came since', async (t) => {
+  const s = new Series<[number, number]>(1000, 5);
+  for (let i = 0; i < 8; i++) s.push([T0 + i * 100, i]);
+  t.same(s.toArray().map((x) => x[1]), [3, 4, 5, 6, 7], 'at most 5 kept');
+  t.same(s.take().map((x) => x[1]), [3, 4, 5, 6, 7], 'the fresh ones are bounded too');
+  t.same(s.take(), []);
+  s.push([T0 + 5000, 99]);
+  t.same(s.toArray().map((x) => x[1]), [99], 'samples older than the window go');
+});
+
+t.test('memory: a sample per period per live worker; gone workers leave the samples', async (t) => {
+  const a = new Aggregator(snap({ workers: [worker('w1', { storedBytes: 10, rss: 500 })] }), {}, [new MemoryView(snap({ workers: [worker('w1', { storedBytes: 10, rss: 500 })] }), 1000)]);
+  let d = a.delta(T0);
+  t.same(d.views.memory, { samples: [[T0, [['w1', 10, 500, 1000, 0]]]] }, 'the first push samples at once');
+  a.apply({ kind: 'worker', row: worker('w2', { storedBytes: 7, rss: 900, paused: true }) });
+  t.equal(a.delta(T0 + 250).views.memory, undefined, 'nothing new within the period');
+  d = a.delta(T0 + 1000);
+  t.same(d.views.memory, { samples: [[T0 + 1000, [['w1', 10, 500, 1000, 0], ['w2', 7, 900, 1000, 1]]]] }, 'a new worker joins the next sample, paused flagged');
+  a.apply({ kind: 'worker', row: worker('w1', { alive: false }) });
+  d = a.delta(T0 + 2000);
+  t.same((d.views.memory as { samples: unknown[][] }).samples[0]![1], [['w2', 7, 900, 1000, 1]], 'a gone worker has no point');
+  const st = a.state(T0 + 2000).views.memory as { samples: unknown[] };
+  t.equal(st.samples.length, 3, 'the state carries every retained sample');
+  // Ten minutes of window at one a second: at most 601 samples whatever the run's length.
+  const m = new MemoryView(snap({ workers: [worker('w1')] }), 1000);
+  for (let i = 0; i < 2000; i++) m.delta(T0 + i * 1000);
+  t.equal(m.state().samples.length, 601, 'bounded');
+});
+
+t.test('occupancy: assigned from the scheduler\'s records, executing from the heartbeat, expected work from group means', async (t) => {
+  const slow = [task('slow-1', 'slow'), task('slow-2', 'slow'), task('slow-3', 'slow')];
+  const fresh = task('new-1', 'new');
+  const w1: ProbeWorker = { id: 'w1', name: 'name-w1', nthreads: 2, processing: new Set([...slow, fresh]), has: new Set() };
+  const w2: ProbeWorker = { id: 'w2', name: 'name-w2', nthreads: 2, processing: new Set(), has: new Set() };
+  const probe: ClusterProbe = { tasks: new Map(), workers: new Map([['w1', w1], ['w2', w2]]), meanMs: (g) => (g === 'slow' ? 400 : NaN) };
+  const s = snap({ workers: [worker('w1', { executing: 2 }), worker('w2')] });
+  const v = new OccupancyView(s, probe);
+  // w1: 4 assigned, 2 executing; 3 × 400 ms over 2 threads = 600 ms; the group without a mean counts 0.
+  t.same(v.delta(), { workers: [['w1', 4, 2, 2, 600], ['w2', 0, 0, 2, 0]] });
+  t.equal(v.delta(), undefined, 'unchanged: nothing sent');
+  (w1.processing as Set<ProbeTask>).delete(slow[0]!);
+  t.same(v.delta(), { workers: [['w1', 3, 2, 2, 400], ['w2', 0, 0, 2, 0]] }, 'read live at each push, not only on heartbeats');
+  v.apply({ kind: 'worker', row: worker('w1', { executing: 9 }) });
+  t.same((v.delta() as { workers: number[][] }).workers[0], ['w1', 3, 3, 2, 400], 'executing never exceeds what is assigned');
+  v.apply({ kind: 'worker', row: worker('w2', { alive: false }) });
+  t.same(v.state().workers.map((r) => r[0]), ['w1'], 'gone workers leave');
+  // Without the scheduler's records (a replay): the rows' executing + queued.
+  const bare = new OccupancyView(snap({ workers: [worker('w3', { executing: 1, queued: 4 })] }));
+  t.same(bare.state(), { workers: [['w3', 5, 1, 2, 0]] });
+});
+
+t.test('scheduler view: samples its sampler once a period, bounded to ten minutes', async (t) => {
+  let calls = 0;
+  const v = new SchedulerView(() => (calls++, [12.5, 80e6, 3, 0.5]), 1000);
+  t.same(v.delta(T0), { samples: [[T0, 12.5, 80e6, 3, 0.5]] });
+  t.equal(v.delta(T0 + 500), undefined);
+  t.equal(calls, 1, 'not sampled between periods');
+  for (let i = 1; i < 1000; i++) v.delta(T0 + i * 1000);
+  t.equal(v.state().samples.length, 601);
+  // The real sampler: this process's RSS, CPU as a share of a core, and lag without the timer period.
+  const real = processSampler();
+  t.teardown(real.close);
+  const end = Date.now() + 60;
+  while (Date.now() < end); // busy: CPU time accrues
+  const [cpu, rss, lagMax, lagMean] = real.sample(Date.now());
+  t.ok(cpu > 0 && cpu < 400, `cpu ${cpu.toFixed(0)}%`);
+  t.ok(Math.abs(rss - process.memoryUsage.rss()) < 64 << 20, 'rss is this process\'s');
+  t.ok(lagMax >= lagMean && lagMean >= 0, `lag max ${lagMax.toFixed(1)} ms ≥ mean ${lagMean.toFixed(2)} ms`);
+});
