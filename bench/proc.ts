@@ -1,0 +1,25 @@
+/**
+ * Reading another process's resource use from /proc (Linux), for the benchmarks that watch the
+ * scheduler and worker processes from outside.
+ */
+import { readFileSync } from 'node:fs';
+
+export { rssMiB } from '../packages/client/test/procs.js';
+
+/** Clock ticks per second of /proc/PID/stat's times (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system) a process has used so far, from /proc/PID/stat (10 ms ticks). */
+export function cpuSeconds(pid: number): number {
+  // The command name (field 2) may hold spaces: the fields after it start behind ') '.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/** The median of some numbers (NaN for none). */
+export function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
