@@ -1,0 +1,276 @@
+/**
+ * How the scheduler's cost grows with the work: the REAL scheduler process (`gluon-scheduler`)
+ * against simulated workers (bench/sim-workers.ts: many worker connections in this one
+ * process, answering every task at once) and a real client. The primary figure is the
+ * scheduler process's CPU time (/proc/PID/stat), since the machine is shared; wall-clock rates
+ * are printed too and are only as good as the machine's load (printed with them).
+ *
+ * Figures (targets from issue #17):
+ *   - scheduler CPU per task for 10k, 100k, 1M independent tasks and 1M tasks in a tree
+ *     reduction (fan-in 8): per-task cost at 1M ≤ 1.5× that at 10k;
+ *   - scheduler RSS per held task with 1M held (≤ 1 KiB) and after release (back to within 10%
+ *     of the idle RSS measured before);
+ *   - tasks per scheduler CPU-second (and per wall second) with 10, 100 and 1,000 workers
+ *     (no drop beyond 20% from 10 to 1,000);
+ *   - time to register 1,000 workers; 100 of 1,000 killed at once mid-run: every task they had
+ *     is rescheduled (checked) and every result arrives (checked);
+ *   - update-graph of 1M tasks from the client: the client's own time to build it, and the time
+ *     until the scheduler has taken it and sent the first task (one event: every task is known
+ *     before the first is sent).
+ *
+ * Run with `node --max-old-space-size=8192 --import tsx bench/scale.ts` (after `npx tsc -b`);
+ * `--quick` for sizes ÷ 10. Writes bench/results/scale.json.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Client, remote, type Future } from '@gluon/client';
+import { SCHEDULER_V8_FLAGS } from '@gluon/scheduler/v8-flags';
+import { cpuSeconds, rssMiB } from './proc.js';
+import { SimFleet, type SimWorker } from './sim-workers.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
+const div = values.quick ? 10 : 1;
+const only = values.only ? new Set(values.only.split(',')) : null;
+const M = 1_000_000 / div;
+
+// Nothing runs them: simulated workers answer every task at once with null.
+const noop = remote<(x?: unknown) => null>('@gluon/examples/tasks', 'noop');
+const combine = remote<(parts: Array<null>) => null>('@gluon/examples/tasks', 'noop', { group: 'combine' });
+
+interface Row { figure: string; value: number; unit: string; target?: string; meets?: boolean; note?: string }
+const rows: Row[] = [];
+const extra: Record<string, unknown> = {};
+
+function row(r: Row): void {
+  rows.push(r);
+  const meets = r.meets === undefined ? '' : r.meets ? '  meets' : '  MISSES';
+  console.log(`${r.figure.padEnd(58)} ${fmt(r.value).padStart(12)} ${r.unit.padEnd(10)}${r.target ? ` target ${r.target}` : ''}${meets}${r.note ? `  (${r.note})` : ''}`);
+}
+
+function fmt(v: number): string {
+  return Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2);
+}
+
+const load = () => loadavg()[0]!.toFixed(1);
+
+/** Polls a condition (bounded): benchmarks wait on the sim fleet's counters, not on sleeps. */
+async function until(cond: () => boolean, what: string, timeoutMs = 600_000): Promise<void> {
+  const t0 = performance.now();
+  while (!cond()) {
+    if (performance.now() - t0 > timeoutMs) throw new Error(`scale: timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** The scheduler as its own process, with the flags LocalCluster gives it. */
+async function startScheduler(): Promise<{ child: ChildProcess; address: string }> {
+  const cli = join(root, 'packages/scheduler/dist/cli.js');
+  const child = spawn(process.execPath, [...SCHEDULER_V8_FLAGS, cli, '--port', '0', '--no-dashboard', '--heartbeat-ttl', '600s'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // Its log (a line per worker joining and leaving) is kept short, for an error message.
+  let tail = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    tail = (tail + d.toString()).slice(-4000);
+  });
+  child.once('exit', (code, sig) => {
+    if (code) console.error(`scheduler exited with ${code ?? sig}; its last output:\n${tail}`);
+  });
+  const address = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /scheduler at (\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`scheduler exited (${code}) before listening: ${out}`)));
+  });
+  return { child, address };
+}
+
+/** Runs `n` independent tasks (or a tree reduction over leaves) and returns the scheduler's CPU per task. */
+async function run(client: Client, pid: number, fleet: SimFleet, n: number, shape: 'map' | 'tree', keep = false):
+  Promise<{ cpuUs: number; wallRate: number; futures: Array<Future<unknown>>; tasks: number }> {
+  const before = fleet.answered;
+  const cpu0 = cpuSeconds(pid);
+  const t0 = performance.now();
+  let futures: Array<Future<unknown>>;
+  let tasks = n;
+  if (shape === 'map') {
+    futures = client.map(noop, Array.from({ length: n }, (_, i) => i + Math.random()));
+  } else {
+    // Leaves such that leaves + reducers ≈ n (fan-in 8: reducers ≈ leaves / 7).
+    const leaves = Math.round((n * 7) / 8);
+    const parts = client.map(noop, Array.from({ length: leaves }, (_, i) => i + Math.random()));
+    let reducers = 0;
+    for (let l = leaves; l > 1; l = Math.ceil(l / 8)) reducers += Math.ceil(l / 8);
+    tasks = leaves + reducers;
+    futures = [client.treeReduce(combine, parts, { fanIn: 8 })];
+    client.release(parts);
+  }
+  await client.wait(futures);
+  await until(() => fleet.answered - before >= tasks, `${tasks} tasks answered`);
+  const cpu = cpuSeconds(pid) - cpu0;
+  const wall = (performance.now() - t0) / 1000;
+  if (!keep) client.release(futures);
+  return { cpuUs: (cpu / tasks) * 1e6, wallRate: tasks / wall, futures, tasks };
+}
+
+/** RSS once it stops falling (V8 gives memory back after its idle GCs), bounded at `maxMs`. */
+async function settledRss(pid: number, maxMs = 30_000): Promise<number> {
+  let last = rssMiB(pid);
+  const t0 = performance.now();
+  let still = 0;
+  while (performance.now() - t0 < maxMs && still < 6) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = rssMiB(pid);
+    still = now >= last - 0.5 ? still + 1 : 0;
+    last = Math.min(last, now);
+  }
+  return last;
+}
+
+async function main(): Promise<void> {
+  console.log(`gluon scale benchmark: the real scheduler process against simulated workers; load average ${load()} on this machine`);
+  console.log('(CPU figures are the scheduler process\'s own CPU time; wall-clock rates are under that load)\n');
+  const { child, address } = await startScheduler();
+  const pid = child.pid!;
+  const client = await Client.connect(address, { name: 'scale-bench' });
+  const seen = new Map<string, SimWorker[]>();
+  let watch: Set<string> | null = null;
+  let firstComputeAt = 0;
+  const fleet = new SimFleet(address, {
+    onCompute(key, w) {
+      if (firstComputeAt === 0) firstComputeAt = performance.now();
+      if (watch?.has(key)) {
+        let l = seen.get(key);
+        if (!l) seen.set(key, (l = []));
+        l.push(w);
+      }
+    },
+  });
+  const want = (s: string) => !only || only.has(s);
+  try {
+    await fleet.add(10, 2);
+    // Warm-up: JIT, the group's duration estimate, connection buffers.
+    await run(client, pid, fleet, 20_000 / div, 'map');
+    const idleRss = await settledRss(pid);
+    row({ figure: 'scheduler RSS, idle after warm-up', value: idleRss, unit: 'MiB' });
+    extra.idleRssMiB = idleRss;
+
+    if (want('sizes')) {
+      console.log('\n-- scheduler CPU per task, 10 workers × 2 threads --');
+      const per: Record<string, number> = {};
+      for (const n of [10_000 / div, 100_000 / div]) {
+        const r = await run(client, pid, fleet, n, 'map');
+        per[n] = r.cpuUs;
+        row({ figure: `${n.toLocaleString('en')} independent tasks`, value: r.cpuUs, unit: 'µs/task', note: `${r.wallRate.toFixed(0)} tasks/s wall, load ${load()}` });
+      }
+      // 1M: update-graph timing, then held for the memory figure.
+      firstComputeAt = 0;
+      const cpu0 = cpuSeconds(pid);
+      const t0 = performance.now();
+      const futures = client.map(noop, Array.from({ length: M }, (_, i) => i + Math.random()));
+      const built = performance.now() - t0;
+      await until(() => firstComputeAt > 0, 'the first compute-task of the 1M graph');
+      const firstMs = firstComputeAt - t0;
+      const graphCpu = cpuSeconds(pid) - cpu0;
+      await client.wait(futures);
+      const cpuM = ((cpuSeconds(pid) - cpu0) / M) * 1e6;
+      per[M] = cpuM;
+      row({ figure: `${M.toLocaleString('en')} independent tasks`, value: cpuM, unit: 'µs/task', note: `${(M / ((performance.now() - t0) / 1000)).toFixed(0)} tasks/s wall, load ${load()}` });
+      const growth = cpuM / per[10_000 / div]!;
+      row({ figure: `growth of CPU per task, ${(10_000 / div).toLocaleString('en')} → ${M.toLocaleString('en')}`, value: growth, unit: '×', target: '≤ 1.5', meets: growth <= 1.5 });
+      console.log('\n-- update-graph of 1M tasks from the client --');
+      row({ figure: 'client builds the graph (map of 1M)', value: built, unit: 'ms' });
+      row({ figure: 'submit → scheduler took all and sent the first task', value: firstMs, unit: 'ms', note: `scheduler CPU until then ${graphCpu.toFixed(1)} s; wall under load ${load()}` });
+      console.log('\n-- scheduler memory --');
+      const heldRss = await settledRss(pid, 10_000);
+      const perTask = ((heldRss - idleRss) * 2 ** 20) / M;
+      row({ figure: `RSS with ${M.toLocaleString('en')} tasks held`, value: heldRss, unit: 'MiB' });
+      row({ figure: 'RSS per held task', value: perTask, unit: 'bytes', target: '≤ 1024', meets: perTask <= 1024 });
+      client.release(futures);
+      futures.length = 0;
+      const afterRss = await settledRss(pid, 60_000);
+      const back = afterRss / idleRss;
+      row({ figure: 'RSS after release / idle RSS', value: back, unit: '×', target: '≤ 1.10', meets: back <= 1.1, note: `${afterRss.toFixed(0)} MiB` });
+      console.log('\n-- tree reduction --');
+      const tree = await run(client, pid, fleet, M, 'tree');
+      const treeGrowth = tree.cpuUs / per[10_000 / div]!;
+      row({ figure: `${tree.tasks.toLocaleString('en')} tasks in a tree reduction (fan-in 8)`, value: tree.cpuUs, unit: 'µs/task', note: `${tree.wallRate.toFixed(0)} tasks/s wall` });
+      row({ figure: `growth vs ${(10_000 / div).toLocaleString('en')} independent`, value: treeGrowth, unit: '×', target: '≤ 1.5', meets: treeGrowth <= 1.5 });
+    }
+
+    if (want('workers')) {
+      console.log(`\n-- workers: ${(100_000 / div).toLocaleString('en')} independent tasks on 10, 100, 1,000 workers × 2 threads --`);
+      const rate: Record<number, number> = {};
+      for (const nw of [10, 100, 1000]) {
+        if (nw === 1000) {
+          const t0 = performance.now();
+          const cpu0 = cpuSeconds(pid);
+          const added = await fleet.add(nw - fleet.workers.length, 2);
+          const welcomed = performance.now() - t0;
+          // Registered: each new worker is given a task (least-occupied placement reaches all).
+          const before = new Map(added.map((w) => [w, w.received]));
+          const probe = client.map(noop, Array.from({ length: 2 * nw }, (_, i) => -i - 1 - Math.random()));
+          await until(() => added.every((w) => w.received > before.get(w)!), 'every new worker given a task', 120_000);
+          const registered = performance.now() - t0;
+          await client.wait(probe);
+          client.release(probe);
+          row({ figure: `register ${added.length} workers (all welcomed)`, value: welcomed, unit: 'ms', note: `wall, load ${load()}` });
+          row({ figure: `… and each given a task`, value: registered, unit: 'ms', note: `scheduler CPU ${(cpuSeconds(pid) - cpu0).toFixed(2)} s` });
+        } else if (fleet.workers.length < nw) {
+          await fleet.add(nw - fleet.workers.length, 2);
+        }
+        await run(client, pid, fleet, 10_000 / div, 'map'); // warm the new workers' connections
+        const r = await run(client, pid, fleet, 100_000 / div, 'map');
+        rate[nw] = 1e6 / r.cpuUs;
+        row({ figure: `${nw} workers`, value: rate[nw], unit: 'tasks/CPU-s', note: `${r.cpuUs.toFixed(1)} µs/task; ${r.wallRate.toFixed(0)} tasks/s wall, load ${load()}` });
+      }
+      const drop = 1 - rate[1000]! / rate[10]!;
+      row({ figure: 'drop in tasks per CPU-second, 10 → 1,000 workers', value: drop * 100, unit: '%', target: '≤ 20%', meets: drop <= 0.2 });
+
+      console.log('\n-- 100 of 1,000 workers killed at once mid-run --');
+      const n = 200_000 / div;
+      const before = fleet.answered;
+      const futures = client.map(noop, Array.from({ length: n }, (_, i) => i + 0.5 + Math.random()));
+      await until(() => fleet.answered - before >= n / 2, 'half the tasks answered');
+      const victims = fleet.workers.slice(-100);
+      for (const v of victims) v.stuck = true;
+      await until(() => victims.every((v) => v.pending.size > 0) || fleet.answered - before >= n * 0.95, 'every victim holding tasks');
+      const lostKeys = new Set<string>();
+      for (const v of victims) for (const k of v.pending) lostKeys.add(k);
+      watch = lostKeys;
+      const victimSet = new Set<SimWorker>(victims);
+      const cpu0 = cpuSeconds(pid);
+      const t0 = performance.now();
+      for (const v of victims) v.kill();
+      fleet.workers.splice(fleet.workers.length - 100, 100);
+      const rescheduled = () => [...lostKeys].every((k) => seen.get(k)?.some((w) => !victimSet.has(w)));
+      await until(rescheduled, 'every task of the killed workers sent to another worker');
+      const ms = performance.now() - t0;
+      const cpu = cpuSeconds(pid) - cpu0;
+      const results = await client.gather(futures);
+      const allBack = results.length === n && results.every((v) => v === null);
+      client.release(futures);
+      row({ figure: `tasks the 100 killed workers held, rescheduled`, value: lostKeys.size, unit: 'tasks', note: 'every one sent to a live worker: checked' });
+      row({ figure: 'kill → all of them sent elsewhere', value: ms, unit: 'ms', note: `scheduler CPU ${(cpu * 1000).toFixed(0)} ms; wall, load ${load()}` });
+      row({ figure: `results of the ${n.toLocaleString('en')}-task run that arrived`, value: results.length, unit: 'tasks', meets: allBack, target: `${n}` });
+      if (!allBack) process.exitCode = 1;
+    }
+  } finally {
+    fleet.closeAll();
+    await client.close();
+    child.kill('SIGTERM');
+  }
+  const out = join(root, 'bench', 'results');
+  if (!existsSync(out)) mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'scale.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, quick: values.quick, loadavg: loadavg(), rows, ...extra }, null, 2)}\n`);
+}
+
+await main();
