@@ -1,7 +1,11 @@
 /**
- * Where work goes: the choice of a worker for a ready task and of a victim to steal from. Pure
- * functions of the worker and task records; the state machine acts on the answers.
+ * Where work goes: the choice of a worker for a ready task and of a victim to steal from.
+ * {@link WorkerPool} indexes the live workers by load and by unstarted work, so that each
+ * decision costs O(log workers) (plus the holders of the task's dependencies), never a pass over
+ * every worker: with a thousand workers, a pass per task was most of the scheduler's time.
+ * Pure bookkeeping and pure functions of the records; the state machine acts on the answers.
  */
+import { IndexedHeap } from './indexed-heap.js';
 import { acceptsWork, runsBefore, type TaskRecord, type WorkerRecord } from './records.js';
 
 /** Whether a worker said it is over its memory limit (it starts no new tasks). */
@@ -14,35 +18,105 @@ export function spareWork(ws: WorkerRecord): number {
   return ws.processing.size - (isPaused(ws) ? 0 : ws.nthreads);
 }
 
-/** Most dependency bytes held, then least occupied, among workers with room. */
-export function chooseWorker(ts: TaskRecord, workers: Iterable<WorkerRecord>, capacity: (ws: WorkerRecord) => number): WorkerRecord | null {
-  let best: WorkerRecord | null = null;
-  let bestBytes = -1;
-  let bestLoad = Infinity;
-  for (const ws of workers) {
-    if (!acceptsWork(ws)) continue;
-    const room = capacity(ws) - ws.processing.size;
-    if (room <= 0) continue;
-    let bytes = 0;
-    for (const d of ts.deps) if (ws.has.has(d)) bytes += d.nbytes || 1;
-    const load = ws.processing.size / ws.nthreads;
-    if (bytes > bestBytes || (bytes === bestBytes && load < bestLoad)) {
-      best = ws;
-      bestBytes = bytes;
-      bestLoad = load;
-    }
+/** Tasks in flight per thread. */
+function load(ws: WorkerRecord): number {
+  return ws.processing.size / ws.nthreads;
+}
+
+/** Less occupied first; the earlier registered among equals. */
+function lighter(a: WorkerRecord, b: WorkerRecord): boolean {
+  const la = load(a);
+  const lb = load(b);
+  return la !== lb ? la < lb : a.order < b.order;
+}
+
+/** More unstarted work first; the earlier registered among equals. */
+function moreSpare(a: WorkerRecord, b: WorkerRecord): boolean {
+  const sa = spareWork(a);
+  const sb = spareWork(b);
+  return sa !== sb ? sa > sb : a.order < b.order;
+}
+
+/**
+ * The live workers, indexed: those that accept work by load, every live one by unstarted work,
+ * and the paused ones. A worker added here keeps the index right by itself: its `watcher` is
+ * called on every change of its tasks, status or metrics (records.ts).
+ */
+export class WorkerPool {
+  private readonly byLoad = new IndexedHeap<WorkerRecord>(lighter);
+  private readonly bySpare = new IndexedHeap<WorkerRecord>(moreSpare);
+  /** Workers over their memory limit (usually none). */
+  readonly paused = new Set<WorkerRecord>();
+  private readonly watch = (ws: WorkerRecord): void => this.changed(ws);
+
+  add(ws: WorkerRecord): void {
+    ws.watcher = this.watch;
+    this.changed(ws);
   }
-  return best;
+
+  remove(ws: WorkerRecord): void {
+    if (ws.watcher === this.watch) ws.watcher = null;
+    this.byLoad.delete(ws);
+    this.bySpare.delete(ws);
+    this.paused.delete(ws);
+  }
+
+  private changed(ws: WorkerRecord): void {
+    if (acceptsWork(ws)) this.byLoad.update(ws);
+    else this.byLoad.delete(ws);
+    if (ws.status !== 'gone') this.bySpare.update(ws);
+    else this.bySpare.delete(ws);
+    if (isPaused(ws)) this.paused.add(ws);
+    else this.paused.delete(ws);
+  }
+
+  /**
+   * The least occupied worker that accepts work. Room is relative to threads (capacity is
+   * nthreads + 1, or nthreads × a per-group factor ≥ 2), so when this one has no room for a
+   * group's task, none has.
+   */
+  leastLoaded(): WorkerRecord | undefined {
+    return this.byLoad.peek();
+  }
+
+  /** The worker with the most unstarted work. */
+  mostSpare(): WorkerRecord | undefined {
+    return this.bySpare.peek();
+  }
+}
+
+/**
+ * Most dependency bytes held, then least occupied, among workers with room: the holders of the
+ * task's dependencies are the only candidates with bytes, and without one that has room, the
+ * least occupied worker is the answer.
+ */
+export function chooseWorker(ts: TaskRecord, pool: WorkerPool, capacity: (ws: WorkerRecord) => number): WorkerRecord | null {
+  if (ts.deps.length) {
+    let held: Map<WorkerRecord, number> | null = null;
+    for (const d of ts.deps) {
+      for (const h of d.holders) (held ??= new Map()).set(h, (held.get(h) ?? 0) + (d.nbytes || 1));
+    }
+    let best: WorkerRecord | null = null;
+    let bestBytes = 0;
+    if (held) {
+      for (const [ws, bytes] of held) {
+        if (!acceptsWork(ws) || ws.watcher === null || capacity(ws) - ws.processing.size <= 0) continue;
+        if (!best || bytes > bestBytes || (bytes === bestBytes && lighter(ws, best))) {
+          best = ws;
+          bestBytes = bytes;
+        }
+      }
+    }
+    if (best) return best;
+  }
+  const ws = pool.leastLoaded();
+  return ws && capacity(ws) - ws.processing.size > 0 ? ws : null;
 }
 
 /** The worker with the most unstarted work other than `idle`, or null if none has any. */
-export function stealVictim(idle: WorkerRecord, workers: Iterable<WorkerRecord>): WorkerRecord | null {
-  let victim: WorkerRecord | null = null;
-  for (const ws of workers) {
-    if (ws === idle || spareWork(ws) <= 0) continue;
-    if (!victim || spareWork(ws) > spareWork(victim)) victim = ws;
-  }
-  return victim;
+export function stealVictim(idle: WorkerRecord, pool: WorkerPool): WorkerRecord | null {
+  const victim = pool.mostSpare();
+  return victim && victim !== idle && spareWork(victim) > 0 ? victim : null;
 }
 
 /**

@@ -74,14 +74,18 @@ export function runsBefore(a: TaskRecord, b: TaskRecord): boolean {
 }
 
 export class WorkerRecord {
-  /** Tasks sent to it and not finished. */
-  processing = new Set<TaskRecord>();
+  private readonly running = new Set<TaskRecord>();
   /** Results it holds. */
   has = new Set<TaskRecord>();
   storedBytes = 0;
-  metrics: WorkerMetrics | null = null;
   lastSeen: number;
-  status: 'running' | 'closing' | 'gone' = 'running';
+  private currentStatus: 'running' | 'closing' | 'gone' = 'running';
+  private currentMetrics: WorkerMetrics | null = null;
+  /**
+   * Told whenever the worker's load or eligibility changes (its tasks, status or metrics): the
+   * scheduler's placement index (placement.ts), which must never hold a stale key.
+   */
+  watcher: ((ws: WorkerRecord) => void) | null = null;
 
   constructor(
     readonly id: string,
@@ -92,8 +96,54 @@ export class WorkerRecord {
     readonly host: string,
     readonly pid: number,
     now: number,
+    /** Registration order: placement breaks ties in favour of the earlier worker. */
+    readonly order = 0,
   ) {
     this.lastSeen = now;
+  }
+
+  /** Tasks sent to it and not finished; changed through {@link take} and {@link drop}. */
+  get processing(): ReadonlySet<TaskRecord> {
+    return this.running;
+  }
+
+  get status(): 'running' | 'closing' | 'gone' {
+    return this.currentStatus;
+  }
+
+  set status(s: 'running' | 'closing' | 'gone') {
+    this.currentStatus = s;
+    this.watcher?.(this);
+  }
+
+  get metrics(): WorkerMetrics | null {
+    return this.currentMetrics;
+  }
+
+  set metrics(m: WorkerMetrics | null) {
+    this.currentMetrics = m;
+    this.watcher?.(this);
+  }
+
+  /** A task was sent to it. */
+  take(ts: TaskRecord): void {
+    this.running.add(ts);
+    this.watcher?.(this);
+  }
+
+  /** A task left it (finished, failed, stolen, released); false if it did not have it. */
+  drop(ts: TaskRecord): boolean {
+    if (!this.running.delete(ts)) return false;
+    this.watcher?.(this);
+    return true;
+  }
+
+  /** Every task it had, which it no longer has. */
+  dropAll(): TaskRecord[] {
+    const all = [...this.running];
+    this.running.clear();
+    this.watcher?.(this);
+    return all;
   }
 }
 

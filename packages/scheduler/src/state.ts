@@ -206,8 +206,9 @@ export class SchedulerState extends Transitions {
     },
     now: number,
   ): Command[] {
-    const ws = new WorkerRecord(w.id, w.name, w.address, Math.max(1, w.nthreads), w.memoryLimit, w.host, w.pid, now);
+    const ws = new WorkerRecord(w.id, w.name, w.address, Math.max(1, w.nthreads), w.memoryLimit, w.host, w.pid, now, this.workerOrder++);
     this.workers.set(ws.id, ws);
+    this.pool.add(ws);
     const unknown: string[] = [];
     const reported = w.keys ?? {};
     this.recovery.expectLate(ws.id, w.running ?? []);
@@ -247,11 +248,11 @@ export class SchedulerState extends Transitions {
     this.workers.delete(id);
     const wasRunning = this.recovery.workerGone(id);
     ws.status = 'gone';
+    this.pool.remove(ws);
     this.goneWorkers.push(ws);
     if (this.goneWorkers.length > 100) this.goneWorkers.shift();
     this.addLog(now, 'worker-removed', `worker ${ws.name} removed: ${reason}`);
-    const running = [...ws.processing];
-    ws.processing.clear();
+    const running = ws.dropAll();
     for (const ts of running) {
       ts.processingOn = null;
       this.setState(ts, 'released');
@@ -347,7 +348,7 @@ export class SchedulerState extends Transitions {
     this.recovery.takeLate(workerId, m.key);
     // thread -1: the worker already held the result and ran nothing, so there is no run to time or draw.
     const ran = m.thread >= 0;
-    if (ws.processing.delete(ts) && ran) recordDuration(groupStats(this.groups, ts.group), m.stop - m.start);
+    if (ws.drop(ts) && ran) recordDuration(groupStats(this.groups, ts.group), m.stop - m.start);
     if (ran && this.journal.listened) this.emit({ kind: 'task-done', key: ts.key, group: ts.group, worker: ws.name, thread: m.thread, start: m.start, stop: m.stop, nbytes: m.nbytes, ...(m.events !== undefined ? { events: m.events } : {}) });
     if (ts.state === 'memory') {
       // Computed twice (a steal race or a recompute): keep the extra copy too.
@@ -372,7 +373,7 @@ export class SchedulerState extends Transitions {
     const ws = this.workers.get(workerId);
     const ts = this.tasks.get(m.key);
     if (!ws || !ts) return this.flush();
-    ws.processing.delete(ts);
+    ws.drop(ts);
     if (ts.state !== 'processing' || ts.processingOn !== ws) {
       // A task it ran from before it re-registered failed: it was left waiting for it; run it here.
       if (this.recovery.takeLate(workerId, m.key)) this.computeIfWanted(m.key);
@@ -415,7 +416,7 @@ export class SchedulerState extends Transitions {
     const ws = this.workers.get(workerId);
     const ts = this.tasks.get(key);
     if (!ws || !ts || ts.state !== 'processing' || ts.processingOn !== ws) return this.flush();
-    ws.processing.delete(ts);
+    ws.drop(ts);
     ts.processingOn = null;
     this.fail(ts, { message: `task ${key} cannot be sent to worker ${ws.name}: ${reason}`, name: 'DataTooLargeError', stack: '', key, worker: ws.name, retriesUsed: ts.retriesUsed, kind: 'too-large' }, now);
     this.fill(ws);
@@ -446,7 +447,7 @@ export class SchedulerState extends Transitions {
     for (const key of keys) {
       const ts = this.tasks.get(key);
       if (!ts || ts.state !== 'processing' || ts.processingOn !== ws) continue;
-      ws?.processing.delete(ts);
+      ws?.drop(ts);
       ts.processingOn = null;
       this.setState(ts, 'released');
       this.compute(ts);
@@ -503,7 +504,7 @@ export class SchedulerState extends Transitions {
     const thief = ts.thief;
     ts.thief = null;
     if (ok && ts.state === 'processing' && ts.processingOn === ws) {
-      ws.processing.delete(ts);
+      ws.drop(ts);
       ts.processingOn = null;
       this.setState(ts, 'released');
       // The task goes to the worker it was stolen for, if that one still has room; otherwise

@@ -5,7 +5,7 @@ import { Outbox, type Command } from './outbox.js';
 import { capacity, GROUP_STATE, groupStats, type GroupStats } from './groups.js';
 import { Journal, workerRow } from './journal.js';
 import { hasUnassigned } from './graph.js';
-import { chooseWorker, isPaused, spareWork, stealCandidates, stealVictim } from './placement.js';
+import { chooseWorker, isPaused, spareWork, stealCandidates, stealVictim, WorkerPool } from './placement.js';
 import { Recovery } from './recovery.js';
 import { clientLacks, inlineCopyNeeded, isWanted } from './lineage.js';
 import { acceptsWork, ClientRecord, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord } from './records.js';
@@ -22,6 +22,9 @@ export abstract class Transitions {
   readonly config: SchedulerConfig;
   readonly tasks = new Map<string, TaskRecord>();
   readonly workers = new Map<string, WorkerRecord>();
+  /** The live workers indexed by load and by unstarted work (placement and stealing). */
+  protected readonly pool = new WorkerPool();
+  protected workerOrder = 0;
   readonly clients = new Map<string, ClientRecord>();
   /** Gone workers, kept for the dashboard. */
   readonly goneWorkers: WorkerRecord[] = [];
@@ -166,7 +169,7 @@ export abstract class Transitions {
 
   /** Most dependency bytes held, then least occupied, among workers with room. */
   protected chooseWorker(ts: TaskRecord): WorkerRecord | null {
-    return chooseWorker(ts, this.workers.values(), (ws) => this.capacity(ws, ts.group));
+    return chooseWorker(ts, this.pool, (ws) => this.capacity(ws, ts.group));
   }
 
   /** How many tasks of `group` a worker may hold in flight (see groups.ts). */
@@ -178,7 +181,7 @@ export abstract class Transitions {
     this.setState(ts, 'processing');
     ts.processingOn = ws;
     ts.thief = null;
-    ws.processing.add(ts);
+    ws.take(ts);
     const deps: Record<string, string[]> = {};
     let values: Record<string, unknown> | undefined;
     for (const d of ts.deps) {
@@ -219,9 +222,23 @@ export abstract class Transitions {
     }
   }
 
+  /**
+   * Hands queued work out while some worker has room, each task to the best worker for it:
+   * O(log workers) per task placed, not a pass over every worker.
+   */
   protected fillAll(): void {
-    if (this.queue.size === 0) return;
-    for (const ws of this.workers.values()) this.fill(ws);
+    if (this.recovery.holding) return;
+    while (this.queue.size > 0) {
+      const top = this.queue.peek()!;
+      if (top.state !== 'queued') {
+        this.queue.pop();
+        continue;
+      }
+      const ws = this.chooseWorker(top);
+      if (!ws) break;
+      this.queue.pop();
+      this.assign(top, ws);
+    }
   }
 
   /**
@@ -235,7 +252,7 @@ export abstract class Transitions {
       if (ws.processing.size === 0) return;
       for (const idle of this.workers.values()) if (idle !== ws && idle.processing.size < idle.nthreads) this.stealFor(idle, ws);
     } else if (ws.processing.size < ws.nthreads) {
-      for (const victim of this.workers.values()) if (victim !== ws && isPaused(victim) && victim.processing.size > 0) this.stealFor(ws, victim);
+      for (const victim of this.pool.paused) if (victim !== ws && victim.processing.size > 0) this.stealFor(ws, victim);
     }
   }
 
@@ -246,7 +263,7 @@ export abstract class Transitions {
    */
   protected stealFor(idle: WorkerRecord, from?: WorkerRecord): void {
     if (this.queue.size > 0 || !acceptsWork(idle)) return;
-    const victim = from ?? stealVictim(idle, this.workers.values());
+    const victim = from ?? stealVictim(idle, this.pool);
     if (!victim || spareWork(victim) <= 0) return;
     for (const ts of stealCandidates(victim, Math.min(spareWork(victim), idle.nthreads + 1))) {
       ts.thief = idle;
@@ -383,7 +400,7 @@ export abstract class Transitions {
   protected forget(ts: TaskRecord): void {
     if (ts.state === 'memory') this.freeData(ts);
     if (ts.state === 'processing' && ts.processingOn) {
-      ts.processingOn.processing.delete(ts);
+      ts.processingOn.drop(ts);
       this.send({ worker: ts.processingOn.id }, { op: 'free-keys', keys: [ts.key] });
       ts.processingOn = null;
     }
@@ -406,7 +423,7 @@ export abstract class Transitions {
 
   protected toReleased(ts: TaskRecord): void {
     if (ts.state === 'processing' && ts.processingOn) {
-      ts.processingOn.processing.delete(ts);
+      ts.processingOn.drop(ts);
       this.send({ worker: ts.processingOn.id }, { op: 'free-keys', keys: [ts.key] });
       ts.processingOn = null;
     }
@@ -422,7 +439,7 @@ export abstract class Transitions {
       const ts = stack.pop()!;
       if (ts.state === 'erred' || ts.state === 'forgotten' || ts.state === 'memory') continue;
       if (ts.state === 'processing' && ts.processingOn) {
-        ts.processingOn.processing.delete(ts);
+        ts.processingOn.drop(ts);
         this.send({ worker: ts.processingOn.id }, { op: 'free-keys', keys: [ts.key] });
         ts.processingOn = null;
       }

@@ -1,0 +1,82 @@
+/**
+ * A binary heap whose items can be updated or removed in place (each knows its slot): for
+ * keys that change, such as a worker's load. Every operation is O(log n); `peek` is O(1).
+ */
+export class IndexedHeap<T> {
+  private readonly items: T[] = [];
+  private readonly slot = new Map<T, number>();
+
+  /** @param before true when `a` must come out before `b` (a strict order: ties broken by the caller) */
+  constructor(private readonly before: (a: T, b: T) => boolean) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  has(item: T): boolean {
+    return this.slot.has(item);
+  }
+
+  /** The item that comes out first. */
+  peek(): T | undefined {
+    return this.items[0];
+  }
+
+  /** Adds the item, or restores its place if its key changed. */
+  update(item: T): void {
+    const i = this.slot.get(item);
+    if (i === undefined) {
+      this.items.push(item);
+      this.slot.set(item, this.items.length - 1);
+      this.up(this.items.length - 1);
+    } else if (!this.up(i)) {
+      this.down(i);
+    }
+  }
+
+  delete(item: T): void {
+    const i = this.slot.get(item);
+    if (i === undefined) return;
+    this.slot.delete(item);
+    const last = this.items.pop()!;
+    if (i === this.items.length) return;
+    this.items[i] = last;
+    this.slot.set(last, i);
+    if (!this.up(i)) this.down(i);
+  }
+
+  /** Moves the item at `i` towards the root while it comes out before its parent; true if it moved. */
+  private up(i: number): boolean {
+    const a = this.items;
+    const item = a[i]!;
+    const from = i;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.before(item, a[p]!)) break;
+      a[i] = a[p]!;
+      this.slot.set(a[i]!, i);
+      i = p;
+    }
+    a[i] = item;
+    this.slot.set(item, i);
+    return i !== from;
+  }
+
+  private down(i: number): void {
+    const a = this.items;
+    const n = a.length;
+    const item = a[i]!;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && this.before(a[r]!, a[l]!) ? r : l;
+      if (!this.before(a[c]!, item)) break;
+      a[i] = a[c]!;
+      this.slot.set(a[i]!, i);
+      i = c;
+    }
+    a[i] = item;
+    this.slot.set(item, i);
+  }
+}

@@ -1,0 +1,108 @@
+import t from 'tap';
+import { WorkerRecord, type TaskRecord } from '@gluon/scheduler';
+import { IndexedHeap } from '../src/indexed-heap.js';
+import { chooseWorker, stealVictim, WorkerPool } from '../src/placement.js';
+import { Sim, task } from './sim.js';
+
+/** A deterministic pseudo-random sequence (xorshift32), so a failure replays. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+t.test('IndexedHeap: updates and deletes in place keep the smallest on top', async (t) => {
+  const key = new Map<number, number>();
+  const heap = new IndexedHeap<number>((a, b) => (key.get(a)! !== key.get(b)! ? key.get(a)! < key.get(b)! : a < b));
+  const random = rng(7);
+  for (let step = 0; step < 5000; step++) {
+    const item = Math.floor(random() * 50);
+    if (random() < 0.2) {
+      heap.delete(item);
+      key.delete(item);
+    } else {
+      key.set(item, Math.floor(random() * 20));
+      heap.update(item);
+    }
+    let best: number | undefined;
+    for (const [i, k] of key) if (best === undefined || k < key.get(best)! || (k === key.get(best)! && i < best)) best = i;
+    if (heap.peek() !== best || heap.size !== key.size) {
+      t.fail(`step ${step}: top ${heap.peek()} (size ${heap.size}), expected ${best} (size ${key.size})`);
+      return;
+    }
+  }
+  t.pass('5,000 random updates and deletes: always the right top');
+});
+
+function worker(order: number, nthreads = 1): WorkerRecord {
+  return new WorkerRecord(`w${order}`, `w${order}`, `ws://w${order}`, nthreads, 0, 'h', 1, 0, order);
+}
+
+function fakeTask(deps: Array<{ holders: WorkerRecord[]; nbytes: number }> = []): TaskRecord {
+  return { deps, thief: null } as unknown as TaskRecord;
+}
+
+t.test('WorkerPool: the least occupied worker with room; holders of the inputs first; paused and gone workers never', async (t) => {
+  const pool = new WorkerPool();
+  const [a, b, c] = [worker(0, 2), worker(1, 1), worker(2, 4)];
+  for (const w of [a, b, c]) pool.add(w);
+  const cap = (ws: WorkerRecord) => ws.nthreads + 1;
+  t.equal(chooseWorker(fakeTask(), pool, cap), a, 'all idle: the earliest registered');
+  a.take(fakeTask());
+  t.equal(chooseWorker(fakeTask(), pool, cap), b, 'the next idle one once a has work');
+  b.take(fakeTask());
+  c.take(fakeTask());
+  // loads: a 1/2, b 1/1, c 1/4
+  t.equal(chooseWorker(fakeTask(), pool, cap), c, 'least tasks per thread');
+  const input = fakeTask();
+  t.equal(chooseWorker(fakeTask([{ holders: [b], nbytes: 100 }, { holders: [a, b], nbytes: 10 }]), pool, cap), b, 'the worker holding most input bytes, though busier');
+  b.take(input);
+  t.equal(chooseWorker(fakeTask([{ holders: [b], nbytes: 100 }]), pool, cap), c, 'a full holder is passed over for the least occupied');
+  c.metrics = { cpu: 0, rss: 0, memoryLimit: 1, executing: 0, ready: 0, stored: 0, storedBytes: 0, time: 0, paused: true };
+  t.same([...pool.paused], [c], 'a paused worker is listed as paused');
+  t.equal(chooseWorker(fakeTask(), pool, cap), a, 'and gets nothing');
+  c.metrics = null;
+  t.same([...pool.paused], [], 'back under its limit');
+  for (let i = 0; i < 5; i++) c.take(fakeTask());
+  t.equal(chooseWorker(fakeTask(), pool, cap), a, 'c full (6 > 5): a');
+  a.take(fakeTask());
+  a.take(fakeTask());
+  t.equal(chooseWorker(fakeTask(), pool, cap), null, 'nobody has room: the task is queued');
+  t.equal(stealVictim(b, pool), c, 'the most unstarted work: c (6 tasks on 4 threads)');
+  a.status = 'closing';
+  b.drop(input);
+  t.equal(chooseWorker(fakeTask(), pool, cap), b, 'a closing worker gets nothing');
+  pool.remove(c);
+  c.status = 'gone';
+  t.equal(stealVictim(b, pool), a, 'a removed worker is no victim');
+});
+
+t.test('placing and stealing cost O(log workers) per task: no pass over every worker (1,000 workers)', async (t) => {
+  const sim = new Sim({}, false);
+  sim.addClient('c');
+  for (let i = 0; i < 1000; i++) sim.addWorker(`w${i}`, 2);
+  // Count every worker record any pass over the registry visits from here on.
+  const workers = sim.state.workers;
+  const values = workers.values.bind(workers);
+  let visited = 0;
+  workers.values = function* () {
+    for (const w of values()) {
+      visited++;
+      yield w;
+    }
+  } as typeof workers.values;
+  const n = 20_000;
+  sim.submit('c', Array.from({ length: n }, (_, i) => task(`noop-${i}`)));
+  // Idle workers' heartbeats look for paused workers to steal from.
+  for (const id of [...sim.inbox.keys()].slice(0, 100)) sim.apply(sim.state.heartbeat(id, { cpu: 0, rss: 0, memoryLimit: 0, executing: 0, ready: 0, stored: 0, storedBytes: 0, time: 0 }, 0));
+  const steps = sim.drain(n * 4);
+  t.equal(steps, n, 'every task ran once');
+  t.equal(sim.state.groups.get('noop')!.counts.memory, n, 'and is in memory');
+  t.ok(visited <= n, `worker records visited: ${visited} for ${n} tasks on 1,000 workers (a pass per task would be ${n * 1000})`);
+});
