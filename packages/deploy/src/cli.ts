@@ -31,6 +31,7 @@ export const CLUSTER_FLAGS = {
   'allow-module': flag.list('task module the workers may import (gluon-worker --allow-module)', 'SPEC'),
   host: flag.string('address the scheduler listens on', { arg: 'HOST', default: '0.0.0.0' }),
   'resource-spec': flag.string('PBS only: the -l resource request (default select=1:ncpus=N:mem=Mmb)', { arg: 'SPEC' }),
+  'no-job-arrays': flag.switch('Slurm: one sbatch per worker, not one job array for several'),
   'print-job-script': flag.switch('print the job script and exit without submitting'),
 };
 
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
     ...(v['allow-module'].length ? { workerExtraArgs: v['allow-module'].flatMap((m) => ['--allow-module', m]) } : {}),
     ...(process.env.GLUON_TOKEN ? { token: process.env.GLUON_TOKEN } : {}),
     ...(v['resource-spec'] ? { resourceSpec: v['resource-spec'] } : {}),
+    ...(v['no-job-arrays'] ? { jobArrays: false } : {}),
   };
   if (v['print-job-script']) opts.scheduler = 'ws://SCHEDULER:PORT';
   let cluster: JobQueueCluster;

@@ -50,6 +50,11 @@ export interface JobClusterOptions {
   node?: string;
   /** How often job states are read from the batch system, ms. Default 2000. */
   pollIntervalMs?: number;
+  /**
+   * Submit several workers at once as one job array (Slurm `--array`) where the launcher has
+   * arrays: one submission, one scheduling decision, instead of one per worker. Default true.
+   */
+  jobArrays?: boolean;
 }
 
 /** One submitted job as the cluster tracks it. */
@@ -88,12 +93,20 @@ function checkOptions(o: JobClusterOptions): void {
 export abstract class JobQueueCluster {
   /** The batch system's name, for messages (`slurm`). */
   abstract readonly kind: string;
-  /** The environment variable holding the job's id inside the job (`SLURM_JOB_ID`). */
-  protected abstract readonly jobIdVar: string;
-  /** The directive lines (`#SBATCH --time=...`) for these options. */
-  protected abstract directives(): string[];
+  /**
+   * The job's id as the shell sees it inside the job, as the batch system lists it
+   * (`${SLURM_JOB_ID}`; an array task's may differ: `${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}`).
+   */
+  protected abstract jobIdExpr(array: boolean): string;
+  /** The directive lines (`#SBATCH --time=...`) for these options; `arraySize` for an array of that many. */
+  protected abstract directives(arraySize?: number): string[];
   /** Submits a script; resolves with the job id. */
   protected abstract submit(script: string, env: NodeJS.ProcessEnv): Promise<string>;
+  /**
+   * Submits `arrayScript(n)` as one array job; resolves with the ids its n tasks are listed by.
+   * Launchers without arrays leave it out, and each worker is one submission.
+   */
+  protected submitArray?(script: string, env: NodeJS.ProcessEnv, n: number): Promise<string[]>;
   /** The states of the user's jobs that the batch system lists (id → pending/running). */
   protected abstract listJobs(): Promise<Map<string, 'pending' | 'running'>>;
   /** Cancels jobs by id. */
@@ -153,15 +166,29 @@ export abstract class JobQueueCluster {
 
   /** The exact script each job runs. */
   jobScript(): string {
+    return this.script();
+  }
+
+  /**
+   * The same job as an array of `n` tasks, one worker each (`#SBATCH --array=0-(n-1)`,
+   * `#PBS -J 1-n`): what `scale()` submits for several workers at once where arrays are used.
+   */
+  arrayScript(n: number): string {
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`arrayScript: n must be an integer ≥ 1, got ${n}`);
+    return this.script(n);
+  }
+
+  /** The job script; an array's when `arraySize` is given. */
+  private script(arraySize?: number): string {
     const o = this.opts;
-    const worker = [o.node ?? process.execPath, workerBin(), this.schedulerAddress, '--nthreads', String(this.cores), '--name', `${this.jobName}-\${${this.jobIdVar}}`];
+    const worker = [o.node ?? process.execPath, workerBin(), this.schedulerAddress, '--nthreads', String(this.cores), '--name', `${this.jobName}-${this.jobIdExpr(arraySize !== undefined)}`];
     if (o.memory) worker.push('--memory-limit', o.memory);
     // Workers on other hosts fetch results from each other: each listens on, and names, its node.
     if (!isLoopback(o.host ?? '0.0.0.0')) worker.push('--listen-host', '$(hostname)');
     worker.push(...(o.workerExtraArgs ?? []));
     return [
       '#!/usr/bin/env bash',
-      ...this.directives(),
+      ...this.directives(arraySize),
       '',
       'set -e',
       `cd ${shellQuote(o.cwd ?? process.cwd())}`,
@@ -282,6 +309,11 @@ export abstract class JobQueueCluster {
     return this.syncing;
   }
 
+  /** Tracks a submitted job (pending until the batch system lists it running). */
+  private track(id: string): void {
+    this.jobs.set(id, { id, state: 'pending', workerName: `${this.jobName}-${id}` });
+  }
+
   private async syncOnce(): Promise<void> {
     if (this.closed) return;
     const listed = await this.listJobs();
@@ -297,10 +329,12 @@ export abstract class JobQueueCluster {
     const live = this.jobList;
     if (live.length < this.target) {
       const env = { ...process.env, ...(this.opts.token ? { GLUON_TOKEN: this.opts.token } : {}) };
-      const script = this.jobScript();
-      for (let i = live.length; i < this.target; i++) {
-        const id = await this.submit(script, env);
-        this.jobs.set(id, { id, state: 'pending', workerName: `${this.jobName}-${id}` });
+      const missing = this.target - live.length;
+      if (missing > 1 && this.submitArray && this.opts.jobArrays !== false) {
+        for (const id of await this.submitArray(this.arrayScript(missing), env, missing)) this.track(id);
+      } else {
+        const script = this.jobScript();
+        for (let i = 0; i < missing; i++) this.track(await this.submit(script, env));
       }
     } else if (live.length > this.target) {
       // Pending jobs go first (nothing runs there yet), then the newest.

@@ -18,7 +18,10 @@ export interface PBSClusterOptions extends JobClusterOptions {
  */
 export class PBSCluster extends JobQueueCluster {
   readonly kind = 'pbs';
-  protected readonly jobIdVar = 'PBS_JOBID';
+  // PBS Pro lists an array's subjobs as 12[3].server, which is their PBS_JOBID.
+  protected jobIdExpr(): string {
+    return '${PBS_JOBID}';
+  }
   declare protected readonly opts: PBSClusterOptions;
 
   static async start(opts: PBSClusterOptions = {}): Promise<PBSCluster> {
@@ -26,7 +29,7 @@ export class PBSCluster extends JobQueueCluster {
     return new PBSCluster(s.opts, s.local, s.address, s.dashboardUrl);
   }
 
-  protected directives(): string[] {
+  protected directives(arraySize?: number): string[] {
     const o = this.opts;
     const mem = this.memoryMiB;
     const d = [`-N ${this.jobName}`, `-l ${o.resourceSpec ?? `select=1:ncpus=${this.cores}${mem !== undefined ? `:mem=${mem}mb` : ''}`}`];
@@ -36,16 +39,8 @@ export class PBSCluster extends JobQueueCluster {
     if (o.logDirectory) d.push(`-o ${o.logDirectory}/`, `-e ${o.logDirectory}/`);
     d.push('-V'); // the submitting environment (GLUON_TOKEN) reaches the job
     d.push(...(o.jobExtra ?? []));
+    if (arraySize !== undefined) d.push(`-J 1-${arraySize}`);
     return d.map((x) => `#PBS ${x}`);
-  }
-
-  /** The job script as an array of `n` workers (`#PBS -J 1-n`), for submitting many at once by hand. */
-  arrayScript(n: number): string {
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`arrayScript: n must be an integer ≥ 1, got ${n}`);
-    const lines = this.jobScript().split('\n');
-    const last = lines.findLastIndex((l) => l.startsWith('#PBS '));
-    lines.splice(last + 1, 0, `#PBS -J 1-${n}`);
-    return lines.join('\n');
   }
 
   protected async submit(script: string, env: NodeJS.ProcessEnv): Promise<string> {

@@ -15,7 +15,10 @@ import { runCommand } from './commands.js';
  */
 export class SlurmCluster extends JobQueueCluster {
   readonly kind = 'slurm';
-  protected readonly jobIdVar = 'SLURM_JOB_ID';
+  // squeue --array lists an array's tasks as <array job id>_<task id>; a plain job by its id.
+  protected jobIdExpr(array: boolean): string {
+    return array ? '${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}' : '${SLURM_JOB_ID}';
+  }
 
   /** Starts (or attaches to) the scheduler; submit workers with `scale(n)` or `adapt()`. */
   static async start(opts: JobClusterOptions = {}): Promise<SlurmCluster> {
@@ -23,14 +26,16 @@ export class SlurmCluster extends JobQueueCluster {
     return new SlurmCluster(s.opts, s.local, s.address, s.dashboardUrl);
   }
 
-  protected directives(): string[] {
+  protected directives(arraySize?: number): string[] {
     const o = this.opts;
     const d = [`--job-name=${this.jobName}`, '--ntasks=1', `--cpus-per-task=${this.cores}`];
     if (this.memoryMiB !== undefined) d.push(`--mem=${this.memoryMiB}M`);
     if (o.walltime) d.push(`--time=${o.walltime}`);
     if (o.queue) d.push(`--partition=${o.queue}`);
     if (o.account) d.push(`--account=${o.account}`);
-    if (o.logDirectory) d.push(`--output=${o.logDirectory}/%x-%j.out`);
+    // An array task's output is named like its listing: <name>-<array job>_<task>.out.
+    if (o.logDirectory) d.push(`--output=${o.logDirectory}/%x-${arraySize === undefined ? '%j' : '%A_%a'}.out`);
+    if (arraySize !== undefined) d.push(`--array=0-${arraySize - 1}`);
     d.push(...(o.jobExtra ?? []));
     return d.map((x) => `#SBATCH ${x}`);
   }
@@ -43,8 +48,14 @@ export class SlurmCluster extends JobQueueCluster {
     return id;
   }
 
+  protected override async submitArray(script: string, env: NodeJS.ProcessEnv, n: number): Promise<string[]> {
+    const id = await this.submit(script, env);
+    return Array.from({ length: n }, (_, i) => `${id}_${i}`);
+  }
+
   protected async listJobs(): Promise<Map<string, 'pending' | 'running'>> {
-    const out = await runCommand(['squeue', '--noheader', '--format=%i %t', `--user=${this.user}`]);
+    // --array: one line per array task (a pending array is otherwise one line, 12_[0-9]).
+    const out = await runCommand(['squeue', '--array', '--noheader', '--format=%i %t', `--user=${this.user}`]);
     return parseSqueue(out);
   }
 

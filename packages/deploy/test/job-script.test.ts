@@ -20,6 +20,10 @@ t.test('SlurmCluster.jobScript: every option becomes its #SBATCH directive, then
   const exec = lines.find((l) => l.startsWith('exec '))!;
   t.match(exec, /^exec \/opt\/node\/bin\/node \S+\/bin\/gluon-worker\.js ws:\/\/sched\.example:8786 --nthreads 4 --name "gluon-worker-\$\{SLURM_JOB_ID\}" --memory-limit 8GiB --listen-host "\$\(hostname\)" --allow-module \/data\/run\/tasks\.js$/);
   t.notMatch(s, /GLUON_TOKEN|token/i, 'no token in the script (it travels in the environment)');
+  const array = c.arrayScript(4).split('\n');
+  t.same(array.filter((l) => l.startsWith('#SBATCH')).slice(7, 9), ['#SBATCH --output=/scratch/logs/%x-%A_%a.out', '#SBATCH --array=0-3'], 'an array of 4, each task writing <name>-<array>_<task>.out');
+  t.match(array.find((l) => l.startsWith('exec ')), /--name "gluon-worker-\$\{SLURM_ARRAY_JOB_ID\}_\$\{SLURM_ARRAY_TASK_ID\}"/, 'a task\'s worker is named as squeue --array lists the task');
+  t.throws(() => c.arrayScript(1.5), /n must be an integer ≥ 1, got 1.5/);
   await c.close();
 });
 

@@ -23,7 +23,7 @@ if (why) {
   t.skip(why);
 } else {
   holdSlurm();
-  const squeueIds = () => execFileSync('squeue', ['-h', '-o', '%i'], { encoding: 'utf8' }).split('\n').map((s) => s.trim()).filter(Boolean);
+  const squeueIds = () => execFileSync('squeue', ['--array', '-h', '-o', '%i'], { encoding: 'utf8' }).split('\n').map((s) => s.trim()).filter(Boolean);
   const work = mkdtempSync(join(tmpdir(), 'gluon-slurm-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
   const common = { host: '127.0.0.1', cores: 1, memory: '1GiB', walltime: '00:15:00', cwd: repo, logDirectory: work, pollIntervalMs: 500 };
@@ -62,6 +62,36 @@ if (why) {
     t.ok(existsSync(join(work, `gluon-worker-${victim}.out`)), 'jobs wrote their output to logDirectory');
   });
 
+  t.test('scale(3) is one sbatch: a job array whose tasks are the workers; scale(2) cancels a pending task first', async (t) => {
+    const cluster = await SlurmCluster.start({ ...common, jobName: 'gluon-array' });
+    t.teardown(() => cluster.close());
+    await cluster.scale(3);
+    const ids = cluster.jobList.map((j) => j.id);
+    const array = /^(\d+)_0$/.exec(ids[0] ?? '')?.[1];
+    t.same(ids, [`${array}_0`, `${array}_1`, `${array}_2`], `three tasks of one array job (${ids.join(', ')})`);
+    const listed = () => execFileSync('squeue', ['--array', '-h', '-o', '%i %F %K %t', '-j', array!], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/));
+    t.same(listed().map((l) => l[1]).filter((a) => a !== array), [], 'squeue lists every task under that one array job id');
+    t.match(cluster.arrayScript(3), /^#SBATCH --array=0-2$/m, 'arrayScript(3) is what was submitted');
+    // The node has 2 CPUs: two tasks run, their workers join and compute.
+    await cluster.waitForWorkers(2, 240_000);
+    t.equal(await sumThrough(cluster, 40, 20), (40 * 39) / 2, 'a workload ran on the array\'s workers');
+    const names = await cluster.liveWorkerNames();
+    t.ok(names.every((n) => new RegExp(`^gluon-array-${array}_[0-2]$`).test(n)), `workers are named after their task: ${names.join(', ')}`);
+
+    // Refresh the states, then drop one: a task still pending goes before a running one.
+    await cluster.scale(3);
+    const pending = cluster.jobList.filter((j) => j.state === 'pending').map((j) => j.id);
+    await cluster.scale(2);
+    const kept = cluster.jobList.map((j) => j.id);
+    t.equal(kept.length, 2, `two tasks kept (${kept.join(', ')})`);
+    if (pending.length === 1) t.notOk(kept.includes(pending[0]!), `the pending task ${pending[0]} was the one cancelled`);
+    for (let i = 0; i < 240 && listed().length > 2; i++) await new Promise((r) => setTimeout(r, 250));
+    t.equal(listed().length, 2, 'squeue lists two tasks');
+    await cluster.close();
+    t.same(listed(), [], 'after close() squeue lists none of the array\'s tasks');
+    t.ok(existsSync(join(work, `gluon-array-${array}_0.out`)), 'array tasks write <name>-<array>_<task>.out');
+  });
+
   t.test('the H→4ℓ analysis runs on Slurm jobs: gluon-h4l run --cluster slurm --jobs 2', async (t) => {
     const h4l = join(repo, 'packages/analysis-h4l/bin/gluon-h4l.js');
     const data = join(work, 'data');
@@ -75,7 +105,7 @@ if (why) {
     run.stderr.on('data', (d) => (text += d));
     const code = await new Promise<number | null>((r) => run.on('exit', r));
     t.equal(code, 0, `gluon-h4l run exited 0:\n${text.slice(-2000)}`);
-    const ids = /slurm: submitted 2 jobs \((\d+), (\d+)\)/.exec(text)?.slice(1) ?? [];
+    const ids = /slurm: submitted 2 jobs \(([\d_]+), ([\d_]+)\)/.exec(text)?.slice(1) ?? [];
     t.equal(ids.length, 2, 'it submitted two Slurm jobs');
     t.match(text, /progress: (\d+)\/\1 chunks/, 'every chunk done');
     const hist = JSON.parse(readFileSync(join(out, 'histograms.json'), 'utf8')) as object;
