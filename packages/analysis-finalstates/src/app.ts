@@ -4,7 +4,9 @@
  */
 import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { consoleProgress } from '@gluon/analysis-h4l';
+import { startBatchRun } from '@gluon/deploy';
 import { type FsConfig, ConfigError, STAGES } from './config.js';
 import { listFiles, batchSlice, countEntries, inputProblems, makeChunks, fileDigest } from './dataset.js';
 import { physicsOptions, schemaOf } from './options.js';
@@ -68,7 +70,7 @@ export async function dryRun(c: FsConfig, p: RunPlacement, log: (s: string) => v
   for (const x of counts) log(`  ${x.error ? `ERROR ${x.error}` : `${String(x.entries).padStart(9)} entries`}  ${x.file}`);
   log(`planned tasks: ${chunks.length} chunk tasks of ≤ ${c.chunk_size} events (parse${c.tasks.masses ? ', masses' : ''}${c.tasks.postprocess ? ', postprocess' : ''}), `
     + `a treeReduce of fan-in ${c.fan_in}, ${c.tasks.histograms ? 'the histograms written' : 'no histograms'}`);
-  log(`mode: ${c.scheduler ? `scheduler ${c.scheduler}` : c.n_workers === 0 ? 'in-process serial' : `LocalCluster with ${c.n_workers} workers`}`);
+  log(`mode: ${modeText(c)}`);
   const dir = runDirFor(c, p);
   const w = writableProblem(dir);
   if (w) problems.push(w);
@@ -76,6 +78,12 @@ export async function dryRun(c: FsConfig, p: RunPlacement, log: (s: string) => v
   for (const x of problems) log(`problem: ${x}`);
   log(problems.length ? `the run would fail (${problems.length} problem${problems.length > 1 ? 's' : ''})` : 'the run would start');
   return problems;
+}
+
+/** Where the workers are, as the log says it. */
+function modeText(c: FsConfig): string {
+  if (c.cluster) return `${c.jobs} ${c.cluster} jobs of ${c.job_cores} core(s) and a scheduler here`;
+  return c.scheduler ? `scheduler ${c.scheduler}` : c.n_workers === 0 ? 'in-process serial' : `LocalCluster with ${c.n_workers} workers`;
 }
 
 export interface ExecuteResult { report: RunReport; runDir: string; written: string[] }
@@ -86,19 +94,24 @@ export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => 
   const files = inputFiles(c, p);
   if (files.length === 0) throw new ConfigError(`no *.root files under ${c.data_dir}${p.batch ? ` in batch slice ${p.batch.index} of ${p.batch.total}` : ''}`);
   const physics = physicsOptions(c);
+  // cluster: slurm|pbs: the workers are batch jobs of a scheduler started here (@gluon/deploy);
+  // they import the task module from this package's folder, as the LocalCluster's workers do.
+  const batch = c.cluster ? await startBatchRun({ ...c, cluster: c.cluster }, { cwd: fileURLToPath(new URL('..', import.meta.url)), jobName: `fs-${c.run_name}` }, log) : undefined;
   const bar = consoleProgress(progressOut);
   let report: RunReport;
   try {
-    report = await runFinalStates({ files, physics, nWorkers: c.n_workers, ...(c.scheduler ? { scheduler: c.scheduler } : {}),
-      chunkSize: c.chunk_size, fanIn: c.fan_in, dashboard: c.dashboard }, {
+    report = await runFinalStates({ files, physics, nWorkers: batch ? c.jobs : c.n_workers, ...(c.scheduler ? { scheduler: c.scheduler } : {}),
+      ...(batch ? { client: batch.client } : {}), chunkSize: c.chunk_size, fanIn: c.fan_in, dashboard: c.dashboard }, {
       onStart: (i) => {
-        log(`gluon-finalstates: ${i.files} files, ${i.events} events in ${i.chunks} chunks, ${i.mode === 'serial' ? 'in-process' : i.mode === 'local-cluster' ? `LocalCluster with ${c.n_workers} workers` : `scheduler ${c.scheduler}`}`);
+        log(`gluon-finalstates: ${i.files} files, ${i.events} events in ${i.chunks} chunks, ${i.mode === 'serial' ? 'in-process' : modeText(c)}`);
         if (i.dashboardUrl) log(`dashboard: ${i.dashboardUrl} (Results: events per final state)`);
       },
       onProgress: (e) => bar.update(e),
     });
   } finally {
     bar.end();
+    await batch?.client.close();
+    await batch?.cluster.close();
   }
   const tDigest = performance.now();
   const inputs = await Promise.all(report.files.map(async (f) => ({ ...(await fileDigest(f.file)), entries: f.entries })));

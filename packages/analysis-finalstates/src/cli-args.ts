@@ -1,5 +1,6 @@
 /** Parsing `gluon-finalstates` arguments into a validated configuration and a mode. */
 import { parseArgs } from 'node:util';
+import { BATCH_RUN_FLAGS } from '@gluon/deploy';
 import { loadConfigFile, mergeConfig, validateConfig, parseTasks, ConfigError, type FsConfig } from './config.js';
 
 /** Flags that set config keys: the key, its parse, and what it does (for --help). */
@@ -15,6 +16,7 @@ const CONFIG_FLAGS: Record<string, { key: keyof FsConfig; parse?: (s: string) =>
   'min-events-per-fs': { key: 'min_events_per_fs', parse: Number, help: 'final states with fewer events get no histograms' },
   'bin-width': { key: 'bin_width_gev', parse: Number, help: 'histogram bin width in GeV' },
   'tail-threshold': { key: 'tail_threshold_gev', parse: Number, help: 'masses at or above this (GeV) go to the _tail histograms' },
+  ...Object.fromEntries(Object.entries(BATCH_RUN_FLAGS).map(([f, s]) => [f, { key: s.key, help: s.help, ...(s.number ? { parse: Number } : {}) }])),
 };
 
 /** Flags that choose what runs, for --help. */

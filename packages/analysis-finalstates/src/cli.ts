@@ -22,6 +22,7 @@ const HELP = `usage:
                     [--tail-threshold GEV] [--n-workers N] [--scheduler ws://host:8786] [--chunk-size N]
                     [--base-output-dir DIR] [--run-name NAME] [--run-dir DIR] [--max-files N] [--no-dashboard]
                     [--batch-job-index I --total-batch-jobs N] [--dry-run]
+                    [--cluster slurm|pbs --jobs N --job-cores N --job-memory SIZE --job-walltime HH:MM:SS --job-queue Q --job-account A]
   gluon-finalstates --plots-only --run-dir DIR
   gluon-finalstates --merge-only --run-dir DIR [--min-events-per-fs N]
   gluon-finalstates generate [--out DIR] [--scale X] [--seed N]

@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
+import { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, batchRunConflict, type BatchRunConfig } from '@gluon/deploy';
 import { OBJECT_TYPES, OBJECT_NAMES, SCHEMAS, type ObjectType } from './schema.js';
 import { parseCountsName } from './naming.js';
 
@@ -17,7 +18,8 @@ export interface ObjectCuts { pt_min_gev: number; abs_eta_max: number; tight_id:
 /** A known resonance: masses of these combinations within ±half_width_gev of center_gev are removed. */
 export interface Peak { combinations: string[]; center_gev: number; half_width_gev: number }
 
-export interface FsConfig {
+/** The batch keys (cluster, jobs, job_*) are @gluon/deploy's, shared with gluon-h4l. */
+export interface FsConfig extends BatchRunConfig {
   run_name: string;
   /** A key of SCHEMAS. */
   schema: string;
@@ -64,6 +66,7 @@ export const DEFAULT_CONFIG: FsConfig = {
     { combinations: ['2m'], center_gev: 9.4603, half_width_gev: 0.5 },
   ],
   bin_width_gev: 10, tail_threshold_gev: 1000, tail_max_gev: 13_000, min_events_per_fs: 10,
+  ...BATCH_RUN_DEFAULTS,
 };
 
 /** A configuration error; the message names the key and where it came from. */
@@ -137,6 +140,7 @@ const CHECKS: Record<keyof FsConfig, Check> = {
   tail_threshold_gev: positive,
   tail_max_gev: positive,
   min_events_per_fs: intAtLeast(0),
+  ...(Object.fromEntries(Object.entries(BATCH_RUN_CHECKS).map(([key, why]) => [key, (v: unknown, k: string) => { const w = why(v); if (w) bad(k, w, v); }])) as Record<keyof BatchRunConfig, Check>),
 };
 
 /** Checks every key of a partial config; throws a ConfigError naming the first bad one and `source`. */
@@ -186,6 +190,8 @@ function multipleOf(x: number, w: number): boolean {
 }
 
 function checkWhole(c: FsConfig): void {
+  const conflict = batchRunConflict(c);
+  if (conflict) throw new ConfigError(conflict);
   if (c.max_particles < c.min_particles) throw new ConfigError(`max_particles (${c.max_particles}) must be ≥ min_particles (${c.min_particles})`);
   if (c.max_particles > 8) throw new ConfigError(`max_particles must be ≤ 8, got ${c.max_particles}`);
   if (c.max_objects_per_type > 16) throw new ConfigError(`max_objects_per_type must be ≤ 16, got ${c.max_objects_per_type}`);

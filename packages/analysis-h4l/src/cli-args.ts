@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { BATCH_RUN_FLAGS } from '@gluon/deploy';
 import { loadConfigFile, mergeConfig, validateConfig, ConfigError, type H4lConfig } from './config.js';
 
 type FlagType = 'string' | 'boolean';
@@ -42,13 +43,7 @@ export const RUN_FLAGS: Record<string, RunFlag> = {
   'worker-timeout': { key: 'worker_timeout_s', type: 'string', parse: Number, arg: 'S', help: 'give up when no worker took a task after S seconds' },
   linger: { key: 'linger', type: 'boolean', help: 'keep the cluster and dashboard up after the run until Ctrl-C' },
   'no-dashboard': { key: 'dashboard', type: 'boolean', parse: () => false, help: 'start no dashboard' },
-  cluster: { key: 'cluster', type: 'string', arg: 'slurm|pbs', help: 'run the workers as batch jobs (docs/deploy-slurm.md)' },
-  jobs: { key: 'jobs', type: 'string', parse: Number, arg: 'N', help: 'with --cluster: jobs to submit, one worker each' },
-  'job-cores': { key: 'job_cores', type: 'string', parse: Number, arg: 'N', help: 'with --cluster: cores (worker threads) per job' },
-  'job-memory': { key: 'job_memory', type: 'string', arg: 'SIZE', help: 'with --cluster: memory per job, e.g. 4GiB' },
-  'job-walltime': { key: 'job_walltime', type: 'string', arg: 'HH:MM:SS', help: 'with --cluster: wall-clock limit per job' },
-  'job-queue': { key: 'job_queue', type: 'string', arg: 'NAME', help: 'with --cluster: queue (Slurm: partition)' },
-  'job-account': { key: 'job_account', type: 'string', arg: 'NAME', help: 'with --cluster: account to charge' },
+  ...Object.fromEntries(Object.entries(BATCH_RUN_FLAGS).map(([f, s]): [string, RunFlag] => [f, { key: s.key, type: 'string', arg: s.arg, help: s.help, ...(s.number ? { parse: Number } : {}) }])),
 };
 
 /** `gluon-h4l run --help`. */

@@ -5,9 +5,11 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { reasonOf } from './errors.js';
+import { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, batchRunConflict, type BatchRunConfig } from '@gluon/deploy';
 import { SELECTIONS, type SelectionName } from './chunk.js';
 
-export interface H4lConfig {
+/** The batch keys (cluster, jobs, job_*) are @gluon/deploy's, shared with every analysis CLI. */
+export interface H4lConfig extends BatchRunConfig {
   run_name: string;
   data_dir: string | null;
   selection: SelectionName;
@@ -27,23 +29,13 @@ export interface H4lConfig {
   worker_timeout_s: number | null;
   /** Keep the LocalCluster and its dashboard up after the run until Ctrl-C. */
   linger: boolean;
-  /** Run the workers as batch jobs (@gluon/deploy): 'slurm' or 'pbs'; null: not. */
-  cluster: 'slurm' | 'pbs' | null;
-  /** Batch jobs to submit (one worker each) with `cluster`. */
-  jobs: number;
-  /** Per job: cores (worker threads), memory ('8GiB'), walltime ('HH:MM:SS'), queue, account. */
-  job_cores: number;
-  job_memory: string | null;
-  job_walltime: string | null;
-  job_queue: string | null;
-  job_account: string | null;
 }
 
 export const DEFAULT_CONFIG: H4lConfig = {
   run_name: 'h4l', data_dir: null, selection: 'notebook', n_workers: 2, scheduler: null, chunk_size: 100_000,
   out: null, max_files: null, lumi_fb: null, skip_bad_files: false, corrected_d0: false,
   entry_cache: '.cache/h4l-entries.json', fan_in: 8, dashboard: true, worker_timeout_s: 120, linger: false,
-  cluster: null, jobs: 2, job_cores: 1, job_memory: null, job_walltime: null, job_queue: null, job_account: null,
+  ...BATCH_RUN_DEFAULTS,
 };
 
 /** A configuration error; the message names the key and where it came from. */
@@ -72,13 +64,7 @@ const CHECKS: Record<keyof H4lConfig, Check> = {
   dashboard: bool,
   worker_timeout_s: orNull((v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'must be a positive number of seconds')),
   linger: bool,
-  cluster: orNull((v) => (v === 'slurm' || v === 'pbs' ? undefined : 'must be slurm or pbs')),
-  jobs: int(1),
-  job_cores: int(1),
-  job_memory: orNull((v) => (typeof v === 'string' && /^\d+(\.\d+)?\s*(B|KB|KiB|MB|MiB|GB|GiB|TB|TiB)?$/i.test(v) ? undefined : 'must be a size like 4GiB')),
-  job_walltime: orNull((v) => (typeof v === 'string' && /^(\d+-)?\d{1,3}:\d{2}:\d{2}$/.test(v) ? undefined : 'must look like HH:MM:SS')),
-  job_queue: orNull(str),
-  job_account: orNull(str),
+  ...BATCH_RUN_CHECKS,
 };
 
 /** Checks every key and value of a partial config; throws a ConfigError naming the first bad one. */
@@ -110,7 +96,8 @@ export async function loadConfigFile(file: string): Promise<Partial<H4lConfig>> 
 export function mergeConfig(yaml: Partial<H4lConfig>, flags: Partial<H4lConfig>): H4lConfig {
   const c = { ...DEFAULT_CONFIG, ...yaml, ...flags };
   if (c.corrected_d0 && c.selection !== 'framework') throw new ConfigError(`corrected_d0 applies to selection framework only, not ${c.selection}`);
-  if (c.cluster && c.scheduler) throw new ConfigError(`cluster (${c.cluster}) starts its own scheduler; it cannot be combined with scheduler ${c.scheduler}`);
+  const conflict = batchRunConflict(c);
+  if (conflict) throw new ConfigError(conflict);
   if (c.linger && !c.scheduler && c.n_workers === 0) throw new ConfigError('linger keeps a cluster and its dashboard up, and an in-process run (n_workers 0) has none');
   return c;
 }

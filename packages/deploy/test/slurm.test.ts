@@ -112,4 +112,31 @@ if (why) {
     t.ok(Object.keys(hist).length > 0, 'histograms.json written');
     t.same(squeueIds().filter((id) => !before.has(id)), [], 'the run cancelled its jobs: squeue lists none of them');
   });
+
+  t.test('the final-states analysis runs on Slurm jobs through the same launcher: gluon-finalstates --cluster slurm --jobs 2', async (t) => {
+    const fs = join(repo, 'packages/analysis-finalstates/bin/gluon-finalstates.js');
+    const data = join(work, 'fsdata');
+    execFileSync(process.execPath, [fs, 'generate', '--out', data, '--scale', '0.02', '--seed', '5'], { stdio: 'ignore', timeout: 300_000 });
+    const before = new Set(squeueIds());
+    const run = spawn(process.execPath, [fs, '--data-dir', data, '--cluster', 'slurm', '--jobs', '2', '--job-memory', '1GiB', '--job-walltime', '00:15:00',
+      '--chunk-size', '2000', '--base-output-dir', join(work, 'fsout'), '--run-name', 'slurmfs', '--no-dashboard'], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    run.stdout.on('data', (d) => (text += d));
+    run.stderr.on('data', (d) => (text += d));
+    const code = await new Promise<number | null>((r) => run.on('exit', r));
+    t.equal(code, 0, `gluon-finalstates exited 0:\n${text.slice(-2000)}`);
+    const ids = /slurm: submitted 2 jobs \(([\d_]+), ([\d_]+)\)/.exec(text)?.slice(1) ?? [];
+    t.equal(ids.length, 2, 'it submitted two Slurm jobs');
+    t.match(text, /2 slurm jobs of 1 core\(s\) and a scheduler here/);
+    const outDir = /^outputs: (\S+) /m.exec(text)?.[1];
+    const run1 = JSON.parse(readFileSync(join(outDir!, 'run.json'), 'utf8')) as { mode: string; events: number };
+    t.equal(run1.mode, 'scheduler', 'the chunks ran on the scheduler started for the jobs');
+    // The same events in-process: the batch workers computed the same result.
+    const serial = execFileSync(process.execPath, [fs, '--data-dir', data, '--n-workers', '0', '--base-output-dir', join(work, 'fsserial'), '--run-name', 'serial'], { encoding: 'utf8', cwd: work, timeout: 300_000 });
+    const serialDir = /^outputs: (\S+) /m.exec(serial)![1]!;
+    const sum = (dir: string) => JSON.parse(readFileSync(join(dir, 'histograms', 'finalstates.summary.json'), 'utf8')) as { finalStates?: unknown };
+    t.ok(Object.keys(sum(serialDir).finalStates as object).length > 10, 'the in-process run found final states');
+    t.same(sum(outDir!).finalStates, sum(serialDir).finalStates, 'events per final state equal the in-process run\'s');
+    t.same(squeueIds().filter((id) => !before.has(id)), [], 'the run cancelled its jobs: squeue lists none of them');
+  });
 }

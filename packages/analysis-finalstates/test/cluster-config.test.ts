@@ -1,0 +1,33 @@
+import t from 'tap';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseRunArgs } from '../src/cli-args.js';
+
+/**
+ * `--cluster slurm|pbs --jobs N --job-*`: the batch keys @gluon/deploy defines for every analysis
+ * CLI, here as gluon-h4l has them (the run itself: packages/deploy/test/slurm.test.ts).
+ */
+const dir = mkdtempSync(join(tmpdir(), 'fs-cluster-config-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+t.test('flags set the cluster keys; config.yaml sets them too', async (t) => {
+  const { config } = await parseRunArgs(['--cluster', 'slurm', '--jobs', '10', '--job-cores', '4', '--job-memory', '8GiB',
+    '--job-walltime', '02:00:00', '--job-queue', 'short', '--job-account', 'atlas']);
+  t.match(config, { cluster: 'slurm', jobs: 10, job_cores: 4, job_memory: '8GiB', job_walltime: '02:00:00', job_queue: 'short', job_account: 'atlas' });
+  const f = join(dir, 'c.yaml');
+  writeFileSync(f, 'cluster: pbs\njobs: 3\njob_walltime: "00:30:00"\n');
+  const { config: y } = await parseRunArgs(['--config', f]);
+  t.match(y, { cluster: 'pbs', jobs: 3, job_walltime: '00:30:00', job_cores: 1, job_memory: null });
+});
+
+t.test('bad cluster values are refused naming the flag or key', async (t) => {
+  await t.rejects(parseRunArgs(['--cluster', 'lsf']), /--cluster must be slurm or pbs, got "lsf"/);
+  await t.rejects(parseRunArgs(['--jobs', '0']), /--jobs must be an integer ≥ 1, got "0"/);
+  await t.rejects(parseRunArgs(['--job-walltime', '2h']), /--job-walltime must look like HH:MM:SS \(or D-HH:MM:SS\), got "2h"/);
+  await t.rejects(parseRunArgs(['--job-memory', 'lots']), /--job-memory must be a size like 64MiB or 2GB, got "lots"/);
+  await t.rejects(parseRunArgs(['--cluster', 'slurm', '--scheduler', 'ws://h:1']), /cluster \(slurm\) starts its own scheduler; it cannot be combined with scheduler ws:\/\/h:1/);
+  const f = join(dir, 'bad.yaml');
+  writeFileSync(f, 'job_cores: 0\n');
+  await t.rejects(parseRunArgs(['--config', f]), new RegExp(`${f}: job_cores must be an integer ≥ 1, got 0`));
+});

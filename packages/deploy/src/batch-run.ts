@@ -1,0 +1,92 @@
+/**
+ * An analysis run's workers as batch jobs: the config keys (`cluster`, `jobs`, `job_*`), their
+ * checks and flags, and starting the cluster, defined once for every analysis CLI (gluon-h4l,
+ * gluon-finalstates), so `--cluster slurm|pbs --jobs N` means the same everywhere.
+ */
+import type { Client } from '@gluon/client';
+import { parseBytes } from '@gluon/protocol';
+import { checkWalltime, type JobClusterOptions, type JobQueueCluster } from './job-cluster.js';
+import { SlurmCluster } from './slurm.js';
+import { PBSCluster } from './pbs.js';
+
+/** The batch systems a run can put its workers on. */
+export type BatchKind = 'slurm' | 'pbs';
+
+/** The batch keys of an analysis config (config.yaml and flags). */
+export interface BatchRunConfig {
+  /** Run the workers as batch jobs: 'slurm' or 'pbs'; null: not. */
+  cluster: BatchKind | null;
+  /** Batch jobs to submit (one worker each) with `cluster`. */
+  jobs: number;
+  /** Cores (worker threads) per job. */
+  job_cores: number;
+  job_memory: string | null;
+  job_walltime: string | null;
+  job_queue: string | null;
+  job_account: string | null;
+}
+
+export const BATCH_RUN_DEFAULTS: BatchRunConfig = {
+  cluster: null, jobs: 2, job_cores: 1, job_memory: null, job_walltime: null, job_queue: null, job_account: null,
+};
+
+type Check = (v: unknown) => string | undefined;
+const orNull = (c: Check): Check => (v) => (v === null ? undefined : c(v));
+const intFrom = (min: number): Check => (v) => (Number.isInteger(v) && (v as number) >= min ? undefined : `must be an integer ≥ ${min}`);
+const text: Check = (v) => (typeof v === 'string' && v !== '' ? undefined : 'must be a non-empty string');
+/** The launchers' own check, its message without the name (the caller names the key). */
+const by = (check: (v: string) => void): Check => (v) => {
+  if (typeof v !== 'string') return 'must be a string';
+  try { check(v); return undefined; } catch (e) { return (e as Error).message.replace(/^\S+ /, '').replace(/, got .*$/, ''); }
+};
+
+/** Each key's check: undefined when the value is good, else why not (`must be slurm or pbs`). */
+export const BATCH_RUN_CHECKS: Record<keyof BatchRunConfig, Check> = {
+  cluster: orNull((v) => (v === 'slurm' || v === 'pbs' ? undefined : 'must be slurm or pbs')),
+  jobs: intFrom(1),
+  job_cores: intFrom(1),
+  job_memory: orNull(by((v) => parseBytes('job_memory', v))),
+  job_walltime: orNull(by((v) => checkWalltime(v, 'job_walltime'))),
+  job_queue: orNull(text),
+  job_account: orNull(text),
+};
+
+/** One flag per key: `--cluster`, `--jobs`, `--job-cores`, …; `number`: its text is a number. */
+export const BATCH_RUN_FLAGS: Record<string, { key: keyof BatchRunConfig; number?: true; arg: string; help: string }> = {
+  cluster: { key: 'cluster', arg: 'slurm|pbs', help: 'run the workers as batch jobs (docs/deploy-slurm.md, docs/deploy-pbs.md)' },
+  jobs: { key: 'jobs', number: true, arg: 'N', help: 'with --cluster: jobs to submit, one worker each' },
+  'job-cores': { key: 'job_cores', number: true, arg: 'N', help: 'with --cluster: cores (worker threads) per job' },
+  'job-memory': { key: 'job_memory', arg: 'SIZE', help: 'with --cluster: memory per job, e.g. 4GiB' },
+  'job-walltime': { key: 'job_walltime', arg: 'HH:MM:SS', help: 'with --cluster: wall-clock limit per job' },
+  'job-queue': { key: 'job_queue', arg: 'NAME', help: 'with --cluster: queue (Slurm: partition)' },
+  'job-account': { key: 'job_account', arg: 'NAME', help: 'with --cluster: account to charge' },
+};
+
+/** Why `cluster` cannot go with the rest of a config, or undefined (it starts its own scheduler). */
+export function batchRunConflict(c: Pick<BatchRunConfig, 'cluster'> & { scheduler: string | null }): string | undefined {
+  return c.cluster && c.scheduler ? `cluster (${c.cluster}) starts its own scheduler; it cannot be combined with scheduler ${c.scheduler}` : undefined;
+}
+
+/**
+ * Starts the scheduler here, submits `c.jobs` jobs (one worker each) and connects a client;
+ * `cluster.close()` cancels the jobs. `where.cwd` is the workers' directory (it decides which task
+ * modules they may import: the analysis package's own); `where.jobName` names the jobs.
+ */
+export async function startBatchRun(c: BatchRunConfig & { cluster: BatchKind }, where: { cwd: string; jobName: string }, log: (s: string) => void): Promise<{ cluster: JobQueueCluster; client: Client }> {
+  const opts: JobClusterOptions = {
+    cores: c.job_cores, cwd: where.cwd, jobName: where.jobName,
+    ...(c.job_memory ? { memory: c.job_memory } : {}),
+    ...(c.job_walltime ? { walltime: c.job_walltime } : {}),
+    ...(c.job_queue ? { queue: c.job_queue } : {}),
+    ...(c.job_account ? { account: c.job_account } : {}),
+  };
+  const cluster = c.cluster === 'slurm' ? await SlurmCluster.start(opts) : await PBSCluster.start(opts);
+  try {
+    await cluster.scale(c.jobs);
+    log(`${c.cluster}: submitted ${c.jobs} job${c.jobs > 1 ? 's' : ''} (${cluster.jobList.map((j) => j.id).join(', ')}) for the scheduler at ${cluster.schedulerAddress}`);
+    return { cluster, client: await cluster.client() };
+  } catch (e) {
+    await cluster.close();
+    throw e;
+  }
+}
