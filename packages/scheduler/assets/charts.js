@@ -2,6 +2,7 @@
 // histograms) are painted in its `draw` hook with its own value→pixel mapping, so every chart
 // shares one coordinate system, one resize path and one look.
 import { el, fmtRate, groupColor, widthOf } from './format.js';
+import { attachStreamInteraction } from './stream-interact.js';
 
 /* global uPlot */
 
@@ -57,6 +58,13 @@ export class StreamChart {
     this.rows = [];
     this.now = Date.now();
     this.plot = null;
+    /** `{lo, hi}` (ms) while the user zoomed or panned (see stream-interact.js); null: follow now. */
+    this.zoom = null;
+  }
+
+  /** The time range shown (ms): the zoomed one, or the last `windowMs`. */
+  shown() {
+    return this.zoom ?? { lo: this.now - this.windowMs, hi: this.now };
   }
 
   /**
@@ -86,14 +94,21 @@ export class StreamChart {
     if (note) note.textContent = `(last ${shown}${dropped > 0 ? `; sampled, ${dropped} short tasks not drawn` : ''})`;
     if (!this.plot || rowsChanged) this.rebuild();
     else refresh(this.plot);
+    this.controls?.update();
     this.container.dataset.bars = String(this.countVisible());
     this.container.dataset.rows = JSON.stringify(rows);
   }
 
+  /** Repaints with the current range (after a zoom or pan). */
+  rerender() {
+    if (this.plot) refresh(this.plot);
+    this.container.dataset.bars = String(this.countVisible());
+  }
+
   countVisible() {
-    const lo = this.now - this.windowMs;
+    const { lo, hi } = this.shown();
     let n = 0;
-    for (const b of this.bars) if (b[4] >= lo) n++;
+    for (const b of this.bars) if (b[4] >= lo && b[3] <= hi) n++;
     return n;
   }
 
@@ -108,7 +123,10 @@ export class StreamChart {
     this.plot = customPlot(this.container, {
       height: this.height(),
       xTime: false,
-      xRange: () => [-this.windowMs / 1000, 0],
+      xRange: () => {
+        const { lo, hi } = this.shown();
+        return [(lo - this.now) / 1000, (hi - this.now) / 1000];
+      },
       yRange: () => [-0.5, n() - 0.5],
       // Seconds before now: a scrolling stream reads better as "-10 s" than as wall-clock ticks.
       xAxis: { values: (_u, splits) => splits.map(relSeconds) },
@@ -120,15 +138,16 @@ export class StreamChart {
       },
       draw: (u) => this.draw(u),
     });
+    attachStreamInteraction(this);
   }
 
   draw(u) {
     const rows = n(this.rows);
     const h = (u.bbox.height / rows) * 0.72;
-    const lo = this.now - this.windowMs;
+    const { lo, hi } = this.shown();
     clipped(u, (ctx) => {
       for (const b of this.bars) {
-        if (b[4] < lo) continue;
+        if (b[4] < lo || b[3] > hi) continue;
         const r = this.rowIndex.get(this.rowKey(b));
         if (r === undefined) continue;
         const y = u.valToPos(rows - 1 - r, 'y', true) - h / 2;

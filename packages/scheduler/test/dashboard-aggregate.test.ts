@@ -107,7 +107,15 @@ t.test('task stream: bars per push are capped by a uniform sample, and the kept 
 t.test('transfers are bars of their own kind on the receiving worker', async (t) => {
   const a = new Aggregator(snap());
   a.apply({ kind: 'transfer', keys: ['x-1', 'x-2'], from: 'w1', to: 'w2', start: T0, stop: T0 + 3, bytes: 100 });
-  t.same(a.delta(T0 + 250).stream, [['w2', -1, '2 keys', T0, T0 + 3, 1]]);
+  t.same(a.delta(T0 + 250).stream, [['w2', -1, '2 keys', T0, T0 + 3, 1, 'x-1, x-2', 100, 'w1']]);
+  a.apply({ kind: 'transfer', keys: ['a', 'b', 'c', 'd', 'e'], from: 'w1', to: 'w2', start: T0, stop: T0 + 3, bytes: 5 });
+  t.equal(a.delta(T0 + 500).stream[0]![6], 'a, b, c and 2 more', 'the keys of a big transfer are shortened');
+});
+
+t.test('task bars carry the key and the result\'s size for the stream\'s tooltip', async (t) => {
+  const a = new Aggregator(snap());
+  a.apply({ kind: 'task-done', key: 'inc-7', group: 'inc', worker: 'w1', thread: 1, start: T0, stop: T0 + 40, nbytes: 8 });
+  t.same(a.delta(T0 + 250).stream, [['w1', 1, 'inc', T0, T0 + 40, 0, 'inc-7', 8, '']]);
 });
 
 t.test('failures and log are rings', async (t) => {

@@ -9,8 +9,12 @@ import type { ServerView } from './views.js';
  * comes in as an argument.
  */
 
-/** One bar of the task stream: `[worker, thread, group, start, stop, kind]`, kind 0 = task, 1 = transfer. */
-export type StreamBar = [string, number, string, number, number, 0 | 1];
+/**
+ * One bar of the task stream: `[worker, thread, group, start, stop, kind, key, bytes, from]`, kind
+ * 0 = a task (bytes: its result's size; from: '') or 1 = a transfer to `worker` (thread -1;
+ * group: the key or 'N keys'; key: the keys, bytes: their size, from: the sending worker).
+ */
+export type StreamBar = [string, number, string, number, number, 0 | 1, string, number, string];
 
 /** One point of the throughput chart: `[time ms, tasks/s, events/s]`. */
 export type RatePoint = [number, number, number];
@@ -183,13 +187,13 @@ export class Aggregator {
         const g = this.groupRow(e.group);
         g.done++;
         this.markDirty(g);
-        this.newBars.push([e.worker, e.thread, e.group, e.start, e.stop, 0]);
+        this.newBars.push([e.worker, e.thread, e.group, e.start, e.stop, 0, e.key, e.nbytes ?? 0, '']);
         // A burst between pushes must not hold the scheduler's memory: thin it early.
         if (this.newBars.length >= this.limits.maxBarsPerPush * 4) this.thinNewBars();
         return;
       }
       case 'transfer':
-        this.newBars.push([e.to, -1, e.keys.length === 1 ? e.keys[0]! : `${e.keys.length} keys`, e.start, e.stop, 1]);
+        this.newBars.push([e.to, -1, e.keys.length === 1 ? e.keys[0]! : `${e.keys.length} keys`, e.start, e.stop, 1, transferKeys(e.keys), e.bytes, e.from]);
         if (this.newBars.length >= this.limits.maxBarsPerPush * 4) this.thinNewBars();
         return;
       case 'task-state': {
@@ -329,6 +333,12 @@ export class Aggregator {
     for (let i = 0; i < max; i++) out.push(items[Math.floor(i * step)]!);
     return out;
   }
+}
+
+/** The keys of a transfer for its tooltip: the first few, and how many more (bounded text). */
+function transferKeys(keys: string[]): string {
+  const shown = keys.slice(0, 3).join(', ');
+  return keys.length > 3 ? `${shown} and ${keys.length - 3} more` : shown;
 }
 
 function sumCounts(c: Record<GroupState, number>): number {
