@@ -66,13 +66,16 @@ export interface JobInfo {
   workerName: string;
 }
 
-/** The gluon-worker launcher that jobs run (from the installed @gluon/worker). */
-function workerBin(): string {
+/** A launcher of an installed Gluon package (`@gluon/worker`'s `gluon-worker`), by absolute path. */
+export function binOf(pkg: string, bin: string): string {
   const require = createRequire(import.meta.url);
-  const pj = require.resolve('@gluon/worker/package.json');
+  const pj = require.resolve(`${pkg}/package.json`);
   const bins = (JSON.parse(readFileSync(pj, 'utf8')) as { bin: Record<string, string> }).bin;
-  return join(dirname(pj), bins['gluon-worker']!);
+  return join(dirname(pj), bins[bin]!);
 }
+
+/** The gluon-worker launcher that jobs run (from the installed @gluon/worker). */
+const workerBin = () => binOf('@gluon/worker', 'gluon-worker');
 
 /** Throws unless `text` is a batch walltime, `HH:MM:SS` or `D-HH:MM:SS`. */
 export function checkWalltime(text: string, name: string): void {
@@ -82,7 +85,7 @@ export function checkWalltime(text: string, name: string): void {
 const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
 
 /** Checks the options every launcher shares, naming the bad one. */
-function checkOptions(o: JobClusterOptions): void {
+export function checkJobClusterOptions(o: JobClusterOptions): void {
   if (o.cores !== undefined && (!Number.isInteger(o.cores) || o.cores < 1 || o.cores > 1024)) throw new RangeError(`cores must be an integer from 1 to 1024, got ${o.cores}`);
   if (o.memory !== undefined) parseBytes('memory', o.memory);
   if (o.walltime !== undefined) checkWalltime(o.walltime, 'walltime');
@@ -100,13 +103,13 @@ export abstract class JobQueueCluster {
   protected abstract jobIdExpr(array: boolean): string;
   /** The directive lines (`#SBATCH --time=...`) for these options; `arraySize` for an array of that many. */
   protected abstract directives(arraySize?: number): string[];
-  /** Submits a script; resolves with the job id. */
-  protected abstract submit(script: string, env: NodeJS.ProcessEnv): Promise<string>;
+  /** Starts one worker (a batch system submits `jobScript()`); resolves with its job id. */
+  protected abstract submit(env: NodeJS.ProcessEnv): Promise<string>;
   /**
    * Submits `arrayScript(n)` as one array job; resolves with the ids its n tasks are listed by.
    * Launchers without arrays leave it out, and each worker is one submission.
    */
-  protected submitArray?(script: string, env: NodeJS.ProcessEnv, n: number): Promise<string[]>;
+  protected submitArray?(env: NodeJS.ProcessEnv, n: number): Promise<string[]>;
   /** The states of the user's jobs that the batch system lists (id → pending/running). */
   protected abstract listJobs(): Promise<Map<string, 'pending' | 'running'>>;
   /** Cancels jobs by id. */
@@ -137,7 +140,7 @@ export abstract class JobQueueCluster {
    * loopback without one); jobs receive it through their environment.
    */
   protected static async startScheduler(opts: JobClusterOptions): Promise<{ opts: JobClusterOptions; local?: LocalCluster; address: string; dashboardUrl?: string }> {
-    checkOptions(opts);
+    checkJobClusterOptions(opts);
     if (opts.scheduler) return { opts, address: opts.scheduler, ...(opts.dashboardUrl ? { dashboardUrl: opts.dashboardUrl } : {}) };
     const host = opts.host ?? '0.0.0.0';
     const token = opts.token ?? (isLoopback(host) ? undefined : randomBytes(24).toString('base64url'));
@@ -181,11 +184,8 @@ export abstract class JobQueueCluster {
   /** The job script; an array's when `arraySize` is given. */
   private script(arraySize?: number): string {
     const o = this.opts;
-    const worker = [o.node ?? process.execPath, workerBin(), this.schedulerAddress, '--nthreads', String(this.cores), '--name', `${this.jobName}-${this.jobIdExpr(arraySize !== undefined)}`];
-    if (o.memory) worker.push('--memory-limit', o.memory);
     // Workers on other hosts fetch results from each other: each listens on, and names, its node.
-    if (!isLoopback(o.host ?? '0.0.0.0')) worker.push('--listen-host', '$(hostname)');
-    worker.push(...(o.workerExtraArgs ?? []));
+    const worker = this.workerCommand(`${this.jobName}-${this.jobIdExpr(arraySize !== undefined)}`, isLoopback(o.host ?? '0.0.0.0') ? undefined : '$(hostname)');
     return [
       '#!/usr/bin/env bash',
       ...this.directives(arraySize),
@@ -194,9 +194,19 @@ export abstract class JobQueueCluster {
       `cd ${shellQuote(o.cwd ?? process.cwd())}`,
       ...(o.prologue ?? []),
       // exec: the batch system's SIGTERM reaches the worker, which hands its work back and exits.
-      `exec ${worker.map((w) => (w.includes('$') ? `"${w}"` : shellQuote(w))).join(' ')}`,
+      `exec ${worker}`,
       '',
     ].join('\n');
+  }
+
+  /** The gluon-worker command line, shell-quoted (words with `$` stay expandable): named `name`, listening on `listenHost`. */
+  protected workerCommand(name: string, listenHost: string | undefined): string {
+    const o = this.opts;
+    const worker = [o.node ?? process.execPath, workerBin(), this.schedulerAddress, '--nthreads', String(this.cores), '--name', name];
+    if (o.memory) worker.push('--memory-limit', o.memory);
+    if (listenHost) worker.push('--listen-host', listenHost);
+    worker.push(...(o.workerExtraArgs ?? []));
+    return worker.map((w) => (w.includes('$') ? `"${w}"` : shellQuote(w))).join(' ');
   }
 
   /** The jobs submitted and not yet known to be gone. */
@@ -331,10 +341,9 @@ export abstract class JobQueueCluster {
       const env = { ...process.env, ...(this.opts.token ? { GLUON_TOKEN: this.opts.token } : {}) };
       const missing = this.target - live.length;
       if (missing > 1 && this.submitArray && this.opts.jobArrays !== false) {
-        for (const id of await this.submitArray(this.arrayScript(missing), env, missing)) this.track(id);
+        for (const id of await this.submitArray(env, missing)) this.track(id);
       } else {
-        const script = this.jobScript();
-        for (let i = 0; i < missing; i++) this.track(await this.submit(script, env));
+        for (let i = 0; i < missing; i++) this.track(await this.submit(env));
       }
     } else if (live.length > this.target) {
       // Pending jobs go first (nothing runs there yet), then the newest.

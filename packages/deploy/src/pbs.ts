@@ -43,8 +43,8 @@ export class PBSCluster extends JobQueueCluster {
     return d.map((x) => `#PBS ${x}`);
   }
 
-  protected async submit(script: string, env: NodeJS.ProcessEnv): Promise<string> {
-    const out = (await runCommand(['qsub'], { input: script, env })).trim();
+  protected async submit(env: NodeJS.ProcessEnv): Promise<string> {
+    const out = (await runCommand(['qsub'], { input: this.jobScript(), env })).trim();
     if (!/^\d+(\[\d*\])?(\.\S+)?$/.test(out)) throw new Error(`qsub printed "${out}", not a job id`);
     return out;
   }

@@ -40,7 +40,7 @@ export class SlurmCluster extends JobQueueCluster {
     return d.map((x) => `#SBATCH ${x}`);
   }
 
-  protected async submit(script: string, env: NodeJS.ProcessEnv): Promise<string> {
+  protected async submit(env: NodeJS.ProcessEnv, script = this.jobScript()): Promise<string> {
     // --parsable prints "jobid" or "jobid;cluster"; the script comes on stdin.
     const out = await runCommand(['sbatch', '--parsable'], { input: script, env });
     const id = out.trim().split(';')[0]!;
@@ -48,8 +48,8 @@ export class SlurmCluster extends JobQueueCluster {
     return id;
   }
 
-  protected override async submitArray(script: string, env: NodeJS.ProcessEnv, n: number): Promise<string[]> {
-    const id = await this.submit(script, env);
+  protected override async submitArray(env: NodeJS.ProcessEnv, n: number): Promise<string[]> {
+    const id = await this.submit(env, this.arrayScript(n));
     return Array.from({ length: n }, (_, i) => `${id}_${i}`);
   }
 

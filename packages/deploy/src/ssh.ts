@@ -1,0 +1,238 @@
+/**
+ * SSHCluster: the scheduler on the first host and one worker on each of the others, started over
+ * `ssh` (the user's ssh config applies: User, IdentityFile, ProxyJump, ...). The same core as the
+ * batch launchers (scale, adapt, waitForWorkers, close); a "job" is one ssh session running one
+ * script, which `hostScript()` shows exactly.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { binOf, checkJobClusterOptions, JobQueueCluster, type JobClusterOptions } from './job-cluster.js';
+import { shellQuote } from './commands.js';
+import type { AdaptOptions } from './adapt.js';
+
+export interface SSHClusterOptions extends Omit<JobClusterOptions, 'scheduler' | 'dashboardUrl' | 'host' | 'queue' | 'account' | 'walltime' | 'jobExtra' | 'logDirectory' | 'jobArrays'> {
+  /**
+   * The scheduler's host, then the worker hosts (one worker each): as `ssh` is given them
+   * (`login1`, `ana@10.0.0.2`, a Host of your ssh config). The part after `@` is also the address
+   * each listens on, so the hosts must reach each other by it.
+   */
+  hosts: string[];
+  /** More `ssh` arguments, before the host (`-F FILE`, `-i KEY`, `-o ProxyJump=bastion`). */
+  sshOptions?: string[];
+  /** The scheduler's port on its host (0: any free one). Default 8786. */
+  schedulerPort?: number;
+  /** The dashboard's port (0: any free one); null: no dashboard (then adapt and waitForWorkers cannot work). Default 8787. */
+  dashboardPort?: number | null;
+  /** How long the scheduler may take to start, ms. Default 60 000. */
+  startTimeoutMs?: number;
+}
+
+/** One ssh session and what it printed (the tail, for errors). */
+interface Session { child: ChildProcess; host: string; output: string; stops: number }
+
+/** The address part of an ssh destination (`ana@10.0.0.2` → `10.0.0.2`). */
+const addressOf = (host: string) => host.slice(host.lastIndexOf('@') + 1);
+
+/**
+ * Wraps the command lines of a host in the script `ssh HOST bash -s` reads. Everything is inside
+ * `main` so that bash has read the whole script before anything runs: the token is the next line
+ * of the same stdin (never a command line), and what is left of stdin then is the session's
+ * lifeline — when it closes (close(), or this process died) the host's process gets SIGTERM.
+ */
+function hostScriptOf(what: string, host: string, lines: string[]): string {
+  return [
+    '#!/usr/bin/env bash',
+    `# Gluon SSHCluster: the ${what} on ${host}, run as \`ssh ${host} bash -s\`.`,
+    'main() {',
+    '  set -e',
+    '  IFS= read -r GLUON_TOKEN; export GLUON_TOKEN   # the line after this script on stdin',
+    ...lines.map((l) => `  ${l}`),
+    // fd 3: a background command's own stdin is /dev/null in a script.
+    '  # The ssh session is the lifeline: when its stdin closes, stop the process.',
+    '  exec 3<&0',
+    '  { cat <&3 >/dev/null; kill -TERM "$pid" 2>/dev/null; } >/dev/null 2>&1 &',
+    '  wait "$pid"',
+    '}',
+    'main',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Gluon over SSH: `hosts[0]` runs gluon-scheduler, every other host one gluon-worker.
+ * ```ts
+ * const cluster = await SSHCluster.start({ hosts: ['login1', 'node1', 'node2'], cores: 8 });
+ * await cluster.scale(2);                    // a worker on node1 and node2
+ * const client = await cluster.client();
+ * await cluster.close();                      // stops the workers, then the scheduler
+ * ```
+ * Every host needs node and Gluon at the same paths as here (a shared filesystem), or give
+ * `node` and `remoteBins`. `hostScript(host)` and `schedulerScript()` are exactly what runs.
+ */
+export class SSHCluster extends JobQueueCluster {
+  readonly kind = 'ssh';
+  declare protected readonly opts: SSHClusterOptions & { token: string };
+  private readonly sessions = new Map<string, Session>();
+  private seq = 0;
+
+  private constructor(opts: SSHClusterOptions & { token: string }, private readonly scheduler: Session, address: string, dashboardUrl: string | undefined) {
+    super(opts, undefined, address, dashboardUrl);
+  }
+
+  /** Starts the scheduler on `hosts[0]` over ssh and resolves once it listens; start workers with `scale(n)`. */
+  static async start(options: SSHClusterOptions): Promise<SSHCluster> {
+    const opts = { ...options, token: options.token ?? randomBytes(24).toString('base64url') };
+    checkSSHOptions(opts);
+    checkJobClusterOptions(opts);
+    const session = openSession(opts, opts.hosts[0]!, schedulerScriptOf(opts));
+    const timeoutMs = opts.startTimeoutMs ?? 60_000;
+    const address = await new Promise<string>((resolve, reject) => {
+      const fail = (why: string) => { clearTimeout(timer); session.child.kill('SIGKILL'); reject(new Error(`ssh cluster: the scheduler on ${opts.hosts[0]} ${why}; it printed: ${session.output.trim().slice(-2000) || 'nothing'}`)); };
+      const timer = setTimeout(() => fail(`did not listen within ${timeoutMs} ms`), timeoutMs);
+      const look = () => {
+        const m = /^scheduler at (\S+)$/m.exec(session.output);
+        if (m) { clearTimeout(timer); session.child.stdout!.off('data', look); session.child.off('exit', exited); resolve(m[1]!); }
+      };
+      const exited = (code: number | null, sig: string | null) => fail(`exited (${code ?? sig}) before listening`);
+      session.child.stdout!.on('data', look);
+      session.child.once('exit', exited);
+    });
+    const dashboard = /^dashboard at (\S+)$/m.exec(session.output)?.[1];
+    return new SSHCluster(opts, session, address, dashboard);
+  }
+
+  /** The worker hosts (`hosts` without the scheduler's). */
+  get workerHosts(): string[] {
+    return this.opts.hosts.slice(1);
+  }
+
+  /** Exactly what `ssh hosts[0] bash -s` runs: gluon-scheduler on the host's address. */
+  schedulerScript(): string {
+    return schedulerScriptOf(this.opts);
+  }
+
+  /** Exactly what `ssh HOST bash -s` runs for a worker on `host` (`id`: the worker's, in its name). */
+  hostScript(host: string, id = `${addressOf(host)}-N`): string {
+    const o = this.opts;
+    return hostScriptOf('worker', host, [
+      `cd ${shellQuote(o.cwd ?? process.cwd())}`,
+      ...(o.prologue ?? []),
+      `${this.workerCommand(`${this.jobName}-${id}`, addressOf(host))} </dev/null &`,
+      'pid=$!',
+    ]);
+  }
+
+  /** Keeps `n` workers, one per worker host: `n` cannot exceed their number. */
+  override async scale(n: number): Promise<void> {
+    if (n > this.workerHosts.length) throw new RangeError(`ssh cluster: scale(${n}) but there are ${this.workerHosts.length} worker hosts (one worker each)`);
+    return super.scale(n);
+  }
+
+  /** Follows the load, within one worker per worker host. */
+  override adapt(opts: AdaptOptions): void {
+    if (opts.maximum > this.workerHosts.length) throw new RangeError(`ssh cluster: adapt maximum ${opts.maximum} but there are ${this.workerHosts.length} worker hosts (one worker each)`);
+    super.adapt(opts);
+  }
+
+  /** The first worker host's script (`hostScript(host)` for any other). */
+  override jobScript(): string {
+    return this.hostScript(this.workerHosts[0]!);
+  }
+
+  /** SSH has no job arrays: one session per host. */
+  override arrayScript(): string {
+    throw new Error('ssh cluster: no job arrays over SSH; hostScript(host) is what runs on each host');
+  }
+
+  /** Stops the workers (as the core does for jobs), then the scheduler. */
+  override async close(timeoutMs = 120_000): Promise<void> {
+    try {
+      await super.close(timeoutMs);
+    } finally {
+      await endSession(this.scheduler, Math.min(timeoutMs, 30_000));
+    }
+  }
+
+  // Unused: hostScript() names each worker <jobName>-<address>-<n> itself (a host may get a new
+  // worker later, under a new n).
+  protected jobIdExpr(): string {
+    return '';
+  }
+
+  protected directives(): string[] {
+    return [];
+  }
+
+  protected async submit(): Promise<string> {
+    const busy = new Set([...this.sessions.values()].filter((s) => running(s.child)).map((s) => s.host));
+    const host = this.workerHosts.find((h) => !busy.has(h));
+    if (!host) throw new RangeError(`ssh cluster: every worker host (${this.workerHosts.join(', ')}) runs a worker; scale to at most ${this.workerHosts.length}`);
+    const id = `${addressOf(host)}-${++this.seq}`;
+    this.sessions.set(id, openSession(this.opts, host, this.hostScript(host, id)));
+    return id;
+  }
+
+  protected async listJobs(): Promise<Map<string, 'pending' | 'running'>> {
+    const live = new Map<string, 'pending' | 'running'>();
+    for (const [id, s] of this.sessions) {
+      if (running(s.child)) live.set(id, 'running');
+      else this.sessions.delete(id);
+    }
+    return live;
+  }
+
+  // First the lifeline (the worker gets SIGTERM and hands its work back); the core asks again
+  // 10 s later if the session is still there, and then the ssh client is killed.
+  protected async cancel(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      const s = this.sessions.get(id);
+      if (!s) continue;
+      if (s.stops++ === 0) s.child.stdin!.end();
+      else s.child.kill('SIGKILL');
+    }
+  }
+}
+
+const running = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
+
+/** Checks the SSH options, naming the bad one (the shared ones are checked by the core). */
+function checkSSHOptions(o: SSHClusterOptions): void {
+  if (!Array.isArray(o.hosts) || o.hosts.length < 2) throw new RangeError(`hosts must list the scheduler's host and at least one worker host, got ${JSON.stringify(o.hosts)}`);
+  for (const h of o.hosts) if (typeof h !== 'string' || !/^([\w.-]+@)?[\w.:-]+$/.test(h)) throw new RangeError(`hosts: "${h}" is not an ssh destination like host, user@host or an address`);
+  for (const key of ['queue', 'account', 'walltime', 'jobExtra', 'logDirectory'] as const) {
+    if ((o as unknown as Record<string, unknown>)[key] !== undefined) throw new RangeError(`${key} has no meaning over SSH (it is a batch-system option)`);
+  }
+  for (const [k, v] of [['schedulerPort', o.schedulerPort], ['dashboardPort', o.dashboardPort]] as const) {
+    if (v !== undefined && v !== null && !(Number.isInteger(v) && v >= 0 && v <= 65535)) throw new RangeError(`${k} must be a port from 0 to 65535, got ${v}`);
+  }
+}
+
+function schedulerScriptOf(o: SSHClusterOptions): string {
+  const host = o.hosts[0]!;
+  const args = [o.node ?? process.execPath, binOf('@gluon/scheduler', 'gluon-scheduler'), '--host', addressOf(host), '--port', String(o.schedulerPort ?? 8786)];
+  args.push(...(o.dashboardPort === null ? ['--no-dashboard'] : ['--dashboard-port', String(o.dashboardPort ?? 8787)]));
+  return hostScriptOf('scheduler', host, [`${args.map(shellQuote).join(' ')} </dev/null &`, 'pid=$!']);
+}
+
+/** `ssh [options] HOST bash -s` with the script, then the token, on stdin (kept open: the lifeline). */
+function openSession(o: SSHClusterOptions & { token: string }, host: string, script: string): Session {
+  const child = spawn('ssh', ['-o', 'BatchMode=yes', ...(o.sshOptions ?? []), host, 'bash', '-s'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const s: Session = { child, host, output: '', stops: 0 };
+  const keep = (d: Buffer) => { s.output = (s.output + d.toString()).slice(-64 * 1024); };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  child.on('error', (e) => keep(Buffer.from(`ssh: ${e.message}\n`)));
+  child.stdin!.on('error', () => {}); // a session that ended early reports through its exit
+  child.stdin!.write(`${script}${o.token}\n`);
+  return s;
+}
+
+/** Closes the lifeline and waits for the session to end (bounded), then kills the ssh client. */
+async function endSession(s: Session, timeoutMs: number): Promise<void> {
+  if (!running(s.child)) return;
+  const exited = new Promise<void>((r) => s.child.once('exit', () => r()));
+  s.child.stdin!.end();
+  const timer = setTimeout(() => s.child.kill('SIGKILL'), timeoutMs);
+  await exited;
+  clearTimeout(timer);
+}

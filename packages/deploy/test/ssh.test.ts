@@ -1,0 +1,113 @@
+import t from 'tap';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SSHCluster } from '@gluon/deploy';
+import { NetLab, netnsUnavailable } from '../../worker/test/netns.js';
+import { fixtures, repo } from './helpers.js';
+
+/**
+ * SSHCluster against real sshd (Debian's openssh-server, scripts/setup-test-env.sh installs it):
+ * one sshd per host, each host a network namespace with its own address (scripts/netns.sh), keys
+ * made for this run. The cluster itself runs on a "login" host, as a user would run it. Skips,
+ * saying why, where namespaces or sshd are not available.
+ */
+t.test('bad options are refused before anything is started', async (t) => {
+  await t.rejects(SSHCluster.start({ hosts: ['only-one'] }), /hosts must list the scheduler's host and at least one worker host/);
+  await t.rejects(SSHCluster.start({ hosts: ['a', 'b; rm -rf /'] }), /hosts: "b; rm -rf \/" is not an ssh destination/);
+  await t.rejects(SSHCluster.start({ hosts: ['a', 'b'], queue: 'short' } as never), /queue has no meaning over SSH/);
+  await t.rejects(SSHCluster.start({ hosts: ['a', 'b'], schedulerPort: 70000 }), /schedulerPort must be a port from 0 to 65535, got 70000/);
+  await t.rejects(SSHCluster.start({ hosts: ['a', 'b'], cores: 0 }), /cores must be an integer from 1 to 1024, got 0/);
+});
+
+const sshd = '/usr/sbin/sshd';
+const why = netnsUnavailable() ?? (existsSync(sshd) ? undefined : `${sshd} is missing (Debian: apt-get install openssh-server; scripts/setup-test-env.sh does it)`);
+if (why) {
+  t.skip(`SSHCluster against real sshd: ${why}`);
+} else {
+  t.test('the scheduler on the first host, a worker on each other host over ssh (one through ProxyJump); scale and close leave nothing running', async (t) => {
+    const hosts = { login: '10.201.0.2', sched: '10.201.0.1', w1: '10.201.0.11', w2: '10.201.0.12' };
+    const lab = await NetLab.create(hosts, { tls: false });
+    const dir = mkdtempSync(join(tmpdir(), 'gluon-ssh-'));
+    chmodSync(dir, 0o700);
+    const daemons: ChildProcess[] = [];
+    t.teardown(async () => {
+      for (const d of daemons) d.kill('SIGTERM');
+      await Promise.all(daemons.map((d) => (d.exitCode !== null || d.signalCode !== null ? undefined : new Promise((r) => d.once('exit', r)))));
+      await lab.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    // Keys for this run only: the client's, and one host key per host.
+    const keygen = (file: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'gluon-test', '-f', file], { stdio: 'ignore' });
+    keygen(join(dir, 'id'));
+    writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'id.pub')));
+    const known: string[] = [];
+    mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // sshd's privilege-separation directory
+    const logs: Record<string, string> = {};
+    for (const h of ['sched', 'w1', 'w2'] as const) {
+      keygen(join(dir, `host-${h}`));
+      known.push(`${hosts[h]} ${readFileSync(join(dir, `host-${h}.pub`), 'utf8').split(' ').slice(0, 2).join(' ')}`);
+      writeFileSync(join(dir, `sshd-${h}`), [
+        `ListenAddress ${hosts[h]}`, 'Port 22', `HostKey ${join(dir, `host-${h}`)}`, `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+        'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no',
+        'PidFile none', 'AllowTcpForwarding yes', 'LogLevel INFO', '',
+      ].join('\n'));
+      const d = spawn(...launch(lab, h, [sshd, '-D', '-e', '-f', join(dir, `sshd-${h}`)]), { stdio: ['ignore', 'ignore', 'pipe'] });
+      daemons.push(d);
+      logs[h] = '';
+      d.stderr!.on('data', (b) => (logs[h] += b));
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`sshd on ${h} did not listen within 60 s: ${logs[h]}`)), 60_000);
+        const look = () => { if (/Server listening on/.test(logs[h]!)) { clearTimeout(timer); resolve(); } };
+        d.stderr!.on('data', look);
+        d.once('exit', (c) => { clearTimeout(timer); reject(new Error(`sshd on ${h} exited ${c}: ${logs[h]}`)); });
+      });
+    }
+    writeFileSync(join(dir, 'known_hosts'), `${known.join('\n')}\n`);
+    // The user's ssh config: key, known hosts, and w2 reached through the scheduler's host.
+    writeFileSync(join(dir, 'ssh_config'), [
+      `Host ${hosts.w2}`, `  ProxyJump ${hosts.sched}`,
+      'Host *', '  User root', `  IdentityFile ${join(dir, 'id')}`, `  UserKnownHostsFile ${join(dir, 'known_hosts')}`,
+      '  StrictHostKeyChecking yes', '  BatchMode yes', '  ConnectTimeout 60', '',
+    ].join('\n'));
+
+    const driver = spawn(...launch(lab, 'login', [process.execPath, join(fixtures, 'ssh-driver.mjs'),
+      JSON.stringify({ hosts: [hosts.sched, hosts.w1, hosts.w2], sshConfig: join(dir, 'ssh_config'), cwd: repo })]), { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    t.teardown(() => { if (driver.exitCode === null) driver.kill('SIGKILL'); });
+    let out = '';
+    driver.stdout!.on('data', (d) => (out += d));
+    driver.stderr!.on('data', (d) => (out += d));
+    const code = await new Promise<number | null>((r) => driver.on('exit', r));
+    t.equal(code, 0, `the driver exited 0:\n${out.slice(-3000)}`);
+    const steps = Object.fromEntries(out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { step: string }).map((s) => [s.step, s])) as Record<string, Record<string, unknown>>;
+
+    t.match(steps.started?.address, new RegExp(`^ws://${hosts.sched.replace(/\./g, '\\.')}:\\d+$`), 'the scheduler listens on the first host\'s address');
+    const script = String(steps.started?.hostScript);
+    t.match(script, new RegExp(`--name gluon-worker-ID --listen-host ${hosts.w2.replace(/\./g, '\\.')}`), 'hostScript: the worker is named and listens on its host');
+    t.match(script, /IFS= read -r GLUON_TOKEN/, 'the token is read from stdin');
+    t.notMatch(script, /--token/, 'no token on any command line');
+    t.match(String(steps.started?.schedulerScript), /gluon-scheduler\.js --host 10\.201\.0\.1 --port 0 --dashboard-port 0/);
+    t.same(steps.workers?.names, [`gluon-worker-${hosts.w1}-1`, `gluon-worker-${hosts.w2}-2`], 'one worker on each worker host joined');
+    t.equal(steps.sum?.sum, (40 * 39) / 2, 'a workload ran on them');
+    t.same(steps.scaled?.jobs, [`${hosts.w1}-1`], 'scale(1) stopped the newest worker');
+    t.same(steps.scaled?.names, [`gluon-worker-${hosts.w1}-1`], 'and the scheduler lost it');
+    t.match(steps.scale3?.error, /scale\(3\) but there are 2 worker hosts/, 'scale beyond the hosts is refused');
+    t.ok(steps.closed, 'close() returned');
+    t.match(logs.w2, new RegExp(`Accepted publickey for root from ${hosts.sched.replace(/\./g, '\\.')} `), 'w2 was reached through the ProxyJump host');
+    t.match(logs.w1, new RegExp(`Accepted publickey for root from ${hosts.login.replace(/\./g, '\\.')} `), 'w1 directly from the login host');
+
+    // Nothing of Gluon is left on any host: only sshd itself.
+    for (const h of ['sched', 'w1', 'w2'] as const) {
+      const pids = spawnSync('ip', ['netns', 'pids', `gluon-${lab.id}-${h}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+      const gluon = pids.map((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return ''; } }).filter((c) => /gluon-(worker|scheduler)/.test(c));
+      t.same(gluon, [], `no Gluon process left on ${h}`);
+    }
+  });
+}
+
+/** `ip netns exec <host's namespace> cmd...` as spawn's first two arguments. */
+function launch(lab: NetLab, host: string, cmd: string[]): [string, string[]] {
+  const [first, ...rest] = [...lab.launcher(host), ...cmd];
+  return [first!, rest];
+}
