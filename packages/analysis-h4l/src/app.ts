@@ -73,6 +73,7 @@ function need(c: H4lConfig): string {
 async function checkOutputs(c: H4lConfig, outDir: string): Promise<void> {
   await checkWritable(outDir, c.out !== null ? 'out' : 'the output directory', 'dir');
   if (c.entry_cache) await checkWritable(c.entry_cache, 'entry_cache', 'file');
+  if (c.performance_report) await checkWritable(c.performance_report, 'performance_report', 'file');
 }
 
 /**
@@ -139,6 +140,7 @@ async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptio
       chunkSize: c.chunk_size, ...(c.max_files ? { maxFiles: c.max_files } : {}), lumiFb: runLumiFb(c),
       skipBadFiles: c.skip_bad_files, correctedD0: c.corrected_d0, ...(c.entry_cache ? { cacheFile: c.entry_cache } : {}),
       fanIn: c.fan_in, dashboard: c.dashboard, keepOpen: c.linger,
+      ...(c.performance_report ? { performanceReport: c.performance_report } : {}),
       ...(c.worker_timeout_s !== null ? { workerTimeoutMs: c.worker_timeout_s * 1000 } : {}),
     }, {
       onStart: (i) => {
@@ -156,6 +158,7 @@ async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptio
   }
   try {
     const files = await writeRun(c, report, { dataDir, outDir, started, created, configFile: o.configFile ?? null }, log);
+    if (c.performance_report) log(`performance report: ${c.performance_report} (one HTML file; opens offline)`);
     if (report.release) {
       log(`cluster and dashboard stay up${report.dashboardUrl ? ` at ${report.dashboardUrl}` : ''}: press Ctrl-C to stop them (--linger)`);
       await (o.lingerUntil ?? untilSigint)();

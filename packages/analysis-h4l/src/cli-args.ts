@@ -42,6 +42,7 @@ export const RUN_FLAGS: Record<string, RunFlag> = {
   'skip-bad-files': { key: 'skip_bad_files', type: 'boolean', help: 'skip unreadable files (each contributes nothing) instead of stopping' },
   'worker-timeout': { key: 'worker_timeout_s', type: 'string', parse: Number, arg: 'S', help: 'give up when no worker took a task after S seconds' },
   linger: { key: 'linger', type: 'boolean', help: 'keep the cluster and dashboard up after the run until Ctrl-C' },
+  'performance-report': { key: 'performance_report', type: 'string', arg: 'FILE', help: 'write a self-contained HTML report of the run\'s dashboard (task stream, progress, memory, workers) to FILE' },
   'no-dashboard': { key: 'dashboard', type: 'boolean', parse: () => false, help: 'start no dashboard' },
   ...Object.fromEntries(Object.entries(BATCH_RUN_FLAGS).map(([f, s]): [string, RunFlag] => [f, { key: s.key, type: 'string', arg: s.arg, help: s.help, ...(s.number ? { parse: Number } : {}) }])),
 };

@@ -29,12 +29,14 @@ export interface H4lConfig extends BatchRunConfig {
   worker_timeout_s: number | null;
   /** Keep the LocalCluster and its dashboard up after the run until Ctrl-C. */
   linger: boolean;
+  /** Write a performance report of the run (one HTML file, client.performanceReport) here; null: none. */
+  performance_report: string | null;
 }
 
 export const DEFAULT_CONFIG: H4lConfig = {
   run_name: 'h4l', data_dir: null, selection: 'notebook', n_workers: 2, scheduler: null, chunk_size: 100_000,
   out: null, max_files: null, lumi_fb: null, skip_bad_files: false, corrected_d0: false,
-  entry_cache: '.cache/h4l-entries.json', fan_in: 8, dashboard: true, worker_timeout_s: 120, linger: false,
+  entry_cache: '.cache/h4l-entries.json', fan_in: 8, dashboard: true, worker_timeout_s: 120, linger: false, performance_report: null,
   ...BATCH_RUN_DEFAULTS,
 };
 
@@ -64,6 +66,7 @@ const CHECKS: Record<keyof H4lConfig, Check> = {
   dashboard: bool,
   worker_timeout_s: orNull((v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'must be a positive number of seconds')),
   linger: bool,
+  performance_report: orNull(str),
   ...BATCH_RUN_CHECKS,
 };
 
@@ -99,5 +102,7 @@ export function mergeConfig(yaml: Partial<H4lConfig>, flags: Partial<H4lConfig>)
   const conflict = batchRunConflict(c);
   if (conflict) throw new ConfigError(conflict);
   if (c.linger && !c.scheduler && c.n_workers === 0) throw new ConfigError('linger keeps a cluster and its dashboard up, and an in-process run (n_workers 0) has none');
+  if (c.performance_report !== null && !c.scheduler && !c.cluster && c.n_workers === 0) throw new ConfigError('performance_report records a cluster\'s dashboard, and an in-process run (n_workers 0) has none');
+  if (c.performance_report !== null && !c.dashboard) throw new ConfigError('performance_report records the dashboard\'s feed: it cannot be combined with dashboard: false (--no-dashboard)');
   return c;
 }

@@ -41,6 +41,8 @@ export interface RunOptions {
    * it. For `--linger`, which keeps the dashboard up after the run.
    */
   keepOpen?: boolean;
+  /** Cluster modes: write a performance report of the processing (client.performanceReport) to this file. */
+  performanceReport?: string;
 }
 
 /**
@@ -164,7 +166,8 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
       // workers and gives up after workerTimeoutMs (run in parallel, it costs a run no time).
       const watch = watchForWorkers(client, { address: schedulerAddress, timeoutMs: opts.workerTimeoutMs,
         onWaiting: () => hooks.onWaitingForWorkers?.({ address: schedulerAddress!, timeoutMs: opts.workerTimeoutMs, dashboardUrl }) });
-      const work = chunks.length ? runOnCluster(client, chunks, chunkOpts, opts, progress) : Promise.resolve(emptyResult(opts.selection));
+      const processAll = () => (chunks.length ? runOnCluster(client, chunks, chunkOpts, opts, progress) : Promise.resolve(emptyResult(opts.selection)));
+      const work = opts.performanceReport ? client.performanceReport(opts.performanceReport, processAll, { title: `gluon-h4l ${opts.selection}: ${chunks.length} chunks of ${files.length} files` }) : processAll();
       work.catch(() => {});     // when the watch gives up first, closing the cluster ends this too
       try { result = await Promise.race([work, watch.failed]); } finally { watch.stop(); }
       // The dashboard's Failures panel lists skipped bad files (internals.md: failures/ topics).

@@ -8,6 +8,7 @@ import { ClientClosedError, ResultTooLargeError } from './errors.js';
 import { Future, KeyState, type FutureHost } from './future.js';
 import { Lineage } from './lineage.js';
 import { PeerPool, type PeerLimits, type PeerLink } from './peers.js';
+import { performanceReport, type PerformanceReportOptions } from './performance-report.js';
 import type { RemoteFunction, TaskOptions } from './remote.js';
 import { toWire, tokenize } from './serialize.js';
 
@@ -211,6 +212,26 @@ export class Client implements FutureHost {
   }
 
   // ---------------------------------------------------------------- submitting
+
+  /**
+   * Records what the cluster does while `work` runs and writes it to `path` as one
+   * self-contained HTML file: the dashboard's own views (task stream, progress, memory, workers,
+   * throughput …) replayed from its live feed, viewable offline and attachable to a bug report,
+   * like Dask's `performance_report`. Returns what `work` returns; when `work` throws, the
+   * report is still written, then the error is rethrown. Needs the scheduler's dashboard.
+   *
+   * ```ts
+   * await client.performanceReport('report.html', async () => {
+   *   await client.gather(client.map(inc, xs));
+   * });
+   * ```
+   */
+  performanceReport<T>(path: string, work: () => Promise<T>, opts: PerformanceReportOptions = {}): Promise<T> {
+    return performanceReport({
+      dashboardUrl: this.dashboardUrl, scheduler: this.url,
+      ...(this.link.token ? { token: this.link.token } : {}), ...(this.link.tls ? { tls: this.link.tls } : {}),
+    }, path, work, opts);
+  }
 
   /**
    * Runs `fn(...args)` on a worker and returns its future. Futures and delayed values anywhere

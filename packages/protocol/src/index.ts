@@ -22,3 +22,4 @@ export * from './reconnect.js';
 export * from './tls.js';
 export * from './tls-temp.js';
 export * from './cli.js';
+export * from './report.js';

@@ -8,6 +8,7 @@ import { fmtRate } from './format.js';
 import { SchedulerPanel } from './scheduler-stats.js';
 import { MemoryPanel } from './memory.js';
 import { OccupancyPanel } from './occupancy.js';
+import { recordedFeed, showReport } from './replay.js';
 
 const view = {
   scheduler: '',
@@ -41,8 +42,20 @@ const panels = [
   new OccupancyPanel(document.getElementById('occupancy')),
 ];
 
+/** The feed of a performance report (replay mode), or undefined on the live dashboard. */
+const recording = recordedFeed();
+
 function serverNow() {
-  return Date.now() + view.clockOffset;
+  // A report's clock stays at the end of its window.
+  return recording?.end ?? Date.now() + view.clockOffset;
+}
+
+/** One feed message, live or replayed. */
+function receive(m) {
+  view.clockOffset = m.time - Date.now();
+  if (m.type === 'state') applyState(m);
+  else if (m.type === 'delta') applyDelta(m);
+  scheduleRender();
 }
 
 function applyState(m) {
@@ -133,13 +146,7 @@ function connect() {
     conn.textContent = 'live';
     conn.className = 'conn up';
   };
-  ws.onmessage = (ev) => {
-    const m = JSON.parse(ev.data);
-    view.clockOffset = m.time - Date.now();
-    if (m.type === 'state') applyState(m);
-    else if (m.type === 'delta') applyDelta(m);
-    scheduleRender();
-  };
+  ws.onmessage = (ev) => receive(JSON.parse(ev.data));
   let opened = false;
   ws.addEventListener('open', () => (opened = true));
   ws.onclose = () => {
@@ -167,4 +174,9 @@ window.addEventListener('resize', () => {
   for (const p of panels) p.resize();
   scheduleRender();
 });
-connect();
+if (recording) {
+  showReport(recording, conn);
+  for (const m of recording.messages ?? []) receive(m);
+} else {
+  connect();
+}

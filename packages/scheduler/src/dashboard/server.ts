@@ -2,12 +2,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { bindServer, clientCertProblem, CloseCode, HostGuard, serverTlsOptions, type TlsOptions } from '@gluon/protocol';
+import { bindServer, clientCertProblem, CloseCode, HostGuard, REPORT_SHELL_PATH, serverTlsOptions, type TlsOptions } from '@gluon/protocol';
 import { loadAssets, type Asset } from './assets.js';
 import { DashboardAuth, DEFAULT_SESSION_TTL_MS } from './auth.js';
 import { LiveFeed, type FeedOptions } from './feed.js';
 import { loginPage, withLogout } from './login.js';
 import { SchedulerMetrics } from './metrics.js';
+import { reportShell } from './report.js';
 import { LoginThrottle, type ThrottleOptions } from './throttle.js';
 import type { DashboardSource } from './source.js';
 
@@ -71,6 +72,8 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
   const page: Asset = auth.required ? withLogout(assets.get('/assets/index.html')!) : assets.get('/assets/index.html')!;
   const feed = new LiveFeed(source, opts.feed);
   const metrics = new SchedulerMetrics(source);
+  /** The performance report's page, built on first request (the assets never change). */
+  let shell: Buffer | undefined;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   // Every request must name this dashboard in Host (no DNS rebinding); requests that act (the
   // live feed, login) must come from its own pages when they come from a browser at all.
@@ -119,6 +122,10 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     }
     if (path === '/' || path === '/index.html') return sendAsset(res, page, method);
     if (path === '/api/state') return send(res, 200, 'application/json', feed.stateJson(Date.now()), method);
+    if (path === `/${REPORT_SHELL_PATH}`) {
+      shell ??= Buffer.from(reportShell(assets));
+      return send(res, 200, 'text/html; charset=utf-8', shell, method);
+    }
     if (path === '/metrics') {
       const { text, contentType } = await metrics.scrape();
       return send(res, 200, contentType, text, method);

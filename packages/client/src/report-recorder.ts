@@ -1,0 +1,178 @@
+import type { ReportRecording } from '@gluon/protocol';
+
+/**
+ * Records the dashboard's live feed for a performance report, within bounds. Pure bookkeeping
+ * (no sockets, no clock): the feed's messages go in as they arrive, the recording comes out.
+ *
+ * Bounds, so a report of any window stays a file one can attach to a bug report:
+ * - task-stream bars: at most `maxBars` are kept; past that every other kept bar is dropped and
+ *   from then on only every 2nd (4th, 8th …) new one is kept: a uniform sample of the window;
+ * - published values: only each topic's latest value is kept (the page shows no other);
+ * - bytes: past `maxBytes` the recording must restart from a fresh full state of the feed
+ *   ({@link needsRestart}, then {@link restart}); what came before is dropped, and the page says so.
+ */
+
+/** Bounds of a recording; see {@link FeedRecorder}. */
+export interface ReportLimits {
+  /** task-stream bars kept at most (default 25,000; the page keeps 30,000). */
+  maxBars: number;
+  /** JSON bytes of the recording at most (default 64 MiB). */
+  maxBytes: number;
+}
+
+export const DEFAULT_REPORT_LIMITS: ReportLimits = { maxBars: 25_000, maxBytes: 64 << 20 };
+
+type Msg = Record<string, unknown> & { type: string; time: number };
+/** A task-stream bar: `[worker, thread, group, start, stop, kind, …]`. */
+type Bar = unknown[];
+
+function bars(m: Msg): Bar[] {
+  return Array.isArray(m.stream) ? (m.stream as Bar[]) : [];
+}
+
+export class FeedRecorder {
+  readonly limits: ReportLimits;
+  private messages: Msg[] = [];
+  /** JSON bytes of each recorded message (an estimate kept up to date as it is thinned). */
+  private sizes: number[] = [];
+  private bytes = 0;
+  /** the window's start: the first state's time (scheduler clock). */
+  private start: number | undefined;
+  private barsSeen = 0;
+  /** keep 1 new bar in `stride`. */
+  private stride = 1;
+  private restartedAt: number | null = null;
+  /** the feed's own count of bars it left out (cumulative), at the window's start and now. */
+  private feedDroppedAtStart: number | undefined;
+  private feedDropped = 0;
+  /** topic → the recorded message holding its latest value. */
+  private readonly topicAt = new Map<string, Msg>();
+
+  constructor(limits: Partial<ReportLimits> = {}) {
+    this.limits = { ...DEFAULT_REPORT_LIMITS, ...limits };
+    for (const [name, v] of Object.entries(this.limits)) {
+      if (!(Number.isInteger(v) && v > 0)) throw new RangeError(`performanceReport: limits.${name} must be a positive integer, got ${String(v)}`);
+    }
+  }
+
+  /** True once the recording is over its byte bound: start a fresh feed and pass its state to {@link restart}. */
+  get needsRestart(): boolean {
+    return this.bytes > this.limits.maxBytes && this.messages.length > 1;
+  }
+
+  /** Messages recorded so far. */
+  get length(): number {
+    return this.messages.length;
+  }
+
+  /** One message of the feed, as parsed JSON. A `state` (the first, or after a restart) starts afresh. */
+  add(m: Msg): void {
+    if (m.type === 'state') return this.base(m);
+    if (m.type !== 'delta' || this.start === undefined) return; // nothing to apply a delta to
+    this.noteFeedDropped(m);
+    const stream = bars(m);
+    if (stream.length) {
+      const kept: Bar[] = [];
+      for (let i = 0; i < stream.length; i++) if ((this.barsSeen + i) % this.stride === 0) kept.push(stream[i]!);
+      this.barsSeen += stream.length;
+      m.stream = kept;
+    }
+    this.dedupeTopics(m);
+    this.push(m);
+    if (this.barsKept() > this.limits.maxBars) this.thin();
+  }
+
+  /** After {@link needsRestart}: the fresh feed's first message, a full state, replaces everything recorded. */
+  restart(state: Msg): void {
+    this.restartedAt = state.time;
+    this.base(state);
+  }
+
+  /** The recording so far, as the report's page reads it. */
+  recording(title: string, scheduler: string): ReportRecording {
+    const first = this.messages[0];
+    if (!first || this.start === undefined) throw new Error('performanceReport: the dashboard sent no state to record');
+    return {
+      version: 1,
+      title,
+      start: this.start,
+      end: this.messages[this.messages.length - 1]!.time,
+      scheduler,
+      messages: this.messages,
+      bounds: { barsSeen: this.barsSeen, barsKept: this.barsKept(), feedDropped: this.feedDropped, maxBars: this.limits.maxBars, maxBytes: this.limits.maxBytes, restartedAt: this.restartedAt },
+    };
+  }
+
+  private noteFeedDropped(m: Msg): void {
+    if (typeof m.streamDropped !== 'number') return;
+    this.feedDroppedAtStart ??= m.streamDropped;
+    this.feedDropped = m.streamDropped - this.feedDroppedAtStart;
+  }
+
+  private base(state: Msg): void {
+    this.start ??= state.time;
+    this.noteFeedDropped(state);
+    const start = this.start;
+    // The window's figures only: bars and throughput points from before it are left out.
+    state.stream = bars(state).filter((b) => typeof b[4] !== 'number' || b[4] >= start);
+    if (Array.isArray(state.rates)) state.rates = (state.rates as Array<[number]>).filter((r) => r[0] >= start);
+    this.messages = [];
+    this.sizes = [];
+    this.bytes = 0;
+    this.topicAt.clear();
+    this.stride = 1;
+    this.dedupeTopics(state);
+    this.push(state);
+    if (this.barsKept() > this.limits.maxBars) this.thin();
+  }
+
+  private push(m: Msg): void {
+    const size = JSON.stringify(m).length;
+    this.messages.push(m);
+    this.sizes.push(size);
+    this.bytes += size;
+  }
+
+  private barsKept(): number {
+    let n = 0;
+    for (const m of this.messages) n += bars(m).length;
+    return n;
+  }
+
+  /** Halves the kept bars (every other one, in order across messages) and the rate of new ones. */
+  private thin(): void {
+    while (this.barsKept() > this.limits.maxBars) {
+      let k = 0;
+      for (let i = 0; i < this.messages.length; i++) {
+        const m = this.messages[i]!;
+        const stream = bars(m);
+        if (!stream.length) continue;
+        const kept = stream.filter(() => k++ % 2 === 0);
+        m.stream = kept;
+        this.resize(i);
+      }
+      this.stride *= 2;
+    }
+  }
+
+  /** Keeps only each topic's latest value: earlier messages drop the topics `m` carries. */
+  private dedupeTopics(m: Msg): void {
+    const topics = m.topics;
+    if (!topics || typeof topics !== 'object') return;
+    for (const name of Object.keys(topics)) {
+      const prev = this.topicAt.get(name);
+      if (prev && prev !== m && prev.topics && typeof prev.topics === 'object') {
+        delete (prev.topics as Record<string, unknown>)[name];
+        const i = this.messages.lastIndexOf(prev);
+        if (i >= 0) this.resize(i);
+      }
+      this.topicAt.set(name, m);
+    }
+  }
+
+  private resize(i: number): void {
+    const size = JSON.stringify(this.messages[i]).length;
+    this.bytes += size - this.sizes[i]!;
+    this.sizes[i] = size;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * client.performanceReport's edges on a real LocalCluster: what is refused before any work runs
+ * (a path that cannot be written, a scheduler without a dashboard, a token the dashboard refuses),
+ * and that a failing piece of work still leaves its report and then fails as itself.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { LocalCluster } from '@gluon/client';
+import { performanceReport } from '../src/performance-report.js';
+
+const TOKEN = 'perf-report-token';
+
+t.test('performanceReport: refusals before the work, and a failing work\'s report', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-perf-report-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const cluster = await LocalCluster.start({ nWorkers: 1, nthreads: 1, token: TOKEN });
+  t.teardown(() => cluster.close());
+  const client = await cluster.client();
+  let ran = 0;
+  const work = async () => {
+    ran++;
+    return 1;
+  };
+
+  await t.rejects(client.performanceReport(join(dir, 'missing', 'r.html'), work), { message: /cannot write .*r\.html: its directory .*missing does not exist/ });
+  await t.rejects(client.performanceReport(dir, work), { message: /is a directory; give a file name/ });
+  await t.rejects(
+    performanceReport({ dashboardUrl: cluster.dashboardUrl, scheduler: cluster.schedulerAddress, token: 'wrong' }, join(dir, 'r.html'), work),
+    { message: /cannot open the dashboard's feed at .*live: it refused the client's token/ },
+  );
+  await t.rejects(
+    performanceReport({ dashboardUrl: undefined, scheduler: cluster.schedulerAddress }, join(dir, 'r.html'), work),
+    { message: /the scheduler at ws:\/\/.* serves no dashboard \(it runs with --no-dashboard\)/ },
+  );
+  t.equal(ran, 0, 'the work never ran');
+  t.notOk(existsSync(join(dir, 'r.html')), 'and no report was written');
+
+  const boom = new RangeError('the work failed');
+  const file = join(dir, 'failed.html');
+  const err = await client.performanceReport(file, async () => {
+    throw boom;
+  }).catch((e: unknown) => e);
+  t.equal(err, boom, 'the work\'s own error comes back');
+  const html = readFileSync(file, 'utf8');
+  t.match(html, /<script type="application\/json" id="gluon-recording">\{"version":1,"title":"failed\.html"/, 'the report was written anyway, titled by its file name');
+  t.notMatch(html, /\/\*@gluon-recording@\*\//, 'with the recording in its slot');
+});
+
+t.test('performanceReport: a scheduler without a dashboard is named', async (t) => {
+  const cluster = await LocalCluster.start({ nWorkers: 1, nthreads: 1, dashboard: false });
+  t.teardown(() => cluster.close());
+  const client = await cluster.client();
+  await t.rejects(client.performanceReport(join(tmpdir(), 'never.html'), async () => 1), { message: /serves no dashboard/ });
+});

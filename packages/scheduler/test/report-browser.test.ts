@@ -1,0 +1,116 @@
+/**
+ * The performance report as a person uses it: a real LocalCluster (scheduler + 2 worker
+ * processes, with a token), a known workload inside `client.performanceReport`, then the one
+ * HTML file opened from disk (file://) in Debian's chromium with the network switched off. Its
+ * views must render the run's numbers, and the page must ask the network for nothing. Skips with
+ * a message when /usr/bin/chromium is absent (scripts/setup-test-env.sh installs it).
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import t from 'tap';
+import { LocalCluster, remoteFrom, TaskError } from '@gluon/client';
+import { chromiumSkip, launch } from './fixtures/browser.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '../../..');
+const outDir = join(repo, 'test-output', 'dashboard');
+
+type Fixture = typeof import('./fixtures/dashboard-tasks.mjs');
+const fx = remoteFrom<Fixture>(pathToFileURL(join(here, 'fixtures/dashboard-tasks.mjs')));
+
+const N = 300;
+const skip = chromiumSkip();
+
+/** The recording inside a report file (the JSON in its #gluon-recording element). */
+function recordingOf(html: string): any {
+  const m = /<script type="application\/json" id="gluon-recording">([\s\S]*?)<\/script>/.exec(html);
+  return m ? JSON.parse(m[1]!) : undefined;
+}
+
+t.test('performance report: one file, opened from disk offline, shows the run', { skip }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-report-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'report.html');
+  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 2, cwd: repo, memoryLimit: '1GiB', token: 'report-token', allowModules: [join(here, 'fixtures')] });
+  t.teardown(() => cluster.close());
+  const client = await cluster.client();
+
+  // Work before the window must not appear in the report's task stream.
+  await client.gather(client.map(fx.work.with({ group: 'before' }), [1, 2, 3]));
+
+  const returned = await client.performanceReport(file, async () => {
+    const futures = client.map(fx.work, Array.from({ length: N }, (_, i) => i));
+    const failing = client.submit(fx.explodeOnPurpose, 'deliberate report failure');
+    const big = client.map(fx.bigWork, [0, 1, 2, 3, 4, 5, 6, 7], Array(8).fill(30));
+    const total = client.submit(fx.sumAll, ...big);
+    const published = client.submit(fx.publishResults, 'test/m4l', 5);
+    const values = await client.gather(futures);
+    await t.rejects(failing.result(), TaskError, 'the failing task fails');
+    t.equal(Math.round((await total.result()) as number), 36, 'the reduction is right');
+    t.equal(await published.result(), 5);
+    return values.reduce((a: number, b: number) => a + b, 0);
+  }, { title: 'report test run' });
+  t.equal(returned, (N * (N + 1)) / 2, 'performanceReport returns what the work returned');
+
+  const html = readFileSync(file, 'utf8');
+  const rec = recordingOf(html);
+  t.ok(rec, 'the file holds a recording');
+  t.equal(rec.title, 'report test run');
+  const taskBars = rec.messages.flatMap((m: any) => m.stream ?? []).filter((b: any) => b[5] === 0);
+  const byGroup = (g: string) => taskBars.filter((b: any) => b[2] === g).length;
+  t.equal(byGroup('work'), N, `the window's ${N} work tasks are in the recorded task stream`);
+  t.equal(byGroup('bigWork'), 8);
+  t.equal(byGroup('sumAll'), 1);
+  t.equal(byGroup('before'), 0, 'tasks that ran before the window are not');
+  t.same([rec.bounds.barsKept < rec.bounds.barsSeen, rec.bounds.restartedAt], [false, null], 'nothing sampled away, no restart');
+  t.notMatch(html, /<script[^>]+src="(?!data:)|<link[^>]+href="(?!data:)/, 'every script and stylesheet is inlined');
+
+  const browser = await launch(t);
+  await browser.setOffline(true);
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  const pageErrors: string[] = [];
+  const requests: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text());
+  });
+  page.on('request', (r) => {
+    if (!/^(?:file|data):/.test(r.url())) requests.push(r.url());
+  });
+  await page.goto(pathToFileURL(file).href);
+  await page.waitForSelector('#conn.report', { timeout: 15_000 });
+  t.match(await page.textContent('#conn'), /^report \d\d:\d\d:\d\d–\d\d:\d\d:\d\d$/, 'the header says it is a report and gives its window');
+  t.match(await page.title(), /^report test run · Gluon performance report$/);
+  const recordedBars = rec.messages.reduce((n: number, m: any) => n + (m.stream?.length ?? 0), 0);
+  t.match(await page.textContent('#report-note'), new RegExp(`all ${recordedBars} bars \\(tasks and transfers\\) of the window`), 'the note says nothing was sampled away');
+
+  // Progress: the run's groups with the run's counts.
+  await page.waitForFunction((n) => document.querySelector('tr[data-group="work"] td.n-of-n')?.textContent === `${n}/${n}`, N, { timeout: 15_000 });
+  t.equal(await page.textContent('tr[data-group="explodeOnPurpose"] td.state-erred'), '1', 'one erred task');
+  t.equal(await page.textContent('tr[data-group="bigWork"] td.n-of-n'), '8/8');
+  // Task stream: every recorded bar drawn, on the two workers' thread rows.
+  await page.waitForFunction((n) => Number((document.querySelector('#stream') as HTMLElement).dataset.bars) >= n, taskBars.length, { timeout: 15_000 });
+  const drawn = Number(await page.getAttribute('#stream', 'data-bars'));
+  t.equal(drawn, recordedBars, `the task stream draws the ${recordedBars} recorded bars`);
+  const rows: string[] = JSON.parse((await page.getAttribute('#stream', 'data-rows')) ?? '[]');
+  t.ok(rows.filter((r) => / #\d+$/.test(r)).length >= 2, `thread rows of both workers: ${rows.join(', ')}`);
+  // Workers: two rows with their threads and the 1 GiB limit.
+  const workerRows = await page.$$eval('#workers tr[data-worker]', (trs) => trs.map((tr) => ({ alive: tr.classList.contains('alive'), threads: tr.children[3]?.textContent })));
+  t.same(workerRows, [{ alive: true, threads: '2' }, { alive: true, threads: '2' }], 'two live workers with 2 threads each');
+  const memText = await page.$$eval('#workers .membar', (bars) => bars.map((b) => b.textContent));
+  t.ok(memText.length === 2 && memText.every((x) => /MiB \/ 1\.0 GiB/.test(x ?? '')), `RSS against the 1 GiB limit: ${memText.join(', ')}`);
+  // Failures and results.
+  t.match(await page.locator('#failures .failure[data-key^="explodeOnPurpose"]').textContent(), /RangeError: deliberate report failure/);
+  await page.locator('#results [data-topic="test/m4l"]').waitFor({ timeout: 10_000 });
+  // Throughput: the window's points only.
+  const header = await page.textContent('#totals');
+  t.match(header, /2 workers/, `header: ${header}`);
+
+  const png = await page.screenshot({ type: 'png', fullPage: true });
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'report.png'), png);
+  t.same(requests, [], 'the report asked the network for nothing');
+  t.same(pageErrors, [], 'no errors on the page');
+});
