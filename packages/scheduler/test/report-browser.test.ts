@@ -104,9 +104,18 @@ t.test('performance report: one file, opened from disk offline, shows the run', 
   // Failures and results.
   t.match(await page.locator('#failures .failure[data-key^="explodeOnPurpose"]').textContent(), /RangeError: deliberate report failure/);
   await page.locator('#results [data-topic="test/m4l"]').waitFor({ timeout: 10_000 });
-  // Throughput: the window's points only.
   const header = await page.textContent('#totals');
   t.match(header, /2 workers/, `header: ${header}`);
+  // Memory per worker: both workers with their 1 GiB limit, holding at least the 8 results of 32 KiB.
+  await page.waitForFunction(() => Object.keys(JSON.parse((document.querySelector('#memory') as HTMLElement).dataset.latest || '{}')).length === 2, null, { timeout: 15_000 });
+  const latest = JSON.parse((await page.getAttribute('#memory', 'data-latest'))!) as Record<string, { held: number; rss: number; limit: number }>;
+  t.same(Object.values(latest).map((w) => w.limit), [1 << 30, 1 << 30], 'memory: each worker against its 1 GiB limit');
+  t.ok(Object.values(latest).reduce((a, w) => a + w.held, 0) >= 8 * 32_768, 'memory: the results held include the 8 results of 32 KiB');
+  t.ok(Object.values(latest).every((w) => w.rss > 10 << 20), 'memory: each worker process\'s RSS');
+  // Occupancy at the window's end: nothing assigned, both workers with their threads.
+  const occupancy = await page.$$eval('#occupancy tr[data-worker]', (trs) => trs.map((tr) => Number(tr.querySelector('.assigned')?.textContent)));
+  t.same(occupancy, [0, 0], 'occupancy: two workers, nothing left assigned at the end of the work');
+  t.ok(Number(await page.getAttribute('#scheduler-stats', 'data-samples')) >= 1, 'the scheduler\'s own figures are drawn');
 
   const png = await page.screenshot({ type: 'png', fullPage: true });
   mkdirSync(outDir, { recursive: true });
