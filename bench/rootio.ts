@@ -5,7 +5,7 @@
  * branches: our read against (a) decompression alone of the same baskets and (b) jsroot's
  * treeProcess on the same branches, all in this run; then the 7-branch read over HTTP from a
  * loopback server in a child process; the 7 branches read with baskets decompressed on 1 and on 2
- * threads (libuv's pool, `decompressThreads`), wall time, in interleaved pairs; and the
+ * threads (`decompressThreads`: the reader plus one worker thread), wall time, in interleaved pairs; and the
  * inflaters alone on those baskets: Node's zlib against fflate (the fastest well-kept pure-JS
  * inflater; libdeflate or zlib-ng as a well-kept WebAssembly or prebuilt package is not on the
  * registry).

@@ -1,4 +1,5 @@
-import { decompress, decompressAsync } from './decompress.js';
+import { decompress } from './decompress.js';
+import type { InflateJob, Payload } from './inflate-pool.js';
 import { RootFormatError } from './errors.js';
 import type { ByteSource } from './source.js';
 
@@ -40,16 +41,26 @@ export interface PendingBasket {
    */
   noOffsets: boolean;
   entryBytes: Int32Array | null;
-  /**
-   * Decompresses the payload ahead of `load()`, off the calling thread where the codec allows
-   * (zlib on libuv's pool), so many baskets decompress in parallel; a no-op for baskets already
-   * in memory.
-   */
-  prefetch(): Promise<void>;
   load(): Basket;
+  /**
+   * The caller is done with what `load()` returned. A basket decompressed by another thread lives
+   * in a shared ring (see inflate-pool.ts) whose slot is refilled after this; a no-op otherwise.
+   */
+  release(): void;
 }
 
-const ready = (): Promise<void> => Promise.resolve();
+/** A basket stored in the file: its compressed payload can be handed to decompression threads. */
+export interface FileBasket extends PendingBasket {
+  readonly payload: Payload;
+  /**
+   * Takes the payload from `job` (as its basket `k`) instead of decompressing it on `load()`.
+   * `outlives` says the basket is used after the read (it is cached): it is then copied out of
+   * the job's ring, and a basket left in the ring is not handed to `onLoad`.
+   */
+  attach(job: InflateJob, k: number, outlives: boolean): void;
+}
+
+const nothing = (): void => {};
 
 /**
  * Where a basket lives: in the file (`seek`, `bytes`), or embedded in the TTree object itself
@@ -89,7 +100,7 @@ export type OnLoad = (b: Basket) => Basket;
 const asIs: OnLoad = (b) => b;
 
 /** Reads a TKey+TBasket header; the payload is decompressed by the result's `load()`. */
-export function pendingFileBasket(src: ByteSource, blob: Uint8Array, ref: BasketRef, hasOffsets: boolean, onLoad: OnLoad = asIs): PendingBasket {
+export function pendingFileBasket(src: ByteSource, blob: Uint8Array, ref: BasketRef, hasOffsets: boolean, onLoad: OnLoad = asIs): FileBasket {
   const path = src.path;
   const at = ref.seek;
   if (blob.length < 18) throw new RootFormatError(path, at, 'basket header is truncated');
@@ -121,17 +132,27 @@ export function pendingFileBasket(src: ByteSource, blob: Uint8Array, ref: Basket
   const nevbuf = dv.getInt32(p + 10 + extra);
   const last = dv.getInt32(p + 14 + extra);
   const noOffsets = hasOffsets && blob[p + 18 + extra]! >= 80;
-  let payload: Uint8Array | null = null;
-  const pending: PendingBasket = {
+  let job: InflateJob | null = null;
+  let k = -1;
+  let outlives = false;
+  const inflate = () => decompress(blob.subarray(keylen), objlen, path, at + keylen);
+  const pending: FileBasket = {
     entryStart: ref.entryStart, entries: ref.entryStop - ref.entryStart, dataLength: last - keylen, noOffsets, entryBytes: null,
-    prefetch: async () => {
-      payload ??= await decompressAsync(blob.subarray(keylen), objlen, path, at + keylen);
+    payload: { bytes: blob.subarray(keylen), expected: objlen, decompress: inflate },
+    attach: (j, index, keep) => {
+      job = j;
+      k = index;
+      outlives = keep;
     },
     load: () => {
-      const data = payload ?? decompress(blob.subarray(keylen), objlen, path, at + keylen);
-      payload = null;
-      return onLoad(makeBasket(path, at, ref, data, keylen, nevbuf, last, hasOffsets, undefined, noOffsets ? pending : null));
+      let data = job?.take(k) ?? inflate();
+      const inRing = job !== null && job.inRing(data);
+      // Kept past the read: not a view into the ring (refilled) or into the read's shared bytes.
+      if (outlives && data.buffer instanceof SharedArrayBuffer) data = data.slice();
+      const basket = makeBasket(path, at, ref, data, keylen, nevbuf, last, hasOffsets, undefined, noOffsets ? pending : null);
+      return inRing && !outlives ? basket : onLoad(basket);
     },
+    release: () => job?.release(k),
   };
   return pending;
 }
@@ -143,7 +164,7 @@ export function pendingEmbeddedBasket(path: string, ref: BasketRef, hasOffsets: 
   const data = arr ? new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength) : new Uint8Array(0);
   const noOffsets = hasOffsets && !b.fEntryOffset;
   const pending: PendingBasket = {
-    entryStart: ref.entryStart, entries: ref.entryStop - ref.entryStart, dataLength: b.fLast - b.fKeylen, noOffsets, entryBytes: null, prefetch: ready,
+    entryStart: ref.entryStart, entries: ref.entryStop - ref.entryStart, dataLength: b.fLast - b.fKeylen, noOffsets, entryBytes: null, release: nothing,
     // The TTree's streamer already read this basket's offset table into fEntryOffset.
     load: () => onLoad(makeBasket(path, -1, ref, data, b.fKeylen, b.fNevBuf, b.fLast, hasOffsets, b.fEntryOffset ?? undefined, noOffsets ? pending : null)),
   };
@@ -152,7 +173,7 @@ export function pendingEmbeddedBasket(path: string, ref: BasketRef, hasOffsets: 
 
 /** An already loaded basket, as a {@link PendingBasket}. */
 export function loadedBasket(b: Basket): PendingBasket {
-  return { entryStart: b.entryStart, entries: b.entries, dataLength: b.dataLength, noOffsets: false, entryBytes: null, prefetch: ready, load: () => b };
+  return { entryStart: b.entryStart, entries: b.entries, dataLength: b.dataLength, noOffsets: false, entryBytes: null, release: nothing, load: () => b };
 }
 
 function makeBasket(

@@ -7,7 +7,7 @@ import type { Basket, PendingBasket } from './basket.js';
 import { decodeStl, parseStlType } from './stl.js';
 import type { BranchInfo } from './branch.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
-import { allocate, copyBigEndian, copyEntriesBigEndian, ELEMENT_SIZE, lanesOf, type Column, type ElementType, type Jagged, type TypedArray } from './types.js';
+import { allocate, copyBigEndian, copyEntriesBigEndian, ELEMENT_SIZE, lanesOf, type Column, type ElementType, type Jagged, type TypedArray, utf8 } from './types.js';
 
 /**
  * Decodes the overlapping baskets of one branch into a column for `[start, stop)`. Each basket is
@@ -40,6 +40,7 @@ export function decode(path: string, info: BranchInfo, baskets: PendingBasket[],
         // Fixed-size entries fill the basket exactly; anything else means a damaged header.
         if (b.entries * size !== b.dataLength) throw new RootFormatError(path, -1, `branch ${info.name}: basket has ${b.dataLength} bytes for ${b.entries} entries of ${size} bytes`);
         copyBigEndian(ELEMENT_SIZE[el], b.load().view, a * size, (z - a) * info.inner, lanes, to);
+        b.release();
         to += (z - a) * info.inner;
       }
       return info.kind === 'scalar' ? out : { values: out, innerShape: [info.inner] };
@@ -113,6 +114,7 @@ function decodeJagged(path: string, info: BranchInfo, baskets: PendingBasket[], 
       const bad = copyVectors4(b.view, b.table, b.keylen, b.dataLength, b.entries, a, z, offsets, e, lanes as Uint32Array);
       if (bad >= 0) throw entryError(path, info, b, header, size, bad);
       if (bad === OVER_TOTAL) throw damagedTotal(path, info, offsets[e + z - a]!, total);
+      p.release();
       e += z - a;
       continue;
     }
@@ -125,6 +127,7 @@ function decodeJagged(path: string, info: BranchInfo, baskets: PendingBasket[], 
     } else {
       copyEntriesBigEndian(size, b.view, o, header, a, z, offsets, e, lanes);
     }
+    p.release();
     e += z - a;
   }
   if (offsets[n] !== total) throw damagedTotal(path, info, offsets[n]!, total);
@@ -226,8 +229,9 @@ function decodeStrings(path: string, info: BranchInfo, baskets: PendingBasket[],
         p += 4;
       }
       if (p + len > end) throw new RootFormatError(path, -1, `branch ${info.name}: string in entry ${b.entryStart + i} runs past its entry`);
-      out.push(dec.decode(b.data.subarray(p, p + len)));
+      out.push(utf8(dec, b.data.subarray(p, p + len)));
     }
+    pending.release();
   }
   return out;
 }

@@ -40,46 +40,6 @@ export function decompress(src: Uint8Array, expected: number, path: string, at: 
   return out!;
 }
 
-/**
- * {@link decompress} with zlib blocks inflated on libuv's thread pool, so the blocks of many
- * baskets decompress in parallel (other codecs decode on the calling thread).
- */
-export async function decompressAsync(src: Uint8Array, expected: number, path: string, at: number): Promise<Uint8Array> {
-  if (src.length === expected) return src;
-  const parts: Array<Promise<Uint8Array>> = [];
-  const sizes: number[] = [];
-  let s = 0;
-  let d = 0;
-  while (d < expected) {
-    const b = blockAt(src, s, d, expected, path, at);
-    const from = s;
-    const method = src[s + 2]!;
-    const deflate = b.alg === 'ZL' || (b.alg === 'CS' && method === 8);
-    const opts = { maxOutputLength: b.usize, chunkSize: inflateChunk(b.usize) };
-    const run = deflate
-      ? new Promise<Uint8Array>((resolve, reject) => (b.alg === 'ZL' ? zlib.inflate : zlib.inflateRaw)(b.body, opts, (err, r) => (err ? reject(err) : resolve(r))))
-      : Promise.resolve().then(() => decodeBlock(b.alg, b.body, b.usize, method));
-    parts.push(run.then((got) => {
-      if (got.length !== b.usize) throw new Error(`gave ${got.length} bytes, expected ${b.usize}`);
-      return got;
-    }).catch((err) => {
-      throw blockError(err, b.alg, b.usize, path, at + from);
-    }));
-    sizes.push(b.usize);
-    s += BLOCK_HEADER + b.body.length;
-    d += b.usize;
-  }
-  const got = await Promise.all(parts);
-  if (got.length === 1) return got[0]!;
-  const out = new Uint8Array(expected);
-  let o = 0;
-  got.forEach((g, i) => {
-    out.set(g, o);
-    o += sizes[i]!;
-  });
-  return out;
-}
-
 /** The block header at `s`, checked against the buffer and the bytes still to fill. */
 function blockAt(src: Uint8Array, s: number, d: number, expected: number, path: string, at: number): { alg: string; body: Uint8Array; usize: number } {
   if (s + BLOCK_HEADER > src.length) throw new RootFormatError(path, at + s, `compressed data ends inside a block header (${d} of ${expected} bytes decompressed)`);

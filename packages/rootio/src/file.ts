@@ -22,10 +22,13 @@ export interface OpenOptions {
   /** Bound on how long reading metadata (header, keys, an object) may take, slow sources included. */
   metadataTimeoutMs?: number;
   /**
-   * Baskets decompressed at once on libuv's thread pool during a read (default 1: each basket
-   * is decompressed on the calling thread right before it is decoded). With more, a read
-   * decompresses its baskets in parallel first and holds them until decoded (about the size of
-   * the columns it returns). Node's pool has 4 threads unless UV_THREADPOOL_SIZE says otherwise.
+   * Threads that decompress a read's baskets (default 1: each basket is decompressed on the
+   * calling thread right before it is decoded). With n > 1, n − 1 worker threads (started on first
+   * use, shared by every file of the process) decompress the read's baskets ahead of the calling
+   * thread, which decodes them in order and decompresses any basket nobody has claimed yet: all n
+   * threads stay busy. Decompressed baskets wait in a ring of at most 32 MiB; the read's
+   * compressed bytes are held in shared memory for the threads to read in place. Worth it for
+   * reads of many baskets; a read of fewer than 2n baskets is done on the calling thread.
    */
   decompressThreads?: number;
 }

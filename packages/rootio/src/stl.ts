@@ -11,7 +11,7 @@
 import { RootFormatError } from './errors.js';
 import type { BranchInfo } from './branch.js';
 import type { PendingBasket } from './basket.js';
-import { allocate, ELEMENT_SIZE, type ElementType, type Nested, type TypedArray } from './types.js';
+import { allocate, ELEMENT_SIZE, type ElementType, type Nested, type TypedArray, utf8 } from './types.js';
 
 /** An STL type as the decoder walks it. */
 export type StlType =
@@ -137,7 +137,7 @@ class StringBuilder implements Builder {
       p += 4;
     }
     need(p, n, end);
-    this.out.push(this.dec.decode(b.subarray(p, p + n)));
+    this.out.push(utf8(this.dec, b.subarray(p, p + n)));
     return p + n;
   }
   finish(): Nested {
@@ -226,6 +226,7 @@ export function decodeStl(path: string, info: BranchInfo, type: StlType, baskets
         throw new RootFormatError(path, -1, `branch ${info.name}: entry ${pending.entryStart + i} is not a valid ${info.typeName}: ${err.message}`);
       }
     }
+    pending.release();
   }
   return top.finish();
 }

@@ -1,4 +1,5 @@
-import { basketRef, loadedBasket, pendingEmbeddedBasket, pendingFileBasket, type Basket, type BasketRef, type EmbeddedBasket, type PendingBasket } from './basket.js';
+import { basketRef, loadedBasket, pendingEmbeddedBasket, pendingFileBasket, type Basket, type BasketRef, type EmbeddedBasket, type FileBasket, type PendingBasket } from './basket.js';
+import { InflateJob, type Payload } from './inflate-pool.js';
 import { describeBranch, type BranchInfo, type JsBranch } from './branch.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
 import type { RootFile } from './file.js';
@@ -132,7 +133,8 @@ export class TreeReader {
     }
     const ranges: Array<readonly [number, number]> = [];
     for (const w of wanted) ranges.push([w.ref.seek, w.ref.bytes]);
-    const blobs = ranges.length ? await this.file.source.read(ranges) : [];
+    // With decompression threads the compressed bytes go to shared memory, for them to read in place.
+    const blobs = ranges.length ? await this.file.source.read(ranges, { shared: this.file.decompressThreads > 1 }) : [];
     this.basketReads += wanted.length;
     const fresh = new Map<BranchState, Map<number, Uint8Array>>();
     wanted.forEach((w, i) => {
@@ -150,18 +152,20 @@ export class TreeReader {
       }
       perState.push(baskets);
     }
-    // With several decompression threads, every basket of the read is inflated ahead, `threads`
-    // at a time, and each branch is decoded as soon as its own baskets are ready: decoding one
-    // branch overlaps inflating the next.
-    const ready = this.file.decompressThreads > 1 ? prefetchAll(perState, this.file.decompressThreads) : null;
+    // With several decompression threads, other threads decompress the read's baskets ahead of
+    // this one, which decodes them in order (and decompresses any nobody has claimed yet).
+    const job = this.file.decompressThreads > 1 ? this.startJob(perState, stop) : null;
     const out: Record<string, Column> = {};
-    for (let i = 0; i < states.length; i++) {
-      const s = states[i]!;
-      const baskets = perState[i]!;
-      if (ready) await ready[i];
-      if (s.info.kind === 'counted-array') await this.sizeEntries(s.info, baskets);
-      // Keyed by the name asked for (a member may be asked for by its own name).
-      out[names[i]!] = decode(this.file.path, s.info, baskets, start, stop);
+    try {
+      for (let i = 0; i < states.length; i++) {
+        const s = states[i]!;
+        const baskets = perState[i]!;
+        if (s.info.kind === 'counted-array') await this.sizeEntries(s.info, baskets);
+        // Keyed by the name asked for (a member may be asked for by its own name).
+        out[names[i]!] = decode(this.file.path, s.info, baskets, start, stop);
+      }
+    } finally {
+      job?.close();
     }
     return out;
   }
@@ -194,6 +198,20 @@ export class TreeReader {
       const b = Math.min(a + step, stop);
       yield { entryStart: a, entryStop: b, columns: await this.arrays(names, { entryStart: a, entryStop: b }) };
     }
+  }
+
+  /**
+   * Hands the read's file baskets, in decode order, to decompression threads. A basket that ends
+   * past `stop` is cached for the next read (see `pending`), so it is copied out of the ring.
+   */
+  private startJob(perState: PendingBasket[][], stop: number): InflateJob | null {
+    const files: FileBasket[] = [];
+    for (const baskets of perState) for (const b of baskets) if ('attach' in b) files.push(b as FileBasket);
+    const payloads: Payload[] = [];
+    for (const b of files) payloads.push(b.payload);
+    const job = InflateJob.start(this.file.path, payloads, this.file.decompressThreads);
+    if (job) files.forEach((b, k) => b.attach(job, k, b.entryStart + b.entries > stop));
+    return job;
   }
 
   /** A basket to decode; loading it makes it the branch's cached basket. */
@@ -244,40 +262,4 @@ function basketRefs(path: string, b: JsBranch & BranchMeta, treeEntries: number)
     refs.push(basketRef(k, entryStart, entryStart + obj.fNevBuf, obj));
   }
   return refs;
-}
-
-/**
- * Decompresses every basket ahead of decoding, `threads` at a time (each on libuv's pool), in
- * branch order; returns, per branch, a promise that its baskets are ready. A failure rejects its
- * branch's promise (the others are still awaited, so nothing is left running unobserved).
- */
-function prefetchAll(perState: PendingBasket[][], threads: number): Promise<void>[] {
-  const all = perState.flatMap((bs, i) => bs.map((b) => ({ b, i })));
-  const done = all.map(() => {
-    let settle!: (e?: unknown) => void;
-    const p = new Promise<void>((resolve, reject) => (settle = (e) => (e === undefined ? resolve() : reject(e))));
-    p.catch(() => {});
-    return { p, settle };
-  });
-  let next = 0;
-  const lane = async () => {
-    while (next < all.length) {
-      const k = next++;
-      try {
-        await all[k]!.b.prefetch();
-        done[k]!.settle();
-      } catch (err) {
-        done[k]!.settle(err ?? new Error('basket decompression failed'));
-      }
-    }
-  };
-  for (let l = 0; l < Math.min(threads, all.length); l++) void lane();
-  const byBranch: Promise<void>[][] = perState.map(() => []);
-  all.forEach(({ i }, k) => byBranch[i]!.push(done[k]!.p));
-  return byBranch.map((ps) => {
-    const branch = Promise.all(ps).then(() => {});
-    // A branch after one that failed is never awaited: its rejection must not go unhandled.
-    branch.catch(() => {});
-    return branch;
-  });
 }

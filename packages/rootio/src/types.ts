@@ -158,3 +158,11 @@ export function copyEntriesBigEndian(
     }
   }
 }
+
+/**
+ * UTF-8 text of `bytes`. Bytes in shared memory (a basket in a decompression ring) are copied
+ * first: TextDecoder may refuse views of a SharedArrayBuffer.
+ */
+export function utf8(dec: { decode(bytes: Uint8Array): string }, bytes: Uint8Array): string {
+  return dec.decode(bytes.buffer instanceof SharedArrayBuffer ? bytes.slice() : bytes);
+}

@@ -157,6 +157,7 @@ t.test('baskets that do not tile the range (a gap hidden by an overlap) are refu
     const data = new Uint8Array(4 * entries);
     return {
       entryStart, entries, dataLength: data.length,
+      release: () => {},
       load: () => ({ entryStart, entries, data, view: new DataView(data.buffer), dataLength: data.length, offsets: null, table: -1, keylen: 0 }),
     };
   };

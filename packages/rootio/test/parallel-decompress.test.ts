@@ -6,7 +6,7 @@ import { openRootFile } from '@gluon/rootio';
 import { NO_DATA, sharedData } from './helpers.js';
 
 /**
- * decompressThreads > 1: a read's baskets are inflated on libuv's pool in parallel; every value
+ * decompressThreads > 1: a read's baskets are decompressed on worker threads in parallel; every value
  * must be what the one-thread read gives, for every file, codec and branch we read, and damage
  * must still be a RootFormatError naming the block.
  */
@@ -62,4 +62,72 @@ t.test('a damaged basket read on the pool is a RootFormatError, nothing left uno
   t.teardown(() => g.close());
   const tree = await g.tree('events');
   await t.rejects(tree.arrays(['NJet', 'Muon_Px', 'Muon_Py']), { name: 'RootFormatError', message: /damaged\.root: .*(zlib|basket)/ });
+});
+
+t.test('many baskets on 2 and 3 threads: arrays and iterate (baskets cut by the steps, cached between them) match one thread', async (t) => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { RootFileWriter } = await import('@gluon/rootio');
+  const dir = mkdtempSync(join(tmpdir(), 'rootio-par-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'many-baskets.root');
+  const n = 60_000;
+  const w = await RootFileWriter.create(path, { compression: { algorithm: 'zlib', level: 1 } });
+  const tw = w.createTree('t', 'many baskets', [
+    { name: 'x', type: 'double' }, { name: 'n', type: 'int32' }, { name: 'v', type: 'float', jagged: 'vector' },
+    { name: 'c', type: 'float', jagged: 'counted', counter: 'n' },
+  ], { basketEntries: 1_000 });
+  const counts = Int32Array.from({ length: n }, (_, i) => (i * 7) % 5);
+  const offsets = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + counts[i]!;
+  const values = Float32Array.from({ length: offsets[n]! }, (_, i) => Math.sin(i) * 1000);
+  await tw.append({ x: Float64Array.from({ length: n }, (_, i) => i * 0.5), n: counts, v: { offsets, values }, c: { offsets, values } });
+  await w.close();
+  const names = ['x', 'n', 'v', 'c'];
+  const one = await openRootFile(path);
+  t.teardown(() => one.close());
+  const want = plain(await (await one.tree('t')).arrays(names));
+  const wantSteps: string[] = [];
+  for await (const b of (await one.tree('t')).iterate(names, { step: 7_777 })) wantSteps.push(plain(b));
+  for (const threads of [2, 3]) {
+    const f = await openRootFile(path, { decompressThreads: threads });
+    t.teardown(() => f.close());
+    const tree = await f.tree('t');
+    t.equal(plain(await tree.arrays(names)), want, `${threads} threads: the whole read (240 baskets)`);
+    const steps: string[] = [];
+    for await (const b of tree.iterate(names, { step: 7_777 })) steps.push(plain(b));
+    t.same(steps, wantSteps, `${threads} threads: ${steps.length} steps of 7,777 entries`);
+  }
+});
+
+t.test('a basket cut by a step and kept for the next comes from its own memory, not a ring slot refilled since', async (t) => {
+  // Baskets of `big` (800 KB) make a ring of 40 slots; a step of 49,500 entries reads 50 baskets
+  // of `x` then 50 of `big`, so the ring wraps after `x`'s last basket (cut by the step, kept for
+  // the next step) has been decoded: that basket must not be read back from a refilled slot.
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { RootFileWriter } = await import('@gluon/rootio');
+  const dir = mkdtempSync(join(tmpdir(), 'rootio-par-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'ring-wrap.root');
+  const n = 60_000;
+  const per = 200;
+  const w = await RootFileWriter.create(path, { compression: { algorithm: 'zlib', level: 1 } });
+  const tw = w.createTree('t', 'ring wrap', [{ name: 'x', type: 'double' }, { name: 'big', type: 'float', jagged: 'vector' }], { basketEntries: 1_000 });
+  const offsets = Int32Array.from({ length: n + 1 }, (_, i) => i * per);
+  const values = Float32Array.from({ length: n * per }, (_, i) => (i * 31) % 97);
+  await tw.append({ x: Float64Array.from({ length: n }, (_, i) => i + 0.25), big: { offsets, values } });
+  await w.close();
+  const f = await openRootFile(path, { decompressThreads: 2 });
+  t.teardown(() => f.close());
+  const tree = await f.tree('t');
+  let checked = 0;
+  for await (const b of tree.iterate(['x', 'big'], { step: 49_500 })) {
+    const x = b.columns.x as Float64Array;
+    let bad = -1;
+    for (let i = 0; i < x.length && bad < 0; i++) if (x[i] !== b.entryStart + i + 0.25) bad = i;
+    t.equal(bad, -1, `entries ${b.entryStart}–${b.entryStop}: every x is its own entry's${bad >= 0 ? ` (entry ${b.entryStart + bad} reads ${x[bad]})` : ''}`);
+    checked += x.length;
+  }
+  t.equal(checked, n);
 });

@@ -1,0 +1,59 @@
+/**
+ * The shared-memory layout of one read's decompression, used by both sides: the reading thread
+ * ({@link ./inflate-pool.ts}) and the decompression threads ({@link ./inflate-thread.ts}).
+ *
+ * A job is every compressed basket of one read, in the order the reader will decode them. Threads
+ * claim baskets from a shared cursor; the reader claims the basket it needs next itself when no
+ * thread has taken it yet, so neither side ever waits on work nobody is doing. Each basket's
+ * claim is one compare-and-swap on its state word, so exactly one side decompresses it.
+ *
+ * Decompressed baskets land in a ring of `window` slots (basket k in slot k % window); a thread
+ * may fill basket k only while k < released + window, where `released` counts the baskets the
+ * reader has finished with (in order), so memory stays bounded whatever the read's size.
+ */
+
+/** A basket's state word. */
+export const FREE = 0;
+/** Claimed by a decompression thread, being decompressed. */
+export const CLAIMED = 1;
+/** Decompressed by a thread into its slot. */
+export const DONE = 2;
+/** A thread could not decompress it: the reader does it again itself, to raise the real error. */
+export const FAILED = 3;
+/** Claimed by the reader, which decompresses it itself (not in a slot). */
+export const MINE = 4;
+
+/** Indices of the control words. */
+export const CURSOR = 0;
+export const RELEASED = 1;
+export const CANCELLED = 2;
+export const CONTROL_WORDS = 3;
+
+/**
+ * Per basket in `layout`: which of `inputs` holds its payload, the payload's offset and length
+ * there, and its decompressed size.
+ */
+export const LAYOUT_WORDS = 4;
+
+/** What the reader posts to a decompression thread to start a job. */
+export interface JobMessage {
+  /** Said back by each thread when it has finished with the job. */
+  id: number;
+  /** The buffers holding the compressed payloads (the read's own bytes when already shared). */
+  inputs: SharedArrayBuffer[];
+  /** LAYOUT_WORDS Int32s per basket. */
+  layout: SharedArrayBuffer;
+  /** One Int32 state word per basket. */
+  states: SharedArrayBuffer;
+  /** CONTROL_WORDS Int32s. */
+  control: SharedArrayBuffer;
+  /** `window` slots of `slotBytes` each. */
+  slots: SharedArrayBuffer;
+  window: number;
+  slotBytes: number;
+}
+
+/** What a decompression thread posts back when it has finished with job `done`. */
+export interface DoneMessage {
+  done: number;
+}

@@ -1,0 +1,235 @@
+/**
+ * Decompression across threads for one read: the reading thread and `threads − 1` worker threads
+ * share the read's baskets through shared memory (layout in inflate-job.ts), with no message per
+ * basket. The reader decodes baskets in order; when the basket it needs is still being
+ * decompressed by a thread, it decompresses the next unclaimed basket itself rather than wait, so
+ * N threads stay busy until the last basket.
+ */
+import { Worker } from 'node:worker_threads';
+import { RootIOError } from './errors.js';
+import {
+  CANCELLED, CLAIMED, CONTROL_WORDS, DONE, FREE, LAYOUT_WORDS, MINE, RELEASED, type DoneMessage, type JobMessage,
+} from './inflate-job.js';
+
+/** A compressed basket payload, the size it decompresses to, and how to decompress it here. */
+export interface Payload {
+  bytes: Uint8Array;
+  expected: number;
+  /** Decompresses `bytes` on the calling thread; raises the error that names the file and offset. */
+  decompress(): Uint8Array;
+}
+
+/** Decompressed bytes held in the ring (and by the reader ahead of its position), at most. */
+const WINDOW_BYTES = 32 << 20;
+/** Baskets above this size are decompressed by the reader: a slot that size would waste the ring. */
+const MAX_SLOT_BYTES = 16 << 20;
+/** A job needs this many baskets per thread to be worth starting threads for. */
+const MIN_BASKETS_PER_THREAD = 2;
+/** A claimed basket not finished after this long means its thread is gone. */
+const STALL_MS = 60_000;
+
+/** Jobs started so far in this process (a job's id). */
+let jobs = 0;
+
+/** Worker threads shared by every file of the process; they never keep the process alive. */
+const threads: Worker[] = [];
+
+function ensureThreads(n: number): Worker[] {
+  while (threads.length < n) {
+    const w = new Worker(new URL('./inflate-thread.js', import.meta.url));
+    w.unref();
+    // A thread that dies is replaced on the next job (a basket it had claimed stalls `take`).
+    w.on('error', () => forget(w));
+    w.on('exit', () => forget(w));
+    threads.push(w);
+  }
+  return threads.slice(0, n);
+}
+
+function forget(w: Worker): void {
+  const i = threads.indexOf(w);
+  if (i >= 0) threads.splice(i, 1);
+}
+
+/**
+ * One read's baskets, decompressed by `threads − 1` worker threads ahead of the reader and by the
+ * reader itself. Use {@link InflateJob.start}; call {@link take} for basket k when decoding it,
+ * {@link release} when done with what it returned, and {@link close} when the read ends.
+ */
+export class InflateJob {
+  private readonly states: Int32Array;
+  private readonly control: Int32Array;
+  private readonly released: Uint8Array;
+  private nextUnreleased = 0;
+  /** Baskets the reader decompressed ahead while waiting (null: failed, redo when reached). */
+  private readonly ahead = new Map<number, Uint8Array | null>();
+  private aheadBytes = 0;
+  /** No basket below this is FREE (the reader's scan for work to take ahead starts here). */
+  private scan = 0;
+  /** Who decompressed the baskets taken so far: threads, or the reader (when reached, or ahead). */
+  readonly stats = { threads: 0, reader: 0, ahead: 0 };
+  /**
+   * Settles when every thread has finished with this job (it has taken all it will): after
+   * that, no thread touches the job's memory again.
+   */
+  readonly drained: Promise<void>;
+
+  private constructor(
+    private readonly path: string,
+    private readonly payloads: Payload[],
+    private readonly message: JobMessage,
+    helpers: Worker[],
+  ) {
+    // A thread holds the process open while it works on a job (close() ends that), not between.
+    this.drained = Promise.all(helpers.map((w) => new Promise<void>((resolve) => {
+      w.ref();
+      const settle = () => {
+        w.off('message', onMessage);
+        w.off('exit', settle);
+        w.unref();
+        resolve();
+      };
+      const onMessage = (m: DoneMessage) => {
+        if (m.done === message.id) settle();
+      };
+      w.on('message', onMessage);
+      w.on('exit', settle);
+    }))).then(() => {});
+    this.states = new Int32Array(message.states);
+    this.control = new Int32Array(message.control);
+    this.released = new Uint8Array(payloads.length);
+  }
+
+  /**
+   * Starts decompressing `payloads` of the file at `path` (in the order they will be taken) on
+   * `threads − 1` worker threads; null when the read is too small for that to pay off (the reader
+   * then decompresses every basket itself, as with one thread). Payloads in a SharedArrayBuffer
+   * are used where they are; others are copied into one.
+   */
+  static start(path: string, payloads: Payload[], threads: number): InflateJob | null {
+    const helpers = threads - 1;
+    const n = payloads.length;
+    if (helpers < 1 || n < MIN_BASKETS_PER_THREAD * threads) return null;
+    const eligible = (p: Payload) => p.bytes.length !== p.expected && p.expected <= MAX_SLOT_BYTES;
+    let copyBytes = 0;
+    let slotBytes = 0;
+    for (const p of payloads) {
+      if (!eligible(p)) continue;
+      if (!(p.bytes.buffer instanceof SharedArrayBuffer)) copyBytes += p.bytes.length;
+      slotBytes = Math.max(slotBytes, p.expected);
+    }
+    if (slotBytes === 0) return null;
+    const window = Math.min(n, Math.max(2 * threads, Math.floor(WINDOW_BYTES / slotBytes)));
+    const inputs: SharedArrayBuffer[] = [];
+    const copies = copyBytes ? new Uint8Array(new SharedArrayBuffer(copyBytes)) : null;
+    if (copies) inputs.push(copies.buffer as SharedArrayBuffer);
+    const layout = new Int32Array(new SharedArrayBuffer(n * LAYOUT_WORDS * 4));
+    const states = new Int32Array(new SharedArrayBuffer(n * 4));
+    let copied = 0;
+    for (let k = 0; k < n; k++) {
+      const p = payloads[k]!;
+      const w = k * LAYOUT_WORDS;
+      if (!eligible(p)) {
+        states[k] = MINE;
+        continue;
+      }
+      if (p.bytes.buffer instanceof SharedArrayBuffer) {
+        let b = inputs.indexOf(p.bytes.buffer);
+        if (b < 0) b = inputs.push(p.bytes.buffer) - 1;
+        layout[w] = b;
+        layout[w + 1] = p.bytes.byteOffset;
+      } else {
+        copies!.set(p.bytes, copied);
+        layout[w] = 0;
+        layout[w + 1] = copied;
+        copied += p.bytes.length;
+      }
+      layout[w + 2] = p.bytes.length;
+      layout[w + 3] = p.expected;
+    }
+    const message: JobMessage = {
+      id: ++jobs, inputs, layout: layout.buffer as SharedArrayBuffer, states: states.buffer as SharedArrayBuffer,
+      control: new SharedArrayBuffer(CONTROL_WORDS * 4), slots: new SharedArrayBuffer(window * slotBytes), window, slotBytes,
+    };
+    const workers = ensureThreads(helpers);
+    const job = new InflateJob(path, payloads, message, workers);
+    for (const w of workers) w.postMessage(message);
+    return job;
+  }
+
+  /**
+   * Basket k's decompressed bytes if another thread (or this one, ahead of time) has them, or
+   * null when the caller must decompress it itself: nobody had claimed it (it is now the
+   * caller's), it is too big for the ring, or decompressing it failed (doing it again raises the
+   * real error). Bytes in the ring ({@link inRing}) are valid until {@link release}.
+   */
+  take(k: number): Uint8Array | null {
+    const states = this.states;
+    if (this.ahead.has(k)) {
+      const data = this.ahead.get(k)!;
+      this.ahead.delete(k);
+      if (data) this.aheadBytes -= data.length;
+      return data;
+    }
+    if (Atomics.compareExchange(states, k, FREE, MINE) === FREE) {
+      this.stats.reader++;
+      return null;
+    }
+    let stalled = 0;
+    while (Atomics.load(states, k) === CLAIMED) {
+      // Rather than wait for the thread, do the next unclaimed basket now.
+      if (this.takeAhead(k)) continue;
+      if (stalled >= STALL_MS) throw new RootIOError(this.path, `a decompression thread stopped while decompressing basket ${k} of a read (waited ${STALL_MS / 1000} s)`);
+      Atomics.wait(states, k, CLAIMED, 1000);
+      stalled += 1000;
+    }
+    if (Atomics.load(states, k) !== DONE) return null;
+    this.stats.threads++;
+    const m = this.message;
+    return new Uint8Array(m.slots, (k % m.window) * m.slotBytes, this.payloads[k]!.expected);
+  }
+
+  /** Whether `data` (from {@link take}) lives in the ring, i.e. is refilled after release. */
+  inRing(data: Uint8Array): boolean {
+    return data.buffer === this.message.slots;
+  }
+
+  /** Claims and decompresses the first unclaimed basket after k; false when there is none (or no room). */
+  private takeAhead(k: number): boolean {
+    const states = this.states;
+    const n = states.length;
+    let j = Math.max(this.scan, k + 1);
+    while (j < n && Atomics.load(states, j) !== FREE) j++;
+    this.scan = j;
+    if (j >= n || this.aheadBytes + this.payloads[j]!.expected > WINDOW_BYTES) return false;
+    if (Atomics.compareExchange(states, j, FREE, MINE) !== FREE) return true;
+    this.stats.ahead++;
+    let data: Uint8Array | null = null;
+    try {
+      data = this.payloads[j]!.decompress();
+      this.aheadBytes += data.length;
+    } catch {
+      // Raised again, in order, when the reader reaches basket j.
+    }
+    this.ahead.set(j, data);
+    return true;
+  }
+
+  /** The caller is done with basket k: its slot may be refilled. */
+  release(k: number): void {
+    this.released[k] = 1;
+    let next = this.nextUnreleased;
+    while (next < this.released.length && this.released[next]) next++;
+    if (next === this.nextUnreleased) return;
+    this.nextUnreleased = next;
+    Atomics.store(this.control, RELEASED, next);
+    Atomics.notify(this.control, RELEASED);
+  }
+
+  /** Ends the job: threads stop taking its baskets (call when the read ends, however it ends). */
+  close(): void {
+    Atomics.store(this.control, CANCELLED, 1);
+    Atomics.notify(this.control, RELEASED);
+    this.ahead.clear();
+  }
+}

@@ -1,0 +1,145 @@
+import t from 'tap';
+import { randomBytes } from 'node:crypto';
+import { decompress } from '../src/decompress.js';
+import { InflateJob, type Payload } from '../src/inflate-pool.js';
+import { compressPayload } from '../src/write/compress.js';
+
+/**
+ * The shared-memory decompression job behind `decompressThreads`: whoever decompresses a basket
+ * (a thread, the reader when it gets there, or the reader ahead of time while a thread is busy),
+ * every basket comes back exactly, a damaged one raises the reader's own error, and the ring of
+ * slots is reused only for baskets the reader has released.
+ */
+
+/** Compressible, distinct bytes: random words with runs, so every basket differs. */
+function basketBytes(size: number, seed: number): Uint8Array {
+  const out = new Uint8Array(size);
+  const noise = randomBytes(size >> 4);
+  for (let i = 0; i < size; i++) out[i] = (i >> 6) % 7 === 0 ? noise[(i >> 4) % noise.length]! : (seed + (i >> 8)) & 0xff;
+  return out;
+}
+
+function payloads(sizes: number[]): { raw: Uint8Array[]; payloads: Payload[] } {
+  const raw = sizes.map((n, k) => basketBytes(n, k));
+  return {
+    raw,
+    payloads: raw.map((r, k) => {
+      const bytes = compressPayload(r, { algorithm: 'zlib', level: 1 });
+      return { bytes, expected: r.length, decompress: () => decompress(bytes, r.length, 'test.root', 1000 * k) };
+    }),
+  };
+}
+
+t.test('every basket decompressed by the threads comes back exactly, from the ring', async (t) => {
+  const { raw, payloads: ps } = payloads(Array.from({ length: 24 }, (_, k) => 20_000 + 997 * k));
+  const job = InflateJob.start('test.root', ps, 3)!;
+  t.ok(job, 'a job is started for 24 baskets on 3 threads');
+  // Both threads have finished with the job before the reader takes anything: all are theirs.
+  await job.drained;
+  for (let k = 0; k < ps.length; k++) {
+    const got = job.take(k);
+    t.ok(got && job.inRing(got), `basket ${k} is in the ring`);
+    t.same(got, raw[k], `basket ${k} is exact`);
+    job.release(k);
+  }
+  job.close();
+  t.same(job.stats, { threads: 24, reader: 0, ahead: 0 });
+});
+
+t.test('a basket a thread cannot decompress is decompressed again by the reader, which names it', async (t) => {
+  const { raw, payloads: ps } = payloads(Array.from({ length: 8 }, () => 30_000));
+  const damaged = Uint8Array.from(ps[5]!.bytes);
+  damaged[40] ^= 0xff;
+  damaged[41] ^= 0xff;
+  ps[5] = { bytes: damaged, expected: raw[5]!.length, decompress: () => decompress(damaged, raw[5]!.length, 'test.root', 5000) };
+  const job = InflateJob.start('test.root', ps, 2)!;
+  await job.drained;
+  for (let k = 0; k < ps.length; k++) {
+    if (k === 5) {
+      t.equal(job.take(k), null, 'the failed basket is handed back to the reader');
+      t.throws(() => ps[k]!.decompress(), { name: 'RootFormatError', message: /test\.root: cannot decompress zlib block.*\(at byte 5000\)/ });
+    } else {
+      t.same(job.take(k), raw[k], `basket ${k}`);
+    }
+    job.release(k);
+  }
+  job.close();
+});
+
+t.test('a read longer than the ring: slots are refilled only after release, values all exact', async (t) => {
+  // 4 MiB baskets: a ring of 8 slots (32 MiB) for 24 baskets, so it wraps three times.
+  const { raw, payloads: ps } = payloads(Array.from({ length: 24 }, () => 4 << 20));
+  for (const threads of [2, 3]) {
+    const job = InflateJob.start('test.root', ps, threads)!;
+    let held: Uint8Array | null = null;
+    let heldCopy: Uint8Array | null = null;
+    for (let k = 0; k < ps.length; k++) {
+      const got = job.take(k) ?? ps[k]!.decompress();
+      t.ok(Buffer.from(got).equals(Buffer.from(raw[k]!)), `${threads} threads: basket ${k} exact`);
+      // The reader keeps basket 3 unreleased while reading on: its slot must not be refilled.
+      if (k === 3) {
+        held = got;
+        heldCopy = got.slice();
+        continue;
+      }
+      job.release(k);
+      if (k === 20) {
+        t.ok(Buffer.from(held!).equals(Buffer.from(heldCopy!)), 'an unreleased basket is untouched while the read goes on');
+        job.release(3);
+      }
+    }
+    job.close();
+    const s = job.stats;
+    t.equal(s.threads + s.reader + s.ahead, 24, `every basket decompressed once (${JSON.stringify(s)})`);
+  }
+});
+
+t.test('too few baskets, or one thread: no job', async (t) => {
+  const { payloads: ps } = payloads([1000, 1000, 1000]);
+  t.equal(InflateJob.start('test.root', ps, 2), null);
+  t.equal(InflateJob.start('test.root', payloads(Array(16).fill(1000)).payloads, 1), null);
+});
+
+t.test('a file basket from the ring is handed to onLoad (cached) only as its own copy', async (t) => {
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { openRootFile, RootFileWriter } = await import('@gluon/rootio');
+  const { basketRef, pendingFileBasket } = await import('../src/basket.js');
+  const dir = mkdtempSync(join(tmpdir(), 'rootio-pool-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'baskets.root');
+  const w = await RootFileWriter.create(path, { compression: { algorithm: 'zlib', level: 1 } });
+  const tw = w.createTree('t', '', [{ name: 'x', type: 'double' }], { basketEntries: 1_000 });
+  await tw.append({ x: Float64Array.from({ length: 8_000 }, (_, i) => i) });
+  await w.close();
+  const f = await openRootFile(path);
+  const meta = (await f.object('t')) as unknown as { fBranches: { arr: Array<{ fBasketSeek: number[]; fBasketBytes: number[] }> } };
+  await f.close();
+  const br = meta.fBranches.arr[0]!;
+  const bytes = readFileSync(path);
+  const source = { path, size: bytes.length, read: async () => [], close: async () => {} };
+  const cached: number[] = [];
+  const baskets = Array.from({ length: 8 }, (_, k) => {
+    const seek = Number(br.fBasketSeek[k]);
+    const size = Number(br.fBasketBytes[k]);
+    const ref = basketRef(k, 1_000 * k, 1_000 * (k + 1), { seek, bytes: size });
+    return pendingFileBasket(source, Uint8Array.from(bytes.subarray(seek, seek + size)), ref, false, (b) => {
+      cached.push(k);
+      return b;
+    });
+  });
+  const job = InflateJob.start(path, baskets.map((b) => b.payload), 2)!;
+  await job.drained;
+  // Basket 7 outlives the read (a later read starts inside it); the others do not.
+  baskets.forEach((b, k) => b.attach(job, k, k === 7));
+  for (let k = 0; k < 8; k++) {
+    const b = baskets[k]!.load();
+    t.equal(b.view.getFloat64(0), 1_000 * k, `basket ${k} decodes`);
+    t.equal(b.data.buffer instanceof SharedArrayBuffer, k !== 7, k === 7 ? 'the kept basket is a copy' : `basket ${k} is read in the ring`);
+    baskets[k]!.release();
+  }
+  job.close();
+  t.same(cached, [7], 'only the copy is handed on to be cached');
+  t.equal(job.stats.threads, 8, 'all eight came from the thread');
+});
