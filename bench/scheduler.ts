@@ -15,6 +15,10 @@
  *      browsers) connected to `<dashboard>/live`, as a ratio to the same shape without them in
  *      the same run (6 pairs in ABBA order, totals), and the scheduler's CPU per task both ways
  *      (target: the dashboards cost < 5% of throughput)
+ *  (g) `/metrics`: the scheduler's CPU per scrape and the exposition's size (300 scrapes, idle),
+ *      and map(noop) × 20,000 throughput while it is scraped every 250 ms (60 times Prometheus's
+ *      default rate) as a ratio to the same shape unscraped (6 ABBA pairs, totals), with the
+ *      scheduler's CPU per task both ways (target: scraping costs < 5% of throughput)
  *
  * Prints a table with the targets and Dask distributed's figures (measured with the same shapes
  * on this kind of machine) as the baseline, and writes bench/results/scheduler.json.
@@ -265,41 +269,82 @@ async function main(): Promise<void> {
     // hit both alike; figures are totals over all runs (a single 20,000-task run is ~0.6 s, short
     // enough for a noisy neighbour to swing it by 10%). The scheduler's own CPU per task is the
     // direct measure, throughput the one a user feels.
-    const pid = cluster.schedulerProcess.pid!;
-    const F_TASKS = 20_000, F_PAIRS = 6;
-    const sum = { base: { ms: 0, cpu: 0, n: 0 }, dash: { ms: 0, cpu: 0, n: 0 } };
-    let measured = true;
-    const run = async (which: 'base' | 'dash', offset: number): Promise<boolean> => {
-      const viewers = which === 'dash' ? await dashboardViewers(cluster.dashboardUrl, 2) : undefined;
-      if (viewers === null) return false;
+    const dash = await abbaPairs(cluster, client, 4e6, async () => {
+      const viewers = await dashboardViewers(cluster.dashboardUrl, 2);
       if (viewers) await new Promise((res) => setTimeout(res, 300)); // a new dashboard's snapshot is not per-task cost
+      return viewers;
+    });
+    if (dash) abbaRows('f', 'two live dashboards', dash);
+    else if (!cluster.dashboardUrl) notes.push('(f) not measured: the scheduler serves no dashboard in this build');
+
+    // (g): what /metrics costs: per scrape while idle, then throughput while scraped every 250 ms.
+    const metricsUrl = cluster.dashboardUrl ? new URL('metrics', cluster.dashboardUrl).href : undefined;
+    const probe = metricsUrl ? await fetch(metricsUrl).catch(() => undefined) : undefined;
+    if (metricsUrl && probe?.ok) {
+      const bytes = (await probe.text()).length;
+      const SCRAPES = 300;
+      const pid = cluster.schedulerProcess.pid;
       const c0 = cpuSeconds(pid), t0 = now();
-      const futures = client.map(noop, Array.from({ length: F_TASKS }, (_, i) => offset + i));
-      await client.gather(futures);
-      sum[which].ms += now() - t0;
-      sum[which].cpu += cpuSeconds(pid) - c0;
-      sum[which].n += F_TASKS;
-      client.release(futures);
-      viewers?.close();
-      return true;
-    };
-    for (let r = 0; r < F_PAIRS && measured; r++) {
-      const order: Array<'base' | 'dash'> = r % 2 ? ['dash', 'base'] : ['base', 'dash'];
-      for (const [j, which] of order.entries()) measured &&= await run(which, 4e6 + (2 * r + j) * 1e5);
-    }
-    if (measured) {
-      const rate = (x: { ms: number; n: number }) => x.n / (x.ms / 1000);
-      const perTask = (x: { cpu: number; n: number }) => (x.cpu / x.n) * 1e6;
-      rows.push({ id: 'f', what: `map(noop) throughput with two live dashboards / without (${F_PAIRS} × 20,000 tasks each)`, value: rate(sum.dash) / rate(sum.base), unit: 'ratio', target: 0.95, higherIsBetter: true, dask: NaN });
-      rows.push({ id: 'f', what: 'scheduler CPU per task without dashboards', value: perTask(sum.base), unit: 'µs', target: NaN, higherIsBetter: false, dask: NaN });
-      rows.push({ id: 'f', what: 'scheduler CPU per task with two dashboards', value: perTask(sum.dash), unit: 'µs', target: NaN, higherIsBetter: false, dask: NaN });
-    } else if (!cluster.dashboardUrl) {
-      notes.push('(f) not measured: the scheduler serves no dashboard in this build');
+      for (let i = 0; i < SCRAPES; i++) await (await fetch(metricsUrl)).text();
+      const wall = (now() - t0) / SCRAPES;
+      rows.push({ id: 'g', what: `/metrics: scheduler CPU per scrape (${SCRAPES} scrapes, idle; ${fmt(bytes / 1024)} KiB of text, ${fmt(wall * 1000)} µs each end to end)`, value: ((cpuSeconds(pid) - c0) / SCRAPES) * 1e6, unit: 'µs', target: NaN, higherIsBetter: false, dask: NaN });
+      const scraped = await abbaPairs(cluster, client, 6e6, async () => {
+        let stop = false;
+        const loop = (async () => {
+          while (!stop) {
+            await (await fetch(metricsUrl)).text();
+            await new Promise((res) => setTimeout(res, 250));
+          }
+        })();
+        return { close: () => { stop = true; void loop; } };
+      });
+      if (scraped) abbaRows('g', '/metrics scraped every 250 ms', scraped);
+    } else {
+      notes.push('(g) not measured: the scheduler serves no /metrics in this build');
     }
   } finally {
     await cluster.close();
   }
   report();
+}
+
+interface Totals { ms: number; cpu: number; n: number }
+const F_TASKS = 20_000, F_PAIRS = 6;
+
+/**
+ * F_PAIRS pairs of map(noop) × F_TASKS runs without and with what `start` sets up (torn down by
+ * the `close` it returns), in ABBA order so drift and warm-up hit both alike: total wall time,
+ * scheduler CPU and tasks of each arm. Null when `start` could not set it up.
+ */
+async function abbaPairs(cluster: LocalCluster, client: Client, offset: number,
+                         start: () => Promise<{ close(): void } | null>): Promise<{ base: Totals; other: Totals } | null> {
+  const pid = cluster.schedulerProcess.pid!;
+  const sum = { base: { ms: 0, cpu: 0, n: 0 }, other: { ms: 0, cpu: 0, n: 0 } };
+  for (let r = 0; r < F_PAIRS; r++) {
+    const order: Array<'base' | 'other'> = r % 2 ? ['other', 'base'] : ['base', 'other'];
+    for (const [j, which] of order.entries()) {
+      const extra = which === 'other' ? await start() : undefined;
+      if (extra === null) return null;
+      const c0 = cpuSeconds(pid), t0 = now();
+      const futures = client.map(noop, Array.from({ length: F_TASKS }, (_, i) => offset + (2 * r + j) * 1e5 + i));
+      await client.gather(futures);
+      sum[which].ms += now() - t0;
+      sum[which].cpu += cpuSeconds(pid) - c0;
+      sum[which].n += F_TASKS;
+      client.release(futures);
+      extra?.close();
+    }
+  }
+  return sum;
+}
+
+/** The throughput ratio and the scheduler's CPU per task of both arms of {@link abbaPairs}. */
+function abbaRows(id: string, what: string, sum: { base: Totals; other: Totals }): void {
+  const rate = (x: Totals) => x.n / (x.ms / 1000);
+  const perTask = (x: Totals) => (x.cpu / x.n) * 1e6;
+  rows.push({ id, what: `map(noop) throughput with ${what} / without (${F_PAIRS} × ${F_TASKS.toLocaleString('en-US')} tasks each)`, value: rate(sum.other) / rate(sum.base), unit: 'ratio', target: 0.95, higherIsBetter: true, dask: NaN });
+  rows.push({ id, what: `scheduler CPU per task without ${what}`, value: perTask(sum.base), unit: 'µs', target: NaN, higherIsBetter: false, dask: NaN });
+  rows.push({ id, what: `scheduler CPU per task with ${what}`, value: perTask(sum.other), unit: 'µs', target: NaN, higherIsBetter: false, dask: NaN });
 }
 
 function fmt(v: number): string {
