@@ -7,18 +7,12 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import t from 'tap';
-import { LocalCluster, remoteFrom, TaskError } from '@gluon/client';
+import { LocalCluster, TaskError } from '@gluon/client';
 import { chromiumSkip, launch } from './fixtures/browser.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../../..');
-const outDir = join(repo, 'test-output', 'dashboard');
-
-type Fixture = typeof import('./fixtures/dashboard-tasks.mjs');
-const fx = remoteFrom<Fixture>(pathToFileURL(join(here, 'fixtures/dashboard-tasks.mjs')));
+import { fixturesDir, fx, outDir, repo } from './fixtures/dashboard-run.js';
 
 const N = 300;
 const skip = chromiumSkip();
@@ -33,7 +27,7 @@ t.test('performance report: one file, opened from disk offline, shows the run', 
   const dir = mkdtempSync(join(tmpdir(), 'gluon-report-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'report.html');
-  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 2, cwd: repo, memoryLimit: '1GiB', token: 'report-token', allowModules: [join(here, 'fixtures')] });
+  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 2, cwd: repo, memoryLimit: '1GiB', token: 'report-token', allowModules: [fixturesDir] });
   t.teardown(() => cluster.close());
   const client = await cluster.client();
 
