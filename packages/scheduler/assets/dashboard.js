@@ -175,6 +175,8 @@ window.addEventListener('resize', () => {
   scheduleRender();
 });
 if (recording) {
+  // A report's task stream shows, and zooms over, its whole window, not just the last minutes.
+  if (!recording.error) stream.maxWindowMs = stream.retainedMs = Math.max(stream.maxWindowMs, (recording.end - recording.start) * 1.1);
   showReport(recording, conn);
   for (const m of recording.messages ?? []) receive(m);
 } else {

@@ -13,7 +13,8 @@ const RETAINED_MS = 5 * 60_000;
 function bounds(chart) {
   let first = chart.now;
   for (const b of chart.bars) if (b[3] < first) first = b[3];
-  return { min: Math.max(first, chart.now - RETAINED_MS), max: chart.now };
+  // A performance report retains its whole window (chart.retainedMs, set by its replay).
+  return { min: Math.max(first, chart.now - (chart.retainedMs ?? RETAINED_MS)), max: chart.now };
 }
 
 /** `{lo, hi}` moved inside the bounds, keeping its span (shrunk to them if wider). */

@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
 import { LocalCluster, TaskError } from '@gluon/client';
+import { jsonForScript, REPORT_SHELL_PATH, REPORT_SLOT } from '@gluon/protocol';
+import { startDashboard } from '../src/dashboard/server.js';
+import { MemorySource } from './fixtures/memory-source.js';
 import { chromiumSkip, launch } from './fixtures/browser.js';
 import { fixturesDir, fx, outDir, repo } from './fixtures/dashboard-run.js';
 
@@ -115,5 +118,49 @@ t.test('performance report: one file, opened from disk offline, shows the run', 
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'report.png'), png);
   t.same(requests, [], 'the report asked the network for nothing');
+  t.same(pageErrors, [], 'no errors on the page');
+});
+
+t.test('a report of a 10-minute window shows and zooms over the whole window', { skip }, async (t) => {
+  // A recording made by hand in the feed's own shapes (a state from a real dashboard, then a
+  // delta every 5 s with 10 bars), put in the shell the dashboard serves, as the client does.
+  const source = new MemorySource({ workers: [] });
+  const d = await startDashboard(source, { host: '127.0.0.1', port: 0, feed: { intervalMs: 3_600_000 } });
+  t.teardown(() => d.close());
+  const shell = await (await fetch(new URL(REPORT_SHELL_PATH, d.url))).text();
+  const state = JSON.parse(await (await fetch(new URL('api/state', d.url))).text());
+  const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
+  const WINDOW = 10 * 60_000;
+  const messages: Array<Record<string, unknown>> = [{ ...state, time: T0, stream: [], rates: [] }];
+  let bars = 0;
+  for (let time = T0 + 5000; time <= T0 + WINDOW; time += 5000) {
+    const stream = Array.from({ length: 10 }, (_, i) => ['w1', i % 2, 'long', time - 4000 + i * 100, time - 3950 + i * 100, 0]);
+    bars += stream.length;
+    messages.push({ type: 'delta', time, workers: [], groups: [], failures: [], topics: {}, log: [], stream, rate: [time, 2, 0], streamDropped: 0 });
+  }
+  const recording = { version: 1, title: 'ten minutes', start: T0, end: T0 + WINDOW, scheduler: 'ws://test', messages,
+    bounds: { barsSeen: bars, barsKept: bars, feedDropped: 0, maxBars: 25_000, maxBytes: 64 << 20, restartedAt: null } };
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-report-long-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'long.html');
+  writeFileSync(file, shell.replace(REPORT_SLOT, () => jsonForScript(recording)));
+
+  const browser = await launch(t);
+  await browser.setOffline(true);
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(pathToFileURL(file).href);
+  await page.waitForSelector('#conn.report', { timeout: 15_000 });
+  t.equal(await page.textContent('#conn'), `report ${new Date(T0).toTimeString().slice(0, 8)}–${new Date(T0 + WINDOW).toTimeString().slice(0, 8)}`);
+  await page.waitForFunction((n) => Number((document.querySelector('#stream') as HTMLElement).dataset.bars) === n, bars, { timeout: 15_000 });
+  t.pass(`all ${bars} bars of the 10 minutes are in view, not only the last 2 minutes'`);
+  t.match(await page.textContent('#stream-note'), /last 10\.\d min/, 'the stream says it spans the window');
+  // Zoom in, then all the way out: the zoom reaches back to the window's start, past the live page's 5 minutes.
+  await page.click('.stream-zoom-in');
+  await page.waitForFunction((n) => Number((document.querySelector('#stream') as HTMLElement).dataset.bars) < n, bars, { timeout: 10_000 });
+  for (let i = 0; i < 12; i++) await page.click('.stream-zoom-out');
+  await page.waitForFunction((n) => Number((document.querySelector('#stream') as HTMLElement).dataset.bars) === n, bars, { timeout: 10_000 });
+  t.pass('zoomed out, every bar of the window is in view again');
   t.same(pageErrors, [], 'no errors on the page');
 });
