@@ -86,6 +86,11 @@ export class WorkerRecord {
    * scheduler's placement index (placement.ts), which must never hold a stale key.
    */
   watcher: ((ws: WorkerRecord) => void) | null = null;
+  /**
+   * The holder list of a result only this worker holds, shared by all of them (frozen: holder
+   * lists are replaced, never changed), so a million held results do not each carry an array.
+   */
+  readonly alone: WorkerRecord[] = Object.freeze([this]) as unknown as WorkerRecord[];
 
   constructor(
     readonly id: string,
@@ -165,4 +170,21 @@ export class ClientRecord {
    */
   received = new Set<string>();
   constructor(readonly id: string, readonly name: string) {}
+}
+
+/**
+ * One string object per distinct value (type names of results: a handful, repeated per task),
+ * so records do not each keep their own decoded copy. Bounded: past `max` distinct values,
+ * new ones are kept as they come.
+ */
+export class Interner {
+  private readonly seen = new Map<string, string>();
+  constructor(private readonly max = 1024) {}
+
+  intern(s: string): string {
+    const known = this.seen.get(s);
+    if (known !== undefined) return known;
+    if (this.seen.size < this.max) this.seen.set(s, s);
+    return s;
+  }
 }

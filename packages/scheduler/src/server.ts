@@ -4,6 +4,7 @@ import {
   type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
 import type { ClusterEvent, ClusterProbe, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
+import { IdleCollector } from './idle-gc.js';
 import { SchedulerState, type Command, type SchedulerConfig } from './state.js';
 
 type FromWorker = Inbound<typeof WORKER_TO_SCHEDULER>;
@@ -57,6 +58,7 @@ export class Scheduler implements DashboardSource {
   private timer: NodeJS.Timeout | undefined;
   private dashboard: { url: string; close(): Promise<void> } | undefined;
   private readonly log: Logger;
+  private readonly collector = new IdleCollector();
 
   private constructor(private readonly opts: SchedulerOptions) {
     const cfg: Partial<SchedulerConfig> = {};
@@ -140,6 +142,9 @@ export class Scheduler implements DashboardSource {
    */
   private tick(): void {
     const { commands, expired } = this.state.tick(Date.now());
+    // Started with --expose-gc (SCHEDULER_V8_FLAGS): give a big release's memory back once it settled.
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (gc && this.collector.shouldCollect(this.state.forgottenCount)) gc();
     for (const id of expired) {
       const conn = this.workers.get(id);
       this.workers.delete(id);

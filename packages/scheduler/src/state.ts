@@ -76,7 +76,8 @@ export class SchedulerState extends Transitions {
       for (const key of wants) {
         const ts = this.tasks.get(key);
         if (!ts) continue;
-        client.refs.set(key, (client.refs.get(key) ?? 0) + 1);
+        // The record's own key string: the one decoded from `wants` would be a second copy.
+        client.refs.set(ts.key, (client.refs.get(key) ?? 0) + 1);
         ts.clientRefs++;
         if (ts.state === 'memory') this.notifyMemory(ts, ts.inline ?? undefined, client);
         else {

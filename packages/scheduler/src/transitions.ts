@@ -8,7 +8,7 @@ import { hasUnassigned } from './graph.js';
 import { chooseWorker, isPaused, spareWork, stealCandidates, stealVictim, WorkerPool } from './placement.js';
 import { Recovery } from './recovery.js';
 import { clientLacks, inlineCopyNeeded, isWanted } from './lineage.js';
-import { acceptsWork, ClientRecord, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord } from './records.js';
+import { acceptsWork, ClientRecord, Interner, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord } from './records.js';
 
 /** Results with more dependents than this are fetched by workers, not carried inline. */
 const INLINE_MAX_DEPENDENTS = 32;
@@ -25,6 +25,10 @@ export abstract class Transitions {
   /** The live workers indexed by load and by unstarted work (placement and stealing). */
   protected readonly pool = new WorkerPool();
   protected workerOrder = 0;
+  /** Result type names, one string each (see Interner). */
+  protected readonly typeNames = new Interner();
+  /** Tasks forgotten since the start (see idle-gc.ts). */
+  forgottenCount = 0;
   readonly clients = new Map<string, ClientRecord>();
   /** Gone workers, kept for the dashboard. */
   readonly goneWorkers: WorkerRecord[] = [];
@@ -274,8 +278,8 @@ export abstract class Transitions {
   protected toMemory(ts: TaskRecord, ws: WorkerRecord, nbytes: number, typeName: string, inline: { value: unknown } | undefined): void {
     this.setState(ts, 'memory');
     ts.nbytes = nbytes;
-    ts.typeName = typeName;
-    ts.holders = [ws];
+    ts.typeName = this.typeNames.intern(typeName);
+    ts.holders = ws.alone;
     ws.has.add(ts);
     ws.storedBytes += nbytes;
     ts.valueWithClients = true; // no client holds it yet, or notifyMemory says whether they got it
@@ -315,7 +319,7 @@ export abstract class Transitions {
   /** One more worker holds a result in memory (holder lists may be the shared frozen empty one). */
   protected addHolder(ts: TaskRecord, ws: WorkerRecord, nbytes: number): void {
     if (ts.holders.includes(ws)) return;
-    ts.holders = ts.holders.length ? [...ts.holders, ws] : [ws];
+    ts.holders = ts.holders.length ? [...ts.holders, ws] : ws.alone;
     ws.has.add(ts);
     ws.storedBytes += nbytes;
     // A worker holds it again: the inline copy kept while none did follows the usual rule.
@@ -406,6 +410,7 @@ export abstract class Transitions {
     }
     if (ts.state === 'queued') ts.queueStamp++;
     this.setState(ts, 'forgotten');
+    this.forgottenCount++;
     const g = this.groups.get(ts.group);
     if (g) g.total--;
     this.tasks.delete(ts.key);

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { SCHEDULER_V8_FLAGS } from '@gluon/scheduler/v8-flags';
 
 /** gluon-scheduler as a user starts it: its V8 flags, a supervisor when they are missing, bad flags. */
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
@@ -53,7 +54,7 @@ t.test('started without its V8 flags it runs as a supervised child that has them
 });
 
 t.test('with its flags on node\'s command line it runs in the started process and stops on SIGTERM', async (t) => {
-  const s = start(['--max-semi-space-size=4'], ['--port', '0', '--no-dashboard']);
+  const s = start([...SCHEDULER_V8_FLAGS], ['--port', '0', '--no-dashboard']);
   await s.line(/^scheduler at /m);
   t.same(childrenOf(s.child.pid!), [], 'no supervisor');
   s.child.kill('SIGTERM');
@@ -61,7 +62,7 @@ t.test('with its flags on node\'s command line it runs in the started process an
 });
 
 t.test('a flag of the same name set by hand wins; a malformed --v8-flags exits 2 naming it', async (t) => {
-  const s = start(['--max-semi-space-size=8'], ['--port', '0', '--no-dashboard']);
+  const s = start(['--max-semi-space-size=8', '--expose-gc'], ['--port', '0', '--no-dashboard']);
   await s.line(/^scheduler at /m);
   t.same(childrenOf(s.child.pid!), [], 'the hand-set value is kept, no relaunch');
   s.child.kill('SIGTERM');
@@ -72,7 +73,7 @@ t.test('a flag of the same name set by hand wins; a malformed --v8-flags exits 2
 });
 
 t.test('--allowed-host: the named host reaches the scheduler and its dashboard, others get 403; a bad name exits 2', async (t) => {
-  const s = start(['--max-semi-space-size=4'], ['--port', '0', '--dashboard-port', '0', '--allowed-host', 'sched.example', '--allowed-host', '10.20.30.40']);
+  const s = start([...SCHEDULER_V8_FLAGS], ['--port', '0', '--dashboard-port', '0', '--allowed-host', 'sched.example', '--allowed-host', '10.20.30.40']);
   const [, address] = await s.line(/^scheduler at (ws:\/\/\S+)$/m);
   const [, dashboard] = await s.line(/^dashboard at (http:\/\/\S+)$/m);
   const port = new URL(address!).port;
@@ -137,7 +138,7 @@ t.test('token flags: errors name the flag and the file; a file others can read i
   t.equal(await both.exit(), 2);
   t.match(both.out(), /--token and --token-file are both given: use one/);
   writeFileSync(join(dir, 'open'), 'abc\n', { mode: 0o644 });
-  const open = start(['--max-semi-space-size=4'], ['--port', '0', '--no-dashboard', '--token-file', join(dir, 'open')]);
+  const open = start([...SCHEDULER_V8_FLAGS], ['--port', '0', '--no-dashboard', '--token-file', join(dir, 'open')]);
   await open.line(/^scheduler at /m);
   t.match(open.out(), /warning: --token-file \S+open is readable by other users \(mode 0644\); chmod 600 it/);
   open.child.kill('SIGTERM');
