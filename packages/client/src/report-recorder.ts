@@ -123,7 +123,10 @@ export class FeedRecorder {
     this.stride = 1;
     this.dedupeTopics(state);
     this.push(state);
-    if (this.barsKept() > this.limits.maxBars) this.thin();
+    this.thin();
+    // A state is at most half the byte bound (its bars thinned), so the deltas after a restart
+    // have room before the next one.
+    while (this.bytes > this.limits.maxBytes / 2 && this.barsKept() > 0) this.halveBars();
   }
 
   private push(m: Msg): void {
@@ -139,20 +142,22 @@ export class FeedRecorder {
     return n;
   }
 
-  /** Halves the kept bars (every other one, in order across messages) and the rate of new ones. */
+  /** Halves the kept bars until they are within maxBars. */
   private thin(): void {
-    while (this.barsKept() > this.limits.maxBars) {
-      let k = 0;
-      for (let i = 0; i < this.messages.length; i++) {
-        const m = this.messages[i]!;
-        const stream = bars(m);
-        if (!stream.length) continue;
-        const kept = stream.filter(() => k++ % 2 === 0);
-        m.stream = kept;
-        this.resize(i);
-      }
-      this.stride *= 2;
+    while (this.barsKept() > this.limits.maxBars) this.halveBars();
+  }
+
+  /** Keeps every other bar (in order across messages) and from now on half as many new ones. */
+  private halveBars(): void {
+    let k = 0;
+    for (let i = 0; i < this.messages.length; i++) {
+      const m = this.messages[i]!;
+      const stream = bars(m);
+      if (!stream.length) continue;
+      m.stream = stream.filter(() => k++ % 2 === 0);
+      this.resize(i);
     }
+    this.stride *= 2;
   }
 
   /** Keeps only each topic's latest value: earlier messages drop the topics `m` carries. */

@@ -7,10 +7,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { LocalCluster } from '@gluon/client';
+import { LocalCluster, remoteFrom } from '@gluon/client';
 import { performanceReport } from '../src/performance-report.js';
 
 const TOKEN = 'perf-report-token';
+const { inc, sleep } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 
 t.test('performanceReport: refusals before the work, and a failing work\'s report', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'gluon-perf-report-'));
@@ -53,4 +54,31 @@ t.test('performanceReport: a scheduler without a dashboard is named', async (t) 
   t.teardown(() => cluster.close());
   const client = await cluster.client();
   await t.rejects(client.performanceReport(join(tmpdir(), 'never.html'), async () => 1), { message: /serves no dashboard/ });
+});
+
+t.test('performanceReport: past its byte bound the recording restarts from a fresh state, and says so', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-perf-report-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const cluster = await LocalCluster.start({ nWorkers: 1, nthreads: 2 });
+  t.teardown(() => cluster.close());
+  const client = await cluster.client();
+  const file = join(dir, 'bounded.html');
+  // 40 rounds of 50 tasks: many deltas with bars, far over a 30 kB bound.
+  const total = await client.performanceReport(file, async () => {
+    let sum = 0;
+    for (let r = 0; r < 40; r++) {
+      const xs = await client.gather(client.map(inc, Array.from({ length: 50 }, (_, i) => r * 50 + i)));
+      sum += xs.reduce((a, b) => a + b, 0);
+      await client.submit(sleep, 30).result();
+    }
+    return sum;
+  }, { limits: { maxBytes: 30_000 } });
+  t.equal(total, (2000 * 2001) / 2, 'the work\'s result');
+  const html = readFileSync(file, 'utf8');
+  const rec = JSON.parse(/<script type="application\/json" id="gluon-recording">([\s\S]*?)<\/script>/.exec(html)![1]!);
+  t.type(rec.bounds.restartedAt, 'number', 'the recording restarted');
+  t.ok(rec.bounds.restartedAt > rec.start && rec.bounds.restartedAt <= rec.end, 'within the window');
+  t.equal(rec.messages[0].type, 'state', 'from a fresh state');
+  t.equal(rec.messages[0].time, rec.bounds.restartedAt);
+  t.ok(JSON.stringify(rec.messages).length < 2 * 30_000, `the recording stays near its bound (${JSON.stringify(rec.messages).length} bytes)`);
 });
