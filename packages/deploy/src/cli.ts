@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * gluon-cluster: a scheduler here and its workers as batch jobs, for people who do not write
- * scripts. `gluon-cluster slurm --jobs 10 --cores 4 --memory 8GiB --walltime 02:00:00` starts the
+ * gluon-cluster: a scheduler here and its workers as batch jobs (or the scheduler and workers on
+ * hosts over SSH), for people who do not write scripts. `gluon-cluster slurm --jobs 10 --cores 4 --memory 8GiB --walltime 02:00:00` starts the
  * scheduler, submits ten jobs, prints the addresses, and cancels every job on Ctrl-C or SIGTERM.
  * `--print-job-script` shows what would be submitted and submits nothing.
  */
@@ -12,6 +12,7 @@ import { exitUsage, flag, packageVersionOf, parseCliOrExit, stopWithSupervisor, 
 import { checkWalltime, type JobClusterOptions, type JobQueueCluster } from './job-cluster.js';
 import { SlurmCluster } from './slurm.js';
 import { PBSCluster } from './pbs.js';
+import { SSHCluster } from './ssh.js';
 
 const memoryCheck = flag.bytes('', 16 * 1024 ** 2, 1024 ** 5);
 
@@ -33,21 +34,29 @@ export const CLUSTER_FLAGS = {
   'resource-spec': flag.string('PBS only: the -l resource request (default select=1:ncpus=N:mem=Mmb)', { arg: 'SPEC' }),
   'no-job-arrays': flag.switch('Slurm: one sbatch per worker, not one job array for several'),
   'print-job-script': flag.switch('print the job script and exit without submitting'),
+  hosts: flag.list('ssh only: the scheduler\'s host, then the worker hosts (repeatable, or comma-separated)', 'HOST'),
+  'ssh-option': flag.list('ssh only: one more ssh argument, e.g. -F FILE as --ssh-option -F --ssh-option FILE', 'ARG', { dashValue: true }),
+  'scheduler-port': flag.port('ssh only: the scheduler\'s port on its host (0: any free one)', '8786'),
+  'dashboard-port': flag.port('ssh only: the dashboard\'s port on the scheduler\'s host (0: any free one)', '8787'),
 };
 
 const CLI: CliSpec<typeof CLUSTER_FLAGS> = {
   name: 'gluon-cluster',
   version: packageVersionOf(import.meta.url),
-  usage: 'slurm|pbs [options]',
-  description: 'Starts a Gluon scheduler here and submits its workers as batch jobs (Slurm or PBS), one worker\nper job. Prints the scheduler and dashboard addresses; Ctrl-C or SIGTERM cancels every job it\nsubmitted. The token (random unless GLUON_TOKEN is set) reaches the jobs through their environment.',
+  usage: 'slurm|pbs|ssh [options]',
+  description: 'Starts a Gluon scheduler here and submits its workers as batch jobs (Slurm or PBS), one worker\nper job; or (ssh) starts the scheduler on the first of --hosts and --jobs workers on the others.\nPrints the scheduler and dashboard addresses; Ctrl-C or SIGTERM cancels every job it started.\nThe token (random unless GLUON_TOKEN is set) reaches the jobs through their environment (ssh: stdin).',
   flags: CLUSTER_FLAGS,
-  positionals: { min: 1, max: 1, name: 'batch system (slurm or pbs)' },
+  positionals: { min: 1, max: 1, name: 'launcher (slurm, pbs or ssh)' },
 };
 
 async function main(): Promise<void> {
   const { values: v, positionals } = parseCliOrExit(CLI);
   const kind = positionals[0]!;
-  if (kind !== 'slurm' && kind !== 'pbs') exitUsage(CLI.name, `the batch system must be slurm or pbs, got "${kind}"`);
+  if (kind !== 'slurm' && kind !== 'pbs' && kind !== 'ssh') exitUsage(CLI.name, `the launcher must be slurm, pbs or ssh, got "${kind}"`);
+  const given = (f: string) => process.argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`));
+  const sshOnly = ['hosts', 'ssh-option', 'scheduler-port', 'dashboard-port'].filter(given);
+  if (kind !== 'ssh' && sshOnly.length) exitUsage(CLI.name, `--${sshOnly[0]} is for ssh only, not ${kind}`);
+  if (kind === 'ssh' && v['print-job-script']) exitUsage(CLI.name, '--print-job-script is for slurm and pbs; an ssh cluster prints each host\'s script as it starts it');
   const opts: JobClusterOptions & { resourceSpec?: string } = {
     cores: v.cores, jobName: v['job-name'], host: v.host, jobExtra: v['job-extra'], prologue: v.prologue,
     ...(v.memory ? { memory: v.memory } : {}),
@@ -59,16 +68,32 @@ async function main(): Promise<void> {
     ...(v['no-job-arrays'] ? { jobArrays: false } : {}),
   };
   if (v['print-job-script']) opts.scheduler = 'ws://SCHEDULER:PORT';
+  /** The ssh launcher from the flags: only the options that mean something over SSH. */
+  const startSSH = (): Promise<SSHCluster> => {
+    for (const f of ['queue', 'account', 'walltime', 'log-directory', 'resource-spec'] as const) if (v[f] !== undefined) exitUsage(CLI.name, `--${f} is a batch-system option; it means nothing over ssh`);
+    if (v['job-extra'].length) exitUsage(CLI.name, '--job-extra is a batch-system option; it means nothing over ssh');
+    return SSHCluster.start({
+      hosts: v.hosts.flatMap((h) => h.split(',')).filter(Boolean), sshOptions: v['ssh-option'], cores: v.cores, jobName: v['job-name'], prologue: v.prologue,
+      schedulerPort: v['scheduler-port'], dashboardPort: v['dashboard-port'],
+      ...(v.memory ? { memory: v.memory } : {}),
+      ...(v['allow-module'].length ? { workerExtraArgs: v['allow-module'].flatMap((m) => ['--allow-module', m]) } : {}),
+      ...(process.env.GLUON_TOKEN ? { token: process.env.GLUON_TOKEN } : {}),
+    });
+  };
   let cluster: JobQueueCluster;
   try {
-    cluster = kind === 'slurm' ? await SlurmCluster.start(opts) : await PBSCluster.start(opts);
+    cluster = kind === 'slurm' ? await SlurmCluster.start(opts) : kind === 'pbs' ? await PBSCluster.start(opts) : await startSSH();
   } catch (e) {
-    exitUsage(CLI.name, (e as Error).message);
+    // A bad option is a usage error (2); a host that did not start the scheduler is not (1).
+    if (e instanceof RangeError) exitUsage(CLI.name, e.message);
+    process.stderr.write(`gluon-cluster: ${(e as Error).message}\n`);
+    process.exit(1);
   }
   if (v['print-job-script']) {
     process.stdout.write(cluster.jobScript());
     return;
   }
+  if (cluster instanceof SSHCluster) for (const h of cluster.workerHosts.slice(0, v.jobs)) process.stdout.write(`--- ${h} runs:\n${cluster.hostScript(h)}`);
   let stopping = false;
   const stop = (why: string) => {
     if (stopping) return;

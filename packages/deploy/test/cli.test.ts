@@ -24,14 +24,18 @@ t.test('--print-job-script shows what the options submit', async (t) => {
 
 t.test('bad values exit 2 naming the flag and the value', async (t) => {
   const cases: [string[], RegExp][] = [
-    [['lsf'], /the batch system must be slurm or pbs, got "lsf"/],
+    [['lsf'], /the launcher must be slurm, pbs or ssh, got "lsf"/],
+    [['slurm', '--hosts', 'a,b'], /--hosts is for ssh only, not slurm/],
+    [['ssh', '--hosts', 'a,b', '--queue', 'short'], /--queue is a batch-system option; it means nothing over ssh/],
+    [['ssh', '--hosts', 'a,b', '--print-job-script'], /--print-job-script is for slurm and pbs/],
+    [['ssh', '--hosts', 'a'], /hosts must list the scheduler's host and at least one worker host/],
     [['slurm', '--jobs', '-1'], /--jobs must be an integer from 0 to 10000, got "-1"|argument is ambiguous/],
     [['slurm', '--cores', '0'], /--cores must be an integer from 1 to 1024, got "0"/],
     [['slurm', '--memory', '1k'], /--memory must be a size like 64MiB or 2GB, got "1k"/],
     [['slurm', '--memory', '1MiB'], /--memory must be from 16MiB to 1024TiB, got "1MiB"/],
     [['slurm', '--walltime', '2h'], /--walltime must look like HH:MM:SS \(or D-HH:MM:SS\), got "2h"/],
     [['slurm', '--adapt', '5'], /--adapt must look like MIN:MAX \(e\.g\. 0:20\), got "5"/],
-    [[], /expected 1 batch system \(slurm or pbs\), got 0/],
+    [[], /expected 1 launcher \(slurm, pbs or ssh\), got 0/],
   ];
   for (const [args, re] of cases) {
     const r = run(args);

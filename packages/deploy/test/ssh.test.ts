@@ -26,25 +26,29 @@ const why = netnsUnavailable() ?? (existsSync(sshd) ? undefined : `${sshd} is mi
 if (why) {
   t.skip(`SSHCluster against real sshd: ${why}`);
 } else {
+  const hosts = { login: '10.201.0.2', sched: '10.201.0.1', w1: '10.201.0.11', w2: '10.201.0.12' };
+  const lab = await NetLab.create(hosts, { tls: false });
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-ssh-'));
+  const logs: Record<string, string> = {};
+  const daemons: ChildProcess[] = [];
+  t.teardown(async () => {
+    for (const d of daemons) d.kill('SIGTERM');
+    await Promise.all(daemons.map((d) => (d.exitCode !== null || d.signalCode !== null ? undefined : new Promise((r) => d.once('exit', r)))));
+    await lab.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  /** Gluon processes on a host (its namespace), by command line. */
+  const gluonOn = (h: string) => spawnSync('ip', ['netns', 'pids', `gluon-${lab.id}-${h}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)
+    .map((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return ''; } }).filter((c) => /gluon-(worker|scheduler)/.test(c));
+
   t.test('the scheduler on the first host, a worker on each other host over ssh (one through ProxyJump); scale and close leave nothing running', async (t) => {
-    const hosts = { login: '10.201.0.2', sched: '10.201.0.1', w1: '10.201.0.11', w2: '10.201.0.12' };
-    const lab = await NetLab.create(hosts, { tls: false });
-    const dir = mkdtempSync(join(tmpdir(), 'gluon-ssh-'));
     chmodSync(dir, 0o700);
-    const daemons: ChildProcess[] = [];
-    t.teardown(async () => {
-      for (const d of daemons) d.kill('SIGTERM');
-      await Promise.all(daemons.map((d) => (d.exitCode !== null || d.signalCode !== null ? undefined : new Promise((r) => d.once('exit', r)))));
-      await lab.destroy();
-      rmSync(dir, { recursive: true, force: true });
-    });
     // Keys for this run only: the client's, and one host key per host.
     const keygen = (file: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'gluon-test', '-f', file], { stdio: 'ignore' });
     keygen(join(dir, 'id'));
     writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'id.pub')));
     const known: string[] = [];
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // sshd's privilege-separation directory
-    const logs: Record<string, string> = {};
     for (const h of ['sched', 'w1', 'w2'] as const) {
       keygen(join(dir, `host-${h}`));
       known.push(`${hosts[h]} ${readFileSync(join(dir, `host-${h}.pub`), 'utf8').split(' ').slice(0, 2).join(' ')}`);
@@ -98,11 +102,36 @@ if (why) {
     t.match(logs.w1, new RegExp(`Accepted publickey for root from ${hosts.login.replace(/\./g, '\\.')} `), 'w1 directly from the login host');
 
     // Nothing of Gluon is left on any host: only sshd itself.
-    for (const h of ['sched', 'w1', 'w2'] as const) {
-      const pids = spawnSync('ip', ['netns', 'pids', `gluon-${lab.id}-${h}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
-      const gluon = pids.map((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return ''; } }).filter((c) => /gluon-(worker|scheduler)/.test(c));
-      t.same(gluon, [], `no Gluon process left on ${h}`);
-    }
+    for (const h of ['sched', 'w1', 'w2'] as const) t.same(gluonOn(h), [], `no Gluon process left on ${h}`);
+  });
+
+  t.test('gluon-cluster ssh --hosts …: the scheduler and a worker over ssh from the shell; SIGTERM stops both', async (t) => {
+    const home = join(dir, 'home');
+    mkdirSync(home);
+    const env = { ...process.env, HOME: home };
+    delete env.GLUON_TOKEN;
+    const cli = spawn(...launch(lab, 'login', [process.execPath, join(repo, 'packages/deploy/bin/gluon-cluster.js'), 'ssh', '--hosts', `${hosts.sched},${hosts.w1}`, '--jobs', '1',
+      '--ssh-option', '-F', '--ssh-option', join(dir, 'ssh_config'), '--scheduler-port', '0', '--dashboard-port', '0']), { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    t.teardown(() => { if (cli.exitCode === null) cli.kill('SIGKILL'); });
+    let out = '';
+    cli.stdout!.on('data', (d) => (out += d));
+    cli.stderr!.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((r) => cli.on('exit', r));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "submitted 1 ssh job(s)" within 120 s:\n${out}`)), 120_000);
+      const look = () => { if (/submitted 1 ssh job\(s\)/.test(out)) { clearTimeout(timer); resolve(); } };
+      cli.stdout!.on('data', look);
+      cli.once('exit', (c) => { clearTimeout(timer); reject(new Error(`gluon-cluster exited ${c}:\n${out}`)); });
+    });
+    t.match(out, new RegExp(`^scheduler at ws://${hosts.sched.replace(/\./g, '\\.')}:\\d+$`, 'm'), 'the scheduler runs on the first host');
+    t.match(out, new RegExp(`^--- ${hosts.w1.replace(/\./g, '\\.')} runs:$`, 'm'), 'it shows what runs on the worker host');
+    t.match(out, /token in \S+cluster-token/, 'the random token is in a file, not printed');
+    // The ssh session starts the worker after the submission returned: wait for it (bounded).
+    for (let i = 0; i < 1200 && !gluonOn('w1').some((c) => c.includes('gluon-worker')); i++) await new Promise((r) => setTimeout(r, 100));
+    t.ok(gluonOn('w1').some((c) => c.includes('gluon-worker')), 'a worker runs on w1');
+    cli.kill('SIGTERM');
+    t.equal(await exited, 0, `exit 0 after stopping:\n${out}`);
+    for (const h of ['sched', 'w1'] as const) t.same(gluonOn(h), [], `no Gluon process left on ${h}`);
   });
 }
 
