@@ -95,6 +95,8 @@ export const WORKER_TO_SCHEDULER = {
     'steal-response': obj({ op, key, ok: bool }),
     publish: obj({ op, topic: str({ nonEmpty: true }), value: opt(anything) }),
     transfer: obj({ op, from: str({ nonEmpty: true }), keys: arrayOf(key, { min: 1 }), start: time, stop: time, bytes: num({ min: 0 }) }),
+    /** A line the worker logged, for its page on the dashboard. */
+    log: obj({ op, time, text: str() }),
   },
   lenient: new Set(['transfer']),
 } as const satisfies Direction;

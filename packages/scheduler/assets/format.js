@@ -59,3 +59,8 @@ export function el(tag, props = {}, ...children) {
 export function widthOf(container) {
   return Math.max(240, Math.floor(container.clientWidth || container.parentElement?.clientWidth || 600));
 }
+
+/** A link to a worker's own page (`worker?name=…`, relative like every URL of the dashboard). */
+export function workerLink(name) {
+  return el('a', { href: `worker?name=${encodeURIComponent(name)}`, class: 'worker-link', title: `${name}: its tasks, results, transfers and log` }, name);
+}

@@ -1,7 +1,7 @@
 // Occupancy per worker (views.occupancy of the feed: workers [[id, assigned, executing, threads,
 // expected ms of the assigned work per thread]]): what the scheduler assigned to each worker
 // against what it executes, on one scale so an overloaded or idle worker stands out.
-import { el, fmtAge } from './format.js';
+import { el, fmtAge, workerLink } from './format.js';
 
 /** max/mean of the tasks assigned per thread, 1 when balanced; null without work. */
 export function imbalance(rows) {
@@ -54,7 +54,7 @@ export class OccupancyPanel {
         el('div', { class: 'occ-executing', style: `width:${((exec / scale) * 100).toFixed(1)}%` }),
         el('div', { class: 'occ-threads', style: `left:${((threads / scale) * 100).toFixed(1)}%` }));
       return el('tr', { 'data-worker': name },
-        el('td', {}, name),
+        el('td', {}, workerLink(name)),
         el('td', { class: 'occ-cell' }, bar),
         el('td', { class: 'num assigned' }, assigned),
         el('td', { class: 'num executing' }, exec),

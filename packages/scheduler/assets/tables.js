@@ -1,5 +1,5 @@
 // The tabular panels: workers, failures, event log.
-import { el, fmtAge, fmtBytes, fmtTime } from './format.js';
+import { el, fmtAge, fmtBytes, fmtTime, workerLink } from './format.js';
 
 /** `ws://host:port` → `host:port` */
 function hostPort(address) {
@@ -22,7 +22,7 @@ export function renderWorkers(container, workers, now) {
   const head = el('tr', {}, ...['name', 'address', 'host', 'threads', 'CPU', 'memory (RSS / limit)', 'executing', 'queued', 'results', 'stored', 'heartbeat'].map((h) => el('th', {}, h)));
   const rows = sorted.map((w) =>
     el('tr', { class: w.alive ? 'alive' : 'gone', 'data-worker': w.name },
-      el('td', {}, el('i', { class: `dot ${w.alive ? 'up' : 'down'}` }), w.name, w.alive ? null : el('span', { class: 'badge gone' }, 'gone')),
+      el('td', {}, el('i', { class: `dot ${w.alive ? 'up' : 'down'}` }), workerLink(w.name), w.alive ? null : el('span', { class: 'badge gone' }, 'gone')),
       el('td', { class: 'mono' }, hostPort(w.address)),
       el('td', {}, w.host),
       el('td', { class: 'num' }, w.nthreads),

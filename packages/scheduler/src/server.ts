@@ -178,6 +178,7 @@ export class Scheduler implements DashboardSource {
         case 'steal-response': return this.dispatch(this.state.stealResponse(id, m.key, m.ok));
         case 'publish': return this.dispatch(this.state.publish(m.topic, m.value, now));
         case 'transfer': return this.dispatch(this.state.transfer(id, m, now));
+        case 'log': return this.dispatch(this.state.workerLog(id, m.time, m.text));
         case 'closing':
           leaving = true;
           return this.dispatch(this.state.workerClosing(id));

@@ -484,6 +484,16 @@ export class SchedulerState extends Transitions {
     return this.flush();
   }
 
+  /**
+   * A line a worker logged (`log`), for its page on the dashboard; changes nothing else, so it
+   * costs nothing without listeners. Cut at 2,000 characters whatever the worker sent.
+   */
+  workerLog(workerId: string, time: number, text: string): Command[] {
+    const ws = this.workers.get(workerId);
+    if (ws && this.journal.listened) this.emit({ kind: 'worker-log', worker: ws.name, time, text: text.length > 2000 ? `${text.slice(0, 2000)}…` : text });
+    return this.flush();
+  }
+
   /** The name of the worker (live, else recently gone) at a data address; the address if none. */
   private workerName(address: string): string {
     for (const w of this.workers.values()) if (w.address === address) return w.name;

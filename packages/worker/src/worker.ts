@@ -4,6 +4,7 @@ import {
   type Inbound, type Listener, type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
 import { checkModule, type AllowDecision, type AllowList } from './allow.js';
+import { LogForwarder } from './log-forward.js';
 import { ThreadPool, type PoolResult } from './pool.js';
 import { WorkerState, type FailureKind, type Priority, type WorkerCommand } from './state.js';
 
@@ -72,6 +73,7 @@ export class GluonWorker {
   private lastCpuTime = Date.now();
   private readonly allow: AllowList;
   private readonly log: Logger;
+  private readonly logs = new LogForwarder();
   /** Called whenever a task leaves the pool, while a shutdown waits for the running ones. */
   private drained: (() => void) | undefined;
   /** Ends a reconnect backoff wait early (on close). */
@@ -85,7 +87,12 @@ export class GluonWorker {
     this.nthreads = Math.max(1, opts.nthreads ?? Math.max(1, cpus().length));
     this.name = opts.name ?? `${hostname()}-${process.pid}`;
     this.allow = { cwd: opts.cwd ?? process.cwd(), extra: opts.allowModules ?? [] };
-    this.log = opts.log ?? ((l) => process.stderr.write(`${new Date().toISOString()} worker ${this.name}: ${l}\n`));
+    const own = opts.log ?? ((l) => process.stderr.write(`${new Date().toISOString()} worker ${this.name}: ${l}\n`));
+    // Every line also goes to the scheduler, for this worker's page on the dashboard.
+    this.log = (l) => {
+      own(l);
+      this.logs.line(l);
+    };
   }
 
   /** The data listener's address, which peers and clients fetch results from. */
@@ -181,6 +188,7 @@ export class GluonWorker {
         // worker then. Not in the hello, which must fit the listener's pre-handshake frame limit.
         conn.send({ op: 'holding', keys: this.state.storedKeys(), running: this.state.runningKeys() });
         this.scheduler = conn;
+        this.logs.attach((m) => conn.send(m));
         conn.on('message', (m: Inbound<typeof SCHEDULER_TO_WORKER>) => this.onSchedulerMessage(m));
         conn.on('close', (code: number, reason: string) => this.onSchedulerClosed(conn, code, reason));
         const interval = Math.max(50, Number(welcome.heartbeatIntervalMs ?? 1000));
@@ -211,6 +219,7 @@ export class GluonWorker {
   private onSchedulerClosed(conn: Connection, code: number, reason: string): void {
     if (this.scheduler !== conn) return;
     this.scheduler = null;
+    this.logs.detach();
     clearInterval(this.heartbeatTimer);
     if (this.closed || this.state.closing) return;
     this.log(`lost the scheduler (${code}${reason ? `: ${reason}` : ''}); reconnecting`);

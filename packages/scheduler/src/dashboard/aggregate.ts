@@ -263,7 +263,7 @@ export class Aggregator {
       views: {},
     };
     for (const v of this.views) {
-      const part = v.delta(now);
+      const part = v.delta?.(now);
       if (part !== undefined) d.views[v.name] = part;
     }
     this.dirtyWorkers = new Set();
@@ -297,7 +297,7 @@ export class Aggregator {
       stream: this.stream.toArray().filter((b) => b[4] >= cut),
       rates: this.rates.slice(),
       streamDropped: this.streamDropped,
-      views: Object.fromEntries(this.views.map((v) => [v.name, v.state(now)])),
+      views: Object.fromEntries(this.views.filter((v) => v.state).map((v) => [v.name, v.state!(now)])),
     };
   }
 

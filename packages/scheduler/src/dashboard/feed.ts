@@ -5,6 +5,7 @@ import { MemoryView } from './memory-view.js';
 import { OccupancyView } from './occupancy-view.js';
 import { processSampler, SchedulerView, type SelfSampler } from './scheduler-view.js';
 import type { DashboardSource } from './source.js';
+import { WorkerPages } from './worker-view.js';
 
 /** Tuning of the live feed. */
 export interface FeedOptions {
@@ -38,6 +39,8 @@ interface Viewer {
  */
 export class LiveFeed {
   readonly aggregator: Aggregator;
+  /** what each worker's page shows (served by `api/worker`, not pushed). */
+  readonly workerPages: WorkerPages;
   private readonly opts: FeedOptions;
   private readonly viewers = new Set<Viewer>();
   private readonly unsubscribe: () => void;
@@ -55,6 +58,7 @@ export class LiveFeed {
       new SchedulerView(this.opts.sampler ?? own!.sample),
       new MemoryView(snapshot),
       new OccupancyView(snapshot, source.probe),
+      (this.workerPages = new WorkerPages(snapshot, source.probe)),
     ]);
     this.unsubscribe = source.subscribe((e) => this.aggregator.apply(e));
     this.timer = setInterval(() => this.tick(Date.now()), this.opts.intervalMs);

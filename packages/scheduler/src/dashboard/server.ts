@@ -70,6 +70,8 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
   const throttle = new LoginThrottle(opts.throttle);
   // With a token, the page carries a logout button.
   const page: Asset = auth.required ? withLogout(assets.get('/assets/index.html')!) : assets.get('/assets/index.html')!;
+  // A worker's page (`worker?name=…`), behind the same login as the front page.
+  const workerPage: Asset = auth.required ? withLogout(assets.get('/assets/worker.html')!) : assets.get('/assets/worker.html')!;
   const feed = new LiveFeed(source, opts.feed);
   const metrics = new SchedulerMetrics(source);
   /** The performance report's page, built on first request (the assets never change). */
@@ -117,7 +119,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     const asset = assets.get(path);
     if (asset && path !== '/assets/index.html') return sendAsset(res, asset, method);
     if (!auth.allows(req)) {
-      if (path === '/' || path === '/index.html') return send(res, 401, 'text/html; charset=utf-8', loginPage(''), method);
+      if (path === '/' || path === '/index.html' || path === '/worker') return send(res, 401, 'text/html; charset=utf-8', loginPage(''), method);
       return send(res, 401, 'text/plain; charset=utf-8', 'this dashboard requires the scheduler token: log in on its front page, or send Authorization: Bearer <token>\n', method);
     }
     if (path === '/' || path === '/index.html') return sendAsset(res, page, method);
@@ -125,6 +127,14 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     if (path === `/${REPORT_SHELL_PATH}`) {
       shell ??= Buffer.from(reportShell(assets));
       return send(res, 200, 'text/html; charset=utf-8', shell, method);
+    }
+    if (path === '/worker') return sendAsset(res, workerPage, method);
+    if (path === '/api/worker') {
+      const name = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('name');
+      if (!name) return send(res, 400, 'text/plain; charset=utf-8', 'api/worker needs ?name=<worker name>\n', method);
+      const detail = feed.workerPages.detail(name);
+      if (!detail) return send(res, 404, 'text/plain; charset=utf-8', `no worker named ${JSON.stringify(name)} has been seen by this scheduler\n`, method);
+      return send(res, 200, 'application/json', JSON.stringify(detail), method);
     }
     if (path === '/metrics') {
       const { text, contentType } = await metrics.scrape();

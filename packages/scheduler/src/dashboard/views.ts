@@ -11,9 +11,9 @@ export interface ServerView {
   readonly name: string;
   apply?(e: ClusterEvent): void;
   /** what changed since the previous call, or undefined when nothing did. Called once per push. */
-  delta(now: number): unknown;
-  /** everything a browser needs to draw the view from scratch. */
-  state(now: number): unknown;
+  delta?(now: number): unknown;
+  /** everything a browser needs to draw the view from scratch (absent: not on the main feed). */
+  state?(now: number): unknown;
 }
 
 /**

@@ -1,0 +1,103 @@
+/**
+ * A worker's own page in Debian's chromium, against a real LocalCluster (2 workers × 1 thread):
+ * the tasks assigned to it now, its results by group, its transfers, and the lines it logged
+ * (a task over the memory limit makes each worker log that it stopped it). Skips without
+ * /usr/bin/chromium.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import t from 'tap';
+import { LocalCluster, remoteFrom, TaskError } from '@gluon/client';
+import { chromiumSkip, launch } from './fixtures/browser.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '../../..');
+const outDir = join(repo, 'test-output', 'dashboard');
+type Fixture = typeof import('./fixtures/dashboard-tasks.mjs');
+const fx = remoteFrom<Fixture>(pathToFileURL(join(here, 'fixtures/dashboard-tasks.mjs')));
+const MiB = 1 << 20;
+const skip = chromiumSkip();
+
+t.test('a worker\'s page: its tasks now, results by group, transfers and log lines', { skip }, async (t) => {
+  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, cwd: repo, memoryLimit: '300MiB', allowModules: [join(here, 'fixtures')] });
+  t.teardown(() => cluster.close());
+  const gateDir = mkdtempSync(join(tmpdir(), 'gluon-gate-'));
+  t.teardown(() => rmSync(gateDir, { recursive: true, force: true }));
+  const gate = join(gateDir, 'open');
+  const names = cluster.workers.map((w) => w.name).sort();
+  const browser = await launch(t);
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(cluster.dashboardUrl!);
+  await page.waitForSelector('#conn.up', { timeout: 15_000 });
+  await page.waitForFunction(() => document.querySelectorAll('#workers tr[data-worker].alive').length === 2, null, { timeout: 30_000 });
+  const links = await page.$$eval('#workers a.worker-link', (as) => as.map((a) => a.getAttribute('href')));
+  t.same(links, names.map((n) => `worker?name=${encodeURIComponent(n)}`), 'each worker\'s name links to its page');
+  const client = await cluster.client();
+  const open = async (name: string) => {
+    await page.goto(new URL(`worker?name=${encodeURIComponent(name)}`, cluster.dashboardUrl!).href);
+    await page.waitForSelector('#conn.up', { timeout: 15_000 });
+  };
+
+  // Tasks now: three gated tasks, held executing; each page lists exactly those sent to it.
+  const held = client.map(fx.gated, [0, 1, 2].map(() => gate), [0, 1, 2]);
+  const seen: string[] = [];
+  for (const name of names) {
+    await open(name);
+    await page.waitForFunction(() => document.querySelectorAll('#worker-tasks tr[data-key]').length > 0, null, { timeout: 30_000 });
+    const keys = await page.$$eval('#worker-tasks tr[data-key]', (trs) => trs.map((tr) => tr.getAttribute('data-key')!));
+    t.equal(await page.textContent('dd[data-figure="assigned"]'), String(keys.length), `${name}: its assigned figure is its list's length (${keys.length})`);
+    t.ok(keys.every((k) => k.startsWith('gated-')), `${name}: gated tasks only`);
+    seen.push(...keys);
+  }
+  t.same(seen.sort(), held.map((f) => f.key).sort(), 'between them the two pages list the three tasks, each once');
+  writeFileSync(gate, '');
+  await client.gather(held);
+
+  // Results by group, and transfers: two 32 KiB results, one per worker, summed on one of them.
+  const parts = client.map(fx.bigWork, [1, 2], [30, 30]);
+  const total = client.submit(fx.sumAll, ...parts);
+  t.equal(await total.result(), 5);
+  const pages: Record<string, { stored: Record<string, [number, number]>; transfers: Array<{ direction: string; peer: string; bytes: number }> }> = {};
+  for (const name of names) {
+    await open(name);
+    // Every result is shown once the page has polled after the run.
+    await page.waitForFunction(() => document.querySelector('#worker-stored tr[data-group="bigWork"], #worker-stored p.empty') !== null, null, { timeout: 30_000 });
+    const stored = Object.fromEntries(await page.$$eval('#worker-stored tr[data-group]', (trs) => trs.map((tr) => [tr.getAttribute('data-group'), [Number(tr.getAttribute('data-count')), Number(tr.getAttribute('data-bytes'))]])));
+    const transfers = await page.$$eval('#worker-transfers tr[data-direction]', (trs) => trs.map((tr) => ({ direction: tr.getAttribute('data-direction')!, peer: tr.getAttribute('data-peer')!, bytes: Number(tr.getAttribute('data-bytes')) })));
+    pages[name] = { stored, transfers };
+  }
+  const big = names.map((n) => pages[n]!.stored.bigWork ?? [0, 0]);
+  t.equal(big[0]![0] + big[1]![0], 2, 'two bigWork results between the two workers');
+  for (const [n, b] of big) if (n) t.ok(b / n >= 32 * 1024 && b / n < 32 * 1024 + 256, `each bigWork result is 32 KiB (${b / n} bytes with its header)`);
+  t.equal(names.reduce((a, n) => a + (pages[n]!.stored.gated?.[0] ?? 0), 0), 3, 'the three gated results are listed by group too');
+  const inbound = names.flatMap((n) => pages[n]!.transfers.filter((x) => x.direction === 'in').map((x) => ({ ...x, to: n })));
+  t.ok(inbound.length >= 1, 'the worker that ran the sum fetched the other part');
+  for (const x of inbound) {
+    t.not(x.peer, x.to, `${x.to} fetched from ${x.peer}`);
+    const out = pages[x.peer]!.transfers.find((y) => y.direction === 'out' && y.peer === x.to && y.bytes === x.bytes);
+    t.ok(out, `${x.peer}'s page lists the same transfer going out to ${x.to} (${x.bytes} bytes)`);
+    t.ok(x.bytes >= 32 * 1024, 'a 32 KiB part moved');
+  }
+
+  // Log lines: a 350 MiB result cannot be made under a 300 MiB limit; the worker running it
+  // stops it and says so in its log, which its page shows.
+  const huge = client.submit(fx.sized, 350 * MiB);
+  await t.rejects(huge.result(), TaskError, 'the task over the memory limit fails');
+  // The line left the worker before the failure did, on the same connection: no waiting needed.
+  let found = '';
+  for (const name of names) {
+    await open(name);
+    await page.waitForFunction(() => (document.querySelector('#worker-log') as HTMLElement).dataset.lines !== undefined, null, { timeout: 30_000 });
+    const lines = await page.$$eval('#worker-log .log-entry', (es) => es.map((e) => e.textContent ?? ''));
+    const line = lines.find((l) => l.includes(`stopped task ${huge.key}`));
+    if (line) found = `${name}: ${line}`;
+  }
+  t.match(found, new RegExp(`RSS of \\d+ MiB is over its memory limit of 300 MiB: stopped task ${huge.key}`), `a worker's page shows its log line (${found.slice(0, 160)})`);
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'worker-page.png'), await page.screenshot({ fullPage: true, type: 'png' }));
+  t.same(pageErrors, [], 'no errors in the pages');
+});

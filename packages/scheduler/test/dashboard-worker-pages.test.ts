@@ -1,0 +1,72 @@
+/** What a worker's page is built from: events kept per worker (bounded), records read on request. */
+import t from 'tap';
+import { WorkerPages } from '../src/dashboard/worker-view.js';
+import type { ClusterProbe, ClusterSnapshot, ProbeTask, ProbeWorker, WorkerRow } from '../src/dashboard/source.js';
+
+const T0 = 1_700_000_000_000;
+const snap = (workers: WorkerRow[] = []): ClusterSnapshot => ({ time: T0, schedulerAddress: 'ws://x', workers, groups: [], failures: [], topics: {}, log: [] });
+const row = (name: string): WorkerRow => ({ id: `id-${name}`, name, address: 'ws://127.0.0.1:1', host: 'h', nthreads: 1, cpu: 0, rss: 0, memoryLimit: 0, executing: 0, queued: 0, stored: 0, storedBytes: 0, lastSeen: T0, alive: true });
+const task = (key: string, group: string, nbytes = 0): ProbeTask => ({ key, group, state: 'memory', deps: [], nbytes });
+
+t.test('tasks, results by group and the largest, from the scheduler\'s records', async (t) => {
+  const has = new Set([task('a-1', 'a', 100), task('a-2', 'a', 300), task('b-1', 'b', 1000)]);
+  const w: ProbeWorker = { id: 'id-w1', name: 'w1', nthreads: 1, processing: new Set([task('c-1', 'c')]), has };
+  const probe: ClusterProbe = { tasks: new Map(), workers: new Map([['id-w1', w]]), meanMs: () => NaN };
+  const p = new WorkerPages(snap([row('w1')]), probe);
+  const d = p.detail('w1')!;
+  t.same(d.tasks, [['c-1', 'c']]);
+  t.equal(d.tasksTotal, 1);
+  t.same(d.stored, [['b', 1, 1000], ['a', 2, 400]], 'by group, largest first');
+  t.same(d.largest.map((x) => x[0]), ['b-1', 'a-2', 'a-1']);
+  t.equal(d.row?.name, 'w1');
+  t.equal(p.detail('nobody'), undefined, 'an unknown name has no page');
+  // Only the 20 largest results are listed, whatever the worker holds.
+  for (let i = 0; i < 500; i++) has.add(task(`z-${i}`, 'z', i));
+  const many = p.detail('w1')!;
+  t.equal(many.largest.length, 20);
+  t.same(many.largest.slice(0, 3).map((x) => x[2]), [1000, 499, 498]);
+});
+
+t.test('transfers on both ends, log lines; bounded per worker', async (t) => {
+  const p = new WorkerPages(snap());
+  p.apply({ kind: 'transfer', keys: ['k'], from: 'w1', to: 'w2', start: T0, stop: T0 + 7, bytes: 64 });
+  t.same(p.detail('w2')!.transfers, [{ time: T0 + 7, keys: ['k'], bytes: 64, ms: 7, direction: 'in', peer: 'w1' }]);
+  t.same(p.detail('w1')!.transfers, [{ time: T0 + 7, keys: ['k'], bytes: 64, ms: 7, direction: 'out', peer: 'w2' }]);
+  for (let i = 0; i < 300; i++) p.apply({ kind: 'worker-log', worker: 'w1', time: T0 + i, text: `line ${i}` });
+  const log = p.detail('w1')!.log;
+  t.equal(log.length, 200, 'the last 200 lines');
+  t.same(log.at(-1), { time: T0 + 299, text: 'line 299' });
+  for (let i = 0; i < 150; i++) p.apply({ kind: 'transfer', keys: ['k'], from: 'w3', to: 'w1', start: T0, stop: T0 + i, bytes: 1 });
+  const tr = p.detail('w1')!.transfers;
+  t.equal(tr.length, 100, 'the last 100 transfers');
+  t.equal(tr[0]!.time, T0 + 149, 'newest first');
+  for (let i = 0; i < 600; i++) p.apply({ kind: 'worker-log', worker: `x${i}`, time: T0, text: 'hi' });
+  t.equal(p.detail('w1'), undefined, 'at most 500 workers remembered: the longest unseen are forgotten');
+});
+
+t.test('served: the page behind the login, api/worker by name', async (t) => {
+  const { startDashboard } = await import('../src/dashboard/server.js');
+  const { MemorySource } = await import('./fixtures/memory-source.js');
+  const source = new MemorySource();
+  const d = await startDashboard(source, { host: '127.0.0.1', port: 0, token: 'secret-token' });
+  t.teardown(() => d.close());
+  const auth = { headers: { Authorization: 'Bearer secret-token' } };
+  let r = await fetch(`${d.url}worker?name=w9`);
+  t.equal(r.status, 401, 'no session: no page');
+  t.match(await r.text(), /name="token"/, 'but the login form');
+  r = await fetch(`${d.url}api/worker?name=w9`);
+  t.equal(r.status, 401, 'nor its data');
+  r = await fetch(`${d.url}worker?name=w9`, auth);
+  t.equal(r.status, 200);
+  t.match(await r.text(), /worker-page\.js/);
+  r = await fetch(`${d.url}api/worker`, auth);
+  t.equal(r.status, 400);
+  t.match(await r.text(), /needs \?name=/);
+  r = await fetch(`${d.url}api/worker?name=w9`, auth);
+  t.equal(r.status, 404);
+  t.match(await r.text(), /no worker named "w9"/);
+  source.emit({ kind: 'worker-log', worker: 'w9', time: T0, text: 'hello from w9' });
+  r = await fetch(`${d.url}api/worker?name=w9`, auth);
+  t.equal(r.status, 200);
+  t.same((await r.json()).log, [{ time: T0, text: 'hello from w9' }]);
+});
