@@ -9,6 +9,7 @@ import { SchedulerPanel } from './scheduler-stats.js';
 import { MemoryPanel } from './memory.js';
 import { OccupancyPanel } from './occupancy.js';
 import { recordedFeed, showReport } from './replay.js';
+import { GraphPanel } from './graph.js';
 
 const view = {
   scheduler: '',
@@ -40,6 +41,7 @@ const panels = [
   new SchedulerPanel(document.getElementById('scheduler-stats'), document.getElementById('self')),
   new MemoryPanel(document.getElementById('memory')),
   new OccupancyPanel(document.getElementById('occupancy')),
+  new GraphPanel(document.getElementById('graph')),
 ];
 
 /** The feed of a performance report (replay mode), or undefined on the live dashboard. */

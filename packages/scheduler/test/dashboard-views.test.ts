@@ -93,3 +93,45 @@ t.test('scheduler view: samples its sampler once a period, bounded to ten minute
   t.ok(Math.abs(rss - process.memoryUsage.rss()) < 64 << 20, 'rss is this process\'s');
   t.ok(lagMax >= lagMean && lagMean >= 0, `lag max ${lagMax.toFixed(1)} ms ≥ mean ${lagMean.toFixed(2)} ms`);
 });
+
+t.test('graph: the task graph whole up to the limit, states as one letter each; the groups graph always', async (t) => {
+  const { GraphView } = await import('../src/dashboard/graph-view.js');
+  const mk = (key: string, group: string, state: string, deps: ProbeTask[] = []): ProbeTask => ({ key, group, state, deps, nbytes: 0 });
+  const a = mk('a', 'load', 'memory');
+  const b = mk('b', 'load', 'processing');
+  const c = mk('c', 'sum', 'waiting', [a, b]);
+  const tasks = new Map<string, ProbeTask>([['a', a], ['b', b], ['c', c]]);
+  const probe: ClusterProbe = { tasks, workers: new Map(), meanMs: () => NaN };
+  const v = new GraphView(probe, 3);
+  const first = v.delta(T0)!;
+  t.same(first.tasks, { keys: ['a', 'b', 'c'], groups: ['load', 'sum'], group: [0, 0, 1], edges: [0, 2, 1, 2] });
+  t.equal(first.states, 'mpw');
+  t.same(first.groups, { names: ['load', 'sum'], counts: [[0, 0, 1, 1, 0, 0], [1, 0, 0, 0, 0, 0]], edges: [[0, 1, 2]] });
+  t.equal(v.delta(T0 + 2000), undefined, 'no state change: nothing read, nothing sent');
+  (b as { state: string }).state = 'memory';
+  v.apply({ kind: 'task-state', group: 'load', from: 'processing', to: 'memory' });
+  const d = v.delta(T0 + 2500)!;
+  t.same(Object.keys(d).sort(), ['groups', 'states'], 'only the states and the groups\' counts changed: the structure is not resent');
+  t.equal(d.states, 'mmw');
+  (c as { state: string }).state = 'processing';
+  v.apply({ kind: 'task-state', group: 'sum', from: 'waiting', to: 'processing' });
+  t.equal(v.delta(T0 + 3000), undefined, 'at most one read per second');
+  t.equal(v.delta(T0 + 3500)!.states, 'mmp', 'then the change');
+  // Over the limit: the groups graph only.
+  tasks.set('d', mk('d', 'sum', 'waiting', [c]));
+  v.apply({ kind: 'task-state', group: 'sum', from: 'released', to: 'waiting' });
+  const big = v.delta(T0 + 5000)!;
+  t.equal(big.mode, 'groups');
+  t.equal(big.total, 4);
+  t.equal(big.tasks, null, 'no task graph beyond the limit');
+  t.same(big.groups!.edges, [[0, 1, 2], [1, 1, 1]]);
+  t.same(v.state(T0 + 5000).mode, 'groups', 'a new browser gets the same');
+  // Bigger graphs are read less often: one read per 10,000 tasks' worth of ms.
+  for (let i = 0; i < 50_000; i++) tasks.set(`x${i}`, mk(`x${i}`, 'x', 'waiting'));
+  v.apply({ kind: 'task-state', group: 'x', from: 'released', to: 'waiting' });
+  t.ok(v.delta(T0 + 10_500), 'read');
+  (tasks.get('x0') as { state: string }).state = 'queued';
+  v.apply({ kind: 'task-state', group: 'x', from: 'waiting', to: 'queued' });
+  t.equal(v.delta(T0 + 12_000), undefined, 'not within 5 s at 50,000 tasks');
+  t.ok(v.delta(T0 + 15_600), 'then read again');
+});

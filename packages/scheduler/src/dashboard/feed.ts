@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws';
 import { Aggregator, type AggregatorLimits, type LiveDelta, type LiveState } from './aggregate.js';
 import { boundedValue, toJson } from './json.js';
+import { GraphView } from './graph-view.js';
 import { MemoryView } from './memory-view.js';
 import { OccupancyView } from './occupancy-view.js';
 import { processSampler, SchedulerView, type SelfSampler } from './scheduler-view.js';
@@ -58,6 +59,7 @@ export class LiveFeed {
       new SchedulerView(this.opts.sampler ?? own!.sample),
       new MemoryView(snapshot),
       new OccupancyView(snapshot, source.probe),
+      new GraphView(source.probe),
       (this.workerPages = new WorkerPages(snapshot, source.probe)),
     ]);
     this.unsubscribe = source.subscribe((e) => this.aggregator.apply(e));

@@ -1,0 +1,297 @@
+// The task graph (views.graph of the feed): every task the scheduler holds as a node coloured by
+// its state, dependencies as edges, laid out in layers left to right (a task right of all its
+// dependencies); for graphs over the scheduler's limit (3,000 tasks) only the groups graph: one
+// node per group with its counts by state, one edge per pair of groups. The layout is computed
+// when the structure changes; a change of states only repaints.
+import { el, fmtRate } from './format.js';
+
+/** Task states by their one-letter code in the feed. */
+export const GRAPH_STATES = [
+  ['w', 'waiting', '#c9ccd1'],
+  ['q', 'queued', '#a0cbe8'],
+  ['p', 'processing', '#4e79a7'],
+  ['m', 'in memory', '#59a14f'],
+  ['e', 'erred', '#e15759'],
+  ['r', 'released', '#f1f1f1'],
+];
+const COLOR = Object.fromEntries(GRAPH_STATES.map(([c, , col]) => [c, col]));
+const CODES = GRAPH_STATES.map((s) => s[0]).join('');
+
+/**
+ * Layers by longest path from the sources (Kahn's order), then each layer ordered by the mean
+ * position of its nodes' dependencies (two sweeps), so edges mostly run straight.
+ * `edges`: flat [from, to, …] index pairs. Returns each node's layer and rank within it.
+ */
+export function layout(n, edges) {
+  const preds = Array.from({ length: n }, () => []);
+  const succs = Array.from({ length: n }, () => []);
+  const indeg = new Int32Array(n);
+  for (let i = 0; i < edges.length; i += 2) {
+    const [a, b] = [edges[i], edges[i + 1]];
+    if (a === b) continue;
+    preds[b].push(a);
+    succs[a].push(b);
+    indeg[b]++;
+  }
+  const layer = new Int32Array(n);
+  const queue = [];
+  for (let i = 0; i < n; i++) if (indeg[i] === 0) queue.push(i);
+  for (let h = 0; h < queue.length; h++) {
+    const v = queue[h];
+    for (const s of succs[v]) {
+      if (layer[v] + 1 > layer[s]) layer[s] = layer[v] + 1;
+      if (--indeg[s] === 0) queue.push(s);
+    }
+  }
+  let layers = 0;
+  for (let i = 0; i < n; i++) layers = Math.max(layers, layer[i] + 1);
+  const byLayer = Array.from({ length: layers }, () => []);
+  for (let i = 0; i < n; i++) byLayer[layer[i]].push(i);
+  const rank = new Float64Array(n);
+  for (const l of byLayer) l.forEach((v, i) => (rank[v] = i / Math.max(1, l.length)));
+  for (let sweep = 0; sweep < 2; sweep++) {
+    for (const l of byLayer) {
+      const key = new Map(l.map((v) => [v, preds[v].length ? preds[v].reduce((a, p) => a + rank[p], 0) / preds[v].length : rank[v]]));
+      l.sort((a, b) => key.get(a) - key.get(b));
+      l.forEach((v, i) => (rank[v] = i / Math.max(1, l.length)));
+    }
+  }
+  return { layer, byLayer, layers };
+}
+
+/** A count as text: exact below 10,000, else 12k. */
+function count(n) {
+  return n < 10_000 ? n.toLocaleString('en') : fmtRate(n);
+}
+
+export class GraphPanel {
+  constructor(container) {
+    this.name = 'graph';
+    this.container = container;
+    this.g = { mode: 'tasks', total: 0, tasks: null, states: '', groups: { names: [], counts: [], edges: [] } };
+    this.show = 'tasks';
+    this.dirty = false;
+    this.structure = true;
+    this.note = el('span', { class: 'muted graph-note' });
+    this.tasksBtn = el('button', { type: 'button', class: 'graph-show-tasks' }, 'Tasks');
+    this.groupsBtn = el('button', { type: 'button', class: 'graph-show-groups' }, 'Groups');
+    this.tasksBtn.onclick = () => this.choose('tasks');
+    this.groupsBtn.onclick = () => this.choose('groups');
+    this.canvas = el('canvas', { class: 'graph-canvas' });
+    this.tip = el('div', { class: 'stream-tip', role: 'tooltip' });
+    this.tip.hidden = true;
+    const legend = el('div', { class: 'legend graph-legend' }, ...GRAPH_STATES.map(([c, label, col]) => el('span', {}, el('i', { style: `background:${col}`, 'data-state': c }), label)));
+    const box = el('div', { class: 'graph-box' }, this.canvas, this.tip);
+    container.append(el('div', { class: 'stream-controls' }, this.tasksBtn, this.groupsBtn, this.note), box, legend);
+    this.canvas.addEventListener('mousemove', (e) => this.hover(e));
+    this.canvas.addEventListener('mouseleave', () => (this.tip.hidden = true));
+    container.nodeCenter = (key) => this.nodeCenter(key);
+  }
+
+  choose(what) {
+    this.show = what;
+    this.structure = true;
+    this.dirty = true;
+    this.render();
+  }
+
+  setState(s) {
+    this.g = { mode: 'tasks', total: 0, tasks: null, states: '', groups: { names: [], counts: [], edges: [] }, ...(s ?? {}) };
+    this.structure = this.dirty = true;
+  }
+
+  applyDelta(d) {
+    if ('tasks' in d || 'mode' in d || 'groups' in d) this.structure = true;
+    Object.assign(this.g, d);
+    this.dirty = true;
+  }
+
+  /** The nodes shown: tasks (with their state codes) or groups. */
+  shown() {
+    return this.g.mode === 'tasks' && this.show === 'tasks' && this.g.tasks ? 'tasks' : 'groups';
+  }
+
+  render() {
+    if (!this.dirty) return;
+    this.dirty = false;
+    const what = this.shown();
+    this.tasksBtn.disabled = this.g.mode !== 'tasks';
+    this.tasksBtn.classList.toggle('on', what === 'tasks');
+    this.groupsBtn.classList.toggle('on', what === 'groups');
+    this.note.textContent = this.g.mode === 'groups'
+      ? `${count(this.g.total)} tasks: over the 3,000 drawn one by one, so one node per group`
+      : `${this.g.total} task${this.g.total === 1 ? '' : 's'}`;
+    if (this.structure) {
+      this.structure = false;
+      if (what === 'tasks') this.lay = layout(this.g.tasks.keys.length, this.g.tasks.edges);
+      else {
+        const ge = [];
+        for (const [a, b] of this.g.groups.edges) ge.push(a, b);
+        this.lay = layout(this.g.groups.names.length, ge);
+      }
+      this.place(what);
+    }
+    this.paint(what);
+    this.describe(what);
+  }
+
+  /** Node positions in CSS px for the current layout and canvas width. */
+  place(what) {
+    const width = Math.max(240, this.container.clientWidth || 600);
+    const { byLayer, layers } = this.lay;
+    const tallest = Math.max(1, ...byLayer.map((l) => l.length));
+    const height = what === 'tasks' ? Math.min(560, Math.max(200, tallest * 8 + 40)) : Math.min(560, Math.max(160, tallest * 70 + 30));
+    const n = what === 'tasks' ? this.g.tasks.keys.length : this.g.groups.names.length;
+    const x = new Float64Array(n);
+    const y = new Float64Array(n);
+    const pad = what === 'tasks' ? 12 : 80;
+    byLayer.forEach((l, li) => {
+      const px = layers === 1 ? width / 2 : pad + (li / (layers - 1)) * (width - 2 * pad);
+      l.forEach((v, i) => {
+        x[v] = px;
+        y[v] = 20 + ((i + 0.5) / l.length) * (height - 40);
+      });
+    });
+    const dx = layers > 1 ? (width - 2 * pad) / (layers - 1) : width;
+    const dy = (height - 40) / tallest;
+    this.pos = { x, y, width, height, r: Math.max(1.5, Math.min(7, dx / 3, dy / 2.5)) };
+  }
+
+  paint(what) {
+    const { x, y, width, height, r } = this.pos;
+    const dpr = devicePixelRatio || 1;
+    this.canvas.width = Math.round(width * dpr);
+    this.canvas.height = Math.round(height * dpr);
+    this.canvas.style.width = `${width}px`;
+    this.canvas.style.height = `${height}px`;
+    const ctx = this.canvas.getContext('2d');
+    // A tooltip would describe what was there before.
+    this.tip.hidden = true;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    ctx.strokeStyle = 'rgba(120, 128, 140, 0.45)';
+    if (what === 'tasks') {
+      const { edges } = this.g.tasks;
+      ctx.lineWidth = 1;
+      ctx.beginPath();
+      for (let i = 0; i < edges.length; i += 2) {
+        ctx.moveTo(x[edges[i]], y[edges[i]]);
+        ctx.lineTo(x[edges[i + 1]], y[edges[i + 1]]);
+      }
+      ctx.stroke();
+      const states = this.g.states;
+      for (let i = 0; i < x.length; i++) {
+        ctx.fillStyle = COLOR[states[i]] ?? COLOR.r;
+        ctx.beginPath();
+        ctx.arc(x[i], y[i], r, 0, 2 * Math.PI);
+        ctx.fill();
+      }
+      return;
+    }
+    const { names, counts, edges } = this.g.groups;
+    const max = Math.max(1, ...edges.map((e) => e[2]));
+    for (const [a, b, n] of edges) {
+      ctx.lineWidth = 1 + 5 * Math.log1p(n) / Math.log1p(max);
+      ctx.beginPath();
+      if (a === b) {
+        ctx.arc(x[a], y[a] - 22, 10, 0, 2 * Math.PI);
+      } else {
+        ctx.moveTo(x[a], y[a]);
+        ctx.lineTo(x[b], y[b]);
+      }
+      ctx.stroke();
+    }
+    ctx.font = '12px system-ui, sans-serif';
+    ctx.textAlign = 'center';
+    names.forEach((name, i) => {
+      const c = counts[i];
+      const total = c.reduce((s, v) => s + v, 0);
+      const w = 130, h = 34;
+      const left = x[i] - w / 2, top = y[i] - h / 2;
+      ctx.fillStyle = '#fff';
+      ctx.strokeStyle = '#9aa0a6';
+      ctx.lineWidth = 1;
+      ctx.fillRect(left, top, w, h);
+      ctx.strokeRect(left, top, w, h);
+      // A stacked bar of the group's tasks by state along the bottom.
+      let at = left;
+      c.forEach((v, s) => {
+        if (!v) return;
+        const bw = (v / Math.max(1, total)) * w;
+        ctx.fillStyle = COLOR[CODES[s]];
+        ctx.fillRect(at, top + h - 8, bw, 8);
+        at += bw;
+      });
+      ctx.fillStyle = '#1d2330';
+      ctx.fillText(`${name.length > 18 ? `${name.slice(0, 17)}…` : name} (${count(total)})`, x[i], top + 15);
+    });
+  }
+
+  /** What is drawn, for people who read numbers and for tests. */
+  describe(what) {
+    const d = this.container.dataset;
+    d.mode = this.g.mode;
+    d.shown = what;
+    d.total = String(this.g.total);
+    const { names, counts, edges } = this.g.groups;
+    d.groups = JSON.stringify(names.map((name, i) => ({ name, counts: Object.fromEntries([...CODES].map((c, s) => [c, counts[i][s]])) })));
+    d.groupEdges = JSON.stringify(edges.map(([a, b, n]) => [names[a], names[b], n]));
+    if (what === 'tasks') {
+      const tally = {};
+      for (const c of this.g.states) tally[c] = (tally[c] ?? 0) + 1;
+      d.nodes = String(this.g.tasks.keys.length);
+      d.edges = String(this.g.tasks.edges.length / 2);
+      d.states = JSON.stringify(tally);
+    } else {
+      d.nodes = String(names.length);
+      d.edges = String(edges.length);
+      d.states = '';
+    }
+  }
+
+  /** The node under the pointer (within a few px), or -1. */
+  hit(ox, oy) {
+    if (!this.pos) return -1;
+    const { x, y, r } = this.pos;
+    const groups = this.shown() === 'groups';
+    let best = -1, bestD = Infinity;
+    for (let i = 0; i < x.length; i++) {
+      const dx = Math.abs(x[i] - ox), dy = Math.abs(y[i] - oy);
+      if (groups ? dx > 65 || dy > 17 : dx > r + 3 || dy > r + 3) continue;
+      const dist = dx * dx + dy * dy;
+      if (dist < bestD) best = i, bestD = dist;
+    }
+    return best;
+  }
+
+  hover(e) {
+    const i = this.hit(e.offsetX, e.offsetY);
+    if (i < 0) return (this.tip.hidden = true);
+    let lines;
+    if (this.shown() === 'tasks') {
+      const t = this.g.tasks;
+      const code = this.g.states[i];
+      lines = [['key', t.keys[i]], ['group', t.groups[t.group[i]]], ['state', GRAPH_STATES.find((s) => s[0] === code)?.[1] ?? code]];
+    } else {
+      const c = this.g.groups.counts[i];
+      lines = [['group', this.g.groups.names[i]], ...GRAPH_STATES.map(([, label], s) => [label, String(c[s])]).filter(([, v]) => v !== '0')];
+    }
+    this.tip.replaceChildren(...lines.map(([k, v]) => el('div', {}, el('b', {}, `${k} `), v)));
+    this.tip.hidden = false;
+    this.tip.style.left = `${Math.min(e.offsetX + 14, this.pos.width - this.tip.offsetWidth - 4)}px`;
+    this.tip.style.top = `${e.offsetY + 14}px`;
+  }
+
+  /** Client px of a task's node (by key), or null when it is not drawn. */
+  nodeCenter(key) {
+    if (this.shown() !== 'tasks' || !this.pos) return null;
+    const i = this.g.tasks.keys.indexOf(key);
+    if (i < 0) return null;
+    const box = this.canvas.getBoundingClientRect();
+    return { x: box.left + this.pos.x[i], y: box.top + this.pos.y[i] };
+  }
+
+  resize() {
+    this.structure = this.dirty = true;
+  }
+}

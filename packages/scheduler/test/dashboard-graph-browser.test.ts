@@ -1,0 +1,108 @@
+/**
+ * The Task graph panel in Debian's chromium against a real LocalCluster (2 workers × 1 thread):
+ * a small graph drawn task by task with each node coloured by its state as it changes, and a
+ * graph over 3,000 tasks drawn as its groups graph with exact counts. Graphs are held still
+ * behind a gate task, so what is drawn is known. Skips without /usr/bin/chromium.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import t from 'tap';
+import { LocalCluster, remoteFrom } from '@gluon/client';
+import { chromiumSkip, launch } from './fixtures/browser.js';
+import { decodePng } from './fixtures/png.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '../../..');
+const outDir = join(repo, 'test-output', 'dashboard');
+type Fixture = typeof import('./fixtures/dashboard-tasks.mjs');
+const fx = remoteFrom<Fixture>(pathToFileURL(join(here, 'fixtures/dashboard-tasks.mjs')));
+const skip = chromiumSkip();
+
+type Page = Awaited<ReturnType<Awaited<ReturnType<typeof launch>>['newPage']>>;
+
+/** The colour drawn at a task's node, from a screenshot of the canvas, as `rgb(r, g, b)`. */
+async function nodeColour(page: Page, key: string): Promise<string> {
+  const at = await page.evaluate((k) => (document.querySelector('#graph') as any).nodeCenter(k), key);
+  const canvas = page.locator('#graph canvas');
+  const box = (await canvas.boundingBox())!;
+  const png = decodePng(await canvas.screenshot({ type: 'png' }));
+  const x = Math.round(at.x - box.x), y = Math.round(at.y - box.y);
+  const i = (y * png.width + x) * 4;
+  return `rgb(${png.rgba[i]}, ${png.rgba[i + 1]}, ${png.rgba[i + 2]})`;
+}
+
+/** The legend's colour for a state code. */
+async function legendColour(page: Page, code: string): Promise<string> {
+  return page.$eval(`.graph-legend i[data-state="${code}"]`, (i) => getComputedStyle(i).backgroundColor);
+}
+
+t.test('the task graph: nodes coloured live by state; the groups graph for big graphs', { skip }, async (t) => {
+  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, cwd: repo, allowModules: [join(here, 'fixtures')] });
+  t.teardown(() => cluster.close());
+  const gateDir = mkdtempSync(join(tmpdir(), 'gluon-gate-'));
+  t.teardown(() => rmSync(gateDir, { recursive: true, force: true }));
+  const browser = await launch(t);
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(cluster.dashboardUrl!);
+  await page.waitForSelector('#conn.up', { timeout: 15_000 });
+  const client = await cluster.client();
+  const data = async () => page.$eval('#graph', (e) => ({ ...(e as HTMLElement).dataset }));
+
+  // A small graph: a gate task, three tasks after it, a tree of sums over those (fan-in 2: 2 + 1).
+  const gate1 = join(gateDir, 'one');
+  const g = client.submit(fx.gated, gate1, 0);
+  const mids = client.map(fx.after, [g, g, g], [1, 2, 3]);
+  const root = client.treeReduce(fx.total, mids, { fanIn: 2 });
+  await page.waitForFunction(() => (document.querySelector('#graph') as HTMLElement).dataset.states === JSON.stringify({ p: 1, w: 6 }), null, { timeout: 60_000 });
+  let d = await data();
+  t.equal(d.shown, 'tasks', 'drawn task by task');
+  t.equal(d.nodes, '7', '1 gate + 3 after + 3 sums');
+  t.equal(d.edges, '8', '3 gate→after, 3 after→sum, 2 sum→sum');
+  t.same(JSON.parse(d.groupEdges!).sort(), [['after', 'total', 3], ['gated', 'after', 3], ['total', 'total', 2]], 'the groups graph of it too');
+  t.equal(await nodeColour(page, g.key), await legendColour(page, 'p'), 'the gate task is drawn in the processing colour');
+  t.equal(await nodeColour(page, root.key), await legendColour(page, 'w'), 'the root in the waiting colour');
+  // Hovering a node names it.
+  const at = await page.evaluate((k) => (document.querySelector('#graph') as any).nodeCenter(k), g.key);
+  await page.mouse.move(at.x, at.y);
+  await page.waitForFunction(() => !(document.querySelector('#graph .stream-tip') as HTMLElement).hidden, null, { timeout: 10_000 });
+  t.match(await page.textContent('#graph .stream-tip'), new RegExp(`key ${g.key}.*group gated.*state processing`), 'hover: key, group, state');
+  writeFileSync(gate1, '');
+  t.equal(await root.result(), 6, 'the sums');
+  await page.waitForFunction(() => {
+    const s = JSON.parse((document.querySelector('#graph') as HTMLElement).dataset.states || '{}');
+    return s.m >= 5 && !s.w && !s.q && !s.p;
+  }, null, { timeout: 60_000 });
+  // The held results in memory; the intermediate sums (released once their parent ran) may linger as released.
+  t.equal(JSON.parse((await data()).states!).m, 5, 'gate, three after, the root: in memory');
+  t.equal(await nodeColour(page, root.key), await legendColour(page, 'm'), 'the root is recoloured: in memory');
+  t.equal(await nodeColour(page, g.key), await legendColour(page, 'm'), 'and the gate task');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'graph-tasks.png'), await page.locator('#graph-panel').screenshot({ type: 'png' }));
+  client.release([g, ...mids, root]);
+
+  // A big graph, held behind a gate: 1 + 3,500 + 73 sums (fan-in 50: 70, 2, 1) = 3,574 tasks.
+  const gate2 = join(gateDir, 'two');
+  const g2 = client.submit(fx.gated, gate2, 0);
+  const many = client.map(fx.after, Array.from({ length: 3500 }, () => g2), Array.from({ length: 3500 }, (_, i) => i));
+  const big = client.treeReduce(fx.total, many, { fanIn: 50 });
+  await page.waitForFunction(() => (document.querySelector('#graph') as HTMLElement).dataset.total === '3574', null, { timeout: 60_000 });
+  await page.waitForFunction(() => JSON.parse((document.querySelector('#graph') as HTMLElement).dataset.groups || '[]').find((x: any) => x.name === 'gated')?.counts.p === 1, null, { timeout: 60_000 });
+  d = await data();
+  t.equal(d.mode, 'groups', 'over 3,000 tasks: the groups graph only');
+  t.equal(d.shown, 'groups');
+  t.match(await page.textContent('#graph .graph-note'), /3,574 tasks: over the 3,000/, 'and the note says why');
+  const groups = Object.fromEntries((JSON.parse(d.groups!) as Array<{ name: string; counts: Record<string, number> }>).map((x) => [x.name, x.counts]));
+  t.same(groups.gated, { w: 0, q: 0, p: 1, m: 0, e: 0, r: 0 }, 'gated: 1 processing');
+  t.equal(groups.after!.w! + groups.after!.q!, 3500, 'after: 3,500 waiting for the gate');
+  t.equal(groups.total!.w, 73, 'total: 73 waiting');
+  t.same(JSON.parse(d.groupEdges!).sort(), [['after', 'total', 3500], ['gated', 'after', 3500], ['total', 'total', 72]], 'edges between groups with their task-edge counts');
+  t.ok(await page.locator('.graph-show-tasks').isDisabled(), 'the task-by-task view is not offered');
+  writeFileSync(join(outDir, 'graph-groups.png'), await page.locator('#graph-panel').screenshot({ type: 'png' }));
+  writeFileSync(gate2, '');
+  t.equal(await big.result(), (3499 * 3500) / 2, 'the big sum');
+  t.same(pageErrors, [], 'no errors in the page');
+});
