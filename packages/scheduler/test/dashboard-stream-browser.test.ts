@@ -25,7 +25,8 @@ type Page = Awaited<ReturnType<Awaited<ReturnType<typeof launch>>['newPage']>>;
 async function hover(page: Page, key: string, kind = 0): Promise<Record<string, string>> {
   await page.waitForFunction(([k, kd]) => !!(document.querySelector('#stream') as any).barCenter?.(k, kd), [key, kind] as const, { timeout: 30_000 });
   const at = await page.evaluate(([k, kd]) => (document.querySelector('#stream') as any).barCenter(k, kd), [key, kind] as const);
-  await page.mouse.move(at.x, at.y);
+  await page.mouse.move(at.x + 40, at.y + 40);
+  await page.mouse.move(at.x, at.y, { steps: 2 });
   await page.waitForFunction(() => !(document.querySelector('.stream-tip') as HTMLElement).hidden, null, { timeout: 10_000 });
   return page.$$eval('.stream-tip > div', (divs) => Object.fromEntries(divs.map((d) => [d.querySelector('b')!.textContent!.trim(), d.textContent!.slice(d.querySelector('b')!.textContent!.length)])));
 }
@@ -44,6 +45,9 @@ t.test('hovering a real run\'s bars names the task or the transfer', { skip }, a
   const total = client.submit(fx.sumAll, ...parts);
   t.equal(await total.result(), 5, 'the sum of both results');
   const names = cluster.workers.map((w) => w.name);
+  // Hold the view still (a zoomed stream does not scroll), so a bar stays where it was found.
+  await page.waitForFunction((keys) => keys.every((k: string) => (document.querySelector('#stream') as any).barCenter?.(k, 0)), [...parts.map((p) => p.key), total.key], { timeout: 30_000 });
+  await page.click('.stream-zoom-out');
 
   const tip = await hover(page, parts[0]!.key);
   t.equal(tip.key, parts[0]!.key, 'the key');
