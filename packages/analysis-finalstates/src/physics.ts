@@ -15,7 +15,7 @@
 import { type PhysicsOptions, binCounts, schemaOf } from './options.js';
 import { OBJECT_TYPES, type ObjectBranches } from './schema.js';
 import { CountsCodec, parseCountsName, histogramName } from './naming.js';
-import { type FsResult, type SparseCounts, emptyResult, sparseOf } from './result.js';
+import { type FsResult, emptyResult, sparseOf } from './result.js';
 
 /** A vector branch as rootio returns it. */
 export interface Jagged { offsets: ArrayLike<number>; values: ArrayLike<number> }
@@ -48,11 +48,17 @@ export class EventObjects {
 }
 
 /**
- * One final state's accumulators, per combination code: dense counts of the main bins (nMain,
- * 800 bytes at the defaults, so the many histograms of a chunk stay in cache), the rarer bins
- * from the tail threshold on by bin index, and the removed counts.
+ * One final state's events and accumulators, per combination code: the index of its histogram in the
+ * counter's flat counts (-1 until its first mass) and the masses removed as peaks.
  */
-interface FsSlot { hists: (Float64Array | undefined)[]; tails: (Map<number, number> | undefined)[]; removed: Float64Array }
+interface FsSlot { fs: number; events: number; hist: Int32Array; removed: Float64Array }
+
+/** A copy of `a` with room for at least `n` elements (doubling), the rest zero. */
+function grown<T extends Float64Array | Int32Array>(a: T, n: number): T {
+  const out = new (a.constructor as new (n: number) => T)(Math.max(n, a.length * 2));
+  out.set(a);
+  return out;
+}
 
 /** Thrown for columns that do not fit together; the chunk turns it into a bad-input error naming the file. */
 export class ColumnError extends Error { override name = 'ColumnError'; }
@@ -145,30 +151,47 @@ export function subsetCount(n: number, min: number, max: number): number {
 }
 
 /**
- * Accumulates chunks' events into final-state counts and mass counts (dense per histogram while
- * accumulating; sparse in the result).
+ * Accumulates chunks' events into final-state counts and mass counts: every histogram's main
+ * bins dense in one flat array (they stay in cache), its rarer bins from the tail threshold on
+ * by index; sparse in the result.
  */
 export class FinalStateCounter {
   private readonly fsCodec: CountsCodec;
   private readonly combCodec: CountsCodec;
   private readonly combSpace: number;
-  /** Per final-state code: its accumulators. */
-  private readonly perFs = new Map<number, FsSlot>();
-  /** Per combination code: peak windows [centre, half width, …], or undefined. */
-  private readonly peaks: (Float64Array | undefined)[];
+  /** Per final-state code: the index of its slot in `slots`, -1 before its first event. */
+  private readonly slotOf: Int32Array;
+  private readonly slots: FsSlot[] = [];
+  /** Peak windows of combination code c: (centre, half width) pairs in pk[pkFrom[c] … pkFrom[c + 1]). */
+  private readonly pkFrom: Int32Array;
+  private readonly pk: Float64Array;
   /** Type weights of the combination code (mixed radix). */
   private readonly combWeight = new Int32Array(NT);
   private readonly calc = new Uint8Array(NT);
   private readonly obj: EventObjects;
   private readonly idx: Int32Array;
-  /** The event's eligible objects (components, combination-code weight) and the walk's stack. */
+  /** The event's eligible objects (components, combination-code weight). */
   private readonly X: Float64Array; private readonly Y: Float64Array; private readonly Z: Float64Array;
   private readonly E: Float64Array; private readonly W: Int32Array;
+  /** The walk's stack: per depth, the member index, the summed four-vector and the combination code. */
   private readonly at: Int32Array; private readonly code: Int32Array;
   private readonly sx: Float64Array; private readonly sy: Float64Array; private readonly sz: Float64Array; private readonly se: Float64Array;
   private readonly nMain: number;
   private readonly nAll: number;
-  private fsCounts = new Map<number, number>();
+  /** Main bins of every histogram: histogram h's at [h·nMain, (h + 1)·nMain). */
+  private counts: Float64Array;
+  /** Per histogram: its final-state and combination codes. */
+  private readonly histFs: number[] = [];
+  private readonly histComb: number[] = [];
+  /**
+   * Bins from nMain on (the last, nAll, the overflow), dense for the histograms that have any:
+   * histogram h's at tailOf[h]·nTail (-1: none yet). High masses are common (jets in VBF events
+   * give ~10% of their masses above 1 TeV), so these stay arrays, not maps.
+   */
+  private tails: Float64Array;
+  private tailOf = new Int32Array(64);
+  private nTails = 0;
+  private readonly nTail: number;
   events = 0;
   lessThanTwo = 0;
   combinations = 0;
@@ -179,22 +202,24 @@ export class FinalStateCounter {
     this.combCodec = new CountsCodec(opts.maxParticles + 1);
     const b = opts.maxParticles + 1;
     this.combSpace = b ** NT;
+    this.slotOf = new Int32Array((opts.maxPerType + 1) ** NT).fill(-1);
     for (let t = 0; t < NT; t++) { this.combWeight[t] = b ** (NT - 1 - t); this.calc[t] = opts.calculate.includes(OBJECT_TYPES[t]) ? 1 : 0; }
-    this.peaks = new Array(this.combSpace).fill(undefined);
+    const windows: number[][] = Array.from({ length: this.combSpace }, () => []);
     if (opts.postprocess) {
       for (const p of opts.peaks) {
         for (const name of p.combinations) {
           const c = parseCountsName(name);
           if (c.some((x) => x > opts.maxParticles)) continue;      // never formed
-          const code = this.combCodec.code(c[0], c[1], c[2], c[3]);
-          const prev = this.peaks[code];
-          const w = new Float64Array((prev?.length ?? 0) + 2);
-          if (prev) w.set(prev);
-          w[w.length - 2] = p.center; w[w.length - 1] = p.halfWidth;
-          this.peaks[code] = w;
+          windows[this.combCodec.code(c[0], c[1], c[2], c[3])].push(p.center, p.halfWidth);
         }
       }
     }
+    this.pkFrom = new Int32Array(this.combSpace + 1);
+    for (let c = 0; c < this.combSpace; c++) this.pkFrom[c + 1] = this.pkFrom[c] + windows[c].length;
+    this.pk = Float64Array.from(windows.flat());
+    this.counts = new Float64Array(this.nMain * 64);
+    this.nTail = this.nAll - this.nMain + 1;
+    this.tails = new Float64Array(this.nTail * 8);
     this.obj = new EventObjects(opts.maxPerType);
     const n = NT * opts.maxPerType, depth = opts.maxParticles + 1;
     this.idx = new Int32Array(n);
@@ -207,24 +232,24 @@ export class FinalStateCounter {
   add(cols: Record<string, unknown>, n: number): void {
     const o = this.opts, schema = schemaOf(o);
     const bound = bindColumns(cols, o, n);
-    const obj = this.obj, idx = this.idx, calc = this.calc;
+    const obj = this.obj, idx = this.idx, calc = this.calc, slotOf = this.slotOf;
     for (let i = 0; i < n; i++) {
       selectObjects(bound, schema.unitsPerGeV, i, obj);
       this.events++;
       if (obj.n < 2) { this.lessThanTwo++; continue; }
       const pt = obj.perType;
       const fs = this.fsCodec.code(pt[0], pt[1], pt[2], pt[3]);
-      this.fsCounts.set(fs, (this.fsCounts.get(fs) ?? 0) + 1);
+      let s = slotOf[fs];
+      if (s < 0) {
+        s = slotOf[fs] = this.slots.length;
+        this.slots.push({ fs, events: 0, hist: new Int32Array(this.combSpace).fill(-1), removed: new Float64Array(this.combSpace) });
+      }
+      const slot = this.slots[s];
+      slot.events++;
       if (!o.masses) continue;
       let m = 0;
       for (let k = 0; k < obj.n; k++) if (calc[obj.type[k]]) idx[m++] = k;
       if (m < o.minParticles) continue;
-      let slot = this.perFs.get(fs);
-      if (!slot) {
-        slot = { hists: new Array<Float64Array | undefined>(this.combSpace).fill(undefined),
-          tails: new Array<Map<number, number> | undefined>(this.combSpace).fill(undefined), removed: new Float64Array(this.combSpace) };
-        this.perFs.set(fs, slot);
-      }
       this.walk(slot, m);
     }
   }
@@ -239,7 +264,8 @@ export class FinalStateCounter {
     for (let a = 0; a < m; a++) { const k = idx[a]; X[a] = obj.px[k]; Y[a] = obj.py[k]; Z[a] = obj.pz[k]; E[a] = obj.e[k]; W[a] = this.combWeight[obj.type[k]]; }
     const minP = o.minParticles, maxP = Math.min(o.maxParticles, m);
     const at = this.at, sx = this.sx, sy = this.sy, sz = this.sz, se = this.se, code = this.code;
-    const hists = slot.hists, removed = slot.removed, peaks = this.peaks, nMain = this.nMain, nAll = this.nAll, width = o.binWidth;
+    const hist = slot.hist, removed = slot.removed, pkFrom = this.pkFrom, pk = this.pk, nMain = this.nMain, width = o.binWidth;
+    let counts = this.counts;
     let d = 0, n = 0;
     at[0] = -1;
     for (;;) {
@@ -249,17 +275,14 @@ export class FinalStateCounter {
       if (d + 1 >= minP) {
         n++;
         const mass = invariantMass(x, y, z, e);
-        const w = peaks[c];
         let keep = true;
-        if (w !== undefined) {
-          for (let p = 0; p < w.length; p += 2) if (Math.abs(mass - w[p]) <= w[p + 1]) { keep = false; break; }
-        }
+        for (let q = pkFrom[c], qEnd = pkFrom[c + 1]; q < qEnd; q += 2) if (Math.abs(mass - pk[q]) <= pk[q + 1]) { keep = false; break; }
         if (keep) {
-          let h = hists[c];
-          if (h === undefined) { h = new Float64Array(nMain); hists[c] = h; }
+          let h = hist[c];
+          if (h < 0) { h = this.newHist(slot, c); counts = this.counts; }
           const b = Math.floor(mass / width);
-          if (b < nMain) h[b]++;
-          else this.countTail(slot, c, b < nAll ? b : nAll);
+          if (b < nMain) counts[h * nMain + b]++;
+          else this.countTail(h, b);
         } else {
           removed[c]++;
         }
@@ -272,38 +295,45 @@ export class FinalStateCounter {
     this.combinations += n;
   }
 
-  private countTail(slot: FsSlot, comb: number, bin: number): void {
-    let t = slot.tails[comb];
-    if (t === undefined) { t = new Map(); slot.tails[comb] = t; }
-    t.set(bin, (t.get(bin) ?? 0) + 1);
+  /** A new histogram for combination `comb` of the slot's final state (its counts zero). */
+  private newHist(slot: FsSlot, comb: number): number {
+    const h = this.histFs.length;
+    if ((h + 1) * this.nMain > this.counts.length) this.counts = grown(this.counts, (h + 1) * this.nMain);
+    if (h >= this.tailOf.length) this.tailOf = grown(this.tailOf, h + 1);
+    this.tailOf[h] = -1;
+    this.histFs.push(slot.fs);
+    this.histComb.push(comb);
+    slot.hist[comb] = h;
+    return h;
+  }
+
+  /** Counts bin `bin` ≥ nMain of histogram h (past nAll: the overflow, nAll). */
+  private countTail(h: number, bin: number): void {
+    let t = this.tailOf[h];
+    if (t < 0) {
+      t = this.tailOf[h] = this.nTails++;
+      if (this.nTails * this.nTail > this.tails.length) this.tails = grown(this.tails, this.nTails * this.nTail);
+    }
+    this.tails[t * this.nTail + (bin < this.nAll ? bin : this.nAll) - this.nMain]++;
   }
 
   /** The accumulated counts as a result (chunks 0: the caller counts chunks). */
   result(): FsResult {
-    const r = emptyResult(this.opts.binWidth, this.nMain, this.nAll);
+    const { nMain, nAll } = this;
+    const r = emptyResult(this.opts.binWidth, nMain, nAll);
     r.events = this.events;
     r.lessThanTwo = this.lessThanTwo;
     r.combinations = this.combinations;
-    for (const [code, n] of this.fsCounts) r.finalStates[this.fsCodec.name(code)] = n;
-    for (const [fsCode, slot] of this.perFs) {
-      const fs = this.fsCodec.name(fsCode);
-      for (let c = 0; c < this.combSpace; c++) {
-        const h = slot.hists[c];
-        const name = h || slot.removed[c] ? histogramName(this.combCodec.name(c), fs, this.opts.binWidth) : '';
-        if (h) r.hists[name] = withTail(sparseOf(h), slot.tails[c]);
-        if (slot.removed[c]) r.removed[name] = slot.removed[c];
-      }
+    const name = (fs: number, comb: number) => histogramName(this.combCodec.name(comb), this.fsCodec.name(fs), this.opts.binWidth);
+    for (const slot of this.slots) {
+      r.finalStates[this.fsCodec.name(slot.fs)] = slot.events;
+      for (let c = 0; c < this.combSpace; c++) if (slot.removed[c]) r.removed[name(slot.fs, c)] = slot.removed[c];
+    }
+    for (let h = 0; h < this.histFs.length; h++) {
+      const t = this.tailOf[h], nTail = this.nTail;
+      const main = this.counts.subarray(h * nMain, (h + 1) * nMain);
+      r.hists[name(this.histFs[h], this.histComb[h])] = sparseOf(main, t < 0 ? undefined : this.tails.subarray(t * nTail, (t + 1) * nTail));
     }
     return r;
   }
-}
-
-/** Main-bin sparse counts followed by the tail bins (all above them, so the result stays ascending). */
-function withTail(main: SparseCounts, tail: Map<number, number> | undefined): SparseCounts {
-  if (!tail) return main;
-  const keys = [...tail.keys()].sort((a, b) => a - b);
-  const bins = new Int32Array(main.bins.length + keys.length), counts = new Float64Array(bins.length);
-  bins.set(main.bins); counts.set(main.counts);
-  keys.forEach((k, i) => { bins[main.bins.length + i] = k; counts[main.counts.length + i] = tail.get(k)!; });
-  return { bins, counts };
 }

@@ -35,13 +35,28 @@ export function emptyResult(binWidth: number, nMain: number, nAll: number): FsRe
   return { binWidth, nMain, nAll, events: 0, chunks: 0, lessThanTwo: 0, combinations: 0, finalStates: {}, hists: {}, removed: {}, chunkStats: [] };
 }
 
-/** Sparse counts of a dense array (non-zero entries). */
-export function sparseOf(dense: ArrayLike<number>): SparseCounts {
-  let n = 0;
-  for (let i = 0; i < dense.length; i++) if (dense[i] !== 0) n++;
+/**
+ * Sparse counts of a dense array (non-zero entries), continued by `after` when given (its bins
+ * numbered from dense.length on).
+ */
+export function sparseOf(dense: ArrayLike<number>, after?: ArrayLike<number>): SparseCounts {
+  const n = nonZero(dense) + (after ? nonZero(after) : 0);
   const bins = new Int32Array(n), counts = new Float64Array(n);
-  for (let i = 0, k = 0; i < dense.length; i++) if (dense[i] !== 0) { bins[k] = i; counts[k++] = dense[i]; }
+  const k = copyNonZero(dense, 0, bins, counts, 0);
+  if (after) copyNonZero(after, dense.length, bins, counts, k);
   return { bins, counts };
+}
+
+function nonZero(a: ArrayLike<number>): number {
+  let n = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== 0) n++;
+  return n;
+}
+
+/** Appends a's non-zero entries at k (bins offset by `from`); returns the new k. */
+function copyNonZero(a: ArrayLike<number>, from: number, bins: Int32Array, counts: Float64Array, k: number): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== 0) { bins[k] = from + i; counts[k++] = a[i]; }
+  return k;
 }
 
 /** Typed arrays back from plain arrays (JSON) where needed. */
