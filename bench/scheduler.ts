@@ -28,6 +28,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalCluster, remoteFrom, type Client } from '@gluon/client';
+import { cpuSeconds, ownCpuSeconds } from './proc.js';
 
 const { noop, inc, histogram, mergeHistograms } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -126,20 +127,14 @@ async function dashboardViewers(url: string | undefined, count: number): Promise
   return { close: () => child.kill('SIGTERM') };
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /** CPU seconds used so far by each process of the cluster: scheduler, this client, workers (summed). */
 interface CpuSnapshot { scheduler: number; client: number; workers: number }
 
 function cpuSnapshot(cluster: LocalCluster): CpuSnapshot {
-  const c = process.cpuUsage();
   return {
     scheduler: cpuSeconds(cluster.schedulerProcess.pid),
-    client: (c.user + c.system) / 1e6,
+    client: ownCpuSeconds(),
     workers: cluster.workerPids.reduce((sum, pid) => sum + cpuSeconds(pid), 0),
   };
 }
