@@ -95,7 +95,9 @@ export class LocalSource implements ByteSource {
 
   private checked(offset: number, length: number, into: Uint8Array | undefined): Uint8Array {
     checkRange(this.path, this.size, offset, length);
-    return into ?? new Uint8Array(length);
+    // Not zero-filled: the read loop fills every byte or throws (zeroing cost ~4% of a read's CPU).
+    // A plain Uint8Array over it: Buffer's slice() would be a view, not the copy callers expect.
+    return into ?? new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
   }
 
   private advance(offset: number, done: number, bytesRead: number): number {
