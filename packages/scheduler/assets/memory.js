@@ -3,6 +3,7 @@
 // the results it holds (dashed) and its limit (dotted), the cluster's sums below, and a warning
 // per worker near or over its limit (at the limit a worker pauses and stops its longest task).
 import { el, fmtBytes, groupColor, widthOf } from './format.js';
+import { appendWindow } from './samples.js';
 
 /* global uPlot */
 
@@ -82,13 +83,7 @@ export class MemoryPanel {
   }
 
   applyDelta(d) {
-    if (!d?.samples?.length) return;
-    for (const x of d.samples) this.samples.push(x);
-    const cut = this.samples[this.samples.length - 1][0] - WINDOW_MS;
-    let drop = 0;
-    while (drop < this.samples.length && this.samples[drop][0] < cut) drop++;
-    if (drop) this.samples.splice(0, drop);
-    this.dirty = true;
+    if (appendWindow(this.samples, d?.samples, WINDOW_MS)) this.dirty = true;
   }
 
   render({ workers }) {

@@ -2,6 +2,7 @@
 // scheduler (views.scheduler of the feed: samples [time, cpu %, rss, lag max ms, lag mean ms]).
 // The latest figures go in the header; the panel charts the last ten minutes.
 import { el, fmtBytes, widthOf } from './format.js';
+import { appendWindow } from './samples.js';
 
 /* global uPlot */
 
@@ -40,13 +41,7 @@ export class SchedulerPanel {
   }
 
   applyDelta(d) {
-    if (!d?.samples?.length) return;
-    for (const x of d.samples) this.samples.push(x);
-    const cut = this.samples[this.samples.length - 1][0] - WINDOW_MS;
-    let drop = 0;
-    while (drop < this.samples.length && this.samples[drop][0] < cut) drop++;
-    if (drop) this.samples.splice(0, drop);
-    this.dirty = true;
+    if (appendWindow(this.samples, d?.samples, WINDOW_MS)) this.dirty = true;
   }
 
   render() {

@@ -4,23 +4,17 @@
  * graph over 3,000 tasks drawn as its groups graph with exact counts. Graphs are held still
  * behind a gate task, so what is drawn is known. Skips without /usr/bin/chromium.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
-import { LocalCluster, remoteFrom } from '@gluon/client';
-import { chromiumSkip, launch } from './fixtures/browser.js';
+import { LocalCluster } from '@gluon/client';
+import { chromiumSkip, openPage } from './fixtures/browser.js';
+import { fixturesDir, fx, gates, outDir, repo } from './fixtures/dashboard-run.js';
 import { decodePng } from './fixtures/png.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../../..');
-const outDir = join(repo, 'test-output', 'dashboard');
-type Fixture = typeof import('./fixtures/dashboard-tasks.mjs');
-const fx = remoteFrom<Fixture>(pathToFileURL(join(here, 'fixtures/dashboard-tasks.mjs')));
 const skip = chromiumSkip();
 
-type Page = Awaited<ReturnType<Awaited<ReturnType<typeof launch>>['newPage']>>;
+type Page = Awaited<ReturnType<typeof openPage>>['page'];
 
 /** The colour drawn at a task's node, from a screenshot of the canvas, as `rgb(r, g, b)`. */
 async function nodeColour(page: Page, key: string): Promise<string> {
@@ -39,21 +33,15 @@ async function legendColour(page: Page, code: string): Promise<string> {
 }
 
 t.test('the task graph: nodes coloured live by state; the groups graph for big graphs', { skip }, async (t) => {
-  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, cwd: repo, allowModules: [join(here, 'fixtures')] });
+  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, cwd: repo, allowModules: [fixturesDir] });
   t.teardown(() => cluster.close());
-  const gateDir = mkdtempSync(join(tmpdir(), 'gluon-gate-'));
-  t.teardown(() => rmSync(gateDir, { recursive: true, force: true }));
-  const browser = await launch(t);
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(cluster.dashboardUrl!);
-  await page.waitForSelector('#conn.up', { timeout: 15_000 });
+  const gate = gates(t);
+  const { page, errors: pageErrors } = await openPage(t, cluster.dashboardUrl!);
   const client = await cluster.client();
   const data = async () => page.$eval('#graph', (e) => ({ ...(e as HTMLElement).dataset }));
 
   // A small graph: a gate task, three tasks after it, a tree of sums over those (fan-in 2: 2 + 1).
-  const gate1 = join(gateDir, 'one');
+  const gate1 = gate('one');
   const g = client.submit(fx.gated, gate1, 0);
   const mids = client.map(fx.after, [g, g, g], [1, 2, 3]);
   const root = client.treeReduce(fx.total, mids, { fanIn: 2 });
@@ -85,7 +73,7 @@ t.test('the task graph: nodes coloured live by state; the groups graph for big g
   client.release([g, ...mids, root]);
 
   // A big graph, held behind a gate: 1 + 3,500 + 73 sums (fan-in 50: 70, 2, 1) = 3,574 tasks.
-  const gate2 = join(gateDir, 'two');
+  const gate2 = gate('two');
   const g2 = client.submit(fx.gated, gate2, 0);
   const many = client.map(fx.after, Array.from({ length: 3500 }, () => g2), Array.from({ length: 3500 }, (_, i) => i));
   const big = client.treeReduce(fx.total, many, { fanIn: 50 });

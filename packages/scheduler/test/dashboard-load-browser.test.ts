@@ -3,19 +3,13 @@
  * (scheduler + 2 worker processes × 1 thread) running work whose figures are known: tasks held
  * executing behind a gate file, and one result of a known size. Skips without /usr/bin/chromium.
  */
-import { readFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
-import { LocalCluster, remoteFrom } from '@gluon/client';
-import { chromiumSkip, launch } from './fixtures/browser.js';
+import { LocalCluster } from '@gluon/client';
+import { chromiumSkip, openPage } from './fixtures/browser.js';
+import { fixturesDir, fx, gates, outDir, repo } from './fixtures/dashboard-run.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../../..');
-const outDir = join(repo, 'test-output', 'dashboard');
-type Fixture = typeof import('./fixtures/dashboard-tasks.mjs');
-const fx = remoteFrom<Fixture>(pathToFileURL(join(here, 'fixtures/dashboard-tasks.mjs')));
 const MiB = 1 << 20;
 const skip = chromiumSkip();
 
@@ -26,17 +20,10 @@ function rssOf(pid: number): number {
 }
 
 t.test('memory, occupancy and the scheduler\'s own figures match the run', { skip }, async (t) => {
-  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, cwd: repo, memoryLimit: '600MiB', allowModules: [join(here, 'fixtures')] });
+  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, cwd: repo, memoryLimit: '600MiB', allowModules: [fixturesDir] });
   t.teardown(() => cluster.close());
-  const gateDir = mkdtempSync(join(tmpdir(), 'gluon-gate-'));
-  t.teardown(() => rmSync(gateDir, { recursive: true, force: true }));
-  const gate = join(gateDir, 'open');
-  const browser = await launch(t);
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(cluster.dashboardUrl!);
-  await page.waitForSelector('#conn.up', { timeout: 15_000 });
+  const gate = gates(t)('open');
+    const { page, errors: pageErrors } = await openPage(t, cluster.dashboardUrl!);
   const client = await cluster.client();
 
   // Occupancy: three tasks that stay executing until the gate opens. Each worker (1 thread)

@@ -4,35 +4,22 @@
  * (a task over the memory limit makes each worker log that it stopped it). Skips without
  * /usr/bin/chromium.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
-import { LocalCluster, remoteFrom, TaskError } from '@gluon/client';
-import { chromiumSkip, launch } from './fixtures/browser.js';
+import { LocalCluster, TaskError } from '@gluon/client';
+import { chromiumSkip, openPage } from './fixtures/browser.js';
+import { fixturesDir, fx, gates, outDir, repo } from './fixtures/dashboard-run.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../../..');
-const outDir = join(repo, 'test-output', 'dashboard');
-type Fixture = typeof import('./fixtures/dashboard-tasks.mjs');
-const fx = remoteFrom<Fixture>(pathToFileURL(join(here, 'fixtures/dashboard-tasks.mjs')));
 const MiB = 1 << 20;
 const skip = chromiumSkip();
 
 t.test('a worker\'s page: its tasks now, results by group, transfers and log lines', { skip }, async (t) => {
-  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, cwd: repo, memoryLimit: '300MiB', allowModules: [join(here, 'fixtures')] });
+  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, cwd: repo, memoryLimit: '300MiB', allowModules: [fixturesDir] });
   t.teardown(() => cluster.close());
-  const gateDir = mkdtempSync(join(tmpdir(), 'gluon-gate-'));
-  t.teardown(() => rmSync(gateDir, { recursive: true, force: true }));
-  const gate = join(gateDir, 'open');
-  const names = cluster.workers.map((w) => w.name).sort();
-  const browser = await launch(t);
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  const pageErrors: string[] = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(cluster.dashboardUrl!);
-  await page.waitForSelector('#conn.up', { timeout: 15_000 });
+  const gate = gates(t)('open');
+    const names = cluster.workers.map((w) => w.name).sort();
+  const { page, errors: pageErrors } = await openPage(t, cluster.dashboardUrl!);
   await page.waitForFunction(() => document.querySelectorAll('#workers tr[data-worker].alive').length === 2, null, { timeout: 30_000 });
   const links = await page.$$eval('#workers a.worker-link', (as) => as.map((a) => a.getAttribute('href')));
   t.same(links, names.map((n) => `worker?name=${encodeURIComponent(n)}`), 'each worker\'s name links to its page');
