@@ -15,8 +15,17 @@ export interface BranchInfo {
   inner: number;
   /** The counter branch of a counted array. */
   counter: string | null;
+  /**
+   * Bytes before each entry's elements of a counted array: 0, or 1 for a split object's pointer
+   * to an array (`Int_t* fX; //[fN]`), which starts each entry with a byte saying whether the
+   * pointer was set.
+   */
+  entryHeader: number;
   entries: number;
 }
+
+/** A split member's declared type (from the file's StreamerInfo of `cls`), or null. */
+export type MemberTypeOf = (cls: string, classVersion: number, member: string) => string | null;
 
 type Leaf = { _typename: string; fName: string; fLen: number; fIsUnsigned: boolean; fType?: number; fLeafCount?: { fName: string } | null };
 export type JsBranch = {
@@ -27,6 +36,7 @@ export type JsBranch = {
   fType?: number;
   fEntries: number;
   fEntryOffsetLen: number;
+  fClassVersion?: number;
   fLeaves: { arr: Leaf[] };
   fBranches: { arr: JsBranch[] };
 };
@@ -67,7 +77,8 @@ const STL_MEMBER = 41;
  * Classifies a TBranch/TBranchElement, named `name` in the tree. `counterOf` names the branch
  * that holds a leaf (for counts). Never guesses: what it cannot read is 'unsupported'.
  */
-export function describeBranch(b: JsBranch, name = b.fName, counterOf: (leaf: unknown) => string | null = () => null): BranchInfo {
+export function describeBranch(b: JsBranch, name = b.fName, counterOf: (leaf: unknown) => string | null = () => null,
+                               memberTypeOf: MemberTypeOf = () => null): BranchInfo {
   if (b._typename === 'TBranchElement') {
     const cls = (b.fClassName ?? '').replace(/\s+/g, ' ').trim();
     // A split TClonesArray (3) or STL collection (4): its own entries are the element counts.
@@ -85,7 +96,7 @@ export function describeBranch(b: JsBranch, name = b.fName, counterOf: (leaf: un
       if (setEl) return branchInfo(b, name, `set<${setEl}>`, 'vector', setEl);
       if (stl && stl.kind !== 'number') return branchInfo(b, name, stlTypeName(stl), 'nested');
     }
-    return splitMember(b, name, cls, counterOf) ?? branchInfo(b, name, memberType(b, cls), 'unsupported');
+    return splitMember(b, name, cls, counterOf) ?? stlMember(b, name, cls, memberTypeOf) ?? branchInfo(b, name, memberType(b, cls), 'unsupported');
   }
   const leaves = b.fLeaves.arr;
   if (leaves.length !== 1) {
@@ -123,6 +134,12 @@ function splitMember(b: JsBranch, name: string, cls: string, counterOf: (leaf: u
   const leaf = b.fLeaves.arr[0];
   if (!leaf) return null;
   if (type === MEMBER && st === 65) return branchInfo(b, name, 'TString', 'string');
+  // A pointer to an array of numbers counted by another member (`Int_t* fX; //[fN]`).
+  const pointed = st > 40 && st < 60 ? STREAMER_ELEMENT[st % 20] : undefined;
+  if (type === MEMBER && pointed && leaf.fLeafCount) {
+    const counter = counterOf(leaf.fLeafCount);
+    if (counter) return branchInfo(b, name, `${pointed}[${counter}]`, 'counted-array', pointed, 1, counter, 1);
+  }
   const element = st > 0 && st < 40 ? STREAMER_ELEMENT[st % 20] : undefined;
   if (!element) return null;
   const fixed = st > 20;
@@ -137,12 +154,28 @@ function splitMember(b: JsBranch, name: string, cls: string, counterOf: (leaf: u
 }
 
 /**
+ * A member of a split object that is an STL container or std::string (type codes 300, 365),
+ * whose type the file's StreamerInfo gives: each entry is an object header and then the
+ * container as an unsplit branch of that type holds it (a vector of numbers takes the fast path).
+ */
+function stlMember(b: JsBranch, name: string, cls: string, memberTypeOf: MemberTypeOf): BranchInfo | null {
+  const st = b.fStreamerType ?? -1;
+  if (b.fType !== MEMBER || (st !== 300 && st !== 365) || !cls) return null;
+  const member = b.fName.slice(b.fName.lastIndexOf('.') + 1);
+  const declared = memberTypeOf(cls, b.fClassVersion ?? -1, member);
+  const stl = declared ? parseStlType(declared.replace(/\s+/g, ' ').trim()) : null;
+  if (!stl) return null;
+  if (stl.kind === 'list' && stl.container === 'vector' && stl.of.kind === 'number') return branchInfo(b, name, `vector<${stl.of.element}>`, 'vector', stl.of.element);
+  return branchInfo(b, name, stlTypeName(stl), 'nested');
+}
+
+/**
  * Every BranchInfo comes from this one literal, so all share one hidden class: the decoders are
  * then monomorphic in it. (Spread literals gave a class per call site, and per file as V8 tuned
  * their size; a long-lived worker's `arrays` deoptimized on a "wrong map" and was recompiled,
  * ~50 ms of compiler time each, every few runs.)
  */
 function branchInfo(b: JsBranch, name: string, typeName: string, kind: BranchInfo['kind'], element: ElementType | null = null, inner = 1,
-                    counter: string | null = null): BranchInfo {
-  return { name, typeName, kind, element, inner, counter, entries: Number(b.fEntries) };
+                    counter: string | null = null, entryHeader = 0): BranchInfo {
+  return { name, typeName, kind, element, inner, counter, entryHeader, entries: Number(b.fEntries) };
 }

@@ -80,7 +80,7 @@ function endIn(b: PendingBasket, stop: number): number {
 function decodeJagged(path: string, info: BranchInfo, baskets: PendingBasket[], start: number, stop: number): Jagged {
   const el = info.element as ElementType;
   const size = ELEMENT_SIZE[el];
-  const header = info.kind === 'vector' ? 10 : 0;
+  const header = info.kind === 'vector' ? 10 : info.entryHeader;
   const n = stop - start;
   const offsets = new Int32Array(n + 1);
   const early: Array<Basket | undefined> = [];
@@ -108,7 +108,7 @@ function decodeJagged(path: string, info: BranchInfo, baskets: PendingBasket[], 
     early[k] = undefined;
     const a = firstIn(p, start);
     const z = endIn(p, stop);
-    if (header && size === 4 && b.table >= 0) {
+    if (header === 10 && size === 4 && b.table >= 0) {
       // The ATLAS case (vector<float>, vector<int>): count and copy in one pass over the entries,
       // reading the basket's own offset table.
       const bad = copyVectors4(b.view, b.table, b.keylen, b.dataLength, b.entries, a, z, offsets, e, lanes as Uint32Array);
@@ -146,7 +146,7 @@ function countEntries(path: string, info: BranchInfo, b: Basket, header: number,
   const o = b.offsets;
   if (!o) throw noOffsets(path, info);
   const from = offsets[e]!;
-  const bad = header ? countVectorEntries(b.view, o, a, z, size, offsets, e) : countCountedEntries(o, a, z, size, offsets, e);
+  const bad = header === 10 ? countVectorEntries(b.view, o, a, z, size, offsets, e) : header === 1 ? countPointedEntries(b.data, o, a, z, size, offsets, e) : countCountedEntries(o, a, z, size, offsets, e);
   if (bad >= 0) throw entryError(path, info, b, header, size, bad);
   return offsets[e + z - a]! - from;
 }
@@ -159,7 +159,9 @@ function noOffsets(path: string, info: BranchInfo): RootFormatError {
 function entryError(path: string, info: BranchInfo, b: Basket, header: number, size: number, bad: number): RootFormatError {
   const o = b.offsets!;
   const bytes = o[bad + 1]! - o[bad]! - header;
-  const said = header ? `says ${bytes >= 0 ? b.view.getInt32(o[bad]! + 6) : -1} elements in ${bytes} bytes` : `has ${bytes} bytes, not a multiple of ${size}`;
+  const said = header === 10 ? `says ${bytes >= 0 ? b.view.getInt32(o[bad]! + 6) : -1} elements in ${bytes} bytes`
+    : header === 1 && bytes > 0 && bytes % size === 0 ? `has ${bytes} bytes of elements after a null-pointer flag`
+      : `has ${bytes} bytes, not a multiple of ${size}`;
   return new RootFormatError(path, -1, `branch ${info.name}: entry ${b.entryStart + bad} ${said}`);
 }
 
@@ -257,6 +259,22 @@ function countVectorEntries(view: DataView, o: Int32Array, a: number, z: number,
 }
 
 /** Counted leaf-list entries `[a, z)`: an entry is its elements only. Same contract as above. */
+/**
+ * A split object's pointer-to-array entries `[a, z)`: a byte saying whether the pointer was set
+ * (0: no elements follow), then the elements. Like {@link countCountedEntries}; returns the first
+ * entry whose bytes disagree, or -1.
+ */
+function countPointedEntries(data: Uint8Array, o: Int32Array, a: number, z: number, size: number, offsets: Int32Array, e: number): number {
+  let at = offsets[e]!;
+  for (let i = a; i < z; i++) {
+    const bytes = o[i + 1]! - o[i]! - 1;
+    if (bytes < 0 || bytes % size !== 0 || (bytes > 0 && data[o[i]!] === 0)) return i;
+    at += bytes / size;
+    offsets[++e] = at;
+  }
+  return -1;
+}
+
 function countCountedEntries(o: Int32Array, a: number, z: number, size: number, offsets: Int32Array, e: number): number {
   // Element sizes are powers of two: shifts and masks instead of division in this loop.
   const shift = 31 - Math.clz32(size);

@@ -46,6 +46,16 @@ export class RootFile {
     readonly decompressThreads: number,
   ) {}
 
+  /**
+   * @internal The declared type of member `member` of class `cls` (the version the data was
+   * written with, or the only one the file describes), from the file's StreamerInfo; null if none.
+   */
+  memberTypeOf(cls: string, classVersion: number, member: string): string | null {
+    const infos = this.reader.streamers.get(cls) ?? [];
+    const info = infos.find((i) => i.version === classVersion) ?? (infos.length === 1 ? infos[0] : undefined);
+    return info?.elements.find((e) => e.name === member)?.typeName ?? null;
+  }
+
   get path(): string {
     return this.source.path;
   }

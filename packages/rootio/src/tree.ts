@@ -70,7 +70,7 @@ export class TreeReader {
     walk(tree.fBranches.arr, null);
     const infos: BranchInfo[] = [];
     for (const { b, name } of all) {
-      const info = describeBranch(b, name, (leaf) => leafOwner.get(leaf) ?? null);
+      const info = describeBranch(b, name, (leaf) => leafOwner.get(leaf) ?? null, (cls, version, member) => file.memberTypeOf(cls, version, member));
       infos.push(info);
       // Two branches of one name (it happens): listed both, read the first, as ROOT's FindBranch does.
       if (!this.state.has(name)) this.state.set(name, { info, refs: basketRefs(file.path, b, this.numEntries), hasOffsets: b.fEntryOffsetLen > 0, cached: null });
@@ -183,7 +183,7 @@ export class TreeReader {
     const size = ELEMENT_SIZE[info.element!] * info.inner;
     for (const b of bare) {
       const bytes = new Int32Array(b.entries);
-      for (let i = 0; i < b.entries; i++) bytes[i] = Number(counts[b.entryStart - from + i]) * size;
+      for (let i = 0; i < b.entries; i++) bytes[i] = info.entryHeader + Number(counts[b.entryStart - from + i]) * size;
       b.entryBytes = bytes;
     }
   }

@@ -38,9 +38,36 @@ t.test('split members are listed and read', async (t) => {
   t.same(strings['evt/Str'], i.map((k) => `evt-${pad(k)}`), 'TString members');
   t.same(strings['evt/Beg'], i.map((k) => `beg-${pad(k)}`));
   t.same(strings['evt/End'], i.map((k) => `end-${pad(k)}`));
-  await t.rejects(tree.arrays(['evt/StlVecF32']), UnsupportedBranchTypeError);
-  await t.rejects(tree.arrays(['evt/SliceF64']), { message: /unsupported branch type pointer to double array member of Event for branch evt\/SliceF64/ });
   await t.rejects(tree.arrays(['evt']), { message: /Event \(split: read its sub-branches\)/ });
+});
+
+t.test('members that point to arrays, STL containers and std::string read as uproot reads them', async (t) => {
+  // Entry i of every Slice and StlVec member holds i % 10 copies of i; StdStr is std-00i and
+  // StlVecStr i % 10 copies of vec-00i (uproot's own tests of this file).
+  const f = await openRootFile(path);
+  t.teardown(() => f.close());
+  const tree = await f.tree('tree');
+  const i = Array.from({ length: 100 }, (_, k) => k);
+  const want = i.flatMap((k) => Array(k % 10).fill(k));
+  const wantOffsets = [0];
+  for (const k of i) wantOffsets.push(wantOffsets.at(-1)! + (k % 10));
+  const types = ['I16', 'I32', 'I64', 'U16', 'U32', 'U64', 'F32', 'F64'];
+  t.equal(tree.branch('evt/SliceI32').typeName, 'int32[evt/N]', 'a slice is counted by the member its title names');
+  t.equal(tree.branch('evt/StlVecF32').typeName, 'vector<float>', 'an STL member is typed from the StreamerInfo');
+  const names = [...types.map((m) => `evt/Slice${m}`), ...types.map((m) => `evt/StlVec${m}`), 'evt/StlVecStr', 'evt/StdStr'];
+  const cols = await tree.arrays(names);
+  for (const m of types) {
+    for (const n of [`evt/Slice${m}`, `evt/StlVec${m}`]) {
+      const c = cols[n] as { offsets: Int32Array; values: ArrayLike<number | bigint> };
+      t.same(Array.from(c.offsets), wantOffsets, `${n} offsets`);
+      t.same(Array.from(c.values, Number), want, `${n} values`);
+    }
+  }
+  const strs = cols['evt/StlVecStr'] as { offsets: Int32Array; values: string[] };
+  t.same(Array.from(strs.offsets), wantOffsets, 'evt/StlVecStr offsets');
+  t.same(strs.values, want.map((k) => `vec-${String(k).padStart(3, '0')}`), 'evt/StlVecStr values');
+  t.same(cols['evt/StdStr'], i.map((k) => `std-${String(k).padStart(3, '0')}`), 'evt/StdStr');
+  await t.rejects(tree.arrays(['evt']), UnsupportedBranchTypeError);
 });
 
 t.test('a split TClonesArray (uproot-issue213.root): its branch reads the counts, its members read counted by it', async (t) => {
