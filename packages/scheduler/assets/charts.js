@@ -6,11 +6,21 @@ import { attachStreamInteraction } from './stream-interact.js';
 
 /* global uPlot */
 
+/** A colour of the page's theme (a CSS custom property of :root), so charts follow dark mode. */
+export function themeColor(name) {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
+}
+
+/** Axis styling in the page's theme. */
+function axis(extra) {
+  return { stroke: themeColor('--chart-axis'), grid: { stroke: themeColor('--chart-grid') }, ticks: { stroke: themeColor('--chart-grid') }, ...extra };
+}
+
 /**
  * A uPlot with two placeholder x points and an invisible series: the `draw` callback paints the
  * content, the scales come from the `xRange`/`yRange` callbacks.
  */
-function customPlot(container, { height, xTime, xRange, yRange, yAxis = {}, xAxis = {}, draw, extraSeries = [] }) {
+export function customPlot(container, { height, xTime, xRange, yRange, yAxis = {}, xAxis = {}, draw, extraSeries = [] }) {
   const opts = {
     width: widthOf(container),
     height,
@@ -20,10 +30,7 @@ function customPlot(container, { height, xTime, xRange, yRange, yAxis = {}, xAxi
       x: { time: xTime, range: () => xRange() },
       y: { range: () => yRange() },
     },
-    axes: [
-      { stroke: '#555', grid: { stroke: '#eee' }, ...xAxis },
-      { stroke: '#555', grid: { stroke: '#eee' }, ...yAxis },
-    ],
+    axes: [axis(xAxis), axis(yAxis)],
     series: [{}, { show: false, scale: 'y' }, ...extraSeries],
     hooks: { draw: [(u) => draw(u)] },
   };
@@ -31,12 +38,12 @@ function customPlot(container, { height, xTime, xRange, yRange, yAxis = {}, xAxi
 }
 
 /** Re-runs the range callbacks (the window moved, the data grew) and repaints. */
-function refresh(u) {
+export function refresh(u) {
   u.setData(u.data);
 }
 
 /** Clips drawing to the plot area. */
-function clipped(u, fn) {
+export function clipped(u, fn) {
   const { ctx, bbox } = u;
   ctx.save();
   ctx.beginPath();
@@ -76,7 +83,8 @@ export class StreamChart {
     return bar[5] === 1 ? `${bar[0]} transfers` : `${bar[0]} #${bar[1]}`;
   }
 
-  update(bars, now, dropped) {
+  /** `drops`: `[time, bars left out]` per push that sampled; only those within the window are noted. */
+  update(bars, now, drops = []) {
     this.bars = bars;
     this.now = now;
     let first = Infinity;
@@ -91,11 +99,14 @@ export class StreamChart {
     this.rowIndex = new Map(rows.map((r, i) => [r, i]));
     const note = document.getElementById('stream-note');
     const shown = this.windowMs >= 60_000 ? `${(this.windowMs / 60_000).toFixed(1)} min` : `${(this.windowMs / 1000).toFixed(0)} s`;
+    let dropped = 0;
+    for (const [time, n] of drops) if (time >= now - this.windowMs) dropped += n;
     if (note) note.textContent = `(last ${shown}${dropped > 0 ? `; sampled, ${dropped} short tasks not drawn` : ''})`;
     if (!this.plot || rowsChanged) this.rebuild();
     else refresh(this.plot);
     this.controls?.update();
-    this.container.dataset.bars = String(this.countVisible());
+    this.visibleBars = this.countVisible();
+    this.container.dataset.bars = String(this.visibleBars);
     this.container.dataset.rows = JSON.stringify(rows);
   }
 
@@ -103,6 +114,15 @@ export class StreamChart {
   rerender() {
     if (this.plot) refresh(this.plot);
     this.container.dataset.bars = String(this.countVisible());
+  }
+
+  /**
+   * Whether the stream moves with time alone at `now`: it shows bars (they scroll), or showed
+   * some at its last draw (one more draw clears them and their note).
+   */
+  movesWithTime(now) {
+    const last = this.bars[this.bars.length - 1];
+    return (!!last && last[4] >= now - this.maxWindowMs) || this.visibleBars > 0;
   }
 
   countVisible() {
@@ -142,6 +162,8 @@ export class StreamChart {
   }
 
   draw(u) {
+    this.draws = (this.draws ?? 0) + 1;
+    this.container.dataset.draws = String(this.draws);
     const rows = n(this.rows);
     const h = (u.bbox.height / rows) * 0.72;
     const { lo, hi } = this.shown();
@@ -207,127 +229,34 @@ function n(rows) {
   return Math.max(1, rows.length);
 }
 
-/** Colours of the task states, shared by the progress bars and their legend. */
-export const STATE_COLORS = {
-  memory: '#59a14f',
-  erred: '#e15759',
-  processing: '#4e79a7',
-  queued: '#a0cbe8',
-  waiting: '#d3d3d3',
-};
-const STATE_ORDER = ['memory', 'erred', 'processing', 'queued', 'waiting'];
-const STATE_LABELS = { memory: 'in memory', erred: 'erred', processing: 'processing', queued: 'queued', waiting: 'waiting' };
-
-/** Progress: one stacked bar per task group (uPlot), and a table of the counts with N/N. */
-export class ProgressChart {
-  constructor(container) {
-    this.container = container;
-    this.groups = [];
-    this.chartBox = el('div', { class: 'progress-chart' });
-    this.table = el('table', { class: 'progress-table' });
-    this.legend = el('div', { class: 'legend' }, ...STATE_ORDER.map((s) => el('span', {}, el('i', { style: `background:${STATE_COLORS[s]}` }), STATE_LABELS[s])));
-    container.append(this.chartBox, this.legend, this.table);
-    this.plot = null;
-    this.names = [];
-  }
-
-  update(groups) {
-    const shown = groups.filter((g) => g.total > 0 || g.done > 0);
-    this.groups = shown;
-    const names = shown.map((g) => g.group);
-    if (!this.plot || names.length !== this.names.length || names.some((x, i) => x !== this.names[i])) {
-      this.names = names;
-      this.rebuild();
-    } else refresh(this.plot);
-    this.renderTable();
-  }
-
-  height() {
-    return Math.max(90, this.groups.length * 26 + 40);
-  }
-
-  rebuild() {
-    this.plot?.destroy();
-    this.chartBox.replaceChildren();
-    this.plot = customPlot(this.chartBox, {
-      height: this.height(),
-      xTime: false,
-      xRange: () => [0, 1],
-      yRange: () => [-0.5, n(this.groups) - 0.5],
-      xAxis: { values: (_u, splits) => splits.map((v) => `${Math.round(v * 100)}%`) },
-      yAxis: {
-        size: 150,
-        grid: { show: false },
-        splits: () => this.groups.map((_, i) => i),
-        values: (_u, splits) => splits.map((i) => this.groups[n(this.groups) - 1 - i]?.group ?? ''),
-      },
-      draw: (u) => this.draw(u),
-    });
-  }
-
-  draw(u) {
-    const rows = n(this.groups);
-    const h = (u.bbox.height / rows) * 0.7;
-    clipped(u, (ctx) => {
-      this.groups.forEach((g, r) => {
-        const y = u.valToPos(rows - 1 - r, 'y', true) - h / 2;
-        let acc = 0;
-        const total = Math.max(1, g.total);
-        for (const s of STATE_ORDER) {
-          const c = g.counts[s];
-          if (c <= 0) continue;
-          const x0 = u.valToPos(acc / total, 'x', true);
-          const x1 = u.valToPos((acc + c) / total, 'x', true);
-          ctx.fillStyle = STATE_COLORS[s];
-          ctx.fillRect(x0, y, Math.max(1, x1 - x0), h);
-          acc += c;
-        }
-        ctx.fillStyle = '#222';
-        ctx.font = `${Math.round(12 * devicePixelRatio)}px system-ui, sans-serif`;
-        ctx.textBaseline = 'middle';
-        ctx.textAlign = 'right';
-        const finished = g.counts.memory + g.counts.erred;
-        ctx.fillText(g.total > 0 ? `${finished}/${g.total}` : `released (${g.done} done)`, u.bbox.left + u.bbox.width - 6, y + h / 2);
-      });
-    });
-  }
-
-  renderTable() {
-    const head = el('tr', {}, el('th', {}, 'group'), ...STATE_ORDER.map((s) => el('th', {}, STATE_LABELS[s])), el('th', {}, 'done'));
-    const rows = this.groups.map((g) =>
-      el('tr', { 'data-group': g.group },
-        el('td', {}, el('i', { class: 'swatch', style: `background:${groupColor(g.group)}` }), g.group),
-        ...STATE_ORDER.map((s) => el('td', { class: `num state-${s}${g.counts[s] > 0 ? ' nonzero' : ''}` }, g.counts[s])),
-        el('td', { class: 'num n-of-n' }, g.total > 0 ? `${g.counts.memory + g.counts.erred}/${g.total}` : `${g.done} (released)`)));
-    this.table.replaceChildren(el('thead', {}, head), el('tbody', {}, ...rows));
-  }
-
-  resize() {
-    this.plot?.setSize({ width: widthOf(this.chartBox), height: this.height() });
-  }
-}
-
 /** Throughput: tasks/s (left axis) and events/s (right axis) over the last minutes. */
 export class ThroughputChart {
   constructor(container) {
     this.container = container;
+    this.rebuild();
+  }
+
+  /** (Re)creates the chart, e.g. with the colours of a theme just switched to. */
+  rebuild() {
+    const data = this.plot?.data ?? [[], [], []];
+    this.plot?.destroy();
     this.plot = new uPlot({
-      width: widthOf(container),
+      width: widthOf(this.container),
       height: 300,
       cursor: { drag: { x: false, y: false } },
       // At least 20 s wide, so a fresh dashboard's axis ticks in seconds, not milliseconds.
       scales: { x: { time: true, range: (_u, lo, hi) => [Math.min(lo ?? hi - 20, hi - 20), hi] }, tasks: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.1)] }, events: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.1)] } },
       axes: [
-        { stroke: '#555', grid: { stroke: '#eee' } },
-        { scale: 'tasks', stroke: '#4e79a7', grid: { stroke: '#eee' }, values: (_u, s) => s.map(fmtRate), size: 50 },
-        { scale: 'events', side: 1, stroke: '#f28e2b', grid: { show: false }, values: (_u, s) => s.map(fmtRate), size: 50 },
+        axis({}),
+        axis({ scale: 'tasks', stroke: '#4e79a7', values: (_u, s) => s.map(fmtRate), size: 50 }),
+        axis({ scale: 'events', side: 1, stroke: '#f28e2b', grid: { show: false }, values: (_u, s) => s.map(fmtRate), size: 50 }),
       ],
       series: [
         {},
         { label: 'tasks/s', scale: 'tasks', stroke: '#4e79a7', width: 2, fill: 'rgba(78,121,167,0.12)', value: (_u, v) => (v == null ? '–' : fmtRate(v)) },
         { label: 'events/s', scale: 'events', stroke: '#f28e2b', width: 2, value: (_u, v) => (v == null ? '–' : fmtRate(v)) },
       ],
-    }, [[], [], []], container);
+    }, data, this.container);
   }
 
   update(rates) {
@@ -454,7 +383,7 @@ export class SeriesChart {
     this.plot = new uPlot({
       width: widthOf(container), height: 160, legend: { show: false }, cursor: { show: false },
       scales: { x: { time: false } },
-      axes: [{ stroke: '#555', grid: { stroke: '#eee' } }, { stroke: '#555', grid: { stroke: '#eee' }, size: 50, values: (_u, s) => s.map(fmtRate) }],
+      axes: [axis({}), axis({ size: 50, values: (_u, s) => s.map(fmtRate) })],
       series: [{}, { stroke: '#4e79a7', width: 2 }],
     }, [[], []], container);
   }

@@ -1,10 +1,13 @@
 // The dashboard page: keeps the cluster view in sync with the live feed (a full `state`, then
-// `delta`s, see docs/dashboard.md) and redraws the panels at most once per animation frame.
-// Every URL is relative to the page, so a path prefix or an SSH tunnel needs no configuration.
-import { ProgressChart, StreamChart, ThroughputChart } from './charts.js';
-import { renderFailures, renderLog, renderWorkers } from './tables.js';
+// `delta`s, see docs/dashboard.md) and redraws, once per animation frame at most, only the panels
+// whose data changed (the task stream and the throughput chart at most every 0.5 s and 1 s, the
+// heartbeat ages once a second). Every URL is relative to the page, so a path prefix or an SSH
+// tunnel needs no configuration.
+import { StreamChart, ThroughputChart } from './charts.js';
+import { ProgressPanel, activeCount, forgetOldGroups, sum } from './progress.js';
+import { WorkersTable, renderFailures, renderLog } from './tables.js';
 import { ResultsPanel } from './results.js';
-import { fmtRate } from './format.js';
+import { fmtRate, fmtTime } from './format.js';
 import { SchedulerPanel } from './scheduler-stats.js';
 import { MemoryPanel } from './memory.js';
 import { OccupancyPanel } from './occupancy.js';
@@ -17,22 +20,32 @@ const view = {
   clockOffset: 0,
   workers: new Map(),
   groups: new Map(),
+  /** the cluster's current run (groups with this `run` make the header's progress) */
+  run: 0,
   failures: [],
   topics: new Map(),
   log: [],
   stream: [],
   rates: [],
   streamDropped: 0,
+  /** `[time, bars left out]` per push that sampled the stream */
+  streamDrops: [],
+  /** scheduler time of the last message */
+  lastMessage: 0,
 };
 
 const MAX_STREAM = 30000;
 const MAX_LOG = 500;
 const MAX_FAILURES = 500;
+const STREAM_KEPT_MS = 5 * 60_000;
+/** Least time between two redraws of the busiest charts (ms). */
+const MIN_REDRAW = { stream: 500, rates: 1000 };
 
 const stream = new StreamChart(document.getElementById('stream'));
-const progress = new ProgressChart(document.getElementById('progress'));
+const progress = new ProgressPanel(document.getElementById('progress'));
 const throughput = new ThroughputChart(document.getElementById('throughput'));
 const results = new ResultsPanel(document.getElementById('results'));
+const workers = new WorkersTable(document.getElementById('workers'));
 /**
  * Panels drawn from their own part of the feed (`views.<name>` of states and deltas): each has
  * setState(part), applyDelta(part), render({now, workers}) (a no-op when nothing changed), resize().
@@ -47,6 +60,11 @@ const panels = [
 /** The feed of a performance report (replay mode), or undefined on the live dashboard. */
 const recording = recordedFeed();
 
+/** Panels whose data changed since they were last drawn. */
+const dirty = new Set(['groups', 'workers', 'stream', 'rates', 'failures', 'log', 'topics', 'clock']);
+const lastDraw = { stream: 0, rates: 0 };
+const retryTimer = { stream: null, rates: null };
+
 function serverNow() {
   // A report's clock stays at the end of its window.
   return recording?.end ?? Date.now() + view.clockOffset;
@@ -55,8 +73,11 @@ function serverNow() {
 /** One feed message, live or replayed. */
 function receive(m) {
   view.clockOffset = m.time - Date.now();
-  if (m.type === 'state') applyState(m);
-  else if (m.type === 'delta') applyDelta(m);
+  view.lastMessage = m.time;
+  if (m.type === 'state') {
+    applyState(m);
+    markStale(false);
+  } else if (m.type === 'delta') applyDelta(m);
   scheduleRender();
 }
 
@@ -64,41 +85,67 @@ function applyState(m) {
   view.scheduler = m.scheduler;
   view.workers = new Map(m.workers.map((w) => [w.id, w]));
   view.groups = new Map(m.groups.map((g) => [g.group, g]));
+  forgetOldGroups(view.groups);
+  view.run = m.run ?? 0;
   view.failures = m.failures;
   view.topics = new Map(Object.entries(m.topics));
   view.log = m.log;
   view.stream = m.stream;
   view.rates = m.rates;
   view.streamDropped = m.streamDropped;
+  view.streamDrops = m.streamDrops ?? [];
   for (const p of panels) p.setState(m.views?.[p.name]);
+  for (const k of ['groups', 'workers', 'stream', 'rates', 'failures', 'log', 'topics', 'header']) dirty.add(k);
 }
 
 function applyDelta(m) {
   for (const p of panels) if (m.views?.[p.name] !== undefined) p.applyDelta(m.views[p.name]);
-  for (const w of m.workers) view.workers.set(w.id, w);
-  for (const g of m.groups) view.groups.set(g.group, g);
-  for (const [t, v] of Object.entries(m.topics)) view.topics.set(t, v);
-  if (m.failures.length) view.failures = view.failures.concat(m.failures).slice(-MAX_FAILURES);
-  if (m.log.length) view.log = view.log.concat(m.log).slice(-MAX_LOG);
-  if (m.stream.length) view.stream = view.stream.concat(m.stream).slice(-MAX_STREAM);
+  if (m.workers.length) {
+    for (const w of m.workers) view.workers.set(w.id, w);
+    dirty.add('workers');
+  }
+  if (m.groups.length) {
+    for (const g of m.groups) view.groups.set(g.group, g);
+    forgetOldGroups(view.groups);
+    dirty.add('groups');
+  }
+  if (m.run !== undefined && m.run !== view.run) {
+    view.run = m.run;
+    dirty.add('groups');
+  }
+  const topics = Object.entries(m.topics);
+  if (topics.length) {
+    for (const [t, v] of topics) view.topics.set(t, v);
+    dirty.add('topics');
+    dirty.add('failures');
+  }
+  if (m.failures.length) {
+    view.failures = view.failures.concat(m.failures).slice(-MAX_FAILURES);
+    dirty.add('failures');
+  }
+  if (m.log.length) {
+    view.log = view.log.concat(m.log).slice(-MAX_LOG);
+    dirty.add('log');
+  }
+  if (m.stream.length) {
+    view.stream = view.stream.concat(m.stream).slice(-MAX_STREAM);
+    dirty.add('stream');
+  }
+  if (m.streamDrops?.length) {
+    view.streamDrops.push(...m.streamDrops);
+    dirty.add('stream');
+  }
+  view.streamDropped = m.streamDropped;
+  while (view.streamDrops.length && view.streamDrops[0][0] < m.time - STREAM_KEPT_MS) view.streamDrops.shift();
   view.rates.push(m.rate);
   const cut = m.time - 10 * 60_000;
   while (view.rates.length && view.rates[0][0] < cut) view.rates.shift();
-  view.streamDropped = m.streamDropped;
-}
-
-const signatures = new Map();
-/** True when `parts` differ from the last call with the same name. */
-function changed(name, ...parts) {
-  const sig = parts.join('|');
-  if (signatures.get(name) === sig) return false;
-  signatures.set(name, sig);
-  return true;
+  dirty.add('rates');
 }
 
 let pending = false;
 function scheduleRender() {
-  if (pending) return;
+  if (pending || !dirty.size) return;
   pending = true;
   requestAnimationFrame(() => {
     pending = false;
@@ -106,51 +153,112 @@ function scheduleRender() {
   });
 }
 
+/** True when the chart `name` is due (its data changed and its least interval has passed). */
+function due(name, t) {
+  if (!dirty.has(name)) return false;
+  if (t - lastDraw[name] < MIN_REDRAW[name]) {
+    retryTimer[name] ??= setTimeout(() => {
+      retryTimer[name] = null;
+      scheduleRender();
+    }, MIN_REDRAW[name] - (t - lastDraw[name]));
+    return false;
+  }
+  lastDraw[name] = t;
+  dirty.delete(name);
+  return true;
+}
+
+function take(name) {
+  return dirty.delete(name);
+}
+
 function render() {
   const now = serverNow();
-  document.getElementById('scheduler').textContent = view.scheduler;
-  const groups = [...view.groups.values()];
-  let total = 0, memory = 0, erred = 0, processing = 0;
-  for (const g of groups) {
-    total += g.total;
-    memory += g.counts.memory;
-    erred += g.counts.erred;
-    processing += g.counts.processing;
-  }
-  const alive = [...view.workers.values()].filter((w) => w.alive).length;
-  const last = view.rates[view.rates.length - 1];
-  document.getElementById('totals').textContent =
-    `${alive} worker${alive === 1 ? '' : 's'} · ${memory + erred}/${total} tasks done · ${processing} running · ${erred} erred · ${last ? fmtRate(last[1]) : '0'} tasks/s`;
-  progress.update(groups);
-  stream.update(view.stream, now, view.streamDropped);
-  throughput.update(view.rates);
-  renderWorkers(document.getElementById('workers'), [...view.workers.values()], now);
-  const failures = view.failures.concat(results.reportedFailures(view.topics));
-  // Lists are rebuilt only when they changed, so a stack being selected for copying survives.
-  if (changed('failures', failures.length, failures[failures.length - 1]?.time)) {
+  const t = performance.now();
+  const clock = take('clock');
+  const groupsChanged = take('groups');
+  if (groupsChanged) progress.update([...view.groups.values()], view.run);
+  if (take('workers')) workers.update([...view.workers.values()], now);
+  else if (clock) workers.tick([...view.workers.values()], now);
+  if (clock && stream.movesWithTime(now)) dirty.add('stream');
+  if (due('stream', t)) stream.update(view.stream, now, view.streamDrops);
+  if (due('rates', t)) throughput.update(view.rates);
+  const failures = dirty.has('failures') ? view.failures.concat(results.reportedFailures(view.topics)) : null;
+  if (take('failures')) {
     renderFailures(document.getElementById('failures'), failures);
     document.getElementById('failures-count').textContent = failures.length ? `(${failures.length})` : '';
   }
-  results.update(view.topics, now);
+  if (take('topics') || clock) results.update(view.topics, now);
   for (const p of panels) p.render({ now, workers: view.workers });
-  if (changed('log', view.log.length, view.log[view.log.length - 1]?.time)) renderLog(document.getElementById('log'), view.log);
+  if (take('log')) renderLog(document.getElementById('log'), view.log);
+  take('header');
+  renderHeader();
+}
+
+function setText(id, text) {
+  const node = document.getElementById(id);
+  if (node.textContent !== text) node.textContent = text;
+}
+
+/**
+ * The header and the tab title: workers, the current run's progress (finished/total, erred
+ * apart; tasks let go count as finished), tasks executing now, throughput.
+ */
+function renderHeader() {
+  const host = view.scheduler.replace(/^[a-z]+:\/\//, '');
+  setText('scheduler', host);
+  const run = [...view.groups.values()].filter((g) => g.run === view.run && g.total > 0);
+  const { done, erred, total } = sum(run);
+  const active = run.some((g) => activeCount(g) > 0);
+  let alive = 0, running = 0;
+  for (const w of view.workers.values()) {
+    if (!w.alive) continue;
+    alive++;
+    running += w.executing;
+  }
+  // Workers report what they execute at their heartbeats; nothing runs once nothing is assigned.
+  let assigned = 0;
+  for (const g of view.groups.values()) assigned += g.counts.processing;
+  running = Math.min(running, assigned);
+  const last = view.rates[view.rates.length - 1];
+  const tasks = total ? `${done}/${total} tasks done${erred ? ` · ${erred} erred` : ''}` : 'no tasks yet';
+  setText('totals', `${alive} worker${alive === 1 ? '' : 's'} · ${tasks} · ${running} running · ${last ? fmtRate(last[1]) : '0'} tasks/s`);
+  let status = '';
+  if (total && active) status = `${Math.floor(((done + erred) / total) * 100)}% (${done + erred}/${total}) · `;
+  else if (total) status = `${erred ? `✗ ${erred} erred` : '✓ done'} ${done}/${total} · `;
+  const stale = document.body.classList.contains('stale') ? 'disconnected · ' : '';
+  const title = `${stale}${status}Gluon scheduler ${host}`;
+  // A performance report keeps the title it was given (replay.js).
+  if (!recording && document.title !== title) document.title = title;
 }
 
 const conn = document.getElementById('conn');
 let backoff = 250;
 
+/** While the feed is down the figures are last known, not live: say so and grey them out. */
+function markStale(stale) {
+  document.body.classList.toggle('stale', stale);
+  if (stale) {
+    conn.textContent = view.lastMessage ? `disconnected · figures as of ${fmtTime(view.lastMessage)} · retrying…` : 'disconnected, retrying…';
+    conn.className = 'conn down';
+    conn.title = 'The live feed is down; everything shown is as of the time given and may be out of date';
+  }
+  renderHeader();
+}
+
 function connect() {
   const url = new URL('live', location.href);
   url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const ws = new WebSocket(url);
+  let opened = false;
   ws.onopen = () => {
+    opened = true;
     backoff = 250;
     conn.textContent = 'live';
     conn.className = 'conn up';
+    conn.title = 'Connected to the scheduler\'s live feed';
   };
   ws.onmessage = (ev) => receive(JSON.parse(ev.data));
-  let opened = false;
-  ws.addEventListener('open', () => (opened = true));
   ws.onclose = () => {
     // Refused before opening: if the session is no longer valid (the scheduler restarted with
     // another token), reloading shows the login form instead of retrying forever.
@@ -159,22 +267,33 @@ function connect() {
         if (r.status === 401) location.reload();
       }, () => {});
     }
-    conn.textContent = 'disconnected, retrying…';
-    conn.className = 'conn down';
+    markStale(true);
     setTimeout(connect, backoff);
     backoff = Math.min(5000, backoff * 2);
   };
 }
 
 // Ages ("heartbeat 0.4 s ago") and the stream's time window move even when nothing arrives.
-setInterval(scheduleRender, 1000);
-window.addEventListener('resize', () => {
+setInterval(() => {
+  dirty.add('clock');
+  scheduleRender();
+}, 1000);
+function redrawAll() {
   stream.resize();
   progress.resize();
   throughput.resize();
   results.resize();
   for (const p of panels) p.resize();
+  for (const k of ['groups', 'stream', 'rates']) dirty.add(k);
   scheduleRender();
+}
+window.addEventListener('resize', redrawAll);
+// Charts read their colours from the theme: redraw them when it flips.
+matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
+  progress.rebuild();
+  stream.rebuild();
+  throughput.rebuild();
+  redrawAll();
 });
 if (recording) {
   // A report's task stream shows, and zooms over, its whole window, not just the last minutes.

@@ -1,13 +1,6 @@
 // Small formatting helpers shared by the panels.
 
-const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#ff9da7', '#9c755f', '#bab0ac', '#86bcb6', '#8cd17d', '#d4a6c8'];
-
-/** A stable colour per task group (the same group keeps its colour across reloads). */
-export function groupColor(name) {
-  let h = 2166136261;
-  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
-  return PALETTE[(h >>> 0) % PALETTE.length];
-}
+export { groupColor } from './palette.js';
 
 export function fmtBytes(n) {
   if (!Number.isFinite(n) || n <= 0) return '0 B';

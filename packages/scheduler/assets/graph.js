@@ -4,15 +4,16 @@
 // node per group with its counts by state, one edge per pair of groups. The layout is computed
 // when the structure changes; a change of states only repaints.
 import { el, fmtRate } from './format.js';
+import { STATE_COLORS } from './palette.js';
 
-/** Task states by their one-letter code in the feed. */
+/** Task states by their one-letter code in the feed, in the Progress panel's colours (palette.js). */
 export const GRAPH_STATES = [
-  ['w', 'waiting', '#c9ccd1'],
-  ['q', 'queued', '#a0cbe8'],
-  ['p', 'processing', '#4e79a7'],
-  ['m', 'in memory', '#59a14f'],
-  ['e', 'erred', '#e15759'],
-  ['r', 'released', '#f1f1f1'],
+  ['w', 'waiting', STATE_COLORS.waiting, 'waiting for its inputs'],
+  ['q', 'queued', STATE_COLORS.queued, 'ready to run, waiting for a free worker'],
+  ['p', 'processing', STATE_COLORS.processing, 'assigned to a worker'],
+  ['m', 'in memory', STATE_COLORS.memory, 'finished; its result is held'],
+  ['e', 'erred', STATE_COLORS.erred, 'failed, or an input it needed failed'],
+  ['r', 'released', '#f1f1f1', 'not held: not started, or its result was let go'],
 ];
 const COLOR = Object.fromEntries(GRAPH_STATES.map(([c, , col]) => [c, col]));
 const CODES = GRAPH_STATES.map((s) => s[0]).join('');
@@ -80,7 +81,7 @@ export class GraphPanel {
     this.canvas = el('canvas', { class: 'graph-canvas' });
     this.tip = el('div', { class: 'stream-tip', role: 'tooltip' });
     this.tip.hidden = true;
-    const legend = el('div', { class: 'legend graph-legend' }, ...GRAPH_STATES.map(([c, label, col]) => el('span', {}, el('i', { style: `background:${col}`, 'data-state': c }), label)));
+    const legend = el('div', { class: 'legend graph-legend' }, ...GRAPH_STATES.map(([c, label, col, tip]) => el('span', { title: tip }, el('i', { style: `background:${col}`, 'data-state': c }), label)));
     const box = el('div', { class: 'graph-box' }, this.canvas, this.tip);
     container.append(el('div', { class: 'stream-controls' }, this.tasksBtn, this.groupsBtn, this.note), box, legend);
     this.canvas.addEventListener('mousemove', (e) => this.hover(e));

@@ -42,9 +42,9 @@ function isFlatObject(v) {
 
 function table(rows) {
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))].slice(0, 12);
-  return el('table', { class: 'grid' },
-    el('thead', {}, el('tr', {}, ...cols.map((c) => el('th', {}, c)))),
-    el('tbody', {}, ...rows.slice(0, 100).map((r) => el('tr', {}, ...cols.map((c) => el('td', { class: typeof r[c] === 'number' ? 'num' : '' }, fmtCell(r[c])))))));
+  return el('div', { class: 'scroll-x' }, el('table', { class: 'grid' },
+    el('thead', {}, el('tr', {}, ...cols.map((c) => el('th', { title: c }, c)))),
+    el('tbody', {}, ...rows.slice(0, 100).map((r) => el('tr', {}, ...cols.map((c) => el('td', { class: typeof r[c] === 'number' ? 'num' : '' }, fmtCell(r[c]))))))));
 }
 
 function fmtCell(x) {
@@ -104,7 +104,8 @@ export class ResultsPanel {
         card = this.createCard(name, kind);
         this.cards.set(name, card);
       }
-      card.meta.textContent = `updated ${t.count}× · ${fmtAge(now - t.time)} ago`;
+      const meta = `updated ${t.count}× · ${fmtAge(now - t.time)} ago`;
+      if (card.meta.textContent !== meta) card.meta.textContent = meta;
       if (card.seen !== t.count) {
         card.seen = t.count;
         this.fill(card, t.value);
@@ -114,7 +115,7 @@ export class ResultsPanel {
 
   createCard(name, kind) {
     const title = el('h3', {}, name);
-    const meta = el('span', { class: 'muted meta' });
+    const meta = el('span', { class: 'muted meta', title: 'how many times the topic was published, and when last' });
     const body = el('div', { class: 'body' });
     const root = el('div', { class: `result kind-${kind}`, 'data-topic': name }, el('div', { class: 'rhead' }, title, meta), body);
     // Cards are kept in topic order.

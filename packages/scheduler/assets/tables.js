@@ -6,36 +6,129 @@ function hostPort(address) {
   return String(address || '').replace(/^[a-z]+:\/\//, '');
 }
 
-function memoryCell(w) {
-  if (!w.memoryLimit) return el('td', { class: 'mem' }, fmtBytes(w.rss));
-  const frac = Math.min(1, w.rss / w.memoryLimit);
-  const level = frac > 0.9 ? 'high' : frac > 0.7 ? 'mid' : 'low';
-  return el('td', { class: 'mem' },
-    el('div', { class: 'membar', title: `${(frac * 100).toFixed(0)}% of the memory limit` },
-      el('div', { class: `fill ${level}`, style: `width:${(frac * 100).toFixed(1)}%` }),
-      el('span', {}, `${fmtBytes(w.rss)} / ${fmtBytes(w.memoryLimit)}`)));
+/** Most gone workers listed (the most recently gone); older ones are left out. */
+export const MAX_GONE_SHOWN = 10;
+
+const WORKER_COLUMNS = [
+  ['name', 'the worker\'s name; a gone one is greyed and marked gone'],
+  ['address', 'where it listens for peers (host:port)'],
+  ['host', 'the machine it runs on'],
+  ['threads', 'tasks it runs at once'],
+  ['CPU', 'CPU use of its process at the last heartbeat (100% = one core)'],
+  ['memory (RSS / limit)', 'resident memory of its process against its memory limit'],
+  ['executing', 'tasks running on it now'],
+  ['queued', 'tasks assigned to it, not started yet'],
+  ['results', 'results it holds'],
+  ['stored', 'bytes of the results it holds'],
+  ['heartbeat', 'time since its last heartbeat'],
+];
+
+/** Sets a node's text only when it differs, so an unchanged cell costs no DOM mutation. */
+function setText(node, text) {
+  const s = String(text);
+  if (node.textContent !== s) node.textContent = s;
 }
 
-/** Workers: live ones first (by name), then gone ones, greyed and marked "gone". */
-export function renderWorkers(container, workers, now) {
-  const sorted = workers.slice().sort((a, b) => Number(b.alive) - Number(a.alive) || a.name.localeCompare(b.name, undefined, { numeric: true }));
-  const head = el('tr', {}, ...['name', 'address', 'host', 'threads', 'CPU', 'memory (RSS / limit)', 'executing', 'queued', 'results', 'stored', 'heartbeat'].map((h) => el('th', {}, h)));
-  const rows = sorted.map((w) =>
-    el('tr', { class: w.alive ? 'alive' : 'gone', 'data-worker': w.name },
-      el('td', {}, el('i', { class: `dot ${w.alive ? 'up' : 'down'}` }), workerLink(w.name), w.alive ? null : el('span', { class: 'badge gone' }, 'gone')),
-      el('td', { class: 'mono' }, hostPort(w.address)),
-      el('td', {}, w.host),
-      el('td', { class: 'num' }, w.nthreads),
-      el('td', { class: 'num cpu' }, w.alive ? `${Math.round(w.cpu)}%` : '–'),
-      memoryCell(w),
-      el('td', { class: 'num executing' }, w.alive ? w.executing : '–'),
-      el('td', { class: 'num queued' }, w.alive ? w.queued : '–'),
-      el('td', { class: 'num stored' }, w.stored),
-      el('td', { class: 'num' }, fmtBytes(w.storedBytes)),
-      el('td', { class: 'num age' }, w.alive ? `${fmtAge(now - w.lastSeen)} ago` : `gone ${fmtAge(now - w.lastSeen)} ago`)));
-  container.replaceChildren(rows.length
-    ? el('table', { class: 'grid' }, el('thead', {}, head), el('tbody', {}, ...rows))
-    : el('p', { class: 'muted empty' }, 'No workers connected yet.'));
+/**
+ * Workers: live ones first (by name), then at most {@link MAX_GONE_SHOWN} gone ones, greyed,
+ * marked "gone", with no CPU, memory or task figures (they described a process that is gone).
+ * Rows are kept per worker and only the cells that changed are written.
+ */
+export class WorkersTable {
+  constructor(container) {
+    this.container = container;
+    this.rows = new Map();
+    this.tbody = el('tbody', {});
+    this.table = el('table', { class: 'grid' }, el('thead', {}, el('tr', {}, ...WORKER_COLUMNS.map(([h, tip]) => el('th', { title: tip }, h)))), this.tbody);
+    this.empty = el('p', { class: 'muted empty' }, 'No workers connected yet.');
+    container.replaceChildren(this.empty);
+    this.order = '';
+  }
+
+  update(workers, now) {
+    const alive = workers.filter((w) => w.alive).sort(byName);
+    const gone = workers.filter((w) => !w.alive).sort((a, b) => b.lastSeen - a.lastSeen).slice(0, MAX_GONE_SHOWN);
+    const shown = alive.concat(gone);
+    const ids = new Set(shown.map((w) => w.id));
+    for (const id of this.rows.keys()) if (!ids.has(id)) this.rows.delete(id);
+    for (const w of shown) this.fill(this.rowFor(w), w, now);
+    const order = shown.map((w) => w.id).join('\n');
+    if (order !== this.order) {
+      this.order = order;
+      this.tbody.replaceChildren(...shown.map((w) => this.rows.get(w.id).tr));
+      this.container.replaceChildren(shown.length ? el('div', { class: 'scroll-x' }, this.table) : this.empty);
+    }
+    const hidden = workers.length - shown.length;
+    this.container.dataset.goneHidden = String(hidden);
+  }
+
+  /** Only the heartbeat ages move with time alone. */
+  tick(workers, now) {
+    for (const w of workers) {
+      const r = this.rows.get(w.id);
+      if (r) setText(r.age, age(w, now));
+    }
+  }
+
+  rowFor(w) {
+    let r = this.rows.get(w.id);
+    if (r) return r;
+    const td = (cls) => el('td', { class: cls });
+    r = {
+      tr: el('tr', { 'data-worker': w.name }),
+      dot: el('i', { class: 'dot' }), badge: el('span', { class: 'badge gone' }, 'gone'),
+      address: td('mono'), host: td(''), threads: td('num'), cpu: td('num cpu'), mem: td('mem'),
+      executing: td('num executing'), queued: td('num queued'), stored: td('num stored'), bytes: td('num'), age: td('num age'),
+      memKey: '',
+    };
+    r.nameCell = el('td', {}, r.dot, workerLink(w.name));
+    r.tr.append(r.nameCell, r.address, r.host, r.threads, r.cpu, r.mem, r.executing, r.queued, r.stored, r.bytes, r.age);
+    this.rows.set(w.id, r);
+    return r;
+  }
+
+  fill(r, w, now) {
+    const cls = w.alive ? 'alive' : 'gone';
+    if (r.tr.className !== cls) {
+      r.tr.className = cls;
+      r.dot.className = `dot ${w.alive ? 'up' : 'down'}`;
+      if (w.alive) r.badge.remove();
+      else r.nameCell.append(r.badge);
+    }
+    setText(r.address, hostPort(w.address));
+    setText(r.host, w.host);
+    setText(r.threads, w.nthreads);
+    setText(r.cpu, w.alive ? `${Math.round(w.cpu)}%` : '–');
+    setText(r.executing, w.alive ? w.executing : '–');
+    setText(r.queued, w.alive ? w.queued : '–');
+    setText(r.stored, w.alive ? w.stored : '–');
+    setText(r.bytes, w.alive ? fmtBytes(w.storedBytes) : '–');
+    setText(r.age, age(w, now));
+    const memKey = w.alive ? `${w.rss}/${w.memoryLimit}` : 'gone';
+    if (memKey !== r.memKey) {
+      r.memKey = memKey;
+      r.mem.replaceChildren(...memoryCell(w));
+    }
+  }
+}
+
+function byName(a, b) {
+  return a.name.localeCompare(b.name, undefined, { numeric: true });
+}
+
+function age(w, now) {
+  return w.alive ? `${fmtAge(now - w.lastSeen)} ago` : `gone ${fmtAge(now - w.lastSeen)} ago`;
+}
+
+/** The memory cell's content: a bar of RSS against the limit; nothing for a gone worker. */
+function memoryCell(w) {
+  if (!w.alive) return ['–'];
+  if (!w.memoryLimit) return [fmtBytes(w.rss)];
+  const frac = Math.min(1, w.rss / w.memoryLimit);
+  const level = frac > 0.9 ? 'high' : frac > 0.7 ? 'mid' : 'low';
+  return [el('div', { class: 'membar', title: `${(frac * 100).toFixed(0)}% of the memory limit` },
+    el('div', { class: `fill ${level}`, style: `width:${(frac * 100).toFixed(1)}%` }),
+    el('span', {}, `${fmtBytes(w.rss)} / ${fmtBytes(w.memoryLimit)}`))];
 }
 
 /** Failures: newest first, each with its exception, worker, retries and remote stack. */

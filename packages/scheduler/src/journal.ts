@@ -44,14 +44,20 @@ export class Journal {
   }
 }
 
-/** A worker as the dashboard's Workers table shows it. */
+/**
+ * A worker as the dashboard's Workers table shows it. A gone worker keeps its name, address and
+ * last heartbeat, but its live figures (CPU, memory, tasks, results) are zero: they described a
+ * process that no longer exists, and its results are no longer reachable.
+ */
 export function workerRow(ws: WorkerRecord): WorkerRow {
   const m = ws.metrics;
+  const alive = ws.status !== 'gone';
+  const executing = alive ? m?.executing ?? 0 : 0;
   return {
     id: ws.id, name: ws.name, address: ws.address, host: ws.host, nthreads: ws.nthreads,
-    cpu: m?.cpu ?? 0, rss: m?.rss ?? 0, memoryLimit: ws.memoryLimit,
-    executing: m?.executing ?? 0, queued: Math.max(0, ws.processing.size - (m?.executing ?? 0)),
-    stored: ws.has.size, storedBytes: ws.storedBytes, lastSeen: ws.lastSeen, alive: ws.status !== 'gone',
-    paused: m?.paused === true,
+    cpu: alive ? m?.cpu ?? 0 : 0, rss: alive ? m?.rss ?? 0 : 0, memoryLimit: ws.memoryLimit,
+    executing, queued: alive ? Math.max(0, ws.processing.size - executing) : 0,
+    stored: alive ? ws.has.size : 0, storedBytes: alive ? ws.storedBytes : 0, lastSeen: ws.lastSeen, alive,
+    paused: alive && m?.paused === true,
   };
 }

@@ -1,4 +1,5 @@
 import type { FnRef, TaskError, WorkerMetrics } from '@gluon/protocol';
+import type { Outcome } from './dashboard/source.js';
 
 /** Scheduler-side task states (Dask's names). */
 export type TaskState = 'released' | 'waiting' | 'queued' | 'processing' | 'memory' | 'erred' | 'forgotten';
@@ -50,6 +51,8 @@ export class TaskRecord {
    * so the common case (small results) costs no bookkeeping.
    */
   valueWithClients = false;
+  /** What it last came to (a result, an error), for the dashboard's progress; see progress-state.ts. */
+  outcome: Outcome = 0;
 
   constructor(
     readonly key: string,

@@ -4,6 +4,7 @@ import { DEFAULT_CONFIG, type SchedulerConfig } from './config.js';
 import { Outbox, type Command } from './outbox.js';
 import { capacity, GROUP_STATE, groupStats, type GroupStats } from './groups.js';
 import { Journal, workerRow } from './journal.js';
+import { outcomeAfter } from './progress-state.js';
 import { hasUnassigned } from './graph.js';
 import { chooseWorker, isPaused, spareWork, stealCandidates, stealVictim, WorkerPool } from './placement.js';
 import { Recovery } from './recovery.js';
@@ -478,8 +479,9 @@ export abstract class Transitions {
     const b = GROUP_STATE[to];
     if (a) g.counts[a]--;
     if (b) g.counts[b]++;
-    if (this.journal.listened) this.emit({ kind: 'task-state', group: ts.group, from: a ?? (ts.state as 'released' | 'forgotten'), to: b ?? (to as 'released' | 'forgotten') });
+    if (this.journal.listened) this.emit({ kind: 'task-state', group: ts.group, from: a ?? (ts.state as 'released' | 'forgotten'), to: b ?? (to as 'released' | 'forgotten'), outcome: ts.outcome });
     ts.state = to;
+    ts.outcome = outcomeAfter(ts.outcome, to);
   }
 
   // ---------------------------------------------------------------- dashboard

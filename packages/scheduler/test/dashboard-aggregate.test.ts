@@ -3,6 +3,7 @@ import t from 'tap';
 import { Aggregator } from '../src/dashboard/aggregate.js';
 import { boundedValue, toJson } from '../src/dashboard/json.js';
 import type { ClusterEvent, ClusterSnapshot, WorkerRow } from '../src/dashboard/source.js';
+import { taskState } from './fixtures/memory-source.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -29,15 +30,103 @@ t.test('group counts follow task-state events; totals and N/N', async (t) => {
   a.apply({ kind: 'task-state', group: 'boom', from: 'waiting', to: 'erred' });
   const d = a.delta(T0 + 250);
   const inc = d.groups.find((g) => g.group === 'inc')!;
-  t.same(inc.counts, { waiting: 0, queued: 0, processing: 0, memory: 5, erred: 0 });
-  t.equal(inc.total, 5);
+  t.same(inc.counts, { waiting: 0, queued: 0, processing: 0, memory: 5, erred: 0, done: 0, failed: 0 });
+  t.same([inc.total, inc.done, inc.erred, inc.updated], [5, 5, 0, T0 + 250]);
   t.same(d.groups.find((g) => g.group === 'boom')!.counts.erred, 1);
-  // Forgetting tasks removes them from the total; `done` keeps what finished.
-  for (let i = 0; i < 5; i++) a.apply({ kind: 'task-done', key: `inc-${i}`, group: 'inc', worker: 'w', thread: 0, start: T0, stop: T0 + 1 });
-  for (let i = 0; i < 5; i++) a.apply({ kind: 'task-state', group: 'inc', from: 'memory', to: 'forgotten' });
+  // Results let go (released or forgotten after finishing) stay done.
+  for (let i = 0; i < 5; i++) a.apply({ kind: 'task-state', group: 'inc', from: 'memory', to: i % 2 ? 'released' : 'forgotten', outcome: 1 });
   const g = a.state(T0 + 500).groups.find((x) => x.group === 'inc')!;
-  t.equal(g.total, 0);
-  t.equal(g.done, 5);
+  t.same([g.done, g.total, g.counts.memory, g.counts.done], [5, 5, 0, 5], 'finished tasks let go stay in both the done count and the total');
+});
+
+t.test('progress of a tree reduction: chunks let go as they are combined still count as done (was 13/176, then 0/0)', async (t) => {
+  const a = new Aggregator(snap());
+  const ev = (group: string, from: string, to: string) => a.apply(taskState(group, from as never, to as never));
+  for (let i = 0; i < 16; i++) ev('chunk', 'released', 'waiting');
+  for (let i = 0; i < 2; i++) ev('combine', 'released', 'waiting');
+  // Half the chunks finish; the first combine takes 8 of them and they are let go.
+  for (let i = 0; i < 8; i++) {
+    ev('chunk', 'waiting', 'processing');
+    ev('chunk', 'processing', 'memory');
+  }
+  ev('combine', 'waiting', 'processing');
+  ev('combine', 'processing', 'memory');
+  for (let i = 0; i < 8; i++) ev('chunk', 'memory', 'done');
+  let s = a.delta(T0 + 250);
+  const chunk = s.groups.find((g) => g.group === 'chunk')!;
+  t.same([chunk.done, chunk.total], [8, 16], 'halfway: 8 of 16 chunks done, not 0/8');
+  // A lost result computed again leaves the done count until it finishes again.
+  ev('chunk', 'done', 'waiting');
+  t.equal(a.state(T0 + 300).groups[0]!.done, 8, 'state() shows the last push');
+  s = a.delta(T0 + 350);
+  t.same([s.groups[0]!.done, s.groups[0]!.total], [7, 16]);
+  ev('chunk', 'waiting', 'memory');
+  ev('chunk', 'memory', 'done');
+  // One chunk fails; the combine that needs it fails with it.
+  ev('chunk', 'waiting', 'erred');
+  ev('combine', 'waiting', 'erred');
+  for (let i = 0; i < 7; i++) {
+    ev('chunk', 'waiting', 'processing');
+    ev('chunk', 'processing', 'memory');
+    ev('chunk', 'memory', 'done');
+  }
+  ev('combine', 'memory', 'done');
+  ev('chunk', 'erred', 'failed');
+  ev('combine', 'erred', 'failed');
+  a.delta(T0 + 500);
+  const end = a.state(T0 + 500);
+  const row = (name: string) => end.groups.find((g) => g.group === name)!;
+  t.same([row('chunk').done, row('chunk').erred, row('chunk').total], [15, 1, 16], 'afterwards: 15 done + 1 erred of 16, never 0/0');
+  t.same([row('combine').done, row('combine').erred, row('combine').total], [1, 1, 2], 'the erred dependent is counted as erred');
+  t.equal(row('chunk').run, end.run, 'both groups belong to the current run');
+});
+
+t.test('a group run again after it was idle counts the new run; the cluster run goes up', async (t) => {
+  const a = new Aggregator(snap());
+  const ev = (group: string, from: string, to: string) => a.apply(taskState(group, from as never, to as never));
+  for (let i = 0; i < 4; i++) {
+    ev('f', 'released', 'waiting');
+    ev('f', 'waiting', 'memory');
+    ev('f', 'memory', 'done');
+  }
+  // Idle then busy again within one push: the same run.
+  ev('f', 'released', 'waiting');
+  let d = a.delta(T0 + 250);
+  t.same([d.groups[0]!.done, d.groups[0]!.total, d.run], [4, 5, 1]);
+  ev('f', 'waiting', 'memory');
+  ev('f', 'memory', 'done');
+  d = a.delta(T0 + 500);
+  t.same([d.groups[0]!.done, d.groups[0]!.total, d.run], [5, 5, 1], 'the run finishes at 5/5');
+  t.same([a.delta(T0 + 750).run], [1], 'idle pushes do not start a run');
+  ev('f', 'released', 'waiting');
+  ev('f', 'released', 'waiting');
+  d = a.delta(T0 + 1000);
+  t.same([d.groups[0]!.done, d.groups[0]!.total, d.groups[0]!.run, d.run], [0, 2, 2, 2], 'new work after an idle push: a new run of 2 tasks');
+});
+
+t.test('groups holding no task are forgotten beyond the bound, longest unchanged first', async (t) => {
+  const a = new Aggregator(snap(), { maxGroups: 10 });
+  for (let i = 0; i < 30; i++) {
+    a.apply(taskState(`g${i}`, 'released', 'waiting'));
+    a.apply(taskState(`g${i}`, 'waiting', 'memory'));
+    if (i > 0) a.apply(taskState(`g${i}`, 'memory', 'done'));
+    a.delta(T0 + i * 250);
+  }
+  const names = a.state(T0 + 30 * 250).groups.map((g) => g.group);
+  t.ok(names.length <= 11, `${names.length} groups kept`);
+  t.ok(names.includes('g0'), 'a group still holding a result is kept');
+  t.ok(names.includes('g29') && !names.includes('g1'), 'the newest are kept, the oldest forgotten');
+});
+
+t.test("the stream's drop note covers the window only", async (t) => {
+  const a = new Aggregator(snap(), { maxBarsPerPush: 10, streamWindowMs: 60_000 });
+  for (let i = 0; i < 25; i++) a.apply({ kind: 'task-done', key: `f-${i}`, group: 'f', worker: 'w', thread: 0, start: T0, stop: T0 + 1 });
+  t.same(a.delta(T0 + 250).streamDrops, [[T0 + 1, 15]], 'stamped with the latest end among its bars');
+  t.same(a.state(T0 + 250).streamDrops, [[T0 + 1, 15]]);
+  t.same(a.delta(T0 + 500).streamDrops, [], 'a push that left nothing out adds nothing');
+  a.delta(T0 + 120_000);
+  t.same(a.state(T0 + 120_000).streamDrops, [], 'drops older than the window are not reported');
+  t.equal(a.state(T0 + 120_000).streamDropped, 15, 'the total since the start is kept');
 });
 
 t.test('the initial snapshot seeds the view', async (t) => {

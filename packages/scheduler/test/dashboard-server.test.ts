@@ -275,7 +275,7 @@ t.test('live feed: a full state first, then deltas of what changed', async (t) =
   d.feed.tick(Date.now());
   const delta = await next();
   t.equal(delta.type, 'delta');
-  t.same(delta.groups.map((g: any) => [g.group, g.counts.waiting, g.done]), [['inc', 1, 1]]);
+  t.same(delta.groups.map((g: any) => [g.group, g.counts.waiting, g.done, g.total]), [['inc', 1, 0, 1]]);
   t.same(delta.stream, [['w', 0, 'inc', 1, 2, 0, 'inc-1', 0, '']]);
   t.same(delta.topics, {}, 'unchanged topics are not resent');
   ws.send('ignored: the feed is read-only');

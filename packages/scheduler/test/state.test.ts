@@ -1,6 +1,7 @@
 import t from 'tap';
 import type { ClusterEvent, SchedulerConfig } from '@gluon/scheduler';
 import { computed, ops, Sim, task } from './sim.js';
+import { outcomeAfter, progressState } from '../src/progress-state.js';
 
 t.test('a chain runs in order, on the worker holding its input, and is forgotten when released', async (t) => {
   const sim = new Sim();
@@ -441,6 +442,24 @@ t.test('handback and missing-data put tasks back in play', async (t) => {
   t.equal(s2.state.tasks.get('out-1')!.state, 'waiting');
   s2.drain();
   t.ok(s2.clientMsgs.get('c')!.some((m) => m.op === 'key-in-memory' && m.key === 'out-1'));
+});
+
+t.test('progress events: results let go count as done, erred tasks and their dependents as erred until computed again', async (t) => {
+  const sim = new Sim();
+  const events: string[] = [];
+  // As the Progress panel counts them: a task let go after a result / an error is done / failed.
+  sim.state.subscribe((e) => e.kind === 'task-state' && events.push(`${e.group}:${progressState(e.from, e.outcome ?? 0)}>${progressState(e.to, outcomeAfter(e.outcome ?? 0, e.to))}`));
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.submit('c', [task('a-1'), task('b-1', ['a-1']), task('x-1'), task('y-1', ['x-1'])], ['b-1', 'y-1']);
+  sim.finish('w1', 'a-1');
+  sim.err('w1', 'x-1');
+  sim.finish('w1', 'b-1');
+  for (const e of ['a:processing>memory', 'x:released>erred', 'y:waiting>erred', 'b:processing>memory', 'a:memory>done']) t.ok(events.includes(e), e);
+  t.ok(events.indexOf('a:memory>done') > events.indexOf('b:processing>memory'), 'an input let go once its dependent finished is done, not gone');
+  events.length = 0;
+  sim.apply(sim.state.releaseKeys('c', ['b-1', 'y-1']));
+  t.same(events.filter((e) => !/:(\w+)>\1$/.test(e)).sort(), ['b:memory>done', 'x:erred>failed', 'y:erred>failed'], 'released by the client: still done / erred, and forgetting them changes nothing');
 });
 
 t.test('dashboard events: task states per group, task-done with metrics, workers incl. gone ones, publish', async (t) => {

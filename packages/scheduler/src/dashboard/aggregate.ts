@@ -1,5 +1,6 @@
-import type { ClusterEvent, ClusterSnapshot, FailureRow, GroupState, LogEntry, WorkerRow } from './source.js';
+import type { ClusterEvent, ClusterSnapshot, FailureRow, GroupState, LogEntry, ProgressState, WorkerRow } from './source.js';
 import type { ServerView } from './views.js';
+import { outcomeAfter, progressState } from '../progress-state.js';
 
 /**
  * The dashboard's own view of the cluster, fed by {@link ClusterEvent}s. Applying an event is
@@ -19,14 +20,28 @@ export type StreamBar = [string, number, string, number, number, 0 | 1, string, 
 /** One point of the throughput chart: `[time ms, tasks/s, events/s]`. */
 export type RatePoint = [number, number, number];
 
-/** A group's row in the Progress panel. */
+/** What the Progress panel counts per group: the states held, plus tasks let go after finishing. */
+export type ProgressCount = GroupState | 'done' | 'failed';
+
+/**
+ * A group's row in the Progress panel, for the group's current run: it starts when the group
+ * gets work after being idle (nothing waiting, queued or processing) at a push, so a group run
+ * again later counts the new run, not the sum of all runs.
+ */
 export interface GroupRow {
   group: string;
-  counts: Record<GroupState, number>;
-  /** tasks of the group the scheduler currently holds (sum of the counts). */
+  /** held tasks per state, plus `done` / `failed`: finished / erred tasks let go in this run. */
+  counts: Record<ProgressCount, number>;
+  /** all tasks of the run: the sum of the counts. */
   total: number;
-  /** task executions finished since the dashboard started (survives the tasks being released). */
+  /** finished with a result, held or let go (`memory + done`). */
   done: number;
+  /** erred, the task itself or an input it needed, held or let go (`erred + failed`). */
+  erred: number;
+  /** scheduler time (ms) of the push that last carried a change. */
+  updated: number;
+  /** the cluster run the group's current run belongs to (see {@link LiveState.run}). */
+  run: number;
 }
 
 /** The latest value of a published topic. */
@@ -51,6 +66,16 @@ export interface LiveState {
   rates: RatePoint[];
   /** bars left out of the stream since the start because more finished than a push carries. */
   streamDropped: number;
+  /**
+   * `[time, bars left out]` per push that left some out, within the stream's window; the time is
+   * the latest end among that push's bars, so a note about them lasts as long as they are in view.
+   */
+  streamDrops: Array<[number, number]>;
+  /**
+   * The cluster's current run: it goes up when work arrives after a push found no group active.
+   * The groups whose `run` equals it make the run's progress (the header, the tab title).
+   */
+  run: number;
   /** each {@link ServerView}'s state, by its name. */
   views: Record<string, unknown>;
 }
@@ -67,6 +92,9 @@ export interface LiveDelta {
   stream: StreamBar[];
   rate: RatePoint;
   streamDropped: number;
+  /** this push's entry of {@link LiveState.streamDrops}, if it left bars out. */
+  streamDrops: Array<[number, number]>;
+  run: number;
   /** the views that changed: each one's delta, by its name. */
   views: Record<string, unknown>;
 }
@@ -83,6 +111,8 @@ export interface AggregatorLimits {
   rateWindowMs: number;
   maxFailures: number;
   maxLog: number;
+  /** most groups remembered; beyond it the longest-idle groups holding no task are forgotten. */
+  maxGroups: number;
 }
 
 export const DEFAULT_LIMITS: AggregatorLimits = {
@@ -92,20 +122,30 @@ export const DEFAULT_LIMITS: AggregatorLimits = {
   rateWindowMs: 10 * 60_000,
   maxFailures: 500,
   maxLog: 500,
+  maxGroups: 200,
 };
 
-/** "Changed since the last delta" flag on a group row; a symbol key, so JSON never sends it. */
+// Flags on a group row; symbol keys, so JSON never sends them.
+/** changed since the last delta */
 const DIRTY = Symbol('dirty');
-type Marked = GroupRow & { [DIRTY]?: boolean };
+/** nothing waiting, queued or processing at the last push that carried it: new work starts a new run */
+const IDLE = Symbol('idle');
+/** tasks waiting, queued or processing, kept so becoming active/idle is O(1) */
+const ACTIVE = Symbol('active');
+type Marked = GroupRow & { [DIRTY]?: boolean; [IDLE]?: boolean; [ACTIVE]: number };
 
-const STATES: readonly GroupState[] = ['waiting', 'queued', 'processing', 'memory', 'erred'];
+const COUNTED: readonly ProgressCount[] = ['waiting', 'queued', 'processing', 'memory', 'erred', 'done', 'failed'];
 
-function isGroupState(s: string): s is GroupState {
-  return (STATES as readonly string[]).includes(s);
+function isCounted(s: ProgressState): s is ProgressCount {
+  return s !== 'released' && s !== 'forgotten';
 }
 
-function emptyCounts(): Record<GroupState, number> {
-  return { waiting: 0, queued: 0, processing: 0, memory: 0, erred: 0 };
+function isActive(s: ProgressState): boolean {
+  return s === 'waiting' || s === 'queued' || s === 'processing';
+}
+
+function emptyCounts(): Record<ProgressCount, number> {
+  return { waiting: 0, queued: 0, processing: 0, memory: 0, erred: 0, done: 0, failed: 0 };
 }
 
 /** A ring of the most recent items; pushing is O(1) and never grows past `capacity`. */
@@ -140,11 +180,21 @@ export class Aggregator {
   private stream: Ring<StreamBar>;
   private rates: RatePoint[] = [];
   private streamDropped = 0;
-  private lastRow: GroupRow | undefined;
+  private streamDrops: Array<[number, number]> = [];
+  /** bars thinned out of a burst since the last push */
+  private thinned = 0;
+  /** the latest end among the bars since the last push */
+  private newestStop = 0;
+  private lastRow: Marked | undefined;
+  private run = 0;
+  /** groups with tasks waiting, queued or processing */
+  private activeGroups = 0;
+  /** no group was active at the last push: new work starts a new cluster run */
+  private clusterIdle = true;
 
   // Since the last delta: what changed. Sets and arrays of references, no copies.
   private dirtyWorkers = new Set<string>();
-  private dirtyGroups: GroupRow[] = [];
+  private dirtyGroups: Marked[] = [];
 
   private dirtyTopics = new Set<string>();
   private newFailures: FailureRow[] = [];
@@ -169,9 +219,11 @@ export class Aggregator {
     this.lastDelta = snapshot.time;
     for (const w of snapshot.workers) this.workers.set(w.id, { ...w });
     for (const g of snapshot.groups) {
-      const counts = { ...emptyCounts(), ...g.counts };
-      this.groups.set(g.group, { group: g.group, counts, total: sumCounts(counts), done: 0 });
+      const row = this.groupRow(g.group);
+      for (const s of COUNTED) if (s in g.counts) this.count(row, s, g.counts[s as GroupState]);
+      finish(row, snapshot.time);
     }
+    this.clusterIdle = this.activeGroups === 0;
     for (const f of snapshot.failures) this.failures.push(f);
     for (const [topic, value] of Object.entries(snapshot.topics)) this.topics.set(topic, { value, time: snapshot.time, count: 1 });
     for (const e of snapshot.log) this.log.push(e);
@@ -184,9 +236,7 @@ export class Aggregator {
       case 'task-done': {
         this.tasksSince++;
         if (e.events !== undefined && Number.isFinite(e.events)) this.eventsSince += e.events;
-        const g = this.groupRow(e.group);
-        g.done++;
-        this.markDirty(g);
+        if (e.stop > this.newestStop) this.newestStop = e.stop;
         this.newBars.push([e.worker, e.thread, e.group, e.start, e.stop, 0, e.key, e.nbytes ?? 0, '']);
         // A burst between pushes must not hold the scheduler's memory: thin it early.
         if (this.newBars.length >= this.limits.maxBarsPerPush * 4) this.thinNewBars();
@@ -197,15 +247,13 @@ export class Aggregator {
         if (this.newBars.length >= this.limits.maxBarsPerPush * 4) this.thinNewBars();
         return;
       case 'task-state': {
+        const before = e.outcome ?? 0;
+        const from = progressState(e.from, before);
+        const to = progressState(e.to, outcomeAfter(before, e.to));
+        if (from === to) return;
         const g = this.groupRow(e.group);
-        if (isGroupState(e.from)) {
-          g.counts[e.from]--;
-          g.total--;
-        }
-        if (isGroupState(e.to)) {
-          g.counts[e.to]++;
-          g.total++;
-        }
+        if (isCounted(from)) this.count(g, from, -1);
+        if (isCounted(to)) this.count(g, to, 1);
         this.markDirty(g);
         return;
       }
@@ -246,8 +294,15 @@ export class Aggregator {
     if (drop) this.rates.splice(0, drop);
 
     const stream = this.sample(this.newBars, this.limits.maxBarsPerPush);
-    this.streamDropped += this.newBars.length - stream.length;
+    const drops = this.noteDropped(this.newestStop || now, this.thinned + this.newBars.length - stream.length, now);
+    this.thinned = 0;
+    this.newestStop = 0;
     for (const b of stream) this.stream.push(b);
+    for (const g of this.dirtyGroups) {
+      finish(g, now);
+      g[IDLE] = g[ACTIVE] === 0;
+    }
+    if (this.groups.size > this.limits.maxGroups) this.forgetGroups();
 
     const d: LiveDelta = {
       type: 'delta',
@@ -260,12 +315,15 @@ export class Aggregator {
       stream,
       rate,
       streamDropped: this.streamDropped,
+      streamDrops: drops,
+      run: this.run,
       views: {},
     };
     for (const v of this.views) {
       const part = v.delta?.(now);
       if (part !== undefined) d.views[v.name] = part;
     }
+    this.clusterIdle = this.activeGroups === 0;
     this.dirtyWorkers = new Set();
     for (const g of this.dirtyGroups) (g as Marked)[DIRTY] = false;
     this.dirtyGroups = [];
@@ -297,31 +355,82 @@ export class Aggregator {
       stream: this.stream.toArray().filter((b) => b[4] >= cut),
       rates: this.rates.slice(),
       streamDropped: this.streamDropped,
+      streamDrops: this.streamDrops.filter((d) => d[0] >= cut),
+      run: this.run,
       views: Object.fromEntries(this.views.filter((v) => v.state).map((v) => [v.name, v.state!(now)])),
     };
   }
 
-  private groupRow(group: string): GroupRow {
+  private groupRow(group: string): Marked {
     // Events come in runs of the same group (a map, a graph layer): skip the map lookup.
     if (this.lastRow?.group === group) return this.lastRow;
-    let g = this.groups.get(group);
+    let g = this.groups.get(group) as Marked | undefined;
     if (!g) {
-      g = { group, counts: emptyCounts(), total: 0, done: 0 };
+      g = { group, counts: emptyCounts(), total: 0, done: 0, erred: 0, updated: 0, run: this.run, [IDLE]: true, [ACTIVE]: 0 };
       this.groups.set(group, g);
     }
     this.lastRow = g;
     return g;
   }
 
-  private markDirty(g: GroupRow): void {
-    if ((g as Marked)[DIRTY]) return;
-    (g as Marked)[DIRTY] = true;
+  /** Adds `n` to a group's count of `s`, starting a new run of the group (and maybe of the cluster) when work arrives after idleness. */
+  private count(g: Marked, s: ProgressCount, n: number): void {
+    if (isActive(s)) {
+      if (n > 0 && g[ACTIVE] === 0) {
+        if (g[IDLE]) this.newRun(g);
+        this.activeGroups++;
+      }
+      g[ACTIVE] += n;
+      if (n < 0 && g[ACTIVE] === 0) this.activeGroups--;
+    }
+    // done/failed restart at 0 with a run, so a task let go in an earlier run may go below.
+    g.counts[s] = Math.max(0, g.counts[s] + n);
+  }
+
+  private newRun(g: Marked): void {
+    if (this.clusterIdle && this.activeGroups === 0) {
+      this.run++;
+      this.clusterIdle = false;
+    }
+    g.run = this.run;
+    g.counts.done = 0;
+    g.counts.failed = 0;
+    g[IDLE] = false;
+  }
+
+  private markDirty(g: Marked): void {
+    if (g[DIRTY]) return;
+    g[DIRTY] = true;
     this.dirtyGroups.push(g);
+  }
+
+  /** Forgets the longest-unchanged groups that hold no task, down to the bound. */
+  private forgetGroups(): void {
+    const idle = [...this.groups.values()].filter((g) => (g as Marked)[ACTIVE] === 0 && g.counts.memory === 0 && g.counts.erred === 0 && !(g as Marked)[DIRTY]);
+    idle.sort((a, b) => a.updated - b.updated);
+    for (const g of idle.slice(0, this.groups.size - this.limits.maxGroups)) {
+      this.groups.delete(g.group);
+      if (this.lastRow === g) this.lastRow = undefined;
+    }
+  }
+
+  /** Records `n` bars left out, stamped `time`; returns the new entry (none when n is 0). */
+  private noteDropped(time: number, n: number, now: number): Array<[number, number]> {
+    const cut = now - this.limits.streamWindowMs;
+    let drop = 0;
+    while (drop < this.streamDrops.length && this.streamDrops[drop]![0] < cut) drop++;
+    if (drop) this.streamDrops.splice(0, drop);
+    if (n <= 0) return [];
+    this.streamDropped += n;
+    const entry: [number, number] = [time, n];
+    this.streamDrops.push(entry);
+    return [entry];
   }
 
   private thinNewBars(): void {
     const kept = this.sample(this.newBars, this.limits.maxBarsPerPush * 2);
-    this.streamDropped += this.newBars.length - kept.length;
+    // Counted with the next push's drops (its time is not known here).
+    this.thinned += this.newBars.length - kept.length;
     this.newBars = kept;
   }
 
@@ -341,8 +450,11 @@ function transferKeys(keys: string[]): string {
   return keys.length > 3 ? `${shown} and ${keys.length - 3} more` : shown;
 }
 
-function sumCounts(c: Record<GroupState, number>): number {
-  let n = 0;
-  for (const s of STATES) n += c[s];
-  return n;
+/** Sets a group row's derived figures and the time of its change. */
+function finish(g: GroupRow, now: number): void {
+  const c = g.counts;
+  g.total = c.waiting + c.queued + c.processing + c.memory + c.erred + c.done + c.failed;
+  g.done = c.memory + c.done;
+  g.erred = c.erred + c.failed;
+  g.updated = now;
 }

@@ -7,6 +7,21 @@
 /** Task states as the dashboard counts them per task group. */
 export type GroupState = 'waiting' | 'queued' | 'processing' | 'memory' | 'erred';
 
+/**
+ * What a task had come to before a transition: 0 nothing yet (or it is being computed again),
+ * 1 a result, 2 an error. A result released or forgotten still counts as done in the Progress
+ * panel, an error as erred (see src/progress-state.ts).
+ */
+export type Outcome = 0 | 1 | 2;
+
+/**
+ * A task's place in the Progress panel: a {@link GroupState} while the scheduler holds it;
+ * `done` / `failed` once a finished / erred task was let go (released or forgotten: it still
+ * counts as finished / erred); `released` / `forgotten` for a task that never finished (counted
+ * nowhere). A task computed again moves from `done`/`failed` back to `waiting`.
+ */
+export type ProgressState = GroupState | 'done' | 'failed' | 'released' | 'forgotten';
+
 /** One row of the Workers panel. */
 export interface WorkerRow {
   id: string;
@@ -66,7 +81,7 @@ export interface LogEntry {
 export type ClusterEvent =
   | { kind: 'task-done'; key: string; group: string; worker: string; thread: number; start: number; stop: number; events?: number; nbytes?: number }
   | { kind: 'transfer'; keys: string[]; from: string; to: string; start: number; stop: number; bytes: number }
-  | { kind: 'task-state'; group: string; from: GroupState | 'released' | 'forgotten'; to: GroupState | 'released' | 'forgotten' }
+  | { kind: 'task-state'; group: string; from: GroupState | 'released' | 'forgotten'; to: GroupState | 'released' | 'forgotten'; outcome?: Outcome }
   | { kind: 'worker'; row: WorkerRow }
   | { kind: 'failure'; row: FailureRow }
   | { kind: 'publish'; topic: string; value: unknown; time: number }
