@@ -5,7 +5,8 @@
  *  (a) map of a no-op over N = 10,000 and 50,000, gathered → tasks/s, and the CPU each process
  *      (scheduler, this client, the two workers with their threads) spends per task, and the
  *      scheduler's event-loop delay p50/p99 while it runs (its dashboard's `/metrics`)
- *  (b) 1,000 sequential submit(inc, i).result() after 200 unmeasured ones → median and p99 µs,
+ *  (b) 1,000 sequential submit(inc, i).result() on a settled cluster (before the maps), after 200
+ *      unmeasured ones → median and p99 µs,
  *      CPU per round trip of each process, the scheduler's event-loop delay p50/p99
  *  (c) 2,000 tasks each returning a 100-bin Float64Array histogram of 10,000 random values,
  *      merged by treeReduce with fan-in 8 → total seconds (median of 3 runs)
@@ -190,6 +191,21 @@ async function main(): Promise<void> {
     const client = await cluster.client();
     await mapThroughput(client, 2000, -1e6); // warm-up: JIT and connections
 
+    // (b) on a settled cluster, before the maps: 200 unmeasured round trips warm the sequential
+    // path's code in every process, then 1,000 are timed.
+    for (let i = 0; i < 200; i++) await client.submit(inc, -2e6 + i).result();
+    const lat: number[] = [];
+    await schedulerLoopDelay(cluster);
+    const cpuB0 = cpuSnapshot(cluster);
+    for (let i = 0; i < 1000; i++) {
+      const t0 = now();
+      await client.submit(inc, 2e6 + i).result();
+      lat.push((now() - t0) * 1000);
+    }
+    const cpuB1 = cpuSnapshot(cluster);
+    const loopB = await schedulerLoopDelay(cluster);
+    lat.sort((x, y) => x - y);
+
     // The 10,000 shape is short enough to be at the mercy of a noisy machine: median of 3.
     // CPU per task of each process is taken over all four runs: it holds on a loaded machine,
     // where tasks/s does not.
@@ -211,38 +227,25 @@ async function main(): Promise<void> {
     const rss = rssMiB(cluster.schedulerProcess.pid);
     rows.push({ id: 'e', what: 'scheduler RSS, 50,000 tasks held', value: rss, unit: 'MiB', target: 150, higherIsBetter: false, dask: 422 });
     client.release(a50.held as never);
-
-    // (b). Not measured: the first request, which waits while the scheduler forgets the 50,000
-    // results released just above (and the workers free them), and 200 more, through which the
-    // sequential path's code warms up in every process after the maps. Both are reported in a
-    // note; docs/internals.md ("Where (b)'s tail comes from") has the figures.
-    let t0 = now();
-    await client.submit(inc, 1e7).result();
-    const afterRelease = (now() - t0) * 1000;
-    const warm: number[] = [];
-    for (let i = 0; i < 200; i++) {
-      t0 = now();
-      await client.submit(inc, 1e7 + 1 + i).result();
-      warm.push((now() - t0) * 1000);
-    }
-    warm.sort((x, y) => x - y);
-    notes.push(`(b) not counted: the first request after releasing the 50,000 results of (e) took ${fmt(afterRelease)} µs; ` +
-      `the next 200 (warm-up) had median ${fmt(quantile(warm, 0.5))} µs, p99 ${fmt(quantile(warm, 0.99))} µs`);
-    const lat: number[] = [];
-    await schedulerLoopDelay(cluster);
-    const cpuB0 = cpuSnapshot(cluster);
-    for (let i = 0; i < 1000; i++) {
-      t0 = now();
-      await client.submit(inc, 2e6 + i).result();
-      lat.push((now() - t0) * 1000);
-    }
-    const cpuB1 = cpuSnapshot(cluster);
-    const loopB = await schedulerLoopDelay(cluster);
-    lat.sort((x, y) => x - y);
     rows.push({ id: 'b', what: 'sequential submit(inc).result(), median', value: quantile(lat, 0.5), unit: 'µs', target: 300, higherIsBetter: false, dask: 10_700 });
     rows.push({ id: 'b', what: 'sequential submit(inc).result(), p99', value: quantile(lat, 0.99), unit: 'µs', target: 1000, higherIsBetter: false, dask: NaN });
     cpuRows('b', 'sequential submit(inc).result(), per round trip', cpuB0, cpuB1, 1000);
     loopDelayRows('b', 'during the round trips', loopB);
+
+    // What a release of 50,000 results costs the next requests: not part of (b), which runs on a
+    // settled cluster; docs/internals.md ("Where the tail of (b) comes from") has the figures.
+    let t0 = now();
+    await client.submit(inc, 1e7).result();
+    const afterRelease = (now() - t0) * 1000;
+    const next: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      t0 = now();
+      await client.submit(inc, 1e7 + 1 + i).result();
+      next.push((now() - t0) * 1000);
+    }
+    next.sort((x, y) => x - y);
+    notes.push(`after (e) released its 50,000 results, the first submit(inc).result() took ${fmt(afterRelease)} µs; ` +
+      `the 200 after it had median ${fmt(quantile(next, 0.5))} µs, p99 ${fmt(quantile(next, 0.99))} µs`);
 
     // (c): median of 3 runs (the first pays for JIT warm-up of the merge path on every process)
     const cRuns: number[] = [];
