@@ -21,13 +21,19 @@ export interface BranchInfo {
    * pointer was set.
    */
   entryHeader: number;
+  /**
+   * Double32_t/Float16_t leaves (TLeafD32/TLeafF16) store each element in 4 bytes: with a range
+   * `[low, high, nbits]`, an unsigned integer whose value is `low + raw × step`; without one
+   * (Double32_t only), a float. Null for every other branch.
+   */
+  packed: { low: number; step: number } | 'float' | null;
   entries: number;
 }
 
 /** A split member's declared type (from the file's StreamerInfo of `cls`), or null. */
 export type MemberTypeOf = (cls: string, classVersion: number, member: string) => string | null;
 
-type Leaf = { _typename: string; fName: string; fLen: number; fIsUnsigned: boolean; fType?: number; fLeafCount?: { fName: string } | null };
+type Leaf = { _typename: string; fName: string; fTitle?: string; fLen: number; fIsUnsigned: boolean; fType?: number; fLeafCount?: { fName: string } | null };
 export type JsBranch = {
   _typename: string;
   fName: string;
@@ -104,6 +110,7 @@ export function describeBranch(b: JsBranch, name = b.fName, counterOf: (leaf: un
   }
   const leaf = leaves[0]!;
   if (leaf._typename === 'TLeafC') return branchInfo(b, name, 'string', 'string');
+  if (leaf._typename === 'TLeafD32' || leaf._typename === 'TLeafF16') return packedLeaf(b, name, leaf);
   const t = LEAF[leaf._typename];
   if (!t) return branchInfo(b, name, leaf._typename, 'unsupported');
   const element = leaf.fIsUnsigned ? t[1] : t[0];
@@ -114,6 +121,42 @@ export function describeBranch(b: JsBranch, name = b.fName, counterOf: (leaf: un
   }
   if (leaf.fLen > 1) return branchInfo(b, name, `${element}[${leaf.fLen}]`, 'fixed-array', element, leaf.fLen);
   return branchInfo(b, name, element, 'scalar', element);
+}
+
+/**
+ * A Double32_t or Float16_t leaf, its packing read from the range in its title (`d[low,high,nbits]`,
+ * as ROOT's TStreamerElement::GetRange reads it: nbits 32 when absent or out of 2–32; step
+ * (high − low) / 2^nbits, or / (2^32 − 1) for 32 bits). Without a range a Double32_t is a float;
+ * a Float16_t without one, or either with an empty range and nbits, keeps a truncated mantissa,
+ * which is not read.
+ */
+function packedLeaf(b: JsBranch, name: string, leaf: Leaf): BranchInfo {
+  const element: ElementType = leaf._typename === 'TLeafD32' ? 'double' : 'float';
+  const cpp = element === 'double' ? 'Double32_t' : 'Float16_t';
+  const m = /\[([^\]]*)\]\s*$/.exec(leaf.fTitle ?? '');
+  const parts = m ? m[1]!.split(',').map((x) => rangeNumber(x.trim())) : [];
+  let packed: BranchInfo['packed'] = null;
+  if (parts.length >= 2 && parts.length <= 3 && parts.every((x) => Number.isFinite(x)) && parts[0]! < parts[1]!) {
+    let nbits = parts.length === 3 ? Math.trunc(parts[2]!) : 32;
+    if (nbits < 2 || nbits > 32) nbits = 32;
+    packed = { low: parts[0]!, step: (parts[1]! - parts[0]!) / (nbits < 32 ? 2 ** nbits : 0xffffffff) };
+  } else if (!m && element === 'double') {
+    packed = 'float';
+  }
+  if (!packed) return branchInfo(b, name, `${leaf._typename} (${cpp} ${m ? `with range [${m[1]}]` : 'without a range'}: truncated mantissa)`, 'unsupported');
+  if (leaf.fLeafCount) return branchInfo(b, name, `${leaf._typename} (${cpp}) counted array`, 'unsupported');
+  const info = leaf.fLen > 1
+    ? branchInfo(b, name, `${cpp}[${leaf.fLen}]`, 'fixed-array', element, leaf.fLen)
+    : branchInfo(b, name, cpp, 'scalar', element);
+  info.packed = packed;
+  return info;
+}
+
+/** A number in a Double32_t range: a literal, or pi as ROOT allows it (`pi`, `2*pi`, `pi/2`). */
+function rangeNumber(x: string): number {
+  const m = /^(-?[\d.e+-]*)\s*\*?\s*pi\s*(?:\/\s*([\d.e+-]+))?$/i.exec(x);
+  if (m) return (m[1] === '' ? 1 : m[1] === '-' ? -1 : Number(m[1])) * Math.PI / (m[2] ? Number(m[2]) : 1);
+  return x === '' ? NaN : Number(x);
 }
 
 /** Names what an unreadable member of a split object holds, by its ROOT type code. */
@@ -177,5 +220,5 @@ function stlMember(b: JsBranch, name: string, cls: string, memberTypeOf: MemberT
  */
 function branchInfo(b: JsBranch, name: string, typeName: string, kind: BranchInfo['kind'], element: ElementType | null = null, inner = 1,
                     counter: string | null = null, entryHeader = 0): BranchInfo {
-  return { name, typeName, kind, element, inner, counter, entryHeader, entries: Number(b.fEntries) };
+  return { name, typeName, kind, element, inner, counter, entryHeader, packed: null, entries: Number(b.fEntries) };
 }

@@ -29,6 +29,7 @@ export function decode(path: string, info: BranchInfo, baskets: PendingBasket[],
   switch (info.kind) {
     case 'scalar':
     case 'fixed-array': {
+      if (info.packed) return decodePacked(path, info, baskets, start, stop);
       const el = info.element!;
       const size = ELEMENT_SIZE[el] * info.inner;
       const out = allocate(el, n * info.inner);
@@ -55,6 +56,28 @@ export function decode(path: string, info: BranchInfo, baskets: PendingBasket[],
     default:
       throw new UnsupportedBranchTypeError(info.typeName, info.name);
   }
+}
+
+/** Double32_t/Float16_t scalars and fixed arrays: 4 bytes per element, unpacked (see BranchInfo.packed). */
+function decodePacked(path: string, info: BranchInfo, baskets: PendingBasket[], start: number, stop: number): Column {
+  const n = (stop - start) * info.inner;
+  const out = info.element === 'double' ? new Float64Array(n) : new Float32Array(n);
+  const packed = info.packed!;
+  const size = 4 * info.inner;
+  let to = 0;
+  for (const b of baskets) {
+    const a = firstIn(b, start);
+    const z = endIn(b, stop);
+    if (b.entries * size !== b.dataLength) throw new RootFormatError(path, -1, `branch ${info.name}: basket has ${b.dataLength} bytes for ${b.entries} entries of ${size} bytes`);
+    const v = b.load().view;
+    const from = a * size;
+    const count = (z - a) * info.inner;
+    if (packed === 'float') for (let k = 0; k < count; k++) out[to + k] = v.getFloat32(from + 4 * k);
+    else for (let k = 0; k < count; k++) out[to + k] = packed.low + v.getUint32(from + 4 * k) * packed.step;
+    b.release();
+    to += count;
+  }
+  return info.kind === 'scalar' ? out : { values: out, innerShape: [info.inner] };
 }
 
 /** The first entry of `[start, stop)` in basket `b`, counted from the basket's first entry. */
