@@ -1,8 +1,9 @@
-import t from 'tap';
-import { readdirSync } from 'node:fs';
+import t, { type Test } from 'tap';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openRootFile } from '@gluon/rootio';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { openRootFile, RootFileWriter, type BranchSpec, type TreeWriter } from '@gluon/rootio';
 import { NO_DATA, sharedData } from './helpers.js';
 
 /**
@@ -64,25 +65,27 @@ t.test('a damaged basket read on the pool is a RootFormatError, nothing left uno
   await t.rejects(tree.arrays(['NJet', 'Muon_Px', 'Muon_Py']), { name: 'RootFormatError', message: /damaged\.root: .*(zlib|basket)/ });
 });
 
-t.test('many baskets on 2 and 3 threads: arrays and iterate (baskets cut by the steps, cached between them) match one thread', async (t) => {
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { RootFileWriter } = await import('@gluon/rootio');
+/** Writes tree `t` of `columns` into a temporary file (removed after the test), 1,000 entries a basket. */
+async function writeTree(t: Test, file: string, spec: BranchSpec[], columns: Parameters<TreeWriter['append']>[0]): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'rootio-par-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'many-baskets.root');
-  const n = 60_000;
+  const path = join(dir, file);
   const w = await RootFileWriter.create(path, { compression: { algorithm: 'zlib', level: 1 } });
-  const tw = w.createTree('t', 'many baskets', [
-    { name: 'x', type: 'double' }, { name: 'n', type: 'int32' }, { name: 'v', type: 'float', jagged: 'vector' },
-    { name: 'c', type: 'float', jagged: 'counted', counter: 'n' },
-  ], { basketEntries: 1_000 });
+  await w.createTree('t', file, spec, { basketEntries: 1_000 }).append(columns);
+  await w.close();
+  return path;
+}
+
+t.test('many baskets on 2 and 3 threads: arrays and iterate (baskets cut by the steps, cached between them) match one thread', async (t) => {
+  const n = 60_000;
   const counts = Int32Array.from({ length: n }, (_, i) => (i * 7) % 5);
   const offsets = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i]! + counts[i]!;
   const values = Float32Array.from({ length: offsets[n]! }, (_, i) => Math.sin(i) * 1000);
-  await tw.append({ x: Float64Array.from({ length: n }, (_, i) => i * 0.5), n: counts, v: { offsets, values }, c: { offsets, values } });
-  await w.close();
+  const path = await writeTree(t, 'many-baskets.root', [
+    { name: 'x', type: 'double' }, { name: 'n', type: 'int32' }, { name: 'v', type: 'float', jagged: 'vector' },
+    { name: 'c', type: 'float', jagged: 'counted', counter: 'n' },
+  ], { x: Float64Array.from({ length: n }, (_, i) => i * 0.5), n: counts, v: { offsets, values }, c: { offsets, values } });
   const names = ['x', 'n', 'v', 'c'];
   const one = await openRootFile(path);
   t.teardown(() => one.close());
@@ -104,20 +107,12 @@ t.test('a basket cut by a step and kept for the next comes from its own memory, 
   // Baskets of `big` (800 KB) make a ring of 40 slots; a step of 49,500 entries reads 50 baskets
   // of `x` then 50 of `big`, so the ring wraps after `x`'s last basket (cut by the step, kept for
   // the next step) has been decoded: that basket must not be read back from a refilled slot.
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { RootFileWriter } = await import('@gluon/rootio');
-  const dir = mkdtempSync(join(tmpdir(), 'rootio-par-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const path = join(dir, 'ring-wrap.root');
   const n = 60_000;
   const per = 200;
-  const w = await RootFileWriter.create(path, { compression: { algorithm: 'zlib', level: 1 } });
-  const tw = w.createTree('t', 'ring wrap', [{ name: 'x', type: 'double' }, { name: 'big', type: 'float', jagged: 'vector' }], { basketEntries: 1_000 });
   const offsets = Int32Array.from({ length: n + 1 }, (_, i) => i * per);
   const values = Float32Array.from({ length: n * per }, (_, i) => (i * 31) % 97);
-  await tw.append({ x: Float64Array.from({ length: n }, (_, i) => i + 0.25), big: { offsets, values } });
-  await w.close();
+  const path = await writeTree(t, 'ring-wrap.root', [{ name: 'x', type: 'double' }, { name: 'big', type: 'float', jagged: 'vector' }],
+    { x: Float64Array.from({ length: n }, (_, i) => i + 0.25), big: { offsets, values } });
   const f = await openRootFile(path, { decompressThreads: 2 });
   t.teardown(() => f.close());
   const tree = await f.tree('t');
