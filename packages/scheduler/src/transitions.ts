@@ -404,12 +404,7 @@ export abstract class Transitions {
 
   protected forget(ts: TaskRecord): void {
     if (ts.state === 'memory') this.freeData(ts);
-    if (ts.state === 'processing' && ts.processingOn) {
-      ts.processingOn.drop(ts);
-      this.send({ worker: ts.processingOn.id }, { op: 'free-keys', keys: [ts.key] });
-      ts.processingOn = null;
-    }
-    if (ts.state === 'queued') ts.queueStamp++;
+    this.callOff(ts);
     this.setState(ts, 'forgotten');
     this.forgottenCount++;
     const g = this.groups.get(ts.group);
@@ -427,13 +422,21 @@ export abstract class Transitions {
     ts.holders = NO_HOLDERS;
   }
 
-  protected toReleased(ts: TaskRecord): void {
+  /**
+   * Before a task leaves processing or the queue for good (released, forgotten, erred): its
+   * worker is told to drop it, and its queue entry goes stale.
+   */
+  protected callOff(ts: TaskRecord): void {
     if (ts.state === 'processing' && ts.processingOn) {
       ts.processingOn.drop(ts);
       this.send({ worker: ts.processingOn.id }, { op: 'free-keys', keys: [ts.key] });
       ts.processingOn = null;
     }
     if (ts.state === 'queued') ts.queueStamp++;
+  }
+
+  protected toReleased(ts: TaskRecord): void {
+    this.callOff(ts);
     this.setState(ts, 'released');
   }
 
@@ -444,12 +447,7 @@ export abstract class Transitions {
     while (stack.length) {
       const ts = stack.pop()!;
       if (ts.state === 'erred' || ts.state === 'forgotten' || ts.state === 'memory') continue;
-      if (ts.state === 'processing' && ts.processingOn) {
-        ts.processingOn.drop(ts);
-        this.send({ worker: ts.processingOn.id }, { op: 'free-keys', keys: [ts.key] });
-        ts.processingOn = null;
-      }
-      if (ts.state === 'queued') ts.queueStamp++;
+      this.callOff(ts);
       this.setState(ts, 'erred');
       ts.error = error;
       ts.valueWithClients = false;
