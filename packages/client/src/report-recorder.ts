@@ -126,7 +126,8 @@ export class FeedRecorder {
     this.thin();
     // A state is at most half the byte bound (its bars thinned), so the deltas after a restart
     // have room before the next one.
-    while (this.bytes > this.limits.maxBytes / 2 && this.barsKept() > 0) this.halveBars();
+    // (Halving keeps the first of every two, so it stops at one bar: a single bar is negligible.)
+    while (this.bytes > this.limits.maxBytes / 2 && this.barsKept() > 1) this.halveBars();
   }
 
   private push(m: Msg): void {

@@ -67,6 +67,17 @@ t.test('past maxBytes: the recorder asks for a fresh state and restarts from it'
   t.equal((rec.messages[0]!.stream as unknown[]).length, 1, 'the fresh state\'s bars from before the window are left out');
 });
 
+t.test('a fresh state bigger than the bound on its own, whatever its bars, is taken as it is', async (t) => {
+  const r = new FeedRecorder({ maxBytes: 1000 });
+  r.add(state(T0));
+  for (let i = 1; i <= 20; i++) r.add(delta(T0 + i * 250, { log: [{ time: T0, kind: 'info', text: 'x'.repeat(100) }] }));
+  t.ok(r.needsRestart);
+  for (const n of [0, 1, 2, 3]) {
+    r.restart(state(T0 + 6000, { stream: barsAt(T0 + 5000, 0, n), log: [{ time: T0, kind: 'info', text: 'y'.repeat(2000) }] }));
+    t.equal(r.length, 1, `restarted from a state with ${n} bar(s) and 2 kB of log (a bound of 1 kB)`);
+  }
+});
+
 t.test('bad limits and a feed without a state are refused by name', async (t) => {
   t.throws(() => new FeedRecorder({ maxBars: 0 }), /limits\.maxBars must be a positive integer, got 0/);
   t.throws(() => new FeedRecorder({ maxBytes: 1.5 }), /limits\.maxBytes must be a positive integer, got 1\.5/);
