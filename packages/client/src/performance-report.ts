@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { basename, dirname, resolve } from 'node:path';
 import WebSocket from 'ws';
-import { jsonForScript, REPORT_SHELL_PATH, REPORT_SLOT, type TlsOptions } from '@gluon/protocol';
+import { jsonForScript, REPORT_MAX_WORKER_PAGES, REPORT_SHELL_PATH, REPORT_SLOT, type TlsOptions } from '@gluon/protocol';
 import { FeedRecorder, type ReportLimits } from './report-recorder.js';
 
 /** Options of `client.performanceReport`. */
@@ -61,9 +61,12 @@ export async function performanceReport<T>(link: DashboardLink, path: string, wo
   } finally {
     feed.close();
   }
-  const shell = await fetchText(new URL(REPORT_SHELL_PATH, link.dashboardUrl), link, timeoutMs);
+  const shell = (await fetchText(new URL(REPORT_SHELL_PATH, link.dashboardUrl), link, timeoutMs))!;
   if (!shell.includes(REPORT_SLOT)) throw new Error(`performanceReport: the dashboard at ${link.dashboardUrl} served a report page without its recording slot (a dashboard of another version?)`);
   const recording = recorder.recording(opts.title ?? basename(file), link.scheduler);
+  const names = recorder.workerNames();
+  recording.workerPages = await workerPages(link, names.slice(0, REPORT_MAX_WORKER_PAGES), timeoutMs);
+  if (names.length > REPORT_MAX_WORKER_PAGES) recording.bounds.workerPagesLeftOut = names.length - REPORT_MAX_WORKER_PAGES;
   const html = shell.replace(REPORT_SLOT, () => jsonForScript(recording));
   // Written whole or not at all: a reader never sees half a report.
   const tmp = `${file}.${process.pid}.tmp`;
@@ -71,6 +74,21 @@ export async function performanceReport<T>(link: DashboardLink, path: string, wo
   renameSync(tmp, file);
   if (failure) throw failure.error;
   return result as T;
+}
+
+/**
+ * Each worker's own page (`api/worker?name=…`) as the dashboard has it now, by name. A worker the
+ * dashboard no longer knows, or a dashboard without worker pages, is left out (its links in the
+ * report then say so); any other failure is an error.
+ */
+async function workerPages(link: DashboardLink, names: string[], timeoutMs: number): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  await Promise.all(names.map(async (name) => {
+    const url = new URL(`api/worker?name=${encodeURIComponent(name)}`, link.dashboardUrl);
+    const text = await fetchText(url, link, timeoutMs, [404]);
+    if (text !== undefined) out[name] = JSON.parse(text) as unknown;
+  }));
+  return out;
 }
 
 /** Refuses, before any work runs, a path whose directory is missing or not writable. */
@@ -200,8 +218,11 @@ class FeedTap {
 
 type Msg = Record<string, unknown> & { type: string; time: number };
 
-/** GET `url` with the client's token and TLS material; the body as text, or an error naming the status. */
-function fetchText(url: URL, link: DashboardLink, timeoutMs: number): Promise<string> {
+/**
+ * GET `url` with the client's token and TLS material: the body as text; undefined for a status in
+ * `absent`; otherwise an error naming the status.
+ */
+function fetchText(url: URL, link: DashboardLink, timeoutMs: number, absent: number[] = []): Promise<string | undefined> {
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolvePromise, reject) => {
     const req = request(url, { headers: authHeaders(link), ...tlsOf(link), timeout: timeoutMs }, (res) => {
@@ -210,6 +231,7 @@ function fetchText(url: URL, link: DashboardLink, timeoutMs: number): Promise<st
       res.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
         if (res.statusCode === 200) resolvePromise(body);
+        else if (absent.includes(res.statusCode ?? 0)) resolvePromise(undefined);
         else reject(new Error(`performanceReport: the dashboard at ${url.href} answered ${res.statusCode}: ${body.trim().slice(0, 200)}`));
       });
       res.on('error', reject);

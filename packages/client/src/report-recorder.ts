@@ -88,6 +88,19 @@ export class FeedRecorder {
     this.base(state);
   }
 
+  /**
+   * The workers the recording saw, live ones (as of their latest row) first, then by name: whose
+   * own pages a report adds.
+   */
+  workerNames(): string[] {
+    const alive = new Map<string, boolean>();
+    for (const m of this.messages) {
+      if (!Array.isArray(m.workers)) continue;
+      for (const w of m.workers as Array<{ name?: unknown; alive?: unknown }>) if (typeof w.name === 'string') alive.set(w.name, w.alive !== false);
+    }
+    return [...alive].sort((a, b) => Number(b[1]) - Number(a[1]) || a[0].localeCompare(b[0], 'en', { numeric: true })).map(([n]) => n);
+  }
+
   /** The recording so far, as the report's page reads it. */
   recording(title: string, scheduler: string): ReportRecording {
     const first = this.messages[0];

@@ -10,6 +10,9 @@ export const REPORT_SLOT = '/*@gluon-recording@*/';
 /** The dashboard path (relative to its URL) that serves the report's page with the empty slot. */
 export const REPORT_SHELL_PATH = 'api/report-shell';
 
+/** Worker pages a report keeps at most (the live ones first, then by name). */
+export const REPORT_MAX_WORKER_PAGES = 64;
+
 /** What the slot holds: the feed messages of the window, as the dashboard sent them (thinned). */
 export interface ReportRecording {
   version: 1;
@@ -22,6 +25,11 @@ export interface ReportRecording {
   scheduler: string;
   /** a full `state` first, then `delta`s (see the scheduler's docs/dashboard.md). */
   messages: Array<Record<string, unknown>>;
+  /**
+   * Each worker's own page (the dashboard's `api/worker?name=…`) as of the window's end, by worker
+   * name; at most {@link REPORT_MAX_WORKER_PAGES} of them.
+   */
+  workerPages?: Record<string, unknown>;
   /** how the recording was bounded, shown in the page. */
   bounds: {
     /** task-stream bars the feed sent during the window, and how many the report kept. */
@@ -35,6 +43,8 @@ export interface ReportRecording {
     maxBytes: number;
     /** when the recording restarted (ms, scheduler clock), or null when it covers the whole window. */
     restartedAt: number | null;
+    /** workers whose own page was left out (past {@link REPORT_MAX_WORKER_PAGES}). */
+    workerPagesLeftOut?: number;
   };
 }
 

@@ -11,7 +11,7 @@ import { fmtRate, fmtTime } from './format.js';
 import { SchedulerPanel } from './scheduler-stats.js';
 import { MemoryPanel } from './memory.js';
 import { OccupancyPanel } from './occupancy.js';
-import { recordedFeed, showReport } from './replay.js';
+import { installWorkerPages, recordedFeed, showReport } from './replay.js';
 import { GraphPanel } from './graph.js';
 
 const view = {
@@ -300,6 +300,7 @@ if (recording) {
   if (!recording.error) stream.maxWindowMs = stream.retainedMs = Math.max(stream.maxWindowMs, (recording.end - recording.start) * 1.1);
   showReport(recording, conn);
   for (const m of recording.messages ?? []) receive(m);
+  if (!recording.error) installWorkerPages(recording);
 } else {
   connect();
 }

@@ -3,6 +3,7 @@
 // live page received them. The page draws them through the same code as the live feed, with its
 // clock stopped at the window's end, and opens no connection (the report's CSP forbids any).
 import { el, fmtTime } from './format.js';
+import { renderWorker } from './worker-render.js';
 
 /**
  * The recording when this page is a report: `{title, start, end, scheduler, messages, bounds}`
@@ -59,4 +60,47 @@ export function showReport(rec, conn) {
         ? `The recording outgrew ${Math.round(b.maxBytes / 1048576)} MiB and restarted from a fresh state at ${fmtTime(b.restartedAt)}: the views hold what the dashboard kept from then on.`
         : ''),
   );
+}
+
+/**
+ * Worker pages in a report: a worker's link (`worker?name=…`) shows, in place of the dashboard,
+ * that worker's page as the report recorded it at the window's end (`#worker=NAME`, so Back
+ * returns), drawn by the live page's own code into worker.html's markup, which the report keeps
+ * in #report-worker-page.
+ */
+export function installWorkerPages(rec) {
+  const main = document.querySelector('main');
+  const template = document.getElementById('report-worker-page');
+  let shown;
+  document.addEventListener('click', (e) => {
+    const a = e.target instanceof Element ? e.target.closest('a[href^="worker?"]') : null;
+    if (!a) return;
+    e.preventDefault();
+    const name = new URLSearchParams(a.getAttribute('href').slice('worker?'.length)).get('name') ?? '';
+    location.hash = `worker=${encodeURIComponent(name)}`;
+  });
+  const route = () => {
+    shown?.remove();
+    shown = undefined;
+    const m = /^#worker=(.*)$/.exec(location.hash);
+    // Not `hidden`: the stylesheet's `main { display: grid }` would override it.
+    main.style.display = m ? 'none' : '';
+    if (!m) return;
+    const name = decodeURIComponent(m[1]);
+    shown = el('main', { id: 'report-worker' },
+      el('section', { class: 'panel wide' }, el('a', { href: '#', class: 'report-back' }, '← back to the report'), ' · worker ',
+        el('strong', { id: 'worker-name' }, name), ' ', el('span', { id: 'worker-summary', class: 'muted' })));
+    main.after(shown);
+    const detail = rec.workerPages?.[name];
+    if (!template || !detail) {
+      const why = rec.bounds?.workerPagesLeftOut ? ` (a report keeps at most 64 worker pages; ${rec.bounds.workerPagesLeftOut} were left out)` : ' (the dashboard no longer knew it when the report was written)';
+      shown.append(el('p', { class: 'panel wide muted' }, `This report holds no page for worker ${name}${why}.`));
+      return;
+    }
+    shown.append(template.content.cloneNode(true));
+    renderWorker(detail, rec.end);
+    window.scrollTo(0, 0);
+  };
+  window.addEventListener('hashchange', route);
+  route();
 }

@@ -117,6 +117,24 @@ t.test('performance report: one file, opened from disk offline, shows the run', 
   const png = await page.screenshot({ type: 'png', fullPage: true });
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'report.png'), png);
+
+  // Worker pages: each worker's link shows its page as recorded at the window's end; between
+  // them, the two pages hold every result of the run, by group.
+  t.same(Object.keys(rec.workerPages).sort(), ['local-0', 'local-1'], 'the report holds both workers\' pages');
+  const storedWork: number[] = [];
+  for (const name of ['local-0', 'local-1']) {
+    await page.click(`#workers a.worker-link:text-is("${name}")`);
+    await page.waitForSelector('#report-worker #worker-stored', { timeout: 10_000 });
+    t.equal(await page.textContent('#report-worker #worker-name'), name, `${name}'s page`);
+    t.equal(await page.isVisible('#progress'), false, 'in place of the dashboard');
+    t.equal(await page.textContent('#report-worker [data-figure="status"]'), 'running');
+    storedWork.push(Number(await page.getAttribute('#report-worker #worker-stored tr[data-group="work"]', 'data-count') ?? 0));
+    if (name === 'local-0') writeFileSync(join(outDir, 'report-worker.png'), await page.screenshot({ type: 'png', fullPage: true }));
+    await page.goBack();
+    await page.waitForSelector('#progress', { state: 'visible', timeout: 10_000 });
+    t.equal(await page.locator('#report-worker').count(), 0, 'Back returns to the report');
+  }
+  t.equal(storedWork[0]! + storedWork[1]!, N, `the two workers' pages hold the ${N} work results between them (${storedWork.join(' + ')})`);
   t.same(requests, [], 'the report asked the network for nothing');
   t.same(pageErrors, [], 'no errors on the page');
 });

@@ -12,6 +12,7 @@ import type { Asset } from './assets.js';
  */
 
 const PAGE = '/assets/index.html';
+const WORKER_PAGE = '/assets/worker.html';
 /** Where the page is served (its relative URLs resolve from here). */
 const PAGE_URL = '/index.html';
 const MODULE_PREFIX = '@gluon-report';
@@ -65,6 +66,9 @@ export function reportShell(assets: Map<string, Asset>): string {
     `<script type="importmap">${JSON.stringify({ imports }).replace(/</g, '\\u003c')}</script>`,
     `<script type="application/json" id="gluon-recording">${REPORT_SLOT}</script>`,
   ].join('\n');
+  // Worker pages: worker.html's panels as a template the replay draws each recorded worker into.
+  const workerMain = /<main>([\s\S]*?)<\/main>/.exec(assets.get(WORKER_PAGE)?.body.toString('utf8') ?? '');
+  if (workerMain) html = html.replace('</body>', () => `<template id="report-worker-page">${workerMain[1]}</template>\n</body>`);
   // After the charset declaration, which must stay within the page's first 1024 bytes.
   const anchor = /<meta charset="[^"]*">/.exec(html) ?? /<head>/.exec(html);
   if (!anchor) throw new Error(`performance report: ${PAGE} has no <head>`);
