@@ -46,6 +46,12 @@ const CONNECTOR_INBOUND: Partial<Record<Role, Direction>> = {
 export const HELLO_MAX_BYTES = 64 * 1024;
 
 /**
+ * How long a listener waits, by default, for each step of a new connection before dropping it:
+ * the HTTP upgrade request, then the hello. Silent sockets hold nothing for longer.
+ */
+export const HELLO_TIMEOUT_MS = 10_000;
+
+/**
  * Sets the largest frame `ws` accepts from now on. `ws` fixes the limit when the socket opens,
  * so a listener that accepts only a small frame before the handshake raises it here once the
  * hello is accepted (the next frame is parsed after this returns).
@@ -170,6 +176,7 @@ export interface AcceptOptions {
   maxMessageBytes?: number;
   /** Size of the pieces large messages leave in (default 64 MiB). */
   chunkBytes?: number;
+  /** How long a new connection may take to send its hello (default {@link HELLO_TIMEOUT_MS}). */
   helloTimeoutMs?: number;
   log?: Logger;
   /** Remote address, for labels. */
@@ -215,7 +222,8 @@ export function acceptConnection(
       }
       resolve(null);
     };
-    const timer = setTimeout(() => reject(CloseCode.handshakeTimeout, `no hello within ${opts.helloTimeoutMs ?? 10000} ms`), opts.helloTimeoutMs ?? 10000);
+    const helloMs = opts.helloTimeoutMs ?? HELLO_TIMEOUT_MS;
+    const timer = setTimeout(() => reject(CloseCode.handshakeTimeout, `no hello within ${helloMs} ms`), helloMs);
     ws.on('error', (err) => {
       if (done) return;
       if (/max payload/i.test(err.message)) reject(CloseCode.tooLarge, `a frame over the ${HELLO_MAX_BYTES}-byte limit before the handshake`);

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { WebSocketServer } from 'ws';
-import { acceptConnection, HELLO_MAX_BYTES, type AcceptOptions } from './handshake.js';
+import { acceptConnection, HELLO_MAX_BYTES, HELLO_TIMEOUT_MS, type AcceptOptions } from './handshake.js';
 import { ownLimits, type Connection } from './connection.js';
 import type { Hello } from './messages.js';
 import { HostGuard } from './origin.js';
@@ -53,8 +53,11 @@ export function acceptConnections(server: Server | HttpsServer, opts: AcceptConn
     // A TLS client dialled this plain port: a plain-text answer is what makes it report "wrong
     // version number" (see describeTlsError) rather than a bare reset.
     const raw = (err as { rawPacket?: Buffer }).rawPacket;
-    if (raw?.[0] === 0x16 && socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else socket.destroy();
+    // Written, then the socket is destroyed (as node does): a peer that never reads or never
+    // closes its side cannot keep it open.
+    if (raw?.[0] === 0x16 && socket.writable) socket.write('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else if (socket.writable && !(socket as { encrypted?: boolean }).encrypted) socket.write(httpRefusal(err as NodeJS.ErrnoException, opts.self));
+    socket.destroy();
   });
   let guard: HostGuard | undefined;
   const wss = new WebSocketServer({
@@ -90,6 +93,20 @@ export function acceptConnections(server: Server | HttpsServer, opts: AcceptConn
   };
 }
 
+/**
+ * The plain-text answer to bytes on a Gluon port that are not an HTTP request (or one that never
+ * finished arriving): says what the port is and what was wrong, then the socket is closed.
+ */
+export function httpRefusal(err: NodeJS.ErrnoException, self: string): string {
+  const [status, what] = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? ['408 Request Timeout', 'no complete HTTP request arrived in time']
+    : err.code === 'HPE_HEADER_OVERFLOW'
+      ? ['431 Request Header Fields Too Large', 'the request headers are too large']
+      : ['400 Bad Request', `what was sent is not an HTTP request (${err.code ?? 'parse error'}: ${err.message.split('\n')[0]})`];
+  const body = `this is a Gluon ${self} endpoint: it speaks WebSocket (a Gluon client, worker or peer); ${what}\n`;
+  return `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
 function boundHost(server: Server | HttpsServer): string {
   const a = server.address();
   return a && typeof a === 'object' ? a.address : '127.0.0.1';
@@ -99,13 +116,18 @@ function boundHost(server: Server | HttpsServer): string {
 export async function listen(opts: ListenOptions): Promise<Listener> {
   const host = opts.host ?? '127.0.0.1';
   const answer = (_req: IncomingMessage, res: import('node:http').ServerResponse) => {
-    res.writeHead(426, { 'content-type': 'text/plain' });
+    // Nothing else will be served on this connection: close it rather than keep it alive.
+    res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
     res.end(`this is a Gluon ${opts.self} endpoint; connect with a WebSocket client\n`);
   };
-  const server = opts.tls ? createHttpsServer(serverTlsOptions(opts.tls), answer) : createServer(answer);
+  // A socket that sends no request (or only part of one) is dropped after the hello timeout,
+  // not node's minute-and-a-half: hundreds of silent sockets hold nothing for long.
+  const helloMs = opts.helloTimeoutMs ?? HELLO_TIMEOUT_MS;
+  const timeouts = { headersTimeout: helloMs, requestTimeout: helloMs, connectionsCheckingInterval: Math.min(1000, helloMs) };
+  const server = opts.tls ? createHttpsServer({ ...serverTlsOptions(opts.tls), ...timeouts, handshakeTimeout: helloMs }, answer) : createServer(timeouts, answer);
   // The name the listener was given (e.g. a host name it resolves) is one of its names.
   const accepting = acceptConnections(server, { ...opts, allowedHosts: [...(opts.allowedHosts ?? []), host] });
-  const bound = await bindServer(server, host, opts.port ?? 0, opts.tls ? { self: `Gluon ${opts.self}`, scheme: 'wss' } : undefined);
+  const bound = await bindServer(server, host, opts.port ?? 0, opts.tls ? { self: `Gluon ${opts.self}`, scheme: 'wss', firstByteTimeoutMs: helloMs } : undefined);
   const shownHost = host.includes(':') ? `[${host}]` : host;
   return {
     address: `${opts.tls ? 'wss' : 'ws'}://${shownHost}:${bound.port}`,

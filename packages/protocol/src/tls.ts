@@ -113,8 +113,8 @@ export function sniffTls(app: HttpsServer, self: string, scheme: 'wss' | 'https'
  * a `close` that stops listening and drops every connection.
  */
 export async function bindServer(app: HttpServer | HttpsServer, host: string, port: number,
-                                 tls: { self: string; scheme: 'wss' | 'https' } | undefined): Promise<{ port: number; close(): Promise<void> }> {
-  const front: NetServer & { dropAll?(): void } = tls ? sniffTls(app as HttpsServer, tls.self, tls.scheme) : app;
+                                 tls: { self: string; scheme: 'wss' | 'https'; firstByteTimeoutMs?: number } | undefined): Promise<{ port: number; close(): Promise<void> }> {
+  const front: NetServer & { dropAll?(): void } = tls ? sniffTls(app as HttpsServer, tls.self, tls.scheme, tls.firstByteTimeoutMs) : app;
   await new Promise<void>((resolve, reject) => {
     front.once('error', reject);
     front.listen(port, host, () => {

@@ -109,12 +109,15 @@ t.test('oversized frames, garbage frames, text frames and raw garbage bytes clos
   c2.ws.send('hello?');
   t.match(await c2Closed, /text frame/);
 
-  // raw non-HTTP bytes on the port
-  await new Promise<void>((resolve) => {
+  // raw non-HTTP bytes on the port: an HTTP 400 that says what the port is, then closed
+  const answer = await new Promise<string>((resolve) => {
+    let got = '';
     const s = net.connect(server.port, '127.0.0.1', () => s.write(Buffer.from('\x00\x01\x02garbage\r\n\r\n')));
-    s.on('close', () => resolve());
-    s.on('error', () => resolve());
+    s.on('data', (d) => (got += d.toString('latin1')));
+    s.on('close', () => resolve(got));
+    s.on('error', () => resolve(got));
   });
+  t.match(answer, /^HTTP\/1\.1 400 Bad Request\r\n[^]*this is a Gluon scheduler endpoint: it speaks WebSocket/);
 
   // and the listener still serves a good client
   const good = await connect(server.address, { role: 'client' }, ECHO);

@@ -29,6 +29,11 @@ export interface SchedulerOptions {
   /** How long a dashboard login lasts (default 8 h). */
   dashboardSessionTtlMs?: number;
   heartbeatTtlMs?: number;
+  /**
+   * How long a new connection may stay silent (no HTTP upgrade, no TLS handshake, no hello)
+   * before it is dropped (default 10 s).
+   */
+  helloTimeoutMs?: number;
   allowedFailures?: number;
   /** Largest WebSocket frame accepted (default 256 MiB). */
   maxFrameBytes?: number;
@@ -88,6 +93,7 @@ export class Scheduler implements DashboardSource {
       ...(opts.token ? { token: opts.token } : {}),
       ...(opts.maxFrameBytes ? { maxFrameBytes: opts.maxFrameBytes } : {}),
       ...(opts.maxMessageBytes ? { maxMessageBytes: opts.maxMessageBytes } : {}),
+      ...(opts.helloTimeoutMs ? { helloTimeoutMs: opts.helloTimeoutMs } : {}),
       log: s.log,
       welcome: (hello) => {
         const id = `${hello.role === 'worker' ? 'w' : 'c'}${s.nextId++}`;
