@@ -55,8 +55,8 @@ export class HostsSuite {
   }
 
   /** Starts the scenario's hosts and processes; the client is running the analysis when it resolves. */
-  async cluster(t: Test, opts: { ttl: string; workers?: string[]; beforeRun?: (lab: NetLab) => void }): Promise<HostsCluster> {
-    const lab = await NetLab.create(HOSTS);
+  async cluster(t: Test, opts: { ttl: string; workers?: string[]; relayed?: string[]; beforeRun?: (lab: NetLab) => void }): Promise<HostsCluster> {
+    const lab = await NetLab.create(HOSTS, opts.relayed ? { relayed: opts.relayed } : {});
     t.teardown(() => lab.destroy());
     const sched = await lab.startScheduler('sched', ['--heartbeat-ttl', opts.ttl]);
     const workers = new Map<string, Proc>();

@@ -3,7 +3,9 @@
  * namespaces joined by veth links to a bridge, addresses in 10.201.0.0/24 that exist only inside
  * them) that starts Gluon processes on those hosts, cuts and restores their links, adds netem,
  * and always cleans up: every process it started is killed by pid, then the namespaces are
- * deleted by name (also when the test process exits without its teardown). Unless told
+ * deleted by name (also when the test process exits without its teardown). A host can be given
+ * a cable through a user-space relay (scripts/netem-relay.mjs) where the kernel has no netem,
+ * so delay and loss work everywhere namespaces do. Unless told
  * otherwise, the lab's processes speak TLS: a temporary CA and one certificate for all the lab's
  * addresses, so the cluster uses wss:// as across real hosts.
  */
@@ -56,14 +58,15 @@ export class NetLab {
    * Creates the hub and the hosts, and (unless `tls: false`) a temporary CA with a certificate
    * for every host address; fails, having cleaned up, with netns.sh's message.
    */
-  static async create(hosts: Record<string, string>, opts: { tls?: boolean } = {}): Promise<NetLab> {
+  static async create(hosts: Record<string, string>, opts: { tls?: boolean; relayed?: readonly string[] } = {}): Promise<NetLab> {
     for (const a of Object.values(hosts)) if (!a.startsWith(NETNS_PREFIX)) throw new Error(`NetLab: ${a} is outside ${NETNS_PREFIX}0/24`);
+    for (const h of opts.relayed ?? []) if (!(h in hosts)) throw new Error(`NetLab: relayed host ${h} is not one of ${Object.keys(hosts).join(', ')}`);
     const id = `t${process.pid % 100_000}${seq++}`.slice(0, 8);
     const tls = opts.tls === false ? undefined : await temporaryTls(Object.values(hosts));
     const lab = new NetLab(id, hosts, tls);
     labs.add(lab);
     try {
-      lab.sh('up', id, ...Object.entries(hosts).map(([h, a]) => `${h}=${a}`));
+      lab.sh('up', id, ...Object.entries(hosts).map(([h, a]) => `${h}=${a}${opts.relayed?.includes(h) ? ':relay' : ''}`));
     } catch (err) {
       await lab.destroy();
       throw err;
@@ -76,8 +79,9 @@ export class NetLab {
     return this.tls ? ['--tls-cert', this.tls.cert, '--tls-key', this.tls.key, '--tls-ca', this.tls.ca] : [];
   }
 
-  private sh(...args: string[]): void {
-    execFileSync('bash', [script, ...args], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+  private sh(...args: string[]): string {
+    // NODE: the relays run on this node, whatever root's PATH holds.
+    return execFileSync('bash', [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, encoding: 'utf8', env: { ...process.env, NODE: process.execPath } });
   }
 
   /** `ip netns exec <ns>`: processes started behind it run in that host's namespace. */
@@ -116,10 +120,19 @@ export class NetLab {
     this.sh('link', this.id, host, state);
   }
 
-  /** `tc netem SPEC` on both ends of the host's link (`'clear'` removes it). */
+  /**
+   * Delay and loss on both directions of the host's link, e.g. `'delay 50ms loss 2%'`
+   * (`'clear'` removes them): `tc netem`, or for a relayed host its relay.
+   */
   netem(host: string, spec: string): void {
     this.launcher(host);
     this.sh('netem', this.id, host, spec);
+  }
+
+  /** What a relayed host's cable has carried: frames forwarded and dropped, its delay and loss. */
+  relayStats(host: string): { forwarded: number; dropped: number; largest: number; delayMs: number; lossPercent: number } {
+    this.launcher(host);
+    return JSON.parse(this.sh('relay-stats', this.id, host)) as ReturnType<NetLab['relayStats']>;
   }
 
   /** Kills every process started here (by pid), then deletes the namespaces. */
