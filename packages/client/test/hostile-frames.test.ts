@@ -127,8 +127,8 @@ t.test('a connection closed in the same read as its hello is never registered (n
   t.notOk(s.state.log.some((l) => /ghost/.test(l.text)), 'neither was ever registered');
 });
 
-t.test('a client that vanishes without closing is dropped after the TTL and its keys released', async (t) => {
-  const s = await startInProcess({ port: 0, dashboard: false, heartbeatTtlMs: 1000, log: () => {} });
+t.test('a client that vanishes without closing is dropped after the TTL and its keys released after the session grace', async (t) => {
+  const s = await startInProcess({ port: 0, dashboard: false, heartbeatTtlMs: 1000, sessionGraceMs: 500, log: () => {} });
   t.teardown(() => s.close());
   // A client in its own process holds a key (no worker: it stays queued), then stops dead.
   const script = `

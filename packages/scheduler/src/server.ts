@@ -30,6 +30,12 @@ export interface SchedulerOptions {
   dashboardSessionTtlMs?: number;
   heartbeatTtlMs?: number;
   /**
+   * How long a client whose connection was lost (not closed by the client) keeps its keys: if
+   * it reconnects within this time (same session), it finds its results where they were instead
+   * of having them recomputed. Default 60 s; 0 releases them at once.
+   */
+  sessionGraceMs?: number;
+  /**
    * How long a new connection may stay silent (no HTTP upgrade, no TLS handshake, no hello)
    * before it is dropped (default 10 s).
    */
@@ -45,6 +51,9 @@ export interface SchedulerOptions {
   log?: Logger;
 }
 
+/** How long a lost client's keys are kept for its return, by default (see `sessionGraceMs`). */
+export const DEFAULT_SESSION_GRACE_MS = 60_000;
+
 /**
  * A running scheduler: the network edge around {@link SchedulerState}. It owns connections,
  * the clock and the dashboard; every decision is the state machine's.
@@ -59,6 +68,11 @@ export class Scheduler implements DashboardSource {
   private readonly open = new Set<Connection>();
   /** A client's session (it keeps one across reconnects) → its current client id. */
   private readonly sessions = new Map<string, string>();
+  /**
+   * Clients whose connection was lost, by id: their keys are kept until they come back (same
+   * session) or the session grace ends, whichever is first.
+   */
+  private readonly graced = new Map<string, NodeJS.Timeout>();
   private nextId = 1;
   private timer: NodeJS.Timeout | undefined;
   private dashboard: { url: string; close(): Promise<void> } | undefined;
@@ -225,38 +239,73 @@ export class Scheduler implements DashboardSource {
 
   private clientConnected(id: string, conn: Connection, hello: Hello): void {
     this.clients.set(id, conn);
-    // The same client back on a new connection (its old one not yet seen closing): the old
-    // connection is closed once the new one has re-sent its graph, so the client's keys are
-    // held throughout and nothing is forgotten in between.
+    // The same client back on a new connection (its old one not yet seen closing, or lost and
+    // within its grace): the old registration ends once the new connection has sent its first
+    // message (a reconnecting client re-sends its graph first), so the client's keys are held
+    // throughout and nothing is forgotten in between.
     const session = typeof hello.session === 'string' ? hello.session : undefined;
     let previous = session !== undefined ? this.sessions.get(session) : undefined;
     if (session !== undefined) this.sessions.set(session, id);
     conn.on('message', (m: FromClient) => {
-      const now = Date.now();
+      this.clientMessage(id, conn, m);
       if (previous !== undefined) {
-        this.clients.get(previous)?.close(CloseCode.replaced, 'replaced by a new connection of the same client');
+        this.retireClient(previous);
         previous = undefined;
       }
-      switch (m.op) {
-        case 'update-graph':
-          return this.dispatch(this.state.updateGraph(id, m.tasks, m.wants, now, m.held));
-        case 'release-keys': return this.dispatch(this.state.releaseKeys(id, m.keys));
-        case 'received': return this.dispatch(this.state.clientReceived(id, m.keys));
-        case 'cancel': return this.dispatch(this.state.cancel(m.keys, now));
-        case 'retry': return this.dispatch(this.state.retry(m.keys, now));
-        case 'who-has': conn.reply(m, { op: 'who-has-reply', whoHas: this.state.whoHas(m.keys) }); return;
-        case 'publish': return this.dispatch(this.state.publish(m.topic, m.value, now));
-      }
     });
-    conn.on('close', () => {
+    conn.on('close', (code: number, reason: string) => {
       this.clients.delete(id);
-      if (session !== undefined && this.sessions.get(session) === id) this.sessions.delete(session);
+      const current = session !== undefined && this.sessions.get(session) === id;
+      const grace = this.opts.sessionGraceMs ?? DEFAULT_SESSION_GRACE_MS;
+      // Lost, not closed by the client (1000) nor replaced by its own new connection (4005).
+      if (current && grace > 0 && code !== CloseCode.normal && code !== CloseCode.replaced) {
+        this.log(`${conn.label} lost: connection closed (${code}${reason ? `: ${reason}` : ''}); keeping its keys for ${grace} ms in case it reconnects`);
+        const timer = setTimeout(() => {
+          if (this.sessions.get(session) === id) this.sessions.delete(session);
+          this.retireClient(id);
+        }, grace);
+        timer.unref();
+        this.graced.set(id, timer);
+        return;
+      }
+      if (current) this.sessions.delete(session);
+      if (code !== CloseCode.normal && code !== CloseCode.replaced) this.log(`${conn.label} lost: connection closed (${code}${reason ? `: ${reason}` : ''}); releasing its keys`);
       this.dispatch(this.state.clientDisconnected(id, Date.now()));
     });
     // A client whose host vanished sends no FIN: without this, its results would stay pinned.
     const ttl = this.state.config.heartbeatTtlMs;
     conn.keepAlive(Math.max(10, Math.floor(ttl / 3)), ttl);
     this.dispatch(this.state.clientConnected(id, hello.name ?? id, Date.now()));
+  }
+
+  private clientMessage(id: string, conn: Connection, m: FromClient): void {
+    const now = Date.now();
+    switch (m.op) {
+      case 'update-graph':
+        return this.dispatch(this.state.updateGraph(id, m.tasks, m.wants, now, m.held));
+      case 'release-keys': return this.dispatch(this.state.releaseKeys(id, m.keys));
+      case 'received': return this.dispatch(this.state.clientReceived(id, m.keys));
+      case 'cancel': return this.dispatch(this.state.cancel(m.keys, now));
+      case 'retry': return this.dispatch(this.state.retry(m.keys, now));
+      case 'who-has': conn.reply(m, { op: 'who-has-reply', whoHas: this.state.whoHas(m.keys) }); return;
+      case 'publish': return this.dispatch(this.state.publish(m.topic, m.value, now));
+    }
+  }
+
+  /**
+   * Ends a client registration that a newer connection of the same client replaces, or whose
+   * grace ran out: an open connection is closed (its close handler releases the keys), a lost
+   * one's keys are released now.
+   */
+  private retireClient(id: string): void {
+    const timer = this.graced.get(id);
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      this.graced.delete(id);
+      this.dispatch(this.state.clientDisconnected(id, Date.now()));
+      return;
+    }
+    this.clients.get(id)?.close(CloseCode.replaced, 'replaced by a new connection of the same client');
   }
 
   private dispatch(commands: Command[]): void {
@@ -293,6 +342,8 @@ export class Scheduler implements DashboardSource {
   /** Tells workers and clients, then stops listening. */
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    for (const timer of this.graced.values()) clearTimeout(timer);
+    this.graced.clear();
     for (const c of this.open) c.close(CloseCode.going, 'scheduler shutting down');
     await this.dashboard?.close();
     await this.listener.close();
