@@ -94,6 +94,15 @@ export function acceptConnections(server: Server | HttpsServer, opts: AcceptConn
 }
 
 /**
+ * Options for `http(s).createServer`: a socket that sends no request (or only part of one, or
+ * no TLS handshake) is dropped after `ms` (408), not after node's minute and a half, so hundreds
+ * of silent sockets hold nothing for long. Upgraded (WebSocket) connections are not affected.
+ */
+export function silentSocketTimeouts(ms: number): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number; handshakeTimeout: number } {
+  return { headersTimeout: ms, requestTimeout: ms, connectionsCheckingInterval: Math.min(1000, ms), handshakeTimeout: ms };
+}
+
+/**
  * The plain-text answer to bytes on a Gluon port that are not an HTTP request (or one that never
  * finished arriving): says what the port is and what was wrong, then the socket is closed.
  */
@@ -120,11 +129,8 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
     res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
     res.end(`this is a Gluon ${opts.self} endpoint; connect with a WebSocket client\n`);
   };
-  // A socket that sends no request (or only part of one) is dropped after the hello timeout,
-  // not node's minute-and-a-half: hundreds of silent sockets hold nothing for long.
   const helloMs = opts.helloTimeoutMs ?? HELLO_TIMEOUT_MS;
-  const timeouts = { headersTimeout: helloMs, requestTimeout: helloMs, connectionsCheckingInterval: Math.min(1000, helloMs) };
-  const server = opts.tls ? createHttpsServer({ ...serverTlsOptions(opts.tls), ...timeouts, handshakeTimeout: helloMs }, answer) : createServer(timeouts, answer);
+  const server = opts.tls ? createHttpsServer({ ...serverTlsOptions(opts.tls), ...silentSocketTimeouts(helloMs) }, answer) : createServer(silentSocketTimeouts(helloMs), answer);
   // The name the listener was given (e.g. a host name it resolves) is one of its names.
   const accepting = acceptConnections(server, { ...opts, allowedHosts: [...(opts.allowedHosts ?? []), host] });
   const bound = await bindServer(server, host, opts.port ?? 0, opts.tls ? { self: `Gluon ${opts.self}`, scheme: 'wss', firstByteTimeoutMs: helloMs } : undefined);

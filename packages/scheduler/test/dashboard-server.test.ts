@@ -85,6 +85,27 @@ t.test('read-only: every method but GET/HEAD is refused (except the login form)'
   t.equal(login.status, 303, 'without a token the login form just goes back to the page');
 });
 
+t.test('sockets that never finish a request are closed with 408 after the hello timeout (10 s), not node\'s 90 s', async (t) => {
+  const d = await start(t, new MemorySource());
+  const port = Number(new URL(d.url).port);
+  const silent = (bytes?: string) => new Promise<string>((resolve) => {
+    const s = net.connect(port, '127.0.0.1', () => { if (bytes) s.write(bytes); });
+    let got = '';
+    s.on('data', (b: Buffer) => (got += b.toString('latin1')));
+    s.on('error', () => {});
+    s.on('close', () => resolve(got));
+    t.teardown(() => s.destroy());
+  });
+  const all = Promise.all(Array.from({ length: 50 }, (_, i) => silent(i % 2 ? `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n` : undefined)));
+  let timer: NodeJS.Timeout | undefined;
+  const answers = await Promise.race([all, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('silent sockets still open after 60 s')), 60_000); })]);
+  clearTimeout(timer);
+  t.ok(answers.every((a) => /^HTTP\/1\.1 408 /.test(a)), 'all 50 (no request, half a request) got 408 and were closed');
+  const page = await fetch(d.url);
+  t.equal(page.status, 200, 'and the dashboard still serves');
+  await page.arrayBuffer();
+});
+
 t.test('path prefix: the page, the JSON and the feed live under it', async (t) => {
   const source = new MemorySource({ workers: [] });
   const d = await start(t, source, { prefix: '/gluon/dash/' });

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { bindServer, clientCertProblem, CloseCode, HostGuard, REPORT_SHELL_PATH, serverTlsOptions, type TlsOptions } from '@gluon/protocol';
+import { bindServer, clientCertProblem, CloseCode, HELLO_TIMEOUT_MS, HostGuard, REPORT_SHELL_PATH, serverTlsOptions, silentSocketTimeouts, type TlsOptions } from '@gluon/protocol';
 import { loadAssets, type Asset } from './assets.js';
 import { DashboardAuth, DEFAULT_SESSION_TTL_MS } from './auth.js';
 import { LiveFeed, type FeedOptions } from './feed.js';
@@ -94,7 +94,9 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
       else res.destroy();
     });
   };
-  const server = opts.tls ? createHttpsServer(serverTlsOptions(opts.tls), onRequest) : createServer(onRequest);
+  // Silent sockets are dropped as on the scheduler port (a login form POST has the same time).
+  const timeouts = silentSocketTimeouts(HELLO_TIMEOUT_MS);
+  const server = opts.tls ? createHttpsServer({ ...serverTlsOptions(opts.tls), ...timeouts }, onRequest) : createServer(timeouts, onRequest);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = route(req.url ?? '/');
