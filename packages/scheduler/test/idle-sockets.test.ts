@@ -8,7 +8,8 @@
 import t from 'tap';
 import net from 'node:net';
 import WebSocket from 'ws';
-import { roundTrip, startCli, TOKEN } from './scheduler-proc.js';
+import { getData, startWorker } from '../../worker/test/procs.js';
+import { roundTrip, startCli, TOKEN, type TapTest } from './scheduler-proc.js';
 
 const SILENT = 200;
 /** Generous bound for anything the scheduler should do within its 2 s hello timeout. */
@@ -74,25 +75,40 @@ t.test(`${SILENT} sockets that never speak, at every stage, are served around an
   t.equal(s.child.exitCode, null, 'the scheduler is still running');
 });
 
-t.test('plain HTTP and non-HTTP bytes on the WebSocket port get a clear HTTP refusal; the scheduler keeps serving', async (t) => {
-  const s = await startCli(t, [], { GLUON_TOKEN: TOKEN });
-  const port = Number(new URL(s.address).port);
+/** Each kind of non-WebSocket request on `port` gets the HTTP answer it should, naming `self`. */
+async function expectRefusals(t: TapTest, port: number, self: string): Promise<void> {
   const host = `Host: 127.0.0.1:${port}\r\n`;
+  const gluon = `this is a Gluon ${self} endpoint`;
   const cases: Array<[string, string, RegExp]> = [
-    ['a plain GET', `GET / HTTP/1.1\r\n${host}\r\n`, /^HTTP\/1\.1 426 [^]*this is a Gluon scheduler endpoint; connect with a WebSocket client/],
+    ['a plain GET', `GET / HTTP/1.1\r\n${host}\r\n`, new RegExp(`^HTTP/1\\.1 426 [^]*${gluon}; connect with a WebSocket client`)],
     ['a POST with a body', `POST /graph HTTP/1.1\r\n${host}Content-Length: 5\r\n\r\nhello`, /^HTTP\/1\.1 426 /],
     ['an upgrade to another protocol', `GET / HTTP/1.1\r\n${host}Connection: Upgrade\r\nUpgrade: h2c\r\n\r\n`, /^HTTP\/1\.1 400 [^]*Invalid Upgrade header/],
     ['a WebSocket upgrade without its key', `GET / HTTP/1.1\r\n${host}Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n\r\n`, /^HTTP\/1\.1 400 [^]*Sec-WebSocket-Key/],
-    ['binary garbage', '\x00\x01\x02\xffgarbage\r\n\r\n', /^HTTP\/1\.1 400 Bad Request\r\n[^]*this is a Gluon scheduler endpoint: it speaks WebSocket[^]*not an HTTP request \(HPE_/],
+    ['binary garbage', '\x00\x01\x02\xffgarbage\r\n\r\n', new RegExp(`^HTTP/1\\.1 400 Bad Request\r\n[^]*${gluon}: it speaks WebSocket[^]*not an HTTP request \\(HPE_`)],
     ['a malformed request line', 'GET\r\n\r\n', /^HTTP\/1\.1 400 Bad Request\r\n[^]*not an HTTP request/],
     ['SMTP', 'HELO example.org\r\n', /^HTTP\/1\.1 400 Bad Request\r\n[^]*not an HTTP request/],
     ['headers of 100 KiB', `GET / HTTP/1.1\r\n${host}X-Big: ${'a'.repeat(100 * 1024)}\r\n\r\n`, /^HTTP\/1\.1 431 [^]*headers are too large/],
   ];
   for (const [what, bytes, expected] of cases) {
     const r = await within(rawSocket(port, bytes).closed, what);
-    t.match(r.answer, expected, `${what}: ${JSON.stringify(r.answer.split('\r\n')[0])}`);
+    t.match(r.answer, expected, `${self}: ${what}: ${JSON.stringify(r.answer.split('\r\n')[0])}`);
   }
+}
+
+t.test('plain HTTP and non-HTTP bytes on the WebSocket port get a clear HTTP refusal; the scheduler keeps serving', async (t) => {
+  const s = await startCli(t, [], { GLUON_TOKEN: TOKEN });
+  await expectRefusals(t, Number(new URL(s.address).port), 'scheduler');
   t.equal(await within(roundTrip(t, s.address, 'after-http'), 'a run after the HTTP garbage'), 42, 'a run right after succeeds');
   t.equal(s.child.exitCode, null, 'the scheduler is still running');
   t.notMatch(s.stderr(), /TypeError|RangeError|uncaught/i, 'no crash traces');
+});
+
+t.test('a worker\'s data port refuses them the same way and keeps serving its peers', async (t) => {
+  const s = await startCli(t, []);
+  const w = await startWorker(s.address);
+  t.teardown(() => { w.proc.kill('SIGKILL'); });
+  await expectRefusals(t, Number(new URL(w.address).port), `worker ${w.name}`);
+  const reply = await within(getData(w.address, ['nothing-1']), 'get-data after the HTTP garbage');
+  t.same([reply.op, reply.missing], ['data', ['nothing-1']], 'a peer is still served');
+  t.equal(w.proc.child.exitCode, null, 'the worker is still running');
 });
