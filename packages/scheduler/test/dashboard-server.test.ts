@@ -4,6 +4,7 @@
  * what a slow browser can make the scheduler hold.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -304,6 +305,43 @@ t.test('live feed: a full state first, then deltas of what changed', async (t) =
   t.equal((await next()).type, 'delta');
   await d.close();
   t.equal(source.subscribers, 0, 'closing unsubscribes');
+});
+
+t.test('random frames on the live feed close only that feed (4003; 1009 over 4 KiB, 1007 for text that is not UTF-8); the dashboard keeps serving', async (t) => {
+  const source = new MemorySource();
+  const d = await start(t, source);
+  // A seeded generator (mulberry32): the same 120 frames every run.
+  let seed = 20261202;
+  const random = () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+  const codes = new Map<string, number>();
+  for (let i = 0; i < 120; i++) {
+    const size = random() < 0.2 ? 4097 + Math.floor(random() * 8192) : 1 + Math.floor(random() * 4096);
+    const bytes = Buffer.from(Array.from({ length: size }, () => Math.floor(random() * 256)));
+    const { ws } = await live(d.url);
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    ws.on('error', () => {});
+    const binary = random() < 0.5;
+    ws.send(bytes, { binary });
+    const code = await closed;
+    // Over the feed's 4 KiB: 1009; a text frame that is not UTF-8: 1007 (ws checks); else 4003.
+    const expected = size > 4096 ? 1009 : !binary && !isUtf8(bytes) ? 1007 : 4003;
+    if (code !== expected) t.fail(`frame ${i} (${size} bytes) closed with ${code}, expected ${expected}`);
+    codes.set(String(code), (codes.get(String(code)) ?? 0) + 1);
+  }
+  t.pass(`every frame closed its own feed: ${[...codes].map(([c, n]) => `${n}× ${c}`).join(', ')}`);
+  const fresh = await live(d.url);
+  t.teardown(() => fresh.ws.close());
+  await waitFor(() => d.feed.viewerCount === 1);
+  d.feed.tick(Date.now());
+  t.equal((await fresh.next()).type, 'state', 'a new feed gets its state (the closed ones left no viewer behind)');
+  const page = await fetch(d.url);
+  t.equal(page.status, 200, 'the page is still served');
+  await page.arrayBuffer();
 });
 
 t.test('a browser that does not read costs at most the buffer bound, then gets a fresh state', async (t) => {
