@@ -6,6 +6,11 @@ import { readFileSync } from 'node:fs';
 
 export { rssMiB } from '../packages/client/test/procs.js';
 
+/** The largest resident set size a process has had (VmHWM, the kernel's high-water mark), in MiB. */
+export function rssPeakMiB(pid: number): number {
+  return Number(/VmHWM:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+}
+
 /** Clock ticks per second of /proc/PID/stat's times (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
 
