@@ -41,7 +41,7 @@ async function cutAndResume(t: Test, grace: string): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'gluon-grace-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const log = join(dir, 'runs');
-  const s = await startScheduler(0, ['--heartbeat-ttl', '1s', '--session-grace', grace]);
+  const s = await startScheduler(0, ['--heartbeat-ttl', '3s', '--session-grace', grace]);
   procs.push(s.proc);
   procs.push((await startWorker(s.address, ['--nthreads', '1', '--allow-module', join(here, 'fixtures')])).proc);
   const proxy = await CutProxy.start(Number(new URL(s.address).port));
