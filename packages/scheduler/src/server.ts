@@ -73,6 +73,8 @@ export class Scheduler implements DashboardSource {
    * session) or the session grace ends, whichever is first.
    */
   private readonly graced = new Map<string, NodeJS.Timeout>();
+  /** Set by close(): connections closing now are not lost clients to wait for. */
+  private stopping = false;
   private nextId = 1;
   private timer: NodeJS.Timeout | undefined;
   private dashboard: { url: string; close(): Promise<void> } | undefined;
@@ -258,8 +260,10 @@ export class Scheduler implements DashboardSource {
       const current = session !== undefined && this.sessions.get(session) === id;
       const grace = this.opts.sessionGraceMs ?? DEFAULT_SESSION_GRACE_MS;
       // Lost, not closed by the client (1000) nor replaced by its own new connection (4005).
-      if (current && grace > 0 && code !== CloseCode.normal && code !== CloseCode.replaced) {
-        this.log(`${conn.label} lost: connection closed (${code}${reason ? `: ${reason}` : ''}); keeping its keys for ${grace} ms in case it reconnects`);
+      const lost = code !== CloseCode.normal && code !== CloseCode.replaced;
+      const how = `connection closed (${code}${reason ? `: ${reason}` : ''})`;
+      if (current && lost && grace > 0 && !this.stopping) {
+        this.log(`${conn.label} lost: ${how}; keeping its keys for ${grace} ms in case it reconnects`);
         const timer = setTimeout(() => {
           if (this.sessions.get(session) === id) this.sessions.delete(session);
           this.retireClient(id);
@@ -269,7 +273,7 @@ export class Scheduler implements DashboardSource {
         return;
       }
       if (current) this.sessions.delete(session);
-      if (code !== CloseCode.normal && code !== CloseCode.replaced) this.log(`${conn.label} lost: connection closed (${code}${reason ? `: ${reason}` : ''}); releasing its keys`);
+      if (lost && !this.stopping) this.log(`${conn.label} lost: ${how}; releasing its keys`);
       this.dispatch(this.state.clientDisconnected(id, Date.now()));
     });
     // A client whose host vanished sends no FIN: without this, its results would stay pinned.
@@ -341,6 +345,7 @@ export class Scheduler implements DashboardSource {
 
   /** Tells workers and clients, then stops listening. */
   async close(): Promise<void> {
+    this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     for (const timer of this.graced.values()) clearTimeout(timer);
     this.graced.clear();
