@@ -146,7 +146,7 @@ t.test('every public package packed, installed offline outside the repository, a
   const page = await fetch(c.dashboard!);
   t.equal(page.status, 200);
   const html = await page.text();
-  t.match(html, /<title>Gluon dashboard<\/title>/);
+  t.match(html, /<title>Gluon scheduler dashboard<\/title>/);
   const refs = [...html.matchAll(/(?:src|href)="([^"#:]+)"/g)].map((m) => m[1]!);
   t.ok(refs.length >= 4, `the page loads ${refs.length} files`);
   for (const ref of refs) {

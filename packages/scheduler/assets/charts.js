@@ -12,7 +12,7 @@ export function themeColor(name) {
 }
 
 /** Axis styling in the page's theme. */
-function axis(extra) {
+export function axis(extra) {
   return { stroke: themeColor('--chart-axis'), grid: { stroke: themeColor('--chart-grid') }, ticks: { stroke: themeColor('--chart-grid') }, ...extra };
 }
 

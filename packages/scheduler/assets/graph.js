@@ -5,6 +5,7 @@
 // when the structure changes; a change of states only repaints.
 import { el, fmtRate } from './format.js';
 import { STATE_COLORS } from './palette.js';
+import { themeColor } from './charts.js';
 
 /** Task states by their one-letter code in the feed, in the Progress panel's colours (palette.js). */
 export const GRAPH_STATES = [
@@ -191,6 +192,10 @@ export class GraphPanel {
     }
     const { names, counts, edges } = this.g.groups;
     const max = Math.max(1, ...edges.map((e) => e[2]));
+    // Group boxes in the page's theme, so they stay readable in dark mode.
+    const box = themeColor('--panel');
+    const edge = themeColor('--muted');
+    const ink = themeColor('--ink');
     for (const [a, b, n] of edges) {
       ctx.lineWidth = 1 + 5 * Math.log1p(n) / Math.log1p(max);
       ctx.beginPath();
@@ -209,8 +214,8 @@ export class GraphPanel {
       const total = c.reduce((s, v) => s + v, 0);
       const w = 130, h = 34;
       const left = x[i] - w / 2, top = y[i] - h / 2;
-      ctx.fillStyle = '#fff';
-      ctx.strokeStyle = '#9aa0a6';
+      ctx.fillStyle = box;
+      ctx.strokeStyle = edge;
       ctx.lineWidth = 1;
       ctx.fillRect(left, top, w, h);
       ctx.strokeRect(left, top, w, h);
@@ -223,7 +228,7 @@ export class GraphPanel {
         ctx.fillRect(at, top + h - 8, bw, 8);
         at += bw;
       });
-      ctx.fillStyle = '#1d2330';
+      ctx.fillStyle = ink;
       ctx.fillText(`${name.length > 18 ? `${name.slice(0, 17)}…` : name} (${count(total)})`, x[i], top + 15);
     });
   }

@@ -4,6 +4,7 @@
 // per worker near or over its limit (at the limit a worker pauses and stops its longest task).
 import { el, fmtBytes, groupColor, widthOf } from './format.js';
 import { appendWindow } from './samples.js';
+import { axis } from './charts.js';
 
 /* global uPlot */
 
@@ -72,7 +73,7 @@ export class MemoryPanel {
     return new uPlot({
       width: widthOf(box), height, cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true, range: (_u, lo, hi) => [Math.min(lo ?? hi - 60, hi - 60), hi] }, y: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.1)] } },
-      axes: [{ stroke: '#555', grid: { stroke: '#eee' } }, { stroke: '#555', grid: { stroke: '#eee' }, size: 76, values: (_u, s) => s.map(fmtBytes) }],
+      axes: [axis({}), axis({ size: 76, values: (_u, s) => s.map(fmtBytes) })],
       series: [{}, ...series.map((s) => ({ points: { show: false }, ...s, value: (_u, v) => (v == null ? '–' : fmtBytes(v)) }))],
     }, [[], ...series.map(() => [])], box);
   }

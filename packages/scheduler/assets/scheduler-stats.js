@@ -3,6 +3,7 @@
 // The latest figures go in the header; the panel charts the last ten minutes.
 import { el, fmtBytes, widthOf } from './format.js';
 import { appendWindow } from './samples.js';
+import { axis } from './charts.js';
 
 /* global uPlot */
 
@@ -19,18 +20,19 @@ export class SchedulerPanel {
     const right = el('div', { class: 'self-chart' });
     container.append(left, right);
     const time = { time: true, range: (_u, lo, hi) => [Math.min(lo ?? hi - 60, hi - 60), hi] };
-    const axis = { stroke: '#555', grid: { stroke: '#eee' } };
+    // Axes in the page's theme (dark mode included).
+    const theme = axis({});
     this.cpu = new uPlot({
       width: widthOf(left), height: 180, cursor: { drag: { x: false, y: false } },
       scales: { x: time, pct: { range: (_u, _lo, hi) => [0, Math.max(100, hi * 1.1)] }, ms: { range: (_u, _lo, hi) => [0, Math.max(10, hi * 1.1)] } },
-      axes: [axis, { ...axis, scale: 'pct', size: 52, values: (_u, s) => s.map((v) => `${v}%`) }, { ...axis, scale: 'ms', side: 1, grid: { show: false }, size: 56, values: (_u, s) => s.map((v) => `${v} ms`) }],
+      axes: [theme, { ...theme, scale: 'pct', size: 52, values: (_u, s) => s.map((v) => `${v}%`) }, { ...theme, scale: 'ms', side: 1, grid: { show: false }, size: 56, values: (_u, s) => s.map((v) => `${v} ms`) }],
       series: [{}, { label: 'CPU', scale: 'pct', points: { show: false }, stroke: '#4e79a7', width: 2, value: (_u, v) => (v == null ? '–' : `${v.toFixed(0)}%`) },
         { label: 'loop lag (max)', scale: 'ms', points: { show: false }, stroke: '#e15759', width: 1.5, value: (_u, v) => (v == null ? '–' : `${v.toFixed(1)} ms`) }],
     }, [[], [], []], left);
     this.rss = new uPlot({
       width: widthOf(right), height: 180, cursor: { drag: { x: false, y: false } },
       scales: { x: time, y: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.15)] } },
-      axes: [axis, { ...axis, size: 76, values: (_u, s) => s.map(fmtBytes) }],
+      axes: [theme, { ...theme, size: 76, values: (_u, s) => s.map(fmtBytes) }],
       series: [{}, { label: 'RSS', points: { show: false }, stroke: '#59a14f', width: 2, fill: 'rgba(89,161,79,0.12)', value: (_u, v) => (v == null ? '–' : fmtBytes(v)) }],
     }, [[], []], right);
   }
