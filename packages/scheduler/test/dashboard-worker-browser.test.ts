@@ -70,9 +70,10 @@ t.test('a worker\'s page: its tasks now, results by group, transfers and log lin
     t.ok(x.bytes >= 32 * 1024, 'a 32 KiB part moved');
   }
 
-  // Log lines: a 350 MiB result cannot be made under a 300 MiB limit; the worker running it
-  // stops it and says so in its log, which its page shows.
-  const huge = client.submit(fx.sized, 350 * MiB);
+  // Log lines: a task holding 350 MiB under a 300 MiB limit is stopped by the worker running it,
+  // which says so in its log, shown on its page. The task holds its memory until stopped (120 s
+  // at most), so the monitor's sampling cannot miss it.
+  const huge = client.submit(fx.sizedHeld, 350 * MiB);
   await t.rejects(huge.result(), TaskError, 'the task over the memory limit fails');
   // The line left the worker before the failure did, on the same connection: no waiting needed.
   let found = '';
