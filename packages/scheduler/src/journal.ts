@@ -1,5 +1,6 @@
 import type { ClusterEvent, FailureRow, LogEntry, WorkerRow } from './dashboard/source.js';
 import type { WorkerRecord } from './records.js';
+import { Listeners } from './dashboard/listeners.js';
 
 const MAX_FAILURES_KEPT = 500;
 const MAX_LOG_KEPT = 500;
@@ -12,22 +13,19 @@ const MAX_LOG_KEPT = 500;
 export class Journal {
   readonly failures: FailureRow[] = [];
   readonly log: LogEntry[] = [];
-  private listeners: Array<(e: ClusterEvent) => void> = [];
+  private readonly listeners = new Listeners<ClusterEvent>();
 
   /** Whether anyone listens (events that cost something to build are skipped otherwise). */
   get listened(): boolean {
-    return this.listeners.length > 0;
+    return this.listeners.size > 0;
   }
 
   subscribe(listener: (e: ClusterEvent) => void): () => void {
-    this.listeners.push(listener);
-    return () => {
-      this.listeners = this.listeners.filter((l) => l !== listener);
-    };
+    return this.listeners.subscribe(listener);
   }
 
   emit(e: ClusterEvent): void {
-    for (const l of this.listeners) l(e);
+    this.listeners.emit(e);
   }
 
   addLog(time: number, kind: LogEntry['kind'], text: string): void {
