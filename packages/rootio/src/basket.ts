@@ -55,7 +55,7 @@ export interface FileBasket extends PendingBasket {
   /**
    * Takes the payload from `job` (as its basket `k`) instead of decompressing it on `load()`.
    * `outlives` says the basket is used after the read (it is cached): it is then copied out of
-   * the job's ring, and a basket left in the ring is not handed to `onLoad`.
+   * shared memory; a basket that does not outlive the read is not handed to `onLoad`.
    */
   attach(job: InflateJob, k: number, outlives: boolean): void;
 }
@@ -146,11 +146,12 @@ export function pendingFileBasket(src: ByteSource, blob: Uint8Array, ref: Basket
     },
     load: () => {
       let data = job?.take(k) ?? inflate();
-      const inRing = job !== null && job.inRing(data);
       // Kept past the read: not a view into the ring (refilled) or into the read's shared bytes.
       if (outlives && data.buffer instanceof SharedArrayBuffer) data = data.slice();
       const basket = makeBasket(path, at, ref, data, keylen, nevbuf, last, hasOffsets, undefined, noOffsets ? pending : null);
-      return inRing && !outlives ? basket : onLoad(basket);
+      // In a job only what outlives the read is handed on (to be cached): the rest may be a view
+      // of shared memory the job reuses or the whole read's bytes, and no later read needs it.
+      return job && !outlives ? basket : onLoad(basket);
     },
     release: () => job?.release(k),
   };
