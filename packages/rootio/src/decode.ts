@@ -114,7 +114,7 @@ function decodeJagged(path: string, info: BranchInfo, baskets: PendingBasket[], 
     const z = endIn(p, stop);
     if (a === 0 && z === p.entries) {
       const bytes = p.dataLength - header * p.entries;
-      if (bytes < 0 || bytes % size !== 0) throw new RootFormatError(path, -1, `branch ${info.name}: a basket of ${p.entries} entries has ${p.dataLength} data bytes, which ${header ? 'vectors' : 'arrays'} of ${size}-byte elements cannot fill`);
+      if (bytes < 0 || bytes % size !== 0) throw new RootFormatError(path, -1, `branch ${info.name}: a basket of ${p.entries} entries has ${p.dataLength} data bytes, which ${header === 10 ? 'vectors' : header === 1 ? 'pointed-to arrays' : 'arrays'} of ${size}-byte elements cannot fill`);
       total += bytes / size;
     } else {
       const b = (early[k] = p.load());

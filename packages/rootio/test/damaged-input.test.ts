@@ -168,6 +168,27 @@ t.test('baskets that do not tile the range (a gap hidden by an overlap) are refu
   t.equal((decode('f.root', info, [basket(0, 10), basket(10, 5)], 3, 12) as Float32Array).length, 9, 'tiling baskets read');
 });
 
+t.test('a pointer-to-array entry whose null-pointer flag disagrees with its bytes is refused, naming the entry', async (t) => {
+  const { decode } = await import('../src/decode.js');
+  // Split-object members `Short_t* x; //[n]`: each entry is a set-pointer byte, then n elements.
+  const info = { name: 'evt/SliceI16', typeName: 'int16[evt/N]', kind: 'counted-array' as const, element: 'int16' as const, inner: 1,
+    counter: 'evt/N', entryHeader: 1, packed: null, entries: 3 };
+  const basket = (bytes: number[], starts: number[]) => {
+    const data = Uint8Array.from(bytes);
+    const offsets = Int32Array.from([...starts, data.length]);
+    return {
+      entryStart: 0, entries: starts.length, dataLength: data.length, release: () => {},
+      load: () => ({ entryStart: 0, entries: starts.length, data, view: new DataView(data.buffer), dataLength: data.length, offsets, table: -1, keylen: 0 }),
+    };
+  };
+  const good = decode('f.root', info, [basket([0, 1, 0, 7, 1, 0, 8, 0, 9], [0, 1, 4])], 0, 3) as { offsets: Int32Array; values: Int16Array };
+  t.same([Array.from(good.offsets), Array.from(good.values)], [[0, 0, 1, 3], [7, 8, 9]], 'empty, one and two elements');
+  t.throws(() => decode('f.root', info, [basket([0, 1, 0, 7, 0, 0, 8, 0, 9], [0, 1, 4])], 0, 3),
+    { name: 'RootFormatError', message: /f\.root: branch evt\/SliceI16: entry 2 has 4 bytes of elements after a null-pointer flag/ });
+  t.throws(() => decode('f.root', info, [basket([0, 1, 0, 7, 1, 0, 8, 0], [0, 1, 4])], 0, 3),
+    { name: 'RootFormatError', message: /branch evt\/SliceI16: a basket of 3 entries has 8 data bytes, which pointed-to arrays of 2-byte elements cannot fill/ });
+});
+
 // No test file uses ROOT's old-style zlib ("CS": raw deflate, method 8), so blocks are built here
 // the way old ROOT wrote them: 'C' 'S' method, then 3-byte little-endian compressed and original sizes.
 t.test('old-style ROOT zlib blocks ("CS") decompress; another method or a damaged body is a RootFormatError', async (t) => {
