@@ -1,5 +1,6 @@
 import type { ElementType } from './types.js';
 import { parseStlType, stlTypeName } from './stl.js';
+import { packingOf, type Packing } from './packing.js';
 
 /** How a branch's entries are laid out. */
 export type BranchKind = 'scalar' | 'fixed-array' | 'counted-array' | 'vector' | 'string' | 'nested';
@@ -22,16 +23,15 @@ export interface BranchInfo {
    */
   entryHeader: number;
   /**
-   * Double32_t/Float16_t leaves (TLeafD32/TLeafF16) store each element in 4 bytes: with a range
-   * `[low, high, nbits]`, an unsigned integer whose value is `low + raw × step`; without one
-   * (Double32_t only), a float. Null for every other branch.
+   * How the elements of Double32_t/Float16_t branches (TLeafD32/TLeafF16 leaves, split members
+   * of those types) are packed, from their range; null for every other branch.
    */
-  packed: { low: number; step: number } | 'float' | null;
+  packed: Packing | null;
   entries: number;
 }
 
-/** A split member's declared type (from the file's StreamerInfo of `cls`), or null. */
-export type MemberTypeOf = (cls: string, classVersion: number, member: string) => string | null;
+/** A split member's declaration (type and title, from the file's StreamerInfo of `cls`), or null. */
+export type MemberOf = (cls: string, classVersion: number, member: string) => { typeName: string; title: string } | null;
 
 type Leaf = { _typename: string; fName: string; fTitle?: string; fLen: number; fIsUnsigned: boolean; fType?: number; fLeafCount?: { fName: string } | null };
 export type JsBranch = {
@@ -72,6 +72,10 @@ const STREAMER_ELEMENT: Record<number, ElementType> = {
   13: 'uint32', 14: 'uint64', 15: 'uint32', 16: 'int64', 17: 'uint64', 18: 'bool',
 };
 
+/** ROOT's type codes of Double32_t and Float16_t (mod 20). */
+const PACKED_DOUBLE = 9;
+const PACKED_FLOAT = 19;
+
 /** TBranchElement types: a member of a split object; a split TClonesArray or STL collection, and their members. */
 const MEMBER = 0;
 const CLONES_TOP = 3;
@@ -84,7 +88,7 @@ const STL_MEMBER = 41;
  * that holds a leaf (for counts). Never guesses: what it cannot read is 'unsupported'.
  */
 export function describeBranch(b: JsBranch, name = b.fName, counterOf: (leaf: unknown) => string | null = () => null,
-                               memberTypeOf: MemberTypeOf = () => null): BranchInfo {
+                               memberOf: MemberOf = () => null): BranchInfo {
   if (b._typename === 'TBranchElement') {
     const cls = (b.fClassName ?? '').replace(/\s+/g, ' ').trim();
     // A split TClonesArray (3) or STL collection (4): its own entries are the element counts.
@@ -102,7 +106,7 @@ export function describeBranch(b: JsBranch, name = b.fName, counterOf: (leaf: un
       if (setEl) return branchInfo(b, name, `set<${setEl}>`, 'vector', setEl);
       if (stl && stl.kind !== 'number') return branchInfo(b, name, stlTypeName(stl), 'nested');
     }
-    return splitMember(b, name, cls, counterOf) ?? stlMember(b, name, cls, memberTypeOf) ?? branchInfo(b, name, memberType(b, cls), 'unsupported');
+    return splitMember(b, name, cls, counterOf, memberOf) ?? stlMember(b, name, cls, memberOf) ?? branchInfo(b, name, memberType(b, cls), 'unsupported');
   }
   const leaves = b.fLeaves.arr;
   if (leaves.length !== 1) {
@@ -123,40 +127,31 @@ export function describeBranch(b: JsBranch, name = b.fName, counterOf: (leaf: un
   return branchInfo(b, name, element, 'scalar', element);
 }
 
-/**
- * A Double32_t or Float16_t leaf, its packing read from the range in its title (`d[low,high,nbits]`,
- * as ROOT's TStreamerElement::GetRange reads it: nbits 32 when absent or out of 2–32; step
- * (high − low) / 2^nbits, or / (2^32 − 1) for 32 bits). Without a range a Double32_t is a float;
- * a Float16_t without one, or either with an empty range and nbits, keeps a truncated mantissa,
- * which is not read.
- */
+/** A Double32_t or Float16_t leaf, its packing read from the range in its title (see Packing). */
 function packedLeaf(b: JsBranch, name: string, leaf: Leaf): BranchInfo {
-  const element: ElementType = leaf._typename === 'TLeafD32' ? 'double' : 'float';
-  const cpp = element === 'double' ? 'Double32_t' : 'Float16_t';
-  const m = /\[([^\]]*)\]\s*$/.exec(leaf.fTitle ?? '');
-  const parts = m ? m[1]!.split(',').map((x) => rangeNumber(x.trim())) : [];
-  let packed: BranchInfo['packed'] = null;
-  if (parts.length >= 2 && parts.length <= 3 && parts.every((x) => Number.isFinite(x)) && parts[0]! < parts[1]!) {
-    let nbits = parts.length === 3 ? Math.trunc(parts[2]!) : 32;
-    if (nbits < 2 || nbits > 32) nbits = 32;
-    packed = { low: parts[0]!, step: (parts[1]! - parts[0]!) / (nbits < 32 ? 2 ** nbits : 0xffffffff) };
-  } else if (!m && element === 'double') {
-    packed = 'float';
+  const half = leaf._typename === 'TLeafF16';
+  if (leaf.fLeafCount) return branchInfo(b, name, `${leaf._typename} (${half ? 'Float16_t' : 'Double32_t'}) counted array`, 'unsupported');
+  return packedBranch(b, name, half, leaf.fTitle ?? '', leaf.fLen);
+}
+
+/**
+ * A branch of packed floats (Double32_t, or Float16_t when `half`), `inner` per entry, packed as
+ * `title`'s range says; 'unsupported', naming the range, when the range is not one ROOT could use.
+ */
+function packedBranch(b: JsBranch, name: string, half: boolean, title: string, inner: number): BranchInfo {
+  const cpp = half ? 'Float16_t' : 'Double32_t';
+  let packed: Packing;
+  try {
+    packed = packingOf(title, half);
+  } catch (err) {
+    return branchInfo(b, name, `${cpp} (${(err as Error).message})`, 'unsupported');
   }
-  if (!packed) return branchInfo(b, name, `${leaf._typename} (${cpp} ${m ? `with range [${m[1]}]` : 'without a range'}: truncated mantissa)`, 'unsupported');
-  if (leaf.fLeafCount) return branchInfo(b, name, `${leaf._typename} (${cpp}) counted array`, 'unsupported');
-  const info = leaf.fLen > 1
-    ? branchInfo(b, name, `${cpp}[${leaf.fLen}]`, 'fixed-array', element, leaf.fLen)
+  const element: ElementType = half ? 'float' : 'double';
+  const info = inner > 1
+    ? branchInfo(b, name, `${cpp}[${inner}]`, 'fixed-array', element, inner)
     : branchInfo(b, name, cpp, 'scalar', element);
   info.packed = packed;
   return info;
-}
-
-/** A number in a Double32_t range: a literal, or pi as ROOT allows it (`pi`, `2*pi`, `pi/2`). */
-function rangeNumber(x: string): number {
-  const m = /^(-?[\d.e+-]*)\s*\*?\s*pi\s*(?:\/\s*([\d.e+-]+))?$/i.exec(x);
-  if (m) return (m[1] === '' ? 1 : m[1] === '-' ? -1 : Number(m[1])) * Math.PI / (m[2] ? Number(m[2]) : 1);
-  return x === '' ? NaN : Number(x);
 }
 
 /** Names what an unreadable member of a split object holds, by its ROOT type code. */
@@ -171,12 +166,17 @@ function memberType(b: JsBranch, cls: string): string {
  * A leaf member of a split object: a number, a fixed array of numbers, or (inside a split
  * TClonesArray or STL collection) one number per element, counted by the collection's branch.
  */
-function splitMember(b: JsBranch, name: string, cls: string, counterOf: (leaf: unknown) => string | null): BranchInfo | null {
+function splitMember(b: JsBranch, name: string, cls: string, counterOf: (leaf: unknown) => string | null, memberOf: MemberOf): BranchInfo | null {
   const st = b.fStreamerType ?? -1;
   const type = b.fType ?? -1;
   const leaf = b.fLeaves.arr[0];
   if (!leaf) return null;
   if (type === MEMBER && st === 65) return branchInfo(b, name, 'TString', 'string');
+  // Double32_t and Float16_t members, packed as the range in the member's comment says.
+  if (type === MEMBER && st > 0 && st < 40 && (st % 20 === PACKED_DOUBLE || st % 20 === PACKED_FLOAT)) {
+    const declared = memberOf(cls, b.fClassVersion ?? -1, memberName(b));
+    if (declared) return packedBranch(b, name, st % 20 === PACKED_FLOAT, declared.title, st > 20 ? leaf.fLen : 1);
+  }
   // A pointer to an array of numbers counted by another member (`Int_t* fX; //[fN]`).
   const pointed = st > 40 && st < 60 ? STREAMER_ELEMENT[st % 20] : undefined;
   if (type === MEMBER && pointed && leaf.fLeafCount) {
@@ -201,15 +201,19 @@ function splitMember(b: JsBranch, name: string, cls: string, counterOf: (leaf: u
  * whose type the file's StreamerInfo gives: each entry is an object header and then the
  * container as an unsplit branch of that type holds it (a vector of numbers takes the fast path).
  */
-function stlMember(b: JsBranch, name: string, cls: string, memberTypeOf: MemberTypeOf): BranchInfo | null {
+function stlMember(b: JsBranch, name: string, cls: string, memberOf: MemberOf): BranchInfo | null {
   const st = b.fStreamerType ?? -1;
   if (b.fType !== MEMBER || (st !== 300 && st !== 365) || !cls) return null;
-  const member = b.fName.slice(b.fName.lastIndexOf('.') + 1);
-  const declared = memberTypeOf(cls, b.fClassVersion ?? -1, member);
+  const declared = memberOf(cls, b.fClassVersion ?? -1, memberName(b))?.typeName;
   const stl = declared ? parseStlType(declared.replace(/\s+/g, ' ').trim()) : null;
   if (!stl) return null;
   if (stl.kind === 'list' && stl.container === 'vector' && stl.of.kind === 'number') return branchInfo(b, name, `vector<${stl.of.element}>`, 'vector', stl.of.element);
   return branchInfo(b, name, stlTypeName(stl), 'nested');
+}
+
+/** A split member branch's member name: its own name after the parents' (`evt.fX` → `fX`). */
+function memberName(b: JsBranch): string {
+  return b.fName.slice(b.fName.lastIndexOf('.') + 1);
 }
 
 /**

@@ -3,6 +3,7 @@
  * decompressed baskets with their entry-offset tables; output is typed arrays. Hot loops live in
  * small functions of their own so each stays monomorphic and is optimized once.
  */
+import { packedSize, untruncate } from './packing.js';
 import type { Basket, PendingBasket } from './basket.js';
 import { decodeStl, parseStlType } from './stl.js';
 import type { BranchInfo } from './branch.js';
@@ -58,12 +59,13 @@ export function decode(path: string, info: BranchInfo, baskets: PendingBasket[],
   }
 }
 
-/** Double32_t/Float16_t scalars and fixed arrays: 4 bytes per element, unpacked (see BranchInfo.packed). */
+/** Double32_t/Float16_t scalars and fixed arrays: 3 or 4 bytes per element, unpacked (see Packing). */
 function decodePacked(path: string, info: BranchInfo, baskets: PendingBasket[], start: number, stop: number): Column {
   const n = (stop - start) * info.inner;
   const out = info.element === 'double' ? new Float64Array(n) : new Float32Array(n);
   const packed = info.packed!;
-  const size = 4 * info.inner;
+  const width = packedSize(packed);
+  const size = width * info.inner;
   let to = 0;
   for (const b of baskets) {
     const a = firstIn(b, start);
@@ -73,7 +75,8 @@ function decodePacked(path: string, info: BranchInfo, baskets: PendingBasket[], 
     const from = a * size;
     const count = (z - a) * info.inner;
     if (packed === 'float') for (let k = 0; k < count; k++) out[to + k] = v.getFloat32(from + 4 * k);
-    else for (let k = 0; k < count; k++) out[to + k] = packed.low + v.getUint32(from + 4 * k) * packed.step;
+    else if ('factor' in packed) for (let k = 0; k < count; k++) out[to + k] = v.getUint32(from + 4 * k) / packed.factor + packed.low;
+    else for (let k = 0; k < count; k++) out[to + k] = untruncate(v.getUint8(from + 3 * k), v.getUint16(from + 3 * k + 1), packed.mantissaBits);
     b.release();
     to += count;
   }

@@ -47,13 +47,13 @@ export class RootFile {
   ) {}
 
   /**
-   * @internal The declared type of member `member` of class `cls` (the version the data was
-   * written with, or the only one the file describes), from the file's StreamerInfo; null if none.
+   * @internal The declaration (type and title) of member `member` of class `cls` (the version the
+   * data was written with, or the only one the file describes), from the file's StreamerInfo; null if none.
    */
-  memberTypeOf(cls: string, classVersion: number, member: string): string | null {
+  memberOf(cls: string, classVersion: number, member: string): { typeName: string; title: string } | null {
     const infos = this.reader.streamers.get(cls) ?? [];
     const info = infos.find((i) => i.version === classVersion) ?? (infos.length === 1 ? infos[0] : undefined);
-    return info?.elements.find((e) => e.name === member)?.typeName ?? null;
+    return info?.elements.find((e) => e.name === member) ?? null;
   }
 
   get path(): string {

@@ -70,7 +70,7 @@ export class TreeReader {
     walk(tree.fBranches.arr, null);
     const infos: BranchInfo[] = [];
     for (const { b, name } of all) {
-      const info = describeBranch(b, name, (leaf) => leafOwner.get(leaf) ?? null, (cls, version, member) => file.memberTypeOf(cls, version, member));
+      const info = describeBranch(b, name, (leaf) => leafOwner.get(leaf) ?? null, (cls, version, member) => file.memberOf(cls, version, member));
       infos.push(info);
       // Two branches of one name (it happens): listed both, read the first, as ROOT's FindBranch does.
       if (!this.state.has(name)) this.state.set(name, { info, refs: basketRefs(file.path, b, this.numEntries), hasOffsets: b.fEntryOffsetLen > 0, cached: null });

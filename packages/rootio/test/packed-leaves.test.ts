@@ -45,12 +45,16 @@ const branch = (typename: string, title: string): JsBranch => ({
 
 t.test('the range in the leaf title, as ROOT reads it', async (t) => {
   const pi = describeBranch(branch('TLeafD32', 'x[0,2*pi,16]'));
-  t.same(pi.packed, { low: 0, step: (2 * Math.PI) / 65536 }, 'pi in a range');
-  t.same(describeBranch(branch('TLeafD32', 'x[-1,1]')).packed, { low: -1, step: 2 / 0xffffffff }, 'no nbits: 32');
-  t.same(describeBranch(branch('TLeafD32', 'x[-1,1,40]')).packed, { low: -1, step: 2 / 0xffffffff }, 'nbits out of 2-32: 32');
+  t.same(pi.packed, { low: 0, factor: 65536 / (2 * Math.PI) }, 'pi in a range');
+  t.same(describeBranch(branch('TLeafD32', 'x[-1,1]')).packed, { low: -1, factor: 0xffffffff / 2 }, 'no nbits: 32');
+  t.same(describeBranch(branch('TLeafD32', 'x[-1,1,40]')).packed, { low: -1, factor: 0xffffffff / 2 }, 'nbits out of 2-32: 32');
+  t.same(describeBranch(branch('TLeafD32', 'x[3][-1,1,8]')).packed, { low: -1, factor: 128 }, 'a dimension before the range');
   t.equal(describeBranch(branch('TLeafD32', 'x')).packed, 'float', 'a Double32_t without a range is a float');
-  const f16 = describeBranch(branch('TLeafF16', 'x'));
-  t.equal(f16.kind, 'unsupported');
-  t.match(f16.typeName, /TLeafF16 \(Float16_t without a range: truncated mantissa\)/, 'a Float16_t without a range is named, not guessed');
-  t.match(describeBranch(branch('TLeafD32', 'x[0,0,12]')).typeName, /truncated mantissa/, 'an empty range with nbits too');
+  t.equal(describeBranch(branch('TLeafD32', 'x[0,0,20]')).packed, 'float', 'an empty range with 15 bits or more: a float');
+  t.same(describeBranch(branch('TLeafF16', 'x')).packed, { mantissaBits: 12 }, 'a Float16_t without a range: 12 mantissa bits');
+  t.same(describeBranch(branch('TLeafF16', 'x[0,0,20]')).packed, { mantissaBits: 12 }, 'a Float16_t with an empty range of 15 bits or more: 12');
+  t.same(describeBranch(branch('TLeafD32', 'x[0,0,6]')).packed, { mantissaBits: 6 }, 'an empty range with nbits below 15');
+  const bad = describeBranch(branch('TLeafD32', 'x[low,1]'));
+  t.equal(bad.kind, 'unsupported');
+  t.match(bad.typeName, /Double32_t \(the range \[low,1\] has a bound that is not a number\)/, 'a range ROOT could not use is named');
 });

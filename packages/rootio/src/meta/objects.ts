@@ -5,6 +5,7 @@
  * classes themselves); those are read by hand here too.
  */
 import { CLASS_MASK, BYTECOUNT_MASK, NEW_CLASS_TAG, type RBuffer, type RObject } from './rbuffer.js';
+import { packingOf, untruncate, type Packing } from '../packing.js';
 import { indexStreamers, readStreamerElement, readTNamed, readTObject, T, type StreamerElement, type StreamerInfo } from './streamers.js';
 
 type Handler = (r: ObjectReader, buf: RBuffer, into: RObject) => void;
@@ -372,30 +373,16 @@ export class ObjectReader {
   }
 }
 
-/**
- * ROOT's packed floats (Double32_t, Float16_t), as the member's title `[xmin, xmax, nbits]` says:
- * with a range, an unsigned 32-bit integer scaled into it; without one, a float (Double32_t) or
- * a float cut to `nbits` of mantissa (an exponent byte and a 16-bit mantissa; Float16_t's default 12).
- */
+/** A packed float member (Double32_t, Float16_t), as its title's range says (see Packing). */
 function packedFloat(buf: RBuffer, half: boolean, el: StreamerElement): number {
-  const m = /\[\s*([^,\]]+?)\s*,\s*([^,\]]+?)\s*(?:,\s*(\d+)\s*)?\]/.exec(el.title);
-  let nbits = m?.[3] ? Number(m[3]) : 32;
-  if (nbits < 2 || nbits > 32) nbits = 32;
-  const xmin = m ? Number(m[1]) : 0;
-  const xmax = m ? Number(m[2]) : 0;
-  if (m && !(Number.isFinite(xmin) && Number.isFinite(xmax))) buf.fail(`member ${el.name} has a range ROOT computes from an expression (${m[0]}), which this reader does not evaluate`);
-  if (m && xmin < xmax) {
-    const factor = (nbits < 32 ? 2 ** nbits : 0xffffffff) / (xmax - xmin);
-    return buf.u32() / factor + xmin;
+  let p: Packing;
+  try {
+    p = packingOf(el.title, half);
+  } catch (err) {
+    return buf.fail(`member ${el.name}: ${(err as Error).message}`);
   }
-  // No range: ROOT keeps the mantissa bits in xmin when it is below 15.
-  const bits = m && nbits < 15 ? nbits : half ? 12 : 0;
-  if (!bits) return buf.f32();
+  if (p === 'float') return buf.f32();
+  if ('factor' in p) return buf.u32() / p.factor + p.low;
   const exp = buf.u8();
-  const man = buf.u16();
-  const i = ((exp << 23) | ((man & ((1 << (bits + 1)) - 1)) << (23 - bits))) >>> 0;
-  const f = new DataView(new ArrayBuffer(4));
-  f.setUint32(0, i);
-  const v = f.getFloat32(0);
-  return man & (1 << (bits + 1)) ? -v : v;
+  return untruncate(exp, buf.u16(), p.mantissaBits);
 }
