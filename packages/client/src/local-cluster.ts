@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 // The flags only: the scheduler and worker packages themselves are not loaded into the client.
-import { SCHEDULER_V8_FLAGS } from '@gluon/scheduler/v8-flags';
+import { SCHEDULER_V8_FLAGS, withSchedulerEnv } from '@gluon/scheduler/v8-flags';
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
 import { parseBytes, temporaryTls, type TemporaryTls, type TlsFiles } from '@gluon/protocol';
 import { Client, type ConnectOptions } from './client.js';
@@ -209,7 +209,7 @@ export class LocalCluster {
       return a;
     };
     // Both get their V8 flags on node's command line, so neither runs under a supervisor process.
-    const scheduler = launch('scheduler', [...SCHEDULER_V8_FLAGS, binPath('@gluon/scheduler', 'gluon-scheduler'), ...schedArgs], env, opts.cwd, opts.verbose);
+    const scheduler = launch('scheduler', [...SCHEDULER_V8_FLAGS, binPath('@gluon/scheduler', 'gluon-scheduler'), ...schedArgs], withSchedulerEnv(env), opts.cwd, opts.verbose);
     const launchWorker = (i: number) =>
       launch(`worker local-${i}`, [...WORKER_V8_FLAGS, binPath('@gluon/worker', 'gluon-worker'), ...workerArgs(i)], env, opts.cwd, opts.verbose);
     const workers = Array.from({ length: nWorkers }, (_, i) => launchWorker(i));

@@ -3,10 +3,12 @@
  * cross-worker dependencies runs; every future must still resolve to the right value (lost
  * results are recomputed from the graph).
  */
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
 import { ClientClosedError, LocalCluster, remoteFrom, type Future } from '@gluon/client';
+import { SCHEDULER_ENV } from '@gluon/scheduler/v8-flags';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
@@ -55,6 +57,8 @@ t.test('a LocalCluster whose scheduler process dies fails pending futures at onc
   t.teardown(() => cluster.close());
   const client = await cluster.client();
   t.equal(await client.submit(inc, 1).result(), 2);
+  const environ = readFileSync(`/proc/${cluster.schedulerProcess.pid}/environ`, 'utf8').split('\0');
+  for (const [k, v] of Object.entries(SCHEDULER_ENV)) t.ok(environ.includes(`${k}=${v}`), `the scheduler runs with ${k}=${v}`);
   const pending = client.submit(sleep.with({ pure: false }), 2000, 'never seen');
   process.kill(cluster.schedulerProcess.pid, 'SIGKILL');
   const err = await pending.result().then(() => null, (e: unknown) => e);

@@ -4,7 +4,7 @@ import {
   stopWithSupervisor, superviseChildren, withoutTokenArgs, type CliSpec,
 } from '@gluon/protocol';
 import { startScheduler } from './server.js';
-import { SCHEDULER_V8_FLAGS } from './v8-flags.js';
+import { SCHEDULER_V8_FLAGS, withSchedulerEnv } from './v8-flags.js';
 
 /** Every flag of gluon-scheduler: what it does, its default, how it is checked. */
 export const SCHEDULER_FLAGS = {
@@ -70,8 +70,9 @@ function main(): void {
   // V8 reads these at start-up only: without them, run as a child that has them.
   const missing = missingV8Flags(parseV8Flags(values['v8-flags']));
   if (missing.length) {
-    // The token travels in the child's environment, never on its command line.
-    superviseChildren(new URL(import.meta.url), [withoutTokenArgs(process.argv.slice(2))], missing, { env: envWithToken(token) });
+    // The token travels in the child's environment, never on its command line; so do the
+    // malloc settings (SCHEDULER_ENV), read at start-up like V8's flags.
+    superviseChildren(new URL(import.meta.url), [withoutTokenArgs(process.argv.slice(2))], missing, { env: withSchedulerEnv(envWithToken(token)) });
     return;
   }
   // Printed by the process that listens (a supervised child prints it, not its supervisor).

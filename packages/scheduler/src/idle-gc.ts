@@ -9,6 +9,8 @@
 export class IdleCollector {
   private lastCount = 0;
   private atLastCollection = 0;
+  /** Tasks forgotten between the last two collections (for the log line). */
+  lastReleased = 0;
 
   /** @param threshold tasks forgotten since the last collection that make one worth its pause */
   constructor(readonly threshold = 50_000) {}
@@ -18,6 +20,7 @@ export class IdleCollector {
     const settled = forgotten === this.lastCount;
     this.lastCount = forgotten;
     if (!settled || forgotten - this.atLastCollection < this.threshold) return false;
+    this.lastReleased = forgotten - this.atLastCollection;
     this.atLastCollection = forgotten;
     return true;
   }

@@ -166,7 +166,12 @@ export class Scheduler implements DashboardSource {
     const { commands, expired } = this.state.tick(Date.now());
     // Started with --expose-gc (SCHEDULER_V8_FLAGS): give a big release's memory back once it settled.
     const gc = (globalThis as { gc?: () => void }).gc;
-    if (gc && this.collector.shouldCollect(this.state.forgottenCount)) gc();
+    if (gc && this.collector.shouldCollect(this.state.forgottenCount)) {
+      gc();
+      // What is left after the collection, to tell live leftovers (heap used) from memory the
+      // process keeps without using it (RSS beyond the heap): bench/scale.ts reads this line.
+      this.log(memoryLine(`idle collection after ${this.collector.lastReleased} tasks were forgotten`));
+    }
     for (const id of expired) {
       const conn = this.workers.get(id);
       this.workers.delete(id);
@@ -353,6 +358,13 @@ export class Scheduler implements DashboardSource {
     await this.dashboard?.close();
     await this.listener.close();
   }
+}
+
+/** `what: heap X MiB used of Y, external Z MiB, RSS W MiB` (this process, now). */
+function memoryLine(what: string): string {
+  const m = process.memoryUsage();
+  const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+  return `${what}: heap ${mib(m.heapUsed)} MiB used of ${mib(m.heapTotal)}, external ${mib(m.external)} MiB, RSS ${mib(m.rss)} MiB`;
 }
 
 /** Starts a scheduler; see {@link SchedulerOptions}. */

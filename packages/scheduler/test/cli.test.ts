@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { SCHEDULER_V8_FLAGS } from '@gluon/scheduler/v8-flags';
+import { SCHEDULER_ENV, SCHEDULER_V8_FLAGS, withSchedulerEnv } from '@gluon/scheduler/v8-flags';
 
 /** gluon-scheduler as a user starts it: its V8 flags, a supervisor when they are missing, bad flags. */
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
@@ -48,9 +48,18 @@ t.test('started without its V8 flags it runs as a supervised child that has them
   t.equal(kids.length, 1, 'one child process');
   const cmdline = readFileSync(`/proc/${kids[0]}/cmdline`, 'utf8').split('\0');
   t.ok(cmdline.includes('--max-semi-space-size=4'), `the child has the flag (${cmdline.join(' ')})`);
+  const environ = readFileSync(`/proc/${kids[0]}/environ`, 'utf8').split('\0');
+  for (const [k, v] of Object.entries(SCHEDULER_ENV)) t.ok(environ.includes(`${k}=${v}`), `the child's environment has ${k}=${v}`);
   s.child.kill('SIGKILL');
   for (let i = 0; i < 100 && alive(kids[0]!); i++) await new Promise((r) => setTimeout(r, 100));
   t.notOk(alive(kids[0]!), 'the scheduler exited within 10 s of its supervisor');
+});
+
+t.test('the malloc settings are added only where the environment sets nothing', async (t) => {
+  const env = withSchedulerEnv({ MALLOC_MMAP_THRESHOLD_: '65536', PATH: '/bin' });
+  t.equal(env.MALLOC_MMAP_THRESHOLD_, '65536', 'a value set by hand wins');
+  t.equal(env.MALLOC_TRIM_THRESHOLD_, SCHEDULER_ENV.MALLOC_TRIM_THRESHOLD_, 'a missing one is added');
+  t.equal(env.PATH, '/bin', 'the rest is kept');
 });
 
 t.test('with its flags on node\'s command line it runs in the started process and stops on SIGTERM', async (t) => {
