@@ -6,34 +6,40 @@
  * are printed too and are only as good as the machine's load (printed with them).
  *
  * Figures (targets from issue #17):
- *   - scheduler CPU per task for 10k, 100k, 1M independent tasks and 1M tasks in a tree
- *     reduction (fan-in 8): per-task cost at 1M ≤ 1.5× that at 10k;
+ *   - scheduler CPU per task for 10k, 100k, 1M independent tasks and 10k, 100k, 1M tasks in a
+ *     tree reduction (fan-in 8), each from submit until the client's release has been handled
+ *     (so both shapes pay for forgetting their tasks): per-task cost at 1M ≤ 1.5× that at 10k,
+ *     for the tree both against the tree of 10k and against 10k independent tasks;
  *   - scheduler RSS per held task with 1M held (≤ 1 KiB) and after release (back to within 10%
  *     of the idle RSS measured before);
  *   - tasks per scheduler CPU-second (and per wall second) with 10, 100 and 1,000 workers
  *     (no drop beyond 20% from 10 to 1,000);
  *   - time to register 1,000 workers; 100 of 1,000 killed at once mid-run: every task they had
  *     is rescheduled (checked) and every result arrives (checked);
- *   - update-graph of 1M tasks from the client: the client's own time to build it, and the time
- *     until the scheduler has taken it and sent the first task (one event: every task is known
- *     before the first is sent).
+ *   - update-graph of 1M tasks from the client: the client's own CPU time to build it and to
+ *     encode and send it, and the time until the scheduler has sent the first task and has
+ *     taken every task (a marker task submitted after the graph is placed);
+ *   - the scheduler's V8 heap after a release (its own log line of the idle collection), next to
+ *     its RSS, to tell live leftovers from memory the process keeps without using it.
  *
  * Run with `node --max-old-space-size=8192 --import tsx bench/scale.ts` (after `npx tsc -b`);
- * `--quick` for sizes ÷ 10. Writes bench/results/scale.json.
+ * `--quick` for sizes ÷ 10; `--only sizes,tree,workers` for some sections; `--scheduler-flags
+ * "--cpu-prof --cpu-prof-dir=DIR"` adds node flags to the scheduler (a profile of the run).
+ * Writes bench/results/scale.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, remote, type Future } from '@gluon/client';
-import { SCHEDULER_V8_FLAGS } from '@gluon/scheduler/v8-flags';
-import { cpuSeconds, rssMiB } from './proc.js';
+import { SCHEDULER_V8_FLAGS, withSchedulerEnv } from '@gluon/scheduler/v8-flags';
+import { cpuSeconds, median, ownCpuSeconds, rssMiB } from './proc.js';
 import { SimFleet, type SimWorker } from './sim-workers.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, 'scheduler-flags': { type: 'string', default: '' } } });
 const div = values.quick ? 10 : 1;
 const only = values.only ? new Set(values.only.split(',')) : null;
 const M = 1_000_000 / div;
@@ -67,14 +73,17 @@ async function until(cond: () => boolean, what: string, timeoutMs = 600_000): Pr
   }
 }
 
-/** The scheduler as its own process, with the flags LocalCluster gives it. */
+const schedulerLog = join(root, 'bench', 'results', 'scale-scheduler.log');
+
+/** The scheduler as its own process, with the flags and environment LocalCluster gives it. */
 async function startScheduler(): Promise<{ child: ChildProcess; address: string }> {
   const cli = join(root, 'packages/scheduler/dist/cli.js');
-  const child = spawn(process.execPath, [...SCHEDULER_V8_FLAGS, cli, '--port', '0', '--no-dashboard', '--heartbeat-ttl', '600s'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const extraFlags = values['scheduler-flags']!.split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...SCHEDULER_V8_FLAGS, ...extraFlags, cli, '--port', '0', '--no-dashboard', '--heartbeat-ttl', '600s'], {
+    stdio: ['ignore', 'pipe', 'pipe'], env: withSchedulerEnv(process.env),
   });
   // Its log (a line per worker joining and leaving) goes to a file beside the results.
-  const log = createWriteStream(join(root, 'bench', 'results', 'scale-scheduler.log'));
+  const log = createWriteStream(schedulerLog);
   child.stderr!.pipe(log);
   child.once('exit', (code, sig) => {
     if (code) console.error(`scheduler exited with ${code ?? sig}; its log: bench/results/scale-scheduler.log`);
@@ -91,36 +100,65 @@ async function startScheduler(): Promise<{ child: ChildProcess; address: string 
   return { child, address };
 }
 
-/** The client's own time per task to build the last map (µs, wall). */
+/** The client's own CPU time per task to build the last graph (µs: map(), or map() and treeReduce()). */
 let clientBuildUs = NaN;
 
-/** Runs `n` independent tasks (or a tree reduction over leaves) and returns the scheduler's CPU per task. */
-async function run(client: Client, pid: number, fleet: SimFleet, n: number, shape: 'map' | 'tree', keep = false):
-  Promise<{ cpuUs: number; cpuS: number; wallS: number; wallRate: number; futures: Array<Future<unknown>>; tasks: number }> {
+/**
+ * Runs `n` independent tasks (or a tree reduction over leaves), releases them, and returns the
+ * scheduler's CPU per task from the submission until the release has been handled (a round
+ * trip after it), so that both shapes include forgetting their tasks.
+ */
+async function run(client: Client, pid: number, fleet: SimFleet, n: number, shape: 'map' | 'tree'):
+  Promise<{ cpuUs: number; cpuS: number; wallS: number; wallRate: number; tasks: number }> {
   const before = fleet.answered;
+  const args = Array.from({ length: shape === 'map' ? n : Math.round((n * 7) / 8) }, (_, i) => i + Math.random());
   const cpu0 = cpuSeconds(pid);
+  const own0 = ownCpuSeconds();
   const t0 = performance.now();
   let futures: Array<Future<unknown>>;
   let tasks = n;
   if (shape === 'map') {
-    futures = client.map(noop, Array.from({ length: n }, (_, i) => i + Math.random()));
-    clientBuildUs = ((performance.now() - t0) / n) * 1000;
+    futures = client.map(noop, args);
+    clientBuildUs = ((ownCpuSeconds() - own0) / n) * 1e6;
   } else {
     // Leaves such that leaves + reducers ≈ n (fan-in 8: reducers ≈ leaves / 7).
-    const leaves = Math.round((n * 7) / 8);
-    const parts = client.map(noop, Array.from({ length: leaves }, (_, i) => i + Math.random()));
+    const leaves = args.length;
+    const parts = client.map(noop, args);
     let reducers = 0;
     for (let l = leaves; l > 1; l = Math.ceil(l / 8)) reducers += Math.ceil(l / 8);
     tasks = leaves + reducers;
     futures = [client.treeReduce(combine, parts, { fanIn: 8 })];
     client.release(parts);
+    clientBuildUs = ((ownCpuSeconds() - own0) / tasks) * 1e6;
   }
   await client.wait(futures);
   await until(() => fleet.answered - before >= tasks, `${tasks} tasks answered`);
+  client.release(futures);
+  await roundTrip(client);
   const cpu = cpuSeconds(pid) - cpu0;
   const wall = (performance.now() - t0) / 1000;
-  if (!keep) client.release(futures);
-  return { cpuUs: (cpu / tasks) * 1e6, cpuS: cpu, wallS: wall, wallRate: tasks / wall, futures, tasks };
+  return { cpuUs: (cpu / tasks) * 1e6, cpuS: cpu, wallS: wall, wallRate: tasks / wall, tasks };
+}
+
+/**
+ * The median CPU per task of `times` runs of `n` tasks: a small run's CPU is a few ticks of
+ * /proc's 10 ms clock and moves with the machine, so small sizes are run more than once.
+ */
+async function runMedian(client: Client, pid: number, fleet: SimFleet, n: number, shape: 'map' | 'tree', times: number) {
+  const runs = [];
+  for (let i = 0; i < times; i++) runs.push(await run(client, pid, fleet, n, shape));
+  const cpuUs = median(runs.map((r) => r.cpuUs));
+  return { ...runs.find((r) => r.cpuUs === cpuUs) ?? runs[0]!, cpuUs, all: runs.map((r) => r.cpuUs) };
+}
+
+/** The scheduler's last idle-collection line (see server.ts): its heap right after a release. */
+function lastCollection(): { heapUsed: number; heapTotal: number; external: number; rss: number } | null {
+  const lines = existsSync(schedulerLog) ? readFileSync(schedulerLog, 'utf8').split('\n') : [];
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const m = /idle collection .*: heap ([\d.]+) MiB used of ([\d.]+), external ([\d.]+) MiB, RSS ([\d.]+) MiB/.exec(lines[i]!);
+    if (m) return { heapUsed: Number(m[1]), heapTotal: Number(m[2]), external: Number(m[3]), rss: Number(m[4]) };
+  }
+  return null;
 }
 
 /**
@@ -181,24 +219,29 @@ async function main(): Promise<void> {
     row({ figure: 'scheduler RSS, idle after warm-up', value: idleRss, unit: 'MiB' });
     extra.idleRssMiB = idleRss;
 
+    const small = 10_000 / div;
+    const per: Record<number, number> = {};
     if (want('sizes')) {
-      console.log('\n-- scheduler CPU per task, 10 workers × 2 threads --');
-      const per: Record<string, number> = {};
-      for (const n of [10_000 / div, 100_000 / div]) {
-        const r = await run(client, pid, fleet, n, 'map');
+      console.log('\n-- scheduler CPU per task, 10 workers × 2 threads, submit until released --');
+      for (const n of [small, 100_000 / div]) {
+        const r = await runMedian(client, pid, fleet, n, 'map', n === small ? 5 : 1);
         per[n] = r.cpuUs;
-        row({ figure: `${n.toLocaleString('en')} independent tasks`, value: r.cpuUs, unit: 'µs/task', note: `${r.wallRate.toFixed(0)} tasks/s wall, client map() ${clientBuildUs.toFixed(1)} µs/task, load ${load()}` });
+        row({ figure: `${n.toLocaleString('en')} independent tasks`, value: r.cpuUs, unit: 'µs/task', note: `${'all' in r && r.all.length > 1 ? `median of ${r.all.map((x) => x.toFixed(1)).join(', ')}; ` : ''}${r.wallRate.toFixed(0)} tasks/s wall, client map() ${clientBuildUs.toFixed(1)} µs/task CPU, load ${load()}` });
       }
       // 1M: update-graph timing, then held for the memory figure.
       firstComputeAt = 0;
+      const args = Array.from({ length: M }, (_, i) => i + Math.random());
       const cpu0 = cpuSeconds(pid);
+      const own0 = ownCpuSeconds();
       const t0 = performance.now();
-      const futures = client.map(noop, Array.from({ length: M }, (_, i) => i + Math.random()));
+      const futures = client.map(noop, args);
       const built = performance.now() - t0;
+      const builtCpu = ownCpuSeconds() - own0;
       // The graph leaves in a microtask (frames of 4,096 tasks); then a marker task, after it on the
       // same connection: once the marker is placed, the scheduler has taken every frame before it.
       await new Promise((r) => setImmediate(r));
       const sent = performance.now() - t0;
+      const sentCpu = ownCpuSeconds() - own0 - builtCpu;
       const marker = client.submit(noop.with({ priority: 1e9, group: 'marker' }), Math.random());
       markerKey = marker.key;
       await until(() => firstComputeAt > 0, 'the first compute-task of the 1M graph');
@@ -208,39 +251,58 @@ async function main(): Promise<void> {
       const graphCpu = cpuSeconds(pid) - cpu0;
       await client.wait([...futures, marker]);
       client.release([marker]);
-      const cpuM = ((cpuSeconds(pid) - cpu0) / M) * 1e6;
-      per[M] = cpuM;
-      row({ figure: `${M.toLocaleString('en')} independent tasks`, value: cpuM, unit: 'µs/task', note: `${(M / ((performance.now() - t0) / 1000)).toFixed(0)} tasks/s wall, load ${load()}` });
-      const growth = cpuM / per[10_000 / div]!;
-      row({ figure: `growth of CPU per task, ${(10_000 / div).toLocaleString('en')} → ${M.toLocaleString('en')}`, value: growth, unit: '×', target: '≤ 1.5', meets: growth <= 1.5 });
+      const ranCpu = cpuSeconds(pid) - cpu0;
+      const wallRate = M / ((performance.now() - t0) / 1000);
       console.log(`\n-- update-graph of ${M.toLocaleString('en')} tasks from the client (wall, load ${load()}) --`);
-      row({ figure: 'client: map() builds specs and futures', value: built, unit: 'ms', note: `${((built / M) * 1000).toFixed(1)} µs/task` });
-      row({ figure: 'client: … and has encoded and sent every frame', value: sent, unit: 'ms' });
-      row({ figure: 'scheduler: first task sent to a worker', value: firstMs, unit: 'ms' });
-      row({ figure: 'scheduler: every task known (a marker after them placed)', value: knownMs, unit: 'ms', note: `scheduler CPU until then ${graphCpu.toFixed(1)} s` });
+      row({ figure: 'client: map() builds specs and futures, CPU', value: (builtCpu / M) * 1e6, unit: 'µs/task', note: `${built.toFixed(0)} ms wall` });
+      row({ figure: 'client: … encodes and sends every frame, CPU', value: (sentCpu / M) * 1e6, unit: 'µs/task', note: `all sent ${sent.toFixed(0)} ms wall after map() began` });
+      row({ figure: 'scheduler: first task sent to a worker', value: firstMs, unit: 'ms', note: 'wall, from map(); seen by the workers in the client\'s process once it has sent everything' });
+      row({ figure: 'scheduler: every task known (a marker after them placed)', value: knownMs, unit: 'ms', note: `wall; scheduler CPU until then ${graphCpu.toFixed(1)} s (${((graphCpu / M) * 1e6).toFixed(1)} µs/task)` });
       console.log('\n-- scheduler memory --');
       const heldRss = await settledRss(pid, 15_000, 3_000);
       const perTask = ((heldRss - idleRss) * 2 ** 20) / M;
       row({ figure: `RSS with ${M.toLocaleString('en')} tasks held`, value: heldRss, unit: 'MiB' });
       row({ figure: 'RSS per held task', value: perTask, unit: 'bytes', target: '≤ 1024', meets: perTask <= 1024 });
+      const rel0 = cpuSeconds(pid);
       client.release(futures);
       futures.length = 0;
       await roundTrip(client);
+      const releaseCpu = cpuSeconds(pid) - rel0;
       const afterRss = await settledRss(pid);
       const back = afterRss / idleRss;
       row({ figure: 'RSS after release / idle RSS', value: back, unit: '×', target: '≤ 1.10', meets: back <= 1.1, note: `${afterRss.toFixed(0)} MiB` });
-      console.log('\n-- tree reduction (fan-in 8) --');
-      const tree: Record<number, number> = {};
-      for (const n of [10_000 / div, 100_000 / div, M]) {
-        const r = await run(client, pid, fleet, n, 'tree');
-        tree[n] = r.cpuUs;
-        row({ figure: `${r.tasks.toLocaleString('en')} tasks in a tree reduction`, value: r.cpuUs, unit: 'µs/task', note: `${r.wallRate.toFixed(0)} tasks/s wall, load ${load()}` });
+      const heap = lastCollection();
+      if (heap) {
+        row({ figure: 'V8 heap used after release (idle collection)', value: heap.heapUsed, unit: 'MiB', note: `of ${heap.heapTotal} MiB committed, external ${heap.external} MiB; RSS ${heap.rss} MiB then` });
+        extra.heapAfterRelease = heap;
       }
-      const treeGrowth = tree[M]! / tree[10_000 / div]!;
-      row({ figure: `growth of CPU per task, tree of ${(10_000 / div).toLocaleString('en')} → ${M.toLocaleString('en')}`, value: treeGrowth, unit: '×', target: '≤ 1.5', meets: treeGrowth <= 1.5 });
-      row({ figure: `tree vs independent, CPU per task at ${M.toLocaleString('en')}`, value: tree[M]! / per[M]!, unit: '×', note: 'dependencies, inline values, releases' });
+      const cpuM = ((ranCpu + releaseCpu) / M) * 1e6;
+      per[M] = cpuM;
+      console.log('');
+      row({ figure: `${M.toLocaleString('en')} independent tasks`, value: cpuM, unit: 'µs/task', note: `${(((releaseCpu) / M) * 1e6).toFixed(1)} of it the release; ${wallRate.toFixed(0)} tasks/s wall, load ${load()}` });
+      const growth = cpuM / per[small]!;
+      row({ figure: `growth of CPU per task, ${small.toLocaleString('en')} → ${M.toLocaleString('en')}`, value: growth, unit: '×', target: '≤ 1.5', meets: growth <= 1.5 });
     }
-
+    if (want('tree')) {
+      console.log('\n-- tree reduction (fan-in 8), submit until released --');
+      if (per[small] === undefined) {
+        const r = await runMedian(client, pid, fleet, small, 'map', 5);
+        per[small] = r.cpuUs;
+        row({ figure: `${small.toLocaleString('en')} independent tasks (the baseline)`, value: r.cpuUs, unit: 'µs/task', note: `median of ${r.all.map((x) => x.toFixed(1)).join(', ')}` });
+      }
+      const tree: Record<number, number> = {};
+      for (const n of [small, 100_000 / div, M]) {
+        const r = await runMedian(client, pid, fleet, n, 'tree', n === small ? 5 : 1);
+        tree[n] = r.cpuUs;
+        row({ figure: `${r.tasks.toLocaleString('en')} tasks in a tree reduction`, value: r.cpuUs, unit: 'µs/task', note: `${'all' in r && r.all.length > 1 ? `median of ${r.all.map((x) => x.toFixed(1)).join(', ')}; ` : ''}${r.wallRate.toFixed(0)} tasks/s wall, client ${clientBuildUs.toFixed(1)} µs/task CPU, load ${load()}` });
+      }
+      const treeGrowth = tree[M]! / tree[small]!;
+      row({ figure: `growth of CPU per task, tree of ${small.toLocaleString('en')} → ${M.toLocaleString('en')}`, value: treeGrowth, unit: '×', target: '≤ 1.5', meets: treeGrowth <= 1.5 });
+      const vsIndependent = tree[M]! / per[small]!;
+      row({ figure: `tree of ${M.toLocaleString('en')} / ${small.toLocaleString('en')} independent tasks`, value: vsIndependent, unit: '×', target: '≤ 1.5', meets: vsIndependent <= 1.5, note: 'dependencies, inline values' });
+      extra.tree = tree;
+    }
+    extra.independent = per;
     if (want('workers')) {
       console.log(`\n-- workers: ${(100_000 / div).toLocaleString('en')} independent tasks on 10, 100, 1,000 workers × 2 threads --`);
       const rate: Record<number, number> = {};
