@@ -29,21 +29,23 @@ interface TypeColumns {
   id: Jagged | null; idMin: number; type: Jagged | null; typeValue: number; ptMin: number; absEtaMax: number;
 }
 
-/** The selected objects of one event (scratch, reused). */
+/**
+ * The selected objects of one event (scratch, reused): type, pT and where in its type's columns
+ * each sits. Four-vectors are made later, only for the objects that enter combinations, so the
+ * trigonometry (most of the selection's cost) is skipped for events with fewer than 2 objects,
+ * for objects pushed out of the leading maxPerType and for types not combined.
+ */
 export class EventObjects {
   n = 0;
   /** Per type: how many were kept. */
   readonly perType = new Int32Array(NT);
   readonly type: Int32Array;
   readonly pt: Float64Array;
-  readonly px: Float64Array;
-  readonly py: Float64Array;
-  readonly pz: Float64Array;
-  readonly e: Float64Array;
+  /** The object's index in its type's value arrays. */
+  readonly at: Int32Array;
   constructor(readonly maxPerType: number) {
     const n = NT * maxPerType;
-    this.type = new Int32Array(n); this.pt = new Float64Array(n);
-    this.px = new Float64Array(n); this.py = new Float64Array(n); this.pz = new Float64Array(n); this.e = new Float64Array(n);
+    this.type = new Int32Array(n); this.pt = new Float64Array(n); this.at = new Int32Array(n);
   }
 }
 
@@ -97,9 +99,8 @@ function bindColumns(cols: Record<string, unknown>, o: PhysicsOptions, n: number
  */
 export function selectObjects(cols: readonly TypeColumns[], unitsPerGeV: number, i: number, out: EventObjects): void {
   out.n = 0;
-  const max = out.maxPerType;
+  const max = out.maxPerType, opt = out.pt, oat = out.at;
   for (let t = 0; t < NT; t++) {
-    out.perType[t] = 0;
     const c = cols[t];
     const base = out.n;
     let kept = 0;
@@ -109,28 +110,31 @@ export function selectObjects(cols: readonly TypeColumns[], unitsPerGeV: number,
       if (c.id && !(c.id.values[k] >= c.idMin)) continue;
       const pt = c.pt.values[k] / unitsPerGeV;
       if (!(pt > c.ptMin)) continue;
-      const eta = c.eta.values[k];
-      if (!(Math.abs(eta) < c.absEtaMax)) continue;
+      if (!(Math.abs(c.eta.values[k]) < c.absEtaMax)) continue;
       // Insert by decreasing pT after equal ones; drop what falls past maxPerType.
       let s = kept < max ? kept : max - 1;
-      if (kept >= max && !(pt > out.pt[base + s])) continue;
-      while (s > 0 && out.pt[base + s - 1] < pt) { copySlot(out, base + s - 1, base + s); s--; }
-      const phi = c.phi.values[k];
-      const j = base + s;
-      out.type[j] = t; out.pt[j] = pt;
-      const px = pt * Math.cos(phi), py = pt * Math.sin(phi), pz = pt * Math.sinh(eta);
-      out.px[j] = px; out.py[j] = py; out.pz[j] = pz;
-      const f = c.fourth.values[k] / unitsPerGeV;
-      out.e[j] = c.isMass ? Math.sqrt(px * px + py * py + pz * pz + f * f) : f;
+      if (kept >= max && !(pt > opt[base + s])) continue;
+      while (s > 0 && opt[base + s - 1] < pt) { opt[base + s] = opt[base + s - 1]; oat[base + s] = oat[base + s - 1]; s--; }
+      opt[base + s] = pt; oat[base + s] = k;
       if (kept < max) kept++;
     }
+    for (let j = base; j < base + kept; j++) out.type[j] = t;
     out.perType[t] = kept;
     out.n += kept;
   }
 }
 
-function copySlot(o: EventObjects, from: number, to: number): void {
-  o.type[to] = o.type[from]; o.pt[to] = o.pt[from]; o.px[to] = o.px[from]; o.py[to] = o.py[from]; o.pz[to] = o.pz[from]; o.e[to] = o.e[from];
+/**
+ * The four-vector (GeV) of the object at index k of type columns c, whose pT is `pt` GeV, into
+ * slot j of X, Y, Z, E.
+ */
+function fourVector(c: TypeColumns, k: number, pt: number, unitsPerGeV: number,
+                    X: Float64Array, Y: Float64Array, Z: Float64Array, E: Float64Array, j: number): void {
+  const phi = c.phi.values[k], eta = c.eta.values[k];
+  const px = pt * Math.cos(phi), py = pt * Math.sin(phi), pz = pt * Math.sinh(eta);
+  X[j] = px; Y[j] = py; Z[j] = pz;
+  const f = c.fourth.values[k] / unitsPerGeV;
+  E[j] = c.isMass ? Math.sqrt(px * px + py * py + pz * pz + f * f) : f;
 }
 
 /** The invariant mass of a summed four-vector, GeV: √max(E² − p², 0). */
@@ -169,8 +173,7 @@ export class FinalStateCounter {
   private readonly combWeight = new Int32Array(NT);
   private readonly calc = new Uint8Array(NT);
   private readonly obj: EventObjects;
-  private readonly idx: Int32Array;
-  /** The event's eligible objects (components, combination-code weight). */
+  /** The event's combined objects (four-vector components, combination-code weight). */
   private readonly X: Float64Array; private readonly Y: Float64Array; private readonly Z: Float64Array;
   private readonly E: Float64Array; private readonly W: Int32Array;
   /** The walk's stack: per depth, the member index, the summed four-vector and the combination code. */
@@ -178,6 +181,7 @@ export class FinalStateCounter {
   private readonly sx: Float64Array; private readonly sy: Float64Array; private readonly sz: Float64Array; private readonly se: Float64Array;
   private readonly nMain: number;
   private readonly nAll: number;
+  private readonly width: number;
   /** Main bins of every histogram: histogram h's at [h·nMain, (h + 1)·nMain). */
   private counts: Float64Array;
   /** Per histogram: its final-state and combination codes. */
@@ -198,6 +202,7 @@ export class FinalStateCounter {
 
   constructor(readonly opts: PhysicsOptions) {
     ({ nMain: this.nMain, nAll: this.nAll } = binCounts(opts));
+    this.width = opts.binWidth;
     this.fsCodec = new CountsCodec(opts.maxPerType + 1);
     this.combCodec = new CountsCodec(opts.maxParticles + 1);
     const b = opts.maxParticles + 1;
@@ -222,7 +227,6 @@ export class FinalStateCounter {
     this.tails = new Float64Array(this.nTail * 8);
     this.obj = new EventObjects(opts.maxPerType);
     const n = NT * opts.maxPerType, depth = opts.maxParticles + 1;
-    this.idx = new Int32Array(n);
     this.X = new Float64Array(n); this.Y = new Float64Array(n); this.Z = new Float64Array(n); this.E = new Float64Array(n); this.W = new Int32Array(n);
     this.at = new Int32Array(depth); this.code = new Int32Array(depth);
     this.sx = new Float64Array(depth); this.sy = new Float64Array(depth); this.sz = new Float64Array(depth); this.se = new Float64Array(depth);
@@ -230,11 +234,13 @@ export class FinalStateCounter {
 
   /** Processes `n` events of read columns (units per GeV from the schema). */
   add(cols: Record<string, unknown>, n: number): void {
-    const o = this.opts, schema = schemaOf(o);
+    const o = this.opts, units = schemaOf(o).unitsPerGeV;
     const bound = bindColumns(cols, o, n);
-    const obj = this.obj, idx = this.idx, calc = this.calc, slotOf = this.slotOf;
+    const obj = this.obj, calc = this.calc, slotOf = this.slotOf, weight = this.combWeight;
+    const X = this.X, Y = this.Y, Z = this.Z, E = this.E, W = this.W;
+    const nested = o.maxParticles <= 4;
     for (let i = 0; i < n; i++) {
-      selectObjects(bound, schema.unitsPerGeV, i, obj);
+      selectObjects(bound, units, i, obj);
       this.events++;
       if (obj.n < 2) { this.lessThanTwo++; continue; }
       const pt = obj.perType;
@@ -248,51 +254,87 @@ export class FinalStateCounter {
       slot.events++;
       if (!o.masses) continue;
       let m = 0;
-      for (let k = 0; k < obj.n; k++) if (calc[obj.type[k]]) idx[m++] = k;
+      for (let t = 0; t < NT; t++) if (calc[t]) m += pt[t];
       if (m < o.minParticles) continue;
-      this.walk(slot, m);
+      // The combined objects' four-vectors, in the event's object order.
+      m = 0;
+      for (let k = 0; k < obj.n; k++) {
+        const t = obj.type[k];
+        if (!calc[t]) continue;
+        fourVector(bound[t], obj.at[k], obj.pt[k], units, X, Y, Z, E, m);
+        W[m++] = weight[t];
+      }
+      if (nested) this.upToFour(slot, m); else this.walk(slot, m);
     }
   }
 
   /**
-   * Every subset of idx[0..m) with minParticles…maxParticles members, depth-first in
+   * Every subset of the m objects in X…W with minParticles…maxParticles (≤ 4) members, as nested
+   * loops (the sums stay in registers): in lexicographic order, each member's four-vector added
+   * to the sums of the subset without it, as {@link walk} does for more members.
+   */
+  private upToFour(slot: FsSlot, m: number): void {
+    const X = this.X, Y = this.Y, Z = this.Z, E = this.E, W = this.W;
+    const minP = this.opts.minParticles, maxP = Math.min(this.opts.maxParticles, m);
+    let n = 0;
+    for (let a = 0; a < m - 1; a++) {
+      const xa = X[a], ya = Y[a], za = Z[a], ea = E[a], ca = W[a];
+      for (let b = a + 1; b < m; b++) {
+        const xb = xa + X[b], yb = ya + Y[b], zb = za + Z[b], eb = ea + E[b], cb = ca + W[b];
+        if (minP <= 2) { this.count(slot, cb, invariantMass(xb, yb, zb, eb)); n++; }
+        if (maxP < 3) continue;
+        for (let c = b + 1; c < m; c++) {
+          const xc = xb + X[c], yc = yb + Y[c], zc = zb + Z[c], ec = eb + E[c], cc = cb + W[c];
+          if (minP <= 3) { this.count(slot, cc, invariantMass(xc, yc, zc, ec)); n++; }
+          if (maxP < 4) continue;
+          for (let d = c + 1; d < m; d++) {
+            this.count(slot, cc + W[d], invariantMass(xc + X[d], yc + Y[d], zc + Z[d], ec + E[d]));
+            n++;
+          }
+        }
+      }
+    }
+    this.combinations += n;
+  }
+
+  /**
+   * Every subset of the m objects in X…W with minParticles…maxParticles members, depth-first in
    * lexicographic order; each member's four-vector added to the sums of the subset without it.
    */
   private walk(slot: FsSlot, m: number): void {
-    const o = this.opts, obj = this.obj, idx = this.idx;
+    const o = this.opts;
     const X = this.X, Y = this.Y, Z = this.Z, E = this.E, W = this.W;
-    for (let a = 0; a < m; a++) { const k = idx[a]; X[a] = obj.px[k]; Y[a] = obj.py[k]; Z[a] = obj.pz[k]; E[a] = obj.e[k]; W[a] = this.combWeight[obj.type[k]]; }
     const minP = o.minParticles, maxP = Math.min(o.maxParticles, m);
     const at = this.at, sx = this.sx, sy = this.sy, sz = this.sz, se = this.se, code = this.code;
-    const hist = slot.hist, removed = slot.removed, pkFrom = this.pkFrom, pk = this.pk, nMain = this.nMain, width = o.binWidth;
-    let counts = this.counts;
     let d = 0, n = 0;
     at[0] = -1;
     for (;;) {
       const a = ++at[d];
       if (a >= m) { if (--d < 0) break; continue; }
       const x = sx[d] + X[a], y = sy[d] + Y[a], z = sz[d] + Z[a], e = se[d] + E[a], c = code[d] + W[a];
-      if (d + 1 >= minP) {
-        n++;
-        const mass = invariantMass(x, y, z, e);
-        let keep = true;
-        for (let q = pkFrom[c], qEnd = pkFrom[c + 1]; q < qEnd; q += 2) if (Math.abs(mass - pk[q]) <= pk[q + 1]) { keep = false; break; }
-        if (keep) {
-          let h = hist[c];
-          if (h < 0) { h = this.newHist(slot, c); counts = this.counts; }
-          const b = Math.floor(mass / width);
-          if (b < nMain) counts[h * nMain + b]++;
-          else this.countTail(h, b);
-        } else {
-          removed[c]++;
-        }
-      }
+      if (d + 1 >= minP) { this.count(slot, c, invariantMass(x, y, z, e)); n++; }
       if (d + 1 < maxP && a + 1 < m) {
         d++;
         sx[d] = x; sy[d] = y; sz[d] = z; se[d] = e; code[d] = c; at[d] = a;
       }
     }
     this.combinations += n;
+  }
+
+  /**
+   * One mass of combination code c in the slot's final state: removed when in one of the
+   * combination's peak windows, else counted in bin floor(mass / binWidth).
+   */
+  private count(slot: FsSlot, c: number, mass: number): void {
+    const pk = this.pk;
+    for (let q = this.pkFrom[c], qEnd = this.pkFrom[c + 1]; q < qEnd; q += 2) {
+      if (Math.abs(mass - pk[q]) <= pk[q + 1]) { slot.removed[c]++; return; }
+    }
+    let h = slot.hist[c];
+    if (h < 0) h = this.newHist(slot, c);
+    const b = Math.floor(mass / this.width);
+    if (b < this.nMain) this.counts[h * this.nMain + b]++;
+    else this.countTail(h, b);
   }
 
   /** A new histogram for combination `comb` of the slot's final state (its counts zero). */

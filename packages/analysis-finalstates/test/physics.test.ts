@@ -100,6 +100,21 @@ t.test('combinatorics: every subset of 2–4 objects; counts per combination for
   t.equal(total(three, histogramName('3e', '3e', 10)), 1);
 });
 
+t.test('more than 4 members (the depth-first walk) gives the same 2–4-member masses as the nested loops', async (t) => {
+  // Events of 4–9 objects spread in pT, η and φ: max_particles 4 takes the nested loops, 6 the walk.
+  const events: Ev[] = Array.from({ length: 40 }, (_, i) => ({
+    e: objs(i % 3 + 1, 30 + i), m: objs((i >> 1) % 3, 41 + i), j: objs(i % 4, 27 + 3 * i), g: objs((i >> 2) % 2, 60 + i),
+  })).filter((e) => (e.e!.length + e.m!.length + e.j!.length + e.g!.length) >= 4);
+  const four = run(events, { peaks: [] }), six = run(events, { max_particles: 6, peaks: [] });
+  t.ok(Object.keys(four.hists).length > 20, 'many combinations');
+  for (const [name, h] of Object.entries(four.hists)) t.same(six.hists[name], h, name);
+  const n = (ev: Ev) => ev.e!.length + ev.m!.length + ev.j!.length + ev.g!.length;
+  t.equal(six.combinations, events.reduce((a, ev) => a + subsetCount(n(ev), 2, 6), 0), 'Σ C(n, 2…6) masses');
+  const members = (k: string) => parseCountsName(parseHistogramName(k)!.combination).reduce((a, b) => a + b, 0);
+  const five = Object.keys(six.hists).filter((k) => members(k) >= 5);
+  t.ok(five.length > 0, '5- and 6-member combinations are formed');
+});
+
 t.test('objects_to_calculate and min/max_particles restrict the combinations, not the final state', async (t) => {
   const ev: Ev = { e: objs(2), m: objs(1), j: objs(2) };
   const r = run([ev], { objects_to_calculate: ['electrons', 'j'], min_particles: 3, max_particles: 3, peaks: [] });
