@@ -166,6 +166,10 @@ export class FinalStateCounter {
   /** Per final-state code: the index of its slot in `slots`, -1 before its first event. */
   private readonly slotOf: Int32Array;
   private readonly slots: FsSlot[] = [];
+  /** Slots of earlier chunks, cleared, for reuse (see reset). */
+  private readonly spare: FsSlot[] = [];
+  /** Histogram names by final-state code · combSpace + combination code. */
+  private readonly names = new Map<number, string>();
   /** Peak windows of combination code c: (centre, half width) pairs in pk[pkFrom[c] … pkFrom[c + 1]). */
   private readonly pkFrom: Int32Array;
   private readonly pk: Float64Array;
@@ -248,7 +252,9 @@ export class FinalStateCounter {
       let s = slotOf[fs];
       if (s < 0) {
         s = slotOf[fs] = this.slots.length;
-        this.slots.push({ fs, events: 0, hist: new Int32Array(this.combSpace).fill(-1), removed: new Float64Array(this.combSpace) });
+        const slot = this.spare.pop() ?? { fs, events: 0, hist: new Int32Array(this.combSpace).fill(-1), removed: new Float64Array(this.combSpace) };
+        slot.fs = fs;
+        this.slots.push(slot);
       }
       const slot = this.slots[s];
       slot.events++;
@@ -366,7 +372,12 @@ export class FinalStateCounter {
     r.events = this.events;
     r.lessThanTwo = this.lessThanTwo;
     r.combinations = this.combinations;
-    const name = (fs: number, comb: number) => histogramName(this.combCodec.name(comb), this.fsCodec.name(fs), this.opts.binWidth);
+    const name = (fs: number, comb: number) => {
+      const key = fs * this.combSpace + comb;
+      let n = this.names.get(key);
+      if (n === undefined) this.names.set(key, n = histogramName(this.combCodec.name(comb), this.fsCodec.name(fs), this.opts.binWidth));
+      return n;
+    };
     for (const slot of this.slots) {
       r.finalStates[this.fsCodec.name(slot.fs)] = slot.events;
       for (let c = 0; c < this.combSpace; c++) if (slot.removed[c]) r.removed[name(slot.fs, c)] = slot.removed[c];
@@ -377,5 +388,26 @@ export class FinalStateCounter {
       r.hists[name(this.histFs[h], this.histComb[h])] = sparseOf(main, t < 0 ? undefined : this.tails.subarray(t * nTail, (t + 1) * nTail));
     }
     return r;
+  }
+
+  /**
+   * Back to no events, keeping what it grew (count arrays, slots, names), so one counter serves
+   * chunk after chunk without allocating them again (chunk.ts keeps one per thread).
+   */
+  reset(): void {
+    for (const slot of this.slots) {
+      this.slotOf[slot.fs] = -1;
+      slot.events = 0;
+      slot.hist.fill(-1);
+      slot.removed.fill(0);
+      this.spare.push(slot);
+    }
+    this.slots.length = 0;
+    this.counts.fill(0, 0, this.histFs.length * this.nMain);
+    this.tails.fill(0, 0, this.nTails * this.nTail);
+    this.histFs.length = 0;
+    this.histComb.length = 0;
+    this.nTails = 0;
+    this.events = this.lessThanTwo = this.combinations = 0;
   }
 }

@@ -70,14 +70,24 @@ function revive(s: SparseCounts): SparseCounts {
 /** Adds sparse counts (a new object; inputs unchanged). */
 export function addSparse(a: SparseCounts, b: SparseCounts): SparseCounts {
   const x = revive(a), y = revive(b);
-  const bins: number[] = [], counts: number[] = [];
-  let i = 0, j = 0;
-  while (i < x.bins.length || j < y.bins.length) {
-    if (j >= y.bins.length || (i < x.bins.length && x.bins[i] < y.bins[j])) { bins.push(x.bins[i]); counts.push(x.counts[i++]); }
-    else if (i >= x.bins.length || y.bins[j] < x.bins[i]) { bins.push(y.bins[j]); counts.push(y.counts[j++]); }
-    else { bins.push(x.bins[i]); counts.push(x.counts[i++] + y.counts[j++]); }
+  const xb = x.bins, yb = y.bins, xc = x.counts, yc = y.counts;
+  // The union's size first, so the sums go straight into typed arrays of that size.
+  let n = xb.length + yb.length;
+  for (let i = 0, j = 0; i < xb.length && j < yb.length;) {
+    if (xb[i] < yb[j]) i++;
+    else if (yb[j] < xb[i]) j++;
+    else { i++; j++; n--; }
   }
-  return { bins: Int32Array.from(bins), counts: Float64Array.from(counts) };
+  const bins = new Int32Array(n), counts = new Float64Array(n);
+  let i = 0, j = 0, k = 0;
+  while (i < xb.length && j < yb.length) {
+    if (xb[i] < yb[j]) { bins[k] = xb[i]; counts[k++] = xc[i++]; }
+    else if (yb[j] < xb[i]) { bins[k] = yb[j]; counts[k++] = yc[j++]; }
+    else { bins[k] = xb[i]; counts[k++] = xc[i++] + yc[j++]; }
+  }
+  for (; i < xb.length; i++) { bins[k] = xb[i]; counts[k++] = xc[i]; }
+  for (; j < yb.length; j++) { bins[k] = yb[j]; counts[k++] = yc[j]; }
+  return { bins, counts };
 }
 
 /** Total count of sparse counts. */
@@ -88,7 +98,7 @@ export function sparseTotal(s: SparseCounts): number {
 }
 
 function addInto(into: Record<string, number>, from: Record<string, number>): void {
-  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+  for (const k in from) into[k] = (into[k] ?? 0) + from[k];
 }
 
 /**
@@ -109,8 +119,8 @@ export function mergeResults(parts: FsResult[]): FsResult {
     out.combinations += p.combinations;
     addInto(out.finalStates, p.finalStates);
     addInto(out.removed, p.removed);
-    for (const [k, h] of Object.entries(p.hists)) out.hists[k] = out.hists[k] ? addSparse(out.hists[k], h) : revive(h);
-    out.chunkStats.push(...p.chunkStats);
+    for (const k in p.hists) { const h = p.hists[k], have = out.hists[k]; out.hists[k] = have ? addSparse(have, h) : revive(h); }
+    for (const s of p.chunkStats) out.chunkStats.push(s);
   }
   return out;
 }

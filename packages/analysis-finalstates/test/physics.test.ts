@@ -115,6 +115,19 @@ t.test('more than 4 members (the depth-first walk) gives the same 2–4-member m
   t.ok(five.length > 0, '5- and 6-member combinations are formed');
 });
 
+t.test('a counter reset after a chunk counts the next as a new one would', async (t) => {
+  const a: Ev[] = [{ e: objs(4), m: objs(2), j: objs(3) }, { e: objs(2) }, { g: objs(2, 25), j: objs(2, 1500) }];
+  const b: Ev[] = [{ m: objs(3) }, { e: objs(1), j: objs(1) }, { e: objs(2) }, { j: objs(3, 1200) }];
+  const fresh = new FinalStateCounter(opts());
+  fresh.add(miniColumns(b), b.length);
+  const reused = new FinalStateCounter(opts());
+  reused.add(miniColumns(a), a.length);
+  t.ok(reused.result().combinations > 0);
+  reused.reset();
+  reused.add(miniColumns(b), b.length);
+  t.same(reused.result(), fresh.result(), 'nothing of the first chunk is left: final states, masses, tails, removed');
+});
+
 t.test('objects_to_calculate and min/max_particles restrict the combinations, not the final state', async (t) => {
   const ev: Ev = { e: objs(2), m: objs(1), j: objs(2) };
   const r = run([ev], { objects_to_calculate: ['electrons', 'j'], min_particles: 3, max_particles: 3, peaks: [] });

@@ -78,15 +78,16 @@ const openTrees = new Map<string, Promise<TreeSource>>();
 const MAX_OPEN = 32;
 
 /**
- * Like openTree, but shares the opened tree between calls for the same file version (path, size,
- * mtime; URLs by address) in this thread, keeping at most 32 open. Do not close the result.
+ * Like openTree, but shares the opened tree between calls for the same tree of the same file
+ * version (path, size, mtime; URLs by address) in this thread, keeping at most 32 open. Do not
+ * close the result.
  */
-export async function sharedTree(file: string): Promise<TreeSource> {
-  let key = file;
+export async function sharedTree(file: string, treeName = 'mini'): Promise<TreeSource> {
+  let key = `${treeName}|${file}`;
   if (!/^https?:\/\//.test(file)) {
     try {
       const st = await stat(file);
-      key = `${file}|${st.size}|${st.mtimeMs}`;
+      key = `${key}|${st.size}|${st.mtimeMs}`;
     } catch (e) {
       throw new BadInputError(file, `cannot read it (${reason(e)})`);
     }
@@ -97,7 +98,7 @@ export async function sharedTree(file: string): Promise<TreeSource> {
     openTrees.set(key, p);
     return p;
   }
-  p = openTree(file);
+  p = openTree(file, treeName);
   openTrees.set(key, p);
   p.catch(() => openTrees.delete(key));
   while (openTrees.size > MAX_OPEN) {
