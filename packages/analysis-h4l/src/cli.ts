@@ -7,6 +7,7 @@
  * network, a dry run that found bad files); 2 usage error (unknown flag, bad value, bad config),
  * found before anything runs.
  */
+import { availableParallelism } from 'node:os';
 import { ConfigError } from './config.js';
 import { configFromArgs, parseFlags, runHelp } from './cli-args.js';
 import { execute, dryRun, VERSION } from './app.js';
@@ -16,10 +17,11 @@ import { generateDataset, SCALE_RANGE } from './generate/index.js';
 import { checkWritable } from './paths.js';
 
 const USAGE: Record<string, string> = {
-  generate: `usage: gluon-h4l generate [--out DIR] [--scale X] [--seed N]
+  generate: `usage: gluon-h4l generate [--out DIR] [--scale X] [--seed N] [--threads N]
   --out DIR    where to write Data/, MC/ and manifest.json (default synthetic-4lep)
   --scale X    entries = X × the real 4ℓ entries, ${SCALE_RANGE.min} to ${SCALE_RANGE.max} (default 1)
-  --seed N     PRNG seed, an integer (default 1): the same seed gives the same files`,
+  --seed N     PRNG seed, an integer (default 1): the same seed gives the same files
+  --threads N  files written at once (default: the cores); the files are the same for any N`,
   download: `usage: gluon-h4l download [--dest DIR] [--base-url URL] [--selection notebook|framework] [--timeout S]
   --dest DIR        where to put Data/ and MC/ (default atlas-opendata-4lep)
   --base-url URL    the release's base URL (default the CERN Open Data portal's 4lep directory)
@@ -48,13 +50,14 @@ function numberFlag(flag: string, text: string | boolean | undefined, ok: (n: nu
 }
 
 async function generate(argv: string[]): Promise<number> {
-  const v = parseFlags('generate', argv, { out: { type: 'string' }, scale: { type: 'string' }, seed: { type: 'string' } });
+  const v = parseFlags('generate', argv, { out: { type: 'string' }, scale: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' } });
   if (v.help) { log(USAGE.generate); return 0; }
   const scale = numberFlag('scale', v.scale, (n) => n >= SCALE_RANGE.min && n <= SCALE_RANGE.max, `a number from ${SCALE_RANGE.min} to ${SCALE_RANGE.max}`) ?? 1;
   const seed = numberFlag('seed', v.seed, Number.isSafeInteger, 'an integer');
+  const threads = numberFlag('threads', v.threads, (n) => Number.isInteger(n) && n >= 1 && n <= 256, 'an integer from 1 to 256') ?? availableParallelism();
   const out = typeof v.out === 'string' ? v.out : 'synthetic-4lep';
   await checkWritable(out, '--out', 'dir');
-  await generateDataset({ outDir: out, scale, ...(seed !== undefined ? { seed } : {}), log });
+  await generateDataset({ outDir: out, scale, threads, ...(seed !== undefined ? { seed } : {}), log });
   log(`synthetic dataset written to ${out}`);
   return 0;
 }

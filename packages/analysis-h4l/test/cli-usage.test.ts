@@ -40,6 +40,7 @@ t.test('usage errors exit 2 in every command, named once', async (t) => {
     [['generate', '--scale', 'abc'], /^gluon-h4l generate: --scale must be a number from 0\.01 to 100, got "abc"\n$/],
     [['generate', '--scale', '1000'], /^gluon-h4l generate: --scale must be a number from 0\.01 to 100, got "1000"\n$/],
     [['generate', '--seed', '1.5'], /--seed must be an integer, got "1\.5"/],
+    [['generate', '--threads', '0'], /--threads must be an integer from 1 to 256, got "0"/],
     [['download', '--timeout', '0'], /--timeout must be a positive number of seconds/],
     [['download', '--selection', 'best'], /--selection must be notebook or framework/],
     [['run', '--n-workers', 'two'], /^gluon-h4l run: --n-workers must be an integer ≥ 0, got "two"\n$/],

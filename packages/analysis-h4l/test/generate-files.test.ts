@@ -3,7 +3,7 @@
  * file's branch classes, rootio reads back exactly the generated columns, entries follow --scale.
  */
 import t from 'tap';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openRootFile } from '@gluon/rootio';
@@ -79,4 +79,18 @@ t.test('the same seed writes byte-identical files; another seed does not', async
     t.notOk(readFileSync(join(dir, 's1', f)).equals(readFileSync(join(dir, 's3', other.samples[i]!.file))), `${f}: seed 6 differs`);
   }
   t.equal(two.samples.length, one.samples.length);
+});
+
+t.test('written on several threads, the files are byte-identical to a serial run, listed in plan order', async (t) => {
+  const opts = { scale: 0.02, seed: 5, samples: ['data_B', { name: 'llll', entries: 2000 }, 'Zmumu', { name: 'ggH125_ZZ4lep', entries: 700 }] };
+  const serial = await generateDataset({ outDir: join(dir, 't1'), ...opts });
+  const lines: string[] = [];
+  const threaded = await generateDataset({ outDir: join(dir, 't3'), threads: 3, log: (l) => lines.push(l), ...opts });
+  t.same(threaded.samples, serial.samples, 'the same manifest, in the order asked for');
+  t.equal(lines.length, serial.samples.length, 'one progress line per file');
+  for (const s of serial.samples) t.ok(readFileSync(join(dir, 't1', s.file)).equals(readFileSync(join(dir, 't3', s.file))), `${s.file}: identical bytes`);
+  await t.rejects(generateDataset({ outDir: join(dir, 't3'), threads: 0, ...opts }), /threads must be a positive integer, got 0/);
+  // A thread's failure names the sample it was writing.
+  writeFileSync(join(dir, 'plain-file'), 'x');
+  await t.rejects(generateDataset({ outDir: join(dir, 'plain-file'), threads: 2, ...opts }), /generating (data_B|llll|Zmumu|ggH125_ZZ4lep): .*(ENOTDIR|EEXIST)/);
 });
