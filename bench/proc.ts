@@ -14,11 +14,17 @@ export function rssPeakMiB(pid: number): number {
 /** Clock ticks per second of /proc/PID/stat's times (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
 
-/** CPU seconds (user + system) a process has used so far, from /proc/PID/stat (10 ms ticks). */
-export function cpuSeconds(pid: number): number {
+/** User and system CPU seconds a process has used so far, from /proc/PID/stat (10 ms ticks). */
+export function cpuTimes(pid: number): { user: number; system: number } {
   // The command name (field 2) may hold spaces: the fields after it start behind ') '.
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  return { user: Number(fields[11]) / TICKS_PER_SECOND, system: Number(fields[12]) / TICKS_PER_SECOND };
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc/PID/stat (10 ms ticks). */
+export function cpuSeconds(pid: number): number {
+  const t = cpuTimes(pid);
+  return t.user + t.system;
 }
 
 /** The median of some numbers (NaN for none). */
