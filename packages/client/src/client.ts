@@ -411,10 +411,22 @@ export class Client implements FutureHost {
       return;
     }
     const frames = Math.ceil(tasks.length / GRAPH_BATCH);
-    const frameOf = new Map<string, number>();
-    for (let i = 0; i < tasks.length; i++) frameOf.set(tasks[i]!.key, Math.floor(i / GRAPH_BATCH));
     const wantsBy: string[][] = Array.from({ length: frames }, () => []);
-    for (const k of wants) wantsBy[frameOf.get(k) ?? 0]!.push(k);
+    // Wants usually name the tasks in their order (map, submit): matched in one pass, and a
+    // key → frame map is built only for the first want out of that order.
+    let frameOf: Map<string, number> | null = null;
+    let next = 0;
+    for (const k of wants) {
+      if (frameOf === null && next < tasks.length && tasks[next]!.key === k) {
+        wantsBy[Math.floor(next++ / GRAPH_BATCH)]!.push(k);
+        continue;
+      }
+      if (frameOf === null) {
+        frameOf = new Map();
+        for (let i = 0; i < tasks.length; i++) frameOf.set(tasks[i]!.key, Math.floor(i / GRAPH_BATCH));
+      }
+      wantsBy[frameOf.get(k) ?? 0]!.push(k);
+    }
     for (let f = 0; f < frames; f++) {
       const part = tasks.slice(f * GRAPH_BATCH, (f + 1) * GRAPH_BATCH);
       this.conn.send({ op: 'update-graph', tasks: part, wants: wantsBy[f]!, ...(held && f === 0 ? { held } : {}) });
@@ -787,7 +799,7 @@ export class Client implements FutureHost {
     for (const [key, s] of this.keys) {
       if (!s.held || s.status === 'error' || s.status === 'cancelled') continue;
       roots.push(key);
-      if (s.status === 'finished' && s.workers.length) held[key] = s.workers;
+      if (s.status === 'finished' && s.workers.length) held[key] = [...s.workers];
     }
     this.sendGraph(this.lineage.graphOf(roots), roots, Object.keys(held).length ? held : undefined);
     for (const m of this.pendingPublish.splice(0)) this.conn.send(m);

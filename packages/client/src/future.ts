@@ -1,6 +1,9 @@
 import type { TaskError as TaskErrorInfo } from '@gluon/protocol';
 import { CancelledError, ClientClosedError, TaskError } from './errors.js';
 
+/** The shared empty worker list of keys not (or no longer) in memory. */
+const NO_WORKERS: readonly string[] = Object.freeze([]);
+
 export type FutureStatus = 'pending' | 'finished' | 'error' | 'cancelled' | 'lost';
 
 /**
@@ -13,8 +16,8 @@ export class KeyState {
   hasValue = false;
   value: unknown = undefined;
   error: TaskErrorInfo | null = null;
-  /** Data addresses of the workers holding the result, from the latest `key-in-memory`. */
-  workers: string[] = [];
+  /** Data addresses of the workers holding the result, from the latest `key-in-memory` (replaced, never changed). */
+  workers: readonly string[] = NO_WORKERS;
   /** Bumped by every `key-in-memory`, so a stale who-has answer cannot override fresher news. */
   gen = 0;
   handles = 0;
@@ -23,11 +26,15 @@ export class KeyState {
    * this state) keeps `await client.submit(f, x).result()` from losing its only Future to the
    * garbage collector mid-wait, which would release the key and leave the wait hanging.
    */
-  readonly awaited = new Set<object>();
+  get awaited(): Set<object> {
+    return (this.pins ??= new Set());
+  }
   /** False once the scheduler dropped this client's reference itself (cancel). */
   held = true;
   private lostReason = '';
-  private waiters: Array<() => void> = [];
+  // Both made on first use: a million-task map() keeps a KeyState per key and waits on few.
+  private pins: Set<object> | undefined;
+  private waiters: Array<() => void> | undefined;
 
   constructor(readonly key: string) {}
 
@@ -38,17 +45,17 @@ export class KeyState {
   /** Resolves once the key is no longer pending. */
   settled(): Promise<void> {
     if (this.done) return Promise.resolve();
-    return new Promise((r) => this.waiters.push(r));
+    return new Promise((r) => (this.waiters ??= []).push(r));
   }
 
   /** Calls `cb` once the key is no longer pending (at once if it already is). */
   onSettled(cb: () => void): void {
     if (this.done) cb();
-    else this.waiters.push(cb);
+    else (this.waiters ??= []).push(cb);
   }
 
   /** The result is in memory on `workers`; `inline` carries it when it was small. */
-  inMemory(workers: string[], inline: { value: unknown } | undefined): void {
+  inMemory(workers: readonly string[], inline: { value: unknown } | undefined): void {
     this.gen++;
     this.status = 'finished';
     this.error = null;
@@ -87,7 +94,7 @@ export class KeyState {
     this.hasValue = false;
     this.value = undefined;
     this.error = null;
-    this.workers = [];
+    this.workers = NO_WORKERS;
   }
 
   /** The error a caller sees for a key that did not finish. */
@@ -100,7 +107,8 @@ export class KeyState {
 
   private wake(): void {
     const w = this.waiters;
-    this.waiters = [];
+    if (!w) return;
+    this.waiters = undefined;
     for (const f of w) f();
   }
 }

@@ -14,6 +14,8 @@ import { Hasher } from './hash.js';
  * @param refOf returns the key for a future or graph node, or undefined for other values.
  */
 export function toWire(args: unknown[], refOf: (x: object) => string | undefined, root = 'args'): { args: unknown[]; deps: string[] } {
+  // Only plain values (the usual map() over numbers or strings): nothing to walk or replace.
+  if (allPlain(args)) return { args, deps: [] };
   let deps: Set<string> | null = null;
   const ancestors: object[] = [];
   const segs: Array<string | number> = [];
@@ -87,6 +89,15 @@ export function toWire(args: unknown[], refOf: (x: object) => string | undefined
     segs.pop();
   }
   return { args: wire, deps: deps ? [...deps] : [] };
+}
+
+/** No objects (nor functions or symbols, which fail) among the values: they travel as they are. */
+function allPlain(values: unknown[]): boolean {
+  for (let i = 0; i < values.length; i++) {
+    const t = typeof values[i];
+    if ((t === 'object' && values[i] !== null) || t === 'function' || t === 'symbol') return false;
+  }
+  return true;
 }
 
 /**
