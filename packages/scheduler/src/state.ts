@@ -5,7 +5,7 @@ import { groupStats, recordDuration } from './groups.js';
 import { downstream, erredUpstream, newTask } from './graph.js';
 import { checkTransfer, type TransferReport } from './validate.js';
 import { isWanted } from './lineage.js';
-import { acceptsWork, WorkerRecord, ClientRecord, TaskRecord } from './records.js';
+import { acceptsWork, keyedRecord, WorkerRecord, ClientRecord, TaskRecord } from './records.js';
 import { Transitions } from './transitions.js';
 
 export { DEFAULT_CONFIG, type SchedulerConfig } from './config.js';
@@ -72,12 +72,17 @@ export class SchedulerState extends Transitions {
         fresh.push(ts);
       }
     }
+    // Looked up once (each lookup in a graph of a million tasks is a cache miss or two).
+    const wanted: TaskRecord[] = [];
+    for (const key of wants) {
+      const ts = this.tasks.get(key);
+      if (ts) wanted.push(ts);
+    }
     if (client) {
-      for (const key of wants) {
-        const ts = this.tasks.get(key);
-        if (!ts) continue;
+      for (const ts of wanted) {
+        const key = ts.key;
         // The record's own key string: the one decoded from `wants` would be a second copy.
-        client.refs.set(ts.key, (client.refs.get(key) ?? 0) + 1);
+        client.refs.set(key, (client.refs.get(key) ?? 0) + 1);
         ts.clientRefs++;
         if (ts.state === 'memory') this.notifyMemory(ts, ts.inline ?? undefined, client);
         else {
@@ -90,10 +95,7 @@ export class SchedulerState extends Transitions {
     if (held) this.awaitHolders(held, now);
     // Fresh tasks run only when something wants them: a client, or a wanted dependent.
     for (const ts of fresh) if (ts.state === 'released' && isWanted(ts, this.clients)) this.compute(ts);
-    for (const key of wants) {
-      const ts = this.tasks.get(key);
-      if (ts && ts.state === 'released') this.compute(ts);
-    }
+    for (const ts of wanted) if (ts.state === 'released') this.compute(ts);
     this.fillAll();
     return this.flush();
   }
@@ -180,7 +182,7 @@ export class SchedulerState extends Transitions {
   }
 
   whoHas(keys: string[]): Record<string, string[]> {
-    const out: Record<string, string[]> = {};
+    const out = keyedRecord<string[]>();
     for (const k of keys) {
       const ts = this.tasks.get(k);
       out[k] = ts && ts.state === 'memory' ? ts.holders.map((w) => w.address) : [];

@@ -9,7 +9,7 @@ import { hasUnassigned } from './graph.js';
 import { chooseWorker, isPaused, spareWork, stealCandidates, stealVictim, WorkerPool } from './placement.js';
 import { Recovery } from './recovery.js';
 import { clientLacks, inlineCopyNeeded, isWanted } from './lineage.js';
-import { acceptsWork, ClientRecord, Interner, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord } from './records.js';
+import { acceptsWork, ClientRecord, Interner, keyedRecord, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord } from './records.js';
 
 /** Results with more dependents than this are fetched by workers, not carried inline. */
 const INLINE_MAX_DEPENDENTS = 32;
@@ -187,12 +187,12 @@ export abstract class Transitions {
     ts.processingOn = ws;
     ts.thief = null;
     ws.take(ts);
-    const deps: Record<string, string[]> = {};
+    const deps = ts.deps.length ? keyedRecord<string[]>() : {};
     let values: Record<string, unknown> | undefined;
     for (const d of ts.deps) {
       deps[d.key] = d.holders.map((h) => h.address);
       // Small results the worker does not hold come along: no peer fetch, one hop less.
-      if (d.inline && !ws.has.has(d)) (values ??= {})[d.key] = d.inline.value;
+      if (d.inline && !ws.has.has(d)) (values ??= keyedRecord())[d.key] = d.inline.value;
     }
     this.send({ worker: ws.id }, {
       op: 'compute-task', key: ts.key, fn: ts.fn, args: ts.args, deps,
