@@ -6,7 +6,7 @@
  */
 import { RootFileWriter, openRootFile, type HistogramInput } from '@gluon/rootio';
 import { tailName, parseHistogramName } from './naming.js';
-import { type FsResult, type SparseCounts } from './result.js';
+import { type FsResult, type SparseCounts, histogramAt } from './result.js';
 
 /** One histogram as written: contents and sumw2 with under/overflow (nbins + 2). */
 export interface Th1 { name: string; title: string; nbins: number; lo: number; hi: number; contents: Float64Array; sumw2: Float64Array; entries: number; xTitle: string }
@@ -48,10 +48,13 @@ export function buildHistograms(r: FsResult, minEvents: number, tailSplit: boole
   const keep = new Set(keptFinalStates(r.finalStates, minEvents));
   const out: Th1[] = [];
   const w = r.binWidth, lo = 0, thr = r.nMain * w, top = r.nAll * w;
-  for (const name of Object.keys(r.hists).sort()) {
+  const names = r.hists.names;
+  const order = names.map((_, i) => i).sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : 0));
+  for (const i of order) {
+    const name = names[i];
     const p = parseHistogramName(name);
     if (!p || !keep.has(p.finalState)) continue;
-    const { main, tail } = splitMainTail(r.hists[name], r.nMain, r.nAll, tailSplit);
+    const { main, tail } = splitMainTail(histogramAt(r.hists, i), r.nMain, r.nAll, tailSplit);
     out.push(th1(name, `m(${p.combination}) in ${p.finalState}`, main, lo, thr));
     if (tail) out.push(th1(tailName(name), `m(${p.combination}) in ${p.finalState}, tail`, tail, thr, top));
   }

@@ -15,7 +15,7 @@
 import { type PhysicsOptions, binCounts, schemaOf } from './options.js';
 import { OBJECT_TYPES, type ObjectBranches } from './schema.js';
 import { CountsCodec, parseCountsName, histogramName } from './naming.js';
-import { type FsResult, emptyResult, sparseOf } from './result.js';
+import { type FsResult, HistPacker, emptyResult, grown } from './result.js';
 
 /** A vector branch as rootio returns it. */
 export interface Jagged { offsets: ArrayLike<number>; values: ArrayLike<number> }
@@ -54,13 +54,6 @@ export class EventObjects {
  * counter's flat counts (-1 until its first mass) and the masses removed as peaks.
  */
 interface FsSlot { fs: number; events: number; hist: Int32Array; removed: Float64Array }
-
-/** A copy of `a` with room for at least `n` elements (doubling), the rest zero. */
-function grown<T extends Float64Array | Int32Array>(a: T, n: number): T {
-  const out = new (a.constructor as new (n: number) => T)(Math.max(n, a.length * 2));
-  out.set(a);
-  return out;
-}
 
 /** Thrown for columns that do not fit together; the chunk turns it into a bad-input error naming the file. */
 export class ColumnError extends Error { override name = 'ColumnError'; }
@@ -382,11 +375,14 @@ export class FinalStateCounter {
       r.finalStates[this.fsCodec.name(slot.fs)] = slot.events;
       for (let c = 0; c < this.combSpace; c++) if (slot.removed[c]) r.removed[name(slot.fs, c)] = slot.removed[c];
     }
+    const hists = new HistPacker();
     for (let h = 0; h < this.histFs.length; h++) {
       const t = this.tailOf[h], nTail = this.nTail;
-      const main = this.counts.subarray(h * nMain, (h + 1) * nMain);
-      r.hists[name(this.histFs[h], this.histComb[h])] = sparseOf(main, t < 0 ? undefined : this.tails.subarray(t * nTail, (t + 1) * nTail));
+      hists.start(name(this.histFs[h], this.histComb[h]));
+      hists.pushNonZero(this.counts.subarray(h * nMain, (h + 1) * nMain), 0);
+      if (t >= 0) hists.pushNonZero(this.tails.subarray(t * nTail, (t + 1) * nTail), nMain);
     }
+    r.hists = hists.done();
     return r;
   }
 

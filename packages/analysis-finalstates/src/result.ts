@@ -7,6 +7,14 @@
 /** Non-zero bins only: `bins` ascending (mass bin index = floor(m / bin width), the last index is the overflow). */
 export interface SparseCounts { bins: Int32Array; counts: Float64Array }
 
+/**
+ * Many histograms' sparse counts in three arrays: histogram i is `names[i]`, its bins
+ * `bins[from[i] … from[i + 1])` (ascending) and its counts `counts[…]` alike. A chunk has ~2,000
+ * histograms: as an object with two small typed arrays each, copying a result between threads
+ * and encoding it for the wire cost ~10× what these three arrays do.
+ */
+export interface PackedHists { names: string[]; from: Int32Array; bins: Int32Array; counts: Float64Array }
+
 /** What one chunk did (logs/chunks.json). */
 export interface ChunkStat { file: string; entryStart: number; entryStop: number; events: number; combinations: number; ms: number }
 
@@ -23,8 +31,8 @@ export interface FsResult {
   combinations: number;
   /** Events per final state (events with ≥ 2 selected objects). */
   finalStates: Record<string, number>;
-  /** Mass counts by main histogram name `mass_<comb>_cat_<fs>_width_<w>`. */
-  hists: Record<string, SparseCounts>;
+  /** Mass counts by main histogram name `mass_<comb>_cat_<fs>_width_<w>` (see histogramOf). */
+  hists: PackedHists;
   /** Masses removed as known peaks, by main histogram name. */
   removed: Record<string, number>;
   chunkStats: ChunkStat[];
@@ -32,7 +40,60 @@ export interface FsResult {
 
 /** An empty result for a binning. */
 export function emptyResult(binWidth: number, nMain: number, nAll: number): FsResult {
-  return { binWidth, nMain, nAll, events: 0, chunks: 0, lessThanTwo: 0, combinations: 0, finalStates: {}, hists: {}, removed: {}, chunkStats: [] };
+  return { binWidth, nMain, nAll, events: 0, chunks: 0, lessThanTwo: 0, combinations: 0, finalStates: {}, hists: new HistPacker().done(), removed: {}, chunkStats: [] };
+}
+
+/** Histogram i of packed histograms (views, not copies). */
+export function histogramAt(h: PackedHists, i: number): SparseCounts {
+  return { bins: h.bins.subarray(h.from[i], h.from[i + 1]), counts: h.counts.subarray(h.from[i], h.from[i + 1]) };
+}
+
+/** The counts of the histogram named `name` in a result, or undefined when it has none. */
+export function histogramOf(r: FsResult, name: string): SparseCounts | undefined {
+  const i = r.hists.names.indexOf(name);
+  return i < 0 ? undefined : histogramAt(r.hists, i);
+}
+
+/** Builds PackedHists: start a histogram, push its bins in ascending order, repeat; then done. */
+export class HistPacker {
+  private readonly names: string[] = [];
+  private from = new Int32Array(64);
+  private bins = new Int32Array(1024);
+  private counts = new Float64Array(1024);
+  private n = 0;
+
+  /** Starts the histogram `name` (its bins follow). */
+  start(name: string): void {
+    if (this.names.length + 2 > this.from.length) this.from = grown(this.from, this.names.length + 2);
+    this.names.push(name);
+    this.from[this.names.length] = this.n;
+  }
+
+  /** Adds bin `bin` with count `count` to the histogram started last. */
+  push(bin: number, count: number): void {
+    if (this.n === this.bins.length) { this.bins = grown(this.bins, this.n + 1); this.counts = grown(this.counts, this.n + 1); }
+    this.bins[this.n] = bin;
+    this.counts[this.n++] = count;
+    this.from[this.names.length] = this.n;
+  }
+
+  /** Adds the non-zero entries of `dense`, their bins numbered from `first`. */
+  pushNonZero(dense: ArrayLike<number>, first: number): void {
+    for (let i = 0; i < dense.length; i++) if (dense[i] !== 0) this.push(first + i, dense[i]);
+  }
+
+  /** The histograms so far, in arrays of their exact sizes. */
+  done(): PackedHists {
+    const k = this.names.length;
+    return { names: this.names.slice(), from: this.from.slice(0, k + 1), bins: this.bins.slice(0, this.n), counts: this.counts.slice(0, this.n) };
+  }
+}
+
+/** A copy of `a` with room for at least `n` elements (doubling), the rest zero. */
+export function grown<T extends Int32Array | Float64Array>(a: T, n: number): T {
+  const out = new (a.constructor as new (n: number) => T)(Math.max(n, a.length * 2));
+  out.set(a);
+  return out;
 }
 
 /**
@@ -40,54 +101,17 @@ export function emptyResult(binWidth: number, nMain: number, nAll: number): FsRe
  * numbered from dense.length on).
  */
 export function sparseOf(dense: ArrayLike<number>, after?: ArrayLike<number>): SparseCounts {
-  const n = nonZero(dense) + (after ? nonZero(after) : 0);
-  const bins = new Int32Array(n), counts = new Float64Array(n);
-  const k = copyNonZero(dense, 0, bins, counts, 0);
-  if (after) copyNonZero(after, dense.length, bins, counts, k);
-  return { bins, counts };
-}
-
-function nonZero(a: ArrayLike<number>): number {
-  let n = 0;
-  for (let i = 0; i < a.length; i++) if (a[i] !== 0) n++;
-  return n;
-}
-
-/** Appends a's non-zero entries at k (bins offset by `from`); returns the new k. */
-function copyNonZero(a: ArrayLike<number>, from: number, bins: Int32Array, counts: Float64Array, k: number): number {
-  for (let i = 0; i < a.length; i++) if (a[i] !== 0) { bins[k] = from + i; counts[k++] = a[i]; }
-  return k;
+  const p = new HistPacker();
+  p.start('');
+  p.pushNonZero(dense, 0);
+  if (after) p.pushNonZero(after, dense.length);
+  return histogramAt(p.done(), 0);
 }
 
 /** Typed arrays back from plain arrays (JSON) where needed. */
-function revive(s: SparseCounts): SparseCounts {
-  return {
-    bins: s.bins instanceof Int32Array ? s.bins : Int32Array.from(s.bins as ArrayLike<number>),
-    counts: s.counts instanceof Float64Array ? s.counts : Float64Array.from(s.counts as ArrayLike<number>),
-  };
-}
-
-/** Adds sparse counts (a new object; inputs unchanged). */
-export function addSparse(a: SparseCounts, b: SparseCounts): SparseCounts {
-  const x = revive(a), y = revive(b);
-  const xb = x.bins, yb = y.bins, xc = x.counts, yc = y.counts;
-  // The union's size first, so the sums go straight into typed arrays of that size.
-  let n = xb.length + yb.length;
-  for (let i = 0, j = 0; i < xb.length && j < yb.length;) {
-    if (xb[i] < yb[j]) i++;
-    else if (yb[j] < xb[i]) j++;
-    else { i++; j++; n--; }
-  }
-  const bins = new Int32Array(n), counts = new Float64Array(n);
-  let i = 0, j = 0, k = 0;
-  while (i < xb.length && j < yb.length) {
-    if (xb[i] < yb[j]) { bins[k] = xb[i]; counts[k++] = xc[i++]; }
-    else if (yb[j] < xb[i]) { bins[k] = yb[j]; counts[k++] = yc[j++]; }
-    else { bins[k] = xb[i]; counts[k++] = xc[i++] + yc[j++]; }
-  }
-  for (; i < xb.length; i++) { bins[k] = xb[i]; counts[k++] = xc[i]; }
-  for (; j < yb.length; j++) { bins[k] = yb[j]; counts[k++] = yc[j]; }
-  return { bins, counts };
+function revive(h: PackedHists): PackedHists {
+  const ints = (a: ArrayLike<number>) => (a instanceof Int32Array ? a : Int32Array.from(a));
+  return { names: h.names, from: ints(h.from), bins: ints(h.bins), counts: h.counts instanceof Float64Array ? h.counts : Float64Array.from(h.counts as ArrayLike<number>) };
 }
 
 /** Total count of sparse counts. */
@@ -119,10 +143,52 @@ export function mergeResults(parts: FsResult[]): FsResult {
     out.combinations += p.combinations;
     addInto(out.finalStates, p.finalStates);
     addInto(out.removed, p.removed);
-    for (const k in p.hists) { const h = p.hists[k], have = out.hists[k]; out.hists[k] = have ? addSparse(have, h) : revive(h); }
     for (const s of p.chunkStats) out.chunkStats.push(s);
   }
+  out.hists = addHists(parts.map((p) => revive(p.hists)), out.nAll);
   return out;
+}
+
+/**
+ * The sum of packed histograms, by name (in order of first appearance): each histogram's bins
+ * (0 … nAll) added in one dense scratch array, then written out ascending.
+ */
+function addHists(parts: readonly PackedHists[], nAll: number): PackedHists {
+  // Per output histogram, its sources as (part, index) pairs.
+  const index = new Map<string, number>();
+  const names: string[] = [];
+  const sources: number[][] = [];
+  parts.forEach((h, p) => {
+    for (let i = 0; i < h.names.length; i++) {
+      let o = index.get(h.names[i]);
+      if (o === undefined) { index.set(h.names[i], o = names.length); names.push(h.names[i]); sources.push([]); }
+      sources[o].push(p, i);
+    }
+  });
+  const sum = new Float64Array(nAll + 1), seen = new Uint8Array(nAll + 1), touched = new Int32Array(nAll + 1);
+  const out = new HistPacker();
+  for (let o = 0; o < names.length; o++) {
+    out.start(names[o]);
+    const src = sources[o];
+    let nt = 0;
+    for (let s = 0; s < src.length; s += 2) {
+      const h = parts[src[s]], i = src[s + 1];
+      for (let q = h.from[i]; q < h.from[i + 1]; q++) {
+        const b = h.bins[q];
+        if (!(b >= 0 && b <= nAll)) throw new Error(`mergeResults: histogram ${names[o]} has bin ${b}, outside 0…${nAll}`);
+        if (!seen[b]) { seen[b] = 1; touched[nt++] = b; }
+        sum[b] += h.counts[q];
+      }
+    }
+    const bins = touched.subarray(0, nt).sort();
+    for (let k = 0; k < nt; k++) {
+      const b = bins[k];
+      out.push(b, sum[b]);
+      sum[b] = 0;
+      seen[b] = 0;
+    }
+  }
+  return out.done();
 }
 
 /** Events per final state, largest first (ties by name). */

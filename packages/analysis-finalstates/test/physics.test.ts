@@ -6,7 +6,7 @@
 import t from 'tap';
 import {
   DEFAULT_CONFIG, mergeConfig, physicsOptions, FinalStateCounter, invariantMass, subsetCount, countsName, parseCountsName,
-  histogramName, tailName, parseHistogramName, splitMainTail, buildHistograms, sparseOf, type FsConfig, type FsResult,
+  histogramName, tailName, parseHistogramName, splitMainTail, buildHistograms, sparseOf, histogramOf, type FsConfig, type FsResult,
 } from '@gluon/analysis-finalstates';
 import { miniColumns, objs, type Ev } from './events.js';
 
@@ -25,7 +25,7 @@ function pairAt(M: number): { pt: number; eta: number; phi: number }[] {
 }
 
 const total = (r: FsResult, name: string) => {
-  const h = r.hists[name];
+  const h = histogramOf(r, name);
   return h ? h.counts.reduce((a, b) => a + b, 0) : 0;
 };
 
@@ -65,7 +65,7 @@ t.test('at most max_objects_per_type per type, the leading ones in pT', async (t
   let px = 0, py = 0, pz = 0, e = 0;
   for (const i of [2, 4, 5, 0]) { const pt = Math.fround(pts[i] * 1000) / 1000; px += pt * Math.cos(Math.fround(-3 + i)); py += pt * Math.sin(Math.fround(-3 + i)); e += Math.fround(pt * 1000) / 1000; }
   const m = invariantMass(px, py, pz, e);
-  const h = r.hists[histogramName('4e', '4e', 10)];
+  const h = histogramOf(r, histogramName('4e', '4e', 10))!;
   t.same(Array.from(h.bins), [Math.floor(m / 10)], `the 4e mass ${m.toFixed(3)} GeV is that of the four leading electrons`);
   const three = run([{ e: objs(3) }], { max_objects_per_type: 2 });
   t.same(three.finalStates, { '2e': 1 }, 'max_objects_per_type: 2');
@@ -106,12 +106,12 @@ t.test('more than 4 members (the depth-first walk) gives the same 2–4-member m
     e: objs(i % 3 + 1, 30 + i), m: objs((i >> 1) % 3, 41 + i), j: objs(i % 4, 27 + 3 * i), g: objs((i >> 2) % 2, 60 + i),
   })).filter((e) => (e.e!.length + e.m!.length + e.j!.length + e.g!.length) >= 4);
   const four = run(events, { peaks: [] }), six = run(events, { max_particles: 6, peaks: [] });
-  t.ok(Object.keys(four.hists).length > 20, 'many combinations');
-  for (const [name, h] of Object.entries(four.hists)) t.same(six.hists[name], h, name);
+  t.ok(four.hists.names.length > 20, 'many combinations');
+  for (const name of four.hists.names) t.same(histogramOf(six, name), histogramOf(four, name), name);
   const n = (ev: Ev) => ev.e!.length + ev.m!.length + ev.j!.length + ev.g!.length;
   t.equal(six.combinations, events.reduce((a, ev) => a + subsetCount(n(ev), 2, 6), 0), 'Σ C(n, 2…6) masses');
   const members = (k: string) => parseCountsName(parseHistogramName(k)!.combination).reduce((a, b) => a + b, 0);
-  const five = Object.keys(six.hists).filter((k) => members(k) >= 5);
+  const five = six.hists.names.filter((k) => members(k) >= 5);
   t.ok(five.length > 0, '5- and 6-member combinations are formed');
 });
 
@@ -133,7 +133,7 @@ t.test('objects_to_calculate and min/max_particles restrict the combinations, no
   const r = run([ev], { objects_to_calculate: ['electrons', 'j'], min_particles: 3, max_particles: 3, peaks: [] });
   t.same(r.finalStates, { '2e_1m_2j': 1 });
   t.equal(r.combinations, 4, 'C(4, 3) subsets of the 2 electrons and 2 jets');
-  t.same(Object.keys(r.hists).sort(), [histogramName('1e_2j', '2e_1m_2j', 10), histogramName('2e_1j', '2e_1m_2j', 10)]);
+  t.same([...r.hists.names].sort(), [histogramName('1e_2j', '2e_1m_2j', 10), histogramName('2e_1j', '2e_1m_2j', 10)]);
 });
 
 t.test('mass: √max(E² − p², 0) of the summed four-vector, GeV', async (t) => {
@@ -145,7 +145,7 @@ t.test('mass: √max(E² − p², 0) of the summed four-vector, GeV', async (t) 
   t.ok(Math.abs(invariantMass(1, 2, 2, 5) - 4) < 1e-12, 'E 5, |p| 3 → 4');
   // Through the counter, in MeV: two 47.5 GeV electrons back to back at η = 0 → m = 95 GeV (kept: peaks off).
   const r = run([{ e: [{ pt: 47.5, eta: 0, phi: 0 }, { pt: 47.5, eta: 0, phi: Math.PI }] }], { peaks: [] });
-  t.same(Array.from(r.hists[histogramName('2e', '2e', 10)].bins), [9], '95 GeV in bin [90, 100)');
+  t.same(Array.from(histogramOf(r, histogramName('2e', '2e', 10))!.bins), [9], '95 GeV in bin [90, 100)');
 });
 
 t.test('peak removal: the configured windows, inclusive, per combination, counted per histogram', async (t) => {
@@ -160,7 +160,7 @@ t.test('peak removal: the configured windows, inclusive, per combination, counte
   t.equal(r.removed[mm], 5, '2m: Z, J/ψ and Υ windows');
   t.equal(total(r, mm), masses.length - 5);
   // The 125 window applies to 4e, 4m, 2e_2m only, never to 2e.
-  t.ok(r.hists[ee].bins.includes(12), '2e at 125 GeV is kept');
+  t.ok(histogramOf(r, ee)!.bins.includes(12), '2e at 125 GeV is kept');
   const off = run(masses.map((M) => pair(M, 'e')), { tasks: { parse: true, masses: true, postprocess: false, histograms: true } });
   t.equal(off.removed[ee], undefined, 'without postprocess nothing is removed');
   t.equal(total(off, ee), masses.length);

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openFile, TSelector, treeProcess } from 'jsroot';
-import { DEFAULT_CONFIG, execute, listFiles, physicsOptions, mergeConfig, runFinalStates, type FsResult } from '@gluon/analysis-finalstates';
+import { DEFAULT_CONFIG, execute, listFiles, physicsOptions, mergeConfig, runFinalStates, histogramOf, type FsResult } from '@gluon/analysis-finalstates';
 import { OPENDATA, HAVE_OPENDATA, NO_OPENDATA } from './data-path.js';
 
 const BRANCHES = ['lep_pt', 'lep_eta', 'lep_phi', 'lep_E', 'lep_type', 'lep_isTightID', 'jet_pt', 'jet_eta', 'jet_phi', 'jet_E',
@@ -92,7 +92,7 @@ function recompute(events: Record<string, number[]>[]) {
 
 /** A result's counts in a form `t.same` compares exactly. */
 function canonical(r: FsResult) {
-  const hists = Object.fromEntries(Object.keys(r.hists).sort().map((k) => [k, [Array.from(r.hists[k].bins), Array.from(r.hists[k].counts)]]));
+  const hists = Object.fromEntries([...r.hists.names].sort().map((k) => { const h = histogramOf(r, k)!; return [k, [Array.from(h.bins), Array.from(h.counts)]]; }));
   return { events: r.events, lessThanTwo: r.lessThanTwo, combinations: r.combinations, finalStates: r.finalStates, removed: r.removed, hists };
 }
 
