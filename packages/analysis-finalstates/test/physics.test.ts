@@ -6,7 +6,8 @@
 import t from 'tap';
 import {
   DEFAULT_CONFIG, mergeConfig, physicsOptions, FinalStateCounter, invariantMass, subsetCount, countsName, parseCountsName,
-  histogramName, tailName, parseHistogramName, splitMainTail, buildHistograms, sparseOf, histogramOf, type FsConfig, type FsResult,
+  histogramName, tailName, parseHistogramName, splitMainTail, buildHistograms, sparseOf, histogramOf, mergeResults, emptyResult, HistPacker,
+  type FsConfig, type FsResult,
 } from '@gluon/analysis-finalstates';
 import { miniColumns, objs, type Ev } from './events.js';
 
@@ -198,4 +199,26 @@ t.test('histograms only for final states with at least min_events_per_fs events'
   t.same(buildHistograms(r, 3, true).map((h) => h.name), ['mass_2e_cat_2e_width_10', 'mass_2e_cat_2e_width_10_tail']);
   t.equal(buildHistograms(r, 1, true).length, 4);
   t.equal(buildHistograms(r, 4, true).length, 0);
+});
+
+t.test('merging adds packed histograms by name, whatever their order in each part', async (t) => {
+  const part = (hs: [string, [number, number][]][]): FsResult => {
+    const p = new HistPacker();
+    for (const [name, bins] of hs) { p.start(name); for (const [b, c] of bins) p.push(b, c); }
+    return { ...emptyResult(10, 100, 1300), hists: p.done() };
+  };
+  const a = part([['x', [[0, 1], [5, 2], [1300, 1]]], ['y', [[7, 3]]]]);
+  const b = part([['z', [[2, 1]]], ['x', [[5, 4], [6, 1]]], ['y', []]]);
+  const m = mergeResults([a, b, part([['x', [[0, 1]]]])]);
+  t.same(m.hists.names, ['x', 'y', 'z'], 'names in order of first appearance');
+  t.same([...histogramOf(m, 'x')!.bins], [0, 5, 6, 1300]);
+  t.same([...histogramOf(m, 'x')!.counts], [2, 6, 1, 1]);
+  t.same([...histogramOf(m, 'y')!.counts], [3]);
+  t.same([...histogramOf(m, 'z')!.bins], [2]);
+  t.same(mergeResults([b, a]).hists.names, ['z', 'x', 'y']);
+  t.same([...histogramOf(mergeResults([b, a]), 'x')!.counts], [1, 6, 1, 1], 'the same sums merged the other way round');
+  // From JSON (plain arrays) too.
+  const j = mergeResults([JSON.parse(JSON.stringify({ ...a, hists: { ...a.hists, from: [...a.hists.from], bins: [...a.hists.bins], counts: [...a.hists.counts] } }))]);
+  t.same([...histogramOf(j, 'x')!.counts], [1, 2, 1]);
+  t.throws(() => mergeResults([part([['x', [[1301, 1]]]])]), /histogram x has bin 1301, outside 0…1300/);
 });
