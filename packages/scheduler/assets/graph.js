@@ -4,61 +4,23 @@
 // node per group with its counts by state, one edge per pair of groups. The layout is computed
 // when the structure changes; a change of states only repaints.
 import { el, fmtRate } from './format.js';
-import { STATE_COLORS } from './palette.js';
+import { GRAPH_NODE } from './palette.js';
 import { themeColor } from './charts.js';
+import { arrange, layout } from './graph-layout.js';
 
-/** Task states by their one-letter code in the feed, in the Progress panel's colours (palette.js). */
+/** Task states by their one-letter code in the feed; fills are the Progress panel's colours (palette.js). */
 export const GRAPH_STATES = [
-  ['w', 'waiting', STATE_COLORS.waiting, 'waiting for its inputs'],
-  ['q', 'queued', STATE_COLORS.queued, 'ready to run, waiting for a free worker'],
-  ['p', 'processing', STATE_COLORS.processing, 'assigned to a worker'],
-  ['m', 'in memory', STATE_COLORS.memory, 'finished; its result is held'],
-  ['e', 'erred', STATE_COLORS.erred, 'failed, or an input it needed failed'],
-  ['r', 'released', '#f1f1f1', 'not held: not started, or its result was let go'],
+  ['w', 'waiting', 'waiting for its inputs'],
+  ['q', 'queued', 'ready to run, waiting for a free worker'],
+  ['p', 'processing', 'assigned to a worker'],
+  ['m', 'in memory', 'finished; its result is held'],
+  ['e', 'erred', 'failed, or an input it needed failed'],
+  ['r', 'released', 'not held: not started, or its result was let go (drawn hollow)'],
 ];
-const COLOR = Object.fromEntries(GRAPH_STATES.map(([c, , col]) => [c, col]));
 const CODES = GRAPH_STATES.map((s) => s[0]).join('');
-
-/**
- * Layers by longest path from the sources (Kahn's order), then each layer ordered by the mean
- * position of its nodes' dependencies (two sweeps), so edges mostly run straight.
- * `edges`: flat [from, to, …] index pairs. Returns each node's layer and rank within it.
- */
-export function layout(n, edges) {
-  const preds = Array.from({ length: n }, () => []);
-  const succs = Array.from({ length: n }, () => []);
-  const indeg = new Int32Array(n);
-  for (let i = 0; i < edges.length; i += 2) {
-    const [a, b] = [edges[i], edges[i + 1]];
-    if (a === b) continue;
-    preds[b].push(a);
-    succs[a].push(b);
-    indeg[b]++;
-  }
-  const layer = new Int32Array(n);
-  const queue = [];
-  for (let i = 0; i < n; i++) if (indeg[i] === 0) queue.push(i);
-  for (let h = 0; h < queue.length; h++) {
-    const v = queue[h];
-    for (const s of succs[v]) {
-      if (layer[v] + 1 > layer[s]) layer[s] = layer[v] + 1;
-      if (--indeg[s] === 0) queue.push(s);
-    }
-  }
-  let layers = 0;
-  for (let i = 0; i < n; i++) layers = Math.max(layers, layer[i] + 1);
-  const byLayer = Array.from({ length: layers }, () => []);
-  for (let i = 0; i < n; i++) byLayer[layer[i]].push(i);
-  const rank = new Float64Array(n);
-  for (const l of byLayer) l.forEach((v, i) => (rank[v] = i / Math.max(1, l.length)));
-  for (let sweep = 0; sweep < 2; sweep++) {
-    for (const l of byLayer) {
-      const key = new Map(l.map((v) => [v, preds[v].length ? preds[v].reduce((a, p) => a + rank[p], 0) / preds[v].length : rank[v]]));
-      l.sort((a, b) => key.get(a) - key.get(b));
-      l.forEach((v, i) => (rank[v] = i / Math.max(1, l.length)));
-    }
-  }
-  return { layer, byLayer, layers };
+/** The page's theme, for the graph's outline colour. */
+function theme() {
+  return matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
 }
 
 /** A count as text: exact below 10,000, else 12k. */
@@ -82,12 +44,14 @@ export class GraphPanel {
     this.canvas = el('canvas', { class: 'graph-canvas' });
     this.tip = el('div', { class: 'stream-tip', role: 'tooltip' });
     this.tip.hidden = true;
-    const legend = el('div', { class: 'legend graph-legend' }, ...GRAPH_STATES.map(([c, label, col, tip]) => el('span', { title: tip }, el('i', { style: `background:${col}`, 'data-state': c }), label)));
+    this.swatches = GRAPH_STATES.map(([c]) => el('i', { style: `background:${GRAPH_NODE.fill[c] ?? 'transparent'}`, 'data-state': c }));
+    const legend = el('div', { class: 'legend graph-legend' }, ...GRAPH_STATES.map(([, label, tip], i) => el('span', { title: tip }, this.swatches[i], label)));
     const box = el('div', { class: 'graph-box' }, this.canvas, this.tip);
     container.append(el('div', { class: 'stream-controls' }, this.tasksBtn, this.groupsBtn, this.note), box, legend);
     this.canvas.addEventListener('mousemove', (e) => this.hover(e));
     this.canvas.addEventListener('mouseleave', () => (this.tip.hidden = true));
     container.nodeCenter = (key) => this.nodeCenter(key);
+    container.drawn = () => this.drawn();
   }
 
   choose(what) {
@@ -137,31 +101,22 @@ export class GraphPanel {
     this.describe(what);
   }
 
-  /** Node positions in CSS px for the current layout and canvas width. */
+  /** Node positions in CSS px for the current layout and the panel's width (graph-layout.js). */
   place(what) {
     const width = Math.max(240, this.container.clientWidth || 600);
-    const { byLayer, layers } = this.lay;
-    const tallest = Math.max(1, ...byLayer.map((l) => l.length));
-    const height = what === 'tasks' ? Math.min(560, Math.max(200, tallest * 8 + 40)) : Math.min(560, Math.max(160, tallest * 70 + 30));
     const n = what === 'tasks' ? this.g.tasks.keys.length : this.g.groups.names.length;
-    const x = new Float64Array(n);
-    const y = new Float64Array(n);
-    const pad = what === 'tasks' ? 12 : 80;
-    byLayer.forEach((l, li) => {
-      const px = layers === 1 ? width / 2 : pad + (li / (layers - 1)) * (width - 2 * pad);
-      l.forEach((v, i) => {
-        x[v] = px;
-        y[v] = 20 + ((i + 0.5) / l.length) * (height - 40);
-      });
-    });
-    const dx = layers > 1 ? (width - 2 * pad) / (layers - 1) : width;
-    const dy = (height - 40) / tallest;
-    this.pos = { x, y, width, height, r: Math.max(1.5, Math.min(7, dx / 3, dy / 2.5)) };
+    const opts = what === 'tasks'
+      ? { width, height: [200, 560], cells: [18, 16, 14, 12, 10, 9, 8, 7, 6].map((c) => [c, c]), gap: [1, 140], pad: [12, 20] }
+      : { width, height: [160, 560], cells: [[150, 50]], gap: [0.3, 120], pad: [10, 30] };
+    const at = arrange(this.lay, n, opts);
+    // A node's disc, outline included, stays inside its cell: no two nodes touch.
+    this.pos = { ...at, r: Math.min(7, 0.38 * Math.min(...at.cell)) };
   }
 
   paint(what) {
     const { x, y, width, height, r } = this.pos;
-    const dpr = devicePixelRatio || 1;
+    // A canvas side over 32,767 device px is not drawn at all (a very deep graph is wide).
+    const dpr = Math.min(devicePixelRatio || 1, 32_000 / Math.max(width, height));
     this.canvas.width = Math.round(width * dpr);
     this.canvas.height = Math.round(height * dpr);
     this.canvas.style.width = `${width}px`;
@@ -171,6 +126,9 @@ export class GraphPanel {
     this.tip.hidden = true;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, width, height);
+    this.theme = theme();
+    const outline = GRAPH_NODE.outline[this.theme];
+    for (const s of this.swatches) s.style.boxShadow = `inset 0 0 0 1px ${outline}`;
     ctx.strokeStyle = 'rgba(120, 128, 140, 0.45)';
     if (what === 'tasks') {
       const { edges } = this.g.tasks;
@@ -182,11 +140,17 @@ export class GraphPanel {
       }
       ctx.stroke();
       const states = this.g.states;
+      // Hollow nodes are filled with the panel's colour, so the edges under them do not show through.
+      const panel = themeColor('--panel');
+      ctx.strokeStyle = outline;
+      // Over 1 px, so anti-aliasing does not thin it below its contrast.
+      ctx.lineWidth = 1.25;
       for (let i = 0; i < x.length; i++) {
-        ctx.fillStyle = COLOR[states[i]] ?? COLOR.r;
+        ctx.fillStyle = GRAPH_NODE.fill[states[i] ?? 'r'] ?? panel;
         ctx.beginPath();
         ctx.arc(x[i], y[i], r, 0, 2 * Math.PI);
         ctx.fill();
+        ctx.stroke();
       }
       return;
     }
@@ -219,15 +183,20 @@ export class GraphPanel {
       ctx.lineWidth = 1;
       ctx.fillRect(left, top, w, h);
       ctx.strokeRect(left, top, w, h);
-      // A stacked bar of the group's tasks by state along the bottom.
+      // A stacked bar of the group's tasks by state along the bottom, outlined like the task
+      // nodes; released tasks are its hollow part.
       let at = left;
       c.forEach((v, s) => {
-        if (!v) return;
+        const fill = GRAPH_NODE.fill[CODES[s]];
         const bw = (v / Math.max(1, total)) * w;
-        ctx.fillStyle = COLOR[CODES[s]];
-        ctx.fillRect(at, top + h - 8, bw, 8);
+        if (v && fill) {
+          ctx.fillStyle = fill;
+          ctx.fillRect(at, top + h - 8, bw, 8);
+        }
         at += bw;
       });
+      ctx.strokeStyle = outline;
+      ctx.strokeRect(left + 0.5, top + h - 8.5, w - 1, 8);
       ctx.fillStyle = ink;
       ctx.fillText(`${name.length > 18 ? `${name.slice(0, 17)}…` : name} (${count(total)})`, x[i], top + 15);
     });
@@ -238,6 +207,7 @@ export class GraphPanel {
     const d = this.container.dataset;
     d.mode = this.g.mode;
     d.shown = what;
+    d.theme = this.theme;
     d.total = String(this.g.total);
     const { names, counts, edges } = this.g.groups;
     d.groups = JSON.stringify(names.map((name, i) => ({ name, counts: Object.fromEntries([...CODES].map((c, s) => [c, counts[i][s]])) })));
@@ -295,6 +265,19 @@ export class GraphPanel {
     if (i < 0) return null;
     const box = this.canvas.getBoundingClientRect();
     return { x: box.left + this.pos.x[i], y: box.top + this.pos.y[i] };
+  }
+
+  /**
+   * What the task view drew, in canvas px: the canvas size, the node radius, each node as
+   * [key, x, y, state code] and the edges as [from, to] node indices (null in the groups view).
+   */
+  drawn() {
+    if (this.shown() !== 'tasks' || !this.pos) return null;
+    const { x, y, width, height, r } = this.pos;
+    const t = this.g.tasks;
+    const edges = [];
+    for (let i = 0; i < t.edges.length; i += 2) edges.push([t.edges[i], t.edges[i + 1]]);
+    return { width, height, r, nodes: t.keys.map((k, i) => [k, x[i], y[i], this.g.states[i]]), edges };
   }
 
   resize() {

@@ -12,7 +12,19 @@ export const STATE_COLORS = {
   erred: '#d55e00',
   processing: '#0072b2',
   queued: '#56b4e9',
-  waiting: '#dddddd',
+  waiting: '#c4c9d1',
+};
+
+/**
+ * The task graph's nodes, by state code (w q p m e r): filled with the state's colour, except
+ * released ones (not held: never run, or the result was let go), drawn hollow (`null`: the panel
+ * shows through). Every node has an outline in its theme's colour, at least 3:1 against the
+ * panel (WCAG's contrast for graphics) in light and dark mode, so the pale fills (waiting,
+ * released) do not vanish on a white panel; the fills tell the states apart.
+ */
+export const GRAPH_NODE = {
+  fill: { w: STATE_COLORS.waiting, q: STATE_COLORS.queued, p: STATE_COLORS.processing, m: STATE_COLORS.memory, e: STATE_COLORS.erred, r: null },
+  outline: { light: '#4d5462', dark: '#b0b8c6' },
 };
 
 /** Twelve group colours, pairwise far apart (CIE ΔE ≥ 25); no red: red marks transfers and errors. */

@@ -94,3 +94,90 @@ t.test('the task graph: nodes coloured live by state; the groups graph for big g
   t.equal(await big.result(), (3499 * 3500) / 2, 'the big sum');
   t.same(pageErrors, [], 'no errors in the page');
 });
+
+/** WCAG relative luminance of 8-bit sRGB, and the contrast ratio of two colours. */
+function luminance([r, g, b]: number[]): number {
+  const c = (v: number) => ((v /= 255) <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+  return 0.2126 * c(r!) + 0.7152 * c(g!) + 0.0722 * c(b!);
+}
+function contrast(a: number[], b: number[]): number {
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi! + 0.05) / (lo! + 0.05);
+}
+
+t.test('a map with a treeReduce beside a small sum and loose tasks: every node drawn apart, layers close, released nodes outlined', { skip }, async (t) => {
+  // The shape the report showed as one long diagonal line: many tasks of the first layer in a
+  // single 1-px column of overlapping dots, and the few layers after it spread over the whole width.
+  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, cwd: repo, allowModules: [fixturesDir] });
+  t.teardown(() => cluster.close());
+  const { page, errors: pageErrors } = await openPage(t, cluster.dashboardUrl!);
+  const client = await cluster.client();
+  const parts = client.map(fx.noop, Array.from({ length: 200 }, (_, i) => i));
+  const root = client.treeReduce(fx.total, parts, { fanIn: 16 });
+  const small = client.map(fx.noop, Array.from({ length: 8 }, (_, i) => 1000 + i));
+  const sum = client.submit(fx.total, small);
+  const loose = client.map(fx.noop, Array.from({ length: 60 }, (_, i) => 2000 + i));
+  t.equal(await root.result(), (199 * 200) / 2);
+  t.equal(await sum.result(), 8 * 1000 + 28);
+  await client.gather(loose);
+  // Held: 200 parts, the root, 8 + 1, 60 loose; the 13 intermediate sums are released (kept as the root's lineage).
+  await page.waitForFunction(() => {
+    const s = JSON.parse((document.querySelector('#graph') as HTMLElement).dataset.states || '{}');
+    return s.m === 270 && s.r === 13 && !s.w && !s.q && !s.p;
+  }, null, { timeout: 60_000 });
+  type Drawn = { width: number; height: number; r: number; nodes: Array<[string, number, number, string]>; edges: Array<[number, number]> };
+  const drawn = async (): Promise<Drawn> => page.evaluate(() => (document.querySelector('#graph') as any).drawn());
+  const d = await drawn();
+  t.equal(d.nodes.length, 283, 'every task the scheduler holds is drawn');
+  t.ok(d.r >= 2, `nodes big enough to see (radius ${d.r} px)`);
+  const outside = d.nodes.filter(([, x, y]) => x - d.r < 0 || y - d.r < 0 || x + d.r > d.width || y + d.r > d.height);
+  t.same(outside, [], 'every node inside the canvas');
+  // No two nodes overlap, outlines (1 px) included: each is seen, hovered and coloured on its own.
+  let closest = { d: Infinity, a: '', b: '' };
+  for (let i = 0; i < d.nodes.length; i++) {
+    for (let j = i + 1; j < d.nodes.length; j++) {
+      const [a, ax, ay] = d.nodes[i]!, [b, bx, by] = d.nodes[j]!;
+      const dist = Math.hypot(ax - bx, ay - by);
+      if (dist < closest.d) closest = { d: dist, a, b };
+    }
+  }
+  t.ok(closest.d >= 2 * d.r + 1, `the closest two nodes are ${closest.d.toFixed(1)} px apart (${closest.a}, ${closest.b}), radius ${d.r} px`);
+  // Dependencies left of their dependents, and no edge stretched across the panel.
+  const backwards = d.edges.filter(([a, b]) => d.nodes[a]![1] >= d.nodes[b]![1]);
+  t.same(backwards, [], 'every dependency left of its dependent');
+  const longest = Math.max(...d.edges.map(([a, b]) => Math.hypot(d.nodes[a]![1] - d.nodes[b]![1], d.nodes[a]![2] - d.nodes[b]![2])));
+  t.ok(longest <= 0.35 * d.width, `the longest edge is ${longest.toFixed(0)} px of the canvas's ${d.width} px`);
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'graph-map-reduce.png'), await page.locator('#graph-panel').screenshot({ type: 'png' }));
+
+  // A released node (an intermediate sum) is hollow, its outline at least 3:1 against the panel
+  // (WCAG's contrast for graphics), in the light theme and the dark one.
+  const released = d.nodes.find(([, , , s]) => s === 'r')!;
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.waitForFunction((s) => (document.querySelector('#graph') as HTMLElement).dataset.theme === s, scheme, { timeout: 10_000 });
+    const now = await drawn();
+    const [, cx, cy] = now.nodes.find(([k]) => k === released[0])!;
+    const png = decodePng(await page.locator('#graph canvas').screenshot({ type: 'png' }));
+    const scale = png.width / now.width;
+    const px = (x: number, y: number) => {
+      const i = (Math.round(y * scale) * png.width + Math.round(x * scale)) * 4;
+      return [png.rgba[i]!, png.rgba[i + 1]!, png.rgba[i + 2]!];
+    };
+    const panel = px(1, 1);
+    // Around the node's rim, 24 directions (the best of three radii each, for anti-aliasing):
+    // the median, so the few directions where edges run into the node do not count.
+    const rim = Array.from({ length: 24 }, (_, k) => {
+      const a = (k / 24) * 2 * Math.PI;
+      return Math.max(...[-0.5, 0, 0.5].map((dr) => contrast(px(cx + (now.r + dr) * Math.cos(a), cy + (now.r + dr) * Math.sin(a)), panel)));
+    }).sort((a, b) => a - b);
+    const ring = rim[12]!;
+    t.ok(ring >= 3, `${scheme}: the released node's rim is ${ring.toFixed(2)}:1 against the panel rgb(${panel.join(', ')})`);
+    t.ok(contrast(px(cx, cy), panel) < 1.1, `${scheme}: and its inside is the panel's colour (hollow)`);
+    writeFileSync(join(outDir, `graph-released-${scheme}.png`), await page.locator('#graph-panel').screenshot({ type: 'png' }));
+  }
+  // Until here the futures are held (a future the client lets go of is released, and the root's
+  // lineage with it).
+  client.release([...parts, root, ...small, sum, ...loose]);
+  t.same(pageErrors, [], 'no errors in the page');
+});

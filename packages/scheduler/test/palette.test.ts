@@ -1,12 +1,15 @@
 /**
  * The dashboard's colours (assets/palette.js): group colours stay apart for normal vision and
  * never collide among the groups on screen; state colours stay apart for normal vision and with
- * deuteranopia (simulated with Machado et al. 2009, severity 1, in linear RGB). Distances are
- * CIE76 ΔE in L*a*b*; about 2.3 is a just-noticeable difference, the bounds here are far above it.
+ * deuteranopia (simulated with Machado et al. 2009, severity 1, in linear RGB); the task graph's
+ * nodes stand out from the panel in the light and the dark theme (WCAG 2.1 contrast ratio, 3:1
+ * for graphics) and their fills stay apart, hollow (released) ones included. Distances are CIE76
+ * ΔE in L*a*b*; about 2.3 is a just-noticeable difference, the bounds here are far above it.
  */
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 // @ts-expect-error plain browser JS without type declarations
-import { GROUP_PALETTE, GroupColors, STATE_COLORS } from '../assets/palette.js';
+import { GRAPH_NODE, GROUP_PALETTE, GroupColors, STATE_COLORS } from '../assets/palette.js';
 
 type Rgb = [number, number, number];
 
@@ -17,6 +20,8 @@ const DEUTERANOPIA = [
 ];
 
 function linear(hex: string): Rgb {
+  // #rgb as CSS reads it: each digit doubled.
+  if (/^#[0-9a-f]{3}$/i.test(hex)) hex = `#${[...hex.slice(1)].map((d) => d + d).join('')}`;
   const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);
   if (!m) throw new Error(`not a #rrggbb colour: ${hex}`);
   return [m[1]!, m[2]!, m[3]!].map((h) => {
@@ -35,6 +40,26 @@ function lab([r, g, b]: Rgb): Rgb {
   const y = 0.2126 * r + 0.7152 * g + 0.0722 * b;
   const z = (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883;
   return [116 * f(y) - 16, 500 * (f(x) - f(y)), 200 * (f(y) - f(z))];
+}
+
+/** WCAG 2.1 contrast ratio of two colours (1 to 21). */
+function contrast(a: string, b: string): number {
+  const y = (hex: string) => {
+    const [r, g, b] = linear(hex);
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const [hi, lo] = [y(a), y(b)].sort((p, q) => q - p);
+  return (hi! + 0.05) / (lo! + 0.05);
+}
+
+/** The panel's background in each theme, as assets/dashboard.css sets it (light first, then the dark media query). */
+function panels(): { light: string; dark: string } {
+  const css = readFileSync(new URL('../assets/dashboard.css', import.meta.url), 'utf8');
+  const dark = css.indexOf('@media (prefers-color-scheme: dark)');
+  const panel = (from: number) => /--panel:\s*(#[0-9a-f]{3,6})\s*;/i.exec(css.slice(from))?.[1];
+  const light = panel(0), darkPanel = panel(dark);
+  if (dark < 0 || !light || !darkPanel || css.indexOf('--panel:') > dark) throw new Error('dashboard.css: no --panel colour for the light theme and the dark one');
+  return { light, dark: darkPanel };
 }
 
 function closestPair(colors: Record<string, string>, see: (c: Rgb) => Rgb): { a: string; b: string; dE: number } {
@@ -61,6 +86,23 @@ t.test('state colours: apart for normal vision and with deuteranopia', async (t)
   t.ok(normal.dE >= 15, `closest pair ${normal.a}/${normal.b}: ΔE ${normal.dE.toFixed(1)}`);
   const deut = closestPair(STATE_COLORS, deuteranopia);
   t.ok(deut.dE >= 15, `with deuteranopia, closest pair ${deut.a}/${deut.b}: ΔE ${deut.dE.toFixed(1)}`);
+});
+
+t.test('task graph nodes: outlined at 3:1 or more against the panel in light and dark mode; fills apart, hollow ones too', async (t) => {
+  const bg = panels();
+  for (const theme of ['light', 'dark'] as const) {
+    const outline = GRAPH_NODE.outline[theme] as string;
+    const c = contrast(outline, bg[theme]);
+    t.ok(c >= 3, `${theme}: the outline ${outline} on the panel ${bg[theme]}: ${c.toFixed(2)}:1`);
+    // What a node looks like inside its outline: its fill, or the panel for a hollow (released) one.
+    const fills = Object.fromEntries(Object.entries(GRAPH_NODE.fill as Record<string, string | null>).map(([s, f]) => [s, f ?? bg[theme]]));
+    t.same(Object.keys(fills).sort(), [...'emprqw'].sort(), 'a fill for every state code of the feed');
+    for (const [name, see] of [['normal vision', (x: Rgb) => x], ['deuteranopia', deuteranopia]] as const) {
+      const p = closestPair(fills, see);
+      t.ok(p.dE >= 15, `${theme}, ${name}: closest pair of node fills ${p.a}/${p.b}: ΔE ${p.dE.toFixed(1)}`);
+    }
+  }
+  t.equal(GRAPH_NODE.fill.r, null, 'released nodes are hollow');
 });
 
 t.test('group palette: every pair apart, none red (red marks transfers and errors)', async (t) => {
