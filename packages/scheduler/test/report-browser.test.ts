@@ -37,12 +37,16 @@ t.test('performance report: one file, opened from disk offline, shows the run', 
   // Work before the window must not appear in the report's task stream.
   await client.gather(client.map(fx.work.with({ group: 'before' }), [1, 2, 3]));
 
+  // The window's futures stay referenced to the end: a future the client lets go of (garbage
+  // collected) is released, and the report's memory and worker pages would miss its result.
+  const held: unknown[] = [];
   const returned = await client.performanceReport(file, async () => {
     const futures = client.map(fx.work, Array.from({ length: N }, (_, i) => i));
     const failing = client.submit(fx.explodeOnPurpose, 'deliberate report failure');
     const big = client.map(fx.bigWork, [0, 1, 2, 3, 4, 5, 6, 7], Array(8).fill(30));
     const total = client.submit(fx.sumAll, ...big);
     const published = client.submit(fx.publishResults, 'test/m4l', 5);
+    held.push(...futures, ...big, total, published);
     const values = await client.gather(futures);
     await t.rejects(failing.result(), TaskError, 'the failing task fails');
     t.equal(Math.round((await total.result()) as number), 36, 'the reduction is right');
@@ -137,6 +141,7 @@ t.test('performance report: one file, opened from disk offline, shows the run', 
   t.equal(storedWork[0]! + storedWork[1]!, N, `the two workers' pages hold the ${N} work results between them (${storedWork.join(' + ')})`);
   t.same(requests, [], 'the report asked the network for nothing');
   t.same(pageErrors, [], 'no errors on the page');
+  t.equal(held.length, N + 10, 'the window\'s futures were held throughout');
 });
 
 t.test('a report of a 10-minute window shows and zooms over the whole window', { skip }, async (t) => {
