@@ -27,6 +27,11 @@ export interface BranchInfo {
    * of those types) are packed, from their range; null for every other branch.
    */
   packed: Packing | null;
+  /**
+   * TObject's fBits as a split member (type code 15): each element is 4 bytes, or 6 when its
+   * kIsReferenced bit is set (see object-bits.ts).
+   */
+  objectBits: boolean;
   entries: number;
 }
 
@@ -72,6 +77,8 @@ const STREAMER_ELEMENT: Record<number, ElementType> = {
   13: 'uint32', 14: 'uint64', 15: 'uint32', 16: 'int64', 17: 'uint64', 18: 'bool',
 };
 
+/** ROOT's type code of TObject::fBits (kBits). */
+const OBJECT_BITS = 15;
 /** ROOT's type codes of Double32_t and Float16_t (mod 20). */
 const PACKED_DOUBLE = 9;
 const PACKED_FLOAT = 19;
@@ -186,6 +193,13 @@ function splitMember(b: JsBranch, name: string, cls: string, counterOf: (leaf: u
   const element = st > 0 && st < 40 ? STREAMER_ELEMENT[st % 20] : undefined;
   if (!element) return null;
   const fixed = st > 20;
+  if (st === OBJECT_BITS) {
+    const info = type === MEMBER ? branchInfo(b, name, 'uint32', 'scalar', 'uint32') : null;
+    const counter = type === CLONES_MEMBER || type === STL_MEMBER ? counterOf(leaf.fLeafCount) : null;
+    const bits = info ?? (counter ? branchInfo(b, name, `uint32[${counter}]`, 'counted-array', 'uint32', 1, counter) : null);
+    if (bits) bits.objectBits = true;
+    return bits;
+  }
   if (type === MEMBER) {
     return fixed ? branchInfo(b, name, `${element}[${leaf.fLen}]`, 'fixed-array', element, leaf.fLen) : branchInfo(b, name, element, 'scalar', element);
   }
@@ -224,5 +238,5 @@ function memberName(b: JsBranch): string {
  */
 function branchInfo(b: JsBranch, name: string, typeName: string, kind: BranchInfo['kind'], element: ElementType | null = null, inner = 1,
                     counter: string | null = null, entryHeader = 0): BranchInfo {
-  return { name, typeName, kind, element, inner, counter, entryHeader, packed: null, entries: Number(b.fEntries) };
+  return { name, typeName, kind, element, inner, counter, entryHeader, packed: null, objectBits: false, entries: Number(b.fEntries) };
 }

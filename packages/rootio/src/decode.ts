@@ -4,6 +4,7 @@
  * small functions of their own so each stays monomorphic and is optimized once.
  */
 import { packedSize, untruncate } from './packing.js';
+import { decodeObjectBits } from './object-bits.js';
 import type { Basket, PendingBasket } from './basket.js';
 import { decodeStl, parseStlType } from './stl.js';
 import type { BranchInfo } from './branch.js';
@@ -15,7 +16,8 @@ import { allocate, copyBigEndian, copyEntriesBigEndian, ELEMENT_SIZE, lanesOf, t
  * loaded (decompressed) just before it is decoded and dropped after, so the decode reads data
  * that is still in cache and a long read holds one decompressed basket at a time.
  */
-export function decode(path: string, info: BranchInfo, baskets: PendingBasket[], start: number, stop: number): Column {
+export function decode(path: string, info: BranchInfo, baskets: PendingBasket[], start: number, stop: number,
+                       counts: { values: ArrayLike<number | bigint>; from: number } | null = null): Column {
   const n = stop - start;
   // The baskets must tile [start, stop) in order, without gaps or overlaps: columns are not
   // zero-filled, so an entry no basket covers would otherwise read as leftover memory.
@@ -26,7 +28,15 @@ export function decode(path: string, info: BranchInfo, baskets: PendingBasket[],
     }
     next = b.entryStart + endIn(b, stop);
   }
-  if (next !== stop) throw new RootFormatError(path, -1, `branch ${info.name}: its baskets cover entries ${start}–${next} of the ${start}–${stop} asked for`);
+  if (next !== stop) {
+    // A branch filled for fewer entries than its tree (a member added later, a collection never
+    // filled) is not damaged: say so, and what can be read.
+    const short = info.entries !== next ? ''
+      : info.entries === 0 ? ' (it was never filled: it holds no entries)'
+      : ` (it was filled for its first ${info.entries} entries only: ask for entries below ${info.entries})`;
+    throw new RootFormatError(path, -1, `branch ${info.name}: its baskets cover entries ${start}–${next} of the ${start}–${stop} asked for${short}`);
+  }
+  if (info.objectBits) return decodeObjectBits(path, info, baskets, start, stop, counts?.values ?? null, counts?.from ?? start);
   switch (info.kind) {
     case 'scalar':
     case 'fixed-array': {

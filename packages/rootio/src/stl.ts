@@ -6,7 +6,8 @@
  * On disk an entry is a 6-byte object header (byte count, version) and the container; nested
  * containers and strings inside it have no header of their own. A map is written member-wise
  * (the version's 0x4000 bit): a pair header (u16 version, u32 checksum), the count, all keys,
- * then all values, each of the two blocks behind a 6-byte header when its type is an STL class.
+ * then all values, each of the two blocks behind a 6-byte header when its type is an STL class;
+ * or object-wise: the count, then key, value, key, value….
  */
 import { RootFormatError } from './errors.js';
 import type { BranchInfo } from './branch.js';
@@ -162,14 +163,32 @@ class ListBuilder implements Builder {
 
 class MapBuilder implements Builder {
   private readonly offsets: number[] = [0];
+  /** Set per entry from its header: member-wise (keys, then values) or object-wise (pairs). */
+  memberwise = true;
   constructor(private readonly type: Extract<StlType, { kind: 'map' }>, private readonly keys: Builder, private readonly values: Builder) {}
   read(v: DataView, b: Uint8Array, p: number, end: number): number {
-    need(p, 6, end);
-    p += 6; // the pair's version and checksum
-    const n = count(v, p, end, 1);
-    p += 4;
-    p = block(this.type.key, this.keys, n, v, b, p, end);
-    p = block(this.type.value, this.values, n, v, b, p, end);
+    let n: number;
+    if (this.memberwise) {
+      need(p, 6, end);
+      p += 6; // the pair's version and checksum
+      n = count(v, p, end, 1);
+      p += 4;
+      p = block(this.type.key, this.keys, n, v, b, p, end);
+      p = block(this.type.value, this.values, n, v, b, p, end);
+    } else {
+      // Object-wise (TGenCollectionStreamer::ReadMap): the count, then each pair's key and value.
+      // Only pairs of numbers and strings are read: where a container's own header would go in
+      // this layout is not known from any file seen, so it is refused rather than guessed.
+      if (this.type.key.kind === 'list' || this.type.value.kind === 'list') {
+        throw new EntryError('a map of containers written object-wise (not member-wise) is not read');
+      }
+      n = count(v, p, end, 1);
+      p += 4;
+      for (let i = 0; i < n; i++) {
+        p = this.keys.read(v, b, p, end);
+        p = this.values.read(v, b, p, end);
+      }
+    }
     this.offsets.push(this.offsets.at(-1)! + n);
     return p;
   }
@@ -178,9 +197,10 @@ class MapBuilder implements Builder {
   }
 }
 
-/** `n` items of one member of a member-wise map: behind a header when the member is an STL class. */
+/** `n` items of one member of a member-wise map: behind a header when the member is an STL class (and there are items). */
 function block(t: StlType, into: Builder, n: number, v: DataView, b: Uint8Array, p: number, end: number): number {
-  if (isStlClass(t)) p = header(v, p, end).next;
+  // An empty map has no blocks, so no block headers either.
+  if (n > 0 && isStlClass(t)) p = header(v, p, end).next;
   for (let i = 0; i < n; i++) p = into.read(v, b, p, end);
   return p;
 }
@@ -218,7 +238,7 @@ export function decodeStl(path: string, info: BranchInfo, type: StlType, baskets
       const end = o[i + 1]!;
       try {
         const h = header(b.view, o[i]!, end);
-        if (type.kind === 'map' && !h.memberwise) throw new EntryError('a map not written member-wise');
+        if (top instanceof MapBuilder) top.memberwise = h.memberwise;
         const p = top.read(b.view, b.data, h.next, end);
         if (p !== end) throw new EntryError(`${end - p} bytes are left over`);
       } catch (err) {

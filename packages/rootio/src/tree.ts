@@ -18,7 +18,7 @@ export interface Batch {
 }
 
 type JsTree = { fEntries: number; fBranches: { arr: Array<JsBranch & BranchMeta> } };
-type BranchMeta = {
+export type BranchMeta = {
   fWriteBasket: number;
   fMaxBaskets: number;
   fBasketBytes: number[];
@@ -160,14 +160,24 @@ export class TreeReader {
       for (let i = 0; i < states.length; i++) {
         const s = states[i]!;
         const baskets = perState[i]!;
-        if (s.info.kind === 'counted-array') await this.sizeEntries(s.info, baskets);
+        // fBits members are walked element by element from each basket's start, with the counts.
+        const counts = s.info.objectBits && s.info.counter ? await this.countsOver(s.info.counter, baskets) : null;
+        if (s.info.kind === 'counted-array' && !s.info.objectBits) await this.sizeEntries(s.info, baskets);
         // Keyed by the name asked for (a member may be asked for by its own name).
-        out[names[i]!] = decode(this.file.path, s.info, baskets, start, stop);
+        out[names[i]!] = decode(this.file.path, s.info, baskets, start, stop, counts);
       }
     } finally {
       job?.close();
     }
     return out;
+  }
+
+  /** The counter's values over every entry of `baskets` (from the first basket's first entry). */
+  private async countsOver(counter: string, baskets: PendingBasket[]): Promise<{ values: ArrayLike<number | bigint>; from: number } | null> {
+    if (baskets.length === 0) return null;
+    const from = baskets[0]!.entryStart;
+    const to = baskets[baskets.length - 1]!.entryStart + baskets[baskets.length - 1]!.entries;
+    return { values: (await this.arrays([counter], { entryStart: from, entryStop: Math.min(to, this.numEntries) }))[counter] as ArrayLike<number | bigint>, from };
   }
 
   /**
@@ -235,8 +245,8 @@ export class TreeReader {
   }
 }
 
-/** The baskets of a branch with their entry ranges, validated against the tree. */
-function basketRefs(path: string, b: JsBranch & BranchMeta, treeEntries: number): BasketRef[] {
+/** @internal The baskets of a branch with their entry ranges, validated against the tree. */
+export function basketRefs(path: string, b: JsBranch & BranchMeta, treeEntries: number): BasketRef[] {
   const refs: BasketRef[] = [];
   const n = Math.max(0, Math.min(b.fMaxBaskets ?? 0, b.fBasketEntry?.length ?? 0));
   const write = Math.min(b.fWriteBasket ?? 0, n);
@@ -245,17 +255,20 @@ function basketRefs(path: string, b: JsBranch & BranchMeta, treeEntries: number)
     if (next > start) return Math.min(next, treeEntries);
     return Math.min(start + (nev ?? treeEntries - start), treeEntries);
   };
-  for (let k = 0; k < write; k++) {
-    const bytes = Number(b.fBasketBytes[k]);
-    const seek = Number(b.fBasketSeek[k]);
-    if (!bytes) continue;
-    const entryStart = Number(b.fBasketEntry[k]);
-    const entryStop = k + 1 < write ? Number(b.fBasketEntry[k + 1]) : endOf(k, entryStart, undefined);
-    if (!(entryStart >= 0 && entryStop >= entryStart)) throw new RootFormatError(path, -1, `branch ${b.fName} basket ${k} has an invalid entry range`);
-    refs.push(basketRef(k, entryStart, entryStop, { seek, bytes }));
-  }
   const emb = b.fBaskets?.arr ?? [];
-  for (let k = write; k < emb.length; k++) {
+  for (let k = 0; k < Math.max(write, emb.length); k++) {
+    const bytes = k < write ? Number(b.fBasketBytes[k]) : 0;
+    if (bytes) {
+      const seek = Number(b.fBasketSeek[k]);
+      const entryStart = Number(b.fBasketEntry[k]);
+      const entryStop = k + 1 < write ? Number(b.fBasketEntry[k + 1]) : endOf(k, entryStart, undefined);
+      if (!(entryStart >= 0 && entryStop >= entryStart)) throw new RootFormatError(path, -1, `branch ${b.fName} basket ${k} has an invalid entry range`);
+      refs.push(basketRef(k, entryStart, entryStop, { seek, bytes }));
+      continue;
+    }
+    // Not written to the file: the basket may be kept inside the TTree object, past the written
+    // ones (a file closed before they were flushed), or in their place (a tree saved whole, every
+    // basket in memory, as some writers leave it: zero bytes and seeks in the file).
     const obj = emb[k];
     if (!obj || !obj.fNevBuf) continue;
     const entryStart = Number(b.fBasketEntry[k] ?? 0);

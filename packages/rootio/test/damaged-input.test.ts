@@ -172,7 +172,7 @@ t.test('a pointer-to-array entry whose null-pointer flag disagrees with its byte
   const { decode } = await import('../src/decode.js');
   // Split-object members `Short_t* x; //[n]`: each entry is a set-pointer byte, then n elements.
   const info = { name: 'evt/SliceI16', typeName: 'int16[evt/N]', kind: 'counted-array' as const, element: 'int16' as const, inner: 1,
-    counter: 'evt/N', entryHeader: 1, packed: null, entries: 3 };
+    counter: 'evt/N', entryHeader: 1, packed: null, objectBits: false, entries: 3 };
   const basket = (bytes: number[], starts: number[]) => {
     const data = Uint8Array.from(bytes);
     const offsets = Int32Array.from([...starts, data.length]);

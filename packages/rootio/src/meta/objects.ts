@@ -47,13 +47,21 @@ function readList(r: ObjectReader, buf: RBuffer, into: RObject): void {
   const n = count(buf, buf.i32(), 4, 'a TList');
   const arr: (RObject | null)[] = [];
   const opts: string[] = [];
+  // Every element is followed by its option string from version 4 on (TList::Streamer); only the
+  // long form of a string's length (255, then 4 bytes) came with version 5.
   for (let i = 0; i < n; i++) {
     arr.push(r.readAny(buf));
-    opts.push(version > 4 ? buf.tstring() : '');
+    opts.push(version > 4 ? buf.tstring() : version > 3 ? shortString(buf) : '');
   }
   into.arr = arr;
   into.opt = opts;
   buf.finish(end, 'TList');
+}
+
+/** A string whose length is one byte, whatever its value (the TString of ROOT before version 5 lists). */
+function shortString(buf: RBuffer): string {
+  const n = buf.u8();
+  return new TextDecoder('latin1').decode(bytes(buf, n));
 }
 
 const HANDLERS: Record<string, Handler> = {
