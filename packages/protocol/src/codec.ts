@@ -1,15 +1,41 @@
-import { Packr } from 'msgpackr';
+import { Packr, Unpackr, type Options } from 'msgpackr';
+import { WIRE_RECORDS } from './wire-records.js';
 
 /**
  * One shared msgpack codec. `moreTypes` makes typed arrays travel as themselves (a single
  * memcpy, no per-element encoding) and a `Set` as a Set. Plain objects travel as records, which
  * leaves msgpack maps to `Map`s, so a Map arrives as a Map (`mapsAsObjects: false`), not as an
- * object with its keys turned into strings. Records are defined inside each frame (no shared
- * structures), so a frame never depends on another; they also encode and decode about twice as
- * fast as maps. `structuredClone: false` refuses the reference extensions on decode: no frame can
- * build a cyclic value.
+ * object with its keys turned into strings. `structuredClone: false` refuses the reference
+ * extensions on decode: no frame can build a cyclic value.
+ *
+ * The hot message shapes are declared once on both sides (wire-records.ts, msgpackr's shared
+ * structures), so those messages cost a one-byte record id and decode through a reader compiled
+ * once. Every other object's record is defined inside its frame, so a frame never depends on an
+ * earlier one: there is no per-connection codec state to grow or fall out of step.
  */
-const packr = new Packr({ useRecords: true, mapsAsObjects: false, moreTypes: true, bundleStrings: false, structuredClone: false });
+const OPTIONS: Options = { useRecords: true, mapsAsObjects: false, moreTypes: true, bundleStrings: false, structuredClone: false };
+
+/** msgpackr's one-byte record ids: 0x40–0x7f. The declared shapes take the first ones. */
+const ONE_BYTE_RECORD_IDS = 64;
+
+/**
+ * A fresh copy of the declared shapes for one msgpackr instance (it keeps readers and transitions
+ * on them). Each is marked shared: a frame may define a record under a declared id (any msgpack
+ * writer may), and msgpackr then puts the declared shape back after that frame, error or not,
+ * instead of keeping the frame's keys for every later frame of every connection.
+ */
+function declaredRecords(): string[][] {
+  return WIRE_RECORDS.map((keys) => Object.assign([...keys], { isShared: true }));
+}
+
+const packr = new Packr({
+  ...OPTIONS,
+  structures: declaredRecords(),
+  maxSharedStructures: WIRE_RECORDS.length,
+  // the ids left over for records defined inside a frame, so every id stays one byte
+  maxOwnStructures: ONE_BYTE_RECORD_IDS - WIRE_RECORDS.length,
+});
+const unpackr = new Unpackr({ ...OPTIONS, structures: declaredRecords() });
 
 /** Encodings larger than this are not left pinning msgpackr's shared output buffer. */
 const LARGE_ENCODING_BYTES = 4 * 1024 * 1024;
@@ -38,7 +64,7 @@ export function encodeFrame(messages: readonly unknown[]): Buffer {
 export function decodeFrame(bytes: Uint8Array): Array<{ op: string } & Record<string, unknown>> {
   let value: unknown;
   try {
-    value = packr.unpack(bytes);
+    value = unpackr.unpack(bytes);
   } catch (err) {
     throw new Error(`undecodable frame (${bytes.length} bytes): ${(err as Error).message}`);
   }
@@ -46,7 +72,9 @@ export function decodeFrame(bytes: Uint8Array): Array<{ op: string } & Record<st
   for (let i = 0; i < value.length; i++) {
     const m = value[i] as { op?: unknown } | null;
     if (m === null || typeof m !== 'object' || typeof m.op !== 'string') {
-      throw new Error(`message ${i} of the frame has no string "op"`);
+      throw new Error(m instanceof Map && typeof m.get('op') === 'string'
+        ? `message ${i} of the frame is a msgpack map, not a record: the peer speaks Gluon protocol 2 or older`
+        : `message ${i} of the frame has no string "op"`);
     }
   }
   return value as Array<{ op: string } & Record<string, unknown>>;
@@ -64,7 +92,7 @@ export function encodeValue(value: unknown): Buffer {
 
 /** Decodes a single value encoded by {@link encodeValue}. */
 export function decodeValue(bytes: Uint8Array): unknown {
-  return packr.unpack(bytes);
+  return unpackr.unpack(bytes);
 }
 
 function typeName(v: unknown): string {

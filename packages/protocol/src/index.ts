@@ -7,6 +7,7 @@ export * from './schema.js';
 export * from './ops.js';
 export * from './version.js';
 export * from './codec.js';
+export * from './wire-records.js';
 export * from './values.js';
 export * from './connection.js';
 export * from './handshake.js';

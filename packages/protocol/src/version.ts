@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
  * The wire protocol's version. Bump it whenever a message changes shape; peers that disagree
  * refuse each other at the handshake instead of misreading each other later.
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** This package's version, sent in every hello so that mismatched installs are named. */
 export const PACKAGE_VERSION: string = (
