@@ -2,7 +2,7 @@
  * Reading another process's resource use from /proc (Linux), for the benchmarks that watch the
  * scheduler and worker processes from outside.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export { rssMiB } from '../packages/client/test/procs.js';
 
@@ -25,6 +25,24 @@ export function cpuTimes(pid: number): { user: number; system: number } {
 export function cpuSeconds(pid: number): number {
   const t = cpuTimes(pid);
   return t.user + t.system;
+}
+
+/**
+ * CPU seconds the live threads of a process have run so far, in nanoseconds' precision: the sum of
+ * /proc/PID/task/TID/schedstat's first field. For short pieces of work, where /proc/PID/stat's 10 ms
+ * ticks would be most of the figure. A thread that ended takes its time with it, so compare two
+ * readings only across work that ends no thread (a task thread terminated by a timeout would).
+ */
+export function threadCpuSeconds(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return ns / 1e9;
 }
 
 /** The median of some numbers (NaN for none). */
