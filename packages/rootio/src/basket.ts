@@ -1,6 +1,7 @@
 import { decompress } from './decompress.js';
 import type { InflateJob, Payload } from './inflate-pool.js';
 import { RootFormatError } from './errors.js';
+import { allocate } from './types.js';
 import type { ByteSource } from './source.js';
 
 /** One basket's entries, decompressed. Offsets index `data` (the key header is not in it). */
@@ -52,12 +53,31 @@ export interface PendingBasket {
 /** A basket stored in the file: its compressed payload can be handed to decompression threads. */
 export interface FileBasket extends PendingBasket {
   readonly payload: Payload;
-  /**
-   * Takes the payload from `job` (as its basket `k`) instead of decompressing it on `load()`.
-   * `outlives` says the basket is used after the read (it is cached): it is then copied out of
-   * shared memory; a basket that does not outlive the read is not handed to `onLoad`.
-   */
-  attach(job: InflateJob, k: number, outlives: boolean): void;
+  /** Takes the payload from `job` (as its basket `k`) instead of decompressing it on `load()`. */
+  attach(job: InflateJob, k: number): void;
+}
+
+/**
+ * Where a read decompresses its baskets. A basket the read does not keep (see `outlives` of
+ * {@link pendingFileBasket}) goes into a buffer the read reuses, given back by its `release()`: a
+ * read then faults in fresh memory only for the columns it returns, not again for every basket
+ * (see zlib-into.ts for what that costs).
+ */
+export class Scratch {
+  private readonly free: Uint8Array[] = [];
+
+  /** A buffer of at least `size` bytes that nobody else holds until it is given back. */
+  take(size: number): Uint8Array {
+    const i = this.free.findIndex((b) => b.length >= size);
+    if (i >= 0) return this.free.splice(i, 1)[0]!;
+    // A smaller free buffer is dropped for the bigger one, so a read keeps few.
+    this.free.pop();
+    return allocate('uint8', size) as Uint8Array;
+  }
+
+  give(b: Uint8Array): void {
+    this.free.push(b);
+  }
 }
 
 const nothing = (): void => {};
@@ -99,8 +119,16 @@ export type OnLoad = (b: Basket) => Basket;
 
 const asIs: OnLoad = (b) => b;
 
-/** Reads a TKey+TBasket header; the payload is decompressed by the result's `load()`. */
-export function pendingFileBasket(src: ByteSource, blob: Uint8Array, ref: BasketRef, hasOffsets: boolean, onLoad: OnLoad = asIs): FileBasket {
+/**
+ * Reads a TKey+TBasket header; the payload is decompressed by the result's `load()`.
+ *
+ * @param outlives the basket is used after the read (it is cached): it is decompressed into memory
+ *   of its own and handed to `onLoad`. Any other basket is not handed on: it may live in `scratch`
+ *   or a decompression job's ring (both reused) or be a view of the whole read's bytes, and no
+ *   later read needs it.
+ */
+export function pendingFileBasket(src: ByteSource, blob: Uint8Array, ref: BasketRef, hasOffsets: boolean, onLoad: OnLoad = asIs,
+                                  outlives = true, scratch: Scratch | null = null): FileBasket {
   const path = src.path;
   const at = ref.seek;
   if (blob.length < 18) throw new RootFormatError(path, at, 'basket header is truncated');
@@ -134,26 +162,30 @@ export function pendingFileBasket(src: ByteSource, blob: Uint8Array, ref: Basket
   const noOffsets = hasOffsets && blob[p + 18 + extra]! >= 80;
   let job: InflateJob | null = null;
   let k = -1;
-  let outlives = false;
+  /** The scratch buffer the last `load()` decompressed into, until `release()`. */
+  let held: Uint8Array | null = null;
   const inflate = () => decompress(blob.subarray(keylen), objlen, path, at + keylen);
   const pending: FileBasket = {
     entryStart: ref.entryStart, entries: ref.entryStop - ref.entryStart, dataLength: last - keylen, noOffsets, entryBytes: null,
     payload: { bytes: blob.subarray(keylen), expected: objlen, decompress: inflate },
-    attach: (j, index, keep) => {
+    attach: (j, index) => {
       job = j;
       k = index;
-      outlives = keep;
     },
     load: () => {
-      let data = job?.take(k) ?? inflate();
+      let data = job?.take(k) ?? null;
+      if (!data && scratch && !outlives) data = decompress(blob.subarray(keylen), objlen, path, at + keylen, held = scratch.take(objlen));
+      data ??= inflate();
       // Kept past the read: not a view into the ring (refilled) or into the read's shared bytes.
       if (outlives && data.buffer instanceof SharedArrayBuffer) data = data.slice();
       const basket = makeBasket(path, at, ref, data, keylen, nevbuf, last, hasOffsets, undefined, noOffsets ? pending : null);
-      // In a job only what outlives the read is handed on (to be cached): the rest may be a view
-      // of shared memory the job reuses or the whole read's bytes, and no later read needs it.
-      return job && !outlives ? basket : onLoad(basket);
+      return outlives ? onLoad(basket) : basket;
     },
-    release: () => job?.release(k),
+    release: () => {
+      job?.release(k);
+      if (held) scratch!.give(held);
+      held = null;
+    },
   };
   return pending;
 }

@@ -3,6 +3,8 @@ import { decompress as fzstdDecompress } from 'fzstd';
 import { RootFormatError } from './errors.js';
 import { lz4DecodeBlock, xxh64 } from './lz4.js';
 import { xzDecode } from './xz.js';
+import { inflateInto } from './zlib-into.js';
+import { allocate } from './types.js';
 
 /** Node ≥ 22.15 has zstd in zlib; older Nodes use fzstd. */
 const nodeZstd = (zlib as unknown as { zstdDecompressSync?: (b: Uint8Array, o: zlib.ZlibOptions) => Buffer }).zstdDecompressSync;
@@ -13,28 +15,38 @@ export const BLOCK_HEADER = 9;
 /**
  * Decompresses a ROOT object or basket payload: a sequence of blocks, each with a 9-byte header
  * (algorithm, method, compressed and uncompressed 24-bit sizes), into exactly `expected` bytes.
- * When the payload is already `expected` bytes long it is stored uncompressed.
+ * When the payload is already `expected` bytes long it is stored uncompressed (and returned as is).
  *
  * @param at file offset of `src`, for errors
+ * @param into where to put the bytes (its first `expected`; it must have room for them): memory the
+ *   caller reuses, so no fresh memory is faulted in (see zlib-into.ts). The result is then a view
+ *   of it. Without it, the bytes are in memory of their own.
  */
-export function decompress(src: Uint8Array, expected: number, path: string, at: number): Uint8Array {
+export function decompress(src: Uint8Array, expected: number, path: string, at: number, into?: Uint8Array): Uint8Array {
   if (src.length === expected) return src;
-  let out: Uint8Array | null = null;
+  if (into && into.length < expected) throw new RangeError(`decompress: ${into.length} bytes of room for ${expected}`);
+  let out: Uint8Array | null = into ? into.subarray(0, expected) : null;
   let s = 0;
   let d = 0;
   while (d < expected) {
     const b = blockAt(src, s, d, expected, path, at);
-    let got: Uint8Array;
+    const method = src[s + 2]!;
     try {
-      got = decodeBlock(b.alg, b.body, b.usize, src[s + 2]!);
+      if (b.alg === 'ZL' || (b.alg === 'CS' && method === 8)) {
+        // zlib (and old ROOT's raw deflate) inflate straight into the output.
+        out ??= allocate('uint8', expected) as Uint8Array;
+        inflateInto(b.alg === 'CS', b.body, out, d, b.usize);
+      } else {
+        const got = decodeBlock(b.alg, b.body, b.usize, method);
+        // Most baskets are one block: keep the decoder's own output instead of copying it.
+        if (d === 0 && b.usize === expected && !out) return got;
+        out ??= allocate('uint8', expected) as Uint8Array;
+        out.set(got, d);
+      }
     } catch (err) {
       throw blockError(err, b.alg, b.usize, path, at + s);
     }
     s += BLOCK_HEADER + b.body.length;
-    // Most baskets are one block: keep the decoder's own output instead of copying it.
-    if (d === 0 && b.usize === expected) return got;
-    out ??= new Uint8Array(expected);
-    out.set(got, d);
     d += b.usize;
   }
   return out!;
@@ -66,29 +78,17 @@ function algName(alg: string): string {
 }
 
 /**
- * Output chunk for node:zlib: the whole block at once (one output buffer, no concatenation
- * copy), within zlib's allowed range. `usize` is at most 16 MiB (a 24-bit field).
- */
-function inflateChunk(usize: number): number {
-  return Math.max(zlib.constants.Z_MIN_CHUNK, usize + 1);
-}
-
-/**
- * One block's bytes, exactly `usize` of them, or an Error saying why not. Every codec writes into
+ * One block's bytes (not zlib's: see {@link inflateInto}), exactly `usize` of them, or an Error
+ * saying why not. Every codec writes into
  * at most `usize` bytes and stops there, so a block that claims little and inflates to much (a
  * "bomb") costs no more memory than it claims.
  */
 function decodeBlock(alg: string, body: Uint8Array, usize: number, method: number): Uint8Array {
   let got: Uint8Array;
   switch (alg) {
-    case 'ZL':
-      got = zlib.inflateSync(body, { maxOutputLength: usize, chunkSize: inflateChunk(usize) });
-      break;
     case 'CS':
-      // Old ROOT files: deflate without the zlib wrapper (method 8).
-      if (method !== 8) throw new Error(`old ROOT compression method ${method} is not deflate`);
-      got = zlib.inflateRawSync(body, { maxOutputLength: usize, chunkSize: inflateChunk(usize) });
-      break;
+      // Old ROOT files: deflate without the zlib wrapper (method 8, inflated by the caller).
+      throw new Error(`old ROOT compression method ${method} is not deflate`);
     case 'ZS':
       // fzstd decodes into the buffer it is given (its window included) and fails past its end.
       got = nodeZstd ? nodeZstd(body, { maxOutputLength: usize }) : fzstdDecompress(body, new Uint8Array(usize));

@@ -34,7 +34,10 @@ function run(job: JobMessage): void {
     const expected = layout[k * LAYOUT_WORDS + 3]!;
     let state = DONE;
     try {
-      slots.set(decompress(input.subarray(at, at + length), expected, '', 0), (k % job.window) * job.slotBytes);
+      // Straight into the basket's slot; a stored (uncompressed) payload comes back as itself.
+      const slot = slots.subarray((k % job.window) * job.slotBytes, (k % job.window + 1) * job.slotBytes);
+      const got = decompress(input.subarray(at, at + length), expected, '', 0, slot);
+      if (got.buffer !== slots.buffer) slot.set(got);
     } catch {
       state = FAILED;
     }

@@ -1,4 +1,4 @@
-import { basketRef, loadedBasket, pendingEmbeddedBasket, pendingFileBasket, type Basket, type BasketRef, type EmbeddedBasket, type FileBasket, type PendingBasket } from './basket.js';
+import { basketRef, loadedBasket, pendingEmbeddedBasket, pendingFileBasket, Scratch, type Basket, type BasketRef, type EmbeddedBasket, type FileBasket, type PendingBasket } from './basket.js';
 import { InflateJob, type Payload } from './inflate-pool.js';
 import { describeBranch, type BranchInfo, type JsBranch } from './branch.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
@@ -142,19 +142,20 @@ export class TreeReader {
       fresh.get(w.s)!.set(w.ref.index, blobs[i]!);
     });
     const perState: PendingBasket[][] = [];
+    const scratch = new Scratch();
     for (const s of states) {
       const baskets: PendingBasket[] = [];
       // The basket cached before this read (decoding replaces the cache as it goes).
       const prior = s.cached;
       for (const ref of s.refs) {
         if (ref.entryStop <= start || ref.entryStart >= stop) continue;
-        baskets.push(prior?.index === ref.index ? loadedBasket(prior.basket) : this.pending(s, ref, fresh.get(s)?.get(ref.index)));
+        baskets.push(prior?.index === ref.index ? loadedBasket(prior.basket) : this.pending(s, ref, fresh.get(s)?.get(ref.index), stop, scratch));
       }
       perState.push(baskets);
     }
     // With several decompression threads, other threads decompress the read's baskets ahead of
     // this one, which decodes them in order (and decompresses any nobody has claimed yet).
-    const job = this.file.decompressThreads > 1 ? this.startJob(perState, stop) : null;
+    const job = this.file.decompressThreads > 1 ? this.startJob(perState) : null;
     const out: Record<string, Column> = {};
     try {
       for (let i = 0; i < states.length; i++) {
@@ -210,29 +211,29 @@ export class TreeReader {
     }
   }
 
-  /**
-   * Hands the read's file baskets, in decode order, to decompression threads. A basket that ends
-   * past `stop` is cached for the next read (see `pending`), so it is copied out of the ring.
-   */
-  private startJob(perState: PendingBasket[][], stop: number): InflateJob | null {
+  /** Hands the read's file baskets, in decode order, to decompression threads. */
+  private startJob(perState: PendingBasket[][]): InflateJob | null {
     const files: FileBasket[] = [];
     for (const baskets of perState) for (const b of baskets) if ('attach' in b) files.push(b as FileBasket);
     const payloads: Payload[] = [];
     for (const b of files) payloads.push(b.payload);
     const job = InflateJob.start(this.file.path, payloads, this.file.decompressThreads);
-    if (job) files.forEach((b, k) => b.attach(job, k, b.entryStart + b.entries > stop));
+    if (job) files.forEach((b, k) => b.attach(job, k));
     return job;
   }
 
-  /** A basket to decode; loading it makes it the branch's cached basket. */
-  private pending(s: BranchState, ref: BasketRef, blob: Uint8Array | undefined): PendingBasket {
+  /**
+   * A basket to decode. One that ends past `stop` becomes the branch's cached basket when loaded
+   * (the next range starts in it); any other is decompressed into the read's `scratch`.
+   */
+  private pending(s: BranchState, ref: BasketRef, blob: Uint8Array | undefined, stop: number, scratch: Scratch): PendingBasket {
     const keep = (basket: Basket) => {
       s.cached = { index: ref.index, basket };
       return basket;
     };
     return ref.where === 'embedded'
       ? pendingEmbeddedBasket(this.file.path, ref, s.hasOffsets, keep)
-      : pendingFileBasket(this.file.source, blob!, ref, s.hasOffsets, keep);
+      : pendingFileBasket(this.file.source, blob!, ref, s.hasOffsets, keep, ref.entryStop > stop, scratch);
   }
 
   private branchState(name: string): BranchState {
