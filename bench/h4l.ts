@@ -10,6 +10,7 @@
  * H4L_BENCH_DATA (an existing dataset directory instead of the generated one).
  */
 import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalCluster } from '@gluon/client';
@@ -28,7 +29,7 @@ async function ensureDataset(): Promise<void> {
   if (existsSync(marker) || process.env.H4L_BENCH_DATA) return;
   console.log(`generating the synthetic dataset (scale ${scale}, zlib) in ${dataDir} …`);
   const t0 = performance.now();
-  await generateDataset({ outDir: dataDir, scale, seed: 1, compression: { algorithm: 'zlib', level: 1 } });
+  await generateDataset({ outDir: dataDir, scale, seed: 1, compression: { algorithm: 'zlib', level: 1 }, threads: availableParallelism() });
   writeFileSync(marker, JSON.stringify({ scale, seed: 1 }));
   console.log(`generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
