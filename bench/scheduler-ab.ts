@@ -6,7 +6,7 @@
  *
  *  (a) map(noop) in chunks of 5,000 tasks → CPU per task of each process, tasks/s
  *  (b) sequential `submit(inc).result()` in blocks of SEQ_BLOCK (default 100) round trips → CPU
- *      per round trip of each process, median and p99. SEQ_BLOCK=1 alternates single round trips:
+ *      per round trip of each process, median and p99 (p90, p99.9 and how many took over 1 ms below). SEQ_BLOCK=1 alternates single round trips:
  *      each then runs with caches the other cluster just filled (see docs/internals.md)
  *  (c) 2,000 histograms merged by treeReduce fan-in 8, HIST_RUNS (default 4) runs per side →
  *      CPU per run of each process, wall seconds
@@ -190,7 +190,7 @@ function report(sides: Side[]): void {
     mapTasksPerSecond: s.map.n / (s.map.ms / 1000),
     seqCpuPerRoundTripUs: per(s.seq.pieces, 1e6),
     seqCpuPerRoundTripUsMean: mean(s.seq.pieces, 1e6),
-    seqLatencyUs: { median: q(s.seq.lat, 0.5), p99: q(s.seq.lat, 0.99) },
+    seqLatencyUs: { median: q(s.seq.lat, 0.5), p90: q(s.seq.lat, 0.9), p99: q(s.seq.lat, 0.99), p999: q(s.seq.lat, 0.999), over1ms: s.seq.lat.filter((x) => x > 1000).length },
     histCpuPerRunMs: per(s.hist.pieces, 1e3),
     histCpuPerRunMsMean: mean(s.hist.pieces, 1e3),
     histSeconds: s.hist.s,
@@ -205,6 +205,10 @@ function report(sides: Side[]): void {
   for (const o of out) {
     console.log(`${o.side.padEnd(8)}  ${three(o.mapCpuPerTaskUs)}  ${three(o.seqCpuPerRoundTripUs)}  ${f(o.seqLatencyUs.median, 6)} ${f(o.seqLatencyUs.p99, 8)}  ` +
       `${three(o.histCpuPerRunMs)}  ${q(o.histSeconds, 0.5).toFixed(2).padStart(5)}  ${o.heldRssMiB.map((x) => x.toFixed(0)).join('/')}`);
+  }
+  for (const o of out) {
+    const l = o.seqLatencyUs;
+    console.log(`${o.side.padEnd(8)}  (b) round trips: p90 ${l.p90.toFixed(0)} µs, p99.9 ${l.p999.toFixed(0)} µs, ${l.over1ms} of ${ROUND_TRIPS} over 1 ms`);
   }
   console.log('\nCPU: the median over the chunks, blocks or runs of each side (means in the JSON). workers: both worker processes with\n' +
     'their task threads. CPU from /proc stays meaningful on a loaded machine; wall figures (µs, s, tasks/s) do not.');

@@ -5,9 +5,11 @@
  *  (a) map of a no-op over N = 10,000 and 50,000, gathered → tasks/s, and the CPU each process
  *      (scheduler, this client, the two workers with their threads) spends per task, and the
  *      scheduler's event-loop delay p50/p99 while it runs (its dashboard's `/metrics`)
- *  (b) 1,000 sequential submit(inc, i).result() on a settled cluster (before the maps), after 200
- *      unmeasured ones → median and p99 µs,
- *      CPU per round trip of each process, the scheduler's event-loop delay p50/p99
+ *  (b) 20,000 sequential submit(inc, i).result() on a settled cluster (before the maps), after 500
+ *      unmeasured ones (ROUND_TRIPS=n to change) → median and p99 µs (p90, p99.9 and how many
+ *      took over 1 ms in a note), CPU per round trip of each process, the scheduler's event-loop
+ *      delay p50/p99, and the GC pauses meanwhile in the scheduler (its `/metrics`) and in this
+ *      client (a GC observer): a pause that meets a round trip is most of the tail
  *  (c) 2,000 tasks each returning a 100-bin Float64Array histogram of 10,000 random values,
  *      merged by treeReduce with fan-in 8 → total seconds (median of 3 runs)
  *  (d) LocalCluster.start to first result → ms (median of 3 starts)
@@ -28,12 +30,15 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { LocalCluster, remoteFrom, type Client } from '@gluon/client';
 import { cpuSeconds, ownCpuSeconds } from './proc.js';
 
 const { noop, inc, histogram, mergeHistograms } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLUSTER = { nWorkers: 2, nthreads: 1, cwd: root } as const;
+/** (b)'s timed round trips: enough that its p99 is the 200th slowest, not the 10th. */
+const ROUND_TRIPS = Number(process.env.ROUND_TRIPS ?? 20_000);
 
 interface Row {
   id: string;
@@ -154,7 +159,11 @@ function cpuRows(id: string, what: string, a: CpuSnapshot, b: CpuSnapshot, n: nu
  */
 const LOOP_SAMPLE_MS = 10;
 
-interface LoopDelay { p50Ms: number; p99Ms: number; maxMs: number }
+interface LoopDelay {
+  p50Ms: number; p99Ms: number; maxMs: number;
+  /** The scheduler's GCs so far (cumulative): scavenges and all kinds, count and pause seconds. */
+  gc: { minor: number; minorSec: number; all: number; allSec: number };
+}
 
 /**
  * The scheduler's event-loop delay since the previous scrape of its `/metrics` (prom-client
@@ -170,7 +179,17 @@ async function schedulerLoopDelay(cluster: LocalCluster): Promise<LoopDelay | nu
     const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
     return m ? Math.max(0, Number(m[1]) * 1000 - LOOP_SAMPLE_MS) : NaN;
   };
-  const out = { p50Ms: read('nodejs_eventloop_lag_p50_seconds'), p99Ms: read('nodejs_eventloop_lag_p99_seconds'), maxMs: read('nodejs_eventloop_lag_max_seconds') };
+  const gcSum = (what: 'count' | 'sum', kind?: string) => {
+    let total = 0;
+    for (const m of text.matchAll(new RegExp(`^nodejs_gc_duration_seconds_${what}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
+      if (!kind || m[1]!.includes(`kind="${kind}"`)) total += Number(m[2]);
+    }
+    return total;
+  };
+  const out = {
+    p50Ms: read('nodejs_eventloop_lag_p50_seconds'), p99Ms: read('nodejs_eventloop_lag_p99_seconds'), maxMs: read('nodejs_eventloop_lag_max_seconds'),
+    gc: { minor: gcSum('count', 'minor'), minorSec: gcSum('sum', 'minor'), all: gcSum('count'), allSec: gcSum('sum') },
+  };
   return Number.isFinite(out.p99Ms) ? out : null;
 }
 
@@ -191,18 +210,28 @@ async function main(): Promise<void> {
     const client = await cluster.client();
     await mapThroughput(client, 2000, -1e6); // warm-up: JIT and connections
 
-    // (b) on a settled cluster, before the maps: 200 unmeasured round trips warm the sequential
-    // path's code in every process, then 1,000 are timed.
-    for (let i = 0; i < 200; i++) await client.submit(inc, -2e6 + i).result();
+    // (b) on a settled cluster, before the maps: 500 unmeasured round trips warm the sequential
+    // path's code in every process, then ROUND_TRIPS are timed, with this client's GC pauses.
+    for (let i = 0; i < 500; i++) await client.submit(inc, -2e6 + i).result();
     const lat: number[] = [];
-    await schedulerLoopDelay(cluster);
+    const loopB0 = await schedulerLoopDelay(cluster);
+    const clientGc = { minor: 0, minorMs: 0, all: 0, allMs: 0 };
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        clientGc.all++;
+        clientGc.allMs += e.duration;
+        if ((e.detail as { kind?: number } | undefined)?.kind === 1) { clientGc.minor++; clientGc.minorMs += e.duration; }
+      }
+    });
+    gcObserver.observe({ entryTypes: ['gc'] });
     const cpuB0 = cpuSnapshot(cluster);
-    for (let i = 0; i < 1000; i++) {
+    for (let i = 0; i < ROUND_TRIPS; i++) {
       const t0 = now();
       await client.submit(inc, 2e6 + i).result();
       lat.push((now() - t0) * 1000);
     }
     const cpuB1 = cpuSnapshot(cluster);
+    gcObserver.disconnect();
     const loopB = await schedulerLoopDelay(cluster);
     lat.sort((x, y) => x - y);
 
@@ -227,10 +256,18 @@ async function main(): Promise<void> {
     const rss = rssMiB(cluster.schedulerProcess.pid);
     rows.push({ id: 'e', what: 'scheduler RSS, 50,000 tasks held', value: rss, unit: 'MiB', target: 150, higherIsBetter: false, dask: 422 });
     client.release(a50.held as never);
-    rows.push({ id: 'b', what: 'sequential submit(inc).result(), median', value: quantile(lat, 0.5), unit: 'µs', target: 300, higherIsBetter: false, dask: 10_700 });
-    rows.push({ id: 'b', what: 'sequential submit(inc).result(), p99', value: quantile(lat, 0.99), unit: 'µs', target: 1000, higherIsBetter: false, dask: NaN });
-    cpuRows('b', 'sequential submit(inc).result(), per round trip', cpuB0, cpuB1, 1000);
+    const trips = ROUND_TRIPS.toLocaleString('en-US');
+    rows.push({ id: 'b', what: `sequential submit(inc).result() × ${trips}, median`, value: quantile(lat, 0.5), unit: 'µs', target: 300, higherIsBetter: false, dask: 10_700 });
+    rows.push({ id: 'b', what: `sequential submit(inc).result() × ${trips}, p99`, value: quantile(lat, 0.99), unit: 'µs', target: 1000, higherIsBetter: false, dask: NaN });
+    cpuRows('b', 'sequential submit(inc).result(), per round trip', cpuB0, cpuB1, ROUND_TRIPS);
     loopDelayRows('b', 'during the round trips', loopB);
+    const over1ms = lat.filter((x) => x > 1000).length;
+    notes.push(`(b) ${trips} round trips: p90 ${fmt(quantile(lat, 0.9))} µs, p99.9 ${fmt(quantile(lat, 0.999))} µs, max ${fmt(lat[lat.length - 1]!)} µs; ` +
+      `${over1ms} took over 1 ms. GC meanwhile: this client ${clientGc.minor} scavenges (${fmt(clientGc.minorMs)} ms in all), ` +
+      `${clientGc.all} GCs of any kind (${fmt(clientGc.allMs)} ms)` +
+      (loopB0 && loopB ? `; the scheduler ${loopB.gc.minor - loopB0.gc.minor} scavenges (${fmt((loopB.gc.minorSec - loopB0.gc.minorSec) * 1000)} ms), ` +
+        `${loopB.gc.all - loopB0.gc.all} GCs of any kind (${fmt((loopB.gc.allSec - loopB0.gc.allSec) * 1000)} ms)` : '') +
+      '; workers: see docs/internals.md (no metrics endpoint)');
 
     // What a release of 50,000 results costs the next requests: not part of (b), which runs on a
     // settled cluster; docs/internals.md ("Where the tail of (b) comes from") has the figures.

@@ -10,4 +10,4 @@ export { checkModule, type AllowList, type AllowDecision } from './allow.js';
 export { ThreadPool, type PoolTask, type PoolResult } from './pool.js';
 export { substitute } from './refs.js';
 export { estimateSize, typeNameOf } from './size.js';
-export { WORKER_V8_FLAGS } from './v8-flags.js';
+export { WORKER_V8_FLAGS, restoreThreadNursery } from './v8-flags.js';

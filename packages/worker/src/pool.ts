@@ -1,5 +1,6 @@
 import { Worker as Thread } from 'node:worker_threads';
 import type { RunBatch, RunRequest, TaskReply, ThreadReply } from './thread.js';
+import { restoreThreadNursery } from './v8-flags.js';
 
 /** A task handed to the pool: where its code is and its arguments, already resolved. */
 export interface PoolTask {
@@ -106,6 +107,8 @@ export class ThreadPool {
    */
   constructor(readonly size: number, private readonly workerName: string, private readonly onPublish: (topic: string, value: unknown) => void, memoryLimit = 0) {
     this.threadHeapMb = memoryLimit > 0 ? Math.max(MIN_THREAD_HEAP_MB, Math.floor(memoryLimit / size / 2 ** 20)) : undefined;
+    // The worker's main thread runs with a small nursery (WORKER_V8_FLAGS); its tasks do not.
+    restoreThreadNursery();
     for (let i = 0; i < size; i++) this.slots.push(this.spawn(i));
   }
 

@@ -2,12 +2,13 @@
  * The thread pool on real worker_threads: results, errors with their remote stacks, typed
  * arrays, the task context, and a task that ends its thread.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
-import { ThreadPool, substitute, type PoolResult } from '@gluon/worker';
+import { restoreThreadNursery, ThreadPool, substitute, WORKER_V8_FLAGS, type PoolResult } from '@gluon/worker';
 
 const url = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'fixtures/tasks.mjs')).href;
 const published: Array<[string, unknown]> = [];
@@ -174,4 +175,33 @@ t.test('shed() stops the task running longest, as a thread death naming the memo
   for (let i = 0; i < 1000 && !existsSync(mark); i++) await new Promise((r) => setTimeout(r, 20));
   t.equal(single.shed('RSS 2 GiB over 1 GiB'), 'spin-3');
   t.match(await spinning, { ok: false, died: true, error: { name: 'MemoryLimitExceeded', message: 'memory limit exceeded: RSS 2 GiB over 1 GiB; task spin-3 was running longest, so its thread was stopped' } });
+});
+
+t.test('with WORKER_V8_FLAGS the main thread\'s nursery stays at 1 MiB semi-spaces (short scavenges) and task threads get V8\'s default', async (t) => {
+  // A process of its own: V8 reads the flags when each isolate is created.
+  const poolUrl = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'pool.js')).href;
+  const script = `
+    const { ThreadPool } = await import(${JSON.stringify(poolUrl)});
+    const { nurseryMiB } = await import(${JSON.stringify(url)});
+    const pool = new ThreadPool(1, 'pool-nursery', () => {});
+    const r = await pool.run({ key: 'nursery-1', url: ${JSON.stringify(url)}, exportName: 'nurseryMiB', args: [], data: {} });
+    console.log(JSON.stringify({ thread: r.ok ? r.value : r.error.message, main: await nurseryMiB() }));
+    await pool.close();`;
+  // A file, not -e: threads inherit node's options, and --input-type would fail them.
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-nursery-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'nursery.mjs'), script);
+  const out = execFileSync(process.execPath, [...WORKER_V8_FLAGS, join(dir, 'nursery.mjs')], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+  const { thread, main } = JSON.parse(out) as { thread: number; main: number };
+  t.ok(main <= 2, `main thread: ${main} MiB of new space (two 1 MiB semi-spaces at most)`);
+  t.ok(thread > 2, `task thread: ${thread} MiB of new space (V8's default grows past 2)`);
+});
+
+t.test('restoreThreadNursery resets the flag only for Gluon\'s own main-thread size', (t) => {
+  t.equal(restoreThreadNursery([], ''), false, 'no size given');
+  t.equal(restoreThreadNursery(['--max-semi-space-size=8'], ''), false, 'a size set by hand applies to every thread');
+  t.equal(restoreThreadNursery(['--max-semi-space-size=1'], '--max-semi-space-size=4'), false, 'NODE_OPTIONS sets one too');
+  t.equal(restoreThreadNursery(['--max-semi-space-size=1'], ''), true);
+  t.equal(restoreThreadNursery([], '--max_semi_space_size=1'), true, 'either spelling, from NODE_OPTIONS');
+  t.end();
 });
