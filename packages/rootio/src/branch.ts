@@ -121,7 +121,7 @@ export function describeBranch(b: JsBranch, name = b.fName, counterOf: (leaf: un
   }
   const leaf = leaves[0]!;
   if (leaf._typename === 'TLeafC') return branchInfo(b, name, 'string', 'string');
-  if (leaf._typename === 'TLeafD32' || leaf._typename === 'TLeafF16') return packedLeaf(b, name, leaf);
+  if (leaf._typename === 'TLeafD32' || leaf._typename === 'TLeafF16') return packedLeaf(b, name, leaf, counterOf);
   const t = LEAF[leaf._typename];
   if (!t) return branchInfo(b, name, leaf._typename, 'unsupported');
   const element = leaf.fIsUnsigned ? t[1] : t[0];
@@ -135,17 +135,19 @@ export function describeBranch(b: JsBranch, name = b.fName, counterOf: (leaf: un
 }
 
 /** A Double32_t or Float16_t leaf, its packing read from the range in its title (see Packing). */
-function packedLeaf(b: JsBranch, name: string, leaf: Leaf): BranchInfo {
+function packedLeaf(b: JsBranch, name: string, leaf: Leaf, counterOf: (leaf: unknown) => string | null): BranchInfo {
   const half = leaf._typename === 'TLeafF16';
-  if (leaf.fLeafCount) return branchInfo(b, name, `${leaf._typename} (${half ? 'Float16_t' : 'Double32_t'}) counted array`, 'unsupported');
-  return packedBranch(b, name, half, leaf.fTitle ?? '', leaf.fLen);
+  if (!leaf.fLeafCount) return packedBranch(b, name, half, leaf.fTitle ?? '', leaf.fLen);
+  const counter = counterOf(leaf.fLeafCount);
+  if (!counter || leaf.fLen > 1) return branchInfo(b, name, `${leaf._typename} (${half ? 'Float16_t' : 'Double32_t'}) ${counter ? '2-D ' : ''}counted array`, 'unsupported');
+  return packedBranch(b, name, half, leaf.fTitle ?? '', 1, counter);
 }
 
 /**
  * A branch of packed floats (Double32_t, or Float16_t when `half`), `inner` per entry, packed as
  * `title`'s range says; 'unsupported', naming the range, when the range is not one ROOT could use.
  */
-function packedBranch(b: JsBranch, name: string, half: boolean, title: string, inner: number): BranchInfo {
+function packedBranch(b: JsBranch, name: string, half: boolean, title: string, inner: number, counter: string | null = null): BranchInfo {
   const cpp = half ? 'Float16_t' : 'Double32_t';
   let packed: Packing;
   try {
@@ -154,8 +156,8 @@ function packedBranch(b: JsBranch, name: string, half: boolean, title: string, i
     return branchInfo(b, name, `${cpp} (${(err as Error).message})`, 'unsupported');
   }
   const element: ElementType = half ? 'float' : 'double';
-  const info = inner > 1
-    ? branchInfo(b, name, `${cpp}[${inner}]`, 'fixed-array', element, inner)
+  const info = counter ? branchInfo(b, name, `${cpp}[${counter}]`, 'counted-array', element, 1, counter)
+    : inner > 1 ? branchInfo(b, name, `${cpp}[${inner}]`, 'fixed-array', element, inner)
     : branchInfo(b, name, cpp, 'scalar', element);
   info.packed = packed;
   return info;
@@ -180,9 +182,13 @@ function splitMember(b: JsBranch, name: string, cls: string, counterOf: (leaf: u
   if (!leaf) return null;
   if (type === MEMBER && st === 65) return branchInfo(b, name, 'TString', 'string');
   // Double32_t and Float16_t members, packed as the range in the member's comment says.
-  if (type === MEMBER && st > 0 && st < 40 && (st % 20 === PACKED_DOUBLE || st % 20 === PACKED_FLOAT)) {
+  if (st > 0 && st < 40 && (st % 20 === PACKED_DOUBLE || st % 20 === PACKED_FLOAT)) {
     const declared = memberOf(cls, b.fClassVersion ?? -1, memberName(b));
-    if (declared) return packedBranch(b, name, st % 20 === PACKED_FLOAT, declared.title, st > 20 ? leaf.fLen : 1);
+    const half = st % 20 === PACKED_FLOAT;
+    if (declared && type === MEMBER) return packedBranch(b, name, half, declared.title, st > 20 ? leaf.fLen : 1);
+    // One per element of a split collection, counted by the collection's branch.
+    const counter = (type === CLONES_MEMBER || type === STL_MEMBER) && st < 20 && leaf.fLeafCount ? counterOf(leaf.fLeafCount) : null;
+    if (declared && counter) return packedBranch(b, name, half, declared.title, 1, counter);
   }
   // A pointer to an array of numbers counted by another member (`Int_t* fX; //[fN]`).
   const pointed = st > 40 && st < 60 ? STREAMER_ELEMENT[st % 20] : undefined;

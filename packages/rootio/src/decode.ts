@@ -4,7 +4,7 @@
  * small functions of their own so each stays monomorphic and is optimized once.
  */
 import { packedSize, untruncate } from './packing.js';
-import { decodeObjectBits } from './object-bits.js';
+import { decodeObjectBits, decodePackedCounted, type Counts } from './counted-walk.js';
 import type { Basket, PendingBasket } from './basket.js';
 import { decodeStl, parseStlType } from './stl.js';
 import type { BranchInfo } from './branch.js';
@@ -17,7 +17,7 @@ import { allocate, copyBigEndian, copyEntriesBigEndian, ELEMENT_SIZE, lanesOf, t
  * that is still in cache and a long read holds one decompressed basket at a time.
  */
 export function decode(path: string, info: BranchInfo, baskets: PendingBasket[], start: number, stop: number,
-                       counts: { values: ArrayLike<number | bigint>; from: number } | null = null): Column {
+                       counts: Counts | null = null): Column {
   const n = stop - start;
   // The baskets must tile [start, stop) in order, without gaps or overlaps: columns are not
   // zero-filled, so an entry no basket covers would otherwise read as leftover memory.
@@ -36,7 +36,11 @@ export function decode(path: string, info: BranchInfo, baskets: PendingBasket[],
       : ` (it was filled for its first ${info.entries} entries only: ask for entries below ${info.entries})`;
     throw new RootFormatError(path, -1, `branch ${info.name}: its baskets cover entries ${start}–${next} of the ${start}–${stop} asked for${short}`);
   }
-  if (info.objectBits) return decodeObjectBits(path, info, baskets, start, stop, counts?.values ?? null, counts?.from ?? start);
+  if (info.objectBits) return decodeObjectBits(path, info, baskets, start, stop, counts);
+  if (info.packed && info.kind === 'counted-array') {
+    if (!counts) throw new RootFormatError(path, -1, `branch ${info.name}: the counts of ${info.counter} are needed to read it`);
+    return decodePackedCounted(path, info, baskets, start, stop, counts);
+  }
   switch (info.kind) {
     case 'scalar':
     case 'fixed-array': {

@@ -4,6 +4,7 @@ import { describeBranch, type BranchInfo, type JsBranch } from './branch.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
 import type { RootFile } from './file.js';
 import { decode } from './decode.js';
+import type { Counts } from './counted-walk.js';
 import { ELEMENT_SIZE, type Column } from './types.js';
 
 export interface RangeOptions {
@@ -161,9 +162,10 @@ export class TreeReader {
       for (let i = 0; i < states.length; i++) {
         const s = states[i]!;
         const baskets = perState[i]!;
-        // fBits members are walked element by element from each basket's start, with the counts.
-        const counts = s.info.objectBits && s.info.counter ? await this.countsOver(s.info.counter, baskets) : null;
-        if (s.info.kind === 'counted-array' && !s.info.objectBits) await this.sizeEntries(s.info, baskets);
+        // fBits members and packed-float arrays are walked from each basket's start, with the counts.
+        const walked = s.info.kind === 'counted-array' && (s.info.objectBits || s.info.packed !== null);
+        const counts = walked ? await this.countsOver(s.info.counter!, baskets) : null;
+        if (s.info.kind === 'counted-array' && !walked) await this.sizeEntries(s.info, baskets);
         // Keyed by the name asked for (a member may be asked for by its own name).
         out[names[i]!] = decode(this.file.path, s.info, baskets, start, stop, counts);
       }
@@ -174,7 +176,7 @@ export class TreeReader {
   }
 
   /** The counter's values over every entry of `baskets` (from the first basket's first entry). */
-  private async countsOver(counter: string, baskets: PendingBasket[]): Promise<{ values: ArrayLike<number | bigint>; from: number } | null> {
+  private async countsOver(counter: string, baskets: PendingBasket[]): Promise<Counts | null> {
     if (baskets.length === 0) return null;
     const from = baskets[0]!.entryStart;
     const to = baskets[baskets.length - 1]!.entryStart + baskets[baskets.length - 1]!.entries;

@@ -86,3 +86,31 @@ t.test('a branch never filled in a filled tree says so', async (t) => {
     counter: 'evt/fTracks', entryHeader: 0, packed: null, objectBits: false, entries: 0 };
   t.throws(() => decode('x.root', info, [], 0, 98), /its baskets cover entries 0–0 of the 0–98 asked for \(it was never filled: it holds no entries\)/);
 });
+
+t.test('ALICE V0 trees: Double32_t members of a TClonesArray, and baskets kept in the TTree, read', async (t) => {
+  // uproot-issue187.root: its baskets are in the TTree object (zero bytes in the file), and the
+  // V0 collection's members are Double32_t packed as their comments say (`//[0.9,1.0,16]` …).
+  const f = await openRootFile(fixture('uproot-issue187.root'));
+  t.teardown(() => f.close());
+  const tree = await f.tree('fTreeV0');
+  const readable = tree.branches.filter((b) => b.kind !== 'unsupported').map((b) => b.name);
+  const cols = await tree.arrays(readable);
+  t.equal(Object.keys(cols).length, readable.length, `all ${readable.length} readable branches read`);
+  const counts = cols.V0s as Int32Array;
+  const expected = [0];
+  for (const c of counts) expected.push(expected.at(-1)! + c);
+  const onGrid = (name: string, low: number, high: number, nbits: number) => {
+    const col = cols[name] as Jagged;
+    t.same([...col.offsets], expected, `${name}: one value per V0 (the V0s counts)`);
+    const factor = 2 ** nbits / (high - low);
+    const values = col.values as Float64Array;
+    t.ok(values.length > 3000 && values.every((x) => {
+      const raw = (x - low) * factor;
+      return x >= low && x <= high && Math.abs(raw - Math.round(raw)) < 1e-6;
+    }), `${name}: every value on the ${nbits}-bit grid of [${low}, ${high}]`);
+  };
+  onGrid('V0s.fV0CosPA', 0.9, 1.0, 16);
+  onGrid('V0s.fNsigmaPionPos', 0, 8, 4);
+  onGrid('V0s.fEtaPos', -1, 1, 7);
+  t.ok((cols['V0s.fV0CosPA'] as Jagged).values.every((x) => x > 0.95), 'cosines of pointing angle of selected V0s (the cut was 0.95)');
+});
