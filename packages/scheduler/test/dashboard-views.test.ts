@@ -3,7 +3,10 @@ import t from 'tap';
 import { Aggregator } from '../src/dashboard/aggregate.js';
 import { MemoryView } from '../src/dashboard/memory-view.js';
 import { OccupancyView } from '../src/dashboard/occupancy-view.js';
-import { processSampler, SchedulerView } from '../src/dashboard/scheduler-view.js';
+import { EventEmitter } from 'node:events';
+import { LiveFeed, type FeedSocket } from '../src/dashboard/feed.js';
+import { processSampler, SchedulerView, UNWATCHED_RESOLUTION_MS, WATCHED_RESOLUTION_MS } from '../src/dashboard/scheduler-view.js';
+import { MemorySource } from './fixtures/memory-source.js';
 import type { ClusterProbe, ClusterSnapshot, ProbeTask, ProbeWorker, WorkerRow } from '../src/dashboard/source.js';
 import { Series } from '../src/dashboard/views.js';
 
@@ -92,6 +95,45 @@ t.test('scheduler view: samples its sampler once a period, bounded to ten minute
   t.ok(cpu > 0 && cpu < 400, `cpu ${cpu.toFixed(0)}%`);
   t.ok(Math.abs(rss - process.memoryUsage.rss()) < 64 << 20, 'rss is this process\'s');
   t.ok(lagMax >= lagMean && lagMean >= 0, `lag max ${lagMax.toFixed(1)} ms ≥ mean ${lagMean.toFixed(2)} ms`);
+});
+
+const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+/** Blocks the event loop for `ms`: the loop-delay timer runs at least that late. */
+const stall = (ms: number) => {
+  const end = Date.now() + ms;
+  while (Date.now() < end);
+};
+
+t.test('process sampler: coarse loop-delay sampling while nobody watches, fine while someone does; a switch keeps what was seen', async (t) => {
+  const s = processSampler();
+  t.teardown(s.close);
+  t.equal(s.resolutionMs, UNWATCHED_RESOLUTION_MS, 'unwatched: a wake-up every 100 ms, not every 10');
+  // Timers run in due order: the sampler's ran at least twice before this sleep ends.
+  // (No sample in between: a reset histogram does not count its next run's delay.)
+  await sleep(3.5 * UNWATCHED_RESOLUTION_MS);
+  stall(1.5 * UNWATCHED_RESOLUTION_MS);
+  await sleep(UNWATCHED_RESOLUTION_MS / 2);
+  // The stall was seen by the coarse histogram; switching to the fine one must not lose it.
+  s.watched(true);
+  t.equal(s.resolutionMs, WATCHED_RESOLUTION_MS);
+  const [, , lagMax, lagMean] = s.sample(Date.now());
+  t.ok(lagMax >= 0.4 * UNWATCHED_RESOLUTION_MS, `a ${1.5 * UNWATCHED_RESOLUTION_MS} ms stall reads as ≥ ${0.4 * UNWATCHED_RESOLUTION_MS} ms of lag across the switch (max ${lagMax.toFixed(1)}, mean ${lagMean.toFixed(1)})`);
+  s.watched(false);
+  t.equal(s.resolutionMs, UNWATCHED_RESOLUTION_MS);
+  s.close();
+  s.watched(true);
+  t.equal(s.resolutionMs, UNWATCHED_RESOLUTION_MS, 'closed: no new timer');
+});
+
+t.test('live feed: its own sampler is fine only while a browser is attached', async (t) => {
+  const feed = new LiveFeed(new MemorySource(), { intervalMs: 60_000 });
+  t.teardown(() => feed.close());
+  const socket = Object.assign(new EventEmitter(), { send: () => {}, bufferedAmount: 0, readyState: 1, close: () => {} });
+  t.equal(feed.samplerResolutionMs, UNWATCHED_RESOLUTION_MS, 'no viewer');
+  feed.attach(socket as unknown as FeedSocket);
+  t.equal(feed.samplerResolutionMs, WATCHED_RESOLUTION_MS, 'a viewer');
+  socket.emit('close');
+  t.equal(feed.samplerResolutionMs, UNWATCHED_RESOLUTION_MS, 'the viewer left');
 });
 
 t.test('graph: the task graph whole up to the limit, states as one letter each; the groups graph always', async (t) => {

@@ -4,7 +4,7 @@ import { boundedValue, toJson } from './json.js';
 import { GraphView } from './graph-view.js';
 import { MemoryView } from './memory-view.js';
 import { OccupancyView } from './occupancy-view.js';
-import { processSampler, SchedulerView, type SelfSampler } from './scheduler-view.js';
+import { processSampler, SchedulerView, type ProcessSampler, type SelfSampler } from './scheduler-view.js';
 import type { DashboardSource } from './source.js';
 import { WorkerPages } from './worker-view.js';
 
@@ -46,14 +46,14 @@ export class LiveFeed {
   private readonly viewers = new Set<Viewer>();
   private readonly unsubscribe: () => void;
   private readonly timer: NodeJS.Timeout;
-  private readonly closeSampler: () => void;
+  /** This process's sampler, unless the options gave one. */
+  private readonly own: ProcessSampler | undefined;
   /** pushes skipped for a viewer whose buffer was full (for tests and the docs' claims). */
   skipped = 0;
 
   constructor(source: DashboardSource, opts: Partial<FeedOptions> = {}) {
     this.opts = { ...DEFAULT_FEED, ...opts };
-    const own = this.opts.sampler ? undefined : processSampler();
-    this.closeSampler = own ? own.close : () => {};
+    const own = (this.own = this.opts.sampler ? undefined : processSampler());
     const snapshot = source.snapshot();
     this.aggregator = new Aggregator(snapshot, this.opts.limits, [
       new SchedulerView(this.opts.sampler ?? own!.sample),
@@ -71,6 +71,11 @@ export class LiveFeed {
     return this.viewers.size;
   }
 
+  /** The period (ms) of this process's loop-delay sampling now: fine while a browser watches. */
+  get samplerResolutionMs(): number | undefined {
+    return this.own?.resolutionMs;
+  }
+
   /** Bytes queued for all browsers and not yet handed to the kernel. */
   bufferedBytes(): number {
     let n = 0;
@@ -82,8 +87,10 @@ export class LiveFeed {
   attach(socket: FeedSocket): void {
     const viewer: Viewer = { socket, needsState: true };
     this.viewers.add(viewer);
+    this.own?.watched(true);
     const drop = (): void => {
       this.viewers.delete(viewer);
+      if (this.viewers.size === 0) this.own?.watched(false);
     };
     socket.on('close', drop);
     socket.on('error', drop);
@@ -126,7 +133,7 @@ export class LiveFeed {
 
   close(): void {
     clearInterval(this.timer);
-    this.closeSampler();
+    this.own?.close();
     this.unsubscribe();
     for (const v of this.viewers) v.socket.close(1001, 'dashboard closing');
     this.viewers.clear();
