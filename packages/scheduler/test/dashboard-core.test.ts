@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { LocalCluster, TaskError } from '@gluon/client';
-import { fixturesDir, fx, outDir, repo } from './fixtures/dashboard-env.js';
+import { fixturesDir, fx, outDir, repo } from './fixtures/dashboard-run.js';
 import { MemorySource, taskState } from './fixtures/memory-source.js';
 import { chromiumSkip, launch } from './fixtures/browser.js';
 import { startDashboard } from '../src/dashboard/server.js';

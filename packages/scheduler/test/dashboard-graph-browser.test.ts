@@ -105,6 +105,33 @@ function contrast(a: number[], b: number[]): number {
   return (hi! + 0.05) / (lo! + 0.05);
 }
 
+type Drawn = { width: number; height: number; r: number; nodes: Array<[string, number, number, string]>; edges: Array<[number, number]> };
+
+/**
+ * What a reader of a drawn task graph needs: nodes big enough to see, inside the canvas, none
+ * overlapping another (outlines of 1 px included), each dependency left of its dependent, and
+ * (on a wide canvas, `stretch`) no edge stretched across it.
+ */
+function readable(t: Tap.Test, d: Drawn, stretch = true): void {
+  t.ok(d.r >= 2, `nodes big enough to see (radius ${d.r} px)`);
+  const outside = d.nodes.filter(([, x, y]) => x - d.r < 0 || y - d.r < 0 || x + d.r > d.width || y + d.r > d.height);
+  t.same(outside, [], 'every node inside the canvas');
+  let closest = { d: Infinity, a: '', b: '' };
+  for (let i = 0; i < d.nodes.length; i++) {
+    for (let j = i + 1; j < d.nodes.length; j++) {
+      const [a, ax, ay] = d.nodes[i]!, [b, bx, by] = d.nodes[j]!;
+      const dist = Math.hypot(ax - bx, ay - by);
+      if (dist < closest.d) closest = { d: dist, a, b };
+    }
+  }
+  t.ok(closest.d >= 2 * d.r + 1, `the closest two nodes are ${closest.d.toFixed(1)} px apart (${closest.a}, ${closest.b}), radius ${d.r} px`);
+  const backwards = d.edges.filter(([a, b]) => d.nodes[a]![1] >= d.nodes[b]![1]);
+  t.same(backwards, [], 'every dependency left of its dependent');
+  if (!stretch) return;
+  const longest = Math.max(...d.edges.map(([a, b]) => Math.hypot(d.nodes[a]![1] - d.nodes[b]![1], d.nodes[a]![2] - d.nodes[b]![2])));
+  t.ok(longest <= 0.35 * d.width, `the longest edge is ${longest.toFixed(0)} px of the canvas's ${d.width} px`);
+}
+
 t.test('a map with a treeReduce beside a small sum and loose tasks: every node drawn apart, layers close, released nodes outlined', { skip }, async (t) => {
   // The shape the report showed as one long diagonal line: many tasks of the first layer in a
   // single 1-px column of overlapping dots, and the few layers after it spread over the whole width.
@@ -125,28 +152,10 @@ t.test('a map with a treeReduce beside a small sum and loose tasks: every node d
     const s = JSON.parse((document.querySelector('#graph') as HTMLElement).dataset.states || '{}');
     return s.m === 270 && s.r === 13 && !s.w && !s.q && !s.p;
   }, null, { timeout: 60_000 });
-  type Drawn = { width: number; height: number; r: number; nodes: Array<[string, number, number, string]>; edges: Array<[number, number]> };
   const drawn = async (): Promise<Drawn> => page.evaluate(() => (document.querySelector('#graph') as any).drawn());
   const d = await drawn();
   t.equal(d.nodes.length, 283, 'every task the scheduler holds is drawn');
-  t.ok(d.r >= 2, `nodes big enough to see (radius ${d.r} px)`);
-  const outside = d.nodes.filter(([, x, y]) => x - d.r < 0 || y - d.r < 0 || x + d.r > d.width || y + d.r > d.height);
-  t.same(outside, [], 'every node inside the canvas');
-  // No two nodes overlap, outlines (1 px) included: each is seen, hovered and coloured on its own.
-  let closest = { d: Infinity, a: '', b: '' };
-  for (let i = 0; i < d.nodes.length; i++) {
-    for (let j = i + 1; j < d.nodes.length; j++) {
-      const [a, ax, ay] = d.nodes[i]!, [b, bx, by] = d.nodes[j]!;
-      const dist = Math.hypot(ax - bx, ay - by);
-      if (dist < closest.d) closest = { d: dist, a, b };
-    }
-  }
-  t.ok(closest.d >= 2 * d.r + 1, `the closest two nodes are ${closest.d.toFixed(1)} px apart (${closest.a}, ${closest.b}), radius ${d.r} px`);
-  // Dependencies left of their dependents, and no edge stretched across the panel.
-  const backwards = d.edges.filter(([a, b]) => d.nodes[a]![1] >= d.nodes[b]![1]);
-  t.same(backwards, [], 'every dependency left of its dependent');
-  const longest = Math.max(...d.edges.map(([a, b]) => Math.hypot(d.nodes[a]![1] - d.nodes[b]![1], d.nodes[a]![2] - d.nodes[b]![2])));
-  t.ok(longest <= 0.35 * d.width, `the longest edge is ${longest.toFixed(0)} px of the canvas's ${d.width} px`);
+  readable(t, d);
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'graph-map-reduce.png'), await page.locator('#graph-panel').screenshot({ type: 'png' }));
 
@@ -176,6 +185,19 @@ t.test('a map with a treeReduce beside a small sum and loose tasks: every node d
     t.ok(contrast(px(cx, cy), panel) < 1.1, `${scheme}: and its inside is the panel's colour (hollow)`);
     writeFileSync(join(outDir, `graph-released-${scheme}.png`), await page.locator('#graph-panel').screenshot({ type: 'png' }));
   }
+  // On a 400 px wide screen: the same graph, still readable, within its panel.
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.setViewportSize({ width: 400, height: 900 });
+  await page.waitForFunction(() => (document.querySelector('#graph') as any).drawn()?.width < 400, null, { timeout: 30_000 });
+  const narrow = await drawn();
+  readable(t, narrow, false);
+  const fits = await page.evaluate(() => {
+    const canvas = document.querySelector('#graph canvas')!.getBoundingClientRect();
+    const panel = document.getElementById('graph-panel')!.getBoundingClientRect();
+    return canvas.left >= panel.left && canvas.right <= panel.right;
+  });
+  t.ok(fits, `at 400 px the graph (${narrow.width} px wide) fits its panel`);
+  writeFileSync(join(outDir, 'graph-narrow.png'), await page.locator('#graph-panel').screenshot({ type: 'png' }));
   // Until here the futures are held (a future the client lets go of is released, and the root's
   // lineage with it).
   client.release([...parts, root, ...small, sum, ...loose]);

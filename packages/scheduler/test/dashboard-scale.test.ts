@@ -7,7 +7,7 @@
  */
 import t from 'tap';
 import { LocalCluster } from '@gluon/client';
-import { fixturesDir, fx, repo } from './fixtures/dashboard-env.js';
+import { fixturesDir, fx, repo } from './fixtures/dashboard-run.js';
 import { chromiumSkip, launch } from './fixtures/browser.js';
 
 const N = 100_000;
