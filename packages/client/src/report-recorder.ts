@@ -126,9 +126,13 @@ export class FeedRecorder {
     this.start ??= state.time;
     this.noteFeedDropped(state);
     const start = this.start;
-    // The window's figures only: bars and throughput points from before it are left out.
+    // The window's figures only: bars, throughput points and samples from before it are left out.
     state.stream = bars(state).filter((b) => typeof b[4] !== 'number' || b[4] >= start);
     if (Array.isArray(state.rates)) state.rates = (state.rates as Array<[number]>).filter((r) => r[0] >= start);
+    // The views' time series too (views.<name>.samples, each sample [time, …]: memory, the scheduler's own figures).
+    for (const view of Object.values((state.views ?? {}) as Record<string, { samples?: unknown } | null>)) {
+      if (view && Array.isArray(view.samples)) view.samples = view.samples.filter((x: unknown) => !Array.isArray(x) || typeof x[0] !== 'number' || x[0] >= start);
+    }
     this.messages = [];
     this.sizes = [];
     this.bytes = 0;

@@ -11,6 +11,27 @@ export function themeColor(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
 }
 
+/** A performance report's window in seconds ([start, end]), which its time charts show whole. */
+let reportWindow = null;
+
+/** Time charts show `[startMs, endMs]` (a report's window) instead of their data's last minutes. */
+export function showTimeWindow(startMs, endMs) {
+  reportWindow = [startMs / 1000, endMs / 1000];
+}
+
+/**
+ * uPlot's x scale of a time chart: its data, at least `least` seconds wide (so a fresh
+ * dashboard's axis ticks in seconds, not milliseconds); in a report, the report's window.
+ */
+export function timeScale(least) {
+  return { time: true, range: (_u, lo, hi) => timeRange(lo, hi, least) };
+}
+
+/** The x range (s) a time chart with data from `lo` to `hi` (s) shows: see {@link timeScale}. */
+export function timeRange(lo, hi, least) {
+  return reportWindow ?? [Math.min(lo ?? hi - least, hi - least), hi];
+}
+
 /** Axis styling in the page's theme. */
 export function axis(extra) {
   return { stroke: themeColor('--chart-axis'), grid: { stroke: themeColor('--chart-grid') }, ticks: { stroke: themeColor('--chart-grid') }, ...extra };
@@ -244,8 +265,7 @@ export class ThroughputChart {
       width: widthOf(this.container),
       height: 300,
       cursor: { drag: { x: false, y: false } },
-      // At least 20 s wide, so a fresh dashboard's axis ticks in seconds, not milliseconds.
-      scales: { x: { time: true, range: (_u, lo, hi) => [Math.min(lo ?? hi - 20, hi - 20), hi] }, tasks: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.1)] }, events: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.1)] } },
+      scales: { x: timeScale(20), tasks: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.1)] }, events: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.1)] } },
       axes: [
         axis({}),
         axis({ scale: 'tasks', stroke: '#4e79a7', values: (_u, s) => s.map(fmtRate), size: 50 }),

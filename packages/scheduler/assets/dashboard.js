@@ -3,7 +3,7 @@
 // whose data changed (the task stream and the throughput chart at most every 0.5 s and 1 s, the
 // heartbeat ages once a second). Every URL is relative to the page, so a path prefix or an SSH
 // tunnel needs no configuration.
-import { StreamChart, ThroughputChart } from './charts.js';
+import { showTimeWindow, StreamChart, ThroughputChart } from './charts.js';
 import { ProgressPanel, activeCount, forgetOldGroups, sum } from './progress.js';
 import { WorkersTable, renderFailures, renderLog } from './tables.js';
 import { ResultsPanel } from './results.js';
@@ -298,6 +298,8 @@ matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => {
 if (recording) {
   // A report's task stream shows, and zooms over, its whole window, not just the last minutes.
   if (!recording.error) stream.maxWindowMs = stream.retainedMs = Math.max(stream.maxWindowMs, (recording.end - recording.start) * 1.1);
+  // The time charts (throughput, memory, the scheduler's figures) show the report's window whole.
+  if (!recording.error) showTimeWindow(recording.start, recording.end);
   showReport(recording, conn);
   for (const m of recording.messages ?? []) receive(m);
   if (!recording.error) installWorkerPages(recording);

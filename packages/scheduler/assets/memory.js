@@ -4,7 +4,7 @@
 // per worker near or over its limit (at the limit a worker pauses and stops its longest task).
 import { el, fmtBytes, groupColor, widthOf } from './format.js';
 import { appendWindow } from './samples.js';
-import { axis } from './charts.js';
+import { axis, timeRange, timeScale } from './charts.js';
 
 /* global uPlot */
 
@@ -72,7 +72,7 @@ export class MemoryPanel {
   plot(box, series, height) {
     return new uPlot({
       width: widthOf(box), height, cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true, range: (_u, lo, hi) => [Math.min(lo ?? hi - 60, hi - 60), hi] }, y: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.1)] } },
+      scales: { x: timeScale(60), y: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.1)] } },
       axes: [axis({}), axis({ size: 76, values: (_u, s) => s.map(fmtBytes) })],
       series: [{}, ...series.map((s) => ({ points: { show: false }, ...s, value: (_u, v) => (v == null ? '–' : fmtBytes(v)) }))],
     }, [[], ...series.map(() => [])], box);
@@ -117,6 +117,7 @@ export class MemoryPanel {
     const n = cluster.rss.length - 1;
     this.container.dataset.cluster = JSON.stringify(n >= 0 ? { held: cluster.held[n], rss: cluster.rss[n], limit: cluster.limit[n] ?? 0 } : {});
     this.container.dataset.samples = String(this.samples.length);
+    if (xs.length) this.container.dataset.xRange = JSON.stringify(timeRange(xs[0], xs[xs.length - 1], 60));
   }
 
   resize() {

@@ -3,7 +3,7 @@
 // The latest figures go in the header; the panel charts the last ten minutes.
 import { el, fmtBytes, widthOf } from './format.js';
 import { appendWindow } from './samples.js';
-import { axis } from './charts.js';
+import { axis, timeScale } from './charts.js';
 
 /* global uPlot */
 
@@ -19,7 +19,7 @@ export class SchedulerPanel {
     const left = el('div', { class: 'self-chart' });
     const right = el('div', { class: 'self-chart' });
     container.append(left, right);
-    const time = { time: true, range: (_u, lo, hi) => [Math.min(lo ?? hi - 60, hi - 60), hi] };
+    const time = timeScale(60);
     // Axes in the page's theme (dark mode included).
     const theme = axis({});
     this.cpu = new uPlot({

@@ -38,7 +38,7 @@ t.test('Series keeps the window and the count bounded; take() is what came since
 });
 
 t.test('memory: a sample per period per live worker; gone workers leave the samples', async (t) => {
-  const a = new Aggregator(snap({ workers: [worker('w1', { storedBytes: 10, rss: 500 })] }), {}, [new MemoryView(snap({ workers: [worker('w1', { storedBytes: 10, rss: 500 })] }), 1000)]);
+  const a = new Aggregator(snap({ workers: [worker('w1', { storedBytes: 10, rss: 500 })] }), {}, [new MemoryView(snap({ workers: [worker('w1', { storedBytes: 10, rss: 500 })] }), undefined, 1000)]);
   let d = a.delta(T0);
   t.same(d.views.memory, { samples: [[T0, [['w1', 10, 500, 1000, 0]]]] }, 'the first push samples at once');
   a.apply({ kind: 'worker', row: worker('w2', { storedBytes: 7, rss: 900, paused: true }) });
@@ -51,16 +51,24 @@ t.test('memory: a sample per period per live worker; gone workers leave the samp
   const st = a.state(T0 + 2000).views.memory as { samples: unknown[] };
   t.equal(st.samples.length, 3, 'the state carries every retained sample');
   // Ten minutes of window at one a second: at most 601 samples whatever the run's length.
-  const m = new MemoryView(snap({ workers: [worker('w1')] }), 1000);
+  const m = new MemoryView(snap({ workers: [worker('w1')] }), undefined, 1000);
   for (let i = 0; i < 2000; i++) m.delta(T0 + i * 1000);
   t.equal(m.state().samples.length, 601, 'bounded');
+});
+
+t.test('memory: results held are read from the scheduler\'s records at the sample, not the last heartbeat\'s row', async (t) => {
+  // The row (from the last heartbeat) says 10 bytes; since then the worker stored a 4 KiB result.
+  const w1: ProbeWorker = { id: 'w1', name: 'name-w1', nthreads: 2, processing: new Set(), has: new Set([task('r', 'g', [], 'memory')]), storedBytes: 4096 };
+  const probe: ClusterProbe = { tasks: new Map(), workers: new Map([['w1', w1]]), meanMs: () => NaN };
+  const m = new MemoryView(snap({ workers: [worker('w1', { storedBytes: 10, rss: 500 })] }), probe, 1000);
+  t.same(m.delta(T0), { samples: [[T0, [['w1', 4096, 500, 1000, 0]]]] }, 'held: the records\' 4 KiB; RSS and limit from the row');
 });
 
 t.test('occupancy: assigned from the scheduler\'s records, executing from the heartbeat, expected work from group means', async (t) => {
   const slow = [task('slow-1', 'slow'), task('slow-2', 'slow'), task('slow-3', 'slow')];
   const fresh = task('new-1', 'new');
-  const w1: ProbeWorker = { id: 'w1', name: 'name-w1', nthreads: 2, processing: new Set([...slow, fresh]), has: new Set() };
-  const w2: ProbeWorker = { id: 'w2', name: 'name-w2', nthreads: 2, processing: new Set(), has: new Set() };
+  const w1: ProbeWorker = { id: 'w1', name: 'name-w1', nthreads: 2, processing: new Set([...slow, fresh]), has: new Set(), storedBytes: 0 };
+  const w2: ProbeWorker = { id: 'w2', name: 'name-w2', nthreads: 2, processing: new Set(), has: new Set(), storedBytes: 0 };
   const probe: ClusterProbe = { tasks: new Map(), workers: new Map([['w1', w1], ['w2', w2]]), meanMs: (g) => (g === 'slow' ? 400 : NaN) };
   const s = snap({ workers: [worker('w1', { executing: 2 }), worker('w2')] });
   const v = new OccupancyView(s, probe);

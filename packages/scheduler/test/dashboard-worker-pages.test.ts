@@ -10,7 +10,7 @@ const task = (key: string, group: string, nbytes = 0): ProbeTask => ({ key, grou
 
 t.test('tasks, results by group and the largest, from the scheduler\'s records', async (t) => {
   const has = new Set([task('a-1', 'a', 100), task('a-2', 'a', 300), task('b-1', 'b', 1000)]);
-  const w: ProbeWorker = { id: 'id-w1', name: 'w1', nthreads: 1, processing: new Set([task('c-1', 'c')]), has };
+  const w: ProbeWorker = { id: 'id-w1', name: 'w1', nthreads: 1, processing: new Set([task('c-1', 'c')]), has, storedBytes: 0 };
   const probe: ClusterProbe = { tasks: new Map(), workers: new Map([['id-w1', w]]), meanMs: () => NaN };
   const p = new WorkerPages(snap([row('w1')]), probe);
   const d = p.detail('w1')!;

@@ -117,6 +117,11 @@ t.test('performance report: one file, opened from disk offline, shows the run', 
   const occupancy = await page.$$eval('#occupancy tr[data-worker]', (trs) => trs.map((tr) => Number(tr.querySelector('.assigned')?.textContent)));
   t.same(occupancy, [0, 0], 'occupancy: two workers, nothing left assigned at the end of the work');
   t.ok(Number(await page.getAttribute('#scheduler-stats', 'data-samples')) >= 1, 'the scheduler\'s own figures are drawn');
+  // The time charts show the window, not the minutes before it (the cluster ran before it).
+  const early = ['memory', 'scheduler'].flatMap((v) => (rec.messages[0].views?.[v]?.samples ?? []).filter((x: [number]) => x[0] < rec.start).map(() => v));
+  t.same(early, [], 'the recording holds no memory or scheduler samples from before the window');
+  const [from, to] = JSON.parse((await page.getAttribute('#memory', 'data-x-range'))!) as [number, number];
+  t.ok(Math.abs(from - rec.start / 1000) < 0.01 && Math.abs(to - rec.end / 1000) < 0.01, `the memory chart's time axis is the window (${from}–${to} s, window ${rec.start / 1000}–${rec.end / 1000} s)`);
 
   const png = await page.screenshot({ type: 'png', fullPage: true });
   mkdirSync(outDir, { recursive: true });

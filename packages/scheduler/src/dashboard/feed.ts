@@ -57,7 +57,7 @@ export class LiveFeed {
     const snapshot = source.snapshot();
     this.aggregator = new Aggregator(snapshot, this.opts.limits, [
       new SchedulerView(this.opts.sampler ?? own!.sample),
-      new MemoryView(snapshot),
+      new MemoryView(snapshot, source.probe),
       new OccupancyView(snapshot, source.probe),
       new GraphView(source.probe),
       (this.workerPages = new WorkerPages(snapshot, source.probe)),

@@ -1,4 +1,4 @@
-import type { ClusterSnapshot, ClusterEvent, WorkerRow } from './source.js';
+import type { ClusterEvent, ClusterProbe, ClusterSnapshot, WorkerRow } from './source.js';
 import { Every, Series, type ServerView } from './views.js';
 
 /** One worker's figures in a sample: `[worker id, results held bytes, process RSS, memory limit (0: none), paused 0/1]`. */
@@ -8,8 +8,9 @@ export type MemorySample = [number, MemoryPoint[]];
 
 /**
  * Memory per worker over time: the bytes of results it holds (the scheduler's sum of their
- * size estimates), its process RSS and its limit, from the rows its heartbeats update; sampled
- * once a second for the last ten minutes. The cluster's totals are sums over a sample, so they
+ * size estimates, read from its records at the sample, so a result stored since the last
+ * heartbeat counts), its process RSS and its limit (from the rows its heartbeats update);
+ * sampled once a second for the last ten minutes. The cluster's totals are sums over a sample, so they
  * are not sent. State `{samples}`, delta `{samples}` (the new ones). Bounded: 601 samples of at
  * most one point per live worker.
  */
@@ -19,7 +20,7 @@ export class MemoryView implements ServerView {
   private readonly series: Series<MemorySample>;
   private readonly every: Every;
 
-  constructor(snapshot: ClusterSnapshot, periodMs = 1000, windowMs = 10 * 60_000) {
+  constructor(snapshot: ClusterSnapshot, private readonly probe?: ClusterProbe, periodMs = 1000, windowMs = 10 * 60_000) {
     for (const w of snapshot.workers) if (w.alive) this.rows.set(w.id, w);
     this.every = new Every(periodMs);
     this.series = new Series(windowMs, Math.ceil(windowMs / periodMs) + 1);
@@ -34,7 +35,7 @@ export class MemoryView implements ServerView {
   delta(now: number): { samples: MemorySample[] } | undefined {
     if (this.every.due(now)) {
       const points: MemoryPoint[] = [];
-      for (const w of this.rows.values()) points.push([w.id, w.storedBytes, w.rss, w.memoryLimit, w.paused ? 1 : 0]);
+      for (const w of this.rows.values()) points.push([w.id, this.probe?.workers.get(w.id)?.storedBytes ?? w.storedBytes, w.rss, w.memoryLimit, w.paused ? 1 : 0]);
       this.series.push([now, points]);
     }
     const fresh = this.series.take();

@@ -109,6 +109,8 @@ export interface ProbeWorker {
   readonly processing: ReadonlySet<ProbeTask>;
   /** results it holds. */
   readonly has: ReadonlySet<ProbeTask>;
+  /** the sum of their sizes (the workers' estimates). */
+  readonly storedBytes: number;
 }
 
 /**
