@@ -4,28 +4,21 @@
  * message when /usr/bin/chromium is absent (scripts/setup-test-env.sh installs it).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import t from 'tap';
-import { LocalCluster, remoteFrom, TaskError } from '@gluon/client';
+import { LocalCluster, TaskError } from '@gluon/client';
 import { histogramFor } from './fixtures/dashboard-tasks.mjs';
 import { MemorySource } from './fixtures/memory-source.js';
 import { colourStats, decodePng } from './fixtures/png.js';
 import { chromiumSkip, launch } from './fixtures/browser.js';
 import { startDashboard } from '../src/dashboard/server.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../../..');
-const outDir = join(repo, 'test-output', 'dashboard');
-
-type Fixture = typeof import('./fixtures/dashboard-tasks.mjs');
-const fx = remoteFrom<Fixture>(pathToFileURL(join(here, 'fixtures/dashboard-tasks.mjs')));
+import { CLUSTER, fx, outDir } from './fixtures/dashboard-run.js';
 
 const N = 200;
 const skip = chromiumSkip();
 
 t.test('dashboard in a real browser', { skip }, async (t) => {
-  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 2, cwd: repo, memoryLimit: '1GiB', allowModules: [join(here, 'fixtures')] });
+  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 2, memoryLimit: '1GiB', ...CLUSTER });
   t.teardown(() => cluster.close());
   t.ok(cluster.dashboardUrl, 'the LocalCluster reports a dashboard URL');
   const browser = await launch(t);

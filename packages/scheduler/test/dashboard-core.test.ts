@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { LocalCluster, TaskError } from '@gluon/client';
-import { fixturesDir, fx, outDir, repo } from './fixtures/dashboard-run.js';
+import { CLUSTER, fx, outDir } from './fixtures/dashboard-run.js';
 import { MemorySource, taskState } from './fixtures/memory-source.js';
 import { chromiumSkip, launch } from './fixtures/browser.js';
 import { startDashboard } from '../src/dashboard/server.js';
@@ -44,7 +44,7 @@ async function memoryDashboard(t: Tap.Test, feed: object = {}) {
 }
 
 t.test('a tree reduction on a real cluster: chunks let go still count, erred dependents are erred, never 0/0 afterwards', { skip }, async (t) => {
-  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 2, cwd: repo, allowModules: [fixturesDir] });
+  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 2, ...CLUSTER });
   t.teardown(() => cluster.close());
   const browser = await launch(t);
   const page = browser.pages()[0] ?? (await browser.newPage());

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { LocalCluster } from '@gluon/client';
 import { chromiumSkip, openPage } from './fixtures/browser.js';
-import { fixturesDir, fx, gates, outDir, repo } from './fixtures/dashboard-run.js';
+import { CLUSTER, fx, gates, outDir } from './fixtures/dashboard-run.js';
 import { decodePng } from './fixtures/png.js';
 
 const skip = chromiumSkip();
@@ -33,7 +33,7 @@ async function legendColour(page: Page, code: string): Promise<string> {
 }
 
 t.test('the task graph: nodes coloured live by state; the groups graph for big graphs', { skip }, async (t) => {
-  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, cwd: repo, allowModules: [fixturesDir] });
+  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, ...CLUSTER });
   t.teardown(() => cluster.close());
   const gate = gates(t);
   const { page, errors: pageErrors } = await openPage(t, cluster.dashboardUrl!);
@@ -135,7 +135,7 @@ function readable(t: Tap.Test, d: Drawn, stretch = true): void {
 t.test('a map with a treeReduce beside a small sum and loose tasks: every node drawn apart, layers close, released nodes outlined', { skip }, async (t) => {
   // The shape the report showed as one long diagonal line: many tasks of the first layer in a
   // single 1-px column of overlapping dots, and the few layers after it spread over the whole width.
-  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, cwd: repo, allowModules: [fixturesDir] });
+  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, ...CLUSTER });
   t.teardown(() => cluster.close());
   const { page, errors: pageErrors } = await openPage(t, cluster.dashboardUrl!);
   const client = await cluster.client();

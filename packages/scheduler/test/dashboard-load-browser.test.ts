@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { LocalCluster } from '@gluon/client';
 import { chromiumSkip, openPage } from './fixtures/browser.js';
-import { fixturesDir, fx, gates, outDir, repo } from './fixtures/dashboard-run.js';
+import { CLUSTER, fx, gates, outDir } from './fixtures/dashboard-run.js';
 
 const MiB = 1 << 20;
 const skip = chromiumSkip();
@@ -20,7 +20,7 @@ function rssOf(pid: number): number {
 }
 
 t.test('memory, occupancy and the scheduler\'s own figures match the run', { skip }, async (t) => {
-  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, cwd: repo, memoryLimit: '600MiB', allowModules: [fixturesDir] });
+  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, memoryLimit: '600MiB', ...CLUSTER });
   t.teardown(() => cluster.close());
   const gate = gates(t)('open');
     const { page, errors: pageErrors } = await openPage(t, cluster.dashboardUrl!);

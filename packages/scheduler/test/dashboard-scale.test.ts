@@ -7,7 +7,7 @@
  */
 import t from 'tap';
 import { LocalCluster } from '@gluon/client';
-import { fixturesDir, fx, repo } from './fixtures/dashboard-run.js';
+import { CLUSTER, fx } from './fixtures/dashboard-run.js';
 import { chromiumSkip, launch } from './fixtures/browser.js';
 
 const N = 100_000;
@@ -15,7 +15,7 @@ const N = 100_000;
 interface TraceEvent { name: string; ph: string; ts: number; dur?: number; tdur?: number; pid: number; tid: number; args?: { name?: string } }
 
 t.test(`${N.toLocaleString('en')} tasks: the page's main thread stays under 50% busy, no task over 200 ms, the page height bounded`, { skip: chromiumSkip() }, async (t) => {
-  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 2, cwd: repo, allowModules: [fixturesDir] });
+  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 2, ...CLUSTER });
   t.teardown(() => cluster.close());
   const browser = await launch(t);
   const page = browser.pages()[0] ?? (await browser.newPage());

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { LocalCluster } from '@gluon/client';
 import { chromiumSkip, openPage } from './fixtures/browser.js';
-import { fixturesDir, fx, gates, outDir, repo } from './fixtures/dashboard-run.js';
+import { CLUSTER, fx, outDir } from './fixtures/dashboard-run.js';
 import { MemorySource } from './fixtures/memory-source.js';
 import { startDashboard } from '../src/dashboard/server.js';
 
@@ -27,7 +27,7 @@ async function hover(page: Page, key: string, kind = 0): Promise<Record<string, 
 }
 
 t.test('hovering a real run\'s bars names the task or the transfer', { skip }, async (t) => {
-  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, cwd: repo, allowModules: [fixturesDir] });
+  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, ...CLUSTER });
   t.teardown(() => cluster.close());
   const { page } = await openPage(t, cluster.dashboardUrl!);
   const client = await cluster.client();

@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import t from 'tap';
 import { LocalCluster, TaskError } from '@gluon/client';
 import { chromiumSkip, openPage } from './fixtures/browser.js';
-import { fixturesDir, fx, gates, outDir, repo } from './fixtures/dashboard-run.js';
+import { CLUSTER, fx, gates, outDir } from './fixtures/dashboard-run.js';
 
 const MiB = 1 << 20;
 const skip = chromiumSkip();
 
 t.test('a worker\'s page: its tasks now, results by group, transfers and log lines', { skip }, async (t) => {
-  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, cwd: repo, memoryLimit: '300MiB', allowModules: [fixturesDir] });
+  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, memoryLimit: '300MiB', ...CLUSTER });
   t.teardown(() => cluster.close());
   const gate = gates(t)('open');
     const names = cluster.workers.map((w) => w.name).sort();

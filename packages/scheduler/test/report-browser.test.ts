@@ -15,7 +15,7 @@ import { jsonForScript, REPORT_SHELL_PATH, REPORT_SLOT } from '@gluon/protocol';
 import { startDashboard } from '../src/dashboard/server.js';
 import { MemorySource } from './fixtures/memory-source.js';
 import { chromiumSkip, launch } from './fixtures/browser.js';
-import { fixturesDir, fx, outDir, repo } from './fixtures/dashboard-run.js';
+import { CLUSTER, fx, outDir } from './fixtures/dashboard-run.js';
 
 const N = 300;
 const skip = chromiumSkip();
@@ -30,7 +30,7 @@ t.test('performance report: one file, opened from disk offline, shows the run', 
   const dir = mkdtempSync(join(tmpdir(), 'gluon-report-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'report.html');
-  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 2, cwd: repo, memoryLimit: '1GiB', token: 'report-token', allowModules: [fixturesDir] });
+  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 2, memoryLimit: '1GiB', token: 'report-token', ...CLUSTER });
   t.teardown(() => cluster.close());
   const client = await cluster.client();
 
