@@ -23,8 +23,8 @@
  *     its RSS, to tell live leftovers from memory the process keeps without using it.
  *
  * Run with `node --max-old-space-size=8192 --import tsx bench/scale.ts` (after `npx tsc -b`);
- * `--quick` for sizes ÷ 10; `--only sizes,tree,workers` for some sections; `--scheduler-flags
- * "--cpu-prof --cpu-prof-dir=DIR"` adds node flags to the scheduler (a profile of the run).
+ * `--quick` for sizes ÷ 10; `--only sizes,tree,workers` for some sections;
+ * `--scheduler-flags="--cpu-prof --cpu-prof-dir=DIR"` adds node flags to the scheduler.
  * Writes bench/results/scale.json.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -142,9 +142,12 @@ async function run(client: Client, pid: number, fleet: SimFleet, n: number, shap
 
 /**
  * The median CPU per task of `times` runs of `n` tasks: a small run's CPU is a few ticks of
- * /proc's 10 ms clock and moves with the machine, so small sizes are run more than once.
+ * /proc's 10 ms clock and moves with the machine, so small sizes are run more than once, after
+ * one run that is not counted.
  */
 async function runMedian(client: Client, pid: number, fleet: SimFleet, n: number, shape: 'map' | 'tree', times: number) {
+  // One run first, not counted: the first run of a shape also compiles its code paths.
+  if (times > 1) await run(client, pid, fleet, n, shape);
   const runs = [];
   for (let i = 0; i < times; i++) runs.push(await run(client, pid, fleet, n, shape));
   const cpuUs = median(runs.map((r) => r.cpuUs));
