@@ -33,6 +33,21 @@ export class Outbox {
     this.out.push({ to, msg });
   }
 
+  /**
+   * `send` of a free-keys message for one key, without building one: releasing a million tasks
+   * frees a million keys, and each appends to its worker's open message.
+   */
+  free(worker: string, key: string): void {
+    const open = this.openFree.get(worker);
+    if (open) {
+      open.push(key);
+      return;
+    }
+    const keys = [key];
+    this.openFree.set(worker, keys);
+    this.out.push({ to: { worker }, msg: { op: 'free-keys', keys } });
+  }
+
   /** Everything queued so far, emptied. */
   take(): Command[] {
     const out = this.out;

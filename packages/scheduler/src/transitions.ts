@@ -415,7 +415,7 @@ export abstract class Transitions {
     for (const h of ts.holders) {
       h.has.delete(ts);
       h.storedBytes -= ts.nbytes;
-      this.send({ worker: h.id }, { op: 'free-keys', keys: [ts.key] });
+      this.outbox.free(h.id, ts.key);
     }
     ts.holders = NO_HOLDERS;
   }
@@ -427,7 +427,7 @@ export abstract class Transitions {
   protected callOff(ts: TaskRecord): void {
     if (ts.state === 'processing' && ts.processingOn) {
       ts.processingOn.drop(ts);
-      this.send({ worker: ts.processingOn.id }, { op: 'free-keys', keys: [ts.key] });
+      this.outbox.free(ts.processingOn.id, ts.key);
       ts.processingOn = null;
     }
     if (ts.state === 'queued') ts.queueStamp++;
