@@ -164,7 +164,7 @@ t.test('a map with a treeReduce beside a small sum and loose tasks: every node d
   const released = d.nodes.find(([, , , s]) => s === 'r')!;
   for (const scheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme: scheme });
-    await page.waitForFunction((s) => (document.querySelector('#graph') as HTMLElement).dataset.theme === s, scheme, { timeout: 10_000 });
+    await page.waitForFunction((s) => (document.querySelector('#graph') as HTMLElement).dataset.theme === s, scheme, { timeout: 60_000 });
     const now = await drawn();
     const [, cx, cy] = now.nodes.find(([k]) => k === released[0])!;
     const png = decodePng(await page.locator('#graph canvas').screenshot({ type: 'png' }));
@@ -188,7 +188,7 @@ t.test('a map with a treeReduce beside a small sum and loose tasks: every node d
   // On a 400 px wide screen: the same graph, still readable, within its panel.
   await page.emulateMedia({ colorScheme: 'light' });
   await page.setViewportSize({ width: 400, height: 900 });
-  await page.waitForFunction(() => (document.querySelector('#graph') as any).drawn()?.width < 400, null, { timeout: 30_000 });
+  await page.waitForFunction(() => (document.querySelector('#graph') as any).drawn()?.width < 400, null, { timeout: 60_000 });
   const narrow = await drawn();
   readable(t, narrow, false);
   const fits = await page.evaluate(() => {
