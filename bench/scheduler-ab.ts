@@ -1,7 +1,7 @@
 /**
- * A/B of this checkout's scheduler, workers and client against another built checkout (e.g. a
- * `git worktree` of an older commit), in the same run: both clusters are up at once and the work
- * alternates between them in ABBA order, so a noisy machine weighs on both alike. The shapes are
+ * A/B of this checkout's scheduler, workers and client against other built checkouts (e.g. a
+ * `git worktree` of an older commit), in the same run: all clusters are up at once and the work
+ * alternates between them in ABBA order, so a noisy machine weighs on all alike. The shapes are
  * bench/scheduler.ts's:
  *
  *  (a) map(noop) in chunks of 5,000 tasks → CPU per task of each process, tasks/s
@@ -18,12 +18,13 @@
  * each piece of work of its own side, so the other side's work and idle time are never counted.
  *
  *   npx tsx bench/scheduler-ab.ts /path/to/other/checkout [label]
+ *   npx tsx bench/scheduler-ab.ts /path/one=label1 /path/two=label2   (any number of others)
  *
- * The other checkout must be built (`npx tsc -b` there). Not a test; prints figures and writes
+ * The other checkouts must be built (`npx tsc -b` there). Not a test; prints figures and writes
  * bench/results/scheduler-ab.json.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ownCpuSeconds, threadCpuSeconds } from './proc.js';
 
@@ -109,16 +110,30 @@ function rssMiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 }
 
-/** ABBA order of the two sides for piece `k`. */
+/**
+ * The other checkouts: `path [label]` (one), or any number of `path` or `path=label` (a label
+ * defaults to the folder's name).
+ */
+function otherCheckouts(args: string[]): Array<{ dir: string; label: string }> {
+  if (args.length === 2 && !args[1]!.includes('=') && !existsSync(args[1]!)) return [{ dir: resolve(args[0]!), label: args[1]! }];
+  return args.map((a) => {
+    const i = a.indexOf('=');
+    return i > 0 ? { dir: resolve(a.slice(0, i)), label: a.slice(i + 1) } : { dir: resolve(a), label: basename(resolve(a)) };
+  });
+}
+
+/** ABBA order of the sides for piece `k` (A B C, then C B A, …). */
 const order = (sides: Side[], k: number): Side[] => (k % 2 ? [...sides].reverse() : sides);
 
 async function main(): Promise<void> {
-  const other = process.argv[2];
-  if (!other) {
-    console.error('usage: npx tsx bench/scheduler-ab.ts /path/to/other/checkout [label]');
+  const others = otherCheckouts(process.argv.slice(2));
+  if (others.length === 0) {
+    console.error('usage: npx tsx bench/scheduler-ab.ts /path/to/other/checkout [label]\n' +
+      '       npx tsx bench/scheduler-ab.ts /path/one=label1 /path/two=label2 …');
     process.exit(2);
   }
-  const sides = [await open('this', root), await open(process.argv[3] ?? 'other', resolve(other))];
+  const sides = [await open('this', root)];
+  for (const o of others) sides.push(await open(o.label, o.dir));
   try {
     // (a) map chunks, A B B A …
     for (let off = 0, k = 0; off < MAP_TASKS; off += CHUNK, k++) {
