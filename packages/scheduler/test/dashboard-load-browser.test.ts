@@ -52,7 +52,9 @@ t.test('memory, occupancy and the scheduler\'s own figures match the run', { ski
   const big = client.submit(fx.sized, 450 * MiB);
   await client.wait([big]);
   t.equal(big.status, 'finished', 'the 450 MiB result is stored on a worker');
-  await page.waitForFunction((bytes) => Object.values(JSON.parse((document.querySelector('#memory') as HTMLElement).dataset.latest || '{}') as Record<string, { held: number }>).some((w) => w.held >= bytes), 450 * MiB, { timeout: 60_000 });
+  // Held bytes are read from the scheduler's records at each sample, RSS comes with the worker's
+  // heartbeat: wait for a sample after a heartbeat that saw the result in memory (RSS ≥ held).
+  await page.waitForFunction((bytes) => Object.values(JSON.parse((document.querySelector('#memory') as HTMLElement).dataset.latest || '{}') as Record<string, { held: number; rss: number }>).some((w) => w.held >= bytes && w.rss >= bytes), 450 * MiB, { timeout: 60_000 });
   const latest = JSON.parse((await page.getAttribute('#memory', 'data-latest'))!) as Record<string, { held: number; rss: number; limit: number; paused: boolean }>;
   const holder = Object.entries(latest).find(([, w]) => w.held >= 450 * MiB)!;
   t.ok(holder[1].held >= 450 * MiB && holder[1].held < 450 * MiB + 4096, `results held by ${holder[0]}: ${holder[1].held} bytes (the result's 450 MiB and its wire header)`);
