@@ -77,6 +77,16 @@ export class HistPacker {
     this.from[this.names.length] = this.n;
   }
 
+  /** Adds bins (ascending, after those pushed so far) with their counts to the histogram started last. */
+  pushAll(bins: Int32Array, counts: Float64Array): void {
+    const n = this.n + bins.length;
+    if (n > this.bins.length) { this.bins = grown(this.bins, n); this.counts = grown(this.counts, n); }
+    this.bins.set(bins, this.n);
+    this.counts.set(counts, this.n);
+    this.n = n;
+    this.from[this.names.length] = n;
+  }
+
   /** Adds the non-zero entries of `dense`, their bins numbered from `first`. */
   pushNonZero(dense: ArrayLike<number>, first: number): void {
     for (let i = 0; i < dense.length; i++) if (dense[i] !== 0) this.push(first + i, dense[i]);
@@ -170,12 +180,18 @@ function addHists(parts: readonly PackedHists[], nAll: number): PackedHists {
   for (let o = 0; o < names.length; o++) {
     out.start(names[o]);
     const src = sources[o];
+    if (src.length === 2) {
+      // One source (common: the final copy, and histograms only one part has): already ascending.
+      const h = parts[src[0]], i = src[1];
+      for (let q = h.from[i]; q < h.from[i + 1]; q++) checkBin(h.bins[q], nAll, names[o]);
+      out.pushAll(h.bins.subarray(h.from[i], h.from[i + 1]), h.counts.subarray(h.from[i], h.from[i + 1]));
+      continue;
+    }
     let nt = 0;
     for (let s = 0; s < src.length; s += 2) {
       const h = parts[src[s]], i = src[s + 1];
       for (let q = h.from[i]; q < h.from[i + 1]; q++) {
-        const b = h.bins[q];
-        if (!(b >= 0 && b <= nAll)) throw new Error(`mergeResults: histogram ${names[o]} has bin ${b}, outside 0…${nAll}`);
+        const b = checkBin(h.bins[q], nAll, names[o]);
         if (!seen[b]) { seen[b] = 1; touched[nt++] = b; }
         sum[b] += h.counts[q];
       }
@@ -189,6 +205,12 @@ function addHists(parts: readonly PackedHists[], nAll: number): PackedHists {
     }
   }
   return out.done();
+}
+
+/** `b`, when it is a bin of 0 … nAll; otherwise an error naming the histogram. */
+function checkBin(b: number, nAll: number, name: string): number {
+  if (!(b >= 0 && b <= nAll)) throw new Error(`mergeResults: histogram ${name} has bin ${b}, outside 0…${nAll}`);
+  return b;
 }
 
 /** Events per final state, largest first (ties by name). */
