@@ -17,7 +17,8 @@ export interface AllowList {
   cwd: string;
   /**
    * `--allow-module` entries: package names (a name allows its subpaths, `@acme/tasks/x` but not
-   * `@acme/tasks-evil`) and directories or `file:` URLs (every file under them).
+   * `@acme/tasks-evil`) and files or directories (every file under them): absolute paths, `file:`
+   * URLs, or paths relative to `cwd` (`./tasks.mjs`, `../lib`).
    */
   extra: string[];
 }
@@ -43,7 +44,7 @@ export function checkModule(spec: string, allow: AllowList): AllowDecision {
   if (spec.startsWith('.')) {
     return { ok: false, reason: 'relative specifiers mean nothing on a worker; name a package or a file URL' };
   }
-  const dirs = allow.extra.filter((e) => isAbsolute(e) || e.startsWith('file:')).map(toPath).map(realOrNull).filter((d): d is string => d !== null);
+  const dirs = allow.extra.filter(isPathEntry).map((e) => realOrNull(entryPath(e, allow.cwd))).filter((d): d is string => d !== null);
   if (spec.startsWith('file:') || isAbsolute(spec)) return checkFile(spec, dirs);
   return checkPackage(spec, allow, dirs);
 }
@@ -129,11 +130,42 @@ function readPackageJson(path: string): PackageJson | null {
   }
 }
 
+/**
+ * Whether an allow-list entry names a file or directory rather than a package: an absolute path,
+ * a `file:` URL, or a path relative to the worker's working directory (`.`, `./x`, `../x`; a
+ * relative entry was once taken for a package name and so allowed nothing, silently).
+ */
+export function isPathEntry(e: string): boolean {
+  return isAbsolute(e) || e.startsWith('file:') || e === '.' || e === '..' || /^\.\.?[\\/]/.test(e);
+}
+
+/** The absolute path a path entry names (relative ones from `cwd`), or `null` for a malformed `file:` URL. */
+export function entryPath(e: string, cwd: string): string | null {
+  try {
+    return resolve(cwd, toPath(e));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The path entries of an allow-list that name nothing on this machine, each with why, for a
+ * worker to refuse at start-up rather than fail every task later.
+ */
+export function missingAllowPaths(extra: string[], cwd: string): string[] {
+  return extra.filter(isPathEntry).flatMap((e) => {
+    const p = entryPath(e, cwd);
+    if (p === null) return [`${e}: not a valid file URL`];
+    return realOrNull(p) === null ? [`${e}: no such file or directory (${p})`] : [];
+  });
+}
+
 function toPath(e: string): string {
   return e.startsWith('file:') ? fileURLToPath(e) : e;
 }
 
-function realOrNull(p: string): string | null {
+function realOrNull(p: string | null): string | null {
+  if (p === null) return null;
   try {
     return realpathSync(p);
   } catch {

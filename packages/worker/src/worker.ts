@@ -3,7 +3,7 @@ import {
   CloseCode, connect, isPermanentRefusal, listen, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, type Connection,
   type Inbound, type Listener, type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
-import { checkModule, type AllowDecision, type AllowList } from './allow.js';
+import { checkModule, missingAllowPaths, type AllowDecision, type AllowList } from './allow.js';
 import { LogForwarder } from './log-forward.js';
 import { ThreadPool, type PoolResult } from './pool.js';
 import { WorkerState, type FailureKind, type Priority, type WorkerCommand } from './state.js';
@@ -93,6 +93,8 @@ export class GluonWorker {
       own(l);
       this.logs.line(l);
     };
+    // Said once at start rather than only in each refused task; not fatal, as the files may be deployed after the workers.
+    for (const m of missingAllowPaths(this.allow.extra, this.allow.cwd)) this.log(`warning: --allow-module ${m}; its tasks are refused until it exists`);
   }
 
   /** The data listener's address, which peers and clients fetch results from. */

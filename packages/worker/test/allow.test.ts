@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
-import { checkModule } from '@gluon/worker';
+import { checkModule, GluonWorker } from '@gluon/worker';
+import { missingAllowPaths } from '../src/allow.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
@@ -123,4 +124,31 @@ t.test('relative specifiers and remote URLs are refused with a reason', async (t
   t.match(checkModule('https://example.com/x.mjs', allow), { ok: false, reason: /only packages and local files/ });
   t.match(checkModule('data:text/javascript,export default 1', allow), { ok: false });
   t.match(checkModule('blob:nodedata:1', allow), { ok: false });
+});
+
+t.test('--allow-module paths relative to the working directory allow what they name', async (t) => {
+  // `gluon-worker … --allow-module ./tasks.mjs` started, then failed every task of ./tasks.mjs
+  // with "not under any --allow-module directory": the entry was taken for a package name.
+  const { cwd, evil } = scratch(t);
+  writeFileSync(join(cwd, 'tasks.mjs'), 'export const f = () => 1;\n');
+  const url = pathToFileURL(join(cwd, 'tasks.mjs')).href;
+  t.same(checkModule(url, { cwd, extra: ['./tasks.mjs'] }), { ok: true, url }, './file');
+  t.same(checkModule(join(cwd, 'tasks', 'ok.mjs'), { cwd, extra: ['./tasks'] }), { ok: true, url: pathToFileURL(join(cwd, 'tasks', 'ok.mjs')).href }, './dir');
+  t.same(checkModule(url, { cwd: join(cwd, 'tasks'), extra: ['../tasks.mjs'] }), { ok: true, url }, '../file');
+  t.match(checkModule(pathToFileURL(evil).href, { cwd, extra: ['./tasks.mjs', '.'] }), { ok: false, reason: /not under any --allow-module directory/ }, 'outside what is listed');
+  t.match(checkModule(url, { cwd: join(cwd, 'tasks'), extra: ['./tasks.mjs'] }), { ok: false }, 'relative to the worker\'s cwd, not another');
+});
+
+t.test('path entries that name nothing are reported when the worker starts', async (t) => {
+  const { cwd } = scratch(t);
+  t.same(missingAllowPaths(['./tasks', 'plain', '@acme/tasks', join(cwd, 'tasks')], cwd), [], 'existing paths and package names');
+  t.same(missingAllowPaths(['./nope.mjs', join(cwd, 'gone'), 'file:///nowhere-gluon/x.mjs'], cwd), [
+    `./nope.mjs: no such file or directory (${join(cwd, 'nope.mjs')})`,
+    `${join(cwd, 'gone')}: no such file or directory (${join(cwd, 'gone')})`,
+    'file:///nowhere-gluon/x.mjs: no such file or directory (/nowhere-gluon/x.mjs)',
+  ]);
+  t.same(missingAllowPaths(['file://host/x.mjs'], cwd), ['file://host/x.mjs: not a valid file URL']);
+  const lines: string[] = [];
+  new GluonWorker({ scheduler: 'ws://127.0.0.1:1', cwd, allowModules: ['./nope.mjs', './tasks'], log: (l) => lines.push(l) });
+  t.same(lines, [`warning: --allow-module ./nope.mjs: no such file or directory (${join(cwd, 'nope.mjs')}); its tasks are refused until it exists`], 'a worker says so when it starts');
 });

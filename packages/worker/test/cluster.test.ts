@@ -250,6 +250,15 @@ t.test('bad flags exit 2 naming the flag', async (t) => {
   t.match(c.output(), /--memory-limit must be a size/);
 });
 
+t.test('an --allow-module path that names nothing is reported when the worker starts', async (t) => {
+  const { start, workerCli } = await import('./procs.js');
+  const d = start(workerCli, ['ws://127.0.0.1:1', '--nthreads', '1', '--allow-module', './no-such-tasks.mjs']);
+  procs.push(d);
+  await d.waitFor(/warning: --allow-module \.\/no-such-tasks\.mjs: no such file or directory \(\/\S*no-such-tasks\.mjs\); its tasks are refused until it exists/);
+  d.kill('SIGTERM');
+  t.equal(await d.exited(10_000), 0);
+});
+
 t.test('over --memory-limit a worker pauses; on SIGTERM its queued work goes to another worker', async (t) => {
   const { s, workers, client } = await cluster(1, ['--memory-limit', '1MiB', '--name', 'tiny']);
   await workers[0]!.proc.waitFor(/paused: RSS \d+ MiB is over the memory limit of 1 MiB/);
