@@ -10,6 +10,7 @@ import { SCHEDULER_V8_FLAGS, withSchedulerEnv } from '@gluon/scheduler/v8-flags'
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
 import { parseBytes, temporaryTls, type TemporaryTls, type TlsFiles } from '@gluon/protocol';
 import { Client, type ConnectOptions } from './client.js';
+import { StartupDeadline } from './startup-deadline.js';
 
 export interface LocalClusterOptions {
   /** Worker processes. Default 2. */
@@ -34,7 +35,11 @@ export interface LocalClusterOptions {
   heartbeatTtl?: string;
   /** Passes the processes' stderr through, prefixed with their name (default: kept for errors). */
   verbose?: boolean;
-  /** Start-up timeout. Default 30 s. */
+  /**
+   * Start-up timeout: the time the processes may take to start, not counting what they spent
+   * waiting for a CPU on a busy machine (Linux; elsewhere wall time), and at most 10× it in wall
+   * time. Default 30 s.
+   */
   timeoutMs?: number;
   /**
    * Address the scheduler listens on. Default `127.0.0.1`; `0.0.0.0` (with a token) for workers on
@@ -214,10 +219,12 @@ export class LocalCluster {
       launch(`worker local-${i}`, [...WORKER_V8_FLAGS, binPath('@gluon/worker', 'gluon-worker'), ...workerArgs(i)], env, opts.cwd, opts.verbose);
     const workers = Array.from({ length: nWorkers }, (_, i) => launchWorker(i));
     const procs = [scheduler, ...workers];
+    // One deadline for all: a worker waits on the scheduler, so the scheduler's waits for a CPU are its own too.
+    const deadline = new StartupDeadline(timeoutMs, procs.map((p) => p.child.pid));
     try {
       const [schedLines, ...workerAddresses] = await Promise.all([
-        waitForLine(scheduler, /^scheduler at (\S+)/, timeoutMs),
-        ...workers.map((w) => workerAddress(w, timeoutMs)),
+        waitForLine(scheduler, /^scheduler at (\S+)/, deadline),
+        ...workers.map((w) => workerAddress(w, deadline)),
       ]);
       const dashboard = schedLines!.map((l) => /^dashboard at (\S+)/.exec(l)?.[1]).find(Boolean);
       const cluster = new LocalCluster(address, dashboard, scheduler, workers, workerAddresses as string[], opts.token, clientLimits(opts), tls);
@@ -258,7 +265,8 @@ export class LocalCluster {
     this.workerProcs.push(proc);
     this.workerAddresses.push('');
     try {
-      this.workerAddresses[this.workerProcs.length - 1] = await workerAddress(proc, this.timeoutMs);
+      const deadline = new StartupDeadline(this.timeoutMs, [proc.child.pid, this.scheduler.child.pid]);
+      this.workerAddresses[this.workerProcs.length - 1] = await workerAddress(proc, deadline);
     } catch (err) {
       await stop(proc.child, 0);
       throw err;
@@ -346,13 +354,13 @@ function launch(name: string, nodeArgs: string[], env: NodeJS.ProcessEnv, cwd: s
 }
 
 /** Waits for a worker's "connected" line; resolves with its data address. */
-async function workerAddress(p: Proc, timeoutMs: number): Promise<string> {
-  const lines = await waitForLine(p, /^worker \S+ at (\S+) connected/, timeoutMs);
+async function workerAddress(p: Proc, deadline: StartupDeadline): Promise<string> {
+  const lines = await waitForLine(p, /^worker \S+ at (\S+) connected/, deadline);
   return /^worker \S+ at (\S+) connected/.exec(lines.at(-1)!)![1]!;
 }
 
-/** Waits for a stdout line matching `pattern`; returns every line seen up to it. */
-function waitForLine(p: Proc, pattern: RegExp, timeoutMs: number): Promise<string[]> {
+/** Waits for a stdout line matching `pattern` until `deadline` passes; returns every line seen up to it. */
+function waitForLine(p: Proc, pattern: RegExp, deadline: StartupDeadline): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const seen: string[] = [];
     const rl = createInterface({ input: p.child.stdout! });
@@ -366,7 +374,13 @@ function waitForLine(p: Proc, pattern: RegExp, timeoutMs: number): Promise<strin
         reject(new Error(`LocalCluster: the ${p.name} ${why}${tail ? `; its stderr:\n${tail}` : ' (no stderr output)'}`));
       }, 50);
     };
-    const timer = setTimeout(() => fail(`did not start within ${timeoutMs} ms`), timeoutMs);
+    let timer: NodeJS.Timeout;
+    const check = () => {
+      const why = deadline.expired();
+      if (why) fail(why);
+      else timer = setTimeout(check, deadline.nextCheckMs());
+    };
+    timer = setTimeout(check, deadline.nextCheckMs());
     p.child.once('exit', onExit);
     rl.on('line', (line) => {
       seen.push(line);
