@@ -96,6 +96,9 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
     const settled = root.exception().finally(() => (done = true));
     const progress = leafProgress(client.asCompleted(leaves));
     let kills = 0;
+    // Replacements start while the run goes on: waiting for each to register (seconds on a
+    // loaded machine) let the survivors finish every leaf before the next kill was due.
+    const added: Array<Promise<unknown>> = [];
     while (!done && kills < o.maxKills) {
       const at = o.killAtLeaves?.[kills];
       if (at === undefined && o.killEveryMs === undefined) break;
@@ -103,13 +106,21 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
       const next = at !== undefined ? progress.reached(at) : new Promise((r) => setTimeout(r, o.killEveryMs));
       await Promise.race([settled, next]);
       if (done) break;
-      const victim = cluster.workers[0];
+      // A registered worker (not a replacement still starting); if none is, wait for those.
+      let victim = cluster.workers.find((w) => w.address);
+      if (!victim) {
+        await Promise.all(added);
+        victim = cluster.workers.find((w) => w.address);
+      }
       if (!victim) break;
       process.kill(victim.pid, 'SIGKILL');
       kills++;
       o.log?.(`kill ${kills}: ${victim.name} (pid ${victim.pid}) at ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-      await cluster.addWorker();
+      const replacement = cluster.addWorker();
+      replacement.catch(() => {});
+      added.push(replacement);
     }
+    await Promise.all(added);
     const finishedUnderKills = done;
     const value = await root.result();
     const seconds = (performance.now() - t0) / 1000;
