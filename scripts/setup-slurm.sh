@@ -81,7 +81,9 @@ chmod 0700 /etc/munge /var/lib/munge /var/log/munge
 chmod 0755 /run/munge
 chmod 0600 /etc/munge/munge.key
 if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
-  runuser -u munge -- munged
+  # Daemons must not inherit the lock's descriptor (9): munged kept it open for its whole life,
+  # so every later call, `stop` included, waited the full 900 s for the lock.
+  runuser -u munge -- munged 9>&-
   for _ in $(seq 50); do [ -s /run/munge/munged.pid ] && break; sleep 0.1; done
   echo "munged $(cat /run/munge/munged.pid)" >> "$PIDS"
   munge -n | unmunge >/dev/null || die "munged started but a credential does not round-trip"
@@ -138,7 +140,7 @@ for daemon in slurmctld slurmd; do
   pid=$(pidof_file /run/$daemon.pid)
   if ! alive "$pid"; then
     rm -f /run/$daemon.pid
-    $daemon
+    $daemon 9>&-
     for _ in $(seq 100); do [ -s /run/$daemon.pid ] && break; sleep 0.1; done
     pid=$(pidof_file /run/$daemon.pid)
     alive "$pid" || die "$daemon did not start; see /var/log/slurm/$daemon.log"
