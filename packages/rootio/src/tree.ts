@@ -189,14 +189,12 @@ export class TreeReader {
    */
   private async sizeEntries(info: BranchInfo, baskets: PendingBasket[]): Promise<void> {
     const bare = baskets.filter((b) => b.noOffsets);
-    if (bare.length === 0) return;
-    const from = bare[0]!.entryStart;
-    const to = bare[bare.length - 1]!.entryStart + bare[bare.length - 1]!.entries;
-    const counts = (await this.arrays([info.counter!], { entryStart: from, entryStop: to }))[info.counter!] as ArrayLike<number | bigint>;
+    const counts = await this.countsOver(info.counter!, bare);
+    if (!counts) return;
     const size = ELEMENT_SIZE[info.element!] * info.inner;
     for (const b of bare) {
       const bytes = new Int32Array(b.entries);
-      for (let i = 0; i < b.entries; i++) bytes[i] = info.entryHeader + Number(counts[b.entryStart - from + i]) * size;
+      for (let i = 0; i < b.entries; i++) bytes[i] = info.entryHeader + Number(counts.values[b.entryStart - counts.from + i]) * size;
       b.entryBytes = bytes;
     }
   }
