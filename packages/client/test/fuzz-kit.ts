@@ -265,7 +265,7 @@ export async function runCase(target: Target, c: FuzzCase): Promise<Outcome> {
     raw.socket.end(); // everything sent is read before our FIN: the verdict comes first
     const closed = await Promise.race([
       raw.closed,
-      new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`no close within 20 s: ${describeCase(c)}`)), 20_000))),
+      new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`no close within 120 s: ${describeCase(c)}`)), 120_000))),
     ]);
     const out: Outcome = { label: describeCase(c), ...closed };
     if (expect === null && (closed.code === 4003 || closed.code === 1009)) {

@@ -41,7 +41,7 @@ function startProc(owner: Owner, args: string[], re: RegExp, env: NodeJS.Process
   });
   let out = '';
   return new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`no ${re} within 20 s; output:\n${out}`)), 20_000);
+    const timer = setTimeout(() => rej(new Error(`no ${re} within 120 s; output:\n${out}`)), 120_000);
     const onData = (d: Buffer) => {
       out += d.toString();
       const m = re.exec(out);

@@ -103,7 +103,7 @@ export class RawSocket {
   }
 
   /** The first received message for which `pred` holds (bounded: `ms`; rejects if closed first). */
-  message(pred: (m: Message) => boolean, ms = 20_000): Promise<Message> {
+  message(pred: (m: Message) => boolean, ms = 120_000): Promise<Message> {
     return new Promise((res, rej) => {
       let ended = false;
       const check = () => {

@@ -33,7 +33,7 @@ t.test('kill -9 of the scheduler mid-run, a new one on the same address: same re
   const dir = mkdtempSync(join(tmpdir(), 'gluon-restart-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const log = join(dir, 'runs');
-  const s1 = await startScheduler(0, ['--heartbeat-ttl', '5s']);
+  const s1 = await startScheduler(0);
   procs.push(s1.proc);
   const port = Number(new URL(s1.address).port);
   for (let i = 0; i < 2; i++) procs.push((await startWorker(s1.address, ['--nthreads', '1', '--allow-module', join(here, 'fixtures')])).proc);
@@ -55,7 +55,7 @@ t.test('kill -9 of the scheduler mid-run, a new one on the same address: same re
   // Work submitted while the scheduler is away is queued and sent once it is back.
   const late = client.submit(recordRun, log, 1000, 0);
 
-  const s2 = await startScheduler(port, ['--heartbeat-ttl', '5s']);
+  const s2 = await startScheduler(port);
   procs.push(s2.proc);
   t.equal(await total.result(), expected, 'the run completes with the same result');
   t.equal(await late.result(), 1001, 'work submitted while the scheduler was away runs too');

@@ -11,7 +11,7 @@ import { CloseCode, connect, HandshakeError, HostGuard, listen, parseAllowedHost
 function attempt(url: string, headers: Record<string, string>): Promise<{ open: true } | { status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { headers });
-    const timer = setTimeout(() => { ws.terminate(); reject(new Error('no answer within 15 s')); }, 15_000);
+    const timer = setTimeout(() => { ws.terminate(); reject(new Error('no answer within 120 s')); }, 120_000);
     ws.on('open', () => { clearTimeout(timer); ws.terminate(); resolve({ open: true }); });
     ws.on('unexpected-response', (_req, res) => {
       let body = '';

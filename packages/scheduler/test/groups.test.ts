@@ -1,6 +1,7 @@
 import t from 'tap';
 import { SchedulerState } from '@gluon/scheduler';
 import { Client, remoteFrom } from '@gluon/client';
+import { until } from '../../../test/helpers/until.js';
 
 /**
  * A task's group travels with it (TaskSpec.group, else fn.export) and is never parsed from its
@@ -31,7 +32,7 @@ t.test('a client\'s 500-task impure map and its prefixed map arrive as two group
   const a = client.map(inc.with({ pure: false }), Array.from({ length: 500 }, (_, i) => i));
   const b = client.map(inc.with({ group: 'my-prefix' }), [1, 2, 3]);
   t.ok(a.some((x) => /^inc-.*[-_]/.test(x.key)), 'generated ids contain - or _');
-  for (let i = 0; i < 200 && (sched.state.groups.get('inc')?.total ?? 0) < 500; i++) await new Promise((r) => setTimeout(r, 50));
+  await until(() => (sched.state.groups.get('inc')?.total ?? 0) >= 500, 'the scheduler knows all 500 inc tasks');
   t.same([...sched.state.groups.keys()].sort(), ['inc', 'my-prefix']);
   t.equal(sched.state.groups.get('inc')!.total, 500);
   void b;

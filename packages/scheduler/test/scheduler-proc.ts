@@ -24,7 +24,7 @@ export async function startCli(t: TapTest, args: string[], env: Record<string, s
   child.stderr!.on('data', (d) => (err += d));
   const address = await new Promise<string>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`no address line within 20 s; stderr: ${err}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`no address line within 120 s; stderr: ${err}`)), 120_000);
     child.stdout!.on('data', (d) => {
       out += d;
       const m = /^scheduler at (ws:\/\/\S+)$/m.exec(out);
@@ -42,7 +42,7 @@ export type TapTest = Parameters<Parameters<typeof t.test>[1]>[0];
 export function rawClose(address: string, frame?: Buffer | string): Promise<{ code: number; reason: string; first?: Message }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(address);
-    const timer = setTimeout(() => { ws.terminate(); reject(new Error('not closed within 15 s')); }, 15_000);
+    const timer = setTimeout(() => { ws.terminate(); reject(new Error('not closed within 120 s')); }, 120_000);
     let first: Message | undefined;
     ws.on('open', () => { if (frame !== undefined) ws.send(frame, { binary: typeof frame !== 'string' }); });
     ws.on('message', (d) => { first ??= decodeFrame(d as Buffer)[0] as Message; });

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { CloseCode, connect, encodeFrame, PROTOCOL_VERSION } from '@gluon/protocol';
 import { CLI, hello, rawClose, roundTrip, startCli, TOKEN } from './scheduler-proc.js';
+import { until } from '../../../test/helpers/until.js';
 
 t.test('bad input of every kind is refused with its close code; the scheduler keeps serving', async (t) => {
   const s = await startCli(t, ['--max-frame-bytes', '64KiB'], { GLUON_TOKEN: TOKEN });
@@ -108,7 +109,7 @@ t.test('the dashboard is served on its own port and sees workers, tasks and publ
   t.match(s.dashboardUrl, /^http:\/\/127\.0\.0\.1:\d+\/$/);
   t.equal(await roundTrip(t, s.address, 'dash-1'), 42);
   // the scheduler hears the two closes asynchronously; wait for them (bounded)
-  for (let i = 0; i < 100 && (s.state.workers.size > 0 || s.state.clients.size > 0); i++) await new Promise((r) => setTimeout(r, 50));
+  await until(() => s.state.workers.size === 0 && s.state.clients.size === 0, 'the scheduler hears both closes');
   const snap = s.snapshot();
   t.equal(snap.schedulerAddress, s.address);
   t.match(snap.workers, [{ name: 'w-dash-1', alive: false }], 'a worker that left stays listed as gone');

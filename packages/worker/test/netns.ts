@@ -101,7 +101,7 @@ export class NetLab {
   async startScheduler(host: string, extra: string[] = [], port = 8786): Promise<{ proc: Proc; address: string }> {
     const args = ['--host', this.hosts[host]!, '--port', String(port), '--no-dashboard', ...this.tlsArgs, ...extra];
     const proc = this.start(host, schedulerCli, args, { nodeArgs: SCHEDULER_V8_FLAGS });
-    const m = await proc.waitFor(/^scheduler at (wss?:\/\/\S+)$/m, 30_000);
+    const m = await proc.waitFor(/^scheduler at (wss?:\/\/\S+)$/m);
     return { proc, address: m[1]! };
   }
 
@@ -110,7 +110,7 @@ export class NetLab {
     const proc = this.start(host, workerCli, [scheduler, '--listen-host', this.hosts[host]!, '--name', host, ...this.tlsArgs, ...args], {
       nodeArgs: WORKER_V8_FLAGS, ...(cwd ? { cwd } : {}),
     });
-    const m = await proc.waitFor(/^worker (\S+) at (wss?:\/\/\S+) connected to (\S+)$/m, 30_000);
+    const m = await proc.waitFor(/^worker (\S+) at (wss?:\/\/\S+) connected to (\S+)$/m);
     return { proc, name: m[1]!, address: m[2]! };
   }
 
