@@ -185,3 +185,55 @@ t.test('graph: the task graph whole up to the limit, states as one letter each; 
   t.equal(v.delta(T0 + 12_000), undefined, 'not within 5 s at 50,000 tasks');
   t.ok(v.delta(T0 + 15_600), 'then read again');
 });
+
+t.test('live feed: an unwatched push keeps the history and builds nothing; a browser that opens later gets it all', async (t) => {
+  // A probe that counts reads of the scheduler's records (the task graph reads `tasks`, the
+  // Occupancy view a group's mean per assigned task).
+  const a = task('a', 'inc', [], 'memory');
+  const b = task('b', 'inc', [a], 'processing');
+  const live: ProbeWorker = { id: 'w1', name: 'name-w1', nthreads: 2, processing: new Set([b]), has: new Set([a]), storedBytes: 8 };
+  const reads = { tasks: 0, meanMs: 0 };
+  const tasks = new Map([['a', a], ['b', b]]);
+  const probe: ClusterProbe = {
+    get tasks() {
+      reads.tasks++;
+      return tasks;
+    },
+    workers: new Map([['w1', live]]),
+    meanMs: () => (reads.meanMs++, 5),
+  };
+  const source = Object.assign(new MemorySource({ workers: [worker('w1')] }), { probe });
+  let samples = 0;
+  const feed = new LiveFeed(source, { intervalMs: 3_600_000, sampler: () => (samples++, [10, 1000, 0, 0]) });
+  t.teardown(() => feed.close());
+  for (let i = 0; i < 8; i++) {
+    source.emit({ kind: 'task-state', group: 'inc', from: 'released', to: 'waiting' });
+    source.emit({ kind: 'task-done', key: `inc-${i}`, group: 'inc', worker: 'name-w1', thread: 0, start: T0 + i, stop: T0 + i + 1 });
+    feed.tick(T0 + 500 * (i + 1));
+  }
+  t.same(reads, { tasks: 0, meanMs: 0 }, 'no push read the scheduler\'s records: nobody watches');
+  t.equal(samples, 4, 'but the scheduler was sampled once a second for its history');
+
+  const sent: string[] = [];
+  const socket = Object.assign(new EventEmitter(), { send: (s: string) => sent.push(s), bufferedAmount: 0, readyState: 1, close: () => {} });
+  feed.attach(socket as unknown as FeedSocket);
+  feed.tick(T0 + 4500);
+  const state = JSON.parse(sent[0]!);
+  t.equal(state.type, 'state', 'a browser that opens gets a state');
+  t.equal(state.rates.length, 9, 'a throughput point per push, unwatched ones too');
+  t.same(state.stream.map((bar: unknown[]) => bar[6]), Array.from({ length: 8 }, (_, i) => `inc-${i}`), 'the task stream of the unwatched pushes');
+  t.same(state.groups.map((g: any) => [g.group, g.counts.waiting]), [['inc', 8]]);
+  t.equal(state.views.scheduler.samples.length, 5, 'the scheduler samples of the unwatched time');
+  t.equal(state.views.memory.samples.length, 5, 'and the memory samples');
+  t.same(state.views.memory.samples[0][1], [['w1', 8, 100, 1000, 0]]);
+  t.same(state.views.graph.tasks.keys, ['a', 'b'], 'the task graph, read now that a page asks');
+  t.same(state.views.occupancy.workers, [['w1', 1, 0, 2, 3]]);
+  t.ok(reads.tasks > 0 && reads.meanMs > 0, 'the records are read for the browser');
+
+  source.emit({ kind: 'task-done', key: 'inc-8', group: 'inc', worker: 'name-w1', thread: 0, start: T0 + 4600, stop: T0 + 4700 });
+  feed.tick(T0 + 5600);
+  const delta = JSON.parse(sent[1]!);
+  t.equal(delta.type, 'delta');
+  t.same(delta.stream.map((bar: unknown[]) => bar[6]), ['inc-8'], 'then only what is new: nothing folded while unwatched comes again');
+  t.same(delta.views.scheduler.samples.map((s: number[]) => s[0]), [T0 + 5600], 'one new sample, none of the unwatched ones');
+});

@@ -6,7 +6,8 @@ import { outcomeAfter, progressState } from '../progress-state.js';
  * The dashboard's own view of the cluster, fed by {@link ClusterEvent}s. Applying an event is
  * O(1) and allocates at most one small record, so the scheduler's hot path only pays for an
  * append; everything a browser needs (deltas, rates, JSON) is built on the push timer by
- * {@link Aggregator.delta} and {@link Aggregator.state}. Pure: no timers, no sockets; `now`
+ * {@link Aggregator.delta} and {@link Aggregator.state}, and while no browser watches the push
+ * only keeps the history ({@link Aggregator.fold}). Pure: no timers, no sockets; `now`
  * comes in as an argument.
  */
 
@@ -282,6 +283,44 @@ export class Aggregator {
 
   /** The changes since the previous call, and one throughput point; resets the change sets. */
   delta(now: number): LiveDelta {
+    const { rate, stream, drops } = this.advance(now);
+    const d: LiveDelta = {
+      type: 'delta',
+      time: now,
+      workers: [...this.dirtyWorkers].map((id) => this.workers.get(id)!).filter(Boolean),
+      groups: this.dirtyGroups,
+      failures: this.newFailures,
+      topics: Object.fromEntries([...this.dirtyTopics].map((t) => [t, this.topics.get(t)!])),
+      log: this.newLog,
+      stream,
+      rate,
+      streamDropped: this.streamDropped,
+      streamDrops: drops,
+      run: this.run,
+      views: {},
+    };
+    for (const v of this.views) {
+      const part = v.delta?.(now);
+      if (part !== undefined) d.views[v.name] = part;
+    }
+    this.resetChanges();
+    return d;
+  }
+
+  /**
+   * A push with no browser watching: what a page opened later draws (the throughput point, the
+   * task stream, the groups' times, the views' samples) is kept, as {@link delta} would, and no
+   * delta is built; the changes so far are in the next {@link state}, not in a later delta.
+   * Views read from the scheduler's records (occupancy, the task graph) are not read at all.
+   */
+  fold(now: number): void {
+    this.advance(now);
+    for (const v of this.views) v.fold?.(now);
+    this.resetChanges();
+  }
+
+  /** Folds what came since the last push into the history; the parts a delta carries of it. */
+  private advance(now: number): { rate: RatePoint; stream: StreamBar[]; drops: Array<[number, number]> } {
     const dt = Math.max(1, now - this.lastDelta) / 1000;
     const rate: RatePoint = [now, this.tasksSince / dt, this.eventsSince / dt];
     this.lastDelta = now;
@@ -303,27 +342,12 @@ export class Aggregator {
       g[IDLE] = g[ACTIVE] === 0;
     }
     if (this.groups.size > this.limits.maxGroups) this.forgetGroups();
-
-    const d: LiveDelta = {
-      type: 'delta',
-      time: now,
-      workers: [...this.dirtyWorkers].map((id) => this.workers.get(id)!).filter(Boolean),
-      groups: this.dirtyGroups,
-      failures: this.newFailures,
-      topics: Object.fromEntries([...this.dirtyTopics].map((t) => [t, this.topics.get(t)!])),
-      log: this.newLog,
-      stream,
-      rate,
-      streamDropped: this.streamDropped,
-      streamDrops: drops,
-      run: this.run,
-      views: {},
-    };
-    for (const v of this.views) {
-      const part = v.delta?.(now);
-      if (part !== undefined) d.views[v.name] = part;
-    }
     this.clusterIdle = this.activeGroups === 0;
+    return { rate, stream, drops };
+  }
+
+  /** Starts the next push's change sets (fresh ones: a delta built from the old ones holds them). */
+  private resetChanges(): void {
     this.dirtyWorkers = new Set();
     for (const g of this.dirtyGroups) (g as Marked)[DIRTY] = false;
     this.dirtyGroups = [];
@@ -331,7 +355,6 @@ export class Aggregator {
     this.newFailures = [];
     this.newLog = [];
     this.newBars = [];
-    return d;
   }
 
   /** True when a delta would carry anything besides the throughput point. */

@@ -101,10 +101,17 @@ export class LiveFeed {
     return toJson(this.boundTopics(this.aggregator.state(now)));
   }
 
-  /** One push: fold the pending events into a delta and send it (or a state) to each viewer. */
+  /**
+   * One push: fold the pending events into a delta and send it (or a state) to each viewer. With
+   * no viewer, only the history a page opened later draws is kept (Aggregator.fold): no delta,
+   * no JSON, no read of the scheduler's records.
+   */
   tick(now: number): void {
+    if (this.viewers.size === 0) {
+      this.aggregator.fold(now);
+      return;
+    }
     const delta = this.aggregator.delta(now);
-    if (this.viewers.size === 0) return;
     let deltaText: string | undefined;
     let stateText: string | undefined;
     for (const v of this.viewers) {

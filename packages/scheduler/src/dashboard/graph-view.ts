@@ -40,7 +40,8 @@ export interface GraphPart {
  * The task graph, coloured by state, and the groups graph (one node per group, edges between
  * groups). Read from the scheduler's records at most once per period while tasks change state:
  * O(tasks + edges) per read, the period growing with the graph (1 s, or one per 10,000 tasks),
- * so the cost per second stays bounded. Graphs of at most `maxNodes` tasks are sent whole (the
+ * so the cost per second stays bounded; only while a browser watches, or when a page asks for the
+ * state (an unwatched push reads nothing). Graphs of at most `maxNodes` tasks are sent whole (the
  * structure only when it changed, the states as one character per task); bigger ones as the
  * groups graph only.
  */

@@ -1,5 +1,5 @@
 import type { ClusterEvent, ClusterProbe, ClusterSnapshot, WorkerRow } from './source.js';
-import { Every, Series, type ServerView } from './views.js';
+import { SampledView } from './views.js';
 
 /** One worker's figures in a sample: `[worker id, results held bytes, process RSS, memory limit (0: none), paused 0/1]`. */
 export type MemoryPoint = [string, number, number, number, 0 | 1];
@@ -14,16 +14,13 @@ export type MemorySample = [number, MemoryPoint[]];
  * are not sent. State `{samples}`, delta `{samples}` (the new ones). Bounded: 601 samples of at
  * most one point per live worker.
  */
-export class MemoryView implements ServerView {
+export class MemoryView extends SampledView<MemorySample> {
   readonly name = 'memory';
   private readonly rows = new Map<string, WorkerRow>();
-  private readonly series: Series<MemorySample>;
-  private readonly every: Every;
 
   constructor(snapshot: ClusterSnapshot, private readonly probe?: ClusterProbe, periodMs = 1000, windowMs = 10 * 60_000) {
+    super(periodMs, windowMs);
     for (const w of snapshot.workers) if (w.alive) this.rows.set(w.id, w);
-    this.every = new Every(periodMs);
-    this.series = new Series(windowMs, Math.ceil(windowMs / periodMs) + 1);
   }
 
   apply(e: ClusterEvent): void {
@@ -32,17 +29,9 @@ export class MemoryView implements ServerView {
     else this.rows.delete(e.row.id);
   }
 
-  delta(now: number): { samples: MemorySample[] } | undefined {
-    if (this.every.due(now)) {
-      const points: MemoryPoint[] = [];
-      for (const w of this.rows.values()) points.push([w.id, this.probe?.workers.get(w.id)?.storedBytes ?? w.storedBytes, w.rss, w.memoryLimit, w.paused ? 1 : 0]);
-      this.series.push([now, points]);
-    }
-    const fresh = this.series.take();
-    return fresh.length ? { samples: fresh } : undefined;
-  }
-
-  state(): { samples: MemorySample[] } {
-    return { samples: this.series.toArray() };
+  protected sample(now: number): MemorySample {
+    const points: MemoryPoint[] = [];
+    for (const w of this.rows.values()) points.push([w.id, this.probe?.workers.get(w.id)?.storedBytes ?? w.storedBytes, w.rss, w.memoryLimit, w.paused ? 1 : 0]);
+    return [now, points];
   }
 }

@@ -11,7 +11,8 @@ export type OccupancyRow = [string, number, number, number, number];
 /**
  * Occupancy per worker, so imbalance shows: what the scheduler has assigned to each worker
  * (its live records, read once per push: O(assigned tasks), a few per thread) against what the
- * worker last said it executes. Sent whole, only when it changed. Without the scheduler's
+ * worker last said it executes. Sent whole, only when it changed; read only while a browser
+ * watches (or a page asks for the state), never on an unwatched push. Without the scheduler's
  * records (a replay, a test source) the workers' rows give executing + queued.
  */
 export class OccupancyView implements ServerView {

@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { Every, Series, type ServerView } from './views.js';
+import { SampledView } from './views.js';
 
 /** One sample of the scheduler process: `[time, cpu %, rss bytes, loop lag max ms, loop lag mean ms]`. */
 export type SelfSample = [number, number, number, number, number];
@@ -88,23 +88,14 @@ export function processSampler(): ProcessSampler {
  * The scheduler's own CPU, RSS and event-loop lag, sampled once a second over the last ten
  * minutes (600 samples). State `{samples}`, delta `{samples}` (the new ones).
  */
-export class SchedulerView implements ServerView {
+export class SchedulerView extends SampledView<SelfSample> {
   readonly name = 'scheduler';
-  private readonly series: Series<SelfSample>;
-  private readonly every: Every;
 
   constructor(private readonly sampler: SelfSampler, periodMs = 1000, windowMs = 10 * 60_000) {
-    this.every = new Every(periodMs);
-    this.series = new Series(windowMs, Math.ceil(windowMs / periodMs) + 1);
+    super(periodMs, windowMs);
   }
 
-  delta(now: number): { samples: SelfSample[] } | undefined {
-    if (this.every.due(now)) this.series.push([now, ...this.sampler(now)]);
-    const fresh = this.series.take();
-    return fresh.length ? { samples: fresh } : undefined;
-  }
-
-  state(): { samples: SelfSample[] } {
-    return { samples: this.series.toArray() };
+  protected sample(now: number): SelfSample {
+    return [now, ...this.sampler(now)];
   }
 }
