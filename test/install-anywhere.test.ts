@@ -11,7 +11,7 @@ import { writeOfflineInstall, type Packed } from './helpers/offline-install.js';
  * Gluon as a new user gets it, twice:
  * 1. a fresh clone of this repository (`git clone`; `npm ci` offline from the local npm cache;
  *    `npm run build`), then the README's "Running a cluster by hand" commands verbatim (ports made
- *    free ones) and a client script against that cluster;
+ *    free ones) and a client script against that cluster, and its first commands (both demos);
  * 2. every public package packed (`prepack` builds), the tarballs installed with npm into a
  *    directory outside the repository (offline, from the cache), and from there the scheduler,
  *    the workers, a client script, `gluon-h4l run` on a small generated dataset, and the
@@ -95,6 +95,25 @@ t.test('a fresh clone: npm ci, npm run build, then the README cluster commands a
   t.match(out, /sum of inc\(1\.\.5\) = 20/, 'the example client script ran on the cluster');
   await stop(t, c.workers, 'npx gluon-worker');
   await stop(t, c.sched, 'npx gluon-scheduler');
+});
+
+t.test('a fresh clone: the README\'s first commands, both demos, verbatim', async (t) => {
+  if (!existsSync(join(clone, 'node_modules'))) return t.skip('the fresh clone above did not install');
+  const readme = readFileSync(join(clone, 'README.md'), 'utf8');
+  const block = /## First commands\n[^#]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+  t.ok(block, 'the README has its first commands');
+  const commands = block!.split('\n').map((l) => l.replace(/\s+#.*$/, '').trim()).filter(Boolean).flatMap((l) => l.split(' && '));
+  t.same(commands, ['npm ci', 'npm run demo', 'npm run demo:finalstates', 'npm test'], 'install, the two demos, the suite');
+  // `npm ci` ran above (offline, from the cache); `npm test` is this suite.
+  const demo = await run('npm', ['run', 'demo'], clone);
+  const plot = /^The ATLAS-style plot: (\S+)$/m.exec(demo)?.[1];
+  t.ok(plot && existsSync(plot), `npm run demo wrote its plot (${plot})`);
+  t.match(demo, /generating a synthetic dataset \(scale 0\.2, seed 1\)/, 'the first demo generates the dataset');
+  const finalstates = await run('npm', ['run', 'demo:finalstates'], clone);
+  t.match(finalstates, /synthetic dataset: \S+synthetic-4lep\/scale-0\.2-seed-1 \(cached\)/, 'the second demo reuses it');
+  const root = /^Histograms: (\S+)$/m.exec(finalstates)?.[1];
+  t.ok(root && existsSync(root), `npm run demo:finalstates wrote its ROOT file (${root})`);
+  t.notOk(existsSync(join(clone, '.cache', 'finalstates-demo')) || existsSync(join(clone, '.cache', 'h4l-demo')), 'no second copy of the dataset');
 });
 
 t.test('every public package packed, installed offline outside the repository, and run from there', async (t) => {

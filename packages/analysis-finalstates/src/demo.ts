@@ -1,22 +1,23 @@
 #!/usr/bin/env node
 /**
  * `npm run demo:finalstates`: generates the synthetic 4ℓ dataset (with jets and photons) once,
- * cached in .cache/finalstates-demo/, runs every stage on a 2-worker LocalCluster with the
+ * cached in .cache/synthetic-4lep/scale-S-seed-N/ (shared with `npm run demo`), runs every stage on a 2-worker LocalCluster with the
  * embedded default configuration, and prints where the histograms and plots are.
  * Environment: FINALSTATES_DEMO_SCALE (default 0.2 of the real entry counts, ≈ 190k events),
  * FINALSTATES_DEMO_SEED (default 1).
  */
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { ensureDataset } from '@gluon/analysis-h4l/generate';
+import { demoDatasetDir, ensureDataset } from '@gluon/analysis-h4l/generate';
 import { DEFAULT_CONFIG } from './config.js';
 import { execute } from './app.js';
 
 const scale = Number(process.env.FINALSTATES_DEMO_SCALE ?? 0.2);
 const seed = Number(process.env.FINALSTATES_DEMO_SEED ?? 1);
-const dir = path.resolve('.cache', 'finalstates-demo');
+const dir = demoDatasetDir(scale, seed);
 
 async function main(): Promise<void> {
-  await ensureDataset({ outDir: dir, scale, seed, log: (s) => console.log(s) });
+  await ensureDataset({ outDir: dir, scale, seed, threads: availableParallelism(), log: (s) => console.log(s) });
   const { runDir } = await execute({ ...DEFAULT_CONFIG, run_name: 'demo', data_dir: dir, n_workers: 2, chunk_size: 50_000 },
     { argv: process.argv }, (s) => console.log(s));
   console.log(`\nHistograms: ${path.resolve(runDir, 'histograms', 'finalstates.root')}`);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm run demo`: generates a small synthetic 4ℓ dataset once (cached in .cache/h4l-demo/),
+ * `npm run demo`: generates a small synthetic 4ℓ dataset once (cached in
+ * .cache/synthetic-4lep/scale-S-seed-N/, shared with `npm run demo:finalstates`),
  * starts a LocalCluster with 2 workers, runs selection A, writes the outputs and prints where
  * they are. Environment: H4L_DEMO_SCALE (default 0.2 of the real entry counts:
  * ≈ 190k events, generated once, one file per core at a time), H4L_DEMO_SEED. `npm run demo -- --linger` keeps the
@@ -11,11 +12,11 @@ import path from 'node:path';
 import { DEFAULT_CONFIG } from './config.js';
 import { execute } from './app.js';
 import { parseFlags } from './cli-args.js';
-import { ensureDataset } from './generate/index.js';
+import { demoDatasetDir, ensureDataset } from './generate/index.js';
 
 const scale = Number(process.env.H4L_DEMO_SCALE ?? 0.2);
 const seed = Number(process.env.H4L_DEMO_SEED ?? 1);
-const dir = path.resolve('.cache', 'h4l-demo');
+const dir = demoDatasetDir(scale, seed);
 
 async function main(): Promise<void> {
   const linger = parseFlags('demo', process.argv.slice(2), { linger: { type: 'boolean' } }).linger === true;

@@ -4,7 +4,7 @@
  * writer, sample by sample and batch by batch (memory stays bounded at any scale).
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { CompressionSettings } from '@gluon/rootio';
 import { GENERATED_SAMPLES, defaultEntries } from './sample.js';
 import { writeSamples } from './write-pool.js';
@@ -99,6 +99,15 @@ export async function generateDataset(opts: GenerateOptions): Promise<Manifest> 
   };
   writeFileSync(join(opts.outDir, 'manifest.json'), JSON.stringify({ ...manifest, seconds: undefined }, null, 2) + '\n');
   return manifest;
+}
+
+/**
+ * Where the demos keep their synthetic dataset: one folder per scale and seed under `root`, shared
+ * by `npm run demo` and `npm run demo:finalstates` (they read the same generator's files, so the
+ * second demo reuses what the first generated instead of writing another 66 MB copy).
+ */
+export function demoDatasetDir(scale: number, seed: number, root = '.cache'): string {
+  return resolve(root, 'synthetic-4lep', `scale-${scale}-seed-${seed}`);
 }
 
 /**
