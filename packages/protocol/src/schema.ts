@@ -2,7 +2,8 @@
  * A small declarative schema language for what arrives on the wire. A schema checks a decoded
  * value and carries the TypeScript type it admits (`Infer<S>`), so one declaration gives both
  * the check at the network edge and the type the handlers see. Checks allocate nothing when the
- * value fits; on a mismatch they say where (`tasks[3].fn.module`) and why, in words.
+ * value fits; on a mismatch they say where (`tasks[3].fn.module`) and why, in words. Every
+ * received message is checked, so an object's check is compiled for its fields (`obj`).
  */
 
 /** Where a value did not fit, and why. */
@@ -182,37 +183,77 @@ export function obj<F extends Fields>(fields: F, opts: { tag?: (v: Record<string
   const checks = names.map((n) => (fields[n] === anything ? null : fields[n]!.check));
   const optional = names.map((n) => fields[n]!.optional === true);
   const doc = `{${names.map((n, i) => `${n}${optional[i] ? '?' : ''}`).join(', ')}}`;
+  /** The reason a value does not fit (null when it does). */
+  const explain = (v: unknown): Problem | null => {
+    if (!isPlainObject(v)) return problem(`must be an object ${doc}, got ${describe(v)}`);
+    const o = v as Record<string, unknown>;
+    let present = 0;
+    for (let i = 0; i < names.length; i++) {
+      const x = o[names[i]!];
+      if (x === undefined) {
+        if (optional[i]) continue;
+        return tagged(within(problem('is missing'), `.${names[i]}`), o, opts.tag);
+      }
+      present++;
+      const p = checks[i] ? checks[i]!(x) : null;
+      if (p) return tagged(within(p, `.${names[i]}`), o, opts.tag);
+    }
+    // As many own keys as declared fields found: none is undeclared. Otherwise one is not
+    // declared (or a declared optional one is present as undefined, which is fine).
+    let count = 0;
+    for (const _ in o) count++;
+    if (count === present) return null;
+    for (const k of Object.keys(o)) {
+      if (!Object.hasOwn(fields, k)) {
+        const shown = k.length > 40 ? `${k.slice(0, 40)}…` : k;
+        return tagged(within(problem(`is not a known field (expected ${doc})`), `.${shown}`), o, opts.tag);
+      }
+    }
+    return null;
+  };
   return {
     doc,
     shape: { type: 'object', fields: Object.fromEntries(names.map((n, i) => [n, { shape: fields[n]!.shape, optional: optional[i]! }])) },
-    check: (v) => {
-      if (!isPlainObject(v)) return problem(`must be an object ${doc}, got ${describe(v)}`);
-      const o = v as Record<string, unknown>;
-      let present = 0;
-      for (let i = 0; i < names.length; i++) {
-        const x = o[names[i]!];
-        if (x === undefined) {
-          if (optional[i]) continue;
-          return tagged(within(problem('is missing'), `.${names[i]}`), o, opts.tag);
-        }
-        present++;
-        const p = checks[i] ? checks[i]!(x) : null;
-        if (p) return tagged(within(p, `.${names[i]}`), o, opts.tag);
-      }
-      // Fast path: as many own keys as declared fields found. Otherwise one is not declared (or a
-      // declared optional one is present as undefined, which is fine).
-      let count = 0;
-      for (const _ in o) count++;
-      if (count === present) return null;
-      for (const k of Object.keys(o)) {
-        if (!Object.hasOwn(fields, k)) {
-          const shown = k.length > 40 ? `${k.slice(0, 40)}…` : k;
-          return tagged(within(problem(`is not a known field (expected ${doc})`), `.${shown}`), o, opts.tag);
-        }
-      }
-      return null;
-    },
+    check: compiledObjectCheck(names, checks, optional, explain),
   };
+}
+
+/**
+ * The check of an {@link obj}, compiled once for its field names: every message of every op is
+ * checked, and a generic loop reading `o[names[i]]` makes each of those reads a lookup by a
+ * varying name on objects of every op's shape (megamorphic, slow), where `o.key` in code of its
+ * own is cached per op. It only answers "fits"; for anything else it asks `explain`, which gives
+ * the same answer the loop would (fits, or the problem), so both agree by construction.
+ */
+function compiledObjectCheck(
+  names: readonly string[],
+  checks: ReadonlyArray<((v: unknown) => Problem | null) | null>,
+  optional: readonly boolean[],
+  explain: (v: unknown) => Problem | null,
+): (v: unknown) => Problem | null {
+  const lines = names.map((n, i) => {
+    const read = `x = o[${JSON.stringify(n)}];`;
+    const nested = checks[i] ? ` if (checks[${i}](x) !== null) return explain(o);` : '';
+    return optional[i]
+      ? `${read} if (x !== undefined) { present++;${nested} }`
+      : `${read} if (x === undefined) return explain(o); present++;${nested}`;
+  });
+  const body = `return function check(o) {
+    if (o === null || typeof o !== 'object') return explain(o);
+    const proto = Object.getPrototypeOf(o);
+    if (proto !== Object.prototype && proto !== null) return explain(o);
+    let present = 0, x;
+    ${lines.join('\n    ')}
+    let count = 0;
+    for (const _ in o) count++;
+    return count === present ? null : explain(o);
+  };`;
+  try {
+    return new Function('checks', 'explain', body)(checks, explain) as (v: unknown) => Problem | null;
+  } catch {
+    // Code generation from strings is off (node --disallow-code-generation-from-strings): the loop.
+    return explain;
+  }
 }
 
 function tagged(p: Problem, o: Record<string, unknown>, tag: ((v: Record<string, unknown>) => string | undefined) | undefined): Problem {

@@ -1,0 +1,118 @@
+/**
+ * The schemas' checks against their shapes: every op of every direction, and every hello and
+ * welcome, is checked by compiled code (schema.ts, compiledObjectCheck). Here an independent
+ * reading of the same declaration (the `Shape` data, interpreted below) is the oracle: on valid
+ * values and on broken ones (a field removed, a value of the wrong type, an unknown field), the
+ * check must accept exactly what the shape admits, and name a problem for everything else.
+ */
+import { spawnSync } from 'node:child_process';
+import t from 'tap';
+import fc from 'fast-check';
+import { DIRECTIONS, HELLO, WELCOME, obj, opt, str, num, type Schema, type Shape } from '../src/index.js';
+import { valid } from './shape-values.js';
+
+/** Does `v` fit `shape`? Written from the Shape's meaning, not from schema.ts. */
+function fits(shape: Shape, v: unknown): boolean {
+  switch (shape.type) {
+    case 'any': return true;
+    case 'string': return typeof v === 'string' && (!shape.nonEmpty || v !== '');
+    case 'number': return typeof v === 'number' && (shape.int ? Number.isInteger(v) : Number.isFinite(v)) &&
+      v >= (shape.min ?? -Infinity) && v <= (shape.max ?? Infinity);
+    case 'boolean': return typeof v === 'boolean';
+    case 'literal': return shape.values.includes(v as string);
+    case 'array': return Array.isArray(v) && v.length >= shape.min && Array.from(v).every((x) => fits(shape.item, x)); // holes read as undefined
+    case 'record': return plain(v) && Object.values(v).every((x) => fits(shape.value, x));
+    case 'object': {
+      if (!plain(v)) return false;
+      for (const [name, f] of Object.entries(shape.fields)) {
+        const x = v[name];
+        if (x === undefined ? !f.optional : !fits(f.shape, x)) return false;
+      }
+      return Object.keys(v).every((k) => Object.hasOwn(shape.fields, k));
+    }
+  }
+}
+
+function plain(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object') return false;
+  const p = Object.getPrototypeOf(v);
+  return p === Object.prototype || p === null;
+}
+
+const WRONG: unknown[] = [null, undefined, 0, -1, 1.5, 'x', '', true, [], {}, [1, 'a'], { a: 1 }, new Uint8Array(2), NaN, Object.create(null)];
+
+/** Every object and array inside `v` (itself included), to break one of them. */
+function containers(v: unknown, out: Array<Record<string, unknown> | unknown[]> = []): Array<Record<string, unknown> | unknown[]> {
+  if (Array.isArray(v)) {
+    out.push(v);
+    for (const x of v) containers(x, out);
+  } else if (plain(v)) {
+    out.push(v);
+    for (const x of Object.values(v)) containers(x, out);
+  }
+  return out;
+}
+
+/** `v`, or a copy of it broken in one place (`pick` chooses where and how). */
+function broken(v: unknown, pick: [number, number, number]): unknown {
+  const copy = structuredClone(v);
+  const all = containers(copy);
+  if (all.length === 0) return WRONG[pick[2] % WRONG.length];
+  const c = all[pick[0] % all.length]!;
+  const keys = Object.keys(c);
+  const how = pick[1] % 3;
+  if (how === 0 && keys.length) delete (c as Record<string, unknown>)[keys[pick[2] % keys.length]!];
+  else if (how === 1 && keys.length) (c as Record<string, unknown>)[keys[pick[2] % keys.length]!] = WRONG[pick[2] % WRONG.length];
+  else (c as Record<string, unknown>)[`zz${pick[2] % 7}`] = 1;
+  return copy;
+}
+
+const schemas: Array<[string, Schema<unknown>]> = [
+  ...DIRECTIONS.flatMap((d) => Object.entries(d.ops).map(([op, s]): [string, Schema<unknown>] => [`${d.from} → ${d.to}: ${op}`, s])),
+  ...Object.entries(HELLO).map(([role, s]): [string, Schema<unknown>] => [`hello of a ${role}`, s]),
+  ...Object.entries(WELCOME).map(([role, s]): [string, Schema<unknown>] => [`welcome of a ${role}`, s]),
+];
+
+t.test('every op\'s check accepts exactly what its shape admits, valid or broken', async (t) => {
+  for (const [name, s] of schemas) {
+    let accepted = 0;
+    let refused = 0;
+    fc.assert(fc.property(valid(s.shape), fc.boolean(), fc.tuple(fc.nat(), fc.nat(), fc.nat()), (value, breakIt, pick) => {
+      const v = breakIt ? broken(value, pick) : value;
+      const p = s.check(v);
+      const ok = fits(s.shape, v);
+      if (ok) accepted++;
+      else refused++;
+      if (ok !== (p === null)) throw new Error(`${name}: check says ${p ? `"${p.path} ${p.why}"` : 'fits'} for ${JSON.stringify(v)}`);
+      if (p && !p.why) throw new Error(`${name}: a problem without a reason`);
+    }), { numRuns: 60, seed: 18 });
+    t.ok(accepted > 0 && refused > 0, `${name}: ${accepted} accepted, ${refused} refused as the shape says`);
+  }
+});
+
+t.test('the compiled check gives the reasons the schema always gave', async (t) => {
+  const s = obj({ op: str(), key: str({ nonEmpty: true }), n: opt(num({ int: true, min: 0 })) }, { tag: (o) => (typeof o.key === 'string' ? `task ${o.key}` : undefined) });
+  t.equal(s.check({ op: 'x', key: 'k' }), null);
+  t.equal(s.check({ op: 'x', key: 'k', n: 3 }), null);
+  t.equal(s.check({ op: 'x', key: 'k', n: undefined }), null, 'an optional field present as undefined is fine');
+  t.same(s.check({ op: 'x' }), { path: '.key', why: 'is missing' });
+  t.same(s.check({ op: 'x', key: 'k', n: -1 }), { path: '.n', why: 'must be an integer ≥ 0, got number -1', tag: 'task k' });
+  t.same(s.check({ op: 'x', key: 'k', extra: 1 }), { path: '.extra', why: 'is not a known field (expected {op, key, n?})', tag: 'task k' });
+  t.same(s.check([1]), { path: '', why: 'must be an object {op, key, n?}, got an array of 1' });
+  t.same(s.check(new Map()), { path: '', why: 'must be an object {op, key, n?}, got an object' });
+  t.equal(s.check(Object.assign(Object.create(null), { op: 'x', key: 'k' })), null, 'a prototype-less object is a plain object');
+});
+
+t.test('without code generation from strings the checks still run (the loop instead of compiled code)', async (t) => {
+  const script = `
+    const { obj, str, num, checkInbound, WORKER_TO_SCHEDULER } = await import('@gluon/protocol');
+    const s = obj({ op: str(), n: num() });
+    const out = [s.check({ op: 'a', n: 1 }), s.check({ op: 'a' }), checkInbound(WORKER_TO_SCHEDULER, { op: 'handback', keys: 5 })];
+    console.log(JSON.stringify(out));`;
+  const r = spawnSync(process.execPath, ['--disallow-code-generation-from-strings', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  t.equal(r.status, 0, r.stderr);
+  const [fine, missing, handback] = JSON.parse(r.stdout) as [unknown, { why: string }, string];
+  t.equal(fine, null);
+  t.equal(missing.why, 'is missing');
+  t.match(handback, /^handback: keys must be an array of/);
+});
