@@ -176,8 +176,9 @@ export function pendingFileBasket(src: ByteSource, blob: Uint8Array, ref: Basket
       let data = job?.take(k) ?? null;
       if (!data && scratch && !outlives) data = decompress(blob.subarray(keylen), objlen, path, at + keylen, held = scratch.take(objlen));
       data ??= inflate();
-      // Kept past the read: not a view into the ring (refilled) or into the read's shared bytes.
-      if (outlives && data.buffer instanceof SharedArrayBuffer) data = data.slice();
+      // Kept past the read: not a view into the ring (refilled) or into the read's bytes (reused
+      // by the next read: a basket stored uncompressed is a view of them).
+      if (outlives && (data.buffer instanceof SharedArrayBuffer || data.buffer === blob.buffer)) data = data.slice();
       const basket = makeBasket(path, at, ref, data, keylen, nevbuf, last, hasOffsets, undefined, noOffsets ? pending : null);
       return outlives ? onLoad(basket) : basket;
     },

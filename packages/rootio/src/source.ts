@@ -21,18 +21,25 @@ export interface ReadOptions {
    * handed to other threads without a copy (see inflate-pool.ts).
    */
   shared?: boolean;
+  /**
+   * Put the ranges' bytes one after another in this memory (it must have room for all of them),
+   * each result a view of it: memory the caller reuses from read to read (see read-memory.ts).
+   * Takes the place of `shared` (pass shared memory for that).
+   */
+  into?: Uint8Array;
 }
 
-/** One buffer for all `ranges` (shared memory), with each range's view into it; null when not asked. */
-function sharedViews(ranges: ReadonlyArray<readonly [number, number]>, opts: ReadOptions | undefined): Uint8Array[] | null {
-  if (!opts?.shared) return null;
+/** The memory for all `ranges` (`into`, or new shared memory), with each range's view into it; null when neither is asked. */
+function rangeViews(ranges: ReadonlyArray<readonly [number, number]>, opts: ReadOptions | undefined): Uint8Array[] | null {
+  if (!opts?.shared && !opts?.into) return null;
   let total = 0;
   for (const r of ranges) total += r[1];
-  const all = new SharedArrayBuffer(total);
+  const all = opts.into ?? new Uint8Array(new SharedArrayBuffer(total));
+  if (all.length < total) throw new RangeError(`read: ${all.length} bytes of room for ${total}`);
   const views: Uint8Array[] = [];
   let at = 0;
   for (const r of ranges) {
-    views.push(new Uint8Array(all, at, r[1]));
+    views.push(all.subarray(at, at + r[1]));
     at += r[1];
   }
   return views;
@@ -64,7 +71,8 @@ export class LocalSource implements ByteSource {
   }
 
   async read(ranges: ReadonlyArray<readonly [number, number]>, opts?: ReadOptions): Promise<Uint8Array[]> {
-    const into = sharedViews(ranges, opts);
+    for (const [off, len] of ranges) checkRange(this.path, this.size, off, len);
+    const into = rangeViews(ranges, opts);
     // In a worker thread nothing else waits on this event loop, and a chunk's hundred-odd basket
     // reads cost less as plain preads than as thread-pool jobs competing with the task for the
     // cores (bench/h4l: 2 workers 0.54 -> 0.50 s). The main thread keeps non-blocking reads.
@@ -93,8 +101,8 @@ export class LocalSource implements ByteSource {
     return buf;
   }
 
+  /** Where a range's bytes go (its range checked by the caller). */
   private checked(offset: number, length: number, into: Uint8Array | undefined): Uint8Array {
-    checkRange(this.path, this.size, offset, length);
     // Not zero-filled: the read loop fills every byte or throws (zeroing cost ~4% of a read's CPU).
     // A plain Uint8Array over it: Buffer's slice() would be a view, not the copy callers expect.
     return into ?? new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
@@ -140,7 +148,7 @@ export class HttpSource implements ByteSource {
 
   async read(ranges: ReadonlyArray<readonly [number, number]>, opts?: ReadOptions): Promise<Uint8Array[]> {
     for (const [off, len] of ranges) checkRange(this.path, this.size, off, len);
-    const into = sharedViews(ranges, opts);
+    const into = rangeViews(ranges, opts);
     // Coalesce nearby ranges: fewer round trips, a little extra data.
     const order = ranges.map((r, i) => i).sort((a, b) => ranges[a]![0] - ranges[b]![0]);
     const groups: Array<{ start: number; end: number; members: number[] }> = [];
@@ -164,7 +172,7 @@ export class HttpSource implements ByteSource {
       for (const i of g.members) {
         const [off, len] = ranges[i]!;
         const bytes = res.body.subarray(off - g.start, off - g.start + len);
-        // Over the network the copy into shared memory costs nothing next to the transfer.
+        // Over the network the copy costs nothing next to the transfer.
         if (into) into[i]!.set(bytes);
         out[i] = into ? into[i]! : bytes;
       }

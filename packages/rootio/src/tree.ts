@@ -1,5 +1,6 @@
 import { basketRef, loadedBasket, pendingEmbeddedBasket, pendingFileBasket, Scratch, type Basket, type BasketRef, type EmbeddedBasket, type FileBasket, type PendingBasket } from './basket.js';
 import { InflateJob, type Payload } from './inflate-pool.js';
+import { giveReadMemory, takeReadMemory } from './read-memory.js';
 import { describeBranch, type BranchInfo, type JsBranch } from './branch.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
 import type { RootFile } from './file.js';
@@ -134,8 +135,12 @@ export class TreeReader {
     }
     const ranges: Array<readonly [number, number]> = [];
     for (const w of wanted) ranges.push([w.ref.seek, w.ref.bytes]);
-    // With decompression threads the compressed bytes go to shared memory, for them to read in place.
-    const blobs = ranges.length ? await this.file.source.read(ranges, { shared: this.file.decompressThreads > 1 }) : [];
+    // Into memory reused from read to read (see read-memory.ts); with decompression threads,
+    // shared memory, for them to read in place.
+    let total = 0;
+    for (const r of ranges) total += r[1];
+    const memory = ranges.length ? takeReadMemory(total, this.file.decompressThreads > 1) : null;
+    const blobs = memory ? await this.file.source.read(ranges, { into: memory }) : [];
     this.basketReads += wanted.length;
     const fresh = new Map<BranchState, Map<number, Uint8Array>>();
     wanted.forEach((w, i) => {
@@ -171,6 +176,11 @@ export class TreeReader {
       }
     } finally {
       job?.close();
+      // Reused once no thread reads it any more; baskets kept past the read were copied out of it.
+      if (memory) {
+        if (job) void job.drained.then(() => giveReadMemory(memory));
+        else giveReadMemory(memory);
+      }
     }
     return out;
   }

@@ -1,0 +1,57 @@
+import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openRootFile, RootFileWriter } from '@gluon/rootio';
+import { giveReadMemory, KEEP_MAX_BYTES, keptReadMemory, takeReadMemory } from '../src/read-memory.js';
+
+/**
+ * A read's compressed bytes go into memory that the next read on the thread reuses
+ * (read-memory.ts). Nothing a read hands out or keeps may be a view of that memory.
+ */
+
+t.test('memory given back is what the next read takes; shared and plain are kept apart', async (t) => {
+  const a = takeReadMemory(1000, false);
+  a.fill(7);
+  giveReadMemory(a);
+  const b = takeReadMemory(600, false);
+  t.equal(b.buffer, a.buffer, 'the kept buffer is reused for a read that fits in it');
+  t.equal(b.length, 600, 'as a view of the size asked for');
+  t.not(takeReadMemory(600, false).buffer, a.buffer, 'while taken, nobody else gets it');
+  giveReadMemory(b);
+  t.not(takeReadMemory(2000, false).buffer, a.buffer, 'a read larger than the kept buffer gets fresh memory');
+  const s = takeReadMemory(100, true);
+  t.ok(s.buffer instanceof SharedArrayBuffer, 'shared memory when asked for');
+  giveReadMemory(s);
+  t.same(keptReadMemory(), { plain: 1000, shared: 100 }, 'one of each kind is kept');
+  giveReadMemory(takeReadMemory(10, false));
+  t.equal(keptReadMemory().plain, 1000, 'of two, the larger is kept (a nested read gives back a small one)');
+  giveReadMemory(new Uint8Array(new ArrayBuffer(KEEP_MAX_BYTES + 1), 0, 1));
+  t.equal(keptReadMemory().plain, 1000, `a buffer over ${KEEP_MAX_BYTES} bytes is not kept`);
+});
+
+t.test('a basket kept past a read (stored uncompressed) is not a view of the reused memory', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rootio-read-memory-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // Two files of one layout, uncompressed (a basket's bytes are then its payload as read), with
+  // different values: a read of the second overwrites what a read of the first left in the memory.
+  const write = async (name: string, first: number) => {
+    const w = await RootFileWriter.create(join(dir, name), { compression: { algorithm: 'none', level: 0 } });
+    const tw = w.createTree('t', 't', [{ name: 'x', type: 'int32' }], { basketEntries: 100 });
+    await tw.append({ x: Int32Array.from({ length: 300 }, (_, i) => first + i) });
+    await w.close();
+    return join(dir, name);
+  };
+  const one = await openRootFile(await write('one.root', 0));
+  const two = await openRootFile(await write('two.root', 1_000_000));
+  t.teardown(() => Promise.all([one.close(), two.close()]));
+  const tree = await one.tree('t');
+  // [0, 150) ends inside basket [100, 200): that basket is kept for the next range.
+  const head = (await tree.arrays(['x'], { entryStart: 0, entryStop: 150 })).x as Int32Array;
+  t.equal(head[149], 149);
+  await (await two.tree('t')).arrays(['x'], { entryStart: 0, entryStop: 150 });
+  const basketReads = tree.basketReads;
+  const next = (await tree.arrays(['x'], { entryStart: 150, entryStop: 200 })).x as Int32Array;
+  t.equal(tree.basketReads, basketReads, 'the next range is read from the kept basket');
+  t.same(Array.from(next), Array.from({ length: 50 }, (_, i) => 150 + i), 'with its own values, not what a later read left in the memory');
+});
