@@ -34,15 +34,28 @@ export function cpuSeconds(pid: number): number {
  * readings only across work that ends no thread (a task thread terminated by a timeout would).
  */
 export function threadCpuSeconds(pid: number): number {
+  return schedstatSum(pid, 0);
+}
+
+/** The sum over a process's live threads of one field of /proc/PID/task/TID/schedstat, in seconds. */
+function schedstatSum(pid: number, field: 0 | 1): number {
   let ns = 0;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[field]);
     } catch {
       // the thread ended between the listing and the read
     }
   }
   return ns / 1e9;
+}
+
+/**
+ * Seconds the threads of a process have waited for a CPU while runnable so far: the sum of
+ * /proc/PID/task/TID/schedstat's second field. Same caveat as {@link threadCpuSeconds}.
+ */
+export function runDelaySeconds(pid: number): number {
+  return schedstatSum(pid, 1);
 }
 
 /** The median of some numbers (NaN for none). */

@@ -82,19 +82,25 @@ async function startScheduler(): Promise<{ child: ChildProcess; address: string 
   const child = spawn(process.execPath, [...SCHEDULER_V8_FLAGS, ...extraFlags, cli, '--port', '0', '--no-dashboard', '--heartbeat-ttl', '600s'], {
     stdio: ['ignore', 'pipe', 'pipe'], env: withSchedulerEnv(process.env),
   });
-  // Its log (a line per worker joining and leaving) goes to a file beside the results.
+  // Its log (a line per worker joining and leaving) goes to a file beside the results, and so
+  // does its stdout (where V8 writes what --scheduler-flags=--trace-gc-nvp asks for).
   const log = createWriteStream(schedulerLog);
   child.stderr!.pipe(log);
+  child.stdout!.pipe(log);
   child.once('exit', (code, sig) => {
     if (code) console.error(`scheduler exited with ${code ?? sig}; its log: bench/results/scale-scheduler.log`);
   });
   const address = await new Promise<string>((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
+    const onData = (d: Buffer) => {
       out += d.toString();
       const m = /scheduler at (\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
+      if (m) {
+        child.stdout!.off('data', onData);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`scheduler exited (${code}) before listening: ${out}`)));
   });
   return { child, address };

@@ -33,6 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { LocalCluster, remoteFrom, type Client } from '@gluon/client';
 import { cpuSeconds, ownCpuSeconds } from './proc.js';
+import { schedulerLoopDelay, type LoopDelay } from './loop-delay.js';
 
 const { noop, inc, histogram, mergeHistograms } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -153,46 +154,6 @@ function cpuRows(id: string, what: string, a: CpuSnapshot, b: CpuSnapshot, n: nu
   rows.push({ id, what: `${what}: workers' CPU (2 processes, all threads)`, value: per('workers'), unit: 'µs', target: NaN, higherIsBetter: false, dask: NaN });
 }
 
-/**
- * prom-client samples the event loop every 10 ms and records the time between samples, so a
- * loop that is never late reads 10 ms: the delay is what exceeds it.
- */
-const LOOP_SAMPLE_MS = 10;
-
-interface LoopDelay {
-  p50Ms: number; p99Ms: number; maxMs: number;
-  /** The scheduler's GCs so far (cumulative): scavenges and all kinds, count and pause seconds. */
-  gc: { minor: number; minorSec: number; all: number; allSec: number };
-}
-
-/**
- * The scheduler's event-loop delay since the previous scrape of its `/metrics` (prom-client
- * resets the histogram at each scrape, so each call closes one window and opens the next). Null
- * when this build serves no such metrics.
- */
-async function schedulerLoopDelay(cluster: LocalCluster): Promise<LoopDelay | null> {
-  if (!cluster.dashboardUrl) return null;
-  const res = await fetch(new URL('metrics', cluster.dashboardUrl));
-  if (!res.ok) return null;
-  const text = await res.text();
-  const read = (name: string) => {
-    const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
-    return m ? Math.max(0, Number(m[1]) * 1000 - LOOP_SAMPLE_MS) : NaN;
-  };
-  const gcSum = (what: 'count' | 'sum', kind?: string) => {
-    let total = 0;
-    for (const m of text.matchAll(new RegExp(`^nodejs_gc_duration_seconds_${what}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
-      if (!kind || m[1]!.includes(`kind="${kind}"`)) total += Number(m[2]);
-    }
-    return total;
-  };
-  const out = {
-    p50Ms: read('nodejs_eventloop_lag_p50_seconds'), p99Ms: read('nodejs_eventloop_lag_p99_seconds'), maxMs: read('nodejs_eventloop_lag_max_seconds'),
-    gc: { minor: gcSum('count', 'minor'), minorSec: gcSum('sum', 'minor'), all: gcSum('count'), allSec: gcSum('sum') },
-  };
-  return Number.isFinite(out.p99Ms) ? out : null;
-}
-
 function loopDelayRows(id: string, what: string, d: LoopDelay | null): void {
   if (!d) {
     notes.push(`(${id}) the scheduler's event-loop delay is not measured: this build's dashboard serves no nodejs_eventloop_lag_* at /metrics`);
@@ -214,7 +175,7 @@ async function main(): Promise<void> {
     // path's code in every process, then ROUND_TRIPS are timed, with this client's GC pauses.
     for (let i = 0; i < 500; i++) await client.submit(inc, -2e6 + i).result();
     const lat: number[] = [];
-    const loopB0 = await schedulerLoopDelay(cluster);
+    const loopB0 = await schedulerLoopDelay(cluster.dashboardUrl);
     const clientGc = { minor: 0, minorMs: 0, all: 0, allMs: 0 };
     const gcObserver = new PerformanceObserver((list) => {
       for (const e of list.getEntries()) {
@@ -232,20 +193,20 @@ async function main(): Promise<void> {
     }
     const cpuB1 = cpuSnapshot(cluster);
     gcObserver.disconnect();
-    const loopB = await schedulerLoopDelay(cluster);
+    const loopB = await schedulerLoopDelay(cluster.dashboardUrl);
     lat.sort((x, y) => x - y);
 
     // The 10,000 shape is short enough to be at the mercy of a noisy machine: median of 3.
     // CPU per task of each process is taken over all four runs: it holds on a loaded machine,
     // where tasks/s does not.
     const a10runs: number[] = [];
-    await schedulerLoopDelay(cluster);
+    await schedulerLoopDelay(cluster.dashboardUrl);
     const cpuA0 = cpuSnapshot(cluster);
     for (let r = 0; r < 3; r++) a10runs.push((await mapThroughput(client, 10_000, r * 10_000)).rate);
     const a10 = { rate: median(a10runs) };
     const a50 = await mapThroughput(client, 50_000, 1e6, true);
     const cpuA1 = cpuSnapshot(cluster);
-    const loopA = await schedulerLoopDelay(cluster);
+    const loopA = await schedulerLoopDelay(cluster.dashboardUrl);
     rows.push({ id: 'a', what: 'map(noop) × 10,000, gathered (median of 3)', value: a10.rate, unit: 'tasks/s', target: 20_000, higherIsBetter: true, dask: 590 });
     rows.push({ id: 'a', what: 'map(noop) × 50,000, gathered', value: a50.rate, unit: 'tasks/s', target: 20_000, higherIsBetter: true, dask: 590 });
     cpuRows('a', 'map(noop), per task', cpuA0, cpuA1, 80_000);

@@ -1,0 +1,164 @@
+/**
+ * (b) of bench/scheduler.ts — sequential `submit(inc).result()` — on clusters that differ only in
+ * the V8 flags of their scheduler and workers, in the same run: every cluster is up at once and
+ * the round trips alternate between them in blocks, in A B … B A order, so the machine's load
+ * weighs on all alike. For choosing GC flags by the tail they give (docs/internals.md, "Where the
+ * tail of (b) comes from").
+ *
+ *   npx tsx bench/tail-flags.ts 'LABEL=SCHEDULER FLAGS|WORKER FLAGS' ...
+ *
+ * Each argument is one cluster: its label, the scheduler's node/V8 flags and, after `|`, the
+ * workers' (either part empty for Gluon's own: SCHEDULER_V8_FLAGS, WORKER_V8_FLAGS; flags given
+ * are added after them, so a value given here wins). E.g. `now=` and `4MiB=--max-semi-space-size=4`.
+ * ROUND_TRIPS per cluster (default 20,000), BLOCK round trips per block (default 1,000).
+ * TRACE_GC=DIR writes each scheduler's `--trace-gc-nvp` log to DIR/LABEL-scheduler.log (and the
+ * workers' to LABEL-worker-N.log). Prints per cluster: p50, p90, p99, p99.9, round trips over
+ * 1 ms, and each process's CPU per round trip (every thread's /proc schedstat). Not a test.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Client, remoteFrom } from '@gluon/client';
+import { SCHEDULER_V8_FLAGS, withSchedulerEnv } from '@gluon/scheduler/v8-flags';
+import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
+import { schedulerLoopDelay } from './loop-delay.js';
+import { median, runDelaySeconds, threadCpuSeconds } from './proc.js';
+
+const { inc } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ROUND_TRIPS = Number(process.env.ROUND_TRIPS ?? 20_000);
+const BLOCK = Math.max(1, Number(process.env.BLOCK ?? 1000));
+const TRACE_GC = process.env.TRACE_GC;
+
+interface Cluster {
+  label: string;
+  procs: ChildProcess[];
+  client: Client;
+  /** The scheduler's dashboard, whose /metrics give its event-loop delay. */
+  dashboard: string | undefined;
+  lat: number[];
+  /** The scheduler's event-loop delay in each block (p50, p99 ms). */
+  loop: Array<{ p50Ms: number; p99Ms: number }>;
+  cpu: { scheduler: number; workers: number };
+  /** Time the processes' threads waited for a CPU while runnable (/proc schedstat's second field). */
+  wait: { scheduler: number; workers: number; client: number };
+}
+
+/** Every process started, so that a failed start-up leaves none behind. */
+const started: ChildProcess[] = [];
+
+function words(s: string): string[] {
+  return s.split(/\s+/).filter(Boolean);
+}
+
+/** Starts a process and resolves with its stdout lines up to the first matching `pattern` (bounded: 60 s). */
+function launch(args: string[], env: NodeJS.ProcessEnv, log: string | null, pattern: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray; lines: string[] }> {
+  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', log ? 'pipe' : 'ignore'] });
+  started.push(child);
+  if (log) {
+    // --trace-gc-nvp writes to stdout, the process's own log to stderr: both go to the file.
+    const file = createWriteStream(log);
+    child.stdout!.pipe(file);
+    child.stderr!.pipe(file);
+  }
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill(); reject(new Error(`${args.join(' ')}: no line ${pattern} within 60 s`)); }, 60_000);
+    child.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`${args.join(' ')} exited (${sig ?? code}) during start-up`)); });
+    const rl = createInterface({ input: child.stdout! });
+    const lines: string[] = [];
+    rl.on('line', (line) => {
+      lines.push(line);
+      const m = pattern.exec(line);
+      if (m) { clearTimeout(timer); child.removeAllListeners('exit'); rl.close(); child.stdout!.resume(); resolve({ child, match: m, lines }); }
+    });
+  });
+}
+
+async function start(spec: string): Promise<Cluster> {
+  const eq = spec.indexOf('=');
+  if (eq <= 0) throw new Error(`tail-flags: "${spec}" is not LABEL=SCHEDULER FLAGS|WORKER FLAGS`);
+  const label = spec.slice(0, eq);
+  const [schedPart = '', workerPart = ''] = spec.slice(eq + 1).split('|');
+  const trace = TRACE_GC ? ['--trace-gc-nvp'] : [];
+  const logOf = (what: string) => (TRACE_GC ? join(TRACE_GC, `${label}-${what}.log`) : null);
+  // Not anchored: with TRACE_GC a line may follow a GC trace from another thread on the same line.
+  const sched = await launch(
+    [...SCHEDULER_V8_FLAGS, ...words(schedPart), ...trace, join(root, 'packages/scheduler/dist/cli.js'), '--host', '127.0.0.1', '--port', '0', '--dashboard-port', '0'],
+    withSchedulerEnv(process.env), logOf('scheduler'), /scheduler at (\S+)/);
+  const address = sched.match[1]!;
+  const dashboard = sched.lines.map((l) => /dashboard at (\S+)/.exec(l)?.[1]).find(Boolean);
+  const workers = await Promise.all([0, 1].map((i) => launch(
+    [...WORKER_V8_FLAGS, ...words(workerPart), ...trace, join(root, 'packages/worker/dist/cli.js'), address, '--nthreads', '1', '--name', `${label}-${i}`],
+    process.env, logOf(`worker-${i}`), /worker \S+ at \S+ connected/)));
+  const client = await Client.connect(address);
+  // Warm-up of the sequential path in every process (JIT, connections), unmeasured.
+  for (let i = 0; i < 500; i++) await client.submit(inc, -1e6 + i).result();
+  return {
+    label, procs: [sched.child, ...workers.map((w) => w.child)], client, dashboard, lat: [], loop: [],
+    cpu: { scheduler: 0, workers: 0 }, wait: { scheduler: 0, workers: 0, client: 0 },
+  };
+}
+
+async function block(c: Cluster, from: number, n: number): Promise<void> {
+  const [s, ...w] = c.procs.map((p) => p.pid!);
+  const cpu = () => ({ scheduler: threadCpuSeconds(s!), workers: w.reduce((t, pid) => t + threadCpuSeconds(pid), 0) });
+  const wait = () => ({ scheduler: runDelaySeconds(s!), workers: w.reduce((t, pid) => t + runDelaySeconds(pid), 0), client: runDelaySeconds(process.pid) });
+  await schedulerLoopDelay(c.dashboard); // opens a window for this block alone
+  const c0 = cpu();
+  const w0 = wait();
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await c.client.submit(inc, from + i).result();
+    c.lat.push((performance.now() - t0) * 1000);
+  }
+  const c1 = cpu();
+  const w1 = wait();
+  for (const k of ['scheduler', 'workers', 'client'] as const) c.wait[k] += w1[k] - w0[k];
+  const loop = await schedulerLoopDelay(c.dashboard);
+  if (loop) c.loop.push(loop);
+  c.cpu.scheduler += c1.scheduler - c0.scheduler;
+  c.cpu.workers += c1.workers - c0.workers;
+}
+
+const q = (s: number[], p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+
+async function main(): Promise<void> {
+  const specs = process.argv.slice(2);
+  if (specs.length === 0) throw new Error('tail-flags: give at least one LABEL=SCHEDULER FLAGS|WORKER FLAGS');
+  if (TRACE_GC) mkdirSync(TRACE_GC, { recursive: true });
+  const clusters: Cluster[] = [];
+  try {
+    for (const s of specs) clusters.push(await start(s));
+    const loads: number[] = [loadavg()[0]!];
+    const t0 = performance.now();
+    for (let done = 0, round = 0; done < ROUND_TRIPS; done += BLOCK, round++) {
+      const n = Math.min(BLOCK, ROUND_TRIPS - done);
+      const order = round % 2 === 0 ? clusters : [...clusters].reverse();
+      for (const c of order) await block(c, round * 1e6 + done, n);
+      loads.push(loadavg()[0]!);
+    }
+    console.log(`${ROUND_TRIPS} round trips per cluster in blocks of ${BLOCK}, ${((performance.now() - t0) / 1000).toFixed(0)} s; load ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`);
+    console.log('cluster'.padEnd(14) + ['p50', 'p90', 'p99', 'p99.9', 'max', '>1ms', 'sched CPU', 'wkrs CPU', 'sched wait', 'wkrs wait', 'clnt wait'].map((h) => h.padStart(11)).join(''));
+    for (const c of clusters) {
+      const s = [...c.lat].sort((a, b) => a - b);
+      const us = (x: number) => x.toFixed(0);
+      console.log(c.label.padEnd(14) + [q(s, 0.5), q(s, 0.9), q(s, 0.99), q(s, 0.999), s[s.length - 1]!].map((x) => us(x).padStart(11)).join('') +
+        String(s.filter((x) => x > 1000).length).padStart(11) +
+        [c.cpu.scheduler, c.cpu.workers, c.wait.scheduler, c.wait.workers, c.wait.client].map((x) => us((x / s.length) * 1e6).padStart(11)).join(''));
+    }
+    console.log('(µs; CPU and time waiting for a CPU per round trip, every thread of the process)');
+    for (const c of clusters) {
+      if (c.loop.length === 0) continue;
+      const us = (ms: number) => (ms * 1000).toFixed(0);
+      console.log(`${c.label}: scheduler event-loop delay, median over blocks of p50 ${us(median(c.loop.map((l) => l.p50Ms)))} µs and of p99 ${us(median(c.loop.map((l) => l.p99Ms)))} µs (largest p99 ${us(Math.max(...c.loop.map((l) => l.p99Ms)))} µs)`);
+    }
+  } finally {
+    for (const c of clusters) await c.client.close().catch(() => undefined);
+    for (const p of started) p.kill();
+  }
+}
+
+main().catch((e) => { console.error(e); process.exitCode = 1; });
