@@ -55,3 +55,27 @@ t.test('a basket kept past a read (stored uncompressed) is not a view of the reu
   t.equal(tree.basketReads, basketReads, 'the next range is read from the kept basket');
   t.same(Array.from(next), Array.from({ length: 50 }, (_, i) => 150 + i), 'with its own values, not what a later read left in the memory');
 });
+
+t.test('reads running at once on one thread each get their own memory', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rootio-read-memory-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const files = [];
+  for (const [name, first] of [['a.root', 0], ['b.root', 5_000_000], ['c.root', -7_000_000]] as const) {
+    const w = await RootFileWriter.create(join(dir, name));
+    const tw = w.createTree('t', 't', [{ name: 'x', type: 'int32' }, { name: 'v', type: 'float', jagged: 'vector' }], { basketEntries: 500 });
+    const n = 5000;
+    const offsets = Int32Array.from({ length: n + 1 }, (_, i) => 2 * i);
+    await tw.append({ x: Int32Array.from({ length: n }, (_, i) => first + i), v: { offsets, values: Float32Array.from({ length: 2 * n }, (_, i) => first + i / 2) } });
+    await w.close();
+    files.push({ f: await openRootFile(join(dir, name)), first });
+  }
+  t.teardown(() => Promise.all(files.map(({ f }) => f.close())));
+  for (let round = 0; round < 5; round++) {
+    const got = await Promise.all(files.map(async ({ f }) => (await f.tree('t')).arrays(['x', 'v'])));
+    files.forEach(({ first }, k) => {
+      const x = got[k]!.x as Int32Array;
+      const v = got[k]!.v as { offsets: Int32Array; values: Float32Array };
+      t.ok(x.every((e, i) => e === first + i) && v.values.every((e, i) => e === Math.fround(first + i / 2)), `round ${round}, file ${k}: its own values`);
+    });
+  }
+});
