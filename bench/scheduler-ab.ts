@@ -20,7 +20,8 @@
  *   npx tsx bench/scheduler-ab.ts /path/to/other/checkout [label]
  *   npx tsx bench/scheduler-ab.ts /path/one=label1 /path/two=label2   (any number of others)
  *
- * The other checkouts must be built (`npx tsc -b` there). Not a test; prints figures and writes
+ * The other checkouts must be built (`npx tsc -b` there). Not a test; prints figures, then this checkout against
+ * each other one as ratios (a line `/label` per other side: < 1 means this one costs less), and writes
  * bench/results/scheduler-ab.json.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -220,6 +221,16 @@ function report(sides: Side[]): void {
   for (const o of out) {
     console.log(`${o.side.padEnd(8)}  ${three(o.mapCpuPerTaskUs)}  ${three(o.seqCpuPerRoundTripUs)}  ${f(o.seqLatencyUs.median, 6)} ${f(o.seqLatencyUs.p99, 8)}  ` +
       `${three(o.histCpuPerRunMs)}  ${q(o.histSeconds, 0.5).toFixed(2).padStart(5)}  ${o.heldRssMiB.map((x) => x.toFixed(0)).join('/')}`);
+  }
+  // This checkout against each other one, figure by figure (< 1: this one costs less).
+  const r = (a: number, b: number, w = 8) => (a / b).toFixed(2).padStart(w);
+  const ratios = (a: { scheduler: number; client: number; workers: number }, b: typeof a) => `${r(a.scheduler, b.scheduler)} ${r(a.client, b.client)} ${r(a.workers, b.workers)}`;
+  const mid = (xs: number[]) => q(xs, 0.5);
+  const self = out[0]!;
+  for (const o of out.slice(1)) {
+    console.log(`${`/${o.side}`.padEnd(8)}  ${ratios(self.mapCpuPerTaskUs, o.mapCpuPerTaskUs)}  ${ratios(self.seqCpuPerRoundTripUs, o.seqCpuPerRoundTripUs)}  ` +
+      `${r(self.seqLatencyUs.median, o.seqLatencyUs.median, 6)} ${r(self.seqLatencyUs.p99, o.seqLatencyUs.p99)}  ${ratios(self.histCpuPerRunMs, o.histCpuPerRunMs)}  ` +
+      `${r(mid(self.histSeconds), mid(o.histSeconds), 5)}  ${self.heldRssMiB.map((x, i) => r(x, o.heldRssMiB[i]!, 1)).join('/')}`);
   }
   for (const o of out) {
     const l = o.seqLatencyUs;
