@@ -4,7 +4,7 @@ import {
   type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
 import type { ClusterEvent, ClusterProbe, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
-import { IdleCollector } from './idle-gc.js';
+import { collectCompacting, IdleCollector } from './idle-gc.js';
 import { SchedulerState, type Command, type SchedulerConfig } from './state.js';
 
 type FromWorker = Inbound<typeof WORKER_TO_SCHEDULER>;
@@ -167,7 +167,7 @@ export class Scheduler implements DashboardSource {
     // Started with --expose-gc (SCHEDULER_V8_FLAGS): give a big release's memory back once it settled.
     const gc = (globalThis as { gc?: () => void }).gc;
     if (gc && this.collector.shouldCollect(this.state.forgottenCount)) {
-      gc();
+      collectCompacting(gc);
       // What is left after the collection, to tell live leftovers (heap used) from memory the
       // process keeps without using it (RSS beyond the heap): bench/scale.ts reads this line.
       this.log(memoryLine(`idle collection after ${this.collector.lastReleased} tasks were forgotten`));
