@@ -29,7 +29,7 @@ export class SimWorker {
   private heartbeat: NodeJS.Timeout | undefined;
   private thread = 0;
 
-  constructor(readonly name: string, readonly nthreads: number, readonly conn: Connection, heartbeatMs: number, private readonly hooks: FleetHooks) {
+  constructor(readonly name: string, readonly nthreads: number, readonly conn: Connection, heartbeatMs: number, private readonly hooks: FleetHooks, private readonly fleet: { heartbeatsPaused: boolean }) {
     conn.on('message', (m: FromScheduler) => this.onMessage(m));
     conn.on('close', () => clearInterval(this.heartbeat));
     this.heartbeat = setInterval(() => this.sendHeartbeat(), heartbeatMs);
@@ -75,6 +75,7 @@ export class SimWorker {
   }
 
   private sendHeartbeat(): void {
+    if (this.fleet.heartbeatsPaused) return;
     this.conn.send({
       op: 'heartbeat',
       metrics: {
@@ -99,6 +100,13 @@ export class SimWorker {
 /** Many simulated workers against one scheduler. */
 export class SimFleet {
   readonly workers: SimWorker[] = [];
+  /**
+   * While set, the workers skip their heartbeats: a run measured without them costs the
+   * scheduler CPU per task only (1,000 workers' heartbeats cost it CPU by the second, so a
+   * figure netted of them by an estimate moved with the run's wall time, i.e. with the load).
+   * Keep it short against the scheduler's heartbeat TTL.
+   */
+  heartbeatsPaused = false;
   private next = 0;
 
   constructor(readonly scheduler: string, readonly hooks: FleetHooks = {}) {}
@@ -116,7 +124,7 @@ export class SimFleet {
         const { conn, welcome } = await connect(this.scheduler, {
           role: 'worker', name, address: `ws://127.0.0.1:9/${name}`, nthreads, memoryLimit: 0, pid: process.pid, host: 'sim',
         }, { label: `scheduler (as ${name})`, timeoutMs: 120_000 });
-        const w = new SimWorker(name, nthreads, conn, Math.max(50, Number(welcome.heartbeatIntervalMs ?? 1000)), this.hooks);
+        const w = new SimWorker(name, nthreads, conn, Math.max(50, Number(welcome.heartbeatIntervalMs ?? 1000)), this.hooks, this);
         conn.send({ op: 'holding', keys: {} });
         this.workers.push(w);
         added.push(w);

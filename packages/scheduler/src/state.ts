@@ -93,9 +93,15 @@ export class SchedulerState extends Transitions {
     }
     // A reconnecting client names where it saw results: wait for those workers rather than recompute.
     if (held) this.awaitHolders(held, now);
-    // Fresh tasks run only when something wants them: a client, or a wanted dependent.
-    for (const ts of fresh) if (ts.state === 'released' && isWanted(ts, this.clients)) this.compute(ts);
-    for (const ts of wanted) if (ts.state === 'released') this.compute(ts);
+    // Fresh tasks run only when something wants them: a client, or a wanted dependent. Beyond
+    // the idle threads they are handed out by fillAll, a worker's share in one message.
+    this.idleThreadsOnly = true;
+    try {
+      for (const ts of fresh) if (ts.state === 'released' && isWanted(ts, this.clients)) this.compute(ts);
+      for (const ts of wanted) if (ts.state === 'released') this.compute(ts);
+    } finally {
+      this.idleThreadsOnly = false;
+    }
     this.fillAll();
     return this.flush();
   }

@@ -161,10 +161,20 @@ export abstract class Transitions {
     if (ts && ts.state === 'released' && isWanted(ts, this.clients)) this.compute(ts);
   }
 
+  /**
+   * While set (an update-graph placing its fresh tasks), a ready task goes out at once only to an
+   * idle thread; the rest wait in the queue for the fillAll that ends the event, which gives each
+   * worker with room its share in one message. Placed one by one on the least occupied worker, a
+   * client's frame of 4,096 short tasks became a message of four tasks to each of 1,000 workers,
+   * answered by as many: those messages, not the tasks, made each task cost the scheduler more
+   * with more workers (bench/scale.ts, "workers").
+   */
+  protected idleThreadsOnly = false;
+
   /** All dependencies are in memory: run it on the best worker with room, or queue it. */
   protected makeReady(ts: TaskRecord): void {
     const ws = this.recovery.holding ? null : this.chooseWorker(ts);
-    if (ws) this.assign(ts, ws);
+    if (ws && !(this.idleThreadsOnly && ws.processing.size >= ws.nthreads)) this.assign(ts, ws);
     else {
       this.setState(ts, 'queued');
       ts.queueStamp++;

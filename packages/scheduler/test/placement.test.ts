@@ -2,7 +2,7 @@ import t from 'tap';
 import { WorkerRecord, type TaskRecord } from '@gluon/scheduler';
 import { IndexedHeap } from '../src/indexed-heap.js';
 import { chooseWorker, stealVictim, WorkerPool } from '../src/placement.js';
-import { Sim, task } from './sim.js';
+import { computed, Sim, task } from './sim.js';
 
 /** A deterministic pseudo-random sequence (xorshift32), so a failure replays. */
 function rng(seed: number): () => number {
@@ -105,4 +105,27 @@ t.test('placing and stealing cost O(log workers) per task: no pass over every wo
   t.equal(steps, n, 'every task ran once');
   t.equal(sim.state.groups.get('noop')!.counts.memory, n, 'and is in memory');
   t.ok(visited <= n, `worker records visited: ${visited} for ${n} tasks on 1,000 workers (a pass per task would be ${n * 1000})`);
+});
+
+t.test('an update-graph of short tasks gives each worker its share in one message, not a few tasks to every worker', async (t) => {
+  const sim = new Sim({ latencyBudgetMs: 2, maxInFlightPerThread: 64 });
+  sim.addClient('c');
+  for (let i = 0; i < 100; i++) sim.addWorker(`w${i}`, 2);
+  // The group's tasks are known to be instant: a worker may hold 2 × 64 of them.
+  sim.submit('c', [task('noop-warm')]);
+  sim.finish('w0', 'noop-warm', { ms: 0 });
+  t.equal(sim.state.capacity(sim.state.workers.get('w0')!, 'noop'), 128);
+  const ran = (cmds: Record<string, string[]>) => Object.values(cmds).reduce((n, keys) => n + keys.length, 0);
+  // A client sends a big map in frames (4,096 tasks each): two frames here, nothing finishing between.
+  const frame = (f: number) => Array.from({ length: 1000 }, (_, i) => task(`noop-f${f}i${i}`));
+  const first = computed(sim.submit('c', frame(1)));
+  t.equal(Object.keys(first).length, 100, 'the first frame: every idle thread gets a task');
+  t.equal(ran(first), 1000, 'and the rest is handed out at once');
+  const second = computed(sim.submit('c', frame(2)));
+  const recipients = Object.keys(second).length;
+  // One by one on the least occupied worker, the second frame was 10 tasks to each of the 100.
+  t.ok(recipients <= 10, `the second frame went to ${recipients} workers, each taking its share (${Object.values(second).map((k) => k.length).join(', ')})`);
+  t.equal(ran(second), 1000, 'every task of it sent');
+  t.equal(sim.drain(), 2000, 'and everything runs');
+  t.equal(sim.state.groups.get('noop')!.counts.memory, 2001);
 });
