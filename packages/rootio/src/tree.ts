@@ -1,6 +1,6 @@
 import { basketRef, loadedBasket, pendingEmbeddedBasket, pendingFileBasket, Scratch, type Basket, type BasketRef, type EmbeddedBasket, type FileBasket, type PendingBasket } from './basket.js';
 import { InflateJob, type Payload } from './inflate-pool.js';
-import { giveReadMemory, takeReadMemory } from './read-memory.js';
+import { giveReadMemory, KEEP_MAX_BYTES, takeReadMemory } from './read-memory.js';
 import { describeBranch, type BranchInfo, type JsBranch } from './branch.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
 import type { RootFile } from './file.js';
@@ -139,8 +139,11 @@ export class TreeReader {
     // shared memory, for them to read in place.
     let total = 0;
     for (const r of ranges) total += r[1];
-    const memory = ranges.length ? takeReadMemory(total, this.file.decompressThreads > 1) : null;
-    const blobs = memory ? await this.file.source.read(ranges, { into: memory }) : [];
+    // A read larger than is ever kept gains nothing from one buffer (and one buffer caps its size):
+    // it reads into memory of its own, as every read did before.
+    const threads = this.file.decompressThreads > 1;
+    const memory = ranges.length && total <= KEEP_MAX_BYTES ? takeReadMemory(total, threads) : null;
+    const blobs = ranges.length ? await this.file.source.read(ranges, memory ? { into: memory } : { shared: threads }) : [];
     this.basketReads += wanted.length;
     const fresh = new Map<BranchState, Map<number, Uint8Array>>();
     wanted.forEach((w, i) => {
