@@ -12,8 +12,12 @@
  * are added after them, so a value given here wins). E.g. `now=` and `4MiB=--max-semi-space-size=4`.
  * ROUND_TRIPS per cluster (default 20,000), BLOCK round trips per block (default 1,000).
  * TRACE_GC=DIR writes each scheduler's `--trace-gc-nvp` log to DIR/LABEL-scheduler.log (and the
- * workers' to LABEL-worker-N.log). Prints per cluster: p50, p90, p99, p99.9, round trips over
- * 1 ms, and each process's CPU per round trip (every thread's /proc schedstat). Not a test.
+ * workers' to LABEL-worker-N.log). RELEASE=1 releases each future right after its round trip (the
+ * scheduler then forgets the task at once instead of when this process's GC finds the future
+ * unreachable: what that leaves the scheduler's scavenges to copy). DASHBOARD=0 starts the
+ * schedulers without their dashboards. Prints per cluster: p50, p90,
+ * p99, p99.9, round trips over 1 ms, each process's CPU and time waiting for a CPU per round trip
+ * (every thread's /proc schedstat), and the scheduler's event-loop delay. Not a test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
@@ -32,6 +36,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ROUND_TRIPS = Number(process.env.ROUND_TRIPS ?? 20_000);
 const BLOCK = Math.max(1, Number(process.env.BLOCK ?? 1000));
 const TRACE_GC = process.env.TRACE_GC;
+/** RELEASE=1 releases each future once timed, instead of when this process's GC finds it unreachable. */
+const RELEASE = process.env.RELEASE === '1';
+/** DASHBOARD=0 starts the schedulers without their dashboards (no event-loop delay then). */
+const DASHBOARD = process.env.DASHBOARD !== '0';
 
 interface Cluster {
   label: string;
@@ -86,7 +94,7 @@ async function start(spec: string): Promise<Cluster> {
   const logOf = (what: string) => (TRACE_GC ? join(TRACE_GC, `${label}-${what}.log`) : null);
   // Not anchored: with TRACE_GC a line may follow a GC trace from another thread on the same line.
   const sched = await launch(
-    [...SCHEDULER_V8_FLAGS, ...words(schedPart), ...trace, join(root, 'packages/scheduler/dist/cli.js'), '--host', '127.0.0.1', '--port', '0', '--dashboard-port', '0'],
+    [...SCHEDULER_V8_FLAGS, ...words(schedPart), ...trace, join(root, 'packages/scheduler/dist/cli.js'), '--host', '127.0.0.1', '--port', '0', ...(DASHBOARD ? ['--dashboard-port', '0'] : ['--no-dashboard'])],
     withSchedulerEnv(process.env), logOf('scheduler'), /scheduler at (\S+)/);
   const address = sched.match[1]!;
   const dashboard = sched.lines.map((l) => /dashboard at (\S+)/.exec(l)?.[1]).find(Boolean);
@@ -111,8 +119,10 @@ async function block(c: Cluster, from: number, n: number): Promise<void> {
   const w0 = wait();
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    await c.client.submit(inc, from + i).result();
+    const f = c.client.submit(inc, from + i);
+    await f.result();
     c.lat.push((performance.now() - t0) * 1000);
+    if (RELEASE) f.release();
   }
   const c1 = cpu();
   const w1 = wait();
