@@ -1,22 +1,22 @@
 /**
  * V8 flags the scheduler process runs with (`gluon-scheduler --v8-flags` overrides them).
  *
- * `--max-semi-space-size=1` (MiB): the scheduler's young objects are messages that die within a
- * tick, while its task records live long, and a scavenge costs what survives it: the records
- * made since the last one, copied while every message waits. With V8's default nursery (16 MiB
- * per semi-space) that space also stays resident (RSS with 50,000 tasks held: 136–153 MiB; 4 MiB:
- * 125–127 MiB). At 4 MiB a scavenge paused sequential round trips for 0.7–0.9 ms (median, 108
- * per 20,000 round trips) and was the largest single cause of their p99; at 1 MiB it pauses
- * 0.26–0.36 ms, short enough that the round trip it meets stays under 1 ms, with the same CPU
- * per task for maps of 20,000 and 200,000 tasks (docs/internals.md, "Where the tail of (b)
- * comes from").
+ * `--max-semi-space-size=4` (MiB): V8 starts the nursery at 1 MiB per semi-space and doubles it
+ * (up to this cap) once as much as its size has survived scavenges since the last doubling; a
+ * scavenge costs what survives it plus a fixed part. With V8's default cap (16 MiB) the space
+ * stays resident (RSS with 50,000 tasks held: 136–153 MiB; 4 MiB: 125–127 MiB). A 1 MiB cap was
+ * tried for the round-trip tail and taken back: while a big graph is held each scavenge costs
+ * ~4 ms whatever survives, so four times as many of them made a 1M-task tree reduction cost
+ * 27.8–40.0 µs of scheduler CPU per task against 21.6–27.1 at 4 MiB (three pairs of runs), and it
+ * did not lower the p99 of sequential round trips, which on a shared machine is time spent
+ * waiting for a CPU (docs/internals.md, "Where the tail of (b) comes from").
  *
  * `--expose-gc`: the scheduler collects once a big release has settled (idle-gc.ts): V8 collects
  * only as it allocates, and an idle scheduler allocates almost nothing, so a million released
  * tasks otherwise stayed resident (~1 GiB) for good.
  * Kept in a module of its own so LocalCluster can import it without loading the scheduler.
  */
-export const SCHEDULER_V8_FLAGS: readonly string[] = Object.freeze(['--max-semi-space-size=1', '--expose-gc']);
+export const SCHEDULER_V8_FLAGS: readonly string[] = Object.freeze(['--max-semi-space-size=4', '--expose-gc']);
 
 /**
  * Environment the scheduler process runs with (glibc's malloc reads it at start-up only; other C
