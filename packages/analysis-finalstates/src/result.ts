@@ -160,6 +160,38 @@ export function mergeResults(parts: FsResult[]): FsResult {
 }
 
 /**
+ * A whole result as it arrived (from a worker, or read back from JSON) in the form mergeResults
+ * gives: `r` itself with typed arrays when its histograms already are in that form (unique
+ * names, each one's bins strictly ascending within 0 … nAll, `from` consistent), otherwise
+ * mergeResults([r]). The same result as merging it alone, without copying a run's ~170,000 bins
+ * at the end of the run (4–10 ms on the client, after the last task).
+ */
+export function wholeResult(r: FsResult): FsResult {
+  const h = revive(r.hists);
+  if (!canonical(h, r.nAll)) return mergeResults([r]);
+  r.hists = h;
+  return r;
+}
+
+/** Whether packed histograms are in mergeResults' form (see wholeResult). */
+function canonical(h: PackedHists, nAll: number): boolean {
+  const k = h.names.length;
+  if (h.from.length !== k + 1 || h.from[0] !== 0 || h.from[k] !== h.bins.length || h.counts.length !== h.bins.length) return false;
+  if (new Set(h.names).size !== k) return false;
+  for (let i = 0; i < k; i++) {
+    const a = h.from[i], b = h.from[i + 1];
+    if (!(b >= a)) return false;
+    let prev = -1;
+    for (let q = a; q < b; q++) {
+      const bin = h.bins[q];
+      if (!(bin > prev && bin <= nAll)) return false;
+      prev = bin;
+    }
+  }
+  return true;
+}
+
+/**
  * The sum of packed histograms, by name (in order of first appearance): each histogram's bins
  * (0 … nAll) added in one dense scratch array, then written out ascending.
  */

@@ -12,7 +12,7 @@ import { processChunk } from './chunk.js';
 import { countEntries, inputProblems, makeChunks, type Chunk, type FileCount } from './dataset.js';
 import { branchesFor } from './chunk.js';
 import { type PhysicsOptions, binCounts, schemaOf } from './options.js';
-import { mergeResults, emptyResult, finalStatesByCount, type FsResult } from './result.js';
+import { mergeResults, emptyResult, finalStatesByCount, wholeResult, type FsResult } from './result.js';
 import type { finalStateCounts } from './tasks.js';
 
 export interface RunOptions {
@@ -158,5 +158,5 @@ async function onCluster(client: Client, chunks: Chunk[], opts: RunOptions, prog
   for (const f of futures) f.release();
   const r = await total.result();
   total.release();
-  return mergeResults([r]);
+  return wholeResult(r);
 }

@@ -6,7 +6,7 @@
 import t from 'tap';
 import {
   DEFAULT_CONFIG, mergeConfig, physicsOptions, FinalStateCounter, invariantMass, subsetCount, countsName, parseCountsName,
-  histogramName, tailName, parseHistogramName, splitMainTail, buildHistograms, sparseOf, histogramOf, mergeResults, emptyResult, HistPacker,
+  histogramName, tailName, parseHistogramName, splitMainTail, buildHistograms, sparseOf, histogramOf, mergeResults, wholeResult, emptyResult, HistPacker,
   type FsConfig, type FsResult,
 } from '@gluon/analysis-finalstates';
 import { miniColumns, objs, type Ev } from './events.js';
@@ -221,4 +221,32 @@ t.test('merging adds packed histograms by name, whatever their order in each par
   const j = mergeResults([JSON.parse(JSON.stringify({ ...a, hists: { ...a.hists, from: [...a.hists.from], bins: [...a.hists.bins], counts: [...a.hists.counts] } }))]);
   t.same([...histogramOf(j, 'x')!.counts], [1, 2, 1]);
   t.throws(() => mergeResults([part([['x', [[1301, 1]]]])]), /histogram x has bin 1301, outside 0…1300/);
+});
+
+t.test('a whole result as received is the same as merging it alone, copied only when not in merged form', async (t) => {
+  const part = (hs: [string, [number, number][]][]): FsResult => {
+    const p = new HistPacker();
+    for (const [name, bins] of hs) { p.start(name); for (const [b, c] of bins) p.push(b, c); }
+    return { ...emptyResult(10, 100, 1300), events: 7, finalStates: { '2e': 3 }, removed: { x: 1 }, hists: p.done() };
+  };
+  const plain = (r: FsResult) => JSON.parse(JSON.stringify({ ...r, hists: { ...r.hists, from: [...r.hists.from], bins: [...r.hists.bins], counts: [...r.hists.counts] } }));
+  const merged = part([['x', [[0, 1], [5, 2], [1300, 1]]], ['y', []], ['z', [[7, 3]]]]);
+  t.equal(wholeResult(merged), merged, 'in merged form: the result itself, not a copy');
+  t.same(wholeResult(merged), mergeResults([merged]));
+  const fromJson = wholeResult(plain(merged));
+  t.ok(fromJson.hists.bins instanceof Int32Array && fromJson.hists.counts instanceof Float64Array && fromJson.hists.from instanceof Int32Array, 'typed arrays back from JSON');
+  t.same(fromJson, mergeResults([merged]));
+  // Not in merged form: a name twice, bins out of order, a bin repeated: merged alone.
+  for (const [what, r] of [
+    ['a name twice', part([['x', [[0, 1]]], ['x', [[0, 2], [4, 1]]]])],
+    ['bins out of order', part([['x', [[5, 1], [2, 1]]]])],
+    ['a bin repeated', part([['x', [[5, 1], [5, 2]]]])],
+  ] as const) {
+    const w = wholeResult(plain(r));
+    t.same(w, mergeResults([r]), what);
+    t.not(w.hists, r.hists, `${what}: a merged copy`);
+  }
+  t.same([...histogramOf(wholeResult(part([['x', [[0, 1]]], ['x', [[0, 2], [4, 1]]]])), 'x')!.counts], [3, 1]);
+  t.throws(() => wholeResult(part([['x', [[1301, 1]]]])), /histogram x has bin 1301, outside 0…1300/, 'a bin past the overflow is an error, as in merging');
+  t.throws(() => wholeResult(part([['x', [[-1, 1]]]])), /histogram x has bin -1, outside 0…1300/);
 });
