@@ -27,12 +27,12 @@
  * `--quick` for sizes ÷ 10; `--only sizes,tree,workers` for some sections;
  * `--scheduler-flags="--cpu-prof --cpu-prof-dir=DIR"` adds node flags to the scheduler;
  * `--scheduler-root=DIR` runs the scheduler of another checkout (built), for an A/B.
- * Writes bench/results/scale.json.
+ * Writes bench/results/scale.json (scale-DIRNAME.json with --scheduler-root).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, remote, type Future } from '@gluon/client';
@@ -75,7 +75,9 @@ async function until(cond: () => boolean, what: string, timeoutMs = 600_000): Pr
   }
 }
 
-const schedulerLog = join(root, 'bench', 'results', 'scale-scheduler.log');
+// A run against another checkout's scheduler logs beside this one's, so both can run at once.
+const other = values['scheduler-root'];
+const schedulerLog = join(root, 'bench', 'results', other ? `scale-scheduler-${basename(resolve(other))}.log` : 'scale-scheduler.log');
 
 /** The scheduler as its own process, with the flags and environment LocalCluster gives it. */
 async function startScheduler(): Promise<{ child: ChildProcess; address: string }> {
@@ -90,7 +92,7 @@ async function startScheduler(): Promise<{ child: ChildProcess; address: string 
   child.stderr!.pipe(log);
   child.stdout!.pipe(log);
   child.once('exit', (code, sig) => {
-    if (code) console.error(`scheduler exited with ${code ?? sig}; its log: bench/results/scale-scheduler.log`);
+    if (code) console.error(`scheduler exited with ${code ?? sig}; its log: ${schedulerLog}`);
   });
   const address = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -394,7 +396,7 @@ async function main(): Promise<void> {
   }
   const out = join(root, 'bench', 'results');
   if (!existsSync(out)) mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'scale.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, quick: values.quick, loadavg: loadavg(), rows, ...extra }, null, 2)}\n`);
+  writeFileSync(join(out, other ? `scale-${basename(resolve(other))}.json` : 'scale.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, quick: values.quick, loadavg: loadavg(), rows, ...extra }, null, 2)}\n`);
 }
 
 await main();
