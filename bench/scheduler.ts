@@ -30,7 +30,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { PerformanceObserver, constants as perfConstants, type PerformanceEntry } from 'node:perf_hooks';
 import { LocalCluster, remoteFrom, type Client } from '@gluon/client';
 import { cpuSeconds, ownCpuSeconds } from './proc.js';
 import { schedulerLoopDelay, type LoopDelay } from './loop-delay.js';
@@ -181,7 +181,8 @@ async function main(): Promise<void> {
       for (const e of list.getEntries()) {
         clientGc.all++;
         clientGc.allMs += e.duration;
-        if ((e.detail as { kind?: number } | undefined)?.kind === 1) { clientGc.minor++; clientGc.minorMs += e.duration; }
+        // A gc entry's detail.kind (not in @types/node's PerformanceEntry): 1 is a scavenge.
+        if ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) { clientGc.minor++; clientGc.minorMs += e.duration; }
       }
     });
     gcObserver.observe({ entryTypes: ['gc'] });
