@@ -83,7 +83,7 @@ export class LocalSource implements ByteSource {
       return out;
     }
     return Promise.all(ranges.map(async ([offset, length], i) => {
-      const buf = this.checked(offset, length, into?.[i]);
+      const buf = this.destination(offset, length, into?.[i]);
       let done = 0;
       while (done < length) {
         const { bytesRead } = await this.fh.read(buf, done, length - done, offset + done);
@@ -95,14 +95,14 @@ export class LocalSource implements ByteSource {
 
   /** One range read with blocking preads. */
   private readBlocking(offset: number, length: number, into: Uint8Array | undefined): Uint8Array {
-    const buf = this.checked(offset, length, into);
+    const buf = this.destination(offset, length, into);
     let done = 0;
     while (done < length) done = this.advance(offset, done, readSync(this.fh.fd, buf, done, length - done, offset + done));
     return buf;
   }
 
   /** Where a range's bytes go (its range checked by the caller). */
-  private checked(offset: number, length: number, into: Uint8Array | undefined): Uint8Array {
+  private destination(offset: number, length: number, into: Uint8Array | undefined): Uint8Array {
     // Not zero-filled: the read loop fills every byte or throws (zeroing cost ~4% of a read's CPU).
     // A plain Uint8Array over it: Buffer's slice() would be a view, not the copy callers expect.
     return into ?? new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);

@@ -1,8 +1,8 @@
 import t from 'tap';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openRootFile, RootFileWriter } from '@gluon/rootio';
+import { LocalSource, openRootFile, RootFileWriter } from '@gluon/rootio';
 import { giveReadMemory, KEEP_MAX_BYTES, keptReadMemory, takeReadMemory } from '../src/read-memory.js';
 
 /**
@@ -78,4 +78,18 @@ t.test('reads running at once on one thread each get their own memory', async (t
       t.ok(x.every((e, i) => e === first + i) && v.values.every((e, i) => e === Math.fround(first + i / 2)), `round ${round}, file ${k}: its own values`);
     });
   }
+});
+
+t.test('read into memory too small for the ranges: an error naming both sizes, nothing read', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-into-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'bytes.bin');
+  writeFileSync(path, new Uint8Array(64).map((_, i) => i));
+  const src = await LocalSource.open(path);
+  t.teardown(() => src.close());
+  await t.rejects(src.read([[0, 16], [32, 16]], { into: new Uint8Array(20) }), { name: 'RangeError', message: 'read: 20 bytes of room for 32' });
+  const room = new Uint8Array(40);
+  const [a, b] = await src.read([[0, 16], [32, 16]], { into: room });
+  t.equal(a!.buffer, room.buffer, 'each range a view of the memory given');
+  t.same([a![0], b![0], b![15]], [0, 32, 47]);
 });
