@@ -6,7 +6,7 @@
  * treeProcess on the same branches, all in this run; then the 7-branch read over HTTP from a
  * loopback server in a child process; the 7 branches read with baskets decompressed on 1 and on 2
  * threads (`decompressThreads`: the reader plus one worker thread), wall time, in interleaved pairs; and the
- * whole 1-thread read against the inflaters alone on those baskets (Node's zlib into one reused
+ * whole 1-thread read (in fresh memory, and into the columns of the read before: `into`) against the inflaters alone on those baskets (Node's zlib into one reused
  * buffer and through `inflateSync`, and fflate, the fastest well-kept pure-JS inflater; libdeflate
  * or zlib-ng as a well-kept WebAssembly or prebuilt package is not on the registry), with what
  * the read does beyond inflating (reading the bytes, fresh memory for its columns) timed alone.
@@ -23,7 +23,7 @@ import { runInNewContext } from 'node:vm';
 import { inflateSync } from 'node:zlib';
 import { unzlibSync } from 'fflate';
 import { openFile, TSelector, treeProcess } from 'jsroot';
-import { decompress, openRootFile, RootFileWriter, type BranchSpec, type Jagged, type RootFile, type TypedArray } from '@gluon/rootio';
+import { decompress, openRootFile, RootFileWriter, type BranchSpec, type Column, type Jagged, type RootFile, type TypedArray } from '@gluon/rootio';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** A full garbage collection now (V8's gc(), exposed for this process only). */
@@ -309,8 +309,14 @@ if (PARTS.has('whole')) {
     .map((a) => a.byteLength);
   const columnBytes = arraySizes.reduce((a, b) => a + b, 0);
   const sized = (b: Uint8Array, size: number) => inflateSync(b, { chunkSize: Math.max(64, size + 1), maxOutputLength: size }).length;
+  // The same read into the memory of the columns of the one before (`arrays(…, { into })`): what
+  // a caller pays that lets each read's columns go before the next (iterate's `reuse`).
+  let previous: Record<string, Column> | undefined;
   const sides: Record<string, () => Promise<unknown>> = {
     read: () => ours(fi, SEVEN),
+    readInto: async () => {
+      previous = await (await fi.tree('mini')).arrays(SEVEN, { into: previous });
+    },
     zlibReused: async () => blocks.reduce((n, b) => n + decompress(b.payload, b.size, path, 0, reused).length, 0),
     zlibSync: async () => blocks.reduce((n, b) => n + sized(b.body, b.size), 0),
     fflate: async () => blocks.reduce((n, b) => n + unzlibSync(b.body).length, 0),
@@ -338,10 +344,11 @@ if (PARTS.has('whole')) {
   const fastest = best('zlibReused') <= best('zlibSync') ? 'zlibReused' : 'zlibSync';
   const vsFastest = median(cpu.read!.map((x, i) => x / cpu[fastest]![i]!));
   const vsSync = median(cpu.read!.map((x, i) => x / cpu.zlibSync![i]!));
+  const intoVsFastest = median(cpu.readInto!.map((x, i) => x / cpu[fastest]![i]!));
   // What the read costs beyond the fastest inflate, and how much of it the two extras explain.
   const rest = best('read') - best(fastest) - best('fileRead') - best('freshColumns');
   rows.push({
-    branches: 'whole read (1 thread) vs inflate alone, 7 branches', readSeconds: best('read'), zlibReusedSeconds: best('zlibReused'), zlibSyncSeconds: best('zlibSync'),
+    branches: 'whole read (1 thread) vs inflate alone, 7 branches', readSeconds: best('read'), readIntoSeconds: best('readInto'), readIntoVsFastestInflate: intoVsFastest, zlibReusedSeconds: best('zlibReused'), zlibSyncSeconds: best('zlibSync'),
     fflateSeconds: best('fflate'), fileReadSeconds: best('fileRead'), freshColumnsSeconds: best('freshColumns'), columnMB: columnBytes / 1e6, decodeRestSeconds: rest,
     fastestInflate: fastest, readVsFastestInflate: vsFastest, readVsInflateSync: vsSync, perRound: cpu,
   });
@@ -349,6 +356,7 @@ if (PARTS.has('whole')) {
   console.log(`${'inflate alone'.padEnd(22)} zlib into one reused buffer ${ms('zlibReused')}, zlib inflateSync ${ms('zlibSync')}, fflate ${ms('fflate')} (${(best('fflate') / best(fastest)).toFixed(2)}× the fastest)`);
   console.log(`${'whole read, 1 thread'.padEnd(22)} ${ms('read')} → ${vsFastest.toFixed(2)}× the fastest inflate, ${vsSync.toFixed(2)}× inflateSync (medians of ${REPEAT} rounds); ` +
     `beyond the fastest inflate: reading the compressed bytes ${ms('fileRead')}, fresh memory for the ${fmt(columnBytes / 1e6)} MB of columns ${ms('freshColumns')}, the rest (decode) ${fmt(rest * 1e3)} ms`);
+  console.log(`${'… into the last read\'s'.padEnd(22)} ${ms('readInto')} → ${intoVsFastest.toFixed(2)}× the fastest inflate (median of ${REPEAT} rounds): the read with \`into\`, its columns in the memory of the read before`);
   await fi.close();
 }
 

@@ -8,16 +8,18 @@ import { decodeObjectBits, decodePackedCounted, type Counts } from './counted-wa
 import type { Basket, PendingBasket } from './basket.js';
 import { decodeStl, parseStlType } from './stl.js';
 import type { BranchInfo } from './branch.js';
+import { FRESH, type ColumnMemory } from './column-memory.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
-import { allocate, copyBigEndian, copyEntriesBigEndian, ELEMENT_SIZE, lanesOf, type Column, type ElementType, type Jagged, type TypedArray, utf8 } from './types.js';
+import { copyBigEndian, copyEntriesBigEndian, ELEMENT_SIZE, lanesOf, type Column, type ElementType, type Jagged, type TypedArray, utf8 } from './types.js';
 
 /**
  * Decodes the overlapping baskets of one branch into a column for `[start, stop)`. Each basket is
  * loaded (decompressed) just before it is decoded and dropped after, so the decode reads data
- * that is still in cache and a long read holds one decompressed basket at a time.
+ * that is still in cache and a long read holds one decompressed basket at a time. Numeric columns
+ * (scalars, fixed and jagged arrays) are put in `memory` where it has room.
  */
 export function decode(path: string, info: BranchInfo, baskets: PendingBasket[], start: number, stop: number,
-                       counts: Counts | null = null): Column {
+                       counts: Counts | null = null, memory: ColumnMemory = FRESH): Column {
   const n = stop - start;
   // The baskets must tile [start, stop) in order, without gaps or overlaps: columns are not
   // zero-filled, so an entry no basket covers would otherwise read as leftover memory.
@@ -47,7 +49,7 @@ export function decode(path: string, info: BranchInfo, baskets: PendingBasket[],
       if (info.packed) return decodePacked(path, info, baskets, start, stop);
       const el = info.element!;
       const size = ELEMENT_SIZE[el] * info.inner;
-      const out = allocate(el, n * info.inner);
+      const out = memory.take(el, n * info.inner);
       const lanes = lanesOf(out, ELEMENT_SIZE[el]);
       let to = 0;
       for (const b of baskets) {
@@ -63,7 +65,7 @@ export function decode(path: string, info: BranchInfo, baskets: PendingBasket[],
     }
     case 'counted-array':
     case 'vector':
-      return decodeJagged(path, info, baskets, start, stop);
+      return decodeJagged(path, info, baskets, start, stop, memory);
     case 'string':
       return decodeStrings(path, info, baskets, start, stop);
     case 'nested':
@@ -117,12 +119,13 @@ function endIn(b: PendingBasket, stop: number): number {
  * counted entry by entry (each count checked against its bytes) and copied while it is hot; a
  * total that disagrees with the header-derived size means a damaged basket.
  */
-function decodeJagged(path: string, info: BranchInfo, baskets: PendingBasket[], start: number, stop: number): Jagged {
+function decodeJagged(path: string, info: BranchInfo, baskets: PendingBasket[], start: number, stop: number, memory: ColumnMemory): Jagged {
   const el = info.element as ElementType;
   const size = ELEMENT_SIZE[el];
   const header = info.kind === 'vector' ? 10 : info.entryHeader;
   const n = stop - start;
-  const offsets = new Int32Array(n + 1);
+  const offsets = memory.take('int32', n + 1) as Int32Array;
+  offsets[0] = 0;
   const early: Array<Basket | undefined> = [];
   let total = 0;
   for (let k = 0; k < baskets.length; k++) {
@@ -139,7 +142,7 @@ function decodeJagged(path: string, info: BranchInfo, baskets: PendingBasket[], 
       total += got;
     }
   }
-  const values = allocate(el, total);
+  const values = memory.take(el, total);
   const lanes = lanesOf(values, size);
   let e = 0;
   for (let k = 0; k < baskets.length; k++) {
@@ -150,13 +153,14 @@ function decodeJagged(path: string, info: BranchInfo, baskets: PendingBasket[], 
     const z = endIn(p, stop);
     if (header === 10 && size === 4 && b.table >= 0) {
       // The ATLAS case (vector<float>, vector<int>): count and copy in one pass over the entries,
-      // reading the basket's own offset table.
-      const bad = copyVectors4(b.view, b.table, b.keylen, b.dataLength, b.entries, a, z, offsets, e, lanes as Uint32Array);
-      if (bad >= 0) throw entryError(path, info, b, header, size, bad);
-      if (bad === OVER_TOTAL) throw damagedTotal(path, info, offsets[e + z - a]!, total);
-      p.release();
-      e += z - a;
-      continue;
+      // walking them by their own byte counts. Where those do not add up (a writer without them,
+      // or damage), the general path below reads the same entries through the offset table (and
+      // names the entry at fault).
+      if (walkVectors4(b.view, b.table, b.keylen, b.dataLength, b.entries, a, z, offsets, e, lanes as Uint32Array)) {
+        p.release();
+        e += z - a;
+        continue;
+      }
     }
     countEntries(path, info, b, header, size, a, z, offsets, e);
     if (offsets[e + z - a]! > total) throw damagedTotal(path, info, offsets[e + z - a]!, total);
@@ -205,52 +209,59 @@ function entryError(path: string, info: BranchInfo, b: Basket, header: number, s
   return new RootFormatError(path, -1, `branch ${info.name}: entry ${b.entryStart + bad} ${said}`);
 }
 
-/** {@link copyVectors4}'s answer when the entries hold more elements than `dst` has room for. */
-const OVER_TOTAL = -2;
+/** A std::vector entry's byte count with no elements: ROOT's byte-count flag, the 2-byte version and the 4-byte count. */
+const EMPTY_VECTOR_BYTECOUNT = 0x40000000 | 6;
 
-/** Entry length (elements) that {@link copyVectors4} copies without a per-entry loop. */
+/** Entry length (elements) that {@link walkVectors4} copies without a per-entry loop. */
 const SHORT = 6;
 
 /**
- * std::vector entries `[a, z)` of 4-byte elements, located through the basket's big-endian offset
- * table at byte `table` (key-relative offsets, minus `keylen`; the last entry ends at
- * `dataLength`): counts them into `offsets[e + 1 …]` and copies
- * their big-endian elements into `dst` in the same pass. Entries of up to SHORT elements (most:
- * 4-lepton events have 4–6) are copied as exactly SHORT words, whatever their count, so there is
- * no per-entry loop exit to mispredict; the words past an entry's end land where the next entry
- * is written (entries go in order), and both bounds are checked so nothing outside `dst` or
- * `src` is touched. Returns -1, the first entry whose count disagrees with its bytes, or
- * {@link OVER_TOTAL}.
+ * std::vector entries `[a, z)` of 4-byte elements: counts them into `offsets[e + 1 …]` and copies
+ * their big-endian elements into `dst` in the same pass, walking from entry `a`'s start (from
+ * the basket's big-endian offset table at byte `table`, key-relative: minus `keylen`) by each
+ * entry's own byte count, which ROOT writes before every std::vector (flag 0x40000000 | the bytes
+ * after it): one read an entry fewer than the offset table. The walk must end where the table
+ * says entry `z` starts (the last entry ends at `dataLength`).
+ *
+ * Entries of up to SHORT elements (most: 4-lepton events have 4–6) are copied as exactly SHORT
+ * words, whatever their count, so there is no per-entry loop exit to mispredict; the words past
+ * an entry's end land where the next entry is written (entries go in order), and both bounds are
+ * checked so nothing outside `dst` or `src` is touched.
+ *
+ * Returns whether every entry's byte count agreed with its element count, fit, and the walk
+ * ended there; when not, the caller reads the entries through the offset table instead (which
+ * rewrites the same `offsets` and `dst` positions).
  */
-function copyVectors4(src: DataView, table: number, keylen: number, dataLength: number, entries: number,
-                      a: number, z: number, offsets: Int32Array, e: number, dst: Uint32Array): number {
+function walkVectors4(src: DataView, table: number, keylen: number, dataLength: number, entries: number,
+                      a: number, z: number, offsets: Int32Array, e: number, dst: Uint32Array): boolean {
+  if (a >= z) return true;
   const srcLimit = src.byteLength - 4 * SHORT;
   const dstLimit = dst.length - SHORT;
   let k0 = offsets[e]!;
-  let start = a < z ? src.getInt32(table + 4 * a) - keylen : 0;
+  let p = src.getInt32(table + 4 * a) - keylen;
+  const stop = z < entries ? src.getInt32(table + 4 * z) - keylen : dataLength;
+  if (p < 0 || stop > dataLength || p > stop) return false;
   for (let i = a; i < z; i++) {
-    const end = i + 1 < entries ? src.getInt32(table + 4 * (i + 1)) - keylen : dataLength;
-    const bytes = end - start - 10;
-    if (start < 0 || end > dataLength || bytes < 0) return i;
-    const count = src.getInt32(start + 6);
-    if (count < 0 || count * 4 !== bytes) return i;
+    if (p + 10 > stop) return false;
+    const count = src.getInt32(p + 6);
+    if (count < 0 || src.getInt32(p) !== EMPTY_VECTOR_BYTECOUNT + 4 * count) return false;
     const k1 = k0 + count;
-    if (k1 > dst.length) return OVER_TOTAL;
-    let p = start + 10;
-    if (count <= SHORT && p <= srcLimit && k0 <= dstLimit) {
-      dst[k0] = src.getUint32(p);
-      dst[k0 + 1] = src.getUint32(p + 4);
-      dst[k0 + 2] = src.getUint32(p + 8);
-      dst[k0 + 3] = src.getUint32(p + 12);
-      dst[k0 + 4] = src.getUint32(p + 16);
-      dst[k0 + 5] = src.getUint32(p + 20);
+    let q = p + 10;
+    p = q + 4 * count;
+    if (p > stop || k1 > dst.length) return false;
+    if (count <= SHORT && q <= srcLimit && k0 <= dstLimit) {
+      dst[k0] = src.getUint32(q);
+      dst[k0 + 1] = src.getUint32(q + 4);
+      dst[k0 + 2] = src.getUint32(q + 8);
+      dst[k0 + 3] = src.getUint32(q + 12);
+      dst[k0 + 4] = src.getUint32(q + 16);
+      dst[k0 + 5] = src.getUint32(q + 20);
     } else {
-      for (let k = k0; k < k1; k++, p += 4) dst[k] = src.getUint32(p);
+      for (let k = k0; k < k1; k++, q += 4) dst[k] = src.getUint32(q);
     }
     offsets[++e] = k0 = k1;
-    start = end;
   }
-  return -1;
+  return p === stop;
 }
 
 /** TLeafC strings: a length byte (255 → a 4-byte length follows) then the characters. */

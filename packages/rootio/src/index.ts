@@ -3,7 +3,7 @@
  * arrays, from local paths or HTTP(S); histograms; and a streaming ROOT file writer.
  */
 export { RootFile, openRootFile, type KeyInfo, type OpenOptions } from './file.js';
-export { TreeReader, type Batch, type RangeOptions } from './tree.js';
+export { TreeReader, type ArraysOptions, type Batch, type IterateOptions, type RangeOptions } from './tree.js';
 export { RNTupleReader } from './rntuple/reader.js';
 export type { BranchInfo, BranchKind } from './branch.js';
 export type { Histogram, Axis, ProfileSums } from './histogram.js';

@@ -5,12 +5,35 @@ import { describeBranch, type BranchInfo, type JsBranch } from './branch.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
 import type { RootFile } from './file.js';
 import { decode } from './decode.js';
+import { ColumnMemory } from './column-memory.js';
 import type { Counts } from './counted-walk.js';
 import { ELEMENT_SIZE, type Column } from './types.js';
 
 export interface RangeOptions {
   entryStart?: number;
   entryStop?: number;
+}
+
+/** Options of `arrays()`. */
+export interface ArraysOptions extends RangeOptions {
+  /**
+   * Columns of an earlier read that the caller is done with: the read writes numeric columns into
+   * their memory where it has room (the result's arrays are then views of it), instead of fresh
+   * memory, which the kernel must fault in page by page (see column-memory.ts). The given columns
+   * are overwritten: nothing may use them after the call.
+   */
+  into?: Record<string, Column>;
+}
+
+/** Options of `iterate()`. */
+export interface IterateOptions extends RangeOptions {
+  /** Entries per batch (100,000 by default). */
+  step?: number;
+  /**
+   * Each batch is written into the memory of the batch before it (`arrays()`'s `into`): a batch's
+   * columns are valid only until the next batch is asked for.
+   */
+  reuse?: boolean;
 }
 
 export interface Batch {
@@ -111,8 +134,8 @@ export class TreeReader {
     return this.branchState(name).info;
   }
 
-  /** Reads branches for entries `[entryStart, entryStop)`. */
-  async arrays(names: string[], opts: RangeOptions = {}): Promise<Record<string, Column>> {
+  /** Reads branches for entries `[entryStart, entryStop)` (with `into`, into an earlier read's memory). */
+  async arrays(names: string[], opts: ArraysOptions = {}): Promise<Record<string, Column>> {
     const start = opts.entryStart ?? 0;
     const stop = Math.min(opts.entryStop ?? this.numEntries, this.numEntries);
     if (!Number.isInteger(start) || start < 0 || !Number.isInteger(stop) || stop < start) {
@@ -166,6 +189,7 @@ export class TreeReader {
     // this one, which decodes them in order (and decompresses any nobody has claimed yet).
     const job = this.file.decompressThreads > 1 ? this.startJob(perState) : null;
     const out: Record<string, Column> = {};
+    const columnMemory = opts.into ? new ColumnMemory(Object.values(opts.into)) : undefined;
     try {
       for (let i = 0; i < states.length; i++) {
         const s = states[i]!;
@@ -175,7 +199,7 @@ export class TreeReader {
         const counts = walked ? await this.countsOver(s.info.counter!, baskets) : null;
         if (s.info.kind === 'counted-array' && !walked) await this.sizeEntries(s.info, baskets);
         // Keyed by the name asked for (a member may be asked for by its own name).
-        out[names[i]!] = decode(this.file.path, s.info, baskets, start, stop, counts);
+        out[names[i]!] = decode(this.file.path, s.info, baskets, start, stop, counts, columnMemory);
       }
     } finally {
       job?.close();
@@ -213,14 +237,17 @@ export class TreeReader {
   }
 
   /** Iterates the tree in batches of `step` entries. */
-  async *iterate(names: string[], opts: RangeOptions & { step?: number } = {}): AsyncGenerator<Batch> {
+  async *iterate(names: string[], opts: IterateOptions = {}): AsyncGenerator<Batch> {
     const step = opts.step ?? 100_000;
     if (!Number.isInteger(step) || step < 1) throw new RangeError(`iterate: step must be a positive integer, got ${step}`);
     const start = opts.entryStart ?? 0;
     const stop = Math.min(opts.entryStop ?? this.numEntries, this.numEntries);
+    let last: Record<string, Column> | undefined;
     for (let a = start; a < stop; a += step) {
       const b = Math.min(a + step, stop);
-      yield { entryStart: a, entryStop: b, columns: await this.arrays(names, { entryStart: a, entryStop: b }) };
+      const columns = await this.arrays(names, { entryStart: a, entryStop: b, into: opts.reuse ? last : undefined });
+      last = columns;
+      yield { entryStart: a, entryStop: b, columns };
     }
   }
 

@@ -37,17 +37,22 @@ export function allocate(type: ElementType, n: number): TypedArray {
   const bytes = n * ELEMENT_SIZE[type];
   // allocUnsafeSlow: memory of its own (never a slice of Node's shared pool), uninitialised.
   const buf = bytes > 0 ? Buffer.allocUnsafeSlow(bytes).buffer : new ArrayBuffer(0);
+  return typedView(type, buf, 0, n);
+}
+
+/** A typed array of `type` over `n` elements of `buffer` from byte `byteOffset`. */
+export function typedView(type: ElementType, buffer: ArrayBuffer, byteOffset: number, n: number): TypedArray {
   switch (type) {
-    case 'bool': case 'uint8': return new Uint8Array(buf, 0, n);
-    case 'int8': return new Int8Array(buf, 0, n);
-    case 'int16': return new Int16Array(buf, 0, n);
-    case 'uint16': return new Uint16Array(buf, 0, n);
-    case 'int32': return new Int32Array(buf, 0, n);
-    case 'uint32': return new Uint32Array(buf, 0, n);
-    case 'int64': return new BigInt64Array(buf, 0, n);
-    case 'uint64': return new BigUint64Array(buf, 0, n);
-    case 'float': return new Float32Array(buf, 0, n);
-    case 'double': return new Float64Array(buf, 0, n);
+    case 'bool': case 'uint8': return new Uint8Array(buffer, byteOffset, n);
+    case 'int8': return new Int8Array(buffer, byteOffset, n);
+    case 'int16': return new Int16Array(buffer, byteOffset, n);
+    case 'uint16': return new Uint16Array(buffer, byteOffset, n);
+    case 'int32': return new Int32Array(buffer, byteOffset, n);
+    case 'uint32': return new Uint32Array(buffer, byteOffset, n);
+    case 'int64': return new BigInt64Array(buffer, byteOffset, n);
+    case 'uint64': return new BigUint64Array(buffer, byteOffset, n);
+    case 'float': return new Float32Array(buffer, byteOffset, n);
+    case 'double': return new Float64Array(buffer, byteOffset, n);
   }
 }
 

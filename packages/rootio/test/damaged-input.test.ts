@@ -216,3 +216,43 @@ t.test('old-style ROOT zlib blocks ("CS") decompress; another method or a damage
   damaged.fill(0xff, 20, 40);
   t.throws(() => decompress(damaged, raw.length, 'old.root', 100), { name: 'RootFormatError', message: /old\.root.*cannot decompress old ROOT zlib block/ });
 });
+
+t.test('std::vector entries are read by their byte counts, and through the offset table where those do not add up', async (t) => {
+  const { decode } = await import('../src/decode.js');
+  const info = { name: 'v', typeName: 'vector<float>', kind: 'vector' as const, element: 'float' as const, inner: 1,
+    counter: null, entryHeader: 0, packed: null, objectBits: false, entries: 3 };
+  const entries = [[1.5, 2.5], [], [3.5]];
+  /** A basket as ROOT writes one (byte count, version, count, big-endian floats; then the offset table), with `edit` applied. */
+  const basket = (edit: (v: DataView, starts: number[]) => void = () => {}) => {
+    const starts: number[] = [];
+    let n = 0;
+    for (const e of entries) {
+      starts.push(n);
+      n += 10 + 4 * e.length;
+    }
+    const data = new Uint8Array(n + 4 + 4 * entries.length);
+    const v = new DataView(data.buffer);
+    entries.forEach((e, i) => {
+      v.setUint32(starts[i]!, 0x40000000 | (6 + 4 * e.length));
+      v.setInt16(starts[i]! + 4, 9);
+      v.setInt32(starts[i]! + 6, e.length);
+      e.forEach((x, k) => v.setFloat32(starts[i]! + 10 + 4 * k, x));
+    });
+    v.setInt32(n, entries.length + 1);
+    starts.forEach((s, i) => v.setInt32(n + 4 + 4 * i, s));
+    edit(v, starts);
+    const b = { entryStart: 0, entries: 3, data, view: v, dataLength: n, offsets: Int32Array.from([...starts, n]), table: n + 4, keylen: 0 };
+    return { entryStart: 0, entries: 3, dataLength: n, noOffsets: false, entryBytes: null, release: () => {}, load: () => b };
+  };
+  const read = (edit?: (v: DataView, starts: number[]) => void) => {
+    const c = decode('f.root', info, [basket(edit)], 0, 3) as { offsets: Int32Array; values: Float32Array };
+    return [Array.from(c.offsets), Array.from(c.values)];
+  };
+  const expected = [[0, 2, 2, 3], [1.5, 2.5, 3.5]];
+  t.same(read(), expected);
+  // A writer that leaves the byte-count flag out: the offset table still places every entry.
+  t.same(read((v, s) => v.setUint32(s[1]!, 6)), expected, 'an entry without its byte count');
+  t.same(read((v, s) => v.setUint32(s[0]!, 0x40000000 | 99)), expected, 'an entry whose byte count is wrong');
+  // An element count that neither its byte count nor the table agrees with: an error naming the entry.
+  t.throws(() => read((v, s) => v.setInt32(s[2]! + 6, 2)), { name: 'RootFormatError', message: /branch v: entry 2 says 2 elements in 4 bytes/ });
+});

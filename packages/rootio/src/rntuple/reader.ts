@@ -8,8 +8,10 @@
 import { decompress } from '../decompress.js';
 import { RootFormatError, UnsupportedBranchTypeError } from '../errors.js';
 import type { BranchInfo } from '../branch.js';
+import { ColumnMemory, FRESH } from '../column-memory.js';
+import type { ArraysOptions, Batch, IterateOptions } from '../tree.js';
 import type { ByteSource } from '../source.js';
-import { allocate, type Column, type ElementType, type Nested, type TypedArray } from '../types.js';
+import { type Column, type ElementType, type Nested, type TypedArray } from '../types.js';
 import { parsing } from '../meta/directory.js';
 import { readAnchor, readFooter, readHeader, readPageList, RBuffer, type ClusterDesc, type ColumnDesc, type EnvelopeLink, type FieldDesc, type Schema } from './envelope.js';
 import { decodePage, pageBytes, type PageValues } from './pages.js';
@@ -100,30 +102,37 @@ export class RNTupleReader {
     return b;
   }
 
-  /** Reads fields for entries `[entryStart, entryStop)`. */
-  async arrays(names: string[], opts: { entryStart?: number; entryStop?: number } = {}): Promise<Record<string, Column>> {
+  /**
+   * Reads fields for entries `[entryStart, entryStop)`; with `into`, numeric values go into an
+   * earlier read's memory, as a TTree's do.
+   */
+  async arrays(names: string[], opts: ArraysOptions = {}): Promise<Record<string, Column>> {
     const start = opts.entryStart ?? 0;
     const stop = Math.min(opts.entryStop ?? this.numEntries, this.numEntries);
     if (!Number.isInteger(start) || start < 0 || !Number.isInteger(stop) || stop < start) {
       throw new RangeError(`invalid entry range [${opts.entryStart}, ${opts.entryStop}) for RNTuple ${this.name} with ${this.numEntries} entries`);
     }
     const out: Record<string, Column> = {};
+    const memory = opts.into ? new ColumnMemory(Object.values(opts.into)) : FRESH;
     for (const n of names) {
       const plan = this.byName.get(n);
       if (!plan) throw this.noField(n);
-      out[n] = (await this.read(n, plan, start, stop)) as Column;
+      out[n] = (await this.read(n, plan, start, stop, memory)) as Column;
     }
     return out;
   }
 
   /** Iterates the RNTuple in batches of `step` entries. */
-  async *iterate(names: string[], opts: { entryStart?: number; entryStop?: number; step?: number } = {}): AsyncGenerator<{ entryStart: number; entryStop: number; columns: Record<string, Column> }> {
+  async *iterate(names: string[], opts: IterateOptions = {}): AsyncGenerator<Batch> {
     const step = opts.step ?? 100_000;
     if (!Number.isInteger(step) || step < 1) throw new RangeError(`iterate: step must be a positive integer, got ${step}`);
     const stop = Math.min(opts.entryStop ?? this.numEntries, this.numEntries);
+    let last: Record<string, Column> | undefined;
     for (let a = opts.entryStart ?? 0; a < stop; a += step) {
       const b = Math.min(a + step, stop);
-      yield { entryStart: a, entryStop: b, columns: await this.arrays(names, { entryStart: a, entryStop: b }) };
+      const columns = await this.arrays(names, { entryStart: a, entryStop: b, into: opts.reuse ? last : undefined });
+      last = columns;
+      yield { entryStart: a, entryStop: b, columns };
     }
   }
 
@@ -149,10 +158,10 @@ export class RNTupleReader {
     return { kind: 'unsupported', why: f.type || '(untyped)' };
   }
 
-  private async read(name: string, plan: Plan, s: number, e: number): Promise<Nested | { values: TypedArray; innerShape: number[] }> {
+  private async read(name: string, plan: Plan, s: number, e: number, memory: ColumnMemory): Promise<Nested | { values: TypedArray; innerShape: number[] }> {
     switch (plan.kind) {
       case 'number':
-        return this.elements(name, plan.field, 0, s, e, plan.element);
+        return this.elements(name, plan.field, 0, s, e, plan.element, memory);
       case 'string': {
         const f = plan.field;
         const { offsets, first, last } = await this.offsets(name, f, s, e, (c) => this.columnOffset(f, 1, c));
@@ -165,7 +174,7 @@ export class RNTupleReader {
       case 'list': {
         const child = principal(this.schema, plan.child);
         const { offsets, first, last } = await this.offsets(name, plan.field, s, e, (c) => (child ? this.columnOffset(child, 0, c) : 0));
-        return { offsets, values: (await this.read(name, plan.of, first, last)) as Nested };
+        return { offsets, values: (await this.read(name, plan.of, first, last, memory)) as Nested };
       }
       case 'cardinality': {
         const { offsets } = await this.offsets(name, plan.field, s, e, () => 0);
@@ -175,11 +184,11 @@ export class RNTupleReader {
       }
       case 'array': {
         if (plan.of.kind !== 'number') throw new UnsupportedBranchTypeError(`RNTuple array of ${plan.child.type}`, name);
-        const values = (await this.read(name, plan.of, s * plan.size, e * plan.size)) as TypedArray;
+        const values = (await this.read(name, plan.of, s * plan.size, e * plan.size, memory)) as TypedArray;
         return { values, innerShape: [plan.size] };
       }
       case 'bits':
-        return { values: await this.elements(name, plan.field, 0, s * plan.size, e * plan.size, 'bool'), innerShape: [plan.size] };
+        return { values: await this.elements(name, plan.field, 0, s * plan.size, e * plan.size, 'bool', memory), innerShape: [plan.size] };
       case 'record': {
         const members = this.branches.filter((b) => b.name.startsWith(`${name}.`)).map((b) => b.name);
         throw new UnsupportedBranchTypeError(`record (read its members: ${members.join(', ')})`, name);
@@ -207,12 +216,12 @@ export class RNTupleReader {
     return cc ? Math.abs(cc.elementOffset) : 0;
   }
 
-  /** Elements `[g0, g1)` of a field's `i`-th column, over every cluster that holds them. */
-  private async elements(name: string, f: FieldDesc, i: number, g0: number, g1: number, element: ElementType): Promise<TypedArray> {
+  /** Elements `[g0, g1)` of a field's `i`-th column, over every cluster that holds them, in `memory` where it has room. */
+  private async elements(name: string, f: FieldDesc, i: number, g0: number, g1: number, element: ElementType, memory = FRESH): Promise<TypedArray> {
     if (!(Number.isSafeInteger(g0) && Number.isSafeInteger(g1) && 0 <= g0 && g0 <= g1 && g1 - g0 <= 2 ** 31)) {
       throw new RootFormatError(this.source.path, -1, `RNTuple ${this.name}: field ${name} asks for elements ${g0}–${g1}, which its metadata cannot hold (damaged?)`);
     }
-    const out = allocate(element, g1 - g0);
+    const out = memory.take(element, g1 - g0);
     if (g1 === g0) return out;
     const reads: PageRead[] = [];
     let deferred = 0;
