@@ -46,6 +46,16 @@ export function remoteLimits(announced: Record<string, unknown>, own: Limits): L
   return { maxFrameBytes: pick(announced.maxFrameBytes, own.maxFrameBytes), maxMessageBytes: pick(announced.maxMessageBytes, own.maxMessageBytes) };
 }
 
+/**
+ * Options every WebSocket under a {@link Connection} is created with (client and listener).
+ * `autoPong` is off because the Connection answers pings itself (see `answerPing`): ws's own
+ * answers are capped at 60 waiting to be written (`maxPendingAutoPongs` in ws 8.23 as installed), past which it
+ * destroys the socket without a word, and a live side reaches that cap whenever its writes are
+ * queued behind a large send to a slow reader, or when it wakes from a stall of a minute to a
+ * minute of a keep-alive's pings.
+ */
+export const CONNECTION_WS_OPTIONS = { perMessageDeflate: false, autoPong: false } as const;
+
 export type Logger = (line: string) => void;
 
 export interface ConnectionOptions {
@@ -134,6 +144,10 @@ export class Connection extends EventEmitter {
   private keepAliveTimer: NodeJS.Timeout | undefined;
   /** When something (a message or a pong) last arrived, ms since epoch. */
   private lastHeard = Date.now();
+  /** A pong is queued and not yet written out. */
+  private pongQueued = false;
+  /** The data of the latest ping that arrived while a pong was queued: answered after it. */
+  private pingWaiting: Buffer | null = null;
 
   constructor(readonly ws: WebSocket, opts: ConnectionOptions = {}) {
     super();
@@ -152,6 +166,29 @@ export class Connection extends EventEmitter {
     ws.on('error', (err) => this.log(`connection to ${this.label}: ${describeSocketError(err, this.maxFrameBytes)}`));
     ws.on('close', (code, reason) => this.closedBy(code, reason.toString()));
     ws.on('pong', () => (this.lastHeard = Date.now()));
+    ws.on('ping', (data) => this.answerPing(data));
+  }
+
+  /**
+   * Answers a ping (the socket was made with {@link CONNECTION_WS_OPTIONS}: ws does not). At most
+   * one pong waits to be written: pings that arrive meanwhile are answered by one pong with the
+   * latest one's data once it is out (RFC 6455 5.5.3 allows answering only the most recent). So a
+   * peer's pings cost no memory however many pile up, and never end the connection: a side whose
+   * writes are queued behind a large send is slow, not dead.
+   */
+  private answerPing(data: Buffer): void {
+    if (this.closed) return;
+    if (this.pongQueued) {
+      this.pingWaiting = data;
+      return;
+    }
+    this.pongQueued = true;
+    this.ws.pong(data, undefined, () => {
+      this.pongQueued = false;
+      const next = this.pingWaiting;
+      this.pingWaiting = null;
+      if (next) this.answerPing(next);
+    });
   }
 
   /**

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import WebSocket from 'ws';
 import { decodeFrame, encodeFrame } from './codec.js';
-import { Connection, ownLimits, remoteLimits, trimReason, type Logger } from './connection.js';
+import { Connection, CONNECTION_WS_OPTIONS, ownLimits, remoteLimits, trimReason, type Logger } from './connection.js';
 import { CloseCode, type Hello, type Message, type Role, type Welcome } from './messages.js';
 import { HELLO, SCHEDULER_TO_CLIENT, SCHEDULER_TO_WORKER, WELCOME, WORKER_TO_PEER, type Direction } from './ops.js';
 import { formatProblem } from './schema.js';
@@ -77,7 +77,7 @@ export function connect(
   const label = opts.label ?? url;
   return new Promise((resolve, reject) => {
     let settled = false;
-    const ws = new WebSocket(url, { maxPayload: limits.maxFrameBytes, perMessageDeflate: false, ...clientTlsOptions(opts.tls) });
+    const ws = new WebSocket(url, { maxPayload: limits.maxFrameBytes, ...CONNECTION_WS_OPTIONS, ...clientTlsOptions(opts.tls) });
     const fail = (err: Error) => {
       if (settled) return;
       settled = true;

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { WebSocketServer } from 'ws';
 import { acceptConnection, HELLO_MAX_BYTES, HELLO_TIMEOUT_MS, type AcceptOptions } from './handshake.js';
-import { ownLimits, type Connection } from './connection.js';
+import { CONNECTION_WS_OPTIONS, ownLimits, type Connection } from './connection.js';
 import type { Hello } from './messages.js';
 import { HostGuard } from './origin.js';
 import { bindServer, clientCertProblem, serverTlsOptions, type TlsOptions } from './tls.js';
@@ -63,7 +63,7 @@ export function acceptConnections(server: Server | HttpsServer, opts: AcceptConn
   const wss = new WebSocketServer({
     // Before its hello, a connection may send one small frame; acceptConnection raises the limit
     // to maxFrameBytes once the hello is accepted.
-    server, maxPayload: Math.min(HELLO_MAX_BYTES, ownLimits(opts).maxFrameBytes), perMessageDeflate: false,
+    server, maxPayload: Math.min(HELLO_MAX_BYTES, ownLimits(opts).maxFrameBytes), ...CONNECTION_WS_OPTIONS,
     verifyClient: ({ req }, done) => {
       // Built on first use: the server's bound address is known once it listens.
       guard ??= new HostGuard({ self: opts.self, bindHost: boundHost(server), ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}) });

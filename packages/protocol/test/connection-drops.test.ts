@@ -1,0 +1,81 @@
+import t from 'tap';
+import { anything, connect, listen, num, obj, str, type Connection, type Direction } from '@gluon/protocol';
+import { until } from '../../../test/helpers/until.js';
+
+/** What the listener below sends its client. */
+const INBOUND = { inbound: { from: 'the listener', to: 'client', ops: { bulk: obj({ op: str(), data: anything }), 'echo-reply': obj({ op: str(), replyTo: num(), value: anything }) } } satisfies Direction };
+
+/**
+ * A listener whose connections answer `echo` and, on `flood`, queue `bytes` of data to the
+ * client at once. Records each connection, the pings it receives and how it closed.
+ */
+async function floodServer(t: Tap.Test) {
+  const seen: Array<{ conn: Connection; pings: number; closed: string | null }> = [];
+  const server = await listen({
+    self: 'scheduler', roles: ['client'], log: () => {},
+    welcome: () => ({ clientId: 'c1' }),
+    onConnection: (conn) => {
+      const s = { conn, pings: 0, closed: null as string | null };
+      seen.push(s);
+      conn.ws.on('ping', () => s.pings++);
+      conn.on('close', (code: number, reason: string) => (s.closed = `${code}${reason ? `: ${reason}` : ''}`));
+      conn.on('message', (m) => {
+        if (m.op === 'echo') conn.reply(m, { op: 'echo-reply', value: m.value });
+        if (m.op === 'flood') conn.send({ op: 'bulk', data: Buffer.alloc(m.bytes as number, 1) });
+      });
+    },
+  });
+  t.teardown(() => server.close());
+  return { server, seen };
+}
+
+declare namespace Tap { type Test = Parameters<Parameters<typeof t.test>[1]>[0] }
+
+// ws (8.23 as installed) terminates a connection once 60 of its automatic pongs wait to be written (no close
+// frame, no error: 1006 on both sides). A keep-alive pings once a second; a side whose writes
+// are queued behind a large send to a slow reader, or which was stalled for a minute and then
+// reads the minute's pings at once, has that many pongs waiting and dropped a live peer (seen
+// in bench/scale.ts with a 1M-task graph at load 20-40).
+t.test('pings pile up behind a large send to a slow reader: the connection stays up and the pongs are coalesced', async (t) => {
+  const { server, seen } = await floodServer(t);
+  const { conn } = await connect(server.address, { role: 'client' }, INBOUND);
+  t.teardown(() => conn.close());
+  let pongs = 0;
+  conn.ws.on('pong', () => pongs++);
+  let bulk = false;
+  conn.on('message', (m) => { if (m.op === 'bulk') bulk = true; });
+  await until(() => seen.length === 1, 'the listener has the connection');
+  const peer = seen[0]!;
+  // The client stops reading; the listener queues more than the kernel's buffers take.
+  conn.ws.pause();
+  conn.send({ op: 'flood', bytes: 16 * 1024 * 1024 });
+  await until(() => peer.conn.ws.bufferedAmount > 0 || peer.closed !== null, 'the listener\'s send backs up');
+  t.ok(peer.conn.ws.bufferedAmount > 0, 'the listener\'s writes are queued behind the unread data');
+  // Far more pings than ws lets wait for their pongs (60).
+  const PINGS = 200;
+  for (let i = 0; i < PINGS; i++) conn.ws.ping();
+  await until(() => peer.pings >= PINGS || peer.closed !== null, 'the listener has read every ping');
+  if (peer.closed !== null) {
+    t.fail(`the listener dropped its client after ${peer.pings} pings whose pongs it could not write yet (${peer.closed})`);
+    return;
+  }
+  t.equal(peer.pings, PINGS);
+  conn.ws.resume();
+  await until(() => bulk && pongs > 0, 'the queued data and a pong arrive once the client reads again');
+  t.ok(pongs <= 2, `pongs to pings that waited together are coalesced (RFC 6455 5.5.3): ${pongs} for ${PINGS} pings`);
+  t.equal((await conn.request({ op: 'echo', value: 7 })).value, 7, 'the connection still carries requests');
+  t.equal(peer.closed, null);
+});
+
+t.test('a ping arriving after the pong went out is answered again', async (t) => {
+  const { server } = await floodServer(t);
+  const { conn } = await connect(server.address, { role: 'client' }, INBOUND);
+  t.teardown(() => conn.close());
+  const pongs: string[] = [];
+  conn.ws.on('pong', (d) => pongs.push(d.toString()));
+  conn.ws.ping('one');
+  await until(() => pongs.length === 1, 'the first pong');
+  conn.ws.ping('two');
+  await until(() => pongs.length === 2, 'the second pong');
+  t.same(pongs, ['one', 'two'], 'each pong carries its ping\'s data');
+});
