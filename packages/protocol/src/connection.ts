@@ -164,7 +164,7 @@ export class Connection extends EventEmitter {
     if (opts.held) this.held = [...opts.held];
     ws.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
     ws.on('error', (err) => this.log(`connection to ${this.label}: ${describeSocketError(err, this.maxFrameBytes)}`));
-    ws.on('close', (code, reason) => this.closedBy(code, reason.toString()));
+    ws.on('close', (code, reason) => this.closedBy(code, reason.toString() || unsaidReason(code)));
     ws.on('pong', () => (this.lastHeard = Date.now()));
     ws.on('ping', (data) => this.answerPing(data));
   }
@@ -475,6 +475,14 @@ export function tooLargeReason(what: string, bytes: number, limit: number, whose
   const size = Number.isFinite(bytes) ? `encodes to ${formatBytes(bytes)}` : 'is too large to encode (4 GiB or more)';
   return `${what} ${size}, over ${whose} message limit of ${formatBytes(limit)} ` +
     '(maxMessageBytes; --max-message-bytes on gluon-scheduler and gluon-worker)';
+}
+
+/**
+ * What a close without a reason means, for the codes a socket reports on its own: 1006 is no
+ * close frame at all, which a bare "(1006)" in a log does not tell a user.
+ */
+function unsaidReason(code: number): string {
+  return code === 1006 ? 'ended without a close frame: the other side exited, was killed or dropped the connection, or the link was cut' : '';
 }
 
 /** WebSocket close reasons are limited to 123 bytes of UTF-8. */

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { anything, connect, listen, num, obj, str, type Connection, type Direction } from '@gluon/protocol';
+import { anything, connect, ConnectionClosedError, listen, num, obj, str, type Connection, type Direction } from '@gluon/protocol';
 import { until } from '../../../test/helpers/until.js';
 
 /** What the listener below sends its client. */
@@ -78,4 +78,19 @@ t.test('a ping arriving after the pong went out is answered again', async (t) =>
   conn.ws.ping('two');
   await until(() => pongs.length === 2, 'the second pong');
   t.same(pongs, ['one', 'two'], 'each pong carries its ping\'s data');
+});
+
+t.test('a connection that ends without a close frame says so, in its close event and in the requests it fails', async (t) => {
+  const { server, seen } = await floodServer(t);
+  const { conn } = await connect(server.address, { role: 'client' }, INBOUND);
+  await until(() => seen.length === 1, 'the listener has the connection');
+  let closed: { code: number; reason: string } | null = null;
+  conn.on('close', (code: number, reason: string) => (closed = { code, reason }));
+  // Never answered: the listener's side goes away as a killed process's would (no close frame).
+  const pending = conn.request({ op: 'nothing' }).catch((e: Error) => e);
+  seen[0]!.conn.ws.terminate();
+  const err = await pending;
+  t.ok(err instanceof ConnectionClosedError);
+  t.match((err as Error).message, /closed \(1006: ended without a close frame: the other side exited, was killed or dropped the connection, or the link was cut\)/);
+  t.same(closed, { code: 1006, reason: 'ended without a close frame: the other side exited, was killed or dropped the connection, or the link was cut' });
 });
