@@ -7,6 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { RootIOError } from './errors.js';
+import { giveRingMemory, takeRingMemory } from './read-memory.js';
 import {
   CANCELLED, CLAIMED, CONTROL_WORDS, DONE, FREE, LAYOUT_WORDS, MINE, RELEASED, type DoneMessage, type JobMessage,
 } from './inflate-job.js';
@@ -149,7 +150,7 @@ export class InflateJob {
     }
     const message: JobMessage = {
       id: ++jobs, inputs, layout: layout.buffer as SharedArrayBuffer, states: states.buffer as SharedArrayBuffer,
-      control: new SharedArrayBuffer(CONTROL_WORDS * 4), slots: new SharedArrayBuffer(window * slotBytes), window, slotBytes,
+      control: new SharedArrayBuffer(CONTROL_WORDS * 4), slots: takeRingMemory(window * slotBytes), window, slotBytes,
     };
     const workers = ensureThreads(helpers);
     const job = new InflateJob(path, payloads, message, workers);
@@ -226,10 +227,16 @@ export class InflateJob {
     Atomics.notify(this.control, RELEASED);
   }
 
-  /** Ends the job: threads stop taking its baskets (call when the read ends, however it ends). */
+  /**
+   * Ends the job: threads stop taking its baskets (call when the read ends, however it ends, and
+   * done with every basket {@link take} gave). Its ring is reused by a later job once the
+   * threads have finished with it.
+   */
   close(): void {
     Atomics.store(this.control, CANCELLED, 1);
     Atomics.notify(this.control, RELEASED);
     this.ahead.clear();
+    const slots = this.message.slots;
+    void this.drained.then(() => giveRingMemory(slots));
   }
 }

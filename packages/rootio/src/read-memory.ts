@@ -7,9 +7,9 @@
  * 18 ms in reused memory). The bytes never outlive their read: decoding copies them into the
  * columns, and a basket kept past the read is copied out first (see basket.ts).
  *
- * One buffer of each kind (plain, shared) is kept while reads follow each other and dropped
- * after {@link KEEP_MS} without one, so an idle process does not hold it; none over
- * {@link KEEP_MAX_BYTES}.
+ * One buffer of each kind (plain, shared, and a decompression job's ring: see inflate-pool.ts)
+ * is kept while reads follow each other and dropped after {@link KEEP_MS} without one, so an idle
+ * process does not hold it; none over {@link KEEP_MAX_BYTES}.
  */
 
 /** How long a returned buffer is kept for the next read (a loaded machine stretches the gaps between reads). */
@@ -17,7 +17,10 @@ export const KEEP_MS = 10_000;
 /** Larger buffers are not kept (a read that large is rare, and the memory held would be large). */
 export const KEEP_MAX_BYTES = 256 << 20;
 
-const kept: { plain: Uint8Array | null; shared: Uint8Array | null } = { plain: null, shared: null };
+/** What a kept buffer is for: a read's bytes (plain or shared memory), or a decompression ring (shared). */
+type Kind = 'plain' | 'shared' | 'ring';
+
+const kept: Record<Kind, Uint8Array | null> = { plain: null, shared: null, ring: null };
 let timer: ReturnType<typeof setTimeout> | null = null;
 
 /**
@@ -26,21 +29,41 @@ let timer: ReturnType<typeof setTimeout> | null = null;
  * decompression threads can read it in place.
  */
 export function takeReadMemory(size: number, shared: boolean): Uint8Array {
-  const kind = shared ? 'shared' : 'plain';
+  return take(size, shared ? 'shared' : 'plain');
+}
+
+/** The read that took `b` is done with it (and every view of it): the next read may reuse it. */
+export function giveReadMemory(b: Uint8Array): void {
+  give(b, b.buffer instanceof SharedArrayBuffer ? 'shared' : 'plain');
+}
+
+/**
+ * At least `size` bytes of shared memory for a decompression job's ring of slots, which the
+ * job's threads write baskets into: the ring of the job before when big enough (a fresh 32 MiB
+ * ring a read is 32 MiB of pages faulted in again), until {@link giveRingMemory}.
+ */
+export function takeRingMemory(size: number): SharedArrayBuffer {
+  return take(size, 'ring').buffer as SharedArrayBuffer;
+}
+
+/** No thread and no reader uses the ring `b` any more: the next job may reuse it. */
+export function giveRingMemory(b: SharedArrayBuffer): void {
+  give(new Uint8Array(b), 'ring');
+}
+
+function take(size: number, kind: Kind): Uint8Array {
   const k = kept[kind];
   if (k && k.length >= size) {
     kept[kind] = null;
     return k.subarray(0, size);
   }
-  if (shared) return new Uint8Array(new SharedArrayBuffer(size));
+  if (kind !== 'plain') return new Uint8Array(new SharedArrayBuffer(size));
   // allocUnsafeSlow: memory of its own (not a slice of Node's pool), not zero-filled: the reads fill it.
   return new Uint8Array(Buffer.allocUnsafeSlow(size).buffer, 0, size);
 }
 
-/** The read that took `b` is done with it (and every view of it): the next read may reuse it. */
-export function giveReadMemory(b: Uint8Array): void {
+function give(b: Uint8Array, kind: Kind): void {
   const whole = new Uint8Array(b.buffer, 0, b.buffer.byteLength);
-  const kind = whole.buffer instanceof SharedArrayBuffer ? 'shared' : 'plain';
   if (whole.length > KEEP_MAX_BYTES) return;
   // Of two, keep the larger (a nested read's small buffer comes back while the outer read runs).
   if (kept[kind] && kept[kind]!.length >= whole.length) return;
@@ -49,14 +72,14 @@ export function giveReadMemory(b: Uint8Array): void {
   else {
     timer = setTimeout(() => {
       timer = null;
-      kept.plain = kept.shared = null;
+      kept.plain = kept.shared = kept.ring = null;
     }, KEEP_MS);
     // It never keeps the process alive.
     timer.unref();
   }
 }
 
-/** @internal For tests: whether a buffer of each kind is kept now. */
-export function keptReadMemory(): { plain: number; shared: number } {
-  return { plain: kept.plain?.length ?? 0, shared: kept.shared?.length ?? 0 };
+/** @internal For tests: the size of the buffer of each kind kept now (0: none). */
+export function keptReadMemory(): Record<Kind, number> {
+  return { plain: kept.plain?.length ?? 0, shared: kept.shared?.length ?? 0, ring: kept.ring?.length ?? 0 };
 }

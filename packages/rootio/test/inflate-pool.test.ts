@@ -143,3 +143,31 @@ t.test('a file basket from the ring is handed to onLoad (cached) only as its own
   t.same(cached, [7], 'only the copy is handed on to be cached');
   t.equal(job.stats.threads, 8, 'all eight came from the thread');
 });
+
+t.test('a job\'s ring is reused by the next job, only once its threads are done and it is closed', async (t) => {
+  const { raw, payloads: ps } = payloads(Array.from({ length: 8 }, (_, k) => 25_000 + 101 * k));
+  const ring = (job: InflateJob) => (job as unknown as { message: { slots: SharedArrayBuffer } }).message.slots;
+  const first = InflateJob.start('test.root', ps, 2)!;
+  const during = InflateJob.start('test.root', ps, 2)!;
+  t.not(ring(during), ring(first), 'a job running beside another has a ring of its own');
+  await Promise.all([first.drained, during.drained]);
+  for (const job of [first, during]) {
+    for (let k = 0; k < ps.length; k++) {
+      t.same(job.take(k), raw[k], `basket ${k}`);
+      job.release(k);
+    }
+  }
+  first.close();
+  await first.drained;
+  // The ring is given back after the drained promise's own handlers: one more turn.
+  await new Promise((resolve) => setImmediate(resolve));
+  const next = InflateJob.start('test.root', ps, 2)!;
+  t.equal(ring(next), ring(first), 'the next job reuses the closed job\'s ring');
+  await next.drained;
+  for (let k = 0; k < ps.length; k++) {
+    t.same(next.take(k), raw[k], `basket ${k} of the next job is exact`);
+    next.release(k);
+  }
+  next.close();
+  during.close();
+});
