@@ -1,4 +1,5 @@
 import { Worker as Thread } from 'node:worker_threads';
+import { isAfter, newCursor, nextSeq, takeBack } from './claim.js';
 import type { RunBatch, RunRequest, TaskReply, ThreadReply } from './thread.js';
 import { restoreThreadNursery } from './v8-flags.js';
 
@@ -21,6 +22,10 @@ export type PoolResult =
 interface Entry {
   task: PoolTask;
   done: (r: PoolResult) => void;
+  /** Submission order: tasks taken back from threads are queued again in this order. */
+  order: number;
+  /** Its number on the thread it was last posted to (claim.ts). */
+  seq?: number;
   /** Its result is not wanted: skipped if not posted yet, its thread stopped if it runs too long. */
   cancelled?: boolean;
   /** Set while the task runs (it is first in its thread) and a timeout or cancel grace counts. */
@@ -32,6 +37,12 @@ interface Slot {
   index: number;
   /** Tasks posted to the thread, in the order it runs them. */
   inFlight: Map<number, Entry>;
+  /** Shared with the thread: the number of the last task it claimed (claim.ts). */
+  cursor: Int32Array;
+  /** The number of the last task posted to it. */
+  posted: number;
+  /** The thread has started and reads its messages: only then may it take tasks from others. */
+  ready?: boolean;
   /** Set when the thread said which task is ending it. */
   exiting?: { id: number; code: number };
   /**
@@ -78,6 +89,12 @@ const LONG_MS = 20;
  * A fixed set of worker threads started once and reused. Tasks are posted in batches (one
  * message per thread per tick); results come back in batches too.
  *
+ * A thread holds up to {@link depthFor} tasks, so it goes from one short task to the next
+ * without waiting for the main thread. When a thread goes idle while tasks wait inside another
+ * (behind a long or blocked one), the pool takes those back and hands them out again, so a
+ * queued task never waits while a thread is free; the shared claim cursor (claim.ts) makes sure
+ * a task taken back is never also run by the thread it left.
+ *
  * A task that kills its thread (process.exit, a fatal error) fails with `died: true` and the
  * thread is replaced; the other tasks queued on that thread had not started and go back to the
  * pool. We contain it to the thread rather than the process because a thread's exit is a clean,
@@ -93,6 +110,8 @@ export class ThreadPool {
   private nextId = 1;
   private closing = false;
   private pumpScheduled = false;
+  private rebalanceScheduled = false;
+  private submitted = 0;
   /** Recent mean task duration (ms); starts high so the first tasks get the cautious depth. */
   private meanMs = 10;
 
@@ -136,7 +155,7 @@ export class ThreadPool {
 
   run(task: PoolTask): Promise<PoolResult> {
     return new Promise((done) => {
-      this.waiting.push({ task, done });
+      this.waiting.push({ task, done, order: this.submitted++ });
       if (!this.pumpScheduled) {
         this.pumpScheduled = true;
         queueMicrotask(() => this.pump());
@@ -144,16 +163,16 @@ export class ThreadPool {
     });
   }
 
-  /** Hands waiting tasks to the least loaded threads, one message per thread. */
-  private pump(): void {
+  /** Hands waiting tasks to the least loaded threads (of `among`), one message per thread. */
+  private pump(among: Slot[] = this.slots): void {
     this.pumpScheduled = false;
-    if (this.head === this.waiting.length) return;
+    if (this.head === this.waiting.length) return this.checkBalance();
     const depth = depthFor(this.meanMs);
     const batches = new Map<Slot, RunRequest[]>();
     let i = this.head;
     for (; i < this.waiting.length; i++) {
       let best: Slot | null = null;
-      for (const s of this.slots) if (s.inFlight.size < depth && (!best || s.inFlight.size < best.inFlight.size)) best = s;
+      for (const s of among) if (s.inFlight.size < depth && (!best || s.inFlight.size < best.inFlight.size)) best = s;
       if (!best) break;
       const entry = this.waiting[i]!;
       if (entry.cancelled) {
@@ -164,10 +183,12 @@ export class ThreadPool {
       // An idle pool must not keep the process alive, a busy one must: ref while it holds work.
       if (best.inFlight.size === 0) best.thread.ref();
       best.inFlight.set(id, entry);
+      const seq = (best.posted = nextSeq(best.posted));
+      entry.seq = seq;
       const t = entry.task;
       let b = batches.get(best);
       if (!b) batches.set(best, (b = []));
-      b.push({ type: 'run', id, key: t.key, url: t.url, exportName: t.exportName, args: t.args, data: t.data });
+      b.push({ type: 'run', id, seq, key: t.key, url: t.url, exportName: t.exportName, args: t.args, data: t.data });
     }
     this.head = i;
     if (this.head === this.waiting.length) {
@@ -181,6 +202,76 @@ export class ThreadPool {
       this.post(slot, tasks);
       this.watchHead(slot);
     }
+    if (this.head === this.waiting.length) this.checkBalance();
+  }
+
+  /**
+   * Nothing waits in the pool: if a thread is idle while another holds tasks it has not started,
+   * those are taken back and handed out again. Checked on the next turn of the event loop, so
+   * that the worker's refill (its state machine answers each result with the next ready tasks, in
+   * microtasks) reaches the idle thread first: in a steady stream nothing is moved.
+   */
+  private checkBalance(): void {
+    if (this.rebalanceScheduled || this.closing || !this.slots.some((s) => this.isIdle(s)) || !this.slots.some((s) => this.holdsUnclaimed(s))) return;
+    this.rebalanceScheduled = true;
+    setImmediate(() => this.rebalance());
+  }
+
+  /**
+   * The idle threads take the tasks others hold and have not started, first (up to their depth);
+   * what is left is handed out as usual. Never straight back to where it came from: a thread that
+   * has not claimed its tasks may be starting up, and would only be robbed again.
+   */
+  private rebalance(): void {
+    this.rebalanceScheduled = false;
+    const idle = this.slots.filter((s) => this.isIdle(s));
+    if (this.closing || this.head !== this.waiting.length || idle.length === 0) return;
+    const back: Entry[] = [];
+    for (const s of this.slots) if (this.holdsUnclaimed(s)) back.push(...this.takeBackFrom(s));
+    this.requeue(back, idle);
+  }
+
+  /** A thread that has started, holds nothing and is not being stopped. */
+  private isIdle(slot: Slot): boolean {
+    return slot.ready === true && slot.inFlight.size === 0 && !slot.stopping && this.slots[slot.index] === slot;
+  }
+
+  /** Whether the thread holds tasks it has not started (nor a gap left by a failed post). */
+  private holdsUnclaimed(slot: Slot): boolean {
+    return slot.inFlight.size > 0 && !slot.stopping && Atomics.load(slot.cursor, 0) !== slot.posted;
+  }
+
+  /**
+   * Takes back the tasks the thread holds but has not started (the thread skips them when it
+   * gets there). A task being timed (a head not yet started) stops being timed until it is
+   * posted again.
+   */
+  private takeBackFrom(slot: Slot): Entry[] {
+    const claimed = takeBack(slot.cursor, slot.posted);
+    const back: Entry[] = [];
+    for (const [id, e] of slot.inFlight) {
+      if (e.seq === undefined || !isAfter(e.seq, claimed)) continue;
+      slot.inFlight.delete(id);
+      if (e.timer) clearTimeout(e.timer);
+      e.timer = undefined;
+      back.push(e);
+    }
+    if (back.length && slot.inFlight.size === 0) slot.thread.unref();
+    else if (back.length) this.watchHead(slot);
+    return back;
+  }
+
+  /**
+   * Puts tasks that had not started back at the front of the queue, in submission order, and
+   * hands them out: to the threads `first` while they have room, then to any.
+   */
+  private requeue(entries: Entry[], first?: Slot[]): void {
+    if (entries.length === 0) return;
+    entries.sort((a, b) => a.order - b.order);
+    this.waiting = [...entries, ...this.waiting.slice(this.head)];
+    this.head = 0;
+    if (first) this.pump(first);
+    this.pump();
   }
 
   private post(slot: Slot, tasks: RunRequest[]): void {
@@ -291,25 +382,37 @@ export class ThreadPool {
       const e = this.waiting[i]!;
       if (e.task.key === key) e.cancelled = cancelled;
     }
+    const back: Entry[] = [];
     for (const slot of this.slots) {
+      let unclaimed = false;
       for (const e of slot.inFlight.values()) {
         if (e.task.key !== key || !!e.cancelled === cancelled) continue;
         e.cancelled = cancelled;
         if (e.timer) clearTimeout(e.timer);
         e.timer = undefined;
+        if (cancelled && e.seq !== undefined && isAfter(e.seq, Atomics.load(slot.cursor, 0))) unclaimed = true;
       }
+      // Queued in a thread and not started: taken back and answered now, rather than after
+      // whatever runs ahead of it there (the tasks taken back with it are handed out again).
+      if (unclaimed && !slot.stopping) back.push(...this.takeBackFrom(slot));
       this.watchHead(slot);
     }
+    this.requeue(back);
   }
 
   private spawn(index: number): Slot {
+    const cursor = newCursor();
     const thread = new Thread(new URL('./thread.js', import.meta.url), {
-      workerData: { worker: this.workerName },
+      workerData: { worker: this.workerName, cursor },
       ...(this.threadHeapMb !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: this.threadHeapMb } } : {}),
     });
-    const slot: Slot = { thread, index, inFlight: new Map() };
+    const slot: Slot = { thread, index, inFlight: new Map(), cursor, posted: 0 };
     thread.on('message', (m: ThreadReply) => {
       if (m.type === 'publish') return this.onPublish(m.topic, m.value);
+      if (m.type === 'ready') {
+        slot.ready = true;
+        return this.checkBalance();
+      }
       if (m.type === 'exiting') {
         slot.exiting = { id: m.id, code: m.code };
         return;
@@ -345,9 +448,10 @@ export class ThreadPool {
     for (const [, e] of entries) if (e.timer) clearTimeout(e.timer);
     if (!this.closing) this.slots[slot.index] = this.spawn(slot.index);
     const now = Date.now();
-    // The thread runs its queue in order: unless it named the task that called process.exit
-    // (or the pool stopped it for a task), the first in flight was the one running.
-    const culpritId = slot.stopping?.id ?? slot.exiting?.id ?? entries[0]?.[0];
+    // Unless it named the task that called process.exit (or the pool stopped it for a task), the
+    // one running was the last it claimed; failing that, the first in flight (it runs them in order).
+    const claimed = Atomics.load(slot.cursor, 0);
+    const culpritId = slot.stopping?.id ?? slot.exiting?.id ?? entries.find(([, e]) => e.seq === claimed)?.[0] ?? entries[0]?.[0];
     const rest: Entry[] = [];
     for (const [id, e] of entries) {
       if (id !== culpritId) rest.push(e);
@@ -359,8 +463,8 @@ export class ThreadPool {
       for (const e of rest) e.done({ ok: false, error: { name: 'WorkerClosing', message: 'the worker closed before the task started', stack: '' }, start: now, stop: now, thread: slot.index, died: false });
       return;
     }
-    this.waiting = [...rest, ...this.waiting.slice(this.head)];
-    this.head = 0;
+    this.requeue(rest);
+    // The fresh thread takes waiting work even when nothing was requeued.
     this.pump();
   }
 

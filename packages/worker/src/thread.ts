@@ -7,15 +7,21 @@
  * posted together, as long as the next queued task is known to be short too (its export's
  * recent mean under {@link FAST_MS}); before anything slow or unknown starts, held results go
  * out, so a long task never delays an earlier result by more than a few short tasks.
+ *
+ * Tasks posted ahead may be taken back by the pool (to run on a thread that went idle): each is
+ * claimed on the shared cursor before it runs and skipped, unanswered, when the pool won (claim.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TaskContext } from '@gluon/protocol';
 import { checkWire } from '@gluon/protocol/values';
+import { claim } from './claim.js';
 import { substitute } from './refs.js';
 
 export interface RunRequest {
   type: 'run';
   id: number;
+  /** Its number among the tasks posted to this thread, for the claim cursor (claim.ts). */
+  seq: number;
   key: string;
   url: string;
   exportName: string;
@@ -39,7 +45,9 @@ export type ThreadReply =
   | { type: 'results'; replies: TaskReply[] }
   | { type: 'publish'; topic: string; value: unknown }
   /** The task with this id called process.exit: it, not a queued one, ended the thread. */
-  | { type: 'exiting'; id: number; code: number };
+  | { type: 'exiting'; id: number; code: number }
+  /** The thread has loaded and reads its messages (it may now be given tasks taken from others). */
+  | { type: 'ready' };
 
 /** Exports whose recent mean duration is below this (ms) may have results held back. */
 const FAST_MS = 0.5;
@@ -56,7 +64,7 @@ const TRANSFER_MIN_BYTES = 64 * 1024;
 const TASK_CONTEXT_SYMBOL = Symbol.for('gluon.taskContext');
 
 const port = parentPort!;
-const workerName = (workerData as { worker: string }).worker;
+const { worker: workerName, cursor } = workerData as { worker: string; cursor: Int32Array };
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 /** Loaded modules, for a synchronous fast path. */
 const loaded = new Map<string, Record<string, unknown>>();
@@ -73,6 +81,7 @@ port.on('message', (m: RunBatch) => {
   for (const t of m.tasks) queue.push(t);
   if (!running) void drain();
 });
+port.postMessage({ type: 'ready' } satisfies ThreadReply);
 
 // A task that calls process.exit ends only this thread. Say which task it was, and send the
 // results held back, so the pool blames the right task and loses nothing.
@@ -86,7 +95,8 @@ process.exit = ((code?: number) => {
 async function drain(): Promise<void> {
   running = true;
   while (queue.length) {
-    await run(queue.shift()!);
+    const req = queue.shift()!;
+    if (claim(cursor, req.seq)) await run(req);
     const next = queue[0];
     if (!next || held.length >= MAX_HELD || !((meanMs.get(`${next.url}#${next.exportName}`) ?? Infinity) < FAST_MS)) flush();
   }

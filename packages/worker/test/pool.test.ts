@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
 import { restoreThreadNursery, ThreadPool, substitute, WORKER_V8_FLAGS, type PoolResult } from '@gluon/worker';
+import { until } from '../../../test/helpers/until.js';
 
 const url = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'fixtures/tasks.mjs')).href;
 const published: Array<[string, unknown]> = [];
@@ -152,6 +153,80 @@ t.test('timeoutMs stops a task that runs too long; resume() undoes a cancel', as
   single.cancel('later-1');
   single.resume('later-1');
   t.equal(ok(t, await slow), 3, 'resumed: not stopped after the cancel grace');
+});
+
+/** A gate a `gated` task blocks its thread on, and shared counters of `counted` runs. */
+function gate(cells = 2) {
+  const g = new Int32Array(new SharedArrayBuffer(4 * cells));
+  return {
+    buffer: g.buffer,
+    cell: (i: number) => Atomics.load(g, i),
+    open: () => {
+      Atomics.store(g, 0, 1);
+      Atomics.notify(g, 0);
+    },
+  };
+}
+
+t.test('a task queued behind a blocked one runs on a thread that is free (no head-of-line blocking)', async (t) => {
+  const two = new ThreadPool(2, 'pool-hol', () => {});
+  const g = gate();
+  t.teardown(() => {
+    g.open();
+    return two.close();
+  });
+  const counts = gate(3);
+  const task = (key: string, exportName: string, args: unknown[]) => two.run({ key, url, exportName, args, data: {} });
+  let blockedDone = false;
+  const blocked = task('a', 'gated', [g.buffer]).then((r) => ((blockedDone = true), r));
+  // Posted together: A and C go to the first thread, B to the second (before, C waited for A).
+  const later = [task('b', 'counted', [counts.buffer, 0]), task('c', 'counted', [counts.buffer, 1])];
+  t.same((await Promise.all(later)).map((r) => ok(t, r)), [0, 1], 'B and C both finished');
+  t.notOk(blockedDone, 'while A still blocks its thread');
+  t.equal(g.cell(1), 1, 'A is running');
+  g.open();
+  t.equal(ok(t, await blocked), 1, 'A finishes once released');
+  // The thread A blocked reaches C's first posting only now: it must skip it, not run C again.
+  const more = Array.from({ length: 8 }, (_, i) => task(`d-${i}`, 'counted', [counts.buffer, 2]));
+  t.ok((await Promise.all(more)).every((r) => r.ok));
+  t.same([counts.cell(0), counts.cell(1), counts.cell(2)], [1, 1, 8], 'every task ran exactly once');
+  t.equal(two.executing, 0);
+});
+
+t.test('taken-back tasks and timeoutMs/cancel: the blocked task is stopped, nothing runs twice or is lost', async (t) => {
+  const two = new ThreadPool(2, 'pool-hol-stop', () => {});
+  const g = gate();
+  t.teardown(() => {
+    g.open();
+    return two.close();
+  });
+  const counts = gate(4);
+  const task = (key: string, exportName: string, args: unknown[], timeoutMs?: number) =>
+    two.run({ key, url, exportName, args, data: {}, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+  // A blocks until its timeout stops its thread; C, queued behind it, runs elsewhere first.
+  const a = task('a', 'gated', [g.buffer], 300);
+  const [b, c] = [task('b', 'counted', [counts.buffer, 0]), task('c', 'counted', [counts.buffer, 1])];
+  t.same([ok(t, await b), ok(t, await c)], [0, 1]);
+  t.match(await a, { ok: false, died: false, error: { name: 'TaskTimeoutError' } });
+  const after = await Promise.all([task('e', 'counted', [counts.buffer, 2]), task('f', 'counted', [counts.buffer, 2])]);
+  t.ok(after.every((r) => r.ok), 'both threads run tasks after the stopped one was replaced');
+  t.same([counts.cell(0), counts.cell(1), counts.cell(2)], [1, 1, 2], 'each ran once: nothing requeued twice by the timeout');
+  // Both threads blocked, a task queued behind one of them is cancelled: answered at once.
+  const [gx, gy] = [gate(), gate()];
+  t.teardown(() => {
+    gx.open();
+    gy.open();
+  });
+  const x = task('x', 'gated', [gx.buffer]);
+  const y = task('y', 'gated', [gy.buffer]);
+  const z = task('z', 'counted', [counts.buffer, 3]);
+  await until(() => gx.cell(1) === 1 && gy.cell(1) === 1, 'both gated tasks started');
+  two.cancel('z');
+  t.match(await z, { ok: false, error: { name: 'TaskCancelled' } }, 'answered while both threads still block');
+  gx.open();
+  gy.open();
+  t.same([ok(t, await x), ok(t, await y)], [1, 1]);
+  t.equal(counts.cell(3), 0, 'the cancelled task never ran');
 });
 
 t.test('with a memory limit each thread\'s heap is capped at its share: a task that fills it ends only its thread', async (t) => {
