@@ -27,12 +27,20 @@ export const SCHEDULER_V8_FLAGS: readonly string[] = Object.freeze(['--max-semi-
  * later ones come from the main heap, which is given back to the system only from its top. After
  * a million tasks were held and released, the V8 heap was back to 17 MiB used while the
  * process kept 75–150 MiB of malloc heap that nothing used (RSS 1.9–3.0× its idle size, growing
- * with each round). Fixed thresholds keep blocks of 128 KiB and more in their own mappings and
- * trim the heap's free top beyond 128 KiB: 1.2–1.7× (bench/scale.ts).
+ * with each round). A fixed mmap threshold keeps blocks of 128 KiB and more in their own
+ * mappings, given back when freed; a fixed trim threshold gives back a heap's free top beyond
+ * 2 MiB (bench/scale.ts, 1M tasks: RSS after the release 1.03–1.04× the idle RSS).
+ *
+ * The trim threshold is 2 MiB, not 128 KiB: with 128 KiB every heap (the main one and each
+ * thread's arena) was cut back and refilled all the time, as 64 KiB socket buffers and the GC
+ * threads' work lists came and went at its top: 130–170 minor page faults per 100 sequential
+ * round trips against 20–25 (and 19 for 0cbbd89's dynamic thresholds), each fault a zeroed page
+ * and each cut an madvise, ~2–3 µs of scheduler CPU a round trip. A heap keeps at most 2 MiB of
+ * free top; the release figure did not get worse (1.21–1.22× with 128 KiB in the same runs).
  */
 export const SCHEDULER_ENV: Readonly<Record<string, string>> = Object.freeze({
   MALLOC_MMAP_THRESHOLD_: '131072',
-  MALLOC_TRIM_THRESHOLD_: '131072',
+  MALLOC_TRIM_THRESHOLD_: '2097152',
 });
 
 /** `env` with {@link SCHEDULER_ENV} added where it sets nothing itself. */
