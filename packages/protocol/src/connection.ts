@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type WebSocket from 'ws';
 import { decodeFrame, encodeFrame } from './codec.js';
 import { CloseCode, type Message } from './messages.js';
-import { checkInbound, type Direction } from './ops.js';
+import { inboundChecker, type Direction } from './ops.js';
 import { formatBytes } from './units.js';
 
 /** Default largest frame a connection accepts or sends, in bytes. */
@@ -140,7 +140,8 @@ export class Connection extends EventEmitter {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly log: Logger;
-  private readonly inbound: Direction | undefined;
+  /** The check of every received message against its op's schema (see {@link ConnectionOptions.inbound}). */
+  private readonly checkInbound: ((msg: Message) => string | null) | undefined;
   private keepAliveTimer: NodeJS.Timeout | undefined;
   /** When something (a message or a pong) last arrived, ms since epoch. */
   private lastHeard = Date.now();
@@ -160,7 +161,7 @@ export class Connection extends EventEmitter {
     this.sendLimitOwner = remote.maxMessageBytes < own.maxMessageBytes ? `${this.label}'s` : `this ${opts.self ?? 'side'}'s`;
     this.chunkBytes = Math.max(MIN_CHUNK_BYTES, Math.min(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES, own.maxFrameBytes, remote.maxFrameBytes));
     this.log = opts.log ?? defaultLog;
-    this.inbound = opts.inbound;
+    this.checkInbound = opts.inbound ? inboundChecker(opts.inbound) : undefined;
     if (opts.held) this.held = [...opts.held];
     ws.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
     ws.on('error', (err) => this.log(`connection to ${this.label}: ${describeSocketError(err, this.maxFrameBytes)}`));
@@ -424,8 +425,8 @@ export class Connection extends EventEmitter {
   }
 
   private dispatch(msg: Message): void {
-    if (this.inbound) {
-      const bad = checkInbound(this.inbound, msg);
+    if (this.checkInbound) {
+      const bad = this.checkInbound(msg);
       if (bad) return this.protocolError(bad);
     }
     if (typeof msg.replyTo === 'number') {

@@ -8,6 +8,8 @@ export interface GroupStats {
   name: string;
   /** The distinct functions of the group's tasks (usually one), by `module#export`. */
   fns: Map<string, FnRef>;
+  /** The one of {@link fns} used last. */
+  lastFn: FnRef | undefined;
   counts: Record<GroupState, number>;
   total: number;
   /** Running mean of execution time, ms; NaN until the first result. */
@@ -28,7 +30,7 @@ export const GROUP_STATE: Partial<Record<TaskState, GroupState>> = {
 export function groupStats(groups: Map<string, GroupStats>, group: string): GroupStats {
   let g = groups.get(group);
   if (!g) {
-    g = { name: group, fns: new Map(), counts: { waiting: 0, queued: 0, processing: 0, memory: 0, erred: 0 }, total: 0, meanMs: NaN, samples: 0 };
+    g = { name: group, fns: new Map(), lastFn: undefined, counts: { waiting: 0, queued: 0, processing: 0, memory: 0, erred: 0 }, total: 0, meanMs: NaN, samples: 0 };
     groups.set(group, g);
   }
   return g;
@@ -36,9 +38,14 @@ export function groupStats(groups: Map<string, GroupStats>, group: string): Grou
 
 /** One shared FnRef object per distinct function of a group, so tasks do not each carry a copy. */
 export function sharedFn(g: GroupStats, fn: FnRef): FnRef {
+  // A group's tasks almost always share one function: compare with the last one before building
+  // the `module#export` id (a string concatenated and hashed per task).
+  const last = g.lastFn;
+  if (last !== undefined && last.module === fn.module && last.export === fn.export) return last;
   const id = fn.module + '#' + fn.export;
   let shared = g.fns.get(id);
   if (!shared) g.fns.set(id, (shared = { module: fn.module, export: fn.export }));
+  g.lastFn = shared;
   return shared;
 }
 

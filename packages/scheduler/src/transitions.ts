@@ -204,11 +204,12 @@ export abstract class Transitions {
       // Small results the worker does not hold come along: no peer fetch, one hop less.
       if (d.inline && !ws.has.has(d)) (values ??= keyedRecord())[d.key] = d.inline.value;
     }
-    this.send({ worker: ws.id }, {
-      op: 'compute-task', key: ts.key, fn: ts.fn, args: ts.args, deps,
-      priority: [-ts.userPriority, ts.generation, -ts.depth, ts.seq], ...(values ? { values } : {}),
-      ...(ts.timeoutMs ? { timeoutMs: ts.timeoutMs } : {}),
-    });
+    // Built field by field rather than with spreads of optional parts (a copy each, per task);
+    // the keys keep their order, which the wire's declared records match (wire-records.ts).
+    const msg: Message = { op: 'compute-task', key: ts.key, fn: ts.fn, args: ts.args, deps, priority: [-ts.userPriority, ts.generation, -ts.depth, ts.seq] };
+    if (values) msg.values = values;
+    if (ts.timeoutMs) msg.timeoutMs = ts.timeoutMs;
+    this.send({ worker: ws.id }, msg);
     // Kept while no worker holds it (see lastCopyGone): a dependent run again needs it inline.
     for (const d of ts.deps) if (d.inline && d.holders.length > 0 && !hasUnassigned(d.dependents)) this.dropInline(d);
   }
