@@ -14,6 +14,8 @@ export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024 * 1024;
 /** Default size of the pieces a large message travels in (Dask's shard size). */
 export const DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024;
+/** How long a connection given up for silence waits for the closing handshake before destroying its socket. */
+const GIVE_UP_GRACE_MS = 2000;
 /** Pieces are never made smaller than this, whatever the other side announces. */
 const MIN_CHUNK_BYTES = 1024;
 
@@ -132,6 +134,8 @@ export class Connection extends EventEmitter {
   readonly sendLimitOwner: string;
   /** Size of the pieces a large message leaves in. */
   readonly chunkBytes: number;
+  /** Names this side in what it tells the other, e.g. `scheduler`. */
+  private readonly self: string | undefined;
   closed = false;
   /** A chunked message being received: its buffer and how much of it has arrived. */
   private assembly: { buf: Buffer; filled: number } | null = null;
@@ -158,6 +162,7 @@ export class Connection extends EventEmitter {
     this.maxFrameBytes = own.maxFrameBytes;
     this.maxMessageBytes = own.maxMessageBytes;
     this.sendLimit = Math.min(own.maxMessageBytes, remote.maxMessageBytes);
+    this.self = opts.self;
     this.sendLimitOwner = remote.maxMessageBytes < own.maxMessageBytes ? `${this.label}'s` : `this ${opts.self ?? 'side'}'s`;
     this.chunkBytes = Math.max(MIN_CHUNK_BYTES, Math.min(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES, own.maxFrameBytes, remote.maxFrameBytes));
     this.log = opts.log ?? defaultLog;
@@ -212,7 +217,7 @@ export class Connection extends EventEmitter {
       const silent = now - this.lastHeard;
       if (silent > deadAfterMs) {
         this.log(`connection to ${this.label}: nothing heard for ${silent} ms (limit ${deadAfterMs} ms); dropping it`);
-        this.terminate(`nothing heard for ${silent} ms`);
+        this.giveUp(silent, deadAfterMs);
         return;
       }
       try {
@@ -222,6 +227,20 @@ export class Connection extends EventEmitter {
       }
     }, intervalMs);
     this.keepAliveTimer.unref();
+  }
+
+  /**
+   * Ends a connection whose peer went silent. A close frame says why (4009), so a peer that was
+   * only stalled (a blocked event loop, a stopped process) reads the reason when it wakes rather
+   * than a bare 1006; the socket is destroyed soon after whether or not the peer answers, as a
+   * dead one never will.
+   */
+  private giveUp(silentMs: number, limitMs: number): void {
+    const ws = this.ws;
+    this.flush();
+    ws.close(CloseCode.silent, trimReason(`nothing heard from this side for ${silentMs} ms (the ${this.self ?? 'peer'}'s limit: ${limitMs} ms)`));
+    setTimeout(() => ws.terminate(), GIVE_UP_GRACE_MS).unref();
+    this.closedBy(CloseCode.silent, `nothing heard for ${silentMs} ms (limit ${limitMs} ms)`);
   }
 
   /** Queues a message; it leaves with the others queued in this tick. Returns false once closed. */

@@ -136,4 +136,9 @@ export const CloseCode = {
    * certificate missing or refused). Retrying cannot fix it.
    */
   tls: 4008,
+  /**
+   * A keep-alive gave up: nothing (no frame, no pong) arrived for its limit. Sent in a close
+   * frame before the socket is let go, so a peer that was only stalled learns why it was dropped.
+   */
+  silent: 4009,
 } as const;

@@ -94,3 +94,37 @@ t.test('a connection that ends without a close frame says so, in its close event
   t.match((err as Error).message, /closed \(1006: ended without a close frame: the other side exited, was killed or dropped the connection, or the link was cut\)/);
   t.same(closed, { code: 1006, reason: 'ended without a close frame: the other side exited, was killed or dropped the connection, or the link was cut' });
 });
+
+t.test('a keep-alive that gives up on a silent peer tells it why with a close frame, then lets go of the socket', async (t) => {
+  const { server, seen } = await floodServer(t);
+  const { conn } = await connect(server.address, { role: 'client' }, INBOUND);
+  t.teardown(() => conn.close());
+  let closed: { code: number; reason: string } | null = null;
+  conn.on('close', (code: number, reason: string) => (closed = { code, reason }));
+  await until(() => seen.length === 1, 'the listener has the connection');
+  const peer = seen[0]!;
+  // The client stops reading (as a process stalled on its CPU would): its pongs stop.
+  conn.ws.pause();
+  peer.conn.keepAlive(20, 200);
+  await until(() => peer.closed !== null, 'the listener gives up on its silent client');
+  t.match(peer.closed!, /^4009: nothing heard for \d+ ms \(limit 200 ms\)$/, 'the listener says why in its own log');
+  conn.ws.resume();
+  await until(() => closed !== null, 'the client sees the close');
+  t.equal(closed!.code, 4009, 'the client is told why it was dropped, not left with a bare 1006');
+  t.match(closed!.reason, /^nothing heard from this side for \d+ ms \(the scheduler's limit: 200 ms\)$/);
+});
+
+t.test('a keep-alive that gives up on a peer that never reads lets go of its socket all the same', async (t) => {
+  const { server, seen } = await floodServer(t);
+  const { conn } = await connect(server.address, { role: 'client' }, INBOUND);
+  t.teardown(() => conn.terminate());
+  await until(() => seen.length === 1, 'the listener has the connection');
+  const peer = seen[0]!;
+  let socketClosed = false;
+  peer.conn.ws.on('close', () => (socketClosed = true));
+  // The client neither reads nor answers the closing handshake: the listener ends the socket itself.
+  conn.ws.pause();
+  peer.conn.keepAlive(20, 200);
+  await until(() => socketClosed, 'the listener\'s socket is closed without the client\'s answer');
+  t.match(peer.closed, /^4009: nothing heard for/, 'it closed for the silence');
+});
