@@ -5,11 +5,17 @@ import { setFlagsFromString } from 'node:v8';
  * client releases a big graph the scheduler, now idle, keeps the dead task records, and its
  * RSS stays at the size it had while holding them (a million released tasks kept ~1 GiB
  * resident indefinitely). Once a release of at least `threshold` tasks has settled — a whole
- * tick without another task forgotten — one full collection gives the memory back. A
- * scheduler that keeps working is left to V8. Pure: the server asks it each tick and calls gc.
+ * tick without another task forgotten and without any other task changing state — one full
+ * collection gives the memory back. A scheduler that keeps working is left to V8: a collection
+ * in the middle of work (a client's sequential round trips right after it released a big map,
+ * which forget nothing for a tick) cost that work a compacting pause and then, for the next
+ * seconds, V8's re-marking and sweeping on its helper threads (bench/scheduler-ab.ts (b): the
+ * round trips after a 60,000-task map cost 1.4-1.5x 0cbbd89's scheduler CPU in their first
+ * half, 0.94-1.05x in their second). Pure: the server asks it each tick and calls gc.
  */
 export class IdleCollector {
   private lastCount = 0;
+  private lastTransitions = 0;
   private atLastCollection = 0;
   /** Tasks forgotten between the last two collections (for the log line). */
   lastReleased = 0;
@@ -17,10 +23,14 @@ export class IdleCollector {
   /** @param threshold tasks forgotten since the last collection that make one worth its pause */
   constructor(readonly threshold = 50_000) {}
 
-  /** `forgotten`: the scheduler's running count of forgotten tasks. True: collect now. */
-  shouldCollect(forgotten: number): boolean {
-    const settled = forgotten === this.lastCount;
+  /**
+   * `forgotten`: the scheduler's running count of forgotten tasks; `transitions`: its running
+   * count of task state changes (work of any kind). True: collect now.
+   */
+  shouldCollect(forgotten: number, transitions: number): boolean {
+    const settled = forgotten === this.lastCount && transitions === this.lastTransitions;
     this.lastCount = forgotten;
+    this.lastTransitions = transitions;
     if (!settled || forgotten - this.atLastCollection < this.threshold) return false;
     this.lastReleased = forgotten - this.atLastCollection;
     this.atLastCollection = forgotten;

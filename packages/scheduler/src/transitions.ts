@@ -30,6 +30,8 @@ export abstract class Transitions {
   protected readonly typeNames = new Interner();
   /** Tasks forgotten since the start (see idle-gc.ts). */
   forgottenCount = 0;
+  /** Task state changes since the start: whether any work went on between two ticks (idle-gc.ts). */
+  transitionCount = 0;
   readonly clients = new Map<string, ClientRecord>();
   /** Gone workers, kept for the dashboard. */
   readonly goneWorkers: WorkerRecord[] = [];
@@ -480,6 +482,7 @@ export abstract class Transitions {
 
   protected setState(ts: TaskRecord, to: TaskRecord['state']): void {
     if (ts.state === to) return;
+    this.transitionCount++;
     if (ts.state === 'memory') this.dropInline(ts);
     const g = groupStats(this.groups, ts.group);
     const a = GROUP_STATE[ts.state];

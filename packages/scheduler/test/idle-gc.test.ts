@@ -6,15 +6,26 @@ import { Sim, task } from './sim.js';
 
 t.test('a big release is collected once it has settled; a busy or small one is left to V8', async (t) => {
   const c = new IdleCollector(1000);
-  t.notOk(c.shouldCollect(0), 'nothing forgotten');
-  t.notOk(c.shouldCollect(600), 'still forgetting');
-  t.notOk(c.shouldCollect(1200), 'still forgetting, past the threshold');
-  t.ok(c.shouldCollect(1200), 'settled for a tick: collect');
-  t.notOk(c.shouldCollect(1200), 'once');
-  t.notOk(c.shouldCollect(1700), 'more forgotten');
-  t.notOk(c.shouldCollect(1700), 'settled, but only 500 since the last collection');
-  t.notOk(c.shouldCollect(2300), 'forgetting again');
-  t.ok(c.shouldCollect(2300), '1,100 since the last collection, settled');
+  t.notOk(c.shouldCollect(0, 0), 'nothing forgotten');
+  t.notOk(c.shouldCollect(600, 1800), 'still forgetting');
+  t.notOk(c.shouldCollect(1200, 3600), 'still forgetting, past the threshold');
+  t.ok(c.shouldCollect(1200, 3600), 'settled for a tick: collect');
+  t.notOk(c.shouldCollect(1200, 3600), 'once');
+  t.notOk(c.shouldCollect(1700, 5100), 'more forgotten');
+  t.notOk(c.shouldCollect(1700, 5100), 'settled, but only 500 since the last collection');
+  t.notOk(c.shouldCollect(2300, 6900), 'forgetting again');
+  t.ok(c.shouldCollect(2300, 6900), '1,100 since the last collection, settled');
+});
+
+t.test('a release is not collected while other work goes on, only at the first tick without any', async (t) => {
+  // A client released a big map and goes on with sequential round trips: for a tick nothing is
+  // forgotten (its futures are released later), but tasks keep changing state. A collection
+  // then would pause that work and leave V8 re-marking on its helper threads for seconds after.
+  const c = new IdleCollector(1000);
+  t.notOk(c.shouldCollect(1200, 3600), 'the release');
+  t.notOk(c.shouldCollect(1200, 3640), 'nothing forgotten, but round trips went on: not settled');
+  t.notOk(c.shouldCollect(1200, 3700), 'still working');
+  t.ok(c.shouldCollect(1200, 3700), 'a tick without any work: collect');
 });
 
 t.test('the state machine counts the tasks it forgets', async (t) => {
@@ -29,6 +40,20 @@ t.test('the state machine counts the tasks it forgets', async (t) => {
   t.equal(sim.state.forgottenCount, 4);
   sim.apply(sim.state.clientDisconnected('c', 0));
   t.equal(sim.state.forgottenCount, 10, 'a client that leaves releases the rest');
+});
+
+t.test('the state machine counts task state changes, and nothing else moves the count', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w');
+  const before = sim.state.transitionCount;
+  sim.submit('c', [task('y-1')]);
+  sim.drain();
+  const after = sim.state.transitionCount;
+  t.ok(after - before >= 2, `a task submitted and finished changed state ${after - before} times`);
+  sim.apply(sim.state.heartbeat('w', { cpu: 0, rss: 0, memoryLimit: 0, executing: 0, ready: 0, stored: 1, storedBytes: 9, time: 0 }, 1));
+  sim.apply(sim.state.tick(2).commands);
+  t.equal(sim.state.transitionCount, after, 'a heartbeat and a tick are not work');
 });
 
 t.test('the idle collection compacts: an old space left sparse by a big release is given back, not kept committed', async (t) => {
