@@ -20,7 +20,13 @@ export interface ConnectOptions {
   token?: string;
   /** For `wss://`: the CA to trust, and this side's certificate when the listener asks for one. */
   tls?: TlsOptions;
+  /** How long the connect and the handshake may take together (default 10 s). */
   timeoutMs?: number;
+  /**
+   * Gives the connect up early: aborting rejects with a {@link HandshakeError} that gives the
+   * signal's reason (a string or an Error's message) and closes the socket.
+   */
+  signal?: AbortSignal;
   /** Largest frame accepted (default 256 MiB); announced in the hello. */
   maxFrameBytes?: number;
   /** Largest (chunked) message accepted or sent (default 1 GiB); announced in the hello. */
@@ -82,6 +88,7 @@ export function connect(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       ws.removeAllListeners();
       ws.on('error', () => {});
       if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.terminate();
@@ -91,6 +98,12 @@ export function connect(
       () => fail(new HandshakeError(`no handshake answer from ${label} within ${opts.timeoutMs ?? 10000} ms`, CloseCode.handshakeTimeout)),
       opts.timeoutMs ?? 10000,
     );
+    const onAbort = () => {
+      const why = opts.signal?.reason;
+      fail(new HandshakeError(`gave up connecting to ${label}: ${why instanceof Error ? why.message : String(why ?? 'aborted')}`, CloseCode.going));
+    };
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener('abort', onAbort, { once: true });
     ws.on('error', (err) => {
       const tls = describeTlsError(err, label);
       fail(tls ? new HandshakeError(tls, CloseCode.tls) : new HandshakeError(`cannot connect to ${label}: ${err.message}`, CloseCode.going));
@@ -148,6 +161,7 @@ export function connect(
       if (bad) return fail(new HandshakeError(`${label} sent a malformed welcome: ${formatProblem('welcome', bad)}`, CloseCode.protocolError));
       settled = true;
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       ws.removeAllListeners();
       // Messages behind the welcome — in its frame, or in frames of the same TCP chunk, which ws
       // parses before any promise continuation runs — are held and delivered on the next turn

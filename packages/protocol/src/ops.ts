@@ -128,6 +128,7 @@ export const SCHEDULER_TO_WORKER = {
     }),
     'free-keys': obj({ op, keys }),
     'steal-request': obj({ op, key }),
+    'peer-gone': obj({ op, address: str({ nonEmpty: true }) }),
     close: obj({ op, reason: opt(str()) }),
   },
 } as const satisfies Direction;

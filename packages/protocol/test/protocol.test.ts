@@ -185,6 +185,29 @@ t.test('the connecting side checks the welcome too', async (t) => {
   t.equal(err.message, `protocol version mismatch: scheduler speaks 99, this worker speaks ${PROTOCOL_VERSION}`);
 });
 
+t.test('a connect whose handshake is not answered is given up when its signal aborts, with the reason', async (t) => {
+  // A TCP listener that accepts and never answers the upgrade: a stalled process looks like this.
+  const silent = net.createServer(() => {});
+  const sockets = new Set<net.Socket>();
+  silent.on('connection', (s) => sockets.add(s));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => {
+    for (const s of sockets) s.destroy();
+    silent.close();
+  });
+  const url = `ws://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+  const abort = new AbortController();
+  const pending = connect(url, { role: 'peer' }, { label: 'peer P', timeoutMs: 600_000, signal: abort.signal }).catch((e) => e);
+  await new Promise<void>((r) => (sockets.size ? r() : silent.once('connection', () => r())));
+  abort.abort(new Error('it was declared dead'));
+  const err = await pending;
+  t.type(err, HandshakeError);
+  t.equal(err.message, 'gave up connecting to peer P: it was declared dead');
+  t.equal(err.code, CloseCode.going);
+  const before = await connect(url, { role: 'peer' }, { label: 'peer P', signal: AbortSignal.abort('not wanted') }).catch((e) => e);
+  t.equal(before.message, 'gave up connecting to peer P: not wanted', 'a signal aborted already fails at once');
+});
+
 t.test('node flags: which are missing, by name; parsing --v8-flags', async (t) => {
   const { missingV8Flags, parseV8Flags } = await import('@gluon/protocol');
   t.same(missingV8Flags(['--single-threaded-gc', '--max-semi-space-size=4'], [], ''), ['--single-threaded-gc', '--max-semi-space-size=4']);

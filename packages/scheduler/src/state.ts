@@ -290,6 +290,21 @@ export class SchedulerState extends Transitions {
     return this.flush();
   }
 
+  /**
+   * A worker expired for silence may still hold other workers' fetches (a frozen process accepts
+   * connections and answers nothing): those running a task that needs one of its results are
+   * told (`peer-gone`), so they give up on it now rather than at their peer timeout. Not for a
+   * worker whose connection closed: its listener is gone too (a fetch fails at once), or it is
+   * alive behind a cut link to the scheduler alone, and its peers may still fetch from it.
+   */
+  private tellFetchers(gone: WorkerRecord): void {
+    const fetchers = new Set<WorkerRecord>();
+    for (const ts of gone.has) {
+      for (const d of ts.dependents) if (d.state === 'processing' && d.processingOn && d.processingOn !== gone) fetchers.add(d.processingOn);
+    }
+    for (const f of fetchers) this.send({ worker: f.id }, { op: 'peer-gone', address: gone.address });
+  }
+
   heartbeat(id: string, metrics: WorkerMetrics, now: number): Command[] {
     const ws = this.workers.get(id);
     if (ws) {
@@ -327,7 +342,10 @@ export class SchedulerState extends Transitions {
       if (now - ws.lastSeen > this.config.heartbeatTtlMs) expired.push(ws.id);
     }
     const commands: Command[] = [];
-    for (const id of expired) commands.push(...this.workerRemoved(id, `no heartbeat for more than ${this.config.heartbeatTtlMs} ms`, now));
+    for (const id of expired) {
+      this.tellFetchers(this.workers.get(id)!);
+      commands.push(...this.workerRemoved(id, `no heartbeat for more than ${this.config.heartbeatTtlMs} ms`, now));
+    }
     for (const [workerId, keys] of this.recovery.expireOrphans(now)) {
       this.send({ worker: workerId }, { op: 'free-keys', keys });
       this.addLog(now, 'info', `freed ${keys.length} result(s) on ${this.workers.get(workerId)?.name ?? workerId} that no client claimed within ${this.config.orphanGraceMs} ms`);

@@ -179,3 +179,33 @@ t.test('a merely slow scheduler loop still expires a silent worker', async (t) =
   for (let now = 0; now <= 10_000 && expiredAt < 0; now += 600) if (sim.state.tick(now).expired.length) expiredAt = now;
   t.ok(expiredAt > 0 && expiredAt <= 2400, `expired at ${expiredAt} ms`);
 });
+
+t.test('an expired worker: the workers running tasks that need its results are told (peer-gone); a closed connection tells nobody', async (t) => {
+  const sim = new Sim({ heartbeatTtlMs: 1000 });
+  sim.addClient('c');
+  for (const w of ['w1', 'w2', 'w3']) sim.addWorker(w);
+  sim.submit('c', [task('a-1'), task('a-2'), task('sum-1', ['a-1', 'a-2'])], ['sum-1']);
+  const holder = (k: string) => sim.state.tasks.get(k)!.processingOn!.id;
+  const [h1, h2] = [holder('a-1'), holder('a-2')];
+  sim.finish(h1, 'a-1', { nbytes: 100 });
+  sim.finish(h2, 'a-2', { nbytes: 10 });
+  const fetcher = holder('sum-1');
+  const gone = fetcher === h1 ? h2 : h1;
+  t.not(fetcher, gone);
+  // The holder the fetcher needs falls silent; the others keep their heartbeats going.
+  for (const w of ['w1', 'w2', 'w3']) if (w !== gone) sim.apply(sim.state.heartbeat(w, metrics(900), 900));
+  const { commands, expired } = sim.state.tick(1500);
+  t.same(expired, [gone]);
+  t.same(commands.filter((c) => c.msg.op === 'peer-gone').map((c) => [c.to, c.msg]), [[{ worker: fetcher }, { op: 'peer-gone', address: `ws://${gone}` }]],
+    'only the worker fetching from it is told, once');
+
+  const again = new Sim();
+  again.addClient('c');
+  for (const w of ['w1', 'w2']) again.addWorker(w);
+  again.submit('c', [task('a-1'), task('a-2'), task('sum-1', ['a-1', 'a-2'])], ['sum-1']);
+  const on = (k: string) => again.state.tasks.get(k)!.processingOn!.id;
+  again.finish(on('a-1'), 'a-1', { nbytes: 100 });
+  again.finish(on('a-2'), 'a-2', { nbytes: 10 });
+  const other = on('sum-1') === 'w1' ? 'w2' : 'w1';
+  t.same(ops(again.state.workerRemoved(other, 'connection closed (1006)', 10), 'peer-gone'), [], 'its listener is gone with it, or it still serves its peers');
+});

@@ -34,6 +34,15 @@ export interface WorkerOptions {
   listenPort?: number;
   /** Working directory that decides which packages and files are allowed (default `process.cwd()`). */
   cwd?: string;
+  /**
+   * How long connecting to a peer for a dependency (TCP connect, upgrade, handshake) may take
+   * before the fetch fails and the next holder is tried, or the data is reported missing (which
+   * recomputes it). Default: the scheduler's heartbeat TTL plus two heartbeat intervals (32 s with
+   * the scheduler's defaults): a peer the scheduler still counts as alive (a process stalled by GC,
+   * swap or SIGSTOP) is waited for, since recomputing its data costs more; one it expires is
+   * given up on at once, when the scheduler says so (`peer-gone`).
+   */
+  peerTimeoutMs?: number;
   /** Largest WebSocket frame accepted (default 256 MiB). */
   maxFrameBytes?: number;
   /**
@@ -48,6 +57,15 @@ export interface WorkerOptions {
 const MEMORY_CHECK_MS = 100;
 /** How long a peer may take to answer a get-data (large results take a while). */
 const FETCH_TIMEOUT_MS = 120_000;
+/** The peer connect timeout before the scheduler's welcome said its TTL (Dask's connect timeout). */
+export const DEFAULT_PEER_TIMEOUT_MS = 30_000;
+
+/** A connection to a peer's data listener, while it is made and after. */
+interface PeerLink {
+  conn: Promise<Connection>;
+  /** Gives up the connect (the scheduler declared the peer dead). */
+  abort: AbortController;
+}
 
 /**
  * A Gluon worker: runs tasks in a thread pool, keeps their results, serves them to peers and
@@ -63,7 +81,9 @@ export class GluonWorker {
   private listener!: Listener;
   private pool!: ThreadPool;
   private state!: WorkerState;
-  private readonly peers = new Map<string, Promise<Connection>>();
+  private readonly peers = new Map<string, PeerLink>();
+  /** See {@link WorkerOptions.peerTimeoutMs}; set from the scheduler's welcome unless given. */
+  private peerTimeoutMs: number;
   private readonly allowCache = new Map<string, AllowDecision>();
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private memoryTimer: NodeJS.Timeout | undefined;
@@ -87,6 +107,7 @@ export class GluonWorker {
     this.nthreads = Math.max(1, opts.nthreads ?? Math.max(1, cpus().length));
     this.name = opts.name ?? `${hostname()}-${process.pid}`;
     this.allow = { cwd: opts.cwd ?? process.cwd(), extra: opts.allowModules ?? [] };
+    this.peerTimeoutMs = opts.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
     const own = opts.log ?? ((l) => process.stderr.write(`${new Date().toISOString()} worker ${this.name}: ${l}\n`));
     // Every line also goes to the scheduler, for this worker's page on the dashboard.
     this.log = (l) => {
@@ -198,6 +219,8 @@ export class GluonWorker {
         // after its TTL (the scheduler expires us then anyway) and register again once it answers.
         const ttl = Number(welcome.heartbeatTtlMs ?? 0);
         if (ttl > 0) conn.keepAlive(interval, ttl);
+        // A stalled peer is waited for as long as the scheduler would still count it alive.
+        if (this.opts.peerTimeoutMs === undefined && ttl > 0) this.peerTimeoutMs = ttl + 2 * interval;
         clearInterval(this.heartbeatTimer);
         this.heartbeatTimer = setInterval(() => this.heartbeat(), interval);
         this.heartbeatTimer.unref();
@@ -244,6 +267,7 @@ export class GluonWorker {
         }));
       case 'free-keys': return this.apply(this.state.handle({ type: 'free-keys', keys: m.keys }));
       case 'steal-request': return this.apply(this.state.handle({ type: 'steal', key: m.key }));
+      case 'peer-gone': return this.peerGone(m.address);
       case 'close': void this.close(m.reason ?? 'the scheduler asked the worker to close'); return;
     }
   }
@@ -348,25 +372,43 @@ export class GluonWorker {
     return { ...(this.opts.token ? { token: this.opts.token } : {}), ...(this.opts.tls ? { tls: this.opts.tls } : {}) };
   }
 
-  /** A cached handshaken connection to a peer's data listener. */
+  /**
+   * A cached handshaken connection to a peer's data listener. Connecting may take up to the peer
+   * timeout: a stalled peer (GC, swap, SIGSTOP) whose data would otherwise be recomputed.
+   */
   private peer(addr: string): Promise<Connection> {
-    let cp = this.peers.get(addr);
-    if (cp) return cp;
+    const cached = this.peers.get(addr);
+    if (cached) return cached.conn;
+    const abort = new AbortController();
     const p: Promise<Connection> = connect(addr, { role: 'peer', name: this.name }, {
-      ...this.linkOptions(), label: `peer ${addr}`, log: this.log, timeoutMs: 5000,
+      ...this.linkOptions(), label: `peer ${addr}`, log: this.log, timeoutMs: this.peerTimeoutMs, signal: abort.signal,
       ...this.limits(),
     }).then(({ conn }) => {
       conn.on('close', () => {
-        if (this.peers.get(addr) === p) this.peers.delete(addr);
+        if (this.peers.get(addr)?.conn === p) this.peers.delete(addr);
       });
       return conn;
     });
     p.catch(() => {
-      if (this.peers.get(addr) === p) this.peers.delete(addr);
+      if (this.peers.get(addr)?.conn === p) this.peers.delete(addr);
     });
-    this.peers.set(addr, p);
-    cp = p;
-    return cp;
+    this.peers.set(addr, { conn: p, abort });
+    return p;
+  }
+
+  /**
+   * The scheduler expired the worker at `addr` (no heartbeat within its TTL): a connect to it
+   * is given up and an open connection dropped, so the fetches waiting on it fail now and their
+   * data is looked for elsewhere or recomputed. A later fetch connects afresh (it may be back).
+   */
+  private peerGone(addr: string): void {
+    const link = this.peers.get(addr);
+    if (!link) return;
+    this.peers.delete(addr);
+    const why = 'the scheduler declared it dead (no heartbeat within its TTL)';
+    this.log(`giving up on peer ${addr}: ${why}`);
+    link.abort.abort(new Error(why));
+    void link.conn.then((c) => c.terminate(why), () => {});
   }
 
   /** The size limits this worker's connections announce and enforce. */
@@ -471,7 +513,10 @@ export class GluonWorker {
     clearTimeout(this.reconnectTimer);
     this.scheduler?.close(CloseCode.normal, 'worker leaving');
     this.scheduler = null;
-    for (const p of this.peers.values()) void p.then((c) => c.close(), () => {});
+    for (const p of this.peers.values()) {
+      p.abort.abort(new Error('the worker is closing'));
+      void p.conn.then((c) => c.close(), () => {});
+    }
     await this.pool?.close();
     await this.listener?.close();
   }
