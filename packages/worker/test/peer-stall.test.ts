@@ -11,18 +11,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
 import type { TaskSpec } from '@gluon/protocol';
-import { fixture, RawClient, startScheduler, startWorker, type Proc } from './procs.js';
+import { endAfter, fixture, RawClient, startScheduler, startWorker } from './procs.js';
 import { until } from '../../../test/helpers/until.js';
 
-const procs: Proc[] = [];
-const clients: RawClient[] = [];
-t.teardown(async () => {
-  for (const c of clients) c.close();
-  for (const p of procs) {
-    p.kill('SIGCONT');
-    p.kill('SIGKILL');
-  }
-});
+const { procs, clients } = endAfter(t);
 let seq = 0;
 const spec = (exp: string, args: unknown[], deps: string[] = []): TaskSpec => ({ key: `${exp}-${++seq}`, fn: { module: pathToFileURL(fixture).href, export: exp }, args, deps });
 const ref = (key: string) => ({ __gluonRef: key });

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { restoreThreadNursery, ThreadPool, substitute, WORKER_V8_FLAGS, type PoolResult } from '@gluon/worker';
 import { until } from '../../../test/helpers/until.js';
 
@@ -168,15 +168,22 @@ function gate(cells = 2) {
   };
 }
 
-t.test('a task queued behind a blocked one runs on a thread that is free (no head-of-line blocking)', async (t) => {
-  const two = new ThreadPool(2, 'pool-hol', () => {});
-  const g = gate();
+/** A pool of two threads, closed at the end of the test with `g` opened first; `task` runs one on it. */
+function twoThreads(t: Test, name: string, g: ReturnType<typeof gate>) {
+  const two = new ThreadPool(2, name, () => {});
   t.teardown(() => {
     g.open();
     return two.close();
   });
+  const task = (key: string, exportName: string, args: unknown[], timeoutMs?: number) =>
+    two.run({ key, url, exportName, args, data: {}, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+  return { two, task };
+}
+
+t.test('a task queued behind a blocked one runs on a thread that is free (no head-of-line blocking)', async (t) => {
+  const g = gate();
+  const { two, task } = twoThreads(t, 'pool-hol', g);
   const counts = gate(3);
-  const task = (key: string, exportName: string, args: unknown[]) => two.run({ key, url, exportName, args, data: {} });
   let blockedDone = false;
   const blocked = task('a', 'gated', [g.buffer]).then((r) => ((blockedDone = true), r));
   // Posted together: A and C go to the first thread, B to the second (before, C waited for A).
@@ -194,15 +201,9 @@ t.test('a task queued behind a blocked one runs on a thread that is free (no hea
 });
 
 t.test('taken-back tasks and timeoutMs/cancel: the blocked task is stopped, nothing runs twice or is lost', async (t) => {
-  const two = new ThreadPool(2, 'pool-hol-stop', () => {});
   const g = gate();
-  t.teardown(() => {
-    g.open();
-    return two.close();
-  });
+  const { two, task } = twoThreads(t, 'pool-hol-stop', g);
   const counts = gate(4);
-  const task = (key: string, exportName: string, args: unknown[], timeoutMs?: number) =>
-    two.run({ key, url, exportName, args, data: {}, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
   // A blocks until its timeout stops its thread; C, queued behind it, runs elsewhere first.
   const a = task('a', 'gated', [g.buffer], 300);
   const [b, c] = [task('b', 'counted', [counts.buffer, 0]), task('c', 'counted', [counts.buffer, 1])];

@@ -198,6 +198,23 @@ export class RawClient {
   }
 }
 
+/**
+ * The processes and raw clients a test file starts, ended when its tests are done: stopped
+ * processes (SIGSTOP) are continued and killed, clients closed.
+ */
+export function endAfter(t: { teardown(fn: () => unknown): void }): { procs: Proc[]; clients: RawClient[] } {
+  const procs: Proc[] = [];
+  const clients: RawClient[] = [];
+  t.teardown(() => {
+    for (const c of clients) c.close();
+    for (const p of procs) {
+      p.kill('SIGCONT');
+      p.kill('SIGKILL');
+    }
+  });
+  return { procs, clients };
+}
+
 /** A raw peer connection to a worker's data listener; resolves get-data replies. */
 export async function getData(address: string, keys: string[], token?: string): Promise<Message> {
   const { conn } = await connect(address, { role: 'peer', name: 'raw-test-peer' }, { ...(token ? { token } : {}), log: () => {} });

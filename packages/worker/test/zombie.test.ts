@@ -7,18 +7,10 @@
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
 import type { TaskSpec } from '@gluon/protocol';
-import { fixture, RawClient, startScheduler, startWorker, type Proc } from './procs.js';
+import { endAfter, fixture, RawClient, startScheduler, startWorker } from './procs.js';
 
 const mod = pathToFileURL(fixture).href;
-const procs: Proc[] = [];
-const clients: RawClient[] = [];
-t.teardown(async () => {
-  for (const c of clients) c.close();
-  for (const p of procs) {
-    p.kill('SIGCONT');
-    p.kill('SIGKILL');
-  }
-});
+const { procs, clients } = endAfter(t);
 const inc = (key: string, x: number): TaskSpec => ({ key, fn: { module: mod, export: 'inc' }, args: [x], deps: [] });
 
 /** Asks who-has until `pred` holds for the holders of `key`; bounded in count and time. */
