@@ -4,28 +4,35 @@ import { runInNewContext } from 'node:vm';
 import { collectCompacting, IdleCollector } from '../src/idle-gc.js';
 import { Sim, task } from './sim.js';
 
+/** Feeds a collector one tick per step (forgotten, transitions) and checks each answer. */
+function ticks(t: Tap.Test, c: IdleCollector, steps: Array<[forgotten: number, transitions: number, collect: boolean, why: string]>): void {
+  for (const [forgotten, transitions, collect, why] of steps) t.equal(c.shouldCollect(forgotten, transitions), collect, why);
+}
+
 t.test('a big release is collected once it has settled; a busy or small one is left to V8', async (t) => {
-  const c = new IdleCollector(1000);
-  t.notOk(c.shouldCollect(0, 0), 'nothing forgotten');
-  t.notOk(c.shouldCollect(600, 1800), 'still forgetting');
-  t.notOk(c.shouldCollect(1200, 3600), 'still forgetting, past the threshold');
-  t.ok(c.shouldCollect(1200, 3600), 'settled for a tick: collect');
-  t.notOk(c.shouldCollect(1200, 3600), 'once');
-  t.notOk(c.shouldCollect(1700, 5100), 'more forgotten');
-  t.notOk(c.shouldCollect(1700, 5100), 'settled, but only 500 since the last collection');
-  t.notOk(c.shouldCollect(2300, 6900), 'forgetting again');
-  t.ok(c.shouldCollect(2300, 6900), '1,100 since the last collection, settled');
+  ticks(t, new IdleCollector(1000), [
+    [0, 0, false, 'nothing forgotten'],
+    [600, 1800, false, 'still forgetting'],
+    [1200, 3600, false, 'still forgetting, past the threshold'],
+    [1200, 3600, true, 'settled for a tick: collect'],
+    [1200, 3600, false, 'once'],
+    [1700, 5100, false, 'more forgotten'],
+    [1700, 5100, false, 'settled, but only 500 since the last collection'],
+    [2300, 6900, false, 'forgetting again'],
+    [2300, 6900, true, '1,100 since the last collection, settled'],
+  ]);
 });
 
 t.test('a release is not collected while other work goes on, only at the first tick without any', async (t) => {
   // A client released a big map and goes on with sequential round trips: for a tick nothing is
   // forgotten (its futures are released later), but tasks keep changing state. A collection
   // then would pause that work and leave V8 re-marking on its helper threads for seconds after.
-  const c = new IdleCollector(1000);
-  t.notOk(c.shouldCollect(1200, 3600), 'the release');
-  t.notOk(c.shouldCollect(1200, 3640), 'nothing forgotten, but round trips went on: not settled');
-  t.notOk(c.shouldCollect(1200, 3700), 'still working');
-  t.ok(c.shouldCollect(1200, 3700), 'a tick without any work: collect');
+  ticks(t, new IdleCollector(1000), [
+    [1200, 3600, false, 'the release'],
+    [1200, 3640, false, 'nothing forgotten, but round trips went on: not settled'],
+    [1200, 3700, false, 'still working'],
+    [1200, 3700, true, 'a tick without any work: collect'],
+  ]);
 });
 
 t.test('the state machine counts the tasks it forgets', async (t) => {
