@@ -236,9 +236,18 @@ export class ThreadPool {
     return slot.ready === true && slot.inFlight.size === 0 && !slot.stopping && this.slots[slot.index] === slot;
   }
 
-  /** Whether the thread holds tasks it has not started (nor a gap left by a failed post). */
+  /**
+   * Whether the thread holds tasks it has not started behind one it runs, or while it is still
+   * starting up. Not tasks merely on their way to a thread between tasks: it claims them in a
+   * moment, and taking those would only pass them back and forth between idle threads.
+   */
   private holdsUnclaimed(slot: Slot): boolean {
-    return slot.inFlight.size > 0 && !slot.stopping && Atomics.load(slot.cursor, 0) !== slot.posted;
+    if (slot.stopping || slot.inFlight.size === 0) return false;
+    const claimed = Atomics.load(slot.cursor, 0);
+    if (claimed === slot.posted) return false;
+    if (!slot.ready) return true;
+    const head = slot.inFlight.values().next().value!;
+    return head.seq !== undefined && !isAfter(head.seq, claimed);
   }
 
   /**
