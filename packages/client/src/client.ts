@@ -7,10 +7,11 @@ import { Delayed, type Deferred, type DeferredArgs } from './delayed.js';
 import { ClientClosedError, ResultTooLargeError } from './errors.js';
 import { Future, KeyState, type FutureHost } from './future.js';
 import { Lineage } from './lineage.js';
+import { DEFAULT_GRAPH_SLICE, GraphOutbox } from './outbox.js';
 import { PeerPool, type PeerLimits, type PeerLink } from './peers.js';
 import { performanceReport, type PerformanceReportOptions } from './performance-report.js';
 import type { RemoteFunction, TaskOptions } from './remote.js';
-import { toWire, tokenize } from './serialize.js';
+import { isPlain, NO_DEPS, toWire, tokenize, tokenizer } from './serialize.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFn = (...args: any[]) => any;
@@ -69,6 +70,14 @@ export interface ConnectOptions {
    * and how long it tried. Meanwhile `result()` waits. Default 5 minutes; 0 gives up at once.
    */
   reconnectTimeoutMs?: number;
+  /**
+   * Most tasks sent to the scheduler per turn of the event loop (default 49,152; a slice also
+   * ends after ~50 ms of encoding). A larger graph leaves slice by slice: the call that built it
+   * (`map`, `submit`, `treeReduce` …) returns its futures at once, and between slices the client
+   * answers the scheduler's keep-alive and takes in results, while the scheduler is already
+   * running the first tasks. See {@link Client.unsentTasks}.
+   */
+  graphSliceTasks?: number;
 }
 
 /** Room left for an update-graph's envelope when its tasks are split to fit a message budget. */
@@ -89,8 +98,6 @@ export interface WaitOptions {
 
 /** Rounds of fetching a result before giving up (each round re-asks who holds it). */
 const MAX_FETCH_ROUNDS = 20;
-/** Most tasks per update-graph frame (see Client.sendGraph). */
-const GRAPH_BATCH = 4096;
 
 /**
  * A connection to a Gluon scheduler: submit tasks, get futures, gather results.
@@ -117,8 +124,10 @@ export class Client implements FutureHost {
   private reconnecting: Promise<void> | undefined;
   /** Ends a reconnect backoff wait early (on close). */
   private wakeReconnect: (() => void) | undefined;
-  /** Publishes made while the scheduler was away, sent once it is back. */
-  private pendingPublish: Message[] = [];
+  /** What is on its way to the scheduler, in order, sent in slices (graph frames and what must follow them). */
+  private readonly outbox: GraphOutbox;
+  /** Set from losing the connection until a new one is attached. */
+  private linkDown = false;
   /** Times this client reconnected to its scheduler. */
   reconnects = 0;
   // Graph updates and releases made within one tick leave as one message each.
@@ -138,6 +147,10 @@ export class Client implements FutureHost {
   ) {
     this.dashboardUrl = typeof welcome.dashboard === 'string' ? welcome.dashboard : undefined;
     this.peers = new PeerPool(name, link, limits);
+    this.outbox = new GraphOutbox(
+      () => (this.closed || this.linkDown ? undefined : this.conn), opts.graphSliceTasks ?? DEFAULT_GRAPH_SLICE,
+      (err) => process.stderr.write(`gluon client: sending the graph to ${url} failed: ${err.message}\n`),
+    );
     this.conn = conn;
     this.clientId = '';
     this.attach(conn, welcome);
@@ -167,10 +180,12 @@ export class Client implements FutureHost {
 
   private attach(conn: Connection, welcome: Message): void {
     this.conn = conn;
+    this.linkDown = false;
     this.clientId = String(welcome.clientId ?? '');
     conn.on('message', (m: Message) => this.onMessage(m));
     conn.on('oversize', (m: Message, bytes: number, limit: number, whose: string) => this.unsent(m, bytes, limit, whose));
     conn.on('close', (code: number, reason: string) => {
+      if (conn === this.conn) this.linkDown = true;
       if (conn === this.conn) this.onLost(`lost the scheduler connection (${code}${reason ? `: ${reason}` : ''})`);
     });
     // A scheduler behind a cut link goes silent rather than closing: notice within its TTL.
@@ -198,6 +213,10 @@ export class Client implements FutureHost {
       ...(opts.maxFrameBytes ? { maxFrameBytes: opts.maxFrameBytes } : {}),
       ...(opts.maxMessageBytes ? { maxMessageBytes: opts.maxMessageBytes } : {}),
     };
+    const slice = opts.graphSliceTasks;
+    if (slice !== undefined && !(Number.isInteger(slice) && slice >= 1 && slice <= 10_000_000)) {
+      throw new RangeError(`Client.connect: graphSliceTasks must be an integer number of tasks from 1 to 10000000, got ${String(slice)}`);
+    }
     const limit = opts.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS;
     if (!(Number.isFinite(limit) && limit >= 0)) throw new RangeError(`Client.connect: reconnectTimeoutMs must be a number ≥ 0, got ${limit}`);
     const link: PeerLink = { ...(token ? { token } : {}), ...(opts.tls ? { tls: readTlsMaterial(opts.tls, 'Client.connect: tls') } : {}) };
@@ -257,11 +276,38 @@ export class Client implements FutureHost {
       if (it === null || typeof it !== 'object' || !(Symbol.iterator in it)) throw new TypeError(`map(): argument ${i + 1} is not iterable`);
       return Array.isArray(it) ? it : [...it];
     });
+    this.assertOpen();
     let n = Infinity;
     for (const l of lists) n = Math.min(n, l.length);
-    const nodes: Delayed[] = new Array(n);
-    for (let i = 0; i < n; i++) nodes[i] = new Delayed(fn, lists.length === 1 ? [lists[0]![i]] : lists.map((l) => l[i]));
-    return this.submitGraph(nodes) as Array<Future<Awaited<ReturnType<F>>>>;
+    const argsOf = (i: number): unknown[] => (lists.length === 1 ? [lists[0]![i]] : lists.map((l) => l[i]));
+    // Elements holding futures or graph nodes go through the graph builder, first, so that a
+    // bad argument among them queues nothing; plain ones (the usual numbers and strings) take
+    // the short way: no graph node, no walk, one key lookup.
+    const futures = new Array<Future>(n);
+    const nested: number[] = [];
+    for (let i = 0; i < n; i++) if (!lists.every((l) => isPlain(l[i]))) nested.push(i);
+    if (nested.length) {
+      const built = this.submitGraph(nested.map((i) => new Delayed(fn, argsOf(i))));
+      nested.forEach((i, j) => (futures[i] = built[j]!));
+    }
+    const opts = fn.options;
+    const group = opts.group ?? fn.fn.export;
+    const seed = opts.pure === false ? undefined : tokenizer(group, fn.fn);
+    for (let i = 0; i < n; i++) {
+      if (futures[i]) continue;
+      const args = argsOf(i);
+      const key = seed ? seed.key(args) : `${group}-${nanoid(16)}`;
+      let state = this.keys.get(key);
+      if (!state) {
+        // Its spec is queued here unless a graph node of this tick queued it already.
+        const queue = !this.pendingKeys.has(key);
+        if (queue) this.queueSpec(makeSpec(key, fn, group, args, NO_DEPS), true);
+        state = this.holdKey(key, !queue);
+      }
+      futures[i] = this.newFuture(state);
+    }
+    this.scheduleFlush();
+    return futures as Array<Future<Awaited<ReturnType<F>>>>;
   }
 
   /**
@@ -340,35 +386,39 @@ export class Client implements FutureHost {
       built.set(node, key);
       if (!specKeys.has(key) && !this.pendingKeys.has(key) && !this.keys.has(key)) {
         specKeys.add(key);
-        const spec: TaskSpec = { key, fn: node.fn.fn, group, args, deps };
-        if (opts.priority) spec.priority = opts.priority;
-        if (opts.retries) spec.retries = opts.retries;
-        if (opts.timeoutMs !== undefined) spec.timeoutMs = opts.timeoutMs;
-        specs.push(spec);
+        specs.push(makeSpec(key, node.fn, group, args, deps));
       }
       return key;
     };
     const keys = new Array<string>(roots.length);
     for (let i = 0; i < roots.length; i++) keys[i] = built.get(roots[i]!) ?? build(roots[i]!);
-    for (const spec of specs) {
-      this.pendingKeys.add(spec.key);
-      this.pendingTasks.push(spec);
-      this.lineage.add(spec);
-    }
+    for (const spec of specs) this.queueSpec(spec, false);
     const futures = new Array<Future>(roots.length);
-    for (let i = 0; i < roots.length; i++) futures[i] = this.futureFor(keys[i]!);
+    for (let i = 0; i < roots.length; i++) futures[i] = this.newFuture(this.keys.get(keys[i]!) ?? this.holdKey(keys[i]!));
     this.scheduleFlush();
     return futures;
   }
 
-  private futureFor(key: string): Future {
-    let state = this.keys.get(key);
-    if (!state) {
-      state = new KeyState(key);
-      this.keys.set(key, state);
-      this.lineage.hold(key);
-      this.pendingWants.push(key);
-    }
+  /**
+   * Queues a spec to be sent and kept in the lineage. A spec of a key being held at once
+   * (`held`) needs no entry in pendingKeys: the key's state stands for it.
+   */
+  private queueSpec(spec: TaskSpec, held: boolean): void {
+    if (!held) this.pendingKeys.add(spec.key);
+    this.pendingTasks.push(spec);
+    this.lineage.add(spec, held);
+  }
+
+  /** Starts holding a key: its state, and a want for the scheduler (and its lineage, unless counted already). */
+  private holdKey(key: string, holdLineage = true): KeyState {
+    const state = new KeyState(key);
+    this.keys.set(key, state);
+    if (holdLineage) this.lineage.hold(key);
+    this.pendingWants.push(key);
+    return state;
+  }
+
+  private newFuture(state: KeyState): Future {
     state.handles++;
     const f = new Future(state, this);
     this.registry.register(f, state, f);
@@ -381,57 +431,46 @@ export class Client implements FutureHost {
     queueMicrotask(() => this.flush());
   }
 
-  /** Sends queued graph updates and releases now (before any other message, to keep order). */
-  private flush(): void {
-    this.flushQueued = false;
-    // While reconnecting, everything stays queued: the re-sent graph covers it.
-    if (this.closed || this.reconnecting) return;
+  /**
+   * Tasks submitted (or re-sent after a reconnect) that have not yet been handed to the
+   * connection: a large graph leaves in slices of {@link ConnectOptions.graphSliceTasks}.
+   */
+  get unsentTasks(): number {
+    return this.pendingTasks.length + this.outbox.pendingTasks;
+  }
+
+  /** Graph slices sent so far (each one a turn of the event loop; for tests and benchmarks). */
+  get graphSlices(): number {
+    return this.outbox.slices;
+  }
+
+  /** Resolves once every task submitted so far has been handed to the connection. */
+  whenSent(): Promise<void> {
+    this.flush();
+    return this.outbox.whenEmpty();
+  }
+
+  /** Moves what this tick queued into the outbox, behind what is already there, to keep order. */
+  private queuePending(): void {
     if (this.pendingTasks.length || this.pendingWants.length) {
-      this.sendGraph(this.pendingTasks, this.pendingWants);
+      this.outbox.pushGraph(this.pendingTasks, this.pendingWants);
       this.pendingTasks = [];
       this.pendingWants = [];
       this.pendingKeys.clear();
     }
     if (this.pendingRelease.length) {
-      this.conn.send({ op: 'release-keys', keys: this.pendingRelease });
+      this.outbox.pushMessage({ op: 'release-keys', keys: this.pendingRelease });
       this.pendingRelease = [];
     }
   }
 
-  /**
-   * Sends a graph update in frames of at most {@link GRAPH_BATCH} tasks, in submission order
-   * (dependencies before dependents). Small frames let the scheduler start the first tasks while
-   * it decodes the rest, and keep each decoded frame short-lived, so a 50,000-task `map` does not
-   * grow the scheduler's heap by a whole decoded graph at once. Each want travels with the frame
-   * that defines its key; wants for keys defined earlier go with the first.
-   */
-  private sendGraph(tasks: TaskSpec[], wants: string[], held?: Record<string, string[]>): void {
-    if (tasks.length <= GRAPH_BATCH) {
-      this.conn.send({ op: 'update-graph', tasks, wants, ...(held ? { held } : {}) });
-      return;
-    }
-    const frames = Math.ceil(tasks.length / GRAPH_BATCH);
-    const wantsBy: string[][] = Array.from({ length: frames }, () => []);
-    // Wants usually name the tasks in their order (map, submit): matched in one pass, and a
-    // key → frame map is built only for the first want out of that order.
-    let frameOf: Map<string, number> | null = null;
-    let next = 0;
-    for (const k of wants) {
-      if (frameOf === null && next < tasks.length && tasks[next]!.key === k) {
-        wantsBy[Math.floor(next++ / GRAPH_BATCH)]!.push(k);
-        continue;
-      }
-      if (frameOf === null) {
-        frameOf = new Map();
-        for (let i = 0; i < tasks.length; i++) frameOf.set(tasks[i]!.key, Math.floor(i / GRAPH_BATCH));
-      }
-      wantsBy[frameOf.get(k) ?? 0]!.push(k);
-    }
-    for (let f = 0; f < frames; f++) {
-      const part = tasks.slice(f * GRAPH_BATCH, (f + 1) * GRAPH_BATCH);
-      this.conn.send({ op: 'update-graph', tasks: part, wants: wantsBy[f]!, ...(held && f === 0 ? { held } : {}) });
-      this.conn.flush();
-    }
+  /** Queues graph updates and releases behind what is on its way, and sends (paced). */
+  private flush(): void {
+    this.flushQueued = false;
+    // While reconnecting, everything stays queued: the re-sent graph covers it.
+    if (this.closed || this.reconnecting) return;
+    this.queuePending();
+    this.outbox.kick();
   }
 
   /**
@@ -648,9 +687,22 @@ export class Client implements FutureHost {
     this.assertOpen();
     const keys = [...new Set(futures.filter((f) => !f.done).map((f) => f.key))];
     if (keys.length === 0) return;
+    // Tasks still waiting to be sent never reach the scheduler: they (and their waiting
+    // dependents) are cancelled here, so a cancel mid-submit does not wait for the rest.
+    this.queuePending();
+    for (const key of this.outbox.drop(new Set(keys))) {
+      const s = this.keys.get(key);
+      if (!s) continue;
+      s.cancelled();
+      this.keys.delete(key);
+      this.lineage.release(key);
+    }
+    const sent = keys.filter((k) => this.keys.has(k));
+    if (sent.length === 0) return;
     await this.whenConnected();
     this.flush();
-    this.conn.send({ op: 'cancel', keys });
+    // Ahead of the frames still queued: none of them names these keys any more.
+    this.conn.send({ op: 'cancel', keys: sent });
   }
 
   /** Runs failed tasks again (and the failed tasks they depend on). */
@@ -674,13 +726,10 @@ export class Client implements FutureHost {
     this.assertOpen();
     if (typeof topic !== 'string' || topic === '') throw new TypeError('publish(): the topic must be a non-empty string');
     const wire = toWire([value], () => undefined, 'value');
-    const msg: Message = { op: 'publish', topic, value: wire.args[0] };
-    if (this.reconnecting) {
-      this.pendingPublish.push(msg);
-      return;
-    }
+    // Behind the graph on its way, and kept for the new connection while reconnecting.
+    this.queuePending();
+    this.outbox.pushMessage({ op: 'publish', topic, value: wire.args[0] });
     this.flush();
-    this.conn.send(msg);
   }
 
   /** @internal */
@@ -794,6 +843,9 @@ export class Client implements FutureHost {
     this.pendingWants = [];
     this.pendingKeys.clear();
     this.pendingRelease = [];
+    // Frames not yet sent are part of the lineage re-sent below; messages (publish, cancel)
+    // follow it. Releases are moot: the new registration never held those keys.
+    const kept = this.outbox.reset().filter((m) => m.op !== 'release-keys');
     const roots: string[] = [];
     const held: Record<string, string[]> = {};
     for (const [key, s] of this.keys) {
@@ -801,8 +853,9 @@ export class Client implements FutureHost {
       roots.push(key);
       if (s.status === 'finished' && s.workers.length) held[key] = [...s.workers];
     }
-    this.sendGraph(this.lineage.graphOf(roots), roots, Object.keys(held).length ? held : undefined);
-    for (const m of this.pendingPublish.splice(0)) this.conn.send(m);
+    this.outbox.pushGraph(this.lineage.graphOf(roots), roots, Object.keys(held).length ? held : undefined);
+    for (const m of kept) this.outbox.pushMessage(m);
+    this.outbox.kick();
   }
 
   /** Resolves once the scheduler connection is up; rejects if the client closed or gave up. */
@@ -831,6 +884,7 @@ export class Client implements FutureHost {
     this.closed = true;
     this.closeReason = why;
     this.wakeReconnect?.();
+    this.outbox.abandon();
     for (const s of this.keys.values()) if (!s.done) s.disconnected(why);
     void this.peers.close();
   }
@@ -854,6 +908,8 @@ export class Client implements FutureHost {
   async close(): Promise<void> {
     if (this.closed) return;
     this.flush();
+    // Whatever is still queued leaves now: there is no later turn to send it in.
+    if (!this.reconnecting) this.outbox.drainNow();
     // Closed first, so the connection's close event is not taken for a lost scheduler.
     const conn = this.conn;
     this.onClose('the client was closed');
@@ -904,4 +960,14 @@ function formatMs(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
   return `${(ms / 60_000).toFixed(1)} min`;
+}
+
+/** A task spec with the options that travel (only those set, to keep frames small). */
+function makeSpec(key: string, fn: RemoteFunction, group: string, args: unknown[], deps: string[]): TaskSpec {
+  const opts = fn.options;
+  const spec: TaskSpec = { key, fn: fn.fn, group, args, deps };
+  if (opts.priority) spec.priority = opts.priority;
+  if (opts.retries) spec.retries = opts.retries;
+  if (opts.timeoutMs !== undefined) spec.timeoutMs = opts.timeoutMs;
+  return spec;
 }

@@ -13,6 +13,14 @@ export class Hasher {
   private a = 0x811c9dc5;
   private b = 0x9747b28c;
 
+  /** A hasher in this one's state (to hash many values after a common prefix). */
+  copy(): Hasher {
+    const h = new Hasher();
+    h.a = this.a;
+    h.b = this.b;
+    return h;
+  }
+
   /** Mixes in a string. */
   str(s: string): void {
     let a = this.a;

@@ -20,11 +20,15 @@ export class Lineage {
 
   /**
    * Keeps a spec (dependencies must have been added first, or be kept already). A key kept
-   * already keeps its first spec: keys name their computation.
+   * already keeps its first spec: keys name their computation. `held` counts the client's hold
+   * on the key at once (as {@link hold} would, without a second lookup).
    */
-  add(spec: TaskSpec): void {
-    if (this.specs.has(spec.key)) return;
-    this.specs.set(spec.key, { spec, refs: 0 });
+  add(spec: TaskSpec, held = false): void {
+    if (this.specs.has(spec.key)) {
+      if (held) this.hold(spec.key);
+      return;
+    }
+    this.specs.set(spec.key, { spec, refs: held ? 1 : 0 });
     for (const d of spec.deps) {
       const e = this.specs.get(d);
       if (e) e.refs++;

@@ -15,7 +15,7 @@ import { Hasher } from './hash.js';
  */
 export function toWire(args: unknown[], refOf: (x: object) => string | undefined, root = 'args'): { args: unknown[]; deps: string[] } {
   // Only plain values (the usual map() over numbers or strings): nothing to walk or replace.
-  if (allPlain(args)) return { args, deps: [] };
+  if (allPlain(args)) return { args, deps: NO_DEPS };
   let deps: Set<string> | null = null;
   const ancestors: object[] = [];
   const segs: Array<string | number> = [];
@@ -91,13 +91,19 @@ export function toWire(args: unknown[], refOf: (x: object) => string | undefined
   return { args: wire, deps: deps ? [...deps] : [] };
 }
 
+/** The deps of a task with none: one shared array (a million-task map() need not make a million). */
+export const NO_DEPS: string[] = Object.freeze([]) as unknown as string[];
+
 /** No objects (nor functions or symbols, which fail) among the values: they travel as they are. */
-function allPlain(values: unknown[]): boolean {
-  for (let i = 0; i < values.length; i++) {
-    const t = typeof values[i];
-    if ((t === 'object' && values[i] !== null) || t === 'function' || t === 'symbol') return false;
-  }
+export function allPlain(values: unknown[]): boolean {
+  for (let i = 0; i < values.length; i++) if (!isPlain(values[i])) return false;
   return true;
+}
+
+/** A value that travels as itself with nothing to walk: not an object, function or symbol. */
+export function isPlain(v: unknown): boolean {
+  const t = typeof v;
+  return !((t === 'object' && v !== null) || t === 'function' || t === 'symbol');
 }
 
 /**
@@ -105,10 +111,24 @@ function allPlain(values: unknown[]): boolean {
  * submitting the same call twice reuses the first result, as in Dask.
  */
 export function tokenize(group: string, fn: FnRef, wireArgs: unknown[]): string {
-  const h = new Hasher();
-  h.str(fn.module);
-  h.int(0);
-  h.str(fn.export);
-  h.value(wireArgs);
-  return `${group}-${h.digest()}`;
+  return tokenizer(group, fn).key(wireArgs);
+}
+
+/**
+ * {@link tokenize} for many calls of one function (a map): the function's part of the hash is
+ * mixed in once, and each key starts from a copy of it.
+ */
+export function tokenizer(group: string, fn: FnRef): { key(wireArgs: unknown[]): string } {
+  const seed = new Hasher();
+  seed.str(fn.module);
+  seed.int(0);
+  seed.str(fn.export);
+  const prefix = `${group}-`;
+  return {
+    key(wireArgs) {
+      const h = seed.copy();
+      h.value(wireArgs);
+      return prefix + h.digest();
+    },
+  };
 }

@@ -1,0 +1,148 @@
+/**
+ * The client's side of a large update-graph (issue #17): `map()` of N no-op tasks (default 1M)
+ * against the real scheduler process and simulated workers (bench/sim-workers.ts) that live in
+ * a CHILD process, so that the client process's CPU time is the client's own. For this
+ * checkout's client (A) and a baseline build of @gluon/client (B, `--baseline=DIR`: a built
+ * `packages/client/dist` of another checkout, placed under this repository so that it resolves
+ * this checkout's @gluon/protocol), interleaved A B B A on a fresh scheduler each run:
+ *   - client CPU per task: in `map()` itself, and from `map()` until every result is in;
+ *   - the longest stall of the client's event loop (perf_hooks monitorEventLoopDelay, max);
+ *   - wall time from `map()` until the first task reaches a worker, and until every task is
+ *     known (a marker task submitted after the map, at top priority, reaches a worker).
+ * CPU figures hold under load; wall figures only under the bench lock, and even then as
+ * ratios within the run.
+ *
+ *   node --max-old-space-size=8192 --import tsx bench/client-submit.ts --baseline=.cache/client-main/dist [--tasks=N] [--pairs=1]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { SCHEDULER_V8_FLAGS, withSchedulerEnv } from '@gluon/scheduler/v8-flags';
+import { median } from './proc.js';
+import { SimFleet } from './sim-workers.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { values } = parseArgs({
+  options: { baseline: { type: 'string' }, tasks: { type: 'string', default: '1000000' }, pairs: { type: 'string', default: '1' }, fleet: { type: 'string' } },
+});
+
+/** Wall clock comparable across processes (ms). */
+const now = (): number => performance.timeOrigin + performance.now();
+
+if (values.fleet) {
+  // The child: 10 simulated workers × 2 threads; reports the first compute-task and the marker's.
+  let first = false;
+  const fleet = new SimFleet(values.fleet, {
+    onCompute(key) {
+      if (!first) {
+        first = true;
+        console.log(JSON.stringify({ first: now() }));
+      }
+      if (key.startsWith('marker-')) console.log(JSON.stringify({ marker: now() }));
+    },
+  });
+  await fleet.add(10, 2);
+  console.log(JSON.stringify({ ready: true }));
+} else {
+  await main();
+}
+
+interface Figures { buildUs: number; totalUs: number; maxStallMs: number; firstMs: number; knownMs: number }
+
+async function main(): Promise<void> {
+  if (!values.baseline) throw new Error('client-submit: --baseline=DIR (a built packages/client/dist of the baseline) is required');
+  const n = Number(values.tasks);
+  const pairs = Number(values.pairs);
+  const variants = { A: join(root, 'packages/client/dist'), B: resolve(values.baseline) };
+  console.log(`client-submit: map() of ${n.toLocaleString('en')} no-op tasks; A = this checkout, B = ${variants.B}; load ${loadavg()[0]!.toFixed(1)}`);
+  const runs: Record<'A' | 'B', Figures[]> = { A: [], B: [] };
+  for (let p = 0; p < pairs; p++) {
+    for (const v of ['A', 'B', 'B', 'A'] as const) {
+      const f = await once(variants[v], n);
+      runs[v].push(f);
+      console.log(`${v}: map() ${f.buildUs.toFixed(2)} µs/task CPU; until every result ${f.totalUs.toFixed(2)} µs/task CPU; longest loop stall ${f.maxStallMs.toFixed(0)} ms; ` +
+        `first task at a worker ${f.firstMs.toFixed(0)} ms, all known ${f.knownMs.toFixed(0)} ms (wall, load ${loadavg()[0]!.toFixed(1)})`);
+    }
+  }
+  console.log('\nmedians, A / B:');
+  for (const k of ['buildUs', 'totalUs', 'maxStallMs', 'firstMs', 'knownMs'] as const) {
+    const a = median(runs.A.map((r) => r[k]));
+    const b = median(runs.B.map((r) => r[k]));
+    console.log(`  ${k.padEnd(11)} A ${a.toFixed(2).padStart(10)}  B ${b.toFixed(2).padStart(10)}  A/B ${(a / b).toFixed(3)}`);
+  }
+}
+
+/** One run: a fresh scheduler and fleet, the client of `dist`, map() of n tasks and a marker. */
+async function once(dist: string, n: number): Promise<Figures> {
+  const { Client, remote } = await import(pathToFileURL(join(dist, 'index.js')).href) as typeof import('@gluon/client');
+  const sched = spawn(process.execPath, [...SCHEDULER_V8_FLAGS, join(root, 'packages/scheduler/dist/cli.js'), '--port', '0', '--no-dashboard', '--heartbeat-ttl', '600s'], {
+    stdio: ['ignore', 'pipe', 'inherit'], env: withSchedulerEnv(process.env),
+  });
+  let fleet: ChildProcess | undefined;
+  try {
+    const address = (await lineMatching(sched, /scheduler at (\S+)/))[1]!;
+    fleet = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), `--fleet=${address}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const events: { first?: number; marker?: number } = {};
+    const ready = new Promise<void>((res, rej) => {
+      createInterface({ input: fleet!.stdout! }).on('line', (l) => {
+        if (!l.startsWith('{')) return;
+        const m = JSON.parse(l) as { first?: number; marker?: number; ready?: boolean };
+        if (m.ready) res();
+        Object.assign(events, m);
+      });
+      fleet!.once('exit', (c) => rej(new Error(`the fleet exited (${c})`)));
+    });
+    await ready;
+    const client = await Client.connect(address, { name: 'client-submit' });
+    const noop = remote<(x?: unknown) => null>('@gluon/examples/tasks', 'noop');
+    const args = Array.from({ length: n }, (_, i) => i + Math.random());
+    const h = monitorEventLoopDelay({ resolution: 10 });
+    h.enable();
+    // The histogram records from its second sample on: let it take one first.
+    await new Promise((r) => setTimeout(r, 50));
+    const c0 = process.cpuUsage();
+    const t0 = now();
+    const futures = client.map(noop, args);
+    const cBuilt = process.cpuUsage(c0);
+    const marker = client.submit(noop.with({ priority: 1e9, group: 'marker' }), Math.random());
+    await until(() => events.marker !== undefined, 'the marker at a worker');
+    await client.wait([...futures, marker]);
+    const cAll = process.cpuUsage(c0);
+    h.disable();
+    const f: Figures = {
+      buildUs: (cBuilt.user + cBuilt.system) / n, totalUs: (cAll.user + cAll.system) / n, maxStallMs: h.max / 1e6,
+      firstMs: events.first! - t0, knownMs: events.marker! - t0,
+    };
+    client.release([...futures, marker]);
+    await client.close();
+    return f;
+  } finally {
+    fleet?.kill();
+    sched.kill();
+  }
+}
+
+function lineMatching(child: ChildProcess, re: RegExp): Promise<RegExpExecArray> {
+  return new Promise((res, rej) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = re.exec(out);
+      if (m) res(m);
+    });
+    child.once('exit', (c) => rej(new Error(`exited (${c}) before printing ${re}: ${out}`)));
+  });
+}
+
+/** Polls a condition (bounded: 10 minutes): the run waits on the fleet's reports, not on sleeps. */
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const t0 = performance.now();
+  while (!cond()) {
+    if (performance.now() - t0 > 600_000) throw new Error(`client-submit: timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

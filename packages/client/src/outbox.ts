@@ -1,0 +1,226 @@
+import { ConnectionClosedError, type Connection, type Message, type TaskSpec } from '@gluon/protocol';
+
+/** Most tasks per update-graph frame: small frames let the scheduler start the first tasks early. */
+export const GRAPH_FRAME = 4096;
+/** Default of ConnectOptions.graphSliceTasks: tasks sent per turn of the event loop. */
+export const DEFAULT_GRAPH_SLICE = 49_152;
+/** A slice also ends once it has taken this long, so a slow encoder cannot hold the loop. */
+const SLICE_MS = 50;
+
+/** One update-graph frame waiting to leave, or a message that must keep its place behind the frames. */
+type Item = { tasks: TaskSpec[]; wants: string[]; held?: Record<string, string[]> } | { msg: Message };
+
+/**
+ * What a client has to tell the scheduler, in order, sent in bounded slices. A graph of a
+ * million tasks would take seconds to encode and send at once, and meanwhile the client could
+ * neither answer the scheduler's keep-alive nor take in results. So frames leave a slice at a
+ * time (at most `sliceTasks` tasks or {@link SLICE_MS} of work), and before the next slice the
+ * outbox waits for the scheduler to have handled the slice before the last one (an empty
+ * `who-has` after each slice is the marker, answered in order): the event loop runs in between,
+ * at most two slices are in flight, and the scheduler starts the first tasks while the rest is
+ * still coming. Messages that must not overtake a frame (a release, say) wait their turn.
+ */
+export class GraphOutbox {
+  private items: Item[] = [];
+  private head = 0;
+  private queuedTasks = 0;
+  private pumping = false;
+  /** Bumped when the queue is replaced (a reconnect): a pump of the old queue stops. */
+  private epoch = 0;
+  private emptyWaiters: Array<() => void> = [];
+  /** Slices sent so far (for tests and benchmarks: each one is a turn of the event loop). */
+  slices = 0;
+
+  constructor(
+    private readonly conn: () => Connection | undefined,
+    private readonly sliceTasks: number,
+    private readonly onError: (err: Error) => void,
+  ) {}
+
+  /** Tasks queued and not yet handed to the connection. */
+  get pendingTasks(): number {
+    return this.queuedTasks;
+  }
+
+  /** Nothing is waiting. */
+  get empty(): boolean {
+    return this.head === this.items.length;
+  }
+
+  /**
+   * Queues a graph update as frames of at most {@link GRAPH_FRAME} tasks, in order (dependencies
+   * before dependents). Each want travels with the frame that defines its key, so a frame's
+   * tasks are wanted when they arrive; wants for keys defined earlier go with the first frame.
+   */
+  pushGraph(tasks: TaskSpec[], wants: string[], held?: Record<string, string[]>): void {
+    const size = Math.min(GRAPH_FRAME, this.sliceTasks);
+    if (tasks.length <= size) {
+      this.push({ tasks, wants, ...(held ? { held } : {}) });
+      return;
+    }
+    const frames = Math.ceil(tasks.length / size);
+    const wantsBy: string[][] = Array.from({ length: frames }, () => []);
+    // Wants usually name the tasks in their order (map, submit): matched in one pass, and a
+    // key → frame map is built only for the first want out of that order.
+    let frameOf: Map<string, number> | null = null;
+    let next = 0;
+    for (const k of wants) {
+      if (frameOf === null && next < tasks.length && tasks[next]!.key === k) {
+        wantsBy[Math.floor(next++ / size)]!.push(k);
+        continue;
+      }
+      if (frameOf === null) {
+        frameOf = new Map();
+        for (let i = 0; i < tasks.length; i++) frameOf.set(tasks[i]!.key, Math.floor(i / size));
+      }
+      wantsBy[frameOf.get(k) ?? 0]!.push(k);
+    }
+    for (let f = 0; f < frames; f++) {
+      this.push({ tasks: tasks.slice(f * size, (f + 1) * size), wants: wantsBy[f]!, ...(held && f === 0 ? { held } : {}) });
+    }
+  }
+
+  /** Resolves once everything queued so far has been handed to the connection (or the client gave up). */
+  whenEmpty(): Promise<void> {
+    if (this.empty) return Promise.resolve();
+    return new Promise((r) => this.emptyWaiters.push(r));
+  }
+
+  /** The client closed: nothing more will be sent; waiters are let go. */
+  abandon(): void {
+    this.reset();
+    this.settleWaiters();
+  }
+
+  /** Queues a message behind the frames queued so far. */
+  pushMessage(msg: Message): void {
+    this.push({ msg });
+  }
+
+  /**
+   * Drops the queued frames (a reconnect re-sends the whole held graph instead) and keeps the
+   * queued messages, which then follow the new frames.
+   */
+  reset(): Message[] {
+    const kept: Message[] = [];
+    for (let i = this.head; i < this.items.length; i++) {
+      const it = this.items[i]!;
+      if ('msg' in it) kept.push(it.msg);
+    }
+    this.items = [];
+    this.head = 0;
+    this.queuedTasks = 0;
+    this.epoch++;
+    this.pumping = false;
+    return kept;
+  }
+
+  /**
+   * Removes queued tasks that are in `keys` or depend (through queued tasks) on one of them,
+   * with their wants. Returns the removed keys, so their futures can be settled as cancelled
+   * without the scheduler ever hearing of them.
+   */
+  drop(keys: ReadonlySet<string>): Set<string> {
+    const gone = new Set<string>();
+    for (let i = this.head; i < this.items.length; i++) {
+      const it = this.items[i]!;
+      if (!('tasks' in it)) continue;
+      const before = it.tasks.length;
+      it.tasks = it.tasks.filter((t) => {
+        if (keys.has(t.key) || t.deps.some((d) => keys.has(d) || gone.has(d))) {
+          gone.add(t.key);
+          return false;
+        }
+        return true;
+      });
+      this.queuedTasks -= before - it.tasks.length;
+      if (before !== it.tasks.length) it.wants = it.wants.filter((k) => !gone.has(k));
+    }
+    return gone;
+  }
+
+  /** Starts sending (once per queue; a pump already running picks up what was added). */
+  kick(): void {
+    if (this.pumping || this.empty) return;
+    this.pumping = true;
+    const epoch = this.epoch;
+    void this.pump(epoch).catch((err: Error) => {
+      if (this.epoch !== epoch) return; // replaced meanwhile (a reconnect): that pump carries on
+      this.pumping = false;
+      // A lost connection is the reconnect's business: it re-sends everything held.
+      if (err instanceof ConnectionClosedError) return;
+      this.onError(err);
+    });
+  }
+
+  /**
+   * Sends everything queued now, without pacing (the client is closing and will not get another
+   * turn of the event loop to send it).
+   */
+  drainNow(): void {
+    const conn = this.conn();
+    if (!conn) return;
+    while (!this.empty) this.sendItem(conn, this.items[this.head++]!);
+    this.compact();
+    conn.flush();
+  }
+
+  private async pump(epoch: number): Promise<void> {
+    let previous: Promise<unknown> | undefined;
+    while (this.epoch === epoch && !this.empty) {
+      const conn = this.conn();
+      if (!conn) break;
+      const t0 = performance.now();
+      let sent = 0;
+      while (!this.empty && sent < this.sliceTasks && performance.now() - t0 < SLICE_MS) {
+        const it = this.items[this.head++]!;
+        if ('tasks' in it) sent += it.tasks.length;
+        this.sendItem(conn, it);
+        // One frame each: the scheduler can start decoding the first while we encode the next.
+        conn.flush();
+      }
+      this.compact();
+      this.slices++;
+      if (this.empty) break;
+      // At most two slices in flight: wait until the scheduler has handled the one before this.
+      const marker = conn.request({ op: 'who-has', keys: [] });
+      marker.catch(() => {}); // awaited below, or moot once the connection is gone
+      if (previous) await previous;
+      previous = marker;
+      // A turn of the event loop even when the scheduler answered at once.
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    if (this.epoch === epoch) this.pumping = false;
+  }
+
+  private sendItem(conn: Connection, it: Item): void {
+    if ('msg' in it) {
+      conn.send(it.msg);
+      return;
+    }
+    this.queuedTasks -= it.tasks.length;
+    if (it.tasks.length === 0 && it.wants.length === 0 && !it.held) return;
+    conn.send({ op: 'update-graph', tasks: it.tasks, wants: it.wants, ...(it.held ? { held: it.held } : {}) });
+  }
+
+  private settleWaiters(): void {
+    for (const w of this.emptyWaiters.splice(0)) w();
+  }
+
+  private push(it: Item): void {
+    if ('tasks' in it) this.queuedTasks += it.tasks.length;
+    this.items.push(it);
+  }
+
+  /** Forgets the items already sent once there are many (the queue is an array read from `head`). */
+  private compact(): void {
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+      this.settleWaiters();
+    } else if (this.head > 1024) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+}

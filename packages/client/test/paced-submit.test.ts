@@ -1,0 +1,166 @@
+/**
+ * A large graph leaves the client in slices (ConnectOptions.graphSliceTasks), with turns of the
+ * event loop between them: the client keeps answering its scheduler and taking in results
+ * while it sends. Checked here with small slices so that the tests stay small: the loop runs
+ * between slices, a result arrives before the last slice leaves, a slice's tasks may depend on
+ * tasks of earlier slices, a cancel mid-submit drops what was not sent, and a scheduler lost
+ * mid-submit gets the whole held graph again. No time budgets: every wait is on an event.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import t from 'tap';
+import { Client, delayed, remoteFrom, type Future } from '@gluon/client';
+import { listen, type Connection, type Message } from '@gluon/protocol';
+import { startScheduler, startWorker, type Proc } from '../../worker/test/procs.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { inc, noop } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
+const { sumAll } = remoteFrom<typeof import('./fixtures/tasks.mjs')>(pathToFileURL(join(here, 'fixtures/tasks.mjs')));
+const fixtures = join(here, 'fixtures');
+
+const procs: Proc[] = [];
+t.teardown(() => {
+  for (const p of procs) p.kill('SIGKILL');
+});
+
+/** A scheduler process and one worker with two threads. */
+async function cluster(port = 0): Promise<{ address: string; scheduler: Proc }> {
+  const s = await startScheduler(port);
+  procs.push(s.proc);
+  procs.push((await startWorker(s.address, ['--nthreads', '2', '--allow-module', fixtures])).proc);
+  return { address: s.address, scheduler: s.proc };
+}
+
+/** Runs `step` once per turn of the event loop (setImmediate) until it returns false; bounded. */
+function everyTurn(step: () => boolean, maxTurns = 1_000_000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let turns = 0;
+    const tick = (): void => {
+      turns++;
+      if (!step()) return resolve(turns);
+      if (turns >= maxTurns) return reject(new Error(`still going after ${maxTurns} turns of the event loop`));
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+  });
+}
+
+t.test('a map of many slices: the event loop runs between them, and every result arrives', async (t) => {
+  const { address } = await cluster();
+  const client = await Client.connect(address, { graphSliceTasks: 500 });
+  t.teardown(() => client.close());
+  const n = 10_000;
+  const xs = Array.from({ length: n }, (_, i) => i);
+  const futures = client.map(inc, xs);
+  t.equal(futures.length, n, 'map() returns every future at once');
+  const seen = new Set<number>();
+  const turns = await everyTurn(() => {
+    seen.add(client.unsentTasks);
+    return client.unsentTasks > 0;
+  });
+  t.ok(turns >= 10, `the loop turned ${turns} times while the graph was being sent`);
+  t.ok(seen.size >= 10, `${seen.size} different amounts left to send were seen (it left in slices)`);
+  t.ok(client.graphSlices >= n / 500, `${client.graphSlices} slices`);
+  const values = await client.gather(futures);
+  t.same(values, xs.map((x) => x + 1), 'every result, in order');
+  client.release(futures);
+});
+
+t.test('tasks depending on tasks of earlier slices (delayed chain, tree reduction)', async (t) => {
+  const { address } = await cluster();
+  const client = await Client.connect(address, { graphSliceTasks: 64 });
+  t.teardown(() => client.close());
+  // A chain of 700 graph nodes, only its end wanted: each slice's first task depends on the
+  // last one of the slice before, and the intermediate nodes are wanted by nobody but it.
+  let x = delayed(inc)(0);
+  for (let i = 1; i < 700; i++) x = delayed(inc)(x);
+  const chain = client.persist(x);
+  // A tree of 3,000 leaves, fan-in 4: reducers in later slices than their inputs.
+  const leaves = client.map(noop, Array.from({ length: 3000 }, (_, i) => i));
+  const parts = client.map(inc, Array.from({ length: 3000 }, (_, i) => i));
+  const total = client.treeReduce(sumAll, parts, { fanIn: 4 });
+  t.ok(client.unsentTasks > 64 * 3, `${client.unsentTasks} tasks queued: many slices`);
+  t.equal(await chain.result(), 700, 'the chain across slices');
+  t.equal(await total.result(), (3000 * 3001) / 2, 'the tree across slices');
+  await client.gather(leaves);
+  t.ok(client.graphSlices > 20, `${client.graphSlices} slices`);
+  client.release([chain, total, ...leaves, ...parts]);
+});
+
+t.test('a result arrives before the last slice leaves (a scheduler that answers the first task at once)', async (t) => {
+  // A listener speaking the scheduler's side of the protocol, so that the order on the wire is
+  // fixed: the first task's result goes out before the answer to the first slice's marker,
+  // and the client sends at most two slices ahead of the markers answered.
+  let frames = 0;
+  let answered = false;
+  const server = await listen({
+    host: '127.0.0.1', port: 0, self: 'test scheduler', roles: ['client'],
+    welcome: () => ({ clientId: 'c1', heartbeatTtlMs: 600_000 }),
+    onConnection(conn: Connection) {
+      conn.on('message', (m: Message) => {
+        if (m.op === 'update-graph') {
+          frames++;
+          const first = (m.tasks as Array<{ key: string }>)[0];
+          if (!answered && first) {
+            answered = true;
+            conn.send({ op: 'key-in-memory', key: first.key, nbytes: 8, typeName: 'string', workers: [], value: 'first' });
+          }
+        } else if (m.op === 'who-has') conn.reply(m, { op: 'who-has-reply', whoHas: {} });
+      });
+    },
+  });
+  t.teardown(() => server.close());
+  const client = await Client.connect(server.address, { graphSliceTasks: 100, reconnectTimeoutMs: 0 });
+  t.teardown(() => client.close());
+  const futures = client.map(noop, Array.from({ length: 2000 }, (_, i) => i));
+  t.equal(await futures[0]!.result(), 'first', 'the first result');
+  const left = client.unsentTasks;
+  t.ok(left >= 2000 - 3 * 100, `${left} of 2,000 tasks were still to be sent when it arrived (${frames} frames received)`);
+  await client.whenSent();
+  t.equal(client.unsentTasks, 0, 'then the rest was sent');
+  client.release(futures);
+});
+
+t.test('cancel mid-submit: what was not sent is cancelled here, what was sent by the scheduler', async (t) => {
+  const { address } = await cluster();
+  const client = await Client.connect(address, { graphSliceTasks: 200 });
+  t.teardown(() => client.close());
+  const n = 10_000;
+  const futures = client.map(inc, Array.from({ length: n }, (_, i) => -i - 1));
+  await everyTurn(() => client.graphSlices < 3);
+  const unsent = client.unsentTasks;
+  t.ok(unsent > 0 && unsent < n, `${unsent} of ${n} not yet sent when cancelling`);
+  await client.cancel(futures);
+  t.equal(client.unsentTasks, 0, 'nothing left to send');
+  const results = await Promise.allSettled(futures.map((f) => f.result()));
+  const cancelled = results.filter((r) => r.status === 'rejected' && (r.reason as Error).name === 'CancelledError').length;
+  const finished = results.filter((r) => r.status === 'fulfilled').length;
+  t.equal(cancelled + finished, n, `every future settled: ${cancelled} cancelled, ${finished} had finished`);
+  t.ok(cancelled >= unsent, 'at least the unsent ones were cancelled');
+  // The client still works: a later submit of one of the cancelled calls runs it.
+  t.equal(await client.submit(inc, -n).result(), 1 - n, 'a later submit runs');
+});
+
+t.test('the scheduler lost mid-submit: a new one on the same address gets the whole held graph', async (t) => {
+  const { address, scheduler } = await cluster();
+  const port = Number(new URL(address).port);
+  const client = await Client.connect(address, { graphSliceTasks: 300, reconnectTimeoutMs: 60_000 });
+  t.teardown(() => client.close());
+  const n = 12_000;
+  const xs = Array.from({ length: n }, (_, i) => i * 2);
+  const futures: Array<Future<number>> = client.map(inc, xs);
+  // A dependency across the cut: a tree over the whole map, queued behind it.
+  const total = client.treeReduce(sumAll, futures, { fanIn: 8 });
+  await everyTurn(() => client.graphSlices < 4);
+  t.ok(client.unsentTasks > 0, `${client.unsentTasks} tasks not yet sent when the scheduler dies`);
+  scheduler.kill('SIGKILL');
+  await scheduler.exited();
+  const s2 = await startScheduler(port);
+  procs.push(s2.proc);
+  procs.push((await startWorker(s2.address, ['--nthreads', '2', '--allow-module', fixtures])).proc);
+  t.equal(await total.result(), xs.reduce((a, x) => a + x + 1, 0), 'the reduction over everything');
+  t.same(await client.gather(futures), xs.map((x) => x + 1), 'every result');
+  t.equal(client.reconnects, 1, 'one reconnect');
+  t.equal(client.unsentTasks, 0, 'nothing left to send');
+  client.release([total, ...futures]);
+});
