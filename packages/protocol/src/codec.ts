@@ -37,18 +37,21 @@ const packr = new Packr({
 });
 const unpackr = new Unpackr({ ...OPTIONS, structures: declaredRecords() });
 
-/** Encodings larger than this are not left pinning msgpackr's shared output buffer. */
-const LARGE_ENCODING_BYTES = 4 * 1024 * 1024;
-
 /**
- * Runs an encode. msgpackr writes every encoding into one shared buffer that it grows as needed
- * and keeps for the next ones; after a large value that buffer would keep the large size (and
- * every later small frame, a view of it, would keep it alive). So after a large encoding the
- * packer starts over on a fresh small buffer, and the large one lives as long as its frame.
+ * The largest output buffer msgpackr may keep between encodings. It writes every encoding into
+ * one shared buffer, grows it to four times an encoding that does not fit, and replaces a full
+ * one with a new one of the same size, every later frame a view of it. So one frame of a few MiB
+ * made every later buffer up to 16 MiB, each written through (resident) before the next, and
+ * kept until its last frame is collected. Past this size the packer starts over on a fresh small
+ * buffer, and the large one lives only as long as the frames that view it. (A frame over 256 KiB
+ * pays one more copy.)
  */
+const MAX_SHARED_BUFFER_BYTES = 1024 * 1024;
+
+/** Runs an encode; see {@link MAX_SHARED_BUFFER_BYTES}. */
 function pack(value: unknown): Buffer {
   const out = packr.pack(value);
-  if (out.length > LARGE_ENCODING_BYTES) packr.useBuffer(Buffer.allocUnsafeSlow(64 * 1024));
+  if (out.buffer.byteLength > MAX_SHARED_BUFFER_BYTES) packr.useBuffer(Buffer.allocUnsafeSlow(64 * 1024));
   return out;
 }
 

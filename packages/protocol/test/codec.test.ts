@@ -104,3 +104,14 @@ t.test('hello, welcome and rejected are readable across protocol 3 and 4, so a m
   const v2hello = new Packr({ useRecords: false }).pack([{ op: 'hello', protocol: 2 }]);
   t.throws(() => decodeFrame(v2hello), /msgpack map, not a record: the peer speaks Gluon protocol 2 or older/);
 });
+
+t.test('after a frame of a few MiB, later frames are not views of a buffer that size', async (t) => {
+  // msgpackr grows its shared output buffer to 4x an encoding that does not fit and keeps it:
+  // a 2 MiB frame left an 8 MiB buffer that every later frame viewed (and kept resident).
+  const big = encodeFrame([{ op: 'blob', data: 'x'.repeat(2 * 1024 * 1024) }]);
+  t.ok(big.length > 2 * 1024 * 1024);
+  const small = encodeFrame([{ op: 'heartbeat' }]);
+  t.ok(small.buffer.byteLength <= 1024 * 1024, `a small frame's buffer is ${small.buffer.byteLength} bytes`);
+  t.same(decodeFrame(small), [{ op: 'heartbeat' }]);
+  t.same((decodeFrame(big)[0] as { data: string }).data.length, 2 * 1024 * 1024, 'the big frame is intact');
+});
