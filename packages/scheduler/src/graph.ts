@@ -4,7 +4,8 @@
  */
 import type { TaskSpec } from '@gluon/protocol';
 import { groupStats, sharedFn, type GroupStats } from './groups.js';
-import { NO_DEPENDENTS, NO_DEPS, TaskRecord } from './records.js';
+import { addDependent } from './dependents.js';
+import { NO_DEPS, TaskRecord, type Dependents } from './records.js';
 
 /** A new task's record, linked to its dependencies; `missing` names the first unknown one. */
 export function newTask(
@@ -28,10 +29,7 @@ export function newTask(
   const ts = new TaskRecord(spec.key, g.name, sharedFn(g, spec.fn), spec.args, deps, spec.priority ?? 0, generation, depth, seq, spec.retries ?? 0);
   if (spec.timeoutMs) ts.timeoutMs = spec.timeoutMs;
   g.total++;
-  for (const d of deps) {
-    if (d.dependents === NO_DEPENDENTS) d.dependents = new Set();
-    d.dependents.add(ts);
-  }
+  for (const d of deps) addDependent(d, ts);
   return { ts, missing };
 }
 
@@ -62,7 +60,7 @@ export function erredUpstream(roots: Iterable<TaskRecord>): Set<TaskRecord> {
 }
 
 /** Whether some of these tasks still wait to be sent to a worker. */
-export function hasUnassigned(tasks: Set<TaskRecord>): boolean {
+export function hasUnassigned(tasks: Dependents): boolean {
   for (const t of tasks) if (t.state === 'waiting' || t.state === 'queued' || t.state === 'released') return true;
   return false;
 }

@@ -4,14 +4,15 @@ import type { Outcome } from './dashboard/source.js';
 /** Scheduler-side task states (Dask's names). */
 export type TaskState = 'released' | 'waiting' | 'queued' | 'processing' | 'memory' | 'erred' | 'forgotten';
 
-/** A set that stays empty: shared by every task without dependents, so most tasks allocate none. */
-class EmptySet<T> extends Set<T> {
-  override add(): this {
-    throw new Error('internal error: NO_DEPENDENTS is shared and must stay empty; give the task its own set');
-  }
-}
-/** The shared empty dependents set; replace it (never add to it) when a task gains a dependent. */
-export const NO_DEPENDENTS: Set<TaskRecord> = new EmptySet<TaskRecord>();
+/**
+ * A task's dependents: an array while they are few, a Set beyond {@link SMALL_DEPENDENTS} (so
+ * forgetting each of a wide fan-out's dependents stays O(1)); see dependents.ts. Most tasks have
+ * none or one (every task of a tree reduction but its root has one), and a Set costs ~150 bytes
+ * of heap even for one member against ~56 for an array: a million-task tree held ~150 MB of them.
+ */
+export type Dependents = TaskRecord[] | Set<TaskRecord>;
+/** The shared empty dependents (frozen, so a push throws): replace it, never add to it. */
+export const NO_DEPENDENTS: TaskRecord[] = Object.freeze([]) as unknown as TaskRecord[];
 /** The shared empty holder list; replace it, never push to it (frozen, so a push throws). */
 export const NO_HOLDERS: WorkerRecord[] = Object.freeze([]) as unknown as WorkerRecord[];
 
@@ -23,7 +24,8 @@ export class TaskRecord {
   state: TaskState = 'released';
   /** Dependencies not yet in memory. */
   waitingOn = 0;
-  dependents: Set<TaskRecord> = NO_DEPENDENTS;
+  /** Change through dependents.ts (addDependent, removeDependent). */
+  dependents: Dependents = NO_DEPENDENTS;
   /** The worker running it, while processing. */
   processingOn: WorkerRecord | null = null;
   /** Workers that hold the result, while in memory. */

@@ -5,6 +5,7 @@ import { Outbox, type Command } from './outbox.js';
 import { capacity, GROUP_STATE, groupStats, type GroupStats } from './groups.js';
 import { Journal, workerRow } from './journal.js';
 import { outcomeAfter } from './progress-state.js';
+import { dependentCount, removeDependent } from './dependents.js';
 import { hasUnassigned } from './graph.js';
 import { chooseWorker, isPaused, spareWork, stealCandidates, stealVictim, WorkerPool } from './placement.js';
 import { Recovery } from './recovery.js';
@@ -298,7 +299,7 @@ export abstract class Transitions {
     this.notifyMemory(ts, inline);
     // A small result that a few tasks wait for travels with them (see assign), within a budget.
     // Wide fan-outs keep the fetch path: each worker fetches once and shares it among its tasks.
-    if (inline && ts.dependents.size > 0 && ts.dependents.size <= INLINE_MAX_DEPENDENTS && this.inlineBytes + nbytes <= this.config.inlineBudgetBytes) {
+    if (inline && dependentCount(ts) > 0 && dependentCount(ts) <= INLINE_MAX_DEPENDENTS && this.inlineBytes + nbytes <= this.config.inlineBudgetBytes) {
       ts.inline = { value: inline.value, bytes: nbytes };
       this.inlineBytes += nbytes;
     }
@@ -399,7 +400,7 @@ export abstract class Transitions {
         }
       }
       if (needed) continue;
-      if (ts.dependents.size === 0) {
+      if (dependentCount(ts) === 0) {
         this.forget(ts);
         for (const d of ts.deps) stack.push(d);
       } else if (ts.state === 'memory') {
@@ -421,7 +422,7 @@ export abstract class Transitions {
     const g = this.groups.get(ts.group);
     if (g) g.total--;
     this.tasks.delete(ts.key);
-    for (const d of ts.deps) d.dependents.delete(ts);
+    for (const d of ts.deps) removeDependent(d, ts);
   }
 
   protected freeData(ts: TaskRecord): void {
