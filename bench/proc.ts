@@ -71,3 +71,25 @@ export function ownCpuSeconds(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 }
+
+/**
+ * Resident MiB of a process by kind of mapping (/proc/PID/smaps): `heap` is glibc's main heap
+ * (`[heap]`, grown by brk: freed blocks below a live one stay resident), `anon` every other
+ * anonymous mapping (V8's heap pages, other malloc arenas, blocks malloc mapped on their own),
+ * `file` mapped files (the node binary and its libraries).
+ */
+export function residentByKind(pid: number): { heap: number; anon: number; file: number } {
+  const kb = { heap: 0, anon: 0, file: 0 };
+  let kind: keyof typeof kb = 'anon';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (header) {
+      const name = header[1]!;
+      kind = name === '[heap]' ? 'heap' : name === '' ? 'anon' : 'file';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) kb[kind] += Number(rss[1]);
+  }
+  return { heap: kb.heap / 1024, anon: kb.anon / 1024, file: kb.file / 1024 };
+}

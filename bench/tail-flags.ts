@@ -10,6 +10,8 @@
  * Each argument is one cluster: its label, the scheduler's node/V8 flags and, after `|`, the
  * workers' (either part empty for Gluon's own: SCHEDULER_V8_FLAGS, WORKER_V8_FLAGS; flags given
  * are added after them, so a value given here wins). E.g. `now=` and `4MiB=--max-semi-space-size=4`.
+ * A `NAME=value` word among the scheduler's flags is set in its environment instead (over
+ * SCHEDULER_ENV's), e.g. `mmap16k=MALLOC_MMAP_THRESHOLD_=16384`.
  * ROUND_TRIPS per cluster (default 20,000), BLOCK round trips per block (default 1,000).
  * TRACE_GC=DIR writes each scheduler's `--trace-gc-nvp` log to DIR/LABEL-scheduler.log (and the
  * workers' to LABEL-worker-N.log). RELEASE=1 releases each future right after its round trip (the
@@ -62,6 +64,11 @@ function words(s: string): string[] {
   return s.split(/\s+/).filter(Boolean);
 }
 
+/** A `NAME=value` word (an environment variable), not a flag. */
+function isEnv(word: string): boolean {
+  return /^[A-Z_][A-Z0-9_]*=/.test(word);
+}
+
 /** Starts a process and resolves with its stdout lines up to the first matching `pattern` (bounded: 60 s). */
 function launch(args: string[], env: NodeJS.ProcessEnv, log: string | null, pattern: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray; lines: string[] }> {
   const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', log ? 'pipe' : 'ignore'] });
@@ -91,11 +98,14 @@ async function start(spec: string): Promise<Cluster> {
   const label = spec.slice(0, eq);
   const [schedPart = '', workerPart = ''] = spec.slice(eq + 1).split('|');
   const trace = TRACE_GC ? ['--trace-gc-nvp'] : [];
+  // NAME=value words among the scheduler's flags are its environment (e.g. glibc's MALLOC_*).
+  const schedWords = words(schedPart);
+  const schedEnv = Object.fromEntries(schedWords.filter(isEnv).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
   const logOf = (what: string) => (TRACE_GC ? join(TRACE_GC, `${label}-${what}.log`) : null);
   // Not anchored: with TRACE_GC a line may follow a GC trace from another thread on the same line.
   const sched = await launch(
-    [...SCHEDULER_V8_FLAGS, ...words(schedPart), ...trace, join(root, 'packages/scheduler/dist/cli.js'), '--host', '127.0.0.1', '--port', '0', ...(DASHBOARD ? ['--dashboard-port', '0'] : ['--no-dashboard'])],
-    withSchedulerEnv(process.env), logOf('scheduler'), /scheduler at (\S+)/);
+    [...SCHEDULER_V8_FLAGS, ...schedWords.filter((w) => !isEnv(w)), ...trace, join(root, 'packages/scheduler/dist/cli.js'), '--host', '127.0.0.1', '--port', '0', ...(DASHBOARD ? ['--dashboard-port', '0'] : ['--no-dashboard'])],
+    withSchedulerEnv({ ...process.env, ...schedEnv }), logOf('scheduler'), /scheduler at (\S+)/);
   const address = sched.match[1]!;
   const dashboard = sched.lines.map((l) => /dashboard at (\S+)/.exec(l)?.[1]).find(Boolean);
   const workers = await Promise.all([0, 1].map((i) => launch(
