@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,7 +39,7 @@ function flagsOf(argv: string[]): Set<string> {
 }
 
 /** Checks that `argv` starts with a real bin and uses only flags its --help lists. */
-function checkCommand(t: Tap.Test, where: string, argv: string[]): void {
+function checkCommand(t: Test, where: string, argv: string[]): void {
   t.ok(binPath.has(argv[0]!), `${where}: ${argv[0]} is a bin of a Gluon package`);
   const known = flagsOf(argv);
   for (const a of argv.filter((x) => x.startsWith('--'))) t.ok(known.has(a), `${where}: ${argv[0]} has ${a}`);
@@ -58,7 +58,6 @@ function argvOf(command: string[]): string[] {
 const valueOf = (argv: string[], flag: string) => argv[argv.indexOf(flag) + 1];
 const valuesOf = (argv: string[], flag: string) => argv.flatMap((a, i) => (a === flag ? [argv[i + 1]!] : []));
 
-declare namespace Tap { type Test = typeof t }
 
 t.test('Dockerfile: packs exactly the public packages, copies what exists, runs a real bin', async (t) => {
   const text = read('Dockerfile');

@@ -98,7 +98,7 @@ t.test('a fresh clone: npm ci, npm run build, then the README cluster commands a
 });
 
 t.test('a fresh clone: the README\'s first commands, both demos, verbatim', async (t) => {
-  if (!existsSync(join(clone, 'node_modules'))) return t.skip('the fresh clone above did not install');
+  if (!existsSync(join(clone, 'node_modules'))) return t.skip('the fresh clone above did not install', () => {});
   const readme = readFileSync(join(clone, 'README.md'), 'utf8');
   const block = /## First commands\n[^#]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1];
   t.ok(block, 'the README has its first commands');
@@ -117,7 +117,7 @@ t.test('a fresh clone: the README\'s first commands, both demos, verbatim', asyn
 });
 
 t.test('every public package packed, installed offline outside the repository, and run from there', async (t) => {
-  if (!existsSync(join(clone, 'node_modules'))) return t.skip('the fresh clone did not install; see the test before');
+  if (!existsSync(join(clone, 'node_modules'))) return t.skip('the fresh clone did not install; see the test before', () => {});
   const tarballs = join(work, 'tarballs');
   mkdirSync(tarballs);
   // prepack builds: after a clean, the packed protocol must still carry dist/.

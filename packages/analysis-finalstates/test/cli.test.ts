@@ -84,7 +84,7 @@ t.test('CMS NanoAOD: a full run on the public test file', async (t) => {
 });
 
 if (!HAVE_OPENDATA) {
-  t.skip(NO_OPENDATA);
+  t.skip;
 } else {
   t.test('a run writes histograms/, plots/, logs/ and run.json; --plots-only redraws; --tasks limits the stages', async (t) => {
     const d = tmp(t);

@@ -46,7 +46,7 @@ function check(t: Test, r: RunReport, pt: boolean): void {
 }
 
 if (!dir) {
-  t.skip(`shared data not found at ${looked}`);
+  t.skip(`shared data not found at ${looked}`, () => {});
 } else {
   const base = { dataDir: dir, lumiFb: 10, skipBadFiles: false, dashboard: false, publish: false } as const;
   let serial: RunReport, cluster: RunReport;

@@ -9,7 +9,7 @@ import { HostsSuite, netemUnavailable, netnsUnavailable } from './hosts.js';
 
 const why = netnsUnavailable();
 if (why) {
-  t.skip(`cross-host scenarios need network namespaces: ${why}`);
+  t.skip(`cross-host scenarios need network namespaces: ${why}`, () => {});
 } else {
   const suite = new HostsSuite(t);
 

@@ -12,7 +12,7 @@ import { opendataDir } from './data-path.js';
 
 const { dir: real, looked } = opendataDir();
 if (!real) {
-  t.skip(`shared data not found at ${looked}`);
+  t.skip(`shared data not found at ${looked}`, () => {});
 } else {
   const dir = mkdtempSync(path.join(tmpdir(), 'h4l-bad-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -28,7 +28,7 @@ t.test('bad config is rejected before anything runs, naming the key (exit 2)', a
 });
 
 if (!data) {
-  t.skip(`shared data not found at ${looked}`);
+  t.skip(`shared data not found at ${looked}`, () => {});
 } else {
   t.test('run --n-workers 0 writes every output; plot re-draws from the JSON', async (t) => {
     const out = path.join(tmp, 'run-a');

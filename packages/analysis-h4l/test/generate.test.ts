@@ -123,7 +123,7 @@ t.test('events are physical: pT order, E from mass, triggers, truth, lep_n, data
 
 t.test('the schema equals the real 4lep file (jsroot)', async (t) => {
   const { dir: opendata, looked } = opendataDir();
-  if (!opendata) { t.skip(`shared data not found at ${looked}`); return; }
+  if (!opendata) { t.skip(`shared data not found at ${looked}`, () => {}); return; }
   const data = join(opendata, 'Data', 'data_A.4lep.root');
   const { openFile } = await import('jsroot');
   const tree = await (await openFile(data)).readObject('mini');

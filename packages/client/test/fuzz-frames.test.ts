@@ -6,7 +6,7 @@
  * `npx tsx bench/fuzz.ts` runs the same for as long as asked.
  */
 import fc from 'fast-check';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Client, remoteFrom } from '@gluon/client';
 import { CLIENT_TO_SCHEDULER, PEER_TO_WORKER, WORKER_TO_SCHEDULER } from '@gluon/protocol';
 import { describeCase, fuzzCase, runCase, type Target } from './fuzz-kit.js';
@@ -15,7 +15,7 @@ import { rssMiB, startScheduler, startWorker, type Proc } from './procs.js';
 const { inc } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 const FIXED_SEED = 20261202;
 
-async function fuzz(t: Tap.Test, target: Target, proc: Proc, numRuns: number, seed?: number): Promise<void> {
+async function fuzz(t: Test, target: Target, proc: Proc, numRuns: number, seed?: number): Promise<void> {
   const kinds = new Map<string, number>();
   await fc.assert(fc.asyncProperty(fuzzCase(target), async (c) => {
     const o = await runCase(target, c);
@@ -26,7 +26,6 @@ async function fuzz(t: Tap.Test, target: Target, proc: Proc, numRuns: number, se
   t.pass(`${target.name}: ${numRuns} cases (${seed !== undefined ? `seed ${seed}` : 'random seed'}): ${[...kinds].map(([k, n]) => `${k} ×${n}`).join(', ')}`);
 }
 
-declare namespace Tap { type Test = Parameters<Parameters<typeof t.test>[1]>[0] }
 
 t.test('a scheduler and a worker data listener survive schema-aware fuzzing with the verdicts their schemas give', async (t) => {
   const s = await startScheduler(t);

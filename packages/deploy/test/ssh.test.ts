@@ -24,7 +24,7 @@ t.test('bad options are refused before anything is started', async (t) => {
 const sshd = '/usr/sbin/sshd';
 const why = netnsUnavailable() ?? (existsSync(sshd) ? undefined : `${sshd} is missing (Debian: apt-get install openssh-server; scripts/setup-test-env.sh does it)`);
 if (why) {
-  t.skip(`SSHCluster against real sshd: ${why}`);
+  t.skip(`SSHCluster against real sshd: ${why}`, () => {});
 } else {
   const hosts = { login: '10.201.0.2', sched: '10.201.0.1', w1: '10.201.0.11', w2: '10.201.0.12' };
   const lab = await NetLab.create(hosts, { tls: false });

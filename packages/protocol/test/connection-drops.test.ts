@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { anything, connect, ConnectionClosedError, listen, num, obj, str, type Connection, type Direction } from '@gluon/protocol';
 import { until } from '../../../test/helpers/until.js';
 
@@ -9,7 +9,7 @@ const INBOUND = { inbound: { from: 'the listener', to: 'client', ops: { bulk: ob
  * A listener whose connections answer `echo` and, on `flood`, queue `bytes` of data to the
  * client at once. Records each connection, the pings it receives and how it closed.
  */
-async function floodServer(t: Tap.Test) {
+async function floodServer(t: Test) {
   const seen: Array<{ conn: Connection; pings: number; closed: string | null }> = [];
   const server = await listen({
     self: 'scheduler', roles: ['client'], log: () => {},
@@ -29,7 +29,6 @@ async function floodServer(t: Tap.Test) {
   return { server, seen };
 }
 
-declare namespace Tap { type Test = Parameters<Parameters<typeof t.test>[1]>[0] }
 
 // ws (8.23 as installed) terminates a connection once 60 of its automatic pongs wait to be written (no close
 // frame, no error: 1006 on both sides). A keep-alive pings once a second; a side whose writes

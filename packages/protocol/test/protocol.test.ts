@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import net from 'node:net';
 import WebSocket from 'ws';
 import {
@@ -22,7 +22,7 @@ t.test('codec round-trips typed arrays as themselves and rejects garbage with a 
 });
 
 /** An echo listener: replies to `echo` requests, records what it saw. */
-async function echoServer(t: Tap.Test, opts: { token?: string; maxFrameBytes?: number; maxMessageBytes?: number } = {}) {
+async function echoServer(t: Test, opts: { token?: string; maxFrameBytes?: number; maxMessageBytes?: number } = {}) {
   const logs: string[] = [];
   const conns: Connection[] = [];
   const server: Listener = await listen({
@@ -42,7 +42,6 @@ async function echoServer(t: Tap.Test, opts: { token?: string; maxFrameBytes?: n
   return { server, logs, conns };
 }
 
-declare namespace Tap { type Test = Parameters<Parameters<typeof t.test>[1]>[0] }
 
 t.test('handshake, request/reply and batching', async (t) => {
   const { server } = await echoServer(t);

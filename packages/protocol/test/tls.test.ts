@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import {
   CloseCode, connect, HandshakeError, listen, loadTlsFiles, makeCa, makeCert, readTlsMaterial, type CertFiles, type Listener, type TlsOptions,
 } from '@gluon/protocol';
@@ -30,7 +30,7 @@ t.before(async () => {
 });
 
 /** A TLS listener serving get-data (with nothing stored) to peers; closed after the test. */
-async function server(t: Tap.Test, tls: TlsOptions): Promise<Listener> {
+async function server(t: Test, tls: TlsOptions): Promise<Listener> {
   const l = await listen({
     self: 'scheduler', roles: ['peer'], tls, log: () => {},
     onConnection: (c) => c.on('message', (m) => c.reply(m, { op: 'data', data: {}, missing: m.keys as string[] })),
@@ -49,7 +49,6 @@ async function refused(url: string, opts: Parameters<typeof connect>[2] = {}): P
   return err;
 }
 
-declare namespace Tap { type Test = Parameters<Parameters<typeof t.test>[1]>[0] }
 
 t.test('wss:// with the cluster\'s CA works; the address says wss', async (t) => {
   const l = await server(t, leaf.node!);

@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openRootFile, RootFormatError } from '@gluon/rootio';
@@ -8,7 +8,7 @@ import { readEverything, scratch, within } from './damage.js';
 /** Each kind of damage the issue names ends in RootFormatError naming file, offset and reason. */
 const data = sharedData();
 if (!data) {
-  t.skip(NO_DATA);
+  t.skip;
 } else {
   const dir = join(data, 'root-testfiles');
   const zlibHZZ = readFileSync(join(dir, 'uproot-HZZ-zlib.root'));
@@ -30,7 +30,7 @@ if (!data) {
       }
     }
   }
-  type Tap = typeof t;
+  type Tap = Test;
 
   t.test('truncated files', async (t) => {
     const write = scratch(t);

@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { fileURLToPath } from 'node:url';
 import { openFile } from 'jsroot';
 import { openRootFile, type Axis } from '@gluon/rootio';
@@ -18,7 +18,7 @@ function sameAxis(t: Tap, a: Axis | null, j: J, what: string) {
   t.equal(a!.hi, j.fXmax);
   t.equal(a!.title, j.fTitle);
 }
-type Tap = typeof t;
+type Tap = Test;
 
 for (const file of ['uproot-issue213.root', 'uproot-issue-227a.root']) {
   t.test(`${file}: every histogram equals jsroot's`, async (t) => {

@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,7 +43,7 @@ async function treeOf(t: Tap) {
   t.teardown(() => f.close());
   return f.tree('t');
 }
-type Tap = typeof t;
+type Tap = Test;
 
 /** The typed arrays of a column (values and offsets of a jagged one). */
 function arraysOf(c: Column): ArrayBufferView[] {

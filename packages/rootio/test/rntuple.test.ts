@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,7 +20,7 @@ async function open(name: string, t: Tap) {
   const key = f.keys().find((k) => k.className === 'ROOT::RNTuple')!;
   return f.rntuple(key.name);
 }
-type Tap = typeof t;
+type Tap = Test;
 
 /** A column back as one plain value per top-level item (as the stl-containers test does). */
 function rows(c: Column): unknown[] {

@@ -48,7 +48,7 @@ t.test('branches, basket refs and baskets of files written differently: one hidd
 t.test('the same on ROOT-written files (the real 4-lepton data)', async (t) => {
   const data = sharedData();
   const files = data ? ['A', 'B'].map((p) => join(data, 'atlas-opendata-13tev-2020-4lep', 'Data', `data_${p}.4lep.root`)) : [];
-  if (!files.length || !files.every(existsSync)) return t.skip(NO_DATA);
+  if (!files.length || !files.every(existsSync)) return t.skip;
   const got = shapes('mini', files);
   t.same({ info: got.info, ref: got.ref, basket: got.basket }, { info: 1, ref: 1, basket: 1 });
 });

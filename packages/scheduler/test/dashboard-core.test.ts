@@ -7,7 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { LocalCluster, TaskError } from '@gluon/client';
 import { CLUSTER, fx, gates, outDir } from './fixtures/dashboard-run.js';
 import { MemorySource, taskState } from './fixtures/memory-source.js';
@@ -30,7 +30,7 @@ function move(source: MemorySource, group: string, n: number, ...steps: Array<Pa
   for (let i = 0; i < n; i++) for (const [from, to] of steps) source.emit(taskState(group, from, to));
 }
 
-async function memoryDashboard(t: Tap.Test, feed: object = {}) {
+async function memoryDashboard(t: Test, feed: object = {}) {
   const source = new MemorySource({ workers: [] });
   const d = await startDashboard(source, { host: '127.0.0.1', port: 0, feed: { intervalMs: 100, ...feed } });
   t.teardown(() => d.close());

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { LocalCluster } from '@gluon/client';
 import { chromiumSkip, openPage } from './fixtures/browser.js';
 import { CLUSTER, fx, gates, outDir } from './fixtures/dashboard-run.js';
@@ -112,7 +112,7 @@ type Drawn = { width: number; height: number; r: number; nodes: Array<[string, n
  * overlapping another (outlines of 1 px included), each dependency left of its dependent, and
  * (on a wide canvas, `stretch`) no edge stretched across it.
  */
-function readable(t: Tap.Test, d: Drawn, stretch = true): void {
+function readable(t: Test, d: Drawn, stretch = true): void {
   t.ok(d.r >= 2, `nodes big enough to see (radius ${d.r} px)`);
   const outside = d.nodes.filter(([, x, y]) => x - d.r < 0 || y - d.r < 0 || x + d.r > d.width || y + d.r > d.height);
   t.same(outside, [], 'every node inside the canvas');

@@ -8,7 +8,7 @@ import { isUtf8 } from 'node:buffer';
 import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import WebSocket from 'ws';
 import { assetsDir } from '../src/dashboard/assets.js';
 import { normalizePrefix, startDashboard, type Dashboard, type DashboardOptions } from '../src/dashboard/server.js';
@@ -16,7 +16,7 @@ import { MemorySource } from './fixtures/memory-source.js';
 
 const LONG = 3_600_000; // push timer that never fires on its own: the tests call tick()
 
-async function start(t: Tap.Test, source: MemorySource, opts: Partial<DashboardOptions> = {}): Promise<Dashboard> {
+async function start(t: Test, source: MemorySource, opts: Partial<DashboardOptions> = {}): Promise<Dashboard> {
   const d = await startDashboard(source, { host: '127.0.0.1', port: 0, ...opts, feed: { intervalMs: LONG, ...opts.feed } });
   t.teardown(() => d.close());
   return d;

@@ -1,11 +1,11 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { collectCompacting, IdleCollector } from '../src/idle-gc.js';
 import { Sim, task } from './sim.js';
 
 /** Feeds a collector one tick per step (forgotten, transitions) and checks each answer. */
-function ticks(t: Tap.Test, c: IdleCollector, steps: Array<[forgotten: number, transitions: number, collect: boolean, why: string]>): void {
+function ticks(t: Test, c: IdleCollector, steps: Array<[forgotten: number, transitions: number, collect: boolean, why: string]>): void {
   for (const [forgotten, transitions, collect, why] of steps) t.equal(c.shouldCollect(forgotten, transitions), collect, why);
 }
 

@@ -3,7 +3,7 @@
  * ephemeral port and killed on teardown, raw WebSockets, hand-built hellos, and one task run
  * end to end by a protocol-level worker and client.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
@@ -36,7 +36,7 @@ export async function startCli(t: TapTest, args: string[], env: Record<string, s
 }
 
 /** The test object tap passes to a `t.test` callback. */
-export type TapTest = Parameters<Parameters<typeof t.test>[1]>[0];
+export type TapTest = Test;
 
 /** Opens a raw WebSocket, sends `frame` (if any) once open, resolves with how it was closed. */
 export function rawClose(address: string, frame?: Buffer | string): Promise<{ code: number; reason: string; first?: Message }> {
