@@ -140,6 +140,13 @@ export class SimFleet {
     return n;
   }
 
+  /** Keys the scheduler has told the workers to free, over all of them. */
+  get freed(): number {
+    let n = 0;
+    for (const w of this.workers) n += w.freed;
+    return n;
+  }
+
   closeAll(): void {
     for (const w of this.workers.splice(0)) w.close();
   }
