@@ -19,7 +19,7 @@ export class RawSocket {
   readonly messages: Message[] = [];
   /** Resolves when the server closes (close frame, or the socket ends). */
   readonly closed: Promise<RawClose>;
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
   private waiters = new Set<() => void>();
   private closeFrame: RawClose | undefined;
   private onClosed!: (c: RawClose) => void;
