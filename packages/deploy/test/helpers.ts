@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { remoteFrom } from '@gluon/client';
+import { remoteFrom, type Future } from '@gluon/client';
 import type { JobQueueCluster } from '@gluon/deploy';
 
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -17,7 +17,8 @@ const { sleep, add } = remoteFrom<Tasks>('@gluon/examples/tasks');
  */
 export async function sumThrough(cluster: JobQueueCluster, n: number, ms: number, midRun?: () => Promise<void>): Promise<number> {
   const client = await cluster.client();
-  const parts = Array.from({ length: n }, (_, i) => client.submit(sleep, ms, i));
+  // sleep returns its second argument (typed unknown): here a number.
+  const parts = Array.from({ length: n }, (_, i) => client.submit(sleep, ms, i) as Future<number>);
   const total = client.submit(add, ...parts);
   if (midRun) {
     await parts[0]!.result();

@@ -108,7 +108,7 @@ if (why) {
   t.test('gluon-cluster ssh --hosts …: the scheduler and a worker over ssh from the shell; SIGTERM stops both', async (t) => {
     const home = join(dir, 'home');
     mkdirSync(home);
-    const env = { ...process.env, HOME: home };
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
     delete env.GLUON_TOKEN;
     const cli = spawn(...launch(lab, 'login', [process.execPath, join(repo, 'packages/deploy/bin/gluon-cluster.js'), 'ssh', '--hosts', `${hosts.sched},${hosts.w1}`, '--jobs', '1',
       '--ssh-option', '-F', '--ssh-option', join(dir, 'ssh_config'), '--scheduler-port', '0', '--dashboard-port', '0']), { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
