@@ -31,7 +31,8 @@ t.test(`${N.toLocaleString('en')} tasks: the page's main thread stays under 50% 
 
   const cdp = await browser.newCDPSession(page);
   const events: TraceEvent[] = [];
-  cdp.on('Tracing.dataCollected', (m: { value: TraceEvent[] }) => events.push(...m.value));
+  // playwright's protocol types give each trace event as a string map; Chrome sends numbers (ts, dur, pid).
+  cdp.on('Tracing.dataCollected', (m) => events.push(...(m.value as unknown as TraceEvent[])));
   const complete = new Promise<void>((r) => cdp.once('Tracing.tracingComplete', () => r()));
   await cdp.send('Tracing.start', { traceConfig: { includedCategories: ['toplevel', '__metadata'], enableSampling: false }, transferMode: 'ReportEvents' } as never);
   const t0 = Date.now();

@@ -8,7 +8,6 @@
  */
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-// @ts-expect-error plain browser JS without type declarations
 import { GRAPH_NODE, GROUP_PALETTE, GroupColors, STATE_COLORS } from '../assets/palette.js';
 
 type Rgb = [number, number, number];

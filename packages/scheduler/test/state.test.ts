@@ -478,8 +478,8 @@ t.test('dashboard events: task states per group, task-done with metrics, workers
   const done = events.find((e) => e.kind === 'task-done');
   t.match(done, { kind: 'task-done', key: 'h-1', group: 'h', worker: 'w1', thread: 0, events: 1234 });
   t.equal(done!.kind === 'task-done' && done!.stop - done!.start, 7);
-  const rows = events.filter((e) => e.kind === 'worker').map((e) => e.kind === 'worker' && e.row);
-  t.equal(rows.at(-1) && rows.at(-1)!.alive, false, 'a removed worker is reported gone');
+  const rows = events.flatMap((e) => (e.kind === 'worker' ? [e.row] : []));
+  t.equal(rows.at(-1)?.alive, false, 'a removed worker is reported gone');
   t.ok(events.some((e) => e.kind === 'publish' && e.topic === 'mass'));
   t.same(sim.state.topics.get('mass'), { bins: [1, 2] });
   t.ok(events.some((e) => e.kind === 'log' && e.entry.kind === 'worker-removed'));
