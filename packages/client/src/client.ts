@@ -6,6 +6,7 @@ import {
 import { Delayed, type Deferred, type DeferredArgs } from './delayed.js';
 import { ClientClosedError, ResultTooLargeError } from './errors.js';
 import { Future, KeyState, type FutureHost } from './future.js';
+import { LazyMap } from './lazy-map.js';
 import { Lineage } from './lineage.js';
 import { DEFAULT_GRAPH_SLICE, GraphOutbox } from './outbox.js';
 import { PeerPool, type PeerLimits, type PeerLink } from './peers.js';
@@ -126,6 +127,8 @@ export class Client implements FutureHost {
   private wakeReconnect: (() => void) | undefined;
   /** What is on its way to the scheduler, in order, sent in slices (graph frames and what must follow them). */
   private readonly outbox: GraphOutbox;
+  /** ConnectOptions.graphSliceTasks: a map() of more plain elements is built as it is sent. */
+  private readonly sliceTasks: number;
   /** Set from losing the connection until a new one is attached. */
   private linkDown = false;
   /** Times this client reconnected to its scheduler. */
@@ -147,8 +150,9 @@ export class Client implements FutureHost {
   ) {
     this.dashboardUrl = typeof welcome.dashboard === 'string' ? welcome.dashboard : undefined;
     this.peers = new PeerPool(name, link, limits);
+    this.sliceTasks = opts.graphSliceTasks ?? DEFAULT_GRAPH_SLICE;
     this.outbox = new GraphOutbox(
-      () => (this.closed || this.linkDown ? undefined : this.conn), opts.graphSliceTasks ?? DEFAULT_GRAPH_SLICE,
+      () => (this.closed || this.linkDown ? undefined : this.conn), this.sliceTasks,
       (err) => process.stderr.write(`gluon client: sending the graph to ${url} failed: ${err.message}\n`),
     );
     this.conn = conn;
@@ -293,6 +297,7 @@ export class Client implements FutureHost {
     const opts = fn.options;
     const group = opts.group ?? fn.fn.export;
     const seed = opts.pure === false ? undefined : tokenizer(group, fn.fn);
+    if (nested.length === 0 && n > this.sliceTasks) return this.lazyMap(fn, group, seed, lists, n) as Array<Future<Awaited<ReturnType<F>>>>;
     for (let i = 0; i < n; i++) {
       if (futures[i]) continue;
       const args = argsOf(i);
@@ -308,6 +313,50 @@ export class Client implements FutureHost {
     }
     this.scheduleFlush();
     return futures as Array<Future<Awaited<ReturnType<F>>>>;
+  }
+
+  /**
+   * A map() of more plain elements than a slice: its futures now, its tasks built as they are
+   * sent (see LazyMap), so that building a million of them does not hold the event loop.
+   */
+  private lazyMap(fn: RemoteFunction, group: string, seed: ReturnType<typeof tokenizer> | undefined, lists: unknown[][], n: number): Future[] {
+    // Copies: the caller may change its arrays after map() returns; the tasks are what it passed.
+    const cols = lists.map((l) => l.slice(0, n));
+    const argsAt = (i: number): unknown[] => (cols.length === 1 ? [cols[0]![i]] : cols.map((c) => c[i]));
+    const job = new LazyMap(n, new Array<Future>(n), (job, end, deadline) => {
+      let i = job.next;
+      for (; i < end; i++) {
+        // The clock is read every 256 elements; at least one is built per call.
+        if ((i & 255) === 0 && i > job.next && performance.now() > deadline) break;
+        const f = job.futures[i]!;
+        job.futures[i] = undefined;
+        const args = argsAt(i);
+        const key = seed ? seed.key(args) : `${group}-${nanoid(16)}`;
+        let state = this.keys.get(key);
+        if (f.isReleased) {
+          f.bind(state ?? new KeyState(key)); // released before it was built: nothing to hold
+          continue;
+        }
+        if (!state) {
+          const spec = makeSpec(key, fn, group, args, NO_DEPS);
+          job.tasks.push(spec); // its want travels with it
+          this.lineage.add(spec, true);
+          state = new KeyState(key);
+          this.keys.set(key, state);
+        }
+        state.handles++;
+        this.registry.register(f, state, f);
+        f.bind(state);
+      }
+      job.next = i;
+    });
+    const futures = new Array<Future>(n);
+    for (let i = 0; i < n; i++) futures[i] = job.futures[i] = new Future(undefined, this, job, i);
+    // Behind what this tick queued before it, ahead of what comes after.
+    this.queuePending();
+    this.outbox.pushJob(job);
+    this.scheduleFlush();
+    return futures;
   }
 
   /**
@@ -546,6 +595,7 @@ export class Client implements FutureHost {
       else if (isPlainObject(v)) for (const y of Object.values(v)) collect(y, depth + 1);
     };
     collect(x, 0);
+    await bound(found);
     for (const f of found) if (f.isReleased) throw new Error(`gather: future ${f.key} was released; its result is no longer held`);
     const values = await this.fetchValues(found.map((f) => f.state));
     const rebuild = (v: unknown, depth: number): unknown => {
@@ -636,6 +686,7 @@ export class Client implements FutureHost {
   /** Yields futures as they finish (or fail, or are cancelled), in completion order. */
   async *asCompleted<T>(futures: Iterable<Future<T>>): AsyncGenerator<Future<T>> {
     const list = [...futures];
+    await bound(list);
     const ready: Array<Future<T>> = [];
     let wake: (() => void) | null = null;
     for (const f of list) {
@@ -660,6 +711,7 @@ export class Client implements FutureHost {
    * or until `timeoutMs` passes. Never throws for a failed task; returns which are done.
    */
   async wait<T>(futures: Array<Future<T>>, opts: WaitOptions = {}): Promise<{ done: Array<Future<T>>; notDone: Array<Future<T>> }> {
+    await bound(futures);
     const states = futures.map((f) => f.state);
     const target = opts.returnWhen === 'FIRST_COMPLETED'
       ? new Promise<void>((resolve) => {
@@ -843,9 +895,9 @@ export class Client implements FutureHost {
     this.pendingWants = [];
     this.pendingKeys.clear();
     this.pendingRelease = [];
-    // Frames not yet sent are part of the lineage re-sent below; messages (publish, cancel)
-    // follow it. Releases are moot: the new registration never held those keys.
-    const kept = this.outbox.reset().filter((m) => m.op !== 'release-keys');
+    // Frames not yet sent are part of the lineage re-sent below; lazy maps' unbuilt parts and
+    // messages (publish, cancel) follow it (see GraphOutbox.replaceGraph).
+
     const roots: string[] = [];
     const held: Record<string, string[]> = {};
     for (const [key, s] of this.keys) {
@@ -853,8 +905,7 @@ export class Client implements FutureHost {
       roots.push(key);
       if (s.status === 'finished' && s.workers.length) held[key] = [...s.workers];
     }
-    this.outbox.pushGraph(this.lineage.graphOf(roots), roots, Object.keys(held).length ? held : undefined);
-    for (const m of kept) this.outbox.pushMessage(m);
+    this.outbox.replaceGraph(this.lineage.graphOf(roots), roots, Object.keys(held).length ? held : undefined);
     this.outbox.kick();
   }
 
@@ -916,6 +967,12 @@ export class Client implements FutureHost {
     conn.close(1000, 'client closing');
     await this.peers.close();
   }
+}
+
+/** Resolves once every future of a large map() among them has been built (see LazyMap). */
+async function bound(futures: Future[]): Promise<void> {
+  // Maps are built in order: once one is bound, so are the ones before it.
+  for (let i = futures.length - 1; i >= 0; i--) if (!futures[i]!.isBound) await futures[i]!.whenBound();
 }
 
 function isPlainObject(v: object): boolean {

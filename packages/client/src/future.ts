@@ -1,5 +1,6 @@
 import type { TaskError as TaskErrorInfo } from '@gluon/protocol';
 import { CancelledError, ClientClosedError, TaskError } from './errors.js';
+import type { LazyMap } from './lazy-map.js';
 
 /** The shared empty worker list of keys not (or no longer) in memory. */
 const NO_WORKERS: readonly string[] = Object.freeze([]);
@@ -130,21 +131,49 @@ export class Future<T = unknown> {
   private released = false;
   /** Phantom: the value type. */
   declare readonly __value?: T;
+  private bound: KeyState | undefined;
+
+  /**
+   * @internal A future of a large `map()` is made before its task is built (element `index`
+   * of `job`): it is bound to its key's state when the map is built up to it (see LazyMap).
+   */
+  constructor(state: KeyState | undefined, private readonly host: FutureHost, private job?: LazyMap, private readonly index = 0) {
+    this.bound = state;
+  }
+
+  /** @internal What the client knows about the key (builds a lazy map up to this future). */
+  get state(): KeyState {
+    if (!this.bound) this.job!.bindThrough(this.index);
+    return this.bound!;
+  }
 
   /** @internal */
-  constructor(readonly state: KeyState, private readonly host: FutureHost) {}
+  bind(state: KeyState): void {
+    this.bound = state;
+    this.job = undefined;
+  }
+
+  /** @internal False while its map is still to be built up to it. */
+  get isBound(): boolean {
+    return this.bound !== undefined;
+  }
+
+  /** @internal Resolves once this future is bound (at once unless its map is still being built). */
+  whenBound(): Promise<void> {
+    return this.bound ? Promise.resolve() : this.job!.whenBound(this.index);
+  }
 
   get key(): string {
     return this.state.key;
   }
 
   get status(): FutureStatus {
-    return this.state.status;
+    return this.bound ? this.bound.status : 'pending';
   }
 
   /** True once the task finished, failed or was cancelled. */
   get done(): boolean {
-    return this.state.done;
+    return this.bound ? this.bound.done : false;
   }
 
   /**
@@ -153,11 +182,13 @@ export class Future<T = unknown> {
    */
   result(): Promise<T> {
     if (this.released) return Promise.reject(new Error(`future ${this.key} was released; its result is no longer held`));
+    if (!this.bound) return this.whenBound().then(() => this.result());
     return this.whileAwaited(this.host.resultOf(this.state) as Promise<T>);
   }
 
   /** The failure, if the task failed; undefined if it finished (waits for the task). */
   exception(): Promise<Error | undefined> {
+    if (!this.bound) return this.whenBound().then(() => this.exception());
     return this.whileAwaited(this.state.settled().then(() => (this.state.status === 'finished' ? undefined : this.state.failure())));
   }
 
@@ -182,7 +213,8 @@ export class Future<T = unknown> {
   release(): void {
     if (this.released) return;
     this.released = true;
-    this.host.releaseFuture(this);
+    // Not bound yet: its map, when built up to it, holds nothing for it.
+    if (this.bound) this.host.releaseFuture(this);
   }
 
   get isReleased(): boolean {
@@ -190,6 +222,6 @@ export class Future<T = unknown> {
   }
 
   toString(): string {
-    return `Future(${this.key}, ${this.status})`;
+    return `Future(${this.bound ? this.key : 'not yet built'}, ${this.status})`;
   }
 }

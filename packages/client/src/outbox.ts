@@ -1,4 +1,5 @@
 import { ConnectionClosedError, type Connection, type Message, type TaskSpec } from '@gluon/protocol';
+import type { LazyMap } from './lazy-map.js';
 
 /** Most tasks per update-graph frame: small frames let the scheduler start the first tasks early. */
 export const GRAPH_FRAME = 4096;
@@ -8,7 +9,7 @@ export const DEFAULT_GRAPH_SLICE = 49_152;
 const SLICE_MS = 50;
 
 /** One update-graph frame waiting to leave, or a message that must keep its place behind the frames. */
-type Item = { tasks: TaskSpec[]; wants: string[]; held?: Record<string, string[]> } | { msg: Message };
+type Item = { tasks: TaskSpec[]; wants: string[]; held?: Record<string, string[]> } | { msg: Message } | { job: LazyMap };
 
 /**
  * What a client has to tell the scheduler, in order, sent in bounded slices. A graph of a
@@ -39,7 +40,12 @@ export class GraphOutbox {
 
   /** Tasks queued and not yet handed to the connection. */
   get pendingTasks(): number {
-    return this.queuedTasks;
+    let n = this.queuedTasks;
+    for (let i = this.head; i < this.items.length; i++) {
+      const it = this.items[i]!;
+      if ('job' in it) n += it.job.unsent;
+    }
+    return n;
   }
 
   /** Nothing is waiting. */
@@ -88,7 +94,12 @@ export class GraphOutbox {
 
   /** The client closed: nothing more will be sent; waiters are let go. */
   abandon(): void {
-    this.reset();
+    // Lazy maps are built to the end, so that every future has a state to fail.
+    for (let i = this.head; i < this.items.length; i++) {
+      const it = this.items[i]!;
+      if ('job' in it) it.job.bindThrough(it.job.n - 1);
+    }
+    this.clear();
     this.settleWaiters();
   }
 
@@ -97,22 +108,29 @@ export class GraphOutbox {
     this.push({ msg });
   }
 
+  /** Queues a map to be built as it is sent (see LazyMap). */
+  pushJob(job: LazyMap): void {
+    this.push({ job });
+  }
+
   /**
-   * Drops the queued frames (a reconnect re-sends the whole held graph instead) and keeps the
-   * queued messages, which then follow the new frames.
+   * After a reconnect: the queued frames give way to `tasks` (the lineage of every held key,
+   * which covers them and whatever lazy maps built already); lazy maps' unbuilt parts and the
+   * queued messages follow, in their order. Queued releases are dropped: the new registration
+   * never held those keys.
    */
-  reset(): Message[] {
-    const kept: Message[] = [];
+  replaceGraph(tasks: TaskSpec[], wants: string[], held?: Record<string, string[]>): void {
+    const kept: Item[] = [];
     for (let i = this.head; i < this.items.length; i++) {
       const it = this.items[i]!;
-      if ('msg' in it) kept.push(it.msg);
+      if ('job' in it) {
+        it.job.dropBuilt();
+        kept.push(it);
+      } else if ('msg' in it && it.msg.op !== 'release-keys') kept.push(it);
     }
-    this.items = [];
-    this.head = 0;
-    this.queuedTasks = 0;
-    this.epoch++;
-    this.pumping = false;
-    return kept;
+    this.clear();
+    this.pushGraph(tasks, wants, held);
+    for (const it of kept) this.push(it);
   }
 
   /**
@@ -122,17 +140,20 @@ export class GraphOutbox {
    */
   drop(keys: ReadonlySet<string>): Set<string> {
     const gone = new Set<string>();
+    const keep = (t: TaskSpec): boolean => {
+      if (!keys.has(t.key) && !t.deps.some((d) => keys.has(d) || gone.has(d))) return true;
+      gone.add(t.key);
+      return false;
+    };
     for (let i = this.head; i < this.items.length; i++) {
       const it = this.items[i]!;
+      if ('job' in it) {
+        it.job.tasks = it.job.tasks.filter(keep); // only its built tasks can be named
+        continue;
+      }
       if (!('tasks' in it)) continue;
       const before = it.tasks.length;
-      it.tasks = it.tasks.filter((t) => {
-        if (keys.has(t.key) || t.deps.some((d) => keys.has(d) || gone.has(d))) {
-          gone.add(t.key);
-          return false;
-        }
-        return true;
-      });
+      it.tasks = it.tasks.filter(keep);
       this.queuedTasks -= before - it.tasks.length;
       if (before !== it.tasks.length) it.wants = it.wants.filter((k) => !gone.has(k));
     }
@@ -160,7 +181,16 @@ export class GraphOutbox {
   drainNow(): void {
     const conn = this.conn();
     if (!conn) return;
-    while (!this.empty) this.sendItem(conn, this.items[this.head++]!);
+    while (!this.empty) {
+      const it = this.items[this.head]!;
+      if ('job' in it) {
+        this.sendJobFrame(conn, it.job, Infinity);
+        if (it.job.done) this.head++;
+      } else {
+        this.head++;
+        this.sendItem(conn, it);
+      }
+    }
     this.compact();
     conn.flush();
   }
@@ -173,7 +203,14 @@ export class GraphOutbox {
       const t0 = performance.now();
       let sent = 0;
       while (!this.empty && sent < this.sliceTasks && performance.now() - t0 < SLICE_MS) {
-        const it = this.items[this.head++]!;
+        const it = this.items[this.head]!;
+        if ('job' in it) {
+          sent += this.sendJobFrame(conn, it.job, t0 + SLICE_MS);
+          if (it.job.done) this.head++;
+          conn.flush();
+          continue;
+        }
+        this.head++;
         if ('tasks' in it) sent += it.tasks.length;
         this.sendItem(conn, it);
         // One frame each: the scheduler can start decoding the first while we encode the next.
@@ -193,7 +230,15 @@ export class GraphOutbox {
     if (this.epoch === epoch) this.pumping = false;
   }
 
+  /** Builds and sends one frame of a lazy map; returns its number of tasks. */
+  private sendJobFrame(conn: Connection, job: LazyMap, deadline: number): number {
+    const tasks = job.take(Math.min(GRAPH_FRAME, this.sliceTasks), deadline);
+    if (tasks.length) conn.send({ op: 'update-graph', tasks, wants: tasks.map((t) => t.key) });
+    return tasks.length;
+  }
+
   private sendItem(conn: Connection, it: Item): void {
+    if ('job' in it) return; // sent frame by frame (sendJobFrame)
     if ('msg' in it) {
       conn.send(it.msg);
       return;
@@ -201,6 +246,15 @@ export class GraphOutbox {
     this.queuedTasks -= it.tasks.length;
     if (it.tasks.length === 0 && it.wants.length === 0 && !it.held) return;
     conn.send({ op: 'update-graph', tasks: it.tasks, wants: it.wants, ...(it.held ? { held: it.held } : {}) });
+  }
+
+  /** Empties the queue; a pump of the old one stops at its next step. */
+  private clear(): void {
+    this.items = [];
+    this.head = 0;
+    this.queuedTasks = 0;
+    this.epoch++;
+    this.pumping = false;
   }
 
   private settleWaiters(): void {

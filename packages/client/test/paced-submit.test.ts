@@ -148,9 +148,11 @@ t.test('the scheduler lost mid-submit: a new one on the same address gets the wh
   t.teardown(() => client.close());
   const n = 12_000;
   const xs = Array.from({ length: n }, (_, i) => i * 2);
+  // Built as it is sent (more elements than a slice, nothing nested): cut mid-build.
   const futures: Array<Future<number>> = client.map(inc, xs);
-  // A dependency across the cut: a tree over the whole map, queued behind it.
-  const total = client.treeReduce(sumAll, futures, { fanIn: 8 });
+  // Queued behind it: a tree over another map, dependencies across slices.
+  const ys = Array.from({ length: 2000 }, (_, i) => -i);
+  const total = client.treeReduce(sumAll, client.map(inc, ys), { fanIn: 8 });
   await everyTurn(() => client.graphSlices < 4);
   t.ok(client.unsentTasks > 0, `${client.unsentTasks} tasks not yet sent when the scheduler dies`);
   scheduler.kill('SIGKILL');
@@ -158,9 +160,60 @@ t.test('the scheduler lost mid-submit: a new one on the same address gets the wh
   const s2 = await startScheduler(port);
   procs.push(s2.proc);
   procs.push((await startWorker(s2.address, ['--nthreads', '2', '--allow-module', fixtures])).proc);
-  t.equal(await total.result(), xs.reduce((a, x) => a + x + 1, 0), 'the reduction over everything');
+  t.equal(await total.result(), ys.reduce((a, y) => a + y + 1, 0), 'the reduction queued behind the map');
   t.same(await client.gather(futures), xs.map((x) => x + 1), 'every result');
   t.equal(client.reconnects, 1, 'one reconnect');
   t.equal(client.unsentTasks, 0, 'nothing left to send');
   client.release([total, ...futures]);
+});
+
+t.test('futures of a map built as it is sent: released before they were built, or asked for their key', async (t) => {
+  const { address } = await cluster();
+  const client = await Client.connect(address, { graphSliceTasks: 500 });
+  t.teardown(() => client.close());
+  const n = 6000;
+  const futures = client.map(inc, Array.from({ length: n }, (_, i) => i + 0.5));
+  t.equal(futures[0]!.status, 'pending', 'pending before it is built');
+  // The odd ones go before they are built: nothing is held or sent for them.
+  client.release(futures.filter((_, i) => i % 2 === 1));
+  const before = client.unsentTasks;
+  t.match(futures[n - 2]!.key, /^inc-[0-9a-f]{16}$/, 'asking for a key builds the map up to it');
+  t.ok(client.unsentTasks <= before, 'built, not yet sent');
+  const even = futures.filter((_, i) => i % 2 === 0);
+  t.same(await client.gather(even), even.map((_, j) => 2 * j + 1.5), 'the even ones, in order');
+  await client.whenSent();
+  t.equal(client.unsentTasks, 0, 'the rest was sent');
+  client.release(even);
+});
+
+t.test('a large map is built as it is sent: futures released before they were built are never sent', async (t) => {
+  // A listener speaking the scheduler's side, counting the tasks it is sent.
+  const keys: string[] = [];
+  let endSeen: (() => void) | undefined;
+  const server = await listen({
+    host: '127.0.0.1', port: 0, self: 'test scheduler', roles: ['client'],
+    welcome: () => ({ clientId: 'c1', heartbeatTtlMs: 600_000 }),
+    onConnection(conn: Connection) {
+      conn.on('message', (m: Message) => {
+        if (m.op === 'update-graph') {
+          for (const task of m.tasks as Array<{ key: string; args: unknown[] }>) {
+            keys.push(task.key);
+            if (task.args[0] === 'end') endSeen?.();
+          }
+        } else if (m.op === 'who-has') conn.reply(m, { op: 'who-has-reply', whoHas: {} });
+      });
+    },
+  });
+  t.teardown(() => server.close());
+  const client = await Client.connect(server.address, { graphSliceTasks: 100, reconnectTimeoutMs: 0 });
+  t.teardown(() => client.close());
+  const n = 2000;
+  const futures = client.map(noop, Array.from({ length: n }, (_, i) => i));
+  client.release(futures.filter((_, i) => i % 2 === 1));
+  const end = new Promise<void>((r) => (endSeen = r));
+  const last = client.submit(noop, 'end');
+  await end;
+  t.equal(keys.length, n / 2 + 1, `${keys.length} tasks sent: the kept half of the map and the one after it`);
+  t.equal(keys.at(-1), last.key, 'the task submitted after the map came after all of it');
+  t.same(keys.slice(0, n / 2), futures.filter((_, i) => i % 2 === 0).map((f) => f.key), 'the kept ones, in order');
 });
