@@ -711,14 +711,16 @@ export class Client implements FutureHost {
    * or until `timeoutMs` passes. Never throws for a failed task; returns which are done.
    */
   async wait<T>(futures: Array<Future<T>>, opts: WaitOptions = {}): Promise<{ done: Array<Future<T>>; notDone: Array<Future<T>> }> {
-    await bound(futures);
-    const states = futures.map((f) => f.state);
-    const target = opts.returnWhen === 'FIRST_COMPLETED'
-      ? new Promise<void>((resolve) => {
-        if (states.length === 0) resolve();
-        for (const s of states) s.onSettled(resolve);
-      })
-      : Promise.all(states.map((s) => s.settled()));
+    // Futures of a map still being built count as not done; the timeout covers their building.
+    const target = bound(futures).then((): Promise<unknown> => {
+      const states = futures.map((f) => f.state);
+      return opts.returnWhen === 'FIRST_COMPLETED'
+        ? new Promise<void>((resolve) => {
+          if (states.length === 0) resolve();
+          for (const s of states) s.onSettled(resolve);
+        })
+        : Promise.all(states.map((s) => s.settled()));
+    });
     if (opts.timeoutMs !== undefined) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([target, new Promise((r) => (timer = setTimeout(r, opts.timeoutMs)))]);
