@@ -44,7 +44,7 @@ t.test('pops in comparator order under interleaved pushes and pops', async (t) =
 
 t.test('peek shows the next pop; popWhere skips dead items lazily; clear empties', async (t) => {
   const heap = new Heap<Item>(less);
-  const items = [5, 1, 4, 1, 3].map((p, seq) => ({ p, seq }));
+  const items = [5, 1, 4, 1, 3].map((p, seq): Item => ({ p, seq }));
   for (const i of items) heap.push(i);
   t.equal(heap.peek(), items[1], 'lowest priority, earliest arrival');
   items[1]!.dead = true;
