@@ -69,7 +69,7 @@ if (!data) {
   t.test('flipped bytes inside compressed baskets (zlib checksum)', async (t) => {
     const write = scratch(t);
     const f = await openRootFile(join(dir, 'uproot-HZZ-zlib.root'));
-    const meta = (await f.object('events')) as { fBranches: { arr: Array<{ fBasketSeek: number[]; fBasketBytes: number[] }> } };
+    const meta = (await f.object('events')) as { _typename: string; fBranches: { arr: Array<{ fBasketSeek: number[]; fBasketBytes: number[] }> } };
     await f.close();
     const seek = Number(meta.fBranches.arr[1]!.fBasketSeek[0]); // Jet_Px, basket 0
     const bytes = meta.fBranches.arr[1]!.fBasketBytes[0]!;
@@ -84,7 +84,7 @@ if (!data) {
   t.test('flipped bytes in a compressed block header', async (t) => {
     const write = scratch(t);
     const f = await openRootFile(join(dir, 'uproot-HZZ-zlib.root'));
-    const meta = (await f.object('events')) as { fBranches: { arr: Array<{ fBasketSeek: number[] }> } };
+    const meta = (await f.object('events')) as { _typename: string; fBranches: { arr: Array<{ fBasketSeek: number[] }> } };
     await f.close();
     const seek = Number(meta.fBranches.arr[1]!.fBasketSeek[0]);
     const keylen = new DataView(zlibHZZ.buffer, zlibHZZ.byteOffset + seek).getInt16(14);
@@ -122,7 +122,7 @@ if (!data) {
     const write = scratch(t);
     // In the uncompressed file the TTree's basket seek array is plain bytes we can rewrite.
     const f = await openRootFile(join(dir, 'uproot-HZZ-uncompressed.root'));
-    const meta = (await f.object('events')) as { fBranches: { arr: Array<{ fBasketSeek: number[] }> } };
+    const meta = (await f.object('events')) as { _typename: string; fBranches: { arr: Array<{ fBasketSeek: number[] }> } };
     await f.close();
     const seek = Number(meta.fBranches.arr[0]!.fBasketSeek[0]);
     const b = Uint8Array.from(rawHZZ);
@@ -152,11 +152,11 @@ if (!data) {
 
 t.test('baskets that do not tile the range (a gap hidden by an overlap) are refused, not read as stale memory', async (t) => {
   const { decode } = await import('../src/decode.js');
-  const info = { name: 'x', typeName: 'float', kind: 'scalar' as const, element: 'float' as const, inner: 1, counter: null, entries: 25 };
+  const info = { name: 'x', typeName: 'float', kind: 'scalar' as const, element: 'float' as const, inner: 1, counter: null, entryHeader: 0, packed: null, objectBits: false, entries: 25 };
   const basket = (entryStart: number, entries: number) => {
     const data = new Uint8Array(4 * entries);
     return {
-      entryStart, entries, dataLength: data.length,
+      entryStart, entries, dataLength: data.length, noOffsets: false, entryBytes: null,
       release: () => {},
       load: () => ({ entryStart, entries, data, view: new DataView(data.buffer), dataLength: data.length, offsets: null, table: -1, keylen: 0 }),
     };
@@ -177,7 +177,7 @@ t.test('a pointer-to-array entry whose null-pointer flag disagrees with its byte
     const data = Uint8Array.from(bytes);
     const offsets = Int32Array.from([...starts, data.length]);
     return {
-      entryStart: 0, entries: starts.length, dataLength: data.length, release: () => {},
+      entryStart: 0, entries: starts.length, dataLength: data.length, noOffsets: false, entryBytes: null, release: () => {},
       load: () => ({ entryStart: 0, entries: starts.length, data, view: new DataView(data.buffer), dataLength: data.length, offsets, table: -1, keylen: 0 }),
     };
   };

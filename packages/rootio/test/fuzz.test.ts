@@ -78,7 +78,7 @@ if (!data) {
     try {
       const out: Array<[number, number]> = [];
       for (const k of f.keys().filter((k) => k.className === 'TTree')) {
-        const tree = (await f.object(k.name)) as { fBranches: { arr: Array<{ fWriteBasket: number; fBasketSeek: number[] }> } };
+        const tree = (await f.object(k.name)) as { _typename: string; fBranches: { arr: Array<{ fWriteBasket: number; fBasketSeek: number[] }> } };
         for (const b of tree.fBranches.arr) {
           for (let i = 0; i < b.fWriteBasket; i++) {
             const [head] = await f.source.read([[Number(b.fBasketSeek[i]), 18]]);

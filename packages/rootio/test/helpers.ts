@@ -1,5 +1,5 @@
 import { openFile, TSelector, treeProcess } from 'jsroot';
-import type { Column } from '@gluon/rootio';
+import type { Column, TypedArray } from '@gluon/rootio';
 import { sharedDataDir, SHARED_DATA } from './shared-data.js';
 
 /** `<checkout>/../shared/data`, or null when this clone has no shared data beside it (shared-data.ts). */
@@ -29,7 +29,7 @@ export async function jsrootValues(path: string, tree: string, branches: string[
 /** Our column as one JS value per entry, for comparison with jsroot. */
 export function perEntry(c: Column, n: number): unknown[] {
   if (Array.isArray(c)) return c;
-  if ('offsets' in c) return Array.from({ length: n }, (_, i) => Array.from(c.values.subarray(c.offsets[i]!, c.offsets[i + 1]!) as ArrayLike<unknown>));
+  if ('offsets' in c) return Array.from({ length: n }, (_, i) => Array.from((c.values as TypedArray).subarray(c.offsets[i]!, c.offsets[i + 1]!) as ArrayLike<unknown>));
   if ('innerShape' in c) {
     const k = c.innerShape[0]!;
     return Array.from({ length: n }, (_, i) => Array.from(c.values.subarray(i * k, (i + 1) * k) as ArrayLike<unknown>));

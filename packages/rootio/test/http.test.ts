@@ -88,7 +88,7 @@ if (!data) {
     const f = await openRootFile(url, { http: { retries: 4, backoffMs: 10 } });
     t.teardown(() => f.close());
     const tree = await f.tree('sample');
-    t.equal((await tree.arrays(['n'])).n!.length, 30);
+    t.equal(((await tree.arrays(['n'])).n! as ArrayLike<number>).length, 30);
   });
 
   t.test('persistent failures end in RootIOError naming the status and the attempts', async (t) => {

@@ -80,12 +80,12 @@ t.test('only the bytes a given array spans are written, each once', async (t) =>
   const overlapping = new Uint8Array(backing, 80, 100);
   const odd = new Uint8Array(backing, 2001, 1000);
   const memory = new ColumnMemory([a, { offsets: new Int32Array(backing, 1024, 10), values: a }, overlapping, odd, b, ['strings']]);
-  const x = memory.take('float', 100);
+  const x = memory.take('float', 100) as Float32Array;
   t.equal(x.buffer, backing);
   t.equal(x.byteOffset, 64, 'the region that fits best');
   const y = memory.take('float', 50);
   t.not(y.buffer, backing, 'a region given twice, or overlapping one given, is not taken again; a misaligned one not for 4-byte elements');
-  const z = memory.take('uint8', 900);
+  const z = memory.take('uint8', 900) as Uint8Array;
   t.equal(z.byteOffset, 2001, 'a misaligned region still holds bytes');
   t.equal(memory.take('int32', 10).byteOffset, 1024);
   t.not(memory.take('int32', 10).buffer, backing, 'every region taken once');

@@ -23,7 +23,7 @@ t.test('Double32_t and Float16_t with a range read within half a step of the val
     const nbits = Number(/_(\d+)$/.exec(b.name)![1]);
     const step = 12.71 / (nbits < 32 ? 2 ** nbits : 0xffffffff);
     const col = cols[b.name]!;
-    const values = ArrayBuffer.isView(col) ? col : (col as { values: Float64Array | Float32Array }).values;
+    const values = (ArrayBuffer.isView(col) ? col : (col as { values: Float64Array | Float32Array }).values) as Float64Array | Float32Array;
     const per = b.kind === 'fixed-array' ? 3 : 1;
     t.ok(b.name.startsWith('float16') || b.name === 'array_10' ? values instanceof Float32Array : values instanceof Float64Array, `${b.name}: ${b.typeName} as ${values.constructor.name}`);
     t.equal(values.length, written.length * per, `${b.name}: every entry`);

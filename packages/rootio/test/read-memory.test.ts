@@ -59,7 +59,7 @@ t.test('a basket kept past a read (stored uncompressed) is not a view of the reu
 t.test('reads running at once on one thread each get their own memory', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'rootio-read-memory-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const files = [];
+  const files: Array<{ f: Awaited<ReturnType<typeof openRootFile>>; first: number }> = [];
   for (const [name, first] of [['a.root', 0], ['b.root', 5_000_000], ['c.root', -7_000_000]] as const) {
     const w = await RootFileWriter.create(join(dir, name));
     const tw = w.createTree('t', 't', [{ name: 'x', type: 'int32' }, { name: 'v', type: 'float', jagged: 'vector' }], { basketEntries: 500 });
