@@ -7,7 +7,7 @@ import t from 'tap';
 import { join } from 'node:path';
 import { opendataDir } from './data-path.js';
 import { runNotebook, emptyNotebookOutput, eventWeights, xsecWeight, sampleByName, type LeptonColumns, type WeightColumns } from '@gluon/analysis-h4l';
-import { generateSampleColumns, defaultEntries, MINI_SCHEMA, GENERATED_SAMPLES, type ColumnSet, type JaggedColumn } from '../src/generate/index.js';
+import { generateSampleColumns, defaultEntries, MINI_SCHEMA, GENERATED_SAMPLES, type ColumnSet, type JaggedColumn, type TypedColumn } from '../src/generate/index.js';
 
 /** Published selection-A MC stacks (spec section 4), events per 5 GeV bin at 10 fb⁻¹. */
 const PUBLISHED: Record<string, number[]> = {
@@ -88,7 +88,7 @@ t.test('entry counts scale with --scale (real 4lep counts at 1)', async (t) => {
   for (const s of [0.01, 0.5, 3, 100]) {
     for (const n of GENERATED_SAMPLES) t.equal(defaultEntries(n, s), Math.max(1, Math.round(defaultEntries(n, 1) * s)));
   }
-  t.equal(generateSampleColumns('data_B', 7, 1).lep_n.length, 7);
+  t.equal((generateSampleColumns('data_B', 7, 1).lep_n as TypedColumn).length, 7);
 });
 
 t.test('events are physical: pT order, E from mass, triggers, truth, lep_n, data vs MC branches', async (t) => {

@@ -58,7 +58,7 @@ t.test('a run prints the significance and records it in run.json', async (t) => 
   for (const selection of ['notebook', 'framework'] as const) {
     const lines: string[] = [];
     const out = path.join(dir, selection);
-    await execute({ ...DEFAULT_CONFIG, data_dir: path.join(dir, 'data'), selection, n_workers: 0, out, dashboard: false }, (s) => lines.push(s), { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream);
+    await execute({ ...DEFAULT_CONFIG, data_dir: path.join(dir, 'data'), selection, n_workers: 0, out, dashboard: false }, (s) => lines.push(s), { progressOut: { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream });
     const run = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8'));
     const expected = notebookSignificance(JSON.parse(readFileSync(path.join(out, 'histograms.json'), 'utf8')));
     t.same(run.significance, expected, `${selection}: run.json has the histograms' significance`);
