@@ -14,6 +14,21 @@ export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024 * 1024;
 /** Default size of the pieces a large message travels in (Dask's shard size). */
 export const DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024;
+/**
+ * Default most bytes that may wait to be written to one peer (in the socket, and frames queued
+ * behind a large message being paced) before the connection is closed with 4010: the frame limit.
+ * The large message being paced itself does not count (it exists anyway, and a slow reader of
+ * one large value is slow, not hostile).
+ */
+export const DEFAULT_MAX_SEND_BACKLOG_BYTES = 256 * 1024 * 1024;
+/**
+ * The pieces of a large message are handed to the socket only while less than this waits in it,
+ * and the rest follow as it drains: a slow reader holds at most this plus one piece in the
+ * socket, and the pongs and frames behind the message are not stuck behind all of it.
+ */
+const PACE_HIGH_WATER_BYTES = 16 * 1024 * 1024;
+/** The send options of every frame (one object, not one per send). */
+const BINARY = { binary: true } as const;
 /** How long a connection given up for silence waits for the closing handshake before destroying its socket. */
 const GIVE_UP_GRACE_MS = 2000;
 /** Pieces are never made smaller than this, whatever the other side announces. */
@@ -70,6 +85,13 @@ export interface ConnectionOptions {
   maxMessageBytes?: number;
   /** Size of the pieces a large message is sent in (default 64 MiB; never above a frame limit). */
   chunkBytes?: number;
+  /**
+   * Most bytes that may wait to be written to the other side (default
+   * {@link DEFAULT_MAX_SEND_BACKLOG_BYTES}, 256 MiB): past it, the peer is not reading, and the
+   * connection is closed with 4010 and a reason naming the limit instead of buffering without
+   * bound. The rest of a large message being paced out does not count.
+   */
+  maxSendBacklogBytes?: number;
   /** The other side's limits, from its hello or welcome (default: the same as ours). */
   remote?: Limits;
   /** Names the other side in logs, e.g. `worker w1 (127.0.0.1:40211)`. */
@@ -90,6 +112,9 @@ export interface ConnectionOptions {
    */
   inbound?: Direction;
 }
+
+/** A frame waiting to be handed to the socket; `large` names the large message it is part of (0: none). */
+type Waiting = { buf: Buffer; large: number };
 
 type Pending = { resolve: (m: Message) => void; reject: (e: Error) => void; timer?: NodeJS.Timeout };
 
@@ -134,8 +159,24 @@ export class Connection extends EventEmitter {
   readonly sendLimitOwner: string;
   /** Size of the pieces a large message leaves in. */
   readonly chunkBytes: number;
+  /** Most bytes that may wait to be written to the other side (see {@link ConnectionOptions.maxSendBacklogBytes}). */
+  readonly maxSendBacklogBytes: number;
   /** Names this side in what it tells the other, e.g. `scheduler`. */
   private readonly self: string | undefined;
+  /**
+   * Frames not yet handed to the socket, in order from {@link waitHead}: the rest of a large
+   * message being paced and everything sent after it. Empty almost always.
+   */
+  private waiting: Waiting[] = [];
+  private waitHead = 0;
+  /** Bytes of the frames in {@link waiting}. */
+  private waitingBytes = 0;
+  /** Which large message the first waiting pieces belong to, and their bytes (not counted as backlog). */
+  private pacedId = 0;
+  private pacedBytes = 0;
+  private nextLargeId = 1;
+  /** Bytes of large messages' pieces handed to the socket and not yet written out. */
+  private piecesInSocket = 0;
   closed = false;
   /** A chunked message being received: its buffer and how much of it has arrived. */
   private assembly: { buf: Buffer; filled: number } | null = null;
@@ -165,6 +206,7 @@ export class Connection extends EventEmitter {
     this.self = opts.self;
     this.sendLimitOwner = remote.maxMessageBytes < own.maxMessageBytes ? `${this.label}'s` : `this ${opts.self ?? 'side'}'s`;
     this.chunkBytes = Math.max(MIN_CHUNK_BYTES, Math.min(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES, own.maxFrameBytes, remote.maxFrameBytes));
+    this.maxSendBacklogBytes = opts.maxSendBacklogBytes ?? DEFAULT_MAX_SEND_BACKLOG_BYTES;
     this.log = opts.log ?? defaultLog;
     this.checkInbound = opts.inbound ? inboundChecker(opts.inbound) : undefined;
     if (opts.held) this.held = [...opts.held];
@@ -236,11 +278,20 @@ export class Connection extends EventEmitter {
    * dead one never will.
    */
   private giveUp(silentMs: number, limitMs: number): void {
-    const ws = this.ws;
     this.flush();
-    ws.close(CloseCode.silent, trimReason(`nothing heard from this side for ${silentMs} ms (the ${this.self ?? 'peer'}'s limit: ${limitMs} ms)`));
+    this.letGo(CloseCode.silent, `nothing heard from this side for ${silentMs} ms (the ${this.self ?? 'peer'}'s limit: ${limitMs} ms)`, `nothing heard for ${silentMs} ms (limit ${limitMs} ms)`);
+  }
+
+  /**
+   * Closes with a reason for the peer (`told`) and one for this side's handlers (`local`), and
+   * destroys the socket soon after whether or not the peer answers: one that stopped reading or
+   * answering never will.
+   */
+  private letGo(code: number, told: string, local: string): void {
+    const ws = this.ws;
+    ws.close(code, trimReason(told));
     setTimeout(() => ws.terminate(), GIVE_UP_GRACE_MS).unref();
-    this.closedBy(CloseCode.silent, `nothing heard for ${silentMs} ms (limit ${limitMs} ms)`);
+    this.closedBy(code, local);
   }
 
   /** Queues a message; it leaves with the others queued in this tick. Returns false once closed. */
@@ -280,6 +331,9 @@ export class Connection extends EventEmitter {
   flush(): void {
     this.flushScheduled = false;
     if (this.out.length === 0 || this.closed) return;
+    // What the peer left unread since earlier sends: this batch is not counted, so a burst to a
+    // peer that reads is never taken for one that does not.
+    if (this.checkSendBacklog()) return;
     const batch = this.out;
     this.out = [];
     this.sendBatch(batch);
@@ -289,6 +343,8 @@ export class Connection extends EventEmitter {
   close(code: number = CloseCode.normal, reason = ''): void {
     if (this.closed) return;
     this.flush();
+    // What waits behind a paced message goes before the close frame, as it would have unpaced.
+    for (; this.waitHead < this.waiting.length; this.waitHead++) this.ws.send(this.waiting[this.waitHead]!.buf, BINARY);
     this.ws.close(code, trimReason(reason));
     this.closedBy(code, reason);
   }
@@ -309,7 +365,7 @@ export class Connection extends EventEmitter {
       return;
     }
     if (frame.length <= this.sendLimit) {
-      if (frame.length <= this.chunkBytes) this.ws.send(frame, { binary: true });
+      if (frame.length <= this.chunkBytes) this.write(frame, 0);
       else this.sendChunked(frame);
       return;
     }
@@ -356,10 +412,105 @@ export class Connection extends EventEmitter {
    * pieces are views of the frame, not copies.
    */
   private sendChunked(frame: Buffer): void {
-    this.ws.send(encodeFrame([{ op: 'chunked', bytes: frame.length }]), { binary: true });
+    const id = this.nextLargeId++;
+    this.write(encodeFrame([{ op: 'chunked', bytes: frame.length }]), id);
     for (let at = 0; at < frame.length; at += this.chunkBytes) {
-      this.ws.send(frame.subarray(at, Math.min(frame.length, at + this.chunkBytes)), { binary: true });
+      this.write(frame.subarray(at, Math.min(frame.length, at + this.chunkBytes)), id);
     }
+  }
+
+  /**
+   * Hands a frame to the socket, or queues it behind what waits. `large` is the id of the large
+   * message the frame is part of (0 for a frame of its own): those are paced, handed over only
+   * while the socket holds less than {@link PACE_HIGH_WATER_BYTES}.
+   */
+  private write(buf: Buffer, large: number): void {
+    if (this.waitHead === this.waiting.length && (large === 0 || this.ws.bufferedAmount < PACE_HIGH_WATER_BYTES)) {
+      this.hand(buf, large);
+      return;
+    }
+    if (this.waitHead === this.waiting.length) this.pacedId = large;
+    this.waiting.push({ buf, large });
+    this.waitingBytes += buf.length;
+    if (large === this.pacedId) this.pacedBytes += buf.length;
+  }
+
+  /**
+   * Every frame's write callback (one function, not one per send): once the socket has taken a
+   * frame, waiting ones may follow. Whenever frames wait, the socket holds at least the high-water
+   * mark, all of it written with this callback, so one of them calls it when it drains.
+   */
+  private readonly written = (): void => {
+    if (this.waitHead < this.waiting.length && !this.closed) this.pump();
+  };
+
+  /**
+   * Hands one frame to the socket. Pieces of large messages are counted while there, so that the
+   * backlog leaves them out: paced, at most the high-water mark and one piece are ever there.
+   */
+  private hand(buf: Buffer, large: number): void {
+    if (large === 0) {
+      this.ws.send(buf, BINARY, this.written);
+      return;
+    }
+    this.piecesInSocket += buf.length;
+    this.ws.send(buf, BINARY, () => {
+      this.piecesInSocket -= buf.length;
+      this.written();
+    });
+  }
+
+  /** Hands waiting frames to the socket in order, pacing the pieces of large messages. */
+  private pump(): void {
+    const w = this.waiting;
+    while (this.waitHead < w.length) {
+      const next = w[this.waitHead]!;
+      if (next.large !== 0 && this.ws.bufferedAmount >= PACE_HIGH_WATER_BYTES) return;
+      w[this.waitHead++] = undefined!;
+      this.waitingBytes -= next.buf.length;
+      if (next.large === this.pacedId) this.pacedBytes -= next.buf.length;
+      this.hand(next.buf, next.large);
+      const after = w[this.waitHead];
+      // The next large message in line is now the one being paced: its pieces stop counting.
+      if (after && after.large !== 0 && after.large !== this.pacedId) {
+        this.pacedId = after.large;
+        this.pacedBytes = 0;
+        for (let i = this.waitHead; i < w.length && w[i]!.large === after.large; i++) this.pacedBytes += w[i]!.buf.length;
+      }
+    }
+    this.waiting = [];
+    this.waitHead = 0;
+    this.waitingBytes = 0;
+    this.pacedId = 0;
+    this.pacedBytes = 0;
+  }
+
+  /**
+   * Bytes waiting to be written to the other side: in the socket (ws's `bufferedAmount`, cheap to
+   * read) and queued here, less the large message being paced (its pieces in the socket and the
+   * rest of it here). Large messages queued behind it count.
+   */
+  get sendBacklog(): number {
+    return this.ws.bufferedAmount - this.piecesInSocket + this.waitingBytes - this.pacedBytes;
+  }
+
+  /**
+   * A peer that left more than the limit unread is not reading: drops it (4010) rather than buffer
+   * on, and returns true. Checked before each flush; an owner that stops sending to a peer (a
+   * worker given all the tasks it may hold) calls it from its clock, so a peer that stays over
+   * the limit is dropped and its work goes elsewhere.
+   */
+  checkSendBacklog(): boolean {
+    const backlog = this.sendBacklog;
+    if (backlog <= this.maxSendBacklogBytes || this.closed) return false;
+    const limit = `the ${this.self ?? 'peer'}'s send-backlog limit of ${formatBytes(this.maxSendBacklogBytes).replace(/ \(.*/, '')}`;
+    const reason = `not reading: ${formatBytes(backlog)} waited to be sent, over ${limit} (${this.maxSendBacklogBytes} bytes, maxSendBacklogBytes)`;
+    this.log(`closing connection to ${this.label}: ${reason}`);
+    this.waiting = [];
+    this.waitHead = 0;
+    // The close frame's reason is short (123 bytes at most); the peer reads it only if it catches up.
+    this.letGo(CloseCode.backlog, `not reading: more than ${limit} waited to be sent`, reason);
+    return true;
   }
 
   private receive(data: Buffer, isBinary: boolean): void {
@@ -476,6 +627,10 @@ export class Connection extends EventEmitter {
     this.closed = true;
     clearInterval(this.keepAliveTimer);
     this.out = [];
+    this.waiting = [];
+    this.waitHead = 0;
+    this.waitingBytes = 0;
+    this.pacedBytes = 0;
     this.assembly = null;
     const err = new ConnectionClosedError(this.label, code, reason);
     for (const p of this.pending.values()) {

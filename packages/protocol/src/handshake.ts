@@ -33,6 +33,8 @@ export interface ConnectOptions {
   maxMessageBytes?: number;
   /** Size of the pieces large messages leave in (default 64 MiB). */
   chunkBytes?: number;
+  /** Most bytes that may wait to be written to the other side before it is dropped (see `ConnectionOptions`). */
+  maxSendBacklogBytes?: number;
   log?: Logger;
   /** Names the other side in logs and errors. */
   label?: string;
@@ -170,6 +172,7 @@ export function connect(
       const conn = new Connection(ws, {
         ...limits, remote: remoteLimits(first, limits), label, self: hello.role, held: messages.slice(1),
         ...(opts.chunkBytes ? { chunkBytes: opts.chunkBytes } : {}), ...(opts.log ? { log: opts.log } : {}),
+        ...(opts.maxSendBacklogBytes ? { maxSendBacklogBytes: opts.maxSendBacklogBytes } : {}),
         ...(inbound ? { inbound } : {}),
       });
       resolve({ conn, welcome: first as Welcome });
@@ -190,6 +193,8 @@ export interface AcceptOptions {
   maxMessageBytes?: number;
   /** Size of the pieces large messages leave in (default 64 MiB). */
   chunkBytes?: number;
+  /** Most bytes that may wait to be written to the other side before it is dropped (see `ConnectionOptions`). */
+  maxSendBacklogBytes?: number;
   /** How long a new connection may take to send its hello (default {@link HELLO_TIMEOUT_MS}). */
   helloTimeoutMs?: number;
   log?: Logger;
@@ -277,6 +282,7 @@ export function acceptConnection(
         label: `${hello.role}${hello.name ? ` ${hello.name}` : ''} (${remote})`,
         self: opts.self,
         ...(opts.chunkBytes ? { chunkBytes: opts.chunkBytes } : {}),
+        ...(opts.maxSendBacklogBytes ? { maxSendBacklogBytes: opts.maxSendBacklogBytes } : {}),
         log,
         held: messages.slice(1),
         ...(inbound ? { inbound } : {}),

@@ -141,4 +141,9 @@ export const CloseCode = {
    * frame before the socket is let go, so a peer that was only stalled learns why it was dropped.
    */
   silent: 4009,
+  /**
+   * The peer did not read: more than the send-backlog limit (`maxSendBacklogBytes`) waited to be
+   * written to it. Its state is handled as for any lost connection.
+   */
+  backlog: 4010,
 } as const;

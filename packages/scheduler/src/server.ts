@@ -48,6 +48,12 @@ export interface SchedulerOptions {
    * A task whose arguments would not fit in a worker's budget fails with the reason.
    */
   maxMessageBytes?: number;
+  /**
+   * Most bytes that may wait to be written to one worker or client (default 256 MiB, see
+   * `DEFAULT_MAX_SEND_BACKLOG_BYTES`): a peer that stops reading is dropped with 4010 and handled
+   * as any lost connection, instead of the scheduler buffering for it until it runs out of memory.
+   */
+  maxSendBacklogBytes?: number;
   log?: Logger;
 }
 
@@ -109,6 +115,7 @@ export class Scheduler implements DashboardSource {
       ...(opts.token ? { token: opts.token } : {}),
       ...(opts.maxFrameBytes ? { maxFrameBytes: opts.maxFrameBytes } : {}),
       ...(opts.maxMessageBytes ? { maxMessageBytes: opts.maxMessageBytes } : {}),
+      ...(opts.maxSendBacklogBytes ? { maxSendBacklogBytes: opts.maxSendBacklogBytes } : {}),
       ...(opts.helloTimeoutMs ? { helloTimeoutMs: opts.helloTimeoutMs } : {}),
       log: s.log,
       welcome: (hello) => {
@@ -172,6 +179,9 @@ export class Scheduler implements DashboardSource {
       // process keeps without using it (RSS beyond the heap): bench/scale.ts reads this line.
       this.log(memoryLine(`idle collection after ${this.collector.lastReleased} tasks were forgotten`));
     }
+    // A peer that has left more than --max-send-backlog unread since the last tick is dropped
+    // (4010), also when nothing more is being sent to it (a worker holding all the tasks it may).
+    for (const conn of this.open) conn.checkSendBacklog();
     for (const id of expired) {
       const conn = this.workers.get(id);
       this.workers.delete(id);

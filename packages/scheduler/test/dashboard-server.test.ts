@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import { assetsDir } from '../src/dashboard/assets.js';
 import { normalizePrefix, startDashboard, type Dashboard, type DashboardOptions } from '../src/dashboard/server.js';
 import { MemorySource } from './fixtures/memory-source.js';
+import { until } from '../../../test/helpers/until.js';
 
 const LONG = 3_600_000; // push timer that never fires on its own: the tests call tick()
 
@@ -348,14 +349,7 @@ t.test('a browser that does not read costs at most the buffer bound, then gets a
   const source = new MemorySource();
   const maxBufferedBytes = 64 * 1024;
   const d = await start(t, source, { feed: { maxBufferedBytes } });
-  // A raw client that completes the handshake and then stops reading.
-  const url = new URL(d.url);
-  const sock = net.connect(Number(url.port), url.hostname);
-  t.teardown(() => sock.destroy());
-  await new Promise<void>((r) => sock.once('connect', () => r()));
-  sock.write(`GET /live HTTP/1.1\r\nHost: ${url.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
-  await new Promise<void>((r) => sock.once('data', () => r()));
-  sock.pause();
+  const sock = await pausedViewer(t, d.url);
   await waitFor(() => d.feed.viewerCount === 1);
   const big = 'x'.repeat(256 * 1024);
   let maxBuffered = 0;
@@ -380,6 +374,44 @@ t.test('a browser that does not read costs at most the buffer bound, then gets a
   }
   t.equal(states(), 2, 'a fresh full state follows once the reader drains');
 });
+
+t.test('a browser that stays unread for maxSkippedPushes pushes in a row is dropped with 4010; the others go on', async (t) => {
+  const source = new MemorySource();
+  const maxBufferedBytes = 64 * 1024;
+  const d = await start(t, source, { feed: { maxBufferedBytes, maxSkippedPushes: 5 } });
+  const sock = await pausedViewer(t, d.url);
+  const reader = await live(d.url);
+  t.teardown(() => reader.ws.close());
+  await until(() => d.feed.viewerCount === 2, 'both browsers are watching');
+  const big = 'x'.repeat(256 * 1024);
+  // Bounded: far more pushes than the limit, each more than the unread one's buffer bound.
+  for (let i = 0; i < 400 && d.feed.dropped === 0; i++) {
+    source.emit({ kind: 'publish', topic: 'big', value: `${i}${big}`, time: i });
+    d.feed.tick(Date.now());
+    await new Promise((r) => setImmediate(r));
+  }
+  t.equal(d.feed.dropped, 1, 'the browser that does not read is dropped');
+  t.equal(d.feed.viewerCount, 1, 'the one that reads is still watched');
+  const closed = new Promise<void>((r) => sock.once('close', () => r()));
+  sock.resume();
+  await closed;
+  t.pass('its socket is let go');
+  source.emit({ kind: 'publish', topic: 'small', value: 'after', time: 1000 });
+  d.feed.tick(Date.now());
+  t.ok(d.feed.viewerCount === 1 && reader.ws.readyState === 1, 'the reader is still served');
+});
+
+/** A raw client of the live feed that completes the handshake and then stops reading. */
+async function pausedViewer(t: Test, dashboardUrl: string): Promise<net.Socket> {
+  const url = new URL(dashboardUrl);
+  const sock = net.connect(Number(url.port), url.hostname);
+  t.teardown(() => sock.destroy());
+  await new Promise<void>((r) => sock.once('connect', () => r()));
+  sock.write(`GET /live HTTP/1.1\r\nHost: ${url.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  await new Promise<void>((r) => sock.once('data', () => r()));
+  sock.pause();
+  return sock;
+}
 
 async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;

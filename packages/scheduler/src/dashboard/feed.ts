@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import { CloseCode } from '@gluon/protocol';
 import { Aggregator, type AggregatorLimits, type LiveDelta, type LiveState } from './aggregate.js';
 import { boundedValue, toJson } from './json.js';
 import { GraphView } from './graph-view.js';
@@ -14,6 +15,11 @@ export interface FeedOptions {
   intervalMs: number;
   /** a browser with more than this many bytes not yet sent is skipped until it drains; default 4 MiB. */
   maxBufferedBytes: number;
+  /**
+   * a browser skipped this many pushes in a row (it has not read `maxBufferedBytes` for that
+   * long) is not reading: it is dropped with 4010; default 120, i.e. 30 s at 4 Hz.
+   */
+  maxSkippedPushes: number;
   /** a published value whose JSON is larger is replaced by a note; default 2 MiB. */
   maxTopicBytes: number;
   limits?: Partial<AggregatorLimits>;
@@ -21,15 +27,20 @@ export interface FeedOptions {
   sampler?: SelfSampler;
 }
 
-export const DEFAULT_FEED: FeedOptions = { intervalMs: 250, maxBufferedBytes: 4 << 20, maxTopicBytes: 2 << 20 };
+export const DEFAULT_FEED: FeedOptions = { intervalMs: 250, maxBufferedBytes: 4 << 20, maxSkippedPushes: 120, maxTopicBytes: 2 << 20 };
+
+/** How long a dropped browser's socket waits for the closing handshake before it is destroyed. */
+const DROP_GRACE_MS = 2000;
 
 /** The part of a `ws` socket the feed uses (so tests can count what a slow reader was sent). */
-export type FeedSocket = Pick<WebSocket, 'send' | 'bufferedAmount' | 'readyState' | 'on' | 'close'>;
+export type FeedSocket = Pick<WebSocket, 'send' | 'bufferedAmount' | 'readyState' | 'on' | 'close' | 'terminate'>;
 
 interface Viewer {
   socket: FeedSocket;
   /** true until this browser has a full state it can apply deltas to. */
   needsState: boolean;
+  /** pushes skipped in a row because its buffer was full. */
+  skippedInRow: number;
 }
 
 /**
@@ -50,6 +61,8 @@ export class LiveFeed {
   private readonly own: ProcessSampler | undefined;
   /** pushes skipped for a viewer whose buffer was full (for tests and the docs' claims). */
   skipped = 0;
+  /** browsers dropped for not reading (see {@link FeedOptions.maxSkippedPushes}). */
+  dropped = 0;
 
   constructor(source: DashboardSource, opts: Partial<FeedOptions> = {}) {
     this.opts = { ...DEFAULT_FEED, ...opts };
@@ -85,7 +98,7 @@ export class LiveFeed {
 
   /** Adds a browser; it receives a full state on the next push, then deltas. */
   attach(socket: FeedSocket): void {
-    const viewer: Viewer = { socket, needsState: true };
+    const viewer: Viewer = { socket, needsState: true, skippedInRow: 0 };
     this.viewers.add(viewer);
     this.own?.watched(true);
     const drop = (): void => {
@@ -119,8 +132,10 @@ export class LiveFeed {
       if (v.socket.bufferedAmount > this.opts.maxBufferedBytes) {
         v.needsState = true;
         this.skipped++;
+        if (++v.skippedInRow >= this.opts.maxSkippedPushes) this.drop(v);
         continue;
       }
+      v.skippedInRow = 0;
       if (v.needsState) {
         stateText ??= this.stateJson(now);
         v.socket.send(stateText);
@@ -130,6 +145,19 @@ export class LiveFeed {
         v.socket.send(deltaText);
       }
     }
+  }
+
+  /**
+   * Lets go of a browser that does not read: no more pushes, a close frame saying why (read only
+   * if it catches up), and its socket destroyed soon after, so what waits for it is freed.
+   */
+  private drop(v: Viewer): void {
+    this.viewers.delete(v);
+    if (this.viewers.size === 0) this.own?.watched(false);
+    this.dropped++;
+    const socket = v.socket;
+    socket.close(CloseCode.backlog, `not reading: ${this.opts.maxSkippedPushes} pushes in a row skipped with over ${this.opts.maxBufferedBytes} bytes unsent`);
+    setTimeout(() => socket.terminate(), DROP_GRACE_MS).unref();
   }
 
   private boundTopics<T extends LiveDelta | LiveState>(msg: T): T {
