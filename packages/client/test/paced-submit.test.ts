@@ -8,7 +8,7 @@
  */
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { Client, delayed, remoteFrom, type Future } from '@gluon/client';
 import { listen, type Connection, type Message } from '@gluon/protocol';
 import { startScheduler, startWorker, type Proc } from '../../worker/test/procs.js';
@@ -43,6 +43,25 @@ function everyTurn(step: () => boolean, maxTurns = 1_000_000): Promise<number> {
     };
     setImmediate(tick);
   });
+}
+
+/**
+ * A listener speaking the scheduler's side of the protocol, so that the order on the wire is
+ * fixed: each update-graph goes to onGraph, and every slice's who-has marker is answered at once.
+ */
+async function graphListener(t: Test, onGraph: (conn: Connection, m: Message) => void) {
+  const server = await listen({
+    host: '127.0.0.1', port: 0, self: 'test scheduler', roles: ['client'],
+    welcome: () => ({ clientId: 'c1', heartbeatTtlMs: 600_000 }),
+    onConnection(conn: Connection) {
+      conn.on('message', (m: Message) => {
+        if (m.op === 'update-graph') onGraph(conn, m);
+        else if (m.op === 'who-has') conn.reply(m, { op: 'who-has-reply', whoHas: {} });
+      });
+    },
+  });
+  t.teardown(() => server.close());
+  return server;
 }
 
 t.test('a map of many slices: the event loop runs between them, and every result arrives', async (t) => {
@@ -93,23 +112,14 @@ t.test('a result arrives before the last slice leaves (a scheduler that answers 
   // and the client sends at most two slices ahead of the markers answered.
   let frames = 0;
   let answered = false;
-  const server = await listen({
-    host: '127.0.0.1', port: 0, self: 'test scheduler', roles: ['client'],
-    welcome: () => ({ clientId: 'c1', heartbeatTtlMs: 600_000 }),
-    onConnection(conn: Connection) {
-      conn.on('message', (m: Message) => {
-        if (m.op === 'update-graph') {
-          frames++;
-          const first = (m.tasks as Array<{ key: string }>)[0];
-          if (!answered && first) {
-            answered = true;
-            conn.send({ op: 'key-in-memory', key: first.key, nbytes: 8, typeName: 'string', workers: [], value: 'first' });
-          }
-        } else if (m.op === 'who-has') conn.reply(m, { op: 'who-has-reply', whoHas: {} });
-      });
-    },
+  const server = await graphListener(t, (conn, m) => {
+    frames++;
+    const first = (m.tasks as Array<{ key: string }>)[0];
+    if (!answered && first) {
+      answered = true;
+      conn.send({ op: 'key-in-memory', key: first.key, nbytes: 8, typeName: 'string', workers: [], value: 'first' });
+    }
   });
-  t.teardown(() => server.close());
   const client = await Client.connect(server.address, { graphSliceTasks: 100, reconnectTimeoutMs: 0 });
   t.teardown(() => client.close());
   const futures = client.map(noop, Array.from({ length: 2000 }, (_, i) => i));
@@ -190,21 +200,12 @@ t.test('a large map is built as it is sent: futures released before they were bu
   // A listener speaking the scheduler's side, counting the tasks it is sent.
   const keys: string[] = [];
   let endSeen: (() => void) | undefined;
-  const server = await listen({
-    host: '127.0.0.1', port: 0, self: 'test scheduler', roles: ['client'],
-    welcome: () => ({ clientId: 'c1', heartbeatTtlMs: 600_000 }),
-    onConnection(conn: Connection) {
-      conn.on('message', (m: Message) => {
-        if (m.op === 'update-graph') {
-          for (const task of m.tasks as Array<{ key: string; args: unknown[] }>) {
-            keys.push(task.key);
-            if (task.args[0] === 'end') endSeen?.();
-          }
-        } else if (m.op === 'who-has') conn.reply(m, { op: 'who-has-reply', whoHas: {} });
-      });
-    },
+  const server = await graphListener(t, (_conn, m) => {
+    for (const task of m.tasks as Array<{ key: string; args: unknown[] }>) {
+      keys.push(task.key);
+      if (task.args[0] === 'end') endSeen?.();
+    }
   });
-  t.teardown(() => server.close());
   const client = await Client.connect(server.address, { graphSliceTasks: 100, reconnectTimeoutMs: 0 });
   t.teardown(() => client.close());
   const n = 2000;
