@@ -506,8 +506,6 @@ export class Connection extends EventEmitter {
     const limit = `the ${this.self ?? 'peer'}'s send-backlog limit of ${formatBytes(this.maxSendBacklogBytes).replace(/ \(.*/, '')}`;
     const reason = `not reading: ${formatBytes(backlog)} waited to be sent, over ${limit} (${this.maxSendBacklogBytes} bytes, maxSendBacklogBytes)`;
     this.log(`closing connection to ${this.label}: ${reason}`);
-    this.waiting = [];
-    this.waitHead = 0;
     // The close frame's reason is short (123 bytes at most); the peer reads it only if it catches up.
     this.letGo(CloseCode.backlog, `not reading: more than ${limit} waited to be sent`, reason);
     return true;
