@@ -29,8 +29,8 @@ export const DEFAULT_MAX_SEND_BACKLOG_BYTES = 256 * 1024 * 1024;
 const PACE_HIGH_WATER_BYTES = 16 * 1024 * 1024;
 /** The send options of every frame (one object, not one per send). */
 const BINARY = { binary: true } as const;
-/** How long a connection given up for silence waits for the closing handshake before destroying its socket. */
-const GIVE_UP_GRACE_MS = 2000;
+/** How long a socket being closed waits for the peer's closing handshake before it is destroyed. */
+export const CLOSE_GRACE_MS = 2000;
 /** Pieces are never made smaller than this, whatever the other side announces. */
 const MIN_CHUNK_BYTES = 1024;
 
@@ -288,9 +288,7 @@ export class Connection extends EventEmitter {
    * answering never will.
    */
   private letGo(code: number, told: string, local: string): void {
-    const ws = this.ws;
-    ws.close(code, trimReason(told));
-    setTimeout(() => ws.terminate(), GIVE_UP_GRACE_MS).unref();
+    closeWithin(this.ws, code, told);
     this.closedBy(code, local);
   }
 
@@ -656,6 +654,16 @@ export function tooLargeReason(what: string, bytes: number, limit: number, whose
  */
 function unsaidReason(code: number): string {
   return code === 1006 ? 'ended without a close frame: the other side exited, was killed or dropped the connection, or the link was cut' : '';
+}
+
+/**
+ * Sends a close frame (the reason trimmed to fit) and destroys the socket {@link CLOSE_GRACE_MS}
+ * later whether or not the peer answers: one that stopped reading, or never finishes the closing
+ * handshake, must not hold the socket and what waits in it forever.
+ */
+export function closeWithin(ws: Pick<WebSocket, 'close' | 'terminate'>, code: number, reason: string): void {
+  ws.close(code, trimReason(reason));
+  setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
 }
 
 /** WebSocket close reasons are limited to 123 bytes of UTF-8. */

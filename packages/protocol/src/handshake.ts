@@ -1,7 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import WebSocket from 'ws';
 import { decodeFrame, encodeFrame } from './codec.js';
-import { Connection, CONNECTION_WS_OPTIONS, ownLimits, remoteLimits, trimReason, type Logger } from './connection.js';
+import { closeWithin, Connection, CONNECTION_WS_OPTIONS, ownLimits, remoteLimits, type Logger } from './connection.js';
 import { CloseCode, type Hello, type Message, type Role, type Welcome } from './messages.js';
 import { HELLO, SCHEDULER_TO_CLIENT, SCHEDULER_TO_WORKER, WELCOME, WORKER_TO_PEER, type Direction } from './ops.js';
 import { formatProblem } from './schema.js';
@@ -235,9 +235,7 @@ export function acceptConnection(
       ws.removeAllListeners('message');
       if (ws.readyState === WebSocket.OPEN) {
         ws.send(encodeFrame([{ op: 'rejected', reason, code }]), { binary: true });
-        ws.close(code, trimReason(reason));
-        // A peer that never completes the closing handshake does not hold the socket forever.
-        setTimeout(() => ws.terminate(), 2000).unref();
+        closeWithin(ws, code, reason);
       }
       resolve(null);
     };

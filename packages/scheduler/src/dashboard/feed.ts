@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { CloseCode } from '@gluon/protocol';
+import { CloseCode, closeWithin } from '@gluon/protocol';
 import { Aggregator, type AggregatorLimits, type LiveDelta, type LiveState } from './aggregate.js';
 import { boundedValue, toJson } from './json.js';
 import { GraphView } from './graph-view.js';
@@ -28,9 +28,6 @@ export interface FeedOptions {
 }
 
 export const DEFAULT_FEED: FeedOptions = { intervalMs: 250, maxBufferedBytes: 4 << 20, maxSkippedPushes: 120, maxTopicBytes: 2 << 20 };
-
-/** How long a dropped browser's socket waits for the closing handshake before it is destroyed. */
-const DROP_GRACE_MS = 2000;
 
 /** The part of a `ws` socket the feed uses (so tests can count what a slow reader was sent). */
 export type FeedSocket = Pick<WebSocket, 'send' | 'bufferedAmount' | 'readyState' | 'on' | 'close' | 'terminate'>;
@@ -155,9 +152,7 @@ export class LiveFeed {
     this.viewers.delete(v);
     if (this.viewers.size === 0) this.own?.watched(false);
     this.dropped++;
-    const socket = v.socket;
-    socket.close(CloseCode.backlog, `not reading: ${this.opts.maxSkippedPushes} pushes in a row skipped with over ${this.opts.maxBufferedBytes} bytes unsent`);
-    setTimeout(() => socket.terminate(), DROP_GRACE_MS).unref();
+    closeWithin(v.socket, CloseCode.backlog, `not reading: ${this.opts.maxSkippedPushes} pushes in a row skipped with over ${this.opts.maxBufferedBytes} bytes unsent`);
   }
 
   private boundTopics<T extends LiveDelta | LiveState>(msg: T): T {
