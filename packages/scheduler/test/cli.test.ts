@@ -182,3 +182,20 @@ t.test('--dashboard-session-ttl sets the login cookie\'s lifetime; a bad one exi
   t.equal(await bad.exit(), 2);
   t.match(bad.out(), /--dashboard-session-ttl must be from 1s to 8760h, got "0s"/);
 });
+
+t.test('--max-send-backlog and gluon-worker\'s --peer-timeout refuse bad values, naming the flag and the value (exit 2)', async (t) => {
+  const backlog = start([], ['--port', '0', '--no-dashboard', '--max-send-backlog', '0']);
+  t.equal(await backlog.exit(), 2);
+  t.match(backlog.out(), /--max-send-backlog must be from 1MiB to 64GiB, got "0"/);
+  const notSize = start([], ['--port', '0', '--no-dashboard', '--max-send-backlog', 'lots']);
+  t.equal(await notSize.exit(), 2);
+  t.match(notSize.out(), /--max-send-backlog must be a size like 64MiB or 2GB, got "lots"/);
+  const workerCli = join(dirname(cli), '..', '..', 'worker', 'dist', 'cli.js');
+  const worker = spawn(process.execPath, [workerCli, 'ws://127.0.0.1:1', '--peer-timeout', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(worker);
+  let out = '';
+  worker.stderr!.on('data', (d) => { out += d; });
+  const code = await new Promise<number | null>((res) => worker.on('exit', (c) => { live.delete(worker); res(c); }));
+  t.equal(code, 2);
+  t.match(out, /--peer-timeout must be from 100ms to 24h, got "0"/);
+});
