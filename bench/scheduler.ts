@@ -40,6 +40,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLUSTER = { nWorkers: 2, nthreads: 1, cwd: root } as const;
 /** (b)'s timed round trips: enough that its p99 is the 200th slowest, not the 10th. */
 const ROUND_TRIPS = Number(process.env.ROUND_TRIPS ?? 20_000);
+/** `--only=b`: only (d)'s starts and (b), for working on the tail (a run of a couple of minutes). */
+const ONLY_B = process.argv.includes('--only=b');
 
 interface Row {
   id: string;
@@ -163,11 +165,38 @@ function loopDelayRows(id: string, what: string, d: LoopDelay | null): void {
   rows.push({ id, what: `scheduler event-loop delay p99, ${what} (max ${fmt(d.maxMs * 1000)} µs)`, value: d.p99Ms * 1000, unit: 'µs', target: NaN, higherIsBetter: false, dask: NaN });
 }
 
+/** (b)'s rows and note: median and p99 of the sorted latencies `lat` (µs), CPU, loop delay, GC. */
+function roundTripRows(lat: number[], cpuB0: CpuSnapshot, cpuB1: CpuSnapshot, loopB0: LoopDelay | null, loopB: LoopDelay | null,
+                       clientGc: { minor: number; minorMs: number; all: number; allMs: number }): void {
+  const trips = ROUND_TRIPS.toLocaleString('en-US');
+  rows.push({ id: 'b', what: `sequential submit(inc).result() × ${trips}, median`, value: quantile(lat, 0.5), unit: 'µs', target: 300, higherIsBetter: false, dask: 10_700 });
+  rows.push({ id: 'b', what: `sequential submit(inc).result() × ${trips}, p99`, value: quantile(lat, 0.99), unit: 'µs', target: 1000, higherIsBetter: false, dask: NaN });
+  cpuRows('b', 'sequential submit(inc).result(), per round trip', cpuB0, cpuB1, ROUND_TRIPS);
+  loopDelayRows('b', 'during the round trips', loopB);
+  const over1ms = lat.filter((x) => x > 1000).length;
+  notes.push(`(b) ${trips} round trips: p90 ${fmt(quantile(lat, 0.9))} µs, p99.9 ${fmt(quantile(lat, 0.999))} µs, max ${fmt(lat[lat.length - 1]!)} µs; ` +
+    `${over1ms} took over 1 ms. GC meanwhile: this client ${clientGc.minor} scavenges (${fmt(clientGc.minorMs)} ms in all), ` +
+    `${clientGc.all} GCs of any kind (${fmt(clientGc.allMs)} ms)` +
+    (loopB0 && loopB ? `; the scheduler ${loopB.gc.minor - loopB0.gc.minor} scavenges (${fmt((loopB.gc.minorSec - loopB0.gc.minorSec) * 1000)} ms), ` +
+      `${loopB.gc.all - loopB0.gc.all} GCs of any kind (${fmt((loopB.gc.allSec - loopB0.gc.allSec) * 1000)} ms)` : '') +
+    '; workers: see docs/internals.md (no metrics endpoint)');
+}
+
 async function main(): Promise<void> {
   console.log('gluon scheduler benchmark: 2 worker processes × 1 thread on this machine\n');
   const d = await startToFirstResult();
   const cluster = d.cluster;
   try {
+    await shapes(cluster, d);
+  } finally {
+    await cluster.close();
+  }
+  report();
+}
+
+/** The shapes, in order, on the cluster (d) left running; rows and notes go to `rows` and `notes`. */
+async function shapes(cluster: LocalCluster, d: { ms: number }): Promise<void> {
+  {
     const client = await cluster.client();
     await mapThroughput(client, 2000, -1e6); // warm-up: JIT and connections
 
@@ -196,6 +225,10 @@ async function main(): Promise<void> {
     gcObserver.disconnect();
     const loopB = await schedulerLoopDelay(cluster.dashboardUrl);
     lat.sort((x, y) => x - y);
+    if (ONLY_B) {
+      roundTripRows(lat, cpuB0, cpuB1, loopB0, loopB, clientGc);
+      return;
+    }
 
     // The 10,000 shape is short enough to be at the mercy of a noisy machine: median of 3.
     // CPU per task of each process is taken over all four runs: it holds on a loaded machine,
@@ -218,18 +251,7 @@ async function main(): Promise<void> {
     const rss = rssMiB(cluster.schedulerProcess.pid);
     rows.push({ id: 'e', what: 'scheduler RSS, 50,000 tasks held', value: rss, unit: 'MiB', target: 150, higherIsBetter: false, dask: 422 });
     client.release(a50.held as never);
-    const trips = ROUND_TRIPS.toLocaleString('en-US');
-    rows.push({ id: 'b', what: `sequential submit(inc).result() × ${trips}, median`, value: quantile(lat, 0.5), unit: 'µs', target: 300, higherIsBetter: false, dask: 10_700 });
-    rows.push({ id: 'b', what: `sequential submit(inc).result() × ${trips}, p99`, value: quantile(lat, 0.99), unit: 'µs', target: 1000, higherIsBetter: false, dask: NaN });
-    cpuRows('b', 'sequential submit(inc).result(), per round trip', cpuB0, cpuB1, ROUND_TRIPS);
-    loopDelayRows('b', 'during the round trips', loopB);
-    const over1ms = lat.filter((x) => x > 1000).length;
-    notes.push(`(b) ${trips} round trips: p90 ${fmt(quantile(lat, 0.9))} µs, p99.9 ${fmt(quantile(lat, 0.999))} µs, max ${fmt(lat[lat.length - 1]!)} µs; ` +
-      `${over1ms} took over 1 ms. GC meanwhile: this client ${clientGc.minor} scavenges (${fmt(clientGc.minorMs)} ms in all), ` +
-      `${clientGc.all} GCs of any kind (${fmt(clientGc.allMs)} ms)` +
-      (loopB0 && loopB ? `; the scheduler ${loopB.gc.minor - loopB0.gc.minor} scavenges (${fmt((loopB.gc.minorSec - loopB0.gc.minorSec) * 1000)} ms), ` +
-        `${loopB.gc.all - loopB0.gc.all} GCs of any kind (${fmt((loopB.gc.allSec - loopB0.gc.allSec) * 1000)} ms)` : '') +
-      '; workers: see docs/internals.md (no metrics endpoint)');
+    roundTripRows(lat, cpuB0, cpuB1, loopB0, loopB, clientGc);
 
     // What a release of 50,000 results costs the next requests: not part of (b), which runs on a
     // settled cluster; docs/internals.md ("Where the tail of (b) comes from") has the figures.
@@ -299,10 +321,7 @@ async function main(): Promise<void> {
     } else {
       notes.push('(g) not measured: the scheduler serves no /metrics in this build');
     }
-  } finally {
-    await cluster.close();
   }
-  report();
 }
 
 interface Totals { ms: number; cpu: number; n: number }

@@ -4,6 +4,7 @@ import { decodeFrame, encodeFrame } from './codec.js';
 import { CloseCode, type Message } from './messages.js';
 import { inboundChecker, type Direction } from './ops.js';
 import { formatBytes } from './units.js';
+import { hopProbe, hrNow } from './hop-probe.js';
 
 /** Default largest frame a connection accepts or sends, in bytes. */
 export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;
@@ -334,6 +335,7 @@ export class Connection extends EventEmitter {
     if (this.checkSendBacklog()) return;
     const batch = this.out;
     this.out = [];
+    hopProbe?.frame('send', this.label, batch);
     this.sendBatch(batch);
   }
 
@@ -524,6 +526,7 @@ export class Connection extends EventEmitter {
   }
 
   private receiveFrame(data: Buffer): void {
+    const at = hopProbe ? hrNow() : 0;
     let messages: Message[];
     try {
       messages = decodeFrame(data) as Message[];
@@ -531,6 +534,7 @@ export class Connection extends EventEmitter {
       this.protocolError((err as Error).message);
       return;
     }
+    hopProbe?.frame('recv', this.label, messages, at);
     if (messages.length === 1 && messages[0]!.op === 'chunked') {
       this.startAssembly(messages[0]!.bytes);
       return;

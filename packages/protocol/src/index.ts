@@ -24,3 +24,4 @@ export * from './tls.js';
 export * from './tls-temp.js';
 export * from './cli.js';
 export * from './report.js';
+export * from './hop-probe.js';

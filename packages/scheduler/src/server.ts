@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import {
+  hopProbe,
   CLIENT_TO_SCHEDULER, CloseCode, listen, tooLargeReason, WORKER_TO_SCHEDULER, type Connection, type Hello, type Inbound, type Listener,
   type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
@@ -135,7 +136,11 @@ export class Scheduler implements DashboardSource {
       },
     });
     const ttl = s.state.config.heartbeatTtlMs;
-    s.timer = setInterval(() => s.tick(), s.state.tickIntervalMs);
+    s.timer = setInterval(() => {
+      hopProbe?.mark('tick');
+      s.tick();
+      hopProbe?.mark('tick-end');
+    }, s.state.tickIntervalMs);
     s.timer.unref();
     if (opts.dashboard !== false) {
       try {

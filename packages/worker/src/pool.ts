@@ -1,4 +1,5 @@
 import { Worker as Thread } from 'node:worker_threads';
+import { hopProbe, hrNow } from '@gluon/protocol';
 import { isAfter, newCursor, nextSeq, takeBack } from './claim.js';
 import type { RunBatch, RunRequest, TaskReply, ThreadReply } from './thread.js';
 import { restoreThreadNursery } from './v8-flags.js';
@@ -284,6 +285,7 @@ export class ThreadPool {
   }
 
   private post(slot: Slot, tasks: RunRequest[]): void {
+    if (hopProbe) for (const t of tasks) hopProbe.mark('post', t.key);
     try {
       slot.thread.postMessage({ type: 'run', tasks } satisfies RunBatch);
       return;
@@ -426,6 +428,7 @@ export class ThreadPool {
         slot.exiting = { id: m.id, code: m.code };
         return;
       }
+      if (hopProbe) this.stampReplies(slot, m.replies, m.postedAt);
       for (const r of m.replies) this.complete(slot, r);
       this.pump();
     });
@@ -439,6 +442,21 @@ export class ThreadPool {
     thread.on('exit', (code) => this.threadDied(slot, `the task ended its thread (exit code ${code})`, ''));
     thread.unref();
     return slot;
+  }
+
+  /** With `GLUON_HOP_PROBE` set: the thread's stamps of each task, and when its results came back. */
+  private stampReplies(slot: Slot, replies: TaskReply[], postedAt: number | undefined): void {
+    const back = hrNow();
+    for (const r of replies) {
+      const key = slot.inFlight.get(r.id)?.task.key ?? '';
+      if (r.hr) {
+        hopProbe!.mark('thread-received', key, r.hr[0]);
+        hopProbe!.mark('thread-start', key, r.hr[1]);
+        hopProbe!.mark('thread-end', key, r.hr[2]);
+      }
+      if (postedAt) hopProbe!.mark('thread-posted', key, postedAt);
+      hopProbe!.mark('thread-back', key, back);
+    }
   }
 
   private complete(slot: Slot, r: TaskReply): void {

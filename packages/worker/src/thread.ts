@@ -38,11 +38,18 @@ export interface RunBatch {
 
 export type TaskReply =
   /** `nbytes`: the result's estimated wire size, from the walk that checked it can be sent. */
-  | { type: 'done'; id: number; value: unknown; nbytes: number; start: number; stop: number; events?: number }
-  | { type: 'error'; id: number; error: { name: string; message: string; stack: string }; start: number; stop: number };
+  | { type: 'done'; id: number; value: unknown; nbytes: number; start: number; stop: number; events?: number; hr?: HopStamps }
+  | { type: 'error'; id: number; error: { name: string; message: string; stack: string }; start: number; stop: number; hr?: HopStamps };
+
+/**
+ * With `GLUON_HOP_PROBE` set (protocol's hop-probe.ts), when the thread received the task, started
+ * and ended it (hrtime ns), for the pool to record: a thread does not load the protocol package.
+ */
+export type HopStamps = [received: number, start: number, end: number];
 
 export type ThreadReply =
-  | { type: 'results'; replies: TaskReply[] }
+  /** `postedAt`: when the batch was posted (hrtime ns), only with `GLUON_HOP_PROBE` set. */
+  | { type: 'results'; replies: TaskReply[]; postedAt?: number }
   | { type: 'publish'; topic: string; value: unknown }
   /** The task with this id called process.exit: it, not a queued one, ended the thread. */
   | { type: 'exiting'; id: number; code: number }
@@ -76,8 +83,14 @@ let heldTransfer: ArrayBuffer[] = [];
 let running = false;
 let current: RunRequest | null = null;
 let tsxRegistered: Promise<void> | null = null;
+/** `GLUON_HOP_PROBE` is set: stamp each task (see {@link HopStamps}). */
+const PROBE = !!process.env.GLUON_HOP_PROBE;
+const hrNow = (): number => Number(process.hrtime.bigint());
+/** Task id → when it arrived, while the probe is on. */
+const arrived = new Map<number, number>();
 
 port.on('message', (m: RunBatch) => {
+  if (PROBE) for (const t of m.tasks) arrived.set(t.id, hrNow());
   for (const t of m.tasks) queue.push(t);
   if (!running) void drain();
 });
@@ -111,7 +124,7 @@ function flush(): void {
   held = [];
   heldTransfer = [];
   try {
-    port.postMessage({ type: 'results', replies } satisfies ThreadReply, transfer);
+    port.postMessage({ type: 'results', replies, ...(PROBE ? { postedAt: hrNow() } : {}) } satisfies ThreadReply, transfer);
     return;
   } catch {
     // Some value cannot leave the thread: find it by posting one at a time.
@@ -157,6 +170,13 @@ class ResultError extends TypeError {
 async function run(req: RunRequest): Promise<void> {
   const start = Date.now();
   const t0 = performance.now();
+  const hr0 = PROBE ? hrNow() : 0;
+  const stamps = (): { hr?: HopStamps } => {
+    if (!PROBE) return {};
+    const got = arrived.get(req.id) ?? hr0;
+    arrived.delete(req.id);
+    return { hr: [got, hr0, hrNow()] };
+  };
   let events: number | undefined;
   const ctx: TaskContext = {
     key: req.key,
@@ -187,12 +207,12 @@ async function run(req: RunRequest): Promise<void> {
     // thread would turn a class instance into a plain object) and where a failure is the task's.
     const wire = checkWire(value, 'result');
     if (!wire.ok) throw new ResultError(`the task's result cannot be sent: ${wire.message}`);
-    held.push({ type: 'done', id: req.id, value, nbytes: wire.nbytes, start, stop: Date.now(), ...(events !== undefined ? { events } : {}) });
+    held.push({ type: 'done', id: req.id, value, nbytes: wire.nbytes, start, stop: Date.now(), ...(events !== undefined ? { events } : {}), ...stamps() });
     for (const b of transferables(value)) heldTransfer.push(b);
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     // Strings whatever the task threw: the scheduler accepts nothing else in an error.
-    held.push({ type: 'error', id: req.id, error: { name: String(e.name), message: String(e.message), stack: String(e.stack ?? e) }, start, stop: Date.now() });
+    held.push({ type: 'error', id: req.id, error: { name: String(e.name), message: String(e.message), stack: String(e.stack ?? e) }, start, stop: Date.now(), ...stamps() });
   } finally {
     current = null;
     (globalThis as Record<symbol, unknown>)[TASK_CONTEXT_SYMBOL] = undefined;

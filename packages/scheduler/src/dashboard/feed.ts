@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { CloseCode, closeWithin } from '@gluon/protocol';
+import { CloseCode, closeWithin, hopProbe } from '@gluon/protocol';
 import { Aggregator, type AggregatorLimits, type LiveDelta, type LiveState } from './aggregate.js';
 import { boundedValue, toJson } from './json.js';
 import { GraphView } from './graph-view.js';
@@ -73,7 +73,11 @@ export class LiveFeed {
       (this.workerPages = new WorkerPages(snapshot, source.probe)),
     ]);
     this.unsubscribe = source.subscribe((e) => this.aggregator.apply(e));
-    this.timer = setInterval(() => this.tick(Date.now()), this.opts.intervalMs);
+    this.timer = setInterval(() => {
+      hopProbe?.mark('feed');
+      this.tick(Date.now());
+      hopProbe?.mark('feed-end');
+    }, this.opts.intervalMs);
     this.timer.unref();
   }
 
