@@ -1,5 +1,6 @@
 import { readSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { RootFormatError, RootIOError } from './errors.js';
 
@@ -66,8 +67,13 @@ export class LocalSource implements ByteSource {
       const e = err as NodeJS.ErrnoException;
       throw new RootIOError(path, e.code === 'ENOENT' ? 'no such file' : `cannot open: ${e.message}`);
     }
-    const { size } = await fh.stat();
-    return new LocalSource(path, size, fh);
+    const st = await fh.stat();
+    // open() succeeds on a directory on Linux; its first read would fail with a bare EISDIR.
+    if (!st.isFile()) {
+      await fh.close();
+      throw new RootIOError(path, st.isDirectory() ? 'is a directory, not a file' : 'is not a regular file');
+    }
+    return new LocalSource(path, st.size, fh);
   }
 
   async read(ranges: ReadonlyArray<readonly [number, number]>, opts?: ReadOptions): Promise<Uint8Array[]> {
@@ -266,7 +272,8 @@ function transportFailure(err: unknown, timeoutMs: number): string {
 /** Opens a local path or an http(s) URL. */
 export async function openSource(pathOrUrl: string, http: HttpOptions = {}): Promise<ByteSource> {
   if (/^https?:\/\//i.test(pathOrUrl)) return HttpSource.open(pathOrUrl, http);
-  const p = pathOrUrl.startsWith('file:') ? new URL(pathOrUrl).pathname : pathOrUrl;
+  // fileURLToPath decodes the URL (`%20` is a space), which `URL.pathname` leaves encoded.
+  const p = pathOrUrl.startsWith('file:') ? fileURLToPath(pathOrUrl) : pathOrUrl;
   await stat(p).catch(() => {
     throw new RootIOError(p, 'no such file');
   });

@@ -256,3 +256,17 @@ t.test('std::vector entries are read by their byte counts, and through the offse
   // An element count that neither its byte count nor the table agrees with: an error naming the entry.
   t.throws(() => read((v, s) => v.setInt32(s[2]! + 6, 2)), { name: 'RootFormatError', message: /branch v: entry 2 says 2 elements in 4 bytes/ });
 });
+
+t.test('a path that is not a readable file is a RootIOError naming it, not a bare EISDIR', async (t) => {
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { pathToFileURL } = await import('node:url');
+  const dir = mkdtempSync(join(tmpdir(), 'rootio-not-a-file-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  await t.rejects(openRootFile(dir), { name: 'RootIOError', path: dir, message: `${dir}: is a directory, not a file` });
+  await t.rejects(openRootFile(pathToFileURL(dir).href), { name: 'RootIOError', path: dir });
+  // A file URL is decoded: a space in the path is a space, not %20.
+  const spaced = join(dir, 'with space.root');
+  writeFileSync(spaced, 'not root at all');
+  await t.rejects(openRootFile(pathToFileURL(spaced).href), { name: 'RootFormatError', path: spaced, message: /not a ROOT file/ });
+});
