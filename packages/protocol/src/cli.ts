@@ -229,6 +229,18 @@ export const LIMIT_FLAGS = {
   'max-message-bytes': flag.bytes('largest message (reassembled from chunks) accepted or sent; a memory budget', 64 * 1024, 4 * 1024 ** 3, '1GiB'),
 };
 
+/**
+ * `--max-send-backlog`: most bytes that may wait to be written to one connection before its peer
+ * counts as not reading and is dropped (4010; `ConnectionOptions.maxSendBacklogBytes`). One
+ * range and default for every Gluon process that serves connections; `who` names the peers it
+ * applies to in the help text.
+ */
+export function sendBacklogFlag(who: string) {
+  return {
+    'max-send-backlog': flag.bytes(`${who} with more than this waiting to be sent to it is not reading: drop it (4010)`, 1024 * 1024, 64 * 1024 ** 3, '256MiB'),
+  };
+}
+
 /** The TLS flags of every Gluon listener (read by `loadTlsFiles`). */
 export const TLS_FLAGS = {
   'tls-cert': flag.string('certificate (PEM) to serve wss:// with', { arg: 'PEM' }),

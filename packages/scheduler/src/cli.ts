@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import {
   checkExposure, envWithToken, exitUsage, flag, LIMIT_FLAGS, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
-  stopWithSupervisor, superviseChildren, withoutTokenArgs, type CliSpec,
+  sendBacklogFlag, stopWithSupervisor, superviseChildren, withoutTokenArgs, type CliSpec,
 } from '@gluon/protocol';
 import { startScheduler } from './server.js';
 import { SCHEDULER_V8_FLAGS, withSchedulerEnv } from './v8-flags.js';
@@ -21,7 +21,7 @@ export const SCHEDULER_FLAGS = {
   'session-grace': flag.duration('a client whose connection was lost keeps its keys this long for its return (0: none)', 0, 24 * 3600_000, '60s'),
   'hello-timeout': flag.duration('a new connection silent this long (no upgrade, no hello) is dropped', 100, 3600_000, '10s'),
   'allowed-failures': flag.int('worker deaths a task may be part of before it errs', 1, 1000, '3'),
-  'max-send-backlog': flag.bytes('a worker or client with more than this waiting to be sent to it is not reading: drop it (4010)', 1024 * 1024, 64 * 1024 ** 3, '256MiB'),
+  ...sendBacklogFlag('a worker or client'),
   ...LIMIT_FLAGS,
   ...TLS_FLAGS,
   'v8-flags': flag.string('V8 flags the scheduler runs with (a child is started when node lacks them)', { arg: 'FLAGS', default: SCHEDULER_V8_FLAGS.join(' '), check: (t, f) => { parseV8Flags(t, f); } }),

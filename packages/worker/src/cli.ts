@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import {
   checkExposure, envWithToken, exitUsage, flag, LIMIT_FLAGS, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
-  stopWithSupervisor, superviseChildren, TOKEN_HELP_FLAGS, withoutTokenArgs, withTokenHelp, type CliSpec,
+  sendBacklogFlag, stopWithSupervisor, superviseChildren, TOKEN_HELP_FLAGS, withoutTokenArgs, withTokenHelp, type CliSpec,
 } from '@gluon/protocol';
 import { GluonWorker, type WorkerOptions } from './worker.js';
 import { WORKER_V8_FLAGS } from './v8-flags.js';
@@ -18,6 +18,7 @@ export const WORKER_FLAGS = {
   insecure: flag.switch('allow --listen-host beyond loopback without a token (warns loudly)'),
   'allowed-host': flag.list('also accept this Host/Origin name on the data listener', 'NAME'),
   'peer-timeout': flag.duration("how long connecting to a peer for a dependency may take before it is fetched elsewhere or recomputed (default: the scheduler's heartbeat TTL + 2 heartbeats)", 100, 24 * 3600_000),
+  ...sendBacklogFlag('a peer or client fetching results (or the scheduler)'),
   ...LIMIT_FLAGS,
   ...TLS_FLAGS,
   'v8-flags': flag.string('V8 flags the worker runs with (a child is started when node lacks them)', { arg: 'FLAGS', default: WORKER_V8_FLAGS.join(' '), check: (t, f) => { parseV8Flags(t, f); } }),
@@ -62,6 +63,7 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; in
       allowedHosts,
       maxFrameBytes: values['max-frame-bytes'],
       maxMessageBytes: values['max-message-bytes'],
+      maxSendBacklogBytes: values['max-send-backlog'],
       ...(values.name ? { name: values.name } : {}),
       ...(values['memory-limit'] !== undefined ? { memoryLimit: values['memory-limit'] } : {}),
       ...(values['peer-timeout'] !== undefined ? { peerTimeoutMs: values['peer-timeout'] } : {}),

@@ -50,6 +50,12 @@ export interface WorkerOptions {
    * memory budget; a dependency or result over it fails what needs it with the reason.
    */
   maxMessageBytes?: number;
+  /**
+   * Most bytes that may wait to be written to one of this worker's connections (a peer or client
+   * fetching results from its data listener, or the scheduler) before that side counts as not
+   * reading and is dropped with 4010 (default 256 MiB, `--max-send-backlog`).
+   */
+  maxSendBacklogBytes?: number;
   log?: Logger;
 }
 
@@ -412,10 +418,11 @@ export class GluonWorker {
   }
 
   /** The size limits this worker's connections announce and enforce. */
-  private limits(): { maxFrameBytes?: number; maxMessageBytes?: number } {
+  private limits(): { maxFrameBytes?: number; maxMessageBytes?: number; maxSendBacklogBytes?: number } {
     return {
       ...(this.opts.maxFrameBytes ? { maxFrameBytes: this.opts.maxFrameBytes } : {}),
       ...(this.opts.maxMessageBytes ? { maxMessageBytes: this.opts.maxMessageBytes } : {}),
+      ...(this.opts.maxSendBacklogBytes ? { maxSendBacklogBytes: this.opts.maxSendBacklogBytes } : {}),
     };
   }
 

@@ -1,0 +1,28 @@
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** gluon-worker's own flags as a user gives them (the shared flag kinds are tested in @gluon/protocol). */
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
+
+/** Runs gluon-worker to its exit (it exits before connecting when a flag is bad or --help is asked). */
+function run(args: string[]): Promise<{ code: number | string; out: string }> {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { out += d; });
+  return new Promise((res) => child.on('exit', (c, s) => res({ code: c ?? s ?? -1, out })));
+}
+
+t.test('--max-send-backlog: listed with its default, and a bad value exits 2 naming the flag, the range or form, and the value', async (t) => {
+  const help = await run(['--help']);
+  t.equal(help.code, 0);
+  t.match(help.out, /--max-send-backlog SIZE .*not reading: drop it \(4010\) \(default 256MiB\)/);
+  const zero = await run(['ws://127.0.0.1:1', '--max-send-backlog', '0']);
+  t.equal(zero.code, 2);
+  t.match(zero.out, /--max-send-backlog must be from 1MiB to 64GiB, got "0"/);
+  const notSize = await run(['ws://127.0.0.1:1', '--max-send-backlog', 'lots']);
+  t.equal(notSize.code, 2);
+  t.match(notSize.out, /--max-send-backlog must be a size like 64MiB or 2GB, got "lots"/);
+});
