@@ -28,7 +28,7 @@ export const CLUSTER_FLAGS = {
   'job-name': flag.string('job name; workers are named NAME-<job id>', { arg: 'NAME', default: 'gluon-worker' }),
   'job-extra': flag.list('one more directive line (e.g. "--qos=high", "-l place=scatter")', 'DIRECTIVE', { dashValue: true }),
   prologue: flag.list('a shell line the job runs before the worker (e.g. "module load nodejs")', 'LINE', { dashValue: true }),
-  'log-directory': flag.string('where jobs write their output', { arg: 'DIR' }),
+  'log-directory': flag.string('where jobs write their output (created if missing)', { arg: 'DIR' }),
   'allow-module': flag.list('task module the workers may import (gluon-worker --allow-module)', 'SPEC'),
   host: flag.string('address the scheduler listens on', { arg: 'HOST', default: '0.0.0.0' }),
   'resource-spec': flag.string('PBS only: the -l resource request (default select=1:ncpus=N:mem=Mmb)', { arg: 'SPEC' }),

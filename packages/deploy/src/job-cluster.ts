@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -32,7 +33,7 @@ export interface JobClusterOptions {
   jobExtra?: string[];
   /** Shell lines run before the worker (`module load nodejs`, `source env.sh`). */
   prologue?: string[];
-  /** Where jobs write their output (default: the batch system's default, the submit directory). */
+  /** Where jobs write their output (default: the batch system's default, the submit directory); created before the first job is submitted. */
   logDirectory?: string;
   /** Extra `gluon-worker` arguments (`--allow-module`, …). */
   workerExtraArgs?: string[];
@@ -123,6 +124,7 @@ export abstract class JobQueueCluster {
   private idleLooks = 0;
   private syncing: Promise<void> | undefined;
   private closed = false;
+  private logDirectoryMade = false;
   private readonly clients: Client[] = [];
 
   protected constructor(opts: JobClusterOptions, private readonly local: LocalCluster | undefined, readonly schedulerAddress: string, readonly dashboardUrl: string | undefined) {
@@ -324,6 +326,20 @@ export abstract class JobQueueCluster {
     this.jobs.set(id, { id, state: 'pending', workerName: `${this.jobName}-${id}` });
   }
 
+  /**
+   * Creates `logDirectory` (as dask-jobqueue does) before the first submission: the batch system
+   * does not, and a job whose output file cannot be opened ends at once without a line of output,
+   * so the cluster would replace it again and again with nothing said.
+   */
+  private async makeLogDirectory(): Promise<void> {
+    const dir = this.opts.logDirectory;
+    if (dir === undefined || this.logDirectoryMade) return;
+    await mkdir(dir, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+      throw new Error(`${this.kind} cluster: logDirectory ${dir} cannot be created (${e.code ?? e.message}); the jobs write their output there`);
+    });
+    this.logDirectoryMade = true;
+  }
+
   private async syncOnce(): Promise<void> {
     if (this.closed) return;
     const listed = await this.listJobs();
@@ -338,6 +354,7 @@ export abstract class JobQueueCluster {
     }
     const live = this.jobList;
     if (live.length < this.target) {
+      await this.makeLogDirectory();
       const env = { ...process.env, ...(this.opts.token ? { GLUON_TOKEN: this.opts.token } : {}) };
       const missing = this.target - live.length;
       if (missing > 1 && this.submitArray && this.opts.jobArrays !== false) {

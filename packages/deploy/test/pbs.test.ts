@@ -73,3 +73,19 @@ t.test('close() cancels every job even when the job listing fails (qstat killed 
   t.ok(deleted.includes(ids[0]!), `qdel was called for ${ids[0]} although qstat failed`);
   t.same(cluster.jobList, [], 'no job left');
 });
+
+t.test('logDirectory is created before the first job is submitted, and one that cannot be is refused naming it', async (t) => {
+  const logs = join(dir, 'logs-not-yet', 'nested');
+  const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, logDirectory: logs });
+  t.teardown(() => cluster.close());
+  t.notOk(existsSync(logs), 'nothing is created before a job is submitted');
+  await cluster.scale(1);
+  t.ok(existsSync(logs), 'the log directory exists once a job was submitted');
+  await cluster.close();
+  const file = join(dir, 'a-file');
+  writeFileSync(file, '');
+  const bad = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, logDirectory: join(file, 'logs') });
+  t.teardown(() => bad.close());
+  await t.rejects(bad.scale(1), { message: `pbs cluster: logDirectory ${join(file, 'logs')} cannot be created (ENOTDIR); the jobs write their output there` });
+  t.same(bad.jobList, [], 'nothing was submitted');
+});
