@@ -63,3 +63,27 @@ t.test('values out of range exit 2 naming the flag and the value', async (t) => 
     t.match(r.err, new RegExp(`\\(${bin} --help lists the options\\)`));
   }
 });
+
+t.test("README's table of the two CLIs lists every flag --help lists, with --help's defaults", async (t) => {
+  const readme = readFileSync(join(repo, 'README.md'), 'utf8').split('\n');
+  for (const bin of ['gluon-scheduler', 'gluon-worker'] as const) {
+    const help = run(bin, ['--help']).out;
+    const defaults = new Map<string, string | undefined>();
+    let flag: string | undefined;
+    for (const line of help.split('\n')) {
+      flag = /^\s+(--[\w-]+)/.exec(line)?.[1] ?? flag;
+      if (flag && !defaults.has(flag)) defaults.set(flag, undefined);
+      const d = /\(default ([^)]*)\)\s*$/.exec(line);
+      if (flag && d) defaults.set(flag, d[1]);
+    }
+    defaults.delete('--help');
+    defaults.delete('--version');
+    const row = readme.find((l) => l.startsWith(`| \`${bin}`));
+    if (!row) { t.fail(`README.md has a table row for ${bin}`); continue; }
+    const listed = new Map([...row.matchAll(/`(--[\w-]+)(?:[ =]"?([^`"]*)"?)?`/g)].map((m) => [m[1]!, m[2]]));
+    t.same([...listed.keys()].sort(), [...defaults.keys()].sort(), `${bin}: README.md lists exactly the flags of --help`);
+    // A value in capitals (`--nthreads N`) is a placeholder, not a default.
+    const shown = (f: string) => { const v = listed.get(f); return v !== undefined && !/^[A-Z]+…?$/.test(v); };
+    for (const [f, d] of defaults) if (d !== undefined && shown(f)) t.equal(listed.get(f), d, `${bin} ${f}: README.md shows the default --help gives`);
+  }
+});
