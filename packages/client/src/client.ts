@@ -869,8 +869,8 @@ export class Client implements FutureHost {
         return;
       } catch (err) {
         last = (err as Error).message;
-        const code = (err as { code?: number }).code;
-        if (isPermanentRefusal(code)) break;
+        const { code, httpStatus } = err as { code?: number; httpStatus?: number };
+        if (isPermanentRefusal(code, httpStatus)) break;
       }
       delay = reconnectDelay(Date.now() - since, delay);
       await new Promise<void>((r) => {

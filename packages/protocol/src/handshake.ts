@@ -10,7 +10,8 @@ import { PACKAGE_VERSION, PROTOCOL_VERSION, versionsCompatible } from './version
 
 /** The handshake failed: the reason says exactly what differed. */
 export class HandshakeError extends Error {
-  constructor(message: string, readonly code: number) {
+  /** `httpStatus`: the listener answered the upgrade with this HTTP status instead of switching protocols. */
+  constructor(message: string, readonly code: number, readonly httpStatus?: number) {
     super(message);
     this.name = 'HandshakeError';
   }
@@ -120,8 +121,9 @@ export function connect(
         : res.headers['gluon-requires'] === 'client-cert'
           ? new HandshakeError(body.trim().replace(/^([^:]+): /, `$1: ${label}: `), CloseCode.tls)
           : new HandshakeError(
-          `${label} refused the connection (HTTP ${res.statusCode})${body.trim() ? `: ${body.trim()}` : ''}`,
+          `${label} refused the connection (HTTP ${res.statusCode})${body.trim() ? `: ${body.trim()}` : ''}${notGluon(res.statusCode) ? NOT_GLUON_HINT : ''}`,
           res.statusCode === 403 ? CloseCode.forbidden : CloseCode.protocolError,
+          res.statusCode,
         ));
       res.on('end', done);
       res.on('error', done);
@@ -316,9 +318,20 @@ export function checkHello(hello: Partial<Hello>, opts: Pick<AcceptOptions, 'sel
  * Whether a failed connect's code is a refusal that retrying cannot fix (bad token, version
  * mismatch, a refused Host, a TLS mismatch): the connecting side's configuration is wrong.
  */
-export function isPermanentRefusal(code: number | undefined): boolean {
-  return code === CloseCode.badToken || code === CloseCode.versionMismatch || code === CloseCode.forbidden || code === CloseCode.tls;
+export function isPermanentRefusal(code: number | undefined, httpStatus?: number): boolean {
+  return code === CloseCode.badToken || code === CloseCode.versionMismatch || code === CloseCode.forbidden || code === CloseCode.tls || notGluon(httpStatus);
 }
+
+/**
+ * Whether an HTTP answer to the upgrade means nothing at that address speaks Gluon: a 4xx other
+ * than 408/429 (a dashboard's port answers 404). Retrying cannot fix it; a 5xx (a proxy whose
+ * scheduler is restarting) can.
+ */
+function notGluon(status: number | undefined): boolean {
+  return status !== undefined && status >= 400 && status < 500 && status !== 403 && status !== 408 && status !== 429;
+}
+
+const NOT_GLUON_HINT = `; no Gluon scheduler listens at this address (is it the dashboard's port? the scheduler prints its own as "scheduler at ws://HOST:PORT")`;
 
 /** Constant-time comparison, so a token cannot be guessed byte by byte from timings. */
 export function tokensEqual(a: string, b: string): boolean {

@@ -234,8 +234,8 @@ export class GluonWorker {
         if (!first) this.log(`re-registered with ${this.opts.scheduler} holding ${this.state.storedCount} result(s)`);
         return;
       } catch (err) {
-        const code = (err as { code?: number }).code;
-        if (isPermanentRefusal(code)) throw err;
+        const { code, httpStatus } = err as { code?: number; httpStatus?: number };
+        if (isPermanentRefusal(code, httpStatus)) throw err;
         if (attempt === 0) this.log(`waiting for the scheduler at ${this.opts.scheduler}: ${(err as Error).message}`);
         delay = reconnectDelay(Date.now() - since, delay);
         await new Promise<void>((r) => {

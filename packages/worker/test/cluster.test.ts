@@ -238,6 +238,23 @@ t.test('a worker still waiting for its scheduler stops cleanly on SIGTERM', asyn
   t.notMatch(w.output(), /connected to/);
 });
 
+t.test('a worker pointed at something that is not a Gluon scheduler (the dashboard\'s port: HTTP 404) stops at once saying so', async (t) => {
+  const { createServer } = await import('node:http');
+  const { start, workerCli } = await import('./procs.js');
+  // What a dashboard port answers a WebSocket upgrade with: a plain 404.
+  const http = createServer((_req, res) => { res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found: /\n'); });
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => http.close(() => r())));
+  const port = (http.address() as { port: number }).port;
+  const w = start(workerCli, [`ws://127.0.0.1:${port}`, '--nthreads', '1']);
+  procs.push(w);
+  // Before, it logged "waiting for the scheduler" and retried for ever: whichever comes first.
+  const first = await Promise.race([w.exited(), w.waitFor(/waiting for the scheduler/).then(() => 'retrying', () => 'exited')]);
+  t.equal(first, 2, 'exits at once (2, as for a bad token) instead of retrying for ever');
+  t.match(w.output(), new RegExp(`scheduler ws://127\\.0\\.0\\.1:${port} refused the connection \\(HTTP 404\\): not found: /; no Gluon scheduler listens at this address \\(is it the dashboard's port\\?`));
+  t.notMatch(w.output(), /connected to/);
+});
+
 t.test('bad flags exit 2 naming the flag', async (t) => {
   const { start, workerCli } = await import('./procs.js');
   const a = start(workerCli, ['ws://127.0.0.1:1', '--nthreads', 'zero']);
