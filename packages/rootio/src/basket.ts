@@ -44,6 +44,13 @@ export interface PendingBasket {
   entryBytes: Int32Array | null;
   load(): Basket;
   /**
+   * Decompresses the basket's entry bytes straight into `dst` (exactly `dataLength` bytes: a basket
+   * of fixed-size entries, all of them wanted) and returns true, or returns false having done
+   * nothing when it cannot (a basket kept past the read, one with an offset table, one already
+   * decompressed): the caller then uses `load()`. Needs no `release()`. Absent: always false.
+   */
+  loadInto?(dst: Uint8Array): boolean;
+  /**
    * The caller is done with what `load()` returned. A basket decompressed by another thread lives
    * in a shared ring (see inflate-pool.ts) whose slot is refilled after this; a no-op otherwise.
    */
@@ -186,6 +193,21 @@ export function pendingFileBasket(src: ByteSource, blob: Uint8Array, ref: Basket
       job?.release(k);
       if (held) scratch!.give(held);
       held = null;
+    },
+    loadInto: (dst) => {
+      if (outlives || hasOffsets || objlen !== last - keylen || dst.length !== objlen) return false;
+      // The header's checks first, before anything is written into `dst`.
+      makeBasket(path, at, ref, dst, keylen, nevbuf, last, false);
+      try {
+        // Decompressed by another thread (in its ring): copied from there.
+        const done = job?.take(k) ?? null;
+        const data = done ?? decompress(blob.subarray(keylen), objlen, path, at + keylen, dst);
+        // A basket stored uncompressed comes back as the read's bytes themselves.
+        if (data.buffer !== dst.buffer || data.byteOffset !== dst.byteOffset) dst.set(data);
+      } finally {
+        job?.release(k);
+      }
+      return true;
     },
   };
   return pending;

@@ -10,7 +10,7 @@ import { decodeStl, parseStlType } from './stl.js';
 import type { BranchInfo } from './branch.js';
 import { FRESH, type ColumnMemory } from './column-memory.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
-import { copyBigEndian, copyEntriesBigEndian, ELEMENT_SIZE, lanesOf, type Column, type ElementType, type Jagged, type TypedArray, utf8 } from './types.js';
+import { bytesOf, copyBigEndian, copyEntriesBigEndian, ELEMENT_SIZE, lanesOf, swapInPlace, type Column, type ElementType, type Jagged, type TypedArray, utf8 } from './types.js';
 
 /**
  * Decodes the overlapping baskets of one branch into a column for `[start, stop)`. Each basket is
@@ -57,9 +57,16 @@ export function decode(path: string, info: BranchInfo, baskets: PendingBasket[],
         const z = endIn(b, stop);
         // Fixed-size entries fill the basket exactly; anything else means a damaged header.
         if (b.entries * size !== b.dataLength) throw new RootFormatError(path, -1, `branch ${info.name}: basket has ${b.dataLength} bytes for ${b.entries} entries of ${size} bytes`);
-        copyBigEndian(ELEMENT_SIZE[el], b.load().view, a * size, (z - a) * info.inner, lanes, to);
-        b.release();
-        to += (z - a) * info.inner;
+        const count = (z - a) * info.inner;
+        // A basket read whole is decompressed straight into the column and swapped there (no
+        // copy out of a scratch buffer) when it can be; any other is loaded and copied.
+        if (a === 0 && z === b.entries && b.loadInto?.(bytesOf(lanes, to * ELEMENT_SIZE[el], b.dataLength))) {
+          swapInPlace(ELEMENT_SIZE[el], lanes, to, count);
+        } else {
+          copyBigEndian(ELEMENT_SIZE[el], b.load().view, a * size, count, lanes, to);
+          b.release();
+        }
+        to += count;
       }
       return info.kind === 'scalar' ? out : { values: out, innerShape: [info.inner] };
     }

@@ -81,13 +81,8 @@ const NATIVE_SWAP_MIN = 64;
 export function copyBigEndian(size: number, src: DataView, at: number, n: number, dst: Lanes, to: number): void {
   if (n >= NATIVE_SWAP_MIN && size > 1) {
     // Long runs: one memcpy and Node's native in-place byte swap beat any JS loop (~5×).
-    const bytes = n * size;
-    const out = new Uint8Array(dst.buffer, dst.byteOffset + to * size, bytes);
-    out.set(new Uint8Array(src.buffer, src.byteOffset + at, bytes));
-    const b = Buffer.from(out.buffer, out.byteOffset, bytes);
-    if (size === 4) b.swap32();
-    else if (size === 8) b.swap64();
-    else b.swap16();
+    bytesOf(dst, to * size, n * size).set(new Uint8Array(src.buffer, src.byteOffset + at, n * size));
+    swapInPlace(size, dst, to, n);
     return;
   }
   switch (size) {
@@ -113,6 +108,41 @@ export function copyBigEndian(size: number, src: DataView, at: number, n: number
       const d = dst as Uint8Array;
       if (n > 64) d.set(new Uint8Array(src.buffer, src.byteOffset + at, n), to);
       else for (let i = 0; i < n; i++) d[to + i] = src.getUint8(at + i);
+    }
+  }
+}
+
+/** `bytes` bytes of `dst`'s memory from its byte `at`, as a Uint8Array view. */
+export function bytesOf(dst: Lanes, at: number, bytes: number): Uint8Array {
+  return new Uint8Array(dst.buffer, dst.byteOffset + at, bytes);
+}
+
+/**
+ * Turns `n` big-endian elements of `size` bytes, already in `dst` from element `to` (see
+ * {@link lanesOf}), into host order where they are: what {@link copyBigEndian} does after its copy,
+ * for bytes that were decompressed straight into a column.
+ */
+export function swapInPlace(size: number, dst: Lanes, to: number, n: number): void {
+  if (size === 1 || n === 0) return;
+  const at = dst.byteOffset + to * size;
+  if (n >= NATIVE_SWAP_MIN) {
+    const b = Buffer.from(dst.buffer, at, n * size);
+    if (size === 4) b.swap32();
+    else if (size === 8) b.swap64();
+    else b.swap16();
+    return;
+  }
+  // Short runs: read big-endian, write little-endian (the host's order), word by word.
+  const v = new DataView(dst.buffer, at, n * size);
+  if (size === 2) {
+    for (let p = 0; p < n * 2; p += 2) v.setUint16(p, v.getUint16(p), true);
+  } else if (size === 4) {
+    for (let p = 0; p < n * 4; p += 4) v.setUint32(p, v.getUint32(p), true);
+  } else {
+    for (let p = 0; p < n * 8; p += 8) {
+      const hi = v.getUint32(p);
+      v.setUint32(p, v.getUint32(p + 4), true);
+      v.setUint32(p + 4, hi, true);
     }
   }
 }
