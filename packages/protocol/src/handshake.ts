@@ -225,7 +225,7 @@ export function acceptConnection(
   opts: AcceptOptions,
   welcome: (hello: Hello) => Record<string, unknown> = () => ({}),
 ): Promise<{ conn: Connection; hello: Hello } | null> {
-  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${opts.self}: ${l}\n`));
   const remote = opts.remote ?? 'unknown address';
   return new Promise((resolve) => {
     let done = false;
@@ -233,7 +233,7 @@ export function acceptConnection(
       if (done) return;
       done = true;
       clearTimeout(timer);
-      log(`${opts.self}: refused connection from ${remote}: ${reason}`);
+      log(`refused connection from ${remote}: ${reason}`);
       ws.removeAllListeners('message');
       if (ws.readyState === WebSocket.OPEN) {
         ws.send(encodeFrame([{ op: 'rejected', reason, code }]), { binary: true });

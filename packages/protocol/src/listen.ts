@@ -45,11 +45,12 @@ export interface AcceptConnectionsOptions extends Omit<ListenOptions, 'host' | '
  * connections; the HTTP server is the caller's.
  */
 export function acceptConnections(server: Server | HttpsServer, opts: AcceptConnectionsOptions): { close(): void } {
-  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  // A given log names its process itself (`… scheduler: …`); the default one prefixes it.
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${opts.self}: ${l}\n`));
   server.on('clientError', (err, socket) => {
     // TLS handshake failures land here too (no or an untrusted client certificate): one line each.
     const why = `${(err as NodeJS.ErrnoException).code ?? ''} ${err.message.split('\n')[0]!.replace(/^[0-9A-F]+:error:[0-9A-F]+:/, '')}`.trim();
-    log(`${opts.self}: dropped a malformed connection from ${(socket as { remoteAddress?: string }).remoteAddress ?? '?'}: ${why}`);
+    log(`dropped a malformed connection from ${(socket as { remoteAddress?: string }).remoteAddress ?? '?'}: ${why}`);
     // A TLS client dialled this plain port: a plain-text answer is what makes it report "wrong
     // version number" (see describeTlsError) rather than a bare reset.
     const raw = (err as { rawPacket?: Buffer }).rawPacket;
@@ -70,17 +71,19 @@ export function acceptConnections(server: Server | HttpsServer, opts: AcceptConn
       const certProblem = clientCertProblem(req, opts.tls, opts.self);
       const refusal = certProblem ?? guard.check(req, 'none');
       if (refusal === null) return done(true);
-      log(`${opts.self}: refused connection from ${req.socket.remoteAddress ?? '?'}: ${refusal}`);
+      log(`refused connection from ${req.socket.remoteAddress ?? '?'}: ${refusal}`);
       done(false, 403, `${refusal}\n`, { 'Content-Type': 'text/plain; charset=utf-8', ...(certProblem ? { 'Gluon-Requires': 'client-cert' } : {}) });
     },
   });
-  wss.on('error', (err) => log(`${opts.self}: websocket server error: ${err.message}`));
+  // ws re-emits the HTTP server's errors here; one before it listens (EADDRINUSE) is the listen
+  // call's failure, which its caller reports.
+  wss.on('error', (err) => { if (server.listening) log(`websocket server error: ${err.message}`); });
   wss.on('connection', (ws, req) => {
     const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     void acceptConnection(ws, { ...opts, remote, log }, opts.welcome).then((r) => {
       if (!r) return;
       // Closed in the same read as its hello (the frame after it was garbage): never registered.
-      if (r.conn.closed) return log(`${opts.self}: ${r.conn.label} closed during its handshake; not registered`);
+      if (r.conn.closed) return log(`${r.conn.label} closed during its handshake; not registered`);
       opts.onConnection(r.conn, r.hello, req);
       r.conn.release();
     });

@@ -67,6 +67,7 @@ t.test('bad input of every kind is refused with its close code; the scheduler ke
   t.match(logged, /refused connection from .*bad token/);
   t.match(logged, /frame exceeds the limit of 65536 bytes/);
   t.match(logged, /dropped a malformed connection/);
+  t.notMatch(logged, /scheduler: scheduler:/, 'each log line names the scheduler once');
   t.notMatch(logged, /TypeError|RangeError|uncaught/i, 'no crash traces');
 });
 
@@ -132,4 +133,5 @@ t.test('a busy port is named, with what to do about it', async (t) => {
   t.match((err as Error).message, new RegExp(`127\\.0\\.0\\.1:${port}[\\s\\S]*--dashboard-port`));
   const s = await startCli(t, ['--port', String(port)]).catch((e: Error) => e);
   t.match((s as Error).message, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use`));
+  t.notMatch((s as Error).message, /websocket server error/, 'said once, not first as a raw EADDRINUSE log line');
 });
