@@ -171,12 +171,6 @@ async function run(req: RunRequest): Promise<void> {
   const start = Date.now();
   const t0 = performance.now();
   const hr0 = PROBE ? hrNow() : 0;
-  const stamps = (): { hr?: HopStamps } => {
-    if (!PROBE) return {};
-    const got = arrived.get(req.id) ?? hr0;
-    arrived.delete(req.id);
-    return { hr: [got, hr0, hrNow()] };
-  };
   let events: number | undefined;
   const ctx: TaskContext = {
     key: req.key,
@@ -207,12 +201,12 @@ async function run(req: RunRequest): Promise<void> {
     // thread would turn a class instance into a plain object) and where a failure is the task's.
     const wire = checkWire(value, 'result');
     if (!wire.ok) throw new ResultError(`the task's result cannot be sent: ${wire.message}`);
-    held.push({ type: 'done', id: req.id, value, nbytes: wire.nbytes, start, stop: Date.now(), ...(events !== undefined ? { events } : {}), ...stamps() });
+    held.push({ type: 'done', id: req.id, value, nbytes: wire.nbytes, start, stop: Date.now(), ...(events !== undefined ? { events } : {}), ...(PROBE ? { hr: stamps(req.id, hr0) } : {}) });
     for (const b of transferables(value)) heldTransfer.push(b);
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     // Strings whatever the task threw: the scheduler accepts nothing else in an error.
-    held.push({ type: 'error', id: req.id, error: { name: String(e.name), message: String(e.message), stack: String(e.stack ?? e) }, start, stop: Date.now(), ...stamps() });
+    held.push({ type: 'error', id: req.id, error: { name: String(e.name), message: String(e.message), stack: String(e.stack ?? e) }, start, stop: Date.now(), ...(PROBE ? { hr: stamps(req.id, hr0) } : {}) });
   } finally {
     current = null;
     (globalThis as Record<symbol, unknown>)[TASK_CONTEXT_SYMBOL] = undefined;
@@ -221,6 +215,13 @@ async function run(req: RunRequest): Promise<void> {
     const prev = meanMs.get(k);
     meanMs.set(k, prev === undefined ? ms : prev * 0.8 + ms * 0.2);
   }
+}
+
+/** A task's {@link HopStamps}, now that it ended (`started`: when it started). */
+function stamps(id: number, started: number): HopStamps {
+  const got = arrived.get(id) ?? started;
+  arrived.delete(id);
+  return [got, started, hrNow()];
 }
 
 /**
