@@ -5,11 +5,12 @@
  *  (a) map of a no-op over N = 10,000 and 50,000, gathered → tasks/s, and the CPU each process
  *      (scheduler, this client, the two workers with their threads) spends per task, and the
  *      scheduler's event-loop delay p50/p99 while it runs (its dashboard's `/metrics`)
- *  (b) 20,000 sequential submit(inc, i).result() on a settled cluster (before the maps), after 500
- *      unmeasured ones (ROUND_TRIPS=n to change) → median and p99 µs (p90, p99.9 and how many
+ *  (b) 20,000 sequential submit(inc, i).result() on a settled cluster (before the maps), after
+ *      10,000 unmeasured ones (ROUND_TRIPS=n, WARM_TRIPS=n to change; see WARM_TRIPS) → median and p99 µs (p90, p99.9 and how many
  *      took over 1 ms in a note), CPU per round trip of each process, the scheduler's event-loop
  *      delay p50/p99, and the GC pauses meanwhile in the scheduler (its `/metrics`) and in this
- *      client (a GC observer): a pause that meets a round trip is most of the tail
+ *      client (a GC observer), and the time each process waited for a CPU (/proc schedstat) with
+ *      the load average: under load, that wait is most of the tail (`--only=b`: only (d) and (b))
  *  (c) 2,000 tasks each returning a 100-bin Float64Array histogram of 10,000 random values,
  *      merged by treeReduce with fan-in 8 → total seconds (median of 3 runs)
  *  (d) LocalCluster.start to first result → ms (median of 3 starts)
@@ -32,7 +33,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PerformanceObserver, constants as perfConstants, type PerformanceEntry } from 'node:perf_hooks';
 import { LocalCluster, remoteFrom, type Client } from '@gluon/client';
-import { cpuSeconds, ownCpuSeconds } from './proc.js';
+import { loadavg } from 'node:os';
+import { cpuSeconds, ownCpuSeconds, runDelaySeconds } from './proc.js';
 import { schedulerLoopDelay, type LoopDelay } from './loop-delay.js';
 
 const { noop, inc, histogram, mergeHistograms } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
@@ -40,6 +42,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLUSTER = { nWorkers: 2, nthreads: 1, cwd: root } as const;
 /** (b)'s timed round trips: enough that its p99 is the 200th slowest, not the 10th. */
 const ROUND_TRIPS = Number(process.env.ROUND_TRIPS ?? 20_000);
+/**
+ * (b)'s unmeasured round trips before the timed ones. Until they have run, every process is still
+ * compiling its hot path (TurboFan jobs on V8's helper threads, busy for the first 7,000-8,000
+ * round trips on this 2-core machine, `perf record`) and its nursery is still growing; after 500,
+ * the first 4,000 timed round trips had 383 over 1 ms against 33-214 in each later 4,000 (one run,
+ * load 12-16). (b) measures a settled cluster, as a long-lived one is; the warm-up's figures are in
+ * a note.
+ */
+const WARM_TRIPS = Number(process.env.WARM_TRIPS ?? 10_000);
 /** `--only=b`: only (d)'s starts and (b), for working on the tail (a run of a couple of minutes). */
 const ONLY_B = process.argv.includes('--only=b');
 
@@ -148,6 +159,15 @@ function cpuSnapshot(cluster: LocalCluster): CpuSnapshot {
   };
 }
 
+/** Seconds each process of the cluster has waited for a CPU so far (all threads), in a {@link CpuSnapshot}. */
+function runQueueSnapshot(cluster: LocalCluster): CpuSnapshot {
+  return {
+    scheduler: runDelaySeconds(cluster.schedulerProcess.pid),
+    client: runDelaySeconds(process.pid),
+    workers: cluster.workerPids.reduce((sum, pid) => sum + runDelaySeconds(pid), 0),
+  };
+}
+
 /** Rows of CPU µs per unit of work of each process between two snapshots. */
 function cpuRows(id: string, what: string, a: CpuSnapshot, b: CpuSnapshot, n: number): void {
   const per = (k: keyof CpuSnapshot) => ((b[k] - a[k]) / n) * 1e6;
@@ -167,7 +187,7 @@ function loopDelayRows(id: string, what: string, d: LoopDelay | null): void {
 
 /** (b)'s rows and note: median and p99 of the sorted latencies `lat` (µs), CPU, loop delay, GC. */
 function roundTripRows(lat: number[], cpuB0: CpuSnapshot, cpuB1: CpuSnapshot, loopB0: LoopDelay | null, loopB: LoopDelay | null,
-                       clientGc: { minor: number; minorMs: number; all: number; allMs: number }): void {
+                       clientGc: { minor: number; minorMs: number; all: number; allMs: number }, [w0, w1]: [CpuSnapshot, CpuSnapshot]): void {
   const trips = ROUND_TRIPS.toLocaleString('en-US');
   rows.push({ id: 'b', what: `sequential submit(inc).result() × ${trips}, median`, value: quantile(lat, 0.5), unit: 'µs', target: 300, higherIsBetter: false, dask: 10_700 });
   rows.push({ id: 'b', what: `sequential submit(inc).result() × ${trips}, p99`, value: quantile(lat, 0.99), unit: 'µs', target: 1000, higherIsBetter: false, dask: NaN });
@@ -180,6 +200,11 @@ function roundTripRows(lat: number[], cpuB0: CpuSnapshot, cpuB1: CpuSnapshot, lo
     (loopB0 && loopB ? `; the scheduler ${loopB.gc.minor - loopB0.gc.minor} scavenges (${fmt((loopB.gc.minorSec - loopB0.gc.minorSec) * 1000)} ms), ` +
       `${loopB.gc.all - loopB0.gc.all} GCs of any kind (${fmt((loopB.gc.allSec - loopB0.gc.allSec) * 1000)} ms)` : '') +
     '; workers: see docs/internals.md (no metrics endpoint)');
+  // What a loaded machine adds: the time each process's threads were ready to run and waited for
+  // a CPU (most of the tail under load, docs/internals.md "Where the tail of (b) comes from").
+  const wait = (k: keyof CpuSnapshot) => fmt(((w1[k] - w0[k]) / ROUND_TRIPS) * 1e6);
+  notes.push(`(b) time waiting for a CPU per round trip (every thread, /proc schedstat): scheduler ${wait('scheduler')} µs, ` +
+    `workers ${wait('workers')} µs, this client ${wait('client')} µs; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 }
 
 async function main(): Promise<void> {
@@ -200,9 +225,21 @@ async function shapes(cluster: LocalCluster, d: { ms: number }): Promise<void> {
     const client = await cluster.client();
     await mapThroughput(client, 2000, -1e6); // warm-up: JIT and connections
 
-    // (b) on a settled cluster, before the maps: 500 unmeasured round trips warm the sequential
-    // path's code in every process, then ROUND_TRIPS are timed, with this client's GC pauses.
-    for (let i = 0; i < 500; i++) await client.submit(inc, -2e6 + i).result();
+    // (b) on a settled cluster, before the maps: WARM_TRIPS unmeasured round trips warm the
+    // sequential path's code in every process, then ROUND_TRIPS are timed, with this client's GC
+    // pauses. The warm-up's own first and last thousand are in a note: how far from settled it began.
+    const warm: number[] = [];
+    for (let i = 0; i < WARM_TRIPS; i++) {
+      const t0 = now();
+      await client.submit(inc, -2e6 + i).result();
+      warm.push((now() - t0) * 1000);
+    }
+    const thousand = (xs: number[]) => {
+      const s = [...xs].sort((x, y) => x - y);
+      return `median ${fmt(quantile(s, 0.5))} µs, p99 ${fmt(quantile(s, 0.99))} µs, ${s.filter((x) => x > 1000).length} over 1 ms`;
+    };
+    notes.push(`(b) warm-up: ${WARM_TRIPS.toLocaleString('en-US')} unmeasured round trips (WARM_TRIPS); the first 1,000: ${thousand(warm.slice(0, 1000))}; ` +
+      `the last 1,000: ${thousand(warm.slice(-1000))}`);
     const lat: number[] = [];
     const loopB0 = await schedulerLoopDelay(cluster.dashboardUrl);
     const clientGc = { minor: 0, minorMs: 0, all: 0, allMs: 0 };
@@ -216,17 +253,19 @@ async function shapes(cluster: LocalCluster, d: { ms: number }): Promise<void> {
     });
     gcObserver.observe({ entryTypes: ['gc'] });
     const cpuB0 = cpuSnapshot(cluster);
+    const waitB0 = runQueueSnapshot(cluster);
     for (let i = 0; i < ROUND_TRIPS; i++) {
       const t0 = now();
       await client.submit(inc, 2e6 + i).result();
       lat.push((now() - t0) * 1000);
     }
     const cpuB1 = cpuSnapshot(cluster);
+    const waitB1 = runQueueSnapshot(cluster);
     gcObserver.disconnect();
     const loopB = await schedulerLoopDelay(cluster.dashboardUrl);
     lat.sort((x, y) => x - y);
     if (ONLY_B) {
-      roundTripRows(lat, cpuB0, cpuB1, loopB0, loopB, clientGc);
+      roundTripRows(lat, cpuB0, cpuB1, loopB0, loopB, clientGc, [waitB0, waitB1]);
       return;
     }
 
@@ -251,7 +290,7 @@ async function shapes(cluster: LocalCluster, d: { ms: number }): Promise<void> {
     const rss = rssMiB(cluster.schedulerProcess.pid);
     rows.push({ id: 'e', what: 'scheduler RSS, 50,000 tasks held', value: rss, unit: 'MiB', target: 150, higherIsBetter: false, dask: 422 });
     client.release(a50.held as never);
-    roundTripRows(lat, cpuB0, cpuB1, loopB0, loopB, clientGc);
+    roundTripRows(lat, cpuB0, cpuB1, loopB0, loopB, clientGc, [waitB0, waitB1]);
 
     // What a release of 50,000 results costs the next requests: not part of (b), which runs on a
     // settled cluster; docs/internals.md ("Where the tail of (b) comes from") has the figures.

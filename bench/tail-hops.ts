@@ -7,7 +7,8 @@
  * hop (a GC pause, a timer, a heartbeat, a message about no task) is tallied. Not a test, and its
  * latencies are not (b)'s figures: the probe itself costs a little in every process.
  *
- *   npx tsx bench/tail-hops.ts            ROUND_TRIPS=n (default 20,000)
+ *   npx tsx bench/tail-hops.ts            ROUND_TRIPS=n (default 20,000), WARM_TRIPS=n unmeasured
+ *                                         ones first (default 10,000)
  *   RUNQ=1 ...                            also each process's time waiting for a CPU (every
  *                                         thread's /proc schedstat) per round trip, read between
  *                                         round trips
@@ -26,6 +27,7 @@ import { runDelaySeconds } from './proc.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ROUND_TRIPS = Number(process.env.ROUND_TRIPS ?? 20_000);
+const WARM_TRIPS = Number(process.env.WARM_TRIPS ?? 10_000);
 const RUNQ = process.env.RUNQ === '1';
 const dir = process.env.KEEP ?? mkdtempSync(join(tmpdir(), 'gluon-hops-'));
 mkdirSync(dir, { recursive: true });
@@ -78,7 +80,8 @@ async function main(): Promise<void> {
   try {
     const client = await cluster.client();
     await client.gather(client.map(noop, Array.from({ length: 2000 }, (_, i) => -1e6 + i)));
-    for (let i = 0; i < 500; i++) await client.submit(inc, -2e6 + i).result();
+    // Settled first, as bench/scheduler.ts's (b) (its WARM_TRIPS): the JIT and the nurseries still warm up before.
+    for (let i = 0; i < WARM_TRIPS; i++) await client.submit(inc, -2e6 + i).result();
     const procs = [pids.scheduler, ...pids.workers, process.pid];
     const perf = process.env.PERF_SCHED
       ? spawn('perf', ['sched', 'record', '-a', '-k', 'CLOCK_MONOTONIC', '-o', process.env.PERF_SCHED], { stdio: ['ignore', 'ignore', 'pipe'] })
