@@ -26,11 +26,59 @@ export function newTask(
   // One group name and one FnRef object per group/function, shared by all their tasks.
   // The group comes with the task, never from its key (generated ids contain '-' too).
   const g = groupStats(groups, spec.group ?? spec.fn.export);
-  const ts = new TaskRecord(spec.key, g.name, sharedFn(g, spec.fn), spec.args, deps, spec.priority ?? 0, generation, depth, seq, spec.retries ?? 0);
+  if (deps.length) shareRefKeys(spec.args, deps);
+  const ts = new TaskRecord(ownCopy(spec.key), g.name, sharedFn(g, spec.fn), spec.args, deps, spec.priority ?? 0, generation, depth, seq);
+  if (spec.retries) ts.retries = spec.retries;
   if (spec.timeoutMs) ts.timeoutMs = spec.timeoutMs;
   g.total++;
   for (const d of deps) addDependent(d, ts);
   return { ts, missing };
+}
+
+/**
+ * A copy of a decoded string that holds only its own characters. msgpackr's native decoder
+ * reads a frame's strings into one string and hands out slices of it, and a slice keeps the
+ * whole string alive: a task record that kept its decoded key kept every string of the frame
+ * around it (bench/scheduler-heap.ts: ~95 bytes per key of a map, against 40 for a copy of its
+ * own). Keys outside Latin-1 are kept as they came.
+ */
+export function ownCopy(s: string): string {
+  const copy = Buffer.from(s, 'latin1').toString('latin1');
+  return copy === s ? copy : s;
+}
+
+/**
+ * Points each `{__gluonRef}` in a task's arguments at its dependency's own key string instead of
+ * the decoded one (a slice of the frame's strings, see {@link ownCopy}): a tree reduction's
+ * arguments name every task but its root once more. Walks arrays and plain objects only, and
+ * stops once as many references as dependencies were found.
+ */
+function shareRefKeys(args: unknown[], deps: readonly TaskRecord[]): void {
+  let left = deps.length;
+  let next = 0;
+  const stack: unknown[] = [args];
+  while (stack.length && left > 0) {
+    const v = stack.pop();
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) if (typeof v[i] === 'object' && v[i] !== null) stack.push(v[i]);
+      continue;
+    }
+    const proto = Object.getPrototypeOf(v);
+    if (proto !== Object.prototype && proto !== null) continue;
+    const o = v as Record<string, unknown>;
+    const ref = o.__gluonRef;
+    if (typeof ref === 'string') {
+      // Usually in the order of deps; else looked up (a task that names a dependency twice).
+      const at = deps[next]?.key === ref ? next : deps.findIndex((t) => t.key === ref);
+      if (at >= 0) {
+        o.__gluonRef = deps[at]!.key;
+        next = at + 1;
+        left--;
+      }
+      continue;
+    }
+    for (const k in o) if (typeof o[k] === 'object' && o[k] !== null) stack.push(o[k]);
+  }
 }
 
 /** The tasks and everything that depends on them, transitively. */

@@ -19,7 +19,29 @@ export const NO_HOLDERS: WorkerRecord[] = Object.freeze([]) as unknown as Worker
 /** The shared dependency list of tasks without dependencies (frozen: a push throws). */
 export const NO_DEPS: TaskRecord[] = Object.freeze([]) as unknown as TaskRecord[];
 
-/** One task in the graph. Plain fields only: 50,000 of these must stay small. */
+/**
+ * The fields of a task that most tasks never set: retries, deaths, errors, steals, time limits.
+ * Kept apart and made on the first write of a value other than the default, so that a million
+ * records do not each carry them (see {@link TaskRecord}).
+ */
+class RareTaskFields {
+  retries = 0;
+  retriesUsed = 0;
+  deaths = 0;
+  error: TaskError | null = null;
+  thief: WorkerRecord | null = null;
+  timeoutMs = 0;
+}
+
+/** The shared defaults every record reads until it sets a rare field (frozen: never written). */
+const NO_RARE: RareTaskFields = Object.freeze(new RareTaskFields());
+
+/**
+ * One task in the graph. Plain fields only: a million of these must stay small (each field is
+ * 8 bytes of every record, and the old generation's marking visits each one), so the fields few
+ * tasks use live in a {@link RareTaskFields} made on their first write; reading them costs one
+ * more load.
+ */
 export class TaskRecord {
   state: TaskState = 'released';
   /** Dependencies not yet in memory. */
@@ -34,16 +56,8 @@ export class TaskRecord {
   typeName = '';
   /** References held by clients, summed over clients. */
   clientRefs = 0;
-  retriesUsed = 0;
-  /** How many workers died while running it. */
-  deaths = 0;
-  error: TaskError | null = null;
   /** Bumped whenever the task is (re)queued, so stale heap entries are skipped. */
   queueStamp = 0;
-  /** The idle worker a pending steal of this task is for, until the victim answers. */
-  thief: WorkerRecord | null = null;
-  /** Stop the task after this many ms of running (0: no limit); sent in compute-task. */
-  timeoutMs = 0;
   /** A small result kept while dependents may still need it (scheduler's inline budget). */
   inline: { value: unknown; bytes: number } | null = null;
   /**
@@ -55,6 +69,7 @@ export class TaskRecord {
   valueWithClients = false;
   /** What it last came to (a result, an error), for the dashboard's progress; see progress-state.ts. */
   outcome: Outcome = 0;
+  private rare: RareTaskFields = NO_RARE;
 
   constructor(
     readonly key: string,
@@ -66,8 +81,65 @@ export class TaskRecord {
     readonly generation: number,
     readonly depth: number,
     readonly seq: number,
-    readonly retries: number,
   ) {}
+
+  /** The rare fields, to write: made on the first write of a value other than the default. */
+  private own(): RareTaskFields {
+    if (this.rare === NO_RARE) this.rare = new RareTaskFields();
+    return this.rare;
+  }
+
+  /** Allowed re-runs after a task exception (the spec's `retries`). */
+  get retries(): number {
+    return this.rare.retries;
+  }
+
+  set retries(n: number) {
+    if (n !== 0 || this.rare !== NO_RARE) this.own().retries = n;
+  }
+
+  get retriesUsed(): number {
+    return this.rare.retriesUsed;
+  }
+
+  set retriesUsed(n: number) {
+    if (n !== 0 || this.rare !== NO_RARE) this.own().retriesUsed = n;
+  }
+
+  /** How many workers died while running it. */
+  get deaths(): number {
+    return this.rare.deaths;
+  }
+
+  set deaths(n: number) {
+    if (n !== 0 || this.rare !== NO_RARE) this.own().deaths = n;
+  }
+
+  get error(): TaskError | null {
+    return this.rare.error;
+  }
+
+  set error(e: TaskError | null) {
+    if (e !== null || this.rare !== NO_RARE) this.own().error = e;
+  }
+
+  /** The idle worker a pending steal of this task is for, until the victim answers. */
+  get thief(): WorkerRecord | null {
+    return this.rare.thief;
+  }
+
+  set thief(ws: WorkerRecord | null) {
+    if (ws !== null || this.rare !== NO_RARE) this.own().thief = ws;
+  }
+
+  /** Stop the task after this many ms of running (0: no limit); sent in compute-task. */
+  get timeoutMs(): number {
+    return this.rare.timeoutMs;
+  }
+
+  set timeoutMs(ms: number) {
+    if (ms !== 0 || this.rare !== NO_RARE) this.own().timeoutMs = ms;
+  }
 }
 
 /**

@@ -38,7 +38,7 @@ t.test('dependents stay in an array while few, in the order added, and move to a
 
 t.test('removing from a small list keeps the others in order and ends on the shared empty list', async (t) => {
   // Records of this module (the Sim's state machine is the built package's, with its own shared empties).
-  const [a, b1, b2, b3] = ['a-1', 'b-1', 'b-2', 'b-3'].map((k, seq) => new TaskRecord(k, 'g', { module: 'm', export: 'f' }, [], NO_DEPS, 0, 1, 0, seq, 0));
+  const [a, b1, b2, b3] = ['a-1', 'b-1', 'b-2', 'b-3'].map((k, seq) => new TaskRecord(k, 'g', { module: 'm', export: 'f' }, [], NO_DEPS, 0, 1, 0, seq));
   for (const d of [b1!, b2!, b3!]) addDependent(a!, d);
   removeDependent(a!, b2!);
   t.same([...a!.dependents].map((d) => d.key), ['b-1', 'b-3']);
