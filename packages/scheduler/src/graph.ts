@@ -43,9 +43,14 @@ export function newTask(
  * own). Keys outside Latin-1 are kept as they came.
  */
 export function ownCopy(s: string): string {
-  const copy = Buffer.from(s, 'latin1').toString('latin1');
+  // Through one scratch buffer: Buffer.from made a Buffer object per key (~100 bytes of garbage).
+  const n = s.length <= COPY_SCRATCH.length ? COPY_SCRATCH.write(s, 'latin1') : -1;
+  const copy = n >= 0 ? COPY_SCRATCH.toString('latin1', 0, n) : Buffer.from(s, 'latin1').toString('latin1');
   return copy === s ? copy : s;
 }
+
+/** {@link ownCopy}'s buffer: keys up to this long are copied without allocating a Buffer. */
+const COPY_SCRATCH = Buffer.allocUnsafeSlow(1024);
 
 /**
  * Points each `{__gluonRef}` in a task's arguments at its dependency's own key string instead of
