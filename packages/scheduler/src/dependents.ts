@@ -6,7 +6,7 @@
  * A dependent is listed once per time it names the task among its deps, so each entry of its
  * `deps` is matched by one entry here (see removeDependent).
  */
-import { NO_DEPENDENTS, type TaskRecord } from './records.js';
+import { NO_DEPENDENTS, type Dependents, type TaskRecord } from './records.js';
 
 /** Dependents beyond this many go in a Set. */
 export const SMALL_DEPENDENTS = 16;
@@ -15,26 +15,31 @@ export const SMALL_DEPENDENTS = 16;
 export function addDependent(ts: TaskRecord, dependent: TaskRecord): void {
   const ds = ts.dependents;
   if (ds === NO_DEPENDENTS) ts.dependents = [dependent];
-  else if (!Array.isArray(ds)) ds.add(dependent);
-  else if (ds.length < SMALL_DEPENDENTS) ds.push(dependent);
+  else if (!isList(ds)) ds.add(dependent);
+  else if (ds.length < SMALL_DEPENDENTS) (ds as TaskRecord[]).push(dependent); // a task's own list
   else ts.dependents = new Set(ds).add(dependent);
 }
 
 /** `dependent` no longer depends on `ts` (one entry of its deps; a Set holds it once anyway). */
 export function removeDependent(ts: TaskRecord, dependent: TaskRecord): void {
   const ds = ts.dependents;
-  if (!Array.isArray(ds)) {
+  if (!isList(ds)) {
     ds.delete(dependent);
     return;
   }
   const i = ds.indexOf(dependent);
   if (i < 0) return;
   if (ds.length === 1) ts.dependents = NO_DEPENDENTS;
-  else ds.splice(i, 1); // keeps the order the others were added in
+  else (ds as TaskRecord[]).splice(i, 1); // a task's own list; keeps the order the others were added in
 }
 
 /** How many dependents a task has. */
 export function dependentCount(ts: TaskRecord): number {
   const ds = ts.dependents;
-  return Array.isArray(ds) ? ds.length : ds.size;
+  return isList(ds) ? ds.length : ds.size;
+}
+
+/** Array.isArray for a read-only array (TypeScript's does not narrow the union to it). */
+function isList(ds: Dependents): ds is readonly TaskRecord[] {
+  return Array.isArray(ds);
 }

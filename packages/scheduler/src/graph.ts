@@ -11,7 +11,7 @@ import { NO_DEPS, TaskRecord, type Dependents } from './records.js';
 export function newTask(
   spec: TaskSpec, tasks: ReadonlyMap<string, TaskRecord>, groups: Map<string, GroupStats>, generation: number, seq: number,
 ): { ts: TaskRecord; missing: string | null } {
-  const deps: TaskRecord[] = spec.deps.length ? [] : NO_DEPS;
+  const own: TaskRecord[] = [];
   let missing: string | null = null;
   for (const k of spec.deps) {
     const d = tasks.get(k);
@@ -19,8 +19,9 @@ export function newTask(
       missing = k;
       break;
     }
-    deps.push(d);
+    own.push(d);
   }
+  const deps = own.length ? own : NO_DEPS;
   let depth = 0;
   for (const d of deps) if (d.depth + 1 > depth) depth = d.depth + 1;
   // One group name and one FnRef object per group/function, shared by all their tasks.

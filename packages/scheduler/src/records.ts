@@ -10,14 +10,23 @@ export type TaskState = 'released' | 'waiting' | 'queued' | 'processing' | 'memo
  * none or one (every task of a tree reduction but its root has one), and a Set costs ~150 bytes
  * of heap even for one member against ~56 for an array: a million-task tree held ~150 MB of them.
  */
-export type Dependents = TaskRecord[] | Set<TaskRecord>;
-/** The shared empty dependents (frozen, so a push throws): replace it, never add to it. */
-export const NO_DEPENDENTS: TaskRecord[] = Object.freeze([]) as unknown as TaskRecord[];
-/** The shared empty holder list; replace it, never push to it (frozen, so a push throws). */
-export const NO_HOLDERS: WorkerRecord[] = Object.freeze([]) as unknown as WorkerRecord[];
+export type Dependents = readonly TaskRecord[] | Set<TaskRecord>;
 
-/** The shared dependency list of tasks without dependencies (frozen: a push throws). */
-export const NO_DEPS: TaskRecord[] = Object.freeze([]) as unknown as TaskRecord[];
+// The shared lists below (and WorkerRecord.alone) are read-only by type, not frozen: V8's
+// optimizing compiler turns a for-of over an ordinary array into a plain loop, but over a frozen
+// one it calls the iterator and allocates its results. The scheduler's loops over a task's deps,
+// dependents and holders meet these shared lists for most tasks: frozen, they made ~500 bytes of
+// garbage per task (a sampled allocation profile of a 100k map, bench/scheduler-heap.ts's setup),
+// an eighth of all it allocated, and garbage is what sets how often the young generation is
+// collected. Their `readonly` types keep code from adding to them.
+
+/** The shared empty dependents: replace it, never add to it (dependents.ts). */
+export const NO_DEPENDENTS: readonly TaskRecord[] = [];
+/** The shared empty holder list; holder lists are replaced, never changed. */
+export const NO_HOLDERS: readonly WorkerRecord[] = [];
+
+/** The shared dependency list of tasks without dependencies. */
+export const NO_DEPS: readonly TaskRecord[] = [];
 
 /**
  * The fields of a task that most tasks never set: retries, deaths, errors, steals, time limits.
@@ -51,7 +60,7 @@ export class TaskRecord {
   /** The worker running it, while processing. */
   processingOn: WorkerRecord | null = null;
   /** Workers that hold the result, while in memory. */
-  holders: WorkerRecord[] = NO_HOLDERS;
+  holders: readonly WorkerRecord[] = NO_HOLDERS;
   nbytes = 0;
   typeName = '';
   /** References held by clients, summed over clients. */
@@ -76,7 +85,7 @@ export class TaskRecord {
     readonly group: string,
     readonly fn: FnRef,
     readonly args: unknown[],
-    readonly deps: TaskRecord[],
+    readonly deps: readonly TaskRecord[],
     readonly userPriority: number,
     readonly generation: number,
     readonly depth: number,
@@ -175,10 +184,10 @@ export class WorkerRecord {
    */
   watcher: ((ws: WorkerRecord) => void) | null = null;
   /**
-   * The holder list of a result only this worker holds, shared by all of them (frozen: holder
-   * lists are replaced, never changed), so a million held results do not each carry an array.
+   * The holder list of a result only this worker holds, shared by all of them (holder lists are
+   * replaced, never changed), so a million held results do not each carry an array.
    */
-  readonly alone: WorkerRecord[] = Object.freeze([this]) as unknown as WorkerRecord[];
+  readonly alone: readonly WorkerRecord[] = [this];
 
   constructor(
     readonly id: string,

@@ -329,7 +329,7 @@ export abstract class Transitions {
     ts.valueWithClients = inline !== undefined;
   }
 
-  /** One more worker holds a result in memory (holder lists may be the shared frozen empty one). */
+  /** One more worker holds a result in memory (holder lists may be the shared empty one or a worker's `alone`: replaced, never changed). */
   protected addHolder(ts: TaskRecord, ws: WorkerRecord, nbytes: number): void {
     if (ts.holders.includes(ws)) return;
     ts.holders = ts.holders.length ? [...ts.holders, ws] : ws.alone;
