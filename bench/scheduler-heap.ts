@@ -7,12 +7,17 @@
  *   - map: N independent no-op tasks finished and held by the client (results in memory);
  *   - tree: a tree reduction (fan-in 8) of ≈ N tasks just submitted, its workers holding every
  *     task they were sent unanswered, so the whole graph is waiting (the peak a big tree has).
- * Also prints `heapUsed` per task from the scheduler's own heap statistics after a full GC
- * (the snapshot's total), the figure the scale benchmark's growth comes from.
+ * The first line of each shape is the snapshots' difference in all: heap bytes and objects per
+ * task (V8 collects before it takes a snapshot, so garbage is not counted).
+ *
+ * `--alloc`: then what one more whole run of each shape (submitted, finished, released)
+ * allocates per task, garbage included, by the function that allocated it (V8's sampling heap
+ * profiler through the inspector, every 16 KiB on average). Garbage sets how often the young
+ * generation is collected, and each of those collections costs more while a big graph is held.
  *
  * Run with `node --max-old-space-size=8192 --import tsx bench/scheduler-heap.ts [--n=100000]
- * [--shape=map,tree] [--scheduler-root=DIR]` (after `npx tsc -b`). A snapshot of 100k held
- * tasks is ~100-200 MB of JSON and is deleted once read.
+ * [--shape=map,tree] [--alloc] [--scheduler-root=DIR]` (after `npx tsc -b`). A snapshot of 100k
+ * held tasks is ~100-200 MB of JSON and is deleted once read.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -24,9 +29,10 @@ import { Client, remote, type Future } from '@gluon/client';
 import { SCHEDULER_V8_FLAGS, withSchedulerEnv } from '@gluon/scheduler/v8-flags';
 import { threadCpuSeconds } from './proc.js';
 import { SimFleet } from './sim-workers.js';
+import WebSocket from 'ws';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { n: { type: 'string', default: '100000' }, shape: { type: 'string', default: 'map,tree' }, 'scheduler-root': { type: 'string' }, top: { type: 'string', default: '14' } } });
+const { values } = parseArgs({ options: { n: { type: 'string', default: '100000' }, shape: { type: 'string', default: 'map,tree' }, 'scheduler-root': { type: 'string' }, top: { type: 'string', default: '14' }, alloc: { type: 'boolean', default: false } } });
 const N = Number(values.n);
 const noop = remote<(x?: unknown) => null>('@gluon/examples/tasks', 'noop');
 const combine = remote<(parts: Array<null>) => null>('@gluon/examples/tasks', 'noop', { group: 'combine' });
@@ -80,11 +86,58 @@ function census(file: string): { kinds: Census; total: number } {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'gluon-heap-'));
+let stderr = '';
+
+/** The scheduler's inspector (with --alloc): one request at a time is all this needs. */
+async function inspector(): Promise<{ call(method: string, params?: object): Promise<any>; close(): void }> {
+  await until(() => /ws:\/\/\S+/.test(stderr), 'the scheduler\'s inspector address');
+  const ws = new WebSocket(/ws:\/\/\S+/.exec(stderr)![0]);
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  let id = 0;
+  const waiting = new Map<number, (v: any) => void>();
+  ws.on('message', (d) => {
+    const m = JSON.parse(String(d)) as { id?: number; result?: unknown };
+    if (m.id !== undefined) waiting.get(m.id)?.(m.result);
+    waiting.delete(m.id!);
+  });
+  return {
+    call: (method, params = {}) => new Promise((resolve) => {
+      waiting.set(++id, resolve);
+      ws.send(JSON.stringify({ id, method, params }));
+    }),
+    close: () => ws.close(),
+  };
+}
+
+interface ProfileNode { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: ProfileNode[] }
+
+/** Bytes allocated per task by function (self), from a sampling heap profile of `tasks` tasks. */
+function reportAllocations(label: string, tasks: number, head: ProfileNode): void {
+  const by = new Map<string, number>();
+  let total = 0;
+  const stack = [head];
+  while (stack.length) {
+    const n = stack.pop()!;
+    const f = n.callFrame;
+    const name = `${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`;
+    total += n.selfSize;
+    by.set(name, (by.get(name) ?? 0) + n.selfSize);
+    stack.push(...n.children);
+  }
+  console.log(`\n${label}: ${(total / tasks).toFixed(0)} bytes allocated per task (sampled), by function`);
+  for (const [k, v] of [...by].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top))) console.log(`${(v / tasks).toFixed(0).padStart(8)}  ${k}`);
+}
 
 async function startScheduler(): Promise<{ child: ChildProcess; address: string }> {
   const cli = join(values['scheduler-root'] ?? root, 'packages/scheduler/dist/cli.js');
-  const child = spawn(process.execPath, [...SCHEDULER_V8_FLAGS, '--heapsnapshot-signal=SIGUSR2', cli, '--port', '0', '--no-dashboard', '--heartbeat-ttl', '600s'], {
-    stdio: ['ignore', 'pipe', 'inherit'], env: withSchedulerEnv(process.env), cwd: dir,
+  const inspect = values.alloc ? ['--inspect=127.0.0.1:0'] : [];
+  const child = spawn(process.execPath, [...SCHEDULER_V8_FLAGS, ...inspect, '--heapsnapshot-signal=SIGUSR2', cli, '--port', '0', '--no-dashboard', '--heartbeat-ttl', '600s'], {
+    stdio: ['ignore', 'pipe', 'pipe'], env: withSchedulerEnv(process.env), cwd: dir,
+  });
+  // Its log (and the inspector's address, with --alloc) on stderr: passed on, and kept.
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    process.stderr.write(d);
   });
   const address = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -136,6 +189,41 @@ function report(label: string, tasks: number, a: { kinds: Census; total: number 
   }
 }
 
+/** N independent no-op tasks. */
+function submitMap(client: Client): Array<Future<unknown>> {
+  return client.map(noop, Array.from({ length: N }, (_, i) => i + Math.random()));
+}
+
+/** A tree reduction (fan-in 8) of ≈ N tasks, as bench/scale.ts builds it: its root and its size. */
+function submitTree(client: Client): { top: Future<unknown>; tasks: number } {
+  const leaves = Math.round((N * 7) / 8);
+  let tasks = leaves;
+  for (let l = leaves; l > 1; l = Math.ceil(l / 8)) tasks += Math.ceil(l / 8);
+  const parts = client.map(noop, Array.from({ length: leaves }, (_, i) => i + Math.random()));
+  const top = client.treeReduce(combine, parts, { fanIn: 8 });
+  client.release(parts);
+  return { top, tasks };
+}
+
+/** Waits for every result, releases them and waits until the workers were told to free them. */
+async function finishAndRelease(client: Client, fleet: SimFleet, futures: Array<Future<unknown>>, tasks: number): Promise<void> {
+  const freed0 = fleet.freed;
+  await client.wait(futures);
+  client.release(futures);
+  await until(() => fleet.freed - freed0 >= tasks, `${tasks} tasks released`);
+}
+
+/** One whole run of a shape: submitted, every result in, released and freed; returns its task count. */
+async function cycle(client: Client, fleet: SimFleet, shape: string): Promise<number> {
+  if (shape === 'map') {
+    await finishAndRelease(client, fleet, submitMap(client), N);
+    return N;
+  }
+  const { top, tasks } = submitTree(client);
+  await finishAndRelease(client, fleet, [top], tasks);
+  return tasks;
+}
+
 async function main(): Promise<void> {
   const { child, address } = await startScheduler();
   const client = await Client.connect(address, { name: 'heap-bench' });
@@ -143,40 +231,41 @@ async function main(): Promise<void> {
   try {
     await fleet.add(10, 2);
     // Warm up: the group, the code paths, the connections' buffers.
-    const warm = client.map(noop, Array.from({ length: 20_000 }, (_, i) => i + Math.random()));
-    await client.wait(warm);
-    client.release(warm);
-    await until(() => fleet.freed >= 20_000, 'the warm-up released');
+    await cycle(client, fleet, 'map');
     const shapes = values.shape!.split(',');
     if (shapes.includes('map')) {
       const a = await snapshot(child);
-      const futures = client.map(noop, Array.from({ length: N }, (_, i) => i + Math.random()));
+      const futures = submitMap(client);
       await client.wait(futures);
       const b = await snapshot(child);
       report('map, results held', N, a, b);
-      const freed0 = fleet.freed;
-      client.release(futures);
-      await until(() => fleet.freed - freed0 >= N, 'the map released');
+      await finishAndRelease(client, fleet, futures, N);
     }
     if (shapes.includes('tree')) {
       const a = await snapshot(child);
       for (const w of fleet.workers) w.stuck = true;
-      const leaves = Math.round((N * 7) / 8);
-      let tasks = leaves;
-      for (let l = leaves; l > 1; l = Math.ceil(l / 8)) tasks += Math.ceil(l / 8);
-      const parts = client.map(noop, Array.from({ length: leaves }, (_, i) => i + Math.random()));
-      const top: Future<unknown> = client.treeReduce(combine, parts, { fanIn: 8 });
-      client.release(parts);
+      const { top, tasks } = submitTree(client);
       await client.whenSent();
       // Every task taken: the scheduler has gone quiet (under 20 ms of CPU in a second).
       await quiet(child.pid!);
       const b = await snapshot(child);
       report('tree, submitted and waiting', tasks, a, b);
-      const freed0 = fleet.freed;
       for (const w of fleet.workers) w.unstick();
-      await client.wait([top]);
-      client.release([top]);
-      await until(() => fleet.freed - freed0 >= tasks, 'the tree released');
+      await finishAndRelease(client, fleet, [top], tasks);
+    }
+    if (values.alloc) {
+      const inspect = await inspector();
+      try {
+        await inspect.call('HeapProfiler.enable');
+        for (const shape of shapes) {
+          await inspect.call('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+          const tasks = await cycle(client, fleet, shape);
+          const { profile } = await inspect.call('HeapProfiler.stopSampling') as { profile: { head: ProfileNode } };
+          reportAllocations(`${shape}, submitted, finished and released`, tasks, profile.head);
+        }
+      } finally {
+        inspect.close();
+      }
     }
   } finally {
     fleet.closeAll();
