@@ -177,7 +177,7 @@ export class Scheduler implements DashboardSource {
   private tick(): void {
     const { commands, expired } = this.state.tick(Date.now());
     // Started with --expose-gc (SCHEDULER_V8_FLAGS): give a big release's memory back once it settled.
-    const gc = (globalThis as { gc?: () => void }).gc;
+    const gc = globalThis.gc;
     if (gc && this.collector.shouldCollect(this.state.forgottenCount, this.state.transitionCount)) {
       collectCompacting(gc);
       // What is left after the collection, to tell live leftovers (heap used) from memory the
