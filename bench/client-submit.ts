@@ -1,18 +1,27 @@
 /**
- * The client's side of a large update-graph (issue #17): `map()` of N no-op tasks (default 1M)
- * against the real scheduler process and simulated workers (bench/sim-workers.ts) that live in
+ * The client's side of a large update-graph (issue #17): N no-op tasks (default 1M) submitted
+ * in one call against the real scheduler process and simulated workers (bench/sim-workers.ts) that live in
  * a CHILD process, so that the client process's CPU time is the client's own. For this
  * checkout's client (A) and a baseline build of @gluon/client (B, `--baseline=DIR`: a built
  * `packages/client/dist` of another checkout, placed under this repository so that it resolves
  * this checkout's @gluon/protocol), interleaved A B B A on a fresh scheduler each run:
- *   - client CPU per task: in `map()` itself, and from `map()` until every result is in;
+ *   - client CPU per task: in the submitting call itself, and from it until every result is in;
  *   - the longest stall of the client's event loop (perf_hooks monitorEventLoopDelay, max);
  *   - wall time from `map()` until the first task reaches a worker, and until every task is
  *     known (a marker task submitted after the map, at top priority, reaches a worker).
  * CPU figures hold under load; wall figures only under the bench lock, and even then as
  * ratios within the run.
  *
- *   node --max-old-space-size=8192 --import tsx bench/client-submit.ts --baseline=.cache/client-main/dist [--tasks=N] [--pairs=1]
+ * `--shape` picks the call (its tasks are in the group `measured`; what a shape submits first
+ * to have futures to pass is not counted):
+ *   - `map` (default): `map(noop, xs)` over N numbers;
+ *   - `map-objects`: `map(noop, objs)` over N small plain objects (`{ x, tag }`);
+ *   - `map-futures`: `map(noop, futures)` over the N futures of an earlier map, finished first;
+ *   - `tree`: `map(noop, xs)` of 7/8 N leaves and `treeReduce` (fan-in 8) over them in the
+ *     same tick, the leaves released at once (N tasks in all, as bench/scale.ts's tree);
+ *   - `persist`: `persist()` of N delayed calls over numbers.
+ *
+ *   node --max-old-space-size=8192 --import tsx bench/client-submit.ts --baseline=.cache/client-main/dist [--tasks=N] [--pairs=1] [--shape=map]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -24,11 +33,16 @@ import { parseArgs } from 'node:util';
 import { SCHEDULER_V8_FLAGS, withSchedulerEnv } from '@gluon/scheduler/v8-flags';
 import { median } from './proc.js';
 import { SimFleet } from './sim-workers.js';
+import type { Future } from '@gluon/client';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
-  options: { baseline: { type: 'string' }, tasks: { type: 'string', default: '1000000' }, pairs: { type: 'string', default: '1' }, fleet: { type: 'string' } },
+  options: { baseline: { type: 'string' }, tasks: { type: 'string', default: '1000000' }, pairs: { type: 'string', default: '1' }, fleet: { type: 'string' },
+    shape: { type: 'string', default: 'map' }, only: { type: 'string' } },
 });
+
+const SHAPES = ['map', 'map-objects', 'map-futures', 'tree', 'persist'] as const;
+type Shape = typeof SHAPES[number];
 
 /** Wall clock comparable across processes (ms). */
 const now = (): number => performance.timeOrigin + performance.now();
@@ -38,7 +52,7 @@ if (values.fleet) {
   let first = false;
   const fleet = new SimFleet(values.fleet, {
     onCompute(key) {
-      if (!first) {
+      if (!first && key.startsWith('measured-')) {
         first = true;
         console.log(JSON.stringify({ first: now() }));
       }
@@ -57,14 +71,18 @@ async function main(): Promise<void> {
   if (!values.baseline) throw new Error('client-submit: --baseline=DIR (a built packages/client/dist of the baseline) is required');
   const n = Number(values.tasks);
   const pairs = Number(values.pairs);
+  const shape = values.shape as Shape;
+  if (!SHAPES.includes(shape)) throw new Error(`client-submit: --shape must be one of ${SHAPES.join(', ')}, got ${shape}`);
   const variants = { A: join(root, 'packages/client/dist'), B: resolve(values.baseline) };
-  console.log(`client-submit: map() of ${n.toLocaleString('en')} no-op tasks; A = this checkout, B = ${variants.B}; load ${loadavg()[0]!.toFixed(1)}`);
+  // --only=A runs this checkout alone (a profile, a quick look): no ratios then.
+  const order = values.only === 'A' || values.only === 'B' ? [values.only] as const : ['A', 'B', 'B', 'A'] as const;
+  console.log(`client-submit: ${shape} of ${n.toLocaleString('en')} no-op tasks; A = this checkout, B = ${variants.B}; load ${loadavg()[0]!.toFixed(1)}`);
   const runs: Record<'A' | 'B', Figures[]> = { A: [], B: [] };
   for (let p = 0; p < pairs; p++) {
-    for (const v of ['A', 'B', 'B', 'A'] as const) {
-      const f = await once(variants[v], n);
+    for (const v of order) {
+      const f = await once(variants[v], n, shape);
       runs[v].push(f);
-      console.log(`${v}: map() ${f.buildUs.toFixed(2)} µs/task CPU; until every result ${f.totalUs.toFixed(2)} µs/task CPU; longest loop stall ${f.maxStallMs.toFixed(0)} ms; ` +
+      console.log(`${v}: ${shape} call ${f.buildUs.toFixed(2)} µs/task CPU; until every result ${f.totalUs.toFixed(2)} µs/task CPU; longest loop stall ${f.maxStallMs.toFixed(0)} ms; ` +
         `first task at a worker ${f.firstMs.toFixed(0)} ms, all known ${f.knownMs.toFixed(0)} ms (wall, load ${loadavg()[0]!.toFixed(1)})`);
     }
   }
@@ -76,9 +94,9 @@ async function main(): Promise<void> {
   }
 }
 
-/** One run: a fresh scheduler and fleet, the client of `dist`, map() of n tasks and a marker. */
-async function once(dist: string, n: number): Promise<Figures> {
-  const { Client, remote } = await import(pathToFileURL(join(dist, 'index.js')).href) as typeof import('@gluon/client');
+/** One run: a fresh scheduler and fleet, the client of `dist`, `shape` of n tasks and a marker. */
+async function once(dist: string, n: number, shape: Shape): Promise<Figures> {
+  const { Client, remote, delayed } = await import(pathToFileURL(join(dist, 'index.js')).href) as typeof import('@gluon/client');
   const sched = spawn(process.execPath, [...SCHEDULER_V8_FLAGS, join(root, 'packages/scheduler/dist/cli.js'), '--port', '0', '--no-dashboard', '--heartbeat-ttl', '600s'], {
     stdio: ['ignore', 'pipe', 'inherit'], env: withSchedulerEnv(process.env),
   });
@@ -98,15 +116,37 @@ async function once(dist: string, n: number): Promise<Figures> {
     });
     await ready;
     const client = await Client.connect(address, { name: 'client-submit' });
-    const noop = remote<(x?: unknown) => null>('@gluon/examples/tasks', 'noop');
-    const args = Array.from({ length: n }, (_, i) => i + Math.random());
+    const noop = remote<(x?: unknown) => null>('@gluon/examples/tasks', 'noop', { group: 'measured' });
+    const combine = remote<(parts: unknown[]) => null>('@gluon/examples/tasks', 'noop', { group: 'measured-combine' });
+    const leaves = shape === 'tree' ? Math.round((n * 7) / 8) : n;
+    const args = Array.from({ length: leaves }, (_, i) => i + Math.random());
+    const objs = shape === 'map-objects' ? args.map((x) => ({ x, tag: 'a' })) : [];
+    const nodes = shape === 'persist' ? args.map((x) => delayed(noop)(x)) : [];
+    let inputs: Array<Future> = [];
+    if (shape === 'map-futures') {
+      // Their results in memory first: not counted (their group is not `measured`).
+      inputs = client.map(noop.with({ group: 'input' }), args);
+      await client.wait(inputs);
+    }
     const h = monitorEventLoopDelay({ resolution: 10 });
     h.enable();
     // The histogram records from its second sample on: let it take one first.
     await new Promise((r) => setTimeout(r, 50));
     const c0 = process.cpuUsage();
     const t0 = now();
-    const futures = client.map(noop, args);
+    let futures: Future[];
+    switch (shape) {
+      case 'map': futures = client.map(noop, args); break;
+      case 'map-objects': futures = client.map(noop, objs); break;
+      case 'map-futures': futures = client.map(noop, inputs); break;
+      case 'persist': futures = client.persist(nodes); break;
+      case 'tree': {
+        const parts = client.map(noop, args);
+        futures = [client.treeReduce(combine, parts, { fanIn: 8 })];
+        client.release(parts);
+        break;
+      }
+    }
     const cBuilt = process.cpuUsage(c0);
     const marker = client.submit(noop.with({ priority: 1e9, group: 'marker' }), Math.random());
     await until(() => events.marker !== undefined, 'the marker at a worker');
@@ -117,7 +157,7 @@ async function once(dist: string, n: number): Promise<Figures> {
       buildUs: (cBuilt.user + cBuilt.system) / n, totalUs: (cAll.user + cAll.system) / n, maxStallMs: h.max / 1e6,
       firstMs: events.first! - t0, knownMs: events.marker! - t0,
     };
-    client.release([...futures, marker]);
+    client.release([...futures, marker, ...inputs]);
     await client.close();
     return f;
   } finally {

@@ -6,13 +6,14 @@ import {
 import { Delayed, type Deferred, type DeferredArgs } from './delayed.js';
 import { ClientClosedError, ResultTooLargeError } from './errors.js';
 import { Future, KeyState, type FutureHost } from './future.js';
-import { LazyMap } from './lazy-map.js';
+import { checkArgs, GraphBuilder, makeSpec } from './graph-builder.js';
+import { LazyGraph } from './lazy-graph.js';
 import { Lineage } from './lineage.js';
 import { DEFAULT_GRAPH_SLICE, GraphOutbox } from './outbox.js';
 import { PeerPool, type PeerLimits, type PeerLink } from './peers.js';
 import { performanceReport, type PerformanceReportOptions } from './performance-report.js';
-import type { RemoteFunction, TaskOptions } from './remote.js';
-import { isPlain, NO_DEPS, toWire, tokenize, tokenizer } from './serialize.js';
+import type { RemoteFunction } from './remote.js';
+import { isPlain, NO_DEPS, toWire, tokenizer } from './serialize.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFn = (...args: any[]) => any;
@@ -267,8 +268,9 @@ export class Client implements FutureHost {
 
   /**
    * One task per element: `map(inc, [1, 2, 3])`; with several iterables their elements are
-   * zipped into the arguments (`map(add, xs, ys)`), stopping at the shortest. All tasks leave in
-   * one message.
+   * zipped into the arguments (`map(add, xs, ys)`), stopping at the shortest. More elements
+   * than {@link ConnectOptions.graphSliceTasks} are built as they are sent (the arguments are
+   * checked at the call all the same); see {@link Client.unsentTasks}.
    */
   map<F extends AnyFn>(
     fn: RemoteFunction<F>,
@@ -284,6 +286,10 @@ export class Client implements FutureHost {
     let n = Infinity;
     for (const l of lists) n = Math.min(n, l.length);
     const argsOf = (i: number): unknown[] => (lists.length === 1 ? [lists[0]![i]] : lists.map((l) => l[i]));
+    const opts = fn.options;
+    const group = opts.group ?? fn.fn.export;
+    const seed = opts.pure === false ? undefined : tokenizer(group, fn.fn);
+    if (n > this.sliceTasks) return this.lazyMap(fn, group, seed, lists, n) as Array<Future<Awaited<ReturnType<F>>>>;
     // Elements holding futures or graph nodes go through the graph builder, first, so that a
     // bad argument among them queues nothing; plain ones (the usual numbers and strings) take
     // the short way: no graph node, no walk, one key lookup.
@@ -294,10 +300,6 @@ export class Client implements FutureHost {
       const built = this.submitGraph(nested.map((i) => new Delayed(fn, argsOf(i))));
       nested.forEach((i, j) => (futures[i] = built[j]!));
     }
-    const opts = fn.options;
-    const group = opts.group ?? fn.fn.export;
-    const seed = opts.pure === false ? undefined : tokenizer(group, fn.fn);
-    if (nested.length === 0 && n > this.sliceTasks) return this.lazyMap(fn, group, seed, lists, n) as Array<Future<Awaited<ReturnType<F>>>>;
     for (let i = 0; i < n; i++) {
       if (futures[i]) continue;
       const args = argsOf(i);
@@ -316,31 +318,103 @@ export class Client implements FutureHost {
   }
 
   /**
-   * A map() of more plain elements than a slice: its futures now, its tasks built as they are
-   * sent (see LazyMap), so that building a million of them does not hold the event loop.
+   * A map() of more elements than a slice: its futures now, its tasks built as they are sent
+   * (see LazyGraph), so that building a million of them does not hold the event loop. Plain
+   * elements take the short way (one hash, one spec); elements holding futures or graph nodes
+   * are checked here (a bad one throws, naming the element and the path, and nothing is
+   * queued) and built through the graph builder as their slice comes.
    */
   private lazyMap(fn: RemoteFunction, group: string, seed: ReturnType<typeof tokenizer> | undefined, lists: unknown[][], n: number): Future[] {
     // Copies: the caller may change its arrays after map() returns; the tasks are what it passed.
     const cols = lists.map((l) => l.slice(0, n));
     const argsAt = (i: number): unknown[] => (cols.length === 1 ? [cols[0]![i]] : cols.map((c) => c[i]));
-    const job = new LazyMap(n, new Array<Future>(n), (job, end, deadline) => {
+    const pins = new UnitPins(n);
+    const seen = new Set<Delayed>();
+    const plainAt = (i: number): boolean => {
+      for (const c of cols) if (!isPlain(c[i])) return false;
+      return true;
+    };
+    for (let i = 0; i < n; i++) {
+      if (!plainAt(i)) checkArgs(argsAt(i), `map(): element ${i}: args`, (f) => pins.add(checkUsable(f, `map(): element ${i}`)), seen);
+      pins.end(i);
+    }
+    return this.lazyGraph(n, () => true, pins, `map(): element`, (i, emit, builder) => {
+      const args = argsAt(i);
+      if (!plainAt(i)) return builder.key(new Delayed(fn, args));
+      const key = seed ? seed.key(args) : `${group}-${nanoid(16)}`;
+      if (!this.keys.has(key)) emit(makeSpec(key, fn, group, args, NO_DEPS));
+      return key;
+    });
+  }
+
+  /**
+   * Queues a graph of `n` units to be built as it is sent (see LazyGraph), in order:
+   * `unit(i, emit, builder)` returns unit i's key, having emitted the specs it needs (its own,
+   * held, through `emit`; nodes it builds through `builder`, whose own spec is made held here).
+   * Units for which `held(i)` get a future (the returned array, by unit). `pins` are the futures
+   * each unit names, pinned now and let go once it is built. A unit that fails to build (its
+   * arguments changed since the call) fails its future with an error naming `what` and `i`.
+   */
+  private lazyGraph(
+    n: number, held: (i: number) => boolean, pins: UnitPins, what: string,
+    unit: (i: number, emit: (spec: TaskSpec) => void, builder: GraphBuilder) => string,
+  ): Future[] {
+    const since = KeyState.made;
+    // The scheduler knows a key held since before this graph was queued (its spec went ahead).
+    const known = (key: string): boolean => (this.keys.get(key)?.order ?? Infinity) < since;
+    let job!: LazyGraph;
+    const builder = new GraphBuilder(known, (spec) => {
+      job.tasks.push(spec);
+      job.unwanted.add(spec.key);
+      this.lineage.add(spec, false);
+    }, (f) => checkUsable(f, what));
+    const emit = (spec: TaskSpec): void => {
+      job.tasks.push(spec); // its want travels with it
+      this.lineage.add(spec, true);
+    };
+    job = new LazyGraph(n, new Array<Future>(n), (job, end, deadline) => {
       let i = job.next;
       for (; i < end; i++) {
-        // The clock is read every 256 elements; at least one is built per call.
+        // The clock is read every 256 units; at least one is built per call.
         if ((i & 255) === 0 && i > job.next && performance.now() > deadline) break;
-        const f = job.futures[i]!;
+        const f = job.futures[i];
         job.futures[i] = undefined;
-        const args = argsAt(i);
-        const key = seed ? seed.key(args) : `${group}-${nanoid(16)}`;
+        const before = job.tasks.length;
+        let key: string;
+        try {
+          key = unit(i, emit, builder);
+        } catch (err) {
+          pins.release(i);
+          f?.bind(unbuildable(`${what} ${i}`, err as Error));
+          continue;
+        }
+        pins.release(i);
+        if (!f) continue;
+        // Its spec is the last one built by this unit, unless the scheduler has it already.
+        const builtHere = job.tasks.length > before && job.tasks[job.tasks.length - 1]!.key === key;
+        // Built through the builder, as a node nobody holds (emit's specs are held already).
+        const asNode = builtHere && job.unwanted.has(key);
         let state = this.keys.get(key);
-        if (f.isReleased) {
-          f.bind(state ?? new KeyState(key)); // released before it was built: nothing to hold
+        if (f.isReleased && !f.pinned) {
+          // Released before it was built: nothing to hold. A plain unit's spec is not sent
+          // either; a node's stays (a later unit of the graph may depend on it).
+          if (builtHere && !asNode) {
+            job.tasks.pop();
+            this.lineage.release(key);
+          }
+          f.bind(state ?? new KeyState(key));
           continue;
         }
         if (!state) {
-          const spec = makeSpec(key, fn, group, args, NO_DEPS);
-          job.tasks.push(spec); // its want travels with it
-          this.lineage.add(spec, true);
+          if (asNode) {
+            job.unwanted.delete(key); // it travels with its want
+            this.lineage.hold(key);
+          } else if (!builtHere) {
+            // Built (and maybe sent) by an earlier unit as a node nobody held: the want goes on its own.
+            this.lineage.hold(key);
+            this.pendingWants.push(key);
+            this.scheduleFlush();
+          }
           state = new KeyState(key);
           this.keys.set(key, state);
         }
@@ -349,9 +423,10 @@ export class Client implements FutureHost {
         f.bind(state);
       }
       job.next = i;
-    });
-    const futures = new Array<Future>(n);
-    for (let i = 0; i < n; i++) futures[i] = job.futures[i] = new Future(undefined, this, job, i);
+    }, () => builder.keys());
+    pins.pinAll();
+    const futures: Future[] = [];
+    for (let i = 0; i < n; i++) if (held(i)) futures.push(job.futures[i] = new Future(undefined, this, job, i));
     // Behind what this tick queued before it, ahead of what comes after.
     this.queuePending();
     this.outbox.pushJob(job);
@@ -386,7 +461,10 @@ export class Client implements FutureHost {
    * Merges many results in a tree of `combine` tasks on the workers, `fanIn` inputs per task,
    * so the client receives one value instead of all of them. `combine` receives an array of up
    * to `fanIn` values and returns one of the same kind. The whole tree leaves as one graph; only
-   * its root is held, so intermediate results are freed as soon as their parent has run.
+   * its root is held, so intermediate results are freed as soon as their parent has run. Over
+   * more inputs than {@link ConnectOptions.graphSliceTasks} the tree is built as it is sent
+   * (its root future's `key` builds it at once); inputs released after the call stay held
+   * until the tree's tasks naming them have been sent.
    */
   treeReduce<T>(
     combine: RemoteFunction<(parts: T[]) => T | Promise<T>>,
@@ -396,6 +474,7 @@ export class Client implements FutureHost {
     const fanIn = opts.fanIn ?? 8;
     if (!Number.isInteger(fanIn) || fanIn < 2) throw new RangeError(`treeReduce: fanIn must be an integer ≥ 2, got ${fanIn}`);
     if (futures.length === 0) throw new RangeError('treeReduce: no futures to reduce');
+    if (futures.length > this.sliceTasks) return this.lazyTree(combine, futures, fanIn) as Future<T>;
     let level: ReadonlyArray<Delayed | Future> = futures;
     do {
       const next: Delayed[] = [];
@@ -406,46 +485,76 @@ export class Client implements FutureHost {
   }
 
   /**
+   * A treeReduce over more inputs than a slice: its nodes, level by level, are the units of a
+   * graph built as it is sent; only the root has a future. The inputs are checked here.
+   */
+  private lazyTree(combine: RemoteFunction, inputs: ReadonlyArray<unknown>, fanIn: number): Future {
+    this.assertOpen();
+    const sizes: number[] = [];
+    for (let l = inputs.length; l > 1;) sizes.push((l = Math.ceil(l / fanIn)));
+    const n = sizes.reduce((a, b) => a + b, 0);
+    const levels: unknown[][] = [inputs.slice()];
+    const pins = new UnitPins(n);
+    const seen = new Set<Delayed>();
+    for (let u = 0; u < n; u++) {
+      if (u < sizes[0]!) {
+        const from = u * fanIn;
+        const where = `treeReduce(): inputs ${from}–${Math.min(inputs.length, from + fanIn) - 1}`;
+        checkArgs([levels[0]!.slice(from, from + fanIn)], where, (f) => pins.add(checkUsable(f, where)), seen);
+      }
+      pins.end(u);
+    }
+    let level = 1;
+    let start = 0; // the unit where `level` starts
+    return this.lazyGraph(n, (u) => u === n - 1, pins, 'treeReduce(): node', (u, _emit, builder) => {
+      if (u - start >= sizes[level - 1]!) {
+        start += sizes[level - 1]!;
+        levels[level - 1] = []; // every node of the level below is built: let them go
+        level++;
+      }
+      const i = u - start;
+      const node = new Delayed(combine, [levels[level - 1]!.slice(i * fanIn, (i + 1) * fanIn)]);
+      (levels[level] ??= new Array<unknown>(sizes[level - 1]!))[i] = node;
+      return builder.key(node);
+    })[0]!;
+  }
+
+  /**
    * Turns graph nodes into task specs (dependencies first) and returns a future per root. All
    * or nothing: when an argument cannot be serialised, nothing is queued. A spec is sent unless
    * this client already holds its key (then the scheduler has it), so resubmitting a delayed
-   * graph after its results were released recomputes it.
+   * graph after its results were released recomputes it. More roots than a slice are built as
+   * they are sent (checked here all the same).
    */
   private submitGraph(roots: Delayed[]): Future[] {
     this.assertOpen();
-    const built = new Map<Delayed, string>();
+    if (roots.length > this.sliceTasks) return this.lazyRoots(roots);
     const specs: TaskSpec[] = [];
-    const specKeys = new Set<string>();
-    const refOf = (x: object): string | undefined => {
-      if (x instanceof Future) {
-        if (x.isReleased) throw new TypeError(`future ${x.key} was released and cannot be used as an argument`);
-        if (!x.state.held) throw new TypeError(`future ${x.key} was cancelled and cannot be used as an argument`);
-        return x.key;
-      }
-      if (x instanceof Delayed) return built.get(x) ?? build(x);
-      return undefined;
-    };
-    const build = (node: Delayed): string => {
-      const opts: TaskOptions = node.fn.options;
-      const { args, deps } = toWire(node.args, refOf);
-      const group = opts.group ?? node.fn.fn.export;
-      // An impure node keeps the key it got first, so it stays one node across submissions.
-      const key = node.key ?? opts.key ?? (opts.pure === false ? `${group}-${nanoid(16)}` : tokenize(group, node.fn.fn, args));
-      node.key = key;
-      built.set(node, key);
-      if (!specKeys.has(key) && !this.pendingKeys.has(key) && !this.keys.has(key)) {
-        specKeys.add(key);
-        specs.push(makeSpec(key, node.fn, group, args, deps));
-      }
-      return key;
-    };
+    const builder = new GraphBuilder((k) => this.pendingKeys.has(k) || this.keys.has(k), (spec) => specs.push(spec), (f) => checkUsable(f));
     const keys = new Array<string>(roots.length);
-    for (let i = 0; i < roots.length; i++) keys[i] = built.get(roots[i]!) ?? build(roots[i]!);
+    for (let i = 0; i < roots.length; i++) keys[i] = builder.key(roots[i]!);
     for (const spec of specs) this.queueSpec(spec, false);
     const futures = new Array<Future>(roots.length);
     for (let i = 0; i < roots.length; i++) futures[i] = this.newFuture(this.keys.get(keys[i]!) ?? this.holdKey(keys[i]!));
     this.scheduleFlush();
     return futures;
+  }
+
+  /** {@link submitGraph} of more roots than a slice: each root a unit of a graph built as it is sent. */
+  private lazyRoots(nodes: Delayed[]): Future[] {
+    const roots = nodes.slice();
+    const pins = new UnitPins(roots.length);
+    const seen = new Set<Delayed>();
+    for (let i = 0; i < roots.length; i++) {
+      const r = roots[i]!;
+      if (!(r instanceof Delayed)) throw new TypeError(`persist(): root ${i} is not a delayed value`);
+      if (!seen.has(r)) {
+        seen.add(r);
+        checkArgs(r.args, `persist(): root ${i}: args`, (f) => pins.add(checkUsable(f, `persist(): root ${i}`)), seen);
+      }
+      pins.end(i);
+    }
+    return this.lazyGraph(roots.length, () => true, pins, 'persist(): root', (i, _emit, builder) => builder.key(roots[i]!));
   }
 
   /**
@@ -742,8 +851,10 @@ export class Client implements FutureHost {
     const keys = [...new Set(futures.filter((f) => !f.done).map((f) => f.key))];
     if (keys.length === 0) return;
     // Tasks still waiting to be sent never reach the scheduler: they (and their waiting
-    // dependents) are cancelled here, so a cancel mid-submit does not wait for the rest.
+    // dependents) are cancelled here, so a cancel mid-submit does not wait for the rest. Graphs
+    // still being built are built first, so that their dependents are among them.
     this.queuePending();
+    this.outbox.buildAll();
     for (const key of this.outbox.drop(new Set(keys))) {
       const s = this.keys.get(key);
       if (!s) continue;
@@ -907,7 +1018,8 @@ export class Client implements FutureHost {
       roots.push(key);
       if (s.status === 'finished' && s.workers.length) held[key] = [...s.workers];
     }
-    this.outbox.replaceGraph(this.lineage.graphOf(roots), roots, Object.keys(held).length ? held : undefined);
+    // Nodes that graphs still being built made and will name again are sent too (nobody holds them yet).
+    this.outbox.replaceGraph(this.lineage.graphOf([...roots, ...this.outbox.openKeys()]), roots, Object.keys(held).length ? held : undefined);
     this.outbox.kick();
   }
 
@@ -1021,12 +1133,60 @@ function formatMs(ms: number): string {
   return `${(ms / 60_000).toFixed(1)} min`;
 }
 
-/** A task spec with the options that travel (only those set, to keep frames small). */
-function makeSpec(key: string, fn: RemoteFunction, group: string, args: unknown[], deps: string[]): TaskSpec {
-  const opts = fn.options;
-  const spec: TaskSpec = { key, fn: fn.fn, group, args, deps };
-  if (opts.priority) spec.priority = opts.priority;
-  if (opts.retries) spec.retries = opts.retries;
-  if (opts.timeoutMs !== undefined) spec.timeoutMs = opts.timeoutMs;
-  return spec;
+/**
+ * The futures each unit of a graph built as it is sent names (see LazyGraph): pinned from the
+ * call until that unit is built, so that a release meanwhile (or the caller dropping them)
+ * cannot take their keys away from the tasks still to be sent (see Future.pin).
+ */
+class UnitPins {
+  private readonly list: Array<Future | undefined> = [];
+  private ends: Int32Array | undefined;
+
+  constructor(private readonly n: number) {}
+
+  /** Unit being checked names `f` (once per time it names it). */
+  add(f: Future): void {
+    this.list.push(f);
+  }
+
+  /** The unit `i` has been checked: what was added since the previous one is its. */
+  end(i: number): void {
+    if (this.list.length) (this.ends ??= new Int32Array(this.n))[i] = this.list.length;
+  }
+
+  pinAll(): void {
+    for (const f of this.list) f!.pin();
+  }
+
+  /** Unit `i` is built (or failed to): its futures are let go. */
+  release(i: number): void {
+    if (!this.ends) return;
+    const to = this.ends[i]!;
+    for (let k = i ? this.ends[i - 1]! : 0; k < to; k++) {
+      this.list[k]!.unpin();
+      this.list[k] = undefined;
+    }
+  }
+}
+
+/** Throws unless `f` can be a task's argument (not released, unless pinned; not cancelled). */
+function checkUsable(f: Future, where?: string): Future {
+  const at = where ? `${where}: ` : '';
+  if (f.isReleased && !f.pinned) throw new TypeError(`${at}future ${f.key} was released and cannot be used as an argument`);
+  if (f.isBound && !f.state.held) throw new TypeError(`${at}future ${f.key} was cancelled and cannot be used as an argument`);
+  return f;
+}
+
+/**
+ * The state of a future whose unit could not be built when its slice came (its arguments were
+ * changed after the call into something that cannot travel): failed, with what and where.
+ */
+function unbuildable(where: string, err: Error): KeyState {
+  const key = `unbuilt-${nanoid(16)}`;
+  const state = new KeyState(key);
+  state.erred({
+    message: `${where} could not be built when its slice was sent: ${err.message}`, name: err.name, stack: '',
+    key, worker: '', retriesUsed: 0, kind: 'bad-input',
+  });
+  return state;
 }

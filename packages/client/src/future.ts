@@ -1,6 +1,6 @@
 import type { TaskError as TaskErrorInfo } from '@gluon/protocol';
 import { CancelledError, ClientClosedError, TaskError } from './errors.js';
-import type { LazyMap } from './lazy-map.js';
+import type { LazyGraph } from './lazy-graph.js';
 
 /** The shared empty worker list of keys not (or no longer) in memory. */
 const NO_WORKERS: readonly string[] = Object.freeze([]);
@@ -13,6 +13,14 @@ export type FutureStatus = 'pending' | 'finished' | 'error' | 'cancelled' | 'los
  * share it, and the reference is dropped when the last one is released or collected.
  */
 export class KeyState {
+  /** States made so far in this process: {@link order}'s counter. */
+  static made = 0;
+  /**
+   * When this state was made, in the process's order: a graph built as it is sent takes the
+   * scheduler to know a key held by an older state only (a newer hold's spec may still be
+   * queued behind that graph).
+   */
+  readonly order = KeyState.made++;
   status: FutureStatus = 'pending';
   hasValue = false;
   value: unknown = undefined;
@@ -129,15 +137,21 @@ export interface FutureHost {
  */
 export class Future<T = unknown> {
   private released = false;
+  /**
+   * Tasks of a graph still being built (see LazyGraph) that will name this future: until they
+   * are built, its hold on the key stays (a release waits), so their dependency is still there.
+   */
+  private pins = 0;
   /** Phantom: the value type. */
   declare readonly __value?: T;
   private bound: KeyState | undefined;
 
   /**
-   * @internal A future of a large `map()` is made before its task is built (element `index`
-   * of `job`): it is bound to its key's state when the map is built up to it (see LazyMap).
+   * @internal A future of a large `map()`, `persist()` or `treeReduce()` is made before its
+   * task is built (unit `index` of `job`): it is bound to its key's state when the graph is
+   * built up to it (see LazyGraph).
    */
-  constructor(state: KeyState | undefined, private readonly host: FutureHost, private job?: LazyMap, private readonly index = 0) {
+  constructor(state: KeyState | undefined, private readonly host: FutureHost, private job?: LazyGraph, private readonly index = 0) {
     this.bound = state;
   }
 
@@ -209,12 +223,28 @@ export class Future<T = unknown> {
     return this.host.retry([this]);
   }
 
+  /** @internal A graph being built will name this future (see {@link pins}). */
+  pin(): void {
+    this.pins++;
+  }
+
+  /** @internal That graph's task naming it was built; a release made meanwhile takes effect. */
+  unpin(): void {
+    if (--this.pins === 0 && this.released && this.bound) this.host.releaseFuture(this);
+  }
+
+  /** @internal Still to be named by a graph being built (see {@link pins}). */
+  get pinned(): boolean {
+    return this.pins > 0;
+  }
+
   /** Drops this future's hold on the result; the cluster frees it once nothing needs it. */
   release(): void {
     if (this.released) return;
     this.released = true;
-    // Not bound yet: its map, when built up to it, holds nothing for it.
-    if (this.bound) this.host.releaseFuture(this);
+    // Not bound yet: its map, when built up to it, holds nothing for it (unless pinned: then
+    // it is built, held, and let go at the unpin). Pinned: the hold goes at the unpin.
+    if (this.bound && this.pins === 0) this.host.releaseFuture(this);
   }
 
   get isReleased(): boolean {

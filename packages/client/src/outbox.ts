@@ -1,5 +1,5 @@
 import { ConnectionClosedError, type Connection, type Message, type TaskSpec } from '@gluon/protocol';
-import type { LazyMap } from './lazy-map.js';
+import type { LazyGraph } from './lazy-graph.js';
 
 /** Most tasks per update-graph frame: small frames let the scheduler start the first tasks early. */
 export const GRAPH_FRAME = 4096;
@@ -9,7 +9,7 @@ export const DEFAULT_GRAPH_SLICE = 49_152;
 const SLICE_MS = 50;
 
 /** One update-graph frame waiting to leave, or a message that must keep its place behind the frames. */
-type Item = { tasks: TaskSpec[]; wants: string[]; held?: Record<string, string[]> } | { msg: Message } | { job: LazyMap };
+type Item = { tasks: TaskSpec[]; wants: string[]; held?: Record<string, string[]> } | { msg: Message } | { job: LazyGraph };
 
 /**
  * What a client has to tell the scheduler, in order, sent in bounded slices. A graph of a
@@ -94,13 +94,28 @@ export class GraphOutbox {
 
   /** The client closed: nothing more will be sent; waiters are let go. */
   abandon(): void {
-    // Lazy maps are built to the end, so that every future has a state to fail.
+    // Lazy graphs are built to the end, so that every future has a state to fail.
+    this.buildAll();
+    this.clear();
+    this.settleWaiters();
+  }
+
+  /** Builds every lazy graph queued to its end now (their tasks stay queued in order). */
+  buildAll(): void {
     for (let i = this.head; i < this.items.length; i++) {
       const it = this.items[i]!;
       if ('job' in it) it.job.bindThrough(it.job.n - 1);
     }
-    this.clear();
-    this.settleWaiters();
+  }
+
+  /** Keys lazy graphs built that their units not yet built refer to (see LazyGraph.openKeys). */
+  openKeys(): string[] {
+    const keys: string[] = [];
+    for (let i = this.head; i < this.items.length; i++) {
+      const it = this.items[i]!;
+      if ('job' in it) for (const k of it.job.openKeys()) keys.push(k);
+    }
+    return keys;
   }
 
   /** Queues a message behind the frames queued so far. */
@@ -108,14 +123,14 @@ export class GraphOutbox {
     this.push({ msg });
   }
 
-  /** Queues a map to be built as it is sent (see LazyMap). */
-  pushJob(job: LazyMap): void {
+  /** Queues a graph to be built as it is sent (see LazyGraph). */
+  pushJob(job: LazyGraph): void {
     this.push({ job });
   }
 
   /**
-   * After a reconnect: the queued frames give way to `tasks` (the lineage of every held key,
-   * which covers them and whatever lazy maps built already); lazy maps' unbuilt parts and the
+   * After a reconnect: the queued frames give way to `tasks` (the lineage of every held key and
+   * of lazy graphs' open keys, which covers them and whatever lazy graphs built already); lazy graphs' unbuilt parts and the
    * queued messages follow, in their order. Queued releases are dropped: the new registration
    * never held those keys.
    */
@@ -148,7 +163,7 @@ export class GraphOutbox {
     for (let i = this.head; i < this.items.length; i++) {
       const it = this.items[i]!;
       if ('job' in it) {
-        it.job.tasks = it.job.tasks.filter(keep); // only its built tasks can be named
+        it.job.tasks = it.job.tasks.filter(keep); // only its built tasks can be named (see Client.cancel)
         continue;
       }
       if (!('tasks' in it)) continue;
@@ -230,10 +245,10 @@ export class GraphOutbox {
     if (this.epoch === epoch) this.pumping = false;
   }
 
-  /** Builds and sends one frame of a lazy map; returns its number of tasks. */
-  private sendJobFrame(conn: Connection, job: LazyMap, deadline: number): number {
-    const tasks = job.take(Math.min(GRAPH_FRAME, this.sliceTasks), deadline);
-    if (tasks.length) conn.send({ op: 'update-graph', tasks, wants: tasks.map((t) => t.key) });
+  /** Builds and sends one frame of a lazy graph; returns its number of tasks. */
+  private sendJobFrame(conn: Connection, job: LazyGraph, deadline: number): number {
+    const { tasks, wants } = job.take(Math.min(GRAPH_FRAME, this.sliceTasks), deadline);
+    if (tasks.length) conn.send({ op: 'update-graph', tasks, wants });
     return tasks.length;
   }
 

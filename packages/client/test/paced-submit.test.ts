@@ -9,7 +9,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
-import { Client, delayed, remoteFrom, type Future } from '@gluon/client';
+import { Client, delayed, remoteFrom, type ConnectOptions, type Future } from '@gluon/client';
 import { listen, type Connection, type Message } from '@gluon/protocol';
 import { startScheduler, startWorker, type Proc } from '../../worker/test/procs.js';
 
@@ -29,6 +29,23 @@ async function cluster(port = 0): Promise<{ address: string; scheduler: Proc }> 
   procs.push(s.proc);
   procs.push((await startWorker(s.address, ['--nthreads', '2', '--allow-module', fixtures])).proc);
   return { address: s.address, scheduler: s.proc };
+}
+
+/** A cluster (as {@link cluster}) and a client of it with `opts`, closed when the test ends. */
+async function connected(t: Test, opts: ConnectOptions): Promise<{ address: string; scheduler: Proc; client: Client }> {
+  const c = await cluster();
+  const client = await Client.connect(c.address, opts);
+  t.teardown(() => client.close());
+  return { ...c, client };
+}
+
+/** Kills the scheduler and starts a new one (with a worker) on the same address. */
+async function replaceScheduler(address: string, scheduler: Proc): Promise<void> {
+  scheduler.kill('SIGKILL');
+  await scheduler.exited();
+  const s2 = await startScheduler(Number(new URL(address).port));
+  procs.push(s2.proc);
+  procs.push((await startWorker(s2.address, ['--nthreads', '2', '--allow-module', fixtures])).proc);
 }
 
 /** Runs `step` once per turn of the event loop (setImmediate) until it returns false; bounded. */
@@ -65,9 +82,7 @@ async function graphListener(t: Test, onGraph: (conn: Connection, m: Message) =>
 }
 
 t.test('a map of many slices: the event loop runs between them, and every result arrives', async (t) => {
-  const { address } = await cluster();
-  const client = await Client.connect(address, { graphSliceTasks: 500 });
-  t.teardown(() => client.close());
+  const { client } = await connected(t, { graphSliceTasks: 500 });
   const n = 10_000;
   const xs = Array.from({ length: n }, (_, i) => i);
   const futures = client.map(inc, xs);
@@ -86,9 +101,7 @@ t.test('a map of many slices: the event loop runs between them, and every result
 });
 
 t.test('tasks depending on tasks of earlier slices (delayed chain, tree reduction)', async (t) => {
-  const { address } = await cluster();
-  const client = await Client.connect(address, { graphSliceTasks: 64 });
-  t.teardown(() => client.close());
+  const { client } = await connected(t, { graphSliceTasks: 64 });
   // A chain of 700 graph nodes, only its end wanted: each slice's first task depends on the
   // last one of the slice before, and the intermediate nodes are wanted by nobody but it.
   let x = delayed(inc)(0);
@@ -132,9 +145,7 @@ t.test('a result arrives before the last slice leaves (a scheduler that answers 
 });
 
 t.test('cancel mid-submit: what was not sent is cancelled here, what was sent by the scheduler', async (t) => {
-  const { address } = await cluster();
-  const client = await Client.connect(address, { graphSliceTasks: 200 });
-  t.teardown(() => client.close());
+  const { client } = await connected(t, { graphSliceTasks: 200 });
   const n = 10_000;
   const futures = client.map(inc, Array.from({ length: n }, (_, i) => -i - 1));
   await everyTurn(() => client.graphSlices < 3);
@@ -152,10 +163,7 @@ t.test('cancel mid-submit: what was not sent is cancelled here, what was sent by
 });
 
 t.test('the scheduler lost mid-submit: a new one on the same address gets the whole held graph', async (t) => {
-  const { address, scheduler } = await cluster();
-  const port = Number(new URL(address).port);
-  const client = await Client.connect(address, { graphSliceTasks: 300, reconnectTimeoutMs: 60_000 });
-  t.teardown(() => client.close());
+  const { address, scheduler, client } = await connected(t, { graphSliceTasks: 300, reconnectTimeoutMs: 60_000 });
   const n = 12_000;
   const xs = Array.from({ length: n }, (_, i) => i * 2);
   // Built as it is sent (more elements than a slice, nothing nested): cut mid-build.
@@ -165,11 +173,7 @@ t.test('the scheduler lost mid-submit: a new one on the same address gets the wh
   const total = client.treeReduce(sumAll, client.map(inc, ys), { fanIn: 8 });
   await everyTurn(() => client.graphSlices < 4);
   t.ok(client.unsentTasks > 0, `${client.unsentTasks} tasks not yet sent when the scheduler dies`);
-  scheduler.kill('SIGKILL');
-  await scheduler.exited();
-  const s2 = await startScheduler(port);
-  procs.push(s2.proc);
-  procs.push((await startWorker(s2.address, ['--nthreads', '2', '--allow-module', fixtures])).proc);
+  await replaceScheduler(address, scheduler);
   t.equal(await total.result(), ys.reduce((a, y) => a + y + 1, 0), 'the reduction queued behind the map');
   t.same(await client.gather(futures), xs.map((x) => x + 1), 'every result');
   t.equal(client.reconnects, 1, 'one reconnect');
@@ -178,9 +182,7 @@ t.test('the scheduler lost mid-submit: a new one on the same address gets the wh
 });
 
 t.test('futures of a map built as it is sent: released before they were built, or asked for their key', async (t) => {
-  const { address } = await cluster();
-  const client = await Client.connect(address, { graphSliceTasks: 500 });
-  t.teardown(() => client.close());
+  const { client } = await connected(t, { graphSliceTasks: 500 });
   const n = 6000;
   const futures = client.map(inc, Array.from({ length: n }, (_, i) => i + 0.5));
   t.equal(futures[0]!.status, 'pending', 'pending before it is built');
@@ -217,4 +219,91 @@ t.test('a large map is built as it is sent: futures released before they were bu
   t.equal(keys.length, n / 2 + 1, `${keys.length} tasks sent: the kept half of the map and the one after it`);
   t.equal(keys.at(-1), last.key, 'the task submitted after the map came after all of it');
   t.same(keys.slice(0, n / 2), futures.filter((_, i) => i % 2 === 0).map((f) => f.key), 'the kept ones, in order');
+});
+
+t.test('maps over futures and objects, persist and treeReduce larger than a slice are built as they are sent', async (t) => {
+  const { client } = await connected(t, { graphSliceTasks: 200 });
+  const n = 3000;
+  const xs = Array.from({ length: n }, (_, i) => i);
+  const firsts = client.map(inc, xs);
+  // Over futures of a map itself still being built; the inputs released at once: each stays
+  // held until the task naming it has been sent.
+  const seconds = client.map(inc, firsts);
+  client.release(firsts);
+  t.notOk(seconds[n - 1]!.isBound, 'map() over futures returned before its last task was built');
+  const pairs = client.map(sumAll, xs.map((x) => [x, 1]));
+  t.notOk(pairs[n - 1]!.isBound, 'map() over arrays returned before its last task was built');
+  const nodes = client.persist(xs.map((x) => delayed(inc)(delayed(inc)(x))));
+  t.notOk(nodes[n - 1]!.isBound, 'persist() returned before its last root was built');
+  const leaves = client.map(inc, xs.map((x) => -x));
+  const total = client.treeReduce(sumAll, leaves, { fanIn: 3 });
+  client.release(leaves);
+  t.notOk(total.isBound, 'treeReduce() returned before its root was built');
+  t.ok(client.unsentTasks > 4 * n, `${client.unsentTasks} tasks to send`);
+  t.same(await client.gather(seconds), xs.map((x) => x + 2), 'map over futures');
+  t.same(await client.gather(pairs), xs.map((x) => x + 1), 'map over arrays');
+  t.same(await client.gather(nodes), xs.map((x) => x + 2), 'persist');
+  t.equal(await total.result(), xs.reduce((a, x) => a + 1 - x, 0), 'treeReduce');
+  t.ok(client.graphSlices >= (5 * n) / 200, `${client.graphSlices} slices`);
+  client.release([...seconds, ...pairs, ...nodes, total]);
+});
+
+t.test('a bad argument in a call built as it is sent throws at the call, naming where, and queues nothing', async (t) => {
+  const { client } = await connected(t, { graphSliceTasks: 100 });
+  const arrays: unknown[][] = Array.from({ length: 1000 }, (_, i) => [i]);
+  arrays[700] = [1, { f: () => 1 }];
+  t.throws(() => client.map(sumAll, arrays as number[][]), { name: 'SerializationError', message: /^map\(\): element 700: args\[0\]\[1\]\.f is a function/ });
+  const xs = client.map(inc, Array.from({ length: 300 }, (_, i) => i));
+  await client.gather(xs);
+  xs[250]!.release();
+  t.throws(() => client.map(inc, xs), { message: /^map\(\): element 250: future inc-[0-9a-f]+ was released/ });
+  t.throws(() => client.treeReduce(sumAll, xs), { message: /^treeReduce\(\): inputs 248–255: future inc-[0-9a-f]+ was released/ });
+  const nodes = Array.from({ length: 300 }, (_, i) => delayed(inc)(i));
+  nodes[299] = delayed(inc)(Symbol('x') as never);
+  t.throws(() => client.persist(nodes), { name: 'SerializationError', message: /^persist\(\): root 299: args\[0\] is a symbol/ });
+  t.equal(client.unsentTasks, 0, 'nothing was queued');
+  client.release(xs);
+});
+
+t.test('arguments changed after the call into something that cannot travel fail their own future, naming it', async (t) => {
+  const { client } = await connected(t, { graphSliceTasks: 100 });
+  const arrays = Array.from({ length: 1000 }, (_, i) => [i]);
+  const futures = client.map(sumAll, arrays);
+  (arrays[900] as unknown[]).push(() => 1);
+  const results = await Promise.allSettled(futures.map((f) => f.result()));
+  const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [[i, r.reason as Error] as const] : []));
+  t.equal(failed.length, 1, 'one future failed');
+  t.equal(failed[0]![0], 900, 'the one changed');
+  t.match(failed[0]![1].message, /map\(\): element 900 could not be built when its slice was sent: args\[0\]\[1\] is a function/);
+  t.equal((failed[0]![1] as { kind?: string }).kind, 'bad-input');
+  t.same(results.slice(0, 900).map((r) => (r.status === 'fulfilled' ? r.value : null)), arrays.slice(0, 900).map((a) => a[0]), 'the others ran');
+  client.release(futures);
+});
+
+t.test('the scheduler lost while a tree reduction is being built: its inner nodes sent already are sent again', async (t) => {
+  const { address, scheduler, client } = await connected(t, { graphSliceTasks: 200, reconnectTimeoutMs: 60_000 });
+  const xs = Array.from({ length: 4000 }, (_, i) => i);
+  const leaves = client.map(inc, xs);
+  // Fan-in 2: ~4,000 inner nodes, 20 slices; the leaves take 20 before them.
+  const total = client.treeReduce(sumAll, leaves, { fanIn: 2 });
+  client.release(leaves);
+  await everyTurn(() => client.graphSlices < 30);
+  t.ok(client.unsentTasks > 0 && client.unsentTasks < 4000, `${client.unsentTasks} tasks not yet sent: mid-tree`);
+  await replaceScheduler(address, scheduler);
+  t.equal(await total.result(), xs.reduce((a, x) => a + x + 1, 0), 'the reduction');
+  t.equal(client.reconnects, 1, 'one reconnect');
+  total.release();
+});
+
+t.test('cancel while a tree reduction is being built: the root and what was not sent are cancelled', async (t) => {
+  const { client } = await connected(t, { graphSliceTasks: 100 });
+  const leaves = client.map(inc, Array.from({ length: 3000 }, (_, i) => i));
+  const total = client.treeReduce(sumAll, leaves, { fanIn: 2 });
+  await everyTurn(() => client.graphSlices < 33);
+  t.ok(client.unsentTasks > 0, `${client.unsentTasks} tasks not yet sent`);
+  await client.cancel([total]);
+  await t.rejects(total.result(), { name: 'CancelledError' }, 'the root is cancelled');
+  await client.whenSent();
+  t.equal((await client.gather(leaves)).length, 3000, 'the leaves still finish');
+  client.release(leaves);
 });

@@ -1,0 +1,94 @@
+import { nanoid } from 'nanoid';
+import type { TaskSpec } from '@gluon/protocol';
+import { Delayed } from './delayed.js';
+import { Future } from './future.js';
+import type { RemoteFunction, TaskOptions } from './remote.js';
+import { toWire, tokenize } from './serialize.js';
+
+/**
+ * Turns graph nodes into task specs, each node's dependencies before it, for one submission: a
+ * node reached twice is built once. Used at once by `submit`/`persist` of small graphs, and a
+ * unit at a time by a graph built as it is sent (see LazyGraph), which keeps one builder for
+ * all its units so that they share nodes as one submission would.
+ */
+export class GraphBuilder {
+  private readonly built = new Map<Delayed, string>();
+  private readonly specKeys = new Set<string>();
+
+  constructor(
+    /** The scheduler has the key's spec, or is sent it ahead of what this builder emits. */
+    private readonly known: (key: string) => boolean,
+    /** Takes each new spec, dependencies first. */
+    private readonly emit: (spec: TaskSpec) => void,
+    /** Throws when a future cannot be used as an argument (released, cancelled). */
+    private readonly checkFuture: (f: Future) => void,
+  ) {}
+
+  /** The key of `node`, building it and what it depends on first (once per builder). */
+  key(node: Delayed): string {
+    return this.built.get(node) ?? this.build(node);
+  }
+
+  /** The keys of every node built so far. */
+  keys(): IterableIterator<string> {
+    return this.built.values();
+  }
+
+  private readonly refOf = (x: object): string | undefined => {
+    if (x instanceof Future) {
+      this.checkFuture(x);
+      return x.key;
+    }
+    if (x instanceof Delayed) return this.key(x);
+    return undefined;
+  };
+
+  private build(node: Delayed): string {
+    const opts: TaskOptions = node.fn.options;
+    const { args, deps } = toWire(node.args, this.refOf);
+    const group = opts.group ?? node.fn.fn.export;
+    // An impure node keeps the key it got first, so it stays one node across submissions.
+    const key = node.key ?? opts.key ?? (opts.pure === false ? `${group}-${nanoid(16)}` : tokenize(group, node.fn.fn, args));
+    node.key = key;
+    this.built.set(node, key);
+    if (!this.specKeys.has(key) && !this.known(key)) {
+      this.specKeys.add(key);
+      this.emit(makeSpec(key, node.fn, group, args, deps));
+    }
+    return key;
+  }
+}
+
+/**
+ * Checks at the call that graph nodes' arguments can travel (the error names the path, as
+ * building them would), without hashing or building anything: a graph built as it is sent
+ * still fails at the call, with nothing queued. Every future met is given to `onFuture`
+ * (which checks it and may pin it); a node reached twice is checked once (`seen`).
+ */
+export function checkArgs(args: unknown[], root: string, onFuture: (f: Future) => void, seen: Set<Delayed>): void {
+  const refOf = (x: object): string | undefined => {
+    if (x instanceof Future) {
+      onFuture(x);
+      return '';
+    }
+    if (x instanceof Delayed) {
+      if (!seen.has(x)) {
+        seen.add(x);
+        checkArgs(x.args, `${root} → ${x.fn.fn.export}(…) args`, onFuture, seen);
+      }
+      return '';
+    }
+    return undefined;
+  };
+  toWire(args, refOf, root);
+}
+
+/** A task spec with the options that travel (only those set, to keep frames small). */
+export function makeSpec(key: string, fn: RemoteFunction, group: string, args: unknown[], deps: string[]): TaskSpec {
+  const opts = fn.options;
+  const spec: TaskSpec = { key, fn: fn.fn, group, args, deps };
+  if (opts.priority) spec.priority = opts.priority;
+  if (opts.retries) spec.retries = opts.retries;
+  if (opts.timeoutMs !== undefined) spec.timeoutMs = opts.timeoutMs;
+  return spec;
+}
