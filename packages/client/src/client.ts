@@ -12,7 +12,7 @@ import { Lineage } from './lineage.js';
 import { DEFAULT_GRAPH_SLICE, GraphOutbox } from './outbox.js';
 import { PeerPool, type PeerLimits, type PeerLink } from './peers.js';
 import { performanceReport, type PerformanceReportOptions } from './performance-report.js';
-import type { RemoteFunction } from './remote.js';
+import { assertRemote, type RemoteFunction } from './remote.js';
 import { isPlain, NO_DEPS, toWire, tokenizer } from './serialize.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -263,6 +263,7 @@ export class Client implements FutureHost {
    * the function: `client.submit(inc.with({ priority: 10, retries: 2 }), 1)`.
    */
   submit<F extends AnyFn>(fn: RemoteFunction<F>, ...args: DeferredArgs<Parameters<F>>): Future<Awaited<ReturnType<F>>> {
+    assertRemote(fn, 'submit()');
     return this.submitGraph([new Delayed(fn, args)])[0] as Future<Awaited<ReturnType<F>>>;
   }
 
@@ -276,6 +277,7 @@ export class Client implements FutureHost {
     fn: RemoteFunction<F>,
     ...iterables: IterableArgs<Parameters<F>>
   ): Array<Future<Awaited<ReturnType<F>>>> {
+    assertRemote(fn, 'map()');
     if (iterables.length === 0) throw new TypeError('map() needs at least one iterable of arguments');
     if (fn.options.key !== undefined) throw new TypeError('map(): the key option names one task; use group to prefix the keys of many');
     const lists = (iterables as Array<Iterable<unknown>>).map((it, i) => {
@@ -471,6 +473,7 @@ export class Client implements FutureHost {
     futures: ReadonlyArray<Future<T> | Delayed<T>>,
     opts: { fanIn?: number } = {},
   ): Future<T> {
+    assertRemote(combine, 'treeReduce()');
     const fanIn = opts.fanIn ?? 8;
     if (!Number.isInteger(fanIn) || fanIn < 2) throw new RangeError(`treeReduce: fanIn must be an integer ≥ 2, got ${fanIn}`);
     if (futures.length === 0) throw new RangeError('treeReduce: no futures to reduce');
@@ -820,6 +823,10 @@ export class Client implements FutureHost {
    * or until `timeoutMs` passes. Never throws for a failed task; returns which are done.
    */
   async wait<T>(futures: Array<Future<T>>, opts: WaitOptions = {}): Promise<{ done: Array<Future<T>>; notDone: Array<Future<T>> }> {
+    const when = opts.returnWhen;
+    if (when !== undefined && when !== 'ALL_COMPLETED' && when !== 'FIRST_COMPLETED') throw new RangeError(`wait(): returnWhen must be 'ALL_COMPLETED' or 'FIRST_COMPLETED', got ${JSON.stringify(when) ?? String(when)}`);
+    const t = opts.timeoutMs;
+    if (t !== undefined && !(typeof t === 'number' && t >= 0)) throw new RangeError(`wait(): timeoutMs must be a number ≥ 0, got ${String(t)}`);
     // Futures of a map still being built count as not done; the timeout covers their building.
     // One callback per future and a count, not a promise each: a million promises (and their
     // Promise.all) held the event loop for seconds.

@@ -1,5 +1,5 @@
 import type { Future } from './future.js';
-import type { RemoteFunction } from './remote.js';
+import { assertRemote, type RemoteFunction } from './remote.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFn = (...args: any[]) => any;
@@ -31,5 +31,6 @@ export type DeferredArgs<A extends unknown[]> = { [I in keyof A]: Deferred<A[I]>
  * `const total = delayed(add)(delayed(inc)(1), delayed(inc)(2))`.
  */
 export function delayed<F extends AnyFn>(fn: RemoteFunction<F>): (...args: DeferredArgs<Parameters<F>>) => Delayed<Awaited<ReturnType<F>>> {
+  assertRemote(fn, 'delayed()');
   return (...args) => new Delayed(fn, args);
 }

@@ -48,12 +48,39 @@ export function remote<F extends AnyFn = AnyFn>(module: string | URL, exportName
   if (spec.startsWith('.')) {
     throw new TypeError(`remote(): "${spec}" is relative; workers cannot know what it is relative to. Use a package name, or new URL('${spec}', import.meta.url)`);
   }
-  const t = options.timeoutMs;
-  if (t !== undefined && !(typeof t === 'number' && t >= 1 && t <= MAX_TIMEOUT_MS)) {
-    throw new RangeError(`remote(): timeoutMs of ${spec}#${exportName} must be a number of milliseconds in [1, ${MAX_TIMEOUT_MS}], got ${String(t)}`);
-  }
+  checkTaskOptions(options, `${spec}#${exportName}`);
   const fn: FnRef = { module: sourceFor(spec), export: exportName };
   return { fn, options, with: (more) => remote<F>(spec, exportName, { ...options, ...more }) };
+}
+
+/** Each task option: what a valid value is, as the scheduler's `update-graph` schema has it. */
+const OPTION_RULES: { [K in keyof Required<TaskOptions>]: [ok: (v: unknown) => boolean, what: string] } = {
+  priority: [(v) => typeof v === 'number' && Number.isFinite(v), 'a finite number'],
+  retries: [(v) => Number.isSafeInteger(v) && (v as number) >= 0, 'an integer ≥ 0'],
+  timeoutMs: [(v) => typeof v === 'number' && v >= 1 && v <= MAX_TIMEOUT_MS, `a number of milliseconds in [1, ${MAX_TIMEOUT_MS}]`],
+  key: [(v) => typeof v === 'string' && v !== '', 'a non-empty string'],
+  group: [(v) => typeof v === 'string' && v !== '', 'a non-empty string'],
+  pure: [(v) => typeof v === 'boolean', 'true or false'],
+};
+
+/**
+ * Refuses a bad task option where it is given (`remote()`, `with()`): sent as is, the scheduler
+ * would close the connection over it (a protocol error), and the reconnect re-sends it.
+ */
+function checkTaskOptions(options: TaskOptions, fn: string): void {
+  if (options === null || typeof options !== 'object') throw new TypeError(`remote(): the options of ${fn} must be an object, got ${String(options)}`);
+  for (const [name, v] of Object.entries(options)) {
+    const rule = OPTION_RULES[name as keyof TaskOptions];
+    if (!rule) throw new TypeError(`remote(): unknown task option "${name}" for ${fn} (the options: ${Object.keys(OPTION_RULES).join(', ')})`);
+    if (v !== undefined && !rule[0](v)) throw new RangeError(`remote(): ${name} of ${fn} must be ${rule[1]}, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
+  }
+}
+
+/** Throws unless `fn` is a remote function: `where` (`submit()`) names the call. */
+export function assertRemote(fn: unknown, where: string): asserts fn is RemoteFunction {
+  if (isRemoteFunction(fn)) return;
+  const got = typeof fn === 'string' ? `the string ${JSON.stringify(fn)}` : typeof fn === 'function' ? `a plain function${fn.name ? ` (${fn.name})` : ''}` : fn === null ? 'null' : typeof fn;
+  throw new TypeError(`${where}: the task function must be a remote function (remote(module, name) or remoteFrom(module)), got ${got}; plain functions do not travel`);
 }
 
 /** Remote functions for every export of a module, typed by the module's type. */

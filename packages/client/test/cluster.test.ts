@@ -201,6 +201,28 @@ t.test('cancel: the future and its dependents reject with CancelledError', async
   t.equal(await client.submit(inc, 1).result(), 2, 'the cluster keeps serving');
 });
 
+t.test('bad task options, a function that is not remote and a bad wait() option are refused at the call, naming what is wrong', async (t) => {
+  // Before, with() let these through; the scheduler closed the connection over the first
+  // (protocol error), and the client reconnected and re-sent it, a thousand times a second.
+  t.throws(() => tasks.inc.with({ retries: -1 }), { name: 'RangeError', message: /^remote\(\): retries of @gluon\/examples\/tasks#inc must be an integer ≥ 0, got -1$/ });
+  t.throws(() => tasks.inc.with({ retries: 1.5 }), { name: 'RangeError', message: /retries of .*#inc must be an integer ≥ 0, got 1\.5/ });
+  t.throws(() => tasks.inc.with({ priority: 'high' as never }), { name: 'RangeError', message: /priority of .*#inc must be a finite number, got "high"/ });
+  t.throws(() => tasks.inc.with({ group: '' }), { name: 'RangeError', message: /group of .*#inc must be a non-empty string, got ""/ });
+  t.throws(() => tasks.inc.with({ pure: 'no' as never }), { name: 'RangeError', message: /pure of .*#inc must be true or false, got "no"/ });
+  t.throws(() => tasks.inc.with({ retry: 3 } as never), { name: 'TypeError', message: /unknown task option "retry" for @gluon\/examples\/tasks#inc \(the options: priority, retries, timeoutMs, key, group, pure\)/ });
+  t.throws(() => remote('@gluon/examples/tasks', 'inc', { retries: -2 }), { name: 'RangeError', message: /retries of .*#inc must be an integer ≥ 0, got -2/ });
+  // Before: "TypeError: Cannot read properties of undefined (reading 'group')".
+  t.throws(() => client.submit('inc' as never, 1), { name: 'TypeError', message: /^submit\(\): the task function must be a remote function \(remote\(module, name\) or remoteFrom\(module\)\), got the string "inc"/ });
+  t.throws(() => client.map(((x: number) => x) as never, [1]), { name: 'TypeError', message: /^map\(\): the task function must be a remote function .*got a plain function/ });
+  t.throws(() => delayed(null as never), { name: 'TypeError', message: /^delayed\(\): .*got null/ });
+  t.throws(() => client.treeReduce({} as never, [client.submit(tasks.inc, 1)]), { name: 'TypeError', message: /^treeReduce\(\): .*got object/ });
+  const f = client.submit(tasks.inc, 7);
+  await t.rejects(client.wait([f], { returnWhen: 'ANY' as never }), { name: 'RangeError', message: `wait(): returnWhen must be 'ALL_COMPLETED' or 'FIRST_COMPLETED', got "ANY"` });
+  await t.rejects(client.wait([f], { timeoutMs: -1 }), { name: 'RangeError', message: 'wait(): timeoutMs must be a number ≥ 0, got -1' });
+  t.equal(await f.result(), 8, 'the client was never disconnected');
+  t.equal(client.reconnects, 0);
+});
+
 t.test('runaway tasks: timeoutMs fails them with a clear error, cancel stops them', async (t) => {
   t.throws(() => fx.spin.with({ timeoutMs: 0 }), { name: 'RangeError', message: /timeoutMs of .*tasks\.mjs#spin must be a number of milliseconds/ });
   const mark = (name: string) => join(scratch, `${name}-${Date.now()}`);
