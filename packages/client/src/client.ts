@@ -190,8 +190,13 @@ export class Client implements FutureHost {
     conn.on('message', (m: Message) => this.onMessage(m));
     conn.on('oversize', (m: Message, bytes: number, limit: number, whose: string) => this.unsent(m, bytes, limit, whose));
     conn.on('close', (code: number, reason: string) => {
-      if (conn === this.conn) this.linkDown = true;
-      if (conn === this.conn) this.onLost(`lost the scheduler connection (${code}${reason ? `: ${reason}` : ''})`);
+      if (conn !== this.conn) return;
+      this.linkDown = true;
+      const why = `lost the scheduler connection (${code}${reason ? `: ${reason}` : ''})`;
+      // The scheduler refused something this client sent. A reconnect re-sends the lineage,
+      // which it would refuse again at once: a loop of connections, the futures never settled.
+      if (code === CloseCode.protocolError) return this.onClose(`${why}; not reconnecting: the scheduler refused what this client sent, and would refuse it again`);
+      this.onLost(why);
     });
     // A scheduler behind a cut link goes silent rather than closing: notice within its TTL.
     const ttl = Number(welcome.heartbeatTtlMs ?? 30_000);

@@ -10,7 +10,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import t, { type Test } from 'tap';
 import {
-  CancelledError, delayed, HandshakeError, LocalCluster, remote, remoteFrom, SerializationError, TaskError, type Client, type Future,
+  CancelledError, Client as GluonClient, ClientClosedError, delayed, HandshakeError, LocalCluster, remote, remoteFrom, SerializationError, TaskError, type Client, type Future,
 } from '@gluon/client';
 import * as local from '@gluon/examples/tasks';
 
@@ -221,6 +221,18 @@ t.test('bad task options, a function that is not remote and a bad wait() option 
   await t.rejects(client.wait([f], { timeoutMs: -1 }), { name: 'RangeError', message: 'wait(): timeoutMs must be a number ≥ 0, got -1' });
   t.equal(await f.result(), 8, 'the client was never disconnected');
   t.equal(client.reconnects, 0);
+});
+
+t.test('a graph the scheduler refuses as a protocol error closes the client once, with the reason; no reconnect loop', async (t) => {
+  // A hand-made remote function skips with()'s checks, as a client-side gap would.
+  const bad = { fn: tasks.inc.fn, options: { retries: -1 }, with: tasks.inc.with };
+  const c = await GluonClient.connect(cluster.schedulerAddress, { reconnectTimeoutMs: 10_000 });
+  t.teardown(() => c.close());
+  const err = await c.submit(bad as never, 1).result().then(() => null, (e: unknown) => e);
+  t.type(err, ClientClosedError);
+  t.match((err as Error).message, /4003: protocol error: update-graph: tasks\[0\]\.retries \(task inc-\S+\) must be an integer ≥ 0, got number -1\); not reconnecting: the scheduler refused what this client sent/);
+  t.equal(c.reconnects, 0, 'the refused graph was not re-sent on new connections');
+  t.equal(await client.submit(tasks.inc, 41).result(), 42, 'other clients keep working');
 });
 
 t.test('runaway tasks: timeoutMs fails them with a clear error, cancel stops them', async (t) => {
