@@ -11,7 +11,7 @@ export const WORKER_FLAGS = {
   nthreads: flag.int('task threads per worker process', 1, 1024, '1'),
   nworkers: flag.int('worker processes to start (under one supervisor)', 1, 1024, '1', 'M'),
   name: flag.string('worker name on the dashboard (with --nworkers: NAME-0, NAME-1, ...)', { arg: 'NAME' }),
-  'memory-limit': flag.bytes('RSS above which the worker pauses taking new tasks', 1024 ** 2, 1024 ** 5),
+  'memory-limit': flag.bytes('RSS above which the worker pauses and stops its longest-running task; also caps each task thread heap at its share', 1024 ** 2, 1024 ** 5),
   'allow-module': flag.list('also allow tasks from this module specifier or path', 'SPEC'),
   ...TOKEN_FLAGS,
   'listen-host': flag.string('address of the data listener that peers fetch results from', { arg: 'HOST', default: '127.0.0.1' }),
