@@ -188,6 +188,10 @@ export class WorkerRecord {
    * replaced, never changed), so a million held results do not each carry an array.
    */
   readonly alone: readonly WorkerRecord[] = [this];
+  /** `[address]`, shared likewise by the compute-tasks that name a result only it holds. */
+  readonly aloneAddress: readonly string[];
+  /** The recipient of commands to it (outbox.ts), one object for all of them. */
+  readonly to: { readonly worker: string };
 
   constructor(
     readonly id: string,
@@ -202,6 +206,8 @@ export class WorkerRecord {
     readonly order = 0,
   ) {
     this.lastSeen = now;
+    this.aloneAddress = [address];
+    this.to = { worker: id };
   }
 
   /** Tasks sent to it and not finished; changed through {@link take} and {@link drop}. */

@@ -20,6 +20,23 @@ const INLINE_MAX_DEPENDENTS = 32;
  * memory, release, forget, fail), where it is placed, and the bookkeeping every event shares.
  * {@link SchedulerState} adds the events that drive them; this class is never used alone.
  */
+
+/**
+ * The `deps` of a compute-task for a task without dependencies: one shared empty object (the
+ * message is only encoded), not a new one per task.
+ */
+const NO_WIRE_DEPS: Record<string, string[]> = Object.freeze({}) as Record<string, string[]>;
+
+/**
+ * The addresses of a result's holders for a compute-task's `deps`. A result only one worker holds
+ * (nearly all) shares that worker's one-address list, as its holder list is shared (records.ts):
+ * the message is only encoded, so no array per dependency per task.
+ */
+function holderAddresses(holders: readonly WorkerRecord[]): string[] {
+  const only = holders.length === 1 ? holders[0]! : null;
+  return (only !== null && holders === only.alone ? only.aloneAddress : holders.map((h) => h.address)) as string[];
+}
+
 export abstract class Transitions {
   readonly config: SchedulerConfig;
   readonly tasks = new Map<string, TaskRecord>();
@@ -200,19 +217,21 @@ export abstract class Transitions {
     ts.processingOn = ws;
     ts.thief = null;
     ws.take(ts);
-    const deps = ts.deps.length ? keyedRecord<string[]>() : {};
+    const deps = ts.deps.length ? keyedRecord<string[]>() : NO_WIRE_DEPS;
     let values: Record<string, unknown> | undefined;
     for (const d of ts.deps) {
-      deps[d.key] = d.holders.map((h) => h.address);
+      deps[d.key] = holderAddresses(d.holders);
       // Small results the worker does not hold come along: no peer fetch, one hop less.
       if (d.inline && !ws.has.has(d)) (values ??= keyedRecord())[d.key] = d.inline.value;
     }
     // Built field by field rather than with spreads of optional parts (a copy each, per task);
     // the keys keep their order, which the wire's declared records match (wire-records.ts).
-    const msg: Message = { op: 'compute-task', key: ts.key, fn: ts.fn, args: ts.args, deps, priority: [-ts.userPriority, ts.generation, -ts.depth, ts.seq] };
+    // `0 - x`, not `-x`: -0 is a heap number (a small integer is not), allocated for every task of
+    // priority 0 or depth 0; msgpackr writes both as the integer 0.
+    const msg: Message = { op: 'compute-task', key: ts.key, fn: ts.fn, args: ts.args, deps, priority: [0 - ts.userPriority, ts.generation, 0 - ts.depth, ts.seq] };
     if (values) msg.values = values;
     if (ts.timeoutMs) msg.timeoutMs = ts.timeoutMs;
-    this.send({ worker: ws.id }, msg);
+    this.send(ws.to, msg);
     // Kept while no worker holds it (see lastCopyGone): a dependent run again needs it inline.
     for (const d of ts.deps) if (d.inline && d.holders.length > 0 && !hasUnassigned(d.dependents)) this.dropInline(d);
   }
