@@ -144,11 +144,13 @@ export function parseCli<F extends FlagTable>(spec: CliSpec<F>, argv: string[], 
   for (const [name, f] of Object.entries(spec.flags)) {
     options[name] = { type: f.arg ? 'string' : 'boolean', ...(f.multiple ? { multiple: true } : {}), ...(f.short ? { short: f.short } : {}) };
   }
-  // `--job-extra --qos=high`: for flags whose values may start with a dash, the next word is the value.
+  // `--job-extra --qos=high`: for flags whose values may start with a dash, the next word is the
+  // value; so is a negative number after any flag that takes a value (`--nthreads -1`), to be
+  // refused by its range check rather than as parseArgs' "argument is ambiguous".
   const joined: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i]!.startsWith('--') ? spec.flags[argv[i]!.slice(2)] : undefined;
-    if (f?.dashValue && i + 1 < argv.length) joined.push(`${argv[i]}=${argv[++i]}`);
+    if (f && i + 1 < argv.length && (f.dashValue || (f.arg && /^-\d/.test(argv[i + 1]!)))) joined.push(`${argv[i]}=${argv[++i]}`);
     else joined.push(argv[i]!);
   }
   let parsed;

@@ -48,6 +48,12 @@ t.test('bad values name the flag and the value', async (t) => {
   t.equal(usageError(['a', '--limit', '0']), '--limit must be from 1MiB to 1TiB, got "0"');
   t.equal(usageError(['a', '--n', '1.5']), '--n must be an integer from 1 to 64, got "1.5"');
   t.equal(usageError(['a', '--mode', 'medium']), '--mode must be one of fast, slow, got "medium"');
+  // A negative number is the flag's value, judged like any other (node's parseArgs said only
+  // "argument is ambiguous … use '--n=-XYZ'").
+  t.equal(usageError(['a', '--n', '-1']), '--n must be an integer from 1 to 64, got "-1"');
+  t.equal(usageError(['a', '--port', '-8786']), '--port must be an integer from 0 to 65535, got "-8786"');
+  t.equal(usageError(['a', '--ttl', '-5s']), '--ttl must be a duration like 500ms, 30s, 2m or 8h, got "-5s"');
+  t.match(usageError(['a', '--token', '--quiet']), /argument is ambiguous/, 'a flag after a value-taking flag is still not taken as its value');
   t.match(usageError(['a', '--nope']), /Unknown option '--nope'/);
   t.match(usageError([]), /expected 1 address, got 0/);
   t.match(usageError(['a', 'b']), /expected 1 address, got 2 \(a b\)/);
