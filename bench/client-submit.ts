@@ -21,7 +21,7 @@
  *     same tick, the leaves released at once (N tasks in all, as bench/scale.ts's tree);
  *   - `persist`: `persist()` of N delayed calls over numbers.
  *
- *   node --max-old-space-size=8192 --import tsx bench/client-submit.ts --baseline=.cache/client-main/dist [--tasks=N] [--pairs=1] [--shape=map]
+ *   node --max-old-space-size=8192 --import tsx bench/client-submit.ts --baseline=.cache/client-main/dist [--tasks=N] [--pairs=1] [--shape=map] [--order=ABBA]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -38,7 +38,7 @@ import type { Future } from '@gluon/client';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
   options: { baseline: { type: 'string' }, tasks: { type: 'string', default: '1000000' }, pairs: { type: 'string', default: '1' }, fleet: { type: 'string' },
-    shape: { type: 'string', default: 'map' }, only: { type: 'string' } },
+    shape: { type: 'string', default: 'map' }, order: { type: 'string', default: 'ABBA' } },
 });
 
 const SHAPES = ['map', 'map-objects', 'map-futures', 'tree', 'persist'] as const;
@@ -74,8 +74,9 @@ async function main(): Promise<void> {
   const shape = values.shape as Shape;
   if (!SHAPES.includes(shape)) throw new Error(`client-submit: --shape must be one of ${SHAPES.join(', ')}, got ${shape}`);
   const variants = { A: join(root, 'packages/client/dist'), B: resolve(values.baseline) };
-  // --only=A runs this checkout alone (a profile, a quick look): no ratios then.
-  const order = values.only === 'A' || values.only === 'B' ? [values.only] as const : ['A', 'B', 'B', 'A'] as const;
+  // --order=AB (one run each, e.g. to keep a locked run short), --order=A (a profile, a look).
+  const order = [...values.order!] as Array<'A' | 'B'>;
+  if (order.length === 0 || order.some((v) => v !== 'A' && v !== 'B')) throw new Error(`client-submit: --order is a string of A and B, got ${values.order}`);
   console.log(`client-submit: ${shape} of ${n.toLocaleString('en')} no-op tasks; A = this checkout, B = ${variants.B}; load ${loadavg()[0]!.toFixed(1)}`);
   const runs: Record<'A' | 'B', Figures[]> = { A: [], B: [] };
   for (let p = 0; p < pairs; p++) {

@@ -341,11 +341,15 @@ export class Client implements FutureHost {
       for (const c of cols) if (!isPlain(c[i])) return false;
       return true;
     };
-    for (let i = 0; i < n; i++) {
+    // One plain pass first (the usual map over numbers), the checks only where it stops.
+    const col = cols[0]!;
+    let i = 0;
+    if (cols.length === 1) while (i < n && isPlain(col[i])) i++;
+    for (; i < n; i++) {
       if (!plainAt(i)) checkArgs(argsAt(i), `map(): element ${i}: args`, (f) => pins.add(checkUsable(f, `map(): element ${i}`)), seen);
       pins.end(i);
     }
-    return this.lazyGraph(n, () => true, pins, `map(): element`, (i, emit, builder) => {
+    return this.lazyGraph(n, 'all', pins, `map(): element`, (i, emit, builder) => {
       const args = argsAt(i);
       if (!plainAt(i)) return builder.key(new Delayed(fn, args));
       const key = seed ? seed.key(args) : `${group}-${nanoid(16)}`;
@@ -358,12 +362,12 @@ export class Client implements FutureHost {
    * Queues a graph of `n` units to be built as it is sent (see LazyGraph), in order:
    * `unit(i, emit, builder)` returns unit i's key, having emitted the specs it needs (its own,
    * held, through `emit`; nodes it builds through `builder`, whose own spec is made held here).
-   * Units for which `held(i)` get a future (the returned array, by unit). `pins` are the futures
+   * Every unit gets a future (`held` 'all': the returned array, by unit), or only the last ('last'). `pins` are the futures
    * each unit names, pinned now and let go once it is built. A unit that fails to build (its
    * arguments changed since the call) fails its future with an error naming `what` and `i`.
    */
   private lazyGraph(
-    n: number, held: (i: number) => boolean, pins: UnitPins, what: string,
+    n: number, held: 'all' | 'last', pins: UnitPins, what: string,
     unit: (i: number, emit: (spec: TaskSpec) => void, builder: GraphBuilder) => string,
   ): Future[] {
     const since = KeyState.made;
@@ -432,8 +436,11 @@ export class Client implements FutureHost {
       job.next = i;
     }, () => builder.keys());
     pins.pinAll();
-    const futures: Future[] = [];
-    for (let i = 0; i < n; i++) if (held(i)) futures.push(job.futures[i] = new Future(undefined, this, job, i));
+    let futures: Future[];
+    if (held === 'all') {
+      futures = new Array<Future>(n);
+      for (let i = 0; i < n; i++) futures[i] = job.futures[i] = new Future(undefined, this, job, i);
+    } else futures = [(job.futures[n - 1] = new Future(undefined, this, job, n - 1))];
     // Behind what this tick queued before it, ahead of what comes after.
     this.queuePending();
     this.outbox.pushJob(job);
@@ -514,7 +521,7 @@ export class Client implements FutureHost {
     }
     let level = 1;
     let start = 0; // the unit where `level` starts
-    return this.lazyGraph(n, (u) => u === n - 1, pins, 'treeReduce(): node', (u, _emit, builder) => {
+    return this.lazyGraph(n, 'last', pins, 'treeReduce(): node', (u, _emit, builder) => {
       if (u - start >= sizes[level - 1]!) {
         start += sizes[level - 1]!;
         levels[level - 1] = []; // every node of the level below is built: let them go
@@ -562,7 +569,7 @@ export class Client implements FutureHost {
       }
       pins.end(i);
     }
-    return this.lazyGraph(roots.length, () => true, pins, 'persist(): root', (i, _emit, builder) => builder.key(roots[i]!));
+    return this.lazyGraph(roots.length, 'all', pins, 'persist(): root', (i, _emit, builder) => builder.key(roots[i]!));
   }
 
   /**
