@@ -3,7 +3,7 @@ import type { TaskSpec } from '@gluon/protocol';
 import { Delayed } from './delayed.js';
 import { Future } from './future.js';
 import type { RemoteFunction, TaskOptions } from './remote.js';
-import { toWire, tokenize } from './serialize.js';
+import { isPlain, toWire, tokenize } from './serialize.js';
 
 /**
  * Turns graph nodes into task specs, each node's dependencies before it, for one submission: a
@@ -66,6 +66,10 @@ export class GraphBuilder {
  * (which checks it and may pin it); a node reached twice is checked once (`seen`).
  */
 export function checkArgs(args: unknown[], root: string, onFuture: (f: Future) => void, seen: Set<Delayed>): void {
+  // The usual case, a plain object or array of plain values per argument, needs no walk.
+  let flat = true;
+  for (let i = 0; i < args.length && flat; i++) flat = flatPlain(args[i]);
+  if (flat) return;
   const refOf = (x: object): string | undefined => {
     if (x instanceof Future) {
       onFuture(x);
@@ -81,6 +85,24 @@ export function checkArgs(args: unknown[], root: string, onFuture: (f: Future) =
     return undefined;
   };
   toWire(args, refOf, root);
+}
+
+/**
+ * A value that travels as itself without a walk: plain, or a plain object (or array) whose
+ * members are all plain. Anything else (nesting, futures, Maps …) is for toWire to judge.
+ */
+function flatPlain(v: unknown): boolean {
+  if (isPlain(v)) return true;
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto === Array.prototype) {
+    const a = v as unknown[];
+    for (let i = 0; i < a.length; i++) if (!isPlain(a[i])) return false;
+    return true;
+  }
+  if (proto !== Object.prototype && proto !== null) return false;
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!isPlain(o[k])) return false;
+  return true;
 }
 
 /** A task spec with the options that travel (only those set, to keep frames small). */
