@@ -6,6 +6,7 @@ import {
 } from '@gluon/protocol';
 import type { ClusterEvent, ClusterProbe, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
 import { collectCompacting, IdleCollector } from './idle-gc.js';
+import { mallocTrim } from './malloc-trim.js';
 import { SchedulerState, type Command, type SchedulerConfig } from './state.js';
 
 type FromWorker = Inbound<typeof WORKER_TO_SCHEDULER>;
@@ -87,6 +88,8 @@ export class Scheduler implements DashboardSource {
   private dashboard: { url: string; close(): Promise<void> } | undefined;
   private readonly log: Logger;
   private readonly collector = new IdleCollector();
+  /** Task state changes at the last idle collection, until the C heap is trimmed (trimAfterCollection). */
+  private trimPending: number | undefined;
 
   private constructor(private readonly opts: SchedulerOptions) {
     const cfg: Partial<SchedulerConfig> = {};
@@ -178,11 +181,13 @@ export class Scheduler implements DashboardSource {
     const { commands, expired } = this.state.tick(Date.now());
     // Started with --expose-gc (SCHEDULER_V8_FLAGS): give a big release's memory back once it settled.
     const gc = globalThis.gc;
+    if (this.trimPending !== undefined) this.trimAfterCollection(this.trimPending);
     if (gc && this.collector.shouldCollect(this.state.forgottenCount, this.state.transitionCount)) {
       collectCompacting(gc);
       // What is left after the collection, to tell live leftovers (heap used) from memory the
       // process keeps without using it (RSS beyond the heap): bench/scale.ts reads this line.
       this.log(memoryLine(`idle collection after ${this.collector.lastReleased} tasks were forgotten`));
+      this.trimPending = this.state.transitionCount;
     }
     // A peer that has left more than --max-send-backlog unread since the last tick is dropped
     // (4010), also when nothing more is being sent to it (a worker holding all the tasks it may).
@@ -194,6 +199,23 @@ export class Scheduler implements DashboardSource {
       conn?.close(CloseCode.expired, `no heartbeat within ${this.state.config.heartbeatTtlMs} ms; register again`);
     }
     this.dispatch(commands);
+  }
+
+  /**
+   * One tick after an idle collection, give the C heap's free pages back (malloc-trim.ts). A tick
+   * later because V8 frees dead buffers' C memory (socket reads, codec output) on its sweeper
+   * threads after the collection returns (Node 20), so a trim in the same tick finds less.
+   * Skipped when work resumed meanwhile: a busy scheduler refills the heap at once.
+   */
+  private trimAfterCollection(transitionsThen: number): void {
+    this.trimPending = undefined;
+    if (this.state.transitionCount !== transitionsThen) return;
+    const t = mallocTrim();
+    if (typeof t === 'string') return this.log(`after the idle collection: ${t}; the C heap keeps its free pages`);
+    const before = process.memoryUsage.rss();
+    const gave = t.trim();
+    const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+    this.log(`malloc_trim after the idle collection: ${gave ? 'gave back' : 'nothing to give back'}, RSS ${mib(before)} -> ${mib(process.memoryUsage.rss())} MiB`);
   }
 
   /**
