@@ -32,6 +32,7 @@ export const CLUSTER_FLAGS = {
   'allow-module': flag.list('task module the workers may import (gluon-worker --allow-module)', 'SPEC'),
   host: flag.string('address the scheduler listens on', { arg: 'HOST', default: '0.0.0.0' }),
   'resource-spec': flag.string('PBS only: the -l resource request (default select=1:ncpus=N:mem=Mmb)', { arg: 'SPEC' }),
+  'max-failed-jobs': flag.int('jobs in a row that may end before their worker joins (each is logged with its output file) before gluon-cluster stops submitting and exits 1', 1, 10_000, '5'),
   'no-job-arrays': flag.switch('Slurm: one sbatch per worker, not one job array for several'),
   'print-job-script': flag.switch('print the job script and exit without submitting'),
   hosts: flag.list('ssh only: the scheduler\'s host, then the worker hosts (repeatable, or comma-separated)', 'HOST'),
@@ -57,8 +58,9 @@ async function main(): Promise<void> {
   const sshOnly = ['hosts', 'ssh-option', 'scheduler-port', 'dashboard-port'].filter(given);
   if (kind !== 'ssh' && sshOnly.length) exitUsage(CLI.name, `--${sshOnly[0]} is for ssh only, not ${kind}`);
   if (kind === 'ssh' && v['print-job-script']) exitUsage(CLI.name, '--print-job-script is for slurm and pbs; an ssh cluster prints each host\'s script as it starts it');
+  const log = (line: string) => process.stderr.write(`gluon-cluster: ${line}\n`);
   const opts: JobClusterOptions & { resourceSpec?: string } = {
-    cores: v.cores, jobName: v['job-name'], host: v.host, jobExtra: v['job-extra'], prologue: v.prologue,
+    cores: v.cores, jobName: v['job-name'], host: v.host, jobExtra: v['job-extra'], prologue: v.prologue, maxFailedJobs: v['max-failed-jobs'], log,
     ...(v.memory ? { memory: v.memory } : {}),
     ...(v.walltime ? { walltime: v.walltime } : {}), ...(v.queue ? { queue: v.queue } : {}), ...(v.account ? { account: v.account } : {}),
     ...(v['log-directory'] ? { logDirectory: v['log-directory'] } : {}),
@@ -74,7 +76,7 @@ async function main(): Promise<void> {
     if (v['job-extra'].length) exitUsage(CLI.name, '--job-extra is a batch-system option; it means nothing over ssh');
     return SSHCluster.start({
       hosts: v.hosts.flatMap((h) => h.split(',')).filter(Boolean), sshOptions: v['ssh-option'], cores: v.cores, jobName: v['job-name'], prologue: v.prologue,
-      schedulerPort: v['scheduler-port'], dashboardPort: v['dashboard-port'],
+      schedulerPort: v['scheduler-port'], dashboardPort: v['dashboard-port'], maxFailedJobs: v['max-failed-jobs'], log,
       ...(v.memory ? { memory: v.memory } : {}),
       ...(v['allow-module'].length ? { workerExtraArgs: v['allow-module'].flatMap((m) => ['--allow-module', m]) } : {}),
       ...(process.env.GLUON_TOKEN ? { token: process.env.GLUON_TOKEN } : {}),
@@ -95,12 +97,14 @@ async function main(): Promise<void> {
   }
   if (cluster instanceof SSHCluster) for (const h of cluster.workerHosts.slice(0, v.jobs)) process.stdout.write(`--- ${h} runs:\n${cluster.hostScript(h)}`);
   let stopping = false;
-  const stop = (why: string) => {
+  const stop = (why: string, status = 0) => {
     if (stopping) return;
     stopping = true;
     process.stderr.write(`gluon-cluster: ${why}: cancelling ${cluster.jobList.length} job(s)\n`);
-    cluster.close().then(() => process.exit(0), (e: Error) => { process.stderr.write(`gluon-cluster: ${e.message}\n`); process.exit(1); });
+    cluster.close().then(() => process.exit(status), (e: Error) => { process.stderr.write(`gluon-cluster: ${e.message}\n`); process.exit(1); });
   };
+  // Jobs kept ending before their worker joined: the cluster logged each and why it gave up.
+  void cluster.whenFailed().then(() => stop('gave up submitting', 1));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   stopWithSupervisor(() => stop('npm exited'));
@@ -127,7 +131,7 @@ async function main(): Promise<void> {
     }
   } catch (e) {
     process.stderr.write(`gluon-cluster: ${(e as Error).message}\n`);
-    stop('submission failed');
+    stop('submission failed', 1);
   }
   // Keep running (the scheduler lives in this process's child) until a signal.
   setInterval(() => {}, 1 << 30);

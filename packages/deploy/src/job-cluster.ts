@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { Client, LocalCluster } from '@gluon/client';
 import { parseBytes } from '@gluon/protocol';
 import { adaptTarget, checkAdaptOptions, fetchLoad, type AdaptOptions } from './adapt.js';
+import { checkMaxFailedJobs, countEndedJob, DEFAULT_MAX_FAILED_JOBS, endedWithoutWorkerLine, gaveUpMessage, type EndedJob } from './job-failures.js';
 import { shellQuote } from './commands.js';
 
 export interface JobClusterOptions {
@@ -56,6 +57,16 @@ export interface JobClusterOptions {
    * arrays: one submission, one scheduling decision, instead of one per worker. Default true.
    */
   jobArrays?: boolean;
+  /**
+   * Consecutive jobs that may end before their worker joins (a bad worker command, no node on the
+   * compute node, a job killed at start) before the cluster stops submitting and fails: `scale()`,
+   * `waitForWorkers()` and `whenFailed()` then give the error, naming the last job, its final state
+   * and its output file. A job whose worker joined resets the count. Needs the dashboard (the
+   * cluster reads which workers joined from it). Default 5.
+   */
+  maxFailedJobs?: number;
+  /** Where the cluster says what happened to its jobs (one line each). Default: stderr. */
+  log?: (line: string) => void;
 }
 
 /** One submitted job as the cluster tracks it. */
@@ -65,6 +76,8 @@ export interface JobInfo {
   state: 'pending' | 'running' | 'gone';
   /** The worker's name once it runs: `<jobName>-<id>`. */
   workerName: string;
+  /** Whether its worker was seen connected to the scheduler. */
+  joined: boolean;
 }
 
 /** A launcher of an installed Gluon package (`@gluon/worker`'s `gluon-worker`), by absolute path. */
@@ -92,6 +105,7 @@ export function checkJobClusterOptions(o: JobClusterOptions): void {
   if (o.walltime !== undefined) checkWalltime(o.walltime, 'walltime');
   if (o.jobName !== undefined && !/^[\w.-]{1,64}$/.test(o.jobName)) throw new RangeError(`jobName may hold letters, digits, _ . - (1-64), got "${o.jobName}"`);
   if (o.pollIntervalMs !== undefined && !(o.pollIntervalMs >= 100)) throw new RangeError(`pollIntervalMs must be ≥ 100, got ${o.pollIntervalMs}`);
+  checkMaxFailedJobs(o.maxFailedJobs);
 }
 
 export abstract class JobQueueCluster {
@@ -115,6 +129,10 @@ export abstract class JobQueueCluster {
   protected abstract listJobs(): Promise<Map<string, 'pending' | 'running'>>;
   /** Cancels jobs by id. */
   protected abstract cancel(ids: string[]): Promise<void>;
+  /** Where job `id` writes its output (and errors), as a user would open it. */
+  protected abstract outputOf(id: string): string;
+  /** The final state of an ended job (`FAILED, exit code 127:0`) where the batch system still reports it. */
+  protected endState?(id: string): Promise<string | undefined>;
 
   protected readonly opts: JobClusterOptions;
   private readonly jobs = new Map<string, JobInfo>();
@@ -126,9 +144,25 @@ export abstract class JobQueueCluster {
   private closed = false;
   private logDirectoryMade = false;
   private readonly clients: Client[] = [];
+  /** Jobs in a row that ended before their worker joined (job-failures.ts decides). */
+  private failedInARow = 0;
+  /** Set once the cluster gave up submitting; every later scale()/adapt() throws it. */
+  private failure: Error | undefined;
+  private readonly failed: Promise<Error>;
+  private markFailed!: (e: Error) => void;
 
   protected constructor(opts: JobClusterOptions, private readonly local: LocalCluster | undefined, readonly schedulerAddress: string, readonly dashboardUrl: string | undefined) {
     this.opts = opts;
+    this.failed = new Promise((resolve) => { this.markFailed = resolve; });
+  }
+
+  /**
+   * Resolves with the error once the cluster stops submitting because `maxFailedJobs` jobs in a
+   * row ended before their worker joined (never, otherwise): a long-running caller (the CLI, an
+   * adaptive cluster) learns of it here.
+   */
+  whenFailed(): Promise<Error> {
+    return this.failed;
   }
 
   /** The cluster's token (given, or made at random for a scheduler reachable from other hosts). */
@@ -227,6 +261,7 @@ export abstract class JobQueueCluster {
   async scale(n: number): Promise<void> {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`scale: n must be an integer ≥ 0, got ${n}`);
     if (this.closed) throw new Error(`${this.kind} cluster: closed`);
+    if (this.failure) throw this.failure;
     this.adaptOpts = undefined;
     this.target = n;
     await this.sync();
@@ -236,6 +271,7 @@ export abstract class JobQueueCluster {
   /** Follows the scheduler's load within [minimum, maximum] workers until `scale()` or `close()`. */
   adapt(opts: AdaptOptions): void {
     checkAdaptOptions(opts);
+    if (this.failure) throw this.failure;
     if (!this.dashboardUrl) throw new Error(`${this.kind} cluster: adapt reads the load from the scheduler's dashboard; give dashboardUrl when attaching to a scheduler`);
     this.adaptOpts = opts;
     this.target = Math.max(this.target, opts.minimum ?? 0);
@@ -252,6 +288,7 @@ export abstract class JobQueueCluster {
     for (;;) {
       const mine = await this.liveWorkerNames();
       if (mine.length >= n) return;
+      if (this.failure) throw this.failure;
       if (Date.now() > end) throw new Error(`${this.kind} cluster: ${mine.length} of ${n} workers connected after ${timeoutMs} ms; jobs: ${this.jobList.map((j) => `${j.id} ${j.state}`).join(', ') || 'none'}`);
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -261,8 +298,20 @@ export abstract class JobQueueCluster {
   async liveWorkerNames(): Promise<string[]> {
     if (!this.dashboardUrl) throw new Error(`${this.kind} cluster: no dashboard to read workers from`);
     const { names } = await fetchLoad(this.dashboardUrl, this.opts.token);
+    this.noteJoined(names);
     const prefix = `${this.jobName}-`;
     return names.filter((n) => n.startsWith(prefix) && this.jobs.has(n.slice(prefix.length)));
+  }
+
+  /** Marks the jobs whose worker is among `names` (the scheduler's live workers) as joined. */
+  private noteJoined(names: string[]): void {
+    const live = new Set(names);
+    for (const j of this.jobs.values()) {
+      if (!j.joined && live.has(j.workerName)) {
+        j.joined = true;
+        this.failedInARow = 0; // a worker joined: the jobs do work
+      }
+    }
   }
 
   /** Cancels every job this cluster submitted, waits until the batch system lists none, stops its scheduler. */
@@ -311,7 +360,8 @@ export abstract class JobQueueCluster {
 
   private watch(everyMs = this.opts.pollIntervalMs ?? 2000): void {
     if (this.timer || this.closed) return;
-    this.timer = setInterval(() => { this.sync().catch((e: Error) => process.emitWarning(`${this.kind} cluster: ${e.message}`)); }, everyMs);
+    // Giving up was logged when it happened, and stopped this timer.
+    this.timer = setInterval(() => { this.sync().catch((e: Error) => { if (e !== this.failure) process.emitWarning(`${this.kind} cluster: ${e.message}`); }); }, everyMs);
     this.timer.unref();
   }
 
@@ -323,7 +373,31 @@ export abstract class JobQueueCluster {
 
   /** Tracks a submitted job (pending until the batch system lists it running). */
   private track(id: string): void {
-    this.jobs.set(id, { id, state: 'pending', workerName: `${this.jobName}-${id}` });
+    this.jobs.set(id, { id, state: 'pending', workerName: `${this.jobName}-${id}`, joined: false });
+  }
+
+  private log(line: string): void {
+    if (this.opts.log) this.opts.log(line);
+    else process.stderr.write(`${line}\n`);
+  }
+
+  /**
+   * A job the batch system no longer lists (and this cluster did not cancel): logged once if its
+   * worker never joined, counted, and after `maxFailedJobs` of them in a row the cluster gives up.
+   */
+  private async jobEnded(j: JobInfo): Promise<void> {
+    const ended: EndedJob = { id: j.id, joined: j.joined, outputFile: this.outputOf(j.id) };
+    if (!j.joined) ended.state = await this.endState?.(j.id).catch(() => undefined);
+    const { consecutive, giveUp } = countEndedJob(this.failedInARow, ended, this.opts.maxFailedJobs ?? DEFAULT_MAX_FAILED_JOBS);
+    this.failedInARow = consecutive;
+    if (!j.joined) this.log(endedWithoutWorkerLine(this.kind, ended));
+    if (giveUp && !this.failure) {
+      this.failure = new Error(gaveUpMessage(this.kind, consecutive, ended));
+      clearInterval(this.timer);
+      this.timer = undefined;
+      this.log(this.failure.message);
+      this.markFailed(this.failure);
+    }
   }
 
   /**
@@ -342,11 +416,22 @@ export abstract class JobQueueCluster {
 
   private async syncOnce(): Promise<void> {
     if (this.closed) return;
+    if (this.failure) throw this.failure;
     const listed = await this.listJobs();
+    // Which workers joined: only the dashboard says (without one, ended jobs are not judged).
+    // A dashboard that does not answer stops adapting, but not holding the jobs scale() asked for.
+    const load = this.dashboardUrl ? await fetchLoad(this.dashboardUrl, this.opts.token).catch((e: Error) => { if (this.adaptOpts) throw e; return undefined; }) : undefined;
+    if (load) this.noteJoined(load.names);
+    const ended: JobInfo[] = [];
     // Slurm and PBS list a job from its submission until it has ended: unlisted means ended.
-    for (const j of this.jobs.values()) j.state = listed.get(j.id) ?? 'gone';
-    if (this.adaptOpts) {
-      const load = await fetchLoad(this.dashboardUrl!, this.opts.token);
+    for (const j of this.jobs.values()) {
+      const state = listed.get(j.id) ?? 'gone';
+      if (state === 'gone' && j.state !== 'gone') ended.push(j);
+      j.state = state;
+    }
+    if (load) for (const j of ended) await this.jobEnded(j);
+    if (this.failure) throw this.failure;
+    if (this.adaptOpts && load) {
       const current = this.jobList.length;
       this.idleLooks = Math.ceil(load.outstanding / this.cores) < current ? this.idleLooks + 1 : 0;
       this.target = adaptTarget(load, current, this.cores, this.adaptOpts, this.idleLooks);

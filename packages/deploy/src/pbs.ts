@@ -1,5 +1,6 @@
 /** PBSCluster: workers as PBS Pro / Torque jobs (qsub, qstat, qdel). */
 import { JobQueueCluster, type JobClusterOptions } from './job-cluster.js';
+import { resolve } from 'node:path';
 import { runCommand } from './commands.js';
 
 export interface PBSClusterOptions extends JobClusterOptions {
@@ -56,6 +57,27 @@ export class PBSCluster extends JobQueueCluster {
   protected async cancel(ids: string[]): Promise<void> {
     if (ids.length) await runCommand(['qdel', ...ids]);
   }
+
+  // PBS names them <job name>.o<sequence> and .e<sequence> (a subjob 12[3]: 12.3), in -o/-e's
+  // directory, else in the directory qsub ran in.
+  protected outputOf(id: string): string {
+    const m = /^(\d+)(?:\[(\d+)\])?/.exec(id);
+    const seq = m ? `${m[1]}${m[2] ? `.${m[2]}` : ''}` : id;
+    const at = (f: string) => resolve(this.opts.logDirectory ?? '.', `${this.jobName}.${f}${seq}`);
+    return `${at('o')} (errors: ${at('e')})`;
+  }
+
+  // qstat -x (PBS Pro) still shows finished jobs; Torque's qstat -f shows completed ones for a while.
+  protected override async endState(id: string): Promise<string | undefined> {
+    return parseQstatEnd(await runCommand(['qstat', '-x', '-f', id]));
+  }
+}
+
+/** `qstat -x -f ID` → `F, exit status 127` (job_state and Exit_status), or undefined. */
+export function parseQstatEnd(out: string): string | undefined {
+  const state = /^\s*job_state = (\S+)/m.exec(out)?.[1];
+  const exit = /^\s*Exit_status = (-?\d+)/m.exec(out)?.[1];
+  return state ? `${state}${exit !== undefined ? `, exit status ${exit}` : ''}` : undefined;
 }
 
 /**

@@ -1,5 +1,6 @@
 /** SlurmCluster: workers as Slurm jobs (sbatch, squeue, scancel). */
 import { JobQueueCluster, type JobClusterOptions } from './job-cluster.js';
+import { resolve } from 'node:path';
 import { runCommand } from './commands.js';
 
 /**
@@ -62,6 +63,25 @@ export class SlurmCluster extends JobQueueCluster {
   protected async cancel(ids: string[]): Promise<void> {
     if (ids.length) await runCommand(['scancel', ...ids]);
   }
+
+  // The --output of directives() (an array task's id is already <array job>_<task>, as %A_%a),
+  // else Slurm's default, slurm-%j.out in the directory sbatch ran in.
+  protected outputOf(id: string): string {
+    const dir = this.opts.logDirectory;
+    return dir === undefined ? resolve(`slurm-${id}.out`) : resolve(dir, `${this.jobName}-${id}.out`);
+  }
+
+  // scontrol still shows an ended job for MinJobAge (default 300 s), without accounting.
+  protected override async endState(id: string): Promise<string | undefined> {
+    return parseScontrolEnd(await runCommand(['scontrol', '--oneliner', 'show', 'job', id]));
+  }
+}
+
+/** `scontrol -o show job ID` → `FAILED, exit code 127:0` (its JobState and ExitCode), or undefined. */
+export function parseScontrolEnd(out: string): string | undefined {
+  const state = /\bJobState=(\S+)/.exec(out)?.[1];
+  const exit = /\bExitCode=(\S+)/.exec(out)?.[1];
+  return state ? `${state}${exit ? `, exit code ${exit}` : ''}` : undefined;
 }
 
 /** `squeue --format='%i %t'` → job id → pending (PD, CF) or running (R, CG and the rest). */

@@ -74,6 +74,8 @@ export class SSHCluster extends JobQueueCluster {
   declare protected readonly opts: SSHClusterOptions & { token: string };
   private readonly sessions = new Map<string, Session>();
   private seq = 0;
+  /** What each ended worker session printed last (there is no output file over SSH). */
+  private readonly endedOutput = new Map<string, string>();
 
   private constructor(opts: SSHClusterOptions & { token: string }, private readonly scheduler: Session, address: string, dashboardUrl: string | undefined) {
     super(opts, undefined, address, dashboardUrl);
@@ -176,9 +178,16 @@ export class SSHCluster extends JobQueueCluster {
     const live = new Map<string, 'pending' | 'running'>();
     for (const [id, s] of this.sessions) {
       if (running(s.child)) live.set(id, 'running');
-      else this.sessions.delete(id);
+      else {
+        this.endedOutput.set(id, s.output.trim().slice(-1000));
+        this.sessions.delete(id);
+      }
     }
     return live;
+  }
+
+  protected outputOf(id: string): string {
+    return `what its ssh session printed: ${this.endedOutput.get(id) || 'nothing'}`;
   }
 
   // First the lifeline (the worker gets SIGTERM and hands its work back); the core asks again

@@ -35,6 +35,7 @@ t.test('bad values exit 2 naming the flag and the value', async (t) => {
     [['slurm', '--memory', '1MiB'], /--memory must be from 16MiB to 1024TiB, got "1MiB"/],
     [['slurm', '--walltime', '2h'], /--walltime must look like HH:MM:SS \(or D-HH:MM:SS\), got "2h"/],
     [['slurm', '--adapt', '5'], /--adapt must look like MIN:MAX \(e\.g\. 0:20\), got "5"/],
+    [['slurm', '--max-failed-jobs', '0'], /--max-failed-jobs must be an integer from 1 to 10000, got "0"/],
     [[], /expected 1 launcher \(slurm, pbs or ssh\), got 0/],
   ];
   for (const [args, re] of cases) {
@@ -87,4 +88,23 @@ t.test('a scheduler for other hosts: its dashboard address names this host, its 
   t.notMatch(out, new RegExp(readFileSync(file, 'utf8').trim()), 'the token itself is not printed');
   child.kill('SIGTERM');
   t.equal(await exited, 0);
+});
+
+t.test('gluon-cluster pbs whose jobs end before their worker joins: each logged, then it stops submitting and exits 1 naming the last job', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-cluster-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const env = { ...process.env, FAKE_PBS_DIR: dir, PATH: `${join(fixtures, 'pbs-bin')}:${process.env.PATH}` };
+  // A prologue that fails (a module that is not there): the job ends before the worker starts.
+  const child = spawn(process.execPath, [bin, 'pbs', '--jobs', '1', '--host', '127.0.0.1', '--prologue', 'exit 3', '--max-failed-jobs', '2', '--log-directory', join(dir, 'logs')], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const status = await new Promise<number | null>((r) => child.on('exit', r));
+  t.equal(status, 1, `exit 1 once it gave up:\n${out}`);
+  const ended = [...out.matchAll(/^gluon-cluster: pbs cluster: job (\S+) ended before its worker joined; read (\S+)/gm)];
+  t.equal(ended.length, 2, 'each failed job logged once');
+  t.equal(ended[1]![2], join(dir, 'logs', `gluon-worker.o${ended[1]![1]!.split('.')[0]}`), 'naming its output file');
+  t.match(out, `pbs cluster: 2 jobs in a row ended before their worker joined; not submitting more. The last, job ${ended[1]![1]}`);
+  t.match(out, /gave up submitting: cancelling 0 job\(s\)/);
 });

@@ -35,3 +35,9 @@ export async function sumThrough(cluster: JobQueueCluster, n: number, ms: number
 export function holdSlurm(): void {
   spawnSync('bash', [join(repo, 'scripts/setup-slurm.sh'), 'hold', String(process.pid)], { stdio: 'ignore', timeout: 180_000 });
 }
+
+/** Resolves with what `p` gives, or rejects after a generous bound (a hang, not a timing assertion). */
+export function within<T>(p: Promise<T>, what: string, ms = 180_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms); })]).finally(() => clearTimeout(timer));
+}

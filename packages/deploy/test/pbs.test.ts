@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PBSCluster } from '@gluon/deploy';
-import { fixtures, repo, sumThrough } from './helpers.js';
+import { fixtures, repo, sumThrough, within } from './helpers.js';
 
 /**
  * PBSCluster against stand-ins for qsub/qstat/qdel (test/fixtures/pbs-bin) that run each job
@@ -88,4 +88,49 @@ t.test('logDirectory is created before the first job is submitted, and one that 
   t.teardown(() => bad.close());
   await t.rejects(bad.scale(1), { message: `pbs cluster: logDirectory ${join(file, 'logs')} cannot be created (ENOTDIR); the jobs write their output there` });
   t.same(bad.jobList, [], 'nothing was submitted');
+});
+
+t.test('jobs that end before their worker joins are each logged once, and after maxFailedJobs in a row the cluster stops submitting and fails naming the last', async (t) => {
+  const lines: string[] = [];
+  const logs = join(dir, 'failing-logs');
+  // A missing node binary on the compute node: the job ends at once, no worker ever joins.
+  const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, node: '/nonexistent/node', logDirectory: logs, maxFailedJobs: 3, log: (l) => lines.push(l) });
+  t.teardown(() => cluster.close());
+  await cluster.scale(1);
+  const err = await within(cluster.whenFailed(), 'the cluster giving up');
+  const ended = lines.filter((l) => l.includes('ended before its worker joined;'));
+  const ids = ended.map((l) => /job (\S+) ended/.exec(l)![1]!);
+  t.equal(ids.length, 3, `three jobs logged: ${ids.join(', ')}`);
+  t.equal(new Set(ids).size, 3, 'each job once');
+  for (const id of ids) {
+    const seq = id.split('.')[0];
+    t.ok(ended.some((l) => l.includes(`job ${id} `) && l.includes(`read ${join(logs, `gluon-worker.o${seq}`)} (errors: ${join(logs, `gluon-worker.e${seq}`)})`)), `the line for ${id} names its output and error files`);
+  }
+  const last = ids[2]!;
+  t.match(err.message, `pbs cluster: 3 jobs in a row ended before their worker joined; not submitting more. The last, job ${last}, ended: read ${join(logs, `gluon-worker.o${last.split('.')[0]}`)}`);
+  t.ok(lines.includes(err.message), 'the give-up is logged too');
+  const submitted = () => readdirSync(join(dir, 'jobs')).filter((f) => f.endsWith('.sh')).length;
+  const before = submitted();
+  await t.rejects(cluster.scale(1), err, 'scale() fails with the same error');
+  await t.rejects(cluster.waitForWorkers(1, 120_000), err, 'waitForWorkers() fails with it');
+  t.throws(() => cluster.adapt({ maximum: 2 }), err, 'adapt() too');
+  t.equal(submitted(), before, 'nothing more was submitted');
+  t.same(cluster.jobList, [], 'no job left');
+});
+
+t.test('a job whose worker joined and then ended is normal churn: not logged, not counted, replaced', async (t) => {
+  const lines: string[] = [];
+  const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, maxFailedJobs: 1, log: (l) => lines.push(l) });
+  t.teardown(() => cluster.close());
+  await cluster.scale(1);
+  await cluster.waitForWorkers(1, 120_000);
+  const [first] = cluster.jobList.map((j) => j.id);
+  // The job ends (killed by the batch system, say) after its worker joined.
+  process.kill(-Number(readFileSync(join(dir, 'jobs', `${first}.pid`), 'utf8')), 'SIGKILL');
+  for (let i = 0; i < 1200 && !cluster.jobList.some((j) => j.id !== first); i++) await new Promise((r) => setTimeout(r, 100));
+  const next = cluster.jobList.find((j) => j.id !== first);
+  t.ok(next, `job ${next?.id} replaces ${first}: with maxFailedJobs 1 the cluster did not give up`);
+  t.same(lines, [], 'nothing logged for a job whose worker had joined');
+  await cluster.waitForWorkers(1, 120_000);
+  await cluster.close();
 });

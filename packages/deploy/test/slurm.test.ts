@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SlurmCluster } from '@gluon/deploy';
-import { holdSlurm, repo, sumThrough } from './helpers.js';
+import { holdSlurm, repo, sumThrough, within } from './helpers.js';
 
 /**
  * SlurmCluster against a real Slurm: the one-node cluster of scripts/setup-slurm.sh (slurmctld +
@@ -138,5 +138,23 @@ if (why) {
     t.ok(Object.keys(sum(serialDir).finalStates as object).length > 10, 'the in-process run found final states');
     t.same(sum(outDir!).finalStates, sum(serialDir).finalStates, 'events per final state equal the in-process run\'s');
     t.same(squeueIds().filter((id) => !before.has(id)), [], 'the run cancelled its jobs: squeue lists none of them');
+  });
+  t.test('jobs whose worker never joins (no node binary on the node): each logged with its state and output file, then scale() gives up naming the last', async (t) => {
+    const lines: string[] = [];
+    const cluster = await SlurmCluster.start({ ...common, node: '/nonexistent/node', maxFailedJobs: 2, log: (l) => lines.push(l) });
+    t.teardown(() => cluster.close());
+    await cluster.scale(1);
+    const err = await within(cluster.whenFailed(), 'the cluster giving up', 300_000);
+    const ended = lines.filter((l) => l.includes('ended before its worker joined ('));
+    t.equal(ended.length, 2, `each failed job logged once: ${ended.join(' | ')}`);
+    const last = /job (\S+) ended/.exec(ended[1]!)![1]!;
+    // bash's exit status for a command not found; Slurm keeps an ended job in scontrol for MinJobAge.
+    t.match(ended[1]!, `slurm cluster: job ${last} ended before its worker joined (FAILED, exit code 127:0); read ${join(work, `gluon-worker-${last}.out`)}`);
+    t.ok(existsSync(join(work, `gluon-worker-${last}.out`)), 'the file named is where the job wrote');
+    t.match(readFileSync(join(work, `gluon-worker-${last}.out`), 'utf8'), /nonexistent\/node/, 'and it says what went wrong');
+    t.match(err.message, `slurm cluster: 2 jobs in a row ended before their worker joined; not submitting more. The last, job ${last}, ended FAILED, exit code 127:0: read ${join(work, `gluon-worker-${last}.out`)}`);
+    await t.rejects(cluster.scale(1), err, 'scale() fails with it');
+    t.same(cluster.jobList, [], 'no job left');
+    await cluster.close();
   });
 }
