@@ -5,7 +5,7 @@ import {
   type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
 import type { ClusterEvent, ClusterProbe, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
-import { collectCompacting, IdleCollector } from './idle-gc.js';
+import { Aftercare, collectCompacting, IdleCollector } from './idle-gc.js';
 import { mallocTrim } from './malloc-trim.js';
 import { SchedulerState, type Command, type SchedulerConfig } from './state.js';
 
@@ -88,8 +88,8 @@ export class Scheduler implements DashboardSource {
   private dashboard: { url: string; close(): Promise<void> } | undefined;
   private readonly log: Logger;
   private readonly collector = new IdleCollector();
-  /** Task state changes at the last idle collection, until the C heap is trimmed (trimAfterCollection). */
-  private trimPending: number | undefined;
+  /** The trim and the second collection that follow an idle collection (idle-gc.ts). */
+  private readonly aftercare = new Aftercare();
 
   private constructor(private readonly opts: SchedulerOptions) {
     const cfg: Partial<SchedulerConfig> = {};
@@ -181,13 +181,19 @@ export class Scheduler implements DashboardSource {
     const { commands, expired } = this.state.tick(Date.now());
     // Started with --expose-gc (SCHEDULER_V8_FLAGS): give a big release's memory back once it settled.
     const gc = globalThis.gc;
-    if (this.trimPending !== undefined) this.trimAfterCollection(this.trimPending);
+    const after = this.aftercare.next(Date.now(), this.state.transitionCount);
+    if (after === 'trim') this.trimHeap('after the idle collection');
+    else if (after === 'settle' && gc) {
+      const before = process.memoryUsage.rss();
+      gc();
+      this.trimHeap(`after a second collection, ${this.aftercare.settleMs / 1000} s idle`, before);
+    }
     if (gc && this.collector.shouldCollect(this.state.forgottenCount, this.state.transitionCount)) {
       collectCompacting(gc);
       // What is left after the collection, to tell live leftovers (heap used) from memory the
       // process keeps without using it (RSS beyond the heap): bench/scale.ts reads this line.
       this.log(memoryLine(`idle collection after ${this.collector.lastReleased} tasks were forgotten`));
-      this.trimPending = this.state.transitionCount;
+      this.aftercare.collected(Date.now(), this.state.transitionCount);
     }
     // A peer that has left more than --max-send-backlog unread since the last tick is dropped
     // (4010), also when nothing more is being sent to it (a worker holding all the tasks it may).
@@ -202,20 +208,15 @@ export class Scheduler implements DashboardSource {
   }
 
   /**
-   * One tick after an idle collection, give the C heap's free pages back (malloc-trim.ts). A tick
-   * later because V8 frees dead buffers' C memory (socket reads, codec output) on its sweeper
-   * threads after the collection returns (Node 20), so a trim in the same tick finds less.
-   * Skipped when work resumed meanwhile: a busy scheduler refills the heap at once.
+   * Gives the C heap's free pages back (malloc-trim.ts) and logs what that did, `when`, with the
+   * RSS from `before` (default: now, before the trim).
    */
-  private trimAfterCollection(transitionsThen: number): void {
-    this.trimPending = undefined;
-    if (this.state.transitionCount !== transitionsThen) return;
+  private trimHeap(when: string, before = process.memoryUsage.rss()): void {
     const t = mallocTrim();
-    if (typeof t === 'string') return this.log(`after the idle collection: ${t}; the C heap keeps its free pages`);
-    const before = process.memoryUsage.rss();
+    if (typeof t === 'string') return this.log(`${when}: ${t}; the C heap keeps its free pages`);
     const gave = t.trim();
     const mib = (b: number) => (b / 2 ** 20).toFixed(1);
-    this.log(`malloc_trim after the idle collection: ${gave ? 'gave back' : 'nothing to give back'}, RSS ${mib(before)} -> ${mib(process.memoryUsage.rss())} MiB`);
+    this.log(`malloc_trim ${when}: ${gave ? 'gave back' : 'nothing to give back'}, RSS ${mib(before)} -> ${mib(process.memoryUsage.rss())} MiB`);
   }
 
   /**

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { collectCompacting, IdleCollector, LAST_RESORT } from '../src/idle-gc.js';
+import { Aftercare, collectCompacting, IdleCollector, LAST_RESORT } from '../src/idle-gc.js';
 import { Sim, task } from './sim.js';
 
 /** Feeds a collector one tick per step (forgotten, transitions) and checks each answer. */
@@ -33,6 +33,24 @@ t.test('a release is not collected while other work goes on, only at the first t
     [1200, 3700, false, 'still working'],
     [1200, 3700, true, 'a tick without any work: collect'],
   ]);
+});
+
+t.test('after an idle collection: a trim at the next tick, a second collection once settleMs have passed; work resuming ends both', async (t) => {
+  const a = new Aftercare(6000);
+  t.equal(a.next(0, 10), undefined, 'no collection yet');
+  a.collected(1000, 10);
+  t.equal(a.next(1250, 10), 'trim', 'the next tick trims');
+  t.equal(a.next(1500, 10), undefined, 'once');
+  t.equal(a.next(6999, 10), undefined, 'not yet 6 s');
+  t.equal(a.next(7000, 10), 'settle', '6 s after the collection, still idle');
+  t.equal(a.next(9000, 10), undefined, 'once');
+  a.collected(20_000, 50);
+  t.equal(a.next(20_250, 51), undefined, 'a task changed state: no trim');
+  t.equal(a.next(30_000, 51), undefined, 'and no second collection');
+  a.collected(40_000, 60);
+  t.equal(a.next(40_250, 60), 'trim');
+  t.equal(a.next(43_000, 61), undefined, 'work resumed after the trim: no second collection');
+  t.equal(a.next(50_000, 61), undefined);
 });
 
 t.test('the state machine counts the tasks it forgets', async (t) => {

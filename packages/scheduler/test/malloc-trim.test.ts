@@ -43,7 +43,7 @@ t.test('free pages glibc keeps below live blocks are given back', { skip: notGli
   t.equal(kept.filter((b) => b[199] === 2).length, 2000, 'the live blocks are intact');
 });
 
-t.test('the real scheduler trims the C heap after its idle collection of a big release', { skip: notGlibc }, async (t) => {
+t.test('the real scheduler trims the C heap after its idle collection of a big release, and again after a second collection once idle', { skip: notGlibc }, async (t) => {
   const s = await startCli(t, [], { GLUON_TOKEN: TOKEN });
   const worker = await connect(s.address, { role: 'worker', name: 'w', address: 'ws://127.0.0.1:1', nthreads: 64, memoryLimit: 0, pid: 1, host: 'test' }, { token: TOKEN });
   t.teardown(() => worker.conn.close());
@@ -67,6 +67,8 @@ t.test('the real scheduler trims the C heap after its idle collection of a big r
   await until(() => /malloc_trim after the idle collection/.test(s.stderr()), `the trim's log line; stderr: ${s.stderr().slice(-400)}`);
   const m = /malloc_trim after the idle collection: (gave back|nothing to give back), RSS ([\d.]+) -> ([\d.]+) MiB/.exec(s.stderr());
   t.ok(m, `the line says what it did: ${/malloc_trim.*$/m.exec(s.stderr())?.[0]}`);
+  await until(() => /malloc_trim after a second collection, 6 s idle/.test(s.stderr()), 'the second collection\'s log line');
+  t.match(s.stderr(), /malloc_trim after a second collection, 6 s idle: (gave back|nothing to give back), RSS [\d.]+ -> [\d.]+ MiB/, 'then, still idle, a second collection and trim');
   t.ok(/idle collection after 6\d,\d+ tasks were forgotten|idle collection after 6\d{4} tasks were forgotten/.test(s.stderr()), 'after the idle collection of the release');
 });
 
