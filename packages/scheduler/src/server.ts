@@ -188,7 +188,7 @@ export class Scheduler implements DashboardSource {
       gc();
       this.trimHeap(`after a second collection, ${this.aftercare.settleMs / 1000} s idle`, before);
     }
-    if (gc && this.collector.shouldCollect(this.state.forgottenCount, this.state.transitionCount)) {
+    if (gc && this.collector.shouldCollect(this.state.forgottenCount, this.state.transitionCount, this.state.tasks.size)) {
       collectCompacting(gc);
       // What is left after the collection, to tell live leftovers (heap used) from memory the
       // process keeps without using it (RSS beyond the heap): bench/scale.ts reads this line.

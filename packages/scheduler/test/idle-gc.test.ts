@@ -35,6 +35,20 @@ t.test('a release is not collected while other work goes on, only at the first t
   ]);
 });
 
+t.test('not while more tasks are held than were released since the last collection (a client pausing mid-graph)', async (t) => {
+  const c = new IdleCollector(1000);
+  const step = (forgotten: number, transitions: number, live: number, collect: boolean, why: string) => t.equal(c.shouldCollect(forgotten, transitions, live), collect, why);
+  step(1600, 4800, 400_000, false, 'releasing, while a big graph arrives');
+  step(1600, 4800, 400_000, false, 'a tick without work, but 400,000 tasks held against 1,600 released: the heap is mostly alive');
+  step(1600, 4800, 400_000, false, 'still');
+  step(401_600, 1_204_800, 0, false, 'the big graph released');
+  step(401_600, 1_204_800, 0, true, 'settled, nothing held: collect');
+  step(403_000, 1_209_000, 1_500, false, 'small work');
+  step(403_000, 1_209_000, 1_500, false, '1,400 released, 1,500 held: no');
+  step(404_000, 1_212_000, 500, false, 'more released');
+  step(404_000, 1_212_000, 500, true, '2,400 released, 500 held: collect');
+});
+
 t.test('after an idle collection: a trim at the next tick, a second collection once settleMs have passed; work resuming ends both', async (t) => {
   const a = new Aftercare(6000);
   t.equal(a.next(0, 10), undefined, 'no collection yet');
