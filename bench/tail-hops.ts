@@ -183,7 +183,9 @@ async function main(): Promise<void> {
       console.log(`  ${n.padEnd(10)} ${mean(all.map((t) => t.runq![j]!)).toFixed(0).padStart(6)} / ${mean(sl).toFixed(0).padStart(6)}   ${sl.filter((x) => x > 500).length}`);
     });
   }
-  if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+  // At exit, after this process's own probe has written its file there (its exit handler was
+  // registered first, when hop-probe.ts loaded): removed now, that write failed with ENOENT.
+  if (!process.env.KEEP) process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 }
 
 /**
