@@ -4,7 +4,7 @@
  * client re-sends the graph of every key it holds, and the run completes with the same result:
  * no task that had run (or was running) runs again, counted by the tasks themselves.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -41,8 +41,12 @@ t.test('kill -9 of the scheduler mid-run, a new one on the same address: same re
   t.teardown(() => client.close());
 
   const n = 120;
+  // The second half of the leaves hold their threads until the gate exists: the scheduler is
+  // killed with leaves still to start however fast the workers get through the first half
+  // (at load ~25 they could all have started before the client saw a third of them finish).
+  const gate = join(dir, 'gate');
   const leaves: Array<Future<number>> = [];
-  for (let i = 0; i < n; i++) leaves.push(client.submit(recordRun, log, i, 15));
+  for (let i = 0; i < n; i++) leaves.push(i < n / 2 ? client.submit(recordRun, log, i, 15) : client.submit(recordRun, log, i, 15, gate));
   const total = client.treeReduce(sumAll, leaves, { fanIn: 8 });
   const expected = (n * (n + 1)) / 2;
 
@@ -52,6 +56,7 @@ t.test('kill -9 of the scheduler mid-run, a new one on the same address: same re
   await s1.proc.exited();
   const before = runs(log).length;
   t.ok(before >= n / 3 && before < n, `killed the scheduler after ${before} of ${n} leaves had started`);
+  writeFileSync(gate, '');
   // Work submitted while the scheduler is away is queued and sent once it is back.
   const late = client.submit(recordRun, log, 1000, 0);
 
