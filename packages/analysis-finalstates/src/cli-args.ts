@@ -1,6 +1,7 @@
 /** Parsing `gluon-finalstates` arguments into a validated configuration and a mode. */
 import { parseArgs } from 'node:util';
-import { BATCH_RUN_FLAGS } from '@gluon/deploy';
+import { BATCH_RUN_FLAGS, batchFlagsUnused } from '@gluon/deploy';
+import { joinNegativeValues } from '@gluon/analysis-h4l';
 import { loadConfigFile, mergeConfig, validateConfig, parseTasks, ConfigError, type FsConfig } from './config.js';
 
 /** Flags that set config keys: the key, its parse, and what it does (for --help). */
@@ -66,11 +67,12 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
   };
   for (const k of Object.keys(CONFIG_FLAGS)) options[k] = { type: 'string' };
   let values: Record<string, string | boolean | undefined>;
-  try { ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false })); } catch (e) {
+  try { ({ values } = parseArgs({ args: joinNegativeValues(argv, options), options, strict: true, allowPositionals: false })); } catch (e) {
     throw new ConfigError(e instanceof Error ? e.message : String(e));
   }
   const yaml = typeof values.config === 'string' ? await loadConfigFile(values.config) : {};
   const flags: Partial<FsConfig> = {};
+  const batchGiven: Record<string, string> = {};
   for (const [flag, spec] of Object.entries(CONFIG_FLAGS)) {
     const v = values[flag];
     if (typeof v !== 'string') continue;
@@ -79,6 +81,7 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
       throw new ConfigError((e as Error).message.replace(`--${flag}: ${spec.key}`, `--${flag}`).replace(/, got .*$/, `, got ${JSON.stringify(v)}`));
     }
     (flags as Record<string, unknown>)[spec.key] = parsed;
+    if (Object.hasOwn(BATCH_RUN_FLAGS, flag)) batchGiven[flag] = v;
   }
   if (typeof values.tasks === 'string') flags.tasks = parseTasks(values.tasks);
   if (values['no-dashboard']) flags.dashboard = false;
@@ -97,5 +100,8 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
     if (mode === 'plots-only' || mode === 'merge-only') throw new ConfigError(`--${mode} does not take --batch-job-index/--total-batch-jobs`);
     batch = { index, total };
   }
-  return { config: mergeConfig(yaml, flags), mode, ...(runDir ? { runDir } : {}), ...(batch ? { batch } : {}) };
+  const config = mergeConfig(yaml, flags);
+  const unused = batchFlagsUnused(batchGiven, config.cluster);
+  if (unused) throw new ConfigError(unused);
+  return { config, mode, ...(runDir ? { runDir } : {}), ...(batch ? { batch } : {}) };
 }

@@ -12,6 +12,7 @@ import { execute, dryRun } from './app.js';
 import { replot } from './outputs.js';
 import { mergeRun } from './merge.js';
 import { generateDataset } from '@gluon/analysis-h4l/generate';
+import { joinNegativeValues } from '@gluon/analysis-h4l';
 
 /** This package's version, for --version. */
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -41,7 +42,8 @@ generate (a synthetic dataset in the ATLAS 2020 schema):
 async function generate(argv: string[]): Promise<void> {
   let values: { out?: string; scale?: string; seed?: string };
   try {
-    ({ values } = parseArgs({ args: argv, options: { out: { type: 'string' }, scale: { type: 'string' }, seed: { type: 'string' } }, strict: true }));
+    const options = { out: { type: 'string' }, scale: { type: 'string' }, seed: { type: 'string' } } as const;
+    ({ values } = parseArgs({ args: joinNegativeValues(argv, options), options, strict: true }));
   } catch (e) {
     // A usage error, like every other one: exit 2.
     throw new ConfigError(`generate: ${e instanceof Error ? e.message : String(e)}`);

@@ -39,6 +39,19 @@ t.test('bad arguments exit 2 naming the flag or key', async (t) => {
   t.equal(r5.code, 2); t.match(r5.err, /--batch-job-index must be from 0 to 1, got 2/);
   const r6 = await cli(['generate', '--bogus'], d);
   t.equal(r6.code, 2, 'generate usage errors exit 2 too'); t.match(r6.err, /generate: Unknown option '--bogus'/);
+  // A negative number is the flag's value, refused by its range check (not parseArgs' "ambiguous").
+  for (const [args, re] of [
+    [['--jobs', '-1'], /^gluon-finalstates: --jobs must be an integer ≥ 1, got "-1"\n$/],
+    [['--chunk-size', '-5'], /^gluon-finalstates: --chunk-size must be an integer ≥ 1, got "-5"\n$/],
+    [['--batch-job-index', '-1', '--total-batch-jobs', '2'], /^gluon-finalstates: --batch-job-index must be from 0 to 1, got -1\n$/],
+    [['generate', '--scale', '-1'], /^gluon-finalstates: --scale must be a positive number, got "-1"\n$/],
+  ] as [string[], RegExp][]) {
+    const r = await cli(args, d);
+    t.equal(r.code, 2, args.join(' ')); t.match(r.err, re, args.join(' '));
+  }
+  // Batch flags without a batch cluster would be ignored: refused instead.
+  const r7 = await cli(['--jobs', '3', '--job-cores', '2'], d);
+  t.equal(r7.code, 2); t.match(r7.err, /^gluon-finalstates: --jobs 3, --job-cores 2 need --cluster slurm\|pbs \(or cluster: in the config file\): without it no batch jobs are submitted\n$/);
 });
 
 t.test('--help says what every flag does, for run and generate', async (t) => {

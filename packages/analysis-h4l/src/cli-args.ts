@@ -6,7 +6,8 @@
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { BATCH_RUN_FLAGS } from '@gluon/deploy';
+import { BATCH_RUN_FLAGS, batchFlagsUnused } from '@gluon/deploy';
+import { joinNegativeValues } from './argv.js';
 import { loadConfigFile, mergeConfig, validateConfig, ConfigError, type H4lConfig } from './config.js';
 
 type FlagType = 'string' | 'boolean';
@@ -17,7 +18,7 @@ type FlagType = 'string' | 'boolean';
  */
 export function parseFlags(cmd: string, argv: string[], options: Record<string, { type: FlagType }>): Record<string, string | boolean | undefined> {
   try {
-    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args: joinNegativeValues(argv, options), options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }).values;
   } catch (e) {
     // parseArgs appends advice about '--' that does not apply here.
     const msg = (e instanceof Error ? e.message : String(e)).replace(/\. To specify a positional argument[\s\S]*$/, '');
@@ -84,6 +85,7 @@ export async function configFromArgs(argv: string[], cwd = process.cwd()): Promi
     : !values['no-config'] && existsSync(local) ? local : null;
   const yaml = configFile ? await loadConfigFile(configFile) : {};
   const flags: Record<string, unknown> = {};
+  const batchGiven: Record<string, string> = {};
   for (const [flag, spec] of Object.entries(RUN_FLAGS)) {
     const v = values[flag];
     if (v === undefined) continue;
@@ -92,6 +94,10 @@ export async function configFromArgs(argv: string[], cwd = process.cwd()): Promi
       throw new ConfigError((e as Error).message.replace(`--${flag}: ${spec.key}`, `--${flag}`).replace(/, got .*$/, `, got ${JSON.stringify(v)}`));
     }
     flags[spec.key] = parsed;
+    if (Object.hasOwn(BATCH_RUN_FLAGS, flag)) batchGiven[flag] = String(v);
   }
-  return { config: mergeConfig(yaml, flags), dryRun: values['dry-run'] === true, help: false, configFile };
+  const config = mergeConfig(yaml, flags);
+  const unused = batchFlagsUnused(batchGiven, config.cluster);
+  if (unused) throw new ConfigError(unused);
+  return { config, dryRun: values['dry-run'] === true, help: false, configFile };
 }

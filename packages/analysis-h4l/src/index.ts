@@ -14,6 +14,8 @@ export * from './chunk.js';
 export * from './dataset.js';
 export * from './groups.js';
 export * from './run.js';
-// Shared with @gluon/analysis-finalstates: the console progress bar and PNG rendering.
+// Shared with @gluon/analysis-finalstates: the console progress bar, PNG rendering and the
+// command-line words' preparation for parseArgs.
 export * from './progress.js';
 export { svgToPng, niceStep } from './plot.js';
+export { joinNegativeValues } from './argv.js';

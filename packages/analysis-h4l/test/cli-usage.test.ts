@@ -44,6 +44,13 @@ t.test('usage errors exit 2 in every command, named once', async (t) => {
     [['download', '--timeout', '0'], /--timeout must be a positive number of seconds/],
     [['download', '--selection', 'best'], /--selection must be notebook or framework/],
     [['run', '--n-workers', 'two'], /^gluon-h4l run: --n-workers must be an integer ≥ 0, got "two"\n$/],
+    // A negative number is the flag's value, refused by its range check (not parseArgs' "ambiguous").
+    [['run', '--jobs', '-1'], /^gluon-h4l run: --jobs must be an integer ≥ 1, got "-1"\n$/],
+    [['run', '--n-workers', '-2'], /^gluon-h4l run: --n-workers must be an integer ≥ 0, got "-2"\n$/],
+    [['generate', '--threads', '-1'], /^gluon-h4l generate: --threads must be an integer from 1 to 256, got "-1"\n$/],
+    // Batch flags without a batch cluster would be ignored: refused instead.
+    [['run', '--no-config', '--jobs', '3'], /^gluon-h4l run: --jobs 3 needs --cluster slurm\|pbs \(or cluster: in the config file\): without it no batch jobs are submitted\n$/],
+    [['run', '--no-config', '--scheduler', 'ws://127.0.0.1:9', '--jobs', '3', '--job-memory', '4GiB'], /^gluon-h4l run: --jobs 3, --job-memory 4GiB need --cluster slurm\|pbs/],
     [['frobnicate'], /unknown command "frobnicate"/],
     [['run', '--config', '/nonexistent/c.yaml'], /^gluon-h4l run: cannot read config file \/nonexistent\/c\.yaml \(no such file or directory \(ENOENT\)\)\n$/],
   ];

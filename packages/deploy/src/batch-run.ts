@@ -54,17 +54,30 @@ export const BATCH_RUN_CHECKS: Record<keyof BatchRunConfig, Check> = {
 /** One flag per key: `--cluster`, `--jobs`, `--job-cores`, …; `number`: its text is a number. */
 export const BATCH_RUN_FLAGS: Record<string, { key: keyof BatchRunConfig; number?: true; arg: string; help: string }> = {
   cluster: { key: 'cluster', arg: 'slurm|pbs', help: 'run the workers as batch jobs (docs/deploy-slurm.md, docs/deploy-pbs.md)' },
-  jobs: { key: 'jobs', number: true, arg: 'N', help: 'with --cluster: jobs to submit, one worker each' },
-  'job-cores': { key: 'job_cores', number: true, arg: 'N', help: 'with --cluster: cores (worker threads) per job' },
-  'job-memory': { key: 'job_memory', arg: 'SIZE', help: 'with --cluster: memory per job, e.g. 4GiB' },
-  'job-walltime': { key: 'job_walltime', arg: 'HH:MM:SS', help: 'with --cluster: wall-clock limit per job' },
-  'job-queue': { key: 'job_queue', arg: 'NAME', help: 'with --cluster: queue (Slurm: partition)' },
-  'job-account': { key: 'job_account', arg: 'NAME', help: 'with --cluster: account to charge' },
+  jobs: { key: 'jobs', number: true, arg: 'N', help: 'needs --cluster: jobs to submit, one worker each' },
+  'job-cores': { key: 'job_cores', number: true, arg: 'N', help: 'needs --cluster: cores (worker threads) per job' },
+  'job-memory': { key: 'job_memory', arg: 'SIZE', help: 'needs --cluster: memory per job, e.g. 4GiB' },
+  'job-walltime': { key: 'job_walltime', arg: 'HH:MM:SS', help: 'needs --cluster: wall-clock limit per job' },
+  'job-queue': { key: 'job_queue', arg: 'NAME', help: 'needs --cluster: queue (Slurm: partition)' },
+  'job-account': { key: 'job_account', arg: 'NAME', help: 'needs --cluster: account to charge' },
 };
 
 /** Why `cluster` cannot go with the rest of a config, or undefined (it starts its own scheduler). */
 export function batchRunConflict(c: Pick<BatchRunConfig, 'cluster'> & { scheduler: string | null }): string | undefined {
   return c.cluster && c.scheduler ? `cluster (${c.cluster}) starts its own scheduler; it cannot be combined with scheduler ${c.scheduler}` : undefined;
+}
+
+/**
+ * Why batch flags the user gave would have no effect, or undefined: `--jobs`, `--job-cores`, …
+ * mean something only when the run's workers are batch jobs (`cluster`, from --cluster or the
+ * config file), and a flag silently ignored is worse than a refused one. `given`: each flag of
+ * BATCH_RUN_FLAGS on the command line → its text as typed; `cluster`: the merged config's.
+ */
+export function batchFlagsUnused(given: Record<string, string>, cluster: BatchKind | null): string | undefined {
+  if (cluster) return undefined;
+  const unused = Object.entries(given).filter(([f]) => f !== 'cluster' && Object.hasOwn(BATCH_RUN_FLAGS, f));
+  if (unused.length === 0) return undefined;
+  return `${unused.map(([f, v]) => `--${f} ${v}`).join(', ')} need${unused.length === 1 ? 's' : ''} --cluster slurm|pbs (or cluster: in the config file): without it no batch jobs are submitted`;
 }
 
 /**

@@ -8,4 +8,4 @@ export { PBSCluster, parseQstat, type PBSClusterOptions } from './pbs.js';
 export { SSHCluster, type SSHClusterOptions } from './ssh.js';
 export { adaptTarget, type AdaptOptions, type SchedulerLoad } from './adapt.js';
 export { BatchCommandError } from './commands.js';
-export { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, BATCH_RUN_FLAGS, batchRunConflict, startBatchRun, type BatchKind, type BatchRunConfig } from './batch-run.js';
+export { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, BATCH_RUN_FLAGS, batchFlagsUnused, batchRunConflict, startBatchRun, type BatchKind, type BatchRunConfig } from './batch-run.js';
