@@ -47,6 +47,27 @@ function ensureThreads(n: number): Worker[] {
   return threads.slice(0, n);
 }
 
+/**
+ * Jobs each thread is working for. `Worker#ref`/`unref` are a switch, not a count: with two
+ * jobs on one thread, the first to finish unref'd it while the second still had baskets there,
+ * and a process waiting only on the second read exited mid-read (exit 13, a top-level await never
+ * settled; inflate-pool.test's ring test ended "unfinished" under load).
+ */
+const working = new Map<Worker, number>();
+
+function hold(w: Worker): void {
+  const n = working.get(w) ?? 0;
+  if (n === 0) w.ref();
+  working.set(w, n + 1);
+}
+
+function letGo(w: Worker): void {
+  const n = (working.get(w) ?? 1) - 1;
+  if (n > 0) return void working.set(w, n);
+  working.delete(w);
+  w.unref();
+}
+
 function forget(w: Worker): void {
   const i = threads.indexOf(w);
   if (i >= 0) threads.splice(i, 1);
@@ -83,11 +104,11 @@ export class InflateJob {
   ) {
     // A thread holds the process open while it works on a job (close() ends that), not between.
     this.drained = Promise.all(helpers.map((w) => new Promise<void>((resolve) => {
-      w.ref();
+      hold(w);
       const settle = () => {
         w.off('message', onMessage);
         w.off('exit', settle);
-        w.unref();
+        letGo(w);
         resolve();
       };
       const onMessage = (m: DoneMessage) => {

@@ -1,5 +1,9 @@
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { decompress } from '../src/decompress.js';
 import { InflateJob, type Payload } from '../src/inflate-pool.js';
 import { compressPayload } from '../src/write/compress.js';
@@ -170,4 +174,31 @@ t.test('a job\'s ring is reused by the next job, only once its threads are done 
   }
   next.close();
   during.close();
+});
+
+t.test('two jobs on one thread: the one still working keeps the process alive after the other is done', async (t) => {
+  // A process whose only pending work is the second read: the first job's end must not let it
+  // exit (Worker#ref is a switch, not a count). Before the fix it exited 13 mid-read.
+  const dist = new URL('../dist/inflate-pool.js', import.meta.url).href;
+  const code = `
+    import { deflateSync } from 'node:zlib';
+    const { InflateJob } = await import(${JSON.stringify(dist)});
+    const make = (n, size) => Array.from({ length: n }, (_, k) => {
+      const raw = new Uint8Array(size + k).map((_, i) => (i * 7 + k) & 255);
+      return { bytes: deflateSync(raw), expected: raw.length, decompress: () => raw };
+    });
+    const a = InflateJob.start('a.root', make(4, 25000), 2);
+    const b = InflateJob.start('b.root', make(400, 60000), 2);
+    await b.drained;
+    a.close(); b.close();
+    console.log('both drained');
+  `;
+  // A script file, run as a user runs one: under --eval the old pool's early exit did not show.
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-inflate-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const script = join(dir, 'two-jobs.mjs');
+  writeFileSync(script, code);
+  const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 120_000 });
+  t.equal(r.status, 0, `exit status (stderr: ${r.stderr.slice(-300)})`);
+  t.match(r.stdout, /both drained/);
 });
