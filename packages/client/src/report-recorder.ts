@@ -10,6 +10,7 @@ import type { ReportRecording } from '@gluon/protocol';
  * - published values: only each topic's latest value is kept (the page shows no other);
  * - bytes: past `maxBytes` the recording must restart from a fresh full state of the feed
  *   ({@link needsRestart}, then {@link restart}); what came before is dropped, and the page says so.
+ *   Until the fresh state arrives, deltas are still kept, their bars sampled to stay under 1.5×.
  */
 
 /** Bounds of a recording; see {@link FeedRecorder}. */
@@ -80,6 +81,11 @@ export class FeedRecorder {
     this.dedupeTopics(m);
     this.push(m);
     if (this.barsKept() > this.limits.maxBars) this.thin();
+    // Past the bound the caller opens a fresh feed, and its state replaces all this; until it
+    // arrives (seconds on a loaded machine) deltas keep coming. Kept, so a report that ends first
+    // loses nothing, but their bars sampled so the recording stays under 1.5× the bound: at load
+    // ~16 a pending restart let a 30 kB recording reach 96 kB.
+    while (this.bytes > this.limits.maxBytes * 1.5 && this.barsKept() > 1) this.halveBars();
   }
 
   /** After {@link needsRestart}: the fresh feed's first message, a full state, replaces everything recorded. */

@@ -85,3 +85,21 @@ t.test('bad limits and a feed without a state are refused by name', async (t) =>
   r.add(delta(T0));
   t.throws(() => r.recording('x', 'ws://s'), /the dashboard sent no state to record/);
 });
+
+t.test('while a restart is pending, deltas are kept with their bars sampled: the recording stays under 1.5× its byte bound', async (t) => {
+  const r = new FeedRecorder({ maxBytes: 30_000 });
+  r.add(state(T0));
+  let pendingSince = 0;
+  // The fresh feed's state never comes (a loaded machine): 200 deltas of 20 bars each, ~100 kB.
+  for (let i = 1; i <= 200; i++) {
+    r.add(delta(T0 + i * 250, { stream: barsAt(T0 + i * 250, i * 20, 20) }));
+    if (r.needsRestart && !pendingSince) pendingSince = i;
+  }
+  t.ok(pendingSince > 0, `past the bound after ${pendingSince} deltas: a restart is asked for`);
+  t.ok(r.needsRestart, 'and still is');
+  const rec = r.recording('x', 'ws://s');
+  const bytes = JSON.stringify(rec.messages).length;
+  t.ok(bytes < 1.5 * 30_000 + 2_000, `${bytes} bytes recorded (bound 30,000)`);
+  t.equal(rec.messages.length, 201, 'every delta is kept (its rates and the rest), only bars are sampled');
+  t.equal(rec.end, T0 + 200 * 250, 'up to the last');
+});
