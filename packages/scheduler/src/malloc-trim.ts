@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
  * JavaScript cannot reach libc, so the call goes through koffi, an FFI whose prebuilt binaries
  * arrive as per-platform optional packages (no compiler, no install script). It is an optional
  * dependency: where it is missing, or libc is not glibc (musl, macOS, Windows), there is no trim
- * and {@link mallocTrim} says why once.
+ * and {@link mallocTrim} says why (the server logs it once).
  */
 export interface MallocTrim {
   /** Trims; true when glibc gave memory back. */

@@ -90,6 +90,8 @@ export class Scheduler implements DashboardSource {
   private readonly collector = new IdleCollector();
   /** The trim and the second collection that follow an idle collection (idle-gc.ts). */
   private readonly aftercare = new Aftercare();
+  /** Whether the log has said why there is no malloc_trim here (trimHeap). */
+  private saidNoTrim = false;
 
   private constructor(private readonly opts: SchedulerOptions) {
     const cfg: Partial<SchedulerConfig> = {};
@@ -213,7 +215,12 @@ export class Scheduler implements DashboardSource {
    */
   private trimHeap(when: string, before = process.memoryUsage.rss()): void {
     const t = mallocTrim();
-    if (typeof t === 'string') return this.log(`${when}: ${t}; the C heap keeps its free pages`);
+    if (typeof t === 'string') {
+      // Said once per process: it cannot change, and each release would repeat it twice.
+      if (!this.saidNoTrim) this.log(`${when}: ${t}; the C heap keeps its free pages`);
+      this.saidNoTrim = true;
+      return;
+    }
     const gave = t.trim();
     const mib = (b: number) => (b / 2 ** 20).toFixed(1);
     this.log(`malloc_trim ${when}: ${gave ? 'gave back' : 'nothing to give back'}, RSS ${mib(before)} -> ${mib(process.memoryUsage.rss())} MiB`);
