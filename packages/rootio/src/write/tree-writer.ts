@@ -7,6 +7,7 @@ import type { RootFileWriter } from './file-writer.js';
 import { DEFAULT_BITS, describe, type RObject } from './streamer.js';
 import { WBuffer } from './wbuffer.js';
 import { BRANCH_TYPES, encodeValues, type ElementType } from './types.js';
+import { firstBadOffset, firstMisfit, misfitMessage } from './check-values.js';
 
 /** One branch to create. */
 export interface BranchSpec {
@@ -94,7 +95,10 @@ export class TreeWriter {
         counters.add(s.counter);
       }
     }
-    if (declared.size !== specs.length) throw new Error(`createTree(${name}): duplicate branch names`);
+    if (declared.size !== specs.length) {
+      const twice = specs.find((s, i) => specs.findIndex((o) => o.name === s.name) !== i)!;
+      throw new Error(`createTree(${name}): duplicate branch name ${twice.name}`);
+    }
     // A counter goes before its first user, as ROOT needs the counter's leaf before the array's:
     // a declared one is moved up (declared after its user, the array's leaf pointed at nothing and
     // readers took the array for a scalar), an undeclared one becomes an int32 branch there.
@@ -147,6 +151,8 @@ export class TreeWriter {
         if (!isArrayLike(j.offsets) || !isArrayLike(j.values)) throw new Error(`tree ${this.name}: column ${b.spec.name} is jagged and needs {offsets, values} arrays`);
         len = j.offsets.length - 1;
         if (len < 0 || j.offsets[0] !== 0) throw new Error(`tree ${this.name}: column ${b.spec.name}: offsets must start with 0 and have entries + 1 values`);
+        const bad = firstBadOffset(j.offsets, len);
+        if (bad >= 0) throw new Error(`tree ${this.name}: column ${b.spec.name}: offsets must be integers that never decrease, got ${j.offsets[bad]} then ${j.offsets[bad + 1]} at entry ${this.entries + bad}`);
         if (j.offsets[len]! > j.values.length) throw new Error(`tree ${this.name}: column ${b.spec.name}: last offset ${j.offsets[len]} is past the ${j.values.length} values`);
       } else {
         if ((col as JaggedInput).offsets !== undefined) throw new Error(`tree ${this.name}: column ${b.spec.name} is a scalar branch but got {offsets, values}`);
@@ -158,6 +164,10 @@ export class TreeWriter {
       else if (len !== n) throw new Error(`tree ${this.name}: column ${b.spec.name} has ${len} entries, others have ${n}`);
     }
     if (n < 0) throw new Error(`tree ${this.name}: empty batch`);
+    for (const b of this.branches) {
+      const col = batch[b.spec.name];
+      if (col !== undefined) this.checkValues(b, col, n);
+    }
     // Counts of each counted branch must agree with its counter.
     const counts = new Map<string, Int32Array>();
     for (const b of this.branches) {
@@ -166,7 +176,6 @@ export class TreeWriter {
       const c = new Int32Array(n);
       for (let i = 0; i < n; i++) {
         c[i] = off[i + 1]! - off[i]!;
-        if (c[i]! < 0) throw new Error(`tree ${this.name}: column ${b.spec.name}: offsets decrease at entry ${this.entries + i}`);
       }
       const given = batch[b.counter()] as ArrayLike<number> | undefined;
       const prev = counts.get(b.counter());
@@ -188,6 +197,18 @@ export class TreeWriter {
       start = stop;
       if (this.branches[0]!.pendingEntries >= this.basketEntries) for (const b of this.branches) this.writeBasket(b);
     }
+  }
+
+  /** Refuses the batch (before anything of it is written) if a value would not be stored as given. */
+  private checkValues(b: BranchState, col: ColumnInput, n: number): void {
+    const j = b.jagged ? col as JaggedInput : undefined;
+    const values = j ? j.values : col as ArrayLike<unknown>;
+    const at = firstMisfit(b.spec.type, values, 0, j ? j.offsets[n]! : n);
+    if (at < 0) return;
+    let entry = at;
+    if (j) for (entry = 0; j.offsets[entry + 1]! <= at;) entry++;
+    const which = j ? `, value ${at - j.offsets[entry]!} of it` : '';
+    throw new Error(`tree ${this.name}: column ${b.spec.name}, entry ${this.entries + entry}${which}: ${misfitMessage(b.spec.type, values[at])}`);
   }
 
   private fill(b: BranchState, col: ColumnInput, start: number, stop: number): void {

@@ -1,0 +1,68 @@
+import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openRootFile, RootFileWriter } from '@gluon/rootio';
+
+/**
+ * The writer refuses a batch holding a value its branch would not store as given (and jagged
+ * offsets that decrease), naming the tree, column, entry and value, before anything of the batch
+ * is written: the file stays readable with every batch appended before.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'rootio-values-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+t.test('values that do not fit their branch type are refused, and nothing of the batch is written', async (t) => {
+  const path = join(dir, 'values.root');
+  const w = await RootFileWriter.create(path);
+  const tw = w.createTree('t', '', [
+    { name: 'i', type: 'int32' }, { name: 'u', type: 'uint8' }, { name: 'L', type: 'int64' }, { name: 'U', type: 'uint64' },
+    { name: 'x', type: 'double' }, { name: 'v', type: 'int16', jagged: 'vector' },
+  ]);
+  const good = () => ({
+    i: [1, 2], u: Uint8Array.of(3, 4), L: [-5, 6], U: BigUint64Array.of(7n, 8n), x: Float32Array.of(0.5, NaN),
+    v: { offsets: [0, 1, 3], values: Int16Array.of(-9, 10, 11) },
+  });
+  await tw.append(good());
+  const bad: [string, Record<string, unknown>, RegExp][] = [
+    ['a fraction in int32', { i: [1, 1.5] }, /tree t: column i, entry 3: 1\.5 cannot be stored in an int32 branch, which takes an integer from -2147483648 to 2147483647/],
+    ['NaN in int32', { i: Float64Array.of(NaN, 1) }, /column i, entry 2: NaN cannot be stored in an int32/],
+    ['past int32', { i: [3e10, 1] }, /column i, entry 2: 30000000000 cannot be stored in an int32/],
+    ['past uint8', { u: [300, 1] }, /column u, entry 2: 300 cannot be stored in a uint8 branch, which takes an integer from 0 to 255/],
+    ['negative uint8', { u: Int8Array.of(1, -1) }, /column u, entry 3: -1 cannot be stored in a uint8/],
+    ['a string', { u: [1, '2'] }, /column u, entry 3: "2" cannot be stored in a uint8/],
+    ['a fraction in int64', { L: [1.5, 2] }, /column L, entry 2: 1\.5 cannot be stored in an int64/],
+    ['past int64', { L: [2n ** 63n, 1n] }, /column L, entry 2: 9223372036854775808n cannot be stored in an int64/],
+    ['negative uint64', { U: BigInt64Array.of(1n, -1n) }, /column U, entry 3: -1n cannot be stored in a uint64 branch, which takes an integer from 0 to 18446744073709551615/],
+    ['undefined in double', { x: [1, undefined] }, /column x, entry 3: undefined cannot be stored in a double branch, which takes a number/],
+    ['past int16 in a vector', { v: { offsets: [0, 2, 3], values: [1, 2, 40000] } }, /column v, entry 3, value 0 of it: 40000 cannot be stored in an int16/],
+    ['decreasing vector offsets', { v: { offsets: [0, 2, 1], values: [1, 2] } }, /column v: offsets must be integers that never decrease, got 2 then 1 at entry 3/],
+    ['fractional vector offsets', { v: { offsets: [0, 0.5, 1], values: [1] } }, /column v: offsets must be integers that never decrease, got 0 then 0\.5 at entry 2/],
+  ];
+  for (const [what, change, message] of bad) {
+    await t.rejects(tw.append({ ...good(), ...change }), message, what);
+    t.equal(tw.numEntries, 2, `${what}: the refused batch added no entry`);
+  }
+  await tw.append(good());
+  await w.close();
+
+  const f = await openRootFile(path);
+  t.teardown(() => f.close());
+  const tree = await f.tree('t');
+  t.equal(tree.numEntries, 4, 'the file holds the two good batches');
+  const c = await tree.arrays(['i', 'u', 'L', 'U', 'x', 'v']);
+  t.same([...(c['i'] as Int32Array)], [1, 2, 1, 2]);
+  t.same([...(c['u'] as Uint8Array)], [3, 4, 3, 4]);
+  t.same([...(c['L'] as BigInt64Array)], [-5n, 6n, -5n, 6n]);
+  t.same([...(c['U'] as BigUint64Array)], [7n, 8n, 7n, 8n]);
+  t.same([...(c['x'] as Float64Array)].map(String), ['0.5', 'NaN', '0.5', 'NaN']);
+  const v = c['v'] as { offsets: Int32Array; values: Int16Array };
+  t.same([...v.offsets], [0, 1, 3, 4, 6]);
+  t.same([...v.values], [-9, 10, 11, -9, 10, 11]);
+});
+
+t.test('a duplicate branch name is named', async (t) => {
+  const w = await RootFileWriter.create(join(dir, 'dup.root'));
+  t.teardown(() => w.close());
+  t.throws(() => w.createTree('t', '', [{ name: 'a', type: 'int32' }, { name: 'x', type: 'int32' }, { name: 'x', type: 'float' }]), /createTree\(t\): duplicate branch name x$/);
+});
