@@ -34,7 +34,7 @@ export const CLUSTER_FLAGS = {
   'resource-spec': flag.string('PBS only: the -l resource request (default select=1:ncpus=N:mem=Mmb)', { arg: 'SPEC' }),
   'max-failed-jobs': flag.int('jobs in a row that may end before their worker joins (each is logged with its output file) before gluon-cluster stops submitting and exits 1', 1, 10_000, '5'),
   'no-job-arrays': flag.switch('Slurm: one sbatch per worker, not one job array for several'),
-  'print-job-script': flag.switch('print the job script and exit without submitting'),
+  'print-job-script': flag.switch('print the job script that --jobs N submits (Slurm, N > 1: the array job) and exit without submitting'),
   hosts: flag.list('ssh only: the scheduler\'s host, then the worker hosts (repeatable, or comma-separated)', 'HOST'),
   'ssh-option': flag.list('ssh only: one more ssh argument, e.g. -F FILE as --ssh-option -F --ssh-option FILE', 'ARG', { dashValue: true }),
   'scheduler-port': flag.port('ssh only: the scheduler\'s port on its host (0: any free one)', '8786'),
@@ -92,7 +92,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   if (v['print-job-script']) {
-    process.stdout.write(cluster.jobScript());
+    // What --jobs N submits: Slurm sends several workers as one array job (--no-job-arrays: not).
+    process.stdout.write(v.adapt ? cluster.jobScript() : cluster.scriptFor(v.jobs));
     return;
   }
   if (cluster instanceof SSHCluster) for (const h of cluster.workerHosts.slice(0, v.jobs)) process.stdout.write(`--- ${h} runs:\n${cluster.hostScript(h)}`);

@@ -217,6 +217,20 @@ export abstract class JobQueueCluster {
     return this.script(n);
   }
 
+  /**
+   * What `scale(n)` submits to a cluster with no jobs: one `arrayScript(n)` where several workers
+   * go as one array job, else `jobScript()` (submitted n times). `gluon-cluster --print-job-script`
+   * prints it for its `--jobs`.
+   */
+  scriptFor(n: number): string {
+    return this.usesArray(n) ? this.arrayScript(n) : this.jobScript();
+  }
+
+  /** Whether `n` missing workers are submitted as one array job. */
+  private usesArray(n: number): boolean {
+    return n > 1 && this.submitArray !== undefined && this.opts.jobArrays !== false;
+  }
+
   /** The job script; an array's when `arraySize` is given. */
   private script(arraySize?: number): string {
     const o = this.opts;
@@ -442,8 +456,8 @@ export abstract class JobQueueCluster {
       await this.makeLogDirectory();
       const env = { ...process.env, ...(this.opts.token ? { GLUON_TOKEN: this.opts.token } : {}) };
       const missing = this.target - live.length;
-      if (missing > 1 && this.submitArray && this.opts.jobArrays !== false) {
-        for (const id of await this.submitArray(env, missing)) this.track(id);
+      if (this.usesArray(missing)) {
+        for (const id of await this.submitArray!(env, missing)) this.track(id);
       } else {
         for (let i = 0; i < missing; i++) this.track(await this.submit(env));
       }

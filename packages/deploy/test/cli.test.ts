@@ -16,6 +16,16 @@ t.test('--print-job-script shows what the options submit', async (t) => {
     t.ok(s.stdout.split('\n').includes(l), l);
   }
   t.match(s.stdout, /--nthreads 4 --name "gluon-worker-\$\{SLURM_JOB_ID\}" --memory-limit 8GiB --listen-host "\$\(hostname\)"$/m);
+  // --jobs 3 on Slurm is one array job (scale() submits arrayScript(3)): that is what is shown.
+  const a = run(['slurm', '--jobs', '3', '--log-directory', '/tmp/logs', '--print-job-script']);
+  t.equal(a.status, 0, a.stderr);
+  t.match(a.stdout, /^#SBATCH --array=0-2$/m, '--jobs 3: the array script');
+  t.match(a.stdout, /^#SBATCH --output=\/tmp\/logs\/%x-%A_%a\.out$/m);
+  t.match(a.stdout, /--name "gluon-worker-\$\{SLURM_ARRAY_JOB_ID\}_\$\{SLURM_ARRAY_TASK_ID\}"/);
+  const one = run(['slurm', '--jobs', '3', '--no-job-arrays', '--print-job-script']);
+  t.equal(one.status, 0, one.stderr);
+  t.notMatch(one.stdout, /--array/, '--no-job-arrays: the single job script, submitted 3 times');
+  t.match(one.stdout, /--name "gluon-worker-\$\{SLURM_JOB_ID\}"/);
   const p = run(['pbs', '--cores', '2', '--resource-spec', 'nodes=1:ppn=2', '--job-extra', '-l place=scatter', '--print-job-script']);
   t.equal(p.status, 0, p.stderr);
   t.match(p.stdout, /^#PBS -l nodes=1:ppn=2$/m);
