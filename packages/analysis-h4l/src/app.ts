@@ -145,7 +145,7 @@ async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptio
     }, {
       onStart: (i) => {
         log(`gluon-h4l: selection ${c.selection}, ${i.files} files, ${i.events} events in ${i.chunks} chunks, ${i.mode === 'serial' ? 'in-process' : i.mode === 'local-cluster' ? `LocalCluster with ${c.n_workers} workers` : batch ? `${c.cluster} jobs (${c.jobs}), scheduler ${batch.cluster.schedulerAddress}` : `scheduler ${c.scheduler}`}`);
-        if (i.dashboardUrl) log(`dashboard: ${i.dashboardUrl} ${c.linger ? '(stays up after the run until Ctrl-C: --linger)' : '(closes with the run; --linger keeps it up until Ctrl-C)'}`);
+        if (i.dashboardUrl) log(`dashboard: ${i.dashboardUrl} ${dashboardLifetime(c, batch !== undefined)}`);
       },
       onWaitingForWorkers: (w) => {
         bar.end();
@@ -167,6 +167,16 @@ async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptio
   } finally {
     await report.release?.();
   }
+}
+
+/**
+ * How long the dashboard the run prints stays up. A scheduler given with --scheduler is not the
+ * run's: its dashboard stays up whatever the run does. A LocalCluster or batch cluster is the
+ * run's and closes with it, unless --linger.
+ */
+function dashboardLifetime(c: H4lConfig, batch: boolean): string {
+  if (c.scheduler && !batch) return '(the scheduler\'s own: it stays up after the run)';
+  return c.linger ? '(stays up after the run until Ctrl-C: --linger)' : '(closes with the run; --linger keeps it up until Ctrl-C)';
 }
 
 /** The outputs of a finished run, and its console summary. */

@@ -7,6 +7,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { writeFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { LocalCluster } from '@gluon/client';
 import { generateDataset } from '../src/generate/index.js';
 import { CLI, cliSandbox } from './cli-sandbox.js';
 
@@ -154,4 +155,14 @@ t.test('--linger keeps the cluster and dashboard up until Ctrl-C', async (t) => 
   const r = await cli(['run', '--data-dir', data, '--n-workers', '0', '--linger']);
   t.equal(r.code, 2);
   t.match(r.stderr, /linger keeps a cluster and its dashboard up, and an in-process run \(n_workers 0\) has none/);
+});
+
+t.test('with --scheduler the dashboard printed is the scheduler\'s, and the run says it stays up (it does)', async (t) => {
+  const cluster = await LocalCluster.start({ nWorkers: 1 });
+  t.teardown(() => cluster.close());
+  const r = await cli(['run', '--data-dir', data, '--scheduler', cluster.schedulerAddress, '--out', path.join(tmp, 'sched-out'), '--no-config']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, `dashboard: ${cluster.dashboardUrl} (the scheduler's own: it stays up after the run)`);
+  t.notMatch(r.stdout, /closes with the run/);
+  t.equal((await fetch(cluster.dashboardUrl!)).status, 200, 'the dashboard answers after the run');
 });
