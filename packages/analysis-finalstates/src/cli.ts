@@ -11,8 +11,8 @@ import { flagHelp, parseRunArgs } from './cli-args.js';
 import { execute, dryRun } from './app.js';
 import { replot } from './outputs.js';
 import { mergeRun } from './merge.js';
-import { generateDataset } from '@gluon/analysis-h4l/generate';
-import { joinNegativeValues } from '@gluon/analysis-h4l';
+import { generateDataset, SCALE_RANGE } from '@gluon/analysis-h4l/generate';
+import { generateNumbers, joinNegativeValues } from '@gluon/analysis-h4l';
 
 /** This package's version, for --version. */
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -36,8 +36,8 @@ ${flagHelp()}
 
 generate (a synthetic dataset in the ATLAS 2020 schema):
   --out DIR   where to write it (default synthetic-4lep)
-  --scale X   events relative to the default dataset (default 1)
-  --seed N    random seed (default 1)`;
+  --scale X   events relative to the default dataset, \${SCALE_RANGE.min} to \${SCALE_RANGE.max} (default 1)
+  --seed N    random seed, a non-negative integer (default 1)`;
 
 async function generate(argv: string[]): Promise<void> {
   let values: { out?: string; scale?: string; seed?: string };
@@ -48,10 +48,10 @@ async function generate(argv: string[]): Promise<void> {
     // A usage error, like every other one: exit 2.
     throw new ConfigError(`generate: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const scale = values.scale === undefined ? 1 : Number(values.scale);
-  const seed = values.seed === undefined ? 1 : Number(values.seed);
-  if (!(scale > 0)) throw new ConfigError(`--scale must be a positive number, got ${JSON.stringify(values.scale)}`);
-  if (!Number.isInteger(seed)) throw new ConfigError(`--seed must be an integer, got ${JSON.stringify(values.seed)}`);
+  // The same checks as gluon-h4l generate's (--seed a non-negative integer, --scale in the generator's range).
+  let nums: ReturnType<typeof generateNumbers>;
+  try { nums = generateNumbers(values); } catch (e) { throw new ConfigError((e as Error).message); } // h4l's ConfigError: a usage error here too (exit 2)
+  const { scale = 1, seed = 1 } = nums;
   const out = values.out ?? 'synthetic-4lep';
   await generateDataset({ outDir: out, scale, seed, log: (s: string) => console.log(s) });
   console.log(`synthetic dataset written to ${out}`);

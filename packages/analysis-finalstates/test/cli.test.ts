@@ -44,7 +44,10 @@ t.test('bad arguments exit 2 naming the flag or key', async (t) => {
     [['--jobs', '-1'], /^gluon-finalstates: --jobs must be an integer ≥ 1, got "-1"\n$/],
     [['--chunk-size', '-5'], /^gluon-finalstates: --chunk-size must be an integer ≥ 1, got "-5"\n$/],
     [['--batch-job-index', '-1', '--total-batch-jobs', '2'], /^gluon-finalstates: --batch-job-index must be from 0 to 1, got -1\n$/],
-    [['generate', '--scale', '-1'], /^gluon-finalstates: --scale must be a positive number, got "-1"\n$/],
+    [['generate', '--scale', '-1'], /^gluon-finalstates: --scale must be a number from 0\.01 to 100, got "-1"\n$/],
+    // The same checks as gluon-h4l generate's: seeds are non-negative integers, scales in the generator's range.
+    [['generate', '--seed', '-3'], /^gluon-finalstates: --seed must be a non-negative integer, got "-3"\n$/],
+    [['generate', '--scale', '1000'], /^gluon-finalstates: --scale must be a number from 0\.01 to 100, got "1000"\n$/],
   ] as [string[], RegExp][]) {
     const r = await cli(args, d);
     t.equal(r.code, 2, args.join(' ')); t.match(r.err, re, args.join(' '));

@@ -15,12 +15,13 @@ import { download } from './download.js';
 import { replot } from './outputs.js';
 import { generateDataset, SCALE_RANGE } from './generate/index.js';
 import { checkWritable } from './paths.js';
+import { generateNumbers, numberFlag } from './generate-flags.js';
 
 const USAGE: Record<string, string> = {
   generate: `usage: gluon-h4l generate [--out DIR] [--scale X] [--seed N] [--threads N]
   --out DIR    where to write Data/, MC/ and manifest.json (default synthetic-4lep)
   --scale X    entries = X × the real 4ℓ entries, ${SCALE_RANGE.min} to ${SCALE_RANGE.max} (default 1)
-  --seed N     PRNG seed, an integer (default 1): the same seed gives the same files
+  --seed N     PRNG seed, a non-negative integer (default 1): the same seed gives the same files
   --threads N  files written at once (default: the cores); the files are the same for any N`,
   download: `usage: gluon-h4l download [--dest DIR] [--base-url URL] [--selection notebook|framework] [--timeout S]
   --dest DIR        where to put Data/ and MC/ (default atlas-opendata-4lep)
@@ -41,20 +42,10 @@ Each command's --help lists its options. Exit codes: 0 done, 1 failed, 2 usage e
 
 const log = (s: string) => console.log(s);
 
-/** A number flag: Number(text), checked by `ok`; a ConfigError naming the flag otherwise. */
-function numberFlag(flag: string, text: string | boolean | undefined, ok: (n: number) => boolean, what: string): number | undefined {
-  if (text === undefined) return undefined;
-  const n = typeof text === 'string' && text.trim() !== '' ? Number(text) : NaN;
-  if (!ok(n)) throw new ConfigError(`--${flag} must be ${what}, got ${JSON.stringify(text)}`);
-  return n;
-}
-
 async function generate(argv: string[]): Promise<number> {
   const v = parseFlags('generate', argv, { out: { type: 'string' }, scale: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' } });
   if (v.help) { log(USAGE.generate); return 0; }
-  const scale = numberFlag('scale', v.scale, (n) => n >= SCALE_RANGE.min && n <= SCALE_RANGE.max, `a number from ${SCALE_RANGE.min} to ${SCALE_RANGE.max}`) ?? 1;
-  const seed = numberFlag('seed', v.seed, Number.isSafeInteger, 'an integer');
-  const threads = numberFlag('threads', v.threads, (n) => Number.isInteger(n) && n >= 1 && n <= 256, 'an integer from 1 to 256') ?? availableParallelism();
+  const { scale = 1, seed, threads = availableParallelism() } = generateNumbers(v);
   const out = typeof v.out === 'string' ? v.out : 'synthetic-4lep';
   await checkWritable(out, '--out', 'dir');
   await generateDataset({ outDir: out, scale, threads, ...(seed !== undefined ? { seed } : {}), log });

@@ -40,7 +40,11 @@ t.test('usage errors exit 2 in every command, named once', async (t) => {
     [['download', '--bogus'], /^gluon-h4l download: Unknown option/],
     [['generate', '--scale', 'abc'], /^gluon-h4l generate: --scale must be a number from 0\.01 to 100, got "abc"\n$/],
     [['generate', '--scale', '1000'], /^gluon-h4l generate: --scale must be a number from 0\.01 to 100, got "1000"\n$/],
-    [['generate', '--seed', '1.5'], /--seed must be an integer, got "1\.5"/],
+    [['generate', '--seed', '1.5'], /--seed must be a non-negative integer, got "1\.5"/],
+    // Seeds are non-negative integers (a negative one used to be accepted and written).
+    [['generate', '--seed', '-3'], /^gluon-h4l generate: --seed must be a non-negative integer, got "-3"\n$/],
+    [['generate', '--seed', ''], /^gluon-h4l generate: --seed must be a non-negative integer, got ""\n$/],
+    [['generate', '--scale', '-1'], /^gluon-h4l generate: --scale must be a number from 0\.01 to 100, got "-1"\n$/],
     [['generate', '--threads', '0'], /--threads must be an integer from 1 to 256, got "0"/],
     [['download', '--timeout', '0'], /--timeout must be a positive number of seconds/],
     [['download', '--selection', 'best'], /--selection must be notebook or framework/],

@@ -66,6 +66,7 @@ t.test('--scale sets entry counts proportionally; bad options are named', async 
   t.throws(() => planSamples({ scale: 1000 }), /scale must be a number from 0.01 to 100, got 1000/);
   t.throws(() => planSamples({ samples: ['Ztautau'] }), /unknown sample "Ztautau"/);
   await t.rejects(generateDataset({ outDir: '', scale: 1 }), /outDir is required/);
+  await t.rejects(generateDataset({ outDir: join(dir, 'negative-seed'), seed: -3 }), /seed must be a non-negative integer, got -3/);
 });
 
 t.test('the same seed writes byte-identical files; another seed does not', async (t) => {

@@ -24,7 +24,7 @@ export interface GenerateOptions {
   outDir: string;
   /** Entries = round(real 4lep entries × scale), at least 1; 0.01 … 100 (default 1). */
   scale?: number;
-  /** PRNG seed (default 1): the same seed gives the same events. */
+  /** PRNG seed, a non-negative integer (default 1): the same seed gives the same events. */
   seed?: number;
   /** Subset of samples (names, or requests with their own size); default every data period and MC sample. */
   samples?: (string | SampleRequest)[];
@@ -53,6 +53,8 @@ export interface Manifest {
 
 /** The scales the generator accepts (entries = scale × the real 4ℓ entries). */
 export const SCALE_RANGE = { min: 0.01, max: 100 } as const;
+/** The seeds the generator accepts: non-negative safe integers (each seeds its own streams). */
+export const SEED_RANGE = { min: 0, max: Number.MAX_SAFE_INTEGER } as const;
 const MIN_SCALE = SCALE_RANGE.min, MAX_SCALE = SCALE_RANGE.max;
 function checkScale(scale: number, what: string): void {
   if (!(typeof scale === 'number' && scale >= MIN_SCALE && scale <= MAX_SCALE)) {
@@ -85,7 +87,7 @@ export function planSamples(opts: Pick<GenerateOptions, 'scale' | 'samples'>): {
 export async function generateDataset(opts: GenerateOptions): Promise<Manifest> {
   if (!opts || typeof opts.outDir !== 'string' || !opts.outDir) throw new Error('generateDataset: outDir is required');
   const seed = opts.seed ?? 1;
-  if (!Number.isSafeInteger(seed)) throw new Error(`seed must be an integer, got ${seed}`);
+  if (!(Number.isSafeInteger(seed) && seed >= SEED_RANGE.min)) throw new Error(`seed must be a non-negative integer, got ${seed}`);
   const plan = planSamples(opts);
   const compression = opts.compression ?? { algorithm: 'zlib', level: 1 };
   const threads = opts.threads ?? 1;
