@@ -52,6 +52,27 @@ export interface Parsed {
   batch?: { index: number; total: number };
 }
 
+/**
+ * The flags --plots-only and --merge-only read (besides --config): they only redraw or add up a
+ * finished run in --run-dir, so anything else given (--cluster, --jobs, --n-workers, --data-dir…)
+ * would be silently ignored.
+ */
+const MODE_USES: Record<'plots-only' | 'merge-only', { flags: string[]; does: string }> = {
+  'plots-only': { flags: ['run-dir'], does: 'redraws the plots of the finished run in --run-dir' },
+  'merge-only': { flags: ['run-dir', 'min-events-per-fs'], does: 'adds up the batch slices of the run in --run-dir' },
+};
+
+/** Why flags given with `mode` would have no effect (naming them and what the mode does), or undefined. */
+function modeFlagsUnused(mode: 'plots-only' | 'merge-only', values: Record<string, string | boolean | undefined>): string | undefined {
+  const { flags, does } = MODE_USES[mode];
+  const uses = new Set([mode, 'config', ...flags]);
+  const given = Object.entries(values).filter(([f, v]) => v !== undefined && !uses.has(f));
+  if (given.length === 0) return undefined;
+  const named = given.map(([f, v]) => (typeof v === 'string' ? `--${f} ${v}` : `--${f}`)).join(', ');
+  const batch = given.some(([f]) => Object.hasOwn(BATCH_RUN_FLAGS, f)) ? ', submitting no batch jobs' : '';
+  return `--${mode} does not take ${named}: it ${does}, running no tasks${batch} (it takes ${flags.map((f) => `--${f}`).join(', ')} and --config)`;
+}
+
 const int = (flag: string, v: string): number => {
   const n = v.trim() === '' ? NaN : Number(v);
   if (!Number.isInteger(n)) throw new ConfigError(`--${flag} must be an integer, got ${JSON.stringify(v)}`);
@@ -90,6 +111,10 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
   const mode: Mode = modes[0] ?? 'run';
   const runDir = typeof values['run-dir'] === 'string' ? values['run-dir'] : undefined;
   if ((mode === 'plots-only' || mode === 'merge-only') && !runDir) throw new ConfigError(`--${mode} needs --run-dir DIR (a run's output directory)`);
+  if (mode === 'plots-only' || mode === 'merge-only') {
+    const unused = modeFlagsUnused(mode, values);
+    if (unused) throw new ConfigError(unused);
+  }
   const bi = values['batch-job-index'], bt = values['total-batch-jobs'];
   if ((bi === undefined) !== (bt === undefined)) throw new ConfigError('--batch-job-index and --total-batch-jobs go together');
   let batch: Parsed['batch'];
@@ -97,7 +122,6 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
     const index = int('batch-job-index', bi), total = int('total-batch-jobs', bt);
     if (total < 1) throw new ConfigError(`--total-batch-jobs must be ≥ 1, got ${total}`);
     if (index < 0 || index >= total) throw new ConfigError(`--batch-job-index must be from 0 to ${total - 1}, got ${index}`);
-    if (mode === 'plots-only' || mode === 'merge-only') throw new ConfigError(`--${mode} does not take --batch-job-index/--total-batch-jobs`);
     batch = { index, total };
   }
   const config = mergeConfig(yaml, flags);

@@ -55,6 +55,17 @@ t.test('bad arguments exit 2 naming the flag or key', async (t) => {
   // Batch flags without a batch cluster would be ignored: refused instead.
   const r7 = await cli(['--jobs', '3', '--job-cores', '2'], d);
   t.equal(r7.code, 2); t.match(r7.err, /^gluon-finalstates: --jobs 3, --job-cores 2 need --cluster slurm\|pbs \(or cluster: in the config file\): without it no batch jobs are submitted\n$/);
+  // --plots-only and --merge-only run nothing: batch (and other run) flags given with them would be
+  // ignored, so they are refused, each named (the run dir need not exist: refused before reading it).
+  for (const [args, re] of [
+    [['--plots-only', '--run-dir', 'r', '--cluster', 'slurm', '--jobs', '3'], /^gluon-finalstates: --plots-only does not take --cluster slurm, --jobs 3: it redraws the plots of the finished run in --run-dir, running no tasks, submitting no batch jobs \(it takes --run-dir and --config\)\n$/],
+    [['--merge-only', '--run-dir', 'r', '--job-memory', '4GiB'], /^gluon-finalstates: --merge-only does not take --job-memory 4GiB: it adds up the batch slices of the run in --run-dir, running no tasks, submitting no batch jobs \(it takes --run-dir, --min-events-per-fs and --config\)\n$/],
+    [['--merge-only', '--run-dir', 'r', '--n-workers', '4'], /^gluon-finalstates: --merge-only does not take --n-workers 4: it adds up the batch slices of the run in --run-dir, running no tasks \(/],
+    [['--plots-only', '--run-dir', 'r', '--batch-job-index', '0', '--total-batch-jobs', '2'], /^gluon-finalstates: --plots-only does not take --batch-job-index 0, --total-batch-jobs 2: /],
+  ] as [string[], RegExp][]) {
+    const r = await cli(args, d);
+    t.equal(r.code, 2, args.join(' ')); t.match(r.err, re, args.join(' '));
+  }
 });
 
 t.test('--help says what every flag does, for run and generate', async (t) => {
