@@ -74,6 +74,15 @@ t.test('serves the page and its assets with relative URLs only', async (t) => {
   t.equal(await head.text(), '');
 });
 
+t.test('a plain GET of the live feed says it is a WebSocket (426), not "not found"', async (t) => {
+  const d = await start(t, new MemorySource());
+  const r = await get(`${d.url}live`);
+  t.equal(r.status, 426);
+  t.equal(r.headers.get('upgrade'), 'websocket');
+  t.match(await r.text(), /live is the dashboard's WebSocket feed .*connect with a WebSocket client/);
+  t.equal((await get(`${d.url}nothing-here`)).status, 404, 'other paths are still not found');
+});
+
 t.test('read-only: every method but GET/HEAD is refused (except the login form)', async (t) => {
   const d = await start(t, new MemorySource());
   for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {

@@ -142,6 +142,11 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
       const { text, contentType } = await metrics.scrape();
       return send(res, 200, contentType, text, method);
     }
+    if (path === '/live') {
+      // The feed is a WebSocket (see the upgrade handler): a plain GET of it is not "not found".
+      res.setHeader('Upgrade', 'websocket');
+      return send(res, 426, 'text/plain; charset=utf-8', 'live is the dashboard\'s WebSocket feed (the page opens it): connect with a WebSocket client, not a plain GET\n', method);
+    }
     return send(res, 404, 'text/plain; charset=utf-8', `not found: ${path}\n`);
   }
 
