@@ -4,6 +4,7 @@
  * without them runs itself again as a child that has them.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { isShell, parentPidOf } from './proc-parent.js';
 
 /**
  * Parses a `--v8-flags` value: whitespace-separated `--name` or `--name=value` words. Throws an
@@ -70,11 +71,21 @@ export function stopWithSupervisor(stop: () => void): void {
   else if (process.env.npm_command !== undefined) stopWhenOrphaned(stop);
 }
 
-/** Calls `stop` once this process's parent has exited (it is then re-parented); checks twice a second. */
+/**
+ * Calls `stop` once this process's parent has exited (it is then re-parented), or, when the parent
+ * is a shell, once the shell's parent has: npm runs a bin as `sh -c …`, and a killed npm (kill -9:
+ * nothing is passed on) leaves that shell waiting on this process, so the parent alone never
+ * changes. Checks twice a second.
+ */
 export function stopWhenOrphaned(stop: () => void, everyMs = 500): void {
   const parent = process.ppid;
+  const shellsParent = isShell(parent) ? parentPidOf(parent) : undefined;
   const timer = setInterval(() => {
-    if (process.ppid === parent) return;
+    if (process.ppid === parent) {
+      if (shellsParent === undefined) return;
+      const now = parentPidOf(parent);
+      if (now === undefined || now === shellsParent) return;
+    }
     clearInterval(timer);
     stop();
   }, everyMs);
