@@ -6,12 +6,13 @@ import {
 import { Delayed, type Deferred, type DeferredArgs } from './delayed.js';
 import { ClientClosedError, ResultTooLargeError } from './errors.js';
 import { Future, KeyState, type FutureHost } from './future.js';
-import { checkArgs, GraphBuilder, makeSpec } from './graph-builder.js';
-import { LazyGraph } from './lazy-graph.js';
+import { CancelledInput, checkArgs, GraphBuilder, makeSpec } from './graph-builder.js';
+import { LazyGraph, type LazyGraphOptions } from './lazy-graph.js';
 import { Lineage } from './lineage.js';
 import { DEFAULT_GRAPH_SLICE, GraphOutbox } from './outbox.js';
 import { PeerPool, type PeerLimits, type PeerLink } from './peers.js';
 import { performanceReport, type PerformanceReportOptions } from './performance-report.js';
+import { ReleaseQueue } from './release-queue.js';
 import { assertRemote, type RemoteFunction } from './remote.js';
 import { isPlain, NO_DEPS, toWire, tokenizer } from './serialize.js';
 
@@ -141,6 +142,8 @@ export class Client implements FutureHost {
   private pendingRelease: string[] = [];
   private flushQueued = false;
   private readonly registry = new FinalizationRegistry<KeyState>((state) => this.dropHandle(state));
+  /** Releases of futures, a slice per turn of the event loop (a million at once held it for seconds). */
+  private readonly releases: ReleaseQueue;
 
   private constructor(
     conn: Connection, welcome: Message, readonly url: string, private readonly name: string,
@@ -156,6 +159,7 @@ export class Client implements FutureHost {
       () => (this.closed || this.linkDown ? undefined : this.conn), this.sliceTasks,
       (err) => process.stderr.write(`gluon client: sending the graph to ${url} failed: ${err.message}\n`),
     );
+    this.releases = new ReleaseQueue((f) => this.dropFuture(f), this.sliceTasks, () => this.flush());
     this.conn = conn;
     this.clientId = '';
     this.attach(conn, welcome);
@@ -349,7 +353,7 @@ export class Client implements FutureHost {
       if (!plainAt(i)) checkArgs(argsAt(i), `map(): element ${i}: args`, (f) => pins.add(checkUsable(f, `map(): element ${i}`)), seen);
       pins.end(i);
     }
-    return this.lazyGraph(n, 'all', pins, `map(): element`, (i, emit, builder) => {
+    return this.lazyGraph(n, 'all', pins, { what: 'map(): element' }, (i, emit, builder) => {
       const args = argsAt(i);
       if (!plainAt(i)) return builder.key(new Delayed(fn, args));
       const key = seed ? seed.key(args) : `${group}-${nanoid(16)}`;
@@ -364,12 +368,15 @@ export class Client implements FutureHost {
    * held, through `emit`; nodes it builds through `builder`, whose own spec is made held here).
    * Every unit gets a future (`held` 'all': the returned array, by unit), or only the last ('last'). `pins` are the futures
    * each unit names, pinned now and let go once it is built. A unit that fails to build (its
-   * arguments changed since the call) fails its future with an error naming `what` and `i`.
+   * arguments changed since the call) fails its future with an error naming `opts.what` and `i`.
+   * A unit cancelled before it is built is skipped (its node, `nodeOf(i)`, cancels the units
+   * that include it); one that depends on a future or key cancelled meanwhile is cancelled.
    */
   private lazyGraph(
-    n: number, held: 'all' | 'last', pins: UnitPins, what: string,
+    n: number, held: 'all' | 'last', pins: UnitPins, opts: LazyGraphOptions & { what: string; nodeOf?: (i: number) => Delayed },
     unit: (i: number, emit: (spec: TaskSpec) => void, builder: GraphBuilder) => string,
   ): Future[] {
+    const { what, nodeOf } = opts;
     const since = KeyState.made;
     // The scheduler knows a key held since before this graph was queued (its spec went ahead).
     const known = (key: string): boolean => (this.keys.get(key)?.order ?? Infinity) < since;
@@ -378,7 +385,12 @@ export class Client implements FutureHost {
       job.tasks.push(spec);
       job.unwanted.add(spec.key);
       this.lineage.add(spec, false);
-    }, (f) => checkUsable(f, what));
+    }, (f) => {
+      // A future cancelled meanwhile (before it was built, or by its key since this graph was
+      // queued): the unit naming it is cancelled, as a queued dependent of it would be.
+      if (f.status === 'cancelled' || (job.cancelledKeys?.has(f.key) ?? false)) throw new CancelledInput();
+      checkUsable(f, what);
+    });
     const emit = (spec: TaskSpec): void => {
       job.tasks.push(spec); // its want travels with it
       this.lineage.add(spec, true);
@@ -390,16 +402,27 @@ export class Client implements FutureHost {
         if ((i & 255) === 0 && i > job.next && performance.now() > deadline) break;
         const f = job.futures[i];
         job.futures[i] = undefined;
+        if (job.passCancelled(i)) {
+          // Cancelled before it was built: never built. Its future settles from the mark.
+          pins.release(i);
+          const node = nodeOf?.(i);
+          if (node) builder.cancel(node);
+          continue;
+        }
         const before = job.tasks.length;
         let key: string;
         try {
           key = unit(i, emit, builder);
         } catch (err) {
           pins.release(i);
-          f?.bind(unbuildable(`${what} ${i}`, err as Error));
+          f?.bind(err instanceof CancelledInput ? job.cancelledState(i) : unbuildable(`${what} ${i}`, err as Error));
           continue;
         }
         pins.release(i);
+        if (job.cancelledKeys && this.dropCancelled(job, before, key)) {
+          f?.bind(job.cancelledState(i));
+          continue;
+        }
         if (!f) continue;
         // Its spec is the last one built by this unit, unless the scheduler has it already.
         const builtHere = job.tasks.length > before && job.tasks[job.tasks.length - 1]!.key === key;
@@ -434,7 +457,7 @@ export class Client implements FutureHost {
         f.bind(state);
       }
       job.next = i;
-    }, () => builder.keys());
+    }, { ...opts, open: () => builder.keys(), feedsLast: held === 'last' });
     pins.pinAll();
     let futures: Future[];
     if (held === 'all') {
@@ -446,6 +469,30 @@ export class Client implements FutureHost {
     this.outbox.pushJob(job);
     this.scheduleFlush();
     return futures;
+  }
+
+  /**
+   * After a unit of `job` was built (its specs from `before` on): drops the specs that are, or
+   * depend on, keys cancelled since the graph was queued (adding theirs, so that later units
+   * depending on them go too). True if the unit itself is cancelled.
+   */
+  private dropCancelled(job: LazyGraph, before: number, key: string): boolean {
+    const cancelled = job.cancelledKeys!;
+    let own = false;
+    let w = before;
+    for (let r = before; r < job.tasks.length; r++) {
+      const t = job.tasks[r]!;
+      if (!cancelled.has(t.key) && !t.deps.some((d) => cancelled.has(d))) {
+        job.tasks[w++] = t;
+        continue;
+      }
+      cancelled.add(t.key);
+      this.lineage.unadd(t, !job.unwanted.delete(t.key));
+      if (t.key === key) own = true;
+    }
+    job.tasks.length = w;
+    // Or it is a cancelled key no longer held here (the scheduler has forgotten it).
+    return own || (cancelled.has(key) && !this.keys.has(key));
   }
 
   /**
@@ -521,7 +568,7 @@ export class Client implements FutureHost {
     }
     let level = 1;
     let start = 0; // the unit where `level` starts
-    return this.lazyGraph(n, 'last', pins, 'treeReduce(): node', (u, _emit, builder) => {
+    return this.lazyGraph(n, 'last', pins, { what: 'treeReduce(): node' }, (u, _emit, builder) => {
       if (u - start >= sizes[level - 1]!) {
         start += sizes[level - 1]!;
         levels[level - 1] = []; // every node of the level below is built: let them go
@@ -569,7 +616,11 @@ export class Client implements FutureHost {
       }
       pins.end(i);
     }
-    return this.lazyGraph(roots.length, 'all', pins, 'persist(): root', (i, _emit, builder) => builder.key(roots[i]!));
+    // A root built already (as a node of an earlier root, or submitted before) has its key: a
+    // cancel goes by it. The others, cancelled unbuilt, cancel the later roots that include them.
+    return this.lazyGraph(roots.length, 'all', pins, {
+      what: 'persist(): root', keyed: (i) => roots[i]!.key !== undefined, nodeOf: (i) => roots[i]!,
+    }, (i, _emit, builder) => builder.key(roots[i]!));
   }
 
   /**
@@ -577,6 +628,7 @@ export class Client implements FutureHost {
    * (`held`) needs no entry in pendingKeys: the key's state stands for it.
    */
   private queueSpec(spec: TaskSpec, held: boolean): void {
+    this.releasesFirst();
     if (!held) this.pendingKeys.add(spec.key);
     this.pendingTasks.push(spec);
     this.lineage.add(spec, held);
@@ -584,6 +636,7 @@ export class Client implements FutureHost {
 
   /** Starts holding a key: its state, and a want for the scheduler (and its lineage, unless counted already). */
   private holdKey(key: string, holdLineage = true): KeyState {
+    this.releasesFirst();
     const state = new KeyState(key);
     this.keys.set(key, state);
     if (holdLineage) this.lineage.hold(key);
@@ -617,10 +670,23 @@ export class Client implements FutureHost {
     return this.outbox.slices;
   }
 
-  /** Resolves once every task submitted so far has been handed to the connection. */
-  whenSent(): Promise<void> {
+  /**
+   * Resolves once every task submitted (and every future released) so far has been handed to
+   * the connection.
+   */
+  async whenSent(): Promise<void> {
+    await this.releases.whenDone();
     this.flush();
     return this.outbox.whenEmpty();
+  }
+
+  /**
+   * A spec or want is about to be queued while releases of this tick wait: they go ahead of it.
+   * (Queued after it, the release of a key submitted again in the same tick came after its new
+   * want, and the scheduler let go of a key the client holds.)
+   */
+  private releasesFirst(): void {
+    if (this.pendingRelease.length) this.queuePending();
   }
 
   /** Moves what this tick queued into the outbox, behind what is already there, to keep order. */
@@ -864,25 +930,30 @@ export class Client implements FutureHost {
 
   /**
    * Cancels tasks that have not finished, and everything depending on them; their futures then
-   * reject with `CancelledError`. Finished results are left alone (release them instead).
+   * reject with `CancelledError`. Finished results are left alone (release them instead). Tasks
+   * of a large graph not built yet are never built nor sent (see the README, *Large graphs*).
    */
   async cancel(futures: Future[]): Promise<void> {
     this.assertOpen();
-    const keys = [...new Set(futures.filter((f) => !f.done).map((f) => f.key))];
-    if (keys.length === 0) return;
+    // A future whose task a graph being built has not built yet is cancelled there: its task is
+    // never built nor sent (nor are the units that include it). The others go by their keys.
+    const keys = new Set<string>();
+    for (const f of futures) if (!f.done && !f.cancelUnbuilt()) keys.add(f.key);
+    if (keys.size === 0) return;
     // Tasks still waiting to be sent never reach the scheduler: they (and their waiting
-    // dependents) are cancelled here, so a cancel mid-submit does not wait for the rest. Graphs
-    // still being built are built first, so that their dependents are among them.
+    // dependents) are cancelled here, so a cancel mid-submit does not wait for the rest. Units of
+    // graphs not built yet that depend on them are cancelled as they are built.
     this.queuePending();
-    this.outbox.buildAll();
-    for (const key of this.outbox.drop(new Set(keys))) {
+    const gone = this.outbox.drop(keys);
+    this.outbox.cancelledKeys(keys, gone);
+    for (const key of gone) {
       const s = this.keys.get(key);
       if (!s) continue;
       s.cancelled();
       this.keys.delete(key);
       this.lineage.release(key);
     }
-    const sent = keys.filter((k) => this.keys.has(k));
+    const sent = [...keys].filter((k) => this.keys.has(k));
     if (sent.length === 0) return;
     await this.whenConnected();
     this.flush();
@@ -901,7 +972,10 @@ export class Client implements FutureHost {
     this.conn.send({ op: 'retry', keys });
   }
 
-  /** Drops futures' holds on their results (same as `future.release()` on each). */
+  /**
+   * Drops futures' holds on their results (same as `future.release()` on each). Many are dropped
+   * a slice per turn of the event loop, each slice's keys in one message (see ReleaseQueue).
+   */
   release(futures: Iterable<Future>): void {
     for (const f of futures) f.release();
   }
@@ -917,8 +991,13 @@ export class Client implements FutureHost {
     this.flush();
   }
 
-  /** @internal */
+  /** @internal A release, done now or in a later slice (see ReleaseQueue). */
   releaseFuture(future: Future): void {
+    this.releases.push(future);
+  }
+
+  /** Drops one released future's hold. */
+  private dropFuture(future: Future): void {
     this.registry.unregister(future);
     this.dropHandle(future.state);
   }
@@ -1069,6 +1148,7 @@ export class Client implements FutureHost {
     this.closed = true;
     this.closeReason = why;
     this.wakeReconnect?.();
+    this.releases.clear();
     this.outbox.abandon();
     for (const s of this.keys.values()) if (!s.done) s.disconnected(why);
     void this.peers.close();

@@ -29,8 +29,9 @@ export class TaskError extends Error {
 
 /** The future was cancelled before it finished. */
 export class CancelledError extends Error {
-  constructor(readonly key: string) {
-    super(`task ${key} was cancelled`);
+  /** `unsent` names a task cancelled before it was built or sent (`map(): element 7`): it had no key. */
+  constructor(readonly key: string, unsent?: string) {
+    super(unsent ? `${unsent} was cancelled before it was sent` : `task ${key} was cancelled`);
     this.name = 'CancelledError';
   }
 }

@@ -41,6 +41,8 @@ export class KeyState {
   /** False once the scheduler dropped this client's reference itself (cancel). */
   held = true;
   private lostReason = '';
+  /** Set when the task was cancelled before it was built: what it was (`map(): element 7`). */
+  private unsent: string | undefined;
   // Both made on first use: a million-task map() keeps a KeyState per key and waits on few.
   private pins: Set<object> | undefined;
   private waiters: Array<() => void> | undefined;
@@ -91,7 +93,9 @@ export class KeyState {
     this.wake();
   }
 
-  cancelled(): void {
+  /** Cancelled; `unsent` names a task cancelled before it was built (it has no key). */
+  cancelled(unsent?: string): void {
+    this.unsent = unsent;
     this.status = 'cancelled';
     this.held = false;
     this.wake();
@@ -108,7 +112,7 @@ export class KeyState {
 
   /** The error a caller sees for a key that did not finish. */
   failure(): Error {
-    if (this.status === 'cancelled') return new CancelledError(this.key);
+    if (this.status === 'cancelled') return new CancelledError(this.key, this.unsent);
     if (this.status === 'lost' && !this.error) return new ClientClosedError(`${this.lostReason} before ${this.key} finished`);
     if (this.error) return new TaskError(this.error);
     return new Error(`task ${this.key} is ${this.status}`);
@@ -157,7 +161,11 @@ export class Future<T = unknown> {
 
   /** @internal What the client knows about the key (builds a lazy map up to this future). */
   get state(): KeyState {
-    if (!this.bound) this.job!.bindThrough(this.index);
+    if (!this.bound) {
+      // Cancelled before it was built: settled, without building anything.
+      if (this.job!.isCancelled(this.index)) this.bind(this.job!.cancelledState(this.index));
+      else this.job!.bindThrough(this.index);
+    }
     return this.bound!;
   }
 
@@ -167,9 +175,9 @@ export class Future<T = unknown> {
     this.job = undefined;
   }
 
-  /** @internal False while its map is still to be built up to it. */
+  /** @internal False while its map is still to be built up to it (and it was not cancelled meanwhile). */
   get isBound(): boolean {
-    return this.bound !== undefined;
+    return this.bound !== undefined || this.job!.isCancelled(this.index);
   }
 
   /** @internal Resolves once this future is bound (at once unless its map is still being built). */
@@ -177,17 +185,31 @@ export class Future<T = unknown> {
     return this.bound ? Promise.resolve() : this.job!.whenBound(this.index);
   }
 
+  /**
+   * @internal Cancels this future's task if it has not been built yet (it never will be);
+   * false if it has a key already (built, or known: the cancel goes by its key).
+   */
+  cancelUnbuilt(): boolean {
+    if (this.bound || !this.job!.cancellable(this.index)) return false;
+    this.job!.cancelUnit(this.index);
+    return true;
+  }
+
+  /**
+   * The task's key. A future cancelled before its task was built has none: it gets a
+   * placeholder, `unsent-N`.
+   */
   get key(): string {
     return this.state.key;
   }
 
   get status(): FutureStatus {
-    return this.bound ? this.bound.status : 'pending';
+    return this.bound ? this.bound.status : this.job!.isCancelled(this.index) ? 'cancelled' : 'pending';
   }
 
   /** True once the task finished, failed or was cancelled. */
   get done(): boolean {
-    return this.bound ? this.bound.done : false;
+    return this.bound ? this.bound.done : this.job!.isCancelled(this.index);
   }
 
   /**
@@ -196,13 +218,13 @@ export class Future<T = unknown> {
    */
   result(): Promise<T> {
     if (this.released) return Promise.reject(new Error(`future ${this.key} was released; its result is no longer held`));
-    if (!this.bound) return this.whenBound().then(() => this.result());
+    if (!this.isBound) return this.whenBound().then(() => this.result());
     return this.whileAwaited(this.host.resultOf(this.state) as Promise<T>);
   }
 
   /** The failure, if the task failed; undefined if it finished (waits for the task). */
   exception(): Promise<Error | undefined> {
-    if (!this.bound) return this.whenBound().then(() => this.exception());
+    if (!this.isBound) return this.whenBound().then(() => this.exception());
     return this.whileAwaited(this.state.settled().then(() => (this.state.status === 'finished' ? undefined : this.state.failure())));
   }
 

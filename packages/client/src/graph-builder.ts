@@ -11,9 +11,18 @@ import { isPlain, toWire, tokenize } from './serialize.js';
  * unit at a time by a graph built as it is sent (see LazyGraph), which keeps one builder for
  * all its units so that they share nodes as one submission would.
  */
+/** Thrown while building a unit of a lazy graph that names something cancelled: the unit is cancelled too. */
+export class CancelledInput extends Error {
+  constructor() {
+    super('names a cancelled task');
+  }
+}
+
 export class GraphBuilder {
   private readonly built = new Map<Delayed, string>();
   private readonly specKeys = new Set<string>();
+  /** Nodes cancelled before they were built: a node including one is not built either. */
+  private cancelled: Set<Delayed> | undefined;
 
   constructor(
     /** The scheduler has the key's spec, or is sent it ahead of what this builder emits. */
@@ -27,6 +36,11 @@ export class GraphBuilder {
   /** The key of `node`, building it and what it depends on first (once per builder). */
   key(node: Delayed): string {
     return this.built.get(node) ?? this.build(node);
+  }
+
+  /** `node` was cancelled before it was built: building it, or a node naming it, throws CancelledInput. */
+  cancel(node: Delayed): void {
+    (this.cancelled ??= new Set()).add(node);
   }
 
   /** The keys of every node built so far. */
@@ -44,6 +58,7 @@ export class GraphBuilder {
   };
 
   private build(node: Delayed): string {
+    if (this.cancelled?.has(node)) throw new CancelledInput();
     const opts: TaskOptions = node.fn.options;
     const { args, deps } = toWire(node.args, this.refOf);
     const group = opts.group ?? node.fn.fn.export;

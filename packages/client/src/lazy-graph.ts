@@ -1,5 +1,20 @@
 import type { TaskSpec } from '@gluon/protocol';
-import type { Future } from './future.js';
+import { KeyState, type Future } from './future.js';
+
+/** Placeholder keys of futures cancelled before their task was built (see LazyGraph.cancelledState). */
+let unsentKeys = 0;
+
+/** How a {@link LazyGraph} treats cancels and reconnects (its maker knows its units). */
+export interface LazyGraphOptions {
+  /** Keys built that units not yet built refer to (see {@link LazyGraph.openKeys}). */
+  open?: () => Iterable<string>;
+  /** What a unit is, for the message of a cancelled one (`map(): element`). */
+  what?: string;
+  /** Every unit feeds the last one (a tree: only its root has a future), so cancelling it cancels all. */
+  feedsLast?: boolean;
+  /** Unit i's key is known before it is built (a root built earlier as another's node): cancelled by its key. */
+  keyed?: (index: number) => boolean;
+}
 
 /**
  * A graph whose futures were handed out before its tasks were built: a large `map()`,
@@ -11,6 +26,11 @@ import type { Future } from './future.js';
  * needs a future's key before then (its `key`, passing it to a task built at once) builds the
  * graph up to that future at once, which keeps the order: what was built goes out with this
  * graph, ahead of whatever was submitted after it.
+ *
+ * A unit cancelled before it was built is never built: it is marked here, and its future is
+ * settled as cancelled (see {@link cancelUnit}). Keys cancelled while units were still to be
+ * built are kept in {@link cancelledKeys}: a unit built later that depends on one is cancelled
+ * as it is built, as the queued dependents of a cancelled key are.
  */
 export class LazyGraph {
   /** Units built so far (their futures have a state). */
@@ -22,7 +42,16 @@ export class LazyGraph {
   tasks: TaskSpec[] = [];
   /** Keys among `tasks` nobody holds (a tree's inner nodes, nested graph nodes): sent without a want. */
   readonly unwanted = new Set<string>();
+  /**
+   * Keys cancelled while units of this graph were still to be built (and their dropped queued
+   * dependents): a unit that depends on one is cancelled when it is built.
+   */
+  cancelledKeys: Set<string> | undefined;
   private waiters: Array<{ index: number; resolve: () => void }> = [];
+  /** Units cancelled before they were built (1 each), made on first use. */
+  private cancelled: Uint8Array | undefined;
+  /** Units cancelled and not yet passed by {@link next}. */
+  private cancelledAhead = 0;
 
   constructor(
     readonly n: number,
@@ -32,14 +61,59 @@ export class LazyGraph {
      * Builds units from `next` up to `end` (exclusive), or fewer once `deadline`
      * (performance.now()) has passed; advances `next` and appends to `tasks`.
      */
-    private readonly build: (job: LazyGraph, end: number, deadline: number) => void,
-    /** Keys built that units not yet built refer to (see {@link openKeys}). */
-    private readonly open: () => Iterable<string> = () => [],
+    private build: (job: LazyGraph, end: number, deadline: number) => void,
+    private opts: LazyGraphOptions = {},
   ) {}
 
-  /** Tasks of this graph not yet handed to the connection (built or not). */
+  /** Tasks of this graph not yet handed to the connection (built or not; cancelled units are not). */
   get unsent(): number {
-    return this.n - this.next + this.tasks.length;
+    return this.n - this.next - this.cancelledAhead + this.tasks.length;
+  }
+
+  /** Unit `index` was cancelled before it was built. */
+  isCancelled(index: number): boolean {
+    return this.cancelled !== undefined && this.cancelled[index] === 1;
+  }
+
+  /**
+   * Cancels unit `index`, not yet built: it never will be (with a tree, its root cancels every
+   * unit still to be built). Whoever waits for its future is woken.
+   */
+  cancelUnit(index: number): void {
+    if (index < this.next || this.isCancelled(index)) return;
+    this.cancelled ??= new Uint8Array(this.n);
+    const from = this.opts.feedsLast && index === this.n - 1 ? this.next : index;
+    for (let i = from; i <= index; i++) {
+      if (this.cancelled[i] === 1) continue;
+      this.cancelled[i] = 1;
+      this.cancelledAhead++;
+    }
+    if (this.waiters.length === 0) return;
+    const still: typeof this.waiters = [];
+    for (const w of this.waiters) (this.isCancelled(w.index) ? w.resolve() : still.push(w));
+    this.waiters = still;
+  }
+
+  /** Unit `index` is still to be built and has no key yet: {@link cancelUnit} can drop it. */
+  cancellable(index: number): boolean {
+    return index >= this.next && !(this.opts.keyed?.(index) ?? false);
+  }
+
+  /** Called by the build as it reaches unit `index`: true if it was cancelled (and is to be skipped). */
+  passCancelled(index: number): boolean {
+    if (!this.isCancelled(index)) return false;
+    this.cancelledAhead--;
+    return true;
+  }
+
+  /**
+   * The state of a future whose unit was cancelled before it was built: cancelled, with a
+   * placeholder key (no task was ever made), its error naming the unit.
+   */
+  cancelledState(index: number): KeyState {
+    const state = new KeyState(`unsent-${++unsentKeys}`);
+    state.cancelled(`${this.opts.what ?? 'unit'} ${index}`);
+    return state;
   }
 
   get done(): boolean {
@@ -51,7 +125,7 @@ export class LazyGraph {
    * holds: after a reconnect their specs are sent again from the lineage, ahead of the rest.
    */
   openKeys(): Iterable<string> {
-    return this.next >= this.n ? [] : this.open();
+    return this.next >= this.n ? [] : (this.opts.open?.() ?? []);
   }
 
   /** Builds every unit up to and including `index` now. */
@@ -59,9 +133,9 @@ export class LazyGraph {
     if (index >= this.next) this.advance(index + 1, Infinity);
   }
 
-  /** Resolves once the unit at `index` is built. */
+  /** Resolves once the unit at `index` is built (or cancelled). */
   whenBound(index: number): Promise<void> {
-    if (index < this.next) return Promise.resolve();
+    if (index < this.next || this.isCancelled(index)) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ index, resolve }));
   }
 
@@ -90,6 +164,12 @@ export class LazyGraph {
 
   private advance(end: number, deadline: number): void {
     this.build(this, end, deadline);
+    if (this.next >= this.n) {
+      // Built to the end. Futures of cancelled units still point here: keep only what they need.
+      this.build = () => {};
+      this.opts = { what: this.opts.what };
+      this.futures.length = 0;
+    }
     if (this.waiters.length === 0) return;
     const still: typeof this.waiters = [];
     for (const w of this.waiters) (w.index < this.next ? w.resolve() : still.push(w));

@@ -35,6 +35,15 @@ export class Lineage {
     }
   }
 
+  /**
+   * Undoes {@link add} of `spec` (`held` as given there): a spec queued and then dropped before
+   * it was sent. A key whose spec was kept from an earlier add only loses the hold.
+   */
+  unadd(spec: TaskSpec, held: boolean): void {
+    if (this.specs.get(spec.key)?.spec === spec) this.release(spec.key);
+    else if (held) this.release(spec.key);
+  }
+
   /** The client now holds `key`. */
   hold(key: string): void {
     const e = this.specs.get(key);

@@ -108,6 +108,20 @@ export class GraphOutbox {
     }
   }
 
+  /**
+   * Keys cancelled (and `gone`, their queued dependents dropped): lazy graphs with units still to
+   * be built cancel those that depend on them as they build them (see LazyGraph.cancelledKeys).
+   */
+  cancelledKeys(keys: Iterable<string>, gone: Iterable<string>): void {
+    for (let i = this.head; i < this.items.length; i++) {
+      const it = this.items[i]!;
+      if (!('job' in it) || it.job.next >= it.job.n) continue;
+      const set = (it.job.cancelledKeys ??= new Set());
+      for (const k of keys) set.add(k);
+      for (const k of gone) set.add(k);
+    }
+  }
+
   /** Keys lazy graphs built that their units not yet built refer to (see LazyGraph.openKeys). */
   openKeys(): string[] {
     const keys: string[] = [];
@@ -150,8 +164,9 @@ export class GraphOutbox {
 
   /**
    * Removes queued tasks that are in `keys` or depend (through queued tasks) on one of them,
-   * with their wants. Returns the removed keys, so their futures can be settled as cancelled
-   * without the scheduler ever hearing of them.
+   * with their wants (a lazy graph's units not yet built are its own business: see
+   * {@link cancelledKeys}). Returns the removed keys, so their futures can be settled as
+   * cancelled without the scheduler ever hearing of them.
    */
   drop(keys: ReadonlySet<string>): Set<string> {
     const gone = new Set<string>();
@@ -163,7 +178,7 @@ export class GraphOutbox {
     for (let i = this.head; i < this.items.length; i++) {
       const it = this.items[i]!;
       if ('job' in it) {
-        it.job.tasks = it.job.tasks.filter(keep); // only its built tasks can be named (see Client.cancel)
+        it.job.tasks = it.job.tasks.filter(keep);
         continue;
       }
       if (!('tasks' in it)) continue;

@@ -10,8 +10,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
 import { Client, delayed, remoteFrom, type ConnectOptions, type Future } from '@gluon/client';
-import { listen, type Connection, type Message } from '@gluon/protocol';
+import type { Connection, Message } from '@gluon/protocol';
 import { startScheduler, startWorker, type Proc } from '../../worker/test/procs.js';
+import { fakeScheduler } from './fake-scheduler.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { inc, noop } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
@@ -62,23 +63,11 @@ function everyTurn(step: () => boolean, maxTurns = 1_000_000): Promise<number> {
   });
 }
 
-/**
- * A listener speaking the scheduler's side of the protocol, so that the order on the wire is
- * fixed: each update-graph goes to onGraph, and every slice's who-has marker is answered at once.
- */
-async function graphListener(t: Test, onGraph: (conn: Connection, m: Message) => void) {
-  const server = await listen({
-    host: '127.0.0.1', port: 0, self: 'test scheduler', roles: ['client'],
-    welcome: () => ({ clientId: 'c1', heartbeatTtlMs: 600_000 }),
-    onConnection(conn: Connection) {
-      conn.on('message', (m: Message) => {
-        if (m.op === 'update-graph') onGraph(conn, m);
-        else if (m.op === 'who-has') conn.reply(m, { op: 'who-has-reply', whoHas: {} });
-      });
-    },
+/** A fake scheduler (see fake-scheduler.ts) that hands each update-graph to `onGraph`. */
+function graphListener(t: Test, onGraph: (conn: Connection, m: Message) => void) {
+  return fakeScheduler(t, (conn, m) => {
+    if (m.op === 'update-graph') onGraph(conn, m);
   });
-  t.teardown(() => server.close());
-  return server;
 }
 
 t.test('a map of many slices: the event loop runs between them, and every result arrives', async (t) => {
