@@ -6,7 +6,7 @@ import {
 import { Delayed, type Deferred, type DeferredArgs } from './delayed.js';
 import { ClientClosedError, ResultTooLargeError } from './errors.js';
 import { Future, KeyState, type FutureHost } from './future.js';
-import { CancelledInput, checkArgs, GraphBuilder, makeSpec } from './graph-builder.js';
+import { CancelledInput, checkArgs, GraphBuilder, graphOver, makeSpec } from './graph-builder.js';
 import { LazyGraph, type LazyGraphOptions } from './lazy-graph.js';
 import { Lineage } from './lineage.js';
 import { DEFAULT_GRAPH_SLICE, GraphOutbox } from './outbox.js';
@@ -353,7 +353,7 @@ export class Client implements FutureHost {
       if (!plainAt(i)) checkArgs(argsAt(i), `map(): element ${i}: args`, (f) => pins.add(checkUsable(f, `map(): element ${i}`)), seen);
       pins.end(i);
     }
-    return this.lazyGraph(n, 'all', pins, { what: 'map(): element' }, (i, emit, builder) => {
+    return this.lazyGraph(n, 0, pins, { what: 'map(): element' }, (i, emit, builder) => {
       const args = argsAt(i);
       if (!plainAt(i)) return builder.key(new Delayed(fn, args));
       const key = seed ? seed.key(args) : `${group}-${nanoid(16)}`;
@@ -366,14 +366,15 @@ export class Client implements FutureHost {
    * Queues a graph of `n` units to be built as it is sent (see LazyGraph), in order:
    * `unit(i, emit, builder)` returns unit i's key, having emitted the specs it needs (its own,
    * held, through `emit`; nodes it builds through `builder`, whose own spec is made held here).
-   * Every unit gets a future (`held` 'all': the returned array, by unit), or only the last ('last'). `pins` are the futures
+   * Units from `firstHeld` on get a future each (the returned array, in order); 0 gives every
+   * unit one, `n - 1` only the last (whom every unit then feeds). `pins` are the futures
    * each unit names, pinned now and let go once it is built. A unit that fails to build (its
    * arguments changed since the call) fails its future with an error naming `opts.what` and `i`.
    * A unit cancelled before it is built is skipped (its node, `nodeOf(i)`, cancels the units
    * that include it); one that depends on a future or key cancelled meanwhile is cancelled.
    */
   private lazyGraph(
-    n: number, held: 'all' | 'last', pins: UnitPins, opts: LazyGraphOptions & { what: string; nodeOf?: (i: number) => Delayed },
+    n: number, firstHeld: number, pins: UnitPins, opts: LazyGraphOptions & { what: string; nodeOf?: (i: number) => Delayed },
     unit: (i: number, emit: (spec: TaskSpec) => void, builder: GraphBuilder) => string,
   ): Future[] {
     const { what, nodeOf } = opts;
@@ -457,13 +458,10 @@ export class Client implements FutureHost {
         f.bind(state);
       }
       job.next = i;
-    }, { ...opts, open: () => builder.keys(), feedsLast: held === 'last' });
+    }, { ...opts, open: () => builder.keys(), feedsLast: opts.feedsLast ?? firstHeld === n - 1 });
     pins.pinAll();
-    let futures: Future[];
-    if (held === 'all') {
-      futures = new Array<Future>(n);
-      for (let i = 0; i < n; i++) futures[i] = job.futures[i] = new Future(undefined, this, job, i);
-    } else futures = [(job.futures[n - 1] = new Future(undefined, this, job, n - 1))];
+    const futures = new Array<Future>(n - firstHeld);
+    for (let i = firstHeld; i < n; i++) futures[i - firstHeld] = job.futures[i] = new Future(undefined, this, job, i);
     // Behind what this tick queued before it, ahead of what comes after.
     this.queuePending();
     this.outbox.pushJob(job);
@@ -568,7 +566,7 @@ export class Client implements FutureHost {
     }
     let level = 1;
     let start = 0; // the unit where `level` starts
-    return this.lazyGraph(n, 'last', pins, { what: 'treeReduce(): node' }, (u, _emit, builder) => {
+    return this.lazyGraph(n, n - 1, pins, { what: 'treeReduce(): node' }, (u, _emit, builder) => {
       if (u - start >= sizes[level - 1]!) {
         start += sizes[level - 1]!;
         levels[level - 1] = []; // every node of the level below is built: let them go
@@ -591,6 +589,7 @@ export class Client implements FutureHost {
   private submitGraph(roots: Delayed[]): Future[] {
     this.assertOpen();
     if (roots.length > this.sliceTasks) return this.lazyRoots(roots);
+    if (graphOver(roots, this.sliceTasks)) return this.lazyNodes(roots);
     const specs: TaskSpec[] = [];
     const builder = new GraphBuilder((k) => this.pendingKeys.has(k) || this.keys.has(k), (spec) => specs.push(spec), (f) => checkUsable(f));
     const keys = new Array<string>(roots.length);
@@ -618,9 +617,78 @@ export class Client implements FutureHost {
     }
     // A root built already (as a node of an earlier root, or submitted before) has its key: a
     // cancel goes by it. The others, cancelled unbuilt, cancel the later roots that include them.
-    return this.lazyGraph(roots.length, 'all', pins, {
+    return this.lazyGraph(roots.length, 0, pins, {
       what: 'persist(): root', keyed: (i) => roots[i]!.key !== undefined, nodeOf: (i) => roots[i]!,
     }, (i, _emit, builder) => builder.key(roots[i]!));
+  }
+
+  /**
+   * {@link submitGraph} of few roots whose graph has more nodes than a slice: every node is a
+   * unit of a graph built as it is sent, dependencies first (the nodes no root is, then the
+   * roots, which have the futures). Each node's own arguments are checked here, in a walk that
+   * does not recurse into nested nodes (a chain of a million nodes does not overflow the stack,
+   * at the call or when built: each unit's nodes are built by then).
+   */
+  private lazyNodes(roots: Delayed[]): Future[] {
+    const isRoot = new Set(roots);
+    const order: Delayed[] = [];
+    const pins = new UnitPins(0, true);
+    // Post-order: a node is placed once every node its arguments name has been.
+    const placed = new Set<Delayed>();
+    const onStack = new Set<Delayed>();
+    const stack: Array<{ node: Delayed; kids: Delayed[]; next: number; futures: Future[] }> = [];
+    const open = (node: Delayed, where: string): void => {
+      const kids: Delayed[] = [];
+      const futures: Future[] = [];
+      toWire(node.args, (x) => {
+        if (x instanceof Delayed) kids.push(x);
+        else if (x instanceof Future) futures.push(checkUsable(x, where));
+        else return undefined;
+        return '';
+      }, `${where}: ${node.fn.fn.export}(…) args`);
+      onStack.add(node);
+      stack.push({ node, kids, next: 0, futures });
+    };
+    const place = (top: { node: Delayed; futures: Future[] }): void => {
+      onStack.delete(top.node);
+      placed.add(top.node);
+      if (isRoot.has(top.node)) return; // placed after the others, in the roots' order
+      for (const f of top.futures) pins.add(f);
+      pins.end(order.length);
+      order.push(top.node);
+    };
+    const rootPins = new Map<Delayed, Future[]>();
+    for (let r = 0; r < roots.length; r++) {
+      const root = roots[r]!;
+      if (!(root instanceof Delayed)) throw new TypeError(`persist(): root ${r} is not a delayed value`);
+      if (placed.has(root)) continue;
+      open(root, `persist(): root ${r}`);
+      while (stack.length) {
+        const top = stack[stack.length - 1]!;
+        if (top.next < top.kids.length) {
+          const kid = top.kids[top.next++]!;
+          if (placed.has(kid)) continue;
+          if (onStack.has(kid)) throw new TypeError(`persist(): root ${r}: its graph has a cycle through ${kid.fn.fn.export}(…)`);
+          open(kid, `persist(): root ${r}`);
+          continue;
+        }
+        stack.pop();
+        if (isRoot.has(top.node)) rootPins.set(top.node, top.futures);
+        place(top);
+      }
+    }
+    const inner = order.length;
+    for (let r = 0; r < roots.length; r++) {
+      // A root named twice is built once: its futures are pinned for the first.
+      for (const f of rootPins.get(roots[r]!) ?? []) pins.add(f);
+      rootPins.delete(roots[r]!);
+      pins.end(inner + r);
+      order.push(roots[r]!);
+    }
+    // Each unit's nodes are built by the time it is: builder.key() meets cached keys only.
+    return this.lazyGraph(order.length, inner, pins, {
+      what: 'delayed graph: node', keyed: (i) => order[i]!.key !== undefined, nodeOf: (i) => order[i]!, feedsLast: roots.length === 1,
+    }, (i, _emit, builder) => builder.key(order[i]!));
   }
 
   /**
@@ -1241,8 +1309,12 @@ function formatMs(ms: number): string {
 class UnitPins {
   private readonly list: Array<Future | undefined> = [];
   private ends: Int32Array | undefined;
+  /** Growable ends, when the number of units is not known up front. */
+  private grown: number[] | undefined;
 
-  constructor(private readonly n: number) {}
+  constructor(private readonly n: number, growable = false) {
+    if (growable) this.grown = [];
+  }
 
   /** Unit being checked names `f` (once per time it names it). */
   add(f: Future): void {
@@ -1251,7 +1323,8 @@ class UnitPins {
 
   /** The unit `i` has been checked: what was added since the previous one is its. */
   end(i: number): void {
-    if (this.list.length) (this.ends ??= new Int32Array(this.n))[i] = this.list.length;
+    if (this.grown) this.grown[i] = this.list.length;
+    else if (this.list.length) (this.ends ??= new Int32Array(this.n))[i] = this.list.length;
   }
 
   pinAll(): void {
@@ -1260,9 +1333,10 @@ class UnitPins {
 
   /** Unit `i` is built (or failed to): its futures are let go. */
   release(i: number): void {
-    if (!this.ends) return;
-    const to = this.ends[i]!;
-    for (let k = i ? this.ends[i - 1]! : 0; k < to; k++) {
+    const ends = this.grown ?? this.ends;
+    if (!ends) return;
+    const to = ends[i]!;
+    for (let k = i ? ends[i - 1]! : 0; k < to; k++) {
       this.list[k]!.unpin();
       this.list[k] = undefined;
     }

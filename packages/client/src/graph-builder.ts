@@ -103,6 +103,41 @@ export function checkArgs(args: unknown[], root: string, onFuture: (f: Future) =
 }
 
 /**
+ * Whether the graph of `roots` has more than `limit` nodes, counted in a walk of the arguments'
+ * arrays and plain objects that stops past the limit (no building, no checks). Roots whose
+ * arguments are all plain (the usual single submit) need no walk.
+ */
+export function graphOver(roots: Delayed[], limit: number): boolean {
+  if (roots.length > limit) return true;
+  let flat = true;
+  for (let r = 0; r < roots.length && flat; r++) {
+    const args = roots[r]!.args;
+    for (let i = 0; i < args.length && flat; i++) flat = flatPlain(args[i]);
+  }
+  if (flat) return false;
+  const seen = new Set<Delayed>();
+  const stack: unknown[] = [...roots];
+  const push = (v: unknown): void => {
+    if (typeof v === 'object' && v !== null) stack.push(v);
+  };
+  while (stack.length) {
+    const v = stack.pop();
+    if (v instanceof Delayed) {
+      if (seen.has(v)) continue;
+      seen.add(v);
+      if (seen.size > limit) return true;
+      for (const a of v.args) push(a);
+    } else if (Array.isArray(v)) {
+      for (const a of v) push(a);
+    } else if (Object.getPrototypeOf(v) === Object.prototype) {
+      const o = v as Record<string, unknown>;
+      for (const k of Object.keys(o)) push(o[k]);
+    }
+  }
+  return false;
+}
+
+/**
  * A value that travels as itself without a walk: plain, or a plain object (or array) whose
  * members are all plain. Anything else (nesting, futures, Maps …) is for toWire to judge.
  */

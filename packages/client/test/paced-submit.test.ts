@@ -296,3 +296,60 @@ t.test('cancel while a tree reduction is being built: the root and what was not 
   t.equal((await client.gather(leaves)).length, 3000, 'the leaves still finish');
   client.release(leaves);
 });
+
+t.test('one delayed root whose graph has more nodes than a slice is built as it is sent', async (t) => {
+  const { client } = await connected(t, { graphSliceTasks: 100 });
+  let chain = delayed(inc)(0);
+  for (let i = 1; i < 600; i++) chain = delayed(inc)(chain);
+  const deep = client.persist(chain);
+  t.notOk(deep.isBound, 'a chain of 600 nodes: the call returned before building it');
+  const parts = Array.from({ length: 300 }, (_, i) => delayed(inc)(i));
+  const wide = client.submit(sumAll, parts);
+  t.notOk(wide.isBound, 'a task over 300 nodes: likewise');
+  t.equal(await deep.result(), 600, 'the chain');
+  t.equal(await wide.result(), 300 * 301 / 2, 'the sum');
+  t.ok(client.graphSlices >= 9, `${client.graphSlices} slices`);
+  // A root cancelled before it was built: none of its graph is built.
+  let again = delayed(inc)(1000);
+  for (let i = 1; i < 300; i++) again = delayed(inc)(again);
+  const cancelled = client.persist(again);
+  await client.cancel([cancelled]);
+  await t.rejects(cancelled.result(), { name: 'CancelledError', message: /^delayed graph: node 299 was cancelled before it was sent$/ });
+  t.equal(client.unsentTasks, 0, 'nothing of it left to send');
+  // A bad argument deep in such a graph throws at the call, naming it, and queues nothing.
+  let bad = delayed(inc)(0);
+  for (let i = 1; i < 300; i++) bad = i === 150 ? delayed(sumAll)([bad, { f: () => 1 }] as never) : delayed(inc)(bad);
+  t.throws(() => client.persist(bad), { name: 'SerializationError', message: /^persist\(\): root 0: sumAll\(…\) args\[0\]\[1\]\.f is a function/ });
+  t.equal(client.unsentTasks, 0, 'nothing was queued');
+  client.release([deep, wide]);
+});
+
+t.test('a chain of 20,000 delayed calls: built as it is sent, in order, without overflowing the stack', async (t) => {
+  const keys: string[] = [];
+  const known = new Set<string>();
+  let outOfOrder = 0;
+  let endSeen: (() => void) | undefined;
+  const server = await graphListener(t, (_conn, m) => {
+    for (const task of m.tasks as Array<{ key: string; deps: string[]; args: unknown[] }>) {
+      if (task.deps.some((d) => !known.has(d))) outOfOrder++;
+      known.add(task.key);
+      keys.push(task.key);
+      if (task.args[0] === 'end') endSeen?.();
+    }
+  });
+  const client = await Client.connect(server.address, { graphSliceTasks: 1000, reconnectTimeoutMs: 0 });
+  t.teardown(() => client.close());
+  const n = 20_000;
+  let x = delayed(inc)(0);
+  for (let i = 1; i < n; i++) x = delayed(inc)(x);
+  const f = client.persist(x);
+  t.notOk(f.isBound, 'returned before building');
+  const end = new Promise<void>((r) => (endSeen = r));
+  const last = client.submit(noop, 'end');
+  await end;
+  t.equal(keys.length, n + 1, 'every node, then the task submitted after it');
+  t.equal(outOfOrder, 0, 'each after what it depends on');
+  t.equal(keys[n - 1], f.key, 'the root last');
+  t.equal(keys[n], last.key);
+  t.ok(client.graphSlices >= n / 1000, `${client.graphSlices} slices`);
+});
