@@ -21,7 +21,16 @@
  *     same tick, the leaves released at once (N tasks in all, as bench/scale.ts's tree);
  *   - `persist`: `persist()` of N delayed calls over numbers.
  *
- *   node --max-old-space-size=8192 --import tsx bench/client-submit.ts --baseline=.cache/client-main/dist [--tasks=N] [--pairs=1] [--shape=map] [--order=ABBA]
+ * `--op` picks what is measured:
+ *   - `submit` (default): the call, as above;
+ *   - `release`: the shape's futures, every result in, released with `client.release()`: client
+ *     CPU per future in that call and until `whenSent()` (every release handed to the
+ *     connection), and the longest event-loop stall from the call until then (the call's own
+ *     synchronous part, or the longest delay the loop monitor saw after it);
+ *   - `cancel`: the shape's futures cancelled with `client.cancel()` right after the call, before
+ *     any of it was built or sent: the same three figures.
+ *
+ *   node --max-old-space-size=8192 --import tsx bench/client-submit.ts --baseline=.cache/client-main/dist [--tasks=N] [--pairs=1] [--shape=map] [--op=submit] [--order=ABBA]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
@@ -38,11 +47,13 @@ import type { Future } from '@gluon/client';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
   options: { baseline: { type: 'string' }, tasks: { type: 'string', default: '1000000' }, pairs: { type: 'string', default: '1' }, fleet: { type: 'string' },
-    shape: { type: 'string', default: 'map' }, order: { type: 'string', default: 'ABBA' } },
+    shape: { type: 'string', default: 'map' }, order: { type: 'string', default: 'ABBA' }, op: { type: 'string', default: 'submit' } },
 });
 
 const SHAPES = ['map', 'map-objects', 'map-futures', 'tree', 'persist'] as const;
 type Shape = typeof SHAPES[number];
+const OPS = ['submit', 'release', 'cancel'] as const;
+type Op = typeof OPS[number];
 
 /** Wall clock comparable across processes (ms). */
 const now = (): number => performance.timeOrigin + performance.now();
@@ -73,30 +84,37 @@ async function main(): Promise<void> {
   const pairs = Number(values.pairs);
   const shape = values.shape as Shape;
   if (!SHAPES.includes(shape)) throw new Error(`client-submit: --shape must be one of ${SHAPES.join(', ')}, got ${shape}`);
+  const op = values.op as Op;
+  if (!OPS.includes(op)) throw new Error(`client-submit: --op must be one of ${OPS.join(', ')}, got ${op}`);
   const variants = { A: join(root, 'packages/client/dist'), B: resolve(values.baseline) };
   // --order=AB (one run each, e.g. to keep a locked run short), --order=A (a profile, a look).
   const order = [...values.order!] as Array<'A' | 'B'>;
   if (order.length === 0 || order.some((v) => v !== 'A' && v !== 'B')) throw new Error(`client-submit: --order is a string of A and B, got ${values.order}`);
-  console.log(`client-submit: ${shape} of ${n.toLocaleString('en')} no-op tasks; A = this checkout, B = ${variants.B}; load ${loadavg()[0]!.toFixed(1)}`);
+  console.log(`client-submit: ${op === 'submit' ? '' : `${op} of `}${shape} of ${n.toLocaleString('en')} no-op tasks; A = this checkout, B = ${variants.B}; load ${loadavg()[0]!.toFixed(1)}`);
   const runs: Record<'A' | 'B', Figures[]> = { A: [], B: [] };
   for (let p = 0; p < pairs; p++) {
     for (const v of order) {
-      const f = await once(variants[v], n, shape);
+      const f = await once(variants[v], n, shape, op);
       runs[v].push(f);
+      if (op !== 'submit') {
+        console.log(`${v}: ${op} call ${f.buildUs.toFixed(2)} µs/task CPU; until handed to the connection ${f.totalUs.toFixed(2)} µs/task CPU; ` +
+          `longest loop stall ${f.maxStallMs.toFixed(0)} ms (wall, load ${loadavg()[0]!.toFixed(1)})`);
+        continue;
+      }
       console.log(`${v}: ${shape} call ${f.buildUs.toFixed(2)} µs/task CPU; until every result ${f.totalUs.toFixed(2)} µs/task CPU; longest loop stall ${f.maxStallMs.toFixed(0)} ms; ` +
         `first task at a worker ${f.firstMs.toFixed(0)} ms, all known ${f.knownMs.toFixed(0)} ms (wall, load ${loadavg()[0]!.toFixed(1)})`);
     }
   }
   console.log('\nmedians, A / B:');
-  for (const k of ['buildUs', 'totalUs', 'maxStallMs', 'firstMs', 'knownMs'] as const) {
+  for (const k of op === 'submit' ? ['buildUs', 'totalUs', 'maxStallMs', 'firstMs', 'knownMs'] as const : ['buildUs', 'totalUs', 'maxStallMs'] as const) {
     const a = median(runs.A.map((r) => r[k]));
     const b = median(runs.B.map((r) => r[k]));
     console.log(`  ${k.padEnd(11)} A ${a.toFixed(2).padStart(10)}  B ${b.toFixed(2).padStart(10)}  A/B ${(a / b).toFixed(3)}`);
   }
 }
 
-/** One run: a fresh scheduler and fleet, the client of `dist`, `shape` of n tasks and a marker. */
-async function once(dist: string, n: number, shape: Shape): Promise<Figures> {
+/** One run: a fresh scheduler and fleet, the client of `dist`, `shape` of n tasks and a marker (or `op` on them). */
+async function once(dist: string, n: number, shape: Shape, op: Op): Promise<Figures> {
   const { Client, remote, delayed } = await import(pathToFileURL(join(dist, 'index.js')).href) as typeof import('@gluon/client');
   const sched = spawn(process.execPath, [...SCHEDULER_V8_FLAGS, join(root, 'packages/scheduler/dist/cli.js'), '--port', '0', '--no-dashboard', '--heartbeat-ttl', '600s'], {
     stdio: ['ignore', 'pipe', 'inherit'], env: withSchedulerEnv(process.env),
@@ -148,12 +166,21 @@ async function once(dist: string, n: number, shape: Shape): Promise<Figures> {
         break;
       }
     }
+    if (op === 'cancel') {
+      h.disable();
+      return await measured(() => client.cancel(futures), client, n);
+    }
     const cBuilt = process.cpuUsage(c0);
     const marker = client.submit(noop.with({ priority: 1e9, group: 'marker' }), Math.random());
     await until(() => events.marker !== undefined, 'the marker at a worker');
     await client.wait([...futures, marker]);
     const cAll = process.cpuUsage(c0);
     h.disable();
+    if (op === 'release') {
+      const r = await measured(() => client.release([...futures, marker, ...inputs]), client, n);
+      await client.close();
+      return r;
+    }
     const f: Figures = {
       buildUs: (cBuilt.user + cBuilt.system) / n, totalUs: (cAll.user + cAll.system) / n, maxStallMs: h.max / 1e6,
       firstMs: events.first! - t0, knownMs: events.marker! - t0,
@@ -165,6 +192,30 @@ async function once(dist: string, n: number, shape: Shape): Promise<Figures> {
     fleet?.kill();
     sched.kill();
   }
+}
+
+/**
+ * Client CPU per task in `call` and until `whenSent()` (everything it queued handed to the
+ * connection), and the longest event-loop stall meanwhile: the call's own synchronous part
+ * (wall), or the longest delay the loop's monitor saw after it. Started at once after whatever
+ * came before (a cancel must come before the first slice leaves). The client is closed after.
+ */
+async function measured(call: () => unknown, client: { whenSent(): Promise<void>; close(): Promise<void> }, n: number): Promise<Figures> {
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const p = call();
+  const syncMs = performance.now() - t0;
+  h.enable();
+  await p;
+  const cCall = process.cpuUsage(c0);
+  await client.whenSent();
+  const cAll = process.cpuUsage(c0);
+  // One more sample after the last stall, so that it is recorded.
+  await new Promise((r) => setTimeout(r, 20));
+  h.disable();
+  await client.close();
+  return { buildUs: (cCall.user + cCall.system) / n, totalUs: (cAll.user + cAll.system) / n, maxStallMs: Math.max(syncMs, h.max / 1e6), firstMs: 0, knownMs: 0 };
 }
 
 function lineMatching(child: ChildProcess, re: RegExp): Promise<RegExpExecArray> {
