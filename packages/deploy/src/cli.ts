@@ -5,14 +5,13 @@
  * scheduler, submits ten jobs, prints the addresses, and cancels every job on Ctrl-C or SIGTERM.
  * `--print-job-script` shows what would be submitted and submits nothing.
  */
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { homedir, hostname } from 'node:os';
-import { dirname, join } from 'node:path';
-import { exitUsage, flag, packageVersionOf, parseCliOrExit, stopWithSupervisor, type CliSpec } from '@gluon/protocol';
+import { hostname } from 'node:os';
+import { exitUsage, isLoopbackHost, flag, packageVersionOf, parseCliOrExit, stopWithSupervisor, type CliSpec } from '@gluon/protocol';
 import { checkWalltime, type JobClusterOptions, type JobQueueCluster } from './job-cluster.js';
 import { SlurmCluster } from './slurm.js';
 import { PBSCluster } from './pbs.js';
 import { SSHCluster } from './ssh.js';
+import { keepToken, keptTokenFile, readKeptToken } from './kept-token.js';
 
 const memoryCheck = flag.bytes('', 16 * 1024 ** 2, 1024 ** 5);
 
@@ -59,13 +58,17 @@ async function main(): Promise<void> {
   if (kind !== 'ssh' && sshOnly.length) exitUsage(CLI.name, `--${sshOnly[0]} is for ssh only, not ${kind}`);
   if (kind === 'ssh' && v['print-job-script']) exitUsage(CLI.name, '--print-job-script is for slurm and pbs; an ssh cluster prints each host\'s script as it starts it');
   const log = (line: string) => process.stderr.write(`gluon-cluster: ${line}\n`);
+  // Without GLUON_TOKEN a scheduler for other hosts uses the token kept for the user's clusters
+  // (made and kept by the first): a second cluster must not replace the file the first's clients read.
+  const kept = (process.env.GLUON_TOKEN || v['print-job-script']) ? undefined : readKeptToken();
+  const token = process.env.GLUON_TOKEN || (kept !== undefined && (kind === 'ssh' || !isLoopbackHost(v.host)) ? kept : undefined);
   const opts: JobClusterOptions & { resourceSpec?: string } = {
     cores: v.cores, jobName: v['job-name'], host: v.host, jobExtra: v['job-extra'], prologue: v.prologue, maxFailedJobs: v['max-failed-jobs'], log,
     ...(v.memory ? { memory: v.memory } : {}),
     ...(v.walltime ? { walltime: v.walltime } : {}), ...(v.queue ? { queue: v.queue } : {}), ...(v.account ? { account: v.account } : {}),
     ...(v['log-directory'] ? { logDirectory: v['log-directory'] } : {}),
     ...(v['allow-module'].length ? { workerExtraArgs: v['allow-module'].flatMap((m) => ['--allow-module', m]) } : {}),
-    ...(process.env.GLUON_TOKEN ? { token: process.env.GLUON_TOKEN } : {}),
+    ...(token ? { token } : {}),
     ...(v['resource-spec'] ? { resourceSpec: v['resource-spec'] } : {}),
     ...(v['no-job-arrays'] ? { jobArrays: false } : {}),
   };
@@ -79,7 +82,7 @@ async function main(): Promise<void> {
       schedulerPort: v['scheduler-port'], dashboardPort: v['dashboard-port'], maxFailedJobs: v['max-failed-jobs'], log,
       ...(v.memory ? { memory: v.memory } : {}),
       ...(v['allow-module'].length ? { workerExtraArgs: v['allow-module'].flatMap((m) => ['--allow-module', m]) } : {}),
-      ...(process.env.GLUON_TOKEN ? { token: process.env.GLUON_TOKEN } : {}),
+      ...(token ? { token } : {}),
     });
   };
   let cluster: JobQueueCluster;
@@ -115,11 +118,9 @@ async function main(): Promise<void> {
   process.stdout.write(`scheduler at ${cluster.schedulerAddress}\n`);
   if (cluster.token && !process.env.GLUON_TOKEN) {
     // A token made here must reach the user too, but not a log: a file only they can read.
-    const file = join(homedir(), '.gluon', 'cluster-token');
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    writeFileSync(file, `${cluster.token}\n`, { mode: 0o600 });
-    chmodSync(file, 0o600);
-    process.stdout.write(`token in ${file} (clients: GLUON_TOKEN=$(cat ${file}) npx gluon-h4l run --scheduler ${cluster.schedulerAddress} …; dashboard login with it)\n`);
+    const file = keptTokenFile();
+    if (cluster.token !== kept) keepToken(cluster.token, file);
+    process.stdout.write(`token in ${file}${cluster.token === kept ? ' (kept from before)' : ''} (clients: GLUON_TOKEN=$(cat ${file}) npx gluon-h4l run --scheduler ${cluster.schedulerAddress} …; dashboard login with it)\n`);
   }
   try {
     if (v.adapt) {

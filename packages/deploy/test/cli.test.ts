@@ -1,6 +1,7 @@
-import t from 'tap';
+import t, { type Test as TapTest } from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { Client } from '@gluon/client';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtures, repo } from './helpers.js';
@@ -98,6 +99,46 @@ t.test('a scheduler for other hosts: its dashboard address names this host, its 
   t.notMatch(out, new RegExp(readFileSync(file, 'utf8').trim()), 'the token itself is not printed');
   child.kill('SIGTERM');
   t.equal(await exited, 0);
+});
+
+/** Starts `gluon-cluster pbs --jobs 0` (fake PBS) with this HOME; resolves with its output once it submitted, and the process. */
+async function pbsCluster(t: TapTest, home: string): Promise<{ out: () => string; scheduler: string; child: ReturnType<typeof spawn> }> {
+  const env = { ...process.env, HOME: home, FAKE_PBS_DIR: home, PATH: `${join(fixtures, 'pbs-bin')}:${process.env.PATH}` };
+  delete (env as Record<string, string | undefined>).GLUON_TOKEN;
+  const child = spawn(process.execPath, [bin, 'pbs', '--jobs', '0'], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise((r) => child.on('exit', r));
+  t.teardown(async () => { if (child.exitCode === null) { child.kill('SIGTERM'); await exited; } });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  for (let i = 0; i < 1200 && !/submitted 0 pbs job/.test(out) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+  const scheduler = /^scheduler at (\S+)$/m.exec(out)?.[1];
+  if (!scheduler) throw new Error(`gluon-cluster did not start:\n${out}`);
+  return { out: () => out, scheduler, child };
+}
+
+t.test('a second cluster keeps the token file the first one\'s clients read; a token file others may read is replaced', async (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'gluon-cluster-home-'));
+  t.teardown(() => rmSync(home, { recursive: true, force: true }));
+  const file = join(home, '.gluon', 'cluster-token');
+  const first = await pbsCluster(t, home);
+  const token = readFileSync(file, 'utf8').trim();
+  const second = await pbsCluster(t, home);
+  t.equal(readFileSync(file, 'utf8').trim(), token, 'the second cluster did not replace the token');
+  t.match(second.out(), `token in ${file} (kept from before)`);
+  for (const { scheduler } of [first, second]) {
+    const client = await Client.connect(scheduler, { token, reconnectTimeoutMs: 0 });
+    t.ok(client.connected, `the file's token is accepted by ${scheduler}`);
+    await client.close();
+  }
+  chmodSync(file, 0o644);
+  const third = await pbsCluster(t, home);
+  t.not(readFileSync(file, 'utf8').trim(), token, 'a token others could read is not reused');
+  t.equal(statSync(file).mode & 0o777, 0o600);
+  t.notMatch(third.out(), /kept from before/);
+  writeFileSync(file, '\n', { mode: 0o600 });
+  await pbsCluster(t, home);
+  t.ok(readFileSync(file, 'utf8').trim().length >= 20, 'an empty file gets a fresh token');
 });
 
 t.test('gluon-cluster pbs whose jobs end before their worker joins: each logged, then it stops submitting and exits 1 naming the last job', async (t) => {
