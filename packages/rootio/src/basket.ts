@@ -42,7 +42,12 @@ export interface PendingBasket {
    */
   noOffsets: boolean;
   entryBytes: Int32Array | null;
-  load(): Basket;
+  /**
+   * @param room where to decompress a basket that is not kept past the read, instead of the
+   *   read's scratch (given its size; e.g. the std::vector kernel's memory, vector-walk.ts). The
+   *   basket may still come from elsewhere (a decompression thread's ring, a stored basket).
+   */
+  load(room?: (size: number) => Uint8Array): Basket;
   /**
    * Decompresses the basket's entry bytes straight into `dst` (exactly `dataLength` bytes: a basket
    * of fixed-size entries, all of them wanted) and returns true, or returns false having done
@@ -179,9 +184,10 @@ export function pendingFileBasket(src: ByteSource, blob: Uint8Array, ref: Basket
       job = j;
       k = index;
     },
-    load: () => {
+    load: (room) => {
       let data = job?.take(k) ?? null;
-      if (!data && scratch && !outlives) data = decompress(blob.subarray(keylen), objlen, path, at + keylen, held = scratch.take(objlen));
+      if (!data && room && !outlives) data = decompress(blob.subarray(keylen), objlen, path, at + keylen, room(objlen));
+      else if (!data && scratch && !outlives) data = decompress(blob.subarray(keylen), objlen, path, at + keylen, held = scratch.take(objlen));
       data ??= inflate();
       // Kept past the read: not a view into the ring (refilled) or into the read's bytes (reused
       // by the next read: a basket stored uncompressed is a view of them).

@@ -9,6 +9,7 @@ import type { Basket, PendingBasket } from './basket.js';
 import { decodeStl, parseStlType } from './stl.js';
 import type { BranchInfo } from './branch.js';
 import { FRESH, type ColumnMemory } from './column-memory.js';
+import { vectorWalker } from './vector-walk.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
 import { bytesOf, copyBigEndian, copyEntriesBigEndian, ELEMENT_SIZE, lanesOf, swapInPlace, type Column, type ElementType, type Jagged, type TypedArray, utf8 } from './types.js';
 
@@ -152,22 +153,22 @@ function decodeJagged(path: string, info: BranchInfo, baskets: PendingBasket[], 
   const values = memory.take(el, total);
   const lanes = lanesOf(values, size);
   let e = 0;
+  // The ATLAS case (vector<float>, vector<int>): counted and copied by the WebAssembly kernel,
+  // each basket decompressed straight into its memory.
+  const kernel = header === 10 && size === 4;
   for (let k = 0; k < baskets.length; k++) {
     const p = baskets[k]!;
-    const b = early[k] ?? p.load();
+    const b = early[k] ?? p.load(kernel ? vectorWalker.room : undefined);
     early[k] = undefined;
     const a = firstIn(p, start);
     const z = endIn(p, stop);
-    if (header === 10 && size === 4 && b.table >= 0) {
-      // The ATLAS case (vector<float>, vector<int>): count and copy in one pass over the entries,
-      // walking them by their own byte counts. Where those do not add up (a writer without them,
-      // or damage), the general path below reads the same entries through the offset table (and
-      // names the entry at fault).
-      if (walkVectors4(b.view, b.table, b.keylen, b.dataLength, b.entries, a, z, offsets, e, lanes as Uint32Array)) {
-        p.release();
-        e += z - a;
-        continue;
-      }
+    // Where the entries' bytes do not add up (a writer without byte counts, or damage), the
+    // general path below reads the same entries through the offset table (and names the entry
+    // at fault).
+    if (kernel && b.table >= 0 && vectorWalker.walk(b.data, b.table, b.keylen, b.dataLength, b.entries, a, z, offsets, e, lanes as Uint32Array)) {
+      p.release();
+      e += z - a;
+      continue;
     }
     countEntries(path, info, b, header, size, a, z, offsets, e);
     if (offsets[e + z - a]! > total) throw damagedTotal(path, info, offsets[e + z - a]!, total);
@@ -214,61 +215,6 @@ function entryError(path: string, info: BranchInfo, b: Basket, header: number, s
     : header === 1 && bytes > 0 && bytes % size === 0 ? `has ${bytes} bytes of elements after a null-pointer flag`
       : `has ${bytes} bytes, not a multiple of ${size}`;
   return new RootFormatError(path, -1, `branch ${info.name}: entry ${b.entryStart + bad} ${said}`);
-}
-
-/** A std::vector entry's byte count with no elements: ROOT's byte-count flag, the 2-byte version and the 4-byte count. */
-const EMPTY_VECTOR_BYTECOUNT = 0x40000000 | 6;
-
-/** Entry length (elements) that {@link walkVectors4} copies without a per-entry loop. */
-const SHORT = 6;
-
-/**
- * std::vector entries `[a, z)` of 4-byte elements: counts them into `offsets[e + 1 …]` and copies
- * their big-endian elements into `dst` in the same pass, walking from entry `a`'s start (from
- * the basket's big-endian offset table at byte `table`, key-relative: minus `keylen`) by each
- * entry's own byte count, which ROOT writes before every std::vector (flag 0x40000000 | the bytes
- * after it): one read an entry fewer than the offset table. The walk must end where the table
- * says entry `z` starts (the last entry ends at `dataLength`).
- *
- * Entries of up to SHORT elements (most: 4-lepton events have 4–6) are copied as exactly SHORT
- * words, whatever their count, so there is no per-entry loop exit to mispredict; the words past
- * an entry's end land where the next entry is written (entries go in order), and both bounds are
- * checked so nothing outside `dst` or `src` is touched.
- *
- * Returns whether every entry's byte count agreed with its element count, fit, and the walk
- * ended there; when not, the caller reads the entries through the offset table instead (which
- * rewrites the same `offsets` and `dst` positions).
- */
-function walkVectors4(src: DataView, table: number, keylen: number, dataLength: number, entries: number,
-                      a: number, z: number, offsets: Int32Array, e: number, dst: Uint32Array): boolean {
-  if (a >= z) return true;
-  const srcLimit = src.byteLength - 4 * SHORT;
-  const dstLimit = dst.length - SHORT;
-  let k0 = offsets[e]!;
-  let p = src.getInt32(table + 4 * a) - keylen;
-  const stop = z < entries ? src.getInt32(table + 4 * z) - keylen : dataLength;
-  if (p < 0 || stop > dataLength || p > stop) return false;
-  for (let i = a; i < z; i++) {
-    if (p + 10 > stop) return false;
-    const count = src.getInt32(p + 6);
-    if (count < 0 || src.getInt32(p) !== EMPTY_VECTOR_BYTECOUNT + 4 * count) return false;
-    const k1 = k0 + count;
-    let q = p + 10;
-    p = q + 4 * count;
-    if (p > stop || k1 > dst.length) return false;
-    if (count <= SHORT && q <= srcLimit && k0 <= dstLimit) {
-      dst[k0] = src.getUint32(q);
-      dst[k0 + 1] = src.getUint32(q + 4);
-      dst[k0 + 2] = src.getUint32(q + 8);
-      dst[k0 + 3] = src.getUint32(q + 12);
-      dst[k0 + 4] = src.getUint32(q + 16);
-      dst[k0 + 5] = src.getUint32(q + 20);
-    } else {
-      for (let k = k0; k < k1; k++, q += 4) dst[k] = src.getUint32(q);
-    }
-    offsets[++e] = k0 = k1;
-  }
-  return p === stop;
 }
 
 /** TLeafC strings: a length byte (255 → a 4-byte length follows) then the characters. */

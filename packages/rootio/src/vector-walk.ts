@@ -1,0 +1,132 @@
+/**
+ * std::vector entries of 4-byte elements (the ATLAS case: vector<float>, vector<int>), walked by
+ * a WebAssembly SIMD kernel (vector-walk.wat): per entry, the checks, the offset and the
+ * byte-swapped elements, four entries at a time. In JavaScript the same walk cost ~6.5 ns an entry
+ * (a DataView read, bounds checks and a serial chain from each entry's count to the next entry's
+ * start); the kernel, which takes each entry's start from the basket's offset table so the entries
+ * are independent, costs about a third of that, copying its output out included.
+ *
+ * A basket is best decompressed straight into the kernel's memory ({@link VectorWalker.room});
+ * any other is copied in first. The kernel writes into its own memory (WebAssembly cannot write
+ * into a JavaScript array), and the values and offsets are then copied into the columns: one
+ * native copy each per basket, from memory still in cache.
+ */
+import { VECTOR_WALK_WASM } from './vector-walk-wasm.js';
+
+/**
+ * The part of the WebAssembly API used here: Node has it on every version, but this project's
+ * `lib` (ES2023, no DOM) and @types/node 20 do not declare it.
+ */
+declare namespace WebAssembly {
+  class Module {
+    constructor(bytes: Uint8Array);
+  }
+  class Instance {
+    constructor(module: Module, imports: object);
+    readonly exports: Record<string, unknown>;
+  }
+  class Memory {
+    readonly buffer: ArrayBuffer;
+    grow(pages: number): number;
+  }
+}
+
+interface Kernel {
+  memory: WebAssembly.Memory;
+  walk(d: number, tbl: number, n: number, stop: number, keylen: number, out: number, offs: number, k0: number): number;
+}
+
+const PAGE = 65536;
+/** Room past each region: the kernel reads and writes up to 64 bytes past an entry. */
+const SLACK = 64;
+/** Kernel memory beyond this is given back after the basket that needed it. */
+const KEEP_BYTES = 64 << 20;
+
+let compiled: WebAssembly.Module | null = null;
+
+/** The kernel's memory: `[0, data)` a basket, then its values, then its offsets. */
+export class VectorWalker {
+  private kernel: Kernel | null = null;
+  /** Bytes of basket data the memory is laid out for. */
+  private data = 0;
+
+  /**
+   * Memory for a basket of `size` bytes to be decompressed into, ready for {@link walk}: valid until
+   * the next `room` or `walk` call (either may grow the memory, which moves it).
+   */
+  readonly room = (size: number): Uint8Array => {
+    const k = this.reserve(size);
+    return new Uint8Array(k.memory.buffer, 0, size);
+  };
+
+  /**
+   * Entries `[a, z)` of a basket whose bytes are `data` (its entry-offset table at byte `table`,
+   * key-relative: minus `keylen`; entry data in its first `dataLength` bytes): writes their ends
+   * into `offsets[e + 1 …]` (running from `offsets[e]`) and their elements, byte-swapped, into
+   * `dst` from `offsets[e]`. Returns false, having written nothing, when an entry's bytes disagree
+   * with its count or the entries do not fit: the caller then reads them the slow way, which names
+   * the entry at fault.
+   */
+  walk(data: Uint8Array, table: number, keylen: number, dataLength: number, entries: number,
+       a: number, z: number, offsets: Int32Array, e: number, dst: Uint32Array): boolean {
+    const n = z - a;
+    if (n <= 0) return true;
+    if (table < 0 || table + 4 * entries > data.length) return false;
+    let k = this.kernel;
+    let d: number;
+    if (k && data.buffer === k.memory.buffer) {
+      d = data.byteOffset;
+      // Laid out by room() for this basket; a basket larger than that layout is damaged.
+      if (d + data.length > this.data) return false;
+    } else {
+      k = this.reserve(data.length);
+      new Uint8Array(k.memory.buffer, 0, data.length).set(data);
+      d = 0;
+    }
+    const stop = z < entries ? new DataView(data.buffer, data.byteOffset, data.byteLength).getInt32(table + 4 * z) - keylen : dataLength;
+    if (stop < 0 || stop > dataLength) return this.done(false);
+    const out = this.data;
+    const offs = out + this.data;
+    // Every entry holds at least its 10 header bytes.
+    if (10 * n > dataLength) return this.done(false);
+    const k0 = offsets[e]!;
+    if (k.walk(d, d + table + 4 * a, n, stop, keylen, out, offs, k0) !== -1) return this.done(false);
+    const buffer = k.memory.buffer;
+    const k1 = new Int32Array(buffer, offs + 4 * (n - 1), 1)[0]!;
+    if (k1 > dst.length) return this.done(false);
+    dst.set(new Uint32Array(buffer, out, k1 - k0), k0);
+    offsets.set(new Int32Array(buffer, offs, n), e + 1);
+    return this.done(true);
+  }
+
+  /**
+   * Lays the memory out for a basket of `size` bytes: data, values (at most the data's bytes) and
+   * offsets (at most one per 10 bytes), each with room past its end.
+   */
+  private reserve(size: number): Kernel {
+    const data = Math.ceil((size + SLACK) / 16) * 16;
+    const need = 2 * data + 4 * Math.ceil(data / 10) + SLACK;
+    let k = this.kernel;
+    if (!k) {
+      compiled ??= new WebAssembly.Module(Buffer.from(VECTOR_WALK_WASM, 'base64'));
+      const exports = new WebAssembly.Instance(compiled, {}).exports as unknown as Kernel;
+      k = this.kernel = { memory: exports.memory, walk: exports.walk };
+    }
+    const have = k.memory.buffer.byteLength;
+    if (need > have) k.memory.grow(Math.ceil((need - have) / PAGE));
+    this.data = data;
+    return k;
+  }
+
+  /** Gives back memory grown for an outsized basket (WebAssembly memory cannot shrink: it is dropped). */
+  private done(ok: boolean): boolean {
+    if (this.kernel && this.kernel.memory.buffer.byteLength > KEEP_BYTES) {
+      this.kernel = null;
+      this.data = 0;
+    }
+    return ok;
+  }
+}
+
+/** This thread's walker (each thread has its own module state, so its own kernel memory). */
+export const vectorWalker = new VectorWalker();

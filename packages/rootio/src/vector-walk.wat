@@ -1,0 +1,148 @@
+;; std::vector<4-byte element> entries of one decompressed ROOT basket -> offsets and values
+;; (see vector-walk.ts, which lays out the memory and copies the results out).
+;;
+;; An entry is a byte count (0x40000000 | bytes after it), a 2-byte version, a 4-byte element
+;; count, then the elements, all big-endian; the basket's entry-offset table gives each entry's
+;; start (big-endian, key-relative: minus keylen). Every entry is checked before anything is
+;; trusted: its length from the table must be 10 + 4 x count, its byte count must say the same,
+;; and the entries must rise within [first, stop]. Each entry's place in the output follows from
+;; its start alone ((start - first) - 10 x index), so the entries are independent: four at a time
+;; with SIMD (the table's byte swap, the checks, the offsets), each copied as two 16-byte moves
+;; with a byte-swapping shuffle. Entries of more than 8 elements (and any group holding one) go
+;; through the one-at-a-time loop.
+;;
+;; Assembled by scripts/assemble-wasm.mjs into vector-walk-wasm.ts (test/vector-walk.test.ts
+;; checks the committed binary is this source's).
+(module
+  (memory (export "memory") 1)
+
+  ;; A 32-bit byte swap (WebAssembly has no instruction for it).
+  (func $bswap (param $x i32) (result i32)
+    (i32.or
+      (i32.and (i32.rotl (local.get $x) (i32.const 8)) (i32.const 0x00ff00ff))
+      (i32.and (i32.rotr (local.get $x) (i32.const 8)) (i32.const 0xff00ff00))))
+
+  ;; Entries [i, i1) one at a time, any length. Same parameters as $walk, plus $first (entry 0's
+  ;; start). Returns -1, or the first entry found bad (nothing past it is written).
+  (func $one_by_one (param $d i32) (param $tbl i32) (param $n i32) (param $stop i32) (param $keylen i32)
+        (param $out i32) (param $offs i32) (param $k0 i32) (param $first i32) (param $i i32) (param $i1 i32) (result i32)
+    (local $s i32) (local $e i32) (local $bytes i32) (local $src i32) (local $dst i32) (local $q i32)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $i1)))
+        (local.set $s (i32.sub (call $bswap (i32.load (i32.add (local.get $tbl) (i32.shl (local.get $i) (i32.const 2))))) (local.get $keylen)))
+        ;; the last entry ends at $stop, any other where the next starts
+        (local.set $e
+          (if (result i32) (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $n))
+            (then (i32.sub (call $bswap (i32.load offset=4 (i32.add (local.get $tbl) (i32.shl (local.get $i) (i32.const 2))))) (local.get $keylen)))
+            (else (local.get $stop))))
+        (local.set $bytes (i32.sub (i32.sub (local.get $e) (local.get $s)) (i32.const 10)))
+        (local.set $src (i32.add (local.get $d) (local.get $s)))
+        (if (i32.or
+              (i32.or
+                (i32.or (i32.lt_s (local.get $bytes) (i32.const 0)) (i32.and (local.get $bytes) (i32.const 3)))
+                (i32.or (i32.gt_u (local.get $e) (local.get $stop)) (i32.lt_s (local.get $s) (local.get $first))))
+              (i32.or
+                (i32.ne (i32.load (local.get $src)) (call $bswap (i32.add (local.get $bytes) (i32.const 0x40000006))))
+                (i32.ne (i32.load offset=6 (local.get $src)) (call $bswap (i32.shr_u (local.get $bytes) (i32.const 2))))))
+          (then (return (local.get $i))))
+        ;; output bytes before this entry: (s - first) - 10 i
+        (local.set $dst (i32.add (local.get $out) (i32.sub (i32.sub (local.get $s) (local.get $first)) (i32.mul (local.get $i) (i32.const 10)))))
+        (local.set $q (i32.const 0))
+        (block $copied
+          (loop $more
+            (br_if $copied (i32.ge_u (local.get $q) (local.get $bytes)))
+            (v128.store (i32.add (local.get $dst) (local.get $q))
+              (i8x16.shuffle 3 2 1 0 7 6 5 4 11 10 9 8 15 14 13 12 (v128.load offset=10 (i32.add (local.get $src) (local.get $q))) (v128.const i32x4 0 0 0 0)))
+            (local.set $q (i32.add (local.get $q) (i32.const 16)))
+            (br $more)))
+        (i32.store (i32.add (local.get $offs) (i32.shl (local.get $i) (i32.const 2)))
+          (i32.add (local.get $k0) (i32.shr_u (i32.add (i32.sub (local.get $dst) (local.get $out)) (local.get $bytes)) (i32.const 2))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next)))
+    (i32.const -1))
+
+  ;; Walks $n entries. $d: address of the basket's data; $tbl: address of the first entry's table
+  ;; word; $stop: where the last entry ends (data-relative); $keylen: what to subtract from a table
+  ;; word; $out: where the first entry's values go (byte-swapped, 4 bytes each; up to 64 bytes past
+  ;; the last are overwritten); $offs: where entry i's end (in elements, from $k0) goes, as int32.
+  ;; Returns -1 when every entry is good, else a non-negative number (an entry at or before the
+  ;; first bad one): the caller then reads the basket the slow way, which names the bad entry.
+  ;; Nothing is written outside [$out, $out + ($stop - first) + 64) and [$offs, $offs + 4 $n).
+  (func (export "walk") (param $d i32) (param $tbl i32) (param $n i32) (param $stop i32) (param $keylen i32)
+        (param $out i32) (param $offs i32) (param $k0 i32) (result i32)
+    (local $first i32) (local $i i32) (local $r i32) (local $a i32) (local $o i32)
+    (local $S v128) (local $E v128) (local $B v128) (local $W v128) (local $HDR v128) (local $DST v128) (local $IDX v128) (local $bad v128)
+    (local $h0 v128) (local $h1 v128) (local $h2 v128) (local $h3 v128)
+    (if (i32.eqz (local.get $n)) (then (return (i32.const -1))))
+    (local.set $first (i32.sub (call $bswap (i32.load (local.get $tbl))) (local.get $keylen)))
+    (if (i32.or (i32.lt_s (local.get $first) (i32.const 0)) (i32.gt_s (local.get $first) (local.get $stop))) (then (return (i32.const 0))))
+    ;; lane j: first + 10 (i + j + 1), the header bytes up to the end of entry i + j
+    (local.set $IDX (i32x4.add (i32x4.splat (local.get $first)) (v128.const i32x4 10 20 30 40)))
+    (block $vdone
+      (loop $group
+        ;; four entries whose ends all come from the table
+        (br_if $vdone (i32.ge_u (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
+        (local.set $S (i32x4.sub
+          (i8x16.shuffle 3 2 1 0 7 6 5 4 11 10 9 8 15 14 13 12 (v128.load (i32.add (local.get $tbl) (i32.shl (local.get $i) (i32.const 2)))) (v128.const i32x4 0 0 0 0))
+          (i32x4.splat (local.get $keylen))))
+        (local.set $E (i32x4.sub
+          (i8x16.shuffle 3 2 1 0 7 6 5 4 11 10 9 8 15 14 13 12 (v128.load offset=4 (i32.add (local.get $tbl) (i32.shl (local.get $i) (i32.const 2)))) (v128.const i32x4 0 0 0 0))
+          (i32x4.splat (local.get $keylen))))
+        (local.set $B (i32x4.sub (i32x4.sub (local.get $E) (local.get $S)) (v128.const i32x4 10 10 10 10)))
+        ;; out of order or past the end: stop before writing anything of these
+        (if (v128.any_true (v128.or (i32x4.lt_s (local.get $B) (v128.const i32x4 0 0 0 0))
+                                    (i32x4.gt_u (local.get $E) (i32x4.splat (local.get $stop)))))
+          (then (return (local.get $i))))
+        (if (v128.any_true (v128.or (i32x4.gt_u (local.get $B) (v128.const i32x4 32 32 32 32))
+                                    (v128.and (local.get $B) (v128.const i32x4 3 3 3 3))))
+          (then
+            ;; a long entry (or a length no count fits): one at a time
+            (local.set $r (call $one_by_one (local.get $d) (local.get $tbl) (local.get $n) (local.get $stop) (local.get $keylen)
+                                            (local.get $out) (local.get $offs) (local.get $k0) (local.get $first) (local.get $i) (i32.add (local.get $i) (i32.const 4))))
+            (if (i32.ge_s (local.get $r) (i32.const 0)) (then (return (local.get $r)))))
+          (else
+            ;; W: output bytes up to each entry's end; offsets = k0 + W / 4
+            (local.set $W (i32x4.sub (local.get $E) (local.get $IDX)))
+            (v128.store (i32.add (local.get $offs) (i32.shl (local.get $i) (i32.const 2)))
+              (i32x4.add (i32x4.shr_u (local.get $W) (i32.const 2)) (i32x4.splat (local.get $k0))))
+            (local.set $DST (i32x4.add (i32x4.sub (local.get $W) (local.get $B)) (i32x4.splat (local.get $out))))
+            (local.set $HDR (i32x4.add (local.get $S) (i32x4.splat (local.get $d))))
+            (local.set $a (i32x4.extract_lane 0 (local.get $HDR)))
+            (local.set $o (i32x4.extract_lane 0 (local.get $DST)))
+            (local.set $h0 (v128.load (local.get $a)))
+            (v128.store (local.get $o) (i8x16.shuffle 3 2 1 0 7 6 5 4 11 10 9 8 15 14 13 12 (v128.load offset=10 (local.get $a)) (v128.const i32x4 0 0 0 0)))
+            (v128.store offset=16 (local.get $o) (i8x16.shuffle 3 2 1 0 7 6 5 4 11 10 9 8 15 14 13 12 (v128.load offset=26 (local.get $a)) (v128.const i32x4 0 0 0 0)))
+            (local.set $a (i32x4.extract_lane 1 (local.get $HDR)))
+            (local.set $o (i32x4.extract_lane 1 (local.get $DST)))
+            (local.set $h1 (v128.load (local.get $a)))
+            (v128.store (local.get $o) (i8x16.shuffle 3 2 1 0 7 6 5 4 11 10 9 8 15 14 13 12 (v128.load offset=10 (local.get $a)) (v128.const i32x4 0 0 0 0)))
+            (v128.store offset=16 (local.get $o) (i8x16.shuffle 3 2 1 0 7 6 5 4 11 10 9 8 15 14 13 12 (v128.load offset=26 (local.get $a)) (v128.const i32x4 0 0 0 0)))
+            (local.set $a (i32x4.extract_lane 2 (local.get $HDR)))
+            (local.set $o (i32x4.extract_lane 2 (local.get $DST)))
+            (local.set $h2 (v128.load (local.get $a)))
+            (v128.store (local.get $o) (i8x16.shuffle 3 2 1 0 7 6 5 4 11 10 9 8 15 14 13 12 (v128.load offset=10 (local.get $a)) (v128.const i32x4 0 0 0 0)))
+            (v128.store offset=16 (local.get $o) (i8x16.shuffle 3 2 1 0 7 6 5 4 11 10 9 8 15 14 13 12 (v128.load offset=26 (local.get $a)) (v128.const i32x4 0 0 0 0)))
+            (local.set $a (i32x4.extract_lane 3 (local.get $HDR)))
+            (local.set $o (i32x4.extract_lane 3 (local.get $DST)))
+            (local.set $h3 (v128.load (local.get $a)))
+            (v128.store (local.get $o) (i8x16.shuffle 3 2 1 0 7 6 5 4 11 10 9 8 15 14 13 12 (v128.load offset=10 (local.get $a)) (v128.const i32x4 0 0 0 0)))
+            (v128.store offset=16 (local.get $o) (i8x16.shuffle 3 2 1 0 7 6 5 4 11 10 9 8 15 14 13 12 (v128.load offset=26 (local.get $a)) (v128.const i32x4 0 0 0 0)))
+            ;; the headers: byte count (bytes + 0x40000006) and element count (bytes / 4),
+            ;; big-endian, against what the table says (any difference is kept in $bad)
+            (local.set $W (i32x4.add (local.get $B) (v128.const i32x4 0x40000006 0x40000006 0x40000006 0x40000006)))
+            (local.set $E (i32x4.shr_u (local.get $B) (i32.const 2)))
+            (local.set $bad (v128.or (local.get $bad)
+              (v128.or
+                (v128.xor (i8x16.shuffle 0 1 2 3 6 7 8 9 16 17 18 19 22 23 24 25 (local.get $h0) (local.get $h1))
+                          (i8x16.shuffle 3 2 1 0 19 18 17 16 7 6 5 4 23 22 21 20 (local.get $W) (local.get $E)))
+                (v128.xor (i8x16.shuffle 0 1 2 3 6 7 8 9 16 17 18 19 22 23 24 25 (local.get $h2) (local.get $h3))
+                          (i8x16.shuffle 11 10 9 8 27 26 25 24 15 14 13 12 31 30 29 28 (local.get $W) (local.get $E))))))))
+        (local.set $IDX (i32x4.add (local.get $IDX) (v128.const i32x4 40 40 40 40)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $group)))
+    (if (v128.any_true (local.get $bad)) (then (return (i32.const 0))))
+    ;; the last one to four entries (the last ends at $stop, not at a table word)
+    (call $one_by_one (local.get $d) (local.get $tbl) (local.get $n) (local.get $stop) (local.get $keylen)
+                      (local.get $out) (local.get $offs) (local.get $k0) (local.get $first) (local.get $i) (local.get $n)))
+)
