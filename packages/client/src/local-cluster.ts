@@ -10,6 +10,7 @@ import { SCHEDULER_V8_FLAGS, withSchedulerEnv } from '@gluon/scheduler/v8-flags'
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
 import { parseBytes, temporaryTls, type TemporaryTls, type TlsFiles } from '@gluon/protocol';
 import { Client, type ConnectOptions } from './client.js';
+import { checkLocalClusterValues } from './local-cluster-values.js';
 import { StartupDeadline } from './startup-deadline.js';
 
 export interface LocalClusterOptions {
@@ -167,6 +168,7 @@ export class LocalCluster {
     const nthreads = opts.nthreads ?? 1;
     if (!Number.isInteger(nWorkers) || nWorkers < 0) throw new RangeError(`LocalCluster: nWorkers must be an integer ≥ 0, got ${nWorkers}`);
     if (!Number.isInteger(nthreads) || nthreads < 1) throw new RangeError(`LocalCluster: nthreads must be an integer ≥ 1, got ${nthreads}`);
+    checkLocalClusterValues(opts);
     const timeoutMs = opts.timeoutMs ?? 30_000;
     // The token goes through the environment, not argv, so `ps` does not show it.
     const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
@@ -365,7 +367,14 @@ function waitForLine(p: Proc, pattern: RegExp, deadline: StartupDeadline): Promi
     const seen: string[] = [];
     const rl = createInterface({ input: p.child.stdout! });
     const onExit = (code: number | null, sig: string | null) => fail(`exited during start-up (${sig ?? `code ${code}`})`);
+    // A process that could not be spawned at all never exits: fail now, not at the deadline.
+    const onError = (e: Error) => fail(`could not be started: ${e.message}`);
+    let failed = false;
     const fail = (why: string) => {
+      if (failed) return;
+      failed = true;
+      p.child.off('exit', onExit);
+      p.child.off('error', onError);
       clearTimeout(timer);
       rl.close();
       // Give the pipe a moment: the reason is usually the last thing the process wrote.
@@ -382,11 +391,13 @@ function waitForLine(p: Proc, pattern: RegExp, deadline: StartupDeadline): Promi
     };
     timer = setTimeout(check, deadline.nextCheckMs());
     p.child.once('exit', onExit);
+    p.child.once('error', onError);
     rl.on('line', (line) => {
       seen.push(line);
-      if (!pattern.test(line)) return;
+      if (failed || !pattern.test(line)) return;
       clearTimeout(timer);
       p.child.off('exit', onExit);
+      p.child.off('error', onError);
       rl.close();
       p.child.stdout!.resume(); // keep draining: a full pipe would block the child
       resolve(seen);
