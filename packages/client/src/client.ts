@@ -14,6 +14,7 @@ import { PeerPool, type PeerLimits, type PeerLink } from './peers.js';
 import { performanceReport, type PerformanceReportOptions } from './performance-report.js';
 import { ReleaseQueue } from './release-queue.js';
 import { assertRemote, type RemoteFunction } from './remote.js';
+import { checkOptionKeys, type OptionKeys } from './option-keys.js';
 import { isPlain, NO_DEPS, toWire, tokenizer } from './serialize.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -83,6 +84,11 @@ export interface ConnectOptions {
   graphSliceTasks?: number;
 }
 
+const CONNECT_OPTIONS: OptionKeys<ConnectOptions> = {
+  token: true, tokenHelp: true, name: true, timeoutMs: true, tls: true, protocolVersion: true, maxFrameBytes: true,
+  maxMessageBytes: true, reconnectTimeoutMs: true, graphSliceTasks: true,
+};
+
 /** Room left for an update-graph's envelope when its tasks are split to fit a message budget. */
 const ENVELOPE_BYTES = 4096;
 
@@ -98,6 +104,15 @@ export interface WaitOptions {
   /** `'ALL_COMPLETED'` (default) or `'FIRST_COMPLETED'`. */
   returnWhen?: 'ALL_COMPLETED' | 'FIRST_COMPLETED';
 }
+
+const WAIT_OPTIONS: OptionKeys<WaitOptions> = { timeoutMs: true, returnWhen: true };
+
+/** The options of {@link Client.treeReduce}. */
+export interface TreeReduceOptions {
+  /** Inputs per combine task (default 8). */
+  fanIn?: number;
+}
+const TREE_REDUCE_OPTIONS: OptionKeys<TreeReduceOptions> = { fanIn: true };
 
 /** Rounds of fetching a result before giving up (each round re-asks who holds it). */
 const MAX_FETCH_ROUNDS = 20;
@@ -216,6 +231,7 @@ export class Client implements FutureHost {
     if (typeof url !== 'string' || !/^wss?:\/\/[^/]+/.test(url)) {
       throw new TypeError(`Client.connect: the scheduler address must look like ws://host:8786, got ${JSON.stringify(url)}`);
     }
+    checkOptionKeys(opts, CONNECT_OPTIONS, 'Client.connect');
     const token = opts.token ?? process.env.GLUON_TOKEN;
     const name = opts.name ?? `client-${process.pid}`;
     for (const [name, v, lo, hi] of [['maxFrameBytes', opts.maxFrameBytes, 1024, 2 * 1024 ** 3], ['maxMessageBytes', opts.maxMessageBytes, 64 * 1024, 4 * 1024 ** 3]] as const) {
@@ -528,9 +544,10 @@ export class Client implements FutureHost {
   treeReduce<T>(
     combine: RemoteFunction<(parts: T[]) => T | Promise<T>>,
     futures: ReadonlyArray<Future<T> | Delayed<T>>,
-    opts: { fanIn?: number } = {},
+    opts: TreeReduceOptions = {},
   ): Future<T> {
     assertRemote(combine, 'treeReduce()');
+    checkOptionKeys(opts, TREE_REDUCE_OPTIONS, 'treeReduce()');
     const fanIn = opts.fanIn ?? 8;
     if (!Number.isInteger(fanIn) || fanIn < 2) throw new RangeError(`treeReduce: fanIn must be an integer ≥ 2, got ${fanIn}`);
     if (futures.length === 0) throw new RangeError('treeReduce: no futures to reduce');
@@ -969,6 +986,7 @@ export class Client implements FutureHost {
    * or until `timeoutMs` passes. Never throws for a failed task; returns which are done.
    */
   async wait<T>(futures: Array<Future<T>>, opts: WaitOptions = {}): Promise<{ done: Array<Future<T>>; notDone: Array<Future<T>> }> {
+    checkOptionKeys(opts, WAIT_OPTIONS, 'wait()');
     const when = opts.returnWhen;
     if (when !== undefined && when !== 'ALL_COMPLETED' && when !== 'FIRST_COMPLETED') throw new RangeError(`wait(): returnWhen must be 'ALL_COMPLETED' or 'FIRST_COMPLETED', got ${JSON.stringify(when) ?? String(when)}`);
     const t = opts.timeoutMs;

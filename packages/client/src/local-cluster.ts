@@ -12,6 +12,7 @@ import { parseBytes, temporaryTls, type TemporaryTls, type TlsFiles } from '@glu
 import { Client, type ConnectOptions } from './client.js';
 import { checkLocalClusterValues } from './local-cluster-values.js';
 import { StartupDeadline } from './startup-deadline.js';
+import { checkOptionKeys, type OptionKeys } from './option-keys.js';
 
 export interface LocalClusterOptions {
   /** Worker processes. Default 2. */
@@ -61,6 +62,15 @@ export interface LocalClusterOptions {
    */
   tls?: boolean | TlsFiles;
 }
+
+const LOCAL_CLUSTER_OPTIONS: OptionKeys<LocalClusterOptions> = {
+  nWorkers: true, nthreads: true, token: true, dashboard: true, allowModules: true, cwd: true, env: true, memoryLimit: true,
+  allowedFailures: true, heartbeatTtl: true, verbose: true, timeoutMs: true, host: true, maxFrameBytes: true, maxMessageBytes: true, tls: true,
+};
+
+/** The options of {@link LocalCluster.client}. */
+type LocalClientOptions = Pick<ConnectOptions, 'name' | 'reconnectTimeoutMs'>;
+const LOCAL_CLIENT_OPTIONS: OptionKeys<LocalClientOptions> = { name: true, reconnectTimeoutMs: true };
 
 /** One process of the cluster. */
 export interface LocalProcess {
@@ -163,6 +173,7 @@ export class LocalCluster {
    * start.
    */
   static async start(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
+    checkOptionKeys(opts, LOCAL_CLUSTER_OPTIONS, 'LocalCluster.start');
     installExitHooks();
     const nWorkers = opts.nWorkers ?? 2;
     const nthreads = opts.nthreads ?? 1;
@@ -242,7 +253,8 @@ export class LocalCluster {
   /**
    * A new client connected to this cluster; every client made here is closed with the cluster.
    */
-  async client(opts: Pick<ConnectOptions, 'name' | 'reconnectTimeoutMs'> = {}): Promise<Client> {
+  async client(opts: LocalClientOptions = {}): Promise<Client> {
+    checkOptionKeys(opts, LOCAL_CLIENT_OPTIONS, 'LocalCluster.client');
     if (this.closing) throw new Error('LocalCluster: the cluster is closed');
     const c = await Client.connect(this.schedulerAddress, {
       ...opts, ...(this.token ? { token: this.token } : {}), ...this.limits, name: opts.name ?? `local-client-${this.clients.length + 1}`,

@@ -5,6 +5,7 @@ import { basename, dirname, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { jsonForScript, REPORT_MAX_WORKER_PAGES, REPORT_SHELL_PATH, REPORT_SLOT, type TlsOptions } from '@gluon/protocol';
 import { FeedRecorder, type ReportLimits } from './report-recorder.js';
+import { checkOptionKeys, type OptionKeys } from './option-keys.js';
 
 /** Options of `client.performanceReport`. */
 export interface PerformanceReportOptions {
@@ -15,6 +16,9 @@ export interface PerformanceReportOptions {
   /** how long to wait for the dashboard's feed to open and to catch up at the end; default 30 s. */
   timeoutMs?: number;
 }
+
+const REPORT_OPTIONS: OptionKeys<PerformanceReportOptions> = { title: true, limits: true, timeoutMs: true };
+const LIMIT_OPTIONS: OptionKeys<ReportLimits> = { maxBars: true, maxBytes: true };
 
 /** How to reach the dashboard: its URL (announced by the scheduler) and the client's token and TLS material. */
 export interface DashboardLink {
@@ -40,6 +44,8 @@ const SETTLE_MESSAGES = 6;
 export async function performanceReport<T>(link: DashboardLink, path: string, work: () => Promise<T>, opts: PerformanceReportOptions = {}): Promise<T> {
   if (typeof path !== 'string' || path === '') throw new TypeError(`performanceReport: the report's path must be a file name, got ${JSON.stringify(path)}`);
   if (typeof work !== 'function') throw new TypeError('performanceReport: the second argument must be the async function to record');
+  checkOptionKeys(opts, REPORT_OPTIONS, 'performanceReport');
+  checkOptionKeys(opts.limits, LIMIT_OPTIONS, 'performanceReport: limits', 'limit');
   const file = resolve(path);
   checkWritable(file);
   if (!link.dashboardUrl) {

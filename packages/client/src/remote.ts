@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MAX_TIMEOUT_MS, type FnRef } from '@gluon/protocol';
+import { checkOptionKeys } from './option-keys.js';
 
 /** Per-call options of a remote function. */
 export interface TaskOptions {
@@ -68,10 +69,9 @@ const OPTION_RULES: { [K in keyof Required<TaskOptions>]: [ok: (v: unknown) => b
  * would close the connection over it (a protocol error), and the reconnect re-sends it.
  */
 function checkTaskOptions(options: TaskOptions, fn: string): void {
-  if (options === null || typeof options !== 'object') throw new TypeError(`remote(): the options of ${fn} must be an object, got ${String(options)}`);
+  checkOptionKeys(options, OPTION_RULES, `remote() for ${fn}`, 'task option');
   for (const [name, v] of Object.entries(options)) {
-    const rule = OPTION_RULES[name as keyof TaskOptions];
-    if (!rule) throw new TypeError(`remote(): unknown task option "${name}" for ${fn} (the options: ${Object.keys(OPTION_RULES).join(', ')})`);
+    const rule = OPTION_RULES[name as keyof TaskOptions]!;
     if (v !== undefined && !rule[0](v)) throw new RangeError(`remote(): ${name} of ${fn} must be ${rule[1]}, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
   }
 }

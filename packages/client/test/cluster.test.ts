@@ -209,7 +209,7 @@ t.test('bad task options, a function that is not remote and a bad wait() option 
   t.throws(() => tasks.inc.with({ priority: 'high' as never }), { name: 'RangeError', message: /priority of .*#inc must be a finite number, got "high"/ });
   t.throws(() => tasks.inc.with({ group: '' }), { name: 'RangeError', message: /group of .*#inc must be a non-empty string, got ""/ });
   t.throws(() => tasks.inc.with({ pure: 'no' as never }), { name: 'RangeError', message: /pure of .*#inc must be true or false, got "no"/ });
-  t.throws(() => tasks.inc.with({ retry: 3 } as never), { name: 'TypeError', message: /unknown task option "retry" for @gluon\/examples\/tasks#inc \(the options: priority, retries, timeoutMs, key, group, pure\)/ });
+  t.throws(() => tasks.inc.with({ retry: 3 } as never), { name: 'TypeError', message: /^remote\(\) for @gluon\/examples\/tasks#inc: unknown task option "retry" \(did you mean "retries"\?\); the task options are priority, retries, timeoutMs, key, group, pure$/ });
   t.throws(() => remote('@gluon/examples/tasks', 'inc', { retries: -2 }), { name: 'RangeError', message: /retries of .*#inc must be an integer ≥ 0, got -2/ });
   // Before: "TypeError: Cannot read properties of undefined (reading 'group')".
   t.throws(() => client.submit('inc' as never, 1), { name: 'TypeError', message: /^submit\(\): the task function must be a remote function \(remote\(module, name\) or remoteFrom\(module\)\), got the string "inc"/ });
@@ -221,6 +221,24 @@ t.test('bad task options, a function that is not remote and a bad wait() option 
   await t.rejects(client.wait([f], { timeoutMs: -1 }), { name: 'RangeError', message: 'wait(): timeoutMs must be a number ≥ 0, got -1' });
   t.equal(await f.result(), 8, 'the client was never disconnected');
   t.equal(client.reconnects, 0);
+});
+
+t.test('a misspelt option key is refused by every options object of the client, naming the key, its near miss and the valid keys', async (t) => {
+  // Before, each was ignored and its default used: LocalCluster.start({ nWorker: 1 }) started 2 workers.
+  const refused = (message: RegExp) => ({ name: 'TypeError', message }) as const;
+  await t.rejects(LocalCluster.start({ nWorker: 1 } as never), refused(/^LocalCluster\.start: unknown option "nWorker" \(did you mean "nWorkers"\?\); the options are nWorkers, nthreads, token, dashboard, allowModules, cwd, env, memoryLimit, allowedFailures, heartbeatTtl, verbose, timeoutMs, host, maxFrameBytes, maxMessageBytes, tls$/), 'LocalCluster.start, before starting anything');
+  await t.rejects(LocalCluster.start({ nWorkers: 1, workerCount: 1 } as never), refused(/^LocalCluster\.start: unknown option "workerCount"; the options are nWorkers, /), 'no near miss: no suggestion');
+  await t.rejects(LocalCluster.start([] as never), refused(/^LocalCluster\.start: the options must be an object, got an array$/));
+  await t.rejects(cluster.client({ nmae: 'x' } as never), refused(/^LocalCluster\.client: unknown option "nmae" \(did you mean "name"\?\); the options are name, reconnectTimeoutMs$/));
+  await t.rejects(GluonClient.connect(cluster.schedulerAddress, { reconectTimeoutMs: 5 } as never), refused(/^Client\.connect: unknown option "reconectTimeoutMs" \(did you mean "reconnectTimeoutMs"\?\); the options are token, tokenHelp, name, timeoutMs, tls, protocolVersion, maxFrameBytes, maxMessageBytes, reconnectTimeoutMs, graphSliceTasks$/));
+  const f = client.submit(tasks.inc, 9);
+  await t.rejects(client.wait([f], { timeout: 5 } as never), refused(/^wait\(\): unknown option "timeout" \(did you mean "timeoutMs"\?\); the options are timeoutMs, returnWhen$/));
+  t.throws(() => client.treeReduce(mergeHistograms, [client.submit(histogram, 1)], { fanin: 4 } as never), refused(/^treeReduce\(\): unknown option "fanin" \(did you mean "fanIn"\?\); the options are fanIn$/));
+  const report = join(scratch, 'never.html');
+  await t.rejects(client.performanceReport(report, async () => 1, { limit: { maxBars: 5 } } as never), refused(/^performanceReport: unknown option "limit" \(did you mean "limits"\?\); the options are title, limits, timeoutMs$/));
+  await t.rejects(client.performanceReport(report, async () => 1, { limits: { maxbars: 5 } } as never), refused(/^performanceReport: limits: unknown limit "maxbars" \(did you mean "maxBars"\?\); the limits are maxBars, maxBytes$/));
+  t.notOk(existsSync(report), 'no report written');
+  t.equal(await f.result(), 10, 'the client was never disconnected');
 });
 
 t.test('a graph the scheduler refuses as a protocol error closes the client once, with the reason; no reconnect loop', async (t) => {
