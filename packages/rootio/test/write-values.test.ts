@@ -66,3 +66,18 @@ t.test('a duplicate branch name is named', async (t) => {
   t.teardown(() => w.close());
   t.throws(() => w.createTree('t', '', [{ name: 'a', type: 'int32' }, { name: 'x', type: 'int32' }, { name: 'x', type: 'float' }]), /createTree\(t\): duplicate branch name x$/);
 });
+
+t.test('histogram contents and sumw2 must be numbers, named with their bin', async (t) => {
+  const path = join(dir, 'hist.root');
+  const w = await RootFileWriter.create(path);
+  const h = { type: 'TH1D' as const, name: 'h', title: '', nbins: 3, lo: 0, hi: 3 };
+  t.throws(() => w.writeHistogram({ ...h, contents: [0, 1, 'x', 3, 0] as never }), /^writeHistogram\(h\): contents\[2\] must be a number, got "x"$/);
+  t.throws(() => w.writeHistogram({ ...h, contents: [0, 1, 2, 3, undefined] as never }), /contents\[4\] must be a number, got undefined/);
+  t.throws(() => w.writeHistogram({ ...h, contents: [0, 1, 2, 3, 0], sumw2: [0, 1n, 2, 3, 0] as never }), /sumw2\[1\] must be a number, got 1n/);
+  w.writeHistogram({ ...h, contents: Float64Array.of(0, 1, NaN, 3, 0) });
+  await w.close();
+  const f = await openRootFile(path);
+  t.teardown(() => f.close());
+  t.same(f.keys().filter((k) => k.className === 'TH1D').map((k) => k.name), ['h'], 'only the good histogram was written');
+  t.same([...(await f.histogram('h')).contents].map(String), ['0', '1', 'NaN', '3', '0']);
+});

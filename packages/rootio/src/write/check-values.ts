@@ -54,7 +54,8 @@ function fits(type: ElementType, v: unknown): boolean {
   return b >= lo && b <= hi;
 }
 
-function show(v: unknown): string {
+/** A value as a message shows it (strings quoted, bigints with their n). */
+export function showValue(v: unknown): string {
   if (typeof v === 'bigint') return `${v}n`;
   if (typeof v === 'string') return JSON.stringify(v);
   return String(v);
@@ -73,7 +74,7 @@ export function firstMisfit(type: ElementType, values: ArrayLike<unknown>, lo: n
 
 /** The message for a value that does not fit: what it is, which branch type and what it takes. */
 export function misfitMessage(type: ElementType, value: unknown): string {
-  return `${show(value)} cannot be stored in ${type.startsWith('i') ? 'an' : 'a'} ${type} branch, which takes ${accepts(type)}`;
+  return `${showValue(value)} cannot be stored in ${type.startsWith('i') ? 'an' : 'a'} ${type} branch, which takes ${accepts(type)}`;
 }
 
 /**
@@ -86,5 +87,12 @@ export function firstBadOffset(offsets: ArrayLike<number>, n: number): number {
     const hi = offsets[i + 1]!;
     if (!Number.isInteger(hi) || hi < offsets[i]!) return i;
   }
+  return -1;
+}
+
+/** Index of the first of values[0..n) that is not a number (a string, undefined, a bigint), or -1. */
+export function firstNonNumber(values: ArrayLike<unknown>, n: number): number {
+  if (ArrayBuffer.isView(values) && !(values instanceof BigInt64Array || values instanceof BigUint64Array)) return -1;
+  for (let i = 0; i < n; i++) if (typeof values[i] !== 'number') return i;
   return -1;
 }

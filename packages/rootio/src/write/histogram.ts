@@ -1,5 +1,6 @@
 /** TH1D / TH1F / TH2D objects from plain bin arrays, with the statistics ROOT and uproot read. */
 import { DEFAULT_BITS, type RObject } from './streamer.js';
+import { firstNonNumber, showValue } from './check-values.js';
 
 export interface HistogramInput {
   type: 'TH1D' | 'TH1F' | 'TH2D';
@@ -72,6 +73,11 @@ export function histogramObject(h: HistogramInput): RObject {
   const shape = two ? `(nbins + 2)·(ny + 2) = ${n}` : `nbins + 2 = ${n}`;
   if (!h.contents || h.contents.length !== n) fail(h, `contents must have ${shape} values (with under/overflow), got ${h.contents?.length}`);
   if (h.sumw2 && h.sumw2.length !== n) fail(h, `sumw2 must have ${shape} values, got ${h.sumw2.length}`);
+  // A string or undefined would be summed as text into the statistics and stored as NaN.
+  for (const [what, values] of [['contents', h.contents], ['sumw2', h.sumw2]] as const) {
+    const at = values ? firstNonNumber(values, n) : -1;
+    if (at >= 0) fail(h, `${what}[${at}] must be a number, got ${showValue(values![at])}`);
+  }
   // ROOT's statistics are over the bins proper (no under/overflow on any axis).
   let sw = 0, sw2 = 0, swx = 0, swx2 = 0, swy = 0, swy2 = 0, swxy = 0, all = 0;
   for (let i = 0; i < n; i++) {
