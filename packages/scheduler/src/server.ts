@@ -7,6 +7,7 @@ import {
 import type { ClusterEvent, ClusterProbe, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
 import { Aftercare, collectCompacting, IdleCollector } from './idle-gc.js';
 import { mallocTrim } from './malloc-trim.js';
+import { ReleaseBacklog } from './release-backlog.js';
 import { SchedulerState, type Command, type SchedulerConfig } from './state.js';
 
 type FromWorker = Inbound<typeof WORKER_TO_SCHEDULER>;
@@ -92,6 +93,10 @@ export class Scheduler implements DashboardSource {
   private readonly aftercare = new Aftercare();
   /** Whether the log has said why there is no malloc_trim here (trimHeap). */
   private saidNoTrim = false;
+  /** Big releases, forgotten a slice per turn of the event loop (release-backlog.ts). */
+  private readonly releases = new ReleaseBacklog();
+  /** A turn is scheduled to release the next slice. */
+  private releasing = false;
 
   private constructor(private readonly opts: SchedulerOptions) {
     const cfg: Partial<SchedulerConfig> = {};
@@ -306,6 +311,8 @@ export class Scheduler implements DashboardSource {
       }
     });
     conn.on('close', (code: number, reason: string) => {
+      // What it released before it went is released first, in order, whatever follows.
+      this.releaseBacklogOf(id);
       this.clients.delete(id);
       const current = session !== undefined && this.sessions.get(session) === id;
       const grace = this.opts.sessionGraceMs ?? DEFAULT_SESSION_GRACE_MS;
@@ -334,16 +341,46 @@ export class Scheduler implements DashboardSource {
 
   private clientMessage(id: string, conn: Connection, m: FromClient): void {
     const now = Date.now();
+    // A graph update may go ahead of the client's releases still waiting (release-backlog.ts
+    // says why that is safe); anything else is handled after them, in the order sent.
+    if (m.op !== 'release-keys' && (m.op !== 'update-graph' || m.held)) this.releaseBacklogOf(id);
     switch (m.op) {
       case 'update-graph':
         return this.dispatch(this.state.updateGraph(id, m.tasks, m.wants, now, m.held));
-      case 'release-keys': return this.dispatch(this.state.releaseKeys(id, m.keys));
+      case 'release-keys':
+        if (this.releases.handlesNow(id, m.keys)) return this.dispatch(this.state.releaseKeys(id, m.keys));
+        this.releases.add(id, m.keys);
+        return this.scheduleRelease();
       case 'received': return this.dispatch(this.state.clientReceived(id, m.keys));
       case 'cancel': return this.dispatch(this.state.cancel(m.keys, now));
       case 'retry': return this.dispatch(this.state.retry(m.keys, now));
       case 'who-has': conn.reply(m, { op: 'who-has-reply', whoHas: this.state.whoHas(m.keys) }); return;
       case 'publish': return this.dispatch(this.state.publish(m.topic, m.value, now));
     }
+  }
+
+  /** Releases now what `clientId` still has waiting in the backlog, before its next message. */
+  private releaseBacklogOf(clientId: string): void {
+    if (!this.releases.has(clientId)) return;
+    this.dispatch(this.state.releaseKeys(clientId, this.releases.takeAll(clientId)));
+  }
+
+  /**
+   * Releases the backlog's next slice on a later turn of the event loop, and so on until it is
+   * empty: the messages that arrive meanwhile are handled between slices, each waiting for at
+   * most one slice.
+   */
+  private scheduleRelease(): void {
+    if (this.releasing || this.stopping) return;
+    this.releasing = true;
+    setImmediate(() => {
+      this.releasing = false;
+      if (this.stopping) return;
+      const next = this.releases.take();
+      if (!next) return;
+      if (this.releases.size > 0) this.scheduleRelease();
+      this.dispatch(this.state.releaseKeys(next.clientId, next.keys));
+    });
   }
 
   /**
@@ -396,6 +433,7 @@ export class Scheduler implements DashboardSource {
   /** Tells workers and clients, then stops listening. */
   async close(): Promise<void> {
     this.stopping = true;
+    this.releases.clear();
     if (this.timer) clearInterval(this.timer);
     for (const timer of this.graced.values()) clearTimeout(timer);
     this.graced.clear();
