@@ -14,7 +14,10 @@
  * SCHEDULER_ENV's), e.g. `mmap16k=MALLOC_MMAP_THRESHOLD_=16384`.
  * ROUND_TRIPS per cluster (default 20,000), BLOCK round trips per block (default 1,000).
  * TRACE_GC=DIR writes each scheduler's `--trace-gc-nvp` log to DIR/LABEL-scheduler.log (and the
- * workers' to LABEL-worker-N.log). RELEASE=1 releases each future right after its round trip (the
+ * workers' to LABEL-worker-N.log), and prints from them what each process allocated per round
+ * trip over the timed blocks and its collections per 10,000 round trips (a worker's main thread
+ * and task thread apart; this client's from v8.GCProfiler). WARM=n unmeasured round trips per
+ * cluster first (default 500; the JIT is still at work for several thousand, bench/scheduler.ts). RELEASE=1 releases each future right after its round trip (the
  * scheduler then forgets the task at once instead of when this process's GC finds the future
  * unreachable: what that leaves the scheduler's scavenges to copy). DASHBOARD=0 starts the
  * schedulers without their dashboards. Prints per cluster: p50, p90,
@@ -31,6 +34,7 @@ import { Client, remoteFrom } from '@gluon/client';
 import { SCHEDULER_V8_FLAGS, withSchedulerEnv } from '@gluon/scheduler/v8-flags';
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
 import { schedulerLoopDelay } from './loop-delay.js';
+import { tallyNvpLog, tallyOwnGc, type GcTally } from './gc-alloc.js';
 import { median, runDelaySeconds, threadCpuSeconds } from './proc.js';
 
 const { inc } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
@@ -38,6 +42,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ROUND_TRIPS = Number(process.env.ROUND_TRIPS ?? 20_000);
 const BLOCK = Math.max(1, Number(process.env.BLOCK ?? 1000));
 const TRACE_GC = process.env.TRACE_GC;
+const WARM = Number(process.env.WARM ?? 500);
 /** RELEASE=1 releases each future once timed, instead of when this process's GC finds it unreachable. */
 const RELEASE = process.env.RELEASE === '1';
 /** DASHBOARD=0 starts the schedulers without their dashboards (no event-loop delay then). */
@@ -55,10 +60,15 @@ interface Cluster {
   cpu: { scheduler: number; workers: number };
   /** Time the processes' threads waited for a CPU while runnable (/proc schedstat's second field). */
   wait: { scheduler: number; workers: number; client: number };
+  /** When each of `procs` was started (performance.now() ms), and its GC log (with TRACE_GC). */
+  spawnedAt: number[];
+  logs: Array<string | null>;
 }
 
 /** Every process started, so that a failed start-up leaves none behind. */
 const started: ChildProcess[] = [];
+/** Each GC log's file stream having written all it was given (the process ended). */
+const logsWritten: Array<Promise<unknown>> = [];
 
 function words(s: string): string[] {
   return s.split(/\s+/).filter(Boolean);
@@ -70,14 +80,16 @@ function isEnv(word: string): boolean {
 }
 
 /** Starts a process and resolves with its stdout lines up to the first matching `pattern` (bounded: 60 s). */
-function launch(args: string[], env: NodeJS.ProcessEnv, log: string | null, pattern: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray; lines: string[] }> {
+function launch(args: string[], env: NodeJS.ProcessEnv, log: string | null, pattern: RegExp): Promise<{ child: ChildProcess; match: RegExpExecArray; lines: string[]; at: number }> {
+  const at = performance.now();
   const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', log ? 'pipe' : 'ignore'] });
   started.push(child);
   if (log) {
     // --trace-gc-nvp writes to stdout, the process's own log to stderr: both go to the file.
     const file = createWriteStream(log);
-    child.stdout!.pipe(file);
-    child.stderr!.pipe(file);
+    child.stdout!.pipe(file, { end: false });
+    child.stderr!.pipe(file, { end: false });
+    logsWritten.push(new Promise((r) => child.once('close', () => file.end(r))));
   }
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => { child.kill(); reject(new Error(`${args.join(' ')}: no line ${pattern} within 60 s`)); }, 60_000);
@@ -87,7 +99,7 @@ function launch(args: string[], env: NodeJS.ProcessEnv, log: string | null, patt
     rl.on('line', (line) => {
       lines.push(line);
       const m = pattern.exec(line);
-      if (m) { clearTimeout(timer); child.removeAllListeners('exit'); rl.close(); child.stdout!.resume(); resolve({ child, match: m, lines }); }
+      if (m) { clearTimeout(timer); child.removeAllListeners('exit'); rl.close(); child.stdout!.resume(); resolve({ child, match: m, lines, at }); }
     });
   });
 }
@@ -113,10 +125,11 @@ async function start(spec: string): Promise<Cluster> {
     process.env, logOf(`worker-${i}`), /worker \S+ at \S+ connected/)));
   const client = await Client.connect(address);
   // Warm-up of the sequential path in every process (JIT, connections), unmeasured.
-  for (let i = 0; i < 500; i++) await client.submit(inc, -1e6 + i).result();
+  for (let i = 0; i < WARM; i++) await client.submit(inc, -1e6 + i).result();
   return {
     label, procs: [sched.child, ...workers.map((w) => w.child)], client, dashboard, lat: [], loop: [],
     cpu: { scheduler: 0, workers: 0 }, wait: { scheduler: 0, workers: 0, client: 0 },
+    spawnedAt: [sched.at, ...workers.map((w) => w.at)], logs: [logOf('scheduler'), logOf('worker-0'), logOf('worker-1')],
   };
 }
 
@@ -153,6 +166,7 @@ async function main(): Promise<void> {
   try {
     for (const s of specs) clusters.push(await start(s));
     const loads: number[] = [loadavg()[0]!];
+    const ownGc = tallyOwnGc();
     const t0 = performance.now();
     for (let done = 0, round = 0; done < ROUND_TRIPS; done += BLOCK, round++) {
       const n = Math.min(BLOCK, ROUND_TRIPS - done);
@@ -160,6 +174,7 @@ async function main(): Promise<void> {
       for (const c of order) await block(c, round * 1e6 + done, n);
       loads.push(loadavg()[0]!);
     }
+    window = { from: t0, to: performance.now(), client: ownGc() };
     console.log(`${ROUND_TRIPS} round trips per cluster in blocks of ${BLOCK}, ${((performance.now() - t0) / 1000).toFixed(0)} s; load ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`);
     console.log('cluster'.padEnd(14) + ['p50', 'p90', 'p99', 'p99.9', 'max', '>1ms', 'sched CPU', 'wkrs CPU', 'sched wait', 'wkrs wait', 'clnt wait'].map((h) => h.padStart(11)).join(''));
     for (const c of clusters) {
@@ -179,6 +194,36 @@ async function main(): Promise<void> {
     for (const c of clusters) await c.client.close().catch(() => undefined);
     for (const p of started) p.kill();
   }
+  if (TRACE_GC && window) {
+    await Promise.all(logsWritten);
+    allocationReport(clusters, window);
+  }
+}
+
+/** The timed blocks (performance.now() ms) and what this process's GC did meanwhile. */
+let window: { from: number; to: number; client: GcTally } | undefined;
+
+/**
+ * What each process allocated per round trip over the timed blocks and its collections per 10,000
+ * round trips, from the GC logs (TRACE_GC). A process's isolate clock starts about when it was
+ * spawned; its task thread's somewhat later, so the thread's window is read a little late.
+ */
+function allocationReport(clusters: Cluster[], w: { from: number; to: number; client: GcTally }): void {
+  const row = (who: string, t: GcTally, trips: number) =>
+    console.log(`${who.padEnd(34)}${(t.allocated / trips).toFixed(0).padStart(10)}${((t.scavenges / trips) * 1e4).toFixed(0).padStart(12)}` +
+      `${((t.majors / trips) * 1e4).toFixed(1).padStart(10)}${(t.scavenges + t.majors ? t.pauseMs / (t.scavenges + t.majors) : 0).toFixed(2).padStart(12)}`);
+  console.log(`\n${'allocation over the timed blocks'.padEnd(34)}${'B/trip'.padStart(10)}${'scav/10k'.padStart(12)}${'major/10k'.padStart(10)}${'ms/pause'.padStart(12)}`);
+  for (const c of clusters) {
+    const trips = c.lat.length;
+    c.procs.forEach((_, i) => {
+      const log = c.logs[i];
+      if (!log) return;
+      const isolates = tallyNvpLog(log, w.from - c.spawnedAt[i]!, w.to - c.spawnedAt[i]!);
+      const name = i === 0 ? 'scheduler' : `worker ${i - 1}`;
+      isolates.forEach((t, j) => row(`${c.label} ${name}${i === 0 ? '' : j === 0 ? ' main thread' : ` task thread ${j}`}`, t, trips));
+    });
+  }
+  row(`this client${clusters.length > 1 ? ` (all ${clusters.length} clusters)` : ''}`, w.client, clusters.reduce((n, c) => n + c.lat.length, 0));
 }
 
 main().catch((e) => { console.error(e); process.exitCode = 1; });
