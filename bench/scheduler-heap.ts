@@ -7,6 +7,9 @@
  *   - map: N independent no-op tasks finished and held by the client (results in memory);
  *   - tree: a tree reduction (fan-in 8) of ≈ N tasks just submitted, its workers holding every
  *     task they were sent unanswered, so the whole graph is waiting (the peak a big tree has).
+ *   - released: what N independent tasks leave behind once finished and released (snapshots
+ *     before the map and after its release, the scheduler quiet): what keeps its RSS above its
+ *     idle size after a release (bench/scale.ts).
  * The first line of each shape is the snapshots' difference in all: heap bytes and objects per
  * task (V8 collects before it takes a snapshot, so garbage is not counted).
  *
@@ -16,7 +19,7 @@
  * generation is collected, and each of those collections costs more while a big graph is held.
  *
  * Run with `node --max-old-space-size=8192 --import tsx bench/scheduler-heap.ts [--n=100000]
- * [--shape=map,tree] [--alloc] [--scheduler-root=DIR]` (after `npx tsc -b`). A snapshot of 100k
+ * [--shape=map,tree,released] [--warm-up=N] [--alloc] [--scheduler-root=DIR]` (after `npx tsc -b`). A snapshot of 100k
  * held tasks is ~100-200 MB of JSON and is deleted once read.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -32,7 +35,7 @@ import { SimFleet } from './sim-workers.js';
 import WebSocket from 'ws';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { n: { type: 'string', default: '100000' }, shape: { type: 'string', default: 'map,tree' }, 'scheduler-root': { type: 'string' }, top: { type: 'string', default: '14' }, alloc: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { n: { type: 'string', default: '100000' }, shape: { type: 'string', default: 'map,tree' }, 'scheduler-root': { type: 'string' }, top: { type: 'string', default: '14' }, alloc: { type: 'boolean', default: false }, 'warm-up': { type: 'string' } } });
 const N = Number(values.n);
 const noop = remote<(x?: unknown) => null>('@gluon/examples/tasks', 'noop');
 const combine = remote<(parts: Array<null>) => null>('@gluon/examples/tasks', 'noop', { group: 'combine' });
@@ -169,7 +172,8 @@ async function snapshot(child: ChildProcess): Promise<{ kinds: Census; total: nu
     return still >= 5;
   }, 'the heap snapshot');
   const c = census(join(dir, file));
-  rmSync(join(dir, file));
+  if (process.env.KEEP_SNAPSHOTS) console.log(`snapshot kept: ${join(dir, file)}`);
+  else rmSync(join(dir, file));
   return c;
 }
 
@@ -190,8 +194,8 @@ function report(label: string, tasks: number, a: { kinds: Census; total: number 
 }
 
 /** N independent no-op tasks. */
-function submitMap(client: Client): Array<Future<unknown>> {
-  return client.map(noop, Array.from({ length: N }, (_, i) => i + Math.random()));
+function submitMap(client: Client, n = N): Array<Future<unknown>> {
+  return client.map(noop, Array.from({ length: n }, (_, i) => i + Math.random()));
 }
 
 /** A tree reduction (fan-in 8) of ≈ N tasks, as bench/scale.ts builds it: its root and its size. */
@@ -230,8 +234,9 @@ async function main(): Promise<void> {
   const fleet = new SimFleet(address);
   try {
     await fleet.add(10, 2);
-    // Warm up: the group, the code paths, the connections' buffers.
-    await cycle(client, fleet, 'map');
+    // Warm up: the group, the code paths, the connections' buffers (--warm-up=N tasks; default N).
+    const warm = Number(values['warm-up'] ?? N);
+    await finishAndRelease(client, fleet, submitMap(client, warm), warm);
     const shapes = values.shape!.split(',');
     if (shapes.includes('map')) {
       const a = await snapshot(child);
@@ -253,11 +258,19 @@ async function main(): Promise<void> {
       for (const w of fleet.workers) w.unstick();
       await finishAndRelease(client, fleet, [top], tasks);
     }
+    if (shapes.includes('released')) {
+      await quiet(child.pid!);
+      const a = await snapshot(child);
+      await finishAndRelease(client, fleet, submitMap(client), N);
+      await quiet(child.pid!);
+      const b = await snapshot(child);
+      report('map, finished and released (what it leaves behind)', N, a, b);
+    }
     if (values.alloc) {
       const inspect = await inspector();
       try {
         await inspect.call('HeapProfiler.enable');
-        for (const shape of shapes) {
+        for (const shape of shapes.filter((x) => x !== 'released')) {
           await inspect.call('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
           const tasks = await cycle(client, fleet, shape);
           const { profile } = await inspect.call('HeapProfiler.stopSampling') as { profile: { head: ProfileNode } };
@@ -271,7 +284,7 @@ async function main(): Promise<void> {
     fleet.closeAll();
     await client.close();
     child.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
+    if (!process.env.KEEP_SNAPSHOTS) rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -8,6 +8,8 @@
  */
 export class Heap<T> {
   private items: T[] = [];
+  /** The most items held since the array was last made anew (see {@link Heap.pop}). */
+  private peak = 0;
 
   /** @param less true when `a` must come out before `b` */
   constructor(private readonly less: (a: T, b: T) => boolean) {}
@@ -22,6 +24,7 @@ export class Heap<T> {
     const a = this.items;
     let i = a.length;
     a.push(item);
+    if (i >= this.peak) this.peak = i + 1;
     // Sift up by moving parents down into the hole; the item is written once at the end.
     while (i > 0) {
       const p = (i - 1) >> 1;
@@ -58,6 +61,15 @@ export class Heap<T> {
       }
       a[i] = last;
     }
+    // Optimised code's pop() never shrinks an array's backing store (V8's own pop() does, but
+    // TurboFan inlines it as a plain store and length change), so a queue that once held a
+    // million tasks kept 8 MiB of empty slots for good: after the release of a 1M-task map, the
+    // scheduler's one live leftover (bench/scheduler-heap.ts --shape=released). Once it is down
+    // to a quarter of its peak, the items move to an array of their size: amortised O(1).
+    if (n < this.peak >> 2 && this.peak > 1024) {
+      this.items = a.slice();
+      this.peak = n;
+    }
     return top;
   }
 
@@ -73,5 +85,6 @@ export class Heap<T> {
   /** Drops every item. */
   clear(): void {
     this.items = [];
+    this.peak = 0;
   }
 }

@@ -5,7 +5,7 @@ import {
   type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
 import type { ClusterEvent, ClusterProbe, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
-import { Aftercare, collectCompacting, IdleCollector } from './idle-gc.js';
+import { Aftercare, collectIdle, collectSettled, IdleCollector } from './idle-gc.js';
 import { mallocTrim } from './malloc-trim.js';
 import { ReleaseBacklog } from './release-backlog.js';
 import { SchedulerState, type Command, type SchedulerConfig } from './state.js';
@@ -97,6 +97,9 @@ export class Scheduler implements DashboardSource {
   private readonly releases = new ReleaseBacklog();
   /** A turn is scheduled to release the next slice. */
   private releasing = false;
+  private saidNoLowMemory = false;
+  /** An idle collection or its second one is under way (on Node 20 they end in a later task). */
+  private collecting = false;
 
   private constructor(private readonly opts: SchedulerOptions) {
     const cfg: Partial<SchedulerConfig> = {};
@@ -188,20 +191,7 @@ export class Scheduler implements DashboardSource {
     const { commands, expired } = this.state.tick(Date.now());
     // Started with --expose-gc (SCHEDULER_V8_FLAGS): give a big release's memory back once it settled.
     const gc = globalThis.gc;
-    const after = this.aftercare.next(Date.now(), this.state.transitionCount);
-    if (after === 'trim') this.trimHeap('after the idle collection');
-    else if (after === 'settle' && gc) {
-      const before = process.memoryUsage.rss();
-      gc();
-      this.trimHeap(`after a second collection, ${this.aftercare.settleMs / 1000} s idle`, before);
-    }
-    if (gc && this.collector.shouldCollect(this.state.forgottenCount, this.state.transitionCount, this.state.tasks.size)) {
-      collectCompacting(gc);
-      // What is left after the collection, to tell live leftovers (heap used) from memory the
-      // process keeps without using it (RSS beyond the heap): bench/scale.ts reads this line.
-      this.log(memoryLine(`idle collection after ${this.collector.lastReleased} tasks were forgotten`));
-      this.aftercare.collected(Date.now(), this.state.transitionCount);
-    }
+    if (gc && !this.collecting) this.collectWhenIdle(gc);
     // A peer that has left more than --max-send-backlog unread since the last tick is dropped
     // (4010), also when nothing more is being sent to it (a worker holding all the tasks it may).
     for (const conn of this.open) conn.checkSendBacklog();
@@ -212,6 +202,42 @@ export class Scheduler implements DashboardSource {
       conn?.close(CloseCode.expired, `no heartbeat within ${this.state.config.heartbeatTtlMs} ms; register again`);
     }
     this.dispatch(commands);
+  }
+
+  /**
+   * The idle collection once a big release has settled, and what follows it (idle-gc.ts). On
+   * Node 20 a collection finishes in a task V8 runs after this tick (its low-memory
+   * collection), so each one is awaited before the next step, and none overlap.
+   */
+  private collectWhenIdle(gc: NodeJS.GCFunction): void {
+    const after = this.aftercare.next(Date.now(), this.state.transitionCount);
+    if (after === 'trim') this.trimHeap('after the idle collection');
+    else if (after === 'settle') {
+      const before = process.memoryUsage.rss();
+      this.collecting = true;
+      void collectSettled(gc).then((why) => {
+        this.collecting = false;
+        this.sayNoLowMemory(why);
+        this.trimHeap(`after a second collection, ${this.aftercare.settleMs / 1000} s idle`, before);
+      });
+    }
+    if (!this.collecting && this.collector.shouldCollect(this.state.forgottenCount, this.state.transitionCount, this.state.tasks.size)) {
+      this.collecting = true;
+      void collectIdle(gc).then((why) => {
+        this.collecting = false;
+        this.sayNoLowMemory(why);
+        // What is left after the collection, to tell live leftovers (heap used) from memory the
+        // process keeps without using it (RSS beyond the heap): bench/scale.ts reads this line.
+        this.log(memoryLine(`idle collection after ${this.collector.lastReleased} tasks were forgotten`));
+        this.aftercare.collected(Date.now(), this.state.transitionCount);
+      });
+    }
+  }
+
+  /** Logs, once per process, why Node 20 made no low-memory collection. */
+  private sayNoLowMemory(why: string | undefined): void {
+    if (why && !this.saidNoLowMemory) this.log(`${why}; V8 keeps the pages it emptied`);
+    if (why) this.saidNoLowMemory = true;
   }
 
   /**
