@@ -170,3 +170,18 @@ t.test('with --scheduler the dashboard printed is the scheduler\'s, and the run 
   t.notMatch(r.stdout, /closes with the run/);
   t.equal((await fetch(cluster.dashboardUrl!)).status, 200, 'the dashboard answers after the run');
 });
+
+t.test('a run into a directory holding an earlier run\'s outputs removes the earlier files it does not write again, nothing else', async (t) => {
+  const out = path.join(tmp, 'rerun-out');
+  const first = await cli(['run', '--data-dir', data, '--n-workers', '0', '--selection', 'framework', '--out', out, '--no-config']);
+  t.equal(first.code, 0, first.stderr);
+  t.ok(readdirSync(out).includes('hist_mLL1.svg'), 'the framework run drew its plots');
+  writeFileSync(path.join(out, 'notes.txt'), 'mine');
+  const second = await cli(['run', '--data-dir', data, '--n-workers', '0', '--selection', 'notebook', '--out', out, '--no-config']);
+  t.equal(second.code, 0, second.stderr);
+  const left = readdirSync(out).sort();
+  const recorded = (JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8')) as { outputs: string[] }).outputs;
+  t.same(left, [...recorded, 'notes.txt'].sort(), 'the directory holds the notebook run\'s outputs and the user\'s file');
+  t.notOk(left.includes('hist_mLL1.svg'), 'no framework plot left');
+  t.match(second.stdout, /removed 26 files an earlier run wrote in \S+rerun-out that this run does not write: .*hist_mLL1\.svg/);
+});
