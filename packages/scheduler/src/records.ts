@@ -170,6 +170,9 @@ export function runsBefore(a: TaskRecord, b: TaskRecord): boolean {
   return a.seq < b.seq;
 }
 
+/** WorkerRecord.runningTask scans at most this many running tasks. */
+const SCAN_RUNNING_MAX = 64;
+
 export class WorkerRecord {
   private readonly running = new Set<TaskRecord>();
   /** Results it holds. */
@@ -233,6 +236,18 @@ export class WorkerRecord {
     this.watcher?.(this);
   }
 
+  /**
+   * The task of this key it is running, if any: found among its few running tasks by comparing
+   * keys (recently touched, so in cache) instead of in the graph's map, where a lookup with a
+   * million tasks costs ~1 µs of cache and TLB misses. Past {@link SCAN_RUNNING_MAX} running
+   * tasks, null: look it up in the graph.
+   */
+  runningTask(key: string): TaskRecord | null {
+    if (this.running.size > SCAN_RUNNING_MAX) return null;
+    for (const ts of this.running) if (ts.key === key) return ts;
+    return null;
+  }
+
   /** A task was sent to it. */
   take(ts: TaskRecord): void {
     this.running.add(ts);
@@ -263,16 +278,33 @@ export function acceptsWork(ws: WorkerRecord): boolean {
   return ws.status === 'running' && ws.metrics?.paused !== true;
 }
 
+/**
+ * A client's references, by task record rather than by key: a task a client holds is never
+ * forgotten, so the record stands for its key. With a million keys held, a Map keyed by strings
+ * costs each lookup a cache miss per key it compares (it reads every string on the way, and a
+ * decoded key is never the stored string object); keyed by records it compares pointers. Those
+ * lookups were a quarter of the scheduler's CPU in a 1M-task run (perf, bench/scale.ts).
+ */
 export class ClientRecord {
-  /** References this client holds, per key. */
-  refs = new Map<string, number>();
+  /** References this client holds, per task (each a task in the graph: held tasks are not forgotten). */
+  refs = new Map<TaskRecord, number>();
   /**
-   * Held keys whose values this client fetched and reported (`received`); values sent inline are
+   * Held tasks whose values this client fetched and reported (`received`); values sent inline are
    * counted by TaskRecord.valueWithClients instead. Losing their last copy on the workers does not
    * make them recomputed for this client.
    */
-  received = new Set<string>();
+  received = new Set<TaskRecord>();
   constructor(readonly id: string, readonly name: string) {}
+}
+
+/**
+ * How many references `client` holds on `ts`. A task no client holds (clientRefs, their sum, is 0)
+ * and the only client's count need no lookup.
+ */
+export function refsOf(client: ClientRecord, ts: TaskRecord, clients: ReadonlyMap<string, ClientRecord>): number {
+  if (ts.clientRefs === 0) return 0;
+  if (clients.size === 1 && clients.get(client.id) === client) return ts.clientRefs;
+  return client.refs.get(ts) ?? 0;
 }
 
 /**

@@ -5,7 +5,8 @@ import { groupStats, recordDuration } from './groups.js';
 import { downstream, erredUpstream, newTask } from './graph.js';
 import { checkTransfer, type TransferReport } from './validate.js';
 import { isWanted } from './lineage.js';
-import { acceptsWork, keyedRecord, WorkerRecord, ClientRecord, TaskRecord } from './records.js';
+import { acceptsWork, keyedRecord, refsOf, WorkerRecord, ClientRecord, TaskRecord } from './records.js';
+import { wantedTasks } from './wants.js';
 import { Transitions } from './transitions.js';
 
 export { DEFAULT_CONFIG, type SchedulerConfig } from './config.js';
@@ -39,12 +40,9 @@ export class SchedulerState extends Transitions {
     const client = this.clients.get(id);
     if (!client) return this.flush();
     this.clients.delete(id);
-    for (const [key, n] of client.refs) {
-      const ts = this.tasks.get(key);
-      if (ts) {
-        ts.clientRefs -= n;
-        this.releaseIfUnneeded(ts);
-      }
+    for (const [ts, n] of client.refs) {
+      ts.clientRefs -= n;
+      this.releaseIfUnneeded(ts);
     }
     this.addLog(now, 'client-disconnected', `client ${client.name} disconnected; released ${client.refs.size} keys`);
     return this.flush();
@@ -59,10 +57,13 @@ export class SchedulerState extends Transitions {
     const client = this.clients.get(clientId);
     const gen = ++this.generation;
     const fresh: TaskRecord[] = [];
+    // The frame's new records in order, for its wants (see wantedTasks).
+    const made: TaskRecord[] = [];
     for (const spec of specs) {
       if (this.tasks.has(spec.key)) continue;
       const { ts, missing } = newTask(spec, this.tasks, this.groups, gen, this.seq++);
       this.tasks.set(ts.key, ts);
+      made.push(ts);
       if (missing !== null) {
         this.fail(ts, {
           message: `task ${spec.key} depends on ${missing}, which the scheduler does not know (released or never submitted)`,
@@ -72,17 +73,11 @@ export class SchedulerState extends Transitions {
         fresh.push(ts);
       }
     }
-    // Looked up once (each lookup in a graph of a million tasks is a cache miss or two).
-    const wanted: TaskRecord[] = [];
-    for (const key of wants) {
-      const ts = this.tasks.get(key);
-      if (ts) wanted.push(ts);
-    }
+    const wanted = wantedTasks(wants, made, this.tasks);
     if (client) {
       for (const ts of wanted) {
         const key = ts.key;
-        // The record's own key string: the one decoded from `wants` would be a second copy.
-        client.refs.set(key, (client.refs.get(key) ?? 0) + 1);
+        client.refs.set(ts, refsOf(client, ts, this.clients) + 1);
         ts.clientRefs++;
         if (ts.state === 'memory') this.notifyMemory(ts, ts.inline ?? undefined, client);
         else {
@@ -111,17 +106,16 @@ export class SchedulerState extends Transitions {
     const client = this.clients.get(clientId);
     if (!client) return this.flush();
     for (const key of keys) {
-      const n = client.refs.get(key);
+      const ts = this.tasks.get(key);
+      if (!ts) continue;
+      const n = refsOf(client, ts, this.clients);
       if (!n) continue;
       if (n === 1) {
-        client.refs.delete(key);
-        if (client.received.size) client.received.delete(key);
-      } else client.refs.set(key, n - 1);
-      const ts = this.tasks.get(key);
-      if (ts) {
-        ts.clientRefs--;
-        this.releaseIfUnneeded(ts);
-      }
+        client.refs.delete(ts);
+        if (client.received.size) client.received.delete(ts);
+      } else client.refs.set(ts, n - 1);
+      ts.clientRefs--;
+      this.releaseIfUnneeded(ts);
     }
     // Forgetting running tasks frees worker slots: hand them queued work now.
     this.fillAll();
@@ -134,7 +128,11 @@ export class SchedulerState extends Transitions {
    */
   clientReceived(clientId: string, keys: string[]): Command[] {
     const client = this.clients.get(clientId);
-    if (client) for (const key of keys) if (client.refs.has(key)) client.received.add(key);
+    if (!client) return this.flush();
+    for (const key of keys) {
+      const ts = this.tasks.get(key);
+      if (ts && client.refs.has(ts)) client.received.add(ts);
+    }
     return this.flush();
   }
 
@@ -144,10 +142,10 @@ export class SchedulerState extends Transitions {
     for (const ts of seen) {
       if (ts.state === 'memory') continue;
       for (const c of this.clients.values()) {
-        const n = c.refs.get(ts.key);
+        const n = refsOf(c, ts, this.clients);
         if (!n) continue;
-        c.refs.delete(ts.key);
-        if (c.received.size) c.received.delete(ts.key);
+        c.refs.delete(ts);
+        if (c.received.size) c.received.delete(ts);
         ts.clientRefs -= n;
         this.send({ client: c.id }, { op: 'cancelled', key: ts.key });
       }
@@ -165,7 +163,7 @@ export class SchedulerState extends Transitions {
     for (const ts of erredUpstream(this.known(keys))) {
       this.setState(ts, 'released');
       ts.valueWithClients = false;
-      for (const c of this.clients.values()) c.received.delete(ts.key);
+      for (const c of this.clients.values()) c.received.delete(ts);
       ts.error = null;
       ts.retriesUsed = 0;
       ts.deaths = 0;
@@ -363,8 +361,9 @@ export class SchedulerState extends Transitions {
     now: number = m.stop,
   ): Command[] {
     const ws = this.workers.get(workerId);
-    const ts = this.tasks.get(m.key);
     if (!ws) return this.flush();
+    // Nearly always a task it runs: found among those without a lookup in the graph.
+    const ts = ws.runningTask(m.key) ?? this.tasks.get(m.key);
     if (!ts) {
       // A task from before this scheduler restarted (the worker said it was running it): an
       // orphan its client will claim. Otherwise a task forgotten here: nobody wants it.

@@ -1,0 +1,103 @@
+/**
+ * The scheduler's shortcuts around its big maps (a lookup in a map of a million keys costs ~1 µs
+ * of cache misses): a client's references are kept per task record, counted without a lookup
+ * when one client is connected; an update-graph's wants are matched against the frame's own new
+ * tasks in order; a finished task is found among its worker's running tasks. Each shortcut must
+ * give what the lookup gave, including the cases it does not cover.
+ */
+import t from 'tap';
+import { computed, ops, Sim, task } from './sim.js';
+
+/** Keys of the key-in-memory messages a client was sent. */
+const told = (sim: Sim, client: string) => (sim.clientMsgs.get(client) ?? []).filter((m) => m.op === 'key-in-memory').map((m) => m.key);
+
+/** Clients a and b both submit and hold one task, on worker w1. */
+function heldByTwo(key: string): Sim {
+  const sim = new Sim();
+  sim.addClient('a');
+  sim.addClient('b');
+  sim.addWorker('w1');
+  sim.submit('a', [task(key)]);
+  sim.submit('b', [task(key)]);
+  return sim;
+}
+
+t.test('two clients holding one key: each release counts for its own client only', async (t) => {
+  const sim = heldByTwo('x-1');
+  sim.drain();
+  t.same(told(sim, 'a'), ['x-1']);
+  t.same(told(sim, 'b'), ['x-1'], 'both clients are told');
+  // a releases twice: its one reference goes, the second release is ignored, b's stays
+  sim.apply(sim.state.releaseKeys('a', ['x-1', 'x-1']));
+  t.equal(sim.state.tasks.get('x-1')?.clientRefs, 1, "b's reference is left");
+  t.equal(sim.state.tasks.get('x-1')?.state, 'memory');
+  // b disconnects: nobody holds it, it is forgotten
+  const out = sim.apply(sim.state.clientDisconnected('b', 0));
+  t.equal(sim.state.tasks.has('x-1'), false);
+  t.same(ops(out, 'free-keys', 'w1').flatMap((m) => m.keys as string[]), ['x-1']);
+});
+
+t.test('one client: a key wanted twice needs two releases; a key it never held is ignored', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.submit('c', [task('y-1')], ['y-1', 'y-1']);
+  sim.drain();
+  t.equal(sim.state.tasks.get('y-1')?.clientRefs, 2);
+  sim.apply(sim.state.releaseKeys('c', ['y-1', 'never-1']));
+  t.equal(sim.state.tasks.get('y-1')?.state, 'memory', 'one reference left');
+  // a second client connects and releases a key only the first holds: nothing changes
+  sim.addClient('d');
+  sim.apply(sim.state.releaseKeys('d', ['y-1']));
+  t.equal(sim.state.tasks.get('y-1')?.clientRefs, 1, 'a client cannot release what it does not hold');
+  sim.apply(sim.state.releaseKeys('c', ['y-1']));
+  t.equal(sim.state.tasks.has('y-1'), false, 'forgotten after its last reference');
+});
+
+t.test("a result one of two clients received is recomputed for the other only", async (t) => {
+  const sim = heldByTwo('z-1');
+  sim.finish('w1', 'z-1', { nbytes: 1 << 20 }); // too big to travel inline
+  sim.apply(sim.state.clientReceived('a', ['z-1', 'unknown-1']));
+  sim.addWorker('w2');
+  t.same(computed(sim.removeWorker('w1')), { w2: ['z-1'] }, 'b lacks it: recomputed');
+  sim.apply(sim.state.releaseKeys('b', ['z-1']));
+  sim.drain();
+  // with b gone from it, a's received copy is enough: lose it again, nothing is recomputed
+  sim.addWorker('w3');
+  t.same(computed(sim.removeWorker('w2')), {}, 'a has the value');
+});
+
+t.test("wants in another order than the tasks, naming earlier frames' keys and unknown ones", async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1', 4);
+  sim.submit('c', [task('old-1')]);
+  sim.drain();
+  const out = sim.submit('c', [task('p-1'), task('p-2', ['old-1']), task('p-3')], ['p-3', 'old-1', 'nope-1', 'p-1', 'p-2', 'p-3']);
+  t.same(new Set(computed(out).w1), new Set(['p-1', 'p-2', 'p-3']));
+  t.equal(sim.state.tasks.get('p-3')?.clientRefs, 2, 'wanted twice');
+  t.equal(sim.state.tasks.get('p-1')?.clientRefs, 1);
+  t.equal(sim.state.tasks.get('old-1')?.clientRefs, 2, 'an earlier key wanted again');
+  t.equal(sim.state.tasks.has('nope-1'), false);
+  sim.drain();
+  t.same(told(sim, 'c').sort(), ['old-1', 'old-1', 'p-1', 'p-2', 'p-3']);
+});
+
+t.test('a task finished on a worker that is not running it is still found', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.submit('c', [task('q-1')]);
+  // w2 reports a result it was never given (a late copy): the task is found through the graph
+  sim.addWorker('w2');
+  sim.finish('w2', 'q-1');
+  t.equal(sim.state.tasks.get('q-1')?.state, 'memory', 'taken from w2');
+  t.same(told(sim, 'c'), ['q-1']);
+  // a task running on w1 is found among w1's running tasks whatever its position
+  sim.submit('c', [task('r-1'), task('r-2')]);
+  const w1 = sim.state.workers.get('w1')!;
+  for (const ts of w1.processing) t.equal(w1.runningTask(ts.key), ts);
+  t.equal(w1.runningTask('q-1'), null, 'not running there');
+  sim.drain();
+  t.equal(sim.state.tasks.get('r-2')?.state, 'memory');
+});
