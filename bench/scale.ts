@@ -10,7 +10,10 @@
  *   - scheduler CPU per task for 10k, 100k, 1M independent tasks and 10k, 100k, 1M tasks in a
  *     tree reduction (fan-in 8), each from submit until the client's release has been handled
  *     (so both shapes pay for forgetting their tasks): per-task cost at 1M ≤ 1.5× that at 10k,
- *     for the tree both against the tree of 10k and against 10k independent tasks;
+ *     for the tree both against the tree of 10k and against 10k independent tasks. The 10k
+ *     baselines are the median of SMALL_RUNS runs, half before the big sizes and half after
+ *     them, after a warm-up of both shapes (see warmUp); their range is printed, and each growth
+ *     ratio with the range it spans over the 10k runs (1M against the slowest and the fastest);
  *   - scheduler RSS per held task with 1M held (≤ 1 KiB) and after release (back to within 10%
  *     of the idle RSS measured before, after a warm-up the scheduler has collected as it collects
  *     after the release: WARM_UP_TASKS; both the median of five readings);
@@ -30,7 +33,10 @@
  * Run with `node --max-old-space-size=8192 --import tsx bench/scale.ts` (after `npx tsc -b`);
  * `--quick` for sizes ÷ 10; `--only sizes,tree,workers` for some sections;
  * `--scheduler-flags="--cpu-prof --cpu-prof-dir=DIR"` adds node flags to the scheduler;
- * `--scheduler-root=DIR` runs the scheduler of another checkout (built), for an A/B.
+ * `--scheduler-root=DIR` runs the scheduler of another checkout (built), for an A/B;
+ * `--vs=DIR` runs the CPU-per-task figures (`--only growth`) on this checkout's scheduler and on
+ * DIR's side by side, each with its own client and simulated workers, every run alternating
+ * between them (A B B A), and prints both and their ratios; `--small-runs=N` (default 12).
  * Writes bench/results/scale.json (scale-DIRNAME.json with --scheduler-root).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -45,7 +51,7 @@ import { median, ownCpuSeconds, residentByKind, rssMiB, threadCpuSeconds } from 
 import { SimFleet, type SimWorker } from './sim-workers.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, 'scheduler-flags': { type: 'string', default: '' }, 'scheduler-root': { type: 'string' } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, 'scheduler-flags': { type: 'string', default: '' }, 'scheduler-root': { type: 'string' }, vs: { type: 'string' }, 'small-runs': { type: 'string', default: '12' } } });
 const div = values.quick ? 10 : 1;
 const only = values.only ? new Set(values.only.split(',')) : null;
 const M = 1_000_000 / div;
@@ -91,19 +97,19 @@ const other = values['scheduler-root'];
 const schedulerLog = join(root, 'bench', 'results', other ? `scale-scheduler-${basename(resolve(other))}.log` : 'scale-scheduler.log');
 
 /** The scheduler as its own process, with the flags and environment LocalCluster gives it. */
-async function startScheduler(): Promise<{ child: ChildProcess; address: string }> {
-  const cli = join(values['scheduler-root'] ?? root, 'packages/scheduler/dist/cli.js');
+async function startScheduler(from = values['scheduler-root'] ?? root, logPath = schedulerLog): Promise<{ child: ChildProcess; address: string }> {
+  const cli = join(from, 'packages/scheduler/dist/cli.js');
   const extraFlags = values['scheduler-flags']!.split(/\s+/).filter(Boolean);
   const child = spawn(process.execPath, [...SCHEDULER_V8_FLAGS, ...extraFlags, cli, '--port', '0', '--no-dashboard', '--heartbeat-ttl', '600s'], {
     stdio: ['ignore', 'pipe', 'pipe'], env: withSchedulerEnv(process.env),
   });
   // Its log (a line per worker joining and leaving) goes to a file beside the results, and so
   // does its stdout (where V8 writes what --scheduler-flags=--trace-gc-nvp asks for).
-  const log = createWriteStream(schedulerLog);
+  const log = createWriteStream(logPath);
   child.stderr!.pipe(log);
   child.stdout!.pipe(log);
   child.once('exit', (code, sig) => {
-    if (code) console.error(`scheduler exited with ${code ?? sig}; its log: ${schedulerLog}`);
+    if (code) console.error(`scheduler exited with ${code ?? sig}; its log: ${logPath}`);
   });
   const address = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -165,18 +171,72 @@ async function run(client: Client, pid: number, fleet: SimFleet, n: number, shap
   return { cpuUs: (cpu / tasks) * 1e6, cpuS: cpu, wallS: wall, wallRate: tasks / wall, tasks };
 }
 
+/** One scheduler under measurement, with its own client and simulated workers. */
+interface Side { name: string; pid: number; client: Client; fleet: SimFleet }
+
 /**
- * The median CPU per task of `times` runs of `n` tasks: a small run's CPU is a few ticks of
- * /proc's 10 ms clock and moves with the machine, so small sizes are run more than once, after
- * one run that is not counted.
+ * Runs of the 10k sizes, the denominators of every growth ratio. One run of 10k tasks costs the
+ * scheduler ~0.1-0.3 s of CPU, so a single run moves with the machine by 2× and more (the 10k
+ * tree's five runs once spread 9.7-30.5 µs/task): SMALL_RUNS of each, half before the big sizes
+ * and half after them, so that neither the JIT still warming up nor what a big graph leaves
+ * behind (a larger heap, its collections) falls only on the baseline.
  */
-async function runMedian(client: Client, pid: number, fleet: SimFleet, n: number, shape: 'map' | 'tree', times: number) {
-  // One run first, not counted: the first run of a shape also compiles its code paths.
-  if (times > 1) await run(client, pid, fleet, n, shape);
-  const runs = [];
-  for (let i = 0; i < times; i++) runs.push(await run(client, pid, fleet, n, shape));
-  const cpuUs = median(runs.map((r) => r.cpuUs));
-  return { ...runs.find((r) => r.cpuUs === cpuUs) ?? runs[0]!, cpuUs, all: runs.map((r) => r.cpuUs) };
+const SMALL_RUNS = Math.max(2, Number(values['small-runs']));
+
+/**
+ * Resolves once every side's scheduler has used under 20 ms of CPU in a second (bounded at 30 s).
+ * After a big release the scheduler collects its heap once the release has settled (idle-gc.ts):
+ * measured from the next run, that collection fell on the first small run after the big sizes
+ * (36-41 µs/task against 12-22 for the others), counted in the baseline and flattering the
+ * ratio. Not counted in any figure now, as before in the 1M figures.
+ */
+async function settle(sides: Side[]): Promise<void> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < 30_000) {
+    const before = sides.map((x) => schedulerCpu(x.pid));
+    await new Promise((r) => setTimeout(r, 1000));
+    if (sides.every((x, i) => schedulerCpu(x.pid) - before[i]! < 0.02)) return;
+  }
+}
+
+/** A B B A …: the order of the sides for the i-th round of runs. */
+const inTurn = (sides: Side[], i: number): Side[] => (i % 2 === 0 ? sides : [...sides].reverse());
+
+/** `times` runs of `n` tasks of a shape on each side, interleaved; CPU µs per task, per side. */
+async function runsOf(sides: Side[], n: number, shape: 'map' | 'tree', times: number, round0 = 0): Promise<number[][]> {
+  await settle(sides);
+  const out = sides.map(() => [] as number[]);
+  for (let i = 0; i < times; i++) {
+    for (const side of inTurn(sides, round0 + i)) out[sides.indexOf(side)]!.push((await run(side.client, side.pid, side.fleet, n, shape)).cpuUs);
+  }
+  return out;
+}
+
+/** How a set of runs is printed: the median, then every run. */
+function spread(xs: number[]): string {
+  return `median of ${xs.length} runs, ${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}: ${xs.map((x) => x.toFixed(1)).join(', ')}`;
+}
+
+/**
+ * A growth ratio and what it rests on: 1M's cost over the 10k median, and over the slowest and
+ * the fastest 10k run (a ratio is only as good as its baseline).
+ */
+function growthRow(figure: string, big: number, small: number[]): number {
+  const g = big / median(small);
+  row({ figure, value: g, unit: '×', target: '≤ 1.5', meets: g <= 1.5, note: `${(big / Math.max(...small)).toFixed(2)}-${(big / Math.min(...small)).toFixed(2)}× against the slowest and the fastest of the ${small.length} small runs` });
+  return g;
+}
+
+/**
+ * Warm-up, the same for every size and shape measured after it: JIT, the groups' duration
+ * estimates, connection buffers. A map and a tree, each past the idle collection's threshold, so
+ * the tree's own code paths (dependencies, inline values) are not compiled during its 10k runs
+ * alone; then a round trip.
+ */
+async function warmUp(side: Side): Promise<void> {
+  await run(side.client, side.pid, side.fleet, WARM_UP_TASKS, 'map');
+  await run(side.client, side.pid, side.fleet, WARM_UP_TASKS, 'tree');
+  await roundTrip(side.client);
 }
 
 /** The scheduler's idle-collection lines so far (see server.ts). */
@@ -264,6 +324,71 @@ async function roundTrip(client: Client): Promise<void> {
   client.release([f]);
 }
 
+/**
+ * CPU per task of both shapes at every size, on this scheduler and (with `--vs=DIR`) on DIR's,
+ * side by side: each side has its own scheduler process, client and simulated workers, and every
+ * run alternates between the sides (A B B A …), so that the machine's load falls on both alike.
+ * Prints each side's figures and growth ratios, then B/A for every figure.
+ */
+async function growthAB(self: Side, vsRoot: string | undefined): Promise<void> {
+  const sides: Side[] = [self];
+  const cleanup: Array<() => Promise<void> | void> = [];
+  try {
+    if (vsRoot) {
+      const vsName = basename(resolve(vsRoot));
+      const b = await startScheduler(resolve(vsRoot), join(root, 'bench', 'results', `scale-scheduler-vs-${vsName}.log`));
+      cleanup.push(() => void b.child.kill('SIGTERM'));
+      const client = await Client.connect(b.address, { name: 'scale-bench-vs' });
+      cleanup.unshift(() => client.close());
+      const fleet = new SimFleet(b.address, {});
+      cleanup.unshift(() => fleet.closeAll());
+      await fleet.add(10, 2);
+      const side: Side = { name: vsName, pid: b.child.pid!, client, fleet };
+      await warmUp(side);
+      sides.push(side);
+    }
+    const small = 10_000 / div;
+    const half = Math.ceil(SMALL_RUNS / 2);
+    console.log(`\n-- growth, ${sides.map((x) => x.name).join(' and ')}${sides.length > 1 ? ', runs alternating A B B A' : ''} (${small.toLocaleString('en')}: ${half} runs of each shape before the big sizes, ${half} after) --`);
+    const shapes = ['map', 'tree'] as const;
+    const smallRuns = sides.map(() => ({ map: [] as number[], tree: [] as number[] }));
+    const big = sides.map(() => ({} as Record<string, number>));
+    const smallRound = async (round0: number) => {
+      for (const shape of shapes) (await runsOf(sides, small, shape, half, round0)).forEach((xs, i) => smallRuns[i]![shape].push(...xs));
+    };
+    await smallRound(0);
+    let round = 1;
+    for (const shape of shapes) {
+      for (const n of [100_000 / div, M]) (await runsOf(sides, n, shape, 1, round++)).forEach((xs, i) => (big[i]![`${shape} ${n}`] = xs[0]!));
+    }
+    await smallRound(1);
+    const figures = sides.map(() => ({} as Record<string, number>));
+    sides.forEach((side, i) => {
+      console.log(`\n${side.name} (scheduler pid ${side.pid}):`);
+      const f = figures[i]!;
+      for (const shape of shapes) {
+        const label = shape === 'map' ? 'independent tasks' : 'tasks in a tree reduction';
+        f[`${shape} ${small}`] = median(smallRuns[i]![shape]);
+        row({ figure: `${side.name}: ${small.toLocaleString('en')} ${label}`, value: f[`${shape} ${small}`]!, unit: 'µs/task', note: spread(smallRuns[i]![shape]) });
+        for (const n of [100_000 / div, M]) {
+          f[`${shape} ${n}`] = big[i]![`${shape} ${n}`]!;
+          row({ figure: `${side.name}: ${n.toLocaleString('en')} ${label}`, value: f[`${shape} ${n}`]!, unit: 'µs/task' });
+        }
+      }
+      f['map growth'] = growthRow(`${side.name}: growth, independent ${small.toLocaleString('en')} → ${M.toLocaleString('en')}`, f[`map ${M}`]!, smallRuns[i]!.map);
+      f['tree growth'] = growthRow(`${side.name}: growth, tree ${small.toLocaleString('en')} → ${M.toLocaleString('en')}`, f[`tree ${M}`]!, smallRuns[i]!.tree);
+      f['tree vs map'] = growthRow(`${side.name}: tree of ${M.toLocaleString('en')} / ${small.toLocaleString('en')} independent`, f[`tree ${M}`]!, smallRuns[i]!.map);
+    });
+    if (sides.length > 1) {
+      console.log(`\n${sides[0]!.name} / ${sides[1]!.name}, same run:`);
+      for (const k of Object.keys(figures[0]!)) row({ figure: `  ${k}`, value: figures[0]![k]! / figures[1]![k]!, unit: '×' });
+    }
+    extra.growth = sides.map((side, i) => ({ side: side.name, figures: figures[i], smallRuns: smallRuns[i] }));
+  } finally {
+    for (const c of cleanup) await c();
+  }
+}
+
 async function main(): Promise<void> {
   console.log(`gluon scale benchmark: the real scheduler process against simulated workers; load average ${load()} on this machine`);
   console.log('(CPU figures are the scheduler process\'s own CPU time; wall-clock rates are under that load)\n');
@@ -289,10 +414,10 @@ async function main(): Promise<void> {
   const want = (s: string) => !only || only.has(s);
   try {
     await fleet.add(10, 2);
-    // Warm-up: JIT, the group's duration estimate, connection buffers; then the idle collection.
+    // Warm-up (see warmUp); then the idle collection.
     const collections0 = collectionLines().length;
-    await run(client, pid, fleet, WARM_UP_TASKS, 'map');
-    await roundTrip(client);
+    const self: Side = { name: other ? basename(resolve(other)) : 'this checkout', pid, client, fleet };
+    await warmUp(self);
     // A scheduler of another checkout (--scheduler-root) may be older than its idle collection.
     const collected = await until(() => collectionLines().length > collections0, 'the idle collection', 60_000).then(() => true, () => false);
     const idle = await steadyRss(pid);
@@ -301,15 +426,19 @@ async function main(): Promise<void> {
     extra.idleRssMiB = idleRss;
 
     const small = 10_000 / div;
+    const half = Math.ceil(SMALL_RUNS / 2);
     const per: Record<number, number> = {};
+    /** The 10k independent runs, the baseline of both shapes' growth. */
+    const smallMap: number[] = [];
     if (want('sizes')) {
-      console.log('\n-- scheduler CPU per task, 10 workers × 2 threads, submit until released --');
-      for (const n of [small, 100_000 / div]) {
-        const r = await runMedian(client, pid, fleet, n, 'map', n === small ? 5 : 1);
-        per[n] = r.cpuUs;
-        row({ figure: `${n.toLocaleString('en')} independent tasks`, value: r.cpuUs, unit: 'µs/task', note: `${'all' in r && r.all.length > 1 ? `median of ${r.all.map((x) => x.toFixed(1)).join(', ')}; ` : ''}${r.wallRate.toFixed(0)} tasks/s wall, client map() until sent ${clientBuildUs.toFixed(1)} µs/task CPU (with the simulated workers' share), load ${load()}` });
-      }
+      console.log(`\n-- scheduler CPU per task, 10 workers × 2 threads, submit until released (${small.toLocaleString('en')}: ${half} runs now, ${half} after ${M.toLocaleString('en')}) --`);
+      smallMap.push(...(await runsOf([self], small, 'map', half))[0]!);
+      await settle([self]);
+      const r = await run(client, pid, fleet, 100_000 / div, 'map');
+      per[100_000 / div] = r.cpuUs;
+      row({ figure: `${(100_000 / div).toLocaleString('en')} independent tasks`, value: r.cpuUs, unit: 'µs/task', note: `${r.wallRate.toFixed(0)} tasks/s wall, client map() until sent ${clientBuildUs.toFixed(1)} µs/task CPU (with the simulated workers' share), load ${load()}` });
       // 1M: update-graph timing, then held for the memory figure.
+      await settle([self]);
       firstComputeAt = 0;
       const args = Array.from({ length: M }, (_, i) => i + Math.random());
       const cpu0 = schedulerCpu(pid);
@@ -364,28 +493,39 @@ async function main(): Promise<void> {
       per[M] = cpuM;
       console.log('');
       row({ figure: `${M.toLocaleString('en')} independent tasks`, value: cpuM, unit: 'µs/task', note: `${(((releaseCpu) / M) * 1e6).toFixed(1)} of it the release; ${wallRate.toFixed(0)} tasks/s wall, load ${load()}` });
-      const growth = cpuM / per[small]!;
-      row({ figure: `growth of CPU per task, ${small.toLocaleString('en')} → ${M.toLocaleString('en')}`, value: growth, unit: '×', target: '≤ 1.5', meets: growth <= 1.5 });
+      smallMap.push(...(await runsOf([self], small, 'map', half, 1))[0]!);
+      per[small] = median(smallMap);
+      row({ figure: `${small.toLocaleString('en')} independent tasks`, value: per[small], unit: 'µs/task', note: spread(smallMap) });
+      growthRow(`growth of CPU per task, ${small.toLocaleString('en')} → ${M.toLocaleString('en')}`, cpuM, smallMap);
     }
     if (want('tree')) {
-      console.log('\n-- tree reduction (fan-in 8), submit until released --');
-      if (per[small] === undefined) {
-        const r = await runMedian(client, pid, fleet, small, 'map', 5);
-        per[small] = r.cpuUs;
-        row({ figure: `${small.toLocaleString('en')} independent tasks (the baseline)`, value: r.cpuUs, unit: 'µs/task', note: `median of ${r.all.map((x) => x.toFixed(1)).join(', ')}` });
-      }
+      console.log(`\n-- tree reduction (fan-in 8), submit until released (${small.toLocaleString('en')}: ${half} runs now, ${half} after ${M.toLocaleString('en')}) --`);
+      const ownBaseline = smallMap.length === 0;
+      if (ownBaseline) smallMap.push(...(await runsOf([self], small, 'map', half))[0]!);
+      const smallTree = (await runsOf([self], small, 'tree', half))[0]!;
       const tree: Record<number, number> = {};
-      for (const n of [small, 100_000 / div, M]) {
-        const r = await runMedian(client, pid, fleet, n, 'tree', n === small ? 5 : 1);
+      let tasksM = M;
+      for (const n of [100_000 / div, M]) {
+        await settle([self]);
+        const r = await run(client, pid, fleet, n, 'tree');
         tree[n] = r.cpuUs;
-        row({ figure: `${r.tasks.toLocaleString('en')} tasks in a tree reduction`, value: r.cpuUs, unit: 'µs/task', note: `${'all' in r && r.all.length > 1 ? `median of ${r.all.map((x) => x.toFixed(1)).join(', ')}; ` : ''}${r.wallRate.toFixed(0)} tasks/s wall, client ${clientBuildUs.toFixed(1)} µs/task CPU, load ${load()}` });
+        if (n === M) tasksM = r.tasks;
+        row({ figure: `${r.tasks.toLocaleString('en')} tasks in a tree reduction`, value: r.cpuUs, unit: 'µs/task', note: `${r.wallRate.toFixed(0)} tasks/s wall, client ${clientBuildUs.toFixed(1)} µs/task CPU, load ${load()}` });
       }
-      const treeGrowth = tree[M]! / tree[small]!;
-      row({ figure: `growth of CPU per task, tree of ${small.toLocaleString('en')} → ${M.toLocaleString('en')}`, value: treeGrowth, unit: '×', target: '≤ 1.5', meets: treeGrowth <= 1.5 });
-      const vsIndependent = tree[M]! / per[small]!;
-      row({ figure: `tree of ${M.toLocaleString('en')} / ${small.toLocaleString('en')} independent tasks`, value: vsIndependent, unit: '×', target: '≤ 1.5', meets: vsIndependent <= 1.5, note: 'dependencies, inline values' });
+      smallTree.push(...(await runsOf([self], small, 'tree', half, 1))[0]!);
+      if (ownBaseline) smallMap.push(...(await runsOf([self], small, 'map', half, 1))[0]!);
+      tree[small] = median(smallTree);
+      row({ figure: `${small.toLocaleString('en')} tasks in a tree reduction`, value: tree[small], unit: 'µs/task', note: spread(smallTree) });
+      if (ownBaseline) {
+        per[small] = median(smallMap);
+        row({ figure: `${small.toLocaleString('en')} independent tasks (the baseline)`, value: per[small], unit: 'µs/task', note: spread(smallMap) });
+      }
+      growthRow(`growth of CPU per task, tree of ${small.toLocaleString('en')} → ${tasksM.toLocaleString('en')}`, tree[M]!, smallTree);
+      growthRow(`tree of ${tasksM.toLocaleString('en')} / ${small.toLocaleString('en')} independent tasks`, tree[M]!, smallMap);
       extra.tree = tree;
+      extra.smallRuns = { map: smallMap, tree: smallTree };
     }
+    if (want('growth')) await growthAB(self, values.vs);
     extra.independent = per;
     if (want('workers')) {
       console.log(`\n-- workers: ${(100_000 / div).toLocaleString('en')} independent tasks on 10, 100, 1,000 workers × 2 threads --`);
