@@ -55,6 +55,12 @@ t.test('values out of range exit 2 naming the flag and the value', async (t) => 
     ['gluon-worker', ['ws://127.0.0.1:1', '--nworkers', '2000'], /--nworkers must be an integer from 1 to 1024, got "2000"/],
     ['gluon-worker', ['ws://127.0.0.1:1', '--memory-limit', '0'], /--memory-limit must be from 1MiB to 1024TiB, got "0"/],
     ['gluon-worker', ['ws://127.0.0.1:1', '--max-frame-bytes', '1'], /--max-frame-bytes must be from 1KiB to 2GiB, got "1"/],
+    // A size with a unit says what it came to, and that KB is 1000 bytes where the range is in KiB.
+    ['gluon-scheduler', ['--max-frame-bytes', '1KB'], /--max-frame-bytes must be from 1KiB to 2GiB, got "1KB" \(1000 bytes; KB, MB, GB, TB are powers of 1000 and KiB, MiB, GiB, TiB of 1024\)\n/],
+    ['gluon-worker', ['ws://127.0.0.1:1', '--max-message-bytes', '0.01MiB'], /--max-message-bytes must be from 64KiB to 4GiB, got "0\.01MiB" \(10486 bytes\)\n/],
+    // Not a size at all: the accepted forms are listed.
+    ['gluon-scheduler', ['--max-frame-bytes', '1K'], /--max-frame-bytes must be a size like 64MiB or 2GB \(a number of bytes, or a number and a unit; KB, MB, GB, TB are powers of 1000 and KiB, MiB, GiB, TiB of 1024\), got "1K"\n/],
+    ['gluon-worker', ['ws://127.0.0.1:1', '--memory-limit', '2 gigs'], /--memory-limit must be a size like 64MiB or 2GB \(a number of bytes, or a number and a unit; .*\), got "2 gigs"/],
   ];
   for (const [bin, args, re] of cases) {
     const r = run(bin, args);

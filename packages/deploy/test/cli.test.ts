@@ -42,7 +42,7 @@ t.test('bad values exit 2 naming the flag and the value', async (t) => {
     [['ssh', '--hosts', 'a'], /hosts must list the scheduler's host and at least one worker host/],
     [['slurm', '--jobs', '-1'], /--jobs must be an integer from 0 to 10000, got "-1"|argument is ambiguous/],
     [['slurm', '--cores', '0'], /--cores must be an integer from 1 to 1024, got "0"/],
-    [['slurm', '--memory', '1k'], /--memory must be a size like 64MiB or 2GB, got "1k"/],
+    [['slurm', '--memory', '1k'], /--memory must be a size like 64MiB or 2GB \(a number of bytes, or a number and a unit; KB, MB, GB, TB are powers of 1000 and KiB, MiB, GiB, TiB of 1024\), got "1k"/],
     [['slurm', '--memory', '1MiB'], /--memory must be from 16MiB to 1024TiB, got "1MiB"/],
     [['slurm', '--walltime', '2h'], /--walltime must look like HH:MM:SS \(or D-HH:MM:SS\), got "2h"/],
     [['slurm', '--adapt', '5'], /--adapt must look like MIN:MAX \(e\.g\. 0:20\), got "5"/],

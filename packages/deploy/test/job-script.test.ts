@@ -45,7 +45,7 @@ t.test('PBSCluster.jobScript and arrayScript: resources, walltime, queue, accoun
 
 t.test('bad options are refused naming the option and the value', async (t) => {
   await t.rejects(SlurmCluster.start({ ...attach, cores: 0 }), /cores must be an integer from 1 to 1024, got 0/);
-  await t.rejects(SlurmCluster.start({ ...attach, memory: 'lots' }), /memory must be a size like 64MiB or 2GB, got "lots"/);
+  await t.rejects(SlurmCluster.start({ ...attach, memory: 'lots' }), /memory must be a size like 64MiB or 2GB \(a number of bytes, or a number and a unit; KB, MB, GB, TB are powers of 1000 and KiB, MiB, GiB, TiB of 1024\), got "lots"/);
   await t.rejects(SlurmCluster.start({ ...attach, walltime: '2h' }), /walltime must look like HH:MM:SS \(or D-HH:MM:SS\), got "2h"/);
   await t.rejects(PBSCluster.start({ ...attach, jobName: 'a b' }), /jobName may hold letters, digits/);
   const c = await SlurmCluster.start(attach);

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseBytes, parseDuration, parseIntIn } from './units.js';
+import { parseBytes, parseDuration, parseIntIn, sizeNote } from './units.js';
 
 /** One command-line flag. `T` is the parsed value's type. */
 export interface Flag<T> {
@@ -86,7 +86,7 @@ export const flag = {
   },
   /** A size (`64MiB`, `2GB`; a bare number is bytes) → bytes, within [min, max]. */
   bytes<D extends string | undefined = undefined>(help: string, min: number, max: number, dflt?: D): Flag<Dflt<D, number>> {
-    return { help, arg: 'SIZE', ...withDefault(dflt), parse: (t, f) => inRange(f, t, parseBytes(f, t), min, max, fmtBytes) };
+    return { help, arg: 'SIZE', ...withDefault(dflt), parse: (t, f) => { const n = parseBytes(f, t); return inRange(f, t, n, min, max, fmtBytes, sizeNote(t, n)); } };
   },
   /** One of a fixed set of words. */
   choice<const W extends string, D extends W | undefined = undefined>(help: string, words: readonly W[], dflt?: D): Flag<Dflt<D, W>> {
@@ -104,8 +104,9 @@ function withDefault(d: string | undefined): { default?: string } {
   return d === undefined ? {} : { default: d };
 }
 
-function inRange(f: string, text: string, v: number, lo: number, hi: number, fmt: (n: number) => string): number {
-  if (!(v >= lo && v <= hi)) throw new RangeError(`${f} must be from ${fmt(lo)} to ${fmt(hi)}, got "${text}"`);
+/** `v` (read from `text`) when in [lo, hi]; else a RangeError naming the flag, the range and the text, then `note`. */
+function inRange(f: string, text: string, v: number, lo: number, hi: number, fmt: (n: number) => string, note = ''): number {
+  if (!(v >= lo && v <= hi)) throw new RangeError(`${f} must be from ${fmt(lo)} to ${fmt(hi)}, got "${text}"${note}`);
   return v;
 }
 

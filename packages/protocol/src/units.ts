@@ -11,12 +11,25 @@ export function parseDuration(flag: string, v: string): number {
   return Number(m[1]) * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000);
 }
 
+/** The units a size may carry, for messages: the decimal and the binary ones are easily mixed up. */
+const SIZE_UNITS = 'KB, MB, GB, TB are powers of 1000 and KiB, MiB, GiB, TiB of 1024';
+
 /** `64MiB`, `2GB`, `1024` → bytes. */
 export function parseBytes(flag: string, v: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB|TB|TiB)?$/i.exec(v.trim());
-  if (!m) throw new RangeError(`${flag} must be a size like 64MiB or 2GB, got "${v}"`);
+  // The forms before "got": callers that re-word the end (config keys) keep them.
+  if (!m) throw new RangeError(`${flag} must be a size like 64MiB or 2GB (a number of bytes, or a number and a unit; ${SIZE_UNITS}), got "${v}"`);
   const mult: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3, tb: 1e12, tib: 1024 ** 4 };
   return Math.round(Number(m[1]) * mult[(m[2] ?? 'B').toLowerCase()]!);
+}
+
+/**
+ * What a size's text came to, for an out-of-range message: `(1000 bytes; KB, MB… are powers of
+ * 1000 …)` for `1KB` against a range from 1KiB; nothing for a bare byte count.
+ */
+export function sizeNote(text: string, bytes: number): string {
+  if (/^\s*\d+\s*$/.test(text)) return '';
+  return ` (${bytes} bytes${/\d\s*[KMGT]B\s*$/i.test(text) ? `; ${SIZE_UNITS}` : ''})`;
 }
 
 /** An integer in [lo, hi]. */

@@ -189,7 +189,7 @@ t.test('--max-send-backlog and gluon-worker\'s --peer-timeout refuse bad values,
   t.match(backlog.out(), /--max-send-backlog must be from 1MiB to 64GiB, got "0"/);
   const notSize = start([], ['--port', '0', '--no-dashboard', '--max-send-backlog', 'lots']);
   t.equal(await notSize.exit(), 2);
-  t.match(notSize.out(), /--max-send-backlog must be a size like 64MiB or 2GB, got "lots"/);
+  t.match(notSize.out(), /--max-send-backlog must be a size like 64MiB or 2GB \(a number of bytes, or a number and a unit; KB, MB, GB, TB are powers of 1000 and KiB, MiB, GiB, TiB of 1024\), got "lots"/);
   const workerCli = join(dirname(cli), '..', '..', 'worker', 'dist', 'cli.js');
   const worker = spawn(process.execPath, [workerCli, 'ws://127.0.0.1:1', '--peer-timeout', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(worker);

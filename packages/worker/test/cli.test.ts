@@ -24,5 +24,5 @@ t.test('--max-send-backlog: listed with its default, and a bad value exits 2 nam
   t.match(zero.out, /--max-send-backlog must be from 1MiB to 64GiB, got "0"/);
   const notSize = await run(['ws://127.0.0.1:1', '--max-send-backlog', 'lots']);
   t.equal(notSize.code, 2);
-  t.match(notSize.out, /--max-send-backlog must be a size like 64MiB or 2GB, got "lots"/);
+  t.match(notSize.out, /--max-send-backlog must be a size like 64MiB or 2GB \(a number of bytes, or a number and a unit; KB, MB, GB, TB are powers of 1000 and KiB, MiB, GiB, TiB of 1024\), got "lots"/);
 });
