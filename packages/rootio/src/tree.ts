@@ -8,6 +8,7 @@ import { decode } from './decode.js';
 import { ColumnMemory } from './column-memory.js';
 import type { Counts } from './counted-walk.js';
 import { ELEMENT_SIZE, type Column } from './types.js';
+import { entryRange } from './entry-range.js';
 
 export interface RangeOptions {
   entryStart?: number;
@@ -130,17 +131,18 @@ export class TreeReader {
     return this.numEntries > 0 ? [0, ...out, this.numEntries] : [0];
   }
 
+  /** `tree "mini" in /data/x.root`, for messages. */
+  private describe(): string {
+    return `tree "${this.name}" in ${this.file.path}`;
+  }
+
   branch(name: string): BranchInfo {
     return this.branchState(name).info;
   }
 
   /** Reads branches for entries `[entryStart, entryStop)` (with `into`, into an earlier read's memory). */
   async arrays(names: string[], opts: ArraysOptions = {}): Promise<Record<string, Column>> {
-    const start = opts.entryStart ?? 0;
-    const stop = Math.min(opts.entryStop ?? this.numEntries, this.numEntries);
-    if (!Number.isInteger(start) || start < 0 || !Number.isInteger(stop) || stop < start) {
-      throw new RangeError(`invalid entry range [${opts.entryStart}, ${opts.entryStop}) for tree ${this.name} with ${this.numEntries} entries`);
-    }
+    const { start, stop } = entryRange(this.describe(), this.numEntries, opts);
     // Plain loops build the arrays here, not .map(): TurboFan's inlined map makes HOLEY arrays
     // where the interpreter makes PACKED ones, so this function's optimized code met arrays of a
     // kind its feedback never saw, deoptimized ("wrong map") and was recompiled (~50 ms of compiler
@@ -240,8 +242,7 @@ export class TreeReader {
   async *iterate(names: string[], opts: IterateOptions = {}): AsyncGenerator<Batch> {
     const step = opts.step ?? 100_000;
     if (!Number.isInteger(step) || step < 1) throw new RangeError(`iterate: step must be a positive integer, got ${step}`);
-    const start = opts.entryStart ?? 0;
-    const stop = Math.min(opts.entryStop ?? this.numEntries, this.numEntries);
+    const { start, stop } = entryRange(this.describe(), this.numEntries, opts);
     let last: Record<string, Column> | undefined;
     for (let a = start; a < stop; a += step) {
       const b = Math.min(a + step, stop);

@@ -77,9 +77,18 @@ if (!data) {
     const f = await openRootFile(path);
     t.teardown(() => f.close());
     const tree = await f.tree('sample');
-    await t.rejects(tree.arrays(['n'], { entryStart: 5, entryStop: 2 }), RangeError);
-    await t.rejects(tree.arrays(['n'], { entryStart: -1 }), RangeError);
-    await t.rejects(tree.arrays(['n'], { entryStart: 1.5 }), RangeError);
+    // Each names the tree and its file, the bound, the value and the valid range (it said
+    // "invalid entry range [-1, undefined)").
+    const where = `tree "sample" in ${path}`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const startRange = 'must be an integer from 0 to 30 \\(its 30 entries are \\[0, 30\\)\\)';
+    await t.rejects(tree.arrays(['n'], { entryStart: -1 }), { name: 'RangeError', message: new RegExp(`^${where}: entryStart ${startRange}, got -1$`) });
+    await t.rejects(tree.arrays(['n'], { entryStart: 1.5 }), { name: 'RangeError', message: new RegExp(`^${where}: entryStart ${startRange}, got 1\\.5$`) });
+    await t.rejects(tree.arrays(['n'], { entryStart: 31 }), { name: 'RangeError', message: new RegExp(`^${where}: entryStart ${startRange}, got 31$`) });
+    await t.rejects(tree.arrays(['n'], { entryStart: '3' as never }), { name: 'RangeError', message: new RegExp(`^${where}: entryStart ${startRange}, got "3"$`) });
+    await t.rejects(tree.arrays(['n'], { entryStart: 5, entryStop: 2 }), { name: 'RangeError', message: new RegExp(`^${where}: entryStop must be an integer from entryStart \\(5\\) up, past 30 read as 30 \\(its 30 entries are \\[0, 30\\)\\), got 2$`) });
+    // iterate() checks the same range (a negative start used to reach arrays() as its first batch).
+    const it = tree.iterate(['n'], { entryStart: -1, step: 10 });
+    await t.rejects(it.next(), { name: 'RangeError', message: new RegExp(`^${where}: entryStart ${startRange}, got -1$`) });
     const past = await tree.arrays(['n'], { entryStart: 0, entryStop: 1000 });
     t.equal((past.n as Int32Array).length, 30, 'entryStop past the end is clipped to the tree');
   });

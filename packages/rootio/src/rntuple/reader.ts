@@ -10,6 +10,7 @@ import { RootFormatError, UnsupportedBranchTypeError } from '../errors.js';
 import type { BranchInfo } from '../branch.js';
 import { ColumnMemory, FRESH } from '../column-memory.js';
 import type { ArraysOptions, Batch, IterateOptions } from '../tree.js';
+import { entryRange } from '../entry-range.js';
 import type { ByteSource } from '../source.js';
 import { type Column, type ElementType, type Nested, type TypedArray } from '../types.js';
 import { parsing } from '../meta/directory.js';
@@ -107,11 +108,7 @@ export class RNTupleReader {
    * earlier read's memory, as a TTree's do.
    */
   async arrays(names: string[], opts: ArraysOptions = {}): Promise<Record<string, Column>> {
-    const start = opts.entryStart ?? 0;
-    const stop = Math.min(opts.entryStop ?? this.numEntries, this.numEntries);
-    if (!Number.isInteger(start) || start < 0 || !Number.isInteger(stop) || stop < start) {
-      throw new RangeError(`invalid entry range [${opts.entryStart}, ${opts.entryStop}) for RNTuple ${this.name} with ${this.numEntries} entries`);
-    }
+    const { start, stop } = entryRange(`RNTuple "${this.name}" in ${this.source.path}`, this.numEntries, opts);
     const out: Record<string, Column> = {};
     const memory = opts.into ? new ColumnMemory(Object.values(opts.into)) : FRESH;
     for (const n of names) {
@@ -126,9 +123,9 @@ export class RNTupleReader {
   async *iterate(names: string[], opts: IterateOptions = {}): AsyncGenerator<Batch> {
     const step = opts.step ?? 100_000;
     if (!Number.isInteger(step) || step < 1) throw new RangeError(`iterate: step must be a positive integer, got ${step}`);
-    const stop = Math.min(opts.entryStop ?? this.numEntries, this.numEntries);
+    const { start, stop } = entryRange(`RNTuple "${this.name}" in ${this.source.path}`, this.numEntries, opts);
     let last: Record<string, Column> | undefined;
-    for (let a = opts.entryStart ?? 0; a < stop; a += step) {
+    for (let a = start; a < stop; a += step) {
       const b = Math.min(a + step, stop);
       const columns = await this.arrays(names, { entryStart: a, entryStop: b, into: opts.reuse ? last : undefined });
       last = columns;
