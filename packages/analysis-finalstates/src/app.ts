@@ -5,14 +5,14 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { consoleProgress } from '@gluon/analysis-h4l';
+import { consoleProgress, runDirName } from '@gluon/analysis-h4l';
 import { startBatchRun } from '@gluon/deploy';
 import { type FsConfig, ConfigError, STAGES } from './config.js';
 import { listFiles, batchSlice, countEntries, inputProblems, makeChunks, fileDigest } from './dataset.js';
 import { physicsOptions, schemaOf } from './options.js';
 import { branchesFor } from './chunk.js';
 import { runFinalStates, type RunReport } from './run.js';
-import { runDirName, writeRun, outputStem } from './outputs.js';
+import { writeRun, outputStem } from './outputs.js';
 import { finalStatesByCount } from './result.js';
 
 /** Where a run writes and which slice of the files it reads. */

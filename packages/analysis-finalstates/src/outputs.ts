@@ -33,12 +33,6 @@ export function versions(): Record<string, string> {
   };
 }
 
-/** `<base>/<run_name>_<YYYYMMDD_HHMMSS>` (UTC). */
-export function runDirName(base: string, runName: string, now = new Date()): string {
-  const iso = now.toISOString();
-  return path.join(base, `${runName}_${iso.slice(0, 10).replace(/-/g, '')}_${iso.slice(11, 19).replace(/:/g, '')}`);
-}
-
 /** The file stem of a batch slice's outputs, or of a whole run. */
 export function outputStem(batch?: { index: number; total: number }): string {
   return batch ? `finalstates.batch-${batch.index}-of-${batch.total}` : 'finalstates';

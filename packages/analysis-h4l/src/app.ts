@@ -14,7 +14,7 @@ import { consoleProgress } from './progress.js';
 import { sampleByName } from './samples.js';
 import { referenceLumiFb } from './groups.js';
 import { datasetOrigin, variantsOf, metaNotes, type RunMeta } from './meta.js';
-import { checkWritable } from './paths.js';
+import { checkWritable, runDirName } from './paths.js';
 import { startBatchCluster } from './batch.js';
 import { gitCommit, inputDigests } from './provenance.js';
 import { earlierOutputs, removeStaleOutputs } from './stale-outputs.js';
@@ -22,10 +22,9 @@ import { earlierOutputs, removeStaleOutputs } from './stale-outputs.js';
 /** This package's version (`gluon-h4l --version`, and recorded in every run's outputs). */
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
-/** `outputs/<run-name>_<YYYYMMDD-HHMMSS>` relative to the working directory. */
+/** `outputs/<run-name>_<YYYYMMDD_HHMMSS>` (UTC) relative to the working directory, named as gluon-finalstates names its runs. */
 export function defaultOutDir(runName: string, now = new Date()): string {
-  const ts = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return path.join('outputs', `${runName}_${ts}`);
+  return runDirName('outputs', runName, now);
 }
 
 /**

@@ -36,7 +36,7 @@ export const RUN_FLAGS: Record<string, RunFlag> = {
   'n-workers': { key: 'n_workers', type: 'string', parse: Number, arg: 'N', help: 'LocalCluster workers; 0 runs in-process (the serial reference)' },
   scheduler: { key: 'scheduler', type: 'string', arg: 'ws://HOST:PORT', help: 'use an existing scheduler and its workers' },
   'chunk-size': { key: 'chunk_size', type: 'string', parse: Number, arg: 'N', help: 'events per chunk' },
-  out: { key: 'out', type: 'string', arg: 'DIR', help: 'output directory (default outputs/<run-name>_<timestamp>)' },
+  out: { key: 'out', type: 'string', arg: 'DIR', help: 'output directory (default outputs/<run-name>_<YYYYMMDD_HHMMSS>, UTC)' },
   'max-files': { key: 'max_files', type: 'string', parse: Number, arg: 'N', help: 'use only the first N files' },
   'run-name': { key: 'run_name', type: 'string', arg: 'NAME', help: 'name of the default output directory' },
   lumi: { key: 'lumi_fb', type: 'string', parse: Number, arg: 'FB', help: 'luminosity the MC is normalised to, fb⁻¹ (default: the selection\'s)' },

@@ -29,3 +29,13 @@ export async function checkWritable(p: string, what: string, want: 'dir' | 'file
   if (!dst.isDirectory()) throw new ConfigError(`${what} ${p} cannot be created: ${dir} is a file, not a directory`);
   await access(dir, constants.W_OK).catch((e: NodeJS.ErrnoException) => { throw new ConfigError(`${what} ${p} cannot be created: ${dir} is not writable (${e.code})`); });
 }
+
+/**
+ * A run's default output directory, `<base>/<runName>_<YYYYMMDD_HHMMSS>` (UTC), the same for every
+ * analysis CLI (gluon-h4l: base `outputs`; gluon-finalstates: base_output_dir), so runs of both sort
+ * and read alike.
+ */
+export function runDirName(base: string, runName: string, now = new Date()): string {
+  const iso = now.toISOString();
+  return path.join(base, `${runName}_${iso.slice(0, 10).replace(/-/g, '')}_${iso.slice(11, 19).replace(/:/g, '')}`);
+}
