@@ -138,6 +138,8 @@ export abstract class JobQueueCluster {
   private readonly jobs = new Map<string, JobInfo>();
   private target = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** The last failure of a periodic look, logged once until a look succeeds or fails otherwise. */
+  private lastLookFailure: string | undefined;
   private adaptOpts: AdaptOptions | undefined;
   private idleLooks = 0;
   private syncing: Promise<void> | undefined;
@@ -374,8 +376,15 @@ export abstract class JobQueueCluster {
 
   private watch(everyMs = this.opts.pollIntervalMs ?? 2000): void {
     if (this.timer || this.closed) return;
-    // Giving up was logged when it happened, and stopped this timer.
-    this.timer = setInterval(() => { this.sync().catch((e: Error) => { if (e !== this.failure) process.emitWarning(`${this.kind} cluster: ${e.message}`); }); }, everyMs);
+    // Giving up was logged when it happened, and stopped this timer. Any other failure (a submit
+    // that fails on every look, e.g. a bad account under adapt()) is logged once, not every look.
+    this.timer = setInterval(() => {
+      this.sync().then(() => { this.lastLookFailure = undefined; }, (e: Error) => {
+        if (e === this.failure || e.message === this.lastLookFailure) return;
+        this.lastLookFailure = e.message;
+        this.log(`${e.message} (retrying every ${everyMs} ms; said again only if it changes)`);
+      });
+    }, everyMs);
     this.timer.unref();
   }
 

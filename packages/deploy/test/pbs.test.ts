@@ -134,3 +134,26 @@ t.test('a job whose worker joined and then ended is normal churn: not logged, no
   await cluster.waitForWorkers(1, 120_000);
   await cluster.close();
 });
+
+t.test('a submission refused on every look (adapt) is logged once, not every look', async (t) => {
+  // It was a node warning per look ("(node:PID) Warning: pbs cluster: qsub … failed"), every 2 s
+  // for as long as gluon-cluster pbs --adapt ran.
+  const lines: string[] = [];
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.message);
+  process.on('warning', onWarning);
+  process.env.FAKE_PBS_QSUB_FAILS = 'Unauthorized Request (account nope)';
+  const refused = join(dir, 'refused');
+  const attempts = () => (existsSync(refused) ? readFileSync(refused, 'utf8').split('\n').filter(Boolean).length : 0);
+  const before = attempts();
+  const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 100, log: (l) => lines.push(l) });
+  t.teardown(async () => { delete process.env.FAKE_PBS_QSUB_FAILS; process.off('warning', onWarning); await cluster.close(); });
+  cluster.adapt({ minimum: 1, maximum: 2, intervalMs: 100 });
+  // Wait for five refused submissions (each look submits once), bounded generously.
+  for (let i = 0; i < 1200 && attempts() - before < 5; i++) await new Promise((r) => setTimeout(r, 100));
+  t.ok(attempts() - before >= 5, `five looks submitted and were refused (${attempts() - before})`);
+  const said = lines.filter((l) => l.includes('Unauthorized Request (account nope)'));
+  t.equal(said.length, 1, `the refusal is logged once:\n${lines.join('\n')}`);
+  t.match(said[0], /^qsub failed \(exit 1\): qsub: Unauthorized Request \(account nope\) \(retrying every 100 ms; said again only if it changes\)$/);
+  t.same(warnings.filter((w) => w.includes('Unauthorized')), [], 'no process warnings');
+});
