@@ -426,6 +426,13 @@ export class Client implements FutureHost {
           if (node) builder.cancel(node);
           continue;
         }
+        if (f && f.isReleased && !f.pinned) {
+          // Released before it was built, and no later unit names it: nothing to hold, so
+          // nothing to build (a unit that includes its node builds that node as its own).
+          pins.release(i);
+          f.bind(LazyGraph.unsentState());
+          continue;
+        }
         const before = job.tasks.length;
         let key: string;
         try {
@@ -446,16 +453,6 @@ export class Client implements FutureHost {
         // Built through the builder, as a node nobody holds (emit's specs are held already).
         const asNode = builtHere && job.unwanted.has(key);
         let state = this.keys.get(key);
-        if (f.isReleased && !f.pinned) {
-          // Released before it was built: nothing to hold. A plain unit's spec is not sent
-          // either; a node's stays (a later unit of the graph may depend on it).
-          if (builtHere && !asNode) {
-            job.tasks.pop();
-            this.lineage.release(key);
-          }
-          f.bind(state ?? new KeyState(key));
-          continue;
-        }
         if (!state) {
           if (asNode) {
             job.unwanted.delete(key); // it travels with its want
@@ -1235,7 +1232,7 @@ export class Client implements FutureHost {
     this.closeReason = why;
     this.wakeReconnect?.();
     this.releases.clear();
-    this.outbox.abandon();
+    this.outbox.abandon(why);
     for (const s of this.keys.values()) if (!s.done) s.disconnected(why);
     void this.peers.close();
   }
@@ -1260,7 +1257,7 @@ export class Client implements FutureHost {
     if (this.closed) return;
     this.flush();
     // Whatever is still queued leaves now: there is no later turn to send it in.
-    if (!this.reconnecting) this.outbox.drainNow();
+    if (!this.reconnecting) this.outbox.drainNow('the client was closed');
     // Closed first, so the connection's close event is not taken for a lost scheduler.
     const conn = this.conn;
     this.onClose('the client was closed');

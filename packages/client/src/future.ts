@@ -86,8 +86,9 @@ export class KeyState {
     this.wake();
   }
 
-  /** The client lost its scheduler before this key finished. */
-  disconnected(reason: string): void {
+  /** The client lost its scheduler before this key finished (`unsent`: before its task was built). */
+  disconnected(reason: string, unsent?: string): void {
+    this.unsent = unsent;
     this.status = 'lost';
     this.lostReason = reason;
     this.wake();
@@ -113,7 +114,9 @@ export class KeyState {
   /** The error a caller sees for a key that did not finish. */
   failure(): Error {
     if (this.status === 'cancelled') return new CancelledError(this.key, this.unsent);
-    if (this.status === 'lost' && !this.error) return new ClientClosedError(`${this.lostReason} before ${this.key} finished`);
+    if (this.status === 'lost' && !this.error) {
+      return new ClientClosedError(`${this.lostReason} before ${this.unsent ? `${this.unsent} was sent` : `${this.key} finished`}`);
+    }
     if (this.error) return new TaskError(this.error);
     return new Error(`task ${this.key} is ${this.status}`);
   }
@@ -163,7 +166,7 @@ export class Future<T = unknown> {
   get state(): KeyState {
     if (!this.bound) {
       // Cancelled before it was built: settled, without building anything.
-      if (this.job!.isCancelled(this.index)) this.bind(this.job!.cancelledState(this.index));
+      if (this.job!.isSettled(this.index)) this.bind(this.job!.settledState(this.index));
       else this.job!.bindThrough(this.index);
     }
     return this.bound!;
@@ -177,7 +180,7 @@ export class Future<T = unknown> {
 
   /** @internal False while its map is still to be built up to it (and it was not cancelled meanwhile). */
   get isBound(): boolean {
-    return this.bound !== undefined || this.job!.isCancelled(this.index);
+    return this.bound !== undefined || this.job!.isSettled(this.index);
   }
 
   /** @internal Resolves once this future is bound (at once unless its map is still being built). */
@@ -204,12 +207,12 @@ export class Future<T = unknown> {
   }
 
   get status(): FutureStatus {
-    return this.bound ? this.bound.status : this.job!.isCancelled(this.index) ? 'cancelled' : 'pending';
+    return this.bound ? this.bound.status : this.job!.isSettled(this.index) ? this.state.status : 'pending';
   }
 
   /** True once the task finished, failed or was cancelled. */
   get done(): boolean {
-    return this.bound ? this.bound.done : this.job!.isCancelled(this.index);
+    return this.bound ? this.bound.done : this.job!.isSettled(this.index);
   }
 
   /**

@@ -52,6 +52,8 @@ export class LazyGraph {
   private cancelled: Uint8Array | undefined;
   /** Units cancelled and not yet passed by {@link next}. */
   private cancelledAhead = 0;
+  /** Set when the client closed with units still to build: they never will be (see {@link abandon}). */
+  private lost: string | undefined;
 
   constructor(
     readonly n: number,
@@ -73,6 +75,33 @@ export class LazyGraph {
   /** Unit `index` was cancelled before it was built. */
   isCancelled(index: number): boolean {
     return this.cancelled !== undefined && this.cancelled[index] === 1;
+  }
+
+  /**
+   * Unit `index` will never be built: cancelled, or its client closed first. Its future is
+   * settled (see {@link settledState}).
+   */
+  isSettled(index: number): boolean {
+    return this.isCancelled(index) || (this.lost !== undefined && index >= this.next);
+  }
+
+  /** The state of a future whose unit will never be built ({@link isSettled}). */
+  settledState(index: number): KeyState {
+    if (this.isCancelled(index) || this.lost === undefined) return this.cancelledState(index);
+    const state = LazyGraph.unsentState();
+    state.disconnected(this.lost, `${this.opts.what ?? 'unit'} ${index}`);
+    return state;
+  }
+
+  /**
+   * The client closed (`reason`): the units not built yet never will be (a million of them built
+   * only to fail held the closing client for seconds); their futures fail with the reason.
+   */
+  abandon(reason: string): void {
+    if (this.next >= this.n) return;
+    this.lost = reason;
+    this.tasks = [];
+    for (const w of this.waiters.splice(0)) w.resolve();
   }
 
   /**
@@ -111,13 +140,18 @@ export class LazyGraph {
    * placeholder key (no task was ever made), its error naming the unit.
    */
   cancelledState(index: number): KeyState {
-    const state = new KeyState(`unsent-${++unsentKeys}`);
+    const state = LazyGraph.unsentState();
     state.cancelled(`${this.opts.what ?? 'unit'} ${index}`);
     return state;
   }
 
+  /** A state for a future whose task was never built (released or cancelled first): a placeholder key, `unsent-N`. */
+  static unsentState(): KeyState {
+    return new KeyState(`unsent-${++unsentKeys}`);
+  }
+
   get done(): boolean {
-    return this.next >= this.n && this.tasks.length === 0;
+    return (this.next >= this.n || this.lost !== undefined) && this.tasks.length === 0;
   }
 
   /**
@@ -130,12 +164,12 @@ export class LazyGraph {
 
   /** Builds every unit up to and including `index` now. */
   bindThrough(index: number): void {
-    if (index >= this.next) this.advance(index + 1, Infinity);
+    if (index >= this.next && this.lost === undefined) this.advance(index + 1, Infinity);
   }
 
   /** Resolves once the unit at `index` is built (or cancelled). */
   whenBound(index: number): Promise<void> {
-    if (index < this.next || this.isCancelled(index)) return Promise.resolve();
+    if (index < this.next || this.isSettled(index)) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ index, resolve }));
   }
 

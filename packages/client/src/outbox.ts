@@ -92,20 +92,14 @@ export class GraphOutbox {
     return new Promise((r) => this.emptyWaiters.push(r));
   }
 
-  /** The client closed: nothing more will be sent; waiters are let go. */
-  abandon(): void {
-    // Lazy graphs are built to the end, so that every future has a state to fail.
-    this.buildAll();
-    this.clear();
-    this.settleWaiters();
-  }
-
-  /** Builds every lazy graph queued to its end now (their tasks stay queued in order). */
-  buildAll(): void {
+  /** The client closed (`reason`): nothing more will be sent; lazy graphs' unbuilt futures fail with it; waiters are let go. */
+  abandon(reason: string): void {
     for (let i = this.head; i < this.items.length; i++) {
       const it = this.items[i]!;
-      if ('job' in it) it.job.bindThrough(it.job.n - 1);
+      if ('job' in it) it.job.abandon(reason);
     }
+    this.clear();
+    this.settleWaiters();
   }
 
   /**
@@ -206,20 +200,16 @@ export class GraphOutbox {
 
   /**
    * Sends everything queued now, without pacing (the client is closing and will not get another
-   * turn of the event loop to send it).
+   * turn of the event loop to send it), but lazy graphs: their futures fail with `reason` (see
+   * LazyGraph.abandon), and the scheduler would drop their tasks with the client's keys at once.
    */
-  drainNow(): void {
+  drainNow(reason: string): void {
     const conn = this.conn();
     if (!conn) return;
     while (!this.empty) {
-      const it = this.items[this.head]!;
-      if ('job' in it) {
-        this.sendJobFrame(conn, it.job, Infinity);
-        if (it.job.done) this.head++;
-      } else {
-        this.head++;
-        this.sendItem(conn, it);
-      }
+      const it = this.items[this.head++]!;
+      if ('job' in it) it.job.abandon(reason);
+      else this.sendItem(conn, it);
     }
     this.compact();
     conn.flush();

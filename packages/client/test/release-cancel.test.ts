@@ -216,3 +216,38 @@ t.test('futures cancelled unbuilt, then passed on: a graph built later naming th
   t.equal(tasks().filter((x) => x.group === 'combine').length, 163, 'the nodes not depending on it were sent');
   client.release(xs);
 });
+
+t.test('release of a map not yet built: its tasks are never built nor sent, nor released', async (t) => {
+  const { client, tasks, released, until } = await recorded(t);
+  const n = 1000;
+  const { objs, reads } = countedArgs(n);
+  const futures = client.map(sumAll, objs.map((o) => [o]));
+  const checked = reads.slice();
+  // Every other one released before anything was built.
+  client.release(futures.filter((_, i) => i % 2 === 1));
+  const after = client.submit(noop, 'after');
+  await until(() => tasks().some((x) => x.key === after.key));
+  t.equal(tasks().length, n / 2 + 1, 'the kept half and the task after it were sent');
+  t.ok(reads.every((r, i) => (i % 2 === 1 ? r === checked[i] : r > checked[i]!)), 'the released ones were never built');
+  t.equal(released().length, 0, 'nothing to release: they were never held');
+  await t.rejects(futures[1]!.result(), /^future unsent-\d+ was released/);
+  client.release(futures);
+  after.release();
+  await until(() => released().length >= n / 2 + 1);
+  t.equal(new Set(released()).size, n / 2 + 1, 'the kept half released once each, with the task after it');
+});
+
+t.test('close() with a map not yet built: nothing more is built, its futures fail naming the element', async (t) => {
+  const { client, tasks } = await recorded(t);
+  const n = 1000;
+  const { objs, reads } = countedArgs(n);
+  const futures = client.map(sumAll, objs.map((o) => [o]));
+  const checked = reads.slice();
+  await client.close();
+  // close() sends what is queued first: the slice under way may have been built.
+  const built = reads.filter((r, i) => r > checked[i]!).length;
+  t.ok(built <= 2 * SLICE, `${built} of ${n} built: what was under way, no more`);
+  t.ok(tasks().length <= built, 'nothing else was sent');
+  t.ok(futures.every((f) => f.status === 'lost' && f.done), 'every future is settled');
+  await t.rejects(futures[n - 1]!.result(), { name: 'ClientClosedError', message: /the client was closed before map\(\): element 999 was sent$/ });
+});
