@@ -108,20 +108,33 @@ t.test('a 9,000-node random DAG split over several graph frames matches too', (t
 
 t.test('asCompleted yields each future once, in completion order; wait', async (t) => {
   // Early in the file: no cancelled task can still be finishing in a thread and skew the order.
-  const futures = [client.submit(sleep, 400, 'slow'), client.submit(sleep, 5, 'fast')];
+  // The slow task of each pair waits for a gate file the test creates only once the quick one is
+  // in (recordRun), so the order does not rest on sleeps of different lengths: on a loaded
+  // machine a 5 ms task could finish after a 400 ms one. Two idle workers of one thread each
+  // take one task of a pair each.
+  const gate = (name: string) => join(scratch, `gate-${name}`);
+  const open = (name: string) => writeFileSync(gate(name), '');
+  const futures = [client.submit(fx.recordRun, counter('ac-slow'), 1, 0, gate('ac')), client.submit(fx.recordRun, counter('ac-fast'), 10, 0)];
   const order: unknown[] = [];
-  for await (const f of client.asCompleted(futures)) order.push(await f.result());
-  t.same(order, ['fast', 'slow'], 'each future once, the quick one first');
+  for await (const f of client.asCompleted(futures)) {
+    order.push(await f.result());
+    open('ac');
+  }
+  t.same(order, [11, 2], 'each future once, the quick one first');
 
-  const pair = [client.submit(sleep, 5, 'a'), client.submit(sleep, 400, 'b')];
+  const pair = [client.submit(fx.recordRun, counter('first-a'), 20, 0), client.submit(fx.recordRun, counter('first-b'), 30, 0, gate('first'))];
   const first = await client.wait(pair, { returnWhen: 'FIRST_COMPLETED' });
   t.equal(first.done.length, 1);
   t.equal(first.done[0], pair[0]);
+  open('first');
   const all = await client.wait(pair);
   t.equal(all.done.length, 2);
   t.equal(all.notDone.length, 0);
-  const timed = await client.wait([client.submit(sleep.with({ pure: false }), 400, 'c')], { timeoutMs: 20 });
+  const held = client.submit(fx.recordRun.with({ pure: false }), counter('timed'), 40, 0, gate('timed'));
+  const timed = await client.wait([held], { timeoutMs: 20 });
   t.equal(timed.notDone.length, 1, 'the timeout returns before the task is done');
+  open('timed');
+  t.equal(await held.result(), 41, 'the task ends once its gate opens');
 });
 
 t.test('treeReduce over 2,000 histograms equals the serial sum exactly', async (t) => {
