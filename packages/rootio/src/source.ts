@@ -243,7 +243,7 @@ async function request(url: string, headers: Record<string, string>, o: { retrie
     }
     return { status, statusText, headers: res.headers, body };
   }
-  throw new RootIOError(url, `${last} (after ${o.retries} attempts)`);
+  throw new RootIOError(url, `${last} (after ${o.retries} ${o.retries === 1 ? 'attempt' : 'attempts'})`);
 }
 
 /** Retry-After as seconds or an HTTP date, in ms (capped), or null when absent or unreadable. */

@@ -167,6 +167,9 @@ t.test('transport failures name their cause', async (t) => {
   await new Promise<void>((r) => closed.close(() => r()));
   await t.rejects(HttpSource.open(`http://127.0.0.1:${deadPort}/f.root`, { backoffMs: 1, retries: 2 }),
     { name: 'RootIOError', message: /connection refused.*after 2 attempts/ });
+  // One attempt is said in the singular (it said "after 1 attempts").
+  await t.rejects(HttpSource.open(`http://127.0.0.1:${deadPort}/f.root`, { backoffMs: 1, retries: 1 }),
+    { name: 'RootIOError', message: /connection refused.*\(after 1 attempt\)$/ });
   await t.rejects(HttpSource.open(`http://127.0.0.1:${port}/f.root`, { backoffMs: 1, retries: 2, timeoutMs: 200 }),
     { name: 'RootIOError', message: /no answer within 200 ms/ });
 });
