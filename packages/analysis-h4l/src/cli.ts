@@ -72,7 +72,7 @@ async function plot(argv: string[]): Promise<number> {
   if (v.help) { log(USAGE.plot); return 0; }
   if (typeof v['run-dir'] !== 'string') throw new ConfigError('--run-dir DIR is required (a run\'s output directory, with histograms.json)');
   const files = await replot(v['run-dir']);
-  log(`re-drew ${files.length} plot files in ${v['run-dir']}: ${files.filter((f) => f.endsWith('.png')).join(', ')}`);
+  log(`re-drew ${files.length} plot files in ${v['run-dir']}: ${files.join(', ')}`);
   return 0;
 }
 

@@ -86,7 +86,13 @@ t.test('gluon-h4l plot --run-dir redraws every plot', async (t) => {
   writeFileSync(path.join(dir, 'histograms.json'), JSON.stringify(ptJson));
   const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
   const { stdout } = await promisify(execFile)(process.execPath, [cli, 'plot', '--run-dir', dir], { timeout: 120_000 });
-  t.match(stdout, /re-drew 10 plot files/);
+  // It lists every file it counts (it said "re-drew 10 plot files" and listed the 5 pngs).
+  const said = /re-drew (\d+) plot files in (.+): (.+)/.exec(stdout);
+  t.ok(said, `the plot line: ${stdout}`);
+  const listed = said![3]!.split(', ').sort();
+  t.equal(said![1], '10');
+  t.same(listed, readdirSync(dir).filter((f) => /\.(svg|png)$/.test(f)).sort(), 'every file drawn is named');
+  t.equal(listed.length, 10);
   const pngs = readdirSync(dir).filter((f) => f.endsWith('.png')).sort();
   t.same(pngs, ['lep_pt_0.png', 'lep_pt_1.png', 'lep_pt_2.png', 'lep_pt_3.png', 'm4l.png']);
   for (const f of pngs) t.ok(statSync(path.join(dir, f)).size > 10_000, `${f} rendered`);
