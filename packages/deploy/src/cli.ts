@@ -12,6 +12,7 @@ import { SlurmCluster } from './slurm.js';
 import { PBSCluster } from './pbs.js';
 import { SSHCluster } from './ssh.js';
 import { keepToken, keptTokenFile, readKeptToken } from './kept-token.js';
+import { requireCommands } from './commands.js';
 
 const memoryCheck = flag.bytes('', 16 * 1024 ** 2, 1024 ** 5);
 
@@ -57,6 +58,14 @@ async function main(): Promise<void> {
   const sshOnly = ['hosts', 'ssh-option', 'scheduler-port', 'dashboard-port'].filter(given);
   if (kind !== 'ssh' && sshOnly.length) exitUsage(CLI.name, `--${sshOnly[0]} is for ssh only, not ${kind}`);
   if (kind === 'ssh' && v['print-job-script']) exitUsage(CLI.name, '--print-job-script is for slurm and pbs; an ssh cluster prints each host\'s script as it starts it');
+  if (kind !== 'ssh' && !v['print-job-script']) {
+    // Before the scheduler starts and its addresses and token are printed (printing a job script
+    // submits nothing, so it needs none of them).
+    try { requireCommands(kind === 'slurm' ? 'Slurm' : 'PBS', kind === 'slurm' ? SlurmCluster.commands : PBSCluster.commands); } catch (e) {
+      process.stderr.write(`gluon-cluster: ${(e as Error).message}\n`);
+      process.exit(1);
+    }
+  }
   const log = (line: string) => process.stderr.write(`gluon-cluster: ${line}\n`);
   // Without GLUON_TOKEN a scheduler for other hosts uses the token kept for the user's clusters
   // (made and kept by the first): a second cluster must not replace the file the first's clients read.

@@ -1,5 +1,7 @@
 /** Running a batch system's commands (sbatch, squeue, qsub, …): bounded, with errors that show what they said. */
 import { spawn } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 
 /** A batch command that failed: the command line, its exit status and what it printed. */
 export class BatchCommandError extends Error {
@@ -27,6 +29,29 @@ export function runCommand(command: string[], opts: { input?: string; env?: Node
       child.stdin.end(opts.input);
     }
   });
+}
+
+/**
+ * Refuses to go on when one of a batch system's `commands` is not an executable file on `path`
+ * (PATH): checked before a scheduler starts or anything is printed, so a machine without, say,
+ * qstat gets one line naming it instead of addresses and a token for a cluster that cannot run.
+ */
+export function requireCommands(system: string, commands: readonly string[], path = process.env.PATH ?? ''): void {
+  const dirs = path.split(delimiter).filter(Boolean);
+  const missing = commands.filter((c) => !dirs.some((d) => isExecutableFile(join(d, c))));
+  if (missing.length) {
+    const [one, ...more] = missing;
+    throw new Error(`${system} needs ${commands.join(', ')}; ${more.length ? `${missing.join(', ')} are` : `${one} is`} not installed or not on PATH (nothing was started)`);
+  }
+}
+
+function isExecutableFile(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** Quotes a word for a POSIX shell script. */

@@ -25,6 +25,9 @@ export class PBSCluster extends JobQueueCluster {
   }
   declare protected readonly opts: PBSClusterOptions;
 
+  /** The commands it submits, lists and cancels jobs with (`requireCommands` checks them). */
+  static readonly commands = ['qsub', 'qstat', 'qdel'] as const;
+
   static async start(opts: PBSClusterOptions = {}): Promise<PBSCluster> {
     const s = await JobQueueCluster.startScheduler(opts);
     return new PBSCluster(s.opts, s.local, s.address, s.dashboardUrl);

@@ -22,6 +22,9 @@ export class SlurmCluster extends JobQueueCluster {
   }
 
   /** Starts (or attaches to) the scheduler; submit workers with `scale(n)` or `adapt()`. */
+  /** The commands it submits, lists and cancels jobs with (`requireCommands` checks them). */
+  static readonly commands = ['sbatch', 'squeue', 'scancel'] as const;
+
   static async start(opts: JobClusterOptions = {}): Promise<SlurmCluster> {
     const s = await JobQueueCluster.startScheduler(opts);
     return new SlurmCluster(s.opts, s.local, s.address, s.dashboardUrl);

@@ -1,6 +1,6 @@
 import t, { type Test as TapTest } from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { Client } from '@gluon/client';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,6 +56,29 @@ t.test('bad values exit 2 naming the flag and the value', async (t) => {
   }
   const v = run(['--version']);
   t.match(v.stdout, /^gluon-cluster \d+\.\d+\.\d+$/m);
+});
+
+t.test('a batch system whose commands are missing is refused before anything is printed or started', async (t) => {
+  // It printed the scheduler and dashboard addresses and the token line, then failed on qstat.
+  const home = mkdtempSync(join(tmpdir(), 'gluon-cluster-nocmd-'));
+  t.teardown(() => rmSync(home, { recursive: true, force: true }));
+  const onlyQsubQdel = join(home, 'bin');
+  mkdirSync(onlyQsubQdel);
+  for (const c of ['qsub', 'qdel']) symlinkSync(join(fixtures, 'pbs-bin', c), join(onlyQsubQdel, c));
+  const env = { HOME: home, FAKE_PBS_DIR: home, GLUON_TOKEN: '' };
+  const pbs = run(['pbs', '--jobs', '0', '--host', '127.0.0.1'], { ...env, PATH: onlyQsubQdel });
+  t.equal(pbs.status, 1, pbs.stderr);
+  t.equal(pbs.stdout, '', 'no address, no token line');
+  t.equal(pbs.stderr, 'gluon-cluster: PBS needs qsub, qstat, qdel; qstat is not installed or not on PATH (nothing was started)\n');
+  const empty = join(home, 'empty');
+  mkdirSync(empty);
+  const slurm = run(['slurm', '--jobs', '0', '--host', '127.0.0.1'], { ...env, PATH: empty });
+  t.equal(slurm.status, 1, slurm.stderr);
+  t.equal(slurm.stdout, '');
+  t.equal(slurm.stderr, 'gluon-cluster: Slurm needs sbatch, squeue, scancel; sbatch, squeue, scancel are not installed or not on PATH (nothing was started)\n');
+  t.notOk(existsSync(join(home, '.gluon')), 'no token file was written');
+  // Printing a job script submits nothing, so it needs none of them.
+  t.equal(run(['pbs', '--print-job-script'], { ...env, PATH: empty }).status, 0);
 });
 
 t.test('gluon-cluster pbs --jobs 2 submits two jobs whose workers join; SIGTERM cancels both', async (t) => {
