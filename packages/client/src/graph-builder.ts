@@ -33,9 +33,38 @@ export class GraphBuilder {
     private readonly checkFuture: (f: Future) => void,
   ) {}
 
-  /** The key of `node`, building it and what it depends on first (once per builder). */
+  /**
+   * The key of `node`, building it and what it depends on first (once per builder). The walk
+   * keeps its own stack, not the call stack's: a chain of any depth is built (within memory).
+   * A graph whose arguments lead back to a node being built fails with a TypeError naming it.
+   */
   key(node: Delayed): string {
-    return this.built.get(node) ?? this.build(node);
+    const done = this.built.get(node);
+    if (done !== undefined) return done;
+    const stack: Delayed[] = [node];
+    // Nodes met before the nodes they name were built: the path down from `node`.
+    const waiting = new Set<Delayed>();
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (this.built.has(top)) {
+        stack.pop();
+        continue;
+      }
+      const missing = this.tryBuild(top);
+      if (missing.length === 0) {
+        stack.pop();
+        waiting.delete(top);
+        continue;
+      }
+      waiting.add(top);
+      // Reversed, so that the first argument's nodes are built (and emitted) first.
+      for (let i = missing.length - 1; i >= 0; i--) {
+        const kid = missing[i]!;
+        if (waiting.has(kid)) throw new TypeError(`delayed graph: it has a cycle through ${kid.fn.fn.export}(…)`);
+        stack.push(kid);
+      }
+    }
+    return this.built.get(node)!;
   }
 
   /** `node` was cancelled before it was built: building it, or a node naming it, throws CancelledInput. */
@@ -48,19 +77,48 @@ export class GraphBuilder {
     return this.built.values();
   }
 
+  /** Nodes named by the arguments of the node being built that are not built yet. */
+  private missing: Delayed[] = [];
+
   private readonly refOf = (x: object): string | undefined => {
     if (x instanceof Future) {
       this.checkFuture(x);
       return x.key;
     }
-    if (x instanceof Delayed) return this.key(x);
+    if (x instanceof Delayed) {
+      const key = this.built.get(x);
+      if (key !== undefined) return key;
+      this.missing.push(x);
+      return '';
+    }
     return undefined;
   };
 
-  private build(node: Delayed): string {
+  /**
+   * Builds `node` if every node its arguments name is built, and returns none; otherwise builds
+   * nothing and returns those nodes (a node met before its inputs is walked twice, no more).
+   */
+  private tryBuild(node: Delayed): Delayed[] {
     if (this.cancelled?.has(node)) throw new CancelledInput();
+    // Nodes passed as arguments themselves (`inc(x)`, `add(a, b)`), up to the first argument
+    // that would need a walk, are found without one (the first argument's nodes stay first).
+    this.missing = [];
+    for (const a of node.args) {
+      if (!(a instanceof Delayed)) {
+        if (isPlain(a)) continue;
+        break;
+      }
+      if (!this.built.has(a)) this.missing.push(a);
+    }
+    if (this.missing.length > 0) return this.missing;
+    const wire = toWire(node.args, this.refOf);
+    const missing = this.missing;
+    if (missing.length === 0) this.build(node, wire);
+    return missing;
+  }
+
+  private build(node: Delayed, { args, deps }: { args: unknown[]; deps: string[] }): void {
     const opts: TaskOptions = node.fn.options;
-    const { args, deps } = toWire(node.args, this.refOf);
     const group = opts.group ?? node.fn.fn.export;
     // An impure node keeps the key it got first, so it stays one node across submissions.
     const key = node.key ?? opts.key ?? (opts.pure === false ? `${group}-${nanoid(16)}` : tokenize(group, node.fn.fn, args));
@@ -70,7 +128,6 @@ export class GraphBuilder {
       this.specKeys.add(key);
       this.emit(makeSpec(key, node.fn, group, args, deps));
     }
-    return key;
   }
 }
 
@@ -78,28 +135,56 @@ export class GraphBuilder {
  * Checks at the call that graph nodes' arguments can travel (the error names the path, as
  * building them would), without hashing or building anything: a graph built as it is sent
  * still fails at the call, with nothing queued. Every future met is given to `onFuture`
- * (which checks it and may pin it); a node reached twice is checked once (`seen`).
+ * (which checks it and may pin it); a node reached twice is checked once (`seen`). The walk
+ * keeps its own stack, so a chain of any depth is checked; a nested node's path is spelled out
+ * only for an error (`root → inc(…) args → … 29,990 more … → sumAll(…) args[0][1].f`).
  */
 export function checkArgs(args: unknown[], root: string, onFuture: (f: Future) => void, seen: Set<Delayed>): void {
-  // The usual case, a plain object or array of plain values per argument, needs no walk.
-  let flat = true;
-  for (let i = 0; i < args.length && flat; i++) flat = flatPlain(args[i]);
-  if (flat) return;
-  const refOf = (x: object): string | undefined => {
-    if (x instanceof Future) {
-      onFuture(x);
-      return '';
-    }
-    if (x instanceof Delayed) {
-      if (!seen.has(x)) {
-        seen.add(x);
-        checkArgs(x.args, `${root} → ${x.fn.fn.export}(…) args`, onFuture, seen);
+  const todo: Nested[] = [{ args, name: root, parent: undefined }];
+  while (todo.length > 0) {
+    const at = todo.pop()!;
+    // The usual case, a plain object or array of plain values per argument, needs no walk.
+    let flat = true;
+    for (let i = 0; i < at.args.length && flat; i++) flat = flatPlain(at.args[i]);
+    if (flat) continue;
+    const kids: Nested[] = [];
+    toWire(at.args, (x) => {
+      if (x instanceof Future) {
+        onFuture(x);
+        return '';
       }
-      return '';
-    }
-    return undefined;
-  };
-  toWire(args, refOf, root);
+      if (x instanceof Delayed) {
+        if (!seen.has(x)) {
+          seen.add(x);
+          kids.push({ args: x.args, name: `${x.fn.fn.export}(…) args`, parent: at });
+        }
+        return '';
+      }
+      return undefined;
+    }, () => pathOf(at));
+    // Reversed, so that the first argument's nodes are checked first.
+    for (let i = kids.length - 1; i >= 0; i--) todo.push(kids[i]!);
+  }
+}
+
+/** Arguments met in {@link checkArgs}: a root's, or a nested node's (`parent` names it). */
+interface Nested { args: unknown[]; name: string; parent: Nested | undefined }
+
+/** Nested nodes named in full in an error's path; deeper ones are counted in the middle. */
+const PATH_NODES = 8;
+
+/** The path of `at`'s arguments from the root, for an error: `root → f(…) args → g(…) args`. */
+function pathOf(at: Nested): string {
+  const names: string[] = [];
+  for (let n: Nested | undefined = at; n; n = n.parent) names.push(n.name);
+  names.reverse();
+  if (names.length > 1 + PATH_NODES) {
+    const head = PATH_NODES / 2 + 1;
+    const tail = PATH_NODES / 2;
+    const skipped = names.length - head - tail;
+    names.splice(head, skipped, `… ${skipped.toLocaleString('en-US')} more …`);
+  }
+  return names.join(' → ');
 }
 
 /**

@@ -12,15 +12,16 @@ import { Hasher } from './hash.js';
  * kept as a stack of segments and only spelled out for an error.
  *
  * @param refOf returns the key for a future or graph node, or undefined for other values.
+ * @param root names `args` in an error's path (a function: spelled out only for an error).
  */
-export function toWire(args: unknown[], refOf: (x: object) => string | undefined, root = 'args'): { args: unknown[]; deps: string[] } {
+export function toWire(args: unknown[], refOf: (x: object) => string | undefined, root: string | (() => string) = 'args'): { args: unknown[]; deps: string[] } {
   // Only plain values (the usual map() over numbers or strings): nothing to walk or replace.
   if (allPlain(args)) return { args, deps: NO_DEPS };
   let deps: Set<string> | null = null;
   const ancestors: object[] = [];
   const segs: Array<string | number> = [];
   const fail = (what: string): never => {
-    throw new SerializationError(formatPath(root, segs), what);
+    throw new SerializationError(formatPath(typeof root === 'string' ? root : root(), segs), what);
   };
   /** Walks the members of a container, copying it only when a member had to be replaced. */
   const walk = (v: unknown): unknown => {
