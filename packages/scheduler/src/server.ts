@@ -214,18 +214,10 @@ export class Scheduler implements DashboardSource {
     if (after === 'trim') this.trimHeap('after the idle collection');
     else if (after === 'settle') {
       const before = process.memoryUsage.rss();
-      this.collecting = true;
-      void collectSettled(gc).then((why) => {
-        this.collecting = false;
-        this.sayNoLowMemory(why);
-        this.trimHeap(`after a second collection, ${this.aftercare.settleMs / 1000} s idle`, before);
-      });
+      this.whenCollected(collectSettled(gc), () => this.trimHeap(`after a second collection, ${this.aftercare.settleMs / 1000} s idle`, before));
     }
     if (!this.collecting && this.collector.shouldCollect(this.state.forgottenCount, this.state.transitionCount, this.state.tasks.size)) {
-      this.collecting = true;
-      void collectIdle(gc).then((why) => {
-        this.collecting = false;
-        this.sayNoLowMemory(why);
+      this.whenCollected(collectIdle(gc), () => {
         // What is left after the collection, to tell live leftovers (heap used) from memory the
         // process keeps without using it (RSS beyond the heap): bench/scale.ts reads this line.
         this.log(memoryLine(`idle collection after ${this.collector.lastReleased} tasks were forgotten`));
@@ -234,10 +226,18 @@ export class Scheduler implements DashboardSource {
     }
   }
 
-  /** Logs, once per process, why Node 20 made no low-memory collection. */
-  private sayNoLowMemory(why: string | undefined): void {
-    if (why && !this.saidNoLowMemory) this.log(`${why}; V8 keeps the pages it emptied`);
-    if (why) this.saidNoLowMemory = true;
+  /**
+   * Marks a collection under way until `collection` ends, then says (once per process) why there
+   * was no low-memory collection, if so, and goes on with `then`.
+   */
+  private whenCollected(collection: Promise<string | undefined>, then: () => void): void {
+    this.collecting = true;
+    void collection.then((why) => {
+      this.collecting = false;
+      if (why && !this.saidNoLowMemory) this.log(`${why}; V8 keeps the pages it emptied`);
+      if (why) this.saidNoLowMemory = true;
+      then();
+    });
   }
 
   /**
