@@ -10,7 +10,10 @@
  *      took over 1 ms in a note), CPU per round trip of each process, the scheduler's event-loop
  *      delay p50/p99, and the GC pauses meanwhile in the scheduler (its `/metrics`) and in this
  *      client (a GC observer), and the time each process waited for a CPU (/proc schedstat) with
- *      the load average: under load, that wait is most of the tail (`--only=b`: only (d) and (b))
+ *      the load average: under load, that wait is most of the tail; and what the machine's CPUs did
+ *      meanwhile (/proc/stat: the hypervisor's steal, other processes' CPU, idle), over the run and
+ *      per block of BLOCK_TRIPS round trips beside the count over 1 ms in each (`--only=b`: only
+ *      (d) and (b))
  *  (c) 2,000 tasks each returning a 100-bin Float64Array histogram of 10,000 random values,
  *      merged by treeReduce with fan-in 8 → total seconds (median of 3 runs)
  *  (d) LocalCluster.start to first result → ms (median of 3 starts)
@@ -36,6 +39,7 @@ import { LocalCluster, remoteFrom, type Client } from '@gluon/client';
 import { loadavg } from 'node:os';
 import { cpuSeconds, ownCpuSeconds, runDelaySeconds } from './proc.js';
 import { schedulerLoopDelay, type LoopDelay } from './loop-delay.js';
+import { correlation, hostCpu, hostCpuSince, TICKS_PER_SECOND, type HostCpu } from './host-cpu.js';
 
 const { noop, inc, histogram, mergeHistograms } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -51,6 +55,13 @@ const ROUND_TRIPS = Number(process.env.ROUND_TRIPS ?? 20_000);
  * a note.
  */
 const WARM_TRIPS = Number(process.env.WARM_TRIPS ?? 10_000);
+/**
+ * (b)'s round trips are read in blocks of this many (BLOCK_TRIPS=n): for each, the round trips over
+ * 1 ms and what the machine's CPUs did meanwhile (/proc/stat's steal, idle, and other processes'
+ * CPU), so the slow ones can be set beside the host's steal. 500 round trips are ~0.1-0.3 s, 20-60
+ * ticks of 10 ms on 2 CPUs: fine enough to tell blocks with steal from blocks without.
+ */
+const BLOCK_TRIPS = Math.max(1, Number(process.env.BLOCK_TRIPS ?? 500));
 /** `--only=b`: only (d)'s starts and (b), for working on the tail (a run of a couple of minutes). */
 const ONLY_B = process.argv.includes('--only=b');
 
@@ -193,6 +204,9 @@ function roundTripRows(lat: number[], cpuB0: CpuSnapshot, cpuB1: CpuSnapshot, lo
   rows.push({ id: 'b', what: `sequential submit(inc).result() × ${trips}, p99`, value: quantile(lat, 0.99), unit: 'µs', target: 1000, higherIsBetter: false, dask: NaN });
   cpuRows('b', 'sequential submit(inc).result(), per round trip', cpuB0, cpuB1, ROUND_TRIPS);
   loopDelayRows('b', 'during the round trips', loopB);
+  if (Number.isFinite(stealPercent)) {
+    rows.push({ id: 'b', what: "hypervisor steal during the round trips, share of the CPUs' time (/proc/stat; per block in a note)", value: stealPercent, unit: '%', target: NaN, higherIsBetter: false, dask: NaN });
+  }
   const over1ms = lat.filter((x) => x > 1000).length;
   notes.push(`(b) ${trips} round trips: p90 ${fmt(quantile(lat, 0.9))} µs, p99.9 ${fmt(quantile(lat, 0.999))} µs, max ${fmt(lat[lat.length - 1]!)} µs; ` +
     `${over1ms} took over 1 ms. GC meanwhile: this client ${clientGc.minor} scavenges (${fmt(clientGc.minorMs)} ms in all), ` +
@@ -205,6 +219,84 @@ function roundTripRows(lat: number[], cpuB0: CpuSnapshot, cpuB1: CpuSnapshot, lo
   const wait = (k: keyof CpuSnapshot) => fmt(((w1[k] - w0[k]) / ROUND_TRIPS) * 1e6);
   notes.push(`(b) time waiting for a CPU per round trip (every thread, /proc schedstat): scheduler ${wait('scheduler')} µs, ` +
     `workers ${wait('workers')} µs, this client ${wait('client')} µs; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+}
+
+/** Where (b) stands at a block boundary: the machine's CPUs, our processes' CPU and their wait for one. */
+interface BlockMark { host: HostCpu; cpu: CpuSnapshot; wait: CpuSnapshot; at: number }
+
+function blockMark(cluster: LocalCluster): BlockMark {
+  return { host: hostCpu(), cpu: cpuSnapshot(cluster), wait: runQueueSnapshot(cluster), at: now() };
+}
+
+/**
+ * One block of (b)'s round trips: how many, how many took over 1 ms, their p99 and slowest (µs),
+ * and what the machine's CPUs did meanwhile, in ticks of 10 ms over all CPUs: the hypervisor's
+ * steal, idle time, our processes' CPU (scheduler, client, workers) and everything else's; and
+ * our processes' time waiting for a CPU per round trip (µs, schedstat).
+ */
+interface TripBlock {
+  trips: number; over1ms: number; p99: number; max: number; ms: number;
+  steal: number; idle: number; ours: number; others: number; waitUs: number;
+  /** The block's latencies (µs, in order), for the figures over groups of blocks; not in the JSON. */
+  lat: number[];
+}
+
+function tripBlock(a: BlockMark, b: BlockMark, lat: number[]): TripBlock {
+  const host = hostCpuSince(a.host, b.host);
+  const sum = (x: CpuSnapshot) => x.scheduler + x.client + x.workers;
+  const ours = (sum(b.cpu) - sum(a.cpu)) * TICKS_PER_SECOND;
+  const sorted = [...lat].sort((x, y) => x - y);
+  return {
+    trips: lat.length, over1ms: lat.filter((x) => x > 1000).length, p99: quantile(sorted, 0.99), max: sorted[sorted.length - 1]!,
+    ms: b.at - a.at, steal: host.steal, idle: host.idle, ours,
+    // Both are tick-sampled, so a block can read a tick or two apart: never below zero.
+    others: Math.max(0, host.busy - ours),
+    waitUs: ((sum(b.wait) - sum(a.wait)) / lat.length) * 1e6, lat,
+  };
+}
+
+/** (b)'s blocks, for the JSON (without their latencies). */
+let tripBlocks: Array<Omit<TripBlock, 'lat'>> = [];
+/** The hypervisor's steal over (b)'s timed round trips, % of all CPUs' time (a row of the table). */
+let stealPercent = NaN;
+
+/**
+ * Notes on what the host and the other jobs took during (b): steal, others' CPU and idle time as
+ * shares of the CPUs' time over the timed round trips, and per block of BLOCK_TRIPS how the round
+ * trips over 1 ms go with the steal, the others' CPU and our processes' wait for a CPU (correlation
+ * over blocks), and the two halves of the blocks split by their steal. Every round trip stays in
+ * (b)'s p99; this only says which blocks the slow ones fell in.
+ */
+function hostNotes(blocks: TripBlock[]): void {
+  tripBlocks = blocks.map(({ lat: _lat, ...rest }) => rest);
+  if (blocks.length === 0) return;
+  const ticks = (x: number) => Math.round(x).toLocaleString('en-US');
+  const total = (k: 'steal' | 'idle' | 'ours' | 'others') => blocks.reduce((s, b) => s + b[k], 0);
+  const all = total('steal') + total('idle') + total('ours') + total('others');
+  const pct = (k: 'steal' | 'idle' | 'ours' | 'others') => `${((100 * total(k)) / all).toFixed(1)}%`;
+  stealPercent = (100 * total('steal')) / all;
+  const secs = blocks.reduce((s, b) => s + b.ms, 0) / 1000;
+  notes.push(`(b) the machine's CPUs over the timed round trips (${secs.toFixed(1)} s, /proc/stat, ${ticks(all)} ticks of 10 ms on all CPUs): ` +
+    `steal (taken by the hypervisor) ${pct('steal')} (${ticks(total('steal'))} ticks), other processes ${pct('others')}, ` +
+    `ours (scheduler, client, workers) ${pct('ours')}, idle ${pct('idle')}`);
+  if (blocks.length < 4) return;
+  const col = (k: keyof Omit<TripBlock, 'lat'>) => blocks.map((b) => b[k]);
+  const range = (xs: number[], f = ticks) => { const s = [...xs].sort((x, y) => x - y); return `${f(s[0]!)}/${f(quantile(s, 0.5))}/${f(s[s.length - 1]!)}`; };
+  const r = (k: 'steal' | 'others' | 'waitUs') => correlation(col(k), col('over1ms')).toFixed(2);
+  const group = (bs: TripBlock[]) => {
+    const s = bs.flatMap((b) => b.lat).sort((x, y) => x - y);
+    return `${bs.length} blocks, steal ${ticks(bs[0]!.steal)}-${ticks(bs[bs.length - 1]!.steal)} ticks: ${s.filter((x) => x > 1000).length} of ${s.length} over 1 ms, p99 ${fmt(quantile(s, 0.99))} µs`;
+  };
+  const bySteal = [...blocks].sort((x, y) => x.steal - y.steal);
+  const mid = blocks.length >> 1;
+  const halves = total('steal') === 0 ? 'No block had any steal.'
+    : `The half of the blocks with the least steal: ${group(bySteal.slice(0, mid))}; the half with the most: ${group(bySteal.slice(mid))}.`;
+  notes.push(`(b) per block of ${BLOCK_TRIPS} round trips (${blocks.length} blocks; min/median/max): steal ${range(col('steal'))} ticks, ` +
+    `other processes ${range(col('others'))} ticks, idle ${range(col('idle'))} ticks, round trips over 1 ms ${range(col('over1ms'))}, ` +
+    `our processes' wait for a CPU ${range(col('waitUs'), fmt)} µs per round trip. Correlation over the blocks of the count over 1 ms ` +
+    `with the steal: r = ${r('steal')}; with the other processes' CPU: r = ${r('others')}; with our wait for a CPU: r = ${r('waitUs')}. ${halves} ` +
+    `In order, steal ticks → round trips over 1 ms per block: ${blocks.map((b) => `${ticks(b.steal)}→${b.over1ms}`).join(' ')}. ` +
+    'Every round trip is in (b)\'s figures; bench/results/scheduler.json lists the blocks');
 }
 
 async function main(): Promise<void> {
@@ -254,15 +346,23 @@ async function shapes(cluster: LocalCluster, d: { ms: number }): Promise<void> {
     gcObserver.observe({ entryTypes: ['gc'] });
     const cpuB0 = cpuSnapshot(cluster);
     const waitB0 = runQueueSnapshot(cluster);
+    const blocks: TripBlock[] = [];
+    let mark = blockMark(cluster);
     for (let i = 0; i < ROUND_TRIPS; i++) {
       const t0 = now();
       await client.submit(inc, 2e6 + i).result();
       lat.push((now() - t0) * 1000);
+      if ((i + 1) % BLOCK_TRIPS === 0 || i + 1 === ROUND_TRIPS) {
+        const next = blockMark(cluster);
+        blocks.push(tripBlock(mark, next, lat.slice(i + 1 - ((i % BLOCK_TRIPS) + 1), i + 1)));
+        mark = next;
+      }
     }
     const cpuB1 = cpuSnapshot(cluster);
     const waitB1 = runQueueSnapshot(cluster);
     gcObserver.disconnect();
     const loopB = await schedulerLoopDelay(cluster.dashboardUrl);
+    hostNotes(blocks);
     lat.sort((x, y) => x - y);
     if (ONLY_B) {
       roundTripRows(lat, cpuB0, cpuB1, loopB0, loopB, clientGc, [waitB0, waitB1]);
@@ -426,7 +526,7 @@ function report(): void {
   const file = join(out, 'scheduler.json');
   writeFileSync(file, `${JSON.stringify({
     date: new Date().toISOString(), node: process.version, cluster: '2 worker processes × 1 thread, LocalCluster',
-    baseline: 'Dask distributed 2026.7, same shapes, same machine kind', rows, notes,
+    baseline: 'Dask distributed 2026.7, same shapes, same machine kind', rows, notes, bBlocks: tripBlocks,
   }, null, 2)}\n`);
   console.log(`\nwritten to ${file}`);
 }
