@@ -280,21 +280,31 @@ function hostNotes(blocks: TripBlock[]): void {
     `steal (taken by the hypervisor) ${pct('steal')} (${ticks(total('steal'))} ticks), other processes ${pct('others')}, ` +
     `ours (scheduler, client, workers) ${pct('ours')}, idle ${pct('idle')}`);
   if (blocks.length < 4) return;
-  const col = (k: keyof Omit<TripBlock, 'lat'>) => blocks.map((b) => b[k]);
-  const range = (xs: number[], f = ticks) => { const s = [...xs].sort((x, y) => x - y); return `${f(s[0]!)}/${f(quantile(s, 0.5))}/${f(s[s.length - 1]!)}`; };
-  const r = (k: 'steal' | 'others' | 'waitUs') => correlation(col(k), col('over1ms')).toFixed(2);
-  const group = (bs: TripBlock[]) => {
-    const s = bs.flatMap((b) => b.lat).sort((x, y) => x - y);
-    return `${bs.length} blocks, steal ${ticks(bs[0]!.steal)}-${ticks(bs[bs.length - 1]!.steal)} ticks: ${s.filter((x) => x > 1000).length} of ${s.length} over 1 ms, p99 ${fmt(quantile(s, 0.99))} µs`;
+  // Per block, as shares of the CPUs' time in it: a block slowed by anything lasts longer and so
+  // has more ticks of everything, its share of steal or of others' CPU is what says who took it.
+  const share = (b: TripBlock, k: 'steal' | 'idle' | 'others') => (100 * b[k]) / (b.steal + b.idle + b.ours + b.others || 1);
+  type Col = 'steal' | 'idle' | 'others' | 'waitUs' | 'over1ms';
+  const col = (k: Col) => blocks.map((b) => (k === 'waitUs' || k === 'over1ms' ? b[k] : share(b, k)));
+  const range = (xs: number[], f: (x: number) => string) => { const s = [...xs].sort((x, y) => x - y); return `${f(s[0]!)}/${f(quantile(s, 0.5))}/${f(s[s.length - 1]!)}`; };
+  const pc = (x: number) => `${x.toFixed(1)}%`;
+  const r = (k: Col) => correlation(col(k), col('over1ms')).toFixed(2);
+  // The blocks split in two by what the host or the other jobs took in them: the half that lost
+  // the least against the half that lost the most, each with its round trips' count over 1 ms and p99.
+  const halves = (k: 'steal' | 'others', what: string) => {
+    const sorted = [...blocks].sort((x, y) => share(x, k) - share(y, k));
+    const group = (bs: TripBlock[]) => {
+      const s = bs.flatMap((b) => b.lat).sort((x, y) => x - y);
+      return `${bs.length} blocks, ${pc(share(bs[0]!, k))}-${pc(share(bs[bs.length - 1]!, k))}: ${s.filter((x) => x > 1000).length} of ${s.length} over 1 ms, p99 ${fmt(quantile(s, 0.99))} µs`;
+    };
+    const mid = blocks.length >> 1;
+    return `The half of the blocks with the least ${what}: ${group(sorted.slice(0, mid))}; the half with the most: ${group(sorted.slice(mid))}.`;
   };
-  const bySteal = [...blocks].sort((x, y) => x.steal - y.steal);
-  const mid = blocks.length >> 1;
-  const halves = total('steal') === 0 ? 'No block had any steal.'
-    : `The half of the blocks with the least steal: ${group(bySteal.slice(0, mid))}; the half with the most: ${group(bySteal.slice(mid))}.`;
-  notes.push(`(b) per block of ${BLOCK_TRIPS} round trips (${blocks.length} blocks; min/median/max): steal ${range(col('steal'))} ticks, ` +
-    `other processes ${range(col('others'))} ticks, idle ${range(col('idle'))} ticks, round trips over 1 ms ${range(col('over1ms'))}, ` +
-    `our processes' wait for a CPU ${range(col('waitUs'), fmt)} µs per round trip. Correlation over the blocks of the count over 1 ms ` +
-    `with the steal: r = ${r('steal')}; with the other processes' CPU: r = ${r('others')}; with our wait for a CPU: r = ${r('waitUs')}. ${halves} ` +
+  const bySteal = total('steal') === 0 ? 'No block had any steal.' : halves('steal', 'steal');
+  notes.push(`(b) per block of ${BLOCK_TRIPS} round trips (${blocks.length} blocks; min/median/max, shares of the CPUs' time in the block): ` +
+    `steal ${range(col('steal'), pc)}, other processes ${range(col('others'), pc)}, idle ${range(col('idle'), pc)}; round trips over 1 ms ` +
+    `${range(col('over1ms'), ticks)}; our processes' wait for a CPU ${range(col('waitUs'), fmt)} µs per round trip. Correlation over the ` +
+    `blocks of the count over 1 ms with the steal: r = ${r('steal')}; with the other processes' CPU: r = ${r('others')}; with idle ` +
+    `time: r = ${r('idle')}; with our wait for a CPU: r = ${r('waitUs')}. ${bySteal} ${halves('others', "other processes' CPU")} ` +
     `In order, steal ticks → round trips over 1 ms per block: ${blocks.map((b) => `${ticks(b.steal)}→${b.over1ms}`).join(' ')}. ` +
     'Every round trip is in (b)\'s figures; bench/results/scheduler.json lists the blocks');
 }
