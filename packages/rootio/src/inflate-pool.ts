@@ -2,8 +2,9 @@
  * Decompression across threads for one read: the reading thread and `threads − 1` worker threads
  * share the read's baskets through shared memory (layout in inflate-job.ts), with no message per
  * basket. The reader decodes baskets in order; when the basket it needs is still being
- * decompressed by a thread, it decompresses the next unclaimed basket itself rather than wait, so
- * N threads stay busy until the last basket.
+ * decompressed by a thread, it decompresses the next unclaimed basket itself rather than wait
+ * (into that basket's slot of the ring, as a thread would), so N threads stay busy until the last
+ * basket.
  */
 import { Worker } from 'node:worker_threads';
 import { RootIOError } from './errors.js';
@@ -11,6 +12,7 @@ import { giveRingMemory, takeRingMemory } from './read-memory.js';
 import {
   CANCELLED, CLAIMED, CONTROL_WORDS, DONE, FREE, LAYOUT_WORDS, MINE, RELEASED, type DoneMessage, type JobMessage,
 } from './inflate-job.js';
+import { inflateBasket, jobViews, type JobViews } from './inflate-work.js';
 
 /** A compressed basket payload, the size it decompresses to, and how to decompress it here. */
 export interface Payload {
@@ -20,7 +22,7 @@ export interface Payload {
   decompress(): Uint8Array;
 }
 
-/** Decompressed bytes held in the ring (and by the reader ahead of its position), at most. */
+/** Decompressed bytes held in the ring, at most. */
 const WINDOW_BYTES = 32 << 20;
 /** Baskets above this size are decompressed by the reader: a slot that size would waste the ring. */
 const MAX_SLOT_BYTES = 16 << 20;
@@ -31,6 +33,12 @@ const STALL_MS = 60_000;
 
 /** Jobs started so far in this process (a job's id). */
 let jobs = 0;
+
+/**
+ * @internal Who decompressed the baskets of every job closed so far in this process (see
+ * {@link InflateJob.stats}), for benchmarks.
+ */
+export const jobTotals = { jobs: 0, threads: 0, reader: 0, ahead: 0 };
 
 /** Worker threads shared by every file of the process; they never keep the process alive. */
 const threads: Worker[] = [];
@@ -83,9 +91,10 @@ export class InflateJob {
   private readonly control: Int32Array;
   private readonly released: Uint8Array;
   private nextUnreleased = 0;
-  /** Baskets the reader decompressed ahead while waiting (null: failed, redo when reached). */
-  private readonly ahead = new Map<number, Uint8Array | null>();
-  private aheadBytes = 0;
+  /** The job's shared memory, as this thread sees it. */
+  private readonly views: JobViews;
+  /** Baskets the reader decompressed ahead (into their slots) while the threads were busy. */
+  private readonly aheadDone: Uint8Array;
   /** No basket below this is FREE (the reader's scan for work to take ahead starts here). */
   private scan = 0;
   /** Who decompressed the baskets taken so far: threads, or the reader (when reached, or ahead). */
@@ -120,6 +129,8 @@ export class InflateJob {
     this.states = new Int32Array(message.states);
     this.control = new Int32Array(message.control);
     this.released = new Uint8Array(payloads.length);
+    this.aheadDone = new Uint8Array(payloads.length);
+    this.views = jobViews(message);
   }
 
   /**
@@ -141,6 +152,8 @@ export class InflateJob {
       slotBytes = Math.max(slotBytes, p.expected);
     }
     if (slotBytes === 0) return null;
+    // Slots start at multiples of 8, so any typed array can view one.
+    slotBytes = Math.ceil(slotBytes / 8) * 8;
     const window = Math.min(n, Math.max(2 * threads, Math.floor(WINDOW_BYTES / slotBytes)));
     const inputs: SharedArrayBuffer[] = [];
     const copies = copyBytes ? new Uint8Array(new SharedArrayBuffer(copyBytes)) : null;
@@ -186,29 +199,31 @@ export class InflateJob {
    * real error). Bytes in the ring ({@link inRing}) are valid until {@link release}.
    */
   take(k: number): Uint8Array | null {
+    if (this.settle(k) !== DONE) return null;
+    if (!this.aheadDone[k]) this.stats.threads++;
+    const m = this.message;
+    return new Uint8Array(m.slots, (k % m.window) * m.slotBytes, this.payloads[k]!.expected);
+  }
+
+  /**
+   * Basket k's state once nobody is working on it any more: claimed by the caller (MINE) when it
+   * was free, else what the thread (or the reader ahead) made of it. While a thread works on it,
+   * the caller does the next free basket itself rather than wait.
+   */
+  private settle(k: number): number {
     const states = this.states;
-    if (this.ahead.has(k)) {
-      const data = this.ahead.get(k)!;
-      this.ahead.delete(k);
-      if (data) this.aheadBytes -= data.length;
-      return data;
-    }
     if (Atomics.compareExchange(states, k, FREE, MINE) === FREE) {
       this.stats.reader++;
-      return null;
+      return MINE;
     }
     let stalled = 0;
     while (Atomics.load(states, k) === CLAIMED) {
-      // Rather than wait for the thread, do the next unclaimed basket now.
       if (this.takeAhead(k)) continue;
       if (stalled >= STALL_MS) throw new RootIOError(this.path, `a decompression thread stopped while decompressing basket ${k} of a read (waited ${STALL_MS / 1000} s)`);
       Atomics.wait(states, k, CLAIMED, 1000);
       stalled += 1000;
     }
-    if (Atomics.load(states, k) !== DONE) return null;
-    this.stats.threads++;
-    const m = this.message;
-    return new Uint8Array(m.slots, (k % m.window) * m.slotBytes, this.payloads[k]!.expected);
+    return Atomics.load(states, k);
   }
 
   /** Whether `data` (from {@link take}) lives in the ring, i.e. is refilled after release. */
@@ -216,24 +231,22 @@ export class InflateJob {
     return data.buffer === this.message.slots;
   }
 
-  /** Claims and decompresses the first unclaimed basket after k; false when there is none (or no room). */
+  /**
+   * Claims and decompresses the first unclaimed basket after k into its slot, as a thread would;
+   * false when there is none whose slot is free.
+   */
   private takeAhead(k: number): boolean {
     const states = this.states;
-    const n = states.length;
+    const limit = Math.min(states.length, this.nextUnreleased + this.views.window);
     let j = Math.max(this.scan, k + 1);
-    while (j < n && Atomics.load(states, j) !== FREE) j++;
+    while (j < limit && Atomics.load(states, j) !== FREE) j++;
     this.scan = j;
-    if (j >= n || this.aheadBytes + this.payloads[j]!.expected > WINDOW_BYTES) return false;
-    if (Atomics.compareExchange(states, j, FREE, MINE) !== FREE) return true;
+    if (j >= limit) return false;
+    if (Atomics.compareExchange(states, j, FREE, CLAIMED) !== FREE) return true;
     this.stats.ahead++;
-    let data: Uint8Array | null = null;
-    try {
-      data = this.payloads[j]!.decompress();
-      this.aheadBytes += data.length;
-    } catch {
-      // Raised again, in order, when the reader reaches basket j.
-    }
-    this.ahead.set(j, data);
+    this.aheadDone[j] = 1;
+    // A failure is raised again, in order, when the reader reaches basket j.
+    Atomics.store(states, j, inflateBasket(this.views, j));
     return true;
   }
 
@@ -254,9 +267,12 @@ export class InflateJob {
    * threads have finished with it.
    */
   close(): void {
+    jobTotals.jobs++;
+    jobTotals.threads += this.stats.threads;
+    jobTotals.reader += this.stats.reader;
+    jobTotals.ahead += this.stats.ahead;
     Atomics.store(this.control, CANCELLED, 1);
     Atomics.notify(this.control, RELEASED);
-    this.ahead.clear();
     const slots = this.message.slots;
     void this.drained.then(() => giveRingMemory(slots));
   }

@@ -1,0 +1,47 @@
+/**
+ * Decompressing one basket of a job into its slot of the ring: the same work whoever does it, a
+ * decompression thread ({@link ./inflate-thread.ts}) or the reading thread ahead of its position
+ * while the threads are busy ({@link ./inflate-pool.ts}). Layout in inflate-job.ts.
+ */
+import { decompress } from './decompress.js';
+import { DONE, FAILED, LAYOUT_WORDS, type JobMessage } from './inflate-job.js';
+
+/** A job's shared memory as typed arrays (each thread makes its own views). */
+export interface JobViews {
+  inputs: Uint8Array[];
+  layout: Int32Array;
+  slots: Uint8Array;
+  window: number;
+  slotBytes: number;
+}
+
+export function jobViews(m: JobMessage): JobViews {
+  return { inputs: m.inputs.map((b) => new Uint8Array(b)), layout: new Int32Array(m.layout), slots: new Uint8Array(m.slots), window: m.window, slotBytes: m.slotBytes };
+}
+
+/** Basket k's slot of the ring (all of it). */
+export function slotOf(v: JobViews, k: number): Uint8Array {
+  const at = (k % v.window) * v.slotBytes;
+  return v.slots.subarray(at, at + v.slotBytes);
+}
+
+/**
+ * Decompresses basket k (claimed by the caller, its slot free) into its slot. Returns its new
+ * state: DONE, or FAILED when it cannot be decompressed (it never raises: the reader
+ * decompresses a failed basket again itself, which raises the error naming the file and offset).
+ */
+export function inflateBasket(v: JobViews, k: number): number {
+  const w = k * LAYOUT_WORDS;
+  const input = v.inputs[v.layout[w]!]!;
+  const at = v.layout[w + 1]!;
+  const expected = v.layout[w + 3]!;
+  try {
+    const slot = slotOf(v, k);
+    const got = decompress(input.subarray(at, at + v.layout[w + 2]!), expected, '', 0, slot);
+    // A stored (uncompressed) payload comes back as itself.
+    if (got.buffer !== v.slots.buffer) slot.set(got);
+    return DONE;
+  } catch {
+    return FAILED;
+  }
+}
