@@ -1,6 +1,6 @@
 import { nanoid } from 'nanoid';
 import {
-  CloseCode, connect, ConnectionClosedError, withTokenHelp, encodedSize, HandshakeError, isPermanentRefusal, readTlsMaterial, reconnectDelay, tooLargeReason, type Connection, type Message,
+  CloseCode, connect, ConnectionClosedError, withTokenHelp, encodedSize, HandshakeError, isPermanentRefusal, readTlsMaterial, reconnectDelay, TLS_OPTION_KEYS, tooLargeReason, type Connection, type Message,
   type TaskError as TaskErrorInfo, type TaskSpec, type TlsOptions,
 } from '@gluon/protocol';
 import { Delayed, type Deferred, type DeferredArgs } from './delayed.js';
@@ -14,7 +14,7 @@ import { PeerPool, type PeerLimits, type PeerLink } from './peers.js';
 import { performanceReport, type PerformanceReportOptions } from './performance-report.js';
 import { ReleaseQueue } from './release-queue.js';
 import { assertRemote, type RemoteFunction } from './remote.js';
-import { checkOptionKeys, type OptionKeys } from './option-keys.js';
+import { checkOptionKeys, type OptionKeys } from '@gluon/protocol';
 import { isPlain, NO_DEPS, toWire, tokenizer } from './serialize.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -232,6 +232,7 @@ export class Client implements FutureHost {
       throw new TypeError(`Client.connect: the scheduler address must look like ws://host:8786, got ${JSON.stringify(url)}`);
     }
     checkOptionKeys(opts, CONNECT_OPTIONS, 'Client.connect');
+    checkOptionKeys(opts.tls, TLS_OPTION_KEYS, 'Client.connect: tls', 'TLS option');
     const token = opts.token ?? process.env.GLUON_TOKEN;
     const name = opts.name ?? `client-${process.pid}`;
     for (const [name, v, lo, hi] of [['maxFrameBytes', opts.maxFrameBytes, 1024, 2 * 1024 ** 3], ['maxMessageBytes', opts.maxMessageBytes, 64 * 1024, 4 * 1024 ** 3]] as const) {

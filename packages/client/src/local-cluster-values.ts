@@ -2,12 +2,33 @@
  * Checks of LocalCluster.start()'s option values that would otherwise fail late and unclearly: a
  * `cwd` that is not a directory made every spawn fail (node reports it as `spawn node ENOENT`,
  * which names the wrong thing) and start() waited out its whole timeout; a negative `timeoutMs`
- * or a `dashboard` that is neither a boolean nor a port were taken as something else.
+ * or a `dashboard` that is neither a boolean nor a port were taken as something else. Values the
+ * processes take as CLI flags (`maxFrameBytes: '1KB'`) are checked here with the CLIs' own ranges,
+ * so the error names the option, not `gluon-worker: --max-frame-bytes` in a child's stderr; an
+ * `allowModules` or `env` of the wrong shape was spread character by character.
  */
 import { statSync } from 'node:fs';
+import {
+  ALLOWED_FAILURES_FLAG, checkOptionKeys, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, TLS_OPTION_KEYS, type Flag,
+} from '@gluon/protocol';
+import type { LocalClusterOptions } from './local-cluster.js';
 
-/** Throws a RangeError naming the option and its value when one is unusable. */
-export function checkLocalClusterValues(opts: { cwd?: string; timeoutMs?: number; dashboard?: boolean | number }): void {
+/** The options whose values are CLI flag values, with the flag that checks them. */
+const FLAG_OPTIONS: [keyof LocalClusterOptions, Flag<unknown>, string][] = [
+  ['maxFrameBytes', LIMIT_FLAGS['max-frame-bytes'], "a size like '1MiB' or a number of bytes"],
+  ['maxMessageBytes', LIMIT_FLAGS['max-message-bytes'], "a size like '8MiB' or a number of bytes"],
+  ['memoryLimit', MEMORY_LIMIT_FLAG['memory-limit'], "a size like '4GiB'"],
+  ['heartbeatTtl', HEARTBEAT_TTL_FLAG['heartbeat-ttl'], "a duration like '30s'"],
+  ['allowedFailures', ALLOWED_FAILURES_FLAG['allowed-failures'], 'an integer'],
+];
+
+/** Throws a RangeError (TypeError for a value of the wrong type) naming the option and its value when one is unusable. */
+export function checkLocalClusterValues(opts: LocalClusterOptions): void {
+  for (const name of ['nWorkers', 'nthreads'] as const) {
+    const v = opts[name];
+    const lo = name === 'nWorkers' ? 0 : 1;
+    if (v !== undefined && !(Number.isInteger(v) && v >= lo)) throw new RangeError(`LocalCluster: ${name} must be an integer ≥ ${lo}, got ${show(v)}`);
+  }
   const t = opts.timeoutMs;
   if (t !== undefined && !(typeof t === 'number' && Number.isFinite(t) && t > 0)) {
     throw new RangeError(`LocalCluster: timeoutMs must be a number of milliseconds > 0, got ${String(t)}`);
@@ -15,6 +36,30 @@ export function checkLocalClusterValues(opts: { cwd?: string; timeoutMs?: number
   const d = opts.dashboard;
   if (d !== undefined && typeof d !== 'boolean' && !(Number.isInteger(d) && d >= 0 && d <= 65535)) {
     throw new RangeError(`LocalCluster: dashboard must be true, false or a port number from 0 to 65535, got ${JSON.stringify(d)}`);
+  }
+  for (const [name, flag, like] of FLAG_OPTIONS) {
+    const v = opts[name];
+    if (v === undefined) continue;
+    const numberOk = name === 'maxFrameBytes' || name === 'maxMessageBytes' || name === 'allowedFailures';
+    if (!(typeof v === 'string' || (numberOk && typeof v === 'number'))) throw new TypeError(`LocalCluster: ${name} must be ${like}, got ${show(v)}`);
+    flag.parse(String(v), `LocalCluster: ${name}`);
+  }
+  const mods = opts.allowModules;
+  if (mods !== undefined && !(Array.isArray(mods) && mods.every((m) => typeof m === 'string'))) {
+    throw new TypeError(`LocalCluster: allowModules must be an array of module specifiers (['@me/tasks']), got ${show(mods)}`);
+  }
+  const env = opts.env;
+  if (env !== undefined && !(env !== null && typeof env === 'object' && !Array.isArray(env) && Object.values(env).every((x) => typeof x === 'string'))) {
+    throw new TypeError(`LocalCluster: env must be an object of strings ({ NAME: 'value' }), got ${show(env)}`);
+  }
+  if (opts.tls !== undefined && typeof opts.tls !== 'boolean') {
+    checkOptionKeys(opts.tls, TLS_OPTION_KEYS, 'LocalCluster.start: tls', 'TLS option');
+    // Every process serves wss:// with these files (the worker refuses to start without them), and
+    // a listener requiring client certificates needs the CA that signs them.
+    const missing = (['cert', 'key', ...(opts.tls.requireClientCert ? ['ca'] as const : [])] as const).filter((k) => !(opts.tls as Record<string, unknown>)[k]);
+    if (missing.length) {
+      throw new TypeError(`LocalCluster: tls needs cert and key${opts.tls.requireClientCert ? ', and ca with requireClientCert' : ''} (file paths, used by every process); ${missing.join(' and ')} missing (tls: true makes a temporary CA)`);
+    }
   }
   if (opts.cwd !== undefined) {
     let why: string | undefined;
@@ -25,4 +70,9 @@ export function checkLocalClusterValues(opts: { cwd?: string; timeoutMs?: number
     }
     if (why) throw new RangeError(`LocalCluster: cwd ${opts.cwd} cannot be the processes' working directory: ${why}`);
   }
+}
+
+/** A value as given: strings quoted (`"2"`), numbers as such. */
+function show(v: unknown): string {
+  return typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v);
 }

@@ -12,7 +12,7 @@ import { parseBytes, temporaryTls, type TemporaryTls, type TlsFiles } from '@glu
 import { Client, type ConnectOptions } from './client.js';
 import { checkLocalClusterValues } from './local-cluster-values.js';
 import { StartupDeadline } from './startup-deadline.js';
-import { checkOptionKeys, type OptionKeys } from './option-keys.js';
+import { checkOptionKeys, type OptionKeys } from '@gluon/protocol';
 
 export interface LocalClusterOptions {
   /** Worker processes. Default 2. */
@@ -175,11 +175,9 @@ export class LocalCluster {
   static async start(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
     checkOptionKeys(opts, LOCAL_CLUSTER_OPTIONS, 'LocalCluster.start');
     installExitHooks();
+    checkLocalClusterValues(opts);
     const nWorkers = opts.nWorkers ?? 2;
     const nthreads = opts.nthreads ?? 1;
-    if (!Number.isInteger(nWorkers) || nWorkers < 0) throw new RangeError(`LocalCluster: nWorkers must be an integer ≥ 0, got ${nWorkers}`);
-    if (!Number.isInteger(nthreads) || nthreads < 1) throw new RangeError(`LocalCluster: nthreads must be an integer ≥ 1, got ${nthreads}`);
-    checkLocalClusterValues(opts);
     const timeoutMs = opts.timeoutMs ?? 30_000;
     // The token goes through the environment, not argv, so `ps` does not show it.
     const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };

@@ -5,7 +5,7 @@ import { basename, dirname, resolve } from 'node:path';
 import WebSocket from 'ws';
 import { jsonForScript, REPORT_MAX_WORKER_PAGES, REPORT_SHELL_PATH, REPORT_SLOT, type TlsOptions } from '@gluon/protocol';
 import { FeedRecorder, type ReportLimits } from './report-recorder.js';
-import { checkOptionKeys, type OptionKeys } from './option-keys.js';
+import { checkOptionKeys, type OptionKeys } from '@gluon/protocol';
 
 /** Options of `client.performanceReport`. */
 export interface PerformanceReportOptions {

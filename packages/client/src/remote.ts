@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MAX_TIMEOUT_MS, type FnRef } from '@gluon/protocol';
-import { checkOptionKeys } from './option-keys.js';
+import { checkOptionKeys } from '@gluon/protocol';
 
 /** Per-call options of a remote function. */
 export interface TaskOptions {

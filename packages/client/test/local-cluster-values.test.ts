@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { LocalCluster } from '@gluon/client';
+import { Client, LocalCluster } from '@gluon/client';
 
 t.test('unusable option values are refused up front, naming the option and the value', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lc-values-'));
@@ -25,6 +25,49 @@ t.test('unusable option values are refused up front, naming the option and the v
   for (const [opts, message] of cases) {
     await t.rejects(LocalCluster.start({ nWorkers: 1, ...opts }), { name: 'RangeError', message }, JSON.stringify(opts));
   }
+});
+
+t.test('values passed on as CLI flags are checked with the CLIs\' ranges and name the option, not the flag', async (t) => {
+  // Before: each started the processes and failed with a child's stderr naming
+  // `gluon-worker: --max-frame-bytes` (or --memory-limit, --heartbeat-ttl, --allowed-failures).
+  const cases: [Record<string, unknown>, string, RegExp][] = [
+    [{ maxFrameBytes: '1KB' }, 'RangeError', /^LocalCluster: maxFrameBytes must be from 1KiB to 2GiB, got "1KB" \(1000 bytes; KB, MB, GB, TB are powers of 1000 and KiB, MiB, GiB, TiB of 1024\)$/],
+    [{ maxFrameBytes: 'lots' }, 'RangeError', /^LocalCluster: maxFrameBytes must be a size like 64MiB or 2GB .*got "lots"$/],
+    [{ maxMessageBytes: -5 }, 'RangeError', /^LocalCluster: maxMessageBytes must be a size like 64MiB or 2GB .*got "-5"$/],
+    [{ maxMessageBytes: 1024 }, 'RangeError', /^LocalCluster: maxMessageBytes must be from 64KiB to 4GiB, got "1024"$/],
+    [{ memoryLimit: '4 gigs' }, 'RangeError', /^LocalCluster: memoryLimit must be a size like 64MiB or 2GB .*got "4 gigs"$/],
+    [{ memoryLimit: 4 * 1024 ** 3 }, 'TypeError', /^LocalCluster: memoryLimit must be a size like '4GiB', got 4294967296$/],
+    [{ heartbeatTtl: 'soon' }, 'RangeError', /^LocalCluster: heartbeatTtl must be a duration like 500ms, 30s, 2m or 8h, got "soon"$/],
+    [{ heartbeatTtl: '10ms' }, 'RangeError', /^LocalCluster: heartbeatTtl must be from 100ms to 24h, got "10ms"$/],
+    [{ allowedFailures: -1 }, 'RangeError', /^LocalCluster: allowedFailures must be an integer from 1 to 1000, got "-1"$/],
+    // Spread character by character before: '--allow-module f', 'o', 'o'; env { 0: 'x' }.
+    [{ allowModules: 'foo' }, 'TypeError', /^LocalCluster: allowModules must be an array of module specifiers \(\['@me\/tasks'\]\), got "foo"$/],
+    [{ env: 'x' }, 'TypeError', /^LocalCluster: env must be an object of strings \(\{ NAME: 'value' \}\), got "x"$/],
+    [{ env: { N: 2 } }, 'TypeError', /^LocalCluster: env must be an object of strings .*got \{"N":2\}$/],
+    // "got 2" before: the string did not show as one.
+    [{ nWorkers: '2' }, 'RangeError', /^LocalCluster: nWorkers must be an integer ≥ 0, got "2"$/],
+    [{ nthreads: 0 }, 'RangeError', /^LocalCluster: nthreads must be an integer ≥ 1, got 0$/],
+  ];
+  for (const [opts, name, message] of cases) {
+    await t.rejects(LocalCluster.start({ nWorkers: 1, ...opts }), { name, message }, JSON.stringify(opts));
+  }
+});
+
+t.test('the nested tls options refuse unknown keys and missing files up front', async (t) => {
+  // Before: `cet` was ignored, and the worker failed to start saying "give --tls-cert and --tls-key".
+  await t.rejects(LocalCluster.start({ nWorkers: 1, tls: { cet: '/x', key: '/y' } as never }), {
+    name: 'TypeError', message: /^LocalCluster\.start: tls: unknown TLS option "cet" \(did you mean "cert"\?\); the TLS options are cert, key, ca, requireClientCert$/,
+  });
+  await t.rejects(LocalCluster.start({ nWorkers: 1, tls: { key: '/y' } }), {
+    name: 'TypeError', message: /^LocalCluster: tls needs cert and key \(file paths, used by every process\); cert missing \(tls: true makes a temporary CA\)$/,
+  });
+  await t.rejects(LocalCluster.start({ nWorkers: 1, tls: { cert: '/x', key: '/y', requireClientCert: true } }), {
+    name: 'TypeError', message: /^LocalCluster: tls needs cert and key, and ca with requireClientCert .*; ca missing/,
+  });
+  // Client.connect: refused before any connection is tried (port 1 would say ECONNREFUSED).
+  await t.rejects(Client.connect('wss://127.0.0.1:1', { tls: { caa: '/etc/gluon/ca.pem' } as never }), {
+    name: 'TypeError', message: /^Client\.connect: tls: unknown TLS option "caa" \(did you mean "ca"\?\); the TLS options are cert, key, ca, requireClientCert$/,
+  });
 });
 
 t.test('a process that cannot be spawned fails start() at once with the reason, not at the timeout', async (t) => {

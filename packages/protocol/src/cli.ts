@@ -233,6 +233,23 @@ export const LIMIT_FLAGS = {
 };
 
 /**
+ * Flags that `LocalCluster` also takes as options (`memoryLimit`, `heartbeatTtl`,
+ * `allowedFailures`): defined once here, so it checks a value with the same range as the CLI and
+ * names its own option, before any process starts.
+ */
+export const MEMORY_LIMIT_FLAG = {
+  'memory-limit': flag.bytes('RSS above which the worker pauses and stops its longest-running task; also caps each task thread heap at its share', 1024 ** 2, 1024 ** 5),
+};
+/** `gluon-scheduler --heartbeat-ttl` (`LocalCluster`'s `heartbeatTtl`). */
+export const HEARTBEAT_TTL_FLAG = {
+  'heartbeat-ttl': flag.duration('a worker silent this long is declared dead', 100, 24 * 3600_000, '30s'),
+};
+/** `gluon-scheduler --allowed-failures` (`LocalCluster`'s `allowedFailures`). */
+export const ALLOWED_FAILURES_FLAG = {
+  'allowed-failures': flag.int('worker deaths a task may be part of before it errs', 1, 1000, '3'),
+};
+
+/**
  * `--max-send-backlog`: most bytes that may wait to be written to one connection before its peer
  * counts as not reading and is dropped (4010; `ConnectionOptions.maxSendBacklogBytes`). One
  * range and default for every Gluon process that serves connections; `who` names the peers it

@@ -25,3 +25,4 @@ export * from './tls-temp.js';
 export * from './cli.js';
 export * from './report.js';
 export * from './hop-probe.js';
+export * from './option-keys.js';

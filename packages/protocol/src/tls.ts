@@ -10,6 +10,7 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer, ServerOptions } from 'node:https';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import type { OptionKeys } from './option-keys.js';
 
 /** TLS material, as PEM text or bytes. */
 export interface TlsOptions {
@@ -31,6 +32,12 @@ export interface TlsFiles {
   ca?: string | undefined;
   requireClientCert?: boolean | undefined;
 }
+
+/**
+ * The keys of {@link TlsOptions} and {@link TlsFiles} (the same four), for `checkOptionKeys`: a
+ * misspelt key (`tls: { cet: … }`) is refused instead of the certificate silently missing.
+ */
+export const TLS_OPTION_KEYS: OptionKeys<TlsOptions> & OptionKeys<TlsFiles> = { cert: true, key: true, ca: true, requireClientCert: true };
 
 /** Options for `https.createServer`: the certificate, and client certificates when required. */
 export function serverTlsOptions(tls: TlsOptions): ServerOptions {

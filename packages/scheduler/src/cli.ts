@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import {
-  checkExposure, envWithToken, exitUsage, flag, LIMIT_FLAGS, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
+  ALLOWED_FAILURES_FLAG, checkExposure, envWithToken, exitUsage, flag, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
   sendBacklogFlag, stopWithSupervisor, superviseChildren, withoutTokenArgs, type CliSpec,
 } from '@gluon/protocol';
 import { startScheduler } from './server.js';
@@ -17,10 +17,10 @@ export const SCHEDULER_FLAGS = {
   'no-dashboard': flag.switch('serve no dashboard'),
   'dashboard-session-ttl': flag.duration('a dashboard login lasts this long', 1000, 365 * 24 * 3600_000, '8h'),
   'dashboard-prefix': flag.string('path prefix of the dashboard behind a reverse proxy', { arg: '/PATH', check: (t, f) => { if (!t.startsWith('/')) throw new RangeError(`${f} must start with /, got "${t}"`); } }),
-  'heartbeat-ttl': flag.duration('a worker silent this long is declared dead', 100, 24 * 3600_000, '30s'),
+  ...HEARTBEAT_TTL_FLAG,
   'session-grace': flag.duration('a client whose connection was lost keeps its keys this long for its return (0: none)', 0, 24 * 3600_000, '60s'),
   'hello-timeout': flag.duration('a new connection silent this long (no upgrade, no hello) is dropped', 100, 3600_000, '10s'),
-  'allowed-failures': flag.int('worker deaths a task may be part of before it errs', 1, 1000, '3'),
+  ...ALLOWED_FAILURES_FLAG,
   ...sendBacklogFlag('a worker or client'),
   ...LIMIT_FLAGS,
   ...TLS_FLAGS,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import {
-  checkExposure, envWithToken, exitUsage, flag, LIMIT_FLAGS, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
+  checkExposure, envWithToken, exitUsage, flag, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
   sendBacklogFlag, stopWithSupervisor, superviseChildren, TOKEN_HELP_FLAGS, withoutTokenArgs, withTokenHelp, type CliSpec,
 } from '@gluon/protocol';
 import { GluonWorker, type WorkerOptions } from './worker.js';
@@ -11,7 +11,7 @@ export const WORKER_FLAGS = {
   nthreads: flag.int('task threads per worker process', 1, 1024, '1'),
   nworkers: flag.int('worker processes to start (under one supervisor)', 1, 1024, '1', 'M'),
   name: flag.string('worker name on the dashboard (with --nworkers: NAME-0, NAME-1, ...)', { arg: 'NAME' }),
-  'memory-limit': flag.bytes('RSS above which the worker pauses and stops its longest-running task; also caps each task thread heap at its share', 1024 ** 2, 1024 ** 5),
+  ...MEMORY_LIMIT_FLAG,
   'allow-module': flag.list('also allow tasks from this module specifier or path', 'SPEC'),
   ...TOKEN_FLAGS,
   'listen-host': flag.string('address of the data listener that peers fetch results from', { arg: 'HOST', default: '127.0.0.1' }),

@@ -1,7 +1,7 @@
 /**
  * Unknown keys in an options object (`LocalCluster.start({ nWorker: 2 })`), refused where they are
  * given: JavaScript callers and `as` casts get no type check, and a misspelt key would otherwise be
- * ignored silently while its default applies. One helper for every option object of the client.
+ * ignored silently while its default applies. One helper for every option object of the client, the deploy launchers and the CLIs.
  */
 
 /**
