@@ -57,6 +57,8 @@ async function main(): Promise<void> {
   const given = (f: string) => process.argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`));
   const sshOnly = ['hosts', 'ssh-option', 'scheduler-port', 'dashboard-port'].filter(given);
   if (kind !== 'ssh' && sshOnly.length) exitUsage(CLI.name, `--${sshOnly[0]} is for ssh only, not ${kind}`);
+  // Taken silently before and never written into a job: Slurm's extra requests go in --job-extra.
+  if (kind === 'slurm' && v['resource-spec'] !== undefined) exitUsage(CLI.name, '--resource-spec is for pbs only; give Slurm resource requests with --job-extra (e.g. --job-extra "--gres=gpu:1")');
   if (kind === 'ssh' && v['print-job-script']) exitUsage(CLI.name, '--print-job-script is for slurm and pbs; an ssh cluster prints each host\'s script as it starts it');
   if (kind !== 'ssh' && !v['print-job-script']) {
     // Before the scheduler starts and its addresses and token are printed (printing a job script

@@ -12,10 +12,10 @@ import { createRequire } from 'node:module';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client, LocalCluster } from '@gluon/client';
-import { parseBytes } from '@gluon/protocol';
+import { checkOptionKeys, parseBytes, type OptionKeys } from '@gluon/protocol';
 import { adaptTarget, checkAdaptOptions, fetchLoad, type AdaptOptions } from './adapt.js';
 import { checkMaxFailedJobs, countEndedJob, DEFAULT_MAX_FAILED_JOBS, endedWithoutWorkerLine, gaveUpMessage, type EndedJob } from './job-failures.js';
-import { shellQuote } from './commands.js';
+import { requireCommands, shellQuote } from './commands.js';
 
 export interface JobClusterOptions {
   /** Threads per worker, and the cores each job asks for. Default 1. */
@@ -68,6 +68,16 @@ export interface JobClusterOptions {
   /** Where the cluster says what happened to its jobs (one line each). Default: stderr. */
   log?: (line: string) => void;
 }
+
+/**
+ * Every key of {@link JobClusterOptions}, for `checkOptionKeys`: `start({ memroy: '8GiB' })` is
+ * refused naming the key, instead of jobs submitted without the memory asked for.
+ */
+export const JOB_CLUSTER_OPTION_KEYS: OptionKeys<JobClusterOptions> = {
+  cores: true, memory: true, walltime: true, queue: true, account: true, jobName: true, jobExtra: true, prologue: true,
+  logDirectory: true, workerExtraArgs: true, cwd: true, scheduler: true, dashboardUrl: true, host: true, token: true, node: true,
+  pollIntervalMs: true, jobArrays: true, maxFailedJobs: true, log: true,
+};
 
 /** One submitted job as the cluster tracks it. */
 export interface JobInfo {
@@ -177,9 +187,14 @@ export abstract class JobQueueCluster {
    * started for other hosts gets a random token when none is given (it refuses to listen beyond
    * loopback without one); jobs receive it through their environment.
    */
-  protected static async startScheduler(opts: JobClusterOptions): Promise<{ opts: JobClusterOptions; local?: LocalCluster; address: string; dashboardUrl?: string }> {
+  protected static async startScheduler<O extends JobClusterOptions>(opts: O, keys: OptionKeys<O>, where: string, batch: { system: string; commands: readonly string[] }):
+  Promise<{ opts: O; local?: LocalCluster; address: string; dashboardUrl?: string }> {
+    checkOptionKeys(opts, keys, where);
     checkJobClusterOptions(opts);
     if (opts.scheduler) return { opts, address: opts.scheduler, ...(opts.dashboardUrl ? { dashboardUrl: opts.dashboardUrl } : {}) };
+    // As gluon-cluster does: a machine without the batch system's commands gets one error naming
+    // them before a scheduler starts, not a scheduler and then a failure at the first scale().
+    requireCommands(batch.system, batch.commands);
     const host = opts.host ?? '0.0.0.0';
     const token = opts.token ?? (isLoopback(host) ? undefined : randomBytes(24).toString('base64url'));
     const local = await LocalCluster.start({ nWorkers: 0, host, ...(token ? { token } : {}) });

@@ -1,5 +1,6 @@
 /** PBSCluster: workers as PBS Pro / Torque jobs (qsub, qstat, qdel). */
-import { JobQueueCluster, type JobClusterOptions } from './job-cluster.js';
+import type { OptionKeys } from '@gluon/protocol';
+import { JOB_CLUSTER_OPTION_KEYS, JobQueueCluster, type JobClusterOptions } from './job-cluster.js';
 import { resolve } from 'node:path';
 import { runCommand } from './commands.js';
 
@@ -10,6 +11,8 @@ export interface PBSClusterOptions extends JobClusterOptions {
    */
   resourceSpec?: string;
 }
+
+const PBS_OPTION_KEYS: OptionKeys<PBSClusterOptions> = { ...JOB_CLUSTER_OPTION_KEYS, resourceSpec: true };
 
 /**
  * Gluon workers as PBS batch jobs, one worker per job. Options map to `#PBS` directives:
@@ -28,8 +31,13 @@ export class PBSCluster extends JobQueueCluster {
   /** The commands it submits, lists and cancels jobs with (`requireCommands` checks them). */
   static readonly commands = ['qsub', 'qstat', 'qdel'] as const;
 
+  /**
+   * Starts (or attaches to) the scheduler; submit workers with `scale(n)` or `adapt()`. Refuses an
+   * unknown option key, and, when it would start a scheduler, a PATH without qsub, qstat or qdel
+   * (nothing is started then).
+   */
   static async start(opts: PBSClusterOptions = {}): Promise<PBSCluster> {
-    const s = await JobQueueCluster.startScheduler(opts);
+    const s = await JobQueueCluster.startScheduler(opts, PBS_OPTION_KEYS, 'PBSCluster.start', { system: 'PBS', commands: PBSCluster.commands });
     return new PBSCluster(s.opts, s.local, s.address, s.dashboardUrl);
   }
 

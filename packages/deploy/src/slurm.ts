@@ -1,5 +1,5 @@
 /** SlurmCluster: workers as Slurm jobs (sbatch, squeue, scancel). */
-import { JobQueueCluster, type JobClusterOptions } from './job-cluster.js';
+import { JOB_CLUSTER_OPTION_KEYS, JobQueueCluster, type JobClusterOptions } from './job-cluster.js';
 import { resolve } from 'node:path';
 import { runCommand } from './commands.js';
 
@@ -21,12 +21,16 @@ export class SlurmCluster extends JobQueueCluster {
     return array ? '${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}' : '${SLURM_JOB_ID}';
   }
 
-  /** Starts (or attaches to) the scheduler; submit workers with `scale(n)` or `adapt()`. */
   /** The commands it submits, lists and cancels jobs with (`requireCommands` checks them). */
   static readonly commands = ['sbatch', 'squeue', 'scancel'] as const;
 
+  /**
+   * Starts (or attaches to) the scheduler; submit workers with `scale(n)` or `adapt()`. Refuses an
+   * unknown option key, and, when it would start a scheduler, a PATH without sbatch, squeue or
+   * scancel (nothing is started then).
+   */
   static async start(opts: JobClusterOptions = {}): Promise<SlurmCluster> {
-    const s = await JobQueueCluster.startScheduler(opts);
+    const s = await JobQueueCluster.startScheduler(opts, JOB_CLUSTER_OPTION_KEYS, 'SlurmCluster.start', { system: 'Slurm', commands: SlurmCluster.commands });
     return new SlurmCluster(s.opts, s.local, s.address, s.dashboardUrl);
   }
 

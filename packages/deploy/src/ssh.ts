@@ -6,7 +6,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { binOf, checkJobClusterOptions, JobQueueCluster, type JobClusterOptions } from './job-cluster.js';
+import { checkOptionKeys, type OptionKeys } from '@gluon/protocol';
+import { binOf, checkJobClusterOptions, JOB_CLUSTER_OPTION_KEYS, JobQueueCluster, type JobClusterOptions } from './job-cluster.js';
 import { shellQuote } from './commands.js';
 import type { AdaptOptions } from './adapt.js';
 
@@ -26,6 +27,10 @@ export interface SSHClusterOptions extends Omit<JobClusterOptions, 'scheduler' |
   /** How long the scheduler may take to start, ms. Default 60 000. */
   startTimeoutMs?: number;
 }
+
+/** The keys of {@link SSHClusterOptions}: the shared ones but the batch system's, and the ssh ones. */
+const { scheduler: _s, dashboardUrl: _d, host: _h, queue: _q, account: _a, walltime: _w, jobExtra: _j, logDirectory: _l, jobArrays: _ja, ...SHARED_KEYS } = JOB_CLUSTER_OPTION_KEYS;
+const SSH_OPTION_KEYS: OptionKeys<SSHClusterOptions> = { ...SHARED_KEYS, hosts: true, sshOptions: true, schedulerPort: true, dashboardPort: true, startTimeoutMs: true };
 
 /** One ssh session and what it printed (the tail, for errors). */
 interface Session { child: ChildProcess; host: string; output: string; stops: number }
@@ -67,7 +72,7 @@ function hostScriptOf(what: string, host: string, lines: string[]): string {
  * await cluster.close();                      // stops the workers, then the scheduler
  * ```
  * Every host needs node and Gluon at the same paths as here (a shared filesystem), or give
- * `node` and `remoteBins`. `hostScript(host)` and `schedulerScript()` are exactly what runs.
+ * `node` and install Gluon at the same path. `hostScript(host)` and `schedulerScript()` are exactly what runs.
  */
 export class SSHCluster extends JobQueueCluster {
   readonly kind = 'ssh';
@@ -206,11 +211,13 @@ const running = (c: ChildProcess) => c.exitCode === null && c.signalCode === nul
 
 /** Checks the SSH options, naming the bad one (the shared ones are checked by the core). */
 function checkSSHOptions(o: SSHClusterOptions): void {
-  if (!Array.isArray(o.hosts) || o.hosts.length < 2) throw new RangeError(`hosts must list the scheduler's host and at least one worker host, got ${JSON.stringify(o.hosts)}`);
-  for (const h of o.hosts) if (typeof h !== 'string' || !/^([\w.-]+@)?[\w.:-]+$/.test(h)) throw new RangeError(`hosts: "${h}" is not an ssh destination like host, user@host or an address`);
+  // Batch options and misspelt keys first: `host: […]` would otherwise be reported as hosts missing.
   for (const key of ['queue', 'account', 'walltime', 'jobExtra', 'logDirectory'] as const) {
     if ((o as unknown as Record<string, unknown>)[key] !== undefined) throw new RangeError(`${key} has no meaning over SSH (it is a batch-system option)`);
   }
+  checkOptionKeys(o, SSH_OPTION_KEYS, 'SSHCluster.start');
+  if (!Array.isArray(o.hosts) || o.hosts.length < 2) throw new RangeError(`hosts must list the scheduler's host and at least one worker host, got ${JSON.stringify(o.hosts)}`);
+  for (const h of o.hosts) if (typeof h !== 'string' || !/^([\w.-]+@)?[\w.:-]+$/.test(h)) throw new RangeError(`hosts: "${h}" is not an ssh destination like host, user@host or an address`);
   for (const [k, v] of [['schedulerPort', o.schedulerPort], ['dashboardPort', o.dashboardPort]] as const) {
     if (v !== undefined && v !== null && !(Number.isInteger(v) && v >= 0 && v <= 65535)) throw new RangeError(`${k} must be a port from 0 to 65535, got ${v}`);
   }

@@ -1,4 +1,7 @@
 import t from 'tap';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { adaptTarget, parseQstat, parseSqueue, PBSCluster, SlurmCluster } from '@gluon/deploy';
 
 /** What each launcher submits, from its options; parsing of the batch systems' listings; the adapt rule. */
@@ -52,6 +55,34 @@ t.test('bad options are refused naming the option and the value', async (t) => {
   await t.rejects(c.scale(-1), /scale: n must be an integer ≥ 0, got -1/);
   t.throws(() => c.adapt({ minimum: 3, maximum: 2 }), /maximum must be an integer ≥ minimum \(3\), got 2/);
   t.throws(() => c.adapt({ maximum: 2 }), /adapt reads the load from the scheduler's dashboard; give dashboardUrl/);
+  await c.close();
+});
+
+t.test('unknown option keys are refused naming the call, the key and its likely spelling', async (t) => {
+  // Before: ignored, so the jobs went out without the memory (or queue) asked for.
+  await t.rejects(SlurmCluster.start({ ...attach, memroy: '8GiB' } as never), {
+    name: 'TypeError', message: /^SlurmCluster\.start: unknown option "memroy" \(did you mean "memory"\?\); the options are cores, memory, walltime, /,
+  });
+  await t.rejects(PBSCluster.start({ ...attach, resourcespec: 'nodes=1' } as never), {
+    name: 'TypeError', message: /^PBSCluster\.start: unknown option "resourcespec" \(did you mean "resourceSpec"\?\); the options are .*, log, resourceSpec$/,
+  });
+  await t.rejects(SlurmCluster.start({ ...attach, resourceSpec: 'nodes=1' } as never), { name: 'TypeError', message: /^SlurmCluster\.start: unknown option "resourceSpec"/ }, 'a PBS-only option');
+});
+
+t.test('start() without the batch system on PATH fails naming the missing commands, before a scheduler starts', async (t) => {
+  // Before: a scheduler started, and the first scale() failed on squeue/qstat.
+  const empty = mkdtempSync(join(tmpdir(), 'no-batch-'));
+  const path = process.env.PATH;
+  process.env.PATH = empty;
+  t.teardown(() => { process.env.PATH = path; rmSync(empty, { recursive: true, force: true }); });
+  const children = () => readFileSync(`/proc/self/task/${process.pid}/children`, 'utf8').trim();
+  const before = children();
+  await t.rejects(SlurmCluster.start({ host: '127.0.0.1' }), { message: 'Slurm needs sbatch, squeue, scancel; sbatch, squeue, scancel are not installed or not on PATH (nothing was started)' });
+  await t.rejects(PBSCluster.start({ host: '127.0.0.1' }), { message: 'PBS needs qsub, qstat, qdel; qsub, qstat, qdel are not installed or not on PATH (nothing was started)' });
+  t.equal(children(), before, 'no scheduler process was started');
+  // Attached to a running scheduler, start() starts nothing: jobScript() needs no batch system.
+  const c = await SlurmCluster.start(attach);
+  t.match(c.jobScript(), /^#SBATCH --job-name=gluon-worker$/m);
   await c.close();
 });
 
