@@ -1,29 +1,31 @@
 /**
  * The entry range of a read (`entryStart`, `entryStop` of `arrays` and `iterate`), checked once for
- * TTrees and RNTuples: a bad bound is refused naming the tree, the bound, its value and the valid
- * range, instead of `invalid entry range [-1, undefined)`.
+ * TTrees and RNTuples, and made concrete by uproot's rule (`_regularize_entries_start_stop` in
+ * uproot's behaviors/TBranch.py), so code ported from uproot reads the same entries.
  */
 import type { RangeOptions } from './tree.js';
 
 /**
- * `[start, stop)` of `opts` for a tree of `numEntries` entries. Both bounds are clipped to
- * `[0, numEntries]` as uproot does, so a range partly or wholly past the end reads what the tree
- * has, possibly nothing (a caller stepping fixed ranges over files of unknown length needs no
- * special case). entryStart defaults to 0 and must be a non-negative integer; entryStop defaults
- * to numEntries and must be an integer ≥ entryStart. Negative bounds are refused, not read from
- * the end as in uproot. `what` names the tree (`tree "mini" in data.root`).
+ * `[start, stop)` of `opts` for a tree of `numEntries` entries, as uproot makes it: entryStart
+ * defaults to 0 and entryStop to numEntries; a negative bound counts from the end, like a Python
+ * slice (`entryStart: -10` is the last ten entries); both are then clipped to `[0, numEntries]`,
+ * and an entryStop below entryStart reads nothing (stop becomes start), so a range partly or
+ * wholly outside the tree reads what it overlaps, possibly nothing. Only a bound that is not an
+ * integer (`1.5`, `'5'`, `null`, NaN) is refused: a RangeError naming the tree (`what`, e.g.
+ * `tree "mini" in data.root`), the bound, its value and the tree's entries.
  */
 export function entryRange(what: string, numEntries: number, opts: RangeOptions): { start: number; stop: number } {
-  const { entryStart, entryStop } = opts;
-  const start = entryStart ?? 0;
-  const clipped = `past ${numEntries} read as ${numEntries} (its ${numEntries} entries are [0, ${numEntries}))`;
-  if (!(Number.isInteger(start) && start >= 0)) {
-    throw new RangeError(`${what}: entryStart must be a non-negative integer, ${clipped}, got ${show(entryStart)}`);
-  }
-  if (entryStop !== undefined && !(Number.isInteger(entryStop) && entryStop >= start)) {
-    throw new RangeError(`${what}: entryStop must be an integer from entryStart (${start}) up, ${clipped}, got ${show(entryStop)}`);
-  }
-  return { start: Math.min(start, numEntries), stop: Math.min(entryStop ?? numEntries, numEntries) };
+  const bound = (name: 'entryStart' | 'entryStop', dflt: number): number => {
+    const v = opts[name];
+    if (v === undefined) return dflt;
+    if (!Number.isInteger(v)) {
+      throw new RangeError(`${what}: ${name} must be an integer (negative counts from the end, as in uproot; its ${numEntries} entries are [0, ${numEntries})), got ${show(v)}`);
+    }
+    return Math.min(numEntries, Math.max(0, v < 0 ? v + numEntries : v));
+  };
+  const start = bound('entryStart', 0);
+  const stop = bound('entryStop', numEntries);
+  return { start, stop: Math.max(start, stop) };
 }
 
 /** A bound as it was given: numbers as such, anything else as JSON (`"5"`, `null`). */
