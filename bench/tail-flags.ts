@@ -22,7 +22,8 @@
  * unreachable: what that leaves the scheduler's scavenges to copy). DASHBOARD=0 starts the
  * schedulers without their dashboards. Prints per cluster: p50, p90,
  * p99, p99.9, round trips over 1 ms, each process's CPU and time waiting for a CPU per round trip
- * (every thread's /proc schedstat), and the scheduler's event-loop delay. Not a test.
+ * (every thread's /proc schedstat), the hypervisor's steal and the idle time as shares of the CPUs'
+ * time during its blocks (/proc/stat), and the scheduler's event-loop delay. Not a test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
@@ -36,6 +37,7 @@ import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
 import { schedulerLoopDelay } from './loop-delay.js';
 import { tallyNvpLog, tallyOwnGc, type GcTally } from './gc-alloc.js';
 import { median, runDelaySeconds, threadCpuSeconds } from './proc.js';
+import { hostCpu, hostCpuSince, type HostCpu } from './host-cpu.js';
 
 const { inc } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -60,6 +62,8 @@ interface Cluster {
   cpu: { scheduler: number; workers: number };
   /** Time the processes' threads waited for a CPU while runnable (/proc schedstat's second field). */
   wait: { scheduler: number; workers: number; client: number };
+  /** What the machine's CPUs did during this cluster's blocks (/proc/stat ticks: steal, idle, busy). */
+  host: HostCpu;
   /** When each of `procs` was started (performance.now() ms), and its GC log (with TRACE_GC). */
   spawnedAt: number[];
   logs: Array<string | null>;
@@ -128,7 +132,7 @@ async function start(spec: string): Promise<Cluster> {
   for (let i = 0; i < WARM; i++) await client.submit(inc, -1e6 + i).result();
   return {
     label, procs: [sched.child, ...workers.map((w) => w.child)], client, dashboard, lat: [], loop: [],
-    cpu: { scheduler: 0, workers: 0 }, wait: { scheduler: 0, workers: 0, client: 0 },
+    cpu: { scheduler: 0, workers: 0 }, wait: { scheduler: 0, workers: 0, client: 0 }, host: { busy: 0, idle: 0, steal: 0 },
     spawnedAt: [sched.at, ...workers.map((w) => w.at)], logs: [logOf('scheduler'), logOf('worker-0'), logOf('worker-1')],
   };
 }
@@ -140,6 +144,7 @@ async function block(c: Cluster, from: number, n: number): Promise<void> {
   await schedulerLoopDelay(c.dashboard); // opens a window for this block alone
   const c0 = cpu();
   const w0 = wait();
+  const h0 = hostCpu();
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
     const f = c.client.submit(inc, from + i);
@@ -149,6 +154,8 @@ async function block(c: Cluster, from: number, n: number): Promise<void> {
   }
   const c1 = cpu();
   const w1 = wait();
+  const h = hostCpuSince(h0, hostCpu());
+  c.host.busy += h.busy; c.host.idle += h.idle; c.host.steal += h.steal;
   for (const k of ['scheduler', 'workers', 'client'] as const) c.wait[k] += w1[k] - w0[k];
   const loop = await schedulerLoopDelay(c.dashboard);
   if (loop) c.loop.push(loop);
@@ -176,15 +183,16 @@ async function main(): Promise<void> {
     }
     window = { from: t0, to: performance.now(), client: ownGc() };
     console.log(`${ROUND_TRIPS} round trips per cluster in blocks of ${BLOCK}, ${((performance.now() - t0) / 1000).toFixed(0)} s; load ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`);
-    console.log('cluster'.padEnd(14) + ['p50', 'p90', 'p99', 'p99.9', 'max', '>1ms', 'sched CPU', 'wkrs CPU', 'sched wait', 'wkrs wait', 'clnt wait'].map((h) => h.padStart(11)).join(''));
+    console.log('cluster'.padEnd(14) + ['p50', 'p90', 'p99', 'p99.9', 'max', '>1ms', 'sched CPU', 'wkrs CPU', 'sched wait', 'wkrs wait', 'clnt wait', 'steal %', 'idle %'].map((h) => h.padStart(11)).join(''));
     for (const c of clusters) {
       const s = [...c.lat].sort((a, b) => a - b);
       const us = (x: number) => x.toFixed(0);
       console.log(c.label.padEnd(14) + [q(s, 0.5), q(s, 0.9), q(s, 0.99), q(s, 0.999), s[s.length - 1]!].map((x) => us(x).padStart(11)).join('') +
         String(s.filter((x) => x > 1000).length).padStart(11) +
-        [c.cpu.scheduler, c.cpu.workers, c.wait.scheduler, c.wait.workers, c.wait.client].map((x) => us((x / s.length) * 1e6).padStart(11)).join(''));
+        [c.cpu.scheduler, c.cpu.workers, c.wait.scheduler, c.wait.workers, c.wait.client].map((x) => us((x / s.length) * 1e6).padStart(11)).join('') +
+        [c.host.steal, c.host.idle].map((x) => ((100 * x) / (c.host.busy + c.host.idle + c.host.steal || 1)).toFixed(1).padStart(11)).join(''));
     }
-    console.log('(µs; CPU and time waiting for a CPU per round trip, every thread of the process)');
+    console.log('(µs; CPU and time waiting for a CPU per round trip, every thread of the process; steal and idle: shares of all CPUs\' time during the cluster\'s blocks, /proc/stat)');
     for (const c of clusters) {
       if (c.loop.length === 0) continue;
       const us = (ms: number) => (ms * 1000).toFixed(0);
