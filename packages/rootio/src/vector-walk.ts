@@ -37,6 +37,8 @@ interface Kernel {
 }
 
 const PAGE = 65536;
+/** Where the basket goes: below it, the kernel's constants (vector-walk.wat). */
+const BASE = 256;
 /** Room past each region: the kernel reads and writes up to 64 bytes past an entry. */
 const SLACK = 64;
 /** Kernel memory beyond this is given back after the basket that needed it. */
@@ -44,7 +46,7 @@ const KEEP_BYTES = 64 << 20;
 
 let compiled: WebAssembly.Module | null = null;
 
-/** The kernel's memory: `[0, data)` a basket, then its values, then its offsets. */
+/** The kernel's memory: its constants, then `[BASE, BASE + data)` a basket, then its values, then its offsets. */
 export class VectorWalker {
   private kernel: Kernel | null = null;
   /** Bytes of basket data the memory is laid out for. */
@@ -56,7 +58,7 @@ export class VectorWalker {
    */
   readonly room = (size: number): Uint8Array => {
     const k = this.reserve(size);
-    return new Uint8Array(k.memory.buffer, 0, size);
+    return new Uint8Array(k.memory.buffer, BASE, size);
   };
 
   /**
@@ -77,15 +79,15 @@ export class VectorWalker {
     if (k && data.buffer === k.memory.buffer) {
       d = data.byteOffset;
       // Laid out by room() for this basket; a basket larger than that layout is damaged.
-      if (d + data.length > this.data) return false;
+      if (d < BASE || d + data.length > BASE + this.data) return false;
     } else {
       k = this.reserve(data.length);
-      new Uint8Array(k.memory.buffer, 0, data.length).set(data);
-      d = 0;
+      new Uint8Array(k.memory.buffer, BASE, data.length).set(data);
+      d = BASE;
     }
     const stop = z < entries ? new DataView(data.buffer, data.byteOffset, data.byteLength).getInt32(table + 4 * z) - keylen : dataLength;
     if (stop < 0 || stop > dataLength) return this.done(false);
-    const out = this.data;
+    const out = BASE + this.data;
     const offs = out + this.data;
     // Every entry holds at least its 10 header bytes.
     if (10 * n > dataLength) return this.done(false);
@@ -105,7 +107,7 @@ export class VectorWalker {
    */
   private reserve(size: number): Kernel {
     const data = Math.ceil((size + SLACK) / 16) * 16;
-    const need = 2 * data + 4 * Math.ceil(data / 10) + SLACK;
+    const need = BASE + 2 * data + 4 * Math.ceil(data / 10) + SLACK;
     let k = this.kernel;
     if (!k) {
       compiled ??= new WebAssembly.Module(Buffer.from(VECTOR_WALK_WASM, 'base64'));

@@ -8,13 +8,22 @@
 ;; and the entries must rise within [first, stop]. Each entry's place in the output follows from
 ;; its start alone ((start - first) - 10 x index), so the entries are independent: four at a time
 ;; with SIMD (the table's byte swap, the checks, the offsets), each copied as two 16-byte moves
-;; with a byte-swapping swizzle. Entries of more than 8 elements (and any group holding one) go
+;; with a byte-swapping swizzle. Entries of 8 elements or more (and any group holding one) go
 ;; through the one-at-a-time loop.
 ;;
 ;; Assembled by scripts/assemble-wasm.mjs into vector-walk-wasm.ts (test/vector-walk.test.ts
 ;; checks the committed binary is this source's).
 (module
   (memory (export "memory") 1)
+  ;; [0, 256): the kernel's constants (loaded once a call: see $walk) and room for its splats;
+  ;; vector-walk.ts lays baskets out from 256 (BASE).
+  (data (i32.const 0)
+    "\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00"  ;; 0: (unused)
+    "\0a\00\00\00\0a\00\00\00\0a\00\00\00\0a\00\00\00"  ;; 16: 10 (an entry's header bytes)
+    "\e3\ff\ff\ff\e3\ff\ff\ff\e3\ff\ff\ff\e3\ff\ff\ff"  ;; 32: ~0x1c (the bits no length of 0-7 elements has)
+    "\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00\00"  ;; 48: (unused)
+    "\06\00\00\40\06\00\00\40\06\00\00\40\06\00\00\40"  ;; 64: 0x40000006 (a byte count's flag and the 6 bytes before the elements)
+    "\28\00\00\00\28\00\00\00\28\00\00\00\28\00\00\00") ;; 80: 40 (4 entries' header bytes)
 
   ;; A 32-bit byte swap (WebAssembly has no instruction for it).
   (func $bswap (param $x i32) (result i32)
@@ -72,24 +81,37 @@
   ;;
   ;; Written for what V8 makes of it (Node 20's TurboFan, x64): every byte swap is an
   ;; i8x16.swizzle by the constant $SWAP (one pshufb; the same i8x16.shuffle is six instructions),
-  ;; the loop's constants and splats are locals set once (inside the loop each would be built
-  ;; again on every pass), the headers' counts are gathered by v128.load32_lane (one pinsrd each)
-  ;; and the group's checks are one test.
+  ;; the loop's other constants and splats are loaded from memory once (see below), the headers'
+  ;; counts are gathered by v128.load32_lane (one pinsrd each) and the group's checks are one test.
   (func (export "walk") (param $d i32) (param $tbl i32) (param $n i32) (param $stop i32) (param $keylen i32)
         (param $out i32) (param $offs i32) (param $k0 i32) (result i32)
     (local $first i32) (local $i i32) (local $r i32) (local $a i32) (local $o i32) (local $t i32)
     (local $S v128) (local $E v128) (local $B v128) (local $W v128) (local $DST v128) (local $HDR v128) (local $IDX v128)
     (local $BC v128) (local $CNT v128) (local $bad v128)
     (local $SWAP v128) (local $KEYLEN v128) (local $STOP v128) (local $OUT v128) (local $D v128) (local $K0 v128)
+    (local $TEN v128) (local $LENGTHS v128) (local $FLAG v128) (local $FORTY v128)
     (if (i32.eqz (local.get $n)) (then (return (i32.const -1))))
     (local.set $first (i32.sub (call $bswap (i32.load (local.get $tbl))) (local.get $keylen)))
     (if (i32.or (i32.lt_s (local.get $first) (i32.const 0)) (i32.gt_s (local.get $first) (local.get $stop))) (then (return (i32.const 0))))
+    ;; The loop's constants and splats are loaded from memory: TurboFan builds a v128.const or a
+    ;; splat again at each use inside the loop (3-4 instructions each), where a loaded value stays
+    ;; in a register or is one memory operand.
+    ;; (not the byte swap: a swizzle by a constant is one pshufb, by a loaded value three)
     (local.set $SWAP (v128.const i8x16 3 2 1 0 7 6 5 4 11 10 9 8 15 14 13 12))
-    (local.set $KEYLEN (i32x4.splat (local.get $keylen)))
-    (local.set $STOP (i32x4.splat (local.get $stop)))
-    (local.set $OUT (i32x4.splat (local.get $out)))
-    (local.set $D (i32x4.splat (local.get $d)))
-    (local.set $K0 (i32x4.splat (local.get $k0)))
+    (local.set $TEN (v128.load (i32.const 16)))
+    (local.set $LENGTHS (v128.load (i32.const 32)))
+    (local.set $FLAG (v128.load (i32.const 64)))
+    (local.set $FORTY (v128.load (i32.const 80)))
+    (v128.store (i32.const 96) (i32x4.splat (local.get $keylen)))
+    (v128.store (i32.const 112) (i32x4.splat (local.get $stop)))
+    (v128.store (i32.const 128) (i32x4.splat (local.get $out)))
+    (v128.store (i32.const 144) (i32x4.splat (local.get $d)))
+    (v128.store (i32.const 160) (i32x4.splat (local.get $k0)))
+    (local.set $KEYLEN (v128.load (i32.const 96)))
+    (local.set $STOP (v128.load (i32.const 112)))
+    (local.set $OUT (v128.load (i32.const 128)))
+    (local.set $D (v128.load (i32.const 144)))
+    (local.set $K0 (v128.load (i32.const 160)))
     ;; lane j: first + 10 (i + j + 1), the header bytes up to the end of entry i + j
     (local.set $IDX (i32x4.add (i32x4.splat (local.get $first)) (v128.const i32x4 10 20 30 40)))
     (block $vdone
@@ -99,12 +121,13 @@
         (local.set $t (i32.add (local.get $tbl) (i32.shl (local.get $i) (i32.const 2))))
         (local.set $S (i32x4.sub (i8x16.swizzle (v128.load (local.get $t)) (local.get $SWAP)) (local.get $KEYLEN)))
         (local.set $E (i32x4.sub (i8x16.swizzle (v128.load offset=4 (local.get $t)) (local.get $SWAP)) (local.get $KEYLEN)))
-        (local.set $B (i32x4.sub (i32x4.sub (local.get $E) (local.get $S)) (v128.const i32x4 10 10 10 10)))
-        ;; one test: past the end, or a length that is not 0-8 whole elements (a negative one,
-        ;; out of order, is a large unsigned one)
-        (if (v128.any_true (v128.or (i32x4.gt_u (local.get $E) (local.get $STOP))
-                                    (v128.or (i32x4.gt_u (local.get $B) (v128.const i32x4 32 32 32 32))
-                                             (v128.and (local.get $B) (v128.const i32x4 3 3 3 3)))))
+        (local.set $B (i32x4.sub (i32x4.sub (local.get $E) (local.get $S)) (local.get $TEN)))
+        ;; one test: a length that is not 0-7 whole elements (bits outside 0x1c: a negative one, out
+        ;; of order, has its high bits set), or the last end past $stop. With every length in
+        ;; 0-28 bytes the ends rise (each entry starts where the one before ends, the group's first
+        ;; where the last group ended, or at $first), so the last end is the largest.
+        (if (i32.or (v128.any_true (v128.and (local.get $B) (local.get $LENGTHS)))
+                    (i32.gt_u (i32x4.extract_lane 3 (local.get $E)) (local.get $stop)))
           (then
             ;; out of order or past the end: stop before writing anything of these
             (if (v128.any_true (v128.or (i32x4.lt_s (local.get $B) (v128.const i32x4 0 0 0 0))
@@ -151,10 +174,10 @@
             (local.set $bad (v128.or (local.get $bad)
               (v128.or
                 (v128.xor (i8x16.swizzle (local.get $BC) (local.get $SWAP))
-                          (i32x4.add (local.get $B) (v128.const i32x4 0x40000006 0x40000006 0x40000006 0x40000006)))
+                          (i32x4.add (local.get $B) (local.get $FLAG)))
                 (v128.xor (i8x16.swizzle (local.get $CNT) (local.get $SWAP))
                           (i32x4.shr_u (local.get $B) (i32.const 2))))))))
-        (local.set $IDX (i32x4.add (local.get $IDX) (v128.const i32x4 40 40 40 40)))
+        (local.set $IDX (i32x4.add (local.get $IDX) (local.get $FORTY)))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $group)))
     (if (v128.any_true (local.get $bad)) (then (return (i32.const 0))))
