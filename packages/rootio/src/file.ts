@@ -6,6 +6,7 @@ import { readKeyObject, readPayload, readSkeleton, readStreamers, type Key } fro
 import { RNTupleReader } from './rntuple/reader.js';
 import type { ObjectReader } from './meta/objects.js';
 import type { RObject } from './meta/rbuffer.js';
+import { checkOptions, HTTP_OPTIONS, OPEN_OPTIONS } from './read-args.js';
 
 const RNTUPLE = 'ROOT::RNTuple';
 
@@ -62,6 +63,8 @@ export class RootFile {
 
   /** Opens a local path, a `file:` URL or an `http(s)://` URL. */
   static async open(pathOrUrl: string, opts: OpenOptions = {}): Promise<RootFile> {
+    checkOptions(`openRootFile(${pathOrUrl})`, opts, OPEN_OPTIONS);
+    checkOptions(`openRootFile(${pathOrUrl}): http`, opts.http, HTTP_OPTIONS);
     const threads = opts.decompressThreads ?? 1;
     if (!(Number.isInteger(threads) && threads >= 1)) throw new RangeError(`decompressThreads must be a positive integer, got ${threads}`);
     const src = await openSource(pathOrUrl, opts.http ?? {});

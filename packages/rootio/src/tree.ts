@@ -9,6 +9,7 @@ import { ColumnMemory } from './column-memory.js';
 import type { Counts } from './counted-walk.js';
 import { ELEMENT_SIZE, type Column } from './types.js';
 import { entryRange } from './entry-range.js';
+import { ARRAYS_OPTIONS, checkNames, checkOptions, ITERATE_OPTIONS } from './read-args.js';
 
 export interface RangeOptions {
   entryStart?: number;
@@ -142,6 +143,8 @@ export class TreeReader {
 
   /** Reads branches for entries `[entryStart, entryStop)` (with `into`, into an earlier read's memory). */
   async arrays(names: string[], opts: ArraysOptions = {}): Promise<Record<string, Column>> {
+    checkNames(`arrays() of ${this.describe()}`, names);
+    checkOptions(`arrays() of ${this.describe()}`, opts, ARRAYS_OPTIONS);
     const { start, stop } = entryRange(this.describe(), this.numEntries, opts);
     // Plain loops build the arrays here, not .map(): TurboFan's inlined map makes HOLEY arrays
     // where the interpreter makes PACKED ones, so this function's optimized code met arrays of a
@@ -240,6 +243,8 @@ export class TreeReader {
 
   /** Iterates the tree in batches of `step` entries. */
   async *iterate(names: string[], opts: IterateOptions = {}): AsyncGenerator<Batch> {
+    checkNames(`iterate() of ${this.describe()}`, names);
+    checkOptions(`iterate() of ${this.describe()}`, opts, ITERATE_OPTIONS);
     const step = opts.step ?? 100_000;
     if (!Number.isInteger(step) || step < 1) throw new RangeError(`iterate: step must be a positive integer, got ${step}`);
     const { start, stop } = entryRange(this.describe(), this.numEntries, opts);

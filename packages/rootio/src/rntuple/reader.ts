@@ -11,6 +11,7 @@ import type { BranchInfo } from '../branch.js';
 import { ColumnMemory, FRESH } from '../column-memory.js';
 import type { ArraysOptions, Batch, IterateOptions } from '../tree.js';
 import { entryRange } from '../entry-range.js';
+import { ARRAYS_OPTIONS, checkNames, checkOptions, ITERATE_OPTIONS } from '../read-args.js';
 import type { ByteSource } from '../source.js';
 import { type Column, type ElementType, type Nested, type TypedArray } from '../types.js';
 import { parsing } from '../meta/directory.js';
@@ -108,6 +109,8 @@ export class RNTupleReader {
    * earlier read's memory, as a TTree's do.
    */
   async arrays(names: string[], opts: ArraysOptions = {}): Promise<Record<string, Column>> {
+    checkNames(`arrays() of RNTuple "${this.name}" in ${this.source.path}`, names, 'field');
+    checkOptions(`arrays() of RNTuple "${this.name}" in ${this.source.path}`, opts, ARRAYS_OPTIONS);
     const { start, stop } = entryRange(`RNTuple "${this.name}" in ${this.source.path}`, this.numEntries, opts);
     const out: Record<string, Column> = {};
     const memory = opts.into ? new ColumnMemory(Object.values(opts.into)) : FRESH;
@@ -121,6 +124,8 @@ export class RNTupleReader {
 
   /** Iterates the RNTuple in batches of `step` entries. */
   async *iterate(names: string[], opts: IterateOptions = {}): AsyncGenerator<Batch> {
+    checkNames(`iterate() of RNTuple "${this.name}" in ${this.source.path}`, names, 'field');
+    checkOptions(`iterate() of RNTuple "${this.name}" in ${this.source.path}`, opts, ITERATE_OPTIONS);
     const step = opts.step ?? 100_000;
     if (!Number.isInteger(step) || step < 1) throw new RangeError(`iterate: step must be a positive integer, got ${step}`);
     const { start, stop } = entryRange(`RNTuple "${this.name}" in ${this.source.path}`, this.numEntries, opts);
