@@ -9,7 +9,7 @@ import { type H4lConfig, ConfigError } from './config.js';
 import { runAnalysis, type RunReport } from './run.js';
 import { writeOutputs, histogramsJson } from './outputs.js';
 import { notebookSignificance, significanceLine } from './significance.js';
-import { listFiles, countEntries, scheduleChunks, EntryCache } from './dataset.js';
+import { listFiles, countEntries, noInputFilesMessage, scheduleChunks, EntryCache } from './dataset.js';
 import { consoleProgress } from './progress.js';
 import { sampleByName } from './samples.js';
 import { referenceLumiFb } from './groups.js';
@@ -95,7 +95,7 @@ export async function dryRun(c: H4lConfig, log: (s: string) => void): Promise<bo
   if (absent.length) log(`  (${absent.length} sample files of this selection are not present and would be left out)`);
   const bad = counts.filter((r) => r.error);
   if (files.length === 0) {
-    log(`the run would fail: no input files for selection ${c.selection} under ${dataDir}`);
+    log(`the run would fail: ${noInputFilesMessage(dataDir, c.selection, absent)}`);
     return false;
   }
   if (bad.length && !c.skip_bad_files) {

@@ -3,7 +3,7 @@
  * → event-range chunks.
  */
 import { stat, readFile, writeFile, mkdir } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { SAMPLES, SAMPLES_A, type SampleInfo } from './samples.js';
 import type { SelectionName, EntryRange } from './chunk.js';
@@ -40,6 +40,29 @@ export function listFiles(dataDir: string, selection: SelectionName, maxFiles?: 
     }
   }
   return { files: maxFiles !== undefined ? files.slice(0, maxFiles) : files, absent };
+}
+
+/**
+ * Why a data directory gave no input files, said so that the user sees what to change: the
+ * directory does not exist, is a file, or is the `Data/` (or `MC/`) folder itself rather than the
+ * one holding it (the common slip: every file was looked for under `Data/Data/`). Otherwise the
+ * first paths looked for.
+ */
+export function noInputFilesMessage(dataDir: string, selection: SelectionName, absent: readonly string[]): string {
+  const head = `no input files for selection ${selection} under ${dataDir}`;
+  const lookedFor = `(looked for ${absent.slice(0, 3).join(', ')}${absent.length > 3 ? ', …' : ''})`;
+  if (isUrl(dataDir)) return `${head} ${lookedFor}`;
+  const dir = path.resolve(dataDir);
+  let st: Stats;
+  try { st = statSync(dir); } catch { return `${head}: it does not exist (give the directory that holds Data/ and MC/)`; }
+  if (!st.isDirectory()) return `${head}: it is a file, not a directory (give the directory that holds Data/ and MC/)`;
+  const here = new Set(readdirSync(dir));
+  const inside = samplesFor(selection).filter((s) => here.has(path.basename(s.file)));
+  if (inside.length) {
+    return `${head}: it holds the files themselves (${inside.slice(0, 2).map((s) => path.basename(s.file)).join(', ')}${inside.length > 2 ? ', …' : ''}), `
+      + `but they are looked for as Data/… and MC/… below the directory given: give ${path.dirname(dir)} instead`;
+  }
+  return `${head} ${lookedFor}`;
 }
 
 /**

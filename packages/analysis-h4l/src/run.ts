@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, LocalCluster, remote, TOKEN_HELP_ENV, type Future } from '@gluon/client';
 
 import { processChunk, type ChunkOptions, type SelectionName } from './chunk.js';
-import { listFiles, countEntries, scheduleChunks, EntryCache, type Chunk } from './dataset.js';
+import { listFiles, countEntries, noInputFilesMessage, scheduleChunks, EntryCache, type Chunk } from './dataset.js';
 import { mergeResults, treeMerge, type AnalysisResult } from './result.js';
 import { publishedM4l, referenceLumiFb } from './groups.js';
 import { watchForWorkers } from './wait-workers.js';
@@ -99,7 +99,7 @@ export class RunError extends Error { override name = 'RunError'; }
 export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promise<RunReport> {
   const t0 = performance.now();
   const { files, absent } = listFiles(opts.dataDir, opts.selection, opts.maxFiles);
-  if (files.length === 0) throw new RunError(`no input files for selection ${opts.selection} under ${opts.dataDir} (looked for ${absent.slice(0, 3).join(', ')}${absent.length > 3 ? ', …' : ''})`);
+  if (files.length === 0) throw new RunError(noInputFilesMessage(opts.dataDir, opts.selection, absent));
   const cache = await new EntryCache(opts.cacheFile).load();
   const counts = await countEntries(files, cache);
   await cache.save();

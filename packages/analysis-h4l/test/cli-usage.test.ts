@@ -117,6 +117,24 @@ t.test('--dry-run fails when the run would', async (t) => {
   t.equal((await cli(['run', '--data-dir', path.join(tmp, 'empty-dir'), '--dry-run'])).code, 1, 'no input files');
 });
 
+t.test('a --data-dir that gives no files says why: missing, a file, or the Data/ folder itself', async (t) => {
+  // Each said only "no input files … under DIR (looked for DIR/Data/data_A.4lep.root, …)": for
+  // the Data/ folder itself that read DIR/Data/Data/…, with nothing saying to go one level up.
+  const cases: [string, RegExp][] = [
+    [path.join(data, 'Data'), new RegExp(`: no input files for selection notebook under \\S+/Data: it holds the files themselves \\(data_A\\.4lep\\.root, data_B\\.4lep\\.root\\), but they are looked for as Data/… and MC/… below the directory given: give ${data.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} instead`)],
+    [path.join(data, 'Data', 'data_A.4lep.root'), /: no input files for selection notebook under \S+data_A\.4lep\.root: it is a file, not a directory \(give the directory that holds Data\/ and MC\/\)/],
+    [path.join(tmp, 'no-such-dir'), /: no input files for selection notebook under \S+no-such-dir: it does not exist \(give the directory that holds Data\/ and MC\/\)/],
+  ];
+  for (const [dir, re] of cases) {
+    const run = await cli(['run', '--data-dir', dir, '--n-workers', '0', '--no-config']);
+    t.equal(run.code, 1, `${dir}: exit 1`);
+    t.match(run.stderr, re, `${dir}: run`);
+    const dry = await cli(['run', '--data-dir', dir, '--dry-run', '--no-config']);
+    t.equal(dry.code, 1);
+    t.match(dry.stdout, re, `${dir}: --dry-run`);
+  }
+});
+
 t.test('./config.yaml is read by default, flags override it, --no-config skips it', async (t) => {
   const cwd = path.join(tmp, 'with-config');
   mkdirSync(cwd);
