@@ -1,5 +1,6 @@
 /** Parsing `gluon-finalstates` arguments into a validated configuration and a mode. */
 import { parseArgs } from 'node:util';
+import { parseArgsMessage } from '@gluon/protocol';
 import { BATCH_RUN_FLAGS, batchFlagsUnused } from '@gluon/deploy';
 import { joinNegativeValues } from '@gluon/analysis-h4l';
 import { loadConfigFile, mergeConfig, validateConfig, parseTasks, ConfigError, type FsConfig } from './config.js';
@@ -89,7 +90,7 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
   for (const k of Object.keys(CONFIG_FLAGS)) options[k] = { type: 'string' };
   let values: Record<string, string | boolean | undefined>;
   try { ({ values } = parseArgs({ args: joinNegativeValues(argv, options), options, strict: true, allowPositionals: false })); } catch (e) {
-    throw new ConfigError(e instanceof Error ? e.message : String(e));
+    throw new ConfigError(parseArgsMessage(e, Object.keys(options)));
   }
   const yaml = typeof values.config === 'string' ? await loadConfigFile(values.config) : {};
   const flags: Partial<FsConfig> = {};

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { parseArgsMessage } from '@gluon/protocol';
 import { ConfigError } from './config.js';
 import { flagHelp, parseRunArgs } from './cli-args.js';
 import { execute, dryRun } from './app.js';
@@ -46,7 +47,7 @@ async function generate(argv: string[]): Promise<void> {
     ({ values } = parseArgs({ args: joinNegativeValues(argv, options), options, strict: true }));
   } catch (e) {
     // A usage error, like every other one: exit 2.
-    throw new ConfigError(`generate: ${e instanceof Error ? e.message : String(e)}`);
+    throw new ConfigError(`generate: ${parseArgsMessage(e, ['out', 'scale', 'seed'])}`);
   }
   // The same checks as gluon-h4l generate's (--seed a non-negative integer, --scale in the generator's range).
   let nums: ReturnType<typeof generateNumbers>;

@@ -39,6 +39,11 @@ t.test('bad arguments exit 2 naming the flag or key', async (t) => {
   t.equal(r5.code, 2); t.match(r5.err, /--batch-job-index must be from 0 to 1, got 2/);
   const r6 = await cli(['generate', '--bogus'], d);
   t.equal(r6.code, 2, 'generate usage errors exit 2 too'); t.match(r6.err, /generate: Unknown option '--bogus'/);
+  // A misspelt flag names the one it most likely is.
+  const typo = await cli(['--n-worker', '2'], d);
+  t.equal(typo.code, 2); t.equal(typo.err, "gluon-finalstates: Unknown option '--n-worker' (did you mean --n-workers?)\n");
+  const genTypo = await cli(['generate', '--sed', '2'], d);
+  t.equal(genTypo.code, 2); t.equal(genTypo.err, "gluon-finalstates: generate: Unknown option '--sed' (did you mean --seed?)\n");
   // A negative number is the flag's value, refused by its range check (not parseArgs' "ambiguous").
   for (const [args, re] of [
     [['--jobs', '-1'], /^gluon-finalstates: --jobs must be an integer ≥ 1, got "-1"\n$/],

@@ -4,6 +4,7 @@
  * is one entry here and one key in config.ts.
  */
 import { parseArgs } from 'node:util';
+import { parseArgsMessage } from '@gluon/protocol';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { BATCH_RUN_FLAGS, batchFlagsUnused } from '@gluon/deploy';
@@ -20,9 +21,8 @@ export function parseFlags(cmd: string, argv: string[], options: Record<string, 
   try {
     return parseArgs({ args: joinNegativeValues(argv, options), options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }).values;
   } catch (e) {
-    // parseArgs appends advice about '--' that does not apply here.
-    const msg = (e instanceof Error ? e.message : String(e)).replace(/\. To specify a positional argument[\s\S]*$/, '');
-    throw new ConfigError(`${msg} (gluon-h4l ${cmd} --help lists the options)`);
+    // Without parseArgs' advice about '--' (it does not apply here); with the likely spelling.
+    throw new ConfigError(`${parseArgsMessage(e, Object.keys(options))} (gluon-h4l ${cmd} --help lists the options)`);
   }
 }
 

@@ -34,6 +34,7 @@ t.test('--help works on every command (exit 0)', async (t) => {
 t.test('usage errors exit 2 in every command, named once', async (t) => {
   const cases: [string[], RegExp][] = [
     [['run', '--bogus'], /^gluon-h4l run: Unknown option '--bogus' \(gluon-h4l run --help lists the options\)\n$/],
+    [['run', '--n-worker', '2'], /^gluon-h4l run: Unknown option '--n-worker' \(did you mean --n-workers\?\) \(gluon-h4l run --help lists the options\)\n$/],
     [['plot', '--bogus'], /^gluon-h4l plot: Unknown option '--bogus'/],
     [['plot'], /^gluon-h4l plot: --run-dir DIR is required/],
     [['generate', '--bogus'], /^gluon-h4l generate: Unknown option/],

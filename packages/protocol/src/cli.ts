@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseBytes, parseDuration, parseIntIn, sizeNote } from './units.js';
+import { nearest } from './option-keys.js';
 
 /** One command-line flag. `T` is the parsed value's type. */
 export interface Flag<T> {
@@ -119,6 +120,18 @@ function fmtBytes(n: number): string {
   return `${n}B`;
 }
 
+/**
+ * A parseArgs error as a user should read it: without its advice about `--` (which never applies
+ * to these CLIs) and, for an unknown option, with the flag it most likely misspells
+ * (`Unknown option '--prot' (did you mean --port?)`). `flags` are the known names, without dashes.
+ */
+export function parseArgsMessage(err: unknown, flags: readonly string[]): string {
+  const msg = (err instanceof Error ? err.message : String(err)).replace(/\. To specify a positional argument[\s\S]*$/, '');
+  const unknown = /^Unknown option '--([^'=]+)'/.exec(msg)?.[1];
+  const near = unknown === undefined ? undefined : nearest(unknown, [...flags]);
+  return near ? `${msg} (did you mean --${near}?)` : msg;
+}
+
 /** The `--help` text of a CLI. */
 export function helpText<F extends FlagTable>(spec: CliSpec<F>): string {
   const rows: [string, string][] = Object.entries(spec.flags).map(([name, f]) => {
@@ -158,7 +171,7 @@ export function parseCli<F extends FlagTable>(spec: CliSpec<F>, argv: string[], 
   try {
     parsed = parseArgs({ args: joined, options, allowPositionals: (spec.positionals?.max ?? 0) > 0, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
+    throw new UsageError(parseArgsMessage(err, Object.keys(options)));
   }
   const { values: raw, positionals } = parsed;
   if (raw.help) return { exit: helpText(spec) };

@@ -33,7 +33,7 @@ export function checkOptionKeys<T>(opts: T | undefined, known: OptionKeys<T>, wh
  * The name closest to `key`, ignoring case, when it is a likely misspelling: at most 2 edits
  * away, 3 for names of 5 letters or more (`retry` → `retries`); undefined otherwise.
  */
-function nearest(key: string, names: string[]): string | undefined {
+export function nearest(key: string, names: string[]): string | undefined {
   let best: string | undefined;
   let bestD = Infinity;
   const k = key.toLowerCase();

@@ -54,7 +54,11 @@ t.test('bad values name the flag and the value', async (t) => {
   t.equal(usageError(['a', '--port', '-8786']), '--port must be an integer from 0 to 65535, got "-8786"');
   t.equal(usageError(['a', '--ttl', '-5s']), '--ttl must be a duration like 500ms, 30s, 2m or 8h, got "-5s"');
   t.match(usageError(['a', '--token', '--quiet']), /argument is ambiguous/, 'a flag after a value-taking flag is still not taken as its value');
-  t.match(usageError(['a', '--nope']), /Unknown option '--nope'/);
+  t.equal(usageError(['a', '--bogus']), "Unknown option '--bogus'", 'nothing near: no suggestion');
+  // A misspelt flag names the one it most likely is (it said only "Unknown option '--prot'").
+  t.equal(usageError(['a', '--prot', '1']), "Unknown option '--prot' (did you mean --port?)");
+  t.equal(usageError(['a', '--quite']), "Unknown option '--quite' (did you mean --quiet?)");
+  t.equal(usageError(['a', '--Limit=2GiB']), "Unknown option '--Limit' (did you mean --limit?)");
   t.match(usageError([]), /expected 1 address, got 0/);
   t.match(usageError(['a', 'b']), /expected 1 address, got 2 \(a b\)/);
 });
