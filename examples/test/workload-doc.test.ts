@@ -1,0 +1,61 @@
+/**
+ * docs/writing-a-workload.md run as it stands: its two code blocks (named by their first line,
+ * `// lepton-tasks.mjs`, `// leading-pt.mjs`) are written to a new directory and the script is
+ * run with node on the ATLAS 4ℓ data files; its count must equal the task module's own functions
+ * called in-process. Skips, saying why, when ../shared/data is not beside the checkout.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import t from 'tap';
+
+const run = promisify(execFile);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const data = join(root, '..', 'shared', 'data', 'atlas-opendata-13tev-2020-4lep', 'Data');
+
+/** The doc's ```js blocks by the file name on their first line. */
+function blocks(md: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of md.matchAll(/```js\n([\s\S]*?)```/g)) {
+    const name = /^\/\/ ([\w.-]+\.mjs)/.exec(m[1]!)?.[1];
+    if (name) out.set(name, m[1]!);
+  }
+  return out;
+}
+
+if (!existsSync(data)) {
+  t.skip(`docs/writing-a-workload.md: ${data} is absent (the 4ℓ open-data files)`, () => {});
+} else {
+  t.test('the workload page\'s task module and script run as written and agree with an in-process run', async (t) => {
+    const files = blocks(readFileSync(join(root, 'docs', 'writing-a-workload.md'), 'utf8'));
+    t.same([...files.keys()].sort(), ['leading-pt.mjs', 'lepton-tasks.mjs'], 'the page has both files');
+    // A new directory, as the page's user has; its node_modules are this checkout's.
+    const dir = mkdtempSync(join(tmpdir(), 'gluon-workload-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+    writeFileSync(join(dir, 'package.json'), '{ "name": "my-workload", "version": "1.0.0", "type": "commonjs" }\n');
+    for (const [name, text] of files) writeFileSync(join(dir, name), text);
+    const roots = readdirSync(data).filter((f) => f.endsWith('.root')).sort().map((f) => join(data, f));
+    const { stdout } = await run(process.execPath, ['leading-pt.mjs', ...roots], { cwd: dir, timeout: 120_000 });
+    t.match(stdout, /^dashboard: https?:\/\/127\.0\.0\.1:\d+\/$/m);
+    const counted = Number(/^(\d+) events with a leading lepton below 200 GeV$/m.exec(stdout)?.[1]);
+    // The same functions in this process, file by file (no cluster).
+    const tasks = await import(pathToFileURL(join(dir, 'lepton-tasks.mjs')).href) as {
+      leadingPt(c: { file: string; entryStart: number; entryStop: number }): Promise<Float64Array>; addHistograms(p: Float64Array[]): Float64Array;
+    };
+    const { openRootFile } = await import('@gluon/rootio');
+    const parts: Float64Array[] = [];
+    for (const file of roots) {
+      const f = await openRootFile(file);
+      const n = (await f.tree('mini')).numEntries;
+      await f.close();
+      parts.push(await tasks.leadingPt({ file, entryStart: 0, entryStop: n }));
+    }
+    const expected = tasks.addHistograms(parts).reduce((a, b) => a + b, 0);
+    t.ok(expected > 0, 'the files have leptons');
+    t.equal(counted, expected, 'the cluster counted what the functions count in-process');
+  });
+}
