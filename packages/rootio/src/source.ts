@@ -46,6 +46,35 @@ function rangeViews(ranges: ReadonlyArray<readonly [number, number]>, opts: Read
   return views;
 }
 
+/**
+ * Runs `[a, z)` of ranges that follow each other both in the file and in their `views` (each
+ * range's end is the next one's start), covering every range in order.
+ */
+function adjacentRuns(ranges: ReadonlyArray<readonly [number, number]>, views: Uint8Array[]): Array<[number, number]> {
+  const runs: Array<[number, number]> = [];
+  let a = 0;
+  for (let i = 1; i <= ranges.length; i++) {
+    const joined = i < ranges.length && ranges[i - 1]![0] + ranges[i - 1]![1] === ranges[i]![0] &&
+      views[i - 1]!.buffer === views[i]!.buffer && views[i - 1]!.byteOffset + views[i - 1]!.length === views[i]!.byteOffset;
+    if (joined) continue;
+    runs.push([a, i]);
+    a = i;
+  }
+  return runs;
+}
+
+/** Bytes of ranges `[a, z)` of a run. */
+function spanOf(ranges: ReadonlyArray<readonly [number, number]>, a: number, z: number): number {
+  return ranges[z - 1]![0] + ranges[z - 1]![1] - ranges[a]![0];
+}
+
+/** The memory of views `[a, z)` of a run, as one view. */
+function spanView(views: Uint8Array[], a: number, z: number): Uint8Array {
+  const first = views[a]!;
+  const last = views[z - 1]!;
+  return new Uint8Array(first.buffer, first.byteOffset, last.byteOffset + last.length - first.byteOffset);
+}
+
 function checkRange(path: string, size: number, offset: number, length: number): void {
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
     throw new RootFormatError(path, offset, `invalid byte range (offset ${offset}, length ${length})`);
@@ -82,21 +111,36 @@ export class LocalSource implements ByteSource {
     // In a worker thread nothing else waits on this event loop, and a chunk's hundred-odd basket
     // reads cost less as plain preads than as thread-pool jobs competing with the task for the
     // cores (bench/h4l: 2 workers 0.54 -> 0.50 s). The main thread keeps non-blocking reads.
+    // Ranges next to each other in the file whose memory is next to each other too (a read's
+    // baskets in file order: ROOT writes a cluster's baskets one after another) are read as one:
+    // bench/rootio.ts's 7 branches are 140 baskets in 20 such runs.
+    const runs = into ? adjacentRuns(ranges, into) : null;
     if (!isMainThread) {
+      if (runs) {
+        for (const [a, z] of runs) this.readBlocking(ranges[a]![0], spanOf(ranges, a, z), spanView(into!, a, z));
+        return into!;
+      }
       // A loop, not .map(): see TreeReader.arrays, into which this is inlined.
       const out: Uint8Array[] = [];
       for (let i = 0; i < ranges.length; i++) out.push(this.readBlocking(ranges[i]![0], ranges[i]![1], into?.[i]));
       return out;
     }
-    return Promise.all(ranges.map(async ([offset, length], i) => {
-      const buf = this.destination(offset, length, into?.[i]);
-      let done = 0;
-      while (done < length) {
-        const { bytesRead } = await this.fh.read(buf, done, length - done, offset + done);
-        done = this.advance(offset, done, bytesRead);
-      }
-      return buf;
-    }));
+    if (runs) {
+      await Promise.all(runs.map(([a, z]) => this.readAsync(ranges[a]![0], spanOf(ranges, a, z), spanView(into!, a, z))));
+      return into!;
+    }
+    return Promise.all(ranges.map(([offset, length], i) => this.readAsync(offset, length, into?.[i])));
+  }
+
+  /** One range read with non-blocking reads (libuv's thread pool). */
+  private async readAsync(offset: number, length: number, into: Uint8Array | undefined): Promise<Uint8Array> {
+    const buf = this.destination(offset, length, into);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await this.fh.read(buf, done, length - done, offset + done);
+      done = this.advance(offset, done, bytesRead);
+    }
+    return buf;
   }
 
   /** One range read with blocking preads. */

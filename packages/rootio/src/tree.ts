@@ -161,6 +161,8 @@ export class TreeReader {
         if (ref.where === 'file' && s.cached?.index !== ref.index) wanted.push({ s, ref });
       }
     }
+    // In file order: baskets next to each other in the file are then read as one (see LocalSource.read).
+    wanted.sort((x, y) => x.ref.seek - y.ref.seek);
     const ranges: Array<readonly [number, number]> = [];
     for (const w of wanted) ranges.push([w.ref.seek, w.ref.bytes]);
     // Into memory reused from read to read (see read-memory.ts); with decompression threads,
