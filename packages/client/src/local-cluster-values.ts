@@ -7,7 +7,7 @@
  * so the error names the option, not `gluon-worker: --max-frame-bytes` in a child's stderr; an
  * `allowModules` or `env` of the wrong shape was spread character by character.
  */
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import {
   ALLOWED_FAILURES_FLAG, checkOptionKeys, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, TLS_OPTION_KEYS, type Flag,
 } from '@gluon/protocol';
@@ -59,6 +59,19 @@ export function checkLocalClusterValues(opts: LocalClusterOptions): void {
     const missing = (['cert', 'key', ...(opts.tls.requireClientCert ? ['ca'] as const : [])] as const).filter((k) => !(opts.tls as Record<string, unknown>)[k]);
     if (missing.length) {
       throw new TypeError(`LocalCluster: tls needs cert and key${opts.tls.requireClientCert ? ', and ca with requireClientCert' : ''} (file paths, used by every process); ${missing.join(' and ')} missing (tls: true makes a temporary CA)`);
+    }
+    // The scheduler would fail on a file it cannot read naming its flag (`--tls-cert /x: cannot
+    // read it`); say it here, naming the option.
+    for (const k of ['cert', 'key', 'ca'] as const) {
+      const file = opts.tls[k];
+      if (file === undefined) continue;
+      try {
+        accessSync(file, constants.R_OK);
+        if (statSync(file).isDirectory()) throw Object.assign(new Error(), { code: 'EISDIR' });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new RangeError(`LocalCluster: tls.${k} ${file} cannot be read: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code ?? (e as Error).message}`);
+      }
     }
   }
   if (opts.cwd !== undefined) {

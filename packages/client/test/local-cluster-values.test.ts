@@ -64,6 +64,13 @@ t.test('the nested tls options refuse unknown keys and missing files up front', 
   await t.rejects(LocalCluster.start({ nWorkers: 1, tls: { cert: '/x', key: '/y', requireClientCert: true } }), {
     name: 'TypeError', message: /^LocalCluster: tls needs cert and key, and ca with requireClientCert .*; ca missing/,
   });
+  // A file that cannot be read: the scheduler said `--tls-cert /nonexistent.pem: cannot read it`.
+  await t.rejects(LocalCluster.start({ nWorkers: 1, tls: { cert: '/nonexistent.pem', key: '/nonexistent.key' } }), {
+    name: 'RangeError', message: 'LocalCluster: tls.cert /nonexistent.pem cannot be read: no such file',
+  });
+  await t.rejects(LocalCluster.start({ nWorkers: 1, tls: { cert: tmpdir(), key: '/nonexistent.key' } }), {
+    name: 'RangeError', message: `LocalCluster: tls.cert ${tmpdir()} cannot be read: it is a directory`,
+  });
   // Client.connect: refused before any connection is tried (port 1 would say ECONNREFUSED).
   await t.rejects(Client.connect('wss://127.0.0.1:1', { tls: { caa: '/etc/gluon/ca.pem' } as never }), {
     name: 'TypeError', message: /^Client\.connect: tls: unknown TLS option "caa" \(did you mean "ca"\?\); the TLS options are cert, key, ca, requireClientCert$/,
