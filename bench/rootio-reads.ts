@@ -1,0 +1,27 @@
+/**
+ * N reads of the 7 analysis branches of bench/rootio.ts's file on 1 thread, for profiling (not a
+ * benchmark: no baseline). `INTO=1`: each read into the columns of the read before. Prints each
+ * read's CPU time. Run under `perf record` (node --perf-basic-prof) or valgrind's callgrind;
+ * profiles of READS=12 minus READS=2 cancel the start-up.
+ */
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openRootFile, type Column } from '@gluon/rootio';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const N = Number(process.env.N ?? 2_000_000);
+const READS = Number(process.env.READS ?? 12);
+const INTO = process.env.INTO === '1';
+const SEVEN = (process.env.BRANCHES ?? 'lep_n,lep_pt,lep_eta,lep_phi,lep_E,lep_charge,lep_type').split(',');
+const path = join(here, '..', '.cache', 'rootio-bench', `4lep-schema-${N}-zlib1.root`);
+const f = await openRootFile(path);
+const tree = await f.tree('mini');
+let last: Record<string, Column> | undefined;
+for (let r = 0; r < READS; r++) {
+  const c0 = process.cpuUsage();
+  const cols = await tree.arrays(SEVEN, INTO ? { into: last } : {});
+  const c = process.cpuUsage(c0);
+  if (INTO) last = cols;
+  console.log(`read ${r}: ${((c.user + c.system) / 1e3).toFixed(1)} ms CPU`);
+}
+await f.close();
