@@ -31,7 +31,8 @@ const BUILTINS = new Set(builtinModules.map((m) => m.replace(/^node:/, '').split
 /** Where `@gluon/worker` is installed: listed packages not found from the cwd resolve from here. */
 const SELF_DIR = dirname(fileURLToPath(import.meta.url));
 
-const HOW = 'list it with --allow-module, or declare it in its package.json as "gluon": {"tasks": ["./subpath"]}';
+// Where the list is given: the flag, and the option of LocalCluster (whose users never type the flag).
+const HOW = 'list it with --allow-module (LocalCluster: allowModules), or declare it in its package.json as "gluon": {"tasks": ["./subpath"]}';
 
 /** Decides whether `spec` may be imported as task code on this worker, and from which file. */
 export function checkModule(spec: string, allow: AllowList): AllowDecision {

@@ -55,6 +55,12 @@ t.test('nothing is allowed by default: an installed package is not task code unl
   t.match(checkModule(pathToFileURL(fixture).href, allow), { ok: false, reason: /not under any --allow-module directory/ }, 'files under the cwd are not allowed either');
 });
 
+t.test('a refusal names every way to allow the module, LocalCluster\'s option included', async (t) => {
+  // A LocalCluster user read only "list it with --allow-module", a flag they never type.
+  const r = checkModule(pathToFileURL(fixture).href, allow);
+  t.match(r, { ok: false, reason: /; list it with --allow-module \(LocalCluster: allowModules\), or declare it in its package\.json as "gluon": \{"tasks": \["\.\/subpath"\]\}$/ });
+});
+
 t.test('packages that declare their task modules (gluon.tasks) are allowed for those modules only', async (t) => {
   const d = checkModule('@gluon/examples/tasks', allow);
   t.match(d, { ok: true, url: /^file:.*\/examples\/dist\/tasks\.js$/ });
