@@ -3,11 +3,15 @@
  * (TypedArray#set, Buffer#copy) with relaxed atomic stores, a word at a time when the source and
  * the destination sit at the same offset modulo 8 and a byte at a time when they do not. The
  * decompression ring (packages/rootio/src/inflate-pool.ts) starts its slots at multiples of 8 for
- * this. Prints µs per copy of SIZE bytes (2 MiB by default), best of ROUNDS, in this run: plain to
- * plain, shared to plain aligned alike, and shared to plain 4 bytes apart.
+ * this, and copies a basket out of it into a column through a small plain buffer when the two are
+ * not aligned alike (packages/rootio/src/shared-copy.ts). Prints µs per copy of SIZE bytes (2 MiB
+ * by default), best of ROUNDS, in this run: plain to plain, shared to plain aligned alike, shared
+ * to plain 4 bytes apart, and the same through rootio's `copyInto`.
  *
- * Run: `npx tsx bench/shared-copy.ts` (SIZE=…, ROUNDS=…).
+ * Run: `npx tsc -b packages/rootio && npx tsx bench/shared-copy.ts` (SIZE=…, ROUNDS=…).
  */
+import { copyInto } from '../packages/rootio/dist/shared-copy.js';
+
 const SIZE = Number(process.env.SIZE ?? 2 << 20);
 const ROUNDS = Number(process.env.ROUNDS ?? 200);
 const shared = new SharedArrayBuffer(SIZE + 64);
@@ -33,10 +37,11 @@ const sides: Record<string, () => void> = {
   'shared → plain, both at 0 mod 8': () => new Uint32Array(plain, 0, words).set(new Uint32Array(shared, 0, words)),
   'shared → plain, both at 4 mod 8': () => new Uint32Array(plain, 4, words).set(new Uint32Array(shared, 4, words)),
   'shared → plain, 4 bytes apart mod 8': () => new Uint32Array(plain, 0, words).set(new Uint32Array(shared, 4, words)),
+  'the same through copyInto': () => copyInto(new Uint8Array(plain, 0, SIZE), new Uint8Array(shared, 4, SIZE)),
 };
 const base = best(sides['plain → plain']!);
 console.log(`${process.version}, ${SIZE} bytes, best of ${ROUNDS}`);
 for (const [label, copy] of Object.entries(sides)) {
   const us = best(copy);
-  console.log(`${label.padEnd(36)} ${us.toFixed(0).padStart(6)} µs  ${(us / base).toFixed(2)}× plain`);
+  console.log(`${label.padEnd(38)} ${us.toFixed(0).padStart(6)} µs  ${(us / base).toFixed(2)}× plain`);
 }

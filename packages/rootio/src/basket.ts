@@ -1,6 +1,7 @@
 import { decompress } from './decompress.js';
 import type { InflateJob, Payload } from './inflate-pool.js';
 import { RootFormatError } from './errors.js';
+import { copyInto } from './shared-copy.js';
 import { allocate } from './types.js';
 import type { ByteSource } from './source.js';
 
@@ -209,7 +210,7 @@ export function pendingFileBasket(src: ByteSource, blob: Uint8Array, ref: Basket
         const done = job?.take(k) ?? null;
         const data = done ?? decompress(blob.subarray(keylen), objlen, path, at + keylen, dst);
         // A basket stored uncompressed comes back as the read's bytes themselves.
-        if (data.buffer !== dst.buffer || data.byteOffset !== dst.byteOffset) dst.set(data);
+        if (data.buffer !== dst.buffer || data.byteOffset !== dst.byteOffset) copyInto(dst, data);
       } finally {
         job?.release(k);
       }

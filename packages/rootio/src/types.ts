@@ -1,3 +1,5 @@
+import { copyInto } from './shared-copy.js';
+
 /** Element types of branches, by their C++ meaning. */
 export type ElementType = 'bool' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'float' | 'double';
 
@@ -81,7 +83,7 @@ const NATIVE_SWAP_MIN = 64;
 export function copyBigEndian(size: number, src: DataView, at: number, n: number, dst: Lanes, to: number): void {
   if (n >= NATIVE_SWAP_MIN && size > 1) {
     // Long runs: one memcpy and Node's native in-place byte swap beat any JS loop (~5×).
-    bytesOf(dst, to * size, n * size).set(new Uint8Array(src.buffer, src.byteOffset + at, n * size));
+    copyInto(bytesOf(dst, to * size, n * size), new Uint8Array(src.buffer, src.byteOffset + at, n * size));
     swapInPlace(size, dst, to, n);
     return;
   }
