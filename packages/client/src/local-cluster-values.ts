@@ -89,3 +89,26 @@ export function checkLocalClusterValues(opts: LocalClusterOptions): void {
 function show(v: unknown): string {
   return typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v);
 }
+
+/** The CLI flags LocalCluster passes from its options (the port is its own choice). */
+const FLAG_OF_OPTION: Record<string, string> = {
+  '--dashboard-port': 'dashboard', '--no-dashboard': 'dashboard', '--host': 'host', '--memory-limit': 'memoryLimit',
+  '--max-frame-bytes': 'maxFrameBytes', '--max-message-bytes': 'maxMessageBytes', '--heartbeat-ttl': 'heartbeatTtl',
+  '--allowed-failures': 'allowedFailures', '--allow-module': 'allowModules', '--tls-cert': 'tls.cert', '--tls-key': 'tls.key',
+  '--tls-ca': 'tls.ca', '--require-client-cert': 'tls.requireClientCert',
+};
+
+/**
+ * For a process's start-up error that names CLI flags (`dashboard cannot listen on …:8817 …
+ * (pick another --dashboard-port …)`): which LocalCluster option each one comes from, since its
+ * user set no flag (`the flags LocalCluster sets from its options: --dashboard-port and
+ * --no-dashboard from dashboard`); '' when it names none.
+ */
+export function optionsOfFlags(text: string): string {
+  const byOption = new Map<string, string[]>();
+  for (const [f] of text.matchAll(/--[a-z][a-z-]*/g)) {
+    const o = FLAG_OF_OPTION[f];
+    if (o && !byOption.get(o)?.includes(f)) byOption.set(o, [...(byOption.get(o) ?? []), f]);
+  }
+  return byOption.size ? `\n(the flags LocalCluster sets from its options: ${[...byOption].map(([o, fs]) => `${fs.join(' and ')} from ${o}`).join('; ')})` : '';
+}

@@ -10,7 +10,7 @@ import { SCHEDULER_V8_FLAGS, withSchedulerEnv } from '@gluon/scheduler/v8-flags'
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
 import { parseBytes, temporaryTls, type TemporaryTls, type TlsFiles } from '@gluon/protocol';
 import { Client, type ConnectOptions } from './client.js';
-import { checkLocalClusterValues } from './local-cluster-values.js';
+import { checkLocalClusterValues, optionsOfFlags } from './local-cluster-values.js';
 import { StartupDeadline } from './startup-deadline.js';
 import { checkOptionKeys, type OptionKeys } from '@gluon/protocol';
 
@@ -390,7 +390,7 @@ function waitForLine(p: Proc, pattern: RegExp, deadline: StartupDeadline): Promi
       // Give the pipe a moment: the reason is usually the last thing the process wrote.
       setTimeout(() => {
         const tail = p.stderr.join('').trim().split('\n').slice(-20).join('\n');
-        reject(new Error(`LocalCluster: the ${p.name} ${why}${tail ? `; its stderr:\n${tail}` : ' (no stderr output)'}`));
+        reject(new Error(`LocalCluster: the ${p.name} ${why}${tail ? `; its stderr:\n${tail}${optionsOfFlags(tail)}` : ' (no stderr output)'}`));
       }, 50);
     };
     let timer: NodeJS.Timeout;

@@ -85,3 +85,14 @@ t.test('a process that cannot be spawned fails start() at once with the reason, 
   rmSync(dir, { recursive: true, force: true });
   await t.rejects(started, { message: /^LocalCluster: the (scheduler|worker local-0) could not be started: spawn \S+ ENOENT/ });
 });
+
+t.test('a start-up failure that names a CLI flag says which LocalCluster option it is', async (t) => {
+  // Two clusters asking for one dashboard port: the second's scheduler said only "pick another
+  // --dashboard-port", a flag its user never gave.
+  const a = await LocalCluster.start({ nWorkers: 0, dashboard: 0 });
+  t.teardown(() => a.close());
+  const port = Number(new URL(a.dashboardUrl!).port);
+  await t.rejects(LocalCluster.start({ nWorkers: 0, dashboard: port }), {
+    message: new RegExp(`^LocalCluster: the scheduler exited during start-up \\(code 2\\); its stderr:\\n[\\s\\S]*dashboard cannot listen on 127\\.0\\.0\\.1:${port}[\\s\\S]*\\n\\(the flags LocalCluster sets from its options: --dashboard-port and --no-dashboard from dashboard\\)$`),
+  });
+});
