@@ -12,13 +12,13 @@
  * A small result the scheduler still keeps inline is not lost with its worker at all (see
  * {@link inlineCopyNeeded}): its dependents get it with their compute-task.
  */
-import { refsOf, type ClientRecord, type TaskRecord } from './records.js';
+import { type ClientRecord, type TaskRecord } from './records.js';
 
 /** Some client holds the key and does not have its value. */
 export function clientLacks(ts: TaskRecord, clients: ReadonlyMap<string, ClientRecord>): boolean {
   if (ts.clientRefs === 0 || ts.valueWithClients) return false;
   // received is usually empty (only fetched results are reported): test it first, it is cheap then.
-  for (const c of clients.values()) if (!c.received.has(ts) && refsOf(c, ts, clients) > 0) return true;
+  for (const c of clients.values()) if (!c.received.has(ts) && c.refsOn(ts) > 0) return true;
   return false;
 }
 

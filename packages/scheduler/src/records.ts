@@ -284,10 +284,22 @@ export function acceptsWork(ws: WorkerRecord): boolean {
  * costs each lookup a cache miss per key it compares (it reads every string on the way, and a
  * decoded key is never the stored string object); keyed by records it compares pointers. Those
  * lookups were a quarter of the scheduler's CPU in a 1M-task run (perf, bench/scale.ts).
+ *
+ * While it is the only client connected (nearly always), its count on a task is the task's
+ * `clientRefs` and it keeps no map at all: a Map of a million records costs each insert and
+ * delete a cache miss or two as well (bench/scale.ts), ~28 bytes per held task, and a copy of the
+ * whole table each time it doubles. It keeps the tasks it took references on in a list instead
+ * (appended to, in order; a released task stays listed until the list is compacted), for its
+ * disconnection and for {@link share}. Once a second client connects every client counts per
+ * task in a map ({@link share}); when one is left it goes back to the list ({@link alone}).
  */
 export class ClientRecord {
-  /** References this client holds, per task (each a task in the graph: held tasks are not forgotten). */
-  refs = new Map<TaskRecord, number>();
+  /** Per-task counts while more than one client is connected; null while this is the only one. */
+  private counts: Map<TaskRecord, number> | null = null;
+  /** While alone: tasks it took a reference on (repeats and released ones included; see compact). */
+  private listed: TaskRecord[] = [];
+  /** While alone: how many tasks it holds references on. */
+  private holding = 0;
   /**
    * Held tasks whose values this client fetched and reported (`received`); values sent inline are
    * counted by TaskRecord.valueWithClients instead. Losing their last copy on the workers does not
@@ -295,16 +307,88 @@ export class ClientRecord {
    */
   received = new Set<TaskRecord>();
   constructor(readonly id: string, readonly name: string) {}
-}
 
-/**
- * How many references `client` holds on `ts`. A task no client holds (clientRefs, their sum, is 0)
- * and the only client's count need no lookup.
- */
-export function refsOf(client: ClientRecord, ts: TaskRecord, clients: ReadonlyMap<string, ClientRecord>): number {
-  if (ts.clientRefs === 0) return 0;
-  if (clients.size === 1 && clients.get(client.id) === client) return ts.clientRefs;
-  return client.refs.get(ts) ?? 0;
+  /** How many references it holds on `ts` (while alone: the task's count, no lookup). */
+  refsOn(ts: TaskRecord): number {
+    if (ts.clientRefs === 0) return 0;
+    return this.counts === null ? ts.clientRefs : this.counts.get(ts) ?? 0;
+  }
+
+  /** One more reference on `ts` (its `clientRefs` included). */
+  hold(ts: TaskRecord): void {
+    if (this.counts !== null) this.counts.set(ts, (this.counts.get(ts) ?? 0) + 1);
+    else if (ts.clientRefs === 0) {
+      this.listed.push(ts);
+      this.holding++;
+    }
+    ts.clientRefs++;
+  }
+
+  /**
+   * Drops `n` of its references on `ts` (at most as many as it holds; all of them by default), its
+   * `clientRefs` included, and forgets that it received the value once it holds none. Returns how
+   * many it dropped.
+   */
+  drop(ts: TaskRecord, n = Infinity): number {
+    const had = this.refsOn(ts);
+    const k = Math.min(had, n);
+    if (k === 0) return 0;
+    ts.clientRefs -= k;
+    if (k === had) {
+      if (this.received.size) this.received.delete(ts);
+      if (this.counts !== null) this.counts.delete(ts);
+      else if (--this.holding * 2 + 1024 < this.listed.length) this.compact();
+    } else if (this.counts !== null) this.counts.set(ts, had - k);
+    return k;
+  }
+
+  /** How many tasks it holds references on. */
+  get heldCount(): number {
+    return this.counts === null ? this.holding : this.counts.size;
+  }
+
+  /** The tasks it holds references on, each once, with its count. */
+  held(): Array<[TaskRecord, number]> {
+    if (this.counts !== null) return [...this.counts];
+    this.compact();
+    return this.listed.map((ts) => [ts, ts.clientRefs]);
+  }
+
+  /** Another client connected: count per task from now on (see the class comment). */
+  share(): void {
+    if (this.counts !== null) return;
+    this.counts = new Map(this.held());
+    this.listed = [];
+    this.holding = 0;
+  }
+
+  /** It is the only client connected again: back to the list (every task's count is its own). */
+  alone(): void {
+    if (this.counts === null) return;
+    this.listed = [...this.counts.keys()];
+    this.holding = this.listed.length;
+    this.counts = null;
+  }
+
+  /**
+   * The list without released tasks and repeats (a task released and wanted again is listed
+   * twice). Run once it is more than twice as long as what it holds, so it costs O(1) a release.
+   */
+  private compact(): void {
+    if (this.holding === 0) {
+      this.listed = [];
+      return;
+    }
+    const seen = new Set<TaskRecord>();
+    const kept: TaskRecord[] = [];
+    for (const ts of this.listed) {
+      if (ts.clientRefs > 0 && !seen.has(ts)) {
+        seen.add(ts);
+        kept.push(ts);
+      }
+    }
+    this.listed = kept;
+  }
 }
 
 /**

@@ -5,7 +5,7 @@ import { groupStats, recordDuration } from './groups.js';
 import { downstream, erredUpstream, newTask } from './graph.js';
 import { checkTransfer, type TransferReport } from './validate.js';
 import { isWanted } from './lineage.js';
-import { acceptsWork, keyedRecord, refsOf, WorkerRecord, ClientRecord, TaskRecord } from './records.js';
+import { acceptsWork, keyedRecord, WorkerRecord, ClientRecord, TaskRecord } from './records.js';
 import { wantedTasks } from './wants.js';
 import { Transitions } from './transitions.js';
 
@@ -32,6 +32,7 @@ export class SchedulerState extends Transitions {
 
   clientConnected(id: string, name: string, now: number): Command[] {
     this.clients.set(id, new ClientRecord(id, name));
+    this.countRefs();
     this.addLog(now, 'client-connected', `client ${name} connected`);
     return this.flush();
   }
@@ -40,12 +41,20 @@ export class SchedulerState extends Transitions {
     const client = this.clients.get(id);
     if (!client) return this.flush();
     this.clients.delete(id);
-    for (const [ts, n] of client.refs) {
+    this.countRefs();
+    const held = client.held();
+    for (const [ts, n] of held) {
       ts.clientRefs -= n;
       this.releaseIfUnneeded(ts);
     }
-    this.addLog(now, 'client-disconnected', `client ${client.name} disconnected; released ${client.refs.size} keys`);
+    this.addLog(now, 'client-disconnected', `client ${client.name} disconnected; released ${held.length} keys`);
     return this.flush();
+  }
+
+  /** The only client connected keeps no per-task counts; several do (see ClientRecord). */
+  private countRefs(): void {
+    if (this.clients.size === 1) for (const c of this.clients.values()) c.alone();
+    else for (const c of this.clients.values()) c.share();
   }
 
   /**
@@ -77,8 +86,7 @@ export class SchedulerState extends Transitions {
     if (client) {
       for (const ts of wanted) {
         const key = ts.key;
-        client.refs.set(ts, refsOf(client, ts, this.clients) + 1);
-        ts.clientRefs++;
+        client.hold(ts);
         if (ts.state === 'memory') this.notifyMemory(ts, ts.inline ?? undefined, client);
         else {
           ts.valueWithClients = false; // this client has not got it, whatever the others have
@@ -108,13 +116,7 @@ export class SchedulerState extends Transitions {
     for (const key of keys) {
       const ts = this.tasks.get(key);
       if (!ts) continue;
-      const n = refsOf(client, ts, this.clients);
-      if (!n) continue;
-      if (n === 1) {
-        client.refs.delete(ts);
-        if (client.received.size) client.received.delete(ts);
-      } else client.refs.set(ts, n - 1);
-      ts.clientRefs--;
+      if (client.drop(ts, 1) === 0) continue;
       this.releaseIfUnneeded(ts);
     }
     // Forgetting running tasks frees worker slots: hand them queued work now.
@@ -131,7 +133,7 @@ export class SchedulerState extends Transitions {
     if (!client) return this.flush();
     for (const key of keys) {
       const ts = this.tasks.get(key);
-      if (ts && client.refs.has(ts)) client.received.add(ts);
+      if (ts && client.refsOn(ts) > 0) client.received.add(ts);
     }
     return this.flush();
   }
@@ -142,11 +144,7 @@ export class SchedulerState extends Transitions {
     for (const ts of seen) {
       if (ts.state === 'memory') continue;
       for (const c of this.clients.values()) {
-        const n = refsOf(c, ts, this.clients);
-        if (!n) continue;
-        c.refs.delete(ts);
-        if (c.received.size) c.received.delete(ts);
-        ts.clientRefs -= n;
+        if (c.drop(ts) === 0) continue;
         this.send({ client: c.id }, { op: 'cancelled', key: ts.key });
       }
     }

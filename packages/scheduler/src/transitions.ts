@@ -10,7 +10,7 @@ import { hasUnassigned } from './graph.js';
 import { chooseWorker, isPaused, spareWork, stealCandidates, stealVictim, WorkerPool } from './placement.js';
 import { Recovery } from './recovery.js';
 import { clientLacks, inlineCopyNeeded, isWanted } from './lineage.js';
-import { acceptsWork, ClientRecord, Interner, keyedRecord, NO_HOLDERS, refsOf, runsBefore, TaskRecord, WorkerRecord } from './records.js';
+import { acceptsWork, ClientRecord, Interner, keyedRecord, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord } from './records.js';
 
 /** Results with more dependents than this are fetched by workers, not carried inline. */
 const INLINE_MAX_DEPENDENTS = 32;
@@ -344,7 +344,7 @@ export abstract class Transitions {
       if (!inline) ts.valueWithClients = false;
       return;
     }
-    for (const c of this.clients.values()) if (refsOf(c, ts, this.clients) > 0) this.send({ client: c.id }, msg);
+    for (const c of this.clients.values()) if (c.refsOn(ts) > 0) this.send({ client: c.id }, msg);
     ts.valueWithClients = inline !== undefined;
   }
 
@@ -483,7 +483,7 @@ export abstract class Transitions {
       ts.error = error;
       ts.valueWithClients = false;
       for (const c of this.clients.values()) {
-        if (refsOf(c, ts, this.clients) === 0) continue;
+        if (c.refsOn(ts) === 0) continue;
         if (c.received.size) c.received.delete(ts);
         this.send({ client: c.id }, { op: 'task-erred', key: ts.key, error });
       }

@@ -101,3 +101,41 @@ t.test('a task finished on a worker that is not running it is still found', asyn
   sim.drain();
   t.equal(sim.state.tasks.get('r-2')?.state, 'memory');
 });
+
+t.test('the only client keeps no counts per task; a second client connecting or leaving keeps every count', async (t) => {
+  const sim = new Sim();
+  sim.addClient('a');
+  sim.addWorker('w1', 4);
+  const keys = Array.from({ length: 3000 }, (_, i) => `m-${i}`);
+  sim.submit('a', keys.map((k) => task(k)));
+  sim.drain();
+  // release most of them (the list of held tasks is compacted on the way), then want one of them
+  // again and one still held twice: listed twice, counted right
+  sim.apply(sim.state.releaseKeys('a', keys.slice(0, 2900)));
+  t.equal(sim.state.tasks.size, 100, 'released tasks forgotten');
+  sim.submit('a', [task('m-0')]);
+  sim.submit('a', [task('m-2999')]);
+  sim.drain();
+  t.equal(sim.state.tasks.get('m-0')?.clientRefs, 1);
+  t.equal(sim.state.tasks.get('m-2999')?.clientRefs, 2);
+  // b connects and holds m-2999 and one of its own: a's counts are now per task
+  sim.addClient('b');
+  sim.submit('b', [task('m-2999'), task('b-1')]);
+  sim.drain();
+  t.equal(sim.state.tasks.get('m-2999')?.clientRefs, 3);
+  sim.apply(sim.state.releaseKeys('b', ['m-0']));
+  t.equal(sim.state.tasks.get('m-0')?.clientRefs, 1, "b cannot release a's key");
+  sim.apply(sim.state.releaseKeys('a', ['m-2999', 'b-1']));
+  t.equal(sim.state.tasks.get('m-2999')?.clientRefs, 2, "a's release counts for a only");
+  t.equal(sim.state.tasks.get('b-1')?.clientRefs, 1, "a cannot release b's key");
+  // a disconnects: b is alone again, and its counts are the tasks' counts
+  let out = sim.apply(sim.state.clientDisconnected('a', 0));
+  t.equal(sim.state.tasks.size, 2, "a's other keys released, once each");
+  t.equal(ops(out, 'free-keys', 'w1').flatMap((m) => m.keys as string[]).length, 100, 'm-0 and m-2900..m-2998');
+  t.equal(sim.state.tasks.get('m-2999')?.clientRefs, 1);
+  sim.apply(sim.state.releaseKeys('b', ['m-2999', 'm-2999']));
+  t.equal(sim.state.tasks.has('m-2999'), false, 'its one reference released, the second release ignored');
+  out = sim.apply(sim.state.clientDisconnected('b', 0));
+  t.equal(sim.state.tasks.size, 0);
+  t.same(ops(out, 'free-keys', 'w1').flatMap((m) => m.keys as string[]), ['b-1']);
+});
