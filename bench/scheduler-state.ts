@@ -57,7 +57,7 @@ function runCodecBaseline(): number {
     const out = [];
     const back = [];
     for (let j = i; j < Math.min(N, i + batch); j++) {
-      out.push({ op: 'compute-task', key: `noop-${j}`, fn: { module: 'tasks', export: 'noop' }, args: [j], deps: {}, priority: [0, 1, 0, j] });
+      out.push({ op: 'compute-task', key: `noop-${j}`, fn: { module: 'tasks', export: 'noop' }, args: [j], deps: [], priority: [0, 1, 0, j] });
       back.push({ op: 'task-finished', key: `noop-${j}`, nbytes: 8, typeName: 'number', start: j, stop: j + 1, thread: 0, value: null, hasValue: true });
     }
     encodeFrame(out);

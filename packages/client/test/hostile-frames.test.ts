@@ -218,7 +218,7 @@ t.test('a client and a worker check what the scheduler sends them: a malformed m
     onConnection: (conn, hello) => {
       conn.on('close', (code: number, reason: string) => closes.emit(hello.role, [hello.role, code, reason]));
       conn.send(hello.role === 'worker'
-        ? { op: 'compute-task', key: 5, fn: { module: 'm', export: 'e' }, args: [], deps: {}, priority: [0] }
+        ? { op: 'compute-task', key: 5, fn: { module: 'm', export: 'e' }, args: [], deps: [], priority: [0] }
         : { op: 'key-in-memory', key: 'k-1', nbytes: -1, typeName: 'number', workers: [] });
     },
   });

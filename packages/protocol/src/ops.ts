@@ -117,14 +117,21 @@ export const CLIENT_TO_SCHEDULER = {
   },
 } as const satisfies Direction;
 
+/**
+ * A dependency of a compute-task (protocol 5): its key, the data addresses of the workers holding
+ * it, and its value when the scheduler sends it along (`value` present, whatever it is). Protocol
+ * 4 sent objects keyed by task key instead, which made every key a property name on both sides
+ * (docs/internals.md, "Scale growth, sixth look").
+ */
+const DEPENDENCY = obj({ key, holders: addresses, value: opt(anything) });
+
 /** What the scheduler sends a worker. */
 export const SCHEDULER_TO_WORKER = {
   from: 'the scheduler',
   to: 'worker',
   ops: {
     'compute-task': obj({
-      op, key, fn: fnRef, args: arrayOf(anything), deps: recordOf(addresses), priority: arrayOf(num()),
-      values: opt(recordOf(anything)), timeoutMs: opt(timeoutMs),
+      op, key, fn: fnRef, args: arrayOf(anything), deps: arrayOf(DEPENDENCY), priority: arrayOf(num()), timeoutMs: opt(timeoutMs),
     }),
     'free-keys': obj({ op, keys }),
     'steal-request': obj({ op, key }),

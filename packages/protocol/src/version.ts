@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 
 /**
  * The wire protocol's version. Bump it whenever a message changes shape; peers that disagree
- * refuse each other at the handshake instead of misreading each other later.
+ * refuse each other at the handshake instead of misreading each other later. 5: a compute-task's
+ * `deps` is an array of `{key, holders, value?}`, no longer objects keyed by task key (`deps`,
+ * `values`).
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 /** This package's version, sent in every hello so that mismatched installs are named. */
 export const PACKAGE_VERSION: string = (

@@ -1,5 +1,5 @@
 /**
- * The object shapes every Gluon process declares to its msgpack codec once (protocol 4): the
+ * The object shapes every Gluon process declares to its msgpack codec once (protocol 4 on): the
  * hot messages and their fixed parts, each a list of keys in the order the senders build them.
  * An object with exactly these keys in this order travels as a one-byte record id followed by
  * its values, and each side decodes it with a reader compiled once; any other object (user
@@ -16,9 +16,11 @@
 export const WIRE_RECORDS: readonly (readonly string[])[] = [
   // scheduler → worker
   ['op', 'key', 'fn', 'args', 'deps', 'priority'],
-  ['op', 'key', 'fn', 'args', 'deps', 'priority', 'values'],
+  // a compute-task's dependency, without and with its value
+  ['key', 'holders'],
+  ['key', 'holders', 'value'],
   ['module', 'export'],
-  // an empty object (a task's `deps` when it has none)
+  // an empty object
   [],
   // worker → scheduler
   ['op', 'key', 'nbytes', 'typeName', 'start', 'stop', 'thread', 'value', 'hasValue'],

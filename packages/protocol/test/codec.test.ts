@@ -21,8 +21,11 @@ const fn = { module: '@gluon/examples/tasks', export: 'inc' };
  * so that a definition in the frame can only be the message's own.
  */
 const HOT = [
-  { op: 'compute-task', key: 'inc-1', fn, args: [1], deps: {}, priority: [-0, 1, -0, 7] },
-  { op: 'compute-task', key: 'inc-2', fn, args: [{ __gluonRef: 'inc-1' }], deps: {}, priority: [0, 1, 0, 8], values: {} },
+  { op: 'compute-task', key: 'inc-1', fn, args: [1], deps: [], priority: [-0, 1, -0, 7] },
+  {
+    op: 'compute-task', key: 'inc-3', fn, args: [{ __gluonRef: 'inc-1' }, { __gluonRef: 'inc-2' }],
+    deps: [{ key: 'inc-1', holders: ['ws://127.0.0.1:1'] }, { key: 'inc-2', holders: [], value: 2 }], priority: [0, 1, 0, 8],
+  },
   { op: 'task-finished', key: 'inc-1', nbytes: 9, typeName: 'number', start: 1.5, stop: 2.5, thread: 0, value: 2, hasValue: true },
   { op: 'task-finished', key: 'inc-1', nbytes: 900, typeName: 'Float64Array', start: 1.5, stop: 2.5, thread: 0 },
   { op: 'key-in-memory', key: 'inc-1', nbytes: 9, typeName: 'number', workers: ['ws://127.0.0.1:1'], value: 2 },

@@ -152,11 +152,11 @@ export class TaskRecord {
 }
 
 /**
- * An empty object to hold task keys as its property names (a compute-task's `deps` and
- * `values`, a who-has answer). Made without a prototype, V8 keeps it as a hash table from the
- * start; a plain `{}` given property names it has not seen before gets a new hidden class for
- * each of them, and every task key is new: in a tree reduction of 1M tasks that was 1.8-2.7 s of
- * the scheduler's CPU in `assign` alone. Encodes exactly as a plain object does.
+ * An empty object to hold task keys as its property names (a who-has answer). Made without a
+ * prototype, V8 keeps it as a hash table from the start; a plain `{}` given property names it has
+ * not seen before gets a new hidden class for each of them, and every task key is new: in a tree
+ * reduction of 1M tasks that was 1.8-2.7 s of the scheduler's CPU when compute-tasks were built
+ * so (protocol 4; they carry arrays now). Encodes exactly as a plain object does.
  */
 export function keyedRecord<T = unknown>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;

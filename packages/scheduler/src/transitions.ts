@@ -10,7 +10,7 @@ import { hasUnassigned } from './graph.js';
 import { chooseWorker, isPaused, spareWork, stealCandidates, stealVictim, WorkerPool } from './placement.js';
 import { Recovery } from './recovery.js';
 import { clientLacks, inlineCopyNeeded, isWanted } from './lineage.js';
-import { acceptsWork, ClientRecord, Interner, keyedRecord, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord } from './records.js';
+import { acceptsWork, ClientRecord, Interner, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord } from './records.js';
 
 /** Results with more dependents than this are fetched by workers, not carried inline. */
 const INLINE_MAX_DEPENDENTS = 32;
@@ -22,10 +22,13 @@ const INLINE_MAX_DEPENDENTS = 32;
  */
 
 /**
- * The `deps` of a compute-task for a task without dependencies: one shared empty object (the
+ * The `deps` of a compute-task for a task without dependencies: one shared empty array (the
  * message is only encoded), not a new one per task.
  */
-const NO_WIRE_DEPS: Record<string, string[]> = Object.freeze({}) as Record<string, string[]>;
+const NO_WIRE_DEPS: WireDependency[] = [];
+
+/** A compute-task's dependency: its key, where it lives, and its value if it goes along. */
+type WireDependency = { key: string; holders: string[]; value?: unknown };
 
 /**
  * The addresses of a result's holders for a compute-task's `deps`. A result only one worker holds
@@ -217,19 +220,24 @@ export abstract class Transitions {
     ts.processingOn = ws;
     ts.thief = null;
     ws.take(ts);
-    const deps = ts.deps.length ? keyedRecord<string[]>() : NO_WIRE_DEPS;
-    let values: Record<string, unknown> | undefined;
-    for (const d of ts.deps) {
-      deps[d.key] = holderAddresses(d.holders);
-      // Small results the worker does not hold come along: no peer fetch, one hop less.
-      if (d.inline && !ws.has.has(d)) (values ??= keyedRecord())[d.key] = d.inline.value;
+    // Each dependency an object of a declared shape (protocol 5). Keys as property names of one
+    // object per task were each made a V8 internalized string (a lookup in a table holding every
+    // key) and gave the object a key set msgpackr had never seen: a new record definition per task.
+    let deps = NO_WIRE_DEPS;
+    if (ts.deps.length) {
+      deps = [];
+      for (const d of ts.deps) {
+        // Small results the worker does not hold come along: no peer fetch, one hop less.
+        deps.push(d.inline && !ws.has.has(d)
+          ? { key: d.key, holders: holderAddresses(d.holders), value: d.inline.value }
+          : { key: d.key, holders: holderAddresses(d.holders) });
+      }
     }
     // Built field by field rather than with spreads of optional parts (a copy each, per task);
     // the keys keep their order, which the wire's declared records match (wire-records.ts).
     // `0 - x`, not `-x`: -0 is a heap number (a small integer is not), allocated for every task of
     // priority 0 or depth 0; msgpackr writes both as the integer 0.
     const msg: Message = { op: 'compute-task', key: ts.key, fn: ts.fn, args: ts.args, deps, priority: [0 - ts.userPriority, ts.generation, 0 - ts.depth, ts.seq] };
-    if (values) msg.values = values;
     if (ts.timeoutMs) msg.timeoutMs = ts.timeoutMs;
     this.send(ws.to, msg);
     // Kept while no worker holds it (see lastCopyGone): a dependent run again needs it inline.

@@ -5,7 +5,7 @@
  * fetched it (`received`).
  */
 import t from 'tap';
-import { computed, ops, Sim, task } from './sim.js';
+import { computed, depsOf, ops, Sim, task, valuesOf } from './sim.js';
 
 /** A map of leaves finished on w1 with small (inline) values, then w1 dies with w2 alive. */
 function leavesOnW1(n: number, inline: boolean): Sim {
@@ -92,7 +92,7 @@ t.test('a dependent already sent to another worker keeps running; it reports the
   sim.finish('w1', 'in-2', { value: 2 });
   t.same(sim.inbox.get('w2'), ['out-1'], 'the dependent runs on w2 (w1 takes no new work)');
   const sent = ops(sim.log, 'compute-task', 'w2').find((m) => m.key === 'out-1')!;
-  t.same(sent.values, { 'in-1': 1, 'in-2': 2 }, 'with its small inputs inline: it does not need w1');
+  t.same(valuesOf(sent), { 'in-1': 1, 'in-2': 2 }, 'with its small inputs inline: it does not need w1');
 
   const out = sim.removeWorker('w1');
   t.same(computed(out), {}, 'nothing is recomputed');
@@ -159,8 +159,8 @@ t.test('a partial result the scheduler still keeps inline survives its worker: t
   const done = sim.finish('w2', other, { value: 7 });
   const sent = ops(done, 'compute-task', 'w2');
   t.same(sent.map((m) => m.key), ['r-1']);
-  t.same(sent[0]!.values, { [onW1]: 5 }, 'the lost part travels inline with the parent (the other is on w2 already)');
-  t.same((sent[0]!.deps as Record<string, string[]>)[onW1], [], 'with no holder to fetch from');
+  t.same(valuesOf(sent[0]!), { [onW1]: 5 }, 'the lost part travels inline with the parent (the other is on w2 already)');
+  t.same(depsOf(sent[0]!)[onW1], [], 'with no holder to fetch from');
 
   // w2 dies while running the parent: the part only w2 held is recomputed (nobody kept it), the
   // one the scheduler keeps is not, and the parent runs again with it inline
@@ -169,7 +169,7 @@ t.test('a partial result the scheduler still keeps inline survives its worker: t
   t.same(sim.inbox.get('w3'), [other]);
   sim.finish('w3', other, { value: 7 });
   const rerun = ops(sim.log, 'compute-task', 'w3').find((m) => m.key === 'r-1')!;
-  t.same(rerun.values, { [onW1]: 5 });
+  t.same(valuesOf(rerun), { [onW1]: 5 });
   sim.drain();
   t.equal(sim.state.tasks.get('r-1')!.state, 'memory');
   t.equal(sim.state.tasks.get(onW1)!.state, 'released', 'once the parent has it, the part is let go');

@@ -19,6 +19,17 @@ export function task(key: string, deps: string[] = [], extra: Partial<TaskSpec> 
 }
 
 /** The messages of one op among commands, optionally only those for one recipient. */
+/** A compute-task's dependencies as key → holder addresses. */
+export function depsOf(m: Command['msg']): Record<string, string[]> {
+  return Object.fromEntries((m.deps as Array<{ key: string; holders: string[] }>).map((d) => [d.key, d.holders]));
+}
+
+/** The values a compute-task carries, as key → value; undefined when it carries none. */
+export function valuesOf(m: Command['msg']): Record<string, unknown> | undefined {
+  const sent = (m.deps as Array<{ key: string; value?: unknown }>).filter((d) => 'value' in d);
+  return sent.length ? Object.fromEntries(sent.map((d) => [d.key, d.value])) : undefined;
+}
+
 export function ops(cmds: Command[], op: string, to?: string): Command['msg'][] {
   return cmds
     .filter((c) => c.msg.op === op && (to === undefined || ('worker' in c.to ? c.to.worker : c.to.client) === to))

@@ -1,6 +1,6 @@
 import t from 'tap';
 import type { ClusterEvent, SchedulerConfig } from '@gluon/scheduler';
-import { computed, ops, Sim, task } from './sim.js';
+import { computed, depsOf, ops, Sim, task, valuesOf } from './sim.js';
 import { outcomeAfter, progressState } from '../src/progress-state.js';
 
 t.test('a chain runs in order, on the worker holding its input, and is forgotten when released', async (t) => {
@@ -109,7 +109,7 @@ t.test('placement: most dependency bytes first, then the least occupied worker',
   sim.finish(where('small-1'), 'small-1', { nbytes: 10 });
   const sent = sim.submit('c', [task('merge-1', ['big-1', 'small-1'])]);
   t.same(computed(sent), { [bigOn]: ['merge-1'] }, 'goes where most of its input bytes are');
-  const deps = ops(sent, 'compute-task')[0]!.deps as Record<string, string[]>;
+  const deps = depsOf(ops(sent, 'compute-task')[0]!);
   t.same(Object.keys(deps).sort(), ['big-1', 'small-1'], 'the worker learns where each dependency lives');
   // Load the big holder, then a tie on bytes goes to the least occupied worker.
   sim.submit('c', [task('free-1'), task('free-2'), task('free-3')]);
@@ -606,14 +606,14 @@ t.test('small results travel inline with the tasks that need them, within a budg
   };
   const [m] = run({});
   t.ok(m, 'the sum was sent');
-  const values = m!.values as Record<string, unknown> | undefined;
-  const deps = m!.deps as Record<string, string[]>;
+  const values = valuesOf(m!);
+  const deps = depsOf(m!);
   t.same(Object.keys(deps).sort(), ['a-1', 'b-1'], 'holders are still named');
   // The leaves ran on different workers: whichever runs the sum holds one and gets the other inline.
   t.equal(Object.keys(values ?? {}).length, 1, `exactly the dependency it does not hold travels along (${JSON.stringify(values)})`);
   t.ok(Object.values(values ?? {})[0] === 10 || Object.values(values ?? {})[0] === 32);
-  t.same(run({ inlineBudgetBytes: 0 }).map((x) => x.values), [undefined], 'no budget: the worker fetches');
-  t.ok(run({}, 40).every((x) => x.values === undefined), 'a wide fan-out (40 dependents) fetches once per worker instead');
+  t.same(run({ inlineBudgetBytes: 0 }).map((x) => valuesOf(x)), [undefined], 'no budget: the worker fetches');
+  t.ok(run({}, 40).every((x) => valuesOf(x) === undefined), 'a wide fan-out (40 dependents) fetches once per worker instead');
 });
 
 t.test('a task its worker cannot be sent (over a message limit) fails at once with the reason, and its dependents too', async (t) => {

@@ -3,6 +3,7 @@ import {
   CloseCode, connect, isPermanentRefusal, listen, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, type Connection,
   type Inbound, type Listener, type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
+import { computeTaskOf } from './compute-task.js';
 import { checkModule, missingAllowPaths, type AllowDecision, type AllowList } from './allow.js';
 import { LogForwarder } from './log-forward.js';
 import { ThreadPool, type PoolResult } from './pool.js';
@@ -264,13 +265,7 @@ export class GluonWorker {
   private onSchedulerMessage(m: Inbound<typeof SCHEDULER_TO_WORKER>): void {
     switch (m.op) {
       case 'compute-task':
-        return this.apply(this.state.handle({
-          type: 'compute',
-          task: {
-            key: m.key, fn: m.fn, args: m.args, deps: m.deps, priority: m.priority, ...(m.values ? { values: m.values } : {}),
-            ...(m.timeoutMs !== undefined ? { timeoutMs: m.timeoutMs } : {}),
-          },
-        }));
+        return this.apply(this.state.handle({ type: 'compute', task: computeTaskOf(m) }));
       case 'free-keys': return this.apply(this.state.handle({ type: 'free-keys', keys: m.keys }));
       case 'steal-request': return this.apply(this.state.handle({ type: 'steal', key: m.key }));
       case 'peer-gone': return this.peerGone(m.address);
