@@ -35,15 +35,17 @@
  * `--scheduler-flags="--cpu-prof --cpu-prof-dir=DIR"` adds node flags to the scheduler;
  * `--scheduler-root=DIR` runs the scheduler of another checkout (built), for an A/B;
  * `--vs=DIR` runs the CPU-per-task figures (`--only growth`) on this checkout's scheduler and on
- * DIR's side by side, each with its own client and simulated workers, every run alternating
- * between them (A B B A), and prints both and their ratios; `--small-runs=N` (default 12).
+ * DIR's side by side, each with its own client and simulated workers (DIR's side with DIR's client
+ * package and bench/sim-workers.ts, so each side speaks its own protocol version), every run
+ * alternating between them (A B B A), and prints both and their ratios; `--small-runs=N`
+ * (default 12). `--scheduler-root` uses this checkout's client: same protocol version only.
  * Writes bench/results/scale.json (scale-DIRNAME.json with --scheduler-root).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, remote, type Future } from '@gluon/client';
 import { SCHEDULER_V8_FLAGS, withSchedulerEnv } from '@gluon/scheduler/v8-flags';
@@ -59,6 +61,9 @@ const M = 1_000_000 / div;
 // Nothing runs them: simulated workers answer every task at once with null.
 const noop = remote<(x?: unknown) => null>('@gluon/examples/tasks', 'noop');
 const combine = remote<(parts: Array<null>) => null>('@gluon/examples/tasks', 'noop', { group: 'combine' });
+/** The task functions as one client package makes them (another checkout's side has its own: see growthAB). */
+interface Fns { noop: typeof noop; combine: typeof combine }
+const OWN_FNS: Fns = { noop, combine };
 
 interface Row { figure: string; value: number; unit: string; target?: string; meets?: boolean; note?: string }
 const rows: Row[] = [];
@@ -135,7 +140,7 @@ let clientBuildUs = NaN;
  * scheduler's CPU per task from the submission until the release has been handled (a round
  * trip after it), so that both shapes include forgetting their tasks.
  */
-async function run(client: Client, pid: number, fleet: SimFleet, n: number, shape: 'map' | 'tree'):
+async function run(client: Client, pid: number, fleet: SimFleet, n: number, shape: 'map' | 'tree', { noop, combine }: Fns = OWN_FNS):
   Promise<{ cpuUs: number; cpuS: number; wallS: number; wallRate: number; tasks: number }> {
   const before = fleet.answered;
   const freed0 = fleet.freed;
@@ -165,14 +170,18 @@ async function run(client: Client, pid: number, fleet: SimFleet, n: number, shap
   await client.wait(futures);
   await until(() => fleet.answered - before >= tasks, `${tasks} tasks answered`);
   client.release(futures);
-  await released(client, fleet, freed0, tasks);
+  await released(client, fleet, freed0, tasks, noop);
   const cpu = schedulerCpu(pid) - cpu0;
   const wall = (performance.now() - t0) / 1000;
   return { cpuUs: (cpu / tasks) * 1e6, cpuS: cpu, wallS: wall, wallRate: tasks / wall, tasks };
 }
 
-/** One scheduler under measurement, with its own client and simulated workers. */
-interface Side { name: string; pid: number; client: Client; fleet: SimFleet }
+/**
+ * One scheduler under measurement, with its own client and simulated workers. Another
+ * checkout's side uses that checkout's client and simulated workers (`fns` made by its client
+ * package), so that both sides speak their own protocol version.
+ */
+interface Side { name: string; pid: number; client: Client; fleet: SimFleet; fns?: Fns }
 
 /**
  * Runs of the 10k sizes, the denominators of every growth ratio. One run of 10k tasks costs the
@@ -202,12 +211,27 @@ async function settle(sides: Side[]): Promise<void> {
 /** A B B A …: the order of the sides for the i-th round of runs. */
 const inTurn = (sides: Side[], i: number): Side[] => (i % 2 === 0 ? sides : [...sides].reverse());
 
-/** `times` runs of `n` tasks of a shape on each side, interleaved; CPU µs per task, per side. */
+/**
+ * `times` runs of `n` tasks of a shape on each side, interleaved; CPU µs per task, per side.
+ *
+ * Runs of the 10k size start with one run of each side that is not counted (printed): the first
+ * run after the scheduler was idle cost about twice the others (a probe, six 10k maps after each
+ * of three idle collections: 30.2-31.5 µs/task against 11.6-22.1), with twice their scavenges
+ * and a full collection: the idle collection's low-memory collection (Node 20) shrinks the
+ * nursery back to 1 MiB and the heap's limits with it, and the next work grows them again. That is
+ * a fixed cost of starting from idle, ~0.15 s of CPU, which a 1M run also pays (0.15 µs a task)
+ * and a 10k run would carry as 15 µs a task.
+ */
 async function runsOf(sides: Side[], n: number, shape: 'map' | 'tree', times: number, round0 = 0): Promise<number[][]> {
   await settle(sides);
   const out = sides.map(() => [] as number[]);
+  if (n <= 10_000 / div) {
+    const first = [];
+    for (const side of sides) first.push(`${(await run(side.client, side.pid, side.fleet, n, shape, side.fns)).cpuUs.toFixed(1)}${sides.length > 1 ? ` (${side.name})` : ''}`);
+    console.log(`  ${shape} of ${n.toLocaleString('en')}, first run after idle, not counted: ${first.join(', ')} µs/task`);
+  }
   for (let i = 0; i < times; i++) {
-    for (const side of inTurn(sides, round0 + i)) out[sides.indexOf(side)]!.push((await run(side.client, side.pid, side.fleet, n, shape)).cpuUs);
+    for (const side of inTurn(sides, round0 + i)) out[sides.indexOf(side)]!.push((await run(side.client, side.pid, side.fleet, n, shape, side.fns)).cpuUs);
   }
   return out;
 }
@@ -234,9 +258,9 @@ function growthRow(figure: string, big: number, small: number[]): number {
  * alone; then a round trip.
  */
 async function warmUp(side: Side): Promise<void> {
-  await run(side.client, side.pid, side.fleet, WARM_UP_TASKS, 'map');
-  await run(side.client, side.pid, side.fleet, WARM_UP_TASKS, 'tree');
-  await roundTrip(side.client);
+  await run(side.client, side.pid, side.fleet, WARM_UP_TASKS, 'map', side.fns);
+  await run(side.client, side.pid, side.fleet, WARM_UP_TASKS, 'tree', side.fns);
+  await roundTrip(side.client, side.fns?.noop);
 }
 
 /** The scheduler's idle-collection lines so far (see server.ts). */
@@ -312,14 +336,14 @@ function kinds(k: { heap: number; anon: number; file: number }): string {
  * run counted 0.0 µs/task for the release of 1M tasks, its marker task answered before the
  * scheduler had taken the release.
  */
-async function released(client: Client, fleet: SimFleet, freed0: number, tasks: number): Promise<void> {
+async function released(client: Client, fleet: SimFleet, freed0: number, tasks: number, fn = noop): Promise<void> {
   await until(() => fleet.freed - freed0 >= tasks, `the workers told to free ${tasks} results`);
-  await roundTrip(client);
+  await roundTrip(client, fn);
 }
 
 /** Resolves once the scheduler has handled everything this client sent before (a task after it has run). */
-async function roundTrip(client: Client): Promise<void> {
-  const f = client.submit(noop.with({ priority: 1e9, group: 'marker' }), Math.random());
+async function roundTrip(client: Client, fn = noop): Promise<void> {
+  const f = client.submit(fn.with({ priority: 1e9, group: 'marker' }), Math.random());
   await f.result();
   client.release([f]);
 }
@@ -338,12 +362,20 @@ async function growthAB(self: Side, vsRoot: string | undefined): Promise<void> {
       const vsName = basename(resolve(vsRoot));
       const b = await startScheduler(resolve(vsRoot), join(root, 'bench', 'results', `scale-scheduler-vs-${vsName}.log`));
       cleanup.push(() => void b.child.kill('SIGTERM'));
-      const client = await Client.connect(b.address, { name: 'scale-bench-vs' });
+      // That checkout's own client and simulated workers: its protocol may differ from this one's.
+      const theirs = resolve(vsRoot);
+      const c = await import(pathToFileURL(join(theirs, 'packages/client/dist/index.js')).href) as typeof import('@gluon/client');
+      const sim = await import(pathToFileURL(join(theirs, 'bench/sim-workers.ts')).href) as typeof import('./sim-workers.js');
+      const fns: Fns = {
+        noop: c.remote<(x?: unknown) => null>('@gluon/examples/tasks', 'noop'),
+        combine: c.remote<(parts: Array<null>) => null>('@gluon/examples/tasks', 'noop', { group: 'combine' }),
+      };
+      const client = await c.Client.connect(b.address, { name: 'scale-bench-vs' });
       cleanup.unshift(() => client.close());
-      const fleet = new SimFleet(b.address, {});
+      const fleet = new sim.SimFleet(b.address, {});
       cleanup.unshift(() => fleet.closeAll());
       await fleet.add(10, 2);
-      const side: Side = { name: vsName, pid: b.child.pid!, client, fleet };
+      const side: Side = { name: vsName, pid: b.child.pid!, client, fleet, fns };
       await warmUp(side);
       sides.push(side);
     }
