@@ -11,6 +11,11 @@
  * any other is copied in first. The kernel writes into its own memory (WebAssembly cannot write
  * into a JavaScript array), and the values and offsets are then copied into the columns: one
  * native copy each per basket, from memory still in cache.
+ *
+ * Every WebAssembly memory reserves ~10 GiB of address space (8 GiB on Node 24). Under a
+ * virtual-memory limit (`ulimit -v`, as batch systems set) it cannot be made, nor can it always
+ * grow: the walk then refuses the basket and the read takes the JavaScript path, with one warning
+ * saying why it is slower. The values are the same either way.
  */
 import { VECTOR_WALK_WASM } from './vector-walk-wasm.js';
 
@@ -46,6 +51,17 @@ const SLACK = 64;
 const KEEP_BYTES = 64 << 20;
 
 let compiled: WebAssembly.Module | null = null;
+/** Why this thread has no kernel (its memory could not be made), once that is known. */
+let unavailable: string | null = null;
+
+/** Warns once per thread that std::vector baskets go the JavaScript way, and why. */
+function warnUnavailable(err: unknown): void {
+  if (unavailable !== null) return;
+  unavailable = err instanceof Error ? err.message : String(err);
+  process.emitWarning(`std::vector<4-byte> branches are read without the WebAssembly kernel (${unavailable}): ` +
+    'its memory reserves ~10 GiB of address space, more than the virtual-memory limit (ulimit -v) allows; ' +
+    'the values are the same, the read slower', { code: 'GLUON_ROOTIO_NO_WASM_MEMORY' });
+}
 
 /** The kernel's memory: its constants, then `[BASE, BASE + data)` a basket, then its values, then its offsets. */
 export class VectorWalker {
@@ -59,7 +75,7 @@ export class VectorWalker {
    */
   readonly room = (size: number): Uint8Array => {
     const k = this.reserve(size);
-    return new Uint8Array(k.memory.buffer, BASE, size);
+    return k ? new Uint8Array(k.memory.buffer, BASE, size) : new Uint8Array(size);
   };
 
   /**
@@ -83,6 +99,7 @@ export class VectorWalker {
       if (d < BASE || d + data.length > BASE + this.data) return false;
     } else {
       k = this.reserve(data.length);
+      if (!k) return false;
       new Uint8Array(k.memory.buffer, BASE, data.length).set(data);
       d = BASE;
     }
@@ -104,19 +121,37 @@ export class VectorWalker {
 
   /**
    * Lays the memory out for a basket of `size` bytes: data, values (at most the data's bytes) and
-   * offsets (at most one per 10 bytes), each with room past its end.
+   * offsets (at most one per 10 bytes), each with room past its end. Null where the memory cannot
+   * be made or grown that far (see the module's comment): the basket then goes the JavaScript way.
    */
-  private reserve(size: number): Kernel {
+  private reserve(size: number): Kernel | null {
+    if (unavailable !== null) return null;
     const data = Math.ceil((size + SLACK) / 16) * 16;
     const need = BASE + 2 * data + 4 * Math.ceil(data / 10) + SLACK;
     let k = this.kernel;
     if (!k) {
       compiled ??= new WebAssembly.Module(Buffer.from(VECTOR_WALK_WASM, 'base64'));
-      const exports = new WebAssembly.Instance(compiled, {}).exports as unknown as Kernel;
+      let exports: Kernel;
+      try {
+        exports = new WebAssembly.Instance(compiled, {}).exports as unknown as Kernel;
+      } catch (err) {
+        if (!(err instanceof RangeError)) throw err;
+        warnUnavailable(err);
+        return null;
+      }
       k = this.kernel = { memory: exports.memory, walk: exports.walk };
     }
     const have = k.memory.buffer.byteLength;
-    if (need > have) k.memory.grow(Math.ceil((need - have) / PAGE));
+    if (need > have) {
+      try {
+        k.memory.grow(Math.ceil((need - have) / PAGE));
+      } catch (err) {
+        // Only this outsized basket goes the JavaScript way; the kernel stays for the others.
+        if (!(err instanceof RangeError)) throw err;
+        this.data = 0;
+        return null;
+      }
+    }
     this.data = data;
     return k;
   }
