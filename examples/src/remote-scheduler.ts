@@ -13,7 +13,7 @@
  *
  * Workers import task code themselves, so `@gluon/examples` must be installed where they run.
  */
-import { Client, remoteFrom, TaskError } from '@gluon/client';
+import { Client, HandshakeError, remoteFrom, TaskError } from '@gluon/client';
 
 const { inc, add, fail } = remoteFrom<typeof import('./tasks.js')>('@gluon/examples/tasks');
 const url = process.argv[2] ?? process.env.GLUON_SCHEDULER ?? 'ws://127.0.0.1:8786';
@@ -23,7 +23,12 @@ const tls = env.GLUON_TLS_CA || env.GLUON_TLS_CERT
   ? { ...(env.GLUON_TLS_CA ? { ca: env.GLUON_TLS_CA } : {}), ...(env.GLUON_TLS_CERT ? { cert: env.GLUON_TLS_CERT } : {}), ...(env.GLUON_TLS_KEY ? { key: env.GLUON_TLS_KEY } : {}) }
   : undefined;
 // token: GLUON_TOKEN; tls: file paths (PEM text works too)
-const client = await Client.connect(url, { name: 'remote-scheduler-example', ...(tls ? { tls } : {}) });
+// A scheduler that is not there (or refuses us) is a message, not a stack trace.
+const client = await Client.connect(url, { name: 'remote-scheduler-example', ...(tls ? { tls } : {}) }).catch((err: unknown) => {
+  if (!(err instanceof HandshakeError)) throw err;
+  process.stderr.write(`remote-scheduler: ${err.message}\n(start one with \`npx gluon-scheduler\` and workers with \`npx gluon-worker ${url}\`, or give its address: node examples/dist/remote-scheduler.js ws://HOST:8786)\n`);
+  process.exit(1);
+});
 try {
   if (client.dashboardUrl) console.log(`dashboard: ${client.dashboardUrl}`);
   const xs = client.map(inc, [1, 2, 3, 4, 5]);

@@ -4,6 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -36,4 +37,13 @@ t.test('remote-scheduler connects to a running cluster with a token', async (t) 
   const { stdout } = await run(process.execPath, [script('remote-scheduler'), cluster.schedulerAddress], { cwd: root, env, timeout: 60_000 });
   t.match(stdout, /sum of inc\(1\.\.5\) = 20/);
   t.match(stdout, /a failing task: task fail-[0-9a-f]+ failed on worker local-0: Error: shown with its key/);
+});
+
+t.test('remote-scheduler without a scheduler says so and how to start one, without a stack trace', async (t) => {
+  // It died with an uncaught HandshakeError and its stack.
+  const port = await new Promise<number>((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); }); });
+  const err = await run(process.execPath, [script('remote-scheduler'), `ws://127.0.0.1:${port}`], { cwd: root, timeout: 60_000 }).then(() => undefined, (e: { code: number; stderr: string }) => e);
+  t.equal(err?.code, 1);
+  t.equal(err?.stderr, `remote-scheduler: Client.connect(ws://127.0.0.1:${port}): cannot connect to scheduler ws://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}\n`
+    + `(start one with \`npx gluon-scheduler\` and workers with \`npx gluon-worker ws://127.0.0.1:${port}\`, or give its address: node examples/dist/remote-scheduler.js ws://HOST:8786)\n`);
 });
