@@ -55,6 +55,8 @@ for (const p of PROGRAMS) {
     const withToken = await run([...p.argv, p.flag, '192.0.2.1'], { GLUON_TOKEN: 'sekrit' });
     t.notMatch(withToken.out, /WARNING|without a token/);
     t.match(withToken.out, /cannot start: .*EADDRNOTAVAIL/);
+    // It said only "cannot start: listen EADDRNOTAVAIL: address not available 192.0.2.1".
+    t.match(withToken.out, `${p.name}: cannot start: ${p.flag} 192.0.2.1 is not an address of this machine (EADDRNOTAVAIL): give one of its addresses`);
     // Listening on another loopback address works without a token (the worker then waits for
     // its scheduler, the scheduler prints its address: either line ends the run).
     const loopback = await run([...p.argv, p.flag, '127.0.0.2'], {}, /scheduler at|waiting for the scheduler/);

@@ -98,6 +98,8 @@ function main(): void {
     },
     (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') exitUsage(CLI.name, `cannot listen on ${opts.host}:${opts.port}: the port is in use (choose another with --port, or 0 for any free port)`);
+      // Node says only "listen EADDRNOTAVAIL: address not available 10.9.9.9:8786".
+      if (err.code === 'EADDRNOTAVAIL') exitUsage(CLI.name, `cannot start: --host ${opts.host} is not an address of this machine (EADDRNOTAVAIL): give one of its addresses, or 0.0.0.0 for all of them`);
       exitUsage(CLI.name, `cannot start: ${err.message}`);
     },
   );

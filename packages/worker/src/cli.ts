@@ -109,7 +109,9 @@ function main(): void {
   stopWithSupervisor(() => stop('parent exited'));
   w.start().then(
     () => process.stdout.write(`worker ${w.name} at ${w.address} connected to ${opts.scheduler}\n`),
-    (err: Error) => {
+    (err: NodeJS.ErrnoException) => {
+      // Node says only "listen EADDRNOTAVAIL: address not available 10.9.9.9".
+      if (!stopping && err.code === 'EADDRNOTAVAIL') fail(`cannot start: --listen-host ${opts.listenHost} is not an address of this machine (EADDRNOTAVAIL): give one of its addresses, which the other workers and the clients can reach`);
       if (!stopping) fail(`cannot start: ${withTokenHelp(err, TOKEN_HELP_FLAGS).message}`);
     },
   );
