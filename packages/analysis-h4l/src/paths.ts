@@ -2,7 +2,7 @@
  * Checks of the paths a run writes (the output directory, the entry cache) before anything runs,
  * so a run never does all its work and then fails on where to put it.
  */
-import { stat, access } from 'node:fs/promises';
+import { access, mkdtemp, rmdir, stat } from 'node:fs/promises';
 import { constants, type Stats } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from './config.js';
@@ -11,7 +11,8 @@ const statOf = (p: string): Promise<Stats | undefined> => stat(p).catch(() => un
 
 /**
  * Throws a ConfigError naming `what` and `p` unless `p` is (or can be created as) a writable
- * directory (`want: 'dir'`) or file (`'file'`). Creates nothing.
+ * directory (`want: 'dir'`) or file (`'file'`). Leaves nothing behind (a path that does not exist
+ * yet is probed by making and removing a directory in its nearest existing ancestor).
  */
 export async function checkWritable(p: string, what: string, want: 'dir' | 'file'): Promise<void> {
   const abs = path.resolve(p);
@@ -28,6 +29,13 @@ export async function checkWritable(p: string, what: string, want: 'dir' | 'file
   if (!dst) throw new ConfigError(`${what} ${p} cannot be created: no existing parent directory`);
   if (!dst.isDirectory()) throw new ConfigError(`${what} ${p} cannot be created: ${dir} is a file, not a directory`);
   await access(dir, constants.W_OK).catch((e: NodeJS.ErrnoException) => { throw new ConfigError(`${what} ${p} cannot be created: ${dir} is not writable (${e.code})`); });
+  // access() says yes to root everywhere, also where no directory can be made (/proc, /sys, a
+  // read-only mount): try one, and remove it. Node's recursive mkdir under /proc never returns
+  // (it loops between ENOENT and EEXIST), so the run would otherwise hang after all its work.
+  const probe = await mkdtemp(path.join(dir, '.gluon-probe-')).catch((e: NodeJS.ErrnoException) => {
+    throw new ConfigError(`${what} ${p} cannot be created: no directory can be made in ${dir} (${e.code ?? e.message})`);
+  });
+  await rmdir(probe);
 }
 
 /**

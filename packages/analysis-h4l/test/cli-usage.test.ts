@@ -86,6 +86,16 @@ t.test('outputs are checked before the run', async (t) => {
   const d = await cli(['run', '--data-dir', data, '--n-workers', '0', '--out', path.join(file, 'sub'), '--dry-run']);
   t.equal(d.code, 2, 'the dry run checks them too');
   t.match(d.stderr, /out \S+a-file\/sub cannot be created: \S+a-file is a file, not a directory/);
+  if (existsSync('/proc/self')) {
+    // /proc passes access(W_OK) for root, and Node's recursive mkdir under it never returns: the
+    // run did all its work and then hung writing its outputs.
+    const p = await cli(['run', '--data-dir', data, '--n-workers', '0', '--out', '/proc/gluon-out/run']);
+    t.equal(p.code, 2);
+    // (As root the probe finds it; as anyone else access() already does.)
+    t.match(p.stderr, /^gluon-h4l run: out \/proc\/gluon-out\/run cannot be created: (no directory can be made in \/proc \(ENOENT\)|\/proc is not writable \(EACCES\))\n$/);
+    t.notMatch(p.stdout, /selection notebook/, 'nothing ran');
+  }
+  t.same(readdirSync(tmp).filter((f) => f.startsWith('.gluon-probe-')), [], 'the probes leave nothing behind');
 });
 
 t.test('plot on a histograms.json without groups says so', async (t) => {
