@@ -2,7 +2,7 @@
  * A whole run from a validated configuration to its output directory (what the CLI and the demo
  * do), and the dry run that checks everything the real run needs without running it.
  */
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { consoleProgress, runDirName } from '@gluon/analysis-h4l';
@@ -42,11 +42,20 @@ export function runDirFor(c: FsConfig, p: RunPlacement, now = new Date()): strin
   return p.batch ? path.join(c.base_output_dir, `${c.run_name}_batch-of-${p.batch.total}`) : runDirName(c.base_output_dir, c.run_name, now);
 }
 
-/** The nearest existing ancestor of `dir` is a writable directory (or the reason it is not). */
+/**
+ * The nearest existing ancestor of `dir` is a writable directory (or the reason it is not). A
+ * directory is made and removed there when `dir` does not exist yet: access() says yes to root
+ * also where none can be made (/proc, a read-only mount), and Node's recursive mkdir under /proc
+ * never returns, so the run would hang after all its work.
+ */
 function writableProblem(dir: string): string | undefined {
   let d = path.resolve(dir);
   while (!existsSync(d)) d = path.dirname(d);
-  try { accessSync(d, constants.W_OK); return undefined; } catch { return `cannot write under ${d}`; }
+  try { accessSync(d, constants.W_OK); } catch { return `cannot write under ${d}`; }
+  if (d === path.resolve(dir)) return undefined;
+  try { rmdirSync(mkdtempSync(path.join(d, '.gluon-probe-'))); return undefined; } catch (e) {
+    return `cannot write under ${d}: no directory can be made there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+  }
 }
 
 /**
@@ -91,6 +100,9 @@ export interface ExecuteResult { report: RunReport; runDir: string; written: str
 /** Runs the pipeline and writes its outputs, logging progress and a summary. */
 export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => void, progressOut: NodeJS.WriteStream = process.stderr): Promise<ExecuteResult> {
   const started = new Date();
+  // Before any work: a run directory that cannot be made failed (or hung) only at the end.
+  const where = writableProblem(runDirFor(c, p, started));
+  if (where) throw new ConfigError(`run directory ${runDirFor(c, p, started)}: ${where}`);
   const files = inputFiles(c, p);
   if (files.length === 0) throw new ConfigError(`no *.root files under ${c.data_dir}${p.batch ? ` in batch slice ${p.batch.index} of ${p.batch.total}` : ''}`);
   const physics = physicsOptions(c);

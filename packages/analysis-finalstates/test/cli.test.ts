@@ -99,6 +99,16 @@ t.test('--dry-run exits 0 when the run would start and 1 when it would fail, say
   t.notOk(existsSync(path.join(d, 'outputs')), 'and writes nothing');
   const empty = await cli(['--data-dir', path.join(d, 'nowhere'), '--dry-run'], d);
   t.equal(empty.code, 1); t.match(empty.out, /data_dir .*nowhere does not exist/);
+  if (existsSync('/proc/self')) {
+    // A run directory that cannot be made: the real run did all its work first, then hung in
+    // Node's recursive mkdir under /proc (it loops there); root passes access(W_OK) on /proc.
+    const proc = await cli(['--data-dir', path.dirname(NANOAOD), '--schema', 'cms-nanoaod', '--n-workers', '0', '--run-dir', '/proc/gluon-fs/run'], d);
+    t.equal(proc.code, 2); t.match(proc.err, /^gluon-finalstates: run directory \/proc\/gluon-fs\/run: cannot write under \/proc(: no directory can be made there \(ENOENT\))?\n$/);
+    t.notMatch(proc.err + proc.out, /events in/, 'nothing ran');
+    const dry = await cli(['--data-dir', path.dirname(NANOAOD), '--schema', 'cms-nanoaod', '--run-dir', '/proc/gluon-fs/run', '--dry-run'], d);
+    t.equal(dry.code, 1); t.match(dry.out, /problem: cannot write under \/proc/);
+  }
+  t.same(readdirSync(d).filter((f) => f.startsWith('.gluon-probe-')), [], 'the probes leave nothing behind');
 });
 
 t.test('CMS NanoAOD: a full run on the public test file', async (t) => {
