@@ -100,6 +100,8 @@ function main(): void {
       if (err.code === 'EADDRINUSE') exitUsage(CLI.name, `cannot listen on ${opts.host}:${opts.port}: the port is in use (choose another with --port, or 0 for any free port)`);
       // Node says only "listen EADDRNOTAVAIL: address not available 10.9.9.9:8786".
       if (err.code === 'EADDRNOTAVAIL') exitUsage(CLI.name, `cannot start: --host ${opts.host} is not an address of this machine (EADDRNOTAVAIL): give one of its addresses, or 0.0.0.0 for all of them`);
+      // Node says only "getaddrinfo ENOTFOUND schedhost", naming no flag: a typo in --host.
+      if (err.syscall === 'getaddrinfo') exitUsage(CLI.name, `cannot start: --host ${opts.host} is not a name this machine can resolve (${err.code}): give one of its addresses or host names, or 0.0.0.0 for all of them`);
       exitUsage(CLI.name, `cannot start: ${err.message}`);
     },
   );

@@ -199,3 +199,10 @@ t.test('--max-send-backlog and gluon-worker\'s --peer-timeout refuse bad values,
   t.equal(code, 2);
   t.match(out, /--peer-timeout must be from 100ms to 24h, got "0"/);
 });
+
+t.test('a --host that does not resolve exits 2 naming the flag and the name (not only "getaddrinfo ENOTFOUND")', async (t) => {
+  // .invalid never resolves (RFC 6761).
+  const s = start([], ['--host', 'no-such-host.invalid', '--port', '0', '--no-dashboard', '--token', 'x']);
+  t.equal(await s.exit(), 2);
+  t.match(s.out(), /gluon-scheduler: cannot start: --host no-such-host\.invalid is not a name this machine can resolve \((ENOTFOUND|EAI_AGAIN)\): give one of its addresses or host names, or 0\.0\.0\.0 for all of them/);
+});

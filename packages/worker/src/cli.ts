@@ -112,6 +112,9 @@ function main(): void {
     (err: NodeJS.ErrnoException) => {
       // Node says only "listen EADDRNOTAVAIL: address not available 10.9.9.9".
       if (!stopping && err.code === 'EADDRNOTAVAIL') fail(`cannot start: --listen-host ${opts.listenHost} is not an address of this machine (EADDRNOTAVAIL): give one of its addresses, which the other workers and the clients can reach`);
+      // Likewise "getaddrinfo ENOTFOUND host" for a typo in --listen-host (a scheduler name that
+      // does not resolve is waited for, not an error at start).
+      if (!stopping && err.syscall === 'getaddrinfo' && (err as { hostname?: string }).hostname === opts.listenHost) fail(`cannot start: --listen-host ${opts.listenHost} is not a name this machine can resolve (${err.code}): give one of its addresses, which the other workers and the clients can reach`);
       if (!stopping) fail(`cannot start: ${withTokenHelp(err, TOKEN_HELP_FLAGS).message}`);
     },
   );
