@@ -107,6 +107,12 @@ function main(): void {
   process.on('SIGTERM', () => stop('SIGTERM'));
   // A supervisor killed with -9 must not leave us behind.
   stopWithSupervisor(() => stop('parent exited'));
+  // A worker that closes itself (the scheduler asked it to, or came back refusing it: another
+  // token or CA) ends its process: 0 when asked, 1 when refused. Without this a supervised worker
+  // (its IPC channel open) lived on connected to nothing.
+  void w.closedBy().then(({ refused }) => {
+    if (!stopping) process.exit(refused ? 1 : 0);
+  });
   w.start().then(
     () => process.stdout.write(`worker ${w.name} at ${w.address} connected to ${opts.scheduler}\n`),
     (err: NodeJS.ErrnoException) => {

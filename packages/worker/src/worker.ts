@@ -108,6 +108,8 @@ export class GluonWorker {
   private starting: Promise<unknown> | undefined;
   private registeredOnce = false;
   private closing: Promise<void> | undefined;
+  /** Set when the worker gave up on a scheduler that refused it (see `closedBy`). */
+  private refused = false;
   private ioClosed = false;
 
   constructor(private readonly opts: WorkerOptions) {
@@ -258,6 +260,7 @@ export class GluonWorker {
     this.apply(this.state.handle({ type: 'scheduler-lost' }));
     this.register(false).catch((err: Error) => {
       this.log(`giving up on the scheduler: ${err.message}`);
+      this.refused = true;
       void this.close('the scheduler refused the worker');
     });
   }
@@ -474,7 +477,27 @@ export class GluonWorker {
    */
   close(reason = 'closing', graceMs = 30_000): Promise<void> {
     this.closing ??= this.closeInner(reason, graceMs);
+    this.onClosing?.(this.closing);
     return this.closing;
+  }
+
+  private onClosing: ((closing: Promise<void>) => void) | undefined;
+
+  /**
+   * Resolves once the worker has closed, whoever closed it: a `close()` call, the scheduler's
+   * `close` message, or giving up on a scheduler that refused it (`refused: true`: a restarted
+   * scheduler with another token or CA). A process running the worker exits on it; otherwise
+   * nothing would end a process whose worker closed itself.
+   */
+  closedBy(): Promise<{ refused: boolean }> {
+    const done = (closing: Promise<void>) => closing.then(() => ({ refused: this.refused }), () => ({ refused: this.refused }));
+    if (this.closing) return done(this.closing);
+    return new Promise((resolve) => {
+      this.onClosing = (closing) => {
+        this.onClosing = undefined;
+        resolve(done(closing));
+      };
+    });
   }
 
   private async closeInner(reason: string, graceMs: number): Promise<void> {
