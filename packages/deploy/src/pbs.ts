@@ -15,6 +15,15 @@ export interface PBSClusterOptions extends JobClusterOptions {
 const PBS_OPTION_KEYS: OptionKeys<PBSClusterOptions> = { ...JOB_CLUSTER_OPTION_KEYS, resourceSpec: true };
 
 /**
+ * A walltime as PBS reads it (`HH:MM:SS`, hours past 24 allowed): the `D-HH:MM:SS` form the shared
+ * check accepts (Slurm's) is not one, so its days become hours (`1-02:00:00` → `26:00:00`).
+ */
+function pbsWalltime(walltime: string): string {
+  const m = /^(\d+)-(\d+):(\d{2}:\d{2})$/.exec(walltime);
+  return m ? `${Number(m[1]) * 24 + Number(m[2])}:${m[3]}` : walltime;
+}
+
+/**
  * Gluon workers as PBS batch jobs, one worker per job. Options map to `#PBS` directives:
  * cores and memory → `-l select=1:ncpus=N:mem=Mmb` (or `resourceSpec`), walltime →
  * `-l walltime=`, queue → `-q`, account → `-A`, logDirectory → `-o`/`-e`, jobExtra → one `#PBS`
@@ -45,7 +54,7 @@ export class PBSCluster extends JobQueueCluster {
     const o = this.opts;
     const mem = this.memoryMiB;
     const d = [`-N ${this.jobName}`, `-l ${o.resourceSpec ?? `select=1:ncpus=${this.cores}${mem !== undefined ? `:mem=${mem}mb` : ''}`}`];
-    if (o.walltime) d.push(`-l walltime=${o.walltime}`);
+    if (o.walltime) d.push(`-l walltime=${pbsWalltime(o.walltime)}`);
     if (o.queue) d.push(`-q ${o.queue}`);
     if (o.account) d.push(`-A ${o.account}`);
     if (o.logDirectory) d.push(`-o ${o.logDirectory}/`, `-e ${o.logDirectory}/`);

@@ -46,6 +46,19 @@ t.test('PBSCluster.jobScript and arrayScript: resources, walltime, queue, accoun
   await torque.close();
 });
 
+t.test('PBSCluster: a D-HH:MM:SS walltime (Slurm\'s form, accepted by the shared check) becomes hours PBS reads', async (t) => {
+  // PBS Pro and Torque read walltime as [[HH:]MM:]SS; "1-02:00:00" is no walltime to them.
+  const c = await PBSCluster.start({ ...attach, walltime: '1-02:30:00' });
+  t.match(c.jobScript(), /^#PBS -l walltime=26:30:00$/m);
+  const long = await PBSCluster.start({ ...attach, walltime: '7-00:00:05' });
+  t.match(long.jobScript(), /^#PBS -l walltime=168:00:05$/m);
+  const plain = await PBSCluster.start({ ...attach, walltime: '100:00:00' });
+  t.match(plain.jobScript(), /^#PBS -l walltime=100:00:00$/m, 'HH:MM:SS is passed as given');
+  await c.close();
+  await long.close();
+  await plain.close();
+});
+
 t.test('bad options are refused naming the option and the value', async (t) => {
   await t.rejects(SlurmCluster.start({ ...attach, cores: 0 }), /cores must be an integer from 1 to 1024, got 0/);
   await t.rejects(SlurmCluster.start({ ...attach, memory: 'lots' }), /memory must be a size like 64MiB or 2GB \(a number of bytes, or a number and a unit; KB, MB, GB, TB are powers of 1000 and KiB, MiB, GiB, TiB of 1024\), got "lots"/);
