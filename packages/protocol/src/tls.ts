@@ -56,7 +56,7 @@ export function serverTlsOptions(tls: TlsOptions): ServerOptions {
 
 /**
  * Why a request on a listener that requires client certificates must be refused (no
- * certificate, one from an unknown CA, an expired one), or null when it proved its certificate
+ * certificate, one from an unknown CA, an expired one, one not for client use), or null when it proved its certificate
  * or none is required. Every request handler of such a listener calls this first.
  */
 export function clientCertProblem(req: Pick<IncomingMessage, 'socket'>, tls: TlsOptions | undefined, self: string): string | null {
@@ -68,6 +68,9 @@ export function clientCertProblem(req: Pick<IncomingMessage, 'socket'>, tls: Tls
   if (!presented) return `client certificate required: ${self} requires a certificate signed by its CA (--tls-cert and --tls-key, or tls.cert and tls.key)`;
   if (code === 'CERT_HAS_EXPIRED') return `client certificate expired: ${self} refused this side's certificate because it has expired [${code}]`;
   if (code === 'CERT_NOT_YET_VALID') return `client certificate not yet valid: ${self} refused this side's certificate (check the clocks) [${code}]`;
+  // OpenSSL's verdict for a certificate whose extendedKeyUsage lists serverAuth but not
+  // clientAuth: the CA is the right one, so "unknown CA" would send the user after the wrong file.
+  if (code === 'INVALID_PURPOSE') return `client certificate not for client use: ${self} refused this side's certificate: its extendedKeyUsage lacks clientAuth (reissue it with extendedKeyUsage=serverAuth,clientAuth) [${code}]`;
   return `client certificate from an unknown CA: ${self} accepts only certificates signed by its --tls-ca [${code}]`;
 }
 

@@ -3,6 +3,7 @@
  * user can make failing at once with a message that says which one it is. Certificates are
  * made with openssl into a temporary directory.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,6 +101,21 @@ t.test('mutual TLS: no certificate, a stranger\'s, an expired one are refused; t
   const { conn } = await connect(l.address, { role: 'peer' }, { tls: leaf.node! });
   t.equal((await conn.request({ op: 'get-data', keys: [] }, 10_000)).op, 'data', 'a peer with the cluster\'s certificate is served');
   conn.close();
+});
+
+t.test('mutual TLS: a certificate of the right CA without clientAuth is refused saying so, not as "unknown CA"', async (t) => {
+  // A server-only certificate (extendedKeyUsage=serverAuth), as a site CA may issue by default.
+  const ext = join(dir, 'server-only.ext');
+  writeFileSync(ext, 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n');
+  const key = join(dir, 'server-only.key');
+  const csr = join(dir, 'server-only.csr');
+  const cert = join(dir, 'server-only.pem');
+  execFileSync('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', csr, '-subj', '/CN=server-only'], { stdio: 'ignore' });
+  execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', ca.cert, '-CAkey', ca.key, '-CAcreateserial', '-days', '2', '-extfile', ext, '-out', cert], { stdio: 'ignore' });
+  const l = await server(t, { ...leaf.node!, requireClientCert: true });
+  const e = await refused(l.address, { tls: readTlsMaterial({ cert, key, ca: ca.cert }) });
+  t.equal(e.code, CloseCode.tls);
+  t.match(e.message, /^client certificate not for client use: wss:\/\/\S+: scheduler refused this side's certificate: its extendedKeyUsage lacks clientAuth \(reissue it with extendedKeyUsage=serverAuth,clientAuth\) \[INVALID_PURPOSE\]$/);
 });
 
 t.test('loadTlsFiles: each mistake is named with its flag and file', async (t) => {
