@@ -19,7 +19,7 @@ const memoryCheck = flag.bytes('', 16 * 1024 ** 2, 1024 ** 5);
 /** Every flag of gluon-cluster; each maps to one JobClusterOptions field (docs/deploy-*.md). */
 export const CLUSTER_FLAGS = {
   jobs: flag.int('jobs to submit, one worker each', 0, 10_000, '1'),
-  adapt: flag.string('instead of --jobs: follow the load between MIN and MAX jobs', { arg: 'MIN:MAX', check: (t, f) => { if (!/^\d+:\d+$/.test(t)) throw new RangeError(`${f} must look like MIN:MAX (e.g. 0:20), got "${t}"`); } }),
+  adapt: flag.string('instead of --jobs: follow the load between MIN and MAX jobs', { arg: 'MIN:MAX', check: (t, f) => { if (!/^\d+:\d+$/.test(t)) throw new RangeError(`${f} must look like MIN:MAX (e.g. 0:20), got "${t}"`); const [min, max] = t.split(':').map(Number) as [number, number]; if (min > max) throw new RangeError(`${f} must have MIN ≤ MAX, got "${t}"`); } }),
   cores: flag.int('cores per job (the worker\'s threads)', 1, 1024, '1'),
   memory: flag.string('memory per job, e.g. 8GiB (also the worker\'s --memory-limit)', { arg: 'SIZE', check: (t, f) => { memoryCheck.parse(t, f); } }),
   walltime: flag.string('wall-clock limit per job', { arg: 'HH:MM:SS', check: checkWalltime }),

@@ -47,6 +47,8 @@ t.test('bad values exit 2 naming the flag and the value', async (t) => {
     [['slurm', '--memory', '1MiB'], /--memory must be from 16MiB to 1024TiB, got "1MiB"/],
     [['slurm', '--walltime', '2h'], /--walltime must look like HH:MM:SS \(or D-HH:MM:SS\), got "2h"/],
     [['slurm', '--adapt', '5'], /--adapt must look like MIN:MAX \(e\.g\. 0:20\), got "5"/],
+    // Refused with the flags, before a scheduler starts (it used to start one, then throw in adapt()).
+    [['slurm', '--adapt', '5:2', '--print-job-script'], /--adapt must have MIN ≤ MAX, got "5:2"/],
     [['slurm', '--max-failed-jobs', '0'], /--max-failed-jobs must be an integer from 1 to 10000, got "0"/],
     [[], /expected 1 launcher \(slurm, pbs or ssh\), got 0/],
   ];
