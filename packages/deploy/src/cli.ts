@@ -45,7 +45,7 @@ const CLI: CliSpec<typeof CLUSTER_FLAGS> = {
   name: 'gluon-cluster',
   version: packageVersionOf(import.meta.url),
   usage: 'slurm|pbs|ssh [options]',
-  description: 'Starts a Gluon scheduler here and submits its workers as batch jobs (Slurm or PBS), one worker\nper job; or (ssh) starts the scheduler on the first of --hosts and --jobs workers on the others.\nPrints the scheduler and dashboard addresses; Ctrl-C or SIGTERM cancels every job it started.\nThe token (random unless GLUON_TOKEN is set) reaches the jobs through their environment (ssh: stdin).',
+  description: 'Starts a Gluon scheduler here and submits its workers as batch jobs (Slurm or PBS), one worker\nper job; or (ssh) starts the scheduler on the first of --hosts and --jobs workers on the others.\nPrints the scheduler and dashboard addresses; Ctrl-C or SIGTERM cancels every job it started.\nThe token (GLUON_TOKEN; else, for a scheduler other hosts reach, the one kept in\n~/.gluon/cluster-token, made there if missing) reaches the jobs through their environment (ssh: stdin).',
   flags: CLUSTER_FLAGS,
   positionals: { min: 1, max: 1, name: 'launcher (slurm, pbs or ssh)' },
 };

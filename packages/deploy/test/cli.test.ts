@@ -33,6 +33,13 @@ t.test('--print-job-script shows what the options submit', async (t) => {
   t.match(p.stdout, /^#PBS -l place=scatter$/m);
 });
 
+t.test('--help says where the token comes from: GLUON_TOKEN, else the kept ~/.gluon/cluster-token', async (t) => {
+  const h = run(['--help']);
+  t.equal(h.status, 0, h.stderr);
+  t.notMatch(h.stdout, /random unless GLUON_TOKEN is set/, 'not a fresh random token each time: that was never what it does');
+  t.match(h.stdout.replace(/\s+/g, ' '), /The token \(GLUON_TOKEN; else, for a scheduler other hosts reach, the one kept in ~\/\.gluon\/cluster-token, made there if missing\) reaches the jobs through their environment \(ssh: stdin\)\./);
+});
+
 t.test('bad values exit 2 naming the flag and the value', async (t) => {
   const cases: [string[], RegExp][] = [
     [['lsf'], /the launcher must be slurm, pbs or ssh, got "lsf"/],
