@@ -45,6 +45,10 @@ function main(): void {
     tls = loadTlsFiles({ cert: values['tls-cert'], key: values['tls-key'], ca: values['tls-ca'], requireClientCert: values['require-client-cert'] });
     if (tls && !tls.cert) throw new Error('--tls-ca alone does nothing on the scheduler: give --tls-cert and --tls-key to serve wss://');
     allowedHosts = parseAllowedHosts(values['allowed-host']);
+    // Else the dashboard's listen fails with a bare EADDRINUSE, as if another program held it.
+    if (!values['no-dashboard'] && values.port !== 0 && values['dashboard-port'] === values.port) {
+      throw new Error(`--dashboard-port ${values.port} is the scheduler's --port: give the dashboard another port (default 8787), or --no-dashboard`);
+    }
   } catch (err) {
     exitUsage(CLI.name, (err as Error).message);
   }

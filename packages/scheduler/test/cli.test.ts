@@ -206,3 +206,9 @@ t.test('a --host that does not resolve exits 2 naming the flag and the name (not
   t.equal(await s.exit(), 2);
   t.match(s.out(), /gluon-scheduler: cannot start: --host no-such-host\.invalid is not a name this machine can resolve \((ENOTFOUND|EAI_AGAIN)\): give one of its addresses or host names, or 0\.0\.0\.0 for all of them/);
 });
+
+t.test('--dashboard-port equal to --port exits 2 saying so (not a bare EADDRINUSE)', async (t) => {
+  const s = start([], ['--port', '18795', '--dashboard-port', '18795', '--token', 'x']);
+  t.equal(await s.exit(), 2);
+  t.match(s.out(), /gluon-scheduler: --dashboard-port 18795 is the scheduler's --port: give the dashboard another port \(default 8787\), or --no-dashboard/);
+});
