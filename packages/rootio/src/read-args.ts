@@ -40,7 +40,11 @@ export function checkOptions(where: string, opts: unknown, known: readonly strin
   }
 }
 
-/** Levenshtein distance, one row at a time (option names are short). */
+/**
+ * Levenshtein distance, one row at a time (option names are short). @gluon/protocol's
+ * option-keys.ts has the same few lines: rootio is installed and used alone and depends on no
+ * other Gluon package, so it keeps its own rather than pulling in the wire protocol's.
+ */
 function distance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
