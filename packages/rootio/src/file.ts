@@ -72,8 +72,9 @@ export class RootFile {
 
     try {
       if (src.size < 64) throw new RootFormatError(src.path, 0, `not a ROOT file: only ${src.size} bytes`);
-      const [head] = await src.read([[0, 4]]);
-      if (String.fromCharCode(...head!) !== 'root') throw new RootFormatError(src.path, 0, 'not a ROOT file: it does not start with "root"');
+      const [head] = await src.read([[0, 8]]);
+      if (String.fromCharCode(...head!.subarray(0, 4)) !== 'root') throw new RootFormatError(src.path, 0, 'not a ROOT file: it does not start with "root"');
+      checkFormatVersion(src.path, new DataView(head!.buffer, head!.byteOffset, 8).getInt32(4));
       const [keys, reader] = await guard(src.path, (async () => {
         const sk = await readSkeleton(src);
         return [sk.keys, await readStreamers(src, sk)] as const;
@@ -175,4 +176,16 @@ export async function guard<T>(path: string, p: Promise<T>, timeoutMs: number, w
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The header's format version is the writing ROOT's (6.22/06 writes 62206), plus 1,000,000 in a
+ * file with 64-bit offsets. Text that happens to begin with "root" (`/etc/passwd`: "root:x:0:0")
+ * fails here, named as not a ROOT file, rather than further on as a truncated or damaged one.
+ */
+function checkFormatVersion(path: string, version: number): void {
+  const release = version % 1_000_000;
+  if (version > 0 && version < 2_000_000 && release >= 10_000) return;
+  throw new RootFormatError(path, 4, `not a ROOT file: it starts with "root" but its format version reads ${version} ` +
+    '(a ROOT file\'s is the version of the ROOT that wrote it, 62206 for 6.22/06, plus 1000000 where it has 64-bit offsets)');
 }
