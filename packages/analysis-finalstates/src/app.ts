@@ -2,10 +2,10 @@
  * A whole run from a validated configuration to its output directory (what the CLI and the demo
  * do), and the dry run that checks everything the real run needs without running it.
  */
-import { accessSync, constants, existsSync, mkdtempSync, rmdirSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { consoleProgress, runDirName } from '@gluon/analysis-h4l';
+import { consoleProgress, runDirName, whyNoDirectoryIn } from '@gluon/analysis-h4l';
 import { startBatchRun } from '@gluon/deploy';
 import { type FsConfig, ConfigError, STAGES } from './config.js';
 import { listFiles, batchSlice, countEntries, inputProblems, makeChunks, fileDigest } from './dataset.js';
@@ -53,9 +53,8 @@ function writableProblem(dir: string): string | undefined {
   while (!existsSync(d)) d = path.dirname(d);
   try { accessSync(d, constants.W_OK); } catch { return `cannot write under ${d}`; }
   if (d === path.resolve(dir)) return undefined;
-  try { rmdirSync(mkdtempSync(path.join(d, '.gluon-probe-'))); return undefined; } catch (e) {
-    return `cannot write under ${d}: no directory can be made there (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
-  }
+  const why = whyNoDirectoryIn(d);
+  return why && `cannot write under ${d}: no directory can be made there (${why})`;
 }
 
 /**

@@ -19,5 +19,5 @@ export * from './run.js';
 export * from './progress.js';
 export { svgToPng, niceStep } from './plot.js';
 export { joinNegativeValues } from './argv.js';
-export { runDirName } from './paths.js';
+export { runDirName, whyNoDirectoryIn } from './paths.js';
 export { generateNumbers, GENERATE_NUMBER_FLAGS } from './generate-flags.js';

@@ -2,8 +2,8 @@
  * Checks of the paths a run writes (the output directory, the entry cache) before anything runs,
  * so a run never does all its work and then fails on where to put it.
  */
-import { access, mkdtemp, rmdir, stat } from 'node:fs/promises';
-import { constants, type Stats } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { constants, mkdtempSync, rmdirSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from './config.js';
 
@@ -32,10 +32,22 @@ export async function checkWritable(p: string, what: string, want: 'dir' | 'file
   // access() says yes to root everywhere, also where no directory can be made (/proc, /sys, a
   // read-only mount): try one, and remove it. Node's recursive mkdir under /proc never returns
   // (it loops between ENOENT and EEXIST), so the run would otherwise hang after all its work.
-  const probe = await mkdtemp(path.join(dir, '.gluon-probe-')).catch((e: NodeJS.ErrnoException) => {
-    throw new ConfigError(`${what} ${p} cannot be created: no directory can be made in ${dir} (${e.code ?? e.message})`);
-  });
-  await rmdir(probe);
+  const why = whyNoDirectoryIn(dir);
+  if (why) throw new ConfigError(`${what} ${p} cannot be created: no directory can be made in ${dir} (${why})`);
+}
+
+/**
+ * Why no directory can be made in the existing directory `dir` (an error code), or undefined when
+ * one can: made and removed again. The probe behind {@link checkWritable}, and gluon-finalstates'
+ * check of its run directory.
+ */
+export function whyNoDirectoryIn(dir: string): string | undefined {
+  try {
+    rmdirSync(mkdtempSync(path.join(dir, '.gluon-probe-')));
+    return undefined;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  }
 }
 
 /**
