@@ -476,12 +476,16 @@ export class GluonWorker {
    * `graceMs`) and report them, hand back whatever still runs, then leave.
    */
   close(reason = 'closing', graceMs = 30_000): Promise<void> {
-    this.closing ??= this.closeInner(reason, graceMs);
-    this.onClosing?.(this.closing);
+    if (!this.closing) {
+      this.closing = this.closeInner(reason, graceMs);
+      this.closing.then(this.markClosed, this.markClosed);
+    }
     return this.closing;
   }
 
-  private onClosing: ((closing: Promise<void>) => void) | undefined;
+  private markClosed!: () => void;
+  /** Settles once the worker has closed (see `closedBy`), however many wait on it. */
+  private readonly hasClosed = new Promise<void>((resolve) => (this.markClosed = resolve));
 
   /**
    * Resolves once the worker has closed, whoever closed it: a `close()` call, the scheduler's
@@ -490,14 +494,7 @@ export class GluonWorker {
    * nothing would end a process whose worker closed itself.
    */
   closedBy(): Promise<{ refused: boolean }> {
-    const done = (closing: Promise<void>) => closing.then(() => ({ refused: this.refused }), () => ({ refused: this.refused }));
-    if (this.closing) return done(this.closing);
-    return new Promise((resolve) => {
-      this.onClosing = (closing) => {
-        this.onClosing = undefined;
-        resolve(done(closing));
-      };
-    });
+    return this.hasClosed.then(() => ({ refused: this.refused }));
   }
 
   private async closeInner(reason: string, graceMs: number): Promise<void> {
