@@ -121,7 +121,7 @@ export function connect(
         : res.headers['gluon-requires'] === 'client-cert'
           ? new HandshakeError(body.trim().replace(/^([^:]+): /, `$1: ${label}: `), CloseCode.tls)
           : new HandshakeError(
-          `${label} refused the connection (HTTP ${res.statusCode})${body.trim() ? `: ${body.trim()}` : ''}${notGluon(res.statusCode) ? NOT_GLUON_HINT : ''}`,
+          `${label} refused the connection (HTTP ${res.statusCode})${describeBody(body, res.headers['content-type'])}${notGluon(res.statusCode) ? NOT_GLUON_HINT : ''}`,
           res.statusCode === 403 ? CloseCode.forbidden : CloseCode.protocolError,
           res.statusCode,
         ));
@@ -324,11 +324,29 @@ export function isPermanentRefusal(code: number | undefined, httpStatus?: number
 
 /**
  * Whether an HTTP answer to the upgrade means nothing at that address speaks Gluon: a 4xx other
- * than 408/429 (a dashboard's port answers 404). Retrying cannot fix it; a 5xx (a proxy whose
- * scheduler is restarting) can.
+ * than 408/429 (a dashboard's port answers 404), or any 2xx/3xx (a plain web server that serves
+ * the page instead of upgrading: `python3 -m http.server` answers 200). A Gluon listener answers
+ * 101, or refuses with 403. Retrying cannot fix it; a 5xx (a proxy whose scheduler is restarting)
+ * can.
  */
 function notGluon(status: number | undefined): boolean {
-  return status !== undefined && status >= 400 && status < 500 && status !== 403 && status !== 408 && status !== 429;
+  if (status === undefined) return false;
+  return status < 400 || (status < 500 && status !== 403 && status !== 408 && status !== 429);
+}
+
+/**
+ * The body of a refusal as a message quotes it: Gluon's own refusals are a line of text, quoted
+ * whole; a web page is named by its title instead of being pasted in (a directory listing's
+ * HTML filled the worker's log line by line).
+ */
+function describeBody(body: string, contentType: string | undefined): string {
+  const text = body.trim();
+  if (!text) return '';
+  if (/html/i.test(contentType ?? '') || /^<(!doctype|html)/i.test(text)) {
+    const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1]?.trim().replace(/\s+/g, ' ');
+    return `: an HTML page${title ? ` titled "${title}"` : ''}`;
+  }
+  return `: ${text}`;
 }
 
 const NOT_GLUON_HINT = `; no Gluon scheduler listens at this address (is it the dashboard's port? the scheduler prints its own as "scheduler at ws://HOST:PORT")`;

@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import WebSocket from 'ws';
-import { CloseCode, connect, HandshakeError, HostGuard, listen, parseAllowedHosts } from '@gluon/protocol';
+import { CloseCode, connect, HandshakeError, HostGuard, isPermanentRefusal, listen, parseAllowedHosts } from '@gluon/protocol';
 
 /** Opens a raw WebSocket with extra headers; resolves 'open' or the HTTP status and body of the refusal. */
 function attempt(url: string, headers: Record<string, string>): Promise<{ open: true } | { status: number; body: string }> {
@@ -65,6 +65,24 @@ t.test('--allowed-host names are accepted; connect() reports a 403 with its reas
   t.type(err, HandshakeError);
   t.equal(err.code, CloseCode.forbidden);
   t.equal(err.message, 'scheduler X refused the connection (HTTP 403): scheduler: Host "x" refused');
+});
+
+t.test('connect() to a plain web server (HTTP 200, an HTML page) names it as no Gluon scheduler, by its title, and gives up', async (t) => {
+  // What `python3 -m http.server` answers an upgrade with (found by the new-user trial): the
+  // directory listing. It was pasted whole into the message, and, a 200 not counting as a
+  // permanent refusal, a worker retried it for ever, logging the page each time.
+  const http = await import('node:http');
+  const page = '<!DOCTYPE HTML>\n<html lang="en">\n<head>\n<title>Directory listing for /</title>\n</head>\n<body><ul><li>data_A.4lep.root</li></ul></body>\n</html>\n';
+  const server = http.createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(page));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => server.close());
+  const err = await connect(`ws://127.0.0.1:${(server.address() as { port: number }).port}`, { role: 'client' }, { label: 'scheduler X' }).catch((e) => e);
+  t.type(err, HandshakeError);
+  t.equal(err.httpStatus, 200);
+  t.match(err.message, /^scheduler X refused the connection \(HTTP 200\): an HTML page titled "Directory listing for \/"; no Gluon scheduler listens at this address \(is it the dashboard's port\?/);
+  t.notMatch(err.message, /<|data_A/, 'the page itself is not in the message');
+  t.ok(isPermanentRefusal(err.code, err.httpStatus), 'a permanent refusal: retrying cannot make a web server a scheduler');
+  t.notOk(isPermanentRefusal(CloseCode.protocolError, 503), 'a 5xx (a proxy whose scheduler restarts) is still retried');
 });
 
 t.test('HostGuard: bound address, loopback, wildcard binds, the dashboard\'s same-origin rule', async (t) => {

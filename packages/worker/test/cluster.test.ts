@@ -255,6 +255,24 @@ t.test('a worker pointed at something that is not a Gluon scheduler (the dashboa
   t.notMatch(w.output(), /connected to/);
 });
 
+t.test('a worker pointed at a plain web server (HTTP 200, a directory listing) stops at once, naming the page by its title', async (t) => {
+  const { createServer } = await import('node:http');
+  const { start, workerCli } = await import('./procs.js');
+  // What `python3 -m http.server` answers (found by the new-user trial): before, the worker
+  // logged the whole HTML page as its reason and retried for ever.
+  const page = '<!DOCTYPE HTML>\n<html lang="en">\n<head>\n<title>Directory listing for /</title>\n</head>\n<body><ul><li>data_A.4lep.root</li></ul></body>\n</html>\n';
+  const http = createServer((_req, res) => { res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(page); });
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => http.close(() => r())));
+  const port = (http.address() as { port: number }).port;
+  const w = start(workerCli, [`ws://127.0.0.1:${port}`, '--nthreads', '1']);
+  procs.push(w);
+  const first = await Promise.race([w.exited(), w.waitFor(/waiting for the scheduler/).then(() => 'retrying', () => 'exited')]);
+  t.equal(first, 2, 'exits at once (2) instead of retrying for ever');
+  t.match(w.output(), new RegExp(`scheduler ws://127\\.0\\.0\\.1:${port} refused the connection \\(HTTP 200\\): an HTML page titled "Directory listing for /"; no Gluon scheduler listens at this address`));
+  t.notMatch(w.output(), /<html|data_A/i, 'the page itself is not logged');
+});
+
 t.test('bad flags exit 2 naming the flag', async (t) => {
   const { start, workerCli } = await import('./procs.js');
   const a = start(workerCli, ['ws://127.0.0.1:1', '--nthreads', 'zero']);
