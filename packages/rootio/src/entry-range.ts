@@ -4,6 +4,7 @@
  * uproot's behaviors/TBranch.py), so code ported from uproot reads the same entries.
  */
 import type { RangeOptions } from './tree.js';
+import { showArg } from './read-args.js';
 
 /**
  * `[start, stop)` of `opts` for a tree of `numEntries` entries, as uproot makes it: entryStart
@@ -19,16 +20,11 @@ export function entryRange(what: string, numEntries: number, opts: RangeOptions)
     const v = opts[name];
     if (v === undefined) return dflt;
     if (!Number.isInteger(v)) {
-      throw new RangeError(`${what}: ${name} must be an integer (negative counts from the end, as in uproot; its ${numEntries} entries are [0, ${numEntries})), got ${show(v)}`);
+      throw new RangeError(`${what}: ${name} must be an integer (negative counts from the end, as in uproot; its ${numEntries} entries are [0, ${numEntries})), got ${showArg(v)}`);
     }
     return Math.min(numEntries, Math.max(0, v < 0 ? v + numEntries : v));
   };
   const start = bound('entryStart', 0);
   const stop = bound('entryStop', numEntries);
   return { start, stop: Math.max(start, stop) };
-}
-
-/** A bound as it was given: numbers as such, anything else as JSON (`"5"`, `null`). */
-function show(v: unknown): string {
-  return typeof v === 'number' ? String(v) : JSON.stringify(v) ?? String(v);
 }

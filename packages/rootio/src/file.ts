@@ -6,7 +6,7 @@ import { readKeyObject, readPayload, readSkeleton, readStreamers, type Key } fro
 import { RNTupleReader } from './rntuple/reader.js';
 import type { ObjectReader } from './meta/objects.js';
 import type { RObject } from './meta/rbuffer.js';
-import { checkOptions, HTTP_OPTIONS, OPEN_OPTIONS } from './read-args.js';
+import { checkLocation, checkOpenValues, checkOptions, HTTP_OPTIONS, OPEN_OPTIONS } from './read-args.js';
 
 const RNTUPLE = 'ROOT::RNTuple';
 
@@ -61,12 +61,13 @@ export class RootFile {
     return this.source.path;
   }
 
-  /** Opens a local path, a `file:` URL or an `http(s)://` URL. */
-  static async open(pathOrUrl: string, opts: OpenOptions = {}): Promise<RootFile> {
+  /** Opens a local path, a `file:` URL or an `http(s)://` URL (as a string or a `URL`). */
+  static async open(where: string | URL, opts: OpenOptions = {}): Promise<RootFile> {
+    const pathOrUrl = checkLocation(where);
     checkOptions(`openRootFile(${pathOrUrl})`, opts, OPEN_OPTIONS);
     checkOptions(`openRootFile(${pathOrUrl}): http`, opts.http, HTTP_OPTIONS);
+    checkOpenValues(`openRootFile(${pathOrUrl})`, opts);
     const threads = opts.decompressThreads ?? 1;
-    if (!(Number.isInteger(threads) && threads >= 1)) throw new RangeError(`decompressThreads must be a positive integer, got ${threads}`);
     const src = await openSource(pathOrUrl, opts.http ?? {});
     const timeoutMs = opts.metadataTimeoutMs ?? 30_000;
 
@@ -140,7 +141,7 @@ export class RootFile {
 }
 
 /** Opens a ROOT file; see {@link RootFile.open}. */
-export function openRootFile(pathOrUrl: string, opts: OpenOptions = {}): Promise<RootFile> {
+export function openRootFile(pathOrUrl: string | URL, opts: OpenOptions = {}): Promise<RootFile> {
   return RootFile.open(pathOrUrl, opts);
 }
 

@@ -22,7 +22,7 @@ export const HTTP_OPTIONS = keysOf<HttpOptions>({ retries: true, backoffMs: true
 /** Throws a TypeError unless `names` is an array of strings, naming the call (`where`). */
 export function checkNames(where: string, names: unknown, what = 'branch'): void {
   if (Array.isArray(names) && names.every((n) => typeof n === 'string')) return;
-  const got = typeof names === 'string' ? `the string ${JSON.stringify(names)} (give [${JSON.stringify(names)}])` : JSON.stringify(names) ?? String(names);
+  const got = typeof names === 'string' ? `the string ${JSON.stringify(names)} (give [${JSON.stringify(names)}])` : showArg(names);
   throw new TypeError(`${where}: the ${what} names must be an array of strings, got ${got}`);
 }
 
@@ -32,11 +32,72 @@ export function checkNames(where: string, names: unknown, what = 'branch'): void
  */
 export function checkOptions(where: string, opts: unknown, known: readonly string[]): void {
   if (opts === undefined) return;
-  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new TypeError(`${where}: the options must be an object, got ${JSON.stringify(opts) ?? String(opts)}`);
+  if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new TypeError(`${where}: the options must be an object, got ${showArg(opts)}`);
   for (const key of Object.keys(opts)) {
     if (known.includes(key)) continue;
     const near = known.find((k) => distance(k.toLowerCase(), key.toLowerCase()) <= (Math.min(k.length, key.length) >= 5 ? 3 : 2));
     throw new TypeError(`${where}: unknown option "${key}"${near ? ` (did you mean "${near}"?)` : ''}; the options are ${known.join(', ')}`);
+  }
+}
+
+/**
+ * A value as an error message shows it, whatever it is: strings quoted (`"5"` is not `5`),
+ * bigints with their n (JSON.stringify throws "Do not know how to serialize a BigInt" on them,
+ * which replaced the message meant for an `entryStart: 5n`), objects and arrays as JSON.
+ */
+export function showArg(v: unknown): string {
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'number' || v === undefined || typeof v === 'symbol' || typeof v === 'function') return String(v);
+  try {
+    return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x)) ?? String(v);
+  } catch {
+    return Object.prototype.toString.call(v); // a cycle
+  }
+}
+
+/**
+ * The path or URL openRootFile was given, as a string: a `URL` object is taken as its `href`;
+ * anything else than a non-empty string is a TypeError (a number failed with
+ * "pathOrUrl.startsWith is not a function", "" with ": no such file"), and so is a URL of a
+ * scheme rootio cannot read (`ftp://…` was looked for as a local file and "no such file").
+ */
+export function checkLocation(where: unknown): string {
+  if (where instanceof URL) return where.href;
+  if (typeof where !== 'string' || where === '') {
+    throw new TypeError(`openRootFile: the file must be a path, a file: URL or an http(s) URL (a string or a URL), got ${where === '' ? 'an empty string' : showArg(where)}`);
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(where)?.[1]?.toLowerCase();
+  if (scheme !== undefined && !['file', 'http', 'https'].includes(scheme)) {
+    throw new TypeError(`openRootFile(${where}): a ${scheme}: URL cannot be read; give a path, a file: URL or an http(s) URL`);
+  }
+  return where;
+}
+
+/** Largest delay Node's timers take (2^31 − 1 ms); a larger one fires at once. */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
+/**
+ * Throws unless the values of openRootFile's options are usable, naming the call, the option
+ * and the value. Unchecked, `http: { retries: 0 }` made no attempt and failed with an empty
+ * reason ("url:  (after 0 attempts)"), `http: { timeoutMs: -1 }` failed every attempt inside
+ * fetch, and a bigint or string timeout broke the open with an unrelated message.
+ */
+export function checkOpenValues(where: string, opts: OpenOptions): void {
+  const check = (name: string, v: unknown, ok: (n: number) => boolean, what: string): void => {
+    if (v !== undefined && !(typeof v === 'number' && ok(v))) throw new RangeError(`${where}: ${name} must be ${what}, got ${showArg(v)}`);
+  };
+  const positiveDelay = (n: number) => n > 0 && n <= MAX_DELAY_MS;
+  check('decompressThreads', opts.decompressThreads, (n) => Number.isInteger(n) && n >= 1, 'a positive integer');
+  check('metadataTimeoutMs', opts.metadataTimeoutMs, positiveDelay, `a number of ms > 0 and ≤ ${MAX_DELAY_MS}`);
+  const http = opts.http;
+  if (http === undefined) return;
+  check('http.retries', http.retries, (n) => Number.isInteger(n) && n >= 1, 'an integer ≥ 1 (the attempts per request, the first included)');
+  check('http.backoffMs', http.backoffMs, (n) => n >= 0 && n <= MAX_DELAY_MS, `a number of ms ≥ 0 and ≤ ${MAX_DELAY_MS}`);
+  check('http.coalesceGap', http.coalesceGap, (n) => Number.isSafeInteger(n) && n >= 0, 'an integer number of bytes ≥ 0');
+  check('http.timeoutMs', http.timeoutMs, positiveDelay, `a number of ms > 0 and ≤ ${MAX_DELAY_MS}`);
+  const h: unknown = http.headers;
+  if (h !== undefined && (h === null || typeof h !== 'object' || Array.isArray(h) || Object.values(h).some((x) => typeof x !== 'string'))) {
+    throw new TypeError(`${where}: http.headers must be an object of header names to strings, got ${showArg(h)}`);
   }
 }
 

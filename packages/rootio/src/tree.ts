@@ -9,7 +9,7 @@ import { ColumnMemory } from './column-memory.js';
 import type { Counts } from './counted-walk.js';
 import { ELEMENT_SIZE, type Column } from './types.js';
 import { entryRange } from './entry-range.js';
-import { ARRAYS_OPTIONS, checkNames, checkOptions, ITERATE_OPTIONS } from './read-args.js';
+import { ARRAYS_OPTIONS, checkNames, checkOptions, ITERATE_OPTIONS, showArg } from './read-args.js';
 
 export interface RangeOptions {
   entryStart?: number;
@@ -248,7 +248,7 @@ export class TreeReader {
     checkNames(`iterate() of ${this.describe()}`, names);
     checkOptions(`iterate() of ${this.describe()}`, opts, ITERATE_OPTIONS);
     const step = opts.step ?? 100_000;
-    if (!Number.isInteger(step) || step < 1) throw new RangeError(`iterate: step must be a positive integer, got ${step}`);
+    if (!Number.isInteger(step) || step < 1) throw new RangeError(`iterate() of ${this.describe()}: step must be a positive integer, got ${showArg(step)}`);
     const { start, stop } = entryRange(this.describe(), this.numEntries, opts);
     let last: Record<string, Column> | undefined;
     for (let a = start; a < stop; a += step) {

@@ -46,3 +46,53 @@ t.test('RNTuple reads and openRootFile check the same', async (t) => {
   await t.rejects(r.arrays(['one_integers'], { entry_stop: 3 } as never), { name: 'TypeError', message: /unknown option "entry_stop" \(did you mean "entryStop"\?\)/ });
   await t.rejects(r.iterate(['one_integers'], { steps: 3 } as never).next(), { name: 'TypeError', message: /unknown option "steps" \(did you mean "step"\?\)/ });
 });
+
+/**
+ * Values of the wrong kind or range, found by the new-user trial: a bigint bound threw "Do not
+ * know how to serialize a BigInt" instead of the message meant for it; a string step showed as
+ * "got 5"; openRootFile's values were not checked at all (`http: { retries: 0 }` failed with an
+ * empty reason "(after 0 attempts)", `timeoutMs: -1` inside fetch on every attempt, a bigint
+ * timeout as damaged metadata); a URL object failed with "pathOrUrl.startsWith is not a
+ * function", "" with ": no such file", and `ftp://` was looked for as a local file.
+ */
+t.test('values of the wrong kind name the option and show the value as given', async (t) => {
+  const path = `${dir}uproot-small-dy-withoffsets.root`;
+  const f = await openRootFile(path);
+  t.teardown(() => f.close());
+  const name = f.keys().find((k) => k.className === 'TTree')!.name;
+  const tree = await f.tree(name);
+  const branch = tree.branches.find((b) => b.kind === 'scalar')!.name;
+  await t.rejects(tree.arrays([branch], { entryStop: 5n } as never), { name: 'RangeError', message: /: entryStop must be an integer \(.*\), got 5n$/ });
+  await t.rejects(tree.arrays([1n] as never), { name: 'TypeError', message: /: the branch names must be an array of strings, got \["1n"\]$/ });
+  await t.rejects(tree.arrays([branch], 5n as never), { name: 'TypeError', message: /: the options must be an object, got 5n$/ });
+  await t.rejects(tree.iterate([branch], { step: '5' } as never).next(), { name: 'RangeError', message: new RegExp(`^iterate\\(\\) of tree "${name}" in \\S+: step must be a positive integer, got "5"$`) });
+
+  const url = 'http://127.0.0.1:1/x.root'; // refused before any request
+  const bad: [string, object, RegExp][] = [
+    ['retries 0', { http: { retries: 0 } }, /^openRootFile\(http:\/\/127\.0\.0\.1:1\/x\.root\): http\.retries must be an integer ≥ 1 \(the attempts per request, the first included\), got 0$/],
+    ['retries as a string', { http: { retries: '3' } }, /: http\.retries must be an integer ≥ 1 .*, got "3"$/],
+    ['a negative time-out', { http: { timeoutMs: -1 } }, /: http\.timeoutMs must be a number of ms > 0 and ≤ 2147483647, got -1$/],
+    ['a backoff that is not a number', { http: { backoffMs: 'x' } }, /: http\.backoffMs must be a number of ms ≥ 0 .*, got "x"$/],
+    ['a negative coalesceGap', { http: { coalesceGap: -5 } }, /: http\.coalesceGap must be an integer number of bytes ≥ 0, got -5$/],
+    ['headers as a string', { http: { headers: 'x' } }, /: http\.headers must be an object of header names to strings, got "x"$/],
+    ['a bigint metadata time-out', { metadataTimeoutMs: 5n }, /: metadataTimeoutMs must be a number of ms > 0 .*, got 5n$/],
+    ['a zero metadata time-out', { metadataTimeoutMs: 0 }, /: metadataTimeoutMs must be .*, got 0$/],
+    ['decompressThreads as a string', { decompressThreads: '2' }, /^openRootFile\(\S+\): decompressThreads must be a positive integer, got "2"$/],
+  ];
+  for (const [what, opts, message] of bad) {
+    await t.rejects(openRootFile(url, opts as never), { message }, what);
+    await t.rejects(openRootFile(path, opts as never), { message: /must be/ }, `${what}, for a local file too`);
+  }
+
+  await t.rejects(openRootFile('' as never), { name: 'TypeError', message: /^openRootFile: the file must be a path, a file: URL or an http\(s\) URL \(a string or a URL\), got an empty string$/ });
+  await t.rejects(openRootFile(42 as never), { name: 'TypeError', message: /, got 42$/ });
+  await t.rejects(openRootFile('ftp://127.0.0.1/x.root'), { name: 'TypeError', message: /^openRootFile\(ftp:\/\/127\.0\.0\.1\/x\.root\): a ftp: URL cannot be read; give a path, a file: URL or an http\(s\) URL$/ });
+  // A URL object is read as its href.
+  const byUrl = await openRootFile(new URL(`file://${path}`));
+  t.teardown(() => byUrl.close());
+  t.same(byUrl.keys(), f.keys(), 'a URL object opens the file');
+  // What is right still opens.
+  const ok = await openRootFile(path, { metadataTimeoutMs: 10_000, decompressThreads: 1, http: { retries: 1, backoffMs: 0, coalesceGap: 0, timeoutMs: 1000, headers: { 'x-a': 'b' } } });
+  t.teardown(() => ok.close());
+  t.equal(ok.keys().length, f.keys().length);
+});

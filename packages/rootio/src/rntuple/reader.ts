@@ -11,7 +11,7 @@ import type { BranchInfo } from '../branch.js';
 import { ColumnMemory, FRESH } from '../column-memory.js';
 import type { ArraysOptions, Batch, IterateOptions } from '../tree.js';
 import { entryRange } from '../entry-range.js';
-import { ARRAYS_OPTIONS, checkNames, checkOptions, ITERATE_OPTIONS } from '../read-args.js';
+import { ARRAYS_OPTIONS, checkNames, checkOptions, ITERATE_OPTIONS, showArg } from '../read-args.js';
 import type { ByteSource } from '../source.js';
 import { type Column, type ElementType, type Nested, type TypedArray } from '../types.js';
 import { parsing } from '../meta/directory.js';
@@ -127,7 +127,7 @@ export class RNTupleReader {
     checkNames(`iterate() of RNTuple "${this.name}" in ${this.source.path}`, names, 'field');
     checkOptions(`iterate() of RNTuple "${this.name}" in ${this.source.path}`, opts, ITERATE_OPTIONS);
     const step = opts.step ?? 100_000;
-    if (!Number.isInteger(step) || step < 1) throw new RangeError(`iterate: step must be a positive integer, got ${step}`);
+    if (!Number.isInteger(step) || step < 1) throw new RangeError(`iterate() of RNTuple "${this.name}" in ${this.source.path}: step must be a positive integer, got ${showArg(step)}`);
     const { start, stop } = entryRange(`RNTuple "${this.name}" in ${this.source.path}`, this.numEntries, opts);
     let last: Record<string, Column> | undefined;
     for (let a = start; a < stop; a += step) {
