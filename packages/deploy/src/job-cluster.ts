@@ -7,7 +7,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,6 +15,7 @@ import { checkOptionKeys, parseBytes, type OptionKeys } from '@gluon/protocol';
 import { adaptTarget, checkAdaptOptions, fetchLoad, type AdaptOptions } from './adapt.js';
 import { checkMaxFailedJobs, countEndedJob, DEFAULT_MAX_FAILED_JOBS, endedWithoutWorkerLine, gaveUpMessage, type EndedJob } from './job-failures.js';
 import { requireCommands, shellQuote } from './commands.js';
+import { makeDirectory } from './make-directory.js';
 
 export interface JobClusterOptions {
   /** Threads per worker, and the cores each job asks for. Default 1. */
@@ -446,7 +446,7 @@ export abstract class JobQueueCluster {
   private async makeLogDirectory(): Promise<void> {
     const dir = this.opts.logDirectory;
     if (dir === undefined || this.logDirectoryMade) return;
-    await mkdir(dir, { recursive: true }).catch((e: NodeJS.ErrnoException) => {
+    await makeDirectory(dir).catch((e: NodeJS.ErrnoException) => {
       throw new Error(`${this.kind} cluster: logDirectory ${dir} cannot be created (${e.code ?? e.message}); the jobs write their output there`);
     });
     this.logDirectoryMade = true;

@@ -88,6 +88,14 @@ t.test('logDirectory is created before the first job is submitted, and one that 
   t.teardown(() => bad.close());
   await t.rejects(bad.scale(1), { message: `pbs cluster: logDirectory ${join(file, 'logs')} cannot be created (ENOTDIR); the jobs write their output there` });
   t.same(bad.jobList, [], 'nothing was submitted');
+  // Under /proc no directory can be made, and Node's recursive mkdir spun there for ever (the
+  // CLI's `--log-directory /proc/x` hung after printing the scheduler's address).
+  if (existsSync('/proc/self')) {
+    const proc = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, logDirectory: '/proc/gluon-no-such-dir/logs' });
+    t.teardown(() => proc.close());
+    await t.rejects(proc.scale(1), { message: 'pbs cluster: logDirectory /proc/gluon-no-such-dir/logs cannot be created (ENOENT); the jobs write their output there' });
+    t.same(proc.jobList, [], 'nothing was submitted under /proc');
+  }
 });
 
 t.test('jobs that end before their worker joins are each logged once, and after maxFailedJobs in a row the cluster stops submitting and fails naming the last', async (t) => {
