@@ -193,7 +193,11 @@ async function run(req: RunRequest): Promise<void> {
     const mod = loaded.get(req.url) ?? (await load(req.url));
     const fn = mod[req.exportName];
     if (typeof fn !== 'function') {
-      throw new TypeError(`module ${req.url} has no exported function "${req.exportName}" (exports: ${Object.keys(mod).join(', ') || 'none'})`);
+      // An export that is there but is not a function is named as such: "has no exported
+      // function X (exports: …, X, …)" listed the very name it said was missing.
+      throw new TypeError(Object.hasOwn(mod, req.exportName)
+        ? `module ${req.url} exports "${req.exportName}", but it is ${describeExport(fn)}, not a function; a task names an exported function`
+        : `module ${req.url} has no exported function "${req.exportName}" (exports: ${Object.keys(mod).join(', ') || 'none'})`);
     }
     let value = (fn as (...a: unknown[]) => unknown)(...substitute(req.args, req.data));
     if (value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function') value = await value;
@@ -243,4 +247,12 @@ function transferables(value: unknown): ArrayBuffer[] {
   };
   visit(value, 0);
   return [...out];
+}
+
+/** What an export that is not a function is, for the message: `a number (42)`, `an object`, `undefined`. */
+function describeExport(v: unknown): string {
+  if (v === undefined || v === null) return String(v);
+  if (typeof v === 'object') return Array.isArray(v) ? 'an array' : `an object${v.constructor && v.constructor !== Object ? ` (${v.constructor.name})` : ''}`;
+  const shown = typeof v === 'string' ? JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v) : String(v);
+  return `a ${typeof v} (${shown})`;
 }
