@@ -187,18 +187,44 @@ export function loadTlsFiles(files: TlsFiles, now = new Date()): TlsOptions | un
 
 /**
  * TLS material given by API callers: each of `ca`, `cert`, `key` may be PEM text, PEM bytes, or
- * a file path (a string that is not PEM). Paths are read now; errors name the field and path.
+ * a file path (a string that is not PEM). Paths are read now, and checked as the CLIs check their
+ * files (except the certificate's dates, which the other side names when it refuses one): `cert`
+ * and `key` go together, each parses, the key is the certificate's, `ca` holds a certificate.
+ * Errors name the field and the path (or `(PEM text)`), not OpenSSL's words for the failed
+ * handshake ('key values mismatch', 'no start line').
  */
 export function readTlsMaterial(tls: TlsOptions, what = 'tls'): TlsOptions {
   const out: TlsOptions = { ...tls };
+  const source: Partial<Record<'ca' | 'cert' | 'key', string>> = {};
   for (const field of ['ca', 'cert', 'key'] as const) {
     const v = tls[field];
+    if (v === undefined) continue;
+    source[field] = typeof v === 'string' && !v.includes('-----BEGIN') ? v : '(PEM text)';
     if (typeof v !== 'string' || v.includes('-----BEGIN')) continue;
     try {
       out[field] = readFileSync(v);
     } catch (err) {
       throw new Error(`${what}.${field} ${v}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
+  }
+  const name = (field: 'ca' | 'cert' | 'key') => `${what}.${field} ${source[field]}`;
+  if ((out.cert === undefined) !== (out.key === undefined)) {
+    throw new Error(`${what}.cert and ${what}.key go together: give both (the certificate and its private key)`);
+  }
+  if (out.ca !== undefined) {
+    const pems = out.ca.toString().match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    if (pems.length === 0) throw new Error(`${name('ca')}: no PEM certificate in it`);
+    for (const pem of pems) parseCert(`${what}.ca`, source.ca!, pem);
+  }
+  if (out.cert !== undefined && out.key !== undefined) {
+    const cert = parseCert(`${what}.cert`, source.cert!, out.cert);
+    let key;
+    try {
+      key = createPrivateKey(out.key);
+    } catch (err) {
+      throw new Error(`${name('key')}: not a PEM private key (${(err as Error).message})`);
+    }
+    if (!cert.checkPrivateKey(key)) throw new Error(`${name('key')} is not the key of ${name('cert')}`);
   }
   return out;
 }
