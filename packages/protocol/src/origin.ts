@@ -45,6 +45,11 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
+/** An IPv6 address in brackets, as ssh -L and URLs write it; anything else as it is. */
+function bracketed(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 function isWildcard(host: string): boolean {
   return host === '0.0.0.0' || host === '::' || host === '';
 }
@@ -86,8 +91,13 @@ export class HostGuard {
     if (!header) return `${this.opts.self}: the request has no Host header`;
     const host = hostOf(header);
     if (host === null || !this.allowsHost(host)) {
+      // A loopback name on a listener bound elsewhere comes through a tunnel (`ssh -L`) or a
+      // local proxy: say what lets it in, since loopback names are not a rebinding vector.
+      const hint = host !== null && isLoopback(host)
+        ? `; came through a tunnel (ssh -L PORT:${bracketed(bareHost(this.opts.bindHost))}:PORT)? allow it with --allowed-host ${host}`
+        : '; add a name with --allowed-host';
       return `${this.opts.self}: Host "${header}" is not an address of this ${this.opts.self} `
-        + `(allowed: ${this.describe()}; add a name with --allowed-host)`;
+        + `(allowed: ${this.describe()}${hint})`;
     }
     return null;
   }
