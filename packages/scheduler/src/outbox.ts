@@ -52,7 +52,9 @@ export class Outbox {
   take(): Command[] {
     const out = this.out;
     this.out = [];
-    this.openFree.clear();
+    // Only when something is open: clear() on an empty Map still makes it a new empty table, and
+    // most events (a task finished, nothing freed) open none.
+    if (this.openFree.size) this.openFree.clear();
     return out;
   }
 }

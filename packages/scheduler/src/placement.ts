@@ -86,31 +86,57 @@ export class WorkerPool {
 }
 
 /**
+ * {@link chooseWorker}'s tally of input bytes per holder, reused from task to task: a Map per
+ * task with inputs was ~100 bytes of garbage for every reducer of a tree. A task's inputs sit on
+ * a few workers, so a holder is found by a linear search; past {@link TALLY_SCAN_MAX} holders, by
+ * a Map made for that task.
+ */
+const tallied: Array<WorkerRecord | null> = [];
+const talliedBytes: number[] = [];
+const TALLY_SCAN_MAX = 32;
+
+/**
  * Most dependency bytes held, then least occupied, among workers with room: the holders of the
  * task's dependencies are the only candidates with bytes, and without one that has room, the
- * least occupied worker is the answer.
+ * least occupied worker is the answer. `capacity(ws, group)`: how many tasks of the task's group
+ * the worker may hold (one function for every task: no closure per call).
  */
-export function chooseWorker(ts: TaskRecord, pool: WorkerPool, capacity: (ws: WorkerRecord) => number): WorkerRecord | null {
+export function chooseWorker(ts: TaskRecord, pool: WorkerPool, capacity: (ws: WorkerRecord, group: string) => number): WorkerRecord | null {
   if (ts.deps.length) {
-    let held: Map<WorkerRecord, number> | null = null;
+    let n = 0;
+    let index: Map<WorkerRecord, number> | null = null;
     for (const d of ts.deps) {
-      for (const h of d.holders) (held ??= new Map()).set(h, (held.get(h) ?? 0) + (d.nbytes || 1));
+      for (const h of d.holders) {
+        let i = -1;
+        if (index !== null) i = index.get(h) ?? -1;
+        else for (let j = 0; j < n; j++) if (tallied[j] === h) { i = j; break; }
+        if (i < 0) {
+          i = n++;
+          tallied[i] = h;
+          talliedBytes[i] = 0;
+          if (index !== null) index.set(h, i);
+          else if (n > TALLY_SCAN_MAX) index = new Map(tallied.slice(0, n).map((w, j) => [w!, j]));
+        }
+        talliedBytes[i]! += d.nbytes || 1;
+      }
     }
     let best: WorkerRecord | null = null;
     let bestBytes = 0;
-    if (held) {
-      for (const [ws, bytes] of held) {
-        if (!acceptsWork(ws) || ws.watcher === null || capacity(ws) - ws.processing.size <= 0) continue;
-        if (!best || bytes > bestBytes || (bytes === bestBytes && lighter(ws, best))) {
-          best = ws;
-          bestBytes = bytes;
-        }
+    // In the order the holders were met, as the Map this replaced iterated (ties go to the first).
+    for (let i = 0; i < n; i++) {
+      const ws = tallied[i]!;
+      const bytes = talliedBytes[i]!;
+      tallied[i] = null; // no worker kept alive by the scratch list
+      if (!acceptsWork(ws) || ws.watcher === null || capacity(ws, ts.group) - ws.processing.size <= 0) continue;
+      if (!best || bytes > bestBytes || (bytes === bestBytes && lighter(ws, best))) {
+        best = ws;
+        bestBytes = bytes;
       }
     }
     if (best) return best;
   }
   const ws = pool.leastLoaded();
-  return ws && capacity(ws) - ws.processing.size > 0 ? ws : null;
+  return ws && capacity(ws, ts.group) - ws.processing.size > 0 ? ws : null;
 }
 
 /** The worker with the most unstarted work other than `idle`, or null if none has any. */

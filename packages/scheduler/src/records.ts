@@ -46,6 +46,15 @@ class RareTaskFields {
 const NO_RARE: RareTaskFields = Object.freeze(new RareTaskFields());
 
 /**
+ * A result that came with its task-finished, and its size: made once per finished task and kept
+ * as the task's {@link TaskRecord.inline} copy as it is, not copied into a second object.
+ */
+export interface InlineValue {
+  readonly value: unknown;
+  readonly bytes: number;
+}
+
+/**
  * One task in the graph. Plain fields only: a million of these must stay small (each field is
  * 8 bytes of every record, and the old generation's marking visits each one), so the fields few
  * tasks use live in a {@link RareTaskFields} made on their first write; reading them costs one
@@ -70,7 +79,7 @@ export class TaskRecord {
   /** Bumped whenever the task is (re)queued, so stale heap entries are skipped. */
   queueStamp = 0;
   /** A small result kept while dependents may still need it (scheduler's inline budget). */
-  inline: { value: unknown; bytes: number } | null = null;
+  inline: InlineValue | null = null;
   /**
    * Every client holding the key has its value: it went to them inline with key-in-memory (a
    * client that starts holding it without the value clears this). Kept after the result is lost:
@@ -172,11 +181,21 @@ export function runsBefore(a: TaskRecord, b: TaskRecord): boolean {
   return a.seq < b.seq;
 }
 
-/** WorkerRecord.runningTask scans at most this many running tasks. */
-const SCAN_RUNNING_MAX = 64;
+/** A worker's running tasks as the scheduler reads them: how many, and each of them. */
+export interface RunningTasks extends Iterable<TaskRecord> {
+  readonly size: number;
+}
 
 export class WorkerRecord {
-  private readonly running = new Set<TaskRecord>();
+  /**
+   * Tasks sent to it and not finished, by key, so that a finished task is found here (a map of a
+   * few hundred keys at most, in cache) and not in the graph's map of every task, where a lookup
+   * with a million tasks costs ~1 µs of cache and TLB misses. Keyed by the record's own key
+   * string (its hash computed once, when it is sent); in the order they were sent.
+   */
+  private readonly running = new Map<string, TaskRecord>();
+  /** {@link running} as {@link processing} shows it: its size, its records. */
+  private readonly runningView: RunningTasks;
   /** Results it holds. */
   has = new Set<TaskRecord>();
   storedBytes = 0;
@@ -211,13 +230,15 @@ export class WorkerRecord {
     readonly order = 0,
   ) {
     this.lastSeen = now;
+    const running = this.running;
+    this.runningView = { get size() { return running.size; }, [Symbol.iterator]: () => running.values() };
     this.aloneAddress = [address];
     this.to = { worker: id };
   }
 
-  /** Tasks sent to it and not finished; changed through {@link take} and {@link drop}. */
-  get processing(): ReadonlySet<TaskRecord> {
-    return this.running;
+  /** Tasks sent to it and not finished, in the order sent; changed through {@link take} and {@link drop}. */
+  get processing(): RunningTasks {
+    return this.runningView;
   }
 
   get status(): 'running' | 'closing' | 'gone' {
@@ -239,33 +260,33 @@ export class WorkerRecord {
   }
 
   /**
-   * The task of this key it is running, if any: found among its few running tasks by comparing
-   * keys (recently touched, so in cache) instead of in the graph's map, where a lookup with a
-   * million tasks costs ~1 µs of cache and TLB misses. Past {@link SCAN_RUNNING_MAX} running
-   * tasks, null: look it up in the graph.
+   * The task of this key it is running, if any (a worker's report names its task by key). Before
+   * it was a scan of the running tasks comparing keys, given up past 64 for the graph's map: a
+   * worker given a no-op group runs up to 64 tasks per thread, so at 1M tasks nearly every
+   * task-finished paid the big map's cold lookup (1.1M of 1.12M in a run of bench/scale.ts's tree).
    */
   runningTask(key: string): TaskRecord | null {
-    if (this.running.size > SCAN_RUNNING_MAX) return null;
-    for (const ts of this.running) if (ts.key === key) return ts;
-    return null;
+    return this.running.get(key) ?? null;
   }
 
   /** A task was sent to it. */
   take(ts: TaskRecord): void {
-    this.running.add(ts);
+    this.running.set(ts.key, ts);
     this.watcher?.(this);
   }
 
   /** A task left it (finished, failed, stolen, released); false if it did not have it. */
   drop(ts: TaskRecord): boolean {
-    if (!this.running.delete(ts)) return false;
+    // Only this record: a task of the same key forgotten and submitted again is another record.
+    if (this.running.get(ts.key) !== ts) return false;
+    this.running.delete(ts.key);
     this.watcher?.(this);
     return true;
   }
 
   /** Every task it had, which it no longer has. */
   dropAll(): TaskRecord[] {
-    const all = [...this.running];
+    const all = [...this.running.values()];
     this.running.clear();
     this.watcher?.(this);
     return all;

@@ -2,7 +2,7 @@ import type { TaskError, TaskSpec, WorkerMetrics } from '@gluon/protocol';
 import type { ClusterEvent } from './dashboard/source.js';
 import type { Command } from './outbox.js';
 import { groupStats, recordDuration } from './groups.js';
-import { downstream, erredUpstream, newTask } from './graph.js';
+import { downstream, erredUpstream, missingDependency, newTask } from './graph.js';
 import { checkTransfer, type TransferReport } from './validate.js';
 import { isWanted } from './lineage.js';
 import { acceptsWork, keyedRecord, WorkerRecord, ClientRecord, TaskRecord } from './records.js';
@@ -70,7 +70,8 @@ export class SchedulerState extends Transitions {
     const made: TaskRecord[] = [];
     for (const spec of specs) {
       if (this.tasks.has(spec.key)) continue;
-      const { ts, missing } = newTask(spec, this.tasks, this.groups, gen, this.seq++);
+      const ts = newTask(spec, this.tasks, this.groups, gen, this.seq++);
+      const missing = missingDependency(spec, ts);
       this.tasks.set(ts.key, ts);
       made.push(ts);
       if (missing !== null) {
@@ -379,11 +380,11 @@ export class SchedulerState extends Transitions {
       this.addHolder(ts, ws, m.nbytes);
     } else if (ts.state === 'processing' && ts.processingOn === ws) {
       ts.processingOn = null;
-      this.toMemory(ts, ws, m.nbytes, m.typeName, m.hasValue ? { value: m.value } : undefined);
+      this.toMemory(ts, ws, m.nbytes, m.typeName, m.hasValue ? { value: m.value, bytes: m.nbytes } : undefined);
     } else if (ts.state !== 'erred' && (ts.state !== 'released' || isWanted(ts, this.clients))) {
       // A late result: its worker was declared dead (or the task moved) and it finished anyway.
       // Still wanted, so it is taken, once; the copy being recomputed elsewhere is called off.
-      this.takeBack(ts, ws, m.nbytes, m.typeName, m.hasValue ? { value: m.value } : undefined);
+      this.takeBack(ts, ws, m.nbytes, m.typeName, m.hasValue ? { value: m.value, bytes: m.nbytes } : undefined);
     } else {
       // Finished after being cancelled or moved: nobody wants this copy.
       this.send({ worker: workerId }, { op: 'free-keys', keys: [m.key] });

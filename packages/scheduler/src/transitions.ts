@@ -10,7 +10,7 @@ import { hasUnassigned } from './graph.js';
 import { chooseWorker, isPaused, spareWork, stealCandidates, stealVictim, WorkerPool } from './placement.js';
 import { Recovery } from './recovery.js';
 import { clientLacks, inlineCopyNeeded, isWanted } from './lineage.js';
-import { acceptsWork, ClientRecord, Interner, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord } from './records.js';
+import { acceptsWork, ClientRecord, Interner, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord, type InlineValue } from './records.js';
 
 /** Results with more dependents than this are fetched by workers, not carried inline. */
 const INLINE_MAX_DEPENDENTS = 32;
@@ -31,7 +31,7 @@ const NO_WIRE_DEPS: WireDependency[] = [];
 type WireDependency = { key: string; holders: string[]; value?: unknown };
 
 /**
- * The addresses of a result's holders for a compute-task's `deps`. A result only one worker holds
+ * The addresses of a result's holders for a compute-task's `deps` and a key-in-memory. A result only one worker holds
  * (nearly all) shares that worker's one-address list, as its holder list is shared (records.ts):
  * the message is only encoded, so no array per dependency per task.
  */
@@ -92,9 +92,10 @@ export abstract class Transitions {
 
   /** Makes a released task (and what it needs) run. */
   protected compute(root: TaskRecord): void {
-    const stack = [root];
-    while (stack.length) {
-      const ts = stack.pop()!;
+    // The stack is made only for a task with released dependencies (see releaseIfUnneeded):
+    // each fresh task of an update-graph is computed on its own.
+    let stack: TaskRecord[] | null = null;
+    for (let ts: TaskRecord | undefined = root; ts !== undefined; ts = stack?.pop()) {
       if (ts.state !== 'released') continue;
       // A worker already holds it (it came back after a restart), or one that did is expected back.
       if (this.recovery.hasOrphan(ts.key)) {
@@ -110,7 +111,7 @@ export abstract class Transitions {
         if (d.state === 'memory') continue;
         if (d.state === 'erred') erredDep = d;
         waitingOn++;
-        if (d.state === 'released') stack.push(d);
+        if (d.state === 'released') (stack ??= []).push(d);
       }
       if (erredDep) {
         this.fail(ts, { ...erredDep.error!, key: erredDep.error!.key }, 0);
@@ -126,7 +127,7 @@ export abstract class Transitions {
    * A result that turned up on `ws` for a task not in memory (a worker came back with it, or
    * reported it late): whatever was under way for it is called off and the result taken, once.
    */
-  protected takeBack(ts: TaskRecord, ws: WorkerRecord, nbytes: number, typeName: string, inline: { value: unknown } | undefined): void {
+  protected takeBack(ts: TaskRecord, ws: WorkerRecord, nbytes: number, typeName: string, inline: InlineValue | undefined): void {
     this.toReleased(ts);
     this.recovery.adopted++;
     this.toMemory(ts, ws, nbytes, typeName, inline);
@@ -207,8 +208,11 @@ export abstract class Transitions {
 
   /** Most dependency bytes held, then least occupied, among workers with room. */
   protected chooseWorker(ts: TaskRecord): WorkerRecord | null {
-    return chooseWorker(ts, this.pool, (ws) => this.capacity(ws, ts.group));
+    return chooseWorker(ts, this.pool, this.capacityOf);
   }
+
+  /** {@link capacity} as one function made once: a closure per placement was garbage per task. */
+  private readonly capacityOf = (ws: WorkerRecord, group: string): number => this.capacity(ws, group);
 
   /** How many tasks of `group` a worker may hold in flight (see groups.ts). */
   capacity(ws: WorkerRecord, group: string): number {
@@ -227,8 +231,10 @@ export abstract class Transitions {
     if (ts.deps.length) {
       deps = [];
       for (const d of ts.deps) {
-        // Small results the worker does not hold come along: no peer fetch, one hop less.
-        deps.push(d.inline && !ws.has.has(d)
+        // Small results the worker does not hold come along: no peer fetch, one hop less. Asked of
+        // the result's few holders (just read for their addresses), not of the worker's set of
+        // every result it holds: at a million tasks a lookup there is a cache miss.
+        deps.push(d.inline && !d.holders.includes(ws)
           ? { key: d.key, holders: holderAddresses(d.holders), value: d.inline.value }
           : { key: d.key, holders: holderAddresses(d.holders) });
       }
@@ -315,7 +321,7 @@ export abstract class Transitions {
     }
   }
 
-  protected toMemory(ts: TaskRecord, ws: WorkerRecord, nbytes: number, typeName: string, inline: { value: unknown } | undefined): void {
+  protected toMemory(ts: TaskRecord, ws: WorkerRecord, nbytes: number, typeName: string, inline: InlineValue | undefined): void {
     this.setState(ts, 'memory');
     ts.nbytes = nbytes;
     ts.typeName = this.typeNames.intern(typeName);
@@ -327,7 +333,7 @@ export abstract class Transitions {
     // A small result that a few tasks wait for travels with them (see assign), within a budget.
     // Wide fan-outs keep the fetch path: each worker fetches once and shares it among its tasks.
     if (inline && dependentCount(ts) > 0 && dependentCount(ts) <= INLINE_MAX_DEPENDENTS && this.inlineBytes + nbytes <= this.config.inlineBudgetBytes) {
-      ts.inline = { value: inline.value, bytes: nbytes };
+      ts.inline = inline.bytes === nbytes ? inline : { value: inline.value, bytes: nbytes };
       this.inlineBytes += nbytes;
     }
     for (const dep of ts.dependents) {
@@ -344,7 +350,8 @@ export abstract class Transitions {
   /** Tells the clients holding the key (or just `only`) where its result is. */
   protected notifyMemory(ts: TaskRecord, inline: { value: unknown } | undefined, only?: ClientRecord): void {
     if (ts.clientRefs === 0) return;
-    const msg: Message = { op: 'key-in-memory', key: ts.key, nbytes: ts.nbytes, typeName: ts.typeName, workers: ts.holders.map((h) => h.address) };
+    // The holders' addresses as a compute-task names them: one shared list for a result one worker holds.
+    const msg: Message = { op: 'key-in-memory', key: ts.key, nbytes: ts.nbytes, typeName: ts.typeName, workers: holderAddresses(ts.holders) };
     if (inline) msg.value = inline.value;
     // A value delivered inline is the clients': losing the result later costs them nothing.
     if (only) {
@@ -415,9 +422,11 @@ export abstract class Transitions {
    * dependents (their lineage is no longer needed either).
    */
   protected releaseIfUnneeded(root: TaskRecord): void {
-    const stack = [root];
-    while (stack.length) {
-      const ts = stack.pop()!;
+    // The stack is made only once a walk goes on past `root`: most calls (a task whose result
+    // its dependents or a client still need, each input of a finished task) end at the root, and
+    // a stack per call was ~160 bytes of garbage per task of a tree (bench/scheduler-heap.ts --alloc).
+    let stack: TaskRecord[] | null = null;
+    for (let ts: TaskRecord | undefined = root; ts !== undefined; ts = stack?.pop()) {
       if (ts.state === 'forgotten' || ts.clientRefs > 0) continue;
       let needed = false;
       for (const d of ts.dependents) {
@@ -429,14 +438,16 @@ export abstract class Transitions {
       if (needed) continue;
       if (dependentCount(ts) === 0) {
         this.forget(ts);
-        for (const d of ts.deps) stack.push(d);
+        if (ts.deps.length) stack ??= [];
+        for (const d of ts.deps) stack!.push(d);
       } else if (ts.state === 'memory') {
         this.freeData(ts);
         this.setState(ts, 'released');
       } else if (ts.state === 'waiting' || ts.state === 'queued') {
         if (ts.state === 'queued') ts.queueStamp++;
         this.setState(ts, 'released');
-        for (const d of ts.deps) stack.push(d);
+        if (ts.deps.length) stack ??= [];
+        for (const d of ts.deps) stack!.push(d);
       }
     }
   }

@@ -8,6 +8,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import t from 'tap';
+import { TaskRecord, WorkerRecord } from '../src/records.js';
 import { computed, ops, Sim, task } from './sim.js';
 
 /** Keys of the key-in-memory messages a client was sent. */
@@ -102,6 +103,28 @@ t.test('a task finished on a worker that is not running it is still found', asyn
   t.equal(w1.runningTask('q-1'), null, 'not running there');
   sim.drain();
   t.equal(sim.state.tasks.get('r-2')?.state, 'memory');
+});
+
+t.test('a worker finds any of its running tasks by key, however many it runs', async (t) => {
+  // A worker given short tasks runs up to 64 per thread: a scan that gave up past 64 sent nearly
+  // every task-finished of a big run to the graph's map (~1 µs a cold lookup at 1M tasks).
+  const ws = new WorkerRecord('w', 'w', 'ws://w', 2, 0, 'h', 1, 0);
+  const fn = { module: 'm', export: 'f' };
+  const made = Array.from({ length: 200 }, (_, i) => new TaskRecord(`k-${i}`, 'g', fn, [], [], 0, 1, 0, i));
+  for (const ts of made) ws.take(ts);
+  t.equal(ws.processing.size, 200);
+  t.same([...ws.processing], made, 'in the order sent');
+  for (const ts of made) t.equal(ws.runningTask(ts.key), ts, ts.key);
+  t.equal(ws.runningTask('k-200'), null, 'not running there');
+  // Another record of a key (forgotten and submitted again) is not the running one.
+  t.equal(ws.drop(new TaskRecord('k-7', 'g', fn, [], [], 0, 2, 0, 0)), false);
+  t.equal(ws.runningTask('k-7'), made[7]);
+  t.equal(ws.drop(made[7]!), true);
+  t.equal(ws.drop(made[7]!), false, 'dropped once');
+  t.equal(ws.runningTask('k-7'), null);
+  t.equal(ws.processing.size, 199);
+  t.equal(ws.dropAll().length, 199);
+  t.equal(ws.processing.size, 0);
 });
 
 t.test('the only client keeps no counts per task; a second client connecting or leaving keeps every count', async (t) => {

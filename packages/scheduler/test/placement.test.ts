@@ -44,9 +44,29 @@ function worker(order: number, nthreads = 1): WorkerRecord {
   return new WorkerRecord(`w${order}`, `w${order}`, `ws://w${order}`, nthreads, 0, 'h', 1, 0, order);
 }
 
+let fakeKeys = 0;
+/** A record with what placement reads; its own key (a worker keeps its running tasks by key). */
 function fakeTask(deps: Array<{ holders: WorkerRecord[]; nbytes: number }> = []): TaskRecord {
-  return { deps, thief: null } as unknown as TaskRecord;
+  return { key: `fake-${++fakeKeys}`, deps, thief: null } as unknown as TaskRecord;
 }
+
+t.test('chooseWorker tallies input bytes per holder, for a few holders and for many', async (t) => {
+  const pool = new WorkerPool();
+  const ws = Array.from({ length: 40 }, (_, i) => worker(i, 1));
+  for (const w of ws) pool.add(w);
+  const cap = (w: WorkerRecord) => w.nthreads + 1;
+  // Bytes add up per holder across inputs: 5 + 5 on w3 beat 8 on w1.
+  t.equal(chooseWorker(fakeTask([{ holders: [ws[1]!], nbytes: 8 }, { holders: [ws[3]!], nbytes: 5 }, { holders: [ws[3]!], nbytes: 5 }]), pool, cap), ws[3]);
+  // Past the linear search's 32 holders: inputs on all 40, most bytes on the 39th.
+  const deps = ws.map((w, i) => ({ holders: [w], nbytes: i === 38 ? 50 : 10 }));
+  deps.push({ holders: [ws[38]!, ws[2]!], nbytes: 1 }, { holders: [ws[2]!], nbytes: 45 });
+  t.equal(chooseWorker(fakeTask(deps), pool, cap), ws[2], '10 + 1 + 45 on w2 beat 50 + 1 on w38');
+  t.equal(chooseWorker(fakeTask(deps.slice(0, 40)), pool, cap), ws[38], 'without the last two: w38');
+  // Equal bytes: the first holder met, unless another is less occupied.
+  t.equal(chooseWorker(fakeTask([{ holders: [ws[5]!, ws[6]!], nbytes: 4 }]), pool, cap), ws[5]);
+  ws[5]!.take(fakeTask());
+  t.equal(chooseWorker(fakeTask([{ holders: [ws[5]!, ws[6]!], nbytes: 4 }]), pool, cap), ws[6], 'w5 busier');
+});
 
 t.test('WorkerPool: the least occupied worker with room; holders of the inputs first; paused and gone workers never', async (t) => {
   const pool = new WorkerPool();

@@ -106,7 +106,7 @@ export interface ProbeWorker {
   readonly name: string;
   readonly nthreads: number;
   /** tasks sent to it and not finished (executing or waiting there for a thread). */
-  readonly processing: ReadonlySet<ProbeTask>;
+  readonly processing: Iterable<ProbeTask> & { readonly size: number };
   /** results it holds. */
   readonly has: ReadonlySet<ProbeTask>;
   /** the sum of their sizes (the workers' estimates). */
