@@ -94,12 +94,14 @@ export class RootFile {
 
   /** Reads an object (bounded in time; damage becomes RootFormatError). */
   async object(name: string): Promise<RObject> {
+    this.checkOpen(`object(${name})`);
     const key = this.findKey(name);
     return guard(this.path, readKeyObject(this.source, key, this.reader), this.timeoutMs, `reading ${name}`);
   }
 
   /** Opens a TTree for reading. */
   async tree(name: string): Promise<TreeReader> {
+    this.checkOpen(`tree(${name})`);
     const key = this.findKey(name);
     if (key.className === RNTUPLE) throw new RootFormatError(this.path, -1, `${name} is an RNTuple, not a TTree: open it with file.rntuple('${name}')`);
     if (key.className !== 'TTree' && key.className !== 'TNtuple' && key.className !== 'TNtupleD') {
@@ -114,6 +116,7 @@ export class RootFile {
    * has the TreeReader's shape: `numEntries`, `branches`, `arrays(names, range)`, `iterate()`.
    */
   async rntuple(name: string): Promise<RNTupleReader> {
+    this.checkOpen(`rntuple(${name})`);
     const key = this.findKey(name);
     if (key.className !== RNTUPLE) throw new RootFormatError(this.path, -1, `${name} is a ${key.className}, not an RNTuple`);
     return guard(this.path, (async () => RNTupleReader.open(this.source, name, await readPayload(this.source, key)))(), this.timeoutMs, `reading RNTuple ${name}`);
@@ -121,6 +124,7 @@ export class RootFile {
 
   /** Reads a histogram: TH1, TH2, TH3 (any element type) or a profile (TProfile, TProfile2D, TProfile3D). */
   async histogram(name: string): Promise<Histogram> {
+    this.checkOpen(`histogram(${name})`);
     const obj = await this.object(name);
     return interpret(this.path, `the histogram ${name}`, () => readHistogram(this.path, name, obj));
   }
@@ -135,7 +139,27 @@ export class RootFile {
     return matches.reduce((a, b) => (b.cycle > a.cycle ? b : a));
   }
 
+  /** Whether {@link close} was called. */
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  private closedFlag = false;
+
+  /**
+   * Throws a RootIOError naming the file and `what` once the file is closed. Without it a read
+   * after close() failed with Node's bare "Error: file closed" (or, for a tree, as damaged
+   * metadata: "RootFormatError … reading mini failed: file closed"), or quietly still read
+   * (HTTP files, whose close() holds nothing).
+   */
+  checkOpen(what: string): void {
+    if (this.closedFlag) throw new RootIOError(this.path, `${what}: the file was closed (close() was called); open it again to read from it`);
+  }
+
+  /** Closes the file; reads after it are refused. Closing twice is harmless. */
   close(): Promise<void> {
+    if (this.closedFlag) return Promise.resolve();
+    this.closedFlag = true;
     return this.source.close();
   }
 }

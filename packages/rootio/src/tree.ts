@@ -145,6 +145,7 @@ export class TreeReader {
   async arrays(names: string[], opts: ArraysOptions = {}): Promise<Record<string, Column>> {
     checkNames(`arrays() of ${this.describe()}`, names);
     checkOptions(`arrays() of ${this.describe()}`, opts, ARRAYS_OPTIONS);
+    this.file.checkOpen(`arrays() of tree "${this.name}"`);
     const { start, stop } = entryRange(this.describe(), this.numEntries, opts);
     // Plain loops build the arrays here, not .map(): TurboFan's inlined map makes HOLEY arrays
     // where the interpreter makes PACKED ones, so this function's optimized code met arrays of a
@@ -247,6 +248,7 @@ export class TreeReader {
   async *iterate(names: string[], opts: IterateOptions = {}): AsyncGenerator<Batch> {
     checkNames(`iterate() of ${this.describe()}`, names);
     checkOptions(`iterate() of ${this.describe()}`, opts, ITERATE_OPTIONS);
+    this.file.checkOpen(`iterate() of tree "${this.name}"`);
     const step = opts.step ?? 100_000;
     if (!Number.isInteger(step) || step < 1) throw new RangeError(`iterate() of ${this.describe()}: step must be a positive integer, got ${showArg(step)}`);
     const { start, stop } = entryRange(this.describe(), this.numEntries, opts);
