@@ -47,7 +47,9 @@ export function remote<F extends AnyFn = AnyFn>(module: string | URL, exportName
   if (typeof spec !== 'string' || spec === '') throw new TypeError('remote(): the module specifier must be a non-empty string or URL');
   if (typeof exportName !== 'string' || exportName === '') throw new TypeError(`remote(): the export name for ${spec} must be a non-empty string`);
   if (spec.startsWith('.')) {
-    throw new TypeError(`remote(): "${spec}" is relative; workers cannot know what it is relative to. Use a package name, or new URL('${spec}', import.meta.url)`);
+    // Both module systems' spellings: import.meta.url is a syntax error in a CommonJS script
+    // (found by the new-user trial, whose .cjs script was told to use it).
+    throw new TypeError(`remote(): "${spec}" is relative; workers cannot know what it is relative to. Use a package name, or new URL('${spec}', import.meta.url) in an ES module (in CommonJS: pathToFileURL(require.resolve('${spec}')), with pathToFileURL from node:url)`);
   }
   checkTaskOptions(options, `${spec}#${exportName}`);
   const fn: FnRef = { module: sourceFor(spec), export: exportName };

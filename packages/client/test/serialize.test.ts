@@ -67,6 +67,11 @@ t.test('keys are deterministic: same call, same key; different call, different k
 
 t.test('remote() refuses what a worker could not import', async (t) => {
   t.throws(() => remote('./tasks.js', 'inc'), /relative; workers cannot know/);
+  // The way out is spelt for both module systems: import.meta.url does not exist in CommonJS.
+  t.throws(() => remote('./tasks.cjs', 'inc'), {
+    name: 'TypeError',
+    message: `remote(): "./tasks.cjs" is relative; workers cannot know what it is relative to. Use a package name, or new URL('./tasks.cjs', import.meta.url) in an ES module (in CommonJS: pathToFileURL(require.resolve('./tasks.cjs')), with pathToFileURL from node:url)`,
+  });
   t.throws(() => remote('', 'inc'), /non-empty/);
   t.throws(() => remote('@gluon/examples/tasks', ''), /export name/);
   const inc = remote<(x: number) => number>('@gluon/examples/tasks', 'inc');
