@@ -8,7 +8,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer, ServerOptions } from 'node:https';
-import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createNetServer, isIP, type Server as NetServer, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { OptionKeys } from './option-keys.js';
 
@@ -183,6 +183,21 @@ export function loadTlsFiles(files: TlsFiles, now = new Date()): TlsOptions | un
   }
   if (files.requireClientCert) out.requireClientCert = true;
   return out;
+}
+
+/**
+ * Why the certificate `cert` (PEM) would be refused by whoever dials `host`, or null when its
+ * subjectAltName (or, without DNS names, its subject's CN) names `host`. A wildcard bind
+ * (`0.0.0.0`, `::`) is never dialled as such and passes. `gluon-worker` checks its `--listen-host`
+ * with this: it advertises `wss://<listen-host>:<port>` and its peers dial exactly that.
+ */
+export function certMissesHost(cert: string | Buffer, host: string): string | null {
+  const bare = host.replace(/^\[|\]$/g, '');
+  if (bare === '0.0.0.0' || bare === '::') return null;
+  const x = new X509Certificate(cert);
+  const named = isIP(bare) ? x.checkIP(bare) : x.checkHost(bare);
+  if (named !== undefined) return null;
+  return `it names ${x.subjectAltName || `no address (subject ${x.subject.replace(/\n/g, ', ')})`}`;
 }
 
 /**

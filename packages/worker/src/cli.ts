@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import {
-  checkExposure, envWithToken, exitUsage, flag, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
+  certMissesHost, checkExposure, envWithToken, exitUsage, flag, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
   sendBacklogFlag, stopWithSupervisor, superviseChildren, TOKEN_HELP_FLAGS, withoutTokenArgs, withTokenHelp, type CliSpec,
 } from '@gluon/protocol';
 import { GluonWorker, type WorkerOptions } from './worker.js';
+import { isIP } from 'node:net';
 import { WORKER_V8_FLAGS } from './v8-flags.js';
 
 /** Every flag of gluon-worker: what it does, its default, how it is checked. */
@@ -47,6 +48,14 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; in
     tls = loadTlsFiles({ cert: values['tls-cert'], key: values['tls-key'], ca: values['tls-ca'], requireClientCert: values['require-client-cert'] });
     // Over wss:// the results must not travel in plain text either.
     if (scheduler.startsWith('wss:') && !tls?.cert) throw new Error('the scheduler speaks TLS (wss://): give --tls-cert and --tls-key so this worker serves its results over TLS too');
+    // Peers dial the advertised wss://<listen-host>:PORT and check the certificate names it: a
+    // certificate for another host would start fine and then fail every fetch from this worker.
+    const listenHost = values['listen-host'];
+    const misses = tls?.cert ? certMissesHost(tls.cert, listenHost) : null;
+    if (misses) {
+      throw new Error(`--tls-cert ${values['tls-cert']} does not name --listen-host ${listenHost} (${misses}): other workers and clients dial this worker `
+        + `at wss://${listenHost}:PORT and would refuse it; reissue it with ${isIP(listenHost.replace(/^\[|\]$/g, '')) ? 'IP' : 'DNS'}:${listenHost.replace(/^\[|\]$/g, '')} in its subjectAltName, or give the --listen-host it names`);
+    }
     allowedHosts = parseAllowedHosts(values['allowed-host']);
   } catch (err) {
     exitUsage(CLI.name, (err as Error).message);

@@ -98,4 +98,17 @@ t.test('a worker whose CA does not match stops at once, saying so; flag mistakes
   procs.push(wrongKey);
   t.equal(await wrongKey.exited(), 2);
   t.match(wrongKey.output(), /--tls-key \S+stranger\.key is not the key of --tls-cert \S+node\.pem/);
+
+  // Another host's certificate (found by the new-user trial: w1's on the host of --listen-host
+  // 10.77.0.12): the worker joined, and every fetch from it failed in its peers with 'wrong host
+  // name'. Refused at start, naming the flags; the scheduler address is never dialled.
+  const elsewhere = await makeCert(dir, ca, 'elsewhere', ['10.9.8.7', 'w7.example']);
+  const misnamed = start(workerCli, [s.address, '--nthreads', '1', ...tlsArgs(elsewhere, ca)], {}, WORKER_V8_FLAGS);
+  procs.push(misnamed);
+  t.equal(await misnamed.exited(), 2);
+  t.match(misnamed.output(), /^gluon-worker: --tls-cert \S+elsewhere\.pem does not name --listen-host 127\.0\.0\.1 \(it names IP Address:10\.9\.8\.7, DNS:w7\.example\): other workers and clients dial this worker at wss:\/\/127\.0\.0\.1:PORT and would refuse it; reissue it with IP:127\.0\.0\.1 in its subjectAltName, or give the --listen-host it names$/m);
+  const byName = start(workerCli, [s.address, '--nthreads', '1', '--listen-host', 'localhost', ...tlsArgs(node, ca)], {}, WORKER_V8_FLAGS);
+  procs.push(byName);
+  t.equal(await byName.exited(), 2, 'a name the certificate lacks is refused too');
+  t.match(byName.output(), /does not name --listen-host localhost \(it names IP Address:127\.0\.0\.1\): .*reissue it with DNS:localhost/);
 });
