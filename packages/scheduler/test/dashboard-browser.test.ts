@@ -136,8 +136,18 @@ t.test('with a token: the login form once, then the dashboard through its cookie
   t.teardown(() => d.close());
   const browser = await launch(t);
   const page = browser.pages()[0] ?? (await browser.newPage());
+  // Behind a proxy that keeps the prefix, nothing the login form makes the browser ask for may
+  // fall outside it: a page without an icon of its own sends the browser to /favicon.ico, the
+  // proxy's root (another site's, or a 401 from Gluon and an error in the console).
+  const requested: string[] = [];
+  page.on('request', (r) => requested.push(new URL(r.url()).pathname));
+  const icon = page.waitForRequest((r) => new URL(r.url()).pathname === '/proxied/gluon/assets/favicon.svg', { timeout: 60_000 });
+  const iconStatus = page.waitForResponse((r) => new URL(r.url()).pathname === '/proxied/gluon/assets/favicon.svg', { timeout: 60_000 });
   await page.goto(d.url);
   t.equal(await page.locator('input[name=token]').count(), 1, 'the front page asks for the token');
+  await icon;
+  t.equal((await iconStatus).status(), 200, 'the login form\'s icon is served without a session');
+  t.same(requested.filter((p) => !p.startsWith('/proxied/gluon/')), [], 'the login form asks for nothing outside the prefix');
   await page.fill('input[name=token]', 'wrong');
   await page.click('button[type=submit]');
   t.match(await page.textContent('body'), /Wrong token/);

@@ -1,11 +1,17 @@
 import type { Asset } from './assets.js';
 
-/** The token form shown when the scheduler has a token and the browser has no session cookie. */
+/**
+ * The token form shown when the scheduler has a token and the browser has no session cookie.
+ * Its icon and stylesheet are relative like every other URL (assets are served without a
+ * session): a page with no icon of its own makes the browser ask for /favicon.ico, outside a
+ * proxy's prefix.
+ */
 export function loginPage(message: string): string {
   const note = message ? `<p class="err">${escapeHtml(message)}</p>` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Gluon dashboard: log in</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="assets/dashboard.css"></head>
 <body class="login"><form method="post" action="login">
 <h1>Gluon dashboard</h1>
