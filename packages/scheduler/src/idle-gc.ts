@@ -2,6 +2,12 @@ import { setFlagsFromString } from 'node:v8';
 import type { Session } from 'node:inspector';
 
 /**
+ * Why the scheduler collects now (see {@link IdleCollector.shouldCollect}): a big release has
+ * settled (`release`), or a burst of work has, with its results held (`work`).
+ */
+export type IdleReason = 'release' | 'work';
+
+/**
  * When the scheduler collects its garbage itself. V8 collects only as it allocates, so after a
  * client releases a big graph the scheduler, now idle, keeps the dead task records, and its
  * RSS stays at the size it had while holding them (a million released tasks kept ~1 GiB
@@ -13,37 +19,63 @@ import type { Session } from 'node:inspector';
  * seconds, V8's re-marking and sweeping on its helper threads (bench/scheduler-ab.ts (b): the
  * round trips after a 60,000-task map cost 1.4-1.5x 0cbbd89's scheduler CPU in their first
  * half, 0.94-1.05x in their second). Pure: the server asks it each tick and calls gc.
+ *
+ * The same holds after a burst of work whose results stay held (`work`): running a graph leaves
+ * garbage in the old generation that V8 collects only when the heap next grows by its growing
+ * factor, or from its memory reducer some 20-30 s after allocation stops. The messages of each
+ * task (compute-task, task-finished, key-in-memory) and the tables of the per-worker sets are
+ * allocated straight into the old generation once V8 has seen their kind live there (its
+ * allocation-site pretenuring; a Map or Set whose table is old makes its next table old), so
+ * after a million tasks the heap held 690 MiB used for 376 MiB alive (bench/scale.ts: RSS per
+ * held task 603-1,173 bytes from run to run, set by where V8's last full collection fell). One
+ * full collection at the first tick without work (see {@link collectHeld}) brings the heap back
+ * to what is alive. It is made only once the work since the last collection outweighs what it
+ * must mark: at least `4 × threshold` task state changes and twice as many as tasks held, so a
+ * client that pauses mid-graph, or sends small graphs beside a big held one, pays a bounded
+ * share (marking a held task costs less than one of its state changes).
  */
 export class IdleCollector {
   private lastCount = 0;
   private lastTransitions = 0;
   private atLastCollection = 0;
+  private transitionsAtLastCollection = 0;
   /** Tasks forgotten between the last two collections (for the log line). */
   lastReleased = 0;
+  /** Task state changes between the last two collections (for the log line). */
+  lastWork = 0;
 
   /** @param threshold tasks forgotten since the last collection that make one worth its pause */
   constructor(readonly threshold = 50_000) {}
 
   /**
    * `forgotten`: the scheduler's running count of forgotten tasks; `transitions`: its running
-   * count of task state changes (work of any kind); `live`: the tasks it holds now. True:
-   * collect now.
+   * count of task state changes (work of any kind); `live`: the tasks it holds now. A reason:
+   * collect now; false: not.
    *
-   * Not while more tasks are held than were released since the last collection: then most of
-   * the heap is alive, and the collection would copy it for little back. A client that pauses
-   * for a second in the middle of sending a big graph (its own GC, with a million futures) makes
-   * a tick without work: bench/scale.ts saw a compacting collection of 396 MiB of live records
-   * there, in the middle of its 1M run, after 160,000 earlier tasks had been released.
+   * Not for a release while more tasks are held than were released since the last collection:
+   * then most of the heap is alive, and the collection would copy it for little back. A client
+   * that pauses for a second in the middle of sending a big graph (its own GC, with a million
+   * futures) makes a tick without work: bench/scale.ts saw a compacting collection of 396 MiB of
+   * live records there, in the middle of its 1M run, after 160,000 earlier tasks had been
+   * released. Such a pause is a `work` collection only once the work outweighs the live tasks
+   * (see the class comment).
    */
-  shouldCollect(forgotten: number, transitions: number, live = 0): boolean {
+  shouldCollect(forgotten: number, transitions: number, live = 0): IdleReason | false {
     const settled = forgotten === this.lastCount && transitions === this.lastTransitions;
     this.lastCount = forgotten;
     this.lastTransitions = transitions;
-    if (!settled || forgotten - this.atLastCollection < this.threshold) return false;
-    if (live > forgotten - this.atLastCollection) return false;
-    this.lastReleased = forgotten - this.atLastCollection;
+    if (!settled) return false;
+    const released = forgotten - this.atLastCollection;
+    const work = transitions - this.transitionsAtLastCollection;
+    let why: IdleReason | false = false;
+    if (released >= this.threshold && live <= released) why = 'release';
+    else if (work >= 4 * this.threshold && work >= 2 * live) why = 'work';
+    if (!why) return false;
+    this.lastReleased = released;
+    this.lastWork = work;
     this.atLastCollection = forgotten;
-    return true;
+    this.transitionsAtLastCollection = transitions;
+    return why;
   }
 }
 
@@ -61,14 +93,18 @@ export class IdleCollector {
  * Pure: the server asks it each tick.
  */
 export class Aftercare {
-  private since: { at: number; transitions: number; trimmed: boolean } | undefined;
+  private since: { at: number; transitions: number; trimmed: boolean; settle: boolean } | undefined;
 
   /** @param settleMs how long after the idle collection the second one runs */
   constructor(readonly settleMs = 6_000) {}
 
-  /** An idle collection ran at `now`, with the state machine's transition count then. */
-  collected(now: number, transitions: number): void {
-    this.since = { at: now, transitions, trimmed: false };
+  /**
+   * An idle collection ran at `now`, with the state machine's transition count then. `settle`
+   * false: the trim only (after a `work` collection, the heap is mostly alive: a second full
+   * collection would copy it again for little).
+   */
+  collected(now: number, transitions: number, settle = true): void {
+    this.since = { at: now, transitions, trimmed: false, settle };
   }
 
   /** What to do at this tick, if anything. */
@@ -81,6 +117,7 @@ export class Aftercare {
     }
     if (!s.trimmed) {
       s.trimmed = true;
+      if (!s.settle) this.since = undefined;
       return 'trim';
     }
     if (now - s.at < this.settleMs) return undefined;
@@ -113,8 +150,8 @@ export const LAST_RESORT = Number(process.versions.v8.split('.')[0]) >= 12;
  * keeps it on. On V8 11 the idle collection adds {@link lowMemoryCollection} (see
  * {@link collectIdle}).
  */
-export function collectCompacting(gc: NodeJS.GCFunction, alwaysCompact = process.execArgv.includes('--compact-on-every-full-gc')): void {
-  const collect = () => (LAST_RESORT ? gc({ type: 'major', execution: 'sync', flavor: 'last-resort' }) : gc());
+export function collectCompacting(gc: NodeJS.GCFunction, alwaysCompact = process.execArgv.includes('--compact-on-every-full-gc'), lastResort = LAST_RESORT): void {
+  const collect = () => (lastResort ? gc({ type: 'major', execution: 'sync', flavor: 'last-resort' }) : gc());
   if (alwaysCompact) return collect();
   setFlagsFromString('--compact-on-every-full-gc');
   try {
@@ -132,6 +169,18 @@ export function collectCompacting(gc: NodeJS.GCFunction, alwaysCompact = process
 export async function collectIdle(gc: NodeJS.GCFunction): Promise<string | undefined> {
   collectCompacting(gc);
   return LAST_RESORT ? undefined : lowMemoryCollection();
+}
+
+/**
+ * The collection after a burst of work whose results are held (reason `work`, see
+ * {@link IdleCollector}): one plain full collection. Not compacting every page, as the
+ * collections of a release do: the heap is mostly alive, and evacuating all of it maps a copy of
+ * every live object before the old pages go (a million held tasks: RSS 869 -> 1,186 MiB for a
+ * moment, then 454), a peak above anything the work itself reached; nor the last-resort or
+ * low-memory collections, which would mark it all again for little.
+ */
+export function collectHeld(gc: NodeJS.GCFunction): void {
+  gc();
 }
 
 /**

@@ -5,7 +5,7 @@ import {
   type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
 import type { ClusterEvent, ClusterProbe, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
-import { Aftercare, collectIdle, collectSettled, IdleCollector } from './idle-gc.js';
+import { Aftercare, collectHeld, collectIdle, collectSettled, IdleCollector } from './idle-gc.js';
 import { mallocTrim } from './malloc-trim.js';
 import { ReleaseBacklog } from './release-backlog.js';
 import { SchedulerState, type Command, type SchedulerConfig } from './state.js';
@@ -100,6 +100,8 @@ export class Scheduler implements DashboardSource {
   private saidNoLowMemory = false;
   /** An idle collection or its second one is under way (on Node 20 they end in a later task). */
   private collecting = false;
+  /** The last collection was of held work (idle-gc.ts, reason `work`), not of a release: for the trim's log line. */
+  private heldCollection = false;
 
   private constructor(private readonly opts: SchedulerOptions) {
     const cfg: Partial<SchedulerConfig> = {};
@@ -205,24 +207,35 @@ export class Scheduler implements DashboardSource {
   }
 
   /**
-   * The idle collection once a big release has settled, and what follows it (idle-gc.ts). On
+   * The idle collection once a big release has settled, or once a burst of work has with its
+   * results held, and what follows it (idle-gc.ts). On
    * Node 20 a collection finishes in a task V8 runs after this tick (its low-memory
    * collection), so each one is awaited before the next step, and none overlap.
    */
   private collectWhenIdle(gc: NodeJS.GCFunction): void {
     const after = this.aftercare.next(Date.now(), this.state.transitionCount);
-    if (after === 'trim') this.trimHeap('after the idle collection');
+    if (after === 'trim') this.trimHeap(this.heldCollection ? 'after the collection of held work' : 'after the idle collection');
     else if (after === 'settle') {
       const before = process.memoryUsage.rss();
       this.whenCollected(collectSettled(gc), () => this.trimHeap(`after a second collection, ${this.aftercare.settleMs / 1000} s idle`, before));
     }
-    if (!this.collecting && this.collector.shouldCollect(this.state.forgottenCount, this.state.transitionCount, this.state.tasks.size)) {
+    if (this.collecting) return;
+    const why = this.collector.shouldCollect(this.state.forgottenCount, this.state.transitionCount, this.state.tasks.size);
+    if (why === 'release') {
+      this.heldCollection = false;
       this.whenCollected(collectIdle(gc), () => {
         // What is left after the collection, to tell live leftovers (heap used) from memory the
         // process keeps without using it (RSS beyond the heap): bench/scale.ts reads this line.
         this.log(memoryLine(`idle collection after ${this.collector.lastReleased} tasks were forgotten`));
         this.aftercare.collected(Date.now(), this.state.transitionCount);
       });
+    } else if (why === 'work') {
+      this.heldCollection = true;
+      const before = process.memoryUsage.rss();
+      collectHeld(gc);
+      this.log(memoryLine(`collection after ${this.collector.lastWork} task state changes, ${this.state.tasks.size} tasks held (RSS before ${(before / 2 ** 20).toFixed(1)} MiB)`));
+      // The dead buffers' C memory is freed on V8's sweeper threads after it returns: trimmed a tick later.
+      this.aftercare.collected(Date.now(), this.state.transitionCount, false);
     }
   }
 
