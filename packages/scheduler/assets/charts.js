@@ -1,7 +1,7 @@
 // The uPlot charts. uPlot draws the axes, grid and scales; bars (task stream, progress,
 // histograms) are painted in its `draw` hook with its own value→pixel mapping, so every chart
 // shares one coordinate system, one resize path and one look.
-import { el, fmtRate, groupColor, widthOf } from './format.js';
+import { axisLabel, el, fmtRate, groupColor, widthOf } from './format.js';
 import { attachStreamInteraction } from './stream-interact.js';
 
 /* global uPlot */
@@ -175,7 +175,7 @@ export class StreamChart {
         size: 150,
         grid: { show: false },
         splits: () => this.rows.map((_, i) => i),
-        values: (_u, splits) => splits.map((i) => this.rows[n() - 1 - i] ?? ''),
+        values: (_u, splits) => splits.map((i) => axisLabel(this.rows[n() - 1 - i] ?? '')),
       },
       draw: (u) => this.draw(u),
     });

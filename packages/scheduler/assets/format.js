@@ -57,3 +57,20 @@ export function widthOf(container) {
 export function workerLink(name) {
   return el('a', { href: `worker?name=${encodeURIComponent(name)}`, class: 'worker-link', title: `${name}: its tasks, results, transfers and log` }, name);
 }
+
+/** Most characters of a name on a chart's 150 px label axis (12 px text). */
+export const AXIS_LABEL_CHARS = 22;
+
+/**
+ * A group or worker name as a chart's label axis shows it: on one line (uPlot draws a line per
+ * '\n', over the next row's label), control characters and whitespace runs as one space, as the
+ * tables show them; a longer name keeps its start and end around '…' (uPlot does not clip to
+ * the axis, so a long name lost its start off the canvas's edge). The tables give it whole.
+ */
+export function axisLabel(name, max = AXIS_LABEL_CHARS) {
+  const line = String(name).replace(/[\s\p{Cc}]+/gu, ' ').trim();
+  const chars = [...line];
+  if (chars.length <= max) return line;
+  const tail = Math.floor((max - 1) / 2);
+  return `${chars.slice(0, max - 1 - tail).join('')}…${chars.slice(chars.length - tail).join('')}`;
+}

@@ -2,7 +2,7 @@
 // first, then those of the current run), the same rows as a table, and the finished groups of
 // earlier runs collapsed below. Everything is bounded, so the page height is too, whatever ran.
 import { customPlot, refresh, clipped, themeColor } from './charts.js';
-import { el, groupColor } from './format.js';
+import { axisLabel, el, groupColor } from './format.js';
 import { STATE_COLORS } from './palette.js';
 
 /** Most group rows in the chart and table; further active groups are summed on one line. */
@@ -155,7 +155,7 @@ export class ProgressPanel {
         size: 150,
         grid: { show: false },
         splits: () => this.rows.map((_, i) => i),
-        values: (_u, splits) => splits.map((i) => this.rows[n() - 1 - i]?.group ?? ''),
+        values: (_u, splits) => splits.map((i) => axisLabel(this.rows[n() - 1 - i]?.group ?? '')),
       },
       draw: (u) => this.draw(u),
     });
