@@ -223,13 +223,14 @@ export class Client implements FutureHost {
   }
 
   /**
-   * Connects to a scheduler at `ws://host:port`. Rejects with a `HandshakeError` whose message
+   * Connects to a scheduler at `ws://host:port` (`wss://` with TLS; `ws+unix:PATH:/` for its
+   * `--unix-socket` on this machine). Rejects with a `HandshakeError` whose message
    * says what was refused (bad or missing token, protocol or package version mismatch) or why
    * the scheduler could not be reached.
    */
   static async connect(url: string, opts: ConnectOptions = {}): Promise<Client> {
-    if (typeof url !== 'string' || !/^wss?:\/\/[^/]+/.test(url)) {
-      throw new TypeError(`Client.connect: the scheduler address must look like ws://host:8786, got ${JSON.stringify(url)}`);
+    if (typeof url !== 'string' || !(/^wss?:\/\/[^/]+/.test(url) || /^ws\+unix:[^:]+:\//.test(url))) {
+      throw new TypeError(`Client.connect: the scheduler address must look like ws://host:8786 (or ws+unix:PATH:/ for a scheduler's --unix-socket), got ${JSON.stringify(url)}`);
     }
     checkOptionKeys(opts, CONNECT_OPTIONS, 'Client.connect');
     checkOptionKeys(opts.tls, TLS_OPTION_KEYS, 'Client.connect: tls', 'TLS option');

@@ -1,3 +1,4 @@
+import { chmodSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { WebSocketServer } from 'ws';
@@ -69,7 +70,9 @@ export function acceptConnections(server: Server | HttpsServer, opts: AcceptConn
       // Built on first use: the server's bound address is known once it listens.
       guard ??= new HostGuard({ self: opts.self, bindHost: boundHost(server), ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}) });
       const certProblem = clientCertProblem(req, opts.tls, opts.self);
-      const refusal = certProblem ?? guard.check(req, 'none');
+      // A Unix socket (listenUnix) has no host names to check: no browser page can reach it, and
+      // who may connect is the socket file's permissions.
+      const refusal = certProblem ?? (typeof server.address() === 'string' ? null : guard.check(req, 'none'));
       if (refusal === null) return done(true);
       log(`refused connection from ${req.socket.remoteAddress ?? '?'}: ${refusal}`);
       done(false, 403, `${refusal}\n`, { 'Content-Type': 'text/plain; charset=utf-8', ...(certProblem ? { 'Gluon-Requires': 'client-cert' } : {}) });
@@ -79,7 +82,7 @@ export function acceptConnections(server: Server | HttpsServer, opts: AcceptConn
   // call's failure, which its caller reports.
   wss.on('error', (err) => { if (server.listening) log(`websocket server error: ${err.message}`); });
   wss.on('connection', (ws, req) => {
-    const remote = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
+    const remote = req.socket.remoteAddress === undefined ? 'the Unix socket' : `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     void acceptConnection(ws, { ...opts, remote, log }, opts.welcome).then((r) => {
       if (!r) return;
       // Closed in the same read as its hello (the frame after it was garbage): never registered.
@@ -146,6 +149,62 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
     close: () => {
       accepting.close();
       return bound.close();
+    },
+  };
+}
+
+/** `ws+unix:PATH:/`: how a WebSocket client (ws) names a listener on the Unix socket at `path`. */
+export function unixSocketAddress(path: string): string {
+  return `ws+unix:${path}:/`;
+}
+
+/** Whether `address` names a listener on a Unix socket (see {@link unixSocketAddress}). */
+export function isUnixSocketAddress(address: string): boolean {
+  return address.startsWith('ws+unix:');
+}
+
+/** A listener on a Unix socket: its `ws+unix:` address and how to stop it. */
+export interface UnixListener {
+  address: string;
+  path: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on the Unix domain socket at `path` for the same handshaken connections as
+ * {@link listen}, for clients and workers on this machine. A frame between processes costs less
+ * here than over TCP loopback (no TCP stack; docs/internals.md, "(b): messages, system calls and
+ * wake-ups per round trip"). No TLS and no Host check (no browser reaches it); the token, if
+ * any, is still required, and the socket file is made readable and writable by its owner only.
+ * A file already at `path` is refused, not replaced.
+ */
+export async function listenUnix(path: string, opts: AcceptConnectionsOptions): Promise<UnixListener> {
+  if (opts.tls) throw new Error(`a Unix socket listener (${path}) does not speak TLS; it is for processes on this machine`);
+  const helloMs = opts.helloTimeoutMs ?? HELLO_TIMEOUT_MS;
+  const server = createServer(silentSocketTimeouts(helloMs), (_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
+    res.end(`this is a Gluon ${opts.self} endpoint; connect with a WebSocket client\n`);
+  });
+  const accepting = acceptConnections(server, opts);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      accepting.close();
+      reject(new Error(err.code === 'EADDRINUSE'
+        ? `cannot listen on the Unix socket ${path}: a file is already there (a scheduler running, or one that died without removing it)`
+        : `cannot listen on the Unix socket ${path}: ${err.message}`));
+    });
+    server.listen({ path, readableAll: false, writableAll: false }, () => resolve());
+  });
+  // Owner only, whatever the umask: the token is the only other check.
+  chmodSync(path, 0o600);
+  return {
+    address: unixSocketAddress(path),
+    path,
+    close: () => {
+      accepting.close();
+      server.closeAllConnections();
+      // Node removes the socket file when the server closes.
+      return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }

@@ -12,6 +12,7 @@ export const SCHEDULER_FLAGS = {
   insecure: flag.switch('allow --host beyond loopback without a token (warns loudly)'),
   port: flag.port('port for clients and workers (0: any free port)', '8786'),
   'allowed-host': flag.list('also accept this Host/Origin name (beyond loopback and --host)', 'NAME'),
+  'unix-socket': flag.string('also listen on this Unix socket, for clients and workers on this machine (ws+unix:PATH:/; not with TLS)', { arg: 'PATH' }),
   ...TOKEN_FLAGS,
   'dashboard-port': flag.port('port of the live dashboard (0: any free port)', '8787'),
   'no-dashboard': flag.switch('serve no dashboard'),
@@ -45,6 +46,8 @@ function main(): void {
     tls = loadTlsFiles({ cert: values['tls-cert'], key: values['tls-key'], ca: values['tls-ca'], requireClientCert: values['require-client-cert'] });
     if (tls && !tls.cert) throw new Error('--tls-ca alone does nothing on the scheduler: give --tls-cert and --tls-key to serve wss://');
     allowedHosts = parseAllowedHosts(values['allowed-host']);
+    if (values['unix-socket'] !== undefined && tls) throw new Error('--unix-socket with --tls-cert: a Unix socket does not speak TLS (it is for clients and workers on this machine); leave one of them out');
+    if (values['unix-socket'] === '') throw new Error('--unix-socket needs a path, got ""');
     // Else the dashboard's listen fails with a bare EADDRINUSE, as if another program held it.
     if (!values['no-dashboard'] && values.port !== 0 && values['dashboard-port'] === values.port) {
       throw new Error(`--dashboard-port ${values.port} is the scheduler's --port: give the dashboard another port (default 8787), or --no-dashboard`);
@@ -68,6 +71,7 @@ function main(): void {
     maxSendBacklogBytes: values['max-send-backlog'],
     ...(token ? { token } : {}),
     ...(tls ? { tls } : {}),
+    ...(values['unix-socket'] !== undefined ? { unixSocket: values['unix-socket'] } : {}),
     ...(values['dashboard-prefix'] ? { dashboardPrefix: values['dashboard-prefix'] } : {}),
   };
   const exposure = checkExposure({ program: 'gluon-scheduler', flag: '--host', host: opts.host, token, insecure: values.insecure, mutualTls: tls?.requireClientCert === true });
@@ -87,6 +91,7 @@ function main(): void {
     (s) => {
       // The address line comes last: whoever waits for it has seen everything else.
       if (s.dashboardUrl) process.stdout.write(`dashboard at ${s.dashboardUrl}\n`);
+      if (s.unixAddress) process.stdout.write(`scheduler also at ${s.unixAddress}\n`);
       process.stdout.write(`scheduler at ${s.address}\n`);
       let stopping = false;
       const stop = (sig: string) => {
@@ -106,6 +111,7 @@ function main(): void {
       if (err.code === 'EADDRNOTAVAIL') exitUsage(CLI.name, `cannot start: --host ${opts.host} is not an address of this machine (EADDRNOTAVAIL): give one of its addresses, or 0.0.0.0 for all of them`);
       // Node says only "getaddrinfo ENOTFOUND schedhost", naming no flag: a typo in --host.
       if (err.syscall === 'getaddrinfo') exitUsage(CLI.name, `cannot start: --host ${opts.host} is not a name this machine can resolve (${err.code}): give one of its addresses or host names, or 0.0.0.0 for all of them`);
+      if (opts.unixSocket !== undefined && err.message.includes(opts.unixSocket)) exitUsage(CLI.name, `cannot start: --unix-socket: ${err.message}`);
       exitUsage(CLI.name, `cannot start: ${err.message}`);
     },
   );

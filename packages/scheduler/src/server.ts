@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import {
   hopProbe,
-  CLIENT_TO_SCHEDULER, CloseCode, listen, tooLargeReason, WORKER_TO_SCHEDULER, type Connection, type Hello, type Inbound, type Listener,
+  CLIENT_TO_SCHEDULER, CloseCode, listen, listenUnix, tooLargeReason, type AcceptConnectionsOptions, type UnixListener, WORKER_TO_SCHEDULER, type Connection, type Hello, type Inbound, type Listener,
   type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
 import type { ClusterEvent, ClusterProbe, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
@@ -24,6 +24,11 @@ export interface SchedulerOptions {
   token?: string;
   /** TLS for the scheduler port (`wss://`) and the dashboard (HTTPS); see `TlsOptions`. */
   tls?: TlsOptions;
+  /**
+   * Also listen on the Unix domain socket at this path (`ws+unix:PATH:/`), for clients and
+   * workers on this machine: a frame costs less there than over TCP loopback. Not with `tls`.
+   */
+  unixSocket?: string;
   /** Dashboard port (default 8787; 0 picks a free one); `dashboard: false` turns it off. */
   dashboardPort?: number;
   dashboard?: boolean;
@@ -71,6 +76,8 @@ export class Scheduler implements DashboardSource {
   readonly state: SchedulerState;
   dashboardUrl: string | undefined;
   private listener!: Listener;
+  /** The listener on `unixSocket`, if any. */
+  private unixListener: UnixListener | undefined;
   private readonly workers = new Map<string, Connection>();
   private readonly clients = new Map<string, Connection>();
   /** Every handshaken connection still open, registered or not (closed on shutdown). */
@@ -116,18 +123,20 @@ export class Scheduler implements DashboardSource {
     return this.listener.address;
   }
 
+  /** `ws+unix:PATH:/` when it also listens on a Unix socket (`unixSocket`). */
+  get unixAddress(): string | undefined {
+    return this.unixListener?.address;
+  }
+
   static async start(opts: SchedulerOptions = {}): Promise<Scheduler> {
+    if (opts.unixSocket !== undefined && opts.tls) throw new Error(`unixSocket (${opts.unixSocket}) with tls: a Unix socket does not speak TLS; it is for processes on this machine`);
     const s = new Scheduler(opts);
     const ids = new WeakMap<Hello, string>();
-    s.listener = await listen({
+    const accept: AcceptConnectionsOptions = {
       self: 'scheduler',
       roles: ['client', 'worker'],
       // Every message is checked against its op's schema before it reaches the handlers below.
       inbound: { client: CLIENT_TO_SCHEDULER, worker: WORKER_TO_SCHEDULER },
-      host: opts.host ?? '127.0.0.1',
-      port: opts.port ?? 8786,
-      ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}),
-      ...(opts.tls ? { tls: opts.tls } : {}),
       ...(opts.token ? { token: opts.token } : {}),
       ...(opts.maxFrameBytes ? { maxFrameBytes: opts.maxFrameBytes } : {}),
       ...(opts.maxMessageBytes ? { maxMessageBytes: opts.maxMessageBytes } : {}),
@@ -149,7 +158,16 @@ export class Scheduler implements DashboardSource {
         if (hello.role === 'worker') s.workerConnected(id, conn, hello);
         else s.clientConnected(id, conn, hello);
       },
-    });
+    };
+    s.listener = await listen({ ...accept, host: opts.host ?? '127.0.0.1', port: opts.port ?? 8786, ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}), ...(opts.tls ? { tls: opts.tls } : {}) });
+    if (opts.unixSocket !== undefined) {
+      try {
+        s.unixListener = await listenUnix(opts.unixSocket, accept);
+      } catch (err) {
+        await s.listener.close();
+        throw err;
+      }
+    }
     const ttl = s.state.config.heartbeatTtlMs;
     s.timer = setInterval(() => {
       hopProbe?.mark('tick');
@@ -478,6 +496,7 @@ export class Scheduler implements DashboardSource {
     this.graced.clear();
     for (const c of this.open) c.close(CloseCode.going, 'scheduler shutting down');
     await this.dashboard?.close();
+    await this.unixListener?.close();
     await this.listener.close();
   }
 }

@@ -212,3 +212,25 @@ t.test('--dashboard-port equal to --port exits 2 saying so (not a bare EADDRINUS
   t.equal(await s.exit(), 2);
   t.match(s.out(), /gluon-scheduler: --dashboard-port 18795 is the scheduler's --port: give the dashboard another port \(default 8787\), or --no-dashboard/);
 });
+
+t.test('--unix-socket: also listens there and says so; a file already at the path exits 2 naming the flag', { skip: process.platform === 'win32' && 'no Unix sockets on Windows' }, async (t) => {
+  const { mkdtempSync, rmSync, writeFileSync, existsSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-unix-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 's.sock');
+  const s = start([], ['--port', '0', '--no-dashboard', '--token', 'x', '--unix-socket', path]);
+  t.teardown(() => s.child.kill('SIGKILL'));
+  await s.line(/scheduler at ws:\/\/127\.0\.0\.1:\d+\n/);
+  t.match(s.out(), new RegExp(`scheduler also at ws\\+unix:${path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:/\\n`));
+  t.ok(existsSync(path));
+  s.child.kill('SIGTERM');
+  await s.exit();
+  t.notOk(existsSync(path), 'the socket file is removed at shutdown');
+
+  const taken = join(dir, 'taken');
+  writeFileSync(taken, '');
+  const s2 = start([], ['--port', '0', '--no-dashboard', '--token', 'x', '--unix-socket', taken]);
+  t.equal(await s2.exit(), 2);
+  t.match(s2.out(), `gluon-scheduler: cannot start: --unix-socket: cannot listen on the Unix socket ${taken}: a file is already there`);
+});

@@ -39,7 +39,7 @@ const fail = (msg: string): never => exitUsage(CLI.name, msg);
 function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; insecure: boolean } {
   const { values, positionals } = parseCliOrExit(CLI);
   const scheduler = positionals[0]!;
-  if (!/^wss?:\/\/[^/]+/.test(scheduler)) fail(`the scheduler address must look like ws://host:8786, got "${scheduler}"`);
+  if (!/^wss?:\/\/[^/]+/.test(scheduler) && !/^ws\+unix:[^:]+:\//.test(scheduler)) fail(`the scheduler address must look like ws://host:8786 (or ws+unix:PATH:/ for a scheduler's --unix-socket), got "${scheduler}"`);
   let token: string | undefined;
   let allowedHosts: string[];
   let tls: TlsOptions | undefined;
