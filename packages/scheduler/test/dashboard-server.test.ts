@@ -174,6 +174,15 @@ t.test('token: a login form once, then an HttpOnly SameSite cookie; constant-tim
   ws.close();
   const still = await get(`${d.url}login`, { method: 'PUT' });
   t.equal(still.status, 405, 'login only accepts the form POST');
+  // A wrong token leaves `login` in the address bar: going there (Enter, a bookmark) is a GET,
+  // which led to a plain-text 401 without a session and `not found: /login` with one.
+  for (const [path, headers, who] of [['login', {}, 'no session'], ['login', { cookie }, 'a session'], ['logout', {}, 'no session'], ['logout', { cookie }, 'a session']] as const) {
+    const r = await get(`${d.url}${path}`, { headers, redirect: 'manual' });
+    t.equal(r.status, 303, `GET ${path} with ${who} goes to the front page`);
+    t.equal(r.headers.get('location'), './');
+    t.equal(r.headers.get('set-cookie'), null, 'and sets or clears nothing');
+  }
+  t.equal((await get(`${d.url}api/state`, { headers: { cookie } })).status, 200, 'a GET of logout does not end the session');
 });
 
 /** A raw HTTP request with the headers exactly as given (fetch may not let a test set Host). */

@@ -108,6 +108,12 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
       res.writeHead(303, { Location: './', 'Set-Cookie': auth.logout(req, isSecure(req)) }).end();
       return;
     }
+    if ((path === '/login' || path === '/logout') && (method === 'GET' || method === 'HEAD')) {
+      // A wrong token leaves `login` in the address bar; going there again is a GET: show the
+      // front page (the form, or the dashboard with a session). Nothing is set or cleared.
+      res.writeHead(303, { Location: './' }).end();
+      return;
+    }
     if (method !== 'GET' && method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       return send(res, 405, 'text/plain; charset=utf-8', `the dashboard is read-only: ${method} is not allowed (only GET and HEAD, and POST to login)\n`);
