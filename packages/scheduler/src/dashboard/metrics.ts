@@ -150,11 +150,14 @@ export class SchedulerMetrics {
       },
     });
     const perWorker = (name: string, help: string, value: (w: ReturnType<typeof alive>[number]) => number) => new Gauge({
-      name, help, labelNames: ['worker'], registers,
+      name, help, labelNames: ['worker', 'address'], registers,
       collect() {
         // Reset first: a worker that left must not keep reporting its last figures.
         this.reset();
-        for (const w of alive()) this.set({ worker: w.name }, value(w));
+        // Names need not be unique (two hosts given the same --name): the address (its data
+        // listener, one per live worker) keeps each its own series instead of one overwriting
+        // the other.
+        for (const w of alive()) this.set({ worker: w.name, address: w.address }, value(w));
       },
     });
     perWorker('gluon_worker_threads', 'Task threads of each connected worker', (w) => w.nthreads);
