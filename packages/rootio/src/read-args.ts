@@ -73,6 +73,21 @@ export function checkLocation(where: unknown): string {
   return where;
 }
 
+/**
+ * Throws a TypeError unless `into` (arrays()) is an earlier read's columns (an object of column
+ * name to column; null or undefined: none), and `reuse` (iterate()) a boolean. Any other `into`
+ * was quietly ignored (a column given instead of the read's object, `into: a.lep_n`, reused
+ * nothing), and a string's letters were taken for columns.
+ */
+export function checkReadValues(where: string, opts: { into?: unknown; reuse?: unknown }): void {
+  const into = opts.into;
+  if (into !== undefined && into !== null && (typeof into !== 'object' || Array.isArray(into) || ArrayBuffer.isView(into))) {
+    const what = ArrayBuffer.isView(into) ? `a ${into.constructor.name} (give the whole result of the earlier read, not one of its columns)` : showArg(into);
+    throw new TypeError(`${where}: into must be the columns of an earlier read (the object arrays() returned), got ${what}`);
+  }
+  if (opts.reuse !== undefined && typeof opts.reuse !== 'boolean') throw new TypeError(`${where}: reuse must be true or false, got ${showArg(opts.reuse)}`);
+}
+
 /** Largest delay Node's timers take (2^31 − 1 ms); a larger one fires at once. */
 const MAX_DELAY_MS = 2 ** 31 - 1;
 

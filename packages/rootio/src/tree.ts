@@ -9,7 +9,7 @@ import { ColumnMemory } from './column-memory.js';
 import type { Counts } from './counted-walk.js';
 import { ELEMENT_SIZE, type Column } from './types.js';
 import { entryRange } from './entry-range.js';
-import { ARRAYS_OPTIONS, checkNames, checkOptions, ITERATE_OPTIONS, showArg } from './read-args.js';
+import { ARRAYS_OPTIONS, checkNames, checkOptions, ITERATE_OPTIONS, checkReadValues, showArg } from './read-args.js';
 
 export interface RangeOptions {
   entryStart?: number;
@@ -145,6 +145,7 @@ export class TreeReader {
   async arrays(names: string[], opts: ArraysOptions = {}): Promise<Record<string, Column>> {
     checkNames(`arrays() of ${this.describe()}`, names);
     checkOptions(`arrays() of ${this.describe()}`, opts, ARRAYS_OPTIONS);
+    checkReadValues(`arrays() of ${this.describe()}`, opts);
     this.file.checkOpen(`arrays() of tree "${this.name}"`);
     const { start, stop } = entryRange(this.describe(), this.numEntries, opts);
     // Plain loops build the arrays here, not .map(): TurboFan's inlined map makes HOLEY arrays
@@ -248,6 +249,7 @@ export class TreeReader {
   async *iterate(names: string[], opts: IterateOptions = {}): AsyncGenerator<Batch> {
     checkNames(`iterate() of ${this.describe()}`, names);
     checkOptions(`iterate() of ${this.describe()}`, opts, ITERATE_OPTIONS);
+    checkReadValues(`iterate() of ${this.describe()}`, opts);
     this.file.checkOpen(`iterate() of tree "${this.name}"`);
     const step = opts.step ?? 100_000;
     if (!Number.isInteger(step) || step < 1) throw new RangeError(`iterate() of ${this.describe()}: step must be a positive integer, got ${showArg(step)}`);

@@ -96,3 +96,31 @@ t.test('values of the wrong kind name the option and show the value as given', a
   t.teardown(() => ok.close());
   t.equal(ok.keys().length, f.keys().length);
 });
+
+/**
+ * `into` that is not an earlier read's columns was quietly ignored (found by the new-user trial:
+ * `into: cols.lep_n`, one column instead of the read's object, reused nothing and said nothing),
+ * and `reuse: 'yes'` was taken as true.
+ */
+t.test('into must be an earlier read\'s columns, reuse a boolean', async (t) => {
+  const path = `${dir}uproot-small-dy-withoffsets.root`;
+  const f = await openRootFile(path);
+  t.teardown(() => f.close());
+  const name = f.keys().find((k) => k.className === 'TTree')!.name;
+  const tree = await f.tree(name);
+  const branch = tree.branches.find((b) => b.kind === 'scalar')!.name;
+  const first = await tree.arrays([branch], { entryStart: 0, entryStop: 2 });
+  const column = first[branch] as ArrayBufferView;
+  await t.rejects(tree.arrays([branch], { into: column } as never), {
+    name: 'TypeError',
+    message: new RegExp(`^arrays\\(\\) of tree "${name}" in \\S+: into must be the columns of an earlier read \\(the object arrays\\(\\) returned\\), got a ${column.constructor.name} \\(give the whole result of the earlier read, not one of its columns\\)$`),
+  });
+  await t.rejects(tree.arrays([branch], { into: 'abc' } as never), { name: 'TypeError', message: /: into must be the columns of an earlier read .*, got "abc"$/ });
+  await t.rejects(tree.arrays([branch], { into: [column] } as never), { name: 'TypeError', message: /: into must be .*, got \[/ });
+  await t.rejects(tree.iterate([branch], { step: 1, reuse: 'yes' } as never).next(), { name: 'TypeError', message: new RegExp(`^iterate\\(\\) of tree "${name}" in \\S+: reuse must be true or false, got "yes"$`) });
+  // What is right still reads, and null means none.
+  t.equal(((await tree.arrays([branch], { entryStart: 0, entryStop: 2, into: first }))[branch] as ArrayLike<number>).length, 2);
+  t.equal(((await tree.arrays([branch], { entryStart: 0, entryStop: 2, into: null } as never))[branch] as ArrayLike<number>).length, 2);
+  for await (const b of tree.iterate([branch], { step: 1, entryStop: 2, reuse: true })) t.equal((b.columns[branch] as ArrayLike<number>).length, 1);
+});
+

@@ -11,7 +11,7 @@ import type { BranchInfo } from '../branch.js';
 import { ColumnMemory, FRESH } from '../column-memory.js';
 import type { ArraysOptions, Batch, IterateOptions } from '../tree.js';
 import { entryRange } from '../entry-range.js';
-import { ARRAYS_OPTIONS, checkNames, checkOptions, ITERATE_OPTIONS, showArg } from '../read-args.js';
+import { ARRAYS_OPTIONS, checkNames, checkOptions, ITERATE_OPTIONS, checkReadValues, showArg } from '../read-args.js';
 import type { ByteSource } from '../source.js';
 import { type Column, type ElementType, type Nested, type TypedArray } from '../types.js';
 import { parsing } from '../meta/directory.js';
@@ -111,6 +111,7 @@ export class RNTupleReader {
   async arrays(names: string[], opts: ArraysOptions = {}): Promise<Record<string, Column>> {
     checkNames(`arrays() of RNTuple "${this.name}" in ${this.source.path}`, names, 'field');
     checkOptions(`arrays() of RNTuple "${this.name}" in ${this.source.path}`, opts, ARRAYS_OPTIONS);
+    checkReadValues(`arrays() of RNTuple "${this.name}" in ${this.source.path}`, opts);
     const { start, stop } = entryRange(`RNTuple "${this.name}" in ${this.source.path}`, this.numEntries, opts);
     const out: Record<string, Column> = {};
     const memory = opts.into ? new ColumnMemory(Object.values(opts.into)) : FRESH;
@@ -126,6 +127,7 @@ export class RNTupleReader {
   async *iterate(names: string[], opts: IterateOptions = {}): AsyncGenerator<Batch> {
     checkNames(`iterate() of RNTuple "${this.name}" in ${this.source.path}`, names, 'field');
     checkOptions(`iterate() of RNTuple "${this.name}" in ${this.source.path}`, opts, ITERATE_OPTIONS);
+    checkReadValues(`iterate() of RNTuple "${this.name}" in ${this.source.path}`, opts);
     const step = opts.step ?? 100_000;
     if (!Number.isInteger(step) || step < 1) throw new RangeError(`iterate() of RNTuple "${this.name}" in ${this.source.path}: step must be a positive integer, got ${showArg(step)}`);
     const { start, stop } = entryRange(`RNTuple "${this.name}" in ${this.source.path}`, this.numEntries, opts);
