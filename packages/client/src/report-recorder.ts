@@ -10,7 +10,12 @@ import type { ReportRecording } from '@gluon/protocol';
  * - published values: only each topic's latest value is kept (the page shows no other);
  * - bytes: past `maxBytes` the recording must restart from a fresh full state of the feed
  *   ({@link needsRestart}, then {@link restart}); what came before is dropped, and the page says so.
- *   Until the fresh state arrives, deltas are still kept, their bars sampled to stay under 1.5×.
+ *   Until the fresh state arrives, deltas are still kept, their bars sampled to stay under 1.5×
+ *   the bound; their other content (views, workers, log, rates) is kept whole, so a slow restart
+ *   (the fresh feed takes seconds to connect on a loaded machine) can leave the recording past
+ *   1.5× by that content alone. The fresh state is at most half the bound (its bars thinned), unless
+ *   its non-bar content alone is bigger. So the report holds at most 1.5 × `maxBytes` of
+ *   recording, plus the non-bar content of the deltas that arrived while one restart was pending.
  */
 
 /** Bounds of a recording; see {@link FeedRecorder}. */
@@ -84,7 +89,8 @@ export class FeedRecorder {
     // Past the bound the caller opens a fresh feed, and its state replaces all this; until it
     // arrives (seconds on a loaded machine) deltas keep coming. Kept, so a report that ends first
     // loses nothing, but their bars sampled so the recording stays under 1.5× the bound: at load
-    // ~16 a pending restart let a 30 kB recording reach 96 kB.
+    // ~16 a pending restart let a 30 kB recording reach 96 kB. Their non-bar content is not
+    // bounded here (see the class's JSDoc).
     while (this.bytes > this.limits.maxBytes * 1.5 && this.barsKept() > 1) this.halveBars();
   }
 

@@ -80,5 +80,7 @@ t.test('performanceReport: past its byte bound the recording restarts from a fre
   t.ok(rec.bounds.restartedAt > rec.start && rec.bounds.restartedAt <= rec.end, 'within the window');
   t.equal(rec.messages[0].type, 'state', 'from a fresh state');
   t.equal(rec.messages[0].time, rec.bounds.restartedAt);
-  t.ok(JSON.stringify(rec.messages).length < 2 * 30_000, `the recording stays near its bound (${JSON.stringify(rec.messages).length} bytes)`);
+  // Not its size: how far past the bound the deltas' non-bar content goes depends on how long the
+  // fresh feed takes to connect (54 kB in one run, 101 kB in another); report-recorder.test feeds
+  // the recorder a slow restart deterministically and checks the bound it states.
 });

@@ -103,3 +103,34 @@ t.test('while a restart is pending, deltas are kept with their bars sampled: the
   t.equal(rec.messages.length, 201, 'every delta is kept (its rates and the rest), only bars are sampled');
   t.equal(rec.end, T0 + 200 * 250, 'up to the last');
 });
+
+t.test('a slow restart: what a pending restart lets past 1.5× is the deltas\' non-bar content only, and the fresh state ends it', async (t) => {
+  // The end-to-end run cannot say how long the fresh feed takes to connect on a loaded machine;
+  // here the restart is as slow as we like: 100 deltas, each with bars and ~1 kB of log, arrive first.
+  const bound = 30_000;
+  const r = new FeedRecorder({ maxBytes: bound });
+  r.add(state(T0));
+  let i = 0;
+  while (!r.needsRestart) {
+    i++;
+    r.add(delta(T0 + i * 250, { stream: barsAt(T0 + i * 250, i * 20, 20) }));
+  }
+  let nonBar = 0;
+  for (let k = 1; k <= 100; k++) {
+    const time = T0 + (i + k) * 250;
+    const d = delta(time, { stream: barsAt(time, (i + k) * 20, 20), log: [{ time, kind: 'info', text: 'z'.repeat(1000) }] });
+    nonBar += JSON.stringify({ ...d, stream: [] }).length;
+    r.add(d);
+  }
+  const pending = JSON.stringify(r.recording('x', 'ws://s').messages).length;
+  t.ok(pending > 1.5 * bound, `the pending restart's non-bar content is not bounded: ${pending} bytes (bound ${bound})`);
+  t.ok(pending < 1.5 * bound + nonBar, `beyond 1.5× the bound only by it: ${pending} < ${1.5 * bound} + ${nonBar}`);
+  const rec = r.recording('x', 'ws://s');
+  t.ok(rec.bounds.barsKept < 200, `the bars are sampled meanwhile (${rec.bounds.barsKept} kept of ${rec.bounds.barsSeen})`);
+
+  const fresh = T0 + (i + 101) * 250;
+  r.restart(state(fresh, { stream: barsAt(fresh, 0, 2000) }));
+  const after = JSON.stringify(r.recording('x', 'ws://s').messages).length;
+  t.ok(after <= bound / 2, `the fresh state, its bars thinned, is at most half the bound: ${after} bytes`);
+  t.notOk(r.needsRestart, 'and no further restart is asked for');
+});
