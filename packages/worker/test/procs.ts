@@ -60,6 +60,17 @@ export function startCommand(command: string, args: string[], env: NodeJS.Proces
   child.stdout!.on('data', onData);
   child.stderr!.on('data', onData);
   let exit: number | string | undefined;
+  // A spawn that fails (EAGAIN, ENOMEM on a loaded machine) is an 'error' event on the child,
+  // thrown as an uncaught exception in the test process without a listener; here it ends the
+  // process's waits with its message instead (no 'exit' follows a failed spawn).
+  child.on('error', (err) => {
+    out += `\nspawn of ${command} failed: ${err.message}\n`;
+    if (exit === undefined && child.pid === undefined) {
+      exit = `spawn failed (${(err as NodeJS.ErrnoException).code ?? err.message})`;
+      live.delete(child);
+    }
+    for (const w of [...waiters]) w();
+  });
   child.on('exit', (code, signal) => {
     exit = code ?? signal ?? -1;
     live.delete(child);
@@ -94,12 +105,21 @@ export function startCommand(command: string, args: string[], env: NodeJS.Proces
     },
     exited(ms = 120_000) {
       return new Promise((res, rej) => {
-        if (exit !== undefined) return res(exit);
-        const timer = setTimeout(() => rej(new Error(`process still running after ${ms} ms; output:\n${out}`)), ms);
-        child.once('exit', (code, signal) => {
+        const check = () => {
+          if (exit === undefined) return;
+          done();
+          res(exit);
+        };
+        const timer = setTimeout(() => {
+          done();
+          rej(new Error(`process still running after ${ms} ms; output:\n${out}`));
+        }, ms);
+        const done = () => {
           clearTimeout(timer);
-          res(code ?? signal ?? -1);
-        });
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
       });
     },
     kill(sig = 'SIGTERM') {
@@ -165,8 +185,8 @@ export class RawClient {
     });
   }
 
-  /** Waits until every key has a `key-in-memory` or `task-erred`; returns them by key. */
-  async results(keys: string[], ms = 20_000): Promise<Map<string, Message>> {
+  /** Waits until every key has a `key-in-memory` or `task-erred` (bounded at 120 s, as every wait here); returns them by key. */
+  async results(keys: string[], ms = 120_000): Promise<Map<string, Message>> {
     const want = new Set(keys);
     const found = new Map<string, Message>();
     const deadline = Date.now() + ms;
