@@ -59,7 +59,7 @@ export function workerLink(name) {
 }
 
 /** Most characters of a name on a chart's 150 px label axis (12 px text). */
-export const AXIS_LABEL_CHARS = 22;
+export const AXIS_LABEL_CHARS = 20;
 
 /**
  * A group or worker name as a chart's label axis shows it: on one line (uPlot draws a line per
