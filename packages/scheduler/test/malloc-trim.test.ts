@@ -48,6 +48,13 @@ t.test('the real scheduler trims the C heap after its idle collection of a big r
   const worker = await connect(s.address, { role: 'worker', name: 'w', address: 'ws://127.0.0.1:1', nthreads: 64, memoryLimit: 0, pid: 1, host: 'test' }, { token: TOKEN });
   t.teardown(() => worker.conn.close());
   worker.conn.send({ op: 'holding', keys: {} });
+  // Heartbeats, as a real worker sends them: without them the scheduler expires this worker a TTL
+  // (30 s) after it registered, and on a loaded machine the 60,000 results may not all be back by
+  // then ("0 so far": with --heartbeat-ttl 400ms and the client 3 s late, none ever came).
+  const beat = setInterval(() => {
+    worker.conn.send({ op: 'heartbeat', metrics: { cpu: 0, rss: 0, memoryLimit: 0, executing: 0, ready: 0, stored: 0, storedBytes: 0, time: Date.now() } });
+  }, Math.max(50, Number(worker.welcome.heartbeatIntervalMs ?? 1000)));
+  t.teardown(() => clearInterval(beat));
   worker.conn.on('message', (m: Message) => {
     if (m.op === 'compute-task') worker.conn.send({ op: 'task-finished', key: m.key, nbytes: 8, typeName: 'number', start: 1, stop: 2, thread: 0, value: 1, hasValue: true });
   });
@@ -62,7 +69,7 @@ t.test('the real scheduler trims the C heap after its idle collection of a big r
     const slice = keys.slice(i, i + 5_000);
     client.conn.send({ op: 'update-graph', tasks: slice.map((key) => ({ key, fn: { module: 'm', export: 'e' }, args: [], deps: [] })), wants: slice });
   }
-  await until(() => done === n, `${n} results at the client (${done} so far)`);
+  await until(() => done === n, `${n} results at the client (${done} so far); stderr: ${s.stderr().slice(-400)}`);
   client.conn.send({ op: 'release-keys', keys });
   await until(() => /malloc_trim after the idle collection/.test(s.stderr()), `the trim's log line; stderr: ${s.stderr().slice(-400)}`);
   const m = /malloc_trim after the idle collection: (gave back|nothing to give back), RSS ([\d.]+) -> ([\d.]+) MiB/.exec(s.stderr());
