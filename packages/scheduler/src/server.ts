@@ -303,6 +303,7 @@ export class Scheduler implements DashboardSource {
         return this.workerRegistered(id, conn, hello, m);
       }
       const now = Date.now();
+      this.state.seen(id, now);
       switch (m.op) {
         case 'heartbeat': return this.dispatch(this.state.heartbeat(id, m.metrics, now));
         case 'task-finished': return this.dispatch(this.state.taskFinished(id, m, now));

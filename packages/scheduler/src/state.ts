@@ -302,6 +302,16 @@ export class SchedulerState extends Transitions {
     for (const f of fetchers) this.send({ worker: f.id }, { op: 'peer-gone', address: gone.address });
   }
 
+  /**
+   * Any message from a registered worker shows it alive, not only its heartbeat: a worker busy
+   * sending results whose heartbeat timer runs late (its loop full of task-finished frames) is
+   * not expired for it, nor is a protocol-level peer that answers tasks without heartbeats.
+   */
+  seen(id: string, now: number): void {
+    const ws = this.workers.get(id);
+    if (ws && now > ws.lastSeen) ws.lastSeen = now;
+  }
+
   heartbeat(id: string, metrics: WorkerMetrics, now: number): Command[] {
     const ws = this.workers.get(id);
     if (ws) {

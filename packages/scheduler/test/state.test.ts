@@ -273,6 +273,26 @@ t.test('heartbeats keep a worker; silence beyond the TTL removes it and reschedu
   t.equal(sim.state.tasks.get('t-2')!.deaths + sim.state.tasks.get('t-1')!.deaths, 1, 'the death is counted against its task');
 });
 
+t.test('any message from a worker shows it alive, not only a heartbeat', async (t) => {
+  const sim = new Sim({ heartbeatTtlMs: 1000 });
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.addWorker('w2');
+  sim.submit('c', [task('t-1'), task('t-2')]);
+  // w1 sends results and no heartbeat (its timer late behind them); w2 sends nothing.
+  sim.now = 900;
+  const busy = [...sim.state.workers.values()].find((w) => w.id === 'w1')!;
+  const first = sim.inbox.get('w1')![0]!;
+  sim.state.seen('w1', sim.now);
+  sim.finish('w1', first);
+  sim.now = 1500;
+  const { expired } = sim.state.tick(sim.now);
+  t.same(expired, ['w2'], 'the silent worker expires, the busy one does not');
+  t.equal(busy.lastSeen, 900);
+  sim.state.seen('w1', 800);
+  t.equal(busy.lastSeen, 900, 'a late-processed older time does not move it back');
+});
+
 t.test('a paused worker (over its memory limit) gets no new work until it recovers', async (t) => {
   const sim = new Sim();
   sim.addClient('c');
