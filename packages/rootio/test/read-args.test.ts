@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { fileURLToPath } from 'node:url';
 import { openRootFile } from '@gluon/rootio';
 
@@ -9,13 +9,18 @@ import { openRootFile } from '@gluon/rootio';
  */
 const dir = fileURLToPath(new URL('fixtures/skhep/', import.meta.url));
 
-t.test('TTree reads: names must be an array, and unknown option keys are refused', async (t) => {
+/** The small TTree file's tree and one of its scalar branches, closed at the test's end. */
+async function smallTree(t: Test) {
   const path = `${dir}uproot-small-dy-withoffsets.root`;
   const f = await openRootFile(path);
   t.teardown(() => f.close());
   const name = f.keys().find((k) => k.className === 'TTree')!.name;
   const tree = await f.tree(name);
-  const branch = tree.branches.find((b) => b.kind === 'scalar')!.name;
+  return { path, f, name, tree, branch: tree.branches.find((b) => b.kind === 'scalar')!.name };
+}
+
+t.test('TTree reads: names must be an array, and unknown option keys are refused', async (t) => {
+  const { path, name, tree, branch } = await smallTree(t);
   const where = `tree "${name}" in ${path}`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   await t.rejects(tree.arrays(branch as never), {
     name: 'TypeError', message: new RegExp(`^arrays\\(\\) of ${where}: the branch names must be an array of strings, got the string "${branch}" \\(give \\["${branch}"\\]\\)$`),
@@ -56,12 +61,7 @@ t.test('RNTuple reads and openRootFile check the same', async (t) => {
  * function", "" with ": no such file", and `ftp://` was looked for as a local file.
  */
 t.test('values of the wrong kind name the option and show the value as given', async (t) => {
-  const path = `${dir}uproot-small-dy-withoffsets.root`;
-  const f = await openRootFile(path);
-  t.teardown(() => f.close());
-  const name = f.keys().find((k) => k.className === 'TTree')!.name;
-  const tree = await f.tree(name);
-  const branch = tree.branches.find((b) => b.kind === 'scalar')!.name;
+  const { path, f, name, tree, branch } = await smallTree(t);
   await t.rejects(tree.arrays([branch], { entryStop: 5n } as never), { name: 'RangeError', message: /: entryStop must be an integer \(.*\), got 5n$/ });
   await t.rejects(tree.arrays([1n] as never), { name: 'TypeError', message: /: the branch names must be an array of strings, got \["1n"\]$/ });
   await t.rejects(tree.arrays([branch], 5n as never), { name: 'TypeError', message: /: the options must be an object, got 5n$/ });
@@ -103,12 +103,7 @@ t.test('values of the wrong kind name the option and show the value as given', a
  * and `reuse: 'yes'` was taken as true.
  */
 t.test('into must be an earlier read\'s columns, reuse a boolean', async (t) => {
-  const path = `${dir}uproot-small-dy-withoffsets.root`;
-  const f = await openRootFile(path);
-  t.teardown(() => f.close());
-  const name = f.keys().find((k) => k.className === 'TTree')!.name;
-  const tree = await f.tree(name);
-  const branch = tree.branches.find((b) => b.kind === 'scalar')!.name;
+  const { path, name, tree, branch } = await smallTree(t);
   const first = await tree.arrays([branch], { entryStart: 0, entryStop: 2 });
   const column = first[branch] as ArrayBufferView;
   await t.rejects(tree.arrays([branch], { into: column } as never), {

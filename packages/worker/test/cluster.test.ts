@@ -3,7 +3,7 @@
  * client (update-graph in, key-in-memory / task-erred out) and raw peers on its data listener.
  */
 import { pathToFileURL } from 'node:url';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { connect, type Message, type TaskSpec } from '@gluon/protocol';
 import { ALLOW_FIXTURES, fixture, getData, RawClient, startScheduler, startWorker, type Proc } from './procs.js';
 import { until } from '../../../test/helpers/until.js';
@@ -238,14 +238,19 @@ t.test('a worker still waiting for its scheduler stops cleanly on SIGTERM', asyn
   t.notMatch(w.output(), /connected to/);
 });
 
-t.test('a worker pointed at something that is not a Gluon scheduler (the dashboard\'s port: HTTP 404) stops at once saying so', async (t) => {
+/** A plain HTTP server on loopback answering every request (a WebSocket upgrade too) with `status` and `body`; its port. */
+async function plainServer(t: Test, status: number, type: string, body: string): Promise<number> {
   const { createServer } = await import('node:http');
-  const { start, workerCli } = await import('./procs.js');
-  // What a dashboard port answers a WebSocket upgrade with: a plain 404.
-  const http = createServer((_req, res) => { res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found: /\n'); });
+  const http = createServer((_req, res) => { res.writeHead(status, { 'Content-Type': type }).end(body); });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   t.teardown(() => new Promise<void>((r) => http.close(() => r())));
-  const port = (http.address() as { port: number }).port;
+  return (http.address() as { port: number }).port;
+}
+
+t.test('a worker pointed at something that is not a Gluon scheduler (the dashboard\'s port: HTTP 404) stops at once saying so', async (t) => {
+  const { start, workerCli } = await import('./procs.js');
+  // What a dashboard port answers a WebSocket upgrade with: a plain 404.
+  const port = await plainServer(t, 404, 'text/plain', 'not found: /\n');
   const w = start(workerCli, [`ws://127.0.0.1:${port}`, '--nthreads', '1']);
   procs.push(w);
   // Before, it logged "waiting for the scheduler" and retried for ever: whichever comes first.
@@ -256,15 +261,11 @@ t.test('a worker pointed at something that is not a Gluon scheduler (the dashboa
 });
 
 t.test('a worker pointed at a plain web server (HTTP 200, a directory listing) stops at once, naming the page by its title', async (t) => {
-  const { createServer } = await import('node:http');
   const { start, workerCli } = await import('./procs.js');
   // What `python3 -m http.server` answers (found by the new-user trial): before, the worker
   // logged the whole HTML page as its reason and retried for ever.
   const page = '<!DOCTYPE HTML>\n<html lang="en">\n<head>\n<title>Directory listing for /</title>\n</head>\n<body><ul><li>data_A.4lep.root</li></ul></body>\n</html>\n';
-  const http = createServer((_req, res) => { res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(page); });
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-  t.teardown(() => new Promise<void>((r) => http.close(() => r())));
-  const port = (http.address() as { port: number }).port;
+  const port = await plainServer(t, 200, 'text/html; charset=utf-8', page);
   const w = start(workerCli, [`ws://127.0.0.1:${port}`, '--nthreads', '1']);
   procs.push(w);
   const first = await Promise.race([w.exited(), w.waitFor(/waiting for the scheduler/).then(() => 'retrying', () => 'exited')]);
