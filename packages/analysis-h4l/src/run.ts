@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, LocalCluster, remote, TOKEN_HELP_ENV, type Future } from '@gluon/client';
 
 import { processChunk, type ChunkOptions, type SelectionName } from './chunk.js';
+import { ConfigError } from './config.js';
 import { listFiles, countEntries, noInputFilesMessage, scheduleChunks, EntryCache, type Chunk } from './dataset.js';
 import { mergeResults, treeMerge, type AnalysisResult } from './result.js';
 import { publishedM4l, referenceLumiFb } from './groups.js';
@@ -99,7 +100,12 @@ export class RunError extends Error { override name = 'RunError'; }
 export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promise<RunReport> {
   const t0 = performance.now();
   const { files, absent } = listFiles(opts.dataDir, opts.selection, opts.maxFiles);
-  if (files.length === 0) throw new RunError(noInputFilesMessage(opts.dataDir, opts.selection, absent));
+  // A local --data-dir without the selection's files is a bad value (exit 2, as in
+  // gluon-finalstates); over http(s) it may be the network (exit 1).
+  if (files.length === 0) {
+    const why = noInputFilesMessage(opts.dataDir, opts.selection, absent);
+    throw /^https?:\/\//i.test(opts.dataDir) ? new RunError(why) : new ConfigError(why);
+  }
   const cache = await new EntryCache(opts.cacheFile).load();
   const counts = await countEntries(files, cache);
   await cache.save();

@@ -138,7 +138,7 @@ t.test('a --data-dir that gives no files says why: missing, a file, or the Data/
   ];
   for (const [dir, re] of cases) {
     const run = await cli(['run', '--data-dir', dir, '--n-workers', '0', '--no-config']);
-    t.equal(run.code, 1, `${dir}: exit 1`);
+    t.equal(run.code, 2, `${dir}: exit 2, a bad value (as gluon-finalstates)`);
     t.match(run.stderr, re, `${dir}: run`);
     const dry = await cli(['run', '--data-dir', dir, '--dry-run', '--no-config']);
     t.equal(dry.code, 1);
