@@ -163,21 +163,12 @@ export function loadTlsFiles(files: TlsFiles, now = new Date()): TlsOptions | un
   const out: TlsOptions = {};
   if (files.ca) {
     out.ca = read('--tls-ca', files.ca);
-    const pems = out.ca.toString('utf8').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-    if (pems.length === 0) throw new Error(`--tls-ca ${files.ca}: no PEM certificate in it`);
-    for (const pem of pems) parseCert('--tls-ca', files.ca, pem);
+    checkCaBundle('--tls-ca', files.ca, out.ca);
   }
   if (files.cert && files.key) {
     out.cert = read('--tls-cert', files.cert);
     out.key = read('--tls-key', files.key);
-    const cert = parseCert('--tls-cert', files.cert, out.cert);
-    let key;
-    try {
-      key = createPrivateKey(out.key);
-    } catch (err) {
-      throw new Error(`--tls-key ${files.key}: not a PEM private key (${(err as Error).message})`);
-    }
-    if (!cert.checkPrivateKey(key)) throw new Error(`--tls-key ${files.key} is not the key of --tls-cert ${files.cert}`);
+    const cert = checkKeyPair(['--tls-cert', files.cert, out.cert], ['--tls-key', files.key, out.key]);
     if (new Date(cert.validTo) < now) throw new Error(`--tls-cert ${files.cert} expired on ${cert.validTo}`);
     if (new Date(cert.validFrom) > now) throw new Error(`--tls-cert ${files.cert} is not valid before ${cert.validFrom}`);
   }
@@ -222,26 +213,37 @@ export function readTlsMaterial(tls: TlsOptions, what = 'tls'): TlsOptions {
       throw new Error(`${what}.${field} ${v}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
   }
-  const name = (field: 'ca' | 'cert' | 'key') => `${what}.${field} ${source[field]}`;
   if ((out.cert === undefined) !== (out.key === undefined)) {
     throw new Error(`${what}.cert and ${what}.key go together: give both (the certificate and its private key)`);
   }
-  if (out.ca !== undefined) {
-    const pems = out.ca.toString().match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-    if (pems.length === 0) throw new Error(`${name('ca')}: no PEM certificate in it`);
-    for (const pem of pems) parseCert(`${what}.ca`, source.ca!, pem);
-  }
+  if (out.ca !== undefined) checkCaBundle(`${what}.ca`, source.ca!, out.ca);
   if (out.cert !== undefined && out.key !== undefined) {
-    const cert = parseCert(`${what}.cert`, source.cert!, out.cert);
-    let key;
-    try {
-      key = createPrivateKey(out.key);
-    } catch (err) {
-      throw new Error(`${name('key')}: not a PEM private key (${(err as Error).message})`);
-    }
-    if (!cert.checkPrivateKey(key)) throw new Error(`${name('key')} is not the key of ${name('cert')}`);
+    checkKeyPair([`${what}.cert`, source.cert!, out.cert], [`${what}.key`, source.key!, out.key]);
   }
   return out;
+}
+
+/** A CA bundle holds at least one certificate and each parses; errors name `flag` and `source` (a path or `(PEM text)`). */
+function checkCaBundle(flag: string, source: string, ca: string | Buffer): void {
+  const pems = ca.toString().match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (pems.length === 0) throw new Error(`${flag} ${source}: no PEM certificate in it`);
+  for (const pem of pems) parseCert(flag, source, pem);
+}
+
+/**
+ * The certificate of a `[flag, source, PEM]` pair, checked to parse and to be the key's: errors
+ * name each side by its flag (or field) and source, not OpenSSL's 'key values mismatch'.
+ */
+function checkKeyPair(cert: [string, string, string | Buffer], key: [string, string, string | Buffer]): X509Certificate {
+  const x = parseCert(cert[0], cert[1], cert[2]);
+  let k;
+  try {
+    k = createPrivateKey(key[2]);
+  } catch (err) {
+    throw new Error(`${key[0]} ${key[1]}: not a PEM private key (${(err as Error).message})`);
+  }
+  if (!x.checkPrivateKey(k)) throw new Error(`${key[0]} ${key[1]} is not the key of ${cert[0]} ${cert[1]}`);
+  return x;
 }
 
 function parseCert(flag: string, path: string, pem: string | Buffer): X509Certificate {
