@@ -43,6 +43,8 @@ export class IdleCollector {
   lastReleased = 0;
   /** Task state changes between the last two collections (for the log line). */
   lastWork = 0;
+  /** Why the last collection was made (for the log lines of what follows it). */
+  lastReason: IdleReason | undefined;
 
   /** @param threshold tasks forgotten since the last collection that make one worth its pause */
   constructor(readonly threshold = 50_000) {}
@@ -73,6 +75,7 @@ export class IdleCollector {
     if (!why) return false;
     this.lastReleased = released;
     this.lastWork = work;
+    this.lastReason = why;
     this.atLastCollection = forgotten;
     this.transitionsAtLastCollection = transitions;
     return why;

@@ -107,8 +107,6 @@ export class Scheduler implements DashboardSource {
   private saidNoLowMemory = false;
   /** An idle collection or its second one is under way (on Node 20 they end in a later task). */
   private collecting = false;
-  /** The last collection was of held work (idle-gc.ts, reason `work`), not of a release: for the trim's log line. */
-  private heldCollection = false;
 
   private constructor(private readonly opts: SchedulerOptions) {
     const cfg: Partial<SchedulerConfig> = {};
@@ -232,7 +230,7 @@ export class Scheduler implements DashboardSource {
    */
   private collectWhenIdle(gc: NodeJS.GCFunction): void {
     const after = this.aftercare.next(Date.now(), this.state.transitionCount);
-    if (after === 'trim') this.trimHeap(this.heldCollection ? 'after the collection of held work' : 'after the idle collection');
+    if (after === 'trim') this.trimHeap(this.collector.lastReason === 'work' ? 'after the collection of held work' : 'after the idle collection');
     else if (after === 'settle') {
       const before = process.memoryUsage.rss();
       this.whenCollected(collectSettled(gc), () => this.trimHeap(`after a second collection, ${this.aftercare.settleMs / 1000} s idle`, before));
@@ -240,7 +238,6 @@ export class Scheduler implements DashboardSource {
     if (this.collecting) return;
     const why = this.collector.shouldCollect(this.state.forgottenCount, this.state.transitionCount, this.state.tasks.size);
     if (why === 'release') {
-      this.heldCollection = false;
       this.whenCollected(collectIdle(gc), () => {
         // What is left after the collection, to tell live leftovers (heap used) from memory the
         // process keeps without using it (RSS beyond the heap): bench/scale.ts reads this line.
@@ -248,7 +245,6 @@ export class Scheduler implements DashboardSource {
         this.aftercare.collected(Date.now(), this.state.transitionCount);
       });
     } else if (why === 'work') {
-      this.heldCollection = true;
       const before = process.memoryUsage.rss();
       collectHeld(gc);
       this.log(memoryLine(`collection after ${this.collector.lastWork} task state changes, ${this.state.tasks.size} tasks held (RSS before ${(before / 2 ** 20).toFixed(1)} MiB)`));
