@@ -13,7 +13,10 @@
  *      the load average: under load, that wait is most of the tail; and what the machine's CPUs did
  *      meanwhile (/proc/stat: the hypervisor's steal, other processes' CPU, idle), over the run and
  *      per block of BLOCK_TRIPS round trips beside the count over 1 ms in each (`--only=b`: only
- *      (d) and (b))
+ *      (d) and (b)); and in the same run its floor (bench/round-trip-floor.ts: the same hops,
+ *      frames and transport with no Gluon, over ws and over plain net sockets), as many round
+ *      trips after as many unmeasured, in blocks interleaved with (b)'s → each floor's median,
+ *      p90, p99 and count over 1 ms, (b) ÷ the ws floor and the ws floor ÷ the net one
  *  (c) 2,000 tasks each returning a 100-bin Float64Array histogram of 10,000 random values,
  *      merged by treeReduce with fan-in 8 → total seconds (median of 3 runs)
  *  (d) LocalCluster.start to first result → ms (median of 3 starts)
@@ -40,6 +43,7 @@ import { loadavg } from 'node:os';
 import { cpuSeconds, ownCpuSeconds, runDelaySeconds } from './proc.js';
 import { schedulerLoopDelay, type LoopDelay } from './loop-delay.js';
 import { correlation, hostCpu, hostCpuSince, TICKS_PER_SECOND, type HostCpu } from './host-cpu.js';
+import { floorCpu, latencySummary, quantile, startFloor, type Floor, type FloorTransport, type LatencySummary } from './round-trip-floor.js';
 
 const { noop, inc, histogram, mergeHistograms } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -88,10 +92,6 @@ function rssMiB(pid: number): number {
 
 function median(xs: number[]): number {
   return quantile([...xs].sort((a, b) => a - b), 0.5);
-}
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
 async function mapThroughput(client: Client, n: number, offset: number, hold = false): Promise<{ rate: number; held?: unknown[] }> {
@@ -196,14 +196,17 @@ function loopDelayRows(id: string, what: string, d: LoopDelay | null): void {
   rows.push({ id, what: `scheduler event-loop delay p99, ${what} (max ${fmt(d.maxMs * 1000)} µs)`, value: d.p99Ms * 1000, unit: 'µs', target: NaN, higherIsBetter: false, dask: NaN });
 }
 
-/** (b)'s rows and note: median and p99 of the sorted latencies `lat` (µs), CPU, loop delay, GC. */
-function roundTripRows(lat: number[], cpuB0: CpuSnapshot, cpuB1: CpuSnapshot, loopB0: LoopDelay | null, loopB: LoopDelay | null,
-                       clientGc: { minor: number; minorMs: number; all: number; allMs: number }, [w0, w1]: [CpuSnapshot, CpuSnapshot]): void {
+/**
+ * (b)'s rows and note: median and p99 of the sorted latencies `lat` (µs), CPU (`cpuB`, seconds over
+ * (b)'s blocks), loop delay, GC, and each process's wait for a CPU (`waitB`, seconds).
+ */
+function roundTripRows(lat: number[], cpuB: CpuSnapshot, loopB0: LoopDelay | null, loopB: LoopDelay | null,
+                       clientGc: { minor: number; minorMs: number; all: number; allMs: number }, waitB: CpuSnapshot): void {
   const trips = ROUND_TRIPS.toLocaleString('en-US');
   rows.push({ id: 'b', what: `sequential submit(inc).result() × ${trips}, median`, value: quantile(lat, 0.5), unit: 'µs', target: 300, higherIsBetter: false, dask: 10_700 });
   rows.push({ id: 'b', what: `sequential submit(inc).result() × ${trips}, p99`, value: quantile(lat, 0.99), unit: 'µs', target: 1000, higherIsBetter: false, dask: NaN });
-  cpuRows('b', 'sequential submit(inc).result(), per round trip', cpuB0, cpuB1, ROUND_TRIPS);
-  loopDelayRows('b', 'during the round trips', loopB);
+  cpuRows('b', 'sequential submit(inc).result(), per round trip', { scheduler: 0, client: 0, workers: 0 }, cpuB, ROUND_TRIPS);
+  loopDelayRows('b', "during the round trips and their floor's blocks", loopB);
   if (Number.isFinite(stealPercent)) {
     rows.push({ id: 'b', what: "hypervisor steal during the round trips, share of the CPUs' time (/proc/stat; per block in a note)", value: stealPercent, unit: '%', target: NaN, higherIsBetter: false, dask: NaN });
   }
@@ -216,7 +219,7 @@ function roundTripRows(lat: number[], cpuB0: CpuSnapshot, cpuB1: CpuSnapshot, lo
     '; workers: see docs/internals.md (no metrics endpoint)');
   // What a loaded machine adds: the time each process's threads were ready to run and waited for
   // a CPU (most of the tail under load, docs/internals.md "Where the tail of (b) comes from").
-  const wait = (k: keyof CpuSnapshot) => fmt(((w1[k] - w0[k]) / ROUND_TRIPS) * 1e6);
+  const wait = (k: keyof CpuSnapshot) => fmt((waitB[k] / ROUND_TRIPS) * 1e6);
   notes.push(`(b) time waiting for a CPU per round trip (every thread, /proc schedstat): scheduler ${wait('scheduler')} µs, ` +
     `workers ${wait('workers')} µs, this client ${wait('client')} µs; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 }
@@ -309,6 +312,152 @@ function hostNotes(blocks: TripBlock[]): void {
     'Every round trip is in (b)\'s figures; bench/results/scheduler.json lists the blocks');
 }
 
+/** A floor's timed round trips in {@link timedRoundTrips}: latencies (µs) and its processes' CPU, wait and host ticks over its blocks. */
+interface FloorArm {
+  transport: FloorTransport; lat: number[];
+  cpu: { relay: number; worker: number; client: number }; wait: number; host: HostCpu;
+}
+
+/** (b)'s timed round trips and its floors', see {@link timedRoundTrips}. */
+interface TimedRoundTrips {
+  /** (b)'s latencies (µs, in order). */
+  lat: number[];
+  /** CPU seconds and seconds waiting for a CPU of (b)'s processes over (b)'s blocks only. */
+  cpuB: CpuSnapshot; waitB: CpuSnapshot;
+  blocks: TripBlock[];
+  /** This client's GC pauses within (b)'s blocks. */
+  clientGc: { minor: number; minorMs: number; all: number; allMs: number };
+  floors: FloorArm[];
+}
+
+/**
+ * ROUND_TRIPS of (b) and as many of each floor, in blocks of BLOCK_TRIPS interleaved A B C C B A
+ * (floor ws, floor net, (b), then back), so drift and the other jobs' load weigh on all three
+ * alike. Each process's CPU, wait for a CPU and this client's GC pauses are counted over its own
+ * arm's blocks only (the client is this process in all three).
+ */
+async function timedRoundTrips(cluster: LocalCluster, client: Client, floors: Floor[]): Promise<TimedRoundTrips> {
+  const zero = (): CpuSnapshot => ({ scheduler: 0, client: 0, workers: 0 });
+  const add = (acc: CpuSnapshot, a: CpuSnapshot, b: CpuSnapshot) => { for (const k of ['scheduler', 'client', 'workers'] as const) acc[k] += b[k] - a[k]; };
+  const lat: number[] = [];
+  const cpuB = zero(), waitB = zero();
+  const blocks: TripBlock[] = [];
+  const arms: FloorArm[] = floors.map((f) => ({ transport: f.transport, lat: [], cpu: { relay: 0, worker: 0, client: 0 }, wait: 0, host: { busy: 0, idle: 0, steal: 0 } }));
+  // This client's GC pauses, kept to (b)'s blocks by their start (entries arrive after the fact).
+  const gcs: Array<{ start: number; ms: number; minor: boolean }> = [];
+  const bSpans: Array<[number, number]> = [];
+  const keep = (entries: PerformanceEntry[]) => {
+    for (const e of entries) {
+      // A gc entry's detail.kind (not in @types/node's PerformanceEntry): 1 is a scavenge.
+      gcs.push({ start: e.startTime, ms: e.duration, minor: (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR });
+    }
+  };
+  const gcObserver = new PerformanceObserver((list) => keep(list.getEntries()));
+  gcObserver.observe({ entryTypes: ['gc'] });
+  const arm = [...floors.map((_, j) => j), -1]; // -1: (b)
+  try {
+    for (let round = 0; lat.length < ROUND_TRIPS || arms.some((a) => a.lat.length < ROUND_TRIPS); round++) {
+      for (const j of round % 2 ? [...arm].reverse() : arm) {
+        if (j < 0) {
+          const n = Math.min(BLOCK_TRIPS, ROUND_TRIPS - lat.length);
+          if (n === 0) continue;
+          const mark = blockMark(cluster);
+          const from = lat.length;
+          for (let i = 0; i < n; i++) {
+            const t0 = now();
+            await client.submit(inc, 2e6 + lat.length).result();
+            lat.push((now() - t0) * 1000);
+          }
+          const next = blockMark(cluster);
+          blocks.push(tripBlock(mark, next, lat.slice(from)));
+          bSpans.push([mark.at, next.at]);
+          add(cpuB, mark.cpu, next.cpu);
+          add(waitB, mark.wait, next.wait);
+          continue;
+        }
+        const a = arms[j]!, f = floors[j]!;
+        const n = Math.min(BLOCK_TRIPS, ROUND_TRIPS - a.lat.length);
+        if (n === 0) continue;
+        const c0 = floorCpu(f), h0 = hostCpu();
+        for (let i = 0; i < n; i++) {
+          const t0 = now();
+          await f.roundTrip();
+          a.lat.push((now() - t0) * 1000);
+        }
+        const c1 = floorCpu(f);
+        const h = hostCpuSince(h0, hostCpu());
+        a.host.busy += h.busy; a.host.idle += h.idle; a.host.steal += h.steal;
+        a.cpu.relay += c1.relay - c0.relay; a.cpu.worker += c1.worker - c0.worker; a.cpu.client += c1.client - c0.client;
+        a.wait += c1.wait - c0.wait;
+      }
+    }
+  } finally {
+    keep(gcObserver.takeRecords());
+    gcObserver.disconnect();
+  }
+  const clientGc = { minor: 0, minorMs: 0, all: 0, allMs: 0 };
+  for (const g of gcs) {
+    if (!bSpans.some(([t0, t1]) => g.start >= t0 && g.start < t1)) continue;
+    clientGc.all++; clientGc.allMs += g.ms;
+    if (g.minor) { clientGc.minor++; clientGc.minorMs += g.ms; }
+  }
+  return { lat, cpuB, waitB, blocks, clientGc, floors: arms };
+}
+
+/** (b)'s and the floors' figures side by side, for the JSON. */
+let floorFigures: Record<string, unknown> | undefined;
+
+/**
+ * Rows and a note for (b)'s floor: each floor's median and p99, (b) ÷ the ws floor (what Gluon
+ * adds to the same hops) and the ws floor ÷ the net one (ws's own share), and in the note their
+ * p90, p99.9, counts over 1 ms, CPU and wait per round trip and the steal in each arm's blocks.
+ */
+function floorRows(b: LatencySummary, t: TimedRoundTrips): void {
+  const s = t.floors.map((a) => ({ a, s: latencySummary(a.lat) }));
+  const ws = s.find((x) => x.a.transport === 'ws');
+  const net = s.find((x) => x.a.transport === 'net');
+  const stealPc = (h: HostCpu) => (100 * h.steal) / (h.busy + h.idle + h.steal || 1);
+  const row = (what: string, value: number, unit: string) => rows.push({ id: 'b', what, value, unit, target: NaN, higherIsBetter: false, dask: NaN });
+  const trips = ROUND_TRIPS.toLocaleString('en-US');
+  for (const { a, s: x } of s) {
+    const what = a.transport === 'ws' ? 'floor: the same hops with no Gluon, ws over the Unix socket' : 'floor over plain net Unix sockets (no ws)';
+    row(`${what} × ${trips}, median`, x.median, 'µs');
+    row(`${what} × ${trips}, p99`, x.p99, 'µs');
+  }
+  if (ws) {
+    row('(b) ÷ floor (ws), median', b.median / ws.s.median, 'ratio');
+    row('(b) ÷ floor (ws), p99', b.p99 / ws.s.p99, 'ratio');
+  }
+  if (ws && net) {
+    row('floor ws ÷ floor net (ws\'s own share), median', ws.s.median / net.s.median, 'ratio');
+    row('floor ws ÷ floor net, p99', ws.s.p99 / net.s.p99, 'ratio');
+  }
+  const per = (x: number, n: number) => fmt((x / n) * 1e6);
+  const line = (name: string, x: LatencySummary) => `${name} median ${fmt(x.median)} µs, p90 ${fmt(x.p90)}, p99 ${fmt(x.p99)}, p99.9 ${fmt(x.p999)}, ${x.over1ms} of ${x.count.toLocaleString('en-US')} over 1 ms`;
+  const bWait = t.waitB.scheduler + t.waitB.client + t.waitB.workers;
+  notes.push('(b) and its floor (bench/round-trip-floor.ts: a relay process in the scheduler\'s place and a worker process whose main thread posts to a ' +
+    'worker_thread, the same four frames of the same byte sizes and two thread hand-offs, no Gluon), interleaved in blocks of ' +
+    `${BLOCK_TRIPS} (A B C C B A), each after ${WARM_TRIPS.toLocaleString('en-US')} unmeasured: ${line('(b)', b)}; ` +
+    s.map(({ a, s: x }) => `${line(`floor ${a.transport}`, x)}`).join('; ') + '. CPU per round trip: (b) scheduler ' +
+    `${per(t.cpuB.scheduler, b.count)}, workers ${per(t.cpuB.workers, b.count)}, client ${per(t.cpuB.client, b.count)} µs; ` +
+    s.map(({ a, s: x }) => `floor ${a.transport} relay ${per(a.cpu.relay, x.count)}, worker ${per(a.cpu.worker, x.count)}, client ${per(a.cpu.client, x.count)} µs`).join('; ') +
+    `. Our processes' wait for a CPU per round trip: (b) ${per(bWait, b.count)} µs, ` +
+    s.map(({ a, s: x }) => `floor ${a.transport} ${per(a.wait, x.count)} µs`).join(', ') +
+    `. Steal in each arm's blocks: (b) ${stealPercent.toFixed(1)}%, ` + s.map(({ a }) => `floor ${a.transport} ${stealPc(a.host).toFixed(1)}%`).join(', ') +
+    `. The scheduler's event-loop delay and GC figures above span the floors' blocks too (the scheduler idle in them); load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+  floorFigures = {
+    b, blockTrips: BLOCK_TRIPS, order: 'A B C C B A: floor ws, floor net, (b), (b), floor net, floor ws, …',
+    floors: Object.fromEntries(s.map(({ a, s: x }) => [a.transport, {
+      ...x, cpuPerTripUs: { relay: (a.cpu.relay / x.count) * 1e6, worker: (a.cpu.worker / x.count) * 1e6, client: (a.cpu.client / x.count) * 1e6 },
+      waitPerTripUs: (a.wait / x.count) * 1e6, stealPercent: stealPc(a.host),
+    }])),
+    bCpuPerTripUs: { scheduler: (t.cpuB.scheduler / b.count) * 1e6, workers: (t.cpuB.workers / b.count) * 1e6, client: (t.cpuB.client / b.count) * 1e6 },
+    bWaitPerTripUs: (bWait / b.count) * 1e6, bStealPercent: stealPercent,
+    ...(ws ? { bOverFloorWs: { median: b.median / ws.s.median, p99: b.p99 / ws.s.p99 } } : {}),
+    ...(ws && net ? { floorWsOverNet: { median: ws.s.median / net.s.median, p99: ws.s.p99 / net.s.p99 } } : {}),
+  };
+}
+
 async function main(): Promise<void> {
   console.log('gluon scheduler benchmark: 2 worker processes × 1 thread on this machine\n');
   const d = await startToFirstResult();
@@ -330,6 +479,10 @@ async function shapes(cluster: LocalCluster, d: { ms: number }): Promise<void> {
     // (b) on a settled cluster, before the maps: WARM_TRIPS unmeasured round trips warm the
     // sequential path's code in every process, then ROUND_TRIPS are timed, with this client's GC
     // pauses. The warm-up's own first and last thousand are in a note: how far from settled it began.
+    // The floor of both transports (bench/round-trip-floor.ts) gets as many unmeasured round trips,
+    // and its timed ones are interleaved with (b)'s (timedRoundTrips).
+    const floors = [await startFloor('ws'), await startFloor('net')];
+    for (const f of floors) for (let i = 0; i < WARM_TRIPS; i++) await f.roundTrip();
     const warm: number[] = [];
     for (let i = 0; i < WARM_TRIPS; i++) {
       const t0 = now();
@@ -342,40 +495,20 @@ async function shapes(cluster: LocalCluster, d: { ms: number }): Promise<void> {
     };
     notes.push(`(b) warm-up: ${WARM_TRIPS.toLocaleString('en-US')} unmeasured round trips (WARM_TRIPS); the first 1,000: ${thousand(warm.slice(0, 1000))}; ` +
       `the last 1,000: ${thousand(warm.slice(-1000))}`);
-    const lat: number[] = [];
     const loopB0 = await schedulerLoopDelay(cluster.dashboardUrl);
-    const clientGc = { minor: 0, minorMs: 0, all: 0, allMs: 0 };
-    const gcObserver = new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) {
-        clientGc.all++;
-        clientGc.allMs += e.duration;
-        // A gc entry's detail.kind (not in @types/node's PerformanceEntry): 1 is a scavenge.
-        if ((e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) { clientGc.minor++; clientGc.minorMs += e.duration; }
-      }
-    });
-    gcObserver.observe({ entryTypes: ['gc'] });
-    const cpuB0 = cpuSnapshot(cluster);
-    const waitB0 = runQueueSnapshot(cluster);
-    const blocks: TripBlock[] = [];
-    let mark = blockMark(cluster);
-    for (let i = 0; i < ROUND_TRIPS; i++) {
-      const t0 = now();
-      await client.submit(inc, 2e6 + i).result();
-      lat.push((now() - t0) * 1000);
-      if ((i + 1) % BLOCK_TRIPS === 0 || i + 1 === ROUND_TRIPS) {
-        const next = blockMark(cluster);
-        blocks.push(tripBlock(mark, next, lat.slice(i + 1 - ((i % BLOCK_TRIPS) + 1), i + 1)));
-        mark = next;
-      }
+    let timed: TimedRoundTrips;
+    try {
+      timed = await timedRoundTrips(cluster, client, floors);
+    } finally {
+      for (const f of floors) await f.close();
     }
-    const cpuB1 = cpuSnapshot(cluster);
-    const waitB1 = runQueueSnapshot(cluster);
-    gcObserver.disconnect();
     const loopB = await schedulerLoopDelay(cluster.dashboardUrl);
-    hostNotes(blocks);
+    const { lat, cpuB, waitB, clientGc } = timed;
+    hostNotes(timed.blocks);
     lat.sort((x, y) => x - y);
     if (ONLY_B) {
-      roundTripRows(lat, cpuB0, cpuB1, loopB0, loopB, clientGc, [waitB0, waitB1]);
+      roundTripRows(lat, cpuB, loopB0, loopB, clientGc, waitB);
+      floorRows(latencySummary(lat), timed);
       return;
     }
 
@@ -400,7 +533,8 @@ async function shapes(cluster: LocalCluster, d: { ms: number }): Promise<void> {
     const rss = rssMiB(cluster.schedulerProcess.pid);
     rows.push({ id: 'e', what: 'scheduler RSS, 50,000 tasks held', value: rss, unit: 'MiB', target: 150, higherIsBetter: false, dask: 422 });
     client.release(a50.held as never);
-    roundTripRows(lat, cpuB0, cpuB1, loopB0, loopB, clientGc, [waitB0, waitB1]);
+    roundTripRows(lat, cpuB, loopB0, loopB, clientGc, waitB);
+    floorRows(latencySummary(lat), timed);
 
     // What a release of 50,000 results costs the next requests: not part of (b), which runs on a
     // settled cluster; docs/internals.md ("Where the tail of (b) comes from") has the figures.
@@ -536,7 +670,7 @@ function report(): void {
   const file = join(out, 'scheduler.json');
   writeFileSync(file, `${JSON.stringify({
     date: new Date().toISOString(), node: process.version, cluster: '2 worker processes × 1 thread, LocalCluster',
-    baseline: 'Dask distributed 2026.7, same shapes, same machine kind', rows, notes, bBlocks: tripBlocks,
+    baseline: 'Dask distributed 2026.7, same shapes, same machine kind', rows, notes, bBlocks: tripBlocks, bFloor: floorFigures,
   }, null, 2)}\n`);
   console.log(`\nwritten to ${file}`);
 }
