@@ -169,3 +169,35 @@ t.test('with a token: the login form once, then the dashboard through its cookie
   await page.goto(`${d.url}api/state`);
   t.match(await page.textContent('body'), /requires the scheduler token/, 'and the old session no longer opens the state');
 });
+
+t.test('with a token: no console error on the login form, after a wrong token, or once logged in', { skip }, async (t) => {
+  // Chromium logs every page answered with an error status as a console error ("Failed to load
+  // resource: … 401"): the login form, a page the browser is meant to show, was served as a 401.
+  const source = new MemorySource({ workers: [] });
+  const d = await startDashboard(source, { host: '127.0.0.1', port: 0, token: 'console-token' });
+  t.teardown(() => d.close());
+  const browser = await launch(t);
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`${page.url()}: ${m.text()}`);
+  });
+  await page.goto(d.url);
+  await page.waitForSelector('input[name=token]');
+  t.same(errors.splice(0), [], 'the login form');
+  await page.fill('input[name=token]', 'wrong');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('p.err');
+  t.match(await page.textContent('p.err'), /Wrong token/);
+  t.same(errors.splice(0), [], 'the login form again, saying the token was wrong');
+  await page.fill('input[name=token]', 'console-token');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('#conn.up', { timeout: 15_000 });
+  source.emit({ kind: 'publish', topic: 'answer', value: 42, time: Date.now() });
+  await page.waitForSelector('.result[data-topic="answer"] .big', { timeout: 10_000 });
+  t.same(errors.splice(0), [], 'the dashboard once logged in');
+  await page.click('form.logout button');
+  await page.waitForSelector('input[name=token]', { timeout: 15_000 });
+  t.same(errors.splice(0), [], 'logged out: the login form');
+});

@@ -52,8 +52,10 @@ t.test('served: the page behind the login, api/worker by name', async (t) => {
   t.teardown(() => d.close());
   const auth = { headers: { Authorization: 'Bearer secret-token' } };
   let r = await fetch(`${d.url}worker?name=w9`);
-  t.equal(r.status, 401, 'no session: no page');
-  t.match(await r.text(), /name="token"/, 'but the login form');
+  t.equal(r.status, 200, 'no session: the login form, a page to show');
+  const form = await r.text();
+  t.match(form, /name="token"/, 'the login form');
+  t.notMatch(form, /worker-page\.js/, 'not the page');
   r = await fetch(`${d.url}api/worker?name=w9`);
   t.equal(r.status, 401, 'nor its data');
   r = await fetch(`${d.url}worker?name=w9`, auth);

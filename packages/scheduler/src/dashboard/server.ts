@@ -127,7 +127,10 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     const asset = assets.get(path);
     if (asset && path !== '/assets/index.html') return sendAsset(res, asset, method);
     if (!auth.allows(req)) {
-      if (path === '/' || path === '/index.html' || path === '/worker') return send(res, 401, 'text/html; charset=utf-8', loginPage(''), method);
+      // A page the browser shows: the login form, as a page (200). Served as a 401, Chromium
+      // logged every visit to it as a console error ("Failed to load resource"); the data
+      // below (api/…, live, metrics) still answers 401 to scripts.
+      if (path === '/' || path === '/index.html' || path === '/worker') return send(res, 200, 'text/html; charset=utf-8', loginPage(''), method);
       return send(res, 401, 'text/plain; charset=utf-8', 'this dashboard requires the scheduler token: log in on its front page, or send Authorization: Bearer <token>\n', method);
     }
     if (path === '/' || path === '/index.html') return sendAsset(res, page, method);
@@ -174,7 +177,8 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     if (!auth.verify(given)) {
       const next = throttle.failed(client, clock());
       if (next > 0) return tooManyAttempts(res, next);
-      return send(res, 401, 'text/html; charset=utf-8', loginPage('Wrong token.'));
+      // The form again, saying so: a page to show (200, as above), no session set.
+      return send(res, 200, 'text/html; charset=utf-8', loginPage('Wrong token.'));
     }
     throttle.succeeded(client);
     res.writeHead(303, { Location: './', 'Set-Cookie': auth.login(isSecure(req)) }).end();
