@@ -114,6 +114,19 @@ export interface TreeReduceOptions {
 }
 const TREE_REDUCE_OPTIONS: OptionKeys<TreeReduceOptions> = { fanIn: true };
 
+/**
+ * A condition of the cluster the scheduler reported (its `warning` message): why results may be
+ * slow to come, as opposed to an error of a task. `memory-stall`: tasks wait and every worker
+ * is paused for memory (over its memory limit, it starts nothing until it is below 90% of it).
+ */
+export interface ClusterWarning {
+  kind: string;
+  /** what the scheduler said, with its figures (workers, their memory and limits, tasks waiting). */
+  text: string;
+  /** when this client heard it (ms since epoch). */
+  time: number;
+}
+
 /** Rounds of fetching a result before giving up (each round re-asks who holds it). */
 const MAX_FETCH_ROUNDS = 20;
 
@@ -150,6 +163,9 @@ export class Client implements FutureHost {
   private linkDown = false;
   /** Times this client reconnected to its scheduler. */
   reconnects = 0;
+  /** The scheduler's warnings in force, by kind (see {@link warnings}). */
+  private readonly activeWarnings = new Map<string, ClusterWarning>();
+  private readonly warningListeners = new Set<(w: ClusterWarning & { active: boolean }) => void>();
   // Graph updates and releases made within one tick leave as one message each.
   private pendingTasks: TaskSpec[] = [];
   private readonly pendingKeys = new Set<string>();
@@ -183,6 +199,24 @@ export class Client implements FutureHost {
   /** The scheduler's id for this client (a new one after each reconnect). */
   get id(): string {
     return this.clientId;
+  }
+
+  /**
+   * The cluster conditions the scheduler reports now (e.g. `memory-stall`: tasks wait and every
+   * worker is paused for memory), each also written to stderr as `gluon client: scheduler: …`
+   * when it begins and ends. Empty when nothing is wrong.
+   */
+  get warnings(): ClusterWarning[] {
+    return [...this.activeWarnings.values()];
+  }
+
+  /**
+   * Calls `listener` whenever the scheduler reports a cluster condition beginning (`active`) or
+   * ending; returns the function that stops it.
+   */
+  onWarning(listener: (w: ClusterWarning & { active: boolean }) => void): () => void {
+    this.warningListeners.add(listener);
+    return () => this.warningListeners.delete(listener);
   }
 
   /** Whether the scheduler connection is up right now (false while reconnecting or closed). */
@@ -1099,6 +1133,7 @@ export class Client implements FutureHost {
   }
 
   private onMessage(m: Message): void {
+    if (m.op === 'warning') return this.warned(m);
     const state = typeof m.key === 'string' ? this.keys.get(m.key) : undefined;
     if (!state) return;
     switch (m.op) {
@@ -1124,9 +1159,20 @@ export class Client implements FutureHost {
     }
   }
 
+  /** A cluster condition began or ended (the scheduler's `warning`): kept, said on stderr, passed on. */
+  private warned(m: Message): void {
+    const w = { kind: String(m.kind), text: String(m.text), time: Date.now() };
+    if (m.active === true) this.activeWarnings.set(w.kind, w);
+    else this.activeWarnings.delete(w.kind);
+    process.stderr.write(`gluon client: scheduler: ${w.text}\n`);
+    for (const l of this.warningListeners) l({ ...w, active: m.active === true });
+  }
+
   /** The scheduler connection dropped: reconnect (within the limit) unless the client closed. */
   private onLost(why: string): void {
     if (this.closed || this.reconnecting) return;
+    // Conditions the scheduler reported held for that connection; on the next it says again what holds.
+    this.activeWarnings.clear();
     const limit = this.opts.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS;
     if (limit === 0) return this.onClose(why);
     process.stderr.write(`gluon client: ${why}; reconnecting to ${this.url} (for up to ${formatMs(limit)})\n`);

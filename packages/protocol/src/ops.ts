@@ -150,6 +150,11 @@ export const SCHEDULER_TO_CLIENT = {
     cancelled: obj({ op, key }),
     'key-lost': obj({ op, key }),
     'who-has-reply': obj({ op, replyTo: id, whoHas: recordOf(addresses) }),
+    /**
+     * A condition of the cluster the client should hear of (protocol 6): `active` when it begins,
+     * false when it ends. `memory-stall`: tasks wait and every worker is paused for memory.
+     */
+    warning: obj({ op, kind: str({ nonEmpty: true }), active: bool, text: str() }),
   },
 } as const satisfies Direction;
 

@@ -4,9 +4,10 @@ import { readFileSync } from 'node:fs';
  * The wire protocol's version. Bump it whenever a message changes shape; peers that disagree
  * refuse each other at the handshake instead of misreading each other later. 5: a compute-task's
  * `deps` is an array of `{key, holders, value?}`, no longer objects keyed by task key (`deps`,
- * `values`).
+ * `values`). 6: the scheduler may send a client `warning` (a cluster condition, such as every
+ * worker paused for memory while tasks wait), which a client of protocol 5 would refuse.
  */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 /** This package's version, sent in every hello so that mismatched installs are named. */
 export const PACKAGE_VERSION: string = (

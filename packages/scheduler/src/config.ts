@@ -20,6 +20,11 @@ export interface SchedulerConfig {
   orphanGraceMs: number;
   /** How long a task a client saw in memory waits for its holder to re-register (see recovery.ts). */
   holderWaitMs: number;
+  /**
+   * How long tasks must have waited with every worker paused for memory before the scheduler
+   * says the cluster is stuck (its log, the dashboard, the clients; see memory-stall.ts).
+   */
+  memoryStallMs: number;
 }
 
 export const DEFAULT_CONFIG: SchedulerConfig = {
@@ -30,4 +35,5 @@ export const DEFAULT_CONFIG: SchedulerConfig = {
   inlineBudgetBytes: 32 * 1024 * 1024,
   orphanGraceMs: 60_000,
   holderWaitMs: 15_000,
+  memoryStallMs: 10_000,
 };

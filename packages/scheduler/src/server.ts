@@ -38,6 +38,11 @@ export interface SchedulerOptions {
   dashboardSessionTtlMs?: number;
   heartbeatTtlMs?: number;
   /**
+   * How long tasks must wait with every worker paused for memory before the scheduler says the
+   * cluster is stuck, in its log, on the dashboard and to its clients (default 10 s).
+   */
+  memoryStallMs?: number;
+  /**
    * How long a client whose connection was lost (not closed by the client) keeps its keys: if
    * it reconnects within this time (same session), it finds its results where they were instead
    * of having them recomputed. Default 60 s; 0 releases them at once.
@@ -111,6 +116,7 @@ export class Scheduler implements DashboardSource {
   private constructor(private readonly opts: SchedulerOptions) {
     const cfg: Partial<SchedulerConfig> = {};
     if (opts.heartbeatTtlMs !== undefined) cfg.heartbeatTtlMs = opts.heartbeatTtlMs;
+    if (opts.memoryStallMs !== undefined) cfg.memoryStallMs = opts.memoryStallMs;
     if (opts.allowedFailures !== undefined) cfg.allowedFailures = opts.allowedFailures;
     this.state = new SchedulerState(cfg);
     this.log = opts.log ?? ((l) => process.stderr.write(`${new Date().toISOString()} scheduler: ${l}\n`));
@@ -206,7 +212,8 @@ export class Scheduler implements DashboardSource {
    * into a registration the scheduler has already forgotten.
    */
   private tick(): void {
-    const { commands, expired } = this.state.tick(Date.now());
+    const { commands, expired, stall } = this.state.tick(Date.now());
+    if (stall) this.log(stall.text);
     // Started with --expose-gc (SCHEDULER_V8_FLAGS): give a big release's memory back once it settled.
     const gc = globalThis.gc;
     if (gc && !this.collecting) this.collectWhenIdle(gc);

@@ -8,6 +8,7 @@ import { isWanted } from './lineage.js';
 import { acceptsWork, keyedRecord, WorkerRecord, ClientRecord, TaskRecord } from './records.js';
 import { wantedTasks } from './wants.js';
 import { Transitions } from './transitions.js';
+import { MemoryStallWatch, stallFigures, type StallNotice } from './memory-stall.js';
 
 export { DEFAULT_CONFIG, type SchedulerConfig } from './config.js';
 export type { Command } from './outbox.js';
@@ -34,6 +35,9 @@ export class SchedulerState extends Transitions {
     this.clients.set(id, new ClientRecord(id, name));
     this.countRefs();
     this.addLog(now, 'client-connected', `client ${name} connected`);
+    // A client arriving while the cluster is stuck is told too.
+    const stall = this.stall.current;
+    if (stall) this.send({ client: id }, { op: 'warning', kind: 'memory-stall', ...stall });
     return this.flush();
   }
 
@@ -337,7 +341,7 @@ export class SchedulerState extends Transitions {
    * while the workers' heartbeats waited unread in its sockets: that excess is not counted as
    * their silence (a merely slow loop loses little; a frozen scheduler expires nobody for it).
    */
-  tick(now: number): { commands: Command[]; expired: string[] } {
+  tick(now: number): { commands: Command[]; expired: string[]; stall?: StallNotice } {
     const excess = this.lastTick < 0 ? 0 : now - this.lastTick - 2 * this.tickIntervalMs;
     this.lastTick = now;
     if (excess > 0) {
@@ -360,8 +364,18 @@ export class SchedulerState extends Transitions {
     const missing = this.recovery.expireHold(now);
     if (missing.length) this.addLog(now, 'info', `assigning tasks again: ${missing.join(', ')} did not come back within ${this.config.holderWaitMs} ms`);
     this.fillAll();
+    const stall = this.stall.step(stallFigures(this.workers.values(), this.queuedCount), now);
+    if (stall) this.sayStall(stall, now);
     commands.push(...this.flush());
-    return { commands, expired };
+    return { commands, expired, ...(stall ? { stall } : {}) };
+  }
+
+  /** Tasks waiting while every worker is paused for memory: said once per episode (memory-stall.ts). */
+  private readonly stall = new MemoryStallWatch(this.config.memoryStallMs);
+
+  private sayStall(notice: StallNotice, now: number): void {
+    this.addLog(now, notice.active ? 'stuck' : 'info', notice.text);
+    for (const id of this.clients.keys()) this.send({ client: id }, { op: 'warning', kind: 'memory-stall', ...notice });
   }
 
   taskFinished(

@@ -73,7 +73,9 @@ export interface ClusterSnapshot {
 
 export interface LogEntry {
   time: number;
-  kind: 'worker-added' | 'worker-removed' | 'client-connected' | 'client-disconnected' | 'retry' | 'reschedule' | 'erred' | 'info';
+  kind: 'worker-added' | 'worker-removed' | 'client-connected' | 'client-disconnected' | 'retry' | 'reschedule' | 'erred' | 'info'
+    /** tasks wait and every worker is paused for memory (memory-stall.ts). */
+    | 'stuck';
   text: string;
 }
 

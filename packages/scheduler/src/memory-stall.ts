@@ -1,0 +1,99 @@
+/**
+ * The cluster stuck for memory: tasks wait, and every live worker is paused because its RSS is
+ * over its memory limit (a paused worker starts nothing until it falls below 90% of it; there is
+ * no spilling). Without this nothing said so: the client's `result()` simply waited. The rule is
+ * a pure function of the scheduler's figures and the time; {@link MemoryStallWatch} adds the
+ * time bound (the condition must hold for `holdMs`, so a worker paused for a moment by a
+ * collection that frees it is not reported) and says each episode once, then once when it ends.
+ */
+
+import type { WorkerRecord } from './records.js';
+
+/** A live worker's memory figures, as the rule reads them. */
+export interface WorkerMemory {
+  name: string;
+  address: string;
+  rss: number;
+  memoryLimit: number;
+  /** the worker said it is over its limit and starts no new tasks. */
+  paused: boolean;
+}
+
+/** What the rule reads: the running workers (not gone, not closing) and the tasks waiting for a thread. */
+export interface StallFigures {
+  workers: readonly WorkerMemory[];
+  /** tasks ready to run that no worker starts: queued at the scheduler, or sent to a worker and not started there. */
+  waiting: number;
+}
+
+/** Default of `SchedulerConfig.memoryStallMs`. */
+export const DEFAULT_MEMORY_STALL_MS = 10_000;
+
+/** True when tasks wait and every running worker (at least one) is paused for memory. */
+export function stuckForMemory(f: StallFigures): boolean {
+  return f.waiting > 0 && f.workers.length > 0 && f.workers.every((w) => w.paused);
+}
+
+/** What to say when an episode starts or ends. */
+export interface StallNotice {
+  /** true: the cluster is stuck (said once per episode); false: it no longer is. */
+  active: boolean;
+  text: string;
+}
+
+const mib = (n: number) => `${Math.round(n / 2 ** 20)} MiB`;
+
+/** The start of an episode, with its figures: what the scheduler logs and tells clients. */
+export function stuckText(f: StallFigures, heldMs: number): string {
+  const shown = f.workers.slice(0, 8).map((w) => `${w.name} at ${w.address} (RSS ${mib(w.rss)}, limit ${mib(w.memoryLimit)})`);
+  const more = f.workers.length > shown.length ? ` and ${f.workers.length - shown.length} more` : '';
+  return `stuck: ${f.waiting} task(s) wait and all ${f.workers.length} worker(s) have been paused for memory for ${(heldMs / 1000).toFixed(1)} s `
+    + `(over their memory limit they start nothing until their RSS falls below 90% of it): ${shown.join(', ')}${more}. `
+    + 'Release results you no longer need, give the workers more memory (--memory-limit), or add workers';
+}
+
+/**
+ * Says each episode of {@link stuckForMemory} once it has held for `holdMs`, and its end once.
+ * Deterministic: its answer depends only on the figures and times it is given.
+ */
+export class MemoryStallWatch {
+  /** When the condition was first seen in the current episode; null while it does not hold. */
+  private since: number | null = null;
+  /** The current episode was said (its end is said too). */
+  private said = false;
+  /** The notice of the episode under way, for clients that connect during it. */
+  current: StallNotice | null = null;
+
+  constructor(private readonly holdMs: number) {}
+
+  /** From the figures now: the notice to give, or null when there is nothing new to say. */
+  step(f: StallFigures, now: number): StallNotice | null {
+    if (!stuckForMemory(f)) {
+      this.since = null;
+      if (!this.said) return null;
+      this.said = false;
+      this.current = null;
+      const why = f.waiting === 0 ? 'no task waits any more' : f.workers.length === 0 ? 'no worker is left' : 'a worker can start tasks again';
+      return { active: false, text: `no longer stuck for memory: ${why}` };
+    }
+    this.since ??= now;
+    if (this.said || now - this.since < this.holdMs) return null;
+    this.said = true;
+    this.current = { active: true, text: stuckText(f, now - this.since) };
+    return this.current;
+  }
+}
+
+/** The rule's figures from the scheduler's records: running workers, and tasks that wait for a thread. */
+export function stallFigures(workers: Iterable<WorkerRecord>, queued: number): StallFigures {
+  const out: WorkerMemory[] = [];
+  let waiting = queued;
+  for (const ws of workers) {
+    if (ws.status !== 'running') continue;
+    const m = ws.metrics;
+    out.push({ name: ws.name, address: ws.address, rss: m?.rss ?? 0, memoryLimit: m?.memoryLimit ?? ws.memoryLimit, paused: m?.paused === true });
+    // Sent to it and not started: a paused worker starts none of them.
+    waiting += Math.max(0, ws.processing.size - (m?.executing ?? 0));
+  }
+  return { workers: out, waiting };
+}

@@ -1,0 +1,96 @@
+/**
+ * Every worker paused for memory while tasks wait: the cluster is stuck (a paused worker starts
+ * nothing until its RSS falls below 90% of its limit; there is no spilling), and before, nothing
+ * said so: the client's result() just waited. The rule (memory-stall.ts) on its own, then end to
+ * end with real workers under a memory limit: the scheduler's log, the dashboard's event log and
+ * the client each hear of it once, and of its end once.
+ */
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import t from 'tap';
+import { Client, remoteFrom, type ClusterWarning } from '@gluon/client';
+import { startScheduler } from '@gluon/scheduler';
+import { startWorker, type GluonWorker } from '@gluon/worker';
+import { MemoryStallWatch, stuckForMemory, type WorkerMemory } from '../src/memory-stall.js';
+import { until } from '../../../test/helpers/until.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '../../..');
+const fx = remoteFrom<typeof import('./fixtures/dashboard-tasks.mjs')>(pathToFileURL(join(here, 'fixtures/dashboard-tasks.mjs')));
+const MiB = 2 ** 20;
+const w = (name: string, paused: boolean): WorkerMemory => ({ name, address: `ws://h:${name.length}`, rss: 600 * MiB, memoryLimit: 512 * MiB, paused });
+
+t.test('the rule: tasks wait and every running worker (at least one) is paused', async (t) => {
+  t.equal(stuckForMemory({ workers: [w('a', true), w('b', true)], waiting: 3 }), true);
+  t.equal(stuckForMemory({ workers: [w('a', true), w('b', false)], waiting: 3 }), false, 'one worker can still start tasks');
+  t.equal(stuckForMemory({ workers: [w('a', true)], waiting: 0 }), false, 'nothing waits');
+  t.equal(stuckForMemory({ workers: [], waiting: 3 }), false, 'no workers at all is another condition');
+});
+
+t.test('the watch: said once the condition has held for holdMs, once per episode, and its end once', async (t) => {
+  const watch = new MemoryStallWatch(10_000);
+  const stuck = { workers: [w('a', true)], waiting: 2 };
+  t.equal(watch.step(stuck, 1_000), null, 'just began');
+  t.equal(watch.step(stuck, 10_999), null, 'not yet 10 s');
+  const said = watch.step(stuck, 11_000)!;
+  t.equal(said.active, true);
+  t.match(said.text, /^stuck: 2 task\(s\) wait and all 1 worker\(s\) have been paused for memory for 10\.0 s/);
+  t.match(said.text, /a at ws:\/\/h:1 \(RSS 600 MiB, limit 512 MiB\)/, 'with each worker\'s memory and limit');
+  t.same(watch.current, said, 'kept for clients that connect during it');
+  t.equal(watch.step(stuck, 60_000), null, 'said once per episode');
+  t.same(watch.step({ workers: [w('a', false)], waiting: 2 }, 61_000), { active: false, text: 'no longer stuck for memory: a worker can start tasks again' });
+  t.equal(watch.current, null);
+  t.equal(watch.step({ workers: [w('a', false)], waiting: 2 }, 62_000), null, 'its end once');
+  // A short pause (a collection frees the memory) is not an episode.
+  t.equal(watch.step(stuck, 70_000), null);
+  t.equal(watch.step({ workers: [w('a', true)], waiting: 0 }, 75_000), null, 'over before 10 s: nothing said');
+  t.equal(watch.step(stuck, 76_000), null, 'a new episode starts its own clock');
+  t.equal(watch.step(stuck, 85_999), null);
+  t.equal(watch.step(stuck, 86_000)!.active, true);
+});
+
+t.test('real workers paused for memory: the scheduler log, the dashboard and the client are told, once, and of the end', async (t) => {
+  const lines: string[] = [];
+  const s = await startScheduler({ host: '127.0.0.1', port: 0, dashboard: false, memoryStallMs: 300, log: (l) => lines.push(l) });
+  const workers: GluonWorker[] = [];
+  let client: Client | undefined;
+  t.teardown(async () => {
+    await client?.close();
+    await Promise.all(workers.map((x) => x.close('test over', 2000)));
+    await s.close();
+  });
+  // Two workers with a 1 MiB limit: any process is over it, so both pause at their first sample.
+  for (const name of ['tiny-a', 'tiny-b']) {
+    workers.push(await startWorker({ scheduler: s.address, nthreads: 1, name, memoryLimit: MiB, cwd: repo, allowModules: [join(here, 'fixtures')], log: () => {} }));
+  }
+  await until(() => { const ws = s.snapshot().workers; return ws.length === 2 && ws.every((x) => x.paused); }, 'both workers report they are paused');
+  client = await Client.connect(s.address, { name: 'stall-test' });
+  const heard: Array<ClusterWarning & { active: boolean }> = [];
+  client.onWarning((x) => heard.push(x));
+  const futures = client.map(fx.noop, [1, 2, 3]);
+  await until(() => heard.length >= 1, 'the client hears that the cluster is stuck');
+  t.equal(heard[0]!.active, true);
+  t.equal(heard[0]!.kind, 'memory-stall');
+  t.match(heard[0]!.text, /^stuck: 3 task\(s\) wait and all 2 worker\(s\) have been paused for memory for \d+\.\d s/, 'tasks waiting and workers');
+  for (const x of workers) t.match(heard[0]!.text, `${x.name} at ${x.address} (RSS `, `names ${x.name}, its address and RSS`);
+  t.match(heard[0]!.text, /limit 1 MiB\)/, 'and its limit');
+  t.same(client.warnings.map((x) => x.kind), ['memory-stall'], 'in force on the client');
+  const said = lines.filter((l) => l.startsWith('stuck: '));
+  t.same(said, [heard[0]!.text], 'the scheduler logs the same text, once');
+  t.same(s.snapshot().log.filter((e) => e.kind === 'stuck').map((e) => e.text), [heard[0]!.text], 'and the dashboard\'s event log shows it');
+  // A client connecting now is told at once.
+  const late = await Client.connect(s.address, { name: 'stall-late' });
+  t.teardown(() => late.close());
+  await until(() => late.warnings.length === 1, 'a client connecting during the episode is told');
+
+  // A worker with room ends it: the tasks run, and everyone hears the end once.
+  workers.push(await startWorker({ scheduler: s.address, nthreads: 1, name: 'roomy', cwd: repo, allowModules: [join(here, 'fixtures')], log: () => {} }));
+  t.same(await client.gather(futures), [1, 2, 3], 'the tasks ran on the worker with room');
+  await until(() => heard.length >= 2, 'the client hears the end');
+  t.equal(heard[1]!.active, false);
+  t.match(heard[1]!.text, /^no longer stuck for memory: /);
+  t.same(client.warnings, [], 'nothing in force');
+  await until(() => late.warnings.length === 0, 'the late client hears the end too');
+  t.equal(lines.filter((l) => l.startsWith('stuck: ')).length, 1, 'the episode was said once');
+  t.equal(lines.filter((l) => l.startsWith('no longer stuck')).length, 1, 'and its end once');
+});
