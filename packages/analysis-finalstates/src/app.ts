@@ -7,6 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { consoleProgress, runDirName, whyNoDirectoryIn } from '@gluon/analysis-h4l';
 import { startBatchRun } from '@gluon/deploy';
+import { schedulerTls } from '@gluon/client';
+import type { TlsOptions } from '@gluon/protocol';
 import { type FsConfig, ConfigError, STAGES } from './config.js';
 import { listFiles, batchSlice, countEntries, inputProblems, makeChunks, fileDigest } from './dataset.js';
 import { physicsOptions, schemaOf } from './options.js';
@@ -57,12 +59,18 @@ function writableProblem(dir: string): string | undefined {
   return why && `cannot write under ${d}: no directory can be made there (${why})`;
 }
 
+/** The TLS files of a wss:// scheduler, read and checked before anything runs (a bad one: exit 2, naming it). */
+function tlsOf(c: FsConfig): TlsOptions | undefined {
+  try { return schedulerTls(c); } catch (e) { throw new ConfigError((e as Error).message); }
+}
+
 /**
  * `--dry-run`: the configuration (already validated), the files and their entries, the
  * branches, the planned tasks and the output directory. Returns the problems that would make the
  * real run fail (the caller exits non-zero when there are any).
  */
 export async function dryRun(c: FsConfig, p: RunPlacement, log: (s: string) => void): Promise<string[]> {
+  tlsOf(c);
   const problems: string[] = [];
   let files: string[] = [];
   try { files = inputFiles(c, p); } catch (e) { problems.push((e as Error).message); }
@@ -98,6 +106,7 @@ export interface ExecuteResult { report: RunReport; runDir: string; written: str
 
 /** Runs the pipeline and writes its outputs, logging progress and a summary. */
 export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => void, progressOut: NodeJS.WriteStream = process.stderr): Promise<ExecuteResult> {
+  const tls = tlsOf(c);
   const started = new Date();
   // Before any work: a run directory that cannot be made failed (or hung) only at the end.
   const where = writableProblem(runDirFor(c, p, started));
@@ -111,7 +120,7 @@ export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => 
   const bar = consoleProgress(progressOut);
   let report: RunReport;
   try {
-    report = await runFinalStates({ files, physics, nWorkers: batch ? c.jobs : c.n_workers, ...(c.scheduler ? { scheduler: c.scheduler } : {}),
+    report = await runFinalStates({ files, physics, nWorkers: batch ? c.jobs : c.n_workers, ...(c.scheduler ? { scheduler: c.scheduler } : {}), ...(tls ? { tls } : {}),
       ...(batch ? { client: batch.client } : {}), chunkSize: c.chunk_size, fanIn: c.fan_in, dashboard: c.dashboard }, {
       onStart: (i) => {
         log(`gluon-finalstates: ${i.files} files, ${i.events} events in ${i.chunks} chunks, ${i.mode === 'serial' ? 'in-process' : modeText(c)}`);

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { parseArgsMessage } from '@gluon/protocol';
 import { BATCH_RUN_FLAGS, batchFlagsUnused } from '@gluon/deploy';
+import { SCHEDULER_TLS_FLAGS } from '@gluon/client';
 import { joinNegativeValues } from '@gluon/analysis-h4l';
 import { loadConfigFile, mergeConfig, validateConfig, parseTasks, ConfigError, type FsConfig } from './config.js';
 
@@ -11,6 +12,7 @@ const CONFIG_FLAGS: Record<string, { key: keyof FsConfig; parse?: (s: string) =>
   schema: { key: 'schema', help: 'input schema: atlas-2020 (mini tree, MeV) or cms-nanoaod (Events, GeV)' },
   'n-workers': { key: 'n_workers', parse: Number, help: 'workers of the local cluster; 0 runs in this process' },
   scheduler: { key: 'scheduler', help: 'use a running cluster at ws://host:8786 instead of a local one' },
+  ...Object.fromEntries(Object.entries(SCHEDULER_TLS_FLAGS).map(([f, s]) => [f, { key: s.key, help: s.help }])),
   'chunk-size': { key: 'chunk_size', parse: Number, help: 'events per task' },
   'base-output-dir': { key: 'base_output_dir', help: 'where run directories are made' },
   'run-name': { key: 'run_name', help: 'prefix of the run directory name' },

@@ -21,7 +21,8 @@ const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.
 const HELP = `usage:
   gluon-finalstates [--config config.yaml] [--data-dir DIR|FILE] [--schema atlas-2020|cms-nanoaod]
                     [--tasks parse,masses,postprocess,histograms] [--min-events-per-fs N] [--bin-width GEV]
-                    [--tail-threshold GEV] [--n-workers N] [--scheduler ws://host:8786] [--chunk-size N]
+                    [--tail-threshold GEV] [--n-workers N] [--scheduler ws://host:8786] [--tls-ca PEM --tls-cert PEM --tls-key PEM]
+                    [--chunk-size N]
                     [--base-output-dir DIR] [--run-name NAME] [--run-dir DIR] [--max-files N] [--no-dashboard]
                     [--batch-job-index I --total-batch-jobs N] [--dry-run]
                     [--cluster slurm|pbs --jobs N --job-cores N --job-memory SIZE --job-walltime HH:MM:SS --job-queue Q --job-account A]

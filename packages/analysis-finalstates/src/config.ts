@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, batchRunConflict, type BatchRunConfig } from '@gluon/deploy';
+import { SCHEDULER_TLS_CHECKS, SCHEDULER_TLS_DEFAULTS, schedulerTlsConflict, type SchedulerTlsConfig } from '@gluon/client';
 import { OBJECT_TYPES, OBJECT_NAMES, SCHEMAS, type ObjectType } from './schema.js';
 import { parseCountsName } from './naming.js';
 
@@ -18,8 +19,11 @@ export interface ObjectCuts { pt_min_gev: number; abs_eta_max: number; tight_id:
 /** A known resonance: masses of these combinations within ±half_width_gev of center_gev are removed. */
 export interface Peak { combinations: string[]; center_gev: number; half_width_gev: number }
 
-/** The batch keys (cluster, jobs, job_*) are @gluon/deploy's, shared with gluon-h4l. */
-export interface FsConfig extends BatchRunConfig {
+/**
+ * The batch keys (cluster, jobs, job_*) are @gluon/deploy's, and the TLS keys of a `wss://`
+ * scheduler (tls_ca, tls_cert, tls_key) @gluon/client's, both shared with gluon-h4l.
+ */
+export interface FsConfig extends BatchRunConfig, SchedulerTlsConfig {
   run_name: string;
   /** A key of SCHEMAS. */
   schema: string;
@@ -66,7 +70,7 @@ export const DEFAULT_CONFIG: FsConfig = {
     { combinations: ['2m'], center_gev: 9.4603, half_width_gev: 0.5 },
   ],
   bin_width_gev: 10, tail_threshold_gev: 1000, tail_max_gev: 13_000, min_events_per_fs: 10,
-  ...BATCH_RUN_DEFAULTS,
+  ...BATCH_RUN_DEFAULTS, ...SCHEDULER_TLS_DEFAULTS,
 };
 
 /** A configuration error; the message names the key and where it came from. */
@@ -141,6 +145,7 @@ const CHECKS: Record<keyof FsConfig, Check> = {
   tail_max_gev: positive,
   min_events_per_fs: intAtLeast(0),
   ...(Object.fromEntries(Object.entries(BATCH_RUN_CHECKS).map(([key, why]) => [key, (v: unknown, k: string) => { const w = why(v); if (w) bad(k, w, v); }])) as Record<keyof BatchRunConfig, Check>),
+  ...(Object.fromEntries(Object.entries(SCHEDULER_TLS_CHECKS).map(([key, why]) => [key, (v: unknown, k: string) => { const w = why(v); if (w) bad(k, w, v); }])) as Record<keyof SchedulerTlsConfig, Check>),
 };
 
 /** Checks every key of a partial config; throws a ConfigError naming the first bad one and `source`. */
@@ -190,7 +195,7 @@ function multipleOf(x: number, w: number): boolean {
 }
 
 function checkWhole(c: FsConfig): void {
-  const conflict = batchRunConflict(c);
+  const conflict = batchRunConflict(c) ?? schedulerTlsConflict(c);
   if (conflict) throw new ConfigError(conflict);
   if (c.max_particles < c.min_particles) throw new ConfigError(`max_particles (${c.max_particles}) must be ≥ min_particles (${c.min_particles})`);
   if (c.max_particles > 8) throw new ConfigError(`max_particles must be ≤ 8, got ${c.max_particles}`);

@@ -7,6 +7,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Client, LocalCluster, remote, TOKEN_HELP_ENV, type Future } from '@gluon/client';
+import type { TlsOptions } from '@gluon/protocol';
 import type { ProgressEvent } from '@gluon/analysis-h4l';
 import { processChunk } from './chunk.js';
 import { countEntries, inputProblems, makeChunks, type Chunk, type FileCount } from './dataset.js';
@@ -22,6 +23,8 @@ export interface RunOptions {
   nWorkers: number;
   /** ws:// address of an existing scheduler (nWorkers is then ignored). */
   scheduler?: string;
+  /** TLS for a `wss://` scheduler (and its workers' data listeners): the CA, and a client certificate. */
+  tls?: TlsOptions;
   chunkSize: number;
   fanIn?: number;
   /** Publish events per final state as chunks finish (cluster modes). Default true. */
@@ -99,7 +102,7 @@ export async function runFinalStates(opts: RunOptions, hooks: RunHooks = {}): Pr
     let cluster: LocalCluster | undefined;
     let client: Client;
     if (opts.client) { mode = 'scheduler'; client = opts.client; }
-    else if (opts.scheduler) { mode = 'scheduler'; client = await Client.connect(opts.scheduler, { tokenHelp: TOKEN_HELP_ENV }); }
+    else if (opts.scheduler) { mode = 'scheduler'; client = await Client.connect(opts.scheduler, { tokenHelp: TOKEN_HELP_ENV, ...(opts.tls ? { tls: opts.tls } : {}) }); }
     else {
       mode = 'local-cluster';
       // Workers resolve task modules from their working directory: this package's, which

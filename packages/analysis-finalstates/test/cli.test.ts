@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readHistogramFile } from '@gluon/analysis-finalstates';
+import { LocalCluster } from '@gluon/client';
 import { OPENDATA, HAVE_OPENDATA, NO_OPENDATA, NANOAOD } from './data-path.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -109,6 +110,31 @@ t.test('--dry-run exits 0 when the run would start and 1 when it would fail, say
     t.equal(dry.code, 1); t.match(dry.out, /problem: cannot write under \/proc/);
   }
   t.same(readdirSync(d).filter((f) => f.startsWith('.gluon-probe-')), [], 'the probes leave nothing behind');
+});
+
+t.test('a wss:// scheduler with mutual TLS: --tls-ca, --tls-cert and --tls-key, checked before the run', async (t) => {
+  // docs/across-hosts.md's setup on loopback (a private CA, client certificates required). The
+  // CLI had no TLS flags: connecting said "give the cluster's CA (--tls-ca …)", an unknown option.
+  const cluster = await LocalCluster.start({ nWorkers: 1, tls: true });
+  t.teardown(() => cluster.close());
+  const f = cluster.tls!;
+  const d = tmp(t);
+  const at = ['--data-dir', NANOAOD, '--schema', 'cms-nanoaod', '--min-events-per-fs', '5', '--scheduler', cluster.schedulerAddress];
+  const r = await cli([...at, '--tls-ca', f.ca!, '--tls-cert', f.cert!, '--tls-key', f.key!], d);
+  t.equal(r.code, 0, r.err);
+  t.match(r.out, `scheduler ${cluster.schedulerAddress}`);
+  const [run] = readdirSync(path.join(d, 'outputs'));
+  t.equal(JSON.parse(readFileSync(path.join(d, 'outputs', run!, 'histograms', 'finalstates.summary.json'), 'utf8')).events, 200);
+  const bad: Array<[string[], RegExp]> = [
+    [['--data-dir', NANOAOD, '--tls-ca', f.ca!], /^gluon-finalstates: tls_ca \(--tls-ca\) are for connecting to a wss:\/\/ scheduler given with scheduler \(--scheduler\)/],
+    [[...at, '--tls-key', f.key!], /tls_cert and tls_key \(--tls-cert, --tls-key\) go together/],
+    [[...at, '--tls-ca', path.join(d, 'no-such-ca.pem'), '--dry-run'], /--tls-ca \S+no-such-ca\.pem: cannot read it \(ENOENT\)/],
+  ];
+  for (const [args, why] of bad) {
+    const b = await cli(args, d);
+    t.equal(b.code, 2, args.join(' '));
+    t.match(b.err, why, args.join(' '));
+  }
 });
 
 t.test('CMS NanoAOD: a full run on the public test file', async (t) => {

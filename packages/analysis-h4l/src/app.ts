@@ -5,6 +5,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
+import { schedulerTls } from '@gluon/client';
+import type { TlsOptions } from '@gluon/protocol';
 import { type H4lConfig, ConfigError } from './config.js';
 import { runAnalysis, type RunReport } from './run.js';
 import { writeOutputs, histogramsJson } from './outputs.js';
@@ -69,6 +71,11 @@ function need(c: H4lConfig): string {
   return c.data_dir;
 }
 
+/** The TLS files of a wss:// scheduler, read and checked before anything runs (a bad one: exit 2, naming it). */
+function tlsOf(c: H4lConfig): TlsOptions | undefined {
+  try { return schedulerTls(c); } catch (e) { throw new ConfigError((e as Error).message); }
+}
+
 /** Checks what the run will write before it runs: the output directory and the entry cache. */
 async function checkOutputs(c: H4lConfig, outDir: string): Promise<void> {
   await checkWritable(outDir, c.out !== null ? 'out' : 'the output directory', 'dir');
@@ -82,6 +89,7 @@ async function checkOutputs(c: H4lConfig, outDir: string): Promise<void> {
  */
 export async function dryRun(c: H4lConfig, log: (s: string) => void): Promise<boolean> {
   const dataDir = need(c);
+  tlsOf(c);
   const outDir = c.out ?? defaultOutDir(c.run_name);
   await checkOutputs(c, outDir);
   const { files, absent } = listFiles(dataDir, c.selection, c.max_files ?? undefined);
@@ -115,27 +123,28 @@ function untilSigint(): Promise<void> {
 /** Runs the analysis and writes the outputs, logging progress and a summary. */
 export async function execute(c: H4lConfig, log: (s: string) => void, o: ExecuteOptions = {}): Promise<ExecuteResult> {
   const dataDir = need(c);
+  const tls = tlsOf(c);
   const started = new Date();
   const created = sourceDateEpoch() ?? started;
   const outDir = c.out ?? defaultOutDir(c.run_name, started);
   await checkOutputs(c, outDir);
   const batch = c.cluster ? await startBatchCluster({ ...c, cluster: c.cluster }, log) : undefined;
   try {
-    return await executeOn(c, log, o, { dataDir, started, created, outDir }, batch);
+    return await executeOn(c, log, o, { dataDir, started, created, outDir, ...(tls ? { tls } : {}) }, batch);
   } finally {
     await batch?.cluster.close();
   }
 }
 
 /** `execute` once the cluster (LocalCluster, a scheduler, or batch jobs) is chosen. */
-async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptions, at: { dataDir: string; started: Date; created: Date; outDir: string },
+async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptions, at: { dataDir: string; started: Date; created: Date; outDir: string; tls?: TlsOptions },
                          batch: Awaited<ReturnType<typeof startBatchCluster>> | undefined): Promise<ExecuteResult> {
   const { dataDir, started, created, outDir } = at;
   const bar = consoleProgress(o.progressOut ?? process.stderr);
   let report: RunReport;
   try {
     report = await runAnalysis({
-      dataDir, selection: c.selection, nWorkers: c.n_workers, ...(c.scheduler ? { scheduler: c.scheduler } : {}),
+      dataDir, selection: c.selection, nWorkers: c.n_workers, ...(c.scheduler ? { scheduler: c.scheduler } : {}), ...(at.tls ? { tls: at.tls } : {}),
       ...(batch ? { client: batch.client } : {}),
       chunkSize: c.chunk_size, ...(c.max_files ? { maxFiles: c.max_files } : {}), lumiFb: runLumiFb(c),
       skipBadFiles: c.skip_bad_files, correctedD0: c.corrected_d0, ...(c.entry_cache ? { cacheFile: c.entry_cache } : {}),

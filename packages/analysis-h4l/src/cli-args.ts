@@ -8,6 +8,7 @@ import { parseArgsMessage } from '@gluon/protocol';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { BATCH_RUN_FLAGS, batchFlagsUnused } from '@gluon/deploy';
+import { SCHEDULER_TLS_FLAGS } from '@gluon/client';
 import { joinNegativeValues } from './argv.js';
 import { loadConfigFile, mergeConfig, validateConfig, ConfigError, type H4lConfig } from './config.js';
 
@@ -35,6 +36,7 @@ export const RUN_FLAGS: Record<string, RunFlag> = {
   selection: { key: 'selection', type: 'string', arg: 'NAME', help: 'notebook, notebook-pt or framework' },
   'n-workers': { key: 'n_workers', type: 'string', parse: Number, arg: 'N', help: 'LocalCluster workers; 0 runs in-process (the serial reference)' },
   scheduler: { key: 'scheduler', type: 'string', arg: 'ws://HOST:PORT', help: 'use an existing scheduler and its workers' },
+  ...Object.fromEntries(Object.entries(SCHEDULER_TLS_FLAGS).map(([f, s]): [string, RunFlag] => [f, { key: s.key, type: 'string', arg: s.arg, help: s.help }])),
   'chunk-size': { key: 'chunk_size', type: 'string', parse: Number, arg: 'N', help: 'events per chunk' },
   out: { key: 'out', type: 'string', arg: 'DIR', help: 'output directory (default outputs/<run-name>_<YYYYMMDD_HHMMSS>, UTC)' },
   'max-files': { key: 'max_files', type: 'string', parse: Number, arg: 'N', help: 'use only the first N files' },

@@ -6,10 +6,14 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { reasonOf } from './errors.js';
 import { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, batchRunConflict, type BatchRunConfig } from '@gluon/deploy';
+import { SCHEDULER_TLS_CHECKS, SCHEDULER_TLS_DEFAULTS, schedulerTlsConflict, type SchedulerTlsConfig } from '@gluon/client';
 import { SELECTIONS, type SelectionName } from './chunk.js';
 
-/** The batch keys (cluster, jobs, job_*) are @gluon/deploy's, shared with every analysis CLI. */
-export interface H4lConfig extends BatchRunConfig {
+/**
+ * The batch keys (cluster, jobs, job_*) are @gluon/deploy's, and the TLS keys of a `wss://`
+ * scheduler (tls_ca, tls_cert, tls_key) @gluon/client's, shared with every analysis CLI.
+ */
+export interface H4lConfig extends BatchRunConfig, SchedulerTlsConfig {
   run_name: string;
   data_dir: string | null;
   selection: SelectionName;
@@ -37,7 +41,7 @@ export const DEFAULT_CONFIG: H4lConfig = {
   run_name: 'h4l', data_dir: null, selection: 'notebook', n_workers: 2, scheduler: null, chunk_size: 100_000,
   out: null, max_files: null, lumi_fb: null, skip_bad_files: false, corrected_d0: false,
   entry_cache: '.cache/h4l-entries.json', fan_in: 8, dashboard: true, worker_timeout_s: 120, linger: false, performance_report: null,
-  ...BATCH_RUN_DEFAULTS,
+  ...BATCH_RUN_DEFAULTS, ...SCHEDULER_TLS_DEFAULTS,
 };
 
 /** A configuration error; the message names the key and where it came from. */
@@ -67,7 +71,7 @@ const CHECKS: Record<keyof H4lConfig, Check> = {
   worker_timeout_s: orNull((v) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? undefined : 'must be a positive number of seconds')),
   linger: bool,
   performance_report: orNull(str),
-  ...BATCH_RUN_CHECKS,
+  ...BATCH_RUN_CHECKS, ...SCHEDULER_TLS_CHECKS,
 };
 
 /** Checks every key and value of a partial config; throws a ConfigError naming the first bad one. */
@@ -101,6 +105,8 @@ export function mergeConfig(yaml: Partial<H4lConfig>, flags: Partial<H4lConfig>)
   if (c.corrected_d0 && c.selection !== 'framework') throw new ConfigError(`corrected_d0 applies to selection framework only, not ${c.selection}`);
   const conflict = batchRunConflict(c);
   if (conflict) throw new ConfigError(conflict);
+  const tlsConflict = schedulerTlsConflict(c);
+  if (tlsConflict) throw new ConfigError(tlsConflict);
   if (c.linger && !c.scheduler && c.n_workers === 0) throw new ConfigError('linger keeps a cluster and its dashboard up, and an in-process run (n_workers 0) has none');
   if (c.performance_report !== null && !c.scheduler && !c.cluster && c.n_workers === 0) throw new ConfigError('performance_report records a cluster\'s dashboard, and an in-process run (n_workers 0) has none');
   if (c.performance_report !== null && !c.dashboard) throw new ConfigError('performance_report records the dashboard\'s feed: it cannot be combined with dashboard: false (--no-dashboard)');

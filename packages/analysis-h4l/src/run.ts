@@ -4,6 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Client, LocalCluster, remote, TOKEN_HELP_ENV, type Future } from '@gluon/client';
+import type { TlsOptions } from '@gluon/protocol';
 
 import { processChunk, type ChunkOptions, type SelectionName } from './chunk.js';
 import { ConfigError } from './config.js';
@@ -19,6 +20,8 @@ export interface RunOptions {
   nWorkers: number;
   /** ws:// address of an existing scheduler (nWorkers is then ignored). */
   scheduler?: string;
+  /** TLS for a `wss://` scheduler (and its workers' data listeners): the CA, and a client certificate. */
+  tls?: TlsOptions;
   chunkSize: number;
   maxFiles?: number;
   /** The luminosity MC is normalised to, fb⁻¹; default the selection's (referenceLumiFb). */
@@ -149,7 +152,7 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
       schedulerAddress = client.url;
     } else if (opts.scheduler) {
       mode = 'scheduler';
-      client = await Client.connect(opts.scheduler, { tokenHelp: TOKEN_HELP_ENV });
+      client = await Client.connect(opts.scheduler, { tokenHelp: TOKEN_HELP_ENV, ...(opts.tls ? { tls: opts.tls } : {}) });
       schedulerAddress = opts.scheduler;
     } else {
       mode = 'local-cluster';

@@ -201,6 +201,39 @@ t.test('with --scheduler the dashboard printed is the scheduler\'s, and the run 
   t.equal((await fetch(cluster.dashboardUrl!)).status, 200, 'the dashboard answers after the run');
 });
 
+t.test('a wss:// scheduler with mutual TLS and a token: --tls-ca, --tls-cert and --tls-key (or config keys), checked before the run', async (t) => {
+  // The cross-host setup of docs/across-hosts.md on loopback: a private CA, client certificates
+  // required, a token. gluon-h4l had no TLS flags, so its own advice (--tls-ca) was an unknown option.
+  const cluster = await LocalCluster.start({ nWorkers: 1, tls: true, token: 'h4l-tls-token' });
+  t.teardown(() => cluster.close());
+  const f = cluster.tls!;
+  const env = { ...process.env, GLUON_TOKEN: 'h4l-tls-token' };
+  const at = ['run', '--data-dir', data, '--scheduler', cluster.schedulerAddress, '--no-config'];
+  const ok = await cliRan([...at, '--tls-ca', f.ca!, '--tls-cert', f.cert!, '--tls-key', f.key!, '--out', path.join(tmp, 'tls-out')], { cwd: tmp, env });
+  t.equal(ok.code, 0, ok.stderr);
+  t.match(ok.stdout, `scheduler ${cluster.schedulerAddress}`);
+  t.ok(existsSync(path.join(tmp, 'tls-out', 'histograms.json')));
+
+  writeFileSync(path.join(tmp, 'tls.yaml'), `tls_ca: ${f.ca}\ntls_cert: ${f.cert}\ntls_key: ${f.key}\n`);
+  const yaml = await cliRan(['run', '--data-dir', data, '--scheduler', cluster.schedulerAddress, '--config', path.join(tmp, 'tls.yaml'), '--out', path.join(tmp, 'tls-yaml-out')], { cwd: tmp, env });
+  t.equal(yaml.code, 0, yaml.stderr);
+
+  const noCert = await cliRan([...at, '--tls-ca', f.ca!, '--dry-run'], { cwd: tmp, env });
+  t.equal(noCert.code, 0, 'a CA alone is a valid setting (a cluster without --require-client-cert)');
+  const bad: Array<[string[], RegExp]> = [
+    [['run', '--data-dir', data, '--no-config', '--tls-ca', f.ca!], /^gluon-h4l run: tls_ca \(--tls-ca\) are for connecting to a wss:\/\/ scheduler given with scheduler \(--scheduler\)/m],
+    [['run', '--data-dir', data, '--no-config', '--scheduler', 'ws://127.0.0.1:1', '--tls-ca', f.ca!], /tls_ca given, but scheduler ws:\/\/127\.0\.0\.1:1 is plain ws:\/\/, which speaks no TLS: give its wss:\/\/ address/],
+    [[...at, '--tls-cert', f.cert!], /tls_cert and tls_key \(--tls-cert, --tls-key\) go together/],
+    [[...at, '--tls-ca', path.join(tmp, 'no-such-ca.pem')], /--tls-ca \S+no-such-ca\.pem: cannot read it \(ENOENT\)/],
+    [[...at, '--tls-ca', f.ca!, '--tls-cert', f.cert!, '--tls-key', f.ca!], /--tls-key \S+/],
+  ];
+  for (const [args, why] of bad) {
+    const r = await cliRan(args, { cwd: tmp, env });
+    t.equal(r.code, 2, args.join(' '));
+    t.match(r.stderr, why, args.join(' '));
+  }
+});
+
 t.test('a run into a directory holding an earlier run\'s outputs removes the earlier files it does not write again, nothing else', async (t) => {
   const out = path.join(tmp, 'rerun-out');
   const first = await cli(['run', '--data-dir', data, '--n-workers', '0', '--selection', 'framework', '--out', out, '--no-config']);

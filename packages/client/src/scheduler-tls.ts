@@ -1,0 +1,59 @@
+/**
+ * TLS for a CLI that connects to a scheduler given by address (`gluon-h4l run --scheduler`,
+ * `gluon-finalstates --scheduler`): three config keys and their flags, shared by every analysis
+ * CLI so they take the same names as `gluon-worker` (`--tls-ca`, `--tls-cert`, `--tls-key`).
+ * Without them a `wss://` scheduler with a private CA (docs/across-hosts.md) could not be used
+ * from the analysis CLIs at all: the connection failed with `unknown CA … give the cluster's CA
+ * (--tls-ca …)`, a flag they did not have.
+ */
+import { loadTlsFiles, type TlsOptions } from '@gluon/protocol';
+
+/** The keys (config.yaml) of a scheduler connection's TLS files; null: not given. */
+export interface SchedulerTlsConfig {
+  /** The cluster's CA (PEM file) that signed the scheduler's and the workers' certificates. */
+  tls_ca: string | null;
+  /** This client's certificate (PEM file), for a cluster that requires client certificates. */
+  tls_cert: string | null;
+  /** The private key of tls_cert (PEM file). */
+  tls_key: string | null;
+}
+
+export const SCHEDULER_TLS_DEFAULTS: SchedulerTlsConfig = { tls_ca: null, tls_cert: null, tls_key: null };
+
+type Check = (v: unknown) => string | undefined;
+const fileOrNull: Check = (v) => (v === null || (typeof v === 'string' && v !== '') ? undefined : 'must be a file path (or null)');
+
+/** Per-key value checks: a message without the key (the caller names it), or undefined. */
+export const SCHEDULER_TLS_CHECKS: Record<keyof SchedulerTlsConfig, Check> = { tls_ca: fileOrNull, tls_cert: fileOrNull, tls_key: fileOrNull };
+
+/** Flags → keys, with their --help text. */
+export const SCHEDULER_TLS_FLAGS: Record<string, { key: keyof SchedulerTlsConfig; arg: string; help: string }> = {
+  'tls-ca': { key: 'tls_ca', arg: 'PEM', help: 'with a wss:// --scheduler: the cluster\'s CA (default: the system\'s CAs)' },
+  'tls-cert': { key: 'tls_cert', arg: 'PEM', help: 'with a wss:// --scheduler: this client\'s certificate, when the cluster requires one (--require-client-cert)' },
+  'tls-key': { key: 'tls_key', arg: 'PEM', help: 'with a wss:// --scheduler: the private key of --tls-cert' },
+};
+
+const given = (c: SchedulerTlsConfig): string[] =>
+  (Object.keys(SCHEDULER_TLS_DEFAULTS) as (keyof SchedulerTlsConfig)[]).filter((k) => c[k] !== null);
+
+/**
+ * Why the TLS keys cannot be used with the rest of the configuration, or undefined: they are for
+ * a `wss://` scheduler given by address (a LocalCluster or batch cluster sets up its own
+ * connections, and a `ws://` one speaks no TLS), and tls_cert and tls_key go together.
+ */
+export function schedulerTlsConflict(c: SchedulerTlsConfig & { scheduler: string | null }): string | undefined {
+  const keys = given(c);
+  if (keys.length === 0) return undefined;
+  if (c.scheduler === null) return `${keys.join(', ')} (--${keys.map((k) => k.replace('_', '-')).join(', --')}) are for connecting to a wss:// scheduler given with scheduler (--scheduler); without one there is nothing to connect to`;
+  if (!c.scheduler.startsWith('wss://')) return `${keys.join(', ')} given, but scheduler ${c.scheduler} is plain ws://, which speaks no TLS: give its wss:// address`;
+  if ((c.tls_cert === null) !== (c.tls_key === null)) return 'tls_cert and tls_key (--tls-cert, --tls-key) go together: give both (the certificate and its private key)';
+  return undefined;
+}
+
+/**
+ * Reads and checks the files (the key matches the certificate, which is valid now; the CA file
+ * holds certificates), naming the flag and file of a bad one; undefined when none is given.
+ */
+export function schedulerTls(c: SchedulerTlsConfig): TlsOptions | undefined {
+  return loadTlsFiles({ ...(c.tls_ca ? { ca: c.tls_ca } : {}), ...(c.tls_cert ? { cert: c.tls_cert } : {}), ...(c.tls_key ? { key: c.tls_key } : {}) });
+}
