@@ -1,6 +1,8 @@
 import { chmodSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { acceptConnection, HELLO_MAX_BYTES, HELLO_TIMEOUT_MS, type AcceptOptions } from './handshake.js';
 import { CONNECTION_WS_OPTIONS, ownLimits, type Connection } from './connection.js';
@@ -48,10 +50,14 @@ export interface AcceptConnectionsOptions extends Omit<ListenOptions, 'host' | '
 export function acceptConnections(server: Server | HttpsServer, opts: AcceptConnectionsOptions): { close(): void } {
   // A given log names its process itself (`… scheduler: …`); the default one prefixes it.
   const log = opts.log ?? ((l: string) => process.stderr.write(`${opts.self}: ${l}\n`));
+  // Read at accept and so cached by node: a TLS socket whose handshake failed has lost its
+  // address by the time clientError fires, and the log said `from ?`.
+  server.prependListener('connection', (raw: Socket) => { void raw.remoteAddress; void raw.remotePort; });
   server.on('clientError', (err, socket) => {
     // TLS handshake failures land here too (no or an untrusted client certificate): one line each.
     const why = `${(err as NodeJS.ErrnoException).code ?? ''} ${err.message.split('\n')[0]!.replace(/^[0-9A-F]+:error:[0-9A-F]+:/, '')}`.trim();
-    log(`dropped a malformed connection from ${(socket as { remoteAddress?: string }).remoteAddress ?? '?'}: ${why}`);
+    const hint = handshakeAbandoned(err as NodeJS.ErrnoException, socket, opts.self);
+    log(hint ? `dropped a TLS connection from ${peerOf(socket)} during its handshake: ${why}; ${hint}` : `dropped a malformed connection from ${peerOf(socket)}: ${why}`);
     // A TLS client dialled this plain port: a plain-text answer is what makes it report "wrong
     // version number" (see describeTlsError) rather than a bare reset.
     const raw = (err as { rawPacket?: Buffer }).rawPacket;
@@ -120,6 +126,31 @@ export function httpRefusal(err: NodeJS.ErrnoException, self: string): string {
       : ['400 Bad Request', `what was sent is not an HTTP request (${err.code ?? 'parse error'}: ${err.message.split('\n')[0]})`];
   const body = `this is a Gluon ${self} endpoint: it speaks WebSocket (a Gluon client, worker or peer); ${what}\n`;
   return `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
+/** `address:port` of the other end of an accepted socket, or `?` (a TLS socket's is its parent's). */
+function peerOf(socket: Duplex): string {
+  const own = socket as Partial<Socket> & { _parent?: Partial<Socket> };
+  const s = own.remoteAddress !== undefined ? own : own._parent;
+  if (s?.remoteAddress === undefined) return '?';
+  return `${s.remoteAddress.includes(':') ? `[${s.remoteAddress}]` : s.remoteAddress}:${s.remotePort}`;
+}
+
+/**
+ * Why a TLS handshake on a listener failed, when the other side gave up on it (a reset, or an
+ * alert saying it refused this side's certificate), or undefined for anything else. The usual
+ * cause across hosts is on the dialling side, which alone knows it: this listener's certificate
+ * is not from a CA it trusts, or does not name what it dialled. Said here too, since the
+ * listener's log is often the one an operator reads.
+ */
+function handshakeAbandoned(err: NodeJS.ErrnoException, socket: Duplex, self: string): string | undefined {
+  const tls = socket as Duplex & { encrypted?: boolean; _secureEstablished?: boolean };
+  if (!tls.encrypted || tls._secureEstablished) return undefined;
+  const alert = /alert (unknown ca|bad certificate|certificate unknown|certificate expired|certificate revoked)/i.exec(err.message)?.[1];
+  if (!alert && err.code !== 'ECONNRESET') return undefined;
+  const where = `its --tls-ca is not the CA that signed this ${self}'s --tls-cert, or it dialled a name or address the certificate does not list; its own error says which`;
+  return alert ? `the other side refused this ${self}'s certificate (${alert}): ${where}`
+    : `the other side gave up on it, most likely because it does not trust this ${self}'s certificate (${where})`;
 }
 
 function boundHost(server: Server | HttpsServer): string {

@@ -88,6 +88,27 @@ t.test('each mismatch fails with a message naming it (code 4008)', async (t) => 
   t.match(notTls.message, /^not a TLS listener: wss:\/\/\S+ does not speak TLS; connect with ws:\/\//);
 });
 
+t.test('a dialler that does not trust the listener\'s certificate: the listener\'s log names its address and the likely cause', async (t) => {
+  // A worker without the cluster's CA (or dialling a name the certificate lacks) gives up during
+  // the handshake; the scheduler logged only `dropped a malformed connection from ?: ECONNRESET
+  // socket hang up`, naming neither who nor why (found by the across-hosts trial).
+  const lines: string[] = [];
+  let heard!: () => void;
+  const logged = new Promise<void>((r) => { heard = r; });
+  const l = await listen({
+    self: 'scheduler', roles: ['peer'], tls: leaf.node!, onConnection: (c) => c.close(),
+    log: (line) => { lines.push(line); if (/during its handshake/.test(line)) heard(); },
+  });
+  t.teardown(() => l.close());
+  const e = await refused(l.address, { tls: { ca: readTlsMaterial({ ca: otherCa.cert }).ca! } });
+  t.match(e.message, /^unknown CA: /);
+  await Promise.race([logged, new Promise((_, no) => setTimeout(() => no(new Error(`no handshake line in ${JSON.stringify(lines)}`)), 15_000).unref())]);
+  const line = lines.find((x) => /during its handshake/.test(x))!;
+  t.match(line, /^dropped a TLS connection from 127\.0\.0\.1:\d+ during its handshake: /, 'names the address and port it came from');
+  t.match(line, /most likely because it does not trust this scheduler's certificate \(its --tls-ca is not the CA that signed this scheduler's --tls-cert, or it dialled a name or address the certificate does not list; its own error says which\)$/);
+  t.notMatch(lines.join('\n'), /from \?/);
+});
+
 t.test('mutual TLS: no certificate, a stranger\'s, an expired one are refused; the cluster\'s is served', async (t) => {
   const l = await server(t, { ...leaf.node!, requireClientCert: true });
   const none = await refused(l.address, { tls: { ca: leaf.node!.ca! } });
