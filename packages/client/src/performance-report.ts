@@ -70,9 +70,9 @@ export async function performanceReport<T>(link: DashboardLink, path: string, wo
   const shell = (await fetchText(new URL(REPORT_SHELL_PATH, link.dashboardUrl), link, timeoutMs))!;
   if (!shell.includes(REPORT_SLOT)) throw new Error(`performanceReport: the dashboard at ${link.dashboardUrl} served a report page without its recording slot (a dashboard of another version?)`);
   const recording = recorder.recording(opts.title ?? basename(file), link.scheduler);
-  const names = recorder.workerNames();
-  recording.workerPages = await workerPages(link, names.slice(0, REPORT_MAX_WORKER_PAGES), timeoutMs);
-  if (names.length > REPORT_MAX_WORKER_PAGES) recording.bounds.workerPagesLeftOut = names.length - REPORT_MAX_WORKER_PAGES;
+  const ids = recorder.workerIds();
+  recording.workerPages = await workerPages(link, ids.slice(0, REPORT_MAX_WORKER_PAGES), timeoutMs);
+  if (ids.length > REPORT_MAX_WORKER_PAGES) recording.bounds.workerPagesLeftOut = ids.length - REPORT_MAX_WORKER_PAGES;
   const html = shell.replace(REPORT_SLOT, () => jsonForScript(recording));
   // Written whole or not at all: a reader never sees half a report.
   const tmp = `${file}.${process.pid}.tmp`;
@@ -83,16 +83,16 @@ export async function performanceReport<T>(link: DashboardLink, path: string, wo
 }
 
 /**
- * Each worker's own page (`api/worker?name=…`) as the dashboard has it now, by name. A worker the
- * dashboard no longer knows, or a dashboard without worker pages, is left out (its links in the
- * report then say so); any other failure is an error.
+ * Each worker's own page (`api/worker?id=…`) as the dashboard has it now, by worker id (workers
+ * may share a name). A worker the dashboard no longer knows, or a dashboard without worker pages,
+ * is left out (its links in the report then say so); any other failure is an error.
  */
-async function workerPages(link: DashboardLink, names: string[], timeoutMs: number): Promise<Record<string, unknown>> {
+async function workerPages(link: DashboardLink, ids: string[], timeoutMs: number): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {};
-  await Promise.all(names.map(async (name) => {
-    const url = new URL(`api/worker?name=${encodeURIComponent(name)}`, link.dashboardUrl);
+  await Promise.all(ids.map(async (id) => {
+    const url = new URL(`api/worker?id=${encodeURIComponent(id)}`, link.dashboardUrl);
     const text = await fetchText(url, link, timeoutMs, [404]);
-    if (text !== undefined) out[name] = JSON.parse(text) as unknown;
+    if (text !== undefined) out[id] = JSON.parse(text) as unknown;
   }));
   return out;
 }

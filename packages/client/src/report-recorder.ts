@@ -101,16 +101,18 @@ export class FeedRecorder {
   }
 
   /**
-   * The workers the recording saw, live ones (as of their latest row) first, then by name: whose
-   * own pages a report adds.
+   * The ids of the workers the recording saw, live ones (as of their latest row) first, then by
+   * name: whose own pages a report adds (by id: workers may share a name).
    */
-  workerNames(): string[] {
-    const alive = new Map<string, boolean>();
+  workerIds(): string[] {
+    const seen = new Map<string, { name: string; alive: boolean }>();
     for (const m of this.messages) {
       if (!Array.isArray(m.workers)) continue;
-      for (const w of m.workers as Array<{ name?: unknown; alive?: unknown }>) if (typeof w.name === 'string') alive.set(w.name, w.alive !== false);
+      for (const w of m.workers as Array<{ id?: unknown; name?: unknown; alive?: unknown }>) {
+        if (typeof w.id === 'string') seen.set(w.id, { name: typeof w.name === 'string' ? w.name : w.id, alive: w.alive !== false });
+      }
     }
-    return [...alive].sort((a, b) => Number(b[1]) - Number(a[1]) || a[0].localeCompare(b[0], 'en', { numeric: true })).map(([n]) => n);
+    return [...seen].sort((a, b) => Number(b[1].alive) - Number(a[1].alive) || a[1].name.localeCompare(b[1].name, 'en', { numeric: true })).map(([id]) => id);
   }
 
   /** The recording so far, as the report's page reads it. */

@@ -26,8 +26,8 @@ export interface ReportRecording {
   /** a full `state` first, then `delta`s (see the scheduler's docs/dashboard.md). */
   messages: Array<Record<string, unknown>>;
   /**
-   * Each worker's own page (the dashboard's `api/worker?name=…`) as of the window's end, by worker
-   * name; at most {@link REPORT_MAX_WORKER_PAGES} of them.
+   * Each worker's own page (the dashboard's `api/worker?id=…`) as of the window's end, by worker
+   * id (workers may share a name); at most {@link REPORT_MAX_WORKER_PAGES} of them.
    */
   workerPages?: Record<string, unknown>;
   /** how the recording was bounded, shown in the page. */

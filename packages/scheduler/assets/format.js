@@ -53,9 +53,12 @@ export function widthOf(container) {
   return Math.max(240, Math.floor(container.clientWidth || container.parentElement?.clientWidth || 600));
 }
 
-/** A link to a worker's own page (`worker?name=…`, relative like every URL of the dashboard). */
-export function workerLink(name) {
-  return el('a', { href: `worker?name=${encodeURIComponent(name)}`, class: 'worker-link', title: `${name}: its tasks, results, transfers and log` }, name);
+/**
+ * A link to a worker's own page (`worker?id=…`, relative like every URL of the dashboard), shown
+ * as its name. By id, not name: two workers started with the same --name are two pages.
+ */
+export function workerLink(id, name) {
+  return el('a', { href: `worker?id=${encodeURIComponent(id)}`, class: 'worker-link', title: `${name}: its tasks, results, transfers and log` }, name);
 }
 
 /** Most characters of a name on a chart's 150 px label axis (12 px text). */

@@ -54,7 +54,7 @@ export class OccupancyPanel {
         el('div', { class: 'occ-executing', style: `width:${((exec / scale) * 100).toFixed(1)}%` }),
         el('div', { class: 'occ-threads', style: `left:${((threads / scale) * 100).toFixed(1)}%` }));
       return el('tr', { 'data-worker': name },
-        el('td', {}, workerLink(name)),
+        el('td', {}, workerLink(id, name)),
         el('td', { class: 'occ-cell' }, bar),
         el('td', { class: 'num assigned' }, assigned),
         el('td', { class: 'num executing' }, exec),

@@ -63,21 +63,24 @@ export function showReport(rec, conn) {
 }
 
 /**
- * Worker pages in a report: a worker's link (`worker?name=…`) shows, in place of the dashboard,
- * that worker's page as the report recorded it at the window's end (`#worker=NAME`, so Back
+ * Worker pages in a report: a worker's link (`worker?id=…`) shows, in place of the dashboard,
+ * that worker's page as the report recorded it at the window's end (`#worker=ID`, so Back
  * returns), drawn by the live page's own code into worker.html's markup, which the report keeps
- * in #report-worker-page.
+ * in #report-worker-page. Pages are by worker id: workers may share a name.
  */
 export function installWorkerPages(rec) {
   const main = document.querySelector('main');
   const template = document.getElementById('report-worker-page');
   let shown;
+  /** The names the links clicked showed, by id: what a page the report lacks is called. */
+  const names = new Map();
   document.addEventListener('click', (e) => {
     const a = e.target instanceof Element ? e.target.closest('a[href^="worker?"]') : null;
     if (!a) return;
     e.preventDefault();
-    const name = new URLSearchParams(a.getAttribute('href').slice('worker?'.length)).get('name') ?? '';
-    location.hash = `worker=${encodeURIComponent(name)}`;
+    const id = new URLSearchParams(a.getAttribute('href').slice('worker?'.length)).get('id') ?? '';
+    names.set(id, a.textContent);
+    location.hash = `worker=${encodeURIComponent(id)}`;
   });
   const route = () => {
     shown?.remove();
@@ -86,12 +89,13 @@ export function installWorkerPages(rec) {
     // Not `hidden`: the stylesheet's `main { display: grid }` would override it.
     main.style.display = m ? 'none' : '';
     if (!m) return;
-    const name = decodeURIComponent(m[1]);
+    const id = decodeURIComponent(m[1]);
+    const detail = rec.workerPages?.[id];
+    const name = detail?.name ?? names.get(id) ?? id;
     shown = el('main', { id: 'report-worker' },
       el('section', { class: 'panel wide' }, el('a', { href: '#', class: 'report-back' }, '← back to the report'), ' · worker ',
         el('strong', { id: 'worker-name' }, name), ' ', el('span', { id: 'worker-summary', class: 'muted' })));
     main.after(shown);
-    const detail = rec.workerPages?.[name];
     if (!template || !detail) {
       const why = rec.bounds?.workerPagesLeftOut ? ` (a report keeps at most 64 worker pages; ${rec.bounds.workerPagesLeftOut} were left out)` : ' (the dashboard no longer knew it when the report was written)';
       shown.append(el('p', { class: 'panel wide muted' }, `This report holds no page for worker ${name}${why}.`));

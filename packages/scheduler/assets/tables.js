@@ -81,7 +81,7 @@ export class WorkersTable {
       executing: td('num executing'), queued: td('num queued'), stored: td('num stored'), bytes: td('num'), age: td('num age'),
       memKey: '',
     };
-    r.nameCell = el('td', {}, r.dot, workerLink(w.name));
+    r.nameCell = el('td', {}, r.dot, workerLink(w.id, w.name));
     r.tr.append(r.nameCell, r.address, r.host, r.threads, r.cpu, r.mem, r.executing, r.queued, r.stored, r.bytes, r.age);
     this.rows.set(w.id, r);
     return r;

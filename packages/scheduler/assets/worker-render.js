@@ -1,8 +1,8 @@
-// A worker's own page drawn from its detail (`api/worker?name=…`): its figures, the tasks
+// A worker's own page drawn from its detail (`api/worker?id=…`): its figures, the tasks
 // assigned to it, its results by group and the largest, its transfers and its log lines. Shared by
 // the live page (worker-page.js, which polls) and a performance report (replay.js, which has the
 // detail as recorded at the end of its window).
-import { el, fmtAge, fmtBytes, fmtTime } from './format.js';
+import { el, fmtAge, fmtBytes, fmtTime, workerLink } from './format.js';
 
 function table(headers, rows, empty) {
   if (!rows.length) return el('p', { class: 'muted empty' }, empty);
@@ -12,6 +12,8 @@ function table(headers, rows, empty) {
 /** Draws the worker page's panels (the elements of worker.html's main) from one detail; `now` dates ages. */
 export function renderWorker(d, now) {
   const w = d.row;
+  // Its name (a link by id names none); its address, below, tells apart workers named alike.
+  document.getElementById('worker-name').textContent = d.name;
   document.getElementById('worker-summary').textContent = w ? `${w.address.replace(/^[a-z]+:\/\//, '')} · ${w.host} · ${w.nthreads} thread(s)` : '';
   const figures = w ? [
     ['status', w.alive ? (w.paused ? 'paused (over its memory limit)' : 'running') : 'gone'],
@@ -38,7 +40,7 @@ export function renderWorker(d, now) {
   document.getElementById('worker-transfers').replaceChildren(table(['time', 'direction', 'keys', 'bytes', 'took'],
     d.transfers.map((x) => el('tr', { 'data-direction': x.direction, 'data-peer': x.peer, 'data-bytes': String(x.bytes) },
       el('td', { class: 'mono' }, fmtTime(x.time)),
-      el('td', {}, x.direction === 'in' ? `← from ${x.peer}` : `→ to ${x.peer}`),
+      el('td', {}, x.direction === 'in' ? '← from ' : '→ to ', x.peerId ? workerLink(x.peerId, x.peer) : x.peer),
       el('td', { class: 'mono keys' }, x.keys.join(', ')),
       el('td', { class: 'num' }, fmtBytes(x.bytes)),
       el('td', { class: 'num' }, `${x.ms} ms`))), 'No transfers yet.'));

@@ -346,10 +346,11 @@ export class Scheduler implements DashboardSource {
         this.workers.get(ws.id)?.close(CloseCode.replaced, 'replaced by a new connection of the same worker');
         this.dispatch(this.state.workerRemoved(ws.id, 'reconnected', Date.now(), true));
       } else if (hello.name !== undefined && ws.name === hello.name && this.workers.has(ws.id)) {
-        // Another process under the same name: both work, but the dashboard's worker page, event
-        // log and stream rows go by name and would mix them. Say so where an operator looks.
+        // Another process under the same name: both work, and each has its own worker page (by
+        // id), but the event log and the task stream's rows name them alike. Say so where an
+        // operator looks.
         this.log(`worker ${hello.name} at ${String(hello.address ?? '')} registered while worker ${ws.name} at ${ws.address} is connected `
-          + `under the same name: the dashboard's worker page and event log mix them; give each worker its own --name`);
+          + `under the same name: the dashboard's event log and task stream name them alike (their pages are apart, by address); give each worker its own --name`);
       }
     }
     this.workers.set(id, conn);

@@ -528,7 +528,8 @@ export class SchedulerState extends Transitions {
       return this.flush();
     }
     const r = m as unknown as TransferReport;
-    this.emit({ kind: 'transfer', keys: r.keys, from: this.workerName(r.from), to: ws.name, start: r.start, stop: r.stop, bytes: r.bytes });
+    const from = this.workerAt(r.from);
+    this.emit({ kind: 'transfer', keys: r.keys, from: from?.name ?? r.from, to: ws.name, ...(from ? { fromId: from.id } : {}), toId: ws.id, start: r.start, stop: r.stop, bytes: r.bytes });
     return this.flush();
   }
 
@@ -538,15 +539,15 @@ export class SchedulerState extends Transitions {
    */
   workerLog(workerId: string, time: number, text: string): Command[] {
     const ws = this.workers.get(workerId);
-    if (ws && this.journal.listened) this.emit({ kind: 'worker-log', worker: ws.name, time, text: text.length > 2000 ? `${text.slice(0, 2000)}…` : text });
+    if (ws && this.journal.listened) this.emit({ kind: 'worker-log', worker: ws.name, workerId: ws.id, time, text: text.length > 2000 ? `${text.slice(0, 2000)}…` : text });
     return this.flush();
   }
 
-  /** The name of the worker (live, else recently gone) at a data address; the address if none. */
-  private workerName(address: string): string {
-    for (const w of this.workers.values()) if (w.address === address) return w.name;
-    for (let i = this.goneWorkers.length - 1; i >= 0; i--) if (this.goneWorkers[i]!.address === address) return this.goneWorkers[i]!.name;
-    return address;
+  /** The worker (live, else recently gone) at a data address, if any. */
+  private workerAt(address: string): WorkerRecord | undefined {
+    for (const w of this.workers.values()) if (w.address === address) return w;
+    for (let i = this.goneWorkers.length - 1; i >= 0; i--) if (this.goneWorkers[i]!.address === address) return this.goneWorkers[i]!;
+    return undefined;
   }
 
   /** A worker is shutting down: send it nothing more. */

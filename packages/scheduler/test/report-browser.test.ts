@@ -129,7 +129,8 @@ t.test('performance report: one file, opened from disk offline, shows the run', 
 
   // Worker pages: each worker's link shows its page as recorded at the window's end; between
   // them, the two pages hold every result of the run, by group.
-  t.same(Object.keys(rec.workerPages).sort(), ['local-0', 'local-1'], 'the report holds both workers\' pages');
+  t.same(Object.values(rec.workerPages as Record<string, { name: string }>).map((d) => d.name).sort(), ['local-0', 'local-1'], 'the report holds both workers\' pages');
+  t.ok(Object.entries(rec.workerPages as Record<string, { id: string }>).every(([k, d]) => k === d.id), 'by worker id');
   const storedWork: number[] = [];
   for (const name of ['local-0', 'local-1']) {
     await page.click(`#workers a.worker-link:text-is("${name}")`);

@@ -531,13 +531,14 @@ t.test('transfer reports become transfer events named by worker; malformed ones 
   const stop = sim.state.subscribe((e) => events.push(e));
   const transfers = () => events.filter((e) => e.kind === 'transfer');
   t.same(sim.state.transfer('w2', report, sim.now), []);
-  t.same(transfers(), [{ kind: 'transfer', keys: ['a-1', 'a-2'], from: 'w1', to: 'w2', start: 10, stop: 14, bytes: 18 }],
-    'both ends are worker names, as in task-done');
+  t.same(transfers(), [{ kind: 'transfer', keys: ['a-1', 'a-2'], from: 'w1', to: 'w2', fromId: 'w1', toId: 'w2', start: 10, stop: 14, bytes: 18 }],
+    'both ends are worker names, as in task-done, and ids (for their pages: names may repeat)');
   sim.removeWorker('w1', 'bye', true);
   sim.state.transfer('w2', { ...report, keys: ['a-3'] }, sim.now);
   t.match(transfers().at(-1), { from: 'w1', to: 'w2', keys: ['a-3'] }, 'a peer that just left is still named');
   sim.state.transfer('w2', { ...report, from: 'ws://elsewhere:1' }, sim.now);
   t.match(transfers().at(-1), { from: 'ws://elsewhere:1' }, 'an address no worker ever had is kept as it is');
+  t.notOk('fromId' in transfers().at(-1)!, 'with no id');
   sim.state.transfer('nobody', report, sim.now);
   t.equal(transfers().length, 3, 'a report from an unregistered worker is dropped');
 

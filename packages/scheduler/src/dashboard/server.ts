@@ -70,7 +70,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
   const throttle = new LoginThrottle(opts.throttle);
   // With a token, the page carries a logout button.
   const page: Asset = auth.required ? withLogout(assets.get('/assets/index.html')!) : assets.get('/assets/index.html')!;
-  // A worker's page (`worker?name=…`), behind the same login as the front page.
+  // A worker's page (`worker?id=…`, or `worker?name=…`), behind the same login as the front page.
   const workerPage: Asset = auth.required ? withLogout(assets.get('/assets/worker.html')!) : assets.get('/assets/worker.html')!;
   const feed = new LiveFeed(source, opts.feed);
   const metrics = new SchedulerMetrics(source);
@@ -141,11 +141,22 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     }
     if (path === '/worker') return sendAsset(res, workerPage, method);
     if (path === '/api/worker') {
-      const name = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('name');
-      if (!name) return send(res, 400, 'text/plain; charset=utf-8', 'api/worker needs ?name=<worker name>\n', method);
-      const detail = feed.workerPages.detail(name);
-      if (!detail) return send(res, 404, 'text/plain; charset=utf-8', `no worker named ${JSON.stringify(name)} has been seen by this scheduler\n`, method);
-      return send(res, 200, 'application/json', JSON.stringify(detail), method);
+      const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+      const id = query.get('id');
+      const name = query.get('name');
+      const pages = feed.workerPages;
+      if (id) {
+        const detail = pages.detail(id);
+        if (!detail) return send(res, 404, 'text/plain; charset=utf-8', `no worker with id ${JSON.stringify(id)} has been seen by this scheduler\n`, method);
+        return send(res, 200, 'application/json', JSON.stringify(detail), method);
+      }
+      if (!name) return send(res, 400, 'text/plain; charset=utf-8', 'api/worker needs ?id=<worker id> (or ?name=<worker name>)\n', method);
+      // A link by name (as pages were keyed before ids): that worker's page when the name is
+      // one worker's, else the workers it names, for the page to list.
+      const matches = pages.named(name);
+      if (matches.length === 0) return send(res, 404, 'text/plain; charset=utf-8', `no worker named ${JSON.stringify(name)} has been seen by this scheduler\n`, method);
+      const body = matches.length === 1 ? pages.detail(matches[0]!.id) : { name, matches };
+      return send(res, 200, 'application/json', JSON.stringify(body), method);
     }
     if (path === '/metrics') {
       const { text, contentType } = await metrics.scrape();

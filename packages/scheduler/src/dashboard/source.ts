@@ -82,14 +82,15 @@ export interface LogEntry {
 /** Incremental events, pushed as they happen; the dashboard aggregates before sending. */
 export type ClusterEvent =
   | { kind: 'task-done'; key: string; group: string; worker: string; thread: number; start: number; stop: number; events?: number; nbytes?: number }
-  | { kind: 'transfer'; keys: string[]; from: string; to: string; start: number; stop: number; bytes: number }
+  /** `from`/`to`: the workers' names (the peer's address when unknown); `fromId`/`toId`: their ids, which tell apart workers named alike. */
+  | { kind: 'transfer'; keys: string[]; from: string; to: string; fromId?: string; toId?: string; start: number; stop: number; bytes: number }
   | { kind: 'task-state'; group: string; from: GroupState | 'released' | 'forgotten'; to: GroupState | 'released' | 'forgotten'; outcome?: Outcome }
   | { kind: 'worker'; row: WorkerRow }
   | { kind: 'failure'; row: FailureRow }
   | { kind: 'publish'; topic: string; value: unknown; time: number }
   | { kind: 'log'; entry: LogEntry }
   /** a line a worker logged (its stderr), forwarded to the scheduler for its page. */
-  | { kind: 'worker-log'; worker: string; time: number; text: string };
+  | { kind: 'worker-log'; worker: string; workerId?: string; time: number; text: string };
 
 /** A task as the dashboard's views read it; the scheduler's own records satisfy it. */
 export interface ProbeTask {

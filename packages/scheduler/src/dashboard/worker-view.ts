@@ -7,14 +7,19 @@ export interface TransferRow {
   time: number;
   /** 'in': this worker fetched from `peer`; 'out': `peer` fetched from this worker. */
   direction: 'in' | 'out';
+  /** the other worker's name (its address when unknown). */
   peer: string;
+  /** the other worker's id, when known: its page (workers may share a name). */
+  peerId?: string;
   keys: string[];
   bytes: number;
   ms: number;
 }
 
-/** Everything a worker's page shows (`api/worker?name=…`). */
+/** Everything a worker's page shows (`api/worker?id=…`). */
 export interface WorkerDetail {
+  /** the scheduler's id of the worker (one per registration): what its page is keyed by. */
+  id: string;
   name: string;
   /** its Workers-table row (absent only for a name seen in transfers or logs alone). */
   row?: WorkerRow;
@@ -31,6 +36,19 @@ export interface WorkerDetail {
   log: Array<{ time: number; text: string }>;
 }
 
+/**
+ * A worker a name stands for, when a link by name (`worker?name=…`, the form before pages were
+ * keyed by id) names several: two processes started with the same `--name`, or one worker's
+ * earlier registrations.
+ */
+export interface WorkerMatch {
+  id: string;
+  name: string;
+  address: string;
+  host: string;
+  alive: boolean;
+}
+
 const MAX_TASKS = 200;
 const MAX_LARGEST = 20;
 const MAX_TRANSFERS = 100;
@@ -39,6 +57,8 @@ const MAX_LOG = 200;
 const MAX_WORKERS = 500;
 
 interface Kept {
+  /** the name its events gave (its row's, once it has one). */
+  name: string;
   row?: WorkerRow;
   transfers: TransferRow[];
   log: Array<{ time: number; text: string }>;
@@ -47,31 +67,33 @@ interface Kept {
 /**
  * What a worker's page needs beyond the main feed: its recent transfers and log lines (kept from
  * events, bounded per worker and in workers), and, when asked, its tasks and results read from
- * the scheduler's records (O(what it holds), only while someone looks at its page).
+ * the scheduler's records (O(what it holds), only while someone looks at its page). Keyed by the
+ * worker's id, not its name: two workers started with the same `--name` shared one page, and
+ * one's figures hid the other's. Events without ids (sources older than the ids) key by name.
  */
 export class WorkerPages implements ServerView {
   readonly name = 'worker-pages';
   private readonly kept = new Map<string, Kept>();
 
   constructor(snapshot: ClusterSnapshot, private readonly probe?: ClusterProbe) {
-    for (const w of snapshot.workers) this.entry(w.name).row = w;
+    for (const w of snapshot.workers) this.entry(w.id, w.name).row = w;
   }
 
   apply(e: ClusterEvent): void {
     switch (e.kind) {
       case 'worker':
-        this.entry(e.row.name).row = e.row;
+        this.entry(e.row.id, e.row.name).row = e.row;
         return;
       case 'worker-log': {
-        const log = this.entry(e.worker).log;
+        const log = this.entry(e.workerId ?? e.worker, e.worker).log;
         log.push({ time: e.time, text: e.text });
         if (log.length > MAX_LOG) log.shift();
         return;
       }
       case 'transfer': {
         const base = { time: e.stop, keys: e.keys.length > 20 ? e.keys.slice(0, 20) : e.keys, bytes: e.bytes, ms: e.stop - e.start };
-        this.addTransfer(e.to, { ...base, direction: 'in', peer: e.from });
-        this.addTransfer(e.from, { ...base, direction: 'out', peer: e.to });
+        this.addTransfer(e.toId ?? e.to, e.to, { ...base, direction: 'in', peer: e.from, ...(e.fromId ? { peerId: e.fromId } : {}) });
+        this.addTransfer(e.fromId ?? e.from, e.from, { ...base, direction: 'out', peer: e.to, ...(e.toId ? { peerId: e.toId } : {}) });
         return;
       }
       default:
@@ -79,11 +101,27 @@ export class WorkerPages implements ServerView {
     }
   }
 
-  /** The page of the worker named `name`, or undefined when no such worker was seen. */
-  detail(name: string): WorkerDetail | undefined {
-    const k = this.kept.get(name);
-    let live: ProbeWorker | undefined;
-    if (this.probe) for (const w of this.probe.workers.values()) if (w.name === name) live = w;
+  /**
+   * The workers seen under `name` (live and gone), for a link by name: one is that worker's
+   * page; several are listed for the reader to pick (see {@link WorkerMatch}).
+   */
+  named(name: string): WorkerMatch[] {
+    const out: WorkerMatch[] = [];
+    for (const [id, k] of this.kept) {
+      if (k.name !== name) continue;
+      out.push({ id, name, address: k.row?.address ?? '', host: k.row?.host ?? '', alive: k.row?.alive ?? this.probe?.workers.has(id) ?? false });
+    }
+    if (this.probe) {
+      for (const w of this.probe.workers.values()) if (w.name === name && !this.kept.has(w.id)) out.push({ id: w.id, name, address: '', host: '', alive: true });
+    }
+    // Live ones first, then by id (the scheduler's ids, w1, w2 …, are in registration order).
+    return out.sort((a, b) => Number(b.alive) - Number(a.alive) || a.id.localeCompare(b.id, 'en', { numeric: true }));
+  }
+
+  /** The page of the worker with id `id`, or undefined when no such worker was seen. */
+  detail(id: string): WorkerDetail | undefined {
+    const k = this.kept.get(id);
+    const live: ProbeWorker | undefined = this.probe?.workers.get(id);
     if (!k && !live) return undefined;
     const tasks: Array<[string, string]> = [];
     const byGroup = new Map<string, [string, number, number]>();
@@ -102,7 +140,8 @@ export class WorkerPages implements ServerView {
       }
     }
     return {
-      name,
+      id,
+      name: k?.row?.name ?? k?.name ?? live?.name ?? id,
       ...(k?.row ? { row: k.row } : {}),
       tasks,
       tasksTotal: live?.processing.size ?? 0,
@@ -113,21 +152,21 @@ export class WorkerPages implements ServerView {
     };
   }
 
-  private entry(name: string): Kept {
-    let k = this.kept.get(name);
+  private entry(id: string, name: string): Kept {
+    let k = this.kept.get(id);
     if (k) {
       // Most recently seen last, so the first entry is the one to forget.
-      this.kept.delete(name);
+      this.kept.delete(id);
     } else {
-      k = { transfers: [], log: [] };
+      k = { name, transfers: [], log: [] };
     }
-    this.kept.set(name, k);
+    this.kept.set(id, k);
     while (this.kept.size > MAX_WORKERS) this.kept.delete(this.kept.keys().next().value!);
     return k;
   }
 
-  private addTransfer(name: string, row: TransferRow): void {
-    const list = this.entry(name).transfers;
+  private addTransfer(id: string, name: string, row: TransferRow): void {
+    const list = this.entry(id, name).transfers;
     list.push(row);
     if (list.length > MAX_TRANSFERS) list.shift();
   }
