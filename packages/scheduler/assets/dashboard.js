@@ -5,7 +5,7 @@
 // tunnel needs no configuration.
 import { showTimeWindow, StreamChart, ThroughputChart } from './charts.js';
 import { ProgressPanel, activeCount, forgetOldGroups, sum } from './progress.js';
-import { WorkersTable, renderFailures, renderLog } from './tables.js';
+import { WorkersTable, renderAlert, renderFailures, renderLog } from './tables.js';
 import { ResultsPanel } from './results.js';
 import { fmtRate, fmtTime } from './format.js';
 import { SchedulerPanel } from './scheduler-stats.js';
@@ -190,7 +190,10 @@ function render() {
   }
   if (take('topics') || clock) results.update(view.topics, now);
   for (const p of panels) p.render({ now, workers: view.workers });
-  if (take('log')) renderLog(document.getElementById('log'), view.log);
+  if (take('log')) {
+    renderLog(document.getElementById('log'), view.log);
+    renderAlert(document.getElementById('alert'), view.log);
+  }
   take('header');
   renderHeader();
 }

@@ -149,6 +149,18 @@ export function renderFailures(container, failures) {
   container.replaceChildren(...items);
 }
 
+/**
+ * The banner above the panels: the latest `stuck` entry of the event log (tasks waiting, every
+ * worker paused for memory) until an `unstuck` entry follows it.
+ */
+export function renderAlert(node, log) {
+  let last;
+  for (let i = log.length - 1; i >= 0 && !last; i--) if (log[i].kind === 'stuck' || log[i].kind === 'unstuck') last = log[i];
+  const text = last?.kind === 'stuck' ? `${fmtTime(last.time)} ${last.text}` : '';
+  if (node.textContent !== text) node.textContent = text;
+  node.hidden = text === '';
+}
+
 /** Event log: newest first. */
 export function renderLog(container, log) {
   const items = log.slice(-200).reverse().map((e) =>

@@ -374,7 +374,7 @@ export class SchedulerState extends Transitions {
   private readonly stall = new MemoryStallWatch(this.config.memoryStallMs);
 
   private sayStall(notice: StallNotice, now: number): void {
-    this.addLog(now, notice.active ? 'stuck' : 'info', notice.text);
+    this.addLog(now, notice.active ? 'stuck' : 'unstuck', notice.text);
     for (const id of this.clients.keys()) this.send({ client: id }, { op: 'warning', kind: 'memory-stall', ...notice });
   }
 
