@@ -311,7 +311,13 @@ export class Scheduler implements DashboardSource {
         case 'heartbeat': return this.dispatch(this.state.heartbeat(id, m.metrics, now));
         case 'task-finished': return this.dispatch(this.state.taskFinished(id, m, now));
         case 'task-erred': return this.dispatch(this.state.taskErred(id, m, now));
-        case 'missing-data': return this.dispatch(this.state.missingData(id, m.key, m.errantWorker, m.dependent));
+        case 'missing-data': {
+          const said = this.state.lastPeerNotice;
+          this.dispatch(this.state.missingData(id, m.key, m.errantWorker, m.dependent, now));
+          // Workers that cannot reach each other: also in this process's own log (unreachable-peers.ts).
+          if (this.state.lastPeerNotice !== said) this.log(this.state.lastPeerNotice!.text);
+          return;
+        }
         case 'handback': return this.dispatch(this.state.handback(id, m.keys));
         case 'steal-response': return this.dispatch(this.state.stealResponse(id, m.key, m.ok));
         case 'publish': return this.dispatch(this.state.publish(m.topic, m.value, now));

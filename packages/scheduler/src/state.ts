@@ -9,6 +9,7 @@ import { acceptsWork, keyedRecord, WorkerRecord, ClientRecord, TaskRecord } from
 import { wantedTasks } from './wants.js';
 import { Transitions } from './transitions.js';
 import { MemoryStallWatch, stallFigures, type StallNotice } from './memory-stall.js';
+import { UnreachablePeers, type PeerNotice } from './unreachable-peers.js';
 
 export { DEFAULT_CONFIG, type SchedulerConfig } from './config.js';
 export type { Command } from './outbox.js';
@@ -262,6 +263,7 @@ export class SchedulerState extends Transitions {
     this.goneWorkers.push(ws);
     if (this.goneWorkers.length > 100) this.goneWorkers.shift();
     this.addLog(now, 'worker-removed', `worker ${ws.name} removed: ${reason}`);
+    if (this.cutPeers.size) this.sayPeers(this.cutPeers.gone(id, ws.address), now);
     const running = ws.dropAll();
     for (const ts of running) {
       ts.processingOn = null;
@@ -373,6 +375,17 @@ export class SchedulerState extends Transitions {
   /** Tasks waiting while every worker is paused for memory: said once per episode (memory-stall.ts). */
   private readonly stall = new MemoryStallWatch(this.config.memoryStallMs);
 
+  /** Workers that cannot reach each other's data ports (unreachable-peers.ts); the last notice said, for the server's log. */
+  private readonly cutPeers = new UnreachablePeers();
+  lastPeerNotice: PeerNotice | undefined;
+  private sayPeers(notices: PeerNotice[], now: number): void {
+    for (const n of notices) {
+      this.lastPeerNotice = n;
+      this.addLog(now, n.active ? 'stuck' : 'info', n.text);
+      for (const id of this.clients.keys()) this.send({ client: id }, { op: 'warning', kind: 'unreachable-peer', ...n });
+    }
+  }
+
   private sayStall(notice: StallNotice, now: number): void {
     this.addLog(now, notice.active ? 'stuck' : 'unstuck', notice.text);
     for (const id of this.clients.keys()) this.send({ client: id }, { op: 'warning', kind: 'memory-stall', ...notice });
@@ -473,7 +486,10 @@ export class SchedulerState extends Transitions {
   }
 
   /** A worker could not fetch `key` from `errantWorker` (gone, or it no longer has it). */
-  missingData(workerId: string, key: string, errantAddress: string, dependent: string | undefined): Command[] {
+  missingData(workerId: string, key: string, errantAddress: string, dependent: string | undefined, now = 0): Command[] {
+    const fetcher = this.workers.get(workerId);
+    const holder = fetcher && [...this.workers.values()].find((w) => w.address === errantAddress && w !== fetcher);
+    if (holder) this.sayPeers([this.cutPeers.failed(fetcher, holder, key)].filter((n) => n !== undefined), now);
     const ts = this.tasks.get(key);
     if (ts && ts.state === 'memory') {
       const before = ts.holders.length;
@@ -516,6 +532,8 @@ export class SchedulerState extends Transitions {
    * as the name.
    */
   transfer(workerId: string, m: Record<string, unknown>, now: number): Command[] {
+    const back = this.cutPeers.size && typeof m.from === 'string' ? this.cutPeers.reached(workerId, m.from) : undefined;
+    if (back) this.sayPeers([back], now);
     if (!this.journal.listened) return this.flush();
     const ws = this.workers.get(workerId);
     if (!ws) return this.flush();

@@ -464,6 +464,42 @@ t.test('handback and missing-data put tasks back in play', async (t) => {
   t.ok(s2.clientMsgs.get('c')!.some((m) => m.op === 'key-in-memory' && m.key === 'out-1'));
 });
 
+t.test('a worker that cannot reach another worker still connected here: said once to clients and in the log, and its end', async (t) => {
+  // A firewall that lets only the scheduler's port through: each fetch failed after the peer
+  // timeout, the input was computed again, and the run went round with nothing said outside the
+  // workers' own stderr (found by the across-hosts trial, iptables DROP on the data ports).
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1', 1, undefined, { address: 'wss://10.0.0.11:40001' });
+  sim.submit('c', [task('in-1')], []);
+  sim.submit('c', [task('out-1', ['in-1'])]);
+  sim.finish('w1', 'in-1');
+  sim.addWorker('w2', 1, undefined, { address: 'wss://10.0.0.12:40002' });
+  const warnings = () => sim.clientMsgs.get('c')!.filter((m) => m.op === 'warning');
+  sim.apply(sim.state.missingData('w2', 'in-1', 'wss://10.0.0.11:40001', 'out-1', 5));
+  t.same(warnings().map((m) => [m.kind, m.active]), [['unreachable-peer', true]]);
+  const text = String(warnings()[0]!.text);
+  t.equal(text, 'worker w2 (wss://10.0.0.12:40002) could not fetch in-1 from worker w1 at wss://10.0.0.11:40001, which is connected to this scheduler: '
+    + 'w2\'s host cannot reach w1\'s data port (a firewall that lets only the scheduler\'s port through, or a --listen-host other hosts cannot reach; '
+    + 'docs/across-hosts.md#firewalls). The input is computed again, and the run may repeat this until the workers can reach each other');
+  t.ok(sim.state.log.some((e) => e.kind === 'stuck' && e.text === text), 'in the event log');
+  t.equal(sim.state.lastPeerNotice?.text, text, 'for the server\'s own log');
+  sim.apply(sim.state.missingData('w2', 'in-1', 'wss://10.0.0.11:40001', undefined, 6));
+  t.equal(warnings().length, 1, 'said once per pair');
+  // A worker that no longer has a result (it was freed, or the worker left) is not a cut link.
+  sim.apply(sim.state.missingData('w2', 'in-1', 'wss://10.0.0.99:1', undefined, 7));
+  t.equal(warnings().length, 1, 'a holder not connected here is not reported');
+
+  sim.apply(sim.state.transfer('w2', { from: 'wss://10.0.0.11:40001', keys: ['in-1'], start: 8, stop: 9, bytes: 8 }, 9));
+  t.same(warnings().map((m) => [m.kind, m.active]), [['unreachable-peer', true], ['unreachable-peer', false]]);
+  t.equal(warnings()[1]!.text, 'worker w2 fetched from worker w1 at wss://10.0.0.11:40001 again');
+
+  sim.apply(sim.state.missingData('w2', 'in-1', 'wss://10.0.0.11:40001', undefined, 10));
+  sim.removeWorker('w1');
+  t.same(warnings().slice(2).map((m) => [m.active, m.text]), [[true, text.replace('in-1', 'in-1')],
+    [false, 'worker w1 left: no longer waiting for w2 to reach w1 at wss://10.0.0.11:40001']]);
+});
+
 t.test('progress events: results let go count as done, erred tasks and their dependents as erred until computed again', async (t) => {
   const sim = new Sim();
   const events: string[] = [];

@@ -1,0 +1,60 @@
+/**
+ * Workers that cannot reach each other's data ports while both are connected to the scheduler:
+ * a firewall that lets the scheduler's port through but not the workers' (docs/across-hosts.md,
+ * "Firewalls"), or a `--listen-host` other hosts cannot reach. The fetching worker reports
+ * `missing-data` after its peer timeout (32 s), the input is recomputed, the dependent may land on
+ * the same worker again, and the run went round like that with nothing said to the client or in
+ * the scheduler's log (only each worker's own stderr had a line). Each pair is said once when it
+ * is first seen, and once when it ends: the fetcher got data from that peer again (its `transfer`
+ * report), or one of the two left.
+ */
+
+/** What the scheduler says, to its log, its event log and its clients (`warning`, kind `unreachable-peer`). */
+export interface PeerNotice { active: boolean; text: string }
+
+interface Side { id: string; name: string; address: string }
+
+/** The cut pairs (fetcher id → holder data address), and the notices that begin and end them. */
+export class UnreachablePeers {
+  private readonly cut = new Map<string, { fetcher: Side; holder: Side }>();
+
+  get size(): number { return this.cut.size; }
+
+  /**
+   * `fetcher` could not fetch `key` from `holder`, a worker still registered here. Returns the
+   * notice when this pair is new, else undefined (said once per episode).
+   */
+  failed(fetcher: Side, holder: Side, key: string): PeerNotice | undefined {
+    const id = `${fetcher.id}\n${holder.address}`;
+    if (this.cut.has(id)) return undefined;
+    this.cut.set(id, { fetcher, holder });
+    return {
+      active: true,
+      text: `worker ${fetcher.name} (${fetcher.address}) could not fetch ${key} from worker ${holder.name} at ${holder.address}, `
+        + `which is connected to this scheduler: ${fetcher.name}'s host cannot reach ${holder.name}'s data port (a firewall that lets only `
+        + `the scheduler's port through, or a --listen-host other hosts cannot reach; docs/across-hosts.md#firewalls). The input is `
+        + 'computed again, and the run may repeat this until the workers can reach each other',
+    };
+  }
+
+  /** `fetcherId` got data from the worker at `holderAddress` (a transfer report): that pair's end, if it was cut. */
+  reached(fetcherId: string, holderAddress: string): PeerNotice | undefined {
+    const id = `${fetcherId}\n${holderAddress}`;
+    const pair = this.cut.get(id);
+    if (!pair) return undefined;
+    this.cut.delete(id);
+    return { active: false, text: `worker ${pair.fetcher.name} fetched from worker ${pair.holder.name} at ${holderAddress} again` };
+  }
+
+  /** A worker left: the end of every pair it was in. */
+  gone(workerId: string, address: string): PeerNotice[] {
+    const out: PeerNotice[] = [];
+    for (const [id, pair] of this.cut) {
+      if (pair.fetcher.id !== workerId && pair.holder.address !== address) continue;
+      this.cut.delete(id);
+      const left = pair.fetcher.id === workerId ? pair.fetcher.name : pair.holder.name;
+      out.push({ active: false, text: `worker ${left} left: no longer waiting for ${pair.fetcher.name} to reach ${pair.holder.name} at ${pair.holder.address}` });
+    }
+    return out;
+  }
+}
