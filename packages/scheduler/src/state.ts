@@ -381,7 +381,7 @@ export class SchedulerState extends Transitions {
   private sayPeers(notices: PeerNotice[], now: number): void {
     for (const n of notices) {
       this.lastPeerNotice = n;
-      this.addLog(now, n.active ? 'stuck' : 'info', n.text);
+      this.addLog(now, n.active ? 'stuck' : 'unstuck', n.text);
       for (const id of this.clients.keys()) this.send({ client: id }, { op: 'warning', kind: 'unreachable-peer', ...n });
     }
   }

@@ -493,6 +493,7 @@ t.test('a worker that cannot reach another worker still connected here: said onc
   sim.apply(sim.state.transfer('w2', { from: 'wss://10.0.0.11:40001', keys: ['in-1'], start: 8, stop: 9, bytes: 8 }, 9));
   t.same(warnings().map((m) => [m.kind, m.active]), [['unreachable-peer', true], ['unreachable-peer', false]]);
   t.equal(warnings()[1]!.text, 'worker w2 fetched from worker w1 at wss://10.0.0.11:40001 again');
+  t.ok(sim.state.log.some((e) => e.kind === 'unstuck' && e.text === warnings()[1]!.text), 'the end is unstuck: it ends the dashboard\'s banner');
 
   sim.apply(sim.state.missingData('w2', 'in-1', 'wss://10.0.0.11:40001', undefined, 10));
   sim.removeWorker('w1');

@@ -74,7 +74,7 @@ export interface ClusterSnapshot {
 export interface LogEntry {
   time: number;
   kind: 'worker-added' | 'worker-removed' | 'client-connected' | 'client-disconnected' | 'retry' | 'reschedule' | 'erred' | 'info'
-    /** tasks wait and every worker is paused for memory (memory-stall.ts); `unstuck`: that ended. */
+    /** tasks wait and every worker is paused for memory (memory-stall.ts), or workers cannot reach each other (unreachable-peers.ts); `unstuck`: that ended. */
     | 'stuck' | 'unstuck';
   text: string;
 }
