@@ -5,6 +5,7 @@
  * end with real workers under a memory limit: the scheduler's log, the dashboard's event log and
  * the client each hear of it once, and of its end once.
  */
+import { spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
@@ -13,6 +14,7 @@ import { startScheduler } from '@gluon/scheduler';
 import { startWorker, type GluonWorker } from '@gluon/worker';
 import { MemoryStallWatch, stuckForMemory, type WorkerMemory } from '../src/memory-stall.js';
 import { until } from '../../../test/helpers/until.js';
+import { startCli } from './scheduler-proc.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
@@ -93,4 +95,21 @@ t.test('real workers paused for memory: the scheduler log, the dashboard and the
   await until(() => late.warnings.length === 0, 'the late client hears the end too');
   t.equal(lines.filter((l) => l.startsWith('stuck: ')).length, 1, 'the episode was said once');
   t.equal(lines.filter((l) => l.startsWith('no longer stuck')).length, 1, 'and its end once');
+});
+
+t.test('gluon-scheduler --memory-stall: the CLI and a gluon-worker process under --memory-limit', async (t) => {
+  const proc = await startCli(t, ['--memory-stall', '300ms']);
+  const bin = fileURLToPath(new URL('../../worker/bin/gluon-worker.js', import.meta.url));
+  const worker = spawn(process.execPath, [bin, proc.address, '--nthreads', '1', '--name', 'small', '--memory-limit', '1MiB', '--allow-module', join(here, 'fixtures')], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
+  let werr = '';
+  worker.stderr!.on('data', (d) => (werr += String(d)));
+  t.teardown(() => { worker.kill('SIGKILL'); });
+  await until(() => /paused: RSS \d+ MiB is over the memory limit of 1 MiB/.test(werr), `the worker pauses (${werr})`);
+  const client = await Client.connect(proc.address, { name: 'cli-stall' });
+  t.teardown(() => client.close());
+  const futures = client.map(fx.noop, [7]);
+  await until(() => /scheduler: stuck: 1 task\(s\) wait and all 1 worker\(s\) have been paused for memory/.test(proc.stderr()), `the scheduler process logs it (${proc.stderr()})`);
+  t.match(proc.stderr(), /small at ws:\/\/127\.0\.0\.1:\d+ \(RSS \d+ MiB, limit 1 MiB\)/, 'with the worker\'s figures');
+  await until(() => client.warnings.length === 1, 'and the client hears it');
+  t.equal(futures.length, 1);
 });
