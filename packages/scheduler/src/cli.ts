@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import {
-  ALLOWED_FAILURES_FLAG, checkExposure, envWithToken, exitUsage, flag, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
+  ALLOWED_FAILURES_FLAG, certMissesHost, checkExposure, isLoopbackHost, envWithToken, exitUsage, flag, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
   sendBacklogFlag, stopWithSupervisor, superviseChildren, withoutTokenArgs, type CliSpec,
 } from '@gluon/protocol';
+import { isIP } from 'node:net';
 import { startScheduler } from './server.js';
 import { SCHEDULER_V8_FLAGS, withSchedulerEnv } from './v8-flags.js';
 
@@ -37,6 +38,21 @@ const CLI: CliSpec<typeof SCHEDULER_FLAGS> = {
   flags: SCHEDULER_FLAGS,
 };
 
+/**
+ * Workers and clients dial wss://<--host>:PORT (or an --allowed-host name; loopback names when
+ * bound to loopback: nothing else passes the Host check) and refuse a certificate that does not
+ * name what they dialled. One that names none of them started fine and then failed every worker
+ * with 'wrong host name' (found by the across-hosts trial); refused here, naming the flags.
+ */
+function certNamesScheduler(file: string, cert: string | Buffer, host: string, port: number, allowed: readonly string[]): void {
+  const names = [host, ...allowed, ...(isLoopbackHost(host) ? ['localhost', '127.0.0.1'] : [])];
+  const misses = names.map((n) => certMissesHost(cert, n));
+  if (misses.some((m) => m === null)) return;
+  const bare = host.replace(/^\[|\]$/g, '');
+  throw new Error(`--tls-cert ${file} does not name --host ${host}${allowed.length ? ` or any --allowed-host (${allowed.join(', ')})` : ''} (${misses[0]}): `
+    + `workers and clients dial wss://${host}:${port === 0 ? 'PORT' : port} and would refuse it ("wrong host name"); reissue it with ${isIP(bare) ? 'IP' : 'DNS'}:${bare} in its subjectAltName, or give the --host it names`);
+}
+
 function main(): void {
   const { values } = parseCliOrExit(CLI);
   let token: string | undefined;
@@ -47,6 +63,7 @@ function main(): void {
     tls = loadTlsFiles({ cert: values['tls-cert'], key: values['tls-key'], ca: values['tls-ca'], requireClientCert: values['require-client-cert'] });
     if (tls && !tls.cert) throw new Error('--tls-ca alone does nothing on the scheduler: give --tls-cert and --tls-key to serve wss://');
     allowedHosts = parseAllowedHosts(values['allowed-host']);
+    if (tls?.cert) certNamesScheduler(values['tls-cert']!, tls.cert, values.host, values.port, allowedHosts);
     if (values['unix-socket'] !== undefined && tls) throw new Error('--unix-socket with --tls-cert: a Unix socket does not speak TLS (it is for clients and workers on this machine); leave one of them out');
     if (values['unix-socket'] === '') throw new Error('--unix-socket needs a path, got ""');
     // Else the dashboard's listen fails with a bare EADDRINUSE, as if another program held it.

@@ -112,3 +112,28 @@ t.test('a worker whose CA does not match stops at once, saying so; flag mistakes
   t.equal(await byName.exited(), 2, 'a name the certificate lacks is refused too');
   t.match(byName.output(), /does not name --listen-host localhost \(it names IP Address:127\.0\.0\.1\): .*reissue it with DNS:localhost/);
 });
+
+t.test('gluon-scheduler refuses a certificate that names neither --host nor an --allowed-host, naming the flags', async (t) => {
+  // Found by the across-hosts trial: a scheduler given a certificate without its address started
+  // fine, and every worker then stopped with 'wrong host name'. Refused at start now.
+  const elsewhere = await makeCert(dir, ca, 'sched-elsewhere', ['10.9.8.7', 'sched7.example']);
+  const misnamed = start(schedulerCli, ['--port', '0', '--no-dashboard', ...tlsArgs(elsewhere, ca)], {}, SCHEDULER_V8_FLAGS);
+  procs.push(misnamed);
+  t.equal(await misnamed.exited(), 2);
+  t.match(misnamed.output(), /^gluon-scheduler: --tls-cert \S+sched-elsewhere\.pem does not name --host 127\.0\.0\.1 \(it names IP Address:10\.9\.8\.7, DNS:sched7\.example\): workers and clients dial wss:\/\/127\.0\.0\.1:PORT and would refuse it \("wrong host name"\); reissue it with IP:127\.0\.0\.1 in its subjectAltName, or give the --host it names$/m);
+  const other = start(schedulerCli, ['--port', '0', '--no-dashboard', '--allowed-host', 'w9.example', ...tlsArgs(elsewhere, ca)], {}, SCHEDULER_V8_FLAGS);
+  procs.push(other);
+  t.equal(await other.exited(), 2);
+  t.match(other.output(), /does not name --host 127\.0\.0\.1 or any --allowed-host \(w9\.example\) \(it names/);
+  // A certificate naming an --allowed-host is usable (clients dial that name): it starts.
+  const byName = start(schedulerCli, ['--port', '0', '--no-dashboard', '--allowed-host', 'sched7.example', ...tlsArgs(elsewhere, ca)], {}, SCHEDULER_V8_FLAGS);
+  procs.push(byName);
+  await byName.waitFor(/^scheduler at wss:\/\/\S+$/m);
+  byName.kill('SIGTERM');
+  // On loopback the loopback names are dialled too: a certificate naming only localhost starts.
+  const local = await makeCert(dir, ca, 'sched-localhost', ['localhost']);
+  const loop = start(schedulerCli, ['--port', '0', '--no-dashboard', ...tlsArgs(local, ca)], {}, SCHEDULER_V8_FLAGS);
+  procs.push(loop);
+  await loop.waitFor(/^scheduler at wss:\/\/\S+$/m);
+  loop.kill('SIGTERM');
+});
