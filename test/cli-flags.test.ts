@@ -14,7 +14,7 @@ const bins = {
 } as const;
 
 function run(bin: keyof typeof bins, args: string[]) {
-  const r = spawnSync(process.execPath, [join(repo, bins[bin], 'bin', `${bin}.js`), ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, GLUON_TOKEN: '' } });
+  const r = spawnSync(process.execPath, [join(repo, bins[bin], 'bin', `${bin}.js`), ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, GLUON_TOKEN: undefined } }); // unset (empty is refused)
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

@@ -32,7 +32,7 @@ function flagsOf(argv: string[]): Set<string> {
     const file = binPath.get(argv[0]!);
     if (!file) throw new Error(`${argv[0]} is not the bin of any package`);
     const args = argv[0] === 'gluon-h4l' ? [argv[1]!, '--help'] : ['--help'];
-    const r = spawnSync(process.execPath, [file, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, GLUON_TOKEN: '' } });
+    const r = spawnSync(process.execPath, [file, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, GLUON_TOKEN: undefined } }); // unset (empty is refused)
     helpCache.set(key, new Set([...`${r.stdout}${r.stderr}`.matchAll(/^\s+(--[a-z][a-z0-9-]*)/gm)].map((m) => m[1]!)));
   }
   return helpCache.get(key)!;

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseArgsMessage } from '@gluon/protocol';
+import { parseArgsMessage, tokenFromEnv } from '@gluon/protocol';
 import { ConfigError } from './config.js';
 import { flagHelp, parseRunArgs } from './cli-args.js';
 import { execute, dryRun } from './app.js';
@@ -67,6 +67,11 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'generate') { await generate(argv.slice(1)); return 0; }
   const p = await parseRunArgs(argv[0] === 'run' ? argv.slice(1) : argv);
   const place = { ...(p.runDir ? { runDir: p.runDir } : {}), ...(p.batch ? { batch: p.batch } : {}), argv: process.argv };
+  // The client reads GLUON_TOKEN (with --scheduler, or a local or batch cluster's): set but empty
+  // is a usage error found before anything runs, not a run without a token.
+  if (p.mode === 'run' || p.mode === 'dry-run') {
+    try { tokenFromEnv(); } catch (e) { throw new ConfigError((e as Error).message); }
+  }
   switch (p.mode) {
     case 'dry-run': return (await dryRun(p.config, place, log)).length ? 1 : 0;
     case 'plots-only': {

@@ -8,6 +8,7 @@
  * found before anything runs.
  */
 import { availableParallelism } from 'node:os';
+import { tokenFromEnv } from '@gluon/protocol';
 import { ConfigError } from './config.js';
 import { configFromArgs, parseFlags, runHelp } from './cli-args.js';
 import { execute, dryRun, VERSION } from './app.js';
@@ -79,6 +80,9 @@ async function plot(argv: string[]): Promise<number> {
 async function run(argv: string[]): Promise<number> {
   const a = await configFromArgs(argv);
   if (a.help) { log(runHelp()); return 0; }
+  // The client reads GLUON_TOKEN (with --scheduler, or a local cluster's): set but empty is a
+  // usage error found before anything runs, not a run without a token.
+  try { tokenFromEnv(); } catch (e) { throw new ConfigError((e as Error).message); }
   if (a.configFile) log(`config: ${a.configFile}`);
   if (a.dryRun) return (await dryRun(a.config, log)) ? 0 : 1;
   await execute(a.config, log, { configFile: a.configFile });

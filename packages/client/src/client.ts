@@ -14,7 +14,7 @@ import { PeerPool, type PeerLimits, type PeerLink } from './peers.js';
 import { performanceReport, type PerformanceReportOptions } from './performance-report.js';
 import { ReleaseQueue } from './release-queue.js';
 import { assertRemote, type RemoteFunction } from './remote.js';
-import { checkOptionKeys, type OptionKeys } from '@gluon/protocol';
+import { checkOptionKeys, checkTokenOption, tokenFromEnv, type OptionKeys } from '@gluon/protocol';
 import { isPlain, NO_DEPS, toWire, tokenizer } from './serialize.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -37,7 +37,7 @@ export type Gathered<T> = T extends Future<infer V>
         : T;
 
 export interface ConnectOptions {
-  /** Shared secret; defaults to the GLUON_TOKEN environment variable. */
+  /** Shared secret; defaults to the GLUON_TOKEN environment variable. Empty or blank (here or in GLUON_TOKEN) is refused: leave both out to connect without a token. */
   token?: string;
   /**
    * How the caller's user gives a token, added to a missing- or bad-token refusal (a CLI names
@@ -268,7 +268,13 @@ export class Client implements FutureHost {
     }
     checkOptionKeys(opts, CONNECT_OPTIONS, 'Client.connect');
     checkOptionKeys(opts.tls, TLS_OPTION_KEYS, 'Client.connect: tls', 'TLS option');
-    const token = opts.token ?? process.env.GLUON_TOKEN;
+    checkTokenOption(opts.token, 'Client.connect');
+    let token: string | undefined;
+    try {
+      token = opts.token ?? tokenFromEnv();
+    } catch (err) {
+      throw new Error(`Client.connect: ${(err as Error).message}`);
+    }
     const name = opts.name ?? `client-${process.pid}`;
     for (const [name, v, lo, hi] of [['maxFrameBytes', opts.maxFrameBytes, 1024, 2 * 1024 ** 3], ['maxMessageBytes', opts.maxMessageBytes, 64 * 1024, 4 * 1024 ** 3]] as const) {
       if (v !== undefined && !(Number.isInteger(v) && v >= lo && v <= hi)) {

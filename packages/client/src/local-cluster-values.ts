@@ -9,7 +9,7 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import {
-  ALLOWED_FAILURES_FLAG, checkOptionKeys, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, TLS_OPTION_KEYS, type Flag,
+  ALLOWED_FAILURES_FLAG, checkOptionKeys, checkTokenOption, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, TLS_OPTION_KEYS, type Flag,
 } from '@gluon/protocol';
 import type { LocalClusterOptions } from './local-cluster.js';
 
@@ -29,6 +29,7 @@ export function checkLocalClusterValues(opts: LocalClusterOptions): void {
     const lo = name === 'nWorkers' ? 0 : 1;
     if (v !== undefined && !(Number.isInteger(v) && v >= lo)) throw new RangeError(`LocalCluster: ${name} must be an integer ≥ ${lo}, got ${show(v)}`);
   }
+  checkTokenOption(opts.token, 'LocalCluster.start');
   const t = opts.timeoutMs;
   if (t !== undefined && !(typeof t === 'number' && Number.isFinite(t) && t > 0)) {
     throw new RangeError(`LocalCluster: timeoutMs must be a number of milliseconds > 0, got ${String(t)}`);

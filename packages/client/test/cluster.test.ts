@@ -393,7 +393,11 @@ t.test('connection errors through the client API are clear', async (t) => {
   const { Client } = await import('@gluon/client');
   await t.rejects(Client.connect(secure.schedulerAddress, { token: 'wrong' }), HandshakeError);
   await t.rejects(Client.connect(secure.schedulerAddress, { token: 'wrong' }), { message: /bad token/ });
-  await t.rejects(Client.connect(secure.schedulerAddress, { token: '' }), { message: /missing token/ });
+  // An empty token is refused here, before connecting (it was sent, and refused as missing).
+  await t.rejects(Client.connect(secure.schedulerAddress, { token: '' }), { message: /^Client\.connect: token is empty; leave it out/ });
+  const saved = process.env.GLUON_TOKEN;
+  delete process.env.GLUON_TOKEN;
+  await t.rejects(Client.connect(secure.schedulerAddress), { message: /missing token/ }).finally(() => { if (saved !== undefined) process.env.GLUON_TOKEN = saved; });
   await t.rejects(
     Client.connect(secure.schedulerAddress, { token: 's3cret', protocolVersion: 99 }),
     { message: /protocol version mismatch: scheduler speaks \d+, client speaks 99/ },

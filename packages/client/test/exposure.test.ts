@@ -19,7 +19,7 @@ const PROGRAMS = [
  */
 function run(argv: string[], env: Record<string, string> = {}, until?: RegExp): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GLUON_TOKEN: '', ...env } });
+    const child = spawn(process.execPath, argv, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GLUON_TOKEN: undefined, ...env } }); // unset: no token (empty is refused)
     let out = '';
     const onData = (d: Buffer) => {
       out += d.toString();

@@ -6,7 +6,7 @@
  * `--print-job-script` shows what would be submitted and submits nothing.
  */
 import { hostname } from 'node:os';
-import { exitUsage, isLoopbackHost, flag, packageVersionOf, parseCliOrExit, stopWithSupervisor, type CliSpec } from '@gluon/protocol';
+import { exitUsage, isLoopbackHost, flag, packageVersionOf, parseCliOrExit, stopWithSupervisor, tokenFromEnv, type CliSpec } from '@gluon/protocol';
 import { checkWalltime, type JobClusterOptions, type JobQueueCluster } from './job-cluster.js';
 import { SlurmCluster } from './slurm.js';
 import { PBSCluster } from './pbs.js';
@@ -60,6 +60,10 @@ async function main(): Promise<void> {
   // Taken silently before and never written into a job: Slurm's extra requests go in --job-extra.
   if (kind === 'slurm' && v['resource-spec'] !== undefined) exitUsage(CLI.name, '--resource-spec is for pbs only; give Slurm resource requests with --job-extra (e.g. --job-extra "--gres=gpu:1")');
   if (kind === 'ssh' && v['print-job-script']) exitUsage(CLI.name, '--print-job-script is for slurm and pbs; an ssh cluster prints each host\'s script as it starts it');
+  // Set but empty is a mistake (`GLUON_TOKEN=$TOKEN` with TOKEN unset), not "no token": refused
+  // before anything starts rather than read as "use the kept token" or "none".
+  let envToken: string | undefined;
+  try { envToken = tokenFromEnv(); } catch (e) { exitUsage(CLI.name, (e as Error).message); }
   if (kind !== 'ssh' && !v['print-job-script']) {
     // Before the scheduler starts and its addresses and token are printed (printing a job script
     // submits nothing, so it needs none of them).
@@ -71,8 +75,8 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(`gluon-cluster: ${line}\n`);
   // Without GLUON_TOKEN a scheduler for other hosts uses the token kept for the user's clusters
   // (made and kept by the first): a second cluster must not replace the file the first's clients read.
-  const kept = (process.env.GLUON_TOKEN || v['print-job-script']) ? undefined : readKeptToken();
-  const token = process.env.GLUON_TOKEN || (kept !== undefined && (kind === 'ssh' || !isLoopbackHost(v.host)) ? kept : undefined);
+  const kept = (envToken !== undefined || v['print-job-script']) ? undefined : readKeptToken();
+  const token = envToken ?? (kept !== undefined && (kind === 'ssh' || !isLoopbackHost(v.host)) ? kept : undefined);
   const opts: JobClusterOptions & { resourceSpec?: string } = {
     cores: v.cores, jobName: v['job-name'], host: v.host, jobExtra: v['job-extra'], prologue: v.prologue, maxFailedJobs: v['max-failed-jobs'], log,
     ...(v.memory ? { memory: v.memory } : {}),
@@ -127,7 +131,7 @@ async function main(): Promise<void> {
   const reachable = (url: string) => url.replace(/\/\/(0\.0\.0\.0|\[::\])(?=[:/])/, `//${hostname()}`);
   if (cluster.dashboardUrl) process.stdout.write(`dashboard at ${reachable(cluster.dashboardUrl)}\n`);
   process.stdout.write(`scheduler at ${cluster.schedulerAddress}\n`);
-  if (cluster.token && !process.env.GLUON_TOKEN) {
+  if (cluster.token && envToken === undefined) {
     // A token made here must reach the user too, but not a log: a file only they can read.
     const file = keptTokenFile();
     if (cluster.token !== kept) keepToken(cluster.token, file);

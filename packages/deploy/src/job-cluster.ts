@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client, LocalCluster } from '@gluon/client';
-import { checkOptionKeys, parseBytes, type OptionKeys } from '@gluon/protocol';
+import { checkOptionKeys, checkTokenOption, parseBytes, tokenFromEnv, type OptionKeys } from '@gluon/protocol';
 import { adaptTarget, checkAdaptOptions, fetchLoad, type AdaptOptions } from './adapt.js';
 import { checkMaxFailedJobs, countEndedJob, DEFAULT_MAX_FAILED_JOBS, endedWithoutWorkerLine, gaveUpMessage, type EndedJob } from './job-failures.js';
 import { requireCommands, shellQuote } from './commands.js';
@@ -118,6 +118,21 @@ export function checkJobClusterOptions(o: JobClusterOptions): void {
   checkMaxFailedJobs(o.maxFailedJobs);
 }
 
+/**
+ * Refuses an empty or blank `token` option, and, without one, an empty GLUON_TOKEN: the jobs
+ * inherit this process's environment (and `client()` reads it), so a worker would start only to
+ * refuse it, and each job would end as a failure far from the cause.
+ */
+export function checkClusterToken(token: string | undefined, where: string): void {
+  checkTokenOption(token, where);
+  if (token !== undefined) return;
+  try {
+    tokenFromEnv();
+  } catch (err) {
+    throw new RangeError(`${where}: ${(err as Error).message}`);
+  }
+}
+
 export abstract class JobQueueCluster {
   /** The batch system's name, for messages (`slurm`). */
   abstract readonly kind: string;
@@ -191,6 +206,7 @@ export abstract class JobQueueCluster {
   Promise<{ opts: O; local?: LocalCluster; address: string; dashboardUrl?: string }> {
     checkOptionKeys(opts, keys, where);
     checkJobClusterOptions(opts);
+    checkClusterToken(opts.token, where);
     if (opts.scheduler) return { opts, address: opts.scheduler, ...(opts.dashboardUrl ? { dashboardUrl: opts.dashboardUrl } : {}) };
     // As gluon-cluster does: a machine without the batch system's commands gets one error naming
     // them before a scheduler starts, not a scheduler and then a failure at the first scale().

@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { checkOptionKeys, type OptionKeys } from '@gluon/protocol';
+import { checkOptionKeys, checkTokenOption, type OptionKeys } from '@gluon/protocol';
 import { binOf, checkJobClusterOptions, JOB_CLUSTER_OPTION_KEYS, JobQueueCluster, type JobClusterOptions } from './job-cluster.js';
 import { shellQuote } from './commands.js';
 import type { AdaptOptions } from './adapt.js';
@@ -88,6 +88,8 @@ export class SSHCluster extends JobQueueCluster {
 
   /** Starts the scheduler on `hosts[0]` over ssh and resolves once it listens; start workers with `scale(n)`. */
   static async start(options: SSHClusterOptions): Promise<SSHCluster> {
+    // Its own token goes to every host on stdin (never GLUON_TOKEN from here): only the option is checked.
+    checkTokenOption(options.token, 'SSHCluster.start');
     const opts = { ...options, token: options.token ?? randomBytes(24).toString('base64url') };
     checkSSHOptions(opts);
     checkJobClusterOptions(opts);

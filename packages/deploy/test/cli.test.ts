@@ -75,7 +75,7 @@ t.test('a batch system whose commands are missing is refused before anything is 
   const onlyQsubQdel = join(home, 'bin');
   mkdirSync(onlyQsubQdel);
   for (const c of ['qsub', 'qdel']) symlinkSync(join(fixtures, 'pbs-bin', c), join(onlyQsubQdel, c));
-  const env = { HOME: home, FAKE_PBS_DIR: home, GLUON_TOKEN: '' };
+  const env = { HOME: home, FAKE_PBS_DIR: home, GLUON_TOKEN: undefined }; // unset: no token (empty is refused)
   const pbs = run(['pbs', '--jobs', '0', '--host', '127.0.0.1'], { ...env, PATH: onlyQsubQdel });
   t.equal(pbs.status, 1, pbs.stderr);
   t.equal(pbs.stdout, '', 'no address, no token line');

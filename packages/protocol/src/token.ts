@@ -24,7 +24,7 @@ export function resolveToken(flags: TokenFlags, env: NodeJS.ProcessEnv = process
     throw new Error('--token and --token-file are both given: use one');
   }
   if (flags.token !== undefined) {
-    if (flags.token === '') throw new Error('--token is empty');
+    if (flags.token.trim() === '') throw new Error(`--token is ${flags.token === '' ? 'empty' : 'only whitespace'}; leave it out to run without a token, or give the cluster's token`);
     return flags.token;
   }
   const path = flags['token-file'];
@@ -36,13 +36,40 @@ export function resolveToken(flags: TokenFlags, env: NodeJS.ProcessEnv = process
       throw new Error(`--token-file ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
     const token = text.trim();
-    if (token === '') throw new Error(`--token-file ${path} is empty`);
+    if (token === '') throw new Error(`--token-file ${path} is empty${text === '' ? '' : ' (only whitespace)'}; put the cluster's token in it, or leave --token-file out to run without a token`);
     if (/\s/.test(token)) throw new Error(`--token-file ${path} holds more than one word; it must hold the token alone`);
     const mode = statSync(path).mode & 0o777;
     if (mode & 0o077) warn(`warning: --token-file ${path} is readable by other users (mode ${mode.toString(8).padStart(4, '0')}); chmod 600 it`);
     return token;
   }
-  return env.GLUON_TOKEN || undefined;
+  return tokenFromEnv(env);
+}
+
+/**
+ * `GLUON_TOKEN`, or undefined when it is not set. Set but empty or blank (`GLUON_TOKEN= cmd`, or
+ * `GLUON_TOKEN=$TOKEN` with TOKEN unset) throws: taken as "no token", it would start a scheduler
+ * without authentication, or a worker that cannot join one that has a token, with nothing said.
+ */
+export function tokenFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const v = env.GLUON_TOKEN;
+  if (v === undefined) return undefined;
+  if (v.trim() === '') {
+    throw new Error(`GLUON_TOKEN is set but ${v === '' ? 'empty' : `holds only whitespace (${JSON.stringify(v)})`}; unset it to run without a token, or set it to the cluster's token`);
+  }
+  return v;
+}
+
+/**
+ * Throws when an API's `token` option is given but empty or blank (`{ token: process.env.T ?? '' }`):
+ * taken as "no token", it would silently run or connect without one. `where` names the call
+ * (`Scheduler.start`). Leaving `token` out (or undefined) means no token.
+ */
+export function checkTokenOption(token: unknown, where: string): void {
+  if (token === undefined) return;
+  if (typeof token !== 'string') throw new TypeError(`${where}: token must be a string, got ${token === null ? 'null' : typeof token}`);
+  if (token.trim() === '') {
+    throw new RangeError(`${where}: token is ${token === '' ? 'empty' : `only whitespace (${JSON.stringify(token)})`}; leave it out to run without a token, or give the cluster's token`);
+  }
 }
 
 /** `args` without `--token X`, `--token=X`, `--token-file X`, `--token-file=X` (for a child's command line). */
@@ -63,7 +90,7 @@ export function withoutTokenArgs(args: readonly string[]): string[] {
 /** The environment a child process gets the token through (or the current one without it). */
 export function envWithToken(token: string | undefined, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const out = { ...env };
-  if (token) out.GLUON_TOKEN = token;
+  if (token !== undefined && token !== '') out.GLUON_TOKEN = token;
   else delete out.GLUON_TOKEN;
   return out;
 }

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import {
-  hopProbe,
+  checkTokenOption, hopProbe,
   CLIENT_TO_SCHEDULER, CloseCode, listen, listenUnix, tooLargeReason, type AcceptConnectionsOptions, type UnixListener, WORKER_TO_SCHEDULER, type Connection, type Hello, type Inbound, type Listener,
   type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
@@ -21,6 +21,7 @@ export interface SchedulerOptions {
    * scheduler and its dashboard (their `Host` header), e.g. the machine's DNS name.
    */
   allowedHosts?: string[];
+  /** The shared secret every worker, client and dashboard user must give (leave it out for none; empty or blank is refused). */
   token?: string;
   /** TLS for the scheduler port (`wss://`) and the dashboard (HTTPS); see `TlsOptions`. */
   tls?: TlsOptions;
@@ -133,6 +134,7 @@ export class Scheduler implements DashboardSource {
   }
 
   static async start(opts: SchedulerOptions = {}): Promise<Scheduler> {
+    checkTokenOption(opts.token, 'Scheduler.start');
     if (opts.unixSocket !== undefined && opts.tls) throw new Error(`unixSocket (${opts.unixSocket}) with tls: a Unix socket does not speak TLS; it is for processes on this machine`);
     const s = new Scheduler(opts);
     const ids = new WeakMap<Hello, string>();

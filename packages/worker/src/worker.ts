@@ -1,6 +1,6 @@
 import { cpus, hostname } from 'node:os';
 import {
-  CloseCode, connect, isPermanentRefusal, listen, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, type Connection,
+  checkTokenOption, CloseCode, connect, isPermanentRefusal, listen, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, type Connection,
   type Inbound, type Listener, type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
 import { computeTaskOf } from './compute-task.js';
@@ -20,6 +20,7 @@ export interface WorkerOptions {
   memoryLimit?: number;
   /** Extra allowed task modules: package names or directories / file URLs. */
   allowModules?: string[];
+  /** The cluster's shared secret (leave it out for none; empty or blank is refused). */
   token?: string;
   /** Interface the data listener binds (default 127.0.0.1). */
   listenHost?: string;
@@ -113,6 +114,7 @@ export class GluonWorker {
   private ioClosed = false;
 
   constructor(private readonly opts: WorkerOptions) {
+    checkTokenOption(opts.token, 'GluonWorker');
     this.nthreads = Math.max(1, opts.nthreads ?? Math.max(1, cpus().length));
     this.name = opts.name ?? `${hostname()}-${process.pid}`;
     this.allow = { cwd: opts.cwd ?? process.cwd(), extra: opts.allowModules ?? [] };
