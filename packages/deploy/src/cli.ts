@@ -100,14 +100,41 @@ async function main(): Promise<void> {
       ...(token ? { token } : {}),
     });
   };
-  let cluster: JobQueueCluster;
+  let cluster: JobQueueCluster | undefined;
+  /** A stop asked for while start() was under way: done once it settles. */
+  let stopAfterStart: { why: string; status: number } | undefined;
+  let stopping = false;
+  const stop = (why: string, status = 0) => {
+    if (stopping) return;
+    stopping = true;
+    if (!cluster) {
+      process.stderr.write(`gluon-cluster: ${why} while starting: stopping what was started\n`);
+      stopAfterStart = { why, status };
+      return;
+    }
+    const c = cluster;
+    process.stderr.write(`gluon-cluster: ${why}: cancelling ${c.jobList.length} job(s)\n`);
+    c.close().then(() => process.exit(status), (e: Error) => { process.stderr.write(`gluon-cluster: ${e.message}\n`); process.exit(1); });
+  };
+  // Before anything starts: a Ctrl-C or SIGTERM while the scheduler starts (or its ssh session
+  // opens) stops what was started and exits as after it, instead of killing this process there.
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  stopWithSupervisor(() => stop('npm exited'));
   try {
     cluster = kind === 'slurm' ? await SlurmCluster.start(opts) : kind === 'pbs' ? await PBSCluster.start(opts) : await startSSH();
   } catch (e) {
+    // Stopped while starting: the start failed because of it (a Ctrl-C reaches the scheduler too), and nothing is left.
+    if (stopAfterStart) process.exit(stopAfterStart.status);
     // A bad option is a usage error (2); a host that did not start the scheduler is not (1).
     if (e instanceof RangeError) exitUsage(CLI.name, e.message);
     process.stderr.write(`gluon-cluster: ${(e as Error).message}\n`);
     process.exit(1);
+  }
+  if (stopAfterStart) {
+    stopping = false;
+    stop(stopAfterStart.why, stopAfterStart.status);
+    return;
   }
   if (v['print-job-script']) {
     // What --jobs N submits: Slurm sends several workers as one array job (--no-job-arrays: not).
@@ -115,18 +142,8 @@ async function main(): Promise<void> {
     return;
   }
   if (cluster instanceof SSHCluster) for (const h of cluster.workerHosts.slice(0, v.jobs)) process.stdout.write(`--- ${h} runs:\n${cluster.hostScript(h)}`);
-  let stopping = false;
-  const stop = (why: string, status = 0) => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write(`gluon-cluster: ${why}: cancelling ${cluster.jobList.length} job(s)\n`);
-    cluster.close().then(() => process.exit(status), (e: Error) => { process.stderr.write(`gluon-cluster: ${e.message}\n`); process.exit(1); });
-  };
   // Jobs kept ending before their worker joined: the cluster logged each and why it gave up.
   void cluster.whenFailed().then(() => stop('gave up submitting', 1));
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  stopWithSupervisor(() => stop('npm exited'));
   // A wildcard bind is not an address anyone can open: name this host instead.
   const reachable = (url: string) => url.replace(/\/\/(0\.0\.0\.0|\[::\])(?=[:/])/, `//${hostname()}`);
   if (cluster.dashboardUrl) process.stdout.write(`dashboard at ${reachable(cluster.dashboardUrl)}\n`);
@@ -144,6 +161,8 @@ async function main(): Promise<void> {
       process.stdout.write(`adapting between ${min} and ${max} ${kind} jobs\n`);
     } else {
       await cluster.scale(v.jobs);
+      // Stopped while submitting: close() cancels what was submitted; "submitted" would be untrue.
+      if (stopping) return;
       process.stdout.write(`submitted ${v.jobs} ${kind} job(s): ${cluster.jobList.map((j) => j.id).join(' ')}\n`);
     }
   } catch (e) {

@@ -14,7 +14,11 @@ export class BatchCommandError extends Error {
 /** Runs `command` with `input` on stdin; resolves with stdout, rejects with BatchCommandError. */
 export function runCommand(command: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
+    // Its own process group: a Ctrl-C at the terminal reaches this process, whose handler waits
+    // for the command, not the command itself (an sbatch killed after submitting leaves a job no
+    // one knows the id of, so no one cancels it; a scancel killed leaves the job running).
     const child = spawn(command[0]!, command.slice(1), {
+      detached: true,
       env: opts.env ?? process.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 60_000, killSignal: 'SIGKILL',
     });
     let out = '';

@@ -499,7 +499,8 @@ export abstract class JobQueueCluster {
       if (this.usesArray(missing)) {
         for (const id of await this.submitArray!(env, missing)) this.track(id);
       } else {
-        for (let i = 0; i < missing; i++) this.track(await this.submit(env));
+        // close() waits for this look: once it is called, submit no more (it cancels those tracked).
+        for (let i = 0; i < missing && !this.closed; i++) this.track(await this.submit(env));
       }
     } else if (live.length > this.target) {
       // Pending jobs go first (nothing runs there yet), then the newest.
