@@ -187,9 +187,13 @@ export function parseCli<F extends FlagTable>(spec: CliSpec<F>, argv: string[], 
     const option = `--${name}`;
     if (!f.arg) { values[name] = given === true; continue; }
     if (f.multiple) { values[name] = ((given as string[] | undefined) ?? []).map((t) => check(f, t, option)); continue; }
-    const fromEnv = f.env ? env[f.env] : undefined;
-    const text = (given as string | undefined) ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined) ?? f.default;
-    const label = given === undefined && fromEnv ? `$${f.env}` : option;
+    const fromEnv = f.env && given === undefined ? env[f.env] : undefined;
+    // Set but empty (`VAR=$UNSET`) is a mistake, as GLUON_TOKEN's is: not the default, unsaid.
+    if (fromEnv !== undefined && fromEnv.trim() === '') {
+      throw new UsageError(`$${f.env} is set but ${fromEnv === '' ? 'empty' : 'holds only whitespace'}; unset it ${f.default !== undefined ? `for ${option}'s default (${f.default})` : `to leave ${option} out`}, give it a value, or give ${option}`);
+    }
+    const text = (given as string | undefined) ?? fromEnv ?? f.default;
+    const label = fromEnv !== undefined ? `$${f.env}` : option;
     values[name] = text === undefined ? undefined : check(f, text, label);
   }
   return { values: values as FlagValues<F>, positionals };

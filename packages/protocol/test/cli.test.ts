@@ -41,6 +41,15 @@ t.test('given values, environment fallback, repeatable flags', async (t) => {
   t.equal(values(['a', '--token', 'flag'], { TEST_TOKEN: 'env' }).values.token, 'flag', 'the flag wins over the environment');
 });
 
+t.test('a variable set but empty or blank is refused, naming it, not taken as unset', async (t) => {
+  // Before: read as unset, so the flag silently took its default (or none).
+  const refused = (env: NodeJS.ProcessEnv) => { try { values(['a'], env); } catch (e) { return (e as Error).message; } return 'no error'; };
+  t.equal(refused({ TEST_TOKEN: '' }), '$TEST_TOKEN is set but empty; unset it to leave --token out, give it a value, or give --token');
+  t.equal(refused({ TEST_TOKEN: ' ' }), '$TEST_TOKEN is set but holds only whitespace; unset it to leave --token out, give it a value, or give --token');
+  t.equal(values(['a', '--token', 'flag'], { TEST_TOKEN: '' }).values.token, 'flag', 'a given flag wins; the variable is not read');
+  t.equal(values(['a'], {}).values.token, undefined, 'unset: no value');
+});
+
 t.test('bad values name the flag and the value', async (t) => {
   t.equal(usageError(['a', '--ttl', '0']), '--ttl must be from 100ms to 1h, got "0"');
   t.equal(usageError(['a', '--ttl', 'soon']), '--ttl must be a duration like 500ms, 30s, 2m or 8h, got "soon"');
