@@ -217,9 +217,12 @@ export abstract class JobQueueCluster {
     return { opts: { ...opts, ...(token ? { token } : {}) }, local, address: local.schedulerAddress, ...(local.dashboardUrl ? { dashboardUrl: local.dashboardUrl } : {}) };
   }
 
-  /** The user whose jobs are listed. */
+  /**
+   * The user whose jobs are listed. USER set but empty is not a user: `squeue --user=` lists no
+   * job at all, so every job would look ended and be submitted again, look after look.
+   */
   protected get user(): string {
-    return process.env.USER ?? userInfo().username;
+    return process.env.USER?.trim() || userInfo().username;
   }
 
   /** Cores per job. */
