@@ -9,14 +9,13 @@
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { demoDatasetDir, ensureDataset } from '@gluon/analysis-h4l/generate';
+import { demoNumbers } from '@gluon/analysis-h4l';
 import { DEFAULT_CONFIG } from './config.js';
 import { execute } from './app.js';
 
-const scale = Number(process.env.FINALSTATES_DEMO_SCALE ?? 0.2);
-const seed = Number(process.env.FINALSTATES_DEMO_SEED ?? 1);
-const dir = demoDatasetDir(scale, seed);
-
 async function main(): Promise<void> {
+  const { scale, seed } = demoNumbers('FINALSTATES_DEMO');
+  const dir = demoDatasetDir(scale, seed);
   await ensureDataset({ outDir: dir, scale, seed, threads: availableParallelism(), log: (s) => console.log(s) });
   const { runDir } = await execute({ ...DEFAULT_CONFIG, run_name: 'demo', data_dir: dir, n_workers: 2, chunk_size: 50_000 },
     { argv: process.argv }, (s) => console.log(s));

@@ -13,12 +13,11 @@ import { DEFAULT_CONFIG } from './config.js';
 import { execute } from './app.js';
 import { parseFlags } from './cli-args.js';
 import { demoDatasetDir, ensureDataset } from './generate/index.js';
-
-const scale = Number(process.env.H4L_DEMO_SCALE ?? 0.2);
-const seed = Number(process.env.H4L_DEMO_SEED ?? 1);
-const dir = demoDatasetDir(scale, seed);
+import { demoNumbers } from './generate-flags.js';
 
 async function main(): Promise<void> {
+  const { scale, seed } = demoNumbers('H4L_DEMO');
+  const dir = demoDatasetDir(scale, seed);
   const linger = parseFlags('demo', process.argv.slice(2), { linger: { type: 'boolean' } }).linger === true;
   await ensureDataset({ outDir: dir, scale, seed, threads: availableParallelism(), log: (s) => console.log(s) });
   const { outDir } = await execute({ ...DEFAULT_CONFIG, run_name: 'demo', data_dir: dir, selection: 'notebook',

@@ -20,4 +20,4 @@ export * from './progress.js';
 export { svgToPng, niceStep } from './plot.js';
 export { joinNegativeValues } from './argv.js';
 export { runDirName, whyNoDirectoryIn } from './paths.js';
-export { generateNumbers, GENERATE_NUMBER_FLAGS } from './generate-flags.js';
+export { demoNumbers, generateNumbers, GENERATE_NUMBER_FLAGS } from './generate-flags.js';
