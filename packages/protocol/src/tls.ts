@@ -59,13 +59,14 @@ export function serverTlsOptions(tls: TlsOptions): ServerOptions {
  * certificate, one from an unknown CA, an expired one, one not for client use), or null when it proved its certificate
  * or none is required. Every request handler of such a listener calls this first.
  */
-export function clientCertProblem(req: Pick<IncomingMessage, 'socket'>, tls: TlsOptions | undefined, self: string): string | null {
+export function clientCertProblem(req: Pick<IncomingMessage, 'socket'>, tls: TlsOptions | undefined, self: string,
+                                  how = '--tls-cert and --tls-key, or tls.cert and tls.key'): string | null {
   if (!tls?.requireClientCert) return null;
   const socket = req.socket as TLSSocket;
   if (socket.authorized) return null;
   const code = String(socket.authorizationError ?? '');
   const presented = typeof socket.getPeerCertificate === 'function' && Object.keys(socket.getPeerCertificate() ?? {}).length > 0;
-  if (!presented) return `client certificate required: ${self} requires a certificate signed by its CA (--tls-cert and --tls-key, or tls.cert and tls.key)`;
+  if (!presented) return `client certificate required: ${self} requires a certificate signed by its CA (${how})`;
   if (code === 'CERT_HAS_EXPIRED') return `client certificate expired: ${self} refused this side's certificate because it has expired [${code}]`;
   if (code === 'CERT_NOT_YET_VALID') return `client certificate not yet valid: ${self} refused this side's certificate (check the clocks) [${code}]`;
   // OpenSSL's verdict for a certificate whose extendedKeyUsage lists serverAuth but not

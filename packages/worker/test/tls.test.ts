@@ -71,6 +71,13 @@ t.test('a run over mutual TLS; the dashboard over HTTPS', async (t) => {
   });
   t.equal(await status({ cert: tls.cert, key: tls.key }), 200, 'the dashboard with the cluster\'s certificate');
   t.equal(await status({}), 403, 'and without one: refused (mutual TLS holds on every listener)');
+  // A browser has no --tls-cert: the refusal says how a browser (and curl) presents one.
+  const body = await new Promise<string>((resolve, reject) => {
+    https.get(`${s.dashboard}`, { ca: tls.ca }, (res) => { let b = ''; res.setEncoding('utf8').on('data', (c: string) => { b += c; }).on('end', () => resolve(b)); }).on('error', reject);
+  });
+  t.equal(body, 'client certificate required: the dashboard requires a certificate signed by its CA (a browser: import the certificate and its key, made into one file with '
+    + '`openssl pkcs12 -export -in client.pem -inkey client.key -out client.p12`, in its certificate settings; curl: --cert client.pem --key client.key; '
+    + 'docs/across-hosts.md#host-names-and-browsers)\n');
 });
 
 t.test('a worker whose CA does not match stops at once, saying so; flag mistakes exit 2', async (t) => {

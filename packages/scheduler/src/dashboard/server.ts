@@ -12,6 +12,15 @@ import { reportShell } from './report.js';
 import { LoginThrottle, type ThrottleOptions } from './throttle.js';
 import type { DashboardSource } from './source.js';
 
+
+/**
+ * How a browser proves a certificate, for the dashboard's refusal under --require-client-cert:
+ * a browser has no --tls-cert flag (the words the other listeners use), it needs the certificate
+ * and key imported as one PKCS#12 file (found by the across-hosts trial, curl and a browser both
+ * told to give --tls-cert).
+ */
+const BROWSER_CERT_HOW = 'a browser: import the certificate and its key, made into one file with `openssl pkcs12 -export -in client.pem -inkey client.key -out client.p12`, '
+  + 'in its certificate settings; curl: --cert client.pem --key client.key; docs/across-hosts.md#host-names-and-browsers';
 /** Options of {@link startDashboard}. */
 export interface DashboardOptions {
   /** interface to bind; the scheduler passes its own (loopback by default). */
@@ -101,7 +110,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = route(req.url ?? '/');
     const method = req.method ?? 'GET';
-    const refusal = clientCertProblem(req, opts.tls, 'the dashboard') ?? guard.check(req, 'same');
+    const refusal = clientCertProblem(req, opts.tls, 'the dashboard', BROWSER_CERT_HOW) ?? guard.check(req, 'same');
     if (refusal) return send(res, 403, 'text/plain; charset=utf-8', `${refusal}\n`);
     if (path === '/login' && method === 'POST') return login(req, res);
     if (path === '/logout' && method === 'POST') {
@@ -203,7 +212,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = route(req.url ?? '/');
-    const refusal = clientCertProblem(req, opts.tls, 'the dashboard') ?? guard.check(req, 'same');
+    const refusal = clientCertProblem(req, opts.tls, 'the dashboard', BROWSER_CERT_HOW) ?? guard.check(req, 'same');
     if (refusal) return refuse(socket, 403, 'Forbidden', refusal);
     if (path !== '/live') return refuse(socket, 404, 'Not Found');
     if (!auth.allows(req)) return refuse(socket, 401, 'Unauthorized');
