@@ -14,6 +14,7 @@
 import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { isMainThread } from 'node:worker_threads';
 
 /** Names what a stamp marks: `send <op>`, `recv <op>`, `post`, `gc <kind>`, a timer's name… */
 export interface HopProbe {
@@ -86,5 +87,19 @@ function start(dir: string): HopProbe {
   };
 }
 
+/**
+ * The probe for `GLUON_HOP_PROBE`'s value: none when unset. Set but empty (`GLUON_HOP_PROBE=$DIR`
+ * with DIR unset) is said once per process, not taken silently for "off": a measurement run would
+ * otherwise find no files and no reason.
+ */
+function probeFor(dir: string | undefined): HopProbe | undefined {
+  if (dir === undefined) return undefined;
+  if (dir.trim() === '') {
+    if (isMainThread) process.stderr.write('GLUON_HOP_PROBE is set but empty: nothing is recorded; unset it, or set it to a directory\n');
+    return undefined;
+  }
+  return start(dir);
+}
+
 /** The probe of this process, or undefined (the default) when `GLUON_HOP_PROBE` is not set. */
-export const hopProbe: HopProbe | undefined = process.env.GLUON_HOP_PROBE ? start(process.env.GLUON_HOP_PROBE) : undefined;
+export const hopProbe: HopProbe | undefined = probeFor(process.env.GLUON_HOP_PROBE);

@@ -13,6 +13,15 @@ t.test('off unless GLUON_HOP_PROBE is set: nothing to call, nothing recorded', a
   t.equal(hopProbe, undefined);
 });
 
+t.test('set but empty: said on stderr, once, and off (it was off with nothing said)', async (t) => {
+  const code = `const { hopProbe } = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)}); console.log(hopProbe === undefined ? 'off' : 'on');`;
+  for (const value of ['', ' ']) {
+    const r = await run(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, GLUON_HOP_PROBE: value }, timeout: 60_000 });
+    t.equal(r.stdout, 'off\n');
+    t.equal(r.stderr, 'GLUON_HOP_PROBE is set but empty: nothing is recorded; unset it, or set it to a directory\n', JSON.stringify(value));
+  }
+});
+
 t.test('on: each message sent and received on a connection is stamped with its op and task keys, written at exit', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'gluon-hop-probe-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

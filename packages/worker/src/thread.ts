@@ -83,8 +83,8 @@ let heldTransfer: ArrayBuffer[] = [];
 let running = false;
 let current: RunRequest | null = null;
 let tsxRegistered: Promise<void> | null = null;
-/** `GLUON_HOP_PROBE` is set: stamp each task (see {@link HopStamps}). */
-const PROBE = !!process.env.GLUON_HOP_PROBE;
+/** `GLUON_HOP_PROBE` is set (and not blank, as protocol's hop-probe.ts reads it): stamp each task (see {@link HopStamps}). */
+const PROBE = !!process.env.GLUON_HOP_PROBE?.trim();
 const hrNow = (): number => Number(process.hrtime.bigint());
 /** Task id → when it arrived, while the probe is on. */
 const arrived = new Map<number, number>();
