@@ -97,10 +97,22 @@ export function connect(
       if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.terminate();
       reject(err);
     };
-    const timer = setTimeout(
-      () => fail(new HandshakeError(`no handshake answer from ${label} within ${opts.timeoutMs ?? 10000} ms`, CloseCode.handshakeTimeout)),
-      opts.timeoutMs ?? 10000,
-    );
+    // How far the connection got, for the timeout's message: a firewall that drops packets (no
+    // TCP connection at all) and a peer that accepts and then says nothing need different fixes,
+    // and both read 'no handshake answer' (found by the across-hosts trial, iptables DROP).
+    let stage: 'tcp' | 'upgrade' | 'hello' = 'tcp';
+    (ws as unknown as { _req?: import('node:http').ClientRequest })._req?.once('socket', (sock) => {
+      if (!sock.connecting) stage = 'upgrade';
+      else sock.once('connect', () => { if (stage === 'tcp') stage = 'upgrade'; });
+    });
+    const timer = setTimeout(() => {
+      const ms = opts.timeoutMs ?? 10000;
+      fail(new HandshakeError(stage === 'tcp'
+        ? `no answer from ${label} within ${ms} ms: the TCP connection was never established (nothing answered its connection requests: a firewall dropping them, or a host that is down or cut off)`
+        : stage === 'upgrade'
+          ? `no answer from ${label} within ${ms} ms: the TCP connection was made, but no TLS or WebSocket answer came (a stalled process, or not a Gluon listener)`
+          : `no handshake answer from ${label} within ${ms} ms`, CloseCode.handshakeTimeout));
+    }, opts.timeoutMs ?? 10000);
     const onAbort = () => {
       const why = opts.signal?.reason;
       fail(new HandshakeError(`gave up connecting to ${label}: ${why instanceof Error ? why.message : String(why ?? 'aborted')}`, CloseCode.going));
@@ -132,6 +144,7 @@ export function connect(
       fail(new HandshakeError(`${label} closed the connection during the handshake (${code}${reason.length ? `: ${reason}` : ''})`, code)),
     );
     ws.on('open', () => {
+      stage = 'hello';
       const msg: Hello = {
         protocol: PROTOCOL_VERSION,
         version: PACKAGE_VERSION,
