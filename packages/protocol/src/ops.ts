@@ -154,6 +154,7 @@ export const SCHEDULER_TO_CLIENT = {
      * A condition of the cluster the client should hear of (protocol 6): `active` when it begins,
      * false when it ends. `memory-stall`: tasks wait and every worker is paused for memory.
      * `unreachable-peer`: a worker cannot fetch from another that is connected to the scheduler.
+     * `no-workers`: tasks wait and every worker has left.
      */
     warning: obj({ op, kind: str({ nonEmpty: true }), active: bool, text: str() }),
   },

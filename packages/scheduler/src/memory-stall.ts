@@ -84,6 +84,66 @@ export class MemoryStallWatch {
   }
 }
 
+/**
+ * Tasks wait and no worker is left, after there were some: every worker died or was stopped
+ * mid-run (a host rebooted, the last worker killed). Without this the client's progress simply
+ * stopped, with nothing said (found by the across-hosts trial). Before any worker has joined it
+ * is not said: a starting cluster or batch jobs in a queue are expected to have none yet (and
+ * the analyses say `waiting for workers` themselves).
+ */
+export class NoWorkersWatch {
+  private since: number | null = null;
+  private said = false;
+  private hadWorkers = false;
+  current: StallNotice | null = null;
+
+  constructor(private readonly holdMs: number) {}
+
+  step(f: StallFigures, now: number): StallNotice | null {
+    if (f.workers.length > 0) this.hadWorkers = true;
+    if (!(this.hadWorkers && f.waiting > 0 && f.workers.length === 0)) {
+      this.since = null;
+      if (!this.said) return null;
+      this.said = false;
+      this.current = null;
+      return { active: false, text: `no longer stuck without workers: ${f.waiting === 0 ? 'no task waits any more' : 'a worker joined'}` };
+    }
+    this.since ??= now;
+    if (this.said || now - this.since < this.holdMs) return null;
+    this.said = true;
+    this.current = { active: true, text: `stuck: ${f.waiting} task(s) wait and no worker has been connected for ${((now - this.since) / 1000).toFixed(1)} s `
+      + '(the last one left; the event log says why): start a worker (gluon-worker SCHEDULER-ADDRESS); the run goes on where it stopped' };
+    return this.current;
+  }
+}
+
+/** A notice with the `warning` kind it goes out as. */
+export type KindedNotice = StallNotice & { kind: 'memory-stall' | 'no-workers' };
+
+/** Both stall rules, stepped together on the tick (state.ts). */
+export class StallWatches {
+  private readonly memory: MemoryStallWatch;
+  private readonly none: NoWorkersWatch;
+
+  constructor(holdMs: number) {
+    this.memory = new MemoryStallWatch(holdMs);
+    this.none = new NoWorkersWatch(holdMs);
+  }
+
+  /** The notices of this step (at most one per rule). */
+  step(f: StallFigures, now: number): KindedNotice[] {
+    const m = this.memory.step(f, now);
+    const n = this.none.step(f, now);
+    return [...(m ? [{ kind: 'memory-stall' as const, ...m }] : []), ...(n ? [{ kind: 'no-workers' as const, ...n }] : [])];
+  }
+
+  /** The episodes under way, for a client that connects during them. */
+  get current(): KindedNotice[] {
+    const m = this.memory.current, n = this.none.current;
+    return [...(m ? [{ kind: 'memory-stall' as const, ...m }] : []), ...(n ? [{ kind: 'no-workers' as const, ...n }] : [])];
+  }
+}
+
 /** The rule's figures from the scheduler's records: running workers, and tasks that wait for a thread. */
 export function stallFigures(workers: Iterable<WorkerRecord>, queued: number): StallFigures {
   const out: WorkerMemory[] = [];

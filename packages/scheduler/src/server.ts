@@ -214,8 +214,8 @@ export class Scheduler implements DashboardSource {
    * into a registration the scheduler has already forgotten.
    */
   private tick(): void {
-    const { commands, expired, stall } = this.state.tick(Date.now());
-    if (stall) this.log(stall.text);
+    const { commands, expired, stalls } = this.state.tick(Date.now());
+    for (const n of stalls) this.log(n.text);
     // Started with --expose-gc (SCHEDULER_V8_FLAGS): give a big release's memory back once it settled.
     const gc = globalThis.gc;
     if (gc && !this.collecting) this.collectWhenIdle(gc);

@@ -8,7 +8,7 @@ import { isWanted } from './lineage.js';
 import { acceptsWork, keyedRecord, WorkerRecord, ClientRecord, TaskRecord } from './records.js';
 import { wantedTasks } from './wants.js';
 import { Transitions } from './transitions.js';
-import { MemoryStallWatch, stallFigures, type StallNotice } from './memory-stall.js';
+import { StallWatches, stallFigures, type KindedNotice } from './memory-stall.js';
 import { UnreachablePeers, type PeerNotice } from './unreachable-peers.js';
 
 export { DEFAULT_CONFIG, type SchedulerConfig } from './config.js';
@@ -37,8 +37,7 @@ export class SchedulerState extends Transitions {
     this.countRefs();
     this.addLog(now, 'client-connected', `client ${name} connected`);
     // A client arriving while the cluster is stuck is told too.
-    const stall = this.stall.current;
-    if (stall) this.send({ client: id }, { op: 'warning', kind: 'memory-stall', ...stall });
+    for (const stall of this.stall.current) this.send({ client: id }, { op: 'warning', ...stall });
     return this.flush();
   }
 
@@ -343,7 +342,7 @@ export class SchedulerState extends Transitions {
    * while the workers' heartbeats waited unread in its sockets: that excess is not counted as
    * their silence (a merely slow loop loses little; a frozen scheduler expires nobody for it).
    */
-  tick(now: number): { commands: Command[]; expired: string[]; stall?: StallNotice } {
+  tick(now: number): { commands: Command[]; expired: string[]; stalls: KindedNotice[] } {
     const excess = this.lastTick < 0 ? 0 : now - this.lastTick - 2 * this.tickIntervalMs;
     this.lastTick = now;
     if (excess > 0) {
@@ -366,14 +365,14 @@ export class SchedulerState extends Transitions {
     const missing = this.recovery.expireHold(now);
     if (missing.length) this.addLog(now, 'info', `assigning tasks again: ${missing.join(', ')} did not come back within ${this.config.holderWaitMs} ms`);
     this.fillAll();
-    const stall = this.stall.step(stallFigures(this.workers.values(), this.queuedCount), now);
-    if (stall) this.sayStall(stall, now);
+    const stalls = this.stall.step(stallFigures(this.workers.values(), this.queuedCount), now);
+    for (const n of stalls) this.sayStall(n, now);
     commands.push(...this.flush());
-    return { commands, expired, ...(stall ? { stall } : {}) };
+    return { commands, expired, stalls };
   }
 
-  /** Tasks waiting while every worker is paused for memory: said once per episode (memory-stall.ts). */
-  private readonly stall = new MemoryStallWatch(this.config.memoryStallMs);
+  /** Tasks waiting while every worker is paused for memory, or none is left: said once per episode (memory-stall.ts). */
+  private readonly stall = new StallWatches(this.config.memoryStallMs);
 
   /** Workers that cannot reach each other's data ports (unreachable-peers.ts); the last notice said, for the server's log. */
   private readonly cutPeers = new UnreachablePeers();
@@ -386,9 +385,9 @@ export class SchedulerState extends Transitions {
     }
   }
 
-  private sayStall(notice: StallNotice, now: number): void {
+  private sayStall(notice: KindedNotice, now: number): void {
     this.addLog(now, notice.active ? 'stuck' : 'unstuck', notice.text);
-    for (const id of this.clients.keys()) this.send({ client: id }, { op: 'warning', kind: 'memory-stall', ...notice });
+    for (const id of this.clients.keys()) this.send({ client: id }, { op: 'warning', ...notice });
   }
 
   taskFinished(

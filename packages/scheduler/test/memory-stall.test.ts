@@ -113,3 +113,34 @@ t.test('gluon-scheduler --memory-stall: the CLI and a gluon-worker process under
   await until(() => client.warnings.length === 1, 'and the client hears it');
   t.equal(futures.length, 1);
 });
+
+t.test('no worker left while tasks wait (the last one killed mid-run): said once after holdMs and its end once; not before any worker joined', async (t) => {
+  // Found by the across-hosts trial: with both workers killed, gluon-h4l's progress stopped at
+  // 1/3435 chunks and nothing was said, in the client or the scheduler's log.
+  const { Sim, task } = await import('./sim.js');
+  const sim = new Sim({ memoryStallMs: 10_000 });
+  sim.addClient('c');
+  sim.submit('c', [task('a-1'), task('b-1')]);
+  const warnings = (id = 'c') => (sim.clientMsgs.get(id) ?? []).filter((m) => m.op === 'warning');
+  sim.tick(15_000);
+  t.same(warnings(), [], 'no worker has joined yet: a starting cluster, not a stuck one');
+  sim.addWorker('w1');
+  sim.tick(16_000);
+  sim.removeWorker('w1');
+  sim.tick(20_000);
+  sim.tick(29_999);
+  t.same(warnings(), [], 'not before it has held for memoryStallMs');
+  sim.tick(30_000);
+  t.same(warnings().map((m) => [m.kind, m.active]), [['no-workers', true]]);
+  t.equal(warnings()[0]!.text, 'stuck: 2 task(s) wait and no worker has been connected for 10.0 s (the last one left; the event log says why): '
+    + 'start a worker (gluon-worker SCHEDULER-ADDRESS); the run goes on where it stopped');
+  sim.tick(45_000);
+  t.equal(warnings().length, 1, 'once per episode');
+  sim.addClient('late');
+  t.same(warnings('late').map((m) => [m.kind, m.active]), [['no-workers', true]], 'a client connecting meanwhile is told');
+  sim.addWorker('w2');
+  sim.tick(46_000);
+  t.same(warnings().slice(1).map((m) => [m.kind, m.active, m.text]), [['no-workers', false, 'no longer stuck without workers: a worker joined']]);
+  t.same(sim.state.log.filter((e) => e.kind === 'stuck' || e.kind === 'unstuck').map((e) => e.kind), ['stuck', 'unstuck'], 'the dashboard\'s banner comes and goes');
+  t.same(sim.inbox.get('w2'), ['a-1', 'b-1'], 'and the tasks go on');
+});
