@@ -80,7 +80,7 @@ export function acceptConnections(server: Server | HttpsServer, opts: AcceptConn
       // who may connect is the socket file's permissions.
       const refusal = certProblem ?? (typeof server.address() === 'string' ? null : guard.check(req, 'none'));
       if (refusal === null) return done(true);
-      log(`refused connection from ${req.socket.remoteAddress ?? '?'}: ${refusal}`);
+      log(`refused connection from ${peerOf(req.socket)}: ${refusal}`);
       done(false, 403, `${refusal}\n`, { 'Content-Type': 'text/plain; charset=utf-8', ...(certProblem ? { 'Gluon-Requires': 'client-cert' } : {}) });
     },
   });

@@ -41,7 +41,7 @@ t.test('a protocol listener refuses browser origins and foreign Host names', asy
   const rebind = await attempt(l.address, { Host: `attacker.example:${port}` });
   t.match(rebind, { status: 403 }, 'DNS rebinding: a foreign name resolved to this machine');
   t.match((rebind as { body: string }).body, /Host "attacker\.example:\d+" is not an address of this scheduler \(allowed: .*127\.0\.0\.1.*; add a name with --allowed-host\)/);
-  t.ok(logs.some((x) => /refused connection from 127\.0\.0\.1: .*attacker\.example/.test(x)), 'the refusal is logged');
+  t.ok(logs.some((x) => /refused connection from 127\.0\.0\.1:\d+: .*attacker\.example/.test(x)), 'the refusal is logged, with the port it came from (as the other lines of the log)');
 
   const err = await connect(l.address.replace('127.0.0.1', 'localhost'), { role: 'client' }).then(({ conn }) => { conn.close(); return null; }, (e) => e);
   t.equal(err, null, 'connect() through localhost works');
