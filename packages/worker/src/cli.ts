@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import {
-  certMissesHost, checkExposure, envWithToken, exitUsage, flag, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
+  certMissesHost, checkExposure, isLoopbackHost, envWithToken, exitUsage, flag, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
   sendBacklogFlag, stopWithSupervisor, superviseChildren, TOKEN_HELP_FLAGS, withoutTokenArgs, withTokenHelp, type CliSpec,
 } from '@gluon/protocol';
 import { GluonWorker, type WorkerOptions } from './worker.js';
@@ -51,6 +51,16 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; in
     // Peers dial the advertised wss://<listen-host>:PORT and check the certificate names it: a
     // certificate for another host would start fine and then fail every fetch from this worker.
     const listenHost = values['listen-host'];
+    // A wildcard is what this worker would advertise (wss://0.0.0.0:PORT), and on another host
+    // that means that host itself: peers on other hosts could never fetch from it (found by the
+    // across-hosts trial: it started, registered and advertised wss://0.0.0.0:46481). On one
+    // machine (a loopback or Unix-socket scheduler) it still works, so it is refused only beyond.
+    const wild = ['0.0.0.0', '::', '[::]'].includes(listenHost);
+    const schedHost = /^wss?:\/\/(\[[^\]]*\]|[^/:]+)/.exec(scheduler)?.[1];
+    if (wild && schedHost !== undefined && !isLoopbackHost(schedHost)) {
+      throw new Error(`--listen-host ${listenHost} would be advertised to the other workers and the clients as ${scheduler.startsWith('wss:') ? 'wss' : 'ws'}://${listenHost}:PORT, `
+        + 'which they cannot dial (on their hosts it names themselves): give the address of this host they reach it by, e.g. --listen-host "$(hostname -i)"');
+    }
     const misses = tls?.cert ? certMissesHost(tls.cert, listenHost) : null;
     if (misses) {
       throw new Error(`--tls-cert ${values['tls-cert']} does not name --listen-host ${listenHost} (${misses}): other workers and clients dial this worker `

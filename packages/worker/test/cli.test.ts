@@ -33,3 +33,27 @@ t.test('a --listen-host that does not resolve exits 2 naming the flag and the na
   t.equal(r.code, 2);
   t.match(r.out, /gluon-worker: cannot start: --listen-host no-such-host\.invalid is not a name this machine can resolve \((ENOTFOUND|EAI_AGAIN)\): give one of its addresses, which the other workers and the clients can reach/);
 });
+
+/** Runs gluon-worker until it exits, or until its output matches `started` (then stops it): 'started'. */
+function runUntil(args: string[], started: RegExp): Promise<{ code: number | string; out: string }> {
+  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+  let out = '';
+  let seen = false;
+  const look = (d: Buffer) => { out += d; if (!seen && started.test(out)) { seen = true; child.kill('SIGKILL'); } };
+  child.stdout!.on('data', look);
+  child.stderr!.on('data', look);
+  return new Promise((res) => child.on('exit', (c, s) => res({ code: seen ? 'started' : c ?? s ?? -1, out })));
+}
+
+t.test('--listen-host 0.0.0.0 with a scheduler on another host exits 2: peers would dial wss://0.0.0.0:PORT, their own host', async (t) => {
+  // It started, registered and advertised ws://0.0.0.0:PORT (found by the across-hosts trial).
+  // The scheduler address is never dialled: 10.0.0.1 is not reached from here.
+  const r = await runUntil(['ws://10.0.0.1:8786', '--listen-host', '0.0.0.0', '--token', 'x'], /waiting for the scheduler|connected to/);
+  t.equal(r.code, 2, r.out);
+  t.match(r.out, /^gluon-worker: --listen-host 0\.0\.0\.0 would be advertised to the other workers and the clients as ws:\/\/0\.0\.0\.0:PORT, which they cannot dial \(on their hosts it names themselves\): give the address of this host they reach it by, e\.g\. --listen-host "\$\(hostname -i\)"$/m);
+  const v6 = await runUntil(['ws://sched.example:8786', '--listen-host', '::', '--token', 'x'], /waiting for the scheduler|connected to/);
+  t.equal(v6.code, 2, v6.out);
+  // On one machine it still works: the scheduler on loopback is dialled as usual.
+  const local = await runUntil(['ws://127.0.0.1:1', '--listen-host', '0.0.0.0', '--token', 'x'], /waiting for the scheduler/);
+  t.equal(local.code, 'started', local.out);
+});
