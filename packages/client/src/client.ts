@@ -121,6 +121,8 @@ const TREE_REDUCE_OPTIONS: OptionKeys<TreeReduceOptions> = { fanIn: true };
  */
 export interface ClusterWarning {
   kind: string;
+  /** which condition of that kind, when several can be in force at once (an unreachable-peer's pair of workers). */
+  about?: string;
   /** what the scheduler said, with its figures (workers, their memory and limits, tasks waiting). */
   text: string;
   /** when this client heard it (ms since epoch). */
@@ -163,7 +165,7 @@ export class Client implements FutureHost {
   private linkDown = false;
   /** Times this client reconnected to its scheduler. */
   reconnects = 0;
-  /** The scheduler's warnings in force, by kind (see {@link warnings}). */
+  /** The scheduler's warnings in force, by kind and `about` (see {@link warnings}). */
   private readonly activeWarnings = new Map<string, ClusterWarning>();
   private readonly warningListeners = new Set<(w: ClusterWarning & { active: boolean }) => void>();
   // Graph updates and releases made within one tick leave as one message each.
@@ -1167,9 +1169,10 @@ export class Client implements FutureHost {
 
   /** A cluster condition began or ended (the scheduler's `warning`): kept, said on stderr, passed on. */
   private warned(m: Message): void {
-    const w = { kind: String(m.kind), text: String(m.text), time: Date.now() };
-    if (m.active === true) this.activeWarnings.set(w.kind, w);
-    else this.activeWarnings.delete(w.kind);
+    const w: ClusterWarning = { kind: String(m.kind), ...(typeof m.about === 'string' ? { about: m.about } : {}), text: String(m.text), time: Date.now() };
+    const id = `${w.kind}\n${w.about ?? ''}`;
+    if (m.active === true) this.activeWarnings.set(id, w);
+    else this.activeWarnings.delete(id);
     process.stderr.write(`gluon client: scheduler: ${w.text}\n`);
     for (const l of this.warningListeners) l({ ...w, active: m.active === true });
   }

@@ -154,9 +154,10 @@ export const SCHEDULER_TO_CLIENT = {
      * A condition of the cluster the client should hear of (protocol 6): `active` when it begins,
      * false when it ends. `memory-stall`: tasks wait and every worker is paused for memory.
      * `unreachable-peer`: a worker cannot fetch from another that is connected to the scheduler.
-     * `no-workers`: tasks wait and every worker has left.
+     * `no-workers`: tasks wait and every worker has left. `about` tells apart conditions of one
+     * kind in force at once (an unreachable-peer's pair); the end of one names the same `about`.
      */
-    warning: obj({ op, kind: str({ nonEmpty: true }), active: bool, text: str() }),
+    warning: obj({ op, kind: str({ nonEmpty: true }), active: bool, text: str(), about: opt(str()) }),
   },
 } as const satisfies Direction;
 

@@ -38,6 +38,7 @@ export class SchedulerState extends Transitions {
     this.addLog(now, 'client-connected', `client ${name} connected`);
     // A client arriving while the cluster is stuck is told too.
     for (const stall of this.stall.current) this.send({ client: id }, { op: 'warning', ...stall });
+    for (const cut of this.cutPeers.current) this.send({ client: id }, { op: 'warning', kind: 'unreachable-peer', ...cut });
     return this.flush();
   }
 

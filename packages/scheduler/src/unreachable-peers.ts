@@ -10,13 +10,18 @@
  */
 
 /** What the scheduler says, to its log, its event log and its clients (`warning`, kind `unreachable-peer`). */
-export interface PeerNotice { active: boolean; text: string }
+export interface PeerNotice {
+  active: boolean;
+  text: string;
+  /** The pair (`fetcher → holder address`): several pairs can be cut at once, and each ends on its own. */
+  about: string;
+}
 
 interface Side { id: string; name: string; address: string }
 
 /** The cut pairs (fetcher id → holder data address), and the notices that begin and end them. */
 export class UnreachablePeers {
-  private readonly cut = new Map<string, { fetcher: Side; holder: Side }>();
+  private readonly cut = new Map<string, { fetcher: Side; holder: Side; text: string }>();
 
   get size(): number { return this.cut.size; }
 
@@ -27,14 +32,12 @@ export class UnreachablePeers {
   failed(fetcher: Side, holder: Side, key: string): PeerNotice | undefined {
     const id = `${fetcher.id}\n${holder.address}`;
     if (this.cut.has(id)) return undefined;
-    this.cut.set(id, { fetcher, holder });
-    return {
-      active: true,
-      text: `worker ${fetcher.name} (${fetcher.address}) could not fetch ${key} from worker ${holder.name} at ${holder.address}, `
-        + `which is connected to this scheduler: ${fetcher.name}'s host cannot reach ${holder.name}'s data port (a firewall that lets only `
-        + `the scheduler's port through, or a --listen-host other hosts cannot reach; docs/across-hosts.md#firewalls). The input is `
-        + 'computed again, and the run may repeat this until the workers can reach each other',
-    };
+    const text = `worker ${fetcher.name} (${fetcher.address}) could not fetch ${key} from worker ${holder.name} at ${holder.address}, `
+      + `which is connected to this scheduler: ${fetcher.name}'s host cannot reach ${holder.name}'s data port (a firewall that lets only `
+      + `the scheduler's port through, or a --listen-host other hosts cannot reach; docs/across-hosts.md#firewalls). The input is `
+      + 'computed again, and the run may repeat this until the workers can reach each other';
+    this.cut.set(id, { fetcher, holder, text });
+    return { active: true, text, about: about(fetcher, holder.address) };
   }
 
   /** `fetcherId` got data from the worker at `holderAddress` (a transfer report): that pair's end, if it was cut. */
@@ -43,7 +46,12 @@ export class UnreachablePeers {
     const pair = this.cut.get(id);
     if (!pair) return undefined;
     this.cut.delete(id);
-    return { active: false, text: `worker ${pair.fetcher.name} fetched from worker ${pair.holder.name} at ${holderAddress} again` };
+    return { active: false, text: `worker ${pair.fetcher.name} fetched from worker ${pair.holder.name} at ${holderAddress} again`, about: about(pair.fetcher, holderAddress) };
+  }
+
+  /** The pairs cut now, for a client that connects while they are. */
+  get current(): PeerNotice[] {
+    return [...this.cut.values()].map((p) => ({ active: true, text: p.text, about: about(p.fetcher, p.holder.address) }));
   }
 
   /** A worker left: the end of every pair it was in. */
@@ -53,8 +61,13 @@ export class UnreachablePeers {
       if (pair.fetcher.id !== workerId && pair.holder.address !== address) continue;
       this.cut.delete(id);
       const left = pair.fetcher.id === workerId ? pair.fetcher.name : pair.holder.name;
-      out.push({ active: false, text: `worker ${left} left: no longer waiting for ${pair.fetcher.name} to reach ${pair.holder.name} at ${pair.holder.address}` });
+      out.push({ active: false, text: `worker ${left} left: no longer waiting for ${pair.fetcher.name} to reach ${pair.holder.name} at ${pair.holder.address}`, about: about(pair.fetcher, pair.holder.address) });
     }
     return out;
   }
+}
+
+/** How a pair is named to clients: the fetcher's address and the holder's data address. */
+function about(fetcher: Side, holderAddress: string): string {
+  return `${fetcher.address} → ${holderAddress}`;
 }

@@ -499,6 +499,29 @@ t.test('a worker that cannot reach another worker still connected here: said onc
   sim.removeWorker('w1');
   t.same(warnings().slice(2).map((m) => [m.active, m.text]), [[true, text.replace('in-1', 'in-1')],
     [false, 'worker w1 left: no longer waiting for w2 to reach w1 at wss://10.0.0.11:40001']]);
+  // Every notice of the pair names it, so a client tells this pair's end from another's.
+  t.same(new Set(warnings().map((m) => m.about)), new Set([`${sim.state.workers.get('w2')!.address} → wss://10.0.0.11:40001`]));
+});
+
+t.test('unreachable peers: two pairs are told apart by about, and a client connecting while one is cut is told of it', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1', 1, undefined, { address: 'wss://10.0.0.11:40001' });
+  sim.submit('c', [task('in-1')], []);
+  sim.submit('c', [task('out-1', ['in-1']), task('out-2', ['in-1'])]);
+  sim.finish('w1', 'in-1');
+  sim.addWorker('w2', 1, undefined, { address: 'wss://10.0.0.12:40002' });
+  sim.addWorker('w3', 1, undefined, { address: 'wss://10.0.0.13:40003' });
+  sim.apply(sim.state.missingData('w2', 'in-1', 'wss://10.0.0.11:40001', 'out-1', 5));
+  sim.apply(sim.state.missingData('w3', 'in-1', 'wss://10.0.0.11:40001', 'out-2', 6));
+  const warnings = (id: string) => (sim.clientMsgs.get(id) ?? []).filter((m) => m.op === 'warning').map((m) => [m.active, m.about]);
+  const w2 = `${sim.state.workers.get('w2')!.address} → wss://10.0.0.11:40001`;
+  const w3 = `${sim.state.workers.get('w3')!.address} → wss://10.0.0.11:40001`;
+  t.same(warnings('c'), [[true, w2], [true, w3]]);
+  sim.apply(sim.state.transfer('w2', { from: 'wss://10.0.0.11:40001', keys: ['in-1'], start: 7, stop: 8, bytes: 8 }, 8));
+  t.same(warnings('c'), [[true, w2], [true, w3], [false, w2]], 'the end names its own pair');
+  sim.addClient('late');
+  t.same(warnings('late'), [[true, w3]], 'a client that connects now hears of the pair still cut, not of the one that ended');
 });
 
 t.test('progress events: results let go count as done, erred tasks and their dependents as erred until computed again', async (t) => {
