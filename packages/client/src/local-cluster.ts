@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 // The flags only: the scheduler and worker packages themselves are not loaded into the client.
 import { SCHEDULER_V8_FLAGS, withSchedulerEnv } from '@gluon/scheduler/v8-flags';
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
-import { parseBytes, temporaryTls, unixSocketAddress, type TemporaryTls, type TlsFiles } from '@gluon/protocol';
+import { onProcessEnd, parseBytes, temporaryTls, unixSocketAddress, type TemporaryTls, type TlsFiles } from '@gluon/protocol';
 import { Client, type ConnectOptions } from './client.js';
 import { checkLocalClusterValues, optionsOfFlags } from './local-cluster-values.js';
 import { StartupDeadline } from './startup-deadline.js';
@@ -85,25 +85,15 @@ let hooksInstalled = false;
 
 /**
  * Child processes must not outlive the script: killed on exit, and on the signals that end a
- * script without an `exit` event. When nobody else handles the signal, it is re-raised after
- * the cleanup so the script still ends the way the signal asks.
+ * script without an `exit` event (`onProcessEnd`, which re-raises the signal after the clean-ups
+ * when nobody else handles it, so the script still ends the way the signal asks).
  */
 function installExitHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
-  process.on('exit', () => {
+  onProcessEnd(() => {
     for (const c of live) c.kill('SIGKILL');
   });
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const handler = () => {
-      for (const c of live) c.kill('SIGKILL');
-      if (process.listenerCount(sig) === 1) {
-        process.off(sig, handler);
-        process.kill(process.pid, sig);
-      }
-    };
-    process.on(sig, handler);
-  }
 }
 
 function binPath(pkg: string, bin: string): string {

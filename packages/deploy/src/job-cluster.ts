@@ -5,13 +5,14 @@
  * jobs; `adapt()` follows the scheduler's load; `close()` cancels every job it submitted.
  * A subclass says how its batch system spells directives, submission, status and cancellation.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client, LocalCluster } from '@gluon/client';
-import { checkOptionKeys, checkTokenOption, parseBytes, tokenFromEnv, type OptionKeys } from '@gluon/protocol';
+import { checkOptionKeys, checkTokenOption, onProcessEnd, parseBytes, tokenFromEnv, type OptionKeys } from '@gluon/protocol';
 import { adaptTarget, checkAdaptOptions, fetchLoad, type AdaptOptions } from './adapt.js';
 import { checkMaxFailedJobs, countEndedJob, DEFAULT_MAX_FAILED_JOBS, endedWithoutWorkerLine, gaveUpMessage, type EndedJob } from './job-failures.js';
 import { requireCommands, shellQuote } from './commands.js';
@@ -154,6 +155,12 @@ export abstract class JobQueueCluster {
   protected abstract listJobs(): Promise<Map<string, 'pending' | 'running'>>;
   /** Cancels jobs by id. */
   protected abstract cancel(ids: string[]): Promise<void>;
+  /**
+   * The command line that cancels jobs `ids` (`scancel ID…`), run synchronously when this process
+   * ends without `close()`. Launchers whose workers end with this process anyway (SSH: the
+   * session's stdin is their lifeline) leave it out.
+   */
+  protected cancelCommand?(ids: string[]): string[];
   /** Where job `id` writes its output (and errors), as a user would open it. */
   protected abstract outputOf(id: string): string;
   /** The final state of an ended job (`FAILED, exit code 127:0`) where the batch system still reports it. */
@@ -177,10 +184,29 @@ export abstract class JobQueueCluster {
   private failure: Error | undefined;
   private readonly failed: Promise<Error>;
   private markFailed!: (e: Error) => void;
+  /** Jobs cancelled because this process was ending (a signal the script handles, then `exit`: once). */
+  private readonly cancelledAtEnd = new Set<string>();
+  private readonly stopWatchingEnd: (() => void) | undefined;
 
   protected constructor(opts: JobClusterOptions, private readonly local: LocalCluster | undefined, readonly schedulerAddress: string, readonly dashboardUrl: string | undefined) {
     this.opts = opts;
     this.failed = new Promise((resolve) => { this.markFailed = resolve; });
+    // A script stopped by Ctrl-C, SIGTERM or an uncaught error never reaches close(): its jobs
+    // would wait in the queue, or run until their walltime with a worker dialling a scheduler
+    // that has gone (workers reconnect for ever). Cancel them on the way out.
+    // A script (gluon-cluster) that handles the signal itself closes the cluster: not twice.
+    if (this.cancelCommand) this.stopWatchingEnd = onProcessEnd(() => this.cancelAtEnd(), { onlyAtEnd: true });
+  }
+
+  /** Cancels, synchronously, every job not yet cancelled (the process is ending: nothing async completes). */
+  private cancelAtEnd(): void {
+    const ids = [...this.jobs.values()].filter((j) => j.state !== 'gone' && !this.cancelledAtEnd.has(j.id)).map((j) => j.id);
+    if (!ids.length) return;
+    for (const id of ids) this.cancelledAtEnd.add(id);
+    const [cmd, ...args] = this.cancelCommand!(ids);
+    const r = spawnSync(cmd!, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 30_000, encoding: 'utf8' });
+    const how = r.error ? `failed (${r.error.message}); cancel them yourself` : r.status === 0 ? 'done' : `failed (exit ${r.status ?? r.signal}: ${r.stderr.trim()}); cancel them yourself`;
+    this.log(`${this.kind} cluster: the process is ending without close(): ${cmd} ${ids.join(' ')}: ${how}`);
   }
 
   /**
@@ -405,6 +431,7 @@ export abstract class JobQueueCluster {
       await new Promise((r) => setTimeout(r, 500));
     }
     for (const j of this.jobs.values()) j.state = 'gone';
+    this.stopWatchingEnd?.();
     await this.local?.close();
   }
 

@@ -75,7 +75,11 @@ export class PBSCluster extends JobQueueCluster {
   }
 
   protected async cancel(ids: string[]): Promise<void> {
-    if (ids.length) await runCommand(['qdel', ...ids]);
+    if (ids.length) await runCommand(this.cancelCommand(ids));
+  }
+
+  protected override cancelCommand(ids: string[]): string[] {
+    return ['qdel', ...ids];
   }
 
   // PBS names them <job name>.o<sequence> and .e<sequence> (a subjob 12[3]: 12.3), in -o/-e's

@@ -68,7 +68,11 @@ export class SlurmCluster extends JobQueueCluster {
   }
 
   protected async cancel(ids: string[]): Promise<void> {
-    if (ids.length) await runCommand(['scancel', ...ids]);
+    if (ids.length) await runCommand(this.cancelCommand(ids));
+  }
+
+  protected override cancelCommand(ids: string[]): string[] {
+    return ['scancel', ...ids];
   }
 
   // The --output of directives() (an array task's id is already <array job>_<task>, as %A_%a),

@@ -1,5 +1,5 @@
 /** What the launcher tests share: paths, and a workload run through a launched cluster. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remoteFrom, type Future } from '@gluon/client';
@@ -40,4 +40,30 @@ export function holdSlurm(): void {
 export function within<T>(p: Promise<T>, what: string, ms = 180_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms); })]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Runs test/fixtures/ends-without-close.mjs (`kind` slurm or pbs): once it printed its two job
+ * ids, `how` ends it: a signal sent to it, or `throw` (it throws by itself). Resolves with the ids,
+ * how it ended and what it wrote to stderr.
+ */
+export async function endWithoutClose(kind: 'slurm' | 'pbs', how: NodeJS.Signals | 'throw'):
+Promise<{ ids: string[]; code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  // With the test runner's NODE_OPTIONS: its signal-exit handlers are in the script too, as in
+  // many users' (c8, nyc), and the signal must still end it.
+  const child = spawn(process.execPath, [join(fixtures, 'ends-without-close.mjs'), kind, how === 'throw' ? 'throw' : 'signal', repo], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const ids = await within(new Promise<string[]>((resolve, reject) => {
+    child.stdout!.on('data', (d) => {
+      stdout += d;
+      const m = /^jobs (.+)$/m.exec(stdout);
+      if (m) resolve(m[1]!.split(' '));
+    });
+    void ended.then(() => reject(new Error(`the script ended before it printed its jobs: ${stderr}`)));
+  }), 'the script submitting its jobs');
+  if (how !== 'throw') child.kill(how);
+  return { ids, ...(await within(ended, 'the script ending')), stderr };
 }

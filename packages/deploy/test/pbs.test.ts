@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PBSCluster } from '@gluon/deploy';
-import { fixtures, repo, sumThrough, within } from './helpers.js';
+import { endWithoutClose, fixtures, repo, sumThrough, within } from './helpers.js';
 
 /**
  * PBSCluster against stand-ins for qsub/qstat/qdel (test/fixtures/pbs-bin) that run each job
@@ -164,4 +164,22 @@ t.test('a submission refused on every look (adapt) is logged once, not every loo
   t.equal(said.length, 1, `the refusal is logged once:\n${lines.join('\n')}`);
   t.match(said[0], /^qsub failed \(exit 1\): qsub: Unauthorized Request \(account nope\) \(retrying every 100 ms; said again only if it changes\)$/);
   t.same(warnings.filter((w) => w.includes('Unauthorized')), [], 'no process warnings');
+});
+
+t.test('a script that ends without close() (Ctrl-C, SIGTERM, an uncaught error) cancels its jobs on the way out', async (t) => {
+  // They stayed queued, or ran with a worker dialling the dead scheduler until their walltime.
+  const deleted = () => (existsSync(join(dir, 'deleted')) ? readFileSync(join(dir, 'deleted'), 'utf8').split('\n') : []);
+  const listed = () => readdirSync(join(dir, 'jobs')).filter((f) => f.endsWith('.pid')).filter((f) => {
+    try { process.kill(Number(readFileSync(join(dir, 'jobs', f), 'utf8')), 0); return true; } catch { return false; }
+  }).map((f) => f.replace('.pid', ''));
+  for (const how of ['SIGINT', 'SIGTERM', 'throw'] as const) {
+    const end = await endWithoutClose('pbs', how);
+    t.equal(end.ids.length, 2, `${how}: two jobs were submitted (${end.ids.join(', ')})`);
+    if (how === 'throw') t.equal(end.code, 1, 'an uncaught error still exits 1');
+    else t.equal(end.signal, how, `the script still ended by ${how}`);
+    t.same(end.ids.filter((id) => !deleted().includes(id)), [], `${how}: qdel was called for each job`);
+    t.match(end.stderr, `pbs cluster: the process is ending without close(): qdel ${end.ids.join(' ')}: done`, 'and it says so');
+    for (let i = 0; i < 300 && end.ids.some((id) => listed().includes(id)); i++) await new Promise((r) => setTimeout(r, 100));
+    t.same(end.ids.filter((id) => listed().includes(id)), [], `${how}: no job is left running`);
+  }
 });

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SlurmCluster } from '@gluon/deploy';
-import { holdSlurm, repo, sumThrough, within } from './helpers.js';
+import { endWithoutClose, holdSlurm, repo, sumThrough, within } from './helpers.js';
 
 /**
  * SlurmCluster against a real Slurm: the one-node cluster of scripts/setup-slurm.sh (slurmctld +
@@ -60,6 +60,16 @@ if (why) {
     await cluster.close();
     t.same(squeueIds().filter((id) => last.includes(id)), [], 'after close() squeue lists none of its jobs');
     t.ok(existsSync(join(work, `gluon-worker-${victim}.out`)), 'jobs wrote their output to logDirectory');
+  });
+
+  t.test('a script stopped by Ctrl-C before close() scancels its jobs on the way out', async (t) => {
+    // They stayed in squeue: pending, or running a worker that dialled the dead scheduler until the walltime.
+    const end = await endWithoutClose('slurm', 'SIGINT');
+    t.equal(end.ids.length, 2, `two jobs submitted (${end.ids.join(', ')})`);
+    t.equal(end.signal, 'SIGINT', 'the script still ended by SIGINT');
+    t.match(end.stderr, `slurm cluster: the process is ending without close(): scancel ${end.ids.join(' ')}: done`);
+    for (let i = 0; i < 240 && end.ids.some((id) => squeueIds().includes(id)); i++) await new Promise((r) => setTimeout(r, 250));
+    t.same(squeueIds().filter((id) => end.ids.includes(id)), [], 'squeue lists none of its jobs');
   });
 
   t.test('scale(3) is one sbatch: a job array whose tasks are the workers; scale(2) cancels a pending task first', async (t) => {

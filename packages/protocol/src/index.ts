@@ -26,3 +26,4 @@ export * from './cli.js';
 export * from './report.js';
 export * from './hop-probe.js';
 export * from './option-keys.js';
+export * from './process-end.js';
