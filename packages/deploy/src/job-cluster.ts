@@ -114,6 +114,12 @@ export function checkJobClusterOptions(o: JobClusterOptions): void {
   if (o.cores !== undefined && (!Number.isInteger(o.cores) || o.cores < 1 || o.cores > 1024)) throw new RangeError(`cores must be an integer from 1 to 1024, got ${o.cores}`);
   if (o.memory !== undefined) parseBytes('memory', o.memory);
   if (o.walltime !== undefined) checkWalltime(o.walltime, 'walltime');
+  // One word each: `#SBATCH --account=at las` made sbatch say only "Invalid directive found in
+  // batch script: las", naming neither the option nor the value (and a newline would add a directive).
+  for (const key of ['queue', 'account'] as const) {
+    const v = o[key];
+    if (v !== undefined && (typeof v !== 'string' || !/^[^\s\p{Cc}]+$/u.test(v))) throw new RangeError(`${key} must be one word without spaces (a ${key === 'queue' ? 'queue or Slurm partition; several: a,b' : 'batch account or project'}), got ${JSON.stringify(v)}`);
+  }
   if (o.jobName !== undefined && !/^[\w.-]{1,64}$/.test(o.jobName)) throw new RangeError(`jobName may hold letters, digits, _ . - (1-64), got "${o.jobName}"`);
   if (o.pollIntervalMs !== undefined && !(o.pollIntervalMs >= 100)) throw new RangeError(`pollIntervalMs must be ≥ 100, got ${o.pollIntervalMs}`);
   checkMaxFailedJobs(o.maxFailedJobs);

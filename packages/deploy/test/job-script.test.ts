@@ -64,6 +64,11 @@ t.test('bad options are refused naming the option and the value', async (t) => {
   await t.rejects(SlurmCluster.start({ ...attach, memory: 'lots' }), /memory must be a size like 64MiB or 2GB \(a number of bytes, or a number and a unit; KB, MB, GB, TB are powers of 1000 and KiB, MiB, GiB, TiB of 1024\), got "lots"/);
   await t.rejects(SlurmCluster.start({ ...attach, walltime: '2h' }), /walltime must look like HH:MM:SS \(or D-HH:MM:SS\), got "2h"/);
   await t.rejects(PBSCluster.start({ ...attach, jobName: 'a b' }), /jobName may hold letters, digits/);
+  // sbatch only said "Invalid directive found in batch script: las", naming neither option nor value.
+  await t.rejects(SlurmCluster.start({ ...attach, account: 'at las' }), { name: 'RangeError', message: 'account must be one word without spaces (a batch account or project), got "at las"' });
+  await t.rejects(SlurmCluster.start({ ...attach, queue: 'debug\n#SBATCH --qos=high' }), { name: 'RangeError', message: 'queue must be one word without spaces (a queue or Slurm partition; several: a,b), got "debug\\n#SBATCH --qos=high"' });
+  await t.rejects(PBSCluster.start({ ...attach, queue: '' }), /queue must be one word without spaces/);
+  t.match((await SlurmCluster.start({ ...attach, queue: 'short,long', account: 'atlas-2026' })).jobScript(), '#SBATCH --partition=short,long\n#SBATCH --account=atlas-2026\n', 'a list of partitions and a plain account pass');
   const c = await SlurmCluster.start(attach);
   await t.rejects(c.scale(-1), /scale: n must be an integer ≥ 0, got -1/);
   t.throws(() => c.adapt({ minimum: 3, maximum: 2 }), /maximum must be an integer ≥ minimum \(3\), got 2/);
