@@ -59,3 +59,23 @@ if (!existsSync(data)) {
     t.equal(counted, expected, 'the cluster counted what the functions count in-process');
   });
 }
+
+t.test('the page\'s tarball install packs every @gluon package that client and rootio need', async (t) => {
+  // It said "npm install @gluon/client @gluon/rootio … (their dependencies come with them)" for the
+  // tarballs too; from two tarballs npm fetched @gluon/protocol from the registry: E404.
+  const md = readFileSync(join(root, 'docs', 'writing-a-workload.md'), 'utf8');
+  const loop = /^for p in ([\w ]+); do npm pack -w @gluon\/\$p --ignore-scripts=false --pack-destination (\S+); done$/m.exec(md);
+  t.ok(loop, 'the page packs the packages in one loop');
+  const packed = new Set((loop?.[1] ?? '').trim().split(/\s+/).map((p) => `@gluon/${p}`));
+  const needed = new Set<string>();
+  const visit = (name: string) => {
+    if (needed.has(name)) return;
+    needed.add(name);
+    const pj = JSON.parse(readFileSync(join(root, 'packages', name.slice('@gluon/'.length), 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    for (const d of Object.keys(pj.dependencies ?? {})) if (d.startsWith('@gluon/')) visit(d);
+  };
+  visit('@gluon/client');
+  visit('@gluon/rootio');
+  t.same([...needed].filter((n) => !packed.has(n)).sort(), [], `every needed package is packed (${[...needed].sort().join(', ')})`);
+  t.match(md, `npm install --ignore-scripts ${loop?.[2]}/*.tgz`, 'and every tarball goes to one install');
+});
