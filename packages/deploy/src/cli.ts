@@ -5,7 +5,6 @@
  * scheduler, submits ten jobs, prints the addresses, and cancels every job on Ctrl-C or SIGTERM.
  * `--print-job-script` shows what would be submitted and submits nothing.
  */
-import { hostname } from 'node:os';
 import { exitUsage, isLoopbackHost, flag, packageVersionOf, parseCliOrExit, stopWithSupervisor, tokenFromEnv, type CliSpec } from '@gluon/protocol';
 import { checkWalltime, type JobClusterOptions, type JobQueueCluster } from './job-cluster.js';
 import { SlurmCluster } from './slurm.js';
@@ -144,9 +143,8 @@ async function main(): Promise<void> {
   if (cluster instanceof SSHCluster) for (const h of cluster.workerHosts.slice(0, v.jobs)) process.stdout.write(`--- ${h} runs:\n${cluster.hostScript(h)}`);
   // Jobs kept ending before their worker joined: the cluster logged each and why it gave up.
   void cluster.whenFailed().then(() => stop('gave up submitting', 1));
-  // A wildcard bind is not an address anyone can open: name this host instead.
-  const reachable = (url: string) => url.replace(/\/\/(0\.0\.0\.0|\[::\])(?=[:/])/, `//${hostname()}`);
-  if (cluster.dashboardUrl) process.stdout.write(`dashboard at ${reachable(cluster.dashboardUrl)}\n`);
+  // The cluster names this host in place of a wildcard bind (job-cluster.ts).
+  if (cluster.dashboardUrl) process.stdout.write(`dashboard at ${cluster.dashboardUrl}\n`);
   process.stdout.write(`scheduler at ${cluster.schedulerAddress}\n`);
   if (cluster.token && envToken === undefined) {
     // A token made here must reach the user too, but not a log: a file only they can read.

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PBSCluster } from '@gluon/deploy';
 import { endWithoutClose, fixtures, repo, sumThrough, within } from './helpers.js';
@@ -182,4 +182,16 @@ t.test('a script that ends without close() (Ctrl-C, SIGTERM, an uncaught error) 
     for (let i = 0; i < 300 && end.ids.some((id) => listed().includes(id)); i++) await new Promise((r) => setTimeout(r, 100));
     t.same(end.ids.filter((id) => listed().includes(id)), [], `${how}: no job is left running`);
   }
+});
+
+t.test('started for other hosts (the default 0.0.0.0), dashboardUrl names this host, and the cluster reads its workers through it', async (t) => {
+  // It was http://0.0.0.0:PORT/ (gluon-cluster alone rewrote it): a script printed an address nobody can open.
+  const cluster = await PBSCluster.start({ cores: 1, cwd: repo, pollIntervalMs: 250 });
+  t.teardown(() => cluster.close());
+  t.match(cluster.dashboardUrl, new RegExp(`^http://${hostname().replace(/\./g, '\\.')}:\\d+/$`), `dashboardUrl ${cluster.dashboardUrl}`);
+  t.match(cluster.schedulerAddress, new RegExp(`^ws://${hostname().replace(/\./g, '\\.')}:\\d+$`), 'as the scheduler address does');
+  await cluster.scale(1);
+  await cluster.waitForWorkers(1, 120_000);
+  t.equal((await cluster.liveWorkerNames()).length, 1, 'the worker is read from the dashboard at that address');
+  await cluster.close();
 });
