@@ -1,8 +1,8 @@
 /**
  * The shared core of the batch-system launchers (SlurmCluster, PBSCluster), shaped like
  * dask-jobqueue: a cluster object owns (or attaches to) a scheduler and submits workers as batch
- * jobs, one `gluon-worker` per job. `jobScript()` is exactly what is submitted; `scale(n)` keeps n
- * jobs; `adapt()` follows the scheduler's load; `close()` cancels every job it submitted.
+ * jobs, one `gluon-worker` per job. `jobScript()` is one job's script and `scriptFor(n)` exactly what
+ * `scale(n)` submits (one array job where the batch system has them); `scale(n)` keeps n jobs; `adapt()` follows the scheduler's load; `close()` cancels every job it submitted.
  * A subclass says how its batch system spells directives, submission, status and cancellation.
  */
 import { spawnSync } from 'node:child_process';
