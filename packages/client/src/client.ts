@@ -14,6 +14,7 @@ import { PeerPool, type PeerLimits, type PeerLink } from './peers.js';
 import { performanceReport, type PerformanceReportOptions } from './performance-report.js';
 import { ReleaseQueue } from './release-queue.js';
 import { assertRemote, type RemoteFunction } from './remote.js';
+import { reachableDashboardUrl } from './dashboard-url.js';
 import { checkOptionKeys, checkTokenOption, tokenFromEnv, type OptionKeys } from '@gluon/protocol';
 import { isPlain, NO_DEPS, toWire, tokenizer } from './serialize.js';
 
@@ -185,7 +186,7 @@ export class Client implements FutureHost {
     private readonly session: string,
     private readonly limits: PeerLimits,
   ) {
-    this.dashboardUrl = typeof welcome.dashboard === 'string' ? welcome.dashboard : undefined;
+    this.dashboardUrl = typeof welcome.dashboard === 'string' ? reachableDashboardUrl(welcome.dashboard, url) : undefined;
     this.peers = new PeerPool(name, link, limits);
     this.sliceTasks = opts.graphSliceTasks ?? DEFAULT_GRAPH_SLICE;
     this.outbox = new GraphOutbox(
