@@ -5,9 +5,8 @@
  * `dup`, and Debian's chromium. Skips without /usr/bin/chromium.
  */
 import t from 'tap';
-import { Client } from '@gluon/client';
-import { startScheduler } from '@gluon/scheduler';
-import { startWorker, type GluonWorker } from '@gluon/worker';
+import { inProcessCluster } from './fixtures/in-process.js';
+import { startWorker } from '@gluon/worker';
 import { chromiumSkip, openPage } from './fixtures/browser.js';
 import { fixturesDir, fx, repo } from './fixtures/dashboard-run.js';
 import { until } from '../../../test/helpers/until.js';
@@ -15,17 +14,10 @@ import { until } from '../../../test/helpers/until.js';
 const skip = chromiumSkip();
 
 t.test('two workers named alike: two links, two pages, each with its own figures', { skip }, async (t) => {
-  const s = await startScheduler({ host: '127.0.0.1', port: 0, dashboardPort: 0, log: () => {} });
-  const workers: GluonWorker[] = [];
-  let client: Client | undefined;
-  t.teardown(async () => {
-    await client?.close();
-    await Promise.all(workers.map((w) => w.close('test over', 2000)));
-    await s.close();
-  });
+  const { s, workers, connect } = await inProcessCluster(t, { host: '127.0.0.1', port: 0, dashboardPort: 0, log: () => {} });
   for (let i = 0; i < 2; i++) workers.push(await startWorker({ scheduler: s.address, nthreads: 1, name: 'dup', cwd: repo, allowModules: [fixturesDir], log: () => {} }));
   await until(() => s.snapshot().workers.filter((w) => w.alive).length === 2, 'both workers register');
-  client = await Client.connect(s.address, { name: 'dup-test' });
+  const client = await connect('dup-test');
   // Results on both (the least occupied worker takes each task), then the page of each.
   const held = client.map(fx.bigWork, [1, 2, 3, 4], [30, 30, 30, 30]);
   t.equal((await client.gather(held)).length, 4);

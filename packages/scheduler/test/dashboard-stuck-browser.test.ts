@@ -6,9 +6,8 @@
  * without /usr/bin/chromium.
  */
 import t from 'tap';
-import { Client } from '@gluon/client';
-import { startScheduler } from '@gluon/scheduler';
-import { startWorker, type GluonWorker } from '@gluon/worker';
+import { inProcessCluster } from './fixtures/in-process.js';
+import { startWorker } from '@gluon/worker';
 import { chromiumSkip, openPage } from './fixtures/browser.js';
 import { fixturesDir, fx, repo } from './fixtures/dashboard-run.js';
 import { until } from '../../../test/helpers/until.js';
@@ -16,19 +15,12 @@ import { until } from '../../../test/helpers/until.js';
 const skip = chromiumSkip();
 
 t.test('stuck for memory: a banner and a log entry, both cleared when it ends', { skip }, async (t) => {
-  const s = await startScheduler({ host: '127.0.0.1', port: 0, dashboardPort: 0, memoryStallMs: 300, log: () => {} });
-  const workers: GluonWorker[] = [];
-  let client: Client | undefined;
-  t.teardown(async () => {
-    await client?.close();
-    await Promise.all(workers.map((w) => w.close('test over', 2000)));
-    await s.close();
-  });
+  const { s, workers, connect } = await inProcessCluster(t, { host: '127.0.0.1', port: 0, dashboardPort: 0, memoryStallMs: 300, log: () => {} });
   workers.push(await startWorker({ scheduler: s.address, nthreads: 1, name: 'tiny', memoryLimit: 2 ** 20, cwd: repo, allowModules: [fixturesDir], log: () => {} }));
   await until(() => s.snapshot().workers.some((w) => w.paused), 'the worker reports it is paused');
   const { page, errors } = await openPage(t, s.dashboardUrl!);
   t.equal(await page.isVisible('#alert'), false, 'no banner while nothing waits');
-  client = await Client.connect(s.address, { name: 'stuck-test' });
+  const client = await connect('stuck-test');
   const futures = client.map(fx.noop, [1, 2]);
   await page.waitForSelector('#alert:not([hidden])', { timeout: 60_000 });
   t.match(await page.textContent('#alert'), /stuck: 2 task\(s\) wait and all 1 worker\(s\) have been paused for memory .*: tiny at ws:\/\/127\.0\.0\.1:\d+ \(RSS \d+ MiB, limit 1 MiB\)/, 'the banner says why, with the figures');

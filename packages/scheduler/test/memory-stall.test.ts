@@ -10,8 +10,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
 import { Client, remoteFrom, type ClusterWarning } from '@gluon/client';
-import { startScheduler } from '@gluon/scheduler';
-import { startWorker, type GluonWorker } from '@gluon/worker';
+import { inProcessCluster } from './fixtures/in-process.js';
+import { startWorker } from '@gluon/worker';
 import { MemoryStallWatch, stuckForMemory, type WorkerMemory } from '../src/memory-stall.js';
 import { until } from '../../../test/helpers/until.js';
 import { startCli } from './scheduler-proc.js';
@@ -53,20 +53,13 @@ t.test('the watch: said once the condition has held for holdMs, once per episode
 
 t.test('real workers paused for memory: the scheduler log, the dashboard and the client are told, once, and of the end', async (t) => {
   const lines: string[] = [];
-  const s = await startScheduler({ host: '127.0.0.1', port: 0, dashboard: false, memoryStallMs: 300, log: (l) => lines.push(l) });
-  const workers: GluonWorker[] = [];
-  let client: Client | undefined;
-  t.teardown(async () => {
-    await client?.close();
-    await Promise.all(workers.map((x) => x.close('test over', 2000)));
-    await s.close();
-  });
+  const { s, workers, connect } = await inProcessCluster(t, { host: '127.0.0.1', port: 0, dashboard: false, memoryStallMs: 300, log: (l) => lines.push(l) });
   // Two workers with a 1 MiB limit: any process is over it, so both pause at their first sample.
   for (const name of ['tiny-a', 'tiny-b']) {
     workers.push(await startWorker({ scheduler: s.address, nthreads: 1, name, memoryLimit: MiB, cwd: repo, allowModules: [join(here, 'fixtures')], log: () => {} }));
   }
   await until(() => { const ws = s.snapshot().workers; return ws.length === 2 && ws.every((x) => x.paused); }, 'both workers report they are paused');
-  client = await Client.connect(s.address, { name: 'stall-test' });
+  const client = await connect('stall-test');
   const heard: Array<ClusterWarning & { active: boolean }> = [];
   client.onWarning((x) => heard.push(x));
   const futures = client.map(fx.noop, [1, 2, 3]);
