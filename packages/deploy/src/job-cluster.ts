@@ -17,6 +17,7 @@ import { adaptTarget, checkAdaptOptions, fetchLoad, type AdaptOptions } from './
 import { checkMaxFailedJobs, countEndedJob, DEFAULT_MAX_FAILED_JOBS, endedWithoutWorkerLine, gaveUpMessage, type EndedJob } from './job-failures.js';
 import { requireCommands, shellQuote } from './commands.js';
 import { makeDirectory } from './make-directory.js';
+import { checkPendingNoticeMs, DEFAULT_PENDING_NOTICE_MS, pendingNotice, type ListedJob, type PendingEpisode } from './pending-jobs.js';
 
 export interface JobClusterOptions {
   /** Threads per worker, and the cores each job asks for. Default 1. */
@@ -66,6 +67,13 @@ export interface JobClusterOptions {
    * cluster reads which workers joined from it). Default 5.
    */
   maxFailedJobs?: number;
+  /**
+   * How long (ms) jobs may stay pending in the batch system (no free CPU, priority, a QOS limit, a
+   * node or partition down, a hold) before the cluster says so, once, with the batch system's
+   * reason (`slurm cluster: 2 job(s) pending for 30 s: 12_0, 12_1 (Resources: …)`); again if the
+   * reason changes, and once when none is pending any more. Infinity: never. Default 30000.
+   */
+  pendingNoticeMs?: number;
   /** Where the cluster says what happened to its jobs (one line each). Default: stderr. */
   log?: (line: string) => void;
 }
@@ -77,7 +85,7 @@ export interface JobClusterOptions {
 export const JOB_CLUSTER_OPTION_KEYS: OptionKeys<JobClusterOptions> = {
   cores: true, memory: true, walltime: true, queue: true, account: true, jobName: true, jobExtra: true, prologue: true,
   logDirectory: true, workerExtraArgs: true, cwd: true, scheduler: true, dashboardUrl: true, host: true, token: true, node: true,
-  pollIntervalMs: true, jobArrays: true, maxFailedJobs: true, log: true,
+  pollIntervalMs: true, jobArrays: true, maxFailedJobs: true, pendingNoticeMs: true, log: true,
 };
 
 /** One submitted job as the cluster tracks it. */
@@ -123,6 +131,7 @@ export function checkJobClusterOptions(o: JobClusterOptions): void {
   if (o.jobName !== undefined && !/^[\w.-]{1,64}$/.test(o.jobName)) throw new RangeError(`jobName may hold letters, digits, _ . - (1-64), got "${o.jobName}"`);
   if (o.pollIntervalMs !== undefined && !(o.pollIntervalMs >= 100)) throw new RangeError(`pollIntervalMs must be ≥ 100, got ${o.pollIntervalMs}`);
   checkMaxFailedJobs(o.maxFailedJobs);
+  checkPendingNoticeMs(o.pendingNoticeMs);
 }
 
 /**
@@ -157,8 +166,8 @@ export abstract class JobQueueCluster {
    * Launchers without arrays leave it out, and each worker is one submission.
    */
   protected submitArray?(env: NodeJS.ProcessEnv, n: number): Promise<string[]>;
-  /** The states of the user's jobs that the batch system lists (id → pending/running). */
-  protected abstract listJobs(): Promise<Map<string, 'pending' | 'running'>>;
+  /** The states of the user's jobs that the batch system lists (id → pending/running, and why pending where it says). */
+  protected abstract listJobs(): Promise<Map<string, ListedJob>>;
   /** Cancels jobs by id. */
   protected abstract cancel(ids: string[]): Promise<void>;
   /**
@@ -186,6 +195,8 @@ export abstract class JobQueueCluster {
   private readonly clients: Client[] = [];
   /** Jobs in a row that ended before their worker joined (job-failures.ts decides). */
   private failedInARow = 0;
+  /** The current episode of pending jobs (pending-jobs.ts decides what to say). */
+  private pendingEpisode: PendingEpisode | undefined;
   /** Set once the cluster gave up submitting; every later scale()/adapt() throws it. */
   private failure: Error | undefined;
   private readonly failed: Promise<Error>;
@@ -418,7 +429,7 @@ export abstract class JobQueueCluster {
       for (const id of all) cancelled.set(id, Date.now());
     }
     while (this.jobs.size) {
-      let listed: Map<string, 'pending' | 'running'>;
+      let listed: Map<string, ListedJob>;
       try {
         listed = await this.listJobs();
       } catch (err) {
@@ -516,12 +527,18 @@ export abstract class JobQueueCluster {
     const load = this.dashboardUrl ? await fetchLoad(this.dashboardUrl, this.opts.token).catch((e: Error) => { if (this.adaptOpts) throw e; return undefined; }) : undefined;
     if (load) this.noteJoined(load.names);
     const ended: JobInfo[] = [];
+    const mine = new Map<string, ListedJob>();
     // Slurm and PBS list a job from its submission until it has ended: unlisted means ended.
     for (const j of this.jobs.values()) {
-      const state = listed.get(j.id) ?? 'gone';
+      const l = j.state === 'gone' ? undefined : listed.get(j.id);
+      if (l) mine.set(j.id, l);
+      const state = listed.get(j.id)?.state ?? 'gone';
       if (state === 'gone' && j.state !== 'gone') ended.push(j);
       j.state = state;
     }
+    const notice = pendingNotice(this.kind, this.pendingEpisode, mine, Date.now(), this.opts.pendingNoticeMs ?? DEFAULT_PENDING_NOTICE_MS);
+    this.pendingEpisode = notice.episode;
+    for (const line of notice.lines) this.log(line);
     if (load) for (const j of ended) await this.jobEnded(j);
     if (this.failure) throw this.failure;
     if (this.adaptOpts && load) {

@@ -1,5 +1,6 @@
 /** PBSCluster: workers as PBS Pro / Torque jobs (qsub, qstat, qdel). */
 import type { OptionKeys } from '@gluon/protocol';
+import type { ListedJob } from './pending-jobs.js';
 import { JOB_CLUSTER_OPTION_KEYS, JobQueueCluster, type JobClusterOptions } from './job-cluster.js';
 import { resolve } from 'node:path';
 import { runCommand } from './commands.js';
@@ -70,7 +71,7 @@ export class PBSCluster extends JobQueueCluster {
     return out;
   }
 
-  protected async listJobs(): Promise<Map<string, 'pending' | 'running'>> {
+  protected async listJobs(): Promise<Map<string, ListedJob>> {
     return parseQstat(await runCommand(['qstat', '-u', this.user]));
   }
 
@@ -108,15 +109,16 @@ export function parseQstatEnd(out: string): string | undefined {
  * `qstat -u USER` → job id → pending (Q, H, W, T) or running (R, E, B, …). Job ids are matched by
  * their number and server prefix, as qstat may shorten the server name.
  */
-export function parseQstat(out: string): Map<string, 'pending' | 'running'> {
-  const jobs = new Map<string, 'pending' | 'running'>();
+export function parseQstat(out: string): Map<string, ListedJob> {
+  const jobs = new Map<string, ListedJob>();
   for (const line of out.split('\n')) {
     const cols = line.trim().split(/\s+/);
     if (!/^\d+/.test(cols[0] ?? '')) continue;
     // Torque/PBS Pro -u layout: Job ID, Username, Queue, Jobname, SessID, NDS, TSK, Memory, Time, S, Elap
     const st = cols.length >= 10 ? cols[9]! : cols[4] ?? '';
     if (st === 'C' || st === 'F' || st === 'X') continue; // completed, finished, expired
-    jobs.set(cols[0]!, ['Q', 'H', 'W', 'T'].includes(st) ? 'pending' : 'running');
+    // -u prints no reason (qstat -f's comment would be one more command per look).
+    jobs.set(cols[0]!, { state: ['Q', 'H', 'W', 'T'].includes(st) ? 'pending' : 'running' });
   }
   return jobs;
 }

@@ -1,4 +1,5 @@
 /** SlurmCluster: workers as Slurm jobs (sbatch, squeue, scancel). */
+import type { ListedJob } from './pending-jobs.js';
 import { JOB_CLUSTER_OPTION_KEYS, JobQueueCluster, type JobClusterOptions } from './job-cluster.js';
 import { resolve } from 'node:path';
 import { runCommand } from './commands.js';
@@ -61,9 +62,10 @@ export class SlurmCluster extends JobQueueCluster {
     return Array.from({ length: n }, (_, i) => `${id}_${i}`);
   }
 
-  protected async listJobs(): Promise<Map<string, 'pending' | 'running'>> {
+  protected async listJobs(): Promise<Map<string, ListedJob>> {
     // --array: one line per array task (a pending array is otherwise one line, 12_[0-9]).
-    const out = await runCommand(['squeue', '--array', '--noheader', '--format=%i %t', `--user=${this.user}`]);
+    // %r: why a job is pending (Resources, Priority, JobHeldUser, …), said when jobs wait long.
+    const out = await runCommand(['squeue', '--array', '--noheader', '--format=%i %t %r', `--user=${this.user}`]);
     return parseSqueue(out);
   }
 
@@ -95,12 +97,18 @@ export function parseScontrolEnd(out: string): string | undefined {
   return state ? `${state}${exit ? `, exit code ${exit}` : ''}` : undefined;
 }
 
-/** `squeue --format='%i %t'` → job id → pending (PD, CF) or running (R, CG and the rest). */
-export function parseSqueue(out: string): Map<string, 'pending' | 'running'> {
-  const jobs = new Map<string, 'pending' | 'running'>();
+/**
+ * `squeue --format='%i %t %r'` → job id → pending (PD, CF) or running (R, CG and the rest), with
+ * the reason a pending job gives (the rest of the line; `None` is none).
+ */
+export function parseSqueue(out: string): Map<string, ListedJob> {
+  const jobs = new Map<string, ListedJob>();
   for (const line of out.split('\n')) {
-    const [id, st] = line.trim().split(/\s+/);
-    if (id && st) jobs.set(id, st === 'PD' || st === 'CF' ? 'pending' : 'running');
+    const m = /^(\S+)\s+(\S+)(?:\s+(.*))?$/.exec(line.trim());
+    if (!m) continue;
+    const pending = m[2] === 'PD' || m[2] === 'CF';
+    const reason = m[3]?.trim();
+    jobs.set(m[1]!, pending && reason && reason !== 'None' ? { state: 'pending', reason } : { state: pending ? 'pending' : 'running' });
   }
   return jobs;
 }

@@ -10,6 +10,7 @@ import { checkOptionKeys, checkTokenOption, type OptionKeys } from '@gluon/proto
 import { binOf, checkJobClusterOptions, JOB_CLUSTER_OPTION_KEYS, JobQueueCluster, type JobClusterOptions } from './job-cluster.js';
 import { shellQuote } from './commands.js';
 import type { AdaptOptions } from './adapt.js';
+import type { ListedJob } from './pending-jobs.js';
 
 export interface SSHClusterOptions extends Omit<JobClusterOptions, 'scheduler' | 'dashboardUrl' | 'host' | 'queue' | 'account' | 'walltime' | 'jobExtra' | 'logDirectory' | 'jobArrays'> {
   /**
@@ -181,10 +182,10 @@ export class SSHCluster extends JobQueueCluster {
     return id;
   }
 
-  protected async listJobs(): Promise<Map<string, 'pending' | 'running'>> {
-    const live = new Map<string, 'pending' | 'running'>();
+  protected async listJobs(): Promise<Map<string, ListedJob>> {
+    const live = new Map<string, ListedJob>();
     for (const [id, s] of this.sessions) {
-      if (running(s.child)) live.set(id, 'running');
+      if (running(s.child)) live.set(id, { state: 'running' });
       else {
         this.endedOutput.set(id, s.output.trim().slice(-1000));
         this.sessions.delete(id);

@@ -105,7 +105,7 @@ t.test('start() without the batch system on PATH fails naming the missing comman
 });
 
 t.test('squeue and qstat listings', async (t) => {
-  t.same([...parseSqueue('  101 R\n102 PD\n103 CG\n\n104 CF\n')], [['101', 'running'], ['102', 'pending'], ['103', 'running'], ['104', 'pending']]);
+  t.same([...parseSqueue('  101 R None\n102 PD Resources\n103 CG None\n\n104 CF None\n105 PD ReqNodeNotAvail, UnavailableNodes:n1\n')], [['101', { state: 'running' }], ['102', { state: 'pending', reason: 'Resources' }], ['103', { state: 'running' }], ['104', { state: 'pending' }], ['105', { state: 'pending', reason: 'ReqNodeNotAvail, UnavailableNodes:n1' }]]);
   const qstat = [
     'pbs.example:',
     '                                                            Req\'d  Req\'d   Elap',
@@ -116,7 +116,7 @@ t.test('squeue and qstat listings', async (t) => {
     '14[].pbs        ana      batch    gluon-work    --   1   1    --  00:10 B   --',
     '15.pbs          ana      batch    gluon-work    --   1   1    --  00:10 F   --',
   ].join('\n');
-  t.same([...parseQstat(qstat)], [['12.pbs', 'running'], ['13.pbs', 'pending'], ['14[].pbs', 'running']]);
+  t.same([...parseQstat(qstat)], [['12.pbs', { state: 'running' }], ['13.pbs', { state: 'pending' }], ['14[].pbs', { state: 'running' }]]);
 });
 
 t.test('adapt: one worker per `cores` outstanding tasks within [minimum, maximum]; down only after waitCount idle looks', async (t) => {

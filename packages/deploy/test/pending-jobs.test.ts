@@ -1,0 +1,80 @@
+import t from 'tap';
+import { explainReason, pendingNotice, type ListedJob, type PendingEpisode } from '../src/pending-jobs.js';
+
+/** Runs looks `[time, jobs]` through the rule; returns every line said, with the look's time. */
+function looks(seq: [number, Record<string, ListedJob>][], afterMs = 30_000): [number, string][] {
+  let ep: PendingEpisode | undefined;
+  const said: [number, string][] = [];
+  for (const [now, jobs] of seq) {
+    const r = pendingNotice('slurm', ep, new Map(Object.entries(jobs)), now, afterMs);
+    ep = r.episode;
+    for (const l of r.lines) said.push([now, l]);
+  }
+  return said;
+}
+const pd = (reason?: string): ListedJob => ({ state: 'pending', ...(reason ? { reason } : {}) });
+const run: ListedJob = { state: 'running' };
+
+t.test('jobs pending past the bound: said once, naming them and the reason; once more when they start', async (t) => {
+  const said = looks([
+    [0, { '12_0': pd('Resources'), '12_1': pd('Resources') }],
+    [29_000, { '12_0': pd('Resources'), '12_1': pd('Resources') }],
+    [31_000, { '12_0': pd('Resources'), '12_1': pd('Resources') }],
+    [33_000, { '12_0': pd('Resources'), '12_1': pd('Resources') }],
+    [90_000, { '12_0': pd('Resources'), '12_1': pd('Resources') }],
+    [95_000, { '12_0': run, '12_1': run }],
+    [97_000, { '12_0': run, '12_1': run }],
+  ]);
+  t.same(said, [
+    [31_000, 'slurm cluster: 2 job(s) pending for 31 s: 12_0, 12_1 (Resources: waiting for resources to become available)'],
+    [95_000, 'slurm cluster: no job pending any more after 95 s; started: 12_0, 12_1'],
+  ]);
+});
+
+t.test('pending for less than the bound: nothing said', async (t) => {
+  t.same(looks([[0, { 7: pd('Priority') }], [20_000, { 7: pd('Priority') }], [22_000, { 7: run }], [80_000, { 7: run }]]), []);
+  t.same(looks([[0, {}], [100_000, {}]]), [], 'no job at all: nothing');
+});
+
+t.test('a changed reason is said again; the same reason with a new job is not', async (t) => {
+  const said = looks([
+    [0, { 5: pd('Priority') }],
+    [30_000, { 5: pd('Priority') }],
+    [32_000, { 5: pd('Priority'), 6: pd('Priority') }],
+    [40_000, { 5: pd('Resources'), 6: pd('Priority') }],
+    [42_000, { 5: run, 6: pd('Priority') }],
+  ]);
+  t.same(said.map(([n, l]) => [n, l]), [
+    [30_000, 'slurm cluster: 1 job(s) pending for 30 s: 5 (Priority: jobs of higher priority are queued ahead)'],
+    [40_000, 'slurm cluster: 2 job(s) pending for 40 s: 5 (Resources: waiting for resources to become available); 6 (Priority: jobs of higher priority are queued ahead)'],
+    [42_000, 'slurm cluster: 1 job(s) pending for 42 s: 6 (Priority: jobs of higher priority are queued ahead)'],
+  ]);
+});
+
+t.test('jobs that leave the queue without starting; a new episode is timed afresh; no reason (PBS)', async (t) => {
+  const said = looks([
+    [0, { '1.pbs': pd(), '2.pbs': pd() }],
+    [10_000, { '1.pbs': pd(), '2.pbs': pd() }],
+    [12_000, { '1.pbs': run }],
+    [20_000, { '1.pbs': run, '3.pbs': pd() }],
+    [45_000, { '1.pbs': run, '3.pbs': pd() }],
+    [50_000, { '1.pbs': run, '3.pbs': pd() }],
+  ], 10_000);
+  t.same(said, [
+    [10_000, 'slurm cluster: 2 job(s) pending for 10 s: 1.pbs, 2.pbs'],
+    [12_000, 'slurm cluster: no job pending any more after 12 s; started: 1.pbs; 1 left the queue without starting'],
+    [45_000, 'slurm cluster: 1 job(s) pending for 25 s: 3.pbs'],
+  ]);
+});
+
+t.test('Infinity never says; 0 says at the first look', async (t) => {
+  t.same(looks([[0, { 1: pd('Resources') }], [1e9, { 1: pd('Resources') }]], Infinity), []);
+  t.same(looks([[5, { 1: pd('JobHeldUser') }]], 0), [[5, 'slurm cluster: 1 job(s) pending for 0 s: 1 (JobHeldUser: held by the user (scontrol release))']]);
+});
+
+t.test('reasons: known codes explained, others as the batch system gives them', async (t) => {
+  t.equal(explainReason('QOSMaxJobsPerUserLimit'), 'QOSMaxJobsPerUserLimit: the QOS limit on jobs per user is reached');
+  t.equal(explainReason('ReqNodeNotAvail, UnavailableNodes:n1'), 'ReqNodeNotAvail, UnavailableNodes:n1: a node the job needs is not available (down, drained or reserved)');
+  t.equal(explainReason('AssocGrpCPUMinutesLimit'), 'AssocGrpCPUMinutesLimit');
+  t.equal(explainReason('constructor'), 'constructor');
+});
