@@ -3,7 +3,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, openSync, closeSync, rmSync, writeSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { holdSlurm, repo } from './helpers.js';
+import { holdSlurm, repo, slurmMissing } from './helpers.js';
 import { until } from '../../../test/helpers/until.js';
 
 /**
@@ -14,17 +14,8 @@ import { until } from '../../../test/helpers/until.js';
  * printed "submitted", and a Ctrl-C (SIGINT to its process group) killed a running sbatch, whose
  * job, if already submitted, no one knew the id of to cancel. Skips, saying why, without Slurm.
  */
-function slurmState(): string | undefined {
-  try {
-    const st = execFileSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8', timeout: 20_000 }).trim().split('\n')[0];
-    return st ? undefined : 'the Slurm node is absent (see scripts/setup-slurm.sh)';
-  } catch (e) {
-    return `no running Slurm here (${(e as Error).message.split('\n')[0]}); scripts/setup-slurm.sh starts one (as root)`;
-  }
-}
-
 const bin = join(repo, 'packages/deploy/bin/gluon-cluster.js');
-const why = slurmState();
+const why = slurmMissing();
 if (why) {
   t.skip(`gluon-cluster stopped while starting, against Slurm: ${why}`, () => {});
 } else {

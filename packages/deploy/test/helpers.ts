@@ -1,5 +1,5 @@
 /** What the launcher tests share: paths, and a workload run through a launched cluster. */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remoteFrom, type Future } from '@gluon/client';
@@ -25,6 +25,20 @@ export async function sumThrough(cluster: JobQueueCluster, n: number, ms: number
     await midRun();
   }
   return (await total.result()) as number;
+}
+
+/**
+ * Why the Slurm tests cannot run here, or undefined when they can: `sinfo` must answer, and with
+ * `upNode` the node must be up (idle, mixed or allocated) for jobs to start.
+ */
+export function slurmMissing(upNode = false): string | undefined {
+  try {
+    const st = execFileSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8', timeout: 20_000 }).trim().split('\n')[0];
+    if (!st) return 'the Slurm node is absent (see scripts/setup-slurm.sh)';
+    return !upNode || /^(idle|mixed|allocated)/.test(st) ? undefined : `the Slurm node is "${st}", not idle (see scripts/setup-slurm.sh)`;
+  } catch (e) {
+    return `no running Slurm here (${(e as Error).message.split('\n')[0]}); scripts/setup-slurm.sh starts one (as root)`;
+  }
 }
 
 /**

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SlurmCluster } from '@gluon/deploy';
-import { holdSlurm, repo, within } from './helpers.js';
+import { holdSlurm, repo, slurmMissing, within } from './helpers.js';
 
 /**
  * Jobs Slurm does not start (no free CPU, priority, a QOS limit, a hold) left a script waiting for
@@ -12,12 +12,7 @@ import { holdSlurm, repo, within } from './helpers.js';
  * (`--hold`, pending whatever else the machine's Slurm runs) must be said pending, with their ids
  * and squeue's reason, and said started once released. Skips without a running Slurm.
  */
-let why: string | undefined;
-try {
-  execFileSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8', timeout: 20_000 });
-} catch (e) {
-  why = `no running Slurm here (${(e as Error).message.split('\n')[0]}); scripts/setup-slurm.sh starts one (as root)`;
-}
+const why = slurmMissing();
 if (why) {
   t.skip(`SlurmCluster pending jobs: ${why}`, () => {});
 } else {

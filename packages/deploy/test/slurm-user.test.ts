@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SlurmCluster } from '@gluon/deploy';
-import { holdSlurm, repo } from './helpers.js';
+import { holdSlurm, repo, slurmMissing } from './helpers.js';
 
 /**
  * USER set but empty (a cron job's or container's environment) made the cluster list its jobs
@@ -12,12 +12,7 @@ import { holdSlurm, repo } from './helpers.js';
  * again, and close() found nothing left to wait for. The jobs are held (`--hold`), so they stay
  * listed whatever the machine's Slurm is busy with. Skips without a running Slurm.
  */
-let why: string | undefined;
-try {
-  execFileSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8', timeout: 20_000 });
-} catch (e) {
-  why = `no running Slurm here (${(e as Error).message.split('\n')[0]}); scripts/setup-slurm.sh starts one (as root)`;
-}
+const why = slurmMissing();
 if (why) {
   t.skip(`SlurmCluster with an empty USER: ${why}`, () => {});
 } else {

@@ -4,21 +4,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SlurmCluster } from '@gluon/deploy';
-import { endWithoutClose, holdSlurm, repo, sumThrough, within } from './helpers.js';
+import { endWithoutClose, holdSlurm, repo, slurmMissing, sumThrough, within } from './helpers.js';
 
 /**
  * SlurmCluster against a real Slurm: the one-node cluster of scripts/setup-slurm.sh (slurmctld +
  * slurmd on this host, 2 CPUs), which .ci/run starts. Skips, saying why, where there is none.
  */
-function slurmState(): string | undefined {
-  try {
-    const st = execFileSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8', timeout: 20_000 }).trim().split('\n')[0];
-    return st && /^(idle|mixed|allocated)/.test(st) ? undefined : `the Slurm node is "${st || 'absent'}", not idle (see scripts/setup-slurm.sh)`;
-  } catch (e) {
-    return `no running Slurm here (${(e as Error).message.split('\n')[0]}); scripts/setup-slurm.sh starts one (as root)`;
-  }
-}
-const why = slurmState();
+const why = slurmMissing(true);
 if (why) {
   t.skip;
 } else {
