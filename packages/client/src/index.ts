@@ -13,3 +13,4 @@ export { HandshakeError, TOKEN_HELP_ENV } from '@gluon/protocol';
 export { SCHEDULER_TLS_CHECKS, SCHEDULER_TLS_DEFAULTS, SCHEDULER_TLS_FLAGS, schedulerTls, schedulerTlsConflict, type SchedulerTlsConfig } from './scheduler-tls.js';
 export { type PerformanceReportOptions } from './performance-report.js';
 export { FeedRecorder, DEFAULT_REPORT_LIMITS, type ReportLimits } from './report-recorder.js';
+export { reachableDashboardUrl } from './dashboard-url.js';

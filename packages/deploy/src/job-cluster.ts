@@ -9,9 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { hostname, userInfo } from 'node:os';
+import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Client, LocalCluster } from '@gluon/client';
+import { Client, LocalCluster, reachableDashboardUrl } from '@gluon/client';
 import { checkOptionKeys, checkTokenOption, onProcessEnd, parseBytes, tokenFromEnv, type OptionKeys } from '@gluon/protocol';
 import { adaptTarget, checkAdaptOptions, fetchLoad, type AdaptOptions } from './adapt.js';
 import { checkMaxFailedJobs, countEndedJob, DEFAULT_MAX_FAILED_JOBS, endedWithoutWorkerLine, gaveUpMessage, type EndedJob } from './job-failures.js';
@@ -257,9 +257,9 @@ export abstract class JobQueueCluster {
     const host = opts.host ?? '0.0.0.0';
     const token = opts.token ?? (isLoopback(host) ? undefined : randomBytes(24).toString('base64url'));
     const local = await LocalCluster.start({ nWorkers: 0, host, ...(token ? { token } : {}) });
-    // A wildcard bind is not an address anyone can open (the scheduler's address already names
-    // this host): http://0.0.0.0:PORT/ was what a script printed for its dashboard.
-    const dashboardUrl = local.dashboardUrl?.replace(/\/\/(0\.0\.0\.0|\[::\])(?=[:/])/, `//${hostname()}`);
+    // A wildcard bind is not an address anyone can open: http://0.0.0.0:PORT/ was what a script
+    // printed for its dashboard. The scheduler's address already names this host.
+    const dashboardUrl = local.dashboardUrl && reachableDashboardUrl(local.dashboardUrl, local.schedulerAddress);
     return { opts: { ...opts, ...(token ? { token } : {}) }, local, address: local.schedulerAddress, ...(dashboardUrl ? { dashboardUrl } : {}) };
   }
 
