@@ -53,10 +53,10 @@ export function stuckText(f: StallFigures, heldMs: number): string {
 }
 
 /**
- * Says each episode of {@link stuckForMemory} once it has held for `holdMs`, and its end once.
+ * A condition said once per episode, when it has held for `holdMs`, and its end once.
  * Deterministic: its answer depends only on the figures and times it is given.
  */
-export class MemoryStallWatch {
+abstract class EpisodeWatch {
   /** When the condition was first seen in the current episode; null while it does not hold. */
   private since: number | null = null;
   /** The current episode was said (its end is said too). */
@@ -66,21 +66,40 @@ export class MemoryStallWatch {
 
   constructor(private readonly holdMs: number) {}
 
+  protected abstract holds(f: StallFigures): boolean;
+  protected abstract startText(f: StallFigures, heldMs: number): string;
+  protected abstract endText(f: StallFigures): string;
+
   /** From the figures now: the notice to give, or null when there is nothing new to say. */
   step(f: StallFigures, now: number): StallNotice | null {
-    if (!stuckForMemory(f)) {
+    if (!this.holds(f)) {
       this.since = null;
       if (!this.said) return null;
       this.said = false;
       this.current = null;
-      const why = f.waiting === 0 ? 'no task waits any more' : f.workers.length === 0 ? 'no worker is left' : 'a worker can start tasks again';
-      return { active: false, text: `no longer stuck for memory: ${why}` };
+      return { active: false, text: this.endText(f) };
     }
     this.since ??= now;
     if (this.said || now - this.since < this.holdMs) return null;
     this.said = true;
-    this.current = { active: true, text: stuckText(f, now - this.since) };
+    this.current = { active: true, text: this.startText(f, now - this.since) };
     return this.current;
+  }
+}
+
+/** Says each episode of {@link stuckForMemory} once it has held for `holdMs`, and its end once. */
+export class MemoryStallWatch extends EpisodeWatch {
+  protected holds(f: StallFigures): boolean {
+    return stuckForMemory(f);
+  }
+
+  protected startText(f: StallFigures, heldMs: number): string {
+    return stuckText(f, heldMs);
+  }
+
+  protected endText(f: StallFigures): string {
+    const why = f.waiting === 0 ? 'no task waits any more' : f.workers.length === 0 ? 'no worker is left' : 'a worker can start tasks again';
+    return `no longer stuck for memory: ${why}`;
   }
 }
 
@@ -91,29 +110,25 @@ export class MemoryStallWatch {
  * is not said: a starting cluster or batch jobs in a queue are expected to have none yet (and
  * the analyses say `waiting for workers` themselves).
  */
-export class NoWorkersWatch {
-  private since: number | null = null;
-  private said = false;
+export class NoWorkersWatch extends EpisodeWatch {
   private hadWorkers = false;
-  current: StallNotice | null = null;
 
-  constructor(private readonly holdMs: number) {}
-
-  step(f: StallFigures, now: number): StallNotice | null {
+  override step(f: StallFigures, now: number): StallNotice | null {
     if (f.workers.length > 0) this.hadWorkers = true;
-    if (!(this.hadWorkers && f.waiting > 0 && f.workers.length === 0)) {
-      this.since = null;
-      if (!this.said) return null;
-      this.said = false;
-      this.current = null;
-      return { active: false, text: `no longer stuck without workers: ${f.waiting === 0 ? 'no task waits any more' : 'a worker joined'}` };
-    }
-    this.since ??= now;
-    if (this.said || now - this.since < this.holdMs) return null;
-    this.said = true;
-    this.current = { active: true, text: `stuck: ${f.waiting} task(s) wait and no worker has been connected for ${((now - this.since) / 1000).toFixed(1)} s `
-      + '(the last one left; the event log says why): start a worker (gluon-worker SCHEDULER-ADDRESS); the run goes on where it stopped' };
-    return this.current;
+    return super.step(f, now);
+  }
+
+  protected holds(f: StallFigures): boolean {
+    return this.hadWorkers && f.waiting > 0 && f.workers.length === 0;
+  }
+
+  protected startText(f: StallFigures, heldMs: number): string {
+    return `stuck: ${f.waiting} task(s) wait and no worker has been connected for ${(heldMs / 1000).toFixed(1)} s `
+      + '(the last one left; the event log says why): start a worker (gluon-worker SCHEDULER-ADDRESS); the run goes on where it stopped';
+  }
+
+  protected endText(f: StallFigures): string {
+    return `no longer stuck without workers: ${f.waiting === 0 ? 'no task waits any more' : 'a worker joined'}`;
   }
 }
 
