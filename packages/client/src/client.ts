@@ -38,7 +38,7 @@ export type Gathered<T> = T extends Future<infer V>
         : T;
 
 export interface ConnectOptions {
-  /** Shared secret; defaults to the GLUON_TOKEN environment variable. Empty or blank (here or in GLUON_TOKEN) is refused: leave both out to connect without a token. */
+  /** Shared secret; defaults to the GLUON_TOKEN environment variable (taken without surrounding whitespace). Empty or blank (here or in GLUON_TOKEN), or holding whitespace here, is refused: leave both out to connect without a token. */
   token?: string;
   /**
    * How the caller's user gives a token, added to a missing- or bad-token refusal (a CLI names

@@ -15,8 +15,10 @@ export interface TokenFlags {
 
 /**
  * The token from `--token`, `--token-file` or `GLUON_TOKEN` (first given wins; `--token` and
- * `--token-file` together are an error), or undefined. The file's content is the token, with
- * surrounding whitespace (a final newline) removed. Throws errors naming the flag and the path.
+ * `--token-file` together are an error), or undefined. Wherever it comes from, surrounding
+ * whitespace (a file's final newline, a secret store's trailing newline in the variable) is removed
+ * and whitespace inside is refused ({@link oneWord}): the same token from a file and from the
+ * variable is the same token. Throws errors naming the flag, the path or the variable.
  * `warn` hears of a token file that users other than its owner may read.
  */
 export function resolveToken(flags: TokenFlags, env: NodeJS.ProcessEnv = process.env, warn: (line: string) => void = () => {}): string | undefined {
@@ -25,7 +27,7 @@ export function resolveToken(flags: TokenFlags, env: NodeJS.ProcessEnv = process
   }
   if (flags.token !== undefined) {
     if (flags.token.trim() === '') throw new Error(`--token is ${flags.token === '' ? 'empty' : 'only whitespace'}; leave it out to run without a token, or give the cluster's token`);
-    return flags.token;
+    return oneWord(flags.token, '--token');
   }
   const path = flags['token-file'];
   if (path !== undefined) {
@@ -37,7 +39,7 @@ export function resolveToken(flags: TokenFlags, env: NodeJS.ProcessEnv = process
     }
     const token = text.trim();
     if (token === '') throw new Error(`--token-file ${path} is empty${text === '' ? '' : ' (only whitespace)'}; put the cluster's token in it, or leave --token-file out to run without a token`);
-    if (/\s/.test(token)) throw new Error(`--token-file ${path} holds more than one word; it must hold the token alone`);
+    oneWord(text, `--token-file ${path}`);
     const mode = statSync(path).mode & 0o777;
     if (mode & 0o077) warn(`warning: --token-file ${path} is readable by other users (mode ${mode.toString(8).padStart(4, '0')}); chmod 600 it`);
     return token;
@@ -56,19 +58,36 @@ export function tokenFromEnv(env: NodeJS.ProcessEnv = process.env): string | und
   if (v.trim() === '') {
     throw new Error(`GLUON_TOKEN is set but ${v === '' ? 'empty' : `holds only whitespace (${JSON.stringify(v)})`}; unset it to run without a token, or set it to the cluster's token`);
   }
-  return v;
+  return oneWord(v, 'GLUON_TOKEN');
+}
+
+/**
+ * `text` without surrounding whitespace, as a token read from text (a flag, a file, a variable)
+ * is taken; throws, naming `source`, when whitespace remains inside: a token is one word, and
+ * "abc def" is more likely two things pasted together than a secret with a space in it.
+ */
+function oneWord(text: string, source: string): string {
+  const token = text.trim();
+  if (/\s/.test(token)) throw new Error(`${source} holds more than one word; it must hold the token alone`);
+  return token;
 }
 
 /**
  * Throws when an API's `token` option is given but empty or blank (`{ token: process.env.T ?? '' }`):
- * taken as "no token", it would silently run or connect without one. `where` names the call
- * (`Scheduler.start`). Leaving `token` out (or undefined) means no token.
+ * taken as "no token", it would silently run or connect without one; and when it holds whitespace
+ * (around it, as `readFileSync(path, 'utf8')` leaves a final newline, or inside). `where` names
+ * the call (`Scheduler.start`). Leaving `token` out (or undefined) means no token.
  */
 export function checkTokenOption(token: unknown, where: string): void {
   if (token === undefined) return;
   if (typeof token !== 'string') throw new TypeError(`${where}: token must be a string, got ${token === null ? 'null' : typeof token}`);
   if (token.trim() === '') {
     throw new RangeError(`${where}: token is ${token === '' ? 'empty' : `only whitespace (${JSON.stringify(token)})`}; leave it out to run without a token, or give the cluster's token`);
+  }
+  // Not trimmed here but refused: the value in the caller's code is the one used, and a child
+  // process or a CLI peer given it through GLUON_TOKEN would take it trimmed (a mismatch).
+  if (/\s/.test(token)) {
+    throw new RangeError(`${where}: token ${JSON.stringify(token)} holds whitespace${token.trim() === token ? '' : ' around it (a newline read with the file?)'}; give the token alone${token.trim() === token ? '' : ' (trim it)'}`);
   }
 }
 
