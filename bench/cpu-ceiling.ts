@@ -37,11 +37,12 @@ import { cpus, loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median } from './proc.js';
+import { envInt, envNumber, envString } from './env.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const seconds = Number(process.env.CEILING_SECONDS ?? 3);
-const chunkEvents = Number(process.env.CEILING_CHUNK ?? 100_000);
-const dataDir = process.env.FINALSTATES_BENCH_DATA ?? path.join(root, '.cache', 'finalstates-bench-2.2');
+const seconds = envNumber('CEILING_SECONDS', 3, 0.1, 600);
+const chunkEvents = envInt('CEILING_CHUNK', 100_000, 1, 1e9);
+const dataDir = envString('FINALSTATES_BENCH_DATA') ?? path.join(root, '.cache', 'finalstates-bench-2.2');
 /** V8 flags for the kernels' processes (CEILING_V8_FLAGS, e.g. the workers' --single-threaded-gc). */
 const v8Flags = (process.env.CEILING_V8_FLAGS ?? '').split(/\s+/).filter(Boolean);
 const ALL = ['alu', 'fp', 'l2-1MB', 'l3-12MB', 'l3-24MB', 'stream', 'alloc', 'inflate', 'chunk'];
@@ -204,7 +205,7 @@ async function phase(name: string, n: number): Promise<{ reports: Report[]; stea
 interface Figure { kernel: string; ratio: number; perCpuRatio: number; ratios: number[]; perCpuRatios: number[]; steal: number; unitMs: number; faultsPerUnit: number }
 
 async function main(): Promise<void> {
-  const kernels = (process.env.CEILING_KERNELS ?? ALL.join(',')).split(',').filter((k) => {
+  const kernels = (envString('CEILING_KERNELS') ?? ALL.join(',')).split(',').filter((k) => {
     if ((k === 'inflate' || k === 'chunk') && !existsSync(dataDir)) { console.log(`${k}: skipped, no bench dataset at ${dataDir}`); return false; }
     return true;
   });

@@ -25,15 +25,17 @@ import { LocalCluster, type Client } from '@gluon/client';
 import { generateDataset } from '@gluon/analysis-h4l/generate';
 import { listFiles, mergeConfig, physicsOptions, runFinalStates } from '@gluon/analysis-finalstates';
 import { cpuSeconds, median } from './proc.js';
+import { envInt, envNumber, envString } from './env.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const env = (k: string, d: number) => Number(process.env[`FINALSTATES_BENCH_${k}`] ?? d);
-const scale = env('SCALE', 2.2), repeats = env('REPEATS', 3), warmups = env('WARMUPS', 2), starts = env('STARTS', 2);
-const dataDir = process.env.FINALSTATES_BENCH_DATA ?? path.join(root, '.cache', `finalstates-bench-${scale}`);
+const scale = envNumber('FINALSTATES_BENCH_SCALE', 2.2, 0.01, 100), repeats = envInt('FINALSTATES_BENCH_REPEATS', 3, 1, 1000);
+const warmups = envInt('FINALSTATES_BENCH_WARMUPS', 2, 0, 1000), starts = envInt('FINALSTATES_BENCH_STARTS', 2, 1, 100);
+const givenData = envString('FINALSTATES_BENCH_DATA');
+const dataDir = givenData ?? path.join(root, '.cache', `finalstates-bench-${scale}`);
 const marker = path.join(dataDir, 'generated.json');
 const chunkSize = 100_000;
 
-if (!existsSync(marker) && !process.env.FINALSTATES_BENCH_DATA) {
+if (!existsSync(marker) && !givenData) {
   console.log(`generating the synthetic dataset (scale ${scale}) in ${dataDir} …`);
   const t0 = performance.now();
   const m = await generateDataset({ outDir: dataDir, scale, seed: 1 });

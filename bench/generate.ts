@@ -10,12 +10,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { envInt } from './env.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const gen = (await import('../packages/analysis-h4l/dist/generate/index.js' as string)) as typeof import('../packages/analysis-h4l/src/generate/index.js');
 const cols = (await import('../packages/analysis-h4l/dist/generate/columns.js' as string)) as typeof import('../packages/analysis-h4l/src/generate/columns.js');
 
-const N = Number(process.env.GEN_BENCH_EVENTS ?? 200_000);
+const N = envInt('GEN_BENCH_EVENTS', 200_000, 1, 1e9);
 const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
 const tmp = mkdtempSync(path.join(tmpdir(), 'gen-bench-'));
 

@@ -36,11 +36,12 @@ import { LocalCluster, type Client } from '@gluon/client';
 import { runAnalysis, type RunOptions } from '@gluon/analysis-h4l';
 import { ensureDataset, type Manifest } from '../packages/analysis-h4l/dist/generate/index.js';
 import { cpuTimes, median, ownCpuSeconds, rssMiB } from './proc.js';
+import { envInt } from './env.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: args } = parseArgs({ options: { cache: { type: 'string' }, big: { type: 'string' }, rounds: { type: 'string' }, cold: { type: 'boolean' } } });
 const cacheDir = path.resolve(args.cache ?? path.join(root, '.cache'));
-const BIG = Number(args.big ?? process.env.H4L_SCALE_BIG ?? 20);
+const BIG = args.big === undefined ? envInt('H4L_SCALE_BIG', 20, 2, 100) : Number(args.big);
 if (!(Number.isInteger(BIG) && BIG > 1 && BIG <= 100)) throw new Error(`--big must be an integer scale from 2 to 100, got ${args.big}`);
 const ROUNDS = Number(args.rounds ?? 3);
 if (!(Number.isInteger(ROUNDS) && ROUNDS >= 1 && ROUNDS <= 20)) throw new Error(`--rounds must be an integer from 1 to 20, got ${args.rounds}`);

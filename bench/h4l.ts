@@ -16,17 +16,19 @@ import { fileURLToPath } from 'node:url';
 import { LocalCluster } from '@gluon/client';
 import { runAnalysis, type RunOptions } from '@gluon/analysis-h4l';
 import { generateDataset } from '../packages/analysis-h4l/dist/generate/index.js';
+import { envInt, envNumber, envString } from './env.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const scale = Number(process.env.H4L_BENCH_SCALE ?? 1);
-const repeats = Number(process.env.H4L_BENCH_REPEATS ?? 5);
-const warmups = Number(process.env.H4L_BENCH_WARMUPS ?? 4);
-const instances = Number(process.env.H4L_BENCH_STARTS ?? 3);
-const dataDir = process.env.H4L_BENCH_DATA ?? path.join(root, '.cache', `h4l-bench-${scale}`);
+const scale = envNumber('H4L_BENCH_SCALE', 1, 0.01, 100);
+const repeats = envInt('H4L_BENCH_REPEATS', 5, 1, 1000);
+const warmups = envInt('H4L_BENCH_WARMUPS', 4, 0, 1000);
+const instances = envInt('H4L_BENCH_STARTS', 3, 1, 100);
+const givenData = envString('H4L_BENCH_DATA');
+const dataDir = givenData ?? path.join(root, '.cache', `h4l-bench-${scale}`);
 const marker = path.join(dataDir, 'generated.json');
 
 async function ensureDataset(): Promise<void> {
-  if (existsSync(marker) || process.env.H4L_BENCH_DATA) return;
+  if (existsSync(marker) || givenData) return;
   console.log(`generating the synthetic dataset (scale ${scale}, zlib) in ${dataDir} …`);
   const t0 = performance.now();
   await generateDataset({ outDir: dataDir, scale, seed: 1, compression: { algorithm: 'zlib', level: 1 }, threads: availableParallelism() });

@@ -24,12 +24,13 @@ import { fileURLToPath } from 'node:url';
 import { LocalCluster, remoteFrom } from '@gluon/client';
 import { hostCpu, hostCpuSince, type HostCpu } from './host-cpu.js';
 import { ownCpuSeconds, runDelaySeconds, threadCpuSeconds } from './proc.js';
+import { envInt } from './env.js';
 
 const { inc } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const ROUND_TRIPS = Number(process.env.ROUND_TRIPS ?? 10_000);
-const BLOCK = Math.max(1, Number(process.env.BLOCK ?? 500));
-const WARM = Number(process.env.WARM ?? 10_000);
+const ROUND_TRIPS = envInt('ROUND_TRIPS', 10_000, 1, 1e9);
+const BLOCK = envInt('BLOCK', 500, 1, 1e9);
+const WARM = envInt('WARM', 10_000, 0, 1e9);
 
 type Arm = 'as is' | 'spinners';
 interface Tally { lat: number[]; cpu: { scheduler: number; client: number; workers: number }; wait: number; host: HostCpu }

@@ -7,12 +7,13 @@
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openRootFile, type Column } from '@gluon/rootio';
+import { envInt, envString } from './env.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const N = Number(process.env.N ?? 2_000_000);
-const READS = Number(process.env.READS ?? 12);
+const N = envInt('N', 2_000_000, 1, 1e9);
+const READS = envInt('READS', 12, 1, 1e9);
 const INTO = process.env.INTO === '1';
-const SEVEN = (process.env.BRANCHES ?? 'lep_n,lep_pt,lep_eta,lep_phi,lep_E,lep_charge,lep_type').split(',');
+const SEVEN = (envString('BRANCHES') ?? 'lep_n,lep_pt,lep_eta,lep_phi,lep_E,lep_charge,lep_type').split(',');
 const path = join(here, '..', '.cache', 'rootio-bench', `4lep-schema-${N}-zlib1.root`);
 const f = await openRootFile(path);
 const tree = await f.tree('mini');

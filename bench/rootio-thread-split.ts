@@ -15,10 +15,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openRootFile, type Column, type RootFile } from '@gluon/rootio';
 import * as pool from '../packages/rootio/dist/inflate-pool.js';
+import { envInt } from './env.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const N = Number(process.env.N ?? 2_000_000);
-const REPEAT = Number(process.env.REPEAT ?? 7);
+const N = envInt('N', 2_000_000, 1, 1e9);
+const REPEAT = envInt('REPEAT', 7, 1, 1e9);
 const INTO = process.env.INTO === '1';
 const SEVEN = ['lep_n', 'lep_pt', 'lep_eta', 'lep_phi', 'lep_E', 'lep_charge', 'lep_type'];
 // Counted by the pool when it counts (a checkout before it did prints no basket counts).

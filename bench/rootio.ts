@@ -24,14 +24,15 @@ import { inflateSync } from 'node:zlib';
 import { unzlibSync } from 'fflate';
 import { openFile, TSelector, treeProcess } from 'jsroot';
 import { decompress, openRootFile, RootFileWriter, type BranchSpec, type Column, type Jagged, type RootFile, type TypedArray } from '@gluon/rootio';
+import { envInt, envString } from './env.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** A full garbage collection now (V8's gc(), exposed for this process only). */
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
-const N = Number(process.env.N ?? 2_000_000);
-const REPEAT = Number(process.env.REPEAT ?? 5);
-const PARTS = new Set((process.env.PARTS ?? 'kinds,threads,whole,http').split(','));
+const N = envInt('N', 2_000_000, 1, 1e9);
+const REPEAT = envInt('REPEAT', 5, 1, 1e9);
+const PARTS = new Set((envString('PARTS') ?? 'kinds,threads,whole,http').split(','));
 const SEVEN = ['lep_n', 'lep_pt', 'lep_eta', 'lep_phi', 'lep_E', 'lep_charge', 'lep_type'];
 const KINDS: Record<string, string[]> = { 'scalar float': ['met_et'], 'vector<float>': ['lep_pt'], 'counted float[lep_n]': ['lep_pt_counted'] };
 
@@ -216,7 +217,7 @@ for (const [label, names] of PARTS.has('kinds') ? [...Object.entries(KINDS), ['7
   const wallOurs = Math.min(...wall.filter((_, i) => i % 2 === 1));
   const overhead = [...ratios].sort((a, b) => a - b)[Math.floor(ratios.length / 2)]!;
   // jsroot is slow: time it on a prefix when the file is large and scale by entries.
-  const jsEntries = Math.min(entries, Number(process.env.JSROOT_ENTRIES ?? 500_000));
+  const jsEntries = Math.min(entries, envInt('JSROOT_ENTRIES', 500_000, 1, 1e9));
   const [tJs] = await time(() => jsroot(path, names, jsEntries));
   const oursRate = entries / tOurs;
   const jsRate = jsEntries / tJs;
@@ -391,7 +392,7 @@ if (srv) try {
 }
 
 // A run of some parts only does not overwrite the whole run's figures.
-const out = join(here, 'results', process.env.PARTS ? `rootio-${[...PARTS].join('-')}.json` : 'rootio.json');
+const out = join(here, 'results', envString('PARTS') ? `rootio-${[...PARTS].join('-')}.json` : 'rootio.json');
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, file: { path, MB: fileMB, entries }, rows }, null, 2));
 console.log(`\nwrote ${out}`);

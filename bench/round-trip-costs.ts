@@ -18,11 +18,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalCluster, remoteFrom } from '@gluon/client';
 import { hostCpu, hostCpuSince } from './host-cpu.js';
+import { envInt } from './env.js';
 
 const { inc } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const ROUND_TRIPS = Number(process.env.ROUND_TRIPS ?? 5000);
-const WARM = Number(process.env.WARM ?? 5000);
+const ROUND_TRIPS = envInt('ROUND_TRIPS', 5000, 1, 1e9);
+const WARM = envInt('WARM', 5000, 0, 1e9);
 const STRACE = process.env.STRACE === '1';
 
 interface ThreadStat { vol: number; invol: number; cpuNs: number; userTicks: number; sysTicks: number }

@@ -41,6 +41,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { CONNECTION_WS_OPTIONS, unixSocketAddress } from '@gluon/protocol';
 import { hostCpu, hostCpuSince } from './host-cpu.js';
 import { cpuSeconds, ownCpuSeconds, runDelaySeconds } from './proc.js';
+import { envInt } from './env.js';
 
 export type FloorTransport = 'ws' | 'net';
 
@@ -328,9 +329,9 @@ export function latencySummary(lat: number[]): LatencySummary {
 
 /** Both transports alone, interleaved A B B A; see the header. */
 async function main(): Promise<void> {
-  const ROUND_TRIPS = Number(process.env.ROUND_TRIPS ?? 20_000);
-  const WARM_TRIPS = Number(process.env.WARM_TRIPS ?? 10_000);
-  const BLOCK = Math.max(1, Number(process.env.BLOCK_TRIPS ?? 500));
+  const ROUND_TRIPS = envInt('ROUND_TRIPS', 20_000, 1, 1e9);
+  const WARM_TRIPS = envInt('WARM_TRIPS', 10_000, 0, 1e9);
+  const BLOCK = envInt('BLOCK_TRIPS', 500, 1, 1e9);
   const floors = [await startFloor('ws'), await startFloor('net')];
   try {
     for (const f of floors) for (let i = 0; i < WARM_TRIPS; i++) await f.roundTrip();

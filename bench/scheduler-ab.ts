@@ -28,13 +28,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ownCpuSeconds, threadCpuSeconds } from './proc.js';
+import { envInt } from './env.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const MAP_TASKS = Number(process.env.MAP_TASKS ?? 60_000);
+const MAP_TASKS = envInt('MAP_TASKS', 60_000, 1, 1e9);
 const CHUNK = 5000;
-const ROUND_TRIPS = Number(process.env.ROUND_TRIPS ?? 3000);
-const SEQ_BLOCK = Math.max(1, Number(process.env.SEQ_BLOCK ?? 100));
-const HIST_RUNS = Number(process.env.HIST_RUNS ?? 4);
+const ROUND_TRIPS = envInt('ROUND_TRIPS', 3000, 1, 1e9);
+const SEQ_BLOCK = envInt('SEQ_BLOCK', 100, 1, 1e9);
+const HIST_RUNS = envInt('HIST_RUNS', 4, 1, 1000);
 const HELD = 50_000;
 /** DASHBOARD=0 starts both schedulers without their dashboards (to see what the dashboard costs). */
 const DASHBOARD = process.env.DASHBOARD !== '0';

@@ -14,8 +14,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeFrame } from '@gluon/protocol';
 import { Sim, task } from '../packages/scheduler/test/sim.js';
+import { envInt } from './env.js';
 
-const N = Number(process.env.N ?? 50_000);
+const N = envInt('N', 50_000, 1, 1e9);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const now = () => performance.now();
 const mib = (b: number) => b / 2 ** 20;

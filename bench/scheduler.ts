@@ -44,12 +44,13 @@ import { cpuSeconds, ownCpuSeconds, runDelaySeconds } from './proc.js';
 import { schedulerLoopDelay, type LoopDelay } from './loop-delay.js';
 import { correlation, hostCpu, hostCpuSince, TICKS_PER_SECOND, type HostCpu } from './host-cpu.js';
 import { floorCpu, latencySummary, quantile, startFloor, type Floor, type FloorTransport, type LatencySummary } from './round-trip-floor.js';
+import { envInt } from './env.js';
 
 const { noop, inc, histogram, mergeHistograms } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CLUSTER = { nWorkers: 2, nthreads: 1, cwd: root } as const;
 /** (b)'s timed round trips: enough that its p99 is the 200th slowest, not the 10th. */
-const ROUND_TRIPS = Number(process.env.ROUND_TRIPS ?? 20_000);
+const ROUND_TRIPS = envInt('ROUND_TRIPS', 20_000, 1, 1e9);
 /**
  * (b)'s unmeasured round trips before the timed ones. Until they have run, every process is still
  * compiling its hot path (TurboFan jobs on V8's helper threads, busy for the first 7,000-8,000
@@ -58,14 +59,14 @@ const ROUND_TRIPS = Number(process.env.ROUND_TRIPS ?? 20_000);
  * load 12-16). (b) measures a settled cluster, as a long-lived one is; the warm-up's figures are in
  * a note.
  */
-const WARM_TRIPS = Number(process.env.WARM_TRIPS ?? 10_000);
+const WARM_TRIPS = envInt('WARM_TRIPS', 10_000, 0, 1e9);
 /**
  * (b)'s round trips are read in blocks of this many (BLOCK_TRIPS=n): for each, the round trips over
  * 1 ms and what the machine's CPUs did meanwhile (/proc/stat's steal, idle, and other processes'
  * CPU), so the slow ones can be set beside the host's steal. 500 round trips are ~0.1-0.3 s, 20-60
  * ticks of 10 ms on 2 CPUs: fine enough to tell blocks with steal from blocks without.
  */
-const BLOCK_TRIPS = Math.max(1, Number(process.env.BLOCK_TRIPS ?? 500));
+const BLOCK_TRIPS = envInt('BLOCK_TRIPS', 500, 1, 1e9);
 /** `--only=b`: only (d)'s starts and (b), for working on the tail (a run of a couple of minutes). */
 const ONLY_B = process.argv.includes('--only=b');
 

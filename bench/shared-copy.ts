@@ -11,9 +11,10 @@
  * Run: `npx tsc -b packages/rootio && npx tsx bench/shared-copy.ts` (SIZE=…, ROUNDS=…).
  */
 import { copyInto } from '../packages/rootio/dist/shared-copy.js';
+import { envInt } from './env.js';
 
-const SIZE = Number(process.env.SIZE ?? 2 << 20);
-const ROUNDS = Number(process.env.ROUNDS ?? 200);
+const SIZE = envInt('SIZE', 2 << 20, 1, 2147483647);
+const ROUNDS = envInt('ROUNDS', 200, 1, 1e9);
 const shared = new SharedArrayBuffer(SIZE + 64);
 const plain = new ArrayBuffer(SIZE + 64);
 const plainSource = new ArrayBuffer(SIZE + 64);

@@ -38,13 +38,14 @@ import { schedulerLoopDelay } from './loop-delay.js';
 import { tallyNvpLog, tallyOwnGc, type GcTally } from './gc-alloc.js';
 import { median, runDelaySeconds, threadCpuSeconds } from './proc.js';
 import { hostCpu, hostCpuSince, type HostCpu } from './host-cpu.js';
+import { envInt } from './env.js';
 
 const { inc } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const ROUND_TRIPS = Number(process.env.ROUND_TRIPS ?? 20_000);
-const BLOCK = Math.max(1, Number(process.env.BLOCK ?? 1000));
+const ROUND_TRIPS = envInt('ROUND_TRIPS', 20_000, 1, 1e9);
+const BLOCK = envInt('BLOCK', 1000, 1, 1e9);
 const TRACE_GC = process.env.TRACE_GC;
-const WARM = Number(process.env.WARM ?? 500);
+const WARM = envInt('WARM', 500, 0, 1e9);
 /** RELEASE=1 releases each future once timed, instead of when this process's GC finds it unreachable. */
 const RELEASE = process.env.RELEASE === '1';
 /** DASHBOARD=0 starts the schedulers without their dashboards (no event-loop delay then). */

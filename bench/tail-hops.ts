@@ -24,12 +24,14 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runDelaySeconds } from './proc.js';
+import { envInt, envString } from './env.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const ROUND_TRIPS = Number(process.env.ROUND_TRIPS ?? 20_000);
-const WARM_TRIPS = Number(process.env.WARM_TRIPS ?? 10_000);
+const ROUND_TRIPS = envInt('ROUND_TRIPS', 20_000, 1, 1e9);
+const WARM_TRIPS = envInt('WARM_TRIPS', 10_000, 0, 1e9);
 const RUNQ = process.env.RUNQ === '1';
-const dir = process.env.KEEP ?? mkdtempSync(join(tmpdir(), 'gluon-hops-'));
+const KEEP = envString('KEEP');
+const dir = KEEP ?? mkdtempSync(join(tmpdir(), 'gluon-hops-'));
 mkdirSync(dir, { recursive: true });
 // Before the client package (and so the protocol's probe) is loaded; the cluster's processes inherit it.
 process.env.GLUON_HOP_PROBE = dir;
@@ -185,7 +187,7 @@ async function main(): Promise<void> {
   }
   // At exit, after this process's own probe has written its file there (its exit handler was
   // registered first, when hop-probe.ts loaded): removed now, that write failed with ENOENT.
-  if (!process.env.KEEP) process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  if (!KEEP) process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 }
 
 /**

@@ -17,9 +17,10 @@
  * CPU per round trip of the process. Not a test. `npx tsx bench/thread-hop.ts` (N=20000, BLOCK=1000).
  */
 import { Worker } from 'node:worker_threads';
+import { envInt } from './env.js';
 
-const N = Number(process.env.N ?? 20_000);
-const BLOCK = Number(process.env.BLOCK ?? 1_000);
+const N = envInt('N', 20_000, 1, 1e9);
+const BLOCK = envInt('BLOCK', 1_000, 1, 1e9);
 type Mode = 'postMessage' | 'waitAsync' | 'wait';
 const MODES: Mode[] = ['postMessage', 'waitAsync', 'wait'];
 

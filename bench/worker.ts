@@ -9,10 +9,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ThreadPool, WorkerState, type WorkerCommand } from '@gluon/worker';
+import { envInt } from './env.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const url = pathToFileURL(join(here, '../packages/worker/test/fixtures/tasks.mjs')).href;
-const N = Number(process.env.N ?? 50_000);
+const N = envInt('N', 50_000, 1, 1e9);
 
 /** One postMessage per task each way, one task in flight: what dispatch costs without batching. */
 async function naive(n: number): Promise<number> {

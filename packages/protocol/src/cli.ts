@@ -187,16 +187,26 @@ export function parseCli<F extends FlagTable>(spec: CliSpec<F>, argv: string[], 
     const option = `--${name}`;
     if (!f.arg) { values[name] = given === true; continue; }
     if (f.multiple) { values[name] = ((given as string[] | undefined) ?? []).map((t) => check(f, t, option)); continue; }
-    const fromEnv = f.env && given === undefined ? env[f.env] : undefined;
-    // Set but empty (`VAR=$UNSET`) is a mistake, as GLUON_TOKEN's is: not the default, unsaid.
-    if (fromEnv !== undefined && fromEnv.trim() === '') {
-      throw new UsageError(`$${f.env} is set but ${fromEnv === '' ? 'empty' : 'holds only whitespace'}; unset it ${f.default !== undefined ? `for ${option}'s default (${f.default})` : `to leave ${option} out`}, give it a value, or give ${option}`);
-    }
+    const fromEnv = f.env && given === undefined ? envText(env, f.env, { option, ...withDefault(f.default) }) : undefined;
     const text = (given as string | undefined) ?? fromEnv ?? f.default;
     const label = fromEnv !== undefined ? `$${f.env}` : option;
     values[name] = text === undefined ? undefined : check(f, text, label);
   }
   return { values: values as FlagValues<F>, positionals };
+}
+
+/**
+ * The environment variable `name`, or undefined when it is not set. Set but empty or blank
+ * (`VAR= cmd`, `VAR=$UNSET`) throws a UsageError: read as the default, or as Number('') = 0, it
+ * would run with a value nobody chose, unsaid. `how.option` is the flag the variable stands for
+ * and `how.default` the value unset gives, both for the message.
+ */
+export function envText(env: NodeJS.ProcessEnv, name: string, how: { option?: string; default?: string } = {}): string | undefined {
+  const v = env[name];
+  if (v === undefined || v.trim() !== '') return v;
+  const { option, default: dflt } = how;
+  const unset = dflt !== undefined ? `for ${option ? `${option}'s` : 'the'} default (${dflt})` : option ? `to leave ${option} out` : 'to leave it out';
+  throw new UsageError(`$${name} is set but ${v === '' ? 'empty' : 'holds only whitespace'}; unset it ${unset}, ${option ? `give it a value, or give ${option}` : 'or give it a value'}`);
 }
 
 function check<T>(f: Flag<T>, text: string, option: string): T {

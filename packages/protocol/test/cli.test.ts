@@ -1,5 +1,5 @@
 import t from 'tap';
-import { flag, helpText, parseCli, UsageError, type CliSpec } from '@gluon/protocol';
+import { envText, flag, helpText, parseCli, UsageError, type CliSpec } from '@gluon/protocol';
 
 const flags = {
   port: flag.port('port to listen on', '8786'),
@@ -48,6 +48,13 @@ t.test('a variable set but empty or blank is refused, naming it, not taken as un
   t.equal(refused({ TEST_TOKEN: ' ' }), '$TEST_TOKEN is set but holds only whitespace; unset it to leave --token out, give it a value, or give --token');
   t.equal(values(['a', '--token', 'flag'], { TEST_TOKEN: '' }).values.token, 'flag', 'a given flag wins; the variable is not read');
   t.equal(values(['a'], {}).values.token, undefined, 'unset: no value');
+});
+
+t.test('envText: the same refusal for a variable that stands for no flag (the benchmarks\' settings)', async (t) => {
+  t.equal(envText({ N: '5' }, 'N'), '5');
+  t.equal(envText({}, 'N', { default: '3' }), undefined, 'unset: undefined, the caller\'s default applies');
+  t.throws(() => envText({ N: '' }, 'N', { default: '3' }), { name: 'UsageError', message: '$N is set but empty; unset it for the default (3), or give it a value' });
+  t.throws(() => envText({ DIR: ' ' }, 'DIR'), { name: 'UsageError', message: '$DIR is set but holds only whitespace; unset it to leave it out, or give it a value' });
 });
 
 t.test('bad values name the flag and the value', async (t) => {
