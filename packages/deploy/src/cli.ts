@@ -5,7 +5,7 @@
  * scheduler, submits ten jobs, prints the addresses, and cancels every job on Ctrl-C or SIGTERM.
  * `--print-job-script` shows what would be submitted and submits nothing.
  */
-import { exitUsage, isLoopbackHost, flag, packageVersionOf, parseCliOrExit, stopWithSupervisor, tokenFromEnv, type CliSpec } from '@gluon/protocol';
+import { exitUsage, isLoopbackHost, flag, packageVersionOf, parseCliOrExit, stopWithSupervisor, tokenFromEnv, type CliSpec, type Flag } from '@gluon/protocol';
 import { checkWalltime, type JobClusterOptions, type JobQueueCluster } from './job-cluster.js';
 import { SlurmCluster } from './slurm.js';
 import { PBSCluster } from './pbs.js';
@@ -14,6 +14,20 @@ import { keepToken, keptTokenFile, readKeptToken } from './kept-token.js';
 import { requireCommands } from './commands.js';
 
 const memoryCheck = flag.bytes('', 16 * 1024 ** 2, 1024 ** 5);
+const pendingNoticeCheck = flag.duration('', 0, 7 * 24 * 3600_000, '30s');
+
+/** `--pending-notice`: a duration as the other duration flags take it, or `never` (Infinity). */
+const pendingNoticeFlag: Flag<number> = {
+  help: 'batch jobs pending this long are said pending, with the batch system\'s reason (never: not said)', arg: 'DURATION', default: '30s',
+  parse: (t, f) => {
+    if (t === 'never') return Infinity;
+    try {
+      return pendingNoticeCheck.parse(t, f);
+    } catch (e) {
+      throw new RangeError((e as Error).message.replace(/, got "/, ', or never, got "'));
+    }
+  },
+};
 
 /** Every flag of gluon-cluster; each maps to one JobClusterOptions field (docs/deploy-*.md). */
 export const CLUSTER_FLAGS = {
@@ -31,6 +45,7 @@ export const CLUSTER_FLAGS = {
   'allow-module': flag.list('task module the workers may import (gluon-worker --allow-module)', 'SPEC'),
   host: flag.string('address the scheduler listens on', { arg: 'HOST', default: '0.0.0.0' }),
   'resource-spec': flag.string('PBS only: the -l resource request (default select=1:ncpus=N:mem=Mmb)', { arg: 'SPEC' }),
+  'pending-notice': pendingNoticeFlag,
   'max-failed-jobs': flag.int('jobs in a row that may end before their worker joins (each is logged with its output file) before gluon-cluster stops submitting and exits 1', 1, 10_000, '5'),
   'no-job-arrays': flag.switch('Slurm: one sbatch per worker, not one job array for several'),
   'print-job-script': flag.switch('print the job script that --jobs N submits (Slurm, N > 1: the array job) and exit without submitting'),
@@ -77,7 +92,7 @@ async function main(): Promise<void> {
   const kept = (envToken !== undefined || v['print-job-script']) ? undefined : readKeptToken();
   const token = envToken ?? (kept !== undefined && (kind === 'ssh' || !isLoopbackHost(v.host)) ? kept : undefined);
   const opts: JobClusterOptions & { resourceSpec?: string } = {
-    cores: v.cores, jobName: v['job-name'], host: v.host, jobExtra: v['job-extra'], prologue: v.prologue, maxFailedJobs: v['max-failed-jobs'], log,
+    cores: v.cores, jobName: v['job-name'], host: v.host, jobExtra: v['job-extra'], prologue: v.prologue, maxFailedJobs: v['max-failed-jobs'], pendingNoticeMs: v['pending-notice'], log,
     ...(v.memory ? { memory: v.memory } : {}),
     ...(v.walltime ? { walltime: v.walltime } : {}), ...(v.queue ? { queue: v.queue } : {}), ...(v.account ? { account: v.account } : {}),
     ...(v['log-directory'] ? { logDirectory: v['log-directory'] } : {}),
@@ -91,6 +106,7 @@ async function main(): Promise<void> {
   const startSSH = (): Promise<SSHCluster> => {
     for (const f of ['queue', 'account', 'walltime', 'log-directory', 'resource-spec'] as const) if (v[f] !== undefined) exitUsage(CLI.name, `--${f} is a batch-system option; it means nothing over ssh`);
     if (v['job-extra'].length) exitUsage(CLI.name, '--job-extra is a batch-system option; it means nothing over ssh');
+    if (given('pending-notice')) exitUsage(CLI.name, '--pending-notice is a batch-system option; an ssh cluster starts its workers at once');
     return SSHCluster.start({
       hosts: v.hosts.flatMap((h) => h.split(',')).filter(Boolean), sshOptions: v['ssh-option'], cores: v.cores, jobName: v['job-name'], prologue: v.prologue,
       schedulerPort: v['scheduler-port'], dashboardPort: v['dashboard-port'], maxFailedJobs: v['max-failed-jobs'], log,

@@ -57,6 +57,9 @@ t.test('bad values exit 2 naming the flag and the value', async (t) => {
     // Refused with the flags, before a scheduler starts (it used to start one, then throw in adapt()).
     [['slurm', '--adapt', '5:2', '--print-job-script'], /--adapt must have MIN ≤ MAX, got "5:2"/],
     [['slurm', '--max-failed-jobs', '0'], /--max-failed-jobs must be an integer from 1 to 10000, got "0"/],
+    [['slurm', '--pending-notice', 'soon'], /--pending-notice must be a duration like 500ms, 30s, 2m or 8h, or never, got "soon"/],
+    [['pbs', '--pending-notice', '200h'], /--pending-notice must be from 0ms to 168h, or never, got "200h"/],
+    [['ssh', '--hosts', 'a,b', '--pending-notice', '5s'], /--pending-notice is a batch-system option; an ssh cluster starts its workers at once/],
     [[], /expected 1 launcher \(slurm, pbs or ssh\), got 0/],
   ];
   for (const [args, re] of cases) {
@@ -109,6 +112,26 @@ t.test('gluon-cluster pbs --jobs 2 submits two jobs whose workers join; SIGTERM 
   t.equal(await exited, 0, `exit 0 after cancelling:\n${out}`);
   t.same(readFileSync(join(dir, 'deleted'), 'utf8').trim().split('\n').sort(), [...ids].sort(), 'qdel for both jobs');
   t.match(out, /cancelling 2 job\(s\)/);
+});
+
+t.test('--pending-notice: jobs PBS keeps queued are said pending after that long, not the default 30 s; SIGTERM deletes them', async (t) => {
+  const h = run(['--help']);
+  t.match(h.stdout, /--pending-notice DURATION +batch jobs pending this long are said pending, with the batch system's reason \(never: not said\) \(default 30s\)/);
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-cluster-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // The fake qsub keeps the jobs queued (state Q), as PBS does when no node has room.
+  const env = { ...process.env, FAKE_PBS_DIR: dir, FAKE_PBS_QUEUED: '1', PATH: `${join(fixtures, 'pbs-bin')}:${process.env.PATH}` };
+  const child = spawn(process.execPath, [bin, 'pbs', '--jobs', '2', '--host', '127.0.0.1', '--pending-notice', '0'], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', r));
+  for (let i = 0; i < 600 && !/job\(s\) pending for/.test(out) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+  t.match(out, /^gluon-cluster: pbs cluster: 2 job\(s\) pending for \d+ s: 1\.fakepbs, 2\.fakepbs$/m, `said at once:\n${out}`);
+  child.kill('SIGTERM');
+  t.equal(await exited, 0, `exit 0 after cancelling:\n${out}`);
+  t.same(readFileSync(join(dir, 'deleted'), 'utf8').trim().split('\n').sort(), ['1.fakepbs', '2.fakepbs'], 'qdel for both queued jobs');
 });
 
 t.test('a scheduler for other hosts: its dashboard address names this host, its random token is in a file only the user reads', async (t) => {
