@@ -124,7 +124,12 @@ export class HostGuard {
         const host = hostOf(url.host);
         if (host !== null && this.configured.has(host)) return null;
       }
-      return `${this.opts.self}: cross-origin request from ${origin} refused (only the dashboard's own pages may connect)`;
+      // Behind a reverse proxy that forwards its own Host (nginx's default), the dashboard's own
+      // page has the proxy's origin: say how to let it in (found by the proxy trial, where the
+      // login form answered only this refusal).
+      const name = url && (url.protocol === 'http:' || url.protocol === 'https:') ? hostOf(url.host) : null;
+      const hint = name !== null ? `; if that is a reverse proxy in front of it, give its name: --allowed-host ${name}` : '';
+      return `${this.opts.self}: cross-origin request from ${origin} refused (only the dashboard's own pages may connect${hint})`;
     }
     return `${this.opts.self}: browser origin ${origin} refused: this port serves Gluon programs, not web pages`;
   }

@@ -237,14 +237,26 @@ function renderHeader() {
 
 const conn = document.getElementById('conn');
 let backoff = 250;
+/** Why the feed cannot open, when the dashboard knows (a reverse proxy's configuration), else ''. */
+let feedProblem = '';
+/** The dashboard's words for those reasons (`Gluon-Feed-Problem` on api/state), as the badge says them. */
+const FEED_PROBLEMS = {
+  'upgrade-stripped': 'the proxy in front does not pass WebSocket upgrades (see the scheduler\'s log)',
+  'origin-refused': 'the dashboard refused this page\'s address: give it with --allowed-host (see the scheduler\'s log)',
+};
 
 /** While the feed is down the figures are last known, not live: say so and grey them out. */
 function markStale(stale) {
   document.body.classList.toggle('stale', stale);
   if (stale) {
-    conn.textContent = view.lastMessage ? `disconnected · figures as of ${fmtTime(view.lastMessage)} · retrying…` : 'disconnected, retrying…';
+    const why = feedProblem ? `${feedProblem} · ` : '';
+    conn.textContent = view.lastMessage ? `disconnected · ${why}figures as of ${fmtTime(view.lastMessage)} · retrying…` : `disconnected, ${why}retrying…`;
     conn.className = 'conn down';
-    conn.title = 'The live feed is down; everything shown is as of the time given and may be out of date';
+    conn.title = feedProblem === FEED_PROBLEMS['upgrade-stripped']
+      ? 'The live feed cannot open: the reverse proxy in front of the dashboard does not pass WebSocket upgrades (nginx: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade"). The scheduler\'s log says the same.'
+      : feedProblem
+        ? `The live feed cannot open: the dashboard refused this page's origin (${location.host}). Behind a reverse proxy, start the scheduler with --allowed-host ${location.hostname}. The scheduler's log says the same.`
+        : 'The live feed is down; everything shown is as of the time given and may be out of date';
   }
   renderHeader();
 }
@@ -257,6 +269,7 @@ function connect() {
   ws.onopen = () => {
     opened = true;
     backoff = 250;
+    feedProblem = '';
     conn.textContent = 'live';
     conn.className = 'conn up';
     conn.title = 'Connected to the scheduler\'s live feed';
@@ -268,6 +281,13 @@ function connect() {
     if (!opened) {
       fetch('api/state', { method: 'HEAD' }).then((r) => {
         if (r.status === 401) location.reload();
+        // The dashboard saw this feed arrive without its Upgrade header: a proxy's doing, which
+        // retrying cannot fix. Say so instead of only "retrying…".
+        const problem = FEED_PROBLEMS[r.headers.get('Gluon-Feed-Problem') ?? ''] ?? '';
+        if (problem !== feedProblem) {
+          feedProblem = problem;
+          if (document.body.classList.contains('stale')) markStale(true);
+        }
       }, () => {});
     }
     markStale(true);

@@ -204,6 +204,7 @@ export class Scheduler implements DashboardSource {
       ...(this.opts.token ? { token: this.opts.token } : {}),
       ...(this.opts.dashboardPrefix ? { prefix: this.opts.dashboardPrefix } : {}),
       ...(this.opts.dashboardSessionTtlMs ? { sessionTtlMs: this.opts.dashboardSessionTtlMs } : {}),
+      log: (line) => this.log(line),
     });
     this.dashboardUrl = this.dashboard.url;
   }

@@ -43,6 +43,8 @@ export interface DashboardOptions {
   prefix?: string;
   /** live feed tuning (push rate, per-browser buffer bound). */
   feed?: Partial<FeedOptions>;
+  /** where the dashboard says what an operator must fix (the scheduler's log); stderr by default. */
+  log?: (line: string) => void;
 }
 
 /** A running dashboard. */
@@ -55,6 +57,18 @@ export interface Dashboard {
 }
 
 const LOGIN_BODY_LIMIT = 4096;
+
+/**
+ * What a reverse proxy needs to pass the live feed's WebSocket upgrade, for the log line, the
+ * 426 answer and the page when it does not (nginx forwards `Upgrade` and `Connection` only when
+ * told: they are hop-by-hop headers).
+ */
+export const PROXY_UPGRADE_HOW = 'a reverse proxy in front of the dashboard must pass WebSocket upgrades '
+  + '(nginx: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade"; '
+  + 'Apache 2.4.47+: ProxyPass … upgrade=websocket); packages/scheduler/docs/dashboard.md#behind-a-reverse-proxy';
+
+/** A browser's live feed failed this recently for a reason only configuration fixes: api/state says which. */
+const PROBLEM_NOTICE_MS = 60_000;
 
 /** `/gluon/` → `/gluon`, `/` or undefined → ''; anything but plain path characters is refused. */
 export function normalizePrefix(prefix: string | undefined): string {
@@ -89,6 +103,10 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
   // Every request must name this dashboard in Host (no DNS rebinding); requests that act (the
   // live feed, login) must come from its own pages when they come from a browser at all.
   const guard = new HostGuard({ self: 'dashboard', bindHost: opts.host, ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}) });
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  /** Why a browser's feed last failed in a way only configuration fixes (api/state tells the page), and what the log has said. */
+  let problem: { kind: 'upgrade-stripped' | 'origin-refused'; at: number } | null = null;
+  const said = new Set<string>();
 
   /** The path below the prefix; requests without the prefix are accepted too (proxies that strip it). */
   const route = (url: string): string => {
@@ -110,7 +128,12 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = route(req.url ?? '/');
     const method = req.method ?? 'GET';
-    const refusal = clientCertProblem(req, opts.tls, 'the dashboard', BROWSER_CERT_HOW) ?? guard.check(req, 'same');
+    // Static files are public (served without a session), and a module script's request carries
+    // an Origin even from the dashboard's own page: behind a proxy that forwards its own Host,
+    // refusing that Origin left the page at "connecting…" with only a console error. Host is
+    // still checked (DNS rebinding).
+    const isAsset = assets.has(path) && path !== '/assets/index.html';
+    const refusal = clientCertProblem(req, opts.tls, 'the dashboard', BROWSER_CERT_HOW) ?? (isAsset ? guard.checkHost(req) : guard.check(req, 'same'));
     if (refusal) return send(res, 403, 'text/plain; charset=utf-8', `${refusal}\n`);
     if (path === '/login' && method === 'POST') return login(req, res);
     if (path === '/logout' && method === 'POST') {
@@ -143,7 +166,11 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
       return send(res, 401, 'text/plain; charset=utf-8', 'this dashboard requires the scheduler token: log in on its front page, or send Authorization: Bearer <token>\n', method);
     }
     if (path === '/' || path === '/index.html') return sendAsset(res, page, method);
-    if (path === '/api/state') return send(res, 200, 'application/json', feed.stateJson(Date.now()), method);
+    if (path === '/api/state') {
+      // The page asks this when its feed failed to open: tell it why, if a proxy is the reason.
+      if (problem && clock() - problem.at < PROBLEM_NOTICE_MS) res.setHeader('Gluon-Feed-Problem', problem.kind);
+      return send(res, 200, 'application/json', feed.stateJson(Date.now()), method);
+    }
     if (path === `/${REPORT_SHELL_PATH}`) {
       shell ??= Buffer.from(reportShell(assets));
       return send(res, 200, 'text/html; charset=utf-8', shell, method);
@@ -174,6 +201,17 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     if (path === '/live') {
       // The feed is a WebSocket (see the upgrade handler): a plain GET of it is not "not found".
       res.setHeader('Upgrade', 'websocket');
+      if (req.headers['sec-websocket-key'] !== undefined) {
+        // A WebSocket handshake (its key is an ordinary header) that lost its Upgrade and
+        // Connection headers on the way: a proxy that does not pass upgrades. The page would
+        // only say "disconnected, retrying…" forever (found behind nginx without the two lines).
+        problem = { kind: 'upgrade-stripped', at: clock() };
+        if (!said.has('upgrade-stripped')) {
+          said.add('upgrade-stripped');
+          log(`the dashboard's live feed: a WebSocket upgrade from ${req.socket.remoteAddress ?? 'unknown address'} (Host ${req.headers.host ?? '?'}) arrived without its Upgrade header, so browsers there get no live updates: ${PROXY_UPGRADE_HOW} (said once)`);
+        }
+        return send(res, 426, 'text/plain; charset=utf-8', `the live feed's WebSocket upgrade arrived without its Upgrade header: ${PROXY_UPGRADE_HOW}\n`, method);
+      }
       return send(res, 426, 'text/plain; charset=utf-8', 'live is the dashboard\'s WebSocket feed (the page opens it): connect with a WebSocket client, not a plain GET\n', method);
     }
     return send(res, 404, 'text/plain; charset=utf-8', `not found: ${path}\n`);
@@ -212,8 +250,19 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = route(req.url ?? '/');
-    const refusal = clientCertProblem(req, opts.tls, 'the dashboard', BROWSER_CERT_HOW) ?? guard.check(req, 'same');
+    const refusal = clientCertProblem(req, opts.tls, 'the dashboard', BROWSER_CERT_HOW) ?? guard.checkHost(req);
     if (refusal) return refuse(socket, 403, 'Forbidden', refusal);
+    const crossOrigin = guard.checkOrigin(req, 'same');
+    if (crossOrigin) {
+      // Most likely the dashboard's own page behind a proxy that forwards its own Host: the
+      // page can only say "disconnected", so the log says what to change, and api/state the page.
+      problem = { kind: 'origin-refused', at: clock() };
+      if (!said.has('origin-refused')) {
+        said.add('origin-refused');
+        log(`the dashboard's live feed: refused a page at ${req.headers.origin} reached as Host ${req.headers.host ?? '?'}: ${crossOrigin.replace(/^dashboard: /, '')} (said once)`);
+      }
+      return refuse(socket, 403, 'Forbidden', crossOrigin);
+    }
     if (path !== '/live') return refuse(socket, 404, 'Not Found');
     if (!auth.allows(req)) return refuse(socket, 401, 'Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => {

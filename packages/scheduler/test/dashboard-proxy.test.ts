@@ -1,0 +1,137 @@
+/**
+ * The dashboard behind reverse proxies configured the two ways a first nginx setup commonly is
+ * (found by the proxy trial, nginx 1.22 with TLS at the proxy):
+ * - without `proxy_http_version 1.1` and the `Upgrade`/`Connection` lines: the page loaded but
+ *   its live feed never opened; the page said only "disconnected, retrying…" forever and the
+ *   scheduler logged nothing. Now the dashboard recognises the stripped handshake (its
+ *   `Sec-WebSocket-Key` without `Upgrade`), says what to configure once in its log and in the
+ *   426, and the page says it too.
+ * - forwarding its own `Host` (nginx's default) with no `--allowed-host`: the page's module
+ *   script was refused for its Origin, so the page stayed at "connecting…" with a console error
+ *   only, and the login form answered a bare "cross-origin request … refused". Now static files
+ *   are served whatever the Origin, and the refusal, the log and the page name `--allowed-host`.
+ */
+import http from 'node:http';
+import t from 'tap';
+import WebSocket from 'ws';
+import { startDashboard } from '../src/dashboard/server.js';
+import { MemorySource } from './fixtures/memory-source.js';
+import { startPlainProxy } from './fixtures/plain-proxy.js';
+import { chromiumSkip, launch } from './fixtures/browser.js';
+
+/** A GET with the given headers (fetch would not send a browser's Origin); resolves with status and body. */
+function raw(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http.get(url, { headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
+}
+
+const LONG = 3_600_000; // push timer that never fires on its own
+
+/** Tries the live feed at `url`: 'open', or the HTTP status and body it was answered with. */
+function tryFeed(url: string, headers: Record<string, string> = {}): Promise<'open' | { status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url.replace(/^http/, 'ws'), { headers });
+    ws.once('open', () => { ws.close(); resolve('open'); });
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    ws.once('error', reject);
+  });
+}
+
+t.test('a proxy that drops the upgrade: a 426 saying what to configure, said once in the log, and api/state tells the page', async (t) => {
+  const lines: string[] = [];
+  const d = await startDashboard(new MemorySource(), { host: '127.0.0.1', port: 0, prefix: '/gluon', log: (l) => lines.push(l), feed: { intervalMs: LONG } });
+  t.teardown(() => d.close());
+  const proxy = await startPlainProxy(new URL(d.url).origin, { upgrade: 'strip', host: 'keep' });
+  t.teardown(() => proxy.close());
+
+  const before = await fetch(`${proxy.origin}/gluon/api/state`, { method: 'HEAD' });
+  t.equal(before.status, 200);
+  t.equal(before.headers.get('gluon-feed-problem'), null, 'nothing to report before a feed was stripped');
+  t.equal((await fetch(`${d.url}live`)).status, 426, 'a plain GET of live is still a plain 426');
+  t.same(lines, [], 'and is not taken for a proxy\'s doing');
+
+  for (const attempt of [1, 2]) {
+    const r = await tryFeed(`${proxy.origin}/gluon/live`);
+    t.not(r, 'open', `attempt ${attempt}: the feed cannot open through this proxy`);
+    if (r === 'open') return;
+    t.equal(r.status, 426);
+    t.match(r.body, /arrived without its Upgrade header: a reverse proxy in front of the dashboard must pass WebSocket upgrades \(nginx: proxy_http_version 1\.1; proxy_set_header Upgrade \$http_upgrade; proxy_set_header Connection "upgrade"/, 'the answer says what to configure');
+  }
+  t.equal(lines.length, 1, 'the log says it once');
+  t.match(lines[0], /^the dashboard's live feed: a WebSocket upgrade from 127\.0\.0\.1 \(Host 127\.0\.0\.1:\d+\) arrived without its Upgrade header, so browsers there get no live updates: .*proxy_set_header Upgrade/);
+  const after = await fetch(`${proxy.origin}/gluon/api/state`, { method: 'HEAD' });
+  t.equal(after.headers.get('gluon-feed-problem'), 'upgrade-stripped', 'api/state tells the page why its feed failed');
+  t.equal(await tryFeed(`${d.url}live`), 'open', 'the feed itself works for a browser that reaches it directly');
+});
+
+t.test('a proxy that forwards its own Host, without --allowed-host: assets load, the feed is refused naming --allowed-host, said once', async (t) => {
+  const lines: string[] = [];
+  const d = await startDashboard(new MemorySource(), { host: '127.0.0.1', port: 0, prefix: '/gluon', log: (l) => lines.push(l), feed: { intervalMs: LONG } });
+  t.teardown(() => d.close());
+  const proxy = await startPlainProxy(new URL(d.url).origin, { upgrade: 'pass', host: 'rewrite' });
+  t.teardown(() => proxy.close());
+  const origin = { origin: proxy.origin };
+  t.equal((await raw(`${proxy.origin}/gluon/assets/dashboard.js`, origin)).status, 200, 'the page\'s module script loads (it carries the page\'s Origin)');
+  t.equal((await raw(`${proxy.origin}/gluon/uplot/uPlot.min.css`, origin)).status, 200);
+  t.equal((await raw(`${d.url}assets/dashboard.js`, { host: 'attacker.example' })).status, 403, 'a rebound Host is still refused for assets');
+  const page = await raw(`${proxy.origin}/gluon/api/state`, origin);
+  t.equal(page.status, 403, 'data still needs the dashboard\'s own origin');
+  t.match(page.body, /cross-origin request from http:\/\/127\.0\.0\.1:\d+ refused \(only the dashboard's own pages may connect; if that is a reverse proxy in front of it, give its name: --allowed-host 127\.0\.0\.1\)/, 'and says what lets the proxy in');
+  for (const attempt of [1, 2]) {
+    const r = await tryFeed(`${proxy.origin}/gluon/live`, origin);
+    t.not(r, 'open', `attempt ${attempt}: the feed is refused`);
+    if (r === 'open') return;
+    t.equal(r.status, 403);
+  }
+  t.equal(lines.length, 1, 'the log says it once');
+  t.match(lines[0], /^the dashboard's live feed: refused a page at http:\/\/127\.0\.0\.1:\d+ reached as Host 127\.0\.0\.1:\d+: cross-origin request .* --allowed-host 127\.0\.0\.1\) \(said once\)$/);
+  t.equal((await fetch(`${proxy.origin}/gluon/api/state`, { method: 'HEAD' })).headers.get('gluon-feed-problem'), 'origin-refused', 'api/state tells the page');
+
+  const allowed = await startDashboard(new MemorySource(), { host: '127.0.0.1', port: 0, prefix: '/gluon', allowedHosts: ['127.0.0.1'], log: () => {}, feed: { intervalMs: LONG } });
+  t.teardown(() => allowed.close());
+  const proxy2 = await startPlainProxy(new URL(allowed.url).origin, { upgrade: 'pass', host: 'rewrite' });
+  t.teardown(() => proxy2.close());
+  t.equal(await tryFeed(`${proxy2.origin}/gluon/live`, { origin: proxy2.origin }), 'open', 'with --allowed-host it opens through the same proxy');
+});
+
+const skip = chromiumSkip();
+
+t.test('the page behind each proxy says what to configure; through a proxy configured right it is live', { skip }, async (t) => {
+  const d = await startDashboard(new MemorySource(), { host: '127.0.0.1', port: 0, prefix: '/gluon', log: () => {}, feed: { intervalMs: LONG } });
+  t.teardown(() => d.close());
+  const browser = await launch(t);
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  const badge = async (proxy: { origin: string }, want: RegExp) => {
+    await page.goto(`${proxy.origin}/gluon/`);
+    await page.waitForFunction((re) => new RegExp(re).test(document.getElementById('conn')?.textContent ?? ''), want.source, { timeout: 60_000 });
+    return { text: await page.textContent('#conn'), title: await page.getAttribute('#conn', 'title') };
+  };
+  const stripping = await startPlainProxy(new URL(d.url).origin, { upgrade: 'strip', host: 'keep' });
+  t.teardown(() => stripping.close());
+  const s = await badge(stripping, /WebSocket upgrades/);
+  t.equal(s.text, 'disconnected, the proxy in front does not pass WebSocket upgrades (see the scheduler\'s log) · retrying…');
+  t.match(s.title, /proxy_set_header Upgrade \$http_upgrade/, 'its tooltip gives the lines to add');
+
+  const rewriting = await startPlainProxy(new URL(d.url).origin, { upgrade: 'pass', host: 'rewrite' });
+  t.teardown(() => rewriting.close());
+  const r = await badge(rewriting, /allowed-host/);
+  t.equal(r.text, 'disconnected, the dashboard refused this page\'s address: give it with --allowed-host (see the scheduler\'s log) · retrying…');
+  t.match(r.title, /start the scheduler with --allowed-host 127\.0\.0\.1/);
+
+  const right = await startPlainProxy(new URL(d.url).origin, { upgrade: 'pass', host: 'keep' });
+  t.teardown(() => right.close());
+  await page.goto(`${right.origin}/gluon/`);
+  await page.waitForSelector('#conn.up', { timeout: 60_000 });
+  t.equal(await page.textContent('#conn'), 'live', 'a proxy that passes upgrades and the Host: live');
+});
