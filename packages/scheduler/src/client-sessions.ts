@@ -1,0 +1,185 @@
+import type { TaskSpec } from '@gluon/protocol';
+import type { Command } from './outbox.js';
+import { downstream, erredUpstream, missingDependency, newTask } from './graph.js';
+import { isWanted } from './lineage.js';
+import { keyedRecord, ClientRecord, TaskRecord } from './records.js';
+import { wantedTasks } from './wants.js';
+import { WorkerReports } from './worker-reports.js';
+
+/**
+ * Client sessions: a client connects and disconnects (its references go with it), sends its
+ * graph and what it wants, releases keys, says what it received, cancels, retries, asks who has
+ * a result and publishes.
+ */
+export abstract class ClientSessions extends WorkerReports {
+  clientConnected(id: string, name: string, now: number): Command[] {
+    this.clients.set(id, new ClientRecord(id, name));
+    this.countRefs();
+    this.addLog(now, 'client-connected', `client ${name} connected`);
+    // A client arriving while the cluster is stuck is told too.
+    this.tellNotices(id);
+    return this.flush();
+  }
+
+  clientDisconnected(id: string, now: number): Command[] {
+    const client = this.clients.get(id);
+    if (!client) return this.flush();
+    this.clients.delete(id);
+    this.countRefs();
+    const held = client.held();
+    for (const [ts, n] of held) {
+      ts.clientRefs -= n;
+      this.releaseIfUnneeded(ts);
+    }
+    this.addLog(now, 'client-disconnected', `client ${client.name} disconnected; released ${held.length} keys`);
+    return this.flush();
+  }
+
+  /** The only client connected keeps no per-task counts; several do (see ClientRecord). */
+  protected countRefs(): void {
+    if (this.clients.size === 1) for (const c of this.clients.values()) c.alone();
+    else for (const c of this.clients.values()) c.share();
+  }
+
+  /**
+   * Adds tasks (keys already in the graph are reused) and gives the client a reference on each
+   * key in `wants`. Unknown dependencies fail the task that names them. `held` (a reconnecting
+   * client re-sending its graph): where it saw results in memory, key → worker addresses.
+   */
+  updateGraph(clientId: string, specs: TaskSpec[], wants: string[], now: number, held?: Record<string, string[]>): Command[] {
+    const client = this.clients.get(clientId);
+    const gen = ++this.generation;
+    const fresh: TaskRecord[] = [];
+    // The frame's new records in order, for its wants (see wantedTasks).
+    const made: TaskRecord[] = [];
+    for (const spec of specs) {
+      if (this.tasks.has(spec.key)) continue;
+      const ts = newTask(spec, this.tasks, this.groups, gen, this.seq++);
+      const missing = missingDependency(spec, ts);
+      this.tasks.set(ts.key, ts);
+      made.push(ts);
+      if (missing !== null) {
+        this.fail(ts, {
+          message: `task ${spec.key} depends on ${missing}, which the scheduler does not know (released or never submitted)`,
+          name: 'UnknownDependencyError', stack: '', key: spec.key, worker: '', retriesUsed: 0, kind: 'bad-input',
+        }, now);
+      } else {
+        fresh.push(ts);
+      }
+    }
+    const wanted = wantedTasks(wants, made, this.tasks);
+    if (client) {
+      for (const ts of wanted) {
+        const key = ts.key;
+        client.hold(ts);
+        if (ts.state === 'memory') this.notifyMemory(ts, ts.inline ?? undefined, client);
+        else {
+          ts.valueWithClients = false; // this client has not got it, whatever the others have
+          if (ts.state === 'erred') this.send({ client: clientId }, { op: 'task-erred', key, error: ts.error });
+        }
+      }
+    }
+    // A reconnecting client names where it saw results: wait for those workers rather than recompute.
+    if (held) this.awaitHolders(held, now);
+    // Fresh tasks run only when something wants them: a client, or a wanted dependent. Beyond
+    // the idle threads they are handed out by fillAll, a worker's share in one message.
+    this.idleThreadsOnly = true;
+    try {
+      for (const ts of fresh) if (ts.state === 'released' && isWanted(ts, this.clients)) this.compute(ts);
+      for (const ts of wanted) if (ts.state === 'released') this.compute(ts);
+    } finally {
+      this.idleThreadsOnly = false;
+    }
+    this.fillAll();
+    return this.flush();
+  }
+
+  /** The client drops its references; results nobody needs are freed on the workers. */
+  releaseKeys(clientId: string, keys: string[]): Command[] {
+    const client = this.clients.get(clientId);
+    if (!client) return this.flush();
+    for (const key of keys) {
+      const ts = this.tasks.get(key);
+      if (!ts) continue;
+      if (client.drop(ts, 1) === 0) continue;
+      this.releaseIfUnneeded(ts);
+    }
+    // Forgetting running tasks frees worker slots: hand them queued work now.
+    this.fillAll();
+    return this.flush();
+  }
+
+  /**
+   * The client fetched these keys' values from the workers and keeps them: should their last
+   * copy be lost, they are not recomputed for this client. Keys it does not hold are ignored.
+   */
+  clientReceived(clientId: string, keys: string[]): Command[] {
+    const client = this.clients.get(clientId);
+    if (!client) return this.flush();
+    for (const key of keys) {
+      const ts = this.tasks.get(key);
+      if (ts && client.refsOn(ts) > 0) client.received.add(ts);
+    }
+    return this.flush();
+  }
+
+  /** Cancels tasks and everything depending on them; holders of their futures are told. */
+  cancel(keys: string[], now: number): Command[] {
+    const seen = downstream(this.known(keys));
+    for (const ts of seen) {
+      if (ts.state === 'memory') continue;
+      for (const c of this.clients.values()) {
+        if (c.drop(ts) === 0) continue;
+        this.send({ client: c.id }, { op: 'cancelled', key: ts.key });
+      }
+    }
+    for (const ts of seen) if (ts.state !== 'memory') this.toReleased(ts);
+    for (const ts of seen) this.releaseIfUnneeded(ts);
+    if (seen.size) this.addLog(now, 'info', `cancelled ${seen.size} task(s) starting at ${keys[0]}`);
+    this.fillAll();
+    return this.flush();
+  }
+
+  /** Erred tasks (and the erred tasks they depend on) run again. */
+  retry(keys: string[], now: number): Command[] {
+    const roots: TaskRecord[] = [];
+    for (const ts of erredUpstream(this.known(keys))) {
+      this.setState(ts, 'released');
+      ts.valueWithClients = false;
+      for (const c of this.clients.values()) c.received.delete(ts);
+      ts.error = null;
+      ts.retriesUsed = 0;
+      ts.deaths = 0;
+      roots.push(ts);
+    }
+    for (const ts of roots) this.compute(ts);
+    if (roots.length) this.addLog(now, 'retry', `retrying ${roots.length} erred task(s) from ${keys[0]}`);
+    this.fillAll();
+    return this.flush();
+  }
+
+  /** The tasks of these keys that the graph has. */
+  protected known(keys: string[]): TaskRecord[] {
+    const out: TaskRecord[] = [];
+    for (const k of keys) {
+      const ts = this.tasks.get(k);
+      if (ts) out.push(ts);
+    }
+    return out;
+  }
+
+  whoHas(keys: string[]): Record<string, string[]> {
+    const out = keyedRecord<string[]>();
+    for (const k of keys) {
+      const ts = this.tasks.get(k);
+      out[k] = ts && ts.state === 'memory' ? ts.holders.map((w) => w.address) : [];
+    }
+    return out;
+  }
+
+  publish(topic: string, value: unknown, now: number): Command[] {
+    this.topics.set(topic, value);
+    this.emit({ kind: 'publish', topic, value, time: now });
+    return this.flush();
+  }
+}

@@ -1,0 +1,37 @@
+import { Transitions } from './transitions.js';
+import { StallWatches, type KindedNotice } from './memory-stall.js';
+import { UnreachablePeers, type PeerNotice } from './unreachable-peers.js';
+
+/**
+ * What the scheduler says about a stuck cluster: memory stalls and lost workers
+ * (memory-stall.ts), workers that cannot reach each other (unreachable-peers.ts). Each notice
+ * goes to the log, the event log and every client (`warning`); a client that connects while one
+ * is in force is told at once. The rest of the state machine (worker-events.ts,
+ * worker-reports.ts, client-sessions.ts) reports the conditions; never used alone.
+ */
+export abstract class Notices extends Transitions {
+  /** Tasks waiting while every worker is paused for memory, or none is left: said once per episode (memory-stall.ts). */
+  protected readonly stall = new StallWatches(this.config.memoryStallMs);
+
+  /** Workers that cannot reach each other's data ports (unreachable-peers.ts); the last notice said, for the server's log. */
+  protected readonly cutPeers = new UnreachablePeers();
+  lastPeerNotice: PeerNotice | undefined;
+  protected sayPeers(notices: PeerNotice[], now: number): void {
+    for (const n of notices) {
+      this.lastPeerNotice = n;
+      this.addLog(now, n.active ? 'stuck' : 'unstuck', n.text);
+      for (const id of this.clients.keys()) this.send({ client: id }, { op: 'warning', kind: 'unreachable-peer', ...n });
+    }
+  }
+
+  protected sayStall(notice: KindedNotice, now: number): void {
+    this.addLog(now, notice.active ? 'stuck' : 'unstuck', notice.text);
+    for (const id of this.clients.keys()) this.send({ client: id }, { op: 'warning', ...notice });
+  }
+
+  /** The notices in force, told to a client that has just connected. */
+  protected tellNotices(clientId: string): void {
+    for (const stall of this.stall.current) this.send({ client: clientId }, { op: 'warning', ...stall });
+    for (const cut of this.cutPeers.current) this.send({ client: clientId }, { op: 'warning', kind: 'unreachable-peer', ...cut });
+  }
+}

@@ -1,0 +1,193 @@
+import type { WorkerMetrics } from '@gluon/protocol';
+import type { Command } from './outbox.js';
+import { isWanted } from './lineage.js';
+import { WorkerRecord } from './records.js';
+import { stallFigures, type KindedNotice } from './memory-stall.js';
+import { Notices } from './notices.js';
+
+/**
+ * Worker registration and removal, and liveness: a worker joins (with the results it still holds
+ * after a reconnect), leaves or is expired for silence (its running tasks rescheduled, results
+ * only it held recomputed when still wanted), shows it is alive, closes. The periodic tick lives
+ * here as it expires workers. What workers report about their tasks is in worker-reports.ts.
+ */
+export abstract class WorkerEvents extends Notices {
+  get queuedCount(): number {
+    let n = 0;
+    for (const g of this.groups.values()) n += g.counts.queued;
+    return n;
+  }
+
+  /** A worker registered (or re-registered after a reconnect, with the keys it still holds). */
+  workerAdded(
+    w: {
+      id: string; name: string; address: string; nthreads: number; memoryLimit: number; host: string; pid: number;
+      /** Results it holds (after a reconnect), with their sizes. */
+      keys?: Record<string, number>;
+      /** Tasks it still runs from before it reconnected; their results may follow. */
+      running?: string[];
+    },
+    now: number,
+  ): Command[] {
+    const ws = new WorkerRecord(w.id, w.name, w.address, Math.max(1, w.nthreads), w.memoryLimit, w.host, w.pid, now, this.workerOrder++);
+    this.workers.set(ws.id, ws);
+    this.pool.add(ws);
+    const unknown: string[] = [];
+    const reported = w.keys ?? {};
+    this.recovery.expectLate(ws.id, w.running ?? []);
+    for (const [key, nbytes] of Object.entries(reported)) {
+      const ts = this.tasks.get(key);
+      if (!ts) {
+        // No task (yet): after a scheduler restart its client re-sends it soon; keep it a while.
+        this.recovery.addOrphan(key, ws.id, nbytes, now);
+      } else if (ts.state === 'erred') {
+        unknown.push(key);
+      } else if (ts.state !== 'memory') {
+        // A result we had lost (or were recomputing) came back with its worker: take it.
+        this.takeBack(ts, ws, nbytes, ts.typeName, undefined);
+      } else {
+        this.addHolder(ts, ws, nbytes);
+      }
+    }
+    if (unknown.length) this.send({ worker: ws.id }, { op: 'free-keys', keys: unknown });
+    const holdEnded = this.recovery.workerBack(ws.address);
+    if (holdEnded) this.addLog(now, 'info', `every worker a reconnecting client named is back; assigning tasks again`);
+    this.addLog(now, 'worker-added', `worker ${ws.name} joined at ${ws.address} with ${ws.nthreads} thread(s)`);
+    this.emitWorker(ws);
+    if (holdEnded) this.fillAll();
+    this.fill(ws);
+    this.stealFor(ws);
+    return this.flush();
+  }
+
+  /**
+   * A worker left or was declared dead. Its running tasks are rescheduled (counting the death
+   * against them unless it left cleanly), and results that lived only there are recomputed when
+   * still wanted.
+   */
+  workerRemoved(id: string, reason: string, now: number, clean = false): Command[] {
+    const ws = this.workers.get(id);
+    if (!ws) return this.flush();
+    this.workers.delete(id);
+    const wasRunning = this.recovery.workerGone(id);
+    ws.status = 'gone';
+    this.pool.remove(ws);
+    this.goneWorkers.push(ws);
+    if (this.goneWorkers.length > 100) this.goneWorkers.shift();
+    this.addLog(now, 'worker-removed', `worker ${ws.name} removed: ${reason}`);
+    if (this.cutPeers.size) this.sayPeers(this.cutPeers.gone(id, ws.address), now);
+    const running = ws.dropAll();
+    for (const ts of running) {
+      ts.processingOn = null;
+      this.setState(ts, 'released');
+      if (!clean) ts.deaths++;
+      if (!clean && ts.deaths >= this.config.allowedFailures) {
+        this.fail(ts, {
+          message: `task ${ts.key} killed ${ts.deaths} workers (the last: ${ws.name}: ${reason}); ` +
+            `giving up after allowed-failures=${this.config.allowedFailures}. The task itself probably kills its worker ` +
+            `(process.exit, out of memory, a native crash).`,
+          name: 'KilledWorker', stack: '', key: ts.key, worker: ws.name, retriesUsed: ts.retriesUsed, kind: 'worker-died',
+        }, now);
+      } else {
+        this.addLog(now, 'reschedule', `rescheduling ${ts.key} (was on ${ws.name})`);
+      }
+    }
+    for (const ts of ws.has) {
+      ts.holders = ts.holders.filter((h) => h !== ws);
+      if (ts.holders.length === 0 && ts.state === 'memory') this.lastCopyGone(ts);
+    }
+    ws.has.clear();
+    for (const ts of running) if (ts.state === 'released' && isWanted(ts, this.clients)) this.compute(ts);
+    // Tasks it was still running from before it re-registered, left waiting for it: run them now.
+    for (const key of wasRunning) this.computeIfWanted(key);
+    this.emitWorker(ws);
+    this.fillAll();
+    return this.flush();
+  }
+
+  /**
+   * A worker expired for silence may still hold other workers' fetches (a frozen process accepts
+   * connections and answers nothing): those running a task that needs one of its results are
+   * told (`peer-gone`), so they give up on it now rather than at their peer timeout. Not for a
+   * worker whose connection closed: its listener is gone too (a fetch fails at once), or it is
+   * alive behind a cut link to the scheduler alone, and its peers may still fetch from it.
+   */
+  protected tellFetchers(gone: WorkerRecord): void {
+    const fetchers = new Set<WorkerRecord>();
+    for (const ts of gone.has) {
+      for (const d of ts.dependents) if (d.state === 'processing' && d.processingOn && d.processingOn !== gone) fetchers.add(d.processingOn);
+    }
+    for (const f of fetchers) this.send({ worker: f.id }, { op: 'peer-gone', address: gone.address });
+  }
+
+  /**
+   * Any message from a registered worker shows it alive, not only its heartbeat: a worker busy
+   * sending results whose heartbeat timer runs late (its loop full of task-finished frames) is
+   * not expired for it, nor is a protocol-level peer that answers tasks without heartbeats.
+   */
+  seen(id: string, now: number): void {
+    const ws = this.workers.get(id);
+    if (ws && now > ws.lastSeen) ws.lastSeen = now;
+  }
+
+  heartbeat(id: string, metrics: WorkerMetrics, now: number): Command[] {
+    const ws = this.workers.get(id);
+    if (ws) {
+      ws.lastSeen = now;
+      const wasPaused = ws.metrics?.paused === true;
+      ws.metrics = metrics;
+      this.emitWorker(ws);
+      // A worker back under its memory limit takes queued work again.
+      if (wasPaused && !metrics.paused) this.fill(ws);
+      this.offloadPaused(ws);
+    }
+    return this.flush();
+  }
+
+  /** How often the server calls {@link tick}: a quarter of the TTL, at most every second. */
+  get tickIntervalMs(): number {
+    return Math.max(20, Math.min(1000, this.config.heartbeatTtlMs / 4));
+  }
+
+  /**
+   * Periodic check (every {@link tickIntervalMs}): workers silent longer than the TTL are
+   * removed. A tick later than two intervals means the scheduler itself was blocked or frozen,
+   * while the workers' heartbeats waited unread in its sockets: that excess is not counted as
+   * their silence (a merely slow loop loses little; a frozen scheduler expires nobody for it).
+   */
+  tick(now: number): { commands: Command[]; expired: string[]; stalls: KindedNotice[] } {
+    const excess = this.lastTick < 0 ? 0 : now - this.lastTick - 2 * this.tickIntervalMs;
+    this.lastTick = now;
+    if (excess > 0) {
+      for (const ws of this.workers.values()) ws.lastSeen += excess;
+      if (excess > this.config.heartbeatTtlMs / 2) this.addLog(now, 'info', `the scheduler was stalled for ${excess} ms; not counted against its workers' heartbeats`);
+    }
+    const expired: string[] = [];
+    for (const ws of this.workers.values()) {
+      if (now - ws.lastSeen > this.config.heartbeatTtlMs) expired.push(ws.id);
+    }
+    const commands: Command[] = [];
+    for (const id of expired) {
+      this.tellFetchers(this.workers.get(id)!);
+      commands.push(...this.workerRemoved(id, `no heartbeat for more than ${this.config.heartbeatTtlMs} ms`, now));
+    }
+    for (const [workerId, keys] of this.recovery.expireOrphans(now)) {
+      this.send({ worker: workerId }, { op: 'free-keys', keys });
+      this.addLog(now, 'info', `freed ${keys.length} result(s) on ${this.workers.get(workerId)?.name ?? workerId} that no client claimed within ${this.config.orphanGraceMs} ms`);
+    }
+    const missing = this.recovery.expireHold(now);
+    if (missing.length) this.addLog(now, 'info', `assigning tasks again: ${missing.join(', ')} did not come back within ${this.config.holderWaitMs} ms`);
+    this.fillAll();
+    const stalls = this.stall.step(stallFigures(this.workers.values(), this.queuedCount), now);
+    for (const n of stalls) this.sayStall(n, now);
+    commands.push(...this.flush());
+    return { commands, expired, stalls };
+  }
+
+  /** A worker is shutting down: send it nothing more. */
+  workerClosing(workerId: string): Command[] {
+    const ws = this.workers.get(workerId);
+    if (ws) ws.status = 'closing';
+    return this.flush();
+  }
+}

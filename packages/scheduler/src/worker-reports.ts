@@ -1,0 +1,215 @@
+import type { TaskError } from '@gluon/protocol';
+import type { Command } from './outbox.js';
+import { groupStats, recordDuration } from './groups.js';
+import { checkTransfer, type TransferReport } from './validate.js';
+import { isWanted } from './lineage.js';
+import { acceptsWork, type WorkerRecord } from './records.js';
+import { WorkerEvents } from './worker-events.js';
+
+/**
+ * What a registered worker reports: a task finished or failed, a task it could not be sent, a
+ * dependency it could not fetch, tasks it hands back, its answer to a steal, and, for the
+ * dashboard, its transfers and log lines.
+ */
+export abstract class WorkerReports extends WorkerEvents {
+  taskFinished(
+    workerId: string,
+    m: { key: string; nbytes: number; typeName: string; start: number; stop: number; thread: number; value?: unknown; hasValue?: boolean; events?: number },
+    now: number = m.stop,
+  ): Command[] {
+    const ws = this.workers.get(workerId);
+    if (!ws) return this.flush();
+    // Nearly always a task it runs: found among those without a lookup in the graph.
+    const ts = ws.runningTask(m.key) ?? this.tasks.get(m.key);
+    if (!ts) {
+      // A task from before this scheduler restarted (the worker said it was running it): an
+      // orphan its client will claim. Otherwise a task forgotten here: nobody wants it.
+      if (this.recovery.takeLate(workerId, m.key)) this.recovery.addOrphan(m.key, workerId, m.nbytes, now);
+      else this.send({ worker: workerId }, { op: 'free-keys', keys: [m.key] });
+      return this.flush();
+    }
+    this.recovery.takeLate(workerId, m.key);
+    // thread -1: the worker already held the result and ran nothing, so there is no run to time or draw.
+    const ran = m.thread >= 0;
+    if (ws.drop(ts) && ran) recordDuration(groupStats(this.groups, ts.group), m.stop - m.start);
+    if (ran && this.journal.listened) this.emit({ kind: 'task-done', key: ts.key, group: ts.group, worker: ws.name, thread: m.thread, start: m.start, stop: m.stop, nbytes: m.nbytes, ...(m.events !== undefined ? { events: m.events } : {}) });
+    if (ts.state === 'memory') {
+      // Computed twice (a steal race or a recompute): keep the extra copy too.
+      this.addHolder(ts, ws, m.nbytes);
+    } else if (ts.state === 'processing' && ts.processingOn === ws) {
+      ts.processingOn = null;
+      this.toMemory(ts, ws, m.nbytes, m.typeName, m.hasValue ? { value: m.value, bytes: m.nbytes } : undefined);
+    } else if (ts.state !== 'erred' && (ts.state !== 'released' || isWanted(ts, this.clients))) {
+      // A late result: its worker was declared dead (or the task moved) and it finished anyway.
+      // Still wanted, so it is taken, once; the copy being recomputed elsewhere is called off.
+      this.takeBack(ts, ws, m.nbytes, m.typeName, m.hasValue ? { value: m.value, bytes: m.nbytes } : undefined);
+    } else {
+      // Finished after being cancelled or moved: nobody wants this copy.
+      this.send({ worker: workerId }, { op: 'free-keys', keys: [m.key] });
+    }
+    this.fill(ws);
+    if (ws.processing.size === 0) this.stealFor(ws);
+    return this.flush();
+  }
+
+  taskErred(workerId: string, m: { key: string; error: { message: string; name: string; stack: string }; kind?: TaskError['kind'] }, now: number): Command[] {
+    const ws = this.workers.get(workerId);
+    const ts = this.tasks.get(m.key);
+    if (!ws || !ts) return this.flush();
+    ws.drop(ts);
+    if (ts.state !== 'processing' || ts.processingOn !== ws) {
+      // A task it ran from before it re-registered failed: it was left waiting for it; run it here.
+      if (this.recovery.takeLate(workerId, m.key)) this.computeIfWanted(m.key);
+      this.fill(ws);
+      return this.flush();
+    }
+    ts.processingOn = null;
+    this.setState(ts, 'released');
+    const kind = m.kind ?? 'exception';
+    if (kind === 'worker-died') {
+      // The task killed its thread: the same rule as a dead worker process.
+      ts.deaths++;
+      if (ts.deaths < this.config.allowedFailures) {
+        this.addLog(now, 'reschedule', `task ${ts.key} killed a thread on ${ws.name} (${m.error.message}); rescheduling (${ts.deaths}/${this.config.allowedFailures})`);
+        this.compute(ts);
+        this.fill(ws);
+        return this.flush();
+      }
+      this.fail(ts, {
+        message: `task ${ts.key} killed ${ts.deaths} workers (the last: a thread of ${ws.name}: ${m.error.message}); giving up after allowed-failures=${this.config.allowedFailures}`,
+        name: 'KilledWorker', stack: m.error.stack, key: ts.key, worker: ws.name, retriesUsed: ts.retriesUsed, kind,
+      }, now);
+    } else if (kind === 'exception' && ts.retriesUsed < ts.retries) {
+      ts.retriesUsed++;
+      this.addLog(now, 'retry', `task ${ts.key} raised ${m.error.name}: ${m.error.message} on ${ws.name}; retry ${ts.retriesUsed}/${ts.retries}`);
+      this.compute(ts);
+    } else {
+      this.fail(ts, { ...m.error, key: ts.key, worker: ws.name, retriesUsed: ts.retriesUsed, kind }, now);
+    }
+    this.fill(ws);
+    return this.flush();
+  }
+
+  /**
+   * The server could not send a task to the worker it was given to: its message is over a size
+   * limit. Another worker would refuse it as well (or accept it only by luck of a larger budget),
+   * so the task fails at once with the reason, kind `too-large`.
+   */
+  unsendable(workerId: string, key: string, reason: string, now: number): Command[] {
+    const ws = this.workers.get(workerId);
+    const ts = this.tasks.get(key);
+    if (!ws || !ts || ts.state !== 'processing' || ts.processingOn !== ws) return this.flush();
+    ws.drop(ts);
+    ts.processingOn = null;
+    this.fail(ts, { message: `task ${key} cannot be sent to worker ${ws.name}: ${reason}`, name: 'DataTooLargeError', stack: '', key, worker: ws.name, retriesUsed: ts.retriesUsed, kind: 'too-large' }, now);
+    this.fill(ws);
+    return this.flush();
+  }
+
+  /** A worker could not fetch `key` from `errantWorker` (gone, or it no longer has it). */
+  missingData(workerId: string, key: string, errantAddress: string, dependent: string | undefined, now = 0): Command[] {
+    const fetcher = this.workers.get(workerId);
+    const holder = fetcher && [...this.workers.values()].find((w) => w.address === errantAddress && w !== fetcher);
+    if (holder) this.sayPeers([this.cutPeers.failed(fetcher, holder, key)].filter((n) => n !== undefined), now);
+    const ts = this.tasks.get(key);
+    if (ts && ts.state === 'memory') {
+      const before = ts.holders.length;
+      ts.holders = ts.holders.filter((h) => {
+        if (h.address !== errantAddress) return true;
+        h.has.delete(ts);
+        return false;
+      });
+      if (ts.holders.length === 0 && before > 0) this.lastCopyGone(ts);
+    }
+    // handback flushes: keep what was decided before it.
+    const before = dependent ? this.handback(workerId, [dependent]) : [];
+    this.fillAll();
+    return before.concat(this.flush());
+  }
+
+  /** The worker gives tasks back unstarted (shutdown, or a dependency it could not get). */
+  handback(workerId: string, keys: string[]): Command[] {
+    const ws = this.workers.get(workerId);
+    for (const key of keys) {
+      const ts = this.tasks.get(key);
+      if (!ts || ts.state !== 'processing' || ts.processingOn !== ws) continue;
+      ws?.drop(ts);
+      ts.processingOn = null;
+      this.setState(ts, 'released');
+      this.compute(ts);
+    }
+    // A closing worker gets nothing more (fill skips it); tasks it still runs stay on its books
+    // so they are rescheduled if it leaves without finishing them.
+    if (ws) this.fill(ws);
+    this.fillAll();
+    return this.flush();
+  }
+
+  /**
+   * A worker fetched dependencies from a peer (its `transfer` report): a transfer bar for the
+   * dashboard's task stream, with both ends named like the `worker` of task-done events. It
+   * changes nothing else, so it costs nothing without listeners. A malformed report is ignored,
+   * and logged once per worker with the reason; a peer address no worker has (it left) is kept
+   * as the name.
+   */
+  transfer(workerId: string, m: Record<string, unknown>, now: number): Command[] {
+    const back = this.cutPeers.size && typeof m.from === 'string' ? this.cutPeers.reached(workerId, m.from) : undefined;
+    if (back) this.sayPeers([back], now);
+    if (!this.journal.listened) return this.flush();
+    const ws = this.workers.get(workerId);
+    if (!ws) return this.flush();
+    const bad = checkTransfer(m);
+    if (bad) {
+      if (!this.badTransferFrom.has(ws)) {
+        this.badTransferFrom.add(ws);
+        this.addLog(now, 'info', `ignoring transfer reports from worker ${ws.name} that are malformed: ${bad}`);
+      }
+      return this.flush();
+    }
+    const r = m as unknown as TransferReport;
+    const from = this.workerAt(r.from);
+    this.emit({ kind: 'transfer', keys: r.keys, from: from?.name ?? r.from, to: ws.name, ...(from ? { fromId: from.id } : {}), toId: ws.id, start: r.start, stop: r.stop, bytes: r.bytes });
+    return this.flush();
+  }
+
+  /**
+   * A line a worker logged (`log`), for its page on the dashboard; changes nothing else, so it
+   * costs nothing without listeners. Cut at 2,000 characters whatever the worker sent.
+   */
+  workerLog(workerId: string, time: number, text: string): Command[] {
+    const ws = this.workers.get(workerId);
+    if (ws && this.journal.listened) this.emit({ kind: 'worker-log', worker: ws.name, workerId: ws.id, time, text: text.length > 2000 ? `${text.slice(0, 2000)}…` : text });
+    return this.flush();
+  }
+
+  /** The worker (live, else recently gone) at a data address, if any. */
+  protected workerAt(address: string): WorkerRecord | undefined {
+    for (const w of this.workers.values()) if (w.address === address) return w;
+    for (let i = this.goneWorkers.length - 1; i >= 0; i--) if (this.goneWorkers[i]!.address === address) return this.goneWorkers[i]!;
+    return undefined;
+  }
+
+
+  stealResponse(workerId: string, key: string, ok: boolean): Command[] {
+    const ts = this.tasks.get(key);
+    const ws = this.workers.get(workerId);
+    if (!ts || !ws) return this.flush();
+    const thief = ts.thief;
+    ts.thief = null;
+    if (ok && ts.state === 'processing' && ts.processingOn === ws) {
+      ws.drop(ts);
+      ts.processingOn = null;
+      this.setState(ts, 'released');
+      // The task goes to the worker it was stolen for, if that one still has room; otherwise
+      // it is placed afresh.
+      if (thief && acceptsWork(thief) && this.workers.get(thief.id) === thief && thief.processing.size < this.capacity(thief, ts.group)) {
+        this.assign(ts, thief);
+      } else {
+        this.compute(ts);
+      }
+      this.fill(ws);
+      this.fillAll();
+    }
+    return this.flush();
+  }
+}
