@@ -9,6 +9,7 @@ import { ColumnMemory } from './column-memory.js';
 import type { Counts } from './counted-walk.js';
 import { ELEMENT_SIZE, type Column } from './types.js';
 import { entryRange } from './entry-range.js';
+import { LocalSource } from './source.js';
 import { ARRAYS_OPTIONS, checkNames, checkOptions, ITERATE_OPTIONS, checkReadValues, showArg } from './read-args.js';
 
 export interface RangeOptions {
@@ -155,54 +156,103 @@ export class TreeReader {
     const states: BranchState[] = [];
     for (const n of names) states.push(this.branchState(n));
     for (const s of states) if (s.info.kind === 'unsupported') throw new UnsupportedBranchTypeError(s.info.typeName, s.info.name);
-    // Fetch every needed basket of every branch in one batched read.
-    const wanted: Array<{ s: BranchState; ref: BasketRef }> = [];
+    // The baskets to fetch, per branch (each branch once, in the order asked for).
+    const order: BranchState[] = [];
+    const wanted: BasketRef[][] = [];
     for (const s of states) {
+      if (order.includes(s)) continue;
+      const refs: BasketRef[] = [];
       for (const ref of s.refs) {
         if (ref.entryStop <= start || ref.entryStart >= stop) continue;
-        if (ref.where === 'file' && s.cached?.index !== ref.index) wanted.push({ s, ref });
+        if (ref.where === 'file' && s.cached?.index !== ref.index) refs.push(ref);
       }
+      // In file order: baskets next to each other in the file are then read as one (see LocalSource.read).
+      refs.sort((x, y) => x.seek - y.seek);
+      order.push(s);
+      wanted.push(refs);
     }
-    // In file order: baskets next to each other in the file are then read as one (see LocalSource.read).
-    wanted.sort((x, y) => x.ref.seek - y.ref.seek);
-    const ranges: Array<readonly [number, number]> = [];
-    for (const w of wanted) ranges.push([w.ref.seek, w.ref.bytes]);
     // Into memory reused from read to read (see read-memory.ts); with decompression threads,
     // shared memory, for them to read in place.
     let total = 0;
-    for (const r of ranges) total += r[1];
+    let count = 0;
+    for (const refs of wanted) for (const r of refs) total += r.bytes;
+    for (const refs of wanted) count += refs.length;
     // A read larger than is ever kept gains nothing from one buffer (and one buffer caps its size):
     // it reads into memory of its own, as every read did before.
     const threads = this.file.decompressThreads > 1;
-    const memory = ranges.length && total <= KEEP_MAX_BYTES ? takeReadMemory(total, threads) : null;
-    const blobs = ranges.length ? await this.file.source.read(ranges, memory ? { into: memory } : { shared: threads }) : [];
-    this.basketReads += wanted.length;
-    const fresh = new Map<BranchState, Map<number, Uint8Array>>();
-    wanted.forEach((w, i) => {
-      if (!fresh.has(w.s)) fresh.set(w.s, new Map());
-      fresh.get(w.s)!.set(w.ref.index, blobs[i]!);
-    });
-    const perState: PendingBasket[][] = [];
+    const memory = count && total <= KEEP_MAX_BYTES ? takeReadMemory(total, threads) : null;
+    this.basketReads += count;
+    // One batched read of every basket, except on 1 thread from a local file: there each branch's
+    // baskets are one read of its own, all started now in the order the branches are decoded, and
+    // a branch is decoded as soon as its bytes are in, while libuv's pool copies the next branches'
+    // from the page cache on the other core (the copy leaves this thread's path). Decompression
+    // threads need every payload when their job starts, and one HTTP request beats seven.
+    const perBranch = !threads && this.file.source instanceof LocalSource;
+    const reads: Array<Promise<Map<BasketRef, Uint8Array>>> = [];
+    /** Reads `refs` (into `into` when given); the bytes of each, by its ref. */
+    const readRefs = async (refs: BasketRef[], into: Uint8Array | undefined) => {
+      const ranges: Array<readonly [number, number]> = [];
+      for (const r of refs) ranges.push([r.seek, r.bytes]);
+      const blobs = await this.file.source.read(ranges, into ? { into } : { shared: threads });
+      const byRef = new Map<BasketRef, Uint8Array>();
+      for (let i = 0; i < refs.length; i++) byRef.set(refs[i]!, blobs[i]!);
+      return byRef;
+    };
+    /** Reads that have settled (fulfilled or not): the memory is given back only when all have. */
+    let settled = 0;
+    const note = (read: Promise<Map<BasketRef, Uint8Array>>) => {
+      // Each is awaited in turn below; a later branch's failure is not "unhandled" meanwhile.
+      read.then(() => settled++, () => settled++);
+      reads.push(read);
+    };
+    if (perBranch) {
+      let at = 0;
+      for (const refs of wanted) {
+        let bytes = 0;
+        for (const r of refs) bytes += r.bytes;
+        note(refs.length ? readRefs(refs, memory?.subarray(at, at + bytes)) : Promise.resolve(new Map<BasketRef, Uint8Array>()));
+        at += bytes;
+      }
+    } else {
+      const all: BasketRef[] = [];
+      for (const refs of wanted) all.push(...refs);
+      all.sort((x, y) => x.seek - y.seek);
+      const byRef = count ? await readRefs(all, memory ?? undefined) : new Map<BasketRef, Uint8Array>();
+      for (const refs of wanted) {
+        const mine = new Map<BasketRef, Uint8Array>();
+        for (const r of refs) mine.set(r, byRef.get(r)!);
+        note(Promise.resolve(mine));
+      }
+    }
+    // The basket each branch had cached before this read (decoding replaces the cache as it goes).
+    const priors = order.map((s) => s.cached);
     const scratch = new Scratch();
-    for (const s of states) {
+    /** The baskets of branch `s` to decode, once its bytes are in. */
+    const basketsOf = async (s: BranchState): Promise<PendingBasket[]> => {
+      const k = order.indexOf(s);
+      const fresh = await reads[k]!;
       const baskets: PendingBasket[] = [];
-      // The basket cached before this read (decoding replaces the cache as it goes).
-      const prior = s.cached;
+      const prior = priors[k];
       for (const ref of s.refs) {
         if (ref.entryStop <= start || ref.entryStart >= stop) continue;
-        baskets.push(prior?.index === ref.index ? loadedBasket(prior.basket) : this.pending(s, ref, fresh.get(s)?.get(ref.index), stop, scratch));
+        baskets.push(prior?.index === ref.index ? loadedBasket(prior.basket) : this.pending(s, ref, fresh.get(ref), stop, scratch));
       }
-      perState.push(baskets);
-    }
+      return baskets;
+    };
+    const perState: Array<PendingBasket[] | null> = [];
     // With several decompression threads, other threads decompress the read's baskets ahead of
     // this one, which decodes them in order (and decompresses any nobody has claimed yet).
-    const job = this.file.decompressThreads > 1 ? this.startJob(perState) : null;
+    let job: InflateJob | null = null;
     const out: Record<string, Column> = {};
     const columnMemory = opts.into ? new ColumnMemory(Object.values(opts.into)) : undefined;
     try {
+      if (threads) {
+        for (const s of states) perState.push(await basketsOf(s));
+        job = this.startJob(perState as PendingBasket[][]);
+      }
       for (let i = 0; i < states.length; i++) {
         const s = states[i]!;
-        const baskets = perState[i]!;
+        const baskets = perState[i] ?? await basketsOf(s);
         // fBits members and packed-float arrays are walked from each basket's start, with the counts.
         const walked = s.info.kind === 'counted-array' && (s.info.objectBits || s.info.packed !== null);
         const counts = walked ? await this.countsOver(s.info.counter!, baskets) : null;
@@ -212,9 +262,13 @@ export class TreeReader {
       }
     } finally {
       job?.close();
-      // Reused once no thread reads it any more; baskets kept past the read were copied out of it.
+      // Reused once no thread reads it any more and no read still writes into it (a read that
+      // failed, or whose branch was never decoded, may still be running); baskets kept past the
+      // read were copied out of it.
       if (memory) {
-        if (job) void job.drained.then(() => giveReadMemory(memory));
+        const reading = settled < reads.length ? Promise.allSettled(reads) : null;
+        if (job) void Promise.all([job.drained, reading]).then(() => giveReadMemory(memory));
+        else if (reading) void reading.then(() => giveReadMemory(memory));
         else giveReadMemory(memory);
       }
     }
