@@ -3,7 +3,7 @@ import type { OptionKeys } from '@gluon/protocol';
 import type { ListedJob } from './pending-jobs.js';
 import { JOB_CLUSTER_OPTION_KEYS, JobQueueCluster, type JobClusterOptions } from './job-cluster.js';
 import { resolve } from 'node:path';
-import { runCommand } from './commands.js';
+import { BatchCommandError, runCommand } from './commands.js';
 
 export interface PBSClusterOptions extends JobClusterOptions {
   /**
@@ -71,8 +71,23 @@ export class PBSCluster extends JobQueueCluster {
     return out;
   }
 
+  /**
+   * `qstat -u` lists no reason, so the pending jobs' `comment` comes from one `qstat -f` of them
+   * (`Not Running: Insufficient amount of resource: ncpus`): one more command per look, only while
+   * a job is pending and the notice is on. A `qstat -f` that fails (a job ended in between) gives
+   * the records it printed; none, and the jobs are said pending without a reason.
+   */
   protected async listJobs(): Promise<Map<string, ListedJob>> {
-    return parseQstat(await runCommand(['qstat', '-u', this.user]));
+    const jobs = parseQstat(await runCommand(['qstat', '-u', this.user]));
+    const pending = [...jobs].filter(([, j]) => j.state === 'pending').map(([id]) => id);
+    if (!pending.length || this.opts.pendingNoticeMs === Infinity) return jobs;
+    const full = await runCommand(['qstat', '-f', ...pending]).catch((e: unknown) => (e instanceof BatchCommandError ? e.output : ''));
+    const comments = new Map([...parseQstatFull(full)].map(([id, r]) => [jobNumber(id), r.comment]));
+    for (const id of pending) {
+      const comment = comments.get(jobNumber(id));
+      if (comment) jobs.set(id, { state: 'pending', reason: comment });
+    }
+    return jobs;
   }
 
   protected async cancel(ids: string[]): Promise<void> {
@@ -106,6 +121,43 @@ export function parseQstatEnd(out: string): string | undefined {
 }
 
 /**
+ * `qstat -f` → job id → its `job_state` and `comment`. A record starts with `Job Id: ID`; its
+ * attributes are `    name = value` lines, and PBS wraps a long value onto lines that begin with
+ * a tab (the value goes on with no separator: `ngp` then `\tus=1`).
+ */
+export function parseQstatFull(out: string): Map<string, { state?: string; comment?: string }> {
+  const records = new Map<string, Record<string, string>>();
+  let attrs: Record<string, string> | undefined;
+  let last: string | undefined;
+  for (const line of out.split('\n')) {
+    const head = /^Job Id:\s*(\S+)/.exec(line);
+    if (head) {
+      attrs = {};
+      records.set(head[1]!, attrs);
+      last = undefined;
+      continue;
+    }
+    if (!attrs) continue;
+    if (line.startsWith('\t') && last !== undefined) {
+      attrs[last] += line.slice(1);
+      continue;
+    }
+    const kv = /^\s+([\w.]+) = (.*)$/.exec(line);
+    if (kv) attrs[last = kv[1]!] = kv[2]!;
+    else last = undefined;
+  }
+  return new Map([...records].map(([id, a]) => [id, {
+    ...(a.job_state !== undefined ? { state: a.job_state.trim() } : {}),
+    ...(a.comment?.trim() ? { comment: a.comment.trim() } : {}),
+  }]));
+}
+
+/** `12.pbs.example.org` → `12`, `12[3].pbs` → `12[3]`: qstat -u may shorten the server name, -f does not. */
+function jobNumber(id: string): string {
+  return /^\d+(\[\d*\])?/.exec(id)?.[0] ?? id;
+}
+
+/**
  * `qstat -u USER` → job id → pending (Q, H, W, T) or running (R, E, B, …). Job ids are matched by
  * their number and server prefix, as qstat may shorten the server name.
  */
@@ -117,7 +169,7 @@ export function parseQstat(out: string): Map<string, ListedJob> {
     // Torque/PBS Pro -u layout: Job ID, Username, Queue, Jobname, SessID, NDS, TSK, Memory, Time, S, Elap
     const st = cols.length >= 10 ? cols[9]! : cols[4] ?? '';
     if (st === 'C' || st === 'F' || st === 'X') continue; // completed, finished, expired
-    // -u prints no reason (qstat -f's comment would be one more command per look).
+    // -u prints no reason: listJobs reads the pending jobs' comment with qstat -f.
     jobs.set(cols[0]!, { state: ['Q', 'H', 'W', 'T'].includes(st) ? 'pending' : 'running' });
   }
   return jobs;

@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adaptTarget, parseQstat, parseSqueue, PBSCluster, SlurmCluster } from '@gluon/deploy';
+import { adaptTarget, parseQstat, parseQstatFull, parseSqueue, PBSCluster, SlurmCluster } from '@gluon/deploy';
 
 /** What each launcher submits, from its options; parsing of the batch systems' listings; the adapt rule. */
 const attach = { scheduler: 'ws://sched.example:8786', cwd: '/data/run', node: '/opt/node/bin/node' };
@@ -117,6 +117,37 @@ t.test('squeue and qstat listings', async (t) => {
     '15.pbs          ana      batch    gluon-work    --   1   1    --  00:10 F   --',
   ].join('\n');
   t.same([...parseQstat(qstat)], [['12.pbs', { state: 'running' }], ['13.pbs', { state: 'pending' }], ['14[].pbs', { state: 'running' }]]);
+});
+
+t.test('qstat -f: each job\'s state and comment, a wrapped value joined again, an unknown job skipped', async (t) => {
+  // PBS Pro's layout: 4-space attributes, long values continued on tab-indented lines.
+  const full = [
+    'Job Id: 13.pbs.example.org',
+    '    Job_Name = gluon-worker',
+    '    Job_Owner = ana@login1.example.org',
+    '    job_state = Q',
+    '    queue = workq',
+    '    Resource_List.select = 1:ncpus=4:mem=8192mb:ngpus=1:gpu_type=A100:mpiprocs=',
+    '\t4:ompthreads=1',
+    '    comment = Not Running: Insufficient amount of resource: ncpus (R: 4 A: 0 T: 6',
+    '\t4)',
+    '    etime = Thu Dec  3 19:00:07 2026',
+    '',
+    'Job Id: 14[2].pbs.example.org',
+    '    Job_Name = gluon-worker',
+    '    job_state = H',
+    '    comment = Job held by ana on Thu Dec  3 19:02:11 2026 ',
+    '',
+    'Job Id: 15.pbs.example.org',
+    '    job_state = Q',
+    '',
+  ].join('\n');
+  t.same([...parseQstatFull(`qstat: Unknown Job Id 12.pbs.example.org\n${full}`)], [
+    ['13.pbs.example.org', { state: 'Q', comment: 'Not Running: Insufficient amount of resource: ncpus (R: 4 A: 0 T: 64)' }],
+    ['14[2].pbs.example.org', { state: 'H', comment: 'Job held by ana on Thu Dec  3 19:02:11 2026' }],
+    ['15.pbs.example.org', { state: 'Q' }],
+  ]);
+  t.same([...parseQstatFull('')], []);
 });
 
 t.test('adapt: one worker per `cores` outstanding tasks within [minimum, maximum]; down only after waitCount idle looks', async (t) => {

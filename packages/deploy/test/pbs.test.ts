@@ -166,6 +166,21 @@ t.test('a submission refused on every look (adapt) is logged once, not every loo
   t.same(warnings.filter((w) => w.includes('Unauthorized')), [], 'no process warnings');
 });
 
+t.test('jobs PBS keeps queued are said pending with qstat -f\'s comment as the reason', async (t) => {
+  // qstat -u gives no reason: the notice said only "2 job(s) pending for 0 s: 1.x, 2.x".
+  const lines: string[] = [];
+  process.env.FAKE_PBS_QUEUED = '1';
+  // Long enough for the fake qstat -f to wrap it onto a tab-indented line, as PBS does.
+  process.env.FAKE_PBS_COMMENT = 'Not Running: Insufficient amount of resource: ncpus (R: 1 A: 0 T: 2)';
+  const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 100, pendingNoticeMs: 0, log: (l) => lines.push(l) });
+  t.teardown(async () => { delete process.env.FAKE_PBS_QUEUED; delete process.env.FAKE_PBS_COMMENT; await cluster.close(); });
+  cluster.scale(2);
+  for (let i = 0; i < 1200 && !lines.some((l) => l.includes('pending for')); i++) await new Promise((r) => setTimeout(r, 100));
+  const said = lines.filter((l) => l.includes('pending for'));
+  t.equal(said.length, 1, `said once:\n${lines.join('\n')}`);
+  t.match(said[0], /^pbs cluster: 2 job\(s\) pending for \d+ s: \d+\.fakepbs, \d+\.fakepbs \(Not Running: Insufficient amount of resource: ncpus \(R: 1 A: 0 T: 2\)\)$/);
+});
+
 t.test('a script that ends without close() (Ctrl-C, SIGTERM, an uncaught error) cancels its jobs on the way out', async (t) => {
   // They stayed queued, or ran with a worker dialling the dead scheduler until their walltime.
   const deleted = () => (existsSync(join(dir, 'deleted')) ? readFileSync(join(dir, 'deleted'), 'utf8').split('\n') : []);
