@@ -8,6 +8,7 @@ import type { ClusterEvent, ClusterProbe, ClusterSnapshot, DashboardSource } fro
 import { Aftercare, collectHeld, collectIdle, collectSettled, IdleCollector } from './idle-gc.js';
 import { mallocTrim } from './malloc-trim.js';
 import { ReleaseBacklog } from './release-backlog.js';
+import { stalledText } from './loop-stall.js';
 import { SchedulerState, type Command, type SchedulerConfig } from './state.js';
 
 type FromWorker = Inbound<typeof WORKER_TO_SCHEDULER>;
@@ -175,6 +176,9 @@ export class Scheduler implements DashboardSource {
       }
     }
     const ttl = s.state.config.heartbeatTtlMs;
+    // A first tick now, so that a stall from here on is measured: with none yet, the first one
+    // had nothing to measure from (a scheduler stopped in its first second said nothing).
+    s.dispatch(s.state.tick(Date.now()).commands);
     s.timer = setInterval(() => {
       hopProbe?.mark('tick');
       s.tick();
@@ -215,7 +219,10 @@ export class Scheduler implements DashboardSource {
    * into a registration the scheduler has already forgotten.
    */
   private tick(): void {
-    const { commands, expired, stalls } = this.state.tick(Date.now());
+    const { commands, expired, stalls, stalledMs } = this.state.tick(Date.now());
+    // The dashboard's event log has it too; an operator reading only this log saw workers "lost".
+    const ttl = this.state.config.heartbeatTtlMs;
+    if (stalledMs > ttl / 2) this.log(stalledText(stalledMs, ttl));
     for (const n of stalls) this.log(n.text);
     // Started with --expose-gc (SCHEDULER_V8_FLAGS): give a big release's memory back once it settled.
     const gc = globalThis.gc;

@@ -4,6 +4,7 @@ import { isWanted } from './lineage.js';
 import { WorkerRecord } from './records.js';
 import { stallFigures, type KindedNotice } from './memory-stall.js';
 import { Notices } from './notices.js';
+import { stalledText } from './loop-stall.js';
 
 /**
  * Worker registration and removal, and liveness: a worker joins (with the results it still holds
@@ -155,12 +156,12 @@ export abstract class WorkerEvents extends Notices {
    * while the workers' heartbeats waited unread in its sockets: that excess is not counted as
    * their silence (a merely slow loop loses little; a frozen scheduler expires nobody for it).
    */
-  tick(now: number): { commands: Command[]; expired: string[]; stalls: KindedNotice[] } {
+  tick(now: number): { commands: Command[]; expired: string[]; stalls: KindedNotice[]; stalledMs: number } {
     const excess = this.lastTick < 0 ? 0 : now - this.lastTick - 2 * this.tickIntervalMs;
     this.lastTick = now;
     if (excess > 0) {
       for (const ws of this.workers.values()) ws.lastSeen += excess;
-      if (excess > this.config.heartbeatTtlMs / 2) this.addLog(now, 'info', `the scheduler was stalled for ${excess} ms; not counted against its workers' heartbeats`);
+      if (excess > this.config.heartbeatTtlMs / 2) this.addLog(now, 'info', stalledText(excess, this.config.heartbeatTtlMs));
     }
     const expired: string[] = [];
     for (const ws of this.workers.values()) {
@@ -181,7 +182,7 @@ export abstract class WorkerEvents extends Notices {
     const stalls = this.stall.step(stallFigures(this.workers.values(), this.queuedCount), now);
     for (const n of stalls) this.sayStall(n, now);
     commands.push(...this.flush());
-    return { commands, expired, stalls };
+    return { commands, expired, stalls, stalledMs: Math.max(0, excess) };
   }
 
   /** A worker is shutting down: send it nothing more. */
