@@ -6,6 +6,7 @@ import { CloseCode, type Hello, type Message, type Role, type Welcome } from './
 import { HELLO, SCHEDULER_TO_CLIENT, SCHEDULER_TO_WORKER, WELCOME, WORKER_TO_PEER, type Direction } from './ops.js';
 import { formatProblem } from './schema.js';
 import { clientTlsOptions, describeTlsError, type TlsOptions } from './tls.js';
+import { ignoredProxyNote } from './proxy-env.js';
 import { PACKAGE_VERSION, PROTOCOL_VERSION, versionsCompatible } from './version.js';
 
 /** The handshake failed: the reason says exactly what differed. */
@@ -108,7 +109,7 @@ export function connect(
     const timer = setTimeout(() => {
       const ms = opts.timeoutMs ?? 10000;
       fail(new HandshakeError(stage === 'tcp'
-        ? `no answer from ${label} within ${ms} ms: the TCP connection was never established (nothing answered its connection requests: a firewall dropping them, or a host that is down or cut off)`
+        ? `no answer from ${label} within ${ms} ms: the TCP connection was never established (nothing answered its connection requests: a firewall dropping them, or a host that is down or cut off)${ignoredProxyNote(url)}`
         : stage === 'upgrade'
           ? `no answer from ${label} within ${ms} ms: the TCP connection was made, but no TLS or WebSocket answer came (a stalled process, or not a Gluon listener)`
           : `no handshake answer from ${label} within ${ms} ms`, CloseCode.handshakeTimeout));
@@ -121,7 +122,7 @@ export function connect(
     else opts.signal?.addEventListener('abort', onAbort, { once: true });
     ws.on('error', (err) => {
       const tls = describeTlsError(err, label);
-      fail(tls ? new HandshakeError(tls, CloseCode.tls) : new HandshakeError(`cannot connect to ${label}: ${err.message}`, CloseCode.going));
+      fail(tls ? new HandshakeError(tls, CloseCode.tls) : new HandshakeError(`cannot connect to ${label}: ${err.message}${ignoredProxyNote(url)}`, CloseCode.going));
     });
     // An HTTP answer instead of the upgrade (403 for a refused Host/Origin): its body says why.
     ws.on('unexpected-response', (_req, res) => {
