@@ -207,7 +207,8 @@ export class Client implements FutureHost {
   /**
    * The cluster conditions the scheduler reports now (e.g. `memory-stall`: tasks wait and every
    * worker is paused for memory), each also written to stderr as `gluon client: scheduler: …`
-   * when it begins and ends. Empty when nothing is wrong.
+   * when it begins and ends. Empty when nothing is wrong, and while the client is disconnected
+   * (`connected` false: nothing is known then; on reconnecting the scheduler says what holds).
    */
   get warnings(): ClusterWarning[] {
     return [...this.activeWarnings.values()];
@@ -215,7 +216,9 @@ export class Client implements FutureHost {
 
   /**
    * Calls `listener` whenever the scheduler reports a cluster condition beginning (`active`) or
-   * ending; returns the function that stops it.
+   * ending; returns the function that stops it. A lost connection ends every condition in force
+   * (`active: false`, its text saying it is not known while disconnected): one may end while the
+   * client is away, which nobody would say; those still in force begin again on reconnecting.
    */
   onWarning(listener: (w: ClusterWarning & { active: boolean }) => void): () => void {
     this.warningListeners.add(listener);
@@ -1178,11 +1181,30 @@ export class Client implements FutureHost {
     for (const l of this.warningListeners) l({ ...w, active: m.active === true });
   }
 
+  /**
+   * The connection is lost: the warnings in force are not known any more (one may end while the
+   * client is away, and the scheduler tells a returning client only what holds then, never what
+   * ended). So they end here, said as unknown on stderr and to `onWarning` (`active: false`), and
+   * `warnings` is empty; on reconnecting the scheduler says again those still in force. Before,
+   * they were dropped without a word: a listener kept showing a condition whose end it never heard.
+   */
+  private forgetWarnings(): void {
+    const known = [...this.activeWarnings.values()];
+    this.activeWarnings.clear();
+    if (!known.length) return;
+    const kinds = known.map((w) => (w.about ? `${w.kind} (${w.about})` : w.kind));
+    process.stderr.write(`gluon client: not known while disconnected: ${kinds.join(', ')}; the scheduler says again what still holds when the client reconnects\n`);
+    const time = Date.now();
+    for (const [i, w] of known.entries()) {
+      const ended = { ...w, text: `${kinds[i]}: not known while disconnected from the scheduler; said again on reconnecting if it still holds`, time, active: false };
+      for (const l of this.warningListeners) l(ended);
+    }
+  }
+
   /** The scheduler connection dropped: reconnect (within the limit) unless the client closed. */
   private onLost(why: string): void {
     if (this.closed || this.reconnecting) return;
-    // Conditions the scheduler reported held for that connection; on the next it says again what holds.
-    this.activeWarnings.clear();
+    this.forgetWarnings();
     const limit = this.opts.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS;
     if (limit === 0) return this.onClose(why);
     process.stderr.write(`gluon client: ${why}; reconnecting to ${this.url} (for up to ${formatMs(limit)})\n`);
