@@ -3,6 +3,7 @@
 // shares one coordinate system, one resize path and one look.
 import { axisLabel, el, fmtRate, groupColor, widthOf } from './format.js';
 import { attachStreamInteraction } from './stream-interact.js';
+import { streamRowKey, streamRows } from './worker-labels.js';
 
 /* global uPlot */
 
@@ -83,7 +84,10 @@ export class StreamChart {
     this.minWindowMs = 5_000;
     this.windowMs = this.minWindowMs;
     this.bars = [];
+    /** row keys (by worker id) and what the axis calls them, in the axis's order */
     this.rows = [];
+    this.rowLabels = [];
+    this.labels = new Map();
     this.now = Date.now();
     this.plot = null;
     /** `{lo, hi}` (ms) while the user zoomed or panned (see stream-interact.js); null: follow now. */
@@ -96,27 +100,29 @@ export class StreamChart {
   }
 
   /**
-   * Transfers (kind 1, thread -1) get one `<worker> transfers` row per receiving worker, sorted
-   * after that worker's thread rows. Only kind decides: a task bar with thread -1 (a result the
-   * worker already had) stays a task row.
+   * A bar's row, by worker id (see worker-labels.js): transfers (kind 1, thread -1) get one
+   * `<worker> transfers` row per receiving worker, sorted after that worker's thread rows.
    */
   rowKey(bar) {
-    return bar[5] === 1 ? `${bar[0]} transfers` : `${bar[0]} #${bar[1]}`;
+    return streamRowKey(bar);
   }
 
-  /** `drops`: `[time, bars left out]` per push that sampled; only those within the window are noted. */
-  update(bars, now, drops = []) {
+  /**
+   * `drops`: `[time, bars left out]` per push that sampled; only those within the window are
+   * noted. `labels`: worker labels by id (worker-labels.js), what the rows are called.
+   */
+  update(bars, now, drops = [], labels = new Map()) {
+    this.labels = labels;
     this.bars = bars;
     this.now = now;
     let first = Infinity;
     for (const b of bars) if (b[3] < first && b[4] >= now - this.maxWindowMs) first = b[3];
     const span = Number.isFinite(first) ? (now - first) * 1.05 : 0;
     this.windowMs = Math.min(this.maxWindowMs, Math.max(this.minWindowMs, span));
-    const keys = new Set();
-    for (const b of bars) keys.add(this.rowKey(b));
-    const rows = [...keys].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
-    const rowsChanged = rows.length !== this.rows.length || rows.some((r, i) => r !== this.rows[i]);
+    const { keys: rows, labels: rowLabels } = streamRows(bars, labels);
+    const rowsChanged = rows.length !== this.rows.length || rows.some((r, i) => r !== this.rows[i] || rowLabels[i] !== this.rowLabels[i]);
     this.rows = rows;
+    this.rowLabels = rowLabels;
     this.rowIndex = new Map(rows.map((r, i) => [r, i]));
     const note = document.getElementById('stream-note');
     const shown = this.windowMs >= 60_000 ? `${(this.windowMs / 60_000).toFixed(1)} min` : `${(this.windowMs / 1000).toFixed(0)} s`;
@@ -128,7 +134,7 @@ export class StreamChart {
     this.controls?.update();
     this.visibleBars = this.countVisible();
     this.container.dataset.bars = String(this.visibleBars);
-    this.container.dataset.rows = JSON.stringify(rows);
+    this.container.dataset.rows = JSON.stringify(rowLabels);
   }
 
   /** Repaints with the current range (after a zoom or pan). */
@@ -175,7 +181,7 @@ export class StreamChart {
         size: 150,
         grid: { show: false },
         splits: () => this.rows.map((_, i) => i),
-        values: (_u, splits) => splits.map((i) => axisLabel(this.rows[n() - 1 - i] ?? '')),
+        values: (_u, splits) => splits.map((i) => axisLabel(this.rowLabels[n() - 1 - i] ?? '')),
       },
       draw: (u) => this.draw(u),
     });

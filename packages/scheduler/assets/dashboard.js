@@ -13,12 +13,15 @@ import { MemoryPanel } from './memory.js';
 import { OccupancyPanel } from './occupancy.js';
 import { installWorkerPages, recordedFeed, showReport } from './replay.js';
 import { GraphPanel } from './graph.js';
+import { workerLabels } from './worker-labels.js';
 
 const view = {
   scheduler: '',
   /** server time minus browser time, so ages and the stream's "now" use the scheduler's clock */
   clockOffset: 0,
   workers: new Map(),
+  /** what each worker is called, by id: its name, with its id where workers share a name (worker-labels.js) */
+  labels: new Map(),
   groups: new Map(),
   /** the cluster's current run (groups with this `run` make the header's progress) */
   run: 0,
@@ -48,7 +51,7 @@ const results = new ResultsPanel(document.getElementById('results'));
 const workers = new WorkersTable(document.getElementById('workers'));
 /**
  * Panels drawn from their own part of the feed (`views.<name>` of states and deltas): each has
- * setState(part), applyDelta(part), render({now, workers}) (a no-op when nothing changed), resize().
+ * setState(part), applyDelta(part), render({now, workers, labels}) (a no-op when nothing changed), resize().
  */
 const panels = [
   new SchedulerPanel(document.getElementById('scheduler-stats'), document.getElementById('self')),
@@ -84,6 +87,7 @@ function receive(m) {
 function applyState(m) {
   view.scheduler = m.scheduler;
   view.workers = new Map(m.workers.map((w) => [w.id, w]));
+  relabel();
   view.groups = new Map(m.groups.map((g) => [g.group, g]));
   forgetOldGroups(view.groups);
   view.run = m.run ?? 0;
@@ -103,6 +107,7 @@ function applyDelta(m) {
   if (m.workers.length) {
     for (const w of m.workers) view.workers.set(w.id, w);
     dirty.add('workers');
+    relabel();
   }
   if (m.groups.length) {
     for (const g of m.groups) view.groups.set(g.group, g);
@@ -143,6 +148,17 @@ function applyDelta(m) {
   dirty.add('rates');
 }
 
+/**
+ * The workers' labels after their rows changed. When a worker's label changes (another of its
+ * name appeared), what names workers is drawn again: the stream's rows, the log, the failures.
+ */
+function relabel() {
+  const labels = workerLabels(view.workers.values());
+  const changed = labels.size !== view.labels.size || [...labels].some(([id, l]) => view.labels.get(id) !== l);
+  view.labels = labels;
+  if (changed) for (const k of ['stream', 'log', 'failures']) dirty.add(k);
+}
+
 let pending = false;
 function scheduleRender() {
   if (pending || !dirty.size) return;
@@ -178,20 +194,20 @@ function render() {
   const clock = take('clock');
   const groupsChanged = take('groups');
   if (groupsChanged) progress.update([...view.groups.values()], view.run);
-  if (take('workers')) workers.update([...view.workers.values()], now);
+  if (take('workers')) workers.update([...view.workers.values()], now, view.labels);
   else if (clock) workers.tick([...view.workers.values()], now);
   if (clock && stream.movesWithTime(now)) dirty.add('stream');
-  if (due('stream', t)) stream.update(view.stream, now, view.streamDrops);
+  if (due('stream', t)) stream.update(view.stream, now, view.streamDrops, view.labels);
   if (due('rates', t)) throughput.update(view.rates);
   const failures = dirty.has('failures') ? view.failures.concat(results.reportedFailures(view.topics)) : null;
   if (take('failures')) {
-    renderFailures(document.getElementById('failures'), failures);
+    renderFailures(document.getElementById('failures'), failures, view.labels);
     document.getElementById('failures-count').textContent = failures.length ? `(${failures.length})` : '';
   }
   if (take('topics') || clock) results.update(view.topics, now);
-  for (const p of panels) p.render({ now, workers: view.workers });
+  for (const p of panels) p.render({ now, workers: view.workers, labels: view.labels });
   if (take('log')) {
-    renderLog(document.getElementById('log'), view.log);
+    renderLog(document.getElementById('log'), view.log, view.labels);
     renderAlert(document.getElementById('alert'), view.log);
   }
   take('header');

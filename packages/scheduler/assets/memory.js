@@ -4,6 +4,7 @@
 // per worker near or over its limit (at the limit a worker pauses and stops its longest task).
 import { el, fmtBytes, groupColor, widthOf } from './format.js';
 import { appendWindow } from './samples.js';
+import { labelOf } from './worker-labels.js';
 import { axis, timeRange, timeScale } from './charts.js';
 
 /* global uPlot */
@@ -57,6 +58,8 @@ export class MemoryPanel {
     this.samples = [];
     this.dirty = false;
     this.ids = [];
+    /** what the series are called (the workers' labels), as last drawn */
+    this.shown = [];
     this.warnings = el('div', { class: 'mem-warnings' });
     this.workersBox = el('div', { class: 'mem-chart' });
     this.clusterBox = el('div', { class: 'mem-chart' });
@@ -87,15 +90,18 @@ export class MemoryPanel {
     if (appendWindow(this.samples, d?.samples, WINDOW_MS)) this.dirty = true;
   }
 
-  render({ workers }) {
+  /** `labels`: what each worker is called, by id (worker-labels.js): names told apart. */
+  render({ labels }) {
     if (!this.dirty) return;
     this.dirty = false;
-    const nameOf = (id) => workers.get(id)?.name ?? id;
+    const nameOf = (id) => labelOf(labels, id);
     const { xs, ids, per, cluster } = memorySeries(this.samples);
-    if (!this.workersPlot || ids.join('\n') !== this.ids.join('\n')) {
+    const shown = ids.map(nameOf);
+    if (!this.workersPlot || ids.join('\n') !== this.ids.join('\n') || shown.join('\n') !== this.shown.join('\n')) {
       this.workersPlot?.destroy();
       this.workersBox.replaceChildren();
       this.ids = ids;
+      this.shown = shown;
       this.workersPlot = this.plot(this.workersBox, ids.flatMap((id) => {
         const c = groupColor(nameOf(id));
         return [

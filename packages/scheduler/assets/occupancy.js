@@ -2,6 +2,7 @@
 // expected ms of the assigned work per thread]]): what the scheduler assigned to each worker
 // against what it executes, on one scale so an overloaded or idle worker stands out.
 import { el, fmtAge, workerLink } from './format.js';
+import { labelOf } from './worker-labels.js';
 
 /** max/mean of the tasks assigned per thread, 1 when balanced; null without work. */
 export function imbalance(rows) {
@@ -30,10 +31,11 @@ export class OccupancyPanel {
     this.dirty = true;
   }
 
-  render({ workers }) {
+  /** `labels`: what each worker is called, by id (worker-labels.js): names told apart. */
+  render({ labels }) {
     if (!this.dirty) return;
     this.dirty = false;
-    const nameOf = (id) => workers.get(id)?.name ?? id;
+    const nameOf = (id) => labelOf(labels, id);
     const rows = this.rows.slice().sort((a, b) => nameOf(a[0]).localeCompare(nameOf(b[0]), undefined, { numeric: true }));
     if (!rows.length) {
       this.container.replaceChildren(el('p', { class: 'muted empty' }, 'No workers connected yet.'));

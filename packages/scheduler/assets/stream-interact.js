@@ -4,6 +4,7 @@
 // page retains (the scheduler keeps 5 minutes); the view then stays put instead of scrolling.
 // Double-click or "Live" follows now again.
 import { el, fmtAge, fmtBytes } from './format.js';
+import { labelOf } from './worker-labels.js';
 
 /** Zoom limits: no narrower than 50 ms, no wider than what is retained. */
 const MIN_SPAN_MS = 50;
@@ -79,11 +80,12 @@ function duration(ms) {
   return ms < 1000 ? `${ms < 10 ? ms.toFixed(1) : ms.toFixed(0)} ms` : fmtAge(ms);
 }
 
-/** The tooltip's lines for a bar. */
-export function describe(b) {
-  const [worker, thread, group, start, stop, kind, key, bytes, from] = b;
+/** The tooltip's lines for a bar; `labels`: worker labels by id (worker-labels.js). */
+export function describe(b, labels = new Map()) {
+  const [id, thread, group, start, stop, kind, key, bytes, fromId] = b;
+  const worker = labelOf(labels, id);
   if (kind === 1) {
-    return [['transfer', `${from || '?'} → ${worker}`], ['keys', key || group], ['bytes', fmtBytes(bytes)], ['start', clock(start)], ['duration', duration(stop - start)]];
+    return [['transfer', `${fromId ? labelOf(labels, fromId) : '?'} → ${worker}`], ['keys', key || group], ['bytes', fmtBytes(bytes)], ['start', clock(start)], ['duration', duration(stop - start)]];
   }
   return [['key', key || '?'], ['group', group], ['worker', worker], ['thread', String(thread)], ['start', clock(start)], ['duration', duration(stop - start)], ['result', fmtBytes(bytes)]];
 }
@@ -116,7 +118,7 @@ export function attachStreamInteraction(chart) {
     }
     const b = hitTest(chart, e.offsetX, e.offsetY);
     if (!b) return hide();
-    tip.replaceChildren(...describe(b).map(([k, v]) => el('div', {}, el('b', {}, `${k} `), v)));
+    tip.replaceChildren(...describe(b, chart.labels).map(([k, v]) => el('div', {}, el('b', {}, `${k} `), v)));
     tip.dataset.key = b[6] || b[2];
     tip.hidden = false;
     const box = container.getBoundingClientRect();

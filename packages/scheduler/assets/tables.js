@@ -1,5 +1,6 @@
 // The tabular panels: workers, failures, event log.
 import { el, fmtAge, fmtBytes, fmtTime, workerLink } from './format.js';
+import { labelOf, logParts } from './worker-labels.js';
 
 /** `ws://host:port` → `host:port` */
 function hostPort(address) {
@@ -10,7 +11,7 @@ function hostPort(address) {
 export const MAX_GONE_SHOWN = 10;
 
 const WORKER_COLUMNS = [
-  ['name', 'the worker\'s name; a gone one is greyed and marked gone'],
+  ['name', 'the worker\'s name (with its id where workers share a name); a gone one is greyed and marked gone'],
   ['address', 'where it listens for peers (host:port)'],
   ['host', 'the machine it runs on'],
   ['threads', 'tasks it runs at once'],
@@ -45,13 +46,14 @@ export class WorkersTable {
     this.order = '';
   }
 
-  update(workers, now) {
+  /** `labels`: what each worker is called, by id (worker-labels.js): names told apart. */
+  update(workers, now, labels = new Map()) {
     const alive = workers.filter((w) => w.alive).sort(byName);
     const gone = workers.filter((w) => !w.alive).sort((a, b) => b.lastSeen - a.lastSeen).slice(0, MAX_GONE_SHOWN);
     const shown = alive.concat(gone);
     const ids = new Set(shown.map((w) => w.id));
     for (const id of this.rows.keys()) if (!ids.has(id)) this.rows.delete(id);
-    for (const w of shown) this.fill(this.rowFor(w), w, now);
+    for (const w of shown) this.fill(this.rowFor(w), w, now, labels.get(w.id) ?? w.name);
     const order = shown.map((w) => w.id).join('\n');
     if (order !== this.order) {
       this.order = order;
@@ -81,13 +83,16 @@ export class WorkersTable {
       executing: td('num executing'), queued: td('num queued'), stored: td('num stored'), bytes: td('num'), age: td('num age'),
       memKey: '',
     };
-    r.nameCell = el('td', {}, r.dot, workerLink(w.id, w.name));
+    r.link = workerLink(w.id, w.name);
+    r.nameCell = el('td', {}, r.dot, r.link);
     r.tr.append(r.nameCell, r.address, r.host, r.threads, r.cpu, r.mem, r.executing, r.queued, r.stored, r.bytes, r.age);
     this.rows.set(w.id, r);
     return r;
   }
 
-  fill(r, w, now) {
+  fill(r, w, now, label) {
+    // A worker of the same name may join later: the label then gains the id.
+    setText(r.link, label);
     const cls = w.alive ? 'alive' : 'gone';
     if (r.tr.className !== cls) {
       r.tr.className = cls;
@@ -132,7 +137,7 @@ function memoryCell(w) {
 }
 
 /** Failures: newest first, each with its exception, worker, retries and remote stack. */
-export function renderFailures(container, failures) {
+export function renderFailures(container, failures, labels = new Map()) {
   if (!failures.length) {
     container.replaceChildren(el('p', { class: 'muted empty' }, 'No failures.'));
     return;
@@ -144,7 +149,7 @@ export function renderFailures(container, failures) {
         el('span', { class: 'badge' }, f.kind),
         el('span', { class: 'fexc' }, `${f.name}: ${f.message}`)),
       el('div', { class: 'fmeta muted' },
-        `${fmtTime(f.time)} · worker ${f.worker || '–'} · retries used ${f.retriesUsed ?? 0}`),
+        `${fmtTime(f.time)} · worker `, f.workerId ? workerLink(f.workerId, labelOf(labels, f.workerId)) : (f.worker || '–'), ` · retries used ${f.retriesUsed ?? 0}`),
       f.stack ? el('pre', { class: 'stack' }, f.stack) : null));
   container.replaceChildren(...items);
 }
@@ -161,9 +166,13 @@ export function renderAlert(node, log) {
   node.hidden = text === '';
 }
 
-/** Event log: newest first. */
-export function renderLog(container, log) {
+/**
+ * Event log: newest first. The workers an entry names link to their pages, called by `labels`
+ * (worker-labels.js), so two workers of one name are told apart.
+ */
+export function renderLog(container, log, labels = new Map()) {
   const items = log.slice(-200).reverse().map((e) =>
-    el('div', { class: `log-entry kind-${e.kind}` }, el('span', { class: 'mono muted' }, fmtTime(e.time)), el('span', { class: 'badge' }, e.kind), el('span', {}, e.text)));
+    el('div', { class: `log-entry kind-${e.kind}` }, el('span', { class: 'mono muted' }, fmtTime(e.time)), el('span', { class: 'badge' }, e.kind),
+      el('span', {}, ...logParts(e, labels).map((p) => (typeof p === 'string' ? p : workerLink(p.id, p.label))))));
   container.replaceChildren(...(items.length ? items : [el('p', { class: 'muted empty' }, 'Nothing yet.')]));
 }

@@ -1,6 +1,7 @@
 import type { ClusterEvent, FailureRow, LogEntry, WorkerRow } from './dashboard/source.js';
 import type { WorkerRecord } from './records.js';
 import { Listeners } from './dashboard/listeners.js';
+import type { LogLine } from './log-line.js';
 
 const MAX_FAILURES_KEPT = 500;
 const MAX_LOG_KEPT = 500;
@@ -28,8 +29,9 @@ export class Journal {
     this.listeners.emit(e);
   }
 
-  addLog(time: number, kind: LogEntry['kind'], text: string): void {
-    const entry = { time, kind, text };
+  /** `line`: a plain text, or a {@link LogLine} whose workers the page links (see log-line.ts). */
+  addLog(time: number, kind: LogEntry['kind'], line: string | LogLine): void {
+    const entry: LogEntry = typeof line === 'string' ? { time, kind, text: line } : { time, kind, ...line };
     this.log.push(entry);
     if (this.log.length > MAX_LOG_KEPT) this.log.shift();
     this.emit({ kind: 'log', entry });

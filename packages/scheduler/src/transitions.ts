@@ -4,6 +4,7 @@ import { DEFAULT_CONFIG, type SchedulerConfig } from './config.js';
 import { Outbox, type Command } from './outbox.js';
 import { capacity, GROUP_STATE, groupStats, type GroupStats } from './groups.js';
 import { Journal, workerRow } from './journal.js';
+import { logLine, type LogLine, type NamedWorker } from './log-line.js';
 import { outcomeAfter } from './progress-state.js';
 import { dependentCount, removeDependent } from './dependents.js';
 import { hasUnassigned } from './graph.js';
@@ -490,8 +491,11 @@ export abstract class Transitions {
     this.setState(ts, 'released');
   }
 
-  /** Marks a task and everything downstream erred, and tells the clients that hold them. */
-  protected fail(root: TaskRecord, error: TaskError, now: number): void {
+  /**
+   * Marks a task and everything downstream erred, and tells the clients that hold them. `on`:
+   * the worker it failed on (`error.worker` names it), for the dashboard's link to its page.
+   */
+  protected fail(root: TaskRecord, error: TaskError, now: number, on?: NamedWorker): void {
     const stack = [root];
     let first = true;
     while (stack.length) {
@@ -511,10 +515,11 @@ export abstract class Transitions {
         first = false;
         const row: FailureRow = {
           key: ts.key, group: ts.group, message: error.message, name: error.name, stack: error.stack,
-          worker: error.worker, retriesUsed: error.retriesUsed, kind: error.kind, time: now,
+          worker: error.worker, ...(on ? { workerId: on.id } : {}), retriesUsed: error.retriesUsed, kind: error.kind, time: now,
         };
         this.journal.addFailure(row);
-        this.addLog(now, 'erred', `task ${ts.key} failed${error.worker ? ` on ${error.worker}` : ''}: ${error.name}: ${error.message}`);
+        const cause = `${error.name}: ${error.message}`;
+        this.addLog(now, 'erred', on ? logLine`task ${ts.key} failed on ${on}: ${cause}` : `task ${ts.key} failed${error.worker ? ` on ${error.worker}` : ''}: ${cause}`);
       }
     }
   }
@@ -543,8 +548,8 @@ export abstract class Transitions {
     if (this.journal.listened) this.emit({ kind: 'worker', row: workerRow(ws) });
   }
 
-  protected addLog(time: number, kind: LogEntry['kind'], text: string): void {
-    this.journal.addLog(time, kind, text);
+  protected addLog(time: number, kind: LogEntry['kind'], line: string | LogLine): void {
+    this.journal.addLog(time, kind, line);
   }
 
   protected emit(e: ClusterEvent): void {

@@ -5,6 +5,7 @@ import { WorkerRecord } from './records.js';
 import { stallFigures, type KindedNotice } from './memory-stall.js';
 import { Notices } from './notices.js';
 import { stalledText } from './loop-stall.js';
+import { logLine } from './log-line.js';
 
 /**
  * Worker registration and removal, and liveness: a worker joins (with the results it still holds
@@ -53,7 +54,7 @@ export abstract class WorkerEvents extends Notices {
     if (unknown.length) this.send({ worker: ws.id }, { op: 'free-keys', keys: unknown });
     const holdEnded = this.recovery.workerBack(ws.address);
     if (holdEnded) this.addLog(now, 'info', `every worker a reconnecting client named is back; assigning tasks again`);
-    this.addLog(now, 'worker-added', `worker ${ws.name} joined at ${ws.address} with ${ws.nthreads} thread(s)`);
+    this.addLog(now, 'worker-added', logLine`worker ${ws} joined at ${ws.address} with ${ws.nthreads} thread(s)`);
     this.emitWorker(ws);
     if (holdEnded) this.fillAll();
     this.fill(ws);
@@ -75,7 +76,7 @@ export abstract class WorkerEvents extends Notices {
     this.pool.remove(ws);
     this.goneWorkers.push(ws);
     if (this.goneWorkers.length > 100) this.goneWorkers.shift();
-    this.addLog(now, 'worker-removed', `worker ${ws.name} removed: ${reason}`);
+    this.addLog(now, 'worker-removed', logLine`worker ${ws} removed: ${reason}`);
     if (this.cutPeers.size) this.sayPeers(this.cutPeers.gone(id, ws.address), now);
     const running = ws.dropAll();
     for (const ts of running) {
@@ -88,9 +89,9 @@ export abstract class WorkerEvents extends Notices {
             `giving up after allowed-failures=${this.config.allowedFailures}. The task itself probably kills its worker ` +
             `(process.exit, out of memory, a native crash).`,
           name: 'KilledWorker', stack: '', key: ts.key, worker: ws.name, retriesUsed: ts.retriesUsed, kind: 'worker-died',
-        }, now);
+        }, now, ws);
       } else {
-        this.addLog(now, 'reschedule', `rescheduling ${ts.key} (was on ${ws.name})`);
+        this.addLog(now, 'reschedule', logLine`rescheduling ${ts.key} (was on ${ws})`);
       }
     }
     for (const ts of ws.has) {
@@ -174,7 +175,7 @@ export abstract class WorkerEvents extends Notices {
     }
     for (const [workerId, keys] of this.recovery.expireOrphans(now)) {
       this.send({ worker: workerId }, { op: 'free-keys', keys });
-      this.addLog(now, 'info', `freed ${keys.length} result(s) on ${this.workers.get(workerId)?.name ?? workerId} that no client claimed within ${this.config.orphanGraceMs} ms`);
+      this.addLog(now, 'info', logLine`freed ${keys.length} result(s) on ${this.workers.get(workerId) ?? workerId} that no client claimed within ${this.config.orphanGraceMs} ms`);
     }
     const missing = this.recovery.expireHold(now);
     if (missing.length) this.addLog(now, 'info', `assigning tasks again: ${missing.join(', ')} did not come back within ${this.config.holderWaitMs} ms`);

@@ -5,6 +5,7 @@ import { checkTransfer, type TransferReport } from './validate.js';
 import { isWanted } from './lineage.js';
 import { acceptsWork, type WorkerRecord } from './records.js';
 import { WorkerEvents } from './worker-events.js';
+import { logLine } from './log-line.js';
 
 /**
  * What a registered worker reports: a task finished or failed, a task it could not be sent, a
@@ -32,7 +33,7 @@ export abstract class WorkerReports extends WorkerEvents {
     // thread -1: the worker already held the result and ran nothing, so there is no run to time or draw.
     const ran = m.thread >= 0;
     if (ws.drop(ts) && ran) recordDuration(groupStats(this.groups, ts.group), m.stop - m.start);
-    if (ran && this.journal.listened) this.emit({ kind: 'task-done', key: ts.key, group: ts.group, worker: ws.name, thread: m.thread, start: m.start, stop: m.stop, nbytes: m.nbytes, ...(m.events !== undefined ? { events: m.events } : {}) });
+    if (ran && this.journal.listened) this.emit({ kind: 'task-done', key: ts.key, group: ts.group, worker: ws.name, workerId: ws.id, thread: m.thread, start: m.start, stop: m.stop, nbytes: m.nbytes, ...(m.events !== undefined ? { events: m.events } : {}) });
     if (ts.state === 'memory') {
       // Computed twice (a steal race or a recompute): keep the extra copy too.
       this.addHolder(ts, ws, m.nbytes);
@@ -70,7 +71,7 @@ export abstract class WorkerReports extends WorkerEvents {
       // The task killed its thread: the same rule as a dead worker process.
       ts.deaths++;
       if (ts.deaths < this.config.allowedFailures) {
-        this.addLog(now, 'reschedule', `task ${ts.key} killed a thread on ${ws.name} (${m.error.message}); rescheduling (${ts.deaths}/${this.config.allowedFailures})`);
+        this.addLog(now, 'reschedule', logLine`task ${ts.key} killed a thread on ${ws} (${m.error.message}); rescheduling (${ts.deaths}/${this.config.allowedFailures})`);
         this.compute(ts);
         this.fill(ws);
         return this.flush();
@@ -78,13 +79,13 @@ export abstract class WorkerReports extends WorkerEvents {
       this.fail(ts, {
         message: `task ${ts.key} killed ${ts.deaths} workers (the last: a thread of ${ws.name}: ${m.error.message}); giving up after allowed-failures=${this.config.allowedFailures}`,
         name: 'KilledWorker', stack: m.error.stack, key: ts.key, worker: ws.name, retriesUsed: ts.retriesUsed, kind,
-      }, now);
+      }, now, ws);
     } else if (kind === 'exception' && ts.retriesUsed < ts.retries) {
       ts.retriesUsed++;
-      this.addLog(now, 'retry', `task ${ts.key} raised ${m.error.name}: ${m.error.message} on ${ws.name}; retry ${ts.retriesUsed}/${ts.retries}`);
+      this.addLog(now, 'retry', logLine`task ${ts.key} raised ${m.error.name}: ${m.error.message} on ${ws}; retry ${ts.retriesUsed}/${ts.retries}`);
       this.compute(ts);
     } else {
-      this.fail(ts, { ...m.error, key: ts.key, worker: ws.name, retriesUsed: ts.retriesUsed, kind }, now);
+      this.fail(ts, { ...m.error, key: ts.key, worker: ws.name, retriesUsed: ts.retriesUsed, kind }, now, ws);
     }
     this.fill(ws);
     return this.flush();
@@ -101,7 +102,7 @@ export abstract class WorkerReports extends WorkerEvents {
     if (!ws || !ts || ts.state !== 'processing' || ts.processingOn !== ws) return this.flush();
     ws.drop(ts);
     ts.processingOn = null;
-    this.fail(ts, { message: `task ${key} cannot be sent to worker ${ws.name}: ${reason}`, name: 'DataTooLargeError', stack: '', key, worker: ws.name, retriesUsed: ts.retriesUsed, kind: 'too-large' }, now);
+    this.fail(ts, { message: `task ${key} cannot be sent to worker ${ws.name}: ${reason}`, name: 'DataTooLargeError', stack: '', key, worker: ws.name, retriesUsed: ts.retriesUsed, kind: 'too-large' }, now, ws);
     this.fill(ws);
     return this.flush();
   }
@@ -162,7 +163,7 @@ export abstract class WorkerReports extends WorkerEvents {
     if (bad) {
       if (!this.badTransferFrom.has(ws)) {
         this.badTransferFrom.add(ws);
-        this.addLog(now, 'info', `ignoring transfer reports from worker ${ws.name} that are malformed: ${bad}`);
+        this.addLog(now, 'info', logLine`ignoring transfer reports from worker ${ws} that are malformed: ${bad}`);
       }
       return this.flush();
     }

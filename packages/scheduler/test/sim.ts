@@ -84,11 +84,11 @@ export class Sim {
 
   private readonly pendingSteals: Array<{ worker: string; key: string }> = [];
 
-  /** A worker registers; `address` defaults to `ws://<id>`, `running` lists tasks it still runs from before. */
-  addWorker(id: string, nthreads = 1, keys?: Record<string, number>, opts: { address?: string; running?: string[] } = {}): Command[] {
+  /** A worker registers; `name` and `address` default to its id and `ws://<id>`, `running` lists tasks it still runs from before. */
+  addWorker(id: string, nthreads = 1, keys?: Record<string, number>, opts: { name?: string; address?: string; running?: string[] } = {}): Command[] {
     this.inbox.set(id, []);
     return this.apply(this.state.workerAdded({
-      id, name: id, address: opts.address ?? `ws://${id}`, nthreads, memoryLimit: 0, host: 'sim', pid: 1,
+      id, name: opts.name ?? id, address: opts.address ?? `ws://${id}`, nthreads, memoryLimit: 0, host: 'sim', pid: 1,
       ...(keys ? { keys } : {}), ...(opts.running ? { running: opts.running } : {}),
     }, this.now));
   }

@@ -78,7 +78,8 @@ t.test('a fetch between workers shows up as a transfer event and a dashboard tra
   const isTransferBar = (b: unknown[]) => b[5] === 1;
   await until(() => bars.some(isTransferBar), 'the live feed carries a transfer bar');
   const bar = bars.find(isTransferBar)!;
-  t.equal(bar[0], transfers()[0]!.to, 'on the receiving worker');
+  t.equal(bar[0], transfers()[0]!.toId, 'on the receiving worker (by id: workers may share a name)');
+  t.equal(bar[8], transfers()[0]!.fromId, 'from the sending worker, by id');
   t.equal(bar[1], -1, 'on its transfers row (thread -1)');
   t.ok((bar[3] as number) <= (bar[4] as number), 'start <= stop');
 });

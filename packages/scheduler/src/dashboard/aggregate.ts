@@ -15,6 +15,9 @@ import { outcomeAfter, progressState } from '../progress-state.js';
  * One bar of the task stream: `[worker, thread, group, start, stop, kind, key, bytes, from]`, kind
  * 0 = a task (bytes: its result's size; from: '') or 1 = a transfer to `worker` (thread -1;
  * group: the key or 'N keys'; key: the keys, bytes: their size, from: the sending worker).
+ * `worker` and `from` are worker ids (the page shows names, told apart where workers share one):
+ * rows by name merged two workers started with the same `--name`. A source without ids gives
+ * names; a sender the scheduler did not know, its address.
  */
 export type StreamBar = [string, number, string, number, number, 0 | 1, string, number, string];
 
@@ -238,13 +241,13 @@ export class Aggregator {
         this.tasksSince++;
         if (e.events !== undefined && Number.isFinite(e.events)) this.eventsSince += e.events;
         if (e.stop > this.newestStop) this.newestStop = e.stop;
-        this.newBars.push([e.worker, e.thread, e.group, e.start, e.stop, 0, e.key, e.nbytes ?? 0, '']);
+        this.newBars.push([e.workerId ?? e.worker, e.thread, e.group, e.start, e.stop, 0, e.key, e.nbytes ?? 0, '']);
         // A burst between pushes must not hold the scheduler's memory: thin it early.
         if (this.newBars.length >= this.limits.maxBarsPerPush * 4) this.thinNewBars();
         return;
       }
       case 'transfer':
-        this.newBars.push([e.to, -1, e.keys.length === 1 ? e.keys[0]! : `${e.keys.length} keys`, e.start, e.stop, 1, transferKeys(e.keys), e.bytes, e.from]);
+        this.newBars.push([e.toId ?? e.to, -1, e.keys.length === 1 ? e.keys[0]! : `${e.keys.length} keys`, e.start, e.stop, 1, transferKeys(e.keys), e.bytes, e.fromId ?? e.from]);
         if (this.newBars.length >= this.limits.maxBarsPerPush * 4) this.thinNewBars();
         return;
       case 'task-state': {

@@ -51,7 +51,10 @@ export interface FailureRow {
   message: string;
   name: string;
   stack: string;
+  /** the name of the worker it failed on ('' when none). */
   worker: string;
+  /** that worker's id, when it failed on one: its page (workers may share a name). */
+  workerId?: string;
   retriesUsed: number;
   kind: string;
   time: number;
@@ -77,11 +80,24 @@ export interface LogEntry {
     /** tasks wait and every worker is paused for memory (memory-stall.ts), or workers cannot reach each other (unreachable-peers.ts); `unstuck`: that ended. */
     | 'stuck' | 'unstuck';
   text: string;
+  /**
+   * The workers the text names, where it names them: the page shows each as a link to its own
+   * page, told apart from workers of the same name (see src/log-line.ts). Absent when it names none.
+   */
+  workers?: LogWorker[];
+}
+
+/** A worker named in a {@link LogEntry}'s text: its id, and its name at `text.slice(at, at + name.length)`. */
+export interface LogWorker {
+  id: string;
+  name: string;
+  at: number;
 }
 
 /** Incremental events, pushed as they happen; the dashboard aggregates before sending. */
 export type ClusterEvent =
-  | { kind: 'task-done'; key: string; group: string; worker: string; thread: number; start: number; stop: number; events?: number; nbytes?: number }
+  /** `worker`: the worker's name; `workerId`: its id (its task-stream rows: workers may share a name; sources without ids key by name). */
+  | { kind: 'task-done'; key: string; group: string; worker: string; workerId?: string; thread: number; start: number; stop: number; events?: number; nbytes?: number }
   /** `from`/`to`: the workers' names (the peer's address when unknown); `fromId`/`toId`: their ids, which tell apart workers named alike. */
   | { kind: 'transfer'; keys: string[]; from: string; to: string; fromId?: string; toId?: string; start: number; stop: number; bytes: number }
   | { kind: 'task-state'; group: string; from: GroupState | 'released' | 'forgotten'; to: GroupState | 'released' | 'forgotten'; outcome?: Outcome }

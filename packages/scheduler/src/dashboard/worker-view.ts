@@ -7,7 +7,10 @@ export interface TransferRow {
   time: number;
   /** 'in': this worker fetched from `peer`; 'out': `peer` fetched from this worker. */
   direction: 'in' | 'out';
-  /** the other worker's name (its address when unknown). */
+  /**
+   * the other worker's name (its address when unknown); in a {@link WorkerDetail}, with its id
+   * (`node (w3)`) when workers this page knows share that name, as the dashboard labels them.
+   */
   peer: string;
   /** the other worker's id, when known: its page (workers may share a name). */
   peerId?: string;
@@ -147,9 +150,19 @@ export class WorkerPages implements ServerView {
       tasksTotal: live?.processing.size ?? 0,
       stored: [...byGroup.values()].sort((a, b) => b[2] - a[2] || b[1] - a[1]),
       largest,
-      transfers: k ? k.transfers.slice().reverse() : [],
+      transfers: k ? this.peersLabelled(k.transfers).reverse() : [],
       log: k ? k.log.slice() : [],
     };
+  }
+
+  /** Transfer rows whose peer's name other workers seen share, named with the peer's id too (copies; the kept rows stay as they are). */
+  private peersLabelled(rows: TransferRow[]): TransferRow[] {
+    const count = new Map<string, number>();
+    for (const k of this.kept.values()) {
+      const name = k.row?.name ?? k.name;
+      count.set(name, (count.get(name) ?? 0) + 1);
+    }
+    return rows.map((x) => (x.peerId && (count.get(x.peer) ?? 0) > 1 ? { ...x, peer: `${x.peer} (${x.peerId})` } : x));
   }
 
   private entry(id: string, name: string): Kept {

@@ -1,0 +1,36 @@
+import type { LogWorker } from './dashboard/source.js';
+
+/** A worker as an event-log line names it (a WorkerRecord, or just its id and name). */
+export interface NamedWorker {
+  readonly id: string;
+  readonly name: string;
+}
+
+/** An event-log text and the workers it names (see {@link LogWorker}). */
+export interface LogLine {
+  text: string;
+  workers?: LogWorker[];
+}
+
+/**
+ * Tag for event-log texts that name workers: logLine`worker ${ws} removed: ${reason}`. A worker
+ * (any `{id, name}`) stands in the text as its name, and the line records its id and where that
+ * name stands, so the dashboard can link it to that worker's own page and tell it apart from
+ * workers of the same name (two hosts started with one `--name`, or a worker and its restart).
+ * Strings and numbers stand as themselves.
+ */
+export function logLine(parts: TemplateStringsArray, ...values: Array<NamedWorker | string | number>): LogLine {
+  let text = parts[0]!;
+  let workers: LogWorker[] | undefined;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (typeof v === 'object') {
+      (workers ??= []).push({ id: v.id, name: v.name, at: text.length });
+      text += v.name;
+    } else {
+      text += String(v);
+    }
+    text += parts[i + 1]!;
+  }
+  return workers ? { text, workers } : { text };
+}
