@@ -14,6 +14,11 @@ export interface ByteSource {
   /** Reads `[offset, offset+length)`; several ranges at once may be coalesced into fewer requests. */
   read(ranges: ReadonlyArray<readonly [number, number]>, opts?: ReadOptions): Promise<Uint8Array[]>;
   close(): Promise<void>;
+  /**
+   * Reads run beside this thread (libuv's pool) and cost one request per call, not per range, so
+   * a reader may split a read into parts and decode each while the next are read (tree.ts).
+   */
+  readonly readsBeside?: boolean;
 }
 
 export interface ReadOptions {
@@ -86,6 +91,9 @@ function checkRange(path: string, size: number, offset: number, length: number):
 
 /** A local file read with positional reads. */
 export class LocalSource implements ByteSource {
+  /** Only on the main thread: a worker thread reads with blocking preads (see read()). */
+  readonly readsBeside = isMainThread;
+
   private constructor(readonly path: string, readonly size: number, private readonly fh: FileHandle) {}
 
   static async open(path: string): Promise<LocalSource> {

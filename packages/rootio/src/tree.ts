@@ -9,7 +9,6 @@ import { ColumnMemory } from './column-memory.js';
 import type { Counts } from './counted-walk.js';
 import { ELEMENT_SIZE, type Column } from './types.js';
 import { entryRange } from './entry-range.js';
-import { LocalSource } from './source.js';
 import { ARRAYS_OPTIONS, checkNames, checkOptions, ITERATE_OPTIONS, checkReadValues, showArg } from './read-args.js';
 
 export interface RangeOptions {
@@ -182,12 +181,14 @@ export class TreeReader {
     const threads = this.file.decompressThreads > 1;
     const memory = count && total <= KEEP_MAX_BYTES ? takeReadMemory(total, threads) : null;
     this.basketReads += count;
-    // One batched read of every basket, except on 1 thread from a local file: there each branch's
-    // baskets are one read of its own, all started now in the order the branches are decoded, and
-    // a branch is decoded as soon as its bytes are in, while libuv's pool copies the next branches'
-    // from the page cache on the other core (the copy leaves this thread's path). Decompression
-    // threads need every payload when their job starts, and one HTTP request beats seven.
-    const perBranch = !threads && this.file.source instanceof LocalSource;
+    // One batched read of every basket, except on 1 thread from a local file on the main thread:
+    // there each branch's baskets are one read of its own, all started now in the order the
+    // branches are decoded, and a branch is decoded as soon as its bytes are in, while libuv's pool
+    // copies the next branches' from the page cache on the other core (the copy leaves this
+    // thread's path). Decompression threads need every payload when their job starts, one HTTP
+    // request beats seven, and a worker thread's reads block it (nothing to overlap; one batched
+    // read joins the baskets next to each other in the file, of any branch, into one pread).
+    const perBranch = !threads && this.file.source.readsBeside === true;
     const reads: Array<Promise<Map<BasketRef, Uint8Array>>> = [];
     /** Reads `refs` (into `into` when given); the bytes of each, by its ref. */
     const readRefs = async (refs: BasketRef[], into: Uint8Array | undefined) => {
