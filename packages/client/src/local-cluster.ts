@@ -86,14 +86,17 @@ let hooksInstalled = false;
 /**
  * Child processes must not outlive the script: killed on exit, and on the signals that end a
  * script without an `exit` event (`onProcessEnd`, which re-raises the signal after the clean-ups
- * when nobody else handles it, so the script still ends the way the signal asks).
+ * when nobody else handles it, so the script still ends the way the signal asks). A script with
+ * its own listener for the signal decides what it means: the processes are left to it (it may
+ * still compute with the cluster, e.g. to save partial results, then close it) and killed only
+ * at its `exit` (`onlyAtEnd`). They were killed at once, under the listener that meant to use them.
  */
 function installExitHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
   onProcessEnd(() => {
     for (const c of live) c.kill('SIGKILL');
-  });
+  }, { onlyAtEnd: true });
 }
 
 function binPath(pkg: string, bin: string): string {
