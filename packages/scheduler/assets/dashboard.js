@@ -13,7 +13,7 @@ import { MemoryPanel } from './memory.js';
 import { OccupancyPanel } from './occupancy.js';
 import { installWorkerPages, recordedFeed, showReport } from './replay.js';
 import { GraphPanel } from './graph.js';
-import { workerLabels } from './worker-labels.js';
+import { forgetGoneWorkers, workerLabels } from './worker-labels.js';
 
 const view = {
   scheduler: '',
@@ -106,6 +106,7 @@ function applyDelta(m) {
   for (const p of panels) if (m.views?.[p.name] !== undefined) p.applyDelta(m.views[p.name]);
   if (m.workers.length) {
     for (const w of m.workers) view.workers.set(w.id, w);
+    forgetGoneWorkers(view.workers);
     dirty.add('workers');
     relabel();
   }

@@ -63,3 +63,18 @@ export function logParts(entry, labels) {
   if (pos < entry.text.length || out.length === 0) out.push(entry.text.slice(pos));
   return out;
 }
+
+/** Most gone workers the page keeps, as the scheduler's feed does (AggregatorLimits.maxGoneWorkers). */
+export const MAX_GONE_KEPT = 100;
+
+/**
+ * Forgets the gone workers of a page's `Map` of rows (by id) beyond the `max` most recently seen.
+ * The feed only adds rows: on a cluster whose workers come and go, a page left open kept every
+ * one, and labelled live workers apart from long-gone ones of their name.
+ */
+export function forgetGoneWorkers(workers, max = MAX_GONE_KEPT) {
+  const gone = [...workers.values()].filter((w) => !w.alive);
+  if (gone.length <= max) return;
+  gone.sort((a, b) => a.lastSeen - b.lastSeen);
+  for (const w of gone.slice(0, gone.length - max)) workers.delete(w.id);
+}

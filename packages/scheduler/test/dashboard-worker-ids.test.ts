@@ -67,3 +67,27 @@ t.test('the aggregator: stream bars by worker id, so two workers named alike are
   t.equal(rows.size, 1, 'one worker left (n1 was removed)');
   t.same(a.state(sim.now).log.filter((e) => e.kind === 'worker-added').map((e) => e.workers?.[0]?.id), ['n1', 'n2'], 'log entries keep their ids through the feed');
 });
+
+t.test('the aggregator keeps the 100 most recently gone workers, as the scheduler\'s snapshot does', async (t) => {
+  // Workers that come and go (batch jobs, autoscaling): their rows were kept for the scheduler's
+  // life and sent to every page opened; 300 gone gave a state of 301 rows.
+  const row = (id: string, alive: boolean) => ({
+    id, name: 'job', address: `ws://h:${id.slice(1)}`, host: 'h', nthreads: 1, cpu: 0, rss: 0, memoryLimit: 0,
+    executing: 0, queued: 0, stored: 0, storedBytes: 0, lastSeen: Number(id.slice(1)), alive,
+  });
+  const a = new Aggregator({ time: 0, schedulerAddress: 'ws://s', workers: [row('w0', true)], groups: [], failures: [], topics: {}, log: [] });
+  for (let i = 1; i <= 300; i++) {
+    a.apply({ kind: 'worker', row: row(`w${i}`, true) });
+    a.apply({ kind: 'worker', row: row(`w${i}`, false) });
+  }
+  const ids = a.state(1).workers.map((w) => w.id);
+  t.equal(ids.length, 101, 'the live worker and 100 gone');
+  t.ok(ids.includes('w0'), 'the live one is kept');
+  t.same(ids.filter((id) => id !== 'w0').sort(), Array.from({ length: 100 }, (_, i) => `w${201 + i}`).sort(), 'the most recently gone');
+  t.equal(a.delta(2).workers.length, 100, 'the delta carries no forgotten worker');
+  // The live worker leaves last: it is the most recently gone, the longest gone is forgotten.
+  a.apply({ kind: 'worker', row: row('w0', false) });
+  const after = a.state(3).workers.map((w) => w.id);
+  t.equal(after.length, 100);
+  t.ok(after.includes('w0') && !after.includes('w201'));
+});

@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { logLine } from '../src/log-line.js';
-import { labelOf, logParts, streamRows, workerLabels } from '../assets/worker-labels.js';
+import { forgetGoneWorkers, labelOf, logParts, MAX_GONE_KEPT, streamRows, workerLabels } from '../assets/worker-labels.js';
 
 t.test('logLine: a worker stands as its name; its id and place are recorded', async (t) => {
   const w = { id: 'w7', name: 'gpu' };
@@ -46,4 +46,18 @@ t.test('the page: labels tell workers named alike apart; stream rows and log lin
   t.same(logParts({ time: 0, kind: 'info', text: 'plain' }, labels), ['plain']);
   t.same(logParts({ ...entry, workers: [{ id: 'w1', name: 'node', at: 3 }] }, labels), ['worker node removed: node lost'], 'a name not where it says: plain text');
   t.same(logParts({ time: 0, kind: 'info', text: 'node', workers: [{ id: 'w3', name: 'node', at: 0 }] }, labels), [{ id: 'w3', label: 'node (w3)' }]);
+});
+
+t.test('the page forgets gone workers beyond the 100 most recently seen', async (t) => {
+  const workers = new Map();
+  for (let i = 0; i < 250; i++) workers.set(`w${i}`, { id: `w${i}`, name: 'job', alive: i % 5 === 0, lastSeen: i });
+  forgetGoneWorkers(workers);
+  const gone = [...workers.values()].filter((w) => !w.alive).map((w) => w.lastSeen);
+  t.equal(gone.length, MAX_GONE_KEPT);
+  const expected = Array.from({ length: 250 }, (_, i) => i).filter((i) => i % 5 !== 0).slice(-100);
+  t.same(gone.sort((a, b) => a - b), expected, 'the most recently seen gone ones (of 200 gone, the last 100)');
+  t.equal([...workers.values()].filter((w) => w.alive).length, 50, 'every live one kept');
+  const few = new Map([['a', { id: 'a', name: 'a', alive: false, lastSeen: 0 }]]);
+  forgetGoneWorkers(few);
+  t.equal(few.size, 1, 'under the bound: nothing forgotten');
 });

@@ -117,6 +117,12 @@ export interface AggregatorLimits {
   maxLog: number;
   /** most groups remembered; beyond it the longest-idle groups holding no task are forgotten. */
   maxGroups: number;
+  /**
+   * most gone workers kept (the most recently gone), as the scheduler's own snapshot keeps them:
+   * a cluster whose workers come and go (batch jobs, autoscaling) grew the rows without bound,
+   * and every page opened later was sent them all.
+   */
+  maxGoneWorkers: number;
 }
 
 export const DEFAULT_LIMITS: AggregatorLimits = {
@@ -127,6 +133,7 @@ export const DEFAULT_LIMITS: AggregatorLimits = {
   maxFailures: 500,
   maxLog: 500,
   maxGroups: 200,
+  maxGoneWorkers: 100,
 };
 
 // Flags on a group row; symbol keys, so JSON never sends them.
@@ -177,6 +184,8 @@ export class Aggregator {
   private readonly limits: AggregatorLimits;
   private scheduler: string;
   private workers = new Map<string, WorkerRow>();
+  /** the ids of the gone workers kept, longest gone first */
+  private gone = new Set<string>();
   private groups = new Map<string, GroupRow>();
   private failures: Ring<FailureRow>;
   private topics = new Map<string, TopicValue>();
@@ -221,7 +230,7 @@ export class Aggregator {
     this.stream = new Ring(this.limits.maxStreamBars);
     this.scheduler = snapshot.schedulerAddress;
     this.lastDelta = snapshot.time;
-    for (const w of snapshot.workers) this.workers.set(w.id, { ...w });
+    for (const w of snapshot.workers) this.keepWorker({ ...w });
     for (const g of snapshot.groups) {
       const row = this.groupRow(g.group);
       for (const s of COUNTED) if (s in g.counts) this.count(row, s, g.counts[s as GroupState]);
@@ -262,7 +271,7 @@ export class Aggregator {
         return;
       }
       case 'worker':
-        this.workers.set(e.row.id, e.row);
+        this.keepWorker(e.row);
         this.dirtyWorkers.add(e.row.id);
         return;
       case 'failure':
@@ -281,6 +290,20 @@ export class Aggregator {
         this.newLog.push(e.entry);
         if (this.newLog.length > this.limits.maxLog) this.newLog.shift();
         return;
+    }
+  }
+
+  /** A worker's latest row; beyond {@link AggregatorLimits.maxGoneWorkers} gone ones, the longest gone is forgotten. */
+  private keepWorker(row: WorkerRow): void {
+    this.workers.set(row.id, row);
+    this.gone.delete(row.id);
+    if (row.alive) return;
+    this.gone.add(row.id);
+    while (this.gone.size > this.limits.maxGoneWorkers) {
+      const id = this.gone.values().next().value!;
+      this.gone.delete(id);
+      this.workers.delete(id);
+      this.dirtyWorkers.delete(id);
     }
   }
 
