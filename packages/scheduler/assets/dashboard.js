@@ -246,7 +246,7 @@ function renderHeader() {
   let status = '';
   if (total && active) status = `${Math.floor(((done + erred) / total) * 100)}% (${done + erred}/${total}) · `;
   else if (total) status = `${erred ? `✗ ${erred} erred` : '✓ done'} ${done}/${total} · `;
-  const stale = document.body.classList.contains('stale') ? 'disconnected · ' : '';
+  const stale = document.body.classList.contains('stale') ? (silentSince ? 'no updates · ' : 'disconnected · ') : '';
   const title = `${stale}${status}Gluon scheduler ${host}`;
   // A performance report keeps the title it was given (replay.js).
   if (!recording && document.title !== title) document.title = title;
@@ -254,6 +254,34 @@ function renderHeader() {
 
 const conn = document.getElementById('conn');
 let backoff = 250;
+/**
+ * The feed sends every 250 ms even when nothing changes, so an open feed this long without a
+ * message means the scheduler is not answering (its process stopped or overloaded, or the link
+ * cut): the page said "live" over a 15 s SIGSTOP of the scheduler (found by the freeze trial).
+ */
+const SILENT_MS = 5000;
+/** When the open feed's last message arrived (this clock), and since when it has been silent (0: it is not). */
+let lastArrival = 0;
+let silentSince = 0;
+let liveSocket = null;
+
+function showLive() {
+  conn.textContent = 'live';
+  conn.className = 'conn up';
+  conn.title = 'Connected to the scheduler\'s live feed';
+}
+
+/** Checked once a second: an open feed silent for SILENT_MS is said, with its figures greyed out. */
+function checkSilence(now) {
+  if (!liveSocket || liveSocket.readyState !== WebSocket.OPEN || !lastArrival || now - lastArrival < SILENT_MS) return;
+  if (!silentSince) silentSince = lastArrival;
+  document.body.classList.add('stale');
+  const asOf = view.lastMessage ? `figures as of ${fmtTime(view.lastMessage)}` : 'no figures yet';
+  conn.textContent = `no update for ${Math.round((now - lastArrival) / 1000)} s · ${asOf} · waiting…`;
+  conn.className = 'conn down';
+  conn.title = 'The live feed is open but nothing has arrived: the scheduler is not answering (its process stopped or overloaded, or the network between here and it cut). Figures are as of the time given.';
+  renderHeader();
+}
 /** Why the feed cannot open, when the dashboard knows (a reverse proxy's configuration), else ''. */
 let feedProblem = '';
 /** The dashboard's words for those reasons (`Gluon-Feed-Problem` on api/state), as the badge says them. */
@@ -283,16 +311,27 @@ function connect() {
   url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const ws = new WebSocket(url);
   let opened = false;
+  liveSocket = ws;
   ws.onopen = () => {
     opened = true;
     backoff = 250;
     feedProblem = '';
-    conn.textContent = 'live';
-    conn.className = 'conn up';
-    conn.title = 'Connected to the scheduler\'s live feed';
+    lastArrival = Date.now();
+    showLive();
   };
-  ws.onmessage = (ev) => receive(JSON.parse(ev.data));
+  ws.onmessage = (ev) => {
+    lastArrival = Date.now();
+    if (silentSince) {
+      // The scheduler answers again: the feed was never closed, so no full state comes to clear it.
+      silentSince = 0;
+      document.body.classList.remove('stale');
+      showLive();
+    }
+    receive(JSON.parse(ev.data));
+  };
   ws.onclose = () => {
+    silentSince = 0;
+    liveSocket = null;
     // Refused before opening: if the session is no longer valid (the scheduler restarted with
     // another token), reloading shows the login form instead of retrying forever.
     if (!opened) {
@@ -317,6 +356,7 @@ function connect() {
 setInterval(() => {
   dirty.add('clock');
   scheduleRender();
+  checkSilence(Date.now());
 }, 1000);
 function redrawAll() {
   stream.resize();

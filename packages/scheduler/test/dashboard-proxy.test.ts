@@ -108,7 +108,8 @@ t.test('a proxy that forwards its own Host, without --allowed-host: assets load,
 const skip = chromiumSkip();
 
 t.test('the page behind each proxy says what to configure; through a proxy configured right it is live', { skip }, async (t) => {
-  const d = await startDashboard(new MemorySource(), { host: '127.0.0.1', port: 0, prefix: '/gluon', log: () => {}, feed: { intervalMs: LONG } });
+  // The feed's own pace (250 ms): a page whose open feed is silent 5 s says so, not 'live'.
+  const d = await startDashboard(new MemorySource(), { host: '127.0.0.1', port: 0, prefix: '/gluon', log: () => {} });
   t.teardown(() => d.close());
   const browser = await launch(t);
   const page = browser.pages()[0] ?? (await browser.newPage());
@@ -134,4 +135,29 @@ t.test('the page behind each proxy says what to configure; through a proxy confi
   await page.goto(`${right.origin}/gluon/`);
   await page.waitForSelector('#conn.up', { timeout: 60_000 });
   t.equal(await page.textContent('#conn'), 'live', 'a proxy that passes upgrades and the Host: live');
+});
+
+t.test('an open feed that goes silent (the scheduler stopped, the link frozen) is said after 5 s, and live again when it answers', { skip }, async (t) => {
+  const d = await startDashboard(new MemorySource(), { host: '127.0.0.1', port: 0, log: () => {}, feed: { intervalMs: 250 } });
+  t.teardown(() => d.close());
+  const proxy = await startPlainProxy(new URL(d.url).origin, { upgrade: 'pass', host: 'keep' });
+  t.teardown(() => proxy.close());
+  const browser = await launch(t);
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  await page.goto(`${proxy.origin}/`);
+  await page.waitForSelector('#conn.up', { timeout: 60_000 });
+  // The first state drawn (the header filled), so the badge has figures to date.
+  await page.waitForFunction(() => (document.getElementById('totals')?.textContent ?? '') !== '', null, { timeout: 60_000 });
+  // Found by the freeze trial: over a 15 s SIGSTOP of the scheduler the page said "live".
+  proxy.freeze();
+  await page.waitForSelector('#conn.down', { timeout: 60_000 });
+  const said = await page.textContent('#conn');
+  // ('no figures yet' if the freeze came before the first state was drawn: also what the page should say.)
+  t.match(said, /^no update for \d+ s · (figures as of \d\d:\d\d:\d\d|no figures yet) · waiting…$/, `the badge: ${said}`);
+  t.ok(await page.evaluate(() => document.body.classList.contains('stale')), 'the figures are greyed out');
+  t.match(await page.title(), /^no updates · /, 'and the tab title says it');
+  proxy.thaw();
+  await page.waitForSelector('#conn.up', { timeout: 60_000 });
+  t.equal(await page.textContent('#conn'), 'live', 'the same feed answers again: live');
+  t.notOk(await page.evaluate(() => document.body.classList.contains('stale')));
 });
