@@ -368,8 +368,15 @@ function tlsFlags(tls: TlsFiles): string[] {
   return a;
 }
 
+/**
+ * Starts one of the cluster's processes in a process group of its own (`detached`), so a
+ * terminal's Ctrl-C, which goes to the foreground group, reaches the script alone: the script (or
+ * `onProcessEnd` for it) decides what becomes of its cluster. Its IPC channel, never used for
+ * messages, closes when the script ends however it ends (kill -9 too), and the CLIs stop on that
+ * (`stopWithSupervisor`): out of the script's group, nothing else would take them down with it.
+ */
 function launch(name: string, nodeArgs: string[], env: NodeJS.ProcessEnv, cwd: string | undefined, verbose?: boolean): Proc {
-  const child = spawn(process.execPath, nodeArgs, { env, cwd: cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, nodeArgs, { env, cwd: cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
   live.add(child);
   child.on('exit', () => live.delete(child));
   child.on('error', () => {}); // reported through the exit/timeout path with the stderr tail

@@ -14,9 +14,13 @@ import { until } from '../../../test/helpers/until.js';
 const script = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'sigint-script.mjs');
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 
-/** Runs the script, sends SIGINT to it (to it alone, not its process group) once its cluster is up. */
-async function interrupt(args: string[]): Promise<{ status: number | string; out: string; pids: number[] }> {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs the script in a process group of its own, as a shell runs a foreground job, and sends it
+ * `signal` once its cluster is up: to it alone (`kill -INT PID`, a supervisor), or to its whole
+ * group, as a terminal's Ctrl-C does.
+ */
+async function interrupt(args: string[], to: 'script' | 'group' = 'script', signal: NodeJS.Signals = 'SIGINT'): Promise<{ status: number | string; out: string; pids: number[] }> {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
@@ -24,7 +28,7 @@ async function interrupt(args: string[]): Promise<{ status: number | string; out
   const exited = new Promise<number | string>((r) => child.on('exit', (code, sig) => r(code ?? sig ?? -1)));
   await until(() => /^ready /m.test(out) || child.exitCode !== null, 'the cluster started', 120_000);
   const pids = JSON.parse(/^ready (.*)$/m.exec(out)?.[1] ?? '[]') as number[];
-  process.kill(child.pid!, 'SIGINT');
+  process.kill(to === 'group' ? -child.pid! : child.pid!, signal);
   const status = await exited;
   return { status, out, pids };
 }
@@ -38,10 +42,29 @@ t.test('a script with its own SIGINT listener still has its cluster in the liste
   await until(() => !r.pids.some(alive), 'the cluster\'s processes gone after close()');
 });
 
-t.test('a script without one ends by the SIGINT, its cluster\'s processes killed', async (t) => {
-  const r = await interrupt([]);
+t.test('Ctrl-C at a terminal (SIGINT to the script\'s process group) is the script\'s alone to handle', async (t) => {
+  // The cluster's processes were in the script's group: the Ctrl-C stopped them too.
+  const r = await interrupt(['handle'], 'group');
+  t.match(r.out, /^after SIGINT: 42$/m, `a task ran on the cluster after the Ctrl-C:\n${r.out}`);
+  t.equal(r.status, 0, r.out);
+  await until(() => !r.pids.some(alive), 'the cluster\'s processes gone after close()');
+  t.pass('every process of the cluster is gone');
+});
+
+t.test('a script killed with -9 (no clean-up runs) does not leave its cluster\'s processes behind', async (t) => {
+  const r = await interrupt([], 'script', 'SIGKILL');
+  t.equal(r.status, 'SIGKILL', r.out);
   t.equal(r.pids.length, 2, r.out);
-  t.equal(r.status, 'SIGINT', `ended by the signal it got:\n${r.out}`);
-  await until(() => !r.pids.some(alive), 'the cluster\'s processes gone with it');
+  await until(() => !r.pids.some(alive), 'the cluster\'s processes gone after the script', 120_000);
+  t.pass('every process of the cluster stopped once the script was gone');
+});
+
+t.test('a script without one ends by the SIGINT, its cluster\'s processes killed', async (t) => {
+  for (const to of ['script', 'group'] as const) {
+    const r = await interrupt([], to);
+    t.equal(r.pids.length, 2, r.out);
+    t.equal(r.status, 'SIGINT', `SIGINT to the ${to}: ended by the signal it got:\n${r.out}`);
+    await until(() => !r.pids.some(alive), 'the cluster\'s processes gone with it');
+  }
   t.pass('every process of the cluster is gone');
 });
