@@ -140,6 +140,19 @@ t.test('path prefix: the page, the JSON and the feed live under it', async (t) =
   t.equal(normalizePrefix('x/'), '/x');
 });
 
+t.test('the login form takes a pasted token with the whitespace around it, as the CLIs take a token file or GLUON_TOKEN', async (t) => {
+  // A paste of `cat ~/.gluon/cluster-token` brings its newline: it was "Wrong token.".
+  const token = 's3cret-token';
+  const d = await start(t, new MemorySource(), { token });
+  const post = (given: string) => get(`${d.url}login`, { method: 'POST', body: `token=${encodeURIComponent(given)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const ok = await post(` ${token}\n`);
+  t.equal(ok.status, 303, 'logged in');
+  t.match(ok.headers.get('set-cookie') ?? '', /^gluon_dashboard=[\w-]+;/);
+  const inside = await post(`s3cret -token`);
+  t.equal(inside.status, 200, 'whitespace inside is still a wrong token');
+  t.match(await inside.text(), /Wrong token/);
+});
+
 t.test('token: a login form once, then an HttpOnly SameSite cookie; constant-time checks', async (t) => {
   const token = 's3cret-token';
   const d = await start(t, new MemorySource(), { token });

@@ -223,7 +223,9 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
       res.setHeader('Connection', 'close');
       return send(res, 413, 'text/plain; charset=utf-8', `login form too large (limit ${LOGIN_BODY_LIMIT} bytes)\n`);
     }
-    const given = new URLSearchParams(body).get('token') ?? '';
+    // Without surrounding whitespace, as the CLIs take a token (a paste of `cat token` brings its
+    // newline along): a token holds none (protocol's resolveToken), so nothing wrong gets in.
+    const given = (new URLSearchParams(body).get('token') ?? '').trim();
     if (!auth.required) {
       res.writeHead(303, { Location: './' }).end();
       return;
