@@ -20,7 +20,10 @@ const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catc
  * group, as a terminal's Ctrl-C does.
  */
 async function interrupt(args: string[], to: 'script' | 'group' = 'script', signal: NodeJS.Signals = 'SIGINT'): Promise<{ status: number | string; out: string; pids: number[] }> {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // As `node script.mjs` at a shell runs it: not under npm (whose npm_command makes the CLIs watch
+  // for their parent's end by themselves, which would hide what LocalCluster does).
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_')));
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
