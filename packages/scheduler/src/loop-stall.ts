@@ -12,5 +12,5 @@ export function stalledText(stalledMs: number, heartbeatTtlMs: number): string {
   if (stalledMs < heartbeatTtlMs) return `${head}; not counted against its workers' heartbeats`;
   return `${head}, longer than the heartbeat TTL (--heartbeat-ttl, ${seconds(heartbeatTtlMs)}): its workers and clients, `
     + 'which drop a scheduler they hear nothing from for as long, dropped their connections and reconnect, '
-    + 'registering again with the results they hold; work they were doing may be done again';
+    + 'registering again with the results they hold; tasks are assigned again once those that dropped it are back';
 }

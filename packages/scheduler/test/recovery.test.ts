@@ -210,3 +210,73 @@ t.test('an expired worker: the workers running tasks that need its results are t
   const other = on('sum-1') === 'w1' ? 'w2' : 'w1';
   t.same(ops(again.state.workerRemoved(other, 'connection closed (1006)', 10), 'peer-gone'), [], 'its listener is gone with it, or it still serves its peers');
 });
+
+t.test('after a stall of its own longer than the TTL, workers that dropped the scheduler are awaited: nothing they hold is computed again, no death counted', async (t) => {
+  // Found by the freeze trial: SIGSTOP of the scheduler for 20 s (TTL 5 s); both workers dropped
+  // it and registered again 3 ms apart at SIGCONT, and the results of the later one were given
+  // to the earlier to compute again (2 of 24 tasks), then called off when their holder was back.
+  const sim = new Sim({ heartbeatTtlMs: 1000 });
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.addWorker('w2');
+  sim.submit('c', [task('a-1'), task('a-2'), task('sum-1', ['a-1', 'a-2'])], ['sum-1']);
+  sim.finish('w2', 'a-2', { nbytes: 8 });
+  t.same(computed(sim.log), { w1: ['a-1'], w2: ['a-2'] }, 'w2 holds a-2, w1 runs a-1');
+  sim.tick(200);
+  sim.tick(400);
+  sim.tick(5400); // the scheduler was stopped 5 s
+  // Both workers dropped it (4009) meanwhile; their closes are read now, one by one.
+  sim.now = 5401;
+  sim.removeWorker('w1', 'connection closed (4009: nothing heard from this side for 1000 ms)');
+  sim.removeWorker('w2', 'connection closed (4009: nothing heard from this side for 1000 ms)');
+  t.equal(sim.state.tasks.get('a-1')!.deaths, 0, 'workers that dropped a stalled scheduler did not die: no death counted (it was 2: w1, then w2 it was moved to)');
+  t.same(computed(sim.log), { w1: ['a-1'], w2: ['a-2'] }, 'nothing moved to w2 while it too is expected back');
+  // They register again, w1 first, with a free thread.
+  sim.now = 5404;
+  sim.addWorker('w1b', 2, {}, { address: 'ws://w1', running: ['a-1'] });
+  t.notOk(computed(sim.log).w1b?.includes('a-2'), 'w1 is back first: a-2 is not given to it while w2, its holder, is awaited');
+  sim.now = 5407;
+  sim.addWorker('w2b', 1, { 'a-2': 8 }, { address: 'ws://w2' });
+  t.notOk(sim.state.recovery.holding, 'both back: the hold ends');
+  t.same(sim.state.tasks.get('a-2')!.holders.map((w) => w.id), ['w2b'], 'a-2 is taken back from w2');
+  sim.finish('w1b', 'a-1', { nbytes: 8 });
+  sim.drain();
+  t.equal(sim.state.tasks.get('sum-1')!.state, 'memory');
+  const runs = computed(sim.log);
+  t.same(Object.values(runs).flat().filter((k) => k === 'a-2'), ['a-2'], `a-2 computed once, by w2: ${JSON.stringify(runs)}`);
+});
+
+t.test('a worker that dropped the stalled scheduler and does not come back is awaited only holderWaitMs; later losses are deaths again', async (t) => {
+  const sim = new Sim({ heartbeatTtlMs: 1000, holderWaitMs: 500 });
+  sim.addClient('c');
+  sim.addWorker('w1', 2);
+  sim.addWorker('w2');
+  sim.submit('c', [task('a-1'), task('a-2'), task('sum-1', ['a-1', 'a-2'])], ['sum-1']);
+  const held = computed(sim.log).w2![0]!;
+  sim.finish('w2', held, { nbytes: 8 });
+  sim.tick(200);
+  sim.tick(400);
+  sim.tick(5400);
+  sim.now = 5401;
+  sim.removeWorker('w2', 'connection closed (4009: nothing heard from this side for 1000 ms)');
+  t.ok(sim.state.recovery.holding, 'w2 is awaited');
+  sim.apply(sim.state.heartbeat('w1', metrics(5600), 5600));
+  sim.tick(5700);
+  t.equal(computed(sim.log).w1!.filter((k) => k === held).length, 0, 'not recomputed while awaited');
+  sim.apply(sim.state.heartbeat('w1', metrics(5950), 5950));
+  sim.tick(6000);
+  t.equal(computed(sim.log).w1!.filter((k) => k === held).length, 1, 'after holderWaitMs it is computed again on w1');
+  t.match(sim.state.log.map((l) => l.text).join('\n'), /ws:\/\/w2 did not come back within 500 ms/);
+  // A loss a TTL after the stall is a death again, and nothing is awaited.
+  const sim2 = new Sim({ heartbeatTtlMs: 1000 });
+  sim2.addClient('c');
+  sim2.addWorker('w1');
+  sim2.submit('c', [task('b-1')], ['b-1']);
+  sim2.tick(200);
+  sim2.tick(400);
+  sim2.tick(5400);
+  sim2.now = 6500;
+  sim2.removeWorker('w1', 'connection closed (1006)');
+  t.equal(sim2.state.tasks.get('b-1')!.deaths, 1, 'a TTL after the stall, a lost connection counts as a death');
+  t.notOk(sim2.state.recovery.holding);
+});
