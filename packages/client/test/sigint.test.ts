@@ -55,7 +55,9 @@ t.test('Ctrl-C at a terminal (SIGINT to the script\'s process group) is the scri
 });
 
 t.test('a script killed with -9 (no clean-up runs) does not leave its cluster\'s processes behind', async (t) => {
-  const r = await interrupt([], 'script', 'SIGKILL');
+  // Without a client of the script's connected: one that is, lost, made the scheduler's end
+  // cascade; without, the scheduler and the worker lived on, orphaned, before the IPC channel.
+  const r = await interrupt(['bare'], 'script', 'SIGKILL');
   t.equal(r.status, 'SIGKILL', r.out);
   t.equal(r.pids.length, 2, r.out);
   await until(() => !r.pids.some(alive), 'the cluster\'s processes gone after the script', 120_000);
