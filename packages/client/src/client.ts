@@ -166,6 +166,14 @@ export class Client implements FutureHost {
   private linkDown = false;
   /** Times this client reconnected to its scheduler. */
   reconnects = 0;
+  /**
+   * Data addresses of the workers the scheduler told of (its welcome's `workers`, then
+   * `worker-joined`/`worker-left`). After a reconnect they are all named to the scheduler, which
+   * waits for those not back yet (a restarted one knows none): a worker may hold results this
+   * client never heard of, and without the wait they would be run again on another worker.
+   * Kept across reconnects; a scheduler says `worker-left` for those it will not wait for.
+   */
+  private readonly knownWorkers = new Set<string>();
   /** The scheduler's warnings in force, by kind and `about` (see {@link warnings}). */
   private readonly activeWarnings = new Map<string, ClusterWarning>();
   private readonly warningListeners = new Set<(w: ClusterWarning & { active: boolean }) => void>();
@@ -246,6 +254,7 @@ export class Client implements FutureHost {
     this.conn = conn;
     this.linkDown = false;
     this.clientId = String(welcome.clientId ?? '');
+    if (Array.isArray(welcome.workers)) for (const a of welcome.workers as string[]) this.knownWorkers.add(a);
     conn.on('message', (m: Message) => this.onMessage(m));
     conn.on('oversize', (m: Message, bytes: number, limit: number, whose: string) => this.unsent(m, bytes, limit, whose));
     conn.on('close', (code: number, reason: string) => {
@@ -1146,6 +1155,14 @@ export class Client implements FutureHost {
 
   private onMessage(m: Message): void {
     if (m.op === 'warning') return this.warned(m);
+    if (m.op === 'worker-joined') {
+      this.knownWorkers.add(m.address as string);
+      return;
+    }
+    if (m.op === 'worker-left') {
+      this.knownWorkers.delete(m.address as string);
+      return;
+    }
     const state = typeof m.key === 'string' ? this.keys.get(m.key) : undefined;
     if (!state) return;
     switch (m.op) {
@@ -1235,9 +1252,11 @@ export class Client implements FutureHost {
           conn.close(1000, 'client closing');
           return;
         }
+        // The workers known before this connection: the new welcome adds those it has.
+        const knew = [...this.knownWorkers];
         this.attach(conn, welcome);
         this.reconnects++;
-        this.resend();
+        this.resend(knew);
         process.stderr.write(`gluon client: reconnected to ${this.url} after ${formatMs(Date.now() - since)}; re-sent ${this.keys.size} held key(s)\n`);
         return;
       } catch (err) {
@@ -1262,10 +1281,11 @@ export class Client implements FutureHost {
 
   /**
    * After a reconnect: one graph with the lineage of every held key that has not failed, those
-   * keys as wants, and where finished results were last seen (so the scheduler waits for those
-   * workers instead of recomputing). What was queued meanwhile is part of it.
+   * keys as wants, where finished results were last seen, and every worker known before the
+   * reconnect (`knew`): the scheduler waits for those of them not registered with it, bounded,
+   * instead of recomputing what they hold. What was queued meanwhile is part of it.
    */
-  private resend(): void {
+  private resend(knew: string[]): void {
     this.pendingTasks = [];
     this.pendingWants = [];
     this.pendingKeys.clear();
@@ -1281,7 +1301,8 @@ export class Client implements FutureHost {
       if (s.status === 'finished' && s.workers.length) held[key] = [...s.workers];
     }
     // Nodes that graphs still being built made and will name again are sent too (nobody holds them yet).
-    this.outbox.replaceGraph(this.lineage.graphOf([...roots, ...this.outbox.openKeys()]), roots, Object.keys(held).length ? held : undefined);
+    const holders = { ...(Object.keys(held).length ? { held } : {}), ...(knew.length ? { workers: knew } : {}) };
+    this.outbox.replaceGraph(this.lineage.graphOf([...roots, ...this.outbox.openKeys()]), roots, holders.held || holders.workers ? holders : undefined);
     this.outbox.kick();
   }
 

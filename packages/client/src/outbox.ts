@@ -8,8 +8,17 @@ export const DEFAULT_GRAPH_SLICE = 49_152;
 /** A slice also ends once it has taken this long, so a slow encoder cannot hold the loop. */
 const SLICE_MS = 50;
 
+/**
+ * What a reconnecting client asks a restarted scheduler to wait for before it gives out tasks
+ * (update-graph's `held` and `workers`): where it saw finished results, and every worker it knew.
+ */
+export interface Holders {
+  held?: Record<string, string[]>;
+  workers?: string[];
+}
+
 /** One update-graph frame waiting to leave, or a message that must keep its place behind the frames. */
-type Item = { tasks: TaskSpec[]; wants: string[]; held?: Record<string, string[]> } | { msg: Message } | { job: LazyGraph };
+type Item = { tasks: TaskSpec[]; wants: string[]; holders?: Holders } | { msg: Message } | { job: LazyGraph };
 
 /**
  * What a client has to tell the scheduler, in order, sent in bounded slices. A graph of a
@@ -58,10 +67,10 @@ export class GraphOutbox {
    * before dependents). Each want travels with the frame that defines its key, so a frame's
    * tasks are wanted when they arrive; wants for keys defined earlier go with the first frame.
    */
-  pushGraph(tasks: TaskSpec[], wants: string[], held?: Record<string, string[]>): void {
+  pushGraph(tasks: TaskSpec[], wants: string[], holders?: Holders): void {
     const size = Math.min(GRAPH_FRAME, this.sliceTasks);
     if (tasks.length <= size) {
-      this.push({ tasks, wants, ...(held ? { held } : {}) });
+      this.push({ tasks, wants, ...(holders ? { holders } : {}) });
       return;
     }
     const frames = Math.ceil(tasks.length / size);
@@ -82,7 +91,7 @@ export class GraphOutbox {
       wantsBy[frameOf.get(k) ?? 0]!.push(k);
     }
     for (let f = 0; f < frames; f++) {
-      this.push({ tasks: tasks.slice(f * size, (f + 1) * size), wants: wantsBy[f]!, ...(held && f === 0 ? { held } : {}) });
+      this.push({ tasks: tasks.slice(f * size, (f + 1) * size), wants: wantsBy[f]!, ...(holders && f === 0 ? { holders } : {}) });
     }
   }
 
@@ -142,7 +151,7 @@ export class GraphOutbox {
    * queued messages follow, in their order. Queued releases are dropped: the new registration
    * never held those keys.
    */
-  replaceGraph(tasks: TaskSpec[], wants: string[], held?: Record<string, string[]>): void {
+  replaceGraph(tasks: TaskSpec[], wants: string[], holders?: Holders): void {
     const kept: Item[] = [];
     for (let i = this.head; i < this.items.length; i++) {
       const it = this.items[i]!;
@@ -152,7 +161,7 @@ export class GraphOutbox {
       } else if ('msg' in it && it.msg.op !== 'release-keys') kept.push(it);
     }
     this.clear();
-    this.pushGraph(tasks, wants, held);
+    this.pushGraph(tasks, wants, holders);
     for (const it of kept) this.push(it);
   }
 
@@ -264,8 +273,9 @@ export class GraphOutbox {
       return;
     }
     this.queuedTasks -= it.tasks.length;
-    if (it.tasks.length === 0 && it.wants.length === 0 && !it.held) return;
-    conn.send({ op: 'update-graph', tasks: it.tasks, wants: it.wants, ...(it.held ? { held: it.held } : {}) });
+    const h = it.holders;
+    if (it.tasks.length === 0 && it.wants.length === 0 && !h) return;
+    conn.send({ op: 'update-graph', tasks: it.tasks, wants: it.wants, ...(h?.held ? { held: h.held } : {}), ...(h?.workers ? { workers: h.workers } : {}) });
   }
 
   /** Empties the queue; a pump of the old one stops at its next step. */

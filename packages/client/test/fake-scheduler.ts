@@ -6,10 +6,15 @@
 import type { Test } from 'tap';
 import { listen, type Connection, type Message } from '@gluon/protocol';
 
-export async function fakeScheduler(t: Test, onMessage: (conn: Connection, m: Message) => void) {
+export async function fakeScheduler(
+  t: Test, onMessage: (conn: Connection, m: Message) => void,
+  /** More fields for the welcome of the nth connection (from 1). */
+  welcome: (n: number) => Record<string, unknown> = () => ({}),
+) {
+  let n = 0;
   const server = await listen({
     host: '127.0.0.1', port: 0, self: 'test scheduler', roles: ['client'],
-    welcome: () => ({ clientId: 'c1', heartbeatTtlMs: 600_000 }),
+    welcome: () => ({ clientId: `c${++n}`, heartbeatTtlMs: 600_000, ...welcome(n) }),
     onConnection(conn: Connection) {
       conn.on('message', (m: Message) => {
         if (m.op === 'who-has') conn.reply(m, { op: 'who-has-reply', whoHas: {} });

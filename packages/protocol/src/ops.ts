@@ -106,7 +106,11 @@ export const CLIENT_TO_SCHEDULER = {
   from: 'a client',
   to: 'scheduler',
   ops: {
-    'update-graph': obj({ op, tasks: arrayOf(TASK_SPEC), wants: keys, held: opt(recordOf(addresses)) }),
+    /**
+     * `held` and `workers` only after a reconnect (protocol 7 for `workers`): where the client saw
+     * finished results (key → worker addresses), and every worker the scheduler had told it of.
+     */
+    'update-graph': obj({ op, tasks: arrayOf(TASK_SPEC), wants: keys, held: opt(recordOf(addresses)), workers: opt(addresses) }),
     'release-keys': obj({ op, keys }),
     /** The client fetched these held keys' values and keeps them (see docs/internals.md). */
     received: obj({ op, keys }),
@@ -158,6 +162,13 @@ export const SCHEDULER_TO_CLIENT = {
      * kind in force at once (an unreachable-peer's pair); the end of one names the same `about`.
      */
     warning: obj({ op, kind: str({ nonEmpty: true }), active: bool, text: str(), about: opt(str()) }),
+    /**
+     * A worker registered or left (protocol 7), by its data address; with the welcome's
+     * `workers`, the client knows every worker the scheduler has, and names them all when it
+     * re-sends its graph to a restarted scheduler (see update-graph's `workers`).
+     */
+    'worker-joined': obj({ op, address: str({ nonEmpty: true }) }),
+    'worker-left': obj({ op, address: str({ nonEmpty: true }) }),
   },
 } as const satisfies Direction;
 
@@ -214,7 +225,8 @@ const ttl = opt(num({ min: 1 }));
 
 /** The welcome each role receives. */
 export const WELCOME = {
-  client: obj({ ...welcomeFields, clientId: str({ nonEmpty: true }), heartbeatTtlMs: ttl, dashboard: opt(str()) }),
+  /** `workers` (protocol 7): the data addresses of the workers registered at the time; absent, none. */
+  client: obj({ ...welcomeFields, clientId: str({ nonEmpty: true }), heartbeatTtlMs: ttl, dashboard: opt(str()), workers: opt(addresses) }),
   worker: obj({ ...welcomeFields, workerId: str({ nonEmpty: true }), heartbeatIntervalMs: num({ min: 1 }), heartbeatTtlMs: ttl }),
   peer: obj(welcomeFields),
   dashboard: obj(welcomeFields),

@@ -5,9 +5,13 @@ import { readFileSync } from 'node:fs';
  * refuse each other at the handshake instead of misreading each other later. 5: a compute-task's
  * `deps` is an array of `{key, holders, value?}`, no longer objects keyed by task key (`deps`,
  * `values`). 6: the scheduler may send a client `warning` (a cluster condition, such as every
- * worker paused for memory while tasks wait), which a client of protocol 5 would refuse.
+ * worker paused for memory while tasks wait), which a client of protocol 5 would refuse. 7: the
+ * scheduler tells clients the workers it has (the client welcome's `workers`, then
+ * `worker-joined` / `worker-left`), and a reconnecting client's `update-graph` names them back
+ * (`workers`), so a restarted scheduler waits for every worker the client knew of, not only those
+ * it had seen results on; a protocol-6 peer would refuse the new op and fields.
  */
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 
 /** This package's version, sent in every hello so that mismatched installs are named. */
 export const PACKAGE_VERSION: string = (

@@ -3,6 +3,7 @@ import type { Command } from './outbox.js';
 import { downstream, erredUpstream, missingDependency, newTask } from './graph.js';
 import { isWanted } from './lineage.js';
 import { keyedRecord, ClientRecord, TaskRecord } from './records.js';
+import { holderWait, holderWaitText } from './recovery.js';
 import { wantedTasks } from './wants.js';
 import { WorkerReports } from './worker-reports.js';
 
@@ -43,10 +44,11 @@ export abstract class ClientSessions extends WorkerReports {
 
   /**
    * Adds tasks (keys already in the graph are reused) and gives the client a reference on each
-   * key in `wants`. Unknown dependencies fail the task that names them. `held` (a reconnecting
-   * client re-sending its graph): where it saw results in memory, key → worker addresses.
+   * key in `wants`. Unknown dependencies fail the task that names them. `held` and `workers` (a
+   * reconnecting client re-sending its graph): where it saw results in memory, key → worker
+   * addresses, and every worker its scheduler had told it of (see {@link awaitHolders}).
    */
-  updateGraph(clientId: string, specs: TaskSpec[], wants: string[], now: number, held?: Record<string, string[]>): Command[] {
+  updateGraph(clientId: string, specs: TaskSpec[], wants: string[], now: number, held?: Record<string, string[]>, workers?: string[]): Command[] {
     const client = this.clients.get(clientId);
     const gen = ++this.generation;
     const fresh: TaskRecord[] = [];
@@ -79,8 +81,8 @@ export abstract class ClientSessions extends WorkerReports {
         }
       }
     }
-    // A reconnecting client names where it saw results: wait for those workers rather than recompute.
-    if (held) this.awaitHolders(held, now);
+    // A reconnecting client names the workers it knew: wait for those not back rather than recompute.
+    if (held || workers) this.awaitHolders(clientId, held, workers, now);
     // Fresh tasks run only when something wants them: a client, or a wanted dependent. Beyond
     // the idle threads they are handed out by fillAll, a worker's share in one message.
     this.idleThreadsOnly = true;
@@ -92,6 +94,22 @@ export abstract class ClientSessions extends WorkerReports {
     }
     this.fillAll();
     return this.flush();
+  }
+
+  /**
+   * Hints from a reconnecting client: where it saw results, and every worker it knew of (see
+   * recovery.ts {@link holderWait}). Those neither registered here nor seen leaving are waited for,
+   * bounded by `holderWaitMs`; those seen leaving the client is told have left, so it stops naming them.
+   */
+  protected awaitHolders(clientId: string, held: Record<string, string[]> | undefined, workers: string[] | undefined, now: number): void {
+    const live = new Set<string>();
+    for (const ws of this.workers.values()) live.add(ws.address);
+    const gone = new Set<string>();
+    for (const ws of this.goneWorkers) gone.add(ws.address);
+    const { missing, left } = holderWait(held, workers, live, gone);
+    if (this.clients.has(clientId)) for (const address of left) this.send({ client: clientId }, { op: 'worker-left', address });
+    if (missing.length) this.addLog(now, 'info', holderWaitText(missing, held, this.config.holderWaitMs));
+    this.recovery.expectWorkers(missing, now);
   }
 
   /** The client drops its references; results nobody needs are freed on the workers. */

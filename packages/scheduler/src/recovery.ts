@@ -7,17 +7,18 @@
  *   restart every result comes back this way (the workers re-register first); the clients then
  *   re-send their graphs and each task whose key is an orphan is taken from its holder instead of
  *   run. Orphans nobody claims within `orphanGraceMs` are freed on their workers.
- * - **Expected workers**: a reconnecting client names, for the results it had seen in memory, the
- *   workers that held them. Until those have re-registered (at most `holderWaitMs`), no task is
- *   given out, so nothing they hold or still run is computed a second time merely because the
- *   client reconnected first.
+ * - **Expected workers**: a reconnecting client names the workers its previous scheduler had told
+ *   it of, and those it saw results on (see {@link holderWait}). Until those have re-registered
+ *   (at most `holderWaitMs`), no task is given out, so nothing they hold or still run is computed
+ *   a second time merely because the client reconnected first; that includes results the client
+ *   never heard of, finished on a slow worker just before the old scheduler died.
  * - **Late running tasks**: a re-registering worker names the tasks it still runs from before;
  *   they are not given out again while it lives, and their results are taken when they come.
  */
 export interface RecoveryConfig {
   /** How long results of unknown keys are kept on workers for a client to re-send their task. */
   orphanGraceMs: number;
-  /** How long task assignment waits for the workers a reconnecting client names. */
+  /** How long task assignment waits for the workers a reconnecting client names (see {@link holderWait}). */
   holderWaitMs: number;
 }
 
@@ -31,7 +32,7 @@ export class Recovery {
   private readonly orphans = new Map<string, Orphan>();
   /** Worker id → its orphan keys, so a leaving worker's entries go at once. */
   private readonly byWorker = new Map<string, Set<string>>();
-  /** Worker addresses a reconnecting client saw results on, not registered yet (see expectWorkers). */
+  /** Worker addresses a reconnecting client named, not registered yet (see expectWorkers). */
   private readonly expected = new Set<string>();
   private expectedUntil = 0;
   /** Key → the worker that said (in its hello) it still runs it from before it re-registered. */
@@ -134,7 +135,7 @@ export class Recovery {
   }
 
   /**
-   * A reconnecting client saw results on these workers, which have not re-registered: hold all
+   * A reconnecting client named these workers, which have not re-registered: hold all
    * task assignments until they have (or `holderWaitMs` passed), so what they hold or still run
    * is taken back rather than computed a second time because the client happened to be first.
    */
@@ -161,4 +162,44 @@ export class Recovery {
     this.expected.clear();
     return missing;
   }
+}
+
+/** What a reconnecting client's hints come to: whom to wait for, whom to tell the client has left. */
+export interface HolderWait {
+  /** Named, neither registered nor seen leaving: assignment waits for them (bounded). */
+  missing: string[];
+  /** Named, seen leaving and not back: not waited for; the client is told they left. */
+  left: string[];
+}
+
+/**
+ * The workers a reconnecting client names (where it saw results, `held`, and every worker it
+ * knew of, `workers`) against those registered here (`live`) and those seen leaving (`gone`).
+ * A registered worker said what it holds; one seen leaving is not coming back with anything to
+ * wait for (a client that only lost its link names it too); any other was lost with a restarted
+ * scheduler, or has yet to reconnect.
+ */
+export function holderWait(held: Record<string, string[]> | undefined, workers: readonly string[] | undefined, live: ReadonlySet<string>, gone: ReadonlySet<string>): HolderWait {
+  const named = new Set<string>();
+  if (held) for (const addresses of Object.values(held)) for (const a of addresses) named.add(a);
+  if (workers) for (const a of workers) named.add(a);
+  const missing: string[] = [];
+  const left: string[] = [];
+  for (const a of named) {
+    if (live.has(a)) continue;
+    if (gone.has(a)) left.push(a);
+    else missing.push(a);
+  }
+  return { missing, left };
+}
+
+/** The log line of a wait: whom it waits for (the first ten), which of them it saw results on, and how long at most. */
+export function holderWaitText(missing: readonly string[], held: Record<string, string[]> | undefined, waitMs: number): string {
+  const list = (xs: readonly string[]) => (xs.length > 10 ? `${xs.slice(0, 10).join(', ')} and ${xs.length - 10} more` : xs.join(', '));
+  const seen = new Set<string>();
+  if (held) for (const addresses of Object.values(held)) for (const a of addresses) seen.add(a);
+  const seenOn = missing.filter((a) => seen.has(a));
+  return `a reconnecting client knew of ${missing.length} worker(s) not registered here: ${list(missing)}`
+    + (seenOn.length ? ` (it saw results on ${list(seenOn)})` : '')
+    + `; holding task assignment until they are back (at most ${waitMs} ms)`;
 }

@@ -156,7 +156,7 @@ export class Scheduler implements DashboardSource {
         const ttl = s.state.config.heartbeatTtlMs;
         return hello.role === 'worker'
           ? { workerId: id, heartbeatIntervalMs: Math.max(50, Math.min(1000, ttl / 5)), heartbeatTtlMs: ttl }
-          : { clientId: id, heartbeatTtlMs: ttl, ...(s.dashboardUrl ? { dashboard: s.dashboardUrl } : {}) };
+          : { clientId: id, heartbeatTtlMs: ttl, workers: s.state.workerAddresses(), ...(s.dashboardUrl ? { dashboard: s.dashboardUrl } : {}) };
       },
       onConnection: (conn, hello) => {
         const id = ids.get(hello)!;
@@ -429,7 +429,7 @@ export class Scheduler implements DashboardSource {
     if (m.op !== 'release-keys' && (m.op !== 'update-graph' || m.held)) this.releaseBacklogOf(id);
     switch (m.op) {
       case 'update-graph':
-        return this.dispatch(this.state.updateGraph(id, m.tasks, m.wants, now, m.held));
+        return this.dispatch(this.state.updateGraph(id, m.tasks, m.wants, now, m.held, m.workers));
       case 'release-keys':
         if (this.releases.handlesNow(id, m.keys)) return this.dispatch(this.state.releaseKeys(id, m.keys));
         this.releases.add(id, m.keys);

@@ -164,22 +164,6 @@ export abstract class Transitions {
     return !first;
   }
 
-  /**
-   * Hints from a reconnecting client: keys it saw in memory, with the workers that held them.
-   * Workers this scheduler has never seen (it restarted) are waited for, bounded.
-   */
-  protected awaitHolders(held: Record<string, string[]>, now: number): void {
-    // Registered workers said what they hold; workers this scheduler saw leave are not coming
-    // back with anything it would wait for (a client that only lost its link names them too).
-    const live = new Set<string>();
-    for (const ws of this.workers.values()) live.add(ws.address);
-    for (const ws of this.goneWorkers) live.add(ws.address);
-    const missing = new Set<string>();
-    for (const addresses of Object.values(held)) for (const a of addresses) if (!live.has(a)) missing.add(a);
-    if (missing.size) this.addLog(now, 'info', `a reconnecting client saw results on ${[...missing].join(', ')}: holding task assignment until they are back (at most ${this.config.holderWaitMs} ms)`);
-    this.recovery.expectWorkers([...missing], now);
-  }
-
   /** Computes a released task if something still wants it. */
   protected computeIfWanted(key: string): void {
     const ts = this.tasks.get(key);

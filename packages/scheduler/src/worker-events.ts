@@ -62,6 +62,7 @@ export abstract class WorkerEvents extends Notices {
     const holdEnded = this.recovery.workerBack(ws.address);
     if (holdEnded) this.addLog(now, 'info', `every worker awaited (named by a reconnecting client, or that dropped this scheduler during its stall) is back; assigning tasks again`);
     this.addLog(now, 'worker-added', logLine`worker ${ws} joined at ${ws.address} with ${ws.nthreads} thread(s)`);
+    this.tellClients('worker-joined', ws.address);
     this.emitWorker(ws);
     if (holdEnded) this.fillAll();
     this.fill(ws);
@@ -91,6 +92,7 @@ export abstract class WorkerEvents extends Notices {
     this.goneWorkers.push(ws);
     if (this.goneWorkers.length > 100) this.goneWorkers.shift();
     this.addLog(now, 'worker-removed', logLine`worker ${ws} removed: ${reason}`);
+    this.tellClients('worker-left', ws.address);
     if (this.cutPeers.size) this.sayPeers(this.cutPeers.gone(id, ws.address), now);
     const running = ws.dropAll();
     for (const ts of running) {
@@ -119,6 +121,23 @@ export abstract class WorkerEvents extends Notices {
     this.emitWorker(ws);
     this.fillAll();
     return this.flush();
+  }
+
+  /**
+   * The data addresses of the registered workers, for a client's welcome: with `worker-joined`
+   * and `worker-left` after it, the client knows every worker, and names them all if it has to
+   * re-send its graph to a restarted scheduler (see ClientSessions.awaitHolders).
+   */
+  workerAddresses(): string[] {
+    const out: string[] = [];
+    for (const ws of this.workers.values()) if (ws.address) out.push(ws.address);
+    return out;
+  }
+
+  /** Every client hears of a worker registering or leaving (by data address; see {@link workerAddresses}). */
+  protected tellClients(op: 'worker-joined' | 'worker-left', address: string): void {
+    if (!address) return;
+    for (const id of this.clients.keys()) this.send({ client: id }, { op, address });
   }
 
   /**
@@ -193,7 +212,11 @@ export abstract class WorkerEvents extends Notices {
       this.addLog(now, 'info', logLine`freed ${keys.length} result(s) on ${this.workers.get(workerId) ?? workerId} that no client claimed within ${this.config.orphanGraceMs} ms`);
     }
     const missing = this.recovery.expireHold(now);
-    if (missing.length) this.addLog(now, 'info', `assigning tasks again: ${missing.join(', ')} did not come back within ${this.config.holderWaitMs} ms`);
+    if (missing.length) {
+      this.addLog(now, 'info', `assigning tasks again: ${missing.join(', ')} did not come back within ${this.config.holderWaitMs} ms`);
+      // Clients that named them stop naming them on their next reconnect.
+      for (const a of missing) this.tellClients('worker-left', a);
+    }
     this.fillAll();
     const stalls = this.stall.step(stallFigures(this.workers.values(), this.queuedCount), now);
     for (const n of stalls) this.sayStall(n, now);

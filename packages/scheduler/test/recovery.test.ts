@@ -280,3 +280,60 @@ t.test('a worker that dropped the stalled scheduler and does not come back is aw
   t.equal(sim2.state.tasks.get('b-1')!.deaths, 1, 'a TTL after the stall, a lost connection counts as a death');
   t.notOk(sim2.state.recovery.holding);
 });
+
+// restart.test.ts (client) ran leaves 1 and 3 twice once at load ~10: the client named only the
+// workers it had seen results on; the slow one's finished leaves, never heard of, looked lost to
+// a scheduler that had the fast worker back, and were given to it.
+t.test('a restarted scheduler waits for every worker the client knew of, not only those it saw results on', async (t) => {
+  const sim = new Sim({ holderWaitMs: 15_000 });
+  // The fast worker is back first, holding k-1; the slow one (ws://B) holds k-2, finished just
+  // before the old scheduler died: the client never heard of it.
+  sim.addWorker('A', 1, { 'k-1': 8 }, { address: 'ws://A' });
+  sim.addClient('c');
+  sim.resubmit('c', [task('k-1'), task('k-2'), task('sum-1', ['k-1', 'k-2'])], ['sum-1'], { 'k-1': ['ws://A'] }, ['ws://A', 'ws://B']);
+  t.equal(sim.state.tasks.get('k-1')!.state, 'memory', 'k-1 taken from A');
+  t.same(computed(sim.log), {}, 'k-2 is not given to A while B, which the client knew of, is not back');
+  t.ok(sim.state.recovery.holding);
+  t.match(sim.state.log.at(-1)!.text, 'a reconnecting client knew of 1 worker(s) not registered here: ws://B; holding task assignment until they are back (at most 15000 ms)',
+    'the log names whom it waits for');
+  sim.tick(14_000);
+  t.same(computed(sim.log), {}, 'still waiting before holderWaitMs');
+  sim.addWorker('B', 1, { 'k-2': 8 }, { address: 'ws://B' });
+  t.equal(sim.state.tasks.get('k-2')!.state, 'memory', 'k-2 taken from B when it registers holding it');
+  t.notOk(sim.state.recovery.holding, 'B was the last one waited for');
+  t.same(Object.values(computed(sim.log)).flat(), ['sum-1'], 'only sum-1 runs: neither leaf ran again');
+  sim.drain();
+  t.equal(sim.state.tasks.get('sum-1')!.state, 'memory');
+});
+
+t.test('a worker the client knew of that never comes back holds assignment for holderWaitMs, no longer', async (t) => {
+  const sim = new Sim({ holderWaitMs: 15_000 });
+  sim.addWorker('A', 1, { 'k-1': 8 }, { address: 'ws://A' });
+  sim.addClient('c');
+  sim.resubmit('c', [task('k-1'), task('k-2'), task('sum-1', ['k-1', 'k-2'])], ['sum-1'], { 'k-1': ['ws://A'] }, ['ws://A', 'ws://B']);
+  sim.tick(15_000);
+  t.same(computed(sim.log), {}, 'nothing given out at the deadline itself');
+  const after = sim.tick(15_001);
+  t.same(computed(after), { A: ['k-2'] }, 'past it, k-2 is computed on A');
+  t.match(sim.state.log.map((l) => l.text).join('\n'), /ws:\/\/B did not come back within 15000 ms/);
+  t.same(ops(after, 'worker-left', 'c'), [{ op: 'worker-left', address: 'ws://B' }], 'and the client is told B left: it names B no more');
+  sim.drain();
+  t.equal(sim.state.tasks.get('sum-1')!.state, 'memory');
+});
+
+t.test('clients hear of workers joining and leaving; a named worker seen leaving is not waited for, and the client is told', async (t) => {
+  const sim = new Sim({ holderWaitMs: 60_000 });
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.addWorker('w2');
+  sim.removeWorker('w2');
+  t.same(sim.clientMsgs.get('c'), [
+    { op: 'worker-joined', address: 'ws://w1' }, { op: 'worker-joined', address: 'ws://w2' }, { op: 'worker-left', address: 'ws://w2' },
+  ]);
+  t.same(sim.state.workerAddresses(), ['ws://w1'], 'what a new client\'s welcome names');
+  sim.addClient('c2');
+  sim.resubmit('c2', [task('a-1')], ['a-1'], {}, ['ws://w1', 'ws://w2']);
+  t.notOk(sim.state.recovery.holding, 'w1 is registered and w2 was seen leaving: nothing to wait for');
+  t.same(ops(sim.clientMsgs.get('c2')!.map((msg) => ({ to: { client: 'c2' }, msg })), 'worker-left'), [{ op: 'worker-left', address: 'ws://w2' }]);
+  t.same(computed(sim.log), { w1: ['a-1'] });
+});

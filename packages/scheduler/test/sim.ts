@@ -93,9 +93,9 @@ export class Sim {
     }, this.now));
   }
 
-  /** A client that reconnected re-sends its graph, naming where it saw finished results. */
-  resubmit(client: string, tasks: TaskSpec[], wants: string[], held: Record<string, string[]>): Command[] {
-    return this.apply(this.state.updateGraph(client, tasks, wants, this.now, held));
+  /** A client that reconnected re-sends its graph, naming where it saw finished results and the workers it knew of. */
+  resubmit(client: string, tasks: TaskSpec[], wants: string[], held: Record<string, string[]>, workers?: string[]): Command[] {
+    return this.apply(this.state.updateGraph(client, tasks, wants, this.now, held, workers));
   }
 
   /** Advances the clock to `now` and runs the scheduler's periodic check. */
