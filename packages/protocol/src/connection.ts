@@ -5,6 +5,7 @@ import { CloseCode, type Message } from './messages.js';
 import { inboundChecker, type Direction } from './ops.js';
 import { formatBytes } from './units.js';
 import { hopProbe, hrNow } from './hop-probe.js';
+import { writeFramesWhole } from './whole-frames.js';
 
 /** Default largest frame a connection accepts or sends, in bytes. */
 export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;
@@ -211,6 +212,7 @@ export class Connection extends EventEmitter {
     this.log = opts.log ?? defaultLog;
     this.checkInbound = opts.inbound ? inboundChecker(opts.inbound) : undefined;
     if (opts.held) this.held = [...opts.held];
+    writeFramesWhole(ws);
     ws.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
     ws.on('error', (err) => this.log(`connection to ${this.label}: ${describeSocketError(err, this.maxFrameBytes)}`));
     ws.on('close', (code, reason) => this.closedBy(code, reason.toString() || unsaidReason(code)));
