@@ -42,8 +42,9 @@ export class GraphBuilder {
     const done = this.built.get(node);
     if (done !== undefined) return done;
     const stack: Delayed[] = [node];
-    // Nodes met before the nodes they name were built: the path down from `node`.
-    const waiting = new Set<Delayed>();
+    // Nodes met before the nodes they name were built: the path down from `node` (made when a
+    // node first has to wait: a submit of plain arguments, the usual one, never does).
+    let waiting: Set<Delayed> | undefined;
     while (stack.length > 0) {
       const top = stack[stack.length - 1]!;
       if (this.built.has(top)) {
@@ -53,10 +54,10 @@ export class GraphBuilder {
       const missing = this.tryBuild(top);
       if (missing.length === 0) {
         stack.pop();
-        waiting.delete(top);
+        waiting?.delete(top);
         continue;
       }
-      waiting.add(top);
+      (waiting ??= new Set()).add(top);
       // Reversed, so that the first argument's nodes are built (and emitted) first.
       for (let i = missing.length - 1; i >= 0; i--) {
         const kid = missing[i]!;
