@@ -131,6 +131,19 @@ export const SHED_COOLDOWN_MS = 1000;
 const MiB = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;
 
 /**
+ * The `waiting` and `holds` of a task with no dependencies: one empty set for all of them rather
+ * than two new ones per task (with the fetch batch, a third of a worker's own garbage per task
+ * of bench/scheduler.ts (b)). Only a task's dependencies are ever added to them, so this one
+ * stays empty; adding to it is a bug, and throws.
+ */
+class NoKeys extends Set<string> {
+  override add(key: string): this {
+    throw new Error(`internal: ${key} added to a task that has no dependencies`);
+  }
+}
+const NO_KEYS: Set<string> = new NoKeys();
+
+/**
  * Everything a worker knows: its tasks (fetching → ready → running), the results it stores with
  * their sizes, dependencies fetched for local tasks, and whether it is paused or closing.
  */
@@ -262,13 +275,21 @@ export class WorkerState {
       this.send({ op: 'task-finished', key: t.key, nbytes: s.nbytes, typeName: typeNameOf(s.value), start: 0, stop: 0, thread: -1, ...this.inline(s.value, s.nbytes) });
       return;
     }
+    const deps = t.deps ?? {};
+    const depKeys = Object.keys(deps);
+    const none = depKeys.length === 0;
     const task: LocalTask = {
-      key: t.key, fn: t.fn, args: t.args, deps: t.deps ?? {}, priority: t.priority ?? [0],
-      ...(t.timeoutMs !== undefined ? { timeoutMs: t.timeoutMs } : {}), seq: this.seq++, state: 'fetching', waiting: new Set(), holds: new Set(), cancelled: false,
+      key: t.key, fn: t.fn, args: t.args, deps, priority: t.priority ?? [0],
+      ...(t.timeoutMs !== undefined ? { timeoutMs: t.timeoutMs } : {}), seq: this.seq++, state: 'fetching',
+      waiting: none ? NO_KEYS : new Set(), holds: none ? NO_KEYS : new Set(), cancelled: false,
     };
     this.tasks.set(t.key, task);
+    if (none) {
+      this.makeReady(task);
+      return;
+    }
     const batch = new Map<string, string[]>();
-    for (const dep of Object.keys(task.deps)) {
+    for (const dep of depKeys) {
       if (this.store.has(dep)) continue;
       const f = this.fetched.get(dep);
       if (f) {
@@ -498,7 +519,8 @@ export class WorkerState {
       const f = this.fetched.get(dep);
       if (f && --f.users <= 0) this.fetched.delete(dep);
     }
-    t.holds.clear();
+    // Only when it holds something: clear() makes even an empty set a new table (and NO_KEYS is shared).
+    if (t.holds.size) t.holds.clear();
   }
 
   /** Forgets a task that has not started (freed, stolen, handed back). */
