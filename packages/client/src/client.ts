@@ -15,7 +15,7 @@ import { performanceReport, type PerformanceReportOptions } from './performance-
 import { ReleaseQueue } from './release-queue.js';
 import { assertRemote, type RemoteFunction } from './remote.js';
 import { reachableDashboardUrl } from './dashboard-url.js';
-import { checkOptionKeys, checkTokenOption, tokenFromEnv, type OptionKeys } from '@gluon/protocol';
+import { checkOptionKeys, checkTokenOption, inMicrotask, tokenFromEnv, type OptionKeys } from '@gluon/protocol';
 import { isPlain, NO_DEPS, toWire, tokenizer } from './serialize.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -183,6 +183,8 @@ export class Client implements FutureHost {
   private pendingWants: string[] = [];
   private pendingRelease: string[] = [];
   private flushQueued = false;
+  /** {@link flush} for {@link scheduleFlush}'s microtask: one function per client, not one per flush. */
+  private readonly flushSoon = (): void => this.flush();
   private readonly registry = new FinalizationRegistry<KeyState>((state) => this.dropHandle(state));
   /** Releases of futures, a slice per turn of the event loop (a million at once held it for seconds). */
   private readonly releases: ReleaseQueue;
@@ -793,7 +795,7 @@ export class Client implements FutureHost {
   private scheduleFlush(): void {
     if (this.flushQueued) return;
     this.flushQueued = true;
-    queueMicrotask(() => this.flush());
+    inMicrotask(this.flushSoon);
   }
 
   /**

@@ -6,6 +6,7 @@ import { inboundChecker, type Direction } from './ops.js';
 import { formatBytes } from './units.js';
 import { hopProbe, hrNow } from './hop-probe.js';
 import { writeFramesWhole } from './whole-frames.js';
+import { inMicrotask } from './microtask.js';
 
 /** Default largest frame a connection accepts or sends, in bytes. */
 export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;
@@ -301,7 +302,7 @@ export class Connection extends EventEmitter {
     this.out.push(msg);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      queueMicrotask(() => this.flush());
+      inMicrotask(this.flushQueued);
     }
     return true;
   }
@@ -327,6 +328,9 @@ export class Connection extends EventEmitter {
   reply(to: Message, msg: Message): boolean {
     return this.send({ ...msg, replyTo: to.id });
   }
+
+  /** {@link flush} for {@link send}'s microtask: one function per connection, not one per flush. */
+  private readonly flushQueued = (): void => this.flush();
 
   /** Sends what is queued now rather than at the end of the tick. */
   flush(): void {

@@ -27,3 +27,4 @@ export * from './report.js';
 export * from './hop-probe.js';
 export * from './option-keys.js';
 export * from './process-end.js';
+export * from './microtask.js';

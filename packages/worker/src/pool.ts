@@ -1,5 +1,5 @@
 import { Worker as Thread } from 'node:worker_threads';
-import { hopProbe, hrNow } from '@gluon/protocol';
+import { hopProbe, hrNow, inMicrotask } from '@gluon/protocol';
 import { isAfter, newCursor, nextSeq, takeBack } from './claim.js';
 import type { RunBatch, RunRequest, TaskReply, ThreadReply } from './thread.js';
 import { restoreThreadNursery } from './v8-flags.js';
@@ -111,6 +111,8 @@ export class ThreadPool {
   private nextId = 1;
   private closing = false;
   private pumpScheduled = false;
+  /** {@link pump} for {@link run}'s microtask: one function per pool, not one per task. */
+  private readonly pumpQueued = (): void => this.pump();
   private rebalanceScheduled = false;
   private submitted = 0;
   /** Recent mean task duration (ms); starts high so the first tasks get the cautious depth. */
@@ -159,7 +161,7 @@ export class ThreadPool {
       this.waiting.push({ task, done, order: this.submitted++ });
       if (!this.pumpScheduled) {
         this.pumpScheduled = true;
-        queueMicrotask(() => this.pump());
+        inMicrotask(this.pumpQueued);
       }
     });
   }
