@@ -14,3 +14,12 @@ export function stalledText(stalledMs: number, heartbeatTtlMs: number): string {
     + 'which drop a scheduler they hear nothing from for as long, dropped their connections and reconnect, '
     + 'registering again with the results they hold; tasks are assigned again once those that dropped it are back';
 }
+
+/**
+ * What is said of a stall of `stalledMs` (beyond the tick's own slack), or undefined when it is
+ * too short to be worth a line: half the TTL, where it starts to eat into the workers' heartbeats.
+ * One rule for the dashboard's event log and the scheduler's own log.
+ */
+export function stallNote(stalledMs: number, heartbeatTtlMs: number): string | undefined {
+  return stalledMs > heartbeatTtlMs / 2 ? stalledText(stalledMs, heartbeatTtlMs) : undefined;
+}

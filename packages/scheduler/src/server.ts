@@ -8,7 +8,7 @@ import type { ClusterEvent, ClusterProbe, ClusterSnapshot, DashboardSource } fro
 import { Aftercare, collectHeld, collectIdle, collectSettled, IdleCollector } from './idle-gc.js';
 import { mallocTrim } from './malloc-trim.js';
 import { ReleaseBacklog } from './release-backlog.js';
-import { stalledText } from './loop-stall.js';
+import { stallNote } from './loop-stall.js';
 import { SchedulerState, type Command, type SchedulerConfig } from './state.js';
 
 type FromWorker = Inbound<typeof WORKER_TO_SCHEDULER>;
@@ -221,8 +221,8 @@ export class Scheduler implements DashboardSource {
   private tick(): void {
     const { commands, expired, stalls, stalledMs } = this.state.tick(Date.now());
     // The dashboard's event log has it too; an operator reading only this log saw workers "lost".
-    const ttl = this.state.config.heartbeatTtlMs;
-    if (stalledMs > ttl / 2) this.log(stalledText(stalledMs, ttl));
+    const note = stallNote(stalledMs, this.state.config.heartbeatTtlMs);
+    if (note) this.log(note);
     for (const n of stalls) this.log(n.text);
     // Started with --expose-gc (SCHEDULER_V8_FLAGS): give a big release's memory back once it settled.
     const gc = globalThis.gc;

@@ -4,7 +4,7 @@ import { isWanted } from './lineage.js';
 import { WorkerRecord } from './records.js';
 import { stallFigures, type KindedNotice } from './memory-stall.js';
 import { Notices } from './notices.js';
-import { stalledText } from './loop-stall.js';
+import { stallNote } from './loop-stall.js';
 import { logLine } from './log-line.js';
 
 /**
@@ -195,7 +195,8 @@ export abstract class WorkerEvents extends Notices {
     this.lastTick = now;
     if (excess > 0) {
       for (const ws of this.workers.values()) ws.lastSeen += excess;
-      if (excess > this.config.heartbeatTtlMs / 2) this.addLog(now, 'info', stalledText(excess, this.config.heartbeatTtlMs));
+      const note = stallNote(excess, this.config.heartbeatTtlMs);
+      if (note) this.addLog(now, 'info', note);
       if (excess >= this.config.heartbeatTtlMs) this.longStallEndedAt = now;
     }
     const expired: string[] = [];
