@@ -106,10 +106,10 @@ export abstract class ClientSessions extends WorkerReports {
     for (const ws of this.workers.values()) live.add(ws.address);
     const gone = new Set<string>();
     for (const ws of this.goneWorkers) gone.add(ws.address);
-    const { missing, left } = holderWait(held, workers, live, gone);
-    if (this.clients.has(clientId)) for (const address of left) this.send({ client: clientId }, { op: 'worker-left', address });
-    if (missing.length) this.addLog(now, 'info', holderWaitText(missing, held, this.config.holderWaitMs));
-    this.recovery.expectWorkers(missing, now);
+    const wait = holderWait(held, workers, live, gone);
+    if (this.clients.has(clientId)) for (const address of wait.left) this.send({ client: clientId }, { op: 'worker-left', address });
+    if (wait.missing.length) this.addLog(now, 'info', holderWaitText(wait, this.config.holderWaitMs));
+    this.recovery.expectWorkers(wait.missing, now);
   }
 
   /** The client drops its references; results nobody needs are freed on the workers. */

@@ -168,6 +168,8 @@ export class Recovery {
 export interface HolderWait {
   /** Named, neither registered nor seen leaving: assignment waits for them (bounded). */
   missing: string[];
+  /** Those of `missing` the client saw results on (the rest it only knew of), for the log. */
+  seenOn: string[];
   /** Named, seen leaving and not back: not waited for; the client is told they left. */
   left: string[];
 }
@@ -180,25 +182,25 @@ export interface HolderWait {
  * scheduler, or has yet to reconnect.
  */
 export function holderWait(held: Record<string, string[]> | undefined, workers: readonly string[] | undefined, live: ReadonlySet<string>, gone: ReadonlySet<string>): HolderWait {
-  const named = new Set<string>();
-  if (held) for (const addresses of Object.values(held)) for (const a of addresses) named.add(a);
-  if (workers) for (const a of workers) named.add(a);
-  const missing: string[] = [];
-  const left: string[] = [];
-  for (const a of named) {
-    if (live.has(a)) continue;
-    if (gone.has(a)) left.push(a);
-    else missing.push(a);
-  }
-  return { missing, left };
-}
-
-/** The log line of a wait: whom it waits for (the first ten), which of them it saw results on, and how long at most. */
-export function holderWaitText(missing: readonly string[], held: Record<string, string[]> | undefined, waitMs: number): string {
-  const list = (xs: readonly string[]) => (xs.length > 10 ? `${xs.slice(0, 10).join(', ')} and ${xs.length - 10} more` : xs.join(', '));
   const seen = new Set<string>();
   if (held) for (const addresses of Object.values(held)) for (const a of addresses) seen.add(a);
-  const seenOn = missing.filter((a) => seen.has(a));
+  const named = new Set(seen);
+  if (workers) for (const a of workers) named.add(a);
+  const wait: HolderWait = { missing: [], seenOn: [], left: [] };
+  for (const a of named) {
+    if (live.has(a)) continue;
+    if (gone.has(a)) wait.left.push(a);
+    else {
+      wait.missing.push(a);
+      if (seen.has(a)) wait.seenOn.push(a);
+    }
+  }
+  return wait;
+}
+
+/** The log line of a wait: whom it waits for (the first ten), which of them the client saw results on, and how long at most. */
+export function holderWaitText({ missing, seenOn }: HolderWait, waitMs: number): string {
+  const list = (xs: readonly string[]) => (xs.length > 10 ? `${xs.slice(0, 10).join(', ')} and ${xs.length - 10} more` : xs.join(', '));
   return `a reconnecting client knew of ${missing.length} worker(s) not registered here: ${list(missing)}`
     + (seenOn.length ? ` (it saw results on ${list(seenOn)})` : '')
     + `; holding task assignment until they are back (at most ${waitMs} ms)`;
