@@ -58,6 +58,9 @@ export interface Dashboard {
 
 const LOGIN_BODY_LIMIT = 4096;
 
+/** Why browsers' live feeds fail where only configuration fixes it (a reverse proxy's). */
+type FeedProblem = 'upgrade-stripped' | 'origin-refused';
+
 /**
  * What a reverse proxy needs to pass the live feed's WebSocket upgrade, for the log line, the
  * 426 answer and the page when it does not (nginx forwards `Upgrade` and `Connection` only when
@@ -105,8 +108,15 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
   const guard = new HostGuard({ self: 'dashboard', bindHost: opts.host, ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}) });
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   /** Why a browser's feed last failed in a way only configuration fixes (api/state tells the page), and what the log has said. */
-  let problem: { kind: 'upgrade-stripped' | 'origin-refused'; at: number } | null = null;
-  const said = new Set<string>();
+  let problem: { kind: FeedProblem; at: number } | null = null;
+  const said = new Set<FeedProblem>();
+  /** A browser's feed failed for `kind`: the page is told for a while (api/state), the log once (`line()`, built only then). */
+  const feedProblem = (kind: FeedProblem, line: () => string): void => {
+    problem = { kind, at: clock() };
+    if (said.has(kind)) return;
+    said.add(kind);
+    log(`${line()} (said once)`);
+  };
 
   /** The path below the prefix; requests without the prefix are accepted too (proxies that strip it). */
   const route = (url: string): string => {
@@ -205,11 +215,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
         // A WebSocket handshake (its key is an ordinary header) that lost its Upgrade and
         // Connection headers on the way: a proxy that does not pass upgrades. The page would
         // only say "disconnected, retrying…" forever (found behind nginx without the two lines).
-        problem = { kind: 'upgrade-stripped', at: clock() };
-        if (!said.has('upgrade-stripped')) {
-          said.add('upgrade-stripped');
-          log(`the dashboard's live feed: a WebSocket upgrade from ${req.socket.remoteAddress ?? 'unknown address'} (Host ${req.headers.host ?? '?'}) arrived without its Upgrade header, so browsers there get no live updates: ${PROXY_UPGRADE_HOW} (said once)`);
-        }
+        feedProblem('upgrade-stripped', () => `the dashboard's live feed: a WebSocket upgrade from ${req.socket.remoteAddress ?? 'unknown address'} (Host ${req.headers.host ?? '?'}) arrived without its Upgrade header, so browsers there get no live updates: ${PROXY_UPGRADE_HOW}`);
         return send(res, 426, 'text/plain; charset=utf-8', `the live feed's WebSocket upgrade arrived without its Upgrade header: ${PROXY_UPGRADE_HOW}\n`, method);
       }
       return send(res, 426, 'text/plain; charset=utf-8', 'live is the dashboard\'s WebSocket feed (the page opens it): connect with a WebSocket client, not a plain GET\n', method);
@@ -258,11 +264,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     if (crossOrigin) {
       // Most likely the dashboard's own page behind a proxy that forwards its own Host: the
       // page can only say "disconnected", so the log says what to change, and api/state the page.
-      problem = { kind: 'origin-refused', at: clock() };
-      if (!said.has('origin-refused')) {
-        said.add('origin-refused');
-        log(`the dashboard's live feed: refused a page at ${req.headers.origin} reached as Host ${req.headers.host ?? '?'}: ${crossOrigin.replace(/^dashboard: /, '')} (said once)`);
-      }
+      feedProblem('origin-refused', () => `the dashboard's live feed: refused a page at ${req.headers.origin} reached as Host ${req.headers.host ?? '?'}: ${crossOrigin.replace(/^dashboard: /, '')}`);
       return refuse(socket, 403, 'Forbidden', crossOrigin);
     }
     if (path !== '/live') return refuse(socket, 404, 'Not Found');
