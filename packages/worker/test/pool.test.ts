@@ -233,6 +233,32 @@ t.test('taken-back tasks and timeoutMs/cancel: the blocked task is stopped, noth
   t.equal(counts.cell(3), 0, 'the cancelled task never ran');
 });
 
+t.test('a cancelled task waiting while every thread holds all it may (after long tasks, one each) is answered at once', async (t) => {
+  const g = gate();
+  const { two, task } = twoThreads(t, 'pool-cancel-full', g);
+  // A 300 ms task makes the mean task time long: from then on a thread holds one task at a time.
+  ok(t, await task('long', 'sleep', [300]));
+  const [gx, gy] = [gate(), gate()];
+  t.teardown(() => {
+    gx.open();
+    gy.open();
+  });
+  let blocked = true;
+  const x = task('x', 'gated', [gx.buffer]);
+  const y = task('y', 'gated', [gy.buffer]);
+  void Promise.all([x, y]).then(() => (blocked = false));
+  const counts = gate(1);
+  const z = task('z', 'counted', [counts.buffer, 0]);
+  await until(() => gx.cell(1) === 1 && gy.cell(1) === 1, 'both gated tasks started');
+  two.cancel('z');
+  t.match(await z, { ok: false, error: { name: 'TaskCancelled' } });
+  t.ok(blocked, 'answered while both threads still block (before: only when one of them was free)');
+  gx.open();
+  gy.open();
+  t.same([ok(t, await x), ok(t, await y)], [1, 1]);
+  t.equal(counts.cell(0), 0, 'the cancelled task never ran');
+});
+
 t.test('with a memory limit each thread\'s heap is capped at its share: a task that fills it ends only its thread', async (t) => {
   const capped = new ThreadPool(2, 'pool-heap', () => {}, 128 * 2 ** 20);
   t.teardown(() => capped.close());
