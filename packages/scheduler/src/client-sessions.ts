@@ -3,7 +3,7 @@ import type { Command } from './outbox.js';
 import { downstream, erredUpstream, missingDependency, newTask } from './graph.js';
 import { isWanted } from './lineage.js';
 import { keyedRecord, ClientRecord, TaskRecord } from './records.js';
-import { holderWait, holderWaitText } from './recovery.js';
+import { addressList, holderWait, holderWaitText } from './recovery.js';
 import { wantedTasks } from './wants.js';
 import { WorkerReports } from './worker-reports.js';
 
@@ -99,7 +99,7 @@ export abstract class ClientSessions extends WorkerReports {
   /**
    * Hints from a reconnecting client: where it saw results, and every worker it knew of (see
    * recovery.ts {@link holderWait}). Those neither registered here nor seen leaving are waited for,
-   * bounded by `holderWaitMs`; those seen leaving the client is told have left, so it stops naming them.
+   * at most `holderWaitMs` after the first client named any (Recovery.expectNamed); those seen leaving the client is told have left, so it stops naming them.
    */
   protected awaitHolders(clientId: string, held: Record<string, string[]> | undefined, workers: string[] | undefined, now: number): void {
     const live = new Set<string>();
@@ -108,8 +108,12 @@ export abstract class ClientSessions extends WorkerReports {
     for (const ws of this.goneWorkers) gone.add(ws.address);
     const wait = holderWait(held, workers, live, gone);
     if (this.clients.has(clientId)) for (const address of wait.left) this.send({ client: clientId }, { op: 'worker-left', address });
-    if (wait.missing.length) this.addLog(now, 'info', holderWaitText(wait, this.config.holderWaitMs));
-    this.recovery.expectWorkers(wait.missing, now);
+    if (wait.missing.length === 0) return;
+    if (this.recovery.expectNamed(wait.missing, clientId, now)) this.addLog(now, 'info', holderWaitText(wait, this.config.holderWaitMs));
+    else {
+      this.addLog(now, 'info', `a reconnecting client named ${wait.missing.length} worker(s) not registered here after the wait for a restart's `
+        + `workers ended ${now - this.recovery.namedWaitEnd!} ms ago; not waiting for them: ${addressList(wait.missing)}`);
+    }
   }
 
   /** The client drops its references; results nobody needs are freed on the workers. */

@@ -11,7 +11,11 @@
  *   it of, and those it saw results on (see {@link holderWait}). Until those have re-registered
  *   (at most `holderWaitMs`), no task is given out, so nothing they hold or still run is computed
  *   a second time merely because the client reconnected first; that includes results the client
- *   never heard of, finished on a slow worker just before the old scheduler died.
+ *   never heard of, finished on a slow worker just before the old scheduler died. The wait is
+ *   for a restart's workers: it ends `holderWaitMs` after the first client named any, however
+ *   many clients name more, and names given after it hold nothing. Otherwise one client naming
+ *   workers that never come (a hostile one, or a confused one) would hold every client's tasks
+ *   for as long as it kept sending them.
  * - **Late running tasks**: a re-registering worker names the tasks it still runs from before;
  *   they are not given out again while it lives, and their results are taken when they come.
  */
@@ -32,9 +36,14 @@ export class Recovery {
   private readonly orphans = new Map<string, Orphan>();
   /** Worker id → its orphan keys, so a leaving worker's entries go at once. */
   private readonly byWorker = new Map<string, Set<string>>();
-  /** Worker addresses a reconnecting client named, not registered yet (see expectWorkers). */
-  private readonly expected = new Set<string>();
+  /**
+   * Awaited worker addresses, not registered yet → the clients that named them (see
+   * expectNamed), or null when awaited after this scheduler's own stall (see expectWorkers).
+   */
+  private readonly expected = new Map<string, Set<string> | null>();
   private expectedUntil = 0;
+  /** When the wait for the workers reconnecting clients name ends; set by the first such name. */
+  private namedUntil: number | undefined;
   /** Key → the worker that said (in its hello) it still runs it from before it re-registered. */
   private readonly running = new Map<string, string>();
   private readonly runningOn = new Map<string, Set<string>>();
@@ -135,14 +144,37 @@ export class Recovery {
   }
 
   /**
-   * A reconnecting client named these workers, which have not re-registered: hold all
+   * Workers that dropped this scheduler during a stall of its own, not re-registered: hold all
    * task assignments until they have (or `holderWaitMs` passed), so what they hold or still run
-   * is taken back rather than computed a second time because the client happened to be first.
+   * is taken back rather than computed a second time.
    */
   expectWorkers(addresses: string[], now: number): void {
     if (addresses.length === 0) return;
-    for (const a of addresses) this.expected.add(a);
+    for (const a of addresses) this.expected.set(a, null);
     this.expectedUntil = Math.max(this.expectedUntil, now + this.config.holderWaitMs);
+  }
+
+  /**
+   * A reconnecting client (`client`) named these workers, which have not re-registered: hold all
+   * task assignments until they have, for at most `holderWaitMs` after the first client named
+   * any (see the class comment). Returns false, awaiting nothing, once that wait has ended.
+   */
+  expectNamed(addresses: string[], client: string, now: number): boolean {
+    if (addresses.length === 0) return true;
+    this.namedUntil ??= now + this.config.holderWaitMs;
+    if (now > this.namedUntil) return false;
+    for (const a of addresses) {
+      const namers = this.expected.get(a);
+      if (namers === undefined) this.expected.set(a, new Set([client]));
+      else namers?.add(client);
+    }
+    this.expectedUntil = Math.max(this.expectedUntil, this.namedUntil);
+    return true;
+  }
+
+  /** When the wait for the workers reconnecting clients name ended (or ends); undefined before any was named. */
+  get namedWaitEnd(): number | undefined {
+    return this.namedUntil;
   }
 
   /** Whether assignments are on hold (see {@link expectWorkers}). */
@@ -155,10 +187,13 @@ export class Recovery {
     return this.expected.delete(address) && this.expected.size === 0;
   }
 
-  /** At the deadline the hold ends even if some workers never came back; true when it ended now. */
-  expireHold(now: number): string[] {
+  /**
+   * At the deadline the hold ends even if some workers never came back: those, each with the
+   * clients that named it (null: awaited after a stall, see expectWorkers). Empty while it lasts.
+   */
+  expireHold(now: number): Array<{ address: string; namedBy: ReadonlySet<string> | null }> {
     if (this.expected.size === 0 || now <= this.expectedUntil) return [];
-    const missing = [...this.expected];
+    const missing = [...this.expected].map(([address, namedBy]) => ({ address, namedBy }));
     this.expected.clear();
     return missing;
   }
@@ -198,10 +233,14 @@ export function holderWait(held: Record<string, string[]> | undefined, workers: 
   return wait;
 }
 
+/** Addresses for a log line: the first ten, and how many more (a client may name any number). */
+export function addressList(xs: readonly string[]): string {
+  return xs.length > 10 ? `${xs.slice(0, 10).join(', ')} and ${xs.length - 10} more` : xs.join(', ');
+}
+
 /** The log line of a wait: whom it waits for (the first ten), which of them the client saw results on, and how long at most. */
 export function holderWaitText({ missing, seenOn }: HolderWait, waitMs: number): string {
-  const list = (xs: readonly string[]) => (xs.length > 10 ? `${xs.slice(0, 10).join(', ')} and ${xs.length - 10} more` : xs.join(', '));
-  return `a reconnecting client knew of ${missing.length} worker(s) not registered here: ${list(missing)}`
-    + (seenOn.length ? ` (it saw results on ${list(seenOn)})` : '')
+  return `a reconnecting client knew of ${missing.length} worker(s) not registered here: ${addressList(missing)}`
+    + (seenOn.length ? ` (it saw results on ${addressList(seenOn)})` : '')
     + `; holding task assignment until they are back (at most ${waitMs} ms)`;
 }

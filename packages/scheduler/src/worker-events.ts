@@ -6,6 +6,7 @@ import { stallFigures, type KindedNotice } from './memory-stall.js';
 import { Notices } from './notices.js';
 import { stallNote } from './loop-stall.js';
 import { logLine } from './log-line.js';
+import { addressList } from './recovery.js';
 
 /**
  * Worker registration and removal, and liveness: a worker joins (with the results it still holds
@@ -214,9 +215,13 @@ export abstract class WorkerEvents extends Notices {
     }
     const missing = this.recovery.expireHold(now);
     if (missing.length) {
-      this.addLog(now, 'info', `assigning tasks again: ${missing.join(', ')} did not come back within ${this.config.holderWaitMs} ms`);
-      // Clients that named them stop naming them on their next reconnect.
-      for (const a of missing) this.tellClients('worker-left', a);
+      this.addLog(now, 'info', `assigning tasks again: ${addressList(missing.map((m) => m.address))} did not come back within ${this.config.holderWaitMs} ms`);
+      // Clients that named them stop naming them on their next reconnect. Only those: a client
+      // may name any number of workers, and every other client would hear of each.
+      for (const { address, namedBy } of missing) {
+        if (namedBy === null) this.tellClients('worker-left', address);
+        else for (const c of namedBy) if (this.clients.has(c)) this.send({ client: c }, { op: 'worker-left', address });
+      }
     }
     this.fillAll();
     const stalls = this.stall.step(stallFigures(this.workers.values(), this.queuedCount), now);

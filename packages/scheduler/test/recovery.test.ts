@@ -337,3 +337,48 @@ t.test('clients hear of workers joining and leaving; a named worker seen leaving
   t.same(ops(sim.clientMsgs.get('c2')!.map((msg) => ({ to: { client: 'c2' }, msg })), 'worker-left'), [{ op: 'worker-left', address: 'ws://w2' }]);
   t.same(computed(sim.log), { w1: ['a-1'] });
 });
+
+t.test('a hostile client naming workers again and again holds other clients\' tasks for holderWaitMs from the first hint, no longer', async (t) => {
+  const sim = new Sim({ holderWaitMs: 1000 });
+  sim.addWorker('w1');
+  sim.addClient('evil');
+  sim.addClient('good');
+  sim.resubmit('evil', [], [], {}, ['ws://nowhere-1']);
+  sim.submit('good', [task('g-1')]);
+  t.same(computed(sim.log), {}, 'on hold for ws://nowhere-1');
+  // Just before the deadline, the same client names another worker nobody will ever see.
+  sim.now = 900;
+  sim.resubmit('evil', [], [], {}, ['ws://nowhere-2']);
+  sim.tick(1001);
+  t.notOk(sim.state.recovery.holding, 'the hold ends holderWaitMs after the first hint, not after the last');
+  t.same(computed(sim.log), { w1: ['g-1'] }, 'the other client\'s task runs');
+  // After the wait for reconnecting clients' workers, hints hold nothing.
+  sim.now = 1500;
+  sim.resubmit('evil', [], [], {}, ['ws://nowhere-3']);
+  sim.submit('good', [task('g-2')]);
+  t.notOk(sim.state.recovery.holding, 'a hint after the wait holds nothing');
+  t.same(computed(sim.log), { w1: ['g-1', 'g-2'] }, 'the other client\'s next task runs at once');
+  t.match(sim.state.log.at(-1)!.text, /named 1 worker\(s\) not registered here after the wait for a restart's workers ended \d+ ms ago; not waiting for them: ws:\/\/nowhere-3/,
+    'the log says why it is not waited for');
+  sim.tick(30_000);
+  t.same(computed(sim.log), { w1: ['g-1', 'g-2'] });
+});
+
+t.test('names a client gave that never came back: the log lists ten, and only the clients that named them hear they left', async (t) => {
+  const sim = new Sim({ holderWaitMs: 1000 });
+  sim.addWorker('w1');
+  sim.addClient('evil');
+  sim.addClient('good');
+  const names = Array.from({ length: 5000 }, (_, i) => `ws://fake-${i}`);
+  sim.resubmit('evil', [], [], {}, [...names, ...names]);
+  t.match(sim.state.log.at(-1)!.text, /knew of 5000 worker\(s\) not registered here: ws:\/\/fake-0, .*ws:\/\/fake-9 and 4990 more;/);
+  sim.clientMsgs.set('good', []);
+  sim.clientMsgs.set('evil', []);
+  sim.tick(1001);
+  t.notOk(sim.state.recovery.holding);
+  t.same(sim.clientMsgs.get('good'), [], 'a client that named none of them is told nothing');
+  t.equal(sim.clientMsgs.get('evil')!.filter((m) => m.op === 'worker-left').length, 5000, 'the one that named them hears each left once');
+  const line = sim.state.log.map((l) => l.text).find((x) => x.includes('did not come back'))!;
+  t.ok(line.length < 400, `the expiry's log line is short (${line.length} characters)`);
+  t.match(line, /ws:\/\/fake-0, .*ws:\/\/fake-9 and 4990 more did not come back within 1000 ms/);
+});
