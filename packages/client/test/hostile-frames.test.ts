@@ -238,3 +238,49 @@ t.test('a client and a worker check what the scheduler sends them: a malformed m
   await startWorker(t, fake.address, ['--nthreads', '1']);
   t.same(await workerClosed, ['worker', CloseCode.protocolError, 'protocol error: compute-task: key must be a non-empty string, got number 5']);
 });
+
+/** `s` with every character outside printable ASCII as \uXXXX. */
+const ascii = (s: string) => s.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** Resolves once `p`'s output holds `text` (bounded: 120 s). */
+async function outputHas(p: Proc, text: string): Promise<void> {
+  const until = Date.now() + 120_000;
+  while (!p.output().includes(text)) {
+    if (Date.now() > until) throw new Error(`no "${text}" in the output within 120 s:\n${p.output()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+t.test('names, versions and ops with line breaks or terminal escapes cannot forge lines in the scheduler\'s or a worker\'s log', async (t) => {
+  const s = await startScheduler(t);
+  const w = await startWorker(t, s.address, ['--nthreads', '1']);
+  const forged = (n: number) => `\n2026-01-01T00:00:00.000Z scheduler: FORGED-${n} worker admin registered\r\x1b[2K\u2028`;
+  // Unauthenticated: refused at the hello, and the refusal quotes what was sent.
+  await closeOf(s.address, messages(helloOf('client', { version: `0.0.1${forged(1)}` })));
+  await closeOf(s.address, messages({ op: `nope${forged(2)}` }));
+  await closeOf(w.address, messages(helloOf('peer', { version: `0.0.1${forged(5)}` })));
+  // Authenticated: a client's name in its 'lost' line, a worker's in the duplicate-name and 'lost' lines.
+  const c = await RawSocket.open(s.address);
+  c.write(messages(helloOf('client', { name: `c${forged(3)}` }), { op: 'who-has', id: 1, keys: [] }));
+  await c.message((m) => m.op === 'who-has-reply');
+  c.destroy();
+  const w1 = await RawSocket.open(s.address);
+  w1.write(messages(helloOf('worker', { name: `dup${forged(4)}`, address: 'ws://127.0.0.1:9' }), { op: 'holding', keys: {} }));
+  const w2 = await RawSocket.open(s.address);
+  w2.write(messages(helloOf('worker', { name: `dup${forged(4)}`, address: 'ws://127.0.0.1:8' }), { op: 'holding', keys: {} }));
+  await outputHas(s, 'FORGED-1');
+  await outputHas(s, 'FORGED-2');
+  await outputHas(s, 'FORGED-3');
+  await outputHas(s, 'registered while worker dup');
+  await outputHas(w, 'FORGED-5');
+  w1.destroy();
+  w2.destroy();
+  for (const [who, p] of [['scheduler', s], ['worker', w]] as const) {
+    const lines = p.output().split('\n');
+    // Compared in ASCII: the raw characters would garble the test's own report.
+    t.same(lines.filter((l) => /^\S* ?scheduler: FORGED|^2026-01-01/.test(l)).map(ascii), [], `${who}: no line of its log is one the peer wrote`);
+    t.same(lines.filter((l) => /[\r\x1b\u2028]/.test(l)).map(ascii), [], `${who}: no carriage return, escape or line separator reaches its log as such`);
+    t.ok(/FORGED-\d worker admin registered\\r\\u001b\[2K\\u2028/.test(p.output()), `${who}: they are shown escaped`);
+  }
+  await ordinaryRun(t, s.address);
+});

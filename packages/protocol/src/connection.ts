@@ -7,6 +7,7 @@ import { formatBytes } from './units.js';
 import { hopProbe, hrNow } from './hop-probe.js';
 import { writeFramesWhole } from './whole-frames.js';
 import { inMicrotask } from './microtask.js';
+import { logText } from './log-text.js';
 
 /** Default largest frame a connection accepts or sends, in bytes. */
 export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;
@@ -689,5 +690,5 @@ function describeSocketError(err: Error, maxFrameBytes: number): string {
 }
 
 function defaultLog(line: string): void {
-  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+  process.stderr.write(`${new Date().toISOString()} ${logText(line)}\n`);
 }

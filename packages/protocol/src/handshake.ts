@@ -5,6 +5,7 @@ import { closeWithin, Connection, CONNECTION_WS_OPTIONS, ownLimits, remoteLimits
 import { CloseCode, type Hello, type Message, type Role, type Welcome } from './messages.js';
 import { HELLO, SCHEDULER_TO_CLIENT, SCHEDULER_TO_WORKER, WELCOME, WORKER_TO_PEER, type Direction } from './ops.js';
 import { formatProblem } from './schema.js';
+import { logText } from './log-text.js';
 import { clientTlsOptions, describeTlsError, type TlsOptions } from './tls.js';
 import { ignoredProxyNote } from './proxy-env.js';
 import { PACKAGE_VERSION, PROTOCOL_VERSION, versionsCompatible } from './version.js';
@@ -239,7 +240,7 @@ export function acceptConnection(
   opts: AcceptOptions,
   welcome: (hello: Hello) => Record<string, unknown> = () => ({}),
 ): Promise<{ conn: Connection; hello: Hello } | null> {
-  const log = opts.log ?? ((l: string) => process.stderr.write(`${opts.self}: ${l}\n`));
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${opts.self}: ${logText(l)}\n`));
   const remote = opts.remote ?? 'unknown address';
   return new Promise((resolve) => {
     let done = false;

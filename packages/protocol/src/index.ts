@@ -4,6 +4,7 @@
  */
 export * from './messages.js';
 export * from './schema.js';
+export * from './log-text.js';
 export * from './ops.js';
 export * from './version.js';
 export * from './codec.js';

@@ -9,6 +9,7 @@ import { CONNECTION_WS_OPTIONS, ownLimits, type Connection } from './connection.
 import type { Hello } from './messages.js';
 import { HostGuard } from './origin.js';
 import { bindServer, clientCertProblem, serverTlsOptions, type TlsOptions } from './tls.js';
+import { logText } from './log-text.js';
 
 export interface ListenOptions extends Omit<AcceptOptions, 'remote'> {
   host?: string;
@@ -49,7 +50,7 @@ export interface AcceptConnectionsOptions extends Omit<ListenOptions, 'host' | '
  */
 export function acceptConnections(server: Server | HttpsServer, opts: AcceptConnectionsOptions): { close(): void } {
   // A given log names its process itself (`… scheduler: …`); the default one prefixes it.
-  const log = opts.log ?? ((l: string) => process.stderr.write(`${opts.self}: ${l}\n`));
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${opts.self}: ${logText(l)}\n`));
   // Read at accept and so cached by node: a TLS socket whose handshake failed has lost its
   // address by the time clientError fires, and the log said `from ?`.
   server.prependListener('connection', (raw: Socket) => { void raw.remoteAddress; void raw.remotePort; });

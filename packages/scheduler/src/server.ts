@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import {
-  checkTokenOption, hopProbe,
+  checkTokenOption, hopProbe, logText,
   CLIENT_TO_SCHEDULER, CloseCode, listen, listenUnix, tooLargeReason, type AcceptConnectionsOptions, type UnixListener, WORKER_TO_SCHEDULER, type Connection, type Hello, type Inbound, type Listener,
   type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
@@ -121,7 +121,9 @@ export class Scheduler implements DashboardSource {
     if (opts.memoryStallMs !== undefined) cfg.memoryStallMs = opts.memoryStallMs;
     if (opts.allowedFailures !== undefined) cfg.allowedFailures = opts.allowedFailures;
     this.state = new SchedulerState(cfg);
-    this.log = opts.log ?? ((l) => process.stderr.write(`${new Date().toISOString()} scheduler: ${l}\n`));
+    const sink = opts.log ?? ((l: string) => process.stderr.write(`${new Date().toISOString()} scheduler: ${l}\n`));
+    // Lines quote what peers sent (names, versions, ops): none may forge or rewrite a line.
+    this.log = (l) => sink(logText(l));
   }
 
   /** `ws://host:port` for workers and clients. */

@@ -1,6 +1,6 @@
 import { cpus, hostname } from 'node:os';
 import {
-  checkTokenOption, CloseCode, connect, isPermanentRefusal, listen, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, type Connection,
+  checkTokenOption, CloseCode, connect, isPermanentRefusal, listen, logText, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, type Connection,
   type Inbound, type Listener, type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
 import { computeTaskOf } from './compute-task.js';
@@ -119,7 +119,9 @@ export class GluonWorker {
     this.name = opts.name ?? `${hostname()}-${process.pid}`;
     this.allow = { cwd: opts.cwd ?? process.cwd(), extra: opts.allowModules ?? [] };
     this.peerTimeoutMs = opts.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
-    const own = opts.log ?? ((l) => process.stderr.write(`${new Date().toISOString()} worker ${this.name}: ${l}\n`));
+    const sink = opts.log ?? ((l: string) => process.stderr.write(`${new Date().toISOString()} worker ${this.name}: ${l}\n`));
+    // Lines quote what peers sent (names, versions, ops): none may forge or rewrite a line.
+    const own = (l: string) => sink(logText(l));
     // Every line also goes to the scheduler, for this worker's page on the dashboard.
     this.log = (l) => {
       own(l);
