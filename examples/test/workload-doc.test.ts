@@ -79,3 +79,22 @@ t.test('the page\'s tarball install packs every @gluon package that client and r
   t.same([...needed].filter((n) => !packed.has(n)).sort(), [], `every needed package is packed (${[...needed].sort().join(', ')})`);
   t.match(md, `npm install --ignore-scripts ${loop?.[2]}/*.tgz`, 'and every tarball goes to one install');
 });
+
+t.test('the page\'s packing lines run as written in a checkout, into a folder that does not exist yet', async (t) => {
+  // Run verbatim on a fresh machine, `npm pack --pack-destination /tmp/gluon-tgz` failed with
+  // `npm error enoent` for every package: npm does not make the folder, and the page did not either.
+  const md = readFileSync(join(root, 'docs', 'writing-a-workload.md'), 'utf8');
+  const block = /```sh\n([\s\S]*?)```/.exec(md)?.[1] ?? '';
+  const [inCheckout] = block.split(/^# in your directory.*$/m);
+  const loop = /--pack-destination (\S+);/.exec(inCheckout ?? '');
+  t.ok(loop, 'the page packs into one folder');
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-workload-pack-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dest = join(dir, 'tgz'); // not made: as on a machine where the page's folder does not exist
+  const script = (inCheckout ?? '').split(loop![1]!).join(dest);
+  await run('bash', ['-e', '-c', script], { cwd: root, timeout: 600_000 });
+  const packed = /^for p in ([\w ]+);/m.exec(script)?.[1]?.trim().split(/\s+/) ?? [];
+  t.ok(packed.length >= 5, `the page packs ${packed.join(', ')}`);
+  const version = (JSON.parse(readFileSync(join(root, 'packages', 'client', 'package.json'), 'utf8')) as { version: string }).version;
+  t.same(packed.filter((p) => !existsSync(join(dest, `gluon-${p}-${version}.tgz`))), [], `every tarball is in ${dest}`);
+});
