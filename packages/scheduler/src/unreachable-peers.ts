@@ -32,7 +32,7 @@ export class UnreachablePeers {
   failed(fetcher: Side, holder: Side, key: string): PeerNotice | undefined {
     const id = `${fetcher.id}\n${holder.address}`;
     if (this.cut.has(id)) return undefined;
-    const text = `worker ${fetcher.name} (${fetcher.address}) could not fetch ${key} from worker ${holder.name} at ${holder.address}, `
+    const text = `worker ${fetcher.name} (${fetcher.address}) could not fetch ${shortKey(key)} from worker ${holder.name} at ${holder.address}, `
       + `which is connected to this scheduler: ${fetcher.name}'s host cannot reach ${holder.name}'s data port (a firewall that lets only `
       + `the scheduler's port through, or a --listen-host other hosts cannot reach; docs/across-hosts.md#firewalls). The input is `
       + 'computed again, and the run may repeat this until the workers can reach each other';
@@ -65,6 +65,14 @@ export class UnreachablePeers {
     }
     return out;
   }
+}
+
+/**
+ * A key as the notice names it: the worker's report may carry any string (the schema bounds only
+ * the frame), and the notice goes to every client, each client's stderr and both logs.
+ */
+function shortKey(key: string): string {
+  return key.length > 120 ? `${key.slice(0, 120)}… (${key.length} characters)` : key;
 }
 
 /** How a pair is named to clients: the fetcher's address and the holder's data address. */
