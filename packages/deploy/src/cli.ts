@@ -64,10 +64,14 @@ const CLI: CliSpec<typeof CLUSTER_FLAGS> = {
   positionals: { min: 1, max: 1, name: 'launcher (slurm, pbs or ssh)' },
 };
 
+/** Dask users try `gluon-cluster local`; there is none, so say what starts workers on this machine. */
+const LOCAL_HINT = '; workers on this machine need no launcher: `gluon-scheduler`, then `gluon-worker ws://127.0.0.1:8786 --nworkers N`'
+  + ' (or LocalCluster from @gluon/client in a script)';
+
 async function main(): Promise<void> {
   const { values: v, positionals } = parseCliOrExit(CLI);
   const kind = positionals[0]!;
-  if (kind !== 'slurm' && kind !== 'pbs' && kind !== 'ssh') exitUsage(CLI.name, `the launcher must be slurm, pbs or ssh, got "${kind}"`);
+  if (kind !== 'slurm' && kind !== 'pbs' && kind !== 'ssh') exitUsage(CLI.name, `the launcher must be slurm, pbs or ssh, got "${kind}"${kind === 'local' ? LOCAL_HINT : ''}`);
   const given = (f: string) => process.argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`));
   const sshOnly = ['hosts', 'ssh-option', 'scheduler-port', 'dashboard-port'].filter(given);
   if (kind !== 'ssh' && sshOnly.length) exitUsage(CLI.name, `--${sshOnly[0]} is for ssh only, not ${kind}`);

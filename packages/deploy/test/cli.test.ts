@@ -42,7 +42,9 @@ t.test('--help says where the token comes from: GLUON_TOKEN, else the kept ~/.gl
 
 t.test('bad values exit 2 naming the flag and the value', async (t) => {
   const cases: [string[], RegExp][] = [
-    [['lsf'], /the launcher must be slurm, pbs or ssh, got "lsf"/],
+    [['lsf'], /the launcher must be slurm, pbs or ssh, got "lsf"$/m],
+    // A Dask user's guess: it said only "must be slurm, pbs or ssh", not how to start local workers.
+    [['local'], /the launcher must be slurm, pbs or ssh, got "local"; workers on this machine need no launcher: `gluon-scheduler`, then `gluon-worker ws:\/\/127\.0\.0\.1:8786 --nworkers N` \(or LocalCluster from @gluon\/client in a script\)/],
     [['slurm', '--hosts', 'a,b'], /--hosts is for ssh only, not slurm/],
     [['ssh', '--hosts', 'a,b', '--queue', 'short'], /--queue is a batch-system option; it means nothing over ssh/],
     [['ssh', '--hosts', 'a,b', '--print-job-script'], /--print-job-script is for slurm and pbs/],
