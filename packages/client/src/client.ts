@@ -144,8 +144,19 @@ const MAX_FETCH_ROUNDS = 20;
  * ```
  */
 export class Client implements FutureHost {
-  /** The dashboard URL the scheduler announced, if it serves one. */
+  /**
+   * Where to open the scheduler's dashboard, if it serves one: its public link when the scheduler
+   * was given one (`--dashboard-link`, behind a reverse proxy), else where it is served.
+   */
   readonly dashboardUrl: string | undefined;
+  /**
+   * Where the scheduler serves its dashboard, as this client reaches it (the host it dialled for
+   * a wildcard bind). `performanceReport()` reads the dashboard here, not at the link: this
+   * client reached the scheduler itself, so it reaches the same process's dashboard, while a
+   * proxy's public URL may want its own login (a hub's, single sign-on) that the scheduler's
+   * token does not pass, or refuse the WebSocket feed the report records.
+   */
+  readonly dashboardDirectUrl: string | undefined;
   private clientId: string;
   private conn: Connection;
   private readonly keys = new Map<string, KeyState>();
@@ -196,7 +207,8 @@ export class Client implements FutureHost {
     private readonly session: string,
     private readonly limits: PeerLimits,
   ) {
-    this.dashboardUrl = typeof welcome.dashboard === 'string' ? reachableDashboardUrl(welcome.dashboard, url) : undefined;
+    this.dashboardDirectUrl = typeof welcome.dashboard === 'string' ? reachableDashboardUrl(welcome.dashboard, url) : undefined;
+    this.dashboardUrl = typeof welcome.dashboardLink === 'string' ? welcome.dashboardLink : this.dashboardDirectUrl;
     this.peers = new PeerPool(name, link, limits);
     this.sliceTasks = opts.graphSliceTasks ?? DEFAULT_GRAPH_SLICE;
     this.outbox = new GraphOutbox(
@@ -336,7 +348,7 @@ export class Client implements FutureHost {
    */
   performanceReport<T>(path: string, work: () => Promise<T>, opts: PerformanceReportOptions = {}): Promise<T> {
     return performanceReport({
-      dashboardUrl: this.dashboardUrl, scheduler: this.url,
+      dashboardUrl: this.dashboardDirectUrl, scheduler: this.url,
       ...(this.link.token ? { token: this.link.token } : {}), ...(this.link.tls ? { tls: this.link.tls } : {}),
     }, path, work, opts);
   }

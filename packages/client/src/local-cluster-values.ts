@@ -38,6 +38,9 @@ export function checkLocalClusterValues(opts: LocalClusterOptions): void {
   if (d !== undefined && typeof d !== 'boolean' && !(Number.isInteger(d) && d >= 0 && d <= 65535)) {
     throw new RangeError(`LocalCluster: dashboard must be true, false or a port number from 0 to 65535, got ${JSON.stringify(d)}`);
   }
+  // Its fields are checked by the scheduler, whose environment fills them (its error names them).
+  const link = opts.dashboardLink;
+  if (link !== undefined && typeof link !== 'string') throw new TypeError(`LocalCluster: dashboardLink must be a URL template ('https://gluon.example.org/{host}/{port}/'), got ${show(link)}`);
   for (const [name, flag, like] of FLAG_OPTIONS) {
     const v = opts[name];
     if (v === undefined) continue;

@@ -23,6 +23,12 @@ export interface LocalClusterOptions {
   token?: string;
   /** `false` for no dashboard, a number for its port; default `true` (any free port). */
   dashboard?: boolean | number;
+  /**
+   * The dashboard's public link behind a proxy (`gluon-scheduler --dashboard-link`), e.g.
+   * `https://gluon.example.org/{host}/{port}/`: `dashboardUrl` and the clients' `dashboardUrl`
+   * report it. Fields: `{host}`, `{port}`, `{prefix}`, `{ENV_VAR}` (the scheduler's environment).
+   */
+  dashboardLink?: string;
   /** Task modules the workers may run besides those packages declare (package names, directories, file URLs). */
   allowModules?: string[];
   /** Workers' working directory (where they look up task packages). Default `process.cwd()`. */
@@ -64,7 +70,7 @@ export interface LocalClusterOptions {
 }
 
 const LOCAL_CLUSTER_OPTIONS: OptionKeys<LocalClusterOptions> = {
-  nWorkers: true, nthreads: true, token: true, dashboard: true, allowModules: true, cwd: true, env: true, memoryLimit: true,
+  nWorkers: true, nthreads: true, token: true, dashboard: true, dashboardLink: true, allowModules: true, cwd: true, env: true, memoryLimit: true,
   allowedFailures: true, heartbeatTtl: true, verbose: true, timeoutMs: true, host: true, maxFrameBytes: true, maxMessageBytes: true, tls: true,
 };
 
@@ -137,8 +143,10 @@ export class LocalCluster {
   private constructor(
     /** `ws://127.0.0.1:PORT` of the scheduler (`wss://` with `tls`). */
     readonly schedulerAddress: string,
-    /** The dashboard's URL, unless started with `dashboard: false`. */
+    /** Where to open the dashboard (its `dashboardLink` when given), unless started with `dashboard: false`. */
     readonly dashboardUrl: string | undefined,
+    /** Where the scheduler serves it (the same as `dashboardUrl` without a `dashboardLink`); what tools read from. */
+    readonly dashboardDirectUrl: string | undefined,
     private readonly scheduler: Proc,
     private readonly workerProcs: Proc[],
     private readonly workerAddresses: string[],
@@ -224,7 +232,10 @@ export class LocalCluster {
     const host = opts.host ?? '127.0.0.1';
     const schedArgs = ['--host', host, '--port', String(port), ...tlsArgs, ...(socket !== undefined ? ['--unix-socket', socket] : [])];
     if (opts.dashboard === false) schedArgs.push('--no-dashboard');
-    else schedArgs.push('--dashboard-port', String(typeof opts.dashboard === 'number' ? opts.dashboard : 0));
+    else {
+      schedArgs.push('--dashboard-port', String(typeof opts.dashboard === 'number' ? opts.dashboard : 0));
+      if (opts.dashboardLink !== undefined) schedArgs.push('--dashboard-link', opts.dashboardLink);
+    }
     if (opts.allowedFailures !== undefined) schedArgs.push('--allowed-failures', String(opts.allowedFailures));
     if (opts.heartbeatTtl) schedArgs.push('--heartbeat-ttl', opts.heartbeatTtl);
     const limitArgs: string[] = [];
@@ -254,7 +265,9 @@ export class LocalCluster {
         ...workers.map((w) => workerAddress(w, deadline)),
       ]);
       const dashboard = schedLines!.map((l) => /^dashboard at (\S+)/.exec(l)?.[1]).find(Boolean);
-      const cluster = new LocalCluster(address, dashboard, scheduler, workers, workerAddresses as string[], opts.token, clientLimits(opts), tls);
+      // With a link, the scheduler says where it serves the dashboard on a line of its own.
+      const served = schedLines!.map((l) => /^dashboard served at (\S+)/.exec(l)?.[1]).find(Boolean) ?? dashboard;
+      const cluster = new LocalCluster(address, dashboard, served, scheduler, workers, workerAddresses as string[], opts.token, clientLimits(opts), tls);
       cluster.launchWorker = launchWorker;
       cluster.local = localAddress;
       cluster.timeoutMs = timeoutMs;

@@ -239,7 +239,7 @@ t.test('bad task options, a function that is not remote and a bad wait() option 
 t.test('a misspelt option key is refused by every options object of the client, naming the key, its near miss and the valid keys', async (t) => {
   // Before, each was ignored and its default used: LocalCluster.start({ nWorker: 1 }) started 2 workers.
   const refused = (message: RegExp) => ({ name: 'TypeError', message }) as const;
-  await t.rejects(LocalCluster.start({ nWorker: 1 } as never), refused(/^LocalCluster\.start: unknown option "nWorker" \(did you mean "nWorkers"\?\); the options are nWorkers, nthreads, token, dashboard, allowModules, cwd, env, memoryLimit, allowedFailures, heartbeatTtl, verbose, timeoutMs, host, maxFrameBytes, maxMessageBytes, tls$/), 'LocalCluster.start, before starting anything');
+  await t.rejects(LocalCluster.start({ nWorker: 1 } as never), refused(/^LocalCluster\.start: unknown option "nWorker" \(did you mean "nWorkers"\?\); the options are nWorkers, nthreads, token, dashboard, dashboardLink, allowModules, cwd, env, memoryLimit, allowedFailures, heartbeatTtl, verbose, timeoutMs, host, maxFrameBytes, maxMessageBytes, tls$/), 'LocalCluster.start, before starting anything');
   await t.rejects(LocalCluster.start({ nWorkers: 1, workerCount: 1 } as never), refused(/^LocalCluster\.start: unknown option "workerCount"; the options are nWorkers, /), 'no near miss: no suggestion');
   await t.rejects(LocalCluster.start([] as never), refused(/^LocalCluster\.start: the options must be an object, got an array$/));
   await t.rejects(cluster.client({ nmae: 'x' } as never), refused(/^LocalCluster\.client: unknown option "nmae" \(did you mean "name"\?\); the options are name, reconnectTimeoutMs$/));

@@ -44,6 +44,7 @@ export const CLUSTER_FLAGS = {
   'log-directory': flag.string('where jobs write their output (created if missing)', { arg: 'DIR' }),
   'allow-module': flag.list('task module the workers may import (gluon-worker --allow-module)', 'SPEC'),
   host: flag.string('address the scheduler listens on', { arg: 'HOST', default: '0.0.0.0' }),
+  'dashboard-link': flag.string('the dashboard\'s public URL behind a proxy, printed and given to clients (gluon-scheduler --dashboard-link)', { arg: 'TEMPLATE', env: 'GLUON_DASHBOARD_LINK' }),
   'resource-spec': flag.string('PBS only: the -l resource request (default select=1:ncpus=N:mem=Mmb)', { arg: 'SPEC' }),
   'pending-notice': pendingNoticeFlag,
   'max-failed-jobs': flag.int('jobs in a row that may end before their worker joins (each is logged with its output file) before gluon-cluster stops submitting and exits 1', 1, 10_000, '5'),
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
     ...(token ? { token } : {}),
     ...(v['resource-spec'] ? { resourceSpec: v['resource-spec'] } : {}),
     ...(v['no-job-arrays'] ? { jobArrays: false } : {}),
+    ...(v['dashboard-link'] !== undefined ? { dashboardLink: v['dashboard-link'] } : {}),
   };
   if (v['print-job-script']) opts.scheduler = 'ws://SCHEDULER:PORT';
   /** The ssh launcher from the flags: only the options that mean something over SSH. */
@@ -117,6 +119,7 @@ async function main(): Promise<void> {
       ...(v.memory ? { memory: v.memory } : {}),
       ...(v['allow-module'].length ? { workerExtraArgs: v['allow-module'].flatMap((m) => ['--allow-module', m]) } : {}),
       ...(token ? { token } : {}),
+      ...(v['dashboard-link'] !== undefined ? { dashboardLink: v['dashboard-link'] } : {}),
     });
   };
   let cluster: JobQueueCluster | undefined;

@@ -44,8 +44,14 @@ export interface JobClusterOptions {
   cwd?: string;
   /** An existing scheduler `ws://host:port` to attach to; default: start one here. */
   scheduler?: string;
-  /** The dashboard URL of that existing scheduler (adapt reads the load from it). */
+  /** The dashboard URL of that existing scheduler (adapt reads the load from it: where it is served, not a proxy's link). */
   dashboardUrl?: string;
+  /**
+   * The started scheduler's public dashboard link behind a proxy (`gluon-scheduler
+   * --dashboard-link`, e.g. `https://gluon.example.org/{host}/{port}/`): the cluster's
+   * `dashboardUrl` reports it; adapt() still reads the dashboard where it is served.
+   */
+  dashboardLink?: string;
   /** Address the started scheduler listens on. Default `0.0.0.0` (jobs run on other hosts). */
   host?: string;
   /** Shared secret; passed to jobs through the environment, never written into the script. */
@@ -84,7 +90,7 @@ export interface JobClusterOptions {
  */
 export const JOB_CLUSTER_OPTION_KEYS: OptionKeys<JobClusterOptions> = {
   cores: true, memory: true, walltime: true, queue: true, account: true, jobName: true, jobExtra: true, prologue: true,
-  logDirectory: true, workerExtraArgs: true, cwd: true, scheduler: true, dashboardUrl: true, host: true, token: true, node: true,
+  logDirectory: true, workerExtraArgs: true, cwd: true, scheduler: true, dashboardUrl: true, dashboardLink: true, host: true, token: true, node: true,
   pollIntervalMs: true, jobArrays: true, maxFailedJobs: true, pendingNoticeMs: true, log: true,
 };
 
@@ -205,8 +211,21 @@ export abstract class JobQueueCluster {
   private readonly cancelledAtEnd = new Set<string>();
   private readonly stopWatchingEnd: (() => void) | undefined;
 
-  protected constructor(opts: JobClusterOptions, private readonly local: LocalCluster | undefined, readonly schedulerAddress: string, readonly dashboardUrl: string | undefined) {
+  /**
+   * Where adapt() and the worker listing read the dashboard: where the scheduler serves it, not
+   * its public link, which may sit behind a proxy's own login that the cluster's token does not
+   * pass (this process reaches the scheduler itself, so it reaches its dashboard too).
+   */
+  readonly dashboardDirectUrl: string | undefined;
+
+  protected constructor(
+    opts: JobClusterOptions, private readonly local: LocalCluster | undefined, readonly schedulerAddress: string,
+    /** Where to open the dashboard: its public link when the scheduler has one. */
+    readonly dashboardUrl: string | undefined,
+    dashboardDirectUrl: string | undefined = dashboardUrl,
+  ) {
     this.opts = opts;
+    this.dashboardDirectUrl = dashboardDirectUrl;
     this.failed = new Promise((resolve) => { this.markFailed = resolve; });
     // A script stopped by Ctrl-C, SIGTERM or an uncaught error never reaches close(): its jobs
     // would wait in the queue, or run until their walltime with a worker dialling a scheduler
@@ -246,7 +265,7 @@ export abstract class JobQueueCluster {
    * loopback without one); jobs receive it through their environment.
    */
   protected static async startScheduler<O extends JobClusterOptions>(opts: O, keys: OptionKeys<O>, where: string, batch: { system: string; commands: readonly string[] }):
-  Promise<{ opts: O; local?: LocalCluster; address: string; dashboardUrl?: string }> {
+  Promise<{ opts: O; local?: LocalCluster; address: string; dashboardUrl?: string; dashboardDirectUrl?: string }> {
     checkOptionKeys(opts, keys, where);
     checkJobClusterOptions(opts);
     checkClusterToken(opts.token, where);
@@ -256,11 +275,15 @@ export abstract class JobQueueCluster {
     requireCommands(batch.system, batch.commands);
     const host = opts.host ?? '0.0.0.0';
     const token = opts.token ?? (isLoopback(host) ? undefined : randomBytes(24).toString('base64url'));
-    const local = await LocalCluster.start({ nWorkers: 0, host, ...(token ? { token } : {}) });
+    const local = await LocalCluster.start({ nWorkers: 0, host, ...(token ? { token } : {}), ...(opts.dashboardLink !== undefined ? { dashboardLink: opts.dashboardLink } : {}) });
     // A wildcard bind is not an address anyone can open: http://0.0.0.0:PORT/ was what a script
     // printed for its dashboard. The scheduler's address already names this host.
-    const dashboardUrl = local.dashboardUrl && reachableDashboardUrl(local.dashboardUrl, local.schedulerAddress);
-    return { opts: { ...opts, ...(token ? { token } : {}) }, local, address: local.schedulerAddress, ...(dashboardUrl ? { dashboardUrl } : {}) };
+    const direct = local.dashboardDirectUrl && reachableDashboardUrl(local.dashboardDirectUrl, local.schedulerAddress);
+    const dashboardUrl = local.dashboardUrl !== local.dashboardDirectUrl ? local.dashboardUrl : direct;
+    return {
+      opts: { ...opts, ...(token ? { token } : {}) }, local, address: local.schedulerAddress,
+      ...(dashboardUrl ? { dashboardUrl } : {}), ...(direct ? { dashboardDirectUrl: direct } : {}),
+    };
   }
 
   /**
@@ -368,7 +391,7 @@ export abstract class JobQueueCluster {
   adapt(opts: AdaptOptions): void {
     checkAdaptOptions(opts);
     if (this.failure) throw this.failure;
-    if (!this.dashboardUrl) throw new Error(`${this.kind} cluster: adapt reads the load from the scheduler's dashboard; give dashboardUrl when attaching to a scheduler`);
+    if (!this.dashboardDirectUrl) throw new Error(`${this.kind} cluster: adapt reads the load from the scheduler's dashboard; give dashboardUrl when attaching to a scheduler`);
     this.adaptOpts = opts;
     this.target = Math.max(this.target, opts.minimum ?? 0);
     if (opts.intervalMs !== undefined) {
@@ -392,8 +415,8 @@ export abstract class JobQueueCluster {
 
   /** Names of this cluster's workers the scheduler lists as alive (needs the dashboard). */
   async liveWorkerNames(): Promise<string[]> {
-    if (!this.dashboardUrl) throw new Error(`${this.kind} cluster: no dashboard to read workers from`);
-    const { names } = await fetchLoad(this.dashboardUrl, this.opts.token);
+    if (!this.dashboardDirectUrl) throw new Error(`${this.kind} cluster: no dashboard to read workers from`);
+    const { names } = await fetchLoad(this.dashboardDirectUrl, this.opts.token);
     this.noteJoined(names);
     const prefix = `${this.jobName}-`;
     return names.filter((n) => n.startsWith(prefix) && this.jobs.has(n.slice(prefix.length)));
@@ -524,7 +547,7 @@ export abstract class JobQueueCluster {
     const listed = await this.listJobs();
     // Which workers joined: only the dashboard says (without one, ended jobs are not judged).
     // A dashboard that does not answer stops adapting, but not holding the jobs scale() asked for.
-    const load = this.dashboardUrl ? await fetchLoad(this.dashboardUrl, this.opts.token).catch((e: Error) => { if (this.adaptOpts) throw e; return undefined; }) : undefined;
+    const load = this.dashboardDirectUrl ? await fetchLoad(this.dashboardDirectUrl, this.opts.token).catch((e: Error) => { if (this.adaptOpts) throw e; return undefined; }) : undefined;
     if (load) this.noteJoined(load.names);
     const ended: JobInfo[] = [];
     const mine = new Map<string, ListedJob>();

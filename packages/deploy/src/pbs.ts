@@ -48,7 +48,7 @@ export class PBSCluster extends JobQueueCluster {
    */
   static async start(opts: PBSClusterOptions = {}): Promise<PBSCluster> {
     const s = await JobQueueCluster.startScheduler(opts, PBS_OPTION_KEYS, 'PBSCluster.start', { system: 'PBS', commands: PBSCluster.commands });
-    return new PBSCluster(s.opts, s.local, s.address, s.dashboardUrl);
+    return new PBSCluster(s.opts, s.local, s.address, s.dashboardUrl, s.dashboardDirectUrl);
   }
 
   protected directives(arraySize?: number): string[] {

@@ -83,8 +83,8 @@ export class SSHCluster extends JobQueueCluster {
   /** What each ended worker session printed last (there is no output file over SSH). */
   private readonly endedOutput = new Map<string, string>();
 
-  private constructor(opts: SSHClusterOptions & { token: string }, private readonly scheduler: Session, address: string, dashboardUrl: string | undefined) {
-    super(opts, undefined, address, dashboardUrl);
+  private constructor(opts: SSHClusterOptions & { token: string }, private readonly scheduler: Session, address: string, dashboardUrl: string | undefined, dashboardDirectUrl: string | undefined) {
+    super(opts, undefined, address, dashboardUrl, dashboardDirectUrl);
   }
 
   /** Starts the scheduler on `hosts[0]` over ssh and resolves once it listens; start workers with `scale(n)`. */
@@ -108,7 +108,9 @@ export class SSHCluster extends JobQueueCluster {
       session.child.once('exit', exited);
     });
     const dashboard = /^dashboard at (\S+)$/m.exec(session.output)?.[1];
-    return new SSHCluster(opts, session, address, dashboard);
+    // With --dashboard-link, where it is served follows on its own line: adapt() reads there.
+    const served = /^dashboard served at (\S+)$/m.exec(session.output)?.[1] ?? dashboard;
+    return new SSHCluster(opts, session, address, dashboard, served);
   }
 
   /** The worker hosts (`hosts` without the scheduler's). */
@@ -230,6 +232,8 @@ function schedulerScriptOf(o: SSHClusterOptions): string {
   const host = o.hosts[0]!;
   const args = [o.node ?? process.execPath, binOf('@gluon/scheduler', 'gluon-scheduler'), '--host', addressOf(host), '--port', String(o.schedulerPort ?? 8786)];
   args.push(...(o.dashboardPort === null ? ['--no-dashboard'] : ['--dashboard-port', String(o.dashboardPort ?? 8787)]));
+  // Its {ENV_VAR} fields are filled from the scheduler host's environment, there.
+  if (o.dashboardPort !== null && o.dashboardLink !== undefined) args.push('--dashboard-link', o.dashboardLink);
   return hostScriptOf('scheduler', host, [`${args.map(shellQuote).join(' ')} </dev/null &`, 'pid=$!']);
 }
 

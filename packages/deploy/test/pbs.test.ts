@@ -210,3 +210,15 @@ t.test('started for other hosts (the default 0.0.0.0), dashboardUrl names this h
   t.equal((await cluster.liveWorkerNames()).length, 1, 'the worker is read from the dashboard at that address');
   await cluster.close();
 });
+
+t.test('with dashboardLink (a proxy in front), dashboardUrl is the link and the cluster still reads its workers where the dashboard is served', async (t) => {
+  // Before, dashboardLink was refused as an unknown option and nothing could name the proxy's address.
+  const cluster = await PBSCluster.start({ cores: 1, cwd: repo, pollIntervalMs: 250, dashboardLink: 'http://127.0.0.1:1/proxy/{host}/{port}/' }); // nothing listens at the link's port 1
+  t.teardown(() => cluster.close());
+  t.match(cluster.dashboardDirectUrl, new RegExp(`^http://${hostname().replace(/\./g, '\\.')}:\\d+/$`), `dashboardDirectUrl ${cluster.dashboardDirectUrl}`);
+  t.equal(cluster.dashboardUrl, `http://127.0.0.1:1/proxy/${hostname()}/${new URL(cluster.dashboardDirectUrl!).port}/`);
+  await cluster.scale(1);
+  await cluster.waitForWorkers(1, 120_000);
+  t.equal((await cluster.liveWorkerNames()).length, 1, 'the worker is read from the dashboard where it is served, not through the link');
+  await cluster.close();
+});

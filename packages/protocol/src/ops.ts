@@ -225,8 +225,12 @@ const ttl = opt(num({ min: 1 }));
 
 /** The welcome each role receives. */
 export const WELCOME = {
-  /** `workers` (protocol 7): the data addresses of the workers registered at the time; absent, none. */
-  client: obj({ ...welcomeFields, clientId: str({ nonEmpty: true }), heartbeatTtlMs: ttl, dashboard: opt(str()), workers: opt(addresses) }),
+  /**
+   * `workers` (protocol 7): the data addresses of the workers registered at the time; absent, none.
+   * `dashboardLink` (protocol 8): the dashboard's public URL behind a proxy (`--dashboard-link`),
+   * which the client reports as its `dashboardUrl`; `dashboard` stays where it is served.
+   */
+  client: obj({ ...welcomeFields, clientId: str({ nonEmpty: true }), heartbeatTtlMs: ttl, dashboard: opt(str()), dashboardLink: opt(str({ nonEmpty: true })), workers: opt(addresses) }),
   worker: obj({ ...welcomeFields, workerId: str({ nonEmpty: true }), heartbeatIntervalMs: num({ min: 1 }), heartbeatTtlMs: ttl }),
   peer: obj(welcomeFields),
   dashboard: obj(welcomeFields),

@@ -9,9 +9,11 @@ import { readFileSync } from 'node:fs';
  * scheduler tells clients the workers it has (the client welcome's `workers`, then
  * `worker-joined` / `worker-left`), and a reconnecting client's `update-graph` names them back
  * (`workers`), so a restarted scheduler waits for every worker the client knew of, not only those
- * it had seen results on; a protocol-6 peer would refuse the new op and fields.
+ * it had seen results on; a protocol-6 peer would refuse the new op and fields. 8: a client's
+ * welcome may carry `dashboardLink`, the dashboard's public URL behind a proxy
+ * (`--dashboard-link`), which a protocol-7 client would refuse as an unknown field.
  */
-export const PROTOCOL_VERSION = 7;
+export const PROTOCOL_VERSION = 8;
 
 /** This package's version, sent in every hello so that mismatched installs are named. */
 export const PACKAGE_VERSION: string = (

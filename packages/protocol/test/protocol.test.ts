@@ -75,14 +75,18 @@ t.test('protocol and package version mismatches name both sides', async (t) => {
   t.equal(p.message, `protocol version mismatch: scheduler speaks ${PROTOCOL_VERSION}, worker speaks ${PROTOCOL_VERSION + 1}`);
   // Protocol 4 (compute-task dependencies as objects keyed by task key) is refused: this build
   // would read its compute-tasks' deps as missing fields. So is protocol 6, whose clients would
-  // refuse worker-joined and whose schedulers would refuse update-graph's workers.
-  t.equal(PROTOCOL_VERSION, 7);
+  // refuse worker-joined and whose schedulers would refuse update-graph's workers; and protocol
+  // 7, whose clients would refuse the welcome's dashboardLink.
+  t.equal(PROTOCOL_VERSION, 8);
   const old = await connect(server.address, { role: 'worker', protocol: 4 }).catch((e) => e);
   t.equal(old.code, CloseCode.versionMismatch);
-  t.equal(old.message, 'protocol version mismatch: scheduler speaks 7, worker speaks 4');
+  t.equal(old.message, 'protocol version mismatch: scheduler speaks 8, worker speaks 4');
   const six = await connect(server.address, { role: 'client', protocol: 6 }, ECHO).catch((e) => e);
   t.equal(six.code, CloseCode.versionMismatch);
-  t.equal(six.message, 'protocol version mismatch: scheduler speaks 7, client speaks 6');
+  t.equal(six.message, 'protocol version mismatch: scheduler speaks 8, client speaks 6');
+  const seven = await connect(server.address, { role: 'client', protocol: 7 }, ECHO).catch((e) => e);
+  t.equal(seven.code, CloseCode.versionMismatch);
+  t.equal(seven.message, 'protocol version mismatch: scheduler speaks 8, client speaks 7');
   const v = await connect(server.address, { role: 'client', version: '99.0.0' }, ECHO).catch((e) => e);
   t.match(v.message, new RegExp(`package version mismatch: scheduler is ${PACKAGE_VERSION.replace(/\./g, '\\.')}, client is 99\\.0\\.0`));
   const r = await connect(server.address, { role: 'dashboard' }).catch((e) => e);

@@ -4,6 +4,7 @@ import {
   sendBacklogFlag, stopWithSupervisor, superviseChildren, withoutTokenArgs, type CliSpec,
 } from '@gluon/protocol';
 import { isIP } from 'node:net';
+import { checkDashboardLink } from './dashboard/link.js';
 import { startScheduler } from './server.js';
 import { SCHEDULER_V8_FLAGS, withSchedulerEnv } from './v8-flags.js';
 
@@ -19,6 +20,7 @@ export const SCHEDULER_FLAGS = {
   'no-dashboard': flag.switch('serve no dashboard'),
   'dashboard-session-ttl': flag.duration('a dashboard login lasts this long', 1000, 365 * 24 * 3600_000, '8h'),
   'dashboard-prefix': flag.string('path prefix of the dashboard behind a reverse proxy', { arg: '/PATH', check: (t, f) => { if (!t.startsWith('/')) throw new RangeError(`${f} must start with /, got "${t}"`); } }),
+  'dashboard-link': flag.string('the dashboard\'s public URL behind a proxy, reported to clients: a template with {host} {port} {prefix} and {ENV_VAR} fields', { arg: 'TEMPLATE', env: 'GLUON_DASHBOARD_LINK' }),
   ...HEARTBEAT_TTL_FLAG,
   'session-grace': flag.duration('a client whose connection was lost keeps its keys this long for its return (0: none)', 0, 24 * 3600_000, '60s'),
   'hello-timeout': flag.duration('a new connection silent this long (no upgrade, no hello) is dropped', 100, 3600_000, '10s'),
@@ -65,6 +67,7 @@ function main(): void {
     allowedHosts = parseAllowedHosts(values['allowed-host']);
     if (tls?.cert) certNamesScheduler(values['tls-cert']!, tls.cert, values.host, values.port, allowedHosts);
     if (values['unix-socket'] !== undefined && tls) throw new Error('--unix-socket with --tls-cert: a Unix socket does not speak TLS (it is for clients and workers on this machine); leave one of them out');
+    if (values['dashboard-link'] !== undefined && !values['no-dashboard']) checkDashboardLink(values['dashboard-link'], values.host, values['dashboard-prefix'] ?? '');
     if (values['unix-socket'] === '') throw new Error('--unix-socket needs a path, got ""');
     // Else the dashboard's listen fails with a bare EADDRINUSE, as if another program held it.
     if (!values['no-dashboard'] && values.port !== 0 && values['dashboard-port'] === values.port) {
@@ -92,6 +95,7 @@ function main(): void {
     ...(tls ? { tls } : {}),
     ...(values['unix-socket'] !== undefined ? { unixSocket: values['unix-socket'] } : {}),
     ...(values['dashboard-prefix'] ? { dashboardPrefix: values['dashboard-prefix'] } : {}),
+    ...(values['dashboard-link'] !== undefined ? { dashboardLink: values['dashboard-link'] } : {}),
   };
   const exposure = checkExposure({ program: 'gluon-scheduler', flag: '--host', host: opts.host, token, insecure: values.insecure, mutualTls: tls?.requireClientCert === true });
   if (exposure.refuse) exitUsage(CLI.name, exposure.refuse);
@@ -109,7 +113,10 @@ function main(): void {
   startScheduler(opts).then(
     (s) => {
       // The address line comes last: whoever waits for it has seen everything else.
-      if (s.dashboardUrl) process.stdout.write(`dashboard at ${s.dashboardUrl}\n`);
+      // Behind a proxy, the link is what people open; where it is served follows, for tools
+      // that read the dashboard directly (LocalCluster, the SSH cluster).
+      if (s.dashboardLink) process.stdout.write(`dashboard at ${s.dashboardLink}\ndashboard served at ${s.dashboardUrl}\n`);
+      else if (s.dashboardUrl) process.stdout.write(`dashboard at ${s.dashboardUrl}\n`);
       if (s.unixAddress) process.stdout.write(`scheduler also at ${s.unixAddress}\n`);
       process.stdout.write(`scheduler at ${s.address}\n`);
       let stopping = false;

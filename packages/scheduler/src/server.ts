@@ -6,6 +6,7 @@ import {
 } from '@gluon/protocol';
 import type { ClusterEvent, ClusterProbe, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
 import { Aftercare, collectHeld, collectIdle, collectSettled, IdleCollector } from './idle-gc.js';
+import { checkDashboardLink } from './dashboard/link.js';
 import { mallocTrim } from './malloc-trim.js';
 import { ReleaseBacklog } from './release-backlog.js';
 import { stallNote } from './loop-stall.js';
@@ -38,6 +39,13 @@ export interface SchedulerOptions {
   dashboardPrefix?: string;
   /** How long a dashboard login lasts (default 8 h). */
   dashboardSessionTtlMs?: number;
+  /**
+   * The dashboard's public link behind a proxy, a template such as
+   * `https://gluon.example.org/{host}/` (`{host}`, `{port}`, `{prefix}`, `{ENV_VAR}`; see
+   * dashboard/link.ts): clients report it as `dashboardUrl`. A malformed template, or a field
+   * that is neither of those nor a set environment variable, fails the start.
+   */
+  dashboardLink?: string;
   heartbeatTtlMs?: number;
   /**
    * How long tasks must wait with every worker paused for memory before the scheduler says the
@@ -81,7 +89,10 @@ export const DEFAULT_SESSION_GRACE_MS = 60_000;
  */
 export class Scheduler implements DashboardSource {
   readonly state: SchedulerState;
+  /** Where the dashboard is served (`http://host:port/prefix/`). */
   dashboardUrl: string | undefined;
+  /** Its public link (`dashboardLink` expanded), if one was given. */
+  dashboardLink: string | undefined;
   private listener!: Listener;
   /** The listener on `unixSocket`, if any. */
   private unixListener: UnixListener | undefined;
@@ -100,7 +111,7 @@ export class Scheduler implements DashboardSource {
   private stopping = false;
   private nextId = 1;
   private timer: NodeJS.Timeout | undefined;
-  private dashboard: { url: string; close(): Promise<void> } | undefined;
+  private dashboard: { url: string; link: string | undefined; close(): Promise<void> } | undefined;
   private readonly log: Logger;
   private readonly collector = new IdleCollector();
   /** The trim and the second collection that follow an idle collection (idle-gc.ts). */
@@ -139,6 +150,8 @@ export class Scheduler implements DashboardSource {
   static async start(opts: SchedulerOptions = {}): Promise<Scheduler> {
     checkTokenOption(opts.token, 'Scheduler.start');
     if (opts.unixSocket !== undefined && opts.tls) throw new Error(`unixSocket (${opts.unixSocket}) with tls: a Unix socket does not speak TLS; it is for processes on this machine`);
+    // A bad link template fails the start before anything listens, naming what is wrong.
+    if (opts.dashboardLink !== undefined && opts.dashboard !== false) checkDashboardLink(opts.dashboardLink, opts.host ?? '127.0.0.1', '', process.env, 'dashboardLink');
     const s = new Scheduler(opts);
     const ids = new WeakMap<Hello, string>();
     const accept: AcceptConnectionsOptions = {
@@ -158,7 +171,7 @@ export class Scheduler implements DashboardSource {
         const ttl = s.state.config.heartbeatTtlMs;
         return hello.role === 'worker'
           ? { workerId: id, heartbeatIntervalMs: Math.max(50, Math.min(1000, ttl / 5)), heartbeatTtlMs: ttl }
-          : { clientId: id, heartbeatTtlMs: ttl, workers: s.state.workerAddresses(), ...(s.dashboardUrl ? { dashboard: s.dashboardUrl } : {}) };
+          : { clientId: id, heartbeatTtlMs: ttl, workers: s.state.workerAddresses(), ...(s.dashboardUrl ? { dashboard: s.dashboardUrl } : {}), ...(s.dashboardLink ? { dashboardLink: s.dashboardLink } : {}) };
       },
       onConnection: (conn, hello) => {
         const id = ids.get(hello)!;
@@ -210,9 +223,11 @@ export class Scheduler implements DashboardSource {
       ...(this.opts.token ? { token: this.opts.token } : {}),
       ...(this.opts.dashboardPrefix ? { prefix: this.opts.dashboardPrefix } : {}),
       ...(this.opts.dashboardSessionTtlMs ? { sessionTtlMs: this.opts.dashboardSessionTtlMs } : {}),
+      ...(this.opts.dashboardLink !== undefined ? { link: this.opts.dashboardLink } : {}),
       log: (line) => this.log(line),
     });
     this.dashboardUrl = this.dashboard.url;
+    this.dashboardLink = this.dashboard.link;
   }
 
   /**

@@ -6,6 +6,7 @@ import { bindServer, clientCertProblem, CloseCode, HELLO_TIMEOUT_MS, HostGuard, 
 import { loadAssets, type Asset } from './assets.js';
 import { DashboardAuth, DEFAULT_SESSION_TTL_MS } from './auth.js';
 import { LiveFeed, type FeedOptions } from './feed.js';
+import { checkDashboardLink, expandDashboardLink } from './link.js';
 import { loginPage, withLogout } from './login.js';
 import { SchedulerMetrics } from './metrics.js';
 import { reportShell } from './report.js';
@@ -45,12 +46,16 @@ export interface DashboardOptions {
   feed?: Partial<FeedOptions>;
   /** where the dashboard says what an operator must fix (the scheduler's log); stderr by default. */
   log?: (line: string) => void;
+  /** the public link's template (`--dashboard-link`, see link.ts), expanded once the port is known. */
+  link?: string;
 }
 
 /** A running dashboard. */
 export interface Dashboard {
   /** `http://host:port/prefix/` */
   url: string;
+  /** the public link (`DashboardOptions.link` expanded), where people open it behind a proxy. */
+  link: string | undefined;
   /** the live feed (tests inspect its aggregator and counters). */
   feed: LiveFeed;
   close(): Promise<void>;
@@ -90,6 +95,8 @@ export function normalizePrefix(prefix: string | undefined): string {
  */
 export async function startDashboard(source: DashboardSource, opts: DashboardOptions): Promise<Dashboard> {
   const prefix = normalizePrefix(opts.prefix);
+  // A bad template is refused before anything listens (the port is filled in below).
+  if (opts.link !== undefined) checkDashboardLink(opts.link, opts.host, prefix);
   const assets = loadAssets();
   const clock = opts.clock ?? Date.now;
   const auth = new DashboardAuth(opts.token || undefined, opts.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS, clock);
@@ -289,6 +296,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   return {
     url: `${opts.tls ? 'https' : 'http'}://${host}:${bound.port}${prefix}/`,
+    link: opts.link === undefined ? undefined : expandDashboardLink(opts.link, { host: opts.host, port: bound.port, prefix }),
     feed,
     close: async () => {
       feed.close();
