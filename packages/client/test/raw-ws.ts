@@ -132,8 +132,20 @@ export class RawSocket {
     this.socket.destroy();
   }
 
+  /** Reads not yet joined to `buf`: joined once the frame they are part of is whole (large frames arrive in many reads). */
+  private parts: Buffer[] = [];
+  private partsBytes = 0;
+  /** Bytes `buf` must hold before it is parsed again. */
+  private need = 2;
+
   private parse(d: Buffer): void {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    this.parts.push(d);
+    this.partsBytes += d.length;
+    if (this.buf.length + this.partsBytes < this.need) return;
+    this.buf = Buffer.concat([this.buf, ...this.parts]);
+    this.parts = [];
+    this.partsBytes = 0;
+    this.need = 2;
     for (;;) {
       if (this.buf.length < 2) return;
       const opcode = this.buf[0]! & 0x0f;
@@ -148,7 +160,10 @@ export class RawSocket {
         len = Number(this.buf.readBigUInt64BE(2));
         off = 10;
       }
-      if (this.buf.length < off + len) return;
+      if (this.buf.length < off + len) {
+        this.need = off + len;
+        return;
+      }
       const payload = this.buf.subarray(off, off + len);
       this.buf = this.buf.subarray(off + len);
       if (opcode === 2) {

@@ -430,8 +430,9 @@ export class GluonWorker {
 
   /**
    * Answers `get-data` from peers and clients with what is stored here. One answer carries at
-   * most the connection's message budget (by the results' estimated sizes): the keys that do not
-   * fit go in `later`, and the asker fetches them one per request.
+   * most the connection's message budget (by the results' estimated sizes), and the answers to
+   * one frame's requests at most its send-backlog limit: the keys that do not fit go in `later`,
+   * and the asker fetches them one per request.
    */
   private servePeer(conn: Connection, m: Inbound<typeof PEER_TO_WORKER>): void {
     const data: Record<string, unknown> = {};
@@ -439,13 +440,16 @@ export class GluonWorker {
     const later: string[] = [];
     let bytes = 0;
     let included = 0;
+    // Answers to the requests of one frame are all queued before the connection next checks
+    // what it has left unsent: across them, at most its send-backlog limit of values (and one).
+    const answered = this.answering.get(conn) ?? 0;
     for (const key of m.keys) {
       if (!this.state.has(key)) {
         missing.push(key);
         continue;
       }
       const n = this.state.nbytesOf(key);
-      if (included > 0 && bytes + n > conn.sendLimit) {
+      if ((included > 0 || answered > 0) && (bytes + n > conn.sendLimit || answered + bytes + n > conn.maxSendBacklogBytes)) {
         later.push(key);
         continue;
       }
@@ -453,8 +457,15 @@ export class GluonWorker {
       included++;
       data[key] = this.state.get(key);
     }
+    if (bytes > 0) {
+      if (answered === 0) void Promise.resolve().then(() => this.answering.delete(conn));
+      this.answering.set(conn, answered + bytes);
+    }
     conn.reply(m, { op: 'data', data, missing, ...(later.length ? { later } : {}) });
   }
+
+  /** Bytes of values answered on each peer connection in this turn of the event loop (see servePeer). */
+  private readonly answering = new WeakMap<Connection, number>();
 
   /**
    * An answer over the message budget was not sent (the size estimate was short): a single value
