@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import t, { type Test } from 'tap';
 import { Client, remoteFrom } from '@gluon/client';
 import { CLIENT_TO_SCHEDULER, PEER_TO_WORKER, WORKER_TO_SCHEDULER } from '@gluon/protocol';
-import { describeCase, fuzzCase, runCase, type Target } from './fuzz-kit.js';
+import { describeCase, FORGED, fuzzCase, runCase, type Target } from './fuzz-kit.js';
 import { rssMiB, startScheduler, startWorker, type Proc } from './procs.js';
 
 const { inc } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
@@ -46,6 +46,11 @@ t.test('a scheduler and a worker data listener survive schema-aware fuzzing with
   t.ok(rss1[0]! - rss0[0]! < 128, `scheduler RSS ${rss0[0]!.toFixed(0)} -> ${rss1[0]!.toFixed(0)} MiB`);
   t.ok(rss1[1]! - rss0[1]! < 128, `worker RSS ${rss0[1]!.toFixed(0)} -> ${rss1[1]!.toFixed(0)} MiB`);
   t.ok(s.alive() && w.alive(), 'both still running');
+  // Odd strings (fuzz-kit's ODD_STRINGS) reached their logs: as text inside a line, never a line.
+  for (const [who, p] of [['scheduler', s], ['worker', w]] as const) {
+    const forged = p.output().split('\n').filter((l) => /^\S* ?scheduler: FORGED|^[\r\x1b]|\r/.test(l) && l.includes(FORGED));
+    t.equal(forged.length, 0, `${who}: no line of its log was written by a fuzz case (${forged.length})`);
+  }
   const client = await Client.connect(s.address);
   try {
     t.same(await client.gather(client.map(inc, [1, 2, 3])), [2, 3, 4], 'an ordinary run right after works');

@@ -44,6 +44,20 @@ export interface Outcome {
 
 const WRONG_VALUES: unknown[] = [null, 0, -1, 1.5, 'x', '', true, [], {}, [1, 'a'], { a: 1 }, new Uint8Array(3), 2 ** 60];
 const HUGE = 50_000;
+/**
+ * Strings every string field admits that a careless consumer would not: a line break followed by
+ * what looks like a log line of its own (fuzz-frames checks none starts a line of the log),
+ * terminal escapes, markup for the dashboard, names of Object.prototype's members, bidi
+ * overrides, a long one.
+ */
+export const FORGED = 'FORGED-BY-FUZZ';
+const ODD_STRINGS: string[] = [
+  `x\n2026-01-01T00:00:00.000Z scheduler: ${FORGED} worker admin registered`, `\r${FORGED}\x1b[2K\x1b]0;title\x07`,
+  '<img src=x onerror=alert(1)><script>alert(2)</script>', 'constructor', 'toString', 'hasOwnProperty', '__defineGetter__',
+  '\u202eevil\u2066', '\u0000nul', 'ws://x/../../etc/passwd', 'y'.repeat(100_000),
+];
+/** Record keys likewise (not `__proto__`: msgpack renames it, see shape-values.ts). */
+const ODD_KEYS: string[] = ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '<b>k</b>', `k\n${FORGED}`, '\u202ek'];
 
 /** A place inside a value that a mutation can change. */
 interface Spot {
@@ -106,14 +120,61 @@ export function mutation(shape: Shape, value: Record<string, unknown>): fc.Arbit
     mutation: 'unknown-field',
     msg: (s.path.length ? edit(value, [...s.path, `zz-${k}`], (p, l) => (p[l] = 1)) : { ...value, [`zz-${k}`]: 1 }) as Record<string, unknown>,
   })));
+  // Valid values a hostile sender may still send: odd strings, odd record keys, one element
+  // repeated (the same worker named 50,000 times, one task 50,000 times), a huge record.
+  const strings = present.filter((s) => s.shape.type === 'string');
+  if (strings.length) {
+    options.push(fc.tuple(fc.constantFrom(...strings), fc.constantFrom(...ODD_STRINGS)).map(([s, v]) => ({
+      mutation: 'odd-string', msg: edit(value, s.path, (p, l) => (p[l] = v)) as Record<string, unknown>,
+    })));
+  }
+  const records = all.filter((s) => s.shape.type === 'record' && hasPath(value, s.path));
+  if (records.length) {
+    options.push(fc.tuple(fc.constantFrom(...records), fc.constantFrom(...ODD_KEYS)).map(([s, k]) => ({
+      mutation: 'odd-key',
+      msg: edit(value, [...s.path, k], (p, l) => (p[l] = sample((s.shape as Extract<Shape, { type: 'record' }>).value))) as Record<string, unknown>,
+    })));
+  }
+  const topRecords = records.filter((s) => s.path.length === 1);
+  if (topRecords.length) {
+    options.push(fc.constantFrom(...topRecords).map((s) => ({
+      mutation: 'huge-record',
+      msg: edit(value, s.path, (p, l) => {
+        const item = sample((s.shape as Extract<Shape, { type: 'record' }>).value);
+        p[l] = Object.fromEntries(Array.from({ length: HUGE }, (_, i) => [`k-${i}`, item]));
+      }) as Record<string, unknown>,
+    })));
+  }
   const arrays = all.filter((s) => s.shape.type === 'array' && s.path.length === 1);
   if (arrays.length) {
+    options.push(fc.constantFrom(...arrays).map((s) => ({
+      mutation: 'repeated-element',
+      msg: edit(value, s.path, (p, l) => {
+        const current = p[l] as unknown[] | undefined;
+        const item = current?.length ? current[0] : sample((s.shape as Extract<Shape, { type: 'array' }>).item);
+        p[l] = Array.from({ length: HUGE }, () => item);
+      }) as Record<string, unknown>,
+    })));
     options.push(fc.tuple(fc.constantFrom(...arrays), fc.boolean()).map(([s, garbage]) => ({
       mutation: garbage ? 'huge-array-of-garbage' : 'huge-array',
       msg: edit(value, s.path, (p, l) => (p[l] = Array.from({ length: HUGE }, (_, i) => (garbage ? i : `k-${i}`)))) as Record<string, unknown>,
     })));
   }
   return fc.oneof(...options);
+}
+
+/** The plainest valid value of `shape` (for filling huge records and arrays). */
+function sample(shape: Shape): unknown {
+  switch (shape.type) {
+    case 'any': return null;
+    case 'string': return 'ws://127.0.0.1:1';
+    case 'number': return Math.max(shape.min ?? 0, Math.min(shape.max ?? 1, 1));
+    case 'boolean': return true;
+    case 'literal': return shape.values[0];
+    case 'array': return Array.from({ length: shape.min }, () => sample(shape.item));
+    case 'record': return {};
+    case 'object': return Object.fromEntries(Object.entries(shape.fields).filter(([, f]) => !f.optional).map(([n, f]) => [n, sample(f.shape)]));
+  }
 }
 
 function hasPath(value: unknown, path: Array<string | number>): boolean {
@@ -211,8 +272,9 @@ export async function runCase(target: Target, c: FuzzCase): Promise<Outcome> {
       const refusal = checkHello(c.hello as Partial<Hello>, { self: target.self, roles: target.roles });
       const role = c.hello.role as FuzzRole;
       const shape = refusal ? null : HELLO[role].check(c.hello);
-      bytes = [messages(c.hello), ...(role === 'worker' && !refusal && !shape ? [messages({ op: 'holding', keys: {} })] : [])];
-      expect = refusal ? { code: refusal.code } : shape ? { code: 4003 } : null;
+      const helloBytes = messages(c.hello);
+      bytes = [helloBytes, ...(role === 'worker' && !refusal && !shape ? [messages({ op: 'holding', keys: {} })] : [])];
+      expect = helloBytes.length > HELLO_MAX_BYTES ? { code: 1009 } : refusal ? { code: refusal.code } : shape ? { code: 4003 } : null;
       break;
     }
     case 'bytes':
