@@ -32,9 +32,19 @@ async function cluster(port = 0): Promise<{ address: string; scheduler: Proc }> 
   return { address: s.address, scheduler: s.proc };
 }
 
-/** A cluster (as {@link cluster}) and a client of it with `opts`, closed when the test ends. */
-async function connected(t: Test, opts: ConnectOptions): Promise<{ address: string; scheduler: Proc; client: Client }> {
-  const c = await cluster();
+/**
+ * The cluster the tests that leave their scheduler running share: one scheduler and worker
+ * started for the file, not one per test (each start is two processes). The tests run one after
+ * another and each closes its own client, so none sees another's futures.
+ */
+let shared: Promise<{ address: string; scheduler: Proc }> | undefined;
+
+/**
+ * A client with `opts` of the shared cluster, or, with `own`, of a cluster of the test's own
+ * (for a test that kills its scheduler); the client is closed when the test ends.
+ */
+async function connected(t: Test, opts: ConnectOptions, own = false): Promise<{ address: string; scheduler: Proc; client: Client }> {
+  const c = await (own ? cluster() : (shared ??= cluster()));
   const client = await Client.connect(c.address, opts);
   t.teardown(() => client.close());
   return { ...c, client };
@@ -152,7 +162,7 @@ t.test('cancel mid-submit: what was not sent is cancelled here, what was sent by
 });
 
 t.test('the scheduler lost mid-submit: a new one on the same address gets the whole held graph', async (t) => {
-  const { address, scheduler, client } = await connected(t, { graphSliceTasks: 300, reconnectTimeoutMs: 60_000 });
+  const { address, scheduler, client } = await connected(t, { graphSliceTasks: 300, reconnectTimeoutMs: 60_000 }, true);
   const n = 12_000;
   const xs = Array.from({ length: n }, (_, i) => i * 2);
   // Built as it is sent (more elements than a slice, nothing nested): cut mid-build.
@@ -270,7 +280,7 @@ t.test('arguments changed after the call into something that cannot travel fail 
 });
 
 t.test('the scheduler lost while a tree reduction is being built: its inner nodes sent already are sent again', async (t) => {
-  const { address, scheduler, client } = await connected(t, { graphSliceTasks: 200, reconnectTimeoutMs: 60_000 });
+  const { address, scheduler, client } = await connected(t, { graphSliceTasks: 200, reconnectTimeoutMs: 60_000 }, true);
   const xs = Array.from({ length: 4000 }, (_, i) => i);
   const leaves = client.map(inc, xs);
   // Fan-in 2: ~4,000 inner nodes, 20 slices; the leaves take 20 before them.
