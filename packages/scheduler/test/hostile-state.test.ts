@@ -29,3 +29,17 @@ t.test('a worker reporting a megabyte key as unreachable: the warning every clie
   const late = sim.clientMsgs.get('c3')!.filter((m) => m.op === 'warning');
   t.ok(late.length === 1 && String(late[0]!.text).length < 1000, 'a client connecting later is told the short text');
 });
+
+t.test('a client naming 200,000 workers that never come: at the deadline it is told they left, and the scheduler ticks on', async (t) => {
+  // commands.push(...flush()) spread one argument per command: past ~120,000 the tick threw
+  // RangeError (call stack), from the scheduler's timer, which ended the process.
+  const sim = new Sim({ holderWaitMs: 1000 });
+  sim.addWorker('w1');
+  sim.addClient('evil');
+  sim.addClient('good');
+  sim.resubmit('evil', [], [], {}, Array.from({ length: 200_000 }, (_, i) => `ws://fake-${i}:1`));
+  sim.submit('good', [task('g-1')]);
+  t.doesNotThrow(() => sim.tick(1001), 'the tick at the deadline');
+  t.equal(sim.clientMsgs.get('evil')!.filter((m) => m.op === 'worker-left').length, 200_000, 'the client that named them hears each left');
+  t.equal(sim.state.tasks.get('g-1')!.state, 'processing', 'the other client\'s task runs');
+});
