@@ -91,6 +91,16 @@ export const WORKER_TO_SCHEDULER = {
     }),
     'missing-data': obj({ op, key, errantWorker: str(), dependent: opt(key) }),
     closing: obj({ op }),
+    /**
+     * Protocol 8: the closing worker's running tasks are done; it asks for its results to be
+     * copied to other workers before it leaves, and leaves on the scheduler's `close`.
+     */
+    retire: obj({ op }),
+    /**
+     * Protocol 8: answer to `acquire`, once per fetch: the keys now stored here with their sizes,
+     * and those the retiring peer no longer had (or could not send).
+     */
+    acquired: obj({ op, keys: recordOf(bytes), missing: keys }),
     handback: obj({ op, keys }),
     'steal-response': obj({ op, key, ok: bool }),
     publish: obj({ op, topic: str({ nonEmpty: true }), value: opt(anything) }),
@@ -140,6 +150,11 @@ export const SCHEDULER_TO_WORKER = {
     'free-keys': obj({ op, keys }),
     'steal-request': obj({ op, key }),
     'peer-gone': obj({ op, address: str({ nonEmpty: true }) }),
+    /**
+     * Protocol 8: fetch these results from the retiring worker at `from` (a data address) and keep
+     * them as if computed here; answered with `acquired`.
+     */
+    acquire: obj({ op, from: str({ nonEmpty: true }), keys: arrayOf(key, { min: 1 }) }),
     close: obj({ op, reason: opt(str()) }),
   },
 } as const satisfies Direction;

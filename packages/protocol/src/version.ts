@@ -11,7 +11,10 @@ import { readFileSync } from 'node:fs';
  * (`workers`), so a restarted scheduler waits for every worker the client knew of, not only those
  * it had seen results on; a protocol-6 peer would refuse the new op and fields. 8: a client's
  * welcome may carry `dashboardLink`, the dashboard's public URL behind a proxy
- * (`--dashboard-link`), which a protocol-7 client would refuse as an unknown field.
+ * (`--dashboard-link`), which a protocol-7 client would refuse as an unknown field; and a retiring
+ * worker asks for its results to be copied elsewhere before it leaves (`retire`), the scheduler
+ * has other workers fetch them (`acquire`, answered with `acquired`) and then tells it to close,
+ * ops a protocol-7 peer would refuse.
  */
 export const PROTOCOL_VERSION = 8;
 

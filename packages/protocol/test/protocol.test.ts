@@ -76,7 +76,8 @@ t.test('protocol and package version mismatches name both sides', async (t) => {
   // Protocol 4 (compute-task dependencies as objects keyed by task key) is refused: this build
   // would read its compute-tasks' deps as missing fields. So is protocol 6, whose clients would
   // refuse worker-joined and whose schedulers would refuse update-graph's workers; and protocol
-  // 7, whose clients would refuse the welcome's dashboardLink.
+  // 7, whose clients would refuse the welcome's dashboardLink and whose schedulers a retiring
+  // worker's retire.
   t.equal(PROTOCOL_VERSION, 8);
   const old = await connect(server.address, { role: 'worker', protocol: 4 }).catch((e) => e);
   t.equal(old.code, CloseCode.versionMismatch);

@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
 import fc from 'fast-check';
-import { DIRECTIONS, HELLO, WELCOME, obj, opt, str, num, type Schema, type Shape } from '../src/index.js';
+import { checkInbound, CLIENT_TO_SCHEDULER, DIRECTIONS, HELLO, SCHEDULER_TO_WORKER, WELCOME, WORKER_TO_SCHEDULER, obj, opt, str, num, type Schema, type Shape } from '../src/index.js';
 import { valid } from './shape-values.js';
 
 /** Does `v` fit `shape`? Written from the Shape's meaning, not from schema.ts. */
@@ -115,4 +115,17 @@ t.test('without code generation from strings the checks still run (the loop inst
   t.equal(fine, null);
   t.equal(missing.why, 'is missing');
   t.match(handback, /^handback: keys must be an array of/);
+});
+
+t.test('retirement\'s ops (protocol 8) are refused with the op and the field named', async (t) => {
+  t.equal(checkInbound(SCHEDULER_TO_WORKER, { op: 'acquire', from: 'ws://h:1', keys: ['a'] }), null);
+  t.match(checkInbound(SCHEDULER_TO_WORKER, { op: 'acquire', from: '', keys: ['a'] }), /^acquire: from must be a non-empty string/);
+  t.match(checkInbound(SCHEDULER_TO_WORKER, { op: 'acquire', from: 'ws://h:1', keys: [] }), /^acquire: keys must have at least 1 element/);
+  t.match(checkInbound(SCHEDULER_TO_WORKER, { op: 'acquire', from: 'ws://h:1', keys: [''] }), /^acquire: keys\[0\] must be a non-empty string/);
+  t.equal(checkInbound(WORKER_TO_SCHEDULER, { op: 'retire' }), null);
+  t.match(checkInbound(WORKER_TO_SCHEDULER, { op: 'retire', now: true }), /^retire: \.?now is not a known field/);
+  t.equal(checkInbound(WORKER_TO_SCHEDULER, { op: 'acquired', keys: { a: 8 }, missing: [] }), null);
+  t.match(checkInbound(WORKER_TO_SCHEDULER, { op: 'acquired', keys: { a: -1 }, missing: [] }), /^acquired: keys\["a"\] must be a finite number ≥ 0, got number -1/);
+  t.match(checkInbound(WORKER_TO_SCHEDULER, { op: 'acquired', keys: {} }), /^acquired: missing is missing/);
+  t.match(checkInbound(CLIENT_TO_SCHEDULER, { op: 'retire' }), /op "retire" is not accepted from a client \(it is sent by a worker to the scheduler\)/);
 });

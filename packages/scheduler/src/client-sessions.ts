@@ -5,14 +5,14 @@ import { isWanted } from './lineage.js';
 import { keyedRecord, ClientRecord, TaskRecord } from './records.js';
 import { addressList, holderWait, holderWaitText } from './recovery.js';
 import { wantedTasks } from './wants.js';
-import { WorkerReports } from './worker-reports.js';
+import { Retirement } from './retirement.js';
 
 /**
  * Client sessions: a client connects and disconnects (its references go with it), sends its
  * graph and what it wants, releases keys, says what it received, cancels, retries, asks who has
  * a result and publishes.
  */
-export abstract class ClientSessions extends WorkerReports {
+export abstract class ClientSessions extends Retirement {
   clientConnected(id: string, name: string, now: number): Command[] {
     this.clients.set(id, new ClientRecord(id, name));
     this.countRefs();

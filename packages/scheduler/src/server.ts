@@ -254,6 +254,7 @@ export class Scheduler implements DashboardSource {
       conn?.close(CloseCode.expired, `no heartbeat within ${this.state.config.heartbeatTtlMs} ms; register again`);
     }
     this.dispatch(commands);
+    this.logRetirements();
   }
 
   /**
@@ -353,6 +354,13 @@ export class Scheduler implements DashboardSource {
         case 'closing':
           leaving = true;
           return this.dispatch(this.state.workerClosing(id));
+        case 'retire':
+          leaving = true;
+          this.dispatch(this.state.workerRetiring(id, now));
+          return this.logRetirements();
+        case 'acquired':
+          this.dispatch(this.state.acquired(id, m.keys, m.missing, now));
+          return this.logRetirements();
         case 'holding': return conn.protocolError('holding: a worker sends it once, right after its hello');
       }
     });
@@ -369,7 +377,13 @@ export class Scheduler implements DashboardSource {
         if (!leaving) this.log(`${conn.label} lost: connection closed (${code}${reason ? `: ${reason}` : ''})`);
       }
       this.dispatch(this.state.workerRemoved(id, leaving ? 'left' : `connection closed (${code}${reason ? `: ${reason}` : ''})`, Date.now(), leaving));
+      this.logRetirements();
     });
+  }
+
+  /** Retirements (retirement.ts) are said in this process's log as well as the event log. */
+  private logRetirements(): void {
+    for (const line of this.state.takeRetireLines()) this.log(line);
   }
 
   private workerRegistered(id: string, conn: Connection, hello: Hello, holding: Extract<FromWorker, { op: 'holding' }>): void {

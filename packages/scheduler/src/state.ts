@@ -14,6 +14,7 @@ export type { Command } from './outbox.js';
  * - notices.ts: what is said to everyone about a stuck cluster (memory stalls, cut peers);
  * - worker-events.ts: workers joining, leaving, expiring, their liveness, the periodic tick;
  * - worker-reports.ts: what workers report about tasks (finished, erred, missing data, steals);
+ * - retirement.ts: a retiring worker's results copied to other workers before it leaves;
  * - client-sessions.ts: clients connecting, sending graphs, releasing, cancelling, retrying.
  */
 export class SchedulerState extends ClientSessions {

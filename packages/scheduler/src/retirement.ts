@@ -1,0 +1,234 @@
+import type { Command } from './outbox.js';
+import { IndexedHeap } from './indexed-heap.js';
+import { inlineCopyNeeded, isWanted } from './lineage.js';
+import { logLine } from './log-line.js';
+import { isPaused } from './placement.js';
+import type { ClientRecord, TaskRecord, WorkerRecord } from './records.js';
+import { WorkerReports } from './worker-reports.js';
+
+/**
+ * A recipient is not filled past this share of its memory limit: a worker over its limit pauses
+ * (it starts nothing until it falls below 90%), so a move that fills it would stall its work.
+ */
+export const MOVE_FILL = 0.8;
+
+/**
+ * Whether a result on a retiring worker must be copied before it leaves: no running worker
+ * besides it holds a copy (a holder that is itself closing leaves too), the scheduler does not
+ * keep it inline (then it is not lost with its workers), and losing it would cost a recompute or
+ * a failed fetch: a client lacks its value, or a dependent still has to run (one already sent to
+ * a worker included: that worker may not have fetched it yet).
+ */
+export function mustMove(ts: TaskRecord, from: WorkerRecord, clients: ReadonlyMap<string, ClientRecord>): boolean {
+  if (ts.state !== 'memory' || ts.inline) return false;
+  for (const h of ts.holders) if (h !== from && h.status === 'running') return false;
+  return isWanted(ts, clients) || inlineCopyNeeded(ts);
+}
+
+/** Where each result goes: recipient → its results; and the results no recipient has room for. */
+export interface MovePlan {
+  to: Map<WorkerRecord, TaskRecord[]>;
+  unplaced: TaskRecord[];
+}
+
+/**
+ * Picks a recipient for each result, largest first: among `candidates` (running, not paused,
+ * not the retiring worker), the one holding the fewest bytes counting what this plan already
+ * gives it, then the least occupied (tasks per thread), then the earlier registered; never one
+ * that the result would fill past {@link MOVE_FILL} of its memory limit. Pure: the same records
+ * give the same plan.
+ */
+export function planMoves(results: readonly TaskRecord[], candidates: readonly WorkerRecord[]): MovePlan {
+  const projected = new Map<WorkerRecord, number>();
+  for (const w of candidates) projected.set(w, w.storedBytes);
+  const lighter = (a: WorkerRecord, b: WorkerRecord): boolean => {
+    const pa = projected.get(a)!;
+    const pb = projected.get(b)!;
+    if (pa !== pb) return pa < pb;
+    const la = a.processing.size / a.nthreads;
+    const lb = b.processing.size / b.nthreads;
+    return la !== lb ? la < lb : a.order < b.order;
+  };
+  const heap = new IndexedHeap<WorkerRecord>(lighter);
+  for (const w of candidates) heap.update(w);
+  const fits = (w: WorkerRecord, nbytes: number): boolean => w.memoryLimit === 0 || projected.get(w)! + nbytes <= w.memoryLimit * MOVE_FILL;
+  const plan: MovePlan = { to: new Map(), unplaced: [] };
+  const bySize = [...results].sort((a, b) => b.nbytes - a.nbytes || (a.key < b.key ? -1 : 1));
+  for (const ts of bySize) {
+    let target = heap.peek();
+    // The lightest may have the smaller limit: look further only then (rare).
+    if (target && !fits(target, ts.nbytes)) target = [...candidates].sort((a, b) => (lighter(a, b) ? -1 : 1)).find((w) => fits(w, ts.nbytes));
+    if (!target) {
+      plan.unplaced.push(ts);
+      continue;
+    }
+    projected.set(target, projected.get(target)! + ts.nbytes);
+    heap.update(target);
+    let list = plan.to.get(target);
+    if (!list) plan.to.set(target, (list = []));
+    list.push(ts);
+  }
+  return plan;
+}
+
+/** One retiring worker's move: the copies not yet answered, and how it went. */
+interface Move {
+  from: WorkerRecord;
+  /** Results asked for and not answered yet. */
+  pending: number;
+  copied: number;
+  failed: number;
+  recipients: Set<WorkerRecord>;
+  /** Results no recipient had room for (recomputed when needed). */
+  unplaced: number;
+}
+
+/**
+ * Graceful retirement (protocol 8): a closing worker whose running tasks are done (`retire`) has
+ * the results that only it holds, and that are still needed, copied to other running workers
+ * before it leaves. The recipients fetch them over the peer path (`acquire`, answered with
+ * `acquired`) and become their holders; once every copy is answered the retiring worker is told to
+ * `close`. A recipient that leaves, or a copy that fails, leaves that result to the usual rule
+ * (recomputed when needed, once the retiring worker has gone); a worker that leaves before its
+ * copies are done (its own grace ran out) likewise. On top of worker-reports.ts; never used alone.
+ */
+export abstract class Retirement extends WorkerReports {
+  /** Retiring workers whose results are being copied, by worker. */
+  private readonly moves = new Map<WorkerRecord, Move>();
+  /** Each result being copied: its move and its recipient. */
+  private readonly moving = new Map<TaskRecord, { move: Move; to: WorkerRecord }>();
+
+  /**
+   * What retirements said since the server last took it (see {@link takeRetireLines}): the event
+   * log has each line, and the scheduler's own log should too (a farm's log is read after the fact).
+   */
+  private retireLines: string[] = [];
+
+  /** The retirement lines said since the last call, for the scheduler's own log. */
+  takeRetireLines(): string[] {
+    const out = this.retireLines;
+    if (out.length) this.retireLines = [];
+    return out;
+  }
+
+  private say(now: number, line: ReturnType<typeof logLine>): void {
+    this.addLog(now, 'info', line);
+    this.retireLines.push(line.text);
+  }
+
+  /** Results being copied off retiring workers now, for tests and the dashboard. */
+  get movingCount(): number {
+    return this.moving.size;
+  }
+
+  /** The worker's running tasks are done and it asks to leave with its results copied elsewhere. */
+  workerRetiring(workerId: string, now: number): Command[] {
+    const ws = this.workers.get(workerId);
+    if (!ws || this.moves.has(ws)) return this.flush();
+    if (ws.status === 'running') ws.status = 'closing';
+    const results: TaskRecord[] = [];
+    for (const ts of ws.has) if (!this.moving.has(ts) && mustMove(ts, ws, this.clients)) results.push(ts);
+    if (results.length === 0) {
+      this.say(now, logLine`worker ${ws} retires: nothing to move (none of its ${ws.has.size} result(s) is needed from it alone)`);
+      this.send(ws.to, { op: 'close', reason: 'retired: nothing to move' });
+      return this.flush();
+    }
+    const candidates: WorkerRecord[] = [];
+    for (const w of this.workers.values()) if (w !== ws && w.status === 'running' && !isPaused(w)) candidates.push(w);
+    if (candidates.length === 0) {
+      this.say(now, logLine`worker ${ws} retires holding ${results.length} needed result(s) and no other worker is running to take them (the last worker, or every other one closing or paused): nothing to move to; they are computed again when needed`);
+      this.send(ws.to, { op: 'close', reason: 'retired: no other worker to move its results to' });
+      return this.flush();
+    }
+    const plan = planMoves(results, candidates);
+    const move: Move = { from: ws, pending: 0, copied: 0, failed: 0, recipients: new Set(plan.to.keys()), unplaced: plan.unplaced.length };
+    for (const [to, list] of plan.to) {
+      for (const ts of list) this.moving.set(ts, { move, to });
+      move.pending += list.length;
+      this.send(to.to, { op: 'acquire', from: ws.address, keys: list.map((ts) => ts.key) });
+    }
+    let bytes = 0;
+    for (const ts of results) bytes += ts.nbytes;
+    this.say(now, logLine`worker ${ws} retires: copying ${move.pending} result(s) (${bytes} bytes) to ${move.recipients.size} worker(s)${move.unplaced ? `; ${move.unplaced} did not fit anywhere` : ''}`);
+    if (move.pending === 0) this.finishMove(move, now);
+    else this.moves.set(ws, move);
+    return this.flush();
+  }
+
+  /** A recipient fetched results from a retiring worker (`acquired`): it holds them now. */
+  acquired(workerId: string, keys: Record<string, number>, missing: string[], now: number): Command[] {
+    const ws = this.workers.get(workerId);
+    if (!ws) return this.flush();
+    const unwanted: string[] = [];
+    for (const [key, nbytes] of Object.entries(keys)) {
+      const ts = this.tasks.get(key);
+      // Only copies this worker was asked for: a worker cannot make itself a holder of anything else.
+      if (!ts || this.moving.get(ts)?.to !== ws) {
+        unwanted.push(key);
+        continue;
+      }
+      this.answered(ts, true, now);
+      if (ts.state === 'memory') {
+        this.addHolder(ts, ws, nbytes);
+      } else if (ts.state === 'processing' && ts.processingOn === ws) {
+        // Its retiring worker left before the copy arrived, and this very worker computes it
+        // again: a call-off (free-keys) would drop the copy too. Its result follows.
+      } else if (ts.state !== 'erred' && (isWanted(ts, this.clients) || inlineCopyNeeded(ts))) {
+        // Its retiring worker left before the copy arrived and it is needed (being computed
+        // again, or a dependent already sent will ask for it): take the copy, and a recompute
+        // under way elsewhere is called off.
+        this.takeBack(ts, ws, nbytes, ts.typeName, undefined);
+      } else {
+        unwanted.push(key);
+      }
+    }
+    for (const key of missing) {
+      const ts = this.tasks.get(key);
+      if (ts && this.moving.get(ts)?.to === ws) this.answered(ts, false, now);
+    }
+    if (unwanted.length) this.send(ws.to, { op: 'free-keys', keys: unwanted });
+    return this.flush();
+  }
+
+  /**
+   * A worker left: its own move (if it was retiring) is over, whatever was not copied is the
+   * usual rule's; copies it was to receive count as failed.
+   */
+  override workerRemoved(id: string, reason: string, now: number, clean = false): Command[] {
+    const ws = this.workers.get(id);
+    const own = ws && this.moves.get(ws);
+    if (own) {
+      // Its copies under way stay awaited: one that arrives after all is taken (see acquired).
+      this.moves.delete(own.from);
+      if (own.pending > 0) this.say(now, logLine`worker ${own.from} left with ${own.pending} of its results not yet copied (${own.copied} copied); those are computed again when needed`);
+    }
+    if (ws) {
+      for (const [ts, e] of this.moving) if (e.to === ws) this.answered(ts, false, now);
+    }
+    return super.workerRemoved(id, reason, now, clean);
+  }
+
+  /**
+   * One copy of a retiring worker's result was answered (`ok`: it arrived); the move ends with its
+   * last, and its worker is told to close (unless it has left already).
+   */
+  private answered(ts: TaskRecord | undefined, ok: boolean, now: number): void {
+    const e = ts && this.moving.get(ts);
+    if (!e) return;
+    this.moving.delete(ts!);
+    e.move.pending--;
+    if (ok) e.move.copied++;
+    else e.move.failed++;
+    if (e.move.pending === 0 && this.moves.get(e.move.from) === e.move) {
+      this.moves.delete(e.move.from);
+      this.finishMove(e.move, now);
+    }
+  }
+
+  private finishMove(move: Move, now: number): void {
+    const lost = move.failed + move.unplaced;
+    const text = `retired: ${move.copied} result(s) copied to ${move.recipients.size} other worker(s)${lost ? `, ${lost} not (computed again when needed)` : ''}`;
+    this.say(now, logLine`worker ${move.from} ${text}`);
+    this.send(move.from.to, { op: 'close', reason: text });
+  }
+}

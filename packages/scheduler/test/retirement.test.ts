@@ -1,0 +1,180 @@
+/**
+ * Graceful retirement in the state machine (retirement.ts): a retiring worker's results that only
+ * it holds are copied to other running workers before it is told to close, so nothing it held is
+ * computed again; and the cases where nothing can be moved, or a copy fails.
+ */
+import t from 'tap';
+import { computed, ops, Sim, task } from './sim.js';
+
+/** How many times each key was sent to any worker to compute. */
+function runs(sim: Sim): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const keys of Object.values(computed(sim.log))) for (const k of keys) out[k] = (out[k] ?? 0) + 1;
+  return out;
+}
+
+/** Two leaves and their sum; w1 computes a-1 and holds it, w2 is given a-2. */
+function setup(): Sim {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.addWorker('w2');
+  sim.submit('c', [task('a-1'), task('a-2'), task('sum-1', ['a-1', 'a-2'])], ['sum-1']);
+  sim.finish('w1', 'a-1');
+  return sim;
+}
+
+t.test('a retiring worker\'s needed result is copied to another worker before it closes: nothing is computed again', async (t) => {
+  const sim = setup();
+  sim.apply(sim.state.workerClosing('w1'));
+  const asked = sim.apply(sim.state.workerRetiring('w1', sim.now));
+  t.same(ops(asked, 'acquire', 'w2'), [{ op: 'acquire', from: 'ws://w1', keys: ['a-1'] }], 'w2 fetches a-1 from w1');
+  t.same(ops(asked, 'close', 'w1'), [], 'w1 is not told to close before the copy arrived');
+  t.equal(sim.state.movingCount, 1);
+  const done = sim.apply(sim.state.acquired('w2', { 'a-1': 8 }, [], sim.now));
+  t.match(ops(done, 'close', 'w1'), [{ op: 'close', reason: /^retired: 1 result\(s\) copied to 1 other worker\(s\)$/ }]);
+  t.same(sim.state.tasks.get('a-1')!.holders.map((w) => w.id).sort(), ['w1', 'w2']);
+  t.match(sim.state.takeRetireLines(), [/w1 retires: copying 1 result/, /w1 retired: 1 result/], 'said for the scheduler\'s own log');
+  sim.removeWorker('w1', 'left', true);
+  t.equal(sim.state.tasks.get('a-1')!.state, 'memory', 'a-1 survives its worker');
+  sim.drain();
+  t.equal(sim.state.tasks.get('sum-1')!.state, 'memory');
+  t.same(runs(sim), { 'a-1': 1, 'a-2': 1, 'sum-1': 1 }, 'every task ran once');
+});
+
+t.test('without retirement (the worker just leaves) the same result is computed again', async (t) => {
+  const sim = setup();
+  sim.apply(sim.state.workerClosing('w1'));
+  sim.removeWorker('w1', 'left', true);
+  sim.drain();
+  t.equal(sim.state.tasks.get('sum-1')!.state, 'memory');
+  t.same(runs(sim), { 'a-1': 2, 'a-2': 1, 'sum-1': 1 }, 'a-1 ran twice');
+});
+
+t.test('the last worker retires: nothing to move to, it is told to close at once and the log says why', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.submit('c', [task('a-1'), task('b-1', ['a-1'])], ['b-1']);
+  sim.finish('w1', 'a-1');
+  sim.apply(sim.state.workerClosing('w1'));
+  sim.apply(sim.state.handback('w1', ['b-1']));
+  const out = sim.apply(sim.state.workerRetiring('w1', sim.now));
+  t.same(ops(out, 'acquire'), []);
+  t.same(ops(out, 'close', 'w1'), [{ op: 'close', reason: 'retired: no other worker to move its results to' }]);
+  t.match(sim.state.takeRetireLines(), [/w1 retires holding 1 needed result\(s\) and no other worker is running to take them \(the last worker/]);
+});
+
+t.test('results nobody needs from it are not moved: the worker closes at once', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.addWorker('w2');
+  // The client got x-1's value inline (a small result): losing the worker's copy costs nothing.
+  sim.submit('c', [task('x-1')]);
+  sim.finish('w1', 'x-1', { value: 5 });
+  const out = sim.apply(sim.state.workerRetiring('w1', sim.now));
+  t.same(ops(out, 'acquire'), []);
+  t.same(ops(out, 'close', 'w1'), [{ op: 'close', reason: 'retired: nothing to move' }]);
+  t.equal(sim.state.workers.get('w1')!.status, 'closing', 'retire without closing first closes it too');
+});
+
+t.test('a result another running worker also holds is not moved; one only a closing worker also holds is', async (t) => {
+  const sim = setup();
+  sim.addWorker('w3');
+  // w2 computed a-1 too (a steal race): a second copy on a running worker.
+  sim.apply(sim.state.taskFinished('w2', { key: 'a-1', nbytes: 8, typeName: 'number', start: 0, stop: 1, thread: 0 }));
+  let out = sim.apply(sim.state.workerRetiring('w1', sim.now));
+  t.same(ops(out, 'acquire'), [], 'w2 still has it');
+  t.same(ops(out, 'close', 'w1'), [{ op: 'close', reason: 'retired: nothing to move' }]);
+  // Now w2 retires as well (a farm's jobs end together): its copy is the last on a running worker.
+  out = sim.apply(sim.state.workerRetiring('w2', sim.now));
+  t.same(ops(out, 'acquire', 'w3'), [{ op: 'acquire', from: 'ws://w2', keys: ['a-1'] }]);
+});
+
+t.test('recipients: the fewest bytes held first, never past 80% of a memory limit, never a paused or closing worker', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  const add = (id: string, memoryLimit: number) => {
+    sim.inbox.set(id, []);
+    sim.apply(sim.state.workerAdded({ id, name: id, address: `ws://${id}`, nthreads: 1, memoryLimit, host: 'sim', pid: 1 }, sim.now));
+  };
+  add('w1', 0);
+  sim.submit('c', [task('big-1'), task('mid-1'), task('small-1'), task('end-1', ['big-1', 'mid-1', 'small-1'])], ['end-1']);
+  // w1 computes all three inputs (the only worker so far).
+  for (const k of ['big-1', 'mid-1', 'small-1']) sim.finish('w1', k, { nbytes: k === 'big-1' ? 900 : k === 'mid-1' ? 500 : 100 });
+  add('small', 1000); // room for 800 bytes
+  add('roomy', 0);
+  add('paused', 0);
+  sim.apply(sim.state.heartbeat('paused', { cpu: 0, rss: 1, memoryLimit: 0, executing: 0, ready: 0, stored: 0, storedBytes: 0, time: 0, paused: true }, sim.now));
+  add('closing', 0);
+  sim.apply(sim.state.workerClosing('closing'));
+  // end-1 went to a worker when its inputs were ready; hand it back so nothing runs now.
+  for (const [id, keys] of Object.entries(computed(sim.log))) if (keys.includes('end-1')) sim.apply(sim.state.handback(id, ['end-1']));
+  const out = sim.apply(sim.state.workerRetiring('w1', sim.now));
+  const plan = Object.fromEntries(['small', 'roomy', 'paused', 'closing'].map((w) => [w, ops(out, 'acquire', w).flatMap((m) => m.keys as string[])]));
+  // big-1 (900) does not fit in small's 800; it goes to roomy; mid-1 then goes to small (0 < 900); small-1 to small's... 500+100 ≤ 800 but roomy has 900: small.
+  t.same(plan, { small: ['mid-1', 'small-1'], roomy: ['big-1'], paused: [], closing: [] });
+});
+
+t.test('a copy that fails, or whose recipient leaves, is not counted as moved; the worker is still told to close', async (t) => {
+  const sim = setup();
+  sim.addWorker('w3');
+  const out = sim.apply(sim.state.workerRetiring('w1', sim.now));
+  t.same(ops(out, 'acquire'), [{ op: 'acquire', from: 'ws://w1', keys: ['a-1'] }]);
+  t.same(ops(out, 'acquire', 'w3').length, 1, 'to w3, idle (w2 runs a-2)');
+  const done = sim.removeWorker('w3', 'killed');
+  t.match(ops(done, 'close', 'w1'), [{ reason: /retired: 0 result\(s\) copied to 1 other worker\(s\), 1 not/ }]);
+  t.equal(sim.state.movingCount, 0);
+});
+
+t.test('the retiring worker leaves before its copy arrived (its grace ran out): recomputed; the late copy is taken and the recompute called off', async (t) => {
+  const sim = setup();
+  sim.addWorker('w3');
+  sim.addWorker('w4');
+  sim.apply(sim.state.workerRetiring('w1', sim.now));
+  t.same(ops(sim.log, 'acquire', 'w3'), [{ op: 'acquire', from: 'ws://w1', keys: ['a-1'] }], 'the first of the idle workers holding nothing');
+  sim.removeWorker('w1', 'left', true);
+  t.match(sim.state.takeRetireLines().at(-1), /w1 left with 1 of its results not yet copied \(0 copied\)/);
+  t.equal(sim.state.movingCount, 1, 'the copy is still awaited');
+  const a1 = sim.state.tasks.get('a-1')!;
+  t.equal(a1.state, 'processing', 'a-1 is computed again (sum-1 still needs it)');
+  t.equal(a1.processingOn!.id, 'w3');
+  t.same(ops(sim.apply(sim.state.acquired('w4', { 'a-1': 8 }, [], sim.now)), 'free-keys', 'w4'), [{ op: 'free-keys', keys: ['a-1'] }], 'a copy w4 was not asked for is not taken');
+  // w3 is the worker computing it again: the copy is kept, the recompute left to report.
+  const same = sim.apply(sim.state.acquired('w3', { 'a-1': 8 }, [], sim.now));
+  t.same(ops(same, 'free-keys'), [], 'no call-off that would drop the copy on w3');
+  t.equal(a1.state, 'processing');
+  t.equal(sim.state.movingCount, 0);
+  sim.drain();
+  t.equal(sim.state.tasks.get('sum-1')!.state, 'memory');
+});
+
+t.test('a late copy on another worker than the one computing it again is taken; the recompute is called off', async (t) => {
+  const sim = setup();
+  sim.addWorker('w3');
+  sim.apply(sim.state.workerRetiring('w1', sim.now));
+  t.same(ops(sim.log, 'acquire', 'w3'), [{ op: 'acquire', from: 'ws://w1', keys: ['a-1'] }]);
+  // w3 gets a task of its own, and a fourth worker joins: the least occupied, it takes the recompute.
+  sim.submit('c', [task('z-1')]);
+  t.same(sim.inbox.get('w3'), ['z-1']);
+  sim.addWorker('w4');
+  sim.removeWorker('w1', 'left', true);
+  const a1 = sim.state.tasks.get('a-1')!;
+  const on = a1.processingOn!.id;
+  t.equal(on, 'w4', 'recomputed on w4');
+  const late = sim.apply(sim.state.acquired('w3', { 'a-1': 8 }, [], sim.now));
+  t.equal(a1.state, 'memory');
+  t.same(a1.holders.map((w) => w.id), ['w3']);
+  t.same(ops(late, 'free-keys', on), [{ op: 'free-keys', keys: ['a-1'] }], 'the recompute is called off');
+});
+
+t.test('a key the retiring worker no longer had is reported missing: not moved, the move still ends', async (t) => {
+  const sim = setup();
+  sim.apply(sim.state.workerRetiring('w1', sim.now));
+  const done = sim.apply(sim.state.acquired('w2', {}, ['a-1'], sim.now));
+  t.match(ops(done, 'close', 'w1'), [{ reason: /0 result\(s\) copied.*1 not/ }]);
+  // An answer for a key nobody moves, or that nobody wants any more: freed on the recipient.
+  const stray = sim.apply(sim.state.acquired('w2', { 'nobody-1': 8 }, [], sim.now));
+  t.same(ops(stray, 'free-keys', 'w2'), [{ op: 'free-keys', keys: ['nobody-1'] }]);
+});
