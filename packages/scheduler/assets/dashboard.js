@@ -263,17 +263,35 @@ const SILENT_MS = 5000;
 /** When the open feed's last message arrived (this clock), and since when it has been silent (0: it is not). */
 let lastArrival = 0;
 let silentSince = 0;
+/** The open feed (a WebSocket, or an EventSource after the fallback): readyState 1 is open for both. */
 let liveSocket = null;
+/**
+ * How the feed travels: 'websocket', or 'sse' (Server-Sent Events on `events`, plain HTTP) once a
+ * WebSocket failed to open while the dashboard itself answered: a proxy that strips upgrades, or
+ * one that does not do WebSockets. The same messages either way.
+ */
+let transport = 'websocket';
+
+/** The badge's words for each way the feed travels. */
+const TRANSPORTS = {
+  websocket: { text: 'live', title: 'Connected to the scheduler\'s live feed (WebSocket)' },
+  sse: {
+    text: 'live · SSE',
+    title: 'Connected to the scheduler\'s live feed over Server-Sent Events (plain HTTP): the WebSocket upgrade did not get through. The figures are the same. '
+      + 'For the WebSocket feed, the proxy in front must pass upgrades (nginx: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade").',
+  },
+};
 
 function showLive() {
-  conn.textContent = 'live';
+  conn.textContent = TRANSPORTS[transport].text;
   conn.className = 'conn up';
-  conn.title = 'Connected to the scheduler\'s live feed';
+  conn.title = TRANSPORTS[transport].title;
+  conn.dataset.transport = transport;
 }
 
 /** Checked once a second: an open feed silent for SILENT_MS is said, with its figures greyed out. */
 function checkSilence(now) {
-  if (!liveSocket || liveSocket.readyState !== WebSocket.OPEN || !lastArrival || now - lastArrival < SILENT_MS) return;
+  if (!liveSocket || liveSocket.readyState !== 1 || !lastArrival || now - lastArrival < SILENT_MS) return;
   if (!silentSince) silentSince = lastArrival;
   document.body.classList.add('stale');
   const asOf = view.lastMessage ? `figures as of ${fmtTime(view.lastMessage)}` : 'no figures yet';
@@ -306,50 +324,97 @@ function markStale(stale) {
   renderHeader();
 }
 
-function connect() {
-  const url = new URL('live', location.href);
-  url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const ws = new WebSocket(url);
-  let opened = false;
-  liveSocket = ws;
-  ws.onopen = () => {
-    opened = true;
-    backoff = 250;
-    feedProblem = '';
-    lastArrival = Date.now();
-    showLive();
-  };
-  ws.onmessage = (ev) => {
-    lastArrival = Date.now();
-    if (silentSince) {
-      // The scheduler answers again: the feed was never closed, so no full state comes to clear it.
-      silentSince = 0;
-      document.body.classList.remove('stale');
-      showLive();
-    }
-    receive(JSON.parse(ev.data));
-  };
-  ws.onclose = () => {
+/** The feed opened (either transport). */
+function opened() {
+  backoff = 250;
+  feedProblem = '';
+  lastArrival = Date.now();
+  showLive();
+}
+
+/** One message of the open feed (either transport). */
+function arrived(data) {
+  lastArrival = Date.now();
+  if (silentSince) {
+    // The scheduler answers again: the feed was never closed, so no full state comes to clear it.
     silentSince = 0;
-    liveSocket = null;
-    // Refused before opening: if the session is no longer valid (the scheduler restarted with
-    // another token), reloading shows the login form instead of retrying forever.
-    if (!opened) {
-      fetch('api/state', { method: 'HEAD' }).then((r) => {
-        if (r.status === 401) location.reload();
-        // The dashboard saw this feed arrive without its Upgrade header: a proxy's doing, which
-        // retrying cannot fix. Say so instead of only "retrying…".
-        const problem = FEED_PROBLEMS[r.headers.get('Gluon-Feed-Problem') ?? ''] ?? '';
-        if (problem !== feedProblem) {
-          feedProblem = problem;
-          if (document.body.classList.contains('stale')) markStale(true);
-        }
-      }, () => {});
-    }
-    markStale(true);
+    document.body.classList.remove('stale');
+    showLive();
+  }
+  receive(JSON.parse(data));
+}
+
+/**
+ * The feed closed, or never opened (`wasOpen` false). A feed refused before opening asks the
+ * dashboard why: a session no longer valid (the scheduler restarted with another token) reloads
+ * to the login form; a WebSocket that failed while the dashboard answers over plain HTTP is a
+ * proxy's doing (it stripped the upgrade, or does not do WebSockets), so the feed goes over
+ * Server-Sent Events instead, unless the dashboard refused this page's origin, which only
+ * --allowed-host fixes. An event stream that fails to open goes back to trying the WebSocket.
+ */
+function lost(wasOpen) {
+  silentSince = 0;
+  liveSocket = null;
+  markStale(true);
+  const retry = () => {
     setTimeout(connect, backoff);
     backoff = Math.min(5000, backoff * 2);
   };
+  if (wasOpen) return retry();
+  const tried = transport;
+  fetch('api/state', { method: 'HEAD' }).then((r) => {
+    if (r.status === 401) return location.reload();
+    const kind = r.headers.get('Gluon-Feed-Problem') ?? '';
+    const problem = FEED_PROBLEMS[kind] ?? '';
+    if (problem !== feedProblem) {
+      feedProblem = problem;
+      if (document.body.classList.contains('stale')) markStale(true);
+    }
+    if (tried === 'websocket' && r.ok && kind !== 'origin-refused') {
+      transport = 'sse';
+      return connect();
+    }
+    if (tried === 'sse') transport = 'websocket';
+    retry();
+  }, retry);
+}
+
+function connect() {
+  if (transport === 'sse') return connectEvents();
+  const url = new URL('live', location.href);
+  url.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const ws = new WebSocket(url);
+  let open = false;
+  liveSocket = ws;
+  ws.onopen = () => {
+    open = true;
+    opened();
+  };
+  ws.onmessage = (ev) => arrived(ev.data);
+  ws.onclose = () => lost(open);
+}
+
+/** The feed over Server-Sent Events (`events`, relative like every URL here: the prefix holds). */
+function connectEvents() {
+  const es = new EventSource('events');
+  let open = false;
+  let done = false;
+  liveSocket = es;
+  const end = () => {
+    if (done) return;
+    done = true;
+    // EventSource would reconnect on its own, with none of the checks above: this page decides.
+    es.close();
+    lost(open);
+  };
+  es.onopen = () => {
+    open = true;
+    opened();
+  };
+  es.onmessage = (ev) => arrived(ev.data);
+  // The dashboard let this feed go (closing, or the page stopped reading): as a WebSocket's close.
+  es.addEventListener('close', end);
+  es.onerror = end;
 }
 
 // Ages ("heartbeat 0.4 s ago") and the stream's time window move even when nothing arrives.

@@ -5,7 +5,8 @@
  *   its live feed never opened; the page said only "disconnected, retrying…" forever and the
  *   scheduler logged nothing. Now the dashboard recognises the stripped handshake (its
  *   `Sec-WebSocket-Key` without `Upgrade`), says what to configure once in its log and in the
- *   426, and the page says it too.
+ *   426, and the page says it too; the page then goes live over Server-Sent Events
+ *   (dashboard-events.test.ts), its badge saying so.
  * - forwarding its own `Host` (nginx's default) with no `--allowed-host`: the page's module
  *   script was refused for its Origin, so the page stayed at "connecting…" with a console error
  *   only, and the login form answered a bare "cross-origin request … refused". Now static files
@@ -69,7 +70,7 @@ t.test('a proxy that drops the upgrade: a 426 saying what to configure, said onc
     t.match(r.body, /arrived without its Upgrade header: a reverse proxy in front of the dashboard must pass WebSocket upgrades \(nginx: proxy_http_version 1\.1; proxy_set_header Upgrade \$http_upgrade; proxy_set_header Connection "upgrade"/, 'the answer says what to configure');
   }
   t.equal(lines.length, 1, 'the log says it once');
-  t.match(lines[0], /^the dashboard's live feed: a WebSocket upgrade from 127\.0\.0\.1 \(Host 127\.0\.0\.1:\d+\) arrived without its Upgrade header, so browsers there get no live updates: .*proxy_set_header Upgrade/);
+  t.match(lines[0], /^the dashboard's live feed: a WebSocket upgrade from 127\.0\.0\.1 \(Host 127\.0\.0\.1:\d+\) arrived without its Upgrade header, so browsers there fall back to the feed over Server-Sent Events \(plain HTTP; the same figures\); for the WebSocket feed, .*proxy_set_header Upgrade/);
   const after = await fetch(`${proxy.origin}/gluon/api/state`, { method: 'HEAD' });
   t.equal(after.headers.get('gluon-feed-problem'), 'upgrade-stripped', 'api/state tells the page why its feed failed');
   t.equal(await tryFeed(`${d.url}live`), 'open', 'the feed itself works for a browser that reaches it directly');
@@ -107,7 +108,7 @@ t.test('a proxy that forwards its own Host, without --allowed-host: assets load,
 
 const skip = chromiumSkip();
 
-t.test('the page behind each proxy says what to configure; through a proxy configured right it is live', { skip }, async (t) => {
+t.test('the page behind each proxy says what to configure (live over SSE where upgrades are stripped); through a proxy configured right it is live', { skip }, async (t) => {
   // The feed's own pace (250 ms): a page whose open feed is silent 5 s says so, not 'live'.
   const d = await startDashboard(new MemorySource(), { host: '127.0.0.1', port: 0, prefix: '/gluon', log: () => {} });
   t.teardown(() => d.close());
@@ -120,9 +121,11 @@ t.test('the page behind each proxy says what to configure; through a proxy confi
   };
   const stripping = await startPlainProxy(new URL(d.url).origin, { upgrade: 'strip', host: 'keep' });
   t.teardown(() => stripping.close());
-  const s = await badge(stripping, /WebSocket upgrades/);
-  t.equal(s.text, 'disconnected, the proxy in front does not pass WebSocket upgrades (see the scheduler\'s log) · retrying…');
-  t.match(s.title, /proxy_set_header Upgrade \$http_upgrade/, 'its tooltip gives the lines to add');
+  // It said 'disconnected, the proxy in front does not pass WebSocket upgrades … retrying…' for
+  // ever; now the page falls back to the feed over SSE (dashboard-events.test.ts) and says so.
+  const s = await badge(stripping, /SSE/);
+  t.equal(s.text, 'live · SSE');
+  t.match(s.title, /proxy_set_header Upgrade \$http_upgrade/, 'its tooltip gives the lines to add for the WebSocket feed');
 
   const rewriting = await startPlainProxy(new URL(d.url).origin, { upgrade: 'pass', host: 'rewrite' });
   t.teardown(() => rewriting.close());

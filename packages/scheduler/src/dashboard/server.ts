@@ -5,6 +5,7 @@ import { WebSocketServer } from 'ws';
 import { bindServer, clientCertProblem, CloseCode, HELLO_TIMEOUT_MS, HostGuard, REPORT_SHELL_PATH, serverTlsOptions, silentSocketTimeouts, type TlsOptions } from '@gluon/protocol';
 import { loadAssets, type Asset } from './assets.js';
 import { DashboardAuth, DEFAULT_SESSION_TTL_MS } from './auth.js';
+import { EventStream } from './events.js';
 import { LiveFeed, type FeedOptions } from './feed.js';
 import { checkDashboardLink, expandDashboardLink } from './link.js';
 import { loginPage, withLogout } from './login.js';
@@ -90,7 +91,7 @@ export function normalizePrefix(prefix: string | undefined): string {
 
 /**
  * Serves the dashboard for `source` over HTTP with a WebSocket live feed at `<prefix>/live` on the
- * same port. Read-only: GET/HEAD only, except the login form's POST, which only sets a cookie.
+ * same port, and the same feed as Server-Sent Events at `<prefix>/events` (events.ts). Read-only: GET/HEAD only, except the login form's POST, which only sets a cookie.
  * Every URL the page uses is relative, so it works behind a reverse proxy or an SSH tunnel.
  */
 export async function startDashboard(source: DashboardSource, opts: DashboardOptions): Promise<Dashboard> {
@@ -222,10 +223,17 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
         // A WebSocket handshake (its key is an ordinary header) that lost its Upgrade and
         // Connection headers on the way: a proxy that does not pass upgrades. The page would
         // only say "disconnected, retrying…" forever (found behind nginx without the two lines).
-        feedProblem('upgrade-stripped', () => `the dashboard's live feed: a WebSocket upgrade from ${req.socket.remoteAddress ?? 'unknown address'} (Host ${req.headers.host ?? '?'}) arrived without its Upgrade header, so browsers there get no live updates: ${PROXY_UPGRADE_HOW}`);
+        feedProblem('upgrade-stripped', () => `the dashboard's live feed: a WebSocket upgrade from ${req.socket.remoteAddress ?? 'unknown address'} (Host ${req.headers.host ?? '?'}) arrived without its Upgrade header, so browsers there fall back to the feed over Server-Sent Events (plain HTTP; the same figures); for the WebSocket feed, ${PROXY_UPGRADE_HOW}`);
         return send(res, 426, 'text/plain; charset=utf-8', `the live feed's WebSocket upgrade arrived without its Upgrade header: ${PROXY_UPGRADE_HOW}\n`, method);
       }
       return send(res, 426, 'text/plain; charset=utf-8', 'live is the dashboard\'s WebSocket feed (the page opens it): connect with a WebSocket client, not a plain GET\n', method);
+    }
+    if (path === '/events') {
+      // The live feed over Server-Sent Events, for a page whose WebSocket upgrade never arrives
+      // (events.ts): behind the same Host, Origin and login checks as everything above.
+      if (method === 'HEAD') return send(res, 200, 'text/event-stream; charset=utf-8', '', method);
+      feed.attach(new EventStream(res, SECURITY_HEADERS).asFeedSocket());
+      return;
     }
     return send(res, 404, 'text/plain; charset=utf-8', `not found: ${path}\n`);
   }
