@@ -94,7 +94,11 @@ if (why) {
     t.match(script, new RegExp(`--name gluon-worker-ID --listen-host ${hosts.w2.replace(/\./g, '\\.')}`), 'hostScript: the worker is named and listens on its host');
     t.match(script, /IFS= read -r GLUON_TOKEN/, 'the token is read from stdin');
     t.notMatch(script, /--token/, 'no token on any command line');
-    t.match(String(steps.started?.schedulerScript), /gluon-scheduler\.js --host 10\.201\.0\.1 --port 0 --dashboard-port 0/);
+    t.match(String(steps.started?.schedulerScript), /gluon-scheduler\.js --host 10\.201\.0\.1 --port 0 --dashboard-port 0 --dashboard-link 'http:\/\/127\.0\.0\.1:1\/proxy\/\{host\}\/\{port\}\/'/);
+    // The scheduler filled in the link on its host; the cluster reads the dashboard where it is served.
+    const direct = String(steps.started?.dashboardDirect);
+    t.match(direct, /^http:\/\/10\.201\.0\.1:\d+\/$/, 'dashboardDirectUrl: where the scheduler serves it');
+    t.equal(steps.started?.dashboard, `http://127.0.0.1:1/proxy/10.201.0.1/${new URL(direct).port}/`, 'dashboardUrl: the link');
     t.same(steps.workers?.names, [`gluon-worker-${hosts.w1}-1`, `gluon-worker-${hosts.w2}-2`], 'one worker on each worker host joined');
     t.equal(steps.sum?.sum, (40 * 39) / 2, 'a workload ran on them');
     t.same(steps.scaled?.jobs, [`${hosts.w1}-1`], 'scale(1) stopped the newest worker');
