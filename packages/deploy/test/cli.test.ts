@@ -217,3 +217,31 @@ t.test('gluon-cluster pbs whose jobs end before their worker joins: each logged,
   t.match(out, `pbs cluster: 2 jobs in a row ended before their worker joined; not submitting more. The last, job ${ended[1]![1]}`);
   t.match(out, /gave up submitting: cancelling 0 job\(s\)/);
 });
+
+t.test('--dashboard-link: the printed dashboard address is the link; a bad template fails the start naming its field', async (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'gluon-cluster-home-'));
+  t.teardown(() => rmSync(home, { recursive: true, force: true }));
+  const env = { ...process.env, HOME: home, FAKE_PBS_DIR: home, HUB_PREFIX: '/user/ana/', PATH: `${join(fixtures, 'pbs-bin')}:${process.env.PATH}` };
+  delete (env as Record<string, string | undefined>).GLUON_TOKEN;
+  const child = spawn(process.execPath, [bin, 'pbs', '--jobs', '0', '--dashboard-link', 'https://gluon.example.org{HUB_PREFIX}{port}/'], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+  let out = '';
+  const exited = new Promise<number | null>((r) => child.on('exit', r));
+  await new Promise<void>((resolve) => {
+    const look = () => { if (/submitted 0 pbs job/.test(out) || child.exitCode !== null) resolve(); };
+    child.stdout.on('data', (d) => { out += d; look(); });
+    child.stderr.on('data', (d) => { out += d; look(); });
+    child.on('exit', () => resolve());
+  });
+  t.match(out, /^dashboard at https:\/\/gluon\.example\.org\/user\/ana\/\d+\/$/m, `the link, with the port the scheduler got:\n${out}`);
+  child.kill('SIGTERM');
+  t.equal(await exited, 0);
+
+  const bad = spawn(process.execPath, [bin, 'pbs', '--jobs', '0', '--dashboard-link', 'https://gluon.example.org/{prot}/'], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let badOut = '';
+  bad.stdout.on('data', (d) => (badOut += d));
+  bad.stderr.on('data', (d) => (badOut += d));
+  const code = await new Promise<number | null>((r) => bad.on('close', r));
+  t.not(code, 0, 'it fails');
+  t.match(badOut, /--dashboard-link: unknown field \{prot\}/, `naming the field:\n${badOut}`);
+});
