@@ -54,3 +54,9 @@ t.test('a link with an unknown field: start() fails naming it', async (t) => {
   );
   await t.rejects(LocalCluster.start({ nWorkers: 0, dashboardLink: 42 as never }), { message: /LocalCluster: dashboardLink must be a URL template/ });
 });
+
+t.test('GLUON_DASHBOARD_LINK in the environment applies to a LocalCluster\'s scheduler too (as Dask\'s config does)', async (t) => {
+  const cluster = await LocalCluster.start({ nWorkers: 0, env: { GLUON_DASHBOARD_LINK: 'http://127.0.0.1:1/from-env/{port}/' } });
+  t.teardown(() => cluster.close());
+  t.equal(cluster.dashboardUrl, `http://127.0.0.1:1/from-env/${new URL(cluster.dashboardDirectUrl!).port}/`);
+});
