@@ -255,10 +255,12 @@ t.test('names, versions and ops with line breaks or terminal escapes cannot forg
   const s = await startScheduler(t);
   const w = await startWorker(t, s.address, ['--nthreads', '1']);
   const forged = (n: number) => `\n2026-01-01T00:00:00.000Z scheduler: FORGED-${n} worker admin registered\r\x1b[2K\u2028`;
+  // Short enough to be quoted whole (a refused hello's values are cut past 40 characters).
+  const short = (n: number) => `\nZ scheduler: FORGED-${n}\r\x1b[2K\u2028`;
   // Unauthenticated: refused at the hello, and the refusal quotes what was sent.
-  await closeOf(s.address, messages(helloOf('client', { version: `0.0.1${forged(1)}` })));
-  await closeOf(s.address, messages({ op: `nope${forged(2)}` }));
-  await closeOf(w.address, messages(helloOf('peer', { version: `0.0.1${forged(5)}` })));
+  await closeOf(s.address, messages(helloOf('client', { version: `0.0.1${short(1)}` })));
+  await closeOf(s.address, messages({ op: `nope${short(2)}` }));
+  await closeOf(w.address, messages(helloOf('peer', { version: `0.0.1${short(5)}` })));
   // Authenticated: a client's name in its 'lost' line, a worker's in the duplicate-name and 'lost' lines.
   const c = await RawSocket.open(s.address);
   c.write(messages(helloOf('client', { name: `c${forged(3)}` }), { op: 'who-has', id: 1, keys: [] }));
@@ -280,7 +282,7 @@ t.test('names, versions and ops with line breaks or terminal escapes cannot forg
     // Compared in ASCII: the raw characters would garble the test's own report.
     t.same(lines.filter((l) => /^\S* ?scheduler: FORGED|^2026-01-01/.test(l)).map(ascii), [], `${who}: no line of its log is one the peer wrote`);
     t.same(lines.filter((l) => /[\r\x1b\u2028]/.test(l)).map(ascii), [], `${who}: no carriage return, escape or line separator reaches its log as such`);
-    t.ok(/FORGED-\d worker admin registered\\r\\u001b\[2K\\u2028/.test(p.output()), `${who}: they are shown escaped`);
+    t.ok(/FORGED-\d[^\n]*\\r\\u001b\[2K\\u2028/.test(p.output()), `${who}: they are shown escaped`);
   }
   await ordinaryRun(t, s.address);
 });
@@ -312,4 +314,20 @@ t.test('one frame of get-data requests for a large result: a worker answers at m
   t.equal(Object.keys(again.data as object).length, 1, 'one request later gets the value');
   t.ok(w.alive(), 'the worker is still running');
   t.equal(await client.submit(inc, 1).result(), 2, 'and still computes');
+});
+
+t.test('a refused hello\'s fields are quoted cut short in the listener\'s log, however long they are', async (t) => {
+  // Before the token is checked: a 60 kB version, role or op was a 60 kB log line per connection.
+  const s = await startScheduler(t);
+  const long = (c: string) => `${c}${'x'.repeat(60_000)}END`;
+  await closeOf(s.address, messages(helloOf('client', { version: long('v') })));
+  await closeOf(s.address, messages(helloOf('client', { role: long('r') })));
+  await closeOf(s.address, messages(helloOf('client', { protocol: long('p') })));
+  await closeOf(s.address, messages({ op: long('o') }));
+  await outputHas(s, 'expected "hello" first');
+  const refusals = s.output().split('\n').filter((l) => l.includes('refused connection'));
+  t.equal(refusals.length, 4, 'each refusal is logged');
+  for (const l of refusals) t.ok(l.length < 400, `${l.length} characters: ${l.slice(0, 120)}…`);
+  t.notOk(s.output().includes('xEND'), 'none is written whole');
+  t.match(s.output(), /is vxxxx+… \(60004 characters\)/, 'the start of the value and its length');
 });

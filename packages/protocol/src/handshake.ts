@@ -279,7 +279,7 @@ export function acceptConnection(
       }
       const hello = messages[0] as unknown as Hello | undefined;
       if (!hello) return reject(CloseCode.protocolError, 'protocol error: empty frame; expected a hello');
-      if (hello.op !== 'hello') return reject(CloseCode.protocolError, `protocol error: expected "hello" first, got "${hello.op}"`);
+      if (hello.op !== 'hello') return reject(CloseCode.protocolError, `protocol error: expected "hello" first, got "${cut(String(hello.op))}"`);
       const problem = checkHello(hello, opts);
       if (problem) return reject(problem.code, problem.reason);
       const shape = HELLO[hello.role].check(hello);
@@ -310,15 +310,15 @@ export function acceptConnection(
 
 /** Validates a hello against this listener's expectations; returns the refusal, if any. */
 export function checkHello(hello: Partial<Hello>, opts: Pick<AcceptOptions, 'self' | 'roles' | 'token'>): { code: number; reason: string } | null {
-  const who = typeof hello.role === 'string' ? hello.role : 'peer';
+  const who = typeof hello.role === 'string' ? cut(hello.role) : 'peer';
   if (hello.protocol !== PROTOCOL_VERSION) {
-    return { code: CloseCode.versionMismatch, reason: `protocol version mismatch: ${opts.self} speaks ${PROTOCOL_VERSION}, ${who} speaks ${String(hello.protocol)}` };
+    return { code: CloseCode.versionMismatch, reason: `protocol version mismatch: ${opts.self} speaks ${PROTOCOL_VERSION}, ${who} speaks ${cut(String(hello.protocol))}` };
   }
   if (typeof hello.version !== 'string' || !versionsCompatible(hello.version, PACKAGE_VERSION)) {
-    return { code: CloseCode.versionMismatch, reason: `package version mismatch: ${opts.self} is ${PACKAGE_VERSION}, ${who} is ${String(hello.version)} (major.minor must agree)` };
+    return { code: CloseCode.versionMismatch, reason: `package version mismatch: ${opts.self} is ${PACKAGE_VERSION}, ${who} is ${cut(String(hello.version))} (major.minor must agree)` };
   }
   if (!opts.roles.includes(hello.role as Role)) {
-    return { code: CloseCode.protocolError, reason: `role "${String(hello.role)}" is not served here; ${opts.self} accepts ${opts.roles.join(', ')}` };
+    return { code: CloseCode.protocolError, reason: `role "${cut(String(hello.role))}" is not served here; ${opts.self} accepts ${opts.roles.join(', ')}` };
   }
   if (opts.token !== undefined && opts.token !== '') {
     if (typeof hello.token !== 'string' || hello.token === '') {
@@ -327,6 +327,15 @@ export function checkHello(hello: Partial<Hello>, opts: Pick<AcceptOptions, 'sel
     if (!tokensEqual(hello.token, opts.token)) return { code: CloseCode.badToken, reason: `bad token: ${opts.self} refused the token ${who} sent` };
   }
   return null;
+}
+
+/**
+ * A value from a refused hello as its reason quotes it: the start and the length past 40
+ * characters. The hello is not authenticated yet, and the reason is logged by the listener (a
+ * 60 kB version was a 60 kB log line per connection).
+ */
+function cut(v: string): string {
+  return v.length > 40 ? `${v.slice(0, 40)}… (${v.length} characters)` : v;
 }
 
 /**
