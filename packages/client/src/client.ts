@@ -3,7 +3,7 @@ import {
   CloseCode, connect, ConnectionClosedError, withTokenHelp, encodedSize, HandshakeError, isPermanentRefusal, readTlsMaterial, reconnectDelay, TLS_OPTION_KEYS, tooLargeReason, type Connection, type Message,
   type TaskError as TaskErrorInfo, type TaskSpec, type TlsOptions,
 } from '@gluon/protocol';
-import { Delayed, type Deferred, type DeferredArgs } from './delayed.js';
+import { Delayed, delayedRoots, type Deferred, type DeferredArgs } from './delayed.js';
 import { ClientClosedError, ResultTooLargeError } from './errors.js';
 import { Future, KeyState, type FutureHost } from './future.js';
 import { CancelledInput, checkArgs, GraphBuilder, graphOver, makeSpec } from './graph-builder.js';
@@ -584,14 +584,15 @@ export class Client implements FutureHost {
   persist<T>(node: Delayed<T>): Future<T>;
   persist<T>(nodes: Array<Delayed<T>>): Array<Future<T>>;
   persist(x: Delayed | Delayed[]): Future | Future[] {
-    return Array.isArray(x) ? this.submitGraph(x) : this.submitGraph([x])[0]!;
+    const roots = delayedRoots(x, 'persist()');
+    return Array.isArray(x) ? this.submitGraph(roots) : this.submitGraph(roots)[0]!;
   }
 
   /** Submits delayed graphs, waits and returns their values (the results are then released). */
   async compute<T>(node: Delayed<T>): Promise<T>;
   async compute<T>(nodes: Array<Delayed<T>>): Promise<T[]>;
   async compute(x: Delayed | Delayed[]): Promise<unknown> {
-    const futures = Array.isArray(x) ? this.submitGraph(x) : this.submitGraph([x]);
+    const futures = this.submitGraph(delayedRoots(x, 'compute()'));
     try {
       const values = await this.gather(futures);
       return Array.isArray(x) ? values : values[0];

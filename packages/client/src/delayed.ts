@@ -1,4 +1,4 @@
-import type { Future } from './future.js';
+import { Future } from './future.js';
 import { assertRemote, type RemoteFunction } from './remote.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -33,4 +33,39 @@ export type DeferredArgs<A extends unknown[]> = { [I in keyof A]: Deferred<A[I]>
 export function delayed<F extends AnyFn>(fn: RemoteFunction<F>): (...args: DeferredArgs<Parameters<F>>) => Delayed<Awaited<ReturnType<F>>> {
   assertRemote(fn, 'delayed()');
   return (...args) => new Delayed(fn, args);
+}
+
+/**
+ * The roots of `persist()`/`compute()` (one delayed call, or an array of them), each checked
+ * before anything is built: anything else is a TypeError naming the call, the root and what it
+ * got (it used to fail inside the graph walk: `Cannot read properties of undefined`).
+ */
+export function delayedRoots(x: unknown, what: 'persist()' | 'compute()'): Delayed[] {
+  const roots: unknown[] = Array.isArray(x) ? x : [x];
+  for (let i = 0; i < roots.length; i++) {
+    const r = roots[i];
+    if (r instanceof Delayed) continue;
+    const where = Array.isArray(x) ? `root ${i}` : 'its argument';
+    const hint = r instanceof Future
+      ? `, which is submitted already: its value is future.result(), or client.gather(futures) for several`
+      : `; ${what} takes a delayed call, delayed(fn)(…args), or an array of them`;
+    throw new TypeError(`${what}: ${where} is not a delayed call: got ${describeValue(r)}${hint}`);
+  }
+  return roots as Delayed[];
+}
+
+/** A short description of a value for an error message. */
+function describeValue(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  if (v instanceof Future) return `a Future (${v.key})`;
+  switch (typeof v) {
+    case 'string': return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+    case 'number': case 'bigint': case 'boolean': return `the ${typeof v} ${String(v)}`;
+    case 'function': return `a function${v.name ? ` (${v.name})` : ''}`;
+    case 'symbol': return 'a symbol';
+    default: {
+      const proto = Object.getPrototypeOf(v) as { constructor?: { name?: string } } | null;
+      return proto === null || proto === Object.prototype ? 'a plain object' : `an instance of ${proto.constructor?.name || 'a class'}`;
+    }
+  }
 }
