@@ -6,6 +6,7 @@ import {
 import { Delayed, delayedRoots, type Deferred, type DeferredArgs } from './delayed.js';
 import { ClientClosedError, ResultTooLargeError } from './errors.js';
 import { Future, KeyState, type FutureHost } from './future.js';
+import { futureList, iterableList } from './future-list.js';
 import { CancelledInput, checkArgs, GraphBuilder, graphOver, makeSpec } from './graph-builder.js';
 import { LazyGraph, type LazyGraphOptions } from './lazy-graph.js';
 import { Lineage } from './lineage.js';
@@ -616,6 +617,7 @@ export class Client implements FutureHost {
     opts: TreeReduceOptions = {},
   ): Future<T> {
     assertRemote(combine, 'treeReduce()');
+    iterableList(futures, 'treeReduce()', 'an array of futures (or delayed calls) to reduce');
     checkOptionKeys(opts, TREE_REDUCE_OPTIONS, 'treeReduce()');
     const fanIn = opts.fanIn ?? 8;
     if (!Number.isInteger(fanIn) || fanIn < 2) throw new RangeError(`treeReduce: fanIn must be an integer ≥ 2, got ${fanIn}`);
@@ -1034,7 +1036,7 @@ export class Client implements FutureHost {
 
   /** Yields futures as they finish (or fail, or are cancelled), in completion order. */
   async *asCompleted<T>(futures: Iterable<Future<T>>): AsyncGenerator<Future<T>> {
-    const list = [...futures];
+    const list = futureList(futures, 'asCompleted()');
     await bound(list);
     const ready: Array<Future<T>> = [];
     let wake: (() => void) | null = null;
@@ -1059,7 +1061,8 @@ export class Client implements FutureHost {
    * Waits until all futures are done (or the first one, with `returnWhen: 'FIRST_COMPLETED'`),
    * or until `timeoutMs` passes. Never throws for a failed task; returns which are done.
    */
-  async wait<T>(futures: Array<Future<T>>, opts: WaitOptions = {}): Promise<{ done: Array<Future<T>>; notDone: Array<Future<T>> }> {
+  async wait<T>(given: Array<Future<T>>, opts: WaitOptions = {}): Promise<{ done: Array<Future<T>>; notDone: Array<Future<T>> }> {
+    const futures = futureList(given, 'wait()');
     checkOptionKeys(opts, WAIT_OPTIONS, 'wait()');
     const when = opts.returnWhen;
     if (when !== undefined && when !== 'ALL_COMPLETED' && when !== 'FIRST_COMPLETED') throw new RangeError(`wait(): returnWhen must be 'ALL_COMPLETED' or 'FIRST_COMPLETED', got ${JSON.stringify(when) ?? String(when)}`);
@@ -1093,7 +1096,8 @@ export class Client implements FutureHost {
    * reject with `CancelledError`. Finished results are left alone (release them instead). Tasks
    * of a large graph not built yet are never built nor sent (see the README, *Large graphs*).
    */
-  async cancel(futures: Future[]): Promise<void> {
+  async cancel(given: Future[]): Promise<void> {
+    const futures = futureList(given, 'cancel()');
     this.assertOpen();
     // A future whose task a graph being built has not built yet is cancelled there: its task is
     // never built nor sent (nor are the units that include it). The others go by their keys.
@@ -1122,7 +1126,8 @@ export class Client implements FutureHost {
   }
 
   /** Runs failed tasks again (and the failed tasks they depend on). */
-  async retry(futures: Future[]): Promise<void> {
+  async retry(given: Future[]): Promise<void> {
+    const futures = futureList(given, 'retry()');
     this.assertOpen();
     const keys = [...new Set(futures.filter((f) => f.status === 'error').map((f) => f.key))];
     if (keys.length === 0) return;
@@ -1137,7 +1142,7 @@ export class Client implements FutureHost {
    * a slice per turn of the event loop, each slice's keys in one message (see ReleaseQueue).
    */
   release(futures: Iterable<Future>): void {
-    for (const f of futures) f.release();
+    for (const f of futureList(futures, 'release()')) f.release();
   }
 
   /** Publishes a value on a topic of the dashboard's Results panel. */

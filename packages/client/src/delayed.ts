@@ -1,3 +1,4 @@
+import { describeValue } from './describe.js';
 import { Future } from './future.js';
 import { assertRemote, type RemoteFunction } from './remote.js';
 
@@ -52,20 +53,4 @@ export function delayedRoots(x: unknown, what: 'persist()' | 'compute()'): Delay
     throw new TypeError(`${what}: ${where} is not a delayed call: got ${describeValue(r)}${hint}`);
   }
   return roots as Delayed[];
-}
-
-/** A short description of a value for an error message. */
-function describeValue(v: unknown): string {
-  if (v === null || v === undefined) return String(v);
-  if (v instanceof Future) return `a Future (${v.key})`;
-  switch (typeof v) {
-    case 'string': return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
-    case 'number': case 'bigint': case 'boolean': return `the ${typeof v} ${String(v)}`;
-    case 'function': return `a function${v.name ? ` (${v.name})` : ''}`;
-    case 'symbol': return 'a symbol';
-    default: {
-      const proto = Object.getPrototypeOf(v) as { constructor?: { name?: string } } | null;
-      return proto === null || proto === Object.prototype ? 'a plain object' : `an instance of ${proto.constructor?.name || 'a class'}`;
-    }
-  }
 }

@@ -1,0 +1,36 @@
+import { describeValue } from './describe.js';
+import { Future } from './future.js';
+
+/** What a single future may be told to do instead, per call that takes many. */
+const ONE: Record<string, string> = {
+  'cancel()': ', or call future.cancel()',
+  'retry()': ', or call future.retry()',
+  'release()': ', or call future.release()',
+};
+
+/**
+ * The futures a call that takes many of them (`wait`, `asCompleted`, `cancel`, `retry`,
+ * `release`) was given, as an array, every element checked before the call does anything: a
+ * single future (Dask's `client.cancel(future)` habit), a number or a non-future element is a
+ * TypeError naming the call, the element and what it got. Unchecked, they failed inside the call
+ * (`futures is not iterable`, `f.cancelUnbuilt is not a function`), after acting on the elements
+ * before them, or (`retry`) did nothing.
+ */
+export function futureList<T>(x: Iterable<Future<T>>, what: string): Array<Future<T>> {
+  const list = iterableList(x, what, 'an array of futures');
+  for (let i = 0; i < list.length; i++) {
+    if (!(list[i] instanceof Future)) throw new TypeError(`${what}: element ${i} is not a future: got ${describeValue(list[i])}`);
+  }
+  return list as Array<Future<T>>;
+}
+
+/**
+ * `x` as an array when it is an array or another iterable (not a string); otherwise a TypeError
+ * saying the call takes `takes` and what it got instead.
+ */
+export function iterableList(x: unknown, what: string, takes: string): unknown[] {
+  if (Array.isArray(x)) return x;
+  if (x !== null && typeof x === 'object' && !(x instanceof Future) && typeof (x as Iterable<unknown>)[Symbol.iterator] === 'function') return [...(x as Iterable<unknown>)];
+  const single = x instanceof Future ? `; pass [future]${ONE[what] ?? ''}` : '';
+  throw new TypeError(`${what}: takes ${takes}, got ${describeValue(x)}${single}`);
+}

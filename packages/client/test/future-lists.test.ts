@@ -1,0 +1,69 @@
+/**
+ * The calls that take futures (wait, asCompleted, cancel, retry, release, treeReduce) given
+ * something else: a TypeError naming the call, the element and what it got. Plain JavaScript
+ * callers (and Dask habits: `client.cancel(future)`) used to get `futures is not iterable`,
+ * `f.cancelUnbuilt is not a function`, `futures[i].whenBound is not a function`; `retry([5])`
+ * did nothing, and `treeReduce(fn, future)` returned undefined instead of a future.
+ */
+import { resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { LocalCluster, remoteFrom, type Client } from '@gluon/client';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const { inc, add } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
+
+let cluster: LocalCluster;
+let client: Client;
+t.before(async () => {
+  cluster = await LocalCluster.start({ nWorkers: 1, dashboard: false, cwd: repo });
+  client = await cluster.client();
+});
+t.teardown(() => cluster?.close());
+
+/** The error `f` throws or rejects with. */
+async function refusal(f: () => unknown): Promise<Error | undefined> {
+  try {
+    await f();
+  } catch (e) {
+    return e as Error;
+  }
+  return undefined;
+}
+
+t.test('a single future, a number or a non-future element is named, with what it is', async (t) => {
+  const f = client.submit(inc, 1);
+  await f.result();
+  const key = f.key;
+  const any = client as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const drain = async (x: unknown) => { for await (const _ of client.asCompleted(x as never)); };
+  const cases: Array<[string, () => unknown, RegExp]> = [
+    ['wait(future)', () => any.wait!(f), new RegExp(`^wait\\(\\): takes an array of futures, got a Future \\(${key}\\); pass \\[future\\]$`)],
+    ['wait([5])', () => any.wait!([5]), /^wait\(\): element 0 is not a future: got the number 5$/],
+    ['wait(5)', () => any.wait!(5), /^wait\(\): takes an array of futures, got the number 5$/],
+    ['asCompleted(future)', () => drain(f), /^asCompleted\(\): takes an array of futures, got a Future \(.*\); pass \[future\]$/],
+    ['asCompleted([f, "x"])', () => drain([f, 'x']), /^asCompleted\(\): element 1 is not a future: got the string "x"$/],
+    ['cancel(future)', () => any.cancel!(f), /^cancel\(\): takes an array of futures, got a Future \(.*\); pass \[future\], or call future\.cancel\(\)$/],
+    ['cancel([5])', () => any.cancel!([5]), /^cancel\(\): element 0 is not a future: got the number 5$/],
+    ['retry([5])', () => any.retry!([5]), /^retry\(\): element 0 is not a future: got the number 5$/],
+    ['retry(future)', () => any.retry!(f), /^retry\(\): takes an array of futures, got a Future \(.*\); pass \[future\], or call future\.retry\(\)$/],
+    ['release([f, {}])', () => any.release!([f, {}]), /^release\(\): element 1 is not a future: got a plain object$/],
+    ['release(future)', () => any.release!(f), /^release\(\): takes an array of futures, got a Future \(.*\); pass \[future\], or call future\.release\(\)$/],
+    ['treeReduce(fn, future)', () => any.treeReduce!(add, f), /^treeReduce\(\): takes an array of futures \(or delayed calls\) to reduce, got a Future \(.*\); pass \[future\]$/],
+    ['treeReduce(fn, 5)', () => any.treeReduce!(add, 5), /^treeReduce\(\): takes an array of futures \(or delayed calls\) to reduce, got the number 5$/],
+  ];
+  for (const [name, call, re] of cases) {
+    const err = await refusal(call);
+    t.type(err, TypeError, `${name} throws a TypeError`);
+    t.match(err?.message, re, name);
+  }
+  // Nothing was released or cancelled by the refused calls: the future still has its result.
+  t.equal(f.status, 'finished');
+  t.equal(await f.result(), 2);
+  // Iterables other than arrays still work where they did (a Set of futures).
+  const g = client.submit(inc, 2);
+  t.same((await client.wait(new Set([f, g]) as never)).done.length, 2, 'wait() of a Set');
+  const seen: number[] = [];
+  for await (const x of client.asCompleted(new Set([f, g]))) seen.push(await x.result());
+  t.same(seen.sort(), [2, 3], 'asCompleted() of a Set');
+});
