@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseArgsMessage, tokenFromEnv } from '@gluon/protocol';
+import { parseArgsMessage, stopWithSupervisor, tokenFromEnv } from '@gluon/protocol';
 import { ConfigError } from './config.js';
 import { flagHelp, parseRunArgs } from './cli-args.js';
 import { execute, dryRun } from './app.js';
@@ -88,6 +88,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// Under npx/npm exec, npm does not pass SIGTERM on: once npm is gone, stop as if it had (the
+// cluster closes, batch jobs are cancelled); otherwise the run went on orphaned.
+stopWithSupervisor(() => process.kill(process.pid, 'SIGTERM'));
 main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
   console.error(`gluon-finalstates: ${e instanceof Error ? e.message : e}`);
   process.exit(e instanceof ConfigError ? 2 : 1);

@@ -8,7 +8,7 @@
  * found before anything runs.
  */
 import { availableParallelism } from 'node:os';
-import { tokenFromEnv } from '@gluon/protocol';
+import { stopWithSupervisor, tokenFromEnv } from '@gluon/protocol';
 import { ConfigError } from './config.js';
 import { configFromArgs, parseFlags, runHelp } from './cli-args.js';
 import { execute, dryRun, VERSION } from './app.js';
@@ -107,5 +107,8 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// Under npx/npm exec, npm does not pass SIGTERM on: once npm is gone, stop as if it had (the
+// cluster closes, batch jobs are cancelled); otherwise the run went on orphaned (for ever with --linger).
+stopWithSupervisor(() => process.kill(process.pid, 'SIGTERM'));
 // Exit once stdout has drained (a piped stdout is written asynchronously).
 main(process.argv.slice(2)).then((code) => process.stdout.write('', () => process.exit(code)));

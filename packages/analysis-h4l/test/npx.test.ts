@@ -1,0 +1,74 @@
+/**
+ * `npx gluon-h4l run` as a user runs it: npm does not pass SIGTERM on to the command it runs, so
+ * the CLI must notice that npm is gone and stop, as gluon-scheduler and gluon-worker do (the
+ * README: "Started through npm (npx, npm exec), a CLI stops when npm is stopped"). It did not: a
+ * killed npx left gluon-h4l running, re-parented to init, with its cluster (for ever with --linger,
+ * or waiting for workers).
+ */
+import t from 'tap';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateDataset } from '../src/generate/index.js';
+
+const repo = fileURLToPath(new URL('../../..', import.meta.url));
+const schedulerCli = fileURLToPath(new URL('../../scheduler/bin/gluon-scheduler.js', import.meta.url));
+
+/** Every process below `pid` (children, grandchildren, …). */
+function descendants(pid: number): number[] {
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length) {
+    let kids: number[] = [];
+    try {
+      kids = execFileSync('ps', ['-o', 'pid=', '--ppid', String(queue.shift())], { encoding: 'utf8' }).split('\n').map((s) => Number(s.trim())).filter(Boolean);
+    } catch { /* no children */ }
+    out.push(...kids);
+    queue.push(...kids);
+  }
+  return out;
+}
+
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+/** Resolves with the first match of `re` in what `child` prints (stdout and stderr), bounded. */
+function printed(child: ReturnType<typeof spawn>, re: RegExp, what: string, ms = 120_000): Promise<RegExpExecArray> {
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what}: no ${re} within ${ms / 1000} s; got:\n${out}`)), ms);
+    const on = (b: Buffer) => {
+      out += b.toString();
+      const m = re.exec(out);
+      if (m) { clearTimeout(timer); resolve(m); }
+    };
+    child.stdout!.on('data', on);
+    child.stderr!.on('data', on);
+  });
+}
+
+t.test('SIGTERM to npx gluon-h4l run stops the analysis and every process under it', async (t) => {
+  const tmp = mkdtempSync(path.join(tmpdir(), 'h4l-npx-'));
+  t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+  const data = path.join(tmp, 'data');
+  await generateDataset({ outDir: data, scale: 0.01, seed: 3, samples: ['data_A'] });
+  // A scheduler with no workers: the run waits for workers, and waits until it is stopped.
+  const sched = spawn(process.execPath, [schedulerCli, '--port', '0', '--no-dashboard'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { sched.kill('SIGKILL'); });
+  const [, address] = await printed(sched, /^scheduler at (ws:\S+)$/m, 'gluon-scheduler');
+  // From the checkout, as the README runs its bins (npx finds them in node_modules/.bin).
+  const npx = spawn('npm', ['exec', '--offline', '--', 'gluon-h4l', 'run', '--no-config', '--data-dir', data, '--scheduler', address!,
+    '--out', path.join(tmp, 'out'), '--worker-timeout', '600'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  const left: number[] = [];
+  t.teardown(() => left.forEach((p) => { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }));
+  const npxExited = new Promise((resolve) => npx.on('exit', resolve));
+  await printed(npx, /^waiting for workers: /m, 'npx gluon-h4l run');
+  const procs = descendants(npx.pid!);
+  left.push(...procs);
+  t.ok(procs.length >= 1, `npm runs gluon-h4l (${procs.length} processes below npm)`);
+  npx.kill('SIGTERM');
+  await npxExited;
+  for (let i = 0; i < 300 && procs.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+  t.same(procs.filter(alive), [], 'no process that npm started is left running (30 s bound)');
+});
