@@ -109,7 +109,7 @@ export abstract class ClientSessions extends Retirement {
     const wait = holderWait(held, workers, live, gone);
     if (this.clients.has(clientId)) for (const address of wait.left) this.send({ client: clientId }, { op: 'worker-left', address });
     if (wait.missing.length === 0) return;
-    if (this.recovery.expectNamed(wait.missing, clientId, now)) this.addLog(now, 'info', holderWaitText(wait, this.config.holderWaitMs));
+    if (this.recovery.expectNamed(wait.missing, clientId, now)) this.addLog(now, 'info', holderWaitText(wait, this.config.holderWaitMs), true);
     else {
       this.addLog(now, 'info', `a reconnecting client named ${wait.missing.length} worker(s) not registered here after the wait for a restart's `
         + `workers ended ${now - this.recovery.namedWaitEnd!} ms ago; not waiting for them: ${addressList(wait.missing)}`);

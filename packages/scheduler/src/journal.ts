@@ -14,6 +14,8 @@ const MAX_LOG_KEPT = 500;
 export class Journal {
   readonly failures: FailureRow[] = [];
   readonly log: LogEntry[] = [];
+  /** Lines also for the scheduler process's own log, taken by the server after each event (see takeSaid). */
+  private said: string[] = [];
   private readonly listeners = new Listeners<ClusterEvent>();
 
   /** Whether anyone listens (events that cost something to build are skipped otherwise). */
@@ -29,12 +31,24 @@ export class Journal {
     this.listeners.emit(e);
   }
 
-  /** `line`: a plain text, or a {@link LogLine} whose workers the page links (see log-line.ts). */
-  addLog(time: number, kind: LogEntry['kind'], line: string | LogLine): void {
+  /**
+   * `line`: a plain text, or a {@link LogLine} whose workers the page links (see log-line.ts).
+   * `say`: the process's own log has it too (an operator reading only that log must see it).
+   */
+  addLog(time: number, kind: LogEntry['kind'], line: string | LogLine, say = false): void {
     const entry: LogEntry = typeof line === 'string' ? { time, kind, text: line } : { time, kind, ...line };
     this.log.push(entry);
     if (this.log.length > MAX_LOG_KEPT) this.log.shift();
+    if (say) this.said.push(entry.text);
     this.emit({ kind: 'log', entry });
+  }
+
+  /** The lines to say in the process's log since the last call (see addLog's `say`). */
+  takeSaid(): string[] {
+    if (this.said.length === 0) return [];
+    const lines = this.said;
+    this.said = [];
+    return lines;
   }
 
   addFailure(row: FailureRow): void {

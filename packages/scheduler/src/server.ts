@@ -53,6 +53,12 @@ export interface SchedulerOptions {
    */
   memoryStallMs?: number;
   /**
+   * After a restart, how long task assignment waits at most for the workers that reconnecting
+   * clients knew of to re-register, so what they hold is taken back rather than computed again
+   * (default 15 s; see recovery.ts).
+   */
+  holderWaitMs?: number;
+  /**
    * How long a client whose connection was lost (not closed by the client) keeps its keys: if
    * it reconnects within this time (same session), it finds its results where they were instead
    * of having them recomputed. Default 60 s; 0 releases them at once.
@@ -130,6 +136,7 @@ export class Scheduler implements DashboardSource {
     const cfg: Partial<SchedulerConfig> = {};
     if (opts.heartbeatTtlMs !== undefined) cfg.heartbeatTtlMs = opts.heartbeatTtlMs;
     if (opts.memoryStallMs !== undefined) cfg.memoryStallMs = opts.memoryStallMs;
+    if (opts.holderWaitMs !== undefined) cfg.holderWaitMs = opts.holderWaitMs;
     if (opts.allowedFailures !== undefined) cfg.allowedFailures = opts.allowedFailures;
     this.state = new SchedulerState(cfg);
     const sink = opts.log ?? ((l: string) => process.stderr.write(`${new Date().toISOString()} scheduler: ${l}\n`));
@@ -514,6 +521,8 @@ export class Scheduler implements DashboardSource {
   }
 
   private dispatch(commands: Command[]): void {
+    // What the state machine said for this log too (a restarted scheduler's wait for workers).
+    for (const line of this.state.takeSaid()) this.log(line);
     for (const c of commands) {
       const conn = 'worker' in c.to ? this.workers.get(c.to.worker) : this.clients.get(c.to.client);
       conn?.send(c.msg);

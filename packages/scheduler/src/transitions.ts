@@ -532,8 +532,14 @@ export abstract class Transitions {
     if (this.journal.listened) this.emit({ kind: 'worker', row: workerRow(ws) });
   }
 
-  protected addLog(time: number, kind: LogEntry['kind'], line: string | LogLine): void {
-    this.journal.addLog(time, kind, line);
+  /** An event log entry; `say`: in the scheduler process's log too (see takeSaid). */
+  protected addLog(time: number, kind: LogEntry['kind'], line: string | LogLine, say = false): void {
+    this.journal.addLog(time, kind, line, say);
+  }
+
+  /** Event log lines said since the last call that the scheduler's own log must have too. */
+  takeSaid(): string[] {
+    return this.journal.takeSaid();
   }
 
   protected emit(e: ClusterEvent): void {

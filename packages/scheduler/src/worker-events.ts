@@ -61,7 +61,7 @@ export abstract class WorkerEvents extends Notices {
     }
     if (unknown.length) this.send({ worker: ws.id }, { op: 'free-keys', keys: unknown });
     const holdEnded = this.recovery.workerBack(ws.address);
-    if (holdEnded) this.addLog(now, 'info', `every worker awaited (named by a reconnecting client, or that dropped this scheduler during its stall) is back; assigning tasks again`);
+    if (holdEnded) this.addLog(now, 'info', `every worker awaited (named by a reconnecting client, or that dropped this scheduler during its stall) is back; assigning tasks again`, true);
     this.addLog(now, 'worker-added', logLine`worker ${ws} joined at ${ws.address} with ${ws.nthreads} thread(s)`);
     this.tellClients('worker-joined', ws.address);
     this.emitWorker(ws);
@@ -215,7 +215,8 @@ export abstract class WorkerEvents extends Notices {
     }
     const missing = this.recovery.expireHold(now);
     if (missing.length) {
-      this.addLog(now, 'info', `assigning tasks again: ${addressList(missing.map((m) => m.address))} did not come back within ${this.config.holderWaitMs} ms`);
+      this.addLog(now, 'info', `assigning tasks again: ${addressList(missing.map((m) => m.address))} did not come back within ${this.config.holderWaitMs} ms`
+        + ` (awaited as workers a reconnecting client knew of, or that dropped this scheduler during its stall); what they held is computed again where still wanted`, true);
       // Clients that named them stop naming them on their next reconnect. Only those: a client
       // may name any number of workers, and every other client would hear of each.
       for (const { address, namedBy } of missing) {
