@@ -186,6 +186,8 @@ export class Client implements FutureHost {
    * Kept across reconnects; a scheduler says `worker-left` for those it will not wait for.
    */
   private readonly knownWorkers = new Set<string>();
+  /** The welcome's `schedulerId`: the same after a reconnect, the scheduler did not restart. */
+  private schedulerId: string | undefined;
   /** The scheduler's warnings in force, by kind and `about` (see {@link warnings}). */
   private readonly activeWarnings = new Map<string, ClusterWarning>();
   private readonly warningListeners = new Set<(w: ClusterWarning & { active: boolean }) => void>();
@@ -270,6 +272,7 @@ export class Client implements FutureHost {
     this.linkDown = false;
     this.clientId = String(welcome.clientId ?? '');
     if (Array.isArray(welcome.workers)) for (const a of welcome.workers as string[]) this.knownWorkers.add(a);
+    this.schedulerId = typeof welcome.schedulerId === 'string' ? welcome.schedulerId : undefined;
     conn.on('message', (m: Message) => this.onMessage(m));
     conn.on('oversize', (m: Message, bytes: number, limit: number, whose: string) => this.unsent(m, bytes, limit, whose));
     conn.on('close', (code: number, reason: string) => {
@@ -1277,11 +1280,16 @@ export class Client implements FutureHost {
           conn.close(1000, 'client closing');
           return;
         }
+        // The same scheduler, only the link was lost: it knows where every result is, and a worker
+        // it told of that is not registered has left (told while the link was down: missed). Naming
+        // one would hold every task for holderWaitMs once it had forgotten that worker's leaving.
+        const same = this.schedulerId !== undefined && welcome.schedulerId === this.schedulerId;
+        if (same) this.knownWorkers.clear();
         // The workers known before this connection: the new welcome adds those it has.
         const knew = [...this.knownWorkers];
         this.attach(conn, welcome);
         this.reconnects++;
-        this.resend(knew);
+        this.resend(knew, !same);
         process.stderr.write(`gluon client: reconnected to ${this.url} after ${formatMs(Date.now() - since)}; re-sent ${this.keys.size} held key(s)\n`);
         return;
       } catch (err) {
@@ -1308,9 +1316,10 @@ export class Client implements FutureHost {
    * After a reconnect: one graph with the lineage of every held key that has not failed, those
    * keys as wants, where finished results were last seen, and every worker known before the
    * reconnect (`knew`): the scheduler waits for those of them not registered with it, bounded,
-   * instead of recomputing what they hold. What was queued meanwhile is part of it.
+   * instead of recomputing what they hold. `restarted` false (the same scheduler): no `held`
+   * either, for the same reason as no `knew`. What was queued meanwhile is part of it.
    */
-  private resend(knew: string[]): void {
+  private resend(knew: string[], restarted: boolean): void {
     this.pendingTasks = [];
     this.pendingWants = [];
     this.pendingKeys.clear();
@@ -1323,7 +1332,7 @@ export class Client implements FutureHost {
     for (const [key, s] of this.keys) {
       if (!s.held || s.status === 'error' || s.status === 'cancelled') continue;
       roots.push(key);
-      if (s.status === 'finished' && s.workers.length) held[key] = [...s.workers];
+      if (restarted && s.status === 'finished' && s.workers.length) held[key] = [...s.workers];
     }
     // Nodes that graphs still being built made and will name again are sent too (nobody holds them yet).
     const holders = { ...(Object.keys(held).length ? { held } : {}), ...(knew.length ? { workers: knew } : {}) };

@@ -63,3 +63,42 @@ t.test('a client that never reconnected sends no workers; nor does its first gra
   t.equal(seen[0]!.workers, undefined);
   t.equal(seen[0]!.held, undefined);
 });
+
+t.test('back on the same scheduler (its schedulerId unchanged: only the link was lost), the client names no worker and no holder', async (t) => {
+  // The same scheduler knows where every result is, and a worker it told of that is not
+  // registered has left: the client missed the worker-left while its link was down. Named, such
+  // a worker was waited for (holderWaitMs, every client's tasks held) once the scheduler had
+  // forgotten its leaving (it remembers the last 100 workers that left).
+  const graphs: Message[] = [];
+  const conns: Connection[] = [];
+  let next!: (m: Message) => void;
+  let arrived = new Promise<Message>((r) => (next = r));
+  const server = await fakeScheduler(t, (conn, m) => {
+    if (m.op !== 'update-graph') return;
+    graphs.push(m);
+    conns.push(conn);
+    if (graphs.length === 1) {
+      conn.send({ op: 'worker-joined', address: 'ws://c' });
+      const key = (m.tasks as Array<{ key: string }>)[0]!.key;
+      conn.send({ op: 'key-in-memory', key, nbytes: 8, typeName: 'number', workers: ['ws://a'], value: 1 });
+    } else next(m);
+  }, (n) => (n === 1 ? { workers: ['ws://a', 'ws://b'], schedulerId: 'one' } : n === 2 ? { workers: ['ws://a'], schedulerId: 'one' } : { workers: [], schedulerId: 'two' }));
+  const client = await Client.connect(server.address, { reconnectTimeoutMs: 60_000 });
+  t.teardown(() => client.close());
+  const f = client.submit(noop);
+  await f.result();
+  conns[0]!.close(1011, 'link lost');
+  const again = await arrived;
+  t.equal(client.reconnects, 1);
+  t.equal(again.workers, undefined, 'no worker named: ws://b left while the link was down, and the scheduler knows it');
+  t.equal(again.held, undefined, 'nor where results were seen: the scheduler knows that too');
+  t.same(again.wants, [f.key], 'the graph is re-sent all the same');
+  // Then the scheduler does restart (a new schedulerId): the client names what this one told it,
+  // ws://a from its welcome; not ws://b, which it had not listed, nor ws://c from the first.
+  arrived = new Promise<Message>((r) => (next = r));
+  conns[1]!.close(1012, 'restarting');
+  const third = await arrived;
+  t.equal(client.reconnects, 2);
+  t.same(third.workers, ['ws://a'], 'after a restart it names the workers the scheduler it had last told of');
+  t.same(third.held, { [f.key]: ['ws://a'] });
+});

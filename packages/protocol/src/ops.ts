@@ -244,8 +244,10 @@ export const WELCOME = {
    * `workers` (protocol 7): the data addresses of the workers registered at the time; absent, none.
    * `dashboardLink` (protocol 8): the dashboard's public URL behind a proxy (`--dashboard-link`),
    * which the client reports as its `dashboardUrl`; `dashboard` stays where it is served.
+   * `schedulerId` (protocol 9): random, one per scheduler process; a reconnecting client that finds
+   * the one it had knows the scheduler did not restart (see update-graph's `workers`).
    */
-  client: obj({ ...welcomeFields, clientId: str({ nonEmpty: true }), heartbeatTtlMs: ttl, dashboard: opt(str()), dashboardLink: opt(str({ nonEmpty: true })), workers: opt(addresses) }),
+  client: obj({ ...welcomeFields, clientId: str({ nonEmpty: true }), heartbeatTtlMs: ttl, dashboard: opt(str()), dashboardLink: opt(str({ nonEmpty: true })), workers: opt(addresses), schedulerId: opt(str({ nonEmpty: true })) }),
   worker: obj({ ...welcomeFields, workerId: str({ nonEmpty: true }), heartbeatIntervalMs: num({ min: 1 }), heartbeatTtlMs: ttl }),
   peer: obj(welcomeFields),
   dashboard: obj(welcomeFields),

@@ -14,9 +14,11 @@ import { readFileSync } from 'node:fs';
  * (`--dashboard-link`), which a protocol-7 client would refuse as an unknown field; and a retiring
  * worker asks for its results to be copied elsewhere before it leaves (`retire`), the scheduler
  * has other workers fetch them (`acquire`, answered with `acquired`) and then tells it to close,
- * ops a protocol-7 peer would refuse.
+ * ops a protocol-7 peer would refuse. 9: a client's welcome carries `schedulerId` (one per
+ * scheduler process), so a reconnecting client tells a restarted scheduler from a lost link; a
+ * protocol-8 client would refuse it as an unknown field.
  */
-export const PROTOCOL_VERSION = 8;
+export const PROTOCOL_VERSION = 9;
 
 /** This package's version, sent in every hello so that mismatched installs are named. */
 export const PACKAGE_VERSION: string = (

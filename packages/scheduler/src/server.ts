@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
   checkTokenOption, hopProbe, logText,
@@ -116,6 +117,11 @@ export class Scheduler implements DashboardSource {
   /** Set by close(): connections closing now are not lost clients to wait for. */
   private stopping = false;
   private nextId = 1;
+  /**
+   * This process's own id, in every client's welcome: a client reconnecting to the same scheduler
+   * (only its link was lost) knows it, and names no workers for it to wait for (see Client.resend).
+   */
+  private readonly schedulerId = randomUUID();
   private timer: NodeJS.Timeout | undefined;
   private dashboard: { url: string; link: string | undefined; close(): Promise<void> } | undefined;
   private readonly log: Logger;
@@ -178,7 +184,7 @@ export class Scheduler implements DashboardSource {
         const ttl = s.state.config.heartbeatTtlMs;
         return hello.role === 'worker'
           ? { workerId: id, heartbeatIntervalMs: Math.max(50, Math.min(1000, ttl / 5)), heartbeatTtlMs: ttl }
-          : { clientId: id, heartbeatTtlMs: ttl, workers: s.state.workerAddresses(), ...(s.dashboardUrl ? { dashboard: s.dashboardUrl } : {}), ...(s.dashboardLink ? { dashboardLink: s.dashboardLink } : {}) };
+          : { clientId: id, heartbeatTtlMs: ttl, workers: s.state.workerAddresses(), schedulerId: s.schedulerId, ...(s.dashboardUrl ? { dashboard: s.dashboardUrl } : {}), ...(s.dashboardLink ? { dashboardLink: s.dashboardLink } : {}) };
       },
       onConnection: (conn, hello) => {
         const id = ids.get(hello)!;

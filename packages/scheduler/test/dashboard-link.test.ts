@@ -52,7 +52,7 @@ t.test('the scheduler fills in its port and tells clients the link in their welc
   t.equal(s.dashboardLink, `https://gluon.example.org/127.0.0.1/${port}/gluon/`, 'the port it got, not 0');
   const { conn, welcome } = await connect(s.address, { role: 'client' });
   t.teardown(() => conn.close());
-  t.equal(PROTOCOL_VERSION, 8);
+  t.ok(PROTOCOL_VERSION >= 8, 'a protocol that has the welcome\'s dashboardLink');
   t.equal(welcome.dashboardLink, s.dashboardLink, 'the welcome carries the link');
   t.equal(welcome.dashboard, s.dashboardUrl, 'and still where it is served');
   await t.rejects(startScheduler({ port: 0, dashboardPort: 0, dashboardLink: 'https://x.example/{HUB_PREFIX_UNSET}/' }), /dashboardLink: unknown field \{HUB_PREFIX_UNSET\}/);

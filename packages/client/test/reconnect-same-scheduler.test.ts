@@ -1,0 +1,80 @@
+/**
+ * A client that only lost its link comes back to the same scheduler. A worker it had been told of
+ * left meanwhile (the `worker-left` was lost with the link), and more than the 100 workers the
+ * scheduler remembers as gone left after it. Named by the client as a worker it knew of, that
+ * worker was awaited: a scheduler that no longer remembered its leaving held every task back for
+ * holderWaitMs (15 s) for a worker that was never coming. The welcome's `schedulerId` tells the
+ * client it is the same scheduler, and it names no worker to wait for.
+ *
+ * A real scheduler process, a real worker that stays and one that is killed, a real client behind
+ * a relay whose cable is pulled; the 101 departures after it are workers registering over the
+ * protocol and closing (101 worker processes would not fit this machine), which is all the
+ * scheduler sees of any worker that joins and leaves.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import t from 'tap';
+import { connect } from '@gluon/protocol';
+import { Client, remoteFrom } from '@gluon/client';
+import { startScheduler, startWorker, type Proc } from '../../worker/test/procs.js';
+import { CutProxy } from './cut-proxy.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { sumAll } = remoteFrom<typeof import('./fixtures/tasks.mjs')>(pathToFileURL(join(here, 'fixtures/tasks.mjs')));
+const allow = ['--allow-module', join(here, 'fixtures')];
+
+const procs: Proc[] = [];
+t.teardown(() => {
+  for (const p of procs) p.kill('SIGKILL');
+});
+
+/** Resolves once `ready()` holds (checked every 20 ms), or fails after `ms` naming `what`. */
+async function until(ready: () => boolean, what: string, ms = 120_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** How many times the scheduler's log says a worker's connection closed. */
+function workersLost(s: Proc): number {
+  return s.output().match(/^.* scheduler: worker .* lost: connection closed/gm)?.length ?? 0;
+}
+
+t.test('back on the same scheduler after a worker it knew of left, and 100 more after it: no wait for that worker', async (t) => {
+  const s = await startScheduler(0, ['--heartbeat-ttl', '3s']);
+  procs.push(s.proc);
+  const keep = await startWorker(s.address, ['--nthreads', '1', '--name', 'keep', ...allow]);
+  procs.push(keep.proc);
+  const gone = await startWorker(s.address, ['--nthreads', '1', '--name', 'gone', ...allow]);
+  procs.push(gone.proc);
+  const proxy = await CutProxy.start(Number(new URL(s.address).port));
+  t.teardown(() => proxy.close());
+  const client = await Client.connect(`ws://127.0.0.1:${proxy.port}`, { reconnectTimeoutMs: 120_000 });
+  t.teardown(() => client.close());
+  // The welcome named both workers; this result says the client has it (it came after).
+  const first = client.submit(sumAll, [1, 2]);
+  t.equal(await first.result(), 3);
+
+  proxy.cut();
+  await s.proc.waitFor(/client \S+ \(.*\) lost: connection closed/, 120_000);
+  await until(() => !client.connected, 'the client noticing the cut');
+  // While the link is down: `gone` leaves (the client's worker-left is lost), then 101 more.
+  gone.proc.kill('SIGKILL');
+  await until(() => workersLost(s.proc) === 1, 'the scheduler seeing `gone` leave');
+  for (let i = 0; i < 101; i++) {
+    const w = await connect(s.address, { role: 'worker', name: `brief-${i}`, address: `ws://127.0.0.1:1/brief-${i}`, nthreads: 1, memoryLimit: 0, pid: 1, host: 'test' }, { log: () => {} });
+    w.conn.send({ op: 'holding', keys: {} });
+    w.conn.close(1000, 'leaving');
+  }
+  await until(() => workersLost(s.proc) === 102, `the scheduler seeing 101 more leave (${workersLost(s.proc)} so far)`);
+  proxy.restore();
+
+  const second = client.submit(sumAll, [3, 4]);
+  t.equal(await second.result(), 7, 'work submitted after the reconnect runs');
+  t.equal(client.reconnects, 1);
+  t.equal(await first.result(), 3, 'the result from before is still there');
+  t.notMatch(s.proc.output(), /knew of \d+ worker\(s\) not registered here/, 'the scheduler waited for no worker: the client named none');
+  t.notMatch(s.proc.output(), /did not come back within/);
+});
