@@ -133,8 +133,10 @@ t.test('the frozen worker never comes back: the wait ends at --holder-wait, says
   const out = s2.proc.output();
   const began = loggedAt(out, new RegExp(`knew of \\d worker\\(s\\) not registered here: [^\\n]*${a.address}`));
   const ended = loggedAt(out, new RegExp(`${a.address}[^\\n]* did not come back within 4000 ms`));
-  // Bounded by --holder-wait, not by A: ended by the scheduler's tick past it (generously here).
-  t.ok(ended - began >= 4000 - 50 && ended - began < 4000 + 60_000, `the wait lasted --holder-wait (${ended - began} ms), then ended`);
+  // Bounded by --holder-wait, not by A: ended by the scheduler's tick past it. Both times are
+  // when the lines were printed, each after the event it reports by however long the process was
+  // off the CPU meanwhile: a second of slack below, a minute above.
+  t.ok(ended - began >= 4000 - 1000 && ended - began < 4000 + 60_000, `the wait lasted --holder-wait (${ended - began} ms), then ended`);
   t.match(out, /did not come back within 4000 ms \(awaited as workers a reconnecting client knew of[^\n]*what they held is computed again/, 'its log says why it waited, and what follows');
   t.equal(client.reconnects, 1);
 });
