@@ -279,7 +279,10 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     if (crossOrigin) {
       // Most likely the dashboard's own page behind a proxy that forwards its own Host: the
       // page can only say "disconnected", so the log says what to change, and api/state the page.
-      feedProblem('origin-refused', () => `the dashboard's live feed: refused a page at ${req.headers.origin} reached as Host ${req.headers.host ?? '?'}: ${crossOrigin.replace(/^dashboard: /, '')}`);
+      // Only for a request with the dashboard's credentials (a page's, whose session cookie goes
+      // along): anyone else's would make every page say so (and not fall back to events) for a
+      // while, and use up the log's line.
+      if (auth.allows(req)) feedProblem('origin-refused', () => `the dashboard's live feed: refused a page at ${req.headers.origin} reached as Host ${req.headers.host ?? '?'}: ${crossOrigin.replace(/^dashboard: /, '')}`);
       return refuse(socket, 403, 'Forbidden', crossOrigin);
     }
     if (path !== '/live') return refuse(socket, 404, 'Not Found');
