@@ -19,6 +19,8 @@ export const WORKER_FLAGS = {
   insecure: flag.switch('allow --listen-host beyond loopback without a token (warns loudly)'),
   'allowed-host': flag.list('also accept this Host/Origin name on the data listener', 'NAME'),
   'peer-timeout': flag.duration("how long connecting to a peer for a dependency may take before it is fetched elsewhere or recomputed (default: the scheduler's heartbeat TTL + 2 heartbeats)", 100, 24 * 3600_000),
+  lifetime: flag.duration('retire after this long, as on SIGTERM: finish running tasks, have the results held here copied to other workers, leave (set it below a batch job\'s walltime)', 1000, 365 * 24 * 3600_000),
+  'lifetime-stagger': flag.duration('vary --lifetime by up to this much either way, at random, so workers started together do not retire together', 0, 365 * 24 * 3600_000),
   ...sendBacklogFlag('a peer or client fetching results (or the scheduler)'),
   ...LIMIT_FLAGS,
   ...TLS_FLAGS,
@@ -67,6 +69,7 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; in
         + `at wss://${listenHost}:PORT and would refuse it; reissue it with ${isIP(listenHost.replace(/^\[|\]$/g, '')) ? 'IP' : 'DNS'}:${listenHost.replace(/^\[|\]$/g, '')} in its subjectAltName, or give the --listen-host it names`);
     }
     allowedHosts = parseAllowedHosts(values['allowed-host']);
+    if (values['lifetime-stagger'] !== undefined && values.lifetime === undefined) throw new Error('--lifetime-stagger varies --lifetime: give --lifetime too');
   } catch (err) {
     exitUsage(CLI.name, (err as Error).message);
   }
@@ -86,6 +89,8 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; in
       ...(values.name ? { name: values.name } : {}),
       ...(values['memory-limit'] !== undefined ? { memoryLimit: values['memory-limit'] } : {}),
       ...(values['peer-timeout'] !== undefined ? { peerTimeoutMs: values['peer-timeout'] } : {}),
+      ...(values.lifetime !== undefined ? { lifetimeMs: values.lifetime } : {}),
+      ...(values['lifetime-stagger'] !== undefined ? { lifetimeStaggerMs: values['lifetime-stagger'] } : {}),
       ...(token ? { token } : {}),
       ...(tls ? { tls } : {}),
     },

@@ -1,5 +1,5 @@
 /** @gluon/worker: runs tasks in worker threads, stores results and serves them to peers. */
-export { GluonWorker, startWorker, type WorkerOptions } from './worker.js';
+export { GluonWorker, lifetimeDelay, startWorker, type WorkerOptions } from './worker.js';
 /** The reconnect schedule, shared with the client (kept here for existing importers). */
 export { reconnectDelay } from '@gluon/protocol';
 export {

@@ -52,6 +52,11 @@ export type WorkerEvent =
     type: 'fetched'; peer: string; data: Record<string, unknown>; missing: string[]; start?: number; stop?: number;
     later?: string[]; tooLarge?: Record<string, string>;
   }
+  /**
+   * The scheduler asks this worker to keep a retiring peer's results (`acquire`, protocol 8):
+   * fetch them from `peer` and store them as if computed here; `acquired` answers.
+   */
+  | { type: 'acquire'; peer: string; keys: string[] }
   /** A `fetch` failed outright (peer unreachable, connection lost, timeout). */
   | { type: 'fetch-failed'; peer: string; keys: string[]; reason: string }
   /** `nbytes`: the result's wire size when known (the thread measured it); else it is estimated. */
@@ -110,6 +115,8 @@ interface Fetch {
   /** Every address that was said to hold it. */
   holders: string[];
   dependents: Set<LocalTask>;
+  /** Asked for by `acquire`: stored here on arrival (and reported), whether a task needs it or not. */
+  acquire?: boolean;
 }
 
 export interface WorkerStateOptions {
@@ -237,6 +244,7 @@ export class WorkerState {
         if (ev.later?.length) this.fetchOneByOne(ev.peer, ev.later);
         if (ev.tooLarge) this.tooLarge(ev.peer, ev.tooLarge);
         break;
+      case 'acquire': this.acquire(ev.peer, ev.keys); break;
       case 'fetch-failed': this.fetchFailed(ev.peer, ev.keys, ev.reason); break;
       case 'done': this.done(ev); break;
       case 'erred': this.erred(ev); break;
@@ -373,14 +381,67 @@ export class WorkerState {
     this.send({ op: 'transfer', from: ev.peer, keys, start: ev.start, stop: ev.stop, bytes });
   }
 
+  /**
+   * A retiring peer's results to keep (see the `acquire` event): fetched over the peer path like
+   * dependencies, joined to a fetch already under way for a local task. Those already stored here
+   * are answered at once.
+   */
+  private acquire(peer: string, keys: string[]): void {
+    const batch = new Map<string, string[]>();
+    const have: Record<string, number> = {};
+    const missing: string[] = [];
+    for (const key of keys) {
+      const s = this.store.get(key);
+      if (s) {
+        have[key] = s.nbytes;
+        continue;
+      }
+      const got = this.fetched.get(key);
+      if (got) {
+        // Fetched already for a task here: keep that copy.
+        const nbytes = estimateSize(got.value);
+        this.store.set(key, { value: got.value, nbytes });
+        this.storedBytesTotal += nbytes;
+        have[key] = nbytes;
+        continue;
+      }
+      const f = this.fetches.get(key);
+      if (f) {
+        f.acquire = true;
+        if (!f.holders.includes(peer)) f.holders.push(peer);
+        continue;
+      }
+      if (peer === this.address) {
+        missing.push(key);
+        continue;
+      }
+      this.fetches.set(key, { peer, tried: new Set(), holders: [peer], dependents: new Set(), acquire: true });
+      this.addToBatch(batch, peer, key);
+    }
+    this.flushBatch(batch);
+    if (missing.length || Object.keys(have).length) this.send({ op: 'acquired', keys: have, missing });
+  }
+
   private fetched_(peer: string, data: Record<string, unknown>, missing: string[]): void {
+    let acquired: Record<string, number> | undefined;
     for (const key of Object.keys(data)) {
       const f = this.fetches.get(key);
       if (!f || f.peer !== peer) continue;
       this.fetches.delete(key);
       this.unload(peer);
+      if (f.acquire && !this.store.has(key)) {
+        const nbytes = estimateSize(data[key]);
+        this.store.set(key, { value: data[key], nbytes });
+        this.storedBytesTotal += nbytes;
+        (acquired ??= {})[key] = nbytes;
+      }
       const users = [...f.dependents].filter((t) => this.tasks.get(t.key) === t && t.waiting.delete(key));
       if (users.length === 0) continue;
+      if (f.acquire) {
+        // Stored: the tasks read it from the store, like a result computed here.
+        for (const t of users) if (t.waiting.size === 0) this.makeReady(t);
+        continue;
+      }
       const held = this.fetched.get(key);
       if (held) held.users += users.length;
       else this.fetched.set(key, { value: data[key], users: users.length });
@@ -389,18 +450,20 @@ export class WorkerState {
         if (t.waiting.size === 0) this.makeReady(t);
       }
     }
+    if (acquired) this.send({ op: 'acquired', keys: acquired, missing: [] });
     if (missing.length) this.fetchFailed(peer, missing, `${peer} does not hold it`);
   }
 
   private fetchFailed(peer: string, keys: string[], reason: string): void {
     const batch = new Map<string, string[]>();
+    const notAcquired: string[] = [];
     for (const key of keys) {
       const f = this.fetches.get(key);
       if (!f || f.peer !== peer) continue;
       this.unload(peer);
       f.tried.add(peer);
       const live = [...f.dependents].filter((t) => this.tasks.get(t.key) === t);
-      if (live.length === 0) {
+      if (live.length === 0 && !f.acquire) {
         this.fetches.delete(key);
         continue;
       }
@@ -412,9 +475,11 @@ export class WorkerState {
         continue;
       }
       this.fetches.delete(key);
+      if (f.acquire) notAcquired.push(key);
       for (const t of live) this.giveUp(t, key, peer);
     }
     this.flushBatch(batch);
+    if (notAcquired.length) this.send({ op: 'acquired', keys: {}, missing: notAcquired });
   }
 
   /** Keys the peer holds but could not fit in one answer: asked for again, one per request. */
@@ -436,6 +501,7 @@ export class WorkerState {
       if (!f || f.peer !== peer) continue;
       this.fetches.delete(key);
       this.unload(peer);
+      if (f.acquire) this.send({ op: 'acquired', keys: {}, missing: [key] });
       for (const t of f.dependents) {
         if (this.tasks.get(t.key) !== t) continue;
         this.drop(t);

@@ -58,7 +58,27 @@ export interface WorkerOptions {
    * reading and is dropped with 4010 (default 256 MiB, `--max-send-backlog`).
    */
   maxSendBacklogBytes?: number;
+  /**
+   * Retire after this long (ms) from registering, like SIGTERM: hand back queued work, finish
+   * running tasks, have the results held here copied to other workers, then leave (Dask's
+   * `--lifetime`). On a batch farm, set it below the job's walltime so that the worker leaves on
+   * its own terms rather than being killed with its results. Default: none.
+   */
+  lifetimeMs?: number;
+  /**
+   * The lifetime varies by up to this much (ms) either way, at random (Dask's
+   * `--lifetime-stagger`), so that workers started together do not all retire at once.
+   */
+  lifetimeStaggerMs?: number;
   log?: Logger;
+}
+
+/**
+ * When a worker with `lifetimeMs` and `lifetimeStaggerMs` retires, ms after it registered:
+ * the lifetime moved by up to the stagger either way (`random` in [0, 1)), never below zero.
+ */
+export function lifetimeDelay(lifetimeMs: number, staggerMs = 0, random: number = Math.random()): number {
+  return Math.max(0, lifetimeMs + (2 * random - 1) * staggerMs);
 }
 
 /** How often the RSS is checked against `--memory-limit` (when one is set), ms. */
@@ -112,6 +132,9 @@ export class GluonWorker {
   /** Set when the worker gave up on a scheduler that refused it (see `closedBy`). */
   private refused = false;
   private ioClosed = false;
+  /** Ends the retirement wait (the scheduler's `close`, or the scheduler gone): why, for the log. */
+  private retired: ((why: string) => void) | undefined;
+  private lifetimeTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: WorkerOptions) {
     checkTokenOption(opts.token, 'GluonWorker');
@@ -119,6 +142,9 @@ export class GluonWorker {
     this.name = opts.name ?? `${hostname()}-${process.pid}`;
     this.allow = { cwd: opts.cwd ?? process.cwd(), extra: opts.allowModules ?? [] };
     this.peerTimeoutMs = opts.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
+    for (const [name, v] of [['lifetimeMs', opts.lifetimeMs], ['lifetimeStaggerMs', opts.lifetimeStaggerMs]] as const) {
+      if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new RangeError(`GluonWorker: ${name} must be a number of milliseconds ≥ 0, got ${String(v)}`);
+    }
     const sink = opts.log ?? ((l: string) => process.stderr.write(`${new Date().toISOString()} worker ${this.name}: ${l}\n`));
     // Lines quote what peers sent (names, versions, ops): none may forge or rewrite a line.
     const own = (l: string) => sink(logText(l));
@@ -194,6 +220,11 @@ export class GluonWorker {
       throw new Error(`worker ${this.name} was closed before it registered with ${this.opts.scheduler}`);
     }
     this.registeredOnce = true;
+    if (this.opts.lifetimeMs !== undefined) {
+      const delay = lifetimeDelay(this.opts.lifetimeMs, this.opts.lifetimeStaggerMs);
+      this.log(`lifetime: retiring in ${fmtMs(delay)}`);
+      this.lifetimeTimer = setTimeout(() => void this.close(`lifetime of ${fmtMs(delay)} reached`), delay);
+    }
     return this;
   }
 
@@ -259,6 +290,7 @@ export class GluonWorker {
     this.scheduler = null;
     this.logs.detach();
     clearInterval(this.heartbeatTimer);
+    this.retired?.('lost the scheduler; leaving');
     if (this.closed || this.state.closing) return;
     this.log(`lost the scheduler (${code}${reason ? `: ${reason}` : ''}); reconnecting`);
     this.apply(this.state.handle({ type: 'scheduler-lost' }));
@@ -276,7 +308,12 @@ export class GluonWorker {
       case 'free-keys': return this.apply(this.state.handle({ type: 'free-keys', keys: m.keys }));
       case 'steal-request': return this.apply(this.state.handle({ type: 'steal', key: m.key }));
       case 'peer-gone': return this.peerGone(m.address);
-      case 'close': void this.close(m.reason ?? 'the scheduler asked the worker to close'); return;
+      case 'acquire': return this.apply(this.state.handle({ type: 'acquire', peer: m.from, keys: m.keys }));
+      case 'close':
+        // Retiring: the scheduler has had this worker's results copied elsewhere (or says why not).
+        if (this.retired) return this.retired(`the scheduler says: ${m.reason ?? 'close'}`);
+        void this.close(m.reason ?? 'the scheduler asked the worker to close');
+        return;
     }
   }
 
@@ -487,8 +524,11 @@ export class GluonWorker {
   // ---------------------------------------------------------------- shutdown
 
   /**
-   * Graceful stop: take no more work, hand unstarted tasks back, let running ones finish (up to
-   * `graceMs`) and report them, hand back whatever still runs, then leave.
+   * Graceful stop (retirement): take no more work, hand unstarted tasks back, let running ones
+   * finish and report them, hand back whatever still runs, have the scheduler copy the results
+   * held here to other workers (`retire`; it answers `close` once they have them), then leave.
+   * All of it within `graceMs`: past it the worker leaves anyway, and what was not copied is
+   * computed again when needed.
    */
   close(reason = 'closing', graceMs = 30_000): Promise<void> {
     if (!this.closing) {
@@ -523,6 +563,7 @@ export class GluonWorker {
       await this.shutdownIo();
       return;
     }
+    const deadline = Date.now() + graceMs;
     this.log(`${reason}: handing back queued work and finishing running tasks`);
     this.apply(this.state.handle({ type: 'shutdown' }));
     if (this.state.executing > 0) {
@@ -538,7 +579,35 @@ export class GluonWorker {
       this.drained = undefined;
       this.apply(this.state.abandonRunning());
     }
+    await this.retire(deadline);
     await this.shutdownIo();
+  }
+
+  /**
+   * Asks the scheduler to copy the results held here to other workers (`retire`), and waits for
+   * its `close` (the copies are done, or it says why there is nothing to do) until `deadline`.
+   * The data listener keeps serving meanwhile: the recipients fetch from it.
+   */
+  private async retire(deadline: number): Promise<void> {
+    const conn = this.scheduler;
+    const held = this.state.storedCount;
+    if (!conn || held === 0) return;
+    const left = deadline - Date.now();
+    if (left <= 0) {
+      this.log(`no time left in the grace to move the ${held} result(s) held here; leaving them to be computed again`);
+      return;
+    }
+    this.log(`asking the scheduler to copy the ${held} result(s) held here to other workers (waiting up to ${fmtMs(left)})`);
+    const why = await new Promise<string>((resolve) => {
+      const timer = setTimeout(() => resolve(`no word from the scheduler within the grace (${fmtMs(left)}); leaving, what was not copied is computed again`), left);
+      this.retired = (w) => {
+        clearTimeout(timer);
+        resolve(w);
+      };
+      conn.send({ op: 'retire' });
+    });
+    this.retired = undefined;
+    this.log(why);
   }
 
   private async shutdownIo(): Promise<void> {
@@ -548,6 +617,7 @@ export class GluonWorker {
     clearInterval(this.heartbeatTimer);
     clearInterval(this.memoryTimer);
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.lifetimeTimer);
     this.scheduler?.close(CloseCode.normal, 'worker leaving');
     this.scheduler = null;
     for (const p of this.peers.values()) {
@@ -557,6 +627,14 @@ export class GluonWorker {
     await this.pool?.close();
     await this.listener?.close();
   }
+}
+
+/** `90s`, `55m`, `1.5h`: a duration for the log. */
+function fmtMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 7_200_000) return `${(ms / 60_000).toFixed(1)} min`;
+  return `${(ms / 3_600_000).toFixed(2)} h`;
 }
 
 /** Starts a worker and registers it with the scheduler. */

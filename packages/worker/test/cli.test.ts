@@ -57,3 +57,27 @@ t.test('--listen-host 0.0.0.0 with a scheduler on another host exits 2: peers wo
   const local = await runUntil(['ws://127.0.0.1:1', '--listen-host', '0.0.0.0', '--token', 'x'], /waiting for the scheduler/);
   t.equal(local.code, 'started', local.out);
 });
+
+t.test('--lifetime and --lifetime-stagger: listed, checked, and a stagger without a lifetime is refused', async (t) => {
+  const help = await run(['--help']);
+  t.match(help.out, /--lifetime DURATION +retire after this long/);
+  t.match(help.out, /--lifetime-stagger DURATION +vary --lifetime/);
+  const bad = await run(['ws://127.0.0.1:1', '--lifetime', 'soon']);
+  t.equal(bad.code, 2);
+  t.match(bad.out, /--lifetime must be a duration like 500ms, 30s, 2m or 8h, got "soon"/);
+  const alone = await run(['ws://127.0.0.1:1', '--lifetime-stagger', '4m']);
+  t.equal(alone.code, 2);
+  t.match(alone.out, /--lifetime-stagger varies --lifetime: give --lifetime too/);
+});
+
+t.test('lifetimeDelay: the lifetime moved by up to the stagger either way, never below zero', async (t) => {
+  const { lifetimeDelay } = await import('@gluon/worker');
+  t.equal(lifetimeDelay(60_000), 60_000, 'no stagger: the lifetime');
+  t.equal(lifetimeDelay(60_000, 10_000, 0), 50_000);
+  t.equal(lifetimeDelay(60_000, 10_000, 0.5), 60_000);
+  t.ok(lifetimeDelay(60_000, 10_000, 0.999999) < 70_000);
+  t.equal(lifetimeDelay(1000, 5000, 0), 0);
+  const { GluonWorker } = await import('@gluon/worker');
+  t.throws(() => new GluonWorker({ scheduler: 'ws://127.0.0.1:1', lifetimeMs: -1 }), /GluonWorker: lifetimeMs must be a number of milliseconds ≥ 0, got -1/);
+  t.throws(() => new GluonWorker({ scheduler: 'ws://127.0.0.1:1', lifetimeStaggerMs: Number.NaN }), /lifetimeStaggerMs must be/);
+});

@@ -318,3 +318,53 @@ t.test('over the memory limit with tasks running, one is stopped, at most once p
   s.handle({ type: 'erred', key: 'a-1', error: { name: 'MemoryLimitExceeded', message: 'x', stack: '' }, kind: 'worker-died', ...timing });
   t.same(of(s.handle({ type: 'memory', rss: 1500, now: 20_000 }), 'shed'), [], 'nothing running: nothing to stop');
 });
+
+t.test('acquire: a retiring peer\'s results are fetched and stored as if computed here, and reported', async (t) => {
+  const s = make(1);
+  s.handle({ type: 'compute', task: task('own-1') });
+  s.handle({ type: 'done', key: 'own-1', value: 1, ...timing });
+  const asked = s.handle({ type: 'acquire', peer: A, keys: ['r-1', 'r-2', 'own-1'] });
+  t.same(of(asked, 'fetch').map((c) => [c.peer, c.keys]), [[A, ['r-1', 'r-2']]], 'one fetch for what it lacks');
+  t.match(sent(asked), [{ op: 'acquired', keys: { 'own-1': Number }, missing: [] }], 'what it holds already is answered at once');
+  const got = sent(s.handle({ type: 'fetched', peer: A, data: { 'r-1': 'one' }, missing: ['r-2'] }));
+  t.match(got.filter((m) => m.op === 'acquired'), [{ op: 'acquired', keys: { 'r-1': Number }, missing: [] }, { op: 'acquired', keys: {}, missing: ['r-2'] }]);
+  t.ok(s.has('r-1') && s.get('r-1') === 'one', 'stored');
+  t.notOk(s.has('r-2'));
+  t.equal(s.storedCount, 2);
+  // A task needing it later uses the stored copy: no fetch.
+  const run = s.handle({ type: 'compute', task: task('use-1', { 'r-1': [A] }) });
+  t.same(of(run, 'fetch'), []);
+  t.same(executed(run), ['use-1']);
+  t.same(of(run, 'execute')[0]!.data, { 'r-1': 'one' });
+});
+
+t.test('acquire joins a fetch under way for a task, and keeps a copy fetched for a running task', async (t) => {
+  const s = make(1);
+  s.handle({ type: 'compute', task: task('t-1', { 'd-1': [B] }) });
+  const joined = s.handle({ type: 'acquire', peer: A, keys: ['d-1'] });
+  t.same(of(joined, 'fetch'), [], 'no second fetch');
+  const arrived = s.handle({ type: 'fetched', peer: B, data: { 'd-1': 5 }, missing: [] });
+  t.same(executed(arrived), ['t-1'], 'the waiting task runs');
+  t.match(sent(arrived), [{ op: 'acquired', keys: { 'd-1': Number } }]);
+  s.handle({ type: 'done', key: 't-1', value: 6, ...timing });
+  t.ok(s.has('d-1'), 'kept after its task finished');
+  // A dependency fetched for a running task is stored from that copy when asked to keep it.
+  const s2 = make(1);
+  s2.handle({ type: 'compute', task: task('t-2', { 'd-2': [A] }) });
+  s2.handle({ type: 'fetched', peer: A, data: { 'd-2': 7 }, missing: [] });
+  const kept = s2.handle({ type: 'acquire', peer: A, keys: ['d-2'] });
+  t.same(of(kept, 'fetch'), []);
+  t.match(sent(kept), [{ op: 'acquired', keys: { 'd-2': Number }, missing: [] }]);
+  t.equal(s2.get('d-2'), 7);
+});
+
+t.test('acquire: a failed fetch is reported missing; a key over a message limit too', async (t) => {
+  const s = make(1);
+  s.handle({ type: 'acquire', peer: A, keys: ['r-1', 'r-2'] });
+  const failed = sent(s.handle({ type: 'fetch-failed', peer: A, keys: ['r-1'], reason: 'connection refused' }));
+  t.match(failed, [{ op: 'acquired', keys: {}, missing: ['r-1'] }]);
+  const big = sent(s.handle({ type: 'fetched', peer: A, data: {}, missing: [], tooLarge: { 'r-2': 'over 1 GiB' } }));
+  t.match(big, [{ op: 'acquired', keys: {}, missing: ['r-2'] }]);
+  t.equal(s.storedCount, 0);
+  t.same(sent(s.handle({ type: 'acquire', peer: SELF, keys: ['r-3'] })), [{ op: 'acquired', keys: {}, missing: ['r-3'] }], 'from itself: it has nothing to fetch');
+});
