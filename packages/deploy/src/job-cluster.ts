@@ -16,6 +16,7 @@ import { checkOptionKeys, checkTokenOption, onProcessEnd, parseBytes, tokenFromE
 import { adaptTarget, checkAdaptOptions, fetchLoad, type AdaptOptions } from './adapt.js';
 import { checkMaxFailedJobs, countEndedJob, DEFAULT_MAX_FAILED_JOBS, endedWithoutWorkerLine, gaveUpMessage, type EndedJob } from './job-failures.js';
 import { requireCommands, shellQuote } from './commands.js';
+import { lifetimeArgs } from './lifetime.js';
 import { makeDirectory } from './make-directory.js';
 import { checkPendingNoticeMs, DEFAULT_PENDING_NOTICE_MS, pendingNotice, type ListedJob, type PendingEpisode } from './pending-jobs.js';
 
@@ -24,8 +25,21 @@ export interface JobClusterOptions {
   cores?: number;
   /** Memory per job (`8GiB`); also the worker's `--memory-limit`. */
   memory?: string;
-  /** Wall-clock limit per job, `HH:MM:SS`. */
+  /**
+   * Wall-clock limit per job, `HH:MM:SS`. The job's worker then gets a `--lifetime` a margin
+   * below it by default (see {@link lifetime}).
+   */
   walltime?: string;
+  /**
+   * The worker's `--lifetime` (`55m`): it retires by itself after this long, finishing its tasks
+   * and having its results copied to other workers, rather than be killed at the walltime with
+   * them. Default with a walltime: a margin below it (a twelfth, 2 to 10 minutes; lifetime.ts says
+   * why), with a stagger of half the margin; `false`: none. Without a walltime, none unless given.
+   * A `--lifetime` in `workerExtraArgs` wins.
+   */
+  lifetime?: string | false;
+  /** The worker's `--lifetime-stagger` (`4m`): each worker's lifetime varies at random by up to this much either way. */
+  lifetimeStagger?: string;
   /** Queue (Slurm: partition). */
   queue?: string;
   /** Account (project) to charge. */
@@ -89,7 +103,7 @@ export interface JobClusterOptions {
  * refused naming the key, instead of jobs submitted without the memory asked for.
  */
 export const JOB_CLUSTER_OPTION_KEYS: OptionKeys<JobClusterOptions> = {
-  cores: true, memory: true, walltime: true, queue: true, account: true, jobName: true, jobExtra: true, prologue: true,
+  cores: true, memory: true, walltime: true, lifetime: true, lifetimeStagger: true, queue: true, account: true, jobName: true, jobExtra: true, prologue: true,
   logDirectory: true, workerExtraArgs: true, cwd: true, scheduler: true, dashboardUrl: true, dashboardLink: true, host: true, token: true, node: true,
   pollIntervalMs: true, jobArrays: true, maxFailedJobs: true, pendingNoticeMs: true, log: true,
 };
@@ -128,6 +142,7 @@ export function checkJobClusterOptions(o: JobClusterOptions): void {
   if (o.cores !== undefined && (!Number.isInteger(o.cores) || o.cores < 1 || o.cores > 1024)) throw new RangeError(`cores must be an integer from 1 to 1024, got ${o.cores}`);
   if (o.memory !== undefined) parseBytes('memory', o.memory);
   if (o.walltime !== undefined) checkWalltime(o.walltime, 'walltime');
+  lifetimeArgs(o);
   // One word each: `#SBATCH --account=at las` made sbatch say only "Invalid directive found in
   // batch script: las", naming neither the option nor the value (and a newline would add a directive).
   for (const key of ['queue', 'account'] as const) {
@@ -360,6 +375,8 @@ export abstract class JobQueueCluster {
     const worker = [o.node ?? process.execPath, workerBin(), this.schedulerAddress, '--nthreads', String(this.cores), '--name', name];
     if (o.memory) worker.push('--memory-limit', o.memory);
     if (listenHost) worker.push('--listen-host', listenHost);
+    // Retire before the walltime kills the worker with its results (lifetime.ts says why).
+    worker.push(...lifetimeArgs(o));
     worker.push(...(o.workerExtraArgs ?? []));
     return worker.map((w) => (w.includes('$') ? `"${w}"` : shellQuote(w))).join(' ');
   }

@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adaptTarget, parseQstat, parseQstatFull, parseSqueue, PBSCluster, SlurmCluster } from '@gluon/deploy';
+import { adaptTarget, defaultLifetime, lifetimeArgs, parseQstat, parseQstatFull, parseSqueue, PBSCluster, SlurmCluster } from '@gluon/deploy';
 
 /** What each launcher submits, from its options; parsing of the batch systems' listings; the adapt rule. */
 const attach = { scheduler: 'ws://sched.example:8786', cwd: '/data/run', node: '/opt/node/bin/node' };
@@ -21,7 +21,7 @@ t.test('SlurmCluster.jobScript: every option becomes its #SBATCH directive, then
   t.ok(lines.includes('cd /data/run'));
   t.ok(lines.indexOf('module load nodejs/22') < lines.findIndex((l) => l.startsWith('exec ')), 'the prologue runs before the worker');
   const exec = lines.find((l) => l.startsWith('exec '))!;
-  t.match(exec, /^exec \/opt\/node\/bin\/node \S+\/bin\/gluon-worker\.js ws:\/\/sched\.example:8786 --nthreads 4 --name "gluon-worker-\$\{SLURM_JOB_ID\}" --memory-limit 8GiB --listen-host "\$\(hostname\)" --allow-module \/data\/run\/tasks\.js$/);
+  t.match(exec, /^exec \/opt\/node\/bin\/node \S+\/bin\/gluon-worker\.js ws:\/\/sched\.example:8786 --nthreads 4 --name "gluon-worker-\$\{SLURM_JOB_ID\}" --memory-limit 8GiB --listen-host "\$\(hostname\)" --lifetime 110m --lifetime-stagger 5m --allow-module \/data\/run\/tasks\.js$/);
   t.notMatch(s, /GLUON_TOKEN|token/i, 'no token in the script (it travels in the environment)');
   const array = c.arrayScript(4).split('\n');
   t.same(array.filter((l) => l.startsWith('#SBATCH')).slice(7, 9), ['#SBATCH --output=/scratch/logs/%x-%A_%a.out', '#SBATCH --array=0-3'], 'an array of 4, each task writing <name>-<array>_<task>.out');
@@ -157,4 +157,39 @@ t.test('adapt: one worker per `cores` outstanding tasks within [minimum, maximum
   t.equal(adaptTarget({ outstanding: 1000, workers: 4 }, 4, 2, o, 0), 10, 'the maximum');
   t.equal(adaptTarget({ outstanding: 0, workers: 10 }, 10, 2, o, 2), 10, 'not yet: two idle looks');
   t.equal(adaptTarget({ outstanding: 0, workers: 10 }, 10, 2, o, 3), 1, 'after three');
+});
+
+t.test('a walltime gives the worker a lifetime a margin below it, shown in jobScript() and scriptFor(n); overridable, or none', async (t) => {
+  // The rule: a twelfth of the walltime (2 to 10 minutes, at most half) below it, staggered by half that.
+  t.same(defaultLifetime(3_600_000), { lifetimeMs: 55 * 60_000, staggerMs: 150_000 }, '1 hour: 55m ± 2.5m');
+  t.same(defaultLifetime(2 * 3_600_000), { lifetimeMs: 110 * 60_000, staggerMs: 300_000 }, '2 hours: 110m ± 5m');
+  t.same(defaultLifetime(24 * 3_600_000), { lifetimeMs: (24 * 60 - 10) * 60_000, staggerMs: 300_000 }, '1 day: at most 10 minutes below');
+  t.same(defaultLifetime(600_000), { lifetimeMs: 8 * 60_000, staggerMs: 60_000 }, '10 minutes: at least 2 minutes below');
+  t.same(defaultLifetime(120_000), { lifetimeMs: 60_000, staggerMs: 30_000 }, '2 minutes: at most half of it');
+  for (const w of [60_000, 600_000, 3_600_000, 86_400_000]) {
+    const d = defaultLifetime(w);
+    t.ok(d.lifetimeMs + d.staggerMs < w, `${w} ms: the latest retirement starts before the walltime`);
+  }
+  const lifetimeOf = (script: string) => /^exec .*?(--lifetime \S+(?: --lifetime-stagger \S+)?)/m.exec(script)?.[1];
+  const slurm = await SlurmCluster.start({ ...attach, walltime: '01:00:00' });
+  t.equal(lifetimeOf(slurm.jobScript()), '--lifetime 55m --lifetime-stagger 150s');
+  t.equal(lifetimeOf(slurm.scriptFor(3)), '--lifetime 55m --lifetime-stagger 150s', 'the array job of scale(3) too');
+  const pbs = await PBSCluster.start({ ...attach, walltime: '1-00:00:00' });
+  t.equal(lifetimeOf(pbs.jobScript()), '--lifetime 1430m --lifetime-stagger 5m', 'PBS likewise');
+  const given = await SlurmCluster.start({ ...attach, walltime: '01:00:00', lifetime: '50m', lifetimeStagger: '4m' });
+  t.equal(lifetimeOf(given.jobScript()), '--lifetime 50m --lifetime-stagger 4m', 'lifetime and lifetimeStagger override the default');
+  const none = await SlurmCluster.start({ ...attach, walltime: '01:00:00', lifetime: false });
+  t.notMatch(none.jobScript(), /--lifetime/, 'lifetime: false: none');
+  const noWall = await SlurmCluster.start({ ...attach });
+  t.notMatch(noWall.jobScript(), /--lifetime/, 'no walltime, no lifetime: none');
+  const extra = await SlurmCluster.start({ ...attach, walltime: '01:00:00', workerExtraArgs: ['--lifetime', '30m'] });
+  t.match(extra.jobScript(), /--listen-host "\$\(hostname\)" --lifetime 30m$/m, 'a --lifetime in workerExtraArgs wins: no second one');
+  t.same(lifetimeArgs({ lifetime: '20m' }), ['--lifetime', '20m'], 'without a walltime, as given, no stagger unless given');
+  t.throws(() => lifetimeArgs({ walltime: '01:00:00', lifetime: '60m' }), /lifetime 60m is not below the walltime 01:00:00: the batch system would kill the worker before it retires/);
+  t.throws(() => lifetimeArgs({ walltime: '01:00:00', lifetime: '58m', lifetimeStagger: '3m' }), /lifetime 58m \+ lifetimeStagger 3m is not below the walltime/);
+  t.throws(() => lifetimeArgs({ lifetime: 'soon' }), /lifetime must be a duration like 500ms, 30s, 2m or 8h, got "soon"/);
+  t.throws(() => lifetimeArgs({ lifetimeStagger: '4m' }), /lifetimeStagger varies the lifetime: give lifetime \(or a walltime/);
+  t.throws(() => lifetimeArgs({ walltime: '01:00:00', lifetime: false, lifetimeStagger: '4m' }), /lifetimeStagger varies the lifetime: it means nothing with lifetime: false/);
+  await t.rejects(SlurmCluster.start({ ...attach, walltime: '00:10:00', lifetime: '2h' }), /lifetime 120m is not below the walltime 00:10:00/, 'start() refuses it before anything is submitted');
+  for (const c of [slurm, pbs, given, none, noWall, extra]) await c.close();
 });

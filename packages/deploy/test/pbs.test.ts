@@ -143,6 +143,26 @@ t.test('a job whose worker joined and then ended is normal churn: not logged, no
   await cluster.close();
 });
 
+t.test('a job whose worker retired (its lifetime ended) is replaced: scale(n) keeps n jobs', async (t) => {
+  const lines: string[] = [];
+  // No walltime here: the lifetime is given, short, so the job ends by its worker retiring.
+  const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, maxFailedJobs: 1, lifetime: '3s', log: (l) => lines.push(l) });
+  t.teardown(() => cluster.close());
+  t.match(cluster.jobScript(), /--lifetime 3s$/m, 'the job script shows the lifetime');
+  await cluster.scale(1);
+  await cluster.waitForWorkers(1, 120_000);
+  const [first] = cluster.jobList.map((j) => j.id);
+  // Its worker retires by itself after 3 s; the job ends, and the next look submits another.
+  for (let i = 0; i < 1200 && !cluster.jobList.some((j) => j.id !== first); i++) await new Promise((r) => setTimeout(r, 100));
+  const next = cluster.jobList.find((j) => j.id !== first);
+  t.ok(next, `job ${next?.id} replaces ${first}, whose worker retired`);
+  const out = readFileSync(join(dir, 'jobs', `${first}.out`), 'utf8');
+  t.match(out, /lifetime of 3\.0 s reached: handing back queued work/, 'the first job ended by its lifetime');
+  t.same(lines, [], 'a retired job is normal churn: nothing logged, not counted as a failure');
+  await cluster.waitForWorkers(1, 120_000);
+  await cluster.close();
+});
+
 t.test('a submission refused on every look (adapt) is logged once, not every look', async (t) => {
   // It was a node warning per look ("(node:PID) Warning: pbs cluster: qsub … failed"), every 2 s
   // for as long as gluon-cluster pbs --adapt ran.
