@@ -127,6 +127,8 @@ export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => 
         if (i.dashboardUrl) log(`dashboard: ${i.dashboardUrl} (Results: events per final state)`);
       },
       onProgress: (e) => bar.update(e),
+      onWaitingForWorkers: (w) => log(`waiting for workers: none of the scheduler at ${w.address} has taken a task yet; `
+        + `start workers for it (gluon-worker ${w.address}), and the run goes on`),
     });
   } finally {
     bar.end();

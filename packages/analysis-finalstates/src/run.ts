@@ -8,13 +8,13 @@
 import { fileURLToPath } from 'node:url';
 import { Client, LocalCluster, remote, TOKEN_HELP_ENV, type Future } from '@gluon/client';
 import type { TlsOptions } from '@gluon/protocol';
-import type { ProgressEvent } from '@gluon/analysis-h4l';
+import { watchForWorkers, type ProgressEvent } from '@gluon/analysis-h4l';
 import { processChunk } from './chunk.js';
 import { countEntries, inputProblems, makeChunks, type Chunk, type FileCount } from './dataset.js';
 import { branchesFor } from './chunk.js';
 import { type PhysicsOptions, binCounts, schemaOf } from './options.js';
 import { mergeResults, emptyResult, finalStatesByCount, wholeResult, type FsResult } from './result.js';
-import type { finalStateCounts } from './tasks.js';
+import type { finalStateCounts, whereAmI } from './tasks.js';
 
 export interface RunOptions {
   files: string[];
@@ -38,6 +38,8 @@ export interface RunOptions {
 export interface RunHooks {
   onStart?(info: { mode: string; chunks: number; files: number; events: number; dashboardUrl?: string }): void;
   onProgress?(p: ProgressEvent): void;
+  /** No worker of the cluster has taken a task 2 s after the start (the run waits for one). */
+  onWaitingForWorkers?(info: { address: string }): void;
 }
 
 export interface RunReport {
@@ -58,6 +60,7 @@ const TASKS = '@gluon/analysis-finalstates/tasks';
 const processChunkR = remote<typeof processChunk>(TASKS, 'processChunk');
 const mergeR = remote<typeof mergeResults>(TASKS, 'mergeResults');
 const countsR = remote<typeof finalStateCounts>(TASKS, 'finalStateCounts');
+const whereAmIR = remote<typeof whereAmI>(TASKS, 'whereAmI');
 
 /** Results merged per merge (treeReduce's fan-in, and serially) unless RunOptions.fanIn says otherwise. */
 const DEFAULT_FAN_IN = 8;
@@ -113,7 +116,15 @@ export async function runFinalStates(opts: RunOptions, hooks: RunHooks = {}): Pr
     dashboardUrl = client.dashboardUrl ?? cluster?.dashboardUrl;
     try {
       hooks.onStart?.({ mode, chunks: chunks.length, files: opts.files.length, events: eventsTotal, dashboardUrl });
-      result = chunks.length ? await onCluster(client, chunks, opts, progress) : emptyResult(opts.physics.binWidth, nMain, nAll);
+      // A probe task beside the chunks: when no worker takes it, the run says it waits for
+      // workers (the scheduler says so only once workers it had are gone).
+      const address = opts.scheduler ?? cluster?.schedulerAddress ?? client.url;
+      const watch = watchForWorkers(client, { address, probe: whereAmIR, onWaiting: () => hooks.onWaitingForWorkers?.({ address }) });
+      try {
+        result = chunks.length ? await onCluster(client, chunks, opts, progress) : emptyResult(opts.physics.binWidth, nMain, nAll);
+      } finally {
+        watch.stop();
+      }
     } finally {
       if (cluster) await cluster.close(); else if (!opts.client) await client.close();
     }

@@ -21,3 +21,4 @@ export { svgToPng, niceStep } from './plot.js';
 export { joinNegativeValues } from './argv.js';
 export { runDirName, whyNoDirectoryIn } from './paths.js';
 export { demoNumbers, generateNumbers, GENERATE_NUMBER_FLAGS } from './generate-flags.js';
+export { watchForWorkers, NoWorkersError, type WatchOptions } from './wait-workers.js';

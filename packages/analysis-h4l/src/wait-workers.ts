@@ -4,7 +4,7 @@
  * with an error that says what to do. A scheduler without workers otherwise queues the chunks and
  * the run waits forever in silence.
  */
-import { remote, type Client } from '@gluon/client';
+import { remote, type Client, type RemoteFunction } from '@gluon/client';
 import type { whereAmI } from './tasks.js';
 
 const whereAmIR = remote<typeof whereAmI>('@gluon/analysis-h4l/tasks', 'whereAmI');
@@ -21,6 +21,11 @@ export interface WatchOptions {
   onWaiting?: () => void;
   /** The scheduler's address, for the messages. */
   address: string;
+  /**
+   * The probe task: a function of no arguments from the run's own task module (default this
+   * package's `whereAmI`), so the workers need allow no other module for it.
+   */
+  probe?: RemoteFunction<() => unknown>;
 }
 
 /**
@@ -29,7 +34,7 @@ export interface WatchOptions {
  * cleared, probe released), and must be called when the run ends either way.
  */
 export function watchForWorkers(client: Client, o: WatchOptions): { failed: Promise<never>; stop(): void } {
-  const probe = client.submit(whereAmIR.with({ group: 'h4l-probe', pure: false, priority: 1e9 }));
+  const probe = client.submit((o.probe ?? whereAmIR).with({ group: o.probe ? 'probe' : 'h4l-probe', pure: false, priority: 1e9 }));
   const timers: NodeJS.Timeout[] = [];
   let stopped = false;
   const stop = () => {
