@@ -43,17 +43,26 @@ export interface RemoteFunction<F extends AnyFn = AnyFn> {
  * `remote<typeof import('./tasks.js').inc>('@me/tasks', 'inc')`.
  */
 export function remote<F extends AnyFn = AnyFn>(module: string | URL, exportName: string, options: TaskOptions = {}): RemoteFunction<F> {
-  const spec = module instanceof URL ? module.href : module;
-  if (typeof spec !== 'string' || spec === '') throw new TypeError('remote(): the module specifier must be a non-empty string or URL');
+  const spec = moduleSpec(module, 'remote()');
   if (typeof exportName !== 'string' || exportName === '') throw new TypeError(`remote(): the export name for ${spec} must be a non-empty string`);
-  if (spec.startsWith('.')) {
-    // Both module systems' spellings: import.meta.url is a syntax error in a CommonJS script
-    // (found by the new-user trial, whose .cjs script was told to use it).
-    throw new TypeError(`remote(): "${spec}" is relative; workers cannot know what it is relative to. Use a package name, or new URL('${spec}', import.meta.url) in an ES module (in CommonJS: pathToFileURL(require.resolve('${spec}')), with pathToFileURL from node:url)`);
-  }
   checkTaskOptions(options, `${spec}#${exportName}`);
   const fn: FnRef = { module: sourceFor(spec), export: exportName };
   return { fn, options, with: (more) => remote<F>(spec, exportName, { ...options, ...more }) };
+}
+
+/**
+ * A task module's specifier from what `where` (`remote()`, `remoteFrom()`) was given: a non-empty
+ * string or URL that a worker can import, i.e. not relative.
+ */
+function moduleSpec(module: unknown, where: string): string {
+  const spec = module instanceof URL ? module.href : module;
+  if (typeof spec !== 'string' || spec === '') throw new TypeError(`${where}: the module specifier must be a non-empty string or URL`);
+  if (spec.startsWith('.')) {
+    // Both module systems' spellings: import.meta.url is a syntax error in a CommonJS script
+    // (found by the new-user trial, whose .cjs script was told to use it).
+    throw new TypeError(`${where}: "${spec}" is relative; workers cannot know what it is relative to. Use a package name, or new URL('${spec}', import.meta.url) in an ES module (in CommonJS: pathToFileURL(require.resolve('${spec}')), with pathToFileURL from node:url)`);
+  }
+  return spec;
 }
 
 /** Each task option: what a valid value is, as the scheduler's `update-graph` schema has it. */
@@ -70,11 +79,11 @@ const OPTION_RULES: { [K in keyof Required<TaskOptions>]: [ok: (v: unknown) => b
  * Refuses a bad task option where it is given (`remote()`, `with()`): sent as is, the scheduler
  * would close the connection over it (a protocol error), and the reconnect re-sends it.
  */
-function checkTaskOptions(options: TaskOptions, fn: string): void {
-  checkOptionKeys(options, OPTION_RULES, `remote() for ${fn}`, 'task option');
+function checkTaskOptions(options: TaskOptions, fn: string, where = 'remote()'): void {
+  checkOptionKeys(options, OPTION_RULES, `${where} for ${fn}`, 'task option');
   for (const [name, v] of Object.entries(options)) {
     const rule = OPTION_RULES[name as keyof TaskOptions]!;
-    if (v !== undefined && !rule[0](v)) throw new RangeError(`remote(): ${name} of ${fn} must be ${rule[1]}, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
+    if (v !== undefined && !rule[0](v)) throw new RangeError(`${where}: ${name} of ${fn} must be ${rule[1]}, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
   }
 }
 
@@ -93,7 +102,10 @@ export type RemoteModule<M> = { [K in keyof M as M[K] extends AnyFn ? K : never]
  * `const { inc, add } = remoteFrom<typeof import('./tasks.js')>(new URL('./tasks.js', import.meta.url))`.
  */
 export function remoteFrom<M>(module: string | URL, options: TaskOptions = {}): RemoteModule<M> {
-  const spec = module instanceof URL ? module.href : module;
+  // Checked here, not at the first destructured name: remoteFrom('./tasks.mjs') used to return,
+  // and the error came later, as remote()'s.
+  const spec = moduleSpec(module, 'remoteFrom()');
+  checkTaskOptions(options, spec, 'remoteFrom()');
   const cache = new Map<string, RemoteFunction>();
   return new Proxy({} as RemoteModule<M>, {
     get(_t, name) {

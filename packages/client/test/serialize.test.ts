@@ -82,6 +82,19 @@ t.test('remote() refuses what a worker could not import', async (t) => {
   t.same(add.fn, { module: '@gluon/examples/tasks', export: 'add' });
 });
 
+t.test('remoteFrom() refuses at the call what a worker could not import, naming remoteFrom()', async (t) => {
+  // It checked nothing itself: remoteFrom('./tasks.mjs') returned, and the error came only at the
+  // destructuring, as remote()'s; a bad option (retries: -1) likewise.
+  t.throws(() => remoteFrom('./tasks.mjs'), {
+    name: 'TypeError',
+    message: `remoteFrom(): "./tasks.mjs" is relative; workers cannot know what it is relative to. Use a package name, or new URL('./tasks.mjs', import.meta.url) in an ES module (in CommonJS: pathToFileURL(require.resolve('./tasks.mjs')), with pathToFileURL from node:url)`,
+  });
+  t.throws(() => remoteFrom(''), { name: 'TypeError', message: 'remoteFrom(): the module specifier must be a non-empty string or URL' });
+  t.throws(() => remoteFrom(5 as unknown as string), { name: 'TypeError', message: 'remoteFrom(): the module specifier must be a non-empty string or URL' });
+  t.throws(() => remoteFrom('@gluon/examples/tasks', { retries: -1 }), { name: 'RangeError', message: /^remoteFrom\(\): retries of @gluon\/examples\/tasks must be an integer ≥ 0, got -1$/ });
+  t.throws(() => remoteFrom('@gluon/examples/tasks', { retry: 1 } as never), { name: 'TypeError', message: /unknown task option "retry" \(did you mean "retries"\?\)/ });
+});
+
 t.test('remoteFrom(import.meta.url) names a TypeScript file that exists under tsx', async (t) => {
   const self = remoteFrom<Record<string, () => void>>(new URL('./serialize.test.js', import.meta.url));
   t.match(self.anything!.fn.module, /serialize\.test\.ts$/, '.js that does not exist resolves to the .ts beside it');
