@@ -98,22 +98,9 @@ export abstract class Retirement extends WorkerReports {
   /** Each result being copied: its move and its recipient. */
   private readonly moving = new Map<TaskRecord, { move: Move; to: WorkerRecord }>();
 
-  /**
-   * What retirements said since the server last took it (see {@link takeRetireLines}): the event
-   * log has each line, and the scheduler's own log should too (a farm's log is read after the fact).
-   */
-  private retireLines: string[] = [];
-
-  /** The retirement lines said since the last call, for the scheduler's own log. */
-  takeRetireLines(): string[] {
-    const out = this.retireLines;
-    if (out.length) this.retireLines = [];
-    return out;
-  }
-
+  /** Said in the event log and the scheduler's own log (a farm's log is read after the fact). */
   private say(now: number, line: ReturnType<typeof logLine>): void {
-    this.addLog(now, 'info', line);
-    this.retireLines.push(line.text);
+    this.addLog(now, 'info', line, true);
   }
 
   /** Results being copied off retiring workers now, for tests and the dashboard. */

@@ -267,7 +267,6 @@ export class Scheduler implements DashboardSource {
       conn?.close(CloseCode.expired, `no heartbeat within ${this.state.config.heartbeatTtlMs} ms; register again`);
     }
     this.dispatch(commands);
-    this.logRetirements();
   }
 
   /**
@@ -369,11 +368,8 @@ export class Scheduler implements DashboardSource {
           return this.dispatch(this.state.workerClosing(id));
         case 'retire':
           leaving = true;
-          this.dispatch(this.state.workerRetiring(id, now));
-          return this.logRetirements();
-        case 'acquired':
-          this.dispatch(this.state.acquired(id, m.keys, m.missing, now));
-          return this.logRetirements();
+          return this.dispatch(this.state.workerRetiring(id, now));
+        case 'acquired': return this.dispatch(this.state.acquired(id, m.keys, m.missing, now));
         case 'holding': return conn.protocolError('holding: a worker sends it once, right after its hello');
       }
     });
@@ -390,13 +386,7 @@ export class Scheduler implements DashboardSource {
         if (!leaving) this.log(`${conn.label} lost: connection closed (${code}${reason ? `: ${reason}` : ''})`);
       }
       this.dispatch(this.state.workerRemoved(id, leaving ? 'left' : `connection closed (${code}${reason ? `: ${reason}` : ''})`, Date.now(), leaving));
-      this.logRetirements();
     });
-  }
-
-  /** Retirements (retirement.ts) are said in this process's log as well as the event log. */
-  private logRetirements(): void {
-    for (const line of this.state.takeRetireLines()) this.log(line);
   }
 
   private workerRegistered(id: string, conn: Connection, hello: Hello, holding: Extract<FromWorker, { op: 'holding' }>): void {

@@ -34,7 +34,7 @@ t.test('a retiring worker\'s needed result is copied to another worker before it
   const done = sim.apply(sim.state.acquired('w2', { 'a-1': 8 }, [], sim.now));
   t.match(ops(done, 'close', 'w1'), [{ op: 'close', reason: /^retired: 1 result\(s\) copied to 1 other worker\(s\)$/ }]);
   t.same(sim.state.tasks.get('a-1')!.holders.map((w) => w.id).sort(), ['w1', 'w2']);
-  t.match(sim.state.takeRetireLines(), [/w1 retires: copying 1 result/, /w1 retired: 1 result/], 'said for the scheduler\'s own log');
+  t.match(sim.state.takeSaid(), [/w1 retires: copying 1 result/, /w1 retired: 1 result/], 'said for the scheduler\'s own log');
   sim.removeWorker('w1', 'left', true);
   t.equal(sim.state.tasks.get('a-1')!.state, 'memory', 'a-1 survives its worker');
   sim.drain();
@@ -62,7 +62,7 @@ t.test('the last worker retires: nothing to move to, it is told to close at once
   const out = sim.apply(sim.state.workerRetiring('w1', sim.now));
   t.same(ops(out, 'acquire'), []);
   t.same(ops(out, 'close', 'w1'), [{ op: 'close', reason: 'retired: no other worker to move its results to' }]);
-  t.match(sim.state.takeRetireLines(), [/w1 retires holding 1 needed result\(s\) and no other worker is running to take them \(the last worker/]);
+  t.match(sim.state.takeSaid(), [/w1 retires holding 1 needed result\(s\) and no other worker is running to take them \(the last worker/]);
 });
 
 t.test('results nobody needs from it are not moved: the worker closes at once', async (t) => {
@@ -135,7 +135,7 @@ t.test('the retiring worker leaves before its copy arrived (its grace ran out): 
   sim.apply(sim.state.workerRetiring('w1', sim.now));
   t.same(ops(sim.log, 'acquire', 'w3'), [{ op: 'acquire', from: 'ws://w1', keys: ['a-1'] }], 'the first of the idle workers holding nothing');
   sim.removeWorker('w1', 'left', true);
-  t.match(sim.state.takeRetireLines().at(-1), /w1 left with 1 of its results not yet copied \(0 copied\)/);
+  t.match(sim.state.takeSaid().at(-1), /w1 left with 1 of its results not yet copied \(0 copied\)/);
   t.equal(sim.state.movingCount, 1, 'the copy is still awaited');
   const a1 = sim.state.tasks.get('a-1')!;
   t.equal(a1.state, 'processing', 'a-1 is computed again (sum-1 still needs it)');

@@ -81,6 +81,7 @@ t.test('SIGTERM to a worker holding results mid-run: they are copied to the othe
   const m = /the scheduler says: retired: (\d+) result\(s\) copied to 1 other worker\(s\)/.exec(victim.proc.output());
   t.ok(m, `the victim waited for its results to be copied; its log:\n${victim.proc.output()}`);
   t.equal(Number(m?.[1]), onVictim, 'every leaf it held was copied');
+  t.match(s.proc.output(), new RegExp(`worker ${victim.name} retired: ${onVictim} result\\(s\\) copied to 1 other worker\\(s\\)`), 'the scheduler\'s log says so too');
   const after = await whoHas(client, keys);
   t.ok(keys.every((k) => (after[k] ?? []).includes(gateWorker.address)), 'the gatekeeper holds every leaf now');
 
