@@ -119,16 +119,20 @@ function main(): void {
   if (nworkers > 1 || missing.length) return supervise(nworkers, opts.name, missing, opts.token);
   // Printed by the process that listens (a supervised child prints it, not its supervisor).
   if (exposure.warn) process.stderr.write(`${exposure.warn}\n`);
-  // Signals are handled from the start: a worker still waiting for its scheduler stops cleanly too.
-  const w = new GluonWorker(opts);
+  // Signals are handled from the start: a worker still waiting for its scheduler stops cleanly
+  // too. The handlers go in before the worker is made: it may print (a warning about
+  // --allow-module), and a SIGTERM sent on seeing that line killed the process by the signal.
+  let made: GluonWorker | undefined;
   let stopping = false;
   const stop = (sig: string) => {
-    if (stopping) return;
+    if (stopping || !made) return;
     stopping = true;
-    w.close(sig).then(() => process.exit(0), () => process.exit(1));
+    made.close(sig).then(() => process.exit(0), () => process.exit(1));
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  const w = new GluonWorker(opts);
+  made = w;
   // A supervisor killed with -9 must not leave us behind.
   stopWithSupervisor(() => stop('parent exited'));
   // A worker that closes itself (the scheduler asked it to, or came back refusing it: another

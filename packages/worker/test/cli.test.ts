@@ -81,3 +81,20 @@ t.test('lifetimeDelay: the lifetime moved by up to the stagger either way, never
   t.throws(() => new GluonWorker({ scheduler: 'ws://127.0.0.1:1', lifetimeMs: -1 }), /GluonWorker: lifetimeMs must be a number of milliseconds ≥ 0, got -1/);
   t.throws(() => new GluonWorker({ scheduler: 'ws://127.0.0.1:1', lifetimeStaggerMs: Number.NaN }), /lifetimeStaggerMs must be/);
 });
+
+t.test('a SIGTERM sent as soon as the worker prints its first line (an --allow-module warning) stops it cleanly, exit 0', async (t) => {
+  // The handlers went in after the worker was made, which is where it prints the warning: a
+  // SIGTERM sent on seeing it killed the process by the signal (7 of 12 at load 20). Ten at once,
+  // each with its V8 flags (no supervisor between), so that the line and the signal race.
+  const { WORKER_V8_FLAGS } = await import('@gluon/worker/v8-flags');
+  const once = () => new Promise<number | string>((res) => {
+    const child = spawn(process.execPath, [...WORKER_V8_FLAGS, cli, 'ws://127.0.0.1:1', '--nthreads', '1', '--allow-module', './no-such-tasks.mjs'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const look = (d: Buffer) => { out += d; if (/its tasks are refused until it exists/.test(out)) child.kill('SIGTERM'); };
+    child.stdout!.on('data', look);
+    child.stderr!.on('data', look);
+    child.on('exit', (c, s) => res(c ?? s ?? -1));
+  });
+  const ends = await Promise.all(Array.from({ length: 10 }, once));
+  t.same(ends, ends.map(() => 0), `every worker exited 0 (${ends.join(', ')})`);
+});
