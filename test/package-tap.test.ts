@@ -34,6 +34,8 @@ t.test('tap run inside each package folder uses the repository settings', async 
     const [config, list] = await Promise.all([tap('config', 'list'), tap('list')]);
     t.match(config, /^disable-coverage: true$/m, `${folder}: coverage is off`);
     t.match(config, /^timeout: 900$/m, `${folder}: 900 s per test file`);
+    const preload = /^node-arg:\n  - --import=(\S+)$/m.exec(config)?.[1];
+    t.equal(preload && join(cwd, preload), join(root, 'test', 'helpers', 'untraced-children.mjs'), `${folder}: the processes its tests start run without tap's coverage loader`);
     const listed = list.split('\n').filter(Boolean).sort();
     t.same(listed, testFilesUnder(cwd).sort(), `${folder}: tap runs exactly its test/**/*.test.ts files`);
   }));

@@ -63,9 +63,11 @@ export function within<T>(p: Promise<T>, what: string, ms = 180_000): Promise<T>
  */
 export async function endWithoutClose(kind: 'slurm' | 'pbs', how: NodeJS.Signals | 'throw'):
 Promise<{ ids: string[]; code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  // With the test runner's NODE_OPTIONS: its signal-exit handlers are in the script too, as in
-  // many users' (c8, nyc), and the signal must still end it.
-  const child = spawn(process.execPath, [join(fixtures, 'ends-without-close.mjs'), kind, how === 'throw' ? 'throw' : 'signal', repo], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // With a coverage tool's signal-exit handlers in the script too, as in many users' (c8, nyc),
+  // the signal must still end it: tap's own coverage loader, named here because the suite's
+  // preload keeps it out of the processes tests start (test/helpers/untraced-children.mjs).
+  const coverageLoader = `--import=${import.meta.resolve('@tapjs/processinfo/import')}`;
+  const child = spawn(process.execPath, [coverageLoader, join(fixtures, 'ends-without-close.mjs'), kind, how === 'throw' ? 'throw' : 'signal', repo], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
