@@ -82,7 +82,7 @@ let held: TaskReply[] = [];
 let heldTransfer: ArrayBuffer[] = [];
 let running = false;
 let current: RunRequest | null = null;
-let tsxRegistered: Promise<void> | null = null;
+let tsxRegistered: Promise<boolean> | null = null;
 /** `GLUON_HOP_PROBE` is set (and not blank, as protocol's hop-probe.ts reads it): stamp each task (see {@link HopStamps}). */
 const PROBE = !!process.env.GLUON_HOP_PROBE?.trim();
 const hrNow = (): number => Number(process.hrtime.bigint());
@@ -144,22 +144,27 @@ function flush(): void {
 function load(url: string): Promise<Record<string, unknown>> {
   let p = modules.get(url);
   if (!p) {
-    p = (/\.(c|m)?tsx?$/.test(url) ? registerTsx() : Promise.resolve()).then(() => import(url) as Promise<Record<string, unknown>>);
+    p = (/\.(c|m)?tsx?$/.test(url) ? typeScriptLoader(url) : Promise.resolve()).then(() => import(url) as Promise<Record<string, unknown>>);
     modules.set(url, p);
     p.then((m) => loaded.set(url, m), () => modules.delete(url));
   }
   return p;
 }
 
-/** TypeScript task modules (a script run with tsx) load through tsx when it is installed. */
-function registerTsx(): Promise<void> {
-  tsxRegistered ??= import('tsx/esm/api').then(
-    (m: { register: () => unknown }) => void m.register(),
-    () => {
-      throw new Error('this task module is TypeScript; install tsx where the worker runs, or compile the module to JavaScript');
-    },
-  );
-  return tsxRegistered;
+/**
+ * TypeScript task modules (a script run with tsx) load through tsx when it is installed; without
+ * it, Node 22.18+ and 24 strip the types themselves (`process.features.typescript`, as `node
+ * tasks.ts` does; not `.tsx`). They used to be refused on every Node, naming no module.
+ */
+function typeScriptLoader(url: string): Promise<void> {
+  tsxRegistered ??= import('tsx/esm/api').then((m: { register: () => unknown }) => { m.register(); return true; }, () => false);
+  // Node 22.18+/24's flag; Node 20's types do not have it.
+  const strips = Boolean((process.features as { typescript?: string | false }).typescript);
+  return tsxRegistered.then((tsx) => {
+    if (tsx || (strips && !/\.(c|m)?tsx$/.test(url))) return;
+    const why = strips ? 'Node strips types from .ts files but not .tsx' : `Node ${process.version} cannot strip types; 22.18+ and 24 do`;
+    throw new Error(`task module ${url} is TypeScript: install tsx where the worker runs (${why}), or compile it to JavaScript`);
+  });
 }
 
 /** A result that cannot travel (a class instance, a function, a cycle …); fails its task. */
