@@ -7,7 +7,7 @@
  */
 import t from 'tap';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,7 +58,10 @@ t.test('SIGTERM to npx gluon-h4l run stops the analysis and every process under 
   t.teardown(() => { sched.kill('SIGKILL'); });
   const [, address] = await printed(sched, /^scheduler at (ws:\S+)$/m, 'gluon-scheduler');
   // From the checkout, as the README runs its bins (npx finds them in node_modules/.bin).
-  const npx = spawn('npm', ['exec', '--offline', '--', 'gluon-h4l', 'run', '--no-config', '--data-dir', data, '--scheduler', address!,
+  // Its entry cache in the test's directory, not the checkout's .cache/ (the run's cwd).
+  const config = path.join(tmp, 'config.yaml');
+  writeFileSync(config, `entry_cache: ${JSON.stringify(path.join(tmp, 'entries.json'))}\n`);
+  const npx = spawn('npm', ['exec', '--offline', '--', 'gluon-h4l', 'run', '--config', config, '--data-dir', data, '--scheduler', address!,
     '--out', path.join(tmp, 'out'), '--worker-timeout', '600'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
   const left: number[] = [];
   t.teardown(() => left.forEach((p) => { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }));
