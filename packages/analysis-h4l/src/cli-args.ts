@@ -18,12 +18,17 @@ type FlagType = 'string' | 'boolean';
  * Parses `argv` of `gluon-h4l <cmd>` with node's parseArgs (strict, no positionals). `--help`/`-h`
  * is always known. A usage error throws a ConfigError (exit 2) that names the flag.
  */
-export function parseFlags(cmd: string, argv: string[], options: Record<string, { type: FlagType }>): Record<string, string | boolean | undefined> {
+export function parseFlags(cmd: string, argv: string[], options: Record<string, { type: FlagType }>,
+                           meant: Record<string, string> = {}): Record<string, string | boolean | undefined> {
   try {
     return parseArgs({ args: joinNegativeValues(argv, options), options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }).values;
   } catch (e) {
-    // Without parseArgs' advice about '--' (it does not apply here); with the likely spelling.
-    throw new ConfigError(`${parseArgsMessage(e, Object.keys(options))} (gluon-h4l ${cmd} --help lists the options)`);
+    // Without parseArgs' advice about '--' (it does not apply here); with the likely spelling:
+    // the nearest flag, or what `meant` says a flag of another command stands for here.
+    let msg = parseArgsMessage(e, Object.keys(options));
+    const unknown = /^Unknown option '--([^'=]+)'/.exec(msg)?.[1];
+    if (unknown !== undefined && meant[unknown] && !msg.includes('(did you mean')) msg += ` (did you mean --${meant[unknown]}? ${cmd} has no --${unknown})`;
+    throw new ConfigError(`${msg} (gluon-h4l ${cmd} --help lists the options)`);
   }
 }
 

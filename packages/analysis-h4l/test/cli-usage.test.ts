@@ -39,6 +39,8 @@ t.test('usage errors exit 2 in every command, named once', async (t) => {
     [['plot'], /^gluon-h4l plot: --run-dir DIR is required/],
     [['generate', '--bogus'], /^gluon-h4l generate: Unknown option/],
     [['download', '--bogus'], /^gluon-h4l download: Unknown option/],
+    // generate and run take --out; a user carrying it over got no hint of --dest.
+    [['download', '--out', 'x'], /^gluon-h4l download: Unknown option '--out' \(did you mean --dest\? download has no --out\) \(gluon-h4l download --help lists the options\)\n$/],
     [['generate', '--scale', 'abc'], /^gluon-h4l generate: --scale must be a number from 0\.01 to 100, got "abc"\n$/],
     [['generate', '--scale', '1000'], /^gluon-h4l generate: --scale must be a number from 0\.01 to 100, got "1000"\n$/],
     [['generate', '--seed', '1.5'], /--seed must be a non-negative integer, got "1\.5"/],
