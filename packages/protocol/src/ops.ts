@@ -93,9 +93,11 @@ export const WORKER_TO_SCHEDULER = {
     closing: obj({ op }),
     /**
      * Protocol 8: the closing worker's running tasks are done; it asks for its results to be
-     * copied to other workers before it leaves, and leaves on the scheduler's `close`.
+     * copied to other workers before it leaves, and leaves on the scheduler's `close`. Protocol 10:
+     * `lifetime: true` when it retires because its lifetime ended (its replacement is expected):
+     * with no other worker to take its results, the scheduler holds it until one joins.
      */
-    retire: obj({ op }),
+    retire: obj({ op, lifetime: opt(bool) }),
     /**
      * Protocol 8: answer to `acquire`, once per fetch: the keys now stored here with their sizes,
      * and those the retiring peer no longer had (or could not send).

@@ -16,9 +16,11 @@ import { readFileSync } from 'node:fs';
  * has other workers fetch them (`acquire`, answered with `acquired`) and then tells it to close,
  * ops a protocol-7 peer would refuse. 9: a client's welcome carries `schedulerId` (one per
  * scheduler process), so a reconnecting client tells a restarted scheduler from a lost link; a
- * protocol-8 client would refuse it as an unknown field.
+ * protocol-8 client would refuse it as an unknown field. 10: a worker retiring at the end of its
+ * lifetime says so (`retire`'s `lifetime`), and with no other worker to take its results the
+ * scheduler holds it until one joins; a protocol-9 scheduler would refuse the field.
  */
-export const PROTOCOL_VERSION = 9;
+export const PROTOCOL_VERSION = 10;
 
 /** This package's version, sent in every hello so that mismatched installs are named. */
 export const PACKAGE_VERSION: string = (

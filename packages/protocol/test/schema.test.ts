@@ -126,6 +126,8 @@ t.test('retirement\'s ops (protocol 8) are refused with the op and the field nam
   t.match(inbound(SCHEDULER_TO_WORKER, { op: 'acquire', from: 'ws://h:1', keys: [''] }), /^acquire: keys\[0\] must be a non-empty string/);
   t.equal(inbound(WORKER_TO_SCHEDULER, { op: 'retire' }), null);
   t.match(inbound(WORKER_TO_SCHEDULER, { op: 'retire', now: true }), /^retire: \.?now is not a known field/);
+  t.equal(inbound(WORKER_TO_SCHEDULER, { op: 'retire', lifetime: true }), null, 'protocol 10: retiring at the end of its lifetime');
+  t.match(inbound(WORKER_TO_SCHEDULER, { op: 'retire', lifetime: 'yes' }), /^retire: lifetime must be/);
   t.equal(inbound(WORKER_TO_SCHEDULER, { op: 'acquired', keys: { a: 8 }, missing: [] }), null);
   t.match(inbound(WORKER_TO_SCHEDULER, { op: 'acquired', keys: { a: -1 }, missing: [] }), /^acquired: keys\["a"\] must be a finite number ≥ 0, got number -1/);
   t.match(inbound(WORKER_TO_SCHEDULER, { op: 'acquired', keys: {} }), /^acquired: missing is missing/);

@@ -25,6 +25,26 @@ export function mustMove(ts: TaskRecord, from: WorkerRecord, clients: ReadonlyMa
   return isWanted(ts, clients) || inlineCopyNeeded(ts);
 }
 
+/**
+ * What a retiring worker's `retire` leads to, from what it holds and who could take it:
+ * - `nothing`: none of its results is needed from it alone; it is told to close;
+ * - `move`: copy them to the `candidates` (running, not paused, not itself);
+ * - `wait`: no one to copy to, but it retires because its lifetime ended (`lifetime`), so its
+ *   replacement is on its way (a batch cluster submits one as its job ends): it is held, still
+ *   serving its results, until a worker joins, then they are copied. Bounded by the worker itself:
+ *   it leaves at the end of its grace whatever the scheduler says;
+ * - `close`: no one to copy to and no one coming (a user's SIGTERM or Ctrl-C stays prompt): told to
+ *   close at once; its results are computed again when needed.
+ */
+export type RetireStep = 'nothing' | 'move' | 'wait' | 'close';
+
+/** {@link RetireStep}'s decision. Pure. */
+export function retireStep(results: number, candidates: number, lifetime: boolean): RetireStep {
+  if (results === 0) return 'nothing';
+  if (candidates > 0) return 'move';
+  return lifetime ? 'wait' : 'close';
+}
+
 /** Where each result goes: recipient → its results; and the results no recipient has room for. */
 export interface MovePlan {
   to: Map<WorkerRecord, TaskRecord[]>;
@@ -97,6 +117,8 @@ export abstract class Retirement extends WorkerReports {
   private readonly moves = new Map<WorkerRecord, Move>();
   /** Each result being copied: its move and its recipient. */
   private readonly moving = new Map<TaskRecord, { move: Move; to: WorkerRecord }>();
+  /** Workers retiring at the end of their lifetime with results and no one to take them yet: since when. */
+  private readonly waiting = new Map<WorkerRecord, number>();
 
   /** Said in the event log and the scheduler's own log (a farm's log is read after the fact). */
   private say(now: number, line: ReturnType<typeof logLine>): void {
@@ -108,24 +130,57 @@ export abstract class Retirement extends WorkerReports {
     return this.moving.size;
   }
 
-  /** The worker's running tasks are done and it asks to leave with its results copied elsewhere. */
-  workerRetiring(workerId: string, now: number): Command[] {
+  /** Workers held until another joins to take their results, for tests and the dashboard. */
+  get waitingRetirees(): number {
+    return this.waiting.size;
+  }
+
+  /**
+   * The worker's running tasks are done and it asks to leave with its results copied elsewhere;
+   * `lifetime`: it retires because its lifetime ended (a replacement is expected), not because a
+   * user stopped it.
+   */
+  workerRetiring(workerId: string, now: number, lifetime = false): Command[] {
     const ws = this.workers.get(workerId);
-    if (!ws || this.moves.has(ws)) return this.flush();
+    if (!ws || this.moves.has(ws) || this.waiting.has(ws)) return this.flush();
     if (ws.status === 'running') ws.status = 'closing';
+    this.planRetirement(ws, now, lifetime);
+    return this.flush();
+  }
+
+  /** A worker joined: a retiree waiting for one has its results copied now. */
+  override workerAdded(w: Parameters<WorkerReports['workerAdded']>[0], now: number): Command[] {
+    const commands = super.workerAdded(w, now);
+    if (this.waiting.size === 0) return commands;
+    const joined = this.workers.get(w.id);
+    for (const [ws, since] of [...this.waiting]) {
+      this.waiting.delete(ws);
+      this.say(now, logLine`worker ${ws} waited ${Math.round((now - since) / 100) / 10} s for a worker to take its results; ${joined ?? w.id} joined`);
+      this.planRetirement(ws, now, true);
+    }
+    return [...commands, ...this.flush()];
+  }
+
+  private planRetirement(ws: WorkerRecord, now: number, lifetime: boolean): void {
     const results: TaskRecord[] = [];
     for (const ts of ws.has) if (!this.moving.has(ts) && mustMove(ts, ws, this.clients)) results.push(ts);
-    if (results.length === 0) {
+    const candidates: WorkerRecord[] = [];
+    if (results.length) for (const w of this.workers.values()) if (w !== ws && w.status === 'running' && !isPaused(w)) candidates.push(w);
+    const step = retireStep(results.length, candidates.length, lifetime);
+    if (step === 'nothing') {
       this.say(now, logLine`worker ${ws} retires: nothing to move (none of its ${ws.has.size} result(s) is needed from it alone)`);
       this.send(ws.to, { op: 'close', reason: 'retired: nothing to move' });
-      return this.flush();
+      return;
     }
-    const candidates: WorkerRecord[] = [];
-    for (const w of this.workers.values()) if (w !== ws && w.status === 'running' && !isPaused(w)) candidates.push(w);
-    if (candidates.length === 0) {
+    if (step === 'wait') {
+      this.waiting.set(ws, now);
+      this.say(now, logLine`worker ${ws} retires at the end of its lifetime holding ${results.length} needed result(s) and no other worker is running to take them: waiting for a worker to join (its replacement) to copy them to, until the worker's grace runs out`);
+      return;
+    }
+    if (step === 'close') {
       this.say(now, logLine`worker ${ws} retires holding ${results.length} needed result(s) and no other worker is running to take them (the last worker, or every other one closing or paused): nothing to move to; they are computed again when needed`);
       this.send(ws.to, { op: 'close', reason: 'retired: no other worker to move its results to' });
-      return this.flush();
+      return;
     }
     const plan = planMoves(results, candidates);
     const move: Move = { from: ws, pending: 0, copied: 0, failed: 0, recipients: new Set(plan.to.keys()), unplaced: plan.unplaced.length };
@@ -139,7 +194,6 @@ export abstract class Retirement extends WorkerReports {
     this.say(now, logLine`worker ${ws} retires: copying ${move.pending} result(s) (${bytes} bytes) to ${move.recipients.size} worker(s)${move.unplaced ? `; ${move.unplaced} did not fit anywhere` : ''}`);
     if (move.pending === 0) this.finishMove(move, now);
     else this.moves.set(ws, move);
-    return this.flush();
   }
 
   /** A recipient fetched results from a retiring worker (`acquired`): it holds them now. */
@@ -184,6 +238,7 @@ export abstract class Retirement extends WorkerReports {
   override workerRemoved(id: string, reason: string, now: number, clean = false): Command[] {
     const ws = this.workers.get(id);
     const own = ws && this.moves.get(ws);
+    if (ws && this.waiting.delete(ws)) this.say(now, logLine`worker ${ws} left (its grace ran out) before a worker joined to take its results; those are computed again when needed`);
     if (own) {
       // Its copies under way stay awaited: one that arrives after all is taken (see acquired).
       this.moves.delete(own.from);

@@ -368,7 +368,7 @@ export class Scheduler implements DashboardSource {
           return this.dispatch(this.state.workerClosing(id));
         case 'retire':
           leaving = true;
-          return this.dispatch(this.state.workerRetiring(id, now));
+          return this.dispatch(this.state.workerRetiring(id, now, m.lifetime === true));
         case 'acquired': return this.dispatch(this.state.acquired(id, m.keys, m.missing, now));
         case 'holding': return conn.protocolError('holding: a worker sends it once, right after its hello');
       }

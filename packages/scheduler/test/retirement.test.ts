@@ -4,6 +4,7 @@
  * computed again; and the cases where nothing can be moved, or a copy fails.
  */
 import t from 'tap';
+import { retireStep } from '../src/retirement.js';
 import { computed, ops, Sim, task } from './sim.js';
 
 /** How many times each key was sent to any worker to compute. */
@@ -63,6 +64,59 @@ t.test('the last worker retires: nothing to move to, it is told to close at once
   t.same(ops(out, 'acquire'), []);
   t.same(ops(out, 'close', 'w1'), [{ op: 'close', reason: 'retired: no other worker to move its results to' }]);
   t.match(sim.state.takeSaid(), [/w1 retires holding 1 needed result\(s\) and no other worker is running to take them \(the last worker/]);
+});
+
+t.test('retireStep: wait for a worker to join only at the end of a lifetime, with results and no one to take them', async (t) => {
+  t.equal(retireStep(0, 0, true), 'nothing');
+  t.equal(retireStep(0, 2, false), 'nothing');
+  t.equal(retireStep(3, 1, true), 'move');
+  t.equal(retireStep(3, 1, false), 'move');
+  t.equal(retireStep(3, 0, true), 'wait', 'its replacement is expected');
+  t.equal(retireStep(3, 0, false), 'close', 'a user\'s stop stays prompt');
+});
+
+/** The last worker, w1, holds a-1 (b-1 needs it) and retires; `lifetime`: its lifetime ended. */
+function lastRetires(lifetime: boolean): { sim: Sim; out: ReturnType<Sim['apply']> } {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.submit('c', [task('a-1'), task('b-1', ['a-1'])], ['b-1']);
+  sim.finish('w1', 'a-1');
+  sim.apply(sim.state.workerClosing('w1'));
+  sim.apply(sim.state.handback('w1', ['b-1']));
+  return { sim, out: sim.apply(sim.state.workerRetiring('w1', sim.now, lifetime)) };
+}
+
+t.test('the last worker retiring at the end of its lifetime is held until a worker joins, then its results are copied to it: nothing is computed again', async (t) => {
+  const { sim, out } = lastRetires(true);
+  t.same(ops(out, 'close', 'w1'), [], 'not told to close: its replacement is expected');
+  t.equal(sim.state.waitingRetirees, 1);
+  t.match(sim.state.takeSaid(), [/w1 retires at the end of its lifetime holding 1 needed result\(s\) and no other worker is running to take them: waiting for a worker to join/]);
+  t.same(sim.state.workerRetiring('w1', sim.now, true).filter((c) => 'worker' in c.to), [], 'a second retire changes nothing');
+  sim.now += 2500;
+  const joined = sim.addWorker('w2');
+  t.same(ops(joined, 'acquire', 'w2'), [{ op: 'acquire', from: 'ws://w1', keys: ['a-1'] }], 'the newcomer fetches a-1 from w1');
+  t.equal(sim.state.waitingRetirees, 0);
+  t.match(sim.state.takeSaid(), [/w1 waited 2\.5 s for a worker to take its results; w2 joined/, /w1 retires: copying 1 result/]);
+  const done = sim.apply(sim.state.acquired('w2', { 'a-1': 8 }, [], sim.now));
+  t.match(ops(done, 'close', 'w1'), [{ op: 'close', reason: /^retired: 1 result\(s\) copied to 1 other worker\(s\)$/ }]);
+  sim.removeWorker('w1', 'left', true);
+  sim.drain();
+  t.equal(sim.state.tasks.get('b-1')!.state, 'memory');
+  // b-1 was sent twice: to w1, which handed it back unstarted as it closed, then to w2.
+  t.same(runs(sim), { 'a-1': 1, 'b-1': 2 }, 'a-1 was computed once');
+});
+
+t.test('a held retiree whose grace runs out before anyone joins leaves; its results are computed again and the log says so', async (t) => {
+  const { sim } = lastRetires(true);
+  sim.state.takeSaid();
+  sim.removeWorker('w1', 'left', true);
+  t.equal(sim.state.waitingRetirees, 0);
+  t.match(sim.state.takeSaid(), [/w1 left \(its grace ran out\) before a worker joined to take its results; those are computed again when needed/]);
+  const joined = sim.addWorker('w2');
+  t.same(ops(joined, 'acquire'), [], 'nothing to fetch from a worker that has gone');
+  sim.drain();
+  t.same(runs(sim), { 'a-1': 2, 'b-1': 2 }, 'a-1 computed again (b-1: handed back by w1, then sent to w2)');
 });
 
 t.test('results nobody needs from it are not moved: the worker closes at once', async (t) => {

@@ -135,6 +135,12 @@ export class GluonWorker {
   /** Ends the retirement wait (the scheduler's `close`, or the scheduler gone): why, for the log. */
   private retired: ((why: string) => void) | undefined;
   private lifetimeTimer: NodeJS.Timeout | undefined;
+  /**
+   * It retires because its lifetime ended (not a user's stop): its `retire` says so, and with no
+   * other worker to take its results the scheduler holds it until one joins (its replacement),
+   * within the grace.
+   */
+  private lifetimeEnded = false;
 
   constructor(private readonly opts: WorkerOptions) {
     checkTokenOption(opts.token, 'GluonWorker');
@@ -223,7 +229,10 @@ export class GluonWorker {
     if (this.opts.lifetimeMs !== undefined) {
       const delay = lifetimeDelay(this.opts.lifetimeMs, this.opts.lifetimeStaggerMs);
       this.log(`lifetime: retiring in ${fmtMs(delay)}`);
-      this.lifetimeTimer = setTimeout(() => void this.close(`lifetime of ${fmtMs(delay)} reached`), delay);
+      this.lifetimeTimer = setTimeout(() => {
+        this.lifetimeEnded = true;
+        void this.close(`lifetime of ${fmtMs(delay)} reached`);
+      }, delay);
     }
     return this;
   }
@@ -586,6 +595,8 @@ export class GluonWorker {
   /**
    * Asks the scheduler to copy the results held here to other workers (`retire`), and waits for
    * its `close` (the copies are done, or it says why there is nothing to do) until `deadline`.
+   * At the end of its lifetime, with no other worker running, that includes waiting for one to
+   * join: the grace bounds it, as it bounds the rest of the retirement.
    * The data listener keeps serving meanwhile: the recipients fetch from it.
    */
   private async retire(deadline: number): Promise<void> {
@@ -604,7 +615,7 @@ export class GluonWorker {
         clearTimeout(timer);
         resolve(w);
       };
-      conn.send({ op: 'retire' });
+      conn.send(this.lifetimeEnded ? { op: 'retire', lifetime: true } : { op: 'retire' });
     });
     this.retired = undefined;
     this.log(why);

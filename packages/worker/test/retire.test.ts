@@ -122,3 +122,54 @@ t.test('a worker with --lifetime retires by itself, its results copied, and the 
   const keys = [...leaves.map((l) => l.key), 'gate-1'];
   t.same(runsOf(dir, keys), Object.fromEntries(keys.map((k) => [k, 1])), 'every task ran exactly once');
 });
+
+t.test('the last worker retiring at the end of its lifetime waits for a worker to join, copies its results to it, and no task runs twice', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-lifetime-wait-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const s = await startScheduler(0);
+  procs.push(s.proc);
+  const mortal = await startWorker(s.address, ['--nthreads', '1', '--name', 'mortal', '--lifetime', '5s']);
+  procs.push(mortal.proc);
+  const client = await RawClient.connect(s.address);
+  clients.push(client);
+  const { leaves } = graph(dir);
+  const keys = leaves.map((l) => l.key);
+  // The client wants the leaves and has not fetched them (32 KiB each, not inline): they are needed from their holder.
+  client.conn.send({ op: 'update-graph', tasks: leaves, wants: keys });
+  await client.results(keys);
+  // Its lifetime ends with no other worker: the scheduler holds it and says what for.
+  await s.proc.waitFor(/worker mortal retires at the end of its lifetime holding (\d+) needed result\(s\) and no other worker is running to take them: waiting for a worker to join/);
+  t.equal(mortal.proc.child.exitCode, null, 'it is still there, waiting');
+  const heir = await startWorker(s.address, ['--nthreads', '1', '--name', 'heir']);
+  procs.push(heir.proc);
+  t.equal(await mortal.proc.exited(), 0, 'it exits cleanly');
+  const m = /the scheduler says: retired: (\d+) result\(s\) copied to 1 other worker\(s\)/.exec(mortal.proc.output());
+  t.ok(m, `it waited for the heir and had its results copied; its log:\n${mortal.proc.output()}`);
+  t.equal(Number(m?.[1]), N, 'every leaf was copied');
+  t.match(s.proc.output(), /worker mortal waited [\d.]+ s for a worker to take its results; heir joined/);
+  const after = await whoHas(client, keys);
+  t.ok(keys.every((k) => (after[k] ?? []).includes(heir.address)), 'the heir holds every leaf');
+  // A dependent of every leaf, submitted once the mortal has gone: it runs on the heir's copies.
+  const total: TaskSpec = { key: 'total-1', fn: { module: mod, export: 'totalLength' }, args: keys.map((k) => ({ __gluonRef: k })), deps: keys };
+  client.conn.send({ op: 'update-graph', tasks: [total], wants: ['total-1'] });
+  const r = (await client.results(['total-1'])).get('total-1')!;
+  t.equal(r.value, N * LEN, 'the total is right');
+  t.same(runsOf(dir, keys), Object.fromEntries(keys.map((k) => [k, 1])), 'every leaf ran exactly once');
+});
+
+t.test('a user\'s SIGTERM to the last worker stays prompt: with no one to take its results it leaves at once', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-sigterm-last-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const s = await startScheduler(0);
+  procs.push(s.proc);
+  const only = await startWorker(s.address, ['--nthreads', '1', '--name', 'only']);
+  procs.push(only.proc);
+  const client = await RawClient.connect(s.address);
+  clients.push(client);
+  const keys = graph(dir).leaves.map((l) => l.key);
+  client.conn.send({ op: 'update-graph', tasks: graph(dir).leaves, wants: keys });
+  await client.results(keys);
+  only.proc.kill('SIGTERM');
+  t.equal(await only.proc.exited(), 0, 'it exits cleanly');
+  t.match(only.proc.output(), /the scheduler says: retired: no other worker to move its results to/, 'told to close at once, not held');
+});
