@@ -159,7 +159,7 @@ t.test('with a token: the login form once, then the dashboard through its cookie
   await page.waitForSelector('.result[data-topic="answer"] .big', { timeout: 10_000 });
   t.equal(await page.textContent('.result[data-topic="answer"] .big'), '42', 'live values arrive through the cookie-authenticated feed');
   const cookies = await browser.cookies();
-  t.same(cookies.map((c) => [c.name, c.httpOnly, c.sameSite, c.path]), [['gluon_dashboard', true, 'Strict', '/proxied/gluon']]);
+  t.same(cookies.map((c) => [c.name, c.httpOnly, c.sameSite, c.path]), [[`gluon_dashboard_${new URL(d.url).port}`, true, 'Strict', '/proxied/gluon']]);
   await page.reload();
   await page.waitForSelector('#conn.up', { timeout: 15_000 });
   t.pass('a reload needs no second login');
@@ -168,6 +168,29 @@ t.test('with a token: the login form once, then the dashboard through its cookie
   t.equal((await browser.cookies()).length, 0, 'Log out: the cookie is gone and the login form is back');
   await page.goto(`${d.url}api/state`);
   t.match(await page.textContent('body'), /requires the scheduler token/, 'and the old session no longer opens the state');
+});
+
+t.test('two dashboards on one host (two ports, same path): logging into one keeps the other logged in', { skip }, async (t) => {
+  // Browsers keep cookies per host and path, not per port: both dashboards set gluon_dashboard at
+  // /, so the second login replaced the first one's session and that dashboard asked again.
+  const a = await startDashboard(new MemorySource({ workers: [] }), { host: '127.0.0.1', port: 0, token: 'token-a' });
+  t.teardown(() => a.close());
+  const b = await startDashboard(new MemorySource({ workers: [] }), { host: '127.0.0.1', port: 0, token: 'token-b' });
+  t.teardown(() => b.close());
+  const browser = await launch(t);
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  for (const [d, token] of [[a, 'token-a'], [b, 'token-b']] as const) {
+    await page.goto(d.url);
+    await page.fill('input[name=token]', token);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#conn.up', { timeout: 15_000 });
+  }
+  t.equal((await browser.cookies()).length, 2, 'one session cookie per dashboard');
+  for (const d of [a, b]) {
+    await page.goto(d.url);
+    await page.waitForSelector('#conn.up, input[name=token]', { timeout: 15_000 });
+    t.equal(await page.$('input[name=token]') === null, true, `${d.url} is still logged in, not asking for its token`);
+  }
 });
 
 t.test('with a token: no console error on the login form, after a wrong token, or once logged in', { skip }, async (t) => {

@@ -147,7 +147,7 @@ t.test('the login form takes a pasted token with the whitespace around it, as th
   const post = (given: string) => get(`${d.url}login`, { method: 'POST', body: `token=${encodeURIComponent(given)}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
   const ok = await post(` ${token}\n`);
   t.equal(ok.status, 303, 'logged in');
-  t.match(ok.headers.get('set-cookie') ?? '', /^gluon_dashboard=[\w-]+;/);
+  t.match(ok.headers.get('set-cookie') ?? '', /^gluon_dashboard_\d+=[\w-]+;/);
   const inside = await post(`s3cret -token`);
   t.equal(inside.status, 200, 'whitespace inside is still a wrong token');
   t.match(await inside.text(), /Wrong token/);
@@ -176,12 +176,12 @@ t.test('token: a login form once, then an HttpOnly SameSite cookie; constant-tim
   t.equal(ok.status, 303);
   t.equal(ok.headers.get('location'), './');
   const setCookie = ok.headers.get('set-cookie')!;
-  t.match(setCookie, /^gluon_dashboard=[\w-]+; HttpOnly; SameSite=Strict; Max-Age=28800$/, 'a session of 8 h by default');
+  t.match(setCookie, /^gluon_dashboard_\d+=[\w-]+; HttpOnly; SameSite=Strict; Max-Age=28800$/, 'a session of 8 h by default');
   t.notMatch(setCookie, new RegExp(token), 'the cookie is not the token itself');
   const cookie = setCookie.split(';')[0]!;
   t.equal((await get(d.url, { headers: { cookie } })).status, 200);
   t.equal((await get(`${d.url}api/state`, { headers: { cookie } })).status, 200);
-  t.equal((await get(`${d.url}api/state`, { headers: { cookie: 'gluon_dashboard=forged' } })).status, 401);
+  t.equal((await get(`${d.url}api/state`, { headers: { cookie: `gluon_dashboard_${new URL(d.url).port}=forged` } })).status, 401);
   t.equal((await get(`${d.url}api/state`, { headers: { authorization: `Bearer ${token}` } })).status, 200, 'scripts may send the token as a bearer');
   const { ws } = await live(d.url, { cookie });
   ws.close();
@@ -306,7 +306,7 @@ t.test('sessions expire after their lifetime; logout ends one at once', async (t
   const out = await raw(`${d.url}logout`, { method: 'POST', headers: { cookie: b } });
   t.equal(out.status, 303);
   t.equal(out.headers.location, './');
-  t.match(String(out.headers['set-cookie']), /^gluon_dashboard=; HttpOnly; SameSite=Strict; Max-Age=0/, 'the browser drops the cookie');
+  t.match(String(out.headers['set-cookie']), /^gluon_dashboard_\d+=; HttpOnly; SameSite=Strict; Max-Age=0/, 'the browser drops the cookie');
   t.equal(await state(b), 401, 'and the server forgets the session');
   const forged = await raw(`${d.url}logout`, { method: 'POST', headers: { cookie: b, origin: 'https://evil.example' } });
   t.equal(forged.status, 403, 'logout from another site is refused too');

@@ -1,8 +1,18 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
-/** Name of the session cookie the login form sets. */
+/** Stem of the session cookie's name; the dashboard adds its port (cookieNameFor). */
 export const COOKIE_NAME = 'gluon_dashboard';
+
+/**
+ * The session cookie's name for the dashboard listening on `port`. Browsers keep cookies per host
+ * and path but not per port, so two dashboards on one host at the same path shared one cookie
+ * and logging into one logged out of the other. A host has one dashboard per port; behind a
+ * proxy the name is the same (the dashboard's own port), and the path still scopes it.
+ */
+export function cookieNameFor(port: number): string {
+  return `${COOKIE_NAME}_${port}`;
+}
 
 /** Constant-time equality of two strings (hashed first so their lengths do not leak either). */
 export function safeEqual(a: string, b: string): boolean {
@@ -39,6 +49,8 @@ const MAX_SESSIONS = 10_000;
 export class DashboardAuth {
   /** session id → expiry time (ms since epoch) */
   private readonly sessions = new Map<string, number>();
+  /** The session cookie's name: set to cookieNameFor(port) once the dashboard's port is known. */
+  cookieName = COOKIE_NAME;
 
   constructor(
     private readonly token: string | undefined,
@@ -60,7 +72,7 @@ export class DashboardAuth {
 
   /** The request's live session id, if it has one. Expired sessions are dropped here. */
   private session(req: IncomingMessage): string | undefined {
-    const id = parseCookies(req.headers.cookie).get(COOKIE_NAME);
+    const id = parseCookies(req.headers.cookie).get(this.cookieName);
     if (id === undefined) return undefined;
     const expires = this.sessions.get(id);
     if (expires === undefined) return undefined;
@@ -89,14 +101,14 @@ export class DashboardAuth {
     }
     const id = randomBytes(32).toString('base64url');
     this.sessions.set(id, now + this.sessionTtlMs);
-    return `${COOKIE_NAME}=${id}; HttpOnly; SameSite=Strict; Max-Age=${Math.max(1, Math.floor(this.sessionTtlMs / 1000))}${secure ? '; Secure' : ''}`;
+    return `${this.cookieName}=${id}; HttpOnly; SameSite=Strict; Max-Age=${Math.max(1, Math.floor(this.sessionTtlMs / 1000))}${secure ? '; Secure' : ''}`;
   }
 
   /** Ends the request's session (if any); returns the Set-Cookie header that clears the cookie. */
   logout(req: IncomingMessage, secure: boolean): string {
-    const id = parseCookies(req.headers.cookie).get(COOKIE_NAME);
+    const id = parseCookies(req.headers.cookie).get(this.cookieName);
     if (id !== undefined) this.sessions.delete(id);
-    return `${COOKIE_NAME}=; HttpOnly; SameSite=Strict; Max-Age=0${secure ? '; Secure' : ''}`;
+    return `${this.cookieName}=; HttpOnly; SameSite=Strict; Max-Age=0${secure ? '; Secure' : ''}`;
   }
 
   /** Live sessions (for tests). */

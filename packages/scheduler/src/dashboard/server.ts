@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { bindServer, clientCertProblem, CloseCode, HELLO_TIMEOUT_MS, HostGuard, REPORT_SHELL_PATH, serverTlsOptions, silentSocketTimeouts, type TlsOptions } from '@gluon/protocol';
 import { loadAssets, type Asset } from './assets.js';
-import { DashboardAuth, DEFAULT_SESSION_TTL_MS } from './auth.js';
+import { cookieNameFor, DashboardAuth, DEFAULT_SESSION_TTL_MS } from './auth.js';
 import { EventStream } from './events.js';
 import { LiveFeed, type FeedOptions } from './feed.js';
 import { checkDashboardLink, expandDashboardLink } from './link.js';
@@ -304,6 +304,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     metrics.close();
     throw new Error(`dashboard cannot listen on ${opts.host}:${opts.port}: ${e.message}${e.code === 'EADDRINUSE' ? ' (pick another --dashboard-port, or --no-dashboard)' : ''}`);
   }
+  auth.cookieName = cookieNameFor(bound.port);
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   return {
     url: `${opts.tls ? 'https' : 'http'}://${host}:${bound.port}${prefix}/`,
