@@ -40,6 +40,8 @@ export interface SchedulerOptions {
   dashboardPrefix?: string;
   /** How long a dashboard login lasts (default 8 h). */
   dashboardSessionTtlMs?: number;
+  /** reverse proxies whose forwarding headers the dashboard's login throttle believes. */
+  dashboardTrustedProxies?: string[];
   /**
    * The dashboard's public link behind a proxy, a template such as
    * `https://gluon.example.org/{host}/` (`{host}`, `{port}`, `{prefix}`, `{ENV_VAR}`; see
@@ -236,6 +238,7 @@ export class Scheduler implements DashboardSource {
       ...(this.opts.token ? { token: this.opts.token } : {}),
       ...(this.opts.dashboardPrefix ? { prefix: this.opts.dashboardPrefix } : {}),
       ...(this.opts.dashboardSessionTtlMs ? { sessionTtlMs: this.opts.dashboardSessionTtlMs } : {}),
+      ...(this.opts.dashboardTrustedProxies?.length ? { trustedProxies: this.opts.dashboardTrustedProxies } : {}),
       ...(this.opts.dashboardLink !== undefined ? { link: this.opts.dashboardLink } : {}),
       log: (line) => this.log(line),
     });

@@ -164,3 +164,40 @@ t.test('an open feed that goes silent (the scheduler stopped, the link frozen) i
   t.equal(await page.textContent('#conn'), 'live', 'the same feed answers again: live');
   t.notOk(await page.evaluate(() => document.body.classList.contains('stale')));
 });
+
+/** Posts a token to `url`'s login form from the local address `from` (a browser on its own address); resolves with the status. */
+function login(url: string, token: string, from: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const body = `token=${encodeURIComponent(token)}`;
+    const req = http.request(`${url}login`, { method: 'POST', localAddress: from, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length), ...headers } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+t.test('login throttle behind a trusted proxy: one browser\'s wrong tokens do not lock out another; a forged X-Forwarded-For from elsewhere is ignored', async (t) => {
+  // Keyed on the peer, every browser behind the proxy shared the proxy's address: six wrong tokens
+  // from anyone and nobody could log in for up to 5 minutes.
+  const token = 'proxy-throttle-token';
+  const d = await startDashboard(new MemorySource(), { host: '127.0.0.1', port: 0, token, trustedProxies: ['127.0.0.1'], feed: { intervalMs: LONG } });
+  t.teardown(() => d.close());
+  const proxy = await startPlainProxy(new URL(d.url).origin, { upgrade: 'pass', host: 'rewrite', forwardedFor: true });
+  t.teardown(() => proxy.close());
+  const via = `${proxy.origin}/`;
+  const statuses: number[] = [];
+  for (let i = 0; i < 6; i++) statuses.push(await login(via, 'wrong', '127.0.0.2'));
+  t.same(statuses, [200, 200, 200, 200, 200, 429], 'the guessing browser (127.0.0.2) is throttled after five wrong tokens');
+  t.equal(await login(via, token, '127.0.0.3'), 303, 'another browser behind the same proxy (127.0.0.3) still logs in');
+  // Header forged by the browser: the proxy appends the real peer, the rightmost entry is believed.
+  t.equal(await login(via, 'wrong', '127.0.0.2', { 'x-forwarded-for': '127.0.0.9' }), 429, 'a forged X-Forwarded-For does not escape the throttle');
+  // Straight to the dashboard from an address that is not a trusted proxy: its headers are ignored.
+  const direct = await startDashboard(new MemorySource(), { host: '127.0.0.1', port: 0, token, trustedProxies: ['127.0.0.1'], feed: { intervalMs: LONG } });
+  t.teardown(() => direct.close());
+  const forged: number[] = [];
+  for (let i = 0; i < 6; i++) forged.push(await login(direct.url, 'wrong', '127.0.0.4', { 'x-forwarded-for': `10.0.0.${i}` }));
+  t.same(forged, [200, 200, 200, 200, 200, 429], 'a peer that is not a trusted proxy is keyed on its own address, whatever it claims');
+  await t.rejects(startDashboard(new MemorySource(), { host: '127.0.0.1', port: 0, trustedProxies: ['proxy.example'] }), /--dashboard-trusted-proxy "proxy\.example" is not an IP address/);
+});

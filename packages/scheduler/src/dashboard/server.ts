@@ -7,6 +7,7 @@ import { loadAssets, type Asset } from './assets.js';
 import { cookieNameFor, DashboardAuth, DEFAULT_SESSION_TTL_MS } from './auth.js';
 import { EventStream } from './events.js';
 import { LiveFeed, type FeedOptions } from './feed.js';
+import { clientAddress, trustedProxies } from './client-address.js';
 import { checkDashboardLink, expandDashboardLink } from './link.js';
 import { loginPage, withLogout } from './login.js';
 import { SchedulerMetrics } from './metrics.js';
@@ -39,6 +40,11 @@ export interface DashboardOptions {
   sessionTtlMs?: number;
   /** wrong-token throttling per client address (defaults: {@link DEFAULT_THROTTLE}). */
   throttle?: Partial<ThrottleOptions>;
+  /**
+   * reverse proxies (IP addresses) whose `X-Forwarded-For`/`Forwarded` the login throttle believes
+   * (`--dashboard-trusted-proxy`): behind them it throttles each browser's address, not the proxy's.
+   */
+  trustedProxies?: string[];
   /** the time, for session expiry and throttling (tests pass a fake clock). */
   clock?: () => number;
   /** path prefix when served behind a reverse proxy, e.g. `/gluon`. */
@@ -102,6 +108,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
   const clock = opts.clock ?? Date.now;
   const auth = new DashboardAuth(opts.token || undefined, opts.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS, clock);
   const throttle = new LoginThrottle(opts.throttle);
+  const trusted = trustedProxies(opts.trustedProxies);
   // With a token, the page carries a logout button.
   const page: Asset = auth.required ? withLogout(assets.get('/assets/index.html')!) : assets.get('/assets/index.html')!;
   // A worker's page (`worker?id=…`, or `worker?name=…`), behind the same login as the front page.
@@ -252,7 +259,9 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
       return;
     }
     // Throttled per address before the token is even compared: a locked-out address learns nothing.
-    const client = req.socket.remoteAddress ?? 'unknown';
+    // Behind a trusted proxy, the browser's address: keyed on the proxy's, one browser's wrong
+    // tokens locked every browser out of the login form.
+    const client = clientAddress(req, trusted);
     const wait = throttle.wait(client, clock());
     if (wait > 0) return tooManyAttempts(res, wait);
     if (!auth.verify(given)) {
