@@ -113,6 +113,14 @@ export class MemoryStallWatch extends EpisodeWatch {
 export class NoWorkersWatch extends EpisodeWatch {
   private hadWorkers = false;
 
+  /**
+   * A worker joined. Told at once, not only seen on a tick: a worker that joined and died
+   * between two ticks (750 ms apart with a 3 s TTL) left the rule thinking none ever had.
+   */
+  sawWorker(): void {
+    this.hadWorkers = true;
+  }
+
   override step(f: StallFigures, now: number): StallNotice | null {
     if (f.workers.length > 0) this.hadWorkers = true;
     return super.step(f, now);
@@ -143,6 +151,11 @@ export class StallWatches {
   constructor(holdMs: number) {
     this.memory = new MemoryStallWatch(holdMs);
     this.none = new NoWorkersWatch(holdMs);
+  }
+
+  /** A worker joined (see {@link NoWorkersWatch.sawWorker}). */
+  workerJoined(): void {
+    this.none.sawWorker();
   }
 
   /** The notices of this step (at most one per rule). */

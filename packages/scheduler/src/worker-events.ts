@@ -42,6 +42,7 @@ export abstract class WorkerEvents extends Notices {
     const ws = new WorkerRecord(w.id, w.name, w.address, Math.max(1, w.nthreads), w.memoryLimit, w.host, w.pid, now, this.workerOrder++);
     this.workers.set(ws.id, ws);
     this.pool.add(ws);
+    this.stall.workerJoined();
     const unknown: string[] = [];
     const reported = w.keys ?? {};
     this.recovery.expectLate(ws.id, w.running ?? []);

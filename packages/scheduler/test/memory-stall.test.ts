@@ -12,7 +12,7 @@ import t from 'tap';
 import { Client, remoteFrom, type ClusterWarning } from '@gluon/client';
 import { inProcessCluster } from './fixtures/in-process.js';
 import { startWorker } from '@gluon/worker';
-import { MemoryStallWatch, stuckForMemory, type WorkerMemory } from '../src/memory-stall.js';
+import { MemoryStallWatch, StallWatches, stuckForMemory, type WorkerMemory } from '../src/memory-stall.js';
 import { until } from '../../../test/helpers/until.js';
 import { startCli } from './scheduler-proc.js';
 
@@ -49,6 +49,19 @@ t.test('the watch: said once the condition has held for holdMs, once per episode
   t.equal(watch.step(stuck, 76_000), null, 'a new episode starts its own clock');
   t.equal(watch.step(stuck, 85_999), null);
   t.equal(watch.step(stuck, 86_000)!.active, true);
+});
+
+t.test('no workers: a worker that joined and left between two steps still counts as one the cluster had', async (t) => {
+  // The rule learnt of workers only from the tick's figures: one that joined and was killed
+  // within a tick (750 ms with a 3 s TTL) left it saying nothing while tasks waited for ever
+  // (client warnings-reconnect.test, once worker processes started faster).
+  const watches = new StallWatches(1000);
+  const none = { workers: [], waiting: 1 };
+  t.same(watches.step(none, 0), [], 'no worker has joined yet: a starting cluster, nothing to say');
+  watches.workerJoined();
+  t.same(watches.step(none, 100), [], 'one joined and left before this step: the episode begins');
+  const [said] = watches.step(none, 1100);
+  t.match(said, { kind: 'no-workers', active: true, text: /^stuck: 1 task\(s\) wait and no worker has been connected for 1\.0 s/ });
 });
 
 t.test('real workers paused for memory: the scheduler log, the dashboard and the client are told, once, and of the end', async (t) => {
