@@ -11,8 +11,8 @@ import { fixtures, holdSlurm, repo, slurmMissing, within } from './helpers.js';
 /**
  * Workers with a lifetime on a real Slurm (scripts/setup-slurm.sh; skipped, saying why, where
  * there is none): their jobs retire by themselves and scale(n) replaces them, while a run that
- * goes on past their lifetime completes with the right result. Each task run writes a line in a
- * file of its own, so the test says how many tasks ran again.
+ * goes on past their lifetime completes with the right result and no task run twice. Each task
+ * run writes a line in a file of its own, so the test says how many tasks ran again.
  */
 const why = slurmMissing(true);
 if (why) {
@@ -67,9 +67,13 @@ if (why) {
       return existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n').length : 0;
     });
     t.ok(runs.every((n) => n >= 1), 'every part ran');
-    // Both first workers retire within seconds of each other: the second has no running worker
-    // to move to unless a replacement joined by then, and then its results are computed again.
+    // Both first workers retire within seconds of each other: the last has no running worker to
+    // move to, so the scheduler holds it (within its grace) until a replacement joins; of two held
+    // at once, the first hands its results to the later and leaves, so that its slot frees for a
+    // replacement (this node has 2 CPUs: the replacements start only as the first jobs end).
+    // Before, the last one's results were computed again: 12 of 12 parts ran twice in 3 of 4 runs.
     t.comment(`runs per part: ${runs.join(' ')} (${runs.filter((n) => n > 1).length} of ${N} ran again)`);
+    t.same(runs, runs.map(() => 1), 'no part ran again: every retirement had its results copied');
     await cluster.close();
     t.same(squeueIds().filter((id) => [...first, ...replaced].includes(id)), [], 'after close() squeue lists none of its jobs');
   });

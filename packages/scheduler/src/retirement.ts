@@ -161,11 +161,12 @@ export abstract class Retirement extends WorkerReports {
     return [...commands, ...this.flush()];
   }
 
-  private planRetirement(ws: WorkerRecord, now: number, lifetime: boolean): void {
+  /** `to`: the recipients to use instead of the running workers (a held retiree handing over). */
+  private planRetirement(ws: WorkerRecord, now: number, lifetime: boolean, to?: WorkerRecord[]): void {
     const results: TaskRecord[] = [];
     for (const ts of ws.has) if (!this.moving.has(ts) && mustMove(ts, ws, this.clients)) results.push(ts);
-    const candidates: WorkerRecord[] = [];
-    if (results.length) for (const w of this.workers.values()) if (w !== ws && w.status === 'running' && !isPaused(w)) candidates.push(w);
+    const candidates: WorkerRecord[] = to ?? [];
+    if (results.length && !to) for (const w of this.workers.values()) if (w !== ws && w.status === 'running' && !isPaused(w)) candidates.push(w);
     const step = retireStep(results.length, candidates.length, lifetime);
     if (step === 'nothing') {
       this.say(now, logLine`worker ${ws} retires: nothing to move (none of its ${ws.has.size} result(s) is needed from it alone)`);
@@ -175,6 +176,15 @@ export abstract class Retirement extends WorkerReports {
     if (step === 'wait') {
       this.waiting.set(ws, now);
       this.say(now, logLine`worker ${ws} retires at the end of its lifetime holding ${results.length} needed result(s) and no other worker is running to take them: waiting for a worker to join (its replacement) to copy them to, until the worker's grace runs out`);
+      // Workers held before it hand their results to it and leave: it has more of its grace left,
+      // and on a full batch cluster their replacements can start only once their jobs end (two
+      // held workers would hold the slots their replacements wait for, until both graces ran out).
+      for (const [held] of [...this.waiting]) {
+        if (held === ws) continue;
+        this.waiting.delete(held);
+        this.say(now, logLine`worker ${held}, held for a worker to join, hands its results to ${ws}, which retired after it, and leaves (its job's slot frees for a replacement)`);
+        this.planRetirement(held, now, true, [ws]);
+      }
       return;
     }
     if (step === 'close') {

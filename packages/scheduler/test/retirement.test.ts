@@ -107,6 +107,36 @@ t.test('the last worker retiring at the end of its lifetime is held until a work
   t.same(runs(sim), { 'a-1': 1, 'b-1': 2 }, 'a-1 was computed once');
 });
 
+t.test('two workers retiring at the end of their lifetimes with no one running: the first held hands its results to the later and leaves, freeing its slot; the later copies both to the newcomer', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.addWorker('w2');
+  sim.submit('c', [task('a-1'), task('a-2'), task('sum-1', ['a-1', 'a-2'])], ['sum-1']);
+  sim.finish('w1', 'a-1');
+  sim.finish('w2', 'a-2');
+  sim.apply(sim.state.workerClosing('w1'));
+  sim.apply(sim.state.workerClosing('w2'));
+  const first = sim.apply(sim.state.workerRetiring('w1', sim.now, true));
+  t.same(ops(first, 'close', 'w1'), [], 'w1 is held');
+  const second = sim.apply(sim.state.workerRetiring('w2', sim.now, true));
+  t.same(ops(second, 'acquire', 'w2'), [{ op: 'acquire', from: 'ws://w1', keys: ['a-1'] }], 'w2 (held too) takes w1\'s result');
+  t.same(ops(second, 'close', 'w2'), []);
+  t.match(sim.state.takeSaid(), [/w1 retires at the end of its lifetime/, /w2 retires at the end of its lifetime/, /w1, held for a worker to join, hands its results to w2/, /w1 retires: copying 1 result/]);
+  const handed = sim.apply(sim.state.acquired('w2', { 'a-1': 8 }, [], sim.now));
+  t.match(ops(handed, 'close', 'w1'), [{ op: 'close', reason: /^retired: 1 result\(s\) copied/ }]);
+  sim.removeWorker('w1', 'left', true);
+  t.equal(sim.state.waitingRetirees, 1, 'w2 still waits');
+  const joined = sim.addWorker('w3');
+  t.same(ops(joined, 'acquire', 'w3').map((m) => (m as { keys: string[] }).keys.sort()), [['a-1', 'a-2']], 'the newcomer takes both from w2');
+  sim.apply(sim.state.acquired('w3', { 'a-1': 8, 'a-2': 8 }, [], sim.now));
+  sim.removeWorker('w2', 'left', true);
+  sim.drain();
+  t.equal(sim.state.tasks.get('sum-1')!.state, 'memory');
+  const r = runs(sim);
+  t.same([r['a-1'], r['a-2']], [1, 1], 'neither leaf was computed again');
+});
+
 t.test('a held retiree whose grace runs out before anyone joins leaves; its results are computed again and the log says so', async (t) => {
   const { sim } = lastRetires(true);
   sim.state.takeSaid();
