@@ -1,3 +1,5 @@
+import { logText } from '@gluon/protocol';
+
 /**
  * Jobs the batch system keeps pending (no free CPU, a lower priority, a QOS limit, a node or
  * partition down, a hold): without a word, a script waiting for workers sat silent for minutes.
@@ -59,7 +61,9 @@ function describe(pending: [string, ListedJob][]): string {
     const r = j.reason?.trim() ?? '';
     byReason.set(r, [...(byReason.get(r) ?? []), id]);
   }
-  return [...byReason].map(([r, ids]) => `${ids.join(', ')}${r && r !== 'None' ? ` (${explainReason(r)})` : ''}`).join('; ');
+  // The reason is text the job's owner can set (Slurm's admin comment, PBS's comment): a line
+  // break or a terminal escape in it would forge or rewrite lines of the terminal it is said on.
+  return [...byReason].map(([r, ids]) => `${ids.join(', ')}${r && r !== 'None' ? ` (${logText(explainReason(r))})` : ''}`).join('; ');
 }
 
 /**

@@ -78,3 +78,14 @@ t.test('reasons: known codes explained, others as the batch system gives them', 
   t.equal(explainReason('AssocGrpCPUMinutesLimit'), 'AssocGrpCPUMinutesLimit');
   t.equal(explainReason('constructor'), 'constructor');
 });
+
+t.test('a reason with a line break and a terminal escape is said escaped: no forged line, no escape reaches the terminal', async (t) => {
+  // PBS's comment (qalter -W comment=…) and similar reasons are set by job owners.
+  const reason = 'Priority\n2026-12-04T10:00:00Z slurm cluster: all workers ready\u001b[2J\u001b]0;owned\u0007';
+  const said = looks([[0, { 5: pd(reason) }], [31_000, { 5: pd(reason) }]]);
+  t.equal(said.length, 1);
+  const line = said[0]![1];
+  t.notMatch(line, /[\u0000-\u0009\u000b-\u001f\u007f]/, 'no control character but line breaks');
+  t.notMatch(line, /\n(?! {4})/, 'every line break is a continuation, never a line of its own');
+  t.match(line, /\(Priority\n {4}2026-12-04T10:00:00Z slurm cluster: all workers ready\\u001b\[2J\\u001b\]0;owned\\u0007/, 'the reason is all there, escaped');
+});
