@@ -128,7 +128,7 @@ t.test('two workers retiring at the end of their lifetimes with no one running: 
   sim.removeWorker('w1', 'left', true);
   t.equal(sim.state.waitingRetirees, 1, 'w2 still waits');
   const joined = sim.addWorker('w3');
-  t.same(ops(joined, 'acquire', 'w3').map((m) => (m as { keys: string[] }).keys.sort()), [['a-1', 'a-2']], 'the newcomer takes both from w2');
+  t.same(ops(joined, 'acquire', 'w3').map((m) => (m as unknown as { keys: string[] }).keys.sort()), [['a-1', 'a-2']], 'the newcomer takes both from w2');
   sim.apply(sim.state.acquired('w3', { 'a-1': 8, 'a-2': 8 }, [], sim.now));
   sim.removeWorker('w2', 'left', true);
   sim.drain();
