@@ -215,9 +215,35 @@ export class ThreadPool {
    * microtasks) reaches the idle thread first: in a steady stream nothing is moved.
    */
   private checkBalance(): void {
-    if (this.rebalanceScheduled || this.closing || !this.slots.some((s) => this.isIdle(s)) || !this.slots.some((s) => this.holdsUnclaimed(s))) return;
-    this.rebalanceScheduled = true;
-    setImmediate(() => this.rebalance());
+    if (this.rebalanceScheduled || this.closing || !this.slots.some((s) => this.isIdle(s))) return;
+    if (this.slots.some((s) => this.holdsUnclaimed(s))) {
+      this.rebalanceScheduled = true;
+      setImmediate(() => this.rebalance());
+    } else if (this.slots.some((s) => this.holdsBehindUntaken(s))) this.lookAgainSoon();
+  }
+
+  /**
+   * A thread holds tasks behind one it has not taken yet (not woken, under load) while another is
+   * idle: nothing else may happen to look again once it takes its first and blocks on it, so look
+   * again shortly, backing off, for as long as that lasts (before: the rest waited behind it).
+   */
+  private lookAgainSoon(): void {
+    if (this.recheckTimer) return;
+    this.recheckMs = Math.min(this.recheckMs * 2 || 1, 64);
+    this.recheckTimer = setTimeout(() => {
+      this.recheckTimer = undefined;
+      this.checkBalance();
+      if (!this.recheckTimer) this.recheckMs = 0;
+    }, this.recheckMs);
+    this.recheckTimer.unref();
+  }
+
+  private recheckTimer: NodeJS.Timeout | undefined;
+  private recheckMs = 0;
+
+  /** Whether the (started) thread holds tasks posted behind a first one it has not taken yet. */
+  private holdsBehindUntaken(slot: Slot): boolean {
+    return slot.ready === true && !slot.stopping && slot.inFlight.size > 1 && Atomics.load(slot.cursor, 0) !== slot.posted;
   }
 
   /**
@@ -527,6 +553,7 @@ export class ThreadPool {
   /** Stops every thread; tasks still inside them are abandoned. */
   async close(): Promise<void> {
     this.closing = true;
+    clearTimeout(this.recheckTimer);
     await Promise.all(this.slots.map((s) => s.thread.terminate()));
   }
 }

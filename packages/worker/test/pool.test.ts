@@ -203,6 +203,37 @@ t.test('a task queued behind a blocked one runs on a thread that is free (no hea
   t.equal(two.executing, 0);
 });
 
+t.test('a task queued behind one its thread had not yet taken when another thread went idle still runs on the idle thread', async (t) => {
+  const g = gate();
+  const { two, task } = twoThreads(t, 'pool-hol-late', g);
+  const stall = gate();
+  t.teardown(() => stall.open());
+  // The first thread answers, then stalls outside any task: it takes no new task until let go.
+  // Both threads started first (a thread still starting gives its tasks to one that has).
+  const [gx, gy] = [gate(), gate()];
+  const warm = [task('x', 'gated', [gx.buffer]), task('y', 'gated', [gy.buffer])];
+  await until(() => gx.cell(1) === 1 && gy.cell(1) === 1, 'both threads run a task');
+  gx.open();
+  gy.open();
+  await Promise.all(warm);
+  t.equal(ok(t, await task('p', 'stallThreadAfter', [stall.buffer])), 0);
+  await until(() => stall.cell(1) === 1, 'the first thread stalls');
+  const counts = gate(2);
+  const blocked = task('a', 'gated', [g.buffer]);
+  // A and C go to the stalled thread, B to the other, which finishes B while A is not yet taken.
+  const b = task('b', 'counted', [counts.buffer, 0]);
+  const c = task('c', 'counted', [counts.buffer, 1]);
+  t.equal(ok(t, await b), 0, 'B finished');
+  stall.open();
+  await until(() => g.cell(1) === 1, 'A started on the thread let go');
+  // Before: nothing looked again once B's thread went idle, and C waited for A (60 s, then A gave up).
+  t.equal(ok(t, await c), 1, 'C ran on the idle thread while A blocks');
+  t.equal(g.cell(0), 0, 'A was still blocked then');
+  g.open();
+  t.equal(ok(t, await blocked), 1, 'A finishes once released');
+  t.same([counts.cell(0), counts.cell(1)], [1, 1], 'each ran once');
+});
+
 t.test('taken-back tasks and timeoutMs/cancel: the blocked task is stopped, nothing runs twice or is lost', async (t) => {
   const g = gate();
   const { two, task } = twoThreads(t, 'pool-hol-stop', g);
