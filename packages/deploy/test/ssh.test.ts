@@ -20,7 +20,7 @@ t.test('bad options are refused before anything is started', async (t) => {
   await t.rejects(SSHCluster.start({ hosts: ['a', 'b'], schedulerPort: 70000 }), /schedulerPort must be a port from 0 to 65535, got 70000/);
   await t.rejects(SSHCluster.start({ hosts: ['a', 'b'], cores: 0 }), /cores must be an integer from 1 to 1024, got 0/);
   // Before: ignored (core), or reported as hosts missing (host).
-  await t.rejects(SSHCluster.start({ hosts: ['a', 'b'], core: 8 } as never), { name: 'TypeError', message: /^SSHCluster\.start: unknown option "core" \(did you mean "cores"\?\); the options are cores, memory, jobName, / });
+  await t.rejects(SSHCluster.start({ hosts: ['a', 'b'], core: 8 } as never), { name: 'TypeError', message: /^SSHCluster\.start: unknown option "core" \(did you mean "cores"\?\); the options are cores, memory, lifetime, lifetimeStagger, jobName, / });
   await t.rejects(SSHCluster.start({ host: ['a', 'b'] } as never), { name: 'TypeError', message: /^SSHCluster\.start: unknown option "host" \(did you mean "hosts"\?\)/ });
 });
 
