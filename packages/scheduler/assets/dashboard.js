@@ -308,11 +308,21 @@ const FEED_PROBLEMS = {
   'origin-refused': 'the dashboard refused this page\'s address: give it with --allowed-host (see the scheduler\'s log)',
 };
 
+/**
+ * How long an event stream may take to open. A proxy that buffers whole responses holds the
+ * stream's headers for ever: no error, no open, and the page sat at 'disconnected … retrying…'
+ * without retrying. Past this bound the page gives it up and tries again, and says why.
+ */
+const STREAM_OPEN_MS = 10_000;
+/** True once an event stream failed to open within STREAM_OPEN_MS (until a feed opens). */
+let streamStalled = false;
+const STREAM_STALLED = `the event stream did not open within ${STREAM_OPEN_MS / 1000} s: a proxy in front may buffer whole responses (nginx: proxy_buffering off)`;
+
 /** While the feed is down the figures are last known, not live: say so and grey them out. */
 function markStale(stale) {
   document.body.classList.toggle('stale', stale);
   if (stale) {
-    const why = feedProblem ? `${feedProblem} · ` : '';
+    const why = [feedProblem, streamStalled ? STREAM_STALLED : ''].filter(Boolean).map((w) => `${w} · `).join('');
     conn.textContent = view.lastMessage ? `disconnected · ${why}figures as of ${fmtTime(view.lastMessage)} · retrying…` : `disconnected, ${why}retrying…`;
     conn.className = 'conn down';
     conn.title = feedProblem === FEED_PROBLEMS['upgrade-stripped']
@@ -328,6 +338,7 @@ function markStale(stale) {
 function opened() {
   backoff = 250;
   feedProblem = '';
+  streamStalled = false;
   lastArrival = Date.now();
   showLive();
 }
@@ -400,15 +411,22 @@ function connectEvents() {
   let open = false;
   let done = false;
   liveSocket = es;
+  const watchdog = setTimeout(() => {
+    if (open || done) return;
+    streamStalled = true;
+    end();
+  }, STREAM_OPEN_MS);
   const end = () => {
     if (done) return;
     done = true;
+    clearTimeout(watchdog);
     // EventSource would reconnect on its own, with none of the checks above: this page decides.
     es.close();
     lost(open);
   };
   es.onopen = () => {
     open = true;
+    clearTimeout(watchdog);
     opened();
   };
   es.onmessage = (ev) => arrived(ev.data);

@@ -19,6 +19,7 @@ import { startDashboard } from '../src/dashboard/server.js';
 import { MemorySource } from './fixtures/memory-source.js';
 import { startPlainProxy } from './fixtures/plain-proxy.js';
 import { chromiumSkip, launch } from './fixtures/browser.js';
+import { until } from '../../../test/helpers/until.js';
 
 /** A GET with the given headers (fetch would not send a browser's Origin); resolves with status and body. */
 function raw(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
@@ -200,4 +201,20 @@ t.test('login throttle behind a trusted proxy: one browser\'s wrong tokens do no
   for (let i = 0; i < 6; i++) forged.push(await login(direct.url, 'wrong', '127.0.0.4', { 'x-forwarded-for': `10.0.0.${i}` }));
   t.same(forged, [200, 200, 200, 200, 200, 429], 'a peer that is not a trusted proxy is keyed on its own address, whatever it claims');
   await t.rejects(startDashboard(new MemorySource(), { host: '127.0.0.1', port: 0, trustedProxies: ['proxy.example'] }), /--dashboard-trusted-proxy "proxy\.example" is not an IP address/);
+});
+
+t.test('behind a proxy that buffers whole responses, the event stream that never opens is retried, and the badge says why', { skip }, async (t) => {
+  // Its headers held by the proxy, the stream neither opened nor failed: the page sat at
+  // 'disconnected … retrying…' and never retried.
+  const d = await startDashboard(new MemorySource(), { host: '127.0.0.1', port: 0, log: () => {}, feed: { intervalMs: 250 } });
+  t.teardown(() => d.close());
+  const proxy = await startPlainProxy(new URL(d.url).origin, { upgrade: 'strip', host: 'keep', buffer: true });
+  t.teardown(() => proxy.close());
+  const browser = await launch(t);
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  await page.goto(`${proxy.origin}/`);
+  await page.waitForFunction(() => /did not open within/.test(document.getElementById('conn')?.textContent ?? ''), undefined, { timeout: 60_000 });
+  t.match(await page.textContent('#conn'), /^disconnected, .*the event stream did not open within 10 s: a proxy in front may buffer whole responses \(nginx: proxy_buffering off\) · retrying…$/);
+  await until(() => proxy.requests.filter((p) => p === '/events').length >= 2, 'the page asks for the stream again', 60_000);
+  t.pass('the stream was asked for again');
 });
