@@ -216,6 +216,9 @@ t.test('a task queued behind one its thread had not yet taken when another threa
   gx.open();
   gy.open();
   await Promise.all(warm);
+  // Short tasks, so that each thread may hold several (the warm-up's long ones made it one each).
+  const quick = gate(1);
+  for (let i = 0; i < 40; i++) ok(t, await task(`q-${i}`, 'counted', [quick.buffer, 0]));
   t.equal(ok(t, await task('p', 'stallThreadAfter', [stall.buffer])), 0);
   await until(() => stall.cell(1) === 1, 'the first thread stalls');
   const counts = gate(2);
