@@ -6,47 +6,16 @@
  * for workers of a scheduler that has none, for ever).
  */
 import t from 'tap';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateDataset } from '@gluon/analysis-h4l/generate';
+import { alive, descendants, printed } from '../../../test/helpers/process-tree.js';
 
 const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const schedulerCli = fileURLToPath(new URL('../../scheduler/bin/gluon-scheduler.js', import.meta.url));
-
-/** Every process below `pid` (children, grandchildren, …). */
-function descendants(pid: number): number[] {
-  const out: number[] = [];
-  const queue = [pid];
-  while (queue.length) {
-    let kids: number[] = [];
-    try {
-      kids = execFileSync('ps', ['-o', 'pid=', '--ppid', String(queue.shift())], { encoding: 'utf8' }).split('\n').map((s) => Number(s.trim())).filter(Boolean);
-    } catch { /* no children */ }
-    out.push(...kids);
-    queue.push(...kids);
-  }
-  return out;
-}
-
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-
-/** Resolves with the first match of `re` in what `child` prints (stdout and stderr), bounded. */
-function printed(child: ReturnType<typeof spawn>, re: RegExp, what: string, ms = 120_000): Promise<RegExpExecArray> {
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: no ${re} within ${ms / 1000} s; got:\n${out}`)), ms);
-    const on = (b: Buffer) => {
-      out += b.toString();
-      const m = re.exec(out);
-      if (m) { clearTimeout(timer); resolve(m); }
-    };
-    child.stdout!.on('data', on);
-    child.stderr!.on('data', on);
-  });
-}
 
 t.test('SIGTERM to npx gluon-finalstates stops the analysis and every process under it', async (t) => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'finalstates-npx-'));

@@ -1,28 +1,11 @@
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
 import { schedulerCli, start, startCommand } from './procs.js';
+import { alive, descendants } from '../../../test/helpers/process-tree.js';
 
 /**
  * `npx gluon-worker` as a user runs it: npm does not pass SIGTERM on to the command it runs, so
  * the CLI (here a supervisor of two worker processes) must notice that npm is gone and stop.
  */
-
-/** Every process below `pid` (children, grandchildren, …). */
-function descendants(pid: number): number[] {
-  const out: number[] = [];
-  const queue = [pid];
-  while (queue.length) {
-    let kids: number[] = [];
-    try {
-      kids = execFileSync('ps', ['-o', 'pid=', '--ppid', String(queue.shift())], { encoding: 'utf8' }).split('\n').map((s) => Number(s.trim())).filter(Boolean);
-    } catch { /* no children */ }
-    out.push(...kids);
-    queue.push(...kids);
-  }
-  return out;
-}
-
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 
 t.test('SIGTERM to npx gluon-worker --nworkers 2 stops the supervisor and both workers', async (t) => {
   const sched = start(schedulerCli, ['--port', '0', '--no-dashboard']);
