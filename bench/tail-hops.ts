@@ -18,9 +18,11 @@
  *                                         it with `perf sched timehist`); the hop stamps' times
  *                                         are printed in seconds of the same clock
  */
+// First: sets GLUON_HOP_PROBE before anything loads @gluon/protocol (bench/env.ts does).
+import { probeDir } from './hop-probe-dir.js';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, mkdirSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runDelaySeconds } from './proc.js';
@@ -31,12 +33,10 @@ const ROUND_TRIPS = envInt('ROUND_TRIPS', 20_000, 1, 1e9);
 const WARM_TRIPS = envInt('WARM_TRIPS', 10_000, 0, 1e9);
 const RUNQ = process.env.RUNQ === '1';
 const KEEP = envString('KEEP');
-const dir = KEEP ?? mkdtempSync(join(tmpdir(), 'gluon-hops-'));
-mkdirSync(dir, { recursive: true });
-// Before the client package (and so the protocol's probe) is loaded; the cluster's processes inherit it.
-process.env.GLUON_HOP_PROBE = dir;
+const dir = probeDir;
 const { LocalCluster, remoteFrom } = await import('@gluon/client');
 const { hopProbe, hrNow } = await import('@gluon/protocol');
+if (!hopProbe) throw new Error(`tail-hops: this process's hop probe is off although GLUON_HOP_PROBE=${process.env.GLUON_HOP_PROBE}: @gluon/protocol was loaded before it was set`);
 const { noop, inc } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 
 interface Stamp { t: number; event: string; key: string }
