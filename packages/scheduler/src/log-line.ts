@@ -34,3 +34,11 @@ export function logLine(parts: TemplateStringsArray, ...values: Array<NamedWorke
   }
   return workers ? { text, workers } : { text };
 }
+
+/**
+ * A key (or another peer-chosen string) as a log line or a notice names it: a peer may send any
+ * string (the schemas bound only the frame), and the line goes to logs, the dashboard and clients.
+ */
+export function shortKey(key: string): string {
+  return key.length > 120 ? `${key.slice(0, 120)}… (${key.length} characters)` : key;
+}

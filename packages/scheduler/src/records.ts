@@ -186,6 +186,13 @@ export interface RunningTasks extends Iterable<TaskRecord> {
   readonly size: number;
 }
 
+/**
+ * Keys a worker is remembered to have been called off from, at most (see WorkerRecord's
+ * `calledOffKeys`): a result for an older one is refused like a stranger's, which costs nothing
+ * but the copy (the task runs, or ran, where it was given since).
+ */
+export const MAX_CALLED_OFF = 4096;
+
 export class WorkerRecord {
   /**
    * Tasks sent to it and not finished, by key, so that a finished task is found here (a map of a
@@ -198,6 +205,15 @@ export class WorkerRecord {
   private readonly runningView: RunningTasks;
   /** Results it holds. */
   has = new Set<TaskRecord>();
+  /**
+   * Keys of tasks it was running and was told to drop (released, cancelled, moved: see
+   * Transitions.callOff), oldest first, at most {@link MAX_CALLED_OFF}. It may have finished one
+   * before it heard, and its result is then a late result it is entitled to send (see
+   * worker-reports.ts); a worker that confirmed it gave a task up (a granted steal, a handback)
+   * is not. By key, not by record: a key released and submitted again is a new record, and the
+   * late result is the same computation. Null until the first call-off (most workers never see one).
+   */
+  private calledOffKeys: Set<string> | null = null;
   storedBytes = 0;
   lastSeen: number;
   private currentStatus: 'running' | 'closing' | 'gone' = 'running';
@@ -282,6 +298,20 @@ export class WorkerRecord {
     this.running.delete(ts.key);
     this.watcher?.(this);
     return true;
+  }
+
+  /** It was told to drop the task of `key`, which it was running (see {@link calledOffKeys}). */
+  calledOff(key: string): void {
+    const keys = (this.calledOffKeys ??= new Set());
+    keys.delete(key);
+    keys.add(key);
+    // Entries of tasks whose drop it heard in time are never consumed: the oldest go.
+    if (keys.size > MAX_CALLED_OFF) keys.delete(keys.values().next().value!);
+  }
+
+  /** Whether it was told to drop the task of `key`; the entry is consumed (its one late result came). */
+  takeCalledOff(key: string): boolean {
+    return this.calledOffKeys !== null && this.calledOffKeys.delete(key);
   }
 
   /** Every task it had, which it no longer has. */

@@ -459,12 +459,14 @@ export abstract class Transitions {
 
   /**
    * Before a task leaves processing or the queue for good (released, forgotten, erred): its
-   * worker is told to drop it, and its queue entry goes stale.
+   * worker is told to drop it, and its queue entry goes stale. The worker may have finished it
+   * before it hears: its result is then a late result it is entitled to send (WorkerRecord.calledOff).
    */
   protected callOff(ts: TaskRecord): void {
     if (ts.state === 'processing' && ts.processingOn) {
       ts.processingOn.drop(ts);
       this.outbox.free(ts.processingOn.id, ts.key);
+      ts.processingOn.calledOff(ts.key);
       ts.processingOn = null;
     }
     if (ts.state === 'queued') ts.queueStamp++;

@@ -9,6 +9,8 @@
  * report), or one of the two left.
  */
 
+import { shortKey } from './log-line.js';
+
 /** What the scheduler says, to its log, its event log and its clients (`warning`, kind `unreachable-peer`). */
 export interface PeerNotice {
   active: boolean;
@@ -65,14 +67,6 @@ export class UnreachablePeers {
     }
     return out;
   }
-}
-
-/**
- * A key as the notice names it: the worker's report may carry any string (the schema bounds only
- * the frame), and the notice goes to every client, each client's stderr and both logs.
- */
-function shortKey(key: string): string {
-  return key.length > 120 ? `${key.slice(0, 120)}… (${key.length} characters)` : key;
 }
 
 /** How a pair is named to clients: the fetcher's address and the holder's data address. */

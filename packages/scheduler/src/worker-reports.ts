@@ -3,9 +3,10 @@ import type { Command } from './outbox.js';
 import { groupStats, recordDuration } from './groups.js';
 import { checkTransfer, type TransferReport } from './validate.js';
 import { isWanted } from './lineage.js';
-import { acceptsWork, type WorkerRecord } from './records.js';
+import { acceptsWork, type TaskRecord, type WorkerRecord } from './records.js';
 import { WorkerEvents } from './worker-events.js';
-import { logLine } from './log-line.js';
+import { logLine, shortKey } from './log-line.js';
+import { RefusalLog } from './refusals.js';
 
 /**
  * What a registered worker reports: a task finished or failed, a task it could not be sent, a
@@ -21,7 +22,8 @@ export abstract class WorkerReports extends WorkerEvents {
     const ws = this.workers.get(workerId);
     if (!ws) return this.flush();
     // Nearly always a task it runs: found among those without a lookup in the graph.
-    const ts = ws.runningTask(m.key) ?? this.tasks.get(m.key);
+    const running = ws.runningTask(m.key);
+    const ts = running ?? this.tasks.get(m.key);
     if (!ts) {
       // A task from before this scheduler restarted (the worker said it was running it): an
       // orphan its client will claim. Otherwise a task forgotten here: nobody wants it.
@@ -29,7 +31,13 @@ export abstract class WorkerReports extends WorkerEvents {
       else this.send({ worker: workerId }, { op: 'free-keys', keys: [m.key] });
       return this.flush();
     }
-    this.recovery.takeLate(workerId, m.key);
+    // A result is taken only from a worker that was given the task: the one running it, one it
+    // was called off from (released, cancelled, moved) that finished it anyway, or one that said
+    // when it registered that it still runs it from before. Any other worker's claim (a bug, or a
+    // token holder posing as a worker) would complete or overwrite another worker's task, and
+    // make clients fetch its value from there.
+    const late = running === null && this.recovery.takeLate(workerId, m.key);
+    if (running === null && !late && !ws.takeCalledOff(m.key)) return this.refuseResult(ws, ts, now);
     // thread -1: the worker already held the result and ran nothing, so there is no run to time or draw.
     const ran = m.thread >= 0;
     if (ws.drop(ts) && ran) recordDuration(groupStats(this.groups, ts.group), m.stop - m.start);
@@ -50,6 +58,27 @@ export abstract class WorkerReports extends WorkerEvents {
     }
     this.fill(ws);
     if (ws.processing.size === 0) this.stealFor(ws);
+    return this.flush();
+  }
+
+  /** Which workers were told of their refused results, and when (see refusals.ts). */
+  private readonly refusedResults = new RefusalLog<WorkerRecord>();
+
+  /**
+   * A worker reported a result for a task it was never given (or was given and then confirmed it
+   * gave up: a granted steal, a handback; or called off more than MAX_CALLED_OFF call-offs ago).
+   * Nothing about the task changes. The worker is told to
+   * drop its copy unless it is a holder of the result (then its copy is the one the scheduler
+   * knows of, and stays). Logged, rate-limited per worker, naming the worker and the key.
+   */
+  private refuseResult(ws: WorkerRecord, ts: TaskRecord, now: number): Command[] {
+    if (!ts.holders.includes(ws)) this.send(ws.to, { op: 'free-keys', keys: [ts.key] });
+    const n = this.refusedResults.refused(ws, now);
+    if (n === 1) {
+      this.addLog(now, 'info', logLine`refused a result from worker ${ws} for task ${shortKey(ts.key)}, which was not given to it (the task is ${ts.state}${ts.processingOn ? ` on ${ts.processingOn.name}` : ''}); nothing changed`, true);
+    } else if (n > 1) {
+      this.addLog(now, 'info', logLine`refused ${n} more results from worker ${ws} for tasks not given to it (the latest: ${shortKey(ts.key)}) since its last such line`, true);
+    }
     return this.flush();
   }
 

@@ -5,7 +5,7 @@
  * (What does not fit a schema is refused at the connection: client/test/hostile-frames.test.ts.)
  */
 import t from 'tap';
-import { Sim, task } from './sim.js';
+import { ops, Sim, task } from './sim.js';
 
 t.test('a worker reporting a megabyte key as unreachable: the warning every client gets names it cut short', async (t) => {
   const sim = new Sim();
@@ -42,4 +42,98 @@ t.test('a client naming 200,000 workers that never come: at the deadline it is t
   t.doesNotThrow(() => sim.tick(1001), 'the tick at the deadline');
   t.equal(sim.clientMsgs.get('evil')!.filter((m) => m.op === 'worker-left').length, 200_000, 'the client that named them hears each left');
   t.equal(sim.state.tasks.get('g-1')!.state, 'processing', 'the other client\'s task runs');
+});
+
+t.test('a worker reporting a result for a task given to another: refused, the task and its worker untouched', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.addWorker('evil');
+  sim.submit('c', [task('a-1'), task('b-1')]);
+  const onW1 = [...sim.inbox.get('w1')!];
+  const key = onW1[0]!;
+  const ts = sim.state.tasks.get(key)!;
+  const claimed = sim.apply(sim.state.taskFinished('evil', { key, nbytes: 8, typeName: 'number', start: 0, stop: 1, thread: 0, value: 666, hasValue: true }, 1));
+  t.equal(ts.state, 'processing', 'still processing');
+  t.equal(ts.processingOn?.id, 'w1', 'on the worker it was given to');
+  t.same(ops(claimed, 'free-keys', 'w1'), [], 'w1 is not called off');
+  t.same(ops(claimed, 'key-in-memory', 'c'), [], 'the client hears of no result');
+  t.same(ops(claimed, 'free-keys', 'evil'), [{ op: 'free-keys', keys: [key] }], 'the claimant is told to drop its copy');
+  const line = sim.state.log.at(-1)!.text;
+  t.match(line, new RegExp(`refused a result from worker evil for task ${key}, which was not given to it \\(the task is processing on w1\\)`), 'logged, naming the worker and the key');
+  t.match(sim.state.takeSaid().at(-1), /refused a result from worker evil/, 'in the process log too');
+  // The real result, when it comes, is the one taken.
+  const real = sim.finish('w1', key, { value: 7 });
+  t.equal(ts.state, 'memory');
+  t.same(ts.holders.map((w) => w.id), ['w1'], 'held by the worker that ran it');
+  t.same(ops(real, 'key-in-memory', 'c').map((m) => [m.key, m.value, m.workers]), [[key, 7, ['ws://w1']]], 'the client gets the real value, from w1');
+});
+
+t.test('a worker claiming a finished result, or one waiting for its input: refused; the value and its holders stay', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.addWorker('evil');
+  sim.submit('c', [task('done-1')]);
+  t.same(sim.inbox.get('w1'), ['done-1'], 'placed on the first worker');
+  sim.finish('w1', 'done-1', { value: 1 });
+  const done = sim.state.tasks.get('done-1')!;
+  t.same(done.holders.map((w) => w.id), ['w1']);
+  sim.apply(sim.state.taskFinished('evil', { key: 'done-1', nbytes: 8, typeName: 'number', start: 0, stop: 1, thread: -1, value: 666, hasValue: true }, 2));
+  t.same(done.holders.map((w) => w.id), ['w1'], 'not made a holder: clients never fetch it from there');
+  t.same(sim.state.whoHas(['done-1']), { 'done-1': ['ws://w1'] });
+  // A task waiting for a dependency: nothing may complete it ahead of its inputs.
+  sim.submit('c', [task('slow-1'), task('next-1', ['slow-1'])], ['next-1']);
+  const next = sim.state.tasks.get('next-1')!;
+  t.equal(next.state, 'waiting');
+  sim.apply(sim.state.taskFinished('evil', { key: 'next-1', nbytes: 8, typeName: 'number', start: 0, stop: 1, thread: 0 }, 3));
+  t.equal(next.state, 'waiting', 'still waiting for its input');
+  t.equal(sim.state.recovery.adopted, 0, 'nothing taken as a late result');
+  sim.drain();
+  t.equal(next.state, 'memory', 'and computed where it was given');
+  t.notOk(next.holders.some((w) => w.id === 'evil'));
+});
+
+t.test('a late result of a worker the task was called off from is still taken, once', async (t) => {
+  // x-1 runs on w1; its client releases it (w1 told to drop it) and submits it again while w1 is
+  // paused, so it goes to w2; w1 had finished it before it heard: a late result, the same value.
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.addWorker('w2');
+  sim.submit('c', [task('x-1')]);
+  t.equal(sim.state.tasks.get('x-1')!.processingOn?.id, 'w1');
+  sim.apply(sim.state.releaseKeys('c', ['x-1']));
+  t.notOk(sim.state.tasks.has('x-1'), 'forgotten');
+  const paused = { cpu: 0, rss: 2e9, memoryLimit: 1e9, executing: 1, ready: 0, stored: 0, storedBytes: 0, time: sim.now, paused: true };
+  sim.apply(sim.state.heartbeat('w1', paused, sim.now));
+  sim.submit('c', [task('x-1')]);
+  const x = sim.state.tasks.get('x-1')!;
+  t.equal(x.processingOn?.id, 'w2', 'given to w2 this time');
+  const late = sim.apply(sim.state.taskFinished('w1', { key: 'x-1', nbytes: 8, typeName: 'number', start: 0, stop: 1, thread: 0, value: 5, hasValue: true }, 1));
+  t.equal(x.state, 'memory', 'taken');
+  t.same(x.holders.map((w) => w.id), ['w1']);
+  t.same(ops(late, 'free-keys', 'w2'), [{ op: 'free-keys', keys: ['x-1'] }], 'w2\'s run called off');
+  t.notOk(sim.state.log.some((e) => /refused/.test(e.text)), 'nothing refused');
+  // Its second report of the same key is no longer a late result it is owed: refused.
+  sim.apply(sim.state.taskFinished('w1', { key: 'x-1', nbytes: 8, typeName: 'number', start: 0, stop: 1, thread: -1 }, 2));
+  t.same(x.holders.map((w) => w.id), ['w1'], 'the holders as they were');
+  // w2 had finished its run before it heard: it was given it, so it is an extra copy.
+  sim.apply(sim.state.taskFinished('w2', { key: 'x-1', nbytes: 8, typeName: 'number', start: 0, stop: 1, thread: 0 }, 3));
+  t.same(x.holders.map((w) => w.id).sort(), ['w1', 'w2'], 'kept as a second copy');
+});
+
+t.test('a worker sending results of tasks it was not given in a loop: one line, then one a minute', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.addWorker('evil');
+  sim.submit('c', [task('a-1')]);
+  const before = sim.state.log.length;
+  for (let i = 0; i < 10_000; i++) sim.state.taskFinished('evil', { key: 'a-1', nbytes: 8, typeName: 'number', start: 0, stop: 1, thread: 0 }, 1000 + i);
+  t.equal(sim.state.log.length, before + 1, 'one line for 10,000 refusals within a minute');
+  sim.state.taskFinished('evil', { key: 'a-1', nbytes: 8, typeName: 'number', start: 0, stop: 1, thread: 0 }, 61_000);
+  t.equal(sim.state.log.length, before + 2);
+  t.match(sim.state.log.at(-1)!.text, /refused 10000 more results from worker evil for tasks not given to it \(the latest: a-1\)/);
+  t.equal(sim.state.tasks.get('a-1')!.processingOn?.id, 'w1', 'still on its worker');
 });

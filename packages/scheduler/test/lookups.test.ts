@@ -91,10 +91,13 @@ t.test('a task finished on a worker that is not running it is still found', asyn
   sim.addClient('c');
   sim.addWorker('w1');
   sim.submit('c', [task('q-1')]);
-  // w2 reports a result it was never given (a late copy): the task is found through the graph
+  // w2 reports a result it was never given: the task is found through the graph, and the result
+  // refused (hostile-state.test.ts), naming where the task runs.
   sim.addWorker('w2');
   sim.finish('w2', 'q-1');
-  t.equal(sim.state.tasks.get('q-1')?.state, 'memory', 'taken from w2');
+  t.equal(sim.state.tasks.get('q-1')?.state, 'processing', 'not taken from w2');
+  t.match(sim.state.log.at(-1)?.text, /refused a result from worker w2 for task q-1, .*processing on w1/);
+  sim.finish('w1', 'q-1');
   t.same(told(sim, 'c'), ['q-1']);
   // a task running on w1 is found among w1's running tasks whatever its position
   sim.submit('c', [task('r-1'), task('r-2')]);

@@ -166,7 +166,9 @@ t.test('results nobody needs from it are not moved: the worker closes at once', 
 t.test('a result another running worker also holds is not moved; one only a closing worker also holds is', async (t) => {
   const sim = setup();
   sim.addWorker('w3');
-  // w2 computed a-1 too (a steal race): a second copy on a running worker.
+  // w2 computed a-1 too (it was given it and called off, and finished it before it heard): a
+  // second copy on a running worker. Only a worker given the task may report it (hostile-state.test.ts).
+  sim.state.workers.get('w2')!.calledOff('a-1');
   sim.apply(sim.state.taskFinished('w2', { key: 'a-1', nbytes: 8, typeName: 'number', start: 0, stop: 1, thread: 0 }));
   let out = sim.apply(sim.state.workerRetiring('w1', sim.now));
   t.same(ops(out, 'acquire'), [], 'w2 still has it');
