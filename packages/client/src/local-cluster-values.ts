@@ -41,6 +41,8 @@ export function checkLocalClusterValues(opts: LocalClusterOptions): void {
   // Its fields are checked by the scheduler, whose environment fills them (its error names them).
   const link = opts.dashboardLink;
   if (link !== undefined && typeof link !== 'string') throw new TypeError(`LocalCluster: dashboardLink must be a URL template ('https://gluon.example.org/{host}/{port}/'), got ${show(link)}`);
+  // Dropped unsaid before: the link clients were meant to be given, with no dashboard behind it.
+  if (link !== undefined && d === false) throw new RangeError('LocalCluster: dashboardLink with dashboard: false (no dashboard is served, so there is nothing to link to): leave one of them out');
   for (const [name, flag, like] of FLAG_OPTIONS) {
     const v = opts[name];
     if (v === undefined) continue;

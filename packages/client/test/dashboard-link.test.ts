@@ -53,6 +53,9 @@ t.test('a link with an unknown field: start() fails naming it', async (t) => {
     { message: /--dashboard-link: unknown field \{HUB_PREFIX_NOT_SET\}: it is not \{host\}, \{port\} or \{prefix\}, and no environment variable HUB_PREFIX_NOT_SET is set/ },
   );
   await t.rejects(LocalCluster.start({ nWorkers: 0, dashboardLink: 42 as never }), { message: /LocalCluster: dashboardLink must be a URL template/ });
+  // Before: dropped unsaid, the cluster started, and clients were never given the link.
+  await t.rejects(LocalCluster.start({ nWorkers: 0, dashboard: false, dashboardLink: 'https://gluon.example.org/{port}/' }),
+    { name: 'RangeError', message: /^LocalCluster: dashboardLink with dashboard: false \(no dashboard is served, so there is nothing to link to\): leave one of them out$/ });
 });
 
 t.test('GLUON_DASHBOARD_LINK in the environment applies to a LocalCluster\'s scheduler too (as Dask\'s config does)', async (t) => {

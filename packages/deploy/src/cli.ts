@@ -5,7 +5,7 @@
  * scheduler, submits ten jobs, prints the addresses, and cancels every job on Ctrl-C or SIGTERM.
  * `--print-job-script` shows what would be submitted and submits nothing.
  */
-import { exitUsage, isLoopbackHost, flag, packageVersionOf, parseCliOrExit, stopWithSupervisor, tokenFromEnv, type CliSpec, type Flag } from '@gluon/protocol';
+import { exitUsage, flagGiven, isLoopbackHost, flag, packageVersionOf, parseCliOrExit, stopWithSupervisor, tokenFromEnv, type CliSpec, type Flag } from '@gluon/protocol';
 import { checkWalltime, type JobClusterOptions, type JobQueueCluster } from './job-cluster.js';
 import { SlurmCluster } from './slurm.js';
 import { PBSCluster } from './pbs.js';
@@ -75,8 +75,7 @@ async function main(): Promise<void> {
   const { values: v, positionals } = parseCliOrExit(CLI);
   const kind = positionals[0]!;
   if (kind !== 'slurm' && kind !== 'pbs' && kind !== 'ssh') exitUsage(CLI.name, `the launcher must be slurm, pbs or ssh, got "${kind}"${kind === 'local' ? LOCAL_HINT : ''}`);
-  const given = (f: string) => process.argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`));
-  const sshOnly = ['hosts', 'ssh-option', 'scheduler-port', 'dashboard-port'].filter(given);
+  const sshOnly = ['hosts', 'ssh-option', 'scheduler-port', 'dashboard-port'].filter((f) => flagGiven(f));
   if (kind !== 'ssh' && sshOnly.length) exitUsage(CLI.name, `--${sshOnly[0]} is for ssh only, not ${kind}`);
   // Taken silently before and never written into a job: Slurm's extra requests go in --job-extra.
   if (kind === 'slurm' && v['resource-spec'] !== undefined) exitUsage(CLI.name, '--resource-spec is for pbs only; give Slurm resource requests with --job-extra (e.g. --job-extra "--gres=gpu:1")');
@@ -116,7 +115,7 @@ async function main(): Promise<void> {
   const startSSH = (): Promise<SSHCluster> => {
     for (const f of ['queue', 'account', 'walltime', 'log-directory', 'resource-spec'] as const) if (v[f] !== undefined) exitUsage(CLI.name, `--${f} is a batch-system option; it means nothing over ssh`);
     if (v['job-extra'].length) exitUsage(CLI.name, '--job-extra is a batch-system option; it means nothing over ssh');
-    if (given('pending-notice')) exitUsage(CLI.name, '--pending-notice is a batch-system option; an ssh cluster starts its workers at once');
+    if (flagGiven('pending-notice')) exitUsage(CLI.name, '--pending-notice is a batch-system option; an ssh cluster starts its workers at once');
     return SSHCluster.start({
       hosts: v.hosts.flatMap((h) => h.split(',')).filter(Boolean), sshOptions: v['ssh-option'], cores: v.cores, jobName: v['job-name'], prologue: v.prologue,
       schedulerPort: v['scheduler-port'], dashboardPort: v['dashboard-port'], maxFailedJobs: v['max-failed-jobs'], log,

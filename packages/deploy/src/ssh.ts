@@ -226,6 +226,7 @@ function checkSSHOptions(o: SSHClusterOptions): void {
   for (const [k, v] of [['schedulerPort', o.schedulerPort], ['dashboardPort', o.dashboardPort]] as const) {
     if (v !== undefined && v !== null && !(Number.isInteger(v) && v >= 0 && v <= 65535)) throw new RangeError(`${k} must be a port from 0 to 65535, got ${v}`);
   }
+  if (o.dashboardPort === null && o.dashboardLink !== undefined) throw new RangeError('dashboardLink with dashboardPort: null (no dashboard is served, so there is nothing to link to): leave one of them out');
 }
 
 function schedulerScriptOf(o: SSHClusterOptions): string {
@@ -233,7 +234,7 @@ function schedulerScriptOf(o: SSHClusterOptions): string {
   const args = [o.node ?? process.execPath, binOf('@gluon/scheduler', 'gluon-scheduler'), '--host', addressOf(host), '--port', String(o.schedulerPort ?? 8786)];
   args.push(...(o.dashboardPort === null ? ['--no-dashboard'] : ['--dashboard-port', String(o.dashboardPort ?? 8787)]));
   // Its {ENV_VAR} fields are filled from the scheduler host's environment, there.
-  if (o.dashboardPort !== null && o.dashboardLink !== undefined) args.push('--dashboard-link', o.dashboardLink);
+  if (o.dashboardLink !== undefined) args.push('--dashboard-link', o.dashboardLink);
   return hostScriptOf('scheduler', host, [`${args.map(shellQuote).join(' ')} </dev/null &`, 'pid=$!']);
 }
 

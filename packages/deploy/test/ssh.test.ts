@@ -18,6 +18,8 @@ t.test('bad options are refused before anything is started', async (t) => {
   await t.rejects(SSHCluster.start({ hosts: ['a', 'b; rm -rf /'] }), /hosts: "b; rm -rf \/" is not an ssh destination/);
   await t.rejects(SSHCluster.start({ hosts: ['a', 'b'], queue: 'short' } as never), /queue has no meaning over SSH/);
   await t.rejects(SSHCluster.start({ hosts: ['a', 'b'], schedulerPort: 70000 }), /schedulerPort must be a port from 0 to 65535, got 70000/);
+  // Before: the link was left off the scheduler's command line unsaid.
+  await t.rejects(SSHCluster.start({ hosts: ['a', 'b'], dashboardPort: null, dashboardLink: 'https://gluon.example.org/{port}/' }), { name: 'RangeError', message: 'dashboardLink with dashboardPort: null (no dashboard is served, so there is nothing to link to): leave one of them out' });
   await t.rejects(SSHCluster.start({ hosts: ['a', 'b'], cores: 0 }), /cores must be an integer from 1 to 1024, got 0/);
   // Before: ignored (core), or reported as hosts missing (host).
   await t.rejects(SSHCluster.start({ hosts: ['a', 'b'], core: 8 } as never), { name: 'TypeError', message: /^SSHCluster\.start: unknown option "core" \(did you mean "cores"\?\); the options are cores, memory, lifetime, lifetimeStagger, jobName, / });

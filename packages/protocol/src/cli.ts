@@ -235,6 +235,16 @@ export function parseCliOrExit<F extends FlagTable>(spec: CliSpec<F>, argv: stri
   }
 }
 
+/**
+ * Whether `--name` was written on the command line (`--name`, `--name=V`), as against filled in
+ * from its environment variable or default: a flag that something else makes pointless is an
+ * error when typed, but only worth a warning when it comes from an environment set for a site.
+ */
+export function flagGiven(name: string, argv: readonly string[] = process.argv.slice(2)): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+}
+
 /** Prints `<name>: <msg>` and a pointer to `--help` on stderr, and exits 2. */
 export function exitUsage(name: string, msg: string): never {
   process.stderr.write(`${name}: ${msg}\n(${name} --help lists the options)\n`);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import {
-  ALLOWED_FAILURES_FLAG, certMissesHost, checkExposure, isLoopbackHost, envWithToken, exitUsage, flag, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
+  ALLOWED_FAILURES_FLAG, certMissesHost, flagGiven, checkExposure, isLoopbackHost, envWithToken, exitUsage, flag, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
   sendBacklogFlag, stopWithSupervisor, superviseChildren, withoutTokenArgs, type CliSpec,
 } from '@gluon/protocol';
 import { isIP } from 'node:net';
@@ -57,11 +57,26 @@ function certNamesScheduler(file: string, cert: string | Buffer, host: string, p
     + `workers and clients dial wss://${host}:${port === 0 ? 'PORT' : port} and would refuse it ("wrong host name"); reissue it with ${isIP(bare) ? 'IP' : 'DNS'}:${bare} in its subjectAltName, or give the --host it names`);
 }
 
+/** The flags that only shape the dashboard. */
+const DASHBOARD_ONLY = ['dashboard-port', 'dashboard-session-ttl', 'dashboard-trusted-proxy', 'dashboard-prefix', 'dashboard-link'];
+
+/**
+ * With --no-dashboard, a dashboard flag typed beside it was dropped unsaid (a proxy's link that
+ * clients were then never told of): refused, naming it. $GLUON_DASHBOARD_LINK may be set for a
+ * whole site, so from there it is only said to be unused.
+ */
+function dashboardFlagsWithout(linkSet: boolean): string | undefined {
+  const typed = DASHBOARD_ONLY.filter((f) => flagGiven(f));
+  if (typed.length) throw new Error(`--${typed[0]} does nothing with --no-dashboard (no dashboard is served): leave one of them out`);
+  return linkSet ? 'gluon-scheduler: $GLUON_DASHBOARD_LINK is not used: --no-dashboard serves no dashboard, so clients are given no dashboard link' : undefined;
+}
+
 function main(): void {
   const { values } = parseCliOrExit(CLI);
   let token: string | undefined;
   let allowedHosts: string[];
   let tls: TlsOptions | undefined;
+  let unusedLink: string | undefined;
   try {
     token = resolveToken(values, process.env, (l) => process.stderr.write(`gluon-scheduler: ${l}\n`));
     tls = loadTlsFiles({ cert: values['tls-cert'], key: values['tls-key'], ca: values['tls-ca'], requireClientCert: values['require-client-cert'] });
@@ -69,6 +84,7 @@ function main(): void {
     allowedHosts = parseAllowedHosts(values['allowed-host']);
     if (tls?.cert) certNamesScheduler(values['tls-cert']!, tls.cert, values.host, values.port, allowedHosts);
     if (values['unix-socket'] !== undefined && tls) throw new Error('--unix-socket with --tls-cert: a Unix socket does not speak TLS (it is for clients and workers on this machine); leave one of them out');
+    if (values['no-dashboard']) unusedLink = dashboardFlagsWithout(values['dashboard-link'] !== undefined);
     if (values['dashboard-link'] !== undefined && !values['no-dashboard']) checkDashboardLink(values['dashboard-link'], values.host, values['dashboard-prefix'] ?? '');
     if (values['unix-socket'] === '') throw new Error('--unix-socket needs a path, got ""');
     // Else the dashboard's listen fails with a bare EADDRINUSE, as if another program held it.
@@ -99,7 +115,7 @@ function main(): void {
     ...(tls ? { tls } : {}),
     ...(values['unix-socket'] !== undefined ? { unixSocket: values['unix-socket'] } : {}),
     ...(values['dashboard-prefix'] ? { dashboardPrefix: values['dashboard-prefix'] } : {}),
-    ...(values['dashboard-link'] !== undefined ? { dashboardLink: values['dashboard-link'] } : {}),
+    ...(values['dashboard-link'] !== undefined && !values['no-dashboard'] ? { dashboardLink: values['dashboard-link'] } : {}),
   };
   const exposure = checkExposure({ program: 'gluon-scheduler', flag: '--host', host: opts.host, token, insecure: values.insecure, mutualTls: tls?.requireClientCert === true });
   if (exposure.refuse) exitUsage(CLI.name, exposure.refuse);
@@ -114,6 +130,7 @@ function main(): void {
   }
   // Printed by the process that listens (a supervised child prints it, not its supervisor).
   if (exposure.warn) process.stderr.write(`${exposure.warn}\n`);
+  if (unusedLink) process.stderr.write(`${unusedLink}\n`);
   startScheduler(opts).then(
     (s) => {
       // The address line comes last: whoever waits for it has seen everything else.

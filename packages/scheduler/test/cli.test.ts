@@ -213,6 +213,29 @@ t.test('--dashboard-port equal to --port exits 2 saying so (not a bare EADDRINUS
   t.match(s.out(), /gluon-scheduler: --dashboard-port 18795 is the scheduler's --port: give the dashboard another port \(default 8787\), or --no-dashboard/);
 });
 
+t.test('--no-dashboard with a dashboard flag typed beside it exits 2 naming it; $GLUON_DASHBOARD_LINK is only said to be unused', async (t) => {
+  // Before: both were dropped unsaid (clients were never given the proxy's link).
+  for (const [flag, value] of [['--dashboard-link', 'https://gluon.example.org/{port}/'], ['--dashboard-prefix', '/gluon'], ['--dashboard-port', '8799']]) {
+    const s = start([], ['--port', '0', '--no-dashboard', '--token', 'x', `${flag}=${value}`]);
+    const ended = await Promise.race([s.exit(), s.line(/scheduler at /).then(() => 'started instead')]);
+    s.child.kill('SIGKILL');
+    t.equal(ended, 2, flag);
+    t.match(s.out(), new RegExp(`gluon-scheduler: ${flag} does nothing with --no-dashboard \\(no dashboard is served\\): leave one of them out`), flag);
+  }
+  const child = spawn(process.execPath, [cli, '--port', '0', '--no-dashboard', '--token', 'x'],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '', GLUON_DASHBOARD_LINK: 'https://gluon.example.org/{port}/' } });
+  live.add(child);
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { out += d; });
+  await until(() => /scheduler at ws:/.test(out), `no address line:\n${out}`);
+  child.kill('SIGTERM');
+  await new Promise((res) => child.on('exit', res));
+  const said = out.match(/\$GLUON_DASHBOARD_LINK is not used: --no-dashboard serves no dashboard, so clients are given no dashboard link/g) ?? [];
+  t.equal(said.length, 1, 'said once (by the process that listens, not also by its supervisor)');
+  t.notMatch(out, /dashboard at/, 'and no dashboard line');
+});
+
 t.test('--unix-socket: also listens there and says so; a file already at the path exits 2 naming the flag', { skip: process.platform === 'win32' && 'no Unix sockets on Windows' }, async (t) => {
   const { mkdtempSync, rmSync, writeFileSync, existsSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
