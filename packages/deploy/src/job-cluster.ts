@@ -13,9 +13,10 @@ import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client, LocalCluster, reachableDashboardUrl } from '@gluon/client';
 import { checkOptionKeys, checkTokenOption, onProcessEnd, parseBytes, tokenFromEnv, type OptionKeys } from '@gluon/protocol';
-import { adaptTarget, checkAdaptOptions, fetchLoad, type AdaptOptions } from './adapt.js';
+import { checkAdaptOptions, fetchLoad, type AdaptOptions } from './adapt.js';
 import { checkMaxFailedJobs, countEndedJob, DEFAULT_MAX_FAILED_JOBS, endedWithoutWorkerLine, gaveUpMessage, type EndedJob } from './job-failures.js';
 import { requireCommands, shellQuote } from './commands.js';
+import { isRetiring, planLook, type WorkerSeen } from './job-plan.js';
 import { lifetimeArgs } from './lifetime.js';
 import { makeDirectory } from './make-directory.js';
 import { checkPendingNoticeMs, DEFAULT_PENDING_NOTICE_MS, pendingNotice, type ListedJob, type PendingEpisode } from './pending-jobs.js';
@@ -117,6 +118,12 @@ export interface JobInfo {
   workerName: string;
   /** Whether its worker was seen connected to the scheduler. */
   joined: boolean;
+  /**
+   * Whether its worker is retiring (it said it is leaving, or it left while the job is still
+   * listed), as of the last look that read the scheduler: the job no longer counts towards
+   * `scale(n)`'s n and has been replaced (job-plan.ts).
+   */
+  retiring: boolean;
 }
 
 /** A launcher of an installed Gluon package (`@gluon/worker`'s `gluon-worker`), by absolute path. */
@@ -517,7 +524,7 @@ export abstract class JobQueueCluster {
 
   /** Tracks a submitted job (pending until the batch system lists it running). */
   private track(id: string): void {
-    this.jobs.set(id, { id, state: 'pending', workerName: `${this.jobName}-${id}`, joined: false });
+    this.jobs.set(id, { id, state: 'pending', workerName: `${this.jobName}-${id}`, joined: false, retiring: false });
   }
 
   private log(line: string): void {
@@ -581,29 +588,36 @@ export abstract class JobQueueCluster {
     for (const line of notice.lines) this.log(line);
     if (load) for (const j of ended) await this.jobEnded(j);
     if (this.failure) throw this.failure;
-    if (this.adaptOpts && load) {
-      const current = this.jobList.length;
-      this.idleLooks = Math.ceil(load.outstanding / this.cores) < current ? this.idleLooks + 1 : 0;
-      this.target = adaptTarget(load, current, this.cores, this.adaptOpts, this.idleLooks);
-      if (this.target < current) this.idleLooks = 0;
+    if (load) {
+      // Retiring workers, from this look's reading (a look without one keeps the last reading:
+      // a dashboard that fails once must not make a retiring job count as working, and its
+      // replacement be cancelled).
+      const closing = new Set(load.closing);
+      const live = new Set(load.names);
+      for (const j of this.jobList) {
+        const seen: WorkerSeen = closing.has(j.workerName) ? 'closing' : live.has(j.workerName) ? 'running' : 'absent';
+        j.retiring = isRetiring(j.joined, seen);
+      }
     }
-    const live = this.jobList;
-    if (live.length < this.target) {
+    const plan = planLook({
+      jobs: this.jobList.map((j) => ({ id: j.id, state: j.state === 'running' ? 'running' : 'pending', retiring: j.retiring })),
+      target: this.target,
+      ...(this.adaptOpts && load ? { adapt: { load, opts: this.adaptOpts, cores: this.cores, idleLooks: this.idleLooks } } : {}),
+    });
+    this.target = plan.target;
+    this.idleLooks = plan.idleLooks;
+    if (plan.submit > 0) {
       await this.makeLogDirectory();
       const env = { ...process.env, ...(this.opts.token ? { GLUON_TOKEN: this.opts.token } : {}) };
-      const missing = this.target - live.length;
-      if (this.usesArray(missing)) {
-        for (const id of await this.submitArray!(env, missing)) this.track(id);
+      if (this.usesArray(plan.submit)) {
+        for (const id of await this.submitArray!(env, plan.submit)) this.track(id);
       } else {
         // close() waits for this look: once it is called, submit no more (it cancels those tracked).
-        for (let i = 0; i < missing && !this.closed; i++) this.track(await this.submit(env));
+        for (let i = 0; i < plan.submit && !this.closed; i++) this.track(await this.submit(env));
       }
-    } else if (live.length > this.target) {
-      // Pending jobs go first (nothing runs there yet), then the newest.
-      const order = [...live.filter((j) => j.state === 'pending').reverse(), ...live.filter((j) => j.state === 'running').reverse()];
-      const drop = order.slice(0, live.length - this.target);
-      await this.cancel(drop.map((j) => j.id));
-      for (const j of drop) j.state = 'gone';
+    } else if (plan.cancel.length) {
+      await this.cancel(plan.cancel);
+      for (const id of plan.cancel) this.jobs.get(id)!.state = 'gone';
     }
   }
 }

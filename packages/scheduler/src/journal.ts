@@ -73,5 +73,6 @@ export function workerRow(ws: WorkerRecord): WorkerRow {
     executing, queued: alive ? Math.max(0, ws.processing.size - executing) : 0,
     stored: alive ? ws.has.size : 0, storedBytes: alive ? ws.storedBytes : 0, lastSeen: ws.lastSeen, alive,
     paused: alive && m?.paused === true,
+    closing: ws.status === 'closing',
   };
 }

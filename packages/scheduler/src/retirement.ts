@@ -143,7 +143,10 @@ export abstract class Retirement extends WorkerReports {
   workerRetiring(workerId: string, now: number, lifetime = false): Command[] {
     const ws = this.workers.get(workerId);
     if (!ws || this.moves.has(ws) || this.waiting.has(ws)) return this.flush();
-    if (ws.status === 'running') ws.status = 'closing';
+    if (ws.status === 'running') {
+      ws.status = 'closing';
+      this.emitWorker(ws); // as workerClosing does
+    }
     this.planRetirement(ws, now, lifetime);
     return this.flush();
   }

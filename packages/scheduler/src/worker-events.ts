@@ -235,7 +235,12 @@ export abstract class WorkerEvents extends Notices {
   /** A worker is shutting down: send it nothing more. */
   workerClosing(workerId: string): Command[] {
     const ws = this.workers.get(workerId);
-    if (ws) ws.status = 'closing';
+    if (ws && ws.status === 'running') {
+      ws.status = 'closing';
+      // The dashboard's row says so now, not at the next heartbeat: a batch cluster reading it
+      // submits the leaving worker's replacement on it.
+      this.emitWorker(ws);
+    }
     return this.flush();
   }
 }

@@ -264,3 +264,15 @@ t.test('a key the retiring worker no longer had is reported missing: not moved, 
   const stray = sim.apply(sim.state.acquired('w2', { 'nobody-1': 8 }, [], sim.now));
   t.same(ops(stray, 'free-keys', 'w2'), [{ op: 'free-keys', keys: ['nobody-1'] }]);
 });
+
+t.test('a worker that says it is leaving is shown closing in its dashboard row at once, not at its next heartbeat (a batch cluster submits its replacement on it)', async (t) => {
+  for (const how of ['closing', 'retire'] as const) {
+    const sim = setup();
+    const rows: { name: string; closing?: boolean }[] = [];
+    sim.state.subscribe((e) => { if (e.kind === 'worker') rows.push(e.row); });
+    if (how === 'closing') sim.apply(sim.state.workerClosing('w1'));
+    else sim.apply(sim.state.workerRetiring('w1', sim.now, true));
+    t.match(rows, [{ name: 'w1', closing: true }], `${how}: one row for w1, closing`);
+    t.equal(sim.state.workerRow(sim.state.workers.get('w2')!).closing, false, `${how}: w2, still running, is not`);
+  }
+});

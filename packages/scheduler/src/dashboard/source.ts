@@ -42,6 +42,11 @@ export interface WorkerRow {
   alive: boolean;
   /** the worker said it is over its memory limit: it starts no new tasks until it is below 90%. */
   paused?: boolean;
+  /**
+   * the worker said it is leaving (retiring at the end of its lifetime, or stopped): it takes no
+   * new tasks and will go. A batch cluster submits its replacement on seeing it (deploy's job-plan.ts).
+   */
+  closing?: boolean;
 }
 
 /** One row of the Failures panel. */

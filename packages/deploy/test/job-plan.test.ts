@@ -1,0 +1,102 @@
+/**
+ * A batch cluster's look (job-plan.ts), without a batch system: retiring jobs are replaced at once,
+ * never cancelled, and a retirement that ends otherwise (the worker back, the job failing) never
+ * leaves more jobs than the target plus the retiring ones. A small model of the batch system
+ * applies each look's plan and the events between looks.
+ */
+import t from 'tap';
+import { isRetiring, planLook, type LookPlan, type PlanJob } from '../src/job-plan.js';
+
+const job = (id: string, state: PlanJob['state'] = 'running', retiring = false): PlanJob => ({ id, state, retiring });
+
+t.test('isRetiring: a worker that says it is leaving, or that joined and has gone while its job is listed', async (t) => {
+  t.equal(isRetiring(true, 'closing'), true);
+  t.equal(isRetiring(false, 'closing'), true, 'closing before the cluster saw it join (it joined and retired between two looks)');
+  t.equal(isRetiring(true, 'absent'), true, 'its worker left; the job is ending');
+  t.equal(isRetiring(false, 'absent'), false, 'not joined yet: starting');
+  t.equal(isRetiring(true, 'running'), false);
+});
+
+t.test('scale: a retiring job is replaced at once and not cancelled', async (t) => {
+  const jobs = [job('1', 'running', true), job('2')];
+  t.same(planLook({ jobs, target: 2 }), { target: 2, idleLooks: 0, submit: 1, cancel: [] }, 'one replacement: two working jobs again');
+  t.same(planLook({ jobs: [...jobs, job('3', 'pending')], target: 2 }), { target: 2, idleLooks: 0, submit: 0, cancel: [] }, 'its replacement pending: nothing more');
+  t.same(planLook({ jobs, target: 0 }), { target: 0, idleLooks: 0, submit: 0, cancel: ['2'] }, 'scale(0) cancels the working job; the retiring one ends by itself');
+  t.same(planLook({ jobs: [job('1', 'running', true), job('2', 'running', true)], target: 1 }).submit, 1, 'both retiring: one replacement for a target of one');
+});
+
+t.test('scale down cancels pending working jobs first, then the newest running', async (t) => {
+  const jobs = [job('1'), job('2'), job('3', 'running', true), job('4', 'pending'), job('5')];
+  t.same(planLook({ jobs, target: 2 }).cancel, ['4', '5']);
+  t.same(planLook({ jobs, target: 1 }).cancel, ['4', '5', '2']);
+});
+
+t.test('adapt: the target follows the load counting working jobs only, and agrees with scale about the retiring', async (t) => {
+  const opts = { minimum: 0, maximum: 4 };
+  const load = { outstanding: 4, workers: 4 };
+  const jobs = [job('1', 'running', true), job('2'), job('3'), job('4')];
+  t.same(planLook({ jobs, target: 4, adapt: { load, opts, cores: 1, idleLooks: 0 } }), { target: 4, idleLooks: 0, submit: 1, cancel: [] }, 'four tasks, three working: the retiring job is replaced');
+  // Idle: down only after waitCount (3) idle looks, and then only working jobs are cancelled.
+  let idleLooks = 0;
+  const plans: LookPlan[] = [];
+  for (let i = 0; i < 3; i++) {
+    const p = planLook({ jobs, target: 4, adapt: { load: { outstanding: 0, workers: 4 }, opts, cores: 1, idleLooks } });
+    idleLooks = p.idleLooks;
+    plans.push(p);
+  }
+  t.same(plans.map((p) => p.cancel.length), [0, 0, 3], 'the third idle look cancels the three working jobs');
+  t.same(plans[2]!.cancel.sort(), ['2', '3', '4'], 'never the retiring one');
+});
+
+/**
+ * A model batch system: jobs are pending until a slot frees (`slots` of them), then run; their
+ * worker joins on the next step. Each step: the events given for it, then one look whose plan is
+ * applied. Returns, per look, the working and listed counts after it.
+ */
+function run(target: number, slots: number, steps: ((jobs: Model[]) => void)[]): { working: number; listed: number; submitted: number }[] {
+  const jobs: Model[] = [];
+  let next = 1;
+  const out: { working: number; listed: number; submitted: number }[] = [];
+  for (const events of steps) {
+    events(jobs);
+    // The batch system starts pending jobs while slots are free.
+    for (const j of jobs) if (j.state === 'pending' && jobs.filter((o) => o.state === 'running').length < slots) j.state = 'running';
+    const plan = planLook({ jobs: jobs.map((j) => job(j.id, j.state, isRetiring(j.joined, j.seen))), target });
+    for (const id of plan.cancel) jobs.splice(jobs.findIndex((j) => j.id === id), 1);
+    for (let i = 0; i < plan.submit; i++) jobs.push({ id: String(next++), state: 'pending', joined: false, seen: 'absent' });
+    out.push({ working: jobs.filter((j) => !isRetiring(j.joined, j.seen)).length, listed: jobs.length, submitted: next - 1 });
+    // Running jobs' workers join before the next look.
+    for (const j of jobs) if (j.state === 'running' && !j.joined) { j.joined = true; j.seen = 'running'; }
+  }
+  return out;
+}
+interface Model { id: string; state: 'pending' | 'running'; joined: boolean; seen: 'running' | 'closing' | 'absent' }
+const idle = () => {};
+const retire = (id: string) => (jobs: Model[]) => { jobs.find((j) => j.id === id)!.seen = 'closing'; };
+const leave = (id: string) => (jobs: Model[]) => { jobs.find((j) => j.id === id)!.seen = 'absent'; };
+const end = (id: string) => (jobs: Model[]) => { jobs.splice(jobs.findIndex((j) => j.id === id), 1); };
+const back = (id: string) => (jobs: Model[]) => { jobs.find((j) => j.id === id)!.seen = 'running'; };
+
+t.test('model: a retirement is replaced at the look that sees it; working jobs never fall below the target, jobs never exceed it plus the retiring', async (t) => {
+  // scale(2) on three slots: job 1 retires, leaves, its job ends; then job 2 does.
+  const r = run(2, 3, [idle, idle, retire('1'), idle, leave('1'), end('1'), retire('2'), leave('2'), end('2'), idle]);
+  t.same(r.map((x) => x.working), [2, 2, 2, 2, 2, 2, 2, 2, 2, 2], 'two working jobs after every look');
+  t.same(r.map((x) => x.listed), [2, 2, 3, 3, 3, 2, 3, 3, 2, 2], 'three listed only while one retires');
+  t.equal(r.at(-1)!.submitted, 4, 'four jobs submitted in all: the two and one replacement each');
+});
+
+t.test('model: a retirement that ends with the worker running again leaves a surplus the next look cancels (the pending replacement)', async (t) => {
+  // Two slots, both taken: the replacement stays pending; the worker comes back running.
+  const r = run(2, 2, [idle, idle, retire('1'), back('1'), idle]);
+  t.same(r.map((x) => x.listed), [2, 2, 3, 2, 2], 'the replacement (job 3) is cancelled when job 1 is working again');
+  t.same(r.map((x) => x.submitted), [2, 2, 3, 3, 3], 'and nothing more is submitted');
+});
+
+t.test('model: a retiring job that fails, or a replacement that fails, is replaced once', async (t) => {
+  // Job 1 retires and is killed mid-retirement (its job ends at once): its replacement stands.
+  const a = run(1, 2, [idle, idle, retire('1'), end('1'), idle]);
+  t.same(a.map((x) => [x.listed, x.submitted]), [[1, 1], [1, 1], [2, 2], [1, 2], [1, 2]], 'one replacement, not two');
+  // The replacement (job 2) fails before its worker joins: one more, and the retiring job stays.
+  const b = run(1, 2, [idle, idle, retire('1'), end('2'), idle]);
+  t.same(b.map((x) => [x.listed, x.submitted]), [[1, 1], [1, 1], [2, 2], [2, 3], [2, 3]], 'job 3 replaces the failed replacement; never more than target + retiring');
+});
