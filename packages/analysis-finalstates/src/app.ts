@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { consoleProgress, runDirName, whyNoDirectoryIn } from '@gluon/analysis-h4l';
 import { startBatchRun } from '@gluon/deploy';
 import { schedulerTls } from '@gluon/client';
-import type { TlsOptions } from '@gluon/protocol';
+import { countOf, type TlsOptions } from '@gluon/protocol';
 import { type FsConfig, ConfigError, STAGES } from './config.js';
 import { listFiles, batchSlice, countEntries, inputProblems, makeChunks, fileDigest } from './dataset.js';
 import { physicsOptions, schemaOf } from './options.js';
@@ -82,7 +82,7 @@ export async function dryRun(c: FsConfig, p: RunPlacement, log: (s: string) => v
   const chunks = makeChunks(counts, c.chunk_size);
   const events = chunks.reduce((a, x) => a + x.entryStop - x.entryStart, 0);
   log(`dry run: schema ${schema.name} (${schema.description}), stages ${STAGES.filter((s) => c.tasks[s]).join(',')}`);
-  log(`${files.length} files, ${events} events`);
+  log(`${countOf(files.length, 'file')}, ${countOf(events, 'event')}`);
   for (const x of counts) log(`  ${x.error ? `ERROR ${x.error}` : `${String(x.entries).padStart(9)} entries`}  ${x.file}`);
   log(`planned tasks: ${chunks.length} chunk tasks of ≤ ${c.chunk_size} events (parse${c.tasks.masses ? ', masses' : ''}${c.tasks.postprocess ? ', postprocess' : ''}), `
     + `a treeReduce of fan-in ${c.fan_in}, ${c.tasks.histograms ? 'the histograms written' : 'no histograms'}`);
@@ -123,7 +123,7 @@ export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => 
     report = await runFinalStates({ files, physics, nWorkers: batch ? c.jobs : c.n_workers, ...(c.scheduler ? { scheduler: c.scheduler } : {}), ...(tls ? { tls } : {}),
       ...(batch ? { client: batch.client } : {}), chunkSize: c.chunk_size, fanIn: c.fan_in, dashboard: c.dashboard }, {
       onStart: (i) => {
-        log(`gluon-finalstates: ${i.files} files, ${i.events} events in ${i.chunks} chunks, ${i.mode === 'serial' ? 'in-process' : modeText(c)}`);
+        log(`gluon-finalstates: ${countOf(i.files, 'file')}, ${countOf(i.events, 'event')} in ${countOf(i.chunks, 'chunk')}, ${i.mode === 'serial' ? 'in-process' : modeText(c)}`);
         if (i.dashboardUrl) log(`dashboard: ${i.dashboardUrl} (Results: events per final state)`);
       },
       onProgress: (e) => bar.update(e),
@@ -151,6 +151,6 @@ export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => 
   for (const [name, n] of fs.slice(0, 12)) log(`  ${name.padEnd(16)} ${String(n).padStart(9)}${n < c.min_events_per_fs && !p.batch ? '  (below min_events_per_fs: no histograms)' : ''}`);
   if (fs.length > 12) log(`  … ${fs.length - 12} more (histograms/${outputStem(p.batch)}.summary.json)`);
   log(`${r.combinations} masses in ${(report.timings.processMs / 1000).toFixed(2)} s (${Math.round(report.eventsPerSecond)} events/s, ${Math.round(report.combinationsPerSecond)} masses/s)`);
-  log(`outputs: ${path.resolve(runDir)} (${written.length} files)`);
+  log(`outputs: ${path.resolve(runDir)} (${countOf(written.length, 'file')})`);
   return { report, runDir, written };
 }

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseArgsMessage, stopWithSupervisor, tokenFromEnv } from '@gluon/protocol';
+import { countOf, parseArgsMessage, stopWithSupervisor, tokenFromEnv } from '@gluon/protocol';
 import { ConfigError } from './config.js';
 import { flagHelp, parseRunArgs } from './cli-args.js';
 import { execute, dryRun } from './app.js';
@@ -76,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
     case 'dry-run': return (await dryRun(p.config, place, log)).length ? 1 : 0;
     case 'plots-only': {
       const files = await replot(p.runDir!);
-      log(`re-drew ${files.length} plot files in ${p.runDir}/plots`);
+      log(`re-drew ${countOf(files.length, 'plot file')} in ${p.runDir}/plots`);
       return 0;
     }
     case 'merge-only': {

@@ -32,7 +32,7 @@ t.test('SIGTERM to npx gluon-finalstates stops the analysis and every process un
   const left: number[] = [];
   t.teardown(() => left.forEach((p) => { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }));
   const npxExited = new Promise((resolve) => npx.on('exit', resolve));
-  await printed(npx, /^gluon-finalstates: 1 files?, \d+ events in \d+ chunks?, scheduler ws:/m, 'npx gluon-finalstates');
+  await printed(npx, /^gluon-finalstates: 1 file, [\d,]+ events? in \d+ chunks?, scheduler ws:/m, 'npx gluon-finalstates');
   const procs = descendants(npx.pid!);
   left.push(...procs);
   t.ok(procs.length >= 1, `npm runs gluon-finalstates (${procs.length} processes below npm)`);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { schedulerTls } from '@gluon/client';
-import type { TlsOptions } from '@gluon/protocol';
+import { countOf, type TlsOptions } from '@gluon/protocol';
 import { type H4lConfig, ConfigError } from './config.js';
 import { runAnalysis, type RunReport } from './run.js';
 import { writeOutputs, histogramsJson } from './outputs.js';
@@ -95,12 +95,12 @@ export async function dryRun(c: H4lConfig, log: (s: string) => void): Promise<bo
   const { files, absent } = listFiles(dataDir, c.selection, c.max_files ?? undefined);
   const counts = await countEntries(files, await new EntryCache(c.entry_cache ?? undefined).load());
   const chunks = scheduleChunks(counts, c.chunk_size);
-  log(`dry run: selection ${c.selection}, ${files.length} files, ${chunks.length} chunks of ≤ ${c.chunk_size} events`);
+  log(`dry run: selection ${c.selection}, ${countOf(files.length, 'file')}, ${countOf(chunks.length, 'chunk')} of ≤ ${countOf(c.chunk_size, 'event')}`);
   log(`mode: ${c.cluster ? `${c.jobs} ${c.cluster} jobs of ${c.job_cores} core(s) and a scheduler here` : c.scheduler ? `scheduler ${c.scheduler}` : c.n_workers === 0 ? 'in-process serial' : `LocalCluster with ${c.n_workers} workers`}`);
   for (const r of counts) {
     log(`  ${r.file.sample.name.padEnd(16)} ${r.error ? `ERROR ${r.error}` : `${r.entries} entries`}  ${r.file.file}`);
   }
-  if (absent.length) log(`  (${absent.length} sample files of this selection are not present and would be left out)`);
+  if (absent.length) log(`  (${countOf(absent.length, 'sample file')} of this selection ${absent.length === 1 ? 'is' : 'are'} not present and would be left out)`);
   const bad = counts.filter((r) => r.error);
   if (files.length === 0) {
     log(`the run would fail: ${noInputFilesMessage(dataDir, c.selection, absent)}`);
@@ -153,7 +153,7 @@ async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptio
       ...(c.worker_timeout_s !== null ? { workerTimeoutMs: c.worker_timeout_s * 1000 } : {}),
     }, {
       onStart: (i) => {
-        log(`gluon-h4l: selection ${c.selection}, ${i.files} files, ${i.events} events in ${i.chunks} chunks, ${i.mode === 'serial' ? 'in-process' : i.mode === 'local-cluster' ? `LocalCluster with ${c.n_workers} workers` : batch ? `${c.cluster} jobs (${c.jobs}), scheduler ${batch.cluster.schedulerAddress}` : `scheduler ${c.scheduler}`}`);
+        log(`gluon-h4l: selection ${c.selection}, ${countOf(i.files, 'file')}, ${countOf(i.events, 'event')} in ${countOf(i.chunks, 'chunk')}, ${i.mode === 'serial' ? 'in-process' : i.mode === 'local-cluster' ? `LocalCluster with ${c.n_workers} workers` : batch ? `${c.cluster} jobs (${c.jobs}), scheduler ${batch.cluster.schedulerAddress}` : `scheduler ${c.scheduler}`}`);
         if (i.dashboardUrl) log(`dashboard: ${i.dashboardUrl} ${dashboardLifetime(c, batch !== undefined)}`);
       },
       onWaitingForWorkers: (w) => {

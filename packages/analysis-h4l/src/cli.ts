@@ -8,7 +8,7 @@
  * found before anything runs.
  */
 import { availableParallelism } from 'node:os';
-import { stopWithSupervisor, tokenFromEnv } from '@gluon/protocol';
+import { countOf, stopWithSupervisor, tokenFromEnv } from '@gluon/protocol';
 import { ConfigError } from './config.js';
 import { configFromArgs, parseFlags, runHelp } from './cli-args.js';
 import { execute, dryRun, VERSION } from './app.js';
@@ -66,7 +66,7 @@ async function downloadCmd(argv: string[]): Promise<number> {
   await checkWritable(dest, '--dest', 'dir');
   const got = await download({ dest, selection, ...(typeof v['base-url'] === 'string' ? { baseUrl: v['base-url'] } : {}),
     ...(timeoutS !== undefined ? { timeoutMs: timeoutS * 1000 } : {}), log });
-  log(`${got.length} files in ${dest}`);
+  log(`${countOf(got.length, 'file')} in ${dest}`);
   return 0;
 }
 
@@ -75,7 +75,7 @@ async function plot(argv: string[]): Promise<number> {
   if (v.help) { log(USAGE.plot); return 0; }
   if (typeof v['run-dir'] !== 'string') throw new ConfigError('--run-dir DIR is required (a run\'s output directory, with histograms.json)');
   const files = await replot(v['run-dir']);
-  log(`re-drew ${files.length} plot files in ${v['run-dir']}: ${files.join(', ')}`);
+  log(`re-drew ${countOf(files.length, 'plot file')} in ${v['run-dir']}: ${files.join(', ')}`);
   return 0;
 }
 

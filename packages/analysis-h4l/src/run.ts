@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Client, LocalCluster, remote, TOKEN_HELP_ENV, type Future } from '@gluon/client';
-import type { TlsOptions } from '@gluon/protocol';
+import { countOf, type TlsOptions } from '@gluon/protocol';
 
 import { processChunk, type ChunkOptions, type SelectionName } from './chunk.js';
 import { ConfigError } from './config.js';
@@ -176,7 +176,7 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
       const watch = watchForWorkers(client, { address: schedulerAddress, timeoutMs: opts.workerTimeoutMs,
         onWaiting: () => hooks.onWaitingForWorkers?.({ address: schedulerAddress!, timeoutMs: opts.workerTimeoutMs, dashboardUrl }) });
       const processAll = () => (chunks.length ? runOnCluster(client, chunks, chunkOpts, opts, progress) : Promise.resolve(emptyResult(opts.selection)));
-      const work = opts.performanceReport ? client.performanceReport(opts.performanceReport, processAll, { title: `gluon-h4l ${opts.selection}: ${chunks.length} chunks of ${files.length} files` }) : processAll();
+      const work = opts.performanceReport ? client.performanceReport(opts.performanceReport, processAll, { title: `gluon-h4l ${opts.selection}: ${countOf(chunks.length, 'chunk')} of ${countOf(files.length, 'file')}` }) : processAll();
       work.catch(() => {});     // when the watch gives up first, closing the cluster ends this too
       try { result = await Promise.race([work, watch.failed]); } finally { watch.stop(); }
       // The dashboard's Failures panel lists skipped bad files (internals.md: failures/ topics).

@@ -51,3 +51,8 @@ export function formatBytes(n: number): string {
   }
   return u === 'B' ? `${n} bytes` : `${v.toFixed(1)} ${u} (${n} bytes)`;
 }
+
+/** `1 file`, `2 files`, `1,204 chunks`: a count with its noun agreeing (`plural` for irregular ones). */
+export function countOf(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n.toLocaleString('en')} ${n === 1 ? noun : plural}`;
+}
