@@ -2,7 +2,9 @@ import type { TaskSpec } from '@gluon/protocol';
 import type { Command } from './outbox.js';
 import { downstream, erredUpstream, missingDependency, newTask } from './graph.js';
 import { isWanted } from './lineage.js';
-import { keyedRecord, ClientRecord, TaskRecord } from './records.js';
+import { keyedRecord, ClientRecord, TaskRecord, type WorkerRecord } from './records.js';
+import { shortKey } from './log-line.js';
+import { RefusalLog } from './refusals.js';
 import { addressList, holderWait, holderWaitText } from './recovery.js';
 import { wantedTasks } from './wants.js';
 import { Retirement } from './retirement.js';
@@ -199,9 +201,29 @@ export abstract class ClientSessions extends Retirement {
     return out;
   }
 
-  publish(topic: string, value: unknown, now: number): Command[] {
-    this.topics.set(topic, value);
-    this.emit({ kind: 'publish', topic, value, time: now });
+  /** Who was told of their refused publishes, and when (see refusals.ts). */
+  private readonly refusedPublishes = new RefusalLog<ClientRecord | WorkerRecord>();
+
+  /**
+   * A client (or a task, through its worker) publishes a value on a topic. Beyond a bound of
+   * topics.ts it is refused, and the topic keeps what it had: a client is told why (a `warning`
+   * of kind `publish-refused` about that topic, to it alone); the log says so for either,
+   * at most once a minute per publisher.
+   */
+  publish(from: Command['to'], topic: string, value: unknown, now: number): Command[] {
+    const why = this.published.publish(topic, value);
+    if (why === null) {
+      this.emit({ kind: 'publish', topic, value, time: now });
+      return this.flush();
+    }
+    const who = 'client' in from ? this.clients.get(from.client) : this.workers.get(from.worker);
+    if (!who) return this.flush();
+    const text = `publish on topic ${shortKey(topic)} refused: ${why}`;
+    if ('client' in from) this.send(from, { op: 'warning', kind: 'publish-refused', active: true, text, about: shortKey(topic) });
+    const n = this.refusedPublishes.refused(who, now);
+    const fromText = 'client' in from ? `client ${who.name}` : `a task on worker ${who.name}`;
+    if (n === 1) this.addLog(now, 'info', `${text} (from ${fromText})`, true);
+    else if (n > 1) this.addLog(now, 'info', `${n} more publishes from ${fromText} refused since its last such line (the latest: ${text})`, true);
     return this.flush();
   }
 }

@@ -25,6 +25,12 @@ export interface SchedulerConfig {
    * says the cluster is stuck (its log, the dashboard, the clients; see memory-stall.ts).
    */
   memoryStallMs: number;
+  /** Published topics kept at most (see topics.ts). */
+  maxTopics: number;
+  /** Bytes of one published value at most (see topics.ts). */
+  maxTopicBytes: number;
+  /** Bytes of all published values together at most (see topics.ts). */
+  maxPublishedBytes: number;
 }
 
 export const DEFAULT_CONFIG: SchedulerConfig = {
@@ -36,4 +42,7 @@ export const DEFAULT_CONFIG: SchedulerConfig = {
   orphanGraceMs: 60_000,
   holderWaitMs: 15_000,
   memoryStallMs: 10_000,
+  maxTopics: 1000,
+  maxTopicBytes: 16 * 1024 * 1024,
+  maxPublishedBytes: 256 * 1024 * 1024,
 };

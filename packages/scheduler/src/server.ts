@@ -86,6 +86,12 @@ export interface SchedulerOptions {
    * as any lost connection, instead of the scheduler buffering for it until it runs out of memory.
    */
   maxSendBacklogBytes?: number;
+  /** Published topics kept at most (default 1,000); a publish on a new topic beyond is refused (topics.ts). */
+  maxTopics?: number;
+  /** Bytes of one published value at most (default 16 MiB). */
+  maxTopicBytes?: number;
+  /** Bytes of all published values together at most (default 256 MiB). */
+  maxPublishedBytes?: number;
   log?: Logger;
 }
 
@@ -146,6 +152,9 @@ export class Scheduler implements DashboardSource {
     if (opts.memoryStallMs !== undefined) cfg.memoryStallMs = opts.memoryStallMs;
     if (opts.holderWaitMs !== undefined) cfg.holderWaitMs = opts.holderWaitMs;
     if (opts.allowedFailures !== undefined) cfg.allowedFailures = opts.allowedFailures;
+    if (opts.maxTopics !== undefined) cfg.maxTopics = opts.maxTopics;
+    if (opts.maxTopicBytes !== undefined) cfg.maxTopicBytes = opts.maxTopicBytes;
+    if (opts.maxPublishedBytes !== undefined) cfg.maxPublishedBytes = opts.maxPublishedBytes;
     this.state = new SchedulerState(cfg);
     const sink = opts.log ?? ((l: string) => process.stderr.write(`${new Date().toISOString()} scheduler: ${l}\n`));
     // Lines quote what peers sent (names, versions, ops): none may forge or rewrite a line.
@@ -363,7 +372,7 @@ export class Scheduler implements DashboardSource {
         }
         case 'handback': return this.dispatch(this.state.handback(id, m.keys));
         case 'steal-response': return this.dispatch(this.state.stealResponse(id, m.key, m.ok));
-        case 'publish': return this.dispatch(this.state.publish(m.topic, m.value, now));
+        case 'publish': return this.dispatch(this.state.publish({ worker: id }, m.topic, m.value, now));
         case 'transfer': return this.dispatch(this.state.transfer(id, m, now));
         case 'log': return this.dispatch(this.state.workerLog(id, m.time, m.text));
         case 'closing':
@@ -475,7 +484,7 @@ export class Scheduler implements DashboardSource {
       case 'cancel': return this.dispatch(this.state.cancel(m.keys, now));
       case 'retry': return this.dispatch(this.state.retry(m.keys, now));
       case 'who-has': conn.reply(m, { op: 'who-has-reply', whoHas: this.state.whoHas(m.keys) }); return;
-      case 'publish': return this.dispatch(this.state.publish(m.topic, m.value, now));
+      case 'publish': return this.dispatch(this.state.publish({ client: id }, m.topic, m.value, now));
     }
   }
 

@@ -10,6 +10,7 @@ import { dependentCount, removeDependent } from './dependents.js';
 import { hasUnassigned } from './graph.js';
 import { chooseWorker, isPaused, spareWork, stealCandidates, stealVictim, WorkerPool } from './placement.js';
 import { Recovery } from './recovery.js';
+import { Topics } from './topics.js';
 import { clientLacks, inlineCopyNeeded, isWanted } from './lineage.js';
 import { acceptsWork, ClientRecord, Interner, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord, type InlineValue } from './records.js';
 
@@ -62,7 +63,8 @@ export abstract class Transitions {
   protected readonly journal = new Journal();
   readonly failures: FailureRow[] = this.journal.failures;
   readonly log: LogEntry[] = this.journal.log;
-  readonly topics = new Map<string, unknown>();
+  /** Published values, bounded (topics.ts). */
+  readonly published: Topics;
   /** Ready tasks that no worker has room for. */
   protected readonly queue = new Heap<TaskRecord>(runsBefore);
   protected generation = 0;
@@ -86,6 +88,12 @@ export abstract class Transitions {
   constructor(config: Partial<SchedulerConfig> = {}) {
     this.config = { ...DEFAULT_CONFIG, ...config };
     this.recovery = new Recovery(this.config);
+    this.published = new Topics(this.config);
+  }
+
+  /** Each published topic's latest value. */
+  get topics(): ReadonlyMap<string, unknown> {
+    return this.published.values;
   }
 
   /** Dashboard events; cheap appends for listeners that aggregate on their own timer. */

@@ -137,3 +137,54 @@ t.test('a worker sending results of tasks it was not given in a loop: one line, 
   t.match(sim.state.log.at(-1)!.text, /refused 10000 more results from worker evil for tasks not given to it \(the latest: a-1\)/);
   t.equal(sim.state.tasks.get('a-1')!.processingOn?.id, 'w1', 'still on its worker');
 });
+
+t.test('publishes beyond the bounds are refused: the publisher alone is told why, the topics keep what they had', async (t) => {
+  const sim = new Sim({ maxTopics: 3, maxTopicBytes: 10_000, maxPublishedBytes: 15_000 });
+  sim.addClient('evil');
+  sim.addClient('good');
+  sim.addWorker('w1');
+  const publish = (from: string, topic: string, value: unknown) =>
+    sim.apply(sim.state.publish(from.startsWith('w') ? { worker: from } : { client: from }, topic, value, sim.now));
+  const refusals = (c: string) => sim.clientMsgs.get(c)!.filter((m) => m.op === 'warning' && m.kind === 'publish-refused');
+  publish('good', 'h/m4l', [1, 2, 3]);
+  // One value over --max-topic-bytes.
+  publish('evil', 'h/m4l', 'x'.repeat(20_000));
+  t.same(sim.state.topics.get('h/m4l'), [1, 2, 3], 'the topic keeps its value');
+  t.equal(refusals('evil').length, 1, 'the publisher is told');
+  t.match(refusals('evil')[0]!.text, /^publish on topic h\/m4l refused: its value is about 200\d\d bytes, more than the 10000 one topic may hold \(--max-topic-bytes\)$/);
+  t.equal(refusals('evil')[0]!.about, 'h/m4l');
+  t.same(refusals('good'), [], 'no other client');
+  t.match(sim.state.log.at(-1)!.text, /publish on topic h\/m4l refused: .* \(from client evil\)/);
+  // Totals over --max-published-bytes.
+  publish('evil', 'a', 'x'.repeat(9_000));
+  publish('evil', 'b', 'x'.repeat(9_000));
+  t.notOk(sim.state.topics.has('b'), 'the total would be over its bound');
+  t.match(refusals('evil').at(-1)!.text, /the published values would come to about 18\d{3} bytes, more than the 15000 all topics may hold together \(--max-published-bytes\)/);
+  // Replacing a value counts its new size, not both.
+  publish('evil', 'a', 'x'.repeat(9_500));
+  t.equal((sim.state.topics.get('a') as string).length, 9_500, 'a topic replaced within the total');
+  // More topics than --max-topics.
+  publish('evil', 'c', 1);
+  publish('evil', 'd', 1);
+  t.same([...sim.state.topics.keys()], ['h/m4l', 'a', 'c'], 'three topics kept');
+  t.match(refusals('evil').at(-1)!.text, /the scheduler keeps 3 topics already, the most it may \(--max-topics\)/);
+  publish('good', 'c', 2);
+  t.equal(sim.state.topics.get('c'), 2, 'an existing topic may still be published on');
+  // A megabyte topic name.
+  publish('evil', 'n'.repeat(1 << 20), 1);
+  const long = refusals('evil').at(-1)!;
+  t.ok(String(long.text).length < 1000 && String(long.about).length < 200, 'the refusal quotes the name cut short');
+  t.match(long.text, /its name is 1048576 characters long, more than the 1024/);
+  // Refused publishes in a loop: the log says so once a minute.
+  const before = sim.state.log.length;
+  for (let i = 0; i < 1000; i++) publish('evil', 'd', i);
+  t.equal(sim.state.log.length, before, 'no line within the minute');
+  sim.now += 60_000;
+  publish('evil', 'd', 0);
+  t.match(sim.state.log.at(-1)!.text, /^1004 more publishes from client evil refused since its last such line/);
+  // A task's publish (through its worker) is refused and logged; no client is told.
+  publish('w1', 'e', 1);
+  t.notOk(sim.state.topics.has('e'));
+  t.match(sim.state.log.at(-1)!.text, /publish on topic e refused: .*--max-topics.* \(from a task on worker w1\)/);
+  t.same(refusals('good'), [], 'still nothing to the other client');
+});

@@ -550,7 +550,7 @@ t.test('dashboard events: task states per group, task-done with metrics, workers
   sim.addWorker('w1');
   sim.submit('c', [task('h-1')]);
   sim.finish('w1', 'h-1', { events: 1234, ms: 7 });
-  sim.apply(sim.state.publish('mass', { bins: [1, 2] }, sim.now));
+  sim.apply(sim.state.publish({ client: 'c' }, 'mass', { bins: [1, 2] }, sim.now));
   sim.removeWorker('w1', 'bye', true);
   const states = events.filter((e) => e.kind === 'task-state').map((e) => e.kind === 'task-state' && `${e.group}:${e.from}>${e.to}`);
   t.same(states, ['h:released>processing', 'h:processing>memory', 'h:memory>released', 'h:released>queued'],
