@@ -12,6 +12,7 @@ import { onProcessEnd, parseBytes, temporaryTls, unixSocketAddress, type Tempora
 import { Client, type ConnectOptions } from './client.js';
 import { checkLocalClusterValues, optionsOfFlags } from './local-cluster-values.js';
 import { StartupDeadline } from './startup-deadline.js';
+import { ownAutogroupNice, shareAutogroupNice } from './autogroup.js';
 import { checkOptionKeys, type OptionKeys } from '@gluon/protocol';
 
 export interface LocalClusterOptions {
@@ -390,6 +391,8 @@ function tlsFlags(tls: TlsFiles): string[] {
  */
 function launch(name: string, nodeArgs: string[], env: NodeJS.ProcessEnv, cwd: string | undefined, verbose?: boolean): Proc {
   const child = spawn(process.execPath, nodeArgs, { env, cwd: cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
+  // Its own session is its own CPU scheduling group on Linux: given this process's priority (autogroup.ts).
+  shareAutogroupNice(child.pid, ownAutogroupNice());
   live.add(child);
   child.on('exit', () => live.delete(child));
   child.on('error', () => {}); // reported through the exit/timeout path with the stderr tail
