@@ -3,9 +3,10 @@ import type { Session } from 'node:inspector';
 
 /**
  * Why the scheduler collects now (see {@link IdleCollector.shouldCollect}): a big release has
- * settled (`release`), or a burst of work has, with its results held (`work`).
+ * settled (`release`), or a burst of work has, with its results held (`work`), or big messages
+ * have passed through and left their buffers (`buffers`).
  */
-export type IdleReason = 'release' | 'work';
+export type IdleReason = 'release' | 'work' | 'buffers';
 
 /**
  * When the scheduler collects its garbage itself. V8 collects only as it allocates, so after a
@@ -45,9 +46,26 @@ export class IdleCollector {
   lastWork = 0;
   /** Why the last collection was made (for the log lines of what follows it). */
   lastReason: IdleReason | undefined;
+  /** ArrayBuffer bytes when the last collection was decided (for the log line). */
+  lastBuffers = 0;
+  /** ArrayBuffer bytes the last collection left (or the lowest seen since), read a tick after it. */
+  private buffersLow = 0;
+  /** ArrayBuffer bytes at the last settled tick: a big message still arriving is not collected. */
+  private buffersBefore = 0;
+  /** A collection was made: read what it left at the next call (V8 frees buffers after it returns). */
+  private measureLeft = false;
 
-  /** @param threshold tasks forgotten since the last collection that make one worth its pause */
-  constructor(readonly threshold = 50_000) {}
+  /**
+   * @param threshold tasks forgotten since the last collection that make one worth its pause
+   * @param bufferBytes ArrayBuffer bytes grown since the last collection that make one worth
+   *   it. A task argument of 64 MiB passes through the scheduler as socket reads, the decoded
+   *   value (kept with the task while it is held) and the re-encoded compute-task, ~3x its
+   *   size; all but the value are dead once it is sent, and the value once the task is
+   *   forgotten, but V8 frees a buffer only when it collects the object that owned it, and an
+   *   idle scheduler whose heap barely grew never collects: 210 MiB of them stayed, RSS 283 MiB
+   *   against 60 before, for good. Few tasks, so neither of the other reasons applied.
+   */
+  constructor(readonly threshold = 50_000, readonly bufferBytes = 64 * 2 ** 20) {}
 
   /**
    * `forgotten`: the scheduler's running count of forgotten tasks; `transitions`: its running
@@ -62,23 +80,47 @@ export class IdleCollector {
    * released. Such a pause is a `work` collection only once the work outweighs the live tasks
    * (see the class comment).
    */
-  shouldCollect(forgotten: number, transitions: number, live = 0): IdleReason | false {
+  shouldCollect(forgotten: number, transitions: number, live = 0, buffers: () => number = () => 0): IdleReason | false {
     const settled = forgotten === this.lastCount && transitions === this.lastTransitions;
     this.lastCount = forgotten;
     this.lastTransitions = transitions;
+    if (this.measureLeft) {
+      this.measureLeft = false;
+      this.buffersLow = buffers();
+    }
     if (!settled) return false;
     const released = forgotten - this.atLastCollection;
     const work = transitions - this.transitionsAtLastCollection;
+    const bytes = this.readBuffers(buffers);
+    // A big message still arriving or leaving moves the level between settled ticks (by more
+    // than a 16th of the threshold; heartbeats' socket reads move it by KiBs): not yet.
+    const steady = Math.abs(bytes - this.buffersBefore) < this.bufferBytes / 16;
+    this.buffersBefore = bytes;
+    const grown = bytes - this.buffersLow;
+    // What the last collection left may have been alive only through tasks forgotten since (a
+    // held task's big argument): one more collection, but only while few tasks are held, since
+    // one after every small release of a big held graph would mark all of it each time.
+    const freedSince = forgotten > this.atLastCollection && this.buffersLow >= this.bufferBytes && live < this.threshold;
     let why: IdleReason | false = false;
     if (released >= this.threshold && live <= released) why = 'release';
     else if (work >= 4 * this.threshold && work >= 2 * live) why = 'work';
+    else if (steady && (grown >= this.bufferBytes || freedSince)) why = 'buffers';
     if (!why) return false;
+    this.lastBuffers = bytes;
+    this.measureLeft = true;
     this.lastReleased = released;
     this.lastWork = work;
     this.lastReason = why;
     this.atLastCollection = forgotten;
     this.transitionsAtLastCollection = transitions;
     return why;
+  }
+
+  /** Reads the level (only on settled ticks: `buffers` walks the heap's statistics), and keeps its low. */
+  private readBuffers(buffers: () => number): number {
+    const bytes = buffers();
+    this.buffersLow = Math.min(this.buffersLow, bytes);
+    return bytes;
   }
 }
 

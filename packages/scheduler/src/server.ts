@@ -134,6 +134,8 @@ export class Scheduler implements DashboardSource {
   private dashboard: { url: string; link: string | undefined; close(): Promise<void> } | undefined;
   private readonly log: Logger;
   private readonly collector = new IdleCollector();
+  /** The log line of a collection of buffers, said at the next tick (see collectWhenIdle). */
+  private afterBuffers: string | undefined;
   /** The trim and the second collection that follow an idle collection (idle-gc.ts). */
   private readonly aftercare = new Aftercare();
   /** Whether the log has said why there is no malloc_trim here (trimHeap). */
@@ -288,6 +290,8 @@ export class Scheduler implements DashboardSource {
    * collection), so each one is awaited before the next step, and none overlap.
    */
   private collectWhenIdle(gc: NodeJS.GCFunction): void {
+    if (this.afterBuffers) this.log(memoryLine(this.afterBuffers));
+    this.afterBuffers = undefined;
     const after = this.aftercare.next(Date.now(), this.state.transitionCount);
     if (after === 'trim') this.trimHeap(this.collector.lastReason === 'work' ? 'after the collection of held work' : 'after the idle collection');
     else if (after === 'settle') {
@@ -295,7 +299,7 @@ export class Scheduler implements DashboardSource {
       this.whenCollected(collectSettled(gc), () => this.trimHeap(`after a second collection, ${this.aftercare.settleMs / 1000} s idle`, before));
     }
     if (this.collecting) return;
-    const why = this.collector.shouldCollect(this.state.forgottenCount, this.state.transitionCount, this.state.tasks.size);
+    const why = this.collector.shouldCollect(this.state.forgottenCount, this.state.transitionCount, this.state.tasks.size, () => process.memoryUsage().arrayBuffers);
     if (why === 'release') {
       this.whenCollected(collectIdle(gc), () => {
         // What is left after the collection, to tell live leftovers (heap used) from memory the
@@ -308,6 +312,12 @@ export class Scheduler implements DashboardSource {
       collectHeld(gc);
       this.log(memoryLine(`collection after ${this.collector.lastWork} task state changes, ${this.state.tasks.size} tasks held (RSS before ${(before / 2 ** 20).toFixed(1)} MiB)`));
       // The dead buffers' C memory is freed on V8's sweeper threads after it returns: trimmed a tick later.
+      this.aftercare.collected(Date.now(), this.state.transitionCount, false);
+    } else if (why === 'buffers') {
+      const before = process.memoryUsage.rss();
+      collectHeld(gc);
+      // Said a tick later, with the trim: V8 frees the buffers themselves after gc() returns.
+      this.afterBuffers = `collection of big buffers (${(this.collector.lastBuffers / 2 ** 20).toFixed(1)} MiB in ArrayBuffers, ${this.state.tasks.size} tasks held, RSS before ${(before / 2 ** 20).toFixed(1)} MiB)`;
       this.aftercare.collected(Date.now(), this.state.transitionCount, false);
     }
   }

@@ -71,6 +71,40 @@ t.test('a burst of work whose results stay held is collected once settled, if th
   step(5_000, 21_000, 0, false, 'once');
 });
 
+t.test('big buffers are collected once settled and steady; what a collection leaves alive is not collected again until tasks are forgotten', async (t) => {
+  const MiB = 2 ** 20;
+  const c = new IdleCollector(1000, 64 * MiB);
+  const step = (forgotten: number, transitions: number, live: number, buffers: number, want: 'buffers' | false, why: string) =>
+    t.equal(c.shouldCollect(forgotten, transitions, live, () => buffers * MiB), want, why);
+  step(0, 0, 0, 2, false, 'idle, 2 MiB of buffers');
+  step(0, 0, 0, 40, false, 'a big graph frame arriving: the level moves');
+  step(0, 0, 0, 66, false, 'arrived, but moved since the last settled tick');
+  step(0, 3, 1, 200, false, 'the task runs with its argument: not settled');
+  step(0, 3, 1, 200, false, 'settled, but the level moved since the last settled tick');
+  step(0, 3, 1, 200, 'buffers', 'settled and steady, 200 MiB above the low: collect');
+  step(0, 3, 1, 66, false, 'the next tick reads what it left: the argument, alive while its task is held');
+  step(0, 3, 1, 66, false, 'nothing grew, nothing forgotten: no collection at every tick');
+  step(1, 5, 0, 66, false, 'the task forgotten');
+  step(1, 5, 0, 66, 'buffers', 'settled: what the last collection left may have died with it');
+  step(1, 5, 0, 2, false, 'it had');
+  step(1, 5, 0, 2, false, 'and stays collected');
+  step(1, 5, 0, 60, false, 'the level moves');
+  step(1, 5, 0, 60, false, '58 MiB above the low: under the threshold');
+});
+
+t.test('what a collection left alive is collected after a release only while few tasks are held', async (t) => {
+  const MiB = 2 ** 20;
+  const c = new IdleCollector(1000, 64 * MiB);
+  const step = (forgotten: number, transitions: number, live: number, buffers: number, want: 'buffers' | false, why: string) =>
+    t.equal(c.shouldCollect(forgotten, transitions, live, () => buffers * MiB), want, why);
+  step(0, 10, 5000, 100, false, 'a big held graph and a big argument arriving');
+  step(0, 10, 5000, 100, false, 'settled, the level not yet seen steady');
+  step(0, 10, 5000, 100, 'buffers', 'collected once');
+  step(0, 10, 5000, 90, false, 'left 90 MiB alive');
+  step(10, 30, 4990, 90, false, 'ten tasks released');
+  step(10, 30, 4990, 90, false, 'settled, but 4,990 tasks are held: a collection would mark them all for what ten may have held');
+});
+
 t.test('a collection of either kind starts both counts afresh', async (t) => {
   const c = new IdleCollector(1000);
   t.equal(c.shouldCollect(0, 4_000, 1_000), false);
