@@ -119,9 +119,9 @@ export interface JobInfo {
   /** Whether its worker was seen connected to the scheduler. */
   joined: boolean;
   /**
-   * Whether its worker is retiring (it said it is leaving, or it left while the job is still
-   * listed), as of the last look that read the scheduler: the job no longer counts towards
-   * `scale(n)`'s n and has been replaced (job-plan.ts).
+   * Whether its worker is retiring (it said it is leaving, and has not yet left or has left while
+   * the job is still listed), as of the last look that read the scheduler: the job no longer
+   * counts towards `scale(n)`'s n and has been replaced (job-plan.ts).
    */
   retiring: boolean;
 }
@@ -596,7 +596,7 @@ export abstract class JobQueueCluster {
       const live = new Set(load.names);
       for (const j of this.jobList) {
         const seen: WorkerSeen = closing.has(j.workerName) ? 'closing' : live.has(j.workerName) ? 'running' : 'absent';
-        j.retiring = isRetiring(j.joined, seen);
+        j.retiring = isRetiring(j.retiring, seen);
       }
     }
     const plan = planLook({

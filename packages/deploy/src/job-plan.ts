@@ -18,12 +18,15 @@ import { adaptTarget, type AdaptOptions, type SchedulerLoad } from './adapt.js';
 export type WorkerSeen = 'running' | 'closing' | 'absent';
 
 /**
- * Whether a job's worker is retiring: it said it is leaving, or it joined once and has left while
- * its job is still listed (the job is ending). A worker not yet joined is starting, not retiring;
- * one that is seen running again (it reconnected) is working again.
+ * Whether a job's worker is retiring, from what the scheduler says of it now and whether it was
+ * retiring at the last look: it says it is leaving, or it said so and has left while its job is
+ * still listed (the job is ending). A worker that vanished without saying so (a connection cut, a
+ * crash) is not: it may reconnect, and replacing it would submit a job too many, to be cancelled
+ * when it is back; if its job ends, the look that sees it gone replaces it. One seen running again
+ * (a retirement that did not go through) is working again.
  */
-export function isRetiring(joined: boolean, seen: WorkerSeen): boolean {
-  return seen === 'closing' || (joined && seen === 'absent');
+export function isRetiring(wasRetiring: boolean, seen: WorkerSeen): boolean {
+  return seen === 'closing' || (wasRetiring && seen === 'absent');
 }
 
 /** A job the batch system lists, as the plan sees it (in submission order: newest last). */

@@ -9,12 +9,12 @@ import { isRetiring, planLook, type LookPlan, type PlanJob } from '../src/job-pl
 
 const job = (id: string, state: PlanJob['state'] = 'running', retiring = false): PlanJob => ({ id, state, retiring });
 
-t.test('isRetiring: a worker that says it is leaving, or that joined and has gone while its job is listed', async (t) => {
-  t.equal(isRetiring(true, 'closing'), true);
-  t.equal(isRetiring(false, 'closing'), true, 'closing before the cluster saw it join (it joined and retired between two looks)');
-  t.equal(isRetiring(true, 'absent'), true, 'its worker left; the job is ending');
-  t.equal(isRetiring(false, 'absent'), false, 'not joined yet: starting');
-  t.equal(isRetiring(true, 'running'), false);
+t.test('isRetiring: a worker that says it is leaving, or said so and has gone while its job is listed', async (t) => {
+  t.equal(isRetiring(false, 'closing'), true);
+  t.equal(isRetiring(true, 'absent'), true, 'it said so at the last look and has left; the job is ending');
+  t.equal(isRetiring(false, 'absent'), false, 'vanished without saying so (a cut connection, or not joined yet): it may come back');
+  t.equal(isRetiring(true, 'running'), false, 'seen running again: working');
+  t.equal(isRetiring(false, 'running'), false);
 });
 
 t.test('scale: a retiring job is replaced at once and not cancelled', async (t) => {
@@ -61,16 +61,17 @@ function run(target: number, slots: number, steps: ((jobs: Model[]) => void)[]):
     events(jobs);
     // The batch system starts pending jobs while slots are free.
     for (const j of jobs) if (j.state === 'pending' && jobs.filter((o) => o.state === 'running').length < slots) j.state = 'running';
-    const plan = planLook({ jobs: jobs.map((j) => job(j.id, j.state, isRetiring(j.joined, j.seen))), target });
+    for (const j of jobs) j.retiring = isRetiring(j.retiring, j.seen);
+    const plan = planLook({ jobs: jobs.map((j) => job(j.id, j.state, j.retiring)), target });
     for (const id of plan.cancel) jobs.splice(jobs.findIndex((j) => j.id === id), 1);
-    for (let i = 0; i < plan.submit; i++) jobs.push({ id: String(next++), state: 'pending', joined: false, seen: 'absent' });
-    out.push({ working: jobs.filter((j) => !isRetiring(j.joined, j.seen)).length, listed: jobs.length, submitted: next - 1 });
+    for (let i = 0; i < plan.submit; i++) jobs.push({ id: String(next++), state: 'pending', joined: false, seen: 'absent', retiring: false });
+    out.push({ working: jobs.filter((j) => !j.retiring).length, listed: jobs.length, submitted: next - 1 });
     // Running jobs' workers join before the next look.
     for (const j of jobs) if (j.state === 'running' && !j.joined) { j.joined = true; j.seen = 'running'; }
   }
   return out;
 }
-interface Model { id: string; state: 'pending' | 'running'; joined: boolean; seen: 'running' | 'closing' | 'absent' }
+interface Model { id: string; state: 'pending' | 'running'; joined: boolean; seen: 'running' | 'closing' | 'absent'; retiring: boolean }
 const idle = () => {};
 const retire = (id: string) => (jobs: Model[]) => { jobs.find((j) => j.id === id)!.seen = 'closing'; };
 const leave = (id: string) => (jobs: Model[]) => { jobs.find((j) => j.id === id)!.seen = 'absent'; };
@@ -90,6 +91,12 @@ t.test('model: a retirement that ends with the worker running again leaves a sur
   const r = run(2, 2, [idle, idle, retire('1'), back('1'), idle]);
   t.same(r.map((x) => x.listed), [2, 2, 3, 2, 2], 'the replacement (job 3) is cancelled when job 1 is working again');
   t.same(r.map((x) => x.submitted), [2, 2, 3, 3, 3], 'and nothing more is submitted');
+});
+
+t.test('model: a worker that vanishes without saying it is leaving (a cut connection) and comes back costs no job', async (t) => {
+  const r = run(2, 3, [idle, idle, leave('1'), leave('1'), back('1'), idle]);
+  t.same(r.map((x) => x.submitted), [2, 2, 2, 2, 2, 2], 'nothing submitted while it is away');
+  t.same(r.map((x) => x.listed), [2, 2, 2, 2, 2, 2]);
 });
 
 t.test('model: a retiring job that fails, or a replacement that fails, is replaced once', async (t) => {
