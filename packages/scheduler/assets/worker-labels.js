@@ -2,18 +2,20 @@
 // registration), not the name: two hosts started with the same `--name`, or a worker and its
 // restart under the same name while the old one is still listed, are two workers. Each is shown
 // by its name, and where workers the page knows (live or gone) share a name, by its name and id
-// (`node (w3)`), so their task-stream rows, event-log lines and memory series are told apart.
+// (`node (id w3)`), so their task-stream rows, event-log lines and memory series are told apart.
+// The id is said to be one: ids are `w1`, `w2`, … by registration, the names people give their
+// workers too, and a restarted worker named w2 read `w2 (w1) retires` in the event log.
 // Pure: no DOM, so the shaping is tested under Node (test/worker-labels.test.ts).
 
 /**
  * Labels by worker id for the workers the page knows (the feed's rows, live and gone): the name,
- * or `name (id)` when another known worker has that name.
+ * or `name (id ID)` when another known worker has that name.
  */
 export function workerLabels(workers) {
   const list = [...workers];
   const count = new Map();
   for (const w of list) count.set(w.name, (count.get(w.name) ?? 0) + 1);
-  return new Map(list.map((w) => [w.id, count.get(w.name) > 1 ? `${w.name} (${w.id})` : w.name]));
+  return new Map(list.map((w) => [w.id, count.get(w.name) > 1 ? `${w.name} (id ${w.id})` : w.name]));
 }
 
 /** A worker's label: by its id; an id the page never had a row for (or a name or an address, from a source without ids) stands as itself. */

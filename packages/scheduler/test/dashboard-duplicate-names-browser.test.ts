@@ -29,7 +29,7 @@ t.test('two workers named alike: two links, two pages, each with its own figures
   const { page, errors } = await openPage(t, s.dashboardUrl!);
   await page.waitForFunction(() => document.querySelectorAll('#workers a.worker-link').length === 2, null, { timeout: 30_000 });
   const links = await page.$$eval('#workers a.worker-link', (as) => as.map((a) => ({ href: a.getAttribute('href')!, text: a.textContent })));
-  t.same(links.map((l) => l.text).sort(), ['dup (w1)', 'dup (w2)'], 'both rows show the name, each with its id');
+  t.same(links.map((l) => l.text).sort(), ['dup (id w1)', 'dup (id w2)'], 'both rows show the name, each with its id');
   t.equal(new Set(links.map((l) => l.href)).size, 2, `two links, one per worker (${links.map((l) => l.href).join(', ')})`);
   const seen = new Set<string>();
   for (const { href } of links) {
@@ -86,7 +86,7 @@ t.test('two workers named alike: their task-stream rows, event-log lines, failur
   await t.rejects(boom.result(), /on purpose/);
 
   const { page, errors } = await openPage(t, s.dashboardUrl!);
-  const label = (id: string) => `dup (${id})`;
+  const label = (id: string) => `dup (id ${id})`;
   // The four tasks' bars drawn: then the rows they are on.
   await page.waitForFunction((n) => Number((document.querySelector('#stream') as HTMLElement).dataset.bars) >= n, 4, { timeout: 30_000 });
   const rows = JSON.parse((await page.getAttribute('#stream', 'data-rows')) ?? '[]') as string[];

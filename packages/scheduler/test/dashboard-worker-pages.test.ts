@@ -100,8 +100,8 @@ t.test('two workers under one name: a page each, by id; a link by name lists the
   t.same(da.log.map((l) => l.text), ['from a'], 'its own log');
   t.same(db.log.map((l) => l.text), ['from b']);
   // The peer's name is shared: it is named with its id too, as the dashboard labels it.
-  t.same(da.transfers.map((x) => [x.direction, x.peer, x.peerId]), [['out', 'dup (w2)', 'w2']], 'the transfer on both ends, the peer by id');
-  t.same(db.transfers.map((x) => [x.direction, x.peer, x.peerId]), [['in', 'dup (w1)', 'w1']]);
+  t.same(da.transfers.map((x) => [x.direction, x.peer, x.peerId]), [['out', 'dup (id w2)', 'w2']], 'the transfer on both ends, the peer by id');
+  t.same(db.transfers.map((x) => [x.direction, x.peer, x.peerId]), [['in', 'dup (id w1)', 'w1']]);
   t.same(p.named('dup'), [
     { id: 'w1', name: 'dup', address: 'ws://10.0.0.1:4000', host: 'node-a', alive: true },
     { id: 'w2', name: 'dup', address: 'ws://10.0.0.2:4000', host: 'node-b', alive: true },

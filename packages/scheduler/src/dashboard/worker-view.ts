@@ -162,7 +162,7 @@ export class WorkerPages implements ServerView {
       const name = k.row?.name ?? k.name;
       count.set(name, (count.get(name) ?? 0) + 1);
     }
-    return rows.map((x) => (x.peerId && (count.get(x.peer) ?? 0) > 1 ? { ...x, peer: `${x.peer} (${x.peerId})` } : x));
+    return rows.map((x) => (x.peerId && (count.get(x.peer) ?? 0) > 1 ? { ...x, peer: `${x.peer} (id ${x.peerId})` } : x));
   }
 
   private entry(id: string, name: string): Kept {
