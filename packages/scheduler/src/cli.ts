@@ -5,6 +5,7 @@ import {
 } from '@gluon/protocol';
 import { isIP } from 'node:net';
 import { checkDashboardLink } from './dashboard/link.js';
+import { trustedProxies } from './dashboard/client-address.js';
 import { startScheduler } from './server.js';
 import { SCHEDULER_V8_FLAGS, withSchedulerEnv } from './v8-flags.js';
 
@@ -19,7 +20,7 @@ export const SCHEDULER_FLAGS = {
   'dashboard-port': flag.port('port of the live dashboard (0: any free port)', '8787'),
   'no-dashboard': flag.switch('serve no dashboard'),
   'dashboard-session-ttl': flag.duration('a dashboard login lasts this long', 1000, 365 * 24 * 3600_000, '8h'),
-  'dashboard-trusted-proxy': flag.list('a reverse proxy (IP address) whose X-Forwarded-For/Forwarded the dashboard\'s login throttle believes', 'ADDR'),
+  'dashboard-trusted-proxy': flag.list('a reverse proxy (IP address, or a range: 10.0.0.0/8, fd00::/8) whose X-Forwarded-For/Forwarded the dashboard\'s login throttle believes', 'ADDR'),
   'dashboard-prefix': flag.string('path prefix of the dashboard behind a reverse proxy', { arg: '/PATH', check: (t, f) => { if (!t.startsWith('/')) throw new RangeError(`${f} must start with /, got "${t}"`); } }),
   'dashboard-link': flag.string('the dashboard\'s public URL behind a proxy, reported to clients: a template with {host} {port} {prefix} and {ENV_VAR} fields', { arg: 'TEMPLATE', env: 'GLUON_DASHBOARD_LINK' }),
   ...HEARTBEAT_TTL_FLAG,
@@ -88,6 +89,8 @@ function main(): void {
     if (tls?.cert) certNamesScheduler(values['tls-cert']!, tls.cert, values.host, values.port, allowedHosts);
     if (values['unix-socket'] !== undefined && tls) throw new Error('--unix-socket with --tls-cert: a Unix socket does not speak TLS (it is for clients and workers on this machine); leave one of them out');
     if (values['no-dashboard']) unusedLink = dashboardFlagsWithout(values['dashboard-link'] !== undefined);
+    // A bad entry stops the start naming it (exit 2), instead of the dashboard failing later.
+    if (!values['no-dashboard']) trustedProxies(values['dashboard-trusted-proxy']);
     if (values['dashboard-link'] !== undefined && !values['no-dashboard']) checkDashboardLink(values['dashboard-link'], values.host, values['dashboard-prefix'] ?? '');
     if (values['unix-socket'] === '') throw new Error('--unix-socket needs a path, got ""');
     // Else the dashboard's listen fails with a bare EADDRINUSE, as if another program held it.

@@ -12,7 +12,8 @@ import { checkDashboardLink, expandDashboardLink } from './link.js';
 import { loginPage, withLogout } from './login.js';
 import { SchedulerMetrics } from './metrics.js';
 import { reportShell } from './report.js';
-import { LoginThrottle, type ThrottleOptions } from './throttle.js';
+import { LoginSlowdown, LoginThrottle, type SlowdownOptions, type ThrottleOptions } from './throttle.js';
+import { DeviceCookies } from './device.js';
 import type { DashboardSource } from './source.js';
 
 
@@ -38,11 +39,14 @@ export interface DashboardOptions {
   token?: string;
   /** how long a login lasts (default 8 h); logging out ends it sooner. */
   sessionTtlMs?: number;
-  /** wrong-token throttling per client address (defaults: {@link DEFAULT_THROTTLE}). */
+  /** wrong-token throttling per client address, or per known browser (defaults: {@link DEFAULT_THROTTLE}). */
   throttle?: Partial<ThrottleOptions>;
+  /** the per-credential slowdown of unknown browsers' logins (defaults: {@link DEFAULT_SLOWDOWN}). */
+  slowdown?: Partial<SlowdownOptions>;
   /**
-   * reverse proxies (IP addresses) whose `X-Forwarded-For`/`Forwarded` the login throttle believes
-   * (`--dashboard-trusted-proxy`): behind them it throttles each browser's address, not the proxy's.
+   * reverse proxies (IP addresses or CIDR ranges) whose `X-Forwarded-For`/`Forwarded` the login
+   * throttle believes (`--dashboard-trusted-proxy`): behind them it throttles each browser's
+   * address, not the proxy's.
    */
   trustedProxies?: string[];
   /** the time, for session expiry and throttling (tests pass a fake clock). */
@@ -108,6 +112,8 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
   const clock = opts.clock ?? Date.now;
   const auth = new DashboardAuth(opts.token || undefined, opts.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS, clock);
   const throttle = new LoginThrottle(opts.throttle);
+  const slowdown = new LoginSlowdown(opts.slowdown);
+  const devices = new DeviceCookies();
   const trusted = trustedProxies(opts.trustedProxies);
   // With a token, the page carries a logout button.
   const page: Asset = auth.required ? withLogout(assets.get('/assets/index.html')!) : assets.get('/assets/index.html')!;
@@ -258,26 +264,37 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
       res.writeHead(303, { Location: './' }).end();
       return;
     }
-    // Throttled per address before the token is even compared: a locked-out address learns nothing.
-    // Behind a trusted proxy, the browser's address: keyed on the proxy's, one browser's wrong
-    // tokens locked every browser out of the login form.
-    const client = clientAddress(req, trusted);
-    const wait = throttle.wait(client, clock());
-    if (wait > 0) return tooManyAttempts(res, wait);
+    // Throttled before the token is even compared: a locked-out browser learns nothing. A browser
+    // that logged in before (its device cookie) is throttled on its own, so nobody guessing from
+    // the same address (an unnamed proxy, a NAT) locks it out; any other under its address (behind
+    // a trusted proxy, the browser's: keyed on the proxy's, one browser's wrong tokens locked every
+    // browser out), and, with every other unknown browser, under the per-credential slowdown.
+    const device = devices.known(req.headers.cookie);
+    const key = device !== undefined ? `browser ${device}` : clientAddress(req, trusted);
+    const whose = device !== undefined ? 'this browser' : 'your address';
+    const wait = throttle.wait(key, clock());
+    if (wait > 0) return tooManyAttempts(res, wait, whose);
+    if (device === undefined) {
+      const turn = slowdown.admit(clock());
+      if (typeof turn === 'object') return tooManyAttempts(res, turn.retryAfterMs, 'many addresses');
+      if (turn > 0) await new Promise((r) => setTimeout(r, turn).unref());
+    }
     if (!auth.verify(given)) {
-      const next = throttle.failed(client, clock());
-      if (next > 0) return tooManyAttempts(res, next);
+      if (device === undefined) slowdown.failed(clock());
+      const next = throttle.failed(key, clock());
+      if (next > 0) return tooManyAttempts(res, next, whose);
       // The form again, saying so: a page to show (200, as above), no session set.
       return send(res, 200, 'text/html; charset=utf-8', loginPage('Wrong token.'));
     }
-    throttle.succeeded(client);
-    res.writeHead(303, { Location: './', 'Set-Cookie': auth.login(isSecure(req)) }).end();
+    throttle.succeeded(key);
+    const secure = isSecure(req);
+    res.writeHead(303, { Location: './', 'Set-Cookie': [auth.login(secure), devices.issue(device, secure)] }).end();
   }
 
-  function tooManyAttempts(res: ServerResponse, waitMs: number): void {
-    const seconds = Math.ceil(waitMs / 1000);
+  function tooManyAttempts(res: ServerResponse, waitMs: number, whose: string): void {
+    const seconds = Math.max(1, Math.ceil(waitMs / 1000));
     res.setHeader('Retry-After', String(seconds));
-    send(res, 429, 'text/html; charset=utf-8', loginPage(`Too many wrong tokens from your address: try again in ${seconds} s.`));
+    send(res, 429, 'text/html; charset=utf-8', loginPage(`Too many wrong tokens from ${whose}: try again in ${seconds} s.`));
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -314,6 +331,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     throw new Error(`dashboard cannot listen on ${opts.host}:${opts.port}: ${e.message}${e.code === 'EADDRINUSE' ? ' (pick another --dashboard-port, or --no-dashboard)' : ''}`);
   }
   auth.cookieName = cookieNameFor(bound.port);
+  devices.name = `gluon_device_${bound.port}`;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   return {
     url: `${opts.tls ? 'https' : 'http'}://${host}:${bound.port}${prefix}/`,

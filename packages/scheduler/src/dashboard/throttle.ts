@@ -79,3 +79,70 @@ export class LoginThrottle {
     return e;
   }
 }
+
+export interface SlowdownOptions {
+  /** Wrong tokens (from all unknown browsers together) the leaky bucket holds before it slows logins. */
+  capacity: number;
+  /** How fast the bucket drains: one wrong token forgiven per this many ms. */
+  drainMs: number;
+  /** While slowed, one attempt is compared per this many ms, whoever sends it. */
+  spacingMs: number;
+  /** An attempt that would wait longer than this is answered 429 at once, with when to come back. */
+  maxWaitMs: number;
+}
+
+export const DEFAULT_SLOWDOWN: SlowdownOptions = {
+  capacity: 50,
+  drainMs: 6_000,
+  spacingMs: 1_000,
+  maxWaitMs: 30_000,
+};
+
+/**
+ * The per-credential bucket: the dashboard has one token, and wrong tokens from every address
+ * together count against it. A guesser with many addresses (IPv6 gives anyone plenty), or one
+ * behind a trusted proxy range too wide, escapes the per-address throttle; this one slows
+ * instead of blocking: past `capacity` wrong tokens not yet drained (10 a minute drain), login
+ * attempts from unknown browsers are compared one per `spacingMs` in the order they come,
+ * each answer held until its turn (at most `maxWaitMs`, else 429 with the time to come back).
+ * Guessing is then held to one a second across the whole Internet, while a person with the
+ * right token still gets in within seconds. Browsers that logged in before (device.ts) skip it.
+ */
+export class LoginSlowdown {
+  readonly opts: SlowdownOptions;
+  private level = 0;
+  private drainedAt = 0;
+  /** The earliest time the next attempt may be compared while slowed. */
+  private nextSlot = 0;
+
+  constructor(opts: Partial<SlowdownOptions> = {}) {
+    this.opts = { ...DEFAULT_SLOWDOWN, ...opts };
+  }
+
+  /** Wrong tokens counted now (drained to `now`). */
+  failures(now: number): number {
+    if (now > this.drainedAt) {
+      this.level = Math.max(0, this.level - (now - this.drainedAt) / this.opts.drainMs);
+      this.drainedAt = now;
+    }
+    return this.level;
+  }
+
+  /**
+   * An attempt arrives at `now`: how long to hold it before comparing its token (0: at once),
+   * or `{ retryAfterMs }` when its turn is further away than `maxWaitMs` (answer 429).
+   */
+  admit(now: number): number | { retryAfterMs: number } {
+    if (this.failures(now) < this.opts.capacity) return 0;
+    const slot = Math.max(now, this.nextSlot);
+    if (slot - now > this.opts.maxWaitMs) return { retryAfterMs: slot - now - this.opts.maxWaitMs };
+    this.nextSlot = slot + this.opts.spacingMs;
+    return slot - now;
+  }
+
+  /** A wrong token from an unknown browser. */
+  failed(now: number): void {
+    this.failures(now);
+    this.level++;
+  }
+}
