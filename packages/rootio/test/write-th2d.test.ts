@@ -20,7 +20,7 @@ t.test('TH2D: regular x, variable y, under/overflow, sumw2 and statistics', asyn
   w.writeHistogram({ type: 'TH2D', name: 'h2', title: 'two dims', nbins: nx, lo: -2, hi: 2, ny, ylo: 0, yhi: 10, yEdges, contents, sumw2, xTitle: 'x [GeV]', yTitle: 'y' });
   t.throws(() => w.writeHistogram({ type: 'TH2D', name: 'bad', nbins: nx, lo: -2, hi: 2, ny, ylo: 0, yhi: 10, contents: contents.slice(1) }),
     /contents must have \(nbins \+ 2\)·\(ny \+ 2\) = 30 values/);
-  t.throws(() => w.writeHistogram({ type: 'TH2D', name: 'bad', nbins: nx, lo: -2, hi: 2, contents }), /y: nbins must be a positive integer/);
+  t.throws(() => w.writeHistogram({ type: 'TH2D', name: 'bad', nbins: nx, lo: -2, hi: 2, contents }), /ny must be a positive integer, got undefined/);
   await w.close();
 
   const j = (await (await openFile(path)).readObject('h2')) as Record<string, any>;

@@ -48,26 +48,47 @@ function fail(h: HistogramInput, what: string): never {
   throw new Error(`writeHistogram(${h.name}): ${what}`);
 }
 
-/** Validates the input and builds the TH1 object. */
-/** Checks one axis's binning; returns the centre of bin i (1-based). */
-function checkAxis(h: HistogramInput, which: string, nbins: number, lo: number, hi: number, edges?: ArrayLike<number>): (i: number) => number {
-  if (!Number.isInteger(nbins) || nbins < 1) fail(h, `${which}: nbins must be a positive integer, got ${nbins}`);
-  if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi)) fail(h, `${which}: need finite lo < hi, got [${lo}, ${hi}]`);
-  if (edges) {
-    if (edges.length !== nbins + 1) fail(h, `${which}: edges must have nbins + 1 = ${nbins + 1} values, got ${edges.length}`);
-    for (let i = 1; i < edges.length; i++) if (!(edges[i]! > edges[i - 1]!)) fail(h, `${which}: edges must increase (edge ${i})`);
-    if (edges[0] !== lo || edges[nbins] !== hi) fail(h, `${which}: lo/hi must equal the first/last edge`);
-  }
-  return (i) => (edges ? (edges[i - 1]! + edges[i]!) / 2 : lo + (i - 0.5) * (hi - lo) / nbins);
+/** The fields of one axis, as HistogramInput names them (x: nbins/lo/hi/edges, y: ny/ylo/yhi/yEdges). */
+interface AxisFields { nbins: string; lo: string; hi: string; edges: string }
+const X_FIELDS: AxisFields = { nbins: 'nbins', lo: 'lo', hi: 'hi', edges: 'edges' };
+const Y_FIELDS: AxisFields = { nbins: 'ny', lo: 'ylo', hi: 'yhi', edges: 'yEdges' };
+
+/** A value as the caller gave it: a string is quoted and said to be one, so '0' does not read as 0. */
+function given(v: unknown): string {
+  return typeof v === 'string' ? `the string ${showValue(v)}` : showValue(v);
 }
 
+/**
+ * Checks one axis's binning, naming the field at fault with its value as given (a range read from
+ * a config file as strings would otherwise be refused as "[0, 200]"); returns the centre of bin i (1-based).
+ */
+function checkAxis(h: HistogramInput, f: AxisFields, nbins: unknown, lo: unknown, hi: unknown, edges?: ArrayLike<number>): (i: number) => number {
+  if (!Number.isInteger(nbins) || (nbins as number) < 1) fail(h, `${f.nbins} must be a positive integer, got ${given(nbins)}`);
+  for (const [name, v] of [[f.lo, lo], [f.hi, hi]] as const) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) fail(h, `${name} must be a finite number, got ${given(v)}`);
+  }
+  const n = nbins as number, a = lo as number, b = hi as number;
+  if (!(a < b)) fail(h, `${f.lo} (${a}) must be below ${f.hi} (${b})`);
+  if (edges) {
+    if (edges.length !== n + 1) fail(h, `${f.edges} must have ${f.nbins} + 1 = ${n + 1} values, got ${edges.length}`);
+    for (let i = 1; i < edges.length; i++) {
+      if (!(edges[i]! > edges[i - 1]!)) fail(h, `${f.edges} must increase (${f.edges}[${i}] = ${given(edges[i])} after ${given(edges[i - 1])})`);
+    }
+    if (edges[0] !== a || edges[n] !== b) {
+      fail(h, `${f.lo} and ${f.hi} (${a}, ${b}) must equal the first and last of ${f.edges} (${edges[0]}, ${edges[n]})`);
+    }
+  }
+  return (i) => (edges ? (edges[i - 1]! + edges[i]!) / 2 : a + (i - 0.5) * (b - a) / n);
+}
+
+/** Validates the input and builds the TH1 object. */
 export function histogramObject(h: HistogramInput): RObject {
   if (h.type !== 'TH1D' && h.type !== 'TH1F' && h.type !== 'TH2D') fail(h, `type must be TH1D, TH1F or TH2D, got ${String(h.type)}`);
   if (!h.name) throw new Error('writeHistogram: name is required');
   const two = h.type === 'TH2D';
-  const xCentre = checkAxis(h, 'x', h.nbins, h.lo, h.hi, h.edges);
-  const ny = two ? h.ny ?? NaN : 1;
-  const yCentre = two ? checkAxis(h, 'y', ny, h.ylo ?? NaN, h.yhi ?? NaN, h.yEdges) : () => 0;
+  const xCentre = checkAxis(h, X_FIELDS, h.nbins, h.lo, h.hi, h.edges);
+  const ny = two ? h.ny! : 1;
+  const yCentre = two ? checkAxis(h, Y_FIELDS, h.ny, h.ylo, h.yhi, h.yEdges) : () => 0;
   const nx = h.nbins + 2;
   const n = nx * (two ? ny + 2 : 1);
   const shape = two ? `(nbins + 2)·(ny + 2) = ${n}` : `nbins + 2 = ${n}`;

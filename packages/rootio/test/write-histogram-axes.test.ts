@@ -1,0 +1,43 @@
+/**
+ * writeHistogram's axis errors name the field at fault and show its value as given: a range typed
+ * as strings ('0', '200', as read from a config file) used to be refused as "need finite lo < hi,
+ * got [0, 200]", which looks right, and a TH2D without ny as "y: nbins … got NaN".
+ */
+import t from 'tap';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openRootFile, RootFileWriter, type HistogramInput } from '@gluon/rootio';
+
+t.test('each bad axis field is named with its value as given; nothing is written, the file goes on', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rootio-axes-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'h.root');
+  const w = await RootFileWriter.create(path);
+  const contents = [0, 1, 2, 3, 4, 0];
+  const h1 = (over: Partial<HistogramInput>) => ({ type: 'TH1D', name: 'h', nbins: 4, lo: 0, hi: 200, contents, ...over }) as HistogramInput;
+  const refused: [Partial<HistogramInput>, string][] = [
+    [{ lo: '0' as never }, 'writeHistogram(h): lo must be a finite number, got the string "0"'],
+    [{ hi: '200' as never }, 'writeHistogram(h): hi must be a finite number, got the string "200"'],
+    [{ lo: NaN }, 'writeHistogram(h): lo must be a finite number, got NaN'],
+    [{ hi: Infinity }, 'writeHistogram(h): hi must be a finite number, got Infinity'],
+    [{ lo: 200, hi: 0 }, 'writeHistogram(h): lo (200) must be below hi (0)'],
+    [{ lo: 10, hi: 10 }, 'writeHistogram(h): lo (10) must be below hi (10)'],
+    [{ nbins: '4' as never }, 'writeHistogram(h): nbins must be a positive integer, got the string "4"'],
+    [{ nbins: 0 }, 'writeHistogram(h): nbins must be a positive integer, got 0'],
+    [{ edges: [0, 50, 100, 150, 250] }, 'writeHistogram(h): lo and hi (0, 200) must equal the first and last of edges (0, 250)'],
+  ];
+  for (const [over, message] of refused) t.throws(() => w.writeHistogram(h1(over)), { message }, message);
+  const n2 = 6 * 5;
+  const h2 = (over: Partial<HistogramInput>) => ({ type: 'TH2D', name: 'h2', nbins: 4, lo: 0, hi: 1, ny: 3, ylo: 0, yhi: 1, contents: new Array(n2).fill(0), ...over }) as HistogramInput;
+  t.throws(() => w.writeHistogram(h2({ ny: undefined })), { message: 'writeHistogram(h2): ny must be a positive integer, got undefined' });
+  t.throws(() => w.writeHistogram(h2({ ylo: undefined })), { message: 'writeHistogram(h2): ylo must be a finite number, got undefined' });
+  t.throws(() => w.writeHistogram(h2({ ylo: 2 })), { message: 'writeHistogram(h2): ylo (2) must be below yhi (1)' });
+  t.throws(() => w.writeHistogram(h2({ yEdges: [0, 0.5, 0.5, 1] })), { message: 'writeHistogram(h2): yEdges must increase (yEdges[2] = 0.5 after 0.5)' });
+  w.writeHistogram(h1({}));
+  await w.close();
+  const f = await openRootFile(path);
+  t.same(f.keys().map((k) => k.name), ['h', 'StreamerInfo'], 'only the good histogram was written');
+  t.same(Array.from((await f.histogram('h')).contents), contents);
+  await f.close();
+});
