@@ -1,8 +1,10 @@
 import { readSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { RootFormatError, RootIOError } from './errors.js';
+import { existingAncestor, missingPathReason } from './missing-path.js';
 
 /**
  * Where file bytes come from. Reads past the end are content errors (a key or basket points
@@ -102,7 +104,7 @@ export class LocalSource implements ByteSource {
       fh = await open(path, 'r');
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      throw new RootIOError(path, e.code === 'ENOENT' ? 'no such file' : `cannot open: ${e.message}`);
+      throw new RootIOError(path, e.code === 'ENOENT' || e.code === 'ENOTDIR' ? await noSuchFile(path) : `cannot open: ${e.message}`);
     }
     const st = await fh.stat();
     // open() succeeds on a directory on Linux; its first read would fail with a bare EISDIR.
@@ -321,13 +323,21 @@ function transportFailure(err: unknown, timeoutMs: number): string {
   return code ? `${code}: ${detail}` : detail;
 }
 
+/** Why a local path that does not exist is missing: which part, and the names near it. */
+async function noSuchFile(path: string): Promise<string> {
+  const full = resolve(path);
+  return missingPathReason(full, await existingAncestor(full).catch(() => null));
+}
+
 /** Opens a local path or an http(s) URL. */
 export async function openSource(pathOrUrl: string, http: HttpOptions = {}): Promise<ByteSource> {
   if (/^https?:\/\//i.test(pathOrUrl)) return HttpSource.open(pathOrUrl, http);
   // fileURLToPath decodes the URL (`%20` is a space), which `URL.pathname` leaves encoded.
   const p = pathOrUrl.startsWith('file:') ? fileURLToPath(pathOrUrl) : pathOrUrl;
-  await stat(p).catch(() => {
-    throw new RootIOError(p, 'no such file');
+  const missing = await stat(p).then(() => false, (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return true;
+    throw new RootIOError(p, `cannot open: ${err.message}`);
   });
+  if (missing) throw new RootIOError(p, await noSuchFile(p));
   return LocalSource.open(p);
 }
