@@ -36,6 +36,40 @@ export function groupStats(groups: Map<string, GroupStats>, group: string): Grou
   return g;
 }
 
+/** Distinct functions a group shares FnRef objects for, at most (see sharedFn). */
+export const MAX_GROUP_FNS = 256;
+
+/**
+ * Groups without tasks kept, at most: their duration estimates serve the next run of the same
+ * functions, but group names are the client's to choose (`group`, or the function's export), so
+ * one naming a new group per task would otherwise grow the table, and every dashboard snapshot,
+ * for the scheduler's life. Past this many, the longest-empty ones are forgotten.
+ */
+export const MAX_EMPTY_GROUPS = 1000;
+
+/**
+ * The groups left without tasks, longest-empty first, and the forgetting of the oldest past
+ * {@link MAX_EMPTY_GROUPS}. A group that got tasks again stays listed until its turn comes,
+ * and is kept then (listed again when it empties again).
+ */
+export class EmptyGroups {
+  private readonly names = new Set<string>();
+
+  constructor(private readonly max = MAX_EMPTY_GROUPS) {}
+
+  /** `g` has no task left. */
+  emptied(groups: Map<string, GroupStats>, g: GroupStats): void {
+    this.names.delete(g.name);
+    this.names.add(g.name);
+    if (this.names.size <= this.max) return;
+    for (const name of this.names) {
+      if (this.names.size <= this.max) break;
+      this.names.delete(name);
+      if (groups.get(name)?.total === 0) groups.delete(name);
+    }
+  }
+}
+
 /** One shared FnRef object per distinct function of a group, so tasks do not each carry a copy. */
 export function sharedFn(g: GroupStats, fn: FnRef): FnRef {
   // A group's tasks almost always share one function: compare with the last one before building
@@ -44,7 +78,11 @@ export function sharedFn(g: GroupStats, fn: FnRef): FnRef {
   if (last !== undefined && last.module === fn.module && last.export === fn.export) return last;
   const id = fn.module + '#' + fn.export;
   let shared = g.fns.get(id);
-  if (!shared) g.fns.set(id, (shared = { module: fn.module, export: fn.export }));
+  if (!shared) {
+    shared = { module: fn.module, export: fn.export };
+    // A client names any functions it likes under one group: past a few, their tasks keep their own.
+    if (g.fns.size < MAX_GROUP_FNS) g.fns.set(id, shared);
+  }
   g.lastFn = shared;
   return shared;
 }

@@ -42,3 +42,13 @@ export function logLine(parts: TemplateStringsArray, ...values: Array<NamedWorke
 export function shortKey(key: string): string {
   return key.length > 120 ? `${key.slice(0, 120)}… (${key.length} characters)` : key;
 }
+
+/**
+ * A text a peer sent that the scheduler keeps and passes on (an error's message or stack, a
+ * result's type name), at most `max` characters: past it, its start and how long it was. Kept
+ * in the failures table and the event log (500 rows each) and sent to every client holding the
+ * task, a text of any size would be held and copied that many times.
+ */
+export function boundedText(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}… (cut by the scheduler: ${text.length} characters)` : text;
+}

@@ -2,7 +2,7 @@ import { Heap, type Message, type TaskError } from '@gluon/protocol';
 import type { ClusterEvent, FailureRow, LogEntry, WorkerRow } from './dashboard/source.js';
 import { DEFAULT_CONFIG, type SchedulerConfig } from './config.js';
 import { Outbox, type Command } from './outbox.js';
-import { capacity, GROUP_STATE, groupStats, type GroupStats } from './groups.js';
+import { capacity, EmptyGroups, GROUP_STATE, groupStats, type GroupStats } from './groups.js';
 import { Journal, workerRow } from './journal.js';
 import { logLine, type LogLine, type NamedWorker } from './log-line.js';
 import { outcomeAfter } from './progress-state.js';
@@ -59,6 +59,8 @@ export abstract class Transitions {
   /** Gone workers, kept for the dashboard. */
   readonly goneWorkers: WorkerRecord[] = [];
   readonly groups = new Map<string, GroupStats>();
+  /** Groups left without tasks, the oldest forgotten past a bound (groups.ts). */
+  private readonly emptyGroups = new EmptyGroups();
   /** The dashboard's log, failures and event listeners. */
   protected readonly journal = new Journal();
   readonly failures: FailureRow[] = this.journal.failures;
@@ -451,7 +453,7 @@ export abstract class Transitions {
     this.setState(ts, 'forgotten');
     this.forgottenCount++;
     const g = this.groups.get(ts.group);
-    if (g) g.total--;
+    if (g && --g.total === 0) this.emptyGroups.emptied(this.groups, g);
     this.tasks.delete(ts.key);
     for (const d of ts.deps) removeDependent(d, ts);
   }

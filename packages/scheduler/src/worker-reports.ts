@@ -5,8 +5,13 @@ import { checkTransfer, type TransferReport } from './validate.js';
 import { isWanted } from './lineage.js';
 import { acceptsWork, type TaskRecord, type WorkerRecord } from './records.js';
 import { WorkerEvents } from './worker-events.js';
-import { logLine, shortKey } from './log-line.js';
+import { boundedText, logLine, shortKey } from './log-line.js';
 import { RefusalLog } from './refusals.js';
+
+/** Most characters of a task error's message or stack the scheduler keeps (see boundedText). */
+export const MAX_ERROR_TEXT = 64 * 1024;
+/** Most characters of an error's name or a result's type name it keeps. */
+export const MAX_NAME_TEXT = 200;
 
 /**
  * What a registered worker reports: a task finished or failed, a task it could not be sent, a
@@ -47,11 +52,11 @@ export abstract class WorkerReports extends WorkerEvents {
       this.addHolder(ts, ws, m.nbytes);
     } else if (ts.state === 'processing' && ts.processingOn === ws) {
       ts.processingOn = null;
-      this.toMemory(ts, ws, m.nbytes, m.typeName, m.hasValue ? { value: m.value, bytes: m.nbytes } : undefined);
+      this.toMemory(ts, ws, m.nbytes, boundedText(m.typeName, MAX_NAME_TEXT), m.hasValue ? { value: m.value, bytes: m.nbytes } : undefined);
     } else if (ts.state !== 'erred' && (ts.state !== 'released' || isWanted(ts, this.clients))) {
       // A late result: its worker was declared dead (or the task moved) and it finished anyway.
       // Still wanted, so it is taken, once; the copy being recomputed elsewhere is called off.
-      this.takeBack(ts, ws, m.nbytes, m.typeName, m.hasValue ? { value: m.value, bytes: m.nbytes } : undefined);
+      this.takeBack(ts, ws, m.nbytes, boundedText(m.typeName, MAX_NAME_TEXT), m.hasValue ? { value: m.value, bytes: m.nbytes } : undefined);
     } else {
       // Finished after being cancelled or moved: nobody wants this copy.
       this.send({ worker: workerId }, { op: 'free-keys', keys: [m.key] });
@@ -82,10 +87,13 @@ export abstract class WorkerReports extends WorkerEvents {
     return this.flush();
   }
 
-  taskErred(workerId: string, m: { key: string; error: { message: string; name: string; stack: string }; kind?: TaskError['kind'] }, now: number): Command[] {
+  taskErred(workerId: string, reported: { key: string; error: { message: string; name: string; stack: string }; kind?: TaskError['kind'] }, now: number): Command[] {
     const ws = this.workers.get(workerId);
-    const ts = this.tasks.get(m.key);
+    const ts = this.tasks.get(reported.key);
     if (!ws || !ts) return this.flush();
+    // Kept (failures, the event log, each erred dependent) and sent to every client holding it.
+    const e = reported.error;
+    const m = { ...reported, error: { message: boundedText(e.message, MAX_ERROR_TEXT), name: boundedText(e.name, MAX_NAME_TEXT), stack: boundedText(e.stack, MAX_ERROR_TEXT) } };
     ws.drop(ts);
     if (ts.state !== 'processing' || ts.processingOn !== ws) {
       // A task it ran from before it re-registered failed: it was left waiting for it; run it here.

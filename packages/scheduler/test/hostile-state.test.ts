@@ -188,3 +188,49 @@ t.test('publishes beyond the bounds are refused: the publisher alone is told why
   t.match(sim.state.log.at(-1)!.text, /publish on topic e refused: .*--max-topics.* \(from a task on worker w1\)/);
   t.same(refusals('good'), [], 'still nothing to the other client');
 });
+
+t.test('a client naming a new group (or function) per task: the scheduler keeps at most 1,000 empty groups', async (t) => {
+  const sim = new Sim();
+  sim.addClient('evil');
+  sim.addWorker('w1');
+  for (let round = 0; round < 5; round++) {
+    const keys = Array.from({ length: 1000 }, (_, i) => `k${round}-${i}`);
+    sim.submit('evil', keys.map((k) => task(k, [], { group: `g-${k}` })));
+    sim.drain();
+    sim.apply(sim.state.releaseKeys('evil', keys));
+  }
+  t.equal(sim.state.tasks.size, 0, 'every task released and forgotten');
+  t.equal(sim.state.groups.size, 1000, 'of 5,000 groups, the 1,000 emptied last are kept');
+  t.ok(sim.state.groups.has('g-k4-999') && !sim.state.groups.has('g-k0-0'), 'the oldest went first');
+  // A group used again keeps its estimate (and its place) while it has tasks.
+  sim.submit('evil', [task('again-1', [], { group: 'g-k4-999' })]);
+  const kept = sim.state.groups.get('g-k4-999')!;
+  t.equal(kept.samples, 1, 'its duration estimate survived its empty spell');
+  sim.submit('evil', Array.from({ length: 2000 }, (_, i) => task(`more-${i}`, [], { group: `h-${i}` })));
+  sim.drain();
+  sim.apply(sim.state.releaseKeys('evil', Array.from({ length: 2000 }, (_, i) => `more-${i}`)));
+  t.equal(sim.state.groups.get('g-k4-999'), kept, 'a group with a task is never forgotten');
+  // One group, a new function per task: only the first 256 are shared, the table stays that size.
+  sim.submit('evil', Array.from({ length: 1000 }, (_, i) => task(`f-${i}`, [], { group: 'one', fn: { module: 'tasks', export: `fn${i}` } })));
+  t.equal(sim.state.groups.get('one')!.fns.size, 256);
+  t.equal(sim.state.tasks.get('f-999')!.fn.export, 'fn999', 'the rest keep their own');
+});
+
+t.test('a megabyte error message or type name from a worker: kept and passed on cut short', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.submit('c', [task('e-1')]);
+  const huge = 'm'.repeat(1 << 20);
+  sim.apply(sim.state.taskErred('w1', { key: 'e-1', error: { message: huge, name: huge, stack: huge } }, 1));
+  const erred = sim.clientMsgs.get('c')!.find((m) => m.op === 'task-erred')!;
+  const e = erred.error as { message: string; name: string; stack: string };
+  t.ok(e.message.length < 70_000 && e.stack.length < 70_000 && e.name.length < 300, `the client gets ${e.message.length}, ${e.stack.length} and ${e.name.length} characters`);
+  t.match(e.message, /^m{65536}… \(cut by the scheduler: 1048576 characters\)$/, 'its start, and how long it was');
+  t.ok(sim.state.failures.at(-1)!.message.length < 70_000, 'the failures row too');
+  t.ok(sim.state.log.every((l) => l.text.length < 70_000), 'and the event log');
+  sim.submit('c', [task('t-1')]);
+  sim.apply(sim.state.taskFinished('w1', { key: 't-1', nbytes: 8, typeName: huge, start: 0, stop: 1, thread: 0 }, 2));
+  const told = sim.clientMsgs.get('c')!.filter((m) => m.op === 'key-in-memory' && m.key === 't-1');
+  t.ok(String(told[0]!.typeName).length < 300, 'a result\'s type name too');
+});
