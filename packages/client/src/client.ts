@@ -6,6 +6,7 @@ import {
 import { Delayed, delayedRoots, type Deferred, type DeferredArgs } from './delayed.js';
 import { ClientClosedError, ResultTooLargeError } from './errors.js';
 import { Future, KeyState, type FutureHost } from './future.js';
+import { CollectedQueue } from './collected-queue.js';
 import { futureList, iterableList } from './future-list.js';
 import { CancelledInput, checkArgs, GraphBuilder, graphOver, makeSpec } from './graph-builder.js';
 import { LazyGraph, type LazyGraphOptions } from './lazy-graph.js';
@@ -199,7 +200,13 @@ export class Client implements FutureHost {
   private flushQueued = false;
   /** {@link flush} for {@link scheduleFlush}'s microtask: one function per client, not one per flush. */
   private readonly flushSoon = (): void => this.flush();
-  private readonly registry = new FinalizationRegistry<KeyState>((state) => this.dropHandle(state));
+  /**
+   * Futures the garbage collector found unreachable: their holds are dropped a slice per turn
+   * (collected-queue.ts), not in the registry's callback, which V8 runs for a whole collection's
+   * worth at once.
+   */
+  private readonly collected = new CollectedQueue<KeyState>((state) => this.dropHandle(state), () => this.flush());
+  private readonly registry = new FinalizationRegistry<KeyState>((state) => this.collected.push(state));
   /** Releases of futures, a slice per turn of the event loop (a million at once held it for seconds). */
   private readonly releases: ReleaseQueue;
 
@@ -1367,6 +1374,7 @@ export class Client implements FutureHost {
     this.closeReason = why;
     this.wakeReconnect?.();
     this.releases.clear();
+    this.collected.clear();
     this.outbox.abandon(why);
     for (const s of this.keys.values()) if (!s.done) s.disconnected(why);
     void this.peers.close();
