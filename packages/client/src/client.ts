@@ -5,7 +5,7 @@ import {
 } from '@gluon/protocol';
 import { Delayed, delayedRoots, type Deferred, type DeferredArgs } from './delayed.js';
 import { ClientClosedError, ResultTooLargeError } from './errors.js';
-import { Future, KeyState, type FutureHost } from './future.js';
+import { Future, KeyState, WorkerLists, type FutureHost } from './future.js';
 import { CollectedQueue } from './collected-queue.js';
 import { futureList, iterableList } from './future-list.js';
 import { CancelledInput, checkArgs, GraphBuilder, graphOver, makeSpec } from './graph-builder.js';
@@ -162,6 +162,8 @@ export class Client implements FutureHost {
   private clientId: string;
   private conn: Connection;
   private readonly keys = new Map<string, KeyState>();
+  /** The worker lists of `key-in-memory`, shared (see WorkerLists). */
+  private readonly workerLists = new WorkerLists();
   /** The specs behind every held key, re-sent to a scheduler that restarted. */
   private readonly lineage = new Lineage();
   private readonly peers: PeerPool;
@@ -1202,7 +1204,7 @@ export class Client implements FutureHost {
     if (!state) return;
     switch (m.op) {
       case 'key-in-memory':
-        state.inMemory(Array.isArray(m.workers) ? (m.workers as string[]) : [], 'value' in m ? { value: m.value } : undefined);
+        state.inMemory(this.workerLists.of(Array.isArray(m.workers) ? (m.workers as string[]) : []), 'value' in m ? { value: m.value } : undefined);
         return;
       case 'task-erred':
         state.erred(m.error as TaskErrorInfo);

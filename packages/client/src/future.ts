@@ -5,6 +5,34 @@ import type { LazyGraph } from './lazy-graph.js';
 /** The shared empty worker list of keys not (or no longer) in memory. */
 const NO_WORKERS: readonly string[] = Object.freeze([]);
 
+/** Distinct one-worker lists kept by {@link WorkerLists}; beyond it the cache starts again. */
+const SHARED_LISTS = 1024;
+
+/**
+ * One shared array per worker for the results that worker alone holds (nearly all of them), in
+ * place of the array and address string each `key-in-memory` decodes: a state keeps its list
+ * until its futures are released or collected, which for futures dropped without a release is the
+ * client's next major collection, and every scavenge until then copies what it keeps (two of the
+ * ~8 objects, ~100 of ~800 bytes, per sequential round trip; docs/internals.md, "(b) on a quiet
+ * machine"). The lists are frozen: a state's list is replaced, never changed.
+ */
+export class WorkerLists {
+  private readonly one = new Map<string, readonly string[]>();
+
+  of(list: readonly string[]): readonly string[] {
+    if (list.length === 0) return NO_WORKERS;
+    if (list.length > 1) return list;
+    const addr = list[0]!;
+    let shared = this.one.get(addr);
+    if (!shared) {
+      if (this.one.size >= SHARED_LISTS) this.one.clear();
+      shared = Object.freeze([addr]);
+      this.one.set(addr, shared);
+    }
+    return shared;
+  }
+}
+
 export type FutureStatus = 'pending' | 'finished' | 'error' | 'cancelled' | 'lost';
 
 /**
@@ -35,8 +63,19 @@ export class KeyState {
    * this state) keeps `await client.submit(f, x).result()` from losing its only Future to the
    * garbage collector mid-wait, which would release the key and leave the wait hanging.
    */
-  get awaited(): Set<object> {
-    return (this.pins ??= new Set());
+  pin(future: object): void {
+    (this.pins ??= new Set()).add(future);
+  }
+
+  /**
+   * The wait on `future` is over. The set goes once empty: a state outlives its awaits until the
+   * client's next major collection finds its futures (thousands, in sequential round trips), and
+   * an empty Set with its table was ~150 of the ~800 bytes each one kept alive meanwhile, copied
+   * by every scavenge of the client's (docs/internals.md, "(b) on a quiet machine").
+   */
+  unpin(future: object): void {
+    const pins = this.pins;
+    if (pins?.delete(future) && pins.size === 0) this.pins = undefined;
   }
   /** False once the scheduler dropped this client's reference itself (cancel). */
   held = true;
@@ -231,11 +270,11 @@ export class Future<T = unknown> {
     return this.whileAwaited(this.state.settled().then(() => (this.state.status === 'finished' ? undefined : this.state.failure())));
   }
 
-  /** Keeps this future alive (see KeyState.awaited) until `p` settles. */
+  /** Keeps this future alive (see KeyState.pin) until `p` settles. */
   private whileAwaited<V>(p: Promise<V>): Promise<V> {
-    const pins = this.state.awaited;
-    pins.add(this);
-    return p.finally(() => pins.delete(this));
+    const state = this.state;
+    state.pin(this);
+    return p.finally(() => state.unpin(this));
   }
 
   /** Cancels the task (and everything depending on it) unless it already finished. */
