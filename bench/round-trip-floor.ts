@@ -320,11 +320,12 @@ export function quantile(sorted: number[], q: number): number {
 }
 
 /** Median, p90, p99, p99.9 (µs) and how many of some latencies (µs) took over 1 ms. */
-export interface LatencySummary { count: number; median: number; p90: number; p99: number; p999: number; over1ms: number }
+/** Latencies in µs: `over5ms`, the round trips long enough to be a stall rather than a late wake-up. */
+export interface LatencySummary { count: number; median: number; p90: number; p99: number; p999: number; over1ms: number; over5ms: number }
 
 export function latencySummary(lat: number[]): LatencySummary {
   const s = [...lat].sort((a, b) => a - b);
-  return { count: s.length, median: quantile(s, 0.5), p90: quantile(s, 0.9), p99: quantile(s, 0.99), p999: quantile(s, 0.999), over1ms: s.filter((x) => x > 1000).length };
+  return { count: s.length, median: quantile(s, 0.5), p90: quantile(s, 0.9), p99: quantile(s, 0.99), p999: quantile(s, 0.999), over1ms: s.filter((x) => x > 1000).length, over5ms: s.filter((x) => x > 5000).length };
 }
 
 /** Both transports alone, interleaved A B B A; see the header. */

@@ -225,6 +225,29 @@ function roundTripRows(lat: number[], cpuB: CpuSnapshot, loopB0: LoopDelay | nul
     `workers ${wait('workers')} µs, this client ${wait('client')} µs; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 }
 
+/**
+ * The CPU priority each process of (b) and its floors ran at: its autogroup's nice value (Linux's
+ * per-session scheduling group; between groups only that counts) and its own. The floors' processes
+ * are this script's plain children, in its group; LocalCluster's start in sessions of their own
+ * and are given its group's nice (client autogroup.ts). Before that they ran at 0 beside a script
+ * at -20 (/tmp/prio.sh), and (b) against its floor measured the difference in priority
+ * (docs/internals.md, "(b) on a quiet machine").
+ */
+function priorityNote(cluster: LocalCluster, floors: Floor[]): string {
+  const of = (pid: number | undefined) => {
+    if (pid === undefined) return '?';
+    try {
+      const group = /nice (-?\d+)/.exec(readFileSync(`/proc/${pid}/autogroup`, 'utf8'))?.[1] ?? '?';
+      const own = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16];
+      return `${group}/${own}`;
+    } catch {
+      return '?';
+    }
+  };
+  return '(b) priority, autogroup nice / own nice of each process: this client ' + of(process.pid) + ', scheduler ' + of(cluster.schedulerProcess.pid) +
+    ', workers ' + cluster.workerPids.map(of).join(' ') + '; ' + floors.map((f) => `floor ${f.transport} relay ${of(f.pids.relay)}, worker ${of(f.pids.worker)}`).join('; ');
+}
+
 /** Where (b) stands at a block boundary: the machine's CPUs, our processes' CPU and their wait for one. */
 interface BlockMark { host: HostCpu; cpu: CpuSnapshot; wait: CpuSnapshot; at: number }
 
@@ -434,7 +457,7 @@ function floorRows(b: LatencySummary, t: TimedRoundTrips): void {
     row('floor ws ÷ floor net, p99', ws.s.p99 / net.s.p99, 'ratio');
   }
   const per = (x: number, n: number) => fmt((x / n) * 1e6);
-  const line = (name: string, x: LatencySummary) => `${name} median ${fmt(x.median)} µs, p90 ${fmt(x.p90)}, p99 ${fmt(x.p99)}, p99.9 ${fmt(x.p999)}, ${x.over1ms} of ${x.count.toLocaleString('en-US')} over 1 ms`;
+  const line = (name: string, x: LatencySummary) => `${name} median ${fmt(x.median)} µs, p90 ${fmt(x.p90)}, p99 ${fmt(x.p99)}, p99.9 ${fmt(x.p999)}, ${x.over1ms} of ${x.count.toLocaleString('en-US')} over 1 ms (${x.over5ms} over 5 ms)`;
   const bWait = t.waitB.scheduler + t.waitB.client + t.waitB.workers;
   notes.push('(b) and its floor (bench/round-trip-floor.ts: a relay process in the scheduler\'s place and a worker process whose main thread posts to a ' +
     'worker_thread, the same four frames of the same byte sizes and two thread hand-offs, no Gluon), interleaved in blocks of ' +
@@ -496,6 +519,7 @@ async function shapes(cluster: LocalCluster, d: { ms: number }): Promise<void> {
     };
     notes.push(`(b) warm-up: ${WARM_TRIPS.toLocaleString('en-US')} unmeasured round trips (WARM_TRIPS); the first 1,000: ${thousand(warm.slice(0, 1000))}; ` +
       `the last 1,000: ${thousand(warm.slice(-1000))}`);
+    notes.push(priorityNote(cluster, floors));
     const loopB0 = await schedulerLoopDelay(cluster.dashboardUrl);
     let timed: TimedRoundTrips;
     try {
