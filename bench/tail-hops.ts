@@ -175,6 +175,18 @@ async function main(): Promise<void> {
   for (const [w, n] of [...tally].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${String(n).padStart(5)}  ${w}`);
   const nothing = slow.filter((s) => s.what.length === 0).length;
   console.log(`  ${String(nothing).padStart(5)}  nothing recorded`);
+  // The stalls apart: a round trip over 5 ms is something that ran for milliseconds, not a late wake-up.
+  const stalls = slow.filter((s) => s.total > 5000);
+  if (stalls.length) {
+    console.log(`\nthe ${stalls.length} over 5 ms: largest hop, and what ran during it`);
+    const hops = new Map<string, number>();
+    for (const s of stalls) hops.set(HOPS[s.hop]![0], (hops.get(HOPS[s.hop]![0]) ?? 0) + 1);
+    for (const [h, n] of [...hops].sort((a, b) => b[1] - a[1])) console.log(`  ${String(n).padStart(5)}  largest hop: ${h}`);
+    const met = new Map<string, number>();
+    for (const s of stalls) for (const w of new Set(s.what)) met.set(w, (met.get(w) ?? 0) + 1);
+    for (const [w, n] of [...met].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${String(n).padStart(5)}  ${w}`);
+    console.log(`  ${String(stalls.filter((s) => s.what.length === 0).length).padStart(5)}  nothing recorded`);
+  }
   if (RUNQ) {
     const names = ['scheduler', 'worker 1', 'worker 2', 'client'];
     const all = trips.filter((t) => t.runq);
