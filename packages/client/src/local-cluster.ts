@@ -88,6 +88,12 @@ export interface LocalProcess {
 }
 
 const live = new Set<ChildProcess>();
+/**
+ * Directories a cluster made (its scheduler's socket, a temporary CA with its private keys) that
+ * close() has not removed yet: removed at the script's end too, or a Ctrl-C left them in the temp
+ * directory for good.
+ */
+const liveDirs = new Set<string>();
 let hooksInstalled = false;
 
 /**
@@ -103,6 +109,7 @@ function installExitHooks(): void {
   hooksInstalled = true;
   onProcessEnd(() => {
     for (const c of live) c.kill('SIGKILL');
+    for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
   }, { onlyAtEnd: true });
 }
 
@@ -202,10 +209,12 @@ export class LocalCluster {
     if (opts.token) env.GLUON_TOKEN = opts.token;
     else delete env.GLUON_TOKEN;
     const temporary = opts.tls === true ? await temporaryTls() : undefined;
+    if (temporary) liveDirs.add(temporary.dir);
     const tls: TlsFiles | undefined = temporary ? { cert: temporary.cert, key: temporary.key, ca: temporary.ca, requireClientCert: true }
       : typeof opts.tls === 'object' ? opts.tls : undefined;
     // Not with TLS (a Unix socket does not speak it) nor on Windows (no Unix sockets in ws there).
     const socketDir = tls || process.platform === 'win32' ? undefined : mkdtempSync(join(tmpdir(), 'gluon-'));
+    if (socketDir !== undefined) liveDirs.add(socketDir);
     for (let attempt = 0; ; attempt++) {
       const port = await freePort();
       // One file per attempt: a scheduler stopped after a failed attempt may leave its socket file.
@@ -218,8 +227,7 @@ export class LocalCluster {
       } catch (err) {
         // Someone took the port between our probe and the scheduler's bind: pick another.
         if (attempt < 3 && /port is in use|EADDRINUSE/.test((err as Error).message)) continue;
-        await temporary?.remove();
-        if (socketDir !== undefined) rmSync(socketDir, { recursive: true, force: true });
+        await removeDirs(temporary, socketDir);
         throw err;
       }
     }
@@ -356,10 +364,21 @@ export class LocalCluster {
       await Promise.all(this.clients.map((c) => c.close()));
       await Promise.all(this.workerProcs.map((w) => stop(w.child, graceMs)));
       await stop(this.scheduler.child, graceMs);
-      await this.temporary?.remove();
-      if (this.socketDir !== undefined) rmSync(this.socketDir, { recursive: true, force: true });
+      await removeDirs(this.temporary, this.socketDir);
     })();
     return this.closing;
+  }
+}
+
+/** Removes a cluster's temporary CA and socket directory, which the script's end then need not. */
+async function removeDirs(temporary: TemporaryTls | undefined, socketDir: string | undefined): Promise<void> {
+  if (temporary) {
+    await temporary.remove();
+    liveDirs.delete(temporary.dir);
+  }
+  if (socketDir !== undefined) {
+    rmSync(socketDir, { recursive: true, force: true });
+    liveDirs.delete(socketDir);
   }
 }
 

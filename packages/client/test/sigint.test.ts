@@ -7,6 +7,7 @@
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { until } from '../../../test/helpers/until.js';
@@ -72,4 +73,16 @@ t.test('a script without one ends by the SIGINT, its cluster\'s processes killed
     await until(() => !r.pids.some(alive), 'the cluster\'s processes gone with it');
   }
   t.pass('every process of the cluster is gone');
+});
+
+t.test('a script ended by the SIGINT leaves no directory of its cluster behind (socket, temporary CA and keys)', async (t) => {
+  // With tls, bare: the script's own Client.connect would need the temporary CA's files.
+  for (const args of [[], ['bare', 'tls']]) {
+    const r = await interrupt(args);
+    const dirs = JSON.parse(/^dirs (.*)$/m.exec(r.out)?.[1] ?? '[]') as string[];
+    t.equal(dirs.length, 1, `${args.join(' ') || 'plain'}: the cluster made one directory:\n${r.out}`);
+    t.equal(r.status, 'SIGINT', r.out);
+    // Removed by the script's own clean-up before it ended: nothing to wait for.
+    t.same(dirs.filter((d) => existsSync(d)), [], `${args.join(' ') || 'plain'}: ${dirs.join(', ')} removed`);
+  }
 });
