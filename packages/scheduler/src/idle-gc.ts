@@ -63,9 +63,12 @@ export class IdleCollector {
    *   size; all but the value are dead once it is sent, and the value once the task is
    *   forgotten, but V8 frees a buffer only when it collects the object that owned it, and an
    *   idle scheduler whose heap barely grew never collects: 210 MiB of them stayed, RSS 283 MiB
-   *   against 60 before, for good. Few tasks, so neither of the other reasons applied.
+   *   against 60 before, for good. Few tasks, so neither of the other reasons applied. 32 MiB,
+   *   not 64: over TLS V8 had freed the copies itself and left the dead value, 61 MiB for an
+   *   argument of 8,000,000 numbers, while the C heap kept 190 MiB more that only the trim after
+   *   a collection gave back (RSS 254 MiB, against 126 with the collection and its trim).
    */
-  constructor(readonly threshold = 50_000, readonly bufferBytes = 64 * 2 ** 20) {}
+  constructor(readonly threshold = 50_000, readonly bufferBytes = 32 * 2 ** 20) {}
 
   /**
    * `forgotten`: the scheduler's running count of forgotten tasks; `transitions`: its running
@@ -93,18 +96,20 @@ export class IdleCollector {
     const work = transitions - this.transitionsAtLastCollection;
     const bytes = this.readBuffers(buffers);
     // A big message still arriving or leaving moves the level between settled ticks (by more
-    // than a 16th of the threshold; heartbeats' socket reads move it by KiBs): not yet.
-    const steady = Math.abs(bytes - this.buffersBefore) < this.bufferBytes / 16;
+    // than 2 MiB; heartbeats' socket reads move it by KiBs): not yet.
+    const steady = Math.abs(bytes - this.buffersBefore) < 2 * 2 ** 20;
     this.buffersBefore = bytes;
     const grown = bytes - this.buffersLow;
     // What the last collection left may have been alive only through tasks forgotten since (a
-    // held task's big argument): one more collection, but only while few tasks are held, since
-    // one after every small release of a big held graph would mark all of it each time.
-    const freedSince = forgotten > this.atLastCollection && this.buffersLow >= this.bufferBytes && live < this.threshold;
+    // held task's big argument): one more collection. Either only while few tasks are held
+    // (then it costs milliseconds): with a big graph held, one after every small release or
+    // big argument would mark all of it each time; V8's own accounting of external memory
+    // collects there.
+    const freedSince = forgotten > this.atLastCollection && this.buffersLow >= this.bufferBytes;
     let why: IdleReason | false = false;
     if (released >= this.threshold && live <= released) why = 'release';
     else if (work >= 4 * this.threshold && work >= 2 * live) why = 'work';
-    else if (steady && (grown >= this.bufferBytes || freedSince)) why = 'buffers';
+    else if (steady && live < this.threshold && (grown >= this.bufferBytes || freedSince)) why = 'buffers';
     if (!why) return false;
     this.lastBuffers = bytes;
     this.measureLeft = true;

@@ -293,7 +293,7 @@ export class Scheduler implements DashboardSource {
     if (this.afterBuffers) this.log(memoryLine(this.afterBuffers));
     this.afterBuffers = undefined;
     const after = this.aftercare.next(Date.now(), this.state.transitionCount);
-    if (after === 'trim') this.trimHeap(this.collector.lastReason === 'work' ? 'after the collection of held work' : 'after the idle collection');
+    if (after === 'trim') this.trimHeap(this.collector.lastReason === 'work' ? 'after the collection of held work' : this.collector.lastReason === 'buffers' ? 'after the collection of big buffers' : 'after the idle collection');
     else if (after === 'settle') {
       const before = process.memoryUsage.rss();
       this.whenCollected(collectSettled(gc), () => this.trimHeap(`after a second collection, ${this.aftercare.settleMs / 1000} s idle`, before));
