@@ -49,7 +49,7 @@ export const CLUSTER_FLAGS = {
   'dashboard-link': flag.string('the dashboard\'s public URL behind a proxy, printed and given to clients (gluon-scheduler --dashboard-link)', { arg: 'TEMPLATE', env: 'GLUON_DASHBOARD_LINK' }),
   'resource-spec': flag.string('PBS only: the -l resource request (default select=1:ncpus=N:mem=Mmb)', { arg: 'SPEC' }),
   'pending-notice': pendingNoticeFlag,
-  'max-failed-jobs': flag.int('jobs in a row that may end before their worker joins (each is logged with its output file) before gluon-cluster stops submitting and exits 1', 1, 10_000, '5'),
+  'max-failed-jobs': flag.int('jobs in a row that may end before their worker joins (each is logged with its output file; one cancelled, by scancel, qdel or the batch system, does not count) before gluon-cluster stops submitting and exits 1', 1, 10_000, '5'),
   'no-job-arrays': flag.switch('Slurm: one sbatch per worker, not one job array for several'),
   'print-job-script': flag.switch('print the job script that --jobs N submits (Slurm, N > 1: the array job) and exit without submitting'),
   hosts: flag.list('ssh only: the scheduler\'s host, then the worker hosts (repeatable, or comma-separated)', 'HOST'),

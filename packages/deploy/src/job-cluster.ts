@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { Client, LocalCluster, reachableDashboardUrl } from '@gluon/client';
 import { checkOptionKeys, checkTokenOption, onProcessEnd, parseBytes, tokenFromEnv, type OptionKeys } from '@gluon/protocol';
 import { checkAdaptOptions, fetchLoad, type AdaptOptions } from './adapt.js';
-import { checkMaxFailedJobs, countEndedJob, DEFAULT_MAX_FAILED_JOBS, endedWithoutWorkerLine, gaveUpMessage, type EndedJob } from './job-failures.js';
+import { checkMaxFailedJobs, countEndedJob, DEFAULT_MAX_FAILED_JOBS, endedWithoutWorkerLine, gaveUpMessage, type EndedJob, type EndState } from './job-failures.js';
 import { requireCommands, shellQuote } from './commands.js';
 import { isRetiring, planLook, type WorkerSeen } from './job-plan.js';
 import { lifetimeArgs } from './lifetime.js';
@@ -206,8 +206,8 @@ export abstract class JobQueueCluster {
   protected cancelCommand?(ids: string[]): string[];
   /** Where job `id` writes its output (and errors), as a user would open it. */
   protected abstract outputOf(id: string): string;
-  /** The final state of an ended job (`FAILED, exit code 127:0`) where the batch system still reports it. */
-  protected endState?(id: string): Promise<string | undefined>;
+  /** The final state of an ended job (`FAILED, exit code 127:0`), and whether it was cancelled, where the batch system still reports it. */
+  protected endState?(id: string): Promise<EndState | undefined>;
 
   protected readonly opts: JobClusterOptions;
   private readonly jobs = new Map<string, JobInfo>();
@@ -534,11 +534,16 @@ export abstract class JobQueueCluster {
 
   /**
    * A job the batch system no longer lists (and this cluster did not cancel): logged once if its
-   * worker never joined, counted, and after `maxFailedJobs` of them in a row the cluster gives up.
+   * worker never joined, counted unless it was cancelled, and after `maxFailedJobs` of them in a
+   * row the cluster gives up.
    */
   private async jobEnded(j: JobInfo): Promise<void> {
     const ended: EndedJob = { id: j.id, joined: j.joined, outputFile: this.outputOf(j.id) };
-    if (!j.joined) ended.state = await this.endState?.(j.id).catch(() => undefined);
+    if (!j.joined) {
+      const end = await this.endState?.(j.id).catch(() => undefined);
+      ended.state = end?.state;
+      ended.cancelled = end?.cancelled;
+    }
     const { consecutive, giveUp } = countEndedJob(this.failedInARow, ended, this.opts.maxFailedJobs ?? DEFAULT_MAX_FAILED_JOBS);
     this.failedInARow = consecutive;
     if (!j.joined) this.log(endedWithoutWorkerLine(this.kind, ended));

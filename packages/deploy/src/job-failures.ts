@@ -2,6 +2,11 @@
  * Jobs that end before their worker joins (a bad worker command, no node on the compute node, a
  * job killed at start): the pure count that decides when the cluster stops replacing them, and
  * the messages that name the job and the file to read. The cluster does the I/O.
+ *
+ * A job cancelled before its worker joined (`scancel`, `qdel`, by the user, an administrator or
+ * the batch system itself: preempted, past a deadline) is not a failure: nothing says the worker
+ * command is wrong. Counted as one, a user clearing a few queued jobs stopped the cluster
+ * submitting. It neither counts nor resets the count, and its line says it was cancelled.
  */
 
 /** How a job ended, as far as the cluster knows. */
@@ -11,8 +16,38 @@ export interface EndedJob {
   joined: boolean;
   /** The batch system's final state (`FAILED, exit code 127:0`), if it reports one. */
   state?: string | undefined;
+  /** Whether that state says the job was cancelled rather than failed (see {@link EndState}). */
+  cancelled?: boolean | undefined;
   /** The job's output (and error) file. */
   outputFile: string;
+}
+
+/** An ended job's final state as the batch system reports it, and whether it was a cancel. */
+export interface EndState {
+  state: string;
+  cancelled: boolean;
+}
+
+/**
+ * Slurm's final states that are cancels, not failures: CANCELLED (`scancel`, by anyone),
+ * PREEMPTED (stopped for another job), DEADLINE (Slurm gave up on a `--deadline`), REVOKED (a
+ * federated sibling ran instead). FAILED, NODE_FAIL, BOOT_FAIL, OUT_OF_MEMORY, TIMEOUT and the
+ * rest are failures.
+ */
+const SLURM_CANCELS = new Set(['CANCELLED', 'PREEMPTED', 'DEADLINE', 'REVOKED']);
+
+/** Whether Slurm's JobState (`CANCELLED`, `CANCELLED+`, `FAILED`) is a cancel. */
+export function slurmStateIsCancel(jobState: string): boolean {
+  return SLURM_CANCELS.has(jobState.replace(/\+$/, '').toUpperCase());
+}
+
+/**
+ * Whether a PBS Pro history record is a cancel: substate 91 is TERMINATED, the job `qdel` ended
+ * (92 is finished, 93 failed). Its Exit_status (271 for a running job killed by SIGTERM) is not
+ * used: a job killed at its walltime can report the same.
+ */
+export function pbsSubstateIsCancel(substate: string | undefined): boolean {
+  return substate === '91';
 }
 
 /** Default `maxFailedJobs`: consecutive jobs ending without a worker before the cluster gives up. */
@@ -20,16 +55,19 @@ export const DEFAULT_MAX_FAILED_JOBS = 5;
 
 /**
  * The count of consecutive jobs that ended without their worker joining, after `job` ended:
- * a job whose worker joined is normal churn and resets it. `giveUp` once it reaches `limit`.
+ * a job whose worker joined is normal churn and resets it; one cancelled before its worker joined
+ * leaves it as it was. `giveUp` once it reaches `limit`.
  */
-export function countEndedJob(consecutive: number, job: Pick<EndedJob, 'joined'>, limit: number): { consecutive: number; giveUp: boolean } {
+export function countEndedJob(consecutive: number, job: Pick<EndedJob, 'joined' | 'cancelled'>, limit: number): { consecutive: number; giveUp: boolean } {
   if (job.joined) return { consecutive: 0, giveUp: false };
+  if (job.cancelled) return { consecutive, giveUp: false };
   const next = consecutive + 1;
   return { consecutive: next, giveUp: next >= limit };
 }
 
-/** The line logged once for a job that ended before its worker joined. */
+/** The line logged once for a job that ended (or was cancelled) before its worker joined. */
 export function endedWithoutWorkerLine(kind: string, job: EndedJob): string {
+  if (job.cancelled) return `${kind} cluster: job ${job.id} was cancelled before its worker joined (${job.state}); not counted as a failed job`;
   return `${kind} cluster: job ${job.id} ended before its worker joined${job.state ? ` (${job.state})` : ''}; read ${job.outputFile}`;
 }
 

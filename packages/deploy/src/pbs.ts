@@ -4,6 +4,7 @@ import type { ListedJob } from './pending-jobs.js';
 import { JOB_CLUSTER_OPTION_KEYS, JobQueueCluster, type JobClusterOptions } from './job-cluster.js';
 import { resolve } from 'node:path';
 import { BatchCommandError, runCommand } from './commands.js';
+import { pbsSubstateIsCancel, type EndState } from './job-failures.js';
 
 export interface PBSClusterOptions extends JobClusterOptions {
   /**
@@ -108,16 +109,21 @@ export class PBSCluster extends JobQueueCluster {
   }
 
   // qstat -x (PBS Pro) still shows finished jobs; Torque's qstat -f shows completed ones for a while.
-  protected override async endState(id: string): Promise<string | undefined> {
+  protected override async endState(id: string): Promise<EndState | undefined> {
     return parseQstatEnd(await runCommand(['qstat', '-x', '-f', id]));
   }
 }
 
-/** `qstat -x -f ID` → `F, exit status 127` (job_state and Exit_status), or undefined. */
-export function parseQstatEnd(out: string): string | undefined {
+/**
+ * `qstat -x -f ID` → `F, exit status 127` (job_state and Exit_status) and whether the job was
+ * deleted (`F, deleted (substate 91), exit status 271`), or undefined.
+ */
+export function parseQstatEnd(out: string): EndState | undefined {
   const state = /^\s*job_state = (\S+)/m.exec(out)?.[1];
+  const substate = /^\s*substate = (\d+)/m.exec(out)?.[1];
   const exit = /^\s*Exit_status = (-?\d+)/m.exec(out)?.[1];
-  return state ? `${state}${exit !== undefined ? `, exit status ${exit}` : ''}` : undefined;
+  const cancelled = pbsSubstateIsCancel(substate);
+  return state ? { state: `${state}${cancelled ? ` deleted (substate ${substate})` : ''}${exit !== undefined ? `, exit status ${exit}` : ''}`, cancelled } : undefined;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { ListedJob } from './pending-jobs.js';
 import { JOB_CLUSTER_OPTION_KEYS, JobQueueCluster, type JobClusterOptions } from './job-cluster.js';
 import { resolve } from 'node:path';
 import { runCommand } from './commands.js';
+import { slurmStateIsCancel, type EndState } from './job-failures.js';
 
 /**
  * Gluon workers as Slurm batch jobs, one worker per job:
@@ -85,16 +86,16 @@ export class SlurmCluster extends JobQueueCluster {
   }
 
   // scontrol still shows an ended job for MinJobAge (default 300 s), without accounting.
-  protected override async endState(id: string): Promise<string | undefined> {
+  protected override async endState(id: string): Promise<EndState | undefined> {
     return parseScontrolEnd(await runCommand(['scontrol', '--oneliner', 'show', 'job', id]));
   }
 }
 
-/** `scontrol -o show job ID` → `FAILED, exit code 127:0` (its JobState and ExitCode), or undefined. */
-export function parseScontrolEnd(out: string): string | undefined {
+/** `scontrol -o show job ID` → `FAILED, exit code 127:0` (its JobState and ExitCode) and whether that is a cancel, or undefined. */
+export function parseScontrolEnd(out: string): EndState | undefined {
   const state = /\bJobState=(\S+)/.exec(out)?.[1];
   const exit = /\bExitCode=(\S+)/.exec(out)?.[1];
-  return state ? `${state}${exit ? `, exit code ${exit}` : ''}` : undefined;
+  return state ? { state: `${state}${exit ? `, exit code ${exit}` : ''}`, cancelled: slurmStateIsCancel(state) } : undefined;
 }
 
 /**

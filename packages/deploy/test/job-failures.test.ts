@@ -23,8 +23,32 @@ t.test('the messages name the job, its final state when known, and the file to r
 });
 
 t.test('final states as scontrol and qstat -x -f print them', async (t) => {
-  t.equal(parseScontrolEnd('JobId=41 JobName=gluon-worker UserId=root(0) JobState=FAILED Reason=NonZeroExitCode Dependency=(null) Requeue=1 Restarts=0 BatchFlag=1 Reboot=0 ExitCode=127:0 RunTime=00:00:00'), 'FAILED, exit code 127:0');
+  t.same(parseScontrolEnd('JobId=41 JobName=gluon-worker UserId=root(0) JobState=FAILED Reason=NonZeroExitCode Dependency=(null) Requeue=1 Restarts=0 BatchFlag=1 Reboot=0 ExitCode=127:0 RunTime=00:00:00'), { state: 'FAILED, exit code 127:0', cancelled: false });
   t.equal(parseScontrolEnd('slurm_load_jobs error: Invalid job id specified'), undefined);
-  t.equal(parseQstatEnd('Job Id: 12.server\n    Job_Name = gluon-worker\n    job_state = F\n    Exit_status = 127\n'), 'F, exit status 127');
+  t.same(parseQstatEnd('Job Id: 12.server\n    Job_Name = gluon-worker\n    job_state = F\n    substate = 92\n    Exit_status = 127\n'), { state: 'F, exit status 127', cancelled: false });
   t.equal(parseQstatEnd('qstat: Unknown Job Id 12.server'), undefined);
+});
+
+t.test('a job cancelled before its worker joined (scancel, qdel, or the batch system stopping it) is no failure: it neither counts nor resets', async (t) => {
+  const scancelled = parseScontrolEnd('JobId=42 JobName=gluon-worker JobState=CANCELLED Reason=None Dependency=(null) ExitCode=0:0 RunTime=00:00:03');
+  t.same(scancelled, { state: 'CANCELLED, exit code 0:0', cancelled: true });
+  const qdeleted = parseQstatEnd('Job Id: 13.server\n    Job_Name = gluon-worker\n    job_state = F\n    substate = 91\n    Exit_status = 271\n');
+  t.same(qdeleted, { state: 'F deleted (substate 91), exit status 271', cancelled: true });
+  const byCluster = ['PREEMPTED', 'DEADLINE', 'REVOKED', 'CANCELLED+'].map((s) => parseScontrolEnd(`JobId=43 JobState=${s} ExitCode=0:15`)?.cancelled);
+  t.same(byCluster, [true, true, true, true], 'stopped by Slurm itself, not by a fault of the job');
+  const failures = ['FAILED', 'NODE_FAIL', 'BOOT_FAIL', 'OUT_OF_MEMORY', 'TIMEOUT', 'COMPLETED'].map((s) => parseScontrolEnd(`JobId=44 JobState=${s} ExitCode=1:0`)?.cancelled);
+  t.same(failures, [false, false, false, false, false, false], 'real failures (and a job that ended by itself) still count');
+
+  // Two failures, three cancels, one more failure: with limit 3 the third failure gives up, not the cancels.
+  let n = 0;
+  const giveUps: boolean[] = [];
+  for (const cancelled of [false, false, true, true, true, false]) {
+    const r = countEndedJob(n, { joined: false, cancelled }, 3);
+    n = r.consecutive;
+    giveUps.push(r.giveUp);
+  }
+  t.same(giveUps, [false, false, false, false, false, true]);
+
+  const line = endedWithoutWorkerLine('slurm', { id: '42', joined: false, ...scancelled!, outputFile: '/logs/gluon-worker-42.out' });
+  t.equal(line, 'slurm cluster: job 42 was cancelled before its worker joined (CANCELLED, exit code 0:0); not counted as a failed job');
 });
