@@ -16,6 +16,7 @@ import type { TaskContext } from '@gluon/protocol';
 import { checkWire } from '@gluon/protocol/values';
 import { claim } from './claim.js';
 import { substitute } from './refs.js';
+import { withSyntaxLocation } from './syntax-location.js';
 
 export interface RunRequest {
   type: 'run';
@@ -144,7 +145,9 @@ function flush(): void {
 function load(url: string): Promise<Record<string, unknown>> {
   let p = modules.get(url);
   if (!p) {
-    p = (/\.(c|m)?tsx?$/.test(url) ? typeScriptLoader(url) : Promise.resolve()).then(() => import(url) as Promise<Record<string, unknown>>);
+    p = (/\.(c|m)?tsx?$/.test(url) ? typeScriptLoader(url) : Promise.resolve())
+      .then(() => import(url) as Promise<Record<string, unknown>>)
+      .catch(async (err: unknown) => { throw await withSyntaxLocation(err, url); });
     modules.set(url, p);
     p.then((m) => loaded.set(url, m), () => modules.delete(url));
   }
