@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
-  checkTokenOption, hopProbe, logText,
+  checkTokenOption, hopProbe, logText, readTlsMaterial,
   CLIENT_TO_SCHEDULER, CloseCode, listen, listenUnix, tooLargeReason, type AcceptConnectionsOptions, type UnixListener, WORKER_TO_SCHEDULER, type Connection, type Hello, type Inbound, type Listener,
   type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
@@ -175,6 +175,9 @@ export class Scheduler implements DashboardSource {
 
   static async start(opts: SchedulerOptions = {}): Promise<Scheduler> {
     checkTokenOption(opts.token, 'Scheduler.start');
+    // File paths, as Client.connect takes them, read and checked here: passed on as they were,
+    // a path failed in OpenSSL with 'PEM routines::no start line', naming no option or file.
+    if (opts.tls) opts = { ...opts, tls: readTlsMaterial(opts.tls, 'Scheduler.start: tls') };
     if (opts.unixSocket !== undefined && opts.tls) throw new Error(`unixSocket (${opts.unixSocket}) with tls: a Unix socket does not speak TLS; it is for processes on this machine`);
     // A bad link template fails the start before anything listens, naming what is wrong.
     if (opts.dashboardLink !== undefined && opts.dashboard !== false) checkDashboardLink(opts.dashboardLink, opts.host ?? '127.0.0.1', '', process.env, 'dashboardLink');

@@ -1,6 +1,6 @@
 import { cpus, hostname } from 'node:os';
 import {
-  checkTokenOption, CloseCode, connect, isPermanentRefusal, listen, logText, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, type Connection,
+  checkTokenOption, CloseCode, connect, readTlsMaterial, isPermanentRefusal, listen, logText, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, type Connection,
   type Inbound, type Listener, type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
 import { computeTaskOf } from './compute-task.js';
@@ -650,5 +650,6 @@ function fmtMs(ms: number): string {
 
 /** Starts a worker and registers it with the scheduler. */
 export function startWorker(opts: WorkerOptions): Promise<GluonWorker> {
-  return new GluonWorker(opts).start();
+  // File paths, as Client.connect takes them (see Scheduler.start).
+  return new GluonWorker(opts.tls ? { ...opts, tls: readTlsMaterial(opts.tls, 'startWorker: tls') } : opts).start();
 }
