@@ -1,6 +1,7 @@
 // The tabular panels: workers, failures, event log.
 import { el, fmtAge, fmtBytes, fmtTime, workerLink } from './format.js';
 import { labelOf, logParts } from './worker-labels.js';
+import { workerStatus } from './worker-status.js';
 
 /** `ws://host:port` → `host:port` */
 function hostPort(address) {
@@ -79,6 +80,7 @@ export class WorkersTable {
     r = {
       tr: el('tr', { 'data-worker': w.name }),
       dot: el('i', { class: 'dot' }), badge: el('span', { class: 'badge gone' }, 'gone'),
+      leaving: el('span', { class: 'badge closing', 'data-status': '' }),
       address: td('mono'), host: td(''), threads: td('num'), cpu: td('num cpu'), mem: td('mem'),
       executing: td('num executing'), queued: td('num queued'), stored: td('num stored'), bytes: td('num'), age: td('num age'),
       memKey: '',
@@ -99,6 +101,14 @@ export class WorkersTable {
       r.dot.className = `dot ${w.alive ? 'up' : 'down'}`;
       if (w.alive) r.badge.remove();
       else r.nameCell.append(r.badge);
+    }
+    // A worker leaving (retiring, stopped) says so beside its name until it is gone.
+    const leaving = w.alive && w.closing ? workerStatus(w) : '';
+    if (r.leaving.dataset.status !== leaving) {
+      r.leaving.dataset.status = leaving;
+      r.leaving.textContent = leaving;
+      if (leaving) r.nameCell.append(r.leaving);
+      else r.leaving.remove();
     }
     setText(r.address, hostPort(w.address));
     setText(r.host, w.host);

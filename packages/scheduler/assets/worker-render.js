@@ -3,6 +3,7 @@
 // the live page (worker-page.js, which polls) and a performance report (replay.js, which has the
 // detail as recorded at the end of its window).
 import { el, fmtAge, fmtBytes, fmtTime, workerLink } from './format.js';
+import { workerStatus } from './worker-status.js';
 
 function table(headers, rows, empty) {
   if (!rows.length) return el('p', { class: 'muted empty' }, empty);
@@ -16,7 +17,7 @@ export function renderWorker(d, now) {
   document.getElementById('worker-name').textContent = d.name;
   document.getElementById('worker-summary').textContent = w ? `${w.address.replace(/^[a-z]+:\/\//, '')} · ${w.host} · ${w.nthreads} thread(s)` : '';
   const figures = w ? [
-    ['status', w.alive ? (w.paused ? 'paused (over its memory limit)' : 'running') : 'gone'],
+    ['status', workerStatus(w)],
     ['CPU', w.alive ? `${Math.round(w.cpu)}%` : '–'],
     ['memory', w.memoryLimit ? `${fmtBytes(w.rss)} of ${fmtBytes(w.memoryLimit)} (${Math.round((w.rss / w.memoryLimit) * 100)}%)` : fmtBytes(w.rss)],
     ['executing', String(w.executing)],

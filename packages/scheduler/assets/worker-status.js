@@ -1,0 +1,11 @@
+// A worker's state in words, for the workers table and the worker's own page. The scheduler's row
+// carries `closing` from the moment the worker says it is leaving (its lifetime ended, or it was
+// stopped); shown as `running` until it was gone, a worker handing over its results read as one
+// still taking work. Pure: tested under Node (test/worker-status.test.ts).
+
+/** `running`, `paused (over its memory limit)`, `retiring — handing over N results`, `closing` or `gone`. */
+export function workerStatus(w) {
+  if (!w.alive) return 'gone';
+  if (w.closing) return w.stored > 0 ? `retiring — handing over ${w.stored} result${w.stored === 1 ? '' : 's'}` : 'closing';
+  return w.paused ? 'paused (over its memory limit)' : 'running';
+}
