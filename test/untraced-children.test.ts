@@ -9,6 +9,7 @@ import t from 'tap';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { withoutProcessinfo } from './helpers/processinfo-options.mjs';
+import { threadExecArgv } from './helpers/thread-options.mjs';
 
 const printOptions = ['-e', 'process.stdout.write(JSON.stringify(process.env.NODE_OPTIONS ?? null))'];
 const loader = 'file:///x/node_modules/@tapjs/processinfo/dist/esm/import.mjs';
@@ -35,4 +36,13 @@ t.test('withoutProcessinfo takes out the loader however it is written, and nothi
   t.equal(withoutProcessinfo(`"--loader=${loader.replace('import.mjs', 'loader.mjs')}" --no-warnings`), '--no-warnings', 'the old --loader form');
   t.equal(withoutProcessinfo('--import=tsx --enable-source-maps'), '--import=tsx --enable-source-maps', 'another --import is kept');
   t.equal(withoutProcessinfo(undefined), undefined);
+});
+
+t.test('threadExecArgv keeps a thread\'s flags, registers tsx as a thread can, and drops tap\'s loaders and the preload', async (t) => {
+  const tap = (name: string) => `--import=file:///x/node_modules/@tapjs/${name}/dist/esm/import.mjs`;
+  const threadTsx = `--import=${new URL('./helpers/thread-tsx.mjs', import.meta.url).href}`;
+  t.same(threadExecArgv([tap('typescript'), tap('mock'), '--enable-source-maps', tap('processinfo'), '--import=./test/helpers/untraced-children.mjs']),
+    [threadTsx, '--enable-source-maps'], 'what tap and .taprc give a test process');
+  t.same(threadExecArgv(['--loader=file:///x/node_modules/@tapjs/mock/dist/esm/loader.mjs', '--max-old-space-size=200']), [threadTsx, '--max-old-space-size=200'], 'the old --loader form');
+  t.same(threadExecArgv(['--import=file:///x/other/import.mjs']), [threadTsx, '--import=file:///x/other/import.mjs'], 'another --import is kept');
 });

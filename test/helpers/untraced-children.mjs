@@ -1,6 +1,7 @@
 /**
  * Preloaded into every test process (`node-arg` in each .taprc): the processes a test starts
- * (schedulers, workers, the CLIs, npm) run without tap's @tapjs/processinfo loader.
+ * (schedulers, workers, the CLIs, npm) run without tap's @tapjs/processinfo loader, and the worker
+ * threads it starts without tap's loaders.
  *
  * tap puts that loader into the NODE_OPTIONS of every process a test spawns, so as to record
  * coverage across processes. Coverage is off here (disable-coverage), and the loader made each
@@ -12,8 +13,9 @@
  * takes the loader out again. If tap stops using that hook, this does nothing and the tests run
  * as before, only slower; test/untraced-children.test.ts says so.
  */
-import { createRequire } from 'node:module';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { withoutProcessinfo } from './processinfo-options.mjs';
+import { threadExecArgv } from './thread-options.mjs';
 
 let onSpawn;
 try {
@@ -37,3 +39,21 @@ if (onSpawn) {
     spawned.env = env;
   });
 }
+
+/*
+ * A worker thread started without an execArgv inherits the test process's, and so ran tap's
+ * ts-node, mock and coverage loaders again in every thread: 1.3 CPU-s a thread, against 0.17 with
+ * tsx alone (the worker's pools, rootio's inflate threads and h4l's write threads start many).
+ * Such a thread gets threadExecArgv's instead: tsx, which a thread whose script is a package's
+ * src/*.ts needs, and every other flag. An execArgv given is kept.
+ */
+const threads = createRequire(import.meta.url)('node:worker_threads');
+const leanArgv = threadExecArgv(process.execArgv);
+const TapThread = class Worker extends threads.Worker {
+  constructor(filename, options) {
+    super(filename, options?.execArgv === undefined ? { ...options, execArgv: leanArgv } : options);
+  }
+};
+threads.Worker = TapThread;
+// `import { Worker } from 'node:worker_threads'` in the modules the test loads sees it too.
+syncBuiltinESMExports();
