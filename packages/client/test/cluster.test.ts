@@ -187,7 +187,7 @@ t.test('a module outside the allow-list is refused by name', async (t) => {
   const err = (await f.result().then(() => null, (e: unknown) => e)) as TaskError;
   t.type(err, TaskError);
   t.equal(err.kind, 'not-allowed');
-  t.match(err.message, /module file:.*evil\.mjs is not allowed on worker local-[01]/);
+  t.match(err.message, /no connected worker accepts module file:.*evil\.mjs: worker local-[01], worker local-[01]: file .*evil\.mjs is not under any --allow-module directory/);
   const builtin = client.submit(remote<() => string>('node:os', 'hostname'));
   await t.rejects(builtin.result(), /Node built-in modules are never allowed/);
 });

@@ -86,9 +86,18 @@ export const WORKER_TO_SCHEDULER = {
       value: opt(anything), hasValue: opt(bool), events: opt(num()),
     }),
     'task-erred': obj({
-      op, key, error: errorInfo, kind: oneOf('exception', 'worker-died', 'not-allowed', 'too-large'), start: time, stop: time,
+      op, key, error: errorInfo, kind: oneOf('exception', 'worker-died', 'too-large'), start: time, stop: time,
       thread: num({ int: true, min: -1 }),
     }),
+    /**
+     * Protocol 11: the worker will not import the task's module (its allow-list), so it ran
+     * nothing; not a failure of the task, which the scheduler places on a worker that accepts the
+     * module. `mayLift`: what the refusal rests on may still appear on this worker (a missing
+     * `--allow-module` path, file or package), and the worker re-checks it.
+     */
+    refused: obj({ op, key, module: str({ nonEmpty: true }), reason: str(), mayLift: bool }),
+    /** Protocol 11: a module this worker refused passes its check now (say, its allowed path was created). */
+    accepts: obj({ op, module: str({ nonEmpty: true }) }),
     'missing-data': obj({ op, key, errantWorker: str(), dependent: opt(key) }),
     closing: obj({ op }),
     /**

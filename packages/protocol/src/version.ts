@@ -18,9 +18,12 @@ import { readFileSync } from 'node:fs';
  * scheduler process), so a reconnecting client tells a restarted scheduler from a lost link; a
  * protocol-8 client would refuse it as an unknown field. 10: a worker retiring at the end of its
  * lifetime says so (`retire`'s `lifetime`), and with no other worker to take its results the
- * scheduler holds it until one joins; a protocol-9 scheduler would refuse the field.
+ * scheduler holds it until one joins; a protocol-9 scheduler would refuse the field. 11: a worker
+ * that refuses a task's module says so with `refused` (no longer a `task-erred` of kind
+ * `not-allowed`, which failed the task although another worker would have run it), and `accepts`
+ * when a module it refused passes its check later; a protocol-10 scheduler would refuse both ops.
  */
-export const PROTOCOL_VERSION = 10;
+export const PROTOCOL_VERSION = 11;
 
 /** This package's version, sent in every hello so that mismatched installs are named. */
 export const PACKAGE_VERSION: string = (

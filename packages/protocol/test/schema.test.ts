@@ -117,6 +117,19 @@ t.test('without code generation from strings the checks still run (the loop inst
   t.match(handback, /^handback: keys must be an array of/);
 });
 
+t.test('a worker\'s refusal of a module (protocol 11) is its own op, no longer a task-erred', async (t) => {
+  const inbound = (dir: Parameters<typeof checkInbound>[0], msg: object) => checkInbound(dir, msg as { op: string });
+  t.equal(inbound(WORKER_TO_SCHEDULER, { op: 'refused', key: 'a-1', module: 'm', reason: 'not listed', mayLift: false }), null);
+  t.match(inbound(WORKER_TO_SCHEDULER, { op: 'refused', key: 'a-1', module: '', reason: 'x', mayLift: false }), /^refused: module must be a non-empty string/);
+  t.match(inbound(WORKER_TO_SCHEDULER, { op: 'refused', key: 'a-1', module: 'm', reason: 'x' }), /^refused: mayLift is missing/);
+  t.equal(inbound(WORKER_TO_SCHEDULER, { op: 'accepts', module: 'm' }), null);
+  t.match(inbound(WORKER_TO_SCHEDULER, { op: 'accepts' }), /^accepts: module is missing/);
+  const erred = { op: 'task-erred', key: 'a-1', error: { message: 'm', name: 'E', stack: '' }, start: 0, stop: 0, thread: -1 };
+  t.match(inbound(WORKER_TO_SCHEDULER, { ...erred, kind: 'not-allowed' }), /^task-erred: kind must be one of/, 'a refusal is not a task failure');
+  t.equal(inbound(WORKER_TO_SCHEDULER, { ...erred, kind: 'exception' }), null);
+  t.match(inbound(CLIENT_TO_SCHEDULER, { op: 'accepts', module: 'm' }), /op "accepts" is not accepted from a client/);
+});
+
 t.test('retirement\'s ops (protocol 8) are refused with the op and the field named', async (t) => {
   // Messages as a peer may send them: untyped, so each is checked as it arrives.
   const inbound = (dir: Parameters<typeof checkInbound>[0], msg: object) => checkInbound(dir, msg as { op: string });

@@ -95,6 +95,8 @@ export abstract class ClientSessions extends Retirement {
       this.idleThreadsOnly = false;
     }
     this.fillAll();
+    // Tasks of a module no worker accepts: told now (they wait or fail), not at the next tick.
+    if (this.held.size) this.judgeAll(now);
     return this.flush();
   }
 

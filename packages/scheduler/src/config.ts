@@ -31,6 +31,11 @@ export interface SchedulerConfig {
   maxTopicBytes: number;
   /** Bytes of all published values together at most (see topics.ts). */
   maxPublishedBytes: number;
+  /**
+   * How long ready tasks wait when every running worker refuses their module and some refusal may
+   * lift (a missing allowed path, file or package) before they fail (see module-refusal-rule.ts).
+   */
+  refusalWaitMs: number;
 }
 
 export const DEFAULT_CONFIG: SchedulerConfig = {
@@ -45,4 +50,5 @@ export const DEFAULT_CONFIG: SchedulerConfig = {
   maxTopics: 1000,
   maxTopicBytes: 16 * 1024 * 1024,
   maxPublishedBytes: 256 * 1024 * 1024,
+  refusalWaitMs: 60_000,
 };

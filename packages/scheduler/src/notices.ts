@@ -1,4 +1,4 @@
-import { Transitions } from './transitions.js';
+import { ModuleRefusals } from './module-refusals.js';
 import { StallWatches, type KindedNotice } from './memory-stall.js';
 import { UnreachablePeers, type PeerNotice } from './unreachable-peers.js';
 
@@ -9,7 +9,7 @@ import { UnreachablePeers, type PeerNotice } from './unreachable-peers.js';
  * is in force is told at once. The rest of the state machine (worker-events.ts,
  * worker-reports.ts, client-sessions.ts) reports the conditions; never used alone.
  */
-export abstract class Notices extends Transitions {
+export abstract class Notices extends ModuleRefusals {
   /** Tasks waiting while every worker is paused for memory, or none is left: said once per episode (memory-stall.ts). */
   protected readonly stall = new StallWatches(this.config.memoryStallMs);
 
@@ -33,5 +33,6 @@ export abstract class Notices extends Transitions {
   protected tellNotices(clientId: string): void {
     for (const stall of this.stall.current) this.send({ client: clientId }, { op: 'warning', ...stall });
     for (const cut of this.cutPeers.current) this.send({ client: clientId }, { op: 'warning', kind: 'unreachable-peer', ...cut });
+    for (const [module, h] of this.held) if (h.notice !== null) this.send({ client: clientId }, { op: 'warning', kind: 'refused-module', active: true, text: h.notice, about: module });
   }
 }

@@ -6,7 +6,7 @@
  * Pure bookkeeping and pure functions of the records; the state machine acts on the answers.
  */
 import { IndexedHeap } from './indexed-heap.js';
-import { acceptsWork, runsBefore, type TaskRecord, type WorkerRecord } from './records.js';
+import { acceptsWork, refuses, runsBefore, type TaskRecord, type WorkerRecord } from './records.js';
 
 /** Whether a worker said it is over its memory limit (it starts no new tasks). */
 export function isPaused(ws: WorkerRecord): boolean {
@@ -24,7 +24,7 @@ function load(ws: WorkerRecord): number {
 }
 
 /** Less occupied first; the earlier registered among equals. */
-function lighter(a: WorkerRecord, b: WorkerRecord): boolean {
+export function lighter(a: WorkerRecord, b: WorkerRecord): boolean {
   const la = load(a);
   const lb = load(b);
   return la !== lb ? la < lb : a.order < b.order;
@@ -146,10 +146,11 @@ export function stealVictim(idle: WorkerRecord, pool: WorkerPool): WorkerRecord 
 }
 
 /**
- * Up to `n` of the victim's tasks to ask back, not already being stolen: the victim runs its best
- * tasks first, so the thief takes from the other end.
+ * Up to `n` of the victim's tasks to ask back for `thief`, not already being stolen and not of a
+ * module the thief refuses: the victim runs its best tasks first, so the thief takes from the
+ * other end.
  */
-export function stealCandidates(victim: WorkerRecord, n: number): TaskRecord[] {
-  const candidates = [...victim.processing].filter((t) => t.thief === null).sort((a, b) => (runsBefore(a, b) ? 1 : -1));
+export function stealCandidates(victim: WorkerRecord, n: number, thief: WorkerRecord): TaskRecord[] {
+  const candidates = [...victim.processing].filter((t) => t.thief === null && !refuses(thief, t.fn.module)).sort((a, b) => (runsBefore(a, b) ? 1 : -1));
   return candidates.slice(0, Math.max(0, n));
 }

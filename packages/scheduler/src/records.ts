@@ -1,5 +1,6 @@
 import type { FnRef, TaskError, WorkerMetrics } from '@gluon/protocol';
 import type { Outcome } from './dashboard/source.js';
+import type { Refusal } from './module-refusal-rule.js';
 
 /** Scheduler-side task states (Dask's names). */
 export type TaskState = 'released' | 'waiting' | 'queued' | 'processing' | 'memory' | 'erred' | 'forgotten';
@@ -232,6 +233,8 @@ export class WorkerRecord {
   readonly aloneAddress: readonly string[];
   /** The recipient of commands to it (outbox.ts), one object for all of them. */
   readonly to: { readonly worker: string };
+  /** Task modules it refused to import, with why; null while none (nearly always). See module-refusals.ts. */
+  refusals: Map<string, Refusal> | null = null;
 
   constructor(
     readonly id: string,
@@ -321,6 +324,11 @@ export class WorkerRecord {
     this.watcher?.(this);
     return all;
   }
+}
+
+/** Whether the worker said it will not import `module` (and has not said since that it accepts it). */
+export function refuses(ws: WorkerRecord, module: string): boolean {
+  return ws.refusals !== null && ws.refusals.has(module);
 }
 
 /**

@@ -61,6 +61,8 @@ export interface SchedulerOptions {
    * (default 15 s; see recovery.ts).
    */
   holderWaitMs?: number;
+  /** Ready tasks whose module every worker refuses wait this long at most while a refusal may lift (default 60 s; module-refusal-rule.ts). */
+  refusalWaitMs?: number;
   /**
    * How long a client whose connection was lost (not closed by the client) keeps its keys: if
    * it reconnects within this time (same session), it finds its results where they were instead
@@ -153,6 +155,7 @@ export class Scheduler implements DashboardSource {
     if (opts.heartbeatTtlMs !== undefined) cfg.heartbeatTtlMs = opts.heartbeatTtlMs;
     if (opts.memoryStallMs !== undefined) cfg.memoryStallMs = opts.memoryStallMs;
     if (opts.holderWaitMs !== undefined) cfg.holderWaitMs = opts.holderWaitMs;
+    if (opts.refusalWaitMs !== undefined) cfg.refusalWaitMs = opts.refusalWaitMs;
     if (opts.allowedFailures !== undefined) cfg.allowedFailures = opts.allowedFailures;
     if (opts.maxTopics !== undefined) cfg.maxTopics = opts.maxTopics;
     if (opts.maxTopicBytes !== undefined) cfg.maxTopicBytes = opts.maxTopicBytes;
@@ -376,6 +379,8 @@ export class Scheduler implements DashboardSource {
         case 'heartbeat': return this.dispatch(this.state.heartbeat(id, m.metrics, now));
         case 'task-finished': return this.dispatch(this.state.taskFinished(id, m, now));
         case 'task-erred': return this.dispatch(this.state.taskErred(id, m, now));
+        case 'refused': return this.dispatch(this.state.taskRefused(id, m, now));
+        case 'accepts': return this.dispatch(this.state.moduleAccepted(id, m.module, now));
         case 'missing-data': {
           const said = this.state.lastPeerNotice;
           this.dispatch(this.state.missingData(id, m.key, m.errantWorker, m.dependent, now));

@@ -11,6 +11,7 @@ export type { Command } from './outbox.js';
  *
  * Written in layers, each a module of its own, each extending the one before:
  * - transitions.ts: how a task moves between states, where it is placed, shared bookkeeping;
+ * - module-refusals.ts: task modules workers refuse (their allow-lists), kept off them, waited for or failed;
  * - notices.ts: what is said to everyone about a stuck cluster (memory stalls, cut peers);
  * - worker-events.ts: workers joining, leaving, expiring, their liveness, the periodic tick;
  * - worker-reports.ts: what workers report about tasks (finished, erred, missing data, steals);

@@ -310,7 +310,7 @@ export abstract class Transitions {
     if (this.queue.size > 0 || !acceptsWork(idle)) return;
     const victim = from ?? stealVictim(idle, this.pool);
     if (!victim || spareWork(victim) <= 0) return;
-    for (const ts of stealCandidates(victim, Math.min(spareWork(victim), idle.nthreads + 1))) {
+    for (const ts of stealCandidates(victim, Math.min(spareWork(victim), idle.nthreads + 1), idle)) {
       ts.thief = idle;
       this.send({ worker: victim.id }, { op: 'steal-request', key: ts.key });
     }

@@ -66,6 +66,8 @@ export abstract class WorkerEvents extends Notices {
     this.addLog(now, 'worker-added', logLine`worker ${ws} joined at ${ws.address} with ${ws.nthreads} thread(s)`);
     this.tellClients('worker-joined', ws.address);
     this.emitWorker(ws);
+    // It has refused nothing yet: tasks of a module every other worker refuses may go to it.
+    if (this.held.size) this.judgeAll(now);
     if (holdEnded) this.fillAll();
     this.fill(ws);
     this.stealFor(ws);
@@ -121,6 +123,8 @@ export abstract class WorkerEvents extends Notices {
     // Tasks it was still running from before it re-registered, left waiting for it: run them now.
     for (const key of wasRunning) this.computeIfWanted(key);
     this.emitWorker(ws);
+    // Its refusals went with it; it may also have been the last worker to accept a module.
+    if (this.held.size) this.judgeAll(now);
     this.fillAll();
     return this.flush();
   }
@@ -225,6 +229,8 @@ export abstract class WorkerEvents extends Notices {
         else for (const c of namedBy) if (this.clients.has(c)) this.send({ client: c }, { op: 'worker-left', address });
       }
     }
+    // A wait for a refusal to lift ends here, at its bound.
+    if (this.held.size) this.judgeAll(now);
     this.fillAll();
     const stalls = this.stall.step(stallFigures(this.workers.values(), this.queuedCount), now);
     for (const n of stalls) this.sayStall(n, now);

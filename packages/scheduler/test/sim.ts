@@ -134,10 +134,23 @@ export class Sim {
   }
 
   /** The worker reports an exception from a task. */
-  err(worker: string, key: string, message = 'boom', kind?: 'exception' | 'worker-died' | 'not-allowed'): Command[] {
+  err(worker: string, key: string, message = 'boom', kind?: 'exception' | 'worker-died'): Command[] {
     const inbox = this.inbox.get(worker);
     if (inbox) inbox.splice(inbox.indexOf(key), 1);
     return this.apply(this.state.taskErred(worker, { key, error: { message, name: 'Error', stack: `Error: ${message}` }, ...(kind ? { kind } : {}) }, this.now));
+  }
+
+  /** The worker will not import the task's module (its allow-list): it ran nothing. */
+  refuse(worker: string, key: string, reason = 'not an allowed task module', mayLift = false): Command[] {
+    const inbox = this.inbox.get(worker);
+    if (inbox && inbox.includes(key)) inbox.splice(inbox.indexOf(key), 1);
+    const module = this.state.tasks.get(key)?.fn.module ?? 'tasks';
+    return this.apply(this.state.taskRefused(worker, { key, module, reason, mayLift }, this.now));
+  }
+
+  /** A module the worker refused passes its check now. */
+  accepts(worker: string, module: string): Command[] {
+    return this.apply(this.state.moduleAccepted(worker, module, this.now));
   }
 
   /**

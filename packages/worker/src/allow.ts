@@ -23,8 +23,12 @@ export interface AllowList {
   extra: string[];
 }
 
-/** The outcome of checking a specifier: the URL to import (a real file), or why not. */
-export type AllowDecision = { ok: true; url: string } | { ok: false; reason: string };
+/**
+ * The outcome of checking a specifier: the URL to import (a real file), or why not. `missing`:
+ * the refusal rests on something absent from this machine (the file, the package), which may
+ * still be deployed.
+ */
+export type AllowDecision = { ok: true; url: string } | { ok: false; reason: string; missing?: true };
 
 const BUILTINS = new Set(builtinModules.map((m) => m.replace(/^node:/, '').split('/')[0]!));
 
@@ -45,12 +49,14 @@ export function checkModule(spec: string, allow: AllowList): AllowDecision {
   if (spec.startsWith('.')) {
     return { ok: false, reason: 'relative specifiers mean nothing on a worker; name a package or a file URL' };
   }
-  const dirs = allow.extra.filter(isPathEntry).map((e) => realOrNull(entryPath(e, allow.cwd))).filter((d): d is string => d !== null);
-  if (spec.startsWith('file:') || isAbsolute(spec)) return checkFile(spec, dirs);
+  const entries = allow.extra.filter(isPathEntry).map((e) => entryPath(e, allow.cwd)).filter((d): d is string => d !== null);
+  const dirs = entries.map(realOrNull).filter((d): d is string => d !== null);
+  if (spec.startsWith('file:') || isAbsolute(spec)) return checkFile(spec, dirs, entries);
   return checkPackage(spec, allow, dirs);
 }
 
-function checkFile(spec: string, dirs: string[]): AllowDecision {
+/** `entries`: the allowed paths as given (absolute), whether or not they exist; `dirs`: the real paths of those that do. */
+function checkFile(spec: string, dirs: string[], entries: string[]): AllowDecision {
   let path: string;
   try {
     path = toPath(spec);
@@ -58,7 +64,12 @@ function checkFile(spec: string, dirs: string[]): AllowDecision {
     return { ok: false, reason: 'not a valid file URL' };
   }
   const real = realOrNull(path);
-  if (real === null || !isFile(real)) return { ok: false, reason: `file ${path} does not exist on this worker` };
+  if (real === null || !isFile(real)) {
+    // Absent under an allowed path, it may yet be deployed there; elsewhere it would be refused anyway.
+    const abs = resolve(path);
+    if ([...entries, ...dirs].some((d) => within(abs, d))) return { ok: false, reason: `file ${path} does not exist on this worker`, missing: true };
+    return { ok: false, reason: `file ${path} does not exist on this worker, and is not under any --allow-module directory; ${HOW}` };
+  }
   const url = pathToFileURL(real).href;
   if (dirs.some((d) => within(real, d))) return { ok: true, url };
   // A file that its own package declares as a task module is allowed under any spelling.
@@ -76,12 +87,14 @@ function checkPackage(spec: string, allow: AllowList, dirs: string[]): AllowDeci
   const listed = allow.extra.some((e) => e === name || e === spec || (spec.startsWith(e) && spec[e.length] === '/'));
   const pkg = findPackage(name, allow.cwd) ?? (listed ? findPackage(name, SELF_DIR) : null);
   if (!pkg) {
-    return { ok: false, reason: `package ${name} is not installed where the worker runs (${allow.cwd})${listed ? '' : `; install it there and ${HOW}`}` };
+    // Listed, it is expected here and may yet be installed; unlisted, installing it would not be enough.
+    const reason = `package ${name} is not installed where the worker runs (${allow.cwd})${listed ? '' : `; install it there and ${HOW}`}`;
+    return listed ? { ok: false, reason, missing: true } : { ok: false, reason };
   }
   const target = exportTarget(pkg.json, subpath);
   if (!target) return { ok: false, reason: `package ${name} does not export ${subpath}` };
   const real = realOrNull(join(pkg.dir, target));
-  if (real === null || !isFile(real)) return { ok: false, reason: `${spec} resolves to ${join(pkg.dir, target)}, which does not exist on this worker` };
+  if (real === null || !isFile(real)) return { ok: false, reason: `${spec} resolves to ${join(pkg.dir, target)}, which does not exist on this worker`, missing: true };
   if (!within(real, pkg.dir)) return { ok: false, reason: `${spec} resolves to ${real}, outside its package ${pkg.dir}` };
   const url = pathToFileURL(real).href;
   if (listed || dirs.some((d) => within(real, d)) || declaredTasks(pkg.json).includes(subpath)) return { ok: true, url };

@@ -26,7 +26,7 @@ export interface ComputeTask {
 }
 
 /** Why a task failed, on the worker side. */
-export type FailureKind = 'exception' | 'worker-died' | 'not-allowed' | 'too-large';
+export type FailureKind = 'exception' | 'worker-died' | 'too-large';
 
 export interface TaskTiming {
   start: number;

@@ -4,10 +4,11 @@ import {
   type Inbound, type Listener, type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
 import { computeTaskOf } from './compute-task.js';
-import { checkModule, missingAllowPaths, type AllowDecision, type AllowList } from './allow.js';
+import { missingAllowPaths, type AllowList } from './allow.js';
+import { ModuleGate } from './module-gate.js';
 import { LogForwarder } from './log-forward.js';
 import { ThreadPool, type PoolResult } from './pool.js';
-import { WorkerState, type FailureKind, type Priority, type WorkerCommand } from './state.js';
+import { WorkerState, type Priority, type WorkerCommand } from './state.js';
 
 export interface WorkerOptions {
   /** `ws://host:port` of the scheduler. */
@@ -112,7 +113,6 @@ export class GluonWorker {
   private readonly peers = new Map<string, PeerLink>();
   /** See {@link WorkerOptions.peerTimeoutMs}; set from the scheduler's welcome unless given. */
   private peerTimeoutMs: number;
-  private readonly allowCache = new Map<string, AllowDecision>();
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private memoryTimer: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -120,6 +120,7 @@ export class GluonWorker {
   private lastCpu = process.cpuUsage();
   private lastCpuTime = Date.now();
   private readonly allow: AllowList;
+  private readonly gate: ModuleGate;
   private readonly log: Logger;
   private readonly logs = new LogForwarder();
   /** Called whenever a task leaves the pool, while a shutdown waits for the running ones. */
@@ -147,6 +148,7 @@ export class GluonWorker {
     this.nthreads = Math.max(1, opts.nthreads ?? Math.max(1, cpus().length));
     this.name = opts.name ?? `${hostname()}-${process.pid}`;
     this.allow = { cwd: opts.cwd ?? process.cwd(), extra: opts.allowModules ?? [] };
+    this.gate = new ModuleGate(this.allow);
     this.peerTimeoutMs = opts.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
     for (const [name, v] of [['lifetimeMs', opts.lifetimeMs], ['lifetimeStaggerMs', opts.lifetimeStaggerMs]] as const) {
       if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new RangeError(`GluonWorker: ${name} must be a number of milliseconds ≥ 0, got ${String(v)}`);
@@ -263,6 +265,8 @@ export class GluonWorker {
         // First, what it still holds and runs (after a reconnect): the scheduler registers the
         // worker then. Not in the hello, which must fit the listener's pre-handshake frame limit.
         conn.send({ op: 'holding', keys: this.state.storedKeys(), running: this.state.runningKeys() });
+        // A new registration: the scheduler knows none of this worker's refusals any more.
+        this.gate.forgetRefusals();
         this.scheduler = conn;
         this.logs.attach((m) => conn.send(m));
         conn.on('message', (m: Inbound<typeof SCHEDULER_TO_WORKER>) => this.onSchedulerMessage(m));
@@ -312,8 +316,16 @@ export class GluonWorker {
 
   private onSchedulerMessage(m: Inbound<typeof SCHEDULER_TO_WORKER>): void {
     switch (m.op) {
-      case 'compute-task':
+      case 'compute-task': {
+        // Refused before anything is fetched for it; not a failure of the task, which the
+        // scheduler gives to a worker that accepts its module.
+        const refusal = this.gate.refusal(m.fn.module);
+        if (refusal) {
+          this.scheduler?.send({ op: 'refused', key: m.key, module: m.fn.module, ...refusal });
+          return;
+        }
         return this.apply(this.state.handle({ type: 'compute', task: computeTaskOf(m) }));
+      }
       case 'free-keys': return this.apply(this.state.handle({ type: 'free-keys', keys: m.keys }));
       case 'steal-request': return this.apply(this.state.handle({ type: 'steal', key: m.key }));
       case 'peer-gone': return this.peerGone(m.address);
@@ -335,6 +347,10 @@ export class GluonWorker {
     this.lastCpuTime = now;
     const rss = process.memoryUsage.rss();
     this.apply(this.state.handle({ type: 'memory', rss }));
+    for (const module of this.gate.recheck()) {
+      this.log(`module ${module} is allowed now; telling the scheduler`);
+      this.scheduler?.send({ op: 'accepts', module });
+    }
     this.scheduler?.send({
       op: 'heartbeat',
       metrics: {
@@ -365,39 +381,21 @@ export class GluonWorker {
     }
   }
 
-  private checkAllowed(spec: string): AllowDecision {
-    let d = this.allowCache.get(spec);
-    if (!d) {
-      d = checkModule(spec, this.allow);
-      // Only successes are cached: a package installed later becomes allowed without a restart.
-      if (d.ok) this.allowCache.set(spec, d);
-    }
-    return d;
-  }
-
   private execute(c: Extract<WorkerCommand, { type: 'execute' }>): void {
-    const decision = this.checkAllowed(c.fn.module);
-    if (!decision.ok) {
-      const now = Date.now();
-      const message = `module ${c.fn.module} is not allowed on worker ${this.name}: ${decision.reason}`;
-      // Answered after the current command batch, so the state has finished its own step first.
-      queueMicrotask(() => this.onResult({
-        ok: false, start: now, stop: now, thread: -1, died: false,
-        error: { name: 'ModuleNotAllowedError', message, stack: `ModuleNotAllowedError: ${message}` },
-      }, c.key, 'not-allowed'));
-      return;
-    }
+    const decision = this.gate.check(c.fn.module);
+    // Checked when the task arrived, and a module allowed once stays allowed (the gate keeps it).
+    if (!decision.ok) throw new Error(`worker ${this.name}: module ${c.fn.module} of task ${c.key} was allowed when it arrived and is not now: ${decision.reason}`);
     void this.pool.run({
       key: c.key, url: decision.url, exportName: c.fn.export, args: c.args, data: c.data, ...(c.timeoutMs !== undefined ? { timeoutMs: c.timeoutMs } : {}),
     }).then((r) => this.onResult(r, c.key));
   }
 
-  private onResult(r: PoolResult, key: string, kind?: FailureKind): void {
+  private onResult(r: PoolResult, key: string): void {
     const timing = { start: r.start, stop: r.stop, thread: r.thread };
     this.state.capacity = this.pool.capacity;
     this.apply(this.state.handle(r.ok
       ? { type: 'done', key, value: r.value, nbytes: r.nbytes, ...timing, ...(r.events !== undefined ? { events: r.events } : {}) }
-      : { type: 'erred', key, error: r.error, kind: r.died ? 'worker-died' : (kind ?? 'exception'), ...timing }));
+      : { type: 'erred', key, error: r.error, kind: r.died ? 'worker-died' : 'exception', ...timing }));
     this.drained?.();
   }
 

@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
 import { checkModule, GluonWorker } from '@gluon/worker';
 import { missingAllowPaths } from '../src/allow.js';
+import { ModuleGate } from '../src/module-gate.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
@@ -157,4 +158,24 @@ t.test('path entries that name nothing are reported when the worker starts', asy
   const lines: string[] = [];
   new GluonWorker({ scheduler: 'ws://127.0.0.1:1', cwd, allowModules: ['./nope.mjs', './tasks'], log: (l) => lines.push(l) });
   t.same(lines, [`warning: --allow-module ./nope.mjs: no such file or directory (${join(cwd, 'nope.mjs')}); its tasks are refused until it exists`], 'a worker says so when it starts');
+});
+
+t.test('a refusal says whether it may lift (something absent), and the gate re-checks those until they pass', async (t) => {
+  const { cwd, evil } = scratch(t);
+  const later = join(cwd, 'later');
+  const spec = pathToFileURL(join(later, 'tasks.mjs')).href;
+  const gate = new ModuleGate({ cwd, extra: [later, 'not-installed-gluon-xyz'] });
+  t.match(gate.refusal('unlisted-not-installed-gluon-xyz'), { mayLift: false, reason: /is not installed where the worker runs/ }, 'installing an unlisted package would not be enough');
+  t.match(gate.refusal(spec), { mayLift: true, reason: new RegExp(`^file ${join(later, 'tasks.mjs')} does not exist on this worker \\(not on this worker yet: --allow-module ${later}: no such file or directory`) });
+  t.match(gate.refusal(pathToFileURL(join(cwd, 'elsewhere.mjs')).href), { mayLift: false, reason: /does not exist on this worker, and is not under any --allow-module directory/ }, 'absent, but not where anything is allowed');
+  t.match(gate.refusal(pathToFileURL(evil).href), { mayLift: false, reason: /not under any --allow-module directory/ }, 'present and not allowed: lasting');
+  t.match(gate.refusal('not-installed-gluon-xyz'), { mayLift: true, reason: /is not installed where the worker runs/ }, 'a listed package not installed yet');
+  t.match(gate.refusal('node:fs'), { mayLift: false });
+  t.same(gate.recheck(), [], 'nothing passes yet');
+  mkdirSync(later);
+  writeFileSync(join(later, 'tasks.mjs'), 'export const f = () => 1;\n');
+  t.same(gate.recheck(), [spec], 'the path appeared: it passes, once');
+  t.same(gate.recheck(), []);
+  t.equal(gate.refusal(spec), null);
+  t.match(gate.check(spec), { ok: true });
 });

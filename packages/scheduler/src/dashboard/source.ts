@@ -82,7 +82,7 @@ export interface ClusterSnapshot {
 export interface LogEntry {
   time: number;
   kind: 'worker-added' | 'worker-removed' | 'client-connected' | 'client-disconnected' | 'retry' | 'reschedule' | 'erred' | 'info'
-    /** tasks wait and every worker is paused for memory (memory-stall.ts), or workers cannot reach each other (unreachable-peers.ts); `unstuck`: that ended. */
+    /** tasks wait and every worker is paused for memory (memory-stall.ts), workers cannot reach each other (unreachable-peers.ts), or every worker refuses a module tasks need and a refusal may lift (module-refusals.ts); `unstuck`: that ended. */
     | 'stuck' | 'unstuck';
   text: string;
   /**

@@ -1,0 +1,89 @@
+/**
+ * Workers started with different allow-lists, end to end: a real scheduler, real workers (each
+ * with its own `allowModules`, as `gluon-worker --allow-module` gives them) and a client, on
+ * loopback in this process. A task whose module one worker refuses runs on the one that accepts
+ * it; a module no worker accepts fails naming the module and each worker's reason; a worker whose
+ * allowed path does not exist yet makes the tasks wait, and runs them once the path appears.
+ * The rules themselves are tested without sockets in module-refusals.test.ts.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import t from 'tap';
+import { remote, TaskError, type ClusterWarning } from '@gluon/client';
+import { startWorker } from '@gluon/worker';
+import { inProcessCluster } from './fixtures/in-process.js';
+import { until } from '../../../test/helpers/until.js';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const quiet = () => {};
+
+/** A directory of task code: `<dir>/tasks.mjs` exporting `tag(x)` = `<name>:<x>`. */
+function taskDir(root: string, name: string, write = true): string {
+  const dir = join(root, name);
+  if (write) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'tasks.mjs'), `export const tag = (x) => ${JSON.stringify(`${name}:`)} + x;\n`);
+  }
+  return dir;
+}
+
+const tagOf = (dir: string) => remote<(x: number) => string>(pathToFileURL(join(dir, 'tasks.mjs')), 'tag');
+
+t.test('a task whose module one worker refuses runs on the other; a module none allows fails naming both reasons', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'gluon-refused-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const a = taskDir(root, 'a');
+  const b = taskDir(root, 'b');
+  const c = taskDir(root, 'c');
+  const { s, workers, connect } = await inProcessCluster(t, { host: '127.0.0.1', port: 0, dashboard: false, log: quiet, allowedFailures: 1 });
+  workers.push(await startWorker({ scheduler: s.address, nthreads: 1, name: 'wa', cwd: repo, allowModules: [a], log: quiet }));
+  workers.push(await startWorker({ scheduler: s.address, nthreads: 1, name: 'wb', cwd: repo, allowModules: [b], log: quiet }));
+  await until(() => s.state.workers.size === 2, 'both workers register');
+  const client = await connect('refused-test');
+
+  // Both workers are idle, so tasks go to both: wb refuses a's and wa refuses b's.
+  const fromA = client.map(tagOf(a), Array.from({ length: 12 }, (_, i) => i));
+  const fromB = client.map(tagOf(b), Array.from({ length: 12 }, (_, i) => i));
+  t.same(await client.gather(fromA), Array.from({ length: 12 }, (_, i) => `a:${i}`), 'every task of a ran (on wa)');
+  t.same(await client.gather(fromB), Array.from({ length: 12 }, (_, i) => `b:${i}`), 'every task of b ran (on wb)');
+
+  const none = client.map(tagOf(c), [1, 2, 3]);
+  for (const f of none) {
+    const err = (await f.result().then(() => null, (e: unknown) => e)) as TaskError;
+    t.type(err, TaskError);
+    t.equal(err.kind, 'not-allowed');
+    t.equal(err.key, f.key, 'the error names the task');
+    t.match(err.message, new RegExp(`^task ${f.key} failed: ModuleNotAllowedError: no connected worker accepts module ${pathToFileURL(join(c, 'tasks.mjs')).href}: `));
+    t.match(err.message, /worker wa, worker wb: file .*\/c\/tasks\.mjs is not under any --allow-module directory/, 'each worker and its reason');
+  }
+  t.equal(await client.submit(tagOf(a), 99).result(), 'a:99', 'the cluster still runs what it can');
+});
+
+t.test('a worker whose allowed path does not exist yet: the tasks wait, said to the client, and run once it appears', async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'gluon-refused-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const later = taskDir(root, 'later', false);
+  const { s, workers, connect } = await inProcessCluster(t, { host: '127.0.0.1', port: 0, dashboard: false, log: quiet, heartbeatTtlMs: 3000 });
+  const lines: string[] = [];
+  workers.push(await startWorker({ scheduler: s.address, nthreads: 1, name: 'wl', cwd: repo, allowModules: [later], log: (l) => lines.push(l) }));
+  t.match(lines, [/warning: --allow-module .*later: no such file or directory .*; its tasks are refused until it exists/]);
+  await until(() => s.state.workers.size === 1, 'the worker registers');
+  const client = await connect('refused-later-test');
+  const warned: Array<ClusterWarning & { active: boolean }> = [];
+  client.onWarning((w) => warned.push(w));
+
+  const fs = client.map(tagOf(later), [1, 2]);
+  await until(() => warned.some((w) => w.kind === 'refused-module' && w.active), 'the client is told the tasks wait');
+  const w = warned.find((x) => x.kind === 'refused-module')!;
+  t.equal(w.about, pathToFileURL(join(later, 'tasks.mjs')).href);
+  t.match(w.text, /every connected worker refuses it \(worker wl: file .*later\/tasks\.mjs does not exist on this worker \(not on this worker yet: --allow-module .*later: no such file or directory/);
+  t.match(w.text, /They wait up to 60 s \(--refusal-wait\)/);
+  t.equal(fs[0]!.status, 'pending', 'not failed');
+
+  taskDir(root, 'later');
+  t.same(await client.gather(fs), ['later:1', 'later:2'], 'they run once the path appears');
+  await until(() => warned.some((x) => x.kind === 'refused-module' && !x.active), 'the end of the wait is said');
+  t.ok(lines.some((l) => /module file:.*later\/tasks\.mjs is allowed now; telling the scheduler/.test(l)), 'the worker says so in its log');
+});
