@@ -162,7 +162,7 @@ export class GluonWorker {
       this.logs.line(l);
     };
     // Said once at start rather than only in each refused task; not fatal, as the files may be deployed after the workers.
-    for (const m of missingAllowPaths(this.allow.extra, this.allow.cwd)) this.log(`warning: --allow-module ${m}; its tasks are refused until it exists`);
+    for (const m of missingAllowPaths(this.allow.extra, this.allow.cwd)) this.log(`warning: --allow-module ${m}; its tasks are refused until it exists (other workers may run them; else they wait for it, at most the scheduler's --refusal-wait)`);
   }
 
   /** The data listener's address, which peers and clients fetch results from. */

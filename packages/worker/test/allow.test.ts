@@ -157,7 +157,7 @@ t.test('path entries that name nothing are reported when the worker starts', asy
   t.same(missingAllowPaths(['file://host/x.mjs'], cwd), ['file://host/x.mjs: not a valid file URL']);
   const lines: string[] = [];
   new GluonWorker({ scheduler: 'ws://127.0.0.1:1', cwd, allowModules: ['./nope.mjs', './tasks'], log: (l) => lines.push(l) });
-  t.same(lines, [`warning: --allow-module ./nope.mjs: no such file or directory (${join(cwd, 'nope.mjs')}); its tasks are refused until it exists`], 'a worker says so when it starts');
+  t.same(lines, [`warning: --allow-module ./nope.mjs: no such file or directory (${join(cwd, 'nope.mjs')}); its tasks are refused until it exists (other workers may run them; else they wait for it, at most the scheduler's --refusal-wait)`], 'a worker says so when it starts');
 });
 
 t.test('a refusal says whether it may lift (something absent), and the gate re-checks those until they pass', async (t) => {
