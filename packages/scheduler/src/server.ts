@@ -12,90 +12,12 @@ import { mallocTrim } from './malloc-trim.js';
 import { ReleaseBacklog } from './release-backlog.js';
 import { stallNote } from './loop-stall.js';
 import { SchedulerState, type Command, type SchedulerConfig } from './state.js';
+import type { SchedulerOptions } from './server-options.js';
 
 type FromWorker = Inbound<typeof WORKER_TO_SCHEDULER>;
 type FromClient = Inbound<typeof CLIENT_TO_SCHEDULER>;
 
-export interface SchedulerOptions {
-  host?: string;
-  port?: number;
-  /**
-   * Names besides the bound address that clients, workers and browsers may use to reach the
-   * scheduler and its dashboard (their `Host` header), e.g. the machine's DNS name.
-   */
-  allowedHosts?: string[];
-  /** The shared secret every worker, client and dashboard user must give (leave it out for none; empty or blank is refused). */
-  token?: string;
-  /** TLS for the scheduler port (`wss://`) and the dashboard (HTTPS); see `TlsOptions`. */
-  tls?: TlsOptions;
-  /**
-   * Also listen on the Unix domain socket at this path (`ws+unix:PATH:/`), for clients and
-   * workers on this machine: a frame costs less there than over TCP loopback. Not with `tls`.
-   */
-  unixSocket?: string;
-  /** Dashboard port (default 8787; 0 picks a free one); `dashboard: false` turns it off. */
-  dashboardPort?: number;
-  dashboard?: boolean;
-  /** Path prefix for the dashboard behind a reverse proxy, e.g. `/gluon`. */
-  dashboardPrefix?: string;
-  /** How long a dashboard login lasts (default 8 h). */
-  dashboardSessionTtlMs?: number;
-  /** reverse proxies whose forwarding headers the dashboard's login throttle believes. */
-  dashboardTrustedProxies?: string[];
-  /**
-   * The dashboard's public link behind a proxy, a template such as
-   * `https://gluon.example.org/{host}/` (`{host}`, `{port}`, `{prefix}`, `{ENV_VAR}`; see
-   * dashboard/link.ts): clients report it as `dashboardUrl`. A malformed template, or a field
-   * that is neither of those nor a set environment variable, fails the start.
-   */
-  dashboardLink?: string;
-  heartbeatTtlMs?: number;
-  /**
-   * How long tasks must wait with every worker paused for memory before the scheduler says the
-   * cluster is stuck, in its log, on the dashboard and to its clients (default 10 s).
-   */
-  memoryStallMs?: number;
-  /**
-   * After a restart, how long task assignment waits at most for the workers that reconnecting
-   * clients knew of to re-register, so what they hold is taken back rather than computed again
-   * (default 15 s; see recovery.ts).
-   */
-  holderWaitMs?: number;
-  /** Ready tasks whose module every worker refuses wait this long at most while a refusal may lift (default 60 s; module-refusal-rule.ts). */
-  refusalWaitMs?: number;
-  /**
-   * How long a client whose connection was lost (not closed by the client) keeps its keys: if
-   * it reconnects within this time (same session), it finds its results where they were instead
-   * of having them recomputed. Default 60 s; 0 releases them at once.
-   */
-  sessionGraceMs?: number;
-  /**
-   * How long a new connection may stay silent (no HTTP upgrade, no TLS handshake, no hello)
-   * before it is dropped (default 10 s).
-   */
-  helloTimeoutMs?: number;
-  allowedFailures?: number;
-  /** Largest WebSocket frame accepted (default 256 MiB). */
-  maxFrameBytes?: number;
-  /**
-   * Largest message accepted or sent (default 1 GiB; larger values travel in chunks up to it).
-   * A task whose arguments would not fit in a worker's budget fails with the reason.
-   */
-  maxMessageBytes?: number;
-  /**
-   * Most bytes that may wait to be written to one worker or client (default 256 MiB, see
-   * `DEFAULT_MAX_SEND_BACKLOG_BYTES`): a peer that stops reading is dropped with 4010 and handled
-   * as any lost connection, instead of the scheduler buffering for it until it runs out of memory.
-   */
-  maxSendBacklogBytes?: number;
-  /** Published topics kept at most (default 1,000); a publish on a new topic beyond is refused (topics.ts). */
-  maxTopics?: number;
-  /** Bytes of one published value at most (default 16 MiB). */
-  maxTopicBytes?: number;
-  /** Bytes of all published values together at most (default 256 MiB). */
-  maxPublishedBytes?: number;
-  log?: Logger;
-}
+export type { SchedulerOptions } from './server-options.js';
 
 /** How long a lost client's keys are kept for its return, by default (see `sessionGraceMs`). */
 export const DEFAULT_SESSION_GRACE_MS = 60_000;
