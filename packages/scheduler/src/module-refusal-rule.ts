@@ -54,7 +54,7 @@ export function refusalVerdict(module: string, workers: readonly RefuserView[], 
   return { kind: 'fail', reason: `no connected worker accepts module ${module}${waited}: ${reasons}` };
 }
 
-/** Each worker's reason, workers with the same reason together: `worker a, worker b: reason; worker c: reason`. */
+/** Each worker's reason, workers with the same reason together: `worker a, worker b: reason; worker c: reason` (`max` reasons, `max` names each). */
 export function describeRefusals(workers: readonly RefuserView[], max = 8): string {
   const byReason = new Map<string, string[]>();
   for (const w of workers) {
@@ -63,7 +63,12 @@ export function describeRefusals(workers: readonly RefuserView[], max = 8): stri
     if (list) list.push(w.name);
     else byReason.set(reason, [w.name]);
   }
-  return [...byReason].map(([reason, ws]) => `${names(ws, max)}: ${reason}`).join('; ');
+  // Bounded whatever the cluster: a thousand workers of a thousand working directories give a
+  // thousand reasons, and the text goes into every failed task's error and every client's stderr.
+  const groups = [...byReason];
+  const shown = groups.slice(0, max).map(([reason, ws]) => `${names(ws, max)}: ${reason}`).join('; ');
+  const rest = groups.slice(max).reduce((n, [, ws]) => n + ws.length, 0);
+  return rest > 0 ? `${shown}; and ${rest} more worker(s) with other reasons` : shown;
 }
 
 function names(ws: readonly string[], max = 8): string {

@@ -32,6 +32,10 @@ t.test('the rule: run while a running worker has not refused; wait while a refus
   t.match(refusalVerdict('m', [w('a', no), w('b', undefined, 'closing')], 0, 1000), { kind: 'fail' }, 'a closing worker takes nothing');
   const all = refusalVerdict('m', [w('a', no), w('b', no), w('c', { reason: 'other', mayLift: false })], 0, 1000);
   t.same(all, { kind: 'fail', reason: 'no connected worker accepts module m: worker a, worker b: not listed; worker c: other' });
+  const many = refusalVerdict('m', Array.from({ length: 30 }, (_, i) => w(`w${i}`, { reason: `not installed in /home/u${i}`, mayLift: false })), 0, 1000);
+  t.match(many, { kind: 'fail', reason: /: worker w0: not installed in \/home\/u0; .*worker w7: not installed in \/home\/u7; and 22 more worker\(s\) with other reasons$/ }, 'bounded: eight reasons, then a count');
+  const crowd = refusalVerdict('m', Array.from({ length: 30 }, (_, i) => w(`w${i}`, no)), 0, 1000);
+  t.match(crowd, { kind: 'fail', reason: /^no connected worker accepts module m: worker w0, .*worker w7 and 22 more: not listed$/ });
   const wait = refusalVerdict('m', [w('a', no), w('b', later)], 999, 1000);
   t.equal(wait.kind, 'wait');
   t.match((wait as { text: string }).text, /^tasks of module m wait: every connected worker refuses it \(worker a: not listed; worker b: its path does not exist yet\)\. They wait up to 1 s \(--refusal-wait\) for what worker b lacks to appear/);
