@@ -156,7 +156,7 @@ t.test('./config.yaml is read by default, flags override it, --no-config skips i
   t.equal(r.code, 0, r.stderr);
   t.match(r.stdout, new RegExp(`^config: ${path.join(cwd, 'config.yaml')}\n`), 'says which file');
   t.match(r.stdout, /mode: in-process serial/, 'n_workers from ./config.yaml');
-  t.match(r.stdout, /chunks of ≤ 1000 events/, 'the flag overrides it');
+  t.match(r.stdout, /chunks of ≤ 1,000 events/, 'the flag overrides it');
   // outputs/<run_name>_<YYYYMMDD_HHMMSS>, as gluon-finalstates names its run directories (it was YYYYMMDD-HHMMSS).
   t.match(r.stdout, /would write to outputs\/fromyaml_\d{8}_\d{6}\b/);
   const n = await cli(['run', '--dry-run', '--no-config'], cwd);

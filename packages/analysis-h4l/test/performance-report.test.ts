@@ -31,7 +31,7 @@ t.test('--performance-report FILE: one HTML file with the run in it', async (t) 
   const chunks = readJson(path.join(out, 'run.json')).chunks as number;
   const html = readFileSync(path.join(tmp, 'report.html'), 'utf8');
   const rec = JSON.parse(/<script type="application\/json" id="gluon-recording">([\s\S]*?)<\/script>/.exec(html)![1]!);
-  t.match(rec.title, /^gluon-h4l notebook: \d+ chunks of \d+ files$/);
+  t.match(rec.title, /^gluon-h4l notebook: [\d,]+ chunks? of [\d,]+ files?$/);
   const bars = rec.messages.flatMap((m: { stream?: unknown[][] }) => m.stream ?? []).filter((b: unknown[]) => b[5] === 0);
   t.equal(bars.filter((b: unknown[]) => b[2] === 'h4l-chunk').length, chunks, `every chunk in the task stream (${chunks})`);
   t.ok(bars.some((b: unknown[]) => b[2] === 'h4l-merge'), 'and the merges');
