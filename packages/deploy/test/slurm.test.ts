@@ -16,6 +16,9 @@ if (why) {
 } else {
   holdSlurm();
   const squeueIds = () => execFileSync('squeue', ['--array', '-h', '-o', '%i'], { encoding: 'utf8' }).split('\n').map((s) => s.trim()).filter(Boolean);
+  // Other Slurm test files run beside this one (tap runs two files at once): a run's jobs are
+  // known by their name, not as whatever squeue lists that was not there before.
+  const squeueIdsNamed = (name: string) => execFileSync('squeue', ['--array', '-h', '-n', name, '-o', '%i'], { encoding: 'utf8' }).split('\n').map((s) => s.trim()).filter(Boolean);
   const work = mkdtempSync(join(tmpdir(), 'gluon-slurm-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
   const common = { host: '127.0.0.1', cores: 1, memory: '1GiB', walltime: '00:15:00', cwd: repo, logDirectory: work, pollIntervalMs: 500 };
@@ -99,7 +102,6 @@ if (why) {
     const data = join(work, 'data');
     execFileSync(process.execPath, [h4l, 'generate', '--out', data, '--scale', '0.02', '--seed', '7'], { stdio: 'ignore', timeout: 300_000 });
     const out = join(work, 'out');
-    const before = new Set(squeueIds());
     const run = spawn(process.execPath, [h4l, 'run', '--no-config', '--data-dir', data, '--cluster', 'slurm', '--jobs', '2', '--job-memory', '1GiB',
       '--job-walltime', '00:15:00', '--out', out, '--no-dashboard', '--run-name', 'slurmtest'], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
@@ -112,14 +114,14 @@ if (why) {
     t.match(text, /progress: (\d+)\/\1 chunks/, 'every chunk done');
     const hist = JSON.parse(readFileSync(join(out, 'histograms.json'), 'utf8')) as object;
     t.ok(Object.keys(hist).length > 0, 'histograms.json written');
-    t.same(squeueIds().filter((id) => !before.has(id)), [], 'the run cancelled its jobs: squeue lists none of them');
+    t.same(squeueIds().filter((id) => ids.includes(id)), [], 'the run cancelled its jobs: squeue lists none of those it submitted');
+    t.same(squeueIdsNamed('h4l-slurmtest'), [], 'nor any other of its name (a replacement)');
   });
 
   t.test('the final-states analysis runs on Slurm jobs through the same launcher: gluon-finalstates --cluster slurm --jobs 2', async (t) => {
     const fs = join(repo, 'packages/analysis-finalstates/bin/gluon-finalstates.js');
     const data = join(work, 'fsdata');
     execFileSync(process.execPath, [fs, 'generate', '--out', data, '--scale', '0.02', '--seed', '5'], { stdio: 'ignore', timeout: 300_000 });
-    const before = new Set(squeueIds());
     const run = spawn(process.execPath, [fs, '--data-dir', data, '--cluster', 'slurm', '--jobs', '2', '--job-memory', '1GiB', '--job-walltime', '00:15:00',
       '--chunk-size', '2000', '--base-output-dir', join(work, 'fsout'), '--run-name', 'slurmfs', '--no-dashboard'], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
@@ -139,7 +141,8 @@ if (why) {
     const sum = (dir: string) => JSON.parse(readFileSync(join(dir, 'histograms', 'finalstates.summary.json'), 'utf8')) as { finalStates?: unknown };
     t.ok(Object.keys(sum(serialDir).finalStates as object).length > 10, 'the in-process run found final states');
     t.same(sum(outDir!).finalStates, sum(serialDir).finalStates, 'events per final state equal the in-process run\'s');
-    t.same(squeueIds().filter((id) => !before.has(id)), [], 'the run cancelled its jobs: squeue lists none of them');
+    t.same(squeueIds().filter((id) => ids.includes(id)), [], 'the run cancelled its jobs: squeue lists none of those it submitted');
+    t.same(squeueIdsNamed('fs-slurmfs'), [], 'nor any other of its name (a replacement)');
   });
   t.test('jobs whose worker never joins (no node binary on the node): each logged with its state and output file, then scale() gives up naming the last', async (t) => {
     const lines: string[] = [];
