@@ -19,7 +19,7 @@ const why = slurmMissing();
 if (why) {
   t.skip(`gluon-cluster stopped while starting, against Slurm: ${why}`, () => {});
 } else {
-  holdSlurm();
+  await holdSlurm();
   const work = mkdtempSync(join(tmpdir(), 'gluon-cluster-signals-'));
   const live = new Set<ChildProcess>();
   t.teardown(() => {

@@ -44,10 +44,37 @@ export function slurmMissing(upNode = false): string | undefined {
 /**
  * A lease on the machine-wide Slurm for this test process (scripts/setup-slurm.sh hold): another
  * checkout's `setup-slurm.sh stop` then leaves Slurm running until this process has exited.
- * Best effort: without one (not root), the tests still run.
+ * Best effort: without one (not root), the tests still run. Then waits for the node to itself
+ * (see takeSlurmNode).
  */
-export function holdSlurm(): void {
+export async function holdSlurm(): Promise<void> {
   spawnSync('bash', [join(repo, 'scripts/setup-slurm.sh'), 'hold', String(process.pid)], { stdio: 'ignore', timeout: 180_000 });
+  await takeSlurmNode();
+}
+
+/** Shared by every clone on this machine: there is one Slurm node. */
+const NODE_LOCK = '/tmp/gluon-slurm-node.lock';
+
+/**
+ * The test Slurm is one node of 2 CPUs, and tap runs two test files at once: a file's jobs could
+ * wait behind another file's (slurm-replace.test's replacement pending while slurm.test's two
+ * jobs held the node, so its retiree left with no one to take its results: a failure in
+ * `.ci/run`). Each Slurm file holds this lock for its whole run. The holder is a `flock` child
+ * whose stdin is a pipe from this process: when the file ends, however it ends, `cat` sees the
+ * pipe close and the lock goes with it.
+ */
+async function takeSlurmNode(): Promise<void> {
+  const holder = spawn('flock', [NODE_LOCK, '-c', 'echo held; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  await within(new Promise<void>((resolve, reject) => {
+    holder.stdout!.once('data', () => resolve());
+    holder.once('error', reject);
+    holder.once('exit', (code) => reject(new Error(`flock ${NODE_LOCK} exited ${code} before holding it`)));
+  }), `the Slurm node lock ${NODE_LOCK}`, 800_000);
+  // Held until this process ends; it must not keep the test's event loop alive.
+  holder.removeAllListeners('exit');
+  holder.unref();
+  (holder.stdin as unknown as { unref(): void }).unref();
+  (holder.stdout as unknown as { unref(): void }).unref();
 }
 
 /** Resolves with what `p` gives, or rejects after a generous bound (a hang, not a timing assertion). */

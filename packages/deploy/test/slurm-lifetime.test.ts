@@ -18,7 +18,7 @@ const why = slurmMissing(true);
 if (why) {
   t.skip(`SlurmCluster jobs retiring at their lifetime: ${why}`, () => {});
 } else {
-  holdSlurm();
+  await holdSlurm();
   const squeueIds = () => execFileSync('squeue', ['--array', '-h', '-o', '%i'], { encoding: 'utf8' }).split('\n').map((s) => s.trim()).filter(Boolean);
   const work = mkdtempSync(join(tmpdir(), 'gluon-slurm-life-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));

@@ -16,7 +16,7 @@ const why = slurmMissing();
 if (why) {
   t.skip(`SlurmCluster pending jobs: ${why}`, () => {});
 } else {
-  holdSlurm();
+  await holdSlurm();
   t.test('held jobs: the cluster says they are pending and why, then that they started', async (t) => {
     const work = mkdtempSync(join(tmpdir(), 'gluon-slurm-pending-'));
     const name = `gsp-${process.pid}`;

@@ -20,7 +20,7 @@ const why = slurmMissing(true);
 if (why) {
   t.skip(`SlurmCluster replacing retiring jobs at once: ${why}`, () => {});
 } else {
-  holdSlurm();
+  await holdSlurm();
   const work = mkdtempSync(join(tmpdir(), 'gluon-slurm-repl-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
   const fx = remoteFrom<typeof import('./fixtures/counted-tasks.mjs')>(pathToFileURL(join(fixtures, 'counted-tasks.mjs')));

@@ -16,7 +16,7 @@ const why = slurmMissing();
 if (why) {
   t.skip(`SlurmCluster with an empty USER: ${why}`, () => {});
 } else {
-  holdSlurm();
+  await holdSlurm();
   t.test('an empty USER: a second scale(1) keeps the one job, and close() cancels it', async (t) => {
     const work = mkdtempSync(join(tmpdir(), 'gluon-slurm-user-'));
     const name = `gsu-${process.pid}`;

@@ -14,7 +14,7 @@ const why = slurmMissing(true);
 if (why) {
   t.skip(`SlurmCluster against a real Slurm: ${why}`, () => {});
 } else {
-  holdSlurm();
+  await holdSlurm();
   const squeueIds = () => execFileSync('squeue', ['--array', '-h', '-o', '%i'], { encoding: 'utf8' }).split('\n').map((s) => s.trim()).filter(Boolean);
   // Other Slurm test files run beside this one (tap runs two files at once): a run's jobs are
   // known by their name, not as whatever squeue lists that was not there before.
