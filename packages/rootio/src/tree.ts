@@ -8,6 +8,7 @@ import { decode } from './decode.js';
 import { ColumnMemory } from './column-memory.js';
 import type { Counts } from './counted-walk.js';
 import { ELEMENT_SIZE, type Column } from './types.js';
+import { nearNames } from './near-names.js';
 import { entryRange } from './entry-range.js';
 import { ARRAYS_OPTIONS, checkNames, checkOptions, ITERATE_OPTIONS, checkReadValues, showArg } from './read-args.js';
 
@@ -347,7 +348,7 @@ export class TreeReader {
     const s = this.state.get(name) ?? this.state.get(this.aliases.get(name) ?? '');
     if (!s) {
       const names = [...this.state.keys()];
-      const like = similarNames(name, names);
+      const like = nearNames(name, names).slice(0, 3);
       throw new RootFormatError(this.file.path, -1, `tree ${this.name} has no branch named ${name}${like.length ? ` (did you mean ${like.join(' or ')}?)` : ''} (it has ${names.length}: ${names.slice(0, 40).join(', ')}${names.length > 40 ? ', …' : ''})`);
     }
     return s;
@@ -384,18 +385,4 @@ export function basketRefs(path: string, b: JsBranch & BranchMeta, treeEntries: 
     refs.push(basketRef(k, entryStart, entryStart + obj.fNevBuf, obj));
   }
   return refs;
-}
-
-/**
- * Branch names a misspelt one likely meant, at most 3: the same ignoring case and underscores
- * (`lep_Pt`, `leppt` → `lep_pt`), else those it begins or is begun by (`lep_ptcone` →
- * `lep_ptcone30`). A tree may have hundreds of branches, of which the message lists only 40.
- */
-export function similarNames(name: string, names: readonly string[]): string[] {
-  const squash = (n: string) => n.toLowerCase().replace(/_/g, '');
-  const want = squash(name);
-  const same = names.filter((n) => squash(n) === want);
-  if (same.length) return same.slice(0, 3);
-  if (want.length < 3) return [];
-  return names.filter((n) => { const h = squash(n); return h.startsWith(want) || (want.startsWith(h) && h.length >= 3); }).slice(0, 3);
 }

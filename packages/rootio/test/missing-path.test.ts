@@ -9,7 +9,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { openRootFile } from '@gluon/rootio';
-import { missingPathReason, nearNames } from '../src/missing-path.js';
+import { missingPathReason } from '../src/missing-path.js';
+import { nearNames } from '../src/near-names.js';
 
 t.test('opening a missing local file names what is missing and the near names', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'rootio-missing-'));

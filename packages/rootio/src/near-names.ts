@@ -1,0 +1,38 @@
+/** Near misses for a name someone typed: a file in a folder, a branch in a tree. */
+
+/**
+ * The entries nearest `name`: those that differ only in case, else those at the smallest edit
+ * distance, if that is at most 1 (names under 8 letters) or 2 (longer names; none under 3).
+ */
+export function nearNames(name: string, entries: readonly string[]): string[] {
+  const lower = name.toLowerCase();
+  const same = entries.filter((e) => e.toLowerCase() === lower && e !== name);
+  if (same.length) return same;
+  if (name.length < 3) return [];
+  const max = name.length < 8 ? 1 : 2;
+  let best = max + 1;
+  let out: string[] = [];
+  for (const e of entries) {
+    if (Math.abs(e.length - name.length) > max) continue;
+    const d = editDistance(e.toLowerCase(), lower, max);
+    if (d < best) [best, out] = [d, [e]];
+    else if (d === best) out.push(e);
+  }
+  return best <= max ? out : [];
+}
+
+/** Levenshtein distance, stopped once every path through a row exceeds `max` (then max + 1). */
+function editDistance(a: string, b: string, max: number): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    let best = i;
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      best = Math.min(best, row[j]!);
+    }
+    if (best > max) return max + 1;
+    prev = row;
+  }
+  return prev[b.length]!;
+}
