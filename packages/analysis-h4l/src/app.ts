@@ -18,6 +18,7 @@ import { referenceLumiFb } from './groups.js';
 import { datasetOrigin, variantsOf, metaNotes, type RunMeta } from './meta.js';
 import { checkWritable, runDirName } from './paths.js';
 import { startBatchCluster } from './batch.js';
+import { waitingForWorkersLine } from './wait-workers.js';
 import { gitCommit, inputDigests } from './provenance.js';
 import { earlierOutputs, removeStaleOutputs } from './stale-outputs.js';
 
@@ -158,7 +159,7 @@ async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptio
       },
       onWaitingForWorkers: (w) => {
         bar.end();
-        log(`waiting for workers: none of the scheduler at ${w.address} has taken a task yet${w.timeoutMs !== undefined ? `; giving up after ${+(w.timeoutMs / 1000).toFixed(1)} s (worker_timeout_s)` : ''}`);
+        log(waitingForWorkersLine(w));
       },
       onProgress: (p) => bar.update(p),
     });

@@ -60,8 +60,11 @@ export interface ProgressEvent { chunksDone: number; chunksTotal: number; events
 export interface RunHooks {
   onStart?(info: { mode: string; chunks: number; files: number; events: number; dashboardUrl?: string }): void;
   onProgress?(p: ProgressEvent): void;
-  /** Cluster modes: no worker has taken a task yet (called once, after ~2 s). */
-  onWaitingForWorkers?(info: { address: string; timeoutMs?: number; dashboardUrl?: string }): void;
+  /**
+   * Cluster modes: no worker has taken a task yet (called once, after ~2 s): how long the run has
+   * waited and, with a `workerTimeoutMs`, when it gives up (`giveUpAt`, ms since the epoch).
+   */
+  onWaitingForWorkers?(info: { address: string; timeoutMs?: number; dashboardUrl?: string; waitedMs: number; giveUpAt?: number }): void;
 }
 
 export interface RunReport {
@@ -174,7 +177,7 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
       // A probe task beside the chunks: when no worker takes it, the run says it waits for
       // workers and gives up after workerTimeoutMs (run in parallel, it costs a run no time).
       const watch = watchForWorkers(client, { address: schedulerAddress, timeoutMs: opts.workerTimeoutMs,
-        onWaiting: () => hooks.onWaitingForWorkers?.({ address: schedulerAddress!, timeoutMs: opts.workerTimeoutMs, dashboardUrl }) });
+        onWaiting: (w) => hooks.onWaitingForWorkers?.({ address: schedulerAddress!, timeoutMs: opts.workerTimeoutMs, dashboardUrl, ...w }) });
       const processAll = () => (chunks.length ? runOnCluster(client, chunks, chunkOpts, opts, progress) : Promise.resolve(emptyResult(opts.selection)));
       const work = opts.performanceReport ? client.performanceReport(opts.performanceReport, processAll, { title: `gluon-h4l ${opts.selection}: ${countOf(chunks.length, 'chunk')} of ${countOf(files.length, 'file')}` }) : processAll();
       work.catch(() => {});     // when the watch gives up first, closing the cluster ends this too

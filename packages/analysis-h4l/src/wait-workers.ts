@@ -17,8 +17,11 @@ export interface WatchOptions {
   timeoutMs?: number;
   /** How long the probe may wait before `onWaiting` is called (default 2 s). */
   noticeMs?: number;
-  /** Called once when no worker has taken the probe after `noticeMs`. */
-  onWaiting?: () => void;
+  /**
+   * Called once when no worker has taken the probe after `noticeMs`, with how long it has waited
+   * and, with a `timeoutMs`, when the watch will give up (ms since the epoch).
+   */
+  onWaiting?: (w: { waitedMs: number; giveUpAt?: number }) => void;
   /** The scheduler's address, for the messages. */
   address: string;
   /**
@@ -43,8 +46,11 @@ export function watchForWorkers(client: Client, o: WatchOptions): { failed: Prom
     for (const t of timers) clearTimeout(t);
     probe.release();
   };
+  const started = Date.now();
   const failed = new Promise<never>((_, reject) => {
-    timers.push(setTimeout(() => o.onWaiting?.(), o.noticeMs ?? 2000));
+    timers.push(setTimeout(() => o.onWaiting?.({
+      waitedMs: Date.now() - started, ...(o.timeoutMs !== undefined ? { giveUpAt: started + o.timeoutMs } : {}),
+    }), o.noticeMs ?? 2000));
     if (o.timeoutMs !== undefined) {
       timers.push(setTimeout(() => {
         reject(new NoWorkersError(`no worker of the scheduler at ${o.address} took a task within ${+(o.timeoutMs! / 1000).toFixed(1)} s: `
@@ -58,4 +64,17 @@ export function watchForWorkers(client: Client, o: WatchOptions): { failed: Prom
   });
   failed.catch(() => {});
   return { failed, stop };
+}
+
+/**
+ * The console line for a run still waiting for workers. It says what will happen and when
+ * (`waited 2 s of 120 s (worker_timeout_s); the run gives up at 20:14:07 unless a worker takes a
+ * task`): `giving up after 120 s`, said at 2 s, read as if the run had already given up.
+ */
+export function waitingForWorkersLine(w: { address: string; waitedMs: number; timeoutMs?: number; giveUpAt?: number }): string {
+  const secs = (ms: number) => +(ms / 1000).toFixed(1);
+  const head = `waiting for workers: none of the scheduler at ${w.address} has taken a task yet`;
+  if (w.timeoutMs === undefined || w.giveUpAt === undefined) return `${head} (waited ${secs(w.waitedMs)} s; worker_timeout_s is null: the run waits as long as it takes)`;
+  const at = new Date(w.giveUpAt).toTimeString().slice(0, 8);
+  return `${head}; waited ${secs(w.waitedMs)} s of ${secs(w.timeoutMs)} s (worker_timeout_s): the run gives up at ${at} unless a worker takes a task`;
 }
