@@ -51,6 +51,24 @@ function schedstatSum(pid: number, field: 0 | 1): number {
 }
 
 /**
+ * How often the threads of a process have been preempted so far (the sum of each live thread's
+ * nonvoluntary_ctxt_switches). A worker whose main and task thread share a CPU is preempted about
+ * twice a (b) round trip (each wakes the other onto its own CPU), one whose threads run apart
+ * hardly ever (docs/internals.md, "(b): the worker's wake-ups").
+ */
+export function preemptions(pid: number): number {
+  let n = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      n += Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return n;
+}
+
+/**
  * Seconds the threads of a process have waited for a CPU while runnable so far: the sum of
  * /proc/PID/task/TID/schedstat's second field. Same caveat as {@link threadCpuSeconds}.
  */

@@ -40,7 +40,7 @@ import { fileURLToPath } from 'node:url';
 import { PerformanceObserver, constants as perfConstants, type PerformanceEntry } from 'node:perf_hooks';
 import { LocalCluster, remoteFrom, type Client } from '@gluon/client';
 import { loadavg } from 'node:os';
-import { cpuSeconds, ownCpuSeconds, runDelaySeconds } from './proc.js';
+import { cpuSeconds, ownCpuSeconds, preemptions, runDelaySeconds } from './proc.js';
 import { schedulerLoopDelay, type LoopDelay } from './loop-delay.js';
 import { correlation, hostCpu, hostCpuSince, TICKS_PER_SECOND, type HostCpu } from './host-cpu.js';
 import { floorCpu, latencySummary, quantile, startFloor, type Floor, type FloorTransport, type LatencySummary } from './round-trip-floor.js';
@@ -352,6 +352,8 @@ interface TimedRoundTrips {
   /** This client's GC pauses within (b)'s blocks. */
   clientGc: { minor: number; minorMs: number; all: number; allMs: number };
   floors: FloorArm[];
+  /** How often the worker processes' threads were preempted over the timed phase: (b)'s, and each floor's worker. */
+  preempted: { b: number; floors: number[] };
 }
 
 /**
@@ -379,6 +381,9 @@ async function timedRoundTrips(cluster: LocalCluster, client: Client, floors: Fl
   const gcObserver = new PerformanceObserver((list) => keep(list.getEntries()));
   gcObserver.observe({ entryTypes: ['gc'] });
   const arm = [...floors.map((_, j) => j), -1]; // -1: (b)
+  // Each worker process works only in its own arm's blocks, so its count over the whole phase is its arm's.
+  const workerPreemptions = () => ({ b: cluster.workerPids.reduce((n, pid) => n + preemptions(pid), 0), floors: floors.map((f) => preemptions(f.pids.worker)) });
+  const preempted0 = workerPreemptions();
   try {
     for (let round = 0; lat.length < ROUND_TRIPS || arms.some((a) => a.lat.length < ROUND_TRIPS); round++) {
       for (const j of round % 2 ? [...arm].reverse() : arm) {
@@ -425,7 +430,9 @@ async function timedRoundTrips(cluster: LocalCluster, client: Client, floors: Fl
     clientGc.all++; clientGc.allMs += g.ms;
     if (g.minor) { clientGc.minor++; clientGc.minorMs += g.ms; }
   }
-  return { lat, cpuB, waitB, blocks, clientGc, floors: arms };
+  const preempted1 = workerPreemptions();
+  const preempted = { b: preempted1.b - preempted0.b, floors: preempted1.floors.map((n, j) => n - preempted0.floors[j]!) };
+  return { lat, cpuB, waitB, blocks, clientGc, floors: arms, preempted };
 }
 
 /** (b)'s and the floors' figures side by side, for the JSON. */
@@ -468,6 +475,8 @@ function floorRows(b: LatencySummary, t: TimedRoundTrips): void {
     `. Our processes' wait for a CPU per round trip: (b) ${per(bWait, b.count)} µs, ` +
     s.map(({ a, s: x }) => `floor ${a.transport} ${per(a.wait, x.count)} µs`).join(', ') +
     `. Steal in each arm's blocks: (b) ${stealPercent.toFixed(1)}%, ` + s.map(({ a }) => `floor ${a.transport} ${stealPc(a.host).toFixed(1)}%`).join(', ') +
+    `. The workers' threads preempted per round trip (about 2 when a worker's main and task thread share a CPU, about 0 when they run apart, which on this machine costs the worker 1.4–1.9× the CPU: docs/internals.md, "(b): the worker's wake-ups"): (b) ${(t.preempted.b / b.count).toFixed(2)}, ` +
+    s.map(({ a, s: x }, j) => `floor ${a.transport} ${(t.preempted.floors[j]! / x.count).toFixed(2)}`).join(', ') +
     `. The scheduler's event-loop delay and GC figures above span the floors' blocks too (the scheduler idle in them); load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   floorFigures = {
     b, blockTrips: BLOCK_TRIPS, order: 'A B C C B A: floor ws, floor net, (b), (b), floor net, floor ws, …',
@@ -477,6 +486,7 @@ function floorRows(b: LatencySummary, t: TimedRoundTrips): void {
     }])),
     bCpuPerTripUs: { scheduler: (t.cpuB.scheduler / b.count) * 1e6, workers: (t.cpuB.workers / b.count) * 1e6, client: (t.cpuB.client / b.count) * 1e6 },
     bWaitPerTripUs: (bWait / b.count) * 1e6, bStealPercent: stealPercent,
+    workerPreemptedPerTrip: { b: t.preempted.b / b.count, ...Object.fromEntries(s.map(({ a, s: x }, j) => [`floor ${a.transport}`, t.preempted.floors[j]! / x.count])) },
     ...(ws ? { bOverFloorWs: { median: b.median / ws.s.median, p99: b.p99 / ws.s.p99 } } : {}),
     ...(ws && net ? { floorWsOverNet: { median: ws.s.median / net.s.median, p99: ws.s.p99 / net.s.p99 } } : {}),
   };
