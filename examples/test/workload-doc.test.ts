@@ -98,3 +98,15 @@ t.test('the page\'s packing lines run as written in a checkout, into a folder th
   const version = (JSON.parse(readFileSync(join(root, 'packages', 'client', 'package.json'), 'utf8')) as { version: string }).version;
   t.same(packed.filter((p) => !existsSync(join(dest, `gluon-${p}-${version}.tgz`))), [], `every tarball is in ${dest}`);
 });
+
+t.test('the page installs Gluon from tarballs only: its packages are not on the npm registry', async (t) => {
+  // It opened with "install the packages from the registry with `npm install --ignore-scripts
+  // @gluon/client @gluon/rootio`": run as written, `npm error 404 … '@gluon/client@*' could not be
+  // found` (docs/across-hosts.md says they are not published). A name with no tarball path is a
+  // registry lookup.
+  const md = readFileSync(join(root, 'docs', 'writing-a-workload.md'), 'utf8');
+  const installs = [...md.matchAll(/npm (?:install|i|add)\b[^`]*/g)].map((m) => m[0].replace(/\s+/g, ' ')); // a code span may wrap
+  t.ok(installs.length > 0, 'the page says how to install');
+  t.same(installs.filter((cmd) => /(^|\s)@gluon\/[\w-]+(@\S*)?(\s|$)/.test(cmd)), [], 'no npm install names a @gluon package from the registry');
+  t.notMatch(md, /from the registry with/, 'and the page does not offer the registry as a way');
+});
