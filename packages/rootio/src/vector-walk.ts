@@ -39,7 +39,7 @@ declare namespace WebAssembly {
 
 interface Kernel {
   memory: WebAssembly.Memory;
-  walk(d: number, tbl: number, n: number, stop: number, keylen: number, out: number, offs: number, k0: number): number;
+  walk(d: number, tbl: number, n: number, stop: number, keylen: number, out: number, offs: number, k0: number, starts: number): number;
 }
 
 const PAGE = 65536;
@@ -63,11 +63,16 @@ function warnUnavailable(err: unknown): void {
     'the values are the same, the read slower', { code: 'GLUON_ROOTIO_NO_WASM_MEMORY' });
 }
 
-/** The kernel's memory: its constants, then `[BASE, BASE + data)` a basket, then its values, then its offsets. */
+/**
+ * The kernel's memory: its constants, then `[BASE, BASE + data)` a basket, then its values, then its
+ * offsets, then the entries' starts (the kernel's first pass writes them, its second reads them).
+ */
 export class VectorWalker {
   private kernel: Kernel | null = null;
   /** Bytes of basket data the memory is laid out for. */
   private data = 0;
+  /** Bytes of each per-entry region (offsets, starts) for that data. */
+  private index = 0;
 
   /**
    * Memory for a basket of `size` bytes to be decompressed into, ready for {@link walk}: valid until
@@ -107,10 +112,11 @@ export class VectorWalker {
     if (stop < 0 || stop > dataLength) return this.done(false);
     const out = BASE + this.data;
     const offs = out + this.data;
+    const starts = offs + this.index;
     // Every entry holds at least its 10 header bytes.
     if (10 * n > dataLength) return this.done(false);
     const k0 = offsets[e]!;
-    if (k.walk(d, d + table + 4 * a, n, stop, keylen, out, offs, k0) !== -1) return this.done(false);
+    if (k.walk(d, d + table + 4 * a, n, stop, keylen, out, offs, k0, starts) !== -1) return this.done(false);
     const buffer = k.memory.buffer;
     const k1 = new Int32Array(buffer, offs + 4 * (n - 1), 1)[0]!;
     if (k1 > dst.length) return this.done(false);
@@ -120,14 +126,16 @@ export class VectorWalker {
   }
 
   /**
-   * Lays the memory out for a basket of `size` bytes: data, values (at most the data's bytes) and
-   * offsets (at most one per 10 bytes), each with room past its end. Null where the memory cannot
-   * be made or grown that far (see the module's comment): the basket then goes the JavaScript way.
+   * Lays the memory out for a basket of `size` bytes: data, values (at most the data's bytes),
+   * offsets and starts (at most one each per 10 bytes), each with room past its end. Null where the
+   * memory cannot be made or grown that far (see the module's comment): the basket then goes the
+   * JavaScript way.
    */
   private reserve(size: number): Kernel | null {
     if (unavailable !== null) return null;
     const data = Math.ceil((size + SLACK) / 16) * 16;
-    const need = BASE + 2 * data + 4 * Math.ceil(data / 10) + SLACK;
+    const index = Math.ceil((4 * Math.ceil(data / 10) + SLACK) / 16) * 16;
+    const need = BASE + 2 * data + 2 * index;
     let k = this.kernel;
     if (!k) {
       compiled ??= new WebAssembly.Module(Buffer.from(VECTOR_WALK_WASM, 'base64'));
@@ -153,6 +161,7 @@ export class VectorWalker {
       }
     }
     this.data = data;
+    this.index = index;
     return k;
   }
 

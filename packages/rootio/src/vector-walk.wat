@@ -8,8 +8,9 @@
 ;; and the entries must rise within [first, stop]. Each entry's place in the output follows from
 ;; its start alone ((start - first) - 10 x index), so the entries are independent: four at a time
 ;; with SIMD (the table's byte swap, the checks, the offsets), each copied as two 16-byte moves
-;; with a byte-swapping swizzle. Entries of 8 elements or more (and any group holding one) go
-;; through the one-at-a-time loop.
+;; with a byte-swapping swizzle: a run of groups' table words checked first, then their entries
+;; moved ($walk). A group holding an entry of 8 elements or more goes through the one-at-a-time
+;; loop.
 ;;
 ;; Assembled by scripts/assemble-wasm.mjs into vector-walk-wasm.ts (test/vector-walk.test.ts
 ;; checks the committed binary is this source's).
@@ -74,76 +75,101 @@
   ;; Walks $n entries. $d: address of the basket's data; $tbl: address of the first entry's table
   ;; word; $stop: where the last entry ends (data-relative); $keylen: what to subtract from a table
   ;; word; $out: where the first entry's values go (byte-swapped, 4 bytes each; up to 64 bytes past
-  ;; the last are overwritten); $offs: where entry i's end (in elements, from $k0) goes, as int32.
-  ;; Returns -1 when every entry is good, else a non-negative number (an entry at or before the
-  ;; first bad one): the caller then reads the basket the slow way, which names the bad entry.
-  ;; Nothing is written outside [$out, $out + ($stop - first) + 64) and [$offs, $offs + 4 $n).
+  ;; the last are overwritten); $offs: where entry i's end (in elements, from $k0) goes, as int32;
+  ;; $starts: room for $n + 1 int32s (entries' starts, data-relative). Returns -1 when every entry
+  ;; is good, else a non-negative number (an entry at or before the first bad one): the caller
+  ;; then reads the basket the slow way, which names the bad entry. Nothing is written outside
+  ;; [$out, $out + ($stop - first) + 64), [$offs, $offs + 4 $n) and [$starts, $starts + 4 $n + 4).
+  ;;
+  ;; In two passes over each run of short entries (0-7 elements, as a basket of leptons is): the
+  ;; first reads only the table (each group's lengths checked, its ends written as offsets, its
+  ;; starts kept), the second only moves the entries and checks their headers, with no test and no
+  ;; call in its loop. A group with a long entry, or whose table words do not check out, ends the
+  ;; run: the run before it is moved, the group goes through $one_by_one (which checks each of its
+  ;; entries), and a new run starts after it. The last one to four entries, whose last end is
+  ;; $stop rather than a table word, go through $one_by_one too.
+  ;;
+  ;; Why two passes: one loop that checked each group, then moved it or called $one_by_one (as
+  ;; this kernel did until 2026-12-04) took 1.2-1.3x the time on the 120 vector baskets of
+  ;; bench/rootio.ts (24-25 against 19-20 ms): its test, its call and the values live across them
+  ;; made TurboFan spill and move registers in every group. The same loop on baskets with 0.1% of
+  ;; long entries: 0.80x; with 38%: 1.01x (one run per few groups).
   ;;
   ;; Written for what V8 makes of it (Node 20's TurboFan, x64): every byte swap is an
   ;; i8x16.swizzle by the constant $SWAP (one pshufb; the same i8x16.shuffle is six instructions),
-  ;; the loop's other constants and splats are loaded from memory once (see below), the headers'
-  ;; counts are gathered by v128.load32_lane (one pinsrd each) and the group's checks are one test.
+  ;; the loop's other constants and splats are loaded from memory once (see below), and the
+  ;; headers' counts are gathered by v128.load32_lane (one pinsrd each).
   (func (export "walk") (param $d i32) (param $tbl i32) (param $n i32) (param $stop i32) (param $keylen i32)
-        (param $out i32) (param $offs i32) (param $k0 i32) (result i32)
-    (local $first i32) (local $i i32) (local $r i32) (local $a i32) (local $o i32) (local $t i32)
-    (local $S v128) (local $E v128) (local $B v128) (local $W v128) (local $DST v128) (local $HDR v128) (local $IDX v128)
+        (param $out i32) (param $offs i32) (param $k0 i32) (param $starts i32) (result i32)
+    (local $first i32) (local $i i32) (local $g i32) (local $m i32) (local $end i32) (local $long i32) (local $r i32)
+    (local $a i32) (local $o i32) (local $t i32)
+    (local $S v128) (local $E v128) (local $B v128) (local $DST v128) (local $HDR v128) (local $IDX v128)
     (local $BC v128) (local $CNT v128) (local $bad v128)
-    (local $SWAP v128) (local $KEYLEN v128) (local $STOP v128) (local $OUT v128) (local $D v128) (local $K0 v128)
+    (local $SWAP v128) (local $KEYLEN v128) (local $OUT v128) (local $D v128) (local $K0 v128)
     (local $TEN v128) (local $LENGTHS v128) (local $FLAG v128) (local $FORTY v128)
     (if (i32.eqz (local.get $n)) (then (return (i32.const -1))))
     (local.set $first (i32.sub (call $bswap (i32.load (local.get $tbl))) (local.get $keylen)))
     (if (i32.or (i32.lt_s (local.get $first) (i32.const 0)) (i32.gt_s (local.get $first) (local.get $stop))) (then (return (i32.const 0))))
-    ;; The loop's constants and splats are loaded from memory: TurboFan builds a v128.const or a
-    ;; splat again at each use inside the loop (3-4 instructions each), where a loaded value stays
-    ;; in a register or is one memory operand.
-    ;; (not the byte swap: a swizzle by a constant is one pshufb, by a loaded value three)
     (local.set $SWAP (v128.const i8x16 3 2 1 0 7 6 5 4 11 10 9 8 15 14 13 12))
     (local.set $TEN (v128.load (i32.const 16)))
     (local.set $LENGTHS (v128.load (i32.const 32)))
     (local.set $FLAG (v128.load (i32.const 64)))
     (local.set $FORTY (v128.load (i32.const 80)))
     (v128.store (i32.const 96) (i32x4.splat (local.get $keylen)))
-    (v128.store (i32.const 112) (i32x4.splat (local.get $stop)))
     (v128.store (i32.const 128) (i32x4.splat (local.get $out)))
     (v128.store (i32.const 144) (i32x4.splat (local.get $d)))
     (v128.store (i32.const 160) (i32x4.splat (local.get $k0)))
     (local.set $KEYLEN (v128.load (i32.const 96)))
-    (local.set $STOP (v128.load (i32.const 112)))
+    (local.set $K0 (v128.load (i32.const 160)))
     (local.set $OUT (v128.load (i32.const 128)))
     (local.set $D (v128.load (i32.const 144)))
-    (local.set $K0 (v128.load (i32.const 160)))
-    ;; lane j: first + 10 (i + j + 1), the header bytes up to the end of entry i + j
-    (local.set $IDX (i32x4.add (i32x4.splat (local.get $first)) (v128.const i32x4 10 20 30 40)))
-    (block $vdone
-      (loop $group
-        ;; four entries whose ends all come from the table
-        (br_if $vdone (i32.ge_u (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
-        (local.set $t (i32.add (local.get $tbl) (i32.shl (local.get $i) (i32.const 2))))
-        (local.set $S (i32x4.sub (i8x16.swizzle (v128.load (local.get $t)) (local.get $SWAP)) (local.get $KEYLEN)))
-        (local.set $E (i32x4.sub (i8x16.swizzle (v128.load offset=4 (local.get $t)) (local.get $SWAP)) (local.get $KEYLEN)))
-        (local.set $B (i32x4.sub (i32x4.sub (local.get $E) (local.get $S)) (local.get $TEN)))
-        ;; one test: a length that is not 0-7 whole elements (bits outside 0x1c: a negative one, out
-        ;; of order, has its high bits set), or the last end past $stop. With every length in
-        ;; 0-28 bytes the ends rise (each entry starts where the one before ends, the group's first
-        ;; where the last group ended, or at $first), so the last end is the largest.
-        (if (i32.or (v128.any_true (v128.and (local.get $B) (local.get $LENGTHS)))
-                    (i32.gt_u (i32x4.extract_lane 3 (local.get $E)) (local.get $stop)))
-          (then
-            ;; out of order or past the end: stop before writing anything of these
-            (if (v128.any_true (v128.or (i32x4.lt_s (local.get $B) (v128.const i32x4 0 0 0 0))
-                                        (i32x4.gt_u (local.get $E) (local.get $STOP))))
-              (then (return (local.get $i))))
-            ;; a long entry (or a length no count fits): one at a time
-            (local.set $r (call $one_by_one (local.get $d) (local.get $tbl) (local.get $n) (local.get $stop) (local.get $keylen)
-                                            (local.get $out) (local.get $offs) (local.get $k0) (local.get $first) (local.get $i) (i32.add (local.get $i) (i32.const 4))))
-            (if (i32.ge_s (local.get $r) (i32.const 0)) (then (return (local.get $r)))))
-          (else
-            ;; W: output bytes up to each entry's end; offsets = k0 + W / 4
-            (local.set $W (i32x4.sub (local.get $E) (local.get $IDX)))
-            (v128.store (i32.add (local.get $offs) (i32.shl (local.get $i) (i32.const 2)))
-              (i32x4.add (i32x4.shr_u (local.get $W) (i32.const 2)) (local.get $K0)))
-            (local.set $DST (i32x4.add (i32x4.sub (local.get $W) (local.get $B)) (local.get $OUT)))
-            (local.set $HDR (i32x4.add (local.get $S) (local.get $D)))
+    ;; a run of short entries from group $g, then the group that ended it
+    (loop $segment
+      (local.set $g (local.get $i))
+      (local.set $long (i32.const 0))
+      ;; lane j: first + 10 (i + j + 1), the header bytes up to the end of entry i + j
+      (local.set $IDX (i32x4.add (i32x4.splat (i32.add (local.get $first) (i32.mul (local.get $g) (i32.const 10)))) (v128.const i32x4 10 20 30 40)))
+      ;; Pass 1, the table, while the groups' ends all come from it. A length that is not 0-7
+      ;; whole elements (bits outside 0x1c: a negative one, out of order, has its high bits set)
+      ;; ends the run.
+      (block $checked
+        (loop $table
+          (br_if $checked (i32.ge_u (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
+          (local.set $t (i32.add (local.get $tbl) (i32.shl (local.get $i) (i32.const 2))))
+          (local.set $S (i32x4.sub (i8x16.swizzle (v128.load (local.get $t)) (local.get $SWAP)) (local.get $KEYLEN)))
+          (local.set $E (i32x4.sub (i8x16.swizzle (v128.load offset=4 (local.get $t)) (local.get $SWAP)) (local.get $KEYLEN)))
+          (if (v128.any_true (v128.and (i32x4.sub (i32x4.sub (local.get $E) (local.get $S)) (local.get $TEN)) (local.get $LENGTHS)))
+            (then
+              (local.set $long (i32.const 1))
+              (br $checked)))
+          (v128.store (i32.add (local.get $starts) (i32.shl (local.get $i) (i32.const 2))) (local.get $S))
+          ;; offsets = k0 + (output bytes up to each entry's end) / 4
+          (v128.store (i32.add (local.get $offs) (i32.shl (local.get $i) (i32.const 2)))
+            (i32x4.add (i32x4.shr_u (i32x4.sub (local.get $E) (local.get $IDX)) (i32.const 2)) (local.get $K0)))
+          (local.set $IDX (i32x4.add (local.get $IDX) (local.get $FORTY)))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $table)))
+      (local.set $m (local.get $i))
+      ;; Where entry m starts, the run's end: with every length in 0-28 bytes the ends rise from
+      ;; the run's start, so it is the largest, and must be within the data. Kept as the last
+      ;; group's last end (pass 2 reads each group's ends as the next entries' starts).
+      (if (i32.gt_u (local.get $m) (local.get $g))
+        (then
+          (local.set $end (i32.sub (call $bswap (i32.load (i32.add (local.get $tbl) (i32.shl (local.get $m) (i32.const 2))))) (local.get $keylen)))
+          (if (i32.gt_u (local.get $end) (local.get $stop)) (then (return (local.get $g))))
+          (i32.store (i32.add (local.get $starts) (i32.shl (local.get $m) (i32.const 2))) (local.get $end))))
+      ;; Pass 2, the run's entries: their places follow from their starts, all checked above.
+      ;; lane j: first + 10 (i + j), the header bytes before entry i + j
+      (local.set $IDX (i32x4.add (i32x4.splat (i32.add (local.get $first) (i32.mul (local.get $g) (i32.const 10)))) (v128.const i32x4 0 10 20 30)))
+      (local.set $i (local.get $g))
+      (block $moved
+        (loop $group
+          (br_if $moved (i32.ge_u (local.get $i) (local.get $m)))
+          (local.set $t (i32.add (local.get $starts) (i32.shl (local.get $i) (i32.const 2))))
+          (local.set $S (v128.load (local.get $t)))
+          (local.set $B (i32x4.sub (i32x4.sub (v128.load offset=4 (local.get $t)) (local.get $S)) (local.get $TEN)))
+          (local.set $DST (i32x4.add (i32x4.sub (local.get $S) (local.get $IDX)) (local.get $OUT)))
+          (local.set $HDR (i32x4.add (local.get $S) (local.get $D)))
             ;; each entry: its byte count and element count gathered, its elements moved
             (local.set $a (i32x4.extract_lane 0 (local.get $HDR)))
             (local.set $o (i32x4.extract_lane 0 (local.get $DST)))
@@ -176,12 +202,20 @@
                 (v128.xor (i8x16.swizzle (local.get $BC) (local.get $SWAP))
                           (i32x4.add (local.get $B) (local.get $FLAG)))
                 (v128.xor (i8x16.swizzle (local.get $CNT) (local.get $SWAP))
-                          (i32x4.shr_u (local.get $B) (i32.const 2))))))))
-        (local.set $IDX (i32x4.add (local.get $IDX) (local.get $FORTY)))
-        (local.set $i (i32.add (local.get $i) (i32.const 4)))
-        (br $group)))
+                          (i32x4.shr_u (local.get $B) (i32.const 2))))))
+          (local.set $IDX (i32x4.add (local.get $IDX) (local.get $FORTY)))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br $group)))
+      ;; the group that ended the run, one entry at a time; then the next run
+      (if (local.get $long)
+        (then
+          (local.set $r (call $one_by_one (local.get $d) (local.get $tbl) (local.get $n) (local.get $stop) (local.get $keylen)
+                                          (local.get $out) (local.get $offs) (local.get $k0) (local.get $first) (local.get $m) (i32.add (local.get $m) (i32.const 4))))
+          (if (i32.ge_s (local.get $r) (i32.const 0)) (then (return (local.get $r))))
+          (local.set $i (i32.add (local.get $m) (i32.const 4)))
+          (br $segment))))
     (if (v128.any_true (local.get $bad)) (then (return (i32.const 0))))
     ;; the last one to four entries (the last ends at $stop, not at a table word)
     (call $one_by_one (local.get $d) (local.get $tbl) (local.get $n) (local.get $stop) (local.get $keylen)
-                      (local.get $out) (local.get $offs) (local.get $k0) (local.get $first) (local.get $i) (local.get $n)))
+                      (local.get $out) (local.get $offs) (local.get $k0) (local.get $first) (local.get $m) (local.get $n)))
 )
