@@ -19,6 +19,7 @@ import { requireCommands, shellQuote } from './commands.js';
 import { isRetiring, planLook, type WorkerSeen } from './job-plan.js';
 import { lifetimeArgs } from './lifetime.js';
 import { makeDirectory } from './make-directory.js';
+import { requeuedLine, requeuedNow } from './requeued-jobs.js';
 import { checkPendingNoticeMs, DEFAULT_PENDING_NOTICE_MS, pendingNotice, type ListedJob, type PendingEpisode } from './pending-jobs.js';
 
 export interface JobClusterOptions {
@@ -124,6 +125,13 @@ export interface JobInfo {
    * counts towards `scale(n)`'s n and has been replaced (job-plan.ts).
    */
   retiring: boolean;
+  /**
+   * Whether the batch system requeued it and it has not run since (requeued-jobs.ts): its worker
+   * has left and is expected back when the job runs again; pending meanwhile, as a new job is.
+   */
+  requeued: boolean;
+  /** How many times it was requeued. */
+  requeues: number;
 }
 
 /** A launcher of an installed Gluon package (`@gluon/worker`'s `gluon-worker`), by absolute path. */
@@ -432,7 +440,7 @@ export abstract class JobQueueCluster {
       const mine = await this.liveWorkerNames();
       if (mine.length >= n) return;
       if (this.failure) throw this.failure;
-      if (Date.now() > end) throw new Error(`${this.kind} cluster: ${mine.length} of ${n} workers connected after ${timeoutMs} ms; jobs: ${this.jobList.map((j) => `${j.id} ${j.state}`).join(', ') || 'none'}`);
+      if (Date.now() > end) throw new Error(`${this.kind} cluster: ${mine.length} of ${n} workers connected after ${timeoutMs} ms; jobs: ${this.jobList.map((j) => `${j.id} ${j.requeued ? 'requeued, pending' : j.state}`).join(', ') || 'none'}`);
       await new Promise((r) => setTimeout(r, 250));
     }
   }
@@ -443,14 +451,16 @@ export abstract class JobQueueCluster {
     const { names } = await fetchLoad(this.dashboardDirectUrl, this.opts.token);
     this.noteJoined(names);
     const prefix = `${this.jobName}-`;
-    return names.filter((n) => n.startsWith(prefix) && this.jobs.has(n.slice(prefix.length)));
+    // A requeued job's old worker, handing its results over as it leaves, is no worker of the cluster.
+    return names.filter((n) => n.startsWith(prefix) && this.jobs.has(n.slice(prefix.length)) && !this.jobs.get(n.slice(prefix.length))!.requeued);
   }
 
   /** Marks the jobs whose worker is among `names` (the scheduler's live workers) as joined. */
   private noteJoined(names: string[]): void {
     const live = new Set(names);
     for (const j of this.jobs.values()) {
-      if (!j.joined && live.has(j.workerName)) {
+      // A requeued job's old worker may still be connected: the job's next run has not joined.
+      if (!j.joined && !j.requeued && live.has(j.workerName)) {
         j.joined = true;
         this.failedInARow = 0; // a worker joined: the jobs do work
       }
@@ -524,7 +534,7 @@ export abstract class JobQueueCluster {
 
   /** Tracks a submitted job (pending until the batch system lists it running). */
   private track(id: string): void {
-    this.jobs.set(id, { id, state: 'pending', workerName: `${this.jobName}-${id}`, joined: false, retiring: false });
+    this.jobs.set(id, { id, state: 'pending', workerName: `${this.jobName}-${id}`, joined: false, retiring: false, requeued: false, requeues: 0 });
   }
 
   private log(line: string): void {
@@ -583,7 +593,15 @@ export abstract class JobQueueCluster {
     // Slurm and PBS list a job from its submission until it has ended: unlisted means ended.
     for (const j of this.jobs.values()) {
       const l = j.state === 'gone' ? undefined : listed.get(j.id);
-      if (l) mine.set(j.id, l);
+      if (l && requeuedNow(j, l)) {
+        // Its worker is gone, expected back: pending, not joined (this run's worker has not), not retiring.
+        j.requeued = true;
+        j.requeues++;
+        j.joined = false;
+        j.retiring = false;
+        this.log(requeuedLine(this.kind, j.id, l, j.requeues));
+      } else if (l?.state === 'running') j.requeued = false;
+      if (l) mine.set(j.id, j.requeued ? { ...l, requeued: true } : l);
       const state = listed.get(j.id)?.state ?? 'gone';
       if (state === 'gone' && j.state !== 'gone') ended.push(j);
       j.state = state;
@@ -600,6 +618,8 @@ export abstract class JobQueueCluster {
       const closing = new Set(load.closing);
       const live = new Set(load.names);
       for (const j of this.jobList) {
+        // A requeued job's old worker leaving is not the job ending: it will run again.
+        if (j.requeued) continue;
         const seen: WorkerSeen = closing.has(j.workerName) ? 'closing' : live.has(j.workerName) ? 'running' : 'absent';
         j.retiring = isRetiring(j.retiring, seen);
       }

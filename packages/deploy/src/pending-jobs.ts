@@ -12,6 +12,8 @@ export interface ListedJob {
   state: 'pending' | 'running';
   /** Why it is pending, in the batch system's words (squeue's `%r`: `Resources`), if it says. */
   reason?: string | undefined;
+  /** The batch system says it is being requeued (squeue's RQ, RH, RF, SE; requeued-jobs.ts). */
+  requeued?: boolean | undefined;
 }
 
 /** An episode of pending jobs: from a look that found a job pending to one that found none. */
@@ -59,7 +61,8 @@ function describe(pending: [string, ListedJob][]): string {
   const byReason = new Map<string, string[]>();
   for (const [id, j] of pending) {
     const r = j.reason?.trim() ?? '';
-    byReason.set(r, [...(byReason.get(r) ?? []), id]);
+    // A requeued job waits to run again (requeued-jobs.ts): said, as it is not a new job.
+    byReason.set(r, [...(byReason.get(r) ?? []), j.requeued ? `${id} (requeued)` : id]);
   }
   // The reason is text the job's owner can set (Slurm's admin comment, PBS's comment): a line
   // break or a terminal escape in it would forge or rewrite lines of the terminal it is said on.

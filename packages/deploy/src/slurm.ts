@@ -99,17 +99,32 @@ export function parseScontrolEnd(out: string): EndState | undefined {
 }
 
 /**
- * `squeue --format='%i %t %r'` → job id → pending (PD, CF) or running (R, CG and the rest), with
- * the reason a pending job gives (the rest of the line; `None` is none).
+ * squeue's compact states (squeue(1), JOB STATE CODES) of a job that is not running and waits to:
+ * PENDING, CONFIGURING, RESV_DEL_HOLD (held after its reservation was deleted), and the requeues
+ * {@link SQUEUE_REQUEUES}. The rest (R, CG, S, ST, SI, SO, RS, …) hold an allocation: running.
+ */
+const SQUEUE_WAITING = new Set(['PD', 'CF', 'RD']);
+/** REQUEUED (a completing job being requeued), REQUEUE_HOLD, REQUEUE_FED, SPECIAL_EXIT (requeued in a special state). */
+const SQUEUE_REQUEUES = new Set(['RQ', 'RH', 'RF', 'SE']);
+
+/**
+ * `squeue --format='%i %t %r'` → job id → pending (PD, CF, RD, and the requeue states RQ, RH, RF,
+ * SE, marked `requeued`) or running (R, CG and the rest), with the reason a pending job gives (the
+ * rest of the line; `None` is none).
  */
 export function parseSqueue(out: string): Map<string, ListedJob> {
   const jobs = new Map<string, ListedJob>();
   for (const line of out.split('\n')) {
     const m = /^(\S+)\s+(\S+)(?:\s+(.*))?$/.exec(line.trim());
     if (!m) continue;
-    const pending = m[2] === 'PD' || m[2] === 'CF';
+    const requeued = SQUEUE_REQUEUES.has(m[2]!);
+    const pending = requeued || SQUEUE_WAITING.has(m[2]!);
     const reason = m[3]?.trim();
-    jobs.set(m[1]!, pending && reason && reason !== 'None' ? { state: 'pending', reason } : { state: pending ? 'pending' : 'running' });
+    jobs.set(m[1]!, {
+      state: pending ? 'pending' : 'running',
+      ...(pending && reason && reason !== 'None' ? { reason } : {}),
+      ...(requeued ? { requeued: true } : {}),
+    });
   }
   return jobs;
 }

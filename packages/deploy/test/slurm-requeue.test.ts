@@ -1,0 +1,70 @@
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SlurmCluster } from '@gluon/deploy';
+import { holdSlurm, repo, slurmMissing, within } from './helpers.js';
+
+/**
+ * `scontrol requeue` of a running job on the real Slurm of scripts/setup-slurm.sh (skipped, saying
+ * why, where there is none): Slurm stops the job's worker and puts the job back in the queue
+ * (PENDING, BeginTime 120 s ahead). The cluster logs it as requeued, counts it as a pending job
+ * (no replacement is submitted), not as a worker and not as a failure, and its worker joins again
+ * when it reruns. Before, nothing was said, and the job kept `joined` from its first run.
+ */
+const why = slurmMissing(true);
+if (why) {
+  t.skip(`SlurmCluster and a requeued job: ${why}`, () => {});
+} else {
+  await holdSlurm();
+  const work = mkdtempSync(join(tmpdir(), 'gluon-slurm-requeue-'));
+  t.teardown(() => rmSync(work, { recursive: true, force: true }));
+  // The real sbatch, each submission noted: a replacement submitted and then cancelled as a
+  // surplus once the requeued job ran again would leave no other trace.
+  const submissions = join(work, 'submissions');
+  const real = execFileSync('bash', ['-c', 'command -v sbatch'], { encoding: 'utf8' }).trim();
+  writeFileSync(join(work, 'sbatch'), `#!/usr/bin/env bash\necho "$*" >> ${JSON.stringify(submissions)}\nexec ${JSON.stringify(real)} "$@"\n`);
+  chmodSync(join(work, 'sbatch'), 0o755);
+  process.env.PATH = `${work}:${process.env.PATH}`;
+
+  t.test('scontrol requeue of a running job: logged as requeued, pending, not replaced nor failed; its worker joins again', async (t) => {
+    const lines: string[] = [];
+    const waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
+    /** Resolves with the first log line matching `re` (said before or after). */
+    const said = (re: RegExp) => within(new Promise<string>((resolve) => {
+      const seen = lines.find((l) => re.test(l));
+      if (seen) resolve(seen);
+      else waiters.push({ re, resolve });
+    }), `a log line ${re}`);
+    const cluster = await SlurmCluster.start({
+      host: '127.0.0.1', cores: 1, memory: '512MiB', walltime: '00:10:00', cwd: repo, logDirectory: work, pollIntervalMs: 500, jobName: 'gluon-rq',
+      token: 'slurm-requeue-test', maxFailedJobs: 1,
+      log: (l) => { lines.push(l); for (const w of waiters.filter((x) => x.re.test(l))) w.resolve(l); },
+    });
+    t.teardown(() => cluster.close());
+    await cluster.scale(1);
+    await cluster.waitForWorkers(1, 240_000);
+    const id = cluster.jobList[0]!.id;
+    t.ok(cluster.jobList[0]!.joined, `job ${id}'s worker joined`);
+
+    execFileSync('scontrol', ['requeue', id]);
+    const line = await said(/was requeued/);
+    t.equal(line, `slurm cluster: job ${id} was requeued: its worker has left, and the job waits in the queue to run again (BeginTime); counted as pending, not as a worker nor as a failed job`);
+    const [job, ...more] = cluster.jobList;
+    t.same(more.map((j) => j.id), [], 'no replacement submitted: the requeued job will run again');
+    t.match(job, { id, state: 'pending', requeued: true, requeues: 1, joined: false, retiring: false }, 'the job is pending again, its worker not counted');
+    t.same(await cluster.liveWorkerNames(), [], 'its old worker is no worker of the cluster');
+
+    // Slurm holds a requeued job 120 s (its BeginTime); let it start now.
+    execFileSync('scontrol', ['update', `JobId=${id}`, 'StartTime=now']);
+    await cluster.waitForWorkers(1, 240_000);
+    t.same(cluster.jobList.map((j) => j.id), [id], 'one job');
+    t.match(cluster.jobList[0], { id, state: 'running', requeued: false, requeues: 1, joined: true }, 'the same job runs again, its worker joined');
+    t.equal(readFileSync(submissions, 'utf8').trim().split('\n').length, 1, 'one submission in all: no replacement was submitted');
+    t.same(lines.filter((l) => /ended before|gave up|not submitting/.test(l)), [], 'no failure said');
+    const failed = await Promise.race([cluster.whenFailed(), Promise.resolve(undefined)]);
+    t.equal(failed, undefined, 'the cluster did not give up (maxFailedJobs 1)');
+    t.equal(lines.filter((l) => /was requeued/.test(l)).length, 1, 'the requeue was said once');
+  });
+}
