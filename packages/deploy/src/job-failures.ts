@@ -42,9 +42,17 @@ export function slurmStateIsCancel(jobState: string): boolean {
 }
 
 /**
- * Whether a PBS Pro history record is a cancel: substate 91 is TERMINATED, the job `qdel` ended
- * (92 is finished, 93 failed). Its Exit_status (271 for a running job killed by SIGTERM) is not
- * used: a job killed at its walltime can report the same.
+ * Whether a PBS Pro / OpenPBS history record (`qstat -x -f`) is a cancel: substate 91, TERMINATED.
+ * From OpenPBS's source (openpbs/openpbs, read 4 December 2026): src/include/job.h defines the
+ * history substates 91 TERMINATED, 92 FINISHED, 93 FAILED, 94 MOVED; svr_setjob_histinfo
+ * (src/server/svr_jobfunc.c) gives a finished job 91 exactly when `ji_terminated` is set, else 93
+ * for a non-zero Exit_status, else 92; `ji_terminated` is set only by req_deletejob2
+ * (src/server/req_delete.c), the delete request: `qdel` by the owner or a manager, and the
+ * scheduler preempting by deletion; a rerun clears it (src/server/req_runjob.c).
+ * The Exit_status is not used: a job deleted while queued has none, a running one reports how its
+ * process ended (PBS adds 256 to a signal: 271 for SIGTERM, src/resmom/linux/mom_start.c), and a
+ * job MOM kills over a limit has a negative one (-29 JOB_EXEC_KILL_WALLTIME, -27 JOB_EXEC_KILL_MEM;
+ * substate 93), which stays a failure.
  */
 export function pbsSubstateIsCancel(substate: string | undefined): boolean {
   return substate === '91';

@@ -108,17 +108,32 @@ export class PBSCluster extends JobQueueCluster {
     return `${at('o')} (errors: ${at('e')})`;
   }
 
-  // qstat -x (PBS Pro) still shows finished jobs; Torque's qstat -f shows completed ones for a while.
+  // qstat -x (PBS Pro, OpenPBS) shows finished jobs, when the server keeps them (job history).
+  // An unknown job is an answer too (exit 153): parseQstatEnd says what it means.
   protected override async endState(id: string): Promise<EndState | undefined> {
-    return parseQstatEnd(await runCommand(['qstat', '-x', '-f', id]));
+    const out = await runCommand(['qstat', '-x', '-f', id]).catch((e: unknown) => {
+      if (e instanceof BatchCommandError) return e.output;
+      throw e;
+    });
+    return parseQstatEnd(out);
   }
 }
 
 /**
+ * What a server without job history says of an ended job. Job history is off unless a manager
+ * sets `job_history_enable = True` (pbs_server_attributes(7B): "Default: False"); the server then
+ * purges a job as it ends, so `qstat -x -f` knows no job `qdel` deleted, and it cannot be told from
+ * a failure: it is counted, and the line says why.
+ */
+export const PBS_NO_HISTORY = 'unknown to qstat -x (no job history on the server, job_history_enable = False: a qdel is counted as a failure)';
+
+/**
  * `qstat -x -f ID` → `F, exit status 127` (job_state and Exit_status) and whether the job was
- * deleted (`F, deleted (substate 91), exit status 271`), or undefined.
+ * deleted (`F deleted (substate 91)`; pbsSubstateIsCancel says why the substate), or
+ * {@link PBS_NO_HISTORY} for `qstat: Unknown Job Id ID`, or undefined.
  */
 export function parseQstatEnd(out: string): EndState | undefined {
+  if (/Unknown Job Id/.test(out)) return { state: PBS_NO_HISTORY, cancelled: false };
   const state = /^\s*job_state = (\S+)/m.exec(out)?.[1];
   const substate = /^\s*substate = (\d+)/m.exec(out)?.[1];
   const exit = /^\s*Exit_status = (-?\d+)/m.exec(out)?.[1];

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { countEndedJob, endedWithoutWorkerLine, gaveUpMessage } from '../src/job-failures.js';
 import { parseScontrolEnd } from '../src/slurm.js';
-import { parseQstatEnd } from '../src/pbs.js';
+import { parseQstatEnd, PBS_NO_HISTORY } from '../src/pbs.js';
 
 t.test('countEndedJob: jobs ending without a worker count up to the limit; one whose worker joined resets the count', async (t) => {
   let n = 0;
@@ -26,7 +26,12 @@ t.test('final states as scontrol and qstat -x -f print them', async (t) => {
   t.same(parseScontrolEnd('JobId=41 JobName=gluon-worker UserId=root(0) JobState=FAILED Reason=NonZeroExitCode Dependency=(null) Requeue=1 Restarts=0 BatchFlag=1 Reboot=0 ExitCode=127:0 RunTime=00:00:00'), { state: 'FAILED, exit code 127:0', cancelled: false });
   t.equal(parseScontrolEnd('slurm_load_jobs error: Invalid job id specified'), undefined);
   t.same(parseQstatEnd('Job Id: 12.server\n    Job_Name = gluon-worker\n    job_state = F\n    substate = 92\n    Exit_status = 127\n'), { state: 'F, exit status 127', cancelled: false });
-  t.equal(parseQstatEnd('qstat: Unknown Job Id 12.server'), undefined);
+  // A server without job history (job_history_enable = False, PBS's default) knows no ended job:
+  // said so, and counted, as a qdel cannot be told from a failure. Before: no state, and nothing said why.
+  t.same(parseQstatEnd('qstat: Unknown Job Id 12.server'), { state: PBS_NO_HISTORY, cancelled: false });
+  t.equal(parseQstatEnd(''), undefined);
+  // OpenPBS: MOM kills a job over its walltime with Exit_status -29 (JOB_EXEC_KILL_WALLTIME): FAILED (93), a failure.
+  t.same(parseQstatEnd('Job Id: 14.server\n    job_state = F\n    substate = 93\n    Exit_status = -29\n'), { state: 'F, exit status -29', cancelled: false });
 });
 
 t.test('a job cancelled before its worker joined (scancel, qdel, or the batch system stopping it) is no failure: it neither counts nor resets', async (t) => {
@@ -34,6 +39,9 @@ t.test('a job cancelled before its worker joined (scancel, qdel, or the batch sy
   t.same(scancelled, { state: 'CANCELLED, exit code 0:0', cancelled: true });
   const qdeleted = parseQstatEnd('Job Id: 13.server\n    Job_Name = gluon-worker\n    job_state = F\n    substate = 91\n    Exit_status = 271\n');
   t.same(qdeleted, { state: 'F deleted (substate 91), exit status 271', cancelled: true });
+  // Deleted while queued: no Exit_status; an array's subjob ends in X (expired), not F.
+  t.same(parseQstatEnd('Job Id: 15.server\n    job_state = F\n    substate = 91\n'), { state: 'F deleted (substate 91)', cancelled: true });
+  t.same(parseQstatEnd('Job Id: 16[2].server\n    job_state = X\n    substate = 91\n    Exit_status = 0\n'), { state: 'X deleted (substate 91), exit status 0', cancelled: true });
   const byCluster = ['PREEMPTED', 'DEADLINE', 'REVOKED', 'CANCELLED+'].map((s) => parseScontrolEnd(`JobId=43 JobState=${s} ExitCode=0:15`)?.cancelled);
   t.same(byCluster, [true, true, true, true], 'stopped by Slurm itself, not by a fault of the job');
   const failures = ['FAILED', 'NODE_FAIL', 'BOOT_FAIL', 'OUT_OF_MEMORY', 'TIMEOUT', 'COMPLETED'].map((s) => parseScontrolEnd(`JobId=44 JobState=${s} ExitCode=1:0`)?.cancelled);
