@@ -47,6 +47,8 @@ const PAGE = 65536;
 const BASE = 256;
 /** Room past each region: the kernel reads and writes up to 64 bytes past an entry. */
 const SLACK = 64;
+/** The kernel's starts of a run of at most 256 entries (vector-walk.wat), with room past them. */
+const STARTS_BYTES = 4 * 260 + SLACK;
 /** Kernel memory beyond this is given back after the basket that needed it. */
 const KEEP_BYTES = 64 << 20;
 
@@ -63,16 +65,19 @@ function warnUnavailable(err: unknown): void {
     'the values are the same, the read slower', { code: 'GLUON_ROOTIO_NO_WASM_MEMORY' });
 }
 
+/** Bytes of the offsets' region for `data` bytes of basket: one per 10 bytes, room past it, 16-byte aligned. */
+function offsetBytes(data: number): number {
+  return Math.ceil((4 * Math.ceil(data / 10) + SLACK) / 16) * 16;
+}
+
 /**
  * The kernel's memory: its constants, then `[BASE, BASE + data)` a basket, then its values, then its
- * offsets, then the entries' starts (the kernel's first pass writes them, its second reads them).
+ * offsets, then a run's starts (the kernel's first pass writes them, its second reads them).
  */
 export class VectorWalker {
   private kernel: Kernel | null = null;
   /** Bytes of basket data the memory is laid out for. */
   private data = 0;
-  /** Bytes of each per-entry region (offsets, starts) for that data. */
-  private index = 0;
 
   /**
    * Memory for a basket of `size` bytes to be decompressed into, ready for {@link walk}: valid until
@@ -112,7 +117,7 @@ export class VectorWalker {
     if (stop < 0 || stop > dataLength) return this.done(false);
     const out = BASE + this.data;
     const offs = out + this.data;
-    const starts = offs + this.index;
+    const starts = offs + offsetBytes(this.data);
     // Every entry holds at least its 10 header bytes.
     if (10 * n > dataLength) return this.done(false);
     const k0 = offsets[e]!;
@@ -127,15 +132,14 @@ export class VectorWalker {
 
   /**
    * Lays the memory out for a basket of `size` bytes: data, values (at most the data's bytes),
-   * offsets and starts (at most one each per 10 bytes), each with room past its end. Null where the
-   * memory cannot be made or grown that far (see the module's comment): the basket then goes the
-   * JavaScript way.
+   * offsets (at most one per 10 bytes), each with room past its end, and the kernel's starts of a
+   * run of entries. Null where the memory cannot be made or grown that far (see the module's
+   * comment): the basket then goes the JavaScript way.
    */
   private reserve(size: number): Kernel | null {
     if (unavailable !== null) return null;
     const data = Math.ceil((size + SLACK) / 16) * 16;
-    const index = Math.ceil((4 * Math.ceil(data / 10) + SLACK) / 16) * 16;
-    const need = BASE + 2 * data + 2 * index;
+    const need = BASE + 2 * data + offsetBytes(data) + STARTS_BYTES;
     let k = this.kernel;
     if (!k) {
       compiled ??= new WebAssembly.Module(Buffer.from(VECTOR_WALK_WASM, 'base64'));
@@ -161,7 +165,6 @@ export class VectorWalker {
       }
     }
     this.data = data;
-    this.index = index;
     return k;
   }
 

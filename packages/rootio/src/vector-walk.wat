@@ -76,24 +76,25 @@
   ;; word; $stop: where the last entry ends (data-relative); $keylen: what to subtract from a table
   ;; word; $out: where the first entry's values go (byte-swapped, 4 bytes each; up to 64 bytes past
   ;; the last are overwritten); $offs: where entry i's end (in elements, from $k0) goes, as int32;
-  ;; $starts: room for $n + 1 int32s (entries' starts, data-relative). Returns -1 when every entry
-  ;; is good, else a non-negative number (an entry at or before the first bad one): the caller
-  ;; then reads the basket the slow way, which names the bad entry. Nothing is written outside
-  ;; [$out, $out + ($stop - first) + 64), [$offs, $offs + 4 $n) and [$starts, $starts + 4 $n + 4).
+  ;; $starts: room for 260 int32s (a run's starts, data-relative). Returns -1 when every entry is
+  ;; good, else a non-negative number (an entry at or before the first bad one): the caller then
+  ;; reads the basket the slow way, which names the bad entry. Nothing is written outside
+  ;; [$out, $out + ($stop - first) + 64), [$offs, $offs + 4 $n) and [$starts, $starts + 1040).
   ;;
-  ;; In two passes over each run of short entries (0-7 elements, as a basket of leptons is): the
-  ;; first reads only the table (each group's lengths checked, its ends written as offsets, its
-  ;; starts kept), the second only moves the entries and checks their headers, with no test and no
-  ;; call in its loop. A group with a long entry, or whose table words do not check out, ends the
-  ;; run: the run before it is moved, the group goes through $one_by_one (which checks each of its
-  ;; entries), and a new run starts after it. The last one to four entries, whose last end is
-  ;; $stop rather than a table word, go through $one_by_one too.
+  ;; In two passes over each run of up to 256 short entries (0-7 elements, as a basket of leptons
+  ;; is): the first reads only the table (each group's lengths checked, its ends written as
+  ;; offsets, its starts kept), the second only moves the entries and checks their headers, with
+  ;; no test and no call in its loop. A group with a long entry, or whose table words do not check
+  ;; out, ends the run: the run before it is moved, the group goes through $one_by_one (which
+  ;; checks each of its entries), and a new run starts after it. The last one to four entries,
+  ;; whose last end is $stop rather than a table word, go through $one_by_one too.
   ;;
-  ;; Why two passes: one loop that checked each group, then moved it or called $one_by_one (as
-  ;; this kernel did until 2026-12-04) took 1.2-1.3x the time on the 120 vector baskets of
-  ;; bench/rootio.ts (24-25 against 19-20 ms): its test, its call and the values live across them
-  ;; made TurboFan spill and move registers in every group. The same loop on baskets with 0.1% of
-  ;; long entries: 0.80x; with 38%: 1.01x (one run per few groups).
+  ;; Why: one loop that checked each group, then moved it or called $one_by_one (as this kernel
+  ;; did until 2026-12-04) made TurboFan spill and move registers in every group (its test, its
+  ;; call and the values live across them). On the 120 vector baskets of bench/rootio.ts, each
+  ;; inflated into this memory as the read does, the two passes take 0.78-0.81x its time; runs of
+  ;; a whole basket took 1.02-1.08x (a run's starts, 4 bytes an entry, left the cache between the
+  ;; passes), runs of 256 entries keep them in 1 KiB. See the README ("The kernel in two passes").
   ;;
   ;; Written for what V8 makes of it (Node 20's TurboFan, x64): every byte swap is an
   ;; i8x16.swizzle by the constant $SWAP (one pshufb; the same i8x16.shuffle is six instructions),
@@ -135,6 +136,7 @@
       (block $checked
         (loop $table
           (br_if $checked (i32.ge_u (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
+          (br_if $checked (i32.ge_u (i32.sub (local.get $i) (local.get $g)) (i32.const 256)))
           (local.set $t (i32.add (local.get $tbl) (i32.shl (local.get $i) (i32.const 2))))
           (local.set $S (i32x4.sub (i8x16.swizzle (v128.load (local.get $t)) (local.get $SWAP)) (local.get $KEYLEN)))
           (local.set $E (i32x4.sub (i8x16.swizzle (v128.load offset=4 (local.get $t)) (local.get $SWAP)) (local.get $KEYLEN)))
@@ -142,7 +144,7 @@
             (then
               (local.set $long (i32.const 1))
               (br $checked)))
-          (v128.store (i32.add (local.get $starts) (i32.shl (local.get $i) (i32.const 2))) (local.get $S))
+          (v128.store (i32.add (local.get $starts) (i32.shl (i32.sub (local.get $i) (local.get $g)) (i32.const 2))) (local.get $S))
           ;; offsets = k0 + (output bytes up to each entry's end) / 4
           (v128.store (i32.add (local.get $offs) (i32.shl (local.get $i) (i32.const 2)))
             (i32x4.add (i32x4.shr_u (i32x4.sub (local.get $E) (local.get $IDX)) (i32.const 2)) (local.get $K0)))
@@ -157,7 +159,7 @@
         (then
           (local.set $end (i32.sub (call $bswap (i32.load (i32.add (local.get $tbl) (i32.shl (local.get $m) (i32.const 2))))) (local.get $keylen)))
           (if (i32.gt_u (local.get $end) (local.get $stop)) (then (return (local.get $g))))
-          (i32.store (i32.add (local.get $starts) (i32.shl (local.get $m) (i32.const 2))) (local.get $end))))
+          (i32.store (i32.add (local.get $starts) (i32.shl (i32.sub (local.get $m) (local.get $g)) (i32.const 2))) (local.get $end))))
       ;; Pass 2, the run's entries: their places follow from their starts, all checked above.
       ;; lane j: first + 10 (i + j), the header bytes before entry i + j
       (local.set $IDX (i32x4.add (i32x4.splat (i32.add (local.get $first) (i32.mul (local.get $g) (i32.const 10)))) (v128.const i32x4 0 10 20 30)))
@@ -165,7 +167,7 @@
       (block $moved
         (loop $group
           (br_if $moved (i32.ge_u (local.get $i) (local.get $m)))
-          (local.set $t (i32.add (local.get $starts) (i32.shl (local.get $i) (i32.const 2))))
+          (local.set $t (i32.add (local.get $starts) (i32.shl (i32.sub (local.get $i) (local.get $g)) (i32.const 2))))
           (local.set $S (v128.load (local.get $t)))
           (local.set $B (i32x4.sub (i32x4.sub (v128.load offset=4 (local.get $t)) (local.get $S)) (local.get $TEN)))
           (local.set $DST (i32x4.add (i32x4.sub (local.get $S) (local.get $IDX)) (local.get $OUT)))
@@ -213,7 +215,9 @@
                                           (local.get $out) (local.get $offs) (local.get $k0) (local.get $first) (local.get $m) (i32.add (local.get $m) (i32.const 4))))
           (if (i32.ge_s (local.get $r) (i32.const 0)) (then (return (local.get $r))))
           (local.set $i (i32.add (local.get $m) (i32.const 4)))
-          (br $segment))))
+          (br $segment)))
+      ;; a run cut at 256 entries: the next one
+      (br_if $segment (i32.lt_u (i32.add (local.get $m) (i32.const 4)) (local.get $n))))
     (if (v128.any_true (local.get $bad)) (then (return (i32.const 0))))
     ;; the last one to four entries (the last ends at $stop, not at a table word)
     (call $one_by_one (local.get $d) (local.get $tbl) (local.get $n) (local.get $stop) (local.get $keylen)

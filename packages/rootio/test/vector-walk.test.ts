@@ -126,13 +126,14 @@ t.test('the kernel gives what a plain decoder gives: every length, range cut and
 });
 
 t.test('one long entry anywhere: the short groups before it, its group and the rest read as a plain decoder reads them', async (t) => {
-  // The kernel checks the table first and moves short entries in a second pass; a long entry
-  // (8+ elements) ends the first pass at its group, whose groups before are moved, and the rest
-  // goes the general way, as a basket of its own. Wherever the long entry falls, with any cut.
+  // The kernel checks a run of up to 256 entries' table words first and moves them in a second
+  // pass; a long entry (8+ elements) ends the run at its group, which goes one entry at a time,
+  // and a new run starts after it. Wherever the long entry falls (runs cut at 256 entries
+  // around it, too), with any cut of the basket.
   const w = new VectorWalker();
-  const n = 203;
+  const n = 603;
   let cases = 0;
-  for (const at of [0, 3, 4, 5, 101, 195, 196, 198, 199, 200, 202]) {
+  for (const at of [0, 3, 4, 5, 101, 255, 256, 259, 260, 300, 511, 512, 595, 596, 598, 599, 600, 602]) {
     const counts = Array.from({ length: n }, (_, i) => (i === at ? 8 + (at % 30) : i % 8));
     const b = basket(counts, 60 + (at % 7));
     for (const [a, z] of [[0, n], [1, n], [at, n], [0, Math.min(n, at + 1)], [Math.max(0, at - 6), Math.min(n, at + 9)]] as Array<[number, number]>) {
@@ -147,9 +148,9 @@ t.test('one long entry anywhere: the short groups before it, its group and the r
       }
     }
   }
-  // A damaged header before the long entry (found by the second pass) or after it (by the
-  // general way) still refuses the basket.
-  for (const [long, bad] of [[120, 37], [37, 120], [40, 41], [41, 40]]) {
+  // A damaged header before the long entry or after it, in its run or another, still refuses
+  // the basket.
+  for (const [long, bad] of [[120, 37], [37, 120], [40, 41], [41, 40], [300, 280], [280, 520]]) {
     const b = basket(Array.from({ length: n }, (_, i) => (i === long ? 12 : 1 + (i % 6))));
     b.view.setInt32(b.starts[bad]! + 6, b.counts[bad]! + 1);
     for (const inPlace of [true, false]) t.notOk(walk(w, b, 0, n, 0, 0, inPlace).ok, `long entry ${long}, bad count at ${bad}, ${inPlace ? 'in place' : 'copied in'}`);
