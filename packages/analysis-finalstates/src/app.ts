@@ -99,7 +99,7 @@ export async function dryRun(c: FsConfig, p: RunPlacement, log: (s: string) => v
 /** Where the workers are, as the log says it. */
 function modeText(c: FsConfig): string {
   if (c.cluster) return `${c.jobs} ${c.cluster} jobs of ${c.job_cores} core(s) and a scheduler here`;
-  return c.scheduler ? `scheduler ${c.scheduler}` : c.n_workers === 0 ? 'in-process serial' : `LocalCluster with ${c.n_workers} workers`;
+  return c.scheduler ? `scheduler ${c.scheduler}` : c.n_workers === 0 ? 'in-process serial' : `LocalCluster with ${countOf(c.n_workers, 'worker')}`;
 }
 
 export interface ExecuteResult { report: RunReport; runDir: string; written: string[] }

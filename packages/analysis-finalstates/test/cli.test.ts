@@ -88,6 +88,9 @@ t.test('--dry-run exits 0 when the run would start and 1 when it would fail, say
   const d = tmp(t);
   const ok = await cli(['--data-dir', path.dirname(NANOAOD), '--schema', 'cms-nanoaod', '--dry-run'], d);
   t.equal(ok.code, 0, ok.err); t.match(ok.out, /200 entries/); t.match(ok.out, /planned tasks: 1 chunk tasks/); t.match(ok.out, /the run would start/);
+  // The noun agrees with its count ('LocalCluster with 1 workers' before).
+  const one = await cli(['--data-dir', path.dirname(NANOAOD), '--schema', 'cms-nanoaod', '--dry-run', '--n-workers', '1'], d);
+  t.match(one.out, /^mode: LocalCluster with 1 worker$/m); t.match(ok.out, /^mode: LocalCluster with 2 workers$/m);
   t.notOk(existsSync(path.join(d, 'outputs')), 'a dry run writes nothing');
   const wrongSchema = await cli(['--data-dir', path.dirname(NANOAOD), '--dry-run'], d);
   t.equal(wrongSchema.code, 1); t.match(wrongSchema.out, /nanoAOD_2015_CMS_Open_Data_ttbar\.root: no tree "mini"/);

@@ -97,7 +97,7 @@ export async function dryRun(c: H4lConfig, log: (s: string) => void): Promise<bo
   const counts = await countEntries(files, await new EntryCache(c.entry_cache ?? undefined).load());
   const chunks = scheduleChunks(counts, c.chunk_size);
   log(`dry run: selection ${c.selection}, ${countOf(files.length, 'file')}, ${countOf(chunks.length, 'chunk')} of ≤ ${countOf(c.chunk_size, 'event')}`);
-  log(`mode: ${c.cluster ? `${c.jobs} ${c.cluster} jobs of ${c.job_cores} core(s) and a scheduler here` : c.scheduler ? `scheduler ${c.scheduler}` : c.n_workers === 0 ? 'in-process serial' : `LocalCluster with ${c.n_workers} workers`}`);
+  log(`mode: ${c.cluster ? `${c.jobs} ${c.cluster} jobs of ${c.job_cores} core(s) and a scheduler here` : c.scheduler ? `scheduler ${c.scheduler}` : c.n_workers === 0 ? 'in-process serial' : `LocalCluster with ${countOf(c.n_workers, 'worker')}`}`);
   for (const r of counts) {
     log(`  ${r.file.sample.name.padEnd(16)} ${r.error ? `ERROR ${r.error}` : `${r.entries} entries`}  ${r.file.file}`);
   }
@@ -154,7 +154,7 @@ async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptio
       ...(c.worker_timeout_s !== null ? { workerTimeoutMs: c.worker_timeout_s * 1000 } : {}),
     }, {
       onStart: (i) => {
-        log(`gluon-h4l: selection ${c.selection}, ${countOf(i.files, 'file')}, ${countOf(i.events, 'event')} in ${countOf(i.chunks, 'chunk')}, ${i.mode === 'serial' ? 'in-process' : i.mode === 'local-cluster' ? `LocalCluster with ${c.n_workers} workers` : batch ? `${c.cluster} jobs (${c.jobs}), scheduler ${batch.cluster.schedulerAddress}` : `scheduler ${c.scheduler}`}`);
+        log(`gluon-h4l: selection ${c.selection}, ${countOf(i.files, 'file')}, ${countOf(i.events, 'event')} in ${countOf(i.chunks, 'chunk')}, ${i.mode === 'serial' ? 'in-process' : i.mode === 'local-cluster' ? `LocalCluster with ${countOf(c.n_workers, 'worker')}` : batch ? `${c.cluster} jobs (${c.jobs}), scheduler ${batch.cluster.schedulerAddress}` : `scheduler ${c.scheduler}`}`);
         if (i.dashboardUrl) log(`dashboard: ${i.dashboardUrl} ${dashboardLifetime(c, batch !== undefined)}`);
       },
       onWaitingForWorkers: (w) => {

@@ -27,6 +27,14 @@ t.test('bad config is rejected before anything runs, naming the key (exit 2)', a
   t.equal(e3?.code, 2);
 });
 
+t.test('generate says each file\'s events with the noun agreeing', async (t) => {
+  // At scale 0.01 data_A gets one event: it said '1 events'.
+  const { stdout, stderr } = await cli(['generate', '--out', path.join(tmp, 'gen'), '--scale', '0.01', '--seed', '1', '--threads', '1']);
+  const said = stdout + stderr;
+  t.match(said, /^Data\/data_A\.4lep\.root: 1 event, \d+\.\d\d MB$/m);
+  t.match(said, /^Data\/data_D\.4lep\.root: \d+ events, /m);
+});
+
 if (!data) {
   t.skip(`shared data not found at ${looked}`, () => {});
 } else {
@@ -81,5 +89,9 @@ if (!data) {
     t.match(stdout, /2 files, 4 chunks/, 'data_B in two, data_A (the last 15% of the events) in two smaller ones');
     t.match(stdout, /data_B\s+156 entries/);
     t.notOk(existsSync(path.join(tmp, 'outputs')));
+    // The noun agrees with its count ('LocalCluster with 1 workers' before).
+    t.match(stdout, /^mode: LocalCluster with 2 workers$/m);
+    const one = await cli(['run', '--data-dir', data, '--dry-run', '--max-files', '1', '--n-workers', '1']);
+    t.match(one.stdout, /^mode: LocalCluster with 1 worker$/m);
   });
 }

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { countOf } from '@gluon/protocol';
 import type { CompressionSettings } from '@gluon/rootio';
 import { GENERATED_SAMPLES, defaultEntries } from './sample.js';
 import { writeSamples } from './write-pool.js';
@@ -94,7 +95,7 @@ export async function generateDataset(opts: GenerateOptions): Promise<Manifest> 
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive integer, got ${threads}`);
   const t0 = performance.now();
   const jobs = plan.map(({ name, entries }) => ({ outDir: opts.outDir, name, entries, seed, compression }));
-  const samples = await writeSamples(jobs, threads, (w) => opts.log?.(`${w.file}: ${w.entries} events, ${(w.bytes / 1e6).toFixed(2)} MB`));
+  const samples = await writeSamples(jobs, threads, (w) => opts.log?.(`${w.file}: ${countOf(w.entries, 'event')}, ${(w.bytes / 1e6).toFixed(2)} MB`));
   const manifest: Manifest = {
     outDir: opts.outDir, seed, scale: opts.scale ?? 1, samples,
     events: samples.reduce((a, s) => a + s.entries, 0), seconds: (performance.now() - t0) / 1000,
