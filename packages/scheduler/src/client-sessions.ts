@@ -24,7 +24,18 @@ export abstract class ClientSessions extends Retirement {
     return this.flush();
   }
 
+  /**
+   * The client's connection was lost and its work is kept until `until` for its return (the
+   * server's session grace); it ends with {@link clientDisconnected}, whether it came back (its
+   * old id is retired) or not. Only said of it when others' tasks wait behind its own (lost-client-wait.ts).
+   */
+  clientLost(id: string, now: number, until: number): void {
+    const client = this.clients.get(id);
+    if (client) this.lostClients.set(id, { name: client.name, since: now, until });
+  }
+
   clientDisconnected(id: string, now: number): Command[] {
+    this.lostClients.delete(id);
     const client = this.clients.get(id);
     if (!client) return this.flush();
     this.clients.delete(id);

@@ -56,7 +56,7 @@ export function stuckText(f: StallFigures, heldMs: number): string {
  * A condition said once per episode, when it has held for `holdMs`, and its end once.
  * Deterministic: its answer depends only on the figures and times it is given.
  */
-abstract class EpisodeWatch {
+export abstract class EpisodeWatch<F = StallFigures> {
   /** When the condition was first seen in the current episode; null while it does not hold. */
   private since: number | null = null;
   /** The current episode was said (its end is said too). */
@@ -66,12 +66,12 @@ abstract class EpisodeWatch {
 
   constructor(private readonly holdMs: number) {}
 
-  protected abstract holds(f: StallFigures): boolean;
-  protected abstract startText(f: StallFigures, heldMs: number): string;
-  protected abstract endText(f: StallFigures): string;
+  protected abstract holds(f: F): boolean;
+  protected abstract startText(f: F, heldMs: number): string;
+  protected abstract endText(f: F): string;
 
   /** From the figures now: the notice to give, or null when there is nothing new to say. */
-  step(f: StallFigures, now: number): StallNotice | null {
+  step(f: F, now: number): StallNotice | null {
     if (!this.holds(f)) {
       this.since = null;
       if (!this.said) return null;
@@ -141,7 +141,7 @@ export class NoWorkersWatch extends EpisodeWatch {
 }
 
 /** A notice with the `warning` kind it goes out as. */
-export type KindedNotice = StallNotice & { kind: 'memory-stall' | 'no-workers' };
+export type KindedNotice = StallNotice & { kind: 'memory-stall' | 'no-workers' | 'lost-client-work' };
 
 /** Both stall rules, stepped together on the tick (state.ts). */
 export class StallWatches {

@@ -1,10 +1,11 @@
 import { ModuleRefusals } from './module-refusals.js';
 import { StallWatches, type KindedNotice } from './memory-stall.js';
 import { UnreachablePeers, type PeerNotice } from './unreachable-peers.js';
+import { LostClientWaitWatch, type LostClient } from './lost-client-wait.js';
 
 /**
  * What the scheduler says about a stuck cluster: memory stalls and lost workers
- * (memory-stall.ts), workers that cannot reach each other (unreachable-peers.ts). Each notice
+ * (memory-stall.ts), tasks waiting behind a lost client's (lost-client-wait.ts), workers that cannot reach each other (unreachable-peers.ts). Each notice
  * goes to the log, the event log and every client (`warning`); a client that connects while one
  * is in force is told at once. The rest of the state machine (worker-events.ts,
  * worker-reports.ts, client-sessions.ts) reports the conditions; never used alone.
@@ -12,6 +13,11 @@ import { UnreachablePeers, type PeerNotice } from './unreachable-peers.js';
 export abstract class Notices extends ModuleRefusals {
   /** Tasks waiting while every worker is paused for memory, or none is left: said once per episode (memory-stall.ts). */
   protected readonly stall = new StallWatches(this.config.memoryStallMs);
+
+  /** Clients whose connection was lost, kept for their return (client-sessions.ts clientLost), by id. */
+  protected readonly lostClients = new Map<string, LostClient>();
+  /** Tasks waiting behind a lost client's running tasks (lost-client-wait.ts). */
+  protected readonly lostWait = new LostClientWaitWatch(this.config.memoryStallMs);
 
   /** Workers that cannot reach each other's data ports (unreachable-peers.ts); the last notice said, for the server's log. */
   protected readonly cutPeers = new UnreachablePeers();
@@ -32,6 +38,7 @@ export abstract class Notices extends ModuleRefusals {
   /** The notices in force, told to a client that has just connected. */
   protected tellNotices(clientId: string): void {
     for (const stall of this.stall.current) this.send({ client: clientId }, { op: 'warning', ...stall });
+    if (this.lostWait.current) this.send({ client: clientId }, { op: 'warning', kind: 'lost-client-work', ...this.lostWait.current });
     for (const cut of this.cutPeers.current) this.send({ client: clientId }, { op: 'warning', kind: 'unreachable-peer', ...cut });
     for (const [module, h] of this.held) if (h.notice !== null) this.send({ client: clientId }, { op: 'warning', kind: 'refused-module', active: true, text: h.notice, about: module });
   }

@@ -390,6 +390,8 @@ export class Scheduler implements DashboardSource {
       const how = `connection closed (${code}${reason ? `: ${reason}` : ''})`;
       if (current && lost && grace > 0 && !this.stopping) {
         this.log(`${conn.label} lost: ${how}; keeping its keys for ${grace} ms in case it reconnects`);
+        const lostAt = Date.now();
+        this.state.clientLost(id, lostAt, lostAt + grace);
         const timer = setTimeout(() => {
           if (this.sessions.get(session) === id) this.sessions.delete(session);
           this.retireClient(id);

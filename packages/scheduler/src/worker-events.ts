@@ -2,6 +2,7 @@ import type { WorkerMetrics } from '@gluon/protocol';
 import type { Command } from './outbox.js';
 import { isWanted } from './lineage.js';
 import { WorkerRecord } from './records.js';
+import { lostWaitFigures } from './lost-client-wait.js';
 import { stallFigures, type KindedNotice } from './memory-stall.js';
 import { Notices } from './notices.js';
 import { stallNote } from './loop-stall.js';
@@ -233,6 +234,8 @@ export abstract class WorkerEvents extends Notices {
     if (this.held.size) this.judgeAll(now);
     this.fillAll();
     const stalls = this.stall.step(stallFigures(this.workers.values(), this.queuedCount), now);
+    const behindLost = this.lostWait.step(lostWaitFigures(this.workers.values(), this.queuedCount, this.clients, this.lostClients, now), now);
+    if (behindLost) stalls.push({ kind: 'lost-client-work', ...behindLost });
     for (const n of stalls) this.sayStall(n, now);
     append(commands, this.flush());
     return { commands, expired, stalls, stalledMs: Math.max(0, excess) };
