@@ -182,6 +182,59 @@ function tooBig(root: string, nbytes: number): WireCheck {
 }
 
 /**
+ * Most bytes a result may have to travel inline in `task-finished` (and on to clients and
+ * dependents from the scheduler), by the measure of {@link checkWire}. The worker inlines only
+ * results this small; the scheduler measures what it receives against it ({@link wireSizeUpTo})
+ * rather than trusting the `nbytes` the worker declared.
+ */
+export const MAX_INLINE_RESULT_BYTES = 16 * 1024;
+
+/**
+ * The size {@link checkWire} gives a value, walked only until it passes `cap`: past it the walk
+ * stops and returns the figure reached, some number over `cap`. Every member counts at least one
+ * byte and a container its 5 when it is found, so the walk looks at no more than `cap` + 1
+ * members however large the value is: a receiver can measure what a peer sent without trusting
+ * the size it declared, at a cost bounded by the bound it enforces. Members that cannot travel
+ * count as leaves (a decoded value has none); no recursion.
+ */
+export function wireSizeUpTo(value: unknown, cap: number): number {
+  // Plain loops, not wireChildren's generator: the scheduler runs this on every inline result.
+  const todo: object[] = [];
+  let n = memberSize(value, todo);
+  while (todo.length > 0 && n <= cap) {
+    const v = todo.pop()!;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length && n <= cap; i++) n += memberSize(v[i], todo);
+    } else if (v instanceof Map) {
+      for (const [k, x] of v) {
+        n += memberSize(k, todo) + memberSize(x, todo);
+        if (n > cap) break;
+      }
+    } else if (v instanceof Set) {
+      for (const x of v) {
+        n += memberSize(x, todo);
+        if (n > cap) break;
+      }
+    } else {
+      for (const k of Object.keys(v)) {
+        n += k.length + 1 + memberSize((v as Record<string, unknown>)[k], todo);
+        if (n > cap) break;
+      }
+    }
+  }
+  return n;
+}
+
+/** A member's bytes for {@link wireSizeUpTo}: a leaf's size, or a container's 5 (queued in `todo` to be opened). */
+function memberSize(x: unknown, todo: object[]): number {
+  if (typeof x !== 'object' || x === null) return leafSize(x);
+  const kind = wireKind(x);
+  if (kind === 'leaf' || typeof kind === 'object') return leafSize(x);
+  todo.push(x);
+  return 5;
+}
+
+/**
  * Estimated wire size of a value, for byte accounting: bounded in work (at most `budget`
  * members are looked at; the rest count as nothing) and without recursion, so any value —
  * huge, deep or cyclic — is estimated in constant stack and bounded time.

@@ -5,7 +5,7 @@
  * iterative whatever the value.
  */
 import t from 'tap';
-import { checkWire, decodeFrame, decodeValue, encodeFrame, encodeValue, estimateWireSize, MAX_WIRE_DEPTH } from '@gluon/protocol';
+import { checkWire, decodeFrame, decodeValue, encodeFrame, encodeValue, estimateWireSize, MAX_WIRE_DEPTH, wireSizeUpTo } from '@gluon/protocol';
 
 t.test('Map, Set and nested collections round-trip as themselves', async (t) => {
   const value = { m: new Map<unknown, unknown>([[1, 2], ['k', new Map([[true, [1, 2]]])]]), s: new Set([1, 'a']), f: new Float32Array([1.5]), o: { 5: 'x' } };
@@ -80,4 +80,37 @@ t.test('estimateWireSize is bounded and iterative: cyclic, deep and huge values'
   t.equal(estimateWireSize(new Float64Array(10)), 86);
   t.equal(estimateWireSize('abc'), 8);
   t.ok(estimateWireSize(Array.from({ length: 1e6 }, (_, i) => i)) > 0);
+});
+
+t.test('wireSizeUpTo: checkWire\'s size up to its cap, and past it a figure over the cap after a bounded walk', async (t) => {
+  const values: unknown[] = [
+    7, 'abc', null, undefined, true, new Float64Array(100), [1, [2, [3, 'x']]], { a: 1, bb: { c: [new Uint8Array(10)] } },
+    new Map<unknown, unknown>([['k', [1, 2]], [3, new Set(['s'])]]), new Date(0), /re/g, [], {},
+  ];
+  for (const v of values) {
+    const c = checkWire(v, 'v');
+    if (!c.ok) throw new Error(c.message);
+    t.equal(wireSizeUpTo(v, 1 << 20), c.nbytes, `${Object.prototype.toString.call(v)}: ${c.nbytes}`);
+    if (c.nbytes > 8) t.ok(wireSizeUpTo(v, 8) > 8, `over a cap of 8: ${wireSizeUpTo(v, 8)}`);
+  }
+  // A decoded value as a peer may send it: its size is not what it said.
+  const sent = decodeValue(encodeValue({ big: new Uint8Array(1 << 20) }));
+  t.ok(wireSizeUpTo(sent, 16 * 1024) > 16 * 1024, 'a megabyte behind a key is over 16 KiB');
+
+  // The walk looks at no more members than the cap allows, whatever the value holds: an array of
+  // ten million empty arrays, read through a proxy that counts the elements read.
+  let reads = 0;
+  const inner = new Array(10_000_000);
+  const huge = new Proxy(inner, {
+    get(target, p, r) {
+      if (typeof p === 'string' && /^\d+$/.test(p)) {
+        reads++;
+        return [];
+      }
+      return Reflect.get(target, p, r) as unknown;
+    },
+  });
+  const measured = wireSizeUpTo(huge, 16 * 1024);
+  t.ok(measured > 16 * 1024, `over the cap: ${measured}`);
+  t.ok(reads <= 16 * 1024, `${reads} of 10,000,000 members read`);
 });

@@ -327,9 +327,10 @@ export abstract class Transitions {
     this.notifyMemory(ts, inline);
     // A small result that a few tasks wait for travels with them (see assign), within a budget.
     // Wide fan-outs keep the fetch path: each worker fetches once and shares it among its tasks.
-    if (inline && dependentCount(ts) > 0 && dependentCount(ts) <= INLINE_MAX_DEPENDENTS && this.inlineBytes + nbytes <= this.config.inlineBudgetBytes) {
-      ts.inline = inline.bytes === nbytes ? inline : { value: inline.value, bytes: nbytes };
-      this.inlineBytes += nbytes;
+    // Counted at the size measured on arrival (inline.bytes), not the one the worker declared.
+    if (inline && dependentCount(ts) > 0 && dependentCount(ts) <= INLINE_MAX_DEPENDENTS && this.inlineBytes + inline.bytes <= this.config.inlineBudgetBytes) {
+      ts.inline = inline;
+      this.inlineBytes += inline.bytes;
     }
     for (const dep of ts.dependents) {
       if (dep.state !== 'waiting') continue;

@@ -1,9 +1,9 @@
-import type { TaskError } from '@gluon/protocol';
+import { MAX_INLINE_RESULT_BYTES, wireSizeUpTo, type TaskError } from '@gluon/protocol';
 import type { Command } from './outbox.js';
 import { groupStats, recordDuration } from './groups.js';
 import { checkTransfer, type TransferReport } from './validate.js';
 import { isWanted } from './lineage.js';
-import { acceptsWork, type TaskRecord, type WorkerRecord } from './records.js';
+import { acceptsWork, type InlineValue, type TaskRecord, type WorkerRecord } from './records.js';
 import { WorkerEvents } from './worker-events.js';
 import { boundedText, logLine, shortKey } from './log-line.js';
 import { RefusalLog } from './refusals.js';
@@ -43,20 +43,29 @@ export abstract class WorkerReports extends WorkerEvents {
     // make clients fetch its value from there.
     const late = running === null && this.recovery.takeLate(workerId, m.key);
     if (running === null && !late && !ws.takeCalledOff(m.key)) return this.refuseResult(ws, ts, now);
+    // An inline value is measured here, not taken at the size the worker declared: it is kept
+    // (the inline budget counts what it measures) and sent on to clients and dependents.
+    let nbytes = m.nbytes;
+    let inline: InlineValue | undefined;
+    if (m.hasValue) {
+      const bytes = wireSizeUpTo(m.value, MAX_INLINE_RESULT_BYTES);
+      if (bytes <= MAX_INLINE_RESULT_BYTES) inline = { value: m.value, bytes };
+      else nbytes = this.oversizeInline(ws, m.key, m.nbytes, bytes, now);
+    }
     // thread -1: the worker already held the result and ran nothing, so there is no run to time or draw.
     const ran = m.thread >= 0;
     if (ws.drop(ts) && ran) recordDuration(groupStats(this.groups, ts.group), m.stop - m.start);
     if (ran && this.journal.listened) this.emit({ kind: 'task-done', key: ts.key, group: ts.group, worker: ws.name, workerId: ws.id, thread: m.thread, start: m.start, stop: m.stop, nbytes: m.nbytes, ...(m.events !== undefined ? { events: m.events } : {}) });
     if (ts.state === 'memory') {
       // Computed twice (a steal race or a recompute): keep the extra copy too.
-      this.addHolder(ts, ws, m.nbytes);
+      this.addHolder(ts, ws, nbytes);
     } else if (ts.state === 'processing' && ts.processingOn === ws) {
       ts.processingOn = null;
-      this.toMemory(ts, ws, m.nbytes, boundedText(m.typeName, MAX_NAME_TEXT), m.hasValue ? { value: m.value, bytes: m.nbytes } : undefined);
+      this.toMemory(ts, ws, nbytes, boundedText(m.typeName, MAX_NAME_TEXT), inline);
     } else if (ts.state !== 'erred' && (ts.state !== 'released' || isWanted(ts, this.clients))) {
       // A late result: its worker was declared dead (or the task moved) and it finished anyway.
       // Still wanted, so it is taken, once; the copy being recomputed elsewhere is called off.
-      this.takeBack(ts, ws, m.nbytes, boundedText(m.typeName, MAX_NAME_TEXT), m.hasValue ? { value: m.value, bytes: m.nbytes } : undefined);
+      this.takeBack(ts, ws, nbytes, boundedText(m.typeName, MAX_NAME_TEXT), inline);
     } else {
       // Finished after being cancelled or moved: nobody wants this copy.
       this.send({ worker: workerId }, { op: 'free-keys', keys: [m.key] });
@@ -85,6 +94,26 @@ export abstract class WorkerReports extends WorkerEvents {
       this.addLog(now, 'info', logLine`refused ${n} more results from worker ${ws} for tasks not given to it (the latest: ${shortKey(ts.key)}) since its last such line`, true);
     }
     return this.flush();
+  }
+
+  /** Which workers were told of their oversized inline values, and when (see refusals.ts). */
+  private readonly oversizeFrom = new RefusalLog<WorkerRecord>();
+
+  /**
+   * A worker sent a result inline that measures over the protocol's inline bound (its `nbytes`
+   * said less, or it ignored the bound): the value is neither kept nor passed on, and the result
+   * is taken as one the worker holds (clients and dependents fetch it there; it stored it
+   * anyway). Returns the size to record: the larger of the declared and the measured. Logged,
+   * rate-limited per worker, naming the worker, the key and both sizes.
+   */
+  private oversizeInline(ws: WorkerRecord, key: string, declared: number, measured: number, now: number): number {
+    const n = this.oversizeFrom.refused(ws, now);
+    if (n === 1) {
+      this.addLog(now, 'info', logLine`worker ${ws} sent the result of task ${shortKey(key)} inline with nbytes ${declared}, but it measures more than ${MAX_INLINE_RESULT_BYTES} bytes here, the most an inline result may have: the value is not kept or passed on; clients and dependents fetch it from the worker`, true);
+    } else if (n > 1) {
+      this.addLog(now, 'info', logLine`worker ${ws} sent ${n} more results inline over ${MAX_INLINE_RESULT_BYTES} bytes (the latest: ${shortKey(key)}, nbytes ${declared}) since its last such line; none kept or passed on`, true);
+    }
+    return Math.max(declared, measured);
   }
 
   taskErred(workerId: string, reported: { key: string; error: { message: string; name: string; stack: string }; kind?: TaskError['kind'] }, now: number): Command[] {

@@ -234,3 +234,44 @@ t.test('a megabyte error message or type name from a worker: kept and passed on 
   const told = sim.clientMsgs.get('c')!.filter((m) => m.op === 'key-in-memory' && m.key === 't-1');
   t.ok(String(told[0]!.typeName).length < 300, 'a result\'s type name too');
 });
+
+t.test('a worker under-stating an inline result\'s nbytes: the value is measured, not kept or passed on, and the result stays on the worker', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('evil');
+  sim.submit('c', [task('big-1'), task('next-1', ['big-1'])]);
+  const value = new Uint8Array(1 << 20);
+  const done = sim.finish('evil', 'big-1', { nbytes: 8, value });
+  const ts = sim.state.tasks.get('big-1')!;
+  t.equal(ts.state, 'memory', 'the result is taken');
+  t.same(ts.holders.map((w) => w.id), ['evil'], 'as held by the worker');
+  t.equal(ts.inline, null, 'no inline copy kept');
+  const told = ops(done, 'key-in-memory', 'c');
+  t.equal(told.length, 1, 'the client is told');
+  t.notOk('value' in told[0]!, 'without the value: it fetches it from the worker');
+  t.ok(Number(told[0]!.nbytes) > 16 * 1024, `with a size over the inline bound, not the 8 declared: ${told[0]!.nbytes}`);
+  t.match(sim.state.log.at(-1)!.text, /worker evil sent the result of task big-1 inline with nbytes 8, but it measures more than 16384 bytes here/, 'logged, naming the worker, the key and the sizes');
+  t.match(sim.state.takeSaid().at(-1), /worker evil sent the result of task big-1 inline/, 'in the process log too');
+  // The next ones within the minute: no line each.
+  const lines = sim.state.log.length;
+  sim.submit('c', [task('big-2'), task('big-3')]);
+  sim.finish('evil', 'big-2', { nbytes: 8, value });
+  sim.finish('evil', 'big-3', { nbytes: 8, value });
+  t.equal(sim.state.log.filter((l, i) => i >= lines && /inline/.test(l.text)).length, 0, 'rate-limited per worker');
+});
+
+t.test('inline results under-stated within the inline bound: the inline budget counts what they measure', async (t) => {
+  const budget = 100_000;
+  const sim = new Sim({ inlineBudgetBytes: budget });
+  sim.addClient('c');
+  sim.addWorker('evil');
+  const n = 20;
+  // Each part's dependent also waits for a task that never finishes here: the parts' inline
+  // copies are kept while it waits (until every dependent has been sent).
+  sim.submit('c', [task('slow-1'), ...Array.from({ length: n }, (_, i) => [task(`part-${i}`), task(`sum-${i}`, [`part-${i}`, 'slow-1'])]).flat()]);
+  for (let i = 0; i < n; i++) sim.finish('evil', `part-${i}`, { nbytes: 1, value: new Uint8Array(16_000) });
+  let kept = 0;
+  for (const ts of sim.state.tasks.values()) if (ts.inline) kept += (ts.inline.value as Uint8Array).byteLength;
+  t.ok(kept > 0, `some are kept (${kept} bytes)`);
+  t.ok(kept <= budget, `${kept} bytes of values kept inline, within the budget of ${budget}`);
+});

@@ -4,7 +4,7 @@
  * it, handles it as any lost connection, and everyone else finishes.
  */
 import t from 'tap';
-import { connect, type Connection, type Message } from '@gluon/protocol';
+import { connect, MAX_INLINE_RESULT_BYTES, wireSizeUpTo, type Connection, type Message } from '@gluon/protocol';
 import { startCli, type TapTest } from './scheduler-proc.js';
 import { until } from '../../../test/helpers/until.js';
 
@@ -16,7 +16,7 @@ async function worker(t: TapTest, address: string, name: string, nthreads: numbe
   t.teardown(() => conn.terminate());
   conn.send({ op: 'holding', keys: {} });
   conn.on('message', (m: Message) => {
-    if (m.op === 'compute-task') conn.send({ op: 'task-finished', key: m.key, nbytes: 8, typeName: 'string', start: 1, stop: 2, thread: 0, value, hasValue: true });
+    if (m.op === 'compute-task') conn.send({ op: 'task-finished', key: m.key, nbytes: wireSizeUpTo(value, Infinity), typeName: 'string', start: 1, stop: 2, thread: 0, value, hasValue: true });
   });
   return conn;
 }
@@ -37,7 +37,9 @@ function allInMemory(conn: Connection, keys: string[]): Promise<void> {
 
 t.test('a client that stops reading is dropped with 4010 (its session grace applies) while another client\'s results go on', async (t) => {
   const proc = await startCli(t, ['--max-send-backlog', '8MiB']);
-  await worker(t, proc.address, 'w1', 2, 'x'.repeat(16 * 1024));
+  // As large as a result sent inline may be (16 KiB as the scheduler measures it: a string's
+  // length and 5); a larger one is not passed on (hostile-state.test).
+  await worker(t, proc.address, 'w1', 2, 'x'.repeat(MAX_INLINE_RESULT_BYTES - 5));
   const good = (await connect(proc.address, { role: 'client', name: 'good' })).conn;
   t.teardown(() => good.terminate());
   const paused = (await connect(proc.address, { role: 'client', name: 'paused', session: 'paused-session' })).conn;

@@ -4,9 +4,14 @@
  * fetch. Types and constants only, split from state.ts to keep it about decisions.
  */
 import type { FnRef, Message } from '@gluon/protocol';
+import { MAX_INLINE_RESULT_BYTES } from '@gluon/protocol/values';
 
-/** Results at most this size ride along in `task-finished`, saving the client a round trip. */
-export const INLINE_RESULT_BYTES = 16 * 1024;
+/**
+ * Results at most this size ride along in `task-finished`, saving the client a round trip. The
+ * protocol's bound: the scheduler measures an inline value against it and keeps or passes on none
+ * larger, whatever `nbytes` says.
+ */
+export const INLINE_RESULT_BYTES = MAX_INLINE_RESULT_BYTES;
 
 /** Lexicographic priority as the scheduler sends it; smaller runs first. */
 export type Priority = number[];
