@@ -215,6 +215,13 @@ export class WorkerRecord {
    * late result is the same computation. Null until the first call-off (most workers never see one).
    */
   private calledOffKeys: Set<string> | null = null;
+  /**
+   * Keys of the tasks it ran (given to it, or believed from its own registration) and of the
+   * results only it held when it left (see {@link dropAll}, {@link leftWith}), kept with the gone record: the same worker registering again may name them
+   * as still running or held, and only such claims are believed (worker-claims.ts). Null while it
+   * is registered, and for a worker that left with nothing.
+   */
+  private keysAtEnd: Set<string> | null = null;
   storedBytes = 0;
   lastSeen: number;
   private currentStatus: 'running' | 'closing' | 'gone' = 'running';
@@ -317,9 +324,24 @@ export class WorkerRecord {
     return this.calledOffKeys !== null && this.calledOffKeys.delete(key);
   }
 
-  /** Every task it had, which it no longer has. */
+  /**
+   * Whether it had the task of `key` when it left (running it, or the only copy of its result),
+   * or was called off from it before (not consumed): what its next registration may say it still
+   * runs or holds.
+   */
+  hadAtEnd(key: string): boolean {
+    return this.keysAtEnd?.has(key) === true || this.calledOffKeys?.has(key) === true;
+  }
+
+  /** It left with the only copy of this result, or still running this task (see {@link hadAtEnd}). */
+  leftWith(key: string): void {
+    (this.keysAtEnd ??= new Set()).add(key);
+  }
+
+  /** Every task it had, which it no longer has (it leaves: their keys are kept, see {@link hadAtEnd}). */
   dropAll(): TaskRecord[] {
     const all = [...this.running.values()];
+    for (const key of this.running.keys()) this.leftWith(key);
     this.running.clear();
     this.watcher?.(this);
     return all;

@@ -182,6 +182,11 @@ export class Recovery {
     return this.expected.size > 0;
   }
 
+  /** Whether the worker at `address` is awaited (see {@link expectWorkers}, {@link expectNamed}). */
+  awaits(address: string): boolean {
+    return this.expected.size > 0 && this.expected.has(address);
+  }
+
   /** A worker registered at `address`; true when that ends the hold. */
   workerBack(address: string): boolean {
     return this.expected.delete(address) && this.expected.size === 0;

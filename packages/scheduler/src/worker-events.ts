@@ -6,7 +6,9 @@ import { lostWaitFigures } from './lost-client-wait.js';
 import { stallFigures, type KindedNotice } from './memory-stall.js';
 import { Notices } from './notices.js';
 import { stallNote } from './loop-stall.js';
-import { logLine } from './log-line.js';
+import { logLine, shortKey } from './log-line.js';
+import { RefusalLog } from './refusals.js';
+import { believable, keyList, type ClaimContext } from './worker-claims.js';
 import { addressList } from './recovery.js';
 
 /**
@@ -46,7 +48,16 @@ export abstract class WorkerEvents extends Notices {
     this.stall.workerJoined();
     const unknown: string[] = [];
     const reported = w.keys ?? {};
-    this.recovery.expectLate(ws.id, w.running ?? []);
+    // Claims about tasks not in memory here are judged (worker-claims.ts); made only when there are any.
+    let claims: ClaimContext | undefined;
+    const claimsOf = () => (claims ??= this.claimContext(ws));
+    const refusedRunning: string[] = [];
+    const refusedHeld: string[] = [];
+    if (w.running?.length) {
+      const believed: string[] = [];
+      for (const key of w.running) (believable(key, claimsOf()) ? believed : refusedRunning).push(key);
+      this.recovery.expectLate(ws.id, believed);
+    }
     for (const [key, nbytes] of Object.entries(reported)) {
       const ts = this.tasks.get(key);
       if (!ts) {
@@ -55,12 +66,15 @@ export abstract class WorkerEvents extends Notices {
       } else if (ts.state === 'erred') {
         unknown.push(key);
       } else if (ts.state !== 'memory') {
-        // A result we had lost (or were recomputing) came back with its worker: take it.
-        this.takeBack(ts, ws, nbytes, ts.typeName, undefined);
+        // A result we had lost (or were recomputing) came back with its worker: take it. Only
+        // from the worker that had it: another's claim would complete the task with its value.
+        if (believable(key, claimsOf())) this.takeBack(ts, ws, nbytes, ts.typeName, undefined);
+        else refusedHeld.push(key);
       } else {
         this.addHolder(ts, ws, nbytes);
       }
     }
+    if (refusedRunning.length || refusedHeld.length) this.refuseClaims(ws, refusedRunning, refusedHeld, reported, now);
     if (unknown.length) this.send({ worker: ws.id }, { op: 'free-keys', keys: unknown });
     const holdEnded = this.recovery.workerBack(ws.address);
     if (holdEnded) this.addLog(now, 'info', `every worker awaited (named by a reconnecting client, or that dropped this scheduler during its stall) is back; assigning tasks again`, true);
@@ -73,6 +87,43 @@ export abstract class WorkerEvents extends Notices {
     this.fill(ws);
     this.stealFor(ws);
     return this.flush();
+  }
+
+  /** When refused claims were last said (one line for every worker: see refusals.ts). */
+  private readonly refusedClaims = new RefusalLog<object>();
+
+  /**
+   * What a registering worker's claims are judged against (worker-claims.ts): its previous
+   * registration is the last gone one at its data address, unless another registered worker has
+   * that address.
+   */
+  private claimContext(ws: WorkerRecord): ClaimContext {
+    let previous: WorkerRecord | undefined;
+    for (let i = this.goneWorkers.length - 1; i >= 0 && !previous; i--) if (this.goneWorkers[i]!.address === ws.address) previous = this.goneWorkers[i];
+    for (const other of this.workers.values()) if (other !== ws && other.address === ws.address) previous = undefined;
+    return { known: (key) => this.tasks.has(key), awaited: this.recovery.awaits(ws.address), previous };
+  }
+
+  /**
+   * A registering worker claimed to run, or to hold the results of, tasks it never had: those
+   * are neither waited for nor taken, the worker is told to drop them (a result would be refused
+   * anyway: not given to it), and a line names it and the keys (the first at once, then at most
+   * one a minute for every worker, counting those in between).
+   */
+  private refuseClaims(ws: WorkerRecord, running: string[], held: string[], reported: Record<string, number>, now: number): void {
+    // A running task it also says it holds is not stopped here: the held copy is dropped with it.
+    const drop = [...running.filter((key) => !Object.hasOwn(reported, key)), ...held];
+    this.send(ws.to, { op: 'free-keys', keys: drop });
+    const what = [
+      ...(running.length ? [`to be running ${running.length} task(s) (${keyList(running, shortKey)})`] : []),
+      ...(held.length ? [`to hold the results of ${held.length} task(s) not in memory (${keyList(held, shortKey)})`] : []),
+    ].join(' and ');
+    const n = this.refusedClaims.refused(this.refusedClaims, now);
+    if (n === 1) {
+      this.addLog(now, 'info', logLine`refused worker ${ws}'s claim ${what}: never given to it, or another worker has them; not waited for or taken, and it was told to drop them`, true);
+    } else if (n > 1) {
+      this.addLog(now, 'info', logLine`refused claims of tasks never given in ${n} more registrations since the last such line (the latest: worker ${ws}, ${what})`, true);
+    }
   }
 
   /**
@@ -117,12 +168,20 @@ export abstract class WorkerEvents extends Notices {
     }
     for (const ts of ws.has) {
       ts.holders = ts.holders.filter((h) => h !== ws);
-      if (ts.holders.length === 0 && ts.state === 'memory') this.lastCopyGone(ts);
+      if (ts.holders.length === 0 && ts.state === 'memory') {
+        // If it comes back holding it, it is believed (worker-claims.ts).
+        ws.leftWith(ts.key);
+        this.lastCopyGone(ts);
+      }
     }
     ws.has.clear();
     for (const ts of running) if (ts.state === 'released' && isWanted(ts, this.clients)) this.compute(ts);
-    // Tasks it was still running from before it re-registered, left waiting for it: run them now.
-    for (const key of wasRunning) this.computeIfWanted(key);
+    // Tasks it was still running from before it re-registered, left waiting for it: run them now
+    // (if it comes back still running one, it is believed again: worker-claims.ts).
+    for (const key of wasRunning) {
+      ws.leftWith(key);
+      this.computeIfWanted(key);
+    }
     this.emitWorker(ws);
     // Its refusals went with it; it may also have been the last worker to accept a module.
     if (this.held.size) this.judgeAll(now);

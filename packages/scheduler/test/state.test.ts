@@ -414,7 +414,8 @@ t.test('a reconnecting worker brings back results; unknown keys are freed on it 
   sim.removeWorker('w1', 'connection closed');
   t.equal(sim.state.tasks.get('kept-1')!.state, 'queued', 'lost and wanted: queued for recompute');
   const t0 = sim.now;
-  const back = sim.addWorker('w1b', 1, { 'kept-1': 100, 'stale-9': 5 });
+  // The same worker (its data address) on a new connection.
+  const back = sim.addWorker('w1b', 1, { 'kept-1': 100, 'stale-9': 5 }, { address: 'ws://w1' });
   t.same(ops(back, 'free-keys', 'w1b'), [], 'an unknown key is kept a while: its client may re-send it');
   t.equal(sim.state.tasks.get('kept-1')!.state, 'memory');
   t.same(sim.inbox.get('w1b'), [], 'not recomputed: the result came back');
