@@ -10,7 +10,7 @@
  */
 import fc from 'fast-check';
 import {
-  checkHello, checkInbound, DIRECTIONS, encodeFrame, HELLO, HELLO_MAX_BYTES, PROTOCOL_VERSION, trimReason, type Direction, type Hello,
+  checkHello, checkInbound, CloseCode, DIRECTIONS, encodeFrame, HELLO, HELLO_MAX_BYTES, PROTOCOL_VERSION, trimReason, type Direction, type Hello,
   type Shape,
 } from '@gluon/protocol';
 import { frame, helloOf, messages, RawSocket } from './raw-ws.js';
@@ -274,7 +274,7 @@ export async function runCase(target: Target, c: FuzzCase): Promise<Outcome> {
       const shape = refusal ? null : HELLO[role].check(c.hello);
       const helloBytes = messages(c.hello);
       bytes = [helloBytes, ...(role === 'worker' && !refusal && !shape ? [messages({ op: 'holding', keys: {} })] : [])];
-      expect = helloBytes.length > HELLO_MAX_BYTES ? { code: 1009 } : refusal ? { code: refusal.code } : shape ? { code: 4003 } : null;
+      expect = helloBytes.length > HELLO_MAX_BYTES ? { code: 1009 } : refusal ? { code: refusal.code } : shape ? { code: CloseCode.badHello } : null;
       break;
     }
     case 'bytes':

@@ -283,7 +283,7 @@ export function acceptConnection(
       const problem = checkHello(hello, opts);
       if (problem) return reject(problem.code, problem.reason);
       const shape = HELLO[hello.role].check(hello);
-      if (shape) return reject(CloseCode.protocolError, `protocol error: ${formatProblem('hello', shape)}`);
+      if (shape) return reject(CloseCode.badHello, `hello refused: ${formatProblem('hello', shape).slice('hello: '.length)}`);
       done = true;
       clearTimeout(timer);
       ws.removeAllListeners();
@@ -340,10 +340,10 @@ function cut(v: string): string {
 
 /**
  * Whether a failed connect's code is a refusal that retrying cannot fix (bad token, version
- * mismatch, a refused Host, a TLS mismatch): the connecting side's configuration is wrong.
+ * mismatch, a hello refused for a field, a refused Host, a TLS mismatch): the connecting side's configuration is wrong.
  */
 export function isPermanentRefusal(code: number | undefined, httpStatus?: number): boolean {
-  return code === CloseCode.badToken || code === CloseCode.versionMismatch || code === CloseCode.forbidden || code === CloseCode.tls || notGluon(httpStatus);
+  return code === CloseCode.badToken || code === CloseCode.versionMismatch || code === CloseCode.badHello || code === CloseCode.forbidden || code === CloseCode.tls || notGluon(httpStatus);
 }
 
 /**

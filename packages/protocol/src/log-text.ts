@@ -13,6 +13,13 @@ const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202
 const UNSAFE_ALL = /\r\n|\n|[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /**
+ * A control character as {@link logText} escapes it (line breaks and tabs included): what a name
+ * or host a peer gives may not hold (see schema.ts, `str({ plain: true })`).
+ */
+// eslint-disable-next-line no-control-regex
+export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+/**
  * `line` as it may be written to a log: each line break followed by four spaces (a continuation,
  * never a line of its own), every other control character as `\r`, `\uXXXX`. A line with none
  * is returned as it is (one regular-expression test).

@@ -146,4 +146,10 @@ export const CloseCode = {
    * written to it. Its state is handled as for any lost connection.
    */
   backlog: 4010,
+  /**
+   * The hello was refused for one of its fields (a missing or mistyped one, a name or host over
+   * its bound or holding a control character): the same process would send the same hello
+   * again, so retrying cannot fix it. Before, this was 4003 and a worker retried forever.
+   */
+  badHello: 4011,
 } as const;

@@ -231,18 +231,29 @@ export const DIRECTIONS: readonly Direction[] = [
   WORKER_TO_SCHEDULER, CLIENT_TO_SCHEDULER, SCHEDULER_TO_WORKER, SCHEDULER_TO_CLIENT, PEER_TO_WORKER, WORKER_TO_PEER, BROWSER_TO_DASHBOARD,
 ];
 
+/**
+ * Most characters of a name, host or session a peer gives in its hello. These are quoted in log
+ * lines, on the dashboard, in other peers' messages and kept for every worker and client, so
+ * they are bounded and may hold no control characters (a line break forged log lines, an escape
+ * rewrote the terminal). Before, the 64 KiB hello frame was their only bound.
+ */
+export const MAX_HELLO_TEXT = 256;
+/** Most characters of the data address in a worker's hello (`wss://` a 253-character DNS name `:port`). */
+export const MAX_ADDRESS_TEXT = 512;
+const helloText = str({ maxLength: MAX_HELLO_TEXT, plain: true });
+
 /** Each side announces its size limits in its hello or welcome. */
 const limits = { maxFrameBytes: opt(num({ int: true, min: 1 })), maxMessageBytes: opt(num({ int: true, min: 1 })) };
-const handshakeFields = { op, role: str(), protocol: num(), version: str(), token: opt(str()), name: opt(str()), ...limits };
+const handshakeFields = { op, role: str(), protocol: num(), version: str(), token: opt(str()), name: opt(helloText), ...limits };
 
 /** The hello of each role, after its protocol, version, role and token were checked. */
 export const HELLO = {
-  client: obj({ ...handshakeFields, session: opt(str({ nonEmpty: true })) }),
+  client: obj({ ...handshakeFields, session: opt(str({ nonEmpty: true, maxLength: MAX_HELLO_TEXT, plain: true })) }),
   peer: obj(handshakeFields),
   dashboard: obj(handshakeFields),
   worker: obj({
     ...handshakeFields,
-    address: str({ nonEmpty: true }), nthreads: num({ int: true, min: 1 }), memoryLimit: count, pid: count, host: str(),
+    address: str({ nonEmpty: true, maxLength: MAX_ADDRESS_TEXT, plain: true }), nthreads: num({ int: true, min: 1 }), memoryLimit: count, pid: count, host: helloText,
   }),
 } as const satisfies Record<Role, Schema<unknown>>;
 

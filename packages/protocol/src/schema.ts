@@ -5,6 +5,7 @@
  * value fits; on a mismatch they say where (`tasks[3].fn.module`) and why, in words. Every
  * received message is checked, so an object's check is compiled for its fields (`obj`).
  */
+import { CONTROL_CHARACTER } from './log-text.js';
 
 /** Where a value did not fit, and why. */
 export interface Problem {
@@ -21,7 +22,7 @@ export interface Problem {
  */
 export type Shape =
   | { type: 'any' }
-  | { type: 'string'; nonEmpty: boolean }
+  | { type: 'string'; nonEmpty: boolean; maxLength?: number; plain?: boolean }
   | { type: 'number'; int: boolean; min?: number; max?: number }
   | { type: 'boolean' }
   | { type: 'literal'; values: readonly (string | number | boolean)[] }
@@ -88,13 +89,36 @@ function within(p: Problem, segment: string): Problem {
 /** Anything at all (task arguments, results, published values). */
 export const anything: Schema<unknown> = { doc: 'any value', shape: { type: 'any' }, check: () => null };
 
-/** A string; `nonEmpty` refuses `''`. */
-export function str(opts: { nonEmpty?: boolean } = {}): Schema<string> {
-  const doc = opts.nonEmpty ? 'a non-empty string' : 'a string';
+/**
+ * A string; `nonEmpty` refuses `''`, `maxLength` bounds its length (UTF-16 units, as `.length`
+ * counts), `plain` refuses control characters ({@link CONTROL_CHARACTER}: line breaks, tabs,
+ * terminal escapes, bidirectional overrides). The reason says which bound, and where a control
+ * character is, with the value's start escaped.
+ */
+export function str(opts: { nonEmpty?: boolean; maxLength?: number; plain?: boolean } = {}): Schema<string> {
+  const parts = [opts.nonEmpty ? 'a non-empty string' : 'a string'];
+  if (opts.maxLength !== undefined) parts.push(`of at most ${opts.maxLength} characters`);
+  if (opts.plain) parts.push('without control characters');
+  const doc = parts.join(' ');
+  const max = opts.maxLength ?? Infinity;
+  const plain = opts.plain === true;
+  const shape: Shape = { type: 'string', nonEmpty: opts.nonEmpty === true, ...(opts.maxLength !== undefined ? { maxLength: opts.maxLength } : {}), ...(plain ? { plain } : {}) };
+  // Most strings of most messages have no bound: their check stays the one comparison it was.
+  if (max === Infinity && !plain) {
+    return { doc, shape, check: (v) => (typeof v === 'string' && (!opts.nonEmpty || v !== '') ? null : problem(`must be ${doc}, got ${describe(v)}`)) };
+  }
   return {
     doc,
-    shape: { type: 'string', nonEmpty: opts.nonEmpty === true },
-    check: (v) => (typeof v === 'string' && (!opts.nonEmpty || v !== '') ? null : problem(`must be ${doc}, got ${describe(v)}`)),
+    shape,
+    check: (v) => {
+      if (typeof v !== 'string' || (opts.nonEmpty && v === '')) return problem(`must be ${doc}, got ${describe(v)}`);
+      if (v.length > max) return problem(`must be at most ${max} characters, got ${v.length}: ${describe(v)}`);
+      if (plain) {
+        const at = v.search(CONTROL_CHARACTER);
+        if (at >= 0) return problem(`must have no control characters, got U+${v.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0')} at character ${at + 1} of ${describe(v)}`);
+      }
+      return null;
+    },
   };
 }
 

@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import net from 'node:net';
 import WebSocket from 'ws';
 import {
-  acceptConnections, anything, CloseCode, connect, decodeFrame, tooLargeReason, encodeFrame, HandshakeError, listen, num, obj, PACKAGE_VERSION,
+  acceptConnections, anything, CloseCode, connect, decodeFrame, tooLargeReason, encodeFrame, HandshakeError, isPermanentRefusal, listen, num, obj, PACKAGE_VERSION,
   PROTOCOL_VERSION, str, type Connection, type Direction, type Listener,
 } from '@gluon/protocol';
 
@@ -103,6 +103,32 @@ t.test('protocol and package version mismatches name both sides', async (t) => {
   t.match(v.message, new RegExp(`package version mismatch: scheduler is ${PACKAGE_VERSION.replace(/\./g, '\\.')}, client is 99\\.0\\.0`));
   const r = await connect(server.address, { role: 'dashboard' }).catch((e) => e);
   t.match(r.message, /role "dashboard" is not served here/);
+});
+
+t.test('a hello whose name, host or address is too long or holds a control character is refused for good (4011), naming the field', async (t) => {
+  const { server, logs } = await echoServer(t);
+  const forged = 'w1\n2026-01-01T00:00:00.000Z scheduler: worker admin registered';
+  const worker = { role: 'worker', address: 'ws://127.0.0.1:1', nthreads: 1, memoryLimit: 0, pid: 1, host: 'h' };
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ role: 'client', name: forged }, /hello refused: name must have no control characters, got U\+000A at character 3 of "w1\\n2026/],
+    [{ role: 'client', name: 'n'.repeat(1000) }, /hello refused: name must be at most 256 characters, got 1000: "n{40}…"/],
+    [{ ...worker, name: 'w', host: '\u001b]0;pwned\u0007' }, /hello refused: host must have no control characters, got U\+001B at character 1/],
+    [{ ...worker, name: 'w', address: `ws://${'a'.repeat(600)}:1` }, /hello refused: address must be at most 512 characters, got 607/],
+  ];
+  for (const [hello, reason] of cases) {
+    const err = await connect(server.address, hello as { role: 'client' }, ECHO).catch((e: unknown) => e) as HandshakeError;
+    t.ok(err instanceof HandshakeError, 'refused at the handshake');
+    t.equal(err.code, CloseCode.badHello, 'with 4011');
+    t.ok(isPermanentRefusal(err.code), 'which retrying cannot fix');
+    t.match(err.message, reason);
+    t.ok(err.message.length < 400, `a short reason (${err.message.length} characters)`);
+  }
+  const refusals = logs.filter((l) => /refused connection from .*: hello refused:/.test(l));
+  t.equal(refusals.length, cases.length, 'each refusal logged');
+  t.notOk(refusals.some((l) => /[\n\u001b]/.test(l)), 'quoting the field escaped, on one line');
+  const { conn } = await connect(server.address, { role: 'client', name: 'n'.repeat(256) }, ECHO);
+  t.teardown(() => conn.close());
+  t.equal((await conn.request({ op: 'echo', value: 1 })).value, 1, 'a 256-character name is fine, and the listener keeps serving');
 });
 
 t.test('oversized frames, garbage frames, text frames and raw garbage bytes close only that connection', async (t) => {

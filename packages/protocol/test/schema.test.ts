@@ -15,7 +15,8 @@ import { valid } from './shape-values.js';
 function fits(shape: Shape, v: unknown): boolean {
   switch (shape.type) {
     case 'any': return true;
-    case 'string': return typeof v === 'string' && (!shape.nonEmpty || v !== '');
+    case 'string': return typeof v === 'string' && (!shape.nonEmpty || v !== '') && v.length <= (shape.maxLength ?? Infinity)
+      && (!shape.plain || ![...v].some((c) => isControl(c.codePointAt(0)!)));
     case 'number': return typeof v === 'number' && (shape.int ? Number.isInteger(v) : Number.isFinite(v)) &&
       v >= (shape.min ?? -Infinity) && v <= (shape.max ?? Infinity);
     case 'boolean': return typeof v === 'boolean';
@@ -31,6 +32,11 @@ function fits(shape: Shape, v: unknown): boolean {
       return Object.keys(v).every((k) => Object.hasOwn(shape.fields, k));
     }
   }
+}
+
+/** C0, DEL, C1, the Unicode line and paragraph separators, the bidirectional controls. */
+function isControl(cp: number): boolean {
+  return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp === 0x2028 || cp === 0x2029 || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
 }
 
 function plain(v: unknown): v is Record<string, unknown> {
@@ -145,4 +151,23 @@ t.test('retirement\'s ops (protocol 8) are refused with the op and the field nam
   t.match(inbound(WORKER_TO_SCHEDULER, { op: 'acquired', keys: { a: -1 }, missing: [] }), /^acquired: keys\["a"\] must be a finite number ≥ 0, got number -1/);
   t.match(inbound(WORKER_TO_SCHEDULER, { op: 'acquired', keys: {} }), /^acquired: missing is missing/);
   t.match(inbound(CLIENT_TO_SCHEDULER, { op: 'retire' }), /op "retire" is not accepted from a client \(it is sent by a worker to the scheduler\)/);
+});
+
+t.test('bounded and plain strings: the reason names the bound, or the control character and where it is', async (t) => {
+  const s = str({ maxLength: 8, plain: true });
+  t.equal(s.doc, 'a string of at most 8 characters without control characters');
+  t.equal(s.check('worker-1'), null);
+  t.equal(s.check('wörker ☃'), null, 'any printable character');
+  t.same(s.check('worker-12'), { path: '', why: 'must be at most 8 characters, got 9: "worker-12"' });
+  t.same(s.check('a\nb'), { path: '', why: 'must have no control characters, got U+000A at character 2 of "a\\nb"' });
+  t.same(s.check('\u001b[2J'), { path: '', why: 'must have no control characters, got U+001B at character 1 of "\\u001b[2J"' });
+  t.same(s.check('x\u202ey'), { path: '', why: 'must have no control characters, got U+202E at character 2 of "x\u202ey"' });
+  t.same(s.check(5), { path: '', why: 'must be a string of at most 8 characters without control characters, got number 5' });
+  // The hello's own fields: a worker's name and host, 256 characters at most.
+  const long = 'n'.repeat(257);
+  const hello = { op: 'hello', role: 'worker', protocol: 1, version: '1', address: 'ws://h:1', nthreads: 1, memoryLimit: 0, pid: 1, host: 'h' };
+  t.equal(HELLO.worker.check({ ...hello, name: 'n'.repeat(256) }), null, '256 characters are fine');
+  t.match(HELLO.worker.check({ ...hello, name: long }), { path: '.name', why: /^must be at most 256 characters, got 257/ });
+  t.match(HELLO.worker.check({ ...hello, host: 'h\r\nX-Forged: 1' }), { path: '.host', why: /U\+000D at character 2/ });
+  t.match(HELLO.client.check({ op: 'hello', role: 'client', protocol: 1, version: '1', session: 's'.repeat(300) }), { path: '.session', why: /at most 256 characters/ });
 });

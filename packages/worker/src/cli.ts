@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import {
-  certMissesHost, checkExposure, isLoopbackHost, envWithToken, exitUsage, flag, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
+  certMissesHost, checkExposure, CloseCode, isLoopbackHost, envWithToken, exitUsage, flag, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
   sendBacklogFlag, stopWithSupervisor, superviseChildren, TOKEN_HELP_FLAGS, withoutTokenArgs, withTokenHelp, type CliSpec,
 } from '@gluon/protocol';
 import { GluonWorker, type WorkerOptions } from './worker.js';
@@ -149,9 +149,19 @@ function main(): void {
       // Likewise "getaddrinfo ENOTFOUND host" for a typo in --listen-host (a scheduler name that
       // does not resolve is waited for, not an error at start).
       if (!stopping && err.syscall === 'getaddrinfo' && (err as { hostname?: string }).hostname === opts.listenHost) fail(`cannot start: --listen-host ${opts.listenHost} is not a name this machine can resolve (${err.code}): give one of its addresses, which the other workers and the clients can reach`);
+      if (!stopping && (err as { code?: unknown }).code === CloseCode.badHello) fail(`cannot start: the scheduler refused this worker's hello: ${err.message.replace(/^hello refused: /, '')}${helloHint(err.message)}`);
       if (!stopping) fail(`cannot start: ${withTokenHelp(err, TOKEN_HELP_FLAGS).message}`);
     },
   );
+}
+
+/** Where the field a scheduler refused in the hello comes from, for the user to change it. */
+function helloHint(reason: string): string {
+  const field = /^hello refused: (\w+)/.exec(reason)?.[1];
+  if (field === 'name') return ' (give another --name)';
+  if (field === 'host') return ' (this machine\'s host name, as os.hostname() gives it)';
+  if (field === 'address') return ' (the data address, from --listen-host and the port)';
+  return '';
 }
 
 main();
