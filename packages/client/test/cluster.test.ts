@@ -240,6 +240,9 @@ t.test('a misspelt option key is refused by every options object of the client, 
   // Before, each was ignored and its default used: LocalCluster.start({ nWorker: 1 }) started 2 workers.
   const refused = (message: RegExp) => ({ name: 'TypeError', message }) as const;
   await t.rejects(LocalCluster.start({ nWorker: 1 } as never), refused(/^LocalCluster\.start: unknown option "nWorker" \(did you mean "nWorkers"\?\); the options are nWorkers, nthreads, token, dashboard, dashboardLink, allowModules, cwd, env, memoryLimit, allowedFailures, heartbeatTtl, verbose, timeoutMs, host, maxFrameBytes, maxMessageBytes, tls$/), 'LocalCluster.start, before starting anything');
+  // A word added to an option's name: the scheduler's own option (and gluon-scheduler's flag) is
+  // dashboardPort, LocalCluster's is dashboard (a number is its port). It was refused with no hint.
+  await t.rejects(LocalCluster.start({ dashboardPort: 8799 } as never), refused(/^LocalCluster\.start: unknown option "dashboardPort" \(did you mean "dashboard"\?\); the options are /));
   await t.rejects(LocalCluster.start({ nWorkers: 1, workerCount: 1 } as never), refused(/^LocalCluster\.start: unknown option "workerCount"; the options are nWorkers, /), 'no near miss: no suggestion');
   await t.rejects(LocalCluster.start([] as never), refused(/^LocalCluster\.start: the options must be an object, got an array$/));
   await t.rejects(cluster.client({ nmae: 'x' } as never), refused(/^LocalCluster\.client: unknown option "nmae" \(did you mean "name"\?\); the options are name, reconnectTimeoutMs$/));

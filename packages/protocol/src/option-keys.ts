@@ -31,9 +31,14 @@ export function checkOptionKeys<T>(opts: T | undefined, known: OptionKeys<T>, wh
 
 /**
  * The name closest to `key`, ignoring case, when it is a likely misspelling: at most 2 edits
- * away, 3 for names of 5 letters or more (`retry` → `retries`); undefined otherwise.
+ * away, 3 for names of 5 letters or more (`retry` → `retries`). Failing that, a name with a word
+ * added or left off: the longest known name (4 letters or more) that `key` starts with
+ * (`dashboardPort` → `dashboard`, which takes the port in LocalCluster.start), or the only one
+ * that starts with `key` (`memory` → `memoryLimit`). Undefined otherwise. The one rule for every
+ * option object and CLI flag of the packages above rootio (rootio depends on no Gluon package
+ * and keeps its own rule for names in files: near-names.ts).
  */
-export function nearest(key: string, names: string[]): string | undefined {
+export function nearest(key: string, names: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestD = Infinity;
   const k = key.toLowerCase();
@@ -41,7 +46,11 @@ export function nearest(key: string, names: string[]): string | undefined {
     const d = distance(k, n.toLowerCase());
     if (d <= (Math.min(k.length, n.length) >= 5 ? 3 : 2) && d < bestD) { best = n; bestD = d; }
   }
-  return best;
+  if (best !== undefined) return best;
+  const within = names.filter((n) => n.length >= 4 && k.startsWith(n.toLowerCase()));
+  if (within.length) return within.reduce((a, b) => (b.length > a.length ? b : a));
+  const around = k.length >= 4 ? names.filter((n) => n.toLowerCase().startsWith(k)) : [];
+  return around.length === 1 ? around[0] : undefined;
 }
 
 /** Levenshtein distance, one row at a time (option names are short). */

@@ -21,8 +21,12 @@ export function nearNames(name: string, entries: readonly string[]): string[] {
   return best <= max ? out : [];
 }
 
-/** Levenshtein distance, stopped once every path through a row exceeds `max` (then max + 1). */
-function editDistance(a: string, b: string, max: number): number {
+/**
+ * Levenshtein distance, stopped once every path through a row exceeds `max` (then max + 1). rootio's
+ * one copy (read-args.ts uses it for option names): rootio depends on no other Gluon package, so it
+ * does not take @gluon/protocol's (option-keys.ts), which the packages above it share.
+ */
+export function editDistance(a: string, b: string, max: number): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];

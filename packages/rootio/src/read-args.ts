@@ -3,12 +3,13 @@
  * where a list of names belongs) was read letter by letter and failed with "no branch named l",
  * and a misspelt option (`{ entrystart: 5 }`, `{ stp: 10 }`, `http: { retry: 2 }`) was ignored
  * while its default applied. rootio depends on no other Gluon package, so this is its own small
- * copy of the protocol's `checkOptionKeys`.
+ * counterpart of the protocol's `checkOptionKeys`, on near-names.ts's edit distance.
  */
 
 import type { ArraysOptions, IterateOptions } from './tree.js';
 import type { OpenOptions } from './file.js';
 import type { HttpOptions } from './source.js';
+import { editDistance } from './near-names.js';
 
 /** Every key of an options type, as an object the compiler holds to the type (none missing, none extra). */
 type AllKeys<T> = { readonly [K in keyof Required<T>]: true };
@@ -35,7 +36,7 @@ export function checkOptions(where: string, opts: unknown, known: readonly strin
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new TypeError(`${where}: the options must be an object, got ${showArg(opts)}`);
   for (const key of Object.keys(opts)) {
     if (known.includes(key)) continue;
-    const near = known.find((k) => distance(k.toLowerCase(), key.toLowerCase()) <= (Math.min(k.length, key.length) >= 5 ? 3 : 2));
+    const near = nearestOption(key, known);
     throw new TypeError(`${where}: unknown option "${key}"${near ? ` (did you mean "${near}"?)` : ''}; the options are ${known.join(', ')}`);
   }
 }
@@ -117,16 +118,17 @@ export function checkOpenValues(where: string, opts: OpenOptions): void {
 }
 
 /**
- * Levenshtein distance, one row at a time (option names are short). @gluon/protocol's
- * option-keys.ts has the same few lines: rootio is installed and used alone and depends on no
- * other Gluon package, so it keeps its own rather than pulling in the wire protocol's.
+ * The known option nearest `key`, ignoring case, within 2 edits (3 for names of 5 letters or
+ * more: `retry` → `retries`). The nearest, not the first within reach: `entrystop` was offered
+ * `entryStart` (3 edits, listed first) rather than `entryStop`.
  */
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
-    prev = row;
+function nearestOption(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const k of known) {
+    const max = Math.min(k.length, key.length) >= 5 ? 3 : 2;
+    const d = editDistance(k.toLowerCase(), key.toLowerCase(), max);
+    if (d <= max && d < bestD) [best, bestD] = [k, d];
   }
-  return prev[b.length]!;
+  return best;
 }

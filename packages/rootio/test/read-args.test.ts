@@ -28,6 +28,10 @@ t.test('TTree reads: names must be an array, and unknown option keys are refused
   await t.rejects(tree.arrays([branch], { entrystart: 5 } as never), {
     name: 'TypeError', message: new RegExp(`^arrays\\(\\) of ${where}: unknown option "entrystart" \\(did you mean "entryStart"\\?\\); the options are entryStart, entryStop, into$`),
   });
+  // The nearest, not the first within reach: entryStart is 3 edits from it and listed first.
+  await t.rejects(tree.arrays([branch], { entrystop: 5 } as never), {
+    name: 'TypeError', message: new RegExp(`^arrays\\(\\) of ${where}: unknown option "entrystop" \\(did you mean "entryStop"\\?\\); `),
+  });
   await t.rejects(tree.iterate([branch], { stp: 10 } as never).next(), {
     name: 'TypeError', message: new RegExp(`^iterate\\(\\) of ${where}: unknown option "stp" \\(did you mean "step"\\?\\); the options are entryStart, entryStop, step, reuse$`),
   });

@@ -1,4 +1,4 @@
-import type { Logger, TlsOptions } from '@gluon/protocol';
+import type { Logger, OptionKeys, TlsOptions } from '@gluon/protocol';
 
 /** What {@link startScheduler} takes: addresses, security, the dashboard, the state machine's tunables, limits. */
 export interface SchedulerOptions {
@@ -81,3 +81,15 @@ export interface SchedulerOptions {
   maxPublishedBytes?: number;
   log?: Logger;
 }
+
+/**
+ * Every key of {@link SchedulerOptions}, for `checkOptionKeys`: `Scheduler.start({ dashbordPort: 0 })`
+ * fails naming the key and `dashboardPort`, where the misspelt key was ignored and the scheduler
+ * took port 8787 (or failed on it being in use).
+ */
+export const SCHEDULER_OPTION_KEYS: OptionKeys<SchedulerOptions> = {
+  host: true, port: true, allowedHosts: true, token: true, tls: true, unixSocket: true, dashboardPort: true, dashboard: true,
+  dashboardPrefix: true, dashboardSessionTtlMs: true, dashboardTrustedProxies: true, dashboardLink: true, heartbeatTtlMs: true,
+  memoryStallMs: true, holderWaitMs: true, refusalWaitMs: true, sessionGraceMs: true, helloTimeoutMs: true, allowedFailures: true,
+  maxFrameBytes: true, maxMessageBytes: true, maxSendBacklogBytes: true, maxTopics: true, maxTopicBytes: true, maxPublishedBytes: true, log: true,
+};

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
-  checkTokenOption, hopProbe, logText, readTlsMaterial,
+  checkOptionKeys, checkTokenOption, hopProbe, logText, readTlsMaterial, TLS_OPTION_KEYS,
   CLIENT_TO_SCHEDULER, CloseCode, listen, listenUnix, tooLargeReason, type AcceptConnectionsOptions, type UnixListener, WORKER_TO_SCHEDULER, type Connection, type Hello, type Inbound, type Listener,
   type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
@@ -12,7 +12,7 @@ import { mallocTrim } from './malloc-trim.js';
 import { ReleaseBacklog } from './release-backlog.js';
 import { stallNote } from './loop-stall.js';
 import { SchedulerState, type Command, type SchedulerConfig } from './state.js';
-import type { SchedulerOptions } from './server-options.js';
+import { SCHEDULER_OPTION_KEYS, type SchedulerOptions } from './server-options.js';
 
 type FromWorker = Inbound<typeof WORKER_TO_SCHEDULER>;
 type FromClient = Inbound<typeof CLIENT_TO_SCHEDULER>;
@@ -99,6 +99,8 @@ export class Scheduler implements DashboardSource {
   }
 
   static async start(opts: SchedulerOptions = {}): Promise<Scheduler> {
+    checkOptionKeys(opts, SCHEDULER_OPTION_KEYS, 'Scheduler.start');
+    checkOptionKeys(opts.tls, TLS_OPTION_KEYS, 'Scheduler.start: tls', 'TLS option');
     checkTokenOption(opts.token, 'Scheduler.start');
     // File paths, as Client.connect takes them, read and checked here: passed on as they were,
     // a path failed in OpenSSL with 'PEM routines::no start line', naming no option or file.

@@ -1,7 +1,7 @@
 import { cpus, hostname } from 'node:os';
 import {
-  checkTokenOption, CloseCode, connect, readTlsMaterial, isPermanentRefusal, listen, logText, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, type Connection,
-  type Inbound, type Listener, type Logger, type Message, type TlsOptions,
+  checkOptionKeys, checkTokenOption, CloseCode, connect, readTlsMaterial, isPermanentRefusal, listen, logText, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, type Connection,
+  type Inbound, type Listener, type Logger, type Message, type OptionKeys, type TlsOptions, TLS_OPTION_KEYS,
 } from '@gluon/protocol';
 import { computeTaskOf } from './compute-task.js';
 import { missingAllowPaths, type AllowList } from './allow.js';
@@ -73,6 +73,13 @@ export interface WorkerOptions {
   lifetimeStaggerMs?: number;
   log?: Logger;
 }
+
+/** Every key of {@link WorkerOptions}, for `checkOptionKeys` (a misspelt key was ignored while its default applied). */
+const WORKER_OPTION_KEYS: OptionKeys<WorkerOptions> = {
+  scheduler: true, nthreads: true, name: true, memoryLimit: true, allowModules: true, token: true, listenHost: true, allowedHosts: true,
+  tls: true, listenPort: true, cwd: true, peerTimeoutMs: true, maxFrameBytes: true, maxMessageBytes: true, maxSendBacklogBytes: true,
+  lifetimeMs: true, lifetimeStaggerMs: true, log: true,
+};
 
 /**
  * When a worker with `lifetimeMs` and `lifetimeStaggerMs` retires, ms after it registered:
@@ -648,6 +655,12 @@ function fmtMs(ms: number): string {
 
 /** Starts a worker and registers it with the scheduler. */
 export function startWorker(opts: WorkerOptions): Promise<GluonWorker> {
+  try {
+    checkOptionKeys(opts, WORKER_OPTION_KEYS, 'startWorker');
+    checkOptionKeys(opts.tls, TLS_OPTION_KEYS, 'startWorker: tls', 'TLS option');
+  } catch (err) {
+    return Promise.reject(err as Error); // a rejection, as Scheduler.start's and Client.connect's are
+  }
   // File paths, as Client.connect takes them (see Scheduler.start).
   return new GluonWorker(opts.tls ? { ...opts, tls: readTlsMaterial(opts.tls, 'startWorker: tls') } : opts).start();
 }
