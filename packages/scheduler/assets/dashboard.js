@@ -221,14 +221,15 @@ function setText(id, text) {
 }
 
 /**
- * The header and the tab title: workers, the current run's progress (finished/total, erred
- * apart; tasks let go count as finished), tasks executing now, throughput.
+ * The header and the tab title: workers, the current run's progress (finished/total, erred and
+ * cancelled apart, so the three add up to the total; tasks let go count as finished), tasks
+ * executing now, throughput.
  */
 function renderHeader() {
   const host = view.scheduler.replace(/^[a-z]+:\/\//, '');
   setText('scheduler', host);
   const run = [...view.groups.values()].filter((g) => g.run === view.run && g.total > 0);
-  const { done, erred, total } = sum(run);
+  const { done, erred, cancelled, total } = sum(run);
   const active = run.some((g) => activeCount(g) > 0);
   let alive = 0, running = 0;
   for (const w of view.workers.values()) {
@@ -241,11 +242,13 @@ function renderHeader() {
   for (const g of view.groups.values()) assigned += g.counts.processing;
   running = Math.min(running, assigned);
   const last = view.rates[view.rates.length - 1];
-  const tasks = total ? `${done}/${total} tasks done${erred ? ` · ${erred} erred` : ''}` : 'no tasks yet';
+  const apart = `${erred ? ` · ${erred} erred` : ''}${cancelled ? ` · ${cancelled} cancelled` : ''}`;
+  const tasks = total ? `${done}/${total} tasks done${apart}` : 'no tasks yet';
   setText('totals', `${alive} worker${alive === 1 ? '' : 's'} · ${tasks} · ${running} running · ${last ? fmtRate(last[1]) : '0'} tasks/s`);
   let status = '';
-  if (total && active) status = `${Math.floor(((done + erred) / total) * 100)}% (${done + erred}/${total}) · `;
-  else if (total) status = `${erred ? `✗ ${erred} erred` : '✓ done'} ${done}/${total} · `;
+  const settled = done + erred + cancelled;
+  if (total && active) status = `${Math.floor((settled / total) * 100)}% (${settled}/${total}) · `;
+  else if (total) status = `${erred ? `✗ ${erred} erred` : '✓ done'} ${done}/${total}${cancelled ? ` · ${cancelled} cancelled` : ''} · `;
   const stale = document.body.classList.contains('stale') ? (silentSince ? 'no updates · ' : 'disconnected · ') : '';
   const title = `${stale}${status}Gluon scheduler ${host}`;
   // A performance report keeps the title it was given (replay.js).

@@ -10,6 +10,7 @@ export const STATE_COLORS = {
   done: '#006d4f',
   memory: '#009e73',
   erred: '#d55e00',
+  cancelled: '#cc79a7',
   processing: '#0072b2',
   queued: '#56b4e9',
   waiting: '#c4c9d1',

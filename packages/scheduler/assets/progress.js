@@ -17,13 +17,14 @@ const SEGMENTS = [
   ['done', 'done, let go', 'finished; its result was released since (it still counts as done)'],
   ['memory', 'in memory', 'finished; its result is held on a worker'],
   ['erred', 'erred', 'failed, or an input it needed failed'],
+  ['cancelled', 'cancelled', 'cancelled by a client (its future says cancelled), or depended on a cancelled task'],
   ['processing', 'processing', 'assigned to a worker (running there or queued on it)'],
   ['queued', 'queued', 'ready to run, waiting for a free worker'],
   ['waiting', 'waiting', 'waiting for its inputs'],
 ];
 
 function segmentCount(g, s) {
-  return s === 'erred' ? g.erred : g.counts[s] ?? 0;
+  return s === 'erred' ? g.erred : s === 'cancelled' ? g.cancelled ?? 0 : g.counts[s] ?? 0;
 }
 
 /** Tasks waiting, queued or processing. */
@@ -64,7 +65,7 @@ export function forgetOldGroups(map) {
 }
 
 function progressText(g) {
-  return `${g.done}/${g.total}${g.erred ? ` · ${g.erred} erred` : ''}`;
+  return `${g.done}/${g.total}${g.erred ? ` · ${g.erred} erred` : ''}${g.cancelled ? ` · ${g.cancelled} cancelled` : ''}`;
 }
 
 export class ProgressPanel {
@@ -105,7 +106,7 @@ export class ProgressPanel {
     return el('thead', {}, el('tr', {},
       el('th', { title: 'The task group: the group option of submit/map, else the function\'s name' }, 'group'),
       ...SEGMENTS.map(([, label, tip]) => el('th', { title: tip }, label)),
-      el('th', { title: 'finished / all tasks of the group in this run (erred ones counted apart)' }, 'done')));
+      el('th', { title: 'finished / all tasks of the group in this run (erred and cancelled ones counted apart)' }, 'done')));
   }
 
   row(g) {
@@ -197,11 +198,12 @@ export class ProgressPanel {
 
 /** The sum of groups' figures, as one row. */
 export function sum(groups) {
-  let done = 0, erred = 0, total = 0;
+  let done = 0, erred = 0, cancelled = 0, total = 0;
   for (const g of groups) {
     done += g.done;
     erred += g.erred;
+    cancelled += g.cancelled ?? 0;
     total += g.total;
   }
-  return { done, erred, total };
+  return { done, erred, cancelled, total };
 }

@@ -8,6 +8,7 @@ import { RefusalLog } from './refusals.js';
 import { addressList, holderWait, holderWaitText } from './recovery.js';
 import { wantedTasks } from './wants.js';
 import { Retirement } from './retirement.js';
+import { CANCELLED, MEMORY } from './progress-state.js';
 
 /**
  * Client sessions: a client connects and disconnects (its references go with it), sends its
@@ -170,7 +171,13 @@ export abstract class ClientSessions extends Retirement {
         this.send({ client: c.id }, { op: 'cancelled', key: ts.key });
       }
     }
-    for (const ts of seen) if (ts.state !== 'memory') this.toReleased(ts);
+    for (const ts of seen) {
+      if (ts.state === 'memory') continue;
+      // Counted as cancelled from here on (progress-state.ts), unless it had finished before or
+      // is released already (counted nowhere: it would leave a count it was never in).
+      if (ts.outcome !== MEMORY && ts.state !== 'released') ts.outcome = CANCELLED;
+      this.toReleased(ts);
+    }
     for (const ts of seen) this.releaseIfUnneeded(ts);
     if (seen.size) this.addLog(now, 'info', `cancelled ${seen.size} task(s) starting at ${keys[0]}`);
     this.fillAll();

@@ -4,6 +4,7 @@ import { Aggregator } from '../src/dashboard/aggregate.js';
 import { boundedValue, toJson } from '../src/dashboard/json.js';
 import type { ClusterEvent, ClusterSnapshot, WorkerRow } from '../src/dashboard/source.js';
 import { taskState } from './fixtures/memory-source.js';
+import { Sim, task } from './sim.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -30,7 +31,7 @@ t.test('group counts follow task-state events; totals and N/N', async (t) => {
   a.apply({ kind: 'task-state', group: 'boom', from: 'waiting', to: 'erred' });
   const d = a.delta(T0 + 250);
   const inc = d.groups.find((g) => g.group === 'inc')!;
-  t.same(inc.counts, { waiting: 0, queued: 0, processing: 0, memory: 5, erred: 0, done: 0, failed: 0 });
+  t.same(inc.counts, { waiting: 0, queued: 0, processing: 0, memory: 5, erred: 0, done: 0, failed: 0, cancelled: 0 });
   t.same([inc.total, inc.done, inc.erred, inc.updated], [5, 5, 0, T0 + 250]);
   t.same(d.groups.find((g) => g.group === 'boom')!.counts.erred, 1);
   // Results let go (released or forgotten after finishing) stay done.
@@ -225,4 +226,34 @@ t.test('JSON for the browser: typed arrays, BigInts, Maps; oversized values repl
   t.same(boundedValue({ values: new Float64Array(10) }, 1000), { values: new Array(10).fill(0) });
   const note = boundedValue(new Float64Array(10_000), 1000) as { __gluonNote: string };
   t.match(note.__gluonNote, /too large to show \(\d+ bytes of JSON, limit 1000\)/);
+});
+
+t.test('cancelled tasks count as cancelled: the counts add up to every task the client submitted (they were in no count)', async (t) => {
+  // The real state machine feeding the aggregator, as the scheduler wires them.
+  const sim = new Sim();
+  const a = new Aggregator(snap());
+  sim.state.subscribe((e) => a.apply(e));
+  sim.addClient('c');
+  sim.addWorker('w1');
+  // 6 tasks: a-1 and a-2 finish, x-1 is running when cancelled, y-1 waits on it (cancelled with it),
+  // z-1 erred before the cancel, q-1 is never cancelled and finishes after.
+  sim.submit('c', [task('a-1'), task('a-2'), task('x-1'), task('y-1', ['x-1']), task('z-1'), task('q-1')]);
+  sim.finish('w1', 'a-1');
+  sim.finish('w1', 'a-2');
+  sim.err('w1', 'z-1');
+  sim.apply(sim.state.cancel(['x-1', 'z-1'], sim.now));
+  const told = (sim.clientMsgs.get('c') ?? []).filter((m) => m.op === 'cancelled').map((m) => m.key).sort();
+  t.same(told, ['x-1', 'y-1', 'z-1'], 'the client hears of 3 cancelled tasks');
+  sim.finish('w1', 'q-1');
+  a.delta(sim.now + 250);
+  const rows = a.state(sim.now + 250).groups;
+  const sum = (f: (g: (typeof rows)[number]) => number) => rows.reduce((n, g) => n + f(g), 0);
+  t.same({ done: sum((g) => g.done), erred: sum((g) => g.erred), cancelled: sum((g) => g.cancelled), total: sum((g) => g.total) },
+    { done: 3, erred: 0, cancelled: 3, total: 6 }, 'done + erred + cancelled = the 6 tasks submitted, as the client\'s futures say');
+  t.equal(rows.find((g) => g.group === 'x')!.counts.cancelled, 1);
+  // Submitted again, a cancelled task is computed again: it leaves the cancelled count.
+  sim.submit('c', [task('x-1')]);
+  a.delta(sim.now + 500);
+  const again = a.state(sim.now + 500).groups.find((g) => g.group === 'x')!;
+  t.same([again.cancelled, again.total], [0, 1], 'resubmitted: no longer cancelled, counted once');
 });

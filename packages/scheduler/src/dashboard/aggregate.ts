@@ -25,7 +25,7 @@ export type StreamBar = [string, number, string, number, number, 0 | 1, string, 
 export type RatePoint = [number, number, number];
 
 /** What the Progress panel counts per group: the states held, plus tasks let go after finishing. */
-export type ProgressCount = GroupState | 'done' | 'failed';
+export type ProgressCount = GroupState | 'done' | 'failed' | 'cancelled';
 
 /**
  * A group's row in the Progress panel, for the group's current run: it starts when the group
@@ -34,7 +34,7 @@ export type ProgressCount = GroupState | 'done' | 'failed';
  */
 export interface GroupRow {
   group: string;
-  /** held tasks per state, plus `done` / `failed`: finished / erred tasks let go in this run. */
+  /** held tasks per state, plus `done` / `failed` / `cancelled`: finished / erred / cancelled tasks let go in this run. */
   counts: Record<ProgressCount, number>;
   /** all tasks of the run: the sum of the counts. */
   total: number;
@@ -42,6 +42,8 @@ export interface GroupRow {
   done: number;
   /** erred, the task itself or an input it needed, held or let go (`erred + failed`). */
   erred: number;
+  /** cancelled by a client (`cancelled`): with done and erred, what the clients' futures say. */
+  cancelled: number;
   /** scheduler time (ms) of the push that last carried a change. */
   updated: number;
   /** the cluster run the group's current run belongs to (see {@link LiveState.run}). */
@@ -145,7 +147,7 @@ const IDLE = Symbol('idle');
 const ACTIVE = Symbol('active');
 type Marked = GroupRow & { [DIRTY]?: boolean; [IDLE]?: boolean; [ACTIVE]: number };
 
-const COUNTED: readonly ProgressCount[] = ['waiting', 'queued', 'processing', 'memory', 'erred', 'done', 'failed'];
+const COUNTED: readonly ProgressCount[] = ['waiting', 'queued', 'processing', 'memory', 'erred', 'done', 'failed', 'cancelled'];
 
 function isCounted(s: ProgressState): s is ProgressCount {
   return s !== 'released' && s !== 'forgotten';
@@ -156,7 +158,7 @@ function isActive(s: ProgressState): boolean {
 }
 
 function emptyCounts(): Record<ProgressCount, number> {
-  return { waiting: 0, queued: 0, processing: 0, memory: 0, erred: 0, done: 0, failed: 0 };
+  return { waiting: 0, queued: 0, processing: 0, memory: 0, erred: 0, done: 0, failed: 0, cancelled: 0 };
 }
 
 /** A ring of the most recent items; pushing is O(1) and never grows past `capacity`. */
@@ -415,7 +417,7 @@ export class Aggregator {
     if (this.lastRow?.group === group) return this.lastRow;
     let g = this.groups.get(group) as Marked | undefined;
     if (!g) {
-      g = { group, counts: emptyCounts(), total: 0, done: 0, erred: 0, updated: 0, run: this.run, [IDLE]: true, [ACTIVE]: 0 };
+      g = { group, counts: emptyCounts(), total: 0, done: 0, erred: 0, cancelled: 0, updated: 0, run: this.run, [IDLE]: true, [ACTIVE]: 0 };
       this.groups.set(group, g);
     }
     this.lastRow = g;
@@ -444,6 +446,7 @@ export class Aggregator {
     g.run = this.run;
     g.counts.done = 0;
     g.counts.failed = 0;
+    g.counts.cancelled = 0;
     g[IDLE] = false;
   }
 
@@ -502,8 +505,9 @@ function transferKeys(keys: string[]): string {
 /** Sets a group row's derived figures and the time of its change. */
 function finish(g: GroupRow, now: number): void {
   const c = g.counts;
-  g.total = c.waiting + c.queued + c.processing + c.memory + c.erred + c.done + c.failed;
+  g.total = c.waiting + c.queued + c.processing + c.memory + c.erred + c.done + c.failed + c.cancelled;
   g.done = c.memory + c.done;
   g.erred = c.erred + c.failed;
+  g.cancelled = c.cancelled;
   g.updated = now;
 }

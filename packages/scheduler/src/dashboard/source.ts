@@ -9,18 +9,21 @@ export type GroupState = 'waiting' | 'queued' | 'processing' | 'memory' | 'erred
 
 /**
  * What a task had come to before a transition: 0 nothing yet (or it is being computed again),
- * 1 a result, 2 an error. A result released or forgotten still counts as done in the Progress
- * panel, an error as erred (see src/progress-state.ts).
+ * 1 a result, 2 an error, 3 cancelled (by a client's `cancel`). A result released or forgotten
+ * still counts as done in the Progress panel, an error as erred, a cancelled task as cancelled
+ * (see src/progress-state.ts).
  */
-export type Outcome = 0 | 1 | 2;
+export type Outcome = 0 | 1 | 2 | 3;
 
 /**
  * A task's place in the Progress panel: a {@link GroupState} while the scheduler holds it;
  * `done` / `failed` once a finished / erred task was let go (released or forgotten: it still
- * counts as finished / erred); `released` / `forgotten` for a task that never finished (counted
- * nowhere). A task computed again moves from `done`/`failed` back to `waiting`.
+ * counts as finished / erred); `cancelled` once a client cancelled it (its futures say
+ * cancelled: the panel's counts add up to the tasks the clients submitted); `released` /
+ * `forgotten` for a task that never finished otherwise (counted nowhere). A task computed again
+ * moves from `done`/`failed`/`cancelled` back to `waiting`.
  */
-export type ProgressState = GroupState | 'done' | 'failed' | 'released' | 'forgotten';
+export type ProgressState = GroupState | 'done' | 'failed' | 'cancelled' | 'released' | 'forgotten';
 
 /** One row of the Workers panel. */
 export interface WorkerRow {
