@@ -7,7 +7,7 @@ export { SlurmCluster, parseSqueue } from './slurm.js';
 export { defaultLifetime, lifetimeArgs, walltimeMs } from './lifetime.js';
 export { PBSCluster, parseQstat, parseQstatFull, type PBSClusterOptions } from './pbs.js';
 export { SSHCluster, type SSHClusterOptions } from './ssh.js';
-export { explainReason, pendingNotice, DEFAULT_PENDING_NOTICE_MS, type ListedJob, type PendingEpisode } from './pending-jobs.js';
+export { explainReason, pendingNotice, DEFAULT_PENDING_NOTICE_MS, type ListedJob, type PendingEpisode, type SlotWaits } from './pending-jobs.js';
 export { adaptTarget, type AdaptOptions, type SchedulerLoad } from './adapt.js';
 export { BatchCommandError } from './commands.js';
 export { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, BATCH_RUN_FLAGS, batchFlagsUnused, batchRunConflict, startBatchRun, type BatchKind, type BatchRunConfig } from './batch-run.js';

@@ -20,7 +20,7 @@ import { isRetiring, planLook, type WorkerSeen } from './job-plan.js';
 import { lifetimeArgs } from './lifetime.js';
 import { makeDirectory } from './make-directory.js';
 import { requeuedLine, requeuedNow } from './requeued-jobs.js';
-import { checkPendingNoticeMs, DEFAULT_PENDING_NOTICE_MS, pendingNotice, type ListedJob, type PendingEpisode } from './pending-jobs.js';
+import { checkPendingNoticeMs, DEFAULT_PENDING_NOTICE_MS, NO_SLOT_WAITS, pendingNotice, type ListedJob, type PendingEpisode, type SlotWaits } from './pending-jobs.js';
 
 export interface JobClusterOptions {
   /** Threads per worker, and the cores each job asks for. Default 1. */
@@ -233,6 +233,8 @@ export abstract class JobQueueCluster {
   private failedInARow = 0;
   /** The current episode of pending jobs (pending-jobs.ts decides what to say). */
   private pendingEpisode: PendingEpisode | undefined;
+  /** Replacements that waited for a retiring job's slot, said folded (pending-jobs.ts). */
+  private slotWaits: SlotWaits = NO_SLOT_WAITS;
   /** Set once the cluster gave up submitting; every later scale()/adapt() throws it. */
   private failure: Error | undefined;
   private readonly failed: Promise<Error>;
@@ -606,9 +608,6 @@ export abstract class JobQueueCluster {
       if (state === 'gone' && j.state !== 'gone') ended.push(j);
       j.state = state;
     }
-    const notice = pendingNotice(this.kind, this.pendingEpisode, mine, Date.now(), this.opts.pendingNoticeMs ?? DEFAULT_PENDING_NOTICE_MS);
-    this.pendingEpisode = notice.episode;
-    for (const line of notice.lines) this.log(line);
     if (load) for (const j of ended) await this.jobEnded(j);
     if (this.failure) throw this.failure;
     if (load) {
@@ -624,6 +623,15 @@ export abstract class JobQueueCluster {
         j.retiring = isRetiring(j.retiring, seen);
       }
     }
+    // After the retiring jobs are known: a replacement waiting for a retiree's slot is no news.
+    for (const j of this.jobList) {
+      const l = mine.get(j.id);
+      if (l && j.retiring) mine.set(j.id, { ...l, retiring: true });
+    }
+    const notice = pendingNotice(this.kind, this.pendingEpisode, mine, Date.now(), this.opts.pendingNoticeMs ?? DEFAULT_PENDING_NOTICE_MS, this.slotWaits);
+    this.pendingEpisode = notice.episode;
+    this.slotWaits = notice.waits;
+    for (const line of notice.lines) this.log(line);
     const plan = planLook({
       jobs: this.jobList.map((j) => ({ id: j.id, state: j.state === 'running' ? 'running' : 'pending', retiring: j.retiring })),
       target: this.target,

@@ -1,19 +1,35 @@
 import t from 'tap';
-import { explainReason, pendingNotice, type ListedJob, type PendingEpisode } from '../src/pending-jobs.js';
+import { explainReason, NO_SLOT_WAITS, pendingNotice, type ListedJob, type PendingEpisode } from '../src/pending-jobs.js';
 
 /** Runs looks `[time, jobs]` through the rule; returns every line said, with the look's time. */
 function looks(seq: [number, Record<string, ListedJob>][], afterMs = 30_000): [number, string][] {
   let ep: PendingEpisode | undefined;
+  let waits = NO_SLOT_WAITS;
   const said: [number, string][] = [];
   for (const [now, jobs] of seq) {
-    const r = pendingNotice('slurm', ep, new Map(Object.entries(jobs)), now, afterMs);
+    const r = pendingNotice('slurm', ep, new Map(Object.entries(jobs)), now, afterMs, waits);
     ep = r.episode;
+    waits = r.waits;
     for (const l of r.lines) said.push([now, l]);
   }
   return said;
 }
 const pd = (reason?: string): ListedJob => ({ state: 'pending', ...(reason ? { reason } : {}) });
 const run: ListedJob = { state: 'running' };
+const retiring: ListedJob = { state: 'running', retiring: true };
+
+/**
+ * One lifetime's turn of `scale(1)` on a full queue, from `t0`: the worker of `old` retires, its
+ * replacement `id` is submitted at once and pends for its slot until the retiree's job ends (at
+ * +38 s), and starts 2 s later (+40 s, the next look) — as in .ci/run's slurm-replace.test (31–43 s).
+ */
+function replacement(t0: number, old: string, id: string): [number, Record<string, ListedJob>][] {
+  const looksEvery2s: [number, Record<string, ListedJob>][] = [];
+  for (let s = 0; s < 38; s += 2) looksEvery2s.push([t0 + s * 1000, { [old]: retiring, [id]: pd('Resources') }]);
+  looksEvery2s.push([t0 + 38_000, { [id]: pd('Resources') }]);
+  looksEvery2s.push([t0 + 40_000, { [id]: run }]);
+  return looksEvery2s;
+}
 
 t.test('jobs pending past the bound: said once, naming them and the reason; once more when they start', async (t) => {
   const said = looks([
@@ -88,4 +104,29 @@ t.test('a reason with a line break and a terminal escape is said escaped: no for
   t.notMatch(line, /[\u0000-\u0009\u000b-\u001f\u007f]/, 'no control character but line breaks');
   t.notMatch(line, /\n(?! {4})/, 'every line break is a continuation, never a line of its own');
   t.match(line, /\(Priority\n {4}2026-12-04T10:00:00Z slurm cluster: all workers ready\\u001b\[2J\\u001b\]0;owned\\u0007/, 'the reason is all there, escaped');
+});
+
+t.test('replacements waiting for a retiring job\'s slot: not announced each time, folded into one line now and then', async (t) => {
+  // Four lifetimes of a 1-job cluster, 3 min apart: each replacement waited 40 s.
+  const seq = [0, 1, 2, 3].flatMap((i) => replacement(i * 180_000, `${188 + i}`, `${189 + i}`));
+  // Before: two lines per turn, "1 job(s) pending for 30 s: 189 (Resources: …)" and "no job pending any more after 40 s".
+  t.same(looks(seq), [
+    [40_000, 'slurm cluster: a replacement job waited 40 s in the queue for the slot of a retiring worker\'s job; such waits are expected, and said at most once every 10 min'],
+  ], 'the first wait is said once, as it ends; the next three within 10 min are counted');
+  const later = [...seq, ...replacement(700_000, '200', '201')];
+  t.same(looks(later).slice(1), [
+    [740_000, 'slurm cluster: 4 replacement jobs waited (the longest 40 s) in the queue for the slot of a retiring worker\'s job since 12 min ago'],
+  ], 'after 10 min, one line with the count of the waits since');
+});
+
+t.test('a slot wait that goes on once the slot is free, or more pending jobs than retiring ones: said as any pending job', async (t) => {
+  // The retiree's job ends at 20 s, and the replacement still pends 30 s later (someone else took the slot).
+  const stuck: [number, Record<string, ListedJob>][] = [[0, { 1: retiring, 2: pd('Resources') }], [20_000, { 2: pd('Resources') }], [48_000, { 2: pd('Resources') }], [52_000, { 2: pd('Resources') }]];
+  t.same(looks(stuck), [[52_000, 'slurm cluster: 1 job(s) pending for 52 s: 2 (Resources: waiting for resources to become available)']],
+    'announced once the freed slot has gone unused for the bound, timed from the start');
+  // Two pending for one retiring job: one of them is not waiting for a retiree.
+  const two: [number, Record<string, ListedJob>][] = [[0, { 1: retiring, 2: pd('Resources'), 3: pd('Resources') }], [31_000, { 1: retiring, 2: pd('Resources'), 3: pd('Resources') }]];
+  t.same(looks(two), [[31_000, 'slurm cluster: 2 job(s) pending for 31 s: 2, 3 (Resources: waiting for resources to become available)']]);
+  // A wait shorter than the bound is neither said nor counted.
+  t.same(looks([[0, { 1: retiring, 2: pd('Resources') }], [10_000, { 2: run }]]), []);
 });
