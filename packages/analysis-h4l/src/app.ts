@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { schedulerTls } from '@gluon/client';
 import { countOf, type TlsOptions } from '@gluon/protocol';
 import { type H4lConfig, ConfigError } from './config.js';
-import { runAnalysis, type RunReport } from './run.js';
+import { InterruptedError, runAnalysis, type ProgressEvent, type RunReport } from './run.js';
 import { writeOutputs, histogramsJson } from './outputs.js';
 import { notebookSignificance, significanceLine } from './significance.js';
 import { listFiles, countEntries, noInputFilesMessage, scheduleChunks, EntryCache } from './dataset.js';
@@ -121,6 +121,28 @@ function untilSigint(): Promise<void> {
   return new Promise((resolve) => process.once('SIGINT', () => resolve()));
 }
 
+/** How far a run got, for the line Ctrl-C prints. */
+export interface RunPlace {
+  /** Set once the run has listed its files and started processing (onStart): its totals. */
+  totals?: { chunks: number; files: number; events: number };
+  last?: ProgressEvent;
+  /** Ends the progress bar's line, so the notice starts on a line of its own. */
+  endBar?: () => void;
+}
+
+/**
+ * What Ctrl-C during a run says: how far it got (chunks, files and events done of their totals,
+ * or that it was still starting), and that the cluster is being closed and nothing written.
+ */
+export function interruptedLine(at: RunPlace): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const tot = at.totals;
+  const p = at.last ?? (tot && { chunksDone: 0, chunksTotal: tot.chunks, filesDone: 0, filesTotal: tot.files, events: 0, eventsTotal: tot.events, elapsedMs: 0 });
+  const where = !p ? 'while starting (listing files, counting entries, starting the cluster): no chunk processed yet'
+    : `while processing: ${n(p.chunksDone)} of ${countOf(p.chunksTotal, 'chunk')} done (${n(p.filesDone ?? 0)} of ${countOf(p.filesTotal ?? 0, 'file')}, ${n(p.events)} of ${countOf(p.eventsTotal, 'event')})`;
+  return `gluon-h4l run: interrupted (SIGINT) ${where}; closing the cluster, no outputs written`;
+}
+
 /** Runs the analysis and writes the outputs, logging progress and a summary. */
 export async function execute(c: H4lConfig, log: (s: string) => void, o: ExecuteOptions = {}): Promise<ExecuteResult> {
   const dataDir = need(c);
@@ -129,19 +151,39 @@ export async function execute(c: H4lConfig, log: (s: string) => void, o: Execute
   const created = sourceDateEpoch() ?? started;
   const outDir = c.out ?? defaultOutDir(c.run_name, started);
   await checkOutputs(c, outDir);
-  const batch = c.cluster ? await startBatchCluster({ ...c, cluster: c.cluster }, log) : undefined;
+  // Ctrl-C while the run works: say how far it got, stop it and close its cluster (batch jobs are
+  // cancelled); the CLI exits 130. It printed nothing and died by the signal. A second Ctrl-C
+  // finds no listener: the default, at once (LocalCluster's processes are killed at exit).
+  const place: RunPlace = {};
+  const stop = new AbortController();
+  const onSigint = () => {
+    place.endBar?.();
+    process.stderr.write(`${interruptedLine(place)}\n`);
+    stop.abort();
+  };
+  process.once('SIGINT', onSigint);
+  const listening = () => process.removeListener('SIGINT', onSigint);
   try {
-    return await executeOn(c, log, o, { dataDir, started, created, outDir, ...(tls ? { tls } : {}) }, batch);
+    const batch = c.cluster ? await startBatchCluster({ ...c, cluster: c.cluster }, log) : undefined;
+    try {
+      if (stop.signal.aborted) throw new InterruptedError('interrupted');
+      return await executeOn(c, log, o, { dataDir, started, created, outDir, ...(tls ? { tls } : {}) }, batch, { place, signal: stop.signal, listening });
+    } finally {
+      await batch?.cluster.close();
+    }
   } finally {
-    await batch?.cluster.close();
+    listening();
   }
 }
 
 /** `execute` once the cluster (LocalCluster, a scheduler, or batch jobs) is chosen. */
 async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptions, at: { dataDir: string; started: Date; created: Date; outDir: string; tls?: TlsOptions },
-                         batch: Awaited<ReturnType<typeof startBatchCluster>> | undefined): Promise<ExecuteResult> {
+                         batch: Awaited<ReturnType<typeof startBatchCluster>> | undefined,
+                         ctrlC: { place: RunPlace; signal: AbortSignal; listening: () => void }): Promise<ExecuteResult> {
   const { dataDir, started, created, outDir } = at;
   const bar = consoleProgress(o.progressOut ?? process.stderr);
+  const { place } = ctrlC;
+  place.endBar = () => bar.end();
   let report: RunReport;
   try {
     report = await runAnalysis({
@@ -152,8 +194,10 @@ async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptio
       fanIn: c.fan_in, dashboard: c.dashboard, keepOpen: c.linger,
       ...(c.performance_report ? { performanceReport: c.performance_report } : {}),
       ...(c.worker_timeout_s !== null ? { workerTimeoutMs: c.worker_timeout_s * 1000 } : {}),
+      signal: ctrlC.signal,
     }, {
       onStart: (i) => {
+        place.totals = { chunks: i.chunks, files: i.files, events: i.events };
         log(`gluon-h4l: selection ${c.selection}, ${countOf(i.files, 'file')}, ${countOf(i.events, 'event')} in ${countOf(i.chunks, 'chunk')}, ${i.mode === 'serial' ? 'in-process' : i.mode === 'local-cluster' ? `LocalCluster with ${countOf(c.n_workers, 'worker')}` : batch ? `${c.cluster} jobs (${c.jobs}), scheduler ${batch.cluster.schedulerAddress}` : `scheduler ${c.scheduler}`}`);
         if (i.dashboardUrl) log(`dashboard: ${i.dashboardUrl} ${dashboardLifetime(c, batch !== undefined)}`);
       },
@@ -161,10 +205,15 @@ async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptio
         bar.end();
         log(waitingForWorkersLine(w));
       },
-      onProgress: (p) => bar.update(p),
+      onProgress: (p) => {
+        place.last = p;
+        bar.update(p);
+      },
     });
   } finally {
     bar.end();
+    // Done with the chunks: Ctrl-C from here (writing, --linger) is handled as it was.
+    ctrlC.listening();
   }
   try {
     const files = await writeRun(c, report, { dataDir, outDir, started, created, configFile: o.configFile ?? null }, log);

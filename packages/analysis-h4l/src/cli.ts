@@ -5,13 +5,15 @@
  *
  * Exit codes, the same for every command: 0 done; 1 failed while working (bad input file,
  * network, a dry run that found bad files); 2 usage error (unknown flag, bad value, bad config),
- * found before anything runs.
+ * found before anything runs; 130 a run stopped by Ctrl-C (SIGINT), after saying how far it got
+ * and closing its cluster.
  */
 import { availableParallelism } from 'node:os';
 import { countOf, stopWithSupervisor, tokenFromEnv } from '@gluon/protocol';
 import { ConfigError } from './config.js';
 import { configFromArgs, parseFlags, runHelp } from './cli-args.js';
 import { execute, dryRun, VERSION } from './app.js';
+import { InterruptedError } from './run.js';
 import { download } from './download.js';
 import { replot } from './outputs.js';
 import { generateDataset, SCALE_RANGE } from './generate/index.js';
@@ -103,6 +105,8 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await command(rest);
   } catch (e) {
+    // Said as the signal came (app.ts), with how far the run got; 128 + SIGINT, as a shell says it.
+    if (e instanceof InterruptedError) return 130;
     // Each message names its subject once; the program and command are said here, once.
     console.error(`gluon-h4l ${cmd}: ${e instanceof Error ? e.message : e}`);
     return e instanceof ConfigError ? 2 : 1;

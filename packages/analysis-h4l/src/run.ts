@@ -47,7 +47,16 @@ export interface RunOptions {
   keepOpen?: boolean;
   /** Cluster modes: write a performance report of the processing (client.performanceReport) to this file. */
   performanceReport?: string;
+  /**
+   * Aborting it (Ctrl-C) stops the run: what it started (a LocalCluster, its scheduler
+   * connection) is closed and it rejects with an {@link InterruptedError}; a serial run stops
+   * between chunks.
+   */
+  signal?: AbortSignal;
 }
+
+/** The run was stopped through {@link RunOptions.signal}. */
+export class InterruptedError extends Error { override name = 'InterruptedError'; }
 
 /**
  * One input file of a run. `skipped`: bad input under skipBadFiles, and it contributes nothing to
@@ -55,7 +64,8 @@ export interface RunOptions {
  */
 export interface FileStatus { file: string; sample: string; entries?: number; status: 'ok' | 'skipped' | 'failed'; reason?: string }
 
-export interface ProgressEvent { chunksDone: number; chunksTotal: number; events: number; eventsTotal: number; elapsedMs: number }
+/** How far a run is: chunks and their events, and files all of whose chunks are done. */
+export interface ProgressEvent { chunksDone: number; chunksTotal: number; filesDone?: number; filesTotal?: number; events: number; eventsTotal: number; elapsedMs: number }
 
 export interface RunHooks {
   onStart?(info: { mode: string; chunks: number; files: number; events: number; dashboardUrl?: string }): void;
@@ -126,8 +136,18 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
     ...(opts.correctedD0 ? { correctedD0: true } : {}) };
   const t1 = performance.now();
   let t2 = t1;
-  const progress = (done: number, events: number) =>
-    hooks.onProgress?.({ chunksDone: done, chunksTotal: chunks.length, events, eventsTotal, elapsedMs: performance.now() - t2 });
+  // Chunks left per file: a file is done when its last chunk is (one with none, skipped or empty, at once).
+  const left = new Map<string, number>();
+  for (const c of chunks) left.set(c.file, (left.get(c.file) ?? 0) + 1);
+  const filesTotal = files.length;
+  let filesDone = files.length - left.size;
+  const progress = (done: number, events: number, c: Chunk) => {
+    const n = left.get(c.file)! - 1;
+    left.set(c.file, n);
+    if (n === 0) filesDone++;
+    hooks.onProgress?.({ chunksDone: done, chunksTotal: chunks.length, filesDone, filesTotal, events, eventsTotal, elapsedMs: performance.now() - t2 });
+  };
+  const interrupted = () => new InterruptedError('interrupted');
 
   let result: AnalysisResult;
   let mode: RunReport['mode'];
@@ -139,10 +159,11 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
     const parts: AnalysisResult[] = [];
     let events = 0;
     for (const c of chunks) {
+      if (opts.signal?.aborted) throw interrupted();
       const r = await processChunk(c.file, c.sample, { entryStart: c.entryStart, entryStop: c.entryStop }, chunkOpts);
       parts.push(r);
       events += r.events;
-      progress(parts.length, events);
+      progress(parts.length, events, c);
     }
     // Merged in the cluster's treeReduce shape: the same sums to the bit.
     result = parts.length ? treeMerge(parts, opts.fanIn ?? FAN_IN) : emptyResult(opts.selection);
@@ -181,7 +202,13 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
       const processAll = () => (chunks.length ? runOnCluster(client, chunks, chunkOpts, opts, progress) : Promise.resolve(emptyResult(opts.selection)));
       const work = opts.performanceReport ? client.performanceReport(opts.performanceReport, processAll, { title: `gluon-h4l ${opts.selection}: ${countOf(chunks.length, 'chunk')} of ${countOf(files.length, 'file')}` }) : processAll();
       work.catch(() => {});     // when the watch gives up first, closing the cluster ends this too
-      try { result = await Promise.race([work, watch.failed]); } finally { watch.stop(); }
+      // Ctrl-C: the race ends at once; closing the cluster below stops the work.
+      let onAbort: (() => void) | undefined;
+      const aborted = new Promise<never>((_, reject) => {
+        onAbort = () => reject(interrupted());
+        if (opts.signal?.aborted) onAbort(); else opts.signal?.addEventListener('abort', onAbort, { once: true });
+      });
+      try { result = await Promise.race([work, watch.failed, aborted]); } finally { watch.stop(); opts.signal?.removeEventListener('abort', onAbort!); }
       // The dashboard's Failures panel lists skipped bad files (internals.md: failures/ topics).
       const skippedRows = [
         ...status.filter((f) => f.status === 'skipped').map((f) => ({ file: f.file, message: f.reason ?? 'skipped', kind: 'skipped' as const })),
@@ -213,7 +240,7 @@ function emptyResult(selection: string): AnalysisResult {
 }
 
 async function runOnCluster(client: Client, chunks: Chunk[], chunkOpts: ChunkOptions, opts: RunOptions,
-                            progress: (done: number, events: number) => void): Promise<AnalysisResult> {
+                            progress: (done: number, events: number, c: Chunk) => void): Promise<AnalysisResult> {
   const futures = client.map(processChunkR.with({ group: 'h4l-chunk', pure: false }), chunks.map((c) => c.file), chunks.map((c) => c.sample),
     chunks.map((c) => ({ entryStart: c.entryStart, entryStop: c.entryStop })), chunks.map(() => chunkOpts));
   const total = client.treeReduce(mergeR.with({ group: 'h4l-merge' }), futures, { fanIn: opts.fanIn ?? FAN_IN });
@@ -243,7 +270,7 @@ async function runOnCluster(client: Client, chunks: Chunk[], chunkOpts: ChunkOpt
       }
     }
     f.release();
-    progress(done, events);
+    progress(done, events, c);
   }
   const r = await total.result();
   total.release();
