@@ -193,6 +193,9 @@ t.test('a task queued behind a blocked one runs on a thread that is free (no hea
   const later = [task('b', 'counted', [counts.buffer, 0]), task('c', 'counted', [counts.buffer, 1])];
   t.same((await Promise.all(later)).map((r) => ok(t, r)), [0, 1], 'B and C both finished');
   t.notOk(blockedDone, 'while A still blocks its thread');
+  // A's thread may still be importing the module when B and C are done (the other thread had it
+  // already): wait for A to start rather than read it at this instant, which a loaded machine lost.
+  await until(() => g.cell(1) === 1, 'A is running');
   t.equal(g.cell(1), 1, 'A is running');
   g.open();
   t.equal(ok(t, await blocked), 1, 'A finishes once released');
