@@ -41,8 +41,8 @@ t.test('withoutProcessinfo takes out the loader however it is written, and nothi
 t.test('threadExecArgv keeps a thread\'s flags, registers tsx as a thread can, and drops tap\'s loaders and the preload', async (t) => {
   const tap = (name: string) => `--import=file:///x/node_modules/@tapjs/${name}/dist/esm/import.mjs`;
   const threadTsx = `--import=${new URL('./helpers/thread-tsx.mjs', import.meta.url).href}`;
-  t.same(threadExecArgv([tap('typescript'), tap('mock'), '--enable-source-maps', tap('processinfo'), '--import=./test/helpers/untraced-children.mjs']),
-    [threadTsx, '--enable-source-maps'], 'what tap and .taprc give a test process');
+  t.same(threadExecArgv([tap('typescript'), tap('mock'), '--enable-source-maps', tap('processinfo'), '--import=tsx', '--import=./test/helpers/untraced-children.mjs']),
+    [threadTsx, '--enable-source-maps'], 'what tap and .taprc give a test process (tsx once, as a thread registers it)');
   t.same(threadExecArgv(['--loader=file:///x/node_modules/@tapjs/mock/dist/esm/loader.mjs', '--max-old-space-size=200']), [threadTsx, '--max-old-space-size=200'], 'the old --loader form');
   t.same(threadExecArgv(['--import=file:///x/other/import.mjs']), [threadTsx, '--import=file:///x/other/import.mjs'], 'another --import is kept');
 });

@@ -4,11 +4,14 @@
 const tapLoader = /^--(?:import|loader|experimental-loader)=\S*@tapjs\/(?:mock|processinfo|typescript)\//;
 const threadTsx = `--import=${new URL('./thread-tsx.mjs', import.meta.url).href}`;
 
+/** The test process's own preloads: .taprc's `--import=tsx` (registered in the main thread only on Node 20) and untraced-children.mjs. */
+const testPreload = /^--import=(?:tsx|\S*untraced-children\.mjs)$/;
+
 /**
  * The execArgv a worker thread started without one gets in a test process: the test's own, less
- * tap's ts-node, mock and coverage loaders and the test's preload, with tsx registered the way a
+ * tap's ts-node, mock and coverage loaders and the test's preloads, with tsx registered the way a
  * thread needs (thread-tsx.mjs) in their place. Every other flag stays.
  */
 export function threadExecArgv(execArgv) {
-  return [threadTsx, ...execArgv.filter((a) => !tapLoader.test(a) && !/^--import=\S*untraced-children\.mjs$/.test(a))];
+  return [threadTsx, ...execArgv.filter((a) => !tapLoader.test(a) && !testPreload.test(a))];
 }

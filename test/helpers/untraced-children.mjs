@@ -17,6 +17,13 @@ import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { withoutProcessinfo } from './processinfo-options.mjs';
 import { threadExecArgv } from './thread-options.mjs';
 
+// .taprc's test-env sets TAP_TYPE_STRIP_ONLY=1 so that tap's TypeScript preload, which ran before
+// this one, skipped ts-node (tsx compiles the tests). Set back, so that tap's TypeScript plugin, run
+// when the test imports tap, does not take it for Node's type stripping asked for: on Node 22 it
+// would add --no-warnings --experimental-strip-types to the NODE_OPTIONS of every process the test
+// starts.
+if (process.env.TAP_TYPE_STRIP_ONLY === '1') process.env.TAP_TYPE_STRIP_ONLY = '0';
+
 let onSpawn;
 try {
   // The same process-on-spawn that tap's loader registered with (one instance per process).
