@@ -13,7 +13,9 @@ export interface Chunk { file: string; entryStart: number; entryStop: number }
 
 /** Every `*.root` file under `dataDir` (sorted, recursively), or `dataDir` itself when it is a file. */
 export function listFiles(dataDir: string): string[] {
-  if (!existsSync(dataDir)) throw new ConfigError(`data_dir ${dataDir} does not exist`);
+  // A relative path names the absolute one looked at: which working directory it was taken from
+  // is what a user running the README's ../shared/data/… from elsewhere needs to see.
+  if (!existsSync(dataDir)) throw new ConfigError(`data_dir ${dataDir} does not exist${path.isAbsolute(dataDir) ? '' : ` (${path.resolve(dataDir)})`}`);
   const st = statSync(dataDir);
   if (st.isFile()) return [path.resolve(dataDir)];
   const out: string[] = [];

@@ -103,6 +103,10 @@ t.test('--dry-run exits 0 when the run would start and 1 when it would fail, say
   t.notOk(existsSync(path.join(d, 'outputs')), 'and writes nothing');
   const empty = await cli(['--data-dir', path.join(d, 'nowhere'), '--dry-run'], d);
   t.equal(empty.code, 1); t.match(empty.out, /data_dir .*nowhere does not exist/);
+  // Relative, as the README's ../shared/data/… run from a clone with nothing beside it: the
+  // absolute path looked at, from the working directory, not only the words given.
+  const rel = await cli(['--data-dir', '../shared/nowhere', '--dry-run'], d);
+  t.equal(rel.code, 1); t.match(rel.out, `data_dir ../shared/nowhere does not exist (${path.join(path.dirname(d), 'shared', 'nowhere')})`);
   if (existsSync('/proc/self')) {
     // A run directory that cannot be made: the real run did all its work first, then hung in
     // Node's recursive mkdir under /proc (it loops there); root passes access(W_OK) on /proc.

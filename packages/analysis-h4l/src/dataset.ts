@@ -54,7 +54,9 @@ export function noInputFilesMessage(dataDir: string, selection: SelectionName, a
   if (isUrl(dataDir)) return `${head} ${lookedFor}`;
   const dir = path.resolve(dataDir);
   let st: Stats;
-  try { st = statSync(dir); } catch { return `${head}: it does not exist (give the directory that holds Data/ and MC/)`; }
+  // A relative path names the absolute one looked at (which working directory it was taken from).
+  const at = path.isAbsolute(dataDir) ? '' : `${dir}; `;
+  try { st = statSync(dir); } catch { return `${head}: it does not exist (${at}give the directory that holds Data/ and MC/)`; }
   if (!st.isDirectory()) return `${head}: it is a file, not a directory (give the directory that holds Data/ and MC/)`;
   const here = new Set(readdirSync(dir));
   const inside = samplesFor(selection).filter((s) => here.has(path.basename(s.file)));

@@ -137,6 +137,9 @@ t.test('a --data-dir that gives no files says why: missing, a file, or the Data/
     [path.join(data, 'Data'), new RegExp(`: no input files for selection notebook under \\S+/Data: it holds the files themselves \\(data_A\\.4lep\\.root, data_B\\.4lep\\.root\\), but they are looked for as Data/… and MC/… below the directory given: give ${data.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} instead`)],
     [path.join(data, 'Data', 'data_A.4lep.root'), /: no input files for selection notebook under \S+data_A\.4lep\.root: it is a file, not a directory \(give the directory that holds Data\/ and MC\/\)/],
     [path.join(tmp, 'no-such-dir'), /: no input files for selection notebook under \S+no-such-dir: it does not exist \(give the directory that holds Data\/ and MC\/\)/],
+    // Relative, as the README's ../shared/data/… run from a clone with nothing beside it: which
+    // absolute path was looked at (the working directory's), not only the words given.
+    ['../shared/no-such-dir', new RegExp(`: no input files for selection notebook under \\.\\./shared/no-such-dir: it does not exist \\(${path.join(path.dirname(tmp), 'shared', 'no-such-dir').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; give the directory that holds Data/ and MC/\\)`)],
   ];
   for (const [dir, re] of cases) {
     const run = await cli(['run', '--data-dir', dir, '--n-workers', '0', '--no-config']);
