@@ -287,7 +287,10 @@ export class Client implements FutureHost {
     conn.on('close', (code: number, reason: string) => {
       if (conn !== this.conn) return;
       this.linkDown = true;
-      const why = `lost the scheduler connection (${code}${reason ? `: ${reason}` : ''})`;
+      const why = code === CloseCode.silent || code === CloseCode.backlog
+        // The scheduler dropped this client, for something on this side: say so, and what.
+        ? `the scheduler dropped this client (${code}${reason ? `: ${reason}` : ''}): this process ${code === CloseCode.silent ? 'answered nothing for that long (busy: a long synchronous computation, or stopped)' : 'read too slowly'}`
+        : `lost the scheduler connection (${code}${reason ? `: ${reason}` : ''})`;
       // The scheduler refused something this client sent. A reconnect re-sends the lineage,
       // which it would refuse again at once: a loop of connections, the futures never settled.
       if (code === CloseCode.protocolError) return this.onClose(`${why}; not reconnecting: the scheduler refused what this client sent, and would refuse it again`);
@@ -1299,7 +1302,7 @@ export class Client implements FutureHost {
         this.attach(conn, welcome);
         this.reconnects++;
         this.resend(knew, !same);
-        process.stderr.write(`gluon client: reconnected to ${this.url} after ${formatMs(Date.now() - since)}; re-sent ${this.keys.size} held key(s)\n`);
+        process.stderr.write(`gluon client: reconnected to ${this.url} after ${formatMs(Date.now() - since)}; ${reconnectCost(same, welcome.resumed, this.keys.size)}\n`);
         return;
       } catch (err) {
         last = (err as Error).message;
@@ -1523,4 +1526,18 @@ function unbuildable(where: string, err: Error): KeyState {
     key, worker: '', retriesUsed: 0, kind: 'bad-input',
   });
   return state;
+}
+
+/**
+ * What a reconnect cost the client, for its stderr line: a client dropped by a scheduler that kept
+ * its session (a busy or cut-off client back within `--session-grace`) lost nothing; one back
+ * after the grace had its keys released, and what no other client held is computed again; a
+ * restarted scheduler takes results back from the workers that hold them. Before, every case
+ * said only `re-sent N held key(s)`: a busy client that was dropped could not tell whether its
+ * results were still there or being computed again.
+ */
+export function reconnectCost(sameScheduler: boolean, resumed: unknown, held: number): string {
+  if (!sameScheduler) return `a restarted scheduler: re-sent ${held} held key(s); results are taken back from the workers that still hold them, the rest computed again`;
+  if (resumed === true) return `back within the scheduler's --session-grace: it kept this client's ${held} held key(s), nothing was lost or is computed again`;
+  return `the scheduler had released this client's keys meanwhile (back after its --session-grace): re-sent ${held} held key(s); results no other client held are computed again`;
 }

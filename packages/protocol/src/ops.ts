@@ -268,8 +268,11 @@ export const WELCOME = {
    * which the client reports as its `dashboardUrl`; `dashboard` stays where it is served.
    * `schedulerId` (protocol 9): random, one per scheduler process; a reconnecting client that finds
    * the one it had knows the scheduler did not restart (see update-graph's `workers`).
+   * `resumed` (protocol 12), to a hello with a `session`: true when the scheduler still had that
+   * session (connected, or lost within its session grace), so the client's keys were kept while
+   * it was away; false when it had released them (the grace ran out) or never knew it.
    */
-  client: obj({ ...welcomeFields, clientId: str({ nonEmpty: true }), heartbeatTtlMs: ttl, dashboard: opt(str()), dashboardLink: opt(str({ nonEmpty: true })), workers: opt(addresses), schedulerId: opt(str({ nonEmpty: true })) }),
+  client: obj({ ...welcomeFields, clientId: str({ nonEmpty: true }), heartbeatTtlMs: ttl, dashboard: opt(str()), dashboardLink: opt(str({ nonEmpty: true })), workers: opt(addresses), schedulerId: opt(str({ nonEmpty: true })), resumed: opt(bool) }),
   worker: obj({ ...welcomeFields, workerId: str({ nonEmpty: true }), heartbeatIntervalMs: num({ min: 1 }), heartbeatTtlMs: ttl }),
   peer: obj(welcomeFields),
   dashboard: obj(welcomeFields),

@@ -22,8 +22,11 @@ import { readFileSync } from 'node:fs';
  * that refuses a task's module says so with `refused` (no longer a `task-erred` of kind
  * `not-allowed`, which failed the task although another worker would have run it), and `accepts`
  * when a module it refused passes its check later; a protocol-10 scheduler would refuse both ops.
+ * 12: a reconnecting client's welcome says whether the scheduler still had its session
+ * (`resumed`: its keys were kept while it was away, or released), so the client can say what the
+ * drop cost it; a protocol-11 client would refuse the field.
  */
-export const PROTOCOL_VERSION = 11;
+export const PROTOCOL_VERSION = 12;
 
 /** This package's version, sent in every hello so that mismatched installs are named. */
 export const PACKAGE_VERSION: string = (

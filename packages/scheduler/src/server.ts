@@ -127,7 +127,9 @@ export class Scheduler implements DashboardSource {
         const ttl = s.state.config.heartbeatTtlMs;
         return hello.role === 'worker'
           ? { workerId: id, heartbeatIntervalMs: Math.max(50, Math.min(1000, ttl / 5)), heartbeatTtlMs: ttl }
-          : { clientId: id, heartbeatTtlMs: ttl, workers: s.state.workerAddresses(), schedulerId: s.schedulerId, ...(s.dashboardUrl ? { dashboard: s.dashboardUrl } : {}), ...(s.dashboardLink ? { dashboardLink: s.dashboardLink } : {}) };
+          : { clientId: id, heartbeatTtlMs: ttl, workers: s.state.workerAddresses(), schedulerId: s.schedulerId, ...(s.dashboardUrl ? { dashboard: s.dashboardUrl } : {}), ...(s.dashboardLink ? { dashboardLink: s.dashboardLink } : {}),
+            // Whether this client's keys were kept while it was away (its session still here).
+            ...(typeof hello.session === 'string' ? { resumed: s.sessions.has(hello.session) } : {}) };
       },
       onConnection: (conn, hello) => {
         const id = ids.get(hello)!;
