@@ -1,10 +1,16 @@
 /**
  * V8 flags the scheduler process runs with (`gluon-scheduler --v8-flags` overrides them).
  *
- * `--max-semi-space-size=4` (MiB): V8 starts the nursery at 1 MiB per semi-space and doubles it
+ * `--max-semi-space-size=8` (MiB): V8 starts the nursery at 1 MiB per semi-space and doubles it
  * (up to this cap) once as much as its size has survived scavenges since the last doubling; a
- * scavenge costs what survives it plus a fixed part. With V8's default cap (16 MiB) the space
- * stays resident (RSS with 50,000 tasks held: 136–153 MiB; 4 MiB: 125–127 MiB). A 1 MiB cap was
+ * scavenge costs what survives it plus a fixed part. 8, not 4: in sequential round trips
+ * (bench/scheduler.ts (b)) what survives is the records of the tasks the client still holds,
+ * and each scavenge held the round trip in flight past 1 ms on a quiet machine (57 of the 200
+ * over 1 ms in 20,000, the lead's run of 2026-12-04 19:38); at 8 MiB a third to a half as many
+ * scavenges (16 against 47 per 10,000 round trips), each ~1.7× as long (median 1.20 against
+ * 0.70 ms under load; docs/internals.md, "(b): the scheduler's nursery, third look"). With V8's
+ * default cap (16 MiB) the space stays resident (RSS with 50,000 tasks held: 136–153 MiB; 4 MiB:
+ * 125–127 MiB; 8 MiB beside 4 in six same-run A/Bs: 117–129 against 116–130 MiB). A 1 MiB cap was
  * tried for the round-trip tail and taken back: while a big graph is held each scavenge costs
  * ~4 ms whatever survives, so four times as many of them made a 1M-task tree reduction cost
  * 27.8–40.0 µs of scheduler CPU per task against 21.6–27.1 at 4 MiB (three pairs of runs), and it
@@ -16,7 +22,7 @@
  * tasks otherwise stayed resident (~1 GiB) for good.
  * Kept in a module of its own so LocalCluster can import it without loading the scheduler.
  */
-export const SCHEDULER_V8_FLAGS: readonly string[] = Object.freeze(['--max-semi-space-size=4', '--expose-gc']);
+export const SCHEDULER_V8_FLAGS: readonly string[] = Object.freeze(['--max-semi-space-size=8', '--expose-gc']);
 
 /**
  * Environment the scheduler process runs with (glibc's malloc reads it at start-up only; other C
