@@ -61,10 +61,14 @@ export class KeyState {
   /**
    * Futures whose result() or exception() is being awaited. Holding them here (the client holds
    * this state) keeps `await client.submit(f, x).result()` from losing its only Future to the
-   * garbage collector mid-wait, which would release the key and leave the wait hanging.
+   * garbage collector mid-wait, which would release the key and leave the wait hanging. One
+   * future is kept as itself, several in a set: a Set and its table per round trip were garbage.
    */
   pin(future: object): void {
-    (this.pins ??= new Set()).add(future);
+    const p = this.pins;
+    if (p === undefined) this.pins = future;
+    else if (p instanceof Set) p.add(future);
+    else if (p !== future) this.pins = new Set([p, future]);
   }
 
   /**
@@ -74,8 +78,9 @@ export class KeyState {
    * by every scavenge of the client's (docs/internals.md, "(b) on a quiet machine").
    */
   unpin(future: object): void {
-    const pins = this.pins;
-    if (pins?.delete(future) && pins.size === 0) this.pins = undefined;
+    const p = this.pins;
+    if (p === future) this.pins = undefined;
+    else if (p instanceof Set && p.delete(future) && p.size === 0) this.pins = undefined;
   }
   /** False once the scheduler dropped this client's reference itself (cancel). */
   held = true;
@@ -83,7 +88,8 @@ export class KeyState {
   /** Set when the task was cancelled before it was built: what it was (`map(): element 7`). */
   private unsent: string | undefined;
   // Both made on first use: a million-task map() keeps a KeyState per key and waits on few.
-  private pins: Set<object> | undefined;
+  /** One awaited future (nearly always), or a set of several; see {@link pin}. */
+  private pins: object | Set<object> | undefined;
   private waiters: Array<() => void> | undefined;
 
   constructor(readonly key: string) {}
@@ -261,7 +267,29 @@ export class Future<T = unknown> {
   result(): Promise<T> {
     if (this.released) return Promise.reject(new Error(`future ${this.key} was released; its result is no longer held`));
     if (!this.isBound) return this.whenBound().then(() => this.result());
-    return this.whileAwaited(this.host.resultOf(this.state) as Promise<T>);
+    const state = this.state;
+    if (state.done) return state.status === 'finished' && state.hasValue ? Promise.resolve(state.value as T) : this.whileAwaited(this.host.resultOf(state) as Promise<T>);
+    // Pending, the usual case of `await client.submit(f, x).result()`: one promise, settled from
+    // the state's wake-up when the value came inline. Through resultOf (an async function awaiting
+    // the state's own promise) and whileAwaited's `finally`, the caller's `await` resumed four
+    // microtasks after the scheduler's notice was taken in, behind five promises and their closures.
+    return new Promise<T>((resolve, reject) => {
+      state.pin(this);
+      state.onSettled(() => {
+        if (state.status === 'finished' && state.hasValue) {
+          state.unpin(this);
+          resolve(state.value as T);
+          return;
+        }
+        this.host.resultOf(state).then((v) => {
+          state.unpin(this);
+          resolve(v as T);
+        }, (err: unknown) => {
+          state.unpin(this);
+          reject(err);
+        });
+      });
+    });
   }
 
   /** The failure, if the task failed; undefined if it finished (waits for the task). */

@@ -112,8 +112,17 @@ export function isPlain(v: unknown): boolean {
  * submitting the same call twice reuses the first result, as in Dask.
  */
 export function tokenize(group: string, fn: FnRef, wireArgs: unknown[]): string {
-  return tokenizer(group, fn).key(wireArgs);
+  // Submits one after another are nearly always of one function: its part of the hash (the
+  // module's URL hashed a character at a time) is mixed in once for all of them.
+  let t = lastTokenizer;
+  if (t === undefined || t.group !== group || t.module !== fn.module || t.export !== fn.export) {
+    lastTokenizer = t = { group, module: fn.module, export: fn.export, of: tokenizer(group, fn) };
+  }
+  return t.of.key(wireArgs);
 }
+
+/** The tokenizer of the function {@link tokenize} keyed last. */
+let lastTokenizer: { group: string; module: string; export: string; of: { key(wireArgs: unknown[]): string } } | undefined;
 
 /**
  * {@link tokenize} for many calls of one function (a map): the function's part of the hash is

@@ -2,7 +2,8 @@
  * What a key's state keeps once its awaits are over: it lives until the client's next major
  * collection finds its futures (thousands of states in sequential round trips), and every
  * scavenge until then copies what it keeps. Worker lists are shared (one frozen array per worker
- * for the results it alone holds), and the set of awaited futures goes once empty.
+ * for the results it alone holds), and the set of awaited futures goes once empty (one awaited
+ * future is kept as itself: a Set and its table per round trip were garbage).
  */
 import t from 'tap';
 import { KeyState, WorkerLists } from '../src/future.js';
@@ -36,4 +37,20 @@ t.test('a state drops its set of awaited futures once the last wait is over', as
   t.ok((s as unknown as { pins?: Set<object> }).pins?.has(g), 'still pinned while one wait goes on');
   s.unpin(g);
   t.equal((s as unknown as { pins?: Set<object> }).pins, undefined, 'nothing kept once none waits');
+});
+
+t.test('one awaited future is kept as itself, without a set; several in a set', async (t) => {
+  const s = new KeyState('k');
+  const f = {}, g = {};
+  s.pin(f);
+  t.equal((s as unknown as { pins?: unknown }).pins, f, 'one wait: the future itself');
+  s.pin(f);
+  t.equal((s as unknown as { pins?: unknown }).pins, f, 'the same future again: still itself');
+  s.unpin(g);
+  t.equal((s as unknown as { pins?: unknown }).pins, f, 'unpinning another leaves it');
+  s.unpin(f);
+  t.equal((s as unknown as { pins?: unknown }).pins, undefined, 'nothing kept once none waits');
+  s.pin(f);
+  s.pin(g);
+  t.ok((s as unknown as { pins?: unknown }).pins instanceof Set, 'two waits: a set');
 });

@@ -65,6 +65,16 @@ t.test('keys are deterministic: same call, same key; different call, different k
   t.not(tokenize('h', fn, [/a/]), tokenize('h', fn, [/b/]), 'RegExp contents count');
 });
 
+t.test('the function part of a key kept from the last call is its own: functions, groups and exports taking turns', async (t) => {
+  const a = { module: '@gluon/examples/tasks', export: 'inc' };
+  const b = { module: '@gluon/examples/other', export: 'inc' };
+  const first = [tokenize('inc', a, [1]), tokenize('inc', b, [1]), tokenize('g', a, [1]), tokenize('inc', { ...a, export: 'dec' }, [1])];
+  t.equal(new Set(first).size, 4, 'four different keys');
+  // Asked again in the opposite order, each is what it was (nothing carried over from the call before).
+  t.same([tokenize('inc', { ...a, export: 'dec' }, [1]), tokenize('g', a, [1]), tokenize('inc', b, [1]), tokenize('inc', a, [1])], [...first].reverse());
+  t.match(first[2]!, /^g-/, 'the group leads the key');
+});
+
 t.test('remote() refuses what a worker could not import', async (t) => {
   t.throws(() => remote('./tasks.js', 'inc'), /relative; workers cannot know/);
   // The way out is spelt for both module systems: import.meta.url does not exist in CommonJS.
