@@ -284,10 +284,12 @@ export class Client implements FutureHost {
     this.schedulerId = typeof welcome.schedulerId === 'string' ? welcome.schedulerId : undefined;
     conn.on('message', (m: Message) => this.onMessage(m));
     conn.on('oversize', (m: Message, bytes: number, limit: number, whose: string) => this.unsent(m, bytes, limit, whose));
-    conn.on('close', (code: number, reason: string) => {
+    conn.on('close', (code: number, reason: string, byThisSide: boolean) => {
       if (conn !== this.conn) return;
       this.linkDown = true;
-      const why = code === CloseCode.silent || code === CloseCode.backlog
+      // This side's own watchdog closes with the same codes (a scheduler gone silent behind a cut
+      // link is dropped with 4009): that is a lost scheduler, not a dropped client.
+      const why = !byThisSide && (code === CloseCode.silent || code === CloseCode.backlog)
         // The scheduler dropped this client, for something on this side: say so, and what.
         ? `the scheduler dropped this client (${code}${reason ? `: ${reason}` : ''}): this process ${code === CloseCode.silent ? 'answered nothing for that long (busy: a long synchronous computation, or stopped)' : 'read too slowly'}`
         : `lost the scheduler connection (${code}${reason ? `: ${reason}` : ''})`;

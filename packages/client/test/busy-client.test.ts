@@ -48,3 +48,26 @@ t.test('dropped while busy with no session grace: told that its keys were releas
   const out = await busyClient(t, '0');
   t.match(out, /gluon client: reconnected to ws:\/\/\S+ after [^;]+; the scheduler had released this client's keys meanwhile \(back after its --session-grace\): re-sent 4 held key\(s\); results no other client held are computed again/);
 });
+
+t.test('a scheduler gone silent (stopped) is dropped by this client: told it lost the scheduler, not that the scheduler dropped it', async (t) => {
+  // The client's own watchdog closes with the same code (4009) as a scheduler dropping a silent
+  // client; 231e89f took one for the other, and across-hosts-restarts' cut link said "the scheduler
+  // dropped this client … this process answered nothing" of a client that had answered everything.
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-busy-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const s = await startScheduler(0, ['--heartbeat-ttl', '2s', '--session-grace', '60s']);
+  procs.push(s.proc);
+  procs.push((await startWorker(s.address, ['--nthreads', '1', '--allow-module', join(here, 'fixtures')])).proc);
+  const go = join(dir, 'go');
+  const client = startCommand(process.execPath, [join(here, 'fixtures/busy-client.mjs'), s.address, go, 'idle']);
+  procs.push(client);
+  await client.waitFor(/^waiting$/m, 60_000);
+  s.proc.kill('SIGSTOP');
+  t.teardown(() => s.proc.kill('SIGCONT'));
+  await client.waitFor(/gluon client: lost the scheduler connection \(4009: nothing heard for \d+ ms \(limit \d+ ms\)\); reconnecting/, 120_000);
+  t.notMatch(client.output(), /the scheduler dropped this client/, 'not blamed on this client');
+  s.proc.kill('SIGCONT');
+  writeFileSync(go, '');
+  await client.waitFor(/^sum 12$/m, 120_000);
+  t.equal(await client.exited(60_000), 0, 'the client reconnected, finished its work and exited 0');
+});

@@ -294,7 +294,7 @@ export class Connection extends EventEmitter {
    */
   private letGo(code: number, told: string, local: string): void {
     closeWithin(this.ws, code, told);
-    this.closedBy(code, local);
+    this.closedBy(code, local, true);
   }
 
   /** Queues a message; it leaves with the others queued in this tick. Returns false once closed. */
@@ -353,14 +353,14 @@ export class Connection extends EventEmitter {
     // What waits behind a paced message goes before the close frame, as it would have unpaced.
     for (; this.waitHead < this.waiting.length; this.waitHead++) this.ws.send(this.waiting[this.waitHead]!.buf, BINARY);
     this.ws.close(code, trimReason(reason));
-    this.closedBy(code, reason);
+    this.closedBy(code, reason, true);
   }
 
   /** Closes at once, without a closing handshake (the other side is not answering). */
   terminate(reason = 'terminated'): void {
     if (this.closed) return;
     this.ws.terminate();
-    this.closedBy(CloseCode.going, reason);
+    this.closedBy(CloseCode.going, reason, true);
   }
 
   private sendBatch(batch: Message[]): void {
@@ -629,7 +629,12 @@ export class Connection extends EventEmitter {
     this.close(CloseCode.protocolError, `protocol error: ${reason}`);
   }
 
-  private closedBy(code: number, reason: string): void {
+  /**
+   * Settles the connection as closed, once. `byThisSide`: this side closed it (close, terminate,
+   * or its own watchdog or backlog check), so a code such as 4009 describes the peer, not this
+   * side; the 'close' event passes it on as its third argument.
+   */
+  private closedBy(code: number, reason: string, byThisSide = false): void {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.keepAliveTimer);
@@ -645,7 +650,7 @@ export class Connection extends EventEmitter {
       p.reject(err);
     }
     this.pending.clear();
-    this.emit('close', code, reason);
+    this.emit('close', code, reason, byThisSide);
   }
 }
 
