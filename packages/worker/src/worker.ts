@@ -136,6 +136,8 @@ export class GluonWorker {
   private wake: (() => void) | undefined;
   private starting: Promise<unknown> | undefined;
   private registeredOnce = false;
+  /** When the connection to the scheduler was lost, while the worker tries to register again. */
+  private schedulerLostAt: number | undefined;
   private closing: Promise<void> | undefined;
   /** Set when the worker gave up on a scheduler that refused it (see `closedBy`). */
   private refused = false;
@@ -289,6 +291,7 @@ export class GluonWorker {
         this.heartbeatTimer = setInterval(() => this.heartbeat(), interval);
         this.heartbeatTimer.unref();
         this.heartbeat();
+        this.schedulerLostAt = undefined;
         if (!first) this.log(`re-registered with ${this.opts.scheduler} holding ${this.state.storedCount} result(s)`);
         return;
       } catch (err) {
@@ -312,6 +315,7 @@ export class GluonWorker {
     clearInterval(this.heartbeatTimer);
     this.retired?.('lost the scheduler; leaving');
     if (this.closed || this.state.closing) return;
+    this.schedulerLostAt = Date.now();
     this.log(`lost the scheduler (${code}${reason ? `: ${reason}` : ''}); reconnecting`);
     this.apply(this.state.handle({ type: 'scheduler-lost' }));
     this.register(false).catch((err: Error) => {
@@ -574,6 +578,22 @@ export class GluonWorker {
       clearTimeout(this.reconnectTimer);
       this.wake?.();
       await this.starting?.catch(() => {});
+      await this.shutdownIo();
+      return;
+    }
+    if (this.scheduler === null) {
+      // Stopped while the scheduler is gone (this worker is trying to register again): nothing
+      // can take back queued work, receive a running task's result or copy the results held
+      // here. Waiting out the grace for running tasks kept a SIGTERM'd worker alive 30 s for
+      // nothing (a LocalCluster's close() killed it after 5 s).
+      const running = this.state.executing;
+      const since = this.schedulerLostAt === undefined ? '' : ` (lost ${fmtMs(Date.now() - this.schedulerLostAt)} ago)`;
+      this.log(`${reason}: the scheduler is gone${since}, so nothing here can be handed back or reported; leaving now`
+        + `${running ? `, abandoning ${running} running task(s)` : ''}`);
+      this.closed = true;
+      clearTimeout(this.reconnectTimer);
+      this.wake?.();
+      this.apply(this.state.abandonRunning());
       await this.shutdownIo();
       return;
     }
