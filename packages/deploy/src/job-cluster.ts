@@ -398,6 +398,11 @@ export abstract class JobQueueCluster {
     return worker.map((w) => (w.includes('$') ? `"${w}"` : shellQuote(w))).join(' ');
   }
 
+  /** Every job id this cluster tracks, gone ones included (a launcher matches its listing to them). */
+  protected get trackedIds(): string[] {
+    return [...this.jobs.keys()];
+  }
+
   /** The jobs submitted and not yet known to be gone. */
   get jobList(): JobInfo[] {
     return [...this.jobs.values()].filter((j) => j.state !== 'gone');

@@ -79,7 +79,7 @@ export class PBSCluster extends JobQueueCluster {
    * the records it printed; none, and the jobs are said pending without a reason.
    */
   protected async listJobs(): Promise<Map<string, ListedJob>> {
-    const jobs = parseQstat(await runCommand(['qstat', '-u', this.user]));
+    const jobs = bySubmittedIds(parseQstat(await runCommand(['qstat', '-u', this.user])), this.trackedIds);
     const pending = [...jobs].filter(([, j]) => j.state === 'pending').map(([id]) => id);
     if (!pending.length || this.opts.pendingNoticeMs === Infinity) return jobs;
     const full = await runCommand(['qstat', '-f', ...pending]).catch((e: unknown) => (e instanceof BatchCommandError ? e.output : ''));
@@ -125,20 +125,44 @@ export class PBSCluster extends JobQueueCluster {
  * purges a job as it ends, so `qstat -x -f` knows no job `qdel` deleted, and it cannot be told from
  * a failure: it is counted, and the line says why.
  */
-export const PBS_NO_HISTORY = 'unknown to qstat -x (no job history on the server, job_history_enable = False: a qdel is counted as a failure)';
+export const PBS_NO_HISTORY = 'unknown to qstat -x (no job history on the server: PBS job_history_enable = False, or Torque past keep_completed or deleted while queued; a qdel is counted as a failure)';
 
 /**
  * `qstat -x -f ID` → `F, exit status 127` (job_state and Exit_status) and whether the job was
  * deleted (`F deleted (substate 91)`; pbsSubstateIsCancel says why the substate), or
- * {@link PBS_NO_HISTORY} for `qstat: Unknown Job Id ID`, or undefined.
+ * {@link PBS_NO_HISTORY} for `qstat: Unknown Job Id ID`, or undefined. Torque's `-x` is XML
+ * ({@link parseTorqueXmlEnd}).
  */
 export function parseQstatEnd(out: string): EndState | undefined {
   if (/Unknown Job Id/.test(out)) return { state: PBS_NO_HISTORY, cancelled: false };
+  if (/<Data>/.test(out)) return parseTorqueXmlEnd(out);
   const state = /^\s*job_state = (\S+)/m.exec(out)?.[1];
   const substate = /^\s*substate = (\d+)/m.exec(out)?.[1];
   const exit = /^\s*Exit_status = (-?\d+)/m.exec(out)?.[1];
   const cancelled = pbsSubstateIsCancel(substate);
   return state ? { state: `${state}${cancelled ? ` deleted (substate ${substate})` : ''}${exit !== undefined ? `, exit status ${exit}` : ''}`, cancelled } : undefined;
+}
+
+const XML_ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/** The text of the job record's element `name` (one not nested in another of the same name), unescaped. */
+function xmlValue(out: string, name: string): string | undefined {
+  const m = new RegExp(`<${name}>([^<]*)</${name}>`).exec(out);
+  return m?.[1]!.replace(/&(lt|gt|amp|quot|apos);/g, (_, e: string) => XML_ENTITIES[e]!);
+}
+
+/**
+ * Torque's `qstat -x -f ID`: `<?xml version="1.0"?>` and one line `<Data><Job><Job_Id>…</Job_Id>…
+ * <job_state>C</job_state>…<exit_status>127</exit_status>…</Job></Data>`, each attribute an element,
+ * its value escaped (adaptivecomputing/torque: src/cmds/qstat.c create_full_job_xml, src/cmds/MXML.c).
+ * → `C, exit status 127`. Never a cancel: Torque keeps no mark of a qdel (no history substate; a
+ * deleted job's exit status is the site's exit_code_canceled_job, unset by default, and a job
+ * deleted while queued is purged at once: Unknown Job Id), so it counts as a failure.
+ */
+function parseTorqueXmlEnd(out: string): EndState | undefined {
+  const state = xmlValue(out, 'job_state');
+  const exit = xmlValue(out, 'exit_status');
+  return state ? { state: `${state}${exit !== undefined ? `, exit status ${exit}` : ''}`, cancelled: false } : undefined;
 }
 
 /**
@@ -179,9 +203,28 @@ function jobNumber(id: string): string {
 }
 
 /**
- * `qstat -u USER` → job id → pending (Q, H, W, T) or running (R, E, B, …). Job ids are matched by
- * their number and server prefix, as qstat may shorten the server name.
+ * A `qstat -u` listing keyed by the ids qsub printed (`submitted`). qstat -u cuts a long job id to
+ * fit its column, and qsub prints it whole: OpenPBS keeps 15 characters, the last made `*`
+ * (`5012345.pbs-se*` for `5012345.pbs-server01`; src/cmds/qstat.c, SIZEJOBID and trunc_value),
+ * Torque 22 with no mark (16 before 4.2; PBS_JOB_ID_LEN), and either may list the server by a
+ * shorter name than qsub gave. A listed id stands for the submitted one with the same job number
+ * (and array index) that it begins (less the `*`); other ids (the user's other jobs) stay as listed.
+ * Looked up by the whole id, such a job was never found: it seemed to end at every look, was
+ * counted as a job ended before its worker joined, and submitted again.
  */
+export function bySubmittedIds(listed: ReadonlyMap<string, ListedJob>, submitted: Iterable<string>): Map<string, ListedJob> {
+  const byNumber = new Map<string, string[]>();
+  for (const id of submitted) byNumber.set(jobNumber(id), [...(byNumber.get(jobNumber(id)) ?? []), id]);
+  const out = new Map<string, ListedJob>();
+  for (const [id, job] of listed) {
+    const head = id.replace(/\*$/, '');
+    const whole = byNumber.get(jobNumber(id))?.find((s) => s === id || s.startsWith(head));
+    out.set(whole ?? id, job);
+  }
+  return out;
+}
+
+/** `qstat -u USER` → job id as listed (bySubmittedIds names it as qsub did) → pending (Q, H, W, T) or running (R, E, B, …). */
 export function parseQstat(out: string): Map<string, ListedJob> {
   const jobs = new Map<string, ListedJob>();
   for (const line of out.split('\n')) {

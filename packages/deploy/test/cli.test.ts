@@ -212,7 +212,7 @@ t.test('gluon-cluster pbs whose jobs end before their worker joins: each logged,
   const status = await new Promise<number | null>((r) => child.on('exit', r));
   t.equal(status, 1, `exit 1 once it gave up:\n${out}`);
   // The stand-in qstat keeps no ended jobs, as a PBS server without job history (pbs.ts).
-  const ended = [...out.matchAll(/^gluon-cluster: pbs cluster: job (\S+) ended before its worker joined \(unknown to qstat -x \(no job history on the server, job_history_enable = False: a qdel is counted as a failure\)\); read (\S+)/gm)];
+  const ended = [...out.matchAll(/^gluon-cluster: pbs cluster: job (\S+) ended before its worker joined \(unknown to qstat -x \(no job history on the server: PBS job_history_enable = False, or Torque past keep_completed or deleted while queued; a qdel is counted as a failure\)\); read (\S+)/gm)];
   t.equal(ended.length, 2, 'each failed job logged once');
   t.equal(ended[1]![2], join(dir, 'logs', `gluon-worker.o${ended[1]![1]!.split('.')[0]}`), 'naming its output file');
   t.match(out, `pbs cluster: 2 jobs in a row ended before their worker joined; not submitting more. The last, job ${ended[1]![1]}`);

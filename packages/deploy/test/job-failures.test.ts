@@ -34,6 +34,43 @@ t.test('final states as scontrol and qstat -x -f print them', async (t) => {
   t.same(parseQstatEnd('Job Id: 14.server\n    job_state = F\n    substate = 93\n    Exit_status = -29\n'), { state: 'F, exit status -29', cancelled: false });
 });
 
+/**
+ * Torque's qstat -x is XML, not PBS Pro's text: `<?xml version="1.0"?>`, then one line
+ * `<Data><Job><Job_Id>…</Job_Id>…</Job></Data>`, each attribute an element (resources nested), its
+ * value escaped (&lt; &gt; &amp; &quot; &apos;), the exit status lower-case (exit_status). Written after
+ * Torque's source (adaptivecomputing/torque: src/cmds/qstat.c create_full_job_xml and
+ * display_statjob, src/cmds/MXML.c MXMLSetVal, pbs_ifl.h's attribute names), as a completed job
+ * (state C, kept for keep_completed) whose node binary was missing prints it.
+ */
+const torqueEnded = (state: string, exit?: string) => '<?xml version="1.0"?>\n<Data><Job><Job_Id>4807.torque01.cluster.example.org</Job_Id>' +
+  '<Job_Name>gluon-worker</Job_Name><Job_Owner>ana@login1.cluster.example.org</Job_Owner><resources_used><cput>00:00:00</cput>' +
+  '<mem>0kb</mem><vmem>0kb</vmem><walltime>00:00:01</walltime></resources_used>' +
+  `<job_state>${state}</job_state><queue>batch</queue><server>torque01.cluster.example.org</server><Checkpoint>u</Checkpoint>` +
+  '<ctime>1796424000</ctime><Error_Path>login1.cluster.example.org:/home/ana/gluon-worker.e4807</Error_Path><exec_host>node07/0</exec_host>' +
+  '<Hold_Types>n</Hold_Types><Join_Path>n</Join_Path><Keep_Files>n</Keep_Files><Mail_Points>a</Mail_Points><mtime>1796424003</mtime>' +
+  '<Output_Path>login1.cluster.example.org:/home/ana/gluon-worker.o4807</Output_Path><Priority>0</Priority><qtime>1796424000</qtime>' +
+  '<Rerunable>True</Rerunable><Resource_List><nodes>1:ppn=1</nodes><walltime>00:10:00</walltime><nodect>1</nodect></Resource_List>' +
+  '<session_id>21345</session_id><Variable_List>PBS_O_QUEUE=batch,PBS_O_HOME=/home/ana,PBS_O_WORKDIR=/home/ana/run</Variable_List>' +
+  '<euser>ana</euser><egroup>ana</egroup><queue_type>E</queue_type>' +
+  '<comment>Job started on Fri Dec 04 at 22:40 &amp; &lt;exit_status&gt;0&lt;/exit_status&gt;</comment><etime>1796424000</etime>' +
+  `${exit === undefined ? '' : `<exit_status>${exit}</exit_status>`}<submit_args>-</submit_args><start_time>1796424001</start_time>` +
+  '<start_count>1</start_count><fault_tolerant>False</fault_tolerant><comp_time>1796424002</comp_time><job_radix>0</job_radix>' +
+  '<total_runtime>1.04</total_runtime><submit_host>login1.cluster.example.org</submit_host><init_work_dir>/home/ana/run</init_work_dir>' +
+  '<request_version>1</request_version></Job></Data>\n';
+
+t.test('Torque\'s qstat -x (XML): the job state and exit status, never a cancel', async (t) => {
+  // Before: parsed as PBS Pro's text, so no state at all ("ended before its worker joined; read …").
+  t.same(parseQstatEnd(torqueEnded('C', '127')), { state: 'C, exit status 127', cancelled: false }, 'a missing node binary: exit status 127');
+  // Torque marks no qdel (no history substate; the exit status of a deleted job is the site's
+  // exit_code_canceled_job, unset by default): a job killed while running (271, 256 + SIGTERM) counts.
+  t.same(parseQstatEnd(torqueEnded('C', '271')), { state: 'C, exit status 271', cancelled: false });
+  t.same(parseQstatEnd(torqueEnded('E')), { state: 'E', cancelled: false }, 'still exiting: no exit status yet');
+  // An ended job Torque no longer keeps (deleted while queued: purged at once; or past keep_completed):
+  // "Unknown Job Id" on stderr, an empty document on stdout; runCommand gives both.
+  t.same(parseQstatEnd('qstat: Unknown Job Id Error 4808.torque01.cluster.example.org\n<?xml version="1.0"?>\n<Data></Data>\n'), { state: PBS_NO_HISTORY, cancelled: false });
+  t.equal(parseQstatEnd('<?xml version="1.0"?>\n<Data></Data>\n'), undefined);
+});
+
 t.test('a job cancelled before its worker joined (scancel, qdel, or the batch system stopping it) is no failure: it neither counts nor resets', async (t) => {
   const scancelled = parseScontrolEnd('JobId=42 JobName=gluon-worker JobState=CANCELLED Reason=None Dependency=(null) ExitCode=0:0 RunTime=00:00:03');
   t.same(scancelled, { state: 'CANCELLED, exit code 0:0', cancelled: true });

@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adaptTarget, defaultLifetime, lifetimeArgs, parseQstat, parseQstatFull, parseSqueue, PBSCluster, SlurmCluster } from '@gluon/deploy';
+import { adaptTarget, bySubmittedIds, defaultLifetime, lifetimeArgs, parseQstat, parseQstatFull, parseSqueue, PBSCluster, SlurmCluster } from '@gluon/deploy';
 
 /** What each launcher submits, from its options; parsing of the batch systems' listings; the adapt rule. */
 const attach = { scheduler: 'ws://sched.example:8786', cwd: '/data/run', node: '/opt/node/bin/node' };
@@ -117,6 +117,37 @@ t.test('squeue and qstat listings', async (t) => {
     '15.pbs          ana      batch    gluon-work    --   1   1    --  00:10 F   --',
   ].join('\n');
   t.same([...parseQstat(qstat)], [['12.pbs', { state: 'running' }], ['13.pbs', { state: 'pending' }], ['14[].pbs', { state: 'running' }]]);
+});
+
+t.test('qstat -u cuts long job ids: bySubmittedIds names each listed job as qsub did', async (t) => {
+  // OpenPBS (src/cmds/qstat.c: 15 characters, the last made *), as qstat -u prints it.
+  const openpbs = [
+    'pbs-server01:',
+    '                                                            Req\'d  Req\'d   Elap',
+    'Job ID          Username Queue    Jobname    SessID NDS TSK Memory Time  S Time',
+    '--------------- -------- -------- ---------- ------ --- --- ------ ----- - -----',
+    '5012345.pbs-se* ana      workq    gluon-work  31337   1   4    8gb 02:00 R 00:12',
+    '5012346.pbs-se* ana      workq    gluon-work    --    1   4    8gb 02:00 Q   --',
+    '5012399.pbs-se* ana      workq    other-job     --    1   1    1gb 01:00 Q   --',
+  ].join('\n');
+  t.same([...bySubmittedIds(parseQstat(openpbs), ['5012345.pbs-server01', '5012346.pbs-server01'])], [
+    ['5012345.pbs-server01', { state: 'running' }], ['5012346.pbs-server01', { state: 'pending' }], ['5012399.pbs-se*', { state: 'pending' }],
+  ], 'the cluster\'s jobs by their whole ids; the user\'s other job as listed');
+  // Torque (src/cmds/qstat.c altdsp_statjob: %-23.22s, cut with no mark), qsub printing the server's full name.
+  const torque = [
+    '',
+    'torque01.cluster.example.org:',
+    '                                                                                  Req\'d       Req\'d       Elap',
+    'Job ID                  Username    Queue    Jobname          SessID  NDS   TSK   Memory      Time    S   Time',
+    '----------------------- ----------- -------- ---------------- ------ ----- ------ --------- --------- - ---------',
+    '4807.torque01.cluster.  ana         batch    gluon-worker      21345     1      1       --   00:10:00 R  00:00:03',
+    '4808.torque01.cluster.  ana         batch    gluon-worker        --      1      1       --   00:10:00 C        --',
+  ].join('\n');
+  t.same([...bySubmittedIds(parseQstat(torque), ['4807.torque01.cluster.example.org', '4808.torque01.cluster.example.org'])], [
+    ['4807.torque01.cluster.example.org', { state: 'running' }],
+  ], 'a completed (C) job is not listed');
+  // Same number, another server's prefix: not the cluster's job.
+  t.same([...bySubmittedIds(new Map([['12.other', { state: 'running' as const }]]), ['12.pbs01.example.org'])], [['12.other', { state: 'running' }]]);
 });
 
 t.test('qstat -f: each job\'s state and comment, a wrapped value joined again, an unknown job skipped', async (t) => {

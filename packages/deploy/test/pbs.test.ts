@@ -165,6 +165,35 @@ t.test('a job whose worker retired (its lifetime ended) is replaced: scale(n) ke
   await cluster.close();
 });
 
+t.test('qstat -u cuts a long job id (OpenPBS: 15 characters, the last one *): the job is still the one qsub named, not ended', async (t) => {
+  // qsub prints 23.pbs-server01.example.org, qstat -u lists 23.pbs-server0*. The cluster looked
+  // the listing up by the id qsub printed, so the job seemed to end at every look: it was judged
+  // (qstat -x -f), counted as a job that ended without its worker, and another submitted.
+  process.env.FAKE_PBS_SERVER = 'pbs-server01.example.org';
+  t.teardown(() => { delete process.env.FAKE_PBS_SERVER; });
+  const lines: string[] = [];
+  const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, log: (l) => lines.push(l) });
+  t.teardown(() => cluster.close());
+  const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : '');
+  const seq = () => Number(read('seq') || 0);
+  const looks = () => read('qstat-u').length / 2;
+  const before = seq();
+  await cluster.scale(1);
+  const [id] = cluster.jobList.map((j) => j.id);
+  t.match(id, /^\d+\.pbs-server01\.example\.org$/, 'tracked by the id qsub printed');
+  // Five looks after one that listed the job running: each would have found it ended.
+  for (let i = 0; i < 1200 && cluster.jobList[0]?.state !== 'running'; i++) await new Promise((r) => setTimeout(r, 100));
+  const from = looks();
+  for (let i = 0; i < 1200 && looks() < from + 5; i++) await new Promise((r) => setTimeout(r, 100));
+  t.ok(looks() >= from + 5, 'five more looks');
+  t.equal(seq() - before, 1, 'one job submitted in all');
+  t.same(cluster.jobList.map((j) => [j.id, j.state]), [[id, 'running']], 'the job is listed running under its own id');
+  t.same(lines, [], 'nothing said: no job ended');
+  await cluster.waitForWorkers(1, 120_000);
+  await cluster.close();
+  t.ok(readFileSync(join(dir, 'deleted'), 'utf8').split('\n').includes(id!), 'close() cancelled it by its whole id');
+});
+
 t.test('a submission refused on every look (adapt) is logged once, not every look', async (t) => {
   // It was a node warning per look ("(node:PID) Warning: pbs cluster: qsub … failed"), every 2 s
   // for as long as gluon-cluster pbs --adapt ran.
