@@ -5,7 +5,7 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { consoleProgress, runDirName, whyNoDirectoryIn } from '@gluon/analysis-h4l';
+import { consoleProgress, InterruptedError, listenForCtrlC, runDirName, whyNoDirectoryIn } from '@gluon/analysis-h4l';
 import { startBatchRun } from '@gluon/deploy';
 import { schedulerTls } from '@gluon/client';
 import { countOf, type TlsOptions } from '@gluon/protocol';
@@ -114,24 +114,38 @@ export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => 
   const files = inputFiles(c, p);
   if (files.length === 0) throw new ConfigError(`no *.root files under ${c.data_dir}${p.batch ? ` in batch slice ${p.batch.index} of ${p.batch.total}` : ''}`);
   const physics = physicsOptions(c);
-  // cluster: slurm|pbs: the workers are batch jobs of a scheduler started here (@gluon/deploy);
-  // they import the task module from this package's folder, as the LocalCluster's workers do.
-  const batch = c.cluster ? await startBatchRun({ ...c, cluster: c.cluster }, { cwd: fileURLToPath(new URL('..', import.meta.url)), jobName: `fs-${c.run_name}` }, log) : undefined;
+  // Ctrl-C while the run works: say how far it got, stop it and close its cluster (batch jobs are
+  // cancelled); the CLI exits 130 (interrupt.ts, as gluon-h4l run). It printed nothing and died
+  // by the signal, its tasks left on a --scheduler for the session grace.
+  const ctrlC = listenForCtrlC('gluon-finalstates');
+  const { place } = ctrlC;
   const bar = consoleProgress(progressOut);
+  place.endBar = () => bar.end();
   let report: RunReport;
+  let batch: Awaited<ReturnType<typeof startBatchRun>> | undefined;
   try {
+    // cluster: slurm|pbs: the workers are batch jobs of a scheduler started here (@gluon/deploy);
+    // they import the task module from this package's folder, as the LocalCluster's workers do.
+    batch = c.cluster ? await startBatchRun({ ...c, cluster: c.cluster }, { cwd: fileURLToPath(new URL('..', import.meta.url)), jobName: `fs-${c.run_name}` }, log) : undefined;
+    if (ctrlC.signal.aborted) throw new InterruptedError('interrupted');
     report = await runFinalStates({ files, physics, nWorkers: batch ? c.jobs : c.n_workers, ...(c.scheduler ? { scheduler: c.scheduler } : {}), ...(tls ? { tls } : {}),
-      ...(batch ? { client: batch.client } : {}), chunkSize: c.chunk_size, fanIn: c.fan_in, dashboard: c.dashboard }, {
+      ...(batch ? { client: batch.client } : {}), chunkSize: c.chunk_size, fanIn: c.fan_in, dashboard: c.dashboard, signal: ctrlC.signal }, {
       onStart: (i) => {
+        place.totals = { chunks: i.chunks, files: i.files, events: i.events };
         log(`gluon-finalstates: ${countOf(i.files, 'file')}, ${countOf(i.events, 'event')} in ${countOf(i.chunks, 'chunk')}, ${i.mode === 'serial' ? 'in-process' : modeText(c)}`);
         if (i.dashboardUrl) log(`dashboard: ${i.dashboardUrl} (Results: events per final state)`);
       },
-      onProgress: (e) => bar.update(e),
+      onProgress: (e) => {
+        place.last = e;
+        bar.update(e);
+      },
       onWaitingForWorkers: (w) => log(`waiting for workers: none of the scheduler at ${w.address} has taken a task yet; `
         + `start workers for it (gluon-worker ${w.address}), and the run goes on`),
     });
   } finally {
     bar.end();
+    // Done with the chunks: Ctrl-C while the outputs are written is the default.
+    ctrlC.stopListening();
     await batch?.client.close();
     await batch?.cluster.close();
   }

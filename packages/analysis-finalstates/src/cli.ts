@@ -2,7 +2,8 @@
 /**
  * gluon-finalstates: every final state's invariant masses → BumpNet histograms.
  * `gluon-finalstates --help` lists everything. Exit codes: 0 done, 1 the run (or the dry run's
- * checks) failed, 2 bad arguments or configuration.
+ * checks) failed, 2 bad arguments or configuration, 130 a run stopped by Ctrl-C (SIGINT), after
+ * saying how far it got and closing its cluster.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -13,7 +14,7 @@ import { execute, dryRun } from './app.js';
 import { replot } from './outputs.js';
 import { mergeRun } from './merge.js';
 import { generateDataset, SCALE_RANGE } from '@gluon/analysis-h4l/generate';
-import { generateNumbers, joinNegativeValues } from '@gluon/analysis-h4l';
+import { generateNumbers, InterruptedError, joinNegativeValues } from '@gluon/analysis-h4l';
 
 /** This package's version, for --version. */
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -31,7 +32,8 @@ const HELP = `usage:
   gluon-finalstates generate [--out DIR] [--scale X] [--seed N]
 Flags override config.yaml; --n-workers 0 runs in-process. Outputs go to
 <base_output_dir>/<run_name>_<YYYYMMDD_HHMMSS>/ (batch jobs: --run-dir, or <base>/<run_name>_batch-of-<N>).
-Exit codes: 0 done, 1 the run (or the dry run's checks) failed, 2 bad arguments or configuration.
+Exit codes: 0 done, 1 the run (or the dry run's checks) failed, 2 bad arguments or configuration,
+130 stopped by Ctrl-C (it says how far the run got and closes its cluster).
 
 flags:
 ${flagHelp()}
@@ -92,6 +94,8 @@ async function main(argv: string[]): Promise<number> {
 // cluster closes, batch jobs are cancelled); otherwise the run went on orphaned.
 stopWithSupervisor(() => process.kill(process.pid, 'SIGTERM'));
 main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
+  // Said as the signal came (interrupt.ts), with how far the run got; 128 + SIGINT, as a shell says it.
+  if (e instanceof InterruptedError) process.exit(130);
   console.error(`gluon-finalstates: ${e instanceof Error ? e.message : e}`);
   process.exit(e instanceof ConfigError ? 2 : 1);
 });

@@ -8,7 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import { Client, LocalCluster, remote, TOKEN_HELP_ENV, type Future } from '@gluon/client';
 import type { TlsOptions } from '@gluon/protocol';
-import { watchForWorkers, type ProgressEvent } from '@gluon/analysis-h4l';
+import { filesDoneCounter, InterruptedError, watchForWorkers, whenAborted, type ProgressEvent } from '@gluon/analysis-h4l';
 import { processChunk } from './chunk.js';
 import { countEntries, inputProblems, makeChunks, type Chunk, type FileCount } from './dataset.js';
 import { branchesFor } from './chunk.js';
@@ -33,6 +33,11 @@ export interface RunOptions {
   dashboard?: boolean;
   /** Use this connected client instead of starting or connecting one; not closed. */
   client?: Client;
+  /**
+   * Aborting it (Ctrl-C) stops the run: what it started (a LocalCluster, its scheduler
+   * connection) is closed and it rejects with an InterruptedError; a serial run stops between chunks.
+   */
+  signal?: AbortSignal;
 }
 
 export interface RunHooks {
@@ -81,8 +86,9 @@ export async function runFinalStates(opts: RunOptions, hooks: RunHooks = {}): Pr
   const chunks = makeChunks(counts, opts.chunkSize).sort((a, b) => size(b) - size(a));
   const eventsTotal = chunks.reduce((a, c) => a + c.entryStop - c.entryStart, 0);
   const t1 = performance.now();
-  const progress = (done: number, events: number) =>
-    hooks.onProgress?.({ chunksDone: done, chunksTotal: chunks.length, events, eventsTotal, elapsedMs: performance.now() - t1 });
+  const filesDone = filesDoneCounter(chunks.map((c) => c.file), opts.files.length);
+  const progress = (done: number, events: number, c: Chunk) =>
+    hooks.onProgress?.({ chunksDone: done, chunksTotal: chunks.length, filesDone: filesDone.done(c.file), filesTotal: opts.files.length, events, eventsTotal, elapsedMs: performance.now() - t1 });
   const { nMain, nAll } = binCounts(opts.physics);
   const fanIn = Math.max(2, opts.fanIn ?? DEFAULT_FAN_IN);
   let result: FsResult;
@@ -96,9 +102,10 @@ export async function runFinalStates(opts: RunOptions, hooks: RunHooks = {}): Pr
     let pending: FsResult[] = [emptyResult(opts.physics.binWidth, nMain, nAll)];
     let done = 0, events = 0;
     for (const c of chunks) {
+      if (opts.signal?.aborted) throw new InterruptedError('interrupted');
       pending.push(await processChunk(c.file, { entryStart: c.entryStart, entryStop: c.entryStop }, opts.physics));
       if (pending.length >= fanIn) pending = [mergeResults(pending)];
-      progress(++done, events += c.entryStop - c.entryStart);
+      progress(++done, events += c.entryStop - c.entryStart, c);
     }
     result = mergeResults(pending);
   } else {
@@ -120,10 +127,15 @@ export async function runFinalStates(opts: RunOptions, hooks: RunHooks = {}): Pr
       // workers (the scheduler says so only once workers it had are gone).
       const address = opts.scheduler ?? cluster?.schedulerAddress ?? client.url;
       const watch = watchForWorkers(client, { address, probe: whereAmIR, onWaiting: () => hooks.onWaitingForWorkers?.({ address }) });
+      // Ctrl-C: the race ends at once; closing the cluster (or the connection) below stops the work.
+      const abort = whenAborted(opts.signal);
       try {
-        result = chunks.length ? await onCluster(client, chunks, opts, progress) : emptyResult(opts.physics.binWidth, nMain, nAll);
+        const work = chunks.length ? onCluster(client, chunks, opts, progress) : Promise.resolve(emptyResult(opts.physics.binWidth, nMain, nAll));
+        work.catch(() => {}); // once aborted, closing the cluster ends this too
+        result = await Promise.race([work, abort.aborted]);
       } finally {
         watch.stop();
+        abort.off();
       }
     } finally {
       if (cluster) await cluster.close(); else if (!opts.client) await client.close();
@@ -136,7 +148,7 @@ export async function runFinalStates(opts: RunOptions, hooks: RunHooks = {}): Pr
     eventsPerSecond: result.events / seconds, combinationsPerSecond: result.combinations / seconds };
 }
 
-async function onCluster(client: Client, chunks: Chunk[], opts: RunOptions, progress: (done: number, events: number) => void): Promise<FsResult> {
+async function onCluster(client: Client, chunks: Chunk[], opts: RunOptions, progress: (done: number, events: number, c: Chunk) => void): Promise<FsResult> {
   const futures = client.map(processChunkR.with({ group: 'finalstates-chunk', pure: false }), chunks.map((c) => c.file),
     chunks.map((c) => ({ entryStart: c.entryStart, entryStop: c.entryStop })), chunks.map(() => opts.physics));
   const total = client.treeReduce(mergeR.with({ group: 'finalstates-merge' }), futures, { fanIn: opts.fanIn ?? DEFAULT_FAN_IN });
@@ -167,7 +179,7 @@ async function onCluster(client: Client, chunks: Chunk[], opts: RunOptions, prog
         lastPublish = now;
       }
     }
-    progress(done, events);
+    progress(done, events, c);
   }
   for (const f of futures) f.release();
   const r = await total.result();

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { schedulerTls } from '@gluon/client';
 import { countOf, type TlsOptions } from '@gluon/protocol';
 import { type H4lConfig, ConfigError } from './config.js';
-import { InterruptedError, runAnalysis, type ProgressEvent, type RunReport } from './run.js';
+import { runAnalysis, type RunReport } from './run.js';
+import { InterruptedError, listenForCtrlC, type CtrlC } from './interrupt.js';
 import { writeOutputs, histogramsJson } from './outputs.js';
 import { notebookSignificance, significanceLine } from './significance.js';
 import { listFiles, countEntries, noInputFilesMessage, scheduleChunks, EntryCache } from './dataset.js';
@@ -121,27 +122,8 @@ function untilSigint(): Promise<void> {
   return new Promise((resolve) => process.once('SIGINT', () => resolve()));
 }
 
-/** How far a run got, for the line Ctrl-C prints. */
-export interface RunPlace {
-  /** Set once the run has listed its files and started processing (onStart): its totals. */
-  totals?: { chunks: number; files: number; events: number };
-  last?: ProgressEvent;
-  /** Ends the progress bar's line, so the notice starts on a line of its own. */
-  endBar?: () => void;
-}
-
-/**
- * What Ctrl-C during a run says: how far it got (chunks, files and events done of their totals,
- * or that it was still starting), and that the cluster is being closed and nothing written.
- */
-export function interruptedLine(at: RunPlace): string {
-  const n = (x: number) => x.toLocaleString('en-US');
-  const tot = at.totals;
-  const p = at.last ?? (tot && { chunksDone: 0, chunksTotal: tot.chunks, filesDone: 0, filesTotal: tot.files, events: 0, eventsTotal: tot.events, elapsedMs: 0 });
-  const where = !p ? 'while starting (listing files, counting entries, starting the cluster): no chunk processed yet'
-    : `while processing: ${n(p.chunksDone)} of ${countOf(p.chunksTotal, 'chunk')} done (${n(p.filesDone ?? 0)} of ${countOf(p.filesTotal ?? 0, 'file')}, ${n(p.events)} of ${countOf(p.eventsTotal, 'event')})`;
-  return `gluon-h4l run: interrupted (SIGINT) ${where}; closing the cluster, no outputs written`;
-}
+// Shared with gluon-finalstates (interrupt.ts); exported here as before.
+export { interruptedLine, type RunPlace } from './interrupt.js';
 
 /** Runs the analysis and writes the outputs, logging progress and a summary. */
 export async function execute(c: H4lConfig, log: (s: string) => void, o: ExecuteOptions = {}): Promise<ExecuteResult> {
@@ -154,32 +136,24 @@ export async function execute(c: H4lConfig, log: (s: string) => void, o: Execute
   // Ctrl-C while the run works: say how far it got, stop it and close its cluster (batch jobs are
   // cancelled); the CLI exits 130. It printed nothing and died by the signal. A second Ctrl-C
   // finds no listener: the default, at once (LocalCluster's processes are killed at exit).
-  const place: RunPlace = {};
-  const stop = new AbortController();
-  const onSigint = () => {
-    place.endBar?.();
-    process.stderr.write(`${interruptedLine(place)}\n`);
-    stop.abort();
-  };
-  process.once('SIGINT', onSigint);
-  const listening = () => process.removeListener('SIGINT', onSigint);
+  const ctrlC = listenForCtrlC('gluon-h4l run');
   try {
     const batch = c.cluster ? await startBatchCluster({ ...c, cluster: c.cluster }, log) : undefined;
     try {
-      if (stop.signal.aborted) throw new InterruptedError('interrupted');
-      return await executeOn(c, log, o, { dataDir, started, created, outDir, ...(tls ? { tls } : {}) }, batch, { place, signal: stop.signal, listening });
+      if (ctrlC.signal.aborted) throw new InterruptedError('interrupted');
+      return await executeOn(c, log, o, { dataDir, started, created, outDir, ...(tls ? { tls } : {}) }, batch, ctrlC);
     } finally {
       await batch?.cluster.close();
     }
   } finally {
-    listening();
+    ctrlC.stopListening();
   }
 }
 
 /** `execute` once the cluster (LocalCluster, a scheduler, or batch jobs) is chosen. */
 async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptions, at: { dataDir: string; started: Date; created: Date; outDir: string; tls?: TlsOptions },
                          batch: Awaited<ReturnType<typeof startBatchCluster>> | undefined,
-                         ctrlC: { place: RunPlace; signal: AbortSignal; listening: () => void }): Promise<ExecuteResult> {
+                         ctrlC: CtrlC): Promise<ExecuteResult> {
   const { dataDir, started, created, outDir } = at;
   const bar = consoleProgress(o.progressOut ?? process.stderr);
   const { place } = ctrlC;
@@ -213,7 +187,7 @@ async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptio
   } finally {
     bar.end();
     // Done with the chunks: Ctrl-C from here (writing, --linger) is handled as it was.
-    ctrlC.listening();
+    ctrlC.stopListening();
   }
   try {
     const files = await writeRun(c, report, { dataDir, outDir, started, created, configFile: o.configFile ?? null }, log);

@@ -22,3 +22,5 @@ export { joinNegativeValues } from './argv.js';
 export { runDirName, whyNoDirectoryIn } from './paths.js';
 export { demoNumbers, generateNumbers, GENERATE_NUMBER_FLAGS } from './generate-flags.js';
 export { watchForWorkers, NoWorkersError, type WatchOptions } from './wait-workers.js';
+// Ctrl-C during a run (both CLIs): the line, the listener, the race, the files-done count.
+export { listenForCtrlC, whenAborted, filesDoneCounter, interruptedLine, type CtrlC, type RunPlace } from './interrupt.js';

@@ -12,6 +12,7 @@ import { listFiles, countEntries, noInputFilesMessage, scheduleChunks, EntryCach
 import { mergeResults, treeMerge, type AnalysisResult } from './result.js';
 import { publishedM4l, referenceLumiFb } from './groups.js';
 import { watchForWorkers } from './wait-workers.js';
+import { filesDoneCounter, InterruptedError, whenAborted, type ProgressEvent } from './interrupt.js';
 
 export interface RunOptions {
   dataDir: string;
@@ -55,8 +56,8 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-/** The run was stopped through {@link RunOptions.signal}. */
-export class InterruptedError extends Error { override name = 'InterruptedError'; }
+// The run is stopped through RunOptions.signal with an InterruptedError (interrupt.ts, shared with gluon-finalstates).
+export { InterruptedError, type ProgressEvent } from './interrupt.js';
 
 /**
  * One input file of a run. `skipped`: bad input under skipBadFiles, and it contributes nothing to
@@ -64,8 +65,6 @@ export class InterruptedError extends Error { override name = 'InterruptedError'
  */
 export interface FileStatus { file: string; sample: string; entries?: number; status: 'ok' | 'skipped' | 'failed'; reason?: string }
 
-/** How far a run is: chunks and their events, and files all of whose chunks are done. */
-export interface ProgressEvent { chunksDone: number; chunksTotal: number; filesDone?: number; filesTotal?: number; events: number; eventsTotal: number; elapsedMs: number }
 
 export interface RunHooks {
   onStart?(info: { mode: string; chunks: number; files: number; events: number; dashboardUrl?: string }): void;
@@ -136,17 +135,9 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
     ...(opts.correctedD0 ? { correctedD0: true } : {}) };
   const t1 = performance.now();
   let t2 = t1;
-  // Chunks left per file: a file is done when its last chunk is (one with none, skipped or empty, at once).
-  const left = new Map<string, number>();
-  for (const c of chunks) left.set(c.file, (left.get(c.file) ?? 0) + 1);
-  const filesTotal = files.length;
-  let filesDone = files.length - left.size;
-  const progress = (done: number, events: number, c: Chunk) => {
-    const n = left.get(c.file)! - 1;
-    left.set(c.file, n);
-    if (n === 0) filesDone++;
-    hooks.onProgress?.({ chunksDone: done, chunksTotal: chunks.length, filesDone, filesTotal, events, eventsTotal, elapsedMs: performance.now() - t2 });
-  };
+  const filesDone = filesDoneCounter(chunks.map((c) => c.file), files.length);
+  const progress = (done: number, events: number, c: Chunk) =>
+    hooks.onProgress?.({ chunksDone: done, chunksTotal: chunks.length, filesDone: filesDone.done(c.file), filesTotal: files.length, events, eventsTotal, elapsedMs: performance.now() - t2 });
   const interrupted = () => new InterruptedError('interrupted');
 
   let result: AnalysisResult;
@@ -203,12 +194,8 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
       const work = opts.performanceReport ? client.performanceReport(opts.performanceReport, processAll, { title: `gluon-h4l ${opts.selection}: ${countOf(chunks.length, 'chunk')} of ${countOf(files.length, 'file')}` }) : processAll();
       work.catch(() => {});     // when the watch gives up first, closing the cluster ends this too
       // Ctrl-C: the race ends at once; closing the cluster below stops the work.
-      let onAbort: (() => void) | undefined;
-      const aborted = new Promise<never>((_, reject) => {
-        onAbort = () => reject(interrupted());
-        if (opts.signal?.aborted) onAbort(); else opts.signal?.addEventListener('abort', onAbort, { once: true });
-      });
-      try { result = await Promise.race([work, watch.failed, aborted]); } finally { watch.stop(); opts.signal?.removeEventListener('abort', onAbort!); }
+      const abort = whenAborted(opts.signal);
+      try { result = await Promise.race([work, watch.failed, abort.aborted]); } finally { watch.stop(); abort.off(); }
       // The dashboard's Failures panel lists skipped bad files (internals.md: failures/ topics).
       const skippedRows = [
         ...status.filter((f) => f.status === 'skipped').map((f) => ({ file: f.file, message: f.reason ?? 'skipped', kind: 'skipped' as const })),

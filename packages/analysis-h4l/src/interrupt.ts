@@ -1,0 +1,96 @@
+/**
+ * Ctrl-C (SIGINT) during a run of gluon-h4l or gluon-finalstates: the run says how far it got,
+ * stops, closes what it started (its LocalCluster, its scheduler connection, batch jobs) and the
+ * CLI exits 130. One copy for both CLIs: the line, the listener, the race that ends a cluster
+ * run, and the count of files done that the line reports.
+ */
+import { countOf } from '@gluon/protocol';
+
+/** How far a run is: chunks and their events, and files all of whose chunks are done. */
+export interface ProgressEvent { chunksDone: number; chunksTotal: number; filesDone?: number; filesTotal?: number; events: number; eventsTotal: number; elapsedMs: number }
+
+/** The run was stopped through its abort signal (Ctrl-C). */
+export class InterruptedError extends Error { override name = 'InterruptedError'; }
+
+/** How far a run got, for the line Ctrl-C prints. */
+export interface RunPlace {
+  /** Set once the run has listed its files and started processing (onStart): its totals. */
+  totals?: { chunks: number; files: number; events: number };
+  last?: ProgressEvent;
+  /** Ends the progress bar's line, so the notice starts on a line of its own. */
+  endBar?: () => void;
+}
+
+/**
+ * What Ctrl-C during a run says (`command`: `gluon-h4l run`): how far it got (chunks, files and
+ * events done of their totals, or that it was still starting), and that the cluster is being
+ * closed and nothing written.
+ */
+export function interruptedLine(at: RunPlace, command = 'gluon-h4l run'): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const tot = at.totals;
+  const p = at.last ?? (tot && { chunksDone: 0, chunksTotal: tot.chunks, filesDone: 0, filesTotal: tot.files, events: 0, eventsTotal: tot.events, elapsedMs: 0 });
+  const where = !p ? 'while starting (listing files, counting entries, starting the cluster): no chunk processed yet'
+    : `while processing: ${n(p.chunksDone)} of ${countOf(p.chunksTotal, 'chunk')} done (${n(p.filesDone ?? 0)} of ${countOf(p.filesTotal ?? 0, 'file')}, ${n(p.events)} of ${countOf(p.eventsTotal, 'event')})`;
+  return `${command}: interrupted (SIGINT) ${where}; closing the cluster, no outputs written`;
+}
+
+/** What a run's Ctrl-C handling hands the run: where it records its progress, and the signal it stops on. */
+export interface CtrlC {
+  place: RunPlace;
+  signal: AbortSignal;
+  /** Stops listening: Ctrl-C from here (writing the outputs, lingering) is handled as before. */
+  stopListening(): void;
+}
+
+/**
+ * Listens for the first SIGINT of a run: prints {@link interruptedLine} to stderr and aborts the
+ * signal (the run then closes its cluster and rejects with an {@link InterruptedError}). Without
+ * it, a CLI died by the signal, printing nothing, its tasks left on a `--scheduler` for the
+ * session grace. A second Ctrl-C finds no listener: the default, at once.
+ */
+export function listenForCtrlC(command: string, err: NodeJS.WritableStream = process.stderr): CtrlC {
+  const place: RunPlace = {};
+  const stop = new AbortController();
+  const onSigint = () => {
+    place.endBar?.();
+    err.write(`${interruptedLine(place, command)}\n`);
+    stop.abort();
+  };
+  process.once('SIGINT', onSigint);
+  return { place, signal: stop.signal, stopListening: () => process.removeListener('SIGINT', onSigint) };
+}
+
+/**
+ * A promise that rejects with an {@link InterruptedError} once `signal` aborts (at once if it
+ * has), to race a run's work against, and the function that stops it listening.
+ */
+export function whenAborted(signal: AbortSignal | undefined): { aborted: Promise<never>; off(): void } {
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new InterruptedError('interrupted'));
+    if (signal?.aborted) onAbort(); else signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => {}); // a run that ended first never awaits it
+  return { aborted, off: () => signal?.removeEventListener('abort', onAbort!) };
+}
+
+/**
+ * Counts the files all of whose chunks are done, for the progress events: `chunkFiles` the file
+ * of each chunk, `filesTotal` the run's files (one with no chunk, skipped or empty, is done at
+ * once). Returns the files done after the chunk of `file` is.
+ */
+export function filesDoneCounter(chunkFiles: readonly string[], filesTotal: number): { done(file: string): number; readonly count: number } {
+  const left = new Map<string, number>();
+  for (const f of chunkFiles) left.set(f, (left.get(f) ?? 0) + 1);
+  let count = filesTotal - left.size;
+  return {
+    done(file) {
+      const n = (left.get(file) ?? 0) - 1;
+      left.set(file, n);
+      if (n === 0) count++;
+      return count;
+    },
+    get count() { return count; },
+  };
+}
