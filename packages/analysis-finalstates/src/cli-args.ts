@@ -82,6 +82,20 @@ const int = (flag: string, v: string): number => {
   return n;
 };
 
+/**
+ * gluon-h4l's --out, and other tools' output-directory flags, given here: this CLI writes a run to
+ * --run-dir, or to a new directory under --base-output-dir. A physicist moving between the two
+ * analyses typed `--out` and got only `Unknown option` (nearest() finds no flag within reach).
+ */
+const OUT_FLAGS = new Set(['out', 'output-dir', 'output', 'outdir', 'out-dir']);
+
+/** `msg` with the run-directory flags named when it refuses one of OUT_FLAGS. */
+export function outFlagHint(msg: string): string {
+  const unknown = /^Unknown option '--([^'=]+)'/.exec(msg)?.[1];
+  if (unknown === undefined || !OUT_FLAGS.has(unknown) || msg.includes('(did you mean')) return msg;
+  return `${msg} (did you mean --run-dir DIR, or --base-output-dir DIR for a new run directory in DIR? gluon-finalstates has no --${unknown})`;
+}
+
 /** Parses the run's arguments (flags override config.yaml); every bad flag is a ConfigError naming it. */
 export async function parseRunArgs(argv: string[]): Promise<Parsed> {
   const options: Record<string, { type: 'string' | 'boolean' }> = {
@@ -92,7 +106,7 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
   for (const k of Object.keys(CONFIG_FLAGS)) options[k] = { type: 'string' };
   let values: Record<string, string | boolean | undefined>;
   try { ({ values } = parseArgs({ args: joinNegativeValues(argv, options), options, strict: true, allowPositionals: false })); } catch (e) {
-    throw new ConfigError(parseArgsMessage(e, Object.keys(options)));
+    throw new ConfigError(outFlagHint(parseArgsMessage(e, Object.keys(options))));
   }
   const yaml = typeof values.config === 'string' ? await loadConfigFile(values.config) : {};
   const flags: Partial<FsConfig> = {};

@@ -80,11 +80,19 @@ export interface RunArgs {
   configFile: string | null;
 }
 
+/**
+ * Output-directory flags of other tools, and gluon-finalstates' (--run-dir, --base-output-dir),
+ * given to `run`: each names --out here. A physicist moving between the two analyses typed
+ * `--output-dir` and got only `Unknown option` (nearest() finds no flag within reach of `out`).
+ */
+export const RUN_OUT_MEANT: Record<string, string> = Object.fromEntries(
+  ['output-dir', 'output', 'outdir', 'out-dir', 'run-dir', 'base-output-dir'].map((f) => [f, 'out']));
+
 /** Parses `run` arguments into the merged, validated configuration (`cwd`: where ./config.yaml is looked for). */
 export async function configFromArgs(argv: string[], cwd = process.cwd()): Promise<RunArgs> {
   const options: Record<string, { type: FlagType }> = { config: { type: 'string' }, 'no-config': { type: 'boolean' }, 'dry-run': { type: 'boolean' } };
   for (const [k, v] of Object.entries(RUN_FLAGS)) options[k] = { type: v.type };
-  const values = parseFlags('run', argv, options);
+  const values = parseFlags('run', argv, options, RUN_OUT_MEANT);
   if (values.help) return { config: mergeConfig({}, {}), dryRun: false, help: true, configFile: null };
   if (values.config !== undefined && values['no-config']) throw new ConfigError('--config and --no-config exclude each other');
   const local = path.resolve(cwd, 'config.yaml');
