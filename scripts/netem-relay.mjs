@@ -3,34 +3,48 @@
 // scripts/netns.sh runs it inside a relay namespace that sits between a host and the bridge: the
 // host's eth0 and its port on the bridge are VXLAN devices (Ethernet frames in UDP, the kernel's
 // own), both pointed at this relay, which forwards every datagram to the other side after
-// DELAY_MS and drops each one with probability LOSS_PERCENT/100 (a seeded generator, so a run
-// is repeatable). Everything above the frames (ARP, IP, TCP's retransmissions) is the kernel's
-// real network stack dealing with a real delayed, lossy link.
+// DELAY_MS (± JITTER_MS, uniform, as netem's `delay 20ms 5ms`: frames then overtake each other,
+// as they do under netem) and drops each one with probability LOSS_PERCENT/100 (seeded
+// generators, so a run is repeatable). Everything above the frames (ARP, IP, TCP's
+// retransmissions) is the kernel's real network stack dealing with a real delayed, lossy link.
 //
-//   node netem-relay.mjs A_LOCAL A_PEER B_LOCAL B_PEER DELAY_MS LOSS_PERCENT STATS_FILE
+//   node netem-relay.mjs A_LOCAL A_PEER B_LOCAL B_PEER DELAY_MS LOSS_PERCENT STATS_FILE [JITTER_MS]
 //
 // Frames from A_PEER arriving on A_LOCAL:4789 leave from B_LOCAL:4789 to B_PEER:4789, and back.
-// STATS_FILE gets {forwarded, dropped, delayMs, lossPercent} as JSON twice a second; the
+// STATS_FILE gets {forwarded, dropped, largest, delayMs, jitterMs, lossPercent, minDelayMs,
+// maxDelayMs} as JSON twice a second (the last two: the shortest and longest delay given to a
+// frame so far, null before the first); the
 // process runs until killed (netns.sh `down` kills every process in the lab's namespaces).
 import { createSocket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 
 const VXLAN_PORT = 4789;
-const [aLocal, aPeer, bLocal, bPeer, delayArg, lossArg, statsFile] = process.argv.slice(2);
+const [aLocal, aPeer, bLocal, bPeer, delayArg, lossArg, statsFile, jitterArg = '0'] = process.argv.slice(2);
 const delayMs = Number(delayArg);
 const lossPercent = Number(lossArg);
-if (!statsFile || !(delayMs >= 0 && delayMs <= 10_000) || !(lossPercent >= 0 && lossPercent <= 100)) {
-  process.stderr.write(`netem-relay: usage: A_LOCAL A_PEER B_LOCAL B_PEER DELAY_MS(0-10000) LOSS_PERCENT(0-100) STATS_FILE; got ${process.argv.slice(2).join(' ')}\n`);
+const jitterMs = Number(jitterArg);
+if (!statsFile || !(delayMs >= 0 && delayMs <= 10_000) || !(lossPercent >= 0 && lossPercent <= 100) || !(jitterMs >= 0 && jitterMs <= 10_000)) {
+  process.stderr.write(`netem-relay: usage: A_LOCAL A_PEER B_LOCAL B_PEER DELAY_MS(0-10000) LOSS_PERCENT(0-100) STATS_FILE [JITTER_MS(0-10000)]; got ${process.argv.slice(2).join(' ')}\n`);
   process.exit(2);
 }
 
-// mulberry32: small, seeded, good enough to pick which frames are lost.
-let seed = 0x6c75_6f6e;
-function random() {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-  return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+// mulberry32: small, seeded, good enough to pick which frames are lost and how late each is.
+function generator(seed) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+// Two streams, so a jitter leaves the same frames lost as the same loss without one.
+const random = generator(0x6c75_6f6e);
+const jitterRandom = generator(0x6a69_7474);
+
+/** A frame's delay: DELAY_MS ± JITTER_MS, uniform, never below 0 (netem clamps likewise). */
+function frameDelay() {
+  if (jitterMs === 0) return delayMs;
+  return Math.max(0, delayMs + (jitterRandom() * 2 - 1) * jitterMs);
 }
 
 /**
@@ -66,7 +80,7 @@ function fillChecksum(d) {
   d.writeUInt16BE(c, at);
 }
 
-const stats = { forwarded: 0, dropped: 0, largest: 0, delayMs, lossPercent };
+const stats = { forwarded: 0, dropped: 0, largest: 0, delayMs, jitterMs, lossPercent, minDelayMs: null, maxDelayMs: null };
 const a = createSocket('udp4');
 const b = createSocket('udp4');
 
@@ -81,8 +95,12 @@ function pipe(from, to, peer) {
     stats.forwarded++;
     fillChecksum(frame);
     const send = () => to.send(frame, VXLAN_PORT, peer);
-    // Equal delays fire in arrival order: the link reorders nothing, as netem's plain delay.
-    if (delayMs > 0) setTimeout(send, delayMs);
+    // Equal delays fire in arrival order: without jitter the link reorders nothing, as netem's
+    // plain delay.
+    const ms = frameDelay();
+    if (stats.minDelayMs === null || ms < stats.minDelayMs) stats.minDelayMs = ms;
+    if (stats.maxDelayMs === null || ms > stats.maxDelayMs) stats.maxDelayMs = ms;
+    if (ms > 0) setTimeout(send, ms);
     else send();
   });
   from.on('error', (err) => {

@@ -9,7 +9,8 @@
 #   scripts/netns.sh down ID                    kill every process in ID's namespaces, delete them (idempotent)
 #   scripts/netns.sh link ID HOST up|down       the host's cable: its port on the bridge goes down or up
 #   scripts/netns.sh netem ID HOST "SPEC"|clear  delay and loss on both directions of the host's link
-#                                               (e.g. "delay 50ms loss 2%"): tc netem, or the relay
+#                                               (e.g. "delay 50ms loss 2%", "delay 20ms 5ms loss 1%"
+#                                               for 20 ms ± 5): tc netem, or the relay
 #   scripts/netns.sh netem-check                exit 0 if tc netem works here, else say why
 #   scripts/netns.sh relay-stats ID HOST        a relayed host's cable: {"forwarded":N,"dropped":N,...}
 #
@@ -20,7 +21,7 @@
 # A host given as ADDR:relay gets a cable through user space instead of a veth pair, for kernels
 # without sch_netem: its eth0 and its port on the bridge are VXLAN devices whose UDP goes through
 # scripts/netem-relay.mjs in a namespace of its own (gluon-ID-rHOST), and `netem` on that host
-# restarts the relay with the delay and loss asked for (only `delay Nms` and `loss N%`).
+# restarts the relay with the delay and loss asked for (only `delay Nms [Jms]` and `loss N%`).
 set -euo pipefail
 
 SUBNET_BITS=24
@@ -86,9 +87,9 @@ relay_addr() { # K SIDE(host|relay-a|relay-b|hub)
   esac
 }
 
-# Starts (or restarts) HOST's relay with DELAY_MS and LOSS_PERCENT; waits for it to listen.
+# Starts (or restarts) HOST's relay with DELAY_MS, LOSS_PERCENT and JITTER_MS; waits for it to listen.
 relay_start() {
-  local id=$1 host=$2 delay=$3 loss=$4 k r stats pids
+  local id=$1 host=$2 delay=$3 loss=$4 jitter=${5:-0} k r stats pids
   r=$(ns "$id" "r$host")
   k=$(cat "$(statedir "$id")/$host.k")
   stats="$(statedir "$id")/$host.json"
@@ -98,7 +99,7 @@ relay_start() {
   for _ in $(seq 1 50); do [ -z "$(ip netns pids "$r" 2>/dev/null)" ] && break; sleep 0.1; done
   rm -f "$stats"
   ip netns exec "$r" setsid "$NODE" "$HERE/netem-relay.mjs" "$(relay_addr "$k" relay-a)" "$(relay_addr "$k" host)" \
-    "$(relay_addr "$k" relay-b)" "$(relay_addr "$k" hub)" "$delay" "$loss" "$stats" \
+    "$(relay_addr "$k" relay-b)" "$(relay_addr "$k" hub)" "$delay" "$loss" "$stats" "$jitter" \
     </dev/null >"$(statedir "$id")/$host.log" 2>&1 &
   # Bounded: the relay writes its stats once both of its sockets listen.
   for _ in $(seq 1 200); do [ -s "$stats" ] && return 0; sleep 0.1; done
@@ -178,15 +179,18 @@ link() {
 # Whether HOST's cable goes through a relay.
 relayed() { [ -f "$(statedir "$1")/$2.k" ]; }
 
-# `delay Nms` and `loss N%` (either, both, or `clear`) for the relay.
+# `delay Nms`, optionally with a jitter (`delay 20ms 5ms`: 15-25 ms, as netem), and `loss N%`
+# (either, both, or `clear`) for the relay.
 relay_netem() {
-  local id=$1 host=$2 spec=$3 delay=0 loss=0 rest
+  local id=$1 host=$2 spec=$3 delay=0 loss=0 jitter=0 rest
   [ "$spec" = clear ] && spec=
   rest=$spec
-  if [[ "$rest" =~ (^|[[:space:]])delay[[:space:]]+([0-9]+)ms($|[[:space:]]) ]]; then delay=${BASH_REMATCH[2]}; rest=${rest/${BASH_REMATCH[0]}/ }; fi
+  if [[ "$rest" =~ (^|[[:space:]])delay[[:space:]]+([0-9]+)ms([[:space:]]+([0-9]+)ms)?($|[[:space:]]) ]]; then
+    delay=${BASH_REMATCH[2]}; jitter=${BASH_REMATCH[4]:-0}; rest=${rest/${BASH_REMATCH[0]}/ }
+  fi
   if [[ "$rest" =~ (^|[[:space:]])loss[[:space:]]+([0-9]+(\.[0-9]+)?)%($|[[:space:]]) ]]; then loss=${BASH_REMATCH[2]}; rest=${rest/${BASH_REMATCH[0]}/ }; fi
-  [[ "$rest" =~ ^[[:space:]]*$ ]] || die "the relay of $host understands only 'delay Nms' and 'loss N%', not '$rest' (in '$spec')"
-  relay_start "$id" "$host" "$delay" "$loss"
+  [[ "$rest" =~ ^[[:space:]]*$ ]] || die "the relay of $host understands only 'delay Nms', 'delay Nms Jms' (a jitter) and 'loss N%', not '$rest' (in '$spec')"
+  relay_start "$id" "$host" "$delay" "$loss" "$jitter"
 }
 
 netem() {
