@@ -14,7 +14,7 @@ import { listFiles, batchSlice, countEntries, inputProblems, makeChunks, fileDig
 import { physicsOptions, schemaOf } from './options.js';
 import { branchesFor } from './chunk.js';
 import { runFinalStates, type RunReport } from './run.js';
-import { writeRun, outputStem } from './outputs.js';
+import { writeRun, outputStem, sourceDateEpoch } from './outputs.js';
 import { finalStatesByCount } from './result.js';
 
 /** Where a run writes and which slice of the files it reads. */
@@ -108,6 +108,7 @@ export interface ExecuteResult { report: RunReport; runDir: string; written: str
 export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => void, progressOut: NodeJS.WriteStream = process.stderr): Promise<ExecuteResult> {
   const tls = tlsOf(c);
   const started = new Date();
+  const created = sourceDateEpoch() ?? started;
   // Before any work: a run directory that cannot be made failed (or hung) only at the end.
   const where = writableProblem(runDirFor(c, p, started));
   if (where) throw new ConfigError(`run directory ${runDirFor(c, p, started)}: ${where}`);
@@ -154,7 +155,7 @@ export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => 
   const digestS = (performance.now() - tDigest) / 1000;
   const runDir = runDirFor(c, p, started);
   const r = report.result;
-  const written = await writeRun({ dir: runDir, config: c, result: r, ...(p.batch ? { batch: p.batch } : {}),
+  const written = await writeRun({ dir: runDir, config: c, result: r, created, ...(p.batch ? { batch: p.batch } : {}),
     timings: { preprocess: report.timings.preprocessMs / 1000, process: report.timings.processMs / 1000, checksums: digestS },
     runInfo: { command: p.argv, runName: c.run_name, started: started.toISOString(), finished: new Date().toISOString(),
       ...(p.batch ? { batch: p.batch } : {}), mode: report.mode, nWorkers: report.nWorkers, dashboardUrl: report.dashboardUrl ?? null,

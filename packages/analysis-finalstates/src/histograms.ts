@@ -4,6 +4,7 @@
  * overflow), for the final states with at least min_events_per_fs events, all in one ROOT file;
  * and `hadd`'s merge of such files (histograms of the same name added).
  */
+import { createHash } from 'node:crypto';
 import { RootFileWriter, openRootFile, type HistogramInput } from '@gluon/rootio';
 import { tailName, parseHistogramName } from './naming.js';
 import { type FsResult, type SparseCounts, histogramAt } from './result.js';
@@ -61,9 +62,26 @@ export function buildHistograms(r: FsResult, minEvents: number, tailSplit: boole
   return out;
 }
 
-/** Writes histograms into a new ROOT file (TH1D each). */
-export async function writeHistogramFile(file: string, hists: readonly Th1[]): Promise<void> {
-  const w = await RootFileWriter.create(file);
+/**
+ * The ROOT file's UUID from its histograms (as gluon-h4l's histograms.root): with the creation
+ * time fixed too, the same histograms give the same bytes whatever the mode or chunking.
+ */
+export function histogramsUuid(hists: readonly Th1[]): Uint8Array {
+  const h = createHash('sha256');
+  const bytesOf = (a: Float64Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  for (const x of hists) {
+    h.update(JSON.stringify([x.name, x.title, x.nbins, x.lo, x.hi, x.entries, x.xTitle]));
+    h.update(bytesOf(x.contents)); h.update(bytesOf(x.sumw2));
+  }
+  return h.digest().subarray(0, 16);
+}
+
+/**
+ * Writes histograms into a new ROOT file (TH1D each), created at `created` (the run's start, or
+ * SOURCE_DATE_EPOCH) with a UUID from the histograms; without `created`, now and a random UUID.
+ */
+export async function writeHistogramFile(file: string, hists: readonly Th1[], created?: Date): Promise<void> {
+  const w = await RootFileWriter.create(file, created ? { stamp: { uuid: histogramsUuid(hists), time: created } } : {});
   for (const h of hists) {
     const input: HistogramInput = { type: 'TH1D', name: h.name, title: h.title, nbins: h.nbins, lo: h.lo, hi: h.hi,
       contents: h.contents, sumw2: h.sumw2, entries: h.entries, xTitle: h.xTitle, yTitle: 'Entries' };

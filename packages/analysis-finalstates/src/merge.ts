@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ConfigError } from './config.js';
 import { addHistogramFiles, keptFinalStates, writeHistogramFile } from './histograms.js';
 import { parseHistogramName } from './naming.js';
-import { readSummary, versions, type Summary, SUMMARY_SCHEMA } from './outputs.js';
+import { byName, readSummary, sourceDateEpoch, versions, type Summary, SUMMARY_SCHEMA } from './outputs.js';
 import { writePlots } from './plots.js';
 
 const SLICE = /^finalstates\.batch-(\d+)-of-(\d+)\.root$/;
@@ -53,7 +53,8 @@ export async function mergeRun(runDir: string, minEvents: number, argv: string[]
   const keep = new Set(merged.keptFinalStates);
   const hists = (await addHistogramFiles(roots)).filter((h) => keep.has(parseHistogramName(h.name)?.finalState ?? ''));
   merged.histograms = hists.map((h) => h.name);
-  await writeHistogramFile(path.join(runDir, 'histograms', 'finalstates.root'), hists);
+  merged.finalStates = byName(merged.finalStates); merged.removed = byName(merged.removed);
+  await writeHistogramFile(path.join(runDir, 'histograms', 'finalstates.root'), hists, sourceDateEpoch() ?? new Date());
   const written = ['histograms/finalstates.root'];
   const put = async (rel: string, v: unknown) => { await mkdir(path.dirname(path.join(runDir, rel)), { recursive: true }); await writeFile(path.join(runDir, rel), JSON.stringify(v, null, 1) + '\n'); written.push(rel); };
   await put('histograms/finalstates.summary.json', merged);

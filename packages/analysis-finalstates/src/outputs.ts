@@ -12,7 +12,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { FsConfig } from './config.js';
+import { ConfigError, type FsConfig } from './config.js';
 import { type FsResult } from './result.js';
 import { buildHistograms, keptFinalStates, readHistogramFile, type Th1, writeHistogramFile } from './histograms.js';
 import { writePlots } from './plots.js';
@@ -56,9 +56,29 @@ export interface Summary {
   mergedFrom?: string[];
 }
 
+/**
+ * A count per name with its names in order: the merge of chunk results inserts them in the order
+ * it meets them, which the chunking and the workers decide, so written as they came two runs of
+ * the same counts differed in their bytes.
+ */
+export function byName(counts: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * SOURCE_DATE_EPOCH (seconds; the reproducible-builds convention), when set: the creation time
+ * written into the ROOT file instead of the run's start, as gluon-h4l does.
+ */
+export function sourceDateEpoch(env: NodeJS.ProcessEnv = process.env): Date | undefined {
+  const v = env.SOURCE_DATE_EPOCH;
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d+$/.test(v)) throw new ConfigError(`SOURCE_DATE_EPOCH must be whole seconds since 1970, got ${JSON.stringify(v)}`);
+  return new Date(Number(v) * 1000);
+}
+
 export function summaryOf(r: FsResult, minEvents: number, tailSplit: boolean, hists: readonly Th1[]): Summary {
   return { schema: SUMMARY_SCHEMA, events: r.events, lessThanTwo: r.lessThanTwo, combinations: r.combinations,
-    finalStates: r.finalStates, removed: r.removed, binWidth: r.binWidth, nMain: r.nMain, nAll: r.nAll, tailSplit,
+    finalStates: byName(r.finalStates), removed: byName(r.removed), binWidth: r.binWidth, nMain: r.nMain, nAll: r.nAll, tailSplit,
     minEventsPerFs: minEvents, keptFinalStates: keptFinalStates(r.finalStates, minEvents), histograms: hists.map((h) => h.name) };
 }
 
@@ -83,6 +103,8 @@ export interface WriteRunOptions {
   runInfo: Record<string, unknown>;
   /** Phase → seconds for the timing plot and run.json. */
   timings: Record<string, number>;
+  /** The ROOT file's creation time: the run's start, or SOURCE_DATE_EPOCH. */
+  created: Date;
 }
 
 /** Writes a run's outputs (per its stages); returns the files written, relative to dir. */
@@ -99,7 +121,7 @@ export async function writeRun(o: WriteRunOptions): Promise<string[]> {
   const t0 = performance.now();
   if (c.tasks.histograms) {
     hists = buildHistograms(r, minEvents, tailSplit);
-    await writeHistogramFile(path.join(dir, 'histograms', `${stem}.root`), hists);
+    await writeHistogramFile(path.join(dir, 'histograms', `${stem}.root`), hists, o.created);
     written.push(`histograms/${stem}.root`);
   }
   const timings = { ...o.timings, ...(c.tasks.histograms ? { histograms: (performance.now() - t0) / 1000 } : {}) };
@@ -109,7 +131,7 @@ export async function writeRun(o: WriteRunOptions): Promise<string[]> {
     stages: c.tasks,
     note: 'parse, masses and postprocess run fused inside each chunk task; their time is "process"',
     timings, cutflow: { events: r.events, lessThanTwo: r.lessThanTwo, withTwoOrMore: r.events - r.lessThanTwo },
-    combinations: r.combinations, removedPerHistogram: r.removed,
+    combinations: r.combinations, removedPerHistogram: byName(r.removed),
   }));
   if (!o.batch) written.push(...await writePlots(dir, { finalStates: r.finalStates, histograms: hists, timings }));
   const runJson = o.batch ? `run.batch-${o.batch.index}-of-${o.batch.total}.json` : 'run.json';

@@ -139,6 +139,31 @@ if (!HAVE_OPENDATA) {
     t.equal(bad, 0, `all ${want.length * 2} histograms agree bin for bin`);
   });
 
+  // A cluster run checked against the serial reference with `diff -r`, as a new user did: the
+  // ROOT file differed (a random UUID, the time of writing) and so did the summary (final states
+  // and peak removals in the order the chunks' merge met them).
+  t.test('the same histogram and summary bytes serial and on 2 workers, with other chunk sizes (SOURCE_DATE_EPOCH set)', async (t) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fs-bytes-'));
+    const epoch = process.env.SOURCE_DATE_EPOCH;
+    process.env.SOURCE_DATE_EPOCH = '1700000000';
+    t.teardown(() => {
+      if (epoch === undefined) delete process.env.SOURCE_DATE_EPOCH; else process.env.SOURCE_DATE_EPOCH = epoch;
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const quiet = { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream;
+    const bytes = async (n_workers: number, chunk_size: number) => {
+      const { runDir } = await execute({ ...DEFAULT_CONFIG, data_dir: OPENDATA, n_workers, chunk_size, dashboard: false, base_output_dir: path.join(dir, `${n_workers}-${chunk_size}`) },
+        { argv: ['test'] }, () => {}, quiet);
+      return ['histograms/finalstates.root', 'histograms/finalstates.summary.json'].map((f) => readFileSync(path.join(runDir, f)).toString('base64'));
+    };
+    const serial = await bytes(0, 1000);
+    for (const [n, chunk] of [[0, 97], [2, 64]] as const) {
+      const [root, summary] = await bytes(n, chunk);
+      t.ok(root === serial[0], `finalstates.root: the same bytes ${n ? `on ${n} workers` : 'serial'}, chunks of ${chunk}`);
+      t.ok(summary === serial[1], `finalstates.summary.json: the same bytes ${n ? `on ${n} workers` : 'serial'}, chunks of ${chunk}`);
+    }
+  });
+
   t.test('identical results serial, on 1 and 2 workers, with any chunk size', async (t) => {
     const base = { files, physics, fanIn: 3, publish: false, dashboard: false } as const;
     const serial = canonical((await runFinalStates({ ...base, nWorkers: 0, chunkSize: 1000 })).result);
