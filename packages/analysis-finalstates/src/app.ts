@@ -5,7 +5,7 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { consoleProgress, InterruptedError, listenForCtrlC, runDirName, whyNoDirectoryIn } from '@gluon/analysis-h4l';
+import { consoleProgress, earlierOutputs, InterruptedError, listenForCtrlC, removeStaleOutputs, runDirName, staleOutputsLine, whyNoDirectoryIn } from '@gluon/analysis-h4l';
 import { startBatchRun } from '@gluon/deploy';
 import { schedulerTls } from '@gluon/client';
 import { countOf, type TlsOptions } from '@gluon/protocol';
@@ -14,7 +14,7 @@ import { listFiles, batchSlice, countEntries, inputProblems, makeChunks, fileDig
 import { physicsOptions, schemaOf } from './options.js';
 import { branchesFor } from './chunk.js';
 import { runFinalStates, type RunReport } from './run.js';
-import { writeRun, outputStem, sourceDateEpoch } from './outputs.js';
+import { manifestName, writeRun, outputStem, sourceDateEpoch } from './outputs.js';
 import { finalStatesByCount } from './result.js';
 
 /** Where a run writes and which slice of the files it reads. */
@@ -155,12 +155,17 @@ export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => 
   const digestS = (performance.now() - tDigest) / 1000;
   const runDir = runDirFor(c, p, started);
   const r = report.result;
+  // A run directory given again (--run-dir, a batch slice run again): what the earlier run wrote
+  // and this one does not is removed, so none of it is taken for this run's (stale-outputs.ts).
+  const earlier = earlierOutputs(runDir, manifestName(p.batch));
   const written = await writeRun({ dir: runDir, config: c, result: r, created, ...(p.batch ? { batch: p.batch } : {}),
     timings: { preprocess: report.timings.preprocessMs / 1000, process: report.timings.processMs / 1000, checksums: digestS },
     runInfo: { command: p.argv, runName: c.run_name, started: started.toISOString(), finished: new Date().toISOString(),
       ...(p.batch ? { batch: p.batch } : {}), mode: report.mode, nWorkers: report.nWorkers, dashboardUrl: report.dashboardUrl ?? null,
       inputs, events: r.events, lessThanTwo: r.lessThanTwo, combinations: r.combinations, chunks: r.chunks,
       eventsPerSecond: report.eventsPerSecond, combinationsPerSecond: report.combinationsPerSecond } });
+  const stale = removeStaleOutputs(runDir, earlier, written, manifestName(p.batch));
+  if (stale.length) log(staleOutputsLine(runDir, stale));
   const fs = finalStatesByCount(r.finalStates);
   log(`${r.events} events: ${r.lessThanTwo} with fewer than 2 objects, ${fs.length} final states`);
   for (const [name, n] of fs.slice(0, 12)) log(`  ${name.padEnd(16)} ${String(n).padStart(9)}${n < c.min_events_per_fs && !p.batch ? '  (below min_events_per_fs: no histograms)' : ''}`);

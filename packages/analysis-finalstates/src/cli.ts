@@ -14,7 +14,7 @@ import { execute, dryRun } from './app.js';
 import { replot } from './outputs.js';
 import { mergeRun } from './merge.js';
 import { generateDataset, SCALE_RANGE } from '@gluon/analysis-h4l/generate';
-import { generateNumbers, InterruptedError, joinNegativeValues } from '@gluon/analysis-h4l';
+import { earlierOutputs, generateNumbers, InterruptedError, joinNegativeValues, removeStaleOutputs, staleOutputsLine } from '@gluon/analysis-h4l';
 
 /** This package's version, for --version. */
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -82,7 +82,11 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'merge-only': {
+      // Merged again (another --min-events-per-fs): the earlier merge's plots not drawn again go.
+      const earlier = earlierOutputs(p.runDir!);
       const files = await mergeRun(p.runDir!, p.config.min_events_per_fs, process.argv);
+      const stale = removeStaleOutputs(p.runDir!, earlier, files);
+      if (stale.length) log(staleOutputsLine(p.runDir!, stale));
       log(`merged into ${p.runDir}: ${files.join(', ')}`);
       return 0;
     }

@@ -38,6 +38,11 @@ export function outputStem(batch?: { index: number; total: number }): string {
   return batch ? `finalstates.batch-${batch.index}-of-${batch.total}` : 'finalstates';
 }
 
+/** The manifest of a run (its `outputs`, what it wrote): run.json, a batch slice's run.batch-<i>-of-<n>.json. */
+export function manifestName(batch?: { index: number; total: number }): string {
+  return batch ? `run.batch-${batch.index}-of-${batch.total}.json` : 'run.json';
+}
+
 /** What histograms/<stem>.summary.json holds. */
 export interface Summary {
   schema: typeof SUMMARY_SCHEMA;
@@ -134,7 +139,7 @@ export async function writeRun(o: WriteRunOptions): Promise<string[]> {
     combinations: r.combinations, removedPerHistogram: byName(r.removed),
   }));
   if (!o.batch) written.push(...await writePlots(dir, { finalStates: r.finalStates, histograms: hists, timings }));
-  const runJson = o.batch ? `run.batch-${o.batch.index}-of-${o.batch.total}.json` : 'run.json';
+  const runJson = manifestName(o.batch);
   await put(runJson, json({ ...o.runInfo, config: c, versions: versions(), timings, outputs: [...written, runJson] }));
   return written;
 }

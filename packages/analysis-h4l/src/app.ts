@@ -21,7 +21,7 @@ import { checkWritable, runDirName } from './paths.js';
 import { startBatchCluster } from './batch.js';
 import { waitingForWorkersLine } from './wait-workers.js';
 import { gitCommit, inputDigests } from './provenance.js';
-import { earlierOutputs, removeStaleOutputs } from './stale-outputs.js';
+import { earlierOutputs, removeStaleOutputs, staleOutputsLine } from './stale-outputs.js';
 
 /** This package's version (`gluon-h4l --version`, and recorded in every run's outputs). */
 export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -246,7 +246,7 @@ async function writeRun(c: H4lConfig, report: RunReport, at: { dataDir: string; 
   const earlier = earlierOutputs(at.outDir);
   const files = await writeOutputs({ dir: at.outDir, result: report.result, lumiFb: runLumiFb(c), meta, created: at.created, runInfo: { ...runInfo, significance } });
   const stale = removeStaleOutputs(at.outDir, earlier, files);
-  if (stale.length) log(`removed ${stale.length} file${stale.length === 1 ? '' : 's'} an earlier run wrote in ${at.outDir} that this run does not write: ${stale.join(', ')}`);
+  if (stale.length) log(staleOutputsLine(at.outDir, stale));
   for (const s of Object.values(report.result.samples)) {
     const n = s.cutflow.raw.length - 1;
     log(`  ${s.sample.padEnd(16)} ${String(s.cutflow.raw[0]).padStart(8)} in  ${String(s.cutflow.raw[n]).padStart(8)} selected  Σw ${+s.cutflow.weighted[n].toPrecision(7)}`);

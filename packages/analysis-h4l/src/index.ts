@@ -24,3 +24,5 @@ export { demoNumbers, generateNumbers, GENERATE_NUMBER_FLAGS } from './generate-
 export { watchForWorkers, NoWorkersError, type WatchOptions } from './wait-workers.js';
 // Ctrl-C during a run (both CLIs): the line, the listener, the race, the files-done count.
 export { listenForCtrlC, whenAborted, filesDoneCounter, interruptedLine, type CtrlC, type RunPlace } from './interrupt.js';
+// A run into a directory holding an earlier run's outputs (both CLIs): the earlier files not written again go.
+export { earlierOutputs, removeStaleOutputs, staleOutputsLine } from './stale-outputs.js';
