@@ -222,6 +222,13 @@ export interface AcceptOptions {
    * against them. A role without an entry is served unchecked.
    */
   inbound?: Partial<Record<Role, Direction>>;
+  /**
+   * A last say on a hello that passed every check here, before the welcome: a refusal (its code
+   * and reason) is sent as `rejected` and closes the connection as the checks' own do, so the
+   * connecting side gets it from `connect` as a {@link HandshakeError}. The scheduler refuses a
+   * worker claiming a live worker's data address here (4012).
+   */
+  admit?: (hello: Hello) => { code: number; reason: string } | null;
 }
 
 /**
@@ -284,6 +291,8 @@ export function acceptConnection(
       if (problem) return reject(problem.code, problem.reason);
       const shape = HELLO[hello.role].check(hello);
       if (shape) return reject(CloseCode.badHello, `hello refused: ${formatProblem('hello', shape).slice('hello: '.length)}`);
+      const refusal = opts.admit?.(hello);
+      if (refusal) return reject(refusal.code, refusal.reason);
       done = true;
       clearTimeout(timer);
       ws.removeAllListeners();

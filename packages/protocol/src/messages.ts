@@ -83,8 +83,10 @@ export interface Hello {
   pid?: number;
   host?: string;
   /**
-   * client only: an id the client keeps across reconnects, so the scheduler can retire the
-   * client's previous connection once the new one has re-sent its graph
+   * client: an id the client keeps across reconnects, so the scheduler can retire the client's
+   * previous connection once the new one has re-sent its graph. worker (protocol 13): random, one
+   * per worker process, so the scheduler tells the same worker reconnecting (its old connection
+   * may not be seen closed yet) from another process claiming its data address.
    */
   session?: string;
 }
@@ -152,4 +154,12 @@ export const CloseCode = {
    * again, so retrying cannot fix it. Before, this was 4003 and a worker retried forever.
    */
   badHello: 4011,
+  /**
+   * A worker's hello gave the data address of a worker registered and alive here, and it is not
+   * that worker's own reconnect (another session): one address is one live worker, so the first
+   * keeps its registration and the newcomer is refused until the first is gone (it left, or was
+   * expired after the heartbeat TTL of silence). A worker retries. Before, the newcomer replaced
+   * the live worker: its connection closed and its tasks were run again elsewhere.
+   */
+  addressInUse: 4012,
 } as const;

@@ -246,14 +246,18 @@ const helloText = str({ maxLength: MAX_HELLO_TEXT, plain: true });
 const limits = { maxFrameBytes: opt(num({ int: true, min: 1 })), maxMessageBytes: opt(num({ int: true, min: 1 })) };
 const handshakeFields = { op, role: str(), protocol: num(), version: str(), token: opt(str()), name: opt(helloText), ...limits };
 
+const session = opt(str({ nonEmpty: true, maxLength: MAX_HELLO_TEXT, plain: true }));
+
 /** The hello of each role, after its protocol, version, role and token were checked. */
 export const HELLO = {
-  client: obj({ ...handshakeFields, session: opt(str({ nonEmpty: true, maxLength: MAX_HELLO_TEXT, plain: true })) }),
+  client: obj({ ...handshakeFields, session }),
   peer: obj(handshakeFields),
   dashboard: obj(handshakeFields),
   worker: obj({
     ...handshakeFields,
     address: str({ nonEmpty: true, maxLength: MAX_ADDRESS_TEXT, plain: true }), nthreads: num({ int: true, min: 1 }), memoryLimit: count, pid: count, host: helloText,
+    // Protocol 13: one per worker process (see Hello.session).
+    session,
   }),
 } as const satisfies Record<Role, Schema<unknown>>;
 

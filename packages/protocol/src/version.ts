@@ -24,9 +24,12 @@ import { readFileSync } from 'node:fs';
  * when a module it refused passes its check later; a protocol-10 scheduler would refuse both ops.
  * 12: a reconnecting client's welcome says whether the scheduler still had its session
  * (`resumed`: its keys were kept while it was away, or released), so the client can say what the
- * drop cost it; a protocol-11 client would refuse the field.
+ * drop cost it; a protocol-11 client would refuse the field. 13: a worker's hello carries a
+ * `session` (random, one per worker process), and a hello giving the data address of a live
+ * worker from another session is refused (4012) instead of replacing it; a protocol-12 scheduler
+ * would refuse the field.
  */
-export const PROTOCOL_VERSION = 12;
+export const PROTOCOL_VERSION = 13;
 
 /** This package's version, sent in every hello so that mismatched installs are named. */
 export const PACKAGE_VERSION: string = (

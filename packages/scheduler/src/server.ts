@@ -13,6 +13,7 @@ import { ReleaseBacklog } from './release-backlog.js';
 import { stallNote } from './loop-stall.js';
 import { SchedulerState, type Command, type SchedulerConfig } from './state.js';
 import { SCHEDULER_OPTION_KEYS, type SchedulerOptions } from './server-options.js';
+import { judgeWorkerHello, type ClashVerdict } from './worker-clash.js';
 
 type FromWorker = Inbound<typeof WORKER_TO_SCHEDULER>;
 type FromClient = Inbound<typeof CLIENT_TO_SCHEDULER>;
@@ -36,6 +37,8 @@ export class Scheduler implements DashboardSource {
   /** The listener on `unixSocket`, if any. */
   private unixListener: UnixListener | undefined;
   private readonly workers = new Map<string, Connection>();
+  /** A registered worker's hello session, by id (worker-clash.ts): its own reconnect replaces it. */
+  private readonly workerSessions = new Map<string, string | undefined>();
   private readonly clients = new Map<string, Connection>();
   /** Every handshaken connection still open, registered or not (closed on shutdown). */
   private readonly open = new Set<Connection>();
@@ -121,6 +124,12 @@ export class Scheduler implements DashboardSource {
       ...(opts.maxSendBacklogBytes ? { maxSendBacklogBytes: opts.maxSendBacklogBytes } : {}),
       ...(opts.helloTimeoutMs ? { helloTimeoutMs: opts.helloTimeoutMs } : {}),
       log: s.log,
+      // A worker giving a live worker's data address, not from its session, is refused (4012).
+      admit: (hello) => {
+        if (hello.role !== 'worker') return null;
+        const v = s.judgeWorker(hello);
+        return v.kind === 'refused' ? { code: CloseCode.addressInUse, reason: v.reason } : null;
+      },
       welcome: (hello) => {
         const id = `${hello.role === 'worker' ? 'w' : 'c'}${s.nextId++}`;
         ids.set(hello, id);
@@ -337,6 +346,7 @@ export class Scheduler implements DashboardSource {
     });
     conn.on('close', (code: number, reason: string) => {
       if (!registered) return;
+      this.workerSessions.delete(id);
       if (this.workers.get(id) === conn) {
         this.workers.delete(id);
         if (!leaving) this.log(`${conn.label} lost: connection closed (${code}${reason ? `: ${reason}` : ''})`);
@@ -345,13 +355,32 @@ export class Scheduler implements DashboardSource {
     });
   }
 
+  /** What a worker's hello comes to against the live registrations (worker-clash.ts). */
+  private judgeWorker(hello: Hello): ClashVerdict {
+    const registered = [...this.state.workers.values()].map((w) => ({ id: w.id, name: w.name, address: w.address, session: this.workerSessions.get(w.id), lastSeen: w.lastSeen }));
+    return judgeWorkerHello(hello, registered, Date.now(), this.state.config.heartbeatTtlMs);
+  }
+
   private workerRegistered(id: string, conn: Connection, hello: Hello, holding: Extract<FromWorker, { op: 'holding' }>): void {
-    // A worker reconnecting under the same name replaces its stale registration.
+    // Judged again: another hello with this address may have registered since this one's welcome.
+    const verdict = this.judgeWorker(hello);
+    if (verdict.kind === 'refused') {
+      this.log(`refused ${conn.label}: ${verdict.reason}`);
+      conn.close(CloseCode.addressInUse, verdict.reason);
+      return;
+    }
+    // The same worker (its session) on a new connection: its stale registration ends, as a clean
+    // leave (what it runs it still runs, and says so in its holding), then the connection is
+    // closed. Closed first, the close handler removed it as lost (its running tasks counted as
+    // killed by it) before this removal could say 'reconnected'.
+    if (verdict.kind === 'reconnect') {
+      const stale = this.workers.get(verdict.previous);
+      this.workers.delete(verdict.previous);
+      this.dispatch(this.state.workerRemoved(verdict.previous, 'reconnected', Date.now(), true));
+      stale?.close(CloseCode.replaced, 'replaced by a new connection of the same worker');
+    }
     for (const ws of this.state.workers.values()) {
-      if (ws.name === hello.name && ws.address === hello.address) {
-        this.workers.get(ws.id)?.close(CloseCode.replaced, 'replaced by a new connection of the same worker');
-        this.dispatch(this.state.workerRemoved(ws.id, 'reconnected', Date.now(), true));
-      } else if (hello.name !== undefined && ws.name === hello.name && this.workers.has(ws.id)) {
+      if (hello.name !== undefined && ws.name === hello.name && this.workers.has(ws.id)) {
         // Another process under the same name: both work, and each has its own worker page (by
         // id), but the event log and the task stream's rows name them alike. Say so where an
         // operator looks.
@@ -360,6 +389,7 @@ export class Scheduler implements DashboardSource {
       }
     }
     this.workers.set(id, conn);
+    this.workerSessions.set(id, hello.session);
     this.dispatch(this.state.workerAdded({
       id, name: hello.name ?? id, address: String(hello.address ?? ''), nthreads: hello.nthreads ?? 1,
       memoryLimit: hello.memoryLimit ?? 0, host: hello.host ?? hostname(), pid: hello.pid ?? 0, keys: holding.keys,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { cpus, hostname } from 'node:os';
 import {
   checkOptionKeys, checkTokenOption, CloseCode, connect, readTlsMaterial, isPermanentRefusal, listen, logText, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, type Connection,
@@ -112,6 +113,12 @@ interface PeerLink {
  */
 export class GluonWorker {
   readonly name: string;
+  /**
+   * Random, one per process, in every hello: the scheduler takes a hello with this session as
+   * this worker reconnecting (replacing a registration whose connection it has not seen close),
+   * and refuses (4012) one with this worker's address from any other session while it lives.
+   */
+  private readonly session = randomUUID();
   readonly nthreads: number;
   private scheduler: Connection | null = null;
   private listener!: Listener;
@@ -262,7 +269,7 @@ export class GluonWorker {
       try {
         const { conn, welcome } = await connect(this.opts.scheduler, {
           role: 'worker', name: this.name, address: this.listener.address, nthreads: this.nthreads,
-          memoryLimit: this.opts.memoryLimit ?? 0, pid: process.pid, host: hostname(),
+          memoryLimit: this.opts.memoryLimit ?? 0, pid: process.pid, host: hostname(), session: this.session,
         }, {
           ...this.linkOptions(), label: `scheduler ${this.opts.scheduler}`, log: this.log,
           ...this.limits(),
