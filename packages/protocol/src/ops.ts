@@ -30,6 +30,16 @@ export type Inbound<D extends Direction> = {
   [K in keyof D['ops'] & string]: Infer<D['ops'][K]> & { op: K };
 }[keyof D['ops'] & string];
 
+/**
+ * Most characters of a name, host or session a peer gives in its hello. These are quoted in log
+ * lines, on the dashboard, in other peers' messages and kept for every worker and client, so
+ * they are bounded and may hold no control characters (a line break forged log lines, an escape
+ * rewrote the terminal). Before, the 64 KiB hello frame was their only bound.
+ */
+export const MAX_HELLO_TEXT = 256;
+/** Most characters of the data address in a worker's hello (`wss://` a 253-character DNS name `:port`). */
+export const MAX_ADDRESS_TEXT = 512;
+
 /** `op` is checked by the frame decoder already (a string); schemas only admit it. */
 const op = str();
 const key = str({ nonEmpty: true });
@@ -115,7 +125,8 @@ export const WORKER_TO_SCHEDULER = {
     handback: obj({ op, keys }),
     'steal-response': obj({ op, key, ok: bool }),
     publish: obj({ op, topic: str({ nonEmpty: true }), value: opt(anything) }),
-    transfer: obj({ op, from: str({ nonEmpty: true }), keys: arrayOf(key, { min: 1 }), start: time, stop: time, bytes: num({ min: 0 }) }),
+    /** `from`: the peer's data address, bounded as a hello's (the scheduler passes on only a known worker's). */
+    transfer: obj({ op, from: str({ nonEmpty: true, maxLength: MAX_ADDRESS_TEXT, plain: true }), keys: arrayOf(key, { min: 1 }), start: time, stop: time, bytes: num({ min: 0 }) }),
     /** A line the worker logged, for its page on the dashboard. */
     log: obj({ op, time, text: str() }),
   },
@@ -231,15 +242,6 @@ export const DIRECTIONS: readonly Direction[] = [
   WORKER_TO_SCHEDULER, CLIENT_TO_SCHEDULER, SCHEDULER_TO_WORKER, SCHEDULER_TO_CLIENT, PEER_TO_WORKER, WORKER_TO_PEER, BROWSER_TO_DASHBOARD,
 ];
 
-/**
- * Most characters of a name, host or session a peer gives in its hello. These are quoted in log
- * lines, on the dashboard, in other peers' messages and kept for every worker and client, so
- * they are bounded and may hold no control characters (a line break forged log lines, an escape
- * rewrote the terminal). Before, the 64 KiB hello frame was their only bound.
- */
-export const MAX_HELLO_TEXT = 256;
-/** Most characters of the data address in a worker's hello (`wss://` a 253-character DNS name `:port`). */
-export const MAX_ADDRESS_TEXT = 512;
 const helloText = str({ maxLength: MAX_HELLO_TEXT, plain: true });
 
 /** Each side announces its size limits in its hello or welcome. */

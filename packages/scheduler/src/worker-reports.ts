@@ -216,8 +216,11 @@ export abstract class WorkerReports extends WorkerEvents {
    * A worker fetched dependencies from a peer (its `transfer` report): a transfer bar for the
    * dashboard's task stream, with both ends named like the `worker` of task-done events. It
    * changes nothing else, so it costs nothing without listeners. A malformed report is ignored,
-   * and logged once per worker with the reason; a peer address no worker has (it left) is kept
-   * as the name.
+   * and logged once per worker with the reason. So is one naming a peer no worker here has had
+   * (the last 100 gone are remembered): its address was passed on as a name, and every distinct
+   * one a lying worker sent became a worker page of its own, each pushing a real worker's page
+   * (its transfers and log) out of the 500 kept. Only keys of tasks known here are passed on, as
+   * the tasks' own strings: a worker's copies of any length were kept on the pages.
    */
   transfer(workerId: string, m: Record<string, unknown>, now: number): Command[] {
     const back = this.cutPeers.size && typeof m.from === 'string' ? this.cutPeers.reached(workerId, m.from) : undefined;
@@ -226,16 +229,24 @@ export abstract class WorkerReports extends WorkerEvents {
     const ws = this.workers.get(workerId);
     if (!ws) return this.flush();
     const bad = checkTransfer(m);
-    if (bad) {
+    const from = bad ? undefined : this.workerAt((m as unknown as TransferReport).from);
+    if (bad || !from) {
       if (!this.badTransferFrom.has(ws)) {
         this.badTransferFrom.add(ws);
-        this.addLog(now, 'info', logLine`ignoring transfer reports from worker ${ws} that are malformed: ${bad}`);
+        const why = bad ? `that are malformed: ${bad}` : `naming peers no worker here has had (the first: ${shortKey((m as unknown as TransferReport).from)})`;
+        this.addLog(now, 'info', logLine`ignoring transfer reports from worker ${ws} ${why}`);
       }
       return this.flush();
     }
     const r = m as unknown as TransferReport;
-    const from = this.workerAt(r.from);
-    this.emit({ kind: 'transfer', keys: r.keys, from: from?.name ?? r.from, to: ws.name, ...(from ? { fromId: from.id } : {}), toId: ws.id, start: r.start, stop: r.stop, bytes: r.bytes });
+    const keys: string[] = [];
+    for (const key of r.keys) {
+      const ts = this.tasks.get(key);
+      if (ts) keys.push(ts.key);
+    }
+    // Of tasks all forgotten since (released): nothing left to show it against.
+    if (keys.length === 0) return this.flush();
+    this.emit({ kind: 'transfer', keys, from: from.name, to: ws.name, fromId: from.id, toId: ws.id, start: r.start, stop: r.stop, bytes: r.bytes });
     return this.flush();
   }
 

@@ -5,6 +5,8 @@
  * (What does not fit a schema is refused at the connection: client/test/hostile-frames.test.ts.)
  */
 import t from 'tap';
+import type { ClusterEvent } from '@gluon/scheduler';
+import { WorkerPages } from '../src/dashboard/worker-view.js';
 import { ops, Sim, task } from './sim.js';
 
 t.test('a worker reporting a megabyte key as unreachable: the warning every client gets names it cut short', async (t) => {
@@ -274,4 +276,35 @@ t.test('inline results under-stated within the inline bound: the inline budget c
   for (const ts of sim.state.tasks.values()) if (ts.inline) kept += (ts.inline.value as Uint8Array).byteLength;
   t.ok(kept > 0, `some are kept (${kept} bytes)`);
   t.ok(kept <= budget, `${kept} bytes of values kept inline, within the budget of ${budget}`);
+});
+
+t.test('transfer reports naming peers no worker has, or keys of no task: not passed on, and the real workers\' pages stay', async (t) => {
+  // Each distinct peer address was a worker page of its own: 600 of them pushed every real
+  // worker's page (its transfers and log lines) out of the 500 kept.
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1', 1, undefined, { address: 'ws://10.0.0.11:40001' });
+  sim.addWorker('evil', 1, undefined, { address: 'ws://10.0.0.66:40066' });
+  sim.submit('c', [task('a-1')]);
+  const pages = new WorkerPages({ time: 0, schedulerAddress: 'ws://s', workers: [], groups: [], failures: [], topics: {}, log: [] });
+  const events: ClusterEvent[] = [];
+  sim.state.subscribe((e) => {
+    events.push(e);
+    pages.apply(e);
+  });
+  const transfers = () => events.filter((e) => e.kind === 'transfer');
+  sim.apply(sim.state.workerLog('w1', 1, 'a line of the real worker'));
+  const report = { from: 'ws://10.0.0.11:40001', keys: ['a-1'], start: 1, stop: 2, bytes: 8 };
+  for (let i = 0; i < 600; i++) sim.apply(sim.state.transfer('evil', { ...report, from: `ws://fake-${i}.example:1` }, 3));
+  t.equal(transfers().length, 0, 'none passed on');
+  t.same(pages.detail('w1')?.log.map((l) => l.text), ['a line of the real worker'], 'the real worker\'s page keeps its log');
+  const said = sim.state.log.filter((e) => /ignoring transfer reports from worker evil/.test(e.text));
+  t.equal(said.length, 1, 'logged once for the worker');
+  t.match(said[0]!.text, "naming peers no worker here has had (the first: ws://fake-0.example:1)", "naming the first address");
+  const huge = `k${'x'.repeat(1 << 20)}`;
+  sim.apply(sim.state.transfer('evil', { ...report, keys: [huge, 'a-1', `${'y'.repeat(1 << 20)}`] }, 4));
+  t.same(transfers().map((e) => e.kind === 'transfer' && e.keys), [['a-1']], 'of its keys, only the task\'s is passed on');
+  sim.apply(sim.state.transfer('evil', { ...report, keys: [huge] }, 5));
+  t.equal(transfers().length, 1, 'a report of no task known here is not');
+  t.ok(pages.detail('w1')!.transfers.every((r) => r.keys.every((k) => k.length < 100)), 'the pages hold no key the worker made up');
 });
