@@ -16,6 +16,9 @@ import { CANCELLED, MEMORY } from './progress-state.js';
  * a result and publishes.
  */
 export abstract class ClientSessions extends Retirement {
+  /** Clients that re-sent their graph after a reconnect (see updateGraph). */
+  private readonly resendingClients = new Set<string>();
+
   clientConnected(id: string, name: string, now: number): Command[] {
     this.clients.set(id, new ClientRecord(id, name));
     this.countRefs();
@@ -37,6 +40,7 @@ export abstract class ClientSessions extends Retirement {
 
   clientDisconnected(id: string, now: number): Command[] {
     this.lostClients.delete(id);
+    this.resendingClients.delete(id);
     const client = this.clients.get(id);
     if (!client) return this.flush();
     this.clients.delete(id);
@@ -100,11 +104,17 @@ export abstract class ClientSessions extends Retirement {
     // Fresh tasks run only when something wants them: a client, or a wanted dependent. Beyond
     // the idle threads they are handed out by fillAll, a worker's share in one message.
     this.idleThreadsOnly = true;
+    // Only a reconnecting client's graph takes results claimed from before a restart (compute):
+    // one that named where it saw results or the workers it knew, in this update-graph or an
+    // earlier one (a big graph is re-sent in frames, and only the first names them).
+    if (held !== undefined || workers !== undefined) this.resendingClients.add(clientId);
+    this.resending = this.resendingClients.size > 0 && this.resendingClients.has(clientId);
     try {
       for (const ts of fresh) if (ts.state === 'released' && isWanted(ts, this.clients)) this.compute(ts);
       for (const ts of wanted) if (ts.state === 'released') this.compute(ts);
     } finally {
       this.idleThreadsOnly = false;
+      this.resending = false;
     }
     this.fillAll();
     // Tasks of a module no worker accepts: told now (they wait or fail), not at the next tick.

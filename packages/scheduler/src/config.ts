@@ -18,6 +18,8 @@ export interface SchedulerConfig {
   inlineBudgetBytes: number;
   /** How long results of keys the scheduler does not know are kept on workers (see recovery.ts). */
   orphanGraceMs: number;
+  /** Claims of keys the scheduler does not know kept at most at once (see Recovery.admits). */
+  maxOrphans: number;
   /** How long a task a client saw in memory waits for its holder to re-register (see recovery.ts). */
   holderWaitMs: number;
   /**
@@ -45,6 +47,7 @@ export const DEFAULT_CONFIG: SchedulerConfig = {
   maxInFlightPerThread: 64,
   inlineBudgetBytes: 32 * 1024 * 1024,
   orphanGraceMs: 60_000,
+  maxOrphans: 1_000_000,
   holderWaitMs: 15_000,
   memoryStallMs: 10_000,
   maxTopics: 1000,

@@ -22,6 +22,11 @@
 export interface RecoveryConfig {
   /** How long results of unknown keys are kept on workers for a client to re-send their task. */
   orphanGraceMs: number;
+  /**
+   * Most claims of keys with no task here kept at once (orphans, and tasks said to be running
+   * from before): see {@link Recovery.admits}.
+   */
+  maxOrphans: number;
   /** How long task assignment waits for the workers a reconnecting client names (see {@link holderWait}). */
   holderWaitMs: number;
 }
@@ -49,8 +54,29 @@ export class Recovery {
   private readonly runningOn = new Map<string, Set<string>>();
   /** Results taken from workers instead of being computed (orphans claimed, late results kept). */
   adopted = 0;
+  /** Claims of unknown keys dropped for a new client's task of that key (see {@link disown}). */
+  disowned = 0;
+  /** Keys a worker said it still runs while this scheduler had no task of them (see {@link disown}). */
+  private readonly lateUnknown = new Set<string>();
+  /** Characters of the keys kept for claims of unknown keys (see {@link admits}). */
+  private unknownChars = 0;
 
   constructor(readonly config: RecoveryConfig) {}
+
+  /**
+   * Whether one more claim of a key this scheduler has no task for may be kept. Such claims come
+   * from workers (their `holding` after a restart, or a late result) in messages of up to the
+   * message budget (1 GiB), and each one kept costs ~300 bytes besides its key: a worker claiming
+   * millions of short made-up keys held several times the message's size here for the orphan
+   * grace, and came back to claim them again. Kept while fewer than `maxOrphans` are and their
+   * keys are under {@link MAX_UNKNOWN_KEY_CHARS} characters together; a key over
+   * {@link MAX_UNKNOWN_KEY} characters never is. What is not kept is freed on its worker and,
+   * if a client re-sends its task, computed again.
+   */
+  admits(key: string): boolean {
+    return key.length <= MAX_UNKNOWN_KEY && this.orphans.size + this.lateUnknown.size < this.config.maxOrphans
+      && this.unknownChars + key.length <= MAX_UNKNOWN_KEY_CHARS;
+  }
 
   /** Orphan keys currently kept, for tests and the log. */
   get orphanCount(): number {
@@ -60,7 +86,10 @@ export class Recovery {
   /** A worker holds `key`, which has no task here (yet). */
   addOrphan(key: string, workerId: string, nbytes: number, now: number): void {
     let o = this.orphans.get(key);
-    if (!o) this.orphans.set(key, (o = { since: now, holders: new Map() }));
+    if (!o) {
+      this.orphans.set(key, (o = { since: now, holders: new Map() }));
+      this.unknownChars += key.length;
+    }
     o.holders.set(workerId, nbytes);
     let keys = this.byWorker.get(workerId);
     if (!keys) this.byWorker.set(workerId, (keys = new Set()));
@@ -76,16 +105,66 @@ export class Recovery {
   takeOrphan(key: string): Map<string, number> | undefined {
     const o = this.orphans.get(key);
     if (!o) return undefined;
-    this.orphans.delete(key);
+    this.forgetOrphan(key);
     for (const w of o.holders.keys()) this.byWorker.get(w)?.delete(key);
     return o.holders;
   }
 
-  /** A re-registering worker is still running these tasks, given out before it reconnected. */
-  expectLate(workerId: string, keys: string[]): void {
+  private forgetOrphan(key: string): void {
+    if (this.orphans.delete(key)) this.unknownChars -= key.length;
+  }
+
+  /**
+   * A re-registering worker is still running these tasks, given out before it reconnected;
+   * `unknown`: this scheduler has no task of them (counted against {@link admits}).
+   */
+  expectLate(workerId: string, keys: string[], unknown = false): void {
     if (keys.length === 0) return;
-    this.runningOn.set(workerId, new Set(keys));
-    for (const k of keys) this.running.set(k, workerId);
+    let on = this.runningOn.get(workerId);
+    if (!on) this.runningOn.set(workerId, (on = new Set()));
+    for (const k of keys) {
+      on.add(k);
+      this.running.set(k, workerId);
+      if (unknown && !this.lateUnknown.has(k)) {
+        this.lateUnknown.add(k);
+        this.unknownChars += k.length;
+      }
+    }
+  }
+
+  private forgetLate(key: string): void {
+    this.running.delete(key);
+    if (this.lateUnknown.delete(key)) this.unknownChars -= key.length;
+  }
+
+  /**
+   * Whether the claims on `key` were all made while this scheduler had no task of it: results
+   * held from before a restart (orphans) or a task said to be running from before. Such claims
+   * serve a reconnecting client re-sending its graph; for any other client's new task of that key
+   * they are {@link disown}ed instead (see SchedulerState.compute).
+   */
+  claimedUnknown(key: string): boolean {
+    if (this.orphans.size > 0 && this.orphans.has(key)) return true;
+    return this.lateUnknown.size > 0 && this.lateUnknown.has(key);
+  }
+
+  /**
+   * Drops every claim of unknown `key` (see {@link claimedUnknown}): returns the workers to tell
+   * to drop it (its orphan holders, and the worker said to run it).
+   */
+  disown(key: string): string[] {
+    const workers = [...(this.orphans.get(key)?.holders.keys() ?? [])];
+    for (const w of workers) this.byWorker.get(w)?.delete(key);
+    this.forgetOrphan(key);
+    if (this.lateUnknown.has(key)) {
+      const w = this.running.get(key);
+      if (w !== undefined) {
+        this.runningOn.get(w)?.delete(key);
+        if (!workers.includes(w)) workers.push(w);
+      }
+      this.forgetLate(key);
+    }
+    return workers;
   }
 
   /**
@@ -95,7 +174,7 @@ export class Recovery {
    */
   takeLate(workerId: string, key: string): boolean {
     if (this.running.size === 0 || this.running.get(key) !== workerId) return false;
-    this.running.delete(key);
+    this.forgetLate(key);
     this.runningOn.get(workerId)?.delete(key);
     return true;
   }
@@ -109,7 +188,7 @@ export class Recovery {
   workerGone(workerId: string): string[] {
     const wasRunning = [...(this.runningOn.get(workerId) ?? [])];
     this.runningOn.delete(workerId);
-    for (const k of wasRunning) if (this.running.get(k) === workerId) this.running.delete(k);
+    for (const k of wasRunning) if (this.running.get(k) === workerId) this.forgetLate(k);
     return wasRunning.concat(this.dropOrphansOf(workerId));
   }
 
@@ -122,7 +201,7 @@ export class Recovery {
       const o = this.orphans.get(key);
       if (!o) continue;
       o.holders.delete(workerId);
-      if (o.holders.size === 0) this.orphans.delete(key);
+      if (o.holders.size === 0) this.forgetOrphan(key);
     }
     return [];
   }
@@ -132,7 +211,7 @@ export class Recovery {
     const free = new Map<string, string[]>();
     for (const [key, o] of this.orphans) {
       if (now - o.since <= this.config.orphanGraceMs) continue;
-      this.orphans.delete(key);
+      this.forgetOrphan(key);
       for (const w of o.holders.keys()) {
         this.byWorker.get(w)?.delete(key);
         let list = free.get(w);
@@ -203,6 +282,11 @@ export class Recovery {
     return missing;
   }
 }
+
+/** Characters of one key with no task here at most, for its claim to be kept (see Recovery.admits). */
+export const MAX_UNKNOWN_KEY = 4096;
+/** Characters of all kept claims' keys with no task here together at most (see Recovery.admits). */
+export const MAX_UNKNOWN_KEY_CHARS = 64 * 1024 * 1024;
 
 /** What a reconnecting client's hints come to: whom to wait for, whom to tell the client has left. */
 export interface HolderWait {

@@ -86,6 +86,12 @@ export abstract class Transitions {
    * not freed again as unneeded in between.
    */
   protected readonly toAdopt = new Set<TaskRecord>();
+  /**
+   * Set while a reconnecting client's re-sent graph is computed (its update-graph names `held` or
+   * `workers`): claims of keys this scheduler had no task for (from before a restart) are taken
+   * for it; any other client's new task of such a key drops them (see compute).
+   */
+  protected resending = false;
 
   constructor(config: Partial<SchedulerConfig> = {}) {
     this.config = { ...DEFAULT_CONFIG, ...config };
@@ -108,6 +114,11 @@ export abstract class Transitions {
     let stack: TaskRecord[] | null = null;
     for (let ts: TaskRecord | undefined = root; ts !== undefined; ts = stack?.pop()) {
       if (ts.state !== 'released') continue;
+      // A worker holds it or still runs it from before this scheduler restarted: taken for a
+      // reconnecting client's re-sent graph, which is what such claims are for. For any other
+      // client they are dropped and the task computed: a worker's claims alone, of any keys it
+      // likes, would give a new client its values, or hold its tasks back while it lived.
+      if (this.recovery.claimedUnknown(ts.key) && !this.resending) this.disownClaims(ts.key);
       // A worker already holds it (it came back after a restart), or one that did is expected back.
       if (this.recovery.hasOrphan(ts.key)) {
         this.toAdopt.add(ts);
@@ -142,6 +153,12 @@ export abstract class Transitions {
     this.toReleased(ts);
     this.recovery.adopted++;
     this.toMemory(ts, ws, nbytes, typeName, inline);
+  }
+
+  /** Drops the claims of `key` made while it had no task here, on the workers that made them. */
+  private disownClaims(key: string): void {
+    for (const w of this.recovery.disown(key)) this.send({ worker: w }, { op: 'free-keys', keys: [key] });
+    this.recovery.disowned++;
   }
 
   /** Takes back the orphans that computations of this event reached (see {@link toAdopt}). */

@@ -9,7 +9,7 @@ import { stallNote } from './loop-stall.js';
 import { logLine, shortKey } from './log-line.js';
 import { RefusalLog } from './refusals.js';
 import { believable, keyList, type ClaimContext } from './worker-claims.js';
-import { addressList } from './recovery.js';
+import { addressList, MAX_UNKNOWN_KEY, MAX_UNKNOWN_KEY_CHARS } from './recovery.js';
 
 /**
  * Worker registration and removal, and liveness: a worker joins (with the results it still holds
@@ -53,16 +53,23 @@ export abstract class WorkerEvents extends Notices {
     const claimsOf = () => (claims ??= this.claimContext(ws));
     const refusedRunning: string[] = [];
     const refusedHeld: string[] = [];
+    // Claims of keys with no task here past what is kept of them (Recovery.admits): freed.
+    const unkept: string[] = [];
     if (w.running?.length) {
       const believed: string[] = [];
-      for (const key of w.running) (believable(key, claimsOf()) ? believed : refusedRunning).push(key);
+      for (const key of w.running) {
+        if (this.tasks.has(key)) (believable(key, claimsOf()) ? believed : refusedRunning).push(key);
+        else if (this.recovery.admits(key)) this.recovery.expectLate(ws.id, [key], true);
+        else unkept.push(key);
+      }
       this.recovery.expectLate(ws.id, believed);
     }
     for (const [key, nbytes] of Object.entries(reported)) {
       const ts = this.tasks.get(key);
       if (!ts) {
         // No task (yet): after a scheduler restart its client re-sends it soon; keep it a while.
-        this.recovery.addOrphan(key, ws.id, nbytes, now);
+        if (this.recovery.admits(key) || this.recovery.claimedUnknown(key)) this.recovery.addOrphan(key, ws.id, nbytes, now);
+        else unkept.push(key);
       } else if (ts.state === 'erred') {
         unknown.push(key);
       } else if (ts.state !== 'memory') {
@@ -75,6 +82,7 @@ export abstract class WorkerEvents extends Notices {
       }
     }
     if (refusedRunning.length || refusedHeld.length) this.refuseClaims(ws, refusedRunning, refusedHeld, reported, now);
+    if (unkept.length) this.unkeptClaims(ws, unkept, now);
     if (unknown.length) this.send({ worker: ws.id }, { op: 'free-keys', keys: unknown });
     const holdEnded = this.recovery.workerBack(ws.address);
     if (holdEnded) this.addLog(now, 'info', `every worker awaited (named by a reconnecting client, or that dropped this scheduler during its stall) is back; assigning tasks again`, true);
@@ -124,6 +132,22 @@ export abstract class WorkerEvents extends Notices {
     } else if (n > 1) {
       this.addLog(now, 'info', logLine`refused claims of tasks never given in ${n} more registrations since the last such line (the latest: worker ${ws}, ${what})`, true);
     }
+  }
+
+  /** When unkept claims were last said (one line for every worker: see refusals.ts). */
+  private readonly unkept = new RefusalLog<object>();
+
+  /**
+   * A registering worker claimed more keys with no task here than are kept (Recovery.admits):
+   * it is told to drop those, and a line says so (the first at once, then at most one a minute).
+   */
+  protected unkeptClaims(ws: WorkerRecord, keys: string[], now: number): void {
+    this.send(ws.to, { op: 'free-keys', keys });
+    const n = this.unkept.refused(this.unkept, now);
+    const what = `${keys.length} key(s) with no task here (${keyList(keys, shortKey, 3)})`;
+    const limit = `over what is kept of such claims (${this.config.maxOrphans} keys, ${MAX_UNKNOWN_KEY} characters each, ${MAX_UNKNOWN_KEY_CHARS} together)`;
+    if (n === 1) this.addLog(now, 'info', logLine`worker ${ws} claimed ${what} ${limit}: not kept, and it was told to drop them; a client re-sending them has them computed again`, true);
+    else if (n > 1) this.addLog(now, 'info', logLine`claims of keys with no task here over what is kept, in ${n} more registrations or results since the last such line (the latest: worker ${ws}, ${what})`, true);
   }
 
   /**

@@ -7,7 +7,7 @@
 import t from 'tap';
 import type { ClusterEvent } from '@gluon/scheduler';
 import { WorkerPages } from '../src/dashboard/worker-view.js';
-import { ops, Sim, task } from './sim.js';
+import { computed, ops, Sim, task } from './sim.js';
 
 t.test('a worker reporting a megabyte key as unreachable: the warning every client gets names it cut short', async (t) => {
   const sim = new Sim();
@@ -307,4 +307,69 @@ t.test('transfer reports naming peers no worker has, or keys of no task: not pas
   sim.apply(sim.state.transfer('evil', { ...report, keys: [huge] }, 5));
   t.equal(transfers().length, 1, 'a report of no task known here is not');
   t.ok(pages.detail('w1')!.transfers.every((r) => r.keys.every((k) => k.length < 100)), 'the pages hold no key the worker made up');
+});
+
+t.test('claims of keys with no task here are kept up to maxOrphans, a key of at most 4096 characters: the rest freed on the worker, said once', async (t) => {
+  // Each kept claim costs ~300 bytes besides its key, for the orphan grace: a worker naming
+  // millions of made-up keys in its holding (up to the 1 GiB message budget) held several times
+  // that here, and could leave and come back to claim them again.
+  const sim = new Sim({ maxOrphans: 1000 });
+  const keys: Record<string, number> = {};
+  for (let i = 0; i < 3000; i++) keys[`made-up-${i}`] = 8;
+  const running = Array.from({ length: 500 }, (_, i) => `running-${i}`);
+  const reg = sim.addWorker('evil', 1, keys, { running });
+  t.equal(sim.state.recovery.orphanCount, 500, 'the running claims came first, then orphans up to the bound');
+  const freed = ops(reg, 'free-keys', 'evil').flatMap((m) => m.keys as string[]);
+  t.equal(freed.length, 2500, 'the rest is freed on the worker');
+  t.ok(freed.includes('made-up-2999') && !freed.includes('made-up-0'), 'the last ones');
+  const said = sim.state.log.filter((e) => /over what is kept of such claims/.test(e.text));
+  t.equal(said.length, 1, 'one line');
+  t.match(said[0]!.text, /worker evil claimed 2500 key\(s\) with no task here \(made-up-500, made-up-501, made-up-502 and 2497 more\) over what is kept of such claims \(1000 keys/);
+  t.ok(said[0]!.text.length < 1000, 'a short one');
+  // Another worker: nothing more is kept while the bound is reached; a key over 4096 characters never is.
+  const big = `k${'x'.repeat(5000)}`;
+  const other = sim.addWorker('w2', 1, { [big]: 8, 'one-more': 8 });
+  t.same(ops(other, 'free-keys', 'w2').flatMap((m) => m.keys as string[]).map((k) => k.length), [big.length, 8], 'both freed');
+  // The bound is on what is kept now: claims that go with their worker make room.
+  sim.removeWorker('evil');
+  t.equal(sim.state.recovery.orphanCount, 0);
+  sim.addWorker('w3', 1, { 'back-1': 8, [big]: 8 });
+  t.equal(sim.state.recovery.orphanCount, 1, 'room again, but never for the long key');
+});
+
+t.test('a worker\'s claims of keys with no task serve a reconnecting client\'s graph only: a new client\'s tasks are computed, not taken from it', async (t) => {
+  // Before, any worker could name keys a client would submit later (a pure task's key is a hash
+  // of its function and arguments) and have its values taken for them, or hold the tasks back
+  // for as long as it lived by saying it still ran them.
+  const sim = new Sim();
+  sim.addWorker('w1');
+  sim.addWorker('evil', 1, { 'sum-1': 8 }, { running: ['load-1'] });
+  // Retiring: given no task here, so every result of it below is one it was never given.
+  sim.apply(sim.state.workerClosing('evil'));
+  t.equal(sim.state.recovery.orphanCount, 1);
+  sim.addClient('c');
+  const sent = sim.submit('c', [task('sum-1'), task('load-1')]);
+  t.same(ops(sent, 'free-keys', 'evil').flatMap((m) => m.keys as string[]).sort(), ['load-1', 'sum-1'], 'the claimant is told to drop both');
+  t.equal(sim.state.recovery.adopted, 0, 'nothing taken from it');
+  t.equal(sim.state.recovery.disowned, 2);
+  for (const key of ['sum-1', 'load-1']) t.equal(sim.state.tasks.get(key)!.state, 'processing', `${key} is computed`);
+  // Its "late" result for the task it said it ran is not taken.
+  const onW1 = sim.state.tasks.get('load-1')!.processingOn?.id;
+  t.equal(onW1, 'w1');
+  const late = sim.apply(sim.state.taskFinished('evil', { key: 'load-1', nbytes: 8, typeName: 'number', start: 0, stop: 1, thread: 0, value: 666, hasValue: true }, 2));
+  t.same(ops(late, 'key-in-memory', 'c'), [], 'the client hears of no result from it');
+  t.equal(sim.state.tasks.get('load-1')!.processingOn?.id, onW1, 'the task still runs where it was placed');
+  sim.drain();
+  t.same((sim.clientMsgs.get('c') ?? []).filter((m) => m.op === 'key-in-memory').map((m) => m.workers).flat().filter((a) => a === 'ws://evil'), [], 'no result the client hears of is on evil');
+});
+
+t.test('a reconnecting client\'s graph re-sent in frames takes what workers held in every frame, not only the first', async (t) => {
+  // Only a client's first frame names held and workers (client outbox.ts pushGraph).
+  const sim = new Sim();
+  sim.addWorker('w1', 1, { 'p-1': 8, 'p-2': 8 });
+  sim.addClient('c');
+  sim.resubmit('c', [task('p-1')], ['p-1'], {}, ['ws://w1']);
+  sim.submit('c', [task('p-2')]);
+  t.equal(sim.state.recovery.adopted, 2, 'both taken back');
+  t.same(computed(sim.log), {}, 'nothing computed');
 });
