@@ -8,7 +8,8 @@
  *
  * Run: `A=/path/to/other/dist npx tsx bench/rootio-ab.ts` (A: the `dist` folder of the build to
  * compare against, e.g. a copy of packages/rootio/dist made before a change; B is this tree's
- * packages/rootio/dist). `REPEAT=` rounds (15), `N=` the file's events (2,000,000).
+ * packages/rootio/dist). `REPEAT=` rounds (15), `N=` the file's events (2,000,000), `FRESH=1` each read
+ * in fresh memory instead of `into`.
  */
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -23,6 +24,7 @@ setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
 const N = envInt('N', 2_000_000, 1, 1e9);
 const REPEAT = envInt('REPEAT', 15, 1, 1e9);
+const FRESH = process.env.FRESH === '1';
 const aDist = envString('A');
 if (!aDist) {
   process.stderr.write('rootio-ab.ts: set A to the dist folder of the build to compare against\n');
@@ -45,11 +47,15 @@ const blocks = (await fz.source.read(ranges)).map((blob) => {
 });
 const reused = new Uint8Array(Math.max(...blocks.map((x) => x.size)));
 
-/** One side: a fresh tree reader each time (as bench/rootio.ts), into the columns of its own read before. */
+/**
+ * One side: a fresh tree reader each time (as bench/rootio.ts), into the columns of its own read
+ * before, or with `FRESH=1` each read in fresh memory (its columns dropped after it).
+ */
 function reader(f: Rootio.RootFile) {
   let previous: Record<string, Rootio.Column> | undefined;
   return async () => {
-    previous = await (await f.tree('mini')).arrays(SEVEN, { into: previous });
+    const cols = await (await f.tree('mini')).arrays(SEVEN, { into: previous });
+    previous = FRESH ? undefined : cols;
   };
 }
 const fa = await a.openRootFile(path);
@@ -91,4 +97,4 @@ for (const [what, t] of [['CPU', cpu], ['wall', wall]] as const) {
     `B ${median(t.B!).toFixed(1)} ms (best ${Math.min(...t.B!).toFixed(1)}), ${median(ratio('B')).toFixed(3)}× inflate (rounds ${range(ratio('B'))}); ` +
     `B/A ${median(ba).toFixed(3)} (rounds ${range(ba)})`);
 }
-console.log(`${REPEAT} rounds, load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}, node ${process.version}`);
+console.log(`${REPEAT} rounds${FRESH ? ', each read in fresh memory' : ', each read into the last read\'s columns'}, load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}, node ${process.version}`);

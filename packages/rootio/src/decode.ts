@@ -141,9 +141,9 @@ function decodeJagged(path: string, info: BranchInfo, baskets: PendingBasket[], 
     const a = firstIn(p, start);
     const z = endIn(p, stop);
     if (a === 0 && z === p.entries) {
-      const bytes = p.dataLength - header * p.entries;
-      if (bytes < 0 || bytes % size !== 0) throw new RootFormatError(path, -1, `branch ${info.name}: a basket of ${p.entries} entries has ${p.dataLength} data bytes, which ${header === 10 ? 'vectors' : header === 1 ? 'pointed-to arrays' : 'arrays'} of ${size}-byte elements cannot fill`);
-      total += bytes / size;
+      const got = wholeBasketElements(p, header, size);
+      if (got < 0) throw new RootFormatError(path, -1, `branch ${info.name}: a basket of ${p.entries} entries has ${p.dataLength} data bytes, which ${header === 10 ? 'vectors' : header === 1 ? 'pointed-to arrays' : 'arrays'} of ${size}-byte elements cannot fill`);
+      total += got;
     } else {
       const b = (early[k] = p.load());
       const got = countEntries(path, info, b, header, size, a, z, offsets, 0);
@@ -184,6 +184,34 @@ function decodeJagged(path: string, info: BranchInfo, baskets: PendingBasket[], 
   }
   if (offsets[n] !== total) throw damagedTotal(path, info, offsets[n]!, total);
   return { offsets, values: values as TypedArray };
+}
+
+/** The elements of a basket read whole, from its header: its data bytes less the entries' headers; -1 when they cannot be. */
+function wholeBasketElements(p: PendingBasket, header: number, size: number): number {
+  const bytes = p.dataLength - header * p.entries;
+  return bytes < 0 || bytes % size !== 0 ? -1 : bytes / size;
+}
+
+/**
+ * The typed arrays {@link decode} will take from its memory for this branch over `[start, stop)`,
+ * in the order it takes them, as far as the baskets' headers tell without decompressing any
+ * (a jagged column's values only when every basket is read whole). For memory made ready ahead
+ * (tree.ts): a wrong or missing size only means that column goes into fresh memory.
+ */
+export function columnSizes(info: BranchInfo, baskets: PendingBasket[], start: number, stop: number): Array<[ElementType, number]> {
+  const n = stop - start;
+  if (info.objectBits || info.packed || n <= 0) return [];
+  const el = info.element as ElementType;
+  if (info.kind === 'scalar' || info.kind === 'fixed-array') return [[el, n * info.inner]];
+  if (info.kind !== 'vector' && info.kind !== 'counted-array') return [];
+  const header = info.kind === 'vector' ? 10 : info.entryHeader;
+  let total = 0;
+  for (const p of baskets) {
+    const got = firstIn(p, start) === 0 && endIn(p, stop) === p.entries ? wholeBasketElements(p, header, ELEMENT_SIZE[el]) : -1;
+    if (got < 0) return [['int32', n + 1]];
+    total += got;
+  }
+  return [['int32', n + 1], [el, total]];
 }
 
 function damagedTotal(path: string, info: BranchInfo, counted: number, total: number): RootFormatError {

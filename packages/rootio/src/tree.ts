@@ -4,7 +4,8 @@ import { giveReadMemory, KEEP_MAX_BYTES, takeReadMemory } from './read-memory.js
 import { describeBranch, type BranchInfo, type JsBranch } from './branch.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
 import type { RootFile } from './file.js';
-import { decode } from './decode.js';
+import { columnSizes, decode } from './decode.js';
+import { Prefaulter, type Prefault } from './column-prefault.js';
 import { ColumnMemory } from './column-memory.js';
 import type { Counts } from './counted-walk.js';
 import { ELEMENT_SIZE, type Column } from './types.js';
@@ -202,9 +203,17 @@ export class TreeReader {
     };
     /** Reads that have settled (fulfilled or not): the memory is given back only when all have. */
     let settled = 0;
+    /** Whether each read has settled, by its index in `reads`. */
+    const done: boolean[] = [];
     const note = (read: Promise<Map<BasketRef, Uint8Array>>) => {
+      const k = reads.length;
+      done.push(false);
       // Each is awaited in turn below; a later branch's failure is not "unhandled" meanwhile.
-      read.then(() => settled++, () => settled++);
+      const mark = () => {
+        settled++;
+        done[k] = true;
+      };
+      read.then(mark, mark);
       reads.push(read);
     };
     if (perBranch) {
@@ -247,6 +256,11 @@ export class TreeReader {
     let job: InflateJob | null = null;
     const out: Record<string, Column> = {};
     const columnMemory = opts.into ? new ColumnMemory(Object.values(opts.into)) : undefined;
+    // Fresh columns of the branches after the one being decoded are allocated once their bytes
+    // are in and faulted in on libuv's pool meanwhile (column-prefault.ts); only where the file
+    // reads run there too, and not into given memory (written before: nothing to fault in).
+    const prefaulter = perBranch && !columnMemory ? new Prefaulter() : null;
+    const ahead: Array<Prefault | null | undefined> = [];
     try {
       if (threads) {
         for (const s of states) perState.push(await basketsOf(s));
@@ -255,15 +269,33 @@ export class TreeReader {
       for (let i = 0; i < states.length; i++) {
         const s = states[i]!;
         const baskets = perState[i] ?? await basketsOf(s);
+        // The next branch only: its faults then spread over this branch's decode, where faulting in
+        // every later branch at once, beside this thread's own faults, slowed both.
+        const j = i + 1;
+        if (prefaulter && j < states.length) {
+          // A turn of the event loop first: a read done on the pool is settled only once its
+          // completion is taken in, which awaiting reads already settled (microtasks) never does.
+          if (!done[order.indexOf(states[j]!)]) await new Promise((resolve) => setImmediate(resolve));
+          // A branch whose baskets do not parse raises its error in its own turn, below.
+          const later = done[order.indexOf(states[j]!)] ? await basketsOf(states[j]!).catch(() => null) : null;
+          if (later) {
+            perState[j] = later;
+            ahead[j] = prefaulter.start(columnSizes(states[j]!.info, later, start, stop));
+          }
+        }
+        // Its columns, once the pool is done faulting them in.
+        const mine = ahead[i] ? await ahead[i]!.memory : columnMemory;
         // fBits members and packed-float arrays are walked from each basket's start, with the counts.
         const walked = s.info.kind === 'counted-array' && (s.info.objectBits || s.info.packed !== null);
         const counts = walked ? await this.countsOver(s.info.counter!, baskets) : null;
         if (s.info.kind === 'counted-array' && !walked) await this.sizeEntries(s.info, baskets);
         // Keyed by the name asked for (a member may be asked for by its own name).
-        out[names[i]!] = decode(this.file.path, s.info, baskets, start, stop, counts, columnMemory);
+        out[names[i]!] = decode(this.file.path, s.info, baskets, start, stop, counts, mine);
       }
     } finally {
       job?.close();
+      // A read that failed leaves no read of zeros writing into memory after it.
+      if (prefaulter) await prefaulter.close();
       // Reused once no thread reads it any more and no read still writes into it (a read that
       // failed, or whose branch was never decoded, may still be running); baskets kept past the
       // read were copied out of it.

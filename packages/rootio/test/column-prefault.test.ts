@@ -1,0 +1,147 @@
+import t from 'tap';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openRootFile, RootFileWriter, RootFormatError, type Column, type Jagged } from '../src/index.js';
+import { Prefaulter, prefaultStats } from '../src/column-prefault.js';
+
+/**
+ * On 1 thread from a local file, a read allocates the fresh columns of the branches after the one
+ * it decodes once their bytes are in, and faults their pages in on libuv's pool with a read of
+ * /dev/zero (column-prefault.ts). The memory is handed out only once that read has settled; the
+ * values must be what they are without it, and a read that fails must leave no read of zeros
+ * running and no descriptor open.
+ */
+const dir = mkdtempSync(join(tmpdir(), 'rootio-prefault-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const minBytes = prefaultStats.minBytes;
+t.teardown(() => {
+  prefaultStats.minBytes = minBytes;
+});
+
+const N = 6000;
+const STEP = 1500;
+const NAMES = ['first', 'v', 'c', 'k', 'w'];
+/** Entry i of the file: `i % 5` elements in each jagged branch. */
+const count = (i: number) => i % 5;
+
+async function write(path: string): Promise<void> {
+  const w = await RootFileWriter.create(path, { compression: { algorithm: 'zlib', level: 1 } });
+  const tw = w.createTree('t', 'prefault', [
+    { name: 'first', type: 'float' }, { name: 'n', type: 'int32' },
+    { name: 'v', type: 'float', jagged: 'vector' }, { name: 'c', type: 'float', jagged: 'counted', counter: 'n' },
+    { name: 'k', type: 'int32', jagged: 'vector' }, { name: 'w', type: 'double' },
+  ], { basketEntries: STEP });
+  for (let s = 0; s < N; s += STEP) {
+    const offsets = new Int32Array(STEP + 1);
+    for (let i = 0; i < STEP; i++) offsets[i + 1] = offsets[i]! + count(s + i);
+    const m = offsets[STEP]!;
+    const elements = (f: (j: number) => number) => Float32Array.from({ length: m }, (_, j) => f(j));
+    await tw.append({
+      first: Float32Array.from({ length: STEP }, (_, i) => s + i), n: Int32Array.from({ length: STEP }, (_, i) => count(s + i)),
+      v: { offsets, values: elements((j) => s + j / 8) }, c: { offsets, values: elements((j) => -(s + j)) },
+      k: { offsets, values: Int32Array.from({ length: m }, (_, j) => s * 3 + j) }, w: Float64Array.from({ length: STEP }, (_, i) => (s + i) / 3),
+    });
+  }
+  await w.close();
+}
+
+const path = join(dir, 'prefault.root');
+await write(path);
+
+/** Every column's bytes, to compare two reads exactly. */
+function bytesOf(cols: Record<string, Column>): string[] {
+  const out: string[] = [];
+  for (const n of NAMES) {
+    const c = cols[n]!;
+    for (const a of ArrayBuffer.isView(c) ? [c] : [(c as Jagged).offsets, (c as Jagged).values]) {
+      out.push(`${n}:${Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64')}`);
+    }
+  }
+  return out;
+}
+
+t.test('columns faulted in ahead hold the same values as fresh ones, whole and in ranges cut inside baskets', async (t) => {
+  const f = await openRootFile(path);
+  t.teardown(() => f.close());
+  const tree = await f.tree('t');
+  for (const range of [{}, { entryStart: 700, entryStop: 5100 }]) {
+    prefaultStats.minBytes = Infinity;
+    const plain = bytesOf(await tree.arrays(NAMES, range));
+    prefaultStats.minBytes = 1;
+    // Whether a later branch's bytes are in when a branch starts depends on libuv's pool: read
+    // until some column was faulted in ahead (bounded), every read compared.
+    const before = prefaultStats.bytes;
+    let reads = 0;
+    for (; reads < 50 && prefaultStats.bytes === before; reads++) t.same(bytesOf(await tree.arrays(NAMES, range)), plain, `read ${reads} of ${JSON.stringify(range)}`);
+    t.ok(prefaultStats.bytes > before, `columns were faulted in ahead (within ${reads} reads)`);
+  }
+  const v = (await tree.arrays(['v'])).v as Jagged;
+  t.equal(v.offsets[N], Array.from({ length: N }, (_, i) => count(i)).reduce((a, b) => a + b), 'v holds every element');
+});
+
+t.test('a read that fails on a damaged basket names it, and leaves no read of zeros running and no descriptor open', async (t) => {
+  const f0 = await openRootFile(path);
+  const meta = (await f0.object('t')) as unknown as { fBranches: { arr: Array<{ fName: string; fBasketSeek: number[]; fBasketBytes: number[] }> } };
+  await f0.close();
+  // The first branch's second basket: its compressed payload overwritten in the middle.
+  const first = meta.fBranches.arr.find((b) => b.fName === 'first')!;
+  const seek = Number(first.fBasketSeek[1]);
+  const size = Number(first.fBasketBytes[1]);
+  const bytes = Uint8Array.from(readFileSync(path));
+  bytes.fill(0xa5, seek + size - 200, seek + size - 100);
+  const bad = join(dir, 'bad.root');
+  writeFileSync(bad, bytes);
+
+  const fds = () => readdirSync('/proc/self/fd').length;
+  const unhandled: unknown[] = [];
+  const onUnhandled = (err: unknown) => unhandled.push(err);
+  process.on('unhandledRejection', onUnhandled);
+  t.teardown(() => process.off('unhandledRejection', onUnhandled));
+  prefaultStats.minBytes = 1;
+  const f = await openRootFile(bad);
+  t.teardown(() => f.close());
+  const tree = await f.tree('t');
+  const open = fds();
+  // The failing branch is decoded first, so later branches may be faulting in when it fails.
+  let planned = false;
+  for (let r = 0; r < 50 && !planned; r++) {
+    const before = prefaultStats.bytes + prefaultStats.inFlight;
+    const err = await tree.arrays(NAMES).then(() => null, (e: unknown) => e);
+    t.type(err, RootFormatError, `read ${r} fails`);
+    t.match((err as Error).message, /bad\.root/, 'naming the file');
+    t.match((err as Error).message, /at byte \d+/, 'and where');
+    t.equal(prefaultStats.inFlight, 0, 'no read of zeros still running after the read failed');
+    t.equal(fds(), open, 'no descriptor left open');
+    planned = prefaultStats.bytes > before;
+  }
+  t.ok(planned, 'a failing read had faulted columns in ahead');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(unhandled, [], 'no unhandled rejection');
+  // Its other branches read right.
+  prefaultStats.minBytes = minBytes;
+  const good = await tree.arrays(['v', 'w']);
+  t.equal((good.v as Jagged).values.length, (good.v as Jagged).offsets[N]);
+  t.equal((good.w as Float64Array)[N - 1], (N - 1) / 3);
+});
+
+t.test('Prefaulter: memory is handed out only in its own arrays, and the descriptor is closed after every read settled', async (t) => {
+  const fds = () => readdirSync('/proc/self/fd').length;
+  const open = fds();
+  prefaultStats.minBytes = 1 << 16;
+  const p = new Prefaulter();
+  t.equal(p.start([['float', 100]]), null, 'columns under the minimum are left to the decode');
+  const a = p.start([['int32', 1 << 16], ['float', 1 << 18]])!;
+  t.equal(a.bytes, (1 << 18) + (1 << 20));
+  t.equal(fds(), open + 1, '/dev/zero is open while reads run');
+  const memory = await a.memory;
+  const offs = memory.take('int32', 1 << 16);
+  const vals = memory.take('float', 1 << 18);
+  t.equal(offs.byteLength, 1 << 18);
+  t.not(offs.buffer, vals.buffer, 'each column in memory of its own');
+  t.ok(new Uint8Array(vals.buffer).every((x) => x === 0), 'the read of zeros filled it');
+  t.equal(memory.take('float', 10).buffer.byteLength, 40, 'nothing more to hand out: fresh memory');
+  await p.close();
+  t.equal(fds(), open, 'closed');
+  prefaultStats.minBytes = minBytes;
+});
