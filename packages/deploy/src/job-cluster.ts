@@ -20,6 +20,7 @@ import { isRetiring, planLook, type WorkerSeen } from './job-plan.js';
 import { lifetimeArgs } from './lifetime.js';
 import { makeDirectory } from './make-directory.js';
 import { requeuedLine, requeuedNow } from './requeued-jobs.js';
+import { BATCH_JOB_COUNTS_TOPIC, BATCH_JOBS_TOPIC, endedView, jobView, liveState, MAX_VIEW_ROWS, type EndedJobView, type EndFacts } from './job-view.js';
 import { checkPendingNoticeMs, DEFAULT_PENDING_NOTICE_MS, NO_SLOT_WAITS, pendingNotice, type ListedJob, type PendingEpisode, type SlotWaits } from './pending-jobs.js';
 
 export interface JobClusterOptions {
@@ -132,6 +133,8 @@ export interface JobInfo {
   requeued: boolean;
   /** How many times it was requeued. */
   requeues: number;
+  /** When it entered its state as the dashboard shows it (pending, running, requeued; ms since the epoch). */
+  since: number;
 }
 
 /** A launcher of an installed Gluon package (`@gluon/worker`'s `gluon-worker`), by absolute path. */
@@ -242,6 +245,13 @@ export abstract class JobQueueCluster {
   /** Jobs cancelled because this process was ending (a signal the script handles, then `exit`: once). */
   private readonly cancelledAtEnd = new Set<string>();
   private readonly stopWatchingEnd: (() => void) | undefined;
+  /** Ended jobs for the dashboard's view (the latest MAX_VIEW_ROWS), and how many ended each way (job-view.ts). */
+  private endedViews: EndedJobView[] = [];
+  private readonly endedCounts = { failed: 0, done: 0 };
+  /** The client the view is published through, the view last published, and the last failure to publish (said once). */
+  private publisher: Promise<Client> | undefined;
+  private publishedView = '';
+  private publishFailure: string | undefined;
 
   /**
    * Where adapt() and the worker listing read the dashboard: where the scheduler serves it, not
@@ -541,7 +551,40 @@ export abstract class JobQueueCluster {
 
   /** Tracks a submitted job (pending until the batch system lists it running). */
   private track(id: string): void {
-    this.jobs.set(id, { id, state: 'pending', workerName: `${this.jobName}-${id}`, joined: false, retiring: false, requeued: false, requeues: 0 });
+    this.jobs.set(id, { id, state: 'pending', workerName: `${this.jobName}-${id}`, joined: false, retiring: false, requeued: false, requeues: 0, since: Date.now() });
+  }
+
+  /** Keeps an ended job for the dashboard's view. */
+  private noteEnded(f: EndFacts): void {
+    const v = endedView(f, Date.now());
+    this.endedCounts[v.state]++;
+    this.endedViews.push(v);
+    if (this.endedViews.length > MAX_VIEW_ROWS) this.endedViews = this.endedViews.slice(-MAX_VIEW_ROWS);
+  }
+
+  /**
+   * Publishes the jobs' view on the scheduler's topics (job-view.ts) when it changed since the last
+   * look, through a client of its own. A scheduler that cannot be reached is said once; the jobs
+   * go on regardless, and the next look tries again.
+   */
+  private async publishView(): Promise<void> {
+    const { rows, counts } = jobView(this.jobList, this.endedViews, this.endedCounts);
+    const text = JSON.stringify([rows, counts]);
+    if (text === this.publishedView || this.closed) return;
+    try {
+      this.publisher ??= Client.connect(this.schedulerAddress, { ...(this.opts.token ? { token: this.opts.token } : {}), name: `${this.kind} cluster` });
+      const client = await this.publisher;
+      if (!this.clients.includes(client)) this.clients.push(client);
+      client.publish(BATCH_JOB_COUNTS_TOPIC, counts);
+      client.publish(BATCH_JOBS_TOPIC, rows);
+      this.publishedView = text;
+      this.publishFailure = undefined;
+    } catch (e) {
+      this.publisher = undefined;
+      const why = (e as Error).message;
+      if (why !== this.publishFailure) this.log(`${this.kind} cluster: cannot show its jobs on the dashboard (${why}); trying again at each look`);
+      this.publishFailure = why;
+    }
   }
 
   private log(line: string): void {
@@ -556,11 +599,13 @@ export abstract class JobQueueCluster {
    */
   private async jobEnded(j: JobInfo): Promise<void> {
     const ended: EndedJob = { id: j.id, joined: j.joined, outputFile: this.outputOf(j.id) };
+    // Asked of every ended job, for the dashboard's view; judged only for those without a worker.
+    const end = await this.endState?.(j.id).catch(() => undefined);
     if (!j.joined) {
-      const end = await this.endState?.(j.id).catch(() => undefined);
       ended.state = end?.state;
       ended.cancelled = end?.cancelled;
     }
+    this.noteEnded({ ...ended, retiring: j.retiring, workerName: j.workerName, state: j.joined && end?.unknown ? undefined : end?.state });
     const { consecutive, giveUp } = countEndedJob(this.failedInARow, ended, this.opts.maxFailedJobs ?? DEFAULT_MAX_FAILED_JOBS);
     this.failedInARow = consecutive;
     if (!j.joined) this.log(endedWithoutWorkerLine(this.kind, ended));
@@ -598,7 +643,9 @@ export abstract class JobQueueCluster {
     const ended: JobInfo[] = [];
     const mine = new Map<string, ListedJob>();
     // Slurm and PBS list a job from its submission until it has ended: unlisted means ended.
+    const now = Date.now();
     for (const j of this.jobs.values()) {
+      const shown = j.state === 'gone' ? undefined : liveState(j);
       const l = j.state === 'gone' ? undefined : listed.get(j.id);
       if (l && requeuedNow(j, l)) {
         // Its worker is gone, expected back: pending, not joined (this run's worker has not), not retiring.
@@ -612,8 +659,11 @@ export abstract class JobQueueCluster {
       const state = listed.get(j.id)?.state ?? 'gone';
       if (state === 'gone' && j.state !== 'gone') ended.push(j);
       j.state = state;
+      if (state !== 'gone' && liveState(j) !== shown) j.since = now;
     }
     if (load) for (const j of ended) await this.jobEnded(j);
+    // Without the dashboard's workers, an ended job is not judged: shown as ended, no more.
+    else for (const j of ended) this.noteEnded({ id: j.id, joined: j.joined, retiring: j.retiring, workerName: j.workerName, outputFile: this.outputOf(j.id) });
     if (this.failure) throw this.failure;
     if (load) {
       // Retiring workers, from this look's reading (a look without one keeps the last reading:
@@ -655,7 +705,12 @@ export abstract class JobQueueCluster {
       }
     } else if (plan.cancel.length) {
       await this.cancel(plan.cancel);
-      for (const id of plan.cancel) this.jobs.get(id)!.state = 'gone';
+      for (const id of plan.cancel) {
+        const j = this.jobs.get(id)!;
+        j.state = 'gone';
+        this.noteEnded({ id, joined: j.joined, retiring: false, workerName: j.workerName, byCluster: true, outputFile: this.outputOf(id) });
+      }
     }
+    await this.publishView();
   }
 }

@@ -26,6 +26,8 @@ export interface EndedJob {
 export interface EndState {
   state: string;
   cancelled: boolean;
+  /** The batch system no longer knows the job (`state` says why): nothing about how it ended. */
+  unknown?: true;
 }
 
 /**

@@ -134,7 +134,7 @@ export const PBS_NO_HISTORY = 'unknown to qstat -x (no job history on the server
  * ({@link parseTorqueXmlEnd}).
  */
 export function parseQstatEnd(out: string): EndState | undefined {
-  if (/Unknown Job Id/.test(out)) return { state: PBS_NO_HISTORY, cancelled: false };
+  if (/Unknown Job Id/.test(out)) return { state: PBS_NO_HISTORY, cancelled: false, unknown: true };
   if (/<Data>/.test(out)) return parseTorqueXmlEnd(out);
   const state = /^\s*job_state = (\S+)/m.exec(out)?.[1];
   const substate = /^\s*substate = (\d+)/m.exec(out)?.[1];

@@ -28,7 +28,7 @@ t.test('final states as scontrol and qstat -x -f print them', async (t) => {
   t.same(parseQstatEnd('Job Id: 12.server\n    Job_Name = gluon-worker\n    job_state = F\n    substate = 92\n    Exit_status = 127\n'), { state: 'F, exit status 127', cancelled: false });
   // A server without job history (job_history_enable = False, PBS's default) knows no ended job:
   // said so, and counted, as a qdel cannot be told from a failure. Before: no state, and nothing said why.
-  t.same(parseQstatEnd('qstat: Unknown Job Id 12.server'), { state: PBS_NO_HISTORY, cancelled: false });
+  t.same(parseQstatEnd('qstat: Unknown Job Id 12.server'), { state: PBS_NO_HISTORY, cancelled: false, unknown: true });
   t.equal(parseQstatEnd(''), undefined);
   // OpenPBS: MOM kills a job over its walltime with Exit_status -29 (JOB_EXEC_KILL_WALLTIME): FAILED (93), a failure.
   t.same(parseQstatEnd('Job Id: 14.server\n    job_state = F\n    substate = 93\n    Exit_status = -29\n'), { state: 'F, exit status -29', cancelled: false });
@@ -67,7 +67,7 @@ t.test('Torque\'s qstat -x (XML): the job state and exit status, never a cancel'
   t.same(parseQstatEnd(torqueEnded('E')), { state: 'E', cancelled: false }, 'still exiting: no exit status yet');
   // An ended job Torque no longer keeps (deleted while queued: purged at once; or past keep_completed):
   // "Unknown Job Id" on stderr, an empty document on stdout; runCommand gives both.
-  t.same(parseQstatEnd('qstat: Unknown Job Id Error 4808.torque01.cluster.example.org\n<?xml version="1.0"?>\n<Data></Data>\n'), { state: PBS_NO_HISTORY, cancelled: false });
+  t.same(parseQstatEnd('qstat: Unknown Job Id Error 4808.torque01.cluster.example.org\n<?xml version="1.0"?>\n<Data></Data>\n'), { state: PBS_NO_HISTORY, cancelled: false, unknown: true });
   t.equal(parseQstatEnd('<?xml version="1.0"?>\n<Data></Data>\n'), undefined);
 });
 
