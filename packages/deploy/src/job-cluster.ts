@@ -20,6 +20,7 @@ import { isRetiring, planLook, type WorkerSeen } from './job-plan.js';
 import { lifetimeArgs } from './lifetime.js';
 import { makeDirectory } from './make-directory.js';
 import { requeuedLine, requeuedNow } from './requeued-jobs.js';
+import { absenceLine, absenceLook } from './absent-workers.js';
 import { BATCH_JOB_COUNTS_TOPIC, BATCH_JOBS_TOPIC, endedView, jobView, liveState, MAX_VIEW_ROWS, type EndedJobView, type EndFacts } from './job-view.js';
 import { checkPendingNoticeMs, DEFAULT_PENDING_NOTICE_MS, NO_SLOT_WAITS, pendingNotice, type ListedJob, type PendingEpisode, type SlotWaits } from './pending-jobs.js';
 
@@ -252,6 +253,10 @@ export abstract class JobQueueCluster {
   private publisher: Promise<Client> | undefined;
   private publishedView = '';
   private publishFailure: string | undefined;
+  /** Running jobs whose joined worker is absent from the scheduler: since when, and whether said (absent-workers.ts). */
+  private readonly absences = new Map<string, { since: number | undefined; said: boolean }>();
+  /** The scheduler's live workers at the last look that read them. */
+  private lastLive: ReadonlySet<string> = new Set();
 
   /**
    * Where adapt() and the worker listing read the dashboard: where the scheduler serves it, not
@@ -554,6 +559,28 @@ export abstract class JobQueueCluster {
     this.jobs.set(id, { id, state: 'pending', workerName: `${this.jobName}-${id}`, joined: false, retiring: false, requeued: false, requeues: 0, since: Date.now() });
   }
 
+  /**
+   * Says once when a running job's worker has left the scheduler without saying it was leaving (a
+   * frozen node) and when it is back (absent-workers.ts). Such a job is not replaced while it runs.
+   */
+  private noteAbsences(live: ReadonlySet<string>, now: number): void {
+    for (const j of this.jobs.values()) {
+      const watched = j.state === 'running' && j.joined && !j.requeued && !j.retiring;
+      const was = this.absences.get(j.id);
+      if (!watched) {
+        this.absences.delete(j.id);
+        continue;
+      }
+      const look = absenceLook(was?.since, was?.said ?? false, live.has(j.workerName), now);
+      if (look.news !== 'none') {
+        const away = now - (look.news === 'back' ? was!.since! : look.since!);
+        this.log(absenceLine(this.kind, j.id, j.workerName, look.news, away, this.cancelCommand?.([])[0] ?? 'cancel'));
+      }
+      if (look.since === undefined) this.absences.delete(j.id);
+      else this.absences.set(j.id, { since: look.since, said: look.said });
+    }
+  }
+
   /** Keeps an ended job for the dashboard's view. */
   private noteEnded(f: EndFacts): void {
     const v = endedView(f, Date.now());
@@ -568,7 +595,7 @@ export abstract class JobQueueCluster {
    * go on regardless, and the next look tries again.
    */
   private async publishView(): Promise<void> {
-    const { rows, counts } = jobView(this.jobList, this.endedViews, this.endedCounts);
+    const { rows, counts } = jobView(this.jobList, this.endedViews, this.endedCounts, this.lastLive);
     const text = JSON.stringify([rows, counts]);
     if (text === this.publishedView || this.closed) return;
     try {
@@ -677,6 +704,8 @@ export abstract class JobQueueCluster {
         const seen: WorkerSeen = closing.has(j.workerName) ? 'closing' : live.has(j.workerName) ? 'running' : 'absent';
         j.retiring = isRetiring(j.retiring, seen);
       }
+      this.lastLive = live;
+      this.noteAbsences(live, now);
     }
     // After the retiring jobs are known: a replacement waiting for a retiree's slot is no news.
     for (const j of this.jobList) {

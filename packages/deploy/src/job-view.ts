@@ -96,15 +96,18 @@ function utc(ms: number): string {
  * first, MAX_VIEW_ROWS in all) and the counts (live jobs by state, as the batch system lists them:
  * pending + requeued are its pending jobs, running its running ones; failed and done over the
  * cluster's life, `endedCounts`, whether shown or not: the cluster keeps the latest MAX_VIEW_ROWS ended jobs).
+ * `connected`: the scheduler's live workers, where known; a joined worker not among them is marked.
  */
-export function jobView(live: readonly LiveJob[], ended: readonly EndedJobView[], endedCounts: { failed: number; done: number }):
+export function jobView(live: readonly LiveJob[], ended: readonly EndedJobView[], endedCounts: { failed: number; done: number }, connected?: ReadonlySet<string>):
 { rows: JobViewRow[]; counts: Record<ViewState, number> } {
   const counts: Record<ViewState, number> = { pending: 0, running: 0, requeued: 0, ...endedCounts };
   const rows: JobViewRow[] = [];
   for (const j of live) {
     const state = liveState(j);
     counts[state]++;
-    rows.push({ job: j.id, state, worker: j.joined ? j.workerName : '', since: utc(j.since), ended: '' });
+    // A worker that joined and is not connected now (a frozen node, absent-workers.ts) is not shown as if it were.
+    const worker = !j.joined ? '' : connected && !connected.has(j.workerName) ? `${j.workerName} (not connected)` : j.workerName;
+    rows.push({ job: j.id, state, worker, since: utc(j.since), ended: '' });
   }
   for (const e of [...ended].reverse()) rows.push({ job: e.id, state: e.state, worker: e.worker, since: utc(e.since), ended: e.why });
   return { rows: rows.slice(0, MAX_VIEW_ROWS), counts };

@@ -36,3 +36,8 @@ t.test('rows: the live jobs, then the ended ones newest first, at most MAX_VIEW_
   t.same(rows.slice(0, 3).map((r) => r.job), ['1', 'e149', 'e148']);
   t.same(counts, { pending: 1, running: 0, requeued: 0, failed: 3, done: 150 });
 });
+
+t.test('a running job whose worker joined and is not connected now (a frozen node) says so in its worker cell', async (t) => {
+  const { rows } = jobView([job('31', { state: 'running', joined: true }), job('32', { state: 'running', joined: true })], [], { failed: 0, done: 0 }, new Set(['gluon-worker-31']));
+  t.same(rows.map((r) => r.worker), ['gluon-worker-31', 'gluon-worker-32 (not connected)']);
+});
