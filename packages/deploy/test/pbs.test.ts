@@ -1,4 +1,5 @@
 import t from 'tap';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,6 +193,44 @@ t.test('qstat -u cuts a long job id (OpenPBS: 15 characters, the last one *): th
   await cluster.waitForWorkers(1, 120_000);
   await cluster.close();
   t.ok(readFileSync(join(dir, 'deleted'), 'utf8').split('\n').includes(id!), 'close() cancelled it by its whole id');
+});
+
+t.test('qrerun of a running job: logged as requeued once, counted pending, not replaced nor failed; its worker joins again', async (t) => {
+  // PBS's qrerun (the stand-in acts as OpenPBS's req_rerun.c and MOM do): the job's processes get
+  // SIGTERM, it is listed running until they exit, then queued (Q) under the same id; qrun starts it again.
+  const lines: string[] = [];
+  const waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
+  const said = (re: RegExp) => within(new Promise<string>((resolve) => {
+    const seen = lines.find((l) => re.test(l));
+    if (seen) resolve(seen);
+    else waiters.push({ re, resolve });
+  }), `a log line ${re}`);
+  const cluster = await PBSCluster.start({
+    host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, maxFailedJobs: 1,
+    log: (l) => { lines.push(l); for (const w of waiters.filter((x) => x.re.test(l))) w.resolve(l); },
+  });
+  t.teardown(() => cluster.close());
+  const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : '');
+  const seq = () => Number(read('seq') || 0);
+  const before = seq();
+  await cluster.scale(1);
+  await cluster.waitForWorkers(1, 120_000);
+  const id = cluster.jobList[0]!.id;
+  execFileSync('qrerun', [id]);
+  t.equal(await said(/was requeued/), `pbs cluster: job ${id} was requeued: its worker has left, and the job waits in the queue to run again; counted as pending, not as a worker nor as a failed job`);
+  t.match(cluster.jobList.find((j) => j.id === id), { state: 'pending', requeued: true, requeues: 1, joined: false, retiring: false }, 'pending again, its worker not counted');
+  t.same(await cluster.liveWorkerNames(), [], 'its old worker is no worker of the cluster');
+  // Its processes have exited (the stand-in's qrun refuses a job still exiting): run it again.
+  for (let i = 0; i < 600; i++) {
+    try { execFileSync('qrun', [id], { stdio: 'pipe' }); break; } catch { await new Promise((r) => setTimeout(r, 100)); }
+  }
+  await cluster.waitForWorkers(1, 120_000);
+  t.same(cluster.jobList.map((j) => j.id), [id], 'one job: the rerun one');
+  t.match(cluster.jobList[0], { id, state: 'running', requeued: false, requeues: 1, joined: true }, 'running again, its worker joined');
+  t.equal(seq() - before, 1, 'one submission in all: no replacement was submitted');
+  t.same(lines.filter((l) => /ended before|gave up|not submitting/.test(l)), [], 'no failure said');
+  t.equal(lines.filter((l) => /was requeued/.test(l)).length, 1, 'said once');
+  await cluster.close();
 });
 
 t.test('a submission refused on every look (adapt) is logged once, not every look', async (t) => {

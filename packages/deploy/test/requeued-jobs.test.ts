@@ -1,5 +1,5 @@
 import t from 'tap';
-import { parseSqueue, pendingNotice, type ListedJob } from '@gluon/deploy';
+import { parseQstat, parseSqueue, pendingNotice, type ListedJob } from '@gluon/deploy';
 import { requeuedLine, requeuedNow, type JobBefore } from '../src/requeued-jobs.js';
 
 /**
@@ -67,4 +67,15 @@ t.test('the lines: the requeue said once, and the pending notice marks the reque
   t.notMatch(forged, /\u001b|\nslurm/, 'a reason (text a job\'s owner can set) cannot forge a line nor rewrite the terminal');
   const r = pendingNotice('slurm', { since: 0, announced: '', ids: [] }, new Map([['272', { ...pd('BeginTime'), requeued: true }], ['273', pd('BeginTime')]]), 31_000, 30_000);
   t.same(r.lines, ['slurm cluster: 2 job(s) pending for 31 s: 272 (requeued), 273 (BeginTime: its start time has not come)']);
+});
+
+t.test('PBS qrerun, as qstat -u lists it look by look: running (R, then E while it exits), then queued (Q) under the same id: said once', async (t) => {
+  // OpenPBS (src/server/req_rerun.c): the job stays R (substate 60, RERUN) while MOM stops its
+  // processes (SIGTERM, then SIGKILL after kill_delay), E while it exits, then Q with run_count 1.
+  const head = 'pbs01:\n                                                            Req\'d  Req\'d   Elap\nJob ID          Username Queue    Jobname    SessID NDS TSK Memory Time  S Time\n--------------- -------- -------- ---------- ------ --- --- ------ ----- - -----\n';
+  const listing = (sess: string, st: string, elap: string) => `${head}4321.pbs01      ana      workq    gluon-work ${sess}   1   1    1gb 00:10 ${st} ${elap}\n`;
+  const looks = [listing('  --  ', 'Q', '  -- '), listing(' 24817', 'R', '00:00'), listing(' 24817', 'R', '00:03'), listing(' 24817', 'E', '00:03'), listing('  --  ', 'Q', '  -- '), listing('  --  ', 'Q', '  -- '), listing(' 25102', 'R', '00:00')]
+    .map((out) => ({ listed: parseQstat(out).get('4321.pbs01')! }));
+  t.same(looks.map((l) => l.listed.state), ['pending', 'running', 'running', 'running', 'pending', 'pending', 'running']);
+  t.same(requeues(looks), [4], 'said at the look that found it queued again, once');
 });
