@@ -47,8 +47,12 @@ const keys = arrayOf(key);
 const count = num({ int: true, min: 0 });
 /** Byte figures: sizes and memory, possibly estimates. */
 const bytes = num({ min: 0 });
-/** Worker data addresses (`ws://host:port`). */
-const addresses = arrayOf(str());
+/**
+ * Worker data addresses (`ws://host:port`), bounded as a worker's hello bounds its own: a client's
+ * update-graph names them back (`held`, `workers`), and the scheduler quotes them in its log.
+ */
+const address = str({ maxLength: MAX_ADDRESS_TEXT, plain: true });
+const addresses = arrayOf(address);
 const time = num();
 /** Request ids pair a request with its reply. */
 const id = num({ int: true });
@@ -108,7 +112,7 @@ export const WORKER_TO_SCHEDULER = {
     refused: obj({ op, key, module: str({ nonEmpty: true }), reason: str(), mayLift: bool }),
     /** Protocol 11: a module this worker refused passes its check now (say, its allowed path was created). */
     accepts: obj({ op, module: str({ nonEmpty: true }) }),
-    'missing-data': obj({ op, key, errantWorker: str(), dependent: opt(key) }),
+    'missing-data': obj({ op, key, errantWorker: address, dependent: opt(key) }),
     closing: obj({ op }),
     /**
      * Protocol 8: the closing worker's running tasks are done; it asks for its results to be
