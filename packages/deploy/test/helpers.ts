@@ -1,5 +1,7 @@
 /** What the launcher tests share: paths, and a workload run through a launched cluster. */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { remoteFrom, type Future } from '@gluon/client';
@@ -86,15 +88,17 @@ export function within<T>(p: Promise<T>, what: string, ms = 180_000): Promise<T>
 /**
  * Runs test/fixtures/ends-without-close.mjs (`kind` slurm or pbs): once it printed its two job
  * ids, `how` ends it: a signal sent to it, or `throw` (it throws by itself). Resolves with the ids,
- * how it ended and what it wrote to stderr.
+ * how it ended, what it wrote to stderr and the jobs' log directory (a fresh one under the system's
+ * temporary directory; the caller removes it once its jobs are gone).
  */
 export async function endWithoutClose(kind: 'slurm' | 'pbs', how: NodeJS.Signals | 'throw'):
-Promise<{ ids: string[]; code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+Promise<{ ids: string[]; code: number | null; signal: NodeJS.Signals | null; stderr: string; logDirectory: string }> {
+  const logDirectory = mkdtempSync(join(tmpdir(), `gluon-${kind}-ends-without-close-`));
   // With a coverage tool's signal-exit handlers in the script too, as in many users' (c8, nyc),
   // the signal must still end it: tap's own coverage loader, named here because the suite's
   // preload keeps it out of the processes tests start (test/helpers/untraced-children.mjs).
   const coverageLoader = `--import=${import.meta.resolve('@tapjs/processinfo/import')}`;
-  const child = spawn(process.execPath, [coverageLoader, join(fixtures, 'ends-without-close.mjs'), kind, how === 'throw' ? 'throw' : 'signal', repo], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [coverageLoader, join(fixtures, 'ends-without-close.mjs'), kind, how === 'throw' ? 'throw' : 'signal', repo, logDirectory], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
@@ -108,5 +112,5 @@ Promise<{ ids: string[]; code: number | null; signal: NodeJS.Signals | null; std
     void ended.then(() => reject(new Error(`the script ended before it printed its jobs: ${stderr}`)));
   }), 'the script submitting its jobs');
   if (how !== 'throw') child.kill(how);
-  return { ids, ...(await within(ended, 'the script ending')), stderr };
+  return { ids, ...(await within(ended, 'the script ending')), stderr, logDirectory };
 }

@@ -286,6 +286,7 @@ t.test('a script that ends without close() (Ctrl-C, SIGTERM, an uncaught error) 
     t.match(end.stderr, `pbs cluster: the process is ending without close(): qdel ${end.ids.join(' ')}: done`, 'and it says so');
     for (let i = 0; i < 300 && end.ids.some((id) => listed().includes(id)); i++) await new Promise((r) => setTimeout(r, 100));
     t.same(end.ids.filter((id) => listed().includes(id)), [], `${how}: no job is left running`);
+    rmSync(end.logDirectory, { recursive: true, force: true });
   }
 });
 

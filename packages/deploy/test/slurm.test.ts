@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SlurmCluster } from '@gluon/deploy';
@@ -65,6 +65,10 @@ if (why) {
     t.match(end.stderr, `slurm cluster: the process is ending without close(): scancel ${end.ids.join(' ')}: done`);
     for (let i = 0; i < 240 && end.ids.some((id) => squeueIds().includes(id)); i++) await new Promise((r) => setTimeout(r, 250));
     t.same(squeueIds().filter((id) => end.ids.includes(id)), [], 'squeue lists none of its jobs');
+    // A job that started before its scancel wrote slurm-<id>.out where the test runs (the checkout).
+    const strays = readdirSync('.').filter((f) => end.ids.some((id) => f.startsWith(`slurm-${id.split('_')[0]}`)));
+    t.same(strays, [], 'its jobs wrote no output files into the directory the tests run from');
+    rmSync(end.logDirectory, { recursive: true, force: true });
   });
 
   t.test('scale(3) is one sbatch: a job array whose tasks are the workers; scale(2) cancels a pending task first', async (t) => {
