@@ -5,6 +5,8 @@ import {
   CLIENT_TO_SCHEDULER, CloseCode, listen, listenUnix, tooLargeReason, type AcceptConnectionsOptions, type UnixListener, WORKER_TO_SCHEDULER, type Connection, type Hello, type Inbound, type Listener,
   type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
+import { countOf, formatBytes } from '@gluon/protocol';
+import { WorkerChurn } from './worker-churn.js';
 import type { ClusterEvent, ClusterProbe, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
 import { Aftercare, collectHeld, collectIdle, collectSettled, IdleCollector } from './idle-gc.js';
 import { checkDashboardLink } from './dashboard/link.js';
@@ -60,6 +62,12 @@ export class Scheduler implements DashboardSource {
   private timer: NodeJS.Timeout | undefined;
   private dashboard: { url: string; link: string | undefined; close(): Promise<void> } | undefined;
   private readonly log: Logger;
+  /** Workers joining and leaving, said in this process's log, bounded for large farms (worker-churn.ts). */
+  private readonly churn = new WorkerChurn((l) => this.log(l), () => {
+    let threads = 0;
+    for (const id of this.workers.keys()) threads += this.state.workers.get(id)?.nthreads ?? 0;
+    return { workers: this.workers.size, threads };
+  });
   private readonly collector = new IdleCollector();
   /** The log line of a collection of buffers, said at the next tick (see collectWhenIdle). */
   private afterBuffers: string | undefined;
@@ -204,6 +212,7 @@ export class Scheduler implements DashboardSource {
    * into a registration the scheduler has already forgotten.
    */
   private tick(): void {
+    this.churn.flush(Date.now());
     const { commands, expired, stalls, stalledMs } = this.state.tick(Date.now());
     // The dashboard's event log has it too; an operator reading only this log saw workers "lost".
     const note = stallNote(stalledMs, this.state.config.heartbeatTtlMs);
@@ -349,7 +358,8 @@ export class Scheduler implements DashboardSource {
       this.workerSessions.delete(id);
       if (this.workers.get(id) === conn) {
         this.workers.delete(id);
-        if (!leaving) this.log(`${conn.label} lost: connection closed (${code}${reason ? `: ${reason}` : ''})`);
+        if (leaving) this.churn.event(Date.now(), 'left', `${conn.label} left: it closed (stopped: SIGTERM, close() or its --lifetime)`);
+        else this.churn.event(Date.now(), 'lost', `${conn.label} lost: connection closed (${code}${reason ? `: ${reason}` : ''})`);
       }
       this.dispatch(this.state.workerRemoved(id, leaving ? 'left' : `connection closed (${code}${reason ? `: ${reason}` : ''})`, Date.now(), leaving));
     });
@@ -390,11 +400,14 @@ export class Scheduler implements DashboardSource {
     }
     this.workers.set(id, conn);
     this.workerSessions.set(id, hello.session);
-    this.dispatch(this.state.workerAdded({
+    const w = {
       id, name: hello.name ?? id, address: String(hello.address ?? ''), nthreads: hello.nthreads ?? 1,
-      memoryLimit: hello.memoryLimit ?? 0, host: hello.host ?? hostname(), pid: hello.pid ?? 0, keys: holding.keys,
-      ...(holding.running ? { running: holding.running } : {}),
-    }, Date.now()));
+      memoryLimit: hello.memoryLimit ?? 0, host: hello.host ?? hostname(), pid: hello.pid ?? 0,
+    };
+    this.dispatch(this.state.workerAdded({ ...w, keys: holding.keys, ...(holding.running ? { running: holding.running } : {}) }, Date.now()));
+    const held = Object.keys(holding.keys ?? {}).length;
+    this.churn.event(Date.now(), 'joined', `worker ${w.name} joined from ${w.host} (${w.address}, ${countOf(w.nthreads, 'thread')}`
+      + `${w.memoryLimit ? `, memory limit ${formatBytes(w.memoryLimit)}` : ''}${held ? `, holding ${countOf(held, 'result')} from before` : ''})`);
   }
 
   private clientConnected(id: string, conn: Connection, hello: Hello): void {

@@ -1,0 +1,65 @@
+/**
+ * Workers joining and leaving, as the scheduler's own log says them: someone watching the
+ * terminal sees `worker a joined from node17 (ws://…, 4 threads); 3 workers, 10 threads` and
+ * `worker a left: …`. The scheduler said nothing when a worker joined or left cleanly (only a
+ * lost connection had a line), so a farm filling up or draining looked idle.
+ *
+ * Bounded for large farms: in each window of {@link CHURN_WINDOW_MS}, the first
+ * {@link CHURN_LINES_PER_WINDOW} events are said one by one; the rest are counted and said as
+ * one line once the window is over (`… and 995 more joined, 3 more left in the last 10 s (not
+ * said one by one); 1000 workers, 4000 threads`). A 1,000-worker farm starting says 6 lines, not
+ * 1,000. Pure: the caller gives the time, and calls {@link WorkerChurn.flush} on its tick.
+ */
+export const CHURN_WINDOW_MS = 10_000;
+export const CHURN_LINES_PER_WINDOW = 5;
+
+/** What the cluster has now, for the lines' tails. */
+export interface ChurnTotals { workers: number; threads: number }
+
+export type ChurnKind = 'joined' | 'left' | 'lost';
+
+export class WorkerChurn {
+  private windowStart = -Infinity;
+  private said = 0;
+  private readonly held: Record<ChurnKind, number> = { joined: 0, left: 0, lost: 0 };
+  /** The latest event held back, named in the summary so the line points somewhere. */
+  private latest = '';
+
+  constructor(
+    private readonly say: (line: string) => void,
+    private readonly totals: () => ChurnTotals,
+    private readonly windowMs = CHURN_WINDOW_MS,
+    private readonly perWindow = CHURN_LINES_PER_WINDOW,
+  ) {}
+
+  /** A worker joined, left cleanly, or was lost: `line` says which and why (without the totals). */
+  event(now: number, kind: ChurnKind, line: string): void {
+    this.flush(now);
+    if (now - this.windowStart >= this.windowMs) {
+      this.windowStart = now;
+      this.said = 0;
+    }
+    if (this.said < this.perWindow) {
+      this.said++;
+      this.say(`${line}; ${totalsText(this.totals())}`);
+      return;
+    }
+    this.held[kind]++;
+    this.latest = line;
+  }
+
+  /** Says what was held back once its window is over (on each event, and on the scheduler's tick). */
+  flush(now: number): void {
+    const { joined, left, lost } = this.held;
+    if (joined + left + lost === 0 || now - this.windowStart < this.windowMs) return;
+    const parts = [joined && `${joined} more joined`, left && `${left} more left`, lost && `${lost} more lost`].filter(Boolean);
+    this.say(`… and ${parts.join(', ')} in the last ${Math.round((now - this.windowStart) / 1000)} s (not said one by one; the latest: ${this.latest}); ${totalsText(this.totals())}`);
+    this.held.joined = this.held.left = this.held.lost = 0;
+    // The summary closes this window: the next event opens a new one.
+    this.windowStart = -Infinity;
+  }
+}
+
+function totalsText(t: ChurnTotals): string {
+  return `${t.workers} worker${t.workers === 1 ? '' : 's'}, ${t.threads} thread${t.threads === 1 ? '' : 's'}`;
+}
