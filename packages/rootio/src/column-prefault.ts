@@ -29,8 +29,17 @@ export interface Prefault {
   bytes: number;
 }
 
-/** @internal For tests: reads of zeros started and not yet settled, and bytes faulted in so far. */
-export const prefaultStats = { inFlight: 0, bytes: 0, minBytes: PREFAULT_MIN_BYTES };
+/**
+ * Reads of fewer compressed bytes than this fault nothing in ahead. glibc gives freed memory back
+ * to the kernel only past its trim threshold (at most 2 × its 32 MiB largest mmap threshold), so
+ * the columns of smaller reads, one after another, are mostly memory malloc kept, with no faults
+ * to take: there the reads of zeros were only extra work (`iterate` in steps of 100,000 entries
+ * over bench/rootio.ts's 7 branches, each batch ~9 MB compressed: wall ×1.048, CPU ×1.076).
+ */
+export const PREFAULT_MIN_READ_BYTES = 64 << 20;
+
+/** @internal For tests: reads of zeros started and not yet settled, bytes faulted in so far, and the two thresholds. */
+export const prefaultStats = { inFlight: 0, bytes: 0, minBytes: PREFAULT_MIN_BYTES, minReadBytes: PREFAULT_MIN_READ_BYTES };
 
 /**
  * The prefaults of one read, sharing one descriptor of /dev/zero, opened on first use and closed by

@@ -5,7 +5,7 @@ import { describeBranch, type BranchInfo, type JsBranch } from './branch.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
 import type { RootFile } from './file.js';
 import { columnSizes, decode } from './decode.js';
-import { Prefaulter, type Prefault } from './column-prefault.js';
+import { Prefaulter, prefaultStats, type Prefault } from './column-prefault.js';
 import { ColumnMemory } from './column-memory.js';
 import type { Counts } from './counted-walk.js';
 import { ELEMENT_SIZE, type Column } from './types.js';
@@ -256,10 +256,11 @@ export class TreeReader {
     let job: InflateJob | null = null;
     const out: Record<string, Column> = {};
     const columnMemory = opts.into ? new ColumnMemory(Object.values(opts.into)) : undefined;
-    // Fresh columns of the branches after the one being decoded are allocated once their bytes
-    // are in and faulted in on libuv's pool meanwhile (column-prefault.ts); only where the file
-    // reads run there too, and not into given memory (written before: nothing to fault in).
-    const prefaulter = perBranch && !columnMemory ? new Prefaulter() : null;
+    // Fresh columns of the branch after the one being decoded are allocated once its bytes are in
+    // and faulted in on libuv's pool meanwhile (column-prefault.ts); only where the file reads run
+    // there too, not into given memory (written before: nothing to fault in), and only for a read
+    // large enough that its columns are new pages.
+    const prefaulter = perBranch && !columnMemory && total >= prefaultStats.minReadBytes ? new Prefaulter() : null;
     const ahead: Array<Prefault | null | undefined> = [];
     try {
       if (threads) {

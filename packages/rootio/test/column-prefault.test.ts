@@ -14,10 +14,13 @@ import { Prefaulter, prefaultStats } from '../src/column-prefault.js';
  */
 const dir = mkdtempSync(join(tmpdir(), 'rootio-prefault-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-const minBytes = prefaultStats.minBytes;
+const { minBytes, minReadBytes } = prefaultStats;
 t.teardown(() => {
   prefaultStats.minBytes = minBytes;
+  prefaultStats.minReadBytes = minReadBytes;
 });
+// This file's reads are small: every test but the last lets them fault columns in ahead.
+prefaultStats.minReadBytes = 0;
 
 const N = 6000;
 const STEP = 1500;
@@ -144,4 +147,19 @@ t.test('Prefaulter: memory is handed out only in its own arrays, and the descrip
   await p.close();
   t.equal(fds(), open, 'closed');
   prefaultStats.minBytes = minBytes;
+});
+
+t.test('a read of fewer compressed bytes than the threshold faults nothing in ahead (its columns are mostly memory malloc kept)', async (t) => {
+  prefaultStats.minBytes = 1;
+  prefaultStats.minReadBytes = minReadBytes;
+  t.teardown(() => {
+    prefaultStats.minBytes = minBytes;
+    prefaultStats.minReadBytes = 0;
+  });
+  const f = await openRootFile(path);
+  t.teardown(() => f.close());
+  const tree = await f.tree('t');
+  const before = prefaultStats.bytes;
+  for (let r = 0; r < 5; r++) await tree.arrays(NAMES);
+  t.equal(prefaultStats.bytes, before, `nothing faulted in ahead for reads under ${minReadBytes} bytes`);
 });
