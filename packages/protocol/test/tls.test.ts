@@ -59,6 +59,32 @@ t.test('wss:// with the cluster\'s CA works; the address says wss', async (t) =>
   conn.close();
 });
 
+t.test('over TLS a large message leaves in pieces of at most 1 MiB, arriving whole; over plain ws in one frame', async (t) => {
+  // Node keeps a buffer sized to a TLS socket's largest write for the connection's life: a 64 MiB
+  // argument sent to a worker held 65 MiB of the scheduler's RSS until the worker left.
+  for (const tls of [true, false]) {
+    const frames: number[] = [];
+    let got!: (m: Record<string, unknown>) => void;
+    const arrived = new Promise<Record<string, unknown>>((r) => { got = r; });
+    const l = await listen({
+      self: 'scheduler', roles: ['peer'], log: () => {}, ...(tls ? { tls: leaf.node! } : {}),
+      onConnection: (c) => {
+        c.ws.on('message', (data: Buffer) => frames.push(data.length));
+        c.on('message', (m) => got(m as Record<string, unknown>));
+      },
+    });
+    t.teardown(() => l.close());
+    const { conn } = await connect(l.address, { role: 'peer' }, { log: () => {}, ...(tls ? { tls: { ca: leaf.node!.ca! } } : {}) });
+    const value = new Uint8Array(8 * 1024 * 1024).map((_, i) => i % 251);
+    conn.send({ op: 'get-data', id: 1, keys: ['k-1'], pad: value });
+    const m = await arrived;
+    t.same(Buffer.from(m.pad as Uint8Array).equals(Buffer.from(value)), true, `${tls ? 'TLS' : 'plain'}: arrives whole`);
+    if (tls) t.ok(frames.length > 8 && Math.max(...frames) <= 1024 * 1024, `TLS: ${frames.length} frames, the largest ${Math.max(...frames)} bytes`);
+    else t.same(frames.length, 1, `plain: one frame (${frames[0]} bytes)`);
+    conn.close();
+  }
+});
+
 t.test('each mismatch fails with a message naming it (code 4008)', async (t) => {
   const good = await server(t, leaf.node!);
   const plain = await refused(good.address.replace('wss:', 'ws:'));
