@@ -127,7 +127,14 @@ export class ThreadPool {
    *   task that fills its heap ends its own thread, not the process. Typed-array memory is outside
    *   V8's heap: the worker's RSS monitor covers it ({@link shed}).
    */
-  constructor(readonly size: number, private readonly workerName: string, private readonly onPublish: (topic: string, value: unknown) => void, memoryLimit = 0) {
+  constructor(
+    readonly size: number, private readonly workerName: string, private readonly onPublish: (topic: string, value: unknown) => void, memoryLimit = 0,
+    /**
+     * Called once a thread's message of results has been handed to their `done`s, before the pool
+     * hands out more work: the worker sends what they produced then (bench/scheduler.ts (b)).
+     */
+    private readonly onReplies?: () => void,
+  ) {
     this.threadHeapMb = memoryLimit > 0 ? Math.max(MIN_THREAD_HEAP_MB, Math.floor(memoryLimit / size / 2 ** 20)) : undefined;
     // The worker's main thread runs with a small nursery (WORKER_V8_FLAGS); its tasks do not.
     restoreThreadNursery();
@@ -156,14 +163,28 @@ export class ThreadPool {
     return n;
   }
 
+  /** {@link start} as a promise. */
   run(task: PoolTask): Promise<PoolResult> {
-    return new Promise((done) => {
-      this.waiting.push({ task, done, order: this.submitted++ });
-      if (!this.pumpScheduled) {
-        this.pumpScheduled = true;
-        inMicrotask(this.pumpQueued);
-      }
-    });
+    return new Promise((done) => this.start(task, done));
+  }
+
+  /**
+   * Hands a task to the pool; `done` is called with its result, never before this returns.
+   * Tasks handed over in one step go to the threads together, one message per thread, in a
+   * microtask. But a task that finds a thread idle and nothing waiting is posted at once: nothing
+   * is there to batch it with, and its thread starts on it while the worker finishes reading the
+   * frame that brought it (bench/scheduler.ts (b): the worker's wait from the compute-task to the
+   * post was ~2 µs of that); the tasks behind it in the same step are batched as before.
+   */
+  start(task: PoolTask, done: (r: PoolResult) => void): void {
+    this.waiting.push({ task, done, order: this.submitted++ });
+    if (this.pumpScheduled) return;
+    if (this.waiting.length - this.head === 1 && !this.closing && this.slots.some((s) => s.inFlight.size === 0)) {
+      this.pump();
+      if (this.head === this.waiting.length) return;
+    }
+    this.pumpScheduled = true;
+    inMicrotask(this.pumpQueued);
   }
 
   /** Hands waiting tasks to the least loaded threads (of `among`), one message per thread. */
@@ -179,7 +200,7 @@ export class ThreadPool {
       if (!best) break;
       const entry = this.waiting[i]!;
       if (entry.cancelled) {
-        entry.done(notRun(entry.task.key, 'TaskCancelled', 'the task was cancelled before it started', best.index));
+        answerLater(entry, notRun(entry.task.key, 'TaskCancelled', 'the task was cancelled before it started', best.index));
         continue;
       }
       const id = this.nextId++;
@@ -328,7 +349,7 @@ export class ThreadPool {
         this.settle(slot, req.id);
         const message = `arguments of ${req.key} cannot be passed to a thread: ${(err as Error).message}`;
         const now = Date.now();
-        entry.done({ ok: false, error: { name: 'DataCloneError', message, stack: `DataCloneError: ${message}` }, start: now, stop: now, thread: slot.index, died: false });
+        answerLater(entry, { ok: false, error: { name: 'DataCloneError', message, stack: `DataCloneError: ${message}` }, start: now, stop: now, thread: slot.index, died: false });
       }
     }
   }
@@ -412,8 +433,28 @@ export class ThreadPool {
   private readonly sweepQueued = (): void => {
     this.sweepScheduled = false;
     this.answerCancelled();
+    this.takeBackCancelled();
     this.pump();
   };
+
+  /**
+   * Takes back from their threads the tasks still cancelled that a thread holds and has not
+   * started, so that they are answered now rather than after whatever runs ahead of them there
+   * (the tasks taken back with them are handed out again). In the sweep, not in cancel(): a task
+   * posted at once (start) is unstarted in its thread for a moment, and a resume() in the same
+   * step must find it there.
+   */
+  private takeBackCancelled(): void {
+    const back: Entry[] = [];
+    for (const slot of this.slots) {
+      if (slot.stopping) continue;
+      const claimed = Atomics.load(slot.cursor, 0);
+      let unclaimed = false;
+      for (const e of slot.inFlight.values()) if (e.cancelled && e.seq !== undefined && isAfter(e.seq, claimed)) unclaimed = true;
+      if (unclaimed) back.push(...this.takeBackFrom(slot));
+    }
+    this.requeue(back);
+  }
 
   /**
    * Answers the cancelled tasks waiting for a thread, and drops them. Left to {@link pump},
@@ -426,7 +467,7 @@ export class ThreadPool {
       const e = this.waiting[i]!;
       if (e.cancelled) {
         rest ??= this.waiting.slice(this.head, i);
-        e.done(notRun(e.task.key, 'TaskCancelled', 'the task was cancelled before it started', -1));
+        answerLater(e, notRun(e.task.key, 'TaskCancelled', 'the task was cancelled before it started', -1));
       } else rest?.push(e);
     }
     if (!rest) return;
@@ -448,22 +489,15 @@ export class ThreadPool {
       const e = this.waiting[i]!;
       if (e.task.key === key) e.cancelled = cancelled;
     }
-    const back: Entry[] = [];
     for (const slot of this.slots) {
-      let unclaimed = false;
       for (const e of slot.inFlight.values()) {
         if (e.task.key !== key || !!e.cancelled === cancelled) continue;
         e.cancelled = cancelled;
         if (e.timer) clearTimeout(e.timer);
         e.timer = undefined;
-        if (cancelled && e.seq !== undefined && isAfter(e.seq, Atomics.load(slot.cursor, 0))) unclaimed = true;
       }
-      // Queued in a thread and not started: taken back and answered now, rather than after
-      // whatever runs ahead of it there (the tasks taken back with it are handed out again).
-      if (unclaimed && !slot.stopping) back.push(...this.takeBackFrom(slot));
       this.watchHead(slot);
     }
-    this.requeue(back);
   }
 
   private spawn(index: number): Slot {
@@ -485,6 +519,7 @@ export class ThreadPool {
       }
       if (hopProbe) this.stampReplies(slot, m.replies, m.postedAt);
       for (const r of m.replies) this.complete(slot, r);
+      this.onReplies?.();
       this.pump();
     });
     thread.on('error', (err) => {
@@ -556,6 +591,15 @@ export class ThreadPool {
     clearTimeout(this.recheckTimer);
     await Promise.all(this.slots.map((s) => s.thread.terminate()));
   }
+}
+
+/**
+ * Answers a task the pool settles without a thread's reply (cancelled before it started, its
+ * arguments not cloneable) in a microtask: those are settled inside `start`, `cancel` or a pump
+ * they call, and a caller's `done` must not run inside its own call to the pool.
+ */
+function answerLater(entry: Entry, r: PoolResult): void {
+  inMicrotask(() => entry.done(r));
 }
 
 /** The answer for a task that never reached a thread. */

@@ -76,8 +76,16 @@ const { worker: workerName, cursor } = workerData as { worker: string; cursor: I
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 /** Loaded modules, for a synchronous fast path. */
 const loaded = new Map<string, Record<string, unknown>>();
-/** Recent mean duration per `url#export`, ms. */
-const meanMs = new Map<string, number>();
+/**
+ * Recent mean duration per module URL and export, ms. Two levels rather than one key
+ * `url#export`: that key was a new string built (and hashed) twice a task.
+ */
+const meanMs = new Map<string, Map<string, number>>();
+
+/** The recent mean duration of the task's export, ms (undefined before its first run). */
+function meanOf(req: RunRequest): number | undefined {
+  return meanMs.get(req.url)?.get(req.exportName);
+}
 const queue: RunRequest[] = [];
 let held: TaskReply[] = [];
 let heldTransfer: ArrayBuffer[] = [];
@@ -93,7 +101,7 @@ const arrived = new Map<number, number>();
 port.on('message', (m: RunBatch) => {
   if (PROBE) for (const t of m.tasks) arrived.set(t.id, hrNow());
   for (const t of m.tasks) queue.push(t);
-  if (!running) void drain();
+  if (!running) drain();
 });
 port.postMessage({ type: 'ready' } satisfies ThreadReply);
 
@@ -106,15 +114,46 @@ process.exit = ((code?: number) => {
   realExit(code);
 }) as typeof process.exit;
 
-async function drain(): Promise<void> {
+/**
+ * Runs the queued tasks in order. A task whose module is loaded and whose function returns a
+ * plain value runs without a promise of its own; one that must wait (its module loading, a
+ * promise returned) holds the queue until it settles, and the drain goes on from there. Between
+ * two tasks the microtasks the first left behind run, as an `await` between them let them (what
+ * they do may be what the next task reads); after the last task of the queue its result is
+ * posted first, and they run after: the main thread has the result that much sooner
+ * (bench/scheduler.ts (b), docs/internals.md "(b): the worker's and the client's windows").
+ */
+function drain(): void {
   running = true;
   while (queue.length) {
     const req = queue.shift()!;
-    if (claim(cursor, req.seq)) await run(req);
-    const next = queue[0];
-    if (!next || held.length >= MAX_HELD || !((meanMs.get(`${next.url}#${next.exportName}`) ?? Infinity) < FAST_MS)) flush();
+    const waiting = claim(cursor, req.seq) ? run(req) : undefined;
+    if (waiting) {
+      void waiting.then(afterWait);
+      return;
+    }
+    if (queue.length === 0) break;
+    flushUnlessShortNext();
+    void settled.then(drain);
+    return;
   }
+  flush();
   running = false;
+}
+
+/** A settled promise, for {@link drain}'s turn between two tasks. */
+const settled = Promise.resolve();
+
+/** After a task that waited: its result goes (unless the next is short too), and the queue goes on. */
+function afterWait(): void {
+  flushUnlessShortNext();
+  drain();
+}
+
+/** Posts the held results, unless the next queued task is known to be short (and few are held). */
+function flushUnlessShortNext(): void {
+  const next = queue[0];
+  if (!next || held.length >= MAX_HELD || !((meanOf(next) ?? Infinity) < FAST_MS)) flush();
 }
 
 /** Posts the held results in one message; a value that cannot be cloned fails only its task. */
@@ -175,11 +214,22 @@ class ResultError extends TypeError {
   override name = 'ResultError';
 }
 
-async function run(req: RunRequest): Promise<void> {
-  const start = Date.now();
-  const t0 = performance.now();
-  const hr0 = PROBE ? hrNow() : 0;
-  let events: number | undefined;
+/** A task while it runs: when it started and what it reported. */
+interface Running {
+  req: RunRequest;
+  start: number;
+  t0: number;
+  hr0: number;
+  events: number | undefined;
+}
+
+/**
+ * Runs one task and holds its result (or error) for {@link flush}. Returns undefined when it is
+ * done, or a promise (never rejected) when it waits for its module or for the promise it returned;
+ * the task's context stays set until then.
+ */
+function run(req: RunRequest): Promise<void> | undefined {
+  const t: Running = { req, start: Date.now(), t0: performance.now(), hr0: PROBE ? hrNow() : 0, events: undefined };
   const ctx: TaskContext = {
     key: req.key,
     worker: workerName,
@@ -192,41 +242,105 @@ async function run(req: RunRequest): Promise<void> {
       port.postMessage({ type: 'publish', topic, value } satisfies ThreadReply);
     },
     report: (m) => {
-      if (typeof m.events === 'number' && Number.isFinite(m.events)) events = (events ?? 0) + m.events;
+      if (typeof m.events === 'number' && Number.isFinite(m.events)) t.events = (t.events ?? 0) + m.events;
     },
   };
   current = req;
   (globalThis as Record<symbol, unknown>)[TASK_CONTEXT_SYMBOL] = ctx;
+  let value: unknown;
   try {
-    const mod = loaded.get(req.url) ?? (await load(req.url));
-    const fn = mod[req.exportName];
-    if (typeof fn !== 'function') {
-      // An export that is there but is not a function is named as such: "has no exported
-      // function X (exports: …, X, …)" listed the very name it said was missing.
-      throw new TypeError(Object.hasOwn(mod, req.exportName)
-        ? `module ${req.url} exports "${req.exportName}", but it is ${describeExport(fn)}, not a function; a task names an exported function`
-        : `module ${req.url} has no exported function "${req.exportName}" (exports: ${Object.keys(mod).join(', ') || 'none'})`);
-    }
-    let value = (fn as (...a: unknown[]) => unknown)(...substitute(req.args, req.data));
-    if (value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function') value = await value;
+    const mod = loaded.get(req.url);
+    if (mod === undefined) return runLoading(t);
+    value = call(mod, req);
+    // In the try: a `then` getter that throws fails the task, as it did when the task was awaited.
+    if (isThenable(value)) return settle(t, value);
+  } catch (err) {
+    failed(t, err);
+    return undefined;
+  }
+  finished(t, value);
+  return undefined;
+}
+
+/** Whether a task's value is a promise (or any thenable) to wait for. */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** A task whose module is not loaded yet: loads it, then runs the task. */
+async function runLoading(t: Running): Promise<void> {
+  try {
+    let value = call(await load(t.req.url), t.req);
+    if (isThenable(value)) value = await value;
+    finished(t, value);
+  } catch (err) {
+    failed(t, err);
+  }
+}
+
+/** A task that returned a promise: waits for it. */
+async function settle(t: Running, pending: PromiseLike<unknown>): Promise<void> {
+  let value: unknown;
+  try {
+    value = await pending;
+  } catch (err) {
+    failed(t, err);
+    return;
+  }
+  finished(t, value);
+}
+
+/** Calls the task's export; throws when it is not a function. */
+function call(mod: Record<string, unknown>, req: RunRequest): unknown {
+  const fn = mod[req.exportName];
+  if (typeof fn !== 'function') {
+    // An export that is there but is not a function is named as such: "has no exported
+    // function X (exports: …, X, …)" listed the very name it said was missing.
+    throw new TypeError(Object.hasOwn(mod, req.exportName)
+      ? `module ${req.url} exports "${req.exportName}", but it is ${describeExport(fn)}, not a function; a task names an exported function`
+      : `module ${req.url} has no exported function "${req.exportName}" (exports: ${Object.keys(mod).join(', ') || 'none'})`);
+  }
+  return (fn as (...a: unknown[]) => unknown)(...substitute(req.args, req.data));
+}
+
+/** The task returned `value`: held if it can travel, else the task fails with why. */
+function finished(t: Running, value: unknown): void {
+  let nbytes: number;
+  let transfer: ArrayBuffer[] = [];
+  try {
     // Checked here, where class prototypes are still visible (a structured clone to the main
-    // thread would turn a class instance into a plain object) and where a failure is the task's.
+    // thread would turn a class instance into a plain object) and where a failure is the task's
+    // (a getter on the result may throw while it is walked).
     const wire = checkWire(value, 'result');
     if (!wire.ok) throw new ResultError(`the task's result cannot be sent: ${wire.message}`);
-    held.push({ type: 'done', id: req.id, value, nbytes: wire.nbytes, start, stop: Date.now(), ...(events !== undefined ? { events } : {}), ...(PROBE ? { hr: stamps(req.id, hr0) } : {}) });
-    for (const b of transferables(value)) heldTransfer.push(b);
+    nbytes = wire.nbytes;
+    if (value !== null && typeof value === 'object') transfer = transferables(value);
   } catch (err) {
-    const e = err instanceof Error ? err : new Error(String(err));
-    // Strings whatever the task threw: the scheduler accepts nothing else in an error.
-    held.push({ type: 'error', id: req.id, error: { name: String(e.name), message: String(e.message), stack: String(e.stack ?? e) }, start, stop: Date.now(), ...(PROBE ? { hr: stamps(req.id, hr0) } : {}) });
-  } finally {
-    current = null;
-    (globalThis as Record<symbol, unknown>)[TASK_CONTEXT_SYMBOL] = undefined;
-    const k = `${req.url}#${req.exportName}`;
-    const ms = performance.now() - t0;
-    const prev = meanMs.get(k);
-    meanMs.set(k, prev === undefined ? ms : prev * 0.8 + ms * 0.2);
+    return failed(t, err);
   }
+  const { req, start, events } = t;
+  held.push({ type: 'done', id: req.id, value, nbytes, start, stop: Date.now(), ...(events !== undefined ? { events } : {}), ...(PROBE ? { hr: stamps(req.id, t.hr0) } : {}) });
+  for (const b of transfer) heldTransfer.push(b);
+  ended(t);
+}
+
+/** The task threw (or its promise rejected, or its module did not load): its error is held. */
+function failed(t: Running, err: unknown): void {
+  const e = err instanceof Error ? err : new Error(String(err));
+  // Strings whatever the task threw: the scheduler accepts nothing else in an error.
+  held.push({ type: 'error', id: t.req.id, error: { name: String(e.name), message: String(e.message), stack: String(e.stack ?? e) }, start: t.start, stop: Date.now(), ...(PROBE ? { hr: stamps(t.req.id, t.hr0) } : {}) });
+  ended(t);
+}
+
+/** After a task, done or failed: no context is set, and its export's mean duration is updated. */
+function ended(t: Running): void {
+  current = null;
+  (globalThis as Record<symbol, unknown>)[TASK_CONTEXT_SYMBOL] = undefined;
+  const ms = performance.now() - t.t0;
+  let byExport = meanMs.get(t.req.url);
+  if (!byExport) meanMs.set(t.req.url, (byExport = new Map()));
+  const prev = byExport.get(t.req.exportName);
+  byExport.set(t.req.exportName, prev === undefined ? ms : prev * 0.8 + ms * 0.2);
 }
 
 /** A task's {@link HopStamps}, now that it ended (`started`: when it started). */

@@ -207,7 +207,9 @@ export class GluonWorker {
   }
 
   private async startInner(): Promise<this> {
-    this.pool = new ThreadPool(this.nthreads, this.name, (topic, value) => this.scheduler?.send({ op: 'publish', topic, value }), this.opts.memoryLimit ?? 0);
+    // The task-finished messages of a thread's results leave at once, as one frame, rather than
+    // at the end of the step (after the pool's bookkeeping): the scheduler waits for them.
+    this.pool = new ThreadPool(this.nthreads, this.name, (topic, value) => this.scheduler?.send({ op: 'publish', topic, value }), this.opts.memoryLimit ?? 0, () => this.scheduler?.flush());
     this.listener = await listen({
       self: `worker ${this.name}`,
       roles: ['peer', 'client'],
@@ -403,9 +405,10 @@ export class GluonWorker {
     const decision = this.gate.check(c.fn.module);
     // Checked when the task arrived, and a module allowed once stays allowed (the gate keeps it).
     if (!decision.ok) throw new Error(`worker ${this.name}: module ${c.fn.module} of task ${c.key} was allowed when it arrived and is not now: ${decision.reason}`);
-    void this.pool.run({
-      key: c.key, url: decision.url, exportName: c.fn.export, args: c.args, data: c.data, ...(c.timeoutMs !== undefined ? { timeoutMs: c.timeoutMs } : {}),
-    }).then((r) => this.onResult(r, c.key));
+    const key = c.key;
+    this.pool.start({
+      key, url: decision.url, exportName: c.fn.export, args: c.args, data: c.data, ...(c.timeoutMs !== undefined ? { timeoutMs: c.timeoutMs } : {}),
+    }, (r) => this.onResult(r, key));
   }
 
   private onResult(r: PoolResult, key: string): void {

@@ -347,3 +347,48 @@ t.test('restoreThreadNursery resets the flag only for Gluon\'s own main-thread s
   t.equal(restoreThreadNursery([], '--max_semi_space_size=1'), true, 'either spelling, from NODE_OPTIONS');
   t.end();
 });
+
+t.test('a task that finds a thread idle is in it before start() returns; done never runs inside start()', async (t) => {
+  const one = new ThreadPool(1, 'pool-now', () => {});
+  t.teardown(() => one.close());
+  t.equal(ok(t, await one.run({ key: 'inc-w', url, exportName: 'inc', args: [1], data: {} })), 2, 'the thread is up');
+  let answered: PoolResult | undefined;
+  const first = new Promise<PoolResult>((resolve) => one.start({ key: 'inc-n', url, exportName: 'inc', args: [2], data: {} }, (r) => resolve((answered = r))));
+  t.equal(one.executing, 1, 'posted to the idle thread at once, not at the end of the step');
+  t.equal(answered, undefined);
+  t.equal(ok(t, await first), 3);
+  // Arguments that cannot be cloned fail in the post, which start() made: answered later all the same.
+  let bad: PoolResult | undefined;
+  const failed = new Promise<PoolResult>((resolve) => one.start({ key: 'inc-f', url, exportName: 'inc', args: [() => 1], data: {} }, (r) => resolve((bad = r))));
+  t.equal(bad, undefined, 'not answered inside start()');
+  t.match(await failed, { ok: false, error: { name: 'DataCloneError', message: /arguments of inc-f cannot be passed to a thread/ } });
+  t.equal(ok(t, await one.run({ key: 'inc-a', url, exportName: 'inc', args: [4], data: {} })), 5, 'the pool goes on');
+});
+
+t.test('the last queued task\'s result leaves before the microtasks it left run; between tasks they run first', async (t) => {
+  const order: string[] = [];
+  const one = new ThreadPool(1, 'pool-order', (topic) => order.push(`publish ${topic}`));
+  t.teardown(() => one.close());
+  t.equal(ok(t, await one.run({ key: 'inc-w', url, exportName: 'inc', args: [1], data: {} })), 2, 'the thread is up');
+  const r = await one.run({ key: 'publishAfter-1', url, exportName: 'publishAfter', args: ['p1'], data: {} }).then((x) => {
+    order.push('done');
+    return x;
+  });
+  t.equal(ok(t, r), 'p1');
+  // The thread's messages arrive in order: by this next result, the publish has arrived too.
+  t.equal(ok(t, await one.run({ key: 'inc-p', url, exportName: 'inc', args: [1], data: {} })), 2);
+  t.same(order, ['done', 'publish p1'], 'the result was posted first (the main thread has it sooner)');
+  // Short tasks are posted several to a message: within one, what a task left behind still runs
+  // before the next task starts, as when each task was awaited.
+  for (let i = 0; i < 60; i++) ok(t, await one.run({ key: `inc-${i}`, url, exportName: 'inc', args: [i], data: {} }));
+  const [a, b] = await Promise.all([
+    one.run({ key: 'leaveCount-1', url, exportName: 'leaveCount', args: [], data: {} }),
+    one.run({ key: 'leftCount-1', url, exportName: 'leftCount', args: [], data: {} }),
+  ]);
+  t.equal(ok(t, b), (ok(t, a) as number) + 1, 'the next task saw what the last one left behind');
+});
+
+t.test('a result whose then getter throws fails its task, not its thread', async (t) => {
+  t.match(await run('throwingThen', []), { ok: false, died: false, error: { name: 'RangeError', message: 'then getter' } });
+  t.equal(ok(t, await run('inc', [1], {}, 'after-then')), 2);
+});
