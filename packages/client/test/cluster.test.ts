@@ -299,6 +299,19 @@ t.test('retries (per task) and retry() (after failure)', async (t) => {
   t.equal(calls(path2), 2);
 });
 
+t.test('a submit of plain arguments takes map()\'s short way: the key and the task the graph builder gives it', async (t) => {
+  const f = client.submit(inc, 40);
+  t.equal(client.persist(delayed(inc)(40)).key, f.key, 'as a delayed call of the same');
+  t.equal(client.map(inc, [40])[0]!.key, f.key, 'as a map() element');
+  const grouped = inc.with({ group: 'plain-group' });
+  const g = client.submit(grouped, 40);
+  t.equal(client.persist(delayed(grouped)(40)).key, g.key, 'with a group');
+  t.match(g.key, /^plain-group-/);
+  const impure = client.submit(inc.with({ pure: false }), 40);
+  t.not(impure.key, client.submit(inc.with({ pure: false }), 40).key, 'an impure call gets a key of its own each time');
+  t.same(await client.gather([f, g, impure]), [41, 41, 41]);
+});
+
 t.test('deterministic keys reuse results; release lets them go', async (t) => {
   const path = counter('release');
   const a = client.submit(fx.countCall, path, 'v');
