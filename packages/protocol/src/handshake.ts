@@ -333,7 +333,7 @@ export function checkHello(hello: Partial<Hello>, opts: Pick<AcceptOptions, 'sel
     if (typeof hello.token !== 'string' || hello.token === '') {
       return { code: CloseCode.badToken, reason: `missing token: ${opts.self} requires a token` };
     }
-    if (!tokensEqual(hello.token, opts.token)) return { code: CloseCode.badToken, reason: `bad token: ${opts.self} refused the token ${who} sent` };
+    if (!tokensEqual(hello.token, opts.token)) return { code: CloseCode.badToken, reason: `bad token: ${opts.self} refused the token the ${who} sent` };
   }
   return null;
 }

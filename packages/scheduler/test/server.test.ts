@@ -13,7 +13,7 @@ t.test('bad input of every kind is refused with its close code; the scheduler ke
   const s = await startCli(t, ['--max-frame-bytes', '64KiB'], { GLUON_TOKEN: TOKEN });
 
   const wrongToken = await rawClose(s.address, hello({ token: 'nope' }));
-  t.same([wrongToken.code, wrongToken.reason], [CloseCode.badToken, 'bad token: scheduler refused the token client sent']);
+  t.same([wrongToken.code, wrongToken.reason], [CloseCode.badToken, 'bad token: scheduler refused the token the client sent']);
   t.same(wrongToken.first, { op: 'rejected', reason: wrongToken.reason, code: CloseCode.badToken }, 'the refusal is also sent as a message');
   const noToken = await rawClose(s.address, hello({ token: undefined }));
   t.equal(noToken.code, CloseCode.badToken);
