@@ -4,14 +4,14 @@
 # 10.201.0.0/24 and exist only inside these namespaces; nothing is added to the machine's own
 # network namespace, so nothing outside can be reached or disturbed.
 #
-#   scripts/netns.sh check                      exit 0 if namespaces can be made here, else say why (exit 1)
+#   scripts/netns.sh check                      say namespaces can be made here (exit 0), else say why (exit 1)
 #   scripts/netns.sh up ID HOST=ADDR[:relay]... create hub + hosts, e.g. up t42 sched=10.201.0.1 w1=10.201.0.11
 #   scripts/netns.sh down ID                    kill every process in ID's namespaces, delete them (idempotent)
 #   scripts/netns.sh link ID HOST up|down       the host's cable: its port on the bridge goes down or up
 #   scripts/netns.sh netem ID HOST "SPEC"|clear  delay and loss on both directions of the host's link
 #                                               (e.g. "delay 50ms loss 2%", "delay 20ms 5ms loss 1%"
 #                                               for 20 ms ± 5): tc netem, or the relay
-#   scripts/netns.sh netem-check                exit 0 if tc netem works here, else say why
+#   scripts/netns.sh netem-check                say tc netem works here (exit 0), else say why (exit 1)
 #   scripts/netns.sh relay-stats ID HOST        a relayed host's cable: {"forwarded":N,"dropped":N,...}
 #
 # Namespaces are named gluon-ID-HOST (and gluon-ID-hub); processes are run in a host with
@@ -52,6 +52,17 @@ netem_check() {
     ip netns exec "$probe" tc qdisc add dev p0 root netem delay 1ms 2>/dev/null && ok=1
   ip netns del "$probe" 2>/dev/null || true
   [ "$ok" = 1 ] || die "tc netem is not available (no sch_netem kernel module, or tc missing: apt-get install iproute2)"
+}
+
+# The commands say so on success too: a bare exit 0 left a new user unsure anything was checked.
+cmd_check() {
+  check
+  echo "netns.sh: network namespaces with veth pairs and bridges can be made here"
+}
+
+cmd_netem_check() {
+  netem_check
+  echo "netns.sh: network namespaces can be made here and tc netem works in them"
 }
 
 # Every namespace of an ID, hub last.
@@ -211,8 +222,8 @@ netem() {
 cmd=${1:-}
 shift || true
 case "$cmd" in
-  check) check ;;
-  netem-check) netem_check ;;
+  check) cmd_check ;;
+  netem-check) cmd_netem_check ;;
   up) up "$@" ;;
   down) [ $# = 1 ] || die "usage: down ID"; down "$1" ;;
   link) [ $# = 3 ] || die "usage: link ID HOST up|down"; link "$@" ;;
