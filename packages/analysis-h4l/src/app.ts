@@ -119,7 +119,10 @@ export async function dryRun(c: H4lConfig, log: (s: string) => void): Promise<bo
 
 /** Waits for the first SIGINT (Ctrl-C), then lets the run close its cluster. */
 function untilSigint(): Promise<void> {
-  return new Promise((resolve) => process.once('SIGINT', () => resolve()));
+  // A signal listener does not keep the process alive, and the cluster's handles no longer do
+  // (client liveness.ts): this timer does, until the signal.
+  const hold = setInterval(() => {}, 1 << 30);
+  return new Promise((resolve) => process.once('SIGINT', () => { clearInterval(hold); resolve(); }));
 }
 
 // Shared with gluon-finalstates (interrupt.ts); exported here as before.

@@ -13,6 +13,7 @@ import { LazyGraph, type LazyGraphOptions } from './lazy-graph.js';
 import { Lineage } from './lineage.js';
 import { DEFAULT_GRAPH_SLICE, GraphOutbox } from './outbox.js';
 import { PeerPool, type PeerLimits, type PeerLink } from './peers.js';
+import { Liveness } from './liveness.js';
 import { performanceReport, type PerformanceReportOptions } from './performance-report.js';
 import { ReleaseQueue } from './release-queue.js';
 import { assertRemote, type RemoteFunction } from './remote.js';
@@ -132,6 +133,14 @@ export interface ClusterWarning {
   time: number;
 }
 
+/**
+ * Clients not closed yet: closed at `beforeExit`, once the script has nothing left to do (see
+ * liveness.ts), so the scheduler sees a client that closed rather than one it lost (whose keys it
+ * keeps for its session grace, holding up the next script's tasks).
+ */
+const openClients = new Set<Client>();
+let closeAtExit = false;
+
 /** Rounds of fetching a result before giving up (each round re-asks who holds it). */
 const MAX_FETCH_ROUNDS = 20;
 
@@ -211,6 +220,8 @@ export class Client implements FutureHost {
   private readonly registry = new FinalizationRegistry<KeyState>((state) => this.collected.push(state));
   /** Releases of futures, a slice per turn of the event loop (a million at once held it for seconds). */
   private readonly releases: ReleaseQueue;
+  /** Whether the scheduler connection keeps the process alive: while the script waits on this client. */
+  private readonly liveness: Liveness;
 
   private constructor(
     conn: Connection, welcome: Message, readonly url: string, private readonly name: string,
@@ -230,7 +241,23 @@ export class Client implements FutureHost {
     this.releases = new ReleaseQueue((f) => this.dropFuture(f), this.sliceTasks, () => this.flush());
     this.conn = conn;
     this.clientId = '';
+    this.liveness = new Liveness((on) => this.conn.setRef(on), () => this.busy());
     this.attach(conn, welcome);
+    openClients.add(this);
+    if (!closeAtExit) {
+      closeAtExit = true;
+      process.on('beforeExit', () => { for (const c of openClients) void c.close(); });
+    }
+  }
+
+  /**
+   * Whether the script may be waiting on this client besides its tracked fetches and requests:
+   * a task not done, work not yet sent, the scheduler away (see liveness.ts).
+   */
+  private busy(): boolean {
+    if (this.linkDown || this.reconnecting || this.flushQueued || this.unsentTasks > 0) return true;
+    for (const s of this.keys.values()) if (!s.done) return true;
+    return false;
   }
 
   /** The scheduler's id for this client (a new one after each reconnect). */
@@ -278,6 +305,7 @@ export class Client implements FutureHost {
 
   private attach(conn: Connection, welcome: Message): void {
     this.conn = conn;
+    this.liveness.apply();
     this.linkDown = false;
     this.clientId = String(welcome.clientId ?? '');
     if (Array.isArray(welcome.workers)) for (const a of welcome.workers as string[]) this.knownWorkers.add(a);
@@ -824,6 +852,7 @@ export class Client implements FutureHost {
 
   /** Starts holding a key: its state, and a want for the scheduler (and its lineage, unless counted already). */
   private holdKey(key: string, holdLineage = true): KeyState {
+    this.liveness.hold();
     this.releasesFirst();
     const state = new KeyState(key);
     this.keys.set(key, state);
@@ -833,6 +862,7 @@ export class Client implements FutureHost {
   }
 
   private newFuture(state: KeyState): Future {
+    this.liveness.hold();
     state.handles++;
     const f = new Future(state, this);
     this.registry.register(f, state, f);
@@ -840,6 +870,7 @@ export class Client implements FutureHost {
   }
 
   private scheduleFlush(): void {
+    this.liveness.hold();
     if (this.flushQueued) return;
     this.flushQueued = true;
     inMicrotask(this.flushSoon);
@@ -862,10 +893,12 @@ export class Client implements FutureHost {
    * Resolves once every task submitted (and every future released) so far has been handed to
    * the connection.
    */
-  async whenSent(): Promise<void> {
-    await this.releases.whenDone();
-    this.flush();
-    return this.outbox.whenEmpty();
+  whenSent(): Promise<void> {
+    return this.liveness.track((async () => {
+      await this.releases.whenDone();
+      this.flush();
+      return this.outbox.whenEmpty();
+    })());
   }
 
   /**
@@ -975,7 +1008,7 @@ export class Client implements FutureHost {
     collect(x, 0);
     await bound(found);
     for (const f of found) if (f.isReleased) throw new Error(`gather: future ${f.key} was released; its result is no longer held`);
-    const values = await this.fetchValues(found.map((f) => f.state));
+    const values = await this.liveness.track(this.fetchValues(found.map((f) => f.state)));
     const rebuild = (v: unknown, depth: number): unknown => {
       if (depth > 64 || v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return v;
       if (v instanceof Future) return values.get(v.key);
@@ -995,7 +1028,7 @@ export class Client implements FutureHost {
     // of the client's ~11 KB of garbage per round trip of bench/scheduler.ts (b)).
     if (!state.done) await state.settled();
     if (state.status === 'finished' && state.hasValue) return state.value;
-    return (await this.fetchValues([state])).get(state.key);
+    return (await this.liveness.track(this.fetchValues([state]))).get(state.key);
   }
 
   /**
@@ -1376,7 +1409,11 @@ export class Client implements FutureHost {
   }
 
   /** A request to the scheduler that survives reconnects (re-asked on the new connection). */
-  private async schedulerRequest(msg: Message): Promise<Message> {
+  private schedulerRequest(msg: Message): Promise<Message> {
+    return this.liveness.track(this.schedulerRequestOnce(msg));
+  }
+
+  private async schedulerRequestOnce(msg: Message): Promise<Message> {
     for (;;) {
       await this.whenConnected();
       this.flush();
@@ -1393,6 +1430,8 @@ export class Client implements FutureHost {
   private onClose(why: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.liveness.stop();
+    openClients.delete(this);
     this.closeReason = why;
     this.wakeReconnect?.();
     this.releases.clear();
@@ -1426,6 +1465,8 @@ export class Client implements FutureHost {
     // Closed first, so the connection's close event is not taken for a lost scheduler.
     const conn = this.conn;
     this.onClose('the client was closed');
+    // Its close frame and the scheduler's answer complete even at beforeExit.
+    conn.setRef(true);
     conn.close(1000, 'client closing');
     await this.peers.close();
   }

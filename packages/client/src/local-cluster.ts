@@ -95,6 +95,8 @@ const live = new Set<ChildProcess>();
  */
 const liveDirs = new Set<string>();
 let hooksInstalled = false;
+/** Clusters not closed yet: closed at `beforeExit`, once the script has nothing left to do. */
+const openClusters = new Set<LocalCluster>();
 
 /**
  * Child processes must not outlive the script: killed on exit, and on the signals that end a
@@ -111,6 +113,11 @@ function installExitHooks(): void {
     for (const c of live) c.kill('SIGKILL');
     for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
   }, { onlyAtEnd: true });
+  // A script that forgot `await cluster.close()` hung for ever after its work: the processes'
+  // handles kept the event loop going. They no longer do (launch), so the script's end comes
+  // as Node's `beforeExit`; the cluster is closed then, as close() would (Dask's LocalCluster
+  // closes itself at exit too), and the process exits once it is.
+  process.on('beforeExit', () => { for (const c of openClusters) void c.close(); });
 }
 
 function binPath(pkg: string, bin: string): string {
@@ -163,6 +170,7 @@ export class LocalCluster {
     /** The TLS files every process of the cluster uses (and its clients), when started with `tls`. */
     readonly tls: TlsFiles | undefined,
   ) {
+    openClusters.add(this);
     // Nobody restarts a LocalCluster's scheduler: its clients should not wait for it to return.
     scheduler.child.once('exit', (code, signal) => {
       if (this.closing) return;
@@ -361,6 +369,7 @@ export class LocalCluster {
    */
   close(graceMs = 5000): Promise<void> {
     this.closing ??= (async () => {
+      openClusters.delete(this);
       await Promise.all(this.clients.map((c) => c.close()));
       await Promise.all(this.workerProcs.map((w) => stop(w.child, graceMs)));
       await stop(this.scheduler.child, graceMs);
@@ -410,6 +419,12 @@ function tlsFlags(tls: TlsFiles): string[] {
  */
 function launch(name: string, nodeArgs: string[], env: NodeJS.ProcessEnv, cwd: string | undefined, verbose?: boolean): Proc {
   const child = spawn(process.execPath, nodeArgs, { env, cwd: cwd ?? process.cwd(), stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
+  // Neither the process nor its pipes keep the script alive: its clients do while it waits on
+  // them (liveness.ts), and close() (or beforeExit) waits for the processes' exit.
+  child.unref();
+  (child.stdout as unknown as { unref?(): void }).unref?.();
+  (child.stderr as unknown as { unref?(): void }).unref?.();
+  child.channel?.unref();
   // Its own session is its own CPU scheduling group on Linux: given this process's priority (autogroup.ts).
   shareAutogroupNice(child.pid, ownAutogroupNice());
   live.add(child);
@@ -477,6 +492,8 @@ function waitForLine(p: Proc, pattern: RegExp, deadline: StartupDeadline): Promi
 
 function stop(child: ChildProcess, graceMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  // Its exit is waited for: nothing else may be keeping the process alive (see launch).
+  child.ref();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     child.once('exit', () => {

@@ -65,6 +65,8 @@ export class PeerPool {
         ...this.link, ...this.limits, label: `worker ${address}`, timeoutMs: 10_000,
         log: (l) => process.stderr.write(`gluon client: ${l}\n`),
       }).then(({ conn }) => {
+        // Never what keeps the process alive: a fetch under way holds the scheduler connection (liveness.ts).
+        conn.setRef(false);
         conn.on('close', () => {
           if (this.conns.get(address) === p) this.conns.delete(address);
         });

@@ -254,6 +254,16 @@ export class Connection extends EventEmitter {
   }
 
   /**
+   * Whether this connection's socket keeps the process alive (Node's ref/unref), as a timer's
+   * does: a client lets its connection go while the script waits on nothing from it, so a
+   * script that never closed it ends (client liveness.ts).
+   */
+  setRef(on: boolean): void {
+    const socket = (this.ws as unknown as { _socket?: { ref(): void; unref(): void } | null })._socket;
+    if (on) socket?.ref(); else socket?.unref();
+  }
+
+  /**
    * Pings the other side every `intervalMs` and terminates the connection when nothing (no
    * message, no pong) has arrived for `deadAfterMs`. TCP alone can take many minutes to notice a
    * peer behind a cut link; this turns that into a `close` the owner reacts to (reconnect).
