@@ -7,7 +7,9 @@
  * so the error names the option, not `gluon-worker: --max-frame-bytes` in a child's stderr; an
  * `allowModules` or `env` of the wrong shape was spread character by character.
  */
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   ALLOWED_FAILURES_FLAG, checkOptionKeys, checkTokenOption, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, TLS_OPTION_KEYS, type Flag,
 } from '@gluon/protocol';
@@ -89,6 +91,33 @@ export function checkLocalClusterValues(opts: LocalClusterOptions): void {
     }
     if (why) throw new RangeError(`LocalCluster: cwd ${opts.cwd} cannot be the processes' working directory: ${why}`);
   }
+}
+
+/**
+ * The `allowModules` entries as the workers get them: a path relative to the script's working
+ * directory (`./tasks`, `../lib`, `.`), where the script's other paths are taken from too, made
+ * absolute. The workers took it from their own working directory (the `cwd` option when given),
+ * so the same entry named another place than the script's `fs` calls did, and one that named
+ * nothing was a warning in a worker's hidden stderr and tasks refused a minute later. A path
+ * entry (relative, absolute or a `file:` URL) that names nothing on this machine is refused,
+ * naming the absolute path looked at. Package names are left to the workers' lookup from `cwd`.
+ */
+export function allowModulePaths(mods: readonly string[], base = process.cwd()): string[] {
+  return mods.map((m, i) => {
+    const relative = m === '.' || m === '..' || /^\.\.?[\\/]/.test(m);
+    if (!relative && !isAbsolute(m) && !m.startsWith('file:')) return m;
+    let abs: string;
+    try {
+      abs = m.startsWith('file:') ? fileURLToPath(m) : resolve(base, m);
+    } catch {
+      throw new RangeError(`LocalCluster: allowModules[${i}] ${JSON.stringify(m)} is not a valid file URL`);
+    }
+    if (!existsSync(abs)) {
+      throw new RangeError(`LocalCluster: allowModules[${i}] ${JSON.stringify(m)}: no such file or directory: ${abs}`
+        + (relative ? ` (a relative entry is taken from this script's working directory, ${base})` : ''));
+    }
+    return relative ? abs : m;
+  });
 }
 
 /** A value as given: strings quoted (`"2"`), numbers as such. */

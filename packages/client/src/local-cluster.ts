@@ -10,7 +10,7 @@ import { SCHEDULER_V8_FLAGS, withSchedulerEnv } from '@gluon/scheduler/v8-flags'
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
 import { onProcessEnd, parseBytes, temporaryTls, unixSocketAddress, type TemporaryTls, type TlsFiles } from '@gluon/protocol';
 import { Client, type ConnectOptions } from './client.js';
-import { checkLocalClusterValues, optionsOfFlags } from './local-cluster-values.js';
+import { allowModulePaths, checkLocalClusterValues, optionsOfFlags } from './local-cluster-values.js';
 import { StartupDeadline } from './startup-deadline.js';
 import { ownAutogroupNice, shareAutogroupNice } from './autogroup.js';
 import { checkOptionKeys, type OptionKeys } from '@gluon/protocol';
@@ -30,7 +30,12 @@ export interface LocalClusterOptions {
    * report it. Fields: `{host}`, `{port}`, `{prefix}`, `{ENV_VAR}` (the scheduler's environment).
    */
   dashboardLink?: string;
-  /** Task modules the workers may run besides those packages declare (package names, directories, file URLs). */
+  /**
+   * Task modules the workers may run besides those packages declare: package names (looked up
+   * from `cwd`), files or directories (absolute, `file:` URLs, or relative to this script's
+   * working directory, `process.cwd()`, whatever `cwd` is). A path that names nothing is refused
+   * by start(), naming the absolute path it looked at.
+   */
   allowModules?: string[];
   /** Workers' working directory (where they look up task packages). Default `process.cwd()`. */
   cwd?: string;
@@ -209,6 +214,7 @@ export class LocalCluster {
     checkOptionKeys(opts, LOCAL_CLUSTER_OPTIONS, 'LocalCluster.start');
     installExitHooks();
     checkLocalClusterValues(opts);
+    if (opts.allowModules) opts = { ...opts, allowModules: allowModulePaths(opts.allowModules) };
     const nWorkers = opts.nWorkers ?? 2;
     const nthreads = opts.nthreads ?? 1;
     const timeoutMs = opts.timeoutMs ?? 30_000;

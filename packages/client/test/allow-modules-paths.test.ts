@@ -1,0 +1,43 @@
+/**
+ * LocalCluster's `allowModules`: a relative path is taken from the script's working directory
+ * (where its other paths are taken from), whatever the cluster's `cwd` (the workers' working
+ * directory) is, and one that names nothing is refused by start(), naming the absolute path it
+ * looked at. The workers took a relative entry from their own working directory: with a `cwd`
+ * given, the entry named another place (its tasks refused, then failed after the scheduler's
+ * --refusal-wait), and a missing one was a warning in a worker's hidden stderr.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import t from 'tap';
+import { LocalCluster, remote } from '@gluon/client';
+import { allowModulePaths } from '../src/local-cluster-values.js';
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+
+t.test('a relative entry that names nothing: refused before anything starts, naming the absolute path and the directory it was taken from', async (t) => {
+  await t.rejects(LocalCluster.start({ nWorkers: 1, allowModules: ['@gluon/examples', './no-such-tasks'] }), {
+    name: 'RangeError',
+    message: `LocalCluster: allowModules[1] "./no-such-tasks": no such file or directory: ${join(process.cwd(), 'no-such-tasks')} (a relative entry is taken from this script's working directory, ${process.cwd()})`,
+  });
+  await t.rejects(LocalCluster.start({ nWorkers: 1, allowModules: ['file:///nowhere-gluon/x.mjs'] }), {
+    name: 'RangeError', message: 'LocalCluster: allowModules[0] "file:///nowhere-gluon/x.mjs": no such file or directory: /nowhere-gluon/x.mjs',
+  });
+});
+
+t.test('entries as the workers get them: relative paths made absolute from the base, the rest as given', async (t) => {
+  t.same(allowModulePaths(['./fixtures', '../test', '.', '@acme/tasks', fixtures, pathToFileURL(fixtures).href], dirname(fixtures)),
+    [fixtures, dirname(fixtures), dirname(fixtures), '@acme/tasks', fixtures, pathToFileURL(fixtures).href]);
+});
+
+t.test('a relative entry is the script\'s, not the workers\' cwd: its tasks run on a cluster whose cwd is elsewhere', async (t) => {
+  const elsewhere = mkdtempSync(join(tmpdir(), 'lc-allow-cwd-'));
+  t.teardown(() => rmSync(elsewhere, { recursive: true, force: true }));
+  const rel = `./${relative(process.cwd(), fixtures)}`;
+  const cluster = await LocalCluster.start({ nWorkers: 1, dashboard: false, cwd: elsewhere, allowModules: [rel] });
+  t.teardown(() => cluster.close());
+  const client = await cluster.client();
+  const incAfter = remote(pathToFileURL(join(fixtures, 'tasks.mjs')), 'incAfter');
+  t.equal(await client.submit(incAfter, 1, 0).result(), 2, `${rel} (from ${process.cwd()}) allowed the fixtures on a worker running in ${elsewhere}`);
+});
