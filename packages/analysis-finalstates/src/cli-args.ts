@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { parseArgsMessage } from '@gluon/protocol';
 import { BATCH_RUN_FLAGS, batchFlagsUnused } from '@gluon/deploy';
 import { SCHEDULER_TLS_FLAGS } from '@gluon/client';
-import { joinNegativeValues } from '@gluon/analysis-h4l';
+import { joinNegativeValues, withHelpPointer } from '@gluon/analysis-h4l';
 import { loadConfigFile, mergeConfig, validateConfig, parseTasks, ConfigError, type FsConfig } from './config.js';
 
 /** Flags that set config keys: the key, its parse, and what it does (for --help). */
@@ -106,7 +106,7 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
   for (const k of Object.keys(CONFIG_FLAGS)) options[k] = { type: 'string' };
   let values: Record<string, string | boolean | undefined>;
   try { ({ values } = parseArgs({ args: joinNegativeValues(argv, options), options, strict: true, allowPositionals: false })); } catch (e) {
-    throw new ConfigError(outFlagHint(parseArgsMessage(e, Object.keys(options))));
+    throw new ConfigError(withHelpPointer(outFlagHint(parseArgsMessage(e, Object.keys(options))), 'gluon-finalstates'));
   }
   const yaml = typeof values.config === 'string' ? await loadConfigFile(values.config) : {};
   const flags: Partial<FsConfig> = {};

@@ -14,7 +14,7 @@ import { execute, dryRun } from './app.js';
 import { replot } from './outputs.js';
 import { mergeRun } from './merge.js';
 import { generateDataset, SCALE_RANGE } from '@gluon/analysis-h4l/generate';
-import { earlierOutputs, generateNumbers, InterruptedError, joinNegativeValues, removeStaleOutputs, staleOutputsLine } from '@gluon/analysis-h4l';
+import { earlierOutputs, generateNumbers, InterruptedError, joinNegativeValues, removeStaleOutputs, withHelpPointer, staleOutputsLine } from '@gluon/analysis-h4l';
 
 /** This package's version, for --version. */
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -50,7 +50,7 @@ async function generate(argv: string[]): Promise<void> {
     ({ values } = parseArgs({ args: joinNegativeValues(argv, options), options, strict: true }));
   } catch (e) {
     // A usage error, like every other one: exit 2.
-    throw new ConfigError(`generate: ${parseArgsMessage(e, ['out', 'scale', 'seed'])}`);
+    throw new ConfigError(`generate: ${withHelpPointer(parseArgsMessage(e, ['out', 'scale', 'seed']), 'gluon-finalstates generate')}`);
   }
   // The same checks as gluon-h4l generate's (--seed a non-negative integer, --scale in the generator's range).
   let nums: ReturnType<typeof generateNumbers>;

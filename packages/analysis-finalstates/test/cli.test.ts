@@ -42,15 +42,15 @@ t.test('bad arguments exit 2 naming the flag or key', async (t) => {
   t.equal(r6.code, 2, 'generate usage errors exit 2 too'); t.match(r6.err, /generate: Unknown option '--bogus'/);
   // A misspelt flag names the one it most likely is.
   const typo = await cli(['--n-worker', '2'], d);
-  t.equal(typo.code, 2); t.equal(typo.err, "gluon-finalstates: Unknown option '--n-worker' (did you mean --n-workers?)\n");
+  t.equal(typo.code, 2); t.equal(typo.err, "gluon-finalstates: Unknown option '--n-worker' (did you mean --n-workers?) (gluon-finalstates --help lists the options)\n");
   // gluon-h4l's --out (and other tools' --output-dir) names this CLI's output flags (no hint before).
   for (const flag of ['out', 'output-dir']) {
     const out = await cli([`--${flag}`, 'x'], d);
     t.equal(out.code, 2);
-    t.equal(out.err, `gluon-finalstates: Unknown option '--${flag}' (did you mean --run-dir DIR, or --base-output-dir DIR for a new run directory in DIR? gluon-finalstates has no --${flag})\n`);
+    t.equal(out.err, `gluon-finalstates: Unknown option '--${flag}' (did you mean --run-dir DIR, or --base-output-dir DIR for a new run directory in DIR? gluon-finalstates has no --${flag}) (gluon-finalstates --help lists the options)\n`);
   }
   const genTypo = await cli(['generate', '--sed', '2'], d);
-  t.equal(genTypo.code, 2); t.equal(genTypo.err, "gluon-finalstates: generate: Unknown option '--sed' (did you mean --seed?)\n");
+  t.equal(genTypo.code, 2); t.equal(genTypo.err, "gluon-finalstates: generate: Unknown option '--sed' (did you mean --seed?) (gluon-finalstates generate --help lists the options)\n");
   // A negative number is the flag's value, refused by its range check (not parseArgs' "ambiguous").
   for (const [args, re] of [
     [['--jobs', '-1'], /^gluon-finalstates: --jobs must be an integer ≥ 1, got "-1"\n$/],

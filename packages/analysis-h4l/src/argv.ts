@@ -18,3 +18,11 @@ export function joinNegativeValues(argv: string[], options: Record<string, { typ
   }
   return out;
 }
+
+/**
+ * A usage error's message with where the flags are listed: `msg (gluon-h4l run --help lists the
+ * options)`. `command` is what the user types before `--help` (`gluon-finalstates generate`).
+ */
+export function withHelpPointer(msg: string, command: string): string {
+  return `${msg} (${command} --help lists the options)`;
+}

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { BATCH_RUN_FLAGS, batchFlagsUnused } from '@gluon/deploy';
 import { SCHEDULER_TLS_FLAGS } from '@gluon/client';
-import { joinNegativeValues } from './argv.js';
+import { joinNegativeValues, withHelpPointer } from './argv.js';
 import { loadConfigFile, mergeConfig, validateConfig, ConfigError, type H4lConfig } from './config.js';
 
 type FlagType = 'string' | 'boolean';
@@ -28,7 +28,7 @@ export function parseFlags(cmd: string, argv: string[], options: Record<string, 
     let msg = parseArgsMessage(e, Object.keys(options));
     const unknown = /^Unknown option '--([^'=]+)'/.exec(msg)?.[1];
     if (unknown !== undefined && meant[unknown] && !msg.includes('(did you mean')) msg += ` (did you mean --${meant[unknown]}? ${cmd} has no --${unknown})`;
-    throw new ConfigError(`${msg} (gluon-h4l ${cmd} --help lists the options)`);
+    throw new ConfigError(withHelpPointer(msg, `gluon-h4l ${cmd}`));
   }
 }
 
