@@ -262,8 +262,9 @@ async function writeRun(c: H4lConfig, report: RunReport, at: { dataDir: string; 
   log(significanceLine(significance));
   for (const n of metaNotes(meta)) log(`note: ${n}`);
   const ev = eventCounts(report);
+  // Those that ran chunks, said so: '2 workers, 3 threads' read as the threads the workers have.
   const workers = report.mode === 'serial' ? 'in-process'
-    : `${report.workersSeen.length} worker${report.workersSeen.length === 1 ? '' : 's'}, ${report.threadsSeen} thread${report.threadsSeen === 1 ? '' : 's'}`;
+    : `${countOf(report.workersSeen.length, 'worker')} and ${countOf(report.threadsSeen, 'task thread')} ran chunks`;
   log(`${ev.events} events in the outputs${ev.eventsLeftOut ? ` (${ev.eventsLeftOut} entries of skipped files left out)` : ''}; `
     + `${report.result.events} read in ${(report.timings.processMs / 1000).toFixed(2)} s (${Math.round(report.eventsPerSecond)} events/s; ${workers}`
     + `${report.timings.startupMs >= 1 ? `; start-up ${(report.timings.startupMs / 1000).toFixed(2)} s` : ''})`);

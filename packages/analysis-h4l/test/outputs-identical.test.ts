@@ -59,7 +59,7 @@ t.test('run.json records what ran', async (t) => {
   t.equal(r1.workers.seen.length, 1, 'one worker seen');
   t.equal(r2.workers.started, 2);
   t.ok(r2.workers.seen.length >= 1 && r2.workers.seen.length <= 2, `workers seen: ${r2.workers.seen}`);
-  t.match(stdouts['2'], new RegExp(`; ${r2.workers.seen.length} workers?, ${r2.workers.threadsSeen} threads?; start-up \\d+\\.\\d\\d s\\)`));
+  t.match(stdouts['2'], new RegExp(`; ${r2.workers.seen.length} workers? and ${r2.workers.threadsSeen} task threads? ran chunks; start-up \\d+\\.\\d\\d s\\)`));
   for (const r of [r1, r2]) {
     t.ok(r.timings.startupMs > 0, 'cluster start-up timed apart');
     t.ok(r.timings.processMs > 0 && r.timings.totalMs >= r.timings.preprocessMs + r.timings.startupMs + r.timings.processMs - 1);
