@@ -147,8 +147,38 @@ export class ConnectionClosedError extends Error {
 }
 
 /**
+ * How many received frames are being handled (nested only if a handler makes another connection
+ * handle one). While any is, sends are written when the outermost one ends, not in a microtask.
+ */
+let framesHandled = 0;
+/** The connections sent to while a frame was handled, in the order of their first send. */
+const toFlushAfterFrame: Connection[] = [];
+
+/**
+ * Writes what the handlers of a received frame sent, on every connection they sent to, as the
+ * frame's handling ends: in a scheduler that is the answer it decided (a compute-task, a
+ * key-in-memory), written before the socket's callback unwinds and before the microtasks and
+ * ticks queued behind it, where a microtask flush waited ~1.5-2 µs longer on every hop of
+ * bench/scheduler.ts (b) (docs/internals.md, "(b): the scheduler's window from a frame to its
+ * answer"). The messages of one frame still leave together, one frame per peer. A connection
+ * whose flush sends to another (its close handler) is flushed in the same pass.
+ */
+function flushAfterFrame(): void {
+  let i = 0;
+  try {
+    // Its queue may have been flushed already (close flushes first): then this finds it empty.
+    for (; i < toFlushAfterFrame.length; i++) toFlushAfterFrame[i]!.flush();
+  } finally {
+    // Should a flush throw, the others still go, each in a microtask as they would have.
+    for (const conn of toFlushAfterFrame.slice(i + 1)) inMicrotask(() => conn.flush());
+    toFlushAfterFrame.length = 0;
+  }
+}
+
+/**
  * A handshaken WebSocket carrying msgpack frames of messages. Messages sent within one tick are
- * batched into one frame; `request` pairs a message with its reply by `id`/`replyTo`.
+ * batched into one frame (those sent while a received frame is handled, as that frame's handling
+ * ends); `request` pairs a message with its reply by `id`/`replyTo`.
  *
  * A frame whose encoding exceeds the chunk size leaves as a `{op: 'chunked', bytes}` frame
  * followed by raw pieces of at most the chunk size, which the receiver reassembles (only here,
@@ -316,13 +346,18 @@ export class Connection extends EventEmitter {
     this.closedBy(code, local, true);
   }
 
-  /** Queues a message; it leaves with the others queued in this tick. Returns false once closed. */
+  /**
+   * Queues a message; it leaves with the others queued in this tick, or, when sent while a
+   * received frame's messages are being handled (on any connection), with the others they queue,
+   * once that frame is handled. Returns false once closed.
+   */
   send(msg: Message): boolean {
     if (this.closed) return false;
     this.out.push(msg);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      inMicrotask(this.flushQueued);
+      if (framesHandled > 0) toFlushAfterFrame.push(this);
+      else inMicrotask(this.flushQueued);
     }
     return true;
   }
@@ -565,10 +600,21 @@ export class Connection extends EventEmitter {
       this.startAssembly(messages[0]!.bytes);
       return;
     }
-    for (const msg of messages) {
-      if (this.closed) return;
-      if (this.held) this.held.push(msg);
-      else this.dispatch(msg);
+    this.handle(messages);
+  }
+
+  /** Hands messages to their handlers as one frame's (see {@link flushAfterFrame}), or holds them. */
+  private handle(messages: readonly Message[]): void {
+    framesHandled++;
+    try {
+      for (const msg of messages) {
+        if (this.closed) return;
+        if (this.held) this.held.push(msg);
+        else this.dispatch(msg);
+      }
+    } finally {
+      framesHandled--;
+      if (framesHandled === 0) flushAfterFrame();
     }
   }
 
@@ -614,10 +660,7 @@ export class Connection extends EventEmitter {
   release(): void {
     const held = this.held;
     this.held = null;
-    for (const msg of held ?? []) {
-      if (this.closed) return;
-      this.dispatch(msg);
-    }
+    if (held) this.handle(held);
   }
 
   private dispatch(msg: Message): void {
