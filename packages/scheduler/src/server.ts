@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
-  checkOptionKeys, checkTokenOption, hopProbe, logText, readTlsMaterial, TLS_OPTION_KEYS,
+  checkOptionKeys, checkTokenOption, hopProbe, inMicrotask, logText, readTlsMaterial, TLS_OPTION_KEYS,
   CLIENT_TO_SCHEDULER, CloseCode, listen, listenUnix, tooLargeReason, type AcceptConnectionsOptions, type UnixListener, WORKER_TO_SCHEDULER, type Connection, type Hello, type Inbound, type Listener,
   type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
@@ -12,6 +12,7 @@ import { Aftercare, collectHeld, collectIdle, collectSettled, IdleCollector } fr
 import { checkDashboardLink } from './dashboard/link.js';
 import { mallocTrim } from './malloc-trim.js';
 import { ReleaseBacklog } from './release-backlog.js';
+import { HeldEvents } from './held-events.js';
 import { stallNote } from './loop-stall.js';
 import { SchedulerState, type Command, type SchedulerConfig } from './state.js';
 import { SCHEDULER_OPTION_KEYS, type SchedulerOptions } from './server-options.js';
@@ -82,6 +83,12 @@ export class Scheduler implements DashboardSource {
   private saidNoLowMemory = false;
   /** An idle collection or its second one is under way (on Node 20 they end in a later task). */
   private collecting = false;
+  /** Dashboard events, held while a peer's message is handled and passed on after its answers (held-events.ts). */
+  private readonly events = new HeldEvents<ClusterEvent>((err) => this.log(`a dashboard listener failed: ${(err as Error)?.stack ?? String(err)}`));
+  /** The subscription to the state machine's events, while anyone listens. */
+  private fromState: (() => void) | undefined;
+  /** A microtask is queued to pass on the held events. */
+  private eventsQueued = false;
 
   private constructor(private readonly opts: SchedulerOptions) {
     const cfg: Partial<SchedulerConfig> = {};
@@ -312,6 +319,14 @@ export class Scheduler implements DashboardSource {
     let registered = false;
     let leaving = false;
     conn.on('message', (m: FromWorker) => {
+      this.events.hold();
+      try {
+        handle(m);
+      } finally {
+        this.handled();
+      }
+    });
+    const handle = (m: FromWorker): void => {
       if (!registered) {
         if (m.op !== 'holding') return conn.protocolError(`${m.op}: a worker's first message after its hello must be "holding"`);
         registered = true;
@@ -346,7 +361,7 @@ export class Scheduler implements DashboardSource {
         case 'acquired': return this.dispatch(this.state.acquired(id, m.keys, m.missing, now));
         case 'holding': return conn.protocolError('holding: a worker sends it once, right after its hello');
       }
-    });
+    };
     // A compute-task over the worker's budget (its arguments are too large) fails the task.
     conn.on('oversize', (msg: Message, bytes: number, limit: number, whose: string) => {
       if (msg.op !== 'compute-task') return;
@@ -420,10 +435,15 @@ export class Scheduler implements DashboardSource {
     let previous = session !== undefined ? this.sessions.get(session) : undefined;
     if (session !== undefined) this.sessions.set(session, id);
     conn.on('message', (m: FromClient) => {
-      this.clientMessage(id, conn, m);
-      if (previous !== undefined) {
-        this.retireClient(previous);
-        previous = undefined;
+      this.events.hold();
+      try {
+        this.clientMessage(id, conn, m);
+        if (previous !== undefined) {
+          this.retireClient(previous);
+          previous = undefined;
+        }
+      } finally {
+        this.handled();
       }
     });
     conn.on('close', (code: number, reason: string) => {
@@ -517,6 +537,24 @@ export class Scheduler implements DashboardSource {
     this.clients.get(id)?.close(CloseCode.replaced, 'replaced by a new connection of the same client');
   }
 
+  /**
+   * A peer's message was handled: the dashboard events it made are passed on in a microtask (one
+   * per turn, however many messages), so after its answers are written, which happens as the
+   * frame it came in is handled to its end (protocol's connection.ts). A microtask queued behind
+   * the connections' own flushes was not enough: the messages after the first in a frame (a
+   * heartbeat and a task-finished, batched by a worker) queued their flushes after it.
+   */
+  private handled(): void {
+    if (!this.events.stop() || this.eventsQueued) return;
+    this.eventsQueued = true;
+    inMicrotask(this.passEvents);
+  }
+
+  private readonly passEvents = (): void => {
+    this.eventsQueued = false;
+    this.events.release();
+  };
+
   private dispatch(commands: Command[]): void {
     // What the state machine said for this log too (a restarted scheduler's wait for workers).
     for (const line of this.state.takeSaid()) this.log(line);
@@ -541,7 +579,15 @@ export class Scheduler implements DashboardSource {
   }
 
   subscribe(listener: (event: ClusterEvent) => void): () => void {
-    return this.state.subscribe(listener);
+    // Subscribed to the state machine only while anyone listens: with no one, it builds no events.
+    this.fromState ??= this.state.subscribe((e) => this.events.emit(e));
+    const off = this.events.subscribe(listener);
+    return () => {
+      off();
+      if (this.events.size > 0 || !this.fromState) return;
+      this.fromState();
+      this.fromState = undefined;
+    };
   }
 
   /** The records the dashboard's pulled views read (occupancy, the task graph, worker pages). */
