@@ -160,8 +160,9 @@ const toFlushAfterFrame: Connection[] = [];
  * key-in-memory), written before the socket's callback unwinds and before the microtasks and
  * ticks queued behind it, where a microtask flush waited ~1.5-2 µs longer on every hop of
  * bench/scheduler.ts (b) (docs/internals.md, "(b): the scheduler's window from a frame to its
- * answer"). The messages of one frame still leave together, one frame per peer. A connection
- * whose flush sends to another (its close handler) is flushed in the same pass.
+ * answer"). The messages of one frame still leave together, one frame per peer. What is sent
+ * while they are written (a close handler's, when a flush drops a peer) joins a connection still
+ * to be written in this pass, or leaves in a microtask as any send outside a frame's handling.
  */
 function flushAfterFrame(): void {
   let i = 0;
