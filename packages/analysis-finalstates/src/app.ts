@@ -5,7 +5,7 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { consoleProgress, earlierOutputs, InterruptedError, listenForCtrlC, removeStaleOutputs, runDirName, staleOutputsLine, whyNoDirectoryIn } from '@gluon/analysis-h4l';
+import { consoleProgress, earlierOutputs, InterruptedError, listenForCtrlC, removeStaleOutputs, runDirName, staleOutputsLine, whyNoDirectoryIn, workersWaitedFor } from '@gluon/analysis-h4l';
 import { startBatchRun } from '@gluon/deploy';
 import { schedulerTls } from '@gluon/client';
 import { countOf, type TlsOptions } from '@gluon/protocol';
@@ -140,8 +140,9 @@ export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => 
         place.last = e;
         bar.update(e);
       },
-      onWaitingForWorkers: (w) => log(`waiting for workers: none of the scheduler at ${w.address} has taken a task yet; `
-        + `start workers for it (gluon-worker ${w.address}), and the run goes on`),
+      // Start workers only when the scheduler has none: connected ones may still be loading the code.
+      onWaitingForWorkers: (w) => log(`waiting for workers: ${workersWaitedFor(w.address, w.workers)}; `
+        + (w.workers === 0 ? `start workers for it (gluon-worker ${w.address}), and the run goes on` : 'the run goes on when one does')),
     });
   } finally {
     bar.end();

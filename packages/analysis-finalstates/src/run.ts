@@ -44,7 +44,7 @@ export interface RunHooks {
   onStart?(info: { mode: string; chunks: number; files: number; events: number; dashboardUrl?: string }): void;
   onProgress?(p: ProgressEvent): void;
   /** No worker of the cluster has taken a task 2 s after the start (the run waits for one). */
-  onWaitingForWorkers?(info: { address: string }): void;
+  onWaitingForWorkers?(info: { address: string; workers: number }): void;
 }
 
 export interface RunReport {
@@ -126,7 +126,7 @@ export async function runFinalStates(opts: RunOptions, hooks: RunHooks = {}): Pr
       // A probe task beside the chunks: when no worker takes it, the run says it waits for
       // workers (the scheduler says so only once workers it had are gone).
       const address = opts.scheduler ?? cluster?.schedulerAddress ?? client.url;
-      const watch = watchForWorkers(client, { address, probe: whereAmIR, onWaiting: () => hooks.onWaitingForWorkers?.({ address }) });
+      const watch = watchForWorkers(client, { address, probe: whereAmIR, onWaiting: ({ workers }) => hooks.onWaitingForWorkers?.({ address, workers }) });
       // Ctrl-C: the race ends at once; closing the cluster (or the connection) below stops the work.
       const abort = whenAborted(opts.signal);
       try {

@@ -38,7 +38,7 @@ t.test('no workers: a waiting notice, and the run goes on when a worker joins', 
       if (/^waiting for workers/m.test(stdout)) { clearTimeout(timer); resolve(); }
     });
   });
-  t.match(stdout, `waiting for workers: none of the scheduler at ${addr} has taken a task yet; `
+  t.match(stdout, `waiting for workers: the scheduler at ${addr} has no worker connected; `
     + `start workers for it (gluon-worker ${addr}), and the run goes on`);
   await cluster.addWorker();
   t.equal(await exited, 0, `the run ends once a worker joined\n${stderr}`);

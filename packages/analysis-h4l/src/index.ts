@@ -21,7 +21,7 @@ export { svgToPng, niceStep } from './plot.js';
 export { joinNegativeValues, withHelpPointer } from './argv.js';
 export { runDirName, whyNoDirectoryIn } from './paths.js';
 export { demoNumbers, generateNumbers, GENERATE_NUMBER_FLAGS } from './generate-flags.js';
-export { watchForWorkers, NoWorkersError, type WatchOptions } from './wait-workers.js';
+export { watchForWorkers, NoWorkersError, workersWaitedFor, type WatchOptions } from './wait-workers.js';
 // Ctrl-C during a run (both CLIs): the line, the listener, the race, the files-done count.
 export { listenForCtrlC, whenAborted, filesDoneCounter, interruptedLine, type CtrlC, type RunPlace } from './interrupt.js';
 // A run into a directory holding an earlier run's outputs (both CLIs): the earlier files not written again go.

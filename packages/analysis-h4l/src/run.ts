@@ -71,9 +71,9 @@ export interface RunHooks {
   onProgress?(p: ProgressEvent): void;
   /**
    * Cluster modes: no worker has taken a task yet (called once, after ~2 s): how long the run has
-   * waited and, with a `workerTimeoutMs`, when it gives up (`giveUpAt`, ms since the epoch).
+   * waited and, with a `workerTimeoutMs`, when it gives up (`giveUpAt`, ms since the epoch), and the workers the client knows of.
    */
-  onWaitingForWorkers?(info: { address: string; timeoutMs?: number; dashboardUrl?: string; waitedMs: number; giveUpAt?: number }): void;
+  onWaitingForWorkers?(info: { address: string; timeoutMs?: number; dashboardUrl?: string; waitedMs: number; giveUpAt?: number; workers: number }): void;
 }
 
 export interface RunReport {

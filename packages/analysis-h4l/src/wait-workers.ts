@@ -5,6 +5,7 @@
  * the run waits forever in silence.
  */
 import { remote, type Client, type RemoteFunction } from '@gluon/client';
+import { countOf } from '@gluon/protocol';
 import type { whereAmI } from './tasks.js';
 
 const whereAmIR = remote<typeof whereAmI>('@gluon/analysis-h4l/tasks', 'whereAmI');
@@ -19,9 +20,10 @@ export interface WatchOptions {
   noticeMs?: number;
   /**
    * Called once when no worker has taken the probe after `noticeMs`, with how long it has waited
-   * and, with a `timeoutMs`, when the watch will give up (ms since the epoch).
+   * and, with a `timeoutMs`, when the watch will give up (ms since the epoch), and how many
+   * workers the client knows of then (`client.workersKnown`).
    */
-  onWaiting?: (w: { waitedMs: number; giveUpAt?: number }) => void;
+  onWaiting?: (w: { waitedMs: number; giveUpAt?: number; workers: number }) => void;
   /** The scheduler's address, for the messages. */
   address: string;
   /**
@@ -49,12 +51,14 @@ export function watchForWorkers(client: Client, o: WatchOptions): { failed: Prom
   const started = Date.now();
   const failed = new Promise<never>((_, reject) => {
     timers.push(setTimeout(() => o.onWaiting?.({
-      waitedMs: Date.now() - started, ...(o.timeoutMs !== undefined ? { giveUpAt: started + o.timeoutMs } : {}),
+      waitedMs: Date.now() - started, ...(o.timeoutMs !== undefined ? { giveUpAt: started + o.timeoutMs } : {}), workers: client.workersKnown,
     }), o.noticeMs ?? 2000));
     if (o.timeoutMs !== undefined) {
       timers.push(setTimeout(() => {
-        reject(new NoWorkersError(`no worker of the scheduler at ${o.address} took a task within ${+(o.timeoutMs! / 1000).toFixed(1)} s: `
-          + `start workers for it (gluon-worker ${o.address}) or raise worker_timeout_s`));
+        const workers = client.workersKnown, within = `within ${+(o.timeoutMs! / 1000).toFixed(1)} s`;
+        reject(new NoWorkersError(workers === 0
+          ? `no worker of the scheduler at ${o.address} took a task ${within}: start workers for it (gluon-worker ${o.address}) or raise worker_timeout_s`
+          : `${workersConnected(o.address, workers)} but none finished a task ${within} (still loading the task code?): raise worker_timeout_s`));
         stop();
       }, o.timeoutMs));
     }
@@ -71,10 +75,25 @@ export function watchForWorkers(client: Client, o: WatchOptions): { failed: Prom
  * (`waited 2 s of 120 s (worker_timeout_s); the run gives up at 20:14:07 unless a worker takes a
  * task`): `giving up after 120 s`, said at 2 s, read as if the run had already given up.
  */
-export function waitingForWorkersLine(w: { address: string; waitedMs: number; timeoutMs?: number; giveUpAt?: number }): string {
+export function waitingForWorkersLine(w: { address: string; waitedMs: number; timeoutMs?: number; giveUpAt?: number; workers: number }): string {
   const secs = (ms: number) => +(ms / 1000).toFixed(1);
-  const head = `waiting for workers: none of the scheduler at ${w.address} has taken a task yet`;
+  const head = `waiting for workers: ${workersWaitedFor(w.address, w.workers)}`;
   if (w.timeoutMs === undefined || w.giveUpAt === undefined) return `${head} (waited ${secs(w.waitedMs)} s; worker_timeout_s is null: the run waits as long as it takes)`;
   const at = new Date(w.giveUpAt).toTimeString().slice(0, 8);
   return `${head}; waited ${secs(w.waitedMs)} s of ${secs(w.timeoutMs)} s (worker_timeout_s): the run gives up at ${at} unless a worker takes a task`;
+}
+
+/** `2 workers of the scheduler at ws://… are connected`. */
+function workersConnected(address: string, workers: number): string {
+  return `${countOf(workers, 'worker')} of the scheduler at ${address} ${workers === 1 ? 'is' : 'are'} connected`;
+}
+
+/**
+ * What a run waiting for workers is waiting on, by how many workers the client knows of. Said
+ * 2 s in while two workers were connected and loading the task code, 'none … has taken a task
+ * yet; start workers for it' sent a user to start workers that were there.
+ */
+export function workersWaitedFor(address: string, workers: number): string {
+  if (workers === 0) return `the scheduler at ${address} has no worker connected`;
+  return `${workersConnected(address, workers)} and none has finished a task yet (still loading the task code?)`;
 }

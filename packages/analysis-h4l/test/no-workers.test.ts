@@ -3,12 +3,13 @@
  * up after worker_timeout_s with an error that says what to do (it used to wait forever, silent).
  */
 import t from 'tap';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { LocalCluster } from '@gluon/client';
+import { pathToFileURL } from 'node:url';
+import { LocalCluster, remote } from '@gluon/client';
 import { generateDataset } from '../src/generate/index.js';
 import { cliSandbox } from './cli-sandbox.js';
-import { waitingForWorkersLine } from '../src/wait-workers.js';
+import { waitingForWorkersLine, watchForWorkers } from '../src/wait-workers.js';
 
 const { tmp, cliRan } = cliSandbox(t, 'h4l-noworkers-');
 
@@ -23,7 +24,7 @@ t.test('no workers: a waiting notice, then a clear error after --worker-timeout'
   t.equal(e.code, 1, 'the run fails');
   // Said ~2 s in: what will happen, not 'giving up after 3 s', which read as if it had given up.
   const line = e.stdout.split('\n').find((l: string) => l.startsWith('waiting for workers:'));
-  t.match(line, new RegExp(`^waiting for workers: none of the scheduler at ${addr.replace(/[.]/g, '\\.')} has taken a task yet; waited [\\d.]+ s of 3 s \\(worker_timeout_s\\): the run gives up at \\d\\d:\\d\\d:\\d\\d unless a worker takes a task$`));
+  t.match(line, new RegExp(`^waiting for workers: the scheduler at ${addr.replace(/[.]/g, '\\.')} has no worker connected; waited [\\d.]+ s of 3 s \\(worker_timeout_s\\): the run gives up at \\d\\d:\\d\\d:\\d\\d unless a worker takes a task$`));
   // Only this run's error line (other lines on stderr: progress, and the client's own notices).
   const errors = e.stderr.split('\n').filter((l: string) => l.startsWith('gluon-h4l'));
   t.same(errors, [`gluon-h4l run: no worker of the scheduler at ${addr} took a task within 3 s: start workers for it (gluon-worker ${addr}) or raise worker_timeout_s`]);
@@ -32,9 +33,31 @@ t.test('no workers: a waiting notice, then a clear error after --worker-timeout'
 
 t.test('the waiting line says how long it waited of how long, and when the run gives up', async (t) => {
   const giveUpAt = new Date(2026, 11, 4, 20, 14, 7).getTime();
-  t.equal(waitingForWorkersLine({ address: 'ws://h:1', waitedMs: 2004, timeoutMs: 120_000, giveUpAt }),
-    'waiting for workers: none of the scheduler at ws://h:1 has taken a task yet; waited 2 s of 120 s (worker_timeout_s): the run gives up at 20:14:07 unless a worker takes a task');
-  t.equal(waitingForWorkersLine({ address: 'ws://h:1', waitedMs: 2500 }),
-    'waiting for workers: none of the scheduler at ws://h:1 has taken a task yet (waited 2.5 s; worker_timeout_s is null: the run waits as long as it takes)');
-  t.notMatch(waitingForWorkersLine({ address: 'ws://h:1', waitedMs: 2000, timeoutMs: 120_000, giveUpAt }), /giving up after/);
+  t.equal(waitingForWorkersLine({ address: 'ws://h:1', waitedMs: 2004, timeoutMs: 120_000, giveUpAt, workers: 0 }),
+    'waiting for workers: the scheduler at ws://h:1 has no worker connected; waited 2 s of 120 s (worker_timeout_s): the run gives up at 20:14:07 unless a worker takes a task');
+  t.equal(waitingForWorkersLine({ address: 'ws://h:1', waitedMs: 2500, workers: 0 }),
+    'waiting for workers: the scheduler at ws://h:1 has no worker connected (waited 2.5 s; worker_timeout_s is null: the run waits as long as it takes)');
+  t.notMatch(waitingForWorkersLine({ address: 'ws://h:1', waitedMs: 2000, timeoutMs: 120_000, giveUpAt, workers: 0 }), /giving up after/);
+  t.equal(waitingForWorkersLine({ address: 'ws://h:1', waitedMs: 2004, timeoutMs: 120_000, giveUpAt, workers: 2 }),
+    'waiting for workers: 2 workers of the scheduler at ws://h:1 are connected and none has finished a task yet (still loading the task code?); waited 2 s of 120 s (worker_timeout_s): the run gives up at 20:14:07 unless a worker takes a task');
+});
+
+t.test('workers connected but none done with the probe: the watch says they are connected, and does not send the user to start workers', async (t) => {
+  // Two workers that take the probe and hold it (as while loading the task code) until the gate.
+  const gate = path.join(tmp, 'probe-gate');
+  const fixtures = path.join(import.meta.dirname, 'fixtures');
+  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, dashboard: false, env: { H4L_TEST_GATE: gate }, allowModules: [fixtures] });
+  t.teardown(() => { writeFileSync(gate, ''); return cluster.close(); });
+  const client = await cluster.client();
+  t.equal(client.workersKnown, 2, 'the client knows both workers');
+  const probe = remote<() => boolean>(pathToFileURL(path.join(fixtures, 'gated-probe.mjs')).href, 'gatedProbe');
+  const addr = cluster.schedulerAddress;
+  let waiting!: (w: { waitedMs: number; giveUpAt?: number; workers: number }) => void;
+  const waited = new Promise<{ waitedMs: number; giveUpAt?: number; workers: number }>((r) => { waiting = r; });
+  const watch = watchForWorkers(client, { address: addr, probe, noticeMs: 200, timeoutMs: 1500, onWaiting: waiting });
+  t.teardown(() => watch.stop());
+  const w = await waited;
+  t.equal(w.workers, 2);
+  t.match(waitingForWorkersLine({ address: addr, timeoutMs: 1500, ...w }), /^waiting for workers: 2 workers of the scheduler at \S+ are connected and none has finished a task yet \(still loading the task code\?\); /);
+  await t.rejects(watch.failed, { name: 'NoWorkersError', message: `2 workers of the scheduler at ${addr} are connected but none finished a task within 1.5 s (still loading the task code?): raise worker_timeout_s` });
 });

@@ -286,6 +286,15 @@ export class Client implements FutureHost {
     return () => this.warningListeners.delete(listener);
   }
 
+  /**
+   * How many workers the scheduler has told this client of (its welcome, then each worker joining
+   * or leaving): those connected now, as far as this client knows. A worker counts from the moment
+   * it registers, before it has loaded any task code or taken a task.
+   */
+  get workersKnown(): number {
+    return this.knownWorkers.size;
+  }
+
   /** Whether the scheduler connection is up right now (false while reconnecting or closed). */
   get connected(): boolean {
     return !this.closed && this.reconnecting === undefined;
