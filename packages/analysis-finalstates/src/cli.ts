@@ -63,9 +63,11 @@ async function generate(argv: string[]): Promise<void> {
 
 async function main(argv: string[]): Promise<number> {
   const log = (s: string) => console.log(s);
-  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') { log(HELP); return 0; }
+  // --help anywhere among a command's flags, as gluon-h4l takes it: `gluon-finalstates run --help`
+  // and `--data-dir X --help` said "Unknown option '--help'".
+  const flags = argv[0] === 'run' || argv[0] === 'generate' ? argv.slice(1) : argv;
+  if (argv[0] === 'help' || flags.includes('--help') || flags.includes('-h')) { log(HELP); return 0; }
   if (argv[0] === '--version') { log(`gluon-finalstates ${VERSION}`); return 0; }
-  if (argv[0] === 'generate' && ['--help', '-h'].includes(argv[1] ?? '')) { log(HELP); return 0; }
   if (argv[0] === 'generate') { await generate(argv.slice(1)); return 0; }
   const p = await parseRunArgs(argv[0] === 'run' ? argv.slice(1) : argv);
   const place = { ...(p.runDir ? { runDir: p.runDir } : {}), ...(p.batch ? { batch: p.batch } : {}), argv: process.argv };

@@ -82,7 +82,8 @@ t.test('bad arguments exit 2 naming the flag or key', async (t) => {
 
 t.test('--help says what every flag does, for run and generate', async (t) => {
   const d = tmp(t);
-  for (const args of [['--help'], ['generate', '--help']]) {
+  // After `run` or other flags too, as gluon-h4l's commands take it (it said "Unknown option '--help'").
+  for (const args of [['--help'], ['generate', '--help'], ['run', '--help'], ['--data-dir', 'x', '--help'], ['generate', '--seed', '3', '-h']]) {
     const r = await cli(args, d);
     t.equal(r.code, 0, args.join(' '));
     t.match(r.out, /--min-events-per-fs\s+final states with fewer events get no histograms \(config: min_events_per_fs\)/);
