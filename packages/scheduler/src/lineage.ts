@@ -52,3 +52,16 @@ function isWantedShallow(ts: TaskRecord, clients: ReadonlyMap<string, ClientReco
   for (const d of ts.dependents) if (awaitsInputs(d) || clientLacks(d, clients)) return true;
   return false;
 }
+
+/**
+ * A result a re-registering worker holds for a task here that nobody needs yet (released, no
+ * client holds it, no dependent waits): kept as an orphan on that worker (recovery.ts), taken back
+ * when something comes to need it, rather than taken now. Taken now, the task was unneeded at once:
+ * forgotten if nothing depended on it yet, its data freed if something did. But such a task is
+ * one a client sent without a want ahead of its dependents (a tree's inputs, a re-sent graph of a
+ * restart split into frames): forgotten, the dependent in the client's next frame named an
+ * unknown key and failed (client paced-submit.test, a tree built while its scheduler restarted).
+ */
+export function keptAsOrphan(ts: TaskRecord, clients: ReadonlyMap<string, ClientRecord>): boolean {
+  return ts.state === 'released' && ts.clientRefs === 0 && !isWanted(ts, clients);
+}

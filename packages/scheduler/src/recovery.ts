@@ -3,10 +3,11 @@
  * scheduler itself went away and came back. Pure bookkeeping (no messages, no clock of its own):
  * {@link SchedulerState} asks it and acts on the answers.
  *
- * - **Orphans**: results a worker holds for keys the scheduler has no task for. After a scheduler
- *   restart every result comes back this way (the workers re-register first); the clients then
- *   re-send their graphs and each task whose key is an orphan is taken from its holder instead of
- *   run. Orphans nobody claims within `orphanGraceMs` are freed on their workers.
+ * - **Orphans**: results a worker holds for keys the scheduler has no task for, or for tasks
+ *   nothing needs yet (lineage.ts keptAsOrphan). After a scheduler restart every result comes back
+ *   this way (the workers re-register first); the clients then re-send their graphs and each task
+ *   whose key is an orphan is taken from its holder instead of run. Orphans nobody claims within
+ *   `orphanGraceMs` are freed on their workers.
  * - **Expected workers**: a reconnecting client names the workers its previous scheduler had told
  *   it of, and those it saw results on (see {@link holderWait}). Until those have re-registered
  *   (at most `holderWaitMs`), no task is given out, so nothing they hold or still run is computed

@@ -1,6 +1,6 @@
 import type { WorkerMetrics } from '@gluon/protocol';
 import type { Command } from './outbox.js';
-import { isWanted } from './lineage.js';
+import { isWanted, keptAsOrphan } from './lineage.js';
 import { WorkerRecord } from './records.js';
 import { lostWaitFigures } from './lost-client-wait.js';
 import { stallFigures, type KindedNotice } from './memory-stall.js';
@@ -73,10 +73,12 @@ export abstract class WorkerEvents extends Notices {
       } else if (ts.state === 'erred') {
         unknown.push(key);
       } else if (ts.state !== 'memory') {
-        // A result we had lost (or were recomputing) came back with its worker: take it. Only
-        // from the worker that had it: another's claim would complete the task with its value.
-        if (believable(key, claimsOf())) this.takeBack(ts, ws, nbytes, ts.typeName, undefined);
-        else refusedHeld.push(key);
+        // A result we had lost (or were recomputing) came back with its worker: take it, or keep
+        // it as an orphan while nothing needs it yet (see keptAsOrphan). Only from the worker
+        // that had it: another's claim would complete the task with its value.
+        if (!believable(key, claimsOf())) refusedHeld.push(key);
+        else if (keptAsOrphan(ts, this.clients)) this.recovery.addOrphan(key, ws.id, nbytes, now);
+        else this.takeBack(ts, ws, nbytes, ts.typeName, undefined);
       } else {
         this.addHolder(ts, ws, nbytes);
       }
