@@ -16,7 +16,7 @@ import { checkOptionKeys, checkTokenOption, onProcessEnd, parseBytes, tokenFromE
 import { checkAdaptOptions, fetchLoad, type AdaptOptions } from './adapt.js';
 import { checkMaxFailedJobs, countEndedJob, DEFAULT_MAX_FAILED_JOBS, endedWithoutWorkerLine, gaveUpMessage, type EndedJob, type EndState } from './job-failures.js';
 import { requireCommands, shellQuote } from './commands.js';
-import { isRetiring, planLook, type WorkerSeen } from './job-plan.js';
+import { cancelLine, isRetiring, planLook, type PlanJob, type WorkerSeen } from './job-plan.js';
 import { lifetimeArgs } from './lifetime.js';
 import { makeDirectory } from './make-directory.js';
 import { requeuedLine, requeuedNow } from './requeued-jobs.js';
@@ -134,6 +134,11 @@ export interface JobInfo {
   requeued: boolean;
   /** How many times it was requeued. */
   requeues: number;
+  /**
+   * Requeued after its worker had been seen retiring and replaced (job-plan.ts): a surplus this
+   * makes is the replacement's; until it runs again.
+   */
+  rerun: boolean;
   /** When it entered its state as the dashboard shows it (pending, running, requeued; ms since the epoch). */
   since: number;
 }
@@ -224,6 +229,8 @@ export abstract class JobQueueCluster {
   protected readonly opts: JobClusterOptions;
   private readonly jobs = new Map<string, JobInfo>();
   private target = 0;
+  /** `scale(n)` set the target since the last look planned: its cancels are the caller's, not logged as the cluster's own. */
+  private asked = false;
   private timer: NodeJS.Timeout | undefined;
   /** The last failure of a periodic look, logged once until a look succeeds or fails otherwise. */
   private lastLookFailure: string | undefined;
@@ -437,6 +444,7 @@ export abstract class JobQueueCluster {
     if (this.failure) throw this.failure;
     this.adaptOpts = undefined;
     this.target = n;
+    this.asked = true;
     await this.sync();
     this.watch();
   }
@@ -556,7 +564,7 @@ export abstract class JobQueueCluster {
 
   /** Tracks a submitted job (pending until the batch system lists it running). */
   private track(id: string): void {
-    this.jobs.set(id, { id, state: 'pending', workerName: `${this.jobName}-${id}`, joined: false, retiring: false, requeued: false, requeues: 0, since: Date.now() });
+    this.jobs.set(id, { id, state: 'pending', workerName: `${this.jobName}-${id}`, joined: false, retiring: false, requeued: false, requeues: 0, rerun: false, since: Date.now() });
   }
 
   /**
@@ -679,9 +687,15 @@ export abstract class JobQueueCluster {
         j.requeued = true;
         j.requeues++;
         j.joined = false;
+        // Its worker seen retiring while the job was still listed running (PBS keeps a rerun job
+        // R while it stops): it was replaced, and the replacement, not this job, is the surplus.
+        j.rerun = j.retiring;
         j.retiring = false;
         this.log(requeuedLine(this.kind, j.id, l, j.requeues));
-      } else if (l?.state === 'running') j.requeued = false;
+      } else if (l?.state === 'running') {
+        j.requeued = false;
+        j.rerun = false;
+      }
       if (l) mine.set(j.id, j.requeued ? { ...l, requeued: true } : l);
       const state = listed.get(j.id)?.state ?? 'gone';
       if (state === 'gone' && j.state !== 'gone') ended.push(j);
@@ -716,11 +730,14 @@ export abstract class JobQueueCluster {
     this.pendingEpisode = notice.episode;
     this.slotWaits = notice.waits;
     for (const line of notice.lines) this.log(line);
+    const planJobs = this.jobList.map((j): PlanJob => ({ id: j.id, state: j.state === 'running' ? 'running' : 'pending', retiring: j.retiring, rerun: j.rerun }));
     const plan = planLook({
-      jobs: this.jobList.map((j) => ({ id: j.id, state: j.state === 'running' ? 'running' : 'pending', retiring: j.retiring })),
+      jobs: planJobs,
       target: this.target,
+      asked: this.asked,
       ...(this.adaptOpts && load ? { adapt: { load, opts: this.adaptOpts, cores: this.cores, idleLooks: this.idleLooks } } : {}),
     });
+    this.asked = false;
     this.target = plan.target;
     this.idleLooks = plan.idleLooks;
     if (plan.submit > 0) {
@@ -734,6 +751,8 @@ export abstract class JobQueueCluster {
       }
     } else if (plan.cancel.length) {
       await this.cancel(plan.cancel);
+      const said = cancelLine(this.kind, plan, planJobs);
+      if (said) this.log(said);
       for (const id of plan.cancel) {
         const j = this.jobs.get(id)!;
         j.state = 'gone';

@@ -34,6 +34,14 @@ export interface PlanJob {
   id: string;
   state: 'pending' | 'running';
   retiring: boolean;
+  /**
+   * The batch system requeued it (requeued-jobs.ts) after its worker, seen retiring while the job
+   * was still listed running, had been replaced: PBS lists a rerun job `R` while MOM stops it, and a
+   * worker with results to hand over leaves later still. The surplus this makes is the replacement,
+   * not this job, which the batch system (or its operator) chose to run again: cancelled only after
+   * every other working job, until it runs again.
+   */
+  rerun?: boolean;
 }
 
 export interface LookInput {
@@ -42,7 +50,12 @@ export interface LookInput {
   target: number;
   /** Under `adapt()`, with the load read in this look: the target follows it. */
   adapt?: { load: SchedulerLoad; opts: AdaptOptions; cores: number; idleLooks: number };
+  /** `scale(n)` set the target since the last look: a cancel for it is the caller's, not the cluster's own. */
+  asked?: boolean;
 }
+
+/** Why a look cancels jobs: `scale(n)` asked, adapt's target fell, or more jobs are listed than the target wants. */
+export type CancelWhy = 'asked' | 'adapt' | 'surplus';
 
 export interface LookPlan {
   /** The target after this look (adapt's new one, else the one given). */
@@ -51,8 +64,10 @@ export interface LookPlan {
   idleLooks: number;
   /** Jobs to submit. */
   submit: number;
-  /** Jobs to cancel, by id: working ones only, pending first (nothing runs there yet), then the newest. */
+  /** Jobs to cancel, by id: working ones only, pending first (nothing runs there yet), then the newest; a rerun job last. */
   cancel: string[];
+  /** Why, when `cancel` is not empty. */
+  why?: CancelWhy;
 }
 
 /**
@@ -60,19 +75,42 @@ export interface LookPlan {
  * replaced at once, and are never cancelled (that would cut off the hand-over of their results;
  * they end by themselves within their worker's grace). So the jobs listed are at most the target
  * plus the retiring ones, and a retirement that ends without the job ending (the worker seen
- * running again) makes a surplus that the next look cancels, a pending job first.
+ * running again) makes a surplus that the next look cancels, a pending job first. So does a retiring
+ * job that the batch system requeues (a rerun): that surplus is the replacement, never the rerun job.
  */
 export function planLook(input: LookInput): LookPlan {
   const working = input.jobs.filter((j) => !j.retiring);
   let { target } = input;
   let idleLooks = input.adapt?.idleLooks ?? 0;
+  let why: CancelWhy = input.asked ? 'asked' : 'surplus';
   if (input.adapt) {
     const { load, opts, cores } = input.adapt;
     idleLooks = Math.ceil(load.outstanding / cores) < working.length ? idleLooks + 1 : 0;
     target = adaptTarget(load, working.length, cores, opts, idleLooks);
     if (target < working.length) idleLooks = 0;
+    if (target < input.target) why = 'adapt';
   }
   if (working.length <= target) return { target, idleLooks, submit: target - working.length, cancel: [] };
-  const order = [...working.filter((j) => j.state === 'pending').reverse(), ...working.filter((j) => j.state === 'running').reverse()];
-  return { target, idleLooks, submit: 0, cancel: order.slice(0, working.length - target).map((j) => j.id) };
+  const others = working.filter((j) => !j.rerun);
+  const order = [...others.filter((j) => j.state === 'pending').reverse(), ...others.filter((j) => j.state === 'running').reverse(), ...working.filter((j) => j.rerun).reverse()];
+  return { target, idleLooks, submit: 0, cancel: order.slice(0, working.length - target).map((j) => j.id), why };
+}
+
+/**
+ * The line a look logs for the jobs it cancels on its own (adapt's target fell, or a surplus), with
+ * the ids and why; none for a cancel `scale(n)` asked for. Before, such a cancel was not said at
+ * all: a rerun job cancelled as a surplus just vanished from the queue.
+ */
+export function cancelLine(kind: string, plan: LookPlan, jobs: readonly PlanJob[]): string | undefined {
+  if (!plan.cancel.length || plan.why === undefined || plan.why === 'asked') return undefined;
+  const byId = new Map(jobs.map((j) => [j.id, j]));
+  const ids = plan.cancel.map((id) => `${id} (${byId.get(id)?.state ?? 'listed'})`).join(', ');
+  const working = jobs.filter((j) => !j.retiring).length;
+  const counts = `${working} working job(s) listed for a target of ${plan.target}`;
+  if (plan.why === 'adapt') return `${kind} cluster: cancelled job(s) ${ids}: adapt's target fell to ${plan.target} (the scheduler's load); ${counts}`;
+  const reruns = jobs.filter((j) => j.rerun && !j.retiring && !plan.cancel.includes(j.id)).map((j) => j.id);
+  const rerunWhy = reruns.length
+    ? `: job(s) ${reruns.join(', ')} were requeued by the batch system after their retiring worker had been replaced; kept to run again, the replacement is the surplus`
+    : ' (a retiring worker seen working again, or a job back in the listing)';
+  return `${kind} cluster: cancelled job(s) ${ids} as a surplus: ${counts}${rerunWhy}`;
 }

@@ -5,7 +5,7 @@
  * applies each look's plan and the events between looks.
  */
 import t from 'tap';
-import { isRetiring, planLook, type LookPlan, type PlanJob } from '../src/job-plan.js';
+import { cancelLine, isRetiring, planLook, type LookPlan, type PlanJob } from '../src/job-plan.js';
 
 const job = (id: string, state: PlanJob['state'] = 'running', retiring = false): PlanJob => ({ id, state, retiring });
 
@@ -21,7 +21,7 @@ t.test('scale: a retiring job is replaced at once and not cancelled', async (t) 
   const jobs = [job('1', 'running', true), job('2')];
   t.same(planLook({ jobs, target: 2 }), { target: 2, idleLooks: 0, submit: 1, cancel: [] }, 'one replacement: two working jobs again');
   t.same(planLook({ jobs: [...jobs, job('3', 'pending')], target: 2 }), { target: 2, idleLooks: 0, submit: 0, cancel: [] }, 'its replacement pending: nothing more');
-  t.same(planLook({ jobs, target: 0 }), { target: 0, idleLooks: 0, submit: 0, cancel: ['2'] }, 'scale(0) cancels the working job; the retiring one ends by itself');
+  t.same(planLook({ jobs, target: 0, asked: true }), { target: 0, idleLooks: 0, submit: 0, cancel: ['2'], why: 'asked' }, 'scale(0) cancels the working job; the retiring one ends by itself');
   t.same(planLook({ jobs: [job('1', 'running', true), job('2', 'running', true)], target: 1 }).submit, 1, 'both retiring: one replacement for a target of one');
 });
 
@@ -29,6 +29,25 @@ t.test('scale down cancels pending working jobs first, then the newest running',
   const jobs = [job('1'), job('2'), job('3', 'running', true), job('4', 'pending'), job('5')];
   t.same(planLook({ jobs, target: 2 }).cancel, ['4', '5']);
   t.same(planLook({ jobs, target: 1 }).cancel, ['4', '5', '2']);
+});
+
+t.test('a rerun job (requeued after its retiring worker was replaced): the surplus cancelled is the replacement, said with why', async (t) => {
+  // The steps as qstat -u lists them (pbs.test runs them with the stand-in qrerun): 1 R, its worker
+  // retiring; 2 submitted for it and R; 1 queued again (Q), requeued, pending: two working, target 1.
+  const rerun: PlanJob = { ...job('1', 'pending'), rerun: true };
+  const plan = planLook({ jobs: [rerun, job('2')], target: 1 });
+  t.same(plan, { target: 1, idleLooks: 0, submit: 0, cancel: ['2'], why: 'surplus' }, 'the running replacement, not the rerun job (before: the newest pending, job 1)');
+  t.same(planLook({ jobs: [rerun, job('2', 'pending')], target: 1 }).cancel, ['2'], 'the replacement still pending: it too');
+  t.same(planLook({ jobs: [rerun, job('2'), job('3', 'pending')], target: 1 }).cancel, ['3', '2'], 'the others first, pending then running');
+  t.same(planLook({ jobs: [rerun, job('2')], target: 0, asked: true }).cancel, ['2', '1'], 'scale(0) still cancels it, last');
+  t.same(planLook({ jobs: [job('1', 'pending'), job('2')], target: 1 }).cancel, ['1'], 'a job requeued without a replacement is an ordinary pending job');
+  t.equal(cancelLine('pbs', plan, [rerun, job('2')]),
+    'pbs cluster: cancelled job(s) 2 (running) as a surplus: 2 working job(s) listed for a target of 1: job(s) 1 were requeued by the batch system after their retiring worker had been replaced; kept to run again, the replacement is the surplus');
+  const other = planLook({ jobs: [job('1'), job('2', 'pending')], target: 1 });
+  t.equal(cancelLine('slurm', other, [job('1'), job('2', 'pending')]),
+    'slurm cluster: cancelled job(s) 2 (pending) as a surplus: 2 working job(s) listed for a target of 1 (a retiring worker seen working again, or a job back in the listing)');
+  t.equal(cancelLine('pbs', planLook({ jobs: [job('1'), job('2')], target: 1, asked: true }), [job('1'), job('2')]), undefined, 'a cancel scale(n) asked for is the caller\'s: not said');
+  t.equal(cancelLine('pbs', planLook({ jobs: [job('1')], target: 1 }), [job('1')]), undefined, 'no cancel, no line');
 });
 
 t.test('adapt: the target follows the load counting working jobs only, and agrees with scale about the retiring', async (t) => {
@@ -46,6 +65,8 @@ t.test('adapt: the target follows the load counting working jobs only, and agree
   }
   t.same(plans.map((p) => p.cancel.length), [0, 0, 3], 'the third idle look cancels the three working jobs');
   t.same(plans[2]!.cancel.sort(), ['2', '3', '4'], 'never the retiring one');
+  t.equal(plans[2]!.why, 'adapt');
+  t.equal(cancelLine('pbs', plans[2]!, jobs), 'pbs cluster: cancelled job(s) 2 (running), 3 (running), 4 (running): adapt\'s target fell to 0 (the scheduler\'s load); 3 working job(s) listed for a target of 0', 'adapt\'s cancels are the cluster\'s own: said');
 });
 
 /**

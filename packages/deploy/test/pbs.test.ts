@@ -3,6 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { remoteFrom } from '@gluon/client';
 import { PBSCluster } from '@gluon/deploy';
 import { PBS_NO_HISTORY } from '../src/pbs.js';
 import { endWithoutClose, fixtures, repo, sumThrough, within } from './helpers.js';
@@ -230,6 +232,54 @@ t.test('qrerun of a running job: logged as requeued once, counted pending, not r
   t.equal(seq() - before, 1, 'one submission in all: no replacement was submitted');
   t.same(lines.filter((l) => /ended before|gave up|not submitting/.test(l)), [], 'no failure said');
   t.equal(lines.filter((l) => /was requeued/.test(l)).length, 1, 'said once');
+  await cluster.close();
+});
+
+t.test('qrerun of a job whose worker takes a while to retire: its replacement, not the rerun job, is the surplus cancelled, and the cancel is said', async (t) => {
+  // PBS lists a rerun job R while MOM stops it; its worker, finishing a running task, is seen
+  // retiring meanwhile, and replaced. Once the job is queued again one job is a surplus. Before,
+  // the look cancelled the newest pending job, here the rerun job itself, and said nothing.
+  const lines: string[] = [];
+  const cluster = await PBSCluster.start({
+    host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, maxFailedJobs: 1,
+    workerExtraArgs: ['--allow-module', join(fixtures, 'gated-task.mjs')], log: (l) => lines.push(l),
+  });
+  t.teardown(() => cluster.close());
+  const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : '');
+  const until = async (what: string, ok: () => boolean) => {
+    for (let i = 0; i < 1800 && !ok(); i++) await new Promise((r) => setTimeout(r, 100));
+    if (!ok()) throw new Error(`${what}: not after 180 s; jobs ${JSON.stringify(cluster.jobList)}; log ${JSON.stringify(lines)}`);
+  };
+  await cluster.scale(1);
+  await cluster.waitForWorkers(1, 120_000);
+  const id = cluster.jobList[0]!.id;
+  const gate = join(dir, `gate-${id}`);
+  const client = await cluster.client();
+  const { untilFile } = remoteFrom<typeof import('./fixtures/gated-task.mjs')>(pathToFileURL(join(fixtures, 'gated-task.mjs')));
+  const task = client.submit(untilFile, gate, `${gate}.started`);
+  await until('the gated task running on the worker', () => existsSync(`${gate}.started`));
+  const deletedBefore = read('deleted');
+  execFileSync('qrerun', [id]);
+  // The worker finishes its running task before it leaves: the cluster sees it retiring while
+  // its job is listed R and submits a replacement, which the stand-in qsub starts at once.
+  await until('a replacement listed running', () => cluster.jobList.some((j) => j.id !== id && j.state === 'running'));
+  const replacement = cluster.jobList.find((j) => j.id !== id)!.id;
+  writeFileSync(gate, '');
+  t.equal(await within(task.result(), 'the gated task'), 'released');
+  // The worker leaves, its job is queued again (requeued), and the look finds one job too many.
+  await until('one job left', () => cluster.jobList.length === 1);
+  t.same(cluster.jobList.map((j) => j.id), [id], 'the rerun job is kept');
+  t.match(cluster.jobList[0], { state: 'pending', requeued: true }, 'pending, to run again');
+  t.same(read('deleted').slice(deletedBefore.length).trim().split('\n'), [replacement], 'qdel was run for the replacement, and for nothing else');
+  t.same(lines.filter((l) => /cancel/.test(l)), [
+    `pbs cluster: cancelled job(s) ${replacement} (running) as a surplus: 2 working job(s) listed for a target of 1: job(s) ${id} were requeued by the batch system after their retiring worker had been replaced; kept to run again, the replacement is the surplus`,
+  ], 'the cancel is said once, with the job and why');
+  t.equal(lines.filter((l) => /was requeued/.test(l)).length, 1, 'the requeue said once');
+  for (let i = 0; i < 600; i++) {
+    try { execFileSync('qrun', [id], { stdio: 'pipe' }); break; } catch { await new Promise((r) => setTimeout(r, 100)); }
+  }
+  await cluster.waitForWorkers(1, 120_000);
+  t.match(cluster.jobList, [{ id, state: 'running', requeued: false, rerun: false, joined: true }], 'the rerun job runs again, its worker joined');
   await cluster.close();
 });
 

@@ -1,10 +1,12 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { remoteFrom } from '@gluon/client';
 import { SlurmCluster } from '@gluon/deploy';
-import { holdSlurm, repo, slurmMissing, within } from './helpers.js';
+import { fixtures, holdSlurm, repo, slurmMissing, within } from './helpers.js';
 
 /**
  * `scontrol requeue` of a running job on the real Slurm of scripts/setup-slurm.sh (skipped, saying
@@ -66,5 +68,48 @@ if (why) {
     const failed = await Promise.race([cluster.whenFailed(), Promise.resolve(undefined)]);
     t.equal(failed, undefined, 'the cluster did not give up (maxFailedJobs 1)');
     t.equal(lines.filter((l) => /was requeued/.test(l)).length, 1, 'the requeue was said once');
+  });
+
+  t.test('scontrol requeue of a job whose worker takes a while to leave: the replacement is the surplus cancelled, said once; the requeued job runs again', async (t) => {
+    // The worker finishes its running task before it leaves (Slurm lists the job R, then CG,
+    // meanwhile): seen retiring, it is replaced; once the job is pending again one job is too many.
+    // Before, the look cancelled the newest pending job, the requeued one, with nothing said.
+    const lines: string[] = [];
+    const cluster = await SlurmCluster.start({
+      host: '127.0.0.1', cores: 1, memory: '512MiB', walltime: '00:10:00', cwd: repo, logDirectory: work, pollIntervalMs: 500, jobName: 'gluon-rq2',
+      token: 'slurm-requeue-test', maxFailedJobs: 1, workerExtraArgs: ['--allow-module', join(fixtures, 'gated-task.mjs')],
+      log: (l) => lines.push(l),
+    });
+    t.teardown(() => cluster.close());
+    const until = async (what: string, ok: () => boolean) => {
+      for (let i = 0; i < 2400 && !ok(); i++) await new Promise((r) => setTimeout(r, 100));
+      if (!ok()) throw new Error(`${what}: not after 240 s; jobs ${JSON.stringify(cluster.jobList)}; log ${JSON.stringify(lines)}`);
+    };
+    await cluster.scale(1);
+    await cluster.waitForWorkers(1, 240_000);
+    const id = cluster.jobList[0]!.id;
+    const gate = join(work, `gate-${id}`);
+    const client = await cluster.client();
+    const { untilFile } = remoteFrom<typeof import('./fixtures/gated-task.mjs')>(pathToFileURL(join(fixtures, 'gated-task.mjs')));
+    const task = client.submit(untilFile, gate, `${gate}.started`);
+    await until('the gated task running on the worker', () => existsSync(`${gate}.started`));
+    const before = readFileSync(submissions, 'utf8');
+    execFileSync('scontrol', ['requeue', id]);
+    // Slurm SIGKILLs it KillWait (5 s here) after the SIGTERM: about ten looks see it retiring.
+    await until('the requeue said', () => lines.some((l) => /was requeued/.test(l)));
+    writeFileSync(gate, '');
+    void task.result().catch(() => {});
+    await until('one job left', () => cluster.jobList.length === 1);
+    t.same(cluster.jobList.map((j) => j.id), [id], 'the requeued job is kept');
+    t.match(cluster.jobList[0], { state: 'pending', requeued: true, rerun: true }, 'pending, to run again');
+    const cancels = lines.filter((l) => /cancel/.test(l));
+    t.equal(cancels.length, 1, 'one cancel said');
+    t.match(cancels[0], new RegExp(`^slurm cluster: cancelled job\\(s\\) \\d+ \\((running|pending)\\) as a surplus: 2 working job\\(s\\) listed for a target of 1: job\\(s\\) ${id} were requeued by the batch system after their retiring worker had been replaced; kept to run again, the replacement is the surplus$`), 'the cancel is said once, with the job and why');
+    t.equal(readFileSync(submissions, 'utf8').slice(before.length).trim().split('\n').length, 1, 'one replacement submitted');
+    execFileSync('scontrol', ['update', `JobId=${id}`, 'StartTime=now']);
+    await until('the requeued job running again, its worker joined', () => cluster.jobList.length === 1 && cluster.jobList[0]!.joined);
+    t.match(cluster.jobList, [{ id, state: 'running', requeued: false, rerun: false, joined: true }], 'the same job runs again');
+    t.same(lines.filter((l) => /ended before|gave up|not submitting/.test(l)), [], 'no failure said');
+    await cluster.close();
   });
 }
