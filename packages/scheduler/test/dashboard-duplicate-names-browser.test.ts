@@ -62,10 +62,17 @@ t.test('two workers named alike: two links, two pages, each with its own figures
  */
 async function hover(page: Page, key: string): Promise<Record<string, string>> {
   await page.waitForFunction((k) => !!(document.querySelector('#stream') as any).barCenter?.(k, 0), key, { timeout: 30_000 });
-  const at = await page.evaluate((k) => (document.querySelector('#stream') as any).barCenter(k, 0), key);
-  await page.mouse.move(at.x + 40, at.y + 40);
-  await page.mouse.move(at.x, at.y, { steps: 2 });
-  await page.waitForFunction(() => !(document.querySelector('.stream-tip') as HTMLElement).hidden, null, { timeout: 10_000 });
+  // The stream redraws as time passes: a bar can move between reading its centre and the mouse
+  // arriving, which then rests on empty space and never shows the tip (a one-shot hover failed so
+  // at load ~30). Each try reads the centre again; the bound is generous, not a timing assertion.
+  for (let tries = 1; ; tries++) {
+    const at = await page.evaluate((k) => (document.querySelector('#stream') as any).barCenter(k, 0), key);
+    await page.mouse.move(at.x + 40, at.y + 40);
+    await page.mouse.move(at.x, at.y, { steps: 2 });
+    const shown = await page.waitForFunction(() => !(document.querySelector('.stream-tip') as HTMLElement).hidden, null, { timeout: 3_000 }).then(() => true, () => false);
+    if (shown) break;
+    if (tries === 20) throw new Error(`hovering the bar of ${key} showed no tooltip in ${tries} tries`);
+  }
   return page.$$eval('.stream-tip > div', (divs) => Object.fromEntries(divs.map((d) => [d.querySelector('b')!.textContent!.trim(), d.textContent!.slice(d.querySelector('b')!.textContent!.length)])));
 }
 
