@@ -170,8 +170,9 @@ function flushAfterFrame(): void {
     // Its queue may have been flushed already (close flushes first): then this finds it empty.
     for (; i < toFlushAfterFrame.length; i++) toFlushAfterFrame[i]!.flush();
   } finally {
-    // Should a flush throw, the others still go, each in a microtask as they would have.
-    for (const conn of toFlushAfterFrame.slice(i + 1)) inMicrotask(() => conn.flush());
+    // Should a flush throw, the others still go, each in a microtask as they would have. (Checked
+    // first: this runs after every received frame, and the usual pass needs no copy.)
+    if (i < toFlushAfterFrame.length) for (const conn of toFlushAfterFrame.slice(i + 1)) inMicrotask(() => conn.flush());
     toFlushAfterFrame.length = 0;
   }
 }
