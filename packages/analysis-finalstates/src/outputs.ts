@@ -12,6 +12,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { sourceDateEpoch as h4lSourceDateEpoch } from '@gluon/analysis-h4l';
 import { ConfigError, type FsConfig } from './config.js';
 import { type FsResult } from './result.js';
 import { buildHistograms, keptFinalStates, readHistogramFile, type Th1, writeHistogramFile } from './histograms.js';
@@ -72,13 +73,10 @@ export function byName(counts: Record<string, number>): Record<string, number> {
 
 /**
  * SOURCE_DATE_EPOCH (seconds; the reproducible-builds convention), when set: the creation time
- * written into the ROOT file instead of the run's start, as gluon-h4l does.
+ * written into the ROOT file instead of the run's start, read as gluon-h4l reads it.
  */
 export function sourceDateEpoch(env: NodeJS.ProcessEnv = process.env): Date | undefined {
-  const v = env.SOURCE_DATE_EPOCH;
-  if (v === undefined || v === '') return undefined;
-  if (!/^\d+$/.test(v)) throw new ConfigError(`SOURCE_DATE_EPOCH must be whole seconds since 1970, got ${JSON.stringify(v)}`);
-  return new Date(Number(v) * 1000);
+  try { return h4lSourceDateEpoch(env); } catch (e) { throw new ConfigError((e as Error).message); } // a usage error here too (exit 2)
 }
 
 export function summaryOf(r: FsResult, minEvents: number, tailSplit: boolean, hists: readonly Th1[]): Summary {

@@ -20,7 +20,7 @@ import { datasetOrigin, variantsOf, metaNotes, type RunMeta } from './meta.js';
 import { checkWritable, runDirName } from './paths.js';
 import { startBatchCluster } from './batch.js';
 import { waitingForWorkersLine } from './wait-workers.js';
-import { gitCommit, inputDigests } from './provenance.js';
+import { gitCommit, inputDigests, sourceDateEpoch } from './provenance.js';
 import { earlierOutputs, removeStaleOutputs, staleOutputsLine } from './stale-outputs.js';
 
 /** This package's version (`gluon-h4l --version`, and recorded in every run's outputs). */
@@ -39,17 +39,6 @@ function eventCounts(report: RunReport): { events: number; eventsRead: number; e
   const events = Object.values(report.result.samples).reduce((a, s) => a + s.cutflow.raw[0], 0);
   const eventsLeftOut = report.files.filter((f) => f.status === 'skipped').reduce((a, f) => a + (f.entries ?? 0), 0);
   return { events, eventsRead: report.result.events, eventsLeftOut };
-}
-
-/**
- * SOURCE_DATE_EPOCH (seconds; the reproducible-builds convention), when set: the creation time
- * written into histograms.root instead of the run's start.
- */
-function sourceDateEpoch(): Date | undefined {
-  const v = process.env.SOURCE_DATE_EPOCH;
-  if (v === undefined || v === '') return undefined;
-  if (!/^\d+$/.test(v)) throw new ConfigError(`SOURCE_DATE_EPOCH must be whole seconds since 1970, got ${JSON.stringify(v)}`);
-  return new Date(Number(v) * 1000);
 }
 
 /** The luminosity the run's MC is normalised to: lumi_fb, or the selection's reference. */

@@ -26,3 +26,4 @@ export { watchForWorkers, NoWorkersError, workersWaitedFor, type WatchOptions } 
 export { listenForCtrlC, whenAborted, filesDoneCounter, interruptedLine, type CtrlC, type RunPlace } from './interrupt.js';
 // A run into a directory holding an earlier run's outputs (both CLIs): the earlier files not written again go.
 export { earlierOutputs, removeStaleOutputs, staleOutputsLine } from './stale-outputs.js';
+export { sourceDateEpoch } from './provenance.js';

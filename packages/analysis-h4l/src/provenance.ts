@@ -6,6 +6,7 @@ import { execFile } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
+import { ConfigError } from './config.js';
 import { fileIdentity, type EntryCache } from './dataset.js';
 
 const run = promisify(execFile);
@@ -45,4 +46,15 @@ export async function inputDigests(files: string[], cache: EntryCache): Promise<
     out.push({ file, bytes, sha256 });
   }
   return out;
+}
+
+/**
+ * SOURCE_DATE_EPOCH (seconds; the reproducible-builds convention), when set: the creation time
+ * written into histograms.root instead of the run's start (gluon-finalstates' ROOT file too).
+ */
+export function sourceDateEpoch(env: NodeJS.ProcessEnv = process.env): Date | undefined {
+  const v = env.SOURCE_DATE_EPOCH;
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d+$/.test(v)) throw new ConfigError(`SOURCE_DATE_EPOCH must be whole seconds since 1970, got ${JSON.stringify(v)}`);
+  return new Date(Number(v) * 1000);
 }
