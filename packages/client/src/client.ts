@@ -222,6 +222,8 @@ export class Client implements FutureHost {
   private readonly releases: ReleaseQueue;
   /** Whether the scheduler connection keeps the process alive: while the script waits on this client. */
   private readonly liveness: Liveness;
+  /** A key {@link busy} found pending, checked first next time. */
+  private pendingHint: KeyState | undefined;
 
   private constructor(
     conn: Connection, welcome: Message, readonly url: string, private readonly name: string,
@@ -256,7 +258,18 @@ export class Client implements FutureHost {
    */
   private busy(): boolean {
     if (this.linkDown || this.reconnecting || this.flushQueued || this.unsentTasks > 0) return true;
-    for (const s of this.keys.values()) if (!s.done) return true;
+    // The key found pending last time, while it still is: the walk below starts at the oldest
+    // key, and a loop of submit().result() beside many finished futures kept its one pending
+    // key last, so each check walked them all.
+    const hint = this.pendingHint;
+    if (hint !== undefined && !hint.done && this.keys.get(hint.key) === hint) return true;
+    for (const s of this.keys.values()) {
+      if (!s.done) {
+        this.pendingHint = s;
+        return true;
+      }
+    }
+    this.pendingHint = undefined;
     return false;
   }
 

@@ -48,11 +48,6 @@ export class Liveness {
     this.setRef(this.held);
   }
 
-  /** Whether the connection holds the process now. */
-  get holding(): boolean {
-    return this.held;
-  }
-
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
