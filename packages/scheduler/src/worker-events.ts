@@ -108,10 +108,15 @@ export abstract class WorkerEvents extends Notices {
    * that address.
    */
   private claimContext(ws: WorkerRecord): ClaimContext {
-    let previous: WorkerRecord | undefined;
-    for (let i = this.goneWorkers.length - 1; i >= 0 && !previous; i--) if (this.goneWorkers[i]!.address === ws.address) previous = this.goneWorkers[i];
-    for (const other of this.workers.values()) if (other !== ws && other.address === ws.address) previous = undefined;
-    return { known: (key) => this.tasks.has(key), awaited: this.recovery.awaits(ws.address), previous };
+    const at = this.workerAt(ws.address, ws);
+    return { known: (key) => this.tasks.has(key), awaited: this.recovery.awaits(ws.address), previous: at?.status === 'gone' ? at : undefined };
+  }
+
+  /** The worker (live, else the last gone) at a data address, if any; `except` (a worker registering) is passed over. */
+  protected workerAt(address: string, except?: WorkerRecord): WorkerRecord | undefined {
+    for (const w of this.workers.values()) if (w !== except && w.address === address) return w;
+    for (let i = this.goneWorkers.length - 1; i >= 0; i--) if (this.goneWorkers[i]!.address === address) return this.goneWorkers[i]!;
+    return undefined;
   }
 
   /**

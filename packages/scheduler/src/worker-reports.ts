@@ -261,13 +261,6 @@ export abstract class WorkerReports extends WorkerEvents {
     return this.flush();
   }
 
-  /** The worker (live, else recently gone) at a data address, if any. */
-  protected workerAt(address: string): WorkerRecord | undefined {
-    for (const w of this.workers.values()) if (w.address === address) return w;
-    for (let i = this.goneWorkers.length - 1; i >= 0; i--) if (this.goneWorkers[i]!.address === address) return this.goneWorkers[i]!;
-    return undefined;
-  }
-
 
   stealResponse(workerId: string, key: string, ok: boolean): Command[] {
     const ts = this.tasks.get(key);
