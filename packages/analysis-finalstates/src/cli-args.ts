@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { parseArgsMessage } from '@gluon/protocol';
 import { BATCH_RUN_FLAGS, batchFlagsUnused } from '@gluon/deploy';
 import { SCHEDULER_TLS_FLAGS } from '@gluon/client';
-import { joinNegativeValues, withHelpPointer } from '@gluon/analysis-h4l';
+import { joinNegativeValues, withHelpPointer, withMeantFlag } from '@gluon/analysis-h4l';
 import { loadConfigFile, mergeConfig, validateConfig, parseTasks, ConfigError, type FsConfig } from './config.js';
 
 /** Flags that set config keys: the key, its parse, and what it does (for --help). */
@@ -87,14 +87,8 @@ const int = (flag: string, v: string): number => {
  * --run-dir, or to a new directory under --base-output-dir. A physicist moving between the two
  * analyses typed `--out` and got only `Unknown option` (nearest() finds no flag within reach).
  */
-const OUT_FLAGS = new Set(['out', 'output-dir', 'output', 'outdir', 'out-dir']);
-
-/** `msg` with the run-directory flags named when it refuses one of OUT_FLAGS. */
-export function outFlagHint(msg: string): string {
-  const unknown = /^Unknown option '--([^'=]+)'/.exec(msg)?.[1];
-  if (unknown === undefined || !OUT_FLAGS.has(unknown) || msg.includes('(did you mean')) return msg;
-  return `${msg} (did you mean --run-dir DIR, or --base-output-dir DIR for a new run directory in DIR? gluon-finalstates has no --${unknown})`;
-}
+const OUT_MEANT: Record<string, string> = Object.fromEntries(['out', 'output-dir', 'output', 'outdir', 'out-dir']
+  .map((f) => [f, '--run-dir DIR, or --base-output-dir DIR for a new run directory in DIR']));
 
 /** Parses the run's arguments (flags override config.yaml); every bad flag is a ConfigError naming it. */
 export async function parseRunArgs(argv: string[]): Promise<Parsed> {
@@ -106,7 +100,7 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
   for (const k of Object.keys(CONFIG_FLAGS)) options[k] = { type: 'string' };
   let values: Record<string, string | boolean | undefined>;
   try { ({ values } = parseArgs({ args: joinNegativeValues(argv, options), options, strict: true, allowPositionals: false })); } catch (e) {
-    throw new ConfigError(withHelpPointer(outFlagHint(parseArgsMessage(e, Object.keys(options))), 'gluon-finalstates'));
+    throw new ConfigError(withHelpPointer(withMeantFlag(parseArgsMessage(e, Object.keys(options)), 'gluon-finalstates', OUT_MEANT), 'gluon-finalstates'));
   }
   const yaml = typeof values.config === 'string' ? await loadConfigFile(values.config) : {};
   const flags: Partial<FsConfig> = {};

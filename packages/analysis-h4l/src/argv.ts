@@ -26,3 +26,17 @@ export function joinNegativeValues(argv: string[], options: Record<string, { typ
 export function withHelpPointer(msg: string, command: string): string {
   return `${msg} (${command} --help lists the options)`;
 }
+
+/**
+ * `msg`, parseArgs' refusal of an unknown flag, with what that flag stands for here when `meant`
+ * names it: a flag of another command or of the other analysis CLI (gluon-h4l's --out given to
+ * gluon-finalstates, whose run directory has other flags), which nearest() cannot reach by
+ * spelling. `meant` maps the flag (no dashes) to the words naming this command's flag(s);
+ * `command` is how the hint names this command (`run`, `gluon-finalstates`).
+ */
+export function withMeantFlag(msg: string, command: string, meant: Readonly<Record<string, string>>): string {
+  const unknown = /^Unknown option '--([^'=]+)'/.exec(msg)?.[1];
+  // Own keys only: `--constructor` found Object's and suggested "--function Object() { [native code] }".
+  if (unknown === undefined || !Object.hasOwn(meant, unknown) || msg.includes('(did you mean')) return msg;
+  return `${msg} (did you mean ${meant[unknown]}? ${command} has no --${unknown})`;
+}

@@ -9,14 +9,15 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { BATCH_RUN_FLAGS, batchFlagsUnused } from '@gluon/deploy';
 import { SCHEDULER_TLS_FLAGS } from '@gluon/client';
-import { joinNegativeValues, withHelpPointer } from './argv.js';
+import { joinNegativeValues, withHelpPointer, withMeantFlag } from './argv.js';
 import { loadConfigFile, mergeConfig, validateConfig, ConfigError, type H4lConfig } from './config.js';
 
 type FlagType = 'string' | 'boolean';
 
 /**
  * Parses `argv` of `gluon-h4l <cmd>` with node's parseArgs (strict, no positionals). `--help`/`-h`
- * is always known. A usage error throws a ConfigError (exit 2) that names the flag.
+ * is always known. A usage error throws a ConfigError (exit 2) that names the flag; `meant` as
+ * {@link withMeantFlag} takes it (`{ out: '--dest' }`).
  */
 export function parseFlags(cmd: string, argv: string[], options: Record<string, { type: FlagType }>,
                            meant: Record<string, string> = {}): Record<string, string | boolean | undefined> {
@@ -25,10 +26,7 @@ export function parseFlags(cmd: string, argv: string[], options: Record<string, 
   } catch (e) {
     // Without parseArgs' advice about '--' (it does not apply here); with the likely spelling:
     // the nearest flag, or what `meant` says a flag of another command stands for here.
-    let msg = parseArgsMessage(e, Object.keys(options));
-    const unknown = /^Unknown option '--([^'=]+)'/.exec(msg)?.[1];
-    if (unknown !== undefined && meant[unknown] && !msg.includes('(did you mean')) msg += ` (did you mean --${meant[unknown]}? ${cmd} has no --${unknown})`;
-    throw new ConfigError(withHelpPointer(msg, `gluon-h4l ${cmd}`));
+    throw new ConfigError(withHelpPointer(withMeantFlag(parseArgsMessage(e, Object.keys(options)), cmd, meant), `gluon-h4l ${cmd}`));
   }
 }
 
@@ -86,7 +84,7 @@ export interface RunArgs {
  * `--output-dir` and got only `Unknown option` (nearest() finds no flag within reach of `out`).
  */
 export const RUN_OUT_MEANT: Record<string, string> = Object.fromEntries(
-  ['output-dir', 'output', 'outdir', 'out-dir', 'run-dir', 'base-output-dir'].map((f) => [f, 'out']));
+  ['output-dir', 'output', 'outdir', 'out-dir', 'run-dir', 'base-output-dir'].map((f) => [f, '--out']));
 
 /** Parses `run` arguments into the merged, validated configuration (`cwd`: where ./config.yaml is looked for). */
 export async function configFromArgs(argv: string[], cwd = process.cwd()): Promise<RunArgs> {

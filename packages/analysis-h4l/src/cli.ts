@@ -59,7 +59,7 @@ async function generate(argv: string[]): Promise<number> {
 async function downloadCmd(argv: string[]): Promise<number> {
   // generate and run write to --out: the same word here names download's --dest.
   const v = parseFlags('download', argv, { dest: { type: 'string' }, 'base-url': { type: 'string' }, selection: { type: 'string' }, timeout: { type: 'string' } },
-    { out: 'dest' });
+    { out: '--dest' });
   if (v.help) { log(USAGE.download); return 0; }
   const selection = v.selection ?? 'notebook';
   if (selection !== 'notebook' && selection !== 'framework') throw new ConfigError(`--selection must be notebook or framework, got ${JSON.stringify(selection)}`);

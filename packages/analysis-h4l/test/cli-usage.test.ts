@@ -45,6 +45,8 @@ t.test('usage errors exit 2 in every command, named once', async (t) => {
     [['run', '--output-dir', 'x'], /^gluon-h4l run: Unknown option '--output-dir' \(did you mean --out\? run has no --output-dir\) \(gluon-h4l run --help lists the options\)\n$/],
     [['run', '--run-dir', 'x'], /^gluon-h4l run: Unknown option '--run-dir' \(did you mean --out\? run has no --run-dir\)/],
     [['run', '--base-output-dir', 'x'], /^gluon-h4l run: Unknown option '--base-output-dir' \(did you mean --out\? run has no --base-output-dir\)/],
+    // Not a flag any command has: no hint (one came from Object's prototype: "did you mean --function Object() …").
+    [['run', '--constructor'], /^gluon-h4l run: Unknown option '--constructor' \(gluon-h4l run --help lists the options\)\n$/],
     [['generate', '--scale', 'abc'], /^gluon-h4l generate: --scale must be a number from 0\.01 to 100, got "abc"\n$/],
     [['generate', '--scale', '1000'], /^gluon-h4l generate: --scale must be a number from 0\.01 to 100, got "1000"\n$/],
     [['generate', '--seed', '1.5'], /--seed must be a non-negative integer, got "1\.5"/],
