@@ -242,6 +242,8 @@ export class WorkerRecord {
   readonly to: { readonly worker: string };
   /** Task modules it refused to import, with why; null while none (nearly always). See module-refusals.ts. */
   refusals: Map<string, Refusal> | null = null;
+  /** Its hello's session (one per worker process; worker-clash.ts): its own reconnect replaces it. */
+  session: string | undefined = undefined;
 
   constructor(
     readonly id: string,

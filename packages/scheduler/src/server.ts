@@ -16,7 +16,6 @@ import { HeldEvents } from './held-events.js';
 import { stallNote } from './loop-stall.js';
 import { SchedulerState, type Command, type SchedulerConfig } from './state.js';
 import { SCHEDULER_OPTION_KEYS, type SchedulerOptions } from './server-options.js';
-import { judgeWorkerHello, type ClashVerdict } from './worker-clash.js';
 
 type FromWorker = Inbound<typeof WORKER_TO_SCHEDULER>;
 type FromClient = Inbound<typeof CLIENT_TO_SCHEDULER>;
@@ -40,8 +39,6 @@ export class Scheduler implements DashboardSource {
   /** The listener on `unixSocket`, if any. */
   private unixListener: UnixListener | undefined;
   private readonly workers = new Map<string, Connection>();
-  /** A registered worker's hello session, by id (worker-clash.ts): its own reconnect replaces it. */
-  private readonly workerSessions = new Map<string, string | undefined>();
   private readonly clients = new Map<string, Connection>();
   /** Every handshaken connection still open, registered or not (closed on shutdown). */
   private readonly open = new Set<Connection>();
@@ -142,7 +139,7 @@ export class Scheduler implements DashboardSource {
       // A worker giving a live worker's data address, not from its session, is refused (4012).
       admit: (hello) => {
         if (hello.role !== 'worker') return null;
-        const v = s.judgeWorker(hello);
+        const v = s.state.judgeHello(hello, Date.now());
         return v.kind === 'refused' ? { code: CloseCode.addressInUse, reason: v.reason } : null;
       },
       welcome: (hello) => {
@@ -370,7 +367,6 @@ export class Scheduler implements DashboardSource {
     });
     conn.on('close', (code: number, reason: string) => {
       if (!registered) return;
-      this.workerSessions.delete(id);
       if (this.workers.get(id) === conn) {
         this.workers.delete(id);
         if (leaving) this.churn.event(Date.now(), 'left', `${conn.label} left: it closed (stopped: SIGTERM, close() or its --lifetime)`);
@@ -380,15 +376,9 @@ export class Scheduler implements DashboardSource {
     });
   }
 
-  /** What a worker's hello comes to against the live registrations (worker-clash.ts). */
-  private judgeWorker(hello: Hello): ClashVerdict {
-    const registered = [...this.state.workers.values()].map((w) => ({ id: w.id, name: w.name, address: w.address, session: this.workerSessions.get(w.id), lastSeen: w.lastSeen }));
-    return judgeWorkerHello(hello, registered, Date.now(), this.state.config.heartbeatTtlMs);
-  }
-
   private workerRegistered(id: string, conn: Connection, hello: Hello, holding: Extract<FromWorker, { op: 'holding' }>): void {
     // Judged again: another hello with this address may have registered since this one's welcome.
-    const verdict = this.judgeWorker(hello);
+    const verdict = this.state.judgeHello(hello, Date.now());
     if (verdict.kind === 'refused') {
       this.log(`refused ${conn.label}: ${verdict.reason}`);
       conn.close(CloseCode.addressInUse, verdict.reason);
@@ -404,8 +394,8 @@ export class Scheduler implements DashboardSource {
       this.dispatch(this.state.workerRemoved(verdict.previous, 'reconnected', Date.now(), true));
       stale?.close(CloseCode.replaced, 'replaced by a new connection of the same worker');
     }
-    for (const ws of this.state.workers.values()) {
-      if (hello.name !== undefined && ws.name === hello.name && this.workers.has(ws.id)) {
+    for (const ws of hello.name !== undefined ? this.state.namesakes(hello.name) : []) {
+      if (this.workers.has(ws.id)) {
         // Another process under the same name: both work, and each has its own worker page (by
         // id), but the event log and the task stream's rows name them alike. Say so where an
         // operator looks.
@@ -414,10 +404,9 @@ export class Scheduler implements DashboardSource {
       }
     }
     this.workers.set(id, conn);
-    this.workerSessions.set(id, hello.session);
     const w = {
       id, name: hello.name ?? id, address: String(hello.address ?? ''), nthreads: hello.nthreads ?? 1,
-      memoryLimit: hello.memoryLimit ?? 0, host: hello.host ?? hostname(), pid: hello.pid ?? 0,
+      memoryLimit: hello.memoryLimit ?? 0, host: hello.host ?? hostname(), pid: hello.pid ?? 0, session: hello.session,
     };
     this.dispatch(this.state.workerAdded({ ...w, keys: holding.keys, ...(holding.running ? { running: holding.running } : {}) }, Date.now()));
     const held = Object.keys(holding.keys ?? {}).length;

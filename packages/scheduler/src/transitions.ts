@@ -11,6 +11,7 @@ import { hasUnassigned } from './graph.js';
 import { chooseWorker, isPaused, spareWork, stealCandidates, stealVictim, WorkerPool } from './placement.js';
 import { Recovery } from './recovery.js';
 import { Topics } from './topics.js';
+import { WorkerIndex } from './worker-index.js';
 import { clientLacks, inlineCopyNeeded, isWanted } from './lineage.js';
 import { acceptsWork, ClientRecord, Interner, NO_HOLDERS, runsBefore, TaskRecord, WorkerRecord, type InlineValue } from './records.js';
 
@@ -46,6 +47,8 @@ export abstract class Transitions {
   readonly config: SchedulerConfig;
   readonly tasks = new Map<string, TaskRecord>();
   readonly workers = new Map<string, WorkerRecord>();
+  /** {@link workers} by data address and by name (worker-index.ts). */
+  protected readonly registered = new WorkerIndex();
   /** The live workers indexed by load and by unstarted work (placement and stealing). */
   protected readonly pool = new WorkerPool();
   protected workerOrder = 0;

@@ -9,6 +9,7 @@ import { stallNote } from './loop-stall.js';
 import { logLine, shortKey } from './log-line.js';
 import { RefusalLog } from './refusals.js';
 import { believable, keyList, type ClaimContext } from './worker-claims.js';
+import { judgeWorkerHello, type ClashVerdict } from './worker-clash.js';
 import { addressList, MAX_UNKNOWN_KEY, MAX_UNKNOWN_KEY_CHARS } from './recovery.js';
 
 /**
@@ -35,6 +36,8 @@ export abstract class WorkerEvents extends Notices {
   workerAdded(
     w: {
       id: string; name: string; address: string; nthreads: number; memoryLimit: number; host: string; pid: number;
+      /** Its hello's session, if it gave one (see {@link judgeHello}). */
+      session?: string | undefined;
       /** Results it holds (after a reconnect), with their sizes. */
       keys?: Record<string, number>;
       /** Tasks it still runs from before it reconnected; their results may follow. */
@@ -43,7 +46,9 @@ export abstract class WorkerEvents extends Notices {
     now: number,
   ): Command[] {
     const ws = new WorkerRecord(w.id, w.name, w.address, Math.max(1, w.nthreads), w.memoryLimit, w.host, w.pid, now, this.workerOrder++);
+    ws.session = w.session;
     this.workers.set(ws.id, ws);
+    this.registered.add(ws);
     this.pool.add(ws);
     this.stall.workerJoined();
     const unknown: string[] = [];
@@ -99,6 +104,20 @@ export abstract class WorkerEvents extends Notices {
     return this.flush();
   }
 
+  /**
+   * What a worker's hello `{name, address, session}` comes to against the registered workers
+   * (worker-clash.ts): new, the same worker reconnecting, or refused. Looks only at the workers
+   * at its address.
+   */
+  judgeHello(hello: { name?: string | undefined; address?: string | undefined; session?: string | undefined }, now: number): ClashVerdict {
+    return judgeWorkerHello(hello, hello.address ? this.registered.at(hello.address) : [], now, this.config.heartbeatTtlMs);
+  }
+
+  /** The registered workers named `name` (two processes started with one `--name`). */
+  namesakes(name: string): readonly WorkerRecord[] {
+    return this.registered.named(name);
+  }
+
   /** When refused claims were last said (one line for every worker: see refusals.ts). */
   private readonly refusedClaims = new RefusalLog<object>();
 
@@ -114,7 +133,7 @@ export abstract class WorkerEvents extends Notices {
 
   /** The worker (live, else the last gone) at a data address, if any; `except` (a worker registering) is passed over. */
   protected workerAt(address: string, except?: WorkerRecord): WorkerRecord | undefined {
-    for (const w of this.workers.values()) if (w !== except && w.address === address) return w;
+    for (const w of this.registered.at(address)) if (w !== except) return w;
     for (let i = this.goneWorkers.length - 1; i >= 0; i--) if (this.goneWorkers[i]!.address === address) return this.goneWorkers[i]!;
     return undefined;
   }
@@ -166,6 +185,7 @@ export abstract class WorkerEvents extends Notices {
     const ws = this.workers.get(id);
     if (!ws) return this.flush();
     this.workers.delete(id);
+    this.registered.remove(ws);
     const wasRunning = this.recovery.workerGone(id);
     // Closed within a TTL of the scheduler's own long stall: the worker dropped this silent
     // scheduler and registers again at once. Hold assignments for it (up to holderWaitMs), so what

@@ -8,6 +8,7 @@ import t from 'tap';
 import { CloseCode, connect, HandshakeError, type Connection } from '@gluon/protocol';
 import { startWorker } from '@gluon/worker';
 import { judgeWorkerHello } from '../src/worker-clash.js';
+import { SchedulerState } from '../src/state.js';
 import { inProcessCluster } from './fixtures/in-process.js';
 import { fixturesDir, fx, gates, repo } from './fixtures/dashboard-run.js';
 import { HalfDropRelay } from './fixtures/half-drop-relay.js';
@@ -28,6 +29,23 @@ t.test('the rule: a live address is refused to another session, taken back by it
   t.equal(judgeWorkerHello({ name: 'n-w1', address: 'ws://h:1' }, live, 1000, 30_000).kind, 'refused', 'no session: never a reconnect');
   t.equal(judgeWorkerHello({ name: 'n-w2', address: 'ws://h:2' }, live, 1000, 30_000).kind, 'refused', 'nor when the registered one gave none');
   t.same(judgeWorkerHello({ name: 'n-w1', address: 'ws://h:9', session: 's2' }, live, 1000, 30_000), { kind: 'new' }, 'a live name at another address: a second worker of that name');
+});
+
+t.test('the state machine judges a hello by the workers at its address (worker-index.ts), each with its session; one that left frees it', async (t) => {
+  const st = new SchedulerState({ heartbeatTtlMs: 30_000 });
+  const add = (id: string, address: string, session?: string, name = `n-${id}`) => st.workerAdded({ id, name, address, nthreads: 1, memoryLimit: 0, host: 'h', pid: 1, session }, 0);
+  add('w1', 'ws://h:1', 's1');
+  add('w2', 'ws://h:2', undefined, 'n-w1');
+  t.same(st.judgeHello({ name: 'x', address: 'ws://h:1', session: 's1' }, 10), { kind: 'reconnect', previous: 'w1' }, 'its own session');
+  t.equal(st.judgeHello({ name: 'x', address: 'ws://h:1', session: 's2' }, 10).kind, 'refused', 'another session');
+  t.equal(st.judgeHello({ name: 'x', address: 'ws://h:2', session: 's2' }, 10).kind, 'refused', 'a worker that gave none');
+  t.same(st.judgeHello({ name: 'x', address: 'ws://h:3' }, 10), { kind: 'new' });
+  t.same(st.namesakes('n-w1').map((w) => w.id), ['w1', 'w2'], 'namesakes in registration order');
+  st.workerRemoved('w1', 'left', 20, true);
+  t.same(st.judgeHello({ name: 'x', address: 'ws://h:1', session: 's2' }, 30), { kind: 'new' }, 'its address is free once it left');
+  t.same(st.namesakes('n-w1').map((w) => w.id), ['w2']);
+  add('w3', 'ws://h:1', 's2');
+  t.same(st.judgeHello({ name: 'x', address: 'ws://h:1', session: 's2' }, 40), { kind: 'reconnect', previous: 'w3' }, 'the newcomer holds it now');
 });
 
 const workerHello = (name: string, address: string, session?: string) => ({
