@@ -97,6 +97,11 @@ export class Recovery {
     keys.add(key);
   }
 
+  /** How many orphans a worker holds. */
+  orphansOf(workerId: string): number {
+    return this.byWorker.get(workerId)?.size ?? 0;
+  }
+
   /** Whether `key`'s result is held by a worker as an orphan (cheap when there are none). */
   hasOrphan(key: string): boolean {
     return this.orphans.size > 0 && this.orphans.has(key);

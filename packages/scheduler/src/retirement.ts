@@ -125,6 +125,18 @@ export abstract class Retirement extends WorkerReports {
     this.addLog(now, 'info', line, true);
   }
 
+  /**
+   * What a retiring worker holds that is not counted among its results here: orphans (recovery.ts),
+   * results it came back with (a reconnect, a restart of this scheduler) that no task here needs
+   * yet. Its own count (the worker's "asking the scheduler to copy the N result(s) held here")
+   * includes them; said, the two lines agree. They are not moved: kept only in case a client
+   * claims them, they go with it.
+   */
+  private orphansNote(ws: WorkerRecord): string {
+    const n = this.recovery.orphansOf(ws.id);
+    return n ? `; it also holds ${n} result(s) it came back with that nothing here needs yet (kept in case a client claims them): not moved, they go with it` : '';
+  }
+
   /** Results being copied off retiring workers now, for tests and the dashboard. */
   get movingCount(): number {
     return this.moving.size;
@@ -171,9 +183,10 @@ export abstract class Retirement extends WorkerReports {
     const candidates: WorkerRecord[] = to ?? [];
     if (results.length && !to) for (const w of this.workers.values()) if (w !== ws && w.status === 'running' && !isPaused(w)) candidates.push(w);
     const step = retireStep(results.length, candidates.length, lifetime);
+    const also = this.orphansNote(ws);
     if (step === 'nothing') {
-      this.say(now, logLine`worker ${ws} retires: nothing to move (none of its ${ws.has.size} result(s) is needed from it alone)`);
-      this.send(ws.to, { op: 'close', reason: 'retired: nothing to move' });
+      this.say(now, logLine`worker ${ws} retires: nothing to move (none of the ${ws.has.size} result(s) of tasks here it holds is needed from it alone${also})`);
+      this.send(ws.to, { op: 'close', reason: `retired: nothing to move${also}` });
       return;
     }
     if (step === 'wait') {
@@ -191,8 +204,8 @@ export abstract class Retirement extends WorkerReports {
       return;
     }
     if (step === 'close') {
-      this.say(now, logLine`worker ${ws} retires holding ${results.length} needed result(s) and no other worker is running to take them (the last worker, or every other one closing or paused): nothing to move to; they are computed again when needed`);
-      this.send(ws.to, { op: 'close', reason: 'retired: no other worker to move its results to' });
+      this.say(now, logLine`worker ${ws} retires holding ${results.length} needed result(s) and no other worker is running to take them (the last worker, or every other one closing or paused): nothing to move to; they are computed again when needed${also}`);
+      this.send(ws.to, { op: 'close', reason: `retired: no other worker to move its results to${also}` });
       return;
     }
     const plan = planMoves(results, candidates);
@@ -282,7 +295,7 @@ export abstract class Retirement extends WorkerReports {
 
   private finishMove(move: Move, now: number): void {
     const lost = move.failed + move.unplaced;
-    const text = `retired: ${move.copied} result(s) copied to ${move.recipients.size} other worker(s)${lost ? `, ${lost} not (computed again when needed)` : ''}`;
+    const text = `retired: ${move.copied} result(s) copied to ${move.recipients.size} other worker(s)${lost ? `, ${lost} not (computed again when needed)` : ''}${this.orphansNote(move.from)}`;
     this.say(now, logLine`worker ${move.from} ${text}`);
     this.send(move.from.to, { op: 'close', reason: text });
   }

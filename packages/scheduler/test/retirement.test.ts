@@ -163,6 +163,21 @@ t.test('results nobody needs from it are not moved: the worker closes at once', 
   t.equal(sim.state.workers.get('w1')!.status, 'closing', 'retire without closing first closes it too');
 });
 
+t.test('a worker that came back holding results nothing here needs yet (orphans) and retires: the scheduler\'s line and close reason count them, as the worker\'s own line does', async (t) => {
+  // Seen after a reconnect: the worker said "asking the scheduler to copy the 18 result(s) held
+  // here", the scheduler "nothing to move (none of its 0 result(s) …)": it counted only results of
+  // tasks here (WorkerRecord.has), the worker every result it stores.
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1', 1, { 'old-1': 8, 'old-2': 8 });
+  sim.addWorker('w2');
+  sim.state.takeSaid();
+  const out = sim.apply(sim.state.workerRetiring('w1', sim.now));
+  t.same(ops(out, 'acquire'), [], 'nothing is needed from it: nothing is copied');
+  t.match(ops(out, 'close', 'w1'), [{ op: 'close', reason: /^retired: nothing to move; it also holds 2 result\(s\) it came back with that nothing here needs yet/ }]);
+  t.match(sim.state.takeSaid(), [/w1 retires: nothing to move \(none of the 0 result\(s\) of tasks here it holds is needed from it alone; it also holds 2 result\(s\) it came back with/]);
+});
+
 t.test('a result another running worker also holds is not moved; one only a closing worker also holds is', async (t) => {
   const sim = setup();
   sim.addWorker('w3');
