@@ -201,16 +201,13 @@ export class TreeReader {
       for (let i = 0; i < refs.length; i++) byRef.set(refs[i]!, blobs[i]!);
       return byRef;
     };
-    /** Reads that have settled (fulfilled or not): the memory is given back only when all have. */
-    let settled = 0;
-    /** Whether each read has settled, by its index in `reads`. */
+    /** Whether each read has settled (fulfilled or not), by its index in `reads`: the memory is given back only when all have. */
     const done: boolean[] = [];
     const note = (read: Promise<Map<BasketRef, Uint8Array>>) => {
       const k = reads.length;
       done.push(false);
       // Each is awaited in turn below; a later branch's failure is not "unhandled" meanwhile.
       const mark = () => {
-        settled++;
         done[k] = true;
       };
       read.then(mark, mark);
@@ -301,7 +298,7 @@ export class TreeReader {
       // failed, or whose branch was never decoded, may still be running); baskets kept past the
       // read were copied out of it.
       if (memory) {
-        const reading = settled < reads.length ? Promise.allSettled(reads) : null;
+        const reading = done.includes(false) ? Promise.allSettled(reads) : null;
         if (job) void Promise.all([job.drained, reading]).then(() => giveReadMemory(memory));
         else if (reading) void reading.then(() => giveReadMemory(memory));
         else giveReadMemory(memory);
