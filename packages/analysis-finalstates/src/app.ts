@@ -5,7 +5,7 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { consoleProgress, earlierOutputs, InterruptedError, listenForCtrlC, removeStaleOutputs, runDirName, staleOutputsLine, whyNoDirectoryIn, workersWaitedFor } from '@gluon/analysis-h4l';
+import { earlierOutputs, removeStaleOutputs, runConsole, runDirName, staleOutputsLine, whyNoDirectoryIn, workersWaitedFor } from '@gluon/analysis-h4l';
 import { startBatchRun } from '@gluon/deploy';
 import { schedulerTls } from '@gluon/client';
 import { countOf, type TlsOptions } from '@gluon/protocol';
@@ -116,38 +116,31 @@ export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => 
   if (files.length === 0) throw new ConfigError(`no *.root files under ${c.data_dir}${p.batch ? ` in batch slice ${p.batch.index} of ${p.batch.total}` : ''}`);
   const physics = physicsOptions(c);
   // Ctrl-C while the run works: say how far it got, stop it and close its cluster (batch jobs are
-  // cancelled); the CLI exits 130 (interrupt.ts, as gluon-h4l run). It printed nothing and died
+  // cancelled); the CLI exits 130 (analysis-h4l's run-console.ts, as gluon-h4l run). It printed nothing and died
   // by the signal, its tasks left on a --scheduler for the session grace.
-  const ctrlC = listenForCtrlC('gluon-finalstates');
-  const { place } = ctrlC;
-  const bar = consoleProgress(progressOut);
-  place.endBar = () => bar.end();
+  const run = runConsole('gluon-finalstates', progressOut);
   let report: RunReport;
   let batch: Awaited<ReturnType<typeof startBatchRun>> | undefined;
   try {
     // cluster: slurm|pbs: the workers are batch jobs of a scheduler started here (@gluon/deploy);
     // they import the task module from this package's folder, as the LocalCluster's workers do.
     batch = c.cluster ? await startBatchRun({ ...c, cluster: c.cluster }, { cwd: fileURLToPath(new URL('..', import.meta.url)), jobName: `fs-${c.run_name}` }, log) : undefined;
-    if (ctrlC.signal.aborted) throw new InterruptedError('interrupted');
+    run.throwIfInterrupted();
     report = await runFinalStates({ files, physics, nWorkers: batch ? c.jobs : c.n_workers, ...(c.scheduler ? { scheduler: c.scheduler } : {}), ...(tls ? { tls } : {}),
-      ...(batch ? { client: batch.client } : {}), chunkSize: c.chunk_size, fanIn: c.fan_in, dashboard: c.dashboard, signal: ctrlC.signal }, {
+      ...(batch ? { client: batch.client } : {}), chunkSize: c.chunk_size, fanIn: c.fan_in, dashboard: c.dashboard, signal: run.signal }, {
       onStart: (i) => {
-        place.totals = { chunks: i.chunks, files: i.files, events: i.events };
+        run.started({ chunks: i.chunks, files: i.files, events: i.events });
         log(`gluon-finalstates: ${countOf(i.files, 'file')}, ${countOf(i.events, 'event')} in ${countOf(i.chunks, 'chunk')}, ${i.mode === 'serial' ? 'in-process' : modeText(c)}`);
         if (i.dashboardUrl) log(`dashboard: ${i.dashboardUrl} (Results: events per final state)`);
       },
-      onProgress: (e) => {
-        place.last = e;
-        bar.update(e);
-      },
+      onProgress: (e) => run.progress(e),
       // Start workers only when the scheduler has none: connected ones may still be loading the code.
       onWaitingForWorkers: (w) => log(`waiting for workers: ${workersWaitedFor(w.address, w.workers)}; `
         + (w.workers === 0 ? `start workers for it (gluon-worker ${w.address}), and the run goes on` : 'the run goes on when one does')),
     });
   } finally {
-    bar.end();
     // Done with the chunks: Ctrl-C while the outputs are written is the default.
-    ctrlC.stopListening();
+    run.close();
     await batch?.client.close();
     await batch?.cluster.close();
   }

@@ -9,11 +9,10 @@ import { schedulerTls } from '@gluon/client';
 import { countOf, type TlsOptions } from '@gluon/protocol';
 import { type H4lConfig, ConfigError } from './config.js';
 import { runAnalysis, type RunReport } from './run.js';
-import { InterruptedError, listenForCtrlC, type CtrlC } from './interrupt.js';
+import { runConsole, type RunConsole } from './run-console.js';
 import { writeOutputs, histogramsJson } from './outputs.js';
 import { notebookSignificance, significanceLine } from './significance.js';
 import { listFiles, countEntries, noInputFilesMessage, scheduleChunks, EntryCache } from './dataset.js';
-import { consoleProgress } from './progress.js';
 import { sampleByName } from './samples.js';
 import { referenceLumiFb } from './groups.js';
 import { datasetOrigin, variantsOf, metaNotes, type RunMeta } from './meta.js';
@@ -128,28 +127,25 @@ export async function execute(c: H4lConfig, log: (s: string) => void, o: Execute
   // Ctrl-C while the run works: say how far it got, stop it and close its cluster (batch jobs are
   // cancelled); the CLI exits 130. It printed nothing and died by the signal. A second Ctrl-C
   // finds no listener: the default, at once (LocalCluster's processes are killed at exit).
-  const ctrlC = listenForCtrlC('gluon-h4l run');
+  const run = runConsole('gluon-h4l run', o.progressOut ?? process.stderr);
   try {
     const batch = c.cluster ? await startBatchCluster({ ...c, cluster: c.cluster }, log) : undefined;
     try {
-      if (ctrlC.signal.aborted) throw new InterruptedError('interrupted');
-      return await executeOn(c, log, o, { dataDir, started, created, outDir, ...(tls ? { tls } : {}) }, batch, ctrlC);
+      run.throwIfInterrupted();
+      return await executeOn(c, log, o, { dataDir, started, created, outDir, ...(tls ? { tls } : {}) }, batch, run);
     } finally {
       await batch?.cluster.close();
     }
   } finally {
-    ctrlC.stopListening();
+    run.close();
   }
 }
 
 /** `execute` once the cluster (LocalCluster, a scheduler, or batch jobs) is chosen. */
 async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptions, at: { dataDir: string; started: Date; created: Date; outDir: string; tls?: TlsOptions },
                          batch: Awaited<ReturnType<typeof startBatchCluster>> | undefined,
-                         ctrlC: CtrlC): Promise<ExecuteResult> {
+                         run: RunConsole): Promise<ExecuteResult> {
   const { dataDir, started, created, outDir } = at;
-  const bar = consoleProgress(o.progressOut ?? process.stderr);
-  const { place } = ctrlC;
-  place.endBar = () => bar.end();
   let report: RunReport;
   try {
     report = await runAnalysis({
@@ -160,26 +156,22 @@ async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptio
       fanIn: c.fan_in, dashboard: c.dashboard, keepOpen: c.linger,
       ...(c.performance_report ? { performanceReport: c.performance_report } : {}),
       ...(c.worker_timeout_s !== null ? { workerTimeoutMs: c.worker_timeout_s * 1000 } : {}),
-      signal: ctrlC.signal,
+      signal: run.signal,
     }, {
       onStart: (i) => {
-        place.totals = { chunks: i.chunks, files: i.files, events: i.events };
+        run.started({ chunks: i.chunks, files: i.files, events: i.events });
         log(`gluon-h4l: selection ${c.selection}, ${countOf(i.files, 'file')}, ${countOf(i.events, 'event')} in ${countOf(i.chunks, 'chunk')}, ${i.mode === 'serial' ? 'in-process' : i.mode === 'local-cluster' ? `LocalCluster with ${countOf(c.n_workers, 'worker')}` : batch ? `${c.cluster} jobs (${c.jobs}), scheduler ${batch.cluster.schedulerAddress}` : `scheduler ${c.scheduler}`}`);
         if (i.dashboardUrl) log(`dashboard: ${i.dashboardUrl} ${dashboardLifetime(c, batch !== undefined)}`);
       },
       onWaitingForWorkers: (w) => {
-        bar.end();
+        run.endLine();
         log(waitingForWorkersLine(w));
       },
-      onProgress: (p) => {
-        place.last = p;
-        bar.update(p);
-      },
+      onProgress: (p) => run.progress(p),
     });
   } finally {
-    bar.end();
     // Done with the chunks: Ctrl-C from here (writing, --linger) is handled as it was.
-    ctrlC.stopListening();
+    run.close();
   }
   try {
     const files = await writeRun(c, report, { dataDir, outDir, started, created, configFile: o.configFile ?? null }, log);

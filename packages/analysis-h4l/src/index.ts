@@ -22,8 +22,10 @@ export { joinNegativeValues, withHelpPointer, withMeantFlag } from './argv.js';
 export { runDirName, whyNoDirectoryIn } from './paths.js';
 export { demoNumbers, generateNumbers, GENERATE_NUMBER_FLAGS } from './generate-flags.js';
 export { watchForWorkers, NoWorkersError, workersWaitedFor, type WatchOptions } from './wait-workers.js';
-// Ctrl-C during a run (both CLIs): the line, the listener, the race, the files-done count.
-export { listenForCtrlC, whenAborted, filesDoneCounter, interruptedLine, type CtrlC, type RunPlace } from './interrupt.js';
+// Ctrl-C during a run (both CLIs): the line, the race, the files-done count, and the run's
+// console (the progress bar and the Ctrl-C listener, one wiring).
+export { whenAborted, filesDoneCounter, interruptedLine, type RunPlace } from './interrupt.js';
+export { runConsole, type RunConsole } from './run-console.js';
 // A run into a directory holding an earlier run's outputs (both CLIs): the earlier files not written again go.
 export { earlierOutputs, removeStaleOutputs, staleOutputsLine } from './stale-outputs.js';
 export { sourceDateEpoch } from './provenance.js';

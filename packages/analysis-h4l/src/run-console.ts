@@ -1,0 +1,37 @@
+/**
+ * A run's console while its chunks are processed, the same for gluon-h4l run and
+ * gluon-finalstates: the progress bar, and Ctrl-C (interrupt.ts), which says how far the bar had
+ * got, stops the run and makes the CLI exit 130.
+ */
+import { consoleProgress } from './progress.js';
+import { InterruptedError, listenForCtrlC, type ProgressEvent } from './interrupt.js';
+
+export interface RunConsole {
+  /** Aborts on the first Ctrl-C: the run's signal. */
+  readonly signal: AbortSignal;
+  /** Throws an InterruptedError once Ctrl-C came: after a step that does not take the signal (starting batch jobs). */
+  throwIfInterrupted(): void;
+  /** The run's totals, once it has listed its files (onStart): Ctrl-C says how far of them it got. */
+  started(totals: { chunks: number; files: number; events: number }): void;
+  /** A progress event: drawn, and kept for Ctrl-C's line. */
+  progress(p: ProgressEvent): void;
+  /** Ends the bar's line, so that the next line logged starts on a line of its own. */
+  endLine(): void;
+  /** Done with the chunks: the bar ended, and Ctrl-C from here (writing, --linger) is what it was. May be called again. */
+  close(): void;
+}
+
+/** Starts listening for Ctrl-C (`command` names the run in its line) and draws the bar on `progressOut`. */
+export function runConsole(command: string, progressOut: NodeJS.WriteStream = process.stderr): RunConsole {
+  const ctrlC = listenForCtrlC(command);
+  const bar = consoleProgress(progressOut);
+  ctrlC.place.endBar = () => bar.end();
+  return {
+    signal: ctrlC.signal,
+    throwIfInterrupted() { if (ctrlC.signal.aborted) throw new InterruptedError('interrupted'); },
+    started(totals) { ctrlC.place.totals = totals; },
+    progress(p) { ctrlC.place.last = p; bar.update(p); },
+    endLine() { bar.end(); },
+    close() { bar.end(); ctrlC.stopListening(); },
+  };
+}
