@@ -1,0 +1,61 @@
+/**
+ * Ctrl-C (SIGINT) sent to a run of an analysis CLI (gluon-h4l run, gluon-finalstates), shared by
+ * both CLIs' sigint tests: a real CLI process against a real scheduler with no worker, the signal
+ * sent on the run's "waiting for workers" line (no chunk can be done yet, and the run's first line
+ * has given its totals), then the scheduler watched until it holds none of the run's tasks.
+ */
+import type { Test } from 'tap';
+import { spawn } from 'node:child_process';
+import { LocalCluster } from '@gluon/client';
+
+/** Resolves with the output once `re` matches what `stream` printed, or rejects after 120 s naming what it waited for. */
+export function printed(stream: NodeJS.ReadableStream, re: RegExp, what: string): Promise<string> {
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${what} within 120 s; got:\n${out}`)), 120_000);
+    stream.on('data', (b: Buffer) => {
+      out += b.toString();
+      if (re.test(out)) { clearTimeout(timer); resolve(out); }
+    });
+  });
+}
+
+/** How an interrupted run ended. */
+export interface Interrupted {
+  /** Exit code and signal: [130, null] when the CLI exits as it should, [null, 'SIGINT'] when it dies by the signal. */
+  exit: [number | null, NodeJS.Signals | null];
+  /** What the run printed on stderr up to its interrupted line. */
+  stderr: string;
+  /** The run's totals as its first line gives them (events with the line's thousands separators). */
+  totals: { files: string; events: string; chunks: string };
+}
+
+/**
+ * Runs `node cli ...args --scheduler <a scheduler with no worker>` in `cwd`, sends SIGINT on its
+ * "waiting for workers" line and waits for its exit, then until the scheduler holds none of its
+ * tasks (its client closed; the test fails after 60 s naming how many are left).
+ */
+export async function interruptWhileWaiting(t: Test, cli: string, args: string[], cwd: string): Promise<Interrupted> {
+  const cluster = await LocalCluster.start({ nWorkers: 0 });
+  t.teardown(() => cluster.close());
+  const p = spawn(process.execPath, [cli, ...args, '--scheduler', cluster.schedulerAddress], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
+  const exited = new Promise<Interrupted['exit']>((resolve) => p.on('exit', (code, signal) => resolve([code, signal])));
+  const stderr = printed(p.stderr, /interrupted \(SIGINT\)[^\n]*\n/, 'interrupted line');
+  stderr.catch(() => {}); // awaited below unless the run died first
+  const stdout = await printed(p.stdout, /waiting for workers/, '"waiting for workers" line');
+  const start = /(\d+) files?, ([\d,]+) events? in (\d+) chunks?/.exec(stdout.split('\n')[0]!);
+  if (!start) throw new Error(`the run's first line gives no totals: ${stdout.split('\n')[0]}`);
+  p.kill('SIGINT');
+  const exit = await exited;
+  const said = exit[0] === 130 ? await stderr : '';
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const state = await (await fetch(new URL('api/state', cluster.dashboardUrl))).json() as { groups: Array<{ counts: Record<string, number> }> };
+    const waiting = state.groups.reduce((a, g) => a + g.counts.waiting + g.counts.queued + g.counts.processing, 0);
+    if (waiting === 0) break;
+    if (Date.now() > deadline) throw new Error(`the scheduler still has ${waiting} of the run's tasks 60 s after it ended`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { exit, stderr: said, totals: { files: start[1]!, events: start[2]!, chunks: start[3]! } };
+}
