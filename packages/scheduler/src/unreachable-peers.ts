@@ -28,16 +28,19 @@ export class UnreachablePeers {
   get size(): number { return this.cut.size; }
 
   /**
-   * `fetcher` could not fetch `key` from `holder`, a worker still registered here. Returns the
+   * `fetcher` could not fetch `key`, an input of its own task, from `holder`, a worker still
+   * registered here (missing-data.ts). Returns the
    * notice when this pair is new, else undefined (said once per episode).
    */
   failed(fetcher: Side, holder: Side, key: string): PeerNotice | undefined {
     const id = `${fetcher.id}\n${holder.address}`;
     if (this.cut.has(id)) return undefined;
+    // The worker does not say why its fetch failed: the cause is offered, not asserted.
     const text = `worker ${fetcher.name} (${fetcher.address}) could not fetch ${shortKey(key)} from worker ${holder.name} at ${holder.address}, `
-      + `which is connected to this scheduler: ${fetcher.name}'s host cannot reach ${holder.name}'s data port (a firewall that lets only `
-      + `the scheduler's port through, or a --listen-host other hosts cannot reach; docs/across-hosts.md#firewalls). The input is `
-      + 'computed again, and the run may repeat this until the workers can reach each other';
+      + `which is connected to this scheduler. If ${fetcher.name} could not connect (its own log, `
+      + `on its dashboard page, says why the fetch failed), its host cannot reach ${holder.name}'s data port (a firewall that lets only `
+      + `the scheduler's port through, or a --listen-host other hosts cannot reach; docs/across-hosts.md#firewalls). The task that needed it `
+      + 'is placed again and the input computed again unless another worker holds it; the run may repeat this until the workers can reach each other';
     this.cut.set(id, { fetcher, holder, text });
     return { active: true, text, about: about(fetcher, holder.address) };
   }

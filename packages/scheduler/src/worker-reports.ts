@@ -7,6 +7,7 @@ import { acceptsWork, type InlineValue, type TaskRecord, type WorkerRecord } fro
 import { WorkerEvents } from './worker-events.js';
 import { boundedText, logLine, shortKey } from './log-line.js';
 import { RefusalLog } from './refusals.js';
+import { judgeMissingData } from './missing-data.js';
 
 /** Most characters of a task error's message or stack the scheduler keeps (see boundedText). */
 export const MAX_ERROR_TEXT = 64 * 1024;
@@ -174,12 +175,20 @@ export abstract class WorkerReports extends WorkerEvents {
     return this.flush();
   }
 
-  /** A worker could not fetch `key` from `errantWorker` (gone, or it no longer has it). */
+  /** Which workers were told of their ignored missing-data reports, and when (see refusals.ts). */
+  private readonly ignoredMissing = new RefusalLog<WorkerRecord>();
+
+  /**
+   * A worker could not fetch `key` from `errantWorker` (the last holder it tried) and dropped
+   * `dependent`: believed only of its own task's input (missing-data.ts).
+   */
   missingData(workerId: string, key: string, errantAddress: string, dependent: string | undefined, now = 0): Command[] {
     const fetcher = this.workers.get(workerId);
-    const holder = fetcher && [...this.workers.values()].find((w) => w.address === errantAddress && w !== fetcher);
-    if (holder) this.sayPeers([this.cutPeers.failed(fetcher, holder, key)].filter((n) => n !== undefined), now);
-    const ts = this.tasks.get(key);
+    if (!fetcher) return this.flush();
+    const v = judgeMissingData(fetcher, this.tasks.get(key), dependent === undefined ? undefined : this.tasks.get(dependent), errantAddress, (a) => this.workerAt(a));
+    if (v.ignored !== null) this.ignoredMissingData(fetcher, key, v.ignored, now);
+    if (v.peer) this.sayPeers([this.cutPeers.failed(fetcher, v.peer, key)].filter((n) => n !== undefined), now);
+    const ts = v.input;
     if (ts && ts.state === 'memory') {
       const before = ts.holders.length;
       ts.holders = ts.holders.filter((h) => {
@@ -190,9 +199,16 @@ export abstract class WorkerReports extends WorkerEvents {
       if (ts.holders.length === 0 && before > 0) this.lastCopyGone(ts);
     }
     // handback flushes: keep what was decided before it.
-    const before = dependent ? this.handback(workerId, [dependent]) : [];
+    const before = v.handBack ? this.handback(workerId, [dependent!]) : [];
     this.fillAll();
     return before.concat(this.flush());
+  }
+
+  /** Said once, then at most once a minute per worker (see refusals.ts), naming the worker, the key and why. */
+  private ignoredMissingData(ws: WorkerRecord, key: string, why: string, now: number): void {
+    const n = this.ignoredMissing.refused(ws, now);
+    if (n === 1) this.addLog(now, 'info', logLine`ignored worker ${ws}'s report that it could not fetch ${shortKey(key)}: ${shortKey(why)}; no holder of it was dropped`, true);
+    else if (n > 1) this.addLog(now, 'info', logLine`ignored ${n} more reports of inputs it could not fetch from worker ${ws} since its last such line (the latest: ${shortKey(key)}: ${shortKey(why)})`, true);
   }
 
   /** The worker gives tasks back unstarted (shutdown, or a dependency it could not get). */

@@ -14,10 +14,14 @@ t.test('a worker reporting a megabyte key as unreachable: the warning every clie
   sim.addClient('c1');
   sim.addClient('c2');
   sim.addWorker('w1', 1, undefined, { address: 'ws://10.0.0.11:40001' });
-  sim.addWorker('evil', 1, undefined, { address: 'ws://10.0.0.66:40066' });
-  sim.submit('c1', [task('in-1')]);
+  // Believed only of its own task's input (missing-data.ts): the key is the client's, the task evil's.
   const huge = `k${'x'.repeat(1 << 20)}`;
-  sim.apply(sim.state.missingData('evil', huge, 'ws://10.0.0.11:40001', undefined, 5));
+  sim.submit('c1', [task(huge), task('out-1', [huge])], ['out-1']);
+  sim.apply(sim.state.workerClosing('w1'));
+  sim.addWorker('evil', 1, undefined, { address: 'ws://10.0.0.66:40066' });
+  sim.finish('w1', huge);
+  t.equal(sim.state.tasks.get('out-1')!.processingOn?.id, 'evil');
+  sim.apply(sim.state.missingData('evil', huge, 'ws://10.0.0.11:40001', 'out-1', 5));
   for (const c of ['c1', 'c2']) {
     const warnings = sim.clientMsgs.get(c)!.filter((m) => m.op === 'warning');
     t.equal(warnings.length, 1, `${c}: told once`);
