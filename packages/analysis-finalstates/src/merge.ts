@@ -8,7 +8,7 @@ import path from 'node:path';
 import { ConfigError } from './config.js';
 import { addHistogramFiles, keptFinalStates, writeHistogramFile } from './histograms.js';
 import { parseHistogramName } from './naming.js';
-import { byName, readSummary, sourceDateEpoch, versions, type Summary, SUMMARY_SCHEMA } from './outputs.js';
+import { byName, manifestName, outputStem, readSummary, sourceDateEpoch, versions, type Summary, SUMMARY_SCHEMA } from './outputs.js';
 import { writePlots } from './plots.js';
 
 const SLICE = /^finalstates\.batch-(\d+)-of-(\d+)\.root$/;
@@ -25,10 +25,9 @@ export async function findSlices(runDir: string): Promise<{ total: number; roots
   const total = [...totals][0];
   const have = new Set(found.map((m) => Number(m[1])));
   const missing = Array.from({ length: total }, (_, i) => i).filter((i) => !have.has(i));
-  if (missing.length) throw new ConfigError(`--run-dir ${runDir}: batch job${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${total} ${missing.length > 1 ? 'have not written their slices' : 'has not written its slice'} (histograms/finalstates.batch-${missing[0]}-of-${total}.root)`);
-  const idx = Array.from({ length: total }, (_, i) => i);
-  return { total, roots: idx.map((i) => path.join(dir, `finalstates.batch-${i}-of-${total}.root`)),
-    summaries: idx.map((i) => path.join(dir, `finalstates.batch-${i}-of-${total}.summary.json`)) };
+  if (missing.length) throw new ConfigError(`--run-dir ${runDir}: batch job${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${total} ${missing.length > 1 ? 'have not written their slices' : 'has not written its slice'} (histograms/${outputStem({ index: missing[0]!, total })}.root)`);
+  const stems = Array.from({ length: total }, (_, index) => outputStem({ index, total }));
+  return { total, roots: stems.map((s) => path.join(dir, `${s}.root`)), summaries: stems.map((s) => path.join(dir, `${s}.summary.json`)) };
 }
 
 const add = (into: Record<string, number>, from: Record<string, number>) => { for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v; };
@@ -54,17 +53,19 @@ export async function mergeRun(runDir: string, minEvents: number, argv: string[]
   const hists = (await addHistogramFiles(roots)).filter((h) => keep.has(parseHistogramName(h.name)?.finalState ?? ''));
   merged.histograms = hists.map((h) => h.name);
   merged.finalStates = byName(merged.finalStates); merged.removed = byName(merged.removed);
-  await writeHistogramFile(path.join(runDir, 'histograms', 'finalstates.root'), hists, sourceDateEpoch() ?? new Date());
-  const written = ['histograms/finalstates.root'];
+  const stem = outputStem(); // the whole run's, as an unsplit run's
+  await writeHistogramFile(path.join(runDir, 'histograms', `${stem}.root`), hists, sourceDateEpoch() ?? new Date());
+  const written = [`histograms/${stem}.root`];
   const put = async (rel: string, v: unknown) => { await mkdir(path.dirname(path.join(runDir, rel)), { recursive: true }); await writeFile(path.join(runDir, rel), JSON.stringify(v, null, 1) + '\n'); written.push(rel); };
-  await put('histograms/finalstates.summary.json', merged);
+  await put(`histograms/${stem}.summary.json`, merged);
   const slices = await Promise.all(Array.from({ length: total }, async (_, i) => {
-    try { return JSON.parse(await readFile(path.join(runDir, `run.batch-${i}-of-${total}.json`), 'utf8')); } catch { return { missing: `run.batch-${i}-of-${total}.json` }; }
+    const manifest = manifestName({ index: i, total });
+    try { return JSON.parse(await readFile(path.join(runDir, manifest), 'utf8')); } catch { return { missing: manifest }; }
   }));
   const timings = { merge: (performance.now() - t0) / 1000 };
-  await put('logs/finalstates.stages.json', { stages: { merge: true }, timings, cutflow: { events: merged.events, lessThanTwo: merged.lessThanTwo,
+  await put(`logs/${stem}.stages.json`, { stages: { merge: true }, timings, cutflow: { events: merged.events, lessThanTwo: merged.lessThanTwo,
     withTwoOrMore: merged.events - merged.lessThanTwo }, combinations: merged.combinations, removedPerHistogram: merged.removed });
   written.push(...await writePlots(runDir, { finalStates: merged.finalStates, histograms: hists, timings }));
-  await put('run.json', { command: argv, mergedSlices: total, minEventsPerFs: minEvents, versions: versions(), slices, timings, outputs: [...written, 'run.json'] });
+  await put(manifestName(), { command: argv, mergedSlices: total, minEventsPerFs: minEvents, versions: versions(), slices, timings, outputs: [...written, manifestName()] });
   return written;
 }
