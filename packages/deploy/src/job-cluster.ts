@@ -431,8 +431,13 @@ export abstract class JobQueueCluster {
   }
 
   /** A client of this cluster's scheduler; closed with the cluster. */
-  async client(): Promise<Client> {
-    const c = await Client.connect(this.schedulerAddress, this.opts.token ? { token: this.opts.token } : {});
+  client(): Promise<Client> {
+    return this.connect();
+  }
+
+  /** Connects a client to the scheduler (named `name` there, if given) and keeps it to close with the cluster. */
+  private async connect(name?: string): Promise<Client> {
+    const c = await Client.connect(this.schedulerAddress, { ...(this.opts.token ? { token: this.opts.token } : {}), ...(name !== undefined ? { name } : {}) });
     this.clients.push(c);
     return c;
   }
@@ -607,9 +612,8 @@ export abstract class JobQueueCluster {
     const text = JSON.stringify([rows, counts]);
     if (text === this.publishedView || this.closed) return;
     try {
-      this.publisher ??= Client.connect(this.schedulerAddress, { ...(this.opts.token ? { token: this.opts.token } : {}), name: `${this.kind} cluster` });
+      this.publisher ??= this.connect(`${this.kind} cluster`);
       const client = await this.publisher;
-      if (!this.clients.includes(client)) this.clients.push(client);
       client.publish(BATCH_JOB_COUNTS_TOPIC, counts);
       client.publish(BATCH_JOBS_TOPIC, rows);
       this.publishedView = text;
