@@ -17,6 +17,7 @@ import { checkAdaptOptions, fetchLoad, type AdaptOptions } from './adapt.js';
 import { checkMaxFailedJobs, countEndedJob, DEFAULT_MAX_FAILED_JOBS, endedWithoutWorkerLine, gaveUpMessage, type EndedJob, type EndState } from './job-failures.js';
 import { requireCommands, shellQuote } from './commands.js';
 import { cancelLine, isRetiring, planLook, type PlanJob, type WorkerSeen } from './job-plan.js';
+import { END_STATE_QUERIES, endStatesWanted, mapBounded } from './end-states.js';
 import { lifetimeArgs } from './lifetime.js';
 import { makeDirectory } from './make-directory.js';
 import { requeuedLine, requeuedNow } from './requeued-jobs.js';
@@ -632,14 +633,25 @@ export abstract class JobQueueCluster {
   }
 
   /**
-   * A job the batch system no longer lists (and this cluster did not cancel): logged once if its
-   * worker never joined, counted unless it was cancelled, and after `maxFailedJobs` of them in a
-   * row the cluster gives up.
+   * The jobs a look found ended, judged in the order it found them: their final states are asked
+   * first, of those that need them (end-states.ts), END_STATE_QUERIES at a time.
    */
-  private async jobEnded(j: JobInfo): Promise<void> {
+  private async jobsEnded(ended: readonly JobInfo[]): Promise<void> {
+    const wanted = endStatesWanted(ended, this.jobList.length);
+    const asked = ended.filter((_, i) => wanted[i]);
+    const states = this.endState ? await mapBounded(asked, END_STATE_QUERIES, (j) => this.endState!(j.id).catch(() => undefined)) : [];
+    const endOf = new Map(asked.map((j, i) => [j, states[i]]));
+    for (const j of ended) this.jobEnded(j, endOf.get(j));
+  }
+
+  /**
+   * A job the batch system no longer lists (and this cluster did not cancel), with its final state
+   * where it was asked: logged once if its worker never joined, counted unless it was cancelled,
+   * and after `maxFailedJobs` of them in a row the cluster gives up.
+   */
+  private jobEnded(j: JobInfo, end: EndState | undefined): void {
     const ended: EndedJob = { id: j.id, joined: j.joined, outputFile: this.outputOf(j.id) };
-    // Asked of every ended job, for the dashboard's view; judged only for those without a worker.
-    const end = await this.endState?.(j.id).catch(() => undefined);
+    // Judged only for those without a worker; the others' state is for the dashboard's view.
     if (!j.joined) {
       ended.state = end?.state;
       ended.cancelled = end?.cancelled;
@@ -706,7 +718,7 @@ export abstract class JobQueueCluster {
       j.state = state;
       if (state !== 'gone' && liveState(j) !== shown) j.since = now;
     }
-    if (load) for (const j of ended) await this.jobEnded(j);
+    if (load) await this.jobsEnded(ended);
     // Without the dashboard's workers, an ended job is not judged: shown as ended, no more.
     else for (const j of ended) this.noteEnded({ id: j.id, joined: j.joined, retiring: j.retiring, workerName: j.workerName, outputFile: this.outputOf(j.id) });
     if (this.failure) throw this.failure;
