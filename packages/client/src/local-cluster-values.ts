@@ -8,8 +8,7 @@
  * `allowModules` or `env` of the wrong shape was spread character by character.
  */
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { entryPath, isPathEntry, isRelativeEntry } from '@gluon/worker/allow';
 import {
   ALLOWED_FAILURES_FLAG, checkOptionKeys, checkTokenOption, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, TLS_OPTION_KEYS, type Flag,
 } from '@gluon/protocol';
@@ -104,14 +103,11 @@ export function checkLocalClusterValues(opts: LocalClusterOptions): void {
  */
 export function allowModulePaths(mods: readonly string[], base = process.cwd()): string[] {
   return mods.map((m, i) => {
-    const relative = m === '.' || m === '..' || /^\.\.?[\\/]/.test(m);
-    if (!relative && !isAbsolute(m) && !m.startsWith('file:')) return m;
-    let abs: string;
-    try {
-      abs = m.startsWith('file:') ? fileURLToPath(m) : resolve(base, m);
-    } catch {
-      throw new RangeError(`LocalCluster: allowModules[${i}] ${JSON.stringify(m)} is not a valid file URL`);
-    }
+    // The workers' own reading of an entry (allow.ts), so both take the same entries for paths.
+    if (!isPathEntry(m)) return m;
+    const abs = entryPath(m, base);
+    if (abs === null) throw new RangeError(`LocalCluster: allowModules[${i}] ${JSON.stringify(m)} is not a valid file URL`);
+    const relative = isRelativeEntry(m);
     if (!existsSync(abs)) {
       throw new RangeError(`LocalCluster: allowModules[${i}] ${JSON.stringify(m)}: no such file or directory: ${abs}`
         + (relative ? ` (a relative entry is taken from this script's working directory, ${base})` : ''));

@@ -29,6 +29,8 @@ t.test('a relative entry that names nothing: refused before anything starts, nam
 t.test('entries as the workers get them: relative paths made absolute from the base, the rest as given', async (t) => {
   t.same(allowModulePaths(['./fixtures', '../test', '.', '@acme/tasks', fixtures, pathToFileURL(fixtures).href], dirname(fixtures)),
     [fixtures, dirname(fixtures), dirname(fixtures), '@acme/tasks', fixtures, pathToFileURL(fixtures).href]);
+  t.throws(() => allowModulePaths(['@acme/tasks', 'file://host/x.mjs']), { name: 'RangeError', message: 'LocalCluster: allowModules[1] "file://host/x.mjs" is not a valid file URL' });
+  t.same(allowModulePaths(['fixtures', '.fixtures'], dirname(fixtures)), ['fixtures', '.fixtures'], 'names without ./ are package names, as the workers read them');
 });
 
 t.test('a relative entry is the script\'s, not the workers\' cwd: its tasks run on a cluster whose cwd is elsewhere', async (t) => {

@@ -150,7 +150,12 @@ function readPackageJson(path: string): PackageJson | null {
  * relative entry was once taken for a package name and so allowed nothing, silently).
  */
 export function isPathEntry(e: string): boolean {
-  return isAbsolute(e) || e.startsWith('file:') || e === '.' || e === '..' || /^\.\.?[\\/]/.test(e);
+  return isAbsolute(e) || e.startsWith('file:') || isRelativeEntry(e);
+}
+
+/** Whether an allow-list entry is a path relative to a working directory (`.`, `..`, `./x`, `../x`). */
+export function isRelativeEntry(e: string): boolean {
+  return e === '.' || e === '..' || /^\.\.?[\\/]/.test(e);
 }
 
 /** The absolute path a path entry names (relative ones from `cwd`), or `null` for a malformed `file:` URL. */
