@@ -17,7 +17,7 @@ import t from 'tap';
 import { connect } from '@gluon/protocol';
 import { Client, remoteFrom } from '@gluon/client';
 import { startScheduler, startWorker, type Proc } from '../../worker/test/procs.js';
-import { CutProxy } from './cut-proxy.js';
+import { LoopbackRelay } from '../../protocol/test/loopback-relay.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { sumAll } = remoteFrom<typeof import('./fixtures/tasks.mjs')>(pathToFileURL(join(here, 'fixtures/tasks.mjs')));
@@ -54,7 +54,7 @@ t.test('back on the same scheduler after a worker it knew of left, and 100 more 
   procs.push(keep.proc);
   const gone = await startWorker(s.address, ['--nthreads', '1', '--name', 'gone', ...allow]);
   procs.push(gone.proc);
-  const proxy = await CutProxy.start(Number(new URL(s.address).port));
+  const proxy = await LoopbackRelay.start(Number(new URL(s.address).port));
   t.teardown(() => proxy.close());
   const client = await Client.connect(`ws://127.0.0.1:${proxy.port}`, { reconnectTimeoutMs: 120_000 });
   t.teardown(() => client.close());

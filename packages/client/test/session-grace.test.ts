@@ -12,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
 import { Client, remoteFrom, type Future } from '@gluon/client';
 import { startScheduler, startWorker, type Proc } from '../../worker/test/procs.js';
-import { CutProxy } from './cut-proxy.js';
+import { LoopbackRelay } from '../../protocol/test/loopback-relay.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { recordRun, sumAll } = remoteFrom<typeof import('./fixtures/tasks.mjs')>(pathToFileURL(join(here, 'fixtures/tasks.mjs')));
@@ -44,7 +44,7 @@ async function cutAndResume(t: Test, grace: string): Promise<number> {
   const s = await startScheduler(0, ['--heartbeat-ttl', '3s', '--session-grace', grace]);
   procs.push(s.proc);
   procs.push((await startWorker(s.address, ['--nthreads', '1', '--allow-module', join(here, 'fixtures')])).proc);
-  const proxy = await CutProxy.start(Number(new URL(s.address).port));
+  const proxy = await LoopbackRelay.start(Number(new URL(s.address).port));
   t.teardown(() => proxy.close());
   const client = await Client.connect(`ws://127.0.0.1:${proxy.port}`, { reconnectTimeoutMs: 120_000 });
   t.teardown(() => client.close());

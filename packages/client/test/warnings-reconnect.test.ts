@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
 import { Client, remoteFrom, type ClusterWarning } from '@gluon/client';
 import { startScheduler, startWorker, type Proc } from '../../worker/test/procs.js';
-import { CutProxy } from './cut-proxy.js';
+import { LoopbackRelay } from '../../protocol/test/loopback-relay.js';
 import { until } from '../../../test/helpers/until.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -31,7 +31,7 @@ t.test('a no-workers warning that ends while the client is cut off is not left i
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const first = await startWorker(s.address, ['--nthreads', '1', ...allow]);
   procs.push(first.proc);
-  const proxy = await CutProxy.start(Number(new URL(s.address).port));
+  const proxy = await LoopbackRelay.start(Number(new URL(s.address).port));
   t.teardown(() => proxy.close());
   const client = await Client.connect(`ws://127.0.0.1:${proxy.port}`, { reconnectTimeoutMs: 120_000 });
   t.teardown(() => client.close());

@@ -11,7 +11,7 @@ import { judgeWorkerHello } from '../src/worker-clash.js';
 import { SchedulerState } from '../src/state.js';
 import { inProcessCluster } from './fixtures/in-process.js';
 import { fixturesDir, fx, gates, repo } from './fixtures/dashboard-run.js';
-import { HalfDropRelay } from './fixtures/half-drop-relay.js';
+import { LoopbackRelay } from '../../protocol/test/loopback-relay.js';
 import { until } from '../../../test/helpers/until.js';
 import { writeFileSync } from 'node:fs';
 
@@ -110,7 +110,7 @@ t.test('a real worker whose link dropped on its side only comes back at once wit
   // A TTL far longer than the test's wait: a refusal until the stale registration expired would time out.
   const lines: string[] = [];
   const { s, workers, connect: client } = await inProcessCluster(t, { port: 0, dashboard: false, heartbeatTtlMs: 600_000, log: (l) => lines.push(l) });
-  const relay = await HalfDropRelay.start(Number(new URL(s.address).port));
+  const relay = await LoopbackRelay.start(Number(new URL(s.address).port));
   t.teardown(() => relay.close());
   const w = await startWorker({ scheduler: relay.address, nthreads: 1, name: 'w', cwd: repo, allowModules: [fixturesDir], log: () => {} });
   workers.push(w);
@@ -119,7 +119,7 @@ t.test('a real worker whose link dropped on its side only comes back at once wit
   const c = await client('held');
   const f = c.submit(fx.noop, 5);
   t.equal(await f.result(), 5);
-  relay.dropWorkerSides();
+  relay.dropDialerSides();
   await until(() => s.state.workers.size === 1 && !s.state.workers.has(before[0]!), 'the worker to re-register', 60_000);
   const ts = s.state.tasks.get(f.key)!;
   t.equal(ts.state, 'memory', 'its result is still in memory');
