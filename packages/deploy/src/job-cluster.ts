@@ -515,11 +515,13 @@ export abstract class JobQueueCluster {
     const end = Date.now() + timeoutMs;
     const cancelled = new Map<string, number>(); // id → when it was last cancelled
     // Cancel every job first, before asking the batch system anything: a listing that fails
-    // (qstat killed by the same signal that stops us) must not leave a job running.
-    if (this.jobs.size) {
-      const all = [...this.jobs.keys()];
-      await this.cancel(all).catch(() => {});
-      for (const id of all) cancelled.set(id, Date.now());
+    // (qstat killed by the same signal that stops us) must not leave a job running. Not those
+    // known ended: every job of the cluster's life was named, thousands on a farm with worker
+    // lifetimes, each a request to the batch server and an error back.
+    const live = this.jobList.map((j) => j.id);
+    if (live.length) {
+      await this.cancel(live).catch(() => {});
+      for (const id of live) cancelled.set(id, Date.now());
     }
     while (this.jobs.size) {
       let listed: Map<string, ListedJob>;

@@ -78,6 +78,27 @@ t.test('close() cancels every job even when the job listing fails (qstat killed 
   t.same(cluster.jobList, [], 'no job left');
 });
 
+t.test('close() cancels the jobs still listed, not those already ended', async (t) => {
+  // It named every job of the cluster's life (thousands on a farm with worker lifetimes), each a
+  // request to the batch server and an error; the stand-in qdel, as one stopping at its first
+  // error, then left the live job to the second try 10 s later.
+  const lines: string[] = [];
+  const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, log: (l) => lines.push(l) });
+  t.teardown(() => cluster.close());
+  await cluster.scale(1);
+  await cluster.waitForWorkers(1, 120_000);
+  const [first] = cluster.jobList.map((j) => j.id);
+  execFileSync('qdel', [first!]);
+  for (let i = 0; i < 1200 && !cluster.jobList.some((j) => j.id !== first && j.state === 'running'); i++) await new Promise((r) => setTimeout(r, 100));
+  const [replacement, ...more] = cluster.jobList.map((j) => j.id);
+  t.ok(replacement && replacement !== first && more.length === 0, `one replacement listed (${replacement})`);
+  const calls = () => readFileSync(join(dir, 'qdel-calls'), 'utf8').trim().split('\n');
+  const before = calls().length;
+  await cluster.close();
+  t.same(calls().slice(before), [replacement], 'one qdel, of the live job alone');
+  t.same(cluster.jobList, [], 'no job left');
+});
+
 t.test('logDirectory is created before the first job is submitted, and one that cannot be is refused naming it', async (t) => {
   const logs = join(dir, 'logs-not-yet', 'nested');
   const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, logDirectory: logs });
