@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { openRootFile, RootFileWriter, RootFormatError } from '@gluon/rootio';
 
 /**
- * On 1 thread from a local file, each branch's baskets are read on their own, all started at
- * once, and each branch is decoded as soon as its bytes are in (tree.ts). A read that fails for a
- * later branch must surface as that branch's RootFormatError, not as an unhandled rejection
- * while the earlier branches decode, and leave the file readable.
+ * On 1 thread from a local file, the first branches' baskets are read on their own and the rest
+ * in one batched read, all started at once, and each branch is decoded as soon as its bytes are in
+ * (tree.ts). A read that fails for a later branch must surface as that branch's RootFormatError,
+ * not as an unhandled rejection while the earlier branches decode, and leave the file readable.
  */
 const dir = mkdtempSync(join(tmpdir(), 'rootio-branch-reads-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
