@@ -47,6 +47,8 @@ export class LazyGraph {
    * dependents): a unit that depends on one is cancelled when it is built.
    */
   cancelledKeys: Set<string> | undefined;
+  /** Queued before a reconnect that re-sent the client's graph: its frames say `resend` too (GraphOutbox.replaceGraph). */
+  resend = false;
   private waiters: Array<{ index: number; resolve: () => void }> = [];
   /** Units cancelled before they were built (1 each), made on first use. */
   private cancelled: Uint8Array | undefined;

@@ -18,7 +18,8 @@ export interface Holders {
 }
 
 /** One update-graph frame waiting to leave, or a message that must keep its place behind the frames. */
-type Item = { tasks: TaskSpec[]; wants: string[]; holders?: Holders } | { msg: Message } | { job: LazyGraph };
+/** `resend`: a frame of what a reconnect re-sends (see {@link replaceGraph}). */
+type Item = { tasks: TaskSpec[]; wants: string[]; holders?: Holders; resend?: true } | { msg: Message } | { job: LazyGraph };
 
 /**
  * What a client has to tell the scheduler, in order, sent in bounded slices. A graph of a
@@ -67,10 +68,11 @@ export class GraphOutbox {
    * before dependents). Each want travels with the frame that defines its key, so a frame's
    * tasks are wanted when they arrive; wants for keys defined earlier go with the first frame.
    */
-  pushGraph(tasks: TaskSpec[], wants: string[], holders?: Holders): void {
+  pushGraph(tasks: TaskSpec[], wants: string[], holders?: Holders, resend = false): void {
     const size = Math.min(GRAPH_FRAME, this.sliceTasks);
+    const again = resend ? { resend: true as const } : {};
     if (tasks.length <= size) {
-      this.push({ tasks, wants, ...(holders ? { holders } : {}) });
+      this.push({ tasks, wants, ...(holders ? { holders } : {}), ...again });
       return;
     }
     const frames = Math.ceil(tasks.length / size);
@@ -91,7 +93,7 @@ export class GraphOutbox {
       wantsBy[frameOf.get(k) ?? 0]!.push(k);
     }
     for (let f = 0; f < frames; f++) {
-      this.push({ tasks: tasks.slice(f * size, (f + 1) * size), wants: wantsBy[f]!, ...(holders && f === 0 ? { holders } : {}) });
+      this.push({ tasks: tasks.slice(f * size, (f + 1) * size), wants: wantsBy[f]!, ...(holders && f === 0 ? { holders } : {}), ...again });
     }
   }
 
@@ -157,11 +159,16 @@ export class GraphOutbox {
       const it = this.items[i]!;
       if ('job' in it) {
         it.job.dropBuilt();
+        // The rest of a graph queued before the reconnect is part of what it re-sends.
+        if (holders) it.job.resend = true;
         kept.push(it);
       } else if ('msg' in it && it.msg.op !== 'release-keys') kept.push(it);
     }
     this.clear();
-    this.pushGraph(tasks, wants, holders);
+    // Every frame says it is re-sent, not only the first (which names the holders): a restarted
+    // scheduler lets these frames, and no later graph, take the results its workers held from
+    // before (the scheduler's ClientSessions.updateGraph).
+    this.pushGraph(tasks, wants, holders, holders !== undefined);
     for (const it of kept) this.push(it);
   }
 
@@ -299,7 +306,7 @@ export class GraphOutbox {
   /** Builds and sends one frame of a lazy graph; returns its number of tasks. */
   private sendJobFrame(conn: Connection, job: LazyGraph, deadline: number): number {
     const { tasks, wants } = job.take(Math.min(GRAPH_FRAME, this.sliceTasks), deadline);
-    if (tasks.length) conn.send({ op: 'update-graph', tasks, wants });
+    if (tasks.length) conn.send({ op: 'update-graph', tasks, wants, ...(job.resend ? { resend: true } : {}) });
     return tasks.length;
   }
 
@@ -312,7 +319,7 @@ export class GraphOutbox {
     this.queuedTasks -= it.tasks.length;
     const h = it.holders;
     if (it.tasks.length === 0 && it.wants.length === 0 && !h) return;
-    conn.send({ op: 'update-graph', tasks: it.tasks, wants: it.wants, ...(h?.held ? { held: h.held } : {}), ...(h?.workers ? { workers: h.workers } : {}) });
+    conn.send({ op: 'update-graph', tasks: it.tasks, wants: it.wants, ...(h?.held ? { held: h.held } : {}), ...(h?.workers ? { workers: h.workers } : {}), ...(it.resend ? { resend: true } : {}) });
   }
 
   /** Empties the queue; a pump of the old one stops at its next step. */

@@ -24,11 +24,13 @@ type Spec = { key: string; deps: string[]; args: unknown[] };
  * Runs the tree with the first connection cut after `cutAfter` update-graph frames; returns the
  * root's future and what the second connection was sent, in order.
  */
-async function resentAfterCut(t: Test, cutAfter: number): Promise<{ total: Future; specs: Spec[]; wants: Set<string> }> {
+async function resentAfterCut(t: Test, cutAfter: number): Promise<{ total: Future; specs: Spec[]; wants: Set<string>; resend: boolean[] }> {
   let frames = 0;
   let first: Connection | undefined;
   const specs: Spec[] = [];
   const wants = new Set<string>();
+  /** Each frame the second connection got: whether it says resend. */
+  const resend: boolean[] = [];
   let secondSeen!: () => void;
   const second = new Promise<void>((r) => (secondSeen = r));
   let endSeen!: () => void;
@@ -41,12 +43,14 @@ async function resentAfterCut(t: Test, cutAfter: number): Promise<{ total: Futur
       return;
     }
     secondSeen();
+    resend.push(m.resend === true);
     for (const w of m.wants as string[]) wants.add(w);
     for (const s of m.tasks as Spec[]) {
       specs.push(s);
       if (s.args[0] === 'end') endSeen();
     }
-  });
+    // A restarted scheduler (another id), and a worker the client knew: it names it when it re-sends.
+  }, (n) => ({ schedulerId: `s${n}`, ...(n === 1 ? { workers: ['ws://127.0.0.1:9'] } : {}) }));
   const client = await Client.connect(server.address, { graphSliceTasks: 200, reconnectTimeoutMs: 60_000 });
   t.teardown(() => client.close());
   const leaves = client.map(inc, Array.from({ length: 4000 }, (_, i) => i));
@@ -60,13 +64,13 @@ async function resentAfterCut(t: Test, cutAfter: number): Promise<{ total: Futur
   client.submit(noop, 'end');
   await end;
   t.equal(client.reconnects, 1, 'one reconnect');
-  return { total, specs, wants };
+  return { total, specs, wants, resend };
 }
 
 // Before the tree (its leaves still being sent), its first frames, the middle, and past its end.
 for (const cutAfter of [5, 21, 25, 30, 41]) {
   t.test(`cut after ${cutAfter} frames: the new scheduler gets every task after its dependencies`, async (t) => {
-    const { total, specs, wants } = await resentAfterCut(t, cutAfter);
+    const { total, specs, wants, resend } = await resentAfterCut(t, cutAfter);
     const known = new Set<string>();
     const late: string[] = [];
     for (const s of specs) {
@@ -75,5 +79,10 @@ for (const cutAfter of [5, 21, 25, 30, 41]) {
     }
     t.same(late.slice(0, 5), [], `${specs.length} tasks sent; none ahead of a dependency (${late.length} were)`);
     t.ok(known.has(total.key) && wants.has(total.key), 'the root is sent, wanted');
+    // The re-sent lineage and the rest of the tree queued before the cut say so in every frame
+    // (the scheduler lets them, and no later graph, take what its workers held from before); the
+    // task submitted afterwards does not.
+    t.same(resend.slice(0, -1).filter((r) => !r).length, 0, `every frame but the last of ${resend.length} says resend`);
+    t.equal(resend.at(-1), false, 'the task submitted after the reconnect does not');
   });
 }

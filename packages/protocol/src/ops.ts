@@ -144,9 +144,11 @@ export const CLIENT_TO_SCHEDULER = {
   ops: {
     /**
      * `held` and `workers` only after a reconnect (protocol 7 for `workers`): where the client saw
-     * finished results (key → worker addresses), and every worker the scheduler had told it of.
+     * finished results (key → worker addresses), and every worker the scheduler had told it of; in
+     * the first frame of the graph it re-sends. `resend` (protocol 14): on every frame of that graph
+     * and of the graphs it had queued before the reconnect (see the scheduler's ClientSessions.updateGraph).
      */
-    'update-graph': obj({ op, tasks: arrayOf(TASK_SPEC), wants: keys, held: opt(recordOf(addresses)), workers: opt(addresses) }),
+    'update-graph': obj({ op, tasks: arrayOf(TASK_SPEC), wants: keys, held: opt(recordOf(addresses)), workers: opt(addresses), resend: opt(bool) }),
     'release-keys': obj({ op, keys }),
     /** The client fetched these held keys' values and keeps them (see docs/internals.md). */
     received: obj({ op, keys }),

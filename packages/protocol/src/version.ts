@@ -27,9 +27,12 @@ import { readFileSync } from 'node:fs';
  * drop cost it; a protocol-11 client would refuse the field. 13: a worker's hello carries a
  * `session` (random, one per worker process), and a hello giving the data address of a live
  * worker from another session is refused (4012) instead of replacing it; a protocol-12 scheduler
- * would refuse the field.
+ * would refuse the field. 14: every frame of the graph a reconnecting client re-sends (and of the
+ * graphs it had queued, built as they are sent) carries `resend` (`update-graph`), so a restarted
+ * scheduler lets those frames, and only those, take the results its workers held from before; a
+ * protocol-13 scheduler would refuse the field.
  */
-export const PROTOCOL_VERSION = 13;
+export const PROTOCOL_VERSION = 14;
 
 /** This package's version, sent in every hello so that mismatched installs are named. */
 export const PACKAGE_VERSION: string = (

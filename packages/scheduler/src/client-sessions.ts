@@ -16,9 +16,6 @@ import { CANCELLED, MEMORY } from './progress-state.js';
  * a result and publishes.
  */
 export abstract class ClientSessions extends Retirement {
-  /** Clients that re-sent their graph after a reconnect (see updateGraph). */
-  private readonly resendingClients = new Set<string>();
-
   clientConnected(id: string, name: string, now: number): Command[] {
     this.clients.set(id, new ClientRecord(id, name));
     this.countRefs();
@@ -40,7 +37,6 @@ export abstract class ClientSessions extends Retirement {
 
   clientDisconnected(id: string, now: number): Command[] {
     this.lostClients.delete(id);
-    this.resendingClients.delete(id);
     const client = this.clients.get(id);
     if (!client) return this.flush();
     this.clients.delete(id);
@@ -63,10 +59,12 @@ export abstract class ClientSessions extends Retirement {
   /**
    * Adds tasks (keys already in the graph are reused) and gives the client a reference on each
    * key in `wants`. Unknown dependencies fail the task that names them. `held` and `workers` (a
-   * reconnecting client re-sending its graph): where it saw results in memory, key → worker
-   * addresses, and every worker its scheduler had told it of (see {@link awaitHolders}).
+   * reconnecting client re-sending its graph, in its first frame): where it saw results in memory,
+   * key → worker addresses, and every worker its scheduler had told it of (see {@link awaitHolders}).
+   * `resend`: this frame is part of what a reconnecting client re-sends (every frame of it says
+   * so, protocol 14).
    */
-  updateGraph(clientId: string, specs: TaskSpec[], wants: string[], now: number, held?: Record<string, string[]>, workers?: string[]): Command[] {
+  updateGraph(clientId: string, specs: TaskSpec[], wants: string[], now: number, held?: Record<string, string[]>, workers?: string[], resend = false): Command[] {
     const client = this.clients.get(clientId);
     const gen = ++this.generation;
     const fresh: TaskRecord[] = [];
@@ -104,11 +102,12 @@ export abstract class ClientSessions extends Retirement {
     // Fresh tasks run only when something wants them: a client, or a wanted dependent. Beyond
     // the idle threads they are handed out by fillAll, a worker's share in one message.
     this.idleThreadsOnly = true;
-    // Only a reconnecting client's graph takes results claimed from before a restart (compute):
-    // one that named where it saw results or the workers it knew, in this update-graph or an
-    // earlier one (a big graph is re-sent in frames, and only the first names them).
-    if (held !== undefined || workers !== undefined) this.resendingClients.add(clientId);
-    this.resending = this.resendingClients.size > 0 && this.resendingClients.has(clientId);
+    // Only the graph a reconnecting client re-sends takes results claimed from before a restart
+    // (compute): each of its frames says so (only the first names where it saw results and the
+    // workers it knew). Not the same client's later graphs: a client that once re-sent its graph
+    // was taken for re-sending for as long as it stayed connected, so its new tasks took workers'
+    // claims of any keys they named, as no other client's may.
+    this.resending = resend || held !== undefined || workers !== undefined;
     try {
       for (const ts of fresh) if (ts.state === 'released' && isWanted(ts, this.clients)) this.compute(ts);
       for (const ts of wanted) if (ts.state === 'released') this.compute(ts);

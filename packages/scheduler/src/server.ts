@@ -473,7 +473,7 @@ export class Scheduler implements DashboardSource {
     if (m.op !== 'release-keys' && (m.op !== 'update-graph' || m.held)) this.releaseBacklogOf(id);
     switch (m.op) {
       case 'update-graph':
-        return this.dispatch(this.state.updateGraph(id, m.tasks, m.wants, now, m.held, m.workers));
+        return this.dispatch(this.state.updateGraph(id, m.tasks, m.wants, now, m.held, m.workers, m.resend === true));
       case 'release-keys':
         if (this.releases.handlesNow(id, m.keys)) return this.dispatch(this.state.releaseKeys(id, m.keys));
         this.releases.add(id, m.keys);

@@ -90,9 +90,9 @@ export abstract class Transitions {
    */
   protected readonly toAdopt = new Set<TaskRecord>();
   /**
-   * Set while a reconnecting client's re-sent graph is computed (its update-graph names `held` or
-   * `workers`): claims of keys this scheduler had no task for (from before a restart) are taken
-   * for it; any other client's new task of such a key drops them (see compute).
+   * Set while a frame of a reconnecting client's re-sent graph is computed (its update-graph says
+   * `resend`, or names `held` or `workers`): claims of keys this scheduler had no task for (from
+   * before a restart) are taken for it; any other graph's new task of such a key drops them (see compute).
    */
   protected resending = false;
 

@@ -368,12 +368,27 @@ t.test('a worker\'s claims of keys with no task serve a reconnecting client\'s g
 });
 
 t.test('a reconnecting client\'s graph re-sent in frames takes what workers held in every frame, not only the first', async (t) => {
-  // Only a client's first frame names held and workers (client outbox.ts pushGraph).
+  // Only a client's first frame names held and workers; every frame says resend (client outbox.ts replaceGraph).
   const sim = new Sim();
   sim.addWorker('w1', 1, { 'p-1': 8, 'p-2': 8 });
   sim.addClient('c');
   sim.resubmit('c', [task('p-1')], ['p-1'], {}, ['ws://w1']);
-  sim.submit('c', [task('p-2')]);
+  sim.resubmitMore('c', [task('p-2')], ['p-2']);
   t.equal(sim.state.recovery.adopted, 2, 'both taken back');
   t.same(computed(sim.log), {}, 'nothing computed');
+});
+
+t.test('a client that re-sent its graph once is not re-sending for ever: its later graph\'s keys do not take workers\' claims', async (t) => {
+  // The client was taken for re-sending until it disconnected: a new pure key it submitted later
+  // (a hash of function and arguments, which a worker may name) took a worker's claim of it.
+  const sim = new Sim();
+  sim.addWorker('w1', 1, { 'p-1': 8 });
+  sim.addWorker('evil', 1, { 'new-1': 8 }, { address: 'ws://evil' });
+  sim.addClient('c');
+  sim.resubmit('c', [task('p-1')], ['p-1'], {}, ['ws://w1', 'ws://evil']);
+  t.equal(sim.state.recovery.adopted, 1, 'the re-sent graph takes its result back');
+  const later = sim.submit('c', [task('new-1')]);
+  t.same(ops(later, 'free-keys', 'evil'), [{ op: 'free-keys', keys: ['new-1'] }], 'the claimant is told to drop its claim');
+  t.equal(sim.state.recovery.adopted, 1, 'nothing more taken');
+  t.equal(sim.state.tasks.get('new-1')!.state, 'processing', 'the new task is computed');
 });

@@ -98,6 +98,11 @@ export class Sim {
     return this.apply(this.state.updateGraph(client, tasks, wants, this.now, held, workers));
   }
 
+  /** A later frame of a graph a reconnected client re-sends (it says `resend`, and names no holders). */
+  resubmitMore(client: string, tasks: TaskSpec[], wants: string[]): Command[] {
+    return this.apply(this.state.updateGraph(client, tasks, wants, this.now, undefined, undefined, true));
+  }
+
   /** Advances the clock to `now` and runs the scheduler's periodic check. */
   tick(now: number): Command[] {
     this.now = now;
