@@ -40,7 +40,7 @@ ${flagHelp()}
 
 generate (a synthetic dataset in the ATLAS 2020 schema):
   --out DIR   where to write it (default synthetic-4lep)
-  --scale X   events relative to the default dataset, \${SCALE_RANGE.min} to \${SCALE_RANGE.max} (default 1)
+  --scale X   events relative to the default dataset, ${SCALE_RANGE.min} to ${SCALE_RANGE.max} (default 1)
   --seed N    random seed, a non-negative integer (default 1)`;
 
 async function generate(argv: string[]): Promise<void> {

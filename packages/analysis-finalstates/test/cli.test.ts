@@ -88,6 +88,9 @@ t.test('--help says what every flag does, for run and generate', async (t) => {
     t.equal(r.code, 0, args.join(' '));
     t.match(r.out, /--min-events-per-fs\s+final states with fewer events get no histograms \(config: min_events_per_fs\)/);
     t.match(r.out, /--seed N\s+random seed/);
+    // The range is the generator's, filled in (it printed the literal '${SCALE_RANGE.min}').
+    t.match(r.out, /--scale X\s+events relative to the default dataset, 0\.01 to 100 \(default 1\)/);
+    t.notMatch(r.out, /\$\{/, 'no unfilled template field');
   }
 });
 
