@@ -1,8 +1,9 @@
 import { Listeners } from './dashboard/listeners.js';
 
 /**
- * The state machine's dashboard events, passed on to the server's subscribers (the live feed,
- * `/metrics`), held back while a peer's message is being handled and passed on once it has been.
+ * The state machine's dashboard events and their listeners (the live feed, `/metrics`): the one
+ * list of them, the journal's (journal.ts). Held back while the server handles a peer's message
+ * and passed on once it has been; not held, passed on at once.
  *
  * A task's events (its state changes, `task-done`) are emitted inside the state machine's
  * handling of `update-graph` and `task-finished`, before the `compute-task` or `key-in-memory`
@@ -19,9 +20,19 @@ export class HeldEvents<E> {
   private held: E[] = [];
   private holding = false;
 
-  constructor(private readonly onError: (err: unknown) => void) {}
+  /**
+   * Told when a listener throws, instead of the emitter: the server logs it. By default it is
+   * thrown on, as a listener's error was before there was holding (a state machine used alone).
+   */
+  onError: (err: unknown) => void;
 
-  /** How many listen (the server subscribes to the state machine only while any do). */
+  constructor(onError?: (err: unknown) => void) {
+    this.onError = onError ?? ((err) => {
+      throw err;
+    });
+  }
+
+  /** How many listen (events that cost something to build are skipped while none do). */
   get size(): number {
     return this.listeners.size;
   }
@@ -44,6 +55,8 @@ export class HeldEvents<E> {
   }
 
   emit(e: E): void {
+    // Nobody to pass it to (one may subscribe later, but sees only what follows).
+    if (this.listeners.size === 0) return;
     if (this.holding) {
       this.held.push(e);
       return;

@@ -1,6 +1,6 @@
 import type { ClusterEvent, FailureRow, LogEntry, WorkerRow } from './dashboard/source.js';
 import type { WorkerRecord } from './records.js';
-import { Listeners } from './dashboard/listeners.js';
+import { HeldEvents } from './held-events.js';
 import type { LogLine } from './log-line.js';
 
 const MAX_FAILURES_KEPT = 500;
@@ -16,19 +16,20 @@ export class Journal {
   readonly log: LogEntry[] = [];
   /** Lines also for the scheduler process's own log, taken by the server after each event (see takeSaid). */
   private said: string[] = [];
-  private readonly listeners = new Listeners<ClusterEvent>();
+  /** The listeners, and the events held for them while the server handles a message (held-events.ts). */
+  readonly events = new HeldEvents<ClusterEvent>();
 
   /** Whether anyone listens (events that cost something to build are skipped otherwise). */
   get listened(): boolean {
-    return this.listeners.size > 0;
+    return this.events.size > 0;
   }
 
   subscribe(listener: (e: ClusterEvent) => void): () => void {
-    return this.listeners.subscribe(listener);
+    return this.events.subscribe(listener);
   }
 
   emit(e: ClusterEvent): void {
-    this.listeners.emit(e);
+    this.events.emit(e);
   }
 
   /**

@@ -12,7 +12,7 @@ import { Aftercare, collectHeld, collectIdle, collectSettled, IdleCollector } fr
 import { checkDashboardLink } from './dashboard/link.js';
 import { mallocTrim } from './malloc-trim.js';
 import { ReleaseBacklog } from './release-backlog.js';
-import { HeldEvents } from './held-events.js';
+import type { HeldEvents } from './held-events.js';
 import { stallNote } from './loop-stall.js';
 import { SchedulerState, type Command, type SchedulerConfig } from './state.js';
 import { SCHEDULER_OPTION_KEYS, type SchedulerOptions } from './server-options.js';
@@ -60,6 +60,8 @@ export class Scheduler implements DashboardSource {
   private timer: NodeJS.Timeout | undefined;
   private dashboard: { url: string; link: string | undefined; close(): Promise<void> } | undefined;
   private readonly log: Logger;
+  /** The state machine's dashboard events and their listeners (held-events.ts). */
+  private readonly events: HeldEvents<ClusterEvent>;
   /** Workers joining and leaving, said in this process's log, bounded for large farms (worker-churn.ts). */
   private readonly churn = new WorkerChurn((l) => this.log(l), () => {
     let threads = 0;
@@ -80,10 +82,6 @@ export class Scheduler implements DashboardSource {
   private saidNoLowMemory = false;
   /** An idle collection or its second one is under way (on Node 20 they end in a later task). */
   private collecting = false;
-  /** Dashboard events, held while a peer's message is handled and passed on after its answers (held-events.ts). */
-  private readonly events = new HeldEvents<ClusterEvent>((err) => this.log(`a dashboard listener failed: ${(err as Error)?.stack ?? String(err)}`));
-  /** The subscription to the state machine's events, while anyone listens. */
-  private fromState: (() => void) | undefined;
   /** A microtask is queued to pass on the held events. */
   private eventsQueued = false;
 
@@ -98,9 +96,12 @@ export class Scheduler implements DashboardSource {
     if (opts.maxTopicBytes !== undefined) cfg.maxTopicBytes = opts.maxTopicBytes;
     if (opts.maxPublishedBytes !== undefined) cfg.maxPublishedBytes = opts.maxPublishedBytes;
     this.state = new SchedulerState(cfg);
+    // Dashboard events are held while a peer's message is handled and passed on after its answers (held-events.ts).
+    this.events = this.state.events;
     const sink = opts.log ?? ((l: string) => process.stderr.write(`${new Date().toISOString()} scheduler: ${l}\n`));
     // Lines quote what peers sent (names, versions, ops): none may forge or rewrite a line.
     this.log = (l) => sink(logText(l));
+    this.events.onError = (err) => this.log(`a dashboard listener failed: ${(err as Error)?.stack ?? String(err)}`);
   }
 
   /** `ws://host:port` for workers and clients. */
@@ -568,15 +569,7 @@ export class Scheduler implements DashboardSource {
   }
 
   subscribe(listener: (event: ClusterEvent) => void): () => void {
-    // Subscribed to the state machine only while anyone listens: with no one, it builds no events.
-    this.fromState ??= this.state.subscribe((e) => this.events.emit(e));
-    const off = this.events.subscribe(listener);
-    return () => {
-      off();
-      if (this.events.size > 0 || !this.fromState) return;
-      this.fromState();
-      this.fromState = undefined;
-    };
+    return this.state.subscribe(listener);
   }
 
   /** The records the dashboard's pulled views read (occupancy, the task graph, worker pages). */

@@ -1,5 +1,6 @@
 import type { ClusterEvent } from './dashboard/source.js';
 import { ClientSessions } from './client-sessions.js';
+import type { HeldEvents } from './held-events.js';
 
 export { DEFAULT_CONFIG, type SchedulerConfig } from './config.js';
 export type { Command } from './outbox.js';
@@ -22,5 +23,10 @@ export class SchedulerState extends ClientSessions {
   /** Dashboard events: a listener sees every event from now on; call the result to stop. */
   subscribe(listener: (e: ClusterEvent) => void): () => void {
     return this.journal.subscribe(listener);
+  }
+
+  /** The listeners of {@link subscribe}, and the events held for them while the server handles a peer's message (held-events.ts). */
+  get events(): HeldEvents<ClusterEvent> {
+    return this.journal.events;
   }
 }
