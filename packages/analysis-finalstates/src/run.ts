@@ -164,7 +164,9 @@ async function onCluster(client: Client, chunks: Chunk[], opts: RunOptions, prog
     const c = chunkOf.get(f.key)!;
     if (f.status !== 'finished') {
       const err = await f.exception();
-      client.cancel([total, ...futures, ...(publish ? watched : [])]);
+      // Not awaited, and a rejection is no matter: a client closed by Ctrl-C (which fails these
+      // futures) rejects it, and unhandled that ended the CLI with exit 1 (as gluon-h4l's run).
+      client.cancel([total, ...futures, ...(publish ? watched : [])]).catch(() => {});
       throw new RunError(`chunk ${c.entryStart}–${c.entryStop} of ${c.file} failed: ${err?.message ?? f.status}`);
     }
     done++;

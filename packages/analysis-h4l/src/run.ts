@@ -240,7 +240,9 @@ async function runOnCluster(client: Client, chunks: Chunk[], chunkOpts: ChunkOpt
     if (f.status !== 'finished') {
       const c = byKey.get(f.key)!;
       const err = await f.exception();
-      client.cancel([total, ...futures]);
+      // Not awaited, and a rejection is no matter: a client closed by Ctrl-C or the worker watch
+      // (which fails these futures) rejects it, and unhandled that ended the CLI with exit 1.
+      client.cancel([total, ...futures]).catch(() => {});
       throw new RunError(`chunk ${c.entryStart}–${c.entryStop} of ${c.file} failed: ${err?.message ?? f.status}`);
     }
     const c = byKey.get(f.key)!;

@@ -59,3 +59,23 @@ export async function interruptWhileWaiting(t: Test, cli: string, args: string[]
   }
   return { exit, stderr: said, totals: { files: start[1]!, events: start[2]!, chunks: start[3]! } };
 }
+
+/**
+ * A run started by `start` on a scheduler with no worker (its address given), stopped through
+ * its signal on its waiting-for-workers hook (its chunks submitted, none can run): checks that it
+ * rejects with an InterruptedError and that nothing rejects unhandled meanwhile (the CLI would
+ * exit 1 on it, not 130).
+ */
+export async function stopWhileWaiting(t: Test, start: (scheduler: string, signal: AbortSignal, hooks: { onWaitingForWorkers(): void }) => Promise<unknown>): Promise<void> {
+  const cluster = await LocalCluster.start({ nWorkers: 0, dashboard: false });
+  t.teardown(() => cluster.close());
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => { unhandled.push(e); };
+  process.on('unhandledRejection', onUnhandled);
+  t.teardown(() => { process.off('unhandledRejection', onUnhandled); });
+  const stop = new AbortController();
+  await t.rejects(start(cluster.schedulerAddress, stop.signal, { onWaitingForWorkers: () => stop.abort() }), { name: 'InterruptedError' });
+  // Unhandled rejections are reported once a turn's microtasks have run: one turn later.
+  await new Promise((r) => setImmediate(r));
+  t.same(unhandled.map(String), [], 'nothing rejected unhandled');
+}
