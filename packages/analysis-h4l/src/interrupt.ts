@@ -53,11 +53,17 @@ export function listenForCtrlC(command: string, err: NodeJS.WritableStream = pro
   const place: RunPlace = {};
   const stop = new AbortController();
   const onSigint = () => {
+    // Listening until this signal's other listeners have run: removed as it came (process.once),
+    // LocalCluster's process-end handler (@gluon/protocol), next in line, found no one else
+    // listening and ended the process by the signal, so a run on a LocalCluster died by SIGINT
+    // instead of closing and exiting 130. The next Ctrl-C finds no listener.
+    setImmediate(() => process.removeListener('SIGINT', onSigint));
+    if (stop.signal.aborted) return;
     place.endBar?.();
     err.write(`${interruptedLine(place, command)}\n`);
     stop.abort();
   };
-  process.once('SIGINT', onSigint);
+  process.on('SIGINT', onSigint);
   return { place, signal: stop.signal, stopListening: () => process.removeListener('SIGINT', onSigint) };
 }
 

@@ -7,11 +7,13 @@
  */
 import t from 'tap';
 import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { generateDataset } from '../src/generate/index.js';
 import { interruptedLine } from '../src/app.js';
 import { CLI, cliSandbox } from './cli-sandbox.js';
-import { interruptWhileWaiting } from './sigint-run.js';
+import { interruptWhileWaiting, printed } from './sigint-run.js';
 
 const { tmp } = cliSandbox(t, 'gluon-h4l-sigint-');
 const data = path.join(tmp, 'data');
@@ -25,6 +27,33 @@ t.test('Ctrl-C while processing: says how far it got, closes its scheduler conne
   t.match(r.stderr, `gluon-h4l run: interrupted (SIGINT) while processing: 0 of ${chunks} chunks done (0 of ${files} files, 0 of ${events} events); closing the cluster, no outputs written`);
   t.notOk(existsSync(path.join(out, 'run.json')), 'no outputs written');
   t.pass('the scheduler holds none of its tasks');
+});
+
+t.test('Ctrl-C on a run with a LocalCluster: the run handles it (closes the cluster, exit 130); a second Ctrl-C ends it at once', async (t) => {
+  // The listener was removed as the signal came (process.once); the LocalCluster's process-end
+  // handler, next in line, then found no one else listening, killed the cluster's processes and
+  // ended the process by the signal: no exit 130, no close (the CLIs' default runs).
+  const fixture = fileURLToPath(new URL('./fixtures/ctrl-c-local-cluster.mjs', import.meta.url));
+  const start = (mode: string) => {
+    const p = spawn(process.execPath, [fixture, mode], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+    t.teardown(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => p.on('exit', (code, signal) => resolve([code, signal])));
+    let out = '';
+    p.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+    return { p, exited, stdout: () => out };
+  };
+  const once = start('close');
+  await printed(once.p.stdout, /ready\n/, 'ready');
+  once.p.kill('SIGINT');
+  t.same(await once.exited, [130, null], 'the run closed its cluster and exited 130');
+  t.match(once.stdout(), /closed\n/);
+  const twice = start('hold');
+  const stopping = printed(twice.p.stdout, /stopping\n/, 'stopping');
+  await printed(twice.p.stdout, /ready\n/, 'ready');
+  twice.p.kill('SIGINT');
+  await Promise.race([stopping, twice.exited.then((e) => { throw new Error(`ended (${e.join(', ')}) on the first Ctrl-C`); })]);
+  twice.p.kill('SIGINT');
+  t.same(await twice.exited, [null, 'SIGINT'], 'the second Ctrl-C ends it by the signal');
 });
 
 t.test('the interrupted line: chunks, files and events done of their totals, or that it was still starting', async (t) => {
