@@ -172,16 +172,27 @@ export class StallWatches {
   }
 }
 
-/** The rule's figures from the scheduler's records: running workers, and tasks that wait for a thread. */
-export function stallFigures(workers: Iterable<WorkerRecord>, queued: number): StallFigures {
+/**
+ * The rules' figures from the scheduler's records: running workers, the tasks that wait for a
+ * thread and the threads free, in one pass on the tick for this file's rules and
+ * lost-client-wait.ts's. A worker that has sent no heartbeat yet is taken to run what it was sent,
+ * up to its threads.
+ */
+export function stallFigures(workers: Iterable<WorkerRecord>, queued: number): StallFigures & {
+  /** threads of the running workers that run nothing (lost-client-wait.ts reads it). */
+  freeThreads: number;
+} {
   const out: WorkerMemory[] = [];
   let waiting = queued;
+  let freeThreads = 0;
   for (const ws of workers) {
     if (ws.status !== 'running') continue;
     const m = ws.metrics;
     out.push({ name: ws.name, address: ws.address, rss: m?.rss ?? 0, memoryLimit: m?.memoryLimit ?? ws.memoryLimit, paused: m?.paused === true });
+    const executing = m?.executing ?? Math.min(ws.processing.size, ws.nthreads);
+    freeThreads += Math.max(0, ws.nthreads - executing);
     // Sent to it and not started: a paused worker starts none of them.
-    waiting += Math.max(0, ws.processing.size - (m?.executing ?? 0));
+    waiting += Math.max(0, ws.processing.size - executing);
   }
-  return { workers: out, waiting };
+  return { workers: out, waiting, freeThreads };
 }

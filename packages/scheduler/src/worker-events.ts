@@ -343,8 +343,9 @@ export abstract class WorkerEvents extends Notices {
     // A wait for a refusal to lift ends here, at its bound.
     if (this.held.size) this.judgeAll(now);
     this.fillAll();
-    const stalls = this.stall.step(stallFigures(this.workers.values(), this.queuedCount), now);
-    const behindLost = this.lostWait.step(lostWaitFigures(this.workers.values(), this.queuedCount, this.clients, this.lostClients, now), now);
+    const load = stallFigures(this.workers.values(), this.queuedCount);
+    const stalls = this.stall.step(load, now);
+    const behindLost = this.lostWait.step(lostWaitFigures(load, this.workers.values(), this.clients, this.lostClients, now, this.lostWait.current !== null), now);
     if (behindLost) stalls.push({ kind: 'lost-client-work', ...behindLost });
     for (const n of stalls) this.sayStall(n, now);
     append(commands, this.flush());
