@@ -2,10 +2,9 @@
  * A whole run from a validated configuration to its output directory (what the CLI and the demo
  * do), and the dry run that checks everything the real run needs without running it.
  */
-import { accessSync, constants, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { earlierOutputs, removeStaleOutputs, runConsole, runDirName, staleOutputsLine, whyNoDirectoryIn, workersWaitedFor } from '@gluon/analysis-h4l';
+import { checkWritable, earlierOutputs, removeStaleOutputs, runConsole, runDirName, staleOutputsLine, workersWaitedFor } from '@gluon/analysis-h4l';
 import { startBatchRun } from '@gluon/deploy';
 import { schedulerTls } from '@gluon/client';
 import { countOf, type TlsOptions } from '@gluon/protocol';
@@ -45,18 +44,13 @@ export function runDirFor(c: FsConfig, p: RunPlacement, now = new Date()): strin
 }
 
 /**
- * The nearest existing ancestor of `dir` is a writable directory (or the reason it is not). A
- * directory is made and removed there when `dir` does not exist yet: access() says yes to root
- * also where none can be made (/proc, a read-only mount), and Node's recursive mkdir under /proc
- * never returns, so the run would hang after all its work.
+ * Why the run directory cannot be written, or undefined: gluon-h4l's check of its --out (a file
+ * there, a file on the way, no write permission, nowhere a directory can be made, such as /proc,
+ * where Node's recursive mkdir never returns), named as the run was told it.
  */
-function writableProblem(dir: string): string | undefined {
-  let d = path.resolve(dir);
-  while (!existsSync(d)) d = path.dirname(d);
-  try { accessSync(d, constants.W_OK); } catch { return `cannot write under ${d}`; }
-  if (d === path.resolve(dir)) return undefined;
-  const why = whyNoDirectoryIn(d);
-  return why && `cannot write under ${d}: no directory can be made there (${why})`;
+async function runDirProblem(dir: string, p: RunPlacement): Promise<string | undefined> {
+  try { await checkWritable(dir, p.runDir ? '--run-dir' : 'run directory', 'dir'); } catch (e) { return (e as Error).message; }
+  return undefined;
 }
 
 /** The TLS files of a wss:// scheduler, read and checked before anything runs (a bad one: exit 2, naming it). */
@@ -88,7 +82,7 @@ export async function dryRun(c: FsConfig, p: RunPlacement, log: (s: string) => v
     + `a treeReduce of fan-in ${c.fan_in}, ${c.tasks.histograms ? 'the histograms written' : 'no histograms'}`);
   log(`mode: ${modeText(c)}`);
   const dir = runDirFor(c, p);
-  const w = writableProblem(dir);
+  const w = await runDirProblem(dir, p);
   if (w) problems.push(w);
   log(`would write to ${dir}/ (${outputStem(p.batch)}.*)`);
   for (const x of problems) log(`problem: ${x}`);
@@ -109,9 +103,9 @@ export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => 
   const tls = tlsOf(c);
   const started = new Date();
   const created = sourceDateEpoch() ?? started;
-  // Before any work: a run directory that cannot be made failed (or hung) only at the end.
-  const where = writableProblem(runDirFor(c, p, started));
-  if (where) throw new ConfigError(`run directory ${runDirFor(c, p, started)}: ${where}`);
+  // Before any work: a run directory that cannot be written failed (or hung) only at the end.
+  const where = await runDirProblem(runDirFor(c, p, started), p);
+  if (where) throw new ConfigError(where);
   const files = inputFiles(c, p);
   if (files.length === 0) throw new ConfigError(`no *.root files under ${c.data_dir}${p.batch ? ` in batch slice ${p.batch.index} of ${p.batch.total}` : ''}`);
   const physics = physicsOptions(c);

@@ -121,11 +121,22 @@ t.test('--dry-run exits 0 when the run would start and 1 when it would fail, say
     // A run directory that cannot be made: the real run did all its work first, then hung in
     // Node's recursive mkdir under /proc (it loops there); root passes access(W_OK) on /proc.
     const proc = await cli(['--data-dir', path.dirname(NANOAOD), '--schema', 'cms-nanoaod', '--n-workers', '0', '--run-dir', '/proc/gluon-fs/run'], d);
-    t.equal(proc.code, 2); t.match(proc.err, /^gluon-finalstates: run directory \/proc\/gluon-fs\/run: cannot write under \/proc(: no directory can be made there \(ENOENT\))?\n$/);
+    t.equal(proc.code, 2); t.match(proc.err, /^gluon-finalstates: --run-dir \/proc\/gluon-fs\/run cannot be created: no directory can be made in \/proc \(ENOENT\)\n$/);
     t.notMatch(proc.err + proc.out, /events in/, 'nothing ran');
     const dry = await cli(['--data-dir', path.dirname(NANOAOD), '--schema', 'cms-nanoaod', '--run-dir', '/proc/gluon-fs/run', '--dry-run'], d);
-    t.equal(dry.code, 1); t.match(dry.out, /problem: cannot write under \/proc/);
+    t.equal(dry.code, 1); t.match(dry.out, /problem: --run-dir \/proc\/gluon-fs\/run cannot be created: no directory can be made in \/proc/);
   }
+  // A run directory that is a file: the run did all its work, then failed on ENOTDIR (exit 1),
+  // and the dry run said it would start (access(W_OK) on the file passed).
+  writeFileSync(path.join(d, 'a-file'), 'not a directory');
+  const file = await cli(['--data-dir', path.dirname(NANOAOD), '--schema', 'cms-nanoaod', '--n-workers', '0', '--run-dir', 'a-file'], d);
+  t.equal(file.code, 2); t.equal(file.err, 'gluon-finalstates: --run-dir a-file is a file, not a directory\n');
+  t.notMatch(file.out, /events in/, 'nothing ran');
+  const dryFile = await cli(['--data-dir', path.dirname(NANOAOD), '--schema', 'cms-nanoaod', '--run-dir', 'a-file', '--dry-run'], d);
+  t.equal(dryFile.code, 1); t.match(dryFile.out, /^problem: --run-dir a-file is a file, not a directory$/m);
+  const under = await cli(['--data-dir', path.dirname(NANOAOD), '--schema', 'cms-nanoaod', '--n-workers', '0', '--base-output-dir', 'a-file/runs'], d);
+  t.equal(under.code, 2); t.match(under.err, /^gluon-finalstates: run directory a-file\/runs\/finalstates_\d{8}_\d{6} cannot be created: \S+a-file is a file, not a directory\n$/);
+  t.equal(readFileSync(path.join(d, 'a-file'), 'utf8'), 'not a directory', 'the file is as it was');
   t.same(readdirSync(d).filter((f) => f.startsWith('.gluon-probe-')), [], 'the probes leave nothing behind');
 });
 

@@ -38,8 +38,7 @@ export async function checkWritable(p: string, what: string, want: 'dir' | 'file
 
 /**
  * Why no directory can be made in the existing directory `dir` (an error code), or undefined when
- * one can: made and removed again. The probe behind {@link checkWritable}, and gluon-finalstates'
- * check of its run directory.
+ * one can: made and removed again. The probe behind {@link checkWritable}.
  */
 export function whyNoDirectoryIn(dir: string): string | undefined {
   try {
