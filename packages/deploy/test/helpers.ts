@@ -1,6 +1,6 @@
 /** What the launcher tests share: paths, and a workload run through a launched cluster. */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,4 +113,41 @@ Promise<{ ids: string[]; code: number | null; signal: NodeJS.Signals | null; std
   }), 'the script submitting its jobs');
   if (how !== 'throw') child.kill(how);
   return { ids, ...(await within(ended, 'the script ending')), stderr, logDirectory };
+}
+
+/** The test Slurm's controller log (scripts/setup-slurm.sh): why it ended a job that never ran. */
+const SLURMCTLD_LOG = '/var/log/slurm/slurmctld.log';
+
+/**
+ * Removes `dir`, a Slurm test's job log directory, when `t` ends; first, if `t` failed, prints to
+ * stderr (tap shows it) each job's output file there and what slurmctld's log says of that job.
+ * A requeued job that ended FAILED, exit code 1:0, before its worker joined left nothing else: its
+ * output went with the directory, and the cause (`Killing non-startable batch JobId=…: Job
+ * credential revoked`) is only in slurmctld's log.
+ */
+export function removeJobLogsAfter(t: { teardown(fn: () => void): void; passing(): boolean }, dir: string): void {
+  t.teardown(() => {
+    if (!t.passing()) {
+      let ctld: string[] = [];
+      try {
+        ctld = readFileSync(SLURMCTLD_LOG, 'utf8').split('\n');
+      } catch {
+        // Not the test Slurm's layout: the job outputs alone.
+      }
+      for (const f of readdirSync(dir).filter((n) => n.endsWith('.out')).sort()) {
+        const id = /-([\d_]+)\.out$/.exec(f)?.[1];
+        const said = id ? ctld.filter((l) => new RegExp(`JobId=${id}\\b`).test(l)) : [];
+        process.stderr.write(`----- job output ${join(dir, f)} -----\n${readFileSync(join(dir, f), 'utf8')}`
+          + `----- ${SLURMCTLD_LOG} on job ${id ?? '?'} -----\n${said.join('\n')}\n----- end of ${f} -----\n`);
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+}
+
+/** Prints the cluster's log `lines` to stderr when `t` ends failed (tap shows it). */
+export function printLinesIfFailed(t: { teardown(fn: () => void): void; passing(): boolean }, lines: readonly string[]): void {
+  t.teardown(() => {
+    if (!t.passing()) process.stderr.write(`----- the cluster's log -----\n${lines.join('\n')}\n----- end of the cluster's log -----\n`);
+  });
 }

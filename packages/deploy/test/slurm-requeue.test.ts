@@ -1,12 +1,12 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { remoteFrom } from '@gluon/client';
 import { SlurmCluster } from '@gluon/deploy';
-import { fixtures, holdSlurm, repo, slurmMissing, within } from './helpers.js';
+import { fixtures, holdSlurm, printLinesIfFailed, removeJobLogsAfter, repo, slurmMissing, within } from './helpers.js';
 
 /**
  * `scontrol requeue` of a running job on the real Slurm of scripts/setup-slurm.sh (skipped, saying
@@ -21,7 +21,7 @@ if (why) {
 } else {
   await holdSlurm();
   const work = mkdtempSync(join(tmpdir(), 'gluon-slurm-requeue-'));
-  t.teardown(() => rmSync(work, { recursive: true, force: true }));
+  removeJobLogsAfter(t, work);
   // The real sbatch, each submission noted: a replacement submitted and then cancelled as a
   // surplus once the requeued job ran again would leave no other trace.
   const submissions = join(work, 'submissions');
@@ -29,9 +29,13 @@ if (why) {
   writeFileSync(join(work, 'sbatch'), `#!/usr/bin/env bash\necho "$*" >> ${JSON.stringify(submissions)}\nexec ${JSON.stringify(real)} "$@"\n`);
   chmodSync(join(work, 'sbatch'), 0o755);
   process.env.PATH = `${work}:${process.env.PATH}`;
+  // Each job's output file holds all its runs (by default Slurm empties it when a requeued job
+  // runs again); printed if the test fails.
+  const APPEND = '--open-mode=append';
 
   t.test('scontrol requeue of a running job: logged as requeued, pending, not replaced nor failed; its worker joins again', async (t) => {
     const lines: string[] = [];
+    printLinesIfFailed(t, lines);
     const waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
     /** Resolves with the first log line matching `re` (said before or after). */
     const said = (re: RegExp) => within(new Promise<string>((resolve) => {
@@ -41,7 +45,7 @@ if (why) {
     }), `a log line ${re}`);
     const cluster = await SlurmCluster.start({
       host: '127.0.0.1', cores: 1, memory: '512MiB', walltime: '00:10:00', cwd: repo, logDirectory: work, pollIntervalMs: 500, jobName: 'gluon-rq',
-      token: 'slurm-requeue-test', maxFailedJobs: 1,
+      token: 'slurm-requeue-test', maxFailedJobs: 1, jobExtra: [APPEND],
       log: (l) => { lines.push(l); for (const w of waiters.filter((x) => x.re.test(l))) w.resolve(l); },
     });
     t.teardown(() => cluster.close());
@@ -75,9 +79,10 @@ if (why) {
     // meanwhile): seen retiring, it is replaced; once the job is pending again one job is too many.
     // Before, the look cancelled the newest pending job, the requeued one, with nothing said.
     const lines: string[] = [];
+    printLinesIfFailed(t, lines);
     const cluster = await SlurmCluster.start({
       host: '127.0.0.1', cores: 1, memory: '512MiB', walltime: '00:10:00', cwd: repo, logDirectory: work, pollIntervalMs: 500, jobName: 'gluon-rq2',
-      token: 'slurm-requeue-test', maxFailedJobs: 1, workerExtraArgs: ['--allow-module', join(fixtures, 'gated-task.mjs')],
+      token: 'slurm-requeue-test', maxFailedJobs: 1, jobExtra: [APPEND], workerExtraArgs: ['--allow-module', join(fixtures, 'gated-task.mjs')],
       log: (l) => lines.push(l),
     });
     t.teardown(() => cluster.close());
