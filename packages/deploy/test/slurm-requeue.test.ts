@@ -15,6 +15,21 @@ import { fixtures, holdSlurm, printLinesIfFailed, removeJobLogsAfter, repo, slur
  * (no replacement is submitted), not as a worker and not as a failure, and its worker joins again
  * when it reruns. Before, nothing was said, and the job kept `joined` from its first run.
  */
+/**
+ * Resolves once the clock is in a later whole second than `ms`, a Date.now() read after `scontrol
+ * requeue` returned. The requeue's kill revokes the job's credential on the node as of that second
+ * (slurmctld stamps the kill within the requeue call), and slurmd refuses to launch the job again
+ * with a credential not newer in whole seconds (`ctime <= revoked`): slurmctld logs 'Killing
+ * non-startable batch JobId=…: Job credential revoked' and ends the job FAILED, exit code 1:0, before
+ * its script runs. Slurm's requeue holds the job (BeginTime 121 s ahead) for this very reason
+ * (job_mgr.c: "The time stamp on the new batch launch credential must be larger than the time stamp
+ * on the revoke request"); the tests' `StartTime=now` skips that hold, so it waits for this instead.
+ */
+async function laterSecondThan(ms: number): Promise<void> {
+  const next = (Math.floor(ms / 1000) + 1) * 1000;
+  while (Date.now() < next) await new Promise((r) => setTimeout(r, next - Date.now()));
+}
+
 const why = slurmMissing(true);
 if (why) {
   t.skip(`SlurmCluster and a requeued job: ${why}`, () => {});
@@ -55,6 +70,7 @@ if (why) {
     t.ok(cluster.jobList[0]!.joined, `job ${id}'s worker joined`);
 
     execFileSync('scontrol', ['requeue', id]);
+    const requeuedBy = Date.now();
     const line = await said(/was requeued/);
     t.equal(line, `slurm cluster: job ${id} was requeued: its worker has left, and the job waits in the queue to run again (BeginTime); counted as pending, not as a worker nor as a failed job`);
     const [job, ...more] = cluster.jobList;
@@ -62,7 +78,10 @@ if (why) {
     t.match(job, { id, state: 'pending', requeued: true, requeues: 1, joined: false, retiring: false }, 'the job is pending again, its worker not counted');
     t.same(await cluster.liveWorkerNames(), [], 'its old worker is no worker of the cluster');
 
-    // Slurm holds a requeued job 120 s (its BeginTime); let it start now.
+    // Slurm holds a requeued job 120 s (its BeginTime); let it start now, in a later second than
+    // the requeue. In the same second its launch was refused as revoked, 1 run in 12 here
+    // (when the scheduler ran at once), and the job ended FAILED, exit code 1:0.
+    await laterSecondThan(requeuedBy);
     execFileSync('scontrol', ['update', `JobId=${id}`, 'StartTime=now']);
     await cluster.waitForWorkers(1, 240_000);
     t.same(cluster.jobList.map((j) => j.id), [id], 'one job');
@@ -100,6 +119,7 @@ if (why) {
     await until('the gated task running on the worker', () => existsSync(`${gate}.started`));
     const before = readFileSync(submissions, 'utf8');
     execFileSync('scontrol', ['requeue', id]);
+    const requeuedBy = Date.now();
     // Slurm SIGKILLs it KillWait (5 s here) after the SIGTERM: about ten looks see it retiring.
     await until('the requeue said', () => lines.some((l) => /was requeued/.test(l)));
     writeFileSync(gate, '');
@@ -111,6 +131,7 @@ if (why) {
     t.equal(cancels.length, 1, 'one cancel said');
     t.match(cancels[0], new RegExp(`^slurm cluster: cancelled job\\(s\\) \\d+ \\((running|pending)\\) as a surplus: 2 working job\\(s\\) listed for a target of 1: job\\(s\\) ${id} were requeued by the batch system after their retiring worker had been replaced; kept to run again, the replacement is the surplus$`), 'the cancel is said once, with the job and why');
     t.equal(readFileSync(submissions, 'utf8').slice(before.length).trim().split('\n').length, 1, 'one replacement submitted');
+    await laterSecondThan(requeuedBy);
     execFileSync('scontrol', ['update', `JobId=${id}`, 'StartTime=now']);
     await until('the requeued job running again, its worker joined', () => cluster.jobList.length === 1 && cluster.jobList[0]!.joined);
     t.match(cluster.jobList, [{ id, state: 'running', requeued: false, rerun: false, joined: true }], 'the same job runs again');
