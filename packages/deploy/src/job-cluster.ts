@@ -20,7 +20,7 @@ import { cancelLine, isRetiring, planLook, type PlanJob, type WorkerSeen } from 
 import { END_STATE_QUERIES, endStatesWanted, mapBounded } from './end-states.js';
 import { lifetimeArgs } from './lifetime.js';
 import { makeDirectory } from './make-directory.js';
-import { requeuedLine, requeuedNow } from './requeued-jobs.js';
+import { requeuedLine, requeuedNow, requeuedState, stillRequeued } from './requeued-jobs.js';
 import { absenceLine, absenceLook } from './absent-workers.js';
 import { BATCH_JOB_COUNTS_TOPIC, BATCH_JOBS_TOPIC, endedView, jobView, liveState, MAX_VIEW_ROWS, type EndedJobView, type EndFacts } from './job-view.js';
 import { checkPendingNoticeMs, DEFAULT_PENDING_NOTICE_MS, NO_SLOT_WAITS, pendingNotice, type ListedJob, type PendingEpisode, type SlotWaits } from './pending-jobs.js';
@@ -256,6 +256,8 @@ export abstract class JobQueueCluster {
   private readonly stopWatchingEnd: (() => void) | undefined;
   /** Ended jobs for the dashboard's view (the latest MAX_VIEW_ROWS), and how many ended each way (job-view.ts). */
   private endedViews: EndedJobView[] = [];
+  /** Slurm: each job's restart count at the last look (requeued-jobs.ts). */
+  private readonly restarts = new Map<string, number>();
   private readonly endedCounts = { failed: 0, done: 0 };
   /** The client the view is published through, the view last published, and the last failure to publish (said once). */
   private publisher: Promise<Client> | undefined;
@@ -688,10 +690,12 @@ export abstract class JobQueueCluster {
   private async syncOnce(): Promise<void> {
     if (this.closed) return;
     if (this.failure) throw this.failure;
-    const listed = await this.listJobs();
     // Which workers joined: only the dashboard says (without one, ended jobs are not judged).
     // A dashboard that does not answer stops adapting, but not holding the jobs scale() asked for.
+    // Read before the listing: a worker seen closing because Slurm requeued its job is then always
+    // listed with the requeue counted (requeued-jobs.ts), not taken for a retiring one and replaced.
     const load = this.dashboardDirectUrl ? await fetchLoad(this.dashboardDirectUrl, this.opts.token).catch((e: Error) => { if (this.adaptOpts) throw e; return undefined; }) : undefined;
+    const listed = await this.listJobs();
     if (load) this.noteJoined(load.names);
     const ended: JobInfo[] = [];
     const mine = new Map<string, ListedJob>();
@@ -700,7 +704,7 @@ export abstract class JobQueueCluster {
     for (const j of this.jobs.values()) {
       const shown = j.state === 'gone' ? undefined : liveState(j);
       const l = j.state === 'gone' ? undefined : listed.get(j.id);
-      if (l && requeuedNow(j, l)) {
+      if (l && requeuedNow({ ...j, restarts: this.restarts.get(j.id) }, l)) {
         // Its worker is gone, expected back: pending, not joined (this run's worker has not), not retiring.
         j.requeued = true;
         j.requeues++;
@@ -710,12 +714,14 @@ export abstract class JobQueueCluster {
         j.rerun = j.retiring;
         j.retiring = false;
         this.log(requeuedLine(this.kind, j.id, l, j.requeues));
-      } else if (l?.state === 'running') {
+      } else if (l && !stillRequeued(l)) {
         j.requeued = false;
         j.rerun = false;
       }
-      if (l) mine.set(j.id, j.requeued ? { ...l, requeued: true } : l);
-      const state = listed.get(j.id)?.state ?? 'gone';
+      if (l?.restarts !== undefined) this.restarts.set(j.id, l.restarts);
+      if (l) mine.set(j.id, j.requeued ? { ...l, state: 'pending', requeued: true } : l);
+      const seen = listed.get(j.id);
+      const state = seen ? requeuedState(j.requeued, seen) : 'gone';
       if (state === 'gone' && j.state !== 'gone') ended.push(j);
       j.state = state;
       if (state !== 'gone' && liveState(j) !== shown) j.since = now;

@@ -14,6 +14,13 @@ export interface ListedJob {
   reason?: string | undefined;
   /** The batch system says it is being requeued (squeue's RQ, RH, RF, SE; requeued-jobs.ts). */
   requeued?: boolean | undefined;
+  /**
+   * Slurm: how many times the job was requeued (squeue's RestartCnt). Slurm counts a requeue the
+   * moment it is asked, while the stopped run is still listed CG (requeued-jobs.ts).
+   */
+  restarts?: number | undefined;
+  /** Slurm: listed CG, its run stopping (it ended, was cancelled, or was requeued). */
+  completing?: boolean | undefined;
   /** A running job whose worker is retiring (job-plan.ts): its replacement may wait for its slot. */
   retiring?: boolean | undefined;
 }

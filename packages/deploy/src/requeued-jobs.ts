@@ -20,6 +20,15 @@
  * JOB STATE CODES). A look every 2 s usually sees none of those, only a job seen running (or whose
  * worker joined) now pending: Slurm and PBS move a job back to the queue only by requeueing it.
  * sacct (where accounting is on) keeps one REQUEUED record per run (`sacct -D`); it is not read.
+ *
+ * Slurm counts the requeue at once (squeue's RestartCnt, `Restarts=` in scontrol), before its kill
+ * reaches the worker, while the stopped run is still listed CG (its base state already PENDING). A
+ * look that reads the scheduler first and squeue after therefore never sees the worker leaving
+ * without the count having risen: the job is requeued from that look, and its worker, seen closing,
+ * is not taken for a retiring one and replaced. Before, a look in those seconds (the worker left at
+ * once, or finished a task first, KillWait) replaced it, and once the job was pending again the
+ * replacement was a surplus to cancel (job-plan.ts's `rerun`, which PBS still needs: qstat -u gives
+ * no run count, and it lists a rerun job R while MOM stops it).
  */
 import { logText } from '@gluon/protocol';
 import type { ListedJob } from './pending-jobs.js';
@@ -31,23 +40,40 @@ export interface JobBefore {
   joined: boolean;
   /** Whether it was requeued and has not been seen running since. */
   requeued: boolean;
+  /** Slurm: the restart count it was last listed with (0 until listed). */
+  restarts?: number | undefined;
 }
 
 /**
- * Whether this look's listing `now` says the job was requeued since the last look: the batch
- * system says so (squeue RQ, RH, RF, SE), or a job seen running, or whose worker joined, is
- * pending again. Said once per requeue: a job already known requeued is not requeued again until
- * it has been seen running.
+ * Whether this look's listing `now` says the job was requeued since the last look: Slurm's restart
+ * count rose (whatever the state: CG while the stopped run ends), the batch system says so (squeue
+ * RQ, RH, RF, SE), or a job seen running, or whose worker joined, is pending again. Said once per
+ * requeue: a job already known requeued is not requeued again until it has been seen running.
  */
 export function requeuedNow(before: JobBefore, now: ListedJob): boolean {
-  if (before.requeued || before.state === 'gone' || now.state !== 'pending') return false;
+  if (before.requeued || before.state === 'gone') return false;
+  if (now.restarts !== undefined && now.restarts > (before.restarts ?? 0)) return true;
+  if (now.state !== 'pending') return false;
   return now.requeued === true || before.state === 'running' || before.joined;
+}
+
+/**
+ * Whether a job known requeued still is after this look: until it is listed running in a new run.
+ * CG is the stopped run still ending (Slurm lists a requeued job CG, then PD).
+ */
+export function stillRequeued(now: ListedJob): boolean {
+  return now.state === 'pending' || now.completing === true;
+}
+
+/** The state a requeued job counts in: pending, also while its stopped run is listed CG. */
+export function requeuedState(requeued: boolean, now: ListedJob): 'pending' | 'running' {
+  return requeued && stillRequeued(now) ? 'pending' : now.state;
 }
 
 /** The line logged once per requeue. */
 export function requeuedLine(kind: string, id: string, now: ListedJob, requeues: number): string {
   // The reason is text the job's owner can set (pending-jobs.ts): no line breaks or escapes.
   const why = now.reason && now.reason !== 'None' ? ` (${logText(now.reason)})` : '';
-  return `${kind} cluster: job ${id} was requeued${requeues > 1 ? ` (${requeues} times now)` : ''}: its worker has left, and the job waits in the queue to run again${why}; ` +
+  return `${kind} cluster: job ${id} was requeued${requeues > 1 ? ` (${requeues} times now)` : ''}: its worker leaves, and the job waits in the queue to run again${why}; ` +
     'counted as pending, not as a worker nor as a failed job';
 }

@@ -65,8 +65,10 @@ export class SlurmCluster extends JobQueueCluster {
 
   protected async listJobs(): Promise<Map<string, ListedJob>> {
     // --array: one line per array task (a pending array is otherwise one line, 12_[0-9]).
-    // %r: why a job is pending (Resources, Priority, JobHeldUser, …), said when jobs wait long.
-    const out = await runCommand(['squeue', '--array', '--noheader', '--format=%i %t %r', `--user=${this.user}`]);
+    // RestartCnt: a requeue is counted at once, while the stopped run is still listed CG
+    // (requeued-jobs.ts). Reason: why a job is pending (Resources, Priority, JobHeldUser, …), said
+    // when jobs wait long. Width 0 and a space after each: the fields whole, as `%i %t %r` gave them.
+    const out = await runCommand(['squeue', '--array', '--noheader', SQUEUE_FORMAT, `--user=${this.user}`]);
     return parseSqueue(out);
   }
 
@@ -107,23 +109,29 @@ const SQUEUE_WAITING = new Set(['PD', 'CF', 'RD']);
 /** REQUEUED (a completing job being requeued), REQUEUE_HOLD, REQUEUE_FED, SPECIAL_EXIT (requeued in a special state). */
 const SQUEUE_REQUEUES = new Set(['RQ', 'RH', 'RF', 'SE']);
 
+/** What the cluster's look asks squeue for: job id, compact state, restart count, reason (see parseSqueue). */
+const SQUEUE_FORMAT = '--Format=JobArrayID:0 ,StateCompact:0 ,RestartCnt:0 ,Reason:0';
+
 /**
- * `squeue --format='%i %t %r'` → job id → pending (PD, CF, RD, and the requeue states RQ, RH, RF,
- * SE, marked `requeued`) or running (R, CG and the rest), with the reason a pending job gives (the
- * rest of the line; `None` is none).
+ * squeue's listing in {@link SQUEUE_FORMAT} (`101 PD 1 BeginTime`) → job id → pending (PD, CF, RD,
+ * and the requeue states RQ, RH, RF, SE, marked `requeued`) or running (R, CG and the rest; CG
+ * marked `completing`), with how many times it was requeued and the reason a pending job gives (the
+ * rest of the line; `None` is none). A line without the count (`--format='%i %t %r'`) is read too.
  */
 export function parseSqueue(out: string): Map<string, ListedJob> {
   const jobs = new Map<string, ListedJob>();
   for (const line of out.split('\n')) {
-    const m = /^(\S+)\s+(\S+)(?:\s+(.*))?$/.exec(line.trim());
+    const m = /^(\S+)\s+(\S+)(?:\s+(\d+)(?=\s|$))?(?:\s+(.*))?$/.exec(line.trim());
     if (!m) continue;
     const requeued = SQUEUE_REQUEUES.has(m[2]!);
     const pending = requeued || SQUEUE_WAITING.has(m[2]!);
-    const reason = m[3]?.trim();
+    const reason = m[4]?.trim();
     jobs.set(m[1]!, {
       state: pending ? 'pending' : 'running',
       ...(pending && reason && reason !== 'None' ? { reason } : {}),
       ...(requeued ? { requeued: true } : {}),
+      ...(m[3] !== undefined ? { restarts: Number(m[3]) } : {}),
+      ...(m[2] === 'CG' ? { completing: true } : {}),
     });
   }
   return jobs;

@@ -105,7 +105,7 @@ t.test('start() without the batch system on PATH fails naming the missing comman
 });
 
 t.test('squeue and qstat listings', async (t) => {
-  t.same([...parseSqueue('  101 R None\n102 PD Resources\n103 CG None\n\n104 CF None\n105 PD ReqNodeNotAvail, UnavailableNodes:n1\n')], [['101', { state: 'running' }], ['102', { state: 'pending', reason: 'Resources' }], ['103', { state: 'running' }], ['104', { state: 'pending' }], ['105', { state: 'pending', reason: 'ReqNodeNotAvail, UnavailableNodes:n1' }]]);
+  t.same([...parseSqueue('  101 R None\n102 PD Resources\n103 CG None\n\n104 CF None\n105 PD ReqNodeNotAvail, UnavailableNodes:n1\n')], [['101', { state: 'running' }], ['102', { state: 'pending', reason: 'Resources' }], ['103', { state: 'running', completing: true }], ['104', { state: 'pending' }], ['105', { state: 'pending', reason: 'ReqNodeNotAvail, UnavailableNodes:n1' }]]);
   const qstat = [
     'pbs.example:',
     '                                                            Req\'d  Req\'d   Elap',

@@ -240,7 +240,7 @@ t.test('qrerun of a running job: logged as requeued once, counted pending, not r
   await cluster.waitForWorkers(1, 120_000);
   const id = cluster.jobList[0]!.id;
   execFileSync('qrerun', [id]);
-  t.equal(await said(/was requeued/), `pbs cluster: job ${id} was requeued: its worker has left, and the job waits in the queue to run again; counted as pending, not as a worker nor as a failed job`);
+  t.equal(await said(/was requeued/), `pbs cluster: job ${id} was requeued: its worker leaves, and the job waits in the queue to run again; counted as pending, not as a worker nor as a failed job`);
   t.match(cluster.jobList.find((j) => j.id === id), { state: 'pending', requeued: true, requeues: 1, joined: false, retiring: false }, 'pending again, its worker not counted');
   t.same(await cluster.liveWorkerNames(), [], 'its old worker is no worker of the cluster');
   // Its processes have exited (the stand-in's qrun refuses a job still exiting): run it again.

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { parseQstat, parseSqueue, pendingNotice, type ListedJob } from '@gluon/deploy';
-import { requeuedLine, requeuedNow, type JobBefore } from '../src/requeued-jobs.js';
+import { requeuedLine, requeuedNow, requeuedState, stillRequeued, type JobBefore } from '../src/requeued-jobs.js';
 
 /**
  * A requeued job (scontrol requeue, a preemption or node failure that requeues) is not-yet-running:
@@ -18,25 +18,35 @@ t.test('squeue: the requeue states are pending and marked requeued; RD is pendin
     ['4', { state: 'pending', reason: 'JobHeldAdmin', requeued: true }],
     ['5', { state: 'pending', reason: 'ResvDeleted' }],
     ['6', { state: 'running' }],
-    ['7', { state: 'running' }],
+    ['7', { state: 'running', completing: true }],
     ['8', { state: 'running' }],
     ['9', { state: 'pending', reason: 'BeginTime' }],
   ]);
 });
 
-/** Runs one job's looks through the rule as the cluster does; returns the looks (0-based) that said "requeued". */
-function requeues(looks: { listed: ListedJob; joinedBefore?: boolean }[]): number[] {
+/**
+ * Runs one job's looks through the rule as the cluster does; returns the looks (0-based) that said
+ * "requeued", and the state the job counted in after each look.
+ */
+function requeueLooks(looks: { listed: ListedJob; joinedBefore?: boolean }[]): { said: number[]; states: string[] } {
   let before: JobBefore = { state: 'pending', joined: false, requeued: false };
   const said: number[] = [];
+  const states: string[] = [];
   looks.forEach(({ listed, joinedBefore }, i) => {
     if (joinedBefore) before = { ...before, joined: true };
+    const restarts = listed.restarts ?? before.restarts;
     if (requeuedNow(before, listed)) {
       said.push(i);
-      before = { state: listed.state, joined: false, requeued: true };
-    } else before = { state: listed.state, joined: before.joined, requeued: before.requeued && listed.state !== 'running' };
+      before = { state: requeuedState(true, listed), joined: false, requeued: true, restarts };
+    } else {
+      const requeued = before.requeued && stillRequeued(listed);
+      before = { state: requeuedState(requeued, listed), joined: before.joined, requeued, restarts };
+    }
+    states.push(before.state);
   });
-  return said;
+  return { said, states };
 }
+const requeues = (looks: { listed: ListedJob; joinedBefore?: boolean }[]): number[] => requeueLooks(looks).said;
 const pd = (reason?: string): ListedJob => ({ state: 'pending', ...(reason ? { reason } : {}) });
 const run: ListedJob = { state: 'running' };
 
@@ -54,6 +64,29 @@ t.test('a job whose worker joined between looks, pending again without being see
   t.same(requeues([{ listed: pd() }, { listed: pd('BeginTime'), joinedBefore: true }, { listed: pd('BeginTime') }]), [1]);
 });
 
+t.test('squeue with the restart count: the count, and CG marked completing', async (t) => {
+  const jobs = parseSqueue('101 R 0 None\n102 CG 1 None\n103 PD 1 BeginTime\n104_2 PD 0 ReqNodeNotAvail, UnavailableNodes:n1\n105 RQ 2 None\n');
+  t.same([...jobs], [
+    ['101', { state: 'running', restarts: 0 }],
+    ['102', { state: 'running', restarts: 1, completing: true }],
+    ['103', { state: 'pending', reason: 'BeginTime', restarts: 1 }],
+    ['104_2', { state: 'pending', reason: 'ReqNodeNotAvail, UnavailableNodes:n1', restarts: 0 }],
+    ['105', { state: 'pending', requeued: true, restarts: 2 }],
+  ]);
+});
+
+t.test('Slurm: the restart count says the requeue while the stopped run is still listed CG; pending from then until it runs again', async (t) => {
+  // As slurm-requeue.test's squeue -O showed look by look (22.05.8): R 0, then CG 1 at once (the
+  // worker still finishing a task, KillWait), then PD 1 BeginTime, then R 1 once it runs again.
+  const look = (line: string) => ({ listed: parseSqueue(line).get('1')! });
+  const [r0, cg1, pd1, r1, cg2, pd2] = ['1 R 0 None', '1 CG 1 None', '1 PD 1 BeginTime', '1 R 1 None', '1 CG 2 None', '1 PD 2 BeginTime'].map(look);
+  t.same(requeueLooks([r0!, cg1!, cg1!, pd1!, r1!]), { said: [1], states: ['running', 'pending', 'pending', 'pending', 'running'] },
+    'said at the first CG look, once; counted pending while CG; running again at R');
+  t.same(requeues([r0!, cg1!, pd1!, r1!, cg2!, pd2!]), [1, 4], 'requeued twice');
+  t.same(requeueLooks([r0!, look('1 CG 0 None')]), { said: [], states: ['running', 'running'] }, 'a run ending (CG, the count unchanged) is no requeue');
+  t.same(requeues([look('1 PD 0 Priority'), look('1 PD 1 BeginTime')]), [1], 'requeued between looks, never seen running: the count says so');
+});
+
 t.test('a job pending from its submission, or running throughout, was not requeued', async (t) => {
   t.same(requeues([{ listed: pd('Resources') }, { listed: pd('Priority') }, { listed: run }, { listed: run }]), []);
   t.notOk(requeuedNow({ state: 'gone', joined: true, requeued: false }, pd()), 'a job already gone is not judged');
@@ -61,7 +94,7 @@ t.test('a job pending from its submission, or running throughout, was not requeu
 
 t.test('the lines: the requeue said once, and the pending notice marks the requeued job', async (t) => {
   t.equal(requeuedLine('slurm', '272', pd('BeginTime'), 1),
-    'slurm cluster: job 272 was requeued: its worker has left, and the job waits in the queue to run again (BeginTime); counted as pending, not as a worker nor as a failed job');
+    'slurm cluster: job 272 was requeued: its worker leaves, and the job waits in the queue to run again (BeginTime); counted as pending, not as a worker nor as a failed job');
   const forged = requeuedLine('slurm', '272', pd('Bad\nslurm cluster: forged\u001b[2J'), 2);
   t.match(forged, /^slurm cluster: job 272 was requeued \(2 times now\): /);
   t.notMatch(forged, /\u001b|\nslurm/, 'a reason (text a job\'s owner can set) cannot forge a line nor rewrite the terminal');

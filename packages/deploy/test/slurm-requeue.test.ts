@@ -9,13 +9,6 @@ import { SlurmCluster } from '@gluon/deploy';
 import { fixtures, holdSlurm, printLinesIfFailed, removeJobLogsAfter, repo, slurmMissing, within } from './helpers.js';
 
 /**
- * `scontrol requeue` of a running job on the real Slurm of scripts/setup-slurm.sh (skipped, saying
- * why, where there is none): Slurm stops the job's worker and puts the job back in the queue
- * (PENDING, BeginTime 120 s ahead). The cluster logs it as requeued, counts it as a pending job
- * (no replacement is submitted), not as a worker and not as a failure, and its worker joins again
- * when it reruns. Before, nothing was said, and the job kept `joined` from its first run.
- */
-/**
  * Resolves once the clock is in a later whole second than `ms`, a Date.now() read after `scontrol
  * requeue` returned. The requeue's kill revokes the job's credential on the node as of that second
  * (slurmctld stamps the kill within the requeue call), and slurmd refuses to launch the job again
@@ -30,6 +23,24 @@ async function laterSecondThan(ms: number): Promise<void> {
   while (Date.now() < next) await new Promise((r) => setTimeout(r, next - Date.now()));
 }
 
+/**
+ * Resolves once squeue lists job `id` as `state` (compact), polling; rejects after a generous bound.
+ * A requeued job is listed CG until its stopped run has ended, then PD: a StartTime=now given while
+ * it is CG is undone as the requeue completes (Slurm then sets BeginTime 121 s ahead again).
+ */
+async function untilListed(id: string, state: string): Promise<void> {
+  const listed = () => execFileSync('squeue', ['-h', '-j', id, '-o', '%t'], { encoding: 'utf8' }).trim();
+  for (let i = 0; i < 2400 && listed() !== state; i++) await new Promise((r) => setTimeout(r, 100));
+  if (listed() !== state) throw new Error(`job ${id}: squeue lists it "${listed()}", not ${state}, after 240 s`);
+}
+
+/**
+ * `scontrol requeue` of a running job on the real Slurm of scripts/setup-slurm.sh (skipped, saying
+ * why, where there is none): Slurm stops the job's worker and puts the job back in the queue
+ * (PENDING, BeginTime 120 s ahead). The cluster logs it as requeued, counts it as a pending job
+ * (no replacement is submitted), not as a worker and not as a failure, and its worker joins again
+ * when it reruns. Before, nothing was said, and the job kept `joined` from its first run.
+ */
 const why = slurmMissing(true);
 if (why) {
   t.skip(`SlurmCluster and a requeued job: ${why}`, () => {});
@@ -72,7 +83,9 @@ if (why) {
     execFileSync('scontrol', ['requeue', id]);
     const requeuedBy = Date.now();
     const line = await said(/was requeued/);
-    t.equal(line, `slurm cluster: job ${id} was requeued: its worker has left, and the job waits in the queue to run again (BeginTime); counted as pending, not as a worker nor as a failed job`);
+    // Said at the first look after the requeue: Slurm counts it at once (RestartCnt), while it
+    // still lists the stopped run CG (no reason then) or already PD (reason BeginTime).
+    t.match(line, new RegExp(`^slurm cluster: job ${id} was requeued: its worker leaves, and the job waits in the queue to run again( \\(BeginTime\\))?; counted as pending, not as a worker nor as a failed job$`));
     const [job, ...more] = cluster.jobList;
     t.same(more.map((j) => j.id), [], 'no replacement submitted: the requeued job will run again');
     t.match(job, { id, state: 'pending', requeued: true, requeues: 1, joined: false, retiring: false }, 'the job is pending again, its worker not counted');
@@ -81,6 +94,7 @@ if (why) {
     // Slurm holds a requeued job 120 s (its BeginTime); let it start now, in a later second than
     // the requeue. In the same second its launch was refused as revoked, 1 run in 12 here
     // (when the scheduler ran at once), and the job ended FAILED, exit code 1:0.
+    await untilListed(id, 'PD');
     await laterSecondThan(requeuedBy);
     execFileSync('scontrol', ['update', `JobId=${id}`, 'StartTime=now']);
     await cluster.waitForWorkers(1, 240_000);
@@ -93,10 +107,14 @@ if (why) {
     t.equal(lines.filter((l) => /was requeued/.test(l)).length, 1, 'the requeue was said once');
   });
 
-  t.test('scontrol requeue of a job whose worker takes a while to leave: the replacement is the surplus cancelled, said once; the requeued job runs again', async (t) => {
-    // The worker finishes its running task before it leaves (Slurm lists the job R, then CG,
-    // meanwhile): seen retiring, it is replaced; once the job is pending again one job is too many.
-    // Before, the look cancelled the newest pending job, the requeued one, with nothing said.
+  t.test('scontrol requeue of a job whose worker takes a while to leave: requeued at once by its restart count, not replaced; it runs again', async (t) => {
+    // The worker finishes its running task before it leaves, and Slurm lists the job CG meanwhile
+    // (SIGKILL after KillWait, 5 s here), its restart count already 1. Before, a look in those
+    // seconds saw the worker closing, took it for a retiring one and replaced it; once the job was
+    // pending again the replacement was cancelled as the surplus (f2a5e87): a job submitted and
+    // cancelled for nothing, and with scale(1) a running replacement cancelled while the requeued
+    // job waited out its BeginTime. The look now reads the scheduler first and squeue after: the
+    // count has risen by the time the worker is seen leaving.
     const lines: string[] = [];
     printLinesIfFailed(t, lines);
     const cluster = await SlurmCluster.start({
@@ -120,22 +138,22 @@ if (why) {
     const before = readFileSync(submissions, 'utf8');
     execFileSync('scontrol', ['requeue', id]);
     const requeuedBy = Date.now();
-    // Slurm SIGKILLs it KillWait (5 s here) after the SIGTERM: about ten looks see it retiring.
+    // Said while the worker still runs its task (the gate is shut until then).
     await until('the requeue said', () => lines.some((l) => /was requeued/.test(l)));
+    t.match(cluster.jobList, [{ id, state: 'pending', requeued: true, rerun: false, retiring: false }], 'requeued while its worker finishes its task: pending, not retiring, no replacement');
     writeFileSync(gate, '');
     void task.result().catch(() => {});
-    await until('one job left', () => cluster.jobList.length === 1);
-    t.same(cluster.jobList.map((j) => j.id), [id], 'the requeued job is kept');
-    t.match(cluster.jobList[0], { state: 'pending', requeued: true, rerun: true }, 'pending, to run again');
-    const cancels = lines.filter((l) => /cancel/.test(l));
-    t.equal(cancels.length, 1, 'one cancel said');
-    t.match(cancels[0], new RegExp(`^slurm cluster: cancelled job\\(s\\) \\d+ \\((running|pending)\\) as a surplus: 2 working job\\(s\\) listed for a target of 1: job\\(s\\) ${id} were requeued by the batch system after their retiring worker had been replaced; kept to run again, the replacement is the surplus$`), 'the cancel is said once, with the job and why');
-    t.equal(readFileSync(submissions, 'utf8').slice(before.length).trim().split('\n').length, 1, 'one replacement submitted');
+    await untilListed(id, 'PD');
+    t.same(cluster.jobList.map((j) => j.id), [id], 'the requeued job is the only one');
+    t.same(lines.filter((l) => /cancel/.test(l)), [], 'nothing cancelled');
+    t.equal(readFileSync(submissions, 'utf8'), before, 'no replacement submitted');
     await laterSecondThan(requeuedBy);
     execFileSync('scontrol', ['update', `JobId=${id}`, 'StartTime=now']);
     await until('the requeued job running again, its worker joined', () => cluster.jobList.length === 1 && cluster.jobList[0]!.joined);
     t.match(cluster.jobList, [{ id, state: 'running', requeued: false, rerun: false, joined: true }], 'the same job runs again');
+    t.equal(readFileSync(submissions, 'utf8'), before, 'still no replacement submitted');
     t.same(lines.filter((l) => /ended before|gave up|not submitting/.test(l)), [], 'no failure said');
+    t.equal(lines.filter((l) => /was requeued/.test(l)).length, 1, 'the requeue was said once');
     await cluster.close();
   });
 }
