@@ -4,6 +4,8 @@
  * --check` on the same file prints both, so a failed import asks it, once per module.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** "line N: <source line>" from `node --check`'s stderr for `path`, or null when it names none. */
@@ -31,12 +33,71 @@ function locate(url: string): Promise<string | null> {
   return p;
 }
 
-/** The import's error, a SyntaxError of a file: module given its file and line in message and stack. */
+/** Node's messages for an import or export statement in a file it parses as CommonJS. */
+const MODULE_SYNTAX = /^(Unexpected token 'export'|Cannot use import statement outside a module)/;
+
+/** The package.json nearest above a file, as Node looks for it to choose a .js/.ts file's kind. */
+export interface NearestPackage {
+  path: string;
+  type: unknown;
+}
+
+/**
+ * What to do about ES module syntax in a file Node loaded as CommonJS, or null for any other
+ * error. Node says it only in a warning on stderr ("To load an ES module, set "type": "module"
+ * …"), which a worker's user does not see; `npm init -y` writes `"type": "commonjs"`, so a task
+ * module `tasks.ts` or `tasks.js` beside such a package.json fails with a bare "Unexpected token
+ * 'export'".
+ */
+export function moduleKindHint(message: string, path: string, pkg: NearestPackage | null): string | null {
+  if (!MODULE_SYNTAX.test(message) || /\.m[jt]s$/.test(path)) return null;
+  const ts = /\.c?ts$/.test(path);
+  const esm = ts ? '.mts' : '.mjs';
+  const rewrite = 'or write it as CommonJS (exports.name = …)';
+  if (/\.c[jt]s$/.test(path)) return `Node loads a ${path.slice(path.lastIndexOf('.'))} file as CommonJS, where import and export statements are not allowed: rename it ${esm}, ${rewrite}`;
+  const why = pkg
+    ? `${pkg.path} has ${pkg.type === undefined ? 'no "type"' : `"type": ${JSON.stringify(pkg.type)}`}`
+    : 'no package.json above it says "type": "module"';
+  const where = pkg ? `in ${pkg.path}` : `in a package.json beside it`;
+  return `Node loads ${basename(path)} as CommonJS (${why}), where import and export statements are not allowed: rename it ${esm}, set "type": "module" ${where}, ${rewrite}`;
+}
+
+/** The package.json nearest above `dir` and its "type" (undefined when it has none or is unreadable). */
+function nearestPackage(dir: string): NearestPackage | null {
+  for (let d = dir; ; d = dirname(d)) {
+    const path = join(d, 'package.json');
+    let text: string | undefined;
+    try { text = readFileSync(path, 'utf8'); } catch { /* none here: look further up */ }
+    if (text !== undefined) {
+      try { return { path, type: (JSON.parse(text) as { type?: unknown }).type }; } catch { return { path, type: undefined }; }
+    }
+    if (dirname(d) === d) return null;
+  }
+}
+
+/**
+ * A CommonJS parse error's stack starts with Node's own pointer to it ("FILE:LINE", the line, a
+ * caret line, a blank line) before "SyntaxError: …". Returns its location and the stack after
+ * it; an ES module's error has none (hence `node --check`).
+ */
+function decoration(stack: string, name: string, path: string): { where: string | null; rest: string } {
+  const lines = stack.split('\n');
+  const head = lines.findIndex((l) => l.startsWith(`${name}: `));
+  if (head <= 0) return { where: null, rest: lines.slice(1).join('\n') };
+  return { where: checkLocation(lines.slice(0, head).join('\n'), path), rest: lines.slice(head + 1).join('\n') };
+}
+
+/**
+ * The import's error, a SyntaxError of a file: module given its file and line in message and
+ * stack, and what to do when the file is ES module syntax Node loaded as CommonJS.
+ */
 export async function withSyntaxLocation(err: unknown, url: string): Promise<unknown> {
   if (!(err instanceof SyntaxError) || !url.startsWith('file:') || / \(task module /.test(err.message)) return err;
-  const where = await locate(url).catch(() => null);
-  const message = `${err.message} (task module ${url}${where ? `, ${where}` : ''})`;
-  const rest = (err.stack ?? '').split('\n').slice(1).join('\n');
+  const path = fileURLToPath(url);
+  const { where: pointed, rest } = decoration(err.stack ?? '', err.name, path);
+  const where = pointed ?? await locate(url).catch(() => null);
+  const hint = moduleKindHint(err.message, path, MODULE_SYNTAX.test(err.message) ? nearestPackage(dirname(path)) : null);
+  const message = `${err.message} (task module ${url}${where ? `, ${where}` : ''})${hint ? `: ${hint}` : ''}`;
   err.message = message;
   err.stack = `${err.name}: ${message}${rest ? `\n${rest}` : ''}`;
   return err;

@@ -6,9 +6,13 @@
 import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ThreadPool } from '@gluon/worker';
+import { moduleKindHint } from '../src/syntax-location.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
 
 t.test('a task module that does not parse names its file and line', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'gluon-syntax-'));
@@ -30,4 +34,52 @@ t.test('a task module that does not parse names its file and line', async (t) =>
   const fresh = new ThreadPool(1, 'syntax-test-2', () => {});
   t.teardown(() => fresh.close());
   t.match(await fresh.run({ key: 'f-3', url, exportName: 'f', args: [], data: {} }), { ok: true, value: 7 });
+});
+
+t.test('ES module syntax in a file Node loads as CommonJS says why and what to do', async (t) => {
+  // `npm init -y` writes "type": "commonjs": a tasks.js (or, where Node strips types, tasks.ts)
+  // with `export` beside it failed with a bare "Unexpected token 'export'"; Node's advice is a
+  // warning on the worker's stderr, which a user of the cluster does not see. The pool runs in a
+  // plain node process: this one's tsx (--import) reaches its threads on Node 22+ and would
+  // compile the file as an ES module.
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-cjs-kind-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const pkg = join(dir, 'package.json');
+  writeFileSync(pkg, JSON.stringify({ name: 'etl', version: '1.0.0', type: 'commonjs' }));
+  const js = join(dir, 'etl-tasks.js');
+  writeFileSync(js, 'const rate = 2;\nexport function double(x) { return rate * x; }\n');
+  const imp = join(dir, 'import-tasks.js');
+  writeFileSync(imp, "import { join } from 'node:path';\nexport const f = () => join('a', 'b');\n");
+  const runner = join(dir, 'run.mjs');
+  const index = pathToFileURL(join(here, '..', 'dist', 'index.js')).href;
+  writeFileSync(runner, `import { ThreadPool } from ${JSON.stringify(index)};
+const pool = new ThreadPool(1, 'cjs-kind-test', () => {});
+const out = [];
+for (const [url, exportName] of ${JSON.stringify([[pathToFileURL(js).href, 'double'], [pathToFileURL(imp).href, 'f']])}) {
+  out.push(await pool.run({ key: exportName + '-1', url, exportName, args: [2], data: {} }));
+}
+await pool.close();
+process.stdout.write(JSON.stringify(out));
+`);
+  const stdout = await new Promise<string>((resolve, reject) => execFile(process.execPath, [runner], { cwd: dir, timeout: 120_000 }, (err, out) => (err ? reject(err) : resolve(out))));
+  const [r, i] = JSON.parse(stdout) as Array<{ ok: boolean; error?: { name: string; message: string; stack: string } }>;
+  const advice = `Node loads etl-tasks.js as CommonJS (${pkg} has "type": "commonjs"), where import and export statements are not allowed: rename it .mjs, set "type": "module" in ${pkg}, or write it as CommonJS (exports.name = …)`;
+  t.match(r, { ok: false, error: { name: 'SyntaxError' } });
+  t.equal(r?.error?.message, `Unexpected token 'export' (task module ${pathToFileURL(js).href}, line 2: export function double(x) { return rate * x; }): ${advice}`);
+  t.match(r?.error?.stack, /^SyntaxError: Unexpected token 'export' \(task module /, 'the stack leads with the same');
+  t.notMatch(r?.error?.stack, /\^\^\^/, "Node's caret pointer is not left in the stack");
+  t.match(i, { ok: false, error: { message: /^Cannot use import statement outside a module \(task module \S+, line 1: import \{ join \} from 'node:path';\): Node loads import-tasks\.js as CommonJS/ } });
+});
+
+t.test('moduleKindHint: the advice for each kind of file and package', async (t) => {
+  const msg = "Unexpected token 'export'";
+  t.equal(moduleKindHint(msg, '/w/tasks.ts', { path: '/w/package.json', type: 'commonjs' }),
+    'Node loads tasks.ts as CommonJS (/w/package.json has "type": "commonjs"), where import and export statements are not allowed: rename it .mts, set "type": "module" in /w/package.json, or write it as CommonJS (exports.name = …)');
+  t.match(moduleKindHint(msg, '/w/tasks.js', { path: '/w/package.json', type: undefined }), /^Node loads tasks\.js as CommonJS \(\/w\/package\.json has no "type"\), .* rename it \.mjs, /);
+  t.match(moduleKindHint(msg, '/w/tasks.js', null), /\(no package\.json above it says "type": "module"\), .* set "type": "module" in a package\.json beside it, /);
+  t.equal(moduleKindHint('Cannot use import statement outside a module', '/w/tasks.cjs', null),
+    'Node loads a .cjs file as CommonJS, where import and export statements are not allowed: rename it .mjs, or write it as CommonJS (exports.name = …)');
+  t.match(moduleKindHint(msg, '/w/tasks.cts', null), /a \.cts file .* rename it \.mts,/);
+  t.equal(moduleKindHint(msg, '/w/tasks.mjs', null), null, 'an ES module file: another cause');
+  t.equal(moduleKindHint('Unexpected number', '/w/tasks.js', null), null, 'another syntax error');
 });
