@@ -1210,6 +1210,11 @@ export class Client implements FutureHost {
     this.flush();
     // Ahead of the frames still queued: none of them names these keys any more.
     this.conn.send({ op: 'cancel', keys: sent });
+    // The scheduler answers `cancelled` for each key it had not finished, as it handles the
+    // cancel; a marker asked after it is answered after those, so once this resolves the futures
+    // read `cancelled` (or `finished`, had the result come first), as Dask's do. A connection
+    // lost meanwhile ends the wait: what the scheduler did is then told by the reconnect.
+    await this.liveness.track(this.conn.request({ op: 'who-has', keys: [] })).catch(() => undefined);
   }
 
   /** Runs failed tasks again (and the failed tasks they depend on). */

@@ -214,6 +214,28 @@ t.test('cancel: the future and its dependents reject with CancelledError', async
   t.equal(await client.submit(inc, 1).result(), 2, 'the cluster keeps serving');
 });
 
+t.test('a cancel that has resolved has settled its futures: cancelled, with their dependents', async (t) => {
+  // `await cancel()` resolved once the message was sent: the futures read `pending` until the
+  // scheduler's answers came (a data engineer's script printed `pending` right after the await).
+  const mark = join(scratch, `cancel-settled-${Date.now()}`);
+  const running = client.submit(fx.spin.with({ pure: false }), mark);
+  const dependent = client.submit(inc, running as never);
+  for (let i = 0; i < 1000 && !existsSync(mark); i++) await new Promise((r) => setTimeout(r, 20));
+  t.ok(existsSync(mark), 'the runaway task is running');
+  await client.cancel([running]);
+  t.equal(running.status, 'cancelled', 'client.cancel(): the running task');
+  t.equal(dependent.status, 'cancelled', 'client.cancel(): its dependent');
+  const queued = client.submit(fx.spin.with({ pure: false }), join(scratch, `cancel-settled-q-${Date.now()}`));
+  await queued.cancel();
+  t.equal(queued.status, 'cancelled', 'future.cancel(), sent at once');
+  const done = client.submit(inc, 99);
+  t.equal(await done.result(), 100);
+  await client.cancel([done]);
+  t.equal(done.status, 'finished', 'a finished future is left alone');
+  await t.rejects(running.result(), CancelledError);
+  t.same(await client.gather(client.map(inc, [1, 2])), [2, 3], 'both workers run tasks again');
+});
+
 t.test('bad task options, a function that is not remote and a bad wait() option are refused at the call, naming what is wrong', async (t) => {
   // Before, with() let these through; the scheduler closed the connection over the first
   // (protocol error), and the client reconnected and re-sent it, a thousand times a second.
