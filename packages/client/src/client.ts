@@ -1224,9 +1224,31 @@ export class Client implements FutureHost {
     const keys = [...new Set(futures.filter((f) => f.status === 'error').map((f) => f.key))];
     if (keys.length === 0) return;
     await this.whenConnected();
-    for (const k of keys) this.keys.get(k)?.reset();
+    // The scheduler runs the erred tasks these depend on again too, without a word to the
+    // clients holding them: their futures are pending again here (they kept the old error, and
+    // result() rejected with it while the task ran again).
+    for (const k of this.erredUpstream(keys)) this.keys.get(k)?.reset();
     this.flush();
     this.conn.send({ op: 'retry', keys });
+  }
+
+  /**
+   * The keys a retry of `keys` (erred) runs again, as the scheduler walks them: each and, through
+   * the kept lineage, the erred keys it depends on. A key this client does not hold has no status
+   * here; the walk goes through it (a task erred because an input did depends on that input).
+   */
+  private erredUpstream(keys: string[]): Set<string> {
+    const out = new Set<string>();
+    const stack = [...keys];
+    while (stack.length) {
+      const k = stack.pop()!;
+      if (out.has(k)) continue;
+      const s = this.keys.get(k);
+      if (s && s.status !== 'error') continue;
+      out.add(k);
+      for (const d of this.lineage.depsOf(k) ?? []) stack.push(d);
+    }
+    return out;
   }
 
   /**

@@ -18,6 +18,11 @@ export class Lineage {
     return this.specs.has(key);
   }
 
+  /** The keys `key`'s task depends on, when its spec is kept. */
+  depsOf(key: string): readonly string[] | undefined {
+    return this.specs.get(key)?.spec.deps;
+  }
+
   /**
    * Keeps a spec (dependencies must have been added first, or be kept already). A key kept
    * already keeps its first spec: keys name their computation. `held` counts the client's hold

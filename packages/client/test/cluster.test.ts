@@ -319,6 +319,20 @@ t.test('retries (per task) and retry() (after failure)', async (t) => {
   t.equal(g.status, 'pending');
   t.equal(await g.result(), 'ok', 'the retried task succeeds');
   t.equal(calls(path2), 2);
+
+  // retry() of a task that erred because its input did runs that input again too; its future
+  // kept reading 'error', and its result() rejected with the old error while the input ran again.
+  const path3 = counter('retry-upstream');
+  const input = client.submit(fx.flaky, path3, 1);
+  const dependent = client.submit(fx.countCall, counter('retry-upstream-dep'), input as never);
+  t.equal(((await dependent.exception()) as TaskError | null)?.key, input.key, 'the dependent erred with its input');
+  const above = client.submit(fx.countCall, counter('retry-upstream-above'), dependent as never);
+  await t.rejects(above.result(), TaskError);
+  await client.retry([above]);
+  t.same([above.status, dependent.status, input.status], ['pending', 'pending', 'pending'], 'the erred futures it depends on are pending again');
+  t.equal(await input.result(), 'ok', "the input's future gives the new run's value");
+  t.equal(await above.result(), 'ok');
+  t.equal(calls(path3), 2, 'the input ran twice');
 });
 
 t.test('a submit of plain arguments takes map()\'s short way: the key and the task the graph builder gives it', async (t) => {
