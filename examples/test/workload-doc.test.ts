@@ -133,6 +133,9 @@ t.test('the page\'s packing lines run as written in a checkout, into a folder th
   const md = readFileSync(join(root, 'docs', 'writing-a-workload.md'), 'utf8');
   const block = /```sh\n([\s\S]*?)```/.exec(md)?.[1] ?? '';
   const [inCheckout] = block.split(/^# in your directory.*$/m);
+  // On a fresh clone the loop failed with "sh: 1: tsc: not found" (each prepack builds with the
+  // checkout's TypeScript), and nothing on the page said to run npm ci there first.
+  t.match(inCheckout, /^# in the checkout, after its `npm ci`/m, 'the page says the checkout needs its npm ci first');
   const loop = /--pack-destination (\S+);/.exec(inCheckout ?? '');
   t.ok(loop, 'the page packs into one folder');
   const dir = mkdtempSync(join(tmpdir(), 'gluon-workload-pack-'));
