@@ -268,11 +268,11 @@ export class Future<T = unknown> {
     if (this.released) return Promise.reject(new Error(`future ${this.key} was released; its result is no longer held`));
     if (!this.isBound) return this.whenBound().then(() => this.result());
     const state = this.state;
-    if (state.done) return state.status === 'finished' && state.hasValue ? Promise.resolve(state.value as T) : this.whileAwaited(this.host.resultOf(state) as Promise<T>);
-    // Pending, the usual case of `await client.submit(f, x).result()`: one promise, settled from
-    // the state's wake-up when the value came inline. Through resultOf (an async function awaiting
-    // the state's own promise) and whileAwaited's `finally`, the caller's `await` resumed four
-    // microtasks after the scheduler's notice was taken in, behind five promises and their closures.
+    // One promise, settled from the state's wake-up when the value came inline (at once when the
+    // key settled already: onSettled calls back then), the usual case of `await client.submit(f,
+    // x).result()`. Through resultOf (an async function awaiting the state's own promise) and a
+    // `finally`, the caller's `await` resumed four microtasks after the scheduler's notice was
+    // taken in, behind five promises and their closures.
     return new Promise<T>((resolve, reject) => {
       state.pin(this);
       state.onSettled(() => {
