@@ -190,35 +190,40 @@ function tooBig(root: string, nbytes: number): WireCheck {
 export const MAX_INLINE_RESULT_BYTES = 16 * 1024;
 
 /**
- * The size {@link checkWire} gives a value, walked only until it passes `cap`: past it the walk
- * stops and returns the figure reached, some number over `cap`. Every member counts at least one
- * byte and a container its 5 when it is found, so the walk looks at no more than `cap` + 1
- * members however large the value is: a receiver can measure what a peer sent without trusting
- * the size it declared, at a cost bounded by the bound it enforces. Members that cannot travel
- * count as leaves (a decoded value has none); no recursion.
+ * The size {@link checkWire} gives a value, walked only until it passes `cap` bytes or has looked
+ * at `members` members, whichever comes first; no recursion. Past `cap` the walk stops and
+ * returns the figure reached, some number over `cap`: every member counts at least one byte and
+ * a container its 5 when it is found, so it looks at no more than `cap` + 1 members however large
+ * the value is, and a receiver can measure what a peer sent without trusting the size it
+ * declared, at a cost bounded by the bound it enforces. Past `members` the rest counts as nothing:
+ * an estimate for byte accounting in bounded time of any value, huge, deep or cyclic. Give at
+ * least one of the two bounds finite (a cycle is walked until one ends it). Members that cannot
+ * travel count as leaves (a decoded value has none).
  */
-export function wireSizeUpTo(value: unknown, cap: number): number {
+export function wireSizeUpTo(value: unknown, cap: number, members = Infinity): number {
   // Plain loops, not wireChildren's generator: the scheduler runs this on every inline result.
   const todo: object[] = [];
   let n = memberSize(value, todo);
-  while (todo.length > 0 && n <= cap) {
+  let left = members - 1;
+  while (todo.length > 0 && n <= cap && left > 0) {
     const v = todo.pop()!;
     if (Array.isArray(v)) {
-      for (let i = 0; i < v.length && n <= cap; i++) n += memberSize(v[i], todo);
+      for (let i = 0; i < v.length && n <= cap && left > 0; i++, left--) n += memberSize(v[i], todo);
     } else if (v instanceof Map) {
       for (const [k, x] of v) {
         n += memberSize(k, todo) + memberSize(x, todo);
-        if (n > cap) break;
+        left -= 2;
+        if (n > cap || left <= 0) break;
       }
     } else if (v instanceof Set) {
       for (const x of v) {
         n += memberSize(x, todo);
-        if (n > cap) break;
+        if (n > cap || --left <= 0) break;
       }
     } else {
       for (const k of Object.keys(v)) {
         n += k.length + 1 + memberSize((v as Record<string, unknown>)[k], todo);
-        if (n > cap) break;
+        if (n > cap || --left <= 0) break;
       }
     }
   }
@@ -232,30 +237,4 @@ function memberSize(x: unknown, todo: object[]): number {
   if (kind === 'leaf' || typeof kind === 'object') return leafSize(x);
   todo.push(x);
   return 5;
-}
-
-/**
- * Estimated wire size of a value, for byte accounting: bounded in work (at most `budget`
- * members are looked at; the rest count as nothing) and without recursion, so any value —
- * huge, deep or cyclic — is estimated in constant stack and bounded time.
- */
-export function estimateWireSize(value: unknown, budget = 10_000): number {
-  let n = 0;
-  const todo: unknown[] = [value];
-  while (todo.length && budget-- > 0) {
-    const v = todo.pop();
-    const kind = wireKind(v);
-    if (typeof kind === 'object') continue;
-    if (kind === 'leaf') {
-      n += leafSize(v);
-      continue;
-    }
-    n += 5;
-    for (const [seg, child] of wireChildren(v, kind)) {
-      n += containerSize(seg, kind);
-      if (todo.length >= budget) break;
-      todo.push(child);
-    }
-  }
-  return n;
 }

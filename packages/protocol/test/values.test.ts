@@ -5,7 +5,7 @@
  * iterative whatever the value.
  */
 import t from 'tap';
-import { checkWire, decodeFrame, decodeValue, encodeFrame, encodeValue, estimateWireSize, MAX_WIRE_DEPTH, wireSizeUpTo } from '@gluon/protocol';
+import { checkWire, decodeFrame, decodeValue, encodeFrame, encodeValue, MAX_WIRE_DEPTH, wireSizeUpTo } from '@gluon/protocol';
 
 t.test('Map, Set and nested collections round-trip as themselves', async (t) => {
   const value = { m: new Map<unknown, unknown>([[1, 2], ['k', new Map([[true, [1, 2]]])]]), s: new Set([1, 'a']), f: new Float32Array([1.5]), o: { 5: 'x' } };
@@ -70,16 +70,27 @@ t.test('checkWire: what can travel passes, with its size', async (t) => {
   t.same(decodeValue(encodeValue(nearlyDeep)), nearlyDeep, 'and the codec carries it');
 });
 
-t.test('estimateWireSize is bounded and iterative: cyclic, deep and huge values', async (t) => {
+t.test('wireSizeUpTo with a member budget is an estimate bounded in work: cyclic, deep and huge values', async (t) => {
   const cyclic: Record<string, unknown> = {};
   cyclic.self = cyclic;
-  t.ok(estimateWireSize(cyclic) > 0, 'a cycle is estimated, not a stack overflow');
+  t.ok(wireSizeUpTo(cyclic, Infinity, 10_000) > 0, 'a cycle is estimated, not walked for ever');
   let deep: unknown = 1;
   for (let i = 0; i < 1_000_000; i++) deep = [deep];
-  t.ok(estimateWireSize(deep) > 0, 'a million levels deep');
-  t.equal(estimateWireSize(new Float64Array(10)), 86);
-  t.equal(estimateWireSize('abc'), 8);
-  t.ok(estimateWireSize(Array.from({ length: 1e6 }, (_, i) => i)) > 0);
+  t.ok(wireSizeUpTo(deep, Infinity, 10_000) > 0, 'a million levels deep, no stack overflow');
+  t.equal(wireSizeUpTo(new Float64Array(10), Infinity, 10_000), 86);
+  t.equal(wireSizeUpTo('abc', Infinity, 10_000), 8);
+  t.equal(wireSizeUpTo([1, 2, 3], Infinity, 3), 5 + 9 + 9, 'past the budget the rest counts as nothing');
+  // Looks at no more members than the budget, whatever the value holds: ten million numbers, read
+  // through a proxy that counts the elements read.
+  let reads = 0;
+  const huge = new Proxy(new Array(10_000_000).fill(1), {
+    get(target, p, r) {
+      if (typeof p === 'string' && /^\d+$/.test(p)) reads++;
+      return Reflect.get(target, p, r) as unknown;
+    },
+  });
+  t.ok(wireSizeUpTo(huge, Infinity, 10_000) > 0);
+  t.ok(reads <= 10_000, `${reads} of 10,000,000 members read`);
 });
 
 t.test('wireSizeUpTo: checkWire\'s size up to its cap, and past it a figure over the cap after a bounded walk', async (t) => {
@@ -91,6 +102,7 @@ t.test('wireSizeUpTo: checkWire\'s size up to its cap, and past it a figure over
     const c = checkWire(v, 'v');
     if (!c.ok) throw new Error(c.message);
     t.equal(wireSizeUpTo(v, 1 << 20), c.nbytes, `${Object.prototype.toString.call(v)}: ${c.nbytes}`);
+    t.equal(wireSizeUpTo(v, Infinity, 1000), c.nbytes, 'the same with a member budget it stays within');
     if (c.nbytes > 8) t.ok(wireSizeUpTo(v, 8) > 8, `over a cap of 8: ${wireSizeUpTo(v, 8)}`);
   }
   // A decoded value as a peer may send it: its size is not what it said.

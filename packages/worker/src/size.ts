@@ -1,13 +1,14 @@
-import { estimateWireSize } from '@gluon/protocol/values';
+import { wireSizeUpTo } from '@gluon/protocol/values';
 
 /**
  * Estimated wire size of a value: exact for typed arrays and strings, close for the rest.
- * Cheap enough to run on every value (no encoding), bounded in work and iterative, so a huge,
- * deep or cyclic value costs a bounded time and no stack. Results have their exact-walk size
- * from their thread (`checkWire`); this is for values that arrived over the wire.
+ * Cheap enough to run on every value (no encoding), bounded in work (at most `budget` members
+ * are looked at; the rest count as nothing) and iterative, so a huge, deep or cyclic value costs
+ * a bounded time and no stack. Results have their exact-walk size from their thread
+ * (`checkWire`); this is for values that arrived over the wire.
  */
 export function estimateSize(value: unknown, budget = 10_000): number {
-  return estimateWireSize(value, budget);
+  return wireSizeUpTo(value, Infinity, budget);
 }
 
 /** A short type name for the dashboard and `key-in-memory`. */
