@@ -200,19 +200,27 @@ export class GraphOutbox {
     return gone;
   }
 
-  /** Starts sending (once per queue; a pump already running picks up what was added). */
+  /**
+   * Starts sending (once per queue; a pump already running picks up what was added): the first
+   * slice now, in this call, and the rest by the async pump, if anything is left. A queue that
+   * fits in one slice (a submit, a release: a sequential round trip's every send) never starts
+   * the pump: its async function, its promise and the `catch` on it were a few hundred bytes of
+   * garbage and a dozen microseconds of a sequential round trip's cold path, for a slice that
+   * never awaits.
+   */
   kick(): void {
     if (this.pumping || this.empty) return;
-    if (this.sendSmall()) return;
+    const conn = this.conn();
+    if (!conn) return;
     this.pumping = true;
     const epoch = this.epoch;
-    void this.pump(epoch).catch((err: Error) => {
-      if (this.epoch !== epoch) return; // replaced meanwhile (a reconnect): that pump carries on
-      this.pumping = false;
-      // A lost connection is the reconnect's business: it re-sends everything held.
-      if (err instanceof ConnectionClosedError) return;
-      this.onError(err);
-    });
+    try {
+      if (this.sendSlice(conn, epoch)) return;
+    } catch (err) {
+      this.failed(err as Error, epoch);
+      return;
+    }
+    void this.pump(conn, epoch).catch((err: Error) => this.failed(err, epoch));
   }
 
   /**
@@ -233,65 +241,38 @@ export class GraphOutbox {
   }
 
   /**
-   * What a queue of plain items within one slice (a submit, a release) needs from the pump, done
-   * here: each item its frame, now. The pump's async function, its promise and the `catch` on it
-   * were a few hundred bytes of garbage and a dozen microseconds of a sequential round trip's
-   * cold path, for a slice that never awaits. False (nothing sent) when the queue needs the pump.
+   * Sends one slice: frames until the queue is empty, `sliceTasks` tasks or {@link SLICE_MS} of
+   * work, one flush each (the scheduler can start decoding the first while the next is encoded).
+   * True when the pumping is over: all sent, or the queue replaced meanwhile (a connection lost
+   * mid-send: the new queue is the reconnect's).
    */
-  private sendSmall(): boolean {
-    if (this.queuedTasks > this.sliceTasks) return false;
-    for (let i = this.head; i < this.items.length; i++) if ('job' in this.items[i]!) return false;
-    const conn = this.conn();
-    if (!conn) return false;
-    // Anything queued while these are sent (a part sent again after an oversize) waits for the
-    // next kick; a queue replaced meanwhile (the connection lost mid-send) is the new one's.
-    this.pumping = true;
-    const epoch = this.epoch;
-    const end = this.items.length;
-    try {
-      while (this.epoch === epoch && this.head < end) {
-        this.sendItem(conn, this.items[this.head++]!);
-        conn.flush();
-      }
-    } catch (err) {
-      // As the pump's `catch` does.
-      if (this.epoch !== epoch) return true;
-      this.pumping = false;
-      if (!(err instanceof ConnectionClosedError)) this.onError(err as Error);
-      return true;
-    }
-    if (this.epoch !== epoch) return true;
-    this.pumping = false;
-    this.compact();
-    this.slices++;
-    if (!this.empty) this.kick();
-    return true;
-  }
-
-  private async pump(epoch: number): Promise<void> {
-    let previous: Promise<unknown> | undefined;
-    while (this.epoch === epoch && !this.empty) {
-      const conn = this.conn();
-      if (!conn) break;
-      const t0 = performance.now();
-      let sent = 0;
-      while (!this.empty && sent < this.sliceTasks && performance.now() - t0 < SLICE_MS) {
-        const it = this.items[this.head]!;
-        if ('job' in it) {
-          sent += this.sendJobFrame(conn, it.job, t0 + SLICE_MS);
-          if (it.job.done) this.head++;
-          conn.flush();
-          continue;
-        }
+  private sendSlice(conn: Connection, epoch: number): boolean {
+    const t0 = performance.now();
+    let sent = 0;
+    while (this.epoch === epoch && !this.empty && sent < this.sliceTasks && performance.now() - t0 < SLICE_MS) {
+      const it = this.items[this.head]!;
+      if ('job' in it) {
+        sent += this.sendJobFrame(conn, it.job, t0 + SLICE_MS);
+        if (it.job.done) this.head++;
+      } else {
         this.head++;
         if ('tasks' in it) sent += it.tasks.length;
         this.sendItem(conn, it);
-        // One frame each: the scheduler can start decoding the first while we encode the next.
-        conn.flush();
       }
-      this.compact();
-      this.slices++;
-      if (this.empty) break;
+      conn.flush();
+    }
+    if (this.epoch !== epoch) return true;
+    this.compact();
+    this.slices++;
+    if (!this.empty) return false;
+    this.pumping = false;
+    return true;
+  }
+
+  /** The slices after the first (see {@link kick}), each once the scheduler has handled the one before the last. */
+  private async pump(conn: Connection, epoch: number): Promise<void> {
+    let previous: Promise<unknown> | undefined;
+    do {
       // At most two slices in flight: wait until the scheduler has handled the one before this.
       const marker = conn.request({ op: 'who-has', keys: [] });
       marker.catch(() => {}); // awaited below, or moot once the connection is gone
@@ -299,8 +280,21 @@ export class GraphOutbox {
       previous = marker;
       // A turn of the event loop even when the scheduler answered at once.
       await new Promise<void>((r) => setImmediate(r));
-    }
-    if (this.epoch === epoch) this.pumping = false;
+      if (this.epoch !== epoch) return;
+      const next = this.conn();
+      if (!next || this.empty) {
+        this.pumping = false;
+        return;
+      }
+      conn = next;
+    } while (!this.sendSlice(conn, epoch));
+  }
+
+  /** A slice threw: a lost connection is the reconnect's business (it re-sends everything held). */
+  private failed(err: Error, epoch: number): void {
+    if (this.epoch !== epoch) return; // replaced meanwhile (a reconnect): the new queue carries on
+    this.pumping = false;
+    if (!(err instanceof ConnectionClosedError)) this.onError(err);
   }
 
   /** Builds and sends one frame of a lazy graph; returns its number of tasks. */
