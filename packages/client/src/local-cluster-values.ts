@@ -8,9 +8,10 @@
  * `allowModules` or `env` of the wrong shape was spread character by character.
  */
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { entryPath, isPathEntry, isRelativeEntry } from '@gluon/worker/allow';
 import {
-  ALLOWED_FAILURES_FLAG, checkOptionKeys, checkTokenOption, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, TLS_OPTION_KEYS, type Flag,
+  ALLOWED_FAILURES_FLAG, checkOptionKeys, checkTokenOption, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, TLS_OPTION_KEYS, type Flag, type TlsFiles,
 } from '@gluon/protocol';
 import type { LocalClusterOptions } from './local-cluster.js';
 
@@ -67,19 +68,7 @@ export function checkLocalClusterValues(opts: LocalClusterOptions): void {
     if (missing.length) {
       throw new TypeError(`LocalCluster: tls needs cert and key${opts.tls.requireClientCert ? ', and ca with requireClientCert' : ''} (file paths, used by every process); ${missing.join(' and ')} missing (tls: true makes a temporary CA)`);
     }
-    // The scheduler would fail on a file it cannot read naming its flag (`--tls-cert /x: cannot
-    // read it`); say it here, naming the option.
-    for (const k of ['cert', 'key', 'ca'] as const) {
-      const file = opts.tls[k];
-      if (file === undefined) continue;
-      try {
-        accessSync(file, constants.R_OK);
-        if (statSync(file).isDirectory()) throw Object.assign(new Error(), { code: 'EISDIR' });
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        throw new RangeError(`LocalCluster: tls.${k} ${file} cannot be read: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code ?? (e as Error).message}`);
-      }
-    }
+    // Whether each file can be read is tlsFilePaths' (start() calls it), with where it looked.
   }
   if (opts.cwd !== undefined) {
     let why: string | undefined;
@@ -114,6 +103,36 @@ export function allowModulePaths(mods: readonly string[], base = process.cwd()):
     }
     return relative ? abs : m;
   });
+}
+
+/**
+ * The `tls` files as every process and client of the cluster gets them: a relative path taken
+ * from the script's working directory (`process.cwd()`), as `allowModules` entries are and as the
+ * script's own `fs` calls take it, whatever `cwd` is, made absolute. A relative path used to be
+ * checked from the script's directory and then read from `cwd` by the processes, which named
+ * another file there or none (the scheduler's `--tls-cert …: cannot read it` in its stderr). A file
+ * this process cannot read is refused, naming the absolute path looked at (the scheduler would fail
+ * on it naming its flag).
+ */
+export function tlsFilePaths(tls: TlsFiles, base = process.cwd()): TlsFiles {
+  const out: TlsFiles = { ...tls };
+  for (const k of ['cert', 'key', 'ca'] as const) {
+    const file = tls[k];
+    if (file === undefined) continue;
+    if (typeof file !== 'string') throw new TypeError(`LocalCluster: tls.${k} must be a file path, got ${show(file)}`);
+    const abs = resolve(base, file);
+    try {
+      accessSync(abs, constants.R_OK);
+      if (statSync(abs).isDirectory()) throw Object.assign(new Error(), { code: 'EISDIR' });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code ?? (e as Error).message;
+      throw new RangeError(isAbsolute(file) ? `LocalCluster: tls.${k} ${file} cannot be read: ${why}`
+        : `LocalCluster: tls.${k} ${JSON.stringify(file)} cannot be read: ${why}: ${abs} (a relative path is taken from this script's working directory, ${base})`);
+    }
+    out[k] = abs;
+  }
+  return out;
 }
 
 /** A value as given: strings quoted (`"2"`), numbers as such. */

@@ -10,7 +10,7 @@ import { SCHEDULER_V8_FLAGS, withSchedulerEnv } from '@gluon/scheduler/v8-flags'
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
 import { onProcessEnd, parseBytes, temporaryTls, unixSocketAddress, type TemporaryTls, type TlsFiles } from '@gluon/protocol';
 import { Client, type ConnectOptions } from './client.js';
-import { allowModulePaths, checkLocalClusterValues, optionsOfFlags } from './local-cluster-values.js';
+import { allowModulePaths, checkLocalClusterValues, optionsOfFlags, tlsFilePaths } from './local-cluster-values.js';
 import { StartupDeadline } from './startup-deadline.js';
 import { ownAutogroupNice, shareAutogroupNice } from './autogroup.js';
 import { checkOptionKeys, type OptionKeys } from '@gluon/protocol';
@@ -70,7 +70,9 @@ export interface LocalClusterOptions {
   /**
    * TLS on every connection of the cluster, with client certificates required (mutual TLS):
    * `true` makes a temporary CA and certificate with `openssl` (like Dask's
-   * `Security.temporary()`), deleted on `close()`; or give your own files.
+   * `Security.temporary()`), deleted on `close()`; or give your own files (a relative path is
+   * taken from this script's working directory, `process.cwd()`, whatever `cwd` is, and passed on
+   * absolute; a file that cannot be read is refused by start(), naming the absolute path).
    */
   tls?: boolean | TlsFiles;
 }
@@ -215,6 +217,7 @@ export class LocalCluster {
     installExitHooks();
     checkLocalClusterValues(opts);
     if (opts.allowModules) opts = { ...opts, allowModules: allowModulePaths(opts.allowModules) };
+    if (typeof opts.tls === 'object') opts = { ...opts, tls: tlsFilePaths(opts.tls) };
     const nWorkers = opts.nWorkers ?? 2;
     const nthreads = opts.nthreads ?? 1;
     const timeoutMs = opts.timeoutMs ?? 30_000;
