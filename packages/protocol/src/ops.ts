@@ -11,6 +11,9 @@ import {
   anything, arrayOf, bool, formatProblem, num, obj, oneOf, opt, recordOf, str, type Infer, type Schema,
 } from './schema.js';
 
+/** Most characters of a leaving worker's `closing` reason (the worker shortens a longer one). */
+export const MAX_LEAVE_REASON = 500;
+
 /** The ops one side accepts from another, with the schema of each. */
 export interface Direction<Ops extends Record<string, Schema<unknown>> = Record<string, Schema<unknown>>> {
   /** The sender as reasons name it: `a client`, `the scheduler`. */
@@ -113,7 +116,12 @@ export const WORKER_TO_SCHEDULER = {
     /** Protocol 11: a module this worker refused passes its check now (say, its allowed path was created). */
     accepts: obj({ op, module: str({ nonEmpty: true }) }),
     'missing-data': obj({ op, key, errantWorker: address, dependent: opt(key) }),
-    closing: obj({ op }),
+    /**
+     * SIGTERM or close(): send nothing more. Protocol 15: `reason`, why it is leaving (`SIGTERM`,
+     * `lifetime of 55.0 min reached`, …), for the scheduler's line saying it left; at most
+     * {@link MAX_LEAVE_REASON} characters.
+     */
+    closing: obj({ op, reason: opt(str({ maxLength: MAX_LEAVE_REASON })) }),
     /**
      * Protocol 8: the closing worker's running tasks are done; it asks for its results to be
      * copied to other workers before it leaves, and leaves on the scheduler's `close`. Protocol 10:

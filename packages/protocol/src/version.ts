@@ -30,9 +30,11 @@ import { readFileSync } from 'node:fs';
  * would refuse the field. 14: every frame of the graph a reconnecting client re-sends (and of the
  * graphs it had queued, built as they are sent) carries `resend` (`update-graph`), so a restarted
  * scheduler lets those frames, and only those, take the results its workers held from before; a
- * protocol-13 scheduler would refuse the field.
+ * protocol-13 scheduler would refuse the field. 15: a leaving worker's `closing` says why (`reason`:
+ * `SIGTERM`, its lifetime reached, the scheduler asked it, …), so the scheduler's line about it
+ * leaving can say; a protocol-14 scheduler would refuse the field.
  */
-export const PROTOCOL_VERSION = 14;
+export const PROTOCOL_VERSION = 15;
 
 /** This package's version, sent in every hello so that mismatched installs are named. */
 export const PACKAGE_VERSION: string = (

@@ -6,7 +6,7 @@ import {
   type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
 import { countOf, formatBytes } from '@gluon/protocol';
-import { WorkerChurn } from './worker-churn.js';
+import { leftReason, WorkerChurn } from './worker-churn.js';
 import type { ClusterEvent, ClusterProbe, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
 import { Aftercare, collectHeld, collectIdle, collectSettled, IdleCollector } from './idle-gc.js';
 import { checkDashboardLink } from './dashboard/link.js';
@@ -316,6 +316,8 @@ export class Scheduler implements DashboardSource {
   private workerConnected(id: string, conn: Connection, hello: Hello): void {
     let registered = false;
     let leaving = false;
+    /** The reason its `closing` gave (protocol 14). */
+    let leftBecause: string | undefined;
     conn.on('message', (m: FromWorker) => {
       this.events.hold();
       try {
@@ -352,6 +354,7 @@ export class Scheduler implements DashboardSource {
         case 'log': return this.dispatch(this.state.workerLog(id, m.time, m.text));
         case 'closing':
           leaving = true;
+          leftBecause = m.reason;
           return this.dispatch(this.state.workerClosing(id));
         case 'retire':
           leaving = true;
@@ -370,10 +373,10 @@ export class Scheduler implements DashboardSource {
       if (!registered) return;
       if (this.workers.get(id) === conn) {
         this.workers.delete(id);
-        if (leaving) this.churn.event(Date.now(), 'left', `${conn.label} left: it closed (stopped: SIGTERM, close() or its --lifetime)`);
+        if (leaving) this.churn.event(Date.now(), 'left', `${conn.label} left: ${leftReason(leftBecause, code, reason)}`);
         else this.churn.event(Date.now(), 'lost', `${conn.label} lost: connection closed (${code}${reason ? `: ${reason}` : ''})`);
       }
-      this.dispatch(this.state.workerRemoved(id, leaving ? 'left' : `connection closed (${code}${reason ? `: ${reason}` : ''})`, Date.now(), leaving));
+      this.dispatch(this.state.workerRemoved(id, leaving ? `left: ${leftReason(leftBecause, code, reason)}` : `connection closed (${code}${reason ? `: ${reason}` : ''})`, Date.now(), leaving));
     });
   }
 

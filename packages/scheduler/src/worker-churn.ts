@@ -63,3 +63,20 @@ export class WorkerChurn {
 function totalsText(t: ChurnTotals): string {
   return `${t.workers} worker${t.workers === 1 ? '' : 's'}, ${t.threads} thread${t.threads === 1 ? '' : 's'}`;
 }
+
+/**
+ * Why a worker that said it was leaving (`closing`) left, for `worker a (…) left: …` and the event
+ * log: the reason it gave (`SIGTERM`, `lifetime of 55.0 min reached`, `the scheduler asked the
+ * worker to close`, `close() called`, …; protocol 15), and how its connection ended when that was
+ * not the worker's own goodbye (a process killed before it closed: 1006). The line said `it closed
+ * (stopped: SIGTERM, close() or its --lifetime)` for every one of them.
+ */
+export function leftReason(said: string | undefined, code: number, closeReason: string): string {
+  const why = said ? said : 'it gave no reason';
+  if (code === CLOSE_NORMAL || code === CLOSE_NO_STATUS) return why;
+  return `${why}; its connection then ended with ${code}${closeReason ? ` (${closeReason})` : ''}`;
+}
+
+/** WebSocket close codes of an orderly end: 1000, and 1005 (a close frame without a code). */
+const CLOSE_NORMAL = 1000;
+const CLOSE_NO_STATUS = 1005;

@@ -2,13 +2,16 @@
  * The scheduler's log says workers joining and leaving (`worker a joined from node17 (…, 2
  * threads); 2 workers, 3 threads`, `… left: …`), one line each for the first few of a window and
  * one summary for the rest, so a 1,000-worker farm starting says 6 lines, not 1,000. It said
- * nothing when a worker joined or left cleanly.
+ * nothing when a worker joined or left cleanly. A worker leaving says why (closing's `reason`,
+ * protocol 15), and the line says it: `left: SIGTERM`, `left: close() called`; it said `it closed
+ * (stopped: SIGTERM, close() or its --lifetime)` for every one.
  */
 import t from 'tap';
 import { hostname } from 'node:os';
 import { startWorker } from '@gluon/worker';
 import { until } from '../../../test/helpers/until.js';
-import { WorkerChurn } from '../src/worker-churn.js';
+import { startWorker as startWorkerCli } from '../../worker/test/procs.js';
+import { leftReason, WorkerChurn } from '../src/worker-churn.js';
 import { startCli } from './scheduler-proc.js';
 
 t.test('a real scheduler says each worker joining (host, threads) and leaving, with the totals', async (t) => {
@@ -24,7 +27,29 @@ t.test('a real scheduler says each worker joining (host, threads) and leaving, w
   t.match(s.stderr(), new RegExp(`scheduler: worker churn-b joined from ${hostname()} \\(ws://\\S+, 1 thread\\); 2 workers, 3 threads\\n`));
   await a.close();
   await until(() => /worker churn-a .*left/.test(s.stderr()), 'the leave line', 120_000);
-  t.match(s.stderr(), /scheduler: worker churn-a \(\S+\) left: it closed \(stopped: SIGTERM, close\(\) or its --lifetime\); 1 worker, 1 thread\n/);
+  t.match(s.stderr(), /scheduler: worker churn-a \(\S+\) left: close\(\) called; 1 worker, 1 thread\n/, 'why it left: close() was called');
+  await b.close('the test is done with it');
+  await until(() => /worker churn-b .*left/.test(s.stderr()), 'the second leave line', 120_000);
+  t.match(s.stderr(), /scheduler: worker churn-b \(\S+\) left: the test is done with it; 0 workers, 0 threads\n/, 'the reason given to close()');
+});
+
+t.test('a gluon-worker stopped by SIGTERM: the scheduler\'s line says SIGTERM', async (t) => {
+  const s = await startCli(t, []);
+  const w = await startWorkerCli(s.address, ['--name', 'churn-sig']);
+  t.teardown(() => w.proc.kill('SIGKILL'));
+  await until(() => /worker churn-sig joined/.test(s.stderr()), 'the join line', 120_000);
+  w.proc.kill('SIGTERM');
+  t.equal(await w.proc.exited(120_000), 0);
+  await until(() => /worker churn-sig .*left/.test(s.stderr()), 'the leave line', 120_000);
+  t.match(s.stderr(), /scheduler: worker churn-sig \(\S+\) left: SIGTERM; 0 workers, 0 threads\n/);
+});
+
+t.test('leftReason: the reason the worker gave, and a connection that did not end in its goodbye', async (t) => {
+  t.equal(leftReason('SIGTERM', 1000, 'worker leaving'), 'SIGTERM');
+  t.equal(leftReason('lifetime of 55.0 min reached', 1005, ''), 'lifetime of 55.0 min reached');
+  t.equal(leftReason(undefined, 1000, ''), 'it gave no reason', 'a closing without one');
+  t.equal(leftReason('SIGTERM', 1006, ''), 'SIGTERM; its connection then ended with 1006', 'killed before it closed');
+  t.equal(leftReason('SIGINT', 4003, 'closing: reason must be a string'), 'SIGINT; its connection then ended with 4003 (closing: reason must be a string)');
 });
 
 t.test('bounded: the first 5 of a window one by one, the rest in one line once the window is over', async (t) => {

@@ -134,7 +134,7 @@ function main(): void {
   const w = new GluonWorker(opts);
   made = w;
   // A supervisor killed with -9 must not leave us behind.
-  stopWithSupervisor(() => stop('parent exited'));
+  stopWithSupervisor(() => stop('its supervisor process exited'));
   // A worker that closes itself (the scheduler asked it to, or came back refusing it: another
   // token or CA) ends its process: 0 when asked, 1 when refused. Without this a supervised worker
   // (its IPC channel open) lived on connected to nothing.

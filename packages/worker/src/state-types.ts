@@ -72,7 +72,8 @@ export type WorkerEvent =
   /** The scheduler connection is gone; it will reassign whatever has not started. */
   | { type: 'scheduler-lost' }
   /** Stop taking work and give back everything that has not started. */
-  | { type: 'shutdown' };
+  /** Leaving: `reason` is what the scheduler is told (closing's `reason`). */
+  | { type: 'shutdown'; reason?: string };
 
 export type WorkerCommand =
   /** A message for the scheduler. */

@@ -4,7 +4,7 @@
  * replies and thread results into events and performs the commands. That keeps every decision
  * (which peer to fetch from, what runs next, what to give back) testable on its own.
  */
-import type { Message } from '@gluon/protocol';
+import { MAX_LEAVE_REASON, type Message } from '@gluon/protocol';
 import { ReadyQueue } from './ready-queue.js';
 import { estimateSize, typeNameOf } from './size.js';
 
@@ -134,7 +134,7 @@ export class WorkerState {
       case 'erred': this.erred(ev); break;
       case 'memory': this.memory(ev.rss, ev.now); break;
       case 'scheduler-lost': this.schedulerLost(); break;
-      case 'shutdown': this.shutdown(); break;
+      case 'shutdown': this.shutdown(ev.reason); break;
     }
     this.pump();
     const out = this.out;
@@ -533,12 +533,12 @@ export class WorkerState {
     for (const t of this.unstarted()) this.drop(t);
   }
 
-  private shutdown(): void {
+  private shutdown(reason: string | undefined): void {
     if (this.closing) return;
     this.closing = true;
     const back = this.unstarted();
     for (const t of back) this.drop(t);
-    this.send({ op: 'closing' });
+    this.send(reason === undefined ? { op: 'closing' } : { op: 'closing', reason: leaveReason(reason) });
     if (back.length) this.send({ op: 'handback', keys: back.map((t) => t.key) });
   }
 
@@ -552,4 +552,9 @@ export class WorkerState {
     }
     return keys.length ? [{ type: 'send', msg: { op: 'handback', keys } }] : [];
   }
+}
+
+/** A leaving reason as `closing` carries it: at most MAX_LEAVE_REASON characters (a longer one is cut, marked with …). */
+export function leaveReason(reason: string): string {
+  return reason.length <= MAX_LEAVE_REASON ? reason : `${reason.slice(0, MAX_LEAVE_REASON - 1)}…`;
 }

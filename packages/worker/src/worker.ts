@@ -556,9 +556,10 @@ export class GluonWorker {
    * finish and report them, hand back whatever still runs, have the scheduler copy the results
    * held here to other workers (`retire`; it answers `close` once they have them), then leave.
    * All of it within `graceMs`: past it the worker leaves anyway, and what was not copied is
-   * computed again when needed.
+   * computed again when needed. `reason` says why, in this worker's log and the scheduler's line
+   * about it leaving (`worker w1 (…) left: SIGTERM`).
    */
-  close(reason = 'closing', graceMs = 30_000): Promise<void> {
+  close(reason = 'close() called', graceMs = 30_000): Promise<void> {
     if (!this.closing) {
       this.closing = this.closeInner(reason, graceMs);
       this.closing.then(this.markClosed, this.markClosed);
@@ -609,7 +610,7 @@ export class GluonWorker {
     }
     const deadline = Date.now() + graceMs;
     this.log(`${reason}: handing back queued work and finishing running tasks`);
-    this.apply(this.state.handle({ type: 'shutdown' }));
+    this.apply(this.state.handle({ type: 'shutdown', reason }));
     if (this.state.executing > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);

@@ -2,6 +2,7 @@
  * The worker's decisions without sockets, threads or timers: events in, commands out.
  */
 import t from 'tap';
+import { checkInbound, MAX_LEAVE_REASON, WORKER_TO_SCHEDULER } from '@gluon/protocol';
 import { INLINE_RESULT_BYTES, reconnectDelay, WorkerState, type ComputeTask, type WorkerCommand } from '@gluon/worker';
 
 const SELF = 'ws://127.0.0.1:1000';
@@ -156,8 +157,8 @@ t.test('errors carry their kind; shutdown hands back unstarted work and refuses 
   s.handle({ type: 'compute', task: task('e-1') });
   s.handle({ type: 'compute', task: task('e-2') });
   s.handle({ type: 'compute', task: task('e-3', { 'd-1': [A] }) });
-  const down = sent(s.handle({ type: 'shutdown' }));
-  t.same(down, [{ op: 'closing' }, { op: 'handback', keys: ['e-2', 'e-3'] }]);
+  const down = sent(s.handle({ type: 'shutdown', reason: 'SIGTERM' }));
+  t.same(down, [{ op: 'closing', reason: 'SIGTERM' }, { op: 'handback', keys: ['e-2', 'e-3'] }], 'closing says why');
   t.same(sent(s.handle({ type: 'compute', task: task('e-4') })), [{ op: 'handback', keys: ['e-4'] }]);
   const err = { name: 'WorkerThreadDied', message: 'the task ended its thread (exit code 3)', stack: '' };
   t.match(sent(s.handle({ type: 'erred', key: 'e-1', error: err, kind: 'worker-died', ...timing })), [{ op: 'task-erred', key: 'e-1', kind: 'worker-died', error: err }]);
@@ -367,4 +368,14 @@ t.test('acquire: a failed fetch is reported missing; a key over a message limit 
   t.match(big, [{ op: 'acquired', keys: {}, missing: ['r-2'] }]);
   t.equal(s.storedCount, 0);
   t.same(sent(s.handle({ type: 'acquire', peer: SELF, keys: ['r-3'] })), [{ op: 'acquired', keys: {}, missing: ['r-3'] }], 'from itself: it has nothing to fetch');
+});
+
+t.test('a leaving reason longer than closing carries is cut, and says so', async (t) => {
+  const s = make(1);
+  const long = `the scheduler says: ${'x'.repeat(2000)}`;
+  const [closing] = sent(s.handle({ type: 'shutdown', reason: long }));
+  const reason = String(closing!.reason);
+  t.equal(reason.length, MAX_LEAVE_REASON);
+  t.ok(reason.startsWith('the scheduler says: xxx') && reason.endsWith('…'), 'its start kept, the cut marked');
+  t.equal(checkInbound(WORKER_TO_SCHEDULER, closing!), null, 'and the scheduler takes it');
 });
