@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { MAX_TIMEOUT_MS, type FnRef } from '@gluon/protocol';
+import { MAX_NAME_TEXT, MAX_TIMEOUT_MS, type FnRef } from '@gluon/protocol';
 import { checkOptionKeys } from '@gluon/protocol';
 
 /** Per-call options of a remote function. */
@@ -45,6 +45,8 @@ export interface RemoteFunction<F extends AnyFn = AnyFn> {
 export function remote<F extends AnyFn = AnyFn>(module: string | URL, exportName: string, options: TaskOptions = {}): RemoteFunction<F> {
   const spec = moduleSpec(module, 'remote()');
   if (typeof exportName !== 'string' || exportName === '') throw new TypeError(`remote(): the export name for ${spec} must be a non-empty string`);
+  // It is the task's group unless one is given, shown on the dashboard (protocol MAX_NAME_TEXT).
+  if (exportName.length > MAX_NAME_TEXT) throw new RangeError(`remote(): the export name for ${spec} must have at most ${MAX_NAME_TEXT} characters (the dashboard shows it as the tasks' group), got ${quoted(exportName)}`);
   checkTaskOptions(options, `${spec}#${exportName}`);
   const fn: FnRef = { module: sourceFor(spec), export: exportName };
   return { fn, options, with: (more) => remote<F>(spec, exportName, { ...options, ...more }) };
@@ -71,7 +73,7 @@ const OPTION_RULES: { [K in keyof Required<TaskOptions>]: [ok: (v: unknown) => b
   retries: [(v) => Number.isSafeInteger(v) && (v as number) >= 0, 'an integer ≥ 0'],
   timeoutMs: [(v) => typeof v === 'number' && v >= 1 && v <= MAX_TIMEOUT_MS, `a number of milliseconds in [1, ${MAX_TIMEOUT_MS}]`],
   key: [(v) => typeof v === 'string' && v !== '', 'a non-empty string'],
-  group: [(v) => typeof v === 'string' && v !== '', 'a non-empty string'],
+  group: [(v) => typeof v === 'string' && v !== '' && v.length <= MAX_NAME_TEXT, `a non-empty string of at most ${MAX_NAME_TEXT} characters (the dashboard shows it)`],
   pure: [(v) => typeof v === 'boolean', 'true or false'],
 };
 
@@ -83,8 +85,13 @@ function checkTaskOptions(options: TaskOptions, fn: string, where = 'remote()'):
   checkOptionKeys(options, OPTION_RULES, `${where} for ${fn}`, 'task option');
   for (const [name, v] of Object.entries(options)) {
     const rule = OPTION_RULES[name as keyof TaskOptions]!;
-    if (v !== undefined && !rule[0](v)) throw new RangeError(`${where}: ${name} of ${fn} must be ${rule[1]}, got ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`);
+    if (v !== undefined && !rule[0](v)) throw new RangeError(`${where}: ${name} of ${fn} must be ${rule[1]}, got ${typeof v === 'string' ? quoted(v) : String(v)}`);
   }
+}
+
+/** A string as an error quotes it: a value of any length is cut to its start and its length. */
+function quoted(v: string): string {
+  return v.length > 80 ? `${JSON.stringify(v.slice(0, 80))}… (${v.length} characters)` : JSON.stringify(v);
 }
 
 /** Throws unless `fn` is a remote function: `where` (`submit()`) names the call. */

@@ -242,7 +242,12 @@ t.test('bad task options, a function that is not remote and a bad wait() option 
   t.throws(() => tasks.inc.with({ retries: -1 }), { name: 'RangeError', message: /^remote\(\): retries of @gluon\/examples\/tasks#inc must be an integer ≥ 0, got -1$/ });
   t.throws(() => tasks.inc.with({ retries: 1.5 }), { name: 'RangeError', message: /retries of .*#inc must be an integer ≥ 0, got 1\.5/ });
   t.throws(() => tasks.inc.with({ priority: 'high' as never }), { name: 'RangeError', message: /priority of .*#inc must be a finite number, got "high"/ });
-  t.throws(() => tasks.inc.with({ group: '' }), { name: 'RangeError', message: /group of .*#inc must be a non-empty string, got ""/ });
+  t.throws(() => tasks.inc.with({ group: '' }), { name: 'RangeError', message: /group of .*#inc must be a non-empty string of at most 512 characters \(the dashboard shows it\), got ""/ });
+  // A group (or an export name, the default group) of any length was shown whole on every bar,
+  // row and tooltip of the dashboard; the scheduler now refuses one over 512 characters (protocol MAX_NAME_TEXT).
+  t.throws(() => tasks.inc.with({ group: 'g'.repeat(70_000) }), { name: 'RangeError', message: /group of .*#inc must be a non-empty string of at most 512 characters \(the dashboard shows it\), got "g{80}"… \(70000 characters\)$/ });
+  t.doesNotThrow(() => tasks.inc.with({ group: 'g'.repeat(512) }), '512 characters are taken');
+  t.throws(() => remote('@gluon/examples/tasks', 'x'.repeat(513)), { name: 'RangeError', message: /^remote\(\): the export name for @gluon\/examples\/tasks must have at most 512 characters \(the dashboard shows it as the tasks' group\), got "x{80}"… \(513 characters\)$/ });
   t.throws(() => tasks.inc.with({ pure: 'no' as never }), { name: 'RangeError', message: /pure of .*#inc must be true or false, got "no"/ });
   t.throws(() => tasks.inc.with({ retry: 3 } as never), { name: 'TypeError', message: /^remote\(\) for @gluon\/examples\/tasks#inc: unknown task option "retry" \(did you mean "retries"\?\); the task options are priority, retries, timeoutMs, key, group, pure$/ });
   t.throws(() => remote('@gluon/examples/tasks', 'inc', { retries: -2 }), { name: 'RangeError', message: /retries of .*#inc must be an integer ≥ 0, got -2/ });

@@ -42,6 +42,14 @@ export type Inbound<D extends Direction> = {
 export const MAX_HELLO_TEXT = 256;
 /** Most characters of the data address in a worker's hello (`wss://` a 253-character DNS name `:port`). */
 export const MAX_ADDRESS_TEXT = 512;
+/**
+ * Most characters of a task's group and of its function's export name (the group it has by
+ * default, and the start of its key): the dashboard shows the group on every progress bar, task
+ * stream row and tooltip, and in its metrics, and a client could send one of any length (the
+ * frame was its only bound). Bounded as a worker's data address is; a client refuses a longer one
+ * where it is given (client remote.ts).
+ */
+export const MAX_NAME_TEXT = 512;
 
 /** `op` is checked by the frame decoder already (a string); schemas only admit it. */
 const op = str();
@@ -63,13 +71,13 @@ const id = num({ int: true });
 /** A task's run-time limit (ms): at least 1, at most what a Node timer can wait. */
 const timeoutMs = num({ min: 1, max: MAX_TIMEOUT_MS });
 
-const fnRef = obj({ module: str({ nonEmpty: true }), export: str({ nonEmpty: true }) });
+const fnRef = obj({ module: str({ nonEmpty: true }), export: str({ nonEmpty: true, maxLength: MAX_NAME_TEXT }) });
 
 /** A task as a client submits it (`update-graph`). */
 export const TASK_SPEC = obj({
   key,
   fn: fnRef,
-  group: opt(str({ nonEmpty: true })),
+  group: opt(str({ nonEmpty: true, maxLength: MAX_NAME_TEXT })),
   args: arrayOf(anything),
   deps: keys,
   priority: opt(num()),

@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
 import fc from 'fast-check';
-import { checkInbound, CLIENT_TO_SCHEDULER, DIRECTIONS, HELLO, SCHEDULER_TO_WORKER, WELCOME, WORKER_TO_SCHEDULER, obj, opt, str, num, type Schema, type Shape } from '../src/index.js';
+import { checkInbound, CLIENT_TO_SCHEDULER, MAX_NAME_TEXT, DIRECTIONS, HELLO, SCHEDULER_TO_WORKER, WELCOME, WORKER_TO_SCHEDULER, obj, opt, str, num, type Schema, type Shape } from '../src/index.js';
 import { valid } from './shape-values.js';
 
 /** Does `v` fit `shape`? Written from the Shape's meaning, not from schema.ts. */
@@ -170,4 +170,12 @@ t.test('bounded and plain strings: the reason names the bound, or the control ch
   t.match(HELLO.worker.check({ ...hello, name: long }), { path: '.name', why: /^must be at most 256 characters, got 257/ });
   t.match(HELLO.worker.check({ ...hello, host: 'h\r\nX-Forged: 1' }), { path: '.host', why: /U\+000D at character 2/ });
   t.match(HELLO.client.check({ op: 'hello', role: 'client', protocol: 1, version: '1', session: 's'.repeat(300) }), { path: '.session', why: /at most 256 characters/ });
+});
+
+t.test('a task\'s group and export name are bounded as a worker\'s address is: the dashboard shows them', async (t) => {
+  const graph = CLIENT_TO_SCHEDULER.ops['update-graph'];
+  const spec = (group: string, exp = 'inc') => ({ op: 'update-graph', wants: [], tasks: [{ key: 'k-1', fn: { module: 'm', export: exp }, group, args: [], deps: [] }] });
+  t.equal(graph.check(spec('g'.repeat(MAX_NAME_TEXT))), null, `${MAX_NAME_TEXT} characters are taken`);
+  t.match(graph.check(spec('g'.repeat(MAX_NAME_TEXT + 1))), { path: '.tasks[0].group', why: /^must be at most 512 characters, got 513: "g+…/ });
+  t.match(graph.check(spec('g', 'e'.repeat(MAX_NAME_TEXT + 1))), { path: '.tasks[0].fn.export', why: /^must be at most 512 characters, got 513/ });
 });
