@@ -14,7 +14,7 @@ import { execute, dryRun } from './app.js';
 import { replot } from './outputs.js';
 import { mergeRun } from './merge.js';
 import { generateDataset, SCALE_RANGE } from '@gluon/analysis-h4l/generate';
-import { earlierOutputs, generateNumbers, InterruptedError, joinNegativeValues, removeStaleOutputs, withHelpPointer, staleOutputsLine } from '@gluon/analysis-h4l';
+import { checkWritable, earlierOutputs, generateNumbers, InterruptedError, joinNegativeValues, removeStaleOutputs, withHelpPointer, staleOutputsLine } from '@gluon/analysis-h4l';
 
 /** This package's version, for --version. */
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -57,6 +57,8 @@ async function generate(argv: string[]): Promise<void> {
   try { nums = generateNumbers(values); } catch (e) { throw new ConfigError((e as Error).message); } // h4l's ConfigError: a usage error here too (exit 2)
   const { scale = 1, seed = 1 } = nums;
   const out = values.out ?? 'synthetic-4lep';
+  // Checked first, as gluon-h4l generate's: a file there was ENOTDIR from mkdir (exit 1).
+  try { await checkWritable(out, '--out', 'dir'); } catch (e) { throw new ConfigError((e as Error).message); }
   await generateDataset({ outDir: out, scale, seed, log: (s: string) => console.log(s) });
   console.log(`synthetic dataset written to ${out}`);
 }

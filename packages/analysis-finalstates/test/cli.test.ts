@@ -60,6 +60,8 @@ t.test('bad arguments exit 2 naming the flag or key', async (t) => {
     // The same checks as gluon-h4l generate's: seeds are non-negative integers, scales in the generator's range.
     [['generate', '--seed', '-3'], /^gluon-finalstates: --seed must be a non-negative integer, got "-3"\n$/],
     [['generate', '--scale', '1000'], /^gluon-finalstates: --scale must be a number from 0\.01 to 100, got "1000"\n$/],
+    // Where it would write, checked first as gluon-h4l generate's (a file: ENOTDIR from mkdir, exit 1).
+    [['generate', '--out', 'c.yaml'], /^gluon-finalstates: --out c\.yaml is a file, not a directory\n$/],
   ] as [string[], RegExp][]) {
     const r = await cli(args, d);
     t.equal(r.code, 2, args.join(' ')); t.match(r.err, re, args.join(' '));
