@@ -41,7 +41,8 @@ const HELP = `usage:
   gluon-h4l download [options]     the real files, resumable
   gluon-h4l plot --run-dir DIR     re-draw a run's plots from its histograms.json
   gluon-h4l --version              print the version
-Each command's --help lists its options. Exit codes: 0 done, 1 failed, 2 usage error.`;
+Each command's --help lists its options. Exit codes: 0 done, 1 failed, 2 usage error,
+130 a run stopped by Ctrl-C (it says how far it got and closes its cluster).`;
 
 const log = (s: string) => console.log(s);
 

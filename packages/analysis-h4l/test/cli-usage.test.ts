@@ -28,7 +28,10 @@ t.test('--help works on every command (exit 0)', async (t) => {
     t.equal(h.code, 0, `${cmd} -h`);
     t.match(h.stdout, new RegExp(`usage: gluon-h4l ${cmd}`));
   }
-  t.equal((await cli(['--help'])).code, 0);
+  const top = await cli(['--help']);
+  t.equal(top.code, 0);
+  // Every exit code the commands use, Ctrl-C's too (it was left out; gluon-finalstates --help had it).
+  t.match(top.stdout, /Exit codes: 0 done, 1 failed, 2 usage error,\s+130 a run stopped by Ctrl-C/);
 });
 
 t.test('usage errors exit 2 in every command, named once', async (t) => {
