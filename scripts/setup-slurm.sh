@@ -46,7 +46,11 @@ live_leases() {
 
 case "${1:-}" in
   stop)
-    rm -f "$LEASES/$HOLDER"
+    # This process's own lease too: `bash -c 'bash setup-slurm.sh && tests; bash setup-slurm.sh stop'`
+    # execs its last command, so the stop is the very process that took the lease (the shell), and
+    # its $PPID another: that lease, alive, kept Slurm running, and munged, started under the
+    # caller's `flock FILE` with its descriptor, held that lock after the hold had ended.
+    rm -f "$LEASES/$HOLDER" "$LEASES/$$"
     holders=$(live_leases | tr '\n' ' ')
     if [ -n "$holders" ]; then say "still held by process(es) ${holders% }: leaving Slurm running"; exit 0; fi
     [ -s "$PIDS" ] || { say "nothing recorded in $PIDS"; exit 0; }

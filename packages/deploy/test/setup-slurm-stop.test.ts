@@ -60,6 +60,26 @@ t.test('stop leaves Slurm running while another process holds a lease, and stops
   t.same(readdirSync(join(state, 'leases')), [], 'the dead holder\'s lease was removed');
 });
 
+t.test('a hold and a stop as one bash -c (the stop exec\'d in place of the shell that took the lease): the stop releases it', async (t) => {
+  // The machine's recipe: flock LOCK bash -c 'bash setup-slurm.sh && <tests>; bash setup-slurm.sh stop'.
+  // bash execs the last command, so the stop runs as the process that holds the lease (its $PPID is
+  // flock): it said 'still held by process(es) <itself>', left the daemons running, and munged (started
+  // with flock's descriptor) kept LOCK held for every later hold.
+  const ctld = longLived();
+  writeFileSync(join(state, 'pids'), `slurmctld ${ctld.pid}\n`);
+  const r = spawnSync('bash', ['-c', `bash ${JSON.stringify(script)} hold && echo "shell $$"; bash ${JSON.stringify(script)} stop`], {
+    encoding: 'utf8', timeout: 180_000, env: { ...process.env, GLUON_SLURM_STATE: state },
+  });
+  t.equal(r.status, 0, r.stderr);
+  const shell = /shell (\d+)/.exec(r.stdout)?.[1];
+  t.match(r.stdout, new RegExp(`lease for process ${shell}\\b`), 'the hold took the shell\'s lease');
+  const stopped = new RegExp(`stopped slurmctld \\(${ctld.pid}\\)`).test(r.stdout);
+  t.ok(stopped, `the stop stopped Slurm (it said: ${r.stdout.trim().split('\n').pop()})`);
+  // Awaited only once said: on the old script it runs on (killed at the end of the test).
+  if (stopped) t.equal(await ctld.exited, 'SIGTERM');
+  t.same(readdirSync(join(state, 'leases')), [], 'no lease left');
+});
+
 t.test('a lease names its process by pid and start time; bad holders are refused', async (t) => {
   const r = sh(['hold', '999999999']);
   t.not(r.status, 0);
