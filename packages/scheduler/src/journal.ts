@@ -1,7 +1,8 @@
 import type { ClusterEvent, FailureRow, LogEntry, WorkerRow } from './dashboard/source.js';
 import type { WorkerRecord } from './records.js';
 import { HeldEvents } from './held-events.js';
-import type { LogLine } from './log-line.js';
+import { shownKey, type LogLine } from './log-line.js';
+import { MAX_NAME_TEXT } from '@gluon/protocol';
 
 const MAX_FAILURES_KEPT = 500;
 const MAX_LOG_KEPT = 500;
@@ -53,6 +54,7 @@ export class Journal {
   }
 
   addFailure(row: FailureRow): void {
+    if (row.key.length > MAX_NAME_TEXT) row = { ...row, key: shownKey(row.key) };
     this.failures.push(row);
     if (this.failures.length > MAX_FAILURES_KEPT) this.failures.shift();
     this.emit({ kind: 'failure', row });

@@ -1,3 +1,4 @@
+import { MAX_NAME_TEXT } from '@gluon/protocol';
 import type { LogWorker } from './dashboard/source.js';
 
 /** A worker as an event-log line names it (a WorkerRecord, or just its id and name). */
@@ -51,4 +52,15 @@ export function shortKey(key: string): string {
  */
 export function boundedText(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}… (cut by the scheduler: ${text.length} characters)` : text;
+}
+
+/**
+ * A task key as the dashboard shows it (task stream bars, transfer tooltips, the failures table,
+ * the task graph, worker pages): at most 512 characters, as a task's group and a worker's
+ * address are (protocol MAX_NAME_TEXT), past which its start and a note saying it was cut and
+ * how long it was. A client chooses its keys (the `key` option), and one of any length was sent
+ * whole to every browser with each bar and row. Only what is shown is cut: the task keeps its key.
+ */
+export function shownKey(key: string): string {
+  return key.length > MAX_NAME_TEXT ? `${key.slice(0, MAX_NAME_TEXT)}… (key cut for the dashboard: ${key.length} characters)` : key;
 }

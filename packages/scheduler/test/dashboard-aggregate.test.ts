@@ -257,3 +257,27 @@ t.test('cancelled tasks count as cancelled: the counts add up to every task the 
   const again = a.state(sim.now + 500).groups.find((g) => g.group === 'x')!;
   t.same([again.cancelled, again.total], [0, 1], 'resubmitted: no longer cancelled, counted once');
 });
+
+t.test('a task key of any length is shown cut to 512 characters with a note: stream bars, transfer tooltips, the failures table', async (t) => {
+  // A client chooses its keys (the `key` option): one of 70,000 characters went whole to every
+  // browser with each bar and row.
+  const key = `k${'x'.repeat(70_000)}`;
+  const shown = new RegExp(`^kx{511}… \\(key cut for the dashboard: 70001 characters\\)$`);
+  const a = new Aggregator(snap());
+  a.apply({ kind: 'task-done', key, group: 'g', worker: 'w', workerId: 'w', thread: 0, start: T0, stop: T0 + 1, nbytes: 8 });
+  a.apply({ kind: 'transfer', keys: [key, 'b-1'], from: 'w', to: 'v', fromId: 'w', toId: 'v', start: T0, stop: T0 + 1, bytes: 8 });
+  a.apply({ kind: 'transfer', keys: [key], from: 'w', to: 'v', fromId: 'w', toId: 'v', start: T0, stop: T0 + 2, bytes: 8 });
+  const bars = a.delta(T0 + 250).stream;
+  t.match(bars.map((b) => b[6]), [shown, /^kx{511}… \(key cut for the dashboard: 70001 characters\), b-1$/, shown]);
+  t.match(bars[2]![2], shown, 'a one-key transfer\'s label too');
+  const sim = new Sim();
+  const events: ClusterEvent[] = [];
+  sim.state.subscribe((e) => events.push(e));
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.submit('c', [task(key)]);
+  sim.err('w1', key);
+  t.match(sim.state.failures.map((f) => f.key), [shown], 'the failures table (and the snapshot a page loads)');
+  t.ok(events.some((e) => e.kind === 'failure' && shown.test(e.row.key)), 'and its event');
+  t.equal(sim.state.tasks.get(key)!.key, key, 'the task keeps its key');
+});

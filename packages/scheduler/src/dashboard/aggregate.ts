@@ -1,4 +1,5 @@
 import type { ClusterEvent, ClusterSnapshot, FailureRow, GroupState, LogEntry, ProgressState, WorkerRow } from './source.js';
+import { shownKey } from '../log-line.js';
 import type { ServerView } from './views.js';
 import { outcomeAfter, progressState } from '../progress-state.js';
 
@@ -252,13 +253,13 @@ export class Aggregator {
         this.tasksSince++;
         if (e.events !== undefined && Number.isFinite(e.events)) this.eventsSince += e.events;
         if (e.stop > this.newestStop) this.newestStop = e.stop;
-        this.newBars.push([e.workerId ?? e.worker, e.thread, e.group, e.start, e.stop, 0, e.key, e.nbytes ?? 0, '']);
+        this.newBars.push([e.workerId ?? e.worker, e.thread, e.group, e.start, e.stop, 0, shownKey(e.key), e.nbytes ?? 0, '']);
         // A burst between pushes must not hold the scheduler's memory: thin it early.
         if (this.newBars.length >= this.limits.maxBarsPerPush * 4) this.thinNewBars();
         return;
       }
       case 'transfer':
-        this.newBars.push([e.toId ?? e.to, -1, e.keys.length === 1 ? e.keys[0]! : `${e.keys.length} keys`, e.start, e.stop, 1, transferKeys(e.keys), e.bytes, e.fromId ?? e.from]);
+        this.newBars.push([e.toId ?? e.to, -1, e.keys.length === 1 ? shownKey(e.keys[0]!) : `${e.keys.length} keys`, e.start, e.stop, 1, transferKeys(e.keys), e.bytes, e.fromId ?? e.from]);
         if (this.newBars.length >= this.limits.maxBarsPerPush * 4) this.thinNewBars();
         return;
       case 'task-state': {
@@ -498,7 +499,7 @@ export class Aggregator {
 
 /** The keys of a transfer for its tooltip: the first few, and how many more (bounded text). */
 function transferKeys(keys: string[]): string {
-  const shown = keys.slice(0, 3).join(', ');
+  const shown = keys.slice(0, 3).map(shownKey).join(', ');
   return keys.length > 3 ? `${shown} and ${keys.length - 3} more` : shown;
 }
 

@@ -1,4 +1,5 @@
 import type { ClusterEvent, ClusterProbe } from './source.js';
+import { shownKey } from '../log-line.js';
 import type { ServerView } from './views.js';
 
 /** One character per task state, in the order of {@link STATE_CODES}. */
@@ -128,7 +129,7 @@ export class GraphView implements ServerView {
       }
       if (index) {
         index.set(t.key, keys.length);
-        keys.push(t.key);
+        keys.push(shownKey(t.key));
         group.push(g);
         states += code;
       }

@@ -1,4 +1,5 @@
 import type { ClusterEvent, ClusterProbe, ClusterSnapshot, ProbeWorker, WorkerRow } from './source.js';
+import { shownKey } from '../log-line.js';
 import type { ServerView } from './views.js';
 
 /** A transfer as a worker's page lists it. */
@@ -94,7 +95,7 @@ export class WorkerPages implements ServerView {
         return;
       }
       case 'transfer': {
-        const base = { time: e.stop, keys: e.keys.length > 20 ? e.keys.slice(0, 20) : e.keys, bytes: e.bytes, ms: e.stop - e.start };
+        const base = { time: e.stop, keys: (e.keys.length > 20 ? e.keys.slice(0, 20) : e.keys).map(shownKey), bytes: e.bytes, ms: e.stop - e.start };
         this.addTransfer(e.toId ?? e.to, e.to, { ...base, direction: 'in', peer: e.from, ...(e.fromId ? { peerId: e.fromId } : {}) });
         this.addTransfer(e.fromId ?? e.from, e.from, { ...base, direction: 'out', peer: e.to, ...(e.toId ? { peerId: e.toId } : {}) });
         return;
