@@ -14,7 +14,7 @@ import { execute, dryRun } from './app.js';
 import { replot } from './outputs.js';
 import { mergeRun } from './merge.js';
 import { generateDataset, SCALE_RANGE } from '@gluon/analysis-h4l/generate';
-import { checkWritable, earlierOutputs, generateNumbers, InterruptedError, joinNegativeValues, removeStaleOutputs, withHelpPointer, staleOutputsLine } from '@gluon/analysis-h4l';
+import { checkWritable, earlierOutputs, generateNumbers, InterruptedError, joinNegativeValues, onFirstCtrlC, removeStaleOutputs, withHelpPointer, staleOutputsLine } from '@gluon/analysis-h4l';
 
 /** This package's version, for --version. */
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -63,6 +63,23 @@ async function generate(argv: string[]): Promise<void> {
   console.log(`synthetic dataset written to ${out}`);
 }
 
+/**
+ * `--merge-only` with Ctrl-C stopping it: the run directory is left as it was (merge.ts) and the
+ * CLI says so and exits 130. Ended by the signal, it said nothing and left a cut ROOT file.
+ */
+async function mergeStoppable(runDir: string, minEvents: number): Promise<string[]> {
+  const stop = new AbortController();
+  const stopListening = onFirstCtrlC(() => stop.abort());
+  try {
+    return await mergeRun(runDir, minEvents, process.argv, stop.signal);
+  } catch (e) {
+    if (e instanceof InterruptedError) console.error(`gluon-finalstates --merge-only: interrupted (SIGINT) before the merge was whole: ${runDir} is as it was (the slices, and any earlier merge's outputs); run --merge-only again`);
+    throw e;
+  } finally {
+    stopListening();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const log = (s: string) => console.log(s);
   // --help anywhere among a command's flags, as gluon-h4l takes it: `gluon-finalstates run --help`
@@ -88,7 +105,7 @@ async function main(argv: string[]): Promise<number> {
     case 'merge-only': {
       // Merged again (another --min-events-per-fs): the earlier merge's plots not drawn again go.
       const earlier = earlierOutputs(p.runDir!);
-      const files = await mergeRun(p.runDir!, p.config.min_events_per_fs, process.argv);
+      const files = await mergeStoppable(p.runDir!, p.config.min_events_per_fs);
       const stale = removeStaleOutputs(p.runDir!, earlier, files);
       if (stale.length) log(staleOutputsLine(p.runDir!, stale));
       log(`merged into ${p.runDir}: ${files.join(', ')}`);

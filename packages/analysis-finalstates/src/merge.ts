@@ -3,10 +3,11 @@
  * the same name summed), their summaries summed, min_events_per_fs applied to the summed events
  * per final state, then the whole run's outputs and plots written — the same as one unsplit run.
  */
-import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from './config.js';
-import { addHistogramFiles, keptFinalStates, writeHistogramFile } from './histograms.js';
+import { InterruptedError, whenAborted } from '@gluon/analysis-h4l';
+import { addHistogramFiles, keptFinalStates, writeHistogramFile, type Th1 } from './histograms.js';
 import { parseHistogramName } from './naming.js';
 import { byName, manifestName, outputStem, readSummary, sourceDateEpoch, versions, type Summary, SUMMARY_SCHEMA } from './outputs.js';
 import { writePlots } from './plots.js';
@@ -32,40 +33,72 @@ export async function findSlices(runDir: string): Promise<{ total: number; roots
 
 const add = (into: Record<string, number>, from: Record<string, number>) => { for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v; };
 
-/** Merges the slices of `runDir`; returns the files written (relative to runDir). */
-export async function mergeRun(runDir: string, minEvents: number, argv: string[]): Promise<string[]> {
+/**
+ * Merges the slices of `runDir`; returns the files written (relative to runDir). Everything is
+ * read first, then written into a staging directory in `runDir` and moved into place only once
+ * whole (run.json last): stopped by `signal` (Ctrl-C) or failing before that, it leaves `runDir`
+ * as it was. Ended by the signal, it left a cut histograms/finalstates.root and no run.json.
+ */
+export async function mergeRun(runDir: string, minEvents: number, argv: string[], signal?: AbortSignal): Promise<string[]> {
   const t0 = performance.now();
-  const { total, roots, summaries } = await findSlices(runDir);
-  const parts = await Promise.all(summaries.map(readSummary));
-  const first = parts[0];
-  const merged: Summary = { schema: SUMMARY_SCHEMA, events: 0, lessThanTwo: 0, combinations: 0, finalStates: {}, removed: {},
-    binWidth: first.binWidth, nMain: first.nMain, nAll: first.nAll, tailSplit: first.tailSplit, minEventsPerFs: minEvents,
-    keptFinalStates: [], histograms: [], mergedFrom: roots.map((r) => path.relative(runDir, r)) };
-  parts.forEach((p, i) => {
-    if (p.binWidth !== first.binWidth || p.nMain !== first.nMain || p.nAll !== first.nAll || p.tailSplit !== first.tailSplit) {
-      throw new Error(`${summaries[i]}: binning or tail split differs from ${summaries[0]}`);
+  const abort = whenAborted(signal);
+  // Reads may wait long on a file (a network file system): Ctrl-C does not wait for them.
+  const read = <T>(p: Promise<T>): Promise<T> => Promise.race([p, abort.aborted]);
+  try {
+    const { total, roots, summaries } = await read(findSlices(runDir));
+    const parts = await read(Promise.all(summaries.map(readSummary)));
+    const first = parts[0];
+    const merged: Summary = { schema: SUMMARY_SCHEMA, events: 0, lessThanTwo: 0, combinations: 0, finalStates: {}, removed: {},
+      binWidth: first.binWidth, nMain: first.nMain, nAll: first.nAll, tailSplit: first.tailSplit, minEventsPerFs: minEvents,
+      keptFinalStates: [], histograms: [], mergedFrom: roots.map((r) => path.relative(runDir, r)) };
+    parts.forEach((p, i) => {
+      if (p.binWidth !== first.binWidth || p.nMain !== first.nMain || p.nAll !== first.nAll || p.tailSplit !== first.tailSplit) {
+        throw new Error(`${summaries[i]}: binning or tail split differs from ${summaries[0]}`);
+      }
+      merged.events += p.events; merged.lessThanTwo += p.lessThanTwo; merged.combinations += p.combinations;
+      add(merged.finalStates, p.finalStates); add(merged.removed, p.removed);
+    });
+    merged.keptFinalStates = keptFinalStates(merged.finalStates, minEvents);
+    const keep = new Set(merged.keptFinalStates);
+    const hists = (await read(addHistogramFiles(roots))).filter((h) => keep.has(parseHistogramName(h.name)?.finalState ?? ''));
+    merged.histograms = hists.map((h) => h.name);
+    merged.finalStates = byName(merged.finalStates); merged.removed = byName(merged.removed);
+    const slices = await read(Promise.all(Array.from({ length: total }, async (_, i) => {
+      const manifest = manifestName({ index: i, total });
+      try { return JSON.parse(await readFile(path.join(runDir, manifest), 'utf8')); } catch { return { missing: manifest }; }
+    })));
+    if (signal?.aborted) throw new InterruptedError('interrupted');
+    const stage = await mkdtemp(path.join(runDir, '.merging-'));
+    try {
+      const written = await writeMerged(stage, { total, merged, hists, slices, t0, minEvents, argv });
+      if (signal?.aborted) throw new InterruptedError('interrupted');
+      // Into place (the last moment Ctrl-C stops it): each file renamed over the one it replaces, run.json last.
+      for (const rel of written) {
+        await mkdir(path.dirname(path.join(runDir, rel)), { recursive: true });
+        await rename(path.join(stage, rel), path.join(runDir, rel));
+      }
+      return written;
+    } finally {
+      await rm(stage, { recursive: true, force: true });
     }
-    merged.events += p.events; merged.lessThanTwo += p.lessThanTwo; merged.combinations += p.combinations;
-    add(merged.finalStates, p.finalStates); add(merged.removed, p.removed);
-  });
-  merged.keptFinalStates = keptFinalStates(merged.finalStates, minEvents);
-  const keep = new Set(merged.keptFinalStates);
-  const hists = (await addHistogramFiles(roots)).filter((h) => keep.has(parseHistogramName(h.name)?.finalState ?? ''));
-  merged.histograms = hists.map((h) => h.name);
-  merged.finalStates = byName(merged.finalStates); merged.removed = byName(merged.removed);
+  } finally {
+    abort.off();
+  }
+}
+
+/** Writes the merged outputs into `dir` (the staging directory); returns them, relative, run.json last. */
+async function writeMerged(dir: string, m: { total: number; merged: Summary; hists: Th1[]; slices: unknown[]; t0: number; minEvents: number; argv: string[] }): Promise<string[]> {
+  const { merged, hists } = m;
   const stem = outputStem(); // the whole run's, as an unsplit run's
-  await writeHistogramFile(path.join(runDir, 'histograms', `${stem}.root`), hists, sourceDateEpoch() ?? new Date());
+  await mkdir(path.join(dir, 'histograms'), { recursive: true });
+  await writeHistogramFile(path.join(dir, 'histograms', `${stem}.root`), hists, sourceDateEpoch() ?? new Date());
   const written = [`histograms/${stem}.root`];
-  const put = async (rel: string, v: unknown) => { await mkdir(path.dirname(path.join(runDir, rel)), { recursive: true }); await writeFile(path.join(runDir, rel), JSON.stringify(v, null, 1) + '\n'); written.push(rel); };
+  const put = async (rel: string, v: unknown) => { await mkdir(path.dirname(path.join(dir, rel)), { recursive: true }); await writeFile(path.join(dir, rel), JSON.stringify(v, null, 1) + '\n'); written.push(rel); };
   await put(`histograms/${stem}.summary.json`, merged);
-  const slices = await Promise.all(Array.from({ length: total }, async (_, i) => {
-    const manifest = manifestName({ index: i, total });
-    try { return JSON.parse(await readFile(path.join(runDir, manifest), 'utf8')); } catch { return { missing: manifest }; }
-  }));
-  const timings = { merge: (performance.now() - t0) / 1000 };
+  const timings = { merge: (performance.now() - m.t0) / 1000 };
   await put(`logs/${stem}.stages.json`, { stages: { merge: true }, timings, cutflow: { events: merged.events, lessThanTwo: merged.lessThanTwo,
     withTwoOrMore: merged.events - merged.lessThanTwo }, combinations: merged.combinations, removedPerHistogram: merged.removed });
-  written.push(...await writePlots(runDir, { finalStates: merged.finalStates, histograms: hists, timings }));
-  await put(manifestName(), { command: argv, mergedSlices: total, minEventsPerFs: minEvents, versions: versions(), slices, timings, outputs: [...written, manifestName()] });
+  written.push(...await writePlots(dir, { finalStates: merged.finalStates, histograms: hists, timings }));
+  await put(manifestName(), { command: m.argv, mergedSlices: m.total, minEventsPerFs: m.minEvents, versions: versions(), slices: m.slices, timings, outputs: [...written, manifestName()] });
   return written;
 }

@@ -52,19 +52,32 @@ export interface CtrlC {
 export function listenForCtrlC(command: string, err: NodeJS.WritableStream = process.stderr): CtrlC {
   const place: RunPlace = {};
   const stop = new AbortController();
-  const onSigint = () => {
-    // Listening until this signal's other listeners have run: removed as it came (process.once),
-    // LocalCluster's process-end handler (@gluon/protocol), next in line, found no one else
-    // listening and ended the process by the signal, so a run on a LocalCluster died by SIGINT
-    // instead of closing and exiting 130. The next Ctrl-C finds no listener.
-    setImmediate(() => process.removeListener('SIGINT', onSigint));
-    if (stop.signal.aborted) return;
+  const stopListening = onFirstCtrlC(() => {
     place.endBar?.();
     err.write(`${interruptedLine(place, command)}\n`);
     stop.abort();
+  });
+  return { place, signal: stop.signal, stopListening };
+}
+
+/**
+ * Calls `handler` on the first SIGINT (Ctrl-C) until the returned function is called; the next
+ * Ctrl-C finds no listener: the default, at once. The listener stays until the signal's other
+ * listeners have run (removed a turn later): removed as it came (process.once), a LocalCluster's
+ * process-end handler (@gluon/protocol), next in line, found no one else listening, killed the
+ * cluster's processes and ended the process by the signal, so a run on a LocalCluster neither
+ * closed it nor exited 130.
+ */
+export function onFirstCtrlC(handler: () => void): () => void {
+  let fired = false;
+  const onSigint = () => {
+    setImmediate(() => process.removeListener('SIGINT', onSigint));
+    if (fired) return;
+    fired = true;
+    handler();
   };
   process.on('SIGINT', onSigint);
-  return { place, signal: stop.signal, stopListening: () => process.removeListener('SIGINT', onSigint) };
+  return () => { process.removeListener('SIGINT', onSigint); };
 }
 
 /**

@@ -1,0 +1,71 @@
+/**
+ * Ctrl-C during `--merge-only`: the CLI says it stopped and that the run directory is as it was,
+ * exits 130, and the directory is byte for byte what it was (the slices and an earlier merge's
+ * outputs). It died by the signal, said nothing, and could leave a cut histograms/finalstates.root
+ * and no run.json (merge.ts now writes into a staging directory and moves the files in once whole).
+ * The signal is sent while the merge reads a slice's summary that is a named pipe the test holds
+ * open without writing: the merge is certainly under way and cannot have finished.
+ */
+import t from 'tap';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { generateDataset } from '@gluon/analysis-h4l/generate';
+import { printed } from '../../analysis-h4l/test/sigint-run.js';
+
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const run = promisify(execFile);
+const hasMkfifo = (() => { try { execFileSync('mkfifo', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; } })();
+
+/** Every file under `dir` (relative path → SHA-256), directories by their names. */
+function snapshot(dir: string, rel = ''): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of readdirSync(path.join(dir, rel)).sort()) {
+    const r = path.join(rel, n);
+    if (statSync(path.join(dir, r)).isDirectory()) { out[`${r}/`] = 'dir'; Object.assign(out, snapshot(dir, r)); } else out[r] = createHash('sha256').update(readFileSync(path.join(dir, r))).digest('hex');
+  }
+  return out;
+}
+
+t.test('Ctrl-C while merging: says so, exits 130, the run directory as it was', { skip: hasMkfifo ? false : 'no mkfifo here' }, async (t) => {
+  const tmp = mkdtempSync(path.join(tmpdir(), 'fs-merge-sigint-'));
+  t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+  const data = path.join(tmp, 'data');
+  await generateDataset({ outDir: data, scale: 0.01, seed: 9, samples: ['data_A', 'data_B', 'llll'] });
+  const runDir = path.join(tmp, 'run');
+  for (const i of ['0', '1']) {
+    await run(process.execPath, [CLI, '--data-dir', data, '--n-workers', '0', '--batch-job-index', i, '--total-batch-jobs', '2', '--run-dir', runDir], { cwd: tmp });
+  }
+  await run(process.execPath, [CLI, '--merge-only', '--run-dir', runDir], { cwd: tmp }); // an earlier merge, to be left as it is
+  const before = snapshot(runDir);
+  t.ok(before['run.json'] && before['histograms/finalstates.root'], 'the earlier merge is there');
+  // Slice 1's summary becomes a named pipe: the merge's read of it waits until the test writes.
+  const summary = path.join(runDir, 'histograms', 'finalstates.batch-1-of-2.summary.json');
+  renameSync(summary, `${summary}.aside`);
+  execFileSync('mkfifo', [summary]);
+  const p = spawn(process.execPath, [CLI, '--merge-only', '--run-dir', runDir, '--min-events-per-fs', '3'], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => p.on('exit', (code, signal) => resolve([code, signal])));
+  const said = printed(p.stderr, /interrupted \(SIGINT\)[^\n]*\n/, 'interrupted line');
+  said.catch(() => {});
+  // Opening the pipe for writing returns once the merge has opened it for reading.
+  const writer = await Promise.race([open(summary, 'w'), exited.then((e) => { throw new Error(`the merge ended (${e.join(', ')}) before reading the slices`); })]);
+  t.teardown(() => writer.close().catch(() => {}));
+  p.kill('SIGINT');
+  const exit = await exited;
+  t.same(exit, [130, null], 'exit code 130, not death by the signal');
+  if (exit[0] === 130) {
+    t.match(await said, `gluon-finalstates --merge-only: interrupted (SIGINT) before the merge was whole: ${runDir} is as it was (the slices, and any earlier merge's outputs); run --merge-only again\n`);
+  }
+  await writer.close();
+  rmSync(summary);
+  renameSync(`${summary}.aside`, summary);
+  t.same(snapshot(runDir), before, 'every file as it was, and no staging directory left');
+  t.notOk(readdirSync(runDir).some((n) => n.startsWith('.merging-')));
+  t.ok(existsSync(path.join(runDir, 'run.json')));
+});
