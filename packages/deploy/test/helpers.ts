@@ -1,9 +1,9 @@
-/** What the launcher tests share: paths, and a workload run through a launched cluster. */
+/** What the launcher tests share: paths, a workload run through a launched cluster, the PBS stand-ins, waiting on a cluster's log. */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { remoteFrom, type Future } from '@gluon/client';
 import type { JobQueueCluster } from '@gluon/deploy';
 
@@ -83,6 +83,88 @@ async function takeSlurmNode(): Promise<void> {
 export function within<T>(p: Promise<T>, what: string, ms = 180_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms); })]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Resolves once `ok()` holds, looked at every 100 ms; after `ms` (a bound for a hang, not a timing
+ * assertion) throws naming `what`, with `detail()` (the jobs, the cluster's log) for the reader.
+ */
+export async function until(what: string, ok: () => boolean, detail: () => string = () => '', ms = 180_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`${what}: not after ${ms / 1000} s${detail() ? `; ${detail()}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * A cluster's `log` option for a test: `lines` says what it said, `said(re)` resolves with the
+ * first line matching `re`, said before or after the call (bounded by `within`), and `until` is
+ * {@link until} naming the lines (and `jobs()`, when given) if it gives up.
+ */
+export function clusterLog(jobs?: () => unknown): {
+  lines: string[]; log: (line: string) => void; said: (re: RegExp) => Promise<string>; until: (what: string, ok: () => boolean, ms?: number) => Promise<void>;
+} {
+  const lines: string[] = [];
+  const waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
+  return {
+    lines,
+    log: (line) => {
+      lines.push(line);
+      for (const w of waiters.filter((x) => x.re.test(line))) w.resolve(line);
+    },
+    said: (re) => within(new Promise<string>((resolve) => {
+      const seen = lines.find((l) => re.test(l));
+      if (seen) resolve(seen);
+      else waiters.push({ re, resolve });
+    }), `a log line ${re}`),
+    until: (what, ok, ms) => until(what, ok, () => `${jobs ? `jobs ${JSON.stringify(jobs())}; ` : ''}log ${JSON.stringify(lines)}`, ms),
+  };
+}
+
+/** Scales `cluster` to one job and resolves with its id once its worker joined (bounded by `ms`). */
+export async function oneJoinedJob(cluster: JobQueueCluster, ms = 240_000): Promise<string> {
+  await cluster.scale(1);
+  await cluster.waitForWorkers(1, ms);
+  return cluster.jobList[0]!.id;
+}
+
+/**
+ * What the tests that stop or requeue one job on the real Slurm start their cluster with: one-core
+ * jobs of 512 MiB, 10 min, on this host's scheduler, named `jobName`, their output in `logDirectory`,
+ * looked at every 500 ms.
+ */
+export function slurmJobOptions(logDirectory: string, jobName: string) {
+  return { host: '127.0.0.1', cores: 1, memory: '512MiB', walltime: '00:10:00', cwd: repo, logDirectory, pollIntervalMs: 500, jobName } as const;
+}
+
+/** The fixture whose task runs until the test lets it finish; workers must allow it (`--allow-module`). */
+export const GATED_TASK = join(fixtures, 'gated-task.mjs');
+
+/**
+ * Starts fixtures/gated-task.mjs's task on the cluster's workers and resolves once it runs: it
+ * keeps its worker busy (a stopped worker finishes it before it leaves) until `open()` creates the
+ * file `gate`. `result()` is the task's.
+ */
+export async function gatedTask(cluster: JobQueueCluster, gate: string, detail?: () => string): Promise<{ open: () => void; result: () => Promise<unknown> }> {
+  const client = await cluster.client();
+  const { untilFile } = remoteFrom<typeof import('./fixtures/gated-task.mjs')>(pathToFileURL(GATED_TASK));
+  const task = client.submit(untilFile, gate, `${gate}.started`);
+  await until('the gated task running on the worker', () => existsSync(`${gate}.started`), detail);
+  return { open: () => writeFileSync(gate, ''), result: () => task.result() };
+}
+
+/**
+ * The PBS stand-ins (fixtures/pbs-bin: qsub runs each job script on this machine) first on PATH,
+ * their state in a fresh directory (FAKE_PBS_DIR) removed when the test file ends. `read(file)` is
+ * one of their files there (`deleted`, `seq`, …), '' while there is none.
+ */
+export function fakePbs(t: { teardown(fn: () => void): void }): { dir: string; read: (file: string) => string } {
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-fake-pbs-'));
+  process.env.FAKE_PBS_DIR = dir;
+  process.env.PATH = `${join(fixtures, 'pbs-bin')}:${process.env.PATH}`;
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return { dir, read: (file) => (existsSync(join(dir, file)) ? readFileSync(join(dir, file), 'utf8') : '') };
 }
 
 /**

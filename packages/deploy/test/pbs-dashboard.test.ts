@@ -1,10 +1,7 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PBSCluster } from '@gluon/deploy';
-import { fixtures, repo } from './helpers.js';
+import { clusterLog, fakePbs, oneJoinedJob, repo } from './helpers.js';
 
 /**
  * The batch jobs on the scheduler's dashboard (job-view.ts), published through the cluster's own
@@ -12,16 +9,13 @@ import { fixtures, repo } from './helpers.js';
  * (test/fixtures/pbs-bin). slurm-dashboard.test shows them in chromium against the real Slurm;
  * this one needs neither.
  */
-const dir = mkdtempSync(join(tmpdir(), 'gluon-fake-pbs-'));
-process.env.FAKE_PBS_DIR = dir;
-process.env.PATH = `${join(fixtures, 'pbs-bin')}:${process.env.PATH}`;
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+fakePbs(t);
 
 type Topics = Record<string, { value: unknown }>;
 
 t.test('the jobs\' rows and counts reach the scheduler, and follow a job that ends', async (t) => {
-  const lines: string[] = [];
-  const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, log: (l) => lines.push(l) });
+  const { lines, log } = clusterLog();
+  const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, log });
   t.teardown(() => cluster.close());
   /** Waits (bounded generously) for the published topics to satisfy `ok`; returns them. */
   const published = async (ok: (rows: Record<string, string>[], counts: Record<string, number>) => boolean) => {
@@ -35,15 +29,13 @@ t.test('the jobs\' rows and counts reach the scheduler, and follow a job that en
     }
     throw new Error(`not published after 120 s: ${JSON.stringify(topics)}; log ${JSON.stringify(lines)}`);
   };
-  await cluster.scale(1);
-  await cluster.waitForWorkers(1, 120_000);
-  const [first] = cluster.jobList.map((j) => j.id);
+  const first = await oneJoinedJob(cluster);
   const running = await published((rows) => rows[0]?.worker === `gluon-worker-${first}`);
   t.match(running.rows, [{ job: first, state: 'running', worker: `gluon-worker-${first}`, ended: '' }], 'the job, running, naming its worker');
   t.same(running.counts, { pending: 0, running: 1, requeued: 0, failed: 0, done: 0 });
 
   // Ended from outside (qdel by the user): shown done, and its replacement live.
-  execFileSync('qdel', [first!]);
+  execFileSync('qdel', [first]);
   const after = await published((rows, counts) => counts.done === 1 && rows.some((r) => r.job !== first && r.state === 'running'));
   t.match(after.rows.find((r) => r.job === first), { state: 'done', worker: `gluon-worker-${first}` }, 'the qdel\'d job shows done, with the worker it ran');
   t.same(lines.filter((l) => l.includes('cannot show its jobs')), [], 'every publish went through');

@@ -1,12 +1,11 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PBSCluster } from '@gluon/deploy';
 import { END_STATE_QUERIES } from '../src/end-states.js';
 import { PBS_NO_HISTORY } from '../src/pbs.js';
-import { fixtures, repo } from './helpers.js';
+import { clusterLog, fakePbs, repo } from './helpers.js';
 
 /**
  * Many jobs ending at once (a farm's walltime, a queue purged): the look asks each one's final state
@@ -15,22 +14,14 @@ import { fixtures, repo } from './helpers.js';
  * as it started; with FAKE_PBS_X_OVERLAP each waits until that many were, so calls a look makes
  * together are seen together however loaded the machine (and calls made one by one never are).
  */
-const dir = mkdtempSync(join(tmpdir(), 'gluon-fake-pbs-'));
-process.env.FAKE_PBS_DIR = dir;
-process.env.PATH = `${join(fixtures, 'pbs-bin')}:${process.env.PATH}`;
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, read } = fakePbs(t);
 
 t.test('six jobs that end in the same look: each one\'s final state asked once, END_STATE_QUERIES at a time', async (t) => {
-  const lines: string[] = [];
+  const { lines, log, until } = clusterLog(() => read('xq.log'));
   process.env.FAKE_PBS_QUEUED = '1'; // the jobs stay queued: none ends before the test ends them
   process.env.FAKE_PBS_X_OVERLAP = String(END_STATE_QUERIES);
-  const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 100, pendingNoticeMs: Infinity, maxFailedJobs: 100, log: (l) => lines.push(l) });
+  const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 100, pendingNoticeMs: Infinity, maxFailedJobs: 100, log });
   t.teardown(async () => { delete process.env.FAKE_PBS_QUEUED; delete process.env.FAKE_PBS_X_OVERLAP; await cluster.close(); });
-  const until = async (what: string, ok: () => boolean) => {
-    for (let i = 0; i < 1800 && !ok(); i++) await new Promise((r) => setTimeout(r, 100));
-    if (!ok()) throw new Error(`${what}: not after 180 s; log ${JSON.stringify(lines)}; qstat -x calls ${read('xq.log')}`);
-  };
-  const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : '');
   await cluster.scale(6);
   const ids = cluster.jobList.map((j) => j.id);
   t.equal(ids.length, 6, 'six jobs queued');

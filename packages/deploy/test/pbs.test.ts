@@ -1,23 +1,26 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { remoteFrom } from '@gluon/client';
 import { PBSCluster } from '@gluon/deploy';
 import { PBS_NO_HISTORY } from '../src/pbs.js';
-import { endWithoutClose, fixtures, repo, sumThrough, within } from './helpers.js';
+import { clusterLog, endWithoutClose, fakePbs, GATED_TASK, gatedTask, oneJoinedJob, repo, sumThrough, within } from './helpers.js';
 
 /**
  * PBSCluster against stand-ins for qsub/qstat/qdel (test/fixtures/pbs-bin) that run each job
  * script on this machine: no PBS server is available here. What is real: the script PBSCluster
  * generates runs as written and its worker joins; scale, close and the job bookkeeping.
  */
-const dir = mkdtempSync(join(tmpdir(), 'gluon-fake-pbs-'));
-process.env.FAKE_PBS_DIR = dir;
-process.env.PATH = `${join(fixtures, 'pbs-bin')}:${process.env.PATH}`;
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const { dir, read } = fakePbs(t);
+
+/** Runs a rerun job again with the stand-in qrun once its processes have exited (qrun refuses one still exiting). */
+async function qrunOnceExited(id: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    try { execFileSync('qrun', [id], { stdio: 'pipe' }); return; } catch { await new Promise((r) => setTimeout(r, 100)); }
+  }
+  throw new Error(`qrun ${id}: still refused after 600 tries`);
+}
 
 t.test('jobs start workers that join, run a workload, and scale(0)/close() leave no job', async (t) => {
   const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, memory: '1GiB', walltime: '00:10:00', queue: 'batch', cwd: repo, pollIntervalMs: 250 });
@@ -198,7 +201,6 @@ t.test('qstat -u cuts a long job id (OpenPBS: 15 characters, the last one *): th
   const lines: string[] = [];
   const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, log: (l) => lines.push(l) });
   t.teardown(() => cluster.close());
-  const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : '');
   const seq = () => Number(read('seq') || 0);
   const looks = () => read('qstat-u').length / 2;
   const before = seq();
@@ -221,32 +223,17 @@ t.test('qstat -u cuts a long job id (OpenPBS: 15 characters, the last one *): th
 t.test('qrerun of a running job: logged as requeued once, counted pending, not replaced nor failed; its worker joins again', async (t) => {
   // PBS's qrerun (the stand-in acts as OpenPBS's req_rerun.c and MOM do): the job's processes get
   // SIGTERM, it is listed running until they exit, then queued (Q) under the same id; qrun starts it again.
-  const lines: string[] = [];
-  const waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
-  const said = (re: RegExp) => within(new Promise<string>((resolve) => {
-    const seen = lines.find((l) => re.test(l));
-    if (seen) resolve(seen);
-    else waiters.push({ re, resolve });
-  }), `a log line ${re}`);
-  const cluster = await PBSCluster.start({
-    host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, maxFailedJobs: 1,
-    log: (l) => { lines.push(l); for (const w of waiters.filter((x) => x.re.test(l))) w.resolve(l); },
-  });
+  const { lines, log, said } = clusterLog();
+  const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, maxFailedJobs: 1, log });
   t.teardown(() => cluster.close());
-  const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : '');
   const seq = () => Number(read('seq') || 0);
   const before = seq();
-  await cluster.scale(1);
-  await cluster.waitForWorkers(1, 120_000);
-  const id = cluster.jobList[0]!.id;
+  const id = await oneJoinedJob(cluster);
   execFileSync('qrerun', [id]);
   t.equal(await said(/was requeued/), `pbs cluster: job ${id} was requeued: its worker leaves, and the job waits in the queue to run again; counted as pending, not as a worker nor as a failed job`);
   t.match(cluster.jobList.find((j) => j.id === id), { state: 'pending', requeued: true, requeues: 1, joined: false, retiring: false }, 'pending again, its worker not counted');
   t.same(await cluster.liveWorkerNames(), [], 'its old worker is no worker of the cluster');
-  // Its processes have exited (the stand-in's qrun refuses a job still exiting): run it again.
-  for (let i = 0; i < 600; i++) {
-    try { execFileSync('qrun', [id], { stdio: 'pipe' }); break; } catch { await new Promise((r) => setTimeout(r, 100)); }
-  }
+  await qrunOnceExited(id);
   await cluster.waitForWorkers(1, 120_000);
   t.same(cluster.jobList.map((j) => j.id), [id], 'one job: the rerun one');
   t.match(cluster.jobList[0], { id, state: 'running', requeued: false, requeues: 1, joined: true }, 'running again, its worker joined');
@@ -260,32 +247,18 @@ t.test('qrerun of a job whose worker takes a while to retire: its replacement, n
   // PBS lists a rerun job R while MOM stops it; its worker, finishing a running task, is seen
   // retiring meanwhile, and replaced. Once the job is queued again one job is a surplus. Before,
   // the look cancelled the newest pending job, here the rerun job itself, and said nothing.
-  const lines: string[] = [];
-  const cluster = await PBSCluster.start({
-    host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, maxFailedJobs: 1,
-    workerExtraArgs: ['--allow-module', join(fixtures, 'gated-task.mjs')], log: (l) => lines.push(l),
-  });
+  const { lines, log, until } = clusterLog(() => cluster.jobList);
+  const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, maxFailedJobs: 1, workerExtraArgs: ['--allow-module', GATED_TASK], log });
   t.teardown(() => cluster.close());
-  const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : '');
-  const until = async (what: string, ok: () => boolean) => {
-    for (let i = 0; i < 1800 && !ok(); i++) await new Promise((r) => setTimeout(r, 100));
-    if (!ok()) throw new Error(`${what}: not after 180 s; jobs ${JSON.stringify(cluster.jobList)}; log ${JSON.stringify(lines)}`);
-  };
-  await cluster.scale(1);
-  await cluster.waitForWorkers(1, 120_000);
-  const id = cluster.jobList[0]!.id;
-  const gate = join(dir, `gate-${id}`);
-  const client = await cluster.client();
-  const { untilFile } = remoteFrom<typeof import('./fixtures/gated-task.mjs')>(pathToFileURL(join(fixtures, 'gated-task.mjs')));
-  const task = client.submit(untilFile, gate, `${gate}.started`);
-  await until('the gated task running on the worker', () => existsSync(`${gate}.started`));
+  const id = await oneJoinedJob(cluster);
+  const task = await gatedTask(cluster, join(dir, `gate-${id}`));
   const deletedBefore = read('deleted');
   execFileSync('qrerun', [id]);
   // The worker finishes its running task before it leaves: the cluster sees it retiring while
   // its job is listed R and submits a replacement, which the stand-in qsub starts at once.
   await until('a replacement listed running', () => cluster.jobList.some((j) => j.id !== id && j.state === 'running'));
   const replacement = cluster.jobList.find((j) => j.id !== id)!.id;
-  writeFileSync(gate, '');
+  task.open();
   t.equal(await within(task.result(), 'the gated task'), 'released');
   // The worker leaves, its job is queued again (requeued), and the look finds one job too many.
   await until('one job left', () => cluster.jobList.length === 1);
@@ -296,9 +269,7 @@ t.test('qrerun of a job whose worker takes a while to retire: its replacement, n
     `pbs cluster: cancelled job(s) ${replacement} (running) as a surplus: 2 working job(s) listed for a target of 1: job(s) ${id} were requeued by the batch system after their retiring worker had been replaced; kept to run again, the replacement is the surplus`,
   ], 'the cancel is said once, with the job and why');
   t.equal(lines.filter((l) => /was requeued/.test(l)).length, 1, 'the requeue said once');
-  for (let i = 0; i < 600; i++) {
-    try { execFileSync('qrun', [id], { stdio: 'pipe' }); break; } catch { await new Promise((r) => setTimeout(r, 100)); }
-  }
+  await qrunOnceExited(id);
   await cluster.waitForWorkers(1, 120_000);
   t.match(cluster.jobList, [{ id, state: 'running', requeued: false, rerun: false, joined: true }], 'the rerun job runs again, its worker joined');
   await cluster.close();

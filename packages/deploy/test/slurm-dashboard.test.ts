@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SlurmCluster } from '@gluon/deploy';
 import { chromiumSkip, openPage } from '../../scheduler/test/fixtures/browser.js';
-import { holdSlurm, repo, slurmMissing } from './helpers.js';
+import { holdSlurm, slurmJobOptions, slurmMissing } from './helpers.js';
 
 /**
  * The batch jobs on the scheduler's dashboard (job-view.ts), on the real Slurm of
@@ -30,10 +30,8 @@ if (why) {
   const asView = (st: string) => (['PD', 'CF', 'RD', 'RQ', 'RH', 'RF', 'SE'].includes(st) ? 'pending' : 'running');
 
   t.test('the dashboard shows each batch job, its state, worker and since when, and counts that are squeue\'s', async (t) => {
-    const cluster = await SlurmCluster.start({
-      host: '127.0.0.1', cores: 1, memory: '512MiB', walltime: '00:10:00', cwd: repo, logDirectory: work, pollIntervalMs: 500, jobName: name,
-      log: () => {}, // loopback, no token: the page needs no login
-    });
+    // Loopback, no token: the page needs no login.
+    const cluster = await SlurmCluster.start({ ...slurmJobOptions(work, name), log: () => {} });
     t.teardown(() => cluster.close());
     const { page, errors } = await openPage(t, cluster.dashboardDirectUrl!);
     /** The page's two cards: counts (state → n) and rows (job → its cells). */

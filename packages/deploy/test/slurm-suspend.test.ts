@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalCluster } from '@gluon/client';
 import { SlurmCluster } from '@gluon/deploy';
-import { holdSlurm, repo, slurmMissing, within } from './helpers.js';
+import { clusterLog, holdSlurm, oneJoinedJob, slurmJobOptions, slurmMissing } from './helpers.js';
 
 /**
  * A frozen node, on the real Slurm of scripts/setup-slurm.sh (skipped, saying why, where there is
@@ -26,22 +26,12 @@ if (why) {
   t.test('scontrol suspend of a running job: its absent worker said once, the job not replaced, its return said', async (t) => {
     const local = await LocalCluster.start({ nWorkers: 0, host: '127.0.0.1', heartbeatTtl: '4s' });
     t.teardown(() => local.close());
-    const lines: string[] = [];
-    const waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
-    const said = (re: RegExp) => within(new Promise<string>((resolve) => {
-      const seen = lines.find((l) => re.test(l));
-      if (seen) resolve(seen);
-      else waiters.push({ re, resolve });
-    }), `a log line ${re}`);
+    const { lines, log, said } = clusterLog();
     const cluster = await SlurmCluster.start({
-      scheduler: local.schedulerAddress, dashboardUrl: local.dashboardDirectUrl!, host: '127.0.0.1', cores: 1, memory: '512MiB', walltime: '00:10:00', cwd: repo,
-      logDirectory: work, pollIntervalMs: 500, jobName: 'gluon-susp', jobArrays: false,
-      log: (l) => { lines.push(l); for (const w of waiters.filter((x) => x.re.test(l))) w.resolve(l); },
+      ...slurmJobOptions(work, 'gluon-susp'), scheduler: local.schedulerAddress, dashboardUrl: local.dashboardDirectUrl!, jobArrays: false, log,
     });
     t.teardown(() => cluster.close());
-    await cluster.scale(1);
-    await cluster.waitForWorkers(1, 240_000);
-    const id = cluster.jobList[0]!.id;
+    const id = await oneJoinedJob(cluster);
 
     execFileSync('scontrol', ['suspend', id]);
     const line = await said(/left the scheduler/);
