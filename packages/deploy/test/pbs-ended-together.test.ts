@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PBSCluster } from '@gluon/deploy';
 import { END_STATE_QUERIES } from '../src/end-states.js';
@@ -27,10 +27,10 @@ t.test('six jobs that end in the same look: each one\'s final state asked once, 
   t.equal(ids.length, 6, 'six jobs queued');
   // All six must leave the listing between two looks: every look fails from here on (qstat
   // cannot reach the server), and once one has failed none is under way; then the six go.
-  writeFileSync(join(dir, 'qstat-fails'), '1000000');
+  writeFileSync(join(dir, 'qstat-down'), '');
   await until('a look failing', () => lines.some((l) => l.includes('qstat: cannot reach the server')));
   execFileSync('qdel', ids);
-  writeFileSync(join(dir, 'qstat-fails'), '0');
+  rmSync(join(dir, 'qstat-down'));
   await until('six jobs said ended', () => lines.filter((l) => l.includes('ended before its worker joined')).length === 6);
 
   const calls = read('xq.log').trim().split('\n').map((l) => l.split(' '));
