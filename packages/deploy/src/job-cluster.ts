@@ -489,8 +489,12 @@ export abstract class JobQueueCluster {
     const { names } = await fetchLoad(this.dashboardDirectUrl, this.opts.token);
     this.noteJoined(names);
     const prefix = `${this.jobName}-`;
-    // A requeued job's old worker, handing its results over as it leaves, is no worker of the cluster.
-    return names.filter((n) => n.startsWith(prefix) && this.jobs.has(n.slice(prefix.length)) && !this.jobs.get(n.slice(prefix.length))!.requeued);
+    // A requeued job's old worker, or the worker of a job that ended or the cluster cancelled,
+    // handing its results over as it leaves, is no worker of the cluster.
+    return names.filter((n) => {
+      const j = n.startsWith(prefix) ? this.jobs.get(n.slice(prefix.length)) : undefined;
+      return j !== undefined && j.state !== 'gone' && !j.requeued;
+    });
   }
 
   /** Marks the jobs whose worker is among `names` (the scheduler's live workers) as joined. */

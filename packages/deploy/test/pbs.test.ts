@@ -102,6 +102,23 @@ t.test('close() cancels the jobs still listed, not those already ended', async (
   t.same(cluster.jobList, [], 'no job left');
 });
 
+t.test('the worker of a job the cluster cancelled, still finishing a task, is no live worker of the cluster', async (t) => {
+  // It was counted (the job was no longer listed, but still tracked): waitForWorkers(1) returned on
+  // it while the job meant to run was still pending (pbs.test's qrerun case, under load).
+  const { log } = clusterLog();
+  const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, workerExtraArgs: ['--allow-module', GATED_TASK], log });
+  t.teardown(() => cluster.close());
+  const id = await oneJoinedJob(cluster);
+  const task = await gatedTask(cluster, join(dir, `gate-cancelled-${id}`));
+  void task.result().catch(() => {});
+  await cluster.scale(0);
+  t.same(cluster.jobList, [], 'the job is cancelled');
+  // Its worker cannot leave before the gate opens: it is still connected to the scheduler.
+  t.same(await cluster.liveWorkerNames(), [], 'its worker is not counted');
+  task.open();
+  await cluster.close();
+});
+
 t.test('logDirectory is created before the first job is submitted, and one that cannot be is refused naming it', async (t) => {
   const logs = join(dir, 'logs-not-yet', 'nested');
   const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, logDirectory: logs });
