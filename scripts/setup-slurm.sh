@@ -21,6 +21,8 @@ HOLDER=${GLUON_SLURM_HOLDER:-$PPID}
 say() { echo "setup-slurm: $*"; }
 die() { echo "setup-slurm: $*" >&2; exit 1; }
 alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+# Alive and not a zombie: a daemon that has exited but is not yet reaped by its parent is gone.
+running() { alive "$1" && [ "$(awk '{ sub(/^.*\) /, ""); print $1 }' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 # A process's start time (clock ticks since boot): with the pid, it names the process even after
 # the pid is reused.
 started() { awk '{ sub(/^.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null || true; }
@@ -54,8 +56,15 @@ case "${1:-}" in
     holders=$(live_leases | tr '\n' ' ')
     if [ -n "$holders" ]; then say "still held by process(es) ${holders% }: leaving Slurm running"; exit 0; fi
     [ -s "$PIDS" ] || { say "nothing recorded in $PIDS"; exit 0; }
+    # Wait for each daemon to be gone before saying so and letting go of the lock: a setup that
+    # came next saw a slurmctld still exiting as running, started none, and waited for a node
+    # that never came back. slurmctld writes its state on the way out, so it gets 60 s.
     while read -r name pid; do
-      if alive "$pid"; then kill "$pid"; say "stopped $name ($pid)"; fi
+      running "$pid" || continue
+      kill "$pid"
+      for _ in $(seq 600); do running "$pid" || break; sleep 0.1; done
+      if running "$pid"; then kill -KILL "$pid"; say "$name ($pid) still running 60 s after SIGTERM: sent SIGKILL"; fi
+      say "stopped $name ($pid)"
     done < "$PIDS"
     rm -f "$PIDS"
     exit 0 ;;

@@ -80,6 +80,24 @@ t.test('a hold and a stop as one bash -c (the stop exec\'d in place of the shell
   t.same(readdirSync(join(state, 'leases')), [], 'no lease left');
 });
 
+t.test('stop returns once the daemons have exited, not when they were signalled', async (t) => {
+  // slurmctld writes its state on SIGTERM before it exits. The old stop said 'stopped' and let go of
+  // the lock at once: the next setup saw the exiting slurmctld as running, started none, and waited
+  // for a node that never came. This "daemon" takes 5 s to exit after its SIGTERM.
+  const p = spawn('bash', ['-c', 'trap "sleep 5; exit 0" TERM; for i in $(seq 6000); do sleep 0.1; done'], { stdio: 'ignore' });
+  procs.push(p);
+  const exited = new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
+  writeFileSync(join(state, 'pids'), `slurmctld ${p.pid}\n`);
+  const r = sh(['stop'], process.pid);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, new RegExp(`stopped slurmctld \\(${p.pid}\\)`));
+  // The test's own event loop was blocked in spawnSync, so the daemon may be an unreaped zombie: only
+  // a state other than Z counts as still running.
+  const state_ = spawnSync('awk', ['{ sub(/^.*\\) /, ""); print $1 }', `/proc/${p.pid}/stat`], { encoding: 'utf8' }).stdout.trim();
+  t.ok(state_ === '' || state_ === 'Z', `the daemon had exited when stop returned (its state: '${state_}')`);
+  t.equal(await exited, 0, 'it exited by its own trap, not SIGKILL');
+});
+
 t.test('a lease names its process by pid and start time; bad holders are refused', async (t) => {
   const r = sh(['hold', '999999999']);
   t.not(r.status, 0);
