@@ -100,9 +100,9 @@ export async function until(what: string, ok: () => boolean, detail: () => strin
 /**
  * A cluster's `log` option for a test: `lines` says what it said, `said(re)` resolves with the
  * first line matching `re`, said before or after the call (bounded by `within`), and `until` is
- * {@link until} naming the lines (and `jobs()`, when given) if it gives up.
+ * {@link until} (bounded by `ms` unless told) naming the lines (and `jobs()`, when given) if it gives up.
  */
-export function clusterLog(jobs?: () => unknown): {
+export function clusterLog(jobs?: () => unknown, ms = 180_000): {
   lines: string[]; log: (line: string) => void; said: (re: RegExp) => Promise<string>; until: (what: string, ok: () => boolean, ms?: number) => Promise<void>;
 } {
   const lines: string[] = [];
@@ -118,7 +118,7 @@ export function clusterLog(jobs?: () => unknown): {
       if (seen) resolve(seen);
       else waiters.push({ re, resolve });
     }), `a log line ${re}`),
-    until: (what, ok, ms) => until(what, ok, () => `${jobs ? `jobs ${JSON.stringify(jobs())}; ` : ''}log ${JSON.stringify(lines)}`, ms),
+    until: (what, ok, bound = ms) => until(what, ok, () => `${jobs ? `jobs ${JSON.stringify(jobs())}; ` : ''}log ${JSON.stringify(lines)}`, bound),
   };
 }
 
@@ -144,13 +144,15 @@ export const GATED_TASK = join(fixtures, 'gated-task.mjs');
 /**
  * Starts fixtures/gated-task.mjs's task on the cluster's workers and resolves once it runs: it
  * keeps its worker busy (a stopped worker finishes it before it leaves) until `open()` creates the
- * file `gate`. `result()` is the task's.
+ * file `gate`. `result()` is the task's. `wait` waits for it to run (a clusterLog's `until`, to be
+ * told the cluster's log if it never does).
  */
-export async function gatedTask(cluster: JobQueueCluster, gate: string, detail?: () => string): Promise<{ open: () => void; result: () => Promise<unknown> }> {
+export async function gatedTask(cluster: JobQueueCluster, gate: string, wait: (what: string, ok: () => boolean) => Promise<void> = until):
+Promise<{ open: () => void; result: () => Promise<unknown> }> {
   const client = await cluster.client();
   const { untilFile } = remoteFrom<typeof import('./fixtures/gated-task.mjs')>(pathToFileURL(GATED_TASK));
   const task = client.submit(untilFile, gate, `${gate}.started`);
-  await until('the gated task running on the worker', () => existsSync(`${gate}.started`), detail);
+  await wait('the gated task running on the worker', () => existsSync(`${gate}.started`));
   return { open: () => writeFileSync(gate, ''), result: () => task.result() };
 }
 

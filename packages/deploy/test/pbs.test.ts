@@ -268,7 +268,7 @@ t.test('qrerun of a job whose worker takes a while to retire: its replacement, n
   const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, maxFailedJobs: 1, workerExtraArgs: ['--allow-module', GATED_TASK], log });
   t.teardown(() => cluster.close());
   const id = await oneJoinedJob(cluster);
-  const task = await gatedTask(cluster, join(dir, `gate-${id}`));
+  const task = await gatedTask(cluster, join(dir, `gate-${id}`), until);
   const deletedBefore = read('deleted');
   execFileSync('qrerun', [id]);
   // The worker finishes its running task before it leaves: the cluster sees it retiring while

@@ -1,12 +1,10 @@
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { remoteFrom } from '@gluon/client';
 import { SlurmCluster } from '@gluon/deploy';
-import { fixtures, holdSlurm, printLinesIfFailed, removeJobLogsAfter, repo, slurmMissing, within } from './helpers.js';
+import { clusterLog, GATED_TASK, gatedTask, holdSlurm, oneJoinedJob, printLinesIfFailed, removeJobLogsAfter, slurmJobOptions, slurmMissing } from './helpers.js';
 
 /**
  * Resolves once the clock is in a later whole second than `ms`, a Date.now() read after `scontrol
@@ -60,24 +58,11 @@ if (why) {
   const APPEND = '--open-mode=append';
 
   t.test('scontrol requeue of a running job: logged as requeued, pending, not replaced nor failed; its worker joins again', async (t) => {
-    const lines: string[] = [];
+    const { lines, log, said } = clusterLog();
     printLinesIfFailed(t, lines);
-    const waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
-    /** Resolves with the first log line matching `re` (said before or after). */
-    const said = (re: RegExp) => within(new Promise<string>((resolve) => {
-      const seen = lines.find((l) => re.test(l));
-      if (seen) resolve(seen);
-      else waiters.push({ re, resolve });
-    }), `a log line ${re}`);
-    const cluster = await SlurmCluster.start({
-      host: '127.0.0.1', cores: 1, memory: '512MiB', walltime: '00:10:00', cwd: repo, logDirectory: work, pollIntervalMs: 500, jobName: 'gluon-rq',
-      token: 'slurm-requeue-test', maxFailedJobs: 1, jobExtra: [APPEND],
-      log: (l) => { lines.push(l); for (const w of waiters.filter((x) => x.re.test(l))) w.resolve(l); },
-    });
+    const cluster = await SlurmCluster.start({ ...slurmJobOptions(work, 'gluon-rq'), token: 'slurm-requeue-test', maxFailedJobs: 1, jobExtra: [APPEND], log });
     t.teardown(() => cluster.close());
-    await cluster.scale(1);
-    await cluster.waitForWorkers(1, 240_000);
-    const id = cluster.jobList[0]!.id;
+    const id = await oneJoinedJob(cluster);
     t.ok(cluster.jobList[0]!.joined, `job ${id}'s worker joined`);
 
     execFileSync('scontrol', ['requeue', id]);
@@ -115,33 +100,21 @@ if (why) {
     // cancelled for nothing, and with scale(1) a running replacement cancelled while the requeued
     // job waited out its BeginTime. The look now reads the scheduler first and squeue after: the
     // count has risen by the time the worker is seen leaving.
-    const lines: string[] = [];
+    const { lines, log, until } = clusterLog(() => cluster.jobList, 240_000);
     printLinesIfFailed(t, lines);
     const cluster = await SlurmCluster.start({
-      host: '127.0.0.1', cores: 1, memory: '512MiB', walltime: '00:10:00', cwd: repo, logDirectory: work, pollIntervalMs: 500, jobName: 'gluon-rq2',
-      token: 'slurm-requeue-test', maxFailedJobs: 1, jobExtra: [APPEND], workerExtraArgs: ['--allow-module', join(fixtures, 'gated-task.mjs')],
-      log: (l) => lines.push(l),
+      ...slurmJobOptions(work, 'gluon-rq2'), token: 'slurm-requeue-test', maxFailedJobs: 1, jobExtra: [APPEND], workerExtraArgs: ['--allow-module', GATED_TASK], log,
     });
     t.teardown(() => cluster.close());
-    const until = async (what: string, ok: () => boolean) => {
-      for (let i = 0; i < 2400 && !ok(); i++) await new Promise((r) => setTimeout(r, 100));
-      if (!ok()) throw new Error(`${what}: not after 240 s; jobs ${JSON.stringify(cluster.jobList)}; log ${JSON.stringify(lines)}`);
-    };
-    await cluster.scale(1);
-    await cluster.waitForWorkers(1, 240_000);
-    const id = cluster.jobList[0]!.id;
-    const gate = join(work, `gate-${id}`);
-    const client = await cluster.client();
-    const { untilFile } = remoteFrom<typeof import('./fixtures/gated-task.mjs')>(pathToFileURL(join(fixtures, 'gated-task.mjs')));
-    const task = client.submit(untilFile, gate, `${gate}.started`);
-    await until('the gated task running on the worker', () => existsSync(`${gate}.started`));
+    const id = await oneJoinedJob(cluster);
+    const task = await gatedTask(cluster, join(work, `gate-${id}`), until);
     const before = readFileSync(submissions, 'utf8');
     execFileSync('scontrol', ['requeue', id]);
     const requeuedBy = Date.now();
     // Said while the worker still runs its task (the gate is shut until then).
     await until('the requeue said', () => lines.some((l) => /was requeued/.test(l)));
     t.match(cluster.jobList, [{ id, state: 'pending', requeued: true, rerun: false, retiring: false }], 'requeued while its worker finishes its task: pending, not retiring, no replacement');
-    writeFileSync(gate, '');
+    task.open();
     void task.result().catch(() => {});
     await untilListed(id, 'PD');
     t.same(cluster.jobList.map((j) => j.id), [id], 'the requeued job is the only one');
