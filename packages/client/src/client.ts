@@ -1186,11 +1186,18 @@ export class Client implements FutureHost {
   async cancel(given: Future[]): Promise<void> {
     const futures = futureList(given, 'cancel()');
     this.assertOpen();
+    // A cancel lost with the connection may never have reached the scheduler, and the reconnect
+    // re-sends every held key's task: it is sent again for the futures not settled by then.
+    while (!(await this.cancelOnce(futures)) && !this.closed) await Promise.resolve();
+  }
+
+  /** One sending of a cancel; false when the connection was lost before the scheduler answered. */
+  private async cancelOnce(futures: Future[]): Promise<boolean> {
     // A future whose task a graph being built has not built yet is cancelled there: its task is
     // never built nor sent (nor are the units that include it). The others go by their keys.
     const keys = new Set<string>();
     for (const f of futures) if (!f.done && !f.cancelUnbuilt()) keys.add(f.key);
-    if (keys.size === 0) return;
+    if (keys.size === 0) return true;
     // Tasks still waiting to be sent never reach the scheduler: they (and their waiting
     // dependents) are cancelled here, so a cancel mid-submit does not wait for the rest. Units of
     // graphs not built yet that depend on them are cancelled as they are built.
@@ -1205,16 +1212,21 @@ export class Client implements FutureHost {
       this.lineage.release(key);
     }
     const sent = [...keys].filter((k) => this.keys.has(k));
-    if (sent.length === 0) return;
+    if (sent.length === 0) return true;
     await this.whenConnected();
     this.flush();
     // Ahead of the frames still queued: none of them names these keys any more.
     this.conn.send({ op: 'cancel', keys: sent });
     // The scheduler answers `cancelled` for each key it had not finished, as it handles the
     // cancel; a marker asked after it is answered after those, so once this resolves the futures
-    // read `cancelled` (or `finished`, had the result come first), as Dask's do. A connection
-    // lost meanwhile ends the wait: what the scheduler did is then told by the reconnect.
-    await this.liveness.track(this.conn.request({ op: 'who-has', keys: [] })).catch(() => undefined);
+    // read `cancelled` (or `finished`, had the result come first), as Dask's do.
+    try {
+      await this.liveness.track(this.conn.request({ op: 'who-has', keys: [] }));
+      return true;
+    } catch (err) {
+      if (err instanceof ConnectionClosedError) return false;
+      throw err;
+    }
   }
 
   /** Runs failed tasks again (and the failed tasks they depend on). */
