@@ -136,8 +136,8 @@ export interface JobInfo {
   /** How many times it was requeued. */
   requeues: number;
   /**
-   * Requeued after its worker had been seen retiring and replaced (job-plan.ts): a surplus this
-   * makes is the replacement's; until it runs again.
+   * Requeued after its worker had been seen retiring and replaced (job-plan.ts): of the surplus this
+   * makes, a pending replacement goes first, else this job (pending before running); until it runs again.
    */
   rerun: boolean;
   /** When it entered its state as the dashboard shows it (pending, running, requeued; ms since the epoch). */

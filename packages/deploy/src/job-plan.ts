@@ -37,9 +37,10 @@ export interface PlanJob {
   /**
    * The batch system requeued it (requeued-jobs.ts) after its worker, seen retiring while the job
    * was still listed running, had been replaced: PBS lists a rerun job `R` while MOM stops it, and a
-   * worker with results to hand over leaves later still. The surplus this makes is the replacement,
-   * not this job, which the batch system (or its operator) chose to run again: cancelled only after
-   * every other working job, until it runs again.
+   * worker with results to hand over leaves later still. Of the surplus this makes, a pending
+   * replacement goes first (the batch system, or its operator, chose this job to run again); a
+   * running one is kept and this pending job cancelled instead, as any pending job goes before a
+   * running one: a running worker may hold results, and cancelling it would lose them.
    */
   rerun?: boolean;
 }
@@ -64,7 +65,7 @@ export interface LookPlan {
   idleLooks: number;
   /** Jobs to submit. */
   submit: number;
-  /** Jobs to cancel, by id: working ones only, pending first (nothing runs there yet), then the newest; a rerun job last. */
+  /** Jobs to cancel, by id: working ones only, pending first (nothing runs there yet; a rerun job after the other pending ones), then the newest running. */
   cancel: string[];
   /** Why, when `cancel` is not empty. */
   why?: CancelWhy;
@@ -76,7 +77,8 @@ export interface LookPlan {
  * they end by themselves within their worker's grace). So the jobs listed are at most the target
  * plus the retiring ones, and a retirement that ends without the job ending (the worker seen
  * running again) makes a surplus that the next look cancels, a pending job first. So does a retiring
- * job that the batch system requeues (a rerun): that surplus is the replacement, never the rerun job.
+ * job that the batch system requeues (a rerun): its replacement is the surplus while both are
+ * pending, the rerun job once the replacement runs (dask-jobqueue too cancels pending jobs first).
  */
 export function planLook(input: LookInput): LookPlan {
   const working = input.jobs.filter((j) => !j.retiring);
@@ -91,8 +93,12 @@ export function planLook(input: LookInput): LookPlan {
     if (target < input.target) why = 'adapt';
   }
   if (working.length <= target) return { target, idleLooks, submit: target - working.length, cancel: [] };
-  const others = working.filter((j) => !j.rerun);
-  const order = [...others.filter((j) => j.state === 'pending').reverse(), ...others.filter((j) => j.state === 'running').reverse(), ...working.filter((j) => j.rerun).reverse()];
+  // Pending before running (a running worker may hold results); among each, a rerun job after the others.
+  const byState = (state: PlanJob['state']) => {
+    const these = working.filter((j) => j.state === state);
+    return [...these.filter((j) => !j.rerun).reverse(), ...these.filter((j) => j.rerun).reverse()];
+  };
+  const order = [...byState('pending'), ...byState('running')];
   return { target, idleLooks, submit: 0, cancel: order.slice(0, working.length - target).map((j) => j.id), why };
 }
 
@@ -108,9 +114,13 @@ export function cancelLine(kind: string, plan: LookPlan, jobs: readonly PlanJob[
   const working = jobs.filter((j) => !j.retiring).length;
   const counts = `${working} working job(s) listed for a target of ${plan.target}`;
   if (plan.why === 'adapt') return `${kind} cluster: cancelled job(s) ${ids}: adapt's target fell to ${plan.target} (the scheduler's load); ${counts}`;
-  const reruns = jobs.filter((j) => j.rerun && !j.retiring && !plan.cancel.includes(j.id)).map((j) => j.id);
-  const rerunWhy = reruns.length
-    ? `: job(s) ${reruns.join(', ')} were requeued by the batch system after their retiring worker had been replaced; kept to run again, the replacement is the surplus`
-    : ' (a retiring worker seen working again, or a job back in the listing)';
+  const reruns = jobs.filter((j) => j.rerun && !j.retiring);
+  const kept = reruns.filter((j) => !plan.cancel.includes(j.id)).map((j) => j.id);
+  const gone = reruns.filter((j) => plan.cancel.includes(j.id)).map((j) => j.id);
+  const rerunWhy = gone.length
+    ? `: job(s) ${gone.join(', ')} were requeued by the batch system after their retiring worker had been replaced, and the replacement is running; a pending job is cancelled before a running one (a running worker may hold results)`
+    : kept.length
+      ? `: job(s) ${kept.join(', ')} were requeued by the batch system after their retiring worker had been replaced; kept to run again, the replacement is the surplus`
+      : ' (a retiring worker seen working again, or a job back in the listing)';
   return `${kind} cluster: cancelled job(s) ${ids} as a surplus: ${counts}${rerunWhy}`;
 }

@@ -31,18 +31,21 @@ t.test('scale down cancels pending working jobs first, then the newest running',
   t.same(planLook({ jobs, target: 1 }).cancel, ['4', '5', '2']);
 });
 
-t.test('a rerun job (requeued after its retiring worker was replaced): the surplus cancelled is the replacement, said with why', async (t) => {
+t.test('a rerun job (requeued after its retiring worker was replaced): a running replacement is kept and the pending rerun job cancelled; a pending replacement goes first; said with why', async (t) => {
   // The steps as qstat -u lists them (pbs.test runs them with the stand-in qrerun): 1 R, its worker
   // retiring; 2 submitted for it and R; 1 queued again (Q), requeued, pending: two working, target 1.
   const rerun: PlanJob = { ...job('1', 'pending'), rerun: true };
   const plan = planLook({ jobs: [rerun, job('2')], target: 1 });
-  t.same(plan, { target: 1, idleLooks: 0, submit: 0, cancel: ['2'], why: 'surplus' }, 'the running replacement, not the rerun job (before: the newest pending, job 1)');
-  t.same(planLook({ jobs: [rerun, job('2', 'pending')], target: 1 }).cancel, ['2'], 'the replacement still pending: it too');
-  t.same(planLook({ jobs: [rerun, job('2'), job('3', 'pending')], target: 1 }).cancel, ['3', '2'], 'the others first, pending then running');
-  t.same(planLook({ jobs: [rerun, job('2')], target: 0, asked: true }).cancel, ['2', '1'], 'scale(0) still cancels it, last');
+  t.same(plan, { target: 1, idleLooks: 0, submit: 0, cancel: ['1'], why: 'surplus' }, 'the pending rerun job, not the running replacement (before f2a5e87\'s choice: the replacement, whose worker may hold results)');
+  t.same(planLook({ jobs: [rerun, job('2', 'pending')], target: 1 }).cancel, ['2'], 'both pending: the replacement');
+  t.same(planLook({ jobs: [rerun, job('2'), job('3', 'pending')], target: 1 }).cancel, ['3', '1'], 'pending ones first, the other before the rerun job');
+  t.same(planLook({ jobs: [rerun, job('2'), job('3', 'pending')], target: 0, asked: true }).cancel, ['3', '1', '2'], 'scale(0): pending ones, then the running');
   t.same(planLook({ jobs: [job('1', 'pending'), job('2')], target: 1 }).cancel, ['1'], 'a job requeued without a replacement is an ordinary pending job');
   t.equal(cancelLine('pbs', plan, [rerun, job('2')]),
-    'pbs cluster: cancelled job(s) 2 (running) as a surplus: 2 working job(s) listed for a target of 1: job(s) 1 were requeued by the batch system after their retiring worker had been replaced; kept to run again, the replacement is the surplus');
+    'pbs cluster: cancelled job(s) 1 (pending) as a surplus: 2 working job(s) listed for a target of 1: job(s) 1 were requeued by the batch system after their retiring worker had been replaced, and the replacement is running; a pending job is cancelled before a running one (a running worker may hold results)');
+  const both = [rerun, job('2', 'pending')];
+  t.equal(cancelLine('pbs', planLook({ jobs: both, target: 1 }), both),
+    'pbs cluster: cancelled job(s) 2 (pending) as a surplus: 2 working job(s) listed for a target of 1: job(s) 1 were requeued by the batch system after their retiring worker had been replaced; kept to run again, the replacement is the surplus');
   const other = planLook({ jobs: [job('1'), job('2', 'pending')], target: 1 });
   t.equal(cancelLine('slurm', other, [job('1'), job('2', 'pending')]),
     'slurm cluster: cancelled job(s) 2 (pending) as a surplus: 2 working job(s) listed for a target of 1 (a retiring worker seen working again, or a job back in the listing)');

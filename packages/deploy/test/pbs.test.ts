@@ -260,10 +260,11 @@ t.test('qrerun of a running job: logged as requeued once, counted pending, not r
   await cluster.close();
 });
 
-t.test('qrerun of a job whose worker takes a while to retire: its replacement, not the rerun job, is the surplus cancelled, and the cancel is said', async (t) => {
+t.test('qrerun of a job whose worker takes a while to retire: the pending rerun job, not its running replacement, is the surplus cancelled, and the cancel is said', async (t) => {
   // PBS lists a rerun job R while MOM stops it; its worker, finishing a running task, is seen
-  // retiring meanwhile, and replaced. Once the job is queued again one job is a surplus. Before,
-  // the look cancelled the newest pending job, here the rerun job itself, and said nothing.
+  // retiring meanwhile, and replaced. Once the job is queued again one job is a surplus: the
+  // pending one goes, as any pending job before a running one (a running worker may hold results).
+  // f2a5e87 cancelled the running replacement instead; before it, the newest pending job, unsaid.
   const { lines, log, until } = clusterLog(() => cluster.jobList);
   const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, maxFailedJobs: 1, workerExtraArgs: ['--allow-module', GATED_TASK], log });
   t.teardown(() => cluster.close());
@@ -279,16 +280,14 @@ t.test('qrerun of a job whose worker takes a while to retire: its replacement, n
   t.equal(await within(task.result(), 'the gated task'), 'released');
   // The worker leaves, its job is queued again (requeued), and the look finds one job too many.
   await until('one job left', () => cluster.jobList.length === 1);
-  t.same(cluster.jobList.map((j) => j.id), [id], 'the rerun job is kept');
-  t.match(cluster.jobList[0], { state: 'pending', requeued: true }, 'pending, to run again');
-  t.same(read('deleted').slice(deletedBefore.length).trim().split('\n'), [replacement], 'qdel was run for the replacement, and for nothing else');
+  t.same(cluster.jobList.map((j) => j.id), [replacement], 'the running replacement is kept');
+  t.same(read('deleted').slice(deletedBefore.length).trim().split('\n'), [id], 'qdel was run for the pending rerun job, and for nothing else');
   t.same(lines.filter((l) => /cancel/.test(l)), [
-    `pbs cluster: cancelled job(s) ${replacement} (running) as a surplus: 2 working job(s) listed for a target of 1: job(s) ${id} were requeued by the batch system after their retiring worker had been replaced; kept to run again, the replacement is the surplus`,
+    `pbs cluster: cancelled job(s) ${id} (pending) as a surplus: 2 working job(s) listed for a target of 1: job(s) ${id} were requeued by the batch system after their retiring worker had been replaced, and the replacement is running; a pending job is cancelled before a running one (a running worker may hold results)`,
   ], 'the cancel is said once, with the job and why');
   t.equal(lines.filter((l) => /was requeued/.test(l)).length, 1, 'the requeue said once');
-  await qrunOnceExited(id);
   await cluster.waitForWorkers(1, 120_000);
-  t.match(cluster.jobList, [{ id, state: 'running', requeued: false, rerun: false, joined: true }], 'the rerun job runs again, its worker joined');
+  t.match(cluster.jobList, [{ id: replacement, state: 'running', requeued: false, rerun: false, joined: true }], 'the replacement runs on, its worker joined');
   await cluster.close();
 });
 
