@@ -739,11 +739,12 @@ export abstract class JobQueueCluster {
       // a dashboard that fails once must not make a retiring job count as working, and its
       // replacement be cancelled).
       const closing = new Set(load.closing);
+      const retiring = new Set(load.retiring);
       const live = new Set(load.names);
       for (const j of this.jobList) {
         // A requeued job's old worker leaving is not the job ending: it will run again.
         if (j.requeued) continue;
-        const seen: WorkerSeen = closing.has(j.workerName) ? 'closing' : live.has(j.workerName) ? 'running' : 'absent';
+        const seen: WorkerSeen = retiring.has(j.workerName) ? 'retiring' : closing.has(j.workerName) ? 'closing' : live.has(j.workerName) ? 'running' : 'absent';
         j.retiring = isRetiring(j.retiring, seen);
       }
       this.lastLive = live;

@@ -3,30 +3,39 @@
  * jobs the batch system lists, what the scheduler says of their workers, and the target (given
  * by `scale(n)`, or `adapt()`'s from the scheduler's load). Pure: job-cluster.ts does the I/O.
  *
- * A job whose worker is retiring (its lifetime ended, or it was stopped) is not a working job any
- * more: it takes no new tasks and will end by itself once its results are handed over. Counted as
+ * A job whose worker is retiring (its lifetime ended) is not a working job any more: it takes no new tasks and will end by itself once its results are handed over. Counted as
  * working until the batch system stopped listing it (as it was), the cluster submitted its
  * replacement only after the whole retirement, and the replacement then still waited in the queue:
  * `scale(n)` held fewer than n working jobs all that time, and a last worker held by the scheduler
  * for a replacement to take its results (up to its grace) waited for one that was not even
  * submitted, so its results were computed again. dask-jobqueue keeps its target the same way: a
- * closing worker's job is replaced at once.
+ * retiring worker's job is replaced at once. A worker stopped for another reason (a SIGTERM) is
+ * not replaced until its job is gone from the listing: the SIGTERM may be a rerun, its job listed
+ * running until it is queued again (see {@link isRetiring}).
  */
 import { adaptTarget, type AdaptOptions, type SchedulerLoad } from './adapt.js';
 
-/** What the scheduler says of a job's worker: connected and working, leaving, or not listed alive. */
-export type WorkerSeen = 'running' | 'closing' | 'absent';
+/**
+ * What the scheduler says of a job's worker: connected and working, leaving because its lifetime
+ * ended (`retiring`), leaving for another reason (`closing`: stopped, as by a SIGTERM), or not
+ * listed alive.
+ */
+export type WorkerSeen = 'running' | 'retiring' | 'closing' | 'absent';
 
 /**
  * Whether a job's worker is retiring, from what the scheduler says of it now and whether it was
- * retiring at the last look: it says it is leaving, or it said so and has left while its job is
- * still listed (the job is ending). A worker that vanished without saying so (a connection cut, a
- * crash) is not: it may reconnect, and replacing it would submit a job too many, to be cancelled
- * when it is back; if its job ends, the look that sees it gone replaces it. One seen running again
- * (a retirement that did not go through) is working again.
+ * retiring at the last look: it says it is leaving because its lifetime ended, or it said so and
+ * has since stopped or left while its job is still listed (the job is ending). A worker closing
+ * for another reason is not: it was stopped by a SIGTERM, which may be the batch system rerunning
+ * its job (PBS's qrerun lists the job `R` while its worker closes, and it then runs again: a
+ * replacement would be a job too many), a cancel, or a walltime kill; its job is taken as listed,
+ * and the look that sees it gone replaces it. Nor is a worker that vanished without saying so (a
+ * connection cut, a crash): it may reconnect, and replacing it would submit a job too many, to be
+ * cancelled when it is back. One seen running again (a retirement that did not go through) is
+ * working again.
  */
 export function isRetiring(wasRetiring: boolean, seen: WorkerSeen): boolean {
-  return seen === 'closing' || (wasRetiring && seen === 'absent');
+  return seen === 'retiring' || (wasRetiring && (seen === 'absent' || seen === 'closing'));
 }
 
 /** A job the batch system lists, as the plan sees it (in submission order: newest last). */

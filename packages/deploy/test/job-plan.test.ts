@@ -9,9 +9,11 @@ import { cancelLine, isRetiring, planLook, type LookPlan, type PlanJob } from '.
 
 const job = (id: string, state: PlanJob['state'] = 'running', retiring = false): PlanJob => ({ id, state, retiring });
 
-t.test('isRetiring: a worker that says it is leaving, or said so and has gone while its job is listed', async (t) => {
-  t.equal(isRetiring(false, 'closing'), true);
+t.test('isRetiring: a worker that says its lifetime ended, or said so and has stopped or gone while its job is listed', async (t) => {
+  t.equal(isRetiring(false, 'retiring'), true);
   t.equal(isRetiring(true, 'absent'), true, 'it said so at the last look and has left; the job is ending');
+  t.equal(isRetiring(true, 'closing'), true, 'it said so at the last look and is stopped now: still ending');
+  t.equal(isRetiring(false, 'closing'), false, 'closing for another reason (a SIGTERM: qrerun, qdel, a walltime kill): its job is taken as listed');
   t.equal(isRetiring(false, 'absent'), false, 'vanished without saying so (a cut connection, or not joined yet): it may come back');
   t.equal(isRetiring(true, 'running'), false, 'seen running again: working');
   t.equal(isRetiring(false, 'running'), false);
@@ -95,9 +97,10 @@ function run(target: number, slots: number, steps: ((jobs: Model[]) => void)[]):
   }
   return out;
 }
-interface Model { id: string; state: 'pending' | 'running'; joined: boolean; seen: 'running' | 'closing' | 'absent'; retiring: boolean }
+interface Model { id: string; state: 'pending' | 'running'; joined: boolean; seen: 'running' | 'retiring' | 'closing' | 'absent'; retiring: boolean }
 const idle = () => {};
-const retire = (id: string) => (jobs: Model[]) => { jobs.find((j) => j.id === id)!.seen = 'closing'; };
+const retire = (id: string) => (jobs: Model[]) => { jobs.find((j) => j.id === id)!.seen = 'retiring'; };
+const stop = (id: string) => (jobs: Model[]) => { jobs.find((j) => j.id === id)!.seen = 'closing'; };
 const leave = (id: string) => (jobs: Model[]) => { jobs.find((j) => j.id === id)!.seen = 'absent'; };
 const end = (id: string) => (jobs: Model[]) => { jobs.splice(jobs.findIndex((j) => j.id === id), 1); };
 const back = (id: string) => (jobs: Model[]) => { jobs.find((j) => j.id === id)!.seen = 'running'; };
@@ -130,4 +133,11 @@ t.test('model: a retiring job that fails, or a replacement that fails, is replac
   // The replacement (job 2) fails before its worker joins: one more, and the retiring job stays.
   const b = run(1, 2, [idle, idle, retire('1'), end('2'), idle]);
   t.same(b.map((x) => [x.listed, x.submitted]), [[1, 1], [1, 1], [2, 2], [2, 3], [2, 3]], 'job 3 replaces the failed replacement; never more than target + retiring');
+});
+
+t.test('model: a worker stopped by a SIGTERM (not its lifetime) is replaced when its job is gone, not while it is listed', async (t) => {
+  // scale(2) on three slots: job 1's worker is SIGTERM'd (a rerun, a cancel, a walltime kill) and closes; its job is still listed.
+  const r = run(2, 3, [idle, idle, stop('1'), stop('1'), leave('1'), end('1'), idle]);
+  t.same(r.map((x) => x.submitted), [2, 2, 2, 2, 2, 3, 3], 'its replacement is submitted at the look that sees its job gone');
+  t.same(r.map((x) => x.listed), [2, 2, 2, 2, 2, 2, 2], 'never a job more than the target');
 });

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { PBSCluster } from '@gluon/deploy';
 import { PBS_NO_HISTORY } from '../src/pbs.js';
+import { fetchLoad } from '../src/adapt.js';
 import { clusterLog, endWithoutClose, fakePbs, GATED_TASK, gatedTask, oneJoinedJob, repo, sumThrough, within } from './helpers.js';
 
 /**
@@ -260,22 +261,56 @@ t.test('qrerun of a running job: logged as requeued once, counted pending, not r
   await cluster.close();
 });
 
-t.test('qrerun of a job whose worker takes a while to retire: the pending rerun job, not its running replacement, is the surplus cancelled, and the cancel is said', async (t) => {
-  // PBS lists a rerun job R while MOM stops it; its worker, finishing a running task, is seen
-  // retiring meanwhile, and replaced. Once the job is queued again one job is a surplus: the
-  // pending one goes, as any pending job before a running one (a running worker may hold results).
-  // f2a5e87 cancelled the running replacement instead; before it, the newest pending job, unsaid.
+t.test('qrerun of a job whose worker takes a while to leave: its worker, closing while the job is listed R, is not taken for a retiring one; no replacement, the job runs again', async (t) => {
+  // PBS lists a rerun job R while MOM stops it; its worker, SIGTERM'd and finishing a running task,
+  // is seen closing meanwhile. Taken for a retiring worker, it was replaced, and a job too many
+  // submitted (what made the first qrerun case flaky under load). Only a worker leaving because its
+  // lifetime ended retires; this one's job is taken as listed, and runs again once queued.
   const { lines, log, until } = clusterLog(() => cluster.jobList);
   const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, maxFailedJobs: 1, workerExtraArgs: ['--allow-module', GATED_TASK], log });
   t.teardown(() => cluster.close());
+  const seq = () => Number(read('seq') || 0);
+  const looks = () => read('qstat-u').length / 2;
+  const before = seq();
   const id = await oneJoinedJob(cluster);
   const task = await gatedTask(cluster, join(dir, `gate-${id}`), until);
-  const deletedBefore = read('deleted');
   execFileSync('qrerun', [id]);
-  // The worker finishes its running task before it leaves: the cluster sees it retiring while
-  // its job is listed R and submits a replacement, which the stand-in qsub starts at once.
+  // The worker says it is closing, and five looks see it so while its job is still listed R (the task holds it).
+  const worker = cluster.jobList[0]!.workerName;
+  await within((async () => {
+    while (!(await fetchLoad(cluster.dashboardDirectUrl!)).closing.includes(worker)) await new Promise((r) => setTimeout(r, 100));
+  })(), 'its worker said closing on the dashboard');
+  const from = looks();
+  await until('five more looks', () => looks() >= from + 5);
+  t.same(cluster.jobList.map((j) => [j.id, j.state, j.retiring]), [[id, 'running', false]], 'its job is listed running, not retiring');
+  t.equal(seq() - before, 1, 'no replacement submitted');
+  task.open();
+  t.equal(await within(task.result(), 'the gated task'), 'released');
+  await until('the job requeued', () => lines.some((l) => /was requeued/.test(l)));
+  await qrunOnceExited(id);
+  await cluster.waitForWorkers(1, 120_000);
+  t.match(cluster.jobList, [{ id, state: 'running', requeued: false, requeues: 1, joined: true }], 'the rerun job runs again, its worker joined');
+  t.equal(seq() - before, 1, 'one submission in all');
+  t.notOk(read('deleted').split('\n').includes(id), 'the rerun job was never cancelled');
+  t.same(lines.filter((l) => /cancel|ended before|gave up|not submitting/.test(l)), [], 'no cancel nor failure said');
+  await cluster.close();
+});
+
+t.test('qrerun of a job whose worker is retiring (its lifetime ended): the pending rerun job, not its running replacement, is the surplus cancelled, and the cancel is said', async (t) => {
+  // The worker's lifetime ends while a task holds it: it retires, and its replacement is submitted
+  // at once (the stand-in qsub starts it). qrerun then queues the retiring job again once its
+  // worker has left: one job is a surplus, and the pending one goes, as any pending job before a
+  // running one (a running worker may hold results). f2a5e87 cancelled the running replacement.
+  const { lines, log, until } = clusterLog(() => cluster.jobList);
+  const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, maxFailedJobs: 1, lifetime: '30s', workerExtraArgs: ['--allow-module', GATED_TASK], log });
+  t.teardown(() => cluster.close());
+  const id = await oneJoinedJob(cluster);
+  const task = await gatedTask(cluster, join(dir, `gate-${id}`), until);
+  await until('the worker retiring by its lifetime', () => cluster.jobList.find((j) => j.id === id)?.retiring === true);
   await until('a replacement listed running', () => cluster.jobList.some((j) => j.id !== id && j.state === 'running'));
   const replacement = cluster.jobList.find((j) => j.id !== id)!.id;
+  const deletedBefore = read('deleted');
+  execFileSync('qrerun', [id]);
   task.open();
   t.equal(await within(task.result(), 'the gated task'), 'released');
   // The worker leaves, its job is queued again (requeued), and the look finds one job too many.
@@ -286,8 +321,6 @@ t.test('qrerun of a job whose worker takes a while to retire: the pending rerun 
     `pbs cluster: cancelled job(s) ${id} (pending) as a surplus: 2 working job(s) listed for a target of 1: job(s) ${id} were requeued by the batch system after their retiring worker had been replaced, and the replacement is running; a pending job is cancelled before a running one (a running worker may hold results)`,
   ], 'the cancel is said once, with the job and why');
   t.equal(lines.filter((l) => /was requeued/.test(l)).length, 1, 'the requeue said once');
-  await cluster.waitForWorkers(1, 120_000);
-  t.match(cluster.jobList, [{ id: replacement, state: 'running', requeued: false, rerun: false, joined: true }], 'the replacement runs on, its worker joined');
   await cluster.close();
 });
 

@@ -127,9 +127,10 @@ export const WORKER_TO_SCHEDULER = {
     /**
      * SIGTERM or close(): send nothing more. Protocol 15: `reason`, why it is leaving (`SIGTERM`,
      * `lifetime of 55.0 min reached`, …), for the scheduler's line saying it left; at most
-     * {@link MAX_LEAVE_REASON} characters.
+     * {@link MAX_LEAVE_REASON} characters. Protocol 16: `lifetime: true` when it leaves because its
+     * lifetime ended (it retires, and a batch cluster replaces it at once), as `retire` says later.
      */
-    closing: obj({ op, reason: opt(str({ maxLength: MAX_LEAVE_REASON })) }),
+    closing: obj({ op, reason: opt(str({ maxLength: MAX_LEAVE_REASON })), lifetime: opt(bool) }),
     /**
      * Protocol 8: the closing worker's running tasks are done; it asks for its results to be
      * copied to other workers before it leaves, and leaves on the scheduler's `close`. Protocol 10:

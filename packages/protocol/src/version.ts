@@ -32,9 +32,13 @@ import { readFileSync } from 'node:fs';
  * scheduler lets those frames, and only those, take the results its workers held from before; a
  * protocol-13 scheduler would refuse the field. 15: a leaving worker's `closing` says why (`reason`:
  * `SIGTERM`, its lifetime reached, the scheduler asked it, …), so the scheduler's line about it
- * leaving can say; a protocol-14 scheduler would refuse the field.
+ * leaving can say; a protocol-14 scheduler would refuse the field. 16: `closing` says whether the
+ * worker leaves because its lifetime ended (`lifetime`), so the dashboard can tell a batch cluster
+ * which closing workers retire (replace at once) and which were stopped (a SIGTERM from a rerun,
+ * a job cancel or a walltime kill: wait for the batch system's listing); a protocol-15 scheduler
+ * would refuse the field.
  */
-export const PROTOCOL_VERSION = 15;
+export const PROTOCOL_VERSION = 16;
 
 /** This package's version, sent in every hello so that mismatched installs are named. */
 export const PACKAGE_VERSION: string = (

@@ -77,5 +77,6 @@ export function workerRow(ws: WorkerRecord): WorkerRow {
     stored: alive ? ws.has.size : 0, storedBytes: alive ? ws.storedBytes : 0, lastSeen: ws.lastSeen, alive,
     paused: alive && m?.paused === true,
     closing: ws.status === 'closing',
+    ...(ws.status === 'closing' && ws.retiresByLifetime ? { lifetime: true } : {}),
   };
 }

@@ -244,6 +244,12 @@ export class WorkerRecord {
   refusals: Map<string, Refusal> | null = null;
   /** Its hello's session (one per worker process; worker-clash.ts): its own reconnect replaces it. */
   session: string | undefined = undefined;
+  /**
+   * It said it is leaving because its lifetime ended (`closing`'s or `retire`'s `lifetime`), not
+   * because it was stopped: the dashboard says so, and a batch cluster replaces only such a worker
+   * at once (one stopped by a SIGTERM may be a rerun job, still listed running).
+   */
+  retiresByLifetime = false;
 
   constructor(
     readonly id: string,

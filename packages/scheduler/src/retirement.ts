@@ -157,6 +157,7 @@ export abstract class Retirement extends WorkerReports {
     if (!ws || this.moves.has(ws) || this.waiting.has(ws)) return this.flush();
     if (ws.status === 'running') {
       ws.status = 'closing';
+      ws.retiresByLifetime = lifetime;
       this.emitWorker(ws); // as workerClosing does
     }
     this.planRetirement(ws, now, lifetime);

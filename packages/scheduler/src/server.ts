@@ -355,7 +355,7 @@ export class Scheduler implements DashboardSource {
         case 'closing':
           leaving = true;
           leftBecause = m.reason;
-          return this.dispatch(this.state.workerClosing(id));
+          return this.dispatch(this.state.workerClosing(id, m.lifetime === true));
         case 'retire':
           leaving = true;
           return this.dispatch(this.state.workerRetiring(id, now, m.lifetime === true));

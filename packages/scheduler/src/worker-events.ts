@@ -352,11 +352,15 @@ export abstract class WorkerEvents extends Notices {
     return { commands, expired, stalls, stalledMs: Math.max(0, excess) };
   }
 
-  /** A worker is shutting down: send it nothing more. */
-  workerClosing(workerId: string): Command[] {
+  /**
+   * A worker is shutting down: send it nothing more. `lifetime`: it leaves because its lifetime
+   * ended (protocol 16), which the dashboard's row says beside `closing`.
+   */
+  workerClosing(workerId: string, lifetime = false): Command[] {
     const ws = this.workers.get(workerId);
     if (ws && ws.status === 'running') {
       ws.status = 'closing';
+      ws.retiresByLifetime = lifetime;
       // The dashboard's row says so now, not at the next heartbeat: a batch cluster reading it
       // submits the leaving worker's replacement on it.
       this.emitWorker(ws);

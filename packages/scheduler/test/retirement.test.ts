@@ -291,3 +291,16 @@ t.test('a worker that says it is leaving is shown closing in its dashboard row a
     t.equal(sim.state.workerRow(sim.state.workers.get('w2')!).closing, false, `${how}: w2, still running, is not`);
   }
 });
+
+t.test('the dashboard row of a worker leaving because its lifetime ended says so beside closing; one stopped does not', async (t) => {
+  for (const how of ['closing', 'retire'] as const) {
+    const sim = setup();
+    if (how === 'closing') sim.apply(sim.state.workerClosing('w1', true));
+    else sim.apply(sim.state.workerRetiring('w1', sim.now, true));
+    t.match(sim.state.workerRow(sim.state.workers.get('w1')!), { closing: true, lifetime: true }, `${how} with lifetime: retiring`);
+    sim.apply(sim.state.workerClosing('w2'));
+    const stopped = sim.state.workerRow(sim.state.workers.get('w2')!);
+    t.equal(stopped.closing, true, `${how}: w2 stopped is closing`);
+    t.notOk('lifetime' in stopped, `${how}: and not said to retire by its lifetime`);
+  }
+});

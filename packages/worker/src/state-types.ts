@@ -73,7 +73,8 @@ export type WorkerEvent =
   | { type: 'scheduler-lost' }
   /** Stop taking work and give back everything that has not started. */
   /** Leaving: `reason` is what the scheduler is told (closing's `reason`). */
-  | { type: 'shutdown'; reason?: string };
+  /** `lifetime`: it leaves because its lifetime ended (closing's `lifetime`). */
+  | { type: 'shutdown'; reason?: string; lifetime?: boolean };
 
 export type WorkerCommand =
   /** A message for the scheduler. */

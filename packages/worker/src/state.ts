@@ -134,7 +134,7 @@ export class WorkerState {
       case 'erred': this.erred(ev); break;
       case 'memory': this.memory(ev.rss, ev.now); break;
       case 'scheduler-lost': this.schedulerLost(); break;
-      case 'shutdown': this.shutdown(ev.reason); break;
+      case 'shutdown': this.shutdown(ev.reason, ev.lifetime === true); break;
     }
     this.pump();
     const out = this.out;
@@ -533,12 +533,12 @@ export class WorkerState {
     for (const t of this.unstarted()) this.drop(t);
   }
 
-  private shutdown(reason: string | undefined): void {
+  private shutdown(reason: string | undefined, lifetime: boolean): void {
     if (this.closing) return;
     this.closing = true;
     const back = this.unstarted();
     for (const t of back) this.drop(t);
-    this.send(reason === undefined ? { op: 'closing' } : { op: 'closing', reason: leaveReason(reason) });
+    this.send({ op: 'closing', ...(reason === undefined ? {} : { reason: leaveReason(reason) }), ...(lifetime ? { lifetime: true } : {}) });
     if (back.length) this.send({ op: 'handback', keys: back.map((t) => t.key) });
   }
 

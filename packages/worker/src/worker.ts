@@ -610,7 +610,7 @@ export class GluonWorker {
     }
     const deadline = Date.now() + graceMs;
     this.log(`${reason}: handing back queued work and finishing running tasks`);
-    this.apply(this.state.handle({ type: 'shutdown', reason }));
+    this.apply(this.state.handle({ type: 'shutdown', reason, lifetime: this.lifetimeEnded }));
     if (this.state.executing > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);

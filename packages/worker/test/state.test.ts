@@ -379,3 +379,12 @@ t.test('a leaving reason longer than closing carries is cut, and says so', async
   t.ok(reason.startsWith('the scheduler says: xxx') && reason.endsWith('…'), 'its start kept, the cut marked');
   t.equal(checkInbound(WORKER_TO_SCHEDULER, closing!), null, 'and the scheduler takes it');
 });
+
+t.test('a worker leaving because its lifetime ended says so in closing; one stopped does not', async (t) => {
+  const retiring = make(1);
+  const [said] = sent(retiring.handle({ type: 'shutdown', reason: 'lifetime of 1.0 min reached', lifetime: true }));
+  t.same(said, { op: 'closing', reason: 'lifetime of 1.0 min reached', lifetime: true });
+  t.equal(checkInbound(WORKER_TO_SCHEDULER, said!), null, 'and the scheduler takes it');
+  const stopped = make(1);
+  t.same(sent(stopped.handle({ type: 'shutdown', reason: 'SIGTERM' })), [{ op: 'closing', reason: 'SIGTERM' }], 'a SIGTERM is no retirement');
+});

@@ -47,9 +47,16 @@ export interface WorkerRow {
   paused?: boolean;
   /**
    * the worker said it is leaving (retiring at the end of its lifetime, or stopped): it takes no
-   * new tasks and will go. A batch cluster submits its replacement on seeing it (deploy's job-plan.ts).
+   * new tasks and will go.
    */
   closing?: boolean;
+  /**
+   * beside `closing`: it leaves because its lifetime ended (it retires). A batch cluster submits
+   * its replacement on seeing it (deploy's job-plan.ts); a worker closing without it was stopped
+   * (a SIGTERM: a job cancelled, rerun or killed at its walltime), and the cluster goes by the
+   * batch system's listing of its job instead.
+   */
+  lifetime?: boolean;
 }
 
 /** One row of the Failures panel. */
