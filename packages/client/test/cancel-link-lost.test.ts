@@ -15,6 +15,7 @@ import t from 'tap';
 import { CancelledError, Client, remoteFrom } from '@gluon/client';
 import { startScheduler, startWorker, type Proc } from '../../worker/test/procs.js';
 import { LoopbackRelay } from '../../protocol/test/loopback-relay.js';
+import { until } from './until.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fx = remoteFrom<typeof import('./fixtures/tasks.mjs')>(pathToFileURL(join(here, 'fixtures/tasks.mjs')));
@@ -24,15 +25,6 @@ const procs: Proc[] = [];
 t.teardown(() => {
   for (const p of procs) p.kill('SIGKILL');
 });
-
-/** Resolves once `ready()` holds (checked every 20 ms), or fails after `ms` naming `what`. */
-async function until(ready: () => boolean, what: string, ms = 120_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ready()) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 t.test('a cancel lost with the link is sent again once the client is back', async (t) => {
   const scratch = mkdtempSync(join(tmpdir(), 'gluon-cancel-link-'));

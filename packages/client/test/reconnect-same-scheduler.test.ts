@@ -18,6 +18,7 @@ import { connect } from '@gluon/protocol';
 import { Client, remoteFrom } from '@gluon/client';
 import { startScheduler, startWorker, type Proc } from '../../worker/test/procs.js';
 import { LoopbackRelay } from '../../protocol/test/loopback-relay.js';
+import { until } from './until.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { sumAll } = remoteFrom<typeof import('./fixtures/tasks.mjs')>(pathToFileURL(join(here, 'fixtures/tasks.mjs')));
@@ -27,15 +28,6 @@ const procs: Proc[] = [];
 t.teardown(() => {
   for (const p of procs) p.kill('SIGKILL');
 });
-
-/** Resolves once `ready()` holds (checked every 20 ms), or fails after `ms` naming `what`. */
-async function until(ready: () => boolean, what: string, ms = 120_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ready()) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /**
  * How many times the scheduler's log says a worker's connection closed: one line each for the

@@ -17,6 +17,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
 import { Client, remoteFrom } from '@gluon/client';
 import { startScheduler, startWorker, type Proc } from '../../worker/test/procs.js';
+import { until } from './until.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { gatedRun, sumAll } = remoteFrom<typeof import('./fixtures/tasks.mjs')>(pathToFileURL(join(here, 'fixtures/tasks.mjs')));
@@ -38,15 +39,6 @@ function lines(path: string): string[] {
     return readFileSync(path, 'utf8').split('\n').filter(Boolean);
   } catch {
     return [];
-  }
-}
-
-/** Resolves once `ready()` holds (checked every 20 ms), or fails after `ms` naming `what`. */
-async function until(ready: () => boolean, what: string, ms = 120_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ready()) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

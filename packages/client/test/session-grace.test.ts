@@ -13,6 +13,7 @@ import t, { type Test } from 'tap';
 import { Client, remoteFrom, type Future } from '@gluon/client';
 import { startScheduler, startWorker, type Proc } from '../../worker/test/procs.js';
 import { LoopbackRelay } from '../../protocol/test/loopback-relay.js';
+import { until } from './until.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { recordRun, sumAll } = remoteFrom<typeof import('./fixtures/tasks.mjs')>(pathToFileURL(join(here, 'fixtures/tasks.mjs')));
@@ -22,15 +23,6 @@ const procs: Proc[] = [];
 t.teardown(() => {
   for (const p of procs) p.kill('SIGKILL');
 });
-
-/** Resolves once `cond()` holds, checking every 50 ms; fails after `ms`. */
-async function until(cond: () => boolean, what: string, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /**
  * Runs N tasks, cuts the client's link until the scheduler has dropped it and the client has
