@@ -3,7 +3,8 @@
  * jobs the batch system lists, what the scheduler says of their workers, and the target (given
  * by `scale(n)`, or `adapt()`'s from the scheduler's load). Pure: job-cluster.ts does the I/O.
  *
- * A job whose worker is retiring (its lifetime ended) is not a working job any more: it takes no new tasks and will end by itself once its results are handed over. Counted as
+ * A job whose worker is retiring (its lifetime ended) is not a working job any more: it takes no
+ * new tasks and will end by itself once its results are handed over. Counted as
  * working until the batch system stopped listing it (as it was), the cluster submitted its
  * replacement only after the whole retirement, and the replacement then still waited in the queue:
  * `scale(n)` held fewer than n working jobs all that time, and a last worker held by the scheduler
