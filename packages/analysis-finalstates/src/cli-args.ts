@@ -1,4 +1,5 @@
 /** Parsing `gluon-finalstates` arguments into a validated configuration and a mode. */
+import { statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseArgsMessage } from '@gluon/protocol';
 import { BATCH_RUN_FLAGS, batchFlagsUnused } from '@gluon/deploy';
@@ -66,6 +67,21 @@ const MODE_USES: Record<'plots-only' | 'merge-only', { flags: string[]; does: st
 };
 
 /** Why flags given with `mode` would have no effect (naming them and what the mode does), or undefined. */
+/**
+ * --plots-only and --merge-only read a finished run: a --run-dir that is not there (a typo) is a
+ * usage error said as such, not the raw ENOENT of the first file looked for inside it.
+ */
+function checkRunDirToRead(mode: 'plots-only' | 'merge-only', runDir: string): void {
+  let isDir: boolean;
+  try { isDir = statSync(runDir).isDirectory(); } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(code === 'ENOENT'
+      ? `--${mode} reads the finished run in --run-dir ${runDir}, which does not exist`
+      : `--${mode} cannot read --run-dir ${runDir} (${code ?? (e as Error).message})`);
+  }
+  if (!isDir) throw new ConfigError(`--run-dir ${runDir} is a file, not a directory`);
+}
+
 function modeFlagsUnused(mode: 'plots-only' | 'merge-only', values: Record<string, string | boolean | undefined>): string | undefined {
   const { flags, does } = MODE_USES[mode];
   const uses = new Set([mode, 'config', ...flags]);
@@ -125,6 +141,7 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
   if (mode === 'plots-only' || mode === 'merge-only') {
     const unused = modeFlagsUnused(mode, values);
     if (unused) throw new ConfigError(unused);
+    checkRunDirToRead(mode, runDir!);
   }
   const bi = values['batch-job-index'], bt = values['total-batch-jobs'];
   if ((bi === undefined) !== (bt === undefined)) throw new ConfigError('--batch-job-index and --total-batch-jobs go together');

@@ -36,6 +36,14 @@ t.test('bad arguments exit 2 naming the flag or key', async (t) => {
   t.equal(r3.code, 2); t.match(r3.err, /c\.yaml: objects\.jets\.pt_min_gev must be a number ≥ 0, got -5/);
   const r4 = await cli(['--plots-only'], d);
   t.equal(r4.code, 2); t.match(r4.err, /--plots-only needs --run-dir/);
+  // A --run-dir to read that is not there is said so (it was the raw ENOENT of a file inside it, exit 1).
+  for (const mode of ['--plots-only', '--merge-only']) {
+    const gone = await cli([mode, '--run-dir', 'no-such-run'], d);
+    t.equal(gone.code, 2, `${mode} of a missing run directory is a usage error`);
+    t.equal(gone.err, `gluon-finalstates: ${mode} reads the finished run in --run-dir no-such-run, which does not exist\n`);
+  }
+  const notDir = await cli(['--plots-only', '--run-dir', 'c.yaml'], d);
+  t.equal(notDir.code, 2); t.equal(notDir.err, 'gluon-finalstates: --run-dir c.yaml is a file, not a directory\n');
   const r5 = await cli(['--batch-job-index', '2', '--total-batch-jobs', '2'], d);
   t.equal(r5.code, 2); t.match(r5.err, /--batch-job-index must be from 0 to 1, got 2/);
   const r6 = await cli(['generate', '--bogus'], d);
