@@ -22,8 +22,12 @@ function longLived(): { pid: number; exited: Promise<string | null> } {
   procs.push(p);
   return { pid: p.pid!, exited: new Promise((r) => p.on('exit', (_c, sig) => r(sig))) };
 }
+// The script's own state, and no holder inherited: .ci/run exports GLUON_SLURM_HOLDER (its shell) for
+// the real Slurm, which would make every call here hold a lease for that shell instead.
+const env: NodeJS.ProcessEnv = { ...process.env, GLUON_SLURM_STATE: state };
+delete env.GLUON_SLURM_HOLDER;
 const sh = (args: string[], holder?: number) => spawnSync('bash', [script, ...args], {
-  encoding: 'utf8', timeout: 180_000, env: { ...process.env, GLUON_SLURM_STATE: state, ...(holder ? { GLUON_SLURM_HOLDER: String(holder) } : {}) },
+  encoding: 'utf8', timeout: 180_000, env: { ...env, ...(holder ? { GLUON_SLURM_HOLDER: String(holder) } : {}) },
 });
 const isAlive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 
@@ -68,7 +72,7 @@ t.test('a hold and a stop as one bash -c (the stop exec\'d in place of the shell
   const ctld = longLived();
   writeFileSync(join(state, 'pids'), `slurmctld ${ctld.pid}\n`);
   const r = spawnSync('bash', ['-c', `bash ${JSON.stringify(script)} hold && echo "shell $$"; bash ${JSON.stringify(script)} stop`], {
-    encoding: 'utf8', timeout: 180_000, env: { ...process.env, GLUON_SLURM_STATE: state },
+    encoding: 'utf8', timeout: 180_000, env,
   });
   t.equal(r.status, 0, r.stderr);
   const shell = /shell (\d+)/.exec(r.stdout)?.[1];
