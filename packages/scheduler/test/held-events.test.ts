@@ -63,13 +63,7 @@ t.test('a task\'s task-done reaches a subscriber after its key-in-memory was wri
   });
   await until(() => s.state.clients.size === 1 && s.state.workers.size === 1, 'the worker and the client register');
   // What the scheduler hands its client connection's socket, in order (the real socket, watched).
-  const conn = [...(s as unknown as { clients: Map<string, Connection> }).clients.values()][0]!;
-  const written: string[] = [];
-  const send = conn.ws.send.bind(conn.ws);
-  conn.ws.send = ((data: Buffer, ...rest: unknown[]) => {
-    for (const m of decodeFrame(data)) if (m.op === 'key-in-memory') written.push(m.key as string);
-    return (send as (...a: unknown[]) => void)(data, ...rest);
-  }) as typeof conn.ws.send;
+  const written = watchKeyInMemory(s);
   const atEvent = new Map<string, boolean>();
   const off = s.subscribe((e: ClusterEvent) => {
     if (e.kind === 'task-done') atEvent.set(e.key, written.includes(e.key));
