@@ -237,7 +237,8 @@ function flatPlain(v: unknown): boolean {
   }
   if (proto !== Object.prototype && proto !== null) return false;
   const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!isPlain(o[k])) return false;
+  // An own "__proto__" key is for toWire to refuse (serialize.ts), at the call.
+  for (const k of Object.keys(o)) if (k === '__proto__' || !isPlain(o[k])) return false;
   return true;
 }
 

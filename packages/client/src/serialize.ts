@@ -1,4 +1,4 @@
-import { formatPath, MAX_WIRE_DEPTH, wireChildren, wireKind, type FnRef, type KeyRef } from '@gluon/protocol';
+import { formatPath, MAX_WIRE_DEPTH, PROTO_KEY_REFUSAL, wireChildren, wireKind, type FnRef, type KeyRef } from '@gluon/protocol';
 import { SerializationError } from './errors.js';
 import { Hasher } from './hash.js';
 
@@ -63,6 +63,7 @@ export function toWire(args: unknown[], refOf: (x: object) => string | undefined
       let copy: Record<string, unknown> | null = null;
       for (const k of Object.keys(o)) {
         segs.push(k);
+        if (k === '__proto__') fail(`is an own property named "__proto__": ${PROTO_KEY_REFUSAL}`);
         const w = walk(o[k]);
         segs.pop();
         if (w !== o[k]) (copy ??= { ...o })[k] = w;

@@ -23,6 +23,7 @@ t.test('values that cannot travel fail with their path', async (t) => {
     [[deep], /^args\[0\](\[0\]){512} is nested more than 512 levels deep/],
     [[cyclic], /^args\[0\]\.self refers back to one of its own parents/],
     [[{ 'odd key': Promise.resolve(1) }], /^args\[0\]\["odd key"\] is a Promise/],
+    [[JSON.parse('{"rows": [{"__proto__": {"x": 1}}]}')], /^args\[0\]\.rows\[0\]\.__proto__ is an own property named "__proto__": it would arrive renamed "__proto_"/],
   ];
   for (const [args, re] of cases) {
     t.throws(() => toWire(args, none), SerializationError);

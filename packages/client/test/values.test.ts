@@ -7,7 +7,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
-import { LocalCluster, remoteFrom, SerializationError, TaskError, type Client } from '@gluon/client';
+import { Client, LocalCluster, remoteFrom, SerializationError, TaskError } from '@gluon/client';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');
@@ -53,6 +53,21 @@ t.test('a result that cannot travel fails its task with the path of the value', 
   t.type(err, TaskError);
   t.equal(err.kind, 'exception');
   t.match(err.message, /the task's result cannot be sent: result\.a\.b\[3\]: class Foo cannot be sent/);
+});
+
+t.test('an own "__proto__" key is refused, in a result and in arguments, not renamed on the way', async (t) => {
+  // msgpack decoders rename the key "__proto_": the record arrived with a key it never had.
+  const err = await failure(client.submit(fx.protoKeyed).result());
+  t.type(err, TaskError);
+  t.match(err.message, /the task's result cannot be sent: result\.rows\[0\]\.__proto__: an own property named "__proto__" cannot be sent: it would arrive renamed "__proto_"/);
+  const parsed = JSON.parse('{"__proto__": 1, "ok": 2}') as Record<string, number>;
+  t.throws(() => client.submit(inc, parsed as never), { name: 'SerializationError', message: /^args\[0\]\.__proto__ is an own property named "__proto__": it would arrive renamed "__proto_"/ });
+  t.throws(() => client.map(inc, [{ ok: 1 }, parsed] as never[]), { message: /^args\[0\]\.__proto__ is an own property named "__proto__"/ }, 'map() refuses it at the call');
+  // A map() longer than a slice is built as it is sent; its arguments are checked at the call all the same.
+  const paced = await Client.connect(cluster.localAddress ?? cluster.schedulerAddress, { graphSliceTasks: 2 });
+  t.throws(() => paced.map(inc, [{ ok: 1 }, { ok: 2 }, { ok: 3 }, parsed] as never[]), { message: /^map\(\): element 3: args\[0\]\.__proto__ is an own property named "__proto__"/ }, 'a paced map() too');
+  await paced.close();
+  t.same(await client.submit(fx.describe, new Map([['__proto__', 1]]), new Set(['x'])).result(), { map: true, size: 1, first: undefined, set: true, has: true }, 'as a Map key it travels');
 });
 
 t.test('a circular result fails its task (each retry too), the workers stay up', async (t) => {

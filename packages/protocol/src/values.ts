@@ -47,6 +47,13 @@ export function wireKind(v: unknown): WireKind | Refused {
   return { refused: typeof name === 'string' && name ? `class ${name}` : 'an instance of an anonymous class' };
 }
 
+/**
+ * Why an own property named `__proto__` cannot travel: msgpackr's decoder renames it `__proto_`
+ * (its guard against prototype pollution), so the value would arrive with a key it never had.
+ * Such keys come from `JSON.parse` of data a task did not write (a log line, a web payload).
+ */
+export const PROTO_KEY_REFUSAL = 'it would arrive renamed "__proto_" (the decoder\'s guard against prototype pollution); rename the key, or carry the data in a Map';
+
 /** Estimated wire bytes of a leaf (exact for typed arrays and strings, close for the rest). */
 export function leafSize(v: unknown): number {
   switch (typeof v) {
@@ -122,7 +129,8 @@ interface Frame {
 /**
  * Walks a whole value, without recursion, and says whether it can travel: every member must be
  * a leaf or a plain container ({@link wireKind}), no container may contain itself, nesting is at
- * most {@link MAX_WIRE_DEPTH} and the encoded size at most {@link MAX_WIRE_BYTES}. A container
+ * most {@link MAX_WIRE_DEPTH}, no object has an own `__proto__` key ({@link PROTO_KEY_REFUSAL}) and
+ * the encoded size is at most {@link MAX_WIRE_BYTES}. A container
  * reached twice (shared, not cyclic) is walked once; its size counts each time, as it is encoded
  * each time. The message names the value's path from `root`, e.g.
  * `result.a.b[3]: class Foo cannot be sent`.
@@ -158,6 +166,7 @@ export function checkWire(value: unknown, root: string): WireCheck {
       continue;
     }
     const [seg, child] = next.value;
+    if (seg === '__proto__' && f.kind === 'object') return fail(seg, `an own property named "__proto__" cannot be sent: ${PROTO_KEY_REFUSAL}`);
     f.nbytes += containerSize(seg, f.kind);
     const kind = wireKind(child);
     if (typeof kind === 'object') return fail(seg, `${kind.refused} cannot be sent`);

@@ -47,12 +47,21 @@ t.test('checkWire: what cannot travel is named with its path', async (t) => {
     [cyclic, /^result\.a\.list\[0\]: refers back to one of its own parents \(a cycle\)/],
     [deep, new RegExp(`^result(\\.d){${MAX_WIRE_DEPTH}}: is nested more than ${MAX_WIRE_DEPTH} levels deep`)],
     [shared, /encodes to more than \d+ bytes/],
+    [{ a: [JSON.parse('{"__proto__": {"x": 1}}')] }, /^result\.a\[0\]\.__proto__: an own property named "__proto__" cannot be sent: it would arrive renamed "__proto_"/],
   ];
   for (const [v, re] of cases) {
     const c = checkWire(v, 'result');
     t.equal(c.ok, false);
     if (!c.ok) t.match(c.message, re);
   }
+});
+
+t.test('an own "__proto__" key is what checkWire refuses because the codec renames it', async (t) => {
+  const back = decodeValue(encodeValue(JSON.parse('{"__proto__": 1, "b": 2}'))) as object;
+  t.same(Object.keys(back), ['__proto_', 'b'], 'renamed on arrival (msgpackr\'s guard against prototype pollution)');
+  t.equal(checkWire(new Map([['__proto__', 1]]), 'result').ok, true, 'a Map key of that name travels as it is');
+  t.same(decodeValue(encodeValue(new Map([['__proto__', 1]]))), new Map([['__proto__', 1]]));
+  t.equal(checkWire({ proto: { x: 1 } }, 'result').ok, true);
 });
 
 t.test('checkWire: what can travel passes, with its size', async (t) => {
