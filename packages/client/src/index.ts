@@ -4,6 +4,7 @@
  */
 export { Client, type ClusterWarning, type ConnectOptions, type Gathered, type Deferred, type DeferredArgs, type WaitOptions, type TreeReduceOptions } from './client.js';
 export { LocalCluster, type LocalClusterOptions } from './local-cluster.js';
+export { allowModulePaths, type AllowModuleNames } from './local-cluster-values.js';
 export { Future, type FutureStatus } from './future.js';
 export { remote, remoteFrom, type RemoteFunction, type RemoteModule, type TaskOptions } from './remote.js';
 export { delayed, Delayed } from './delayed.js';

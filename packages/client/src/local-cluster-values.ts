@@ -81,6 +81,14 @@ export function checkLocalClusterValues(opts: LocalClusterOptions): void {
   }
 }
 
+/** How {@link allowModulePaths}' errors name an entry (by its index) and the directory a relative entry is taken from. */
+export interface AllowModuleNames {
+  entry: (i: number) => string;
+  base: string;
+}
+
+const LOCAL_CLUSTER_NAMES: AllowModuleNames = { entry: (i) => `LocalCluster: allowModules[${i}]`, base: 'this script\'s working directory' };
+
 /**
  * The `allowModules` entries as the workers get them: a path relative to the script's working
  * directory (`./tasks`, `../lib`, `.`), where the script's other paths are taken from too, made
@@ -89,17 +97,19 @@ export function checkLocalClusterValues(opts: LocalClusterOptions): void {
  * nothing was a warning in a worker's hidden stderr and tasks refused a minute later. A path
  * entry (relative, absolute or a `file:` URL) that names nothing on this machine is refused,
  * naming the absolute path looked at. Package names are left to the workers' lookup from `cwd`.
+ * `gluon-cluster --allow-module` takes its entries by the same rule (`names` says how its errors
+ * name them): its jobs' workers may start in another directory.
  */
-export function allowModulePaths(mods: readonly string[], base = process.cwd()): string[] {
+export function allowModulePaths(mods: readonly string[], base = process.cwd(), names: AllowModuleNames = LOCAL_CLUSTER_NAMES): string[] {
   return mods.map((m, i) => {
     // The workers' own reading of an entry (allow.ts), so both take the same entries for paths.
     if (!isPathEntry(m)) return m;
     const abs = entryPath(m, base);
-    if (abs === null) throw new RangeError(`LocalCluster: allowModules[${i}] ${JSON.stringify(m)} is not a valid file URL`);
+    if (abs === null) throw new RangeError(`${names.entry(i)} ${JSON.stringify(m)} is not a valid file URL`);
     const relative = isRelativeEntry(m);
     if (!existsSync(abs)) {
-      throw new RangeError(`LocalCluster: allowModules[${i}] ${JSON.stringify(m)}: no such file or directory: ${abs}`
-        + (relative ? ` (a relative entry is taken from this script's working directory, ${base})` : ''));
+      throw new RangeError(`${names.entry(i)} ${JSON.stringify(m)}: no such file or directory: ${abs}`
+        + (relative ? ` (a relative entry is taken from ${names.base}, ${base})` : ''));
     }
     return relative ? abs : m;
   });

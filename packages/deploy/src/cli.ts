@@ -5,6 +5,7 @@
  * scheduler, submits ten jobs, prints the addresses, and cancels every job on Ctrl-C or SIGTERM.
  * `--print-job-script` shows what would be submitted and submits nothing.
  */
+import { allowModulePaths } from '@gluon/client';
 import { exitUsage, flagGiven, isLoopbackHost, flag, packageVersionOf, parseCliOrExit, stopWithSupervisor, tokenFromEnv, type CliSpec, type Flag } from '@gluon/protocol';
 import { checkWalltime, type JobClusterOptions, type JobQueueCluster } from './job-cluster.js';
 import { SlurmCluster } from './slurm.js';
@@ -44,7 +45,7 @@ export const CLUSTER_FLAGS = {
   'job-extra': flag.list('one more directive line (e.g. "--qos=high", "-l place=scatter")', 'DIRECTIVE', { dashValue: true }),
   prologue: flag.list('a shell line the job runs before the worker (e.g. "module load nodejs")', 'LINE', { dashValue: true }),
   'log-directory': flag.string('where jobs write their output (created if missing)', { arg: 'DIR' }),
-  'allow-module': flag.list('task module the workers may import (gluon-worker --allow-module)', 'SPEC'),
+  'allow-module': flag.list('task module the workers may import (gluon-worker --allow-module): a package name, or a file or directory (a relative one is taken from here and passed on absolute)', 'SPEC'),
   host: flag.string('address the scheduler listens on', { arg: 'HOST', default: '0.0.0.0' }),
   'dashboard-link': flag.string('the dashboard\'s public URL behind a proxy, printed and given to clients (gluon-scheduler --dashboard-link)', { arg: 'TEMPLATE', env: 'GLUON_DASHBOARD_LINK' }),
   'resource-spec': flag.string('PBS only: the -l resource request (default select=1:ncpus=N:mem=Mmb)', { arg: 'SPEC' }),
@@ -80,6 +81,17 @@ async function main(): Promise<void> {
   // Taken silently before and never written into a job: Slurm's extra requests go in --job-extra.
   if (kind === 'slurm' && v['resource-spec'] !== undefined) exitUsage(CLI.name, '--resource-spec is for pbs only; give Slurm resource requests with --job-extra (e.g. --job-extra "--gres=gpu:1")');
   if (kind === 'ssh' && v['print-job-script']) exitUsage(CLI.name, '--print-job-script is for slurm and pbs; an ssh cluster prints each host\'s script as it starts it');
+  // A relative entry is taken from the directory gluon-cluster runs in and passed on absolute, by
+  // LocalCluster's rule: given as typed, each worker took it from its own working directory, which
+  // a --prologue line may change (`cd $TMPDIR`), and one that named nothing was only a warning in
+  // each job's output, its tasks refused later.
+  let allowModules: string[] = [];
+  try {
+    allowModules = allowModulePaths(v['allow-module'], process.cwd(), { entry: () => '--allow-module', base: 'the directory gluon-cluster runs in' });
+  } catch (e) {
+    exitUsage(CLI.name, (e as Error).message);
+  }
+  const allowArgs = allowModules.length ? { workerExtraArgs: allowModules.flatMap((m) => ['--allow-module', m]) } : {};
   // Set but empty is a mistake (`GLUON_TOKEN=$TOKEN` with TOKEN unset), not "no token": refused
   // before anything starts rather than read as "use the kept token" or "none".
   let envToken: string | undefined;
@@ -104,7 +116,7 @@ async function main(): Promise<void> {
     ...(v.lifetime !== undefined ? { lifetime: v.lifetime === 'none' ? false as const : v.lifetime } : {}),
     ...(v['lifetime-stagger'] !== undefined ? { lifetimeStagger: v['lifetime-stagger'] } : {}), ...(v.queue ? { queue: v.queue } : {}), ...(v.account ? { account: v.account } : {}),
     ...(v['log-directory'] ? { logDirectory: v['log-directory'] } : {}),
-    ...(v['allow-module'].length ? { workerExtraArgs: v['allow-module'].flatMap((m) => ['--allow-module', m]) } : {}),
+    ...allowArgs,
     ...(token ? { token } : {}),
     ...(v['resource-spec'] ? { resourceSpec: v['resource-spec'] } : {}),
     ...(v['no-job-arrays'] ? { jobArrays: false } : {}),
@@ -120,7 +132,7 @@ async function main(): Promise<void> {
       hosts: v.hosts.flatMap((h) => h.split(',')).filter(Boolean), sshOptions: v['ssh-option'], cores: v.cores, jobName: v['job-name'], prologue: v.prologue,
       schedulerPort: v['scheduler-port'], dashboardPort: v['dashboard-port'], maxFailedJobs: v['max-failed-jobs'], log,
       ...(v.memory ? { memory: v.memory } : {}),
-      ...(v['allow-module'].length ? { workerExtraArgs: v['allow-module'].flatMap((m) => ['--allow-module', m]) } : {}),
+      ...allowArgs,
       ...(token ? { token } : {}),
       ...(v['dashboard-link'] !== undefined ? { dashboardLink: v['dashboard-link'] } : {}),
     });

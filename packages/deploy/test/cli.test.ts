@@ -33,6 +33,25 @@ t.test('--print-job-script shows what the options submit', async (t) => {
   t.match(p.stdout, /^#PBS -l place=scatter$/m);
 });
 
+t.test('--allow-module: a relative entry is taken from the directory gluon-cluster runs in and passed on absolute; one that names nothing is refused', async (t) => {
+  // The job's worker took it as typed, from its own working directory, which a --prologue line
+  // may change (here `cd /`): the printed script showed `--allow-module ./tasks`.
+  const here = mkdtempSync(join(tmpdir(), 'gluon-cluster-allow-'));
+  t.teardown(() => rmSync(here, { recursive: true, force: true }));
+  mkdirSync(join(here, 'tasks'));
+  const inHere = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: here, encoding: 'utf8', timeout: 60_000 });
+  for (const kind of ['slurm', 'pbs']) {
+    const r = inHere([kind, '--prologue', 'cd /', '--allow-module', './tasks', '--allow-module', '@acme/tasks', '--print-job-script']);
+    t.equal(r.status, 0, r.stderr);
+    const worker = r.stdout.split('\n').find((l) => l.startsWith('exec '));
+    t.ok(worker?.endsWith(` --allow-module ${join(here, 'tasks')} --allow-module @acme/tasks`), `${kind}: the entry made absolute, a package name as given: ${worker}`);
+  }
+  const missing = inHere(['pbs', '--allow-module', './no-such-tasks', '--print-job-script']);
+  t.equal(missing.status, 2, 'a relative entry naming nothing exits 2');
+  t.equal(missing.stdout, '', 'nothing printed');
+  t.match(missing.stderr, `gluon-cluster: --allow-module "./no-such-tasks": no such file or directory: ${join(here, 'no-such-tasks')} (a relative entry is taken from the directory gluon-cluster runs in, ${here})`);
+});
+
 t.test('--help says where the token comes from: GLUON_TOKEN, else the kept ~/.gluon/cluster-token', async (t) => {
   const h = run(['--help']);
   t.equal(h.status, 0, h.stderr);
