@@ -1,10 +1,11 @@
 /** Parsing `gluon-finalstates` arguments into a validated configuration and a mode. */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseArgsMessage } from '@gluon/protocol';
 import { BATCH_RUN_FLAGS, batchFlagsUnused } from '@gluon/deploy';
 import { SCHEDULER_TLS_FLAGS } from '@gluon/client';
-import { joinNegativeValues, withHelpPointer, withMeantFlag } from '@gluon/analysis-h4l';
+import { joinNegativeValues, unwritableDir, withHelpPointer, withMeantFlag } from '@gluon/analysis-h4l';
 import { loadConfigFile, mergeConfig, validateConfig, parseTasks, ConfigError, type FsConfig } from './config.js';
 
 /** Flags that set config keys: the key, its parse, and what it does (for --help). */
@@ -30,8 +31,8 @@ const MODE_FLAGS: Record<string, string> = {
   tasks: 'stages to run, comma-separated: parse,masses,postprocess,histograms',
   'run-dir': 'the run directory to write (batch slices) or to read (--plots-only, --merge-only)',
   'dry-run': 'check the config and the inputs, list files, events and tasks, run nothing (exit 1 when the run would fail)',
-  'plots-only': 'redraw the plots of a finished run (--run-dir)',
-  'merge-only': 'add up the batch slices of --run-dir into one result, as hadd does, and redraw',
+  'plots-only': 'redraw the plots of a finished run (--run-dir; its plots/ must be writable)',
+  'merge-only': 'add up the batch slices of --run-dir into one result, as hadd does, and redraw (into --run-dir: it must be writable)',
   'no-dashboard': 'do not start the local cluster\'s dashboard',
   'batch-job-index': 'this job\'s slice of the files (0-based), with --total-batch-jobs',
   'total-batch-jobs': 'how many slices the files are split into',
@@ -66,12 +67,26 @@ const MODE_USES: Record<'plots-only' | 'merge-only', { flags: string[]; does: st
   'merge-only': { flags: ['run-dir', 'min-events-per-fs'], does: 'adds up the batch slices of the run in --run-dir' },
 };
 
-/** Why flags given with `mode` would have no effect (naming them and what the mode does), or undefined. */
+/**
+ * The directories --plots-only and --merge-only write into: the merge, the run directory itself
+ * (its staging directory, run.json) and the three it moves files into; a redraw, plots/, or the
+ * run directory where plots/ is still to be made.
+ */
+function modeWrites(mode: 'plots-only' | 'merge-only', runDir: string): { dirs: string[]; what: string } {
+  const plots = path.join(runDir, 'plots');
+  return mode === 'merge-only'
+    ? { dirs: [runDir, ...['histograms', 'logs', 'plots'].map((d) => path.join(runDir, d))], what: 'writes the merged run into' }
+    : { dirs: [existsSync(plots) ? plots : runDir], what: 'redraws the plots into' };
+}
+
 /**
  * --plots-only and --merge-only read a finished run: a --run-dir that is not there (a typo) is a
- * usage error said as such, not the raw ENOENT of the first file looked for inside it.
+ * usage error said as such, not the raw ENOENT of the first file looked for inside it. They also
+ * write into it: one they may not write (its mode, a read-only mount) is refused before anything
+ * is read, not met at the first write as a raw EACCES naming the merge's `.merging-*` staging
+ * directory or a plot.
  */
-function checkRunDirToRead(mode: 'plots-only' | 'merge-only', runDir: string): void {
+function checkRunDir(mode: 'plots-only' | 'merge-only', runDir: string): void {
   let isDir: boolean;
   try { isDir = statSync(runDir).isDirectory(); } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
@@ -80,7 +95,15 @@ function checkRunDirToRead(mode: 'plots-only' | 'merge-only', runDir: string): v
       : `--${mode} cannot read --run-dir ${runDir} (${code ?? (e as Error).message})`);
   }
   if (!isDir) throw new ConfigError(`--run-dir ${runDir} is a file, not a directory`);
+  const { dirs, what } = modeWrites(mode, runDir);
+  const no = unwritableDir(dirs);
+  if (no) {
+    const which = no.dir === runDir ? 'which' : `and its ${path.relative(runDir, no.dir)}/`;
+    throw new ConfigError(`--${mode} ${what} --run-dir ${runDir}, ${which} is not writable (${no.why}); nothing was changed`);
+  }
 }
+
+/** Why flags given with `mode` would have no effect (naming them and what the mode does), or undefined. */
 
 function modeFlagsUnused(mode: 'plots-only' | 'merge-only', values: Record<string, string | boolean | undefined>): string | undefined {
   const { flags, does } = MODE_USES[mode];
@@ -141,7 +164,7 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
   if (mode === 'plots-only' || mode === 'merge-only') {
     const unused = modeFlagsUnused(mode, values);
     if (unused) throw new ConfigError(unused);
-    checkRunDirToRead(mode, runDir!);
+    checkRunDir(mode, runDir!);
   }
   const bi = values['batch-job-index'], bt = values['total-batch-jobs'];
   if ((bi === undefined) !== (bt === undefined)) throw new ConfigError('--batch-job-index and --total-batch-jobs go together');

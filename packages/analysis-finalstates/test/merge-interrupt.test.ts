@@ -7,41 +7,20 @@
  * open without writing: the merge is certainly under way and cannot have finished.
  */
 import t from 'tap';
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { constants, existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { fileURLToPath } from 'node:url';
-import { generateDataset } from '@gluon/analysis-h4l/generate';
 import { printed } from '../../analysis-h4l/test/sigint-run.js';
+import { CLI, mergedRun, snapshot } from './merged-run.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const run = promisify(execFile);
 const hasMkfifo = (() => { try { execFileSync('mkfifo', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; } })();
-
-/** Every file under `dir` (relative path → SHA-256), directories by their names. */
-function snapshot(dir: string, rel = ''): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const n of readdirSync(path.join(dir, rel)).sort()) {
-    const r = path.join(rel, n);
-    if (statSync(path.join(dir, r)).isDirectory()) { out[`${r}/`] = 'dir'; Object.assign(out, snapshot(dir, r)); } else out[r] = createHash('sha256').update(readFileSync(path.join(dir, r))).digest('hex');
-  }
-  return out;
-}
 
 t.test('Ctrl-C while merging: says so, exits 130, the run directory as it was', { skip: hasMkfifo ? false : 'no mkfifo here' }, async (t) => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'fs-merge-sigint-'));
   t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
-  const data = path.join(tmp, 'data');
-  await generateDataset({ outDir: data, scale: 0.01, seed: 9, samples: ['data_A', 'data_B', 'llll'] });
-  const runDir = path.join(tmp, 'run');
-  for (const i of ['0', '1']) {
-    await run(process.execPath, [CLI, '--data-dir', data, '--n-workers', '0', '--batch-job-index', i, '--total-batch-jobs', '2', '--run-dir', runDir], { cwd: tmp });
-  }
-  await run(process.execPath, [CLI, '--merge-only', '--run-dir', runDir], { cwd: tmp }); // an earlier merge, to be left as it is
+  const runDir = await mergedRun(tmp); // the slices and an earlier merge, to be left as they are
   const before = snapshot(runDir);
   t.ok(before['run.json'] && before['histograms/finalstates.root'], 'the earlier merge is there');
   // Slice 1's summary becomes a named pipe: the merge's read of it waits until the test writes.
@@ -53,13 +32,22 @@ t.test('Ctrl-C while merging: says so, exits 130, the run directory as it was', 
   const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => p.on('exit', (code, signal) => resolve([code, signal])));
   const said = printed(p.stderr, /interrupted \(SIGINT\)[^\n]*\n/, 'interrupted line');
   said.catch(() => {});
-  // Opening the pipe for writing returns once the merge has opened it for reading.
-  const writer = await Promise.race([open(summary, 'w'), exited.then((e) => { throw new Error(`the merge ended (${e.join(', ')}) before reading the slices`); })]);
+  // Opening the pipe for writing returns once the merge has opened it for reading. A merge that
+  // ends first (refused, failed) never opens it: the test's open, a libuv thread blocked in
+  // open(2), would hold the test process for ever (a CLI given a bad flag here hangs the old test
+  // until tap's timeout). It is let go by opening the pipe for reading here, without waiting.
+  const opening = open(summary, 'w');
+  const writer = await Promise.race([opening, exited.then(async (e) => {
+    const reader = await open(summary, constants.O_RDONLY | constants.O_NONBLOCK);
+    await (await opening).close();
+    await reader.close();
+    throw new Error(`the merge ended (${e.join(', ')}) before reading the slices`);
+  })]);
   t.teardown(() => writer.close().catch(() => {}));
   p.kill('SIGINT');
   // The merge's read of the pipe holds a thread its exit waits for: the pipe is closed (the read
   // ends) once the merge has said it stopped, or has died.
-  const line = await Promise.race([said, exited.then(() => '')]);
+  const line = await Promise.race([said.catch(() => ''), exited.then(() => '')]);
   await writer.close();
   const exit = await exited;
   t.same(exit, [130, null], 'exit code 130, not death by the signal');

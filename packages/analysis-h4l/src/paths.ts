@@ -3,7 +3,7 @@
  * so a run never does all its work and then fails on where to put it.
  */
 import { access, stat } from 'node:fs/promises';
-import { constants, mkdtempSync, rmdirSync, type Stats } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, rmdirSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from './config.js';
 
@@ -35,6 +35,25 @@ export async function checkWritable(p: string, what: string, want: 'dir' | 'file
   const why = whyNoDirectoryIn(dir);
   if (why) throw new ConfigError(`${what} ${p} cannot be created: no directory can be made in ${dir} (${why})`);
 }
+
+/**
+ * The first of the directories `dirs` that exist and that this process may not write into, with
+ * why (`EACCES`: permission denied, `EROFS`: a read-only file system, root included); undefined
+ * when it may write into them all. For a command that writes into a finished run's directory
+ * (--merge-only, --plots-only, plot): asked before any work, so it refuses naming the directory
+ * instead of failing on a file inside it.
+ */
+export function unwritableDir(dirs: string[]): { dir: string; why: string } | undefined {
+  for (const d of dirs.filter((x) => existsSync(x))) {
+    try { accessSync(d, constants.W_OK); } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? '';
+      return { dir: d, why: ERRNO_TEXT[code] ? `${code}: ${ERRNO_TEXT[code]}` : code || (e as Error).message };
+    }
+  }
+  return undefined;
+}
+
+const ERRNO_TEXT: Record<string, string> = { EACCES: 'permission denied', EPERM: 'not permitted', EROFS: 'a read-only file system' };
 
 /**
  * Why no directory can be made in the existing directory `dir` (an error code), or undefined when

@@ -8,7 +8,11 @@ import type { Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { LocalCluster } from '@gluon/client';
 
-/** Resolves with the output once `re` matches what `stream` printed, or rejects after 120 s naming what it waited for. */
+/**
+ * Resolves with the output once `re` matches what `stream` printed, or rejects naming what it
+ * waited for: after 120 s, or when the stream ends without it (the process is gone; its timer
+ * would have held the test 120 s for nothing).
+ */
 export function printed(stream: NodeJS.ReadableStream, re: RegExp, what: string): Promise<string> {
   let out = '';
   return new Promise((resolve, reject) => {
@@ -17,6 +21,7 @@ export function printed(stream: NodeJS.ReadableStream, re: RegExp, what: string)
       out += b.toString();
       if (re.test(out)) { clearTimeout(timer); resolve(out); }
     });
+    stream.on('end', () => { clearTimeout(timer); reject(new Error(`no ${what}: the output ended; got:\n${out}`)); });
   });
 }
 
