@@ -17,6 +17,7 @@ import { checkWire } from '@gluon/protocol/values';
 import { claim } from './claim.js';
 import { substitute } from './refs.js';
 import { withSyntaxLocation } from './syntax-location.js';
+import { describeThrown } from './thrown.js';
 
 export interface RunRequest {
   type: 'run';
@@ -326,9 +327,8 @@ function finished(t: Running, value: unknown): void {
 
 /** The task threw (or its promise rejected, or its module did not load): its error is held. */
 function failed(t: Running, err: unknown): void {
-  const e = err instanceof Error ? err : new Error(String(err));
   // Strings whatever the task threw: the scheduler accepts nothing else in an error.
-  held.push({ type: 'error', id: t.req.id, error: { name: String(e.name), message: String(e.message), stack: String(e.stack ?? e) }, start: t.start, stop: Date.now(), ...(PROBE ? { hr: stamps(t.req.id, t.hr0) } : {}) });
+  held.push({ type: 'error', id: t.req.id, error: describeThrown(err), start: t.start, stop: Date.now(), ...(PROBE ? { hr: stamps(t.req.id, t.hr0) } : {}) });
   ended(t);
 }
 

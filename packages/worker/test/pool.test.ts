@@ -43,6 +43,30 @@ t.test('exceptions come back with name, message and the stack from the thread', 
   t.match(a, { ok: false, error: { name: 'TypeError', message: 'async boom: later' } });
 });
 
+t.test('a thrown value that is not an Error is said as such and shown, with no stack of the worker\'s own', async (t) => {
+  // It was "Error: [object Object]" for an object, and every one got a stack of thread.js's frames.
+  const cases: Array<[unknown, string]> = [
+    ['just a string', "the task threw a string, not an Error: 'just a string'"],
+    [{ code: 42, where: { file: 'a.log' } }, "the task threw an object, not an Error: { code: 42, where: { file: 'a.log' } }"],
+    [[1, 'two'], "the task threw an array, not an Error: [ 1, 'two' ]"],
+    [7, 'the task threw a number, not an Error: 7'],
+    [undefined, 'the task threw undefined, not an Error: undefined'],
+    [null, 'the task threw null, not an Error: null'],
+  ];
+  for (const [i, [value, message]] of cases.entries()) {
+    for (const fn of ['throwValue', 'rejectValue']) {
+      const r = await run(fn, [value], {}, `${fn}-v${i}`);
+      t.match(r, { ok: false, error: { name: 'Error', message } }, `${fn}(${String(value)})`);
+      if (!r.ok) {
+        t.equal(r.error.stack.split('\n')[0], `Error: ${message}`);
+        t.notMatch(r.error.stack, /thread\.js|thread\.ts/, 'no frame of the worker\'s own');
+      }
+    }
+  }
+  const long = await run('throwValue', ['x'.repeat(5000)], {}, 'throwValue-long');
+  t.ok(!long.ok && long.error.message.length < 600, 'a long value is cut');
+});
+
 t.test('a missing export or a module that fails to load is a task error, not a crash', async (t) => {
   t.match(await run('nope', []), { ok: false, error: { name: 'TypeError', message: /has no exported function "nope"/ } });
   // An export that is not a function is named as what it is (found by the new-user trial: the
