@@ -258,6 +258,12 @@ export abstract class JobQueueCluster {
   private endedViews: EndedJobView[] = [];
   /** Slurm: each job's restart count at the last look (requeued-jobs.ts). */
   private readonly restarts = new Map<string, number>();
+  /**
+   * Jobs this cluster cancelled (a scale-down, adapt, a surplus) that the batch system may still
+   * list while their workers finish their tasks (Slurm: R, then CG until KillWait): such a job is
+   * gone for the cluster, not "back in the listing". Each id is dropped once a listing lacks it.
+   */
+  private readonly cancelledHere = new Set<string>();
   private readonly endedCounts = { failed: 0, done: 0 };
   /** The client the view is published through, the view last published, and the last failure to publish (said once). */
   private publisher: Promise<Client> | undefined;
@@ -724,12 +730,16 @@ export abstract class JobQueueCluster {
       }
       if (l?.restarts !== undefined) this.restarts.set(j.id, l.restarts);
       if (l) mine.set(j.id, j.requeued ? { ...l, state: 'pending', requeued: true } : l);
-      const seen = listed.get(j.id);
+      // One this cluster cancelled stays gone: listed again, it was taken back as running, cancelled
+      // again as a surplus (said as the cluster's own cancel, for a cause that had not happened)
+      // and counted ended twice on the dashboard.
+      const seen = this.cancelledHere.has(j.id) ? undefined : listed.get(j.id);
       const state = seen ? requeuedState(j.requeued, seen) : 'gone';
       if (state === 'gone' && j.state !== 'gone') ended.push(j);
       j.state = state;
       if (state !== 'gone' && liveState(j) !== shown) j.since = now;
     }
+    for (const id of this.cancelledHere) if (!listed.has(id)) this.cancelledHere.delete(id);
     if (load) await this.jobsEnded(ended);
     // Without the dashboard's workers, an ended job is not judged: shown as ended, no more.
     else for (const j of ended) this.noteEnded({ id: j.id, joined: j.joined, retiring: j.retiring, workerName: j.workerName, outputFile: this.outputOf(j.id) });
@@ -785,6 +795,7 @@ export abstract class JobQueueCluster {
       for (const id of plan.cancel) {
         const j = this.jobs.get(id)!;
         j.state = 'gone';
+        this.cancelledHere.add(id);
         this.noteEnded({ id, joined: j.joined, retiring: false, workerName: j.workerName, byCluster: true, outputFile: this.outputOf(id) });
       }
     }
