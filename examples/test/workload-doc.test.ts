@@ -1,11 +1,12 @@
 /**
- * docs/writing-a-workload.md run as it stands: its two code blocks (named by their first line,
+ * docs/writing-a-workload.md run as it stands: its code blocks (named by their first line,
  * `// lepton-tasks.mjs`, `// leading-pt.mjs`) are written to a new directory and the script is
  * run with node on the ATLAS 4ℓ data files; its count must equal the task module's own functions
- * called in-process. Skips, saying why, when ../shared/data is not beside the checkout.
+ * called in-process. Skips, saying why, when ../shared/data is not beside the checkout. The log
+ * workload (`// log-tasks.mjs`, `// log-report.mjs`) runs on logs the test writes.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -51,7 +52,7 @@ if (!existsSync(data)) {
 } else {
   t.test('the workload page\'s task module and script run as written and agree with an in-process run', async (t) => {
     const files = blocks(readFileSync(join(root, 'docs', 'writing-a-workload.md'), 'utf8'));
-    t.same([...files.keys()].sort(), ['leading-pt-remote.mjs', 'leading-pt.mjs', 'lepton-tasks.mjs'], 'the page has its three files');
+    t.same([...files.keys()].filter((f) => !f.startsWith('log-')).sort(), ['leading-pt-remote.mjs', 'leading-pt.mjs', 'lepton-tasks.mjs'], 'the page has its three ROOT files');
     // A new directory, as the page's user has; its node_modules are this checkout's.
     const dir = mkdtempSync(join(tmpdir(), 'gluon-workload-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -106,6 +107,49 @@ if (!existsSync(data)) {
     t.equal(counted, await inProcessCount(dir, roots), 'the cluster across TLS counted what the functions count in-process');
   });
 }
+
+// The page's only workload read ROOT files; a data engineer with logs had to work out from it and
+// the client README what a non-physics one looks like (Maps, Sets, Dates, BigInts as results, a
+// bad input file). Its log workload runs here on logs written for it, one file with a bad line.
+t.test('the page\'s log-file workload runs as written: the bad file skipped and said, the rest counted as in-process', async (t) => {
+  const files = blocks(readFileSync(join(root, 'docs', 'writing-a-workload.md'), 'utf8'));
+  t.ok(files.has('log-tasks.mjs') && files.has('log-report.mjs'), 'the page has the log workload\'s two files');
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-workload-logs-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
+  writeFileSync(join(dir, 'package.json'), '{ "name": "my-logs", "version": "1.0.0", "type": "commonjs" }\n');
+  for (const name of ['log-tasks.mjs', 'log-report.mjs']) writeFileSync(join(dir, name), files.get(name) ?? '');
+  const logs = join(dir, 'logs');
+  mkdirSync(logs);
+  const statuses = [200, 200, 200, 301, 404, 500, 503];
+  for (let f = 0; f < 12; f++) {
+    const lines: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      const time = new Date(Date.UTC(2026, 11, 1) + (f * 400 + i) * 1000 + f * 7).toISOString();
+      // bytes near 2^50 a line: the sum passes 2^53, where a Number would lose the last digits
+      lines.push(`${time} status=${statuses[(f * 5 + i * 3) % statuses.length]} user=u${(i * 31 + f) % 53} bytes=${2 ** 50 + i * 977 + f}`);
+    }
+    if (f === 7) lines.splice(123, 0, 'garbage here, not a log line');
+    writeFileSync(join(logs, `access-${String(f).padStart(2, '0')}.log`), `${lines.join('\n')}\n`);
+  }
+  const { stdout, stderr } = await run(process.execPath, ['log-report.mjs', logs], { cwd: dir, timeout: 120_000 });
+  const bad = join(logs, 'access-07.log');
+  t.match(stderr, new RegExp(`^skipped: task fileStats-[0-9a-f]{16} failed on worker \\S+: Error: ${bad}:124: not a log line: garbage here`, 'm'), 'the bad file is said, with its line');
+  // The page's functions in this process, over the good files.
+  type Stats = { byStatus: Map<number, number>; users: Set<string>; first: Date; last: Date; bytes: bigint };
+  const tasks = await import(pathToFileURL(join(dir, 'log-tasks.mjs')).href) as {
+    fileStats(path: string): Promise<Stats>; mergeStats(parts: Stats[]): Stats; errorRate(s: Stats): number;
+  };
+  const good = readdirSync(logs).sort().map((f) => join(logs, f)).filter((p) => p !== bad);
+  const want = tasks.mergeStats(await Promise.all(good.map((p) => tasks.fileStats(p))));
+  t.ok(want.bytes > BigInt(Number.MAX_SAFE_INTEGER), 'the bytes pass 2^53');
+  const m = /^(\d+) of (\d+) files: (\d+) users, (\S+) to (\S+), (\d+) bytes$/m.exec(stdout);
+  t.ok(m, `the summary line (${stdout})`);
+  t.same(m?.slice(1), [String(good.length), '12', String(want.users.size), want.first.toISOString(), want.last.toISOString(), String(want.bytes)], 'files, users, times and bytes as counted in-process');
+  const byStatus = /^by status: ([\d= ]+); 5xx: ([\d.]+)%$/m.exec(stdout);
+  t.same(byStatus?.[1]?.split(' ').map((p) => p.split('=').map(Number)), [...want.byStatus].sort((a, b) => a[0] - b[0]), 'requests by status');
+  t.equal(byStatus?.[2], (100 * tasks.errorRate(want)).toFixed(2), 'the 5xx share');
+});
 
 t.test('the page\'s tarball install packs every @gluon package that client and rootio need', async (t) => {
   // It said "npm install @gluon/client @gluon/rootio … (their dependencies come with them)" for the
