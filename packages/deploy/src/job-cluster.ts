@@ -477,7 +477,7 @@ export abstract class JobQueueCluster {
     this.watch(opts.intervalMs);
   }
 
-  /** Resolves once `n` workers of this cluster are connected (bounded by `timeoutMs`). */
+  /** Resolves once `n` workers of this cluster are connected and working, none of them leaving (bounded by `timeoutMs`). */
   async waitForWorkers(n: number, timeoutMs = 300_000): Promise<void> {
     const end = Date.now() + timeoutMs;
     for (;;) {
@@ -489,15 +489,25 @@ export abstract class JobQueueCluster {
     }
   }
 
-  /** Names of this cluster's workers the scheduler lists as alive (needs the dashboard). */
+  /**
+   * Names of this cluster's workers the scheduler lists as alive and not leaving (needs the
+   * dashboard): those that take tasks, what `waitForWorkers(n)` counts. A worker that is closing
+   * (its lifetime ended, or its job was SIGTERM'd by a walltime, a preemption or a rerun) takes no
+   * more tasks: it only finishes its running ones and hands its results over, and counted, it let
+   * `waitForWorkers(n)` return with fewer than n workers to run on. It still joined (noteJoined):
+   * its job's end is not a failure. The looks decide on a closing worker's job by their own rule
+   * (job-plan.ts: only a retiring one is replaced before its job ends).
+   */
   async liveWorkerNames(): Promise<string[]> {
     if (!this.dashboardDirectUrl) throw new Error(`${this.kind} cluster: no dashboard to read workers from`);
-    const { names } = await fetchLoad(this.dashboardDirectUrl, this.opts.token);
+    const { names, closing } = await fetchLoad(this.dashboardDirectUrl, this.opts.token);
     this.noteJoined(names);
+    const leaving = new Set(closing);
     const prefix = `${this.jobName}-`;
     // A requeued job's old worker, or the worker of a job that ended or the cluster cancelled,
     // handing its results over as it leaves, is no worker of the cluster.
     return names.filter((n) => {
+      if (leaving.has(n)) return false;
       const j = n.startsWith(prefix) ? this.jobs.get(n.slice(prefix.length)) : undefined;
       return j !== undefined && j.state !== 'gone' && !j.requeued;
     });

@@ -120,6 +120,26 @@ t.test('the worker of a job the cluster cancelled, still finishing a task, is no
   await cluster.close();
 });
 
+t.test('a worker that is closing (its job SIGTERM\'d, finishing a task) is no live worker: waitForWorkers does not count it', async (t) => {
+  // It was counted while it finished its task and handed its results over: waitForWorkers(1)
+  // returned on a worker that takes no more tasks (a walltime kill, a preemption, a retirement).
+  const { log, until } = clusterLog(() => cluster.jobList);
+  const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, workerExtraArgs: ['--allow-module', GATED_TASK], log });
+  t.teardown(() => cluster.close());
+  const id = await oneJoinedJob(cluster);
+  const task = await gatedTask(cluster, join(dir, `gate-closing-${id}`), until);
+  const worker = cluster.jobList[0]!.workerName;
+  process.kill(Number(read(`jobs/${id}.pid`)), 'SIGTERM');
+  await within((async () => {
+    while (!(await fetchLoad(cluster.dashboardDirectUrl!)).closing.includes(worker)) await new Promise((r) => setTimeout(r, 100));
+  })(), 'its worker said closing on the dashboard');
+  t.same(await cluster.liveWorkerNames(), [], 'not a live worker of the cluster');
+  await t.rejects(cluster.waitForWorkers(1, 0), { message: new RegExp(`^pbs cluster: 0 of 1 workers connected after 0 ms; jobs: ${id} running`) }, 'waitForWorkers does not count it');
+  task.open();
+  await within(task.result(), 'the gated task');
+  await cluster.close();
+});
+
 t.test('logDirectory is created before the first job is submitted, and one that cannot be is refused naming it', async (t) => {
   const logs = join(dir, 'logs-not-yet', 'nested');
   const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, logDirectory: logs });
