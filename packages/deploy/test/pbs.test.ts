@@ -99,7 +99,11 @@ t.test('close() cancels the jobs still listed, not those already ended', async (
   const calls = () => readFileSync(join(dir, 'qdel-calls'), 'utf8').trim().split('\n');
   const before = calls().length;
   await cluster.close();
-  t.same(calls().slice(before), [replacement], 'one qdel, of the live job alone');
+  // A job still listed 10 s after its qdel is deleted again (a loaded machine's worker may take that
+  // long to exit): what matters is that no call names the ended job.
+  const made = calls().slice(before);
+  t.equal(made[0], replacement, 'the first qdel names the live job alone');
+  t.same(made.filter((c) => c !== replacement), [], `no qdel names the ended job ${first} (${made.length} call(s))`);
   t.same(cluster.jobList, [], 'no job left');
 });
 
