@@ -194,7 +194,7 @@ export function interpret<T>(path: string, what: string, fn: () => T): T {
     return fn();
   } catch (err) {
     if (err instanceof RootFormatError || err instanceof UnsupportedBranchTypeError) throw err;
-    throw new RootFormatError(path, -1, `${what} has damaged metadata: ${(err as Error)?.message ?? String(err)}`);
+    throw Object.assign(new RootFormatError(path, -1, `${what} has damaged metadata: ${(err as Error)?.message ?? String(err)}`), { cause: err });
   }
 }
 
@@ -213,7 +213,8 @@ export async function guard<T>(path: string, p: Promise<T>, timeoutMs: number, w
     ]);
   } catch (err) {
     if (err instanceof RootFormatError || err instanceof RootIOError) throw err;
-    throw new RootFormatError(path, -1, `${what} failed: ${(err as Error)?.message ?? String(err)}`);
+    // The original error stays attached as `cause`: its stack is where the check is missing.
+    throw Object.assign(new RootFormatError(path, -1, `${what} failed: ${(err as Error)?.message ?? String(err)}`), { cause: err });
   } finally {
     clearTimeout(timer);
   }
