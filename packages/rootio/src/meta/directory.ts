@@ -106,7 +106,7 @@ export async function readSkeleton(src: ByteSource): Promise<Skeleton> {
   const kl = await readAt(src, d.seekKeys, d.nbytesKeys, 'the list of keys');
   const keys = parsing(src.path, 'the list of keys', () => {
     const own = readKey(kl);
-    kl.pos = own.keylen;
+    kl.seek(own.keylen, 'the key length of the list of keys', 0);
     const n = kl.i32();
     if (!(n >= 0 && n * 18 <= d.nbytesKeys)) kl.fail(`claims ${n} keys in ${d.nbytesKeys} bytes`);
     return Array.from({ length: n }, () => readKey(kl));

@@ -125,6 +125,15 @@ export class RBuffer {
     return s;
   }
 
+  /**
+   * Moves the cursor to `at`, which a count or length from the file gave: it must lie in the
+   * bytes. `from`: where the structure that gave it starts, for the error.
+   */
+  seek(at: number, what: string, from = this.pos): void {
+    if (!(at >= 0 && at <= this.bytes.length)) this.fail(`${what} (${at}) lies outside its ${this.bytes.length}-byte record`, from);
+    this.pos = at;
+  }
+
   skip(n: number): void {
     this.need(n);
     this.pos += n;

@@ -1,0 +1,34 @@
+/**
+ * Writes test/fixtures/fuzz/: each file is a committed fixture (test/fixtures/skhep) with the few
+ * bytes changed that bench/rootio-fuzz.ts found to make the reader fail other than with a clear
+ * typed error, minimised by hand to the one change that matters. test/fuzz-findings.test.ts reads
+ * them. Run from packages/rootio: `npx tsx scripts/make-fuzz-fixtures.ts`.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+interface Crafted {
+  name: string;
+  base: string;
+  /** [file offset, bytes written there] */
+  patches: Array<[number, number[]]>;
+  /** Or the file cut to this length. */
+  truncate?: number;
+}
+
+const be16 = (v: number) => [(v >> 8) & 0xff, v & 0xff];
+
+export const CRAFTED: Crafted[] = [
+  // The top directory's list of keys has its own key first; its key length (int16 at 984) is
+  // -32768: the reader jumped there and read before the start of the buffer.
+  { name: 'keys-list-negative-keylen.root', base: 'test_int_float_rntuple_v1-0-0-0.root', patches: [[984, be16(0x8000)]] },
+];
+
+const dir = (p: string) => fileURLToPath(new URL(`../test/fixtures/${p}`, import.meta.url));
+for (const c of CRAFTED) {
+  let b = new Uint8Array(readFileSync(dir(`skhep/${c.base}`)));
+  for (const [at, bytes] of c.patches) b.set(bytes, at);
+  if (c.truncate !== undefined) b = b.subarray(0, c.truncate);
+  writeFileSync(dir(`fuzz/${c.name}`), b);
+  process.stdout.write(`${c.name}: ${b.length} bytes\n`);
+}

@@ -1,0 +1,28 @@
+import t from 'tap';
+import { fileURLToPath } from 'node:url';
+import { RootFormatError } from '@gluon/rootio';
+import { readAllDigest } from './fuzz-read.js';
+
+/**
+ * Inputs bench/rootio-fuzz.ts found to end in something other than a clear typed error (a raw
+ * RangeError or TypeError, or a typed error carrying one), minimised to one change of a committed
+ * fixture (scripts/make-fuzz-fixtures.ts says which). Each must now be a RootFormatError naming
+ * the file, what is damaged and where.
+ */
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/fuzz/${name}`, import.meta.url));
+
+async function failure(name: string): Promise<RootFormatError> {
+  try {
+    await readAllDigest(fixture(name), 60_000);
+  } catch (err) {
+    if (err instanceof RootFormatError) return err;
+    throw err;
+  }
+  throw new Error(`${name} read without an error`);
+}
+
+t.test('a key length before the start of the list of keys', async (t) => {
+  const e = await failure('keys-list-negative-keylen.root');
+  t.match(e.message, /keys-list-negative-keylen\.root: the list of keys is damaged: the key length of the list of keys \(-32768\) lies outside its 117-byte record \(at byte 970\)/);
+  t.notOk('cause' in e, 'no raw error underneath');
+});
