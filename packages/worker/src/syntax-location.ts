@@ -8,14 +8,31 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** "line N: <source line>" from `node --check`'s stderr for `path`, or null when it names none. */
-export function checkLocation(stderr: string, path: string): string | null {
+/** Longest source line quoted in an error. */
+const SHOWN_LINE_CHARS = 200;
+
+/**
+ * "line N: <source line>" from Node's pointer to a parse error (`node --check`'s stderr, or the
+ * head of a CommonJS error's stack) for `path`, or null when it names none. The line is quoted
+ * from `source`, the file as written, when given: Node quotes the code it parsed, which for
+ * TypeScript has its types blanked out (`export function double(x        )         {`).
+ */
+export function checkLocation(stderr: string, path: string, source?: string): string | null {
   const lines = stderr.split('\n');
   for (let i = 0; i + 1 < lines.length; i++) {
     const m = /^(.*):(\d+)$/.exec(lines[i]!);
-    if (m && (m[1] === path || m[1] === `file://${path}` || m[1]!.endsWith(path))) return `line ${m[2]}: ${lines[i + 1]!.trim()}`;
+    if (m && (m[1] === path || m[1] === `file://${path}` || m[1]!.endsWith(path))) {
+      const written = source?.split('\n')[Number(m[2]) - 1];
+      const line = (written ?? lines[i + 1]!).trim();
+      return `line ${m[2]}: ${line.length > SHOWN_LINE_CHARS ? `${line.slice(0, SHOWN_LINE_CHARS)}…` : line}`;
+    }
   }
   return null;
+}
+
+/** The file's text, or undefined when it cannot be read (then Node's quote of the line is used). */
+function sourceOf(path: string): string | undefined {
+  try { return readFileSync(path, 'utf8'); } catch { return undefined; }
 }
 
 const described = new Map<string, Promise<string | null>>();
@@ -26,7 +43,7 @@ function locate(url: string): Promise<string | null> {
   if (!p) {
     const path = fileURLToPath(url);
     p = new Promise((resolve) => {
-      execFile(process.execPath, ['--check', path], { timeout: 30_000 }, (_err, _out, stderr) => resolve(checkLocation(String(stderr), path)));
+      execFile(process.execPath, ['--check', path], { timeout: 30_000 }, (_err, _out, stderr) => resolve(checkLocation(String(stderr), path, sourceOf(path))));
     });
     described.set(url, p);
   }
@@ -84,7 +101,7 @@ function decoration(stack: string, name: string, path: string): { where: string 
   const lines = stack.split('\n');
   const head = lines.findIndex((l) => l.startsWith(`${name}: `));
   if (head <= 0) return { where: null, rest: lines.slice(1).join('\n') };
-  return { where: checkLocation(lines.slice(0, head).join('\n'), path), rest: lines.slice(head + 1).join('\n') };
+  return { where: checkLocation(lines.slice(0, head).join('\n'), path, sourceOf(path)), rest: lines.slice(head + 1).join('\n') };
 }
 
 /**

@@ -4,13 +4,14 @@
  * neither for a module that does not parse). The error now names both and shows the line.
  */
 import t from 'tap';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ThreadPool } from '@gluon/worker';
-import { moduleKindHint } from '../src/syntax-location.js';
+import { checkLocation, moduleKindHint } from '../src/syntax-location.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -69,6 +70,46 @@ process.stdout.write(JSON.stringify(out));
   t.match(r?.error?.stack, /^SyntaxError: Unexpected token 'export' \(task module /, 'the stack leads with the same');
   t.notMatch(r?.error?.stack, /\^\^\^/, "Node's caret pointer is not left in the stack");
   t.match(i, { ok: false, error: { message: /^Cannot use import statement outside a module \(task module \S+, line 1: import \{ join \} from 'node:path';\): Node loads import-tasks\.js as CommonJS/ } });
+});
+
+t.test('the line quoted is the file\'s as written, not the code Node parsed after stripping its types', async (t) => {
+  // A data engineer's ttasks.cts read "line 1: export function double(x        )         { return x * 2; }":
+  // Node quotes the line with its types blanked out.
+  const stderr = '/w/ttasks.cts:1\nexport function double(x        )         { return x * 2; }\n^^^^^^\n\nSyntaxError: Unexpected token \'export\'';
+  const source = 'export function double(x: number): number { return x * 2; }\n';
+  t.equal(checkLocation(stderr, '/w/ttasks.cts', source), 'line 1: export function double(x: number): number { return x * 2; }');
+  t.equal(checkLocation(stderr, '/w/ttasks.cts'), 'line 1: export function double(x        )         { return x * 2; }', 'without the file, Node\'s quote');
+  t.equal(checkLocation('/w/a.mjs:2\nx\n', '/w/a.mjs', `ok\n${'y'.repeat(500)}\n`), `line 2: ${'y'.repeat(200)}…`, 'a long line is cut');
+  const strips = (process.features as { typescript?: unknown }).typescript;
+  if (!strips) return void t.comment(`Node ${process.version} does not strip types: the pool part needs 22.18+`);
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), 'gluon-cts-line-')));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // An install of @gluon/worker without tsx (this repository has it, and tsx compiles a .cts that
+  // Node's own stripping refuses), as in a user's directory.
+  const worker = join(dir, 'node_modules', '@gluon', 'worker');
+  mkdirSync(worker, { recursive: true });
+  for (const f of ['package.json', 'dist']) cpSync(join(here, '..', f), join(worker, f), { recursive: true });
+  symlinkSync(join(here, '..', '..', 'protocol'), join(dir, 'node_modules', '@gluon', 'protocol'), 'dir');
+  for (const dep of ['ws', 'nanoid', 'p-queue']) symlinkSync(join(here, '..', '..', '..', 'node_modules', dep), join(dir, 'node_modules', dep), 'dir');
+  try {
+    createRequire(join(worker, 'dist', 'thread.js')).resolve('tsx/esm/api');
+    return void t.comment(`tsx resolves from ${worker} (a node_modules above ${dir}?): the pool part is not run`);
+  } catch { /* none: Node strips the types, as for the user */ }
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'etl', version: '1.0.0', type: 'commonjs' }));
+  const cts = join(dir, 'ttasks.cts');
+  writeFileSync(cts, `const rate: number = 2;\nexport function double(x: number): number { return rate * x; }\n`);
+  const runner = join(dir, 'run.mjs');
+  writeFileSync(runner, `import { ThreadPool } from '@gluon/worker';
+const pool = new ThreadPool(1, 'cts-line-test', () => {});
+const r = await pool.run({ key: 'double-1', url: ${JSON.stringify(pathToFileURL(cts).href)}, exportName: 'double', args: [2], data: {} });
+await pool.close();
+process.stdout.write(JSON.stringify(r));
+`);
+  // Without NODE_OPTIONS: tap's --import=tsx there would load the .cts through tsx too.
+  const env = { ...process.env, NODE_OPTIONS: '' };
+  const stdout = await new Promise<string>((resolve, reject) => execFile(process.execPath, [runner], { cwd: dir, env, timeout: 120_000 }, (err, out) => (err ? reject(err) : resolve(out))));
+  const r = JSON.parse(stdout) as { ok: boolean; error?: { message: string } };
+  t.match(r, { ok: false, error: { message: /, line 2: export function double\(x: number\): number \{ return rate \* x; \}\): Node loads a \.cts file as CommonJS/ } }, r.error?.message ?? 'ok');
 });
 
 t.test('moduleKindHint: the advice for each kind of file and package', async (t) => {
