@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkWritable, earlierOutputs, removeStaleOutputs, runConsole, runDirName, staleOutputsLine, workersWaitedFor } from '@gluon/analysis-h4l';
+import { checkWritable, earlierOutputs, figure, removeStaleOutputs, runConsole, runDirName, staleOutputsLine, workersWaitedFor } from '@gluon/analysis-h4l';
 import { startBatchRun } from '@gluon/deploy';
 import { schedulerTls } from '@gluon/client';
 import { countOf, type TlsOptions } from '@gluon/protocol';
@@ -77,7 +77,7 @@ export async function dryRun(c: FsConfig, p: RunPlacement, log: (s: string) => v
   const events = chunks.reduce((a, x) => a + x.entryStop - x.entryStart, 0);
   log(`dry run: schema ${schema.name} (${schema.description}), stages ${STAGES.filter((s) => c.tasks[s]).join(',')}`);
   log(`${countOf(files.length, 'file')}, ${countOf(events, 'event')}`);
-  for (const x of counts) log(`  ${x.error ? `ERROR ${x.error}` : `${String(x.entries).padStart(9)} entries`}  ${x.file}`);
+  for (const x of counts) log(`  ${x.error ? `ERROR ${x.error}` : `${figure(x.entries ?? 0).padStart(11)} ${x.entries === 1 ? 'entry  ' : 'entries'}`}  ${x.file}`);
   log(`planned tasks: ${chunks.length} chunk tasks of ≤ ${c.chunk_size} events (parse${c.tasks.masses ? ', masses' : ''}${c.tasks.postprocess ? ', postprocess' : ''}), `
     + `a treeReduce of fan-in ${c.fan_in}, ${c.tasks.histograms ? 'the histograms written' : 'no histograms'}`);
   log(`mode: ${modeText(c)}`);
@@ -155,10 +155,10 @@ export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => 
   const stale = removeStaleOutputs(runDir, earlier, written, manifestName(p.batch));
   if (stale.length) log(staleOutputsLine(runDir, stale));
   const fs = finalStatesByCount(r.finalStates);
-  log(`${r.events} events: ${r.lessThanTwo} with fewer than 2 objects, ${fs.length} final states`);
-  for (const [name, n] of fs.slice(0, 12)) log(`  ${name.padEnd(16)} ${String(n).padStart(9)}${n < c.min_events_per_fs && !p.batch ? '  (below min_events_per_fs: no histograms)' : ''}`);
+  log(`${countOf(r.events, 'event')}: ${figure(r.lessThanTwo)} with fewer than 2 objects, ${countOf(fs.length, 'final state')}`);
+  for (const [name, n] of fs.slice(0, 12)) log(`  ${name.padEnd(16)} ${figure(n).padStart(11)}${n < c.min_events_per_fs && !p.batch ? '  (below min_events_per_fs: no histograms)' : ''}`);
   if (fs.length > 12) log(`  … ${fs.length - 12} more (histograms/${outputStem(p.batch)}.summary.json)`);
-  log(`${r.combinations} masses in ${(report.timings.processMs / 1000).toFixed(2)} s (${Math.round(report.eventsPerSecond)} events/s, ${Math.round(report.combinationsPerSecond)} masses/s)`);
+  log(`${countOf(r.combinations, 'mass', 'masses')} in ${(report.timings.processMs / 1000).toFixed(2)} s (${figure(report.eventsPerSecond)} events/s, ${figure(report.combinationsPerSecond)} masses/s)`);
   log(`outputs: ${path.resolve(runDir)} (${countOf(written.length, 'file')})`);
   return { report, runDir, written };
 }

@@ -196,6 +196,9 @@ if (!HAVE_OPENDATA) {
     const d = tmp(t);
     const r = await cli(['--data-dir', OPENDATA, '--n-workers', '0', '--min-events-per-fs', '3', '--base-output-dir', 'out'], d);
     t.equal(r.code, 0, r.err);
+    // The summary's counts and rates with thousands separators, as the rest of the output has them.
+    t.match(r.out, /^832 events: 33 with fewer than 2 objects, 65 final states\n/m);
+    t.match(r.out, /^11,811 masses in \d+\.\d\d s \(\d{1,3}(,\d{3})* events\/s, \d{1,3}(,\d{3})+ masses\/s\)$/m);
     const [run] = readdirSync(path.join(d, 'out'));
     const dir = path.join(d, 'out', run);
     t.same(readdirSync(dir).sort(), ['histograms', 'logs', 'plots', 'run.json']);

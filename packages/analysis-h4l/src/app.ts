@@ -17,6 +17,7 @@ import { sampleByName } from './samples.js';
 import { referenceLumiFb } from './groups.js';
 import { datasetOrigin, variantsOf, metaNotes, type RunMeta } from './meta.js';
 import { checkWritable, runDirName } from './paths.js';
+import { figure } from './figures.js';
 import { startBatchCluster } from './batch.js';
 import { waitingForWorkersLine } from './wait-workers.js';
 import { gitCommit, inputDigests, sourceDateEpoch } from './provenance.js';
@@ -88,7 +89,7 @@ export async function dryRun(c: H4lConfig, log: (s: string) => void): Promise<bo
   log(`dry run: selection ${c.selection}, ${countOf(files.length, 'file')}, ${countOf(chunks.length, 'chunk')} of ≤ ${countOf(c.chunk_size, 'event')}`);
   log(`mode: ${c.cluster ? `${c.jobs} ${c.cluster} jobs of ${c.job_cores} core(s) and a scheduler here` : c.scheduler ? `scheduler ${c.scheduler}` : c.n_workers === 0 ? 'in-process serial' : `LocalCluster with ${countOf(c.n_workers, 'worker')}`}`);
   for (const r of counts) {
-    log(`  ${r.file.sample.name.padEnd(16)} ${r.error ? `ERROR ${r.error}` : `${r.entries} entries`}  ${r.file.file}`);
+    log(`  ${r.file.sample.name.padEnd(16)} ${r.error ? `ERROR ${r.error}` : countOf(r.entries ?? 0, 'entry', 'entries')}  ${r.file.file}`);
   }
   if (absent.length) log(`  (${countOf(absent.length, 'sample file')} of this selection ${absent.length === 1 ? 'is' : 'are'} not present and would be left out)`);
   const bad = counts.filter((r) => r.error);
@@ -233,7 +234,7 @@ async function writeRun(c: H4lConfig, report: RunReport, at: { dataDir: string; 
   if (stale.length) log(staleOutputsLine(at.outDir, stale));
   for (const s of Object.values(report.result.samples)) {
     const n = s.cutflow.raw.length - 1;
-    log(`  ${s.sample.padEnd(16)} ${String(s.cutflow.raw[0]).padStart(8)} in  ${String(s.cutflow.raw[n]).padStart(8)} selected  Σw ${+s.cutflow.weighted[n].toPrecision(7)}`);
+    log(`  ${s.sample.padEnd(16)} ${figure(s.cutflow.raw[0]).padStart(10)} in  ${figure(s.cutflow.raw[n]).padStart(10)} selected  Σw ${+s.cutflow.weighted[n].toPrecision(7)}`);
   }
   const skippedFiles = report.files.filter((x) => x.status === 'skipped');
   if (skippedFiles.length) {
@@ -246,8 +247,8 @@ async function writeRun(c: H4lConfig, report: RunReport, at: { dataDir: string; 
   // Those that ran chunks, said so: '2 workers, 3 threads' read as the threads the workers have.
   const workers = report.mode === 'serial' ? 'in-process'
     : `${countOf(report.workersSeen.length, 'worker')} and ${countOf(report.threadsSeen, 'task thread')} ran chunks`;
-  log(`${ev.events} events in the outputs${ev.eventsLeftOut ? ` (${ev.eventsLeftOut} entries of skipped files left out)` : ''}; `
-    + `${report.result.events} read in ${(report.timings.processMs / 1000).toFixed(2)} s (${Math.round(report.eventsPerSecond)} events/s; ${workers}`
+  log(`${countOf(ev.events, 'event')} in the outputs${ev.eventsLeftOut ? ` (${countOf(ev.eventsLeftOut, 'entry', 'entries')} of skipped files left out)` : ''}; `
+    + `${figure(report.result.events)} read in ${(report.timings.processMs / 1000).toFixed(2)} s (${figure(report.eventsPerSecond)} events/s; ${workers}`
     + `${report.timings.startupMs >= 1 ? `; start-up ${(report.timings.startupMs / 1000).toFixed(2)} s` : ''})`);
   log(`outputs: ${path.resolve(at.outDir)} (${files.join(', ')})`);
   return files;

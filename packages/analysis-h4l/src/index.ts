@@ -20,6 +20,7 @@ export * from './progress.js';
 export { svgToPng, niceStep } from './plot.js';
 export { joinNegativeValues, withHelpPointer, withMeantFlag } from './argv.js';
 export { runDirName, checkWritable, unwritableDir } from './paths.js';
+export { figure } from './figures.js';
 export { demoNumbers, generateNumbers, GENERATE_NUMBER_FLAGS } from './generate-flags.js';
 export { watchForWorkers, NoWorkersError, workersWaitedFor, type WatchOptions } from './wait-workers.js';
 // Ctrl-C during a run (both CLIs): the line, the race, the files-done count, and the run's

@@ -5,6 +5,7 @@
  * run, and the count of files done that the line reports.
  */
 import { countOf } from '@gluon/protocol';
+import { figure } from './figures.js';
 
 /** How far a run is: chunks and their events, and files all of whose chunks are done. */
 export interface ProgressEvent { chunksDone: number; chunksTotal: number; filesDone?: number; filesTotal?: number; events: number; eventsTotal: number; elapsedMs: number }
@@ -27,11 +28,10 @@ export interface RunPlace {
  * closed and nothing written.
  */
 export function interruptedLine(at: RunPlace, command = 'gluon-h4l run'): string {
-  const n = (x: number) => x.toLocaleString('en-US');
   const tot = at.totals;
   const p = at.last ?? (tot && { chunksDone: 0, chunksTotal: tot.chunks, filesDone: 0, filesTotal: tot.files, events: 0, eventsTotal: tot.events, elapsedMs: 0 });
   const where = !p ? 'while starting (listing files, counting entries, starting the cluster): no chunk processed yet'
-    : `while processing: ${n(p.chunksDone)} of ${countOf(p.chunksTotal, 'chunk')} done (${n(p.filesDone ?? 0)} of ${countOf(p.filesTotal ?? 0, 'file')}, ${n(p.events)} of ${countOf(p.eventsTotal, 'event')})`;
+    : `while processing: ${figure(p.chunksDone)} of ${countOf(p.chunksTotal, 'chunk')} done (${figure(p.filesDone ?? 0)} of ${countOf(p.filesTotal ?? 0, 'file')}, ${figure(p.events)} of ${countOf(p.eventsTotal, 'event')})`;
   return `${command}: interrupted (SIGINT) ${where}; closing the cluster, no outputs written`;
 }
 

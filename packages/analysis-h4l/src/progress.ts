@@ -1,8 +1,9 @@
 /** Console progress: a redrawn bar on a TTY, plain lines (at most one per second) otherwise. */
 import type { ProgressEvent } from './run.js';
+import { figure } from './figures.js';
 
 function human(n: number): string {
-  return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e4 ? `${(n / 1e3).toFixed(1)}k` : String(Math.round(n));
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e4 ? `${(n / 1e3).toFixed(1)}k` : figure(n);
 }
 
 /** One progress line: chunks, events, rate, ETA. */

@@ -42,6 +42,8 @@ if (!data) {
     const out = path.join(tmp, 'run-a');
     const { stdout } = await cli(['run', '--data-dir', data, '--n-workers', '0', '--out', out, '--chunk-size', '100']);
     t.match(stdout, /data_D\s+400 in\s+248 selected/);
+    // The summary's rate with thousands separators, as the rest of the output has them.
+    t.match(stdout, /^832 events in the outputs; 832 read in \d+\.\d\d s \(\d{1,3}(,\d{3})* events\/s; in-process\)$/m);
     for (const f of ['histograms.json', 'histograms.root', 'cutflow.md', 'cutflow.csv', 'm4l.svg', 'm4l.png', 'run.json']) t.ok(existsSync(path.join(out, f)), f);
     const j = JSON.parse(readFileSync(path.join(out, 'histograms.json'), 'utf8'));
     t.equal(j.schema, 'gluon-h4l/histograms@1');

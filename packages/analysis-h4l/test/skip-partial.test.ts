@@ -43,7 +43,7 @@ for (const workers of ['0', '2']) {
     t.notMatch(stdout, /^ {2}llll +\d+ in/m, 'the console lists no llll events');
     t.match(stdout, /skipped bad files \(each contributes nothing to the outputs\):\n {2}llll +\S+mc_363490\.llll\.4lep\.root: cannot decompress/);
     t.notMatch(stdout, /mc_363490\.llll\.4lep\.root: \S+mc_363490/, 'the path is named once');
-    t.match(stdout, /339 events in the outputs \(16472 entries of skipped files left out\)/);
+    t.match(stdout, /339 events in the outputs \(16,472 entries of skipped files left out\); [\d,]+ read in /);
     t.notMatch(readFileSync(path.join(out, 'm4l.svg'), 'utf8'), /Background ZZ\*/, 'the plot has no ZZ* legend entry');
   });
 }
