@@ -236,30 +236,36 @@ async function runOnCluster(client: Client, chunks: Chunk[], chunkOpts: ChunkOpt
   let running: AnalysisResult | undefined;
   let lastPublish = 0;
   const publish = opts.publish ?? true;
-  for await (const f of client.asCompleted(futures as Future<AnalysisResult>[])) {
-    if (f.status !== 'finished') {
-      const c = byKey.get(f.key)!;
-      const err = await f.exception();
+  // In batches: one fetch per worker for the values that did not come inline (all those that
+  // finished while the client was reconnecting), not one round trip per chunk.
+  for await (const batch of client.asCompletedBatches(futures as Future<AnalysisResult>[])) {
+    const failed = batch.find((f) => f.status !== 'finished');
+    if (failed) {
+      const c = byKey.get(failed.key)!;
+      const err = await failed.exception();
       // Not awaited, and a rejection is no matter: a client closed by Ctrl-C or the worker watch
       // (which fails these futures) rejects it, and unhandled that ended the CLI with exit 1.
       client.cancel([total, ...futures]).catch(() => {});
-      throw new RunError(`chunk ${c.entryStart}–${c.entryStop} of ${c.file} failed: ${err?.message ?? f.status}`);
+      throw new RunError(`chunk ${c.entryStart}–${c.entryStop} of ${c.file} failed: ${err?.message ?? failed.status}`);
     }
-    const c = byKey.get(f.key)!;
-    done++;
-    events += c.entryStop - c.entryStart;
-    if (publish) {
-      // The client keeps a running sum only for the dashboard; the result comes from treeReduce.
-      const v = await f.result();
-      running = running ? mergeResults([running, v]) : mergeResults([v]);
-      const now = performance.now();
-      if (now - lastPublish > 250 || done === futures.length) {
-        client.publish('h4l/m4l', publishedM4l(running, chunkOpts.lumiFb));
-        lastPublish = now;
+    // The client keeps a running sum only for the dashboard; the result comes from treeReduce.
+    const values = publish ? await client.gather(batch) : [];
+    for (let i = 0; i < batch.length; i++) {
+      const f = batch[i]!;
+      const c = byKey.get(f.key)!;
+      done++;
+      events += c.entryStop - c.entryStart;
+      if (publish) {
+        running = running ? mergeResults([running, values[i]!]) : mergeResults([values[i]!]);
+        const now = performance.now();
+        if (now - lastPublish > 250 || done === futures.length) {
+          client.publish('h4l/m4l', publishedM4l(running, chunkOpts.lumiFb));
+          lastPublish = now;
+        }
       }
+      f.release();
+      progress(done, events, c);
     }
-    f.release();
-    progress(done, events, c);
   }
   const r = await total.result();
   total.release();

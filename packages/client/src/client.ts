@@ -1145,6 +1145,36 @@ export class Client implements FutureHost {
   }
 
   /**
+   * Yields the futures in batches as they settle: each batch is every one that settled since the
+   * last (at least one), in completion order. `gather(batch)` then fetches a batch's values in one
+   * request per worker. Reading each future's `result()` in turn costs a round trip to its worker
+   * for every value that did not come inline with the scheduler's notice (results over 16 KiB, and
+   * every result that finished while this client was reconnecting): after a 15 s cut of its
+   * link (50 ms, 5% loss), the H→4ℓ analysis read ~700 chunk results one by one at ~3 a second,
+   * and its 10 s run took 298 s (found running it across hosts).
+   */
+  async *asCompletedBatches<T>(futures: Iterable<Future<T>>): AsyncGenerator<Array<Future<T>>> {
+    const list = futureList(futures, 'asCompletedBatches()');
+    await bound(list);
+    const ready: Array<Future<T>> = [];
+    let wake: (() => void) | null = null;
+    for (const f of list) {
+      f.state.onSettled(() => {
+        ready.push(f);
+        const w = wake;
+        wake = null;
+        w?.();
+      });
+    }
+    for (let yielded = 0; yielded < list.length;) {
+      if (ready.length === 0) await new Promise<void>((r) => (wake = r));
+      const batch = ready.splice(0);
+      yielded += batch.length;
+      yield batch;
+    }
+  }
+
+  /**
    * Waits until all futures are done (or the first one, with `returnWhen: 'FIRST_COMPLETED'`),
    * or until `timeoutMs` passes. Never throws for a failed task; returns which are done.
    */

@@ -106,6 +106,26 @@ t.test('a 1,000-node random DAG matches in-process evaluation', (t) => randomDag
 // 9,000 tasks go out in three update-graph frames, with dependencies reaching across frames.
 t.test('a 9,000-node random DAG split over several graph frames matches too', (t) => randomDag(t, 9000, 7));
 
+t.test('asCompletedBatches yields what settled since the last batch, each future once, failures too', async (t) => {
+  // Five settled before the loop looks (one of them failed), then one held by a gate the test
+  // opens after the first batch: two batches, the first holding the five.
+  const gate = join(scratch, 'gate-batches');
+  const settled = [1, 2, 3, 4].map((x) => client.submit(fx.recordRun, counter('batch-early'), 100 + x, 0));
+  const failed = client.submit(fail, 'batch-boom');
+  const late = client.submit(fx.recordRun, counter('batch-late'), 200, 0, gate);
+  await client.wait([...settled, failed]);
+  const batches: Array<Array<Future<unknown>>> = [];
+  for await (const batch of client.asCompletedBatches<unknown>([...settled, failed, late])) {
+    batches.push(batch);
+    writeFileSync(gate, '');
+  }
+  t.same(batches.map((b) => b.length), [5, 1], 'the five settled futures in one batch, the late one in the next');
+  t.same(new Set(batches[0]), new Set([...settled, failed]), 'the first batch is the settled ones');
+  t.equal(batches[1]![0], late);
+  t.same(await client.gather(settled), [102, 103, 104, 105], 'their values');
+  t.equal(failed.status, 'error', 'a failed future is in its batch like the others');
+});
+
 t.test('asCompleted yields each future once, in completion order; wait', async (t) => {
   // Early in the file: no cancelled task can still be finishing in a thread and skew the order.
   // The slow task of each pair waits for a gate file the test creates only once the quick one is
