@@ -22,6 +22,7 @@ import { lifetimeArgs } from './lifetime.js';
 import { makeDirectory } from './make-directory.js';
 import { requeuedLine, requeuedNow, requeuedState, stillRequeued } from './requeued-jobs.js';
 import { absenceLine, absenceLook } from './absent-workers.js';
+import { NO_WALLTIME_KILLS, walltimeKillNotice, type WalltimeKills } from './walltime-kills.js';
 import { BATCH_JOB_COUNTS_TOPIC, BATCH_JOBS_TOPIC, endedView, jobView, liveState, MAX_VIEW_ROWS, type EndedJobView, type EndFacts } from './job-view.js';
 import { checkPendingNoticeMs, DEFAULT_PENDING_NOTICE_MS, NO_SLOT_WAITS, pendingNotice, type ListedJob, type PendingEpisode, type SlotWaits } from './pending-jobs.js';
 
@@ -264,6 +265,8 @@ export abstract class JobQueueCluster {
    * gone for the cluster, not "back in the listing". Each id is dropped once a listing lacks it.
    */
   private readonly cancelledHere = new Set<string>();
+  /** Jobs killed at their walltime with their worker connected: what was said (walltime-kills.ts). */
+  private walltimeKills: WalltimeKills = NO_WALLTIME_KILLS;
   private readonly endedCounts = { failed: 0, done: 0 };
   /** The client the view is published through, the view last published, and the last failure to publish (said once). */
   private publisher: Promise<Client> | undefined;
@@ -681,6 +684,12 @@ export abstract class JobQueueCluster {
       ended.cancelled = end?.cancelled;
     }
     this.noteEnded({ ...ended, retiring: j.retiring, workerName: j.workerName, state: j.joined && end?.unknown ? undefined : end?.state });
+    if (j.joined && end?.walltime) {
+      const notice = walltimeKillNotice(this.walltimeKills, { id: j.id, state: end.state, retiring: j.retiring },
+        { kind: this.kind, walltime: this.opts.walltime, lifetime: this.opts.lifetime !== false }, Date.now());
+      this.walltimeKills = notice.said;
+      if (notice.line) this.log(notice.line);
+    }
     const { consecutive, giveUp } = countEndedJob(this.failedInARow, ended, this.opts.maxFailedJobs ?? DEFAULT_MAX_FAILED_JOBS);
     this.failedInARow = consecutive;
     if (!j.joined) this.log(endedWithoutWorkerLine(this.kind, ended));

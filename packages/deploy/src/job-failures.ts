@@ -28,6 +28,8 @@ export interface EndState {
   cancelled: boolean;
   /** The batch system no longer knows the job (`state` says why): nothing about how it ended. */
   unknown?: true;
+  /** The batch system killed it at its walltime (Slurm TIMEOUT; PBS Pro Exit_status -29): walltime-kills.ts. */
+  walltime?: true;
 }
 
 /**

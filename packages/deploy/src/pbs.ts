@@ -5,6 +5,7 @@ import { JOB_CLUSTER_OPTION_KEYS, JobQueueCluster, type JobClusterOptions } from
 import { resolve } from 'node:path';
 import { BatchCommandError, runCommand } from './commands.js';
 import { pbsSubstateIsCancel, type EndState } from './job-failures.js';
+import { pbsExitIsWalltime } from './walltime-kills.js';
 
 export interface PBSClusterOptions extends JobClusterOptions {
   /**
@@ -140,7 +141,8 @@ export function parseQstatEnd(out: string): EndState | undefined {
   const substate = /^\s*substate = (\d+)/m.exec(out)?.[1];
   const exit = /^\s*Exit_status = (-?\d+)/m.exec(out)?.[1];
   const cancelled = pbsSubstateIsCancel(substate);
-  return state ? { state: `${state}${cancelled ? ` deleted (substate ${substate})` : ''}${exit !== undefined ? `, exit status ${exit}` : ''}`, cancelled } : undefined;
+  if (!state) return undefined;
+  return { state: `${state}${cancelled ? ` deleted (substate ${substate})` : ''}${exit !== undefined ? `, exit status ${exit}` : ''}`, cancelled, ...(pbsExitIsWalltime(exit) ? { walltime: true as const } : {}) };
 }
 
 const XML_ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };

@@ -4,6 +4,7 @@ import { JOB_CLUSTER_OPTION_KEYS, JobQueueCluster, type JobClusterOptions } from
 import { resolve } from 'node:path';
 import { runCommand } from './commands.js';
 import { slurmStateIsCancel, type EndState } from './job-failures.js';
+import { slurmStateIsWalltime } from './walltime-kills.js';
 
 /**
  * Gluon workers as Slurm batch jobs, one worker per job:
@@ -93,11 +94,12 @@ export class SlurmCluster extends JobQueueCluster {
   }
 }
 
-/** `scontrol -o show job ID` → `FAILED, exit code 127:0` (its JobState and ExitCode) and whether that is a cancel, or undefined. */
+/** `scontrol -o show job ID` → `FAILED, exit code 127:0` (its JobState and ExitCode), whether that is a cancel and whether a walltime kill (TIMEOUT), or undefined. */
 export function parseScontrolEnd(out: string): EndState | undefined {
   const state = /\bJobState=(\S+)/.exec(out)?.[1];
   const exit = /\bExitCode=(\S+)/.exec(out)?.[1];
-  return state ? { state: `${state}${exit ? `, exit code ${exit}` : ''}`, cancelled: slurmStateIsCancel(state) } : undefined;
+  if (!state) return undefined;
+  return { state: `${state}${exit ? `, exit code ${exit}` : ''}`, cancelled: slurmStateIsCancel(state), ...(slurmStateIsWalltime(state) ? { walltime: true as const } : {}) };
 }
 
 /**

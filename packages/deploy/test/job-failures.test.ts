@@ -30,8 +30,8 @@ t.test('final states as scontrol and qstat -x -f print them', async (t) => {
   // said so, and counted, as a qdel cannot be told from a failure. Before: no state, and nothing said why.
   t.same(parseQstatEnd('qstat: Unknown Job Id 12.server'), { state: PBS_NO_HISTORY, cancelled: false, unknown: true });
   t.equal(parseQstatEnd(''), undefined);
-  // OpenPBS: MOM kills a job over its walltime with Exit_status -29 (JOB_EXEC_KILL_WALLTIME): FAILED (93), a failure.
-  t.same(parseQstatEnd('Job Id: 14.server\n    job_state = F\n    substate = 93\n    Exit_status = -29\n'), { state: 'F, exit status -29', cancelled: false });
+  // OpenPBS: MOM kills a job over its walltime with Exit_status -29 (JOB_EXEC_KILL_WALLTIME): FAILED (93), a failure, and a walltime kill (walltime-kills.ts).
+  t.same(parseQstatEnd('Job Id: 14.server\n    job_state = F\n    substate = 93\n    Exit_status = -29\n'), { state: 'F, exit status -29', cancelled: false, walltime: true });
 });
 
 /**
