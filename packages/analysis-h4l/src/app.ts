@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { schedulerTls } from '@gluon/client';
 import { countOf, type TlsOptions } from '@gluon/protocol';
 import { type H4lConfig, ConfigError } from './config.js';
+import type { SettingNames } from './cli-args.js';
 import { runAnalysis, type RunReport } from './run.js';
 import { runConsole, type RunConsole } from './run-console.js';
 import { writeOutputs, histogramsJson } from './outputs.js';
@@ -55,6 +56,8 @@ export interface ExecuteOptions {
   configFile?: string | null;
   /** With linger: resolves when the cluster may close (default: the first SIGINT, i.e. Ctrl-C). */
   lingerUntil?: () => Promise<void>;
+  /** How messages name a setting, as the user gave it (the CLI's flags and config file); default the key. */
+  names?: SettingNames;
 }
 
 function need(c: H4lConfig): string {
@@ -67,22 +70,25 @@ function tlsOf(c: H4lConfig): TlsOptions | undefined {
   try { return schedulerTls(c); } catch (e) { throw new ConfigError((e as Error).message); }
 }
 
-/** Checks what the run will write before it runs: the output directory and the entry cache. */
-async function checkOutputs(c: H4lConfig, outDir: string): Promise<void> {
-  await checkWritable(outDir, c.out !== null ? 'out' : 'the output directory', 'dir');
-  if (c.entry_cache) await checkWritable(c.entry_cache, 'entry_cache', 'file');
-  if (c.performance_report) await checkWritable(c.performance_report, 'performance_report', 'file');
+/**
+ * Checks what the run will write before it runs: the output directory, the entry cache and the
+ * performance report, each named as the user gave it (`--out`, or the key and its config file).
+ */
+async function checkOutputs(c: H4lConfig, outDir: string, names: SettingNames = () => undefined): Promise<void> {
+  await checkWritable(outDir, c.out !== null ? names('out') ?? 'out' : 'the output directory', 'dir');
+  if (c.entry_cache) await checkWritable(c.entry_cache, names('entry_cache') ?? 'entry_cache', 'file');
+  if (c.performance_report) await checkWritable(c.performance_report, names('performance_report') ?? 'performance_report', 'file');
 }
 
 /**
  * `--dry-run`: validates, checks the outputs' paths, lists files, entry counts and chunks; runs
  * nothing. Returns false when the real run would fail: a bad file without skip_bad_files.
  */
-export async function dryRun(c: H4lConfig, log: (s: string) => void): Promise<boolean> {
+export async function dryRun(c: H4lConfig, log: (s: string) => void, names?: SettingNames): Promise<boolean> {
   const dataDir = need(c);
   tlsOf(c);
   const outDir = c.out ?? defaultOutDir(c.run_name);
-  await checkOutputs(c, outDir);
+  await checkOutputs(c, outDir, names);
   const { files, absent } = listFiles(dataDir, c.selection, c.max_files ?? undefined);
   const counts = await countEntries(files, await new EntryCache(c.entry_cache ?? undefined).load());
   const chunks = scheduleChunks(counts, c.chunk_size);
@@ -124,7 +130,7 @@ export async function execute(c: H4lConfig, log: (s: string) => void, o: Execute
   const started = new Date();
   const created = sourceDateEpoch() ?? started;
   const outDir = c.out ?? defaultOutDir(c.run_name, started);
-  await checkOutputs(c, outDir);
+  await checkOutputs(c, outDir, o.names);
   // Ctrl-C while the run works: say how far it got, stop it and close its cluster (batch jobs are
   // cancelled); the CLI exits 130. It printed nothing and died by the signal. A second Ctrl-C
   // finds no listener: the default, at once (LocalCluster's processes are killed at exit).

@@ -76,6 +76,25 @@ export interface RunArgs {
   help: boolean;
   /** The config file read (absolute), or null. */
   configFile: string | null;
+  /** How a message names a setting: as the user gave it (see {@link settingNames}). */
+  names: SettingNames;
+}
+
+/** The name of a setting for a message (`--out`, `/x/config.yaml: out`), or undefined for a default. */
+export type SettingNames = (key: keyof H4lConfig) => string | undefined;
+
+/**
+ * How a message names a setting, as the user gave it: the flag when a flag set it (`--out`), the
+ * key and its config file when the file did (`/x/config.yaml: out`, as a bad value in it is
+ * named), undefined when neither did (the default). `gluon-h4l run --out /etc/passwd` said `out
+ * /etc/passwd is a file`, naming a config key the user never typed.
+ */
+export function settingNames(byFlag: Partial<Record<keyof H4lConfig, string>>, inFile: Partial<H4lConfig>, configFile: string | null): SettingNames {
+  return (key) => {
+    const flag = byFlag[key];
+    if (flag !== undefined) return `--${flag}`;
+    return configFile !== null && Object.hasOwn(inFile, key) ? `${configFile}: ${key}` : undefined;
+  };
 }
 
 /**
@@ -91,13 +110,14 @@ export async function configFromArgs(argv: string[], cwd = process.cwd()): Promi
   const options: Record<string, { type: FlagType }> = { config: { type: 'string' }, 'no-config': { type: 'boolean' }, 'dry-run': { type: 'boolean' } };
   for (const [k, v] of Object.entries(RUN_FLAGS)) options[k] = { type: v.type };
   const values = parseFlags('run', argv, options, RUN_OUT_MEANT);
-  if (values.help) return { config: mergeConfig({}, {}), dryRun: false, help: true, configFile: null };
+  if (values.help) return { config: mergeConfig({}, {}), dryRun: false, help: true, configFile: null, names: () => undefined };
   if (values.config !== undefined && values['no-config']) throw new ConfigError('--config and --no-config exclude each other');
   const local = path.resolve(cwd, 'config.yaml');
   const configFile = typeof values.config === 'string' ? path.resolve(cwd, values.config)
     : !values['no-config'] && existsSync(local) ? local : null;
   const yaml = configFile ? await loadConfigFile(configFile) : {};
   const flags: Record<string, unknown> = {};
+  const byFlag: Partial<Record<keyof H4lConfig, string>> = {};
   const batchGiven: Record<string, string> = {};
   for (const [flag, spec] of Object.entries(RUN_FLAGS)) {
     const v = values[flag];
@@ -107,10 +127,11 @@ export async function configFromArgs(argv: string[], cwd = process.cwd()): Promi
       throw new ConfigError((e as Error).message.replace(`--${flag}: ${spec.key}`, `--${flag}`).replace(/, got .*$/, `, got ${JSON.stringify(v)}`));
     }
     flags[spec.key] = parsed;
+    byFlag[spec.key] = flag;
     if (Object.hasOwn(BATCH_RUN_FLAGS, flag)) batchGiven[flag] = String(v);
   }
   const config = mergeConfig(yaml, flags);
   const unused = batchFlagsUnused(batchGiven, config.cluster);
   if (unused) throw new ConfigError(unused);
-  return { config, dryRun: values['dry-run'] === true, help: false, configFile };
+  return { config, dryRun: values['dry-run'] === true, help: false, configFile, names: settingNames(byFlag, yaml, configFile) };
 }

@@ -89,8 +89,8 @@ async function run(argv: string[]): Promise<number> {
   // usage error found before anything runs, not a run without a token.
   try { tokenFromEnv(); } catch (e) { throw new ConfigError((e as Error).message); }
   if (a.configFile) log(`config: ${a.configFile}`);
-  if (a.dryRun) return (await dryRun(a.config, log)) ? 0 : 1;
-  await execute(a.config, log, { configFile: a.configFile });
+  if (a.dryRun) return (await dryRun(a.config, log, a.names)) ? 0 : 1;
+  await execute(a.config, log, { configFile: a.configFile, names: a.names });
   return 0;
 }
 

@@ -86,24 +86,34 @@ t.test('outputs are checked before the run', async (t) => {
   writeFileSync(file, 'x');
   const r = await cli(['run', '--data-dir', data, '--n-workers', '0', '--out', file]);
   t.equal(r.code, 2);
-  t.equal(r.stderr, `gluon-h4l run: out ${file} is a file, not a directory\n`);
+  // Named as the user gave it: the flag (it said the config key, `out`, which was not typed).
+  t.equal(r.stderr, `gluon-h4l run: --out ${file} is a file, not a directory\n`);
   t.notMatch(r.stdout, /selection notebook/, 'nothing ran');
+  const outCfg = path.join(tmp, 'out.yaml');
+  writeFileSync(outCfg, `out: ${file}\n`);
+  const fromFile = await cli(['run', '--config', outCfg, '--data-dir', data, '--n-workers', '0']);
+  t.equal(fromFile.code, 2);
+  t.equal(fromFile.stderr, `gluon-h4l run: ${outCfg}: out ${file} is a file, not a directory\n`, 'from the config file: its key, in it');
+  const overridden = await cli(['run', '--config', outCfg, '--data-dir', data, '--n-workers', '0', '--out', file]);
+  t.equal(overridden.stderr, `gluon-h4l run: --out ${file} is a file, not a directory\n`, 'a flag over the file: the flag');
+  const report = await cli(['run', '--data-dir', data, '--n-workers', '1', '--performance-report', tmp]);
+  t.equal(report.stderr, `gluon-h4l run: --performance-report ${tmp} is a directory, not a file\n`);
   const cfg = path.join(tmp, 'cache.yaml');
   writeFileSync(cfg, `entry_cache: ${path.join(file, 'entries.json')}\n`);
   const c = await cli(['run', '--config', cfg, '--data-dir', data, '--n-workers', '0', '--out', path.join(tmp, 'never')]);
   t.equal(c.code, 2);
-  t.equal(c.stderr, `gluon-h4l run: entry_cache ${path.join(file, 'entries.json')} cannot be created: ${file} is a file, not a directory\n`);
+  t.equal(c.stderr, `gluon-h4l run: ${cfg}: entry_cache ${path.join(file, 'entries.json')} cannot be created: ${file} is a file, not a directory\n`);
   t.notOk(existsSync(path.join(tmp, 'never')));
   const d = await cli(['run', '--data-dir', data, '--n-workers', '0', '--out', path.join(file, 'sub'), '--dry-run']);
   t.equal(d.code, 2, 'the dry run checks them too');
-  t.match(d.stderr, /out \S+a-file\/sub cannot be created: \S+a-file is a file, not a directory/);
+  t.match(d.stderr, /^gluon-h4l run: --out \S+a-file\/sub cannot be created: \S+a-file is a file, not a directory/);
   if (existsSync('/proc/self')) {
     // /proc passes access(W_OK) for root, and Node's recursive mkdir under it never returns: the
     // run did all its work and then hung writing its outputs.
     const p = await cli(['run', '--data-dir', data, '--n-workers', '0', '--out', '/proc/gluon-out/run']);
     t.equal(p.code, 2);
     // (As root the probe finds it; as anyone else access() already does.)
-    t.match(p.stderr, /^gluon-h4l run: out \/proc\/gluon-out\/run cannot be created: (no directory can be made in \/proc \(ENOENT\)|\/proc is not writable \(EACCES\))\n$/);
+    t.match(p.stderr, /^gluon-h4l run: --out \/proc\/gluon-out\/run cannot be created: (no directory can be made in \/proc \(ENOENT\)|\/proc is not writable \(EACCES\))\n$/);
     t.notMatch(p.stdout, /selection notebook/, 'nothing ran');
   }
   t.same(readdirSync(tmp).filter((f) => f.startsWith('.gluon-probe-')), [], 'the probes leave nothing behind');
