@@ -1266,9 +1266,8 @@ export class Client implements FutureHost {
     const keys = [...new Set(futures.filter((f) => f.status === 'error').map((f) => f.key))];
     if (keys.length === 0) return;
     await this.whenConnected();
-    // The scheduler runs the erred tasks these depend on again too, without a word to the
-    // clients holding them: their futures are pending again here (they kept the old error, and
-    // result() rejected with it while the task ran again).
+    // The scheduler runs the erred tasks these depend on again too. It tells every client holding
+    // one (`task-retried`), but this client's futures read pending at once, as retry() returns.
     for (const k of this.erredUpstream(keys)) this.keys.get(k)?.reset();
     this.flush();
     this.conn.send({ op: 'retry', keys });
@@ -1357,6 +1356,11 @@ export class Client implements FutureHost {
         state.cancelled();
         this.keys.delete(state.key);
         this.lineage.release(state.key);
+        return;
+      case 'task-retried':
+        // Another client's retry (or this one's, already reset in retry()): pending again, so a
+        // result() asked now waits for the re-run instead of rejecting with the old error.
+        if (state.status === 'error') state.reset();
         return;
       case 'key-lost':
         state.erred({

@@ -213,6 +213,11 @@ export const SCHEDULER_TO_CLIENT = {
     'task-erred': obj({ op, key, error: TASK_ERROR }),
     cancelled: obj({ op, key }),
     'key-lost': obj({ op, key }),
+    /**
+     * Protocol 17: the erred task is run again (a `retry` from any client, or an erred input of a
+     * retried task): the client's futures of the key are pending again, as Dask's `task-retried`.
+     */
+    'task-retried': obj({ op, key }),
     'who-has-reply': obj({ op, replyTo: id, whoHas: recordOf(addresses) }),
     /**
      * A condition of the cluster the client should hear of (protocol 6): `active` when it begins,

@@ -36,9 +36,11 @@ import { readFileSync } from 'node:fs';
  * worker leaves because its lifetime ended (`lifetime`), so the dashboard can tell a batch cluster
  * which closing workers retire (replace at once) and which were stopped (a SIGTERM from a rerun,
  * a job cancel or a walltime kill: wait for the batch system's listing); a protocol-15 scheduler
- * would refuse the field.
+ * would refuse the field. 17: the scheduler tells every client holding an erred key that it runs
+ * again (`task-retried`), whichever client's `retry` caused it, so their futures read pending and
+ * a `result()` waits for the re-run; a protocol-16 client would refuse the op.
  */
-export const PROTOCOL_VERSION = 16;
+export const PROTOCOL_VERSION = 17;
 
 /** This package's version, sent in every hello so that mismatched installs are named. */
 export const PACKAGE_VERSION: string = (

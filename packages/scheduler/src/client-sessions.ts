@@ -193,7 +193,7 @@ export abstract class ClientSessions extends Retirement {
     return this.flush();
   }
 
-  /** Erred tasks (and the erred tasks they depend on) run again. */
+  /** Erred tasks (and the erred tasks they depend on) run again; the clients holding them are told. */
   retry(keys: string[], now: number): Command[] {
     const roots: TaskRecord[] = [];
     for (const ts of erredUpstream(this.known(keys))) {
@@ -204,6 +204,10 @@ export abstract class ClientSessions extends Retirement {
       ts.retriesUsed = 0;
       ts.deaths = 0;
       roots.push(ts);
+      // Every client holding it is told, not only the one retrying: another's future would keep
+      // the old error while the task ran again, and its result() reject with it.
+      if (ts.clientRefs === 0) continue;
+      for (const c of this.clients.values()) if (c.refsOn(ts) > 0) this.send({ client: c.id }, { op: 'task-retried', key: ts.key });
     }
     for (const ts of roots) this.compute(ts);
     if (roots.length) this.addLog(now, 'retry', `retrying ${roots.length} erred task(s) from ${keys[0]}`);

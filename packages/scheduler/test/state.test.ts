@@ -170,6 +170,26 @@ t.test('retries re-run a task after exceptions; then it fails with its error and
   t.ok(sim.clientMsgs.get('c')!.some((m) => m.op === 'key-in-memory' && m.key === 'after-1'));
 });
 
+t.test('a retry is told to every client holding a key that runs again, not only the one retrying', async (t) => {
+  const sim = new Sim();
+  sim.addClient('a');
+  sim.addClient('b');
+  sim.addWorker('w');
+  // a holds the input, b the task above it (and the input only through it); x holds neither.
+  sim.submit('a', [task('in-1')]);
+  sim.submit('b', [task('in-1'), task('top-1', ['in-1'])], ['top-1']);
+  sim.addClient('x');
+  sim.submit('x', [task('other-1')]);
+  sim.err('w', 'in-1', 'boom');
+  const before = (c: string) => sim.clientMsgs.get(c)!.length;
+  const [na, nb, nx] = [before('a'), before('b'), before('x')];
+  sim.apply(sim.state.retry(['top-1'], sim.now));
+  const retried = (c: string, from: number) => sim.clientMsgs.get(c)!.slice(from).filter((m) => m.op === 'task-retried').map((m) => m.key).sort();
+  t.same(retried('a', na), ['in-1'], "the input's holder is told, though another client retried");
+  t.same(retried('b', nb), ['top-1'], 'the retrying client is told of the key it holds');
+  t.same(retried('x', nx), [], 'a client holding neither hears nothing');
+});
+
 t.test('a task that kills its workers fails after allowed-failures deaths, saying so', async (t) => {
   const sim = new Sim({ allowedFailures: 3 });
   sim.addClient('c');
