@@ -10,7 +10,9 @@
  *
  *   npx tsx bench/client-round-trip.ts --baseline=/path/to/other/checkout
  *
- * Not a test.
+ * The stand-in speaks this checkout's protocol: a baseline of another protocol version is refused
+ * at its handshake, and the run stops there, saying so (exit 1). The stand-in stops when this
+ * process goes (its stdin closes), however it ends. Not a test.
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -26,7 +28,10 @@ const BLOCKS = envInt('BLOCKS', 40, 1, 1e6);
 const WARM = envInt('WARM', 5000, 0, 1e9);
 
 if (process.argv[2] === '--stand-in') {
-  // The child: a scheduler's client side that finishes every wanted key at once.
+  // The child: a scheduler's client side that finishes every wanted key at once. It goes with its
+  // parent: left behind, it held the parent's stderr open, and a pipeline reading the run's
+  // output (`| tee`, a CI log) waited for it for ever after the parent had failed.
+  process.stdin.on('end', () => process.exit(0)).resume();
   let n = 0;
   const server = await listen({
     host: '127.0.0.1', port: 0, self: 'stand-in scheduler', roles: ['client'],
@@ -43,15 +48,31 @@ if (process.argv[2] === '--stand-in') {
 } else {
   const baseline = process.argv.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length);
   if (!baseline) throw new Error('client-round-trip: --baseline=DIR (a built checkout) is required');
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--stand-in'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const address = await new Promise<string>((r) => createInterface({ input: child.stdout! }).once('line', r));
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--stand-in'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  /** Says why the run cannot go on and exits 1, the stand-in with it. */
+  const fail = (why: string): never => {
+    process.stderr.write(`client-round-trip: ${why}\n`);
+    child.kill();
+    process.exit(1);
+  };
+  const address = await new Promise<string>((resolve) => {
+    const early = (code: number | null, signal: string | null) => fail(`the stand-in scheduler exited (${code ?? signal}) before it listened`);
+    child.once('exit', early);
+    createInterface({ input: child.stdout! }).once('line', (line) => {
+      child.off('exit', early);
+      resolve(line);
+    });
+  });
   interface Side { label: string; client: { submit(fn: unknown, x: number): { result(): Promise<unknown> }; close(): Promise<void> }; inc: unknown; cpu: number[]; wall: number[] }
   const sides: Side[] = [];
   for (const [label, dir] of [['this', root], ['baseline', resolve(baseline)]] as const) {
     const entry = join(dir, 'packages', 'client', 'dist', 'index.js');
-    if (!existsSync(entry)) throw new Error(`${dir} is not a built Gluon checkout (no ${entry}; run npx tsc -b there)`);
+    if (!existsSync(entry)) fail(`${dir} is not a built Gluon checkout (no ${entry}; run npx tsc -b there)`);
     const C = await import(pathToFileURL(entry).href);
-    sides.push({ label, client: await C.Client.connect(address, { reconnectTimeoutMs: 0 }), inc: C.remote('@gluon/examples/tasks', 'inc'), cpu: [], wall: [] });
+    const client = await C.Client.connect(address, { reconnectTimeoutMs: 0 }).catch((err: Error) =>
+      // The client's own refusal (a protocol or package version mismatch names both sides).
+      fail(`the ${label} client (${dir}) cannot talk to the stand-in scheduler, which speaks this checkout's protocol: ${err.message}`));
+    sides.push({ label, client, inc: C.remote('@gluon/examples/tasks', 'inc'), cpu: [], wall: [] });
   }
   let x = 0;
   const run = async (s: Side, n: number): Promise<void> => {
