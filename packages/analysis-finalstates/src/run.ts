@@ -160,28 +160,34 @@ async function onCluster(client: Client, chunks: Chunk[], opts: RunOptions, prog
   const chunkOf = new Map<string, Chunk>(watched.map((f, i) => [f.key, chunks[i]]));
   const running: Record<string, number> = {};
   let done = 0, events = 0, lastPublish = 0;
-  for await (const f of client.asCompleted(watched as Future<unknown>[])) {
-    const c = chunkOf.get(f.key)!;
-    if (f.status !== 'finished') {
-      const err = await f.exception();
+  // In batches: one fetch per worker for the summaries that did not come inline (all those that
+  // finished while the client was reconnecting), not one round trip per chunk (as gluon-h4l).
+  for await (const batch of client.asCompletedBatches(watched as Future<unknown>[])) {
+    const failed = batch.find((f) => f.status !== 'finished');
+    if (failed) {
+      const c = chunkOf.get(failed.key)!;
+      const err = await failed.exception();
       // Not awaited, and a rejection is no matter: a client closed by Ctrl-C (which fails these
       // futures) rejects it, and unhandled that ended the CLI with exit 1 (as gluon-h4l's run).
       client.cancel([total, ...futures, ...(publish ? watched : [])]).catch(() => {});
-      throw new RunError(`chunk ${c.entryStart}–${c.entryStop} of ${c.file} failed: ${err?.message ?? f.status}`);
+      throw new RunError(`chunk ${c.entryStart}–${c.entryStop} of ${c.file} failed: ${err?.message ?? failed.status}`);
     }
-    done++;
-    events += c.entryStop - c.entryStart;
-    if (publish) {
-      const s = await (f as Future<ReturnType<typeof finalStateCounts>>).result();
-      f.release();
-      for (const [k, v] of Object.entries(s.finalStates)) running[k] = (running[k] ?? 0) + v;
-      const now = performance.now();
-      if (now - lastPublish > 250 || done === watched.length) {
-        client.publish(EVENTS_TOPIC, Object.fromEntries(finalStatesByCount(running)));
-        lastPublish = now;
+    const summaries = publish ? await client.gather(batch as Array<Future<ReturnType<typeof finalStateCounts>>>) : [];
+    for (let i = 0; i < batch.length; i++) {
+      const c = chunkOf.get(batch[i]!.key)!;
+      done++;
+      events += c.entryStop - c.entryStart;
+      if (publish) {
+        batch[i]!.release();
+        for (const [k, v] of Object.entries(summaries[i]!.finalStates)) running[k] = (running[k] ?? 0) + v;
+        const now = performance.now();
+        if (now - lastPublish > 250 || done === watched.length) {
+          client.publish(EVENTS_TOPIC, Object.fromEntries(finalStatesByCount(running)));
+          lastPublish = now;
+        }
       }
+      progress(done, events, c);
     }
-    progress(done, events, c);
   }
   for (const f of futures) f.release();
   const r = await total.result();
