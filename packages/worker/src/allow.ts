@@ -88,7 +88,7 @@ function checkPackage(spec: string, allow: AllowList, dirs: string[]): AllowDeci
   const pkg = findPackage(name, allow.cwd) ?? (listed ? findPackage(name, SELF_DIR) : null);
   if (!pkg) {
     // Listed, it is expected here and may yet be installed; unlisted, installing it would not be enough.
-    const reason = `package ${name} is not installed where the worker runs (${allow.cwd})${listed ? '' : `; install it there and ${HOW}`}`;
+    const reason = `package ${name} is not installed where the worker runs (${allow.cwd})${listed ? '' : `; install it there and ${HOW}`}${fileNamedLike(spec, allow.cwd)}`;
     return listed ? { ok: false, reason, missing: true } : { ok: false, reason };
   }
   const target = exportTarget(pkg.json, subpath);
@@ -99,6 +99,17 @@ function checkPackage(spec: string, allow: AllowList, dirs: string[]): AllowDeci
   const url = pathToFileURL(real).href;
   if (listed || dirs.some((d) => within(real, d)) || declaredTasks(pkg.json).includes(subpath)) return { ok: true, url };
   return { ok: false, reason: `${spec} is not an allowed task module (package ${name} declares ${describeTasks(pkg.json)}); ${HOW}` };
+}
+
+/**
+ * A bare specifier that is the name of a file where the worker runs (`remote('tasks.cjs', …)`, the
+ * "./" left off) names a package all the same, as Node's import() does: says so, and how a file is
+ * named. The refusal said only that package tasks.cjs is not installed, beside the very file.
+ */
+function fileNamedLike(spec: string, cwd: string): string {
+  const file = join(cwd, spec);
+  if (!isFile(file)) return '';
+  return `. There is a file ${file}, but "${spec}" names a package: name a file by its path or file URL (new URL('./${spec}', import.meta.url); in CommonJS pathToFileURL(require.resolve('./${spec}')))`;
 }
 
 /** The subpaths a package.json declares as task modules (`gluon.tasks`), normalised to `./x` or `.`. */

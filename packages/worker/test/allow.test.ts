@@ -56,6 +56,20 @@ t.test('nothing is allowed by default: an installed package is not task code unl
   t.match(checkModule(pathToFileURL(fixture).href, allow), { ok: false, reason: /not under any --allow-module directory/ }, 'files under the cwd are not allowed either');
 });
 
+t.test('a bare specifier that is a file beside the worker is said to name a package, and how a file is named', async (t) => {
+  // remote('tasks.cjs', …), the "./" left off: the refusal said only "package tasks.cjs is not
+  // installed where the worker runs", beside the very file.
+  const s = scratch(t);
+  writeFileSync(join(s.cwd, 'tasks.cjs'), 'exports.f = () => 1;\n');
+  const d = checkModule('tasks.cjs', { cwd: s.cwd, extra: [] });
+  t.match(d, { ok: false, reason: /^package tasks\.cjs is not installed where the worker runs \(.*\); install it there and list it with --allow-module/ });
+  if (!d.ok) t.match(d.reason, `. There is a file ${join(s.cwd, 'tasks.cjs')}, but "tasks.cjs" names a package: name a file by its path or file URL (new URL('./tasks.cjs', import.meta.url); in CommonJS pathToFileURL(require.resolve('./tasks.cjs')))`);
+  const none = checkModule('other.cjs', { cwd: s.cwd, extra: [] });
+  t.ok(!none.ok && !/There is a file/.test(none.reason), 'no such file: no such word');
+  const dir = checkModule('tasks', { cwd: s.cwd, extra: [] });
+  t.ok(!dir.ok && !/There is a file/.test(dir.reason), 'a directory of that name is no file');
+});
+
 t.test('a refusal names every way to allow the module, LocalCluster\'s option included', async (t) => {
   // A LocalCluster user read only "list it with --allow-module", a flag they never type.
   const r = checkModule(pathToFileURL(fixture).href, allow);
