@@ -5,6 +5,7 @@
  * bare `ECONNREFUSED` or timeout does not tell them it was not (found by the proxy trial). So a
  * failed connection names the variable that was ignored.
  */
+import { BlockList, isIP } from 'node:net';
 
 /** The proxy variables curl and most tools read for a URL of this scheme, in their order. */
 function variablesFor(protocol: string): string[] {
@@ -13,9 +14,14 @@ function variablesFor(protocol: string): string[] {
   return [];
 }
 
-/** Whether `NO_PROXY` exempts `host` (entries: `*`, a host or address, a domain with or without its leading dot; ports ignored). */
+/**
+ * Whether `NO_PROXY` exempts `host` (entries: `*`, a host or address, a domain with or without
+ * its leading dot, an address range as CIDR (`10.0.0.0/8`, `fd00::/8`, as curl, Python and Go
+ * take it: a cluster's network is often given so); ports ignored).
+ */
 function exempt(host: string, noProxy: string): boolean {
   return noProxy.split(/[\s,]+/).some((raw) => {
+    if (inRange(host, raw.trim())) return true;
     let entry = raw.trim().toLowerCase();
     // [v6]:port, [v6], or a bare v6 address (several colons: no port to take off); else host:port.
     if (entry.startsWith('[')) entry = entry.replace(/^\[([^\]]*)\](:\d+)?$/, '$1');
@@ -25,6 +31,19 @@ function exempt(host: string, noProxy: string): boolean {
     if (entry === '*') return true;
     return host === entry || host.endsWith(`.${entry}`);
   });
+}
+
+/** Whether `host` is an address inside `entry`, when that is a CIDR range of its family. */
+function inRange(host: string, entry: string): boolean {
+  const m = /^\[?([^\]/]+)\]?\/(\d{1,3})$/.exec(entry);
+  const family = isIP(host);
+  if (!m || family === 0 || isIP(m[1]!) !== family) return false;
+  const bits = Number(m[2]);
+  if (bits > (family === 4 ? 32 : 128)) return false;
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  const range = new BlockList();
+  range.addSubnet(m[1]!, bits, type);
+  return range.check(host, type);
 }
 
 /**

@@ -24,6 +24,13 @@ t.test('which variable counts for which URL, and NO_PROXY', async (t) => {
   t.equal(note('wss://[::1]:8786', { HTTPS_PROXY: 'http://p:3128', NO_PROXY: '::1' }), '', 'an IPv6 address');
   t.equal(note('wss://[fd00::5]:8786', { HTTPS_PROXY: 'http://p:3128', NO_PROXY: '[fd00::5]:8786' }), '', 'one in brackets with a port');
   t.match(note('wss://10.0.0.10:8786', { HTTPS_PROXY: 'http://p:3128', NO_PROXY: '10.0.0.1' }), /HTTPS_PROXY is set/, 'an address is not a prefix');
+  // A range, as curl, Python and Go take it (NO_PROXY=10.201.0.0/24 was ignored: the note said a
+  // proxy was skipped for an address the user had exempted; found deploying across hosts).
+  t.equal(note('wss://10.201.0.1:8786', { HTTPS_PROXY: 'http://p:3128', NO_PROXY: 'localhost,10.201.0.0/24' }), '', 'an IPv4 range');
+  t.match(note('wss://10.202.0.1:8786', { HTTPS_PROXY: 'http://p:3128', NO_PROXY: '10.201.0.0/24' }), /HTTPS_PROXY is set/, 'an address outside the range');
+  t.equal(note('wss://[fd00::5]:8786', { HTTPS_PROXY: 'http://p:3128', NO_PROXY: 'fd00::/8' }), '', 'an IPv6 range');
+  t.match(note('wss://node3.cluster.example:8786', { HTTPS_PROXY: 'http://p:3128', NO_PROXY: '10.0.0.0/8' }), /HTTPS_PROXY is set/, 'a range says nothing of a name');
+  t.match(note('wss://10.0.0.1:8786', { HTTPS_PROXY: 'http://p:3128', NO_PROXY: '10.0.0.0/33' }), /HTTPS_PROXY is set/, 'a prefix too long for IPv4 matches nothing');
   t.equal(note('ws+unix:/tmp/gluon.sock:/', { HTTP_PROXY: 'http://p:3128' }), '', 'a Unix socket has no proxy');
 });
 
