@@ -1,9 +1,10 @@
 /**
- * Which ended jobs a look asks the batch system about (`scontrol show job ID`, `qstat -x -f ID`:
- * one command, one round trip to its server, per job), and asking a few at a time. When many jobs
- * end at once (a farm's walltime, a node failure, a bad worker command in an array), the look asked
- * every one of them, one after the other, before it could submit a single replacement: N round
- * trips in a row to a batch server that is busiest exactly then.
+ * Which ended jobs a look asks the batch system about, and how. When many jobs end at once (a
+ * farm's walltime, a node failure, a bad worker command in an array), the look asked every one of
+ * them, one command after the other, before it could submit a single replacement: N round trips in
+ * a row to a batch server that is busiest exactly then. PBS now asks them all with one `qstat -x -f
+ * ID…` (pbs.ts); Slurm's `scontrol show job` shows one job a call, so it asks a few at a time
+ * ({@link END_STATE_QUERIES}, {@link mapBounded}).
  *
  * A job whose worker never joined needs its answer: it is judged (a cancel, or a failure counted
  * towards maxFailedJobs) and its line says how it ended. One whose worker joined is only shown on
@@ -11,12 +12,24 @@
  * first: asking about one that will never be shown only loads the server. Pure but for
  * {@link mapBounded}'s calls; job-cluster.ts does the I/O.
  */
+import type { EndState } from './job-failures.js';
 import { MAX_VIEW_ROWS } from './job-view.js';
 
 /**
- * Queries a look has under way at once. A few, not all: each is a request to the batch server
- * (slurmctld, pbs_server) that every user's commands share, and a burst of hundreds at once is what
- * sites ask their users not to send.
+ * What a launcher learnt of some ended jobs' final states: by job id, those it knows (a job absent
+ * from `states` has none known), and `problem`, what went wrong reading them when the batch system's
+ * answer left some out for a reason other than the job being unknown to it (a command that failed,
+ * an output it could not read), said in the cluster's log; the jobs are judged without a state.
+ */
+export interface EndStates {
+  states: Map<string, EndState>;
+  problem?: string;
+}
+
+/**
+ * Slurm's queries a look has under way at once (one job each). A few, not all: each is a request
+ * to slurmctld, which every user's commands share, and a burst of hundreds at once is what sites
+ * ask their users not to send.
  */
 export const END_STATE_QUERIES = 4;
 

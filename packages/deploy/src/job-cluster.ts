@@ -17,7 +17,7 @@ import { checkAdaptOptions, fetchLoad, type AdaptOptions } from './adapt.js';
 import { checkMaxFailedJobs, countEndedJob, DEFAULT_MAX_FAILED_JOBS, endedWithoutWorkerLine, gaveUpMessage, type EndedJob, type EndState } from './job-failures.js';
 import { requireCommands, shellQuote } from './commands.js';
 import { cancelLine, isRetiring, planLook, type PlanJob, type WorkerSeen } from './job-plan.js';
-import { END_STATE_QUERIES, endStatesWanted, mapBounded } from './end-states.js';
+import { endStatesWanted, type EndStates } from './end-states.js';
 import { lifetimeArgs } from './lifetime.js';
 import { makeDirectory } from './make-directory.js';
 import { requeuedLine, requeuedNow, requeuedState, stillRequeued } from './requeued-jobs.js';
@@ -225,8 +225,11 @@ export abstract class JobQueueCluster {
   protected cancelCommand?(ids: string[]): string[];
   /** Where job `id` writes its output (and errors), as a user would open it. */
   protected abstract outputOf(id: string): string;
-  /** The final state of an ended job (`FAILED, exit code 127:0`), and whether it was cancelled, where the batch system still reports it. */
-  protected endState?(id: string): Promise<EndState | undefined>;
+  /**
+   * The final states of ended jobs `ids` (`FAILED, exit code 127:0`, and whether each was a
+   * cancel), where the batch system still reports them (end-states.ts). Should not reject.
+   */
+  protected endStates?(ids: string[]): Promise<EndStates>;
 
   protected readonly opts: JobClusterOptions;
   private readonly jobs = new Map<string, JobInfo>();
@@ -661,14 +664,17 @@ export abstract class JobQueueCluster {
 
   /**
    * The jobs a look found ended, judged in the order it found them: their final states are asked
-   * first, of those that need them (end-states.ts), END_STATE_QUERIES at a time.
+   * first, of those that need them (end-states.ts). A problem reading them is said, and the jobs
+   * are judged without them.
    */
   private async jobsEnded(ended: readonly JobInfo[]): Promise<void> {
     const wanted = endStatesWanted(ended, this.jobList.length);
-    const asked = ended.filter((_, i) => wanted[i]);
-    const states = this.endState ? await mapBounded(asked, END_STATE_QUERIES, (j) => this.endState!(j.id).catch(() => undefined)) : [];
-    const endOf = new Map(asked.map((j, i) => [j, states[i]]));
-    for (const j of ended) this.jobEnded(j, endOf.get(j));
+    const asked = ended.filter((_, i) => wanted[i]).map((j) => j.id);
+    const got: EndStates = this.endStates && asked.length
+      ? await this.endStates(asked).catch((e: Error) => ({ states: new Map<string, EndState>(), problem: e.message }))
+      : { states: new Map() };
+    if (got.problem) this.log(`${this.kind} cluster: ${got.problem}`);
+    for (const j of ended) this.jobEnded(j, got.states.get(j.id));
   }
 
   /**

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { BatchCommandError, runCommand } from './commands.js';
 import { pbsSubstateIsCancel, type EndState } from './job-failures.js';
 import { pbsExitIsWalltime } from './walltime-kills.js';
+import type { EndStates } from './end-states.js';
 
 export interface PBSClusterOptions extends JobClusterOptions {
   /**
@@ -109,14 +110,19 @@ export class PBSCluster extends JobQueueCluster {
     return `${at('o')} (errors: ${at('e')})`;
   }
 
-  // qstat -x (PBS Pro, OpenPBS) shows finished jobs, when the server keeps them (job history).
-  // An unknown job is an answer too (exit 153): parseQstatEnd says what it means.
-  protected override async endState(id: string): Promise<EndState | undefined> {
-    const out = await runCommand(['qstat', '-x', '-f', id]).catch((e: unknown) => {
-      if (e instanceof BatchCommandError) return e.output;
-      throw e;
-    });
-    return parseQstatEnd(out);
+  /**
+   * The final states of a look's ended jobs, from one `qstat -x -f ID…` naming them all (PBS Pro,
+   * OpenPBS: the job history, when the server keeps it; Torque: XML), not one qstat per job. qstat
+   * goes on past a job it does not know (`Unknown Job Id`, an answer too: {@link PBS_NO_HISTORY})
+   * and exits 153 with the others' records printed; {@link qstatEndStates} matches both to the ids.
+   */
+  protected override async endStates(ids: string[]): Promise<EndStates> {
+    try {
+      return qstatEndStates(ids, await runCommand(['qstat', '-x', '-f', ...ids]));
+    } catch (e) {
+      if (!(e instanceof BatchCommandError)) throw e;
+      return qstatEndStates(ids, e.output, e);
+    }
   }
 }
 
@@ -129,20 +135,64 @@ export class PBSCluster extends JobQueueCluster {
 export const PBS_NO_HISTORY = 'unknown to qstat -x (no job history on the server: PBS job_history_enable = False, or Torque past keep_completed or deleted while queued; a qdel is counted as a failure)';
 
 /**
- * `qstat -x -f ID` → `F, exit status 127` (job_state and Exit_status) and whether the job was
- * deleted (`F deleted (substate 91)`; pbsSubstateIsCancel says why the substate), or
- * {@link PBS_NO_HISTORY} for `qstat: Unknown Job Id ID`, or undefined. Torque's `-x` is XML
- * ({@link parseTorqueXmlEnd}).
+ * What `qstat -x -f ID…` printed (stderr first, then stdout, as a failed runCommand gives them) for
+ * the ended jobs `ids`, and how it failed if it did → each id's final state (a record, or
+ * {@link PBS_NO_HISTORY} for its `Unknown Job Id` line), matched by job number (qstat may name the
+ * server otherwise than qsub did). An id with neither (a qstat that could not run or reach the
+ * server, an output it cannot read) has no state, and `problem` says so naming the command.
  */
-export function parseQstatEnd(out: string): EndState | undefined {
-  if (/Unknown Job Id/.test(out)) return { state: PBS_NO_HISTORY, cancelled: false, unknown: true };
-  if (/<Data>/.test(out)) return parseTorqueXmlEnd(out);
-  const state = /^\s*job_state = (\S+)/m.exec(out)?.[1];
-  const substate = /^\s*substate = (\d+)/m.exec(out)?.[1];
-  const exit = /^\s*Exit_status = (-?\d+)/m.exec(out)?.[1];
-  const cancelled = pbsSubstateIsCancel(substate);
-  if (!state) return undefined;
-  return { state: `${state}${cancelled ? ` deleted (substate ${substate})` : ''}${exit !== undefined ? `, exit status ${exit}` : ''}`, cancelled, ...(pbsExitIsWalltime(exit) ? { walltime: true as const } : {}) };
+export function qstatEndStates(ids: readonly string[], out: string, failed?: BatchCommandError): EndStates {
+  const printed = parseQstatEnds(out);
+  const byNumber = new Map([...printed].map(([id, s]) => [jobNumber(id), s]));
+  const states = new Map<string, EndState>();
+  const missing: string[] = [];
+  for (const id of ids) {
+    const state = printed.get(id) ?? byNumber.get(jobNumber(id));
+    if (state) states.set(id, state);
+    else missing.push(id);
+  }
+  if (!missing.length) return { states };
+  const command = `qstat -x -f ${few(ids, ' ')}`;
+  const how = failed ? `failed (${typeof failed.status === 'number' ? `exit ${failed.status}` : failed.status}) and gave` : 'exited 0 but printed';
+  const text = out.trim();
+  const said = text ? `it printed ${JSON.stringify(text.length > 300 ? `${text.slice(0, 300)}…` : text)}` : 'it printed nothing';
+  return { states, problem: `${command} ${how} no record of job(s) ${few(missing, ', ')} (nor "Unknown Job Id"): their final state is not known, and they are judged without it; ${said}` };
+}
+
+/** The first of `ids` joined by `sep`, and how many in all when there are more than fit a log line. */
+function few(ids: readonly string[], sep: string): string {
+  return ids.length <= 8 ? ids.join(sep) : `${ids.slice(0, 6).join(sep)}${sep}… (${ids.length} jobs)`;
+}
+
+/**
+ * `qstat -x -f ID…` → the final state of each job it printed, by the id it printed: `F, exit
+ * status 127` (job_state and Exit_status) and whether the job was deleted (`F deleted (substate
+ * 91)`; pbsSubstateIsCancel says why the substate), or {@link PBS_NO_HISTORY} for `qstat: Unknown
+ * Job Id ID` (Torque: `Unknown Job Id Error ID`, or `(… Unknown Job Id) getting status of job ID`:
+ * the id ends the line). Torque's `-x` is XML, one document per job ({@link parseTorqueXmlEnd}). A
+ * record without a job_state is left out.
+ */
+export function parseQstatEnds(out: string): Map<string, EndState> {
+  const ends = new Map<string, EndState>();
+  for (const line of out.split('\n')) {
+    const id = /Unknown Job Id\b.*\s(\S+)\s*$/.exec(line)?.[1];
+    if (id) ends.set(id, { state: PBS_NO_HISTORY, cancelled: false, unknown: true });
+  }
+  for (const [, job] of out.matchAll(/<Job>([\s\S]*?)<\/Job>/g)) {
+    const id = xmlValue(job!, 'Job_Id');
+    const end = parseTorqueXmlEnd(job!);
+    if (id && end) ends.set(id, end);
+  }
+  for (const [id, a] of qstatRecords(out)) {
+    const state = a.job_state?.trim();
+    if (!state) continue;
+    const substate = a.substate?.trim();
+    const exit = /^-?\d+$/.exec(a.Exit_status?.trim() ?? '')?.[0];
+    const cancelled = pbsSubstateIsCancel(substate);
+    const walltime = pbsExitIsWalltime(exit) ? { walltime: true as const } : {};
+    ends.set(id, { state: `${state}${cancelled ? ` deleted (substate ${substate})` : ''}${exit !== undefined ? `, exit status ${exit}` : ''}`, cancelled, ...walltime });
+  }
+  return ends;
 }
 
 const XML_ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
@@ -154,10 +204,11 @@ function xmlValue(out: string, name: string): string | undefined {
 }
 
 /**
- * Torque's `qstat -x -f ID`: `<?xml version="1.0"?>` and one line `<Data><Job><Job_Id>…</Job_Id>…
- * <job_state>C</job_state>…<exit_status>127</exit_status>…</Job></Data>`, each attribute an element,
- * its value escaped (adaptivecomputing/torque: src/cmds/qstat.c create_full_job_xml, src/cmds/MXML.c).
- * → `C, exit status 127`. Never a cancel: Torque keeps no mark of a qdel (no history substate; a
+ * One job of Torque's `qstat -x -f ID…`, which prints for each ID `<?xml version="1.0"?>` and one
+ * line `<Data><Job><Job_Id>…</Job_Id>…<job_state>C</job_state>…<exit_status>127</exit_status>…</Job></Data>`,
+ * each attribute an element, its value escaped (adaptivecomputing/torque: src/cmds/qstat.c
+ * create_full_job_xml and its loop over the operands, src/cmds/MXML.c): `<Job>`'s content → `C,
+ * exit status 127`. Never a cancel: Torque keeps no mark of a qdel (no history substate; a
  * deleted job's exit status is the site's exit_code_canceled_job, unset by default, and a job
  * deleted while queued is purged at once: Unknown Job Id), so it counts as a failure.
  */
@@ -168,11 +219,11 @@ function parseTorqueXmlEnd(out: string): EndState | undefined {
 }
 
 /**
- * `qstat -f` → job id → its `job_state` and `comment`. A record starts with `Job Id: ID`; its
- * attributes are `    name = value` lines, and PBS wraps a long value onto lines that begin with
- * a tab (the value goes on with no separator: `ngp` then `\tus=1`).
+ * `qstat -f` → job id → its attributes. A record starts with `Job Id: ID`; its attributes are
+ * `    name = value` lines, and PBS wraps a long value onto lines that begin with a tab (the value
+ * goes on with no separator: `ngp` then `\tus=1`). Other lines (qstat's errors) end an attribute.
  */
-export function parseQstatFull(out: string): Map<string, { state?: string; comment?: string }> {
+function qstatRecords(out: string): Map<string, Record<string, string>> {
   const records = new Map<string, Record<string, string>>();
   let attrs: Record<string, string> | undefined;
   let last: string | undefined;
@@ -193,7 +244,12 @@ export function parseQstatFull(out: string): Map<string, { state?: string; comme
     if (kv) attrs[last = kv[1]!] = kv[2]!;
     else last = undefined;
   }
-  return new Map([...records].map(([id, a]) => [id, {
+  return records;
+}
+
+/** `qstat -f` → job id → its `job_state` and `comment` ({@link qstatRecords}). */
+export function parseQstatFull(out: string): Map<string, { state?: string; comment?: string }> {
+  return new Map([...qstatRecords(out)].map(([id, a]) => [id, {
     ...(a.job_state !== undefined ? { state: a.job_state.trim() } : {}),
     ...(a.comment?.trim() ? { comment: a.comment.trim() } : {}),
   }]));

@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { runCommand } from './commands.js';
 import { slurmStateIsCancel, type EndState } from './job-failures.js';
 import { slurmStateIsWalltime } from './walltime-kills.js';
+import { END_STATE_QUERIES, mapBounded, type EndStates } from './end-states.js';
 
 /**
  * Gluon workers as Slurm batch jobs, one worker per job:
@@ -88,9 +89,11 @@ export class SlurmCluster extends JobQueueCluster {
     return dir === undefined ? resolve(`slurm-${id}.out`) : resolve(dir, `${this.jobName}-${id}.out`);
   }
 
-  // scontrol still shows an ended job for MinJobAge (default 300 s), without accounting.
-  protected override async endState(id: string): Promise<EndState | undefined> {
-    return parseScontrolEnd(await runCommand(['scontrol', '--oneliner', 'show', 'job', id]));
+  // scontrol still shows an ended job for MinJobAge (default 300 s), without accounting, one job a
+  // call: END_STATE_QUERIES at a time. One it no longer shows (past MinJobAge) has no state known.
+  protected override async endStates(ids: string[]): Promise<EndStates> {
+    const states = await mapBounded(ids, END_STATE_QUERIES, (id) => runCommand(['scontrol', '--oneliner', 'show', 'job', id]).then(parseScontrolEnd, () => undefined));
+    return { states: new Map(ids.flatMap((id, i) => (states[i] ? [[id, states[i]] as const] : []))) };
   }
 }
 

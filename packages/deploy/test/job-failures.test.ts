@@ -1,7 +1,11 @@
 import t from 'tap';
 import { countEndedJob, endedWithoutWorkerLine, gaveUpMessage } from '../src/job-failures.js';
 import { parseScontrolEnd } from '../src/slurm.js';
-import { parseQstatEnd, PBS_NO_HISTORY } from '../src/pbs.js';
+import { parseQstatEnds, PBS_NO_HISTORY, qstatEndStates } from '../src/pbs.js';
+import { BatchCommandError } from '../src/commands.js';
+
+/** The final state of the one job `qstat -x -f ID` printed, if any. */
+const parseQstatEnd = (out: string) => [...parseQstatEnds(out).values()][0];
 
 t.test('countEndedJob: jobs ending without a worker count up to the limit; one whose worker joined resets the count', async (t) => {
   let n = 0;
@@ -69,6 +73,63 @@ t.test('Torque\'s qstat -x (XML): the job state and exit status, never a cancel'
   // "Unknown Job Id" on stderr, an empty document on stdout; runCommand gives both.
   t.same(parseQstatEnd('qstat: Unknown Job Id Error 4808.torque01.cluster.example.org\n<?xml version="1.0"?>\n<Data></Data>\n'), { state: PBS_NO_HISTORY, cancelled: false, unknown: true });
   t.equal(parseQstatEnd('<?xml version="1.0"?>\n<Data></Data>\n'), undefined);
+});
+
+t.test('qstat -x -f ID… for all of a look\'s ended jobs: each matched to its id, an unknown one losing none of the others', async (t) => {
+  const ids = ['21.pbs01', '22.pbs01', '23[4].pbs01', '24.pbs01'];
+  // OpenPBS goes on past an unknown operand (stderr, first in a failed runCommand's output), names
+  // the server in full, wraps long values, and exits 153.
+  const out = [
+    'qstat: Unknown Job Id 22.pbs01.cluster.example.org',
+    'Job Id: 21.pbs01.cluster.example.org',
+    '    Job_Name = gluon-worker',
+    '    job_state = F',
+    '    substate = 93',
+    '    Exit_status = 127',
+    '    comment = Job run at Sat Dec 05 at 04:40 on (node07:ncpus=1) and failed; a long comment that PBS wr',
+    '\taps onto the next line',
+    '',
+    'Job Id: 23[4].pbs01.cluster.example.org',
+    '    job_state = X',
+    '    substate = 91',
+    '',
+    'Job Id: 24.pbs01.cluster.example.org',
+    '    job_state = F',
+    '    substate = 92',
+    '    Exit_status = 0',
+    '',
+  ].join('\n');
+  const failed = new BatchCommandError(['qstat', '-x', '-f', ...ids], 153, out);
+  const got = qstatEndStates(ids, out, failed);
+  t.same([...got.states], [
+    ['21.pbs01', { state: 'F, exit status 127', cancelled: false }],
+    ['22.pbs01', { state: PBS_NO_HISTORY, cancelled: false, unknown: true }],
+    ['23[4].pbs01', { state: 'X deleted (substate 91)', cancelled: true }],
+    ['24.pbs01', { state: 'F, exit status 0', cancelled: false }],
+  ]);
+  t.equal(got.problem, undefined, 'every job answered for: no problem');
+  // Torque: one XML document per job, its unknown jobs said either way its qstat says them.
+  const doc = (id: string, state: string, exit: string) => `<?xml version="1.0"?>\n<Data><Job><Job_Id>${id}</Job_Id><job_state>${state}</job_state><exit_status>${exit}</exit_status></Job></Data>\n`;
+  const torque = `qstat: Unknown Job Id Error 31.t01\nqstat: Error (15001 - Unknown Job Id) getting status of job 33.t01\n${doc('30.t01', 'C', '0')}${doc('32.t01', 'C', '127')}`;
+  t.same([...qstatEndStates(['30.t01', '31.t01', '32.t01', '33.t01'], torque).states].map(([id, s]) => [id, s.state]),
+    [['30.t01', 'C, exit status 0'], ['31.t01', PBS_NO_HISTORY], ['32.t01', 'C, exit status 127'], ['33.t01', PBS_NO_HISTORY]]);
+});
+
+t.test('qstat -x -f ID… that leaves a job unanswered: a problem naming the command, the jobs and what it said', async (t) => {
+  const record = 'Job Id: 41.pbs01\n    job_state = F\n    substate = 92\n    Exit_status = 1\n';
+  const half = qstatEndStates(['41.pbs01', '42.pbs01'], record);
+  t.same([...half.states.keys()], ['41.pbs01'], 'the job it printed keeps its state');
+  t.equal(half.problem, `qstat -x -f 41.pbs01 42.pbs01 exited 0 but printed no record of job(s) 42.pbs01 (nor "Unknown Job Id"): their final state is not known, and they are judged without it; it printed ${JSON.stringify(record.trim())}`);
+  const down = new BatchCommandError(['qstat', '-x', '-f', '41.pbs01'], 1, 'qstat: cannot connect to server pbs01 (errno=111)\n');
+  t.equal(qstatEndStates(['41.pbs01'], down.output, down).problem,
+    'qstat -x -f 41.pbs01 failed (exit 1) and gave no record of job(s) 41.pbs01 (nor "Unknown Job Id"): their final state is not known, and they are judged without it; it printed "qstat: cannot connect to server pbs01 (errno=111)"');
+  const gone = new BatchCommandError(['qstat'], 'ENOENT', 'qstat is not installed or not on PATH');
+  t.match(qstatEndStates(['41.pbs01'], gone.output, gone).problem, /^qstat -x -f 41\.pbs01 failed \(ENOENT\) and gave no record/);
+  t.match(qstatEndStates(['41.pbs01'], 'Job Id: 41.pbs01\n    Job_Name = gluon-worker\n').problem, /no record of job\(s\) 41\.pbs01/, 'a record without a job_state is none');
+  t.match(qstatEndStates(['41.pbs01'], '').problem, /; it printed nothing$/);
+  const many = Array.from({ length: 300 }, (_, i) => `${100 + i}.pbs01`);
+  const all = qstatEndStates(many, '').problem!;
+  t.ok(all.startsWith('qstat -x -f 100.pbs01 101.pbs01 102.pbs01 103.pbs01 104.pbs01 105.pbs01 … (300 jobs) exited 0 but printed no record of job(s) 100.pbs01, 101.pbs01, 102.pbs01, 103.pbs01, 104.pbs01, 105.pbs01, … (300 jobs) '), 'hundreds of jobs: a line, not a page');
 });
 
 t.test('a job cancelled before its worker joined (scancel, qdel, or the batch system stopping it) is no failure: it neither counts nor resets', async (t) => {

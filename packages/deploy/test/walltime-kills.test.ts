@@ -1,6 +1,6 @@
 import t from 'tap';
 import { parseScontrolEnd } from '../src/slurm.js';
-import { parseQstatEnd } from '../src/pbs.js';
+import { parseQstatEnds } from '../src/pbs.js';
 import { NO_WALLTIME_KILLS, WALLTIME_KILL_FOLD_MS, walltimeKillNotice, type WalltimeKills } from '../src/walltime-kills.js';
 
 // Jobs killed at their walltime with their worker connected (walltime-kills.ts): said, where
@@ -11,8 +11,8 @@ t.test('the end states that are walltime kills: Slurm TIMEOUT, PBS Pro Exit_stat
     { state: 'TIMEOUT, exit code 0:9', cancelled: false, walltime: true });
   t.same(parseScontrolEnd('JobId=953 JobState=COMPLETED Reason=None ExitCode=0:0'), { state: 'COMPLETED, exit code 0:0', cancelled: false }, 'a job that ended by itself is none');
   t.same(parseScontrolEnd('JobId=954 JobState=CANCELLED Reason=None ExitCode=0:15'), { state: 'CANCELLED, exit code 0:15', cancelled: true });
-  t.same(parseQstatEnd('Job Id: 12.server\n    job_state = F\n    substate = 93\n    Exit_status = -29\n'), { state: 'F, exit status -29', cancelled: false, walltime: true });
-  t.same(parseQstatEnd('Job Id: 13.server\n    job_state = F\n    substate = 93\n    Exit_status = -27\n'), { state: 'F, exit status -27', cancelled: false }, 'over its memory (-27): not a walltime kill');
+  t.same(parseQstatEnds('Job Id: 12.server\n    job_state = F\n    substate = 93\n    Exit_status = -29\n').get('12.server'), { state: 'F, exit status -29', cancelled: false, walltime: true });
+  t.same(parseQstatEnds('Job Id: 13.server\n    job_state = F\n    substate = 93\n    Exit_status = -27\n').get('13.server'), { state: 'F, exit status -27', cancelled: false }, 'over its memory (-27): not a walltime kill');
 });
 
 t.test('the first kill is said at once, naming the job, its state and the walltime', async (t) => {
