@@ -129,8 +129,8 @@ export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => 
       },
       onProgress: (e) => run.progress(e),
       // Start workers only when the scheduler has none: connected ones may still be loading the code.
-      onWaitingForWorkers: (w) => log(`waiting for workers: ${workersWaitedFor(w.address, w.workers)}; `
-        + (w.workers === 0 ? `start workers for it (gluon-worker ${w.address}), and the run goes on` : 'the run goes on when one does')),
+      onWaitingForWorkers: (w) => run.waiting(`waiting for workers: ${workersWaitedFor(w.address, w.workers)}; `
+        + (w.workers === 0 ? `start workers for it (gluon-worker ${w.address}), and the run goes on` : 'the run goes on when one does'), log),
     });
   } finally {
     // Done with the chunks: Ctrl-C while the outputs are written is the default.

@@ -130,7 +130,9 @@ export async function runFinalStates(opts: RunOptions, hooks: RunHooks = {}): Pr
       // Ctrl-C: the race ends at once; closing the cluster (or the connection) below stops the work.
       const abort = whenAborted(opts.signal);
       try {
-        const work = chunks.length ? onCluster(client, chunks, opts, progress) : Promise.resolve(emptyResult(opts.physics.binWidth, nMain, nAll));
+        // A chunk done is a worker that finished a task: the watch (its notice) is over.
+        const chunkDone: typeof progress = (...a) => { watch.stop(); progress(...a); };
+        const work = chunks.length ? onCluster(client, chunks, opts, chunkDone) : Promise.resolve(emptyResult(opts.physics.binWidth, nMain, nAll));
         work.catch(() => {}); // once aborted, closing the cluster ends this too
         result = await Promise.race([work, abort.aborted]);
       } finally {

@@ -170,10 +170,7 @@ async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptio
         log(`gluon-h4l: selection ${c.selection}, ${countOf(i.files, 'file')}, ${countOf(i.events, 'event')} in ${countOf(i.chunks, 'chunk')}, ${i.mode === 'serial' ? 'in-process' : i.mode === 'local-cluster' ? `LocalCluster with ${countOf(c.n_workers, 'worker')}` : batch ? `${c.cluster} jobs (${c.jobs}), scheduler ${batch.cluster.schedulerAddress}` : `scheduler ${c.scheduler}`}`);
         if (i.dashboardUrl) log(`dashboard: ${i.dashboardUrl} ${dashboardLifetime(c, batch !== undefined)}`);
       },
-      onWaitingForWorkers: (w) => {
-        run.endLine();
-        log(waitingForWorkersLine(w));
-      },
+      onWaitingForWorkers: (w) => run.waiting(waitingForWorkersLine(w), log),
       onProgress: (p) => run.progress(p),
     });
   } finally {

@@ -17,6 +17,12 @@ export interface RunConsole {
   progress(p: ProgressEvent): void;
   /** Ends the bar's line, so that the next line logged starts on a line of its own. */
   endLine(): void;
+  /**
+   * The waiting-for-workers notice, said with `log` on a line of its own (the bar's ended first),
+   * or not at all once a chunk is done: a worker has finished a task, so the run no longer waits.
+   * gluon-finalstates said it after its bar, on the bar's line, that none had finished a task.
+   */
+  waiting(line: string, log: (s: string) => void): void;
   /** Done with the chunks: the bar ended, and Ctrl-C from here (writing, --linger) is what it was. May be called again. */
   close(): void;
 }
@@ -32,6 +38,11 @@ export function runConsole(command: string, progressOut: NodeJS.WriteStream = pr
     started(totals) { ctrlC.place.totals = totals; },
     progress(p) { ctrlC.place.last = p; bar.update(p); },
     endLine() { bar.end(); },
+    waiting(line, log) {
+      if ((ctrlC.place.last?.chunksDone ?? 0) > 0) return;
+      bar.end();
+      log(line);
+    },
     close() { bar.end(); ctrlC.stopListening(); },
   };
 }

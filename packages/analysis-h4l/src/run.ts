@@ -190,7 +190,9 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
       // workers and gives up after workerTimeoutMs (run in parallel, it costs a run no time).
       const watch = watchForWorkers(client, { address: schedulerAddress, timeoutMs: opts.workerTimeoutMs,
         onWaiting: (w) => hooks.onWaitingForWorkers?.({ address: schedulerAddress!, timeoutMs: opts.workerTimeoutMs, dashboardUrl, ...w }) });
-      const processAll = () => (chunks.length ? runOnCluster(client, chunks, chunkOpts, opts, progress) : Promise.resolve(emptyResult(opts.selection)));
+      // A chunk done is a worker that finished a task: the watch is over (no notice, no giving up).
+      const chunkDone: typeof progress = (...a) => { watch.stop(); progress(...a); };
+      const processAll = () => (chunks.length ? runOnCluster(client, chunks, chunkOpts, opts, chunkDone) : Promise.resolve(emptyResult(opts.selection)));
       const work = opts.performanceReport ? client.performanceReport(opts.performanceReport, processAll, { title: `gluon-h4l ${opts.selection}: ${countOf(chunks.length, 'chunk')} of ${countOf(files.length, 'file')}` }) : processAll();
       work.catch(() => {});     // when the watch gives up first, closing the cluster ends this too
       // Ctrl-C: the race ends at once; closing the cluster below stops the work.
