@@ -22,6 +22,10 @@ export const CRAFTED: Crafted[] = [
   // The top directory's list of keys has its own key first; its key length (int16 at 984) is
   // -32768: the reader jumped there and read before the start of the buffer.
   { name: 'keys-list-negative-keylen.root', base: 'test_int_float_rntuple_v1-0-0-0.root', patches: [[984, be16(0x8000)]] },
+  // The first TBasket key (at 327, branch I32): its class name's length byte (353) is 255, the
+  // marker of a long string, and the 4-byte length after it -65536. The reader skipped back
+  // before the buffer and read the TBasket fields there: a raw RangeError from a DataView.
+  { name: 'basket-name-negative-length.root', base: 'uproot-issue413.root', patches: [[353, [255, 0xff, 0xff, 0x00, 0x00]]] },
 ];
 
 const dir = (p: string) => fileURLToPath(new URL(`../test/fixtures/${p}`, import.meta.url));

@@ -160,9 +160,12 @@ export function pendingFileBasket(src: ByteSource, blob: Uint8Array, ref: Basket
     if (p >= keylen) throw new RootFormatError(path, at + p, `basket ${ref.index} key header is damaged`);
     let n = blob[p++]!;
     if (n === 255) {
+      if (p + 4 > keylen) break; // said below: the header is shorter than a TBasket's
       n = dv.getInt32(p);
       p += 4;
     }
+    // A long string's 4-byte length is the file's word: negative or past the key, it is damage.
+    if (n < 0 || p + n > keylen) throw new RootFormatError(path, at + p, `basket ${ref.index} key header is damaged: a name of ${n} bytes runs outside its ${keylen}-byte key`);
     p += n;
   }
   if (p + 19 > keylen) throw new RootFormatError(path, at + p, `basket ${ref.index} header is shorter than a TBasket's`);

@@ -26,3 +26,8 @@ t.test('a key length before the start of the list of keys', async (t) => {
   t.match(e.message, /keys-list-negative-keylen\.root: the list of keys is damaged: the key length of the list of keys \(-32768\) lies outside its 117-byte record \(at byte 970\)/);
   t.notOk('cause' in e, 'no raw error underneath');
 });
+
+t.test("a basket key's name with a negative length", async (t) => {
+  const e = await failure('basket-name-negative-length.root');
+  t.match(e.message, /basket-name-negative-length\.root: basket 0 key header is damaged: a name of -65536 bytes runs outside its 64-byte key \(at byte 358\)/);
+});
