@@ -26,6 +26,10 @@ export const CRAFTED: Crafted[] = [
   // marker of a long string, and the 4-byte length after it -65536. The reader skipped back
   // before the buffer and read the TBasket fields there: a raw RangeError from a DataView.
   { name: 'basket-name-negative-length.root', base: 'uproot-issue413.root', patches: [[353, [255, 0xff, 0xff, 0x00, 0x00]]] },
+  // The StreamerInfo record's key (at 1087) declares an object length (int32 at 1093) of 0 over
+  // its 335 bytes: decompress() decoded nothing and returned null, and the reader met a TypeError
+  // reading the null ("Cannot read properties of null (reading 'buffer')").
+  { name: 'streamers-zero-objlen.root', base: 'test_int_float_rntuple_v1-0-0-0.root', patches: [[1093, [0, 0, 0, 0]]] },
 ];
 
 const dir = (p: string) => fileURLToPath(new URL(`../test/fixtures/${p}`, import.meta.url));

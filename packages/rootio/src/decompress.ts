@@ -24,6 +24,8 @@ export const BLOCK_HEADER = 9;
  */
 export function decompress(src: Uint8Array, expected: number, path: string, at: number, into?: Uint8Array): Uint8Array {
   if (src.length === expected) return src;
+  // Bytes where none are declared: the loop below would decode nothing and return nothing.
+  if (!(expected > 0)) throw new RootFormatError(path, at, `${src.length} bytes of data where the header declares ${expected}`);
   if (into && into.length < expected) throw new RangeError(`decompress: ${into.length} bytes of room for ${expected}`);
   let out: Uint8Array | null = into ? into.subarray(0, expected) : null;
   let s = 0;

@@ -31,3 +31,9 @@ t.test("a basket key's name with a negative length", async (t) => {
   const e = await failure('basket-name-negative-length.root');
   t.match(e.message, /basket-name-negative-length\.root: basket 0 key header is damaged: a name of -65536 bytes runs outside its 64-byte key \(at byte 358\)/);
 });
+
+t.test('a record whose key declares an object of 0 bytes over its data', async (t) => {
+  const e = await failure('streamers-zero-objlen.root');
+  t.match(e.message, /streamers-zero-objlen\.root: 335 bytes of data where the header declares 0 \(at byte 1151\)/);
+  t.notOk('cause' in e, 'no raw error underneath');
+});
