@@ -6,6 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { decompress } from '../src/decompress.js';
 
 interface Crafted {
   name: string;
@@ -14,6 +15,12 @@ interface Crafted {
   patches: Array<[number, number[]]>;
   /** Or the file cut to this length. */
   truncate?: number;
+  /**
+   * An RNTuple envelope changed inside: its anchor field (the u64 seek at `anchor`, then its
+   * compressed and uncompressed sizes) is pointed at a copy appended uncompressed at the end of
+   * the file, with `patches` applied at offsets within the envelope's decompressed bytes.
+   */
+  envelope?: { anchor: number; patches: Array<[number, number[]]> };
 }
 
 const be16 = (v: number) => [(v >> 8) & 0xff, v & 0xff];
@@ -30,6 +37,13 @@ export const CRAFTED: Crafted[] = [
   // its 335 bytes: decompress() decoded nothing and returned null, and the reader met a TypeError
   // reading the null ("Cannot read properties of null (reading 'buffer')").
   { name: 'streamers-zero-objlen.root', base: 'test_int_float_rntuple_v1-0-0-0.root', patches: [[1093, [0, 0, 0, 0]]] },
+  // RNTuple header (anchor field at 906) with column 0's type (u16 at 199 of the envelope) 0x2b,
+  // which format 1.0 does not define: reading the field was an UnsupportedBranchTypeError that
+  // named no file; the type is damage, said when the header is read.
+  { name: 'rntuple-column-type-undefined.root', base: 'test_int_float_rntuple_v1-0-0-0.root', patches: [], envelope: { anchor: 906, patches: [[199, [0x2b, 0]]] } },
+  // The same column (split int32) with 0-bit elements (u16 at 201): its pages' size came out 0,
+  // decompress() returned null and decodePage() failed on it ("Cannot read properties of null").
+  { name: 'rntuple-column-zero-bits.root', base: 'test_int_float_rntuple_v1-0-0-0.root', patches: [], envelope: { anchor: 906, patches: [[201, [0, 0]]] } },
 ];
 
 const dir = (p: string) => fileURLToPath(new URL(`../test/fixtures/${p}`, import.meta.url));
@@ -37,6 +51,21 @@ for (const c of CRAFTED) {
   let b = new Uint8Array(readFileSync(dir(`skhep/${c.base}`)));
   for (const [at, bytes] of c.patches) b.set(bytes, at);
   if (c.truncate !== undefined) b = b.subarray(0, c.truncate);
+  if (c.envelope) {
+    const dv = new DataView(b.buffer);
+    const at = Number(dv.getBigUint64(c.envelope.anchor));
+    const size = Number(dv.getBigUint64(c.envelope.anchor + 8));
+    const length = Number(dv.getBigUint64(c.envelope.anchor + 16));
+    const plain = Uint8Array.from(decompress(b.subarray(at, at + size), length, c.base, at));
+    for (const [k, bytes] of c.envelope.patches) plain.set(bytes, k);
+    const out = new Uint8Array(b.length + plain.length);
+    out.set(b);
+    out.set(plain, b.length);
+    const odv = new DataView(out.buffer);
+    odv.setBigUint64(c.envelope.anchor, BigInt(b.length));
+    odv.setBigUint64(c.envelope.anchor + 8, BigInt(plain.length));
+    b = out;
+  }
   writeFileSync(dir(`fuzz/${c.name}`), b);
   process.stdout.write(`${c.name}: ${b.length} bytes\n`);
 }

@@ -37,3 +37,13 @@ t.test('a record whose key declares an object of 0 bytes over its data', async (
   t.match(e.message, /streamers-zero-objlen\.root: 335 bytes of data where the header declares 0 \(at byte 1151\)/);
   t.notOk('cause' in e, 'no raw error underneath');
 });
+
+t.test('an RNTuple column of a type format 1.0 does not define', async (t) => {
+  const e = await failure('rntuple-column-type-undefined.root');
+  t.match(e.message, /rntuple-column-type-undefined\.root: the header of RNTuple ntuple;1 is damaged: column 0 has type 0x2b, which RNTuple format 1\.0 does not define \(at byte 1760\)/);
+});
+
+t.test('an RNTuple column whose elements have a width its type does not have', async (t) => {
+  const e = await failure('rntuple-column-zero-bits.root');
+  t.match(e.message, /rntuple-column-zero-bits\.root: the header of RNTuple ntuple;1 is damaged: column 0 has type 0x13 with 0-bit elements, a width that type does not have \(at byte 1760\)/);
+});

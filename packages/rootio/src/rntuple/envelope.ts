@@ -247,8 +247,14 @@ function schemaLists(c: Cursor, s: Schema): void {
     s.fields.push({ id, parent, role, flags, name, type, alias, arraySize, children: [], columns: [] });
   }));
   c.list(() => c.record(() => {
+    const at = c.pos;
     const type = c.u16();
     const bits = c.u16();
+    const why = columnTypeProblem(type, bits);
+    if (why) {
+      c.pos = at;
+      c.fail(`column ${s.columns.length} ${why}`);
+    }
     const field = c.u32();
     const flags = c.u16();
     const representation = c.u16();
@@ -262,6 +268,19 @@ function schemaLists(c: Cursor, s: Schema): void {
     s.aliases.push({ column: c.u32(), field: c.u32() });
   }));
   c.list(() => c.record(() => {}));
+}
+
+/**
+ * Each column type of format 1.0 has one element width, except the truncated (10–31 bits) and
+ * quantized (1–32) floats; the switch column, which this reader does not decode, is not checked.
+ * A page's byte size is computed from the width, so a width that does not match the type would
+ * decode the wrong number of values: null when the pair is valid, else why not.
+ */
+function columnTypeProblem(type: number, bits: number): string | null {
+  if (type > 0x1d) return `has type 0x${type.toString(16)}, which RNTuple format 1.0 does not define`;
+  const fixed = [1, 8, 8, 8, 8, 16, 16, 32, 32, 64, 64, 16, 32, 64, 32, 64, -1, 16, 16, 32, 32, 64, 64, 16, 32, 64, 32, 64][type];
+  const ok = type === 0x1c ? bits >= 10 && bits <= 31 : type === 0x1d ? bits >= 1 && bits <= 32 : fixed === -1 || bits === fixed;
+  return ok ? null : `has type 0x${type.toString(16)} with ${bits}-bit elements, a width that type does not have`;
 }
 
 export function readHeader(bytes: Uint8Array, base: number): Schema {

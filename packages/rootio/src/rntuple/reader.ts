@@ -248,8 +248,14 @@ export class RNTupleReader {
     let covered = 0;
     reads.forEach((r, k) => {
       const size = pageBytes(r.column.type, r.column.bits, r.elements);
-      const raw = decompress(blobs[k]!, size, this.source.path, r.at);
-      const values = decodePage(r.column, raw, r.elements, name);
+      let values: PageValues;
+      try {
+        values = decodePage(r.column, decompress(blobs[k]!, size, this.source.path, r.at), r.elements, name);
+      } catch (err) {
+        // The codec's message names the file and the page's offset; this names the field.
+        if (err instanceof RootFormatError) throw new RootFormatError(this.source.path, err.offset, `RNTuple ${this.name}, field ${name}: ${err.reason}`);
+        throw err;
+      }
       const a = Math.max(g0, r.first);
       const z = Math.min(g1, r.first + r.elements);
       copy(values, a - r.first, z - r.first, out, a - g0);
