@@ -6,6 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { deflateSync } from 'node:zlib';
 import { decompress } from '../src/decompress.js';
 
 interface Crafted {
@@ -21,7 +22,18 @@ interface Crafted {
    * the file, with `patches` applied at offsets within the envelope's decompressed bytes.
    */
   envelope?: { anchor: number; patches: Array<[number, number[]]> };
+  /**
+   * A compressed block (its 9-byte header at `at`) decompressed, changed by `change`, and
+   * deflated back in its place as a zlib block (it must fit): the change passes the checksum.
+   */
+  block?: { at: number; change: Change };
 }
+
+/** A change to decompressed bytes, as bench/rootio-fuzz.ts describes its changes. */
+type Change =
+  | { copy: number; to: number; n: number } // `n` bytes from `copy` copied to `to`
+  | { int32: number; at: number } // big-endian
+  | { int64le: number; at: number };
 
 const be16 = (v: number) => [(v >> 8) & 0xff, v & 0xff];
 
@@ -44,6 +56,26 @@ export const CRAFTED: Crafted[] = [
   // The same column (split int32) with 0-bit elements (u16 at 201): its pages' size came out 0,
   // decompress() returned null and decodePage() failed on it ("Cannot read properties of null").
   { name: 'rntuple-column-zero-bits.root', base: 'test_int_float_rntuple_v1-0-0-0.root', patches: [], envelope: { anchor: 906, patches: [[201, [0, 0]]] } },
+  // The TTree mytree's block (at 1173), 55 bytes from 1395 copied to 2435: a branch of the
+  // branch list became null ("the TTree mytree;1 has damaged metadata: Cannot read properties of
+  // null (reading 'fName')", no offset).
+  { name: 'tree-branch-null.root', base: 'uproot-issue413.root', patches: [], block: { at: 1173, change: { copy: 1395, to: 2435, n: 55 } } },
+  // The TTree of string-example (block at 675) with the int32 at 250 of its bytes 16777216: its
+  // branch list was missing ("Cannot read properties of undefined (reading 'arr')").
+  { name: 'tree-branch-list-missing.root', base: 'string-example.root', patches: [], block: { at: 675, change: { int32: 16777216, at: 250 } } },
+  // The TTree's block (at 2009), 13 bytes at 4411 shifted by -3: a branch's basket seeks came
+  // out short, and a seek NaN ("invalid byte range (offset NaN, length 145)", naming no branch).
+  { name: 'tree-basket-seek-nan.root', base: 'uproot-double32-float16.root', patches: [], block: { at: 2009, change: { copy: 4414, to: 4411, n: 13 } } },
+  // The StreamerInfo (block at 3083), 19 bytes from 12439 copied to 7186: TBranch's description
+  // read a number into fName, and tree.arrays() threw a raw TypeError at its own branch names.
+  { name: 'tree-branch-name-number.root', base: 'uproot-double32-float16.root', patches: [], block: { at: 3083, change: { copy: 12439, to: 7186, n: 19 } } },
+  // The StreamerInfo (block at 683) with the int64 at 9048 of its bytes 32768 (little-endian):
+  // the profile's axis was missing ("Cannot read properties of undefined (reading 'fXbins')").
+  { name: 'histogram-axis-missing.root', base: 'uproot-issue-227a.root', patches: [], block: { at: 683, change: { int64le: 32768, at: 9048 } } },
+  // The StreamerInfo (block at 8655), 25 bytes from 24309 copied to 23487: a member of TTree is
+  // described as an array of 16,777,216 TStrings. Reading the tree allocated 128 MB of array
+  // slots before the first element failed (RSS +70 MiB for a 16 kB file).
+  { name: 'streamer-member-huge-array.root', base: 'uproot-stl_containers.root', patches: [], block: { at: 8655, change: { copy: 24309, to: 23487, n: 25 } } },
 ];
 
 const dir = (p: string) => fileURLToPath(new URL(`../test/fixtures/${p}`, import.meta.url));
@@ -51,6 +83,21 @@ for (const c of CRAFTED) {
   let b = new Uint8Array(readFileSync(dir(`skhep/${c.base}`)));
   for (const [at, bytes] of c.patches) b.set(bytes, at);
   if (c.truncate !== undefined) b = b.subarray(0, c.truncate);
+  if (c.block) {
+    const at = c.block.at;
+    const csize = b[at + 3]! | (b[at + 4]! << 8) | (b[at + 5]! << 16);
+    const usize = b[at + 6]! | (b[at + 7]! << 8) | (b[at + 8]! << 16);
+    const plain = Uint8Array.from(decompress(b.subarray(at, at + 9 + csize), usize, c.base, at));
+    const ch = c.block.change;
+    const dv = new DataView(plain.buffer);
+    if ('copy' in ch) plain.copyWithin(ch.to, ch.copy, ch.copy + ch.n);
+    else if ('int32' in ch) dv.setInt32(ch.at, ch.int32);
+    else dv.setBigInt64(ch.at, BigInt(ch.int64le), true);
+    const body = deflateSync(plain, { level: 9 });
+    if (body.length > csize) throw new Error(`${c.name}: the changed block deflates to ${body.length} bytes, past its ${csize}`);
+    b.set([0x5a, 0x4c, 8, body.length & 0xff, (body.length >> 8) & 0xff, body.length >> 16], at);
+    b.set(body, at + 9);
+  }
   if (c.envelope) {
     const dv = new DataView(b.buffer);
     const at = Number(dv.getBigUint64(c.envelope.anchor));

@@ -124,7 +124,7 @@ export class RootFile {
       read.catch(() => this.treeObjects.delete(key));
     }
     const obj = await read;
-    return interpret(this.path, `the TTree ${name}`, () => TreeReader.fromObject(this, name, obj));
+    return interpret(this.path, `the TTree ${name}`, () => TreeReader.fromObject(this, name, obj, key.seekKey), key.seekKey);
   }
 
   /**
@@ -141,8 +141,9 @@ export class RootFile {
   /** Reads a histogram: TH1, TH2, TH3 (any element type) or a profile (TProfile, TProfile2D, TProfile3D). */
   async histogram(name: string): Promise<Histogram> {
     this.checkOpen(`histogram(${name})`);
+    const at = this.findKey(name).seekKey;
     const obj = await this.object(name);
-    return interpret(this.path, `the histogram ${name}`, () => readHistogram(this.path, name, obj));
+    return interpret(this.path, `the histogram ${name}`, () => readHistogram(this.path, name, obj, at), at);
   }
 
   private findKey(name: string): Key {
@@ -189,12 +190,12 @@ export function openRootFile(pathOrUrl: string | URL, opts: OpenOptions = {}): P
  * Interprets an object parsed from possibly damaged bytes: a missing or mistyped field
  * (a TypeError in our reading of it) means the metadata is damaged, not that the reader is.
  */
-export function interpret<T>(path: string, what: string, fn: () => T): T {
+export function interpret<T>(path: string, what: string, fn: () => T, at = -1): T {
   try {
     return fn();
   } catch (err) {
     if (err instanceof RootFormatError || err instanceof UnsupportedBranchTypeError) throw err;
-    throw Object.assign(new RootFormatError(path, -1, `${what} has damaged metadata: ${(err as Error)?.message ?? String(err)}`), { cause: err });
+    throw Object.assign(new RootFormatError(path, at, `${what} has damaged metadata: ${(err as Error)?.message ?? String(err)}`), { cause: err });
   }
 }
 

@@ -1,4 +1,5 @@
 import { RootFormatError } from './errors.js';
+import { histogramProblem } from './meta/shape.js';
 
 /** An axis of a histogram: regular (`lo`, `hi`) or with explicit `edges`. */
 export interface Axis {
@@ -61,12 +62,14 @@ function axis(a: JsAxis): Axis {
 
 const CLASS = /^(?:TH([123])[CSIFDL]?|TProfile(2D|3D)?)$/;
 
-export function readHistogram(path: string, name: string, obj: Record<string, unknown>): Histogram {
+export function readHistogram(path: string, name: string, obj: Record<string, unknown>, at = -1): Histogram {
   const cls = String(obj._typename ?? '');
   const m = CLASS.exec(cls);
   if (!m) throw new RootFormatError(path, -1, `${name} is a ${cls}, not a histogram (TH1, TH2, TH3 or a profile)`);
   const isProfile = cls.startsWith('TProfile');
   const dimension = (isProfile ? (m[2] ? Number(m[2][0]) : 1) : Number(m[1])) as 1 | 2 | 3;
+  const problem = histogramProblem(obj, dimension);
+  if (problem) throw new RootFormatError(path, at, `the histogram ${name} is damaged: ${problem}`);
   const x = axis(obj.fXaxis as JsAxis);
   const y = dimension >= 2 ? axis(obj.fYaxis as JsAxis) : null;
   const z = dimension === 3 ? axis(obj.fZaxis as JsAxis) : null;

@@ -1,3 +1,4 @@
+import { treeProblem } from './meta/shape.js';
 import { basketRef, loadedBasket, pendingEmbeddedBasket, pendingFileBasket, Scratch, type Basket, type BasketRef, type EmbeddedBasket, type FileBasket, type PendingBasket } from './basket.js';
 import { InflateJob, type Payload } from './inflate-pool.js';
 import { giveReadMemory, KEEP_MAX_BYTES, takeReadMemory } from './read-memory.js';
@@ -122,10 +123,10 @@ export class TreeReader {
   }
 
   /** @internal */
-  static fromObject(file: RootFile, name: string, obj: Record<string, unknown>): TreeReader {
-    const t = obj as unknown as JsTree;
-    if (!t.fBranches || !Array.isArray(t.fBranches.arr)) throw new RootFormatError(file.path, -1, `${name} has no branch list`);
-    return new TreeReader(file, name, t);
+  static fromObject(file: RootFile, name: string, obj: Record<string, unknown>, at = -1): TreeReader {
+    const problem = treeProblem(obj);
+    if (problem) throw new RootFormatError(file.path, at, `the TTree ${name} is damaged: ${problem}`);
+    return new TreeReader(file, name, obj as unknown as JsTree);
   }
 
   /**

@@ -47,3 +47,27 @@ t.test('an RNTuple column whose elements have a width its type does not have', a
   const e = await failure('rntuple-column-zero-bits.root');
   t.match(e.message, /rntuple-column-zero-bits\.root: the header of RNTuple ntuple;1 is damaged: column 0 has type 0x13 with 0-bit elements, a width that type does not have \(at byte 1760\)/);
 });
+
+// TTree and histogram objects read by a damaged StreamerInfo (or with damaged bytes) lack members
+// or have them of other types: each is said as the member that is wrong, at the object's key.
+const shapes: Array<[string, RegExp]> = [
+  ['tree-branch-null.root', /the TTree mytree;1 is damaged: branch 4 is missing, not a branch \(at byte 1133\)/],
+  ['tree-branch-list-missing.root', /the TTree Refs;1 is damaged: branch 0's name \(fName\) is missing, not a string \(at byte 618\)/],
+  ['tree-basket-seek-nan.root', /the TTree tree;1 is damaged: branch float16_10's fBasketSeek has 0 values for 1 written baskets \(at byte 1971\)/],
+  ['tree-branch-name-number.root', /the TTree tree;1 is damaged: branch 0's name \(fName\) is 32000, not a string \(at byte 1971\)/],
+  ['histogram-axis-missing.root', /the histogram hprof2d;1 is damaged: its axis fXaxis is missing \(at byte 240\)/],
+];
+for (const [name, said] of shapes) {
+  t.test(`${name}: the member that is wrong, and where`, async (t) => {
+    const e = await failure(name);
+    t.ok(e.message.includes(name), 'names the file');
+    t.match(e.message, said);
+    t.ok(e.offset > 0, 'at the object\'s key');
+    t.notOk('cause' in e, 'no raw error underneath');
+  });
+}
+
+t.test('a streamer member described as an array of 16,777,216 elements', async (t) => {
+  const e = await failure('streamer-member-huge-array.root');
+  t.match(e.message, /streamer-member-huge-array\.root: tree \(TTree\) is damaged: fFileName claims 16777216 elements, more than its record holds \(at byte 5887\)/);
+});

@@ -148,5 +148,6 @@ export async function readStreamers(src: ByteSource, sk: Skeleton): Promise<Obje
 /** Reads the object behind `key` with `reader`. */
 export async function readKeyObject(src: ByteSource, key: Key, reader: ObjectReader): Promise<RObject> {
   const buf = await readPayload(src, key);
-  return parsing(src.path, `${key.name} (${key.className})`, () => reader.readObject(buf, key.className));
+  // Damage inside a compressed object has no file byte of its own: the key's is named.
+  return parsing(src.path, `${key.name} (${key.className})`, () => reader.readObject(buf, key.className), key.seekKey);
 }

@@ -312,7 +312,9 @@ export class ObjectReader {
           return this.skipCounted(buf, el);
       }
     };
-    into[el.name] = times === 1 ? one() : Array.from({ length: times }, one);
+    // Each element takes a byte at least: a damaged description's 16,777,216 elements would have
+    // Array.from allocate 128 MB of slots before the first one failed to read.
+    into[el.name] = times === 1 ? one() : Array.from({ length: count(buf, times, 1, el.name) }, one);
   }
 
   private basic(buf: RBuffer, t: number, el: StreamerElement): number | string {
