@@ -79,7 +79,7 @@ export function classify(err: unknown, path: string): Outcome {
     const reason = err instanceof RootFormatError ? err.reason : err.message;
     // A codec's own complaint about its block (fzstd's "offset is out of bounds") is quoted after
     // the file, the offset and what failed: that says what and where.
-    if (ENGINE.test(reason) && !reason.startsWith('cannot decompress')) return 'typed, masks a raw error';
+    if (ENGINE.test(reason) && !/(^|: )cannot decompress /.test(reason)) return 'typed, masks a raw error';
     if (!err.message.includes(path.split('/').at(-1)!)) return 'typed, names no file';
     return 'typed';
   }
