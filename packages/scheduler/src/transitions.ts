@@ -139,6 +139,7 @@ export abstract class Transitions {
         if (d.state === 'released') (stack ??= []).push(d);
       }
       if (erredDep) {
+        // The input's error, naming the input: no failure of this task's own (no row, no line).
         this.fail(ts, { ...erredDep.error!, key: erredDep.error!.key }, 0);
         continue;
       }
@@ -511,10 +512,13 @@ export abstract class Transitions {
   /**
    * Marks a task and everything downstream erred, and tells the clients that hold them. `on`:
    * the worker it failed on (`error.worker` names it), for the dashboard's link to its page.
+   * Only a failure of the root's own (the error names it) is a Failures row and a log line: a task
+   * that errs because an input erred before it arrived (the error names that input) is counted
+   * erred by Progress, as the ones the failure spreads to below are, and not listed again.
    */
   protected fail(root: TaskRecord, error: TaskError, now: number, on?: NamedWorker): void {
     const stack = [root];
-    let first = true;
+    let first = error.key === root.key;
     while (stack.length) {
       const ts = stack.pop()!;
       if (ts.state === 'erred' || ts.state === 'forgotten' || ts.state === 'memory') continue;

@@ -170,6 +170,24 @@ t.test('retries re-run a task after exceptions; then it fails with its error and
   t.ok(sim.clientMsgs.get('c')!.some((m) => m.op === 'key-in-memory' && m.key === 'after-1'));
 });
 
+t.test('a task submitted after its input erred errs with it, and is no failure of its own (Failures panel, log)', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w');
+  sim.submit('c', [task('in-1')]);
+  sim.now = 5_000;
+  sim.err('w', 'in-1', 'bad input');
+  // Submitted later: the scheduler fails it as it arrives, not as the input's failure spreads.
+  sim.now = 9_000;
+  sim.submit('c', [task('dep-1', ['in-1']), task('above-1', ['dep-1'])], ['above-1']);
+  const erred = sim.clientMsgs.get('c')!.filter((m) => m.op === 'task-erred' && m.key === 'above-1');
+  t.equal((erred[0]?.error as { key: string; message: string } | undefined)?.key, 'in-1', "the client hears it erred with its input's error");
+  t.equal(sim.state.tasks.get('above-1')!.state, 'erred');
+  t.same(sim.state.failures.map((f) => [f.key, f.time]), [['in-1', 5_000]], 'one Failures row: the task that failed, not the dependent that erred because of it');
+  t.same(sim.state.groups.get('dep')!.counts.erred, 1, 'Progress counts the dependent as erred');
+  t.notMatch(sim.state.log.map((l) => l.text).join('\n'), /task dep-1 failed/, 'the event log says no failure of the dependent');
+});
+
 t.test('a retry is told to every client holding a key that runs again, not only the one retrying', async (t) => {
   const sim = new Sim();
   sim.addClient('a');
