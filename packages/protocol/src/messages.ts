@@ -64,6 +64,11 @@ export interface WorkerMetrics {
   time: number;
   /** RSS is over `memoryLimit`: the worker starts no new tasks, and the scheduler places none on it. */
   paused?: boolean;
+  /**
+   * Cancelled tasks whose threads the worker terminated since it started, because they still ran
+   * after the cancel grace (protocol 18; the worker logs each).
+   */
+  cancelledStopped?: number;
 }
 
 export interface Hello {

@@ -97,6 +97,8 @@ export const TASK_ERROR = obj({
 export const WORKER_METRICS = obj({
   cpu: num(), rss: bytes, memoryLimit: bytes, executing: count, ready: count, stored: count, storedBytes: bytes, time,
   paused: opt(bool),
+  /** Protocol 18: cancelled tasks whose threads this worker terminated because they ran on, since it started. */
+  cancelledStopped: opt(count),
 });
 
 /** What a worker sends the scheduler. */

@@ -38,9 +38,11 @@ import { readFileSync } from 'node:fs';
  * a job cancel or a walltime kill: wait for the batch system's listing); a protocol-15 scheduler
  * would refuse the field. 17: the scheduler tells every client holding an erred key that it runs
  * again (`task-retried`), whichever client's `retry` caused it, so their futures read pending and
- * a `result()` waits for the re-run; a protocol-16 client would refuse the op.
+ * a `result()` waits for the re-run; a protocol-16 client would refuse the op. 18: a worker's
+ * heartbeat counts the cancelled tasks whose threads it terminated because they ran on
+ * (`cancelledStopped`), for the scheduler's metrics; a protocol-17 scheduler would refuse the field.
  */
-export const PROTOCOL_VERSION = 17;
+export const PROTOCOL_VERSION = 18;
 
 /** This package's version, sent in every hello so that mismatched installs are named. */
 export const PACKAGE_VERSION: string = (

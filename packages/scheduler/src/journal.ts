@@ -76,6 +76,7 @@ export function workerRow(ws: WorkerRecord): WorkerRow {
     executing, queued: alive ? Math.max(0, ws.processing.size - executing) : 0,
     stored: alive ? ws.has.size : 0, storedBytes: alive ? ws.storedBytes : 0, lastSeen: ws.lastSeen, alive,
     paused: alive && m?.paused === true,
+    ...(alive && m?.cancelledStopped ? { cancelledStopped: m.cancelledStopped } : {}),
     closing: ws.status === 'closing',
     ...(ws.status === 'closing' && ws.retiresByLifetime ? { lifetime: true } : {}),
   };

@@ -18,7 +18,13 @@ export interface PoolTask {
 
 export type PoolResult =
   | { ok: true; value: unknown; nbytes: number; start: number; stop: number; thread: number; events?: number }
-  | { ok: false; error: { name: string; message: string; stack: string }; start: number; stop: number; thread: number; died: boolean };
+  | { ok: false; error: { name: string; message: string; stack: string }; start: number; stop: number; thread: number; died: boolean; stopped?: Stopped };
+
+/** Why the pool terminated a task's thread, and how long the task had run by then (ms). */
+export interface Stopped {
+  why: 'cancelled' | 'timeout' | 'memory';
+  ranMs: number;
+}
 
 interface Entry {
   task: PoolTask;
@@ -50,7 +56,7 @@ interface Slot {
    * Set when the pool terminates the thread to stop a task: that task fails with `error`, as a
    * thread death (`died`, counted against allowed failures) or as the task's own failure.
    */
-  stopping?: { id: number; error: PoolError; died: boolean };
+  stopping?: { id: number; error: PoolError; died: boolean; why: Stopped['why']; ranMs: number };
   /** The first task in flight, and since when it is first (it runs since about then), ms. */
   headId?: number;
   headSince?: number;
@@ -378,20 +384,24 @@ export class ThreadPool {
     if (e.timer || slot.stopping) return;
     const key = e.task.key;
     if (e.cancelled) {
-      e.timer = setTimeout(() => this.stop(slot, id, { name: 'TaskCancelled', message: `task ${key} was cancelled and still ran after ${CANCEL_GRACE_MS} ms; its thread was stopped`, stack: '' }), CANCEL_GRACE_MS);
+      e.timer = setTimeout(() => this.stop(slot, id, 'cancelled', { name: 'TaskCancelled', message: `task ${key} was cancelled and still ran after ${CANCEL_GRACE_MS} ms; its thread was stopped`, stack: '' }), CANCEL_GRACE_MS);
     } else if (e.task.timeoutMs !== undefined) {
       const ms = e.task.timeoutMs;
-      e.timer = setTimeout(() => this.stop(slot, id, {
+      e.timer = setTimeout(() => this.stop(slot, id, 'timeout', {
         name: 'TaskTimeoutError', message: `task ${key} ran longer than its timeoutMs of ${ms} ms; its thread was stopped`, stack: '',
       }), ms);
     } else return;
     e.timer.unref();
   }
 
-  /** Terminates the thread running task `id`; the exit handler fails it and requeues the rest. */
-  private stop(slot: Slot, id: number, error: PoolError, died = false): void {
+  /**
+   * Terminates the thread running task `id`; the exit handler fails it (saying `why` and how long
+   * it had run, its time first in the thread) and requeues the rest.
+   */
+  private stop(slot: Slot, id: number, why: Stopped['why'], error: PoolError, died = false): void {
     if (this.slots[slot.index] !== slot || !slot.inFlight.has(id) || slot.stopping) return;
-    slot.stopping = { id, error: { ...error, stack: error.stack || `${error.name}: ${error.message}` }, died };
+    const ranMs = slot.headId === id && slot.headSince !== undefined ? Date.now() - slot.headSince : 0;
+    slot.stopping = { id, error: { ...error, stack: error.stack || `${error.name}: ${error.message}` }, died, why, ranMs };
     void slot.thread.terminate();
   }
 
@@ -411,7 +421,7 @@ export class ThreadPool {
     if (!oldest) return undefined;
     const [id, e] = oldest.inFlight.entries().next().value!;
     const message = `memory limit exceeded: ${why}; task ${e.task.key} was running longest, so its thread was stopped`;
-    this.stop(oldest, id, { name: 'MemoryLimitExceeded', message, stack: '' }, true);
+    this.stop(oldest, id, 'memory', { name: 'MemoryLimitExceeded', message, stack: '' }, true);
     return e.task.key;
   }
 
@@ -573,7 +583,10 @@ export class ThreadPool {
     for (const [id, e] of entries) {
       if (id !== culpritId) rest.push(e);
       // Stopped by the pool (timeout, cancel): the task's failure, not a thread death.
-      else if (slot.stopping) e.done({ ok: false, error: slot.stopping.error, start: now, stop: now, thread: slot.index, died: slot.stopping.died });
+      else if (slot.stopping) {
+        const { error, died, why, ranMs } = slot.stopping;
+        e.done({ ok: false, error, start: now, stop: now, thread: slot.index, died, stopped: { why, ranMs } });
+      }
       else e.done({ ok: false, error: { name: 'WorkerThreadDied', message, stack: stack || `WorkerThreadDied: ${message}` }, start: now, stop: now, thread: slot.index, died: true });
     }
     if (this.closing) {

@@ -8,7 +8,7 @@ import { computeTaskOf } from './compute-task.js';
 import { missingAllowPaths, type AllowList } from './allow.js';
 import { ModuleGate } from './module-gate.js';
 import { LogForwarder } from './log-forward.js';
-import { ThreadPool, type PoolResult } from './pool.js';
+import { CANCEL_GRACE_MS, ThreadPool, type PoolResult } from './pool.js';
 import { WorkerState, type Priority, type WorkerCommand } from './state.js';
 
 export interface WorkerOptions {
@@ -137,6 +137,8 @@ export class GluonWorker {
   private readonly gate: ModuleGate;
   private readonly log: Logger;
   private readonly logs = new LogForwarder();
+  /** Cancelled tasks whose threads were terminated because they ran on (heartbeat `cancelledStopped`). */
+  private cancelledStopped = 0;
   /** Called whenever a task leaves the pool, while a shutdown waits for the running ones. */
   private drained: (() => void) | undefined;
   /** Ends a reconnect backoff wait early (on close). */
@@ -377,6 +379,7 @@ export class GluonWorker {
         // Executing: tasks running in a thread now, not those handed to a thread ahead of time.
         cpu, rss, memoryLimit: this.opts.memoryLimit ?? 0, executing: Math.min(this.state.executing, this.pool.busyThreads), ready: this.state.readyCount,
         stored: this.state.storedCount, storedBytes: this.state.storedBytes, time: now, paused: this.state.paused,
+        cancelledStopped: this.cancelledStopped,
       },
     });
   }
@@ -412,6 +415,12 @@ export class GluonWorker {
   }
 
   private onResult(r: PoolResult, key: string): void {
+    // The scheduler hears nothing of a cancelled task (nobody wants its result): said here, or a
+    // runaway loop killed with its thread left no trace anywhere.
+    if (!r.ok && r.stopped?.why === 'cancelled') {
+      this.cancelledStopped++;
+      this.log(`stopped task ${key} after it ran ${fmtMs(r.stopped.ranMs)}: it was cancelled and still ran ${fmtMs(CANCEL_GRACE_MS)} later; its thread was terminated and replaced`);
+    }
     const timing = { start: r.start, stop: r.stop, thread: r.thread };
     this.state.capacity = this.pool.capacity;
     this.apply(this.state.handle(r.ok

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
 import type { TaskSpec } from '@gluon/protocol';
+import { startScheduler as startInProcess } from '@gluon/scheduler';
 import { fixture, RawClient, startScheduler, startWorker, type Proc } from './procs.js';
 
 const procs: Proc[] = [];
@@ -63,6 +64,31 @@ t.test('a cancelled runaway task: its thread is replaced, tasks behind it run, S
   // Nothing runs any more, so SIGTERM has nothing to wait for (it waited its whole 30 s grace).
   workers[0]!.proc.kill('SIGTERM');
   t.equal(await workers[0]!.proc.exited(20_000), 0);
+});
+
+t.test("a cancelled runaway task's stop is said in the worker's log and counted in the scheduler's /metrics", async (t) => {
+  // In process, for its /metrics (its dashboard on a free port); the worker is a real process.
+  const s = await startInProcess({ port: 0, dashboardPort: 0, log: () => {} });
+  t.teardown(() => s.close());
+  const w = await startWorker(s.address, ['--nthreads', '1', '--name', 'stopper']);
+  procs.push(w.proc);
+  const client = await RawClient.connect(s.address);
+  clients.push(client);
+  const mark = markFile(t);
+  const spinner = spec('spin', 'spin', [mark]);
+  client.conn.send({ op: 'update-graph', tasks: [spinner], wants: [spinner.key] });
+  await until(() => existsSync(mark), 20_000, 'the runaway task started');
+  client.conn.send({ op: 'cancel', keys: [spinner.key] });
+  // Before, the worker said nothing: the runaway loop and its thread went without a trace.
+  const [line] = await w.proc.waitFor(new RegExp(`stopped task ${spinner.key} after it ran (\\d+ ms|\\d+\\.\\d s): it was cancelled and still ran 500 ms later; its thread was terminated and replaced`), 60_000);
+  const ran = /after it ran (\d+(?:\.\d)?) (ms|s)/.exec(line)!;
+  t.ok(Number(ran[1]) * (ran[2] === 's' ? 1000 : 1) >= 500, `it ran at least the 500 ms grace: ${line}`);
+  const metrics = new URL('metrics', s.dashboardUrl).href;
+  const stopped = async () => /^gluon_worker_cancelled_tasks_stopped\{worker="stopper",[^}]*\} (\d+)$/m.exec(await (await fetch(metrics)).text())?.[1];
+  let value: string | undefined;
+  const deadline = Date.now() + 120_000;
+  while ((value = await stopped()) !== '1' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  t.equal(value, '1', "the worker's next heartbeat counts it, and /metrics shows it");
 });
 
 t.test('timeoutMs stops a runaway task and fails it with a clear error; the worker runs on', async (t) => {

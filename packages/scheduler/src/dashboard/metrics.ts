@@ -167,6 +167,7 @@ export class SchedulerMetrics {
     perWorker('gluon_worker_stored_results', 'Results each worker holds', (w) => w.stored);
     perWorker('gluon_worker_executing_tasks', 'Tasks each worker is running now (last heartbeat)', (w) => w.executing);
     perWorker('gluon_worker_queued_tasks', 'Tasks assigned to each worker and not yet running', (w) => w.queued);
+    perWorker('gluon_worker_cancelled_tasks_stopped', 'Cancelled tasks each worker stopped, by terminating their threads, because they ran on after the cancel (since the worker started; last heartbeat)', (w) => w.cancelledStopped ?? 0);
     perWorker('gluon_worker_cpu_ratio', 'CPU use of each worker process over its last heartbeat interval (1 = one core)', (w) => w.cpu / 100);
     return registry;
   }

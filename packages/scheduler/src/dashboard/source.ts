@@ -46,6 +46,11 @@ export interface WorkerRow {
   /** the worker said it is over its memory limit: it starts no new tasks until it is below 90%. */
   paused?: boolean;
   /**
+   * cancelled tasks whose threads the worker terminated since it started, because they still ran
+   * after the cancel grace (its last heartbeat; absent while none). Each is a line of its log.
+   */
+  cancelledStopped?: number;
+  /**
    * the worker said it is leaving (retiring at the end of its lifetime, or stopped): it takes no
    * new tasks and will go.
    */
