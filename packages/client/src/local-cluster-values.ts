@@ -53,8 +53,14 @@ export function checkLocalClusterValues(opts: LocalClusterOptions): void {
     flag.parse(String(v), `LocalCluster: ${name}`);
   }
   const mods = opts.allowModules;
-  if (mods !== undefined && !(Array.isArray(mods) && mods.every((m) => typeof m === 'string'))) {
+  if (mods !== undefined && !Array.isArray(mods)) {
     throw new TypeError(`LocalCluster: allowModules must be an array of module specifiers (['@me/tasks']), got ${show(mods)}`);
+  }
+  // Element by element: JSON showed a URL object as its string, so a refused [new URL(…)] read
+  // 'must be an array of module specifiers, got ["file:///…/tasks.js"]'.
+  const bad = mods?.findIndex((m) => typeof m !== 'string' && !(m instanceof URL)) ?? -1;
+  if (bad >= 0) {
+    throw new TypeError(`LocalCluster: allowModules[${bad}] must be a module specifier (a string, or a file URL as remote() takes), got ${describeValue(mods![bad])}`);
   }
   const env = opts.env;
   if (env !== undefined && !(env !== null && typeof env === 'object' && !Array.isArray(env) && Object.values(env).every((x) => typeof x === 'string'))) {
@@ -143,6 +149,13 @@ export function tlsFilePaths(tls: TlsFiles, base = process.cwd()): TlsFiles {
     out[k] = abs;
   }
   return out;
+}
+
+/** What a value is, for an element that is not a specifier: `the number 5`, `an object {"a":1}`. */
+function describeValue(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  if (typeof v === 'object') return `${Array.isArray(v) ? 'an array' : `an object${v.constructor && v.constructor !== Object ? ` (${v.constructor.name})` : ''}`} ${JSON.stringify(v) ?? ''}`.trimEnd();
+  return `the ${typeof v} ${show(v)}`;
 }
 
 /** A value as given: strings quoted (`"2"`), numbers as such. */

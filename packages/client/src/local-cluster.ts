@@ -33,10 +33,11 @@ export interface LocalClusterOptions {
   /**
    * Task modules the workers may run besides those packages declare: package names (looked up
    * from `cwd`), files or directories (absolute, `file:` URLs, or relative to this script's
-   * working directory, `process.cwd()`, whatever `cwd` is). A path that names nothing is refused
-   * by start(), naming the absolute path it looked at.
+   * working directory, `process.cwd()`, whatever `cwd` is), or a file URL object as `remote()`
+   * takes (`new URL('./tasks.mjs', import.meta.url)`). A path that names nothing is refused by
+   * start(), naming the absolute path it looked at.
    */
-  allowModules?: string[];
+  allowModules?: Array<string | URL>;
   /** Workers' working directory (where they look up task packages). Default `process.cwd()`. */
   cwd?: string;
   /** Extra environment for the processes. */
@@ -216,7 +217,8 @@ export class LocalCluster {
     checkOptionKeys(opts, LOCAL_CLUSTER_OPTIONS, 'LocalCluster.start');
     installExitHooks();
     checkLocalClusterValues(opts);
-    if (opts.allowModules) opts = { ...opts, allowModules: allowModulePaths(opts.allowModules) };
+    // A file URL object, as remote() and remoteFrom() take, stands for its href.
+    if (opts.allowModules) opts = { ...opts, allowModules: allowModulePaths(opts.allowModules.map((m) => (m instanceof URL ? m.href : m))) };
     if (typeof opts.tls === 'object') opts = { ...opts, tls: tlsFilePaths(opts.tls) };
     const nWorkers = opts.nWorkers ?? 2;
     const nthreads = opts.nthreads ?? 1;
@@ -272,7 +274,7 @@ export class LocalCluster {
     const localAddress = socket !== undefined ? unixSocketAddress(socket) : undefined;
     const workerArgs = (i: number) => {
       const a = [localAddress ?? address, '--nthreads', String(nthreads), '--name', `local-${i}`, ...tlsArgs];
-      for (const m of opts.allowModules ?? []) a.push('--allow-module', m);
+      for (const m of opts.allowModules ?? []) a.push('--allow-module', String(m)); // hrefs by now (start's first lines)
       if (opts.memoryLimit) a.push('--memory-limit', opts.memoryLimit);
       a.push(...limitArgs);
       return a;

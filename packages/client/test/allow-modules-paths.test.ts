@@ -43,3 +43,15 @@ t.test('a relative entry is the script\'s, not the workers\' cwd: its tasks run 
   const incAfter = remote(pathToFileURL(join(fixtures, 'tasks.mjs')), 'incAfter');
   t.equal(await client.submit(incAfter, 1, 0).result(), 2, `${rel} (from ${process.cwd()}) allowed the fixtures on a worker running in ${elsewhere}`);
 });
+
+t.test('a file URL object is an entry, as remote() takes it: the module it names runs', async (t) => {
+  // allowModules: [tasks] beside remoteFrom(tasks), tasks = new URL('./tasks.mjs', import.meta.url),
+  // was refused with 'must be an array of module specifiers, got ["file:///…/tasks.mjs"]'.
+  const tasks = pathToFileURL(join(fixtures, 'tasks.mjs'));
+  const cluster = await LocalCluster.start({ nWorkers: 1, dashboard: false, allowModules: [tasks] });
+  t.teardown(() => cluster.close());
+  const client = await cluster.client();
+  t.equal(await client.submit(remote(tasks, 'incAfter'), 1, 0).result(), 2);
+  await t.rejects(LocalCluster.start({ nWorkers: 1, dashboard: false, allowModules: [pathToFileURL(join(fixtures, 'no-such-tasks.mjs'))] }),
+    { name: 'RangeError', message: /^LocalCluster: allowModules\[0\] "file:\/\/\/\S+no-such-tasks\.mjs": no such file or directory: / }, 'one naming nothing is refused as its href would be');
+});

@@ -42,6 +42,10 @@ t.test('values passed on as CLI flags are checked with the CLIs\' ranges and nam
     [{ allowedFailures: -1 }, 'RangeError', /^LocalCluster: allowedFailures must be an integer from 1 to 1000, got "-1"$/],
     // Spread character by character before: '--allow-module f', 'o', 'o'; env { 0: 'x' }.
     [{ allowModules: 'foo' }, 'TypeError', /^LocalCluster: allowModules must be an array of module specifiers \(\['@me\/tasks'\]\), got "foo"$/],
+    // An element that is not a specifier is named; a URL object is one (below). The whole array
+    // was shown as JSON, so a refused [new URL(…)] read 'got ["file:///…"]', an array of strings.
+    [{ allowModules: ['@me/tasks', 5] }, 'TypeError', /^LocalCluster: allowModules\[1\] must be a module specifier \(a string, or a file URL as remote\(\) takes\), got the number 5$/],
+    [{ allowModules: [{ href: 'file:///x.mjs' }] }, 'TypeError', /^LocalCluster: allowModules\[0\] must be a module specifier .*, got an object \{"href":"file:\/\/\/x\.mjs"\}$/],
     [{ env: 'x' }, 'TypeError', /^LocalCluster: env must be an object of strings \(\{ NAME: 'value' \}\), got "x"$/],
     [{ env: { N: 2 } }, 'TypeError', /^LocalCluster: env must be an object of strings .*got \{"N":2\}$/],
     // "got 2" before: the string did not show as one.
