@@ -360,6 +360,16 @@ t.test('retries (per task) and retry() (after failure)', async (t) => {
   t.equal(calls(path3), 2, 'the input ran twice');
 });
 
+t.test('exception() resolves (never rejects): the error, or undefined once finished; treeReduce takes plain values among its inputs', async (t) => {
+  const ok = client.submit(inc, 500);
+  t.equal(await ok.exception(), undefined, 'a finished future: undefined');
+  t.type(await client.submit(fail, 'exception()').exception(), TaskError, 'a failed one: its TaskError');
+  const slow = client.submit(sleep.with({ pure: false }), 60_000);
+  await client.cancel([slow]);
+  t.type(await slow.exception(), CancelledError, 'a cancelled one: CancelledError');
+  t.equal(await client.treeReduce(fx.sumAll, [ok, 1000, client.submit(inc, 1)] as never, { fanIn: 2 }).result(), 501 + 1000 + 2, 'a plain value is a leaf as it is');
+});
+
 t.test('a submit of plain arguments takes map()\'s short way: the key and the task the graph builder gives it', async (t) => {
   const f = client.submit(inc, 40);
   t.equal(client.persist(delayed(inc)(40)).key, f.key, 'as a delayed call of the same');
