@@ -1,11 +1,11 @@
 /** Parsing `gluon-finalstates` arguments into a validated configuration and a mode. */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseArgsMessage } from '@gluon/protocol';
 import { BATCH_RUN_FLAGS, batchFlagsUnused } from '@gluon/deploy';
 import { SCHEDULER_TLS_FLAGS } from '@gluon/client';
-import { joinNegativeValues, unwritableDir, withHelpPointer, withMeantFlag } from '@gluon/analysis-h4l';
+import { checkRunDirToRewrite, joinNegativeValues, withHelpPointer, withMeantFlag } from '@gluon/analysis-h4l';
 import { loadConfigFile, mergeConfig, validateConfig, parseTasks, ConfigError, type FsConfig } from './config.js';
 
 /** Flags that set config keys: the key, its parse, and what it does (for --help). */
@@ -80,27 +80,14 @@ function modeWrites(mode: 'plots-only' | 'merge-only', runDir: string): { dirs: 
 }
 
 /**
- * --plots-only and --merge-only read a finished run: a --run-dir that is not there (a typo) is a
- * usage error said as such, not the raw ENOENT of the first file looked for inside it. They also
- * write into it: one they may not write (its mode, a read-only mount) is refused before anything
- * is read, not met at the first write as a raw EACCES naming the merge's `.merging-*` staging
- * directory or a plot.
+ * --plots-only and --merge-only read a finished run and write into it: a --run-dir that is not
+ * there (a typo), a file, or one they may not write into is a usage error said before anything is
+ * read (gluon-h4l plot's check), not the raw ENOENT of the first file looked for inside it, or an
+ * EACCES naming the merge's `.merging-*` staging directory.
  */
 function checkRunDir(mode: 'plots-only' | 'merge-only', runDir: string): void {
-  let isDir: boolean;
-  try { isDir = statSync(runDir).isDirectory(); } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError(code === 'ENOENT'
-      ? `--${mode} reads the finished run in --run-dir ${runDir}, which does not exist`
-      : `--${mode} cannot read --run-dir ${runDir} (${code ?? (e as Error).message})`);
-  }
-  if (!isDir) throw new ConfigError(`--run-dir ${runDir} is a file, not a directory`);
-  const { dirs, what } = modeWrites(mode, runDir);
-  const no = unwritableDir(dirs);
-  if (no) {
-    const which = no.dir === runDir ? 'which' : `and its ${path.relative(runDir, no.dir)}/`;
-    throw new ConfigError(`--${mode} ${what} --run-dir ${runDir}, ${which} is not writable (${no.why}); nothing was changed`);
-  }
+  // gluon-h4l's ConfigError: a usage error here too (exit 2).
+  try { checkRunDirToRewrite(runDir, modeWrites(mode, runDir), `--${mode}`); } catch (e) { throw new ConfigError((e as Error).message); }
 }
 
 /** Why flags given with `mode` would have no effect (naming them and what the mode does), or undefined. */

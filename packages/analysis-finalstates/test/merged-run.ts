@@ -1,11 +1,9 @@
 /**
  * A run directory of two batch slices and their merge, made by the real CLI, and a snapshot of a
- * directory's files: the set-up and the check of the tests of --merge-only that must leave a run
- * directory as it was (merge-interrupt, merge-unwritable).
+ * directory's files (analysis-h4l's): the set-up and the check of the tests of --merge-only that
+ * must leave a run directory as it was (merge-interrupt, merge-unwritable).
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -26,12 +24,4 @@ export async function mergedRun(tmp: string): Promise<string> {
   return runDir;
 }
 
-/** Every file under `dir` (relative path → SHA-256), directories by their names. */
-export function snapshot(dir: string, rel = ''): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const n of readdirSync(path.join(dir, rel)).sort()) {
-    const r = path.join(rel, n);
-    if (statSync(path.join(dir, r)).isDirectory()) { out[`${r}/`] = 'dir'; Object.assign(out, snapshot(dir, r)); } else out[r] = createHash('sha256').update(readFileSync(path.join(dir, r))).digest('hex');
-  }
-  return out;
-}
+export { snapshot } from '../../analysis-h4l/test/dir-snapshot.js';

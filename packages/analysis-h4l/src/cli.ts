@@ -17,7 +17,7 @@ import { InterruptedError } from './run.js';
 import { download } from './download.js';
 import { replot } from './outputs.js';
 import { generateDataset, SCALE_RANGE } from './generate/index.js';
-import { checkWritable } from './paths.js';
+import { checkRunDirToRewrite, checkWritable } from './paths.js';
 import { generateNumbers, numberFlag } from './generate-flags.js';
 
 const USAGE: Record<string, string> = {
@@ -32,7 +32,8 @@ const USAGE: Record<string, string> = {
   --selection NAME  whose 4-lepton files: notebook (12 files, the default) or framework (all of its samples)
   --timeout S       give up on a server that sends nothing for S seconds (default 60)`,
   plot: `usage: gluon-h4l plot --run-dir DIR
-  --run-dir DIR   a run's output directory: re-draws its plots from histograms.json`,
+  --run-dir DIR   a run's output directory: re-draws its plots from histograms.json, into it
+                  (it must exist and be writable; exit 2 otherwise)`,
 };
 
 const HELP = `usage:
@@ -77,6 +78,9 @@ async function plot(argv: string[]): Promise<number> {
   const v = parseFlags('plot', argv, { 'run-dir': { type: 'string' } });
   if (v.help) { log(USAGE.plot); return 0; }
   if (typeof v['run-dir'] !== 'string') throw new ConfigError('--run-dir DIR is required (a run\'s output directory, with histograms.json)');
+  // Not there, a file, or not writable: said before anything is read (exit 2), as gluon-finalstates
+  // --plots-only says it. Each was the raw error of histograms.json or the first plot (exit 1).
+  checkRunDirToRewrite(v['run-dir'], { dirs: [v['run-dir']], what: 'redraws the plots into' });
   const files = await replot(v['run-dir']);
   log(`re-drew ${countOf(files.length, 'plot file')} in ${v['run-dir']}: ${files.join(', ')}`);
   return 0;

@@ -19,7 +19,7 @@ export * from './run.js';
 export * from './progress.js';
 export { svgToPng, niceStep } from './plot.js';
 export { joinNegativeValues, withHelpPointer, withMeantFlag } from './argv.js';
-export { runDirName, checkWritable, unwritableDir } from './paths.js';
+export { runDirName, checkWritable, checkRunDirToRewrite } from './paths.js';
 export { figure } from './figures.js';
 export { demoNumbers, generateNumbers, GENERATE_NUMBER_FLAGS } from './generate-flags.js';
 export { watchForWorkers, NoWorkersError, workersWaitedFor, type WatchOptions } from './wait-workers.js';

@@ -3,7 +3,7 @@
  * so a run never does all its work and then fails on where to put it.
  */
 import { access, stat } from 'node:fs/promises';
-import { accessSync, constants, existsSync, mkdtempSync, rmdirSync, type Stats } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, rmdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from './config.js';
 
@@ -51,6 +51,28 @@ export function unwritableDir(dirs: string[]): { dir: string; why: string } | un
     }
   }
   return undefined;
+}
+
+/**
+ * The --run-dir of a command that reads a finished run and writes into it: it must exist, be a
+ * directory, and each of `writes.dirs` that exists must be writable (`writes.what`: `redraws the
+ * plots into`, said with `mode`). A ConfigError (exit 2) before anything is read, naming --run-dir, not the raw
+ * ENOENT or EACCES of the first file read or written inside it. `mode` names the flag that chose
+ * the command (`--merge-only`) where the program's line does not already name it.
+ */
+export function checkRunDirToRewrite(runDir: string, writes: { dirs: string[]; what: string }, mode?: string): void {
+  let isDir: boolean;
+  try { isDir = statSync(runDir).isDirectory(); } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw new ConfigError(`cannot read --run-dir ${runDir} (${code ?? (e as Error).message})`);
+    throw new ConfigError(mode ? `${mode} reads the finished run in --run-dir ${runDir}, which does not exist` : `--run-dir ${runDir} does not exist`);
+  }
+  if (!isDir) throw new ConfigError(`--run-dir ${runDir} is a file, not a directory`);
+  const no = unwritableDir(writes.dirs);
+  if (!no) return;
+  const which = no.dir === runDir ? 'which' : `and its ${path.relative(runDir, no.dir)}/`;
+  throw new ConfigError(mode ? `${mode} ${writes.what} --run-dir ${runDir}, ${which} is not writable (${no.why}); nothing was changed`
+    : `${no.dir === runDir ? `--run-dir ${runDir}` : `${no.dir} (in --run-dir)`} is not writable (${no.why}); nothing was changed`);
 }
 
 const ERRNO_TEXT: Record<string, string> = { EACCES: 'permission denied', EPERM: 'not permitted', EROFS: 'a read-only file system' };
