@@ -26,14 +26,16 @@ interface Crafted {
    * A compressed block (its 9-byte header at `at`) decompressed, changed by `change`, and
    * deflated back in its place as a zlib block (it must fit): the change passes the checksum.
    */
-  block?: { at: number; change: Change };
+  block?: { at: number; change: Change | Change[] };
 }
 
 /** A change to decompressed bytes, as bench/rootio-fuzz.ts describes its changes. */
 type Change =
   | { copy: number; to: number; n: number } // `n` bytes from `copy` copied to `to`
   | { int32: number; at: number } // big-endian
-  | { int64le: number; at: number };
+  | { int64le: number; at: number }
+  | { int64: number; at: number } // big-endian
+  | { text: string; to: string; nth?: number }; // occurrence `nth` (from 0) of `text` replaced (same length)
 
 const be16 = (v: number) => [(v >> 8) & 0xff, v & 0xff];
 
@@ -76,6 +78,15 @@ export const CRAFTED: Crafted[] = [
   // described as an array of 16,777,216 TStrings. Reading the tree allocated 128 MB of array
   // slots before the first element failed (RSS +70 MiB for a 16 kB file).
   { name: 'streamer-member-huge-array.root', base: 'uproot-stl_containers.root', patches: [], block: { at: 8655, change: { copy: 24309, to: 23487, n: 25 } } },
+  // The TTree mytree (block at 1173) with its entry count (int64 at 66) 2^33: the one-basket
+  // branches' baskets then claim every entry, and reading I32 allocated its column, 32 GB, before
+  // checking the basket's bytes: a raw RangeError from Buffer.allocUnsafeSlow (found in data_B).
+  { name: 'tree-entries-huge.root', base: 'uproot-issue413.root', patches: [], block: { at: 1173, change: [{ int64: 2 ** 33, at: 66 }, { int64: 0, at: 631 }] } },
+  // The StreamerInfo (block at 2134) with TBranch's member fLeaves (the second of the name, after
+  // TTree's) renamed fLeavez: the branches
+  // read have no leaf list ("has damaged metadata: Cannot read properties of undefined (reading
+  // 'arr')", found in uproot-HZZ-lz4).
+  { name: 'tree-branch-leaves-missing.root', base: 'uproot-issue413.root', patches: [], block: { at: 2134, change: { text: 'fLeaves', to: 'fLeavez', nth: 1 } } },
 ];
 
 const dir = (p: string) => fileURLToPath(new URL(`../test/fixtures/${p}`, import.meta.url));
@@ -88,11 +99,18 @@ for (const c of CRAFTED) {
     const csize = b[at + 3]! | (b[at + 4]! << 8) | (b[at + 5]! << 16);
     const usize = b[at + 6]! | (b[at + 7]! << 8) | (b[at + 8]! << 16);
     const plain = Uint8Array.from(decompress(b.subarray(at, at + 9 + csize), usize, c.base, at));
-    const ch = c.block.change;
     const dv = new DataView(plain.buffer);
+    for (const ch of [c.block.change].flat()) {
     if ('copy' in ch) plain.copyWithin(ch.to, ch.copy, ch.copy + ch.n);
     else if ('int32' in ch) dv.setInt32(ch.at, ch.int32);
-    else dv.setBigInt64(ch.at, BigInt(ch.int64le), true);
+    else if ('int64le' in ch) dv.setBigInt64(ch.at, BigInt(ch.int64le), true);
+    else if ('int64' in ch) dv.setBigInt64(ch.at, BigInt(ch.int64));
+    else {
+      let k = -1;
+      for (let i = 0; i <= (ch.nth ?? 0); i++) k = Buffer.from(plain).indexOf(ch.text, k + 1, 'latin1');
+      plain.set(Buffer.from(ch.to, 'latin1'), k);
+    }
+    }
     const body = deflateSync(plain, { level: 9 });
     if (body.length > csize) throw new Error(`${c.name}: the changed block deflates to ${body.length} bytes, past its ${csize}`);
     b.set([0x5a, 0x4c, 8, body.length & 0xff, (body.length >> 8) & 0xff, body.length >> 16], at);

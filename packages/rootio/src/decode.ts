@@ -50,14 +50,17 @@ export function decode(path: string, info: BranchInfo, baskets: PendingBasket[],
       if (info.packed) return decodePacked(path, info, baskets, start, stop);
       const el = info.element!;
       const size = ELEMENT_SIZE[el] * info.inner;
+      // Fixed-size entries fill the basket exactly; anything else means a damaged header. Checked
+      // before the column is allocated: a damaged entry count (fEntries 2^33) asked for 32 GB.
+      for (const b of baskets) {
+        if (b.entries * size !== b.dataLength) throw new RootFormatError(path, -1, `branch ${info.name}: basket has ${b.dataLength} bytes for ${b.entries} entries of ${size} bytes`);
+      }
       const out = memory.take(el, n * info.inner);
       const lanes = lanesOf(out, ELEMENT_SIZE[el]);
       let to = 0;
       for (const b of baskets) {
         const a = firstIn(b, start);
         const z = endIn(b, stop);
-        // Fixed-size entries fill the basket exactly; anything else means a damaged header.
-        if (b.entries * size !== b.dataLength) throw new RootFormatError(path, -1, `branch ${info.name}: basket has ${b.dataLength} bytes for ${b.entries} entries of ${size} bytes`);
         const count = (z - a) * info.inner;
         // A basket read whole is decompressed straight into the column and swapped there (no
         // copy out of a scratch buffer) when it can be; any other is loaded and copied.

@@ -55,6 +55,7 @@ const shapes: Array<[string, RegExp]> = [
   ['tree-branch-list-missing.root', /the TTree Refs;1 is damaged: branch 0's name \(fName\) is missing, not a string \(at byte 618\)/],
   ['tree-basket-seek-nan.root', /the TTree tree;1 is damaged: branch float16_10's fBasketSeek has 0 values for 1 written baskets \(at byte 1971\)/],
   ['tree-branch-name-number.root', /the TTree tree;1 is damaged: branch 0's name \(fName\) is 32000, not a string \(at byte 1971\)/],
+  ['tree-branch-leaves-missing.root', /the TTree mytree;1 is damaged: branch I32's leaf list \(fLeaves\) is missing \(at byte 1133\)/],
   ['histogram-axis-missing.root', /the histogram hprof2d;1 is damaged: its axis fXaxis is missing \(at byte 240\)/],
 ];
 for (const [name, said] of shapes) {
@@ -70,4 +71,9 @@ for (const [name, said] of shapes) {
 t.test('a streamer member described as an array of 16,777,216 elements', async (t) => {
   const e = await failure('streamer-member-huge-array.root');
   t.match(e.message, /streamer-member-huge-array\.root: tree \(TTree\) is damaged: fFileName claims 16777216 elements, more than its record holds \(at byte 5887\)/);
+});
+
+t.test('a tree whose entry count (2^33) its one basket claims whole', async (t) => {
+  const e = await failure('tree-entries-huge.root');
+  t.match(e.message, /tree-entries-huge\.root: branch I32: basket has 20 bytes for 8589934592 entries of 4 bytes/);
 });

@@ -25,7 +25,7 @@ function branchProblem(b: unknown, where: string, depth: number): string | null 
   const at = `branch ${b.fName}`;
   if (typeof b._typename !== 'string') return `${at} has no class`;
   if (!isList(b.fBranches)) return `${at}'s sub-branch list (fBranches) is ${describe(b.fBranches)}`;
-  if (b.fLeaves !== undefined && !isList(b.fLeaves)) return `${at}'s leaf list (fLeaves) is ${describe(b.fLeaves)}`;
+  if (!isList(b.fLeaves)) return `${at}'s leaf list (fLeaves) is ${describe(b.fLeaves)}`;
   for (const leaf of (b.fLeaves as { arr?: unknown[] } | undefined)?.arr ?? []) {
     if (!isObj(leaf) || typeof leaf.fName !== 'string') return `${at} has a leaf that is ${isObj(leaf) ? `named ${describe(leaf.fName)}` : describe(leaf)}`;
     if (leaf.fLeafCount !== undefined && leaf.fLeafCount !== null && !(isObj(leaf.fLeafCount) && typeof leaf.fLeafCount.fName === 'string')) {
