@@ -8,6 +8,7 @@ import { ClientClosedError, ResultTooLargeError } from './errors.js';
 import { Future, KeyState, WorkerLists, type FutureHost } from './future.js';
 import { CollectedQueue } from './collected-queue.js';
 import { futureList, iterableList } from './future-list.js';
+import { describeValue } from './describe.js';
 import { CancelledInput, checkArgs, GraphBuilder, graphOver, makeSpec } from './graph-builder.js';
 import { LazyGraph, type LazyGraphOptions } from './lazy-graph.js';
 import { Lineage } from './lineage.js';
@@ -456,7 +457,11 @@ export class Client implements FutureHost {
     if (iterables.length === 0) throw new TypeError('map() needs at least one iterable of arguments');
     if (fn.options.key !== undefined) throw new TypeError('map(): the key option names one task; use group to prefix the keys of many');
     const lists = (iterables as Array<Iterable<unknown>>).map((it, i) => {
-      if (it === null || typeof it !== 'object' || !(Symbol.iterator in it)) throw new TypeError(`map(): argument ${i + 1} is not iterable`);
+      // Counted as the call's arguments (the function is the first), with what came instead: a
+      // string is refused too (its characters would be the elements, one task each).
+      if (it === null || typeof it !== 'object' || !(Symbol.iterator in it)) {
+        throw new TypeError(`map(): argument ${i + 2} (iterable ${i + 1} of the tasks' arguments) is not an iterable object: got ${describeValue(it)}; pass an array of arguments, one element per task`);
+      }
       return Array.isArray(it) ? it : [...it];
     });
     this.assertOpen();

@@ -1,6 +1,6 @@
 /**
- * The calls that take futures (wait, asCompleted, cancel, retry, release, treeReduce) given
- * something else: a TypeError naming the call, the element and what it got. Plain JavaScript
+ * The calls that take futures (wait, asCompleted, cancel, retry, release, treeReduce), and map's
+ * iterables, given something else: a TypeError naming the call, the element and what it got. Plain JavaScript
  * callers (and Dask habits: `client.cancel(future)`) used to get `futures is not iterable`,
  * `f.cancelUnbuilt is not a function`, `futures[i].whenBound is not a function`; `retry([5])`
  * did nothing, and `treeReduce(fn, future)` returned undefined instead of a future.
@@ -51,6 +51,10 @@ t.test('a single future, a number or a non-future element is named, with what it
     ['release(future)', () => any.release!(f), /^release\(\): takes an array of futures, got a Future \(.*\); pass \[future\], or call future\.release\(\)$/],
     ['treeReduce(fn, future)', () => any.treeReduce!(add, f), /^treeReduce\(\): takes an array of futures \(or delayed calls\) to reduce, got a Future \(.*\); pass \[future\]$/],
     ['treeReduce(fn, 5)', () => any.treeReduce!(add, 5), /^treeReduce\(\): takes an array of futures \(or delayed calls\) to reduce, got the number 5$/],
+    // map's iterables were numbered from 1 after the function, without what came instead
+    // (`map(): argument 1 is not iterable` for map(inc, 5), whose 5 is the call's second argument).
+    ['map(fn, 5)', () => any.map!(inc, 5), /^map\(\): argument 2 \(iterable 1 of the tasks' arguments\) is not an iterable object: got the number 5; pass an array of arguments, one element per task$/],
+    ['map(fn, [1], "ab")', () => any.map!(add, [1], 'ab'), /^map\(\): argument 3 \(iterable 2 of the tasks' arguments\) is not an iterable object: got the string "ab"; /],
   ];
   for (const [name, call, re] of cases) {
     const err = await refusal(call);
