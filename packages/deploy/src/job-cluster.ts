@@ -114,6 +114,16 @@ export const JOB_CLUSTER_OPTION_KEYS: OptionKeys<JobClusterOptions> = {
   pollIntervalMs: true, jobArrays: true, maxFailedJobs: true, pendingNoticeMs: true, log: true,
 };
 
+/**
+ * Looks in a row whose listing lacked an ended job before the cluster forgets it. Kept every job it
+ * ever submitted, a long-running cluster (worker lifetimes, adapt, failures) grew its map without
+ * bound, thousands of jobs on a farm, each walked by every look. Not at once: a listing that missed
+ * a job by mistake (a server failing over) and lists it again finds it still tracked, cancelled by
+ * close() and counted, not an orphan that runs to its walltime. What ended stays on the dashboard
+ * (the newest MAX_VIEW_ROWS rows, every job in the counts).
+ */
+export const FORGET_AFTER_LOOKS = 5;
+
 /** One submitted job as the cluster tracks it. */
 export interface JobInfo {
   id: string;
@@ -268,6 +278,8 @@ export abstract class JobQueueCluster {
    * gone for the cluster, not "back in the listing". Each id is dropped once a listing lacks it.
    */
   private readonly cancelledHere = new Set<string>();
+  /** Ended jobs: how many listings in a row have lacked each (forgotten at FORGET_AFTER_LOOKS). */
+  private readonly unlisted = new Map<string, number>();
   /** Jobs killed at their walltime with their worker connected: what was said (walltime-kills.ts). */
   private walltimeKills: WalltimeKills = NO_WALLTIME_KILLS;
   private readonly endedCounts = { failed: 0, done: 0 };
@@ -625,6 +637,19 @@ export abstract class JobQueueCluster {
     }
   }
 
+  /** Counts a listing that lacked ended job `id`, and forgets the job after FORGET_AFTER_LOOKS of them. */
+  private noteUnlisted(id: string): void {
+    const looks = (this.unlisted.get(id) ?? 0) + 1;
+    if (looks < FORGET_AFTER_LOOKS) {
+      this.unlisted.set(id, looks);
+      return;
+    }
+    this.jobs.delete(id);
+    this.unlisted.delete(id);
+    this.restarts.delete(id);
+    this.absences.delete(id);
+  }
+
   /** Keeps an ended job for the dashboard's view. */
   private noteEnded(f: EndFacts): void {
     const v = endedView(f, Date.now());
@@ -763,6 +788,9 @@ export abstract class JobQueueCluster {
       if (state === 'gone' && j.state !== 'gone') ended.push(j);
       j.state = state;
       if (state !== 'gone' && liveState(j) !== shown) j.since = now;
+      // Judged below with the other ended jobs (or, cancelled here, when it was cancelled).
+      if (state === 'gone' && !listed.has(j.id)) this.noteUnlisted(j.id);
+      else this.unlisted.delete(j.id);
     }
     for (const id of this.cancelledHere) if (!listed.has(id)) this.cancelledHere.delete(id);
     if (load) await this.jobsEnded(ended);
