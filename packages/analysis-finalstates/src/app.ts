@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkWritable, earlierOutputs, figure, removeStaleOutputs, runConsole, runDirName, staleOutputsLine, workersWaitedFor } from '@gluon/analysis-h4l';
+import { checkWritable, earlierOutputs, figure, finishingOnCtrlC, removeStaleOutputs, runConsole, runDirName, staleOutputsLine, workersWaitedFor } from '@gluon/analysis-h4l';
 import { startBatchRun } from '@gluon/deploy';
 import { schedulerTls } from '@gluon/client';
 import { countOf, type TlsOptions } from '@gluon/protocol';
@@ -133,15 +133,24 @@ export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => 
         + (w.workers === 0 ? `start workers for it (gluon-worker ${w.address}), and the run goes on` : 'the run goes on when one does'), log),
     });
   } finally {
-    // Done with the chunks: Ctrl-C while the outputs are written is the default.
+    // Done with the chunks: the run's own Ctrl-C (stop and write nothing) ends here.
     run.close();
     await batch?.client.close();
     await batch?.cluster.close();
   }
+  const runDir = runDirFor(c, p, started);
+  // Ctrl-C while the outputs are written (the inputs' checksums, then the files): said, finished
+  // first, then the run stops with exit 130 (as gluon-h4l run). It ended the process by the signal,
+  // saying nothing, the run's work lost, or a ROOT file cut short.
+  const written = await finishingOnCtrlC('gluon-finalstates', runDir, () => writeFinished(c, p, report, runDir, started, created, log));
+  return { report, runDir, written };
+}
+
+/** A finished run's outputs: the inputs' checksums, the files, the console summary. */
+async function writeFinished(c: FsConfig, p: RunPlacement, report: RunReport, runDir: string, started: Date, created: Date, log: (s: string) => void): Promise<string[]> {
   const tDigest = performance.now();
   const inputs = await Promise.all(report.files.map(async (f) => ({ ...(await fileDigest(f.file)), entries: f.entries })));
   const digestS = (performance.now() - tDigest) / 1000;
-  const runDir = runDirFor(c, p, started);
   const r = report.result;
   // A run directory given again (--run-dir, a batch slice run again): what the earlier run wrote
   // and this one does not is removed, so none of it is taken for this run's (stale-outputs.ts).
@@ -160,5 +169,5 @@ export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => 
   if (fs.length > 12) log(`  … ${fs.length - 12} more (histograms/${outputStem(p.batch)}.summary.json)`);
   log(`${countOf(r.combinations, 'mass', 'masses')} in ${(report.timings.processMs / 1000).toFixed(2)} s (${figure(report.eventsPerSecond)} events/s, ${figure(report.combinationsPerSecond)} masses/s)`);
   log(`outputs: ${path.resolve(runDir)} (${countOf(written.length, 'file')})`);
-  return { report, runDir, written };
+  return written;
 }

@@ -7,12 +7,15 @@
  * analysis-h4l's test/sigint-run.ts, shared with gluon-h4l run's test).
  */
 import t from 'tap';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateDataset } from '@gluon/analysis-h4l/generate';
-import { interruptWhileWaiting } from '../../analysis-h4l/test/sigint-run.js';
+import { writingInterruptedLine } from '@gluon/analysis-h4l';
+import { interruptWhileWaiting, printed } from '../../analysis-h4l/test/sigint-run.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -28,4 +31,37 @@ t.test('Ctrl-C while processing: says how far it got, closes its scheduler conne
   t.match(r.stderr, `gluon-finalstates: interrupted (SIGINT) while processing: 0 of ${chunks} chunks done (0 of ${files} files, 0 of ${events} events); closing the cluster, no outputs written`);
   t.notOk(existsSync(path.join(runDir, 'run.json')), 'no outputs written');
   t.pass('the scheduler holds none of its tasks');
+});
+
+t.test('Ctrl-C while the outputs are written: said, the outputs finished, exit 130', async (t) => {
+  // Before, the signal ended the process once the chunks were done: nothing said, the run's work
+  // lost or a file cut short. The run is held in its writing phase without a hook: one of its
+  // output files (the summary, written after the ROOT file) is a named pipe the test reads.
+  const tmp = mkdtempSync(path.join(tmpdir(), 'fs-sigint-writing-'));
+  t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+  const data = path.join(tmp, 'data');
+  await generateDataset({ outDir: data, scale: 0.01, seed: 9, samples: ['data_A', 'data_B'] });
+  const runDir = path.join(tmp, 'run');
+  mkdirSync(path.join(runDir, 'histograms'), { recursive: true });
+  const summary = path.join(runDir, 'histograms', 'finalstates.summary.json');
+  execFileSync('mkfifo', [summary]);
+  const p = spawn(process.execPath, [CLI, '--data-dir', data, '--n-workers', '0', '--chunk-size', '100', '--run-dir', runDir], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => p.on('exit', (code, signal) => resolve([code, signal])));
+  let stderr = '';
+  p.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+  p.stdout.resume();
+  const orEnded = <T>(step: Promise<T>, what: string) => Promise.race([step, exited.then((e): never => { throw new Error(`the run ended (${e.join(', ')}) before ${what}: ${stderr}`); })]);
+  // Resolves once the run opens the summary to write it: every chunk is done, it is writing.
+  const pipe = await orEnded(open(summary, 'r'), 'writing its summary');
+  const said = printed(p.stderr, /interrupted \(SIGINT\) while writing[^\n]*\n/, 'the interrupted-while-writing line');
+  said.catch(() => {}); // awaited below unless the run died first
+  p.kill('SIGINT');
+  t.match(await orEnded(said, 'saying anything of the Ctrl-C'), `${writingInterruptedLine(runDir, 'gluon-finalstates')}\n`);
+  const body = await pipe.readFile('utf8');
+  await pipe.close();
+  t.ok(JSON.parse(body), 'the summary was written whole');
+  t.same(await exited, [130, null], 'exit 130 once the outputs are written');
+  t.ok(existsSync(path.join(runDir, 'run.json')), 'run.json written');
+  t.ok(existsSync(path.join(runDir, 'histograms', 'finalstates.root')), 'the ROOT file written');
 });

@@ -9,8 +9,8 @@ import { schedulerTls } from '@gluon/client';
 import { countOf, type TlsOptions } from '@gluon/protocol';
 import { type H4lConfig, ConfigError } from './config.js';
 import type { SettingNames } from './cli-args.js';
-import { InterruptedError, runAnalysis, type RunReport } from './run.js';
-import { onFirstCtrlC } from './interrupt.js';
+import { runAnalysis, type RunReport } from './run.js';
+import { finishingOnCtrlC } from './interrupt.js';
 import { runConsole, type RunConsole } from './run-console.js';
 import { writeOutputs, histogramsJson } from './outputs.js';
 import { notebookSignificance, significanceLine } from './significance.js';
@@ -122,12 +122,7 @@ function untilSigint(): Promise<void> {
 }
 
 // Shared with gluon-finalstates (interrupt.ts); exported here as before.
-export { interruptedLine, type RunPlace } from './interrupt.js';
-
-/** What Ctrl-C while the outputs are written says: they are finished first, then the run stops. */
-export function writingInterruptedLine(outDir: string): string {
-  return `gluon-h4l run: interrupted (SIGINT) while writing the outputs; every chunk is done, so they are finished first in ${outDir}, then the run stops (exit 130); Ctrl-C again stops at once, leaving them incomplete`;
-}
+export { interruptedLine, writingInterruptedLine, type RunPlace } from './interrupt.js';
 
 /** Runs the analysis and writes the outputs, logging progress and a summary. */
 export async function execute(c: H4lConfig, log: (s: string) => void, o: ExecuteOptions = {}): Promise<ExecuteResult> {
@@ -183,24 +178,15 @@ async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptio
     // Done with the chunks: the run's own Ctrl-C (stop and write nothing) ends here.
     run.close();
   }
-  // Ctrl-C while the outputs are written: every chunk is done, and what is left (the inputs'
-  // checksums, which take a while on a big dataset the first time, and the files) would be lost.
-  // Said, and finished first; the CLI then exits 130. A second Ctrl-C ends the process at once.
-  // Before, the first one ended it by the signal: nothing said, nothing written.
-  let stopAsked = false;
-  const stopListening = onFirstCtrlC(() => {
-    stopAsked = true;
-    process.stderr.write(`${writingInterruptedLine(outDir)}\n`);
-  });
   try {
-    let files: string[];
-    try {
-      files = await writeRun(c, report, { dataDir, outDir, started, created, configFile: o.configFile ?? null }, log);
-    } finally {
-      stopListening();
-    }
-    if (c.performance_report) log(`performance report: ${c.performance_report} (one HTML file; opens offline)`);
-    if (stopAsked) throw new InterruptedError('interrupted while writing the outputs');
+    // Ctrl-C while the outputs are written: every chunk is done, and what is left (the inputs'
+    // checksums, which take a while on a big dataset the first time, and the files) would be
+    // lost: said, finished first, then the run stops (interrupt.ts).
+    const files = await finishingOnCtrlC('gluon-h4l run', outDir, async () => {
+      const written = await writeRun(c, report, { dataDir, outDir, started, created, configFile: o.configFile ?? null }, log);
+      if (c.performance_report) log(`performance report: ${c.performance_report} (one HTML file; opens offline)`);
+      return written;
+    });
     if (report.release) {
       log(`cluster and dashboard stay up${report.dashboardUrl ? ` at ${report.dashboardUrl}` : ''}: press Ctrl-C to stop them (--linger)`);
       await (o.lingerUntil ?? untilSigint)();

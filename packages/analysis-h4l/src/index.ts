@@ -25,7 +25,7 @@ export { demoNumbers, generateNumbers, GENERATE_NUMBER_FLAGS } from './generate-
 export { watchForWorkers, NoWorkersError, workersWaitedFor, type WatchOptions } from './wait-workers.js';
 // Ctrl-C during a run (both CLIs): the line, the race, the files-done count, and the run's
 // console (the progress bar and the Ctrl-C listener, one wiring).
-export { whenAborted, filesDoneCounter, interruptedLine, onFirstCtrlC, type RunPlace } from './interrupt.js';
+export { whenAborted, filesDoneCounter, finishingOnCtrlC, interruptedLine, onFirstCtrlC, writingInterruptedLine, type RunPlace } from './interrupt.js';
 export { runConsole, type RunConsole } from './run-console.js';
 // A run into a directory holding an earlier run's outputs (both CLIs): the earlier files not written again go.
 export { earlierOutputs, removeStaleOutputs, staleOutputsLine } from './stale-outputs.js';

@@ -81,6 +81,37 @@ export function onFirstCtrlC(handler: () => void): () => void {
 }
 
 /**
+ * What Ctrl-C while a finished run's outputs are written says (`command`: `gluon-h4l run`): they
+ * are finished first, then the run stops.
+ */
+export function writingInterruptedLine(outDir: string, command = 'gluon-h4l run'): string {
+  return `${command}: interrupted (SIGINT) while writing the outputs; every chunk is done, so they are finished first in ${outDir}, then the run stops (exit 130); Ctrl-C again stops at once, leaving them incomplete`;
+}
+
+/**
+ * Runs `write` (a finished run's outputs: checksums, files) with a first Ctrl-C said
+ * ({@link writingInterruptedLine}) and put off until it ends; then throws an
+ * {@link InterruptedError} (the CLI exits 130) if one came. A second Ctrl-C finds no listener:
+ * the default, at once. Without it, the first ended the process by the signal once the chunks'
+ * listener was gone: nothing said, nothing (or a cut file) written, the run's work lost.
+ */
+export async function finishingOnCtrlC<T>(command: string, outDir: string, write: () => Promise<T>, err: NodeJS.WritableStream = process.stderr): Promise<T> {
+  let asked = false;
+  const stopListening = onFirstCtrlC(() => {
+    asked = true;
+    err.write(`${writingInterruptedLine(outDir, command)}\n`);
+  });
+  let value: T;
+  try {
+    value = await write();
+  } finally {
+    stopListening();
+  }
+  if (asked) throw new InterruptedError('interrupted while writing the outputs');
+  return value;
+}
+
+/**
  * A promise that rejects with an {@link InterruptedError} once `signal` aborts (at once if it
  * has), to race a run's work against, and the function that stops it listening.
  */
