@@ -87,6 +87,9 @@ export const CRAFTED: Crafted[] = [
   // read have no leaf list ("has damaged metadata: Cannot read properties of undefined (reading
   // 'arr')", found in uproot-HZZ-lz4).
   { name: 'tree-branch-leaves-missing.root', base: 'uproot-issue413.root', patches: [], block: { at: 2134, change: { text: 'fLeaves', to: 'fLeavez', nth: 1 } } },
+  // The StreamerInfo (block at 2134) with TBranch's fBasketEntry and fWriteBasket renamed: a
+  // branch with a basket kept inside the TTree and no basket entries (found in data_D.4lep).
+  { name: 'tree-basket-entries-missing.root', base: 'uproot-issue413.root', patches: [], block: { at: 2134, change: [{ text: 'fBasketEntry', to: 'fBasketEntrz' }, { text: 'fWriteBasket', to: 'fWriteBaskez' }] } },
 ];
 
 const dir = (p: string) => fileURLToPath(new URL(`../test/fixtures/${p}`, import.meta.url));

@@ -56,6 +56,7 @@ const shapes: Array<[string, RegExp]> = [
   ['tree-basket-seek-nan.root', /the TTree tree;1 is damaged: branch float16_10's fBasketSeek has 0 values for 1 written baskets \(at byte 1971\)/],
   ['tree-branch-name-number.root', /the TTree tree;1 is damaged: branch 0's name \(fName\) is 32000, not a string \(at byte 1971\)/],
   ['tree-branch-leaves-missing.root', /the TTree mytree;1 is damaged: branch I32's leaf list \(fLeaves\) is missing \(at byte 1133\)/],
+  ['tree-basket-entries-missing.root', /the TTree mytree;1 is damaged: branch I32's fBasketEntry is missing, not an array \(at byte 1133\)/],
   ['histogram-axis-missing.root', /the histogram hprof2d;1 is damaged: its axis fXaxis is missing \(at byte 240\)/],
 ];
 for (const [name, said] of shapes) {

@@ -36,9 +36,12 @@ function branchProblem(b: unknown, where: string, depth: number): string | null 
     if (b[m] !== undefined && !isCount(b[m]) && !(m === 'fEntryOffsetLen' && typeof b[m] === 'number' && Number.isSafeInteger(b[m]))) return `${at}'s ${m} is ${describe(b[m])}`;
   }
   const written = Math.min(Number(b.fWriteBasket ?? 0), Number(b.fMaxBaskets ?? 0));
+  if (b.fBaskets !== undefined && b.fBaskets !== null && !isList(b.fBaskets)) return `${at}'s basket list (fBaskets) is ${describe(b.fBaskets)}`;
+  // Baskets kept inside the TTree start at their fBasketEntry too.
+  const kept = ((b.fBaskets as { arr?: unknown[] } | undefined)?.arr ?? []).some((x) => x);
   for (const m of ['fBasketSeek', 'fBasketBytes', 'fBasketEntry'] as const) {
     const a = b[m];
-    if (a === undefined && written === 0) continue;
+    if (a === undefined && written === 0 && !(kept && m === 'fBasketEntry')) continue;
     if (!arrayLike(a)) return `${at}'s ${m} is ${describe(a)}, not an array`;
     if (m !== 'fBasketEntry' && a.length < Math.min(written, arrayLike(b.fBasketEntry) ? b.fBasketEntry.length : 0)) return `${at}'s ${m} has ${a.length} values for ${written} written baskets`;
     for (let k = 0; k < Math.min(written, a.length); k++) {
