@@ -53,7 +53,7 @@ export const CLUSTER_FLAGS = {
   'max-failed-jobs': flag.int('jobs in a row that may end before their worker joins (each is logged with its output file; one cancelled, by scancel, qdel or the batch system, does not count) before gluon-cluster stops submitting and exits 1', 1, 10_000, '5'),
   'no-job-arrays': flag.switch('Slurm: one sbatch per worker, not one job array for several'),
   'print-job-script': flag.switch('print the job script that --jobs N submits (Slurm, N > 1: the array job) and exit without submitting'),
-  hosts: flag.list('ssh only: the scheduler\'s host, then the worker hosts (repeatable, or comma-separated)', 'HOST'),
+  hosts: flag.list('ssh only: the scheduler\'s host, then the worker hosts (or several, comma-separated)', 'HOST'),
   'ssh-option': flag.list('ssh only: one more ssh argument, e.g. -F FILE as --ssh-option -F --ssh-option FILE', 'ARG', { dashValue: true }),
   'scheduler-port': flag.port('ssh only: the scheduler\'s port on its host (0: any free one)', '8786'),
   'dashboard-port': flag.port('ssh only: the dashboard\'s port on the scheduler\'s host (0: any free one)', '8787'),
@@ -80,6 +80,9 @@ async function main(): Promise<void> {
   if (kind !== 'ssh' && sshOnly.length) exitUsage(CLI.name, `--${sshOnly[0]} is for ssh only, not ${kind}`);
   // Taken silently before and never written into a job: Slurm's extra requests go in --job-extra.
   if (kind === 'slurm' && v['resource-spec'] !== undefined) exitUsage(CLI.name, '--resource-spec is for pbs only; give Slurm resource requests with --job-extra (e.g. --job-extra "--gres=gpu:1")');
+  // Taken silently before: --jobs was ignored under --adapt, and PBS submits one qsub per worker anyway.
+  if (v.adapt !== undefined && flagGiven('jobs')) exitUsage(CLI.name, '--jobs and --adapt are each the number of jobs: give one (--adapt MIN:MAX follows the load, --jobs N keeps N)');
+  if (kind !== 'slurm' && v['no-job-arrays']) exitUsage(CLI.name, `--no-job-arrays is for slurm only; ${kind === 'pbs' ? 'PBS gets one qsub per worker already' : 'ssh starts one session per worker'}`);
   if (kind === 'ssh' && v['print-job-script']) exitUsage(CLI.name, '--print-job-script is for slurm and pbs; an ssh cluster prints each host\'s script as it starts it');
   // A relative entry is taken from the directory gluon-cluster runs in and passed on absolute, by
   // LocalCluster's rule: given as typed, each worker took it from its own working directory, which

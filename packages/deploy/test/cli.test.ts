@@ -56,6 +56,7 @@ t.test('--help says where the token comes from: GLUON_TOKEN, else the kept ~/.gl
   const h = run(['--help']);
   t.equal(h.status, 0, h.stderr);
   t.notMatch(h.stdout, /random unless GLUON_TOKEN is set/, 'not a fresh random token each time: that was never what it does');
+  t.same(h.stdout.split('\n').filter((l) => (l.match(/repeatable/g) ?? []).length > 1), [], 'no flag says repeatable twice');
   t.match(h.stdout.replace(/\s+/g, ' '), /The token \(GLUON_TOKEN; else, for a scheduler other hosts reach, the one kept in ~\/\.gluon\/cluster-token, made there if missing\) reaches the jobs through their environment \(ssh: stdin\)\./);
 });
 
@@ -82,6 +83,10 @@ t.test('bad values exit 2 naming the flag and the value', async (t) => {
     [['pbs', '--pending-notice', '200h'], /--pending-notice must be from 0ms to 168h, or never, got "200h"/],
     [['ssh', '--hosts', 'a,b', '--pending-notice', '5s'], /--pending-notice is a batch-system option; an ssh cluster starts its workers at once/],
     [[], /expected 1 launcher \(slurm, pbs or ssh\), got 0/],
+    // Both taken before, --jobs silently ignored; --no-job-arrays silently meaningless on PBS.
+    [['slurm', '--adapt', '0:5', '--jobs', '3', '--print-job-script'], /--jobs and --adapt are each the number of jobs: give one/],
+    [['pbs', '--no-job-arrays', '--print-job-script'], /--no-job-arrays is for slurm only; PBS gets one qsub per worker already/],
+    [['ssh', '--hosts', 'a,b', '--no-job-arrays'], /--no-job-arrays is for slurm only; ssh starts one session per worker/],
   ];
   for (const [args, re] of cases) {
     const r = run(args);
