@@ -5,7 +5,7 @@ import type { TaskRecord, WorkerRecord } from './records.js';
  * it could not fetch input `key` from any holder it was told of (`errantWorker`, the last it
  * tried) and dropped task `dependent`. Only that worker can say so of its own task: it is
  * believed when `dependent` runs on it and needs `key`. Then the holders of `key` at that address
- * are dropped (the input is computed again if none is left), and a worker still registered at
+ * are dropped and told to free their copy (the input is computed again if none is left), and a worker still registered at
  * that address may be a peer it cannot reach (unreachable-peers.ts). Any other report is ignored: believed,
  * any worker could have any result dropped from its holders and recomputed, and have every
  * client told of a cut link between two other workers. A report of its own task with another

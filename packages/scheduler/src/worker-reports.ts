@@ -189,19 +189,30 @@ export abstract class WorkerReports extends WorkerEvents {
     if (v.ignored !== null) this.ignoredMissingData(fetcher, key, v.ignored, now);
     if (v.peer) this.sayPeers([this.cutPeers.failed(fetcher, v.peer, key)].filter((n) => n !== undefined), now);
     const ts = v.input;
-    if (ts && ts.state === 'memory') {
-      const before = ts.holders.length;
-      ts.holders = ts.holders.filter((h) => {
-        if (h.address !== errantAddress) return true;
-        h.has.delete(ts);
-        return false;
-      });
-      if (ts.holders.length === 0 && before > 0) this.lastCopyGone(ts);
-    }
+    if (ts && ts.state === 'memory') this.dropHoldersAt(ts, errantAddress);
     // handback flushes: keep what was decided before it.
     const before = v.handBack ? this.handback(workerId, [dependent!]) : [];
     this.fillAll();
     return before.concat(this.flush());
+  }
+
+  /**
+   * The holders of `ts` at `address` leave its books (a believed missing-data report): each is
+   * told to free its copy, and its bytes leave its count. Kept, a copy the scheduler no longer
+   * counts held memory nobody would free (until the worker left) and could still be served to a
+   * peer that was told of it before. Told before the input is computed again (lastCopyGone), so
+   * the free reaches the worker ahead of any compute-task for the same key.
+   */
+  private dropHoldersAt(ts: TaskRecord, address: string): void {
+    const dropped = ts.holders.filter((h) => h.address === address);
+    if (dropped.length === 0) return;
+    ts.holders = ts.holders.filter((h) => h.address !== address);
+    for (const h of dropped) {
+      h.has.delete(ts);
+      h.storedBytes -= ts.nbytes;
+      this.outbox.free(h.id, ts.key);
+    }
+    if (ts.holders.length === 0) this.lastCopyGone(ts);
   }
 
   /** Said once, then at most once a minute per worker (see refusals.ts), naming the worker, the key and why. */
