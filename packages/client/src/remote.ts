@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { MAX_NAME_TEXT, MAX_TIMEOUT_MS, type FnRef } from '@gluon/protocol';
+import { MAX_KEY_LENGTH, MAX_NAME_TEXT, MAX_TIMEOUT_MS, type FnRef } from '@gluon/protocol';
 import { checkOptionKeys } from '@gluon/protocol';
 
 /** Per-call options of a remote function. */
@@ -72,7 +72,7 @@ const OPTION_RULES: { [K in keyof Required<TaskOptions>]: [ok: (v: unknown) => b
   priority: [(v) => typeof v === 'number' && Number.isFinite(v), 'a finite number'],
   retries: [(v) => Number.isSafeInteger(v) && (v as number) >= 0, 'an integer ≥ 0'],
   timeoutMs: [(v) => typeof v === 'number' && v >= 1 && v <= MAX_TIMEOUT_MS, `a number of milliseconds in [1, ${MAX_TIMEOUT_MS}]`],
-  key: [(v) => typeof v === 'string' && v !== '', 'a non-empty string'],
+  key: [(v) => typeof v === 'string' && v !== '' && v.length <= MAX_KEY_LENGTH, `a non-empty string of at most ${MAX_KEY_LENGTH} characters (the protocol's bound on a task key)`],
   group: [(v) => typeof v === 'string' && v !== '' && v.length <= MAX_NAME_TEXT, `a non-empty string of at most ${MAX_NAME_TEXT} characters (the dashboard shows it)`],
   pure: [(v) => typeof v === 'boolean', 'true or false'],
 };

@@ -268,6 +268,9 @@ t.test('bad task options, a function that is not remote and a bad wait() option 
   t.throws(() => tasks.inc.with({ group: 'g'.repeat(70_000) }), { name: 'RangeError', message: /group of .*#inc must be a non-empty string of at most 512 characters \(the dashboard shows it\), got "g{80}"… \(70000 characters\)$/ });
   t.doesNotThrow(() => tasks.inc.with({ group: 'g'.repeat(512) }), '512 characters are taken');
   t.throws(() => remote('@gluon/examples/tasks', 'x'.repeat(513)), { name: 'RangeError', message: /^remote\(\): the export name for @gluon\/examples\/tasks must have at most 512 characters \(the dashboard shows it as the tasks' group\), got "x{80}"… \(513 characters\)$/ });
+  // A key of any length was sent, stored by the scheduler, logged and shown; the protocol bounds it now (MAX_KEY_LENGTH).
+  t.throws(() => tasks.inc.with({ key: 'k'.repeat(4097) }), { name: 'RangeError', message: /key of .*#inc must be a non-empty string of at most 4096 characters \(the protocol's bound on a task key\), got "k{80}"… \(4097 characters\)$/ });
+  t.doesNotThrow(() => tasks.inc.with({ key: 'k'.repeat(4096) }), '4096 characters are taken');
   t.throws(() => tasks.inc.with({ pure: 'no' as never }), { name: 'RangeError', message: /pure of .*#inc must be true or false, got "no"/ });
   t.throws(() => tasks.inc.with({ retry: 3 } as never), { name: 'TypeError', message: /^remote\(\) for @gluon\/examples\/tasks#inc: unknown task option "retry" \(did you mean "retries"\?\); the task options are priority, retries, timeoutMs, key, group, pure$/ });
   t.throws(() => remote('@gluon/examples/tasks', 'inc', { retries: -2 }), { name: 'RangeError', message: /retries of .*#inc must be an integer ≥ 0, got -2/ });

@@ -51,10 +51,25 @@ export const MAX_ADDRESS_TEXT = 512;
  */
 export const MAX_NAME_TEXT = 512;
 
+/**
+ * Most characters of a task key, wherever one travels (a task's own key, its dependencies, wants,
+ * releases, results, claims, fetches; the keys of maps keyed by task key). The scheduler stores,
+ * indexes, logs and shows each key it is sent, and the frame (256 MiB) was its only bound, so a
+ * client could make one task cost the scheduler megabytes many times over. Real keys are far
+ * shorter: a client's are `<group>-<16 hex digits>` (a group has at most {@link MAX_NAME_TEXT}
+ * characters, so at most 529), Dask's are a name and a hash or a short tuple; 4,096 also takes a
+ * key naming a whole Linux path (PATH_MAX). A client refuses a longer explicit `key` where it is
+ * given (client remote.ts); a peer that sends one anyway has that message refused with 4003, as
+ * any other malformed field (see the protocol README).
+ */
+export const MAX_KEY_LENGTH = 4096;
+
 /** `op` is checked by the frame decoder already (a string); schemas only admit it. */
 const op = str();
-const key = str({ nonEmpty: true });
+const key = str({ nonEmpty: true, maxLength: MAX_KEY_LENGTH });
 const keys = arrayOf(key);
+/** A map keyed by task key (claims, fetched data, where results are). */
+const byKey = <T>(value: Schema<T>) => recordOf(value, { maxKeyLength: MAX_KEY_LENGTH });
 const count = num({ int: true, min: 0 });
 /** Byte figures: sizes and memory, possibly estimates. */
 const bytes = num({ min: 0 });
@@ -83,7 +98,7 @@ export const TASK_SPEC = obj({
   priority: opt(num()),
   retries: opt(count),
   timeoutMs: opt(timeoutMs),
-}, { tag: (t) => (typeof t.key === 'string' ? `task ${t.key}` : undefined) });
+}, { tag: (t) => (typeof t.key === 'string' ? `task ${t.key.length > 40 ? `${t.key.slice(0, 16)}…` : t.key}` : undefined) });
 
 const errorInfo = obj({ message: str(), name: str(), stack: str() });
 const taskErrorKind = oneOf('exception', 'worker-died', 'not-allowed', 'cancelled', 'lost', 'bad-input', 'too-large');
@@ -106,7 +121,7 @@ export const WORKER_TO_SCHEDULER = {
   from: 'a worker',
   to: 'scheduler',
   ops: {
-    holding: obj({ op, keys: recordOf(bytes), running: opt(keys) }),
+    holding: obj({ op, keys: byKey(bytes), running: opt(keys) }),
     heartbeat: obj({ op, metrics: WORKER_METRICS }),
     'task-finished': obj({
       op, key, nbytes: bytes, typeName: str(), start: time, stop: time, thread: num({ int: true, min: -1 }),
@@ -144,7 +159,7 @@ export const WORKER_TO_SCHEDULER = {
      * Protocol 8: answer to `acquire`, once per fetch: the keys now stored here with their sizes,
      * and those the retiring peer no longer had (or could not send).
      */
-    acquired: obj({ op, keys: recordOf(bytes), missing: keys }),
+    acquired: obj({ op, keys: byKey(bytes), missing: keys }),
     handback: obj({ op, keys }),
     'steal-response': obj({ op, key, ok: bool }),
     publish: obj({ op, topic: str({ nonEmpty: true }), value: opt(anything) }),
@@ -167,7 +182,7 @@ export const CLIENT_TO_SCHEDULER = {
      * the first frame of the graph it re-sends. `resend` (protocol 14): on every frame of that graph
      * and of the graphs it had queued before the reconnect (see the scheduler's ClientSessions.updateGraph).
      */
-    'update-graph': obj({ op, tasks: arrayOf(TASK_SPEC), wants: keys, held: opt(recordOf(addresses)), workers: opt(addresses), resend: opt(bool) }),
+    'update-graph': obj({ op, tasks: arrayOf(TASK_SPEC), wants: keys, held: opt(byKey(addresses)), workers: opt(addresses), resend: opt(bool) }),
     'release-keys': obj({ op, keys }),
     /** The client fetched these held keys' values and keeps them (see docs/internals.md). */
     received: obj({ op, keys }),
@@ -220,7 +235,7 @@ export const SCHEDULER_TO_CLIENT = {
      * retried task): the client's futures of the key are pending again, as Dask's `task-retried`.
      */
     'task-retried': obj({ op, key }),
-    'who-has-reply': obj({ op, replyTo: id, whoHas: recordOf(addresses) }),
+    'who-has-reply': obj({ op, replyTo: id, whoHas: byKey(addresses) }),
     /**
      * A condition of the cluster the client should hear of (protocol 6): `active` when it begins,
      * false when it ends. `memory-stall`: tasks wait and every worker is paused for memory.
@@ -254,7 +269,7 @@ export const WORKER_TO_PEER = {
   to: 'peer',
   ops: {
     data: obj({
-      op, replyTo: id, data: recordOf(anything), missing: keys, later: opt(keys), tooLarge: opt(recordOf(str())),
+      op, replyTo: id, data: byKey(anything), missing: keys, later: opt(keys), tooLarge: opt(byKey(str())),
     }),
     error: obj({ op, replyTo: id, message: str() }),
   },

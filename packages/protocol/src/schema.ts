@@ -27,7 +27,7 @@ export type Shape =
   | { type: 'boolean' }
   | { type: 'literal'; values: readonly (string | number | boolean)[] }
   | { type: 'array'; item: Shape; min: number }
-  | { type: 'record'; value: Shape }
+  | { type: 'record'; value: Shape; maxKeyLength?: number }
   | { type: 'object'; fields: Readonly<Record<string, { shape: Shape; optional: boolean }>> };
 
 /** Checks a value and carries the type it admits. */
@@ -173,18 +173,24 @@ export function arrayOf<T>(item: Schema<T>, opts: { min?: number } = {}): Schema
   };
 }
 
-/** A plain object used as a map: any string keys, values fitting `value`. */
-export function recordOf<T>(value: Schema<T>): Schema<Record<string, T>> {
-  const doc = `an object of ${value.doc.replace(/^an? /, '')} values`;
+/**
+ * A plain object used as a map: string keys (`maxKeyLength` bounds each, as {@link str}'s
+ * `maxLength` does), values fitting `value`.
+ */
+export function recordOf<T>(value: Schema<T>, opts: { maxKeyLength?: number } = {}): Schema<Record<string, T>> {
+  const maxKey = opts.maxKeyLength ?? Infinity;
+  const doc = `an object of ${value.doc.replace(/^an? /, '')} values${maxKey < Infinity ? ` with keys of at most ${maxKey} characters` : ''}`;
+  const at = (k: string) => `[${JSON.stringify(k.length > 40 ? `${k.slice(0, 40)}…` : k)}]`;
   return {
     doc,
-    shape: { type: 'record', value: value.shape },
+    shape: { type: 'record', value: value.shape, ...(maxKey < Infinity ? { maxKeyLength: maxKey } : {}) },
     check: (v) => {
       if (!isPlainObject(v)) return problem(`must be ${doc}, got ${describe(v)}`);
-      if (value === anything) return null;
+      if (value === anything && maxKey === Infinity) return null;
       for (const k in v) {
-        const p = value.check((v as Record<string, unknown>)[k]);
-        if (p) return within(p, `[${JSON.stringify(k.length > 40 ? `${k.slice(0, 40)}…` : k)}]`);
+        if (k.length > maxKey) return within(problem(`is a key of ${k.length} characters, over the ${maxKey} allowed`), at(k));
+        const p = value === anything ? null : value.check((v as Record<string, unknown>)[k]);
+        if (p) return within(p, at(k));
       }
       return null;
     },

@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
 import fc from 'fast-check';
-import { checkInbound, CLIENT_TO_SCHEDULER, MAX_NAME_TEXT, DIRECTIONS, HELLO, SCHEDULER_TO_WORKER, WELCOME, WORKER_TO_SCHEDULER, obj, opt, str, num, type Schema, type Shape } from '../src/index.js';
+import { checkInbound, CLIENT_TO_SCHEDULER, MAX_KEY_LENGTH, MAX_NAME_TEXT, DIRECTIONS, HELLO, SCHEDULER_TO_WORKER, WELCOME, WORKER_TO_SCHEDULER, obj, opt, str, num, type Schema, type Shape } from '../src/index.js';
 import { valid } from './shape-values.js';
 
 /** Does `v` fit `shape`? Written from the Shape's meaning, not from schema.ts. */
@@ -22,7 +22,7 @@ function fits(shape: Shape, v: unknown): boolean {
     case 'boolean': return typeof v === 'boolean';
     case 'literal': return shape.values.includes(v as string);
     case 'array': return Array.isArray(v) && v.length >= shape.min && Array.from(v).every((x) => fits(shape.item, x)); // holes read as undefined
-    case 'record': return plain(v) && Object.values(v).every((x) => fits(shape.value, x));
+    case 'record': return plain(v) && Object.keys(v).every((k) => k.length <= (shape.maxKeyLength ?? Infinity)) && Object.values(v).every((x) => fits(shape.value, x));
     case 'object': {
       if (!plain(v)) return false;
       for (const [name, f] of Object.entries(shape.fields)) {
@@ -178,4 +178,29 @@ t.test('a task\'s group and export name are bounded as a worker\'s address is: t
   t.equal(graph.check(spec('g'.repeat(MAX_NAME_TEXT))), null, `${MAX_NAME_TEXT} characters are taken`);
   t.match(graph.check(spec('g'.repeat(MAX_NAME_TEXT + 1))), { path: '.tasks[0].group', why: /^must be at most 512 characters, got 513: "g+…/ });
   t.match(graph.check(spec('g', 'e'.repeat(MAX_NAME_TEXT + 1))), { path: '.tasks[0].fn.export', why: /^must be at most 512 characters, got 513/ });
+});
+
+t.test('task keys are bounded wherever they travel, map keys keyed by task key too: the reason names the length and where', async (t) => {
+  // Before, a key of any length was taken: the scheduler stored, indexed, logged and showed it.
+  const inbound = (dir: Parameters<typeof checkInbound>[0], msg: object) => checkInbound(dir, msg as { op: string });
+  const at = 'k'.repeat(MAX_KEY_LENGTH);
+  const over = 'k'.repeat(3_000_000);
+  const task = (key: string, deps: string[] = []) => ({ key, fn: { module: 'm', export: 'inc' }, args: [], deps });
+  t.equal(inbound(CLIENT_TO_SCHEDULER, { op: 'update-graph', tasks: [task(at)], wants: [at] }), null, `${MAX_KEY_LENGTH} characters are taken`);
+  const refused = inbound(CLIENT_TO_SCHEDULER, { op: 'update-graph', tasks: [task('a-1'), task(over)], wants: [] })!;
+  t.equal(refused, `update-graph: tasks[1].key (task kkkkkkkkkkkkkkkk…) must be at most 4096 characters, got 3000000: "${'k'.repeat(40)}…"`);
+  t.ok(Buffer.byteLength(`protocol error: ${refused}`.slice(0, refused.indexOf('got 3000000') + 'got 3000000'.length + 16)) <= 123,
+    'the length survives a close reason\'s 123 bytes');
+  t.match(inbound(CLIENT_TO_SCHEDULER, { op: 'update-graph', tasks: [task('b-1', [over])], wants: [] }), /^update-graph: tasks\[0\]\.deps\[0\] \(task b-1\) must be at most 4096 characters, got 3000000/);
+  t.match(inbound(CLIENT_TO_SCHEDULER, { op: 'update-graph', tasks: [], wants: [over] }), /^update-graph: wants\[0\] must be at most 4096 characters, got 3000000/);
+  t.match(inbound(CLIENT_TO_SCHEDULER, { op: 'update-graph', tasks: [], wants: [], held: { [over]: ['ws://h:1'] } }), /^update-graph: held\["k{40}…"\] is a key of 3000000 characters, over the 4096 allowed$/);
+  for (const op of ['release-keys', 'received', 'cancel', 'retry']) {
+    t.match(inbound(CLIENT_TO_SCHEDULER, { op, keys: ['a-1', over] }), new RegExp(`^${op}: keys\\[1\\] must be at most 4096 characters, got 3000000`));
+  }
+  t.match(inbound(WORKER_TO_SCHEDULER, { op: 'holding', keys: { [over]: 8 } }), /^holding: keys\["k{40}…"\] is a key of 3000000 characters, over the 4096 allowed$/);
+  t.equal(inbound(WORKER_TO_SCHEDULER, { op: 'holding', keys: { [at]: 8 } }), null);
+  t.match(inbound(WORKER_TO_SCHEDULER, { op: 'holding', keys: {}, running: [over] }), /^holding: running\[0\] must be at most 4096/);
+  t.match(inbound(WORKER_TO_SCHEDULER, { op: 'task-finished', key: over, nbytes: 8, typeName: 'number', start: 0, stop: 1, thread: 0 }), /^task-finished: key must be at most 4096 characters, got 3000000/);
+  t.match(inbound(WORKER_TO_SCHEDULER, { op: 'missing-data', key: 'a-1', errantWorker: 'ws://h:1', dependent: over }), /^missing-data: dependent must be at most 4096/);
+  t.match(inbound(WORKER_TO_SCHEDULER, { op: 'acquired', keys: { [over]: 8 }, missing: [] }), /^acquired: keys\["k{40}…"\] is a key of 3000000 characters/);
 });

@@ -1,3 +1,5 @@
+import { MAX_KEY_LENGTH } from '@gluon/protocol';
+
 /**
  * What the scheduler remembers to get work back instead of recomputing it, after a worker or the
  * scheduler itself went away and came back. Pure bookkeeping (no messages, no clock of its own):
@@ -289,8 +291,12 @@ export class Recovery {
   }
 }
 
-/** Characters of one key with no task here at most, for its claim to be kept (see Recovery.admits). */
-export const MAX_UNKNOWN_KEY = 4096;
+/**
+ * Characters of one key with no task here at most, for its claim to be kept (see Recovery.admits):
+ * the protocol's bound on every key (a connection refuses a longer one), checked again here for
+ * callers that are not connections.
+ */
+export const MAX_UNKNOWN_KEY = MAX_KEY_LENGTH;
 /** Characters of all kept claims' keys with no task here together at most (see Recovery.admits). */
 export const MAX_UNKNOWN_KEY_CHARS = 64 * 1024 * 1024;
 

@@ -305,11 +305,14 @@ t.test('transfer reports naming peers no worker has, or keys of no task: not pas
   const said = sim.state.log.filter((e) => /ignoring transfer reports from worker evil/.test(e.text));
   t.equal(said.length, 1, 'logged once for the worker');
   t.match(said[0]!.text, "naming peers no worker here has had (the first: ws://fake-0.example:1)", "naming the first address");
-  const huge = `k${'x'.repeat(1 << 20)}`;
-  sim.apply(sim.state.transfer('evil', { ...report, keys: [huge, 'a-1', `${'y'.repeat(1 << 20)}`] }, 4));
+  // Keys as long as the protocol allows (MAX_KEY_LENGTH); a longer one makes the report malformed.
+  const huge = `k${'x'.repeat(4095)}`;
+  sim.apply(sim.state.transfer('evil', { ...report, keys: [huge, 'a-1', `${'y'.repeat(4096)}`] }, 4));
   t.same(transfers().map((e) => e.kind === 'transfer' && e.keys), [['a-1']], 'of its keys, only the task\'s is passed on');
   sim.apply(sim.state.transfer('evil', { ...report, keys: [huge] }, 5));
   t.equal(transfers().length, 1, 'a report of no task known here is not');
+  sim.apply(sim.state.transfer('evil', { ...report, keys: ['a-1', `k${'x'.repeat(1 << 20)}`] }, 6));
+  t.equal(transfers().length, 1, 'nor one with a key over the bound, task or not');
   t.ok(pages.detail('w1')!.transfers.every((r) => r.keys.every((k) => k.length < 100)), 'the pages hold no key the worker made up');
 });
 
