@@ -5,8 +5,10 @@ import { MAX_KEY_LENGTH } from '@gluon/protocol';
  * scheduler itself went away and came back. Pure bookkeeping (no messages, no clock of its own):
  * {@link SchedulerState} asks it and acts on the answers.
  *
- * - **Orphans**: results a worker holds for keys the scheduler has no task for, or for tasks
- *   nothing needs yet (lineage.ts keptAsOrphan). After a scheduler restart every result comes back
+ * - **Orphans**: results a worker holds for keys the scheduler has no task for (claims of keys
+ *   with no task, bounded: see {@link Recovery.admits}), or for tasks here that nothing needs yet
+ *   (lineage.ts keptAsOrphan: believed claims of known tasks, neither bounded nor counted as the
+ *   first kind, nor dropped for a new client's graph as those are: see {@link Recovery.claimedUnknown}). After a scheduler restart every result comes back
  *   this way (the workers re-register first); the clients then re-send their graphs and each task
  *   whose key is an orphan is taken from its holder instead of run. Orphans nobody claims within
  *   `orphanGraceMs` are freed on their workers.
@@ -38,6 +40,8 @@ interface Orphan {
   since: number;
   /** Holding worker id → result size in bytes. */
   holders: Map<string, number>;
+  /** First claimed while this scheduler had no task of its key (a claim of a key with no task). */
+  unknown: boolean;
 }
 
 export class Recovery {
@@ -63,6 +67,8 @@ export class Recovery {
   private readonly lateUnknown = new Set<string>();
   /** Characters of the keys kept for claims of unknown keys (see {@link admits}). */
   private unknownChars = 0;
+  /** Orphans whose key had no task here when first claimed (see {@link Orphan.unknown}). */
+  private unknownOrphans = 0;
 
   constructor(readonly config: RecoveryConfig) {}
 
@@ -77,21 +83,33 @@ export class Recovery {
    * if a client re-sends its task, computed again.
    */
   admits(key: string): boolean {
-    return key.length <= MAX_UNKNOWN_KEY && this.orphans.size + this.lateUnknown.size < this.config.maxOrphans
+    return key.length <= MAX_UNKNOWN_KEY && this.unknownOrphans + this.lateUnknown.size < this.config.maxOrphans
       && this.unknownChars + key.length <= MAX_UNKNOWN_KEY_CHARS;
   }
 
-  /** Orphan keys currently kept, for tests and the log. */
+  /** Orphan keys currently kept, of both kinds, for tests and the log. */
   get orphanCount(): number {
     return this.orphans.size;
   }
 
-  /** A worker holds `key`, which has no task here (yet). */
-  addOrphan(key: string, workerId: string, nbytes: number, now: number): void {
+  /** Of {@link orphanCount}, the keys that had no task here when claimed (those {@link admits} bounds). */
+  get unknownOrphanCount(): number {
+    return this.unknownOrphans;
+  }
+
+  /**
+   * A worker holds `key`'s result, and nothing here takes it (yet): `taskKnown`, a task of that key
+   * is here (nothing needs it yet: lineage.ts keptAsOrphan); otherwise there is none, and the claim
+   * counts against {@link admits}.
+   */
+  addOrphan(key: string, workerId: string, nbytes: number, now: number, taskKnown: boolean): void {
     let o = this.orphans.get(key);
     if (!o) {
-      this.orphans.set(key, (o = { since: now, holders: new Map() }));
-      this.unknownChars += key.length;
+      this.orphans.set(key, (o = { since: now, holders: new Map(), unknown: !taskKnown }));
+      if (!taskKnown) {
+        this.unknownOrphans++;
+        this.unknownChars += key.length;
+      }
     }
     o.holders.set(workerId, nbytes);
     let keys = this.byWorker.get(workerId);
@@ -119,7 +137,13 @@ export class Recovery {
   }
 
   private forgetOrphan(key: string): void {
-    if (this.orphans.delete(key)) this.unknownChars -= key.length;
+    const o = this.orphans.get(key);
+    if (!o) return;
+    this.orphans.delete(key);
+    if (o.unknown) {
+      this.unknownOrphans--;
+      this.unknownChars -= key.length;
+    }
   }
 
   /**
@@ -149,10 +173,11 @@ export class Recovery {
    * Whether the claims on `key` were all made while this scheduler had no task of it: results
    * held from before a restart (orphans) or a task said to be running from before. Such claims
    * serve a reconnecting client re-sending its graph; for any other client's new task of that key
-   * they are {@link disown}ed instead (see SchedulerState.compute).
+   * they are {@link disown}ed instead (see SchedulerState.compute). An orphan of a task known here
+   * is not such a claim: it was judged against that task (worker-claims.ts), and is taken.
    */
   claimedUnknown(key: string): boolean {
-    if (this.orphans.size > 0 && this.orphans.has(key)) return true;
+    if (this.orphans.size > 0 && this.orphans.get(key)?.unknown === true) return true;
     return this.lateUnknown.size > 0 && this.lateUnknown.has(key);
   }
 

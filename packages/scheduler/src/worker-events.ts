@@ -73,7 +73,7 @@ export abstract class WorkerEvents extends Notices {
       const ts = this.tasks.get(key);
       if (!ts) {
         // No task (yet): after a scheduler restart its client re-sends it soon; keep it a while.
-        if (this.recovery.admits(key) || this.recovery.claimedUnknown(key)) this.recovery.addOrphan(key, ws.id, nbytes, now);
+        if (this.recovery.admits(key) || this.recovery.claimedUnknown(key)) this.recovery.addOrphan(key, ws.id, nbytes, now, false);
         else unkept.push(key);
       } else if (ts.state === 'erred') {
         unknown.push(key);
@@ -82,7 +82,7 @@ export abstract class WorkerEvents extends Notices {
         // it as an orphan while nothing needs it yet (see keptAsOrphan). Only from the worker
         // that had it: another's claim would complete the task with its value.
         if (!believable(key, claimsOf())) refusedHeld.push(key);
-        else if (keptAsOrphan(ts, this.clients)) this.recovery.addOrphan(key, ws.id, nbytes, now);
+        else if (keptAsOrphan(ts, this.clients)) this.recovery.addOrphan(key, ws.id, nbytes, now, true);
         else this.takeBack(ts, ws, nbytes, ts.typeName, undefined);
       } else {
         this.addHolder(ts, ws, nbytes);

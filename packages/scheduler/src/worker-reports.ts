@@ -34,7 +34,7 @@ export abstract class WorkerReports extends WorkerEvents {
       // A task from before this scheduler restarted (the worker said it was running it): an
       // orphan its client will claim. Otherwise a task forgotten here: nobody wants it.
       // Its late claim was counted as kept (Recovery.admits): the orphan takes its place.
-      if (this.recovery.takeLate(workerId, m.key)) this.recovery.addOrphan(m.key, workerId, m.nbytes, now);
+      if (this.recovery.takeLate(workerId, m.key)) this.recovery.addOrphan(m.key, workerId, m.nbytes, now, false);
       else this.send({ worker: workerId }, { op: 'free-keys', keys: [m.key] });
       return this.flush();
     }

@@ -422,3 +422,29 @@ t.test('a result taken back for a task sent without a want, its dependent here b
   t.notOk(Object.values(computed(sim.log)).flat().includes('leaf-1'), 'the leaf is taken back, not computed again');
   t.equal(sim.state.recovery.adopted, 1, 'one result taken back');
 });
+
+t.test('orphans of tasks known here are not claims of keys with no task: not counted against their bound, and taken by a new graph, not dropped', async (t) => {
+  // Before, a result a re-registering worker held for a known task nothing needed yet was kept
+  // as an orphan counted with the claims of keys with no task: it took a place of maxOrphans
+  // (so the log said real claims were over the bound when they were not), and a later graph
+  // needing it, not re-sent, disowned it as an unknown key's claim: freed and computed again.
+  const sim = new Sim({ maxOrphans: 3 });
+  sim.addClient('c');
+  sim.resubmit('c', [task('leaf-1'), task('leaf-2')], [], {}, ['ws://w1']);
+  sim.addWorker('w1', 1, { 'leaf-1': 8, 'leaf-2': 8 });
+  t.equal(sim.state.recovery.orphanCount, 2, 'both kept as orphans');
+  t.equal(sim.state.recovery.unknownOrphanCount, 0, 'neither is a claim of a key with no task');
+  const reg = sim.addWorker('w2', 1, { 'made-up-1': 8, 'made-up-2': 8, 'made-up-3': 8 });
+  t.same(ops(reg, 'free-keys', 'w2'), [], 'all three claims of keys with no task are within the bound of 3');
+  t.equal(sim.state.recovery.unknownOrphanCount, 3);
+  t.same(sim.state.log.filter((e) => /over what is kept of such claims/.test(e.text)), [], 'no line says they were over it');
+
+  const later = sim.submit('c', [task('sum-1', ['leaf-1', 'leaf-2'])]);
+  t.same(ops(later, 'free-keys', 'w1'), [], 'w1 is not told to drop them');
+  t.equal(sim.state.recovery.disowned, 0, 'nothing disowned');
+  t.equal(sim.state.recovery.adopted, 2, 'both taken back');
+  sim.drain();
+  t.equal(sim.state.tasks.get('sum-1')!.state, 'memory');
+  t.same(Object.values(computed(sim.log)).flat(), ['sum-1'], 'only the new task is computed');
+  t.equal(sim.state.recovery.orphanCount, 3, 'the claims of keys with no task are still kept');
+});
