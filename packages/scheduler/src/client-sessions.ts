@@ -73,7 +73,7 @@ export abstract class ClientSessions extends Retirement {
     for (const spec of specs) {
       if (this.tasks.has(spec.key)) continue;
       const ts = newTask(spec, this.tasks, this.groups, gen, this.seq++);
-      const missing = missingDependency(spec, ts);
+      const missing = ts.deps.length < spec.deps.length ? missingDependency(spec, this.tasks) : null;
       this.tasks.set(ts.key, ts);
       made.push(ts);
       if (missing !== null) {

@@ -8,9 +8,12 @@ import { addDependent } from './dependents.js';
 import { NO_DEPS, TaskRecord, type Dependents } from './records.js';
 
 /**
- * A new task's record, linked to its dependencies. Its dependencies stop at the first one the
- * graph does not know: see {@link missingDependency}. (It returns the record alone, not an object
- * with it: one object less per task, and a run of a million tasks makes a million records.)
+ * A new task's record, linked to its dependencies, each once however often `spec.deps` names it
+ * (a dependent waits for each of its deps to arrive, and a dependency's arrival is counted once
+ * per dependent when its dependents are a Set: a task naming one twice waited for ever). Its
+ * dependencies stop at the first one the graph does not know: see {@link missingDependency}. (It
+ * returns the record alone, not an object with it: one object less per task, and a run of a
+ * million tasks makes a million records.)
  */
 export function newTask(spec: TaskSpec, tasks: ReadonlyMap<string, TaskRecord>, groups: Map<string, GroupStats>, generation: number, seq: number): TaskRecord {
   // Exactly as long as needed (a push onto [] reserves 17 slots, which the record would keep).
@@ -19,9 +22,15 @@ export function newTask(spec: TaskSpec, tasks: ReadonlyMap<string, TaskRecord>, 
   if (n > 0) {
     const own = new Array<TaskRecord>(n);
     let found = 0;
-    while (found < n) {
-      const d = tasks.get(spec.deps[found]!);
+    // Repeats are looked for in what was found so far; past a few deps, in a Set of it.
+    let seen: Set<TaskRecord> | null = null;
+    for (let i = 0; i < n; i++) {
+      const d = tasks.get(spec.deps[i]!);
       if (!d) break;
+      if (n > 8) {
+        if ((seen ??= new Set()).has(d)) continue;
+        seen.add(d);
+      } else if (found > 0 && own.lastIndexOf(d, found - 1) >= 0) continue;
       own[found++] = d;
     }
     if (found < n) own.length = found;
@@ -41,9 +50,10 @@ export function newTask(spec: TaskSpec, tasks: ReadonlyMap<string, TaskRecord>, 
   return ts;
 }
 
-/** The first dependency of `spec` that {@link newTask} did not find for `ts`, or null. */
-export function missingDependency(spec: TaskSpec, ts: TaskRecord): string | null {
-  return ts.deps.length < spec.deps.length ? spec.deps[ts.deps.length]! : null;
+/** The first dependency of `spec` the graph does not know (where {@link newTask} stopped), or null. */
+export function missingDependency(spec: TaskSpec, tasks: ReadonlyMap<string, TaskRecord>): string | null {
+  for (const k of spec.deps) if (!tasks.has(k)) return k;
+  return null;
 }
 
 /**
