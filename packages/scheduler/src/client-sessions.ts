@@ -9,6 +9,7 @@ import { addressList, holderWait, holderWaitText } from './recovery.js';
 import { wantedTasks } from './wants.js';
 import { Retirement } from './retirement.js';
 import { CANCELLED, MEMORY } from './progress-state.js';
+import { keptForOthers } from './cancel-scope.js';
 
 /**
  * Client sessions: a client connects and disconnects (its references go with it), sends its
@@ -170,25 +171,32 @@ export abstract class ClientSessions extends Retirement {
     return this.flush();
   }
 
-  /** Cancels tasks and everything depending on them; holders of their futures are told. */
-  cancel(keys: string[], now: number): Command[] {
+  /**
+   * A client cancels tasks and everything depending on them: its references on those not
+   * finished are dropped and it is told (`cancelled`); they stop unless another client still
+   * wants them, itself or through a dependent (cancel-scope.ts).
+   */
+  cancel(clientId: string, keys: string[], now: number): Command[] {
+    const canceller = this.clients.get(clientId);
     const seen = downstream(this.known(keys));
+    const kept = keptForOthers(seen, canceller);
+    let stopped = 0;
     for (const ts of seen) {
       if (ts.state === 'memory') continue;
-      for (const c of this.clients.values()) {
-        if (c.drop(ts) === 0) continue;
-        this.send({ client: c.id }, { op: 'cancelled', key: ts.key });
-      }
-    }
-    for (const ts of seen) {
-      if (ts.state === 'memory') continue;
+      if (canceller && canceller.drop(ts) > 0) this.send({ client: clientId }, { op: 'cancelled', key: ts.key });
+      if (kept.has(ts)) continue;
       // Counted as cancelled from here on (progress-state.ts), unless it had finished before or
       // is released already (counted nowhere: it would leave a count it was never in).
       if (ts.outcome !== MEMORY && ts.state !== 'released') ts.outcome = CANCELLED;
       this.toReleased(ts);
+      stopped++;
     }
     for (const ts of seen) this.releaseIfUnneeded(ts);
-    if (seen.size) this.addLog(now, 'info', `cancelled ${seen.size} task(s) starting at ${keys[0]}`);
+    if (seen.size) {
+      const who = canceller ? `client ${canceller.name}` : 'a client';
+      const others = kept.size ? `; ${kept.size} go on: other clients want them` : '';
+      this.addLog(now, 'info', `${who} cancelled ${stopped} task(s) starting at ${shortKey(keys[0]!)}${others}`);
+    }
     this.fillAll();
     return this.flush();
   }

@@ -483,7 +483,7 @@ export class Scheduler implements DashboardSource {
         this.releases.add(id, m.keys);
         return this.scheduleRelease();
       case 'received': return this.dispatch(this.state.clientReceived(id, m.keys));
-      case 'cancel': return this.dispatch(this.state.cancel(m.keys, now));
+      case 'cancel': return this.dispatch(this.state.cancel(id, m.keys, now));
       case 'retry': return this.dispatch(this.state.retry(m.keys, now));
       case 'who-has': conn.reply(m, { op: 'who-has-reply', whoHas: this.state.whoHas(m.keys) }); return;
       case 'publish': return this.dispatch(this.state.publish({ client: id }, m.topic, m.value, now));

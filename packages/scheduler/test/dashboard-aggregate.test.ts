@@ -241,7 +241,7 @@ t.test('cancelled tasks count as cancelled: the counts add up to every task the 
   sim.finish('w1', 'a-1');
   sim.finish('w1', 'a-2');
   sim.err('w1', 'z-1');
-  sim.apply(sim.state.cancel(['x-1', 'z-1'], sim.now));
+  sim.apply(sim.state.cancel('c', ['x-1', 'z-1'], sim.now));
   const told = (sim.clientMsgs.get('c') ?? []).filter((m) => m.op === 'cancelled').map((m) => m.key).sort();
   t.same(told, ['x-1', 'y-1', 'z-1'], 'the client hears of 3 cancelled tasks');
   sim.finish('w1', 'q-1');

@@ -31,7 +31,7 @@ t.test('dependents stay in an array while few, in the order added, and move to a
   t.ok(a.dependents instanceof Set, `${n} dependents: a Set`);
   t.same([...a.dependents].map((d) => d.key), keys, 'in the order they were added');
   t.equal(dependentCount(a), n);
-  sim.apply(sim.state.cancel(keys, 0));
+  sim.apply(sim.state.cancel('c', keys, 0));
   t.equal(dependentCount(a), 0, 'cancelled and forgotten: none left');
   t.equal(sim.state.tasks.size, 0);
 });

@@ -74,7 +74,7 @@ function deliver(sim: Sim, { from, m }: Sent, n: number): void {
       case 'update-graph': sim.apply(s.updateGraph('evil-c', M.tasks, M.wants, now, M.held, M.workers)); return;
       case 'release-keys': sim.apply(s.releaseKeys('evil-c', M.keys)); return;
       case 'received': sim.apply(s.clientReceived('evil-c', M.keys)); return;
-      case 'cancel': sim.apply(s.cancel(M.keys, now)); return;
+      case 'cancel': sim.apply(s.cancel('evil-c', M.keys, now)); return;
       case 'retry': sim.apply(s.retry(M.keys, now)); return;
       case 'who-has': s.whoHas(M.keys); return;
       case 'publish': sim.apply(s.publish({ client: 'evil-c' }, M.topic, M.value, now)); return;

@@ -394,7 +394,7 @@ t.test('cancel releases tasks and their dependents and tells the clients; memory
   sim.addWorker('w');
   sim.submit('c', [task('done-1'), task('slow-1'), task('next-1', ['slow-1'])]);
   sim.finish('w', 'done-1');
-  const cmds = sim.apply(sim.state.cancel(['slow-1', 'done-1'], sim.now));
+  const cmds = sim.apply(sim.state.cancel('c', ['slow-1', 'done-1'], sim.now));
   t.same(ops(cmds, 'cancelled', 'c').map((m) => m.key).sort(), ['next-1', 'slow-1']);
   t.ok(ops(cmds, 'free-keys', 'w').some((m) => (m.keys as string[]).includes('slow-1')), 'the running task is dropped on its worker');
   t.equal(sim.state.tasks.get('done-1')!.state, 'memory', 'a finished result is not cancelled');
