@@ -69,3 +69,23 @@ t.test('a key over the protocol\'s bound: its message is refused naming the leng
   t.equal(s.state.tasks.get('before-1')?.state, 'memory', 'the good client\'s result is still there');
   t.equal(await run('after-1'), 42, 'and it runs tasks as before');
 });
+
+t.test('another client cancelling the good client\'s keys, and a task naming its dependency twice: the good client\'s work goes on', async (t) => {
+  const { s, good, run } = await cluster(t);
+  const other = (await connect(s.address, { role: 'client', name: 'other' })).conn;
+  t.teardown(() => other.close());
+  const toGood: Message[] = [];
+  good.on('message', (m: Message) => toGood.push(m));
+  // The good client's graph: a wide input (20 dependents: its dependents are a Set) and a task
+  // naming it twice. The other client holds one of the same keys, then cancels it.
+  const fan = Array.from({ length: 20 }, (_, i) => spec(`fan-${i}`, ['wide-1']));
+  good.send({ op: 'update-graph', tasks: [spec('wide-1'), ...fan, spec('twice-1', ['wide-1', 'wide-1'])], wants: ['twice-1', ...fan.map((f) => f.key as string)] });
+  other.send({ op: 'update-graph', tasks: [spec('wide-1')], wants: ['wide-1'] });
+  const toOther: Message[] = [];
+  other.on('message', (m: Message) => toOther.push(m));
+  other.send({ op: 'cancel', keys: ['wide-1'] });
+  await until(() => toGood.some((m) => m.op === 'key-in-memory' && m.key === 'twice-1'), 'the task naming its dependency twice finishes');
+  t.same(toGood.filter((m) => m.op === 'cancelled'), [], 'the good client hears of no cancel');
+  await until(() => toOther.some((m) => m.op === 'cancelled' || (m.op === 'key-in-memory' && m.key === 'wide-1')), 'the other client hears how its future ended');
+  t.equal(await run('after-2'), 42, 'the good client runs tasks as before');
+});
