@@ -44,7 +44,11 @@ export abstract class WorkerReports extends WorkerEvents {
     // token holder posing as a worker) would complete or overwrite another worker's task, and
     // make clients fetch its value from there.
     const late = running === null && this.recovery.takeLate(workerId, m.key);
-    if (running === null && !late && !ws.takeCalledOff(m.key)) return this.refuseResult(ws, ts, now);
+    if (running === null && !late && !ws.takeCalledOff(m.key)) {
+      // A repeat of a result it is known to hold (its copy is the one counted): nothing to do.
+      if (ts.state === 'memory' && ts.holders.includes(ws)) return this.flush();
+      return this.refuseResult(ws, ts, now);
+    }
     // An inline value is measured here, not taken at the size the worker declared: it is kept
     // (the inline budget counts what it measures) and sent on to clients and dependents.
     let nbytes = m.nbytes;

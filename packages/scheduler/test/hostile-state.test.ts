@@ -395,3 +395,21 @@ t.test('a client that re-sent its graph once is not re-sending for ever: its lat
   t.equal(sim.state.recovery.adopted, 1, 'nothing more taken');
   t.equal(sim.state.tasks.get('new-1')!.state, 'processing', 'the new task is computed');
 });
+
+t.test('a worker repeating a result it is known to hold: nothing changes and nothing is said of a task never given to it', async (t) => {
+  // Before, the repeat was refused as a result of a task "not given to it", in the log, though
+  // the worker had been given the task and holds its only copy.
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.submit('c', [task('a-1')]);
+  sim.finish('w1', 'a-1', { nbytes: 100 });
+  const w1 = sim.state.workers.get('w1')!;
+  sim.state.takeSaid();
+  const again = sim.apply(sim.state.taskFinished('w1', { key: 'a-1', nbytes: 100, typeName: 'number', start: 5, stop: 6, thread: 0 }, 6));
+  t.same(again, [], 'no message to anyone');
+  t.same(sim.state.takeSaid(), [], 'no line');
+  t.notOk(sim.state.log.some((e) => /refused a result/.test(e.text)), 'not in the event log either');
+  t.same(sim.state.tasks.get('a-1')!.holders.map((h) => h.id), ['w1']);
+  t.equal(w1.storedBytes, 100, 'its bytes are counted once');
+});
