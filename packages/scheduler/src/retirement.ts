@@ -237,7 +237,7 @@ export abstract class Retirement extends WorkerReports {
       }
       this.answered(ts, true, now);
       if (ts.state === 'memory') {
-        this.addHolder(ts, ws, nbytes);
+        this.addHolder(ts, ws);
       } else if (ts.state === 'processing' && ts.processingOn === ws) {
         // Its retiring worker left before the copy arrived, and this very worker computes it
         // again: a call-off (free-keys) would drop the copy too. Its result follows.

@@ -189,7 +189,7 @@ export abstract class Transitions {
         first = false;
         this.takeBack(ts, ws, nbytes, ts.typeName, undefined);
       } else if (ts.state === 'memory') {
-        this.addHolder(ts, ws, nbytes);
+        this.addHolder(ts, ws);
       }
     }
     return !first;
@@ -380,12 +380,18 @@ export abstract class Transitions {
     ts.valueWithClients = inline !== undefined;
   }
 
-  /** One more worker holds a result in memory (holder lists may be the shared empty one or a worker's `alone`: replaced, never changed). */
-  protected addHolder(ts: TaskRecord, ws: WorkerRecord, nbytes: number): void {
+  /**
+   * One more worker holds a result in memory (holder lists may be the shared empty one or a
+   * worker's `alone`: replaced, never changed). It is counted at the result's size (`ts.nbytes`),
+   * as every removal uncounts it, not at the size it reported: a copy measured
+   * another way (estimated when acquired from a retiring worker, or by another process) left
+   * the difference in its count for ever.
+   */
+  protected addHolder(ts: TaskRecord, ws: WorkerRecord): void {
     if (ts.holders.includes(ws)) return;
     ts.holders = ts.holders.length ? [...ts.holders, ws] : ws.alone;
     ws.has.add(ts);
-    ws.storedBytes += nbytes;
+    ws.storedBytes += ts.nbytes;
     // A worker holds it again: the inline copy kept while none did follows the usual rule.
     if (ts.inline && !hasUnassigned(ts.dependents)) this.dropInline(ts);
   }

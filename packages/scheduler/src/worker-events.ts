@@ -85,7 +85,7 @@ export abstract class WorkerEvents extends Notices {
         else if (keptAsOrphan(ts, this.clients)) this.recovery.addOrphan(key, ws.id, nbytes, now, true);
         else this.takeBack(ts, ws, nbytes, ts.typeName, undefined);
       } else {
-        this.addHolder(ts, ws, nbytes);
+        this.addHolder(ts, ws);
       }
     }
     if (refusedRunning.length || refusedHeld.length) this.refuseClaims(ws, refusedRunning, refusedHeld, reported, now);

@@ -64,7 +64,7 @@ export abstract class WorkerReports extends WorkerEvents {
     if (ran && this.journal.listened) this.emit({ kind: 'task-done', key: ts.key, group: ts.group, worker: ws.name, workerId: ws.id, thread: m.thread, start: m.start, stop: m.stop, nbytes: m.nbytes, ...(m.events !== undefined ? { events: m.events } : {}) });
     if (ts.state === 'memory') {
       // Computed twice (a steal race or a recompute): keep the extra copy too.
-      this.addHolder(ts, ws, nbytes);
+      this.addHolder(ts, ws);
     } else if (ts.state === 'processing' && ts.processingOn === ws) {
       ts.processingOn = null;
       this.toMemory(ts, ws, nbytes, boundedText(m.typeName, MAX_NAME_TEXT), inline);
