@@ -154,6 +154,14 @@ export abstract class Transitions {
    * reported it late): whatever was under way for it is called off and the result taken, once.
    */
   protected takeBack(ts: TaskRecord, ws: WorkerRecord, nbytes: number, typeName: string, inline: InlineValue | undefined): void {
+    if (ts.processingOn === ws) {
+      // Placed on the very worker that holds it (a worker back with a result and the inputs it
+      // needs is where it goes): called off with a free-keys, the worker would drop its stored
+      // copy with the task, while it is counted here. Dropped here alone; the worker, asked to
+      // compute a key it stores, answers with that copy (thread -1), a repeat that changes nothing.
+      ws.drop(ts);
+      ts.processingOn = null;
+    }
     this.toReleased(ts);
     this.recovery.adopted++;
     this.toMemory(ts, ws, nbytes, typeName, inline);

@@ -32,6 +32,17 @@ export class Coupled {
     this.deliver(this.state.workerAdded({ id, name: id, address, nthreads, memoryLimit: 0, host: 'coupled', pid: 1 }, this.now));
   }
 
+  /** The scheduler loses the worker's connection; the worker keeps what it stores. */
+  lose(id: string): void {
+    this.deliver(this.state.workerRemoved(id, 'connection closed (1006)', this.now));
+  }
+
+  /** The worker registers again, saying what it stores (its `holding`). */
+  rejoin(id: string, nthreads = 1): void {
+    const w = this.workers.get(id)!;
+    this.deliver(this.state.workerAdded({ id, name: id, address: w.address, nthreads, memoryLimit: 0, host: 'coupled', pid: 1, keys: w.storedKeys() }, this.now));
+  }
+
   addClient(id: string): void {
     this.deliver(this.state.clientConnected(id, id, this.now));
   }
