@@ -238,13 +238,13 @@ export abstract class Retirement extends WorkerReports {
       this.answered(ts, true, now);
       if (ts.state === 'memory') {
         this.addHolder(ts, ws);
-      } else if (ts.state === 'processing' && ts.processingOn === ws) {
-        // Its retiring worker left before the copy arrived, and this very worker computes it
-        // again: a call-off (free-keys) would drop the copy too. Its result follows.
-      } else if (ts.state !== 'erred' && (isWanted(ts, this.clients) || inlineCopyNeeded(ts))) {
+      } else if (ts.state !== 'erred' && (isWanted(ts, this.clients) || inlineCopyNeeded(ts) || ts.processingOn === ws)) {
         // Its retiring worker left before the copy arrived and it is needed (being computed
         // again, or a dependent already sent will ask for it): take the copy, and a recompute
-        // under way elsewhere is called off.
+        // under way elsewhere is called off. Under way on this very worker, it is left to run
+        // (a call-off would drop the copy too: see takeBack), and what it reports is a repeat.
+        // Left processing instead, the copy was counted nowhere: kept on the worker for good if
+        // the run then failed.
         this.takeBack(ts, ws, nbytes, ts.typeName, undefined);
       } else {
         unwanted.push(key);

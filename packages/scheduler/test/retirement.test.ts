@@ -242,10 +242,12 @@ t.test('the retiring worker leaves before its copy arrived (its grace ran out): 
   t.equal(a1.state, 'processing', 'a-1 is computed again (sum-1 still needs it)');
   t.equal(a1.processingOn!.id, 'w3');
   t.same(ops(sim.apply(sim.state.acquired('w4', { 'a-1': 8 }, [], sim.now)), 'free-keys', 'w4'), [{ op: 'free-keys', keys: ['a-1'] }], 'a copy w4 was not asked for is not taken');
-  // w3 is the worker computing it again: the copy is kept, the recompute left to report.
+  // w3 is the worker computing it again: the copy is taken, the recompute left to run (what it
+  // reports is a repeat).
   const same = sim.apply(sim.state.acquired('w3', { 'a-1': 8 }, [], sim.now));
   t.same(ops(same, 'free-keys'), [], 'no call-off that would drop the copy on w3');
-  t.equal(a1.state, 'processing');
+  t.equal(a1.state, 'memory', 'the copy is the result');
+  t.same(a1.holders.map((w) => w.id), ['w3']);
   t.equal(sim.state.movingCount, 0);
   sim.drain();
   t.equal(sim.state.tasks.get('sum-1')!.state, 'memory');
