@@ -2,7 +2,8 @@
  * Seeded sequences of events from two clients and three workers, over a few keys, fed to the
  * state machine as the server feeds it: graphs (dependencies named twice, or unknown), releases,
  * cancels and retries of any key by either client, results and failures (of tasks given or not),
- * missing-data reports, handbacks, workers leaving and joining, clients leaving. After each
+ * missing-data reports, handbacks, workers retiring (their results copied to others, answered
+ * when the recipient next reads its messages), leaving and joining, clients leaving. After each
  * event the books must agree with themselves (who holds what and its bytes, who runs what,
  * what each task waits for, the clients' references) and with what each worker stores (the
  * results it kept, minus those it was told to free; kept across its leaving and joining again,
@@ -27,7 +28,7 @@ type Action =
   | { t: 'report'; w: string; key: number }
   | { t: 'missing'; w: string; pick: number; errant: string }
   | { t: 'steals' }
-  | { t: 'leave' | 'join' | 'closing'; w: string }
+  | { t: 'leave' | 'join' | 'closing' | 'retire' | 'mail'; w: string }
   | { t: 'drop' | 'connect'; c: string };
 
 const key = fc.nat({ max: KEYS.length - 1 });
@@ -39,6 +40,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ t: fc.constant('missing' as const), w: fc.constantFrom(...WORKERS), pick: fc.nat({ max: 3 }), errant: fc.constantFrom('holder', ...WORKERS) }) },
   { weight: 1, arbitrary: fc.constant({ t: 'steals' as const }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constantFrom('leave' as const, 'join' as const, 'closing' as const), w: fc.constantFrom(...WORKERS) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constantFrom('retire' as const, 'mail' as const, 'mail' as const), w: fc.constantFrom(...WORKERS) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constantFrom('drop' as const, 'connect' as const), c: fc.constantFrom(...CLIENTS) }) },
 );
 
@@ -46,12 +48,19 @@ const action: fc.Arbitrary<Action> = fc.oneof(
 type Stored = Map<string, Map<string, number>>;
 
 /** A Sim whose workers' stores are followed (every free-keys it delivers empties them). */
+/** What each worker was sent and has not read yet: `acquire` and `close` (retirement). */
+const mail = new Map<string, Array<Record<string, unknown>>>();
 function simWithStores(): { sim: Sim; stored: Stored } {
   const sim = new Sim({ orphanGraceMs: 50 }, false);
   const stored: Stored = new Map(WORKERS.map((w) => [w, new Map()]));
+  mail.clear();
   const apply = sim.apply.bind(sim);
   sim.apply = (cmds) => {
-    for (const c of cmds) if ('worker' in c.to && c.msg.op === 'free-keys') for (const k of c.msg.keys as string[]) stored.get(c.to.worker)?.delete(k);
+    for (const c of cmds) {
+      if (!('worker' in c.to)) continue;
+      if (c.msg.op === 'free-keys') for (const k of c.msg.keys as string[]) stored.get(c.to.worker)?.delete(k);
+      if (c.msg.op === 'acquire' || c.msg.op === 'close') { const box = mail.get(c.to.worker) ?? []; box.push(c.msg); mail.set(c.to.worker, box); }
+    }
     return apply(cmds);
   };
   return { sim, stored };
@@ -156,6 +165,27 @@ function step(sim: Sim, stored: Stored, a: Action): void {
     // Back with what it stores, as a reconnecting worker says in its holding.
     case 'join': if (!s.workers.has(a.w)) sim.addWorker(a.w, 2, Object.fromEntries(stored.get(a.w)!)); return;
     case 'closing': if (s.workers.size > 1) sim.apply(s.workerClosing(a.w)); return;
+    case 'retire': if (s.workers.has(a.w) && s.workers.size > 1) { sim.apply(s.workerClosing(a.w)); sim.apply(s.workerRetiring(a.w, sim.now)); } return;
+    // The worker reads its mail: copies acquired from a retiring peer (if the peer still stores
+    // them; sized its own way, as an acquired copy is estimated), or it closes as told.
+    case 'mail': {
+      const box = mail.get(a.w) ?? [];
+      mail.set(a.w, []);
+      for (const m of box) {
+        if (!s.workers.has(a.w)) break;
+        if (m.op === 'close') { sim.removeWorker(a.w, 'retired', true); break; }
+        const from = String(m.from).replace('ws://', '');
+        const have: Record<string, number> = {};
+        const missing: string[] = [];
+        for (const k of m.keys as string[]) {
+          const size = stored.get(from)?.get(k);
+          if (size === undefined) missing.push(k);
+          else { have[k] = size + 3; stored.get(a.w)!.set(k, size + 3); }
+        }
+        sim.apply(s.acquired(a.w, have, missing, sim.now));
+      }
+      return;
+    }
     case 'drop': if (s.clients.has(a.c)) sim.apply(s.clientDisconnected(a.c, sim.now)); return;
     case 'connect': if (!s.clients.has(a.c)) sim.addClient(a.c); return;
   }
@@ -198,6 +228,8 @@ t.test('sequences of events keep the books consistent, and nothing a client hold
     for (const w of WORKERS) if (!sim.state.workers.has(w)) sim.addWorker(w, 2, Object.fromEntries(stored.get(w)!));
     sim.addWorker('fresh', 2);
     stored.set('fresh', new Map());
+    for (const w of [...sim.state.workers.keys()]) step(sim, stored, { t: 'mail', w });
+    for (const w of WORKERS) if (!sim.state.workers.has(w)) sim.addWorker(w, 2, Object.fromEntries(stored.get(w)!));
     const left = stuck(sim, stored);
     if (left.length) throw new Error(`never finished: ${left.join('; ')}`);
     sim.tick(sim.now + 1000);
