@@ -6,7 +6,7 @@ import { CloseCode, type Hello, type Message, type Role, type Welcome } from './
 import { HELLO, SCHEDULER_TO_CLIENT, SCHEDULER_TO_WORKER, WELCOME, WORKER_TO_PEER, type Direction } from './ops.js';
 import { formatProblem } from './schema.js';
 import { logText } from './log-text.js';
-import { clientTlsOptions, describeTlsError, type TlsOptions } from './tls.js';
+import { clientTlsOptions, describeTlsError, type TlsNames, type TlsOptions } from './tls.js';
 import { ignoredProxyNote } from './proxy-env.js';
 import { PACKAGE_VERSION, PROTOCOL_VERSION, versionsCompatible } from './version.js';
 
@@ -41,6 +41,8 @@ export interface ConnectOptions {
   log?: Logger;
   /** Names the other side in logs and errors. */
   label?: string;
+  /** What the user calls the TLS settings, in TLS errors (default: both the flags and the options). */
+  tlsNames?: TlsNames;
   /** The ops accepted from the listener; by default those the listener of this role sends. */
   inbound?: Direction;
 }
@@ -122,7 +124,7 @@ export function connect(
     if (opts.signal?.aborted) onAbort();
     else opts.signal?.addEventListener('abort', onAbort, { once: true });
     ws.on('error', (err) => {
-      const tls = describeTlsError(err, label);
+      const tls = describeTlsError(err, label, opts.tlsNames);
       fail(tls ? new HandshakeError(tls, CloseCode.tls) : new HandshakeError(`cannot connect to ${label}: ${err.message}${ignoredProxyNote(url)}`, CloseCode.going));
     });
     // An HTTP answer instead of the upgrade (403 for a refused Host/Origin): its body says why.

@@ -261,14 +261,27 @@ const UNKNOWN_CA = new Set([
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_SIGNATURE_FAILURE',
 ]);
 
+/** What the user calls this side's CA and certificate, for TLS errors to tell them what to change. */
+export interface TlsNames {
+  ca: string;
+  certKey: string;
+}
+
+/** Both spellings, for a side that cannot tell whether a CLI or a library call configured it. */
+export const TLS_EITHER_NAMES: TlsNames = { ca: '--tls-ca, or tls.ca', certKey: '--tls-cert and --tls-key, or tls.cert and tls.key' };
+/** A command line's flags (`gluon-worker --tls-ca …`). */
+export const TLS_FLAG_NAMES: TlsNames = { ca: '--tls-ca', certKey: '--tls-cert and --tls-key' };
+/** A library's options (`startWorker({ tls: { ca } })`). */
+export const TLS_OPTION_NAMES: TlsNames = { ca: 'tls.ca', certKey: 'tls.cert and tls.key' };
+
 /**
- * A TLS failure of a connection to `label` said plainly, naming which mismatch it is; null when
- * `err` is not a TLS failure.
+ * A TLS failure of a connection to `label` said plainly, naming which mismatch it is and what
+ * this side calls the setting to change (`names`); null when `err` is not a TLS failure.
  */
-export function describeTlsError(err: NodeJS.ErrnoException, label: string): string | null {
+export function describeTlsError(err: NodeJS.ErrnoException, label: string, names: TlsNames = TLS_EITHER_NAMES): string | null {
   const code = err.code ?? '';
   if (UNKNOWN_CA.has(code)) {
-    return `unknown CA: the certificate of ${label} is not signed by a CA this side trusts; give the cluster's CA (--tls-ca, or tls.ca) [${code}]`;
+    return `unknown CA: the certificate of ${label} is not signed by a CA this side trusts; give the cluster's CA (${names.ca}) [${code}]`;
   }
   if (code === 'CERT_HAS_EXPIRED') return `expired certificate: the certificate of ${label} has expired; renew it [${code}]`;
   if (code === 'CERT_NOT_YET_VALID') return `certificate not yet valid: the certificate of ${label} is not valid yet (check the clocks) [${code}]`;
@@ -281,7 +294,7 @@ export function describeTlsError(err: NodeJS.ErrnoException, label: string): str
     return `not a TLS listener: ${label} does not speak TLS; connect with ws:// (or start it with --tls-cert and --tls-key) [${code}]`;
   }
   if (/CERTIFICATE_REQUIRED|alert handshake failure/i.test(code + err.message) && /alert/i.test(code + err.message)) {
-    return `client certificate required: ${label} requires a certificate from this side (--tls-cert and --tls-key, or tls.cert and tls.key) [${code}]`;
+    return `client certificate required: ${label} requires a certificate from this side (${names.certKey}) [${code}]`;
   }
   if (/ALERT_UNKNOWN_CA|ALERT_BAD_CERTIFICATE|ALERT_CERTIFICATE_UNKNOWN/i.test(code)) {
     return `client certificate refused: ${label} does not trust this side's certificate (unknown CA: it accepts certificates signed by its --tls-ca) [${code}]`;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import {
-  certMissesHost, checkExposure, CloseCode, isLoopbackHost, envWithToken, exitUsage, flag, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
+  certMissesHost, checkExposure, CloseCode, isLoopbackHost, envWithToken, exitUsage, flag, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, loadTlsFiles, TLS_FLAG_NAMES, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
   sendBacklogFlag, stopWithSupervisor, superviseChildren, TOKEN_HELP_FLAGS, withoutTokenArgs, withTokenHelp, type CliSpec,
 } from '@gluon/protocol';
 import { GluonWorker, type WorkerOptions } from './worker.js';
@@ -31,12 +31,26 @@ const CLI: CliSpec<typeof WORKER_FLAGS> = {
   name: 'gluon-worker',
   version: packageVersionOf(import.meta.url),
   usage: 'ws://HOST:8786 [options]',
-  description: 'Runs a Gluon worker that connects to the scheduler at ws://HOST:PORT, runs its tasks in\nworker threads and keeps their results in memory for other workers and clients.',
+  description: 'Runs a Gluon worker that connects to the scheduler at ws://HOST:PORT, runs its tasks in\nworker threads and keeps their results in memory for other workers and clients.\n'
+    + 'Exit status: 0 once stopped (SIGTERM, SIGINT, or the scheduler closed it); 2 a usage error\n(a flag or its value); 1 the scheduler refused this worker (token, TLS, protocol version, its\nhello; at start or after a restart) or the address is not a Gluon scheduler.',
   flags: WORKER_FLAGS,
   positionals: { min: 1, max: 1, name: 'scheduler address (ws://host:port)' },
 };
 
 const fail = (msg: string): never => exitUsage(CLI.name, msg);
+
+/**
+ * Exit statuses: 2 a usage error (a flag or its value, pointing to --help); 1 a failure at run
+ * time that no flag spelling fixes (the scheduler refused this worker: token, CA, version, its
+ * hello; not a scheduler at all; a refusal after a restart).
+ */
+const EXIT_FAILED = 1;
+
+/** A start-up failure that is not about usage: the reason, and no pointer to --help. */
+function failed(msg: string): never {
+  process.stderr.write(`${CLI.name}: ${msg}\n`);
+  process.exit(EXIT_FAILED);
+}
 
 function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; insecure: boolean } {
   const { values, positionals } = parseCliOrExit(CLI);
@@ -131,7 +145,7 @@ function main(): void {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  const w = new GluonWorker(opts);
+  const w = new GluonWorker(opts, { tlsNames: TLS_FLAG_NAMES });
   made = w;
   // A supervisor killed with -9 must not leave us behind.
   stopWithSupervisor(() => stop('its supervisor process exited'));
@@ -139,7 +153,7 @@ function main(): void {
   // token or CA) ends its process: 0 when asked, 1 when refused. Without this a supervised worker
   // (its IPC channel open) lived on connected to nothing.
   void w.closedBy().then(({ refused }) => {
-    if (!stopping) process.exit(refused ? 1 : 0);
+    if (!stopping) process.exit(refused ? EXIT_FAILED : 0);
   });
   w.start().then(
     () => process.stdout.write(`worker ${w.name} at ${w.address} connected to ${opts.scheduler}\n`),
@@ -149,8 +163,8 @@ function main(): void {
       // Likewise "getaddrinfo ENOTFOUND host" for a typo in --listen-host (a scheduler name that
       // does not resolve is waited for, not an error at start).
       if (!stopping && err.syscall === 'getaddrinfo' && (err as { hostname?: string }).hostname === opts.listenHost) fail(`cannot start: --listen-host ${opts.listenHost} is not a name this machine can resolve (${err.code}): give one of its addresses, which the other workers and the clients can reach`);
-      if (!stopping && (err as { code?: unknown }).code === CloseCode.badHello) fail(`cannot start: the scheduler refused this worker's hello: ${err.message.replace(/^hello refused: /, '')}${helloHint(err.message)}`);
-      if (!stopping) fail(`cannot start: ${withTokenHelp(err, TOKEN_HELP_FLAGS).message}`);
+      if (!stopping && (err as { code?: unknown }).code === CloseCode.badHello) failed(`cannot start: the scheduler refused this worker's hello: ${err.message.replace(/^hello refused: /, '')}${helloHint(err.message)}`);
+      if (!stopping) failed(`cannot start: ${withTokenHelp(err, TOKEN_HELP_FLAGS).message}`);
     },
   );
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { cpus, hostname } from 'node:os';
 import {
   checkOptionKeys, checkTokenOption, CloseCode, connect, readTlsMaterial, isPermanentRefusal, listen, logText, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, type Connection,
-  type Inbound, type Listener, type Logger, type Message, type OptionKeys, type TlsOptions, TLS_OPTION_KEYS,
+  type Inbound, type Listener, type Logger, type Message, type OptionKeys, type TlsNames, type TlsOptions, TLS_OPTION_KEYS, TLS_OPTION_NAMES,
 } from '@gluon/protocol';
 import { computeTaskOf } from './compute-task.js';
 import { missingAllowPaths, type AllowList } from './allow.js';
@@ -161,7 +161,11 @@ export class GluonWorker {
    */
   private lifetimeEnded = false;
 
-  constructor(private readonly opts: WorkerOptions) {
+  /**
+   * `how.tlsNames`: what TLS errors call the settings to change; the library's option names by
+   * default (`tls.ca`), the flags when the CLI made the worker (`--tls-ca`).
+   */
+  constructor(private readonly opts: WorkerOptions, private readonly how: { tlsNames?: TlsNames } = {}) {
     checkTokenOption(opts.token, 'GluonWorker');
     this.nthreads = Math.max(1, opts.nthreads ?? Math.max(1, cpus().length));
     this.name = opts.name ?? `${hostname()}-${process.pid}`;
@@ -450,8 +454,8 @@ export class GluonWorker {
   }
 
   /** How this worker proves itself when it connects out: its token and its certificate. */
-  private linkOptions(): { token?: string; tls?: TlsOptions } {
-    return { ...(this.opts.token ? { token: this.opts.token } : {}), ...(this.opts.tls ? { tls: this.opts.tls } : {}) };
+  private linkOptions(): { token?: string; tls?: TlsOptions; tlsNames: TlsNames } {
+    return { ...(this.opts.token ? { token: this.opts.token } : {}), ...(this.opts.tls ? { tls: this.opts.tls } : {}), tlsNames: this.how.tlsNames ?? TLS_OPTION_NAMES };
   }
 
   /**

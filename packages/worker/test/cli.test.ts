@@ -99,19 +99,31 @@ t.test('a SIGTERM sent as soon as the worker prints its first line (an --allow-m
   t.same(ends, ends.map(() => 0), `every worker exited 0 (${ends.join(', ')})`);
 });
 
-t.test('a --name the scheduler refuses (a control character, over 256 characters): the worker says why and exits 2, not retrying', async (t) => {
+t.test('a --name the scheduler refuses (a control character, over 256 characters): the worker says why and exits 1 (not a usage error: no --help), not retrying', async (t) => {
   const { startScheduler: start, endAfter } = await import('./procs.js');
   const { procs } = endAfter(t);
   const s = await start();
   procs.push(s.proc);
   // Bounded by what it prints: before, it retried for ever ("waiting for the scheduler").
   const forged = await runUntil([s.address, '--name', 'evil\n2026-01-01T00:00:00.000Z scheduler: worker admin registered'], /waiting for the scheduler/);
-  t.equal(forged.code, 2, forged.out);
+  t.equal(forged.code, 1, forged.out);
+  t.notMatch(forged.out, /--help/);
   t.match(forged.out, /^gluon-worker: cannot start: the scheduler refused this worker's hello: name must have no control characters, got U\+000A at character 5 of "evil\\n2026-01-01T00:00:00\.000Z scheduler:…" \(give another --name\)$/m);
   const long = await runUntil([s.address, '--name', 'n'.repeat(300)], /waiting for the scheduler/);
-  t.equal(long.code, 2, long.out);
+  t.equal(long.code, 1, long.out);
   t.match(long.out, /the scheduler refused this worker's hello: name must be at most 256 characters, got 300: "n{40}…" \(give another --name\)/);
   await s.proc.waitFor(/refused connection from .*: hello refused: name must be at most 256/);
   t.match(s.proc.output(), /hello refused: name must have no control characters, got U\+000A at character 5 of "evil\\n2026/, 'the scheduler logs it on one line, escaped');
   t.notMatch(s.proc.output(), /^2026-01-01T00:00:00\.000Z scheduler: worker admin registered/m, 'no forged line');
+});
+
+t.test('a wrong token is a start-up failure, not a usage error: exit 1, the reason, no pointer to --help', async (t) => {
+  const { startScheduler: start, endAfter } = await import('./procs.js');
+  const { procs } = endAfter(t);
+  const s = await start(0, ['--token', 'the-right-one']);
+  procs.push(s.proc);
+  const r = await runUntil([s.address, '--token', 'a-wrong-one'], /waiting for the scheduler/);
+  t.equal(r.code, 1, r.out);
+  t.match(r.out, /^gluon-worker: cannot start: bad token: /m);
+  t.notMatch(r.out, /--help/);
 });

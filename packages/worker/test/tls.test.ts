@@ -84,12 +84,22 @@ t.test('a worker whose CA does not match stops at once, saying so; flag mistakes
   const s = await scheduler(['--no-dashboard', ...tlsArgs(node, ca)]);
   const w = start(workerCli, [s.address, '--nthreads', '1', ...tlsArgs(node, otherCa, false)], {}, WORKER_V8_FLAGS);
   procs.push(w);
-  t.not(await w.exited(30_000), 0, 'it exits instead of retrying forever');
-  t.match(w.output(), /cannot start: unknown CA: the certificate of scheduler wss:\/\/\S+ is not signed by a CA this side trusts/);
+  // Not a usage error: exit 1 (2 is for flags), no pointer to --help, and the CA is named by the
+  // flag the user gave, not the library's option (tls.ca).
+  t.equal(await w.exited(30_000), 1, 'it exits 1 instead of retrying forever');
+  t.match(w.output(), /cannot start: unknown CA: the certificate of scheduler wss:\/\/\S+ is not signed by a CA this side trusts; give the cluster's CA \(--tls-ca\)/);
+  t.notMatch(w.output(), /tls\.ca|--help/);
+
+  // The library names its own option, which is what its user wrote.
+  const { startWorker } = await import('@gluon/worker');
+  await t.rejects(startWorker({ scheduler: s.address, nthreads: 1, tls: { cert: node.cert, key: node.key, ca: otherCa.cert }, log: () => {} }), {
+    message: /unknown CA: the certificate of scheduler wss:\/\/\S+ is not signed by a CA this side trusts; give the cluster's CA \(tls\.ca\)/,
+  });
 
   const foreign = start(workerCli, [s.address, '--nthreads', '1', ...tlsArgs(stranger, ca, false)], {}, WORKER_V8_FLAGS);
   procs.push(foreign);
-  t.not(await foreign.exited(30_000), 0);
+  t.equal(await foreign.exited(30_000), 1);
+  t.notMatch(foreign.output(), /--help/);
   t.match(foreign.output(), /client certificate from an unknown CA: scheduler wss:\/\/\S+: scheduler accepts only certificates signed by its --tls-ca/);
 
   const plain = start(workerCli, [s.address, '--nthreads', '1'], {}, WORKER_V8_FLAGS);
