@@ -20,6 +20,7 @@ export const WORKER_FLAGS = {
   'allowed-host': flag.list('also accept this Host/Origin name on the data listener', 'NAME'),
   'peer-timeout': flag.duration("how long connecting to a peer for a dependency may take before it is fetched elsewhere or recomputed (default: the scheduler's heartbeat TTL + 2 heartbeats)", 100, 24 * 3600_000),
   lifetime: flag.duration('retire after this long, as on SIGTERM: finish running tasks, have the results held here copied to other workers, leave (set it below a batch job\'s walltime)', 1000, 365 * 24 * 3600_000),
+  'death-timeout': flag.duration('give up after this long with no scheduler connected (at start, or after losing it): say so, close, exit 1 (default: wait for ever; Dask\'s --death-timeout)', 1000, 365 * 24 * 3600_000),
   'lifetime-stagger': flag.duration('vary --lifetime by up to this much either way, at random, so workers started together do not retire together', 0, 365 * 24 * 3600_000),
   ...sendBacklogFlag('a peer or client fetching results (or the scheduler)'),
   ...LIMIT_FLAGS,
@@ -32,7 +33,7 @@ const CLI: CliSpec<typeof WORKER_FLAGS> = {
   version: packageVersionOf(import.meta.url),
   usage: 'ws://HOST:8786 [options]',
   description: 'Runs a Gluon worker that connects to the scheduler at ws://HOST:PORT, runs its tasks in\nworker threads and keeps their results in memory for other workers and clients.\n'
-    + 'Exit status: 0 once stopped (SIGTERM, SIGINT, or the scheduler closed it); 2 a usage error\n(a flag or its value); 1 the scheduler refused this worker (token, TLS, protocol version, its\nhello; at start or after a restart) or the address is not a Gluon scheduler.',
+    + 'Exit status: 0 once stopped (SIGTERM, SIGINT, or the scheduler closed it); 2 a usage error\n(a flag or its value); 1 the scheduler refused this worker (token, TLS, protocol version, its\nhello; at start or after a restart), the address is not a Gluon scheduler, or --death-timeout\npassed with no scheduler connected.',
   flags: WORKER_FLAGS,
   positionals: { min: 1, max: 1, name: 'scheduler address (ws://host:port)' },
 };
@@ -105,6 +106,7 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; in
       ...(values['peer-timeout'] !== undefined ? { peerTimeoutMs: values['peer-timeout'] } : {}),
       ...(values.lifetime !== undefined ? { lifetimeMs: values.lifetime } : {}),
       ...(values['lifetime-stagger'] !== undefined ? { lifetimeStaggerMs: values['lifetime-stagger'] } : {}),
+      ...(values['death-timeout'] !== undefined ? { deathTimeoutMs: values['death-timeout'] } : {}),
       ...(token ? { token } : {}),
       ...(tls ? { tls } : {}),
     },
@@ -152,12 +154,14 @@ function main(): void {
   // A worker that closes itself (the scheduler asked it to, or came back refusing it: another
   // token or CA) ends its process: 0 when asked, 1 when refused. Without this a supervised worker
   // (its IPC channel open) lived on connected to nothing.
-  void w.closedBy().then(({ refused }) => {
-    if (!stopping) process.exit(refused ? EXIT_FAILED : 0);
+  void w.closedBy().then(({ refused, deathTimeout }) => {
+    if (!stopping) process.exit(refused || deathTimeout ? EXIT_FAILED : 0);
   });
   w.start().then(
     () => process.stdout.write(`worker ${w.name} at ${w.address} connected to ${opts.scheduler}\n`),
     (err: NodeJS.ErrnoException) => {
+      // It gave up waiting (--death-timeout): its log said so; closedBy() ends the process.
+      if (w.gaveUpWaiting) return;
       // Node says only "listen EADDRNOTAVAIL: address not available 10.9.9.9".
       if (!stopping && err.code === 'EADDRNOTAVAIL') fail(`cannot start: --listen-host ${opts.listenHost} is not an address of this machine (EADDRNOTAVAIL): give one of its addresses, which the other workers and the clients can reach`);
       // Likewise "getaddrinfo ENOTFOUND host" for a typo in --listen-host (a scheduler name that

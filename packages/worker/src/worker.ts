@@ -72,6 +72,13 @@ export interface WorkerOptions {
    * `--lifetime-stagger`), so that workers started together do not all retire at once.
    */
   lifetimeStaggerMs?: number;
+  /**
+   * Give up after this long (ms) with no connection to a scheduler, at start or after losing it
+   * (Dask's `--death-timeout`): one log line naming the address and the wait, then the worker
+   * closes as `close()` does with no scheduler (its results are dropped, running tasks abandoned),
+   * and `closedBy()` says `deathTimeout: true`. Default: wait for ever.
+   */
+  deathTimeoutMs?: number;
   log?: Logger;
 }
 
@@ -79,7 +86,7 @@ export interface WorkerOptions {
 const WORKER_OPTION_KEYS: OptionKeys<WorkerOptions> = {
   scheduler: true, nthreads: true, name: true, memoryLimit: true, allowModules: true, token: true, listenHost: true, allowedHosts: true,
   tls: true, listenPort: true, cwd: true, peerTimeoutMs: true, maxFrameBytes: true, maxMessageBytes: true, maxSendBacklogBytes: true,
-  lifetimeMs: true, lifetimeStaggerMs: true, log: true,
+  lifetimeMs: true, lifetimeStaggerMs: true, deathTimeoutMs: true, log: true,
 };
 
 /**
@@ -160,6 +167,12 @@ export class GluonWorker {
    * within the grace.
    */
   private lifetimeEnded = false;
+  /** Runs while no scheduler is connected, with `deathTimeoutMs`. */
+  private deathTimer: NodeJS.Timeout | undefined;
+  /** Set when the worker gave up waiting for a scheduler (`deathTimeoutMs`). */
+  private deathTimedOut = false;
+  /** What the worker said when it gave up waiting; start() rejects with it. */
+  private deathReason: string | undefined;
 
   /**
    * `how.tlsNames`: what TLS errors call the settings to change; the library's option names by
@@ -175,6 +188,8 @@ export class GluonWorker {
     for (const [name, v] of [['lifetimeMs', opts.lifetimeMs], ['lifetimeStaggerMs', opts.lifetimeStaggerMs]] as const) {
       if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new RangeError(`GluonWorker: ${name} must be a number of milliseconds ≥ 0, got ${String(v)}`);
     }
+    const death = opts.deathTimeoutMs;
+    if (death !== undefined && !(Number.isFinite(death) && death > 0)) throw new RangeError(`GluonWorker: deathTimeoutMs must be a number of milliseconds > 0 (leave it out to wait for ever), got ${String(death)}`);
     const sink = opts.log ?? ((l: string) => process.stderr.write(`${new Date().toISOString()} worker ${this.name}: ${l}\n`));
     // Lines quote what peers sent (names, versions, ops): none may forge or rewrite a line.
     const own = (l: string) => sink(logText(l));
@@ -241,6 +256,7 @@ export class GluonWorker {
       this.memoryTimer = setInterval(() => this.apply(this.state.handle({ type: 'memory', rss: process.memoryUsage.rss(), now: Date.now() })), MEMORY_CHECK_MS);
       this.memoryTimer.unref();
     }
+    this.armDeathTimer('since it started');
     try {
       await this.register(true);
     } catch (err) {
@@ -249,7 +265,7 @@ export class GluonWorker {
     }
     if (this.closed) {
       await this.shutdownIo();
-      throw new Error(`worker ${this.name} was closed before it registered with ${this.opts.scheduler}`);
+      throw new Error(this.deathReason ?? `worker ${this.name} was closed before it registered with ${this.opts.scheduler}`);
     }
     this.registeredOnce = true;
     if (this.opts.lifetimeMs !== undefined) {
@@ -307,6 +323,7 @@ export class GluonWorker {
         this.heartbeatTimer.unref();
         this.heartbeat();
         this.schedulerLostAt = undefined;
+        clearTimeout(this.deathTimer);
         if (!first) this.log(`re-registered with ${this.opts.scheduler} holding ${this.state.storedCount} result(s)`);
         return;
       } catch (err) {
@@ -331,6 +348,7 @@ export class GluonWorker {
     this.retired?.('lost the scheduler; leaving');
     if (this.closed || this.state.closing) return;
     this.schedulerLostAt = Date.now();
+    this.armDeathTimer('since it lost it');
     this.log(`lost the scheduler (${code}${reason ? `: ${reason}` : ''}); reconnecting`);
     this.apply(this.state.handle({ type: 'scheduler-lost' }));
     this.register(false).catch((err: Error) => {
@@ -338,6 +356,24 @@ export class GluonWorker {
       this.refused = true;
       void this.close('the scheduler refused the worker');
     });
+  }
+
+  /** With `deathTimeoutMs`: closes the worker unless a scheduler is connected by then. */
+  private armDeathTimer(since: string): void {
+    const ms = this.opts.deathTimeoutMs;
+    if (ms === undefined) return;
+    clearTimeout(this.deathTimer);
+    this.deathTimer = setTimeout(() => {
+      if (this.scheduler !== null || this.closed) return;
+      this.deathTimedOut = true;
+      this.deathReason = `no scheduler at ${this.opts.scheduler} for ${fmtMs(ms)} ${since} (death timeout); giving up`;
+      void this.close(this.deathReason);
+    }, ms);
+  }
+
+  /** Whether the worker gave up waiting for a scheduler (`deathTimeoutMs`). */
+  get gaveUpWaiting(): boolean {
+    return this.deathTimedOut;
   }
 
   private onSchedulerMessage(m: Inbound<typeof SCHEDULER_TO_WORKER>): void {
@@ -590,8 +626,8 @@ export class GluonWorker {
    * scheduler with another token or CA). A process running the worker exits on it; otherwise
    * nothing would end a process whose worker closed itself.
    */
-  closedBy(): Promise<{ refused: boolean }> {
-    return this.hasClosed.then(() => ({ refused: this.refused }));
+  closedBy(): Promise<{ refused: boolean; deathTimeout: boolean }> {
+    return this.hasClosed.then(() => ({ refused: this.refused, deathTimeout: this.deathTimedOut }));
   }
 
   private async closeInner(reason: string, graceMs: number): Promise<void> {
@@ -678,6 +714,7 @@ export class GluonWorker {
     clearInterval(this.memoryTimer);
     clearTimeout(this.reconnectTimer);
     clearTimeout(this.lifetimeTimer);
+    clearTimeout(this.deathTimer);
     this.scheduler?.close(CloseCode.normal, 'worker leaving');
     this.scheduler = null;
     for (const p of this.peers.values()) {
@@ -699,12 +736,14 @@ function fmtMs(ms: number): string {
 
 /** Starts a worker and registers it with the scheduler. */
 export function startWorker(opts: WorkerOptions): Promise<GluonWorker> {
+  let w: GluonWorker;
   try {
     checkOptionKeys(opts, WORKER_OPTION_KEYS, 'startWorker');
     checkOptionKeys(opts.tls, TLS_OPTION_KEYS, 'startWorker: tls', 'TLS option');
+    // File paths, as Client.connect takes them (see Scheduler.start).
+    w = new GluonWorker(opts.tls ? { ...opts, tls: readTlsMaterial(opts.tls, 'startWorker: tls') } : opts);
   } catch (err) {
     return Promise.reject(err as Error); // a rejection, as Scheduler.start's and Client.connect's are
   }
-  // File paths, as Client.connect takes them (see Scheduler.start).
-  return new GluonWorker(opts.tls ? { ...opts, tls: readTlsMaterial(opts.tls, 'startWorker: tls') } : opts).start();
+  return w.start();
 }
