@@ -1,6 +1,7 @@
 import { deflateSync } from 'node:zlib';
 import { decompress } from '../src/decompress.js';
 import type { FileMap, Region } from './fuzz-map.js';
+import { rng } from './damage.js';
 
 /**
  * One seeded mutation of a ROOT file, aimed at a structure of its map (or anywhere): pure, so a
@@ -13,18 +14,6 @@ export interface Mutation {
   target: string;
   /** The kind of change: `bit flip`, `int32 extreme`, `truncate`, `inner` (inside a compressed block)… */
   op: string;
-}
-
-/** mulberry32: small, seeded, the same on every Node. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The case `index` of file `name` under `seed`: its own stream, independent of the other cases. */
