@@ -1128,25 +1128,7 @@ export class Client implements FutureHost {
 
   /** Yields futures as they finish (or fail, or are cancelled), in completion order. */
   async *asCompleted<T>(futures: Iterable<Future<T>>): AsyncGenerator<Future<T>> {
-    const list = futureList(futures, 'asCompleted()');
-    await bound(list);
-    const ready: Array<Future<T>> = [];
-    let wake: (() => void) | null = null;
-    for (const f of list) {
-      f.state.onSettled(() => {
-        ready.push(f);
-        const w = wake;
-        wake = null;
-        w?.();
-      });
-    }
-    for (let yielded = 0; yielded < list.length;) {
-      if (ready.length === 0) await new Promise<void>((r) => (wake = r));
-      while (ready.length) {
-        yielded++;
-        yield ready.shift()!;
-      }
-    }
+    for await (const batch of settledBatches(futureList(futures, 'asCompleted()'))) yield* batch;
   }
 
   /**
@@ -1159,25 +1141,9 @@ export class Client implements FutureHost {
    * and its 10 s run took 298 s (found running it across hosts).
    */
   async *asCompletedBatches<T>(futures: Iterable<Future<T>>): AsyncGenerator<Array<Future<T>>> {
-    const list = futureList(futures, 'asCompletedBatches()');
-    await bound(list);
-    const ready: Array<Future<T>> = [];
-    let wake: (() => void) | null = null;
-    for (const f of list) {
-      f.state.onSettled(() => {
-        ready.push(f);
-        const w = wake;
-        wake = null;
-        w?.();
-      });
-    }
-    for (let yielded = 0; yielded < list.length;) {
-      if (ready.length === 0) await new Promise<void>((r) => (wake = r));
-      const batch = ready.splice(0);
-      yielded += batch.length;
-      yield batch;
-    }
+    yield* settledBatches(futureList(futures, 'asCompletedBatches()'));
   }
+
 
   /**
    * Waits until all futures are done (or the first one, with `returnWhen: 'FIRST_COMPLETED'`),
@@ -1576,6 +1542,30 @@ export class Client implements FutureHost {
 async function bound(futures: Future[]): Promise<void> {
   // Maps are built in order: once one is bound, so are the ones before it.
   for (let i = futures.length - 1; i >= 0; i--) if (!futures[i]!.isBound) await futures[i]!.whenBound();
+}
+
+/**
+ * The futures in batches as they settle, in completion order: each batch is every one settled
+ * since the last (at least one). asCompleted yields them one by one, asCompletedBatches whole.
+ */
+async function* settledBatches<T>(list: Array<Future<T>>): AsyncGenerator<Array<Future<T>>> {
+  await bound(list);
+  const ready: Array<Future<T>> = [];
+  let wake: (() => void) | null = null;
+  for (const f of list) {
+    f.state.onSettled(() => {
+      ready.push(f);
+      const w = wake;
+      wake = null;
+      w?.();
+    });
+  }
+  for (let yielded = 0; yielded < list.length;) {
+    if (ready.length === 0) await new Promise<void>((r) => (wake = r));
+    const batch = ready.splice(0);
+    yielded += batch.length;
+    yield batch;
+  }
 }
 
 function isPlainObject(v: object): boolean {
