@@ -4,7 +4,7 @@
  */
 export { JobQueueCluster, type JobClusterOptions, type JobInfo } from './job-cluster.js';
 export { SlurmCluster, parseSqueue } from './slurm.js';
-export { defaultLifetime, lifetimeArgs, walltimeMs } from './lifetime.js';
+export { deathTimeoutArgs, defaultLifetime, DEFAULT_DEATH_TIMEOUT, lifetimeArgs, walltimeMs } from './lifetime.js';
 export { bySubmittedIds, PBSCluster, parseQstat, parseQstatFull, type PBSClusterOptions } from './pbs.js';
 export { SSHCluster, type SSHClusterOptions } from './ssh.js';
 export { explainReason, pendingNotice, DEFAULT_PENDING_NOTICE_MS, type ListedJob, type PendingEpisode, type SlotWaits } from './pending-jobs.js';

@@ -18,7 +18,7 @@ import { checkMaxFailedJobs, countEndedJob, DEFAULT_MAX_FAILED_JOBS, endedWithou
 import { requireCommands, shellQuote } from './commands.js';
 import { cancelLine, isRetiring, planLook, type PlanJob, type WorkerSeen } from './job-plan.js';
 import { endStatesWanted, type EndStates } from './end-states.js';
-import { lifetimeArgs } from './lifetime.js';
+import { deathTimeoutArgs, lifetimeArgs } from './lifetime.js';
 import { makeDirectory } from './make-directory.js';
 import { requeuedLine, requeuedNow, requeuedState, stillRequeued } from './requeued-jobs.js';
 import { absenceLine, absenceLook } from './absent-workers.js';
@@ -46,6 +46,13 @@ export interface JobClusterOptions {
   lifetime?: string | false;
   /** The worker's `--lifetime-stagger` (`4m`): each worker's lifetime varies at random by up to this much either way. */
   lifetimeStagger?: string;
+  /**
+   * The worker's `--death-timeout` (`60s`, the default): with no scheduler connected this long, at
+   * its start or after losing it, the worker says so and exits, ending its job, rather than hold
+   * the batch slot until the walltime (a cluster whose process died). `false`: wait for ever. A
+   * `--death-timeout` in `workerExtraArgs` wins.
+   */
+  deathTimeout?: string | false;
   /** Queue (Slurm: partition). */
   queue?: string;
   /** Account (project) to charge. */
@@ -109,7 +116,7 @@ export interface JobClusterOptions {
  * refused naming the key, instead of jobs submitted without the memory asked for.
  */
 export const JOB_CLUSTER_OPTION_KEYS: OptionKeys<JobClusterOptions> = {
-  cores: true, memory: true, walltime: true, lifetime: true, lifetimeStagger: true, queue: true, account: true, jobName: true, jobExtra: true, prologue: true,
+  cores: true, memory: true, walltime: true, lifetime: true, lifetimeStagger: true, deathTimeout: true, queue: true, account: true, jobName: true, jobExtra: true, prologue: true,
   logDirectory: true, workerExtraArgs: true, cwd: true, scheduler: true, dashboardUrl: true, dashboardLink: true, host: true, token: true, node: true,
   pollIntervalMs: true, jobArrays: true, maxFailedJobs: true, pendingNoticeMs: true, log: true,
 };
@@ -179,6 +186,7 @@ export function checkJobClusterOptions(o: JobClusterOptions): void {
   if (o.memory !== undefined) parseBytes('memory', o.memory);
   if (o.walltime !== undefined) checkWalltime(o.walltime, 'walltime');
   lifetimeArgs(o);
+  deathTimeoutArgs(o);
   // One word each: `#SBATCH --account=at las` made sbatch say only "Invalid directive found in
   // batch script: las", naming neither the option nor the value (and a newline would add a directive).
   for (const key of ['queue', 'account'] as const) {
@@ -443,6 +451,8 @@ export abstract class JobQueueCluster {
     if (listenHost) worker.push('--listen-host', listenHost);
     // Retire before the walltime kills the worker with its results (lifetime.ts says why).
     worker.push(...lifetimeArgs(o));
+    // Give up, and end the job, once no scheduler has been connected this long (lifetime.ts).
+    worker.push(...deathTimeoutArgs(o));
     worker.push(...(o.workerExtraArgs ?? []));
     return worker.map((w) => (w.includes('$') ? `"${w}"` : shellQuote(w))).join(' ');
   }

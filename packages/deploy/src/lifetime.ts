@@ -50,6 +50,8 @@ export interface LifetimeOptions {
   lifetime?: string | false;
   /** `4m`: how much each worker's lifetime varies either way. Default: from the walltime, else none. */
   lifetimeStagger?: string;
+  /** `60s`; `false`: the worker waits for a scheduler for ever. Default {@link DEFAULT_DEATH_TIMEOUT}. */
+  deathTimeout?: string | false;
   workerExtraArgs?: string[];
 }
 
@@ -86,4 +88,24 @@ function checkedDuration(name: string, text: string): number {
   const ms = parseDuration(name, text);
   if (ms < 1000) throw new RangeError(`${name} must be at least 1s, got "${text}"`);
   return ms;
+}
+
+/**
+ * How long a job's worker waits with no scheduler connected (at start, or after losing it) before
+ * it gives up and ends its job (gluon-worker --death-timeout). Without it, the workers of a
+ * cluster whose process died (a killed gluon-cluster, a script that crashed) held their batch
+ * slots until the walltime, waiting for a scheduler that was gone. dask-jobqueue's default too.
+ */
+export const DEFAULT_DEATH_TIMEOUT = '60s';
+
+/**
+ * The `--death-timeout` argument of a job's worker: the one asked for, else
+ * {@link DEFAULT_DEATH_TIMEOUT}; none with `deathTimeout: false`, nor when the worker's extra
+ * arguments already give `--death-timeout` (they win). Throws a RangeError naming the option for
+ * a bad duration.
+ */
+export function deathTimeoutArgs(o: LifetimeOptions): string[] {
+  if (o.deathTimeout === false) return [];
+  if ((o.workerExtraArgs ?? []).some((a) => a === '--death-timeout' || a.startsWith('--death-timeout='))) return [];
+  return ['--death-timeout', durationArg(checkedDuration('deathTimeout', o.deathTimeout ?? DEFAULT_DEATH_TIMEOUT))];
 }

@@ -16,7 +16,7 @@ t.test('--print-job-script shows what the options submit', async (t) => {
   for (const l of ['#SBATCH --cpus-per-task=4', '#SBATCH --mem=8192M', '#SBATCH --time=02:00:00', '#SBATCH --partition=short', '#SBATCH --account=X', '#SBATCH --qos=high', 'module load nodejs']) {
     t.ok(s.stdout.split('\n').includes(l), l);
   }
-  t.match(s.stdout, /--nthreads 4 --name "gluon-worker-\$\{SLURM_JOB_ID\}" --memory-limit 8GiB --listen-host "\$\(hostname\)" --lifetime 110m --lifetime-stagger 5m$/m, 'a walltime gives the worker a lifetime below it');
+  t.match(s.stdout, /--nthreads 4 --name "gluon-worker-\$\{SLURM_JOB_ID\}" --memory-limit 8GiB --listen-host "\$\(hostname\)" --lifetime 110m --lifetime-stagger 5m --death-timeout 1m$/m, 'a walltime gives the worker a lifetime below it');
   // --jobs 3 on Slurm is one array job (scale() submits arrayScript(3)): that is what is shown.
   const a = run(['slurm', '--jobs', '3', '--log-directory', '/tmp/logs', '--print-job-script']);
   t.equal(a.status, 0, a.stderr);
@@ -274,7 +274,7 @@ t.test('--dashboard-link: the printed dashboard address is the link; a bad templ
 t.test('--lifetime and --lifetime-stagger override the lifetime a walltime gives; none turns it off; one not below the walltime is refused', async (t) => {
   const given = run(['slurm', '--walltime', '01:00:00', '--lifetime', '50m', '--lifetime-stagger', '4m', '--print-job-script']);
   t.equal(given.status, 0, given.stderr);
-  t.match(given.stdout, /--lifetime 50m --lifetime-stagger 4m$/m);
+  t.match(given.stdout, /--lifetime 50m --lifetime-stagger 4m --death-timeout 1m$/m);
   const none = run(['pbs', '--walltime', '01:00:00', '--lifetime', 'none', '--print-job-script']);
   t.equal(none.status, 0, none.stderr);
   t.notMatch(none.stdout, /--lifetime/);
@@ -284,4 +284,16 @@ t.test('--lifetime and --lifetime-stagger override the lifetime a walltime gives
   const bad = run(['slurm', '--lifetime', 'later', '--print-job-script']);
   t.equal(bad.status, 2);
   t.match(bad.stderr, /lifetime must be a duration like 500ms, 30s, 2m or 8h, got "later"/);
+});
+
+t.test('--death-timeout is the jobs\' workers\' (default 60s); none lets them wait for ever; a bad one is refused', async (t) => {
+  const given = run(['slurm', '--death-timeout', '5m', '--print-job-script']);
+  t.equal(given.status, 0, given.stderr);
+  t.match(given.stdout, /^exec .* --death-timeout 5m( |$)/m);
+  const none = run(['pbs', '--death-timeout', 'none', '--print-job-script']);
+  t.equal(none.status, 0, none.stderr);
+  t.notMatch(none.stdout, /--death-timeout/);
+  const bad = run(['slurm', '--death-timeout', 'later', '--print-job-script']);
+  t.equal(bad.status, 2);
+  t.match(bad.stderr, /deathTimeout must be a duration like 500ms, 30s, 2m or 8h, got "later"/);
 });

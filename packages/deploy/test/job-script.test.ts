@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adaptTarget, bySubmittedIds, defaultLifetime, lifetimeArgs, parseQstat, parseQstatFull, parseSqueue, PBSCluster, SlurmCluster } from '@gluon/deploy';
+import { adaptTarget, bySubmittedIds, deathTimeoutArgs, defaultLifetime, lifetimeArgs, parseQstat, parseQstatFull, parseSqueue, PBSCluster, SlurmCluster } from '@gluon/deploy';
 
 /** What each launcher submits, from its options; parsing of the batch systems' listings; the adapt rule. */
 const attach = { scheduler: 'ws://sched.example:8786', cwd: '/data/run', node: '/opt/node/bin/node' };
@@ -21,7 +21,7 @@ t.test('SlurmCluster.jobScript: every option becomes its #SBATCH directive, then
   t.ok(lines.includes('cd /data/run'));
   t.ok(lines.indexOf('module load nodejs/22') < lines.findIndex((l) => l.startsWith('exec ')), 'the prologue runs before the worker');
   const exec = lines.find((l) => l.startsWith('exec '))!;
-  t.match(exec, /^exec \/opt\/node\/bin\/node \S+\/bin\/gluon-worker\.js ws:\/\/sched\.example:8786 --nthreads 4 --name "gluon-worker-\$\{SLURM_JOB_ID\}" --memory-limit 8GiB --listen-host "\$\(hostname\)" --lifetime 110m --lifetime-stagger 5m --allow-module \/data\/run\/tasks\.js$/);
+  t.match(exec, /^exec \/opt\/node\/bin\/node \S+\/bin\/gluon-worker\.js ws:\/\/sched\.example:8786 --nthreads 4 --name "gluon-worker-\$\{SLURM_JOB_ID\}" --memory-limit 8GiB --listen-host "\$\(hostname\)" --lifetime 110m --lifetime-stagger 5m --death-timeout 1m --allow-module \/data\/run\/tasks\.js$/);
   t.notMatch(s, /GLUON_TOKEN|token/i, 'no token in the script (it travels in the environment)');
   const array = c.arrayScript(4).split('\n');
   t.same(array.filter((l) => l.startsWith('#SBATCH')).slice(7, 9), ['#SBATCH --output=/scratch/logs/%x-%A_%a.out', '#SBATCH --array=0-3'], 'an array of 4, each task writing <name>-<array>_<task>.out');
@@ -214,7 +214,7 @@ t.test('a walltime gives the worker a lifetime a margin below it, shown in jobSc
   const noWall = await SlurmCluster.start({ ...attach });
   t.notMatch(noWall.jobScript(), /--lifetime/, 'no walltime, no lifetime: none');
   const extra = await SlurmCluster.start({ ...attach, walltime: '01:00:00', workerExtraArgs: ['--lifetime', '30m'] });
-  t.match(extra.jobScript(), /--listen-host "\$\(hostname\)" --lifetime 30m$/m, 'a --lifetime in workerExtraArgs wins: no second one');
+  t.match(extra.jobScript(), /--listen-host "\$\(hostname\)" --death-timeout 1m --lifetime 30m$/m, 'a --lifetime in workerExtraArgs wins: no second one');
   t.same(lifetimeArgs({ lifetime: '20m' }), ['--lifetime', '20m'], 'without a walltime, as given, no stagger unless given');
   t.throws(() => lifetimeArgs({ walltime: '01:00:00', lifetime: '60m' }), /lifetime 60m is not below the walltime 01:00:00: the batch system would kill the worker before it retires/);
   t.throws(() => lifetimeArgs({ walltime: '01:00:00', lifetime: '58m', lifetimeStagger: '3m' }), /lifetime 58m \+ lifetimeStagger 3m is not below the walltime/);
@@ -223,4 +223,24 @@ t.test('a walltime gives the worker a lifetime a margin below it, shown in jobSc
   t.throws(() => lifetimeArgs({ walltime: '01:00:00', lifetime: false, lifetimeStagger: '4m' }), /lifetimeStagger varies the lifetime: it means nothing with lifetime: false/);
   await t.rejects(SlurmCluster.start({ ...attach, walltime: '00:10:00', lifetime: '2h' }), /lifetime 120m is not below the walltime 00:10:00/, 'start() refuses it before anything is submitted');
   for (const c of [slurm, pbs, given, none, noWall, extra]) await c.close();
+});
+
+t.test('the worker gets a --death-timeout (60s by default, dask-jobqueue\'s), so a job whose scheduler is gone ends instead of holding its slot until the walltime', async (t) => {
+  const timeoutOf = (script: string) => /^exec .*?--death-timeout (\S+)/m.exec(script)?.[1];
+  const slurm = await SlurmCluster.start({ ...attach });
+  t.equal(timeoutOf(slurm.jobScript()), '1m', 'Slurm, by default');
+  t.equal(timeoutOf(slurm.scriptFor(3)), '1m', 'the array job of scale(3) too');
+  const pbs = await PBSCluster.start({ ...attach, walltime: '01:00:00' });
+  t.equal(timeoutOf(pbs.jobScript()), '1m', 'PBS likewise');
+  const given = await SlurmCluster.start({ ...attach, deathTimeout: '5m' });
+  t.equal(timeoutOf(given.jobScript()), '5m', 'deathTimeout overrides the default');
+  const none = await SlurmCluster.start({ ...attach, deathTimeout: false });
+  t.notMatch(none.jobScript(), /--death-timeout/, 'deathTimeout: false: the worker waits for ever');
+  const extra = await SlurmCluster.start({ ...attach, workerExtraArgs: ['--death-timeout=2m'] });
+  t.equal(extra.jobScript().match(/--death-timeout/g)?.length, 1, 'one in workerExtraArgs wins: no second one');
+  t.same(deathTimeoutArgs({ deathTimeout: '90s' }), ['--death-timeout', '90s']);
+  t.throws(() => deathTimeoutArgs({ deathTimeout: 'never' }), /deathTimeout must be a duration like 500ms, 30s, 2m or 8h, got "never"/);
+  t.throws(() => deathTimeoutArgs({ deathTimeout: '10ms' }), /deathTimeout must be at least 1s, got "10ms"/);
+  await t.rejects(SlurmCluster.start({ ...attach, deathTimeout: 'soon' }), /deathTimeout must be a duration/, 'start() refuses a bad one before anything is submitted');
+  for (const c of [slurm, pbs, given, none, extra]) await c.close();
 });

@@ -219,7 +219,7 @@ t.test('a job whose worker retired (its lifetime ended) is replaced: scale(n) ke
   // No walltime here: the lifetime is given, short, so the job ends by its worker retiring.
   const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, maxFailedJobs: 1, lifetime: '3s', log: (l) => lines.push(l) });
   t.teardown(() => cluster.close());
-  t.match(cluster.jobScript(), /--lifetime 3s$/m, 'the job script shows the lifetime');
+  t.match(cluster.jobScript(), /--lifetime 3s --death-timeout 1m$/m, 'the job script shows the lifetime (and the default death timeout)');
   await cluster.scale(1);
   await cluster.waitForWorkers(1, 120_000);
   const [first] = cluster.jobList.map((j) => j.id);

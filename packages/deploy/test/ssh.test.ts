@@ -22,7 +22,7 @@ t.test('bad options are refused before anything is started', async (t) => {
   await t.rejects(SSHCluster.start({ hosts: ['a', 'b'], dashboardPort: null, dashboardLink: 'https://gluon.example.org/{port}/' }), { name: 'RangeError', message: 'dashboardLink with dashboardPort: null (no dashboard is served, so there is nothing to link to): leave one of them out' });
   await t.rejects(SSHCluster.start({ hosts: ['a', 'b'], cores: 0 }), /cores must be an integer from 1 to 1024, got 0/);
   // Before: ignored (core), or reported as hosts missing (host).
-  await t.rejects(SSHCluster.start({ hosts: ['a', 'b'], core: 8 } as never), { name: 'TypeError', message: /^SSHCluster\.start: unknown option "core" \(did you mean "cores"\?\); the options are cores, memory, lifetime, lifetimeStagger, jobName, / });
+  await t.rejects(SSHCluster.start({ hosts: ['a', 'b'], core: 8 } as never), { name: 'TypeError', message: /^SSHCluster\.start: unknown option "core" \(did you mean "cores"\?\); the options are cores, memory, lifetime, lifetimeStagger, deathTimeout, jobName, / });
   await t.rejects(SSHCluster.start({ host: ['a', 'b'] } as never), { name: 'TypeError', message: /^SSHCluster\.start: unknown option "host" \(did you mean "hosts"\?\)/ });
 });
 
