@@ -126,9 +126,15 @@ t.test('plot on a histograms.json without groups says so', async (t) => {
   const r = await cli(['plot', '--run-dir', dir]);
   t.equal(r.code, 1);
   t.equal(r.stderr, `gluon-h4l plot: ${path.join(dir, 'histograms.json')}: no "groups" object (every run writes one; was the file cut short or edited?)\n`);
-  const e = await cli(['plot', '--run-dir', path.join(tmp, 'missing')]);
+  const empty = path.join(tmp, 'empty-run');
+  mkdirSync(empty);
+  const e = await cli(['plot', '--run-dir', empty]);
   t.equal(e.code, 1);
-  t.match(e.stderr, /^gluon-h4l plot: cannot read \S+missing\/histograms\.json \(no such file: is this a run's output directory\?\)\n$/);
+  t.match(e.stderr, /^gluon-h4l plot: cannot read \S+empty-run\/histograms\.json \(no such file: is this a run's output directory\?\)\n$/);
+  // A --run-dir that does not exist is a usage error said before anything is read (aa18da4).
+  const m = await cli(['plot', '--run-dir', path.join(tmp, 'missing')]);
+  t.equal(m.code, 2);
+  t.match(m.stderr, /^gluon-h4l plot: --run-dir \S+missing does not exist\n$/);
 });
 
 t.test('--dry-run fails when the run would', async (t) => {

@@ -47,13 +47,13 @@ t.test('messages in the hello\'s frame are checked like any other; a bad one clo
 
   // The defect: a worker's hello and a malformed handback in one frame ended the scheduler.
   const crash = await closeOf(s.address, messages(helloOf('worker', { name: 'evil-1' }), { op: 'handback', keys: 5 }));
-  t.same(crash, { code: CloseCode.protocolError, reason: 'protocol error: handback: keys must be an array of non-empty strings, got number 5' });
+  t.same(crash, { code: CloseCode.protocolError, reason: 'protocol error: handback: keys must be an array of non-empty strings of at most 4096 characters, got number 5' });
   const early = await closeOf(s.address, messages(helloOf('worker', { name: 'evil-1' }), { op: 'handback', keys: ['a-1'] }));
   t.same(early, { code: CloseCode.protocolError, reason: 'protocol error: handback: a worker\'s first message after its hello must be "holding"' });
   const bad = await closeOf(s.address, messages(helloOf('worker', { name: 'evil-2' }), { op: 'holding', keys: {} }, { op: 'handback', keys: 5 }));
-  t.same(bad, { code: CloseCode.protocolError, reason: 'protocol error: handback: keys must be an array of non-empty strings, got number 5' });
+  t.same(bad, { code: CloseCode.protocolError, reason: 'protocol error: handback: keys must be an array of non-empty strings of at most 4096 characters, got number 5' });
   const client = await closeOf(s.address, messages(helloOf('client'), { op: 'release-keys', keys: [null] }));
-  t.same(client, { code: CloseCode.protocolError, reason: 'protocol error: release-keys: keys[0] must be a non-empty string, got null' });
+  t.same(client, { code: CloseCode.protocolError, reason: 'protocol error: release-keys: keys[0] must be a non-empty string of at most 4096 characters, got null' });
 
   t.ok(s.alive(), 'the scheduler is still running');
   t.notMatch(s.output(), /TypeError|RangeError|uncaught/i, 'no crash traces');
@@ -236,7 +236,7 @@ t.test('a client and a worker check what the scheduler sends them: a malformed m
   t.same(await clientClosed, ['client', CloseCode.protocolError, 'protocol error: key-in-memory: nbytes must be a finite number ≥ 0, got number -1']);
   const workerClosed = closed('worker');
   await startWorker(t, fake.address, ['--nthreads', '1']);
-  t.same(await workerClosed, ['worker', CloseCode.protocolError, 'protocol error: compute-task: key must be a non-empty string, got number 5']);
+  t.same(await workerClosed, ['worker', CloseCode.protocolError, 'protocol error: compute-task: key must be a non-empty string of at most 4096 characters, got number 5']);
 });
 
 /** `s` with every character outside printable ASCII as \uXXXX. */

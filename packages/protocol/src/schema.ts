@@ -153,9 +153,22 @@ export function oneOf<const V extends readonly (string | number | boolean)[]>(..
   };
 }
 
+/**
+ * An item's doc made plural for its array's: the noun before the item's bounds takes the `s`
+ * ("a non-empty string of at most 4096 characters" → "non-empty strings of at most 4096
+ * characters", "an integer ≥ 0" → "integers ≥ 0"); it was put after the bounds.
+ */
+function plural(doc: string): string {
+  if (!/^an? /.test(doc)) return doc + (doc.endsWith('s') ? '' : 's');
+  const d = doc.replace(/^an? /, '');
+  const at = d.search(/ (?:of|with|without|≥|≤) /);
+  const [head, tail] = at < 0 ? [d, ''] : [d.slice(0, at), d.slice(at)];
+  return head + (head.endsWith('s') ? '' : 's') + tail;
+}
+
 /** An array whose elements fit `item`; `min` is the fewest elements allowed. */
 export function arrayOf<T>(item: Schema<T>, opts: { min?: number } = {}): Schema<T[]> {
-  const doc = `an array of ${item === anything ? 'values' : item.doc.replace(/^an? /, '') + (item.doc.endsWith('s') ? '' : 's')}`;
+  const doc = `an array of ${item === anything ? 'values' : plural(item.doc)}`;
   const min = opts.min ?? 0;
   return {
     doc,
