@@ -39,7 +39,7 @@ if (why) {
       lifetime: '20s', lifetimeStagger: '4s', workerExtraArgs: ['--allow-module', join(fixtures, 'counted-tasks.mjs')],
     });
     t.teardown(() => cluster.close());
-    t.match(cluster.scriptFor(2), /--lifetime 20s --lifetime-stagger 4s --allow-module/, 'the array job\'s worker has the lifetime');
+    t.match(cluster.scriptFor(2), /--lifetime 20s --lifetime-stagger 4s --death-timeout 1m --allow-module/, 'the array job\'s worker has the lifetime (and the default death timeout)');
     await cluster.scale(2);
     await cluster.waitForWorkers(2, 240_000);
     const first = cluster.jobList.map((j) => j.id);
