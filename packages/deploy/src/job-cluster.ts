@@ -837,6 +837,8 @@ export abstract class JobQueueCluster {
       jobs: planJobs,
       target: this.target,
       asked: this.asked,
+      // close() came while this look read the batch system: it cancels every job once the look ends.
+      closing: this.closed,
       ...(this.adaptOpts && load ? { adapt: { load, opts: this.adaptOpts, cores: this.cores, idleLooks: this.idleLooks } } : {}),
     });
     this.asked = false;

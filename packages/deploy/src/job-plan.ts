@@ -63,10 +63,15 @@ export interface LookInput {
   adapt?: { load: SchedulerLoad; opts: AdaptOptions; cores: number; idleLooks: number };
   /** `scale(n)` set the target since the last look: a cancel for it is the caller's, not the cluster's own. */
   asked?: boolean;
+  /**
+   * `close()` was called while this look was under way (it waits for the look before it cancels
+   * every job): the target is none, and the look's cancels are said as the close's, not as a surplus.
+   */
+  closing?: boolean;
 }
 
-/** Why a look cancels jobs: `scale(n)` asked, adapt's target fell, or more jobs are listed than the target wants. */
-export type CancelWhy = 'asked' | 'adapt' | 'surplus';
+/** Why a look cancels jobs: `scale(n)` asked, adapt's target fell, more jobs are listed than the target wants, or `close()`. */
+export type CancelWhy = 'asked' | 'adapt' | 'surplus' | 'closing';
 
 export interface LookPlan {
   /** The target after this look (adapt's new one, else the one given). */
@@ -95,7 +100,10 @@ export function planLook(input: LookInput): LookPlan {
   let { target } = input;
   let idleLooks = input.adapt?.idleLooks ?? 0;
   let why: CancelWhy = input.asked ? 'asked' : 'surplus';
-  if (input.adapt) {
+  if (input.closing) {
+    target = 0;
+    why = 'closing';
+  } else if (input.adapt) {
     const { load, opts, cores } = input.adapt;
     idleLooks = Math.ceil(load.outstanding / cores) < working.length ? idleLooks + 1 : 0;
     target = adaptTarget(load, working.length, cores, opts, idleLooks);
@@ -123,6 +131,9 @@ export function cancelLine(kind: string, plan: LookPlan, jobs: readonly PlanJob[
   const ids = plan.cancel.map((id) => `${id} (${byId.get(id)?.state ?? 'listed'})`).join(', ');
   const working = jobs.filter((j) => !j.retiring).length;
   const counts = `${working} working job(s) listed for a target of ${plan.target}`;
+  // close() cancels every job anyway; said as a surplus, the line blamed a retiring worker seen
+  // working again, or a job back in the listing, for a cancel nobody but the caller asked for.
+  if (plan.why === 'closing') return `${kind} cluster: cancelled job(s) ${ids}: the cluster is closing (close())`;
   if (plan.why === 'adapt') return `${kind} cluster: cancelled job(s) ${ids}: adapt's target fell to ${plan.target} (the scheduler's load); ${counts}`;
   const reruns = jobs.filter((j) => j.rerun && !j.retiring);
   const kept = reruns.filter((j) => !plan.cancel.includes(j.id)).map((j) => j.id);

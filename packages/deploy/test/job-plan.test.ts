@@ -141,3 +141,11 @@ t.test('model: a worker stopped by a SIGTERM (not its lifetime) is replaced when
   t.same(r.map((x) => x.submitted), [2, 2, 2, 2, 2, 3, 3], 'its replacement is submitted at the look that sees its job gone');
   t.same(r.map((x) => x.listed), [2, 2, 2, 2, 2, 2, 2], 'never a job more than the target');
 });
+
+t.test('close() during a look: every working job is cancelled, said as the close\'s', async (t) => {
+  const jobs = [job('1'), job('2', 'running', true), job('3', 'pending')];
+  const plan = planLook({ jobs, target: 2, closing: true, adapt: { load: { outstanding: 9, workers: 2 }, opts: { maximum: 4 }, cores: 1, idleLooks: 0 } });
+  t.same(plan, { target: 0, idleLooks: 0, submit: 0, cancel: ['3', '1'], why: 'closing' }, 'no target, whatever adapt or scale last said; the retiring job ends by itself (close() cancels it)');
+  t.equal(cancelLine('pbs', plan, jobs), 'pbs cluster: cancelled job(s) 3 (pending), 1 (running): the cluster is closing (close())',
+    'not "as a surplus: … (a retiring worker seen working again, or a job back in the listing)"');
+});
