@@ -685,7 +685,7 @@ export class Client implements FutureHost {
       const values = await this.gather(futures);
       return Array.isArray(x) ? values : values[0];
     } finally {
-      for (const f of futures) f.release();
+      for (const f of futures) f.releaseBy('compute()');
     }
   }
 
@@ -1019,7 +1019,8 @@ export class Client implements FutureHost {
   /**
    * The values of the futures anywhere in a structure (arrays and plain objects), in the same
    * shape. Small results came inline with the scheduler's notice; the rest are fetched from the
-   * workers holding them, one request per worker. Rejects with the first failure.
+   * workers holding them, one request per worker. Rejects with the first failure (a released
+   * future's: `ReleasedFutureError`).
    */
   async gather<T>(x: T): Promise<Gathered<T>> {
     const found: Future[] = [];
@@ -1034,7 +1035,7 @@ export class Client implements FutureHost {
     };
     collect(x, 0);
     await bound(found);
-    for (const f of found) if (f.isReleased) throw new Error(`gather: future ${f.key} was released; its result is no longer held`);
+    for (const f of found) if (f.isReleased) throw f.releasedError('gather()');
     const values = await this.liveness.track(this.fetchValues(found.map((f) => f.state)));
     const rebuild = (v: unknown, depth: number): unknown => {
       if (depth > 64 || v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return v;
@@ -1126,7 +1127,12 @@ export class Client implements FutureHost {
     });
   }
 
-  /** Yields futures as they finish (or fail, or are cancelled), in completion order. */
+  /**
+   * Yields futures as they finish (or fail, or are cancelled), in completion order, each once. A
+   * released future is yielded too (status `released`, its `result()` a `ReleasedFutureError`):
+   * at once if released before the iteration, else when its key settles, which releasing the
+   * client's last future of the key does at once.
+   */
   async *asCompleted<T>(futures: Iterable<Future<T>>): AsyncGenerator<Future<T>> {
     for await (const batch of settledBatches(futureList(futures, 'asCompleted()'))) yield* batch;
   }
@@ -1138,7 +1144,8 @@ export class Client implements FutureHost {
    * for every value that did not come inline with the scheduler's notice (results over 16 KiB, and
    * every result that finished while this client was reconnecting): after a 15 s cut of its
    * link (50 ms, 5% loss), the H→4ℓ analysis read ~700 chunk results one by one at ~3 a second,
-   * and its 10 s run took 298 s (found running it across hosts).
+   * and its 10 s run took 298 s (found running it across hosts). Released futures are yielded as
+   * {@link asCompleted} yields them.
    */
   async *asCompletedBatches<T>(futures: Iterable<Future<T>>): AsyncGenerator<Array<Future<T>>> {
     yield* settledBatches(futureList(futures, 'asCompletedBatches()'));
@@ -1147,7 +1154,8 @@ export class Client implements FutureHost {
 
   /**
    * Waits until all futures are done (or the first one, with `returnWhen: 'FIRST_COMPLETED'`),
-   * or until `timeoutMs` passes. Never throws for a failed task; returns which are done.
+   * or until `timeoutMs` passes. Never throws for a failed task; returns which are done. A
+   * released future is done (as {@link asCompleted} yields it).
    */
   async wait<T>(given: Array<Future<T>>, opts: WaitOptions = {}): Promise<{ done: Array<Future<T>>; notDone: Array<Future<T>> }> {
     const futures = futureList(given, 'wait()');
@@ -1165,7 +1173,11 @@ export class Client implements FutureHost {
         if (--left === 0) resolve();
       };
       if (left === 0) resolve();
-      for (const f of futures) f.state.onSettled(one);
+      // A released future is done: nothing more comes of it for this caller (see settledBatches).
+      for (const f of futures) {
+        if (f.isReleased) one();
+        else f.state.onSettled(one);
+      }
     }));
     if (opts.timeoutMs !== undefined) {
       let timer: NodeJS.Timeout | undefined;
@@ -1181,7 +1193,8 @@ export class Client implements FutureHost {
 
   /**
    * Cancels tasks that have not finished, and everything depending on them; their futures then
-   * reject with `CancelledError`. Finished results are left alone (release them instead). Tasks
+   * reject with `CancelledError`. Finished results are left alone (release them instead), and so
+   * are released futures (no longer the caller's: another future of the key keeps its task). Tasks
    * of a large graph not built yet are never built nor sent (see the README, *Large graphs*).
    */
   async cancel(given: Future[]): Promise<void> {
@@ -1230,7 +1243,7 @@ export class Client implements FutureHost {
     }
   }
 
-  /** Runs failed tasks again (and the failed tasks they depend on). */
+  /** Runs failed tasks again (and the failed tasks they depend on); released futures are left alone. */
   async retry(given: Future[]): Promise<void> {
     const futures = futureList(given, 'retry()');
     this.assertOpen();
@@ -1268,7 +1281,7 @@ export class Client implements FutureHost {
    * a slice per turn of the event loop, each slice's keys in one message (see ReleaseQueue).
    */
   release(futures: Iterable<Future>): void {
-    for (const f of futureList(futures, 'release()')) f.release();
+    for (const f of futureList(futures, 'release()')) f.releaseBy('client.release()');
   }
 
   /** Publishes a value on a topic of the dashboard's Results panel. */
@@ -1290,15 +1303,19 @@ export class Client implements FutureHost {
   /** Drops one released future's hold. */
   private dropFuture(future: Future): void {
     this.registry.unregister(future);
-    this.dropHandle(future.state);
+    this.dropHandle(future.state, future.releaseCall);
   }
 
-  /** A Future object for `state` was released or collected; the last one drops the hold. */
-  private dropHandle(state: KeyState): void {
+  /**
+   * A Future object for `state` was released (`by` names the call) or collected; the last one
+   * drops the hold, and a pending state settles as released (nothing would settle it now).
+   */
+  private dropHandle(state: KeyState, by = 'garbage collection'): void {
     if (--state.handles > 0) return;
     if (this.keys.get(state.key) !== state) return;
     this.keys.delete(state.key);
     this.lineage.release(state.key);
+    state.letGo(by);
     if (!state.held || this.closed) return;
     this.pendingRelease.push(state.key);
     this.scheduleFlush();
@@ -1553,6 +1570,14 @@ async function* settledBatches<T>(list: Array<Future<T>>): AsyncGenerator<Array<
   const ready: Array<Future<T>> = [];
   let wake: (() => void) | null = null;
   for (const f of list) {
+    // A future released before the iteration is yielded at once (status `released`, its
+    // result() a ReleasedFutureError); one released during it once its key settles, which a
+    // release of the key's last future does (KeyState.letGo). It was yielded as it had settled
+    // before (`finished`), or never, the loop waiting for ever.
+    if (f.isReleased) {
+      ready.push(f);
+      continue;
+    }
     f.state.onSettled(() => {
       ready.push(f);
       const w = wake;

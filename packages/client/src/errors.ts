@@ -36,6 +36,18 @@ export class CancelledError extends Error {
   }
 }
 
+/**
+ * The future was released (`future.release()`, `client.release()`), so its result is no longer
+ * held for it: `result()` and `gather()` reject with this, `exception()` resolves with it. The
+ * message names the key and the call that released it; `releasedBy` holds that call.
+ */
+export class ReleasedFutureError extends Error {
+  constructor(readonly key: string, readonly releasedBy: string, asked?: string) {
+    super(`${asked ? `${asked}: ` : ''}future ${key} was released by ${releasedBy}; its result is no longer held`);
+    this.name = 'ReleasedFutureError';
+  }
+}
+
 /** An argument cannot travel to a worker; the message carries its path, e.g. `args[1].config.fn`. */
 export class SerializationError extends TypeError {
   constructor(readonly path: string, what: string) {

@@ -1,5 +1,5 @@
 import type { TaskError as TaskErrorInfo } from '@gluon/protocol';
-import { CancelledError, ClientClosedError, TaskError } from './errors.js';
+import { CancelledError, ClientClosedError, ReleasedFutureError, TaskError } from './errors.js';
 import type { LazyGraph } from './lazy-graph.js';
 
 /** The shared empty worker list of keys not (or no longer) in memory. */
@@ -33,7 +33,11 @@ export class WorkerLists {
   }
 }
 
-export type FutureStatus = 'pending' | 'finished' | 'error' | 'cancelled' | 'lost';
+/**
+ * `released`: this Future object was released (`future.release()`, `client.release()`): its
+ * result is no longer held for it, whatever became of the task.
+ */
+export type FutureStatus = 'pending' | 'finished' | 'error' | 'cancelled' | 'lost' | 'released';
 
 /**
  * What the client knows about one key, shared by every Future object for that key. The client
@@ -84,6 +88,7 @@ export class KeyState {
   }
   /** False once the scheduler dropped this client's reference itself (cancel). */
   held = true;
+  /** Why it settled without a result: the lost connection (`lost`), or the call that released it (`released`). */
   private lostReason = '';
   /** Set when the task was cancelled before it was built: what it was (`map(): element 7`). */
   private unsent: string | undefined;
@@ -147,6 +152,18 @@ export class KeyState {
     this.wake();
   }
 
+  /**
+   * The client let go of this key while it was pending: its last future was released (`by` names
+   * the call) or collected. No news of the key comes any more (the client dropped it), so it
+   * settles as released: a `wait()`, `asCompleted()` or `gather()` on it waited for ever.
+   */
+  letGo(by: string): void {
+    if (this.done) return;
+    this.status = 'released';
+    this.lostReason = by;
+    this.wake();
+  }
+
   /** Back to pending: a retry, or the only copy was lost and is being recomputed. */
   reset(): void {
     this.status = 'pending';
@@ -159,6 +176,7 @@ export class KeyState {
   /** The error a caller sees for a key that did not finish. */
   failure(): Error {
     if (this.status === 'cancelled') return new CancelledError(this.key, this.unsent);
+    if (this.status === 'released') return new ReleasedFutureError(this.key, this.lostReason);
     if (this.status === 'lost' && !this.error) {
       return new ClientClosedError(`${this.lostReason} before ${this.unsent ? `${this.unsent} was sent` : `${this.key} finished`}`);
     }
@@ -188,7 +206,8 @@ export interface FutureHost {
  * future` would be ambiguous between "the future" and "its value"; call `result()`.
  */
 export class Future<T = unknown> {
-  private released = false;
+  /** The call that released this future (`future.release()`, `client.release()`); undefined while it is not. */
+  private releasedBy: string | undefined = undefined;
   /**
    * Tasks of a graph still being built (see LazyGraph) that will name this future: until they
    * are built, its hold on the key stays (a release waits), so their dependency is still there.
@@ -252,20 +271,23 @@ export class Future<T = unknown> {
   }
 
   get status(): FutureStatus {
+    if (this.releasedBy !== undefined) return 'released';
     return this.bound ? this.bound.status : this.job!.isSettled(this.index) ? this.state.status : 'pending';
   }
 
-  /** True once the task finished, failed or was cancelled. */
+  /** True once the task finished, failed or was cancelled, or this future was released. */
   get done(): boolean {
+    if (this.releasedBy !== undefined) return true;
     return this.bound ? this.bound.done : this.job!.isSettled(this.index);
   }
 
   /**
    * The value: inline from the scheduler for small results, otherwise fetched from a worker that
-   * holds it. Rejects with `TaskError` if the task failed, `CancelledError` if it was cancelled.
+   * holds it. Rejects with `TaskError` if the task failed, `CancelledError` if it was cancelled,
+   * `ReleasedFutureError` if this future was released (before the call or while it waited).
    */
   result(): Promise<T> {
-    if (this.released) return Promise.reject(new Error(`future ${this.key} was released; its result is no longer held`));
+    if (this.releasedBy !== undefined) return Promise.reject(this.releasedError());
     if (!this.isBound) return this.whenBound().then(() => this.result());
     const state = this.state;
     // One promise, settled from the state's wake-up when the value came inline (at once when the
@@ -276,6 +298,11 @@ export class Future<T = unknown> {
     return new Promise<T>((resolve, reject) => {
       state.pin(this);
       state.onSettled(() => {
+        if (this.releasedBy !== undefined) {
+          state.unpin(this);
+          reject(this.releasedError());
+          return;
+        }
         if (state.status === 'finished' && state.hasValue) {
           state.unpin(this);
           resolve(state.value as T);
@@ -292,10 +319,22 @@ export class Future<T = unknown> {
     });
   }
 
-  /** The failure, if the task failed; undefined if it finished (waits for the task). */
+  /**
+   * The failure, if the task failed; undefined if it finished (waits for the task). A released
+   * future's is the `ReleasedFutureError` its `result()` rejects with.
+   */
   exception(): Promise<Error | undefined> {
+    if (this.releasedBy !== undefined) return Promise.resolve(this.releasedError());
     if (!this.isBound) return this.whenBound().then(() => this.exception());
-    return this.whileAwaited(this.state.settled().then(() => (this.state.status === 'finished' ? undefined : this.state.failure())));
+    return this.whileAwaited(this.state.settled().then(() => {
+      if (this.releasedBy !== undefined) return this.releasedError();
+      return this.state.status === 'finished' ? undefined : this.state.failure();
+    }));
+  }
+
+  /** @internal Why this released future has no result; `asked` names the call that wanted it. */
+  releasedError(asked?: string): ReleasedFutureError {
+    return new ReleasedFutureError(this.key, this.releasedBy ?? 'release()', asked);
   }
 
   /** Keeps this future alive (see KeyState.pin) until `p` settles. */
@@ -322,7 +361,7 @@ export class Future<T = unknown> {
 
   /** @internal That graph's task naming it was built; a release made meanwhile takes effect. */
   unpin(): void {
-    if (--this.pins === 0 && this.released && this.bound) this.host.releaseFuture(this);
+    if (--this.pins === 0 && this.releasedBy !== undefined && this.bound) this.host.releaseFuture(this);
   }
 
   /** @internal Still to be named by a graph being built (see {@link pins}). */
@@ -330,17 +369,30 @@ export class Future<T = unknown> {
     return this.pins > 0;
   }
 
-  /** Drops this future's hold on the result; the cluster frees it once nothing needs it. */
+  /**
+   * Drops this future's hold on the result; the cluster frees it once nothing needs it. Its
+   * `status` reads `released` from now on, and its `result()` rejects with `ReleasedFutureError`.
+   */
   release(): void {
-    if (this.released) return;
-    this.released = true;
+    this.releaseBy('future.release()');
+  }
+
+  /** @internal {@link release}, by the call named (`client.release()`, `compute()`). */
+  releaseBy(by: string): void {
+    if (this.releasedBy !== undefined) return;
+    this.releasedBy = by;
     // Not bound yet: its map, when built up to it, holds nothing for it (unless pinned: then
     // it is built, held, and let go at the unpin). Pinned: the hold goes at the unpin.
     if (this.bound && this.pins === 0) this.host.releaseFuture(this);
   }
 
   get isReleased(): boolean {
-    return this.released;
+    return this.releasedBy !== undefined;
+  }
+
+  /** @internal The call that released this future, if it was. */
+  get releaseCall(): string | undefined {
+    return this.releasedBy;
   }
 
   toString(): string {

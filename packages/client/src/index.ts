@@ -8,7 +8,7 @@ export { allowModulePaths, type AllowModuleNames } from './local-cluster-values.
 export { Future, type FutureStatus } from './future.js';
 export { remote, remoteFrom, type RemoteFunction, type RemoteModule, type TaskOptions } from './remote.js';
 export { delayed, Delayed } from './delayed.js';
-export { TaskError, CancelledError, SerializationError, ClientClosedError, ResultTooLargeError } from './errors.js';
+export { TaskError, CancelledError, SerializationError, ClientClosedError, ResultTooLargeError, ReleasedFutureError } from './errors.js';
 export { taskContext, type TaskContext } from './context.js';
 export { HandshakeError, TOKEN_HELP_ENV } from '@gluon/protocol';
 export { SCHEDULER_TLS_CHECKS, SCHEDULER_TLS_DEFAULTS, SCHEDULER_TLS_FLAGS, schedulerTls, schedulerTlsConflict, type SchedulerTlsConfig } from './scheduler-tls.js';

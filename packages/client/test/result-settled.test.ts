@@ -117,5 +117,5 @@ t.test('a released future\'s result() is refused, settled or not', async (t) => 
   const f = client.submit(inc, 1);
   await settled(f);
   f.release();
-  await t.rejects(f.result(), { message: `future ${f.key} was released; its result is no longer held` });
+  await t.rejects(f.result(), { name: 'ReleasedFutureError', message: `future ${f.key} was released by future.release(); its result is no longer held` });
 });
