@@ -6,6 +6,7 @@
  * `--print-job-script` shows what would be submitted and submits nothing.
  */
 import { allowModulePaths } from '@gluon/client';
+import { checkDashboardLink } from '@gluon/scheduler';
 import { exitUsage, flagGiven, isLoopbackHost, flag, packageVersionOf, parseCliOrExit, stopWithSupervisor, tokenFromEnv, type CliSpec, type Flag } from '@gluon/protocol';
 import { checkWalltime, type JobClusterOptions, type JobQueueCluster } from './job-cluster.js';
 import { SlurmCluster } from './slurm.js';
@@ -69,6 +70,24 @@ const CLI: CliSpec<typeof CLUSTER_FLAGS> = {
   positionals: { min: 1, max: 1, name: 'launcher (slurm, pbs or ssh)' },
 };
 
+/**
+ * The flag that sets each option the launchers check, so their messages name what the user typed
+ * (`--death-timeout`), not the options-object key (`deathTimeout`) nobody typed here.
+ */
+const FLAG_OF: Record<string, string> = {
+  cores: 'cores', memory: 'memory', walltime: 'walltime', lifetime: 'lifetime', lifetimeStagger: 'lifetime-stagger', deathTimeout: 'death-timeout',
+  queue: 'queue', account: 'account', jobName: 'job-name', logDirectory: 'log-directory', maxFailedJobs: 'max-failed-jobs', pendingNoticeMs: 'pending-notice',
+  hosts: 'hosts', schedulerPort: 'scheduler-port', dashboardPort: 'dashboard-port', dashboardLink: 'dashboard-link',
+};
+
+/** An option as the user gave it: its flag, or the environment variable the flag fell back to. */
+function flagName(key: string): string {
+  const f = FLAG_OF[key];
+  if (f === undefined) return key;
+  const env = CLUSTER_FLAGS[f as keyof typeof CLUSTER_FLAGS].env;
+  return env !== undefined && !flagGiven(f) ? `$${env}` : `--${f}`;
+}
+
 /** Dask users try `gluon-cluster local`; there is none, so say what starts workers on this machine. */
 const LOCAL_HINT = '; workers on this machine need no launcher: `gluon-scheduler`, then `gluon-worker ws://127.0.0.1:8786 --nworkers N`'
   + ' (or LocalCluster from @gluon/client in a script)';
@@ -100,6 +119,12 @@ async function main(): Promise<void> {
   // before anything starts rather than read as "use the kept token" or "none".
   let envToken: string | undefined;
   try { envToken = tokenFromEnv(); } catch (e) { exitUsage(CLI.name, (e as Error).message); }
+  // The scheduler started here would refuse a bad link naming --dashboard-link (exit 1, inside
+  // LocalCluster's start-up error) even when it came from $GLUON_DASHBOARD_LINK. Over ssh its
+  // {ENV_VAR} fields are filled on the scheduler's host, so only that scheduler can check it.
+  if (kind !== 'ssh' && v['dashboard-link'] !== undefined && !v['print-job-script']) {
+    try { checkDashboardLink(v['dashboard-link'], v.host, '', process.env, flagName('dashboardLink')); } catch (e) { exitUsage(CLI.name, (e as Error).message); }
+  }
   if (kind !== 'ssh' && !v['print-job-script']) {
     // Before the scheduler starts and its addresses and token are printed (printing a job script
     // submits nothing, so it needs none of them).
@@ -113,13 +138,17 @@ async function main(): Promise<void> {
   // (made and kept by the first): a second cluster must not replace the file the first's clients read.
   const kept = (envToken !== undefined || v['print-job-script']) ? undefined : readKeptToken();
   const token = envToken ?? (kept !== undefined && (kind === 'ssh' || !isLoopbackHost(v.host)) ? kept : undefined);
-  const opts: JobClusterOptions & { resourceSpec?: string } = {
-    cores: v.cores, jobName: v['job-name'], host: v.host, jobExtra: v['job-extra'], prologue: v.prologue, maxFailedJobs: v['max-failed-jobs'], pendingNoticeMs: v['pending-notice'], log,
-    ...(v.memory ? { memory: v.memory } : {}),
-    ...(v.walltime ? { walltime: v.walltime } : {}),
+  // The workers' lifetime and death timeout, for every launcher (ssh dropped them unsaid).
+  const workerLife = {
     ...(v.lifetime !== undefined ? { lifetime: v.lifetime === 'none' ? false as const : v.lifetime } : {}),
     ...(v['lifetime-stagger'] !== undefined ? { lifetimeStagger: v['lifetime-stagger'] } : {}),
-    deathTimeout: v['death-timeout'] === 'none' ? false : v['death-timeout'], ...(v.queue ? { queue: v.queue } : {}), ...(v.account ? { account: v.account } : {}),
+    deathTimeout: v['death-timeout'] === 'none' ? false as const : v['death-timeout'],
+  };
+  const opts: JobClusterOptions & { resourceSpec?: string } = {
+    cores: v.cores, jobName: v['job-name'], host: v.host, jobExtra: v['job-extra'], prologue: v.prologue, maxFailedJobs: v['max-failed-jobs'], pendingNoticeMs: v['pending-notice'], log, optionName: flagName,
+    ...(v.memory ? { memory: v.memory } : {}),
+    ...(v.walltime ? { walltime: v.walltime } : {}),
+    ...workerLife, ...(v.queue ? { queue: v.queue } : {}), ...(v.account ? { account: v.account } : {}),
     ...(v['log-directory'] ? { logDirectory: v['log-directory'] } : {}),
     ...allowArgs,
     ...(token ? { token } : {}),
@@ -133,10 +162,18 @@ async function main(): Promise<void> {
     for (const f of ['queue', 'account', 'walltime', 'log-directory', 'resource-spec'] as const) if (v[f] !== undefined) exitUsage(CLI.name, `--${f} is a batch-system option; it means nothing over ssh`);
     if (v['job-extra'].length) exitUsage(CLI.name, '--job-extra is a batch-system option; it means nothing over ssh');
     if (flagGiven('pending-notice')) exitUsage(CLI.name, '--pending-notice is a batch-system option; an ssh cluster starts its workers at once');
+    const hosts = v.hosts.flatMap((h) => h.split(',')).filter(Boolean);
+    // One worker per worker host: asking for more started the scheduler over ssh, then failed
+    // at scale() naming scale(n), which nobody typed.
+    const wanted = v.adapt ? Number(v.adapt.split(':')[1]) : v.jobs;
+    if (hosts.length >= 2 && wanted > hosts.length - 1) {
+      exitUsage(CLI.name, `${v.adapt ? `--adapt ${v.adapt} asks for up to` : `--jobs ${v.jobs} asks for`} ${wanted} workers, but --hosts gives ${hosts.length - 1} worker host(s) (the first, ${hosts[0]}, runs the scheduler; one worker per other host)`);
+    }
     return SSHCluster.start({
-      hosts: v.hosts.flatMap((h) => h.split(',')).filter(Boolean), sshOptions: v['ssh-option'], cores: v.cores, jobName: v['job-name'], prologue: v.prologue,
-      schedulerPort: v['scheduler-port'], dashboardPort: v['dashboard-port'], maxFailedJobs: v['max-failed-jobs'], log,
+      hosts, sshOptions: v['ssh-option'], cores: v.cores, jobName: v['job-name'], prologue: v.prologue,
+      schedulerPort: v['scheduler-port'], dashboardPort: v['dashboard-port'], maxFailedJobs: v['max-failed-jobs'], log, optionName: flagName,
       ...(v.memory ? { memory: v.memory } : {}),
+      ...workerLife,
       ...allowArgs,
       ...(token ? { token } : {}),
       ...(v['dashboard-link'] !== undefined ? { dashboardLink: v['dashboard-link'] } : {}),

@@ -109,6 +109,11 @@ export interface JobClusterOptions {
   pendingNoticeMs?: number;
   /** Where the cluster says what happened to its jobs (one line each). Default: stderr. */
   log?: (line: string) => void;
+  /**
+   * How its messages name an option (a bad value, a log directory that cannot be made): a CLI
+   * names what its user typed (`--death-timeout`, `/x/config.yaml: job_queue`). Default: the key.
+   */
+  optionName?: OptionName;
 }
 
 /**
@@ -118,7 +123,7 @@ export interface JobClusterOptions {
 export const JOB_CLUSTER_OPTION_KEYS: OptionKeys<JobClusterOptions> = {
   cores: true, memory: true, walltime: true, lifetime: true, lifetimeStagger: true, deathTimeout: true, queue: true, account: true, jobName: true, jobExtra: true, prologue: true,
   logDirectory: true, workerExtraArgs: true, cwd: true, scheduler: true, dashboardUrl: true, dashboardLink: true, host: true, token: true, node: true,
-  pollIntervalMs: true, jobArrays: true, maxFailedJobs: true, pendingNoticeMs: true, log: true,
+  pollIntervalMs: true, jobArrays: true, maxFailedJobs: true, pendingNoticeMs: true, log: true, optionName: true,
 };
 
 /**
@@ -180,23 +185,38 @@ export function checkWalltime(text: string, name: string): void {
 
 const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
 
-/** Checks the options every launcher shares, naming the bad one. */
-export function checkJobClusterOptions(o: JobClusterOptions): void {
-  if (o.cores !== undefined && (!Number.isInteger(o.cores) || o.cores < 1 || o.cores > 1024)) throw new RangeError(`cores must be an integer from 1 to 1024, got ${o.cores}`);
-  if (o.memory !== undefined) parseBytes('memory', o.memory);
-  if (o.walltime !== undefined) checkWalltime(o.walltime, 'walltime');
-  lifetimeArgs(o);
-  deathTimeoutArgs(o);
+/**
+ * How a message names an option: the API's key by default (`deathTimeout`); a CLI passes one that
+ * names what its user typed instead (`--death-timeout`, or `/x/config.yaml: job_queue`):
+ * `gluon-cluster slurm --death-timeout nope` said `deathTimeout must be …`, a key nobody typed.
+ */
+export type OptionName = (key: string) => string;
+
+/** The API's own names: the option keys. */
+export const optionKey: OptionName = (key) => key;
+
+/** Checks the options every launcher shares, naming the bad one as `name` says. */
+export function checkJobClusterOptions(o: JobClusterOptions, name: OptionName = optionKey): void {
+  if (o.cores !== undefined && (!Number.isInteger(o.cores) || o.cores < 1 || o.cores > 1024)) throw new RangeError(`${name('cores')} must be an integer from 1 to 1024, got ${o.cores}`);
+  if (o.memory !== undefined) parseBytes(name('memory'), o.memory);
+  if (o.walltime !== undefined) checkWalltime(o.walltime, name('walltime'));
+  lifetimeArgs(o, name);
+  deathTimeoutArgs(o, name);
   // One word each: `#SBATCH --account=at las` made sbatch say only "Invalid directive found in
   // batch script: las", naming neither the option nor the value (and a newline would add a directive).
   for (const key of ['queue', 'account'] as const) {
     const v = o[key];
-    if (v !== undefined && (typeof v !== 'string' || !/^[^\s\p{Cc}]+$/u.test(v))) throw new RangeError(`${key} must be one word without spaces (a ${key === 'queue' ? 'queue or Slurm partition; several: a,b' : 'batch account or project'}), got ${JSON.stringify(v)}`);
+    if (v !== undefined) checkOneWord(v, name(key), key === 'queue' ? 'a queue or Slurm partition; several: a,b' : 'a batch account or project');
   }
-  if (o.jobName !== undefined && !/^[\w.-]{1,64}$/.test(o.jobName)) throw new RangeError(`jobName may hold letters, digits, _ . - (1-64), got "${o.jobName}"`);
-  if (o.pollIntervalMs !== undefined && !(o.pollIntervalMs >= 100)) throw new RangeError(`pollIntervalMs must be ≥ 100, got ${o.pollIntervalMs}`);
-  checkMaxFailedJobs(o.maxFailedJobs);
-  checkPendingNoticeMs(o.pendingNoticeMs);
+  if (o.jobName !== undefined && !/^[\w.-]{1,64}$/.test(o.jobName)) throw new RangeError(`${name('jobName')} may hold letters, digits, _ . - (1-64), got "${o.jobName}"`);
+  if (o.pollIntervalMs !== undefined && !(o.pollIntervalMs >= 100)) throw new RangeError(`${name('pollIntervalMs')} must be ≥ 100, got ${o.pollIntervalMs}`);
+  checkMaxFailedJobs(o.maxFailedJobs, name('maxFailedJobs'));
+  checkPendingNoticeMs(o.pendingNoticeMs, name('pendingNoticeMs'));
+}
+
+/** Throws unless `v` is one word (no space, no control character), naming it `name`; `what` says what the word is. */
+export function checkOneWord(v: unknown, name: string, what: string): void {
+  if (typeof v !== 'string' || !/^[^\s\p{Cc}]+$/u.test(v)) throw new RangeError(`${name} must be one word without spaces (${what}), got ${JSON.stringify(v)}`);
 }
 
 /**
@@ -356,7 +376,7 @@ export abstract class JobQueueCluster {
   protected static async startScheduler<O extends JobClusterOptions>(opts: O, keys: OptionKeys<O>, where: string, batch: { system: string; commands: readonly string[] }):
   Promise<{ opts: O; local?: LocalCluster; address: string; dashboardUrl?: string; dashboardDirectUrl?: string }> {
     checkOptionKeys(opts, keys, where);
-    checkJobClusterOptions(opts);
+    checkJobClusterOptions(opts, opts.optionName);
     checkClusterToken(opts.token, where);
     if (opts.scheduler) return { opts, address: opts.scheduler, ...(opts.dashboardUrl ? { dashboardUrl: opts.dashboardUrl } : {}) };
     // As gluon-cluster does: a machine without the batch system's commands gets one error naming
@@ -752,7 +772,7 @@ export abstract class JobQueueCluster {
     const dir = this.opts.logDirectory;
     if (dir === undefined || this.logDirectoryMade) return;
     await makeDirectory(dir).catch((e: NodeJS.ErrnoException) => {
-      throw new Error(`${this.kind} cluster: logDirectory ${dir} cannot be created (${e.code ?? e.message}); the jobs write their output there`);
+      throw new Error(`${this.kind} cluster: ${(this.opts.optionName ?? optionKey)('logDirectory')} ${dir} cannot be created (${e.code ?? e.message}); the jobs write their output there`);
     });
     this.logDirectoryMade = true;
   }

@@ -90,6 +90,6 @@ export function gaveUpMessage(kind: string, count: number, last: EndedJob): stri
 }
 
 /** Throws unless `n` is a valid `maxFailedJobs`. */
-export function checkMaxFailedJobs(n: number | undefined): void {
-  if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new RangeError(`maxFailedJobs must be an integer ≥ 1, got ${n}`);
+export function checkMaxFailedJobs(n: number | undefined, name = 'maxFailedJobs'): void {
+  if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new RangeError(`${name} must be an integer ≥ 1, got ${n}`);
 }

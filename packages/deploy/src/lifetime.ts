@@ -55,22 +55,25 @@ export interface LifetimeOptions {
   workerExtraArgs?: string[];
 }
 
+/** How a message names an option (the API's key, or what a CLI's user typed: job-cluster.ts's OptionName). */
+type Name = (key: keyof LifetimeOptions) => string;
+
 /**
  * The `--lifetime` / `--lifetime-stagger` arguments of a job's worker: those asked for, else the
  * default for the walltime; none without a walltime or with `lifetime: false`, nor when the
  * worker's extra arguments already give `--lifetime` (they win). Throws a RangeError naming the
- * option for a bad duration, or a lifetime (with its stagger) not below the walltime.
+ * option (as `name` spells it) for a bad duration, or a lifetime (with its stagger) not below the walltime.
  */
-export function lifetimeArgs(o: LifetimeOptions): string[] {
+export function lifetimeArgs(o: LifetimeOptions, name: Name = (k) => k): string[] {
   if (o.lifetime === false) {
-    if (o.lifetimeStagger !== undefined) throw new RangeError('lifetimeStagger varies the lifetime: it means nothing with lifetime: false');
+    if (o.lifetimeStagger !== undefined) throw new RangeError(`${name('lifetimeStagger')} varies the lifetime: it means nothing when ${name('lifetime')} turns the lifetime off`);
     return [];
   }
   if ((o.workerExtraArgs ?? []).some((a) => a === '--lifetime' || a.startsWith('--lifetime='))) return [];
-  const given = o.lifetime === undefined ? undefined : checkedDuration('lifetime', o.lifetime);
-  const stagger = o.lifetimeStagger === undefined ? undefined : checkedDuration('lifetimeStagger', o.lifetimeStagger);
+  const given = o.lifetime === undefined ? undefined : checkedDuration(name('lifetime'), o.lifetime);
+  const stagger = o.lifetimeStagger === undefined ? undefined : checkedDuration(name('lifetimeStagger'), o.lifetimeStagger);
   if (given === undefined && o.walltime === undefined) {
-    if (stagger !== undefined) throw new RangeError('lifetimeStagger varies the lifetime: give lifetime (or a walltime, from which it follows)');
+    if (stagger !== undefined) throw new RangeError(`${name('lifetimeStagger')} varies the lifetime: give ${name('lifetime')} (or ${name('walltime')}, from which it follows)`);
     return [];
   }
   const wall = o.walltime === undefined ? undefined : walltimeMs(o.walltime);
@@ -78,7 +81,10 @@ export function lifetimeArgs(o: LifetimeOptions): string[] {
   const lifetime = given ?? dflt!.lifetimeMs;
   const spread = stagger ?? (given === undefined ? dflt!.staggerMs : 0);
   if (wall !== undefined && lifetime + spread >= wall) {
-    throw new RangeError(`lifetime ${durationArg(lifetime)}${spread ? ` + lifetimeStagger ${durationArg(spread)}` : ''} is not below the walltime ${o.walltime}: the batch system would kill the worker before it retires`);
+    // Each as given (`--lifetime 1h`), or the default's value and where it comes from.
+    const life = given !== undefined ? `${name('lifetime')} ${o.lifetime}` : `the lifetime ${durationArg(lifetime)} (the default for that walltime)`;
+    const plus = stagger !== undefined ? ` + ${name('lifetimeStagger')} ${o.lifetimeStagger}` : spread ? ` + its stagger ${durationArg(spread)}` : '';
+    throw new RangeError(`${life}${plus} is not below ${name('walltime')} ${o.walltime}: the batch system would kill the worker before it retires`);
   }
   return ['--lifetime', durationArg(lifetime), ...(spread ? ['--lifetime-stagger', durationArg(spread)] : [])];
 }
@@ -101,11 +107,11 @@ export const DEFAULT_DEATH_TIMEOUT = '60s';
 /**
  * The `--death-timeout` argument of a job's worker: the one asked for, else
  * {@link DEFAULT_DEATH_TIMEOUT}; none with `deathTimeout: false`, nor when the worker's extra
- * arguments already give `--death-timeout` (they win). Throws a RangeError naming the option for
- * a bad duration.
+ * arguments already give `--death-timeout` (they win). Throws a RangeError naming the option (as
+ * `name` spells it) for a bad duration.
  */
-export function deathTimeoutArgs(o: LifetimeOptions): string[] {
+export function deathTimeoutArgs(o: LifetimeOptions, name: Name = (k) => k): string[] {
   if (o.deathTimeout === false) return [];
   if ((o.workerExtraArgs ?? []).some((a) => a === '--death-timeout' || a.startsWith('--death-timeout='))) return [];
-  return ['--death-timeout', durationArg(checkedDuration('deathTimeout', o.deathTimeout ?? DEFAULT_DEATH_TIMEOUT))];
+  return ['--death-timeout', durationArg(checkedDuration(name('deathTimeout'), o.deathTimeout ?? DEFAULT_DEATH_TIMEOUT))];
 }

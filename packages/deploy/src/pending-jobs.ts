@@ -180,6 +180,6 @@ function slotWaitLook(ep: PendingEpisode, pending: number, retiring: number, now
 }
 
 /** Throws unless `ms` is a valid `pendingNoticeMs` (≥ 0; Infinity: never say). */
-export function checkPendingNoticeMs(ms: number | undefined): void {
-  if (ms !== undefined && !(typeof ms === 'number' && ms >= 0)) throw new RangeError(`pendingNoticeMs must be a number of ms ≥ 0 (Infinity: never), got ${ms}`);
+export function checkPendingNoticeMs(ms: number | undefined, name = 'pendingNoticeMs'): void {
+  if (ms !== undefined && !(typeof ms === 'number' && ms >= 0)) throw new RangeError(`${name} must be a number of ms ≥ 0 (Infinity: never), got ${ms}`);
 }

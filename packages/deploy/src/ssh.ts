@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { checkOptionKeys, checkTokenOption, type OptionKeys } from '@gluon/protocol';
-import { binOf, checkJobClusterOptions, JOB_CLUSTER_OPTION_KEYS, JobQueueCluster, type JobClusterOptions } from './job-cluster.js';
+import { binOf, checkJobClusterOptions, JOB_CLUSTER_OPTION_KEYS, JobQueueCluster, optionKey, type JobClusterOptions, type OptionName } from './job-cluster.js';
 import { shellQuote } from './commands.js';
 import type { AdaptOptions } from './adapt.js';
 import type { ListedJob } from './pending-jobs.js';
@@ -92,8 +92,8 @@ export class SSHCluster extends JobQueueCluster {
     // Its own token goes to every host on stdin (never GLUON_TOKEN from here): only the option is checked.
     checkTokenOption(options.token, 'SSHCluster.start');
     const opts = { ...options, token: options.token ?? randomBytes(24).toString('base64url') };
-    checkSSHOptions(opts);
-    checkJobClusterOptions(opts);
+    checkSSHOptions(opts, opts.optionName);
+    checkJobClusterOptions(opts, opts.optionName);
     const session = openSession(opts, opts.hosts[0]!, schedulerScriptOf(opts));
     const timeoutMs = opts.startTimeoutMs ?? 60_000;
     const address = await new Promise<string>((resolve, reject) => {
@@ -214,19 +214,23 @@ export class SSHCluster extends JobQueueCluster {
 
 const running = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
 
-/** Checks the SSH options, naming the bad one (the shared ones are checked by the core). */
-function checkSSHOptions(o: SSHClusterOptions): void {
+/**
+ * Checks the SSH options, naming the bad one as `name` says (the API's key by default; gluon-cluster
+ * names its flags: optionName); the shared ones are checked by the core (checkJobClusterOptions).
+ */
+function checkSSHOptions(o: SSHClusterOptions, name: OptionName = optionKey): void {
   // Batch options and misspelt keys first: `host: […]` would otherwise be reported as hosts missing.
   for (const key of ['queue', 'account', 'walltime', 'jobExtra', 'logDirectory'] as const) {
     if ((o as unknown as Record<string, unknown>)[key] !== undefined) throw new RangeError(`${key} has no meaning over SSH (it is a batch-system option)`);
   }
   checkOptionKeys(o, SSH_OPTION_KEYS, 'SSHCluster.start');
-  if (!Array.isArray(o.hosts) || o.hosts.length < 2) throw new RangeError(`hosts must list the scheduler's host and at least one worker host, got ${JSON.stringify(o.hosts)}`);
-  for (const h of o.hosts) if (typeof h !== 'string' || !/^([\w.-]+@)?[\w.:-]+$/.test(h)) throw new RangeError(`hosts: "${h}" is not an ssh destination like host, user@host or an address`);
-  for (const [k, v] of [['schedulerPort', o.schedulerPort], ['dashboardPort', o.dashboardPort]] as const) {
-    if (v !== undefined && v !== null && !(Number.isInteger(v) && v >= 0 && v <= 65535)) throw new RangeError(`${k} must be a port from 0 to 65535, got ${v}`);
+  if (!Array.isArray(o.hosts) || o.hosts.length < 2) throw new RangeError(`${name('hosts')} must list the scheduler's host and at least one worker host, got ${JSON.stringify(o.hosts)}`);
+  for (const h of o.hosts) if (typeof h !== 'string' || !/^([\w.-]+@)?[\w.:-]+$/.test(h)) throw new RangeError(`${name('hosts')}: "${h}" is not an ssh destination like host, user@host or an address`);
+  for (const k of ['schedulerPort', 'dashboardPort'] as const) {
+    const v = o[k];
+    if (v !== undefined && v !== null && !(Number.isInteger(v) && v >= 0 && v <= 65535)) throw new RangeError(`${name(k)} must be a port from 0 to 65535, got ${v}`);
   }
-  if (o.dashboardPort === null && o.dashboardLink !== undefined) throw new RangeError('dashboardLink with dashboardPort: null (no dashboard is served, so there is nothing to link to): leave one of them out');
+  if (o.dashboardPort === null && o.dashboardLink !== undefined) throw new RangeError(`${name('dashboardLink')} with ${name('dashboardPort')}: null (no dashboard is served, so there is nothing to link to): leave one of them out`);
 }
 
 function schedulerScriptOf(o: SSHClusterOptions): string {

@@ -69,7 +69,7 @@ t.test('bad values exit 2 naming the flag and the value', async (t) => {
     [['ssh', '--hosts', 'a,b', '--queue', 'short'], /--queue is a batch-system option; it means nothing over ssh/],
     [['ssh', '--hosts', 'a,b', '--print-job-script'], /--print-job-script is for slurm and pbs/],
     [['slurm', '--resource-spec', 'nodes=1:ppn=4', '--print-job-script'], /--resource-spec is for pbs only; give Slurm resource requests with --job-extra/],
-    [['ssh', '--hosts', 'a'], /hosts must list the scheduler's host and at least one worker host/],
+    [['ssh', '--hosts', 'a'], /--hosts must list the scheduler's host and at least one worker host/],
     [['slurm', '--jobs', '-1'], /--jobs must be an integer from 0 to 10000, got "-1"|argument is ambiguous/],
     [['slurm', '--cores', '0'], /--cores must be an integer from 1 to 1024, got "0"/],
     [['slurm', '--memory', '1k'], /--memory must be a size like 64MiB or 2GB \(a number of bytes, or a number and a unit; KB, MB, GB, TB are powers of 1000 and KiB, MiB, GiB, TiB of 1024\), got "1k"/],
@@ -95,6 +95,60 @@ t.test('bad values exit 2 naming the flag and the value', async (t) => {
   }
   const v = run(['--version']);
   t.match(v.stdout, /^gluon-cluster \d+\.\d+\.\d+$/m);
+});
+
+t.test('a value the launchers refuse is named by the flag that gave it, never the options-object key', async (t) => {
+  // Each said its JobClusterOptions key (deathTimeout, lifetimeStagger, jobName, …), which nobody typed.
+  const cases: [string[], string][] = [
+    [['slurm', '--death-timeout', 'nope'], '--death-timeout must be a duration like 500ms, 30s, 2m or 8h, got "nope"'],
+    [['pbs', '--death-timeout', '10ms'], '--death-timeout must be at least 1s, got "10ms"'],
+    [['slurm', '--lifetime', 'later'], '--lifetime must be a duration like 500ms, 30s, 2m or 8h, got "later"'],
+    [['slurm', '--walltime', '01:00:00', '--lifetime-stagger', 'x'], '--lifetime-stagger must be a duration like 500ms, 30s, 2m or 8h, got "x"'],
+    [['slurm', '--lifetime-stagger', '4m'], '--lifetime-stagger varies the lifetime: give --lifetime (or --walltime, from which it follows)'],
+    [['pbs', '--walltime', '01:00:00', '--lifetime', 'none', '--lifetime-stagger', '4m'], '--lifetime-stagger varies the lifetime: it means nothing when --lifetime turns the lifetime off'],
+    [['slurm', '--walltime', '01:00:00', '--lifetime', '50m', '--lifetime-stagger', '20m'], '--lifetime 50m + --lifetime-stagger 20m is not below --walltime 01:00:00: the batch system would kill the worker before it retires'],
+    [['slurm', '--walltime', '01:00:00', '--lifetime-stagger', '40m'], 'the lifetime 55m (the default for that walltime) + --lifetime-stagger 40m is not below --walltime 01:00:00: the batch system would kill the worker before it retires'],
+    [['slurm', '--queue', 'a b'], '--queue must be one word without spaces (a queue or Slurm partition; several: a,b), got "a b"'],
+    [['pbs', '--account', 'at las'], '--account must be one word without spaces (a batch account or project), got "at las"'],
+    [['slurm', '--job-name', 'my job'], '--job-name may hold letters, digits, _ . - (1-64), got "my job"'],
+  ];
+  for (const [args, msg] of cases) {
+    const r = run([...args, '--print-job-script']);
+    t.equal(r.status, 2, `${args.join(' ')} exits 2`);
+    t.equal(r.stderr, `gluon-cluster: ${msg}\n(gluon-cluster --help lists the options)\n`, args.join(' '));
+    t.equal(r.stdout, '', 'no script printed');
+  }
+  // ssh: refused before any ssh session is opened (the hosts need not exist).
+  const ssh: [string[], string][] = [
+    [['ssh', '--hosts', 'a'], '--hosts must list the scheduler\'s host and at least one worker host, got ["a"]'],
+    [['ssh', '--hosts', 'a,b;c'], '--hosts: "b;c" is not an ssh destination like host, user@host or an address'],
+    // Dropped unsaid before: ssh workers never got --lifetime or --death-timeout from the flags.
+    [['ssh', '--hosts', 'a,b', '--death-timeout', 'soon'], '--death-timeout must be a duration like 500ms, 30s, 2m or 8h, got "soon"'],
+    [['ssh', '--hosts', 'a,b', '--lifetime', 'later'], '--lifetime must be a duration like 500ms, 30s, 2m or 8h, got "later"'],
+    // It started the scheduler over ssh, then failed at `scale(3)`, which nobody typed.
+    [['ssh', '--hosts', 'a,b', '--jobs', '3'], '--jobs 3 asks for 3 workers, but --hosts gives 1 worker host(s) (the first, a, runs the scheduler; one worker per other host)'],
+    [['ssh', '--hosts', 'a,b,c', '--adapt', '0:4'], '--adapt 0:4 asks for up to 4 workers, but --hosts gives 2 worker host(s) (the first, a, runs the scheduler; one worker per other host)'],
+  ];
+  for (const [args, msg] of ssh) {
+    const r = run(args, { PATH: '/nonexistent' });
+    t.equal(r.status, 2, `${args.join(' ')} exits 2`);
+    t.equal(r.stderr, `gluon-cluster: ${msg}\n(gluon-cluster --help lists the options)\n`, args.join(' '));
+  }
+});
+
+t.test('a value from an environment variable is named by the variable: $GLUON_DASHBOARD_LINK', async (t) => {
+  // The scheduler gluon-cluster starts refused it as --dashboard-link (typed by nobody), exit 1
+  // inside LocalCluster's start-up error, after the token file was made.
+  const home = mkdtempSync(join(tmpdir(), 'gluon-cluster-linkenv-'));
+  t.teardown(() => rmSync(home, { recursive: true, force: true }));
+  const env = { HOME: home, FAKE_PBS_DIR: home, GLUON_TOKEN: undefined, PATH: `${join(fixtures, 'pbs-bin')}:${process.env.PATH}` };
+  const r = run(['pbs', '--jobs', '0', '--host', '127.0.0.1'], { ...env, GLUON_DASHBOARD_LINK: 'https://gluon.example.org/{prot}/' });
+  t.equal(r.status, 2, r.stderr);
+  t.match(r.stderr, /^gluon-cluster: \$GLUON_DASHBOARD_LINK: unknown field \{prot\}: it is not \{host\}, \{port\} or \{prefix\}/);
+  t.equal(r.stdout, '', 'nothing started, no address printed');
+  const typed = run(['pbs', '--jobs', '0', '--host', '127.0.0.1', '--dashboard-link', 'https://gluon.example.org/{prot}/'], { ...env, GLUON_DASHBOARD_LINK: 'https://gluon.example.org/' });
+  t.equal(typed.status, 2, typed.stderr);
+  t.match(typed.stderr, /^gluon-cluster: --dashboard-link: unknown field \{prot\}/, 'typed: the flag');
 });
 
 t.test('a batch system whose commands are missing is refused before anything is printed or started', async (t) => {
@@ -280,10 +334,10 @@ t.test('--lifetime and --lifetime-stagger override the lifetime a walltime gives
   t.notMatch(none.stdout, /--lifetime/);
   const over = run(['slurm', '--walltime', '00:30:00', '--lifetime', '1h', '--print-job-script']);
   t.equal(over.status, 2);
-  t.match(over.stderr, /lifetime 60m is not below the walltime 00:30:00: the batch system would kill the worker before it retires/);
+  t.match(over.stderr, /^gluon-cluster: --lifetime 1h is not below --walltime 00:30:00: the batch system would kill the worker before it retires$/m);
   const bad = run(['slurm', '--lifetime', 'later', '--print-job-script']);
   t.equal(bad.status, 2);
-  t.match(bad.stderr, /lifetime must be a duration like 500ms, 30s, 2m or 8h, got "later"/);
+  t.match(bad.stderr, /^gluon-cluster: --lifetime must be a duration like 500ms, 30s, 2m or 8h, got "later"$/m, 'the flag typed, not the option key');
 });
 
 t.test('--death-timeout is the jobs\' workers\' (default 60s); none lets them wait for ever; a bad one is refused', async (t) => {
@@ -295,5 +349,5 @@ t.test('--death-timeout is the jobs\' workers\' (default 60s); none lets them wa
   t.notMatch(none.stdout, /--death-timeout/);
   const bad = run(['slurm', '--death-timeout', 'later', '--print-job-script']);
   t.equal(bad.status, 2);
-  t.match(bad.stderr, /deathTimeout must be a duration like 500ms, 30s, 2m or 8h, got "later"/);
+  t.match(bad.stderr, /^gluon-cluster: --death-timeout must be a duration like 500ms, 30s, 2m or 8h, got "later"$/m, 'the flag typed, not deathTimeout');
 });

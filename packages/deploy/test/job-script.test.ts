@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adaptTarget, bySubmittedIds, deathTimeoutArgs, defaultLifetime, lifetimeArgs, parseQstat, parseQstatFull, parseSqueue, PBSCluster, SlurmCluster } from '@gluon/deploy';
+import { adaptTarget, bySubmittedIds, deathTimeoutArgs, defaultLifetime, lifetimeArgs, parseQstat, parseQstatFull, parseSqueue, PBSCluster, SlurmCluster, SSHCluster } from '@gluon/deploy';
 
 /** What each launcher submits, from its options; parsing of the batch systems' listings; the adapt rule. */
 const attach = { scheduler: 'ws://sched.example:8786', cwd: '/data/run', node: '/opt/node/bin/node' };
@@ -82,7 +82,7 @@ t.test('unknown option keys are refused naming the call, the key and its likely 
     name: 'TypeError', message: /^SlurmCluster\.start: unknown option "memroy" \(did you mean "memory"\?\); the options are cores, memory, walltime, /,
   });
   await t.rejects(PBSCluster.start({ ...attach, resourcespec: 'nodes=1' } as never), {
-    name: 'TypeError', message: /^PBSCluster\.start: unknown option "resourcespec" \(did you mean "resourceSpec"\?\); the options are .*, log, resourceSpec$/,
+    name: 'TypeError', message: /^PBSCluster\.start: unknown option "resourcespec" \(did you mean "resourceSpec"\?\); the options are .*, log, optionName, resourceSpec$/,
   });
   await t.rejects(SlurmCluster.start({ ...attach, resourceSpec: 'nodes=1' } as never), { name: 'TypeError', message: /^SlurmCluster\.start: unknown option "resourceSpec"/ }, 'a PBS-only option');
 });
@@ -216,13 +216,33 @@ t.test('a walltime gives the worker a lifetime a margin below it, shown in jobSc
   const extra = await SlurmCluster.start({ ...attach, walltime: '01:00:00', workerExtraArgs: ['--lifetime', '30m'] });
   t.match(extra.jobScript(), /--listen-host "\$\(hostname\)" --death-timeout 1m --lifetime 30m$/m, 'a --lifetime in workerExtraArgs wins: no second one');
   t.same(lifetimeArgs({ lifetime: '20m' }), ['--lifetime', '20m'], 'without a walltime, as given, no stagger unless given');
-  t.throws(() => lifetimeArgs({ walltime: '01:00:00', lifetime: '60m' }), /lifetime 60m is not below the walltime 01:00:00: the batch system would kill the worker before it retires/);
-  t.throws(() => lifetimeArgs({ walltime: '01:00:00', lifetime: '58m', lifetimeStagger: '3m' }), /lifetime 58m \+ lifetimeStagger 3m is not below the walltime/);
+  t.throws(() => lifetimeArgs({ walltime: '01:00:00', lifetime: '60m' }), /^lifetime 60m is not below walltime 01:00:00: the batch system would kill the worker before it retires$/);
+  t.throws(() => lifetimeArgs({ walltime: '01:00:00', lifetime: '58m', lifetimeStagger: '3m' }), /^lifetime 58m \+ lifetimeStagger 3m is not below walltime 01:00:00/);
   t.throws(() => lifetimeArgs({ lifetime: 'soon' }), /lifetime must be a duration like 500ms, 30s, 2m or 8h, got "soon"/);
-  t.throws(() => lifetimeArgs({ lifetimeStagger: '4m' }), /lifetimeStagger varies the lifetime: give lifetime \(or a walltime/);
-  t.throws(() => lifetimeArgs({ walltime: '01:00:00', lifetime: false, lifetimeStagger: '4m' }), /lifetimeStagger varies the lifetime: it means nothing with lifetime: false/);
-  await t.rejects(SlurmCluster.start({ ...attach, walltime: '00:10:00', lifetime: '2h' }), /lifetime 120m is not below the walltime 00:10:00/, 'start() refuses it before anything is submitted');
+  t.throws(() => lifetimeArgs({ lifetimeStagger: '4m' }), /^lifetimeStagger varies the lifetime: give lifetime \(or walltime, from which it follows\)$/);
+  t.throws(() => lifetimeArgs({ walltime: '01:00:00', lifetime: false, lifetimeStagger: '4m' }), /^lifetimeStagger varies the lifetime: it means nothing when lifetime turns the lifetime off$/);
+  await t.rejects(SlurmCluster.start({ ...attach, walltime: '00:10:00', lifetime: '2h' }), /^lifetime 2h is not below walltime 00:10:00/, 'start() refuses it before anything is submitted');
   for (const c of [slurm, pbs, given, none, noWall, extra]) await c.close();
+});
+
+t.test('optionName: a launcher\'s messages name each option as its caller says (a CLI: the flag its user typed)', async (t) => {
+  // gluon-cluster slurm --death-timeout nope said `deathTimeout must be …`, a key nobody typed.
+  const asFlag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const cases: [Record<string, unknown>, RegExp][] = [
+    [{ deathTimeout: 'nope' }, /^--death-timeout must be a duration like 500ms, 30s, 2m or 8h, got "nope"$/],
+    [{ lifetime: 'later' }, /^--lifetime must be a duration/],
+    [{ walltime: '00:30:00', lifetime: '1h' }, /^--lifetime 1h is not below --walltime 00:30:00: /],
+    [{ walltime: '01:00:00', lifetimeStagger: '40m' }, /^the lifetime 55m \(the default for that walltime\) \+ --lifetime-stagger 40m is not below --walltime 01:00:00: /],
+    [{ lifetime: false, lifetimeStagger: '4m' }, /^--lifetime-stagger varies the lifetime: it means nothing when --lifetime turns the lifetime off$/],
+    [{ queue: 'a b' }, /^--queue must be one word without spaces/],
+    [{ jobName: 'a b' }, /^--job-name may hold letters/],
+    [{ memory: 'lots' }, /^--memory must be a size/],
+    [{ cores: 0 }, /^--cores must be an integer from 1 to 1024, got 0$/],
+    [{ maxFailedJobs: 0 }, /^--max-failed-jobs must be an integer ≥ 1, got 0$/],
+  ];
+  for (const [o, re] of cases) await t.rejects(SlurmCluster.start({ ...attach, ...o, optionName: asFlag }), { name: 'RangeError', message: re }, JSON.stringify(o));
+  await t.rejects(SSHCluster.start({ hosts: ['a'], optionName: asFlag }), { message: /^--hosts must list the scheduler's host/ }, 'the ssh options too');
+  await t.rejects(SSHCluster.start({ hosts: ['a', 'b'], deathTimeout: 'x', optionName: asFlag }), { message: /^--death-timeout must be a duration/ });
 });
 
 t.test('the worker gets a --death-timeout (60s by default, dask-jobqueue\'s), so a job whose scheduler is gone ends instead of holding its slot until the walltime', async (t) => {

@@ -92,7 +92,9 @@ function main(): void {
     if (values['no-dashboard']) unusedLink = dashboardFlagsWithout(values['dashboard-link'] !== undefined);
     // A bad entry stops the start naming it (exit 2), instead of the dashboard failing later.
     if (!values['no-dashboard']) trustedProxies(values['dashboard-trusted-proxy']);
-    if (values['dashboard-link'] !== undefined && !values['no-dashboard']) checkDashboardLink(values['dashboard-link'], values.host, values['dashboard-prefix'] ?? '');
+    // Named as the user gave it: a site's $GLUON_DASHBOARD_LINK was reported as --dashboard-link.
+    const linkName = flagGiven('dashboard-link') ? '--dashboard-link' : '$GLUON_DASHBOARD_LINK';
+    if (values['dashboard-link'] !== undefined && !values['no-dashboard']) checkDashboardLink(values['dashboard-link'], values.host, values['dashboard-prefix'] ?? '', process.env, linkName);
     if (values['unix-socket'] === '') throw new Error('--unix-socket needs a path, got ""');
     // Else the dashboard's listen fails with a bare EADDRINUSE, as if another program held it.
     if (!values['no-dashboard'] && values.port !== 0 && values['dashboard-port'] === values.port) {

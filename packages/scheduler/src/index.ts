@@ -4,3 +4,5 @@ export { SchedulerState, DEFAULT_CONFIG, type Command, type SchedulerConfig } fr
 export { TaskRecord, WorkerRecord, ClientRecord, runsBefore, type TaskState } from './records.js';
 export type * from './dashboard/source.js';
 export { SCHEDULER_V8_FLAGS } from './v8-flags.js';
+// For launchers that start gluon-scheduler (gluon-cluster): a bad link refused before it starts, named as their user gave it.
+export { checkDashboardLink } from './dashboard/link.js';

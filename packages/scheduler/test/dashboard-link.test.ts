@@ -97,4 +97,10 @@ t.test('gluon-scheduler --dashboard-link (or $GLUON_DASHBOARD_LINK): prints the 
   t.equal(await bad.exited, 2, 'a usage error');
   t.match(bad.out(), /gluon-scheduler: --dashboard-link: unknown field \{prot\}: it is not \{host\}, \{port\} or \{prefix\}/);
   t.notMatch(bad.out(), /scheduler at/, 'nothing listened');
+
+  // From the environment it is named by the variable: it said --dashboard-link, which nobody typed.
+  const badEnv = run([], { GLUON_DASHBOARD_LINK: 'https://gluon.example.org/{prot}/' });
+  t.equal(await badEnv.exited, 2, 'a usage error');
+  t.match(badEnv.out(), /^gluon-scheduler: \$GLUON_DASHBOARD_LINK: unknown field \{prot\}: it is not \{host\}, \{port\} or \{prefix\}/m);
+  t.notMatch(badEnv.out(), /--dashboard-link/, 'no flag named');
 });
