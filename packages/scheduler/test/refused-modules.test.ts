@@ -38,8 +38,9 @@ t.test('a task whose module one worker refuses runs on the other; a module none 
   const b = taskDir(root, 'b');
   const c = taskDir(root, 'c');
   const { s, workers, connect } = await inProcessCluster(t, { host: '127.0.0.1', port: 0, dashboard: false, log: quiet, allowedFailures: 1 });
-  workers.push(await startWorker({ scheduler: s.address, nthreads: 1, name: 'wa', cwd: repo, allowModules: [a], log: quiet }));
-  workers.push(await startWorker({ scheduler: s.address, nthreads: 1, name: 'wb', cwd: repo, allowModules: [b], log: quiet }));
+  const logOf = { wa: [] as string[], wb: [] as string[] };
+  workers.push(await startWorker({ scheduler: s.address, nthreads: 1, name: 'wa', cwd: repo, allowModules: [a], log: (l) => logOf.wa.push(l) }));
+  workers.push(await startWorker({ scheduler: s.address, nthreads: 1, name: 'wb', cwd: repo, allowModules: [b], log: (l) => logOf.wb.push(l) }));
   await until(() => s.state.workers.size === 2, 'both workers register');
   const client = await connect('refused-test');
 
@@ -59,6 +60,19 @@ t.test('a task whose module one worker refuses runs on the other; a module none 
     t.match(err.message, /worker wa, worker wb: file .*\/c\/tasks\.mjs is not under any --allow-module directory/, 'each worker and its reason');
   }
   t.equal(await client.submit(tagOf(a), 99).result(), 'a:99', 'the cluster still runs what it can');
+
+  // Each worker's own log says which module it refuses and why, once per module however many of
+  // its tasks it was sent: before, a worker refusing everything (started where the task code is
+  // not installed) joined and ran nothing without a word; only the dashboard's event log said why.
+  // Both refused c's module (its error names both); the other's only if it was sent one of its tasks.
+  const refusing = (lines: string[], dir: string) => lines.filter((l) => l.startsWith(`refusing the tasks of module ${pathToFileURL(join(dir, 'tasks.mjs')).href}: `));
+  for (const [name, own, other] of [['wa', a, b], ['wb', b, a]] as const) {
+    const said = refusing(logOf[name], c);
+    t.equal(said.length, 1, `${name} says once that it refuses c's module: ${JSON.stringify(logOf[name])}`);
+    t.match(said[0], /: file .*\/c\/tasks\.mjs is not under any --allow-module directory .*; the scheduler gives them to workers that accept it$/, 'with the reason');
+    t.same(refusing(logOf[name], own), [], `${name} says nothing of the module it runs`);
+    t.ok(refusing(logOf[name], other).length <= 1, `${name} says at most once that it refuses the other's module`);
+  }
 });
 
 t.test('a worker whose allowed path does not exist yet: the tasks wait, said to the client, and run once it appears', async (t) => {

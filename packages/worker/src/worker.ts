@@ -99,6 +99,8 @@ export function lifetimeDelay(lifetimeMs: number, staggerMs = 0, random: number 
 
 /** How often the RSS is checked against `--memory-limit` (when one is set), ms. */
 const MEMORY_CHECK_MS = 100;
+/** Refused modules this worker's log names (each once); beyond, the scheduler's event log still has them. */
+const MAX_REFUSALS_SAID = 64;
 /** How long a peer may take to answer a get-data (large results take a while). */
 const FETCH_TIMEOUT_MS = 120_000;
 /** The peer connect timeout before the scheduler's welcome said its TTL (Dask's connect timeout). */
@@ -142,6 +144,8 @@ export class GluonWorker {
   private lastCpuTime = Date.now();
   private readonly allow: AllowList;
   private readonly gate: ModuleGate;
+  /** Modules whose refusal this worker's log has said (bounded; forgotten when one is allowed after all). */
+  private readonly saidRefused = new Set<string>();
   private readonly log: Logger;
   private readonly logs = new LogForwarder();
   /** Cancelled tasks whose threads were terminated because they ran on (heartbeat `cancelledStopped`). */
@@ -383,6 +387,7 @@ export class GluonWorker {
         // scheduler gives to a worker that accepts its module.
         const refusal = this.gate.refusal(m.fn.module);
         if (refusal) {
+          this.sayRefused(m.fn.module, refusal.reason);
           this.scheduler?.send({ op: 'refused', key: m.key, module: m.fn.module, ...refusal });
           return;
         }
@@ -400,6 +405,17 @@ export class GluonWorker {
     }
   }
 
+  /**
+   * Says in this worker's own log, once per module, that it refuses a task module and why: a
+   * worker started where its task code is not installed (the wrong directory, no --allow-module)
+   * ran nothing and said nothing, while only the dashboard's event log named the reason.
+   */
+  private sayRefused(module: string, reason: string): void {
+    if (this.saidRefused.has(module) || this.saidRefused.size >= MAX_REFUSALS_SAID) return;
+    this.saidRefused.add(module);
+    this.log(`refusing the tasks of module ${module}: ${reason}; the scheduler gives them to workers that accept it`);
+  }
+
   private heartbeat(): void {
     const now = Date.now();
     const usage = process.cpuUsage();
@@ -410,6 +426,7 @@ export class GluonWorker {
     const rss = process.memoryUsage.rss();
     this.apply(this.state.handle({ type: 'memory', rss }));
     for (const module of this.gate.recheck()) {
+      this.saidRefused.delete(module);
       this.log(`module ${module} is allowed now; telling the scheduler`);
       this.scheduler?.send({ op: 'accepts', module });
     }
