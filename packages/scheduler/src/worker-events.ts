@@ -51,7 +51,8 @@ export abstract class WorkerEvents extends Notices {
     this.registered.add(ws);
     this.pool.add(ws);
     this.stall.workerJoined();
-    const unknown: string[] = [];
+    // Results it holds that it is simply told to drop: erred tasks', and released ones nothing needs.
+    const stale: string[] = [];
     const reported = w.keys ?? {};
     // Claims about tasks not in memory here are judged (worker-claims.ts); made only when there are any.
     let claims: ClaimContext | undefined;
@@ -76,13 +77,18 @@ export abstract class WorkerEvents extends Notices {
         if (this.recovery.admits(key) || this.recovery.claimedUnknown(key)) this.recovery.addOrphan(key, ws.id, nbytes, now, false);
         else unkept.push(key);
       } else if (ts.state === 'erred') {
-        unknown.push(key);
+        stale.push(key);
       } else if (ts.state !== 'memory') {
         // A result we had lost (or were recomputing) came back with its worker: take it, or keep
         // it as an orphan while nothing needs it yet (see keptAsOrphan). Only from the worker
         // that had it: another's claim would complete the task with its value.
-        if (!believable(key, claimsOf())) refusedHeld.push(key);
-        else if (keptAsOrphan(ts, this.clients)) this.recovery.addOrphan(key, ws.id, nbytes, now, true);
+        if (!believable(key, claimsOf())) {
+          // Nothing needs it (released, no client or dependent waits for it): most likely a copy
+          // this worker was told to free while it was cut off. Dropping it is what the lost
+          // free-keys asked; it is no claim to refuse (that line is for results it never had).
+          if (keptAsOrphan(ts, this.clients)) stale.push(key);
+          else refusedHeld.push(key);
+        } else if (keptAsOrphan(ts, this.clients)) this.recovery.addOrphan(key, ws.id, nbytes, now, true);
         else this.takeBack(ts, ws, nbytes, ts.typeName, undefined);
       } else {
         this.addHolder(ts, ws);
@@ -90,7 +96,7 @@ export abstract class WorkerEvents extends Notices {
     }
     if (refusedRunning.length || refusedHeld.length) this.refuseClaims(ws, refusedRunning, refusedHeld, reported, now);
     if (unkept.length) this.unkeptClaims(ws, unkept, now);
-    if (unknown.length) this.send({ worker: ws.id }, { op: 'free-keys', keys: unknown });
+    if (stale.length) this.send({ worker: ws.id }, { op: 'free-keys', keys: stale });
     const holdEnded = this.recovery.workerBack(ws.address);
     if (holdEnded) this.addLog(now, 'info', `every worker awaited (named by a reconnecting client, or that dropped this scheduler during its stall) is back; assigning tasks again`, true);
     this.addLog(now, 'worker-added', logLine`worker ${ws} joined at ${ws.address} with ${ws.nthreads} thread(s)`);

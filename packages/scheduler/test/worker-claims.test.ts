@@ -133,3 +133,36 @@ t.test('after a restart, a worker believed to run a task from before, back again
   sim.finish('w1b', 'x-1');
   t.same(sim.state.tasks.get('x-1')!.holders.map((w) => w.id), ['w1b'], 'its result is taken');
 });
+
+t.test('a worker back after a lost link holding a result released while it was away: told to drop it, not logged as a refused claim', async (t) => {
+  // Found on hosts in namespaces: a worker cut off for longer than the TTL during an H→4ℓ run
+  // came back holding chunk results whose merges had finished on another worker meanwhile (the
+  // free-keys sent to it never arrived), and the scheduler said "refused worker …'s claim to hold
+  // the results of 53 task(s) not in memory (…): never given to it, or another worker has them",
+  // of results it had given it itself.
+  const sim = new Sim({ heartbeatTtlMs: 1000 });
+  sim.addClient('c');
+  sim.addWorker('w1', 1, undefined, { address: 'ws://10.0.0.1:4000' });
+  sim.submit('c', [task('a-1')], ['a-1']);
+  sim.finish('w1', 'a-1');
+  sim.submit('c', [task('x-1')], ['x-1']); // keeps w1 busy, so a-2 goes to w2
+  sim.addWorker('w2');
+  sim.submit('c', [task('a-2')], ['a-2']);
+  sim.finish('w2', 'a-2', { nbytes: 1e6 });
+  sim.submit('c', [task('b-1', ['a-1', 'a-2'])], ['b-1']);
+  t.same(computed(sim.log), { w1: ['a-1', 'x-1'], w2: ['a-2', 'b-1'] }, 'the merge b-1 runs on w2');
+  sim.finish('w2', 'b-1');
+  const freed = sim.apply(sim.state.releaseKeys('c', ['a-1', 'a-2']));
+  t.same(ops(freed, 'free-keys', 'w1'), [{ op: 'free-keys', keys: ['a-1'] }], 'the free-keys that never reaches w1');
+  const a1 = sim.state.tasks.get('a-1')!;
+  t.equal(a1.state, 'released');
+  sim.removeWorker('w1', 'no heartbeat within 1000 ms');
+  const back = sim.addWorker('w1b', 1, { 'a-1': 8 }, { address: 'ws://10.0.0.1:4000', running: ['x-1'] });
+  t.same(ops(back, 'free-keys', 'w1b'), [{ op: 'free-keys', keys: ['a-1'] }], 'told to drop the released result');
+  t.same(sim.state.log.filter((l) => /claim/.test(l.text)).map((l) => l.text), [], 'no refused claim in the event log');
+  t.same(sim.state.takeSaid().filter((l) => /claim/.test(l)), [], 'nor in the process log');
+  t.equal(a1.state, 'released', 'a-1 stays released');
+  t.equal(a1.holders.length, 0, 'with no holder');
+  sim.finish('w1b', 'x-1');
+  t.same(sim.state.tasks.get('x-1')!.holders.map((w) => w.id), ['w1b'], 'what it still ran is taken as before');
+});
