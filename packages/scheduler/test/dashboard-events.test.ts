@@ -7,17 +7,14 @@
  * as the WebSocket feed, and in chromium against a real LocalCluster: the page shows what the
  * client computed.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { LocalCluster } from '@gluon/client';
 import { startDashboard } from '../src/dashboard/server.js';
 import { MemorySource } from './fixtures/memory-source.js';
 import { startPlainProxy } from './fixtures/plain-proxy.js';
+import { nginxSkip, startNginx } from './fixtures/nginx.js';
 import { chromiumSkip, launch } from './fixtures/browser.js';
 import { CLUSTER, fx } from './fixtures/dashboard-run.js';
 import { until } from '../../../test/helpers/until.js';
@@ -105,70 +102,6 @@ t.test('through a proxy that strips upgrades: the same state and deltas over pla
   await until(() => d.feed.viewerCount === 0, 'a closed stream is no viewer any more');
 });
 
-const NGINX = '/usr/sbin/nginx';
-
-/** A port free now (nginx cannot be told to pick one). */
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-/**
- * nginx in front of `upstream` at /gluon/, configured as a first setup often is: no
- * `proxy_http_version 1.1`, no `Upgrade`/`Connection` lines (so upgrades are stripped) and its
- * default `proxy_buffering on`. A foreground process of this test, with its own prefix and files.
- */
-async function startNginx(t: Test, upstream: string): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'gluon-nginx-'));
-  const port = await freePort();
-  const conf = join(dir, 'nginx.conf');
-  writeFileSync(conf, `
-daemon off; master_process off; pid ${dir}/nginx.pid; error_log ${dir}/error.log;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  server {
-    listen 127.0.0.1:${port};
-    location /gluon/ {
-      proxy_pass ${upstream};
-      proxy_set_header Host $http_host;
-    }
-  }
-}
-`);
-  const child = spawn(NGINX, ['-p', dir, '-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
-  t.teardown(async () => {
-    if (child.exitCode === null) {
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await gone;
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const origin = `http://127.0.0.1:${port}`;
-  // Up once it takes a connection (bounded); an early exit says why.
-  let listening = false;
-  let trying = false;
-  await until(() => {
-    if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}: ${out}`);
-    if (!listening && !trying) {
-      trying = true;
-      const c = net.connect(port, '127.0.0.1');
-      c.once('connect', () => { listening = true; c.destroy(); });
-      c.once('error', () => { trying = false; });
-    }
-    return listening;
-  }, 'nginx listens');
-  return origin;
-}
-
 /** A raw client of the event stream that reads its headers and then stops reading. */
 async function pausedStream(t: Test, dashboardUrl: string): Promise<net.Socket> {
   const url = new URL(dashboardUrl);
@@ -238,11 +171,13 @@ t.test('the page behind a proxy that strips upgrades goes live over SSE, says so
   t.equal(await page.textContent('#conn'), 'live · SSE', 'still live over SSE');
 });
 
-t.test('through nginx without the upgrade lines and with its default buffering: the stream arrives as it is sent', { skip: existsSync(NGINX) ? false : `nginx not found at ${NGINX}` }, async (t) => {
+t.test('through nginx without the upgrade lines and with its default buffering: the stream arrives as it is sent', { skip: nginxSkip() }, async (t) => {
   const source = new MemorySource();
   const d = await startDashboard(source, { host: '127.0.0.1', port: 0, prefix: '/gluon', token: TOKEN, log: () => {}, feed: { intervalMs: LONG } });
   t.teardown(() => d.close());
-  const origin = await startNginx(t, new URL(d.url).origin);
+  // As a first setup often is: no proxy_http_version 1.1, no Upgrade/Connection lines (so
+  // upgrades are stripped) and nginx's default proxy_buffering on.
+  const { origin } = await startNginx(t, `      proxy_pass ${new URL(d.url).origin};\n      proxy_set_header Host $http_host;`);
   const auth = { authorization: `Bearer ${TOKEN}` };
   const page = await fetch(`${origin}/gluon/`, { headers: auth });
   t.equal(page.status, 200, 'the page through nginx');
