@@ -697,20 +697,26 @@ export class Client implements FutureHost {
    * more inputs than {@link ConnectOptions.graphSliceTasks} the tree is built as it is sent
    * (its root future's `key` builds it at once); inputs released after the call stay held
    * until the tree's tasks naming them have been sent.
+   *
+   * The inputs are an array or another iterable of futures, delayed calls and plain values of
+   * the combined type: a plain value is handed to `combine` as it is, like a task argument (so
+   * `treeReduce(merge, [...parts, empty])` compiles and runs). The type said futures and delayed
+   * calls only while the call took plain values, and took any iterable but failed on one that
+   * is not an array (`Cannot read properties of undefined`).
    */
   treeReduce<T>(
     combine: RemoteFunction<(parts: T[]) => T | Promise<T>>,
-    futures: ReadonlyArray<Future<T> | Delayed<T>>,
+    inputs: Iterable<Future<T> | Delayed<T> | T>,
     opts: TreeReduceOptions = {},
   ): Future<T> {
     assertRemote(combine, 'treeReduce()');
-    iterableList(futures, 'treeReduce()', 'an array of futures (or delayed calls) to reduce');
+    const futures = iterableList(inputs, 'treeReduce()', 'an array (or another iterable) of futures, delayed calls or values to reduce');
     checkOptionKeys(opts, TREE_REDUCE_OPTIONS, 'treeReduce()');
     const fanIn = opts.fanIn ?? 8;
     if (!Number.isInteger(fanIn) || fanIn < 2) throw new RangeError(`treeReduce: fanIn must be an integer ≥ 2, got ${fanIn}`);
     if (futures.length === 0) throw new RangeError('treeReduce: no futures to reduce');
     if (futures.length > this.sliceTasks) return this.lazyTree(combine, futures, fanIn) as Future<T>;
-    let level: ReadonlyArray<Delayed | Future> = futures;
+    let level: readonly unknown[] = futures;
     do {
       const next: Delayed[] = [];
       for (let i = 0; i < level.length; i += fanIn) next.push(new Delayed(combine, [level.slice(i, i + fanIn)]));

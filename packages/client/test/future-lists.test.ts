@@ -49,8 +49,8 @@ t.test('a single future, a number or a non-future element is named, with what it
     ['retry(future)', () => any.retry!(f), /^retry\(\): takes an array of futures, got a Future \(.*\); pass \[future\], or call future\.retry\(\)$/],
     ['release([f, {}])', () => any.release!([f, {}]), /^release\(\): element 1 is not a future: got a plain object$/],
     ['release(future)', () => any.release!(f), /^release\(\): takes an array of futures, got a Future \(.*\); pass \[future\], or call future\.release\(\)$/],
-    ['treeReduce(fn, future)', () => any.treeReduce!(add, f), /^treeReduce\(\): takes an array of futures \(or delayed calls\) to reduce, got a Future \(.*\); pass \[future\]$/],
-    ['treeReduce(fn, 5)', () => any.treeReduce!(add, 5), /^treeReduce\(\): takes an array of futures \(or delayed calls\) to reduce, got the number 5$/],
+    ['treeReduce(fn, future)', () => any.treeReduce!(add, f), /^treeReduce\(\): takes an array \(or another iterable\) of futures, delayed calls or values to reduce, got a Future \(.*\); pass \[future\]$/],
+    ['treeReduce(fn, 5)', () => any.treeReduce!(add, 5), /^treeReduce\(\): takes an array \(or another iterable\) of futures, delayed calls or values to reduce, got the number 5$/],
     // map's iterables were numbered from 1 after the function, without what came instead
     // (`map(): argument 1 is not iterable` for map(inc, 5), whose 5 is the call's second argument).
     ['map(fn, 5)', () => any.map!(inc, 5), /^map\(\): argument 2 \(iterable 1 of the tasks' arguments\) is not an iterable object: got the number 5; pass an array of arguments, one element per task$/],
