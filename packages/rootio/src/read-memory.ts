@@ -17,10 +17,17 @@ export const KEEP_MS = 10_000;
 /** Larger buffers are not kept (a read that large is rare, and the memory held would be large). */
 export const KEEP_MAX_BYTES = 256 << 20;
 
-/** What a kept buffer is for: a read's bytes (plain or shared memory), or a decompression ring (shared). */
-type Kind = 'plain' | 'shared' | 'ring';
+/**
+ * What a kept buffer is for: a read's bytes (plain or shared memory), a decompression ring
+ * (shared), or a 1-thread read's bytes read on the reading thread (shared: thread-reads.ts). The
+ * last is a kind of its own, not 'shared': a read on decompression threads gives its memory back
+ * only once the threads are done with it, after the read has returned, and a 1-thread read started
+ * right after it would otherwise find none kept and take 179 MB of fresh pages (bench/rootio.ts's
+ * pairs of 1- and 2-thread reads did).
+ */
+type Kind = 'plain' | 'shared' | 'ring' | 'thread';
 
-const kept: Record<Kind, Uint8Array | null> = { plain: null, shared: null, ring: null };
+const kept: Record<Kind, Uint8Array | null> = { plain: null, shared: null, ring: null, thread: null };
 let timer: ReturnType<typeof setTimeout> | null = null;
 
 /**
@@ -35,6 +42,19 @@ export function takeReadMemory(size: number, shared: boolean): Uint8Array {
 /** The read that took `b` is done with it (and every view of it): the next read may reuse it. */
 export function giveReadMemory(b: Uint8Array): void {
   give(b, b.buffer instanceof SharedArrayBuffer ? 'shared' : 'plain');
+}
+
+/**
+ * `size` bytes of shared memory for a 1-thread read's bytes, which the reading thread reads into
+ * (thread-reads.ts), until {@link giveThreadReadMemory}.
+ */
+export function takeThreadReadMemory(size: number): Uint8Array {
+  return take(size, 'thread');
+}
+
+/** The read that took `b` with {@link takeThreadReadMemory} is done with it, and so is the reading thread. */
+export function giveThreadReadMemory(b: Uint8Array): void {
+  give(b, 'thread');
 }
 
 /**
@@ -72,7 +92,7 @@ function give(b: Uint8Array, kind: Kind): void {
   else {
     timer = setTimeout(() => {
       timer = null;
-      kept.plain = kept.shared = kept.ring = null;
+      kept.plain = kept.shared = kept.ring = kept.thread = null;
     }, KEEP_MS);
     // It never keeps the process alive.
     timer.unref();
@@ -81,5 +101,5 @@ function give(b: Uint8Array, kind: Kind): void {
 
 /** @internal For tests: the size of the buffer of each kind kept now (0: none). */
 export function keptReadMemory(): Record<Kind, number> {
-  return { plain: kept.plain?.length ?? 0, shared: kept.shared?.length ?? 0, ring: kept.ring?.length ?? 0 };
+  return { plain: kept.plain?.length ?? 0, shared: kept.shared?.length ?? 0, ring: kept.ring?.length ?? 0, thread: kept.thread?.length ?? 0 };
 }

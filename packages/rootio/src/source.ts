@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { RootFormatError, RootIOError } from './errors.js';
 import { existingAncestor, missingPathReason } from './missing-path.js';
+import { readThreadReady, ThreadRead } from './thread-reads.js';
 
 /**
  * Where file bytes come from. Reads past the end are content errors (a key or basket points
@@ -21,6 +22,13 @@ export interface ByteSource {
    * a reader may split a read into parts and decode each while the next are read (tree.ts).
    */
   readonly readsBeside?: boolean;
+  /**
+   * Whether {@link readInOrder} can take a read now (a local file on the main thread, its reading
+   * thread up; the first ask starts that thread and says no).
+   */
+  canReadInOrder?(): boolean;
+  /** Reads `ranges` one after another, in this order, on a thread of their own, into shared memory `into` (see thread-reads.ts). */
+  readInOrder?(ranges: ReadonlyArray<readonly [number, number]>, into: Uint8Array): ThreadRead;
 }
 
 export interface ReadOptions {
@@ -95,6 +103,8 @@ function checkRange(path: string, size: number, offset: number, length: number):
 export class LocalSource implements ByteSource {
   /** Only on the main thread: a worker thread reads with blocking preads (see read()). */
   readonly readsBeside = isMainThread;
+  /** Reads by the reading thread not yet finished: close() waits for them (they read this descriptor). */
+  private readonly inOrder = new Set<Promise<void>>();
 
   private constructor(readonly path: string, readonly size: number, private readonly fh: FileHandle) {}
 
@@ -142,6 +152,18 @@ export class LocalSource implements ByteSource {
     return Promise.all(ranges.map(([offset, length], i) => this.readAsync(offset, length, into?.[i])));
   }
 
+  canReadInOrder(): boolean {
+    return isMainThread && readThreadReady();
+  }
+
+  readInOrder(ranges: ReadonlyArray<readonly [number, number]>, into: Uint8Array): ThreadRead {
+    for (const [off, len] of ranges) checkRange(this.path, this.size, off, len);
+    const read = new ThreadRead(this.path, this.fh.fd, ranges, into);
+    this.inOrder.add(read.finished);
+    void read.finished.then(() => this.inOrder.delete(read.finished));
+    return read;
+  }
+
   /** One range read with non-blocking reads (libuv's thread pool). */
   private async readAsync(offset: number, length: number, into: Uint8Array | undefined): Promise<Uint8Array> {
     const buf = this.destination(offset, length, into);
@@ -173,7 +195,9 @@ export class LocalSource implements ByteSource {
     return done + bytesRead;
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    // The reading thread must be done with the descriptor before it is closed (and its number reused).
+    if (this.inOrder.size) await Promise.all(this.inOrder);
     return this.fh.close();
   }
 }

@@ -1,7 +1,8 @@
 import { treeProblem } from './meta/shape.js';
 import { basketRef, loadedBasket, pendingEmbeddedBasket, pendingFileBasket, Scratch, type Basket, type BasketRef, type EmbeddedBasket, type FileBasket, type PendingBasket } from './basket.js';
 import { InflateJob, type Payload } from './inflate-pool.js';
-import { giveReadMemory, KEEP_MAX_BYTES, takeReadMemory } from './read-memory.js';
+import { giveReadMemory, giveThreadReadMemory, KEEP_MAX_BYTES, takeReadMemory, takeThreadReadMemory } from './read-memory.js';
+import { readThreadStats, type ThreadRead } from './thread-reads.js';
 import { describeBranch, type BranchInfo, type JsBranch } from './branch.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
 import type { RootFile } from './file.js';
@@ -192,26 +193,46 @@ export class TreeReader {
     // A read larger than is ever kept gains nothing from one buffer (and one buffer caps its size):
     // it reads into memory of its own, as every read did before.
     const threads = this.file.decompressThreads > 1;
-    const memory = count && total <= KEEP_MAX_BYTES ? takeReadMemory(total, threads) : null;
+    const source = this.file.source;
+    // On 1 thread from a local file on the main thread, a large read's bytes are read by a thread
+    // of their own, one pread at a time in the order the decode needs them (thread-reads.ts).
+    // Such a read takes the reading thread's kind of memory even while that thread starts (the
+    // pool then reads into it): one kind for one mode of reading (see read-memory.ts).
+    const forThread = !threads && count > 0 && total >= readThreadStats.minReadBytes && total <= KEEP_MAX_BYTES && source.readsBeside === true;
+    const inOrder = forThread && source.canReadInOrder?.() === true;
+    const memory = !count || total > KEEP_MAX_BYTES ? null : forThread ? takeThreadReadMemory(total) : takeReadMemory(total, threads);
     this.basketReads += count;
     // On 1 thread from a local file on the main thread (perBranch), the first branches' baskets
     // are each branch's read of its own, all started now in the order the branches are decoded,
-    // and a branch is decoded as soon as its bytes are in, while libuv's pool copies the next
-    // branches' from the page cache on the other core (the copy leaves this thread's path).
+    // and a branch is decoded as soon as its bytes are in, while the next branches' are copied
+    // from the page cache on the other core (the copy leaves this thread's path): by the reading
+    // thread (inOrder: one pread at a time, in this order) or, for a smaller read, libuv's pool.
     // Decompression threads need every payload when their job starts, one HTTP request beats
     // seven, and a worker thread's reads block it (nothing to overlap): there, and for the rest of
     // the branches, one batched read, which joins the baskets next to each other in the file, of
     // any branch, into one pread (fewer requests: see OWN_READS).
-    const perBranch = !threads && this.file.source.readsBeside === true;
+    const perBranch = !threads && source.readsBeside === true;
     const reads: Array<Promise<Map<BasketRef, Uint8Array>>> = [];
     /** Reads `refs` (into `into` when given); the bytes of each, by its ref. */
     const readRefs = async (refs: BasketRef[], into: Uint8Array | undefined) => {
       const ranges: Array<readonly [number, number]> = [];
       for (const r of refs) ranges.push([r.seek, r.bytes]);
-      const blobs = await this.file.source.read(ranges, into ? { into } : { shared: threads });
+      const blobs = await source.read(ranges, into ? { into } : { shared: threads });
       const byRef = new Map<BasketRef, Uint8Array>();
       for (let i = 0; i < refs.length; i++) byRef.set(refs[i]!, blobs[i]!);
       return byRef;
+    };
+    // With the reading thread: every part below is one range of one read, in the order the parts
+    // are made (the order they are decoded in), each settling when its last basket is in.
+    const planned: BasketRef[] = [];
+    /** Per read (by its index in `reads`), the last of `planned` it needs (-1: none). */
+    const needs: number[] = [];
+    const partsOf: Array<{ from: number; refs: BasketRef[]; settle: (got: Map<BasketRef, Uint8Array>) => void; fail: (err: unknown) => void }> = [];
+    const part = (refs: BasketRef[], into: Uint8Array | undefined): Promise<Map<BasketRef, Uint8Array>> => {
+      if (!inOrder) return readRefs(refs, into);
+      const from = planned.length;
+      planned.push(...refs);
+      return new Promise((settle, fail) => partsOf.push({ from, refs, settle, fail }));
     };
     /** Whether each read has settled (fulfilled or not), by its index in `reads`: the memory is given back only when all have. */
     const done: boolean[] = [];
@@ -232,15 +253,18 @@ export class TreeReader {
       const refs = wanted[own]!;
       let bytes = 0;
       for (const r of refs) bytes += r.bytes;
-      note(refs.length ? readRefs(refs, memory?.subarray(at, at + bytes)) : Promise.resolve(new Map<BasketRef, Uint8Array>()));
+      note(refs.length ? part(refs, memory?.subarray(at, at + bytes)) : Promise.resolve(new Map<BasketRef, Uint8Array>()));
+      needs.push(planned.length - 1);
       at += bytes;
     }
     const rest: BasketRef[] = [];
     for (let j = own; j < wanted.length; j++) rest.push(...wanted[j]!);
     rest.sort((x, y) => x.seek - y.seek);
-    const batch = rest.length ? readRefs(rest, memory?.subarray(at)) : Promise.resolve(new Map<BasketRef, Uint8Array>());
+    const batch = rest.length ? part(rest, memory?.subarray(at)) : Promise.resolve(new Map<BasketRef, Uint8Array>());
+    const threadRead = inOrder ? this.startThreadRead(planned, partsOf, memory!) : null;
     for (let j = own; j < wanted.length; j++) {
       const refs = wanted[j]!;
+      needs.push(planned.length - 1);
       note(batch.then((byRef) => {
         const mine = new Map<BasketRef, Uint8Array>();
         for (const r of refs) mine.set(r, byRef.get(r)!);
@@ -253,6 +277,8 @@ export class TreeReader {
     /** The baskets of branch `s` to decode, once its bytes are in. */
     const basketsOf = async (s: BranchState): Promise<PendingBasket[]> => {
       const k = order.indexOf(s);
+      // Bytes the reading thread has not got to yet are read here: this thread would only wait.
+      if (threadRead && !done[k] && needs[k]! >= 0) threadRead.help(needs[k]!);
       const fresh = await reads[k]!;
       const baskets: PendingBasket[] = [];
       const prior = priors[k];
@@ -274,6 +300,7 @@ export class TreeReader {
     // large enough that its columns are new pages.
     const prefaulter = perBranch && !columnMemory && total >= prefaultStats.minReadBytes ? new Prefaulter() : null;
     const ahead: Array<Prefault | null | undefined> = [];
+    let ended = false;
     try {
       if (threads) {
         for (const s of states) perState.push(await basketsOf(s));
@@ -305,18 +332,24 @@ export class TreeReader {
         // Keyed by the name asked for (a member may be asked for by its own name).
         out[names[i]!] = decode(this.file.path, s.info, baskets, start, stop, counts, mine);
       }
+      ended = true;
     } finally {
+      // A read that failed reads no more of its bytes.
+      if (!ended) threadRead?.stop();
       job?.close();
       // A read that failed leaves no read of zeros writing into memory after it.
       if (prefaulter) await prefaulter.close();
       // Reused once no thread reads it any more and no read still writes into it (a read that
       // failed, or whose branch was never decoded, may still be running); baskets kept past the
       // read were copied out of it.
+      // Given back before the read returns where nothing uses it any more, so that a read started
+      // right after this one finds it.
       if (memory) {
-        const reading = done.includes(false) ? Promise.allSettled(reads) : null;
-        if (job) void Promise.all([job.drained, reading]).then(() => giveReadMemory(memory));
-        else if (reading) void reading.then(() => giveReadMemory(memory));
-        else giveReadMemory(memory);
+        const give = forThread ? giveThreadReadMemory : giveReadMemory;
+        const reading = done.includes(false) || (threadRead && !threadRead.allRead()) ? Promise.allSettled([...reads, threadRead?.finished]) : null;
+        if (job) void Promise.all([job.drained, reading]).then(() => give(memory));
+        else if (reading) void reading.then(() => give(memory));
+        else give(memory);
       }
     }
     return out;
@@ -362,6 +395,31 @@ export class TreeReader {
       last = columns;
       yield { entryStart: a, entryStop: b, columns };
     }
+  }
+
+  /**
+   * Reads the baskets of every part, one after another, on the reading thread into `memory`, and
+   * settles each part once its last basket is in.
+   */
+  private startThreadRead(planned: BasketRef[], parts: Array<{ from: number; refs: BasketRef[]; settle: (got: Map<BasketRef, Uint8Array>) => void; fail: (err: unknown) => void }>, memory: Uint8Array): ThreadRead | null {
+    const ranges: Array<readonly [number, number]> = [];
+    for (const r of planned) ranges.push([r.seek, r.bytes]);
+    let read: ThreadRead;
+    try {
+      read = this.file.source.readInOrder!(ranges, memory);
+    } catch (err) {
+      // A basket past the end of the file: each branch raises it in its turn, as the pool's reads do.
+      for (const p of parts) p.fail(err);
+      return null;
+    }
+    for (const p of parts) {
+      read.until(p.from, p.from + p.refs.length - 1).then(() => {
+        const byRef = new Map<BasketRef, Uint8Array>();
+        for (let i = 0; i < p.refs.length; i++) byRef.set(p.refs[i]!, read.views[p.from + i]!);
+        p.settle(byRef);
+      }, p.fail);
+    }
+    return read;
   }
 
   /** Hands the read's file baskets, in decode order, to decompression threads. */

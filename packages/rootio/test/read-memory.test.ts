@@ -23,7 +23,7 @@ t.test('memory given back is what the next read takes; shared and plain are kept
   const s = takeReadMemory(100, true);
   t.ok(s.buffer instanceof SharedArrayBuffer, 'shared memory when asked for');
   giveReadMemory(s);
-  t.same(keptReadMemory(), { plain: 1000, shared: 100, ring: 0 }, 'one of each kind is kept');
+  t.same(keptReadMemory(), { plain: 1000, shared: 100, ring: 0, thread: 0 }, 'one of each kind is kept');
   giveReadMemory(takeReadMemory(10, false));
   t.equal(keptReadMemory().plain, 1000, 'of two, the larger is kept (a nested read gives back a small one)');
   giveReadMemory(new Uint8Array(new ArrayBuffer(KEEP_MAX_BYTES + 1), 0, 1));
