@@ -46,14 +46,17 @@ interface StateJson {
 
 /**
  * The dashboard's `api/state`, reduced to the load, the live workers' names, those of them leaving
- * (`closing`) and, of those, the ones retiring because their lifetime ended (`retiring`).
+ * (`closing`) and, of those, the ones retiring because their lifetime ended (`retiring`), and the
+ * gone workers that left so (`retired`: one with nothing to hand over retires and leaves between
+ * two looks, never seen retiring).
  */
-export async function fetchLoad(dashboardUrl: string, token?: string): Promise<SchedulerLoad & { names: string[]; closing: string[]; retiring: string[] }> {
+export async function fetchLoad(dashboardUrl: string, token?: string): Promise<SchedulerLoad & { names: string[]; closing: string[]; retiring: string[]; retired: string[] }> {
   const res = await fetch(new URL('api/state', dashboardUrl), { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(10_000) });
   if (!res.ok) throw new Error(`the scheduler's dashboard answered ${res.status} for api/state`);
   const s = (await res.json()) as StateJson;
   const live = s.workers.filter((w) => w.alive);
   const outstanding = s.groups.reduce((n, g) => n + (g.counts.waiting ?? 0) + (g.counts.queued ?? 0) + (g.counts.processing ?? 0), 0);
   return { outstanding, workers: live.length, names: live.map((w) => w.name), closing: live.filter((w) => w.closing === true).map((w) => w.name),
-    retiring: live.filter((w) => w.closing === true && w.lifetime === true).map((w) => w.name) };
+    retiring: live.filter((w) => w.closing === true && w.lifetime === true).map((w) => w.name),
+    retired: s.workers.filter((w) => !w.alive && w.lifetime === true).map((w) => w.name) };
 }

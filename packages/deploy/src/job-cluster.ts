@@ -722,7 +722,11 @@ export abstract class JobQueueCluster {
    * first, of those that need them (end-states.ts). A problem reading them is said, and the jobs
    * are judged without them.
    */
-  private async jobsEnded(ended: readonly JobInfo[]): Promise<void> {
+  private async jobsEnded(found: readonly JobInfo[], retired: ReadonlySet<string>): Promise<void> {
+    // A worker that retired at the end of its lifetime and left since the last look was never seen
+    // retiring (nor, with a lifetime shorter than a look, joined): its job's end was shown as a
+    // plain one, or a failure before its worker joined. The gone worker's row still says it.
+    const ended = found.map((j) => (!j.requeued && retired.has(j.workerName) ? { ...j, joined: true, retiring: true } : j));
     const wanted = endStatesWanted(ended, this.jobList.length);
     const asked = ended.filter((_, i) => wanted[i]).map((j) => j.id);
     const got: EndStates = this.endStates && asked.length
@@ -823,7 +827,7 @@ export abstract class JobQueueCluster {
       else this.unlisted.delete(j.id);
     }
     for (const id of this.cancelledHere) if (!listed.has(id)) this.cancelledHere.delete(id);
-    if (load) await this.jobsEnded(ended);
+    if (load) await this.jobsEnded(ended, new Set(load.retired));
     // Without the dashboard's workers, an ended job is not judged: shown as ended, no more.
     else for (const j of ended) this.noteEnded({ id: j.id, joined: j.joined, retiring: j.retiring, workerName: j.workerName, outputFile: this.outputOf(j.id) });
     if (this.failure) throw this.failure;

@@ -78,6 +78,9 @@ export function workerRow(ws: WorkerRecord): WorkerRow {
     paused: alive && m?.paused === true,
     ...(alive && m?.cancelledStopped ? { cancelledStopped: m.cancelledStopped } : {}),
     closing: ws.status === 'closing',
-    ...(ws.status === 'closing' && ws.retiresByLifetime ? { lifetime: true } : {}),
+    // Kept once it is gone: a worker whose lifetime ended and that left within one look of a batch
+    // cluster (a worker with nothing to hand over leaves at once) was never seen closing, and its
+    // job's end was taken for a plain end, not a retirement.
+    ...(ws.status !== 'running' && ws.retiresByLifetime ? { lifetime: true } : {}),
   };
 }

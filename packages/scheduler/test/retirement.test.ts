@@ -306,3 +306,16 @@ t.test('the dashboard row of a worker leaving because its lifetime ended says so
     t.notOk('lifetime' in stopped, `${how}: and not said to retire by its lifetime`);
   }
 });
+
+t.test('a gone worker\'s row still says it retired at the end of its lifetime; a stopped one\'s does not', async (t) => {
+  // A batch cluster looks every 2 s; a worker with nothing to hand over retires and leaves between
+  // two looks, and only the gone row can tell its job's end from a plain one (deploy's job-view.ts).
+  const sim = setup();
+  sim.apply(sim.state.workerClosing('w1', true));
+  sim.apply(sim.state.workerClosing('w2'));
+  sim.apply(sim.state.workerRemoved('w1', 'it closed', sim.now, true));
+  sim.apply(sim.state.workerRemoved('w2', 'it closed', sim.now, true));
+  const gone = new Map(sim.state.goneWorkers.map((w) => [w.id, sim.state.workerRow(w)]));
+  t.match(gone.get('w1'), { alive: false, closing: false, lifetime: true }, 'w1 retired by its lifetime');
+  t.notOk('lifetime' in gone.get('w2')!, 'w2 was stopped');
+});

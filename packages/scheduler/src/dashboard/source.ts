@@ -59,7 +59,8 @@ export interface WorkerRow {
    * beside `closing`: it leaves because its lifetime ended (it retires). A batch cluster submits
    * its replacement on seeing it (deploy's job-plan.ts); a worker closing without it was stopped
    * (a SIGTERM: a job cancelled, rerun or killed at its walltime), and the cluster goes by the
-   * batch system's listing of its job instead.
+   * batch system's listing of its job instead. Kept on a gone worker's row (`alive` false): it left
+   * by retiring at the end of its lifetime, which a batch cluster says of its job's end.
    */
   lifetime?: boolean;
 }
