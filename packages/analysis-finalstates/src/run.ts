@@ -6,7 +6,7 @@
  * fetches the chunks' mass counts; with `publish: false` there are no summary tasks.
  */
 import { fileURLToPath } from 'node:url';
-import { Client, LocalCluster, remote, TOKEN_HELP_ENV, type Future } from '@gluon/client';
+import { Client, LocalCluster, remote, TLS_CONFIG_NAMES, TOKEN_HELP_ENV, type Future } from '@gluon/client';
 import type { TlsOptions } from '@gluon/protocol';
 import { filesDoneCounter, InterruptedError, watchForWorkers, whenAborted, type ProgressEvent } from '@gluon/analysis-h4l';
 import { processChunk } from './chunk.js';
@@ -112,7 +112,7 @@ export async function runFinalStates(opts: RunOptions, hooks: RunHooks = {}): Pr
     let cluster: LocalCluster | undefined;
     let client: Client;
     if (opts.client) { mode = 'scheduler'; client = opts.client; }
-    else if (opts.scheduler) { mode = 'scheduler'; client = await Client.connect(opts.scheduler, { tokenHelp: TOKEN_HELP_ENV, ...(opts.tls ? { tls: opts.tls } : {}) }); }
+    else if (opts.scheduler) { mode = 'scheduler'; client = await Client.connect(opts.scheduler, { tokenHelp: TOKEN_HELP_ENV, tlsHelp: TLS_CONFIG_NAMES, ...(opts.tls ? { tls: opts.tls } : {}) }); }
     else {
       mode = 'local-cluster';
       // Workers resolve task modules from their working directory: this package's, which

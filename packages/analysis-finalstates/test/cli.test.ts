@@ -163,6 +163,11 @@ t.test('a wss:// scheduler with mutual TLS: --tls-ca, --tls-cert and --tls-key, 
   t.match(r.out, `scheduler ${cluster.schedulerAddress}`);
   const [run] = readdirSync(path.join(d, 'outputs'));
   t.equal(JSON.parse(readFileSync(path.join(d, 'outputs', run!, 'histograms', 'finalstates.summary.json'), 'utf8')).events, 200);
+  // Without the CA: the TLS error names the flag and the config key the user has, where it said
+  // "(--tls-ca, or tls.ca)", tls.ca being Client.connect's option.
+  const noCa = await cli([...at, '--tls-cert', f.cert!, '--tls-key', f.key!], d);
+  t.equal(noCa.code, 1, 'a CA the system does not trust: failed while working');
+  t.match(noCa.err, /unknown CA: the certificate of scheduler wss:\/\/\S+ is not signed by a CA this side trusts; give the cluster's CA \(--tls-ca, or tls_ca in the config file\) \[/);
   const bad: Array<[string[], RegExp]> = [
     [['--data-dir', NANOAOD, '--tls-ca', f.ca!], /^gluon-finalstates: tls_ca \(--tls-ca\) are for connecting to a wss:\/\/ scheduler given with scheduler \(--scheduler\)/],
     [[...at, '--tls-key', f.key!], /tls_cert and tls_key \(--tls-cert, --tls-key\) go together/],

@@ -3,7 +3,7 @@
  * result; or, with nWorkers 0 and no scheduler, the same per-chunk function called in-process.
  */
 import { fileURLToPath } from 'node:url';
-import { Client, LocalCluster, remote, TOKEN_HELP_ENV, type Future } from '@gluon/client';
+import { Client, LocalCluster, remote, TLS_CONFIG_NAMES, TOKEN_HELP_ENV, type Future } from '@gluon/client';
 import { countOf, type TlsOptions } from '@gluon/protocol';
 
 import { processChunk, type ChunkOptions, type SelectionName } from './chunk.js';
@@ -167,7 +167,7 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
       schedulerAddress = client.url;
     } else if (opts.scheduler) {
       mode = 'scheduler';
-      client = await Client.connect(opts.scheduler, { tokenHelp: TOKEN_HELP_ENV, ...(opts.tls ? { tls: opts.tls } : {}) });
+      client = await Client.connect(opts.scheduler, { tokenHelp: TOKEN_HELP_ENV, tlsHelp: TLS_CONFIG_NAMES, ...(opts.tls ? { tls: opts.tls } : {}) });
       schedulerAddress = opts.scheduler;
     } else {
       mode = 'local-cluster';

@@ -248,6 +248,12 @@ t.test('a wss:// scheduler with mutual TLS and a token: --tls-ca, --tls-cert and
   const yaml = await cliRan(['run', '--data-dir', data, '--scheduler', cluster.schedulerAddress, '--config', path.join(tmp, 'tls.yaml'), '--out', path.join(tmp, 'tls-yaml-out')], { cwd: tmp, env });
   t.equal(yaml.code, 0, yaml.stderr);
 
+  // Without the CA: the TLS error names the flag and the config key the user has, where it said
+  // "(--tls-ca, or tls.ca)", tls.ca being Client.connect's option (found on hosts in namespaces).
+  const noCa = await cliRan([...at, '--tls-cert', f.cert!, '--tls-key', f.key!, '--out', path.join(tmp, 'tls-no-ca')], { cwd: tmp, env });
+  t.equal(noCa.code, 1, 'a CA the system does not trust: failed while working');
+  t.match(noCa.stderr, /^gluon-h4l run: Client\.connect\(wss:\/\/\S+\): unknown CA: the certificate of scheduler wss:\/\/\S+ is not signed by a CA this side trusts; give the cluster's CA \(--tls-ca, or tls_ca in the config file\) \[/m);
+
   const noCert = await cliRan([...at, '--tls-ca', f.ca!, '--dry-run'], { cwd: tmp, env });
   t.equal(noCert.code, 0, 'a CA alone is a valid setting (a cluster without --require-client-cert)');
   const bad: Array<[string[], RegExp]> = [

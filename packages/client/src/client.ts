@@ -1,7 +1,7 @@
 import { nanoid } from 'nanoid';
 import {
   CloseCode, connect, ConnectionClosedError, withTokenHelp, encodedSize, HandshakeError, isPermanentRefusal, readTlsMaterial, reconnectDelay, TLS_OPTION_KEYS, tooLargeReason, type Connection, type Message,
-  type TaskError as TaskErrorInfo, type TaskSpec, type TlsOptions,
+  type TaskError as TaskErrorInfo, type TaskSpec, type TlsNames, type TlsOptions,
 } from '@gluon/protocol';
 import { Delayed, delayedRoots, type Deferred, type DeferredArgs } from './delayed.js';
 import { ClientClosedError, ResultTooLargeError } from './errors.js';
@@ -49,6 +49,11 @@ export interface ConnectOptions {
    * its own flags or config). Default: `the token option of Client.connect ({ token }) or GLUON_TOKEN`.
    */
   tokenHelp?: string;
+  /**
+   * What the caller's user calls the TLS files, named in TLS errors (`give the cluster's CA (…)`):
+   * a CLI names its flags or config keys. Default: both `--tls-ca` and `tls.ca` spellings.
+   */
+  tlsHelp?: TlsNames;
   /** Shown in the scheduler's log and dashboard. Default `client-<pid>`. */
   name?: string;
   /** Handshake timeout. Default 10 s. */
@@ -90,7 +95,7 @@ export interface ConnectOptions {
 }
 
 const CONNECT_OPTIONS: OptionKeys<ConnectOptions> = {
-  token: true, tokenHelp: true, name: true, timeoutMs: true, tls: true, protocolVersion: true, maxFrameBytes: true,
+  token: true, tokenHelp: true, tlsHelp: true, name: true, timeoutMs: true, tls: true, protocolVersion: true, maxFrameBytes: true,
   maxMessageBytes: true, reconnectTimeoutMs: true, graphSliceTasks: true,
 };
 
@@ -389,7 +394,10 @@ export class Client implements FutureHost {
     }
     const limit = opts.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS;
     if (!(Number.isFinite(limit) && limit >= 0)) throw new RangeError(`Client.connect: reconnectTimeoutMs must be a number ≥ 0, got ${limit}`);
-    const link: PeerLink = { ...(token ? { token } : {}), ...(opts.tls ? { tls: readTlsMaterial(opts.tls, 'Client.connect: tls') } : {}) };
+    const link: PeerLink = {
+      ...(token ? { token } : {}), ...(opts.tls ? { tls: readTlsMaterial(opts.tls, 'Client.connect: tls') } : {}),
+      ...(opts.tlsHelp ? { tlsNames: opts.tlsHelp } : {}),
+    };
     try {
       const session = nanoid();
       const { conn, welcome } = await Client.handshake(url, name, link, opts, limits, session);

@@ -1,4 +1,4 @@
-import { connect, type Connection, type TlsOptions } from '@gluon/protocol';
+import { connect, type Connection, type TlsNames, type TlsOptions } from '@gluon/protocol';
 import { ResultTooLargeError } from './errors.js';
 
 /** The size limits the client's connections announce and enforce. */
@@ -11,6 +11,8 @@ export interface PeerLimits {
 export interface PeerLink {
   token?: string;
   tls?: TlsOptions;
+  /** What TLS errors call the settings to change (ConnectOptions.tlsHelp). */
+  tlsNames?: TlsNames;
 }
 
 /**

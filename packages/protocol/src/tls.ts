@@ -273,6 +273,8 @@ export const TLS_EITHER_NAMES: TlsNames = { ca: '--tls-ca, or tls.ca', certKey: 
 export const TLS_FLAG_NAMES: TlsNames = { ca: '--tls-ca', certKey: '--tls-cert and --tls-key' };
 /** A library's options (`startWorker({ tls: { ca } })`). */
 export const TLS_OPTION_NAMES: TlsNames = { ca: 'tls.ca', certKey: 'tls.cert and tls.key' };
+/** The analysis CLIs' flags and config.yaml keys (`gluon-h4l run --tls-ca`, `tls_ca:`). */
+export const TLS_CONFIG_NAMES: TlsNames = { ca: '--tls-ca, or tls_ca in the config file', certKey: '--tls-cert and --tls-key, or tls_cert and tls_key in the config file' };
 
 /**
  * A TLS failure of a connection to `label` said plainly, naming which mismatch it is and what
