@@ -8,6 +8,15 @@ import { hopProbe, hrNow } from './hop-probe.js';
 import { writeFramesWhole } from './whole-frames.js';
 import { inMicrotask } from './microtask.js';
 import { logText } from './log-text.js';
+import { capacityFor, claimsWhole, DEFAULT_PIECE_STALL_MS, headerRefusal, overrun, stallReason, type Reassembly } from './reassembly.js';
+
+/** The buffer of a chunked message before its first piece. */
+const EMPTY = Buffer.alloc(0);
+/**
+ * Bytes of this process's chunked messages allocated whole at their header and not yet received:
+ * bounded by reassembly.ts's HEADER_CLAIM_BUDGET_BYTES over all connections.
+ */
+let unbackedClaims = 0;
 
 /** Default largest frame a connection accepts or sends, in bytes. */
 export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;
@@ -104,6 +113,12 @@ export interface ConnectionOptions {
    * bound. The rest of a large message being paced out does not count.
    */
   maxSendBacklogBytes?: number;
+  /**
+   * Longest wait for the next piece of an unfinished chunked message (default
+   * {@link DEFAULT_PIECE_STALL_MS}, 60 s): past it the connection is closed (4009) and the memory
+   * of what arrived freed (see reassembly.ts).
+   */
+  pieceStallMs?: number;
   /** The other side's limits, from its hello or welcome (default: the same as ours). */
   remote?: Limits;
   /** Names the other side in logs, e.g. `worker w1 (127.0.0.1:40211)`. */
@@ -222,8 +237,14 @@ export class Connection extends EventEmitter {
   /** Bytes of large messages' pieces handed to the socket and not yet written out. */
   private piecesInSocket = 0;
   closed = false;
-  /** A chunked message being received: its buffer and how much of it has arrived. */
-  private assembly: { buf: Buffer; filled: number } | null = null;
+  /**
+   * A chunked message being received: what the decisions read (reassembly.ts), the buffer
+   * holding what arrived (whole from the header, or grown as pieces come: `whole` says which)
+   * and its stall timer.
+   */
+  private assembly: { r: Reassembly; buf: Buffer; whole: boolean; timer: NodeJS.Timeout | undefined } | null = null;
+  /** See {@link ConnectionOptions.pieceStallMs}. */
+  private readonly pieceStallMs: number;
   private out: Message[] = [];
   private flushScheduled = false;
   private nextId = 1;
@@ -252,6 +273,7 @@ export class Connection extends EventEmitter {
     const tls = (ws as unknown as { _socket?: { encrypted?: boolean } })._socket?.encrypted === true;
     this.chunkBytes = Math.max(MIN_CHUNK_BYTES, Math.min(opts.chunkBytes ?? (tls ? TLS_CHUNK_BYTES : DEFAULT_CHUNK_BYTES), own.maxFrameBytes, remote.maxFrameBytes));
     this.maxSendBacklogBytes = opts.maxSendBacklogBytes ?? DEFAULT_MAX_SEND_BACKLOG_BYTES;
+    this.pieceStallMs = opts.pieceStallMs ?? DEFAULT_PIECE_STALL_MS;
     this.log = opts.log ?? defaultLog;
     this.checkInbound = opts.inbound ? inboundChecker(opts.inbound) : undefined;
     if (opts.held) this.held = [...opts.held];
@@ -620,36 +642,92 @@ export class Connection extends EventEmitter {
     }
   }
 
-  /** A `chunked` header: the next frames are pieces of one frame of `bytes` bytes. */
+  /**
+   * A `chunked` header: the next frames are pieces of one frame of `bytes` bytes. Its whole
+   * buffer is allocated now only within the process's budget for such claims; otherwise the
+   * buffer grows as pieces arrive (reassembly.ts says why).
+   */
   private startAssembly(bytes: unknown): void {
-    if (typeof bytes !== 'number' || !Number.isSafeInteger(bytes) || bytes <= 0) {
-      this.protocolError(`"chunked" needs "bytes": a positive integer, got ${JSON.stringify(bytes) ?? typeof bytes}`);
+    const refused = headerRefusal(bytes, this.maxMessageBytes);
+    if (refused && !refused.tooLarge) return this.protocolError(refused.reason);
+    if (refused) {
+      this.log(`closing connection to ${this.label}: ${refused.reason}`);
+      this.close(CloseCode.tooLarge, refused.reason);
       return;
     }
-    if (bytes > this.maxMessageBytes) {
-      const reason = `message of ${bytes} bytes exceeds the limit of ${this.maxMessageBytes} bytes`;
-      this.log(`closing connection to ${this.label}: ${reason}`);
-      this.close(CloseCode.tooLarge, reason);
-      return;
+    const r: Reassembly = { bytes: bytes as number, filled: 0, heardAt: Date.now() };
+    this.assembly = { r, buf: EMPTY, whole: false, timer: undefined };
+    this.armStall(this.pieceStallMs);
+    if (!claimsWhole(r.bytes, unbackedClaims)) return;
+    try {
+      // Not zero-filled: every byte is written by a piece before the frame is decoded.
+      this.assembly.buf = Buffer.allocUnsafeSlow(r.bytes);
+    } catch {
+      return; // no room for it whole: it grows as the pieces come, as past the budget
     }
-    // Not zero-filled: every byte is written by a piece before the frame is decoded.
-    this.assembly = { buf: Buffer.allocUnsafeSlow(bytes), filled: 0 };
+    this.assembly.whole = true;
+    unbackedClaims += r.bytes;
+  }
+
+  /** Checks the unfinished message for a stall in `ms` (unref'd: it keeps no process alive). */
+  private armStall(ms: number): void {
+    const a = this.assembly!;
+    a.timer = setTimeout(this.checkStall, ms);
+    a.timer.unref();
+  }
+
+  private readonly checkStall = (): void => {
+    const a = this.assembly;
+    if (!a || this.closed) return;
+    const v = stallReason(a.r, Date.now(), this.pieceStallMs);
+    if ('waitMs' in v) return this.armStall(v.waitMs);
+    this.log(`closing connection to ${this.label}: ${v.reason}`);
+    this.endAssembly();
+    this.letGo(CloseCode.silent, v.reason, v.reason);
+  };
+
+  /** Lets go of the message being received: its memory, its claim and its timer. */
+  private endAssembly(): void {
+    const a = this.assembly;
+    if (!a) return;
+    clearTimeout(a.timer);
+    if (a.whole) unbackedClaims -= a.r.bytes - a.r.filled;
+    this.assembly = null;
   }
 
   private receivePiece(data: Buffer, isBinary: boolean): void {
     const a = this.assembly!;
-    if (!isBinary || a.filled + data.length > a.buf.length) {
-      this.assembly = null;
-      this.protocolError(isBinary
-        ? `chunk overruns its message: ${a.filled + data.length} bytes of a ${a.buf.length}-byte message`
-        : 'text frame in the middle of a chunked message');
+    const wrong = isBinary ? overrun(a.r, data.length) : 'text frame in the middle of a chunked message';
+    if (wrong) {
+      this.endAssembly();
+      this.protocolError(wrong);
       return;
     }
-    data.copy(a.buf, a.filled);
-    a.filled += data.length;
-    if (a.filled < a.buf.length) return;
-    this.assembly = null;
-    this.receiveFrame(a.buf);
+    const capacity = capacityFor(a.r, a.buf.length, data.length);
+    if (capacity > a.buf.length) {
+      let grown: Buffer;
+      try {
+        // Not zero-filled: every byte is written by a piece before the frame is decoded.
+        grown = Buffer.allocUnsafeSlow(capacity);
+      } catch (err) {
+        // Out of memory or address space: this message is refused, the process goes on.
+        const reason = `could not allocate ${capacity} bytes for a chunked message of ${a.r.bytes} bytes (${a.r.filled} received): ${(err as Error).message}`;
+        this.endAssembly();
+        this.log(`closing connection to ${this.label}: ${reason}`);
+        this.close(CloseCode.tooLarge, reason);
+        return;
+      }
+      a.buf.copy(grown, 0, 0, a.r.filled);
+      a.buf = grown;
+    }
+    data.copy(a.buf, a.r.filled);
+    a.r.filled += data.length;
+    if (a.whole) unbackedClaims -= data.length;
+    a.r.heardAt = Date.now();
+    if (a.r.filled < a.r.bytes) return;
+    const frame = a.buf;
+    this.endAssembly();
+    this.receiveFrame(frame);
   }
 
   /**
@@ -707,7 +785,7 @@ export class Connection extends EventEmitter {
     this.waitHead = 0;
     this.waitingBytes = 0;
     this.pacedBytes = 0;
-    this.assembly = null;
+    this.endAssembly();
     const err = new ConnectionClosedError(this.label, code, reason);
     for (const p of this.pending.values()) {
       if (p.timer) clearTimeout(p.timer);

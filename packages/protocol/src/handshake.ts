@@ -38,6 +38,8 @@ export interface ConnectOptions {
   chunkBytes?: number;
   /** Most bytes that may wait to be written to the other side before it is dropped (see `ConnectionOptions`). */
   maxSendBacklogBytes?: number;
+  /** Longest wait for the next piece of an unfinished chunked message (see ConnectionOptions.pieceStallMs). */
+  pieceStallMs?: number;
   log?: Logger;
   /** Names the other side in logs and errors. */
   label?: string;
@@ -192,6 +194,7 @@ export function connect(
         ...limits, remote: remoteLimits(first, limits), label, self: hello.role, held: messages.slice(1),
         ...(opts.chunkBytes ? { chunkBytes: opts.chunkBytes } : {}), ...(opts.log ? { log: opts.log } : {}),
         ...(opts.maxSendBacklogBytes ? { maxSendBacklogBytes: opts.maxSendBacklogBytes } : {}),
+        ...(opts.pieceStallMs ? { pieceStallMs: opts.pieceStallMs } : {}),
         ...(inbound ? { inbound } : {}),
       });
       resolve({ conn, welcome: first as Welcome });
@@ -214,6 +217,8 @@ export interface AcceptOptions {
   chunkBytes?: number;
   /** Most bytes that may wait to be written to the other side before it is dropped (see `ConnectionOptions`). */
   maxSendBacklogBytes?: number;
+  /** Longest wait for the next piece of an unfinished chunked message (see ConnectionOptions.pieceStallMs). */
+  pieceStallMs?: number;
   /** How long a new connection may take to send its hello (default {@link HELLO_TIMEOUT_MS}). */
   helloTimeoutMs?: number;
   log?: Logger;
@@ -309,6 +314,7 @@ export function acceptConnection(
         self: opts.self,
         ...(opts.chunkBytes ? { chunkBytes: opts.chunkBytes } : {}),
         ...(opts.maxSendBacklogBytes ? { maxSendBacklogBytes: opts.maxSendBacklogBytes } : {}),
+        ...(opts.pieceStallMs ? { pieceStallMs: opts.pieceStallMs } : {}),
         log,
         held: messages.slice(1),
         ...(inbound ? { inbound } : {}),

@@ -11,6 +11,7 @@ export * from './codec.js';
 export * from './wire-records.js';
 export * from './values.js';
 export * from './connection.js';
+export * from './reassembly.js';
 export * from './handshake.js';
 export * from './listen.js';
 export * from './task-context.js';

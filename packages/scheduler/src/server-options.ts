@@ -73,6 +73,12 @@ export interface SchedulerOptions {
    * as any lost connection, instead of the scheduler buffering for it until it runs out of memory.
    */
   maxSendBacklogBytes?: number;
+  /**
+   * Longest wait for the next piece of a client's or worker's unfinished chunked message (default
+   * 60 s, `DEFAULT_PIECE_STALL_MS`): past it that connection is closed with 4009 naming the
+   * message, and the memory of what arrived is freed (protocol reassembly.ts).
+   */
+  pieceStallMs?: number;
   /** Published topics kept at most (default 1,000); a publish on a new topic beyond is refused (topics.ts). */
   maxTopics?: number;
   /** Bytes of one published value at most (default 16 MiB). */
@@ -91,5 +97,5 @@ export const SCHEDULER_OPTION_KEYS: OptionKeys<SchedulerOptions> = {
   host: true, port: true, allowedHosts: true, token: true, tls: true, unixSocket: true, dashboardPort: true, dashboard: true,
   dashboardPrefix: true, dashboardSessionTtlMs: true, dashboardTrustedProxies: true, dashboardLink: true, heartbeatTtlMs: true,
   memoryStallMs: true, holderWaitMs: true, refusalWaitMs: true, sessionGraceMs: true, helloTimeoutMs: true, allowedFailures: true,
-  maxFrameBytes: true, maxMessageBytes: true, maxSendBacklogBytes: true, maxTopics: true, maxTopicBytes: true, maxPublishedBytes: true, log: true,
+  maxFrameBytes: true, maxMessageBytes: true, maxSendBacklogBytes: true, pieceStallMs: true, maxTopics: true, maxTopicBytes: true, maxPublishedBytes: true, log: true,
 };

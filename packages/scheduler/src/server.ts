@@ -135,6 +135,7 @@ export class Scheduler implements DashboardSource {
       ...(opts.maxFrameBytes ? { maxFrameBytes: opts.maxFrameBytes } : {}),
       ...(opts.maxMessageBytes ? { maxMessageBytes: opts.maxMessageBytes } : {}),
       ...(opts.maxSendBacklogBytes ? { maxSendBacklogBytes: opts.maxSendBacklogBytes } : {}),
+      ...(opts.pieceStallMs ? { pieceStallMs: opts.pieceStallMs } : {}),
       ...(opts.helloTimeoutMs ? { helloTimeoutMs: opts.helloTimeoutMs } : {}),
       log: s.log,
       // A worker giving a live worker's data address, not from its session, is refused (4012).
