@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openFile } from 'jsroot';
@@ -187,4 +187,25 @@ t.test('bad input is refused with an error naming what and where', async (t) => 
   t.throws(() => w.writeHistogram({ type: 'TH1D', name: 'h', nbins: 1, lo: 1, hi: 0, contents: [0, 0, 0] }), /lo \(1\) must be below hi \(0\)/);
   await t.rejects(RootFileWriter.create(join(dir, 'x.root'), { compression: { algorithm: 'lz4' as never, level: 1 } }), /lz4 is not supported for writing/);
   await t.rejects(RootFileWriter.create(join(dir, 'no-such-dir', 'x.root')), RootIOError, 'an unwritable path is a RootIOError');
+});
+
+t.test('`name`: a file written under a temporary name and renamed has the bytes of one written under its final name', async (t) => {
+  const stamp = { uuid: new Uint8Array(16).fill(7), time: new Date('2020-01-01T00:00:00Z') };
+  const write = async (path: string, name?: string) => {
+    const w = await RootFileWriter.create(path, { stamp, ...(name ? { name } : {}) });
+    const tw = w.createTree('t', 'named', [{ name: 'x', type: 'float' }, { name: 'v', type: 'int32', jagged: 'vector' }]);
+    await tw.append({ x: [1, 2, 3], v: { offsets: [0, 1, 1, 3], values: [4, 5, 6] } });
+    await w.close();
+  };
+  mkdirSync(join(dir, 'direct'));
+  mkdirSync(join(dir, 'renamed'));
+  await write(join(dir, 'direct', 'data.root'));
+  await write(join(dir, 'renamed', 'data.root.partial'), 'data.root');
+  renameSync(join(dir, 'renamed', 'data.root.partial'), join(dir, 'renamed', 'data.root'));
+  t.ok(readFileSync(join(dir, 'direct', 'data.root')).equals(readFileSync(join(dir, 'renamed', 'data.root'))), 'the same bytes');
+  const j = await openFile(join(dir, 'renamed', 'data.root'));
+  t.equal((await j.readObject('t')).fEntries, 3, 'jsroot reads it');
+  for (const bad of ['', 'a/b.root']) {
+    await t.rejects(RootFileWriter.create(join(dir, 'bad.root'), { name: bad }), /name must be a non-empty file name without '\/', got/, JSON.stringify(bad));
+  }
 });

@@ -27,6 +27,12 @@ export interface WriterOptions {
    * that the same content gives byte-identical files (reproducible datasets).
    */
   stamp?: { uuid: Uint8Array; time: Date };
+  /**
+   * The file's name as stored in it (its TFile key and directory, the keys list): default the
+   * path's base name. A file written under a temporary name and renamed once whole (so that no
+   * reader meets it cut) gives its final name here, and gets the bytes it would have got there.
+   */
+  name?: string;
 }
 
 /** Where a payload landed, for the callers that keep seeks (tree branches). */
@@ -50,9 +56,9 @@ export class RootFileWriter {
 
   private constructor(
     readonly path: string, private readonly fd: number, readonly compression: CompressionSettings, seekOffset: number,
-    private readonly stamp: WriterOptions['stamp'],
+    private readonly stamp: WriterOptions['stamp'], name: string | undefined,
   ) {
-    this.fileName = basename(path);
+    this.fileName = name ?? basename(path);
     this.uuid = stamp ? stamp.uuid : randomBytes(16);
     this.created = datime(stamp?.time);
     // The header and top directory are rewritten at close; their size is fixed.
@@ -73,13 +79,16 @@ export class RootFileWriter {
     if (options.stamp && (!(options.stamp.uuid instanceof Uint8Array) || options.stamp.uuid.length !== 16 || Number.isNaN(options.stamp.time?.getTime()))) {
       throw new Error('RootFileWriter: stamp needs a 16-byte uuid and a valid time');
     }
+    if (options.name !== undefined && (typeof options.name !== 'string' || !options.name || options.name.includes('/'))) {
+      throw new Error(`RootFileWriter: name must be a non-empty file name without '/', got ${JSON.stringify(options.name)}`);
+    }
     let fd: number;
     try {
       fd = openSync(path, 'w');
     } catch (err) {
       throw new RootIOError(path, `cannot create the file: ${(err as Error).message}`);
     }
-    return new RootFileWriter(path, fd, compression, seekOffset, options.stamp);
+    return new RootFileWriter(path, fd, compression, seekOffset, options.stamp, options.name);
   }
 
   /** fCompress as stored in the header and in branches. */
