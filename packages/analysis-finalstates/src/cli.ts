@@ -3,7 +3,8 @@
  * gluon-finalstates: every final state's invariant masses → BumpNet histograms.
  * `gluon-finalstates --help` lists everything. Exit codes: 0 done, 1 the run (or the dry run's
  * checks) failed, 2 bad arguments or configuration, 130 a run stopped by Ctrl-C (SIGINT), after
- * saying how far it got and closing its cluster.
+ * saying how far it got and closing its cluster, or generate, after removing what it had written
+ * (143 for a SIGTERM).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -13,8 +14,8 @@ import { flagHelp, parseRunArgs } from './cli-args.js';
 import { execute, dryRun } from './app.js';
 import { replot } from './outputs.js';
 import { mergeRun } from './merge.js';
-import { generateDataset, SCALE_RANGE } from '@gluon/analysis-h4l/generate';
-import { checkWritable, earlierOutputs, generateNumbers, InterruptedError, joinNegativeValues, onFirstCtrlC, removeStaleOutputs, withHelpPointer, staleOutputsLine } from '@gluon/analysis-h4l';
+import { SCALE_RANGE } from '@gluon/analysis-h4l/generate';
+import { checkWritable, earlierOutputs, generateNumbers, generateStoppable, InterruptedError, joinNegativeValues, onFirstCtrlC, removeStaleOutputs, withHelpPointer, staleOutputsLine } from '@gluon/analysis-h4l';
 
 /** This package's version, for --version. */
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -33,7 +34,8 @@ const HELP = `usage:
 Flags override config.yaml; --n-workers 0 runs in-process. Outputs go to
 <base_output_dir>/<run_name>_<YYYYMMDD_HHMMSS>/ (batch jobs: --run-dir, or <base>/<run_name>_batch-of-<N>).
 Exit codes: 0 done, 1 the run (or the dry run's checks) failed, 2 bad arguments or configuration,
-130 stopped by Ctrl-C (it says how far the run got and closes its cluster).
+130 stopped by Ctrl-C (it says how far the run got and closes its cluster; generate removes what
+it had written, 143 for a SIGTERM).
 
 flags:
 ${flagHelp()}
@@ -41,7 +43,9 @@ ${flagHelp()}
 generate (a synthetic dataset in the ATLAS 2020 schema):
   --out DIR   where to write it (default synthetic-4lep)
   --scale X   events relative to the default dataset, ${SCALE_RANGE.min} to ${SCALE_RANGE.max} (default 1)
-  --seed N    random seed, a non-negative integer (default 1)`;
+  --seed N    random seed, a non-negative integer (default 1)
+  Files are written as NAME.partial and renamed once all are whole, manifest.json first. Ctrl-C
+  (SIGINT) or SIGTERM removes what it had written, says so and exits 130 (143): nothing is left.`;
 
 async function generate(argv: string[]): Promise<void> {
   let values: { out?: string; scale?: string; seed?: string };
@@ -59,7 +63,7 @@ async function generate(argv: string[]): Promise<void> {
   const out = values.out ?? 'synthetic-4lep';
   // Checked first, as gluon-h4l generate's: a file there was ENOTDIR from mkdir (exit 1).
   try { await checkWritable(out, '--out', 'dir'); } catch (e) { throw new ConfigError((e as Error).message); }
-  await generateDataset({ outDir: out, scale, seed, log: (s: string) => console.log(s) });
+  await generateStoppable({ outDir: out, scale, seed, log: (s: string) => console.log(s) }, 'gluon-finalstates generate');
   console.log(`synthetic dataset written to ${out}`);
 }
 
@@ -119,8 +123,9 @@ async function main(argv: string[]): Promise<number> {
 // cluster closes, batch jobs are cancelled); otherwise the run went on orphaned.
 stopWithSupervisor(() => process.kill(process.pid, 'SIGTERM'));
 main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
-  // Said as the signal came (interrupt.ts), with how far the run got; 128 + SIGINT, as a shell says it.
-  if (e instanceof InterruptedError) process.exit(130);
+  // Said as the signal came (interrupt.ts, generate-interrupt.ts), with how far it got; 128 + the
+  // signal's number (130 for SIGINT, 143 for generate's SIGTERM), as a shell says it.
+  if (e instanceof InterruptedError) process.exit(e.exitCode);
   console.error(`gluon-finalstates: ${e instanceof Error ? e.message : e}`);
   process.exit(e instanceof ConfigError ? 2 : 1);
 });

@@ -6,7 +6,7 @@
  * Exit codes, the same for every command: 0 done; 1 failed while working (bad input file,
  * network, a dry run that found bad files); 2 usage error (unknown flag, bad value, bad config),
  * found before anything runs; 130 a run stopped by Ctrl-C (SIGINT), after saying how far it got
- * and closing its cluster.
+ * and closing its cluster, or generate, after removing what it had written (143 for a SIGTERM).
  */
 import { availableParallelism } from 'node:os';
 import { countOf, stopWithSupervisor, tokenFromEnv } from '@gluon/protocol';
@@ -16,7 +16,8 @@ import { execute, dryRun, VERSION } from './app.js';
 import { InterruptedError } from './run.js';
 import { download } from './download.js';
 import { replot } from './outputs.js';
-import { generateDataset, SCALE_RANGE } from './generate/index.js';
+import { SCALE_RANGE } from './generate/index.js';
+import { generateStoppable } from './generate-interrupt.js';
 import { checkRunDirToRewrite, checkWritable } from './paths.js';
 import { generateNumbers, numberFlag } from './generate-flags.js';
 
@@ -25,7 +26,9 @@ const USAGE: Record<string, string> = {
   --out DIR    where to write Data/, MC/ and manifest.json (default synthetic-4lep)
   --scale X    entries = X × the real 4ℓ entries, ${SCALE_RANGE.min} to ${SCALE_RANGE.max} (default 1)
   --seed N     PRNG seed, a non-negative integer (default 1): the same seed gives the same files
-  --threads N  files written at once (default: the cores); the files are the same for any N`,
+  --threads N  files written at once (default: the cores); the files are the same for any N
+Files are written as NAME.partial and renamed once all are whole, manifest.json first. Ctrl-C
+(SIGINT) or SIGTERM removes what it had written, says so and exits 130 (143): nothing is left.`,
   download: `usage: gluon-h4l download [--dest DIR] [--base-url URL] [--selection notebook|framework] [--timeout S]
   --dest DIR        where to put Data/ and MC/ (default atlas-opendata-4lep)
   --base-url URL    the release's base URL (default the CERN Open Data portal's 4lep directory)
@@ -43,7 +46,8 @@ const HELP = `usage:
   gluon-h4l plot --run-dir DIR     re-draw a run's plots from its histograms.json
   gluon-h4l --version              print the version
 Each command's --help lists its options. Exit codes: 0 done, 1 failed, 2 usage error,
-130 a run stopped by Ctrl-C (it says how far it got and closes its cluster).`;
+130 a run stopped by Ctrl-C (it says how far it got and closes its cluster) or a generate
+(it removes what it had written; 143 for a SIGTERM).`;
 
 const log = (s: string) => console.log(s);
 
@@ -53,7 +57,7 @@ async function generate(argv: string[]): Promise<number> {
   const { scale = 1, seed, threads = availableParallelism() } = generateNumbers(v);
   const out = typeof v.out === 'string' ? v.out : 'synthetic-4lep';
   await checkWritable(out, '--out', 'dir');
-  await generateDataset({ outDir: out, scale, threads, ...(seed !== undefined ? { seed } : {}), log });
+  await generateStoppable({ outDir: out, scale, threads, ...(seed !== undefined ? { seed } : {}), log }, 'gluon-h4l generate');
   log(`synthetic dataset written to ${out}`);
   return 0;
 }
@@ -110,8 +114,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await command(rest);
   } catch (e) {
-    // Said as the signal came (app.ts), with how far the run got; 128 + SIGINT, as a shell says it.
-    if (e instanceof InterruptedError) return 130;
+    // Said as the signal came (app.ts, generate-interrupt.ts), with how far it got; 128 + the
+    // signal's number (130 for SIGINT, 143 for generate's SIGTERM), as a shell says it.
+    if (e instanceof InterruptedError) return e.exitCode;
     // Each message names its subject once; the program and command are said here, once.
     console.error(`gluon-h4l ${cmd}: ${e instanceof Error ? e.message : e}`);
     return e instanceof ConfigError ? 2 : 1;

@@ -22,6 +22,7 @@ export { joinNegativeValues, withHelpPointer, withMeantFlag } from './argv.js';
 export { runDirName, checkWritable, checkRunDirToRewrite } from './paths.js';
 export { figure } from './figures.js';
 export { demoNumbers, generateNumbers, GENERATE_NUMBER_FLAGS } from './generate-flags.js';
+export { generateStoppable, generateInterruptedLine } from './generate-interrupt.js';
 export { watchForWorkers, NoWorkersError, workersWaitedFor, type WatchOptions } from './wait-workers.js';
 // Ctrl-C during a run (both CLIs): the line, the race, the files-done count, and the run's
 // console (the progress bar and the Ctrl-C listener, one wiring).

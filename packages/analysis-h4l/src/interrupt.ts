@@ -4,14 +4,20 @@
  * CLI exits 130. One copy for both CLIs: the line, the listener, the race that ends a cluster
  * run, and the count of files done that the line reports.
  */
+import { constants as osConstants } from 'node:os';
 import { countOf } from '@gluon/protocol';
 import { figure } from './figures.js';
 
 /** How far a run is: chunks and their events, and files all of whose chunks are done. */
 export interface ProgressEvent { chunksDone: number; chunksTotal: number; filesDone?: number; filesTotal?: number; events: number; eventsTotal: number; elapsedMs: number }
 
-/** The run was stopped through its abort signal (Ctrl-C). */
-export class InterruptedError extends Error { override name = 'InterruptedError'; }
+/** The run (or generate) was stopped through its abort signal (Ctrl-C, or SIGTERM for generate). */
+export class InterruptedError extends Error {
+  override name = 'InterruptedError';
+  constructor(message: string, readonly signal: 'SIGINT' | 'SIGTERM' = 'SIGINT') { super(message); }
+  /** The CLI's exit code: 128 + the signal's number (130, 143), what a shell reports for a process the signal ended. */
+  get exitCode(): number { return 128 + osConstants.signals[this.signal]; }
+}
 
 /** How far a run got, for the line Ctrl-C prints. */
 export interface RunPlace {
@@ -69,15 +75,24 @@ export function listenForCtrlC(command: string, err: NodeJS.WritableStream = pro
  * closed it nor exited 130.
  */
 export function onFirstCtrlC(handler: () => void): () => void {
+  return onFirstSignal(['SIGINT'], handler);
+}
+
+/**
+ * {@link onFirstCtrlC} for any of `signals` (generate: SIGINT and SIGTERM): `handler` is called
+ * with the first that comes; then none of them has this listener (the next: the default).
+ */
+export function onFirstSignal(signals: readonly ('SIGINT' | 'SIGTERM')[], handler: (signal: 'SIGINT' | 'SIGTERM') => void): () => void {
   let fired = false;
-  const onSigint = () => {
-    setImmediate(() => process.removeListener('SIGINT', onSigint));
+  const stopListening = () => { for (const [sig, l] of listeners) process.removeListener(sig, l); };
+  const listeners = signals.map((sig) => [sig, () => {
+    setImmediate(stopListening);
     if (fired) return;
     fired = true;
-    handler();
-  };
-  process.on('SIGINT', onSigint);
-  return () => { process.removeListener('SIGINT', onSigint); };
+    handler(sig);
+  }] as const);
+  for (const [sig, l] of listeners) process.on(sig, l);
+  return stopListening;
 }
 
 /**

@@ -9,6 +9,9 @@ import { countOf } from '@gluon/protocol';
 import type { CompressionSettings } from '@gluon/rootio';
 import { GENERATED_SAMPLES, defaultEntries } from './sample.js';
 import { writeSamples } from './write-pool.js';
+import { commitStaged, foldersToMake, removeStaged, type Removed } from './staging.js';
+import { sampleByName } from '../samples.js';
+import { InterruptedError } from '../interrupt.js';
 import type { WrittenSample } from './write-sample.js';
 
 /** One sample to write, with an optional entry count or scale of its own. */
@@ -39,6 +42,12 @@ export interface GenerateOptions {
    * file (llll, 58% of the events) bounds the gain.
    */
   threads?: number;
+  /**
+   * Stops the generator: the files are then written on threads (at least one), which the abort
+   * terminates at once; the files begun are removed and it rejects with a
+   * {@link GenerateInterruptedError} (the signal's `reason`, `'SIGINT'` or `'SIGTERM'`, is its signal).
+   */
+  signal?: AbortSignal;
 }
 
 export type ManifestEntry = WrittenSample;
@@ -84,7 +93,22 @@ export function planSamples(opts: Pick<GenerateOptions, 'scale' | 'samples'>): {
   });
 }
 
-/** Writes the dataset and returns its manifest (also saved as `manifest.json` in outDir). */
+/**
+ * generateDataset was stopped through its signal: what it had written (`written` of `total`
+ * files) and what it removed, everything of its own (staging.ts); outDir is as it was.
+ */
+export class GenerateInterruptedError extends InterruptedError {
+  override name = 'GenerateInterruptedError';
+  constructor(readonly outDir: string, readonly written: number, readonly total: number, readonly removed: Removed, signal: 'SIGINT' | 'SIGTERM') {
+    super(`generating into ${outDir} was interrupted (${signal})`, signal);
+  }
+}
+
+/**
+ * Writes the dataset and returns its manifest (also saved as `manifest.json` in outDir). The
+ * files appear together once all are written (staging.ts); a failure or an abort leaves outDir as
+ * it was.
+ */
 export async function generateDataset(opts: GenerateOptions): Promise<Manifest> {
   if (!opts || typeof opts.outDir !== 'string' || !opts.outDir) throw new Error('generateDataset: outDir is required');
   const seed = opts.seed ?? 1;
@@ -95,13 +119,26 @@ export async function generateDataset(opts: GenerateOptions): Promise<Manifest> 
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive integer, got ${threads}`);
   const t0 = performance.now();
   const jobs = plan.map(({ name, entries }) => ({ outDir: opts.outDir, name, entries, seed, compression }));
-  const samples = await writeSamples(jobs, threads, (w) => opts.log?.(`${w.file}: ${countOf(w.entries, 'event')}, ${(w.bytes / 1e6).toFixed(2)} MB`));
-  const manifest: Manifest = {
-    outDir: opts.outDir, seed, scale: opts.scale ?? 1, samples,
-    events: samples.reduce((a, s) => a + s.entries, 0), seconds: (performance.now() - t0) / 1000,
-  };
-  writeFileSync(join(opts.outDir, 'manifest.json'), JSON.stringify({ ...manifest, seconds: undefined }, null, 2) + '\n');
-  return manifest;
+  const files = plan.map(({ name }) => sampleByName(name).file);
+  const made = foldersToMake(opts.outDir, files);
+  let written = 0;
+  try {
+    const samples = await writeSamples(jobs, threads, (w) => {
+      written++;
+      opts.log?.(`${w.file}: ${countOf(w.entries, 'event')}, ${(w.bytes / 1e6).toFixed(2)} MB`);
+    }, opts.signal);
+    if (opts.signal?.aborted) throw new InterruptedError('interrupted before the files were put in place');
+    const manifest: Manifest = {
+      outDir: opts.outDir, seed, scale: opts.scale ?? 1, samples,
+      events: samples.reduce((a, s) => a + s.entries, 0), seconds: (performance.now() - t0) / 1000,
+    };
+    commitStaged(opts.outDir, files, JSON.stringify({ ...manifest, seconds: undefined }, null, 2) + '\n');
+    return manifest;
+  } catch (e) {
+    const removed = removeStaged(opts.outDir, files, made);
+    if (e instanceof InterruptedError) throw new GenerateInterruptedError(opts.outDir, written, files.length, removed, opts.signal?.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
+    throw e;
+  }
 }
 
 /**

@@ -7,4 +7,4 @@ export type { ColumnSet, JaggedColumn, TypedColumn } from './columns.js';
 export { GENERATED_SAMPLES, generateSampleColumns, defaultEntries, expectedYields } from './sample.js';
 export { MODELS, DEFAULT_ENTRIES, WEIGHT_PER_SELECTED_EVENT, type ProcessModel } from './models.js';
 export { SampleStream } from './sample.js';
-export { generateDataset, ensureDataset, demoDatasetDir, planSamples, SCALE_RANGE, SEED_RANGE, type GenerateOptions, type SampleRequest, type Manifest, type ManifestEntry } from './dataset.js';
+export { generateDataset, ensureDataset, demoDatasetDir, planSamples, GenerateInterruptedError, SCALE_RANGE, SEED_RANGE, type GenerateOptions, type SampleRequest, type Manifest, type ManifestEntry } from './dataset.js';

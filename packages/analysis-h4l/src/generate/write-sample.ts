@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { RootFileWriter, type CompressionSettings } from '@gluon/rootio';
 import { sampleByName } from '../samples.js';
 import { MINI_SCHEMA } from './schema.js';
@@ -41,15 +41,25 @@ export interface WrittenSample {
   bytes: number;
 }
 
-/** Writes `job`'s sample to its real file name under outDir, batch by batch (bounded memory). */
+/**
+ * Where a file is written until the whole dataset is: its name + `.partial`, which no run reads
+ * (gluon-h4l looks for the real names, gluon-finalstates for `*.root`), so a generator killed
+ * outright (kill -9, a crash) leaves nothing a run takes for data. dataset.ts renames it.
+ */
+export function partialPath(path: string): string { return `${path}.partial`; }
+
+/**
+ * Writes `job`'s sample under outDir, batch by batch (bounded memory), to its real file name's
+ * {@link partialPath}; the file stores its real name, so renamed it has the bytes it would have.
+ */
 export async function writeSample(job: SampleJob): Promise<WrittenSample> {
   const info = sampleByName(job.name);
   const rel = info.file;
-  const path = join(job.outDir, rel);
+  const path = partialPath(join(job.outDir, rel));
   mkdirSync(dirname(path), { recursive: true });
   // A UUID and timestamp derived from the seed: the same seed gives byte-identical files.
   const stamp = { uuid: createHash('sha256').update(`gluon-h4l:${job.seed}:${job.name}`).digest().subarray(0, 16), time: GENERATED_AT };
-  const w = await RootFileWriter.create(path, { compression: job.compression, stamp });
+  const w = await RootFileWriter.create(path, { compression: job.compression, stamp, name: basename(rel) });
   const tree = w.createTree('mini', 'mini', MINI_SCHEMA, { basketEntries: BASKET_ENTRIES });
   const stream = new SampleStream(job.name, job.seed);
   for (let done = 0; done < job.entries; done += BATCH) {

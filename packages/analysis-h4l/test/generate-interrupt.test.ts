@@ -1,0 +1,96 @@
+/**
+ * `generate` (gluon-h4l's and gluon-finalstates', one code) stopped by Ctrl-C (SIGINT) or
+ * SIGTERM: it says what it removed, exits 130 (143) and leaves the folder as it was. It died by
+ * the signal, saying nothing, and left the files it had begun (0 bytes or cut) beside whole ones
+ * and no manifest.json: a run then took the cut ones for bad input and the whole ones for real
+ * ATLAS data (a dataset is synthetic by its manifest). With --threads 1, and in
+ * gluon-finalstates always, the signal was not even seen until every file was written (minutes
+ * at scale 20): the real CLI is spawned, the signal sent on its first progress line (the other
+ * files still to come) and its exit awaited, bounded far below what writing the rest would take.
+ * Killed outright (kill -9), it leaves only `.partial` files, which no run reads.
+ */
+import t, { type Test } from 'tap';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { printed } from './sigint-run.js';
+import { snapshot } from './dir-snapshot.js';
+
+const H4L = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const FINALSTATES = fileURLToPath(new URL('../../analysis-finalstates/dist/cli.js', import.meta.url));
+/** How long an exit after the signal may take before the test gives up: writing the rest of a scale-20 dataset takes minutes. */
+const EXIT_BOUND_S = 60;
+
+/** `node cli generate ...args --out out`, its output collected, and a promise of how it ended (stdio closed). */
+function start(t: Test, cli: string, args: string[], out: string) {
+  const p = spawn(process.execPath, [cli, 'generate', ...args, '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
+  let stderr = '';
+  p.stderr!.on('data', (b: Buffer) => { stderr += b.toString(); });
+  const ended = new Promise<{ exit: [number | null, NodeJS.Signals | null]; stderr: string }>((resolve) =>
+    p.on('close', (code, signal) => resolve({ exit: [code, signal], stderr })));
+  // The first file said written: the generator is under way, the other files still to come.
+  const firstFile = printed(p.stdout!, /^\S+\.4lep\.root: [\d,]+ events?/m, 'first progress line');
+  firstFile.catch(() => {}); // awaited where the test needs it; the stream ends without it when the CLI fails
+  return { p, ended, firstFile };
+}
+
+/** `ended`, or a rejection naming what was awaited once `seconds` have passed since the signal. */
+async function exitedWithin<T>(p: ChildProcess, ended: Promise<T>, seconds: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`pid ${p.pid} had not exited ${seconds} s after the signal`)), seconds * 1000);
+  });
+  try { return await Promise.race([ended, late]); } finally { clearTimeout(timer); }
+}
+
+const CASES: { command: string; cli: string; args: string[]; signal: 'SIGINT' | 'SIGTERM'; code: number }[] = [
+  // One thread writing in the plan's order: data_A (780 events) is said at once, the rest to come.
+  { command: 'gluon-h4l generate', cli: H4L, args: ['--threads', '1', '--scale', '20'], signal: 'SIGINT', code: 130 },
+  // No --threads: one thread, the same order.
+  { command: 'gluon-finalstates generate', cli: FINALSTATES, args: ['--scale', '20'], signal: 'SIGINT', code: 130 },
+  // Two threads, largest first: the first line is VBF's (95,563 events), llll (277,140) still being written.
+  { command: 'gluon-h4l generate', cli: H4L, args: ['--threads', '2', '--scale', '0.5'], signal: 'SIGTERM', code: 143 },
+];
+
+for (const c of CASES) {
+  t.test(`${c.command} ${c.args.join(' ')}: ${c.signal} after the first file`, async (t) => {
+    const tmp = mkdtempSync(path.join(tmpdir(), 'h4l-gen-signal-'));
+    t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+    const out = path.join(tmp, 'gen');
+    mkdirSync(out);
+    writeFileSync(path.join(out, 'notes.txt'), 'mine'); // not the generator's: left alone
+    const { p, ended, firstFile } = start(t, c.cli, c.args, out);
+    await firstFile;
+    const sent = performance.now();
+    p.kill(c.signal);
+    const { exit, stderr } = await exitedWithin(p, ended, EXIT_BOUND_S);
+    t.comment(`exited ${Math.round(performance.now() - sent)} ms after the ${c.signal}`);
+    t.same(exit, [c.code, null], `exit ${c.code}, not death by the signal`);
+    const partial = String.raw`(Data|MC)/\S+\.4lep\.root\.partial`;
+    t.match(stderr, new RegExp(`^${c.command}: interrupted \\(${c.signal}\\) after [1-9]\\d* of 12 files; `
+      + `removed what it had written \\(kept as \\.partial until the whole dataset is\\): [1-9]\\d* files? \\(${partial}(, ${partial})*(, …)?\\) `
+      + `and the folders? it had made \\(((Data|MC)/(, )?)+\\); nothing of it is left, ${out} is as it was before; run generate again for the dataset\\n$`));
+    t.same(snapshot(out), { 'notes.txt': snapshot(tmp)['gen/notes.txt'] }, 'no file or folder of the dataset left; the user\'s file kept');
+  });
+}
+
+t.test('killed outright (SIGKILL) it leaves only .partial files, which the next generate writes over', async (t) => {
+  const tmp = mkdtempSync(path.join(tmpdir(), 'h4l-gen-kill-'));
+  t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+  const out = path.join(tmp, 'gen');
+  const killed = start(t, H4L, ['--threads', '1', '--scale', '20'], out);
+  await killed.firstFile;
+  killed.p.kill('SIGKILL');
+  t.same((await exitedWithin(killed.p, killed.ended, EXIT_BOUND_S)).exit, [null, 'SIGKILL']);
+  const left = Object.keys(snapshot(out)).filter((f) => !f.endsWith('/'));
+  t.ok(left.length > 0, `it had begun files: ${left.join(', ')}`);
+  t.same(left.filter((f) => !f.endsWith('.root.partial')), [], 'no .root file (which a run would read) and no manifest.json');
+  const again = start(t, H4L, ['--threads', '1', '--scale', '0.01'], out);
+  t.same((await again.ended).exit, [0, null], 'generate again');
+  const files = readdirSync(out, { recursive: true }).map(String);
+  t.same(files.filter((f) => f.endsWith('.partial')), [], 'the .partial files were written over');
+  t.ok(files.includes('manifest.json') && files.includes(path.join('Data', 'data_A.4lep.root')), 'the dataset is whole');
+});
