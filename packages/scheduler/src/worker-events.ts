@@ -197,8 +197,12 @@ export abstract class WorkerEvents extends Notices {
     // scheduler and registers again at once. Hold assignments for it (up to holderWaitMs), so what
     // it holds is taken back rather than computed again on a worker that was quicker to return
     // (found by the freeze trial: 2 of 24 tasks started again after a 20 s SIGSTOP), and do not
-    // count its running tasks as killed by it.
-    const droppedUs = !clean && now - this.longStallEndedAt <= this.config.heartbeatTtlMs;
+    // count its running tasks as killed by it. The close is often read before the tick that
+    // sees the stall (a waking event loop runs its I/O first), so a stall not yet ticked, as long
+    // as the TTL, counts too: read first, the closes were deaths and the returning worker's
+    // results refused (found freezing a scheduler 14 s on hosts in namespaces).
+    const unticked = this.lastTick >= 0 && now - this.lastTick - this.tickIntervalMs >= this.config.heartbeatTtlMs;
+    const droppedUs = !clean && (unticked || now - this.longStallEndedAt <= this.config.heartbeatTtlMs);
     if (droppedUs) this.recovery.expectWorkers([ws.address], now);
     ws.status = 'gone';
     this.pool.remove(ws);

@@ -248,6 +248,39 @@ t.test('after a stall of its own longer than the TTL, workers that dropped the s
   t.same(Object.values(runs).flat().filter((k) => k === 'a-2'), ['a-2'], `a-2 computed once, by w2: ${JSON.stringify(runs)}`);
 });
 
+t.test('the workers\' closes read before the tick that sees the stall: awaited all the same, no death counted', async (t) => {
+  // Found freezing a scheduler 14 s (TTL 10 s) on hosts in namespaces: at SIGCONT its event loop
+  // read a worker's close (4009) before running the tick that measures the stall, so the close
+  // counted as a death and the worker, not awaited, had 7 of its results refused and computed again.
+  const sim = new Sim({ heartbeatTtlMs: 1000 });
+  sim.addClient('c');
+  sim.addWorker('w1');
+  sim.addWorker('w2');
+  sim.submit('c', [task('a-1'), task('a-2'), task('sum-1', ['a-1', 'a-2'])], ['sum-1']);
+  sim.finish('w2', 'a-2', { nbytes: 8 });
+  sim.tick(200);
+  sim.tick(400);
+  // Stopped 5 s; at 5400 the closes are read first, the tick after them.
+  sim.now = 5400;
+  sim.removeWorker('w1', 'connection closed (4009: nothing heard from this side for 1000 ms)');
+  sim.removeWorker('w2', 'connection closed (4009: nothing heard from this side for 1000 ms)');
+  t.equal(sim.state.tasks.get('a-1')!.deaths, 0, 'no death counted');
+  t.ok(sim.state.recovery.holding, 'both are awaited');
+  sim.tick(5401);
+  sim.now = 5404;
+  sim.addWorker('w1b', 2, {}, { address: 'ws://w1', running: ['a-1'] });
+  sim.now = 5407;
+  sim.addWorker('w2b', 1, { 'a-2': 8 }, { address: 'ws://w2' });
+  t.notOk(sim.state.recovery.holding, 'both back: the hold ends');
+  t.same(sim.state.tasks.get('a-2')!.holders.map((w) => w.id), ['w2b'], 'a-2 is taken back from w2');
+  t.notOk(sim.state.log.some((l) => /claim/.test(l.text)), 'no claim refused');
+  sim.finish('w1b', 'a-1', { nbytes: 8 });
+  sim.drain();
+  t.equal(sim.state.tasks.get('sum-1')!.state, 'memory');
+  const runs = computed(sim.log);
+  t.same(Object.values(runs).flat().filter((k) => k === 'a-2'), ['a-2'], `a-2 computed once, by w2: ${JSON.stringify(runs)}`);
+});
+
 t.test('a worker that dropped the stalled scheduler and does not come back is awaited only holderWaitMs; later losses are deaths again', async (t) => {
   const sim = new Sim({ heartbeatTtlMs: 1000, holderWaitMs: 500 });
   sim.addClient('c');
