@@ -1,8 +1,9 @@
 import type { TaskError as TaskErrorInfo } from '@gluon/protocol';
 
 /**
- * A task failed. The message names the task key and the worker; `remoteStack` is the stack
- * from the worker thread where it was thrown.
+ * A task failed. The message names the task key and the worker; `remoteName` and `remoteStack`
+ * are the thrown error's name and its stack from the worker thread, `code` (and a system error's
+ * `errno`, `syscall`, `path`) its own fields.
  */
 export class TaskError extends Error {
   readonly key: string;
@@ -11,6 +12,16 @@ export class TaskError extends Error {
   readonly remoteStack: string;
   readonly kind: TaskErrorInfo['kind'];
   readonly retriesUsed: number;
+  /**
+   * The thrown error's `code` (`'ENOENT'`, a library's `'BAD_INPUT'`; a number arrives as its
+   * decimal string), to branch on; undefined when it had none (or one over 256 characters, with
+   * a control character, or not a string or number). Dependents failing with it carry it too.
+   */
+  readonly code: string | undefined;
+  /** A system error's `errno` (`-2`), `syscall` (`'open'`) and `path`, as Node gives them. */
+  readonly errno: number | undefined;
+  readonly syscall: string | undefined;
+  readonly path: string | undefined;
 
   constructor(info: TaskErrorInfo, askedFor?: string) {
     const where = info.worker ? ` on worker ${info.worker}` : '';
@@ -23,6 +34,10 @@ export class TaskError extends Error {
     this.remoteStack = info.stack;
     this.kind = info.kind;
     this.retriesUsed = info.retriesUsed;
+    this.code = info.code;
+    this.errno = info.errno;
+    this.syscall = info.syscall;
+    this.path = info.path;
     if (info.stack) this.stack = `${this.name}: ${this.message}\n--- remote stack (${info.worker || 'worker'}) ---\n${info.stack}`;
   }
 }

@@ -239,6 +239,48 @@ t.test('a client and a worker check what the scheduler sends them: a malformed m
   t.same(await workerClosed, ['worker', CloseCode.protocolError, 'protocol error: compute-task: key must be a non-empty string of at most 4096 characters, got number 5']);
 });
 
+t.test('a task error\'s code, errno, syscall and path (protocol 19) are bounded: one out of bounds closes its sender\'s link with 4003, naming the field', async (t) => {
+  const s = await startScheduler(t);
+  const w = await startWorker(t, s.address, ['--nthreads', '1']);
+  const error = (detail: Record<string, unknown>) => ({ message: 'm', name: 'Error', stack: '', ...detail });
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ code: 'x'.repeat(257) }, /^protocol error: task-erred: error\.code must be at most 256 characters, got 257: "x/],
+    [{ code: 'A\nB' }, /^protocol error: task-erred: error\.code must have no control characters, got U\+000A at character 2 of "A\\nB"$/],
+    [{ code: 42 }, /^protocol error: task-erred: error\.code must be a non-empty string of at most 256 characters/],
+    [{ errno: 1.5 }, /^protocol error: task-erred: error\.errno must be an integer, got number 1\.5$/],
+    [{ syscall: '' }, /^protocol error: task-erred: error\.syscall must be a non-empty string/],
+    [{ path: 'p'.repeat(4097) }, /^protocol error: task-erred: error\.path must be at most 4096 characters, got 4097/],
+  ];
+  // (A close reason is cut to the 123 bytes WebSocket allows: the start is matched.)
+  for (const [i, [detail, reason]] of cases.entries()) {
+    const erred = { op: 'task-erred', key: 'k-1', error: error(detail), kind: 'exception', start: 0, stop: 0, thread: 0 };
+    const closed = await closeOf(s.address, messages(helloOf('worker', { name: `evil-code-${i}` }), { op: 'holding', keys: {} }, erred));
+    t.equal(closed.code, CloseCode.protocolError, `${Object.keys(detail)[0]}: 4003`);
+    t.match(closed.reason, reason);
+  }
+  t.ok(s.alive(), 'the scheduler is still running');
+  await ordinaryRun(t, s.address);
+  t.ok(w.alive());
+
+  // And a client checks the same fields from its scheduler.
+  let clientClosed!: (c: [number, string]) => void;
+  const closedP = new Promise<[number, string]>((r) => (clientClosed = r));
+  const fake = await listen({
+    self: 'scheduler', roles: ['client'], port: 0, log: () => {},
+    welcome: () => ({ clientId: 'c1' }),
+    onConnection: (conn) => {
+      conn.on('close', (code: number, reason: string) => clientClosed([code, reason]));
+      conn.send({ op: 'task-erred', key: 'k-1', error: { ...error({ code: 'c'.repeat(300) }), key: 'k-1', worker: 'w', retriesUsed: 0, kind: 'exception' } });
+    },
+  });
+  t.teardown(() => fake.close());
+  const client = await Client.connect(fake.address, { reconnectTimeoutMs: 0 });
+  t.teardown(() => client.close());
+  const [code, reason] = await closedP;
+  t.equal(code, CloseCode.protocolError);
+  t.match(reason, /^protocol error: task-erred: error\.code must be at most 256 characters, got 300/);
+});
+
 /** `s` with every character outside printable ASCII as \uXXXX. */
 const ascii = (s: string) => s.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 

@@ -50,6 +50,15 @@ export interface TaskError {
   worker: string;
   retriesUsed: number;
   kind: 'exception' | 'worker-died' | 'not-allowed' | 'cancelled' | 'lost' | 'bad-input' | 'too-large';
+  /**
+   * Protocol 19: the thrown error's `code` (a string; a number arrives as its decimal string),
+   * and a system error's `errno`, `syscall` and `path`, when it had them within their bounds
+   * (ops.ts, MAX_ERROR_CODE, MAX_ERROR_PATH).
+   */
+  code?: string;
+  errno?: number;
+  syscall?: string;
+  path?: string;
 }
 
 /** Resource figures a worker reports in each heartbeat. */

@@ -6,6 +6,7 @@
  * and the field. Handlers narrow the checked messages with {@link Inbound}. docs/internals.md
  * explains what each op means.
  */
+import { MAX_ERROR_CODE, MAX_ERROR_PATH } from './values.js';
 import { MAX_TIMEOUT_MS, type Role, type TaskError, type TaskSpec, type WorkerMetrics } from './messages.js';
 import {
   anything, arrayOf, bool, formatProblem, num, obj, oneOf, opt, recordOf, str, type Infer, type Schema,
@@ -100,12 +101,22 @@ export const TASK_SPEC = obj({
   timeoutMs: opt(timeoutMs),
 }, { tag: (t) => (typeof t.key === 'string' ? `task ${t.key.length > 40 ? `${t.key.slice(0, 16)}…` : t.key}` : undefined) });
 
-const errorInfo = obj({ message: str(), name: str(), stack: str() });
+/**
+ * Protocol 19: what a task's error carried besides its text, as Node's system errors have them
+ * (`code`, `errno`, `syscall`, `path`): each optional, each bounded.
+ */
+const errorDetail = {
+  code: opt(str({ nonEmpty: true, maxLength: MAX_ERROR_CODE, plain: true })),
+  errno: opt(num({ int: true })),
+  syscall: opt(str({ nonEmpty: true, maxLength: MAX_ERROR_CODE, plain: true })),
+  path: opt(str({ maxLength: MAX_ERROR_PATH })),
+};
+const errorInfo = obj({ message: str(), name: str(), stack: str(), ...errorDetail });
 const taskErrorKind = oneOf('exception', 'worker-died', 'not-allowed', 'cancelled', 'lost', 'bad-input', 'too-large');
 
 /** Why a task failed, as the scheduler tells clients. */
 export const TASK_ERROR = obj({
-  message: str(), name: str(), stack: str(), key: str(), worker: str(), retriesUsed: count, kind: taskErrorKind,
+  message: str(), name: str(), stack: str(), key: str(), worker: str(), retriesUsed: count, kind: taskErrorKind, ...errorDetail,
 });
 
 /** A worker's resource figures (`heartbeat`). */

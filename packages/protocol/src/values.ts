@@ -6,8 +6,25 @@
  * without its methods, a function as `{}`, a cycle as a stack overflow in the encoder — so it is
  * refused where it is made, with the path of the value.
  *
- * This module imports nothing, so worker threads can load it without the codec and sockets.
+ * This module imports only log-text.ts (which imports nothing), so worker threads can load it
+ * without the codec and sockets.
  */
+import { CONTROL_CHARACTER } from './log-text.js';
+
+/**
+ * Most characters of a failed task's error `code` and `syscall` (Node's `ENOENT`, `open`; a
+ * library's `BAD_INPUT`, `23505`), carried so a client can branch on them (protocol 19, ops.ts);
+ * a worker leaves out a longer one or one with control characters ({@link isErrorCodeText}: a
+ * code nobody matches), never sending what the scheduler would refuse.
+ */
+export const MAX_ERROR_CODE = 256;
+/** Most characters of a failed task's error `path` (a system error's file): Linux's PATH_MAX. */
+export const MAX_ERROR_PATH = 4096;
+
+/** True for a string that may travel as an error's `code` or `syscall`. */
+export function isErrorCodeText(v: unknown): v is string {
+  return typeof v === 'string' && v !== '' && v.length <= MAX_ERROR_CODE && !CONTROL_CHARACTER.test(v);
+}
 
 /** How a value travels: as an opaque leaf, or as a container whose children are walked. */
 export type WireKind = 'leaf' | 'array' | 'object' | 'map' | 'set';

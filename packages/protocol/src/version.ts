@@ -41,8 +41,11 @@ import { readFileSync } from 'node:fs';
  * a `result()` waits for the re-run; a protocol-16 client would refuse the op. 18: a worker's
  * heartbeat counts the cancelled tasks whose threads it terminated because they ran on
  * (`cancelledStopped`), for the scheduler's metrics; a protocol-17 scheduler would refuse the field.
+ * 19: a task's error carries the thrown error's `code`, `errno`, `syscall` and `path` (a worker's
+ * `task-erred`, the scheduler's to clients), so a client's TaskError can be branched on (`ENOENT`);
+ * a protocol-18 peer would refuse the fields.
  */
-export const PROTOCOL_VERSION = 18;
+export const PROTOCOL_VERSION = 19;
 
 /** This package's version, sent in every hello so that mismatched installs are named. */
 export const PACKAGE_VERSION: string = (

@@ -122,13 +122,14 @@ export abstract class WorkerReports extends WorkerEvents {
     return Math.max(declared, measured);
   }
 
-  taskErred(workerId: string, reported: { key: string; error: { message: string; name: string; stack: string }; kind?: TaskError['kind'] }, now: number): Command[] {
+  taskErred(workerId: string, reported: { key: string; error: Pick<TaskError, 'message' | 'name' | 'stack' | 'code' | 'errno' | 'syscall' | 'path'>; kind?: TaskError['kind'] }, now: number): Command[] {
     const ws = this.workers.get(workerId);
     const ts = this.tasks.get(reported.key);
     if (!ws || !ts) return this.flush();
     // Kept (failures, the event log, each erred dependent) and sent to every client holding it.
     const e = reported.error;
-    const m = { ...reported, error: { message: boundedText(e.message, MAX_ERROR_TEXT), name: boundedText(e.name, MAX_NAME_TEXT), stack: boundedText(e.stack, MAX_ERROR_TEXT) } };
+    // code, errno, syscall and path pass on as they came: the schema bounds them (protocol 19).
+    const m = { ...reported, error: { ...e, message: boundedText(e.message, MAX_ERROR_TEXT), name: boundedText(e.name, MAX_NAME_TEXT), stack: boundedText(e.stack, MAX_ERROR_TEXT) } };
     ws.drop(ts);
     if (ts.state !== 'processing' || ts.processingOn !== ws) {
       // A task it ran from before it re-registered failed: it was left waiting for it; run it here.

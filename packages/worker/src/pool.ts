@@ -2,6 +2,7 @@ import { Worker as Thread } from 'node:worker_threads';
 import { hopProbe, hrNow, inMicrotask } from '@gluon/protocol';
 import { isAfter, newCursor, nextSeq, takeBack } from './claim.js';
 import type { RunBatch, RunRequest, TaskReply, ThreadReply } from './thread.js';
+import type { ThrownError } from './thrown.js';
 import { restoreThreadNursery } from './v8-flags.js';
 
 /** A task handed to the pool: where its code is and its arguments, already resolved. */
@@ -18,7 +19,7 @@ export interface PoolTask {
 
 export type PoolResult =
   | { ok: true; value: unknown; nbytes: number; start: number; stop: number; thread: number; events?: number }
-  | { ok: false; error: { name: string; message: string; stack: string }; start: number; stop: number; thread: number; died: boolean; stopped?: Stopped };
+  | { ok: false; error: ThrownError; start: number; stop: number; thread: number; died: boolean; stopped?: Stopped };
 
 /** Why the pool terminated a task's thread, and how long the task had run by then (ms). */
 export interface Stopped {
@@ -62,7 +63,7 @@ interface Slot {
   headSince?: number;
 }
 
-type PoolError = { name: string; message: string; stack: string };
+type PoolError = ThrownError;
 
 /**
  * How long a cancelled task may keep running before its thread is terminated. Short: nobody

@@ -5,6 +5,7 @@
  */
 import type { FnRef, Message } from '@gluon/protocol';
 import { MAX_INLINE_RESULT_BYTES } from '@gluon/protocol/values';
+import type { ThrownError } from './thrown.js';
 
 /**
  * Results at most this size ride along in `task-finished`, saving the client a round trip. The
@@ -63,7 +64,7 @@ export type WorkerEvent =
   | { type: 'fetch-failed'; peer: string; keys: string[]; reason: string }
   /** `nbytes`: the result's wire size when known (the thread measured it); else it is estimated. */
   | ({ type: 'done'; key: string; value: unknown; nbytes?: number; events?: number } & TaskTiming)
-  | ({ type: 'erred'; key: string; error: { name: string; message: string; stack: string }; kind: FailureKind } & TaskTiming)
+  | ({ type: 'erred'; key: string; error: ThrownError; kind: FailureKind } & TaskTiming)
   /**
    * Resident memory now (at `now`, ms): pauses or resumes task starts against the memory limit,
    * and over the limit stops a running task (at most once per {@link SHED_COOLDOWN_MS}).

@@ -17,7 +17,7 @@ import { checkWire } from '@gluon/protocol/values';
 import { claim } from './claim.js';
 import { substitute } from './refs.js';
 import { withSyntaxLocation } from './syntax-location.js';
-import { describeThrown } from './thrown.js';
+import { describeThrown, type ThrownError } from './thrown.js';
 
 export interface RunRequest {
   type: 'run';
@@ -41,7 +41,7 @@ export interface RunBatch {
 export type TaskReply =
   /** `nbytes`: the result's estimated wire size, from the walk that checked it can be sent. */
   | { type: 'done'; id: number; value: unknown; nbytes: number; start: number; stop: number; events?: number; hr?: HopStamps }
-  | { type: 'error'; id: number; error: { name: string; message: string; stack: string }; start: number; stop: number; hr?: HopStamps };
+  | { type: 'error'; id: number; error: ThrownError; start: number; stop: number; hr?: HopStamps };
 
 /**
  * With `GLUON_HOP_PROBE` set (protocol's hop-probe.ts), when the thread received the task, started
