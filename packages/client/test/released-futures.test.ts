@@ -118,3 +118,17 @@ t.test('cancel() leaves a released future alone: another future of its key keeps
   t.equal(kept.status, 'pending', 'the key was not cancelled');
   t.equal(released.status, 'released');
 });
+
+t.test('retry() leaves a released future alone: another future of its key keeps its error', async (t) => {
+  const { fail } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
+  const released = client.submit(fail, 'released-retry');
+  const kept = client.submit(fail, 'released-retry');
+  t.equal(released.key, kept.key, 'the same pure call: one key');
+  await client.wait([kept]);
+  t.equal(kept.status, 'error');
+  released.release();
+  await client.retry([released]);
+  await released.retry();
+  t.equal(kept.status, 'error', 'the key was not run again');
+  t.equal(released.status, 'released');
+});
