@@ -23,6 +23,7 @@ import { makeDirectory } from './make-directory.js';
 import { requeuedLine, requeuedNow, requeuedState, stillRequeued } from './requeued-jobs.js';
 import { absenceLine, absenceLook } from './absent-workers.js';
 import { NO_WALLTIME_KILLS, walltimeKillNotice, type WalltimeKills } from './walltime-kills.js';
+import { listingAnswered, listingFailed, NO_LISTING, staleListing, type ListingHealth } from './listing-health.js';
 import { BATCH_JOB_COUNTS_TOPIC, BATCH_JOBS_TOPIC, endedView, jobView, liveState, MAX_VIEW_ROWS, type EndedJobView, type EndFacts } from './job-view.js';
 import { checkPendingNoticeMs, DEFAULT_PENDING_NOTICE_MS, NO_SLOT_WAITS, pendingNotice, type ListedJob, type PendingEpisode, type SlotWaits } from './pending-jobs.js';
 
@@ -319,6 +320,8 @@ export abstract class JobQueueCluster {
   private readonly absences = new Map<string, { since: number | undefined; said: boolean }>();
   /** The scheduler's live workers at the last look that read them. */
   private lastLive: ReadonlySet<string> = new Set();
+  /** When the batch system last listed the jobs, and whether its listing fails now (listing-health.ts). */
+  private listing: ListingHealth = NO_LISTING;
 
   /**
    * Where adapt() and the worker listing read the dashboard: where the scheduler serves it, not
@@ -694,7 +697,7 @@ export abstract class JobQueueCluster {
    * go on regardless, and the next look tries again.
    */
   private async publishView(): Promise<void> {
-    const { rows, counts } = jobView(this.jobList, this.endedViews, this.endedCounts, this.lastLive);
+    const { rows, counts } = jobView(this.jobList, this.endedViews, this.endedCounts, this.lastLive, staleListing(this.listing));
     const text = JSON.stringify([rows, counts]);
     if (text === this.publishedView || this.closed) return;
     try {
@@ -789,7 +792,25 @@ export abstract class JobQueueCluster {
     // Read before the listing: a worker seen closing because Slurm requeued its job is then always
     // listed with the requeue counted (requeued-jobs.ts), not taken for a retiring one and replaced.
     const load = this.dashboardDirectUrl ? await fetchLoad(this.dashboardDirectUrl, this.opts.token).catch((e: Error) => { if (this.adaptOpts) throw e; return undefined; }) : undefined;
-    const listed = await this.listJobs();
+    let listed: Map<string, ListedJob>;
+    try {
+      listed = await this.listJobs();
+    } catch (e) {
+      // The jobs' states are now the last listing's, not the batch system's: the dashboard says so
+      // (the failure itself is said by whoever runs the look: watch() once, scale() to its caller).
+      this.listing = listingFailed(this.listing, (e as Error).message, Date.now());
+      // The scheduler did answer: its workers are current, not an earlier look's (a worker that
+      // joined since was shown "not connected" beside its stale job).
+      if (load) {
+        this.noteJoined(load.names);
+        this.lastLive = new Set(load.names);
+      }
+      await this.publishView();
+      throw e;
+    }
+    const answered = listingAnswered(this.listing, Date.now(), this.kind);
+    this.listing = answered.health;
+    if (answered.line) this.log(answered.line);
     if (load) this.noteJoined(load.names);
     const ended: JobInfo[] = [];
     const mine = new Map<string, ListedJob>();

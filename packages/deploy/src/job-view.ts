@@ -8,6 +8,7 @@
  * object as a list): `batch jobs`, one row per job, and `batch job counts`. Pure: job-cluster.ts
  * keeps the records and publishes after a look that changed them.
  */
+import { utc, type StaleListing } from './listing-health.js';
 
 /** A job's state on the dashboard. */
 export type ViewState = 'pending' | 'running' | 'requeued' | 'failed' | 'done';
@@ -22,7 +23,8 @@ export const MAX_VIEW_ROWS = 100;
 /** One row of the `batch jobs` table. */
 export interface JobViewRow {
   job: string;
-  state: ViewState;
+  /** A live job's state, while the listing fails, says it is the last one listed: `running (stale: as listed at …)`. */
+  state: ViewState | `${ViewState} (stale: ${string})`;
   /** The job's worker, once it joined the scheduler (this run of the job). */
   worker: string;
   /** Since when the job is in this state (UTC, to the second). */
@@ -86,28 +88,26 @@ export function endedView(f: EndFacts, now: number): EndedJobView {
   return { id: f.id, state: 'done', worker, since: now, why: `${f.retiring ? 'its worker retired, then the job ended' : 'ended'}${state}` };
 }
 
-/** `2026-12-04T22:58:01Z`. */
-function utc(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
-}
-
 /**
  * The two published values: the rows (live jobs in submission order, then the ended ones, newest
  * first, MAX_VIEW_ROWS in all) and the counts (live jobs by state, as the batch system lists them:
  * pending + requeued are its pending jobs, running its running ones; failed and done over the
  * cluster's life, `endedCounts`, whether shown or not: the cluster keeps the latest MAX_VIEW_ROWS ended jobs).
  * `connected`: the scheduler's live workers, where known; a joined worker not among them is marked.
+ * `stale`: the batch system's listing fails (listing-health.ts): each live row's state says it is
+ * the last one listed, and when, and the counts gain `listing`, saying since when it fails and why.
  */
-export function jobView(live: readonly LiveJob[], ended: readonly EndedJobView[], endedCounts: { failed: number; done: number }, connected?: ReadonlySet<string>):
-{ rows: JobViewRow[]; counts: Record<ViewState, number> } {
-  const counts: Record<ViewState, number> = { pending: 0, running: 0, requeued: 0, ...endedCounts };
+export function jobView(live: readonly LiveJob[], ended: readonly EndedJobView[], endedCounts: { failed: number; done: number }, connected?: ReadonlySet<string>, stale?: StaleListing):
+{ rows: JobViewRow[]; counts: Record<ViewState, number> & { listing?: string } } {
+  const counts: Record<ViewState, number> & { listing?: string } = { pending: 0, running: 0, requeued: 0, ...endedCounts };
+  if (stale) counts.listing = `stale: the batch system has not listed the jobs since ${stale.lastListed} (failing since ${stale.since}: ${stale.error}); the live jobs' states are the last listed`;
   const rows: JobViewRow[] = [];
   for (const j of live) {
     const state = liveState(j);
     counts[state]++;
     // A worker that joined and is not connected now (a frozen node, absent-workers.ts) is not shown as if it were.
     const worker = !j.joined ? '' : connected && !connected.has(j.workerName) ? `${j.workerName} (not connected)` : j.workerName;
-    rows.push({ job: j.id, state, worker, since: utc(j.since), ended: '' });
+    rows.push({ job: j.id, state: stale ? `${state} (stale: as listed at ${stale.lastListed})` : state, worker, since: utc(j.since), ended: '' });
   }
   for (const e of [...ended].reverse()) rows.push({ job: e.id, state: e.state, worker: e.worker, since: utc(e.since), ended: e.why });
   return { rows: rows.slice(0, MAX_VIEW_ROWS), counts };
