@@ -9,7 +9,9 @@
  * Run: `A=/path/to/other/dist npx tsx bench/rootio-ab.ts` (A: the `dist` folder of the build to
  * compare against, e.g. a copy of packages/rootio/dist made before a change; B is this tree's
  * packages/rootio/dist). `REPEAT=` rounds (15), `N=` the file's events (2,000,000), `FRESH=1` each read
- * in fresh memory instead of `into`.
+ * in fresh memory instead of `into`. `THREADS=2` (or more): both builds read with that many
+ * `decompressThreads`, and a fourth side, this build on 1 thread ("one"), gives each build's
+ * speed-up over it in the same round (wall time: the second core is the point).
  */
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -25,6 +27,7 @@ const collectGarbage = runInNewContext('gc') as () => void;
 const N = envInt('N', 2_000_000, 1, 1e9);
 const REPEAT = envInt('REPEAT', 15, 1, 1e9);
 const FRESH = process.env.FRESH === '1';
+const THREADS = envInt('THREADS', 1, 1, 64);
 const aDist = envString('A');
 if (!aDist) {
   process.stderr.write('rootio-ab.ts: set A to the dist folder of the build to compare against\n');
@@ -58,12 +61,14 @@ function reader(f: Rootio.RootFile) {
     previous = FRESH ? undefined : cols;
   };
 }
-const fa = await a.openRootFile(path);
-const fb = await b.openRootFile(path);
+const fa = await a.openRootFile(path, { decompressThreads: THREADS });
+const fb = await b.openRootFile(path, { decompressThreads: THREADS });
+const f1 = THREADS > 1 ? await b.openRootFile(path) : null;
 const sides: Record<string, () => Promise<unknown>> = {
   A: reader(fa),
   B: reader(fb),
   inflate: async () => blocks.reduce((n, x) => n + b.decompress(x.payload, x.size, path, 0, reused).length, 0),
+  ...(f1 ? { one: reader(f1) } : {}),
 };
 const names = Object.keys(sides);
 const cpu: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]));
@@ -87,6 +92,7 @@ for (let r = 0; r < REPEAT; r++) {
 await fz.close();
 await fa.close();
 await fb.close();
+await f1?.close();
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 const range = (xs: number[]) => `${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)}`;
 for (const [what, t] of [['CPU', cpu], ['wall', wall]] as const) {
@@ -97,4 +103,9 @@ for (const [what, t] of [['CPU', cpu], ['wall', wall]] as const) {
     `B ${median(t.B!).toFixed(1)} ms (best ${Math.min(...t.B!).toFixed(1)}), ${median(ratio('B')).toFixed(3)}× inflate (rounds ${range(ratio('B'))}); ` +
     `B/A ${median(ba).toFixed(3)} (rounds ${range(ba)})`);
 }
-console.log(`${REPEAT} rounds${FRESH ? ', each read in fresh memory' : ', each read into the last read\'s columns'}, load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}, node ${process.version}`);
+if (f1) {
+  const speedup = (k: string) => wall.one!.map((x, i) => x / wall[k]![i]!);
+  console.log(`wall on ${THREADS} threads: this build on 1 thread ${median(wall.one!).toFixed(1)} ms (best ${Math.min(...wall.one!).toFixed(1)}); ` +
+    `speed-up over it, A ${median(speedup('A')).toFixed(3)}× (rounds ${range(speedup('A'))}), B ${median(speedup('B')).toFixed(3)}× (rounds ${range(speedup('B'))})`);
+}
+console.log(`${THREADS > 1 ? `A and B on ${THREADS} decompression threads, ` : ''}${REPEAT} rounds${FRESH ? ', each read in fresh memory' : ', each read into the last read\'s columns'}, load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}, node ${process.version}`);
