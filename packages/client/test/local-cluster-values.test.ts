@@ -97,6 +97,6 @@ t.test('a start-up failure that names a CLI flag says which LocalCluster option 
   t.teardown(() => a.close());
   const port = Number(new URL(a.dashboardUrl!).port);
   await t.rejects(LocalCluster.start({ nWorkers: 0, dashboard: port }), {
-    message: new RegExp(`^LocalCluster: the scheduler exited during start-up \\(code 2\\); its stderr:\\n[\\s\\S]*dashboard cannot listen on 127\\.0\\.0\\.1:${port}[\\s\\S]*\\n\\(the flags LocalCluster sets from its options: --dashboard-port and --no-dashboard from dashboard\\)$`),
+    message: new RegExp(`^LocalCluster: the scheduler exited during start-up \\(code 1\\); its stderr:\\n[\\s\\S]*dashboard cannot listen on 127\\.0\\.0\\.1:${port}[\\s\\S]*\\n\\(the flags LocalCluster sets from its options: --dashboard-port and --no-dashboard from dashboard\\)$`),
   });
 });

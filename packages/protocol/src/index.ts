@@ -25,6 +25,7 @@ export * from './reconnect.js';
 export * from './tls.js';
 export * from './tls-temp.js';
 export * from './cli.js';
+export * from './start-failure.js';
 export * from './report.js';
 export * from './hop-probe.js';
 export * from './option-keys.js';

@@ -11,6 +11,7 @@ import type { Server as HttpsServer, ServerOptions } from 'node:https';
 import { createServer as createNetServer, isIP, type Server as NetServer, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { OptionKeys } from './option-keys.js';
+import { StartFailure } from './start-failure.js';
 
 /** TLS material, as PEM text or bytes. */
 export interface TlsOptions {
@@ -158,7 +159,7 @@ export function loadTlsFiles(files: TlsFiles, now = new Date()): TlsOptions | un
     try {
       return readFileSync(path);
     } catch (err) {
-      throw new Error(`${flag} ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new StartFailure(`${flag} ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
   };
   const out: TlsOptions = {};
@@ -170,8 +171,8 @@ export function loadTlsFiles(files: TlsFiles, now = new Date()): TlsOptions | un
     out.cert = read('--tls-cert', files.cert);
     out.key = read('--tls-key', files.key);
     const cert = checkKeyPair(['--tls-cert', files.cert, out.cert], ['--tls-key', files.key, out.key]);
-    if (new Date(cert.validTo) < now) throw new Error(`--tls-cert ${files.cert} expired on ${cert.validTo}`);
-    if (new Date(cert.validFrom) > now) throw new Error(`--tls-cert ${files.cert} is not valid before ${cert.validFrom}`);
+    if (new Date(cert.validTo) < now) throw new StartFailure(`--tls-cert ${files.cert} expired on ${cert.validTo}`);
+    if (new Date(cert.validFrom) > now) throw new StartFailure(`--tls-cert ${files.cert} is not valid before ${cert.validFrom}`);
   }
   if (files.requireClientCert) out.requireClientCert = true;
   return out;
@@ -211,7 +212,7 @@ export function readTlsMaterial(tls: TlsOptions, what = 'tls'): TlsOptions {
     try {
       out[field] = readFileSync(v);
     } catch (err) {
-      throw new Error(`${what}.${field} ${v}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new StartFailure(`${what}.${field} ${v}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
   }
   if ((out.cert === undefined) !== (out.key === undefined)) {
@@ -227,7 +228,7 @@ export function readTlsMaterial(tls: TlsOptions, what = 'tls'): TlsOptions {
 /** A CA bundle holds at least one certificate and each parses; errors name `flag` and `source` (a path or `(PEM text)`). */
 function checkCaBundle(flag: string, source: string, ca: string | Buffer): void {
   const pems = ca.toString().match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (pems.length === 0) throw new Error(`${flag} ${source}: no PEM certificate in it`);
+  if (pems.length === 0) throw new StartFailure(`${flag} ${source}: no PEM certificate in it`);
   for (const pem of pems) parseCert(flag, source, pem);
 }
 
@@ -241,9 +242,9 @@ function checkKeyPair(cert: [string, string, string | Buffer], key: [string, str
   try {
     k = createPrivateKey(key[2]);
   } catch (err) {
-    throw new Error(`${key[0]} ${key[1]}: not a PEM private key (${(err as Error).message})`);
+    throw new StartFailure(`${key[0]} ${key[1]}: not a PEM private key (${(err as Error).message})`);
   }
-  if (!x.checkPrivateKey(k)) throw new Error(`${key[0]} ${key[1]} is not the key of ${cert[0]} ${cert[1]}`);
+  if (!x.checkPrivateKey(k)) throw new StartFailure(`${key[0]} ${key[1]} is not the key of ${cert[0]} ${cert[1]}`);
   return x;
 }
 
@@ -251,7 +252,7 @@ function parseCert(flag: string, path: string, pem: string | Buffer): X509Certif
   try {
     return new X509Certificate(pem);
   } catch (err) {
-    throw new Error(`${flag} ${path}: not a PEM certificate (${(err as Error).message})`);
+    throw new StartFailure(`${flag} ${path}: not a PEM certificate (${(err as Error).message})`);
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { CloseCode } from './messages.js';
+import { StartFailure } from './start-failure.js';
 
 /** The token flags every CLI accepts. */
 export interface TokenFlags {
@@ -35,11 +36,11 @@ export function resolveToken(flags: TokenFlags, env: NodeJS.ProcessEnv = process
     try {
       text = readFileSync(path, 'utf8');
     } catch (err) {
-      throw new Error(`--token-file ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new StartFailure(`--token-file ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
     const token = text.trim();
-    if (token === '') throw new Error(`--token-file ${path} is empty${text === '' ? '' : ' (only whitespace)'}; put the cluster's token in it, or leave --token-file out to run without a token`);
-    oneWord(text, `--token-file ${path}`);
+    if (token === '') throw new StartFailure(`--token-file ${path} is empty${text === '' ? '' : ' (only whitespace)'}; put the cluster's token in it, or leave --token-file out to run without a token`);
+    try { oneWord(text, `--token-file ${path}`); } catch (err) { throw new StartFailure((err as Error).message); }
     const mode = statSync(path).mode & 0o777;
     if (mode & 0o077) warn(`warning: --token-file ${path} is readable by other users (mode ${mode.toString(8).padStart(4, '0')}); chmod 600 it`);
     return token;

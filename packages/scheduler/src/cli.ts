@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import {
-  ALLOWED_FAILURES_FLAG, certMissesHost, flagGiven, checkExposure, isLoopbackHost, envWithToken, exitUsage, flag, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
+  ALLOWED_FAILURES_FLAG, certMissesHost, flagGiven, checkExposure, isLoopbackHost, envWithToken, exitStartFailure, exitUsage, StartFailure, flag, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
   sendBacklogFlag, stopWithSupervisor, superviseChildren, withoutTokenArgs, type CliSpec,
 } from '@gluon/protocol';
 import { isIP } from 'node:net';
@@ -58,7 +58,7 @@ function certNamesScheduler(file: string, cert: string | Buffer, host: string, p
   const misses = names.map((n) => certMissesHost(cert, n));
   if (misses.some((m) => m === null)) return;
   const bare = host.replace(/^\[|\]$/g, '');
-  throw new Error(`--tls-cert ${file} does not name --host ${host}${allowed.length ? ` or any --allowed-host (${allowed.join(', ')})` : ''} (${misses[0]}): `
+  throw new StartFailure(`--tls-cert ${file} does not name --host ${host}${allowed.length ? ` or any --allowed-host (${allowed.join(', ')})` : ''} (${misses[0]}): `
     + `workers and clients dial wss://${host}:${port === 0 ? 'PORT' : port} and would refuse it ("wrong host name"); reissue it with ${isIP(bare) ? 'IP' : 'DNS'}:${bare} in its subjectAltName, or give the --host it names`);
 }
 
@@ -101,6 +101,8 @@ function main(): void {
       throw new Error(`--dashboard-port ${values.port} is the scheduler's --port: give the dashboard another port (default 8787), or --no-dashboard`);
     }
   } catch (err) {
+    // A file named by a flag that cannot be read or holds the wrong thing is not a usage error.
+    if (err instanceof StartFailure) exitStartFailure(CLI.name, err.message);
     exitUsage(CLI.name, (err as Error).message);
   }
   const opts = {
@@ -166,13 +168,16 @@ function main(): void {
       stopWithSupervisor(() => stop('parent exited'));
     },
     (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EADDRINUSE') exitUsage(CLI.name, `cannot listen on ${opts.host}:${opts.port}: the port is in use (choose another with --port, or 0 for any free port)`);
+      // --host that is not this machine's: a value that cannot work here, named as typed (exit 2).
       // Node says only "listen EADDRNOTAVAIL: address not available 10.9.9.9:8786".
       if (err.code === 'EADDRNOTAVAIL') exitUsage(CLI.name, `cannot start: --host ${opts.host} is not an address of this machine (EADDRNOTAVAIL): give one of its addresses, or 0.0.0.0 for all of them`);
       // Node says only "getaddrinfo ENOTFOUND schedhost", naming no flag: a typo in --host.
       if (err.syscall === 'getaddrinfo') exitUsage(CLI.name, `cannot start: --host ${opts.host} is not a name this machine can resolve (${err.code}): give one of its addresses or host names, or 0.0.0.0 for all of them`);
-      if (opts.unixSocket !== undefined && err.message.includes(opts.unixSocket)) exitUsage(CLI.name, `cannot start: --unix-socket: ${err.message}`);
-      exitUsage(CLI.name, `cannot start: ${err.message}`);
+      // The rest are not usage errors (exit 1, no --help pointer): the command line was fine, the
+      // port, socket path or dashboard listener it names could not be had.
+      if (err.code === 'EADDRINUSE') exitStartFailure(CLI.name, `cannot listen on ${opts.host}:${opts.port}: the port is in use (choose another with --port, or 0 for any free port)`);
+      if (opts.unixSocket !== undefined && err.message.includes(opts.unixSocket)) exitStartFailure(CLI.name, `cannot start: --unix-socket: ${err.message}`);
+      exitStartFailure(CLI.name, `cannot start: ${err.message}`);
     },
   );
 }

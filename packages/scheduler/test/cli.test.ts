@@ -143,13 +143,15 @@ t.test('token flags: errors name the flag and the file; a file others can read i
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(join(tmpdir(), 'gluon-token-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // A file that cannot be read, or holds no token, is not a usage error: exit 1, no --help pointer.
   const missing = start([], ['--port', '0', '--token-file', join(dir, 'nope')]);
-  t.equal(await missing.exit(), 2);
-  t.match(missing.out(), /gluon-scheduler: --token-file \S+nope: cannot read it \(ENOENT\)/);
+  t.equal(await missing.exit(), 1);
+  t.equal(missing.out(), `gluon-scheduler: --token-file ${join(dir, 'nope')}: cannot read it (ENOENT)\n`);
   writeFileSync(join(dir, 'empty'), '\n');
   const empty = start([], ['--port', '0', '--token-file', join(dir, 'empty')]);
-  t.equal(await empty.exit(), 2);
+  t.equal(await empty.exit(), 1);
   t.match(empty.out(), /--token-file \S+empty is empty/);
+  t.notMatch(empty.out(), /--help/);
   const both = start([], ['--port', '0', '--token', 'a', '--token-file', join(dir, 'empty')]);
   t.equal(await both.exit(), 2);
   t.match(both.out(), /--token and --token-file are both given: use one/);
@@ -236,7 +238,7 @@ t.test('--no-dashboard with a dashboard flag typed beside it exits 2 naming it; 
   t.notMatch(out, /dashboard at/, 'and no dashboard line');
 });
 
-t.test('--unix-socket: also listens there and says so; a file already at the path exits 2 naming the flag', { skip: process.platform === 'win32' && 'no Unix sockets on Windows' }, async (t) => {
+t.test('--unix-socket: also listens there and says so; a file already at the path exits 1 naming the flag and the path', { skip: process.platform === 'win32' && 'no Unix sockets on Windows' }, async (t) => {
   const { mkdtempSync, rmSync, writeFileSync, existsSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(join(tmpdir(), 'gluon-unix-cli-'));
@@ -254,6 +256,40 @@ t.test('--unix-socket: also listens there and says so; a file already at the pat
   const taken = join(dir, 'taken');
   writeFileSync(taken, '');
   const s2 = start([], ['--port', '0', '--no-dashboard', '--token', 'x', '--unix-socket', taken]);
-  t.equal(await s2.exit(), 2);
+  t.equal(await s2.exit(), 1, 'not a usage error: the path is taken');
   t.match(s2.out(), `gluon-scheduler: cannot start: --unix-socket: cannot listen on the Unix socket ${taken}: a file is already there`);
+  t.notMatch(s2.out(), /--help/);
+});
+
+t.test('start failures that are not usage errors exit 1 naming the resource, without the --help pointer; usage errors exit 2 with it', async (t) => {
+  // Every start failure exited 2 with "(gluon-scheduler --help lists the options)": a port in use
+  // or an unreadable certificate read as a mistyped command line.
+  const { createServer } = await import('node:net');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-start-fail-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const held = createServer();
+  await new Promise<void>((r) => held.listen(0, '127.0.0.1', r));
+  t.teardown(() => held.close());
+  const port = (held.address() as { port: number }).port;
+  const runtime: [string[], string][] = [
+    [['--port', String(port), '--no-dashboard'], `gluon-scheduler: cannot listen on 127.0.0.1:${port}: the port is in use (choose another with --port, or 0 for any free port)\n`],
+    [['--port', '0', '--dashboard-port', String(port)], `gluon-scheduler: cannot start: dashboard cannot listen on 127.0.0.1:${port}: listen EADDRINUSE: address already in use 127.0.0.1:${port} (pick another --dashboard-port, or --no-dashboard)\n`],
+    [['--port', '0', '--no-dashboard', '--tls-cert', join(dir, 'no.pem'), '--tls-key', join(dir, 'no.key')], `gluon-scheduler: --tls-cert ${join(dir, 'no.pem')}: cannot read it (ENOENT)\n`],
+    [['--port', '0', '--no-dashboard', '--tls-cert', dir, '--tls-key', dir], `gluon-scheduler: --tls-cert ${dir}: cannot read it (EISDIR)\n`],
+    // Permission denied on the socket path (under /proc nothing may be created, even by root).
+    [['--port', '0', '--no-dashboard', '--token', 'x', '--unix-socket', '/proc/gluon-no-such-dir/s.sock'], 'gluon-scheduler: cannot start: --unix-socket: cannot listen on the Unix socket /proc/gluon-no-such-dir/s.sock: listen EACCES: permission denied /proc/gluon-no-such-dir/s.sock\n'],
+  ];
+  for (const [args, out] of runtime) {
+    const s = start([...SCHEDULER_V8_FLAGS], args);
+    t.equal(await s.exit(), 1, args.join(' '));
+    t.equal(s.out(), out, 'the resource named, no --help pointer');
+  }
+  const usage: string[][] = [['--port', 'x'], ['--port', '0', '--token', 'a', '--token-file', join(dir, 'no')], ['--port', '0', '--tls-cert', join(dir, 'no.pem')]];
+  for (const args of usage) {
+    const s = start([...SCHEDULER_V8_FLAGS], args);
+    t.equal(await s.exit(), 2, args.join(' '));
+    t.match(s.out(), /\n\(gluon-scheduler --help lists the options\)\n$/, 'a usage error points to --help');
+  }
 });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import {
   certMissesHost, checkExposure, CloseCode, isLoopbackHost, envWithToken, exitUsage, flag, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, loadTlsFiles, TLS_FLAG_NAMES, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
-  sendBacklogFlag, stopWithSupervisor, superviseChildren, TOKEN_HELP_FLAGS, withoutTokenArgs, withTokenHelp, type CliSpec,
+  sendBacklogFlag, stopWithSupervisor, superviseChildren, TOKEN_HELP_FLAGS, withoutTokenArgs, withTokenHelp, type CliSpec, StartFailure,
 } from '@gluon/protocol';
 import { GluonWorker, type WorkerOptions } from './worker.js';
 import { isIP } from 'node:net';
@@ -42,8 +42,9 @@ const fail = (msg: string): never => exitUsage(CLI.name, msg);
 
 /**
  * Exit statuses: 2 a usage error (a flag or its value, pointing to --help); 1 a failure at run
- * time that no flag spelling fixes (the scheduler refused this worker: token, CA, version, its
- * hello; not a scheduler at all; a refusal after a restart).
+ * time that no flag spelling fixes (a --token-file or TLS file that cannot be read or holds the
+ * wrong thing; the scheduler refused this worker: token, CA, version, its hello; not a scheduler
+ * at all; a refusal after a restart).
  */
 const EXIT_FAILED = 1;
 
@@ -80,12 +81,14 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; in
     }
     const misses = tls?.cert ? certMissesHost(tls.cert, listenHost) : null;
     if (misses) {
-      throw new Error(`--tls-cert ${values['tls-cert']} does not name --listen-host ${listenHost} (${misses}): other workers and clients dial this worker `
+      throw new StartFailure(`--tls-cert ${values['tls-cert']} does not name --listen-host ${listenHost} (${misses}): other workers and clients dial this worker `
         + `at wss://${listenHost}:PORT and would refuse it; reissue it with ${isIP(listenHost.replace(/^\[|\]$/g, '')) ? 'IP' : 'DNS'}:${listenHost.replace(/^\[|\]$/g, '')} in its subjectAltName, or give the --listen-host it names`);
     }
     allowedHosts = parseAllowedHosts(values['allowed-host']);
     if (values['lifetime-stagger'] !== undefined && values.lifetime === undefined) throw new Error('--lifetime-stagger varies --lifetime: give --lifetime too');
   } catch (err) {
+    // A file named by a flag that cannot be read or holds the wrong thing is not a usage error.
+    if (err instanceof StartFailure) failed(err.message);
     exitUsage(CLI.name, (err as Error).message);
   }
   return {

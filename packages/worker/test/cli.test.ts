@@ -127,3 +127,27 @@ t.test('a wrong token is a start-up failure, not a usage error: exit 1, the reas
   t.match(r.out, /^gluon-worker: cannot start: bad token: /m);
   t.notMatch(r.out, /--help/);
 });
+
+t.test('a --token-file or TLS file that cannot be read or holds the wrong thing: exit 1 naming the file, no --help pointer (as gluon-scheduler)', async (t) => {
+  // They exited 2 with "(gluon-worker --help lists the options)", as if the command line were mistyped.
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-worker-files-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'junk.pem'), 'not a certificate\n');
+  writeFileSync(join(dir, 'empty'), '');
+  const cases: [string[], string][] = [
+    [['--token-file', join(dir, 'nope')], `gluon-worker: --token-file ${join(dir, 'nope')}: cannot read it (ENOENT)\n`],
+    [['--token-file', join(dir, 'empty')], `gluon-worker: --token-file ${join(dir, 'empty')} is empty; put the cluster's token in it, or leave --token-file out to run without a token\n`],
+    [['--tls-cert', dir, '--tls-key', dir], `gluon-worker: --tls-cert ${dir}: cannot read it (EISDIR)\n`],
+    [['--tls-cert', join(dir, 'junk.pem'), '--tls-key', join(dir, 'junk.pem')], `gluon-worker: --tls-cert ${join(dir, 'junk.pem')}: not a PEM certificate (error:0480006C:PEM routines::no start line)\n`],
+  ];
+  for (const [args, out] of cases) {
+    const r = await run(['ws://127.0.0.1:1', '--v8-flags', '', ...args]);
+    t.equal(r.code, 1, args.join(' '));
+    t.equal(r.out, out, 'the file named, no --help pointer');
+  }
+  const both = await run(['ws://127.0.0.1:1', '--v8-flags', '', '--token', 'a', '--token-file', join(dir, 'nope')]);
+  t.equal(both.code, 2, 'two flags that exclude each other: a usage error');
+  t.match(both.out, /\(gluon-worker --help lists the options\)\n$/);
+});
