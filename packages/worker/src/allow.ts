@@ -87,8 +87,9 @@ function checkPackage(spec: string, allow: AllowList, dirs: string[]): AllowDeci
   const listed = allow.extra.some((e) => e === name || e === spec || (spec.startsWith(e) && spec[e.length] === '/'));
   const pkg = findPackage(name, allow.cwd) ?? (listed ? findPackage(name, SELF_DIR) : null);
   if (!pkg) {
-    // Listed, it is expected here and may yet be installed; unlisted, installing it would not be enough.
-    const reason = `package ${name} is not installed where the worker runs (${allow.cwd})${listed ? '' : `; install it there and ${HOW}`}${fileNamedLike(spec, allow.cwd)}`;
+    // Listed, it is expected here and may yet be installed; unlisted, installing it is enough only
+    // when the package declares the module, which the advice says rather than naming every way.
+    const reason = `package ${name} is not installed where the worker runs (${allow.cwd})${listed ? '' : `; ${installAdvice(name, subpath)}`}${fileNamedLike(spec, allow.cwd)}`;
     return listed ? { ok: false, reason, missing: true } : { ok: false, reason };
   }
   const target = exportTarget(pkg.json, subpath);
@@ -99,6 +100,21 @@ function checkPackage(spec: string, allow: AllowList, dirs: string[]): AllowDeci
   const url = pathToFileURL(real).href;
   if (listed || dirs.some((d) => within(real, d)) || declaredTasks(pkg.json).includes(subpath)) return { ok: true, url };
   return { ok: false, reason: `${spec} is not an allowed task module (package ${name} declares ${describeTasks(pkg.json)}); ${HOW}` };
+}
+
+/**
+ * What to do about an unlisted package that is not installed where the worker runs. A package that
+ * declares the module (`@gluon/analysis-h4l/tasks`) needs only installing: a new user was told to
+ * list it with --allow-module or declare it, neither of which applies. The worker can see the
+ * declaration only where it finds the package, beside its own install; found nowhere, the advice
+ * says when the flag is needed as well.
+ */
+function installAdvice(name: string, subpath: string): string {
+  const install = 'install the package where the worker runs (start the worker in a directory where it is installed)';
+  const pkg = findPackage(name, SELF_DIR);
+  if (pkg && declaredTasks(pkg.json).includes(subpath)) return `${install}; it declares ${subpath} as a task module, so nothing else is needed`;
+  if (pkg) return `${install}, and, as it does not declare ${subpath} as a task module, ${HOW}`;
+  return `${install}; unless its package.json declares ${subpath} as a task module ("gluon": {"tasks": ["${subpath}"]}), also list it with --allow-module (LocalCluster: allowModules)`;
 }
 
 /**

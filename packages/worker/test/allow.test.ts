@@ -62,12 +62,24 @@ t.test('a bare specifier that is a file beside the worker is said to name a pack
   const s = scratch(t);
   writeFileSync(join(s.cwd, 'tasks.cjs'), 'exports.f = () => 1;\n');
   const d = checkModule('tasks.cjs', { cwd: s.cwd, extra: [] });
-  t.match(d, { ok: false, reason: /^package tasks\.cjs is not installed where the worker runs \(.*\); install it there and list it with --allow-module/ });
+  t.match(d, { ok: false, reason: /^package tasks\.cjs is not installed where the worker runs \(.*\); install the package where the worker runs \(start the worker in a directory where it is installed\); unless its package\.json declares \. as a task module .*also list it with --allow-module/ });
   if (!d.ok) t.match(d.reason, `. There is a file ${join(s.cwd, 'tasks.cjs')}, but "tasks.cjs" names a package: name a file by its path or file URL (new URL('./tasks.cjs', import.meta.url); in CommonJS pathToFileURL(require.resolve('./tasks.cjs')))`);
   const none = checkModule('other.cjs', { cwd: s.cwd, extra: [] });
   t.ok(!none.ok && !/There is a file/.test(none.reason), 'no such file: no such word');
   const dir = checkModule('tasks', { cwd: s.cwd, extra: [] });
   t.ok(!dir.ok && !/There is a file/.test(dir.reason), 'a directory of that name is no file');
+});
+
+t.test('a package that declares the module, not installed where the worker runs, is told only to install it there', async (t) => {
+  // A worker started outside the project refused @gluon/analysis-h4l/tasks saying "install it there
+  // and list it with --allow-module …, or declare it in its package.json"; it declares it already.
+  const s = scratch(t);
+  const d = checkModule('@gluon/analysis-h4l/tasks', { cwd: s.cwd, extra: [] });
+  t.match(d, { ok: false, reason: `package @gluon/analysis-h4l is not installed where the worker runs (${s.cwd}); install the package where the worker runs (start the worker in a directory where it is installed); it declares ./tasks as a task module, so nothing else is needed` });
+  t.notMatch(d.ok ? '' : d.reason, /--allow-module|declare it in/);
+  // One it does not declare still needs the flag as well, and says so.
+  const other = checkModule('@gluon/analysis-h4l/generate', { cwd: s.cwd, extra: [] });
+  t.match(other, { ok: false, reason: /install the package where the worker runs .*, and, as it does not declare \.\/generate as a task module, list it with --allow-module/ });
 });
 
 t.test('a refusal names every way to allow the module, LocalCluster\'s option included', async (t) => {
