@@ -45,6 +45,11 @@ export class Journal {
     this.emit({ kind: 'log', entry });
   }
 
+  /** A line for the process's own log only (a summary of what the event log has line by line). */
+  sayOnly(text: string): void {
+    this.said.push(text);
+  }
+
   /** The lines to say in the process's log since the last call (see addLog's `say`). */
   takeSaid(): string[] {
     if (this.said.length === 0) return [];

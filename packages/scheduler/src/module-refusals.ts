@@ -37,7 +37,9 @@ export abstract class ModuleRefusals extends Transitions {
     if (!ws || !ts || ts.fn.module !== m.module) return this.flush();
     const reason = m.reason.length > MAX_REASON_CHARS ? `${m.reason.slice(0, MAX_REASON_CHARS)}…` : m.reason;
     if (!refuses(ws, m.module)) {
-      this.addLog(now, 'info', logLine`worker ${ws} refuses module ${m.module}: ${reason}; its tasks go to workers that accept it`);
+      // Said in the process's log too (once per worker and module, as here): an operator tailing
+      // only that log saw tasks move off a worker with no word of why.
+      this.addLog(now, 'info', logLine`worker ${ws} refuses module ${m.module}: ${reason}; its tasks go to workers that accept it`, true);
     }
     (ws.refusals ??= new Map()).set(m.module, { reason, mayLift: m.mayLift });
     if (!this.held.has(m.module)) this.held.set(m.module, { tasks: new Heap(runsBefore), blockedSince: null, notice: null });

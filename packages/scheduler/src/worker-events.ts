@@ -8,6 +8,7 @@ import { Notices } from './notices.js';
 import { stallNote } from './loop-stall.js';
 import { logLine, shortKey } from './log-line.js';
 import { RefusalLog } from './refusals.js';
+import { OrphanLog } from './orphan-log.js';
 import { believable, keyList, type ClaimContext } from './worker-claims.js';
 import { judgeWorkerHello, type ClashVerdict } from './worker-clash.js';
 import { addressList, MAX_UNKNOWN_KEY, MAX_UNKNOWN_KEY_CHARS } from './recovery.js';
@@ -25,6 +26,9 @@ export abstract class WorkerEvents extends Notices {
    * are workers that are alive and registering again, not deaths.
    */
   private longStallEndedAt = -Infinity;
+
+  /** The scheduler's own log's summary of results freed unclaimed (the event log has each). */
+  private readonly orphanLog = new OrphanLog();
 
   get queuedCount(): number {
     let n = 0;
@@ -340,8 +344,12 @@ export abstract class WorkerEvents extends Notices {
     }
     for (const [workerId, keys] of this.recovery.expireOrphans(now)) {
       this.send({ worker: workerId }, { op: 'free-keys', keys });
-      this.addLog(now, 'info', logLine`freed ${keys.length} result(s) on ${this.workers.get(workerId) ?? workerId} that no client claimed within ${this.config.orphanGraceMs} ms`);
+      const ws = this.workers.get(workerId);
+      this.addLog(now, 'info', logLine`freed ${keys.length} result(s) on ${ws ?? workerId} that no client claimed within ${this.config.orphanGraceMs} ms`);
+      this.orphanLog.freed(keys.length, ws?.name ?? workerId);
     }
+    const freed = this.orphanLog.take(now, this.config.orphanGraceMs);
+    if (freed) this.journal.sayOnly(freed);
     const missing = this.recovery.expireHold(now);
     if (missing.length) {
       this.addLog(now, 'info', `assigning tasks again: ${addressList(missing.map((m) => m.address))} did not come back within ${this.config.holderWaitMs} ms`

@@ -63,6 +63,8 @@ t.test('a refused task runs on a worker that accepts its module: no retry used, 
   for (const k of ['b-1', 'b-2', 'a-1', 'a-2']) t.equal(sim.state.tasks.get(k)!.state, 'memory', `${k} ran`);
   t.ok(sim.state.log.some((l) => /worker w1 refuses module mod-b: file mod-b is not under any --allow-module directory; its tasks go to workers that accept it/.test(l.text)), 'the event log says so, once');
   t.equal(sim.state.log.filter((l) => /refuses module mod-b/.test(l.text)).length, 1);
+  // The scheduler's own log too, once: an operator tailing it saw tasks move with no word of why.
+  t.same(sim.state.takeSaid().filter((l) => /refuses module/.test(l)), ['worker w1 refuses module mod-b: file mod-b is not under any --allow-module directory; its tasks go to workers that accept it'], 'the process log says so, once');
 });
 
 t.test('queued tasks of a refused module wait for a worker that accepts it; the refuser takes the rest, and steals none of them', async (t) => {

@@ -126,6 +126,26 @@ t.test('orphans go with a worker that leaves, and are freed when nobody claims t
   t.same(computed(sim.log), { w2: ['o-2'] }, 'claimed too late: computed');
 });
 
+t.test('results freed unclaimed are said in the process log too: the first at once, then summed at most once a minute', async (t) => {
+  // Only the dashboard's event log said so: an operator tailing the scheduler's log saw nothing.
+  const sim = new Sim({ orphanGraceMs: 100 });
+  sim.addWorker('w1', 1, { 'o-1': 8 });
+  sim.tick(101);
+  t.same(sim.state.takeSaid().filter((l) => /freed/.test(l)), ['freed 1 result(s) on worker w1 that no client claimed within 100 ms'], 'the first at once');
+  sim.now = 1000;
+  sim.addWorker('w2', 1, { 'o-2': 8, 'o-3': 8 });
+  sim.now = 2000;
+  sim.addWorker('w3', 1, { 'o-4': 8 });
+  sim.tick(1101);
+  sim.tick(2101);
+  t.same(sim.state.takeSaid().filter((l) => /freed/.test(l)), [], 'within the minute: nothing more yet');
+  t.equal(sim.state.log.filter((l) => /freed .* that no client claimed/.test(l.text)).length, 3, 'the event log has each');
+  sim.tick(60_101);
+  t.same(sim.state.takeSaid().filter((l) => /freed/.test(l)), ['freed 3 result(s) on 2 workers that no client claimed within 100 ms (since the last such line; at most one a minute)'], 'then the sum, with nothing more freed');
+  sim.tick(200_000);
+  t.same(sim.state.takeSaid().filter((l) => /freed/.test(l)), [], 'and nothing when nothing was freed');
+});
+
 t.test('a task a returning worker still runs from before is not run twice; if that worker dies, it runs', async (t) => {
   const sim = new Sim();
   sim.addWorker('w1', 1, {}, { running: ['x-1', 'y-1'] });
