@@ -133,14 +133,59 @@ export function formatPath(root: string, segs: ReadonlyArray<string | number>): 
 }
 
 /** The outcome of {@link checkWire}: the estimated encoded size, or what cannot be sent and where. */
-export type WireCheck = { ok: true; nbytes: number } | { ok: false; message: string };
+export type WireCheck = { ok: true; nbytes: number; members: number } | { ok: false; message: string };
 
+/** A container being walked by {@link checkWire}: its children, the next one's index, its size so far. */
 interface Frame {
   value: object;
   kind: WireKind;
-  children: Iterator<[string | number, unknown]>;
+  /** An array's elements, a Map's keys and values in turn, a Set's members; null for an object. */
+  items: unknown[] | null;
+  /** An object's own keys; null for the others. */
+  keys: string[] | null;
+  /** Index of the next child. */
+  i: number;
   nbytes: number;
-  seg: string | number;
+  /** Whether a child is a container (only such a container is remembered once walked: see checkWire). */
+  nested: boolean;
+}
+
+/**
+ * Containers with at most this many children, all leaves, are walked again each time they are
+ * reached rather than remembered: a record is cheaper to walk twice than to put in a Map once
+ * (on a million `{run, event, mass}` the Map was a third of the walk), and walking one again
+ * costs at most this many steps, so no sharing makes the walk blow up.
+ */
+const UNREMEMBERED_CHILDREN = 16;
+
+/**
+ * Up to this depth a cycle is found by looking along the path itself; deeper containers go in a
+ * Set as well. Most values are a few levels deep, and the Set cost an add and a delete per container.
+ */
+const PATH_SCAN_DEPTH = 32;
+
+/** The children of a container as one array (an object's are read through its keys instead). */
+function itemsOf(v: object, kind: WireKind): unknown[] | null {
+  switch (kind) {
+    case 'array': return v as unknown[];
+    case 'map': {
+      const out: unknown[] = [];
+      for (const [k, x] of v as Map<unknown, unknown>) out.push(k, x);
+      return out;
+    }
+    case 'set': return [...(v as Set<unknown>)];
+    default: return null;
+  }
+}
+
+/** The path segment of a frame's child `i`, as {@link wireChildren} names it. */
+function segmentOf(f: Frame, i: number): string | number {
+  switch (f.kind) {
+    case 'object': return f.keys![i]!;
+    case 'map': return i % 2 === 0 ? `<key ${i / 2}>` : `<value ${(i - 1) / 2}>`;
+    case 'set': return `<item ${i}>`;
+    default: return i;
+  }
 }
 
 /**
@@ -148,58 +193,87 @@ interface Frame {
  * a leaf or a plain container ({@link wireKind}), no container may contain itself, nesting is at
  * most {@link MAX_WIRE_DEPTH}, no object has an own `__proto__` key ({@link PROTO_KEY_REFUSAL}) and
  * the encoded size is at most {@link MAX_WIRE_BYTES}. A container
- * reached twice (shared, not cyclic) is walked once; its size counts each time, as it is encoded
- * each time. The message names the value's path from `root`, e.g.
+ * reached twice (shared, not cyclic) is walked once (but for small ones of leaves only, see
+ * {@link UNREMEMBERED_CHILDREN}); its size counts each time, as it is encoded each time.
+ * `members` counts what was walked (containers and leaves, the top included), which says what a
+ * structured clone of the value would cost. The message names the value's path from `root`, e.g.
  * `result.a.b[3]: class Foo cannot be sent`.
+ *
+ * Plain loops over each container's children, not {@link wireChildren}'s generator: a task
+ * returning a million records is walked here before it leaves its thread, and the generators (one
+ * per container, a pair per child) took 0.75 s of it.
  */
 export function checkWire(value: unknown, root: string): WireCheck {
   const top = wireKind(value);
   if (typeof top === 'object') return { ok: false, message: `${root}: ${top.refused} cannot be sent` };
-  if (top === 'leaf') return { ok: true, nbytes: leafSize(value) };
+  if (top === 'leaf') return { ok: true, nbytes: leafSize(value), members: 1 };
   const done = new Map<object, number>();
-  const onPath = new Set<object>();
+  const deepPath = new Set<object>();
   const stack: Frame[] = [];
+  let members = 1;
   const fail = (seg: string | number | null, what: string): WireCheck => {
-    const segs = stack.slice(1).map((f) => f.seg);
+    const segs: Array<string | number> = [];
+    for (let d = 1; d < stack.length; d++) segs.push(segmentOf(stack[d - 1]!, stack[d - 1]!.i - 1));
     if (seg !== null) segs.push(seg);
     return { ok: false, message: `${formatPath(root, segs)}: ${what}` };
   };
-  const open = (v: object, kind: WireKind, seg: string | number) => {
-    onPath.add(v);
-    stack.push({ value: v, kind, children: wireChildren(v, kind), nbytes: 5, seg });
+  const onPath = (o: object): boolean => {
+    const scan = Math.min(stack.length, PATH_SCAN_DEPTH);
+    for (let d = 0; d < scan; d++) if (stack[d]!.value === o) return true;
+    return deepPath.has(o);
   };
-  open(value as object, top, '');
+  const open = (v: object, kind: WireKind) => {
+    if (stack.length >= PATH_SCAN_DEPTH) deepPath.add(v);
+    const items = itemsOf(v, kind);
+    stack.push({ value: v, kind, items, keys: items === null ? Object.keys(v) : null, i: 0, nbytes: 5, nested: false });
+  };
+  open(value as object, top);
   for (;;) {
     const f = stack[stack.length - 1]!;
-    const next = f.children.next();
-    if (next.done) {
-      stack.pop();
-      onPath.delete(f.value);
-      done.set(f.value, f.nbytes);
-      const parent = stack[stack.length - 1];
-      if (!parent) return f.nbytes > MAX_WIRE_BYTES ? tooBig(root, f.nbytes) : { ok: true, nbytes: f.nbytes };
-      parent.nbytes += f.nbytes;
-      if (parent.nbytes > MAX_WIRE_BYTES) return fail(null, `encodes to more than ${MAX_WIRE_BYTES} bytes, which cannot be sent (a value shared by several parents is encoded once per parent)`);
-      continue;
+    const n = f.items !== null ? f.items.length : f.keys!.length;
+    let opened = false;
+    while (f.i < n) {
+      const i = f.i++;
+      let child: unknown;
+      if (f.keys !== null) {
+        const k = f.keys[i]!;
+        if (k === '__proto__') return fail(k, `an own property named "__proto__" cannot be sent: ${PROTO_KEY_REFUSAL}`);
+        f.nbytes += k.length + 1;
+        child = (f.value as Record<string, unknown>)[k];
+      } else child = f.items![i];
+      members++;
+      // Leaves inline, as wireKind and leafSize would class and size them, without their calls.
+      if (typeof child !== 'object' || child === null) {
+        if (typeof child === 'function' || typeof child === 'symbol') return fail(segmentOf(f, i), `${(wireKind(child) as Refused).refused} cannot be sent`);
+        f.nbytes += leafSize(child);
+        continue;
+      }
+      const kind = wireKind(child);
+      if (typeof kind === 'object') return fail(segmentOf(f, i), `${kind.refused} cannot be sent`);
+      if (kind === 'leaf') {
+        f.nbytes += leafSize(child);
+        continue;
+      }
+      f.nested = true;
+      if (onPath(child)) return fail(segmentOf(f, i), 'refers back to one of its own parents (a cycle), which cannot be sent');
+      const known = done.size === 0 ? undefined : done.get(child);
+      if (known !== undefined) {
+        f.nbytes += known;
+        continue;
+      }
+      if (stack.length >= MAX_WIRE_DEPTH) return fail(segmentOf(f, i), `is nested more than ${MAX_WIRE_DEPTH} levels deep, which cannot be sent`);
+      open(child, kind);
+      opened = true;
+      break;
     }
-    const [seg, child] = next.value;
-    if (seg === '__proto__' && f.kind === 'object') return fail(seg, `an own property named "__proto__" cannot be sent: ${PROTO_KEY_REFUSAL}`);
-    f.nbytes += containerSize(seg, f.kind);
-    const kind = wireKind(child);
-    if (typeof kind === 'object') return fail(seg, `${kind.refused} cannot be sent`);
-    if (kind === 'leaf') {
-      f.nbytes += leafSize(child);
-      continue;
-    }
-    const o = child as object;
-    if (onPath.has(o)) return fail(seg, 'refers back to one of its own parents (a cycle), which cannot be sent');
-    const known = done.get(o);
-    if (known !== undefined) {
-      f.nbytes += known;
-      continue;
-    }
-    if (stack.length >= MAX_WIRE_DEPTH) return fail(seg, `is nested more than ${MAX_WIRE_DEPTH} levels deep, which cannot be sent`);
-    open(o, kind, seg);
+    if (opened) continue;
+    stack.pop();
+    if (stack.length >= PATH_SCAN_DEPTH) deepPath.delete(f.value);
+    if (f.nested || n > UNREMEMBERED_CHILDREN) done.set(f.value, f.nbytes);
+    const parent = stack[stack.length - 1];
+    if (!parent) return f.nbytes > MAX_WIRE_BYTES ? tooBig(root, f.nbytes) : { ok: true, nbytes: f.nbytes, members };
+    parent.nbytes += f.nbytes;
+    if (parent.nbytes > MAX_WIRE_BYTES) return fail(null, `encodes to more than ${MAX_WIRE_BYTES} bytes, which cannot be sent (a value shared by several parents is encoded once per parent)`);
   }
 }
 

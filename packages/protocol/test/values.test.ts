@@ -29,6 +29,15 @@ t.test('frames are independent: any frame decodes alone, in any order', async (t
   t.same(decodeFrame(a), [{ op: 'a', key: 'x', n: 1 }]);
 });
 
+/** `levels` nested `{d}` objects whose innermost `d` is the one at depth `back`. */
+function deepCycle(levels: number, back: number): unknown {
+  const chain: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < levels; i++) chain.push({});
+  for (let i = 0; i + 1 < levels; i++) chain[i]!.d = chain[i + 1];
+  chain[levels - 1]!.d = chain[back];
+  return chain[0];
+}
+
 t.test('checkWire: what cannot travel is named with its path', async (t) => {
   class Foo { x = 1; }
   const cyclic: Record<string, unknown> = { a: { list: [] as unknown[] } };
@@ -48,6 +57,12 @@ t.test('checkWire: what cannot travel is named with its path', async (t) => {
     [deep, new RegExp(`^result(\\.d){${MAX_WIRE_DEPTH}}: is nested more than ${MAX_WIRE_DEPTH} levels deep`)],
     [shared, /encodes to more than \d+ bytes/],
     [{ a: [JSON.parse('{"__proto__": {"x": 1}}')] }, /^result\.a\[0\]\.__proto__: an own property named "__proto__" cannot be sent: it would arrive renamed "__proto_"/],
+    [new Map([[new Foo(), 1]]), /^result\.<key 0>: class Foo cannot be sent$/],
+    [{ s: new Set([1, 2, () => 3]) }, /^result\.s\.<item 2>: a function cannot be sent$/],
+    [[{ run: 1, event: 2 }, { run: 1, event: Symbol('e') }], /^result\[1\]\.event: a symbol cannot be sent$/],
+    // Past the depth where the path is scanned for cycles, a Set of the deeper containers finds them.
+    [deepCycle(100, 60), new RegExp(`^result(\\.d){100}: refers back to one of its own parents \\(a cycle\\)`)],
+    [deepCycle(100, 5), new RegExp(`^result(\\.d){100}: refers back to one of its own parents \\(a cycle\\)`)],
   ];
   for (const [v, re] of cases) {
     const c = checkWire(v, 'result');
@@ -69,13 +84,23 @@ t.test('checkWire: what can travel passes, with its size', async (t) => {
   const c = checkWire({ a: shared, b: shared, m: new Map([[1, new Set([2])]]), d: new Date(0), r: /x/g, n: null, u: undefined, i: 1n }, 'result');
   t.equal(c.ok, true);
   if (c.ok) t.ok(c.nbytes > 16_000 && c.nbytes < 16_200, `a shared value counts once per parent (${c.nbytes})`);
-  t.same(checkWire(5, 'result'), { ok: true, nbytes: 9 });
+  t.same(checkWire(5, 'result'), { ok: true, nbytes: 9, members: 1 });
+  t.same(checkWire([{ a: 1 }, [2, 'x']], 'result'), { ok: true, nbytes: 5 + (5 + 2 + 9) + (5 + 9 + 6), members: 6 }, 'members: the containers and leaves walked, the top included');
   const nearlyDeep = (() => {
     let v: unknown = 1;
     for (let i = 0; i < MAX_WIRE_DEPTH - 1; i++) v = [v];
     return v;
   })();
   t.equal(checkWire(nearlyDeep, 'result').ok, true, 'nesting up to the limit travels');
+  // Small containers of leaves are walked again where they are shared, bigger ones remembered:
+  // either way a shared value counts once per parent, as the codec encodes it once per parent.
+  const rec = { run: 1, event: 2 };
+  const row = Array.from({ length: 100 }, (_, i) => i);
+  const sharing = { recs: [rec, rec, rec], rows: [row, row], deep: [[rec], [rec]] };
+  const s = checkWire(sharing, 'result');
+  const unshared = checkWire(JSON.parse(JSON.stringify(sharing)), 'result');
+  t.equal(s.ok && unshared.ok && s.nbytes === unshared.nbytes, true, 'the same size as the same value without sharing');
+  t.same(decodeValue(encodeValue(sharing)), sharing);
   t.same(decodeValue(encodeValue(nearlyDeep)), nearlyDeep, 'and the codec carries it');
 });
 
