@@ -1,5 +1,8 @@
-import { Packr, Unpackr, type Options } from 'msgpackr';
+import { addExtension, Packr, Unpackr, type Options } from 'msgpackr';
+import { EncodedValue, ENCODED_VALUE_EXT } from './encoded-value.js';
 import { WIRE_RECORDS } from './wire-records.js';
+
+export { EncodedValue, ENCODED_VALUE_EXT, encodedTypeName } from './encoded-value.js';
 
 /**
  * One shared msgpack codec. `moreTypes` makes typed arrays travel as themselves (a single
@@ -55,6 +58,32 @@ function pack(value: unknown): Buffer {
   return out;
 }
 
+/** The extension values found while one frame decodes, in order; see {@link decodeFrame}. */
+let found: EncodedValue[] = [];
+
+addExtension({
+  Class: EncodedValue,
+  type: ENCODED_VALUE_EXT,
+  pack: (v: EncodedValue) => v.bytes,
+  // A view of the frame, resolved once the frame is decoded: decoding the bytes here would be a
+  // re-entrant unpack, which copies the whole frame so far each time (msgpackr's saveState).
+  unpack: (bytes: Uint8Array) => {
+    const v = new EncodedValue(bytes);
+    found.push(v);
+    return v;
+  },
+});
+
+/** How decodeFrame treats encoded values (the only place they may be: a `data` reply's values). */
+export interface DecodeOptions {
+  /**
+   * Keep them as {@link EncodedValue}s (each a copy of its bytes, owning its buffer) rather than
+   * decoding them: a worker fetching its task's dependencies hands the bytes to the task thread,
+   * which decodes them there.
+   */
+  keepEncoded?: boolean;
+}
+
 /** Encodes a frame: an array of messages. */
 export function encodeFrame(messages: readonly unknown[]): Buffer {
   return pack(messages);
@@ -64,12 +93,16 @@ export function encodeFrame(messages: readonly unknown[]): Buffer {
  * Decodes a frame. Throws a plain Error with a reason when the bytes are not a msgpack array
  * of message objects, so callers can close the connection with that reason.
  */
-export function decodeFrame(bytes: Uint8Array): Array<{ op: string } & Record<string, unknown>> {
+export function decodeFrame(bytes: Uint8Array, opts: DecodeOptions = {}): Array<{ op: string } & Record<string, unknown>> {
   let value: unknown;
+  let encoded: EncodedValue[];
   try {
     value = unpackr.unpack(bytes);
   } catch (err) {
     throw new Error(`undecodable frame (${bytes.length} bytes): ${(err as Error).message}`);
+  } finally {
+    encoded = found;
+    if (found.length) found = [];
   }
   if (!Array.isArray(value)) throw new Error(`frame is not an array of messages (got ${typeName(value)})`);
   for (let i = 0; i < value.length; i++) {
@@ -80,7 +113,42 @@ export function decodeFrame(bytes: Uint8Array): Array<{ op: string } & Record<st
         : `message ${i} of the frame has no string "op"`);
     }
   }
+  if (encoded.length) resolveEncoded(value as Array<Record<string, unknown>>, encoded, opts);
   return value as Array<{ op: string } & Record<string, unknown>>;
+}
+
+/**
+ * Decodes (or, with `keepEncoded`, copies) the encoded values of a frame's `data` replies in
+ * place. One anywhere else is a protocol error: no Gluon process puts one there, and a value of a
+ * class would reach code that expects plain data.
+ */
+function resolveEncoded(messages: Array<Record<string, unknown>>, encoded: EncodedValue[], opts: DecodeOptions): void {
+  let resolved = 0;
+  for (const m of messages) {
+    const data = m.op === 'data' ? m.data : undefined;
+    if (data === null || typeof data !== 'object' || Object.getPrototypeOf(data) !== Object.prototype) continue;
+    const values = data as Record<string, unknown>;
+    for (const key of Object.keys(values)) {
+      const v = values[key];
+      if (!(v instanceof EncodedValue)) continue;
+      resolved++;
+      // A copy that owns its buffer: the view keeps the whole frame alive, and a copy to a task
+      // thread clones a view's whole buffer. (A Buffer's own slice() would be another view.)
+      values[key] = opts.keepEncoded ? new EncodedValue(Uint8Array.prototype.slice.call(v.bytes)) : decodeEncoded(v, key);
+    }
+  }
+  if (resolved !== encoded.length) {
+    throw new Error(`an encoded value (msgpack extension ${ENCODED_VALUE_EXT}) may only be a value of a data reply's data; the frame has ${encoded.length - resolved} elsewhere`);
+  }
+}
+
+/** The value inside an encoded value of a data reply; a failure names the key. */
+function decodeEncoded(v: EncodedValue, key: string): unknown {
+  try {
+    return decodeValue(v.bytes);
+  } catch (err) {
+    throw new Error(`the encoded value of ${key.length > 80 ? `${key.slice(0, 80)}…` : key} in a data reply does not decode (${v.bytes.length} bytes): ${(err as Error).message}`);
+  }
 }
 
 /** Encoded size of one value, for byte accounting of results. */
@@ -93,9 +161,21 @@ export function encodeValue(value: unknown): Buffer {
   return pack(value);
 }
 
-/** Decodes a single value encoded by {@link encodeValue}. */
+/**
+ * Decodes a single value encoded by {@link encodeValue}. An encoded value inside it is refused:
+ * only a frame's `data` replies may hold one ({@link decodeFrame}).
+ */
 export function decodeValue(bytes: Uint8Array): unknown {
-  return unpackr.unpack(bytes);
+  let value: unknown;
+  let n: number;
+  try {
+    value = unpackr.unpack(bytes);
+  } finally {
+    n = found.length;
+    if (n) found = [];
+  }
+  if (n) throw new Error(`an encoded value (msgpack extension ${ENCODED_VALUE_EXT}) cannot be inside a value; it held ${n}`);
+  return value;
 }
 
 function typeName(v: unknown): string {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type WebSocket from 'ws';
-import { decodeFrame, encodeFrame } from './codec.js';
+import { decodeFrame, encodeFrame, type DecodeOptions } from './codec.js';
 import { CloseCode, type Message } from './messages.js';
 import { inboundChecker, type Direction } from './ops.js';
 import { formatBytes } from './units.js';
@@ -138,6 +138,11 @@ export interface ConnectionOptions {
    * with 4003 and a reason naming the op and the field. Without it, messages are not checked.
    */
   inbound?: Direction;
+  /**
+   * Keep the encoded values of `data` replies as their bytes (`EncodedValue`, codec.ts) instead of
+   * decoding them: a worker's links to its peers, whose task threads decode them.
+   */
+  keepEncoded?: boolean;
 }
 
 /** A frame waiting to be handed to the socket; `large` names the large message it is part of (0: none). */
@@ -277,6 +282,7 @@ export class Connection extends EventEmitter {
     this.log = opts.log ?? defaultLog;
     this.checkInbound = opts.inbound ? inboundChecker(opts.inbound) : undefined;
     if (opts.held) this.held = [...opts.held];
+    this.decodeOptions = { keepEncoded: opts.keepEncoded === true };
     writeFramesWhole(ws);
     ws.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
     ws.on('error', (err) => this.log(`connection to ${this.label}: ${describeSocketError(err, this.maxFrameBytes)}`));
@@ -610,11 +616,14 @@ export class Connection extends EventEmitter {
     this.receiveFrame(data);
   }
 
+  /** How received frames are decoded (see {@link ConnectionOptions.keepEncoded}). */
+  private readonly decodeOptions: DecodeOptions;
+
   private receiveFrame(data: Buffer): void {
     const at = hopProbe ? hrNow() : 0;
     let messages: Message[];
     try {
-      messages = decodeFrame(data) as Message[];
+      messages = decodeFrame(data, this.decodeOptions) as Message[];
     } catch (err) {
       this.protocolError((err as Error).message);
       return;

@@ -47,6 +47,8 @@ export interface ConnectOptions {
   tlsNames?: TlsNames;
   /** The ops accepted from the listener; by default those the listener of this role sends. */
   inbound?: Direction;
+  /** Keep the encoded values of `data` replies as bytes (see `ConnectionOptions.keepEncoded`). */
+  keepEncoded?: boolean;
 }
 
 /** What a connecting role receives, by default (see ops.ts). */
@@ -195,7 +197,7 @@ export function connect(
         ...(opts.chunkBytes ? { chunkBytes: opts.chunkBytes } : {}), ...(opts.log ? { log: opts.log } : {}),
         ...(opts.maxSendBacklogBytes ? { maxSendBacklogBytes: opts.maxSendBacklogBytes } : {}),
         ...(opts.pieceStallMs ? { pieceStallMs: opts.pieceStallMs } : {}),
-        ...(inbound ? { inbound } : {}),
+        ...(inbound ? { inbound } : {}), ...(opts.keepEncoded ? { keepEncoded: true } : {}),
       });
       resolve({ conn, welcome: first as Welcome });
       setImmediate(() => conn.release());

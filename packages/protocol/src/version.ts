@@ -44,8 +44,11 @@ import { readFileSync } from 'node:fs';
  * 19: a task's error carries the thrown error's `code`, `errno`, `syscall` and `path` (a worker's
  * `task-erred`, the scheduler's to clients), so a client's TaskError can be branched on (`ENOENT`);
  * a protocol-18 peer would refuse the fields.
+ * 20: a `data` reply's value may be an encoded value (msgpack extension 0x67 holding the value's
+ * own msgpack encoding, `EncodedValue` in codec.ts): a worker serves a result its task thread
+ * encoded without decoding it; a protocol-19 peer could not decode the extension.
  */
-export const PROTOCOL_VERSION = 19;
+export const PROTOCOL_VERSION = 20;
 
 /** This package's version, sent in every hello so that mismatched installs are named. */
 export const PACKAGE_VERSION: string = (
