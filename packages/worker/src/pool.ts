@@ -1,5 +1,5 @@
 import { Worker as Thread } from 'node:worker_threads';
-import { hopProbe, hrNow, inMicrotask } from '@gluon/protocol';
+import { EncodedValue, hopProbe, hrNow, inMicrotask } from '@gluon/protocol';
 import { isAfter, newCursor, nextSeq, takeBack } from './claim.js';
 import type { RunBatch, RunRequest, TaskReply, ThreadReply } from './thread.js';
 import type { ThrownError } from './thrown.js';
@@ -219,7 +219,7 @@ export class ThreadPool {
       const t = entry.task;
       let b = batches.get(best);
       if (!b) batches.set(best, (b = []));
-      b.push({ type: 'run', id, seq, key: t.key, url: t.url, exportName: t.exportName, args: t.args, data: t.data });
+      b.push(runRequest(t, id, seq));
     }
     this.head = i;
     if (this.head === this.waiting.length) {
@@ -565,7 +565,10 @@ export class ThreadPool {
     if (!entry) return;
     this.settle(slot, r.id);
     this.meanMs = this.meanMs * 0.9 + Math.max(0, r.stop - r.start) * 0.1;
-    if (r.type === 'done') entry.done({ ok: true, value: r.value, nbytes: r.nbytes, start: r.start, stop: r.stop, thread: slot.index, ...(r.events !== undefined ? { events: r.events } : {}) });
+    if (r.type === 'done') {
+      const value = r.encoded ? new EncodedValue(r.value as Uint8Array) : r.value;
+      entry.done({ ok: true, value, nbytes: r.nbytes, start: r.start, stop: r.stop, thread: slot.index, ...(r.events !== undefined ? { events: r.events } : {}) });
+    }
     else entry.done({ ok: false, error: r.error, start: r.start, stop: r.stop, thread: slot.index, died: false });
   }
 
@@ -605,6 +608,27 @@ export class ThreadPool {
     clearTimeout(this.recheckTimer);
     await Promise.all(this.slots.map((s) => s.thread.terminate()));
   }
+}
+
+/**
+ * What a thread is posted for a task. Dependencies stored as their encoding go as their bytes
+ * (copied, as the store keeps them), for the thread to decode: a structured clone would make an
+ * `EncodedValue` a plain object, and decoding here would make every object on this thread.
+ */
+function runRequest(t: PoolTask, id: number, seq: number): RunRequest {
+  let data = t.data;
+  let encoded: Record<string, Uint8Array> | undefined;
+  for (const key in t.data) {
+    const v = t.data[key];
+    if (!(v instanceof EncodedValue)) continue;
+    if (!encoded) {
+      encoded = {};
+      data = { ...t.data };
+    }
+    encoded[key] = v.bytes;
+    delete data[key];
+  }
+  return { type: 'run', id, seq, key: t.key, url: t.url, exportName: t.exportName, args: t.args, data, ...(encoded ? { encoded } : {}) };
 }
 
 /**

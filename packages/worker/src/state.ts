@@ -4,7 +4,7 @@
  * replies and thread results into events and performs the commands. That keeps every decision
  * (which peer to fetch from, what runs next, what to give back) testable on its own.
  */
-import { MAX_LEAVE_REASON, type Message } from '@gluon/protocol';
+import { EncodedValue, MAX_LEAVE_REASON, type Message } from '@gluon/protocol';
 import { ReadyQueue } from './ready-queue.js';
 import { estimateSize, typeNameOf } from './size.js';
 
@@ -442,8 +442,12 @@ export class WorkerState {
     return t;
   }
 
+  /**
+   * A small result rides along in `task-finished`. Never one kept as its encoding: only a data
+   * reply may carry those (the thread keeps results that encode this small as values anyway).
+   */
   private inline(value: unknown, nbytes: number): Record<string, unknown> {
-    return nbytes <= INLINE_RESULT_BYTES ? { value, hasValue: true } : {};
+    return nbytes <= INLINE_RESULT_BYTES && !(value instanceof EncodedValue) ? { value, hasValue: true } : {};
   }
 
   private done(ev: Extract<WorkerEvent, { type: 'done' }>): void {

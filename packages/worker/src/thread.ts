@@ -13,7 +13,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TaskContext } from '@gluon/protocol';
-import { checkWire } from '@gluon/protocol/values';
+import { checkWire, MAX_INLINE_RESULT_BYTES } from '@gluon/protocol/values';
 import { claim } from './claim.js';
 import { substitute } from './refs.js';
 import { withSyntaxLocation } from './syntax-location.js';
@@ -30,6 +30,8 @@ export interface RunRequest {
   args: unknown[];
   /** Values of the task's dependencies, substituted for the `{__gluonRef: key}`s in `args`. */
   data: Record<string, unknown>;
+  /** Dependencies kept as their wire encoding (a result encoded here, or one fetched so): decoded into `data` first. */
+  encoded?: Record<string, Uint8Array>;
 }
 
 /** What the main thread posts: a batch of tasks. */
@@ -39,8 +41,11 @@ export interface RunBatch {
 }
 
 export type TaskReply =
-  /** `nbytes`: the result's estimated wire size, from the walk that checked it can be sent. */
-  | { type: 'done'; id: number; value: unknown; nbytes: number; start: number; stop: number; events?: number; hr?: HopStamps }
+  /**
+   * `nbytes`: the result's estimated wire size, from the walk that checked it can be sent; with
+   * `encoded`, `value` is the result's wire encoding (its buffer moved here) and `nbytes` its length.
+   */
+  | { type: 'done'; id: number; value: unknown; nbytes: number; start: number; stop: number; events?: number; hr?: HopStamps; encoded?: true }
   | { type: 'error'; id: number; error: ThrownError; start: number; stop: number; hr?: HopStamps };
 
 /**
@@ -64,6 +69,16 @@ const FAST_MS = 0.5;
 const MAX_HELD = 64;
 /** Typed-array buffers at least this big are moved out of the thread rather than copied. */
 const TRANSFER_MIN_BYTES = 64 * 1024;
+/**
+ * A result of at least this many members (containers and leaves, checkWire's count) and over the
+ * inline bound leaves its thread as its wire encoding, made here, its buffer moved rather than
+ * copied; the main thread stores and serves the bytes as they are. A structured clone made every
+ * object again on the main thread, whose small nursery (v8-flags.ts) then spent seconds in GC: a
+ * million records took ~2.5 s of the main thread and ~0.5 s here, the encoding ~0.15 s here and
+ * nothing there (docs/internals.md, "Results of many small records"). Fewer members clone
+ * cheaply, and a typed array (one member) is moved as it is.
+ */
+const ENCODE_MIN_MEMBERS = 1024;
 
 /**
  * The registered symbol of the task-context contract (`TASK_CONTEXT_SYMBOL` in @gluon/protocol).
@@ -93,6 +108,16 @@ let heldTransfer: ArrayBuffer[] = [];
 let running = false;
 let current: RunRequest | null = null;
 let tsxRegistered: Promise<boolean> | null = null;
+/**
+ * The wire codec (msgpackr), loaded on first need: a thread whose results all clone cheaply never
+ * loads it (it adds ~20 ms to a thread's start).
+ */
+let codec: typeof import('@gluon/protocol/codec') | undefined;
+let codecLoading: Promise<void> | undefined;
+function loadCodec(): Promise<void> {
+  codecLoading ??= import('@gluon/protocol/codec').then((m) => { codec = m; });
+  return codecLoading;
+}
 /** `GLUON_HOP_PROBE` is set (and not blank, as protocol's hop-probe.ts reads it): stamp each task (see {@link HopStamps}). */
 const PROBE = !!process.env.GLUON_HOP_PROBE?.trim();
 const hrNow = (): number => Number(process.hrtime.bigint());
@@ -251,7 +276,8 @@ function run(req: RunRequest): Promise<void> | undefined {
   let value: unknown;
   try {
     const mod = loaded.get(req.url);
-    if (mod === undefined) return runLoading(t);
+    if (mod === undefined || (req.encoded && !codec)) return runLoading(t);
+    if (req.encoded) decodeDeps(req);
     value = call(mod, req);
     // In the try: a `then` getter that throws fails the task, as it did when the task was awaited.
     if (isThenable(value)) return settle(t, value);
@@ -259,8 +285,7 @@ function run(req: RunRequest): Promise<void> | undefined {
     failed(t, err);
     return undefined;
   }
-  finished(t, value);
-  return undefined;
+  return finished(t, value);
 }
 
 /** Whether a task's value is a promise (or any thenable) to wait for. */
@@ -268,15 +293,34 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
 }
 
-/** A task whose module is not loaded yet: loads it, then runs the task. */
+/** A task whose module (or, for its encoded dependencies, the codec) is not loaded yet: loads it, then runs the task. */
 async function runLoading(t: Running): Promise<void> {
+  let value: unknown;
   try {
-    let value = call(await load(t.req.url), t.req);
+    const mod = await load(t.req.url);
+    if (t.req.encoded) {
+      await loadCodec();
+      decodeDeps(t.req);
+    }
+    value = call(mod, t.req);
     if (isThenable(value)) value = await value;
-    finished(t, value);
   } catch (err) {
     failed(t, err);
+    return;
   }
+  await finished(t, value);
+}
+
+/** Decodes the task's encoded dependencies into its data (the codec is loaded). */
+function decodeDeps(req: RunRequest): void {
+  for (const [key, bytes] of Object.entries(req.encoded!)) {
+    try {
+      req.data[key] = codec!.decodeValue(bytes);
+    } catch (err) {
+      throw new Error(`dependency ${key} (${bytes.length} encoded bytes) does not decode: ${(err as Error).message}`);
+    }
+  }
+  delete req.encoded;
 }
 
 /** A task that returned a promise: waits for it. */
@@ -288,7 +332,7 @@ async function settle(t: Running, pending: PromiseLike<unknown>): Promise<void> 
     failed(t, err);
     return;
   }
-  finished(t, value);
+  await finished(t, value);
 }
 
 /** Calls the task's export; throws when it is not a function. */
@@ -304,8 +348,12 @@ function call(mod: Record<string, unknown>, req: RunRequest): unknown {
   return (fn as (...a: unknown[]) => unknown)(...substitute(req.args, req.data));
 }
 
-/** The task returned `value`: held if it can travel, else the task fails with why. */
-function finished(t: Running, value: unknown): void {
+/**
+ * The task returned `value`: held if it can travel, else the task fails with why. A result of many
+ * members is held as its encoding ({@link ENCODE_MIN_MEMBERS}); returns a promise when the codec
+ * must load first.
+ */
+function finished(t: Running, value: unknown): Promise<void> | undefined {
   let nbytes: number;
   let transfer: ArrayBuffer[] = [];
   try {
@@ -314,13 +362,46 @@ function finished(t: Running, value: unknown): void {
     // (a getter on the result may throw while it is walked).
     const wire = checkWire(value, 'result');
     if (!wire.ok) throw new ResultError(`the task's result cannot be sent: ${wire.message}`);
+    if (wire.members >= ENCODE_MIN_MEMBERS && wire.nbytes > MAX_INLINE_RESULT_BYTES) {
+      if (!codec) return loadCodec().then(() => finishedEncoded(t, value), (err: unknown) => failed(t, err));
+      return finishedEncoded(t, value);
+    }
     nbytes = wire.nbytes;
     if (value !== null && typeof value === 'object') transfer = transferables(value);
   } catch (err) {
-    return failed(t, err);
+    failed(t, err);
+    return undefined;
   }
+  hold(t, value, nbytes, transfer, false);
+  return undefined;
+}
+
+/**
+ * Holds a checked result of many members as its wire encoding, in a buffer of its own that is
+ * moved to the main thread; `nbytes` is its exact length. Never inline, even when it encodes
+ * within the inline bound (small integers take a byte, not the nine checkWire counts): inlining
+ * goes by the estimate, which is over it, as the scheduler measures what it is sent the same way.
+ */
+function finishedEncoded(t: Running, value: unknown): undefined {
+  let bytes: Uint8Array;
+  try {
+    // The codec's output is a view of its shared buffer: copied into one of its own to be moved.
+    bytes = Uint8Array.prototype.slice.call(codec!.encodeValue(value));
+  } catch (err) {
+    failed(t, new ResultError(`the task's result cannot be encoded: ${(err as Error).message}`));
+    return undefined;
+  }
+  hold(t, bytes, bytes.length, [bytes.buffer as ArrayBuffer], true);
+  return undefined;
+}
+
+/** Holds a task's result for {@link flush}. */
+function hold(t: Running, value: unknown, nbytes: number, transfer: ArrayBuffer[], encoded: boolean): void {
   const { req, start, events } = t;
-  held.push({ type: 'done', id: req.id, value, nbytes, start, stop: Date.now(), ...(events !== undefined ? { events } : {}), ...(PROBE ? { hr: stamps(req.id, t.hr0) } : {}) });
+  held.push({
+    type: 'done', id: req.id, value, nbytes, start, stop: Date.now(), ...(events !== undefined ? { events } : {}), ...(PROBE ? { hr: stamps(req.id, t.hr0) } : {}),
+    ...(encoded ? { encoded: true as const } : {}),
+  });
   for (const b of transfer) heldTransfer.push(b);
   ended(t);
 }

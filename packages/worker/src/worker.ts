@@ -519,9 +519,10 @@ export class GluonWorker {
     const cached = this.peers.get(addr);
     if (cached) return cached.conn;
     const abort = new AbortController();
+    // Results its task thread encoded stay encoded here, for the thread that uses them to decode.
     const p: Promise<Connection> = connect(addr, { role: 'peer', name: this.name }, {
       ...this.linkOptions(), label: `peer ${addr}`, log: this.log, timeoutMs: this.peerTimeoutMs, signal: abort.signal,
-      ...this.limits(),
+      ...this.limits(), keepEncoded: true,
     }).then(({ conn }) => {
       conn.on('close', () => {
         if (this.peers.get(addr)?.conn === p) this.peers.delete(addr);
