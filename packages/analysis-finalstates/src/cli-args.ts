@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { parseArgsMessage } from '@gluon/protocol';
 import { BATCH_RUN_FLAGS, batchFlagsUnused } from '@gluon/deploy';
 import { SCHEDULER_TLS_FLAGS } from '@gluon/client';
-import { checkRunDirToRewrite, joinNegativeValues, withHelpPointer, withMeantFlag } from '@gluon/analysis-h4l';
+import { checkRunDirToRewrite, joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withMeantFlag } from '@gluon/analysis-h4l';
 import { loadConfigFile, mergeConfig, validateConfig, parseTasks, ConfigError, type FsConfig } from './config.js';
 
 /** Flags that set config keys: the key, its parse, and what it does (for --help). */
@@ -130,6 +130,7 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
   }
   const yaml = typeof values.config === 'string' ? await loadConfigFile(values.config) : {};
   const flags: Partial<FsConfig> = {};
+  const typed: Record<string, string> = {};
   const batchGiven: Record<string, string> = {};
   for (const [flag, spec] of Object.entries(CONFIG_FLAGS)) {
     const v = values[flag];
@@ -139,10 +140,11 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
       throw new ConfigError((e as Error).message.replace(`--${flag}: ${spec.key}`, `--${flag}`).replace(/, got .*$/, `, got ${JSON.stringify(v)}`));
     }
     (flags as Record<string, unknown>)[spec.key] = parsed;
+    typed[spec.key] = typedFlag(flag, v);
     if (Object.hasOwn(BATCH_RUN_FLAGS, flag)) batchGiven[flag] = v;
   }
-  if (typeof values.tasks === 'string') flags.tasks = parseTasks(values.tasks);
-  if (values['no-dashboard']) flags.dashboard = false;
+  if (typeof values.tasks === 'string') { flags.tasks = parseTasks(values.tasks); typed.tasks = typedFlag('tasks', values.tasks); }
+  if (values['no-dashboard']) { flags.dashboard = false; typed.dashboard = '--no-dashboard'; }
   const modes = (['dry-run', 'plots-only', 'merge-only'] as const).filter((m) => values[m]);
   if (modes.length > 1) throw new ConfigError(`--${modes[0]} and --${modes[1]} cannot be combined`);
   const mode: Mode = modes[0] ?? 'run';
@@ -162,7 +164,8 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
     if (index < 0 || index >= total) throw new ConfigError(`--batch-job-index must be from 0 to ${total - 1}, got ${index}`);
     batch = { index, total };
   }
-  const config = mergeConfig(yaml, flags);
+  const flagOf: Record<string, string> = { ...Object.fromEntries(Object.entries(CONFIG_FLAGS).map(([f, spec]) => [spec.key, f])), tasks: 'tasks', dashboard: 'no-dashboard' };
+  const config = mergeConfig(yaml, flags, settingsAsGiven(typed, flagOf, yaml, typeof values.config === 'string' ? values.config : null));
   const unused = batchFlagsUnused(batchGiven, config.cluster);
   if (unused) throw new ConfigError(unused);
   return { config, mode, ...(runDir ? { runDir } : {}), ...(batch ? { batch } : {}) };

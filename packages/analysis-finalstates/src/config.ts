@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, batchRunConflict, type BatchRunConfig } from '@gluon/deploy';
-import { SCHEDULER_TLS_CHECKS, SCHEDULER_TLS_DEFAULTS, schedulerTlsConflict, type SchedulerTlsConfig } from '@gluon/client';
+import { CONFIG_KEY_NAMES, SCHEDULER_TLS_CHECKS, SCHEDULER_TLS_DEFAULTS, schedulerTlsConflict, type SchedulerTlsConfig, type SettingsAsGiven } from '@gluon/client';
 import { OBJECT_TYPES, OBJECT_NAMES, SCHEMAS, type ObjectType } from './schema.js';
 import { parseCountsName } from './naming.js';
 
@@ -175,16 +175,17 @@ export async function loadConfigFile(file: string): Promise<Partial<FsConfig>> {
 
 /**
  * Defaults ← YAML ← flags; `objects` and `tasks` merge per entry. Checks what only the whole
- * configuration can tell (the particle range, the binning, the stages' prerequisites).
+ * configuration can tell (the particle range, the binning, the stages' prerequisites), naming
+ * each setting as `names` says (the flag typed, or the config file and key: settingsAsGiven).
  */
-export function mergeConfig(yaml: Partial<FsConfig>, flags: Partial<FsConfig>): FsConfig {
+export function mergeConfig(yaml: Partial<FsConfig>, flags: Partial<FsConfig>, names: SettingsAsGiven = CONFIG_KEY_NAMES): FsConfig {
   const c: FsConfig = { ...DEFAULT_CONFIG, ...yaml, ...flags };
   c.tasks = { ...DEFAULT_CONFIG.tasks, ...yaml.tasks, ...flags.tasks };
   c.objects = { ...DEFAULT_CONFIG.objects };
   for (const src of [yaml.objects, flags.objects]) {
     for (const [k, v] of Object.entries(src ?? {})) c.objects[k as keyof FsConfig['objects']] = { ...c.objects[k as keyof FsConfig['objects']], ...v };
   }
-  checkWhole(c);
+  checkWhole(c, names);
   return c;
 }
 
@@ -194,20 +195,23 @@ function multipleOf(x: number, w: number): boolean {
   return Math.abs(q - Math.round(q)) < 1e-9 * Math.max(1, q);
 }
 
-function checkWhole(c: FsConfig): void {
-  const conflict = batchRunConflict(c) ?? schedulerTlsConflict(c);
+function checkWhole(c: FsConfig, names: SettingsAsGiven): void {
+  const say = <K extends keyof FsConfig>(k: K) => names.given(k, c[k]);
+  const conflict = batchRunConflict(c, names) ?? schedulerTlsConflict(c, names);
   if (conflict) throw new ConfigError(conflict);
-  if (c.max_particles < c.min_particles) throw new ConfigError(`max_particles (${c.max_particles}) must be ≥ min_particles (${c.min_particles})`);
-  if (c.max_particles > 8) throw new ConfigError(`max_particles must be ≤ 8, got ${c.max_particles}`);
-  if (c.max_objects_per_type > 16) throw new ConfigError(`max_objects_per_type must be ≤ 16, got ${c.max_objects_per_type}`);
-  if (!multipleOf(c.tail_threshold_gev, c.bin_width_gev)) throw new ConfigError(`tail_threshold_gev (${c.tail_threshold_gev}) must be a whole number of bin_width_gev (${c.bin_width_gev}) bins`);
+  if (c.max_particles < c.min_particles) throw new ConfigError(`${say('max_particles')} must be ≥ ${say('min_particles')}`);
+  if (c.max_particles > 8) throw new ConfigError(`${say('max_particles')} must be ≤ 8`);
+  if (c.max_objects_per_type > 16) throw new ConfigError(`${say('max_objects_per_type')} must be ≤ 16`);
+  if (!multipleOf(c.tail_threshold_gev, c.bin_width_gev)) throw new ConfigError(`${say('tail_threshold_gev')} must be a whole number of ${say('bin_width_gev')} bins`);
   if (!(c.tail_max_gev > c.tail_threshold_gev) || !multipleOf(c.tail_max_gev, c.bin_width_gev)) {
-    throw new ConfigError(`tail_max_gev (${c.tail_max_gev}) must exceed tail_threshold_gev (${c.tail_threshold_gev}) by a whole number of bin_width_gev (${c.bin_width_gev}) bins`);
+    throw new ConfigError(`${say('tail_max_gev')} must exceed ${say('tail_threshold_gev')} by a whole number of ${say('bin_width_gev')} bins`);
   }
   const t = c.tasks;
-  if (!t.parse && (t.masses || t.postprocess || t.histograms)) throw new ConfigError(`tasks: ${STAGES.filter((s) => t[s]).join(',')} need parse (the objects come from it)`);
-  if (!t.masses && (t.postprocess || t.histograms)) throw new ConfigError(`tasks: ${t.postprocess ? 'postprocess' : 'histograms'} needs masses`);
-  if (!STAGES.some((s) => t[s])) throw new ConfigError('tasks: no stage is enabled');
+  // The stages as given: `--tasks masses`, or the config file's tasks (those on).
+  const tasks = names.given('tasks', STAGES.filter((s) => t[s]).join(','));
+  if (!t.parse && (t.masses || t.postprocess || t.histograms)) throw new ConfigError(`${tasks} leaves out parse, which ${STAGES.filter((s) => t[s]).join(',')} need (the objects come from it)`);
+  if (!t.masses && (t.postprocess || t.histograms)) throw new ConfigError(`${tasks} leaves out masses, which ${t.postprocess ? 'postprocess' : 'histograms'} needs`);
+  if (!STAGES.some((s) => t[s])) throw new ConfigError(`${tasks} enables no stage`);
 }
 
 /** `--tasks parse,masses` → the stage toggles (the listed stages on, the others off). */

@@ -30,7 +30,7 @@ t.test('bad arguments exit 2 naming the flag or key', async (t) => {
   const r1 = await cli(['--min-events-per-fs', 'many'], d);
   t.equal(r1.code, 2); t.match(r1.err, /--min-events-per-fs must be an integer ≥ 0, got "many"/);
   const r2 = await cli(['--tasks', 'parse,histograms', '--data-dir', d], d);
-  t.equal(r2.code, 2); t.match(r2.err, /histograms needs masses/);
+  t.equal(r2.code, 2); t.match(r2.err, /^gluon-finalstates: --tasks parse,histograms leaves out masses, which histograms needs$/m);
   writeFileSync(path.join(d, 'c.yaml'), 'objects:\n  jets: {pt_min_gev: -5}\n');
   const r3 = await cli(['--config', 'c.yaml'], d);
   t.equal(r3.code, 2); t.match(r3.err, /c\.yaml: objects\.jets\.pt_min_gev must be a number ≥ 0, got -5/);
@@ -169,8 +169,8 @@ t.test('a wss:// scheduler with mutual TLS: --tls-ca, --tls-cert and --tls-key, 
   t.equal(noCa.code, 1, 'a CA the system does not trust: failed while working');
   t.match(noCa.err, /unknown CA: the certificate of scheduler wss:\/\/\S+ is not signed by a CA this side trusts; give the cluster's CA \(--tls-ca, or tls_ca in the config file\) \[/);
   const bad: Array<[string[], RegExp]> = [
-    [['--data-dir', NANOAOD, '--tls-ca', f.ca!], /^gluon-finalstates: tls_ca \(--tls-ca\) are for connecting to a wss:\/\/ scheduler given with scheduler \(--scheduler\)/],
-    [[...at, '--tls-key', f.key!], /tls_cert and tls_key \(--tls-cert, --tls-key\) go together/],
+    [['--data-dir', NANOAOD, '--tls-ca', f.ca!], /^gluon-finalstates: --tls-ca \S+ is for connecting to a wss:\/\/ scheduler given by address, with --scheduler \(or scheduler in the config file\)/],
+    [[...at, '--tls-key', f.key!], /--tls-key \S+ needs --tls-cert \(or tls_cert in the config file\) too: the certificate and its private key go together/],
     [[...at, '--tls-ca', path.join(d, 'no-such-ca.pem'), '--dry-run'], /--tls-ca \S+no-such-ca\.pem: cannot read it \(ENOENT\)/],
   ];
   for (const [args, why] of bad) {

@@ -22,11 +22,11 @@ t.test('bad keys and values are named with their source', async (t) => {
 });
 
 t.test('whole-configuration rules: particle range, binning, stage prerequisites', async (t) => {
-  t.throws(() => mergeConfig({ min_particles: 3, max_particles: 2 }, {}), /max_particles \(2\) must be ≥ min_particles \(3\)/);
-  t.throws(() => mergeConfig({ bin_width_gev: 30 }, {}), /tail_threshold_gev \(1000\) must be a whole number of bin_width_gev \(30\) bins/);
+  t.throws(() => mergeConfig({ min_particles: 3, max_particles: 2 }, {}), /^max_particles 2 must be ≥ min_particles 3$/);
+  t.throws(() => mergeConfig({ bin_width_gev: 30 }, {}), /^tail_threshold_gev 1000 must be a whole number of bin_width_gev 30 bins$/);
   t.doesNotThrow(() => mergeConfig({ bin_width_gev: 2.5 }, {}));
-  t.throws(() => mergeConfig({}, { tasks: parseTasks('masses,histograms') }), /need parse/);
-  t.throws(() => mergeConfig({}, { tasks: parseTasks('parse,histograms') }), /histograms needs masses/);
+  t.throws(() => mergeConfig({}, { tasks: parseTasks('masses,histograms') }), /^tasks masses,histograms leaves out parse, which masses,histograms need/);
+  t.throws(() => mergeConfig({}, { tasks: parseTasks('parse,histograms') }), /^tasks parse,histograms leaves out masses, which histograms needs$/);
   t.throws(() => parseTasks('parse,mass'), ConfigError);
   t.throws(() => parseTasks('parse,mass'), /unknown stage "mass"/);
   t.same(mergeConfig({}, { tasks: parseTasks('parse,masses') }).tasks, { parse: true, masses: true, postprocess: false, histograms: false });

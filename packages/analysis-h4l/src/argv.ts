@@ -2,6 +2,7 @@
  * Command-line words before node's parseArgs sees them, shared by every analysis CLI
  * (gluon-h4l, gluon-finalstates).
  */
+import type { SettingsAsGiven } from '@gluon/client';
 
 /**
  * `argv` with each negative number after a flag that takes a value joined to it (`--jobs -1` →
@@ -39,4 +40,25 @@ export function withMeantFlag(msg: string, command: string, meant: Readonly<Reco
   // Own keys only: `--constructor` found Object's and suggested "--function Object() { [native code] }".
   if (unknown === undefined || !Object.hasOwn(meant, unknown) || msg.includes('(did you mean')) return msg;
   return `${msg} (did you mean ${meant[unknown]}? ${command} has no --${unknown})`;
+}
+
+/**
+ * How conflict messages name each setting: the flag as typed (`--cluster slurm`, `--no-dashboard`),
+ * else the key, value and config file it came from (`cluster: slurm in /x/config.yaml`), else
+ * the default (`the default n_workers 2`); one not set, by its flag and key (`--scheduler (or
+ * scheduler in the config file)`). `typed`: key → the flag and value as typed; `flagOf`: key → its
+ * flag (without dashes); `inFile`: the config file's keys.
+ */
+export function settingsAsGiven(typed: Record<string, string>, flagOf: Record<string, string>, inFile: object, configFile: string | null): SettingsAsGiven {
+  const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+  return {
+    given: (key, value) => typed[key]
+      ?? (configFile !== null && Object.hasOwn(inFile, key) ? `${key}: ${show(value)} in ${configFile}` : `the default ${key} ${show(value)}`),
+    toGive: (key) => (flagOf[key] !== undefined ? `--${flagOf[key]} (or ${key} in the config file)` : `${key} in the config file`),
+  };
+}
+
+/** A flag and its value as typed, for a message (`--job-queue "a b"`, `--no-dashboard`). */
+export function typedFlag(flag: string, value: string | boolean): string {
+  return value === true ? `--${flag}` : `--${flag} ${/^[^\s"']+$/.test(String(value)) ? value : JSON.stringify(value)}`;
 }

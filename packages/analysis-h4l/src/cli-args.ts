@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { BATCH_RUN_FLAGS, batchFlagsUnused } from '@gluon/deploy';
 import { SCHEDULER_TLS_FLAGS } from '@gluon/client';
-import { joinNegativeValues, withHelpPointer, withMeantFlag } from './argv.js';
+import { joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withMeantFlag } from './argv.js';
 import { loadConfigFile, mergeConfig, validateConfig, ConfigError, type H4lConfig } from './config.js';
 
 type FlagType = 'string' | 'boolean';
@@ -118,6 +118,7 @@ export async function configFromArgs(argv: string[], cwd = process.cwd()): Promi
   const yaml = configFile ? await loadConfigFile(configFile) : {};
   const flags: Record<string, unknown> = {};
   const byFlag: Partial<Record<keyof H4lConfig, string>> = {};
+  const typed: Record<string, string> = {};
   const batchGiven: Record<string, string> = {};
   for (const [flag, spec] of Object.entries(RUN_FLAGS)) {
     const v = values[flag];
@@ -128,9 +129,11 @@ export async function configFromArgs(argv: string[], cwd = process.cwd()): Promi
     }
     flags[spec.key] = parsed;
     byFlag[spec.key] = flag;
+    typed[spec.key] = typedFlag(flag, v);
     if (Object.hasOwn(BATCH_RUN_FLAGS, flag)) batchGiven[flag] = String(v);
   }
-  const config = mergeConfig(yaml, flags);
+  const flagOf = Object.fromEntries(Object.entries(RUN_FLAGS).map(([f, spec]) => [spec.key, f]));
+  const config = mergeConfig(yaml, flags, settingsAsGiven(typed, flagOf, yaml, configFile));
   const unused = batchFlagsUnused(batchGiven, config.cluster);
   if (unused) throw new ConfigError(unused);
   return { config, dryRun: values['dry-run'] === true, help: false, configFile, names: settingNames(byFlag, yaml, configFile) };

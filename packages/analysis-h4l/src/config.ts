@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { reasonOf } from './errors.js';
 import { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, batchRunConflict, type BatchRunConfig } from '@gluon/deploy';
-import { SCHEDULER_TLS_CHECKS, SCHEDULER_TLS_DEFAULTS, schedulerTlsConflict, type SchedulerTlsConfig } from '@gluon/client';
+import { CONFIG_KEY_NAMES, SCHEDULER_TLS_CHECKS, SCHEDULER_TLS_DEFAULTS, schedulerTlsConflict, type SchedulerTlsConfig, type SettingsAsGiven } from '@gluon/client';
 import { SELECTIONS, type SelectionName } from './chunk.js';
 
 /**
@@ -99,16 +99,20 @@ export async function loadConfigFile(file: string): Promise<Partial<H4lConfig>> 
   return validateConfig(doc, file);
 }
 
-/** Defaults ← YAML ← flags, then the checks that involve two keys. */
-export function mergeConfig(yaml: Partial<H4lConfig>, flags: Partial<H4lConfig>): H4lConfig {
+/**
+ * Defaults ← YAML ← flags, then the checks that involve two keys, each named as `names` says
+ * (the flag typed, or the config file and key: settingsAsGiven).
+ */
+export function mergeConfig(yaml: Partial<H4lConfig>, flags: Partial<H4lConfig>, names: SettingsAsGiven = CONFIG_KEY_NAMES): H4lConfig {
   const c = { ...DEFAULT_CONFIG, ...yaml, ...flags };
-  if (c.corrected_d0 && c.selection !== 'framework') throw new ConfigError(`corrected_d0 applies to selection framework only, not ${c.selection}`);
-  const conflict = batchRunConflict(c);
+  const say = <K extends keyof H4lConfig>(k: K) => names.given(k, c[k]);
+  if (c.corrected_d0 && c.selection !== 'framework') throw new ConfigError(`${say('corrected_d0')} applies to selection framework only, not ${say('selection')}`);
+  const conflict = batchRunConflict(c, names);
   if (conflict) throw new ConfigError(conflict);
-  const tlsConflict = schedulerTlsConflict(c);
+  const tlsConflict = schedulerTlsConflict(c, names);
   if (tlsConflict) throw new ConfigError(tlsConflict);
-  if (c.linger && !c.scheduler && c.n_workers === 0) throw new ConfigError('linger keeps a cluster and its dashboard up, and an in-process run (n_workers 0) has none');
-  if (c.performance_report !== null && !c.scheduler && !c.cluster && c.n_workers === 0) throw new ConfigError('performance_report records a cluster\'s dashboard, and an in-process run (n_workers 0) has none');
-  if (c.performance_report !== null && !c.dashboard) throw new ConfigError('performance_report records the dashboard\'s feed: it cannot be combined with dashboard: false (--no-dashboard)');
+  if (c.linger && !c.scheduler && c.n_workers === 0) throw new ConfigError(`${say('linger')} keeps a cluster and its dashboard up, and an in-process run (${say('n_workers')}) has none`);
+  if (c.performance_report !== null && !c.scheduler && !c.cluster && c.n_workers === 0) throw new ConfigError(`${say('performance_report')} records a cluster's dashboard, and an in-process run (${say('n_workers')}) has none`);
+  if (c.performance_report !== null && !c.dashboard) throw new ConfigError(`${say('performance_report')} records the dashboard's feed: it cannot be combined with ${say('dashboard')}`);
   return c;
 }

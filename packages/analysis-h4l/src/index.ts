@@ -18,7 +18,7 @@ export * from './run.js';
 // command-line words' preparation for parseArgs.
 export * from './progress.js';
 export { svgToPng, niceStep } from './plot.js';
-export { joinNegativeValues, withHelpPointer, withMeantFlag } from './argv.js';
+export { joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withMeantFlag } from './argv.js';
 export { runDirName, checkWritable, checkRunDirToRewrite } from './paths.js';
 export { figure } from './figures.js';
 export { demoNumbers, generateNumbers, GENERATE_NUMBER_FLAGS } from './generate-flags.js';

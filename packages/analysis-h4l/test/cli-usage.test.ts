@@ -218,7 +218,7 @@ t.test('--linger keeps the cluster and dashboard up until Ctrl-C', async (t) => 
   await t.rejects(fetch(url), 'the dashboard is gone');
   const r = await cli(['run', '--data-dir', data, '--n-workers', '0', '--linger']);
   t.equal(r.code, 2);
-  t.match(r.stderr, /linger keeps a cluster and its dashboard up, and an in-process run \(n_workers 0\) has none/);
+  t.match(r.stderr, /--linger keeps a cluster and its dashboard up, and an in-process run \(--n-workers 0\) has none/);
 });
 
 t.test('with --scheduler the dashboard printed is the scheduler\'s, and the run says it stays up (it does)', async (t) => {
@@ -257,9 +257,9 @@ t.test('a wss:// scheduler with mutual TLS and a token: --tls-ca, --tls-cert and
   const noCert = await cliRan([...at, '--tls-ca', f.ca!, '--dry-run'], { cwd: tmp, env });
   t.equal(noCert.code, 0, 'a CA alone is a valid setting (a cluster without --require-client-cert)');
   const bad: Array<[string[], RegExp]> = [
-    [['run', '--data-dir', data, '--no-config', '--tls-ca', f.ca!], /^gluon-h4l run: tls_ca \(--tls-ca\) are for connecting to a wss:\/\/ scheduler given with scheduler \(--scheduler\)/m],
-    [['run', '--data-dir', data, '--no-config', '--scheduler', 'ws://127.0.0.1:1', '--tls-ca', f.ca!], /tls_ca given, but scheduler ws:\/\/127\.0\.0\.1:1 is plain ws:\/\/, which speaks no TLS: give its wss:\/\/ address/],
-    [[...at, '--tls-cert', f.cert!], /tls_cert and tls_key \(--tls-cert, --tls-key\) go together/],
+    [['run', '--data-dir', data, '--no-config', '--tls-ca', f.ca!], /^gluon-h4l run: --tls-ca \S+ is for connecting to a wss:\/\/ scheduler given by address, with --scheduler \(or scheduler in the config file\); without one there is nothing to connect to$/m],
+    [['run', '--data-dir', data, '--no-config', '--scheduler', 'ws://127.0.0.1:1', '--tls-ca', f.ca!], /--tls-ca \S+ given, but --scheduler ws:\/\/127\.0\.0\.1:1 is plain ws:\/\/, which speaks no TLS: give its wss:\/\/ address/],
+    [[...at, '--tls-cert', f.cert!], /--tls-cert \S+ needs --tls-key \(or tls_key in the config file\) too: the certificate and its private key go together/],
     [[...at, '--tls-ca', path.join(tmp, 'no-such-ca.pem')], /--tls-ca \S+no-such-ca\.pem: cannot read it \(ENOENT\)/],
     [[...at, '--tls-ca', f.ca!, '--tls-cert', f.cert!, '--tls-key', f.ca!], /--tls-key \S+/],
   ];

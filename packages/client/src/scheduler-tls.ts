@@ -33,20 +33,46 @@ export const SCHEDULER_TLS_FLAGS: Record<string, { key: keyof SchedulerTlsConfig
   'tls-key': { key: 'tls_key', arg: 'PEM', help: 'with a wss:// --scheduler: the private key of --tls-cert' },
 };
 
-const given = (c: SchedulerTlsConfig): string[] =>
+/**
+ * How a CLI's message names a setting of its configuration: as its user gave it (`--cluster
+ * slurm`, `cluster: slurm in /x/config.yaml`), and how to give one that is not set
+ * (`--scheduler (or scheduler in the config file)`). Messages that named the config key alone
+ * (`cluster (slurm) … cannot be combined with scheduler …`) sent a user who typed flags looking
+ * for keys they never wrote.
+ */
+export interface SettingsAsGiven {
+  /** The setting `key`, holding `value`, as it was given. */
+  given(key: string, value: unknown): string;
+  /** How to give `key`, which is not set. */
+  toGive(key: string): string;
+}
+
+/** The config keys alone (`cluster slurm`), for callers without flags. */
+export const CONFIG_KEY_NAMES: SettingsAsGiven = {
+  given: (key, value) => `${key} ${typeof value === 'string' ? value : JSON.stringify(value)}`,
+  toGive: (key) => key,
+};
+
+const given = (c: SchedulerTlsConfig): (keyof SchedulerTlsConfig)[] =>
   (Object.keys(SCHEDULER_TLS_DEFAULTS) as (keyof SchedulerTlsConfig)[]).filter((k) => c[k] !== null);
 
 /**
  * Why the TLS keys cannot be used with the rest of the configuration, or undefined: they are for
  * a `wss://` scheduler given by address (a LocalCluster or batch cluster sets up its own
- * connections, and a `ws://` one speaks no TLS), and tls_cert and tls_key go together.
+ * connections, and a `ws://` one speaks no TLS), and tls_cert and tls_key go together. Each
+ * setting is named as `names` says (the flag typed, or the config file and key).
  */
-export function schedulerTlsConflict(c: SchedulerTlsConfig & { scheduler: string | null }): string | undefined {
+export function schedulerTlsConflict(c: SchedulerTlsConfig & { scheduler: string | null }, names: SettingsAsGiven = CONFIG_KEY_NAMES): string | undefined {
   const keys = given(c);
   if (keys.length === 0) return undefined;
-  if (c.scheduler === null) return `${keys.join(', ')} (--${keys.map((k) => k.replace('_', '-')).join(', --')}) are for connecting to a wss:// scheduler given with scheduler (--scheduler); without one there is nothing to connect to`;
-  if (!c.scheduler.startsWith('wss://')) return `${keys.join(', ')} given, but scheduler ${c.scheduler} is plain ws://, which speaks no TLS: give its wss:// address`;
-  if ((c.tls_cert === null) !== (c.tls_key === null)) return 'tls_cert and tls_key (--tls-cert, --tls-key) go together: give both (the certificate and its private key)';
+  const these = keys.map((k) => names.given(k, c[k])).join(', ');
+  const are = keys.length > 1 ? 'are' : 'is';
+  if (c.scheduler === null) return `${these} ${are} for connecting to a wss:// scheduler given by address, with ${names.toGive('scheduler')}; without one there is nothing to connect to`;
+  if (!c.scheduler.startsWith('wss://')) return `${these} given, but ${names.given('scheduler', c.scheduler)} is plain ws://, which speaks no TLS: give its wss:// address`;
+  if ((c.tls_cert === null) !== (c.tls_key === null)) {
+    const [has, lacks] = c.tls_cert !== null ? ['tls_cert', 'tls_key'] as const : ['tls_key', 'tls_cert'] as const;
+    return `${names.given(has, c[has])} needs ${names.toGive(lacks)} too: the certificate and its private key go together`;
+  }
   return undefined;
 }
 

@@ -3,9 +3,9 @@
  * checks and flags, and starting the cluster, defined once for every analysis CLI (gluon-h4l,
  * gluon-finalstates), so `--cluster slurm|pbs --jobs N` means the same everywhere.
  */
-import type { Client } from '@gluon/client';
+import { CONFIG_KEY_NAMES, type Client, type SettingsAsGiven } from '@gluon/client';
 import { parseBytes } from '@gluon/protocol';
-import { checkWalltime, type JobClusterOptions, type JobQueueCluster } from './job-cluster.js';
+import { checkOneWord, checkWalltime, type JobClusterOptions, type JobQueueCluster } from './job-cluster.js';
 import { SlurmCluster } from './slurm.js';
 import { PBSCluster } from './pbs.js';
 
@@ -33,7 +33,6 @@ export const BATCH_RUN_DEFAULTS: BatchRunConfig = {
 type Check = (v: unknown) => string | undefined;
 const orNull = (c: Check): Check => (v) => (v === null ? undefined : c(v));
 const intFrom = (min: number): Check => (v) => (Number.isInteger(v) && (v as number) >= min ? undefined : `must be an integer ≥ ${min}`);
-const text: Check = (v) => (typeof v === 'string' && v !== '' ? undefined : 'must be a non-empty string');
 /** The launchers' own check, its message without the name (the caller names the key). */
 const by = (check: (v: string) => void): Check => (v) => {
   if (typeof v !== 'string') return 'must be a string';
@@ -41,14 +40,17 @@ const by = (check: (v: string) => void): Check => (v) => {
 };
 
 /** Each key's check: undefined when the value is good, else why not (`must be slurm or pbs`). */
+// The launchers' own rules (checkJobClusterOptions), so a value they would refuse is refused here,
+// named as given (`--job-queue`, `/x/config.yaml: job_queue`): it passed, and SlurmCluster.start
+// then named `queue`, a key of its options object.
 export const BATCH_RUN_CHECKS: Record<keyof BatchRunConfig, Check> = {
   cluster: orNull((v) => (v === 'slurm' || v === 'pbs' ? undefined : 'must be slurm or pbs')),
   jobs: intFrom(1),
-  job_cores: intFrom(1),
+  job_cores: (v) => (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 1024 ? undefined : 'must be an integer from 1 to 1024'),
   job_memory: orNull(by((v) => parseBytes('job_memory', v))),
   job_walltime: orNull(by((v) => checkWalltime(v, 'job_walltime'))),
-  job_queue: orNull(text),
-  job_account: orNull(text),
+  job_queue: orNull(by((v) => checkOneWord(v, 'job_queue', 'a queue or Slurm partition; several: a,b'))),
+  job_account: orNull(by((v) => checkOneWord(v, 'job_account', 'a batch account or project'))),
 };
 
 /** One flag per key: `--cluster`, `--jobs`, `--job-cores`, …; `number`: its text is a number. */
@@ -62,9 +64,12 @@ export const BATCH_RUN_FLAGS: Record<string, { key: keyof BatchRunConfig; number
   'job-account': { key: 'job_account', arg: 'NAME', help: 'needs --cluster: account to charge' },
 };
 
-/** Why `cluster` cannot go with the rest of a config, or undefined (it starts its own scheduler). */
-export function batchRunConflict(c: Pick<BatchRunConfig, 'cluster'> & { scheduler: string | null }): string | undefined {
-  return c.cluster && c.scheduler ? `cluster (${c.cluster}) starts its own scheduler; it cannot be combined with scheduler ${c.scheduler}` : undefined;
+/**
+ * Why `cluster` cannot go with the rest of a config, or undefined (it starts its own scheduler).
+ * Each setting is named as `names` says (the flag typed, or the config file and key).
+ */
+export function batchRunConflict(c: Pick<BatchRunConfig, 'cluster'> & { scheduler: string | null }, names: SettingsAsGiven = CONFIG_KEY_NAMES): string | undefined {
+  return c.cluster && c.scheduler ? `${names.given('cluster', c.cluster)} starts its own scheduler; it cannot be combined with ${names.given('scheduler', c.scheduler)}` : undefined;
 }
 
 /**
