@@ -10,9 +10,9 @@
  * merge writes `finalstates`.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { sourceDateEpoch as h4lSourceDateEpoch } from '@gluon/analysis-h4l';
+import { otherAnalysisRun, sourceDateEpoch as h4lSourceDateEpoch } from '@gluon/analysis-h4l';
 import { ConfigError, type FsConfig } from './config.js';
 import { type FsResult } from './result.js';
 import { buildHistograms, keptFinalStates, readHistogramFile, type Th1, writeHistogramFile } from './histograms.js';
@@ -144,7 +144,13 @@ export async function writeRun(o: WriteRunOptions): Promise<string[]> {
 
 /** `--plots-only --run-dir DIR`: redraws the plots from the run's ROOT file, summary and stage log. */
 export async function replot(runDir: string): Promise<string[]> {
-  const summary = await readSummary(path.join(runDir, 'histograms', 'finalstates.summary.json'));
+  const file = path.join(runDir, 'histograms', 'finalstates.summary.json');
+  if (!existsSync(file)) {
+    // A directory holding both analyses' outputs is read as ours: this is said only when ours is missing.
+    const other = await otherAnalysisRun(runDir, 'gluon-finalstates');
+    throw new Error(`cannot read ${file}${other !== null ? `: ${other}` : ' (no such file: is this a run\'s output directory?)'}`);
+  }
+  const summary = await readSummary(file);
   let timings: Record<string, number> = {};
   try { timings = JSON.parse(await readFile(path.join(runDir, 'logs', 'finalstates.stages.json'), 'utf8')).timings ?? {}; } catch { /* no timing plot data */ }
   const rootFile = path.join(runDir, 'histograms', 'finalstates.root');

@@ -20,6 +20,7 @@ export * from './progress.js';
 export { svgToPng, niceStep } from './plot.js';
 export { joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withMeantFlag } from './argv.js';
 export { runDirName, checkWritable, checkRunDirToRewrite } from './paths.js';
+export { otherAnalysisRun, type RunKindCli } from './run-kind.js';
 export { figure } from './figures.js';
 export { demoNumbers, generateNumbers, GENERATE_NUMBER_FLAGS } from './generate-flags.js';
 export { generateStoppable, generateInterruptedLine } from './generate-interrupt.js';

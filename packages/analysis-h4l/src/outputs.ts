@@ -12,6 +12,7 @@ import type { AnalysisResult } from './result.js';
 import { writePlots } from './plots.js';
 import { RootFileWriter } from '@gluon/rootio';
 import { type RunMeta, metaNotes } from './meta.js';
+import { otherAnalysisRun } from './run-kind.js';
 import { toTLatex } from './tlatex.js';
 import { createHash } from 'node:crypto';
 
@@ -76,6 +77,8 @@ export async function replot(runDir: string): Promise<string[]> {
   let text: string;
   try { text = await readFile(file, 'utf8'); } catch (e) {
     const err = e as NodeJS.ErrnoException;
+    const other = err.code === 'ENOENT' ? await otherAnalysisRun(runDir, 'gluon-h4l') : null;
+    if (other !== null) throw new Error(`cannot read ${file}: ${other}`);
     throw new Error(`cannot read ${file} (${err.code === 'ENOENT' ? 'no such file: is this a run\'s output directory?' : err.code ?? err.message})`);
   }
   let j: unknown;
