@@ -685,7 +685,16 @@ export class Connection extends EventEmitter {
     a.timer.unref();
   }
 
+  /**
+   * The stall is judged after the event loop's next poll, not in the timer: a process that was
+   * itself stalled (a blocked loop, a SIGSTOP longer than the limit) runs its late timers before
+   * reading its sockets, and would otherwise drop a peer whose pieces sit unread in its own buffer.
+   */
   private readonly checkStall = (): void => {
+    setImmediate(this.judgeStall);
+  };
+
+  private readonly judgeStall = (): void => {
     const a = this.assembly;
     if (!a || this.closed) return;
     const v = stallReason(a.r, Date.now(), this.pieceStallMs);

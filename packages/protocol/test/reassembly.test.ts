@@ -97,3 +97,27 @@ t.test('headers claim whole buffers within the process\'s budget, and past it ta
   await pong(e);
   t.ok(held() - before > GiB - 64 * MiB, 'a header gets its whole buffer again once the first connection let its claim go');
 });
+
+t.test('a process that was itself stalled reads the pieces waiting in its socket before judging a stall', async (t) => {
+  // Before, the stall timer, run late as the loop woke, judged first: the peer's piece, sent
+  // before the stall and waiting unread, counted as nothing ('0 came'), and an honest peer was
+  // dropped by a scheduler that had been stopped for longer than the limit.
+  const stallMs = 300;
+  const accepted: Connection[] = [];
+  const server = await listen({ self: 'scheduler', roles: ['client'], log: () => {}, welcome: () => ({ clientId: 'c' }), pieceStallMs: stallMs, onConnection: (conn) => accepted.push(conn) });
+  t.teardown(() => server.close());
+  const { conn } = await connect(server.address, { role: 'client' }, { log: () => {} });
+  t.teardown(() => conn.close());
+  await new Promise<void>((resolve) => { conn.ws.once('pong', () => resolve()); conn.ws.ping(); });
+  const theirs = accepted[0]!;
+  const closed = new Promise<string>((resolve) => theirs.on('close', (_code: number, reason: string) => resolve(reason)));
+  conn.ws.send(encodeFrame([{ op: 'chunked', bytes: 4 * MiB }]), { binary: true });
+  await new Promise<void>((resolve) => { conn.ws.once('pong', () => resolve()); conn.ws.ping(); }); // the header is in: its timer runs
+  conn.ws.send(Buffer.alloc(64 * 1024, 1), { binary: true }, () => {
+    // The piece is in the kernel; now this whole process (the listener too) stops past the limit.
+    const until = Date.now() + 3 * stallMs;
+    while (Date.now() < until) { /* a stalled process */ }
+  });
+  // Nothing more comes: the message does stall, and the piece waiting during the stall counts.
+  t.match(await closed, /^chunked message of 4194304 bytes stalled: 65536 came, then nothing for \d+ ms \(limit 300 ms\)$/);
+});
