@@ -2,7 +2,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCommand, type Proc } from '../packages/worker/test/procs.js';
 import { writeOfflineInstall, type Packed } from './helpers/offline-install.js';
@@ -70,6 +70,23 @@ async function cluster(cwd: string, schedulerLine: string[], workerLine: (addres
 }
 
 /** The public workspace packages, from the root package.json. */
+/**
+ * The relative links of a README that stay inside its package (not URLs, not ../ out of it),
+ * normalised, without their #fragment.
+ */
+function readmeLinksInside(readme: string): string[] {
+  const out = new Set<string>();
+  for (const m of readme.matchAll(/\]\(([^)\s#]+)(?:#[^)\s]*)?\)/g)) {
+    const target = m[1]!;
+    if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue;
+    const norm = posix.normalize(target).replace(/^\.\//, '');
+    // Tests are not packed (checked above): a link into test/ is for readers of the repository.
+    if (norm.startsWith('..') || norm.startsWith('/') || norm.startsWith('test/')) continue;
+    out.add(norm);
+  }
+  return [...out];
+}
+
 function publicPackages(root: string): { name: string; repoPath: string }[] {
   const { workspaces } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { workspaces: string[] };
   return workspaces.map((w) => ({ repoPath: w, pj: JSON.parse(readFileSync(join(root, w, 'package.json'), 'utf8')) as { name: string; private?: boolean } }))
@@ -134,6 +151,11 @@ t.test('every public package packed, installed offline outside the repository, a
     const has = (f: string) => files.includes(`package/${f}`);
     t.ok(has('LICENSE') && has('package.json') && has('README.md') && has('dist/index.js') && has('dist/index.d.ts'), `${p.name}: LICENSE, README, dist`);
     t.notOk(files.some((f) => f.endsWith('.tsbuildinfo') || f.includes('/test/')), `${p.name}: no .tsbuildinfo, no tests`);
+    // What its README links to inside the package is in the tarball, as the README is: a package's
+    // own docs/ were left out of it (the scheduler's dashboard.md, the analysis's synthetic-samples.md).
+    const inside = readmeLinksInside(readFileSync(join(clone, p.repoPath, 'README.md'), 'utf8'));
+    const absent = inside.filter((l) => !has(l) && !files.some((f) => f.startsWith(`package/${l.replace(/\/$/, '')}/`)));
+    t.same(absent, [], `${p.name}: the links of its README inside the package (${inside.length}) are packed`);
     const manifest = JSON.parse(readFileSync(join(clone, p.repoPath, 'package.json'), 'utf8')) as { bin?: Record<string, string>; engines?: { node?: string }; scripts?: { prepack?: string } };
     for (const [bin, target] of Object.entries(manifest.bin ?? {})) t.ok(has(target.replace(/^\.\//, '')), `${p.name}: carries its ${bin} launcher`);
     t.equal(manifest.engines?.node, '>=20', `${p.name}: declares engines`);
