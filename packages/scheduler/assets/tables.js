@@ -159,7 +159,8 @@ export function renderFailures(container, failures, labels = new Map()) {
         el('span', { class: 'badge' }, f.kind),
         el('span', { class: 'fexc' }, `${f.name}: ${f.message}`)),
       el('div', { class: 'fmeta muted' },
-        `${fmtTime(f.time)} · worker `, f.workerId ? workerLink(f.workerId, labelOf(labels, f.workerId)) : (f.worker || '–'), ` · retries used ${f.retriesUsed ?? 0}`),
+        `${fmtTime(f.time)} · worker `, f.workerId ? workerLink(f.workerId, labelOf(labels, f.workerId)) : (f.worker || '–'), ` · retries used ${f.retriesUsed ?? 0}`,
+        typeof f.code === 'string' ? ` · code ${f.code}` : ''),
       f.stack ? el('pre', { class: 'stack' }, f.stack) : null));
   container.replaceChildren(...items);
 }

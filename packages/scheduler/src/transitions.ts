@@ -551,9 +551,12 @@ export abstract class Transitions {
         const row: FailureRow = {
           key: ts.key, group: ts.group, message: error.message, name: error.name, stack: error.stack,
           worker: error.worker, ...(on ? { workerId: on.id } : {}), retriesUsed: error.retriesUsed, kind: error.kind, time: now,
+          ...(error.code !== undefined ? { code: error.code } : {}),
         };
         this.journal.addFailure(row);
-        const cause = `${error.name}: ${error.message}`;
+        // As Node prints a coded error (`Error [ERR_X]: …`), unless the message already says it (a system error's 'ENOENT: …').
+        const coded = error.code !== undefined && !error.message.includes(error.code) ? ` [${error.code}]` : '';
+        const cause = `${error.name}${coded}: ${error.message}`;
         this.addLog(now, 'erred', on ? logLine`task ${ts.key} failed on ${on}: ${cause}` : `task ${ts.key} failed${error.worker ? ` on ${error.worker}` : ''}: ${cause}`);
       }
     }

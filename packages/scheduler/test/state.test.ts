@@ -793,3 +793,19 @@ t.test('a task its worker cannot be sent (over a message limit) fails at once wi
   t.equal(sim.state.workers.get('w1')!.processing.size, 0, 'its slot is free again');
   t.same(sim.state.unsendable('w1', 'big-1', 'again', sim.now), [], 'a second report changes nothing');
 });
+
+t.test("a failed task's error code is in its Failures row and the event log's line (said once)", async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w');
+  sim.submit('c', [task('coded-1'), task('sys-1')]);
+  for (const [key, message, code] of [['coded-1', 'bad run number', 'BAD_INPUT'], ['sys-1', "ENOENT: no such file or directory, open '/d/x.root'", 'ENOENT']] as const) {
+    const inbox = sim.inbox.get('w')!;
+    inbox.splice(inbox.indexOf(key), 1);
+    sim.apply(sim.state.taskErred('w', { key, error: { message, name: 'Error', stack: `Error: ${message}`, code } }, sim.now));
+  }
+  t.same(sim.state.failures.map((f) => [f.key, f.code]), [['coded-1', 'BAD_INPUT'], ['sys-1', 'ENOENT']], 'each row carries its code');
+  const log = sim.state.log.map((l) => l.text).join('\n');
+  t.match(log, /task coded-1 failed on w[^\n]*: Error \[BAD_INPUT\]: bad run number/, 'the line names the code as Node prints a coded error');
+  t.match(log, /task sys-1 failed on w[^\n]*: Error: ENOENT: no such file/, 'not twice when the message already says it');
+});

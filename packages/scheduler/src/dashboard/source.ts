@@ -79,6 +79,8 @@ export interface FailureRow {
   retriesUsed: number;
   kind: string;
   time: number;
+  /** the thrown error's code (protocol 19), when it had one: what a script branches on. */
+  code?: string;
 }
 
 /** What a freshly opened dashboard needs to draw every panel. */
