@@ -3,7 +3,7 @@
  * file's branch classes, rootio reads back exactly the generated columns, entries follow --scale.
  */
 import t from 'tap';
-import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openRootFile } from '@gluon/rootio';
@@ -91,7 +91,11 @@ t.test('written on several threads, the files are byte-identical to a serial run
   t.equal(lines.length, serial.samples.length, 'one progress line per file');
   for (const s of serial.samples) t.ok(readFileSync(join(dir, 't1', s.file)).equals(readFileSync(join(dir, 't3', s.file))), `${s.file}: identical bytes`);
   await t.rejects(generateDataset({ outDir: join(dir, 't3'), threads: 0, ...opts }), /threads must be a positive integer, got 0/);
-  // A thread's failure names the sample it was writing.
+  // A dataset folder that cannot be made is named before any thread starts (dataset-lock.ts).
   writeFileSync(join(dir, 'plain-file'), 'x');
-  await t.rejects(generateDataset({ outDir: join(dir, 'plain-file'), threads: 2, ...opts }), /generating (data_B|llll|Zmumu|ggH125_ZZ4lep): .*(ENOTDIR|EEXIST)/);
+  await t.rejects(generateDataset({ outDir: join(dir, 'plain-file'), threads: 2, ...opts }), { message: `cannot make the dataset folder ${join(dir, 'plain-file')}: a file is there, not a folder` });
+  // A thread's failure names the sample it was writing: here MC/ is a file.
+  mkdirSync(join(dir, 'mc-blocked'));
+  writeFileSync(join(dir, 'mc-blocked', 'MC'), 'x');
+  await t.rejects(generateDataset({ outDir: join(dir, 'mc-blocked'), threads: 2, ...opts }), /generating (llll|Zmumu|ggH125_ZZ4lep): .*(ENOTDIR|EEXIST)/);
 });

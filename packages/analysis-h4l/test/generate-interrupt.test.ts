@@ -87,10 +87,11 @@ t.test('killed outright (SIGKILL) it leaves only .partial files, which the next 
   t.same((await exitedWithin(killed.p, killed.ended, EXIT_BOUND_S)).exit, [null, 'SIGKILL']);
   const left = Object.keys(snapshot(out)).filter((f) => !f.endsWith('/'));
   t.ok(left.length > 0, `it had begun files: ${left.join(', ')}`);
-  t.same(left.filter((f) => !f.endsWith('.root.partial')), [], 'no .root file (which a run would read) and no manifest.json');
+  t.same(left.filter((f) => !f.endsWith('.root.partial') && f !== '.generate.lock'), [], 'no .root file (which a run would read) and no manifest.json');
+  t.ok(left.includes('.generate.lock'), 'its lock is left (dataset-lock.ts): the next generate takes it over, its holder gone');
   const again = start(t, H4L, ['--threads', '1', '--scale', '0.01'], out);
   t.same((await again.ended).exit, [0, null], 'generate again');
   const files = readdirSync(out, { recursive: true }).map(String);
-  t.same(files.filter((f) => f.endsWith('.partial')), [], 'the .partial files were written over');
+  t.same(files.filter((f) => f.endsWith('.partial') || f === '.generate.lock'), [], 'the .partial files were written over, the lock taken over and let go');
   t.ok(files.includes('manifest.json') && files.includes(path.join('Data', 'data_A.4lep.root')), 'the dataset is whole');
 });

@@ -3,16 +3,20 @@
  * (`Data/data_<P>.4lep.root`, `MC/mc_<DSID>.<sample>.4lep.root`, TTree `mini`) through rootio's
  * writer, sample by sample and batch by batch (memory stays bounded at any scale).
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { countOf } from '@gluon/protocol';
 import type { CompressionSettings } from '@gluon/rootio';
 import { GENERATED_SAMPLES, defaultEntries } from './sample.js';
 import { writeSamples } from './write-pool.js';
 import { commitStaged, foldersToMake, removeStaged, type Removed } from './staging.js';
+import { holderText, tryLock, waitForLock } from './dataset-lock.js';
 import { sampleByName } from '../samples.js';
 import { InterruptedError } from '../interrupt.js';
 import type { WrittenSample } from './write-sample.js';
+
+/** The lock a generate holds in its dataset folder while it writes (dataset-lock.ts). */
+const GENERATE_LOCK = '.generate.lock';
 
 /** One sample to write, with an optional entry count or scale of its own. */
 export interface SampleRequest {
@@ -121,6 +125,18 @@ export async function generateDataset(opts: GenerateOptions): Promise<Manifest> 
   const jobs = plan.map(({ name, entries }) => ({ outDir: opts.outDir, name, entries, seed, compression }));
   const files = plan.map(({ name }) => sampleByName(name).file);
   const made = foldersToMake(opts.outDir, files);
+  try {
+    mkdirSync(opts.outDir, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is there, not a folder' : (e as Error).message;
+    throw new Error(`cannot make the dataset folder ${opts.outDir}: ${why}`);
+  }
+  const lock = tryLock(join(opts.outDir, GENERATE_LOCK), `a generate of ${plan.length} sample(s)`);
+  if (!('release' in lock)) {
+    throw new Error(`${opts.outDir} is being written by another generate: ${holderText(lock)}; wait for it to finish, or stop it `
+      + `(one killed outright leaves ${GENERATE_LOCK} there, which the next generate takes over)`);
+  }
   let written = 0;
   try {
     const samples = await writeSamples(jobs, threads, (w) => {
@@ -133,8 +149,10 @@ export async function generateDataset(opts: GenerateOptions): Promise<Manifest> 
       events: samples.reduce((a, s) => a + s.entries, 0), seconds: (performance.now() - t0) / 1000,
     };
     commitStaged(opts.outDir, files, JSON.stringify({ ...manifest, seconds: undefined }, null, 2) + '\n');
+    lock.release();
     return manifest;
   } catch (e) {
+    lock.release(); // first: the folders this generate made are removed only when empty
     const removed = removeStaged(opts.outDir, files, made);
     if (e instanceof InterruptedError) throw new GenerateInterruptedError(opts.outDir, written, files.length, removed, opts.signal?.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
     throw e;
@@ -157,6 +175,17 @@ export function demoDatasetDir(scale: number, seed: number, root = '.cache'): st
  */
 export async function ensureDataset(o: { outDir: string; scale: number; seed: number; log: (line: string) => void; threads?: number }): Promise<boolean> {
   const marker = join(o.outDir, 'generated.json');
+  mkdirSync(dirname(resolve(o.outDir)), { recursive: true });
+  const lock = await waitForLock(`${resolve(o.outDir)}.lock`, 'another demo', (h) => o.log(`waiting for ${h}, which is generating ${o.outDir} …`));
+  try {
+    return await ensureLocked(o, marker);
+  } finally {
+    lock.release();
+  }
+}
+
+/** {@link ensureDataset} once it holds the folder's lock (another demo may have just made it). */
+async function ensureLocked(o: { outDir: string; scale: number; seed: number; log: (line: string) => void; threads?: number }, marker: string): Promise<boolean> {
   if (existsSync(marker)) {
     try {
       const have = JSON.parse(readFileSync(marker, 'utf8'));
