@@ -2,7 +2,8 @@ import t from 'tap';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openRootFile, RootFileWriter, RootFormatError, type Column, type Jagged } from '../src/index.js';
+import { openRootFile, RootFormatError, type Jagged } from '../src/index.js';
+import { columnBytes, writeMixedTree } from './mixed-tree.js';
 import { Prefaulter, prefaultStats } from '../src/column-prefault.js';
 
 /**
@@ -26,43 +27,11 @@ const N = 6000;
 const STEP = 1500;
 const NAMES = ['first', 'v', 'c', 'k', 'w'];
 /** Entry i of the file: `i % 5` elements in each jagged branch. */
-const count = (i: number) => i % 5;
-
-async function write(path: string): Promise<void> {
-  const w = await RootFileWriter.create(path, { compression: { algorithm: 'zlib', level: 1 } });
-  const tw = w.createTree('t', 'prefault', [
-    { name: 'first', type: 'float' }, { name: 'n', type: 'int32' },
-    { name: 'v', type: 'float', jagged: 'vector' }, { name: 'c', type: 'float', jagged: 'counted', counter: 'n' },
-    { name: 'k', type: 'int32', jagged: 'vector' }, { name: 'w', type: 'double' },
-  ], { basketEntries: STEP });
-  for (let s = 0; s < N; s += STEP) {
-    const offsets = new Int32Array(STEP + 1);
-    for (let i = 0; i < STEP; i++) offsets[i + 1] = offsets[i]! + count(s + i);
-    const m = offsets[STEP]!;
-    const elements = (f: (j: number) => number) => Float32Array.from({ length: m }, (_, j) => f(j));
-    await tw.append({
-      first: Float32Array.from({ length: STEP }, (_, i) => s + i), n: Int32Array.from({ length: STEP }, (_, i) => count(s + i)),
-      v: { offsets, values: elements((j) => s + j / 8) }, c: { offsets, values: elements((j) => -(s + j)) },
-      k: { offsets, values: Int32Array.from({ length: m }, (_, j) => s * 3 + j) }, w: Float64Array.from({ length: STEP }, (_, i) => (s + i) / 3),
-    });
-  }
-  await w.close();
-}
+const MODULO = 5;
+const count = (i: number) => i % MODULO;
 
 const path = join(dir, 'prefault.root');
-await write(path);
-
-/** Every column's bytes, to compare two reads exactly. */
-function bytesOf(cols: Record<string, Column>): string[] {
-  const out: string[] = [];
-  for (const n of NAMES) {
-    const c = cols[n]!;
-    for (const a of ArrayBuffer.isView(c) ? [c] : [(c as Jagged).offsets, (c as Jagged).values]) {
-      out.push(`${n}:${Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64')}`);
-    }
-  }
-  return out;
-}
+await writeMixedTree(path, { entries: N, basketEntries: STEP, modulo: MODULO, title: 'prefault', first: true });
 
 t.test('columns faulted in ahead hold the same values as fresh ones, whole and in ranges cut inside baskets', async (t) => {
   const f = await openRootFile(path);
@@ -70,13 +39,13 @@ t.test('columns faulted in ahead hold the same values as fresh ones, whole and i
   const tree = await f.tree('t');
   for (const range of [{}, { entryStart: 700, entryStop: 5100 }]) {
     prefaultStats.minBytes = Infinity;
-    const plain = bytesOf(await tree.arrays(NAMES, range));
+    const plain = columnBytes(await tree.arrays(NAMES, range), NAMES);
     prefaultStats.minBytes = 1;
     // Whether a later branch's bytes are in when a branch starts depends on libuv's pool: read
     // until some column was faulted in ahead (bounded), every read compared.
     const before = prefaultStats.bytes;
     let reads = 0;
-    for (; reads < 50 && prefaultStats.bytes === before; reads++) t.same(bytesOf(await tree.arrays(NAMES, range)), plain, `read ${reads} of ${JSON.stringify(range)}`);
+    for (; reads < 50 && prefaultStats.bytes === before; reads++) t.same(columnBytes(await tree.arrays(NAMES, range), NAMES), plain, `read ${reads} of ${JSON.stringify(range)}`);
     t.ok(prefaultStats.bytes > before, `columns were faulted in ahead (within ${reads} reads)`);
   }
   const v = (await tree.arrays(['v'])).v as Jagged;
