@@ -51,12 +51,12 @@ export function checkModule(spec: string, allow: AllowList): AllowDecision {
   }
   const entries = allow.extra.filter(isPathEntry).map((e) => entryPath(e, allow.cwd)).filter((d): d is string => d !== null);
   const dirs = entries.map(realOrNull).filter((d): d is string => d !== null);
-  if (spec.startsWith('file:') || isAbsolute(spec)) return checkFile(spec, dirs, entries);
+  if (spec.startsWith('file:') || isAbsolute(spec)) return checkFile(spec, dirs, entries, allow.cwd);
   return checkPackage(spec, allow, dirs);
 }
 
 /** `entries`: the allowed paths as given (absolute), whether or not they exist; `dirs`: the real paths of those that do. */
-function checkFile(spec: string, dirs: string[], entries: string[]): AllowDecision {
+function checkFile(spec: string, dirs: string[], entries: string[], cwd: string): AllowDecision {
   let path: string;
   try {
     path = toPath(spec);
@@ -72,14 +72,18 @@ function checkFile(spec: string, dirs: string[], entries: string[]): AllowDecisi
   }
   const url = pathToFileURL(real).href;
   if (dirs.some((d) => within(real, d))) return { ok: true, url };
-  // A file that its own package declares as a task module is allowed under any spelling.
-  if (declaredBy(real)) return { ok: true, url };
-  return { ok: false, reason: `file ${real === path ? path : `${path} (really ${real})`} is not under any --allow-module directory and not a task module its package declares; ${HOW}` };
+  // A file that its own package declares as a task module is allowed under any spelling, when that
+  // package is the one its name resolves to from the worker's directory (as a bare specifier would).
+  const declared = declaredBy(real, cwd);
+  if (declared === true) return { ok: true, url };
+  const file = real === path ? path : `${path} (really ${real})`;
+  if (declared) return { ok: false, reason: `file ${file} is not under any --allow-module directory; ${declared}; ${HOW}` };
+  return { ok: false, reason: `file ${file} is not under any --allow-module directory and not a task module its package declares; ${HOW}` };
 }
 
 function checkPackage(spec: string, allow: AllowList, dirs: string[]): AllowDecision {
   const { name, subpath } = splitPackage(spec);
-  if (!/^(@[^/@\s]+\/)?[^/@\s.][^/\s]*$/.test(name)) return { ok: false, reason: `"${name}" is not a package name` };
+  if (!isPackageName(name)) return { ok: false, reason: `"${name}" is not a package name` };
   // Node would resolve `pkg/../../x` of a package without "exports" outside the package.
   if (subpath !== '.' && subpath.slice(2).split('/').some((s) => s === '' || s === '.' || s === '..' || /%2f|%5c|\\/i.test(s))) {
     return { ok: false, reason: `the subpath ${subpath} of ${name} has an empty, "." or ".." segment` };
@@ -100,6 +104,11 @@ function checkPackage(spec: string, allow: AllowList, dirs: string[]): AllowDeci
   const url = pathToFileURL(real).href;
   if (listed || dirs.some((d) => within(real, d)) || declaredTasks(pkg.json).includes(subpath)) return { ok: true, url };
   return { ok: false, reason: `${spec} is not an allowed task module (package ${name} declares ${describeTasks(pkg.json)}); ${HOW}` };
+}
+
+/** A package name (`pkg`, `@scope/pkg`): no `.` or `..` as a whole part, nothing that walks a path. */
+function isPackageName(name: string): boolean {
+  return /^(@[^/@\s]+\/)?[^/@\s.][^/\s]*$/.test(name);
 }
 
 /**
@@ -140,15 +149,31 @@ function describeTasks(pkg: PackageJson): string {
   return t.length ? `only ${t.join(', ')} as task modules` : 'no task modules';
 }
 
-/** Whether the real file `real` is one of the task modules declared by the package around it. */
-function declaredBy(real: string): boolean {
+/**
+ * Whether the real file `real` is one of the task modules declared by the package around it, and
+ * that package is installed where the worker runs: the one its `name` resolves to from `cwd`.
+ * Any package.json on the machine used to count, so whoever could write a file anywhere (`/tmp`,
+ * `/dev/shm`) and submit a task ran code of their own: a `package.json` declaring `./x.mjs`
+ * beside an `x.mjs` that calls `child_process`. Returns true, false (not declared), or why a
+ * declaration does not count.
+ */
+function declaredBy(real: string, cwd: string): boolean | string {
   for (let dir = dirname(real); ; dir = dirname(dir)) {
     const json = readPackageJson(join(dir, 'package.json'));
     if (json) {
-      return declaredTasks(json).some((sub) => {
+      const declared = declaredTasks(json).some((sub) => {
         const target = exportTarget(json, sub);
         return target !== null && realOrNull(join(dir, target)) === real;
       });
+      if (!declared) return false;
+      const where = join(dir, 'package.json');
+      // The name is checked before it is looked up: findPackage joins it to a path (`../../x` walks anywhere).
+      if (typeof json.name !== 'string' || !isPackageName(json.name)) return `${where} declares it, but has no valid package name, so it is not a package installed where the worker runs (${cwd})`;
+      const found = findPackage(json.name, cwd);
+      if (found?.dir !== realOrNull(dir)) {
+        return `${where} declares it, but package ${json.name} ${found ? `resolves to ${found.dir}` : 'is not installed'} where the worker runs (${cwd})`;
+      }
+      return true;
     }
     if (dirname(dir) === dir) return false;
   }

@@ -101,6 +101,32 @@ t.test('packages that declare their task modules (gluon.tasks) are allowed for t
   t.match(checkModule(join(s.cwd, 'node_modules/declared/dist/other.js'), { cwd: s.cwd, extra: [] }), { ok: false }, 'an undeclared file of the same package');
 });
 
+t.test('a package.json planted outside the packages the worker resolves declares nothing', async (t) => {
+  // Any package.json on the machine used to count: a local user who could write to /tmp and submit
+  // a task ran a shell through a package.json declaring ./x.mjs beside an x.mjs calling child_process.
+  const s = scratch(t);
+  const plant = (dir: string, name: unknown) => {
+    mkdirSync(join(s.root, dir), { recursive: true });
+    writeFileSync(join(s.root, dir, 'package.json'), JSON.stringify({ ...(name === undefined ? {} : { name }), gluon: { tasks: ['./x.mjs'] } }));
+    writeFileSync(join(s.root, dir, 'x.mjs'), 'export const run = () => "pwned";\n');
+    return join(s.root, dir, 'x.mjs');
+  };
+  const allow = { cwd: s.cwd, extra: [] as string[] };
+  const planted = plant('tmp/evil', 'whatever');
+  for (const spec of [planted, pathToFileURL(planted).href]) {
+    t.match(checkModule(spec, allow), { ok: false, reason: /evil\/package\.json declares it, but package whatever is not installed where the worker runs .*; list it with --allow-module/ }, spec);
+  }
+  // A name that would walk out of node_modules when joined to it, and none at all.
+  t.match(checkModule(plant('tmp/walk', '../../tmp/walk'), allow), { ok: false, reason: /has no valid package name/ });
+  t.match(checkModule(plant('tmp/anon', undefined), allow), { ok: false, reason: /has no valid package name/ });
+  // The name of a package that is installed, but the copy named is another one.
+  t.match(checkModule(plant('tmp/fake', 'declared'), allow), { ok: false, reason: /package declared resolves to .*cwd\/node_modules\/declared where the worker runs/ });
+  // Installed where the worker runs, the same file is allowed by its path.
+  const installed = plant('cwd/node_modules/planted', 'planted');
+  t.match(checkModule(installed, allow), { ok: true, url: pathToFileURL(installed).href });
+  t.match(checkModule('planted/x.mjs', allow), { ok: true });
+});
+
 t.test('--allow-module directories allow the files under them, whole path components only', async (t) => {
   t.match(checkModule(pathToFileURL(fixture).href, { cwd: repo, extra: [fixtures] }), { ok: true, url: pathToFileURL(fixture).href });
   t.match(checkModule(fixture, { cwd: repo, extra: [pathToFileURL(fixtures).href] }), { ok: true }, 'a file URL entry, an absolute path spec');
