@@ -58,7 +58,12 @@ export function widthOf(container) {
  * as its name. By id, not name: two workers started with the same --name are two pages.
  */
 export function workerLink(id, name) {
-  return el('a', { href: `worker?id=${encodeURIComponent(id)}`, class: 'worker-link', title: `${name}: its tasks, results, transfers and log` }, name);
+  return el('a', { href: `worker?id=${encodeURIComponent(id)}`, class: 'worker-link', title: workerLinkTitle(name) }, name);
+}
+
+/** The tooltip of a worker's link. */
+export function workerLinkTitle(name) {
+  return `${name}: its tasks, results, transfers and log`;
 }
 
 /** Most characters of a name on a chart's 150 px label axis (12 px text). */

@@ -1,5 +1,5 @@
 // The tabular panels: workers, failures, event log.
-import { el, fmtAge, fmtBytes, fmtTime, workerLink } from './format.js';
+import { el, fmtAge, fmtBytes, fmtTime, workerLink, workerLinkTitle } from './format.js';
 import { labelOf, logParts } from './worker-labels.js';
 import { workerStatus } from './worker-status.js';
 
@@ -95,6 +95,12 @@ export class WorkersTable {
   fill(r, w, now, label) {
     // A worker of the same name may join later: the label then gains the id.
     setText(r.link, label);
+    // A row is kept by id, and a restarted scheduler hands its ids out again (w1, w2, … by
+    // registration): the same id may now be another worker, whose name the row must carry.
+    if (r.tr.dataset.worker !== w.name) {
+      r.tr.dataset.worker = w.name;
+      r.link.title = workerLinkTitle(w.name);
+    }
     const cls = w.alive ? 'alive' : 'gone';
     if (r.tr.className !== cls) {
       r.tr.className = cls;
