@@ -67,6 +67,25 @@ t.test('a thrown value that is not an Error is said as such and shown, with no s
   t.ok(!long.ok && long.error.message.length < 600, 'a long value is cut');
 });
 
+t.test('an error\'s cause and an AggregateError\'s errors follow its stack', async (t) => {
+  // Found by the data-engineer trial: new Error('row 7 …', { cause }) lost the JSON parser's words.
+  const r = await run('throwWithCause', ['{"qty": 2,']);
+  t.match(r, { ok: false, error: { name: 'Error', message: 'row 7 is not a record' } });
+  if (!r.ok) {
+    const [own, cause] = r.error.stack.split('\nCaused by: ');
+    t.match(own, /^Error: row 7 is not a record\n\s+at throwWithCause \(.*fixtures\/tasks\.mjs/);
+    t.match(cause, /^SyntaxError: .*JSON.*\n\s+at JSON\.parse/, 'the cause with its own stack');
+  }
+  const a = await run('throwAggregate', []);
+  t.match(a, { ok: false, error: { name: 'AggregateError', message: '2 bad rows' } });
+  if (!a.ok) {
+    const lines = a.error.stack.split('\n').filter((l) => !/^\s+at /.test(l));
+    t.same(lines, ['AggregateError: 2 bad rows', '  errors[0]: TypeError: qty is "two"', '  errors[1]: RangeError: qty -1 below 0', '    Caused by: { row: 2 } (not an Error)']);
+  }
+  const c = await run('throwCycle', []);
+  t.match(c, { ok: false, error: { stack: /^Error: its own cause\n[^]*\nCaused by: \(an error shown above\)$/ } });
+});
+
 t.test('a missing export or a module that fails to load is a task error, not a crash', async (t) => {
   t.match(await run('nope', []), { ok: false, error: { name: 'TypeError', message: /has no exported function "nope"/ } });
   // An export that is not a function is named as what it is (found by the new-user trial: the
