@@ -309,6 +309,17 @@ export class ThroughputChart {
 }
 
 /**
+ * A legend's colour swatch. The colour is the publisher's text: set as one property, a value that
+ * is not one colour is dropped; as `style="background:…"` it was any declarations, and one
+ * published `color` (`red; position:fixed; width:100vw; height:100vh`) covered the whole page.
+ */
+function swatch(color) {
+  const i = el('i', {});
+  i.style.background = String(color);
+  return i;
+}
+
+/**
  * A histogram as stacked bars (groups with `style: 'points'` drawn as points with √N error
  * bars on top, like data over a Monte Carlo stack). `h` is the normalised shape from results.js.
  */
@@ -324,7 +335,7 @@ export class HistogramChart {
 
   update(h) {
     this.h = h;
-    this.legend.replaceChildren(...h.groups.map((g) => el('span', {}, el('i', { style: `background:${g.color}` }), g.style === 'points' ? `● ${g.name}` : g.name)));
+    this.legend.replaceChildren(...h.groups.map((g) => el('span', {}, swatch(g.color), g.style === 'points' ? `● ${g.name}` : g.name)));
     if (!this.plot) {
       this.plot = customPlot(this.box, {
         height: 240,

@@ -6,28 +6,47 @@ import { el, fmtAge, groupColor } from './format.js';
 
 const FAILURE_TOPIC = /^failures\//;
 
-/** A histogram-shaped value normalised to `{edges, groups: [{name, values, color, style}]}`, or null. */
+/**
+ * The most cells (bins × groups) a histogram is drawn with. Every redraw visits each cell, and a
+ * value of a few bytes could ask for any number: `nbins: 1e9` hung every open dashboard (an array
+ * of 1e9 edges), `2 ** 32` threw on each render and stopped the panels after Results; 500,000
+ * edges and 100,000 empty groups fit in the 2 MiB a shown value may have.
+ */
+export const MAX_HISTOGRAM_CELLS = 2_000_000;
+
+/**
+ * A histogram-shaped value normalised to `{edges, groups: [{name, values, color, style}]}`, or
+ * null; `{problem}` when it has the shape but cannot be drawn (what was wrong, for its card).
+ */
 export function asHistogram(v) {
   if (!v || typeof v !== 'object' || Array.isArray(v) || !v.groups || typeof v.groups !== 'object') return null;
-  const entries = Array.isArray(v.groups) ? v.groups.map((g) => [g.name, g]) : Object.entries(v.groups);
+  const entries = Array.isArray(v.groups) ? v.groups.map((g) => [g?.name, g]) : Object.entries(v.groups);
   if (!entries.length) return null;
-  let edges = Array.isArray(v.edges) ? v.edges.map(Number) : null;
   const first = entries[0][1];
   const firstValues = Array.isArray(first) ? first : first?.values;
   if (!Array.isArray(firstValues)) return null;
+  const valuesOf = (g) => (Array.isArray(g) ? g : Array.isArray(g?.values) ? g.values : []);
+  let longest = 0;
+  for (const [, g] of entries) longest = Math.max(longest, valuesOf(g).length);
+  let edges = Array.isArray(v.edges) ? v.edges.map(Number) : null;
   let nbins = Number.isInteger(v.nbins) ? v.nbins : edges ? edges.length - 1 : firstValues.length;
   if (!edges) {
     const lo = Number(v.lo), hi = Number(v.hi);
     if (!Number.isFinite(lo) || !Number.isFinite(hi) || !(hi > lo) || nbins < 1) return null;
+    // Bins are drawn from the values: more bins than any group has values is not a histogram.
+    if (nbins > longest) return { problem: `nbins is ${nbins}, more than the ${longest} values of its longest group` };
     edges = Array.from({ length: nbins + 1 }, (_, i) => lo + ((hi - lo) * i) / nbins);
   }
   nbins = edges.length - 1;
+  if (nbins * entries.length > MAX_HISTOGRAM_CELLS) {
+    return { problem: `${nbins} bins × ${entries.length} groups is over the ${MAX_HISTOGRAM_CELLS} cells a histogram is drawn with` };
+  }
   const groups = entries.map(([name, g]) => {
-    let values = (Array.isArray(g) ? g : g.values || []).map(Number);
+    let values = valuesOf(g).map(Number);
     // ROOT-style contents with under/overflow: drop the two flow bins.
     if (values.length === nbins + 2) values = values.slice(1, -1);
-    const style = g.style === 'points' ? 'points' : 'stack';
-    return { name, values, color: g.color || (style === 'points' ? '#000' : groupColor(name)), style };
+    const style = g?.style === 'points' ? 'points' : 'stack';
+    return { name: String(name), values, color: g?.color || (style === 'points' ? '#000' : groupColor(name)), style };
   });
   return { edges, groups, xLabel: v.xLabel || v.xTitle || '', title: v.title || '' };
 }
@@ -56,7 +75,9 @@ function fmtCell(x) {
 /** What kind of card a value gets; a card is rebuilt only when the kind changes. */
 function kindOf(v) {
   if (v && typeof v === 'object' && v.__gluonNote) return 'note';
-  if (asHistogram(v)) return 'histogram';
+  const h = asHistogram(v);
+  if (h?.problem) return 'unshown';
+  if (h) return 'histogram';
   if (typeof v === 'number') return 'number';
   if (Array.isArray(v) && v.length > 1 && v.every((x) => typeof x === 'number')) return 'series';
   if (isRowArray(v)) return 'rows';
@@ -92,24 +113,33 @@ export class ResultsPanel {
     const names = [...topics.keys()].filter((t) => !FAILURE_TOPIC.test(t)).sort();
     if (names.length && this.container.querySelector('.empty')) this.container.replaceChildren();
     for (const name of names) {
-      const t = topics.get(name);
-      const kind = kindOf(t.value);
-      let card = this.cards.get(name);
-      if (card && card.kind !== kind) {
-        card.chart?.destroy?.();
-        card.root.remove();
-        card = undefined;
+      try {
+        this.updateCard(name, topics.get(name), now);
+      } catch (e) {
+        // One topic's value must not stop the others, nor the panels drawn after this one.
+        const card = this.cards.get(name);
+        card?.body.replaceChildren(el('p', { class: 'muted' }, `this value cannot be shown: ${e?.message ?? e}`));
       }
-      if (!card) {
-        card = this.createCard(name, kind);
-        this.cards.set(name, card);
-      }
-      const meta = `updated ${t.count}× · ${fmtAge(now - t.time)} ago`;
-      if (card.meta.textContent !== meta) card.meta.textContent = meta;
-      if (card.seen !== t.count) {
-        card.seen = t.count;
-        this.fill(card, t.value);
-      }
+    }
+  }
+
+  updateCard(name, t, now) {
+    const kind = kindOf(t.value);
+    let card = this.cards.get(name);
+    if (card && card.kind !== kind) {
+      card.chart?.destroy?.();
+      card.root.remove();
+      card = undefined;
+    }
+    if (!card) {
+      card = this.createCard(name, kind);
+      this.cards.set(name, card);
+    }
+    const meta = `updated ${t.count}× · ${fmtAge(now - t.time)} ago`;
+    if (card.meta.textContent !== meta) card.meta.textContent = meta;
+    if (card.seen !== t.count) {
+      card.seen = t.count;
+      this.fill(card, t.value);
     }
   }
 
@@ -143,6 +173,7 @@ export class ResultsPanel {
       case 'rows': return card.body.replaceChildren(table(v));
       case 'object': return card.body.replaceChildren(table(Object.entries(v).map(([key, value]) => ({ key, value }))));
       case 'note': return card.body.replaceChildren(el('p', { class: 'muted' }, v.__gluonNote));
+      case 'unshown': return card.body.replaceChildren(el('p', { class: 'muted' }, `not drawn as a histogram: ${asHistogram(v).problem}`));
       default: return card.body.replaceChildren(el('pre', {}, JSON.stringify(v, null, 2).slice(0, 20_000)));
     }
   }
