@@ -30,6 +30,16 @@ t.test('tree-reduce merges every entry', async (t) => {
   t.match(stdout, /entries: 3000000 \(expected 3000000\)/);
 });
 
+t.test('group-by skips the bad files naming file, line and why, retries the late one, and matches in-process', async (t) => {
+  const { stdout } = await run(process.execPath, [script('group-by'), '5', '3000'], { cwd: root, timeout: 120_000 });
+  t.match(stdout, /^retried once their files landed: sales-4\.ndjson$/m);
+  t.match(stdout, /^skipped: task aggregateFile-[0-9a-f]+ failed on worker local-\d: Error: \S+\/sales-1\.ndjson:1501: not a JSON record: \{"region"/m);
+  t.match(stdout, /^ {2}because: SyntaxError: /m, 'the JSON parser\'s error, the cause, from the remote stack');
+  t.match(stdout, /^skipped \(BAD_ROW\): task aggregateFile-[0-9a-f]+ failed on worker local-\d: Error: \S+\/sales-2\.ndjson:1501: qty is not a whole number ≥ 0: "two"$/m);
+  t.match(stdout, /^3 of 5 files, 9000 rows, 320 groups \(Uint32Array, Float64Array\)$/m);
+  t.match(stdout, /^the same as in this process: yes$/m);
+});
+
 t.test('remote-scheduler connects to a running cluster with a token', async (t) => {
   const cluster = await LocalCluster.start({ nWorkers: 1, dashboard: false, token: 'example-token', cwd: root });
   t.teardown(() => cluster.close());

@@ -22,7 +22,7 @@ t.test('the packed @gluon/examples carries dist and runs installed outside the r
   const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work, '-w', '@gluon/examples'], { cwd: root, timeout: 120_000 });
   const [{ filename, files }] = JSON.parse(stdout) as [{ filename: string; files: { path: string }[] }];
   const paths = files.map((f) => f.path);
-  for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/tasks.js', 'dist/tasks.d.ts', 'dist/quickstart.js']) t.ok(paths.includes(f), `the tarball has ${f}`);
+  for (const f of ['package.json', 'README.md', 'LICENSE', 'dist/tasks.js', 'dist/tasks.d.ts', 'dist/group-by-tasks.js', 'dist/group-by-tasks.d.ts', 'dist/quickstart.js']) t.ok(paths.includes(f), `the tarball has ${f}`);
   t.notOk(paths.some((f) => f.startsWith('test/') || f.endsWith('.tsbuildinfo')), `no tests, no .tsbuildinfo: ${paths.join(', ')}`);
 
   // Installed elsewhere: the tarball unpacked as node_modules/@gluon/examples, beside this
