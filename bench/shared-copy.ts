@@ -3,10 +3,10 @@
  * (TypedArray#set, Buffer#copy) with relaxed atomic stores, a word at a time when the source and
  * the destination sit at the same offset modulo 8 and a byte at a time when they do not. The
  * decompression ring (packages/rootio/src/inflate-pool.ts) starts its slots at multiples of 8 for
- * this, and copies a basket out of it into a column through a small plain buffer when the two are
- * not aligned alike (packages/rootio/src/shared-copy.ts). Prints µs per copy of SIZE bytes (2 MiB
- * by default), best of ROUNDS, in this run: plain to plain, shared to plain aligned alike, shared
- * to plain 4 bytes apart, and the same through rootio's `copyInto`.
+ * this, and rootio's `copyInto` (packages/rootio/src/shared-copy.ts) copies out of shared memory
+ * with `Buffer#fill`, one memcpy. Prints µs per copy of SIZE bytes (2 MiB by default), best of
+ * ROUNDS, in this run: plain to plain, shared to plain aligned alike, shared to plain 4 bytes
+ * apart, the same through `copyInto`, and `Buffer#fill` at both alignments.
  *
  * Run: `npx tsc -b packages/rootio && npx tsx bench/shared-copy.ts` (SIZE=…, ROUNDS=…).
  */
@@ -39,6 +39,8 @@ const sides: Record<string, () => void> = {
   'shared → plain, both at 4 mod 8': () => new Uint32Array(plain, 4, words).set(new Uint32Array(shared, 4, words)),
   'shared → plain, 4 bytes apart mod 8': () => new Uint32Array(plain, 0, words).set(new Uint32Array(shared, 4, words)),
   'the same through copyInto': () => copyInto(new Uint8Array(plain, 0, SIZE), new Uint8Array(shared, 4, SIZE)),
+  'shared → plain by Buffer#fill, at 0 mod 8': () => Buffer.from(plain, 0, SIZE).fill(new Uint8Array(shared, 0, SIZE)),
+  'shared → plain by Buffer#fill, 4 apart': () => Buffer.from(plain, 0, SIZE).fill(new Uint8Array(shared, 4, SIZE)),
 };
 const base = best(sides['plain → plain']!);
 console.log(`${process.version}, ${SIZE} bytes, best of ${ROUNDS}`);

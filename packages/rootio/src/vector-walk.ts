@@ -17,6 +17,7 @@
  * grow: the walk then refuses the basket and the read takes the JavaScript path, with one warning
  * saying why it is slower. The values are the same either way.
  */
+import { copyInto } from './shared-copy.js';
 import { VECTOR_WALK_WASM } from './vector-walk-wasm.js';
 
 /**
@@ -110,7 +111,8 @@ export class VectorWalker {
     } else {
       k = this.reserve(data.length);
       if (!k) return false;
-      new Uint8Array(k.memory.buffer, BASE, data.length).set(data);
+      // A basket from a decompression thread's ring is in shared memory: copied as plain memory is.
+      copyInto(new Uint8Array(k.memory.buffer, BASE, data.length), data);
       d = BASE;
     }
     const stop = z < entries ? new DataView(data.buffer, data.byteOffset, data.byteLength).getInt32(table + 4 * z) - keylen : dataLength;
