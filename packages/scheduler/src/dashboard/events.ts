@@ -37,10 +37,22 @@ export class EventStream extends EventEmitter {
     return this.res.writableLength;
   }
 
-  /** One message: its JSON holds no raw newline (JSON.stringify escapes them), so one `data:` line. */
-  send(text: string): void {
+  /**
+   * One message: its JSON holds no raw newline (JSON.stringify escapes them), so one `data:` line.
+   * Bytes (the feed's, encoded once for every viewer) are written as they are, not copied: the
+   * same buffer is queued on each stream.
+   */
+  send(data: string | Buffer): void {
     if (this.readyState !== 1) return;
-    this.res.write(`data: ${text.includes('\n') ? text.split('\n').join('\ndata: ') : text}\n\n`);
+    if (typeof data !== 'string') {
+      this.res.cork();
+      this.res.write('data: ');
+      this.res.write(data);
+      this.res.write('\n\n');
+      this.res.uncork();
+      return;
+    }
+    this.res.write(`data: ${data.includes('\n') ? data.split('\n').join('\ndata: ') : data}\n\n`);
   }
 
   /** Says why (a `close` event the page reads, as a WebSocket's close code), then ends the response. */
