@@ -16,6 +16,7 @@ import type { TaskContext } from '@gluon/protocol';
 import { checkWire, MAX_INLINE_RESULT_BYTES } from '@gluon/protocol/values';
 import { claim } from './claim.js';
 import { substitute } from './refs.js';
+import { withImportHint } from './import-hint.js';
 import { withSyntaxLocation } from './syntax-location.js';
 import { describeThrown, type ThrownError } from './thrown.js';
 
@@ -212,7 +213,7 @@ function load(url: string): Promise<Record<string, unknown>> {
   if (!p) {
     p = (/\.(c|m)?tsx?$/.test(url) ? typeScriptLoader(url) : Promise.resolve())
       .then(() => import(url) as Promise<Record<string, unknown>>)
-      .catch(async (err: unknown) => { throw await withSyntaxLocation(err, url); });
+      .catch(async (err: unknown) => { throw withImportHint(await withSyntaxLocation(err, url)); });
     modules.set(url, p);
     p.then((m) => loaded.set(url, m), () => modules.delete(url));
   }

@@ -86,6 +86,22 @@ t.test('an error\'s cause and an AggregateError\'s errors follow its stack', asy
   t.match(c, { ok: false, error: { stack: /^Error: its own cause\n[^]*\nCaused by: \(an error shown above\)$/ } });
 });
 
+t.test('a package a task module imports and cannot find: where Node looked, and where the worker has it', async (t) => {
+  // Found by the data-engineer trial: a task module kept apart from the install holding
+  // @gluon/client failed with Node's bare "Cannot find package '@gluon/client' imported from
+  // …", which read as if the worker lacked it.
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-apart-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'apart.mjs'), "import { taskContext } from '@gluon/protocol';\nexport const f = () => typeof taskContext;\n");
+  writeFileSync(join(dir, 'nowhere.mjs'), "import 'gluon-no-such-package';\nexport const f = () => 1;\n");
+  const apart = await pool.run({ key: 'apart-1', url: pathToFileURL(join(dir, 'apart.mjs')).href, exportName: 'f', args: [], data: {} });
+  const installed = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'node_modules', '@gluon', 'protocol');
+  t.match(apart, { ok: false, error: { code: 'ERR_MODULE_NOT_FOUND', message: `Cannot find package '@gluon/protocol' imported from ${join(dir, 'apart.mjs')}: a task module's imports are looked up from its own directory (${dir}) and those above it, not from where the worker is installed, which has it (${installed}): install it there too (npm install in ${dir} or a directory above it), or keep the module under ${dirname(dirname(dirname(installed)))}` } });
+  if (!apart.ok) t.match(apart.error.stack, /^Error \[ERR_MODULE_NOT_FOUND\]: Cannot find package '@gluon\/protocol' imported from \S+: a task module's imports are looked up/);
+  const nowhere = await pool.run({ key: 'nowhere-1', url: pathToFileURL(join(dir, 'nowhere.mjs')).href, exportName: 'f', args: [], data: {} });
+  t.match(nowhere, { ok: false, error: { message: `Cannot find package 'gluon-no-such-package' imported from ${join(dir, 'nowhere.mjs')}: a task module's imports are looked up from its own directory (${dir}) and those above it, not from where the worker is installed: install gluon-no-such-package there (npm install in ${dir} or a directory above it)` } });
+});
+
 t.test('a missing export or a module that fails to load is a task error, not a crash', async (t) => {
   t.match(await run('nope', []), { ok: false, error: { name: 'TypeError', message: /has no exported function "nope"/ } });
   // An export that is not a function is named as what it is (found by the new-user trial: the
