@@ -12,7 +12,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { LocalCluster, remoteFrom, type Future, type TaskError } from '@gluon/client';
+import { LocalCluster, remoteFrom, TaskError, type Future } from '@gluon/client';
 import { aggregateFile as aggregateHere, mergeGroups as mergeHere, type Groups } from './group-by-tasks.js';
 
 const { aggregateFile, mergeGroups } = remoteFrom<typeof import('./group-by-tasks.js')>('@gluon/examples/group-by-tasks');
@@ -35,7 +35,10 @@ try {
 
     writeSales(late); // the late file lands: run again what failed for want of a file
     const missing: number[] = [];
-    for (const [i, f] of perFile.entries()) if (f.status === 'error' && (await f.exception() as TaskError).code === 'ENOENT') missing.push(i);
+    for (const [i, f] of perFile.entries()) {
+      const e = await f.exception(); // an Error or undefined: instanceof TaskError gives its code, kind, remoteStack
+      if (e instanceof TaskError && e.code === 'ENOENT') missing.push(i);
+    }
     const again: Future<Groups>[] = missing.map((i) => perFile[i]!);
     await client.retry(again);
     await client.wait(again);
@@ -43,7 +46,8 @@ try {
 
     for (const f of perFile) {
       if (f.status !== 'error') continue;
-      const e = await f.exception() as TaskError;
+      const e = await f.exception();
+      if (!(e instanceof TaskError)) throw e ?? new Error(`${f.key} is ${f.status} but has no exception`);
       const cause = /^Caused by: (.*)$/m.exec(e.remoteStack)?.[1];
       console.log(`skipped${e.code ? ` (${e.code})` : ''}: ${e.message}${cause ? `\n  because: ${cause}` : ''}`);
     }
