@@ -3,9 +3,11 @@
  * checks and flags, and starting the cluster, defined once for every analysis CLI (gluon-h4l,
  * gluon-finalstates), so `--cluster slurm|pbs --jobs N` means the same everywhere.
  */
+import { randomBytes } from 'node:crypto';
 import { CONFIG_KEY_NAMES, type Client, type SettingsAsGiven } from '@gluon/client';
-import { parseBytes } from '@gluon/protocol';
+import { parseBytes, tokenFromEnv } from '@gluon/protocol';
 import { checkOneWord, checkWalltime, type JobClusterOptions, type JobQueueCluster } from './job-cluster.js';
+import { keepToken, keptTokenFile, readKeptToken } from './kept-token.js';
 import { SlurmCluster } from './slurm.js';
 import { PBSCluster } from './pbs.js';
 
@@ -86,13 +88,31 @@ export function batchFlagsUnused(given: Record<string, string>, cluster: BatchKi
 }
 
 /**
+ * The token of a run's scheduler, as gluon-cluster takes it: GLUON_TOKEN, else the one kept in
+ * ~/.gluon/cluster-token, else a new one (`keep`: write it there once the scheduler started).
+ * The scheduler listens beyond loopback, so it has a token; the cluster made a random one that
+ * nobody was told, and the dashboard the run printed answered every login with "Wrong token."
+ */
+function runToken(): { token: string; said: string; keep?: () => void } {
+  const env = tokenFromEnv();
+  if (env !== undefined) return { token: env, said: 'the token in GLUON_TOKEN' };
+  const file = keptTokenFile();
+  const kept = readKeptToken(file);
+  if (kept !== undefined) return { token: kept, said: `the token in ${file} (kept from before)` };
+  const token = randomBytes(24).toString('base64url');
+  return { token, said: `the token in ${file}`, keep: () => keepToken(token, file) };
+}
+
+/**
  * Starts the scheduler here, submits `c.jobs` jobs (one worker each) and connects a client;
  * `cluster.close()` cancels the jobs. `where.cwd` is the workers' directory (it decides which task
- * modules they may import: the analysis package's own); `where.jobName` names the jobs.
+ * modules they may import: the analysis package's own); `where.jobName` names the jobs. The
+ * scheduler's token is gluon-cluster's (runToken), and the log says where it is.
  */
 export async function startBatchRun(c: BatchRunConfig & { cluster: BatchKind }, where: { cwd: string; jobName: string }, log: (s: string) => void): Promise<{ cluster: JobQueueCluster; client: Client }> {
+  const token = runToken();
   const opts: JobClusterOptions = {
-    cores: c.job_cores, cwd: where.cwd, jobName: where.jobName,
+    cores: c.job_cores, cwd: where.cwd, jobName: where.jobName, token: token.token,
     ...(c.job_memory ? { memory: c.job_memory } : {}),
     ...(c.job_walltime ? { walltime: c.job_walltime } : {}),
     ...(c.job_queue ? { queue: c.job_queue } : {}),
@@ -100,8 +120,10 @@ export async function startBatchRun(c: BatchRunConfig & { cluster: BatchKind }, 
   };
   const cluster = c.cluster === 'slurm' ? await SlurmCluster.start(opts) : await PBSCluster.start(opts);
   try {
+    token.keep?.();
     await cluster.scale(c.jobs);
-    log(`${c.cluster}: submitted ${c.jobs} job${c.jobs > 1 ? 's' : ''} (${cluster.jobList.map((j) => j.id).join(', ')}) for the scheduler at ${cluster.schedulerAddress}`);
+    log(`${c.cluster}: submitted ${c.jobs} job${c.jobs > 1 ? 's' : ''} (${cluster.jobList.map((j) => j.id).join(', ')}) for the scheduler at ${cluster.schedulerAddress}; `
+      + `its dashboard's login and clients take ${token.said}`);
     return { cluster, client: await cluster.client() };
   } catch (e) {
     await cluster.close();

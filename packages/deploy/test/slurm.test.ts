@@ -22,6 +22,8 @@ if (why) {
   const work = mkdtempSync(join(tmpdir(), 'gluon-slurm-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
   const common = { host: '127.0.0.1', cores: 1, memory: '1GiB', walltime: '00:15:00', cwd: repo, logDirectory: work, pollIntervalMs: 500 };
+  // The analysis runs keep their scheduler's token in ~/.gluon/cluster-token (as gluon-cluster): this test's own.
+  const runEnv = { ...process.env, HOME: work, GLUON_TOKEN: undefined };
 
   t.test('jobs start workers that join; a job killed by scancel mid-run is survived; scale(0) and close() leave no job', async (t) => {
     const cluster = await SlurmCluster.start(common);
@@ -107,7 +109,7 @@ if (why) {
     execFileSync(process.execPath, [h4l, 'generate', '--out', data, '--scale', '0.02', '--seed', '7'], { stdio: 'ignore', timeout: 300_000 });
     const out = join(work, 'out');
     const run = spawn(process.execPath, [h4l, 'run', '--no-config', '--data-dir', data, '--cluster', 'slurm', '--jobs', '2', '--job-memory', '1GiB',
-      '--job-walltime', '00:15:00', '--out', out, '--no-dashboard', '--run-name', 'slurmtest'], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+      '--job-walltime', '00:15:00', '--out', out, '--no-dashboard', '--run-name', 'slurmtest'], { cwd: work, env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     run.stdout.on('data', (d) => (text += d));
     run.stderr.on('data', (d) => (text += d));
@@ -127,7 +129,7 @@ if (why) {
     const data = join(work, 'fsdata');
     execFileSync(process.execPath, [fs, 'generate', '--out', data, '--scale', '0.02', '--seed', '5'], { stdio: 'ignore', timeout: 300_000 });
     const run = spawn(process.execPath, [fs, '--data-dir', data, '--cluster', 'slurm', '--jobs', '2', '--job-memory', '1GiB', '--job-walltime', '00:15:00',
-      '--chunk-size', '2000', '--base-output-dir', join(work, 'fsout'), '--run-name', 'slurmfs', '--no-dashboard'], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+      '--chunk-size', '2000', '--base-output-dir', join(work, 'fsout'), '--run-name', 'slurmfs', '--no-dashboard'], { cwd: work, env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     run.stdout.on('data', (d) => (text += d));
     run.stderr.on('data', (d) => (text += d));
