@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /**
@@ -71,12 +71,16 @@ function checkFile(spec: string, dirs: string[], entries: string[], cwd: string)
     return { ok: false, reason: `file ${path} does not exist on this worker, and is not under any --allow-module directory; ${HOW}` };
   }
   const url = pathToFileURL(real).href;
-  if (dirs.some((d) => within(real, d))) return { ok: true, url };
+  if (dirs.some((d) => ownFileOf(real, d))) return { ok: true, url };
   // A file that its own package declares as a task module is allowed under any spelling, when that
   // package is the one its name resolves to from the worker's directory (as a bare specifier would).
   const declared = declaredBy(real, cwd);
   if (declared === true) return { ok: true, url };
   const file = real === path ? path : `${path} (really ${real})`;
+  const installedUnder = dirs.find((d) => within(real, d));
+  if (installedUnder !== undefined) {
+    return { ok: false, reason: `file ${file} is inside node_modules under the --allow-module directory ${installedUnder}: installed packages are task code only by name (--allow-module PACKAGE) or their own declaration ("gluon": {"tasks": […]}), not as files of a directory` };
+  }
   if (declared) return { ok: false, reason: `file ${file} is not under any --allow-module directory; ${declared}; ${HOW}` };
   return { ok: false, reason: `file ${file} is not under any --allow-module directory and not a task module its package declares; ${HOW}` };
 }
@@ -87,6 +91,10 @@ function checkPackage(spec: string, allow: AllowList, dirs: string[]): AllowDeci
   // Node would resolve `pkg/../../x` of a package without "exports" outside the package.
   if (subpath !== '.' && subpath.slice(2).split('/').some((s) => s === '' || s === '.' || s === '..' || /%2f|%5c|\\/i.test(s))) {
     return { ok: false, reason: `the subpath ${subpath} of ${name} has an empty, "." or ".." segment` };
+  }
+  // The packages installed inside a package (its node_modules) are not its files.
+  if (subpath.split('/').includes('node_modules')) {
+    return { ok: false, reason: `the subpath ${subpath} of ${name} is inside its node_modules: a package installed there is task code only by its own name or declaration` };
   }
   const listed = allow.extra.some((e) => e === name || e === spec || (spec.startsWith(e) && spec[e.length] === '/'));
   const pkg = findPackage(name, allow.cwd) ?? (listed ? findPackage(name, SELF_DIR) : null);
@@ -102,7 +110,7 @@ function checkPackage(spec: string, allow: AllowList, dirs: string[]): AllowDeci
   if (real === null || !isFile(real)) return { ok: false, reason: `${spec} resolves to ${join(pkg.dir, target)}, which does not exist on this worker`, missing: true };
   if (!within(real, pkg.dir)) return { ok: false, reason: `${spec} resolves to ${real}, outside its package ${pkg.dir}` };
   const url = pathToFileURL(real).href;
-  if (listed || dirs.some((d) => within(real, d)) || declaredTasks(pkg.json).includes(subpath)) return { ok: true, url };
+  if (listed || dirs.some((d) => ownFileOf(real, d)) || declaredTasks(pkg.json).includes(subpath)) return { ok: true, url };
   return { ok: false, reason: `${spec} is not an allowed task module (package ${name} declares ${describeTasks(pkg.json)}); ${HOW}` };
 }
 
@@ -250,6 +258,17 @@ function isFile(p: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether the real file `real` is one an `--allow-module` directory `dir` allows: under it, and
+ * not inside a node_modules below it. A project directory holds its dependencies there, and every
+ * export of an installed package is a function a task may name (cross-spawn's `sync` runs a
+ * shell): listing the project allowed them all, as files.
+ */
+function ownFileOf(real: string, dir: string): boolean {
+  if (!within(real, dir)) return false;
+  return !relative(dir, real).split(sep).includes('node_modules');
 }
 
 function within(path: string, dir: string): boolean {

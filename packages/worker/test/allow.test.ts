@@ -167,6 +167,31 @@ t.test('package subpaths cannot walk out of the package', async (t) => {
   t.match(checkModule('sneaky/tasks', { cwd: s.cwd, extra: [] }), { ok: false, reason: /outside its package/ });
 });
 
+t.test('installed packages are not task code for being under an allowed directory or inside a listed package', async (t) => {
+  // `--allow-module /home/me/analysis` (the project, with its node_modules) allowed every file of
+  // every dependency installed there, and `--allow-module plain` every file of plain's own nested
+  // node_modules: cross-spawn's `sync` (a shell) by its path, the hole that closed the default.
+  const s = scratch(t);
+  mkdirSync(join(s.cwd, 'node_modules/plain/node_modules/inner'), { recursive: true });
+  writeFileSync(join(s.cwd, 'node_modules/plain/node_modules/inner/package.json'), JSON.stringify({ name: 'inner' }));
+  writeFileSync(join(s.cwd, 'node_modules/plain/node_modules/inner/index.js'), 'export const sync = () => "a shell";\n');
+  const project = { cwd: s.cwd, extra: [s.cwd] };
+  t.match(checkModule(join(s.tasksDir, 'ok.mjs'), project), { ok: true }, 'the project\'s own files are allowed');
+  for (const file of ['node_modules/plain/index.js', 'node_modules/plain/lib/util.js', 'node_modules/plain/node_modules/inner/index.js']) {
+    const d = checkModule(join(s.cwd, file), project);
+    t.match(d, { ok: false, reason: /is inside node_modules under the --allow-module directory .*cwd: installed packages are task code only by name .*or their own declaration/ }, file);
+    t.match(checkModule(pathToFileURL(join(s.cwd, file)).href, project), { ok: false }, `${file} by file URL`);
+  }
+  // By name too: `cross-spawn` from a worker started in the project resolved under the directory.
+  t.match(checkModule('plain', project), { ok: false, reason: /plain is not an allowed task module \(package plain declares no task modules\)/ }, 'an installed package by name');
+  t.match(checkModule('declared/tasks', project), { ok: true }, 'a package\'s declared task module still runs by name');
+  t.match(checkModule(join(s.cwd, 'node_modules/declared/dist/tasks.js'), project), { ok: true }, 'and by its file');
+  t.match(checkModule('plain/lib/util.js', { cwd: s.cwd, extra: ['plain'] }), { ok: true }, 'a listed package\'s own files are allowed');
+  t.match(checkModule('plain/node_modules/inner/index.js', { cwd: s.cwd, extra: ['plain'] }), { ok: false, reason: /node_modules/ }, 'not the packages installed inside it');
+  // A directory entry that is itself inside node_modules allows the files under it, as listed.
+  t.match(checkModule(join(s.cwd, 'node_modules/plain/lib/util.js'), { cwd: s.cwd, extra: [join(s.cwd, 'node_modules/plain')] }), { ok: true });
+});
+
 t.test('--allow-module names a package and its subpaths, not packages that share a prefix', async (t) => {
   const s = scratch(t);
   t.match(checkModule('plain', { cwd: s.cwd, extra: ['plain'] }), { ok: true, url: pathToFileURL(join(s.cwd, 'node_modules/plain/index.js')).href });
