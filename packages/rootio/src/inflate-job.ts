@@ -47,8 +47,12 @@ export interface JobMessage {
   states: SharedArrayBuffer;
   /** CONTROL_WORDS Int32s. */
   control: SharedArrayBuffer;
-  /** `window` slots of `slotBytes` each. */
+  /**
+   * `window` slots of `slotBytes` each, from byte `slotsAt` (in a shared WebAssembly memory whose
+   * start the reading thread's kernel uses: see ring-kernel.ts).
+   */
   slots: SharedArrayBuffer;
+  slotsAt: number;
   window: number;
   slotBytes: number;
 }

@@ -8,7 +8,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { RootIOError } from './errors.js';
-import { giveRingMemory, takeRingMemory } from './read-memory.js';
+import { giveRing, takeRing, type Ring } from './ring-kernel.js';
 import {
   CANCELLED, CLAIMED, CONTROL_WORDS, DONE, FREE, LAYOUT_WORDS, MINE, RELEASED, type DoneMessage, type JobMessage,
 } from './inflate-job.js';
@@ -109,6 +109,7 @@ export class InflateJob {
     private readonly path: string,
     private readonly payloads: Payload[],
     private readonly message: JobMessage,
+    private readonly ring: Ring,
     helpers: Worker[],
   ) {
     // A thread holds the process open while it works on a job (close() ends that), not between.
@@ -182,12 +183,13 @@ export class InflateJob {
       layout[w + 2] = p.bytes.length;
       layout[w + 3] = p.expected;
     }
+    const ring = takeRing(window, slotBytes);
     const message: JobMessage = {
       id: ++jobs, inputs, layout: layout.buffer as SharedArrayBuffer, states: states.buffer as SharedArrayBuffer,
-      control: new SharedArrayBuffer(CONTROL_WORDS * 4), slots: takeRingMemory(window * slotBytes), window, slotBytes,
+      control: new SharedArrayBuffer(CONTROL_WORDS * 4), slots: ring.buffer, slotsAt: ring.at, window, slotBytes,
     };
     const workers = ensureThreads(helpers);
-    const job = new InflateJob(path, payloads, message, workers);
+    const job = new InflateJob(path, payloads, message, ring, workers);
     for (const w of workers) w.postMessage(message);
     return job;
   }
@@ -202,7 +204,7 @@ export class InflateJob {
     if (this.settle(k) !== DONE) return null;
     if (!this.aheadDone[k]) this.stats.threads++;
     const m = this.message;
-    return new Uint8Array(m.slots, (k % m.window) * m.slotBytes, this.payloads[k]!.expected);
+    return new Uint8Array(m.slots, m.slotsAt + (k % m.window) * m.slotBytes, this.payloads[k]!.expected);
   }
 
   /**
@@ -273,7 +275,7 @@ export class InflateJob {
     jobTotals.ahead += this.stats.ahead;
     Atomics.store(this.control, CANCELLED, 1);
     Atomics.notify(this.control, RELEASED);
-    const slots = this.message.slots;
-    void this.drained.then(() => giveRingMemory(slots));
+    const ring = this.ring;
+    void this.drained.then(() => giveRing(ring));
   }
 }

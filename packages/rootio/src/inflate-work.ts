@@ -11,17 +11,18 @@ export interface JobViews {
   inputs: Uint8Array[];
   layout: Int32Array;
   slots: Uint8Array;
+  slotsAt: number;
   window: number;
   slotBytes: number;
 }
 
 export function jobViews(m: JobMessage): JobViews {
-  return { inputs: m.inputs.map((b) => new Uint8Array(b)), layout: new Int32Array(m.layout), slots: new Uint8Array(m.slots), window: m.window, slotBytes: m.slotBytes };
+  return { inputs: m.inputs.map((b) => new Uint8Array(b)), layout: new Int32Array(m.layout), slots: new Uint8Array(m.slots), slotsAt: m.slotsAt, window: m.window, slotBytes: m.slotBytes };
 }
 
 /** Basket k's slot of the ring (all of it). */
 export function slotOf(v: JobViews, k: number): Uint8Array {
-  const at = (k % v.window) * v.slotBytes;
+  const at = v.slotsAt + (k % v.window) * v.slotBytes;
   return v.slots.subarray(at, at + v.slotBytes);
 }
 

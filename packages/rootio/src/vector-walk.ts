@@ -7,8 +7,9 @@
  * are independent, costs under 3 ns an entry, copying its output out included (~105 x64
  * instructions per 4 entries as Node 20 compiles it: see vector-walk.wat and the README).
  *
- * A basket is best decompressed straight into the kernel's memory ({@link VectorWalker.room});
- * any other is copied in first. The kernel writes into its own memory (WebAssembly cannot write
+ * A basket is best decompressed straight into the kernel's memory ({@link VectorWalker.room}), or
+ * by a decompression thread into its job's ring, a shared memory with a kernel of its own
+ * (ring-kernel.ts), where it is walked as it lies; any other is copied in first. The kernel writes into its own memory (WebAssembly cannot write
  * into a JavaScript array), and the values and offsets are then copied into the columns: one
  * native copy each per basket, from memory still in cache.
  *
@@ -37,17 +38,18 @@ declare namespace WebAssembly {
     grow(pages: number): number;
   }
 }
+export type WasmMemory = WebAssembly.Memory;
 
-interface Kernel {
+export interface Kernel {
   memory: WebAssembly.Memory;
   walk(d: number, tbl: number, n: number, stop: number, keylen: number, out: number, offs: number, k0: number, starts: number): number;
 }
 
-const PAGE = 65536;
+export const PAGE = 65536;
 /** Where the basket goes: below it, the kernel's constants (vector-walk.wat). */
-const BASE = 256;
+export const BASE = 256;
 /** Room past each region: the kernel reads and writes up to 64 bytes past an entry. */
-const SLACK = 64;
+export const SLACK = 64;
 /** The kernel's starts of a run of at most 256 entries (vector-walk.wat), with room past them. */
 const STARTS_BYTES = 4 * 260 + SLACK;
 /** Kernel memory beyond this is given back after the basket that needed it. */
@@ -70,6 +72,42 @@ function warnUnavailable(err: unknown): void {
 function offsetBytes(data: number): number {
   return Math.ceil((4 * Math.ceil(data / 10) + SLACK) / 16) * 16;
 }
+
+/** Basket bytes, rounded up, that a layout for a basket of `size` bytes holds (room past it included). */
+export function dataBytes(size: number): number {
+  return Math.ceil((size + SLACK) / 16) * 16;
+}
+
+/**
+ * The kernel's output regions for baskets of up to `data` bytes ({@link dataBytes}), from byte
+ * `out`: the values (at most the data's bytes), the offsets (at most one per 10 bytes), a run's
+ * starts; and where they end.
+ */
+export function outputRegions(out: number, data: number): { offs: number; starts: number; end: number } {
+  const offs = out + data;
+  const starts = offs + offsetBytes(data);
+  return { offs, starts, end: starts + STARTS_BYTES };
+}
+
+/**
+ * A decompression job's ring in a shared memory with a kernel of its own (ring-kernel.ts): the
+ * baskets in `[lo, hi)` (each at most `data` bytes; `SLACK` readable past `hi`) are walked in
+ * place, the output written from `out` (laid out by {@link outputRegions}).
+ */
+export interface RingPlace {
+  walk: Kernel['walk'];
+  memory: WasmMemory;
+  out: number;
+  data: number;
+  lo: number;
+  hi: number;
+}
+
+/** @internal Baskets walked where they lie in a decompression job's ring (for tests and benchmarks). */
+export const walkStats = { ring: 0 };
+
+/** Each ring's place, by its memory's buffer (a basket's `data.buffer`); set by ring-kernel.ts. */
+export const ringPlaces = new WeakMap<ArrayBufferLike, RingPlace>();
 
 /**
  * The kernel's memory: its constants, then `[BASE, BASE + data)` a basket, then its values, then its
@@ -102,31 +140,53 @@ export class VectorWalker {
     const n = z - a;
     if (n <= 0) return true;
     if (table < 0 || table + 4 * entries > data.length) return false;
-    let k = this.kernel;
-    let d: number;
-    if (k && data.buffer === k.memory.buffer) {
-      d = data.byteOffset;
-      // Laid out by room() for this basket; a basket larger than that layout is damaged.
-      if (d < BASE || d + data.length > BASE + this.data) return false;
+    // A basket in a decompression job's ring is walked where it lies, by the kernel over that
+    // ring's shared memory (ring-kernel.ts); any other in this thread's own kernel memory.
+    const ring = ringPlaces.get(data.buffer);
+    let walkFn: Kernel['walk'];
+    let memory: WebAssembly.Memory;
+    let d = data.byteOffset;
+    let out: number;
+    if (ring) {
+      // The ring's output regions are laid out for its largest slot; a basket past them is damaged.
+      if (d < ring.lo || d + data.length > ring.hi || data.length > ring.data) return false;
+      walkFn = ring.walk;
+      memory = ring.memory;
+      out = ring.out;
     } else {
-      k = this.reserve(data.length);
-      if (!k) return false;
-      // A basket from a decompression thread's ring is in shared memory: copied as plain memory is.
-      copyInto(new Uint8Array(k.memory.buffer, BASE, data.length), data);
-      d = BASE;
+      let k = this.kernel;
+      if (k && data.buffer === k.memory.buffer) {
+        // Laid out by room() for this basket; a basket larger than that layout is damaged.
+        if (d < BASE || d + data.length > BASE + this.data) return false;
+      } else {
+        k = this.reserve(data.length);
+        if (!k) return false;
+        // A basket from a decompression thread's ring is in shared memory: copied as plain memory is.
+        copyInto(new Uint8Array(k.memory.buffer, BASE, data.length), data);
+        d = BASE;
+      }
+      walkFn = k.walk;
+      memory = k.memory;
+      out = BASE + this.data;
     }
     const stop = z < entries ? new DataView(data.buffer, data.byteOffset, data.byteLength).getInt32(table + 4 * z) - keylen : dataLength;
     if (stop < 0 || stop > dataLength) return this.done(false);
-    const out = BASE + this.data;
-    const offs = out + this.data;
-    const starts = offs + offsetBytes(this.data);
+    const { offs, starts } = outputRegions(out, ring ? ring.data : this.data);
     // Every entry holds at least its 10 header bytes.
     if (10 * n > dataLength) return this.done(false);
     const k0 = offsets[e]!;
-    if (k.walk(d, d + table + 4 * a, n, stop, keylen, out, offs, k0, starts) !== -1) return this.done(false);
-    const buffer = k.memory.buffer;
+    if (walkFn(d, d + table + 4 * a, n, stop, keylen, out, offs, k0, starts) !== -1) return this.done(false);
+    const buffer = memory.buffer;
     const k1 = new Int32Array(buffer, offs + 4 * (n - 1), 1)[0]!;
     if (k1 > dst.length) return this.done(false);
+    if (ring) {
+      // Out of shared memory: V8's own copy would store a word (or a byte) at a time.
+      if (e + 1 + n > offsets.length) throw new RangeError(`vector walk: ${n} offsets at ${e + 1} do not fit in ${offsets.length}`);
+      copyInto(new Uint8Array(dst.buffer, dst.byteOffset + 4 * k0, 4 * (k1 - k0)), new Uint8Array(buffer, out, 4 * (k1 - k0)));
+      copyInto(new Uint8Array(offsets.buffer, offsets.byteOffset + 4 * (e + 1), 4 * n), new Uint8Array(buffer, offs, 4 * n));
+      walkStats.ring++;
+      return true;
+    }
     dst.set(new Uint32Array(buffer, out, k1 - k0), k0);
     offsets.set(new Int32Array(buffer, offs, n), e + 1);
     return this.done(true);
@@ -140,8 +200,8 @@ export class VectorWalker {
    */
   private reserve(size: number): Kernel | null {
     if (unavailable !== null) return null;
-    const data = Math.ceil((size + SLACK) / 16) * 16;
-    const need = BASE + 2 * data + offsetBytes(data) + STARTS_BYTES;
+    const data = dataBytes(size);
+    const need = outputRegions(BASE + data, data).end;
     let k = this.kernel;
     if (!k) {
       compiled ??= new WebAssembly.Module(Buffer.from(VECTOR_WALK_WASM, 'base64'));

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VectorWalker } from '../src/vector-walk.js';
+import { giveRing, takeRing } from '../src/ring-kernel.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -75,13 +76,32 @@ function reference(b: Fake, a: number, z: number, k0: number): { offsets: number
   return { offsets, values };
 }
 
-/** Walks [a, z) of `b` into columns that already hold `e` entries (`k0` elements), in place (decompressed into the kernel's memory) or copied in. */
-function walk(w: VectorWalker, b: Fake, a: number, z: number, e: number, k0: number, inPlace: boolean) {
+/** Where a basket is walked: in place, copied in, in a ring's slot. */
+const PLACES = [true, false, 'ring'] as const;
+const placed = (p: boolean | 'ring') => (p === 'ring' ? 'in a ring' : p ? 'in place' : 'copied in');
+
+/**
+ * Walks [a, z) of `b` into columns that already hold `e` entries (`k0` elements), in place
+ * (decompressed into the kernel's memory), copied in, or (`'ring'`) where it lies in a slot of a
+ * decompression job's ring (ring-kernel.ts: a shared memory with a kernel of its own), between
+ * other slots holding bytes of their own.
+ */
+function walk(w: VectorWalker, b: Fake, a: number, z: number, e: number, k0: number, inPlace: boolean | 'ring') {
   const offsets = new Int32Array(e + (z - a) + 3).fill(-7);
   offsets[e] = k0;
   const total = reference(b, a, z, k0).values.length;
   const dst = new Uint32Array(k0 + total + 5).fill(0xdeadbeef);
   let data = b.data;
+  if (inPlace === 'ring') {
+    const slot = Math.ceil((b.data.length + 1) / 8) * 8;
+    const ring = takeRing(3, slot);
+    new Uint8Array(ring.buffer, ring.at, 3 * slot).fill(0x40);
+    data = new Uint8Array(ring.buffer, ring.at + slot, b.data.length);
+    data.set(b.data);
+    const ok = w.walk(data, b.table, b.keylen, b.dataLength, b.counts.length, a, z, offsets, e, dst);
+    giveRing(ring);
+    return { ok, offsets, dst };
+  }
   if (inPlace) {
     data = w.room(b.data.length);
     data.set(b.data);
@@ -105,13 +125,13 @@ t.test('the kernel gives what a plain decoder gives: every length, range cut and
     });
     const b = basket(counts, round % 3 === 0 ? 0 : 50 + round, round % 5);
     for (const [a, z] of [[0, n], [Math.floor(n / 3), n], [0, Math.floor((2 * n) / 3)], [Math.floor(n / 4), Math.min(n, Math.floor(n / 2) + 1)]] as Array<[number, number]>) {
-      for (const inPlace of [true, false]) {
+      for (const inPlace of PLACES) {
         const e = round % 4, k0 = (round * 13) % 50;
         const { ok, offsets, dst } = walk(w, b, a, z, e, k0, inPlace);
         const ref = reference(b, a, z, k0);
         if (!ok || Array.from(offsets.subarray(e + 1, e + 1 + z - a)).join() !== ref.offsets.join()
           || Array.from(dst.subarray(k0, k0 + ref.values.length)).join() !== ref.values.join()) {
-          t.fail(`basket of ${n} entries, [${a}, ${z}), e ${e}, k0 ${k0}, ${inPlace ? 'in place' : 'copied in'}: ok ${ok}`);
+          t.fail(`basket of ${n} entries, [${a}, ${z}), e ${e}, k0 ${k0}, ${placed(inPlace)}: ok ${ok}`);
           return;
         }
         // Nothing outside the entries' own offsets and values.
@@ -137,13 +157,13 @@ t.test('one long entry anywhere: the short groups before it, its group and the r
     const counts = Array.from({ length: n }, (_, i) => (i === at ? 8 + (at % 30) : i % 8));
     const b = basket(counts, 60 + (at % 7));
     for (const [a, z] of [[0, n], [1, n], [at, n], [0, Math.min(n, at + 1)], [Math.max(0, at - 6), Math.min(n, at + 9)]] as Array<[number, number]>) {
-      for (const inPlace of [true, false]) {
+      for (const inPlace of PLACES) {
         const { ok, offsets, dst } = walk(w, b, a, z, 2, 5, inPlace);
         const ref = reference(b, a, z, 5);
         t.ok(ok && Array.from(offsets.subarray(3, 3 + z - a)).join() === ref.offsets.join()
           && Array.from(dst.subarray(5, 5 + ref.values.length)).join() === ref.values.join()
           && offsets[3 + z - a] === -7 && dst[5 + ref.values.length] === 0xdeadbeef && dst[4] === 0xdeadbeef,
-        `long entry ${at}, entries [${a}, ${z}), ${inPlace ? 'in place' : 'copied in'}`);
+        `long entry ${at}, entries [${a}, ${z}), ${placed(inPlace)}`);
         cases++;
       }
     }
@@ -153,7 +173,7 @@ t.test('one long entry anywhere: the short groups before it, its group and the r
   for (const [long, bad] of [[120, 37], [37, 120], [40, 41], [41, 40], [300, 280], [280, 520]]) {
     const b = basket(Array.from({ length: n }, (_, i) => (i === long ? 12 : 1 + (i % 6))));
     b.view.setInt32(b.starts[bad]! + 6, b.counts[bad]! + 1);
-    for (const inPlace of [true, false]) t.notOk(walk(w, b, 0, n, 0, 0, inPlace).ok, `long entry ${long}, bad count at ${bad}, ${inPlace ? 'in place' : 'copied in'}`);
+    for (const inPlace of PLACES) t.notOk(walk(w, b, 0, n, 0, 0, inPlace).ok, `long entry ${long}, bad count at ${bad}, ${placed(inPlace)}`);
   }
   t.ok(cases >= 100, `${cases} cases`);
 });
@@ -163,10 +183,10 @@ t.test('a basket larger than the memory so far grows it, and a small one after s
   const big = basket(Array.from({ length: 200_000 }, (_, i) => i % 7), 100);
   const small = basket([1, 2, 3, 4, 5, 6], 100);
   for (const b of [small, big, small]) {
-    for (const inPlace of [true, false]) {
+    for (const inPlace of PLACES) {
       const { ok, dst } = walk(w, b, 0, b.counts.length, 0, 0, inPlace);
       const ref = reference(b, 0, b.counts.length, 0);
-      t.ok(ok && Array.from(dst.subarray(0, ref.values.length)).join() === ref.values.join(), `${b.counts.length} entries, ${inPlace ? 'in place' : 'copied in'}`);
+      t.ok(ok && Array.from(dst.subarray(0, ref.values.length)).join() === ref.values.join(), `${b.counts.length} entries, ${placed(inPlace)}`);
     }
   }
 });
@@ -193,10 +213,10 @@ t.test('every kind of malformed entry makes the kernel refuse the basket, writin
         const counts = Array.from({ length: 40 }, (_, i) => (long && (i & ~3) === (at & ~3) && i !== at ? 20 : 1 + (i % 6)));
         const b = basket(counts);
         damage(b, at);
-        for (const inPlace of [true, false]) {
+        for (const inPlace of PLACES) {
           const { ok, offsets, dst } = walk(w, b, 0, 40, 1, 3, inPlace);
           const untouched = offsets.every((x, i) => x === (i === 1 ? 3 : -7)) && dst.every((x) => x === 0xdeadbeef);
-          if (ok || !untouched) t.fail(`${what} at entry ${at}${long ? ' (beside a long entry)' : ''}, ${inPlace ? 'in place' : 'copied in'}: ok ${ok}, untouched ${untouched}`);
+          if (ok || !untouched) t.fail(`${what} at entry ${at}${long ? ' (beside a long entry)' : ''}, ${placed(inPlace)}: ok ${ok}, untouched ${untouched}`);
         }
       }
     }
@@ -218,22 +238,35 @@ t.test('through the read: a count running past the basket is a RootFormatError n
   const counts = Array.from({ length: 40 }, (_, i) => 1 + (i % 6));
   const info = { name: 'lep_pt', typeName: 'vector<float>', kind: 'vector' as const, element: 'float' as const, inner: 1,
     counter: null, entryHeader: 0, packed: null, objectBits: false, entries: counts.length };
-  const read = (at: number, inPlace: boolean) => {
+  const read = (at: number, inPlace: boolean | 'ring') => {
     const b = basket(counts, 0);
     b.view.setInt32(b.starts[at]! + 6, 1_000_000);
+    // In a ring: decompressed by a thread into a slot of its job's ring (the ring given back after).
+    const ring = inPlace === 'ring' ? takeRing(2, Math.ceil(b.data.length / 8) * 8) : null;
     const loaded = (data: Uint8Array) => ({ entryStart: 100, entries: counts.length, data, view: new DataView(data.buffer, data.byteOffset, data.byteLength),
       dataLength: b.dataLength, offsets: Int32Array.from([...b.starts, b.dataLength]), table: b.table, keylen: 0 });
     const pending = { entryStart: 100, entries: counts.length, dataLength: b.dataLength, noOffsets: false, entryBytes: null, release: () => {},
       // In place: "decompressed" into the room the kernel offers, as a file basket is.
       load: (room?: (size: number) => Uint8Array) => {
+        if (ring) {
+          const slot = new Uint8Array(ring.buffer, ring.at, b.data.length);
+          slot.set(b.data);
+          return loaded(slot);
+        }
         if (!inPlace || !room) return loaded(b.data);
         const into = room(b.data.length);
         into.set(b.data);
         return loaded(into.subarray(0, b.data.length));
       } };
-    return () => decode('f.root', info, [pending], 100, 100 + counts.length);
+    return () => {
+      try {
+        return decode('f.root', info, [pending], 100, 100 + counts.length);
+      } finally {
+        if (ring) giveRing(ring);
+      }
+    };
   };
-  for (const inPlace of [true, false]) {
+  for (const inPlace of PLACES) {
     for (const at of [5, 39]) {
       t.throws(read(at, inPlace), { name: 'RootFormatError', message: new RegExp(`f\\.root: branch lep_pt: entry ${100 + at} says 1000000 elements in ${4 * counts[at]!} bytes`) });
     }
