@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { checkWritable, earlierOutputs, figure, finishingOnCtrlC, removeStaleOutputs, runConsole, runDirName, staleOutputsLine, workersWaitedFor } from '@gluon/analysis-h4l';
 import { startBatchRun } from '@gluon/deploy';
 import { schedulerTls } from '@gluon/client';
-import { countOf, type TlsOptions } from '@gluon/protocol';
+import { countOf, StartFailure, type TlsOptions } from '@gluon/protocol';
 import { type FsConfig, ConfigError, STAGES } from './config.js';
 import { listFiles, batchSlice, countEntries, inputProblems, makeChunks, fileDigest } from './dataset.js';
 import { physicsOptions, schemaOf } from './options.js';
@@ -53,9 +53,9 @@ async function runDirProblem(dir: string, p: RunPlacement): Promise<string | und
   return undefined;
 }
 
-/** The TLS files of a wss:// scheduler, read and checked before anything runs (a bad one: exit 2, naming it). */
+/** The TLS files of a wss:// scheduler, checked before anything runs, as gluon-h4l's (unreadable or wrong: exit 1; else exit 2). */
 function tlsOf(c: FsConfig): TlsOptions | undefined {
-  try { return schedulerTls(c); } catch (e) { throw new ConfigError((e as Error).message); }
+  try { return schedulerTls(c); } catch (e) { throw e instanceof StartFailure ? e : new ConfigError((e as Error).message); }
 }
 
 /**
@@ -105,7 +105,7 @@ export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => 
   const created = sourceDateEpoch() ?? started;
   // Before any work: a run directory that cannot be written failed (or hung) only at the end.
   const where = await runDirProblem(runDirFor(c, p, started), p);
-  if (where) throw new ConfigError(where);
+  if (where) throw new StartFailure(where);
   const files = inputFiles(c, p);
   if (files.length === 0) throw new ConfigError(`no *.root files under ${c.data_dir}${p.batch ? ` in batch slice ${p.batch.index} of ${p.batch.total}` : ''}`);
   const physics = physicsOptions(c);

@@ -81,13 +81,12 @@ function modeWrites(mode: 'plots-only' | 'merge-only', runDir: string): { dirs: 
 
 /**
  * --plots-only and --merge-only read a finished run and write into it: a --run-dir that is not
- * there (a typo), a file, or one they may not write into is a usage error said before anything is
- * read (gluon-h4l plot's check), not the raw ENOENT of the first file looked for inside it, or an
- * EACCES naming the merge's `.merging-*` staging directory.
+ * there (a typo), a file, or one they may not write into is refused before anything is read
+ * (gluon-h4l plot's check: a StartFailure naming it, exit 1), not the raw ENOENT of the first file
+ * looked for inside it, or an EACCES naming the merge's `.merging-*` staging directory.
  */
 function checkRunDir(mode: 'plots-only' | 'merge-only', runDir: string): void {
-  // gluon-h4l's ConfigError: a usage error here too (exit 2).
-  try { checkRunDirToRewrite(runDir, modeWrites(mode, runDir), `--${mode}`); } catch (e) { throw new ConfigError((e as Error).message); }
+  checkRunDirToRewrite(runDir, modeWrites(mode, runDir), `--${mode}`);
 }
 
 /** Why flags given with `mode` would have no effect (naming them and what the mode does), or undefined. */

@@ -2,7 +2,8 @@
 /**
  * gluon-finalstates: every final state's invariant masses → BumpNet histograms.
  * `gluon-finalstates --help` lists everything. Exit codes: 0 done, 1 the run (or the dry run's
- * checks) failed, 2 bad arguments or configuration, 130 a run stopped by Ctrl-C (SIGINT), after
+ * checks) failed, or a file or directory the command line names cannot be had (a StartFailure),
+ * 2 bad arguments or configuration, 130 a run stopped by Ctrl-C (SIGINT), after
  * saying how far it got and closing its cluster, or generate, after removing what it had written
  * (143 for a SIGTERM).
  */
@@ -61,8 +62,9 @@ async function generate(argv: string[]): Promise<void> {
   try { nums = generateNumbers(values); } catch (e) { throw new ConfigError((e as Error).message); } // h4l's ConfigError: a usage error here too (exit 2)
   const { scale = 1, seed = 1 } = nums;
   const out = values.out ?? 'synthetic-4lep';
-  // Checked first, as gluon-h4l generate's: a file there was ENOTDIR from mkdir (exit 1).
-  try { await checkWritable(out, '--out', 'dir'); } catch (e) { throw new ConfigError((e as Error).message); }
+  // Checked first, as gluon-h4l generate's (a StartFailure naming it, exit 1): a file there was
+  // ENOTDIR from mkdir.
+  await checkWritable(out, '--out', 'dir');
   await generateStoppable({ outDir: out, scale, seed, log: (s: string) => console.log(s) }, 'gluon-finalstates generate');
   console.log(`synthetic dataset written to ${out}`);
 }

@@ -36,14 +36,15 @@ t.test('bad arguments exit 2 naming the flag or key', async (t) => {
   t.equal(r3.code, 2); t.match(r3.err, /c\.yaml: objects\.jets\.pt_min_gev must be a number ≥ 0, got -5/);
   const r4 = await cli(['--plots-only'], d);
   t.equal(r4.code, 2); t.match(r4.err, /--plots-only needs --run-dir/);
-  // A --run-dir to read that is not there is said so (it was the raw ENOENT of a file inside it, exit 1).
+  // A --run-dir to read that is not there is said so (it was the raw ENOENT of a file inside it),
+  // a start failure naming it (exit 1), as gluon-scheduler's missing --token-file is.
   for (const mode of ['--plots-only', '--merge-only']) {
     const gone = await cli([mode, '--run-dir', 'no-such-run'], d);
-    t.equal(gone.code, 2, `${mode} of a missing run directory is a usage error`);
+    t.equal(gone.code, 1, `${mode} of a missing run directory is a start failure`);
     t.equal(gone.err, `gluon-finalstates: ${mode} reads the finished run in --run-dir no-such-run, which does not exist\n`);
   }
   const notDir = await cli(['--plots-only', '--run-dir', 'c.yaml'], d);
-  t.equal(notDir.code, 2); t.equal(notDir.err, 'gluon-finalstates: --run-dir c.yaml is a file, not a directory\n');
+  t.equal(notDir.code, 1); t.equal(notDir.err, 'gluon-finalstates: --run-dir c.yaml is a file, not a directory\n');
   const r5 = await cli(['--batch-job-index', '2', '--total-batch-jobs', '2'], d);
   t.equal(r5.code, 2); t.match(r5.err, /--batch-job-index must be from 0 to 1, got 2/);
   const r6 = await cli(['generate', '--bogus'], d);
@@ -68,12 +69,14 @@ t.test('bad arguments exit 2 naming the flag or key', async (t) => {
     // The same checks as gluon-h4l generate's: seeds are non-negative integers, scales in the generator's range.
     [['generate', '--seed', '-3'], /^gluon-finalstates: --seed must be a non-negative integer, got "-3"\n$/],
     [['generate', '--scale', '1000'], /^gluon-finalstates: --scale must be a number from 0\.01 to 100, got "1000"\n$/],
-    // Where it would write, checked first as gluon-h4l generate's (a file: ENOTDIR from mkdir, exit 1).
-    [['generate', '--out', 'c.yaml'], /^gluon-finalstates: --out c\.yaml is a file, not a directory\n$/],
   ] as [string[], RegExp][]) {
     const r = await cli(args, d);
     t.equal(r.code, 2, args.join(' ')); t.match(r.err, re, args.join(' '));
   }
+  // Where it would write, checked first as gluon-h4l generate's (it was ENOTDIR from mkdir): a
+  // start failure naming it (exit 1, no --help pointer).
+  const genOut = await cli(['generate', '--out', 'c.yaml'], d);
+  t.equal(genOut.code, 1); t.equal(genOut.err, 'gluon-finalstates: --out c.yaml is a file, not a directory\n');
   // Batch flags without a batch cluster would be ignored: refused instead.
   const r7 = await cli(['--jobs', '3', '--job-cores', '2'], d);
   t.equal(r7.code, 2); t.match(r7.err, /^gluon-finalstates: --jobs 3, --job-cores 2 need --cluster slurm\|pbs \(or cluster: in the config file\): without it no batch jobs are submitted\n$/);
@@ -131,7 +134,7 @@ t.test('--dry-run exits 0 when the run would start and 1 when it would fail, say
     // A run directory that cannot be made: the real run did all its work first, then hung in
     // Node's recursive mkdir under /proc (it loops there); root passes access(W_OK) on /proc.
     const proc = await cli(['--data-dir', path.dirname(NANOAOD), '--schema', 'cms-nanoaod', '--n-workers', '0', '--run-dir', '/proc/gluon-fs/run'], d);
-    t.equal(proc.code, 2); t.match(proc.err, /^gluon-finalstates: --run-dir \/proc\/gluon-fs\/run cannot be created: no directory can be made in \/proc \(ENOENT\)\n$/);
+    t.equal(proc.code, 1); t.match(proc.err, /^gluon-finalstates: --run-dir \/proc\/gluon-fs\/run cannot be created: no directory can be made in \/proc \(ENOENT\)\n$/);
     t.notMatch(proc.err + proc.out, /events in/, 'nothing ran');
     const dry = await cli(['--data-dir', path.dirname(NANOAOD), '--schema', 'cms-nanoaod', '--run-dir', '/proc/gluon-fs/run', '--dry-run'], d);
     t.equal(dry.code, 1); t.match(dry.out, /problem: --run-dir \/proc\/gluon-fs\/run cannot be created: no directory can be made in \/proc/);
@@ -140,12 +143,12 @@ t.test('--dry-run exits 0 when the run would start and 1 when it would fail, say
   // and the dry run said it would start (access(W_OK) on the file passed).
   writeFileSync(path.join(d, 'a-file'), 'not a directory');
   const file = await cli(['--data-dir', path.dirname(NANOAOD), '--schema', 'cms-nanoaod', '--n-workers', '0', '--run-dir', 'a-file'], d);
-  t.equal(file.code, 2); t.equal(file.err, 'gluon-finalstates: --run-dir a-file is a file, not a directory\n');
+  t.equal(file.code, 1); t.equal(file.err, 'gluon-finalstates: --run-dir a-file is a file, not a directory\n');
   t.notMatch(file.out, /events in/, 'nothing ran');
   const dryFile = await cli(['--data-dir', path.dirname(NANOAOD), '--schema', 'cms-nanoaod', '--run-dir', 'a-file', '--dry-run'], d);
   t.equal(dryFile.code, 1); t.match(dryFile.out, /^problem: --run-dir a-file is a file, not a directory$/m);
   const under = await cli(['--data-dir', path.dirname(NANOAOD), '--schema', 'cms-nanoaod', '--n-workers', '0', '--base-output-dir', 'a-file/runs'], d);
-  t.equal(under.code, 2); t.match(under.err, /^gluon-finalstates: run directory a-file\/runs\/finalstates_\d{8}_\d{6} cannot be created: \S+a-file is a file, not a directory\n$/);
+  t.equal(under.code, 1); t.match(under.err, /^gluon-finalstates: run directory a-file\/runs\/finalstates_\d{8}_\d{6} cannot be created: \S+a-file is a file, not a directory\n$/);
   t.equal(readFileSync(path.join(d, 'a-file'), 'utf8'), 'not a directory', 'the file is as it was');
   t.same(readdirSync(d).filter((f) => f.startsWith('.gluon-probe-')), [], 'the probes leave nothing behind');
 });
@@ -171,12 +174,24 @@ t.test('a wss:// scheduler with mutual TLS: --tls-ca, --tls-cert and --tls-key, 
   const bad: Array<[string[], RegExp]> = [
     [['--data-dir', NANOAOD, '--tls-ca', f.ca!], /^gluon-finalstates: --tls-ca \S+ is for connecting to a wss:\/\/ scheduler given by address, with --scheduler \(or scheduler in the config file\)/],
     [[...at, '--tls-key', f.key!], /--tls-key \S+ needs --tls-cert \(or tls_cert in the config file\) too: the certificate and its private key go together/],
-    [[...at, '--tls-ca', path.join(d, 'no-such-ca.pem'), '--dry-run'], /--tls-ca \S+no-such-ca\.pem: cannot read it \(ENOENT\)/],
   ];
   for (const [args, why] of bad) {
     const b = await cli(args, d);
     t.equal(b.code, 2, args.join(' '));
     t.match(b.err, why, args.join(' '));
+  }
+  // A file that cannot be read or holds the wrong thing is a start failure naming it (exit 1, no
+  // --help pointer), as gluon-scheduler's and gluon-worker's --tls-* files are (04573b3).
+  const unusable: Array<[string[], RegExp]> = [
+    [[...at, '--tls-ca', path.join(d, 'no-such-ca.pem'), '--dry-run'], /^gluon-finalstates: --tls-ca \S+no-such-ca\.pem: cannot read it \(ENOENT\)\n$/],
+    [[...at, '--tls-ca', f.ca!, '--tls-cert', f.cert!, '--tls-key', path.join(d, 'no-such.key')], /^gluon-finalstates: --tls-key \S+no-such\.key: cannot read it \(ENOENT\)\n$/],
+    [[...at, '--tls-ca', f.ca!, '--tls-cert', f.key!, '--tls-key', f.key!], /^gluon-finalstates: --tls-cert \S+: not a PEM certificate/],
+  ];
+  for (const [args, why] of unusable) {
+    const b = await cli(args, d);
+    t.equal(b.code, 1, args.join(' '));
+    t.match(b.err, why, args.join(' '));
+    t.notMatch(b.err, /--help/, 'no --help pointer');
   }
 });
 

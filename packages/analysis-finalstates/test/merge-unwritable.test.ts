@@ -26,7 +26,7 @@ t.test('a --run-dir that cannot be written is refused before any work', async (t
         // The merge writes into the run directory itself; the redraw into its plots/.
         const which = mode === '--merge-only' ? 'which' : 'and its plots/';
         t.equal(r.stderr, `gluon-finalstates: ${mode} ${what[mode]} --run-dir ${runDir}, ${which} is not writable (${way.why}); nothing was changed\n`, `${mode}: said before any work`);
-        t.equal(r.code, 2, `${mode}: exit 2, a usage error`);
+        t.equal(r.code, 1, `${mode}: exit 1, a start failure naming the directory (not a usage error)`);
         t.same(snapshot(runDir), before, `${mode}: every file as it was`);
         t.notOk(readdirSync(runDir).some((n) => n.startsWith('.merging-')), `${mode}: no staging directory`);
       }

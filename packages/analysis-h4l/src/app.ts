@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { schedulerTls } from '@gluon/client';
-import { countOf, type TlsOptions } from '@gluon/protocol';
+import { countOf, StartFailure, type TlsOptions } from '@gluon/protocol';
 import { type H4lConfig, ConfigError } from './config.js';
 import type { SettingNames } from './cli-args.js';
 import { runAnalysis, type RunReport } from './run.js';
@@ -66,9 +66,13 @@ function need(c: H4lConfig): string {
   return c.data_dir;
 }
 
-/** The TLS files of a wss:// scheduler, read and checked before anything runs (a bad one: exit 2, naming it). */
+/**
+ * The TLS files of a wss:// scheduler, read and checked before anything runs: one that cannot be
+ * read or holds the wrong thing is a StartFailure (exit 1, naming it), as gluon-scheduler's and
+ * gluon-worker's are; anything else about them is a usage error (exit 2).
+ */
 function tlsOf(c: H4lConfig): TlsOptions | undefined {
-  try { return schedulerTls(c); } catch (e) { throw new ConfigError((e as Error).message); }
+  try { return schedulerTls(c); } catch (e) { throw e instanceof StartFailure ? e : new ConfigError((e as Error).message); }
 }
 
 /**

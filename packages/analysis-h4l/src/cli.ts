@@ -4,8 +4,9 @@
  * re-draw a run's plots. `gluon-h4l --help` lists everything; `gluon-h4l <command> --help` one.
  *
  * Exit codes, the same for every command: 0 done; 1 failed while working (bad input file,
- * network, a dry run that found bad files); 2 usage error (unknown flag, bad value, bad config),
- * found before anything runs; 130 a run stopped by Ctrl-C (SIGINT), after saying how far it got
+ * network, a dry run that found bad files), or a start failure (a StartFailure: a --tls-* file or
+ * an output path the command line names cannot be had; no --help pointer, as gluon-scheduler's);
+ * 2 usage error (unknown flag, bad value, bad config), found before anything runs; 130 a run stopped by Ctrl-C (SIGINT), after saying how far it got
  * and closing its cluster, or generate, after removing what it had written (143 for a SIGTERM).
  */
 import { availableParallelism } from 'node:os';
@@ -36,7 +37,7 @@ Files are written as NAME.partial and renamed once all are whole, manifest.json 
   --timeout S       give up on a server that sends nothing for S seconds (default 60)`,
   plot: `usage: gluon-h4l plot --run-dir DIR
   --run-dir DIR   a run's output directory: re-draws its plots from histograms.json, into it
-                  (it must exist and be writable; exit 2 otherwise)`,
+                  (it must exist and be writable; exit 1 otherwise)`,
 };
 
 const HELP = `usage:
@@ -82,7 +83,7 @@ async function plot(argv: string[]): Promise<number> {
   const v = parseFlags('plot', argv, { 'run-dir': { type: 'string' } });
   if (v.help) { log(USAGE.plot); return 0; }
   if (typeof v['run-dir'] !== 'string') throw new ConfigError('--run-dir DIR is required (a run\'s output directory, with histograms.json)');
-  // Not there, a file, or not writable: said before anything is read (exit 2), as gluon-finalstates
+  // Not there, a file, or not writable: said before anything is read (exit 1), as gluon-finalstates
   // --plots-only says it. Each was the raw error of histograms.json or the first plot (exit 1).
   checkRunDirToRewrite(v['run-dir'], { dirs: [v['run-dir']], what: 'redraws the plots into' });
   const files = await replot(v['run-dir']);

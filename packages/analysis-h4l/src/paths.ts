@@ -1,16 +1,18 @@
 /**
  * Checks of the paths a run writes (the output directory, the entry cache) before anything runs,
- * so a run never does all its work and then fails on where to put it.
+ * so a run never does all its work and then fails on where to put it. A path that cannot be had
+ * is a StartFailure (exit 1, naming it, no --help pointer), as gluon-scheduler's and gluon-worker's
+ * files are: the command line is fine, the place it names is not.
  */
 import { access, stat } from 'node:fs/promises';
 import { accessSync, constants, existsSync, mkdtempSync, rmdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { ConfigError } from './config.js';
+import { StartFailure } from '@gluon/protocol';
 
 const statOf = (p: string): Promise<Stats | undefined> => stat(p).catch(() => undefined);
 
 /**
- * Throws a ConfigError naming `what` and `p` unless `p` is (or can be created as) a writable
+ * Throws a StartFailure naming `what` and `p` unless `p` is (or can be created as) a writable
  * directory (`want: 'dir'`) or file (`'file'`). Leaves nothing behind (a path that does not exist
  * yet is probed by making and removing a directory in its nearest existing ancestor).
  */
@@ -18,22 +20,22 @@ export async function checkWritable(p: string, what: string, want: 'dir' | 'file
   const abs = path.resolve(p);
   const st = await statOf(abs);
   if (st) {
-    if (want === 'dir' && !st.isDirectory()) throw new ConfigError(`${what} ${p} is a file, not a directory`);
-    if (want === 'file' && st.isDirectory()) throw new ConfigError(`${what} ${p} is a directory, not a file`);
-    await access(abs, constants.W_OK).catch((e: NodeJS.ErrnoException) => { throw new ConfigError(`${what} ${p} is not writable (${e.code})`); });
+    if (want === 'dir' && !st.isDirectory()) throw new StartFailure(`${what} ${p} is a file, not a directory`);
+    if (want === 'file' && st.isDirectory()) throw new StartFailure(`${what} ${p} is a directory, not a file`);
+    await access(abs, constants.W_OK).catch((e: NodeJS.ErrnoException) => { throw new StartFailure(`${what} ${p} is not writable (${e.code})`); });
     return;
   }
   // The nearest existing ancestor must be a writable directory (mkdir -p makes the rest).
   let dir = path.dirname(abs), dst = await statOf(dir);
   for (let i = 0; !dst && i < 256 && path.dirname(dir) !== dir; i++) { dir = path.dirname(dir); dst = await statOf(dir); }
-  if (!dst) throw new ConfigError(`${what} ${p} cannot be created: no existing parent directory`);
-  if (!dst.isDirectory()) throw new ConfigError(`${what} ${p} cannot be created: ${dir} is a file, not a directory`);
-  await access(dir, constants.W_OK).catch((e: NodeJS.ErrnoException) => { throw new ConfigError(`${what} ${p} cannot be created: ${dir} is not writable (${e.code})`); });
+  if (!dst) throw new StartFailure(`${what} ${p} cannot be created: no existing parent directory`);
+  if (!dst.isDirectory()) throw new StartFailure(`${what} ${p} cannot be created: ${dir} is a file, not a directory`);
+  await access(dir, constants.W_OK).catch((e: NodeJS.ErrnoException) => { throw new StartFailure(`${what} ${p} cannot be created: ${dir} is not writable (${e.code})`); });
   // access() says yes to root everywhere, also where no directory can be made (/proc, /sys, a
   // read-only mount): try one, and remove it. Node's recursive mkdir under /proc never returns
   // (it loops between ENOENT and EEXIST), so the run would otherwise hang after all its work.
   const why = whyNoDirectoryIn(dir);
-  if (why) throw new ConfigError(`${what} ${p} cannot be created: no directory can be made in ${dir} (${why})`);
+  if (why) throw new StartFailure(`${what} ${p} cannot be created: no directory can be made in ${dir} (${why})`);
 }
 
 /**
@@ -56,7 +58,7 @@ export function unwritableDir(dirs: string[]): { dir: string; why: string } | un
 /**
  * The --run-dir of a command that reads a finished run and writes into it: it must exist, be a
  * directory, and each of `writes.dirs` that exists must be writable (`writes.what`: `redraws the
- * plots into`, said with `mode`). A ConfigError (exit 2) before anything is read, naming --run-dir, not the raw
+ * plots into`, said with `mode`). A StartFailure (exit 1) before anything is read, naming --run-dir, not the raw
  * ENOENT or EACCES of the first file read or written inside it. `mode` names the flag that chose
  * the command (`--merge-only`) where the program's line does not already name it.
  */
@@ -64,14 +66,14 @@ export function checkRunDirToRewrite(runDir: string, writes: { dirs: string[]; w
   let isDir: boolean;
   try { isDir = statSync(runDir).isDirectory(); } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') throw new ConfigError(`cannot read --run-dir ${runDir} (${code ?? (e as Error).message})`);
-    throw new ConfigError(mode ? `${mode} reads the finished run in --run-dir ${runDir}, which does not exist` : `--run-dir ${runDir} does not exist`);
+    if (code !== 'ENOENT') throw new StartFailure(`cannot read --run-dir ${runDir} (${code ?? (e as Error).message})`);
+    throw new StartFailure(mode ? `${mode} reads the finished run in --run-dir ${runDir}, which does not exist` : `--run-dir ${runDir} does not exist`);
   }
-  if (!isDir) throw new ConfigError(`--run-dir ${runDir} is a file, not a directory`);
+  if (!isDir) throw new StartFailure(`--run-dir ${runDir} is a file, not a directory`);
   const no = unwritableDir(writes.dirs);
   if (!no) return;
   const which = no.dir === runDir ? 'which' : `and its ${path.relative(runDir, no.dir)}/`;
-  throw new ConfigError(mode ? `${mode} ${writes.what} --run-dir ${runDir}, ${which} is not writable (${no.why}); nothing was changed`
+  throw new StartFailure(mode ? `${mode} ${writes.what} --run-dir ${runDir}, ${which} is not writable (${no.why}); nothing was changed`
     : `${no.dir === runDir ? `--run-dir ${runDir}` : `${no.dir} (in --run-dir)`} is not writable (${no.why}); nothing was changed`);
 }
 

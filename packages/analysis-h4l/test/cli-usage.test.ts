@@ -85,14 +85,14 @@ t.test('outputs are checked before the run', async (t) => {
   const file = path.join(tmp, 'a-file');
   writeFileSync(file, 'x');
   const r = await cli(['run', '--data-dir', data, '--n-workers', '0', '--out', file]);
-  t.equal(r.code, 2);
+  t.equal(r.code, 1, 'a start failure naming the path, not a usage error');
   // Named as the user gave it: the flag (it said the config key, `out`, which was not typed).
   t.equal(r.stderr, `gluon-h4l run: --out ${file} is a file, not a directory\n`);
   t.notMatch(r.stdout, /selection notebook/, 'nothing ran');
   const outCfg = path.join(tmp, 'out.yaml');
   writeFileSync(outCfg, `out: ${file}\n`);
   const fromFile = await cli(['run', '--config', outCfg, '--data-dir', data, '--n-workers', '0']);
-  t.equal(fromFile.code, 2);
+  t.equal(fromFile.code, 1);
   t.equal(fromFile.stderr, `gluon-h4l run: ${outCfg}: out ${file} is a file, not a directory\n`, 'from the config file: its key, in it');
   const overridden = await cli(['run', '--config', outCfg, '--data-dir', data, '--n-workers', '0', '--out', file]);
   t.equal(overridden.stderr, `gluon-h4l run: --out ${file} is a file, not a directory\n`, 'a flag over the file: the flag');
@@ -101,17 +101,17 @@ t.test('outputs are checked before the run', async (t) => {
   const cfg = path.join(tmp, 'cache.yaml');
   writeFileSync(cfg, `entry_cache: ${path.join(file, 'entries.json')}\n`);
   const c = await cli(['run', '--config', cfg, '--data-dir', data, '--n-workers', '0', '--out', path.join(tmp, 'never')]);
-  t.equal(c.code, 2);
+  t.equal(c.code, 1);
   t.equal(c.stderr, `gluon-h4l run: ${cfg}: entry_cache ${path.join(file, 'entries.json')} cannot be created: ${file} is a file, not a directory\n`);
   t.notOk(existsSync(path.join(tmp, 'never')));
   const d = await cli(['run', '--data-dir', data, '--n-workers', '0', '--out', path.join(file, 'sub'), '--dry-run']);
-  t.equal(d.code, 2, 'the dry run checks them too');
+  t.equal(d.code, 1, 'the dry run checks them too');
   t.match(d.stderr, /^gluon-h4l run: --out \S+a-file\/sub cannot be created: \S+a-file is a file, not a directory/);
   if (existsSync('/proc/self')) {
     // /proc passes access(W_OK) for root, and Node's recursive mkdir under it never returns: the
     // run did all its work and then hung writing its outputs.
     const p = await cli(['run', '--data-dir', data, '--n-workers', '0', '--out', '/proc/gluon-out/run']);
-    t.equal(p.code, 2);
+    t.equal(p.code, 1);
     // (As root the probe finds it; as anyone else access() already does.)
     t.match(p.stderr, /^gluon-h4l run: --out \/proc\/gluon-out\/run cannot be created: (no directory can be made in \/proc \(ENOENT\)|\/proc is not writable \(EACCES\))\n$/);
     t.notMatch(p.stdout, /selection notebook/, 'nothing ran');
@@ -131,9 +131,10 @@ t.test('plot on a histograms.json without groups says so', async (t) => {
   const e = await cli(['plot', '--run-dir', empty]);
   t.equal(e.code, 1);
   t.match(e.stderr, /^gluon-h4l plot: cannot read \S+empty-run\/histograms\.json \(no such file: is this a run's output directory\?\)\n$/);
-  // A --run-dir that does not exist is a usage error said before anything is read (aa18da4).
+  // A --run-dir that does not exist is said before anything is read (aa18da4), a start failure
+  // naming it (exit 1), as gluon-scheduler's missing --token-file is.
   const m = await cli(['plot', '--run-dir', path.join(tmp, 'missing')]);
-  t.equal(m.code, 2);
+  t.equal(m.code, 1);
   t.match(m.stderr, /^gluon-h4l plot: --run-dir \S+missing does not exist\n$/);
 });
 
@@ -260,13 +261,25 @@ t.test('a wss:// scheduler with mutual TLS and a token: --tls-ca, --tls-cert and
     [['run', '--data-dir', data, '--no-config', '--tls-ca', f.ca!], /^gluon-h4l run: --tls-ca \S+ is for connecting to a wss:\/\/ scheduler given by address, with --scheduler \(or scheduler in the config file\); without one there is nothing to connect to$/m],
     [['run', '--data-dir', data, '--no-config', '--scheduler', 'ws://127.0.0.1:1', '--tls-ca', f.ca!], /--tls-ca \S+ given, but --scheduler ws:\/\/127\.0\.0\.1:1 is plain ws:\/\/, which speaks no TLS: give its wss:\/\/ address/],
     [[...at, '--tls-cert', f.cert!], /--tls-cert \S+ needs --tls-key \(or tls_key in the config file\) too: the certificate and its private key go together/],
-    [[...at, '--tls-ca', path.join(tmp, 'no-such-ca.pem')], /--tls-ca \S+no-such-ca\.pem: cannot read it \(ENOENT\)/],
-    [[...at, '--tls-ca', f.ca!, '--tls-cert', f.cert!, '--tls-key', f.ca!], /--tls-key \S+/],
   ];
   for (const [args, why] of bad) {
     const r = await cliRan(args, { cwd: tmp, env });
     t.equal(r.code, 2, args.join(' '));
     t.match(r.stderr, why, args.join(' '));
+  }
+  // A file that cannot be read or holds the wrong thing is a start failure naming it (exit 1, no
+  // --help pointer), as gluon-scheduler's and gluon-worker's --tls-* files are (04573b3).
+  const unusable: Array<[string[], RegExp]> = [
+    [[...at, '--tls-ca', path.join(tmp, 'no-such-ca.pem')], /^gluon-h4l run: --tls-ca \S+no-such-ca\.pem: cannot read it \(ENOENT\)\n$/],
+    [[...at, '--tls-ca', f.ca!, '--tls-cert', path.join(tmp, 'no-such-cert.pem'), '--tls-key', f.key!], /^gluon-h4l run: --tls-cert \S+no-such-cert\.pem: cannot read it \(ENOENT\)\n$/],
+    [[...at, '--tls-ca', f.ca!, '--tls-cert', f.cert!, '--tls-key', f.ca!], /^gluon-h4l run: --tls-key \S+: not a PEM private key/],
+    [[...at, '--tls-ca', f.key!, '--dry-run'], /^gluon-h4l run: --tls-ca \S+: no PEM certificate in it\n$/],
+  ];
+  for (const [args, why] of unusable) {
+    const r = await cliRan(args, { cwd: tmp, env });
+    t.equal(r.code, 1, args.join(' '));
+    t.match(r.stderr, why, args.join(' '));
+    t.notMatch(r.stderr, /--help/, 'no --help pointer');
   }
 });
 

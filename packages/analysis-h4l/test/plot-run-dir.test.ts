@@ -26,16 +26,16 @@ t.test('plot checks --run-dir before anything is read', async (t) => {
   const before = snapshot(runDir);
 
   const gone = await exitOf([process.execPath, CLI, 'plot', '--run-dir', 'no-such-run'], tmp);
-  t.same(gone, { code: 2, stderr: 'gluon-h4l plot: --run-dir no-such-run does not exist\n' });
+  t.same(gone, { code: 1, stderr: 'gluon-h4l plot: --run-dir no-such-run does not exist\n' });
   writeFileSync(path.join(tmp, 'a-file'), 'x');
   const file = await exitOf([process.execPath, CLI, 'plot', '--run-dir', 'a-file'], tmp);
-  t.same(file, { code: 2, stderr: 'gluon-h4l plot: --run-dir a-file is a file, not a directory\n' });
+  t.same(file, { code: 1, stderr: 'gluon-h4l plot: --run-dir a-file is a file, not a directory\n' });
 
   for (const way of unwritableWays(runDir, [runDir], path.join(runDir, 'run.json'), CLI)) {
     t.test(way.name, { skip: way.skip }, async (t) => {
       const r = await way.run([process.execPath, CLI, 'plot', '--run-dir', runDir], tmp);
       t.equal(r.stderr, `gluon-h4l plot: --run-dir ${runDir} is not writable (${way.why}); nothing was changed\n`);
-      t.equal(r.code, 2, 'exit 2, a usage error');
+      t.equal(r.code, 1, 'exit 1, a start failure naming the directory (not a usage error: no --help pointer)');
       t.same(snapshot(runDir), before, 'every file as it was');
     });
   }
