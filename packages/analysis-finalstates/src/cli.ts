@@ -5,7 +5,7 @@
  * checks) failed, or a file or directory the command line names cannot be had (a StartFailure),
  * 2 bad arguments or configuration, 130 a run stopped by Ctrl-C (SIGINT), after
  * saying how far it got and closing its cluster, or generate, after removing what it had written
- * (143 for a SIGTERM).
+ * (143 for a SIGTERM, 129 for a SIGHUP).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -36,7 +36,7 @@ Flags override config.yaml; --n-workers 0 runs in-process. Outputs go to
 <base_output_dir>/<run_name>_<YYYYMMDD_HHMMSS>/ (batch jobs: --run-dir, or <base>/<run_name>_batch-of-<N>).
 Exit codes: 0 done, 1 the run (or the dry run's checks) failed, 2 bad arguments or configuration,
 130 stopped by Ctrl-C (it says how far the run got and closes its cluster; generate removes what
-it had written, 143 for a SIGTERM).
+it had written, 143 for a SIGTERM, 129 for a SIGHUP).
 
 flags:
 ${flagHelp()}
@@ -46,7 +46,8 @@ generate (a synthetic dataset in the ATLAS 2020 schema):
   --scale X   events relative to the default dataset, ${SCALE_RANGE.min} to ${SCALE_RANGE.max} (default 1)
   --seed N    random seed, a non-negative integer (default 1)
   Files are written as NAME.partial and renamed once all are whole, manifest.json first. Ctrl-C
-  (SIGINT) or SIGTERM removes what it had written, says so and exits 130 (143): nothing is left.`;
+  (SIGINT), SIGTERM or SIGHUP removes what it had written, says so and exits 130 (143, 129):
+  nothing is left. .partial files a generate killed outright left are removed, and named.`;
 
 async function generate(argv: string[]): Promise<void> {
   let values: { out?: string; scale?: string; seed?: string };
@@ -126,7 +127,7 @@ async function main(argv: string[]): Promise<number> {
 stopWithSupervisor(() => process.kill(process.pid, 'SIGTERM'));
 main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
   // Said as the signal came (interrupt.ts, generate-interrupt.ts), with how far it got; 128 + the
-  // signal's number (130 for SIGINT, 143 for generate's SIGTERM), as a shell says it.
+  // signal's number (130 for SIGINT, 143 and 129 for generate's SIGTERM and SIGHUP), as a shell says it.
   if (e instanceof InterruptedError) process.exit(e.exitCode);
   console.error(`gluon-finalstates: ${e instanceof Error ? e.message : e}`);
   process.exit(e instanceof ConfigError ? 2 : 1);

@@ -7,7 +7,8 @@
  * network, a dry run that found bad files), or a start failure (a StartFailure: a --tls-* file or
  * an output path the command line names cannot be had; no --help pointer, as gluon-scheduler's);
  * 2 usage error (unknown flag, bad value, bad config), found before anything runs; 130 a run stopped by Ctrl-C (SIGINT), after saying how far it got
- * and closing its cluster, or generate, after removing what it had written (143 for a SIGTERM).
+ * and closing its cluster, or generate, after removing what it had written (143 for a SIGTERM,
+ * 129 for a SIGHUP).
  */
 import { availableParallelism } from 'node:os';
 import { countOf, stopWithSupervisor, tokenFromEnv } from '@gluon/protocol';
@@ -29,7 +30,8 @@ const USAGE: Record<string, string> = {
   --seed N     PRNG seed, a non-negative integer (default 1): the same seed gives the same files
   --threads N  files written at once (default: the cores); the files are the same for any N
 Files are written as NAME.partial and renamed once all are whole, manifest.json first. Ctrl-C
-(SIGINT) or SIGTERM removes what it had written, says so and exits 130 (143): nothing is left.`,
+(SIGINT), SIGTERM or SIGHUP removes what it had written, says so and exits 130 (143, 129):
+nothing is left. .partial files a generate killed outright left are removed, and named.`,
   download: `usage: gluon-h4l download [--dest DIR] [--base-url URL] [--selection notebook|framework] [--timeout S]
   --dest DIR        where to put Data/ and MC/ (default atlas-opendata-4lep)
   --base-url URL    the release's base URL (default the CERN Open Data portal's 4lep directory)
@@ -48,7 +50,7 @@ const HELP = `usage:
   gluon-h4l --version              print the version
 Each command's --help lists its options. Exit codes: 0 done, 1 failed, 2 usage error,
 130 a run stopped by Ctrl-C (it says how far it got and closes its cluster) or a generate
-(it removes what it had written; 143 for a SIGTERM).`;
+(it removes what it had written; 143 for a SIGTERM, 129 for a SIGHUP).`;
 
 const log = (s: string) => console.log(s);
 
@@ -116,7 +118,7 @@ async function main(argv: string[]): Promise<number> {
     return await command(rest);
   } catch (e) {
     // Said as the signal came (app.ts, generate-interrupt.ts), with how far it got; 128 + the
-    // signal's number (130 for SIGINT, 143 for generate's SIGTERM), as a shell says it.
+    // signal's number (130 for SIGINT, 143 and 129 for generate's SIGTERM and SIGHUP), as a shell says it.
     if (e instanceof InterruptedError) return e.exitCode;
     // Each message names its subject once; the program and command are said here, once.
     console.error(`gluon-h4l ${cmd}: ${e instanceof Error ? e.message : e}`);

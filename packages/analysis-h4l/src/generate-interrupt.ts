@@ -1,6 +1,8 @@
 /**
- * `generate` (gluon-h4l's and gluon-finalstates') stopped by Ctrl-C (SIGINT) or SIGTERM: it says
- * what it removed and the CLI exits 130 (143). Until 5 December 2026 it died by the signal,
+ * `generate` (gluon-h4l's and gluon-finalstates') stopped by Ctrl-C (SIGINT), SIGTERM or SIGHUP
+ * (its terminal closed, its ssh connection dropped): it says what it removed and the CLI exits 130
+ * (143, 129). SIGHUP was left to its default until 5 December 2026, which left the `.partial`
+ * files and the lock behind. Until 5 December 2026 it died by the signal,
  * leaving the files it had begun (0 bytes, or cut) beside whole ones and no manifest.json: a run
  * then took the cut ones for bad input and the whole ones for real ATLAS data (meta.ts: a dataset
  * is synthetic by its manifest). With `--threads 1` (and always in gluon-finalstates) the files
@@ -24,14 +26,14 @@ export function generateInterruptedLine(command: string, e: Pick<GenerateInterru
 }
 
 /**
- * generateDataset stopped by the first SIGINT or SIGTERM (its files are written on threads then,
+ * generateDataset stopped by the first SIGINT, SIGTERM or SIGHUP (its files are written on threads then,
  * so this thread sees the signal at once): says {@link generateInterruptedLine} on `err` and
  * rethrows the GenerateInterruptedError, whose `exitCode` the CLI exits with. A second signal
  * finds no listener: the default, at once (it may leave `.partial` files, never a `.root` one).
  */
 export async function generateStoppable(opts: GenerateOptions, command: string, err: NodeJS.WritableStream = process.stderr): Promise<Manifest> {
   const stop = new AbortController();
-  const stopListening = onFirstSignal(['SIGINT', 'SIGTERM'], (sig) => stop.abort(sig));
+  const stopListening = onFirstSignal(['SIGINT', 'SIGTERM', 'SIGHUP'], (sig) => stop.abort(sig));
   try {
     return await generateDataset({ ...opts, signal: stop.signal });
   } catch (e) {

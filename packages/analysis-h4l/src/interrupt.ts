@@ -11,11 +11,14 @@ import { figure } from './figures.js';
 /** How far a run is: chunks and their events, and files all of whose chunks are done. */
 export interface ProgressEvent { chunksDone: number; chunksTotal: number; filesDone?: number; filesTotal?: number; events: number; eventsTotal: number; elapsedMs: number }
 
-/** The run (or generate) was stopped through its abort signal (Ctrl-C, or SIGTERM for generate). */
+/** The signals that stop a run (SIGINT) or a generate (all three). */
+export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+
+/** The run (or generate) was stopped through its abort signal (Ctrl-C, or SIGTERM or SIGHUP for generate). */
 export class InterruptedError extends Error {
   override name = 'InterruptedError';
-  constructor(message: string, readonly signal: 'SIGINT' | 'SIGTERM' = 'SIGINT') { super(message); }
-  /** The CLI's exit code: 128 + the signal's number (130, 143), what a shell reports for a process the signal ended. */
+  constructor(message: string, readonly signal: StopSignal = 'SIGINT') { super(message); }
+  /** The CLI's exit code: 128 + the signal's number (130, 143, 129), what a shell reports for a process the signal ended. */
   get exitCode(): number { return 128 + osConstants.signals[this.signal]; }
 }
 
@@ -79,10 +82,10 @@ export function onFirstCtrlC(handler: () => void): () => void {
 }
 
 /**
- * {@link onFirstCtrlC} for any of `signals` (generate: SIGINT and SIGTERM): `handler` is called
- * with the first that comes; then none of them has this listener (the next: the default).
+ * {@link onFirstCtrlC} for any of `signals` (generate: SIGINT, SIGTERM and SIGHUP): `handler` is
+ * called with the first that comes; then none of them has this listener (the next: the default).
  */
-export function onFirstSignal(signals: readonly ('SIGINT' | 'SIGTERM')[], handler: (signal: 'SIGINT' | 'SIGTERM') => void): () => void {
+export function onFirstSignal(signals: readonly StopSignal[], handler: (signal: StopSignal) => void): () => void {
   let fired = false;
   const stopListening = () => { for (const [sig, l] of listeners) process.removeListener(sig, l); };
   const listeners = signals.map((sig) => [sig, () => {

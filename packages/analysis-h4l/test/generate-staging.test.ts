@@ -45,3 +45,18 @@ t.test('a sample that cannot be written: the ones written before it are removed,
   await t.rejects(generateDataset({ outDir: out, scale: 0.05, seed: 2, samples }), /ENOTDIR|EEXIST/);
   t.same(snapshot(out), before, 'no Data/ folder, no .partial file, no manifest.json');
 });
+
+t.test('.partial files a generate killed outright left are removed and named by the next, also of samples it does not write', async (t) => {
+  const out = path.join(dir, 'killed');
+  mkdirSync(path.join(out, 'MC'), { recursive: true });
+  mkdirSync(path.join(out, 'Data'), { recursive: true });
+  // What a kill -9 leaves: cut files under their .partial names (and its lock, taken over: dataset-lock.test).
+  const left = ['Data/data_C.4lep.root.partial', 'MC/mc_363490.llll.4lep.root.partial', 'manifest.json.partial'];
+  for (const f of left) writeFileSync(path.join(out, f), 'cut short');
+  writeFileSync(path.join(out, 'notes.partial'), 'mine'); // not a generator's file: left alone
+  const lines: string[] = [];
+  await generateDataset({ outDir: out, scale: 0.01, seed: 2, samples: ['data_A'], log: (l) => lines.push(l) });
+  t.same(lines[0], `removed 3 .partial files left in ${out} by a generate stopped outright (kill -9, a crash; no run reads them): ${left.join(', ')}`);
+  t.same(Object.keys(snapshot(out)).filter((f) => f.endsWith('.partial')), ['notes.partial'], 'only the user\'s file of that name is left');
+  t.equal(readFileSync(path.join(out, 'notes.partial'), 'utf8'), 'mine');
+});

@@ -12,11 +12,20 @@ import { writeSamples } from './write-pool.js';
 import { commitStaged, foldersToMake, removeStaged, type Removed } from './staging.js';
 import { holderText, tryLock, waitForLock } from './dataset-lock.js';
 import { sampleByName } from '../samples.js';
-import { InterruptedError } from '../interrupt.js';
+import { InterruptedError, type StopSignal } from '../interrupt.js';
 import type { WrittenSample } from './write-sample.js';
 
 /** The lock a generate holds in its dataset folder while it writes (dataset-lock.ts). */
 const GENERATE_LOCK = '.generate.lock';
+
+/** Every file a generator may write in a dataset folder (manifest.json aside), relative to it. */
+const ALL_FILES = GENERATED_SAMPLES.map((name) => sampleByName(name).file);
+
+/** What a generate says of the `.partial` files (relative to outDir) an earlier one left and it removed. */
+export function leftPartialsLine(outDir: string, files: readonly string[]): string {
+  const list = files.length > 4 ? `${files.slice(0, 4).join(', ')}, …` : files.join(', ');
+  return `removed ${countOf(files.length, '.partial file')} left in ${outDir} by a generate stopped outright (kill -9, a crash; no run reads them): ${list}`;
+}
 
 /** One sample to write, with an optional entry count or scale of its own. */
 export interface SampleRequest {
@@ -49,7 +58,8 @@ export interface GenerateOptions {
   /**
    * Stops the generator: the files are then written on threads (at least one), which the abort
    * terminates at once; the files begun are removed and it rejects with a
-   * {@link GenerateInterruptedError} (the signal's `reason`, `'SIGINT'` or `'SIGTERM'`, is its signal).
+   * {@link GenerateInterruptedError} (the signal's `reason`, `'SIGINT'`, `'SIGTERM'` or `'SIGHUP'`,
+   * is its signal; any other reason is taken as SIGINT).
    */
   signal?: AbortSignal;
 }
@@ -97,13 +107,18 @@ export function planSamples(opts: Pick<GenerateOptions, 'scale' | 'samples'>): {
   });
 }
 
+/** The signal an abort's reason names, SIGINT for any other reason. */
+function stopSignalOf(reason: unknown): StopSignal {
+  return reason === 'SIGTERM' || reason === 'SIGHUP' ? reason : 'SIGINT';
+}
+
 /**
  * generateDataset was stopped through its signal: what it had written (`written` of `total`
  * files) and what it removed, everything of its own (staging.ts); outDir is as it was.
  */
 export class GenerateInterruptedError extends InterruptedError {
   override name = 'GenerateInterruptedError';
-  constructor(readonly outDir: string, readonly written: number, readonly total: number, readonly removed: Removed, signal: 'SIGINT' | 'SIGTERM') {
+  constructor(readonly outDir: string, readonly written: number, readonly total: number, readonly removed: Removed, signal: StopSignal) {
     super(`generating into ${outDir} was interrupted (${signal})`, signal);
   }
 }
@@ -137,6 +152,11 @@ export async function generateDataset(opts: GenerateOptions): Promise<Manifest> 
     throw new Error(`${opts.outDir} is being written by another generate: ${holderText(lock)}; wait for it to finish, or stop it `
       + `(one killed outright leaves ${GENERATE_LOCK} there, which the next generate takes over)`);
   }
+  // Holding the lock, no generator is writing here: a `.partial` file of the generator's is one a
+  // generate stopped outright (kill -9, a crash) left. Removed and named, whichever samples this
+  // one writes (it wrote over only its own, silently, and left the others).
+  const left = removeStaged(opts.outDir, ALL_FILES, []).files;
+  if (left.length) opts.log?.(leftPartialsLine(opts.outDir, left));
   let written = 0;
   try {
     const samples = await writeSamples(jobs, threads, (w) => {
@@ -154,7 +174,7 @@ export async function generateDataset(opts: GenerateOptions): Promise<Manifest> 
   } catch (e) {
     lock.release(); // first: the folders this generate made are removed only when empty
     const removed = removeStaged(opts.outDir, files, made);
-    if (e instanceof InterruptedError) throw new GenerateInterruptedError(opts.outDir, written, files.length, removed, opts.signal?.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
+    if (e instanceof InterruptedError) throw new GenerateInterruptedError(opts.outDir, written, files.length, removed, stopSignalOf(opts.signal?.reason));
     throw e;
   }
 }

@@ -2,10 +2,10 @@
  * How generateDataset keeps a dataset folder from ever holding part of a dataset that a run could
  * take for real ATLAS data (meta.ts datasetOrigin: a folder is synthetic by its manifest.json).
  * Every file is written under its name + `.partial` (write-sample.ts), which no run reads; once
- * all are whole they are renamed, manifest.json first. A generator stopped (Ctrl-C, SIGTERM, an
- * error) removes its `.partial` files and the folders it made, leaving the folder as it was,
- * an earlier dataset there included; one killed outright (kill -9) leaves only `.partial` files,
- * which the next generate into the folder writes over.
+ * all are whole they are renamed, manifest.json first. A generator stopped (Ctrl-C, SIGTERM,
+ * SIGHUP, an error) removes its `.partial` files and the folders it made, leaving the folder as
+ * it was, an earlier dataset there included; one killed outright (kill -9) leaves only `.partial`
+ * files, which the next generate into the folder removes and names (dataset.ts).
  */
 import { existsSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
