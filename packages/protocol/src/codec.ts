@@ -1,4 +1,5 @@
-import { addExtension, Packr, Unpackr, type Options } from 'msgpackr';
+import { createRequire } from 'node:module';
+import type { Options } from 'msgpackr';
 import { EncodedValue, ENCODED_VALUE_EXT } from './encoded-value.js';
 import { WIRE_RECORDS } from './wire-records.js';
 
@@ -16,6 +17,31 @@ export { EncodedValue, ENCODED_VALUE_EXT, encodedTypeName } from './encoded-valu
  * once. Every other object's record is defined inside its frame, so a frame never depends on an
  * earlier one: there is no per-connection codec state to grow or fall out of step.
  */
+/**
+ * A copy of msgpackr for Gluon alone. msgpackr keeps its extensions in one table per loaded copy
+ * of the module, read by every Packr and Unpackr of that copy (addExtension has no per-instance
+ * form), so Gluon's extension 0x67 registered on the copy a user's code imports (a task module,
+ * a client script) changed that code's msgpackr: its unpack of an extension 0x67 returned an
+ * EncodedValue, which the next decode of Gluon's then refused ("an encoded value … cannot be
+ * inside a value"), and a user's own extension 0x67 replaced Gluon's on the wire. Node loads a
+ * CommonJS file again when its require.cache entry is gone: Gluon's copy is loaded that way and
+ * the entry put back as it was, so `import 'msgpackr'` and `require('msgpackr')` elsewhere get
+ * the copy they would get without Gluon. The same code and version: the bytes are the same.
+ */
+function ownMsgpackr(): typeof import('msgpackr') {
+  const require = createRequire(import.meta.url);
+  const path = require.resolve('msgpackr'); // its CommonJS build (dist/node.cjs)
+  const theirs = require.cache[path];
+  delete require.cache[path];
+  try {
+    return require(path);
+  } finally {
+    if (theirs) require.cache[path] = theirs;
+    else delete require.cache[path];
+  }
+}
+const { addExtension, Packr, Unpackr } = ownMsgpackr();
+
 const OPTIONS: Options = { useRecords: true, mapsAsObjects: false, moreTypes: true, bundleStrings: false, structuredClone: false };
 
 /** msgpackr's one-byte record ids: 0x40–0x7f. The declared shapes take the first ones. */
