@@ -21,8 +21,8 @@ interface HeldModule {
  * has not failed the task, and is not sent that module's tasks again; they go to the workers that
  * accept it. When no running worker does, the rule of module-refusal-rule.ts decides: wait while a
  * refusal may lift (bounded by `refusalWaitMs`, said to the clients), else fail them with every
- * worker's reason. A worker's refusals go with it; `accepts` drops one (its missing allowed path
- * appeared). Nothing here costs anything while no worker refuses anything (`held` is empty).
+ * worker's reason. A worker's refusals go with it; `accepts` drops one, whether or not it was
+ * waited for (its missing allowed path appeared; a package not installed there was installed). Nothing here costs anything while no worker refuses anything (`held` is empty).
  * Never used alone; worker-events.ts and worker-reports.ts drive it.
  */
 export abstract class ModuleRefusals extends Transitions {

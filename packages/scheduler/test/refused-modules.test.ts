@@ -101,3 +101,35 @@ t.test('a worker whose allowed path does not exist yet: the tasks wait, said to 
   await until(() => warned.some((x) => x.kind === 'refused-module' && !x.active), 'the end of the wait is said');
   t.ok(lines.some((l) => /module file:.*later\/tasks\.mjs is allowed now; telling the scheduler/.test(l)), 'the worker says so in its log');
 });
+
+t.test('a package not installed where the worker runs: its tasks fail at once, and once it is installed the worker accepts it without a restart', async (t) => {
+  // Nothing told the worker to expect the package (no --allow-module), so its refusal is not
+  // waited for; but a package that declares its task module needs only installing (the refusal
+  // says so), and the scheduler sends a refusing worker none of that module's tasks, so the
+  // worker re-checks it itself. Before, the refusal lasted until the worker restarted.
+  const root = mkdtempSync(join(tmpdir(), 'gluon-refused-pkg-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const { s, workers, connect } = await inProcessCluster(t, { host: '127.0.0.1', port: 0, dashboard: false, log: quiet });
+  const lines: string[] = [];
+  workers.push(await startWorker({ scheduler: s.address, nthreads: 1, name: 'wp', cwd: root, log: (l) => lines.push(l) }));
+  await until(() => s.state.workers.size === 1, 'the worker registers');
+  const client = await connect('refused-package-test');
+  const warned: ClusterWarning[] = [];
+  client.onWarning((w) => warned.push(w));
+  const tag = remote<(x: number) => string>('gluon-late-pkg/tasks', 'tag');
+
+  const err = (await client.submit(tag, 1).result().then(() => null, (e: unknown) => e)) as TaskError;
+  t.type(err, TaskError);
+  t.equal(err.kind, 'not-allowed');
+  t.match(err.message, /worker wp: package gluon-late-pkg is not installed where the worker runs/);
+  t.same(warned.filter((w) => w.kind === 'refused-module'), [], 'failed at once: no wait of --refusal-wait for an install nothing said was coming');
+
+  const pkg = join(root, 'node_modules', 'gluon-late-pkg');
+  mkdirSync(pkg, { recursive: true });
+  writeFileSync(join(pkg, 'tasks.mjs'), 'export const tag = (x) => "late:" + x;\n');
+  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'gluon-late-pkg', type: 'module', exports: { './tasks': './tasks.mjs' }, gluon: { tasks: ['./tasks'] } }));
+  const ws = [...s.state.workers.values()][0]!;
+  await until(() => ws.refusals === null, 'the worker tells the scheduler it accepts the module now');
+  t.ok(lines.some((l) => /module gluon-late-pkg\/tasks is allowed now; telling the scheduler/.test(l)), 'the worker says so in its log');
+  t.equal(await client.submit(tag, 2).result(), 'late:2', 'a task submitted again runs on it');
+});

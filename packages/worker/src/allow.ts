@@ -25,10 +25,12 @@ export interface AllowList {
 
 /**
  * The outcome of checking a specifier: the URL to import (a real file), or why not. `missing`:
- * the refusal rests on something absent from this machine (the file, the package), which may
- * still be deployed.
+ * the refusal rests on something absent from this machine that it was told to expect (a listed
+ * package, an allowed path or a file under one), which may still be deployed: worth waiting for.
+ * `uninstalled`: a package it was not told of is not installed here; installing it (one that
+ * declares the module) lifts the refusal, but nothing says it is coming: re-checked, not waited for.
  */
-export type AllowDecision = { ok: true; url: string } | { ok: false; reason: string; missing?: true };
+export type AllowDecision = { ok: true; url: string } | { ok: false; reason: string; missing?: true; uninstalled?: true };
 
 const BUILTINS = new Set(builtinModules.map((m) => m.replace(/^node:/, '').split('/')[0]!));
 
@@ -102,7 +104,7 @@ function checkPackage(spec: string, allow: AllowList, dirs: string[]): AllowDeci
     // Listed, it is expected here and may yet be installed; unlisted, installing it is enough only
     // when the package declares the module, which the advice says rather than naming every way.
     const reason = `package ${name} is not installed where the worker runs (${allow.cwd})${listed ? '' : `; ${installAdvice(name, subpath)}`}${fileNamedLike(spec, allow.cwd)}`;
-    return listed ? { ok: false, reason, missing: true } : { ok: false, reason };
+    return listed ? { ok: false, reason, missing: true } : { ok: false, reason, uninstalled: true };
   }
   const target = exportTarget(pkg.json, subpath);
   if (!target) return { ok: false, reason: `package ${name} does not export ${subpath}` };

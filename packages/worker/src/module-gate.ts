@@ -3,11 +3,17 @@ import { checkModule, missingAllowPaths, type AllowDecision, type AllowList } fr
 /** A refusal as the worker reports it to the scheduler (`refused`). */
 export interface ModuleRefusal {
   reason: string;
-  /** It may lift: the worker re-checks it every heartbeat and says `accepts` when it passes. */
+  /**
+   * It may lift and is worth waiting for (the scheduler holds the module's tasks up to
+   * --refusal-wait): something this worker was told to expect is absent. The worker re-checks it
+   * every heartbeat and says `accepts` when it passes. A package not installed here that nothing
+   * said to expect is re-checked too and may be accepted later, but is reported as not lifting
+   * (false), so the tasks fail at once rather than wait for an install that may never come.
+   */
   mayLift: boolean;
 }
 
-/** Most refusals re-checked; those beyond are reported as lasting (the scheduler keeps them until this worker leaves). */
+/** Most refusals re-checked; those beyond are lasting (the scheduler keeps them until this worker leaves). */
 const MAX_RECHECKED = 256;
 
 /**
@@ -15,7 +21,9 @@ const MAX_RECHECKED = 256;
  * stays allowed (its real file was checked), so successes are kept; refusals are not: a package
  * installed or an `--allow-module` path created after the worker started is allowed without a
  * restart. Refusals that rest on something absent (the file, the package, an allowed path) are
- * re-checked by {@link recheck}, so the worker can tell the scheduler it accepts the module now.
+ * re-checked by {@link recheck}, so the worker can tell the scheduler it accepts the module now:
+ * the scheduler sends it no more tasks of a module it refused, so without the re-check a package
+ * installed later was never seen until the worker restarted.
  */
 export class ModuleGate {
   private readonly allowed = new Map<string, AllowDecision & { ok: true }>();
@@ -40,13 +48,11 @@ export class ModuleGate {
     // Allowed paths that do not exist yet are part of the answer (the module may be meant to be there).
     const absent = missingAllowPaths(this.allow.extra, this.allow.cwd);
     const reason = absent.length ? `${d.reason} (not on this worker yet: --allow-module ${absent.join('; ')})` : d.reason;
-    // Only a refusal for something absent (allow.ts's `missing`) may lift without a restart.
-    let mayLift = d.missing === true;
-    if (mayLift && !this.lifting.has(spec)) {
-      if (this.lifting.size < MAX_RECHECKED) this.lifting.add(spec);
-      else mayLift = false;
-    }
-    return { reason, mayLift };
+    // Only a refusal for something absent (allow.ts's `missing`, `uninstalled`) may lift without a
+    // restart; only one this worker was told to expect (`missing`) is worth the scheduler's wait.
+    const rechecked = d.missing === true || d.uninstalled === true;
+    if (rechecked && !this.lifting.has(spec) && this.lifting.size < MAX_RECHECKED) this.lifting.add(spec);
+    return { reason, mayLift: d.missing === true && this.lifting.has(spec) };
   }
 
   /** The refused modules that pass their check now (forgotten as refused). */

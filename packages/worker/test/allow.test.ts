@@ -242,7 +242,9 @@ t.test('a refusal says whether it may lift (something absent), and the gate re-c
   const later = join(cwd, 'later');
   const spec = pathToFileURL(join(later, 'tasks.mjs')).href;
   const gate = new ModuleGate({ cwd, extra: [later, 'not-installed-gluon-xyz'] });
-  t.match(gate.refusal('unlisted-not-installed-gluon-xyz'), { mayLift: false, reason: /is not installed where the worker runs/ }, 'installing an unlisted package would not be enough');
+  // Nothing said to expect it: not waited for (mayLift false), but re-checked, as installing a
+  // package that declares the module is enough (it lasted until the worker restarted).
+  t.match(gate.refusal('unlisted-not-installed-gluon-xyz/tasks'), { mayLift: false, reason: /is not installed where the worker runs/ }, 'an unlisted package not installed: not waited for');
   t.match(gate.refusal(spec), { mayLift: true, reason: new RegExp(`^file ${join(later, 'tasks.mjs')} does not exist on this worker \\(not on this worker yet: --allow-module ${later}: no such file or directory`) });
   t.match(gate.refusal(pathToFileURL(join(cwd, 'elsewhere.mjs')).href), { mayLift: false, reason: /does not exist on this worker, and is not under any --allow-module directory/ }, 'absent, but not where anything is allowed');
   t.match(gate.refusal(pathToFileURL(evil).href), { mayLift: false, reason: /not under any --allow-module directory/ }, 'present and not allowed: lasting');
@@ -255,4 +257,10 @@ t.test('a refusal says whether it may lift (something absent), and the gate re-c
   t.same(gate.recheck(), []);
   t.equal(gate.refusal(spec), null);
   t.match(gate.check(spec), { ok: true });
+  const pkg = join(cwd, 'node_modules', 'unlisted-not-installed-gluon-xyz');
+  mkdirSync(join(pkg, 'dist'), { recursive: true });
+  writeFileSync(join(pkg, 'dist', 'tasks.js'), 'export const f = () => 1;\n');
+  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'unlisted-not-installed-gluon-xyz', exports: { './tasks': './dist/tasks.js' }, gluon: { tasks: ['./tasks'] } }));
+  t.same(gate.recheck(), ['unlisted-not-installed-gluon-xyz/tasks'], 'the package that declares it was installed: it passes, without a restart');
+  t.equal(gate.refusal('unlisted-not-installed-gluon-xyz/tasks'), null);
 });
