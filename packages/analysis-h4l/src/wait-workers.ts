@@ -31,6 +31,8 @@ export interface WatchOptions {
    * package's `whereAmI`), so the workers need allow no other module for it.
    */
   probe?: RemoteFunction<() => unknown>;
+  /** Called once when a worker has run the probe (not when the watch is stopped first). */
+  onWorker?: () => void;
 }
 
 /**
@@ -64,7 +66,7 @@ export function watchForWorkers(client: Client, o: WatchOptions): { failed: Prom
     }
     // A worker ran it: the watch is over. (A probe that errs, e.g. a worker that may not import
     // this package, is left to the chunks, which fail with the same cause and name their file.)
-    probe.result().then(() => { for (const t of timers) clearTimeout(t); }, () => { for (const t of timers) clearTimeout(t); });
+    probe.result().then(() => { for (const t of timers) clearTimeout(t); if (!stopped) o.onWorker?.(); }, () => { for (const t of timers) clearTimeout(t); });
   });
   failed.catch(() => {});
   return { failed, stop };

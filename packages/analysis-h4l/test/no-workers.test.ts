@@ -5,9 +5,10 @@
 import t from 'tap';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LocalCluster, remote } from '@gluon/client';
 import { generateDataset } from '../src/generate/index.js';
+import { runAnalysis } from '../src/run.js';
 import { cliSandbox } from './cli-sandbox.js';
 import { waitingForWorkersLine, watchForWorkers } from '../src/wait-workers.js';
 
@@ -60,4 +61,26 @@ t.test('workers connected but none done with the probe: the watch says they are 
   t.equal(w.workers, 2);
   t.match(waitingForWorkersLine({ address: addr, timeoutMs: 1500, ...w }), /^waiting for workers: 2 workers of the scheduler at \S+ are connected and none has finished a task yet \(still loading the task code\?\); /);
   await t.rejects(watch.failed, { name: 'NoWorkersError', message: `2 workers of the scheduler at ${addr} are connected but none finished a task within 1.5 s (still loading the task code?): raise worker_timeout_s` });
+});
+
+t.test('the wait for a worker is start-up, not processing: events/s and the progress rate count from a worker taking a task', async (t) => {
+  // A batch run's jobs wait in the queue: that wait counted in processMs, so events/s and the
+  // first progress line's ETA (hours, for a minute in the queue) were off by it.
+  const data = path.join(tmp, 'data-startup');
+  await generateDataset({ outDir: data, scale: 0.01, seed: 1, samples: ['data_A'] });
+  const cluster = await LocalCluster.start({ nWorkers: 0, dashboard: false, cwd: fileURLToPath(new URL('..', import.meta.url)) });
+  t.teardown(() => cluster.close());
+  let waitedMs = -1;
+  const firstElapsed: number[] = [];
+  const report = await runAnalysis({ dataDir: data, selection: 'notebook', nWorkers: 0, scheduler: cluster.schedulerAddress, chunkSize: 1_000_000, skipBadFiles: false, publish: false },
+    {
+      // No worker until the run has said it waits for one (~2 s in): then one joins.
+      onWaitingForWorkers: (w) => { waitedMs = w.waitedMs; void cluster.addWorker(); },
+      onProgress: (p) => { firstElapsed.push(p.elapsedMs); },
+    });
+  t.ok(waitedMs >= 1000, `the run waited for a worker (${waitedMs} ms)`);
+  t.ok(report.timings.startupMs >= waitedMs, `start-up (${report.timings.startupMs.toFixed(0)} ms) holds the wait for a worker (${waitedMs} ms)`);
+  t.ok(report.timings.processMs < report.timings.totalMs - waitedMs, `processing (${report.timings.processMs.toFixed(0)} ms) does not (total ${report.timings.totalMs.toFixed(0)} ms)`);
+  t.ok(firstElapsed[0]! < report.timings.totalMs - waitedMs, `the first progress line's elapsed time (${firstElapsed[0]!.toFixed(0)} ms) counts from then too`);
+  t.equal(report.eventsPerSecond, report.result.events / (report.timings.processMs / 1000), 'events/s is per second of processing');
 });
