@@ -53,7 +53,7 @@ t.test('messages in the hello\'s frame are checked like any other; a bad one clo
   const bad = await closeOf(s.address, messages(helloOf('worker', { name: 'evil-2' }), { op: 'holding', keys: {} }, { op: 'handback', keys: 5 }));
   t.same(bad, { code: CloseCode.protocolError, reason: 'protocol error: handback: keys must be an array of non-empty strings of at most 4096 characters, got number 5' });
   const client = await closeOf(s.address, messages(helloOf('client'), { op: 'release-keys', keys: [null] }));
-  t.same(client, { code: CloseCode.protocolError, reason: 'protocol error: release-keys: keys[0] must be a non-empty string of at most 4096 characters, got null' });
+  t.same(client, { code: CloseCode.protocolError, reason: 'protocol error: release-keys: keys[0] must be a non-empty string, got null' });
 
   t.ok(s.alive(), 'the scheduler is still running');
   t.notMatch(s.output(), /TypeError|RangeError|uncaught/i, 'no crash traces');
@@ -279,6 +279,34 @@ t.test('a task error\'s code, errno, syscall and path (protocol 19) are bounded:
   const [code, reason] = await closedP;
   t.equal(code, CloseCode.protocolError);
   t.match(reason, /^protocol error: task-erred: error\.code must be at most 256 characters, got 300/);
+});
+
+t.test('a client takes a task-erred of a key over MAX_KEY_LENGTH (protocol 21: how the scheduler refuses a key a client sent), and its link carries on', async (t) => {
+  // Protocol 20's client closed its own connection with 4003 on it, losing every future in flight.
+  const over = 'k'.repeat(5000);
+  const error = { message: `task key ${over.slice(0, 120)}… (5000 characters) is over the protocol's bound on a task key`, name: 'KeyTooLongError', stack: '', key: over, worker: '', retriesUsed: 0, kind: 'bad-input' };
+  let closedBy: [number, string] | undefined;
+  let linkClosed!: () => void;
+  const closedP = new Promise<string>((r) => (linkClosed = () => r('(the link closed)')));
+  const fake = await listen({
+    self: 'scheduler', roles: ['client'], port: 0, log: () => {},
+    welcome: () => ({ clientId: 'c1' }),
+    onConnection: (conn) => {
+      conn.on('close', (code: number, reason: string) => {
+        closedBy = [code, reason];
+        linkClosed();
+      });
+      conn.send({ op: 'task-erred', key: over, error });
+      // Said after it: heard only if the link carried on.
+      conn.send({ op: 'warning', kind: 'after', active: false, text: 'after the task-erred' });
+    },
+  });
+  t.teardown(() => fake.close());
+  const client = await Client.connect(fake.address, { reconnectTimeoutMs: 0 });
+  t.teardown(() => client.close());
+  const heard = await Promise.race([new Promise<string>((resolve) => client.onWarning((w) => resolve(w.text))), closedP]);
+  t.equal(heard, 'after the task-erred', 'the message after it is handled');
+  t.equal(closedBy, undefined, 'the link is open');
 });
 
 /** `s` with every character outside printable ASCII as \uXXXX. */

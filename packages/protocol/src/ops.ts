@@ -60,10 +60,22 @@ export const MAX_NAME_TEXT = 512;
  * shorter: a client's are `<group>-<16 hex digits>` (a group has at most {@link MAX_NAME_TEXT}
  * characters, so at most 529), Dask's are a name and a hash or a short tuple; 4,096 also takes a
  * key naming a whole Linux path (PATH_MAX). A client refuses a longer explicit `key` where it is
- * given (client remote.ts); a peer that sends one anyway has that message refused with 4003, as
- * any other malformed field (see the protocol README).
+ * given (client remote.ts). Between Gluon's own processes (worker ↔ scheduler, worker ↔ worker) a
+ * longer key is a malformed field like any other (4003): the scheduler never gives a worker one.
+ * A client's keys are its own choice (protocol 21): its messages to the scheduler take keys of any
+ * length ({@link clientKey}), and the scheduler answers each over-long one by naming it (its task
+ * and the tasks depending on it fail, the client's other work goes on; see the scheduler's
+ * key-refusals.ts), never by closing a connection that carries other work.
  */
 export const MAX_KEY_LENGTH = 4096;
+
+/**
+ * A key over {@link MAX_KEY_LENGTH} as a refusal names it (protocol 21): its first 120 characters,
+ * its length and the bound, never the whole key (it goes to logs and to the sender's stderr).
+ */
+export function overLongKeyText(key: string): string {
+  return `${key.slice(0, 120)}… (${key.length} characters) is over the protocol's bound on a task key, ${MAX_KEY_LENGTH} characters (MAX_KEY_LENGTH)`;
+}
 
 /** `op` is checked by the frame decoder already (a string); schemas only admit it. */
 const op = str();
@@ -71,6 +83,13 @@ const key = str({ nonEmpty: true, maxLength: MAX_KEY_LENGTH });
 const keys = arrayOf(key);
 /** A map keyed by task key (claims, fetched data, where results are). */
 const byKey = <T>(value: Schema<T>) => recordOf(value, { maxKeyLength: MAX_KEY_LENGTH });
+/**
+ * A task key as a client names it (protocol 21): bounded by the frame alone, as its other
+ * strings are. The receiver judges the length (see {@link MAX_KEY_LENGTH}): a scheduler refuses an
+ * over-long key by naming it, and a client is told of its own (`task-erred`'s key).
+ */
+const clientKey = str({ nonEmpty: true });
+const clientKeys = arrayOf(clientKey);
 const count = num({ int: true, min: 0 });
 /** Byte figures: sizes and memory, possibly estimates. */
 const bytes = num({ min: 0 });
@@ -91,11 +110,11 @@ const fnRef = obj({ module: str({ nonEmpty: true }), export: str({ nonEmpty: tru
 
 /** A task as a client submits it (`update-graph`). */
 export const TASK_SPEC = obj({
-  key,
+  key: clientKey,
   fn: fnRef,
   group: opt(str({ nonEmpty: true, maxLength: MAX_NAME_TEXT })),
   args: arrayOf(anything),
-  deps: keys,
+  deps: clientKeys,
   priority: opt(num()),
   retries: opt(count),
   timeoutMs: opt(timeoutMs),
@@ -193,13 +212,14 @@ export const CLIENT_TO_SCHEDULER = {
      * the first frame of the graph it re-sends. `resend` (protocol 14): on every frame of that graph
      * and of the graphs it had queued before the reconnect (see the scheduler's ClientSessions.updateGraph).
      */
-    'update-graph': obj({ op, tasks: arrayOf(TASK_SPEC), wants: keys, held: opt(byKey(addresses)), workers: opt(addresses), resend: opt(bool) }),
-    'release-keys': obj({ op, keys }),
+    'update-graph': obj({ op, tasks: arrayOf(TASK_SPEC), wants: clientKeys, held: opt(recordOf(addresses)), workers: opt(addresses), resend: opt(bool) }),
+    // Protocol 21: a client's keys are bounded by the frame alone (see MAX_KEY_LENGTH).
+    'release-keys': obj({ op, keys: clientKeys }),
     /** The client fetched these held keys' values and keeps them (see docs/internals.md). */
-    received: obj({ op, keys }),
-    cancel: obj({ op, keys }),
-    retry: obj({ op, keys }),
-    'who-has': obj({ op, id, keys }),
+    received: obj({ op, keys: clientKeys }),
+    cancel: obj({ op, keys: clientKeys }),
+    retry: obj({ op, keys: clientKeys }),
+    'who-has': obj({ op, id, keys: clientKeys }),
     publish: obj({ op, topic: str({ nonEmpty: true }), value: opt(anything) }),
   },
 } as const satisfies Direction;
@@ -238,7 +258,11 @@ export const SCHEDULER_TO_CLIENT = {
   to: 'client',
   ops: {
     'key-in-memory': obj({ op, key, nbytes: bytes, typeName: str(), workers: addresses, value: opt(anything) }),
-    'task-erred': obj({ op, key, error: TASK_ERROR }),
+    /**
+     * Protocol 21: `key` may be over {@link MAX_KEY_LENGTH}: the scheduler tells a client that the
+     * key it sent is too long (and so are the tasks depending on it) with the key as sent.
+     */
+    'task-erred': obj({ op, key: clientKey, error: TASK_ERROR }),
     cancelled: obj({ op, key }),
     'key-lost': obj({ op, key }),
     /**

@@ -47,8 +47,14 @@ import { readFileSync } from 'node:fs';
  * 20: a `data` reply's value may be an encoded value (msgpack extension 0x67 holding the value's
  * own msgpack encoding, `EncodedValue` in codec.ts): a worker serves a result its task thread
  * encoded without decoding it; a protocol-19 peer could not decode the extension.
+ * 21: a client's keys are bounded by the frame alone (`update-graph`, `release-keys`, `received`,
+ * `cancel`, `retry`, `who-has`): the scheduler fails a task whose key is over `MAX_KEY_LENGTH` alone
+ * (and its dependents), telling the client with `task-erred` of that key as sent, and names an
+ * over-long key of the other ops in a `warning` (`key-refused`), where a protocol-20 scheduler
+ * closed the connection (4003) and lost the client's other work; a protocol-20 client would close
+ * its own connection on such a `task-erred`.
  */
-export const PROTOCOL_VERSION = 20;
+export const PROTOCOL_VERSION = 21;
 
 /** This package's version, sent in every hello so that mismatched installs are named. */
 export const PACKAGE_VERSION: string = (

@@ -86,53 +86,58 @@ t.test('protocol and package version mismatches name both sides', async (t) => {
   // closing's lifetime; and protocol 16, whose clients would refuse task-retried; and protocol 17,
   // whose schedulers would refuse a heartbeat's cancelledStopped; and protocol 18, whose
   // schedulers would refuse task-erred's code (and its clients the same from the scheduler); and
-  // protocol 19, whose clients and workers could not decode a data reply's encoded value.
-  t.equal(PROTOCOL_VERSION, 20);
+  // protocol 19, whose clients and workers could not decode a data reply's encoded value; and
+  // protocol 20, whose clients would close on a task-erred of an over-long key (and whose
+  // schedulers close a client sending one).
+  t.equal(PROTOCOL_VERSION, 21);
   const old = await connect(server.address, { role: 'worker', protocol: 4 }).catch((e) => e);
   t.equal(old.code, CloseCode.versionMismatch);
-  t.equal(old.message, 'protocol version mismatch: scheduler speaks 20, worker speaks 4');
+  t.equal(old.message, 'protocol version mismatch: scheduler speaks 21, worker speaks 4');
   const six = await connect(server.address, { role: 'client', protocol: 6 }, ECHO).catch((e) => e);
   t.equal(six.code, CloseCode.versionMismatch);
-  t.equal(six.message, 'protocol version mismatch: scheduler speaks 20, client speaks 6');
+  t.equal(six.message, 'protocol version mismatch: scheduler speaks 21, client speaks 6');
   const seven = await connect(server.address, { role: 'client', protocol: 7 }, ECHO).catch((e) => e);
   t.equal(seven.code, CloseCode.versionMismatch);
-  t.equal(seven.message, 'protocol version mismatch: scheduler speaks 20, client speaks 7');
+  t.equal(seven.message, 'protocol version mismatch: scheduler speaks 21, client speaks 7');
   const eight = await connect(server.address, { role: 'client', protocol: 8 }, ECHO).catch((e) => e);
   t.equal(eight.code, CloseCode.versionMismatch);
-  t.equal(eight.message, 'protocol version mismatch: scheduler speaks 20, client speaks 8');
+  t.equal(eight.message, 'protocol version mismatch: scheduler speaks 21, client speaks 8');
   const nine = await connect(server.address, { role: 'worker', protocol: 9 }).catch((e) => e);
   t.equal(nine.code, CloseCode.versionMismatch);
-  t.equal(nine.message, 'protocol version mismatch: scheduler speaks 20, worker speaks 9');
+  t.equal(nine.message, 'protocol version mismatch: scheduler speaks 21, worker speaks 9');
   const ten = await connect(server.address, { role: 'worker', protocol: 10 }).catch((e) => e);
   t.equal(ten.code, CloseCode.versionMismatch);
-  t.equal(ten.message, 'protocol version mismatch: scheduler speaks 20, worker speaks 10');
+  t.equal(ten.message, 'protocol version mismatch: scheduler speaks 21, worker speaks 10');
   const eleven = await connect(server.address, { role: 'client', protocol: 11 }).catch((e) => e);
   t.equal(eleven.code, CloseCode.versionMismatch);
-  t.equal(eleven.message, 'protocol version mismatch: scheduler speaks 20, client speaks 11');
+  t.equal(eleven.message, 'protocol version mismatch: scheduler speaks 21, client speaks 11');
   const twelve = await connect(server.address, { role: 'worker', protocol: 12 }).catch((e) => e);
   t.equal(twelve.code, CloseCode.versionMismatch);
-  t.equal(twelve.message, 'protocol version mismatch: scheduler speaks 20, worker speaks 12');
+  t.equal(twelve.message, 'protocol version mismatch: scheduler speaks 21, worker speaks 12');
   const thirteen = await connect(server.address, { role: 'client', protocol: 13 }).catch((e) => e);
   t.equal(thirteen.code, CloseCode.versionMismatch);
-  t.equal(thirteen.message, 'protocol version mismatch: scheduler speaks 20, client speaks 13');
+  t.equal(thirteen.message, 'protocol version mismatch: scheduler speaks 21, client speaks 13');
   const fourteen = await connect(server.address, { role: 'worker', protocol: 14 }).catch((e) => e);
   t.equal(fourteen.code, CloseCode.versionMismatch);
-  t.equal(fourteen.message, 'protocol version mismatch: scheduler speaks 20, worker speaks 14');
+  t.equal(fourteen.message, 'protocol version mismatch: scheduler speaks 21, worker speaks 14');
   const fifteen = await connect(server.address, { role: 'worker', protocol: 15 }).catch((e) => e);
   t.equal(fifteen.code, CloseCode.versionMismatch);
-  t.equal(fifteen.message, 'protocol version mismatch: scheduler speaks 20, worker speaks 15');
+  t.equal(fifteen.message, 'protocol version mismatch: scheduler speaks 21, worker speaks 15');
   const sixteen = await connect(server.address, { role: 'client', protocol: 16 }, ECHO).catch((e) => e);
   t.equal(sixteen.code, CloseCode.versionMismatch);
-  t.equal(sixteen.message, 'protocol version mismatch: scheduler speaks 20, client speaks 16');
+  t.equal(sixteen.message, 'protocol version mismatch: scheduler speaks 21, client speaks 16');
   const seventeen = await connect(server.address, { role: 'worker', protocol: 17 }).catch((e) => e);
   t.equal(seventeen.code, CloseCode.versionMismatch);
-  t.equal(seventeen.message, 'protocol version mismatch: scheduler speaks 20, worker speaks 17');
+  t.equal(seventeen.message, 'protocol version mismatch: scheduler speaks 21, worker speaks 17');
   const eighteen = await connect(server.address, { role: 'worker', protocol: 18 }).catch((e) => e);
   t.equal(eighteen.code, CloseCode.versionMismatch);
-  t.equal(eighteen.message, 'protocol version mismatch: scheduler speaks 20, worker speaks 18');
+  t.equal(eighteen.message, 'protocol version mismatch: scheduler speaks 21, worker speaks 18');
   const nineteen = await connect(server.address, { role: 'client', protocol: 19 }, ECHO).catch((e) => e);
   t.equal(nineteen.code, CloseCode.versionMismatch);
-  t.equal(nineteen.message, 'protocol version mismatch: scheduler speaks 20, client speaks 19');
+  t.equal(nineteen.message, 'protocol version mismatch: scheduler speaks 21, client speaks 19');
+  const twenty = await connect(server.address, { role: 'client', protocol: 20 }, ECHO).catch((e) => e);
+  t.equal(twenty.code, CloseCode.versionMismatch);
+  t.equal(twenty.message, 'protocol version mismatch: scheduler speaks 21, client speaks 20');
   const v = await connect(server.address, { role: 'client', version: '99.0.0' }, ECHO).catch((e) => e);
   t.match(v.message, new RegExp(`package version mismatch: scheduler is ${PACKAGE_VERSION.replace(/\./g, '\\.')}, client is 99\\.0\\.0`));
   const r = await connect(server.address, { role: 'dashboard' }).catch((e) => e);

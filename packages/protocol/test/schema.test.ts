@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
 import fc from 'fast-check';
-import { checkInbound, CLIENT_TO_SCHEDULER, MAX_KEY_LENGTH, MAX_NAME_TEXT, DIRECTIONS, HELLO, SCHEDULER_TO_WORKER, WELCOME, WORKER_TO_SCHEDULER, obj, opt, str, num, type Schema, type Shape } from '../src/index.js';
+import { checkInbound, CLIENT_TO_SCHEDULER, MAX_KEY_LENGTH, MAX_NAME_TEXT, DIRECTIONS, HELLO, SCHEDULER_TO_CLIENT, SCHEDULER_TO_WORKER, WELCOME, WORKER_TO_SCHEDULER, obj, opt, str, num, type Schema, type Shape } from '../src/index.js';
 import { valid } from './shape-values.js';
 
 /** Does `v` fit `shape`? Written from the Shape's meaning, not from schema.ts. */
@@ -180,23 +180,28 @@ t.test('a task\'s group and export name are bounded as a worker\'s address is: t
   t.match(graph.check(spec('g', 'e'.repeat(MAX_NAME_TEXT + 1))), { path: '.tasks[0].fn.export', why: /^must be at most 512 characters, got 513/ });
 });
 
-t.test('task keys are bounded wherever they travel, map keys keyed by task key too: the reason names the length and where', async (t) => {
+t.test('task keys are bounded between Gluon\'s own processes, the reason naming the length and where; a client\'s keys by the frame alone (protocol 21)', async (t) => {
   // Before, a key of any length was taken: the scheduler stored, indexed, logged and showed it.
   const inbound = (dir: Parameters<typeof checkInbound>[0], msg: object) => checkInbound(dir, msg as { op: string });
   const at = 'k'.repeat(MAX_KEY_LENGTH);
   const over = 'k'.repeat(3_000_000);
   const task = (key: string, deps: string[] = []) => ({ key, fn: { module: 'm', export: 'inc' }, args: [], deps });
   t.equal(inbound(CLIENT_TO_SCHEDULER, { op: 'update-graph', tasks: [task(at)], wants: [at] }), null, `${MAX_KEY_LENGTH} characters are taken`);
-  const refused = inbound(CLIENT_TO_SCHEDULER, { op: 'update-graph', tasks: [task('a-1'), task(over)], wants: [] })!;
-  t.equal(refused, `update-graph: tasks[1].key (task kkkkkkkkkkkkkkkk…) must be at most 4096 characters, got 3000000: "${'k'.repeat(40)}…"`);
+  // Protocol 20 closed a client's connection for one over-long key, losing its other work: the
+  // scheduler now judges the key and refuses it alone, naming it (scheduler key-refusals.ts).
+  t.equal(inbound(CLIENT_TO_SCHEDULER, { op: 'update-graph', tasks: [task('a-1'), task(over, [over])], wants: [over], held: { [over]: ['ws://h:1'] } }), null, 'a client\'s over-long key passes the schema: the scheduler judges it');
+  for (const op of ['release-keys', 'received', 'cancel', 'retry']) t.equal(inbound(CLIENT_TO_SCHEDULER, { op, keys: ['a-1', over] }), null, op);
+  t.equal(inbound(CLIENT_TO_SCHEDULER, { op: 'who-has', id: 1, keys: [over] }), null, 'who-has');
+  t.match(inbound(CLIENT_TO_SCHEDULER, { op: 'release-keys', keys: ['a-1', ''] }), /^release-keys: keys\[1\] must be a non-empty string, got ""/, 'an empty key is still malformed');
+  const erred = { op: 'task-erred', key: over, error: { message: 'm', name: 'KeyTooLongError', stack: '', key: over, worker: '', retriesUsed: 0, kind: 'bad-input' } };
+  t.equal(inbound(SCHEDULER_TO_CLIENT, erred), null, 'a client is told of an over-long key it sent (task-erred)');
+  t.match(inbound(SCHEDULER_TO_CLIENT, { op: 'cancelled', key: over }), /^cancelled: key must be at most 4096 characters, got 3000000/, 'the scheduler keeps no such key, so it names none elsewhere');
+  t.match(inbound(SCHEDULER_TO_CLIENT, { op: 'who-has-reply', replyTo: 1, whoHas: { [over]: [] } }), /^who-has-reply: whoHas\["k{40}…"\] is a key of 3000000 characters/);
+  const refused = inbound(SCHEDULER_TO_WORKER, { op: 'compute-task', key: over, fn: { module: 'm', export: 'inc' }, args: [], deps: [], priority: [] })!;
+  t.equal(refused, `compute-task: key must be at most 4096 characters, got 3000000: "${'k'.repeat(40)}…"`);
   t.ok(Buffer.byteLength(`protocol error: ${refused}`.slice(0, refused.indexOf('got 3000000') + 'got 3000000'.length + 16)) <= 123,
     'the length survives a close reason\'s 123 bytes');
-  t.match(inbound(CLIENT_TO_SCHEDULER, { op: 'update-graph', tasks: [task('b-1', [over])], wants: [] }), /^update-graph: tasks\[0\]\.deps\[0\] \(task b-1\) must be at most 4096 characters, got 3000000/);
-  t.match(inbound(CLIENT_TO_SCHEDULER, { op: 'update-graph', tasks: [], wants: [over] }), /^update-graph: wants\[0\] must be at most 4096 characters, got 3000000/);
-  t.match(inbound(CLIENT_TO_SCHEDULER, { op: 'update-graph', tasks: [], wants: [], held: { [over]: ['ws://h:1'] } }), /^update-graph: held\["k{40}…"\] is a key of 3000000 characters, over the 4096 allowed$/);
-  for (const op of ['release-keys', 'received', 'cancel', 'retry']) {
-    t.match(inbound(CLIENT_TO_SCHEDULER, { op, keys: ['a-1', over] }), new RegExp(`^${op}: keys\\[1\\] must be at most 4096 characters, got 3000000`));
-  }
+  t.match(inbound(SCHEDULER_TO_WORKER, { op: 'free-keys', keys: ['a-1', over] }), /^free-keys: keys\[1\] must be at most 4096 characters, got 3000000/);
   t.match(inbound(WORKER_TO_SCHEDULER, { op: 'holding', keys: { [over]: 8 } }), /^holding: keys\["k{40}…"\] is a key of 3000000 characters, over the 4096 allowed$/);
   t.equal(inbound(WORKER_TO_SCHEDULER, { op: 'holding', keys: { [at]: 8 } }), null);
   t.match(inbound(WORKER_TO_SCHEDULER, { op: 'holding', keys: {}, running: [over] }), /^holding: running\[0\] must be at most 4096/);

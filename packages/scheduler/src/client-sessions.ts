@@ -10,6 +10,7 @@ import { wantedTasks } from './wants.js';
 import { Retirement } from './retirement.js';
 import { CANCELLED, MEMORY } from './progress-state.js';
 import { keptForOthers } from './cancel-scope.js';
+import { missingDependencyError, overLong, overLongKeyError, overLongKeys, refusedKeysText, refusedTasksText } from './key-refusals.js';
 
 /**
  * Client sessions: a client connects and disconnects (its references go with it), sends its
@@ -71,21 +72,23 @@ export abstract class ClientSessions extends Retirement {
     const fresh: TaskRecord[] = [];
     // The frame's new records in order, for its wants (see wantedTasks).
     const made: TaskRecord[] = [];
+    // Keys over the protocol's bound: their tasks fail alone, never stored (key-refusals.ts).
+    let long: Set<string> | null = null;
     for (const spec of specs) {
+      if (overLong(spec.key)) {
+        (long ??= new Set()).add(spec.key);
+        continue;
+      }
       if (this.tasks.has(spec.key)) continue;
       const ts = newTask(spec, this.tasks, this.groups, gen, this.seq++);
       const missing = ts.deps.length < spec.deps.length ? missingDependency(spec, this.tasks) : null;
       this.tasks.set(ts.key, ts);
       made.push(ts);
-      if (missing !== null) {
-        this.fail(ts, {
-          message: `task ${spec.key} depends on ${missing}, which the scheduler does not know (released or never submitted)`,
-          name: 'UnknownDependencyError', stack: '', key: spec.key, worker: '', retriesUsed: 0, kind: 'bad-input',
-        }, now);
-      } else {
-        fresh.push(ts);
-      }
+      if (missing !== null) this.fail(ts, missingDependencyError(spec.key, missing), now);
+      else fresh.push(ts);
     }
+    long = overLongKeys(wants, long);
+    if (long) this.refuseKeys(clientId, 'update-graph', long, now);
     const wanted = wantedTasks(wants, made, this.tasks);
     if (client) {
       for (const ts of wanted) {
@@ -140,6 +143,37 @@ export abstract class ClientSessions extends Retirement {
       this.addLog(now, 'info', `a reconnecting client named ${wait.missing.length} worker(s) not registered here after the wait for a restart's `
         + `workers ended ${now - this.recovery.namedWaitEnd!} ms ago; not waiting for them: ${addressList(wait.missing)}`);
     }
+  }
+
+  /** Who was told of the over-long keys they named, and when (see refusals.ts). */
+  private readonly refusedKeys = new RefusalLog<ClientRecord>();
+
+  /**
+   * A client named keys over the protocol's bound (key-refusals.ts): in an update-graph, each is
+   * told as a task that failed (`task-erred` of the key as sent); in another op (which the server
+   * hands the rest of its keys), in a `warning` of kind `key-refused` about that op. The log says
+   * so at most once a minute per client, as for refused publishes.
+   */
+  keysRefused(clientId: string, op: string, keys: ReadonlySet<string>, now: number): Command[] {
+    this.refuseKeys(clientId, op, keys, now);
+    return this.flush();
+  }
+
+  private refuseKeys(clientId: string, op: string, keys: ReadonlySet<string>, now: number): void {
+    const client = this.clients.get(clientId);
+    if (!client) return;
+    let text: string;
+    if (op === 'update-graph') {
+      for (const key of keys) this.send({ client: clientId }, { op: 'task-erred', key, error: overLongKeyError(key) });
+      text = refusedTasksText(client.name, keys);
+    } else {
+      const told = refusedKeysText(op, keys);
+      this.send({ client: clientId }, { op: 'warning', kind: 'key-refused', active: true, text: told, about: op });
+      text = `client ${client.name}: ${told}`;
+    }
+    const n = this.refusedKeys.refused(client, now);
+    if (n === 1) this.addLog(now, 'info', text, true);
+    else if (n > 1) this.addLog(now, 'info', `${n} more messages from client ${client.name} named keys over the bound since its last such line (the latest: ${text})`, true);
   }
 
   /** The client drops its references; results nobody needs are freed on the workers. */

@@ -14,6 +14,7 @@ import { mallocTrim } from './malloc-trim.js';
 import { ReleaseBacklog } from './release-backlog.js';
 import type { HeldEvents } from './held-events.js';
 import { stallNote } from './loop-stall.js';
+import { overLongKeys } from './key-refusals.js';
 import { SchedulerState, type Command, type SchedulerConfig } from './state.js';
 import { SCHEDULER_OPTION_KEYS, type SchedulerOptions } from './server-options.js';
 
@@ -476,6 +477,12 @@ export class Scheduler implements DashboardSource {
     // A graph update may go ahead of the client's releases still waiting (release-backlog.ts
     // says why that is safe); anything else is handled after them, in the order sent.
     if (m.op !== 'release-keys' && (m.op !== 'update-graph' || m.held)) this.releaseBacklogOf(id);
+    // Over-long keys (protocol 21) are refused by naming them; the op goes on with the rest.
+    const long = 'keys' in m ? overLongKeys(m.keys) : null;
+    if (long && 'keys' in m) {
+      this.dispatch(this.state.keysRefused(id, m.op, long, now));
+      m = { ...m, keys: m.keys.filter((k) => !long.has(k)) };
+    }
     switch (m.op) {
       case 'update-graph':
         return this.dispatch(this.state.updateGraph(id, m.tasks, m.wants, now, m.held, m.workers, m.resend === true));

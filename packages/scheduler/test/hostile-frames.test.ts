@@ -43,28 +43,31 @@ function closed(conn: Connection): Promise<[number, string]> {
   return new Promise((resolve) => conn.on('close', (code: number, reason: string) => resolve([code, reason])));
 }
 
-t.test('a key over the protocol\'s bound: its message is refused naming the length and where; what came before it in the frame stands, nothing else is lost', async (t) => {
+t.test('a key over the protocol\'s bound in the middle of a frame: its task fails alone, naming it; the frame\'s other graphs and the connection carry on', async (t) => {
   const { s, lines, computed, run } = await cluster(t);
   t.equal(await run('before-1'), 42, 'the good client runs a task');
   const hostile = (await connect(s.address, { role: 'client', name: 'hostile' })).conn;
-  const end = closed(hostile);
+  t.teardown(() => hostile.close());
+  let closedWith: string | undefined;
+  hostile.on('close', (code: number, reason: string) => (closedWith = `${code}: ${reason}`));
+  const seen: Message[] = [];
+  hostile.on('message', (m: Message) => seen.push(m));
   const over = 'k'.repeat(3_000_000);
   // One frame of three messages: a good graph, a graph with the long key, another good graph.
+  // Protocol 20 closed the connection at the second (4003), and the third was lost with it.
   hostile.ws.send(encodeFrame([
     { op: 'update-graph', tasks: [spec('first-1')], wants: ['first-1'] },
-    { op: 'update-graph', tasks: [spec('ok-2'), spec(over, ['ok-2'])], wants: [over] },
+    { op: 'update-graph', tasks: [spec('ok-2'), spec(over, ['ok-2'])], wants: ['ok-2', over] },
     { op: 'update-graph', tasks: [spec('third-1')], wants: ['third-1'] },
   ]), { binary: true });
-  const [code, reason] = await end;
-  t.equal(code, CloseCode.protocolError);
-  t.match(reason, /^protocol error: update-graph: tasks\[1\]\.key \(task k{16}…\) must be at most 4096 characters, got 3000000/, 'the sender is told the length and where');
-  // Its keys were then released with its connection (it gave no session to come back to).
-  await until(() => computed.includes('first-1'), 'the graph before it in the frame is taken and run');
-  t.notOk(computed.includes('ok-2') || s.state.tasks.has('ok-2'), 'none of the refused graph\'s tasks is');
-  t.notOk(computed.includes('third-1') || s.state.tasks.has('third-1'), 'nor the graph after it');
+  await until(() => closedWith !== undefined || ['first-1', 'ok-2', 'third-1'].every((k) => seen.some((m) => m.op === 'key-in-memory' && m.key === k)), 'the frame\'s graphs are answered');
+  t.equal(closedWith, undefined, 'the connection stays open');
+  const erred = seen.filter((m) => m.op === 'task-erred');
+  t.equal(erred.length, 1, 'one task fails');
+  t.ok(erred[0]?.key === over, 'the over-long key\'s, told with the key as sent');
+  t.match((erred[0]?.error as { message?: string } | undefined)?.message, /^task key k{120}… \(3000000 characters\) is over the protocol's bound on a task key, 4096 characters \(MAX_KEY_LENGTH\)/);
   t.ok([...s.state.tasks.keys()].every((k) => k.length <= 4096), 'no task has a key over the bound');
-  const said = lines.filter((l) => l.includes('got 3000000'));
-  t.match(said[0], /^closing connection to client hostile \(127\.0\.0\.1:\d+\): protocol error: update-graph: tasks\[1\]\.key/, 'the scheduler\'s log says so, naming the connection it came from');
+  t.match(lines.join('\n'), /client hostile sent 1 task key\(s\) over 4096 characters \(the first: k{120}… \(3000000 characters\)\)/, 'the scheduler\'s log says so');
   t.ok(lines.every((l) => l.length < 2000), 'no log line carries the key');
   t.equal(s.state.tasks.get('before-1')?.state, 'memory', 'the good client\'s result is still there');
   t.equal(await run('after-1'), 42, 'and it runs tasks as before');
@@ -88,4 +91,78 @@ t.test('another client cancelling the good client\'s keys, and a task naming its
   t.same(toGood.filter((m) => m.op === 'cancelled'), [], 'the good client hears of no cancel');
   await until(() => toOther.some((m) => m.op === 'cancelled' || (m.op === 'key-in-memory' && m.key === 'wide-1')), 'the other client hears how its future ended');
   t.equal(await run('after-2'), 42, 'the good client runs tasks as before');
+});
+
+// Protocol 20 refused the whole update-graph and closed the connection with 4003: every other
+// future of that client failed with it.
+t.test('a task whose key is over the bound fails alone: its future errs naming the key and the limit, the connection and the client\'s other futures carry on', async (t) => {
+  const { s, computed } = await cluster(t);
+  const client = (await connect(s.address, { role: 'client', name: 'odd' })).conn;
+  t.teardown(() => client.close());
+  const seen: Message[] = [];
+  client.on('message', (m: Message) => seen.push(m));
+  let closedWith: string | undefined;
+  client.on('close', (code: number, reason: string) => (closedWith = `${code}: ${reason}`));
+  const over = 'k'.repeat(5000);
+  client.send({ op: 'update-graph', tasks: [spec('fine-1'), spec(over), spec('fine-2')], wants: ['fine-1', over, 'fine-2'] });
+  await until(() => closedWith !== undefined || (seen.some((m) => m.op === 'key-in-memory' && m.key === 'fine-2') && seen.some((m) => m.op === 'task-erred')), 'the graph is answered');
+  t.equal(closedWith, undefined, 'the connection stays open');
+  const erred = seen.find((m) => m.op === 'task-erred') as { key: string; error: { message: string; kind: string } } | undefined;
+  t.equal(erred?.key, over, 'the future of the over-long key fails');
+  t.match(erred?.error.message ?? '', /k{16}….*5000 characters.*4096/, 'naming the key, cut for display, its length and the limit');
+  t.ok(computed.includes('fine-1') && computed.includes('fine-2'), 'the other tasks of the graph run');
+  t.notOk(s.state.tasks.has(over), 'the over-long key is not stored');
+});
+
+t.test('the tasks depending on an over-long key fail too, naming it (the key never exists); a later graph on the connection runs', async (t) => {
+  const { s, computed } = await cluster(t);
+  const client = (await connect(s.address, { role: 'client', name: 'odd' })).conn;
+  t.teardown(() => client.close());
+  const seen: Message[] = [];
+  client.on('message', (m: Message) => seen.push(m));
+  let closedWith: string | undefined;
+  client.on('close', (code: number, reason: string) => (closedWith = `${code}: ${reason}`));
+  const over = 'd'.repeat(4097);
+  // Its dependents in the same frame, and one sent in a later frame.
+  client.send({ op: 'update-graph', tasks: [spec(over), spec('uses-1', [over]), spec('then-1', ['uses-1'])], wants: [over, 'uses-1', 'then-1'] });
+  client.send({ op: 'update-graph', tasks: [spec('later-1', [over]), spec('fine-3')], wants: ['later-1', 'fine-3'] });
+  const erredOf = (key: string) => seen.find((m) => m.op === 'task-erred' && m.key === key) as { error: { message: string; kind: string } } | undefined;
+  await until(() => closedWith !== undefined || (['uses-1', 'then-1', 'later-1'].every((k) => erredOf(k)) && seen.some((m) => m.op === 'key-in-memory' && m.key === 'fine-3')), 'the graphs are answered');
+  t.equal(closedWith, undefined, 'the connection stays open');
+  t.match(erredOf(over)?.error, { kind: 'bad-input', message: /^task key d{120}… \(4097 characters\) is over the protocol's bound on a task key, 4096 characters/ });
+  const dependsOn = /^task (uses|later)-1 depends on d{120}… \(4097 characters\) is over the protocol's bound on a task key, 4096 characters \(MAX_KEY_LENGTH\), so no task has it$/;
+  t.match(erredOf('uses-1')?.error, { kind: 'bad-input', message: dependsOn }, 'its dependent fails, naming it');
+  t.match(erredOf('later-1')?.error, { kind: 'bad-input', message: dependsOn }, 'so does one sent later');
+  t.ok(erredOf('then-1'), 'and what depends on those');
+  t.notOk(computed.some((k) => k !== 'fine-3'), 'none of them ran');
+  t.equal(s.state.tasks.get('uses-1')?.state, 'erred');
+});
+
+t.test('over-long keys in release-keys, received, cancel, retry and who-has: left out, named to the client in a warning; the rest of each is done, the connection carries on', async (t) => {
+  const { s, lines } = await cluster(t);
+  const client = (await connect(s.address, { role: 'client', name: 'odd' })).conn;
+  t.teardown(() => client.close());
+  const seen: Message[] = [];
+  client.on('message', (m: Message) => seen.push(m));
+  let closedWith: string | undefined;
+  client.on('close', (code: number, reason: string) => (closedWith = `${code}: ${reason}`));
+  const over = 'r'.repeat(6000);
+  client.send({ op: 'update-graph', tasks: [spec('mine-1'), spec('mine-2'), spec('gate-1')], wants: ['mine-1', 'mine-2'] });
+  await until(() => closedWith !== undefined || seen.filter((m) => m.op === 'key-in-memory').length === 2, 'the graph runs');
+  const reply = await client.request({ op: 'who-has', keys: ['mine-1', over] });
+  t.same(reply.whoHas, { 'mine-1': ['ws://127.0.0.1:1'] }, 'who-has answers the rest, leaving the over-long key out');
+  for (const op of ['received', 'retry', 'cancel']) client.send({ op, keys: [over, 'mine-2'] });
+  client.send({ op: 'release-keys', keys: ['mine-1', over] });
+  await until(() => closedWith !== undefined || !s.state.tasks.has('mine-1'), 'the release is done');
+  const warned = (): Message[] => seen.filter((m) => m.op === 'warning' && m.kind === 'key-refused');
+  await until(() => closedWith !== undefined || warned().length === 5, 'each op is answered with a warning');
+  t.equal(closedWith, undefined, 'the connection stays open');
+  t.same(warned().map((m) => m.about), ['who-has', 'received', 'retry', 'cancel', 'release-keys'], 'one per op, about it');
+  t.match(warned()[0]!.text, /^who-has: key r{120}… \(6000 characters\) is over the protocol's bound on a task key, 4096 characters \(MAX_KEY_LENGTH\); no task has such a key, so it was left out and the rest of the who-has done$/);
+  t.equal(s.state.tasks.get('mine-2')?.state, 'memory', 'a cancel of a finished key leaves it');
+  t.ok(s.state.tasks.size <= 3 && [...s.state.tasks.keys()].every((k) => k.length <= 4096), 'no key over the bound is kept');
+  const said = lines.filter((l) => l.includes('no task has such a key'));
+  t.equal(said.length, 1, 'the log says it once a minute per client');
+  t.match(said[0], /client odd: who-has: key r{120}…/);
+  t.ok(lines.every((l) => l.length < 2000), 'no log line carries the key');
 });
