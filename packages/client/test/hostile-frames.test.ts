@@ -381,6 +381,29 @@ t.test('one frame of get-data requests for a large result: a worker answers at m
   t.equal(await client.submit(inc, 1).result(), 2, 'and still computes');
 });
 
+t.test('a get-data naming a key over MAX_KEY_LENGTH is refused by naming it (protocol 21); the data link serves the requests around it', async (t) => {
+  // Protocol 20's worker closed the asker's link with 4003, and every fetch in flight on it failed.
+  const s = await startScheduler(t);
+  const w = await startWorker(t, s.address, ['--nthreads', '1']);
+  const client = await Client.connect(s.address);
+  t.teardown(() => client.close());
+  const f = client.submit(inc, 41);
+  t.equal(await f.result(), 42);
+  const raw = await RawSocket.open(w.address);
+  t.teardown(() => raw.destroy());
+  const over = 'g'.repeat(5000);
+  raw.write(messages(helloOf('client'),
+    { op: 'get-data', id: 1, keys: [f.key] }, { op: 'get-data', id: 2, keys: [f.key, over] }, { op: 'get-data', id: 3, keys: [f.key] }));
+  const third = await Promise.race([raw.message((m) => m.replyTo === 3), raw.closed]);
+  t.match(third, { op: 'data', data: { [f.key]: 42 } }, 'the request after it is answered');
+  t.match(raw.messages.find((m) => m.replyTo === 1), { op: 'data', data: { [f.key]: 42 } }, 'and the one before');
+  const refused = raw.messages.find((m) => m.replyTo === 2);
+  t.match(refused, { op: 'error', message: /^get-data: key g{120}… \(5000 characters\) is over the protocol's bound on a task key, 4096 characters \(MAX_KEY_LENGTH\); no result has such a key$/ }, 'it names the key cut short, its length and the bound');
+  raw.write(messages({ op: 'get-data', id: 4, keys: [f.key] }));
+  t.match(await Promise.race([raw.message((m) => m.replyTo === 4), raw.closed]), { op: 'data' }, 'the link goes on');
+  t.ok(w.alive(), 'the worker is still running');
+});
+
 t.test('a refused hello\'s fields are quoted cut short in the listener\'s log, however long they are', async (t) => {
   // Before the token is checked: a 60 kB version, role or op was a 60 kB log line per connection.
   const s = await startScheduler(t);

@@ -294,7 +294,8 @@ export const PEER_TO_WORKER = {
   from: 'a peer',
   to: 'worker data listener',
   ops: {
-    'get-data': obj({ op, id, keys }),
+    /** Protocol 21: a client's keys, bounded by the frame alone; a worker refuses a request naming an over-long one with `error`. */
+    'get-data': obj({ op, id, keys: clientKeys }),
   },
 } as const satisfies Direction;
 

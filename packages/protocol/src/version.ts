@@ -52,7 +52,8 @@ import { readFileSync } from 'node:fs';
  * (and its dependents), telling the client with `task-erred` of that key as sent, and names an
  * over-long key of the other ops in a `warning` (`key-refused`), where a protocol-20 scheduler
  * closed the connection (4003) and lost the client's other work; a protocol-20 client would close
- * its own connection on such a `task-erred`.
+ * its own connection on such a `task-erred`. A worker answers a `get-data` naming one with an
+ * `error` naming it, where a protocol-20 worker closed the asker's data link.
  */
 export const PROTOCOL_VERSION = 21;
 

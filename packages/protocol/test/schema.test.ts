@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
 import fc from 'fast-check';
-import { checkInbound, CLIENT_TO_SCHEDULER, MAX_KEY_LENGTH, MAX_NAME_TEXT, DIRECTIONS, HELLO, SCHEDULER_TO_CLIENT, SCHEDULER_TO_WORKER, WELCOME, WORKER_TO_SCHEDULER, obj, opt, str, num, type Schema, type Shape } from '../src/index.js';
+import { checkInbound, CLIENT_TO_SCHEDULER, MAX_KEY_LENGTH, MAX_NAME_TEXT, DIRECTIONS, HELLO, overLongKeyText, PEER_TO_WORKER, SCHEDULER_TO_CLIENT, SCHEDULER_TO_WORKER, WELCOME, WORKER_TO_SCHEDULER, obj, opt, str, num, type Schema, type Shape } from '../src/index.js';
 import { valid } from './shape-values.js';
 
 /** Does `v` fit `shape`? Written from the Shape's meaning, not from schema.ts. */
@@ -192,6 +192,8 @@ t.test('task keys are bounded between Gluon\'s own processes, the reason naming 
   t.equal(inbound(CLIENT_TO_SCHEDULER, { op: 'update-graph', tasks: [task('a-1'), task(over, [over])], wants: [over], held: { [over]: ['ws://h:1'] } }), null, 'a client\'s over-long key passes the schema: the scheduler judges it');
   for (const op of ['release-keys', 'received', 'cancel', 'retry']) t.equal(inbound(CLIENT_TO_SCHEDULER, { op, keys: ['a-1', over] }), null, op);
   t.equal(inbound(CLIENT_TO_SCHEDULER, { op: 'who-has', id: 1, keys: [over] }), null, 'who-has');
+  t.equal(inbound(PEER_TO_WORKER, { op: 'get-data', id: 1, keys: ['a-1', over] }), null, 'get-data (a worker answers it with an error naming the key)');
+  t.equal(overLongKeyText(over), `${'k'.repeat(120)}… (3000000 characters) is over the protocol's bound on a task key, 4096 characters (MAX_KEY_LENGTH)`, 'how a refusal names it');
   t.match(inbound(CLIENT_TO_SCHEDULER, { op: 'release-keys', keys: ['a-1', ''] }), /^release-keys: keys\[1\] must be a non-empty string, got ""/, 'an empty key is still malformed');
   const erred = { op: 'task-erred', key: over, error: { message: 'm', name: 'KeyTooLongError', stack: '', key: over, worker: '', retriesUsed: 0, kind: 'bad-input' } };
   t.equal(inbound(SCHEDULER_TO_CLIENT, erred), null, 'a client is told of an over-long key it sent (task-erred)');

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { cpus, hostname } from 'node:os';
 import {
-  checkOptionKeys, checkTokenOption, CloseCode, connect, readTlsMaterial, isPermanentRefusal, listen, logText, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, type Connection,
+  checkOptionKeys, checkTokenOption, CloseCode, connect, readTlsMaterial, isPermanentRefusal, listen, logText, MAX_KEY_LENGTH, overLongKeyText, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, type Connection,
   type Inbound, type Listener, type Logger, type Message, type OptionKeys, type TlsNames, type TlsOptions, TLS_OPTION_KEYS, TLS_OPTION_NAMES,
 } from '@gluon/protocol';
 import { computeTaskOf } from './compute-task.js';
@@ -567,6 +567,13 @@ export class GluonWorker {
    * and the asker fetches them one per request.
    */
   private servePeer(conn: Connection, m: Inbound<typeof PEER_TO_WORKER>): void {
+    // A client's keys are bounded by the frame alone (protocol 21): a request naming a key no
+    // result can have is refused by naming it, and the connection goes on serving its others.
+    const long = m.keys.find((k) => k.length > MAX_KEY_LENGTH);
+    if (long !== undefined) {
+      conn.reply(m, { op: 'error', message: `get-data: key ${overLongKeyText(long)}; no result has such a key` });
+      return;
+    }
     const data: Record<string, unknown> = {};
     const missing: string[] = [];
     const later: string[] = [];
