@@ -124,6 +124,15 @@ t.test('--dry-run exits 0 when the run would start and 1 when it would fail, say
   const run = await cli(['--data-dir', path.join(d, 'in'), '--n-workers', '0'], d);
   t.equal(run.code, 1, 'the real run fails as the dry run said'); t.match(run.err, /bad input file .*broken\.root: /);
   t.notOk(existsSync(path.join(d, 'outputs')), 'and writes nothing');
+  // A folder with no .root files: the run fails as its dry run does (exit 1, not 2: nothing
+  // on the command line was malformed), naming the folder, and writes nothing.
+  mkdirSync(path.join(d, 'no-root-files'));
+  const none = await cli(['--data-dir', path.join(d, 'no-root-files'), '--dry-run'], d);
+  t.equal(none.code, 1); t.match(none.out, /problem: no \*\.root files under \S+no-root-files/);
+  const noneRun = await cli(['--data-dir', path.join(d, 'no-root-files'), '--n-workers', '0'], d);
+  t.equal(noneRun.code, 1, 'the real run fails as the dry run said');
+  t.equal(noneRun.err, `gluon-finalstates: no *.root files under ${path.join(d, 'no-root-files')}\n`);
+  t.notOk(existsSync(path.join(d, 'outputs')), 'and writes nothing');
   const empty = await cli(['--data-dir', path.join(d, 'nowhere'), '--dry-run'], d);
   t.equal(empty.code, 1); t.match(empty.out, /data_dir .*nowhere does not exist/);
   // Relative, as the README's ../shared/data/… run from a clone with nothing beside it: the
