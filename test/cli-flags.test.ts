@@ -9,6 +9,7 @@ const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bins = {
   'gluon-scheduler': 'packages/scheduler',
   'gluon-worker': 'packages/worker',
+  'gluon-cluster': 'packages/deploy',
   'gluon-h4l': 'packages/analysis-h4l',
   'gluon-finalstates': 'packages/analysis-finalstates',
 } as const;
@@ -70,9 +71,9 @@ t.test('values out of range exit 2 naming the flag and the value', async (t) => 
   }
 });
 
-t.test("README's table of the two CLIs lists every flag --help lists, with --help's defaults", async (t) => {
+t.test("README's table of the CLIs lists every flag --help lists, with --help's defaults", async (t) => {
   const readme = readFileSync(join(repo, 'README.md'), 'utf8').split('\n');
-  for (const bin of ['gluon-scheduler', 'gluon-worker'] as const) {
+  for (const bin of ['gluon-scheduler', 'gluon-worker', 'gluon-cluster'] as const) {
     const help = run(bin, ['--help']).out;
     const defaults = new Map<string, string | undefined>();
     let flag: string | undefined;

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkWritable, earlierOutputs, figure, finishingOnCtrlC, removeStaleOutputs, runConsole, runDirName, staleOutputsLine, workersWaitedFor } from '@gluon/analysis-h4l';
-import { startBatchRun } from '@gluon/deploy';
+import { batchJobScript, startBatchRun } from '@gluon/deploy';
 import { schedulerTls } from '@gluon/client';
 import { countOf, StartFailure, type TlsOptions } from '@gluon/protocol';
 import { type FsConfig, ConfigError, STAGES } from './config.js';
@@ -90,6 +90,14 @@ export async function dryRun(c: FsConfig, p: RunPlacement, log: (s: string) => v
   return problems;
 }
 
+/** Where a run's batch jobs run (this package's folder: its task module) and their name unless job_name says. */
+const jobsWhere = (c: FsConfig) => ({ cwd: fileURLToPath(new URL('..', import.meta.url)), jobName: `fs-${c.run_name}` });
+
+/** The job script the run would submit (--print-job-script); nothing starts. */
+export function jobScript(c: FsConfig & { cluster: 'slurm' | 'pbs' }): Promise<string> {
+  return batchJobScript(c, jobsWhere(c));
+}
+
 /** Where the workers are, as the log says it. */
 function modeText(c: FsConfig): string {
   if (c.cluster) return `${c.jobs} ${c.cluster} jobs of ${c.job_cores} core(s) and a scheduler here`;
@@ -119,7 +127,7 @@ export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => 
   try {
     // cluster: slurm|pbs: the workers are batch jobs of a scheduler started here (@gluon/deploy);
     // they import the task module from this package's folder, as the LocalCluster's workers do.
-    batch = c.cluster ? await startBatchRun({ ...c, cluster: c.cluster }, { cwd: fileURLToPath(new URL('..', import.meta.url)), jobName: `fs-${c.run_name}` }, log) : undefined;
+    batch = c.cluster ? await startBatchRun({ ...c, cluster: c.cluster }, jobsWhere(c), log) : undefined;
     run.throwIfInterrupted();
     report = await runFinalStates({ files, physics, nWorkers: batch ? c.jobs : c.n_workers, ...(c.scheduler ? { scheduler: c.scheduler } : {}), ...(tls ? { tls } : {}),
       ...(batch ? { client: batch.client } : {}), chunkSize: c.chunk_size, fanIn: c.fan_in, dashboard: c.dashboard, signal: run.signal }, {

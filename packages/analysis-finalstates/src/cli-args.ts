@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseArgsMessage } from '@gluon/protocol';
-import { BATCH_RUN_FLAGS, batchFlagsUnused } from '@gluon/deploy';
+import { BATCH_RUN_DASH_VALUES, BATCH_RUN_FLAGS, batchFlagValue, batchFlagsUnused } from '@gluon/deploy';
 import { SCHEDULER_TLS_FLAGS } from '@gluon/client';
 import { checkRunDirToRewrite, joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withMeantFlag } from '@gluon/analysis-h4l';
 import { loadConfigFile, mergeConfig, validateConfig, parseTasks, ConfigError, type FsConfig } from './config.js';
@@ -22,7 +22,6 @@ const CONFIG_FLAGS: Record<string, { key: keyof FsConfig; parse?: (s: string) =>
   'min-events-per-fs': { key: 'min_events_per_fs', parse: Number, help: 'final states with fewer events get no histograms' },
   'bin-width': { key: 'bin_width_gev', parse: Number, help: 'histogram bin width in GeV' },
   'tail-threshold': { key: 'tail_threshold_gev', parse: Number, help: 'masses at or above this (GeV) go to the _tail histograms' },
-  ...Object.fromEntries(Object.entries(BATCH_RUN_FLAGS).map(([f, s]) => [f, { key: s.key, help: s.help, ...(s.number ? { parse: Number } : {}) }])),
 };
 
 /** Flags that choose what runs, for --help. */
@@ -31,6 +30,7 @@ const MODE_FLAGS: Record<string, string> = {
   tasks: 'stages to run, comma-separated: parse,masses,postprocess,histograms',
   'run-dir': 'the run directory to write (batch slices) or to read (--plots-only, --merge-only)',
   'dry-run': 'check the config and the inputs, list files, events and tasks, run nothing (exit 1 when the run would fail)',
+  'print-job-script': 'needs --cluster: print the job script --jobs N would submit (Slurm, N > 1: the array job); submit nothing, run nothing',
   'plots-only': 'redraw the plots of a finished run (--run-dir; its plots/ must be writable)',
   'merge-only': 'add up the batch slices of --run-dir into one result, as hadd does, and redraw (into --run-dir: it must be writable)',
   'no-dashboard': 'do not start the local cluster\'s dashboard',
@@ -43,12 +43,14 @@ export function flagHelp(): string {
   const rows: Array<[string, string]> = [
     ...Object.entries(MODE_FLAGS).map(([f, h]) => [`--${f}`, h] as [string, string]),
     ...Object.entries(CONFIG_FLAGS).map(([f, s]) => [`--${f}`, `${s.help} (config: ${s.key})`] as [string, string]),
+    // @gluon/deploy's, as gluon-cluster and gluon-h4l take them.
+    ...Object.entries(BATCH_RUN_FLAGS).map(([f, s]) => [`--${f}${s.arg ? ` ${s.arg}` : ''}`, `${s.help} (config: ${s.key})`] as [string, string]),
   ];
   const w = Math.max(...rows.map(([f]) => f.length));
   return rows.map(([f, h]) => `  ${f.padEnd(w)}  ${h}`).join('\n');
 }
 
-export type Mode = 'run' | 'dry-run' | 'plots-only' | 'merge-only';
+export type Mode = 'run' | 'dry-run' | 'print-job-script' | 'plots-only' | 'merge-only';
 
 export interface Parsed {
   config: FsConfig;
@@ -91,12 +93,12 @@ function checkRunDir(mode: 'plots-only' | 'merge-only', runDir: string): void {
 
 /** Why flags given with `mode` would have no effect (naming them and what the mode does), or undefined. */
 
-function modeFlagsUnused(mode: 'plots-only' | 'merge-only', values: Record<string, string | boolean | undefined>): string | undefined {
+function modeFlagsUnused(mode: 'plots-only' | 'merge-only', values: Record<string, string | boolean | string[] | undefined>): string | undefined {
   const { flags, does } = MODE_USES[mode];
   const uses = new Set([mode, 'config', ...flags]);
   const given = Object.entries(values).filter(([f, v]) => v !== undefined && !uses.has(f));
   if (given.length === 0) return undefined;
-  const named = given.map(([f, v]) => (typeof v === 'string' ? `--${f} ${v}` : `--${f}`)).join(', ');
+  const named = given.flatMap(([f, v]) => (typeof v === 'string' ? [`--${f} ${v}`] : Array.isArray(v) ? v.map((x) => `--${f} ${x}`) : [`--${f}`])).join(', ');
   const batch = given.some(([f]) => Object.hasOwn(BATCH_RUN_FLAGS, f)) ? ', submitting no batch jobs' : '';
   return `--${mode} does not take ${named}: it ${does}, running no tasks${batch} (it takes ${flags.map((f) => `--${f}`).join(', ')} and --config)`;
 }
@@ -117,20 +119,30 @@ const OUT_MEANT: Record<string, string> = Object.fromEntries(['out', 'output-dir
 
 /** Parses the run's arguments (flags override config.yaml); every bad flag is a ConfigError naming it. */
 export async function parseRunArgs(argv: string[]): Promise<Parsed> {
-  const options: Record<string, { type: 'string' | 'boolean' }> = {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {
     config: { type: 'string' }, tasks: { type: 'string' }, 'run-dir': { type: 'string' },
-    'dry-run': { type: 'boolean' }, 'plots-only': { type: 'boolean' }, 'merge-only': { type: 'boolean' }, 'no-dashboard': { type: 'boolean' },
+    'dry-run': { type: 'boolean' }, 'print-job-script': { type: 'boolean' }, 'plots-only': { type: 'boolean' }, 'merge-only': { type: 'boolean' }, 'no-dashboard': { type: 'boolean' },
     'batch-job-index': { type: 'string' }, 'total-batch-jobs': { type: 'string' },
   };
   for (const k of Object.keys(CONFIG_FLAGS)) options[k] = { type: 'string' };
-  let values: Record<string, string | boolean | undefined>;
-  try { ({ values } = parseArgs({ args: joinNegativeValues(argv, options), options, strict: true, allowPositionals: false })); } catch (e) {
+  for (const [k, s] of Object.entries(BATCH_RUN_FLAGS)) options[k] = { type: s.type === 'off' ? 'boolean' : 'string', ...(s.type === 'list' ? { multiple: true } : {}) };
+  let values: Record<string, string | boolean | string[] | undefined>;
+  // Only the repeatable batch flags (strings) come as arrays.
+  try { values = parseArgs({ args: joinNegativeValues(argv, options, BATCH_RUN_DASH_VALUES), options, strict: true, allowPositionals: false }).values as typeof values; } catch (e) {
     throw new ConfigError(withHelpPointer(withMeantFlag(parseArgsMessage(e, Object.keys(options)), 'gluon-finalstates', OUT_MEANT), 'gluon-finalstates'));
   }
   const yaml = typeof values.config === 'string' ? await loadConfigFile(values.config) : {};
   const flags: Partial<FsConfig> = {};
   const typed: Record<string, string> = {};
-  const batchGiven: Record<string, string> = {};
+  const batchGiven: Record<string, string | boolean | string[]> = {};
+  for (const [flag, spec] of Object.entries(BATCH_RUN_FLAGS)) {
+    const v = values[flag];
+    if (v === undefined) continue;
+    // The job keys' own checks and words, as gluon-cluster's (@gluon/deploy's job-keys.ts).
+    try { (flags as Record<string, unknown>)[spec.key] = batchFlagValue(flag, v); } catch (e) { throw new ConfigError((e as Error).message); }
+    typed[spec.key] = Array.isArray(v) ? v.map((x) => typedFlag(flag, x)).join(' ') : typedFlag(flag, v);
+    batchGiven[flag] = v;
+  }
   for (const [flag, spec] of Object.entries(CONFIG_FLAGS)) {
     const v = values[flag];
     if (typeof v !== 'string') continue;
@@ -140,11 +152,10 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
     }
     (flags as Record<string, unknown>)[spec.key] = parsed;
     typed[spec.key] = typedFlag(flag, v);
-    if (Object.hasOwn(BATCH_RUN_FLAGS, flag)) batchGiven[flag] = v;
   }
   if (typeof values.tasks === 'string') { flags.tasks = parseTasks(values.tasks); typed.tasks = typedFlag('tasks', values.tasks); }
   if (values['no-dashboard']) { flags.dashboard = false; typed.dashboard = '--no-dashboard'; }
-  const modes = (['dry-run', 'plots-only', 'merge-only'] as const).filter((m) => values[m]);
+  const modes = (['dry-run', 'print-job-script', 'plots-only', 'merge-only'] as const).filter((m) => values[m]);
   if (modes.length > 1) throw new ConfigError(`--${modes[0]} and --${modes[1]} cannot be combined`);
   const mode: Mode = modes[0] ?? 'run';
   const runDir = typeof values['run-dir'] === 'string' ? values['run-dir'] : undefined;
@@ -163,9 +174,10 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
     if (index < 0 || index >= total) throw new ConfigError(`--batch-job-index must be from 0 to ${total - 1}, got ${index}`);
     batch = { index, total };
   }
-  const flagOf: Record<string, string> = { ...Object.fromEntries(Object.entries(CONFIG_FLAGS).map(([f, spec]) => [spec.key, f])), tasks: 'tasks', dashboard: 'no-dashboard' };
+  const flagOf: Record<string, string> = { ...Object.fromEntries(Object.entries({ ...CONFIG_FLAGS, ...BATCH_RUN_FLAGS }).map(([f, spec]) => [spec.key, f])), tasks: 'tasks', dashboard: 'no-dashboard' };
   const config = mergeConfig(yaml, flags, settingsAsGiven(typed, flagOf, yaml, typeof values.config === 'string' ? values.config : null));
   const unused = batchFlagsUnused(batchGiven, config.cluster);
   if (unused) throw new ConfigError(unused);
+  if (mode === 'print-job-script' && !config.cluster) throw new ConfigError('--print-job-script prints a batch job script: it needs --cluster slurm|pbs (or cluster: in the config file)');
   return { config, mode, ...(runDir ? { runDir } : {}), ...(batch ? { batch } : {}) };
 }

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { countOf, parseArgsMessage, stopWithSupervisor, tokenFromEnv } from '@gluon/protocol';
 import { ConfigError } from './config.js';
 import { flagHelp, parseRunArgs } from './cli-args.js';
-import { execute, dryRun } from './app.js';
+import { execute, dryRun, jobScript } from './app.js';
 import { replot } from './outputs.js';
 import { mergeRun } from './merge.js';
 import { SCALE_RANGE } from '@gluon/analysis-h4l/generate';
@@ -28,7 +28,8 @@ const HELP = `usage:
                     [--chunk-size N]
                     [--base-output-dir DIR] [--run-name NAME] [--run-dir DIR] [--max-files N] [--no-dashboard]
                     [--batch-job-index I --total-batch-jobs N] [--dry-run]
-                    [--cluster slurm|pbs --jobs N --job-cores N --job-memory SIZE --job-walltime HH:MM:SS --job-queue Q --job-account A]
+                    [--cluster slurm|pbs --jobs N --job-cores N --job-memory SIZE --job-walltime HH:MM:SS --job-queue Q --job-account A
+                     --job-extra DIRECTIVE… --job-prologue LINE… --job-log-directory DIR … (the job flags below) [--print-job-script]]
   gluon-finalstates --plots-only --run-dir DIR
   gluon-finalstates --merge-only --run-dir DIR [--min-events-per-fs N]
   gluon-finalstates generate [--out DIR] [--scale X] [--seed N]
@@ -99,11 +100,12 @@ async function main(argv: string[]): Promise<number> {
   const place = { ...(p.runDir ? { runDir: p.runDir } : {}), ...(p.batch ? { batch: p.batch } : {}), argv: process.argv };
   // The client reads GLUON_TOKEN (with --scheduler, or a local or batch cluster's): set but empty
   // is a usage error found before anything runs, not a run without a token.
-  if (p.mode === 'run' || p.mode === 'dry-run') {
+  if (p.mode === 'run' || p.mode === 'dry-run' || p.mode === 'print-job-script') {
     try { tokenFromEnv(); } catch (e) { throw new ConfigError((e as Error).message); }
   }
   switch (p.mode) {
     case 'dry-run': return (await dryRun(p.config, place, log)).length ? 1 : 0;
+    case 'print-job-script': process.stdout.write(await jobScript({ ...p.config, cluster: p.config.cluster! })); return 0;
     case 'plots-only': {
       const files = await replot(p.runDir!);
       log(`re-drew ${countOf(files.length, 'plot file')} in ${p.runDir}/plots`);

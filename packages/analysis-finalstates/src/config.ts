@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, batchRunConflict, type BatchRunConfig } from '@gluon/deploy';
+import { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, batchKeyProblem, batchRunConflict, batchRunProblem, type BatchRunConfig } from '@gluon/deploy';
 import { CONFIG_KEY_NAMES, SCHEDULER_TLS_CHECKS, SCHEDULER_TLS_DEFAULTS, schedulerTlsConflict, type SchedulerTlsConfig, type SettingsAsGiven } from '@gluon/client';
 import { OBJECT_TYPES, OBJECT_NAMES, SCHEMAS, type ObjectType } from './schema.js';
 import { parseCountsName } from './naming.js';
@@ -144,7 +144,8 @@ const CHECKS: Record<keyof FsConfig, Check> = {
   tail_threshold_gev: positive,
   tail_max_gev: positive,
   min_events_per_fs: intAtLeast(0),
-  ...(Object.fromEntries(Object.entries(BATCH_RUN_CHECKS).map(([key, why]) => [key, (v: unknown, k: string) => { const w = why(v); if (w) bad(k, w, v); }])) as Record<keyof BatchRunConfig, Check>),
+  // As gluon-cluster words them (with what a size came to): @gluon/deploy's job keys.
+  ...(Object.fromEntries(Object.keys(BATCH_RUN_CHECKS).map((key) => [key, (v: unknown, k: string) => { const m = batchKeyProblem(key as keyof BatchRunConfig, v, k); if (m) throw new ConfigError(m); }])) as Record<keyof BatchRunConfig, Check>),
   ...(Object.fromEntries(Object.entries(SCHEDULER_TLS_CHECKS).map(([key, why]) => [key, (v: unknown, k: string) => { const w = why(v); if (w) bad(k, w, v); }])) as Record<keyof SchedulerTlsConfig, Check>),
 };
 
@@ -197,7 +198,7 @@ function multipleOf(x: number, w: number): boolean {
 
 function checkWhole(c: FsConfig, names: SettingsAsGiven): void {
   const say = <K extends keyof FsConfig>(k: K) => names.given(k, c[k]);
-  const conflict = batchRunConflict(c, names) ?? schedulerTlsConflict(c, names);
+  const conflict = batchRunConflict(c, names) ?? batchRunProblem(c, names) ?? schedulerTlsConflict(c, names);
   if (conflict) throw new ConfigError(conflict);
   if (c.max_particles < c.min_particles) throw new ConfigError(`${say('max_particles')} must be ≥ ${say('min_particles')}`);
   if (c.max_particles > 8) throw new ConfigError(`${say('max_particles')} must be ≤ 8`);

@@ -62,7 +62,7 @@ t.test('bad arguments exit 2 naming the flag or key', async (t) => {
   t.equal(genTypo.code, 2); t.equal(genTypo.err, "gluon-finalstates: generate: Unknown option '--sed' (did you mean --seed?) (gluon-finalstates generate --help lists the options)\n");
   // A negative number is the flag's value, refused by its range check (not parseArgs' "ambiguous").
   for (const [args, re] of [
-    [['--jobs', '-1'], /^gluon-finalstates: --jobs must be an integer ≥ 1, got "-1"\n$/],
+    [['--jobs', '-1'], /^gluon-finalstates: --jobs must be an integer from 0 to 10000, got "-1"\n$/],
     [['--chunk-size', '-5'], /^gluon-finalstates: --chunk-size must be an integer ≥ 1, got "-5"\n$/],
     [['--batch-job-index', '-1', '--total-batch-jobs', '2'], /^gluon-finalstates: --batch-job-index must be from 0 to 1, got -1\n$/],
     [['generate', '--scale', '-1'], /^gluon-finalstates: --scale must be a number from 0\.01 to 100, got "-1"\n$/],

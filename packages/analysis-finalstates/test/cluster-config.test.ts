@@ -23,7 +23,9 @@ t.test('flags set the cluster keys; config.yaml sets them too', async (t) => {
 
 t.test('bad cluster values are refused naming the flag or key', async (t) => {
   await t.rejects(parseRunArgs(['--cluster', 'lsf']), /--cluster must be slurm or pbs, got "lsf"/);
-  await t.rejects(parseRunArgs(['--jobs', '0']), /--jobs must be an integer ≥ 1, got "0"/);
+  // gluon-cluster's range (it may start with no jobs); a run with none would wait for a worker that never comes.
+  await t.rejects(parseRunArgs(['--jobs', '-1']), /--jobs must be an integer from 0 to 10000, got "-1"/);
+  await t.rejects(parseRunArgs(['--cluster', 'pbs', '--jobs', '0']), /^--jobs 0 submits no jobs, and the run's tasks need at least one worker$/);
   await t.rejects(parseRunArgs(['--job-walltime', '2h']), /--job-walltime must look like HH:MM:SS \(or D-HH:MM:SS\), got "2h"/);
   await t.rejects(parseRunArgs(['--job-memory', 'lots']), /--job-memory must be a size like 64MiB or 2GB \(a number of bytes, or a number and a unit; KB, MB, GB, TB are powers of 1000 and KiB, MiB, GiB, TiB of 1024\), got "lots"/);
   await t.rejects(parseRunArgs(['--cluster', 'slurm', '--scheduler', 'ws://h:1']), /--cluster slurm starts its own scheduler; it cannot be combined with --scheduler ws:\/\/h:1/);

@@ -7,14 +7,16 @@ import type { SettingsAsGiven } from '@gluon/client';
 /**
  * `argv` with each negative number after a flag that takes a value joined to it (`--jobs -1` →
  * `--jobs=-1`), so the flag's own range check refuses it ("--jobs must be an integer ≥ 1, got
- * "-1"") instead of parseArgs saying only "argument is ambiguous". `options` is parseArgs'.
+ * "-1"") instead of parseArgs saying only "argument is ambiguous"; after a flag of `dashValues`,
+ * whatever follows (`--job-extra --exclusive`: a directive, as gluon-cluster takes it). `options`
+ * is parseArgs'.
  */
-export function joinNegativeValues(argv: string[], options: Record<string, { type: 'string' | 'boolean' }>): string[] {
+export function joinNegativeValues(argv: string[], options: Record<string, { type: 'string' | 'boolean' }>, dashValues: readonly string[] = []): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const takesValue = a.startsWith('--') && Object.hasOwn(options, a.slice(2)) && options[a.slice(2)]!.type === 'string';
-    if (takesValue && i + 1 < argv.length && /^-\d/.test(argv[i + 1]!)) out.push(`${a}=${argv[++i]}`);
+    if (takesValue && i + 1 < argv.length && (/^-\d/.test(argv[i + 1]!) || dashValues.includes(a.slice(2)))) out.push(`${a}=${argv[++i]}`);
     else out.push(a);
   }
   return out;
@@ -55,6 +57,8 @@ export function settingsAsGiven(typed: Record<string, string>, flagOf: Record<st
     given: (key, value) => typed[key]
       ?? (configFile !== null && Object.hasOwn(inFile, key) ? `${key}: ${show(value)} in ${configFile}` : `the default ${key} ${show(value)}`),
     toGive: (key) => (flagOf[key] !== undefined ? `--${flagOf[key]} (or ${key} in the config file)` : `${key} in the config file`),
+    named: (key) => (typed[key] !== undefined && flagOf[key] !== undefined ? `--${flagOf[key]}`
+      : configFile !== null && Object.hasOwn(inFile, key) ? `${configFile}: ${key}` : flagOf[key] !== undefined ? `--${flagOf[key]}` : key),
   };
 }
 

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { parseArgsMessage } from '@gluon/protocol';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { BATCH_RUN_FLAGS, batchFlagsUnused } from '@gluon/deploy';
+import { BATCH_RUN_DASH_VALUES, BATCH_RUN_FLAGS, batchFlagValue, batchFlagsUnused } from '@gluon/deploy';
 import { SCHEDULER_TLS_FLAGS } from '@gluon/client';
 import { joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withMeantFlag } from './argv.js';
 import { loadConfigFile, mergeConfig, validateConfig, ConfigError, type H4lConfig } from './config.js';
@@ -19,10 +19,11 @@ type FlagType = 'string' | 'boolean';
  * is always known. A usage error throws a ConfigError (exit 2) that names the flag; `meant` as
  * {@link withMeantFlag} takes it (`{ out: '--dest' }`).
  */
-export function parseFlags(cmd: string, argv: string[], options: Record<string, { type: FlagType }>,
-                           meant: Record<string, string> = {}): Record<string, string | boolean | undefined> {
+export function parseFlags(cmd: string, argv: string[], options: Record<string, { type: FlagType; multiple?: boolean }>,
+                           meant: Record<string, string> = {}, dashValues: readonly string[] = []): Record<string, string | boolean | undefined> {
   try {
-    return parseArgs({ args: joinNegativeValues(argv, options), options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }).values;
+    // A `multiple` flag's value is an array: only `run`'s repeatable batch flags, which it reads as such.
+    return parseArgs({ args: joinNegativeValues(argv, options, dashValues), options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }).values;
   } catch (e) {
     // Without parseArgs' advice about '--' (it does not apply here); with the likely spelling:
     // the nearest flag, or what `meant` says a flag of another command stands for here.
@@ -30,8 +31,8 @@ export function parseFlags(cmd: string, argv: string[], options: Record<string, 
   }
 }
 
-/** One `run` flag: the config key it sets, how its text is parsed, and its help line. */
-interface RunFlag { key: keyof H4lConfig; type: FlagType; parse?: (s: string) => unknown; arg?: string; help: string }
+/** One `run` flag: the config key it sets, how its text is parsed, and its help line; `batch`: @gluon/deploy's (batchFlagValue parses it). */
+interface RunFlag { key: keyof H4lConfig; type: FlagType; parse?: (s: string) => unknown; arg?: string; help: string; multiple?: true; batch?: true }
 
 /** Run flags → config keys. Add a flag here (and its key in config.ts and config.yaml). */
 export const RUN_FLAGS: Record<string, RunFlag> = {
@@ -50,7 +51,9 @@ export const RUN_FLAGS: Record<string, RunFlag> = {
   linger: { key: 'linger', type: 'boolean', help: 'keep the cluster and dashboard up after the run until Ctrl-C' },
   'performance-report': { key: 'performance_report', type: 'string', arg: 'FILE', help: 'write a self-contained HTML report of the run\'s dashboard (task stream, progress, memory, workers) to FILE' },
   'no-dashboard': { key: 'dashboard', type: 'boolean', parse: () => false, help: 'start no dashboard' },
-  ...Object.fromEntries(Object.entries(BATCH_RUN_FLAGS).map(([f, s]): [string, RunFlag] => [f, { key: s.key, type: 'string', arg: s.arg, help: s.help, ...(s.number ? { parse: Number } : {}) }])),
+  ...Object.fromEntries(Object.entries(BATCH_RUN_FLAGS).map(([f, s]): [string, RunFlag] => [f, {
+    key: s.key, type: s.type === 'off' ? 'boolean' : 'string', help: s.help, batch: true, ...(s.arg ? { arg: s.arg } : {}), ...(s.type === 'list' ? { multiple: true } : {}),
+  }])),
 };
 
 /** `gluon-h4l run --help`. */
@@ -59,6 +62,7 @@ export function runHelp(): string {
     ['--config FILE', 'read this config file instead of ./config.yaml'],
     ['--no-config', 'read no config file'],
     ['--dry-run', 'list files, entries and chunks; run nothing (exit 1 if a file is bad)'],
+    ['--print-job-script', 'needs --cluster: print the job script --jobs N would submit (Slurm, N > 1: the array job); submit nothing, run nothing'],
     ...Object.entries(RUN_FLAGS).map(([f, s]): [string, string] => [`--${f}${s.arg ? ` ${s.arg}` : ''}`, `${s.help} (${s.key})`]),
     ['-h, --help', 'this help'],
   ];
@@ -73,6 +77,8 @@ export function runHelp(): string {
 export interface RunArgs {
   config: H4lConfig;
   dryRun: boolean;
+  /** --print-job-script: print the batch job script and run nothing. */
+  printJobScript: boolean;
   help: boolean;
   /** The config file read (absolute), or null. */
   configFile: string | null;
@@ -107,11 +113,12 @@ export const RUN_OUT_MEANT: Record<string, string> = Object.fromEntries(
 
 /** Parses `run` arguments into the merged, validated configuration (`cwd`: where ./config.yaml is looked for). */
 export async function configFromArgs(argv: string[], cwd = process.cwd()): Promise<RunArgs> {
-  const options: Record<string, { type: FlagType }> = { config: { type: 'string' }, 'no-config': { type: 'boolean' }, 'dry-run': { type: 'boolean' } };
-  for (const [k, v] of Object.entries(RUN_FLAGS)) options[k] = { type: v.type };
-  const values = parseFlags('run', argv, options, RUN_OUT_MEANT);
-  if (values.help) return { config: mergeConfig({}, {}), dryRun: false, help: true, configFile: null, names: () => undefined };
+  const options: Record<string, { type: FlagType; multiple?: boolean }> = { config: { type: 'string' }, 'no-config': { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'print-job-script': { type: 'boolean' } };
+  for (const [k, v] of Object.entries(RUN_FLAGS)) options[k] = { type: v.type, ...(v.multiple ? { multiple: true } : {}) };
+  const values = parseFlags('run', argv, options, RUN_OUT_MEANT, BATCH_RUN_DASH_VALUES) as Record<string, string | boolean | string[] | undefined>;
+  if (values.help) return { config: mergeConfig({}, {}), dryRun: false, printJobScript: false, help: true, configFile: null, names: () => undefined };
   if (values.config !== undefined && values['no-config']) throw new ConfigError('--config and --no-config exclude each other');
+  if (values['dry-run'] && values['print-job-script']) throw new ConfigError('--dry-run and --print-job-script cannot be combined');
   const local = path.resolve(cwd, 'config.yaml');
   const configFile = typeof values.config === 'string' ? path.resolve(cwd, values.config)
     : !values['no-config'] && existsSync(local) ? local : null;
@@ -119,10 +126,19 @@ export async function configFromArgs(argv: string[], cwd = process.cwd()): Promi
   const flags: Record<string, unknown> = {};
   const byFlag: Partial<Record<keyof H4lConfig, string>> = {};
   const typed: Record<string, string> = {};
-  const batchGiven: Record<string, string> = {};
+  const batchGiven: Record<string, string | boolean | string[]> = {};
   for (const [flag, spec] of Object.entries(RUN_FLAGS)) {
     const v = values[flag];
     if (v === undefined) continue;
+    if (spec.batch) {
+      // The job keys' own checks and words, as gluon-cluster's (@gluon/deploy's job-keys.ts).
+      try { flags[spec.key] = batchFlagValue(flag, v); } catch (e) { throw new ConfigError((e as Error).message); }
+      byFlag[spec.key] = flag;
+      typed[spec.key] = Array.isArray(v) ? v.map((x) => typedFlag(flag, x)).join(' ') : typedFlag(flag, v);
+      batchGiven[flag] = v;
+      continue;
+    }
+    if (Array.isArray(v)) continue;
     const parsed = spec.parse ? (typeof v === 'string' && v.trim() === '' ? NaN : spec.parse(String(v))) : v;
     try { validateConfig({ [spec.key]: parsed }, `--${flag}`); } catch (e) {
       throw new ConfigError((e as Error).message.replace(`--${flag}: ${spec.key}`, `--${flag}`).replace(/, got .*$/, `, got ${JSON.stringify(v)}`));
@@ -130,11 +146,11 @@ export async function configFromArgs(argv: string[], cwd = process.cwd()): Promi
     flags[spec.key] = parsed;
     byFlag[spec.key] = flag;
     typed[spec.key] = typedFlag(flag, v);
-    if (Object.hasOwn(BATCH_RUN_FLAGS, flag)) batchGiven[flag] = String(v);
   }
   const flagOf = Object.fromEntries(Object.entries(RUN_FLAGS).map(([f, spec]) => [spec.key, f]));
   const config = mergeConfig(yaml, flags, settingsAsGiven(typed, flagOf, yaml, configFile));
   const unused = batchFlagsUnused(batchGiven, config.cluster);
   if (unused) throw new ConfigError(unused);
-  return { config, dryRun: values['dry-run'] === true, help: false, configFile, names: settingNames(byFlag, yaml, configFile) };
+  if (values['print-job-script'] && !config.cluster) throw new ConfigError('--print-job-script prints a batch job script: it needs --cluster slurm|pbs (or cluster: in the config file)');
+  return { config, dryRun: values['dry-run'] === true, printJobScript: values['print-job-script'] === true, help: false, configFile, names: settingNames(byFlag, yaml, configFile) };
 }

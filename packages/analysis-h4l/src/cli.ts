@@ -15,6 +15,7 @@ import { countOf, stopWithSupervisor, tokenFromEnv } from '@gluon/protocol';
 import { ConfigError } from './config.js';
 import { configFromArgs, parseFlags, runHelp } from './cli-args.js';
 import { execute, dryRun, VERSION } from './app.js';
+import { batchJobScriptOf } from './batch.js';
 import { InterruptedError } from './run.js';
 import { download } from './download.js';
 import { replot } from './outputs.js';
@@ -99,6 +100,8 @@ async function run(argv: string[]): Promise<number> {
   // The client reads GLUON_TOKEN (with --scheduler, or a local cluster's): set but empty is a
   // usage error found before anything runs, not a run without a token.
   try { tokenFromEnv(); } catch (e) { throw new ConfigError((e as Error).message); }
+  // Only the script on stdout, for a file or a diff: before the config line.
+  if (a.printJobScript && a.config.cluster) { process.stdout.write(await batchJobScriptOf({ ...a.config, cluster: a.config.cluster })); return 0; }
   if (a.configFile) log(`config: ${a.configFile}`);
   if (a.dryRun) return (await dryRun(a.config, log, a.names)) ? 0 : 1;
   await execute(a.config, log, { configFile: a.configFile, names: a.names });

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { reasonOf } from './errors.js';
-import { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, batchRunConflict, type BatchRunConfig } from '@gluon/deploy';
+import { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, batchKeyProblem, batchRunConflict, batchRunProblem, type BatchRunConfig } from '@gluon/deploy';
 import { CONFIG_KEY_NAMES, SCHEDULER_TLS_CHECKS, SCHEDULER_TLS_DEFAULTS, schedulerTlsConflict, type SchedulerTlsConfig, type SettingsAsGiven } from '@gluon/client';
 import { SELECTIONS, type SelectionName } from './chunk.js';
 
@@ -80,6 +80,12 @@ export function validateConfig(raw: unknown, source: string): Partial<H4lConfig>
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${source}: the configuration must be a mapping of keys to values`);
   for (const [k, v] of Object.entries(raw)) {
     if (!(k in CHECKS)) throw new ConfigError(`${source}: unknown key "${k}" (known keys: ${Object.keys(CHECKS).join(', ')})`);
+    if (Object.hasOwn(BATCH_RUN_CHECKS, k)) {
+      // As gluon-cluster words it (with what a size came to): @gluon/deploy's job keys.
+      const problem = batchKeyProblem(k as keyof BatchRunConfig, v, `${source}: ${k}`);
+      if (problem) throw new ConfigError(problem);
+      continue;
+    }
     const why = CHECKS[k as keyof H4lConfig](v);
     if (why) throw new ConfigError(`${source}: ${k} ${why}, got ${JSON.stringify(v)}`);
   }
@@ -107,7 +113,7 @@ export function mergeConfig(yaml: Partial<H4lConfig>, flags: Partial<H4lConfig>,
   const c = { ...DEFAULT_CONFIG, ...yaml, ...flags };
   const say = <K extends keyof H4lConfig>(k: K) => names.given(k, c[k]);
   if (c.corrected_d0 && c.selection !== 'framework') throw new ConfigError(`${say('corrected_d0')} applies to selection framework only, not ${say('selection')}`);
-  const conflict = batchRunConflict(c, names);
+  const conflict = batchRunConflict(c, names) ?? batchRunProblem(c, names);
   if (conflict) throw new ConfigError(conflict);
   const tlsConflict = schedulerTlsConflict(c, names);
   if (tlsConflict) throw new ConfigError(tlsConflict);

@@ -62,7 +62,7 @@ t.test('usage errors exit 2 in every command, named once', async (t) => {
     [['download', '--selection', 'best'], /--selection must be notebook or framework/],
     [['run', '--n-workers', 'two'], /^gluon-h4l run: --n-workers must be an integer ≥ 0, got "two"\n$/],
     // A negative number is the flag's value, refused by its range check (not parseArgs' "ambiguous").
-    [['run', '--jobs', '-1'], /^gluon-h4l run: --jobs must be an integer ≥ 1, got "-1"\n$/],
+    [['run', '--jobs', '-1'], /^gluon-h4l run: --jobs must be an integer from 0 to 10000, got "-1"\n$/],
     [['run', '--n-workers', '-2'], /^gluon-h4l run: --n-workers must be an integer ≥ 0, got "-2"\n$/],
     [['generate', '--threads', '-1'], /^gluon-h4l generate: --threads must be an integer from 1 to 256, got "-1"\n$/],
     // Batch flags without a batch cluster would be ignored: refused instead.

@@ -45,6 +45,11 @@ export interface SettingsAsGiven {
   given(key: string, value: unknown): string;
   /** How to give `key`, which is not set. */
   toGive(key: string): string;
+  /**
+   * The setting's name alone, as given (`--job-lifetime`, `/x/config.yaml: job_lifetime`), for a
+   * message that shows values itself; absent: the caller's own name for it.
+   */
+  named?(key: string): string;
 }
 
 /** The config keys alone (`cluster slurm`), for callers without flags. */

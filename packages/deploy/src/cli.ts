@@ -7,59 +7,15 @@
  */
 import { allowModulePaths } from '@gluon/client';
 import { checkDashboardLink } from '@gluon/scheduler';
-import { exitUsage, flagGiven, isLoopbackHost, flag, packageVersionOf, parseCliOrExit, stopWithSupervisor, tokenFromEnv, type CliSpec, type Flag } from '@gluon/protocol';
-import { checkWalltime, type JobClusterOptions, type JobQueueCluster } from './job-cluster.js';
+import { exitUsage, flagGiven, isLoopbackHost, packageVersionOf, parseCliOrExit, stopWithSupervisor, tokenFromEnv, type CliSpec } from '@gluon/protocol';
+import type { JobClusterOptions, JobQueueCluster } from './job-cluster.js';
+import { CLUSTER_FLAGS, jobKeysFromFlags } from './cluster-flags.js';
+import { JOB_KEY_NAMES, JOB_KEYS, jobClusterOptionsOf, keysNotFor, notForLauncher } from './job-keys.js';
 import { SlurmCluster } from './slurm.js';
 import { PBSCluster } from './pbs.js';
 import { SSHCluster } from './ssh.js';
 import { keepToken, keptTokenFile, readKeptToken } from './kept-token.js';
 import { requireCommands } from './commands.js';
-
-const memoryCheck = flag.bytes('', 16 * 1024 ** 2, 1024 ** 5);
-const pendingNoticeCheck = flag.duration('', 0, 7 * 24 * 3600_000, '30s');
-
-/** `--pending-notice`: a duration as the other duration flags take it, or `never` (Infinity). */
-const pendingNoticeFlag: Flag<number> = {
-  help: 'batch jobs pending this long are said pending, with the batch system\'s reason (never: not said)', arg: 'DURATION', default: '30s',
-  parse: (t, f) => {
-    if (t === 'never') return Infinity;
-    try {
-      return pendingNoticeCheck.parse(t, f);
-    } catch (e) {
-      throw new RangeError((e as Error).message.replace(/, got "/, ', or never, got "'));
-    }
-  },
-};
-
-/** Every flag of gluon-cluster; each maps to one JobClusterOptions field (docs/deploy-*.md). */
-export const CLUSTER_FLAGS = {
-  jobs: flag.int('jobs to submit, one worker each', 0, 10_000, '1'),
-  adapt: flag.string('instead of --jobs: follow the load between MIN and MAX jobs', { arg: 'MIN:MAX', check: (t, f) => { if (!/^\d+:\d+$/.test(t)) throw new RangeError(`${f} must look like MIN:MAX (e.g. 0:20), got "${t}"`); const [min, max] = t.split(':').map(Number) as [number, number]; if (min > max) throw new RangeError(`${f} must have MIN ≤ MAX, got "${t}"`); } }),
-  cores: flag.int('cores per job (the worker\'s threads)', 1, 1024, '1'),
-  memory: flag.string('memory per job, e.g. 8GiB (also the worker\'s --memory-limit)', { arg: 'SIZE', check: (t, f) => { memoryCheck.parse(t, f); } }),
-  walltime: flag.string('wall-clock limit per job', { arg: 'HH:MM:SS', check: checkWalltime }),
-  lifetime: flag.string('each worker retires after this long (gluon-worker --lifetime), its results copied to other workers; "none" for no lifetime. Default with --walltime: a margin below it (55m ± 2.5m for 01:00:00)', { arg: 'DURATION' }),
-  'lifetime-stagger': flag.string('vary each worker\'s lifetime at random by up to this much either way (default with --walltime: half the margin)', { arg: 'DURATION' }),
-  'death-timeout': flag.string('a worker with no scheduler connected this long (at its start, or after losing it) exits, ending its job (gluon-worker --death-timeout); "none" to wait for ever', { arg: 'DURATION', default: '60s' }),
-  queue: flag.string('queue (Slurm: partition)', { arg: 'NAME' }),
-  account: flag.string('account/project to charge', { arg: 'NAME' }),
-  'job-name': flag.string('job name; workers are named NAME-<job id>', { arg: 'NAME', default: 'gluon-worker' }),
-  'job-extra': flag.list('one more directive line (e.g. "--qos=high", "-l place=scatter")', 'DIRECTIVE', { dashValue: true }),
-  prologue: flag.list('a shell line the job runs before the worker (e.g. "module load nodejs")', 'LINE', { dashValue: true }),
-  'log-directory': flag.string('where jobs write their output (created if missing)', { arg: 'DIR' }),
-  'allow-module': flag.list('task module the workers may import (gluon-worker --allow-module): a package name, or a file or directory (a relative one is taken from here and passed on absolute)', 'SPEC'),
-  host: flag.string('address the scheduler listens on', { arg: 'HOST', default: '0.0.0.0' }),
-  'dashboard-link': flag.string('the dashboard\'s public URL behind a proxy, printed and given to clients (gluon-scheduler --dashboard-link)', { arg: 'TEMPLATE', env: 'GLUON_DASHBOARD_LINK' }),
-  'resource-spec': flag.string('PBS only: the -l resource request (default select=1:ncpus=N:mem=Mmb)', { arg: 'SPEC' }),
-  'pending-notice': pendingNoticeFlag,
-  'max-failed-jobs': flag.int('jobs in a row that may end before their worker joins (each is logged with its output file; one cancelled, by scancel, qdel or the batch system, does not count) before gluon-cluster stops submitting and exits 1', 1, 10_000, '5'),
-  'no-job-arrays': flag.switch('Slurm: one sbatch per worker, not one job array for several'),
-  'print-job-script': flag.switch('print the job script that --jobs N submits (Slurm, N > 1: the array job) and exit without submitting'),
-  hosts: flag.list('ssh only: the scheduler\'s host, then the worker hosts (or several, comma-separated)', 'HOST'),
-  'ssh-option': flag.list('ssh only: one more ssh argument, e.g. -F FILE as --ssh-option -F --ssh-option FILE', 'ARG', { dashValue: true }),
-  'scheduler-port': flag.port('ssh only: the scheduler\'s port on its host (0: any free one)', '8786'),
-  'dashboard-port': flag.port('ssh only: the dashboard\'s port on the scheduler\'s host (0: any free one)', '8787'),
-};
 
 const CLI: CliSpec<typeof CLUSTER_FLAGS> = {
   name: 'gluon-cluster',
@@ -75,8 +31,7 @@ const CLI: CliSpec<typeof CLUSTER_FLAGS> = {
  * (`--death-timeout`), not the options-object key (`deathTimeout`) nobody typed here.
  */
 const FLAG_OF: Record<string, string> = {
-  cores: 'cores', memory: 'memory', walltime: 'walltime', lifetime: 'lifetime', lifetimeStagger: 'lifetime-stagger', deathTimeout: 'death-timeout',
-  queue: 'queue', account: 'account', jobName: 'job-name', logDirectory: 'log-directory', maxFailedJobs: 'max-failed-jobs', pendingNoticeMs: 'pending-notice',
+  ...Object.fromEntries(JOB_KEY_NAMES.flatMap((k) => { const o = JOB_KEYS[k].option; return o ? [[o, JOB_KEYS[k].flag]] : []; })),
   hosts: 'hosts', schedulerPort: 'scheduler-port', dashboardPort: 'dashboard-port', dashboardLink: 'dashboard-link',
 };
 
@@ -98,11 +53,13 @@ async function main(): Promise<void> {
   if (kind !== 'slurm' && kind !== 'pbs' && kind !== 'ssh') exitUsage(CLI.name, `the launcher must be slurm, pbs or ssh, got "${kind}"${kind === 'local' ? LOCAL_HINT : ''}`);
   const sshOnly = ['hosts', 'ssh-option', 'scheduler-port', 'dashboard-port'].filter((f) => flagGiven(f));
   if (kind !== 'ssh' && sshOnly.length) exitUsage(CLI.name, `--${sshOnly[0]} is for ssh only, not ${kind}`);
-  // Taken silently before and never written into a job: Slurm's extra requests go in --job-extra.
-  if (kind === 'slurm' && v['resource-spec'] !== undefined) exitUsage(CLI.name, '--resource-spec is for pbs only; give Slurm resource requests with --job-extra (e.g. --job-extra "--gres=gpu:1")');
-  // Taken silently before: --jobs was ignored under --adapt, and PBS submits one qsub per worker anyway.
+  const j = jobKeysFromFlags(v);
+  // A key this launcher does not take, typed: taken silently before and never written into a job
+  // (--resource-spec under Slurm, --queue over ssh). The analyses refuse theirs the same way.
+  const notFor = keysNotFor(j, kind, (k) => flagGiven(JOB_KEYS[k].flag))[0];
+  if (notFor) exitUsage(CLI.name, `--${JOB_KEYS[notFor].flag} ${notForLauncher(notFor, kind)}`);
+  // Taken silently before: --jobs was ignored under --adapt.
   if (v.adapt !== undefined && flagGiven('jobs')) exitUsage(CLI.name, '--jobs and --adapt are each the number of jobs: give one (--adapt MIN:MAX follows the load, --jobs N keeps N)');
-  if (kind !== 'slurm' && v['no-job-arrays']) exitUsage(CLI.name, `--no-job-arrays is for slurm only; ${kind === 'pbs' ? 'PBS gets one qsub per worker already' : 'ssh starts one session per worker'}`);
   if (kind === 'ssh' && v['print-job-script']) exitUsage(CLI.name, '--print-job-script is for slurm and pbs; an ssh cluster prints each host\'s script as it starts it');
   // A relative entry is taken from the directory gluon-cluster runs in and passed on absolute, by
   // LocalCluster's rule: given as typed, each worker took it from its own working directory, which
@@ -138,42 +95,26 @@ async function main(): Promise<void> {
   // (made and kept by the first): a second cluster must not replace the file the first's clients read.
   const kept = (envToken !== undefined || v['print-job-script']) ? undefined : readKeptToken();
   const token = envToken ?? (kept !== undefined && (kind === 'ssh' || !isLoopbackHost(v.host)) ? kept : undefined);
-  // The workers' lifetime and death timeout, for every launcher (ssh dropped them unsaid).
-  const workerLife = {
-    ...(v.lifetime !== undefined ? { lifetime: v.lifetime === 'none' ? false as const : v.lifetime } : {}),
-    ...(v['lifetime-stagger'] !== undefined ? { lifetimeStagger: v['lifetime-stagger'] } : {}),
-    deathTimeout: v['death-timeout'] === 'none' ? false as const : v['death-timeout'],
-  };
+  // The job keys' options (the analyses make theirs with the same function), then gluon-cluster's own.
   const opts: JobClusterOptions & { resourceSpec?: string } = {
-    cores: v.cores, jobName: v['job-name'], host: v.host, jobExtra: v['job-extra'], prologue: v.prologue, maxFailedJobs: v['max-failed-jobs'], pendingNoticeMs: v['pending-notice'], log, optionName: flagName,
-    ...(v.memory ? { memory: v.memory } : {}),
-    ...(v.walltime ? { walltime: v.walltime } : {}),
-    ...workerLife, ...(v.queue ? { queue: v.queue } : {}), ...(v.account ? { account: v.account } : {}),
-    ...(v['log-directory'] ? { logDirectory: v['log-directory'] } : {}),
+    ...jobClusterOptionsOf(j, kind), host: v.host, log, optionName: flagName,
     ...allowArgs,
     ...(token ? { token } : {}),
-    ...(v['resource-spec'] ? { resourceSpec: v['resource-spec'] } : {}),
-    ...(v['no-job-arrays'] ? { jobArrays: false } : {}),
     ...(v['dashboard-link'] !== undefined ? { dashboardLink: v['dashboard-link'] } : {}),
   };
   if (v['print-job-script']) opts.scheduler = 'ws://SCHEDULER:PORT';
   /** The ssh launcher from the flags: only the options that mean something over SSH. */
   const startSSH = (): Promise<SSHCluster> => {
-    for (const f of ['queue', 'account', 'walltime', 'log-directory', 'resource-spec'] as const) if (v[f] !== undefined) exitUsage(CLI.name, `--${f} is a batch-system option; it means nothing over ssh`);
-    if (v['job-extra'].length) exitUsage(CLI.name, '--job-extra is a batch-system option; it means nothing over ssh');
-    if (flagGiven('pending-notice')) exitUsage(CLI.name, '--pending-notice is a batch-system option; an ssh cluster starts its workers at once');
     const hosts = v.hosts.flatMap((h) => h.split(',')).filter(Boolean);
     // One worker per worker host: asking for more started the scheduler over ssh, then failed
     // at scale() naming scale(n), which nobody typed.
-    const wanted = v.adapt ? Number(v.adapt.split(':')[1]) : v.jobs;
+    const wanted = v.adapt ? Number(v.adapt.split(':')[1]) : j.jobs;
     if (hosts.length >= 2 && wanted > hosts.length - 1) {
-      exitUsage(CLI.name, `${v.adapt ? `--adapt ${v.adapt} asks for up to` : `--jobs ${v.jobs} asks for`} ${wanted} workers, but --hosts gives ${hosts.length - 1} worker host(s) (the first, ${hosts[0]}, runs the scheduler; one worker per other host)`);
+      exitUsage(CLI.name, `${v.adapt ? `--adapt ${v.adapt} asks for up to` : `--jobs ${j.jobs} asks for`} ${wanted} workers, but --hosts gives ${hosts.length - 1} worker host(s) (the first, ${hosts[0]}, runs the scheduler; one worker per other host)`);
     }
     return SSHCluster.start({
-      hosts, sshOptions: v['ssh-option'], cores: v.cores, jobName: v['job-name'], prologue: v.prologue,
-      schedulerPort: v['scheduler-port'], dashboardPort: v['dashboard-port'], maxFailedJobs: v['max-failed-jobs'], log, optionName: flagName,
-      ...(v.memory ? { memory: v.memory } : {}),
-      ...workerLife,
+      ...jobClusterOptionsOf(j, 'ssh'), hosts, sshOptions: v['ssh-option'],
+      schedulerPort: v['scheduler-port'], dashboardPort: v['dashboard-port'], log, optionName: flagName,
       ...allowArgs,
       ...(token ? { token } : {}),
       ...(v['dashboard-link'] !== undefined ? { dashboardLink: v['dashboard-link'] } : {}),
@@ -217,10 +158,10 @@ async function main(): Promise<void> {
   }
   if (v['print-job-script']) {
     // What --jobs N submits: Slurm sends several workers as one array job (--no-job-arrays: not).
-    process.stdout.write(v.adapt ? cluster.jobScript() : cluster.scriptFor(v.jobs));
+    process.stdout.write(v.adapt ? cluster.jobScript() : cluster.scriptFor(j.jobs));
     return;
   }
-  if (cluster instanceof SSHCluster) for (const h of cluster.workerHosts.slice(0, v.jobs)) process.stdout.write(`--- ${h} runs:\n${cluster.hostScript(h)}`);
+  if (cluster instanceof SSHCluster) for (const h of cluster.workerHosts.slice(0, j.jobs)) process.stdout.write(`--- ${h} runs:\n${cluster.hostScript(h)}`);
   // Jobs kept ending before their worker joined: the cluster logged each and why it gave up.
   void cluster.whenFailed().then(() => stop('gave up submitting', 1));
   // The cluster names this host in place of a wildcard bind (job-cluster.ts).
@@ -238,10 +179,10 @@ async function main(): Promise<void> {
       cluster.adapt({ minimum: min, maximum: max });
       process.stdout.write(`adapting between ${min} and ${max} ${kind} jobs\n`);
     } else {
-      await cluster.scale(v.jobs);
+      await cluster.scale(j.jobs);
       // Stopped while submitting: close() cancels what was submitted; "submitted" would be untrue.
       if (stopping) return;
-      process.stdout.write(`submitted ${v.jobs} ${kind} job(s): ${cluster.jobList.map((j) => j.id).join(' ')}\n`);
+      process.stdout.write(`submitted ${j.jobs} ${kind} job(s): ${cluster.jobList.map((job) => job.id).join(' ')}\n`);
     }
   } catch (e) {
     process.stderr.write(`gluon-cluster: ${(e as Error).message}\n`);

@@ -108,8 +108,10 @@ if (why) {
     const data = join(work, 'data');
     execFileSync(process.execPath, [h4l, 'generate', '--out', data, '--scale', '0.02', '--seed', '7'], { stdio: 'ignore', timeout: 300_000 });
     const out = join(work, 'out');
+    // gluon-cluster's --log-directory and --prologue, as the analysis takes them (job-keys.ts): it had neither.
     const run = spawn(process.execPath, [h4l, 'run', '--no-config', '--data-dir', data, '--cluster', 'slurm', '--jobs', '2', '--job-memory', '1GiB',
-      '--job-walltime', '00:15:00', '--out', out, '--no-dashboard', '--run-name', 'slurmtest'], { cwd: work, env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      '--job-walltime', '00:15:00', '--job-log-directory', 'job-logs', '--job-prologue', 'echo gluon-prologue-ran-$SLURM_JOB_ID',
+      '--out', out, '--no-dashboard', '--run-name', 'slurmtest'], { cwd: work, env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     run.stdout.on('data', (d) => (text += d));
     run.stderr.on('data', (d) => (text += d));
@@ -122,6 +124,10 @@ if (why) {
     t.ok(Object.keys(hist).length > 0, 'histograms.json written');
     t.same(squeueIds().filter((id) => ids.includes(id)), [], 'the run cancelled its jobs: squeue lists none of those it submitted');
     t.same(squeueIdsNamed('h4l-slurmtest'), [], 'nor any other of its name (a replacement)');
+    for (const id of ids) {
+      const log = join(work, 'job-logs', `h4l-slurmtest-${id}.out`);
+      t.match(existsSync(log) ? readFileSync(log, 'utf8') : `(no ${log})`, /^gluon-prologue-ran-\d+$/m, `job ${id} ran the prologue and wrote its output into --job-log-directory`);
+    }
   });
 
   t.test('the final-states analysis runs on Slurm jobs through the same launcher: gluon-finalstates --cluster slurm --jobs 2', async (t) => {
