@@ -6,10 +6,10 @@
  * and the field. Handlers narrow the checked messages with {@link Inbound}. docs/internals.md
  * explains what each op means.
  */
-import { MAX_ERROR_CODE, MAX_ERROR_PATH } from './values.js';
+import { MAX_ERROR_CODE, MAX_ERROR_PATH, MAX_WIRE_DEPTH } from './values.js';
 import { MAX_TIMEOUT_MS, type Role, type TaskError, type TaskSpec, type WorkerMetrics } from './messages.js';
 import {
-  anything, arrayOf, bool, formatProblem, num, obj, oneOf, opt, recordOf, str, type Infer, type Schema,
+  anything, arrayOf, bool, formatProblem, nestedAtMost, num, obj, oneOf, opt, recordOf, str, type Infer, type Schema,
 } from './schema.js';
 
 /** Most characters of a leaving worker's `closing` reason (the worker shortens a longer one). */
@@ -113,7 +113,9 @@ export const TASK_SPEC = obj({
   key: clientKey,
   fn: fnRef,
   group: opt(str({ nonEmpty: true, maxLength: MAX_NAME_TEXT })),
-  args: arrayOf(anything),
+  // Bounded as a client's checkWire bounds them: deeper, the scheduler decoded them but could not
+  // encode its compute-task, and the task stayed processing on its worker for ever.
+  args: arrayOf(nestedAtMost(MAX_WIRE_DEPTH)),
   deps: clientKeys,
   priority: opt(num()),
   retries: opt(count),

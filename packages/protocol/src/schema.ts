@@ -90,6 +90,61 @@ function within(p: Problem, segment: string): Problem {
 export const anything: Schema<unknown> = { doc: 'any value', shape: { type: 'any' }, check: () => null };
 
 /**
+ * Any value whose containers (arrays, objects, Maps, Sets) nest at most `limit` deep, itself
+ * included; typed arrays and other leaves count as none. Walked without recursion, stopping at the
+ * first container too deep. A decoded frame has no cycles (reference extensions are refused), so
+ * nothing is walked twice. For what a receiver passes on: the codec decodes a little deeper than
+ * it encodes, so a value of ~3,000 levels (3 kB) came in but could not go out again.
+ */
+export function nestedAtMost(limit: number): Schema<unknown> {
+  return {
+    doc: `any value nested at most ${limit} levels deep`,
+    shape: { type: 'any' },
+    // Most arguments are leaves: no walk, no allocation.
+    check: (v) => (isContainer(v) && nestsDeeper(v, limit) ? problem(`is nested more than ${limit} levels deep`) : null),
+  };
+}
+
+const isContainer = (m: unknown): m is object => typeof m === 'object' && m !== null && !ArrayBuffer.isView(m);
+
+/** The members of a container, each passed to `visit` until it returns true. */
+function someMember(c: object, visit: (m: unknown) => boolean): boolean {
+  if (Array.isArray(c)) {
+    for (let i = 0; i < c.length; i++) if (visit(c[i])) return true;
+  } else if (c instanceof Map) {
+    for (const [k, m] of c) if (visit(k) || visit(m)) return true;
+  } else if (c instanceof Set) {
+    for (const m of c) if (visit(m)) return true;
+  } else {
+    for (const k in c) if (visit((c as Record<string, unknown>)[k])) return true;
+  }
+  return false;
+}
+
+function nestsDeeper(v: object, limit: number): boolean {
+  // Most containers hold only leaves (a dependency's {__gluonRef}, an array of numbers): no stack.
+  if (!someMember(v, isContainer)) return false;
+  if (limit < 2) return true;
+  // Two parallel stacks, not pairs: nothing is allocated per container but the stacks' growth.
+  const values: object[] = [v];
+  const depths: number[] = [1];
+  let next = 0;
+  const push = (m: unknown): boolean => {
+    if (!isContainer(m)) return false;
+    if (next > limit) return true;
+    values.push(m);
+    depths.push(next);
+    return false;
+  };
+  while (values.length) {
+    const c = values.pop()!;
+    next = depths.pop()! + 1;
+    if (someMember(c, push)) return true;
+  }
+  return false;
+}
+
+/**
  * A string; `nonEmpty` refuses `''`, `maxLength` bounds its length (UTF-16 units, as `.length`
  * counts), `plain` refuses control characters ({@link CONTROL_CHARACTER}: line breaks, tabs,
  * terminal escapes, bidirectional overrides). The reason says which bound, and where a control

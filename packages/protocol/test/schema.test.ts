@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
 import fc from 'fast-check';
-import { checkInbound, CLIENT_TO_SCHEDULER, MAX_KEY_LENGTH, MAX_NAME_TEXT, DIRECTIONS, HELLO, overLongKeyText, PEER_TO_WORKER, SCHEDULER_TO_CLIENT, SCHEDULER_TO_WORKER, WELCOME, WORKER_TO_SCHEDULER, obj, opt, str, num, type Schema, type Shape } from '../src/index.js';
+import { checkInbound, CLIENT_TO_SCHEDULER, MAX_KEY_LENGTH, MAX_NAME_TEXT, DIRECTIONS, HELLO, overLongKeyText, PEER_TO_WORKER, SCHEDULER_TO_CLIENT, SCHEDULER_TO_WORKER, WELCOME, WORKER_TO_SCHEDULER, nestedAtMost, obj, opt, str, num, type Schema, type Shape } from '../src/index.js';
 import { valid } from './shape-values.js';
 
 /** Does `v` fit `shape`? Written from the Shape's meaning, not from schema.ts. */
@@ -210,4 +210,23 @@ t.test('task keys are bounded between Gluon\'s own processes, the reason naming 
   t.match(inbound(WORKER_TO_SCHEDULER, { op: 'task-finished', key: over, nbytes: 8, typeName: 'number', start: 0, stop: 1, thread: 0 }), /^task-finished: key must be at most 4096 characters, got 3000000/);
   t.match(inbound(WORKER_TO_SCHEDULER, { op: 'missing-data', key: 'a-1', errantWorker: 'ws://h:1', dependent: over }), /^missing-data: dependent must be at most 4096/);
   t.match(inbound(WORKER_TO_SCHEDULER, { op: 'acquired', keys: { [over]: 8 }, missing: [] }), /^acquired: keys\["k{40}…"\] is a key of 3000000 characters/);
+});
+
+t.test('nestedAtMost counts containers of every kind, leaves as none, without recursion', async (t) => {
+  const s = nestedAtMost(512);
+  const wrap = (depth: number, make: (inner: unknown) => unknown) => {
+    let v: unknown = new Float64Array(4);
+    for (let i = 0; i < depth; i++) v = make(v);
+    return v;
+  };
+  const kinds: Array<[string, (inner: unknown) => unknown]> = [
+    ['arrays', (x) => [1, x]], ['objects', (x) => ({ a: 1, b: x })], ['Maps', (x) => new Map([['k', x]])], ['Map keys', (x) => new Map([[x, 1]])], ['Sets', (x) => new Set([x])],
+  ];
+  for (const [what, make] of kinds) {
+    t.equal(s.check(wrap(512, make)), null, `512 levels of ${what} are taken`);
+    t.match(s.check(wrap(513, make)), { why: 'is nested more than 512 levels deep' }, `513 levels of ${what} are refused`);
+  }
+  t.match(s.check(wrap(200_000, (x) => [x])), { why: /more than 512/ }, '200,000 levels: no stack overflow');
+  t.equal(s.check(1), null);
+  t.equal(s.check(new Uint8Array(10)), null, 'a typed array is a leaf');
 });

@@ -166,3 +166,36 @@ t.test('over-long keys in release-keys, received, cancel, retry and who-has: lef
   t.match(said[0], /client odd: who-has: key r{120}…/);
   t.ok(lines.every((l) => l.length < 2000), 'no log line carries the key');
 });
+
+t.test('arguments nested deeper than a client may send are refused naming where; nothing else is lost', async (t) => {
+  const { s, lines, run } = await cluster(t);
+  t.equal(await run('before-3'), 42, 'the good client runs a task');
+  // 512 levels, as deep as a client's checkWire lets a value be, are taken.
+  const ok = (await connect(s.address, { role: 'client', name: 'deep-ok' })).conn;
+  t.teardown(() => ok.close());
+  const done = new Promise<unknown>((resolve) => ok.on('message', (m: Message) => { if (m.op === 'key-in-memory' && m.key === 'deep-512') resolve(m.value); }));
+  ok.ws.send(nested({ op: 'update-graph', tasks: [{ key: 'deep-512', fn: { module: 'm', export: 'e' }, args: ['PLACEHOLDER'], deps: [] }], wants: ['deep-512'] }, 512), { binary: true });
+  t.equal(await done, 42, 'an argument of 512 levels runs');
+  // Arrays ~3,000 deep (3 kB) were decoded but could not be encoded again: each task, once
+  // placed, stayed processing on its worker for ever, its client never told, and a few held every
+  // thread of the cluster. 600 levels are refused the same way, deterministically.
+  for (const depth of [600, 3000]) {
+    const hostile = (await connect(s.address, { role: 'client', name: 'deep' })).conn;
+    const end = closed(hostile);
+    const key = `deep-${depth}`;
+    hostile.ws.send(nested({ op: 'update-graph', tasks: [{ key, fn: { module: 'm', export: 'e' }, args: [1, 'PLACEHOLDER'], deps: [] }], wants: [key] }, depth), { binary: true });
+    const [code, reason] = await end;
+    t.equal(code, CloseCode.protocolError, `${depth} levels: closed as a protocol error`);
+    if (depth === 600) t.equal(reason, `protocol error: update-graph: tasks[0].args[1] (task ${key}) is nested more than 512 levels deep`, 'the sender is told where and the bound');
+    else t.match(reason, /^protocol error: (update-graph: tasks\[0\]\.args\[1\] \(task deep-3000\) is nested more than 512 levels deep|undecodable frame)/);
+  }
+  t.equal(await run('after-3'), 42, 'the good client\'s next task runs');
+  t.notOk(lines.some((l) => /cannot be encoded/.test(l)), 'nothing was left unsendable');
+});
+
+/** `message` encoded, with its string 'PLACEHOLDER' replaced by arrays nested `depth` deep around a nil (`depth` + 1 levels with the nil's array). */
+function nested(message: Message, depth: number): Buffer {
+  const frame = encodeFrame([message]);
+  const at = frame.indexOf('PLACEHOLDER') - 1;
+  return Buffer.concat([frame.subarray(0, at), Buffer.alloc(depth, 0x91), Buffer.from([0xc0]), frame.subarray(at + 1 + 'PLACEHOLDER'.length)]);
+}
