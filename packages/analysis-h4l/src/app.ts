@@ -20,7 +20,7 @@ import { referenceLumiFb } from './groups.js';
 import { datasetOrigin, variantsOf, metaNotes, type RunMeta } from './meta.js';
 import { checkWritable, runDirName } from './paths.js';
 import { figure } from './figures.js';
-import { startBatchCluster } from './batch.js';
+import { batchWaitHint, startBatchCluster } from './batch.js';
 import { waitingForWorkersLine } from './wait-workers.js';
 import { gitCommit, inputDigests, sourceDateEpoch } from './provenance.js';
 import { earlierOutputs, removeStaleOutputs, staleOutputsLine } from './stale-outputs.js';
@@ -168,6 +168,7 @@ async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptio
       fanIn: c.fan_in, dashboard: c.dashboard, keepOpen: c.linger,
       ...(c.performance_report ? { performanceReport: c.performance_report } : {}),
       ...(c.worker_timeout_s !== null ? { workerTimeoutMs: c.worker_timeout_s * 1000 } : {}),
+      ...(batch ? { noWorkersHint: () => batchWaitHint(c.cluster!, batch.cluster.jobList) } : {}),
       signal: run.signal,
     }, {
       onStart: (i) => {

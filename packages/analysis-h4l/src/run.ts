@@ -42,6 +42,11 @@ export interface RunOptions {
   /** Cluster modes: give up when no worker has taken a task after this long (ms); undefined: wait. */
   workerTimeoutMs?: number;
   /**
+   * What to do when no worker came, for the error after workerTimeoutMs; default: start workers
+   * (`gluon-worker ADDRESS`). A batch run's says where its jobs are (batch.ts, batchWaitHint).
+   */
+  noWorkersHint?: () => string;
+  /**
    * Leave the LocalCluster (or the scheduler connection) open: the report's `release()` closes
    * it. For `--linger`, which keeps the dashboard up after the run.
    */
@@ -194,7 +199,7 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
       hooks.onStart?.({ mode, chunks: chunks.length, files: files.length, events: eventsTotal, dashboardUrl });
       // A probe task beside the chunks: when no worker takes it, the run says it waits for
       // workers and gives up after workerTimeoutMs (run in parallel, it costs a run no time).
-      const watch = watchForWorkers(client, { address: schedulerAddress, timeoutMs: opts.workerTimeoutMs, onWorker: workerReady,
+      const watch = watchForWorkers(client, { address: schedulerAddress, timeoutMs: opts.workerTimeoutMs, onWorker: workerReady, ...(opts.noWorkersHint ? { noWorkersHint: opts.noWorkersHint } : {}),
         onWaiting: (w) => hooks.onWaitingForWorkers?.({ address: schedulerAddress!, timeoutMs: opts.workerTimeoutMs, dashboardUrl, ...w }) });
       // A chunk done is a worker that finished a task: the watch is over (no notice, no giving up).
       const chunkDone: typeof progress = (...a) => { workerReady(); watch.stop(); progress(...a); };

@@ -31,6 +31,8 @@ export interface WatchOptions {
    * package's `whereAmI`), so the workers need allow no other module for it.
    */
   probe?: RemoteFunction<() => unknown>;
+  /** With no worker at all when the watch gives up: what to do (default: start workers for the address). */
+  noWorkersHint?: () => string;
   /** Called once when a worker has run the probe (not when the watch is stopped first). */
   onWorker?: () => void;
 }
@@ -59,7 +61,7 @@ export function watchForWorkers(client: Client, o: WatchOptions): { failed: Prom
       timers.push(setTimeout(() => {
         const workers = client.workersKnown, within = `within ${+(o.timeoutMs! / 1000).toFixed(1)} s`;
         reject(new NoWorkersError(workers === 0
-          ? `no worker of the scheduler at ${o.address} took a task ${within}: start workers for it (gluon-worker ${o.address}) or raise worker_timeout_s`
+          ? `no worker of the scheduler at ${o.address} took a task ${within}: ${o.noWorkersHint ? o.noWorkersHint() : `start workers for it (gluon-worker ${o.address}) or raise worker_timeout_s`}`
           : `${workersConnected(o.address, workers)} but none finished a task ${within} (still loading the task code?): raise worker_timeout_s`));
         stop();
       }, o.timeoutMs));

@@ -3,7 +3,7 @@
  * up after worker_timeout_s with an error that says what to do (it used to wait forever, silent).
  */
 import t from 'tap';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LocalCluster, remote } from '@gluon/client';
@@ -83,4 +83,20 @@ t.test('the wait for a worker is start-up, not processing: events/s and the prog
   t.ok(report.timings.processMs < report.timings.totalMs - waitedMs, `processing (${report.timings.processMs.toFixed(0)} ms) does not (total ${report.timings.totalMs.toFixed(0)} ms)`);
   t.ok(firstElapsed[0]! < report.timings.totalMs - waitedMs, `the first progress line's elapsed time (${firstElapsed[0]!.toFixed(0)} ms) counts from then too`);
   t.equal(report.eventsPerSecond, report.result.events / (report.timings.processMs / 1000), 'events/s is per second of processing');
+});
+
+t.test('a batch run whose job stays in the queue: the error names the pending job, not gluon-worker', async (t) => {
+  // It said 'start workers for it (gluon-worker ws://…)' for a Slurm job pending for Resources
+  // (found on the real Slurm with the node busy). The PBS stand-ins keep the job queued.
+  const data = path.join(tmp, 'data-batch');
+  await generateDataset({ outDir: data, scale: 0.01, seed: 1, samples: ['data_A'] });
+  const pbs = path.join(tmp, 'fake-pbs');
+  mkdirSync(pbs);
+  const pbsBin = fileURLToPath(new URL('../../deploy/test/fixtures/pbs-bin', import.meta.url));
+  const env = { ...process.env, HOME: tmp, GLUON_TOKEN: undefined, FAKE_PBS_DIR: pbs, FAKE_PBS_QUEUED: '1', PATH: `${pbsBin}:${process.env.PATH}` };
+  const e = await cliRan(['run', '--no-config', '--data-dir', data, '--cluster', 'pbs', '--jobs', '1', '--worker-timeout', '3', '--no-dashboard', '--out', path.join(tmp, 'out-batch')], { env });
+  t.equal(e.code, 1, 'the run fails');
+  const errors = e.stderr.split('\n').filter((l: string) => l.startsWith('gluon-h4l'));
+  t.match(errors, [/^gluon-h4l run: no worker of the scheduler at ws:\/\/\S+ took a task within 3 s: its pbs job 1\.fakepbs was still pending in the batch queue \(the cluster's log above says why\); raise worker_timeout_s \(--worker-timeout S; null: wait as long as the queue takes\)$/]);
+  t.notMatch(e.stderr, 'gluon-worker ws://', 'it does not send the user to start workers by hand');
 });
