@@ -14,31 +14,15 @@
  * reading thread's kernel.
  */
 import { giveRingMemory, KEEP_MAX_BYTES, KEEP_MS, takeRingMemory } from './read-memory.js';
-import { BASE, dataBytes, outputRegions, PAGE, ringPlaces, SLACK, type Kernel } from './vector-walk.js';
+import { BASE, dataBytes, outputRegions, PAGE, ringPlaces, SLACK, Wasm, type Kernel, type WasmMemory } from './vector-walk.js';
 import { VECTOR_WALK_SHARED_WASM } from './vector-walk-wasm.js';
-
-/** The WebAssembly API used here (this project's `lib` does not declare it: see vector-walk.ts). */
-declare namespace WebAssembly {
-  class Module {
-    constructor(bytes: Uint8Array);
-  }
-  class Instance {
-    constructor(module: Module, imports: object);
-    readonly exports: Record<string, unknown>;
-  }
-  class Memory {
-    constructor(descriptor: { initial: number; maximum: number; shared: boolean });
-    readonly buffer: ArrayBuffer;
-    grow(pages: number): number;
-  }
-}
 
 /** The shared memory's maximum, in pages, as the kernel declares it (assemble-wasm.mjs). */
 const MAX_PAGES = 65536;
 
 /** A shared memory with its kernel. */
 interface SharedKernel {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   walk: Kernel['walk'];
 }
 
@@ -50,7 +34,7 @@ export interface Ring {
   kernel: SharedKernel | null;
 }
 
-let compiled: WebAssembly.Module | null = null;
+let compiled: InstanceType<typeof Wasm.Module> | null = null;
 /** Set once a shared memory could not be made on this thread: every ring after is plain. */
 let unavailable = false;
 let kept: SharedKernel | null = null;
@@ -100,9 +84,9 @@ function kernelFor(bytes: number): SharedKernel | null {
     }
   }
   try {
-    const memory = new WebAssembly.Memory({ initial: pages, maximum: MAX_PAGES, shared: true });
-    compiled ??= new WebAssembly.Module(Buffer.from(VECTOR_WALK_SHARED_WASM, 'base64'));
-    const exports = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as Kernel;
+    const memory = new Wasm.Memory({ initial: pages, maximum: MAX_PAGES, shared: true });
+    compiled ??= new Wasm.Module(Buffer.from(VECTOR_WALK_SHARED_WASM, 'base64'));
+    const exports = new Wasm.Instance(compiled, { env: { memory } }).exports as unknown as Kernel;
     return { memory, walk: exports.walk };
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;

@@ -34,11 +34,14 @@ declare namespace WebAssembly {
     readonly exports: Record<string, unknown>;
   }
   class Memory {
+    constructor(descriptor: { initial: number; maximum: number; shared?: boolean });
     readonly buffer: ArrayBuffer;
     grow(pages: number): number;
   }
 }
 export type WasmMemory = WebAssembly.Memory;
+/** Node's WebAssembly, typed by the declaration above, for the ring's kernel (ring-kernel.ts). */
+export const Wasm: typeof WebAssembly = WebAssembly;
 
 export interface Kernel {
   memory: WebAssembly.Memory;
