@@ -12,7 +12,7 @@ import { LocalCluster, TaskError } from '@gluon/client';
 import { CLUSTER, fx, gates, outDir } from './fixtures/dashboard-run.js';
 import { MemorySource, taskState } from './fixtures/memory-source.js';
 import { chromiumSkip, launch } from './fixtures/browser.js';
-import { startDashboard } from '../src/dashboard/server.js';
+import { memoryDashboard } from './fixtures/memory-dashboard.js';
 import type { WorkerRow } from '../src/dashboard/source.js';
 
 const skip = chromiumSkip();
@@ -28,19 +28,6 @@ function worker(name: string, over: Partial<WorkerRow> = {}): WorkerRow {
 /** Moves `n` tasks of `group` through `steps` (pairs of progress states). */
 function move(source: MemorySource, group: string, n: number, ...steps: Array<Parameters<typeof taskState> extends [string, ...infer R] ? R : never>): void {
   for (let i = 0; i < n; i++) for (const [from, to] of steps) source.emit(taskState(group, from, to));
-}
-
-async function memoryDashboard(t: Test, feed: object = {}) {
-  const source = new MemorySource({ workers: [] });
-  const d = await startDashboard(source, { host: '127.0.0.1', port: 0, feed: { intervalMs: 100, ...feed } });
-  t.teardown(() => d.close());
-  const browser = await launch(t);
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(d.url);
-  await page.waitForSelector('#conn.up', WAIT);
-  return { source, d, page, errors, browser };
 }
 
 t.test('a tree reduction on a real cluster: chunks let go still count, erred dependents are erred, never 0/0 afterwards', { skip }, async (t) => {

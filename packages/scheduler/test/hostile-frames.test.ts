@@ -38,6 +38,17 @@ function spec(key: string, deps: string[] = []): Record<string, unknown> {
   return { key, fn: { module: 'm', export: 'e' }, args: deps.map((d) => ({ __gluonRef: d })), deps };
 }
 
+/** A raw client connection of a non-Gluon client: what it is sent, and how it ended (if it did). */
+async function oddClient(t: Test, s: Scheduler): Promise<{ client: Connection; seen: Message[]; ended: { with?: string } }> {
+  const client = (await connect(s.address, { role: 'client', name: 'odd' })).conn;
+  t.teardown(() => client.close());
+  const seen: Message[] = [];
+  client.on('message', (m: Message) => seen.push(m));
+  const ended: { with?: string } = {};
+  client.on('close', (code: number, reason: string) => (ended.with = `${code}: ${reason}`));
+  return { client, seen, ended };
+}
+
 /** How a connection ends: its close code and reason. */
 function closed(conn: Connection): Promise<[number, string]> {
   return new Promise((resolve) => conn.on('close', (code: number, reason: string) => resolve([code, reason])));
@@ -97,16 +108,11 @@ t.test('another client cancelling the good client\'s keys, and a task naming its
 // future of that client failed with it.
 t.test('a task whose key is over the bound fails alone: its future errs naming the key and the limit, the connection and the client\'s other futures carry on', async (t) => {
   const { s, computed } = await cluster(t);
-  const client = (await connect(s.address, { role: 'client', name: 'odd' })).conn;
-  t.teardown(() => client.close());
-  const seen: Message[] = [];
-  client.on('message', (m: Message) => seen.push(m));
-  let closedWith: string | undefined;
-  client.on('close', (code: number, reason: string) => (closedWith = `${code}: ${reason}`));
+  const { client, seen, ended } = await oddClient(t, s);
   const over = 'k'.repeat(5000);
   client.send({ op: 'update-graph', tasks: [spec('fine-1'), spec(over), spec('fine-2')], wants: ['fine-1', over, 'fine-2'] });
-  await until(() => closedWith !== undefined || (seen.some((m) => m.op === 'key-in-memory' && m.key === 'fine-2') && seen.some((m) => m.op === 'task-erred')), 'the graph is answered');
-  t.equal(closedWith, undefined, 'the connection stays open');
+  await until(() => ended.with !== undefined || (seen.some((m) => m.op === 'key-in-memory' && m.key === 'fine-2') && seen.some((m) => m.op === 'task-erred')), 'the graph is answered');
+  t.equal(ended.with, undefined, 'the connection stays open');
   const erred = seen.find((m) => m.op === 'task-erred') as { key: string; error: { message: string; kind: string } } | undefined;
   t.equal(erred?.key, over, 'the future of the over-long key fails');
   t.match(erred?.error.message ?? '', /k{16}….*5000 characters.*4096/, 'naming the key, cut for display, its length and the limit');
@@ -116,19 +122,14 @@ t.test('a task whose key is over the bound fails alone: its future errs naming t
 
 t.test('the tasks depending on an over-long key fail too, naming it (the key never exists); a later graph on the connection runs', async (t) => {
   const { s, computed } = await cluster(t);
-  const client = (await connect(s.address, { role: 'client', name: 'odd' })).conn;
-  t.teardown(() => client.close());
-  const seen: Message[] = [];
-  client.on('message', (m: Message) => seen.push(m));
-  let closedWith: string | undefined;
-  client.on('close', (code: number, reason: string) => (closedWith = `${code}: ${reason}`));
+  const { client, seen, ended } = await oddClient(t, s);
   const over = 'd'.repeat(4097);
   // Its dependents in the same frame, and one sent in a later frame.
   client.send({ op: 'update-graph', tasks: [spec(over), spec('uses-1', [over]), spec('then-1', ['uses-1'])], wants: [over, 'uses-1', 'then-1'] });
   client.send({ op: 'update-graph', tasks: [spec('later-1', [over]), spec('fine-3')], wants: ['later-1', 'fine-3'] });
   const erredOf = (key: string) => seen.find((m) => m.op === 'task-erred' && m.key === key) as { error: { message: string; kind: string } } | undefined;
-  await until(() => closedWith !== undefined || (['uses-1', 'then-1', 'later-1'].every((k) => erredOf(k)) && seen.some((m) => m.op === 'key-in-memory' && m.key === 'fine-3')), 'the graphs are answered');
-  t.equal(closedWith, undefined, 'the connection stays open');
+  await until(() => ended.with !== undefined || (['uses-1', 'then-1', 'later-1'].every((k) => erredOf(k)) && seen.some((m) => m.op === 'key-in-memory' && m.key === 'fine-3')), 'the graphs are answered');
+  t.equal(ended.with, undefined, 'the connection stays open');
   t.match(erredOf(over)?.error, { kind: 'bad-input', message: /^task key d{120}… \(4097 characters\) is over the protocol's bound on a task key, 4096 characters/ });
   const dependsOn = /^task (uses|later)-1 depends on d{120}… \(4097 characters\) is over the protocol's bound on a task key, 4096 characters \(MAX_KEY_LENGTH\), so no task has it$/;
   t.match(erredOf('uses-1')?.error, { kind: 'bad-input', message: dependsOn }, 'its dependent fails, naming it');
@@ -140,23 +141,18 @@ t.test('the tasks depending on an over-long key fail too, naming it (the key nev
 
 t.test('over-long keys in release-keys, received, cancel, retry and who-has: left out, named to the client in a warning; the rest of each is done, the connection carries on', async (t) => {
   const { s, lines } = await cluster(t);
-  const client = (await connect(s.address, { role: 'client', name: 'odd' })).conn;
-  t.teardown(() => client.close());
-  const seen: Message[] = [];
-  client.on('message', (m: Message) => seen.push(m));
-  let closedWith: string | undefined;
-  client.on('close', (code: number, reason: string) => (closedWith = `${code}: ${reason}`));
+  const { client, seen, ended } = await oddClient(t, s);
   const over = 'r'.repeat(6000);
   client.send({ op: 'update-graph', tasks: [spec('mine-1'), spec('mine-2'), spec('gate-1')], wants: ['mine-1', 'mine-2'] });
-  await until(() => closedWith !== undefined || seen.filter((m) => m.op === 'key-in-memory').length === 2, 'the graph runs');
+  await until(() => ended.with !== undefined || seen.filter((m) => m.op === 'key-in-memory').length === 2, 'the graph runs');
   const reply = await client.request({ op: 'who-has', keys: ['mine-1', over] });
   t.same(reply.whoHas, { 'mine-1': ['ws://127.0.0.1:1'] }, 'who-has answers the rest, leaving the over-long key out');
   for (const op of ['received', 'retry', 'cancel']) client.send({ op, keys: [over, 'mine-2'] });
   client.send({ op: 'release-keys', keys: ['mine-1', over] });
-  await until(() => closedWith !== undefined || !s.state.tasks.has('mine-1'), 'the release is done');
+  await until(() => ended.with !== undefined || !s.state.tasks.has('mine-1'), 'the release is done');
   const warned = (): Message[] => seen.filter((m) => m.op === 'warning' && m.kind === 'key-refused');
-  await until(() => closedWith !== undefined || warned().length === 5, 'each op is answered with a warning');
-  t.equal(closedWith, undefined, 'the connection stays open');
+  await until(() => ended.with !== undefined || warned().length === 5, 'each op is answered with a warning');
+  t.equal(ended.with, undefined, 'the connection stays open');
   t.same(warned().map((m) => m.about), ['who-has', 'received', 'retry', 'cancel', 'release-keys'], 'one per op, about it');
   t.match(warned()[0]!.text, /^who-has: key r{120}… \(6000 characters\) is over the protocol's bound on a task key, 4096 characters \(MAX_KEY_LENGTH\); no task has such a key, so it was left out and the rest of the who-has done$/);
   t.equal(s.state.tasks.get('mine-2')?.state, 'memory', 'a cancel of a finished key leaves it');

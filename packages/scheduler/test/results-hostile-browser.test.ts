@@ -5,22 +5,13 @@
  * Results (the event log, the header). Skips when /usr/bin/chromium is absent.
  */
 import t, { type Test } from 'tap';
-import { MemorySource } from './fixtures/memory-source.js';
-import { chromiumSkip, launch } from './fixtures/browser.js';
-import { startDashboard } from '../src/dashboard/server.js';
+import { chromiumSkip } from './fixtures/browser.js';
+import { memoryDashboard } from './fixtures/memory-dashboard.js';
 
 const skip = chromiumSkip();
 
 async function open(t: Test) {
-  const source = new MemorySource({ workers: [] });
-  const d = await startDashboard(source, { host: '127.0.0.1', port: 0, feed: { intervalMs: 100 } });
-  t.teardown(() => d.close());
-  const browser = await launch(t);
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(d.url);
-  await page.waitForSelector('#conn.up', { timeout: 60_000 });
+  const { source, page, errors } = await memoryDashboard(t);
   const publish = (topic: string, value: unknown) => source.emit({ kind: 'publish', topic, value, time: Date.now() });
   return { source, page, errors, publish };
 }
