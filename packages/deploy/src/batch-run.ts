@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { CONFIG_KEY_NAMES, type Client, type SettingsAsGiven } from '@gluon/client';
 import { tokenFromEnv } from '@gluon/protocol';
 import { checkJobClusterOptions, type JobClusterOptions, type JobQueueCluster } from './job-cluster.js';
-import { JOB_KEY_NAMES, JOB_KEYS, jobClusterOptionsOf, jobKeyFromText, jobKeyOfOption, jobKeyProblem, jobKeyTextProblem, keysNotFor, notForLauncher, runFlagOf, type JobKey, type JobKeyValues } from './job-keys.js';
+import { JOB_KEY_NAMES, JOB_KEYS, jobClusterOptionsOf, jobKeyFromText, jobKeyOfOption, jobKeyProblem, keysNotFor, notForLauncher, runFlagOf, type JobKey, type JobKeyValues } from './job-keys.js';
 import { keepToken, keptTokenFile, readKeptToken } from './kept-token.js';
 import { SlurmCluster } from './slurm.js';
 import { PBSCluster } from './pbs.js';
@@ -77,12 +77,8 @@ export function batchFlagValue(flag: string, given: string | boolean | string[])
     return given;
   }
   const key = s.key;
-  const texts = Array.isArray(given) ? given : [String(given)];
-  for (const t of texts) {
-    const problem = jobKeyTextProblem(key, t, `--${flag}`);
-    if (problem) throw new RangeError(problem);
-  }
-  return s.type === 'list' ? texts : jobKeyFromText(key, texts[0]!);
+  const values = (Array.isArray(given) ? given : [String(given)]).map((t) => jobKeyFromText(key, t, `--${flag}`));
+  return s.type === 'list' ? values : values[0];
 }
 
 /**

@@ -3,17 +3,13 @@
  * --job-* flags and job_* config keys) and the few that are gluon-cluster's own.
  */
 import { flag, type Flag } from '@gluon/protocol';
-import { JOB_KEY_NAMES, JOB_KEYS, jobKeyFromText, jobKeyTextProblem, type JobKeyName, type JobKeyValues } from './job-keys.js';
+import { JOB_KEY_NAMES, JOB_KEYS, jobKeyFromText, type JobKeyName, type JobKeyValues } from './job-keys.js';
 
 /** A job key as a gluon-cluster flag: its text checked by the key's own check, named as typed. */
 function jobKeyFlag(k: JobKeyName): Flag<unknown> {
   const e = JOB_KEYS[k];
   if (e.type === 'off') return flag.switch(e.help);
-  const parse = (t: string, f: string): unknown => {
-    const problem = jobKeyTextProblem(k, t, f);
-    if (problem) throw new RangeError(problem);
-    return jobKeyFromText(k, t);
-  };
+  const parse = (t: string, f: string): unknown => jobKeyFromText(k, t, f);
   return {
     help: e.help, ...(e.arg ? { arg: e.arg } : {}), ...(e.default !== undefined ? { default: e.default } : {}),
     ...(e.type === 'list' ? { multiple: true, dashValue: true } : {}), parse,

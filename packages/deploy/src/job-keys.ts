@@ -174,18 +174,16 @@ export function jobKeyProblem(k: JobKeyName, value: unknown, name: string, shown
 }
 
 /**
- * What is wrong with a flag's text for key `k` (one entry of a list key: `--job-extra` gives one
- * line a time), named `name` and shown as typed; undefined when it is good.
+ * A flag's text as key `k`'s value (an int's number; one entry of a list key: `--job-extra` gives
+ * one line a time), checked: throws a RangeError naming `name` and the text as typed.
  */
-export function jobKeyTextProblem(k: JobKeyName, text: string, name: string): string | undefined {
+export function jobKeyFromText(k: JobKeyName, text: string, name: string): unknown {
   const e = entry(k);
-  const why = (e.item ?? e.check)(jobKeyFromText(k, text));
-  return why === undefined ? undefined : `${name} ${why}, got ${JSON.stringify(text)}${e.note?.(text) ?? ''}`;
-}
-
-/** A flag's text as the key's value (an int's number; NaN when it is none, for its check to refuse). */
-export function jobKeyFromText(k: JobKeyName, text: string): unknown {
-  return entry(k).type === 'int' ? (text.trim() === '' ? NaN : Number(text)) : text;
+  // An int's empty text is NaN, for its check to refuse.
+  const value = e.type === 'int' ? (text.trim() === '' ? NaN : Number(text)) : text;
+  const why = (e.item ?? e.check)(value);
+  if (why !== undefined) throw new RangeError(`${name} ${why}, got ${JSON.stringify(text)}${e.note?.(text) ?? ''}`);
+  return value;
 }
 
 /** The launchers' options from the key values (only the keys `launcher` takes; a null or empty value is left out). */
