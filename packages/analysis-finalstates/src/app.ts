@@ -165,7 +165,8 @@ async function writeFinished(c: FsConfig, p: RunPlacement, report: RunReport, ru
   // and this one does not is removed, so none of it is taken for this run's (stale-outputs.ts).
   const earlier = earlierOutputs(runDir, manifestName(p.batch));
   const written = await writeRun({ dir: runDir, config: c, result: r, created, ...(p.batch ? { batch: p.batch } : {}),
-    timings: { preprocess: report.timings.preprocessMs / 1000, process: report.timings.processMs / 1000, checksums: digestS },
+    // startup: a cluster run's wait for its first worker (serial runs have none).
+    timings: { preprocess: report.timings.preprocessMs / 1000, ...(report.mode === 'serial' ? {} : { startup: report.timings.startupMs / 1000 }), process: report.timings.processMs / 1000, checksums: digestS },
     runInfo: { command: p.argv, runName: c.run_name, started: started.toISOString(), finished: new Date().toISOString(),
       ...(p.batch ? { batch: p.batch } : {}), mode: report.mode, nWorkers: report.nWorkers, dashboardUrl: report.dashboardUrl ?? null,
       inputs, events: r.events, lessThanTwo: r.lessThanTwo, combinations: r.combinations, chunks: r.chunks,
@@ -176,7 +177,8 @@ async function writeFinished(c: FsConfig, p: RunPlacement, report: RunReport, ru
   log(`${countOf(r.events, 'event')}: ${figure(r.lessThanTwo)} with fewer than 2 objects, ${countOf(fs.length, 'final state')}`);
   for (const [name, n] of fs.slice(0, 12)) log(`  ${name.padEnd(16)} ${figure(n).padStart(11)}${n < c.min_events_per_fs && !p.batch ? '  (below min_events_per_fs: no histograms)' : ''}`);
   if (fs.length > 12) log(`  … ${fs.length - 12} more (histograms/${outputStem(p.batch)}.summary.json)`);
-  log(`${countOf(r.combinations, 'mass', 'masses')} in ${(report.timings.processMs / 1000).toFixed(2)} s (${figure(report.eventsPerSecond)} events/s, ${figure(report.combinationsPerSecond)} masses/s)`);
+  log(`${countOf(r.combinations, 'mass', 'masses')} in ${(report.timings.processMs / 1000).toFixed(2)} s (${figure(report.eventsPerSecond)} events/s, ${figure(report.combinationsPerSecond)} masses/s`
+    + `${report.timings.startupMs >= 1 ? `; start-up ${(report.timings.startupMs / 1000).toFixed(2)} s` : ''})`);
   log(`outputs: ${path.resolve(runDir)} (${countOf(written.length, 'file')})`);
   return written;
 }

@@ -24,7 +24,7 @@ export { otherAnalysisRun, type RunKindCli } from './run-kind.js';
 export { figure } from './figures.js';
 export { demoNumbers, generateNumbers, GENERATE_NUMBER_FLAGS } from './generate-flags.js';
 export { generateStoppable, generateInterruptedLine } from './generate-interrupt.js';
-export { watchForWorkers, NoWorkersError, workersWaitedFor, type WatchOptions } from './wait-workers.js';
+export { watchForWorkers, NoWorkersError, workersWaitedFor, type WatchOptions, type WorkerWatch } from './wait-workers.js';
 // Ctrl-C during a run (both CLIs): the line, the race, the files-done count, and the run's
 // console (the progress bar and the Ctrl-C listener, one wiring).
 export { whenAborted, filesDoneCounter, finishingOnCtrlC, interruptedLine, onFirstCtrlC, writingInterruptedLine, type RunPlace } from './interrupt.js';

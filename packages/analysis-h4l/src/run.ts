@@ -190,19 +190,17 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
     let ok = false;
     try {
       t2 = performance.now();
+      hooks.onStart?.({ mode, chunks: chunks.length, files: files.length, events: eventsTotal, dashboardUrl });
+      // A probe task beside the chunks: when no worker takes it, the run says it waits for
+      // workers and gives up after workerTimeoutMs (run in parallel, it costs a run no time).
       // Processing starts when a worker has the task code (the probe done, or a chunk): the wait
       // for workers (a batch job's time in the queue, workers loading the code) is start-up. It
       // counted as processing: a run whose jobs queued for a minute read its events at a
       // fraction of the rate, and its first progress line gave an ETA of hours.
-      let working = false;
-      const workerReady = () => { if (!working) { working = true; t2 = performance.now(); } };
-      hooks.onStart?.({ mode, chunks: chunks.length, files: files.length, events: eventsTotal, dashboardUrl });
-      // A probe task beside the chunks: when no worker takes it, the run says it waits for
-      // workers and gives up after workerTimeoutMs (run in parallel, it costs a run no time).
-      const watch = watchForWorkers(client, { address: schedulerAddress, timeoutMs: opts.workerTimeoutMs, onWorker: workerReady, ...(opts.noWorkersHint ? { noWorkersHint: opts.noWorkersHint } : {}),
+      const watch = watchForWorkers(client, { address: schedulerAddress, timeoutMs: opts.workerTimeoutMs, onWorker: () => { t2 = performance.now(); }, ...(opts.noWorkersHint ? { noWorkersHint: opts.noWorkersHint } : {}),
         onWaiting: (w) => hooks.onWaitingForWorkers?.({ address: schedulerAddress!, timeoutMs: opts.workerTimeoutMs, dashboardUrl, ...w }) });
       // A chunk done is a worker that finished a task: the watch is over (no notice, no giving up).
-      const chunkDone: typeof progress = (...a) => { workerReady(); watch.stop(); progress(...a); };
+      const chunkDone: typeof progress = (...a) => { watch.taskDone(); progress(...a); };
       const processAll = () => (chunks.length ? runOnCluster(client, chunks, chunkOpts, opts, chunkDone) : Promise.resolve(emptyResult(opts.selection)));
       const work = opts.performanceReport ? client.performanceReport(opts.performanceReport, processAll, { title: `gluon-h4l ${opts.selection}: ${countOf(chunks.length, 'chunk')} of ${countOf(files.length, 'file')}` }) : processAll();
       work.catch(() => {});     // when the watch gives up first, closing the cluster ends this too

@@ -33,8 +33,22 @@ export interface WatchOptions {
   probe?: RemoteFunction<() => unknown>;
   /** With no worker at all when the watch gives up: what to do (default: start workers for the address). */
   noWorkersHint?: () => string;
-  /** Called once when a worker has run the probe (not when the watch is stopped first). */
+  /**
+   * Called once, when a worker first ran a task: the probe, or a chunk ({@link WorkerWatch.taskDone}).
+   * The run's processing starts then; the wait before (batch jobs in the queue, workers loading the
+   * task code) is start-up (both analyses' timings, rate and ETA count from it).
+   */
   onWorker?: () => void;
+}
+
+/** A watch for workers (see {@link watchForWorkers}). */
+export interface WorkerWatch {
+  /** Rejects with NoWorkersError when no worker ran a task in time; never settles otherwise. */
+  failed: Promise<never>;
+  /** Ends the watch (timers cleared, probe released); must be called when the run ends either way. */
+  stop(): void;
+  /** A worker finished one of the run's tasks (a chunk): onWorker if not yet called, and the watch is over. */
+  taskDone(): void;
 }
 
 /**
@@ -42,10 +56,11 @@ export interface WatchOptions {
  * when no worker ran it in time, and never settles otherwise; `stop()` ends the watch (timers
  * cleared, probe released), and must be called when the run ends either way.
  */
-export function watchForWorkers(client: Client, o: WatchOptions): { failed: Promise<never>; stop(): void } {
+export function watchForWorkers(client: Client, o: WatchOptions): WorkerWatch {
   const probe = client.submit((o.probe ?? whereAmIR).with({ group: o.probe ? 'probe' : 'h4l-probe', pure: false, priority: 1e9 }));
   const timers: NodeJS.Timeout[] = [];
-  let stopped = false;
+  let stopped = false, ran = false;
+  const workerRan = () => { if (!ran) { ran = true; o.onWorker?.(); } };
   const stop = () => {
     if (stopped) return;
     stopped = true;
@@ -68,10 +83,10 @@ export function watchForWorkers(client: Client, o: WatchOptions): { failed: Prom
     }
     // A worker ran it: the watch is over. (A probe that errs, e.g. a worker that may not import
     // this package, is left to the chunks, which fail with the same cause and name their file.)
-    probe.result().then(() => { for (const t of timers) clearTimeout(t); if (!stopped) o.onWorker?.(); }, () => { for (const t of timers) clearTimeout(t); });
+    probe.result().then(() => { for (const t of timers) clearTimeout(t); if (!stopped) workerRan(); }, () => { for (const t of timers) clearTimeout(t); });
   });
   failed.catch(() => {});
-  return { failed, stop };
+  return { failed, stop, taskDone: () => { workerRan(); stop(); } };
 }
 
 /**
