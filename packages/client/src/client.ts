@@ -19,7 +19,7 @@ import { performanceReport, type PerformanceReportOptions } from './performance-
 import { ReleaseQueue } from './release-queue.js';
 import { assertRemote, type RemoteFunction } from './remote.js';
 import { reachableDashboardUrl } from './dashboard-url.js';
-import { checkOptionKeys, checkTokenOption, inMicrotask, tokenFromEnv, type OptionKeys } from '@gluon/protocol';
+import { checkOptionKeys, checkTokenOption, clientTokenUncheckedText, inMicrotask, tokenFromEnv, tokenUnchecked, type OptionKeys } from '@gluon/protocol';
 import { allPlain, isPlain, NO_DEPS, toWire, tokenize, tokenizer } from './serialize.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -104,6 +104,19 @@ const ENVELOPE_BYTES = 4096;
 
 /** Default of {@link ConnectOptions.reconnectTimeoutMs}. */
 export const DEFAULT_RECONNECT_TIMEOUT_MS = 5 * 60_000;
+
+/** Options of {@link connectWithoutEnvToken}'s connects: GLUON_TOKEN is not read for them. */
+const withoutEnvToken = new WeakSet<ConnectOptions>();
+
+/**
+ * Client.connect to a scheduler whose token is known (none, when `opts.token` is absent), for
+ * LocalCluster's own clients: a GLUON_TOKEN in the environment (another cluster's) is not sent
+ * to a cluster started without one, nor warned of as unchecked. Not exported from the package.
+ */
+export function connectWithoutEnvToken(url: string, opts: ConnectOptions): Promise<Client> {
+  withoutEnvToken.add(opts);
+  return Client.connect(url, opts);
+}
 
 /** How a library caller gives a token (see ConnectOptions.tokenHelp). */
 const CLIENT_TOKEN_HELP = 'the token option of Client.connect ({ token }) or GLUON_TOKEN';
@@ -209,6 +222,8 @@ export class Client implements FutureHost {
   /** The scheduler's warnings in force, by kind and `about` (see {@link warnings}). */
   private readonly activeWarnings = new Map<string, ClusterWarning>();
   private readonly warningListeners = new Set<(w: ClusterWarning & { active: boolean }) => void>();
+  /** Whether stderr has said that the scheduler did not check this client's token (see checkGuard). */
+  private saidTokenUnchecked = false;
   // Graph updates and releases made within one tick leave as one message each.
   private pendingTasks: TaskSpec[] = [];
   private readonly pendingKeys = new Set<string>();
@@ -338,6 +353,7 @@ export class Client implements FutureHost {
     this.clientId = String(welcome.clientId ?? '');
     if (Array.isArray(welcome.workers)) for (const a of welcome.workers as string[]) this.knownWorkers.add(a);
     this.schedulerId = typeof welcome.schedulerId === 'string' ? welcome.schedulerId : undefined;
+    this.checkGuard(welcome);
     conn.on('message', (m: Message) => this.onMessage(m));
     conn.on('oversize', (m: Message, bytes: number, limit: number, whose: string) => this.unsent(m, bytes, limit, whose));
     conn.on('close', (code: number, reason: string, byThisSide: boolean) => {
@@ -374,7 +390,7 @@ export class Client implements FutureHost {
     checkTokenOption(opts.token, 'Client.connect');
     let token: string | undefined;
     try {
-      token = opts.token ?? tokenFromEnv();
+      token = opts.token ?? (withoutEnvToken.has(opts) ? undefined : tokenFromEnv());
     } catch (err) {
       throw new Error(`Client.connect: ${(err as Error).message}`);
     }
@@ -1373,6 +1389,21 @@ export class Client implements FutureHost {
       default:
         return;
     }
+  }
+
+  /**
+   * This client gave a token the scheduler did not check (its welcome says it requires none):
+   * a warning of kind `token-not-checked` in `warnings` while connected to it, said on stderr
+   * once per client, not at each reconnect to the same open scheduler. Listeners hear it again
+   * after a reconnect (a lost link ended it for them, as every warning).
+   */
+  private checkGuard(welcome: Message): void {
+    if (!tokenUnchecked(this.link.token !== undefined, welcome)) return;
+    const w: ClusterWarning = { kind: 'token-not-checked', text: clientTokenUncheckedText(this.url, this.opts.tokenHelp ?? CLIENT_TOKEN_HELP), time: Date.now() };
+    this.activeWarnings.set(`${w.kind}\n`, w);
+    if (!this.saidTokenUnchecked) process.stderr.write(`gluon client: warning: ${w.text}\n`);
+    this.saidTokenUnchecked = true;
+    for (const l of this.warningListeners) l({ ...w, active: true });
   }
 
   /** A cluster condition began or ended (the scheduler's `warning`): kept, said on stderr, passed on. */

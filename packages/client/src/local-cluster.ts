@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { SCHEDULER_V8_FLAGS, withSchedulerEnv } from '@gluon/scheduler/v8-flags';
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
 import { onProcessEnd, parseBytes, temporaryTls, unixSocketAddress, type TemporaryTls, type TlsFiles } from '@gluon/protocol';
-import { Client, type ConnectOptions } from './client.js';
+import { connectWithoutEnvToken, type Client, type ConnectOptions } from './client.js';
 import { allowModulePaths, checkLocalClusterValues, optionsOfFlags, tlsFilePaths } from './local-cluster-values.js';
 import { StartupDeadline } from './startup-deadline.js';
 import { ownAutogroupNice, shareAutogroupNice } from './autogroup.js';
@@ -312,7 +312,8 @@ export class LocalCluster {
   async client(opts: LocalClientOptions = {}): Promise<Client> {
     checkOptionKeys(opts, LOCAL_CLIENT_OPTIONS, 'LocalCluster.client');
     if (this.closing) throw new Error('LocalCluster: the cluster is closed');
-    const c = await Client.connect(this.local ?? this.schedulerAddress, {
+    // The cluster's own token or none: GLUON_TOKEN was not given to its processes either.
+    const c = await connectWithoutEnvToken(this.local ?? this.schedulerAddress, {
       ...opts, ...(this.token ? { token: this.token } : {}), ...this.limits, name: opts.name ?? `local-client-${this.clients.length + 1}`,
       ...(this.tls ? { tls: { ...(this.tls.ca ? { ca: this.tls.ca } : {}), ...(this.tls.cert ? { cert: this.tls.cert } : {}), ...(this.tls.key ? { key: this.tls.key } : {}) } } : {}),
     });

@@ -238,6 +238,11 @@ export interface AcceptOptions {
    * worker claiming a live worker's data address here (4012).
    */
   admit?: (hello: Hello) => { code: number; reason: string } | null;
+  /**
+   * The listener's TLS settings: here only whether it requires client certificates, which the
+   * welcome says (with whether it requires a token) so the connecting side knows what was checked.
+   */
+  tls?: TlsOptions;
 }
 
 /**
@@ -321,10 +326,15 @@ export function acceptConnection(
         held: messages.slice(1),
         ...(inbound ? { inbound } : {}),
       });
-      conn.send({ op: 'welcome', protocol: PROTOCOL_VERSION, version: PACKAGE_VERSION, ...limits, ...welcome(hello) });
+      conn.send({ op: 'welcome', protocol: PROTOCOL_VERSION, version: PACKAGE_VERSION, ...limits, ...welcome(hello), ...guardOf(opts) });
       resolve({ conn, hello });
     });
   });
+}
+
+/** What a listener checks of every connection, as its welcomes say (protocol 22). */
+export function guardOf(opts: Pick<AcceptOptions, 'token' | 'tls'>): { tokenRequired: boolean; clientCertRequired: boolean } {
+  return { tokenRequired: opts.token !== undefined && opts.token !== '', clientCertRequired: opts.tls?.requireClientCert === true };
 }
 
 /** Validates a hello against this listener's expectations; returns the refusal, if any. */
@@ -362,7 +372,7 @@ function cut(v: string): string {
  * mismatch, a hello refused for a field, a refused Host, a TLS mismatch): the connecting side's configuration is wrong.
  */
 export function isPermanentRefusal(code: number | undefined, httpStatus?: number): boolean {
-  return code === CloseCode.badToken || code === CloseCode.versionMismatch || code === CloseCode.badHello || code === CloseCode.forbidden || code === CloseCode.tls || notGluon(httpStatus);
+  return code === CloseCode.badToken || code === CloseCode.tokenUnchecked || code === CloseCode.versionMismatch || code === CloseCode.badHello || code === CloseCode.forbidden || code === CloseCode.tls || notGluon(httpStatus);
 }
 
 /**

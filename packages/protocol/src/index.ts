@@ -21,6 +21,7 @@ export * from './node-flags.js';
 export * from './origin.js';
 export * from './exposure.js';
 export * from './token.js';
+export * from './guard.js';
 export * from './reconnect.js';
 export * from './tls.js';
 export * from './tls-temp.js';

@@ -112,6 +112,9 @@ export interface Welcome {
   /** The listener's limits, as in {@link Hello}. */
   maxFrameBytes?: number;
   maxMessageBytes?: number;
+  /** What the listener checked (protocol 22): a token, a client certificate (see guard.ts). */
+  tokenRequired: boolean;
+  clientCertRequired: boolean;
   [field: string]: unknown;
 }
 
@@ -176,4 +179,10 @@ export const CloseCode = {
    * the live worker: its connection closed and its tasks were run again elsewhere.
    */
   addressInUse: 4012,
+  /**
+   * A worker holding a token found that the scheduler requires none (nor a client certificate):
+   * anyone who reaches that scheduler could run tasks on it, so it refuses to serve it and
+   * closes with this (the scheduler's log names why). Retrying cannot fix it.
+   */
+  tokenUnchecked: 4013,
 } as const;

@@ -346,7 +346,11 @@ export const HELLO = {
   }),
 } as const satisfies Record<Role, Schema<unknown>>;
 
-const welcomeFields = { op, protocol: num(), version: str(), ...limits };
+/**
+ * `tokenRequired`, `clientCertRequired` (protocol 22): what the listener checked before this
+ * welcome, so a side that holds a token learns when nothing checked it (see guard.ts).
+ */
+const welcomeFields = { op, protocol: num(), version: str(), ...limits, tokenRequired: bool, clientCertRequired: bool };
 const ttl = opt(num({ min: 1 }));
 
 /** The welcome each role receives. */

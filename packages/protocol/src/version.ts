@@ -54,8 +54,12 @@ import { readFileSync } from 'node:fs';
  * closed the connection (4003) and lost the client's other work; a protocol-20 client would close
  * its own connection on such a `task-erred`. A worker answers a `get-data` naming one with an
  * `error` naming it, where a protocol-20 worker closed the asker's data link.
+ * 22: every welcome says what the listener checked (`tokenRequired`, `clientCertRequired`), so a
+ * client holding a token warns when a scheduler let it in without checking it, and a worker
+ * refuses to serve such a scheduler (4013, `tokenUnchecked`); a protocol-21 peer would refuse the
+ * fields.
  */
-export const PROTOCOL_VERSION = 21;
+export const PROTOCOL_VERSION = 22;
 
 /** This package's version, sent in every hello so that mismatched installs are named. */
 export const PACKAGE_VERSION: string = (

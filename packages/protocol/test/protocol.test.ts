@@ -1,9 +1,9 @@
 import t, { type Test } from 'tap';
 import net from 'node:net';
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import {
   acceptConnections, anything, CloseCode, connect, decodeFrame, tooLargeReason, encodeFrame, HandshakeError, isPermanentRefusal, listen, num, obj, PACKAGE_VERSION,
-  PROTOCOL_VERSION, str, type Connection, type Direction, type Listener,
+  PROTOCOL_VERSION, str, tokenUnchecked, type Connection, type Direction, type Listener,
 } from '@gluon/protocol';
 
 /** What the echo server below answers; clients of it check replies against this. */
@@ -68,6 +68,31 @@ t.test('bad and missing tokens are refused with a reason; the listener keeps ser
   ok.conn.close();
 });
 
+t.test('every welcome says whether the listener requires a token (protocol 22), and a welcome without it is refused', async (t) => {
+  const open = await echoServer(t);
+  const a = await connect(open.server.address, { role: 'client' }, { ...ECHO, token: 'held' });
+  t.teardown(() => a.conn.close());
+  t.same([a.welcome.tokenRequired, a.welcome.clientCertRequired], [false, false], 'an open listener says so, whatever the connecting side holds');
+  t.ok(tokenUnchecked(true, a.welcome), 'a token held there was not checked');
+  t.notOk(tokenUnchecked(false, a.welcome), 'no token given, nothing to say');
+  const guarded = await echoServer(t, { token: 's3cret' });
+  const b = await connect(guarded.server.address, { role: 'client' }, { ...ECHO, token: 's3cret' });
+  t.teardown(() => b.conn.close());
+  t.same([b.welcome.tokenRequired, b.welcome.clientCertRequired], [true, false]);
+  t.notOk(tokenUnchecked(true, b.welcome));
+  t.notOk(tokenUnchecked(true, { tokenRequired: false, clientCertRequired: true }), 'a listener requiring client certificates is guarded by them');
+  // A listener of protocol 21 sent neither field: its welcome is refused as malformed (were its
+  // protocol number the same), so a missing field never reads as "guarded".
+  const old = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  t.teardown(() => old.close());
+  old.on('connection', (ws) => ws.once('message', () => ws.send(encodeFrame([{ op: 'welcome', protocol: PROTOCOL_VERSION, version: PACKAGE_VERSION, clientId: 'c' }]))));
+  await new Promise((r) => old.once('listening', r));
+  const e = await connect(`ws://127.0.0.1:${(old.address() as net.AddressInfo).port}`, { role: 'client' }, { ...ECHO, log: () => {} }).catch((err: unknown) => err) as HandshakeError;
+  t.ok(e instanceof HandshakeError);
+  t.equal(e.code, CloseCode.protocolError);
+  t.match(e.message, /sent a malformed welcome: welcome: tokenRequired/);
+});
+
 t.test('protocol and package version mismatches name both sides', async (t) => {
   const { server } = await echoServer(t);
   const p = await connect(server.address, { role: 'worker', protocol: PROTOCOL_VERSION + 1 }).catch((e) => e);
@@ -88,56 +113,60 @@ t.test('protocol and package version mismatches name both sides', async (t) => {
   // schedulers would refuse task-erred's code (and its clients the same from the scheduler); and
   // protocol 19, whose clients and workers could not decode a data reply's encoded value; and
   // protocol 20, whose clients would close on a task-erred of an over-long key (and whose
-  // schedulers close a client sending one).
-  t.equal(PROTOCOL_VERSION, 21);
+  // schedulers close a client sending one); and protocol 21, whose clients and workers would
+  // refuse the welcome's tokenRequired and clientCertRequired.
+  t.equal(PROTOCOL_VERSION, 22);
   const old = await connect(server.address, { role: 'worker', protocol: 4 }).catch((e) => e);
   t.equal(old.code, CloseCode.versionMismatch);
-  t.equal(old.message, 'protocol version mismatch: scheduler speaks 21, worker speaks 4');
+  t.equal(old.message, 'protocol version mismatch: scheduler speaks 22, worker speaks 4');
   const six = await connect(server.address, { role: 'client', protocol: 6 }, ECHO).catch((e) => e);
   t.equal(six.code, CloseCode.versionMismatch);
-  t.equal(six.message, 'protocol version mismatch: scheduler speaks 21, client speaks 6');
+  t.equal(six.message, 'protocol version mismatch: scheduler speaks 22, client speaks 6');
   const seven = await connect(server.address, { role: 'client', protocol: 7 }, ECHO).catch((e) => e);
   t.equal(seven.code, CloseCode.versionMismatch);
-  t.equal(seven.message, 'protocol version mismatch: scheduler speaks 21, client speaks 7');
+  t.equal(seven.message, 'protocol version mismatch: scheduler speaks 22, client speaks 7');
   const eight = await connect(server.address, { role: 'client', protocol: 8 }, ECHO).catch((e) => e);
   t.equal(eight.code, CloseCode.versionMismatch);
-  t.equal(eight.message, 'protocol version mismatch: scheduler speaks 21, client speaks 8');
+  t.equal(eight.message, 'protocol version mismatch: scheduler speaks 22, client speaks 8');
   const nine = await connect(server.address, { role: 'worker', protocol: 9 }).catch((e) => e);
   t.equal(nine.code, CloseCode.versionMismatch);
-  t.equal(nine.message, 'protocol version mismatch: scheduler speaks 21, worker speaks 9');
+  t.equal(nine.message, 'protocol version mismatch: scheduler speaks 22, worker speaks 9');
   const ten = await connect(server.address, { role: 'worker', protocol: 10 }).catch((e) => e);
   t.equal(ten.code, CloseCode.versionMismatch);
-  t.equal(ten.message, 'protocol version mismatch: scheduler speaks 21, worker speaks 10');
+  t.equal(ten.message, 'protocol version mismatch: scheduler speaks 22, worker speaks 10');
   const eleven = await connect(server.address, { role: 'client', protocol: 11 }).catch((e) => e);
   t.equal(eleven.code, CloseCode.versionMismatch);
-  t.equal(eleven.message, 'protocol version mismatch: scheduler speaks 21, client speaks 11');
+  t.equal(eleven.message, 'protocol version mismatch: scheduler speaks 22, client speaks 11');
   const twelve = await connect(server.address, { role: 'worker', protocol: 12 }).catch((e) => e);
   t.equal(twelve.code, CloseCode.versionMismatch);
-  t.equal(twelve.message, 'protocol version mismatch: scheduler speaks 21, worker speaks 12');
+  t.equal(twelve.message, 'protocol version mismatch: scheduler speaks 22, worker speaks 12');
   const thirteen = await connect(server.address, { role: 'client', protocol: 13 }).catch((e) => e);
   t.equal(thirteen.code, CloseCode.versionMismatch);
-  t.equal(thirteen.message, 'protocol version mismatch: scheduler speaks 21, client speaks 13');
+  t.equal(thirteen.message, 'protocol version mismatch: scheduler speaks 22, client speaks 13');
   const fourteen = await connect(server.address, { role: 'worker', protocol: 14 }).catch((e) => e);
   t.equal(fourteen.code, CloseCode.versionMismatch);
-  t.equal(fourteen.message, 'protocol version mismatch: scheduler speaks 21, worker speaks 14');
+  t.equal(fourteen.message, 'protocol version mismatch: scheduler speaks 22, worker speaks 14');
   const fifteen = await connect(server.address, { role: 'worker', protocol: 15 }).catch((e) => e);
   t.equal(fifteen.code, CloseCode.versionMismatch);
-  t.equal(fifteen.message, 'protocol version mismatch: scheduler speaks 21, worker speaks 15');
+  t.equal(fifteen.message, 'protocol version mismatch: scheduler speaks 22, worker speaks 15');
   const sixteen = await connect(server.address, { role: 'client', protocol: 16 }, ECHO).catch((e) => e);
   t.equal(sixteen.code, CloseCode.versionMismatch);
-  t.equal(sixteen.message, 'protocol version mismatch: scheduler speaks 21, client speaks 16');
+  t.equal(sixteen.message, 'protocol version mismatch: scheduler speaks 22, client speaks 16');
   const seventeen = await connect(server.address, { role: 'worker', protocol: 17 }).catch((e) => e);
   t.equal(seventeen.code, CloseCode.versionMismatch);
-  t.equal(seventeen.message, 'protocol version mismatch: scheduler speaks 21, worker speaks 17');
+  t.equal(seventeen.message, 'protocol version mismatch: scheduler speaks 22, worker speaks 17');
   const eighteen = await connect(server.address, { role: 'worker', protocol: 18 }).catch((e) => e);
   t.equal(eighteen.code, CloseCode.versionMismatch);
-  t.equal(eighteen.message, 'protocol version mismatch: scheduler speaks 21, worker speaks 18');
+  t.equal(eighteen.message, 'protocol version mismatch: scheduler speaks 22, worker speaks 18');
   const nineteen = await connect(server.address, { role: 'client', protocol: 19 }, ECHO).catch((e) => e);
   t.equal(nineteen.code, CloseCode.versionMismatch);
-  t.equal(nineteen.message, 'protocol version mismatch: scheduler speaks 21, client speaks 19');
+  t.equal(nineteen.message, 'protocol version mismatch: scheduler speaks 22, client speaks 19');
   const twenty = await connect(server.address, { role: 'client', protocol: 20 }, ECHO).catch((e) => e);
   t.equal(twenty.code, CloseCode.versionMismatch);
-  t.equal(twenty.message, 'protocol version mismatch: scheduler speaks 21, client speaks 20');
+  t.equal(twenty.message, 'protocol version mismatch: scheduler speaks 22, client speaks 20');
+  const twentyOne = await connect(server.address, { role: 'worker', protocol: 21 }).catch((e) => e);
+  t.equal(twentyOne.code, CloseCode.versionMismatch);
+  t.equal(twentyOne.message, 'protocol version mismatch: scheduler speaks 22, worker speaks 21');
   const v = await connect(server.address, { role: 'client', version: '99.0.0' }, ECHO).catch((e) => e);
   t.match(v.message, new RegExp(`package version mismatch: scheduler is ${PACKAGE_VERSION.replace(/\./g, '\\.')}, client is 99\\.0\\.0`));
   const r = await connect(server.address, { role: 'dashboard' }).catch((e) => e);

@@ -145,7 +145,8 @@ t.test('mutual TLS: no certificate, a stranger\'s, an expired one are refused; t
   t.match(stranger.message, /^client certificate from an unknown CA: wss:\/\/\S+: scheduler accepts only certificates signed by its --tls-ca/);
   const old = await refused(l.address, { tls: leaf.expired! });
   t.match(old.message, /^client certificate expired: wss:\/\/\S+: scheduler refused this side's certificate because it has expired \[CERT_HAS_EXPIRED\]$/);
-  const { conn } = await connect(l.address, { role: 'peer' }, { tls: leaf.node! });
+  const { conn, welcome } = await connect(l.address, { role: 'peer' }, { tls: leaf.node! });
+  t.same([welcome.clientCertRequired, welcome.tokenRequired], [true, false], 'its welcome says it required the certificate (protocol 22)');
   t.equal((await conn.request({ op: 'get-data', keys: [] }, 10_000)).op, 'data', 'a peer with the cluster\'s certificate is served');
   conn.close();
 });

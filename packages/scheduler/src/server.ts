@@ -372,6 +372,8 @@ export class Scheduler implements DashboardSource {
       this.dispatch(this.state.unsendable(id, key, tooLargeReason(`task ${key} (its arguments and inline dependencies)`, bytes, limit, whose), Date.now()));
     });
     conn.on('close', (code: number, reason: string) => {
+      // Said here too: the operator of an open scheduler reads this log, not the worker's.
+      if (!registered && code === CloseCode.tokenUnchecked) this.log(`${conn.label} would not serve this scheduler: ${reason} (give it one: --token-file PATH or GLUON_TOKEN)`);
       if (!registered) return;
       if (this.workers.get(id) === conn) {
         this.workers.delete(id);

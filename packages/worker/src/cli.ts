@@ -150,7 +150,7 @@ function main(): void {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  const w = new GluonWorker(opts, { tlsNames: TLS_FLAG_NAMES });
+  const w = new GluonWorker(opts, { tlsNames: TLS_FLAG_NAMES, tokenHelp: TOKEN_HELP_FLAGS });
   made = w;
   // A supervisor killed with -9 must not leave us behind.
   stopWithSupervisor(() => stop('its supervisor process exited'));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { cpus, hostname } from 'node:os';
 import {
-  checkOptionKeys, checkTokenOption, CloseCode, connect, readTlsMaterial, isPermanentRefusal, listen, logText, MAX_KEY_LENGTH, overLongKeyText, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, type Connection,
+  checkOptionKeys, checkTokenOption, CloseCode, connect, HandshakeError, readTlsMaterial, tokenUnchecked, workerTokenUncheckedText, isPermanentRefusal, listen, logText, MAX_KEY_LENGTH, overLongKeyText, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, type Connection,
   type Inbound, type Listener, type Logger, type Message, type OptionKeys, type TlsNames, type TlsOptions, TLS_OPTION_KEYS, TLS_OPTION_NAMES,
 } from '@gluon/protocol';
 import { computeTaskOf } from './compute-task.js';
@@ -10,6 +10,9 @@ import { ModuleGate } from './module-gate.js';
 import { LogForwarder } from './log-forward.js';
 import { CANCEL_GRACE_MS, ThreadPool, type PoolResult } from './pool.js';
 import { WorkerState, type Priority, type WorkerCommand } from './state.js';
+
+/** How a library caller gives a worker its token (see the constructor's `how.tokenHelp`). */
+const WORKER_TOKEN_HELP = 'the token option of GluonWorker';
 
 export interface WorkerOptions {
   /** `ws://host:port` of the scheduler. */
@@ -180,9 +183,10 @@ export class GluonWorker {
 
   /**
    * `how.tlsNames`: what TLS errors call the settings to change; the library's option names by
-   * default (`tls.ca`), the flags when the CLI made the worker (`--tls-ca`).
+   * default (`tls.ca`), the flags when the CLI made the worker (`--tls-ca`). `how.tokenHelp`
+   * likewise says how the token was given (default: the `token` option).
    */
-  constructor(private readonly opts: WorkerOptions, private readonly how: { tlsNames?: TlsNames } = {}) {
+  constructor(private readonly opts: WorkerOptions, private readonly how: { tlsNames?: TlsNames; tokenHelp?: string } = {}) {
     checkTokenOption(opts.token, 'GluonWorker');
     this.nthreads = Math.max(1, opts.nthreads ?? Math.max(1, cpus().length));
     this.name = opts.name ?? `${hostname()}-${process.pid}`;
@@ -305,6 +309,11 @@ export class GluonWorker {
         if (this.closed) {
           conn.close(CloseCode.normal, 'worker leaving');
           return;
+        }
+        // Refused rather than warned of: see guard.ts (and the worker README's "Tokens").
+        if (tokenUnchecked(this.opts.token !== undefined, welcome)) {
+          conn.close(CloseCode.tokenUnchecked, 'the worker holds a token and this scheduler requires none');
+          throw new HandshakeError(workerTokenUncheckedText(this.opts.scheduler, this.how.tokenHelp ?? WORKER_TOKEN_HELP), CloseCode.tokenUnchecked);
         }
         // First, what it still holds and runs (after a reconnect): the scheduler registers the
         // worker then. Not in the hello, which must fit the listener's pre-handshake frame limit.

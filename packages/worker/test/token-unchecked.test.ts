@@ -1,0 +1,60 @@
+/**
+ * A worker given a token (--token, --token-file, GLUON_TOKEN) means to serve a cluster only the
+ * token's holders can use. Before protocol 22 it joined a scheduler that had no token without a
+ * word: its user believed the cluster protected while anyone who reached the scheduler's port could
+ * run tasks (code) on it. Now the scheduler's welcome says whether it requires a token and such a
+ * worker refuses it: exit 1 naming the scheduler and what to change, at start and when a scheduler
+ * comes back without a token; the scheduler's own log says why the worker left. The converse (no
+ * token to a token scheduler, a wrong one) was already refused by the scheduler (cli.test.ts,
+ * test/missing-token.test.ts). Real scheduler and worker processes.
+ */
+import t from 'tap';
+import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
+import { ALLOW_FIXTURES, endAfter, start, startScheduler, startWorker, workerCli } from './procs.js';
+
+const { procs } = endAfter(t);
+// The processes started here inherit this environment: no token but the ones each case gives.
+delete process.env.GLUON_TOKEN;
+
+function refusal(address: string, help: string): string {
+  return `refusing the scheduler at ${address}: it requires no token, so the token this worker was given (${help}) was not checked, `
+    + 'and anyone who can reach the scheduler could run tasks (code) on this worker; '
+    + 'start the scheduler with the same token (--token-file PATH or GLUON_TOKEN), or start the worker without a token if an open scheduler is meant';
+}
+
+t.test('a worker with a token refuses a scheduler that requires none: exit 1, said by both', async (t) => {
+  const s = await startScheduler(0);
+  procs.push(s.proc);
+  for (const [how, args, env] of [['--token', ['--token', 'sesame-0123'], {}], ['GLUON_TOKEN', [], { GLUON_TOKEN: 'sesame-0123' }]] as const) {
+    const w = start(workerCli, [s.address, ...ALLOW_FIXTURES, '--name', `tok-${how.length}`, ...args], env, WORKER_V8_FLAGS);
+    procs.push(w);
+    t.equal(await w.exited(), 1, `${how}: exit 1`);
+    t.equal(w.output(), `gluon-worker: cannot start: ${refusal(s.address, 'GLUON_TOKEN, --token-file PATH or --token T')}\n`, `${how}: its reason, once, and nothing else`);
+    t.notMatch(w.output(), /connected to/, `${how}: it never served`);
+    await s.proc.waitFor(new RegExp(`worker tok-${how.length} \\(127\\.0\\.0\\.1:\\d+\\) would not serve this scheduler: the worker holds a token and this scheduler requires none \\(give it one: --token-file PATH or GLUON_TOKEN\\)`));
+  }
+  t.notMatch(s.proc.output(), /registered/, 'no worker was registered');
+  // Without a token the same scheduler is joined as before.
+  const open = await startWorker(s.address, ['--nthreads', '1']);
+  procs.push(open.proc);
+  t.notMatch(open.proc.output(), /refusing|token/);
+});
+
+t.test('a worker with a token whose scheduler comes back without one gives up on it and exits 1', async (t) => {
+  const s = await startScheduler(0, ['--token', 'first']);
+  procs.push(s.proc);
+  const w = start(workerCli, [s.address, ...ALLOW_FIXTURES, '--token', 'first'], {}, WORKER_V8_FLAGS);
+  procs.push(w);
+  await w.waitFor(/^worker \S+ at ws:\/\/\S+ connected to /m);
+  t.notMatch(w.output(), /refusing/, 'a scheduler with the same token is served');
+  const port = new URL(s.address).port;
+  s.proc.kill('SIGTERM');
+  t.equal(await s.proc.exited(), 0);
+  await w.waitFor(/lost the scheduler/);
+  const open = await startScheduler(Number(port));
+  procs.push(open.proc);
+  const [line] = await w.waitFor(/giving up on the scheduler: .*/);
+  t.equal(line, `giving up on the scheduler: ${refusal(s.address, 'GLUON_TOKEN, --token-file PATH or --token T')}`);
+  t.equal(await w.exited(), 1, 'the process exits 1 once it has given up');
+  await open.proc.waitFor(/would not serve this scheduler: the worker holds a token and this scheduler requires none/);
+});
