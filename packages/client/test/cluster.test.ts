@@ -4,23 +4,24 @@
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import t, { type Test } from 'tap';
 import {
-  CancelledError, Client as GluonClient, ClientClosedError, delayed, HandshakeError, LocalCluster, remote, remoteFrom, SerializationError, TaskError, type Client, type Future,
+  CancelledError, Client as GluonClient, ClientClosedError, delayed, HandshakeError, LocalCluster, remote, remoteFrom, SerializationError, TaskError, type Future,
 } from '@gluon/client';
 import * as local from '@gluon/examples/tasks';
+import { repo, sharedCluster } from './shared-cluster.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../../..');
 const tasks = remoteFrom<typeof local>('@gluon/examples/tasks');
 const { inc, add, fail, histogram, mergeHistograms, sleep } = tasks;
 type Fixture = typeof import('./fixtures/tasks.mjs');
 const fx = remoteFrom<Fixture>(pathToFileURL(join(here, 'fixtures/tasks.mjs')));
 const scratch = mkdtempSync(join(tmpdir(), 'gluon-client-test-'));
+t.teardown(() => rmSync(scratch, { recursive: true, force: true })); // after the cluster's close (tap: last registered, first run)
 const counter = (name: string) => join(scratch, name);
 const calls = (path: string) => {
   try {
@@ -30,17 +31,7 @@ const calls = (path: string) => {
   }
 };
 
-let cluster: LocalCluster;
-let client: Client;
-
-t.before(async () => {
-  cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, cwd: repo, allowModules: [join(here, 'fixtures')] });
-  client = await cluster.client();
-});
-t.teardown(async () => {
-  await cluster?.close();
-  rmSync(scratch, { recursive: true, force: true });
-});
+const { cluster, client } = await sharedCluster(t, { nWorkers: 2, nthreads: 1, allowModules: [join(here, 'fixtures')] });
 
 /** A deterministic PRNG so the random DAG is the same on every run. */
 function rng(seed: number): () => number {

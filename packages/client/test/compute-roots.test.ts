@@ -3,21 +3,13 @@
  * the root and what it got, before anything is built or sent. They failed deep in the graph walk
  * with `TypeError: Cannot read properties of undefined (reading 'length')` (or `'args'`).
  */
-import { resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { delayed, LocalCluster, remoteFrom, type Client, type Delayed } from '@gluon/client';
+import { delayed, remoteFrom, type Delayed } from '@gluon/client';
+import { sharedCluster } from './shared-cluster.js';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const { inc } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 
-let cluster: LocalCluster;
-let client: Client;
-t.before(async () => {
-  cluster = await LocalCluster.start({ nWorkers: 1, dashboard: false, cwd: repo });
-  client = await cluster.client();
-});
-t.teardown(() => cluster?.close());
+const { client } = await sharedCluster(t, { nWorkers: 1, dashboard: false });
 
 t.test('a root that is not a delayed call is named, with what it is', async (t) => {
   // Plain JavaScript callers (and casts) can pass anything; each case is what a user tried.

@@ -5,21 +5,13 @@
  * `f.cancelUnbuilt is not a function`, `futures[i].whenBound is not a function`; `retry([5])`
  * did nothing, and `treeReduce(fn, future)` returned undefined instead of a future.
  */
-import { resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { LocalCluster, remoteFrom, type Client } from '@gluon/client';
+import { remoteFrom } from '@gluon/client';
+import { sharedCluster } from './shared-cluster.js';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const { inc, add } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 
-let cluster: LocalCluster;
-let client: Client;
-t.before(async () => {
-  cluster = await LocalCluster.start({ nWorkers: 1, dashboard: false, cwd: repo });
-  client = await cluster.client();
-});
-t.teardown(() => cluster?.close());
+const { client } = await sharedCluster(t, { nWorkers: 1, dashboard: false });
 
 /** The error `f` throws or rejects with. */
 async function refusal(f: () => unknown): Promise<Error | undefined> {

@@ -5,23 +5,17 @@
  * shape the wire carries survives; a result that cannot travel fails its task naming the task and
  * what could not be sent.
  */
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
-import { LocalCluster, remoteFrom, TaskError, type Client } from '@gluon/client';
+import { remoteFrom, TaskError } from '@gluon/client';
 import * as local from './fixtures/records.mjs';
+import { sharedCluster } from './shared-cluster.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../../..');
 const fx = remoteFrom<typeof import('./fixtures/records.mjs')>(pathToFileURL(join(here, 'fixtures/records.mjs')));
 
-let cluster: LocalCluster;
-let client: Client;
-t.before(async () => {
-  cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, dashboard: false, cwd: repo, allowModules: [join(here, 'fixtures')] });
-  client = await cluster.client();
-});
-t.teardown(() => cluster?.close());
+const { client } = await sharedCluster(t, { nWorkers: 2, nthreads: 1, dashboard: false, allowModules: [join(here, 'fixtures')] });
 
 t.test('records arrive whole at the client', async (t) => {
   for (const n of [20_000, 1000]) {

@@ -8,32 +8,26 @@
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
-import { LocalCluster, ReleasedFutureError, remoteFrom, type Client, type Future } from '@gluon/client';
+import { ReleasedFutureError, remoteFrom, type Future } from '@gluon/client';
+import { sharedCluster } from './shared-cluster.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { inc } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 const { gatedRun } = remoteFrom<typeof import('./fixtures/tasks.mjs')>(pathToFileURL(join(here, 'fixtures/tasks.mjs')));
 
-let cluster: LocalCluster;
-let client: Client;
+const { client } = await sharedCluster(t, { nWorkers: 1, nthreads: 4, allowModules: [join(here, 'fixtures')] });
+
 /** Tasks held pending until this file exists (made at the end, so their threads are let go). */
 const dir = mkdtempSync(join(tmpdir(), 'gluon-released-'));
 const gate = join(dir, 'gate');
 let n = 0;
 /** A task that stays pending for the whole test (a fresh key each call). */
 const pending = (): Future<number> => client.submit(gatedRun, join(dir, 'runs'), n++, gate);
-
-t.before(async () => {
-  cluster = await LocalCluster.start({ nWorkers: 1, nthreads: 4, cwd: resolve(here, '../../..'), allowModules: [join(here, 'fixtures')] });
-  client = await cluster.client();
-});
-t.teardown(async () => {
-  writeFileSync(gate, '');
-  await cluster.close();
-});
+// Registered after the cluster's close, so run before it: the pending tasks' threads are let go first.
+t.teardown(() => writeFileSync(gate, ''));
 
 /** The error `p` rejects with (or a failure naming what it resolved with). */
 async function rejection(p: Promise<unknown>): Promise<unknown> {

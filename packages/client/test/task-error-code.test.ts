@@ -7,22 +7,17 @@
  * whole message and closed it. On a real LocalCluster.
  */
 import { constants } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
-import { LocalCluster, remoteFrom, TaskError, type Client, type Future } from '@gluon/client';
+import { remoteFrom, TaskError, type Future } from '@gluon/client';
+import { sharedCluster } from './shared-cluster.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { inc } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 const fx = remoteFrom<typeof import('./fixtures/tasks.mjs')>(pathToFileURL(join(here, 'fixtures/tasks.mjs')));
 
-let cluster: LocalCluster;
-let client: Client;
-t.before(async () => {
-  cluster = await LocalCluster.start({ nWorkers: 1, cwd: resolve(here, '../../..'), allowModules: [join(here, 'fixtures')] });
-  client = await cluster.client();
-});
-t.teardown(() => cluster.close());
+const { cluster, client } = await sharedCluster(t, { nWorkers: 1, allowModules: [join(here, 'fixtures')] });
 
 async function taskError(f: Future<unknown>): Promise<TaskError> {
   const err = await f.result().then(() => new Error('the task did not fail'), (e: unknown) => e);

@@ -4,23 +4,17 @@
  * cycle, a value that would encode to terabytes — fails its task (or the submit) with the path
  * of the value, never the worker process.
  */
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
-import { Client, LocalCluster, remoteFrom, SerializationError, TaskError } from '@gluon/client';
+import { Client, remoteFrom, SerializationError, TaskError } from '@gluon/client';
+import { sharedCluster } from './shared-cluster.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../../..');
 const fx = remoteFrom<typeof import('./fixtures/values.mjs')>(pathToFileURL(join(here, 'fixtures/values.mjs')));
 const { inc } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 
-let cluster: LocalCluster;
-let client: Client;
-t.before(async () => {
-  cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, dashboard: false, cwd: repo, allowModules: [join(here, 'fixtures')] });
-  client = await cluster.client();
-});
-t.teardown(() => cluster?.close());
+const { cluster, client } = await sharedCluster(t, { nWorkers: 2, nthreads: 1, dashboard: false, allowModules: [join(here, 'fixtures')] });
 
 const failure = async (p: Promise<unknown>) => (await p.then(() => null, (e: unknown) => e)) as TaskError;
 
