@@ -4,8 +4,8 @@
  * `gluon-finalstates --help` lists everything. Exit codes: 0 done, 1 the run (or the dry run's
  * checks) failed, or a file or directory the command line names cannot be had (a StartFailure),
  * 2 bad arguments or configuration, 130 a run stopped by Ctrl-C (SIGINT), after
- * saying how far it got and closing its cluster, or generate, after removing what it had written
- * (143 for a SIGTERM, 129 for a SIGHUP).
+ * saying how far it got and closing its cluster, or generate, after removing what it had written;
+ * 143 and 129 the same for a SIGTERM and a SIGHUP (a closed terminal, a dropped ssh connection).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -16,7 +16,7 @@ import { execute, dryRun, jobScript } from './app.js';
 import { replot } from './outputs.js';
 import { mergeRun } from './merge.js';
 import { SCALE_RANGE } from '@gluon/analysis-h4l/generate';
-import { checkWritable, earlierOutputs, generateNumbers, generateStoppable, InterruptedError, joinNegativeValues, onFirstCtrlC, removeStaleOutputs, withHelpPointer, staleOutputsLine } from '@gluon/analysis-h4l';
+import { checkWritable, earlierOutputs, exitStopped, generateNumbers, generateStoppable, InterruptedError, joinNegativeValues, onFirstSignal, removeStaleOutputs, STOP_SIGNALS, withHelpPointer, staleOutputsLine } from '@gluon/analysis-h4l';
 
 /** This package's version, for --version. */
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -37,7 +37,7 @@ Flags override config.yaml; --n-workers 0 runs in-process. Outputs go to
 <base_output_dir>/<run_name>_<YYYYMMDD_HHMMSS>/ (batch jobs: --run-dir, or <base>/<run_name>_batch-of-<N>).
 Exit codes: 0 done, 1 the run (or the dry run's checks) failed, 2 bad arguments or configuration,
 130 stopped by Ctrl-C (it says how far the run got and closes its cluster; generate removes what
-it had written, 143 for a SIGTERM, 129 for a SIGHUP).
+it had written), 143 for a SIGTERM, 129 for a SIGHUP (a closed terminal).
 
 flags:
 ${flagHelp()}
@@ -77,11 +77,11 @@ async function generate(argv: string[]): Promise<void> {
  */
 async function mergeStoppable(runDir: string, minEvents: number): Promise<string[]> {
   const stop = new AbortController();
-  const stopListening = onFirstCtrlC(() => stop.abort());
+  const stopListening = onFirstSignal(STOP_SIGNALS, (sig) => stop.abort(sig));
   try {
     return await mergeRun(runDir, minEvents, process.argv, stop.signal);
   } catch (e) {
-    if (e instanceof InterruptedError) console.error(`gluon-finalstates --merge-only: interrupted (SIGINT) before the merge was whole: ${runDir} is as it was (the slices, and any earlier merge's outputs); run --merge-only again`);
+    if (e instanceof InterruptedError) console.error(`gluon-finalstates --merge-only: interrupted (${e.signal}) before the merge was whole: ${runDir} is as it was (the slices, and any earlier merge's outputs); run --merge-only again`);
     throw e;
   } finally {
     stopListening();
@@ -129,8 +129,8 @@ async function main(argv: string[]): Promise<number> {
 stopWithSupervisor(() => process.kill(process.pid, 'SIGTERM'));
 main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
   // Said as the signal came (interrupt.ts, generate-interrupt.ts), with how far it got; 128 + the
-  // signal's number (130 for SIGINT, 143 and 129 for generate's SIGTERM and SIGHUP), as a shell says it.
-  if (e instanceof InterruptedError) process.exit(e.exitCode);
+  // signal's number (130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP), as a shell says it (exitStopped).
+  if (e instanceof InterruptedError) { exitStopped(e); return; }
   console.error(`gluon-finalstates: ${e instanceof Error ? e.message : e}`);
   process.exit(e instanceof ConfigError ? 2 : 1);
 });

@@ -6,7 +6,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from './config.js';
-import { InterruptedError, whenAborted } from '@gluon/analysis-h4l';
+import { InterruptedError, stopSignalOf, whenAborted } from '@gluon/analysis-h4l';
 import { addHistogramFiles, keptFinalStates, writeHistogramFile, type Th1 } from './histograms.js';
 import { parseHistogramName } from './naming.js';
 import { byName, manifestName, outputStem, readSummary, sourceDateEpoch, versions, type Summary, SUMMARY_SCHEMA } from './outputs.js';
@@ -67,11 +67,11 @@ export async function mergeRun(runDir: string, minEvents: number, argv: string[]
       const manifest = manifestName({ index: i, total });
       try { return JSON.parse(await readFile(path.join(runDir, manifest), 'utf8')); } catch { return { missing: manifest }; }
     })));
-    if (signal?.aborted) throw new InterruptedError('interrupted');
+    if (signal?.aborted) throw new InterruptedError('interrupted', stopSignalOf(signal));
     const stage = await mkdtemp(path.join(runDir, '.merging-'));
     try {
       const written = await writeMerged(stage, { total, merged, hists, slices, t0, minEvents, argv });
-      if (signal?.aborted) throw new InterruptedError('interrupted');
+      if (signal?.aborted) throw new InterruptedError('interrupted', stopSignalOf(signal));
       // Into place (the last moment Ctrl-C stops it): each file renamed over the one it replaces, run.json last.
       for (const rel of written) {
         await mkdir(path.dirname(path.join(runDir, rel)), { recursive: true });

@@ -8,7 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import { Client, LocalCluster, remote, TLS_CONFIG_NAMES, TOKEN_HELP_ENV, type Future } from '@gluon/client';
 import type { TlsOptions } from '@gluon/protocol';
-import { filesDoneCounter, InterruptedError, watchForWorkers, whenAborted, type ProgressEvent } from '@gluon/analysis-h4l';
+import { filesDoneCounter, InterruptedError, stopSignalOf, watchForWorkers, whenAborted, type ProgressEvent } from '@gluon/analysis-h4l';
 import { processChunk } from './chunk.js';
 import { countEntries, inputProblems, makeChunks, type Chunk, type FileCount } from './dataset.js';
 import { branchesFor } from './chunk.js';
@@ -34,7 +34,7 @@ export interface RunOptions {
   /** Use this connected client instead of starting or connecting one; not closed. */
   client?: Client;
   /**
-   * Aborting it (Ctrl-C) stops the run: what it started (a LocalCluster, its scheduler
+   * Aborting it (Ctrl-C, SIGTERM, SIGHUP: the reason names it) stops the run: what it started (a LocalCluster, its scheduler
    * connection) is closed and it rejects with an InterruptedError; a serial run stops between chunks.
    */
   signal?: AbortSignal;
@@ -110,7 +110,7 @@ export async function runFinalStates(opts: RunOptions, hooks: RunHooks = {}): Pr
     let pending: FsResult[] = [emptyResult(opts.physics.binWidth, nMain, nAll)];
     let done = 0, events = 0;
     for (const c of chunks) {
-      if (opts.signal?.aborted) throw new InterruptedError('interrupted');
+      if (opts.signal?.aborted) throw new InterruptedError('interrupted', stopSignalOf(opts.signal));
       pending.push(await processChunk(c.file, { entryStart: c.entryStart, entryStop: c.entryStop }, opts.physics));
       if (pending.length >= fanIn) pending = [mergeResults(pending)];
       progress(++done, events += c.entryStop - c.entryStart, c);

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateDataset } from '@gluon/analysis-h4l/generate';
 import { writingInterruptedLine } from '@gluon/analysis-h4l';
-import { interruptWhileWaiting, printed } from '../../analysis-h4l/test/sigint-run.js';
+import { interruptBatchRun, interruptWhileWaiting, printed } from '../../analysis-h4l/test/sigint-run.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
@@ -33,7 +33,37 @@ t.test('Ctrl-C while processing: says how far it got, closes its scheduler conne
   t.pass('the scheduler holds none of its tasks');
 });
 
-t.test('Ctrl-C while the outputs are written: said, the outputs finished, exit 130', async (t) => {
+t.test('SIGHUP (a closed terminal, a dropped ssh connection) while processing: as Ctrl-C, exit 129', async (t) => {
+  // It was left to its default: the run died by the signal, saying nothing, its tasks left on the
+  // scheduler for the session grace.
+  const tmp = mkdtempSync(path.join(tmpdir(), 'fs-sighup-'));
+  t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+  const data = path.join(tmp, 'data');
+  await generateDataset({ outDir: data, scale: 0.01, seed: 9, samples: ['data_A', 'data_B'] });
+  const runDir = path.join(tmp, 'run');
+  const r = await interruptWhileWaiting(t, CLI, ['--data-dir', data, '--chunk-size', '100', '--run-dir', runDir], tmp, 'SIGHUP');
+  t.same(r.exit, [129, null], 'exit code 129, not death by the signal');
+  const { files, events, chunks } = r.totals;
+  t.match(r.stderr, `gluon-finalstates: interrupted (SIGHUP) while processing: 0 of ${chunks} chunks done (0 of ${files} files, 0 of ${events} events); closing the cluster, no outputs written`);
+  t.notOk(existsSync(path.join(runDir, 'run.json')), 'no outputs written');
+  t.pass('the scheduler holds none of its tasks');
+});
+
+t.test('SIGHUP to a batch run (--cluster pbs) whose job is queued: its job cancelled, exit 129', async (t) => {
+  const tmp = mkdtempSync(path.join(tmpdir(), 'fs-sighup-batch-'));
+  t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+  const data = path.join(tmp, 'data');
+  await generateDataset({ outDir: data, scale: 0.01, seed: 9, samples: ['data_A'] });
+  const runDir = path.join(tmp, 'run');
+  const r = await interruptBatchRun(t, CLI, ['--data-dir', data, '--run-dir', runDir], tmp, 'SIGHUP');
+  t.same(r.exit, [129, null], `exit code 129, not death by the signal\n${r.stderr}`);
+  t.match(r.stderr, /^gluon-finalstates: interrupted \(SIGHUP\) while processing: 0 of \d+ chunks? done .*; closing the cluster, no outputs written$/m);
+  t.same(r.deleted, ['1.fakepbs'], 'the job it submitted was cancelled (qdel)');
+  t.notOk(existsSync(path.join(runDir, 'run.json')), 'no outputs written');
+});
+
+// SIGHUP too (a closed terminal): it ended the process by the signal there, the outputs cut short.
+for (const [sig, code, what] of [['SIGINT', 130, 'Ctrl-C'], ['SIGHUP', 129, 'SIGHUP']] as const) t.test(`${what} while the outputs are written: said, the outputs finished, exit ${code}`, async (t) => {
   // Before, the signal ended the process once the chunks were done: nothing said, the run's work
   // lost or a file cut short. The run is held in its writing phase without a hook: one of its
   // output files (the summary, written after the ROOT file) is a named pipe the test reads.
@@ -54,14 +84,14 @@ t.test('Ctrl-C while the outputs are written: said, the outputs finished, exit 1
   const orEnded = <T>(step: Promise<T>, what: string) => Promise.race([step, exited.then((e): never => { throw new Error(`the run ended (${e.join(', ')}) before ${what}: ${stderr}`); })]);
   // Resolves once the run opens the summary to write it: every chunk is done, it is writing.
   const pipe = await orEnded(open(summary, 'r'), 'writing its summary');
-  const said = printed(p.stderr, /interrupted \(SIGINT\) while writing[^\n]*\n/, 'the interrupted-while-writing line');
+  const said = printed(p.stderr, new RegExp(`interrupted \\(${sig}\\) while writing[^\\n]*\\n`), 'the interrupted-while-writing line');
   said.catch(() => {}); // awaited below unless the run died first
-  p.kill('SIGINT');
-  t.match(await orEnded(said, 'saying anything of the Ctrl-C'), `${writingInterruptedLine(runDir, 'gluon-finalstates')}\n`);
+  p.kill(sig);
+  t.match(await orEnded(said, `saying anything of the ${what}`), `${writingInterruptedLine(runDir, 'gluon-finalstates', sig)}\n`);
   const body = await pipe.readFile('utf8');
   await pipe.close();
   t.ok(JSON.parse(body), 'the summary was written whole');
-  t.same(await exited, [130, null], 'exit 130 once the outputs are written');
+  t.same(await exited, [code, null], `exit ${code} once the outputs are written`);
   t.ok(existsSync(path.join(runDir, 'run.json')), 'run.json written');
   t.ok(existsSync(path.join(runDir, 'histograms', 'finalstates.root')), 'the ROOT file written');
 });

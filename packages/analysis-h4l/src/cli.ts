@@ -6,9 +6,10 @@
  * Exit codes, the same for every command: 0 done; 1 failed while working (bad input file,
  * network, a dry run that found bad files), or a start failure (a StartFailure: a --tls-* file or
  * an output path the command line names cannot be had; no --help pointer, as gluon-scheduler's);
- * 2 usage error (unknown flag, bad value, bad config), found before anything runs; 130 a run stopped by Ctrl-C (SIGINT), after saying how far it got
- * and closing its cluster, or generate, after removing what it had written (143 for a SIGTERM,
- * 129 for a SIGHUP).
+ * 2 usage error (unknown flag, bad value, bad config), found before anything runs; 130 a run
+ * stopped by Ctrl-C (SIGINT), after saying how far it got and closing its cluster (its batch jobs
+ * cancelled), or generate, after removing what it had written; 143 and 129 the same for a SIGTERM
+ * and a SIGHUP (a closed terminal, a dropped ssh connection).
  */
 import { availableParallelism } from 'node:os';
 import { countOf, stopWithSupervisor, tokenFromEnv } from '@gluon/protocol';
@@ -17,6 +18,7 @@ import { configFromArgs, parseFlags, runHelp } from './cli-args.js';
 import { execute, dryRun, VERSION } from './app.js';
 import { batchJobScriptOf } from './batch.js';
 import { InterruptedError } from './run.js';
+import { exitStopped } from './interrupt.js';
 import { download } from './download.js';
 import { replot } from './outputs.js';
 import { SCALE_RANGE } from './generate/index.js';
@@ -51,7 +53,7 @@ const HELP = `usage:
   gluon-h4l --version              print the version
 Each command's --help lists its options. Exit codes: 0 done, 1 failed, 2 usage error,
 130 a run stopped by Ctrl-C (it says how far it got and closes its cluster) or a generate
-(it removes what it had written; 143 for a SIGTERM, 129 for a SIGHUP).`;
+(it removes what it had written); 143 for a SIGTERM, 129 for a SIGHUP (a closed terminal).`;
 
 const log = (s: string) => console.log(s);
 
@@ -120,9 +122,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await command(rest);
   } catch (e) {
-    // Said as the signal came (app.ts, generate-interrupt.ts), with how far it got; 128 + the
-    // signal's number (130 for SIGINT, 143 and 129 for generate's SIGTERM and SIGHUP), as a shell says it.
-    if (e instanceof InterruptedError) return e.exitCode;
+    // Said as the signal came (interrupt.ts, generate-interrupt.ts), with how far it got; the
+    // process ends as the signal says (exitStopped: 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP).
+    if (e instanceof InterruptedError) throw e;
     // Each message names its subject once; the program and command are said here, once.
     console.error(`gluon-h4l ${cmd}: ${e instanceof Error ? e.message : e}`);
     return e instanceof ConfigError ? 2 : 1;
@@ -133,4 +135,8 @@ async function main(argv: string[]): Promise<number> {
 // cluster closes, batch jobs are cancelled); otherwise the run went on orphaned (for ever with --linger).
 stopWithSupervisor(() => process.kill(process.pid, 'SIGTERM'));
 // Exit once stdout has drained (a piped stdout is written asynchronously).
-main(process.argv.slice(2)).then((code) => process.stdout.write('', () => process.exit(code)));
+// Stopped by a signal: exit 128 + its number, or by the signal (interrupt.ts, exitStopped).
+main(process.argv.slice(2)).then((code) => process.stdout.write('', () => process.exit(code)), (e: unknown) => {
+  if (!(e instanceof InterruptedError)) throw e;
+  process.stdout.write('', () => exitStopped(e));
+});

@@ -25,9 +25,9 @@ export { figure } from './figures.js';
 export { demoNumbers, generateNumbers, GENERATE_NUMBER_FLAGS } from './generate-flags.js';
 export { generateStoppable, generateInterruptedLine } from './generate-interrupt.js';
 export { watchForWorkers, NoWorkersError, workersWaitedFor, type WatchOptions, type WorkerWatch } from './wait-workers.js';
-// Ctrl-C during a run (both CLIs): the line, the race, the files-done count, and the run's
+// Ctrl-C (SIGTERM, SIGHUP) during a run (both CLIs): the line, the race, the files-done count, and the run's
 // console (the progress bar and the Ctrl-C listener, one wiring).
-export { whenAborted, filesDoneCounter, finishingOnCtrlC, interruptedLine, onFirstCtrlC, writingInterruptedLine, type RunPlace } from './interrupt.js';
+export { whenAborted, exitStopped, filesDoneCounter, finishingOnCtrlC, interruptedLine, onFirstCtrlC, onFirstSignal, STOP_SIGNALS, stopSignalOf, writingInterruptedLine, type RunPlace, type StopSignal } from './interrupt.js';
 export { runConsole, type RunConsole } from './run-console.js';
 // A run into a directory holding an earlier run's outputs (both CLIs): the earlier files not written again go.
 export { earlierOutputs, removeStaleOutputs, staleOutputsLine } from './stale-outputs.js';

@@ -1,20 +1,53 @@
 /**
- * Ctrl-C (SIGINT) during a run of gluon-h4l or gluon-finalstates: the run says how far it got,
- * stops, closes what it started (its LocalCluster, its scheduler connection, batch jobs) and the
- * CLI exits 130. One copy for both CLIs: the line, the listener, the race that ends a cluster
- * run, and the count of files done that the line reports.
+ * Ctrl-C (SIGINT), SIGTERM or SIGHUP (a closed terminal, a dropped ssh connection) during a run of
+ * gluon-h4l or gluon-finalstates: the run says how far it got, stops, closes what it started (its
+ * LocalCluster, its scheduler connection, batch jobs) and the CLI exits 130 (143, 129). One copy
+ * for both CLIs: the line, the listener, the race that ends a cluster run, and the count of files
+ * done that the line reports.
  */
 import { constants as osConstants } from 'node:os';
 import { countOf } from '@gluon/protocol';
 import { figure } from './figures.js';
 
+/**
+ * Ends the process as a run or a generate stopped by `e`'s signal ends: exit 128 + its number. A
+ * SIGHUP with a terminal on stdio (closed, as SIGHUP says) ends it by the signal itself, which a
+ * shell reports the same way (129): Node 20's exit puts the terminal's settings back and, the
+ * terminal gone, crashes (SIGSEGV or SIGABRT; found under script(1) with its pty closed), after the
+ * run had stopped cleanly. Node 22 and 24 exit 129 there.
+ */
+export function exitStopped(e: InterruptedError): void {
+  if (e.signal === 'SIGHUP' && [process.stdin, process.stdout, process.stderr].some((s) => s.isTTY)) {
+    // Our own listeners are gone by now; another's (a clean-up's) runs and re-raises it. Should
+    // one keep the process, it exits after all.
+    setTimeout(() => process.exit(e.exitCode), 5000);
+    process.kill(process.pid, 'SIGHUP');
+    return;
+  }
+  process.exit(e.exitCode);
+}
+
 /** How far a run is: chunks and their events, and files all of whose chunks are done. */
 export interface ProgressEvent { chunksDone: number; chunksTotal: number; filesDone?: number; filesTotal?: number; events: number; eventsTotal: number; elapsedMs: number }
 
-/** The signals that stop a run (SIGINT) or a generate (all three). */
+/** The signals that stop a run or a generate. */
 export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 
-/** The run (or generate) was stopped through its abort signal (Ctrl-C, or SIGTERM or SIGHUP for generate). */
+/**
+ * The signals a run and a generate stop on, saying so. A run took SIGINT alone until 5 December
+ * 2026: SIGHUP (its terminal closed, its ssh connection dropped) and SIGTERM ended it by the
+ * signal, saying nothing, its tasks left on a --scheduler for the session grace, and its outputs
+ * cut short if it came while they were written.
+ */
+export const STOP_SIGNALS: readonly StopSignal[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/** The stop signal an abort signal was aborted with (its reason), SIGINT when it says none. */
+export function stopSignalOf(signal: AbortSignal | undefined): StopSignal {
+  const r: unknown = signal?.reason;
+  return typeof r === 'string' && (STOP_SIGNALS as readonly string[]).includes(r) ? r as StopSignal : 'SIGINT';
+}
+
+/** The run (or generate) was stopped through its abort signal (Ctrl-C, SIGTERM or SIGHUP: `signal`). */
 export class InterruptedError extends Error {
   override name = 'InterruptedError';
   constructor(message: string, readonly signal: StopSignal = 'SIGINT') { super(message); }
@@ -32,39 +65,40 @@ export interface RunPlace {
 }
 
 /**
- * What Ctrl-C during a run says (`command`: `gluon-h4l run`): how far it got (chunks, files and
- * events done of their totals, or that it was still starting), and that the cluster is being
- * closed and nothing written.
+ * What Ctrl-C (or `signal`) during a run says (`command`: `gluon-h4l run`): how far it got
+ * (chunks, files and events done of their totals, or that it was still starting), and that the
+ * cluster is being closed and nothing written.
  */
-export function interruptedLine(at: RunPlace, command = 'gluon-h4l run'): string {
+export function interruptedLine(at: RunPlace, command = 'gluon-h4l run', signal: StopSignal = 'SIGINT'): string {
   const tot = at.totals;
   const p = at.last ?? (tot && { chunksDone: 0, chunksTotal: tot.chunks, filesDone: 0, filesTotal: tot.files, events: 0, eventsTotal: tot.events, elapsedMs: 0 });
   const where = !p ? 'while starting (listing files, counting entries, starting the cluster): no chunk processed yet'
     : `while processing: ${figure(p.chunksDone)} of ${countOf(p.chunksTotal, 'chunk')} done (${figure(p.filesDone ?? 0)} of ${countOf(p.filesTotal ?? 0, 'file')}, ${figure(p.events)} of ${countOf(p.eventsTotal, 'event')})`;
-  return `${command}: interrupted (SIGINT) ${where}; closing the cluster, no outputs written`;
+  return `${command}: interrupted (${signal}) ${where}; closing the cluster, no outputs written`;
 }
 
-/** What a run's Ctrl-C handling hands the run: where it records its progress, and the signal it stops on. */
+/** What a run's Ctrl-C (SIGTERM, SIGHUP) handling hands the run: where it records its progress, and the signal it stops on. */
 export interface CtrlC {
   place: RunPlace;
   signal: AbortSignal;
-  /** Stops listening: Ctrl-C from here (writing the outputs, lingering) is handled as before. */
+  /** Stops listening: a signal from here (writing the outputs, lingering) is handled as before. */
   stopListening(): void;
 }
 
 /**
- * Listens for the first SIGINT of a run: prints {@link interruptedLine} to stderr and aborts the
- * signal (the run then closes its cluster and rejects with an {@link InterruptedError}). Without
- * it, a CLI died by the signal, printing nothing, its tasks left on a `--scheduler` for the
- * session grace. A second Ctrl-C finds no listener: the default, at once.
+ * Listens for the first SIGINT, SIGTERM or SIGHUP of a run: prints {@link interruptedLine} to
+ * stderr and aborts the signal with the signal's name (the run then closes its cluster and rejects
+ * with an {@link InterruptedError} of it: exit 130, 143, 129). Without it, a CLI died by the
+ * signal, printing nothing, its tasks left on a `--scheduler` for the session grace. A second
+ * signal finds no listener: the default, at once.
  */
 export function listenForCtrlC(command: string, err: NodeJS.WritableStream = process.stderr): CtrlC {
   const place: RunPlace = {};
   const stop = new AbortController();
-  const stopListening = onFirstCtrlC(() => {
+  const stopListening = onFirstSignal(STOP_SIGNALS, (sig) => {
     place.endBar?.();
-    err.write(`${interruptedLine(place, command)}\n`);
-    stop.abort();
+    err.write(`${interruptedLine(place, command, sig)}\n`);
+    stop.abort(sig);
   });
   return { place, signal: stop.signal, stopListening };
 }
@@ -90,6 +124,7 @@ export function onFirstSignal(signals: readonly StopSignal[], handler: (signal: 
   const stopListening = () => { for (const [sig, l] of listeners) process.removeListener(sig, l); };
   const listeners = signals.map((sig) => [sig, () => {
     setImmediate(stopListening);
+    if (sig === 'SIGHUP') quietGoneTerminal();
     if (fired) return;
     fired = true;
     handler(sig);
@@ -99,11 +134,22 @@ export function onFirstSignal(signals: readonly StopSignal[], handler: (signal: 
 }
 
 /**
- * What Ctrl-C while a finished run's outputs are written says (`command`: `gluon-h4l run`): they
- * are finished first, then the run stops.
+ * After a SIGHUP the terminal may be gone: a write to it fails (EIO), and that error, unhandled,
+ * crashed the process (Node 20: SIGABRT) before the run had stopped. What is said from then on is
+ * said if the terminal is there, and dropped if not.
  */
-export function writingInterruptedLine(outDir: string, command = 'gluon-h4l run'): string {
-  return `${command}: interrupted (SIGINT) while writing the outputs; every chunk is done, so they are finished first in ${outDir}, then the run stops (exit 130); Ctrl-C again stops at once, leaving them incomplete`;
+function quietGoneTerminal(): void {
+  for (const s of [process.stdout, process.stderr]) if (s.isTTY && !s.listeners('error').includes(dropError)) s.on('error', dropError);
+}
+const dropError = (): void => {};
+
+/**
+ * What Ctrl-C (or `signal`) while a finished run's outputs are written says (`command`:
+ * `gluon-h4l run`): they are finished first, then the run stops.
+ */
+export function writingInterruptedLine(outDir: string, command = 'gluon-h4l run', signal: StopSignal = 'SIGINT'): string {
+  const again = signal === 'SIGINT' ? 'Ctrl-C again' : `${signal} again`;
+  return `${command}: interrupted (${signal}) while writing the outputs; every chunk is done, so they are finished first in ${outDir}, then the run stops (exit ${128 + osConstants.signals[signal]}); ${again} stops at once, leaving them incomplete`;
 }
 
 /**
@@ -114,10 +160,12 @@ export function writingInterruptedLine(outDir: string, command = 'gluon-h4l run'
  * listener was gone: nothing said, nothing (or a cut file) written, the run's work lost.
  */
 export async function finishingOnCtrlC<T>(command: string, outDir: string, write: () => Promise<T>, err: NodeJS.WritableStream = process.stderr): Promise<T> {
-  let asked = false;
-  const stopListening = onFirstCtrlC(() => {
-    asked = true;
-    err.write(`${writingInterruptedLine(outDir, command)}\n`);
+  let asked: StopSignal | undefined;
+  // SIGTERM and SIGHUP too: ended by them, a run cut its outputs short (a run.json missing beside
+  // histograms written), the chunks' work lost.
+  const stopListening = onFirstSignal(STOP_SIGNALS, (sig) => {
+    asked = sig;
+    err.write(`${writingInterruptedLine(outDir, command, sig)}\n`);
   });
   let value: T;
   try {
@@ -125,7 +173,7 @@ export async function finishingOnCtrlC<T>(command: string, outDir: string, write
   } finally {
     stopListening();
   }
-  if (asked) throw new InterruptedError('interrupted while writing the outputs');
+  if (asked) throw new InterruptedError('interrupted while writing the outputs', asked);
   return value;
 }
 
@@ -136,7 +184,7 @@ export async function finishingOnCtrlC<T>(command: string, outDir: string, write
 export function whenAborted(signal: AbortSignal | undefined): { aborted: Promise<never>; off(): void } {
   let onAbort: (() => void) | undefined;
   const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new InterruptedError('interrupted'));
+    onAbort = () => reject(new InterruptedError('interrupted', stopSignalOf(signal)));
     if (signal?.aborted) onAbort(); else signal?.addEventListener('abort', onAbort, { once: true });
   });
   aborted.catch(() => {}); // a run that ended first never awaits it

@@ -1,10 +1,10 @@
 /**
  * A run's console while its chunks are processed, the same for gluon-h4l run and
- * gluon-finalstates: the progress bar, and Ctrl-C (interrupt.ts), which says how far the bar had
- * got, stops the run and makes the CLI exit 130.
+ * gluon-finalstates: the progress bar, and Ctrl-C, SIGTERM or SIGHUP (interrupt.ts), which says
+ * how far the bar had got, stops the run and makes the CLI exit 130 (143, 129).
  */
 import { consoleProgress } from './progress.js';
-import { InterruptedError, listenForCtrlC, type ProgressEvent } from './interrupt.js';
+import { InterruptedError, listenForCtrlC, stopSignalOf, type ProgressEvent } from './interrupt.js';
 
 export interface RunConsole {
   /** Aborts on the first Ctrl-C: the run's signal. */
@@ -34,7 +34,7 @@ export function runConsole(command: string, progressOut: NodeJS.WriteStream = pr
   ctrlC.place.endBar = () => bar.end();
   return {
     signal: ctrlC.signal,
-    throwIfInterrupted() { if (ctrlC.signal.aborted) throw new InterruptedError('interrupted'); },
+    throwIfInterrupted() { if (ctrlC.signal.aborted) throw new InterruptedError('interrupted', stopSignalOf(ctrlC.signal)); },
     started(totals) { ctrlC.place.totals = totals; },
     progress(p) { ctrlC.place.last = p; bar.update(p); },
     endLine() { bar.end(); },

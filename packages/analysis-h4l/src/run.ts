@@ -12,7 +12,7 @@ import { listFiles, countEntries, noInputFilesMessage, scheduleChunks, EntryCach
 import { mergeResults, treeMerge, type AnalysisResult } from './result.js';
 import { publishedM4l, referenceLumiFb } from './groups.js';
 import { watchForWorkers } from './wait-workers.js';
-import { filesDoneCounter, InterruptedError, whenAborted, type ProgressEvent } from './interrupt.js';
+import { filesDoneCounter, InterruptedError, stopSignalOf, whenAborted, type ProgressEvent } from './interrupt.js';
 
 export interface RunOptions {
   dataDir: string;
@@ -143,7 +143,7 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
   const filesDone = filesDoneCounter(chunks.map((c) => c.file), files.length);
   const progress = (done: number, events: number, c: Chunk) =>
     hooks.onProgress?.({ chunksDone: done, chunksTotal: chunks.length, filesDone: filesDone.done(c.file), filesTotal: files.length, events, eventsTotal, elapsedMs: performance.now() - t2 });
-  const interrupted = () => new InterruptedError('interrupted');
+  const interrupted = () => new InterruptedError('interrupted', stopSignalOf(opts.signal));
 
   let result: AnalysisResult;
   let mode: RunReport['mode'];

@@ -6,6 +6,9 @@
  */
 import type { Test } from 'tap';
 import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LocalCluster } from '@gluon/client';
 
 /**
@@ -36,24 +39,26 @@ export interface Interrupted {
 }
 
 /**
- * Runs `node cli ...args --scheduler <a scheduler with no worker>` in `cwd`, sends SIGINT on its
- * "waiting for workers" line and waits for its exit, then until the scheduler holds none of its
- * tasks (its client closed; the test fails after 60 s naming how many are left).
+ * Runs `node cli ...args --scheduler <a scheduler with no worker>` in `cwd`, sends `signal`
+ * (SIGINT, or SIGHUP as a closed terminal does) on its "waiting for workers" line and waits for its
+ * exit, then until the scheduler holds none of its tasks (its client closed; the test fails after
+ * 60 s naming how many are left).
  */
-export async function interruptWhileWaiting(t: Test, cli: string, args: string[], cwd: string): Promise<Interrupted> {
+export async function interruptWhileWaiting(t: Test, cli: string, args: string[], cwd: string, signal: 'SIGINT' | 'SIGHUP' = 'SIGINT'): Promise<Interrupted> {
   const cluster = await LocalCluster.start({ nWorkers: 0 });
   t.teardown(() => cluster.close());
   const p = spawn(process.execPath, [cli, ...args, '--scheduler', cluster.schedulerAddress], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
   const exited = new Promise<Interrupted['exit']>((resolve) => p.on('exit', (code, signal) => resolve([code, signal])));
-  const stderr = printed(p.stderr, /interrupted \(SIGINT\)[^\n]*\n/, 'interrupted line');
+  const stderr = printed(p.stderr, new RegExp(`interrupted \\(${signal}\\)[^\\n]*\\n`), 'interrupted line');
   stderr.catch(() => {}); // awaited below unless the run died first
   const stdout = await printed(p.stdout, /waiting for workers/, '"waiting for workers" line');
   const start = /(\d+) files?, ([\d,]+) events? in (\d+) chunks?/.exec(stdout.split('\n')[0]!);
   if (!start) throw new Error(`the run's first line gives no totals: ${stdout.split('\n')[0]}`);
-  p.kill('SIGINT');
+  p.kill(signal);
   const exit = await exited;
-  const said = exit[0] === 130 ? await stderr : '';
+  // Exited (not killed by the signal): what it said, or why the line was not found.
+  const said = exit[0] !== null ? await stderr.catch((e: Error) => e.message) : '';
   const deadline = Date.now() + 60_000;
   for (;;) {
     const state = await (await fetch(new URL('api/state', cluster.dashboardUrl))).json() as { groups: Array<{ counts: Record<string, number> }> };
@@ -83,4 +88,27 @@ export async function stopWhileWaiting(t: Test, start: (scheduler: string, signa
   // Unhandled rejections are reported once a turn's microtasks have run: one turn later.
   await new Promise((r) => setImmediate(r));
   t.same(unhandled.map(String), [], 'nothing rejected unhandled');
+}
+
+/**
+ * Runs `node cli ...args --cluster pbs --jobs 1` in `dir` on the PBS stand-ins (@gluon/deploy's
+ * test fixtures: its job stays queued), sends `signal` on its "waiting for workers" line and
+ * waits for its exit. Returns how it ended, its stderr, and the ids qdel was given.
+ */
+export async function interruptBatchRun(t: Test, cli: string, args: string[], dir: string, signal: 'SIGINT' | 'SIGHUP'): Promise<{ exit: Interrupted['exit']; stderr: string; deleted: string[] }> {
+  const pbs = path.join(dir, 'fake-pbs');
+  mkdirSync(pbs, { recursive: true });
+  const pbsBin = fileURLToPath(new URL('../../deploy/test/fixtures/pbs-bin', import.meta.url));
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: dir, FAKE_PBS_DIR: pbs, FAKE_PBS_QUEUED: '1', PATH: `${pbsBin}:${process.env.PATH}` };
+  delete env.GLUON_TOKEN;
+  const p = spawn(process.execPath, [cli, ...args, '--cluster', 'pbs', '--jobs', '1', '--no-dashboard'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
+  const exited = new Promise<Interrupted['exit']>((resolve) => p.on('exit', (code, sig) => resolve([code, sig])));
+  let stderr = '';
+  p.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+  await printed(p.stdout, /waiting for workers/, '"waiting for workers" line');
+  p.kill(signal);
+  const exit = await exited;
+  const calls = path.join(pbs, 'qdel-calls');
+  return { exit, stderr, deleted: existsSync(calls) ? readFileSync(calls, 'utf8').split(/\s+/).filter(Boolean) : [] };
 }

@@ -23,11 +23,12 @@ const { tmp } = cliSandbox(t, 'gluon-h4l-sigint-writing-');
 const data = path.join(tmp, 'data');
 t.before(() => generateDataset({ outDir: data, scale: 0.01, seed: 9, samples: ['data_A', 'data_B', 'llll'] }));
 
-t.test('Ctrl-C while the outputs are written: said, the outputs finished, exit 130', async (t) => {
-  const cache = path.join(tmp, 'entry-cache.fifo');
+// SIGHUP too (a closed terminal): it ended the process by the signal there, the outputs cut short.
+for (const [sig, code, what] of [['SIGINT', 130, 'Ctrl-C'], ['SIGHUP', 129, 'SIGHUP']] as const) t.test(`${what} while the outputs are written: said, the outputs finished, exit ${code}`, async (t) => {
+  const cache = path.join(tmp, `entry-cache-${sig}.fifo`);
   execFileSync('mkfifo', [cache]);
-  const out = path.join(tmp, 'out');
-  const config = path.join(tmp, 'config.yaml');
+  const out = path.join(tmp, `out-${sig}`);
+  const config = path.join(tmp, `config-${sig}.yaml`);
   await writeFile(config, `entry_cache: ${JSON.stringify(cache)}\n`);
   const p = spawn(process.execPath, [CLI, 'run', '--config', config, '--data-dir', data, '--n-workers', '0', '--chunk-size', '100', '--out', out],
     { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -37,7 +38,7 @@ t.test('Ctrl-C while the outputs are written: said, the outputs finished, exit 1
   let stderrText = '';
   p.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
   p.stderr.on('data', (b: Buffer) => { stderrText += b.toString(); });
-  const said = printed(p.stderr, /interrupted \(SIGINT\) while writing[^\n]*\n/, 'the interrupted-while-writing line');
+  const said = printed(p.stderr, new RegExp(`interrupted \\(${sig}\\) while writing[^\\n]*\\n`), 'the interrupted-while-writing line');
   said.catch(() => {}); // awaited below unless the run died first
 
   // Each step on the pipe waits for the run; a run that ended instead fails the test, naming it.
@@ -49,15 +50,15 @@ t.test('Ctrl-C while the outputs are written: said, the outputs finished, exit 1
   // Resolves once the run opens the pipe to read it again: every chunk is done, it is writing.
   const pipe = await orEnded(open(cache, 'w'), 'its second read of the entry cache');
   t.match(stdout, /^gluon-h4l: selection notebook, /m, 'the run started its chunks');
-  p.kill('SIGINT');
-  const stderr = await orEnded(said, 'saying anything of the Ctrl-C');
-  t.match(stderr, `${writingInterruptedLine(out)}\n`);
+  p.kill(sig);
+  const stderr = await orEnded(said, `saying anything of the ${what}`);
+  t.match(stderr, `${writingInterruptedLine(out, 'gluon-h4l run', sig)}\n`);
   // Let the run go on: its second read, then its write of the inputs' checksums.
   await pipe.writeFile(counted);
   await pipe.close();
   const withDigests = JSON.parse(await orEnded(readFile(cache, 'utf8'), 'its write of the checksums')) as Record<string, { sha256?: string }>;
   t.ok(Object.values(withDigests).every((v) => typeof v.sha256 === 'string'), 'the inputs were checksummed');
-  t.same(await exited, [130, null], 'exit 130 once the outputs are written');
+  t.same(await exited, [code, null], `exit ${code} once the outputs are written`);
   for (const f of ['histograms.json', 'run.json', 'cutflow.csv', 'histograms.root', 'm4l.svg', 'm4l.png']) t.ok(existsSync(path.join(out, f)), `${f} written`);
   t.match(readJson(path.join(out, 'run.json')), { finished: String, files: [{ sha256: String }] }, 'run.json is whole');
   t.match(stdout, `outputs: ${out} (`, 'the run said where its outputs are');

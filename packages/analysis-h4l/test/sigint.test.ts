@@ -7,13 +7,15 @@
  */
 import t from 'tap';
 import { existsSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { LocalCluster } from '@gluon/client';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { generateDataset } from '../src/generate/index.js';
 import { interruptedLine } from '../src/app.js';
 import { CLI, cliSandbox } from './cli-sandbox.js';
-import { interruptWhileWaiting, printed } from './sigint-run.js';
+import { interruptBatchRun, interruptWhileWaiting, printed } from './sigint-run.js';
 
 const { tmp } = cliSandbox(t, 'gluon-h4l-sigint-');
 const data = path.join(tmp, 'data');
@@ -27,6 +29,48 @@ t.test('Ctrl-C while processing: says how far it got, closes its scheduler conne
   t.match(r.stderr, `gluon-h4l run: interrupted (SIGINT) while processing: 0 of ${chunks} chunks done (0 of ${files} files, 0 of ${events} events); closing the cluster, no outputs written`);
   t.notOk(existsSync(path.join(out, 'run.json')), 'no outputs written');
   t.pass('the scheduler holds none of its tasks');
+});
+
+t.test('SIGHUP (a closed terminal, a dropped ssh connection) while processing: as Ctrl-C, exit 129', async (t) => {
+  // It was left to its default: the run died by the signal, saying nothing, its tasks left on the
+  // scheduler for the session grace.
+  const out = path.join(tmp, 'hup-out');
+  const r = await interruptWhileWaiting(t, CLI, ['run', '--data-dir', data, '--chunk-size', '100', '--out', out, '--no-config'], tmp, 'SIGHUP');
+  t.same(r.exit, [129, null], 'exit code 129, not death by the signal');
+  const { files, events, chunks } = r.totals;
+  t.match(r.stderr, `gluon-h4l run: interrupted (SIGHUP) while processing: 0 of ${chunks} chunks done (0 of ${files} files, 0 of ${events} events); closing the cluster, no outputs written`);
+  t.notOk(existsSync(out), 'no outputs written');
+  t.pass('the scheduler holds none of its tasks');
+});
+
+t.test('SIGHUP to a batch run (--cluster pbs) whose job is queued: its job cancelled, exit 129', async (t) => {
+  const out = path.join(tmp, 'hup-batch-out');
+  const r = await interruptBatchRun(t, CLI, ['run', '--no-config', '--data-dir', data, '--out', out], path.join(tmp, 'hup-batch'), 'SIGHUP');
+  t.same(r.exit, [129, null], `exit code 129, not death by the signal\n${r.stderr}`);
+  t.match(r.stderr, /^gluon-h4l run: interrupted \(SIGHUP\) while processing: 0 of \d+ chunks? done .*; closing the cluster, no outputs written$/m);
+  t.same(r.deleted, ['1.fakepbs'], 'the job it submitted was cancelled (qdel)');
+  t.notOk(existsSync(out), 'no outputs written');
+});
+
+t.test('SIGHUP from a real terminal closed (script(1), its pty gone): the run ends as SIGHUP says, not by a crash', async (t) => {
+  // Stopped cleanly, the run's process.exit(129) crashed on Node 20 (SIGSEGV or SIGABRT: its exit
+  // puts the terminal's settings back, and the terminal is gone).
+  const cluster = await LocalCluster.start({ nWorkers: 0, dashboard: false });
+  t.teardown(() => cluster.close());
+  const result = path.join(tmp, 'pty-result.fifo');
+  execFileSync('mkfifo', [result]);
+  const ended = readFile(result, 'utf8');
+  const recorder = fileURLToPath(new URL('./fixtures/exit-recorder.cjs', import.meta.url));
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const inner = [process.execPath, recorder, result, CLI, 'run', '--no-config', '--data-dir', data, '--out', path.join(tmp, 'pty-out'), '--scheduler', cluster.schedulerAddress].map(q).join(' ');
+  // The terminal's session leader a shell (it dies of the hang-up; the kernel then sends SIGHUP
+  // to the run, in the terminal's foreground), not the recorder.
+  const term = spawn('script', ['-qfc', `sh -c ${q(`${inner}; true`)}`, '/dev/null'], { cwd: tmp, stdio: ['pipe', 'pipe', 'pipe'] });
+  t.teardown(() => { if (term.exitCode === null && term.signalCode === null) term.kill('SIGKILL'); });
+  await printed(term.stdout, /waiting for workers/, 'the run\'s "waiting for workers" line on the terminal');
+  term.kill('SIGKILL');
+  const [code, signal] = (await ended).split(' ');
+  t.ok(code === '129' || signal === 'SIGHUP', `exit 129 or the signal (both 129 to a shell), not a crash: ${code} ${signal}`);
 });
 
 t.test('Ctrl-C on a run with a LocalCluster: the run handles it (closes the cluster, exit 130); a second Ctrl-C ends it at once', async (t) => {
