@@ -150,8 +150,14 @@ class FeedTap {
         reject(e);
       };
       ws.on('unexpected-response', (_req, res) => {
-        const why = res.statusCode === 401 ? 'it refused the client\'s token (give the scheduler\'s token: GLUON_TOKEN or the token option)' : `HTTP ${res.statusCode}`;
-        fail(new Error(`performanceReport: cannot open the dashboard's feed at ${url.href}: ${why}`));
+        if (res.statusCode === 401) return fail(new Error(`performanceReport: cannot open the dashboard's feed at ${url.href}: it refused the client's token (give the scheduler's token: GLUON_TOKEN or the token option)`));
+        // The dashboard's own refusals are a line of text saying why (503: every feed it serves is taken).
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => { if (body.length < 1024) body += d; });
+        const done = () => fail(new Error(`performanceReport: cannot open the dashboard's feed at ${url.href}: HTTP ${res.statusCode}${body.trim() ? `: ${body.trim().slice(0, 1024)}` : ''}`));
+        res.on('end', done);
+        res.on('error', done);
       });
       ws.on('error', (e) => {
         if (!gotFirst) fail(new Error(`performanceReport: cannot open the dashboard's feed at ${url.href}: ${e.message}`));

@@ -7,7 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import WebSocket from 'ws';
 import { LocalCluster, remoteFrom } from '@gluon/client';
+import { startScheduler as startInProcess } from '@gluon/scheduler';
 import { performanceReport } from '../src/performance-report.js';
 
 const TOKEN = 'perf-report-token';
@@ -54,6 +56,21 @@ t.test('performanceReport: a scheduler without a dashboard is named', async (t) 
   t.teardown(() => cluster.close());
   const client = await cluster.client();
   await t.rejects(client.performanceReport(join(tmpdir(), 'never.html'), async () => 1), { message: /serves no dashboard/ });
+});
+
+t.test('performanceReport: a dashboard whose live feeds are all taken (--dashboard-max-feeds) is named, with what to do', async (t) => {
+  const s = await startInProcess({ port: 0, dashboardPort: 0, dashboardMaxFeeds: 1, log: () => {} });
+  t.teardown(() => s.close());
+  // One feed open (a page): the only one this dashboard serves.
+  const page = new WebSocket(new URL('live', s.dashboardUrl!).href.replace(/^http/, 'ws'));
+  t.teardown(() => page.terminate());
+  await new Promise((r, no) => { page.once('message', r); page.once('error', no); });
+  let ran = 0;
+  await t.rejects(
+    performanceReport({ dashboardUrl: s.dashboardUrl, scheduler: s.address }, join(tmpdir(), 'never.html'), async () => ++ran),
+    { message: /^performanceReport: cannot open the dashboard's feed at ws:\/\/127\.0\.0\.1:\d+\/live: HTTP 503: the dashboard serves at most 1 live feeds at once \(--dashboard-max-feeds\) and 1 are open: close another page of this dashboard \(or a script reading its feed\), or start the scheduler with a higher --dashboard-max-feeds$/ },
+  );
+  t.equal(ran, 0, 'the work never ran');
 });
 
 t.test('performanceReport: past its byte bound the recording restarts from a fresh state, and says so', async (t) => {

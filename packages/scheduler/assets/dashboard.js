@@ -309,7 +309,16 @@ let feedProblem = '';
 const FEED_PROBLEMS = {
   'upgrade-stripped': 'the proxy in front does not pass WebSocket upgrades (see the scheduler\'s log)',
   'origin-refused': 'the dashboard refused this page\'s address: give it with --allowed-host (see the scheduler\'s log)',
+  'too-many-feeds': 'every live feed the dashboard serves is taken (--dashboard-max-feeds): close another page of it',
 };
+/** The badge's tooltip for each of those reasons. */
+const FEED_PROBLEM_TITLES = {
+  'upgrade-stripped': 'The live feed cannot open: the reverse proxy in front of the dashboard does not pass WebSocket upgrades (nginx: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade"). The scheduler\'s log says the same.',
+  'origin-refused': () => `The live feed cannot open: the dashboard refused this page's origin (${location.host}). Behind a reverse proxy, start the scheduler with --allowed-host ${location.hostname}. The scheduler's log says the same.`,
+  'too-many-feeds': 'The live feed cannot open yet: the dashboard already serves as many live feeds (pages, performance reports) as it is allowed to (the scheduler\'s --dashboard-max-feeds, default 64). This page keeps trying; close another page of the dashboard, or raise the limit. The scheduler\'s log says the same.',
+};
+/** The kind of `feedProblem` ('' for none). */
+let feedProblemKind = '';
 
 /**
  * How long an event stream may take to open. A proxy that buffers whole responses holds the
@@ -328,11 +337,9 @@ function markStale(stale) {
     const why = [feedProblem, streamStalled ? STREAM_STALLED : ''].filter(Boolean).map((w) => `${w} · `).join('');
     conn.textContent = view.lastMessage ? `disconnected · ${why}figures as of ${fmtTime(view.lastMessage)} · retrying…` : `disconnected, ${why}retrying…`;
     conn.className = 'conn down';
-    conn.title = feedProblem === FEED_PROBLEMS['upgrade-stripped']
-      ? 'The live feed cannot open: the reverse proxy in front of the dashboard does not pass WebSocket upgrades (nginx: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade"). The scheduler\'s log says the same.'
-      : feedProblem
-        ? `The live feed cannot open: the dashboard refused this page's origin (${location.host}). Behind a reverse proxy, start the scheduler with --allowed-host ${location.hostname}. The scheduler's log says the same.`
-        : 'The live feed is down; everything shown is as of the time given and may be out of date';
+    const title = FEED_PROBLEM_TITLES[feedProblemKind];
+    conn.title = typeof title === 'function' ? title()
+      : title ?? 'The live feed is down; everything shown is as of the time given and may be out of date';
   }
   renderHeader();
 }
@@ -341,6 +348,7 @@ function markStale(stale) {
 function opened() {
   backoff = 250;
   feedProblem = '';
+  feedProblemKind = '';
   streamStalled = false;
   lastArrival = Date.now();
   showLive();
@@ -382,9 +390,11 @@ function lost(wasOpen) {
     const problem = FEED_PROBLEMS[kind] ?? '';
     if (problem !== feedProblem) {
       feedProblem = problem;
+      feedProblemKind = problem ? kind : '';
       if (document.body.classList.contains('stale')) markStale(true);
     }
-    if (tried === 'websocket' && r.ok && kind !== 'origin-refused') {
+    // Feeds all taken: the event stream would be refused too; wait for one on this transport.
+    if (tried === 'websocket' && r.ok && kind !== 'origin-refused' && kind !== 'too-many-feeds') {
       transport = 'sse';
       return connect();
     }

@@ -27,6 +27,8 @@ export interface SchedulerOptions {
   dashboardSessionTtlMs?: number;
   /** reverse proxies whose forwarding headers the dashboard's login throttle believes. */
   dashboardTrustedProxies?: string[];
+  /** Live feeds of the dashboard (pages, performance reports) served at once; more are refused with 503 (default 64). */
+  dashboardMaxFeeds?: number;
   /**
    * The dashboard's public link behind a proxy, a template such as
    * `https://gluon.example.org/{host}/` (`{host}`, `{port}`, `{prefix}`, `{ENV_VAR}`; see
@@ -95,7 +97,7 @@ export interface SchedulerOptions {
  */
 export const SCHEDULER_OPTION_KEYS: OptionKeys<SchedulerOptions> = {
   host: true, port: true, allowedHosts: true, token: true, tls: true, unixSocket: true, dashboardPort: true, dashboard: true,
-  dashboardPrefix: true, dashboardSessionTtlMs: true, dashboardTrustedProxies: true, dashboardLink: true, heartbeatTtlMs: true,
+  dashboardPrefix: true, dashboardSessionTtlMs: true, dashboardTrustedProxies: true, dashboardMaxFeeds: true, dashboardLink: true, heartbeatTtlMs: true,
   memoryStallMs: true, holderWaitMs: true, refusalWaitMs: true, sessionGraceMs: true, helloTimeoutMs: true, allowedFailures: true,
   maxFrameBytes: true, maxMessageBytes: true, maxSendBacklogBytes: true, pieceStallMs: true, maxTopics: true, maxTopicBytes: true, maxPublishedBytes: true, log: true,
 };

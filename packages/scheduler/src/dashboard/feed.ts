@@ -29,6 +29,25 @@ export interface FeedOptions {
 
 export const DEFAULT_FEED: FeedOptions = { intervalMs: 250, maxBufferedBytes: 4 << 20, maxSkippedPushes: 120, maxTopicBytes: 2 << 20 };
 
+/**
+ * Live feeds (browsers' pages, performance reports) served at once unless configured otherwise
+ * (`--dashboard-max-feeds`). A feed that does not read holds up to `maxBufferedBytes` (4 MiB) of
+ * pushes plus the one it was sent last before it is skipped, and is dropped after
+ * `maxSkippedPushes` (30 s): 64 such feeds hold at most ~256 MiB beyond the messages they share,
+ * the scheduler's own `--max-send-backlog` for one connection. No cap let one script opening
+ * feeds in a loop grow the scheduler without bound.
+ */
+export const DEFAULT_MAX_FEEDS = 64;
+
+/**
+ * The refusal of a feed past the cap: what a browser or script that asked is answered (503), and
+ * the log line's reason.
+ */
+export function tooManyFeedsText(open: number, max: number): string {
+  return `the dashboard serves at most ${max} live feeds at once (--dashboard-max-feeds) and ${open} are open: `
+    + 'close another page of this dashboard (or a script reading its feed), or start the scheduler with a higher --dashboard-max-feeds';
+}
+
 /** The part of a `ws` socket the feed uses (so tests can count what a slow reader was sent). */
 export type FeedSocket = Pick<WebSocket, 'send' | 'bufferedAmount' | 'readyState' | 'on' | 'close' | 'terminate'>;
 

@@ -6,7 +6,7 @@ import { bindServer, clientCertProblem, CloseCode, HELLO_TIMEOUT_MS, HostGuard, 
 import { loadAssets, type Asset } from './assets.js';
 import { cookieNameFor, DashboardAuth, DEFAULT_SESSION_TTL_MS } from './auth.js';
 import { EventStream } from './events.js';
-import { LiveFeed, type FeedOptions } from './feed.js';
+import { DEFAULT_MAX_FEEDS, LiveFeed, tooManyFeedsText, type FeedOptions } from './feed.js';
 import { clientAddress, trustedProxies } from './client-address.js';
 import { checkDashboardLink, expandDashboardLink } from './link.js';
 import { loginPage, withLogout } from './login.js';
@@ -55,6 +55,8 @@ export interface DashboardOptions {
   prefix?: string;
   /** live feed tuning (push rate, per-browser buffer bound). */
   feed?: Partial<FeedOptions>;
+  /** live feeds (`live`, `events`) served at once; more are refused with 503 (default {@link DEFAULT_MAX_FEEDS}). */
+  maxFeeds?: number;
   /** where the dashboard says what an operator must fix (the scheduler's log); stderr by default. */
   log?: (line: string) => void;
   /** the public link's template (`--dashboard-link`, see link.ts), expanded once the port is known. */
@@ -74,8 +76,16 @@ export interface Dashboard {
 
 const LOGIN_BODY_LIMIT = 4096;
 
-/** Why browsers' live feeds fail where only configuration fixes it (a reverse proxy's). */
-type FeedProblem = 'upgrade-stripped' | 'origin-refused';
+/**
+ * Why browsers' live feeds fail where only configuration fixes it (a reverse proxy's), or where
+ * the page should wait rather than try the other transport (every feed the dashboard serves is taken).
+ */
+type FeedProblem = 'upgrade-stripped' | 'origin-refused' | 'too-many-feeds';
+
+/** How long after a feed refused for the cap the pages that ask are told so (they retry meanwhile). */
+const FULL_NOTICE_MS = 10_000;
+/** A refusal for the cap is logged at most this often, with how many since the last line. */
+const FULL_LOG_EVERY_MS = 60_000;
 
 /**
  * What a reverse proxy needs to pass the live feed's WebSocket upgrade, for the log line, the
@@ -138,6 +148,28 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     said.add(kind);
     log(`${line()} (said once)`);
   };
+  const maxFeeds = opts.maxFeeds ?? DEFAULT_MAX_FEEDS;
+  /** When a feed was last refused for the cap, when the log last said so, and how many since. */
+  let fullAt = -Infinity;
+  let fullSaidAt = -Infinity;
+  let fullUnsaid = 0;
+  /**
+   * Whether one more feed may open: past the cap it is refused (the caller answers 503 with
+   * `tooManyFeedsText`), pages that ask are told for a while (api/state), and the log says so at
+   * most once a minute.
+   */
+  const feedRoom = (from: string): boolean => {
+    if (feed.viewerCount < maxFeeds) return true;
+    const now = clock();
+    fullAt = now;
+    fullUnsaid++;
+    if (now - fullSaidAt >= FULL_LOG_EVERY_MS) {
+      log(`refused a live feed of the dashboard from ${from}${fullUnsaid > 1 ? ` (and ${fullUnsaid - 1} more since the last such line)` : ''}: ${tooManyFeedsText(feed.viewerCount, maxFeeds)}`);
+      fullSaidAt = now;
+      fullUnsaid = 0;
+    }
+    return false;
+  };
 
   /** The path below the prefix; requests without the prefix are accepted too (proxies that strip it). */
   const route = (url: string): string => {
@@ -199,7 +231,9 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     if (path === '/' || path === '/index.html') return sendAsset(res, page, method);
     if (path === '/api/state') {
       // The page asks this when its feed failed to open: tell it why, if a proxy is the reason.
-      if (problem && clock() - problem.at < PROBLEM_NOTICE_MS) res.setHeader('Gluon-Feed-Problem', problem.kind);
+      // Feeds all taken just now: the page waits for one (not the other transport, also full).
+      if (clock() - fullAt < FULL_NOTICE_MS) res.setHeader('Gluon-Feed-Problem', 'too-many-feeds');
+      else if (problem && clock() - problem.at < PROBLEM_NOTICE_MS) res.setHeader('Gluon-Feed-Problem', problem.kind);
       return send(res, 200, 'application/json', feed.stateJson(Date.now()), method);
     }
     if (path === `/${REPORT_SHELL_PATH}`) {
@@ -245,6 +279,10 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
       // The live feed over Server-Sent Events, for a page whose WebSocket upgrade never arrives
       // (events.ts): behind the same Host, Origin and login checks as everything above.
       if (method === 'HEAD') return send(res, 200, 'text/event-stream; charset=utf-8', '', method);
+      if (!feedRoom(req.socket.remoteAddress ?? 'unknown address')) {
+        res.setHeader('Retry-After', '5');
+        return send(res, 503, 'text/plain; charset=utf-8', `${tooManyFeedsText(feed.viewerCount, maxFeeds)}\n`, method);
+      }
       feed.attach(new EventStream(res, SECURITY_HEADERS).asFeedSocket());
       return;
     }
@@ -313,6 +351,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     }
     if (path !== '/live') return refuse(socket, 404, 'Not Found');
     if (!auth.allows(req)) return refuse(socket, 401, 'Unauthorized');
+    if (!feedRoom(req.socket.remoteAddress ?? 'unknown address')) return refuse(socket, 503, 'Service Unavailable', tooManyFeedsText(feed.viewerCount, maxFeeds));
     wss.handleUpgrade(req, socket, head, (ws) => {
       // Read-only: browsers only listen (no op is accepted from them, see BROWSER_TO_DASHBOARD in
       // @gluon/protocol); frames over 4 KiB are refused by maxPayload before they are buffered.
