@@ -61,7 +61,7 @@ function twice(runs: string[]): Array<[string, number]> {
  * holds assignment for A, or A's tasks started again on B (the race lost). `holderWait` is the
  * new scheduler's --holder-wait.
  */
-async function frozenAcrossRestart(t: Test, holderWait: string) {
+async function frozenAcrossRestart(t: Test, holderWait: string, { stop = 'SIGKILL', clientFirst = false }: { stop?: 'SIGKILL' | 'SIGTERM'; clientFirst?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'gluon-restart-race-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const log = join(dir, 'runs');
@@ -69,23 +69,30 @@ async function frozenAcrossRestart(t: Test, holderWait: string) {
   const s1 = await startScheduler(0);
   procs.push(s1.proc);
   const port = Number(new URL(s1.address).port);
+  // Stopping, the old scheduler closes its connections in the order they came: A's before the
+  // client's (A's leaving told to the client before it is closed), or with `clientFirst` the
+  // client's first (its keys released, with A's tasks on it, before A is closed).
+  const client = clientFirst ? await Client.connect(s1.address, { reconnectTimeoutMs: 300_000 }) : undefined;
   const a = await startWorker(s1.address, ['--nthreads', '2', '--name', 'A', ...allow]);
   procs.push(a.proc);
-  const client = await Client.connect(s1.address, { reconnectTimeoutMs: 300_000 });
-  t.teardown(() => client.close());
+  const c = client ?? await Client.connect(s1.address, { reconnectTimeoutMs: 300_000 });
+  t.teardown(() => c.close());
   // A is the only worker: this ran there, so the client has heard of A (its result came after).
   // Released: the client names A only as a worker it knew of, not as one it saw a result on.
-  const probe = client.submit(sumAll, [1]);
+  const probe = c.submit(sumAll, [1]);
   t.equal(await probe.result(), 1);
   probe.release();
   // Both leaves start on A too, and hold their threads until the gate.
-  const leaves = [1, 2].map((x) => client.submit(gatedRun, log, x, gate));
-  const total = client.submit(sumAll, leaves);
+  const leaves = [1, 2].map((x) => c.submit(gatedRun, log, x, gate));
+  const total = c.submit(sumAll, leaves);
   await until(() => lines(log).length === 2, 'both leaves started on A');
   const b = await startWorker(s1.address, ['--nthreads', '2', '--name', 'B', ...allow]);
   procs.push(b.proc);
-  s1.proc.kill('SIGKILL');
-  await s1.proc.exited();
+  await until(() => c.workersKnown === 2, 'the client was told of B');
+  s1.proc.kill(stop);
+  t.equal(await s1.proc.exited(), stop === 'SIGTERM' ? 0 : 'SIGKILL', `the old scheduler ended (${stop})`);
+  await until(() => !c.connected, 'the client noticed the scheduler gone');
+  t.equal(c.workersKnown, 2, 'the client still knows both workers: the scheduler going away is not its workers leaving');
   await a.proc.waitFor(/lost the scheduler/);
   await b.proc.waitFor(/lost the scheduler/);
   // The leaves finish with no scheduler to tell: A holds their results, the client never hears.
@@ -97,7 +104,7 @@ async function frozenAcrossRestart(t: Test, holderWait: string) {
   await b.proc.waitFor(/re-registered with/);
   await until(() => /holding task assignment/.test(s2.proc.output()) || lines(log).length > 2,
     'the restarted scheduler held assignment for A, or ran A\'s leaves again');
-  return { a, b, s2, client, total, log, leaves };
+  return { a, b, s2, client: c, total, log, leaves };
 }
 
 t.test('a worker frozen across a scheduler restart with results nobody heard of: waited for, nothing runs twice', async (t) => {
@@ -111,6 +118,34 @@ t.test('a worker frozen across a scheduler restart with results nobody heard of:
   t.same(twice(lines(log)), [], 'no task ran twice: A\'s results were taken back');
   t.equal(lines(log).length, 2);
   t.match(s2.proc.output(), /every worker awaited .* is back; assigning tasks again/, 'its log says the wait ended with A back');
+  t.equal(client.reconnects, 1);
+});
+
+t.test('the old scheduler stopped with SIGTERM, its workers registered before the client: the client still names them, A\'s results are taken back, nothing runs twice', async (t) => {
+  const { a, s2, client, total, log, leaves } = await frozenAcrossRestart(t, '600s', { stop: 'SIGTERM' });
+  t.same(twice(lines(log)), [], 'the restarted scheduler gave out none of A\'s tasks while A was frozen');
+  t.match(s2.proc.output(), new RegExp(`a reconnecting client knew of \\d worker\\(s\\) not registered here: [^\\n]*${a.address}[^\\n]*holding task assignment`),
+    'its log says which worker it waits for');
+  a.proc.kill('SIGCONT');
+  t.equal(await total.result(), 5, 'the run completes with the right result');
+  t.same(await client.gather(leaves), [2, 3]);
+  t.same(twice(lines(log)), [], 'no task ran twice: A\'s results were taken back');
+  t.equal(lines(log).length, 2);
+  t.notMatch(s2.proc.output(), /refused worker A's claim/, 'A\'s claims were believed');
+  t.equal(client.reconnects, 1);
+});
+
+t.test('the old scheduler stopped with SIGTERM, the client connected before its workers: A\'s tasks are not released by the stop, nothing runs twice', async (t) => {
+  const { a, s2, client, total, log, leaves } = await frozenAcrossRestart(t, '600s', { stop: 'SIGTERM', clientFirst: true });
+  t.same(twice(lines(log)), [], 'the restarted scheduler gave out none of A\'s tasks while A was frozen');
+  t.match(s2.proc.output(), new RegExp(`a reconnecting client knew of \\d worker\\(s\\) not registered here: [^\\n]*${a.address}[^\\n]*holding task assignment`),
+    'its log says which worker it waits for');
+  a.proc.kill('SIGCONT');
+  t.equal(await total.result(), 5, 'the run completes with the right result');
+  t.same(await client.gather(leaves), [2, 3]);
+  t.same(twice(lines(log)), [], 'no task ran twice: A\'s results were taken back');
+  t.equal(lines(log).length, 2);
+  t.notMatch(s2.proc.output(), /refused worker A's claim/, 'A\'s claims were believed');
   t.equal(client.reconnects, 1);
 });
 

@@ -375,7 +375,10 @@ export class Scheduler implements DashboardSource {
     conn.on('close', (code: number, reason: string) => {
       // Said here too: the operator of an open scheduler reads this log, not the worker's.
       if (!registered && code === CloseCode.tokenUnchecked) this.log(`${conn.label} would not serve this scheduler: ${reason} (give it one: --token-file PATH or GLUON_TOKEN)`);
-      if (!registered) return;
+      // This scheduler is stopping (close()): the worker did not leave, the scheduler does, and
+      // its state goes with it. Removed, the worker would be told to the clients as gone (so they
+      // no longer name it to the next scheduler, which then refuses what it comes back with).
+      if (!registered || this.stopping) return;
       if (this.workers.get(id) === conn) {
         this.workers.delete(id);
         if (leaving) this.churn.event(Date.now(), 'left', `${conn.label} left: ${leftReason(leftBecause, code, reason)}`);
@@ -445,6 +448,10 @@ export class Scheduler implements DashboardSource {
       }
     });
     conn.on('close', (code: number, reason: string) => {
+      // This scheduler is stopping: the client did not go, and it re-sends its graph to the next
+      // one. Disconnected here, its keys would be released, and its tasks cancelled or its
+      // results freed on the workers still to be closed, which came back without them.
+      if (this.stopping) return;
       // What it released before it went is released first, in order, whatever follows.
       this.releaseBacklogOf(id);
       this.clients.delete(id);
@@ -453,7 +460,7 @@ export class Scheduler implements DashboardSource {
       // Lost, not closed by the client (1000) nor replaced by its own new connection (4005).
       const lost = code !== CloseCode.normal && code !== CloseCode.replaced;
       const how = `connection closed (${code}${reason ? `: ${reason}` : ''})`;
-      if (current && lost && grace > 0 && !this.stopping) {
+      if (current && lost && grace > 0) {
         this.log(`${conn.label} lost: ${how}; keeping its keys for ${grace} ms in case it reconnects`);
         const lostAt = Date.now();
         this.state.clientLost(id, lostAt, lostAt + grace);
@@ -466,7 +473,7 @@ export class Scheduler implements DashboardSource {
         return;
       }
       if (current) this.sessions.delete(session);
-      if (lost && !this.stopping) this.log(`${conn.label} lost: ${how}; releasing its keys`);
+      if (lost) this.log(`${conn.label} lost: ${how}; releasing its keys`);
       this.dispatch(this.state.clientDisconnected(id, Date.now()));
     });
     // A client whose host vanished sends no FIN: without this, its results would stay pinned.
