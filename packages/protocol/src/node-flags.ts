@@ -43,21 +43,45 @@ export function missingV8Flags(wanted: readonly string[], execArgv: readonly str
  * on their command lines, see `envWithToken`).
  */
 export function superviseChildren(script: string | URL, argsPerChild: readonly string[][], flags: readonly string[],
-                                  opts: { env?: NodeJS.ProcessEnv } = {}): ChildProcess[] {
+                                  opts: { env?: NodeJS.ProcessEnv; name?: string; what?: string } = {}): ChildProcess[] {
   let live = argsPerChild.length;
   let status = 0;
+  // Signals passed on to the children: a child ended by one of those was stopped by the user.
+  const forwarded = new Set<NodeJS.Signals>();
   const children = argsPerChild.map((args) => {
     const child = fork(script, args, { stdio: 'inherit', execArgv: [...process.execArgv, ...flags], ...(opts.env ? { env: opts.env } : {}) });
     child.on('exit', (code, signal) => {
       const st = code ?? (signal ? 1 : 0);
       if (st && !status) status = st;
-      if (--live === 0) process.exit(status);
+      // Killed from outside (the OOM killer, kill -9 of its pid): it could say nothing itself,
+      // and the terminal that started the CLI showed nothing at all before it ended.
+      const last = --live === 0;
+      if (signal && !forwarded.has(signal) && opts.name) process.stderr.write(`${signalDeathText(opts.name, opts.what ?? 'its process', child.pid, signal, last ? status : undefined)}\n`);
+      if (last) process.exit(status);
     });
     return child;
   });
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => children.forEach((c) => c.kill(sig)));
-  stopWithSupervisor(() => children.forEach((c) => c.kill('SIGTERM')));
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      forwarded.add(sig);
+      children.forEach((c) => c.kill(sig));
+    });
+  }
+  stopWithSupervisor(() => {
+    forwarded.add('SIGTERM');
+    children.forEach((c) => c.kill('SIGTERM'));
+  });
   return children;
+}
+
+/**
+ * What a supervisor says when its child (`what`: `the scheduler`) was killed by `signal` it did
+ * not pass on, and the status it exits with when that was its last child. SIGKILL is what the
+ * kernel's out-of-memory killer sends, and leaves no trace but the kernel's log.
+ */
+export function signalDeathText(name: string, what: string, pid: number | undefined, signal: NodeJS.Signals, exiting?: number): string {
+  const oom = signal === 'SIGKILL' ? ' (the kernel\'s out-of-memory killer sends SIGKILL; `dmesg` or `journalctl -k` says whether it did)' : '';
+  return `${name}: ${what} (pid ${pid ?? '?'}) was killed by ${signal}${oom}${exiting === undefined ? '' : `; exiting ${exiting}`}`;
 }
 
 /**

@@ -142,7 +142,7 @@ function main(): void {
   if (missing.length) {
     // The token travels in the child's environment, never on its command line; so do the
     // malloc settings (SCHEDULER_ENV), read at start-up like V8's flags.
-    superviseChildren(new URL(import.meta.url), [withoutTokenArgs(process.argv.slice(2))], missing, { env: withSchedulerEnv(envWithToken(token)) });
+    superviseChildren(new URL(import.meta.url), [withoutTokenArgs(process.argv.slice(2))], missing, { env: withSchedulerEnv(envWithToken(token)), name: CLI.name, what: 'the scheduler' });
     return;
   }
   // Printed by the process that listens (a supervised child prints it, not its supervisor).

@@ -53,6 +53,24 @@ t.test('started without its V8 flags it runs as a supervised child that has them
   t.notOk(alive(kids[0]!), 'the scheduler exited after its supervisor');
 });
 
+t.test('its supervised scheduler killed outright (kill -9 of its pid, the OOM killer): the supervisor says so and exits 1', async (t) => {
+  const s = start([], ['--port', '0', '--no-dashboard']);
+  await s.line(/^scheduler at /m);
+  const [kid] = childrenOf(s.child.pid!);
+  process.kill(kid!, 'SIGKILL');
+  t.equal(await s.exit(), 1, 'exit 1');
+  t.match(s.out(), new RegExp(`^gluon-scheduler: the scheduler \\(pid ${kid}\\) was killed by SIGKILL \\(the kernel's out-of-memory killer sends SIGKILL; \`dmesg\` or \`journalctl -k\` says whether it did\\); exiting 1$`, 'm'),
+    'the terminal that started it says what ended it');
+});
+
+t.test('a supervised scheduler stopped with SIGTERM: exit 0, nothing said of a signal', async (t) => {
+  const s = start([], ['--port', '0', '--no-dashboard']);
+  await s.line(/^scheduler at /m);
+  s.child.kill('SIGTERM');
+  t.equal(await s.exit(), 0);
+  t.notMatch(s.out(), /was killed by/);
+});
+
 t.test('the malloc settings are added only where the environment sets nothing', async (t) => {
   const env = withSchedulerEnv({ MALLOC_MMAP_THRESHOLD_: '65536', PATH: '/bin' });
   t.equal(env.MALLOC_MMAP_THRESHOLD_, '65536', 'a value set by hand wins');

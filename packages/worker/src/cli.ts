@@ -126,7 +126,7 @@ function supervise(m: number, name: string | undefined, v8Flags: string[], token
   const unnamed = args.filter((a, j, all) => !(a.startsWith('--name') || all[j - 1] === '--name'));
   const argsPerChild = m === 1 ? [args]
     : Array.from({ length: m }, (_, i) => (name === undefined ? unnamed : [...unnamed, '--name', `${name}-${i}`]));
-  superviseChildren(new URL(import.meta.url), argsPerChild, v8Flags, { env: envWithToken(token) });
+  superviseChildren(new URL(import.meta.url), argsPerChild, v8Flags, { env: envWithToken(token), name: 'gluon-worker', what: m === 1 ? 'the worker' : 'a worker' });
 }
 
 function main(): void {

@@ -220,6 +220,14 @@ t.test('started without its V8 flags, gluon-worker runs under a supervisor that 
   t.notOk(alive(), 'the worker process exited after its supervisor');
 });
 
+t.test('its supervised worker killed outright (kill -9 of the pid that ran the task, the OOM killer): the supervisor says so and exits 1', async (t) => {
+  const { proc: sup, info: v } = await plainWorker('oom');
+  process.kill(v.pid, 'SIGKILL');
+  t.equal(await sup.exited(), 1, 'exit 1');
+  t.match(sup.output(), new RegExp(`^gluon-worker: the worker \\(pid ${v.pid}\\) was killed by SIGKILL \\(the kernel's out-of-memory killer sends SIGKILL; [^\\n]*\\); exiting 1$`, 'm'),
+    'the terminal that started it says what ended it');
+});
+
 t.test('--v8-flags "" runs the worker in the started process; a malformed flag exits 2', async (t) => {
   const { s, proc: w, start, workerCli, info: v } = await plainWorker('bare', ['--v8-flags', '']);
   t.equal(v.pid, w.child.pid, 'no supervisor');
