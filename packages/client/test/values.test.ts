@@ -49,6 +49,40 @@ t.test('a result that cannot travel fails its task with the path of the value', 
   t.match(err.message, /the task's result cannot be sent: result\.a\.b\[3\]: class Foo cannot be sent/);
 });
 
+t.test('a result nested deeper than a value may travel fails its task naming the task, the depth and where, in a message that can be read', async (t) => {
+  // MAX_WIRE_DEPTH (512) levels travel, to the client and on to a dependent task on either worker.
+  for (const kind of ['array', 'object', 'map', 'set'] as const) {
+    const ok = client.submit(fx.nested, 512, kind);
+    t.equal(await client.submit(fx.depthOf, ok).result(), 512, `${kind}: 512 levels reach a dependent`);
+    let v: unknown = await ok.result();
+    let d = 0;
+    for (; typeof v === 'object' && v !== null; d++) v = Array.isArray(v) ? v[0] : v instanceof Map ? v.get('a') : v instanceof Set ? [...v][0] : (v as { a: unknown }).a;
+    t.equal(d, 512, `${kind}: and the client`);
+  }
+  // Deeper fails the task itself (msgpack would overflow the stack around 2,000 levels, sooner in
+  // a frame), and its dependent with it, both naming the task; the path (to where the walk
+  // stopped, 512 levels down) is cut in the middle.
+  const cases = [
+    ['array', 600, /^result(\[0\]){10}…\(492 levels\)…(\[0\]){10}: is nested more than 512 levels deep, which cannot be sent$/],
+    ['map', 600, /^result(\.<value 0>){10}…\(492 levels\)…(\.<value 0>){10}: is nested more than 512 levels deep, which cannot be sent$/],
+    ['object', 100_000, /^result(\.a){10}…\(492 levels\)…(\.a){10}: is nested more than 512 levels deep, which cannot be sent$/],
+  ] as const;
+  for (const [kind, depth, path] of cases) {
+    const f = client.submit(fx.nested, depth, kind);
+    const err = await failure(f.result());
+    t.type(err, TaskError);
+    t.equal(err.key, f.key);
+    t.equal(err.kind, 'exception');
+    const why = new RegExp(`^task ${f.key} failed on worker \\S+: ResultError: the task's result cannot be sent: (.*)$`).exec(err.message.split('\n')[0]!);
+    t.ok(why, `${kind} ${depth}: names the task: ${err.message.slice(0, 300)}`);
+    t.match(why?.[1], path, `${kind} ${depth}: the path, cut, and the bound`);
+    t.ok(err.message.split('\n')[0]!.length < 400, `${kind} ${depth}: a line that can be read (${err.message.split('\n')[0]!.length} characters)`);
+    const dep = await failure(client.submit(fx.depthOf, f).result());
+    t.equal(dep.key, f.key, `${kind} ${depth}: its dependent fails with the task's error`);
+  }
+  t.same(await client.gather(client.map(inc, [1, 2, 3, 4])), [2, 3, 4, 5], 'both workers still run tasks');
+});
+
 t.test('an own "__proto__" key is refused, in a result and in arguments, not renamed on the way', async (t) => {
   // msgpack decoders rename the key "__proto_": the record arrived with a key it never had.
   const err = await failure(client.submit(fx.protoKeyed).result());

@@ -121,13 +121,28 @@ function containerSize(seg: string | number, parentKind: WireKind): number {
   return parentKind === 'object' && typeof seg === 'string' ? seg.length + 1 : 0;
 }
 
-/** `args[1].config["odd key"][3]` from a root and a stack of segments; Map/Set members as `.<value 0>`. */
+/** Segments a path names in full; a longer one names its first and last {@link PATH_ENDS}. */
+const PATH_FULL = 24;
+const PATH_ENDS = 10;
+/** Characters of a key a path quotes; a longer key is cut, its length said. */
+const PATH_KEY_SHOWN = 64;
+
+/**
+ * `args[1].config["odd key"][3]` from a root and a stack of segments; Map/Set members as
+ * `.<value 0>`. A path over {@link PATH_FULL} segments keeps its first and last ten and says how
+ * many levels lie between (`result[0][0]…(580 levels)…[0][0]`), and a key over 64 characters is
+ * cut: a task returning a value 600 levels deep failed with 1.7 kB of `[0]` (5 kB of `.<value 0>`
+ * for Maps) before the reason, which is what the message is read for.
+ */
 export function formatPath(root: string, segs: ReadonlyArray<string | number>): string {
+  const cut = segs.length > PATH_FULL;
+  const shown = cut ? [...segs.slice(0, PATH_ENDS), null, ...segs.slice(-PATH_ENDS)] : segs;
   let p = root;
-  for (const s of segs) {
-    if (typeof s === 'number') p += `[${s}]`;
-    else if (/^[A-Za-z_$][\w$]*$/.test(s) || /^<(key|value|item) \d+>$/.test(s)) p += `.${s}`;
-    else p += `[${JSON.stringify(s)}]`;
+  for (const s of shown) {
+    if (s === null) p += `…(${segs.length - 2 * PATH_ENDS} levels)…`;
+    else if (typeof s === 'number') p += `[${s}]`;
+    else if (s.length <= PATH_KEY_SHOWN && (/^[A-Za-z_$][\w$]*$/.test(s) || /^<(key|value|item) \d+>$/.test(s))) p += `.${s}`;
+    else p += `[${JSON.stringify(s.length <= PATH_KEY_SHOWN ? s : `${s.slice(0, PATH_KEY_SHOWN)}…(${s.length} characters)`)}]`;
   }
   return p;
 }
