@@ -317,6 +317,38 @@ t.test('sessions expire after their lifetime; logout ends one at once', async (t
   t.notMatch((await raw(open.url)).body, /logout/, 'without a token there is nothing to log out of');
 });
 
+t.test('a browser whose session ended (expired, or from before the scheduler restarted) is told so on the login form', async (t) => {
+  // Found watching a run through a proxy while the scheduler was restarted: the open page
+  // reloaded to a bare login form, saying nothing of why.
+  const token = 'tok';
+  let now = 5_000_000;
+  const ended = /Your session has ended: sessions last --dashboard-session-ttl \(8 h unless set\) and end when the scheduler stops, as it does on a restart\. Log in again\./;
+  const d1 = await start(t, new MemorySource(), { token, sessionTtlMs: 60_000, clock: () => now });
+  // No socket kept for the next request: on Node 20 one kept from before the restart was reused
+  // after the old dashboard closed it (ECONNRESET).
+  const ask = (url: string, cookie?: string) => raw(url, { headers: { connection: 'close', ...(cookie ? { cookie } : {}) } });
+  const login = async (d: Dashboard) => {
+    const r = await raw(`${d.url}login`, { method: 'POST', body: `token=${token}`, headers: { connection: 'close', 'content-type': 'application/x-www-form-urlencoded' } });
+    return ([r.headers['set-cookie'] ?? []].flat()).find((c) => c.startsWith('gluon_dashboard_'))!.split(';')[0]!;
+  };
+  const cookie = await login(d1);
+  t.notMatch((await ask(d1.url)).body, ended, 'a browser that never logged in gets the plain form');
+  t.notMatch((await ask(d1.url, cookie)).body, /<form method="post" action="login">/, 'a live session gets the page');
+  now += 60_000;
+  const expired = await ask(d1.url, cookie);
+  t.equal(expired.status, 200);
+  t.match(expired.body, ended, 'an expired session: the form says why it is back');
+  t.match((await ask(`${d1.url}worker?id=w1`, cookie)).body, ended, 'a worker page too');
+  t.equal((await ask(`${d1.url}api/state`, cookie)).status, 401, 'the data still answers 401');
+  // A restarted scheduler's dashboard on the same port: any session from before is unknown to it.
+  const port = Number(new URL(d1.url).port);
+  await d1.close();
+  const d2 = await start(t, new MemorySource(), { token, port });
+  const restarted = await ask(d2.url, cookie);
+  t.match(restarted.body, ended, 'a session from before the restart: the form says why');
+  t.notMatch((await ask(d2.url, `gluon_dashboard_${port + 1}=x`)).body, ended, 'another dashboard\'s cookie is not ours');
+});
+
 t.test('live feed: a full state first, then deltas of what changed', async (t) => {
   const source = new MemorySource();
   const d = await start(t, source);

@@ -70,6 +70,14 @@ export class DashboardAuth {
     return this.session(req) !== undefined;
   }
 
+  /**
+   * The request carries this dashboard's session cookie, but no live session: it expired, was
+   * logged out elsewhere, or is from before the scheduler restarted (sessions end with it).
+   */
+  endedSession(req: IncomingMessage): boolean {
+    return this.token !== undefined && parseCookies(req.headers.cookie).has(this.cookieName) && this.session(req) === undefined;
+  }
+
   /** The request's live session id, if it has one. Expired sessions are dropped here. */
   private session(req: IncomingMessage): string | undefined {
     const id = parseCookies(req.headers.cookie).get(this.cookieName);

@@ -22,6 +22,12 @@ export function loginPage(message: string): string {
 `;
 }
 
+/**
+ * The login form's note for a browser whose session ended: an open page whose scheduler was
+ * restarted reloaded to a bare login form, as if nothing had happened.
+ */
+export const SESSION_ENDED = 'Your session has ended: sessions last --dashboard-session-ttl (8 h unless set) and end when the scheduler stops, as it does on a restart. Log in again.';
+
 /** The dashboard page with a logout button in its header (shown when a token is required). */
 export function withLogout(page: Asset): Asset {
   const form = '<form class="logout" method="post" action="logout"><button type="submit">Log out</button></form>\n</header>';

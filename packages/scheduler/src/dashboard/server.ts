@@ -9,7 +9,7 @@ import { EventStream } from './events.js';
 import { DEFAULT_MAX_FEEDS, LiveFeed, tooManyFeedsText, type FeedOptions } from './feed.js';
 import { clientAddress, trustedProxies } from './client-address.js';
 import { checkDashboardLink, expandDashboardLink } from './link.js';
-import { loginPage, withLogout } from './login.js';
+import { loginPage, SESSION_ENDED, withLogout } from './login.js';
 import { SchedulerMetrics } from './metrics.js';
 import { reportShell } from './report.js';
 import { LoginSlowdown, LoginThrottle, type SlowdownOptions, type ThrottleOptions } from './throttle.js';
@@ -225,7 +225,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
       // A page the browser shows: the login form, as a page (200). Served as a 401, Chromium
       // logged every visit to it as a console error ("Failed to load resource"); the data
       // below (api/…, live, metrics) still answers 401 to scripts.
-      if (path === '/' || path === '/index.html' || path === '/worker') return send(res, 200, 'text/html; charset=utf-8', loginPage(''), method);
+      if (path === '/' || path === '/index.html' || path === '/worker') return send(res, 200, 'text/html; charset=utf-8', loginPage(auth.endedSession(req) ? SESSION_ENDED : ''), method);
       return send(res, 401, 'text/plain; charset=utf-8', 'this dashboard requires the scheduler token: log in on its front page, or send Authorization: Bearer <token>\n', method);
     }
     if (path === '/' || path === '/index.html') return sendAsset(res, page, method);
