@@ -4,8 +4,8 @@
  * no cap: a script opening feeds in a loop grew the scheduler without bound. Past
  * `maxFeeds` (--dashboard-max-feeds, default 64) a feed is refused with 503 naming the cap and
  * what to do, over the WebSocket and the event stream alike; the pages that ask are told why
- * (api/state's Gluon-Feed-Problem), the log says so (at most once a minute), and a feed that
- * closes makes room again. The per-feed bound (skipped past 4 MiB unsent, dropped with 4010 after
+ * (api/state's Gluon-Feed-Problem), the log says so (at most once a minute), /metrics counts the
+ * feeds open, the cap and the refusals, and a feed that closes makes room again. The per-feed bound (skipped past 4 MiB unsent, dropped with 4010 after
  * 30 s) is dashboard-events.test's and dashboard-feed-memory.test's.
  */
 import net from 'node:net';
@@ -65,6 +65,11 @@ t.test('past maxFeeds a feed is refused with 503 naming the cap, on both transpo
   t.equal(state.headers.get('gluon-feed-problem'), 'too-many-feeds', 'a page that asks why is told (it waits rather than try the other transport)');
   t.equal(lines.length, 1, `the log said it once for both refusals: ${JSON.stringify(lines)}`);
   t.match(lines[0], new RegExp(`^refused a live feed of the dashboard from 127\\.0\\.0\\.1: ${refusalText(3, 3).replace(/[()]/g, '\\$&')}$`));
+
+  const metrics = await (await fetch(new URL('metrics', d.url))).text();
+  for (const line of ['gluon_dashboard_feeds 3', 'gluon_dashboard_feeds_max 3', 'gluon_dashboard_feeds_refused_total 2', 'gluon_dashboard_feeds_dropped_total 0']) {
+    t.match(metrics, new RegExp(`^${line}$`, 'm'), `/metrics: ${line}`);
+  }
 
   open[0]!.sock.destroy();
   await until(() => d.feed.viewerCount === 2, 'the closed feed let go');

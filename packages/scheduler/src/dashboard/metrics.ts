@@ -59,13 +59,21 @@ function processMetrics(prom: Prom): Registry {
   return processRegistry;
 }
 
+/** The dashboard's own live feeds, for `/metrics`: open now, the cap, refused and dropped since it started. */
+export interface FeedFigures {
+  open: number;
+  max: number;
+  refused: number;
+  dropped: number;
+}
+
 /** `/metrics` for one dashboard. */
 export class SchedulerMetrics {
   private readonly counts = new EventCounters();
   private readonly unsubscribe: () => void;
   private registry: Promise<{ prom: Prom; registry: Registry }> | undefined;
 
-  constructor(private readonly source: DashboardSource) {
+  constructor(private readonly source: DashboardSource, private readonly feeds?: () => FeedFigures) {
     this.unsubscribe = source.subscribe((e) => this.counts.apply(e));
   }
 
@@ -168,6 +176,14 @@ export class SchedulerMetrics {
     perWorker('gluon_worker_executing_tasks', 'Tasks each worker is running now (last heartbeat)', (w) => w.executing);
     perWorker('gluon_worker_queued_tasks', 'Tasks assigned to each worker and not yet running', (w) => w.queued);
     perWorker('gluon_worker_cancelled_tasks_stopped', 'Cancelled tasks each worker stopped, by terminating their threads, because they ran on after the cancel (since the worker started; last heartbeat)', (w) => w.cancelledStopped ?? 0);
+    const feeds = this.feeds;
+    if (feeds) {
+      // An operator sees the cap coming (or a script holding feeds open) before pages are refused.
+      new Gauge({ name: 'gluon_dashboard_feeds', help: 'Live feeds of the dashboard open now (pages, performance reports)', registers, collect() { this.set(feeds().open); } });
+      new Gauge({ name: 'gluon_dashboard_feeds_max', help: 'Live feeds the dashboard serves at once (--dashboard-max-feeds)', registers, collect() { this.set(feeds().max); } });
+      counter('gluon_dashboard_feeds_refused_total', 'Live feeds refused because every one the dashboard serves was taken', () => feeds().refused);
+      counter('gluon_dashboard_feeds_dropped_total', 'Live feeds dropped for not reading (4010)', () => feeds().dropped);
+    }
     perWorker('gluon_worker_cpu_ratio', 'CPU use of each worker process over its last heartbeat interval (1 = one core)', (w) => w.cpu / 100);
     return registry;
   }

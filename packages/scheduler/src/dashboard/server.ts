@@ -130,7 +130,10 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
   // A worker's page (`worker?id=…`, or `worker?name=…`), behind the same login as the front page.
   const workerPage: Asset = auth.required ? withLogout(assets.get('/assets/worker.html')!) : assets.get('/assets/worker.html')!;
   const feed = new LiveFeed(source, opts.feed);
-  const metrics = new SchedulerMetrics(source);
+  const maxFeeds = opts.maxFeeds ?? DEFAULT_MAX_FEEDS;
+  /** Feeds refused for the cap since the dashboard started (`/metrics`). */
+  let feedsRefused = 0;
+  const metrics = new SchedulerMetrics(source, () => ({ open: feed.viewerCount, max: maxFeeds, refused: feedsRefused, dropped: feed.dropped }));
   /** The performance report's page, built on first request (the assets never change). */
   let shell: Buffer | undefined;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
@@ -148,7 +151,6 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     said.add(kind);
     log(`${line()} (said once)`);
   };
-  const maxFeeds = opts.maxFeeds ?? DEFAULT_MAX_FEEDS;
   /** When a feed was last refused for the cap, when the log last said so, and how many since. */
   let fullAt = -Infinity;
   let fullSaidAt = -Infinity;
@@ -163,6 +165,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     const now = clock();
     fullAt = now;
     fullUnsaid++;
+    feedsRefused++;
     if (now - fullSaidAt >= FULL_LOG_EVERY_MS) {
       log(`refused a live feed of the dashboard from ${from}${fullUnsaid > 1 ? ` (and ${fullUnsaid - 1} more since the last such line)` : ''}: ${tooManyFeedsText(feed.viewerCount, maxFeeds)}`);
       fullSaidAt = now;
