@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkWritable, earlierOutputs, figure, finishingOnCtrlC, removeStaleOutputs, runConsole, runDirName, staleOutputsLine, workersWaitedFor } from '@gluon/analysis-h4l';
+import { batchWaitingLine, checkWritable, earlierOutputs, figure, finishingOnCtrlC, removeStaleOutputs, runConsole, runDirName, staleOutputsLine, workersWaitedFor } from '@gluon/analysis-h4l';
 import { batchJobScript, startBatchRun } from '@gluon/deploy';
 import { schedulerTls } from '@gluon/client';
 import { countOf, StartFailure, type TlsOptions } from '@gluon/protocol';
@@ -137,8 +137,10 @@ export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => 
         if (i.dashboardUrl) log(`dashboard: ${i.dashboardUrl} (Results: events per final state)`);
       },
       onProgress: (e) => run.progress(e),
-      // Start workers only when the scheduler has none: connected ones may still be loading the code.
-      onWaitingForWorkers: (w) => run.waiting(`waiting for workers: ${workersWaitedFor(w.address, w.workers)}; `
+      // Start workers only when the scheduler has none: connected ones may still be loading the
+      // code. A batch run's are its jobs: it said to start them by hand while they were in the queue.
+      onWaitingForWorkers: (w) => run.waiting(batch ? batchWaitingLine(c.cluster!, batch.cluster.jobList, { workers: w.workers })
+        : `waiting for workers: ${workersWaitedFor(w.address, w.workers)}; `
         + (w.workers === 0 ? `start workers for it (gluon-worker ${w.address}), and the run goes on` : 'the run goes on when one does'), log),
     });
   } finally {

@@ -60,6 +60,9 @@ t.test('SIGHUP to a batch run (--cluster pbs) whose job is queued: its job cance
   t.match(r.stderr, /^gluon-finalstates: interrupted \(SIGHUP\) while processing: 0 of \d+ chunks? done .*; closing the cluster, no outputs written$/m);
   t.same(r.deleted, ['1.fakepbs'], 'the job it submitted was cancelled (qdel)');
   t.notOk(existsSync(path.join(runDir, 'run.json')), 'no outputs written');
+  // Its workers are jobs: it said to start them by hand (gluon-worker ws://…) while they were in the queue.
+  t.match(r.stdout, /^waiting for workers: its pbs job 1\.fakepbs is pending in the batch queue; the run goes on when one runs \(the cluster says why they wait if they stay pending; Ctrl-C stops the run\)$/m, 'the waiting line names the queued job');
+  t.notMatch(r.stdout, 'gluon-worker ws://');
 });
 
 // SIGHUP too (a closed terminal): it ended the process by the signal there, the outputs cut short.

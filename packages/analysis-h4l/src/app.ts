@@ -20,7 +20,7 @@ import { referenceLumiFb } from './groups.js';
 import { datasetOrigin, variantsOf, metaNotes, type RunMeta } from './meta.js';
 import { checkWritable, runDirName } from './paths.js';
 import { figure } from './figures.js';
-import { batchWaitHint, startBatchCluster } from './batch.js';
+import { batchWaitHint, batchWaitingLine, jobsRunningSince, startBatchCluster } from './batch.js';
 import { waitingForWorkersLine } from './wait-workers.js';
 import { gitCommit, inputDigests, sourceDateEpoch } from './provenance.js';
 import { earlierOutputs, removeStaleOutputs, staleOutputsLine } from './stale-outputs.js';
@@ -168,7 +168,8 @@ async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptio
       fanIn: c.fan_in, dashboard: c.dashboard, keepOpen: c.linger,
       ...(c.performance_report ? { performanceReport: c.performance_report } : {}),
       ...(c.worker_timeout_s !== null ? { workerTimeoutMs: c.worker_timeout_s * 1000 } : {}),
-      ...(batch ? { noWorkersHint: () => batchWaitHint(c.cluster!, batch.cluster.jobList) } : {}),
+      // A batch run's worker_timeout_s counts from a job running: the queue's wait is the batch system's.
+      ...(batch ? { noWorkersHint: () => batchWaitHint(c.cluster!, batch.cluster.jobList), workerWaitCountsFrom: jobsRunningSince(() => batch.cluster.jobList) } : {}),
       signal: run.signal,
     }, {
       onStart: (i) => {
@@ -176,7 +177,9 @@ async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptio
         log(`gluon-h4l: selection ${c.selection}, ${countOf(i.files, 'file')}, ${countOf(i.events, 'event')} in ${countOf(i.chunks, 'chunk')}, ${i.mode === 'serial' ? 'in-process' : i.mode === 'local-cluster' ? `LocalCluster with ${countOf(c.n_workers, 'worker')}` : batch ? `${c.cluster} jobs (${c.jobs}), scheduler ${batch.cluster.schedulerAddress}` : `scheduler ${c.scheduler}`}`);
         if (i.dashboardUrl) log(`dashboard: ${i.dashboardUrl} ${dashboardLifetime(c, batch !== undefined)}`);
       },
-      onWaitingForWorkers: (w) => run.waiting(waitingForWorkersLine(w), log),
+      onWaitingForWorkers: (w) => run.waiting(batch
+        ? batchWaitingLine(c.cluster!, batch.cluster.jobList, { workers: w.workers, timeoutMs: w.timeoutMs ?? null, ...(w.giveUpAt !== undefined ? { giveUpAt: w.giveUpAt } : {}) })
+        : waitingForWorkersLine(w), log),
       onProgress: (p) => run.progress(p),
     });
   } finally {

@@ -1,6 +1,7 @@
 /** `cluster: slurm|pbs`: the run's workers as batch jobs through @gluon/deploy's shared launcher. */
 import { fileURLToPath } from 'node:url';
 import { batchJobScript, startBatchRun, type JobInfo } from '@gluon/deploy';
+import { countOf } from '@gluon/protocol';
 import type { H4lConfig } from './config.js';
 
 /** Starts the scheduler here, submits `c.jobs` jobs and connects a client; `close()` cancels the jobs. */
@@ -21,11 +22,58 @@ const where = (c: H4lConfig) => ({ cwd: fileURLToPath(new URL('..', import.meta.
  * What a batch run that no worker joined within worker_timeout_s should do, by its jobs' states:
  * it said 'start workers for it (gluon-worker ws://…)', for workers that were jobs in the queue.
  */
-export function batchWaitHint(kind: 'slurm' | 'pbs', jobs: readonly Pick<JobInfo, 'id' | 'state'>[]): string {
-  const ids = (js: readonly Pick<JobInfo, 'id'>[]) => `${kind} job${js.length === 1 ? '' : 's'} ${js.map((j) => j.id).join(', ')}`;
+export function batchWaitHint(kind: 'slurm' | 'pbs', jobs: Jobs): string {
+  const ids = (js: Jobs) => jobIds(kind, js);
   const pending = jobs.filter((j) => j.state === 'pending'), running = jobs.filter((j) => j.state === 'running');
   const raise = 'raise worker_timeout_s (--worker-timeout S; null: wait as long as the queue takes)';
   if (pending.length && !running.length) return `its ${ids(pending)} ${pending.length === 1 ? 'was' : 'were'} still pending in the batch queue (the cluster's log above says why); ${raise}`;
   if (running.length) return `its ${ids(running)} ${running.length === 1 ? 'runs' : 'run'} but no worker connected (read the job's output: the node must reach this host and port); ${raise}`;
   return `its ${kind} jobs ended before a worker joined (the cluster's log above says how)`;
+}
+
+type Jobs = readonly Pick<JobInfo, 'id' | 'state'>[];
+const jobIds = (kind: string, js: Jobs) => `${kind} job${js.length === 1 ? '' : 's'} ${js.map((j) => j.id).join(', ')}`;
+
+/**
+ * When a batch run's wait for a worker counts from: the first look (`jobs()`, the cluster's
+ * jobList, which leaves ended jobs out) at which a job was running, or one seen before had left
+ * the list (it ran and ended between looks, or was cancelled), remembered; undefined while every
+ * job waits in the queue. worker_timeout_s (120 s) counted from the start, so a normal wait in a
+ * busy queue ended the run.
+ */
+export function jobsRunningSince(jobs: () => Jobs, now: () => number = Date.now): () => number | undefined {
+  let since: number | undefined;
+  const seen = new Set<string>();
+  return () => {
+    if (since !== undefined) return since;
+    const list = jobs();
+    const ids = new Set(list.map((j) => j.id));
+    if (list.some((j) => j.state !== 'pending') || [...seen].some((id) => !ids.has(id))) since = now();
+    for (const id of ids) seen.add(id);
+    return since;
+  };
+}
+
+/**
+ * The waiting-for-workers line of a batch run (gluon-h4l run, gluon-finalstates), by its jobs'
+ * states and the workers connected. The line for a scheduler ('has no worker connected … start
+ * workers for it (gluon-worker ws://…)') sent users to start by hand workers that were jobs in
+ * the queue. `timeoutMs`: worker_timeout_s in ms, null when it is null, undefined when the CLI has
+ * none; `giveUpAt` (ms since the epoch) once the wait counts (a job ran: jobsRunningSince).
+ */
+export function batchWaitingLine(kind: 'slurm' | 'pbs', jobs: Jobs, w: { workers: number; timeoutMs?: number | null; giveUpAt?: number }): string {
+  const pending = jobs.filter((j) => j.state === 'pending'), running = jobs.filter((j) => j.state === 'running');
+  const secs = (ms: number) => +(ms / 1000).toFixed(1);
+  if (running.length === 0 && w.workers === 0) {
+    if (pending.length === 0) return `waiting for workers: its ${kind} jobs ended before a worker joined (the cluster's log above says how)`;
+    const counts = w.timeoutMs ? `; worker_timeout_s (${secs(w.timeoutMs)} s) counts from when one runs, not in the queue` : '';
+    return `waiting for workers: its ${jobIds(kind, pending)} ${pending.length === 1 ? 'is' : 'are'} pending in the batch queue${counts}; `
+      + 'the run goes on when one runs (the cluster says why they wait if they stay pending; Ctrl-C stops the run)';
+  }
+  const head = w.workers > 0
+    ? `waiting for workers: ${countOf(w.workers, 'worker')} of its ${kind} jobs ${w.workers === 1 ? 'is' : 'are'} connected and none has finished a task yet (still loading the task code?)`
+    : `waiting for workers: its ${jobIds(kind, running)} ${running.length === 1 ? 'runs' : 'run'} and no worker has connected yet`;
+  if (w.timeoutMs === undefined) return head;
+  if (w.timeoutMs === null || w.giveUpAt === undefined) return `${head} (worker_timeout_s is null: the run waits as long as it takes)`;
+  return `${head}; the run gives up at ${new Date(w.giveUpAt).toTimeString().slice(0, 8)} (worker_timeout_s, ${secs(w.timeoutMs)} s from when a job ran) unless a worker takes a task`;
 }

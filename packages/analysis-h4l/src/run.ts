@@ -47,6 +47,11 @@ export interface RunOptions {
    */
   noWorkersHint?: () => string;
   /**
+   * When the wait of workerTimeoutMs counts from (ms since the epoch; undefined: not yet); default
+   * the cluster's start. A batch run's counts from a job running (batch.ts, jobsRunningSince).
+   */
+  workerWaitCountsFrom?: () => number | undefined;
+  /**
    * Leave the LocalCluster (or the scheduler connection) open: the report's `release()` closes
    * it. For `--linger`, which keeps the dashboard up after the run.
    */
@@ -198,6 +203,7 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
       // counted as processing: a run whose jobs queued for a minute read its events at a
       // fraction of the rate, and its first progress line gave an ETA of hours.
       const watch = watchForWorkers(client, { address: schedulerAddress, timeoutMs: opts.workerTimeoutMs, onWorker: () => { t2 = performance.now(); }, ...(opts.noWorkersHint ? { noWorkersHint: opts.noWorkersHint } : {}),
+        ...(opts.workerWaitCountsFrom ? { countsFrom: opts.workerWaitCountsFrom } : {}),
         onWaiting: (w) => hooks.onWaitingForWorkers?.({ address: schedulerAddress!, timeoutMs: opts.workerTimeoutMs, dashboardUrl, ...w }) });
       // A chunk done is a worker that finished a task: the watch is over (no notice, no giving up).
       const chunkDone: typeof progress = (...a) => { watch.taskDone(); progress(...a); };

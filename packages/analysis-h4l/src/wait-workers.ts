@@ -34,6 +34,12 @@ export interface WatchOptions {
   /** With no worker at all when the watch gives up: what to do (default: start workers for the address). */
   noWorkersHint?: () => string;
   /**
+   * When the wait for a worker counts from (ms since the epoch), undefined while it does not count
+   * yet; default the watch's start. A batch run's counts from its first job running
+   * (batch.ts, jobsRunningSince): a normal wait in the queue ended runs at worker_timeout_s.
+   */
+  countsFrom?: () => number | undefined;
+  /**
    * Called once, when a worker first ran a task: the probe, or a chunk ({@link WorkerWatch.taskDone}).
    * The run's processing starts then; the wait before (batch jobs in the queue, workers loading the
    * task code) is start-up (both analyses' timings, rate and ETA count from it).
@@ -69,17 +75,24 @@ export function watchForWorkers(client: Client, o: WatchOptions): WorkerWatch {
   };
   const started = Date.now();
   const failed = new Promise<never>((_, reject) => {
-    timers.push(setTimeout(() => o.onWaiting?.({
-      waitedMs: Date.now() - started, ...(o.timeoutMs !== undefined ? { giveUpAt: started + o.timeoutMs } : {}), workers: client.workersKnown,
-    }), o.noticeMs ?? 2000));
+    const from = () => (o.countsFrom ? o.countsFrom() : started);
+    timers.push(setTimeout(() => {
+      const f = from();
+      o.onWaiting?.({ waitedMs: Date.now() - started, ...(o.timeoutMs !== undefined && f !== undefined ? { giveUpAt: f + o.timeoutMs } : {}), workers: client.workersKnown });
+    }, o.noticeMs ?? 2000));
     if (o.timeoutMs !== undefined) {
-      timers.push(setTimeout(() => {
+      const look = () => {
+        if (stopped || ran) return;
+        const next = giveUpCheck(from(), o.timeoutMs!, Date.now());
+        if (!next.giveUp) { timers.push(setTimeout(look, next.againInMs)); return; }
         const workers = client.workersKnown, within = `within ${+(o.timeoutMs! / 1000).toFixed(1)} s`;
         reject(new NoWorkersError(workers === 0
           ? `no worker of the scheduler at ${o.address} took a task ${within}: ${o.noWorkersHint ? o.noWorkersHint() : `start workers for it (gluon-worker ${o.address}) or raise worker_timeout_s`}`
           : `${workersConnected(o.address, workers)} but none finished a task ${within} (still loading the task code?): raise worker_timeout_s`));
         stop();
-      }, o.timeoutMs));
+      };
+      // Looked at every 2 s until it counts (a batch run's jobs are sampled: one may run and end between looks).
+      timers.push(setTimeout(look, o.countsFrom ? Math.min(o.timeoutMs, 2000) : o.timeoutMs));
     }
     // A worker ran it: the watch is over. (A probe that errs, e.g. a worker that may not import
     // this package, is left to the chunks, which fail with the same cause and name their file.)
@@ -87,6 +100,17 @@ export function watchForWorkers(client: Client, o: WatchOptions): WorkerWatch {
   });
   failed.catch(() => {});
   return { failed, stop, taskDone: () => { workerRan(); stop(); } };
+}
+
+/**
+ * Whether a watch gives up at `now`, or when to look again: `timeoutMs` after the wait started
+ * counting (`from`, ms since the epoch), or, while it does not count yet (undefined: a batch run's
+ * jobs all pending), every `recheckMs`.
+ */
+export function giveUpCheck(from: number | undefined, timeoutMs: number, now: number, recheckMs = 2000): { giveUp: true } | { giveUp: false; againInMs: number } {
+  if (from === undefined) return { giveUp: false, againInMs: recheckMs };
+  const left = from + timeoutMs - now;
+  return left <= 0 ? { giveUp: true } : { giveUp: false, againInMs: left };
 }
 
 /**

@@ -3,14 +3,17 @@
  * up after worker_timeout_s with an error that says what to do (it used to wait forever, silent).
  */
 import t from 'tap';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LocalCluster, remote } from '@gluon/client';
 import { generateDataset } from '../src/generate/index.js';
 import { runAnalysis } from '../src/run.js';
-import { cliSandbox } from './cli-sandbox.js';
-import { waitingForWorkersLine, watchForWorkers } from '../src/wait-workers.js';
+import { CLI, cliSandbox } from './cli-sandbox.js';
+import { printed } from './sigint-run.js';
+import { batchWaitHint, batchWaitingLine, jobsRunningSince } from '../src/batch.js';
+import { giveUpCheck, waitingForWorkersLine, watchForWorkers } from '../src/wait-workers.js';
 
 const { tmp, cliRan } = cliSandbox(t, 'h4l-noworkers-');
 
@@ -85,18 +88,76 @@ t.test('the wait for a worker is start-up, not processing: events/s and the prog
   t.equal(report.eventsPerSecond, report.result.events / (report.timings.processMs / 1000), 'events/s is per second of processing');
 });
 
-t.test('a batch run whose job stays in the queue: the error names the pending job, not gluon-worker', async (t) => {
-  // It said 'start workers for it (gluon-worker ws://…)' for a Slurm job pending for Resources
-  // (found on the real Slurm with the node busy). The PBS stand-ins keep the job queued.
+t.test('a batch run whose job waits in the queue longer than worker_timeout_s goes on, and finishes once the job runs', async (t) => {
+  // worker_timeout_s (120 s) counted from the start under --cluster too, so a normal wait in a
+  // busy queue ended the run ('no worker … took a task within 120 s: its slurm job 1266 was still
+  // pending'). It counts from a job running now. The PBS stand-ins keep the job queued until qrun.
   const data = path.join(tmp, 'data-batch');
   await generateDataset({ outDir: data, scale: 0.01, seed: 1, samples: ['data_A'] });
   const pbs = path.join(tmp, 'fake-pbs');
   mkdirSync(pbs);
   const pbsBin = fileURLToPath(new URL('../../deploy/test/fixtures/pbs-bin', import.meta.url));
-  const env = { ...process.env, HOME: tmp, GLUON_TOKEN: undefined, FAKE_PBS_DIR: pbs, FAKE_PBS_QUEUED: '1', PATH: `${pbsBin}:${process.env.PATH}` };
-  const e = await cliRan(['run', '--no-config', '--data-dir', data, '--cluster', 'pbs', '--jobs', '1', '--worker-timeout', '3', '--no-dashboard', '--out', path.join(tmp, 'out-batch')], { env });
-  t.equal(e.code, 1, 'the run fails');
-  const errors = e.stderr.split('\n').filter((l: string) => l.startsWith('gluon-h4l'));
-  t.match(errors, [/^gluon-h4l run: no worker of the scheduler at ws:\/\/\S+ took a task within 3 s: its pbs job 1\.fakepbs was still pending in the batch queue \(the cluster's log above says why\); raise worker_timeout_s \(--worker-timeout S; null: wait as long as the queue takes\)$/]);
-  t.notMatch(e.stderr, 'gluon-worker ws://', 'it does not send the user to start workers by hand');
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: tmp, FAKE_PBS_DIR: pbs, FAKE_PBS_QUEUED: '1', PATH: `${pbsBin}:${process.env.PATH}` };
+  delete env.GLUON_TOKEN;
+  const out = path.join(tmp, 'out-batch');
+  // The cluster says the job is pending after 25 s: by then a 20 s worker_timeout_s counted from the start had
+  // ended the run (20 s: time enough for the job's worker to start once it runs, on a loaded machine).
+  const p = spawn(process.execPath, [CLI, 'run', '--no-config', '--data-dir', data, '--cluster', 'pbs', '--jobs', '1', '--worker-timeout', '20', '--job-pending-notice', '25s',
+    '--no-dashboard', '--out', out], { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => p.on('exit', (code, signal) => resolve([code, signal])));
+  let stdout = '';
+  p.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
+  const ended = exited.then((e): never => { throw new Error(`the run ended (${e.join(', ')}) while its job was queued:\n${stdout}`); });
+  const stderr = await Promise.race([printed(p.stderr, /pbs cluster: 1 job\(s\) pending for \d+ s: 1\.fakepbs/, 'the pending notice'), ended]);
+  t.match(stdout, /^waiting for workers: its pbs job 1\.fakepbs is pending in the batch queue; worker_timeout_s \(20 s\) counts from when one runs, not in the queue; the run goes on when one runs \(the cluster says why they wait if they stay pending; Ctrl-C stops the run\)$/m,
+    'the run said what it waits for, and when worker_timeout_s counts');
+  t.notMatch(`${stdout}${stderr}`, 'gluon-worker ws://', 'it does not send the user to start workers by hand');
+  // The stand-in's qrun runs the job in its caller's environment: the token the run's scheduler has.
+  execFileSync('qrun', ['1.fakepbs'], { env: { ...env, GLUON_TOKEN: readFileSync(path.join(tmp, '.gluon', 'cluster-token'), 'utf8').trim() } });
+  let errors = stderr;
+  p.stderr.on('data', (b: Buffer) => { errors += b.toString(); });
+  const e = await exited;
+  t.same(e, [0, null], 'the run finished once its job ran');
+  if (e[0] !== 0) t.comment(`${stdout}\n${errors}`);
+  t.ok(existsSync(path.join(out, 'run.json')), 'and wrote its outputs');
+});
+
+t.test('when a batch run\'s wait counts from, the watch\'s decision, and the lines (pure)', async (t) => {
+  let jobs: Array<{ id: string; state: 'pending' | 'running' | 'gone' }> = [{ id: '7', state: 'pending' }, { id: '8', state: 'pending' }];
+  let now = 1000;
+  const since = jobsRunningSince(() => jobs, () => now);
+  t.equal(since(), undefined, 'every job pending: the wait does not count yet');
+  now = 5000;
+  jobs = [{ id: '7', state: 'pending' }, { id: '8', state: 'running' }];
+  t.equal(since(), 5000, 'from the first look at which a job runs');
+  now = 9000;
+  jobs = [{ id: '7', state: 'pending' }, { id: '9', state: 'pending' }];
+  t.equal(since(), 5000, 'remembered once the job has ended and been replaced');
+  t.equal(jobsRunningSince(() => [{ id: '7', state: 'gone' }], () => 3)(), 3, 'a job ended (it ran, or was cancelled) counts as started');
+  // The cluster's jobList leaves ended jobs out: one that ran and ended between looks, replaced.
+  let list = [{ id: '1', state: 'pending' as const }];
+  const between = jobsRunningSince(() => list, () => now);
+  now = 100;
+  t.equal(between(), undefined);
+  now = 200;
+  list = [{ id: '2', state: 'pending' }];
+  t.equal(between(), 200, 'a job seen pending, then gone from the list, had left the queue');
+  t.same(giveUpCheck(undefined, 1000, 50_000), { giveUp: false, againInMs: 2000 }, 'not counting: look again in 2 s');
+  t.same(giveUpCheck(10_000, 120_000, 50_000), { giveUp: false, againInMs: 80_000 }, 'counting: look again when it would end');
+  t.same(giveUpCheck(10_000, 120_000, 130_000), { giveUp: true });
+  const at = new Date(2026, 11, 5, 20, 14, 7).getTime();
+  t.equal(batchWaitingLine('slurm', [{ id: '12_0', state: 'pending' }, { id: '12_1', state: 'pending' }], { workers: 0, timeoutMs: 120_000 }),
+    'waiting for workers: its slurm jobs 12_0, 12_1 are pending in the batch queue; worker_timeout_s (120 s) counts from when one runs, not in the queue; the run goes on when one runs (the cluster says why they wait if they stay pending; Ctrl-C stops the run)');
+  t.equal(batchWaitingLine('pbs', [{ id: '3.s', state: 'pending' }], { workers: 0 }),
+    'waiting for workers: its pbs job 3.s is pending in the batch queue; the run goes on when one runs (the cluster says why they wait if they stay pending; Ctrl-C stops the run)', 'no worker_timeout_s (gluon-finalstates)');
+  t.equal(batchWaitingLine('slurm', [{ id: '12', state: 'running' }], { workers: 0, timeoutMs: 120_000, giveUpAt: at }),
+    'waiting for workers: its slurm job 12 runs and no worker has connected yet; the run gives up at 20:14:07 (worker_timeout_s, 120 s from when a job ran) unless a worker takes a task');
+  t.equal(batchWaitingLine('slurm', [{ id: '12', state: 'running' }], { workers: 1, timeoutMs: null }),
+    'waiting for workers: 1 worker of its slurm jobs is connected and none has finished a task yet (still loading the task code?) (worker_timeout_s is null: the run waits as long as it takes)');
+  t.equal(batchWaitingLine('pbs', [{ id: '3.s', state: 'gone' }], { workers: 0, timeoutMs: 120_000 }),
+    'waiting for workers: its pbs jobs ended before a worker joined (the cluster\'s log above says how)');
+  t.equal(batchWaitHint('slurm', [{ id: '1266', state: 'pending' }]),
+    'its slurm job 1266 was still pending in the batch queue (the cluster\'s log above says why); raise worker_timeout_s (--worker-timeout S; null: wait as long as the queue takes)',
+    'given up (a job ran, ended, its replacement pending): the hint names the pending job');
 });

@@ -93,9 +93,9 @@ export async function stopWhileWaiting(t: Test, start: (scheduler: string, signa
 /**
  * Runs `node cli ...args --cluster pbs --jobs 1` in `dir` on the PBS stand-ins (@gluon/deploy's
  * test fixtures: its job stays queued), sends `signal` on its "waiting for workers" line and
- * waits for its exit. Returns how it ended, its stderr, and the ids qdel was given.
+ * waits for its exit. Returns how it ended, its stdout up to that line, its stderr, and the ids qdel was given.
  */
-export async function interruptBatchRun(t: Test, cli: string, args: string[], dir: string, signal: 'SIGINT' | 'SIGHUP'): Promise<{ exit: Interrupted['exit']; stderr: string; deleted: string[] }> {
+export async function interruptBatchRun(t: Test, cli: string, args: string[], dir: string, signal: 'SIGINT' | 'SIGHUP'): Promise<{ exit: Interrupted['exit']; stdout: string; stderr: string; deleted: string[] }> {
   const pbs = path.join(dir, 'fake-pbs');
   mkdirSync(pbs, { recursive: true });
   const pbsBin = fileURLToPath(new URL('../../deploy/test/fixtures/pbs-bin', import.meta.url));
@@ -106,9 +106,9 @@ export async function interruptBatchRun(t: Test, cli: string, args: string[], di
   const exited = new Promise<Interrupted['exit']>((resolve) => p.on('exit', (code, sig) => resolve([code, sig])));
   let stderr = '';
   p.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
-  await printed(p.stdout, /waiting for workers/, '"waiting for workers" line');
+  const stdout = await printed(p.stdout, /waiting for workers[^\n]*\n/, '"waiting for workers" line');
   p.kill(signal);
   const exit = await exited;
   const calls = path.join(pbs, 'qdel-calls');
-  return { exit, stderr, deleted: existsSync(calls) ? readFileSync(calls, 'utf8').split(/\s+/).filter(Boolean) : [] };
+  return { exit, stdout, stderr, deleted: existsSync(calls) ? readFileSync(calls, 'utf8').split(/\s+/).filter(Boolean) : [] };
 }
