@@ -47,7 +47,7 @@ const SAMPLES: Record<JobKeyName, Sample> = {
   job_queue: { text: 'short', yaml: 'short', shows: '--partition=short', bad: 'a b', badYaml: 'a b' },
   job_account: { text: 'atlas', yaml: 'atlas', shows: '--account=atlas', bad: 'at las', badYaml: 'at las' },
   job_name: { text: 'mine', yaml: 'mine', shows: '--job-name=mine', bad: 'my job', badYaml: 'my job' },
-  job_extra: { text: '--exclusive', yaml: ['--exclusive'], shows: '#SBATCH --exclusive', bad: 'a\nb', badYaml: '--exclusive' },
+  job_extra: { text: '--exclusive', yaml: ['--exclusive'], shows: '#SBATCH --exclusive', bad: 'a\nb', badYaml: '--exclusive\n--qos=high' },
   job_prologue: { text: 'module load nodejs', yaml: ['module load nodejs'], shows: '\nmodule load nodejs\n', bad: ' ', badYaml: ['ok', ''] },
   job_log_directory: { text: '/tmp/job-logs', yaml: '/tmp/job-logs', shows: '--output=/tmp/job-logs/', bad: '', badYaml: 7 },
   job_resource_spec: { text: 'select=1:ncpus=2', yaml: 'select=1:ncpus=2', shows: '#PBS -l select=1:ncpus=2', bad: 'a b', badYaml: 'a b' },

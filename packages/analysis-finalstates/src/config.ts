@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, batchKeyProblem, batchRunConflict, batchRunProblem, type BatchRunConfig } from '@gluon/deploy';
+import { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, batchKeyFromConfig, batchKeyProblem, batchRunConflict, batchRunProblem, type BatchRunConfig } from '@gluon/deploy';
 import { CONFIG_KEY_NAMES, SCHEDULER_TLS_CHECKS, SCHEDULER_TLS_DEFAULTS, schedulerTlsConflict, type SchedulerTlsConfig, type SettingsAsGiven } from '@gluon/client';
 import { OBJECT_TYPES, OBJECT_NAMES, SCHEMAS, type ObjectType } from './schema.js';
 import { parseCountsName } from './naming.js';
@@ -153,12 +153,15 @@ const CHECKS: Record<keyof FsConfig, Check> = {
 export function validateConfig(raw: unknown, source: string): Partial<FsConfig> {
   if (raw === null || raw === undefined) return {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${source}: the configuration must be a mapping of keys to values`);
-  for (const [k, v] of Object.entries(raw)) {
+  const config: Record<string, unknown> = { ...raw };
+  for (const [k, given] of Object.entries(raw)) {
     const c = CHECKS[k as keyof FsConfig];
     if (!c) throw new ConfigError(`${source}: unknown key "${k}" (known keys: ${Object.keys(CHECKS).join(', ')})`);
+    // A batch list key's one line of text is a one-item list (job_extra: --exclusive), as gluon-h4l takes it.
+    const v = config[k] = Object.hasOwn(BATCH_RUN_CHECKS, k) ? batchKeyFromConfig(k as keyof BatchRunConfig, given) : given;
     try { c(v, k); } catch (e) { throw new ConfigError(`${source}: ${(e as Error).message}`); }
   }
-  return raw as Partial<FsConfig>;
+  return config as Partial<FsConfig>;
 }
 
 /** Reads and validates a YAML config file. */

@@ -19,6 +19,11 @@ t.test('flags set the cluster keys; config.yaml sets them too', async (t) => {
   writeFileSync(f, 'cluster: pbs\njobs: 3\njob_walltime: "00:30:00"\n');
   const { config: y } = await parseRunArgs(['--config', f]);
   t.match(y, { cluster: 'pbs', jobs: 3, job_walltime: '00:30:00', job_cores: 1, job_memory: null });
+  // One line of text is one directive: a one-item list, as gluon-h4l takes it (it was refused as not a list).
+  writeFileSync(f, 'cluster: slurm\njob_extra: --exclusive\n');
+  t.same((await parseRunArgs(['--config', f])).config.job_extra, ['--exclusive']);
+  writeFileSync(f, 'cluster: slurm\njob_extra: "--exclusive\\n--qos=high"\n');
+  await t.rejects(parseRunArgs(['--config', f]), { message: `${f}: job_extra must be a list of directive lines, one entry each (a YAML list: [--exclusive, --qos=high], or one "- …" line each), got "--exclusive\\n--qos=high"` });
 });
 
 t.test('bad cluster values are refused naming the flag or key', async (t) => {

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { reasonOf } from './errors.js';
-import { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, batchKeyProblem, batchRunConflict, batchRunProblem, type BatchRunConfig } from '@gluon/deploy';
+import { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, batchKeyFromConfig, batchKeyProblem, batchRunConflict, batchRunProblem, type BatchRunConfig } from '@gluon/deploy';
 import { CONFIG_KEY_NAMES, SCHEDULER_TLS_CHECKS, SCHEDULER_TLS_DEFAULTS, schedulerTlsConflict, type SchedulerTlsConfig, type SettingsAsGiven } from '@gluon/client';
 import { SELECTIONS, type SelectionName } from './chunk.js';
 
@@ -78,18 +78,21 @@ const CHECKS: Record<keyof H4lConfig, Check> = {
 export function validateConfig(raw: unknown, source: string): Partial<H4lConfig> {
   if (raw === null || raw === undefined) return {};
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${source}: the configuration must be a mapping of keys to values`);
-  for (const [k, v] of Object.entries(raw)) {
+  const config: Record<string, unknown> = { ...raw };
+  for (const [k, given] of Object.entries(raw)) {
     if (!(k in CHECKS)) throw new ConfigError(`${source}: unknown key "${k}" (known keys: ${Object.keys(CHECKS).join(', ')})`);
     if (Object.hasOwn(BATCH_RUN_CHECKS, k)) {
-      // As gluon-cluster words it (with what a size came to): @gluon/deploy's job keys.
+      // As gluon-cluster words it (with what a size came to): @gluon/deploy's job keys; a list
+      // key's one line of text is a one-item list (job_extra: --exclusive).
+      const v = config[k] = batchKeyFromConfig(k as keyof BatchRunConfig, given);
       const problem = batchKeyProblem(k as keyof BatchRunConfig, v, `${source}: ${k}`);
       if (problem) throw new ConfigError(problem);
       continue;
     }
-    const why = CHECKS[k as keyof H4lConfig](v);
-    if (why) throw new ConfigError(`${source}: ${k} ${why}, got ${JSON.stringify(v)}`);
+    const why = CHECKS[k as keyof H4lConfig](given);
+    if (why) throw new ConfigError(`${source}: ${k} ${why}, got ${JSON.stringify(given)}`);
   }
-  return raw as Partial<H4lConfig>;
+  return config as Partial<H4lConfig>;
 }
 
 /** Reads and validates a YAML config file. */

@@ -43,6 +43,12 @@ t.test('keys a launcher does not take, and keys that do not go together, are ref
   writeFileSync(f, 'job_extra: [--exclusive]\njob_log_directory: logs\n');
   const { config } = await configFromArgs(['--config', f], dir);
   t.match(config, { cluster: null, job_extra: ['--exclusive'], job_log_directory: 'logs' });
+  // One line of text is one directive (or prologue line): a one-item list. It was refused as not a list.
+  writeFileSync(f, 'job_extra: --exclusive\njob_prologue: module load nodejs\n');
+  t.match((await configFromArgs(['--config', f], dir)).config, { job_extra: ['--exclusive'], job_prologue: ['module load nodejs'] });
+  // Several lines in one text: which were meant as directives is not for the run to guess; the refusal says how a list is written.
+  writeFileSync(f, 'job_extra: |\n  --exclusive\n  --qos=high\n');
+  await t.rejects(configFromArgs(['--config', f], dir), { message: `${f}: job_extra must be a list of directive lines, one entry each (a YAML list: [--exclusive, --qos=high], or one "- …" line each), got "--exclusive\\n--qos=high\\n"` });
   // A directive line or prologue line with a newline in it would add a line to the job script unseen.
   writeFileSync(f, 'job_prologue: ["cd /x\\nrm -rf y"]\n');
   await t.rejects(configFromArgs(['--config', f], dir), { message: `${f}: job_prologue must be a list of shell lines, each of which must be one line of text, not empty, got ["cd /x\\nrm -rf y"]` });

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { CONFIG_KEY_NAMES, type Client, type SettingsAsGiven } from '@gluon/client';
 import { tokenFromEnv } from '@gluon/protocol';
 import { checkJobClusterOptions, type JobClusterOptions, type JobQueueCluster } from './job-cluster.js';
-import { JOB_KEY_NAMES, JOB_KEYS, jobClusterOptionsOf, jobKeyFromText, jobKeyOfOption, jobKeyProblem, keysNotFor, notForLauncher, runFlagOf, type JobKey, type JobKeyValues } from './job-keys.js';
+import { JOB_KEY_NAMES, JOB_KEYS, jobClusterOptionsOf, jobKeyFromConfig, jobKeyFromText, jobKeyOfOption, jobKeyProblem, keysNotFor, notForLauncher, runFlagOf, type JobKey, type JobKeyValues } from './job-keys.js';
 import { keepToken, keptTokenFile, readKeptToken } from './kept-token.js';
 import { SlurmCluster } from './slurm.js';
 import { PBSCluster } from './pbs.js';
@@ -47,6 +47,11 @@ export function batchKeyProblem(key: keyof BatchRunConfig, value: unknown, name:
   if (key !== 'cluster') return jobKeyProblem(key, value, name);
   const why = clusterCheck(value);
   return why && `${name} ${why}, got ${JSON.stringify(value)}`;
+}
+
+/** Batch key `key`'s value as a config file gives it (job-keys.ts, jobKeyFromConfig: `job_extra: --exclusive` is `[--exclusive]`). */
+export function batchKeyFromConfig(key: keyof BatchRunConfig, value: unknown): unknown {
+  return key === 'cluster' ? value : jobKeyFromConfig(key, value);
 }
 
 /** One analysis flag: the key it sets, how it is typed (kind: `--cluster`), its placeholder and help line. */

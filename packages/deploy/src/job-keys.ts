@@ -77,7 +77,12 @@ const by = (check: (v: string) => void): Check => (v) => {
 };
 /** One line of a job script: a newline would start another directive or command unseen. */
 const line: Check = (v) => (typeof v === 'string' && /^[^\p{Cc}]*\S[^\p{Cc}]*$/u.test(v) ? undefined : 'must be one line of text, not empty');
-const listOf = (item: Check, what: string): Check => (v) => {
+/**
+ * A list key's check. A config file's one line of text is taken as a one-item list before it
+ * (jobKeyFromConfig); text it still sees (several lines, or none) is told how a list is written.
+ */
+const listOf = (item: Check, what: string, example: string): Check => (v) => {
+  if (typeof v === 'string') return `must be a list of ${what}, one entry each (a YAML list: ${example}, or one "- …" line each)`;
   if (!Array.isArray(v)) return `must be a list of ${what}`;
   for (const x of v) { const why = item(x); if (why) return `must be a list of ${what}, each of which ${why}`; }
   return undefined;
@@ -121,8 +126,8 @@ export const JOB_KEYS: { [K in keyof JobKeyValues]: JobKey<JobKeyValues[K]> } = 
     flag: 'job-name', option: 'jobName', type: 'text', arg: 'NAME', help: 'job name; workers are named NAME-<job id>', launchers: ALL, default: 'gluon-worker', runDefault: null,
     check: orNull((v) => (typeof v === 'string' && /^[\w.-]{1,64}$/.test(v) ? undefined : 'may hold letters, digits, _ . - (1-64)')),
   },
-  job_extra: { flag: 'job-extra', option: 'jobExtra', type: 'list', arg: 'DIRECTIVE', help: 'one more directive line (e.g. "--qos=high", "-l place=scatter")', check: listOf(line, 'directive lines'), item: line, launchers: BATCH, notFor: { ssh: NOT_OVER_SSH }, runDefault: [] },
-  job_prologue: { flag: 'prologue', option: 'prologue', type: 'list', arg: 'LINE', help: 'a shell line the job runs before the worker (e.g. "module load nodejs")', check: listOf(line, 'shell lines'), item: line, launchers: ALL, runDefault: [] },
+  job_extra: { flag: 'job-extra', option: 'jobExtra', type: 'list', arg: 'DIRECTIVE', help: 'one more directive line (e.g. "--qos=high", "-l place=scatter")', check: listOf(line, 'directive lines', '[--exclusive, --qos=high]'), item: line, launchers: BATCH, notFor: { ssh: NOT_OVER_SSH }, runDefault: [] },
+  job_prologue: { flag: 'prologue', option: 'prologue', type: 'list', arg: 'LINE', help: 'a shell line the job runs before the worker (e.g. "module load nodejs")', check: listOf(line, 'shell lines', '["module load nodejs", "source env.sh"]'), item: line, launchers: ALL, runDefault: [] },
   job_log_directory: { flag: 'log-directory', option: 'logDirectory', type: 'text', arg: 'DIR', help: 'where jobs write their output (created if missing)', check: orNull(line), launchers: BATCH, notFor: { ssh: NOT_OVER_SSH }, runDefault: null },
   job_resource_spec: {
     flag: 'resource-spec', option: 'resourceSpec', type: 'text', arg: 'SPEC', help: 'PBS only: the -l resource request (default select=1:ncpus=N:mem=Mmb)', launchers: ['pbs'], runDefault: null,
@@ -160,6 +165,15 @@ export function runFlagOf(k: JobKeyName): string {
 /** Whether `k` is a job key (own keys only). */
 export function isJobKey(k: string): k is JobKeyName {
   return Object.hasOwn(JOB_KEYS, k);
+}
+
+/**
+ * Key `k`'s value as a config file gives it: a list key's one line of text is a one-item list
+ * (`job_extra: --exclusive` is one directive, as `--job-extra=--exclusive` is; it was refused as
+ * not a list); anything else as given, for its check to judge.
+ */
+export function jobKeyFromConfig(k: JobKeyName, v: unknown): unknown {
+  return JOB_KEYS[k].type === 'list' && typeof v === 'string' && line(v) === undefined ? [v] : v;
 }
 
 /**
