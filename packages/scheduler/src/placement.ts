@@ -1,12 +1,13 @@
 /**
- * Where work goes: the choice of a worker for a ready task and of a victim to steal from.
+ * Where work goes: the choice of a worker for a ready task and of a victim to steal from (which
+ * of its tasks, and for whom: steals.ts).
  * {@link WorkerPool} indexes the live workers by load and by unstarted work, so that each
  * decision costs O(log workers) (plus the holders of the task's dependencies), never a pass over
  * every worker: with a thousand workers, a pass per task was most of the scheduler's time.
  * Pure bookkeeping and pure functions of the records; the state machine acts on the answers.
  */
 import { IndexedHeap } from './indexed-heap.js';
-import { acceptsWork, refuses, runsBefore, type TaskRecord, type WorkerRecord } from './records.js';
+import { acceptsWork, type TaskRecord, type WorkerRecord } from './records.js';
 
 /** Whether a worker said it is over its memory limit (it starts no new tasks). */
 export function isPaused(ws: WorkerRecord): boolean {
@@ -143,14 +144,4 @@ export function chooseWorker(ts: TaskRecord, pool: WorkerPool, capacity: (ws: Wo
 export function stealVictim(idle: WorkerRecord, pool: WorkerPool): WorkerRecord | null {
   const victim = pool.mostSpare();
   return victim && victim !== idle && spareWork(victim) > 0 ? victim : null;
-}
-
-/**
- * Up to `n` of the victim's tasks to ask back for `thief`, not already being stolen and not of a
- * module the thief refuses: the victim runs its best tasks first, so the thief takes from the
- * other end.
- */
-export function stealCandidates(victim: WorkerRecord, n: number, thief: WorkerRecord): TaskRecord[] {
-  const candidates = [...victim.processing].filter((t) => t.thief === null && !refuses(thief, t.fn.module)).sort((a, b) => (runsBefore(a, b) ? 1 : -1));
-  return candidates.slice(0, Math.max(0, n));
 }

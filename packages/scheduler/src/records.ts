@@ -40,6 +40,7 @@ class RareTaskFields {
   deaths = 0;
   error: TaskError | null = null;
   thief: WorkerRecord | null = null;
+  stealRefused = false;
   timeoutMs = 0;
 }
 
@@ -153,6 +154,18 @@ export class TaskRecord {
     if (ws !== null || this.rare !== NO_RARE) this.own().thief = ws;
   }
 
+  /**
+   * Its worker refused to give it up (a `steal-response` of `ok: false`): it runs there, or has
+   * finished. Never asked for again while it is there; cleared when it is sent to a worker.
+   */
+  get stealRefused(): boolean {
+    return this.rare.stealRefused;
+  }
+
+  set stealRefused(refused: boolean) {
+    if (refused || this.rare !== NO_RARE) this.own().stealRefused = refused;
+  }
+
   /** Stop the task after this many ms of running (0: no limit); sent in compute-task. */
   get timeoutMs(): number {
     return this.rare.timeoutMs;
@@ -222,6 +235,13 @@ export class WorkerRecord {
    * is registered, and for a worker that left with nothing.
    */
   private keysAtEnd: Set<string> | null = null;
+  /**
+   * Tasks asked of other workers for it (`steal-request`) whose answer has not come: what it may
+   * still receive, so it is not asked more than it has free threads for. Entries whose steal was
+   * answered or called off (the task's `thief` is another, or it left processing) are dropped
+   * when counted ({@link pendingSteals}).
+   */
+  private readonly stealing = new Set<TaskRecord>();
   storedBytes = 0;
   lastSeen: number;
   private currentStatus: 'running' | 'closing' | 'gone' = 'running';
@@ -318,6 +338,18 @@ export class WorkerRecord {
     return true;
   }
 
+  /** A task was asked of another worker for it (see {@link stealing}). */
+  askedToSteal(ts: TaskRecord): void {
+    ts.thief = this;
+    this.stealing.add(ts);
+  }
+
+  /** How many tasks asked for it are still unanswered (see {@link stealing}). */
+  pendingSteals(): number {
+    for (const ts of this.stealing) if (ts.thief !== this || ts.state !== 'processing') this.stealing.delete(ts);
+    return this.stealing.size;
+  }
+
   /** It was told to drop the task of `key`, which it was running (see {@link calledOffKeys}). */
   calledOff(key: string): void {
     const keys = (this.calledOffKeys ??= new Set());
@@ -351,6 +383,7 @@ export class WorkerRecord {
     const all = [...this.running.values()];
     for (const key of this.running.keys()) this.leftWith(key);
     this.running.clear();
+    this.stealing.clear();
     this.watcher?.(this);
     return all;
   }

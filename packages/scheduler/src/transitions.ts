@@ -8,7 +8,8 @@ import { logLine, type LogLine, type NamedWorker } from './log-line.js';
 import { outcomeAfter } from './progress-state.js';
 import { dependentCount, removeDependent } from './dependents.js';
 import { hasUnassigned } from './graph.js';
-import { chooseWorker, isPaused, spareWork, stealCandidates, stealVictim, WorkerPool } from './placement.js';
+import { chooseWorker, isPaused, spareWork, stealVictim, WorkerPool } from './placement.js';
+import { stealCandidates, stealsWanted } from './steals.js';
 import { Recovery } from './recovery.js';
 import { Topics } from './topics.js';
 import { WorkerIndex } from './worker-index.js';
@@ -247,6 +248,7 @@ export abstract class Transitions {
     this.setState(ts, 'processing');
     ts.processingOn = ws;
     ts.thief = null;
+    ts.stealRefused = false;
     ws.take(ts);
     // Each dependency an object of a declared shape (protocol 5). Keys as property names of one
     // object per task were each made a V8 internalized string (a lookup in a table holding every
@@ -319,7 +321,7 @@ export abstract class Transitions {
    * A paused worker (over its memory limit) starts nothing, so whatever it holds and has not
    * started would wait there until it recovers, maybe forever: on each heartbeat of a paused
    * worker, or of an idle one while another is paused, idle workers steal from the paused ones.
-   * Steals of tasks it is running are refused by the worker and asked again next time.
+   * Steals of tasks it is running are refused by the worker, and not asked for again.
    */
   protected offloadPaused(ws: WorkerRecord): void {
     if (isPaused(ws)) {
@@ -331,16 +333,17 @@ export abstract class Transitions {
   }
 
   /**
-   * An idle worker takes unstarted work from `from`, or else from the worker with the most
-   * unstarted work (the worker confirms the steal). A running worker's first `nthreads` tasks
-   * are taken to be running; a paused one may have started none.
+   * A worker with free threads takes unstarted work from `from`, or else from the worker with the
+   * most unstarted work (the victim confirms the steal); how much and which tasks: steals.ts.
    */
   protected stealFor(idle: WorkerRecord, from?: WorkerRecord): void {
     if (this.queue.size > 0 || !acceptsWork(idle)) return;
+    const wanted = stealsWanted(idle);
+    if (wanted <= 0) return;
     const victim = from ?? stealVictim(idle, this.pool);
     if (!victim || spareWork(victim) <= 0) return;
-    for (const ts of stealCandidates(victim, Math.min(spareWork(victim), idle.nthreads + 1), idle)) {
-      ts.thief = idle;
+    for (const ts of stealCandidates(victim, wanted, idle)) {
+      idle.askedToSteal(ts);
       this.send({ worker: victim.id }, { op: 'steal-request', key: ts.key });
     }
   }

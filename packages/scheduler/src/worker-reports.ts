@@ -77,7 +77,8 @@ export abstract class WorkerReports extends WorkerEvents {
       this.send({ worker: workerId }, { op: 'free-keys', keys: [m.key] });
     }
     this.fill(ws);
-    if (ws.processing.size === 0) this.stealFor(ws);
+    // A thread free here: unstarted work elsewhere may wait behind a long task (steals.ts).
+    this.stealFor(ws);
     return this.flush();
   }
 
@@ -161,6 +162,7 @@ export abstract class WorkerReports extends WorkerEvents {
       this.fail(ts, { ...m.error, key: ts.key, worker: ws.name, retriesUsed: ts.retriesUsed, kind }, now, ws);
     }
     this.fill(ws);
+    this.stealFor(ws);
     return this.flush();
   }
 
@@ -294,13 +296,23 @@ export abstract class WorkerReports extends WorkerEvents {
   }
 
 
+  /**
+   * A worker's answer to a `steal-request`. Only about a task it is running here: an answer about
+   * one that finished or moved meanwhile changes nothing (a steal asked of its new worker is not
+   * called off by it).
+   */
   stealResponse(workerId: string, key: string, ok: boolean): Command[] {
     const ts = this.tasks.get(key);
     const ws = this.workers.get(workerId);
-    if (!ts || !ws) return this.flush();
+    if (!ts || !ws || ts.state !== 'processing' || ts.processingOn !== ws) return this.flush();
     const thief = ts.thief;
     ts.thief = null;
-    if (ok && ts.state === 'processing' && ts.processingOn === ws) {
+    if (!ok) {
+      // It runs there (or has just finished): never asked for again while there. The worker it
+      // was for, its thread still free, asks for another task (each refusal rules one out: no loop).
+      ts.stealRefused = true;
+      if (thief && this.workers.get(thief.id) === thief) this.stealFor(thief);
+    } else {
       ws.drop(ts);
       ts.processingOn = null;
       this.setState(ts, 'released');

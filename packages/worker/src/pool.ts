@@ -486,6 +486,34 @@ export class ThreadPool {
     this.head = 0;
   }
 
+  /**
+   * Takes a task out of the pool if no thread has started it: one still waiting here, or one
+   * posted to a thread behind the task it runs (taken back through the claim cursor, so the
+   * thread skips it; the tasks taken back with it are handed out again). True when it was taken
+   * out: it will not run, and its `done` is never called. False when it runs (or is unknown).
+   * For a steal: a task posted behind a long one waited there with threads free on other workers.
+   */
+  withdraw(key: string): boolean {
+    for (let i = this.head; i < this.waiting.length; i++) {
+      if (this.waiting[i]!.task.key !== key) continue;
+      this.waiting.splice(i, 1);
+      return true;
+    }
+    for (const slot of this.slots) {
+      let entry: Entry | undefined;
+      for (const e of slot.inFlight.values()) if (e.task.key === key) entry = e;
+      if (!entry) continue;
+      if (slot.stopping || entry.seq === undefined || !isAfter(entry.seq, Atomics.load(slot.cursor, 0))) return false;
+      const back = this.takeBackFrom(slot);
+      const i = back.indexOf(entry);
+      // Claimed by its thread between the look and the take-back: it runs there.
+      if (i >= 0) back.splice(i, 1);
+      this.requeue(back);
+      return i >= 0;
+    }
+    return false;
+  }
+
   /** Undoes {@link cancel} for a task that is wanted again before it was stopped. */
   resume(key: string): void {
     this.setCancelled(key, false);

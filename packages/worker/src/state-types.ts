@@ -43,7 +43,11 @@ export interface TaskTiming {
 export type WorkerEvent =
   | { type: 'compute'; task: ComputeTask }
   | { type: 'free-keys'; keys: string[] }
-  | { type: 'steal'; key: string }
+  /**
+   * The scheduler asks for a task back (`steal-request`). `withdrawn`: the shell took it out of
+   * the pool unstarted (it was handed to the pool, and no thread had claimed it; ThreadPool.withdraw).
+   */
+  | { type: 'steal'; key: string; withdrawn?: boolean }
   /**
    * A peer answered a `fetch`: the values it had, and the keys it did not. `start`/`stop` (ms
    * since epoch, request sent / reply received) make it reported to the scheduler as a

@@ -121,7 +121,7 @@ export class WorkerState {
     switch (ev.type) {
       case 'compute': this.compute(ev.task); break;
       case 'free-keys': for (const k of ev.keys) this.free(k); break;
-      case 'steal': this.steal(ev.key); break;
+      case 'steal': this.steal(ev.key, ev.withdrawn === true); break;
       case 'fetched':
         this.reportTransfer(ev);
         this.fetched_(ev.peer, ev.data, ev.missing);
@@ -502,10 +502,16 @@ export class WorkerState {
     } else this.drop(t);
   }
 
-  private steal(key: string): void {
+  /**
+   * Gives a task back unless it started: one not yet handed to the pool, or one the pool gave
+   * back unstarted (`withdrawn`). A refusal tells the scheduler it runs here or is gone: it
+   * never asks for that task again.
+   */
+  private steal(key: string, withdrawn: boolean): void {
     const t = this.tasks.get(key);
-    const ok = !!t && t.state !== 'running';
-    if (t && ok) this.drop(t);
+    const ok = !!t && (t.state !== 'running' || withdrawn);
+    if (t && ok && t.state === 'running') this.finishRun(key);
+    else if (t && ok) this.drop(t);
     this.send({ op: 'steal-response', key, ok });
   }
 

@@ -403,7 +403,7 @@ export class GluonWorker {
         return this.apply(this.state.handle({ type: 'compute', task: computeTaskOf(m) }));
       }
       case 'free-keys': return this.apply(this.state.handle({ type: 'free-keys', keys: m.keys }));
-      case 'steal-request': return this.apply(this.state.handle({ type: 'steal', key: m.key }));
+      case 'steal-request': return this.steal(m.key);
       case 'peer-gone': return this.peerGone(m.address);
       case 'acquire': return this.apply(this.state.handle({ type: 'acquire', peer: m.from, keys: m.keys }));
       case 'close':
@@ -412,6 +412,18 @@ export class GluonWorker {
         void this.close(m.reason ?? 'the scheduler asked the worker to close');
         return;
     }
+  }
+
+  /**
+   * A task handed to the pool may still wait there, posted to a thread behind a long one: the
+   * pool gives it back if no thread started it, and the state machine answers. Before, such a
+   * task was refused, and waited for the long one with threads free on other workers.
+   */
+  private steal(key: string): void {
+    const withdrawn = this.state.taskState(key) === 'running' && this.pool.withdraw(key);
+    this.apply(this.state.handle({ type: 'steal', key, withdrawn }));
+    // Closing, it may have been the last task the worker waited for.
+    if (withdrawn) this.drained?.();
   }
 
   /**

@@ -306,6 +306,38 @@ t.test('a task queued behind one its thread had not yet taken when another threa
   t.same([counts.cell(0), counts.cell(1)], [1, 1], 'each ran once');
 });
 
+t.test('withdraw takes out a task no thread started, posted behind a blocked one or still waiting; never a running one', async (t) => {
+  // A worker asked to give up a task for a steal: one posted to a thread behind a long task was
+  // refused, and waited for it with threads free on other workers.
+  const g = gate();
+  const single = new ThreadPool(1, 'pool-withdraw', () => {});
+  t.teardown(() => {
+    g.open();
+    return single.close();
+  });
+  const counts = gate(3);
+  const settled = new Set<string>();
+  const run = (key: string, exportName: string, args: unknown[]) =>
+    single.run({ key, url, exportName, args, data: {} }).then((r) => (settled.add(key), r));
+  const a = run('a', 'gated', [g.buffer]);
+  // B goes to the thread behind A (a thread holds two ordinary tasks), C waits in the pool.
+  void run('b', 'counted', [counts.buffer, 0]);
+  void run('c', 'counted', [counts.buffer, 1]);
+  await until(() => g.cell(1) === 1, 'A is running');
+  t.equal(single.executing, 2, 'A and B are in the thread');
+  t.notOk(single.withdraw('a'), 'the running task stays');
+  t.ok(single.withdraw('b'), 'the task posted behind it is taken out');
+  t.ok(single.withdraw('c'), 'and the one waiting in the pool');
+  t.notOk(single.withdraw('b'), 'once');
+  t.notOk(single.withdraw('nope'));
+  t.equal(single.executing, 1);
+  g.open();
+  t.equal(ok(t, await a), 1);
+  t.equal(ok(t, await run('d', 'counted', [counts.buffer, 2])), 2, 'the thread goes on with the next task');
+  t.same([counts.cell(0), counts.cell(1), counts.cell(2)], [0, 0, 1], 'neither taken-out task ran');
+  t.same([...settled].sort(), ['a', 'd'], 'nor was answered: the caller gave them up');
+});
+
 t.test('taken-back tasks and timeoutMs/cancel: the blocked task is stopped, nothing runs twice or is lost', async (t) => {
   const g = gate();
   const { two, task } = twoThreads(t, 'pool-hol-stop', g);

@@ -152,6 +152,24 @@ t.test('steal-request gives back only tasks that have not started', async (t) =>
   t.same(executed(s.handle({ type: 'done', key: 's-1', value: 1, ...timing })), [], 'the stolen task does not run');
 });
 
+t.test('steal-request gives back a task handed to the pool that the pool took out unstarted', async (t) => {
+  // Posted to a thread behind a long task, it was refused (the pool had it), and waited for the
+  // long one with threads free on other workers. The shell asks the pool (ThreadPool.withdraw).
+  const s = make(2);
+  t.same(executed(s.handle({ type: 'compute', task: task('long-1') })), ['long-1']);
+  t.same(executed(s.handle({ type: 'compute', task: task('short-1') })), ['short-1'], 'handed to the pool behind it');
+  s.handle({ type: 'compute', task: task('short-2') });
+  t.same(sent(s.handle({ type: 'steal', key: 'long-1', withdrawn: false })), [{ op: 'steal-response', key: 'long-1', ok: false }], 'running: the pool kept it');
+  const back = s.handle({ type: 'steal', key: 'short-1', withdrawn: true });
+  t.same(sent(back), [{ op: 'steal-response', key: 'short-1', ok: true }]);
+  t.same(executed(back), ['short-2'], 'its place in the pool goes to the next ready task');
+  t.equal(s.executing, 2);
+  t.same(sent(s.handle({ type: 'done', key: 'short-1', value: 1, ...timing })), [], 'a late word of it changes nothing');
+  t.equal(s.executing, 2);
+  t.same(sent(s.handle({ type: 'done', key: 'long-1', value: 1, ...timing })).map((m) => m.key), ['long-1']);
+  t.equal(s.executing, 1);
+});
+
 t.test('errors carry their kind; shutdown hands back unstarted work and refuses new work', async (t) => {
   const s = make(1);
   s.handle({ type: 'compute', task: task('e-1') });

@@ -1,0 +1,91 @@
+/**
+ * Work stealing in the state machine (steals.ts): a worker with a thread free takes a task
+ * waiting unstarted behind another worker's long one, after a finish, a failure or at its
+ * heartbeat; never more than its free threads start; never a task known to run; nothing moves
+ * back and forth. The simulated workers answer steals as real ones do: yes for a task beyond their
+ * first `nthreads`, no otherwise (sim.ts).
+ */
+import t from 'tap';
+import { ops, Sim, task } from './sim.js';
+
+const idle = (now: number, executing = 1) => ({ cpu: 0, rss: 1e8, memoryLimit: 0, executing, ready: 0, stored: 1, storedBytes: 8, time: now, paused: false });
+
+/** w1 (1 thread) runs long-1 with short-2 behind it; w2 (2 threads) runs long-2 and short-1. */
+function longAndShort() {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1', 1);
+  sim.addWorker('w2', 2);
+  sim.submit('c', [task('long-1'), task('long-2'), task('short-1'), task('short-2')]);
+  return sim;
+}
+
+t.test('a worker with a free thread takes a short task queued behind another worker\'s long one', async (t) => {
+  // Each worker runs one long task; the short task queued on w1 behind its long one waited for it
+  // to end (a no-op waited 20 s) while w2 had a thread free: only a worker with nothing stole.
+  const sim = longAndShort();
+  t.same(sim.inbox.get('w1'), ['long-1', 'short-2'], 'w1 runs its long task and holds a short one');
+  t.same(sim.inbox.get('w2'), ['long-2', 'short-1']);
+  const done = sim.finish('w2', 'short-1');
+  t.same(ops(done, 'steal-request', 'w1').map((m) => m.key), ['short-2'], 'w2, still running long-2 on one thread, asks for the short task');
+  const beat = sim.apply(sim.state.heartbeat('w2', idle(sim.now), sim.now));
+  t.same(ops(beat, 'steal-request'), [], 'its heartbeat asks for nothing more while that steal is unanswered: one free thread, one task');
+  sim.answerSteals();
+  t.same(sim.inbox.get('w1'), ['long-1'], 'w1 keeps only its running task');
+  t.same(sim.inbox.get('w2'), ['long-2', 'short-2'], 'the short task runs on the free thread');
+  for (const w of ['w1', 'w2']) sim.apply(sim.state.heartbeat(w, idle(sim.now), sim.now));
+  sim.finish('w2', 'short-2');
+  sim.apply(sim.state.heartbeat('w2', idle(sim.now), sim.now));
+  t.equal(sim.state.tasks.get('short-2')!.state, 'memory');
+  t.same(ops(sim.log, 'steal-request').map((m) => m.key), ['short-2'], 'nothing else was asked of anyone: running tasks stay, nothing goes back');
+});
+
+t.test('a worker whose task erred, with a thread free, takes a task queued behind a long one too', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1', 1);
+  sim.addWorker('w2', 2);
+  sim.submit('c', [task('long-1'), task('long-2'), task('bad-1'), task('short-2')]);
+  t.same(sim.inbox.get('w2'), ['long-2', 'bad-1']);
+  const erred = sim.err('w2', 'bad-1');
+  t.same(ops(erred, 'steal-request', 'w1').map((m) => m.key), ['short-2']);
+});
+
+t.test('a worker with a free thread asks at its heartbeat for a task placed behind a long one after its last finish', async (t) => {
+  // use-1 goes where its input is, behind w1's long task, while w2 has a thread free and nothing
+  // of w2's finishes for a long time: only its heartbeat asks.
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1', 1);
+  sim.addWorker('w2', 2);
+  sim.submit('c', [task('data-1')]);
+  t.same(sim.inbox.get('w1'), ['data-1']);
+  sim.finish('w1', 'data-1', { nbytes: 1e6 });
+  sim.submit('c', [task('long-1'), task('long-2')]);
+  const placed = sim.submit('c', [task('use-1', ['data-1'])]);
+  t.same(sim.inbox.get('w1'), ['long-1', 'use-1'], 'use-1 waits behind long-1, where its input is');
+  t.same(sim.inbox.get('w2'), ['long-2']);
+  t.same(ops(placed, 'steal-request'), []);
+  const beat = sim.apply(sim.state.heartbeat('w2', idle(sim.now), sim.now));
+  t.same(ops(beat, 'steal-request', 'w1').map((m) => m.key), ['use-1'], 'w2\'s heartbeat asks for it');
+  sim.answerSteals();
+  t.same(sim.inbox.get('w2'), ['long-2', 'use-1']);
+  const full = sim.apply(sim.state.heartbeat('w1', idle(sim.now), sim.now));
+  t.same(ops(full, 'steal-request'), [], 'a worker with no thread free asks for nothing');
+});
+
+t.test('a task its worker refused to give up runs there: the other is asked for instead, and neither again', async (t) => {
+  // The scheduler takes a worker's first nthreads tasks to be running; the worker may have started
+  // another (short-2 here). Its refusal says so: asked again at every finish and heartbeat, a
+  // running task was a round trip each time, for nothing.
+  const sim = longAndShort();
+  sim.finish('w2', 'short-1');
+  const refused = sim.apply(sim.state.stealResponse('w1', 'short-2', false));
+  t.equal(sim.state.tasks.get('short-2')!.processingOn!.id, 'w1', 'a refused task stays where it is');
+  t.same(ops(refused, 'steal-request', 'w1').map((m) => m.key), ['long-1'], 'w1 runs short-2 on its one thread: long-1 has not started, and w2 asks for it');
+  const gone = sim.apply(sim.state.stealResponse('w1', 'long-1', true));
+  t.same(ops(gone, 'compute-task', 'w2').map((m) => m.key), ['long-1']);
+  for (let i = 0; i < 3; i++) for (const w of ['w1', 'w2']) sim.apply(sim.state.heartbeat(w, idle(sim.now, 0), sim.now));
+  sim.finish('w2', 'long-2');
+  t.same(ops(sim.log, 'steal-request').map((m) => m.key), ['short-2', 'long-1'], 'short-2 is never asked for again while it runs on w1');
+});
