@@ -3,7 +3,9 @@
  * 2M-event file (run that once first), the 7 analysis branches are read on 1 and on 2
  * decompression threads in alternating pairs (fresh columns, or `INTO=1` into the last read's
  * columns); each read's wall time and every thread's CPU time (from /proc/self/task/TID/schedstat)
- * are printed, with who decompressed the baskets (the decompression thread, the reader when it got
+ * and page faults (minor faults, /proc/self/task/TID/stat: the kernel faulting fresh memory in)
+ * are printed, with the main thread's garbage collections during the read (count and pause, by
+ * kind: scavenge, incremental marking, mark-compact), with who decompressed the baskets (the decompression thread, the reader when it got
  * there, the reader ahead of time while the thread was busy). The main thread is the reader: what
  * it does beyond its share of inflating is the serial part that bounds the speed-up.
  *
@@ -11,6 +13,7 @@
  * ONLY=2 for 2-thread reads only, e.g. under `perf record`).
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openRootFile, type Column, type RootFile } from '@gluon/rootio';
@@ -26,13 +29,16 @@ const SEVEN = ['lep_n', 'lep_pt', 'lep_eta', 'lep_phi', 'lep_E', 'lep_charge', '
 const jobTotals = (pool as { jobTotals?: { jobs: number; threads: number; reader: number; ahead: number } }).jobTotals ?? { jobs: 0, threads: 0, reader: 0, ahead: 0 };
 const path = join(here, '..', '.cache', 'rootio-bench', `4lep-schema-${N}-zlib1.root`);
 
-/** ns on a CPU and ns waiting for one, per thread of this process. */
-function schedstat(): Map<number, [number, number]> {
-  const out = new Map<number, [number, number]>();
+/** ns on a CPU, ns waiting for one, and minor page faults, per thread of this process. */
+function schedstat(): Map<number, [number, number, number]> {
+  const out = new Map<number, [number, number, number]>();
   for (const t of readdirSync('/proc/self/task')) {
     try {
       const [run, wait] = readFileSync(`/proc/self/task/${t}/schedstat`, 'utf8').split(' ').map(Number);
-      out.set(Number(t), [run!, wait!]);
+      // stat's fields after the command name (which may hold spaces): minflt is the 8th.
+      const stat = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+      const faults = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+      out.set(Number(t), [run!, wait!, faults]);
     } catch {
       // The thread ended between the listing and the read.
     }
@@ -55,10 +61,26 @@ for (const file of [one, two]) {
   };
 }
 
-interface Sample { wall: number; fetch: number; main: number; mainWait: number; others: Array<[number, number]>; stats: typeof jobTotals }
+/** The main thread's garbage collections (pause ms), by kind, since the last {@link takeGcs}. */
+const GC_KINDS: Array<[number, string]> = [[constants.NODE_PERFORMANCE_GC_MINOR, 'scavenge'], [constants.NODE_PERFORMANCE_GC_INCREMENTAL, 'incremental'], [constants.NODE_PERFORMANCE_GC_MAJOR, 'mark-compact']];
+let gcs: Array<[number, number]> = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcs.push([(e as unknown as { detail: { kind: number } }).detail.kind, e.duration]);
+}).observe({ entryTypes: ['gc'] });
+const takeGcs = async () => {
+  // A collection's entry is made on a later turn of the event loop and handed to observers on the
+  // turn after that (a 2-thread read does not yield while it decodes: its collections come after).
+  for (let i = 0; i < 3; i++) await new Promise((resolve) => setImmediate(resolve));
+  const got = gcs;
+  gcs = [];
+  return got;
+};
+
+interface Sample { wall: number; fetch: number; main: number; mainWait: number; mainFaults: number; others: Array<[number, number, number]>; gcs: Array<[number, number]>; stats: typeof jobTotals }
 
 async function read(file: RootFile): Promise<Sample> {
   const tree = await file.tree('mini');
+  await takeGcs();
   const before = schedstat();
   const j0 = { ...jobTotals };
   const t0 = performance.now();
@@ -66,17 +88,21 @@ async function read(file: RootFile): Promise<Sample> {
   const wall = performance.now() - t0;
   const fetch = bytesIn - t0;
   const after = schedstat();
+  const collected = await takeGcs();
   if (INTO) previous.set(file, cols);
   const ms = (tid: number, i: 0 | 1) => ((after.get(tid)?.[i] ?? 0) - (before.get(tid)?.[i] ?? 0)) / 1e6;
-  const others: Array<[number, number]> = [];
-  for (const tid of after.keys()) if (tid !== process.pid && ms(tid, 0) >= 1) others.push([tid, ms(tid, 0)]);
+  const faults = (tid: number) => (after.get(tid)?.[2] ?? 0) - (before.get(tid)?.[2] ?? 0);
+  const others: Array<[number, number, number]> = [];
+  for (const tid of after.keys()) if (tid !== process.pid && (ms(tid, 0) >= 1 || faults(tid) >= 100)) others.push([tid, ms(tid, 0), faults(tid)]);
   others.sort((a, b) => b[1] - a[1]);
   const stats = { jobs: jobTotals.jobs - j0.jobs, threads: jobTotals.threads - j0.threads, reader: jobTotals.reader - j0.reader, ahead: jobTotals.ahead - j0.ahead };
-  return { wall, fetch, main: ms(process.pid, 0), mainWait: ms(process.pid, 1), others, stats };
+  return { wall, fetch, main: ms(process.pid, 0), mainWait: ms(process.pid, 1), mainFaults: faults(process.pid), others, gcs: collected, stats };
 }
 
 const f = (x: number) => x.toFixed(0).padStart(5);
-const line = (label: string, s: Sample) => console.log(`${label} wall ${f(s.wall)} ms (bytes in after ${f(s.fetch)}) | main CPU ${f(s.main)} (waited for a core ${f(s.mainWait)}) | other threads ${s.others.map(([t, c]) => `${t}:${c.toFixed(0)}`).join(' ')}` +
+const gcText = (s: Sample) => GC_KINDS.map(([k, name]) => `${name} ${s.gcs.filter(([x]) => x === k).length} (${s.gcs.filter(([x]) => x === k).reduce((a, [, d]) => a + d, 0).toFixed(1)} ms)`).join(', ');
+const line = (label: string, s: Sample) => console.log(`${label} wall ${f(s.wall)} ms (bytes in after ${f(s.fetch)}) | main CPU ${f(s.main)} (waited for a core ${f(s.mainWait)}), ${s.mainFaults} faults | ` +
+  `other threads (CPU ms/faults) ${s.others.map(([t, c, n]) => `${t}:${c.toFixed(0)}/${n}`).join(' ')} | GC ${gcText(s)}` +
   (s.stats.jobs ? ` | baskets: thread ${s.stats.threads}, reader ${s.stats.reader}, ahead ${s.stats.ahead}` : ''));
 
 for (let i = 0; i < 2; i++) {
@@ -99,7 +125,10 @@ for (let r = 0; r < REPEAT; r++) {
 }
 const mean = (xs: Sample[], f: (s: Sample) => number) => xs.reduce((a, s) => a + f(s), 0) / Math.max(1, xs.length);
 const cpu = (s: Sample) => s.main + s.others.reduce((a, o) => a + o[1], 0);
-const means = (xs: Sample[]) => `wall ${f(mean(xs, (s) => s.wall))} (bytes in after ${f(mean(xs, (s) => s.fetch))}), main CPU ${f(mean(xs, (s) => s.main))}, every thread's CPU ${f(mean(xs, cpu))}`;
+const faultsAll = (s: Sample) => s.mainFaults + s.others.reduce((a, o) => a + o[2], 0);
+const gcMs = (s: Sample) => s.gcs.reduce((a, [, d]) => a + d, 0);
+const means = (xs: Sample[]) => `wall ${f(mean(xs, (s) => s.wall))} (bytes in after ${f(mean(xs, (s) => s.fetch))}), main CPU ${f(mean(xs, (s) => s.main))}, every thread's CPU ${f(mean(xs, cpu))}; ` +
+  `page faults ${f(mean(xs, (s) => s.mainFaults))} on the main thread, ${f(mean(xs, faultsAll))} in all; main-thread GC ${mean(xs, (s) => s.gcs.length).toFixed(1)} a read (${mean(xs, gcMs).toFixed(1)} ms)`;
 if (all1.length) console.log(`means, 1 thread:  ${means(all1)}`);
 console.log(`means, 2 threads: ${means(all2)}`);
 ratios.sort((x, y) => x - y);
