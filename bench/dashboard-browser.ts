@@ -20,7 +20,15 @@
  * as the cluster here, so B also pays for the page's CPU on the scheduler's cores: the CPU per
  * task is the figure a browser elsewhere would change, the throughput one a local browser does.
  *
- * Env: ROUNDS (pairs of ABBA, default 3), ROUND_TASKS (default 20,000).
+ * Every round starts the same time after the previous one ended (GAP_MS, default 4 s), whatever its
+ * viewer took to open, and releases at least the scheduler's idle-collection threshold (50,000
+ * tasks, idle-gc.ts), so every round follows one idle collection: a round right after one costs
+ * the scheduler more CPU by itself (no viewer, 20,000 tasks: 20.8 µs a task after a 3 s gap
+ * holding a collection, 11.3 after none). Before, rounds of 20,000 started ~1 s after the last,
+ * a page's after it had loaded plus 1 s: B rounds followed the collections, and the 1.46-1.56x of
+ * B ÷ A was that, not the browser.
+ *
+ * Env: ROUNDS (pairs of ABBA, default 3), ROUND_TASKS (default 50,000), GAP_MS (default 4,000).
  * Writes bench/results/dashboard-browser.json.
  */
 import { spawn } from 'node:child_process';
@@ -37,7 +45,8 @@ import { envInt } from './env.js';
 const CHROMIUM = '/usr/bin/chromium';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const ROUNDS = envInt('ROUNDS', 3, 1, 50);
-const ROUND_TASKS = envInt('ROUND_TASKS', 20_000, 100, 1_000_000);
+const ROUND_TASKS = envInt('ROUND_TASKS', 50_000, 100, 1_000_000);
+const GAP_MS = envInt('GAP_MS', 4_000, 0, 600_000);
 const { noop } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 
 if (!existsSync(CHROMIUM)) {
@@ -127,10 +136,10 @@ try {
 
   const order: Kind[] = [];
   for (let i = 0; i < ROUNDS; i++) order.push(...(i % 2 ? ['C', 'B', 'A', 'A', 'B', 'C'] as const : ['A', 'B', 'C', 'C', 'B', 'A'] as const));
+  let lastEnd = performance.now();
   for (const kind of order) {
     let page: Page | undefined;
     const viewer = kind === 'C' ? await socketViewer(dash) : undefined;
-    if (viewer) await new Promise((r) => setTimeout(r, 1000)); // its first state: not per-task cost
     let cdp: CDPSession | undefined;
     if (kind === 'B') {
       const context = await browser.newContext({ viewport: { width: 1400, height: 1500 } });
@@ -140,8 +149,13 @@ try {
       await cdp.send('Performance.enable');
       await page.goto(dash);
       await page.waitForSelector('#conn.up', { timeout: 60_000 });
-      await new Promise((r) => setTimeout(r, 1000)); // the first state drawn: not per-task cost
     }
+    // The same idle gap before every kind of round (the header says why), at least 1 s after the
+    // viewer opened (its first state sent and drawn: not per-task cost).
+    const opened = performance.now();
+    const gapLeft = Math.max(lastEnd + GAP_MS - opened, 1000);
+    if (opened + 1000 > lastEnd + GAP_MS) console.log(`${kind}: its viewer took ${((opened - lastEnd) / 1000).toFixed(1)} s to open, so this round's gap is ${((opened + 1000 - lastEnd) / 1000).toFixed(1)} s, not ${GAP_MS / 1000} s (raise GAP_MS)`);
+    await new Promise((r) => setTimeout(r, gapLeft));
     const m0 = cdp ? await metricsOf(cdp) : undefined;
     await schedulerLoopDelay(dash); // resets the histogram: the round's own delay is read after it
     const c0 = cpuSeconds(pid), b0 = chromiumCpu(), t0 = performance.now();
@@ -153,6 +167,7 @@ try {
     const loop = (await schedulerLoopDelay(dash))!;
     client.release(fs);
     viewer?.close();
+    lastEnd = performance.now();
     const r: Round = { kind, wallS, tasksPerS: ROUND_TASKS / wallS, schedCpuUsPerTask: (cpu / ROUND_TASKS) * 1e6, chromiumCores, loop: { p50Ms: loop.p50Ms, p99Ms: loop.p99Ms, maxMs: loop.maxMs } };
     if (page && cdp && m0) {
       const m1 = await metricsOf(cdp);
@@ -182,7 +197,7 @@ const total = (k: Kind) => {
 const a = total('A'), b = total('B'), c = total('C');
 const pages = of('B').map((r) => r.page!);
 const summary = {
-  when: new Date().toISOString(), load: loadavg(), rounds: ROUNDS, roundTasks: ROUND_TASKS,
+  when: new Date().toISOString(), load: loadavg(), rounds: ROUNDS, roundTasks: ROUND_TASKS, gapMs: GAP_MS,
   withoutPage: a, withPage: b, socketViewer: c,
   ratios: { throughput: b.tasksPerS / a.tasksPerS, schedCpuPerTask: b.schedCpuUsPerTask / a.schedCpuUsPerTask, loopP99: b.loopP99Ms / a.loopP99Ms },
   socketRatios: { throughput: c.tasksPerS / a.tasksPerS, schedCpuPerTask: c.schedCpuUsPerTask / a.schedCpuUsPerTask, loopP99: c.loopP99Ms / a.loopP99Ms },
