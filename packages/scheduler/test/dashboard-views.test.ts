@@ -64,6 +64,28 @@ t.test('memory: results held are read from the scheduler\'s records at the sampl
   t.same(m.delta(T0), { samples: [[T0, [['w1', 4096, 500, 1000, 0]]]] }, 'held: the records\' 4 KiB; RSS and limit from the row');
 });
 
+t.test('workers table: results held read from the scheduler\'s records at the push, as the Memory panel reads them, while heartbeats stop', async (t) => {
+  // The last heartbeat's row says 2 results, 8 KiB; then the worker freezes (SIGSTOP: no more
+  // heartbeats, so no more worker rows) and a client lets one result go: the records say 1, 4 KiB.
+  const r1 = task('r1', 'g', [], 'memory'), r2 = task('r2', 'g', [], 'memory');
+  const held = { id: 'w1', name: 'name-w1', nthreads: 2, processing: new Set<ProbeTask>(), has: new Set([r1, r2]), storedBytes: 8192 };
+  const probe: ClusterProbe = { tasks: new Map(), workers: new Map<string, ProbeWorker>([['w1', held]]), meanMs: () => NaN };
+  const source = Object.assign(new MemorySource({ workers: [worker('w1', { stored: 2, storedBytes: 8192 })] }), { probe });
+  const feed = new LiveFeed(source, { intervalMs: 3_600_000, sampler: () => [0, 0, 0, 0] });
+  t.teardown(() => feed.close());
+  const held0 = (d: { views: { memory?: unknown } }) => (d.views.memory as { samples: Array<[number, Array<[string, number]>]> }).samples.at(-1)![1][0]![1];
+  let d = feed.aggregator.delta(T0);
+  t.equal(held0(d), 8192, 'the Memory panel: 8 KiB');
+  held.has.delete(r2);
+  held.storedBytes = 4096;
+  d = feed.aggregator.delta(T0 + 1000);
+  t.equal(held0(d), 4096, 'the Memory panel: 4 KiB, from the records');
+  t.same(d.workers.map((w) => [w.id, w.stored, w.storedBytes]), [['w1', 1, 4096]], 'the Workers table\'s row goes out with the same figure, without a heartbeat');
+  const row = feed.aggregator.state(T0 + 1000).workers.find((w) => w.id === 'w1')!;
+  t.same([row.stored, row.storedBytes], [1, 4096], 'and a page opened now gets it in its state');
+  t.same(feed.aggregator.delta(T0 + 1250).workers, [], 'a row whose figures did not move is not sent again');
+});
+
 t.test('occupancy: assigned from the scheduler\'s records, executing from the heartbeat, expected work from group means', async (t) => {
   const slow = [task('slow-1', 'slow'), task('slow-2', 'slow'), task('slow-3', 'slow')];
   const fresh = task('new-1', 'new');

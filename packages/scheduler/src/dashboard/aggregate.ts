@@ -1,4 +1,4 @@
-import type { ClusterEvent, ClusterSnapshot, FailureRow, GroupState, LogEntry, ProgressState, WorkerRow } from './source.js';
+import type { ClusterEvent, ClusterProbe, ClusterSnapshot, FailureRow, GroupState, LogEntry, ProgressState, WorkerRow } from './source.js';
 import { shownKey } from '../log-line.js';
 import type { ServerView } from './views.js';
 import { outcomeAfter, progressState } from '../progress-state.js';
@@ -224,7 +224,13 @@ export class Aggregator {
   /** the views that follow events (the rest are pulled on the push). */
   private readonly listening: ServerView[];
 
-  constructor(snapshot: ClusterSnapshot, limits: Partial<AggregatorLimits> = {}, views: ServerView[] = []) {
+  /**
+   * @param probe the scheduler's records: a live worker's results held (count and bytes) are read
+   *   from them at each push, as the Memory view reads them, not left as its last heartbeat said.
+   *   A worker that stopped sending heartbeats (frozen, SIGSTOP) kept its row's figures while
+   *   releases brought the scheduler's down, so the Workers table and the Memory panel disagreed.
+   */
+  constructor(snapshot: ClusterSnapshot, limits: Partial<AggregatorLimits> = {}, views: ServerView[] = [], private readonly probe?: ClusterProbe) {
     this.views = views;
     this.listening = views.filter((v) => v.apply);
     this.limits = { ...DEFAULT_LIMITS, ...limits };
@@ -310,8 +316,24 @@ export class Aggregator {
     }
   }
 
+  /**
+   * Live workers' results held as the scheduler's records say now (O(live workers) a push); a row
+   * whose figures moved is replaced and goes out with the delta.
+   */
+  private readHoldings(): void {
+    if (!this.probe) return;
+    for (const [id, row] of this.workers) {
+      if (!row.alive) continue;
+      const w = this.probe.workers.get(id);
+      if (!w || (w.has.size === row.stored && w.storedBytes === row.storedBytes)) continue;
+      this.workers.set(id, { ...row, stored: w.has.size, storedBytes: w.storedBytes });
+      this.dirtyWorkers.add(id);
+    }
+  }
+
   /** The changes since the previous call, and one throughput point; resets the change sets. */
   delta(now: number): LiveDelta {
+    this.readHoldings();
     const { rate, stream, drops } = this.advance(now);
     const d: LiveDelta = {
       type: 'delta',
@@ -394,6 +416,7 @@ export class Aggregator {
 
   /** The whole view as of the last {@link delta} (pending changes are left for the next delta). */
   state(now: number): LiveState {
+    this.readHoldings();
     const cut = now - this.limits.streamWindowMs;
     return {
       type: 'state',

@@ -91,7 +91,7 @@ export class LiveFeed {
       new OccupancyView(snapshot, source.probe),
       new GraphView(source.probe),
       (this.workerPages = new WorkerPages(snapshot, source.probe)),
-    ]);
+    ], source.probe);
     this.unsubscribe = source.subscribe((e) => this.aggregator.apply(e));
     this.timer = setInterval(() => {
       hopProbe?.mark('feed');
