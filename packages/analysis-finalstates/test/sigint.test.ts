@@ -19,32 +19,18 @@ import { interruptBatchRun, interruptWhileWaiting, printed } from '../../analysi
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
-t.test('Ctrl-C while processing: says how far it got, closes its scheduler connection (its tasks released), exits 130', async (t) => {
-  const tmp = mkdtempSync(path.join(tmpdir(), 'fs-sigint-'));
+// SIGHUP (a closed terminal, a dropped ssh connection) was left to its default: the run died by
+// the signal, saying nothing, its tasks left on the scheduler for the session grace.
+for (const [sig, code, what] of [['SIGINT', 130, 'Ctrl-C'], ['SIGHUP', 129, 'SIGHUP']] as const) t.test(`${what} while processing: says how far it got, closes its scheduler connection (its tasks released), exits ${code}`, async (t) => {
+  const tmp = mkdtempSync(path.join(tmpdir(), `fs-${sig.toLowerCase()}-`));
   t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
   const data = path.join(tmp, 'data');
   await generateDataset({ outDir: data, scale: 0.01, seed: 9, samples: ['data_A', 'data_B'] });
   const runDir = path.join(tmp, 'run');
-  const r = await interruptWhileWaiting(t, CLI, ['--data-dir', data, '--chunk-size', '100', '--run-dir', runDir], tmp);
-  t.same(r.exit, [130, null], 'exit code 130, not death by the signal');
+  const r = await interruptWhileWaiting(t, CLI, ['--data-dir', data, '--chunk-size', '100', '--run-dir', runDir], tmp, sig);
+  t.same(r.exit, [code, null], `exit code ${code}, not death by the signal`);
   const { files, events, chunks } = r.totals;
-  t.match(r.stderr, `gluon-finalstates: interrupted (SIGINT) while processing: 0 of ${chunks} chunks done (0 of ${files} files, 0 of ${events} events); closing the cluster, no outputs written`);
-  t.notOk(existsSync(path.join(runDir, 'run.json')), 'no outputs written');
-  t.pass('the scheduler holds none of its tasks');
-});
-
-t.test('SIGHUP (a closed terminal, a dropped ssh connection) while processing: as Ctrl-C, exit 129', async (t) => {
-  // It was left to its default: the run died by the signal, saying nothing, its tasks left on the
-  // scheduler for the session grace.
-  const tmp = mkdtempSync(path.join(tmpdir(), 'fs-sighup-'));
-  t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
-  const data = path.join(tmp, 'data');
-  await generateDataset({ outDir: data, scale: 0.01, seed: 9, samples: ['data_A', 'data_B'] });
-  const runDir = path.join(tmp, 'run');
-  const r = await interruptWhileWaiting(t, CLI, ['--data-dir', data, '--chunk-size', '100', '--run-dir', runDir], tmp, 'SIGHUP');
-  t.same(r.exit, [129, null], 'exit code 129, not death by the signal');
-  const { files, events, chunks } = r.totals;
-  t.match(r.stderr, `gluon-finalstates: interrupted (SIGHUP) while processing: 0 of ${chunks} chunks done (0 of ${files} files, 0 of ${events} events); closing the cluster, no outputs written`);
+  t.match(r.stderr, `gluon-finalstates: interrupted (${sig}) while processing: 0 of ${chunks} chunks done (0 of ${files} files, 0 of ${events} events); closing the cluster, no outputs written`);
   t.notOk(existsSync(path.join(runDir, 'run.json')), 'no outputs written');
   t.pass('the scheduler holds none of its tasks');
 });
