@@ -24,15 +24,17 @@ const where = (c: H4lConfig) => ({ cwd: fileURLToPath(new URL('..', import.meta.
  */
 export function batchWaitHint(kind: 'slurm' | 'pbs', jobs: Jobs): string {
   const ids = (js: Jobs) => jobIds(kind, js);
-  const pending = jobs.filter((j) => j.state === 'pending'), running = jobs.filter((j) => j.state === 'running');
+  const { pending, running } = byState(jobs);
   const raise = 'raise worker_timeout_s (--worker-timeout S; null: wait as long as the queue takes)';
   if (pending.length && !running.length) return `its ${ids(pending)} ${pending.length === 1 ? 'was' : 'were'} still pending in the batch queue (the cluster's log above says why); ${raise}`;
   if (running.length) return `its ${ids(running)} ${running.length === 1 ? 'runs' : 'run'} but no worker connected (read the job's output: the node must reach this host and port); ${raise}`;
-  return `its ${kind} jobs ended before a worker joined (the cluster's log above says how)`;
+  return jobsEnded(kind);
 }
 
 type Jobs = readonly Pick<JobInfo, 'id' | 'state'>[];
 const jobIds = (kind: string, js: Jobs) => `${kind} job${js.length === 1 ? '' : 's'} ${js.map((j) => j.id).join(', ')}`;
+const byState = (jobs: Jobs) => ({ pending: jobs.filter((j) => j.state === 'pending'), running: jobs.filter((j) => j.state === 'running') });
+const jobsEnded = (kind: string) => `its ${kind} jobs ended before a worker joined (the cluster's log above says how)`;
 
 /**
  * When a batch run's wait for a worker counts from: the first look (`jobs()`, the cluster's
@@ -62,10 +64,10 @@ export function jobsRunningSince(jobs: () => Jobs, now: () => number = Date.now)
  * none; `giveUpAt` (ms since the epoch) once the wait counts (a job ran: jobsRunningSince).
  */
 export function batchWaitingLine(kind: 'slurm' | 'pbs', jobs: Jobs, w: { workers: number; timeoutMs?: number | null; giveUpAt?: number }): string {
-  const pending = jobs.filter((j) => j.state === 'pending'), running = jobs.filter((j) => j.state === 'running');
+  const { pending, running } = byState(jobs);
   const secs = (ms: number) => +(ms / 1000).toFixed(1);
   if (running.length === 0 && w.workers === 0) {
-    if (pending.length === 0) return `waiting for workers: its ${kind} jobs ended before a worker joined (the cluster's log above says how)`;
+    if (pending.length === 0) return `waiting for workers: ${jobsEnded(kind)}`;
     const counts = w.timeoutMs ? `; worker_timeout_s (${secs(w.timeoutMs)} s) counts from when one runs, not in the queue` : '';
     return `waiting for workers: its ${jobIds(kind, pending)} ${pending.length === 1 ? 'is' : 'are'} pending in the batch queue${counts}; `
       + 'the run goes on when one runs (the cluster says why they wait if they stay pending; Ctrl-C stops the run)';
