@@ -500,8 +500,13 @@ export class ThreadPool {
       return true;
     }
     for (const slot of this.slots) {
+      // The first entry of the key: the one its thread reaches first (a running copy holds it).
       let entry: Entry | undefined;
-      for (const e of slot.inFlight.values()) if (e.task.key === key) entry = e;
+      for (const e of slot.inFlight.values()) {
+        if (e.task.key !== key) continue;
+        entry = e;
+        break;
+      }
       if (!entry) continue;
       if (slot.stopping || entry.seq === undefined || !isAfter(entry.seq, Atomics.load(slot.cursor, 0))) return false;
       const back = this.takeBackFrom(slot);

@@ -338,6 +338,33 @@ t.test('withdraw takes out a task no thread started, posted behind a blocked one
   t.same([...settled].sort(), ['a', 'd'], 'nor was answered: the caller gave them up');
 });
 
+t.test('withdraw stops at the first entry of its key: a running task is never withdrawn, whatever is queued behind it', async (t) => {
+  // The scan went on past the match and took the last entry of the key: with a second copy of a
+  // running task posted behind it, withdraw took that copy out and said true while the key ran.
+  const g = gate();
+  const single = new ThreadPool(1, 'pool-withdraw-first', () => {});
+  t.teardown(() => {
+    g.open();
+    return single.close();
+  });
+  const counts = gate(2);
+  const first = single.run({ key: 'x', url, exportName: 'gated', args: [g.buffer], data: {} });
+  const second = single.run({ key: 'x', url, exportName: 'counted', args: [counts.buffer, 0], data: {} });
+  const other = single.run({ key: 'y', url, exportName: 'counted', args: [counts.buffer, 1], data: {} });
+  await until(() => g.cell(1) === 1, 'the first x is running');
+  t.equal(single.executing, 2, 'both copies of x are in the thread');
+  t.notOk(single.withdraw('x'), 'x runs: it is not withdrawn');
+  t.ok(single.withdraw('y'), 'the unstarted task waiting in the pool is');
+  g.open();
+  t.equal(ok(t, await first), 1);
+  t.equal(ok(t, await second), 0, 'the copy behind it ran as well');
+  t.same([counts.cell(0), counts.cell(1)], [1, 0], 'only the withdrawn task did not run');
+  let settled = false;
+  void other.then(() => (settled = true));
+  await new Promise((r) => setImmediate(r));
+  t.notOk(settled, 'the withdrawn task is not answered');
+});
+
 t.test('taken-back tasks and timeoutMs/cancel: the blocked task is stopped, nothing runs twice or is lost', async (t) => {
   const g = gate();
   const { two, task } = twoThreads(t, 'pool-hol-stop', g);
