@@ -50,8 +50,6 @@ export function readThreadReady(): boolean {
     return false;
   }
   thread = w;
-  // It keeps the process alive only while it has a job (see ThreadRead).
-  w.unref();
   up = new Promise((resolve) => {
     w.once('online', () => {
       if (thread === w) online = true;
@@ -71,13 +69,23 @@ export function readThreadReady(): boolean {
   };
   w.on('error', gone);
   w.on('exit', () => gone());
+  // It keeps the process alive only while it has a job (see ThreadRead). After the listeners: a
+  // 'message' listener added later refs the thread's port again, and a process whose read had
+  // started the thread never ended.
+  w.unref();
   return false;
 }
 
 /** @internal For tests: starts the reading thread when it is not running, and settles once it is up (or gone). */
 export function readThreadUp(): Promise<void> {
   readThreadReady();
-  return up;
+  const w = thread;
+  if (!w || online) return up;
+  // Held open while someone waits for it to come up (an unref'd thread starting would not).
+  w.ref();
+  return up.then(() => {
+    if (thread === w && pending.size === 0) w.unref();
+  });
 }
 
 function settle(end: ReadJobEnd): void {

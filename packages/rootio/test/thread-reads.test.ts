@@ -3,6 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { LocalSource, openRootFile, RootFormatError, type Column } from '../src/index.js';
 import { columnBytes, writeMixedTree } from './mixed-tree.js';
 import { readThreadStats, readThreadUp } from '../src/thread-reads.js';
@@ -154,4 +157,22 @@ t.test('a read that fails on a damaged basket says what the libuv read says', as
   }
   t.equal(messages[1], messages[0], 'the same message');
   t.match(messages[0], /: cannot decompress zlib block: .* \(at byte \d+\)$/);
+});
+
+t.test('a process that read through the reading thread ends by itself once its file is closed', async (t) => {
+  // The thread's port was kept referenced by its message listener (added after unref()), so a
+  // script whose one large read started the thread never ended.
+  const child = fileURLToPath(new URL('./fixtures/read-once.mjs', import.meta.url));
+  for (const reads of [1, 3]) {
+    const p = spawn(process.execPath, [child, path, 't', ...NAMES], { env: { ...process.env, READS: String(reads) }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d));
+    // Bounded generously (it ends within a second or two); one that hangs is killed after a
+    // minute and fails the check.
+    const killer = setTimeout(() => p.kill('SIGKILL'), 60_000);
+    const [code, signal] = await once(p, 'exit');
+    clearTimeout(killer);
+    t.equal(out, `read ${reads}\n`, `${reads} read(s) done`);
+    t.same({ code, signal }, { code: 0, signal: null }, `the process ended by itself after ${reads} read(s)`);
+  }
 });
