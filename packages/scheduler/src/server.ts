@@ -221,7 +221,7 @@ export class Scheduler implements DashboardSource {
    */
   private tick(): void {
     this.churn.flush(Date.now());
-    const { commands, expired, stalls, stalledMs } = this.state.tick(Date.now());
+    const { commands, expired, stalls, silent, stalledMs } = this.state.tick(Date.now());
     // The dashboard's event log has it too; an operator reading only this log saw workers "lost".
     const note = stallNote(stalledMs, this.state.config.heartbeatTtlMs);
     if (note) this.log(note);
@@ -238,6 +238,8 @@ export class Scheduler implements DashboardSource {
       this.log(`${conn?.label ?? `worker ${id}`} expired: no heartbeat within ${this.state.config.heartbeatTtlMs} ms; closing its connection`);
       conn?.close(CloseCode.expired, `no heartbeat within ${this.state.config.heartbeatTtlMs} ms; register again`);
     }
+    // A worker said silent (silent-workers.ts), and the end of its silence: after its expiry's line.
+    for (const text of silent) this.log(text);
     this.dispatch(commands);
   }
 

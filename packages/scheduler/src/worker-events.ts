@@ -5,6 +5,7 @@ import { WorkerRecord } from './records.js';
 import { lostWaitFigures } from './lost-client-wait.js';
 import { stallFigures, type KindedNotice } from './memory-stall.js';
 import { Notices } from './notices.js';
+import type { SilentFigure } from './silent-workers.js';
 import { stallNote } from './loop-stall.js';
 import { logLine, shortKey } from './log-line.js';
 import { RefusalLog } from './refusals.js';
@@ -216,6 +217,10 @@ export abstract class WorkerEvents extends Notices {
     this.tellClients('worker-left', ws.address);
     if (this.cutPeers.size) this.sayPeers(this.cutPeers.gone(id, ws.address), now);
     const running = ws.dropAll();
+    if (this.silent.size) {
+      const ended = this.silent.gone(id, reason, running.length, now);
+      if (ended) this.saySilent([ended], now);
+    }
     for (const ts of running) {
       ts.processingOn = null;
       this.setState(ts, 'released');
@@ -328,7 +333,7 @@ export abstract class WorkerEvents extends Notices {
    * less one interval, when the missed tick was due. The credit's second interval of slack made
    * the line say 12.6 s of a 14.1 s SIGSTOP (found freezing a scheduler on hosts in namespaces).
    */
-  tick(now: number): { commands: Command[]; expired: string[]; stalls: KindedNotice[]; stalledMs: number } {
+  tick(now: number): { commands: Command[]; expired: string[]; stalls: KindedNotice[]; silent: string[]; stalledMs: number } {
     const gap = this.lastTick < 0 ? 0 : now - this.lastTick;
     const excess = gap - 2 * this.tickIntervalMs;
     const stalled = Math.max(0, gap - this.tickIntervalMs);
@@ -368,13 +373,17 @@ export abstract class WorkerEvents extends Notices {
     // A wait for a refusal to lift ends here, at its bound.
     if (this.held.size) this.judgeAll(now);
     this.fillAll();
+    this.saySilent(this.silent.step(silentFigures(this.workers.values(), now), now), now);
     const load = stallFigures(this.workers.values(), this.queuedCount);
     const stalls = this.stall.step(load, now);
     const behindLost = this.lostWait.step(lostWaitFigures(load, this.workers.values(), this.clients, this.lostClients, now, this.lostWait.current !== null), now);
     if (behindLost) stalls.push({ kind: 'lost-client-work', ...behindLost });
     for (const n of stalls) this.sayStall(n, now);
     append(commands, this.flush());
-    return { commands, expired, stalls, stalledMs: stalled };
+    // Silences said since the last tick: this one's, and the ends of workers removed meanwhile.
+    const silent = this.silentSaid;
+    this.silentSaid = [];
+    return { commands, expired, stalls, silent, stalledMs: stalled };
   }
 
   /**
@@ -401,4 +410,12 @@ export abstract class WorkerEvents extends Notices {
  */
 function append<T>(to: T[], more: readonly T[]): void {
   for (const c of more) to.push(c);
+}
+
+/** The running workers' silences, as silent-workers.ts reads them (one pass, on the tick). */
+function* silentFigures(workers: Iterable<WorkerRecord>, now: number): Iterable<SilentFigure> {
+  for (const ws of workers) {
+    if (ws.status !== 'running') continue;
+    yield { id: ws.id, name: ws.name, address: ws.address, silentMs: now - ws.lastSeen, tasks: ws.processing.size };
+  }
 }
