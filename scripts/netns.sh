@@ -10,7 +10,8 @@
 #   scripts/netns.sh link ID HOST up|down       the host's cable: its port on the bridge goes down or up
 #   scripts/netns.sh netem ID HOST "SPEC"|clear  delay and loss on both directions of the host's link
 #                                               (e.g. "delay 50ms loss 2%", "delay 20ms 5ms loss 1%"
-#                                               for 20 ms ± 5): tc netem, or the relay
+#                                               for 20 ms ± 5): tc netem, or the relay (a host made without
+#                                               one, where the kernel has no netem, is refused saying so)
 #   scripts/netns.sh netem-check                say tc netem works here (exit 0), else say why (exit 1)
 #   scripts/netns.sh relay-stats ID HOST        a relayed host's cable: {"forwarded":N,"dropped":N,...}
 #
@@ -213,10 +214,24 @@ netem() {
     return
   fi
   # Both directions of the link: what the host sends and what it receives.
+  local out
   # shellcheck disable=SC2086
-  ip netns exec "$(ns "$id" hub)" tc qdisc replace dev "p-$host" root netem $spec
+  out=$(ip netns exec "$(ns "$id" hub)" tc qdisc replace dev "p-$host" root netem $spec 2>&1) || netem_failed "$id" "$host" "$spec" "$out"
   # shellcheck disable=SC2086
-  ip netns exec "$(ns "$id" "$host")" tc qdisc replace dev eth0 root netem $spec
+  out=$(ip netns exec "$(ns "$id" "$host")" tc qdisc replace dev eth0 root netem $spec 2>&1) || netem_failed "$id" "$host" "$spec" "$out"
+}
+
+# tc refused netem on a veth host's link. Where the kernel has no netem at all, tc says only
+# "Error: Specified qdisc kind is unknown." (exit 2), which did not tell a user following
+# docs/across-hosts.md that the host must be made with a relayed cable instead.
+netem_failed() {
+  local id=$1 host=$2 spec=$3 out=$4
+  if ! (netem_check) >/dev/null 2>&1; then
+    local addr
+    addr=$(ip -n "$(ns "$id" "$host")" -4 -o addr show dev eth0 2>/dev/null | awk '{split($4, a, "/"); print a[1]; exit}')
+    die "tc netem is not available on this kernel (no sch_netem module; tc said: ${out//$'\n'/ }), so $host's link cannot be slowed as it was made: make the lab again with $host's cable through the user-space relay ('down $id', then 'up $id … $host=${addr:-ADDR}:relay …'), whose netem takes 'delay Nms', 'delay Nms Jms' and 'loss N%'; 'netem-check' says whether tc netem works here"
+  fi
+  die "tc netem on $host's link refused '$spec': ${out//$'\n'/ }"
 }
 
 cmd=${1:-}
