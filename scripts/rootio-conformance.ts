@@ -1,70 +1,255 @@
 /**
- * Reads every branch of every TTree in a folder of ROOT files and reports what does not read:
- * files that do not open, trees that do not load, branches listed as readable whose read throws,
- * and a count of unsupported branch types. Not a test: point it at a checkout of
- * scikit-hep-testdata (`src/skhep_testdata/data`) or any collection of real files.
+ * Reads every branch of every TTree, every field of every RNTuple and every histogram in ROOT
+ * files, as a new user would, and tallies each: read (and of the right shape), never filled in
+ * a filled tree (which says so), unsupported
+ * (an `UnsupportedBranchTypeError`, by the type it names), or a defect (any other error, a
+ * column of the wrong shape, a crash or hang of the reading process, an unsupported branch
+ * whose read does not raise `UnsupportedBranchTypeError`). Not a test: point it at a checkout of
+ * scikit-hep-testdata (`src/skhep_testdata/data`), `../shared/data`, or any collection of files.
  *
- *   npx tsc -b packages/rootio && npx tsx scripts/rootio-conformance.ts DIR [--max-mb 3]
+ *   npx tsc -b packages/rootio && npx tsx scripts/rootio-conformance.ts PATH… [--max-mb 3] [--jsroot] [--timeout-s 300]
  *
- * Exits 1 when any readable branch fails.
+ * PATH is a file or a folder (its `*.root` files, not its subfolders). Each file is read in a
+ * child process bounded in time (`--timeout-s`), so a crash or a hang is counted against its
+ * file and the run goes on. `--jsroot` also compares each TTree's readable branches with
+ * jsroot's `treeProcess` where jsroot reads them (equal, different, or jsroot fails).
+ * Prints every defect, the totals and the unsupported types; exits 1 when there is a defect.
  */
+import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { openRootFile } from '@gluon/rootio';
+import { fileURLToPath } from 'node:url';
+import { openRootFile, UnsupportedBranchTypeError, type BranchInfo, type Column } from '@gluon/rootio';
 
-const dir = process.argv[2];
-if (!dir) {
-  console.error('usage: npx tsx scripts/rootio-conformance.ts DIR [--max-mb N]');
-  process.exit(2);
+/** What one file's reading found (the child prints it as one JSON line). */
+interface FileResult {
+  file: string;
+  trees: number;
+  rntuples: number;
+  histograms: number;
+  branches: number;
+  read: number;
+  /** Branches never filled in a filled tree, which say so (a RootFormatError naming what can be read). */
+  notFilled: number;
+  unsupported: Record<string, number>;
+  defects: string[];
+  /** Other keys skipped (class → count): directories are listed here, as nothing reads into them. */
+  skipped: Record<string, number>;
+  jsroot: { equal: number; differ: number; jsrootFails: number };
 }
-const maxAt = process.argv.indexOf('--max-mb');
-const maxBytes = (maxAt > 0 ? Number(process.argv[maxAt + 1]) : 3) * 1e6;
-const unsupported = new Map<string, number>();
-const totals = { files: 0, trees: 0, branches: 0, read: 0, failed: 0 };
-const files = readdirSync(dir).filter((f) => f.endsWith('.root') && statSync(join(dir, f)).size <= maxBytes).sort();
-for (const name of files) {
-  let f;
-  try {
-    f = await openRootFile(join(dir, name));
-  } catch (err) {
-    totals.failed++;
-    console.log(`does not open: ${name}: ${(err as Error).message}`);
-    continue;
+
+const HISTOGRAM = /^(TH[123][CSIFDL]?|TProfile(2D|3D)?)$/;
+const TREE = /^(TTree|TNtuple|TNtupleD)$/;
+
+/** The shape a column of `b` must have over `n` entries, or what is wrong with it. */
+function shapeProblem(b: BranchInfo, c: Column, n: number): string | null {
+  const jagged = (j: { offsets: Int32Array; values: unknown }, what: string, n: number): string | null => {
+    if (!(j.offsets instanceof Int32Array) || j.offsets.length !== n + 1) return `${what}: offsets of ${j.offsets?.length} for ${n} entries`;
+    if (j.offsets[0] !== 0) return `${what}: offsets[0] is ${j.offsets[0]}`;
+    for (let i = 0; i < n; i++) if (j.offsets[i + 1]! < j.offsets[i]!) return `${what}: offsets decrease at entry ${i}`;
+    const len = (j.values as { length?: number }).length ?? (j.values as { offsets: Int32Array }).offsets.length - 1;
+    if (j.offsets[n] !== len) return `${what}: offsets end at ${j.offsets[n]} over ${len} values`;
+    return null;
+  };
+  switch (b.kind) {
+    case 'scalar':
+      return ArrayBuffer.isView(c) && (c as { length: number }).length === n ? null : `scalar column of ${(c as { length?: number }).length} for ${n} entries`;
+    case 'string':
+      return Array.isArray(c) && c.length === n && c.every((s) => typeof s === 'string') ? null : `string column is not ${n} strings`;
+    case 'fixed-array': {
+      const f = c as { values: { length: number }; innerShape: number[] };
+      const k = f.innerShape?.reduce((a, x) => a * x, 1);
+      return k !== undefined && f.values.length === n * k ? null : `fixed array of ${f.values?.length} values for ${n} × ${k}`;
+    }
+    case 'counted-array':
+    case 'vector':
+      return jagged(c as { offsets: Int32Array; values: unknown }, b.kind, n);
+    case 'nested': {
+      // One offsets array per level, each level's offsets counting the level below.
+      let level = c as unknown as { offsets?: Int32Array; values: unknown; keys?: unknown };
+      let count = n;
+      for (let depth = 0; level && typeof level === 'object' && 'offsets' in level && level.offsets; depth++) {
+        const p = jagged({ offsets: level.offsets, values: level.keys ?? level.values }, `nested level ${depth}`, count);
+        if (p) return p;
+        count = level.offsets[count]!;
+        level = level.values as typeof level;
+      }
+      const leafLen = (level as unknown as { length?: number }).length;
+      return leafLen === count ? null : `nested leaves: ${leafLen} for ${count}`;
+    }
+    default:
+      return `kind ${b.kind} read without an error`;
   }
-  totals.files++;
-  try {
-    for (const key of await f.keys()) {
-      if (!/^(TTree|TNtuple|TNtupleD)$/.test(key.className)) continue;
-      let tree;
-      try {
-        tree = await f.tree(key.name);
-      } catch (err) {
-        totals.failed++;
-        console.log(`tree does not load: ${name} ${key.name}: ${(err as Error).message}`);
+}
+
+/**
+ * The unsupported type as tallied: members' owning classes and a record's member list dropped;
+ * a split object or record (whose members are listed and read by their own names) as a
+ * container, not a gap.
+ */
+function unsupportedType(err: UnsupportedBranchTypeError): string {
+  if (/\(split: read its sub-branches\)$/.test(err.typeName)) return 'container: split object (read its sub-branches)';
+  if (/^record \(read its members/.test(err.typeName)) return 'container: RNTuple record (read its members)';
+  return err.typeName.replace(/ member of .*/, ' member').replace(/^leaf list of .*/, 'leaf list');
+}
+
+/** Reads every branch of one reader (a TTree or an RNTuple), one branch at a time. */
+async function readAll(r: FileResult, where: string, reader: { numEntries: number; branches: BranchInfo[]; arrays(names: string[]): Promise<Record<string, Column>> }): Promise<void> {
+  for (const b of reader.branches) {
+    r.branches++;
+    try {
+      const c = (await reader.arrays([b.name]))[b.name]!;
+      if (b.kind === 'unsupported') {
+        r.defects.push(`${where} ${b.name}: listed unsupported (${b.typeName}) but read`);
         continue;
       }
-      totals.trees++;
-      for (const b of tree.branches) {
-        totals.branches++;
-        if (b.kind === 'unsupported') {
-          if (/split: read its sub-branches/.test(b.typeName)) continue;
-          const kind = b.typeName.replace(/ member of .*/, ' member').replace(/^leaf list of .*/, 'leaf list');
-          unsupported.set(kind, (unsupported.get(kind) ?? 0) + 1);
-          continue;
+      const p = shapeProblem(b, c, reader.numEntries);
+      if (p) r.defects.push(`${where} ${b.name} (${b.typeName}): wrong shape: ${p}`);
+      else r.read++;
+    } catch (err) {
+      if (err instanceof UnsupportedBranchTypeError) {
+        if (b.kind !== 'unsupported') r.defects.push(`${where} ${b.name}: listed ${b.kind} (${b.typeName}) but unsupported: ${err.message}`);
+        const t = unsupportedType(err);
+        r.unsupported[t] = (r.unsupported[t] ?? 0) + 1;
+      } else if (/its baskets cover entries .* \(it was (never filled|filled for its first)/.test((err as Error)?.message)) {
+        r.notFilled++;
+      } else {
+        r.defects.push(`${where} ${b.name} (${b.typeName}): ${(err as Error)?.constructor?.name}: ${(err as Error)?.message ?? err}`);
+      }
+    }
+  }
+}
+
+/** Compares a tree's readable branches with jsroot's values, branch by branch. */
+async function compareJsroot(r: FileResult, path: string, name: string, tree: Awaited<ReturnType<Awaited<ReturnType<typeof openRootFile>>['tree']>>): Promise<void> {
+  const { jsrootValues, perEntry, normalise } = await import('../packages/rootio/test/helpers.js');
+  for (const b of tree.branches) {
+    if (b.kind === 'unsupported' || tree.numEntries === 0) continue;
+    let ours: Column;
+    try {
+      ours = (await tree.arrays([b.name]))[b.name]!;
+    } catch {
+      continue; // counted above
+    }
+    let theirs: unknown[];
+    try {
+      theirs = (await jsrootValues(path, name, [b.name]))[b.name] ?? [];
+      if (theirs.length !== tree.numEntries) throw new Error('short');
+    } catch {
+      r.jsroot.jsrootFails++;
+      continue;
+    }
+    // jsroot turns a fixed char array into a C string (up to its first zero byte); compare that.
+    const mine = perEntry(ours, tree.numEntries).map((v, i) =>
+      b.typeName.startsWith('int8[') && typeof theirs[i] === 'string' && Array.isArray(v) ? (v.includes(0) ? v.slice(0, v.indexOf(0)) : v) : normalise(v));
+    const ref = theirs.map((v) => (b.typeName.startsWith('int8[') && typeof v === 'string' ? Array.from(v, (ch) => (ch.charCodeAt(0) << 24) >> 24) : normalise(v)));
+    const at = mine.findIndex((v, i) => JSON.stringify(v) !== JSON.stringify(ref[i]));
+    if (at < 0) r.jsroot.equal++;
+    else {
+      r.jsroot.differ++;
+      r.defects.push(`${path.split('/').pop()} ${name} ${b.name} (${b.typeName}): differs from jsroot at entry ${at}: ${JSON.stringify(mine[at])?.slice(0, 200)} vs ${JSON.stringify(ref[at])?.slice(0, 200)}`);
+    }
+  }
+}
+
+/** The child's work: one file, every key. */
+async function readFile(path: string, jsroot: boolean): Promise<FileResult> {
+  const file = path.split('/').pop()!;
+  const r: FileResult = { file, trees: 0, rntuples: 0, histograms: 0, branches: 0, read: 0, notFilled: 0, unsupported: {}, defects: [], skipped: {}, jsroot: { equal: 0, differ: 0, jsrootFails: 0 } };
+  let f;
+  try {
+    f = await openRootFile(path);
+  } catch (err) {
+    r.defects.push(`${file}: does not open: ${(err as Error).constructor.name}: ${(err as Error).message}`);
+    return r;
+  }
+  try {
+    // The newest cycle of each name, as ROOT's Get(name) reads.
+    const keys = f.keys().filter((k, _, all) => !all.some((o) => o.name === k.name && o.cycle > k.cycle));
+    for (const key of keys) {
+      const where = `${file} ${key.name}`;
+      try {
+        if (TREE.test(key.className)) {
+          const tree = await f.tree(key.name);
+          r.trees++;
+          await readAll(r, where, tree);
+          if (jsroot) await compareJsroot(r, path, key.name, tree);
+        } else if (key.className === 'ROOT::RNTuple') {
+          r.rntuples++;
+          await readAll(r, where, await f.rntuple(key.name));
+        } else if (HISTOGRAM.test(key.className)) {
+          const h = await f.histogram(key.name);
+          const cells = (h.nbins + 2) * (h.y ? h.y.nbins + 2 : 1) * (h.z ? h.z.nbins + 2 : 1);
+          if (h.contents.length !== cells) r.defects.push(`${where} (${key.className}): ${h.contents.length} contents for ${cells} cells`);
+          else r.histograms++;
+        } else {
+          r.skipped[key.className] = (r.skipped[key.className] ?? 0) + 1;
         }
-        try {
-          await tree.arrays([b.name]);
-          totals.read++;
-        } catch (err) {
-          totals.failed++;
-          console.log(`does not read: ${name} ${key.name} ${b.name} (${b.typeName}): ${(err as Error).message}`);
-        }
+      } catch (err) {
+        r.defects.push(`${where} (${key.className}): does not load: ${(err as Error)?.constructor?.name}: ${(err as Error)?.message ?? err}`);
       }
     }
   } finally {
     await f.close();
   }
+  return r;
+}
+
+/** Runs one file's reading in a child process bounded by `timeoutS`. */
+function inChild(path: string, jsroot: boolean, timeoutS: number): Promise<FileResult> {
+  const file = path.split('/').pop()!;
+  const empty = (defect: string): FileResult => ({ file, trees: 0, rntuples: 0, histograms: 0, branches: 0, read: 0, notFilled: 0, unsupported: {}, defects: [defect], skipped: {}, jsroot: { equal: 0, differ: 0, jsrootFails: 0 } });
+  return new Promise((resolve) => {
+    const args = [...process.execArgv, fileURLToPath(import.meta.url), '--one', path, ...(jsroot ? ['--jsroot'] : [])];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutS * 1000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const line = out.split('\n').find((l) => l.startsWith('{"file"'));
+      if (code === 0 && line) return resolve(JSON.parse(line) as FileResult);
+      resolve(empty(`${file}: the reading process ${signal === 'SIGKILL' ? `did not finish within ${timeoutS} s (a hang?)` : `ended with ${signal ?? `code ${code}`}`}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
+    });
+  });
+}
+
+const argv = process.argv.slice(2);
+const flag = (name: string): string | undefined => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+if (argv[0] === '--one') {
+  console.log(JSON.stringify(await readFile(argv[1]!, argv.includes('--jsroot'))));
+  process.exit(0);
+}
+const paths = argv.filter((a, i) => !a.startsWith('--') && !['--max-mb', '--timeout-s'].includes(argv[i - 1] ?? ''));
+if (paths.length === 0) {
+  console.error('usage: npx tsx scripts/rootio-conformance.ts PATH… [--max-mb N] [--jsroot] [--timeout-s S]');
+  process.exit(2);
+}
+const maxBytes = Number(flag('--max-mb') ?? 3) * 1e6;
+const timeoutS = Number(flag('--timeout-s') ?? 300);
+const files = paths.flatMap((p) => (statSync(p).isDirectory() ? readdirSync(p).filter((f) => f.endsWith('.root')).sort().map((f) => join(p, f)) : [p]))
+  .filter((f) => statSync(f).size <= maxBytes);
+const totals = { files: 0, trees: 0, rntuples: 0, histograms: 0, branches: 0, read: 0, notFilled: 0, unsupported: 0, defects: 0 };
+const unsupported = new Map<string, number>();
+const skipped = new Map<string, number>();
+const js = { equal: 0, differ: 0, jsrootFails: 0 };
+for (const path of files) {
+  const r = await inChild(path, argv.includes('--jsroot'), timeoutS);
+  totals.files++;
+  for (const k of ['trees', 'rntuples', 'histograms', 'branches', 'read', 'notFilled'] as const) totals[k] += r[k];
+  for (const [t, n] of Object.entries(r.unsupported)) {
+    unsupported.set(t, (unsupported.get(t) ?? 0) + n);
+    totals.unsupported += n;
+  }
+  for (const [t, n] of Object.entries(r.skipped)) skipped.set(t, (skipped.get(t) ?? 0) + n);
+  for (const k of ['equal', 'differ', 'jsrootFails'] as const) js[k] += r.jsroot[k];
+  totals.defects += r.defects.length;
+  for (const d of r.defects) console.log(`DEFECT ${d}`);
 }
 console.log(totals);
+if (argv.includes('--jsroot')) console.log('against jsroot (branches):', js);
 console.log('unsupported, by type:', Object.fromEntries([...unsupported].sort((a, b) => b[1] - a[1])));
-process.exit(totals.failed ? 1 : 0);
+console.log('other keys, not read:', Object.fromEntries([...skipped].sort((a, b) => b[1] - a[1])));
+process.exit(totals.defects ? 1 : 0);

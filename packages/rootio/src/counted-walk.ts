@@ -32,7 +32,8 @@ export function decodeObjectBits(path: string, info: BranchInfo, baskets: Pendin
     return p + (bits & IS_REFERENCED ? 6 : 4);
   });
   const out = Uint32Array.from(values);
-  return counts ? { offsets, values: out } : out;
+  // By the branch's kind, not by whether counts came: a range no basket overlaps has none.
+  return info.kind === 'counted-array' ? { offsets, values: out } : out;
 }
 
 /** Decodes entries `[start, stop)` of a counted array of packed floats. */

@@ -41,8 +41,9 @@ export function decode(path: string, info: BranchInfo, baskets: PendingBasket[],
   }
   if (info.objectBits) return decodeObjectBits(path, info, baskets, start, stop, counts);
   if (info.packed && info.kind === 'counted-array') {
-    if (!counts) throw new RootFormatError(path, -1, `branch ${info.name}: the counts of ${info.counter} are needed to read it`);
-    return decodePackedCounted(path, info, baskets, start, stop, counts);
+    // A range no basket overlaps (a tree of 0 entries, a range at its end) needs no counts.
+    if (!counts && baskets.length > 0) throw new RootFormatError(path, -1, `branch ${info.name}: the counts of ${info.counter} are needed to read it`);
+    return decodePackedCounted(path, info, baskets, start, stop, counts ?? { values: [], from: start });
   }
   switch (info.kind) {
     case 'scalar':
