@@ -13,7 +13,11 @@ import { DEFECTS, fuzzFiles, type CaseResult } from './fuzz-kit.js';
 const SEED = Number(process.env.ROOTIO_FUZZ_SEED ?? 20261205);
 const CASES = Number(process.env.ROOTIO_FUZZ_CASES ?? 30);
 const dir = fileURLToPath(new URL('./fixtures/skhep/', import.meta.url));
-const files = readdirSync(dir).filter((f) => f.endsWith('.root')).sort().map((f) => dir + f);
+// Not the ATLAS PHYSLITE file (2 MB, 5,000 fields in 4 RNTuples and 6 TTrees): each of its
+// mutations is read whole, ~20 s on a loaded machine, and its 30 took the file past tap's 900 s.
+// bench/rootio-fuzz.ts mutates it with every other fixture.
+const SLOW = new Set(['uproot-physlite-rntuple_v1-0-0-0.root']);
+const files = readdirSync(dir).filter((f) => f.endsWith('.root') && !SLOW.has(f)).sort().map((f) => dir + f);
 
 t.test(`${files.length} fixtures × ${CASES} mutations (seed ${SEED})`, async (t) => {
   const counts = new Map<string, number>();

@@ -176,6 +176,9 @@ export class RNTupleReader {
         return out;
       }
       case 'list': {
+        // Collections of records are read by their members' paths (the record says which); a
+        // collection of collections of records, or of fixed-size arrays, is not read.
+        if (plan.of.kind !== 'record' && !readable(plan)) throw new UnsupportedBranchTypeError(`RNTuple field of type ${plan.field.type}`, name);
         const child = principal(this.schema, plan.child);
         const { offsets, first, last } = await this.offsets(name, plan.field, s, e, (c) => (child ? this.columnOffset(child, 0, c) : 0));
         return { offsets, values: (await this.read(name, plan.of, first, last, memory)) as Nested };
@@ -215,9 +218,28 @@ export class RNTupleReader {
 
   /** Global index of the first element, in cluster `k`, of a field's `i`-th column. */
   private columnOffset(f: FieldDesc, i: number, k: number): number {
-    const col = this.representation(f, this.clusters[k]!)[i];
-    const cc = col ? this.clusters[k]!.columns[col.id] : undefined;
+    const cluster = this.clusters[k]!;
+    const col = this.representation(f, cluster)[i];
+    // A column added while writing (deferred: firstElement > 0) is one of a field added at the
+    // top level, so it has one element per entry (times the fixed-size arrays it is in) in every
+    // cluster, those before its first element zeros: its cluster starts where the cluster's first
+    // entry does, not where its first page does. That is firstElement when the field came in
+    // within the cluster (ATLAS PHYSLITE's AuxDyn fields: 1), which read as "the index column goes
+    // backwards" and the file as damaged.
+    if (col && col.firstElement > 0) return cluster.firstEntry * this.repetitions(f);
+    const cc = col ? cluster.columns[col.id] : undefined;
     return cc ? Math.abs(cc.elementOffset) : 0;
+  }
+
+  /** Elements per entry of a field's columns: the sizes of the fixed-size arrays (and bitsets) it is in. */
+  private repetitions(f: FieldDesc): number {
+    let n = 1;
+    for (let a = f, depth = 0; depth < this.schema.fields.length; depth++) {
+      if (a.flags & FLAG_REPETITIVE) n *= a.arraySize;
+      if (a.parent === a.id) break;
+      a = this.schema.fields[a.parent]!;
+    }
+    return n;
   }
 
   /** Elements `[g0, g1)` of a field's `i`-th column, over every cluster that holds them, in `memory` where it has room. */
@@ -336,11 +358,26 @@ function typeName(p: Plan): string {
   }
 }
 
+/**
+ * Whether a field reads as a column: numbers, strings, cardinalities, bitsets, fixed-size arrays
+ * of numbers, and collections of any of these but arrays, to any depth.
+ */
+function readable(p: Plan): boolean {
+  switch (p.kind) {
+    case 'number': case 'string': case 'cardinality': case 'bits': return true;
+    case 'array': return p.of.kind === 'number';
+    case 'list': return p.of.kind !== 'array' && readable(p.of);
+    default: return false;
+  }
+}
+
 function info(name: string, p: Plan, entries: number): BranchInfo {
   const numeric = (q: Plan) => q.kind === 'number';
+  // Listed as read: a collection whose items are not readable at some depth is unsupported,
+  // not `nested` (vector<vector<record>> was listed nested and its read refused).
   const kind: BranchInfo['kind'] = p.kind === 'number' || p.kind === 'cardinality' ? 'scalar'
     : p.kind === 'string' ? 'string'
-      : p.kind === 'list' ? (numeric(p.of) ? 'vector' : p.of.kind === 'record' || p.of.kind === 'unsupported' ? 'unsupported' : 'nested')
+      : p.kind === 'list' ? (numeric(p.of) ? 'vector' : readable(p) ? 'nested' : 'unsupported')
         : p.kind === 'bits' || (p.kind === 'array' && numeric(p.of)) ? 'fixed-array'
           : 'unsupported';
   const element = p.kind === 'number' ? p.element : p.kind === 'cardinality' ? 'uint32' : p.kind === 'bits' ? 'bool'
