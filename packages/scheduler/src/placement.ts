@@ -96,14 +96,27 @@ const tallied: Array<WorkerRecord | null> = [];
 const talliedBytes: number[] = [];
 const TALLY_SCAN_MAX = 32;
 
+/** Whether the worker runs fewer tasks than it has threads: a task sent now starts now. */
+export function hasFreeThread(ws: WorkerRecord): boolean {
+  return ws.processing.size < ws.nthreads;
+}
+
 /**
- * Most dependency bytes held, then least occupied, among workers with room: the holders of the
- * task's dependencies are the only candidates with bytes, and without one that has room, the
- * least occupied worker is the answer. `capacity(ws, group)`: how many tasks of the task's group
+ * A worker with a free thread first, if any has one; then most dependency bytes held, then least
+ * occupied, among workers with room. The holders of the task's dependencies are the only
+ * candidates with bytes; without one that has room (and a free thread, while any worker has
+ * one), the least occupied worker is the answer, and it has a free thread if any worker has
+ * (occupancy is tasks per thread: below 1 exactly when a thread is free). A task sent to a holder
+ * whose threads are all busy waits there for a running task to end, which may take any time,
+ * while a free thread elsewhere starts it once its inputs arrive: the scheduler does not know how
+ * long running tasks take (Dask weighs an estimated wait against the transfer; here a free
+ * thread is taken as the shorter wait). `capacity(ws, group)`: how many tasks of the task's group
  * the worker may hold (one function for every task: no closure per call).
  */
 export function chooseWorker(ts: TaskRecord, pool: WorkerPool, capacity: (ws: WorkerRecord, group: string) => number): WorkerRecord | null {
+  const lightest = pool.leastLoaded();
   if (ts.deps.length) {
+    const freeSomewhere = lightest !== undefined && hasFreeThread(lightest);
     let n = 0;
     let index: Map<WorkerRecord, number> | null = null;
     for (const d of ts.deps) {
@@ -129,6 +142,7 @@ export function chooseWorker(ts: TaskRecord, pool: WorkerPool, capacity: (ws: Wo
       const bytes = talliedBytes[i]!;
       tallied[i] = null; // no worker kept alive by the scratch list
       if (!acceptsWork(ws) || ws.watcher === null || capacity(ws, ts.group) - ws.processing.size <= 0) continue;
+      if (freeSomewhere && !hasFreeThread(ws)) continue;
       if (!best || bytes > bestBytes || (bytes === bestBytes && lighter(ws, best))) {
         best = ws;
         bestBytes = bytes;
@@ -136,8 +150,7 @@ export function chooseWorker(ts: TaskRecord, pool: WorkerPool, capacity: (ws: Wo
     }
     if (best) return best;
   }
-  const ws = pool.leastLoaded();
-  return ws && capacity(ws, ts.group) - ws.processing.size > 0 ? ws : null;
+  return lightest && capacity(lightest, ts.group) - lightest.processing.size > 0 ? lightest : null;
 }
 
 /** The worker with the most unstarted work other than `idle`, or null if none has any. */

@@ -312,8 +312,8 @@ export abstract class WorkerEvents extends Notices {
       if (wasPaused && !metrics.paused) this.fill(ws);
       this.offloadPaused(ws);
       // A thread free here while a task waits unstarted behind a long one elsewhere: a finish
-      // asks at once (worker-reports.ts), but the task may have gone there after this worker's
-      // last finish, or its refusal been of a task that had started: the heartbeat asks again.
+      // asks at once (worker-reports.ts), but a thread can free with no finish (its task
+      // cancelled) after the task went there while no thread was free: the heartbeat asks again.
       this.stealFor(ws);
     }
     return this.flush();

@@ -81,7 +81,8 @@ t.test('WorkerPool: the least occupied worker with room; holders of the inputs f
   // loads: a 1/2, b 1/1, c 1/4
   t.equal(chooseWorker(fakeTask(), pool, cap), c, 'least tasks per thread');
   const input = fakeTask();
-  t.equal(chooseWorker(fakeTask([{ holders: [b], nbytes: 100 }, { holders: [a, b], nbytes: 10 }]), pool, cap), b, 'the worker holding most input bytes, though busier');
+  t.equal(chooseWorker(fakeTask([{ holders: [b], nbytes: 100 }, { holders: [a, b], nbytes: 10 }]), pool, cap), a, 'a holder with a free thread before one holding more bytes whose thread is busy');
+  t.equal(chooseWorker(fakeTask([{ holders: [a], nbytes: 100 }, { holders: [a, c], nbytes: 10 }]), pool, cap), a, 'the worker holding most input bytes, though busier, while both have a thread free');
   b.take(input);
   t.equal(chooseWorker(fakeTask([{ holders: [b], nbytes: 100 }]), pool, cap), c, 'a full holder is passed over for the least occupied');
   c.metrics = { cpu: 0, rss: 0, memoryLimit: 1, executing: 0, ready: 0, stored: 0, storedBytes: 0, time: 0, paused: true };
@@ -148,4 +149,60 @@ t.test('an update-graph of short tasks gives each worker its share in one messag
   t.equal(ran(second), 1000, 'every task of it sent');
   t.equal(sim.drain(), 2000, 'and everything runs');
   t.equal(sim.state.groups.get('noop')!.counts.memory, 2001);
+});
+
+t.test('a ready task goes to a free thread while one exists, before a busy worker holding its inputs', async (t) => {
+  // Workers of 2, 2 and 1 threads. data-1 sits on w3, whose one thread then runs a long task, while
+  // w1 and w2 each run one and have a thread free: use-1 went to w3 (the holder with room) and
+  // waited behind its long task.
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1', 2);
+  sim.addWorker('w2', 2);
+  sim.addWorker('w3', 1);
+  sim.submit('c', [task('data-1'), task('data-2'), task('data-3')]);
+  t.same([sim.inbox.get('w1'), sim.inbox.get('w2'), sim.inbox.get('w3')], [['data-1'], ['data-2'], ['data-3']]);
+  for (const [w, k, nbytes] of [['w1', 'data-1', 1e6], ['w2', 'data-2', 1e6], ['w3', 'data-3', 2e6]] as const) sim.finish(w, k, { nbytes });
+  sim.submit('c', [task('long-1'), task('long-2'), task('long-3')]);
+  t.same([sim.inbox.get('w1'), sim.inbox.get('w2'), sim.inbox.get('w3')], [['long-1'], ['long-2'], ['long-3']], 'one long task on each worker');
+  const placed = computed(sim.submit('c', [task('use-3', ['data-3'])]));
+  t.same(placed, { w1: ['use-3'] }, 'its input is on w3, whose one thread is busy: a free thread elsewhere, the least occupied (w1 before w2)');
+  // Among holders, one with a free thread before one holding more bytes with none.
+  t.same(computed(sim.submit('c', [task('both-1', ['data-3', 'data-2'])])), { w2: ['both-1'] }, 'w2 holds half the bytes w3 does, but has a thread free');
+  t.same(computed(sim.submit('c', [task('use-2', ['data-2'])])), { w2: ['use-2'] }, 'no thread free anywhere: the holder with room, as before');
+  t.same(computed(sim.submit('c', [task('use-1', ['data-1'])])), { w1: ['use-1'] }, 'likewise w1 for its own input');
+  t.same(computed(sim.submit('c', [task('use-3b', ['data-3'])])), { w3: ['use-3b'] }, 'and w3');
+});
+
+t.test('tasks arriving one by one on workers of 2, 2 and 1 threads go to a free thread whenever one exists', async (t) => {
+  // A pseudo-random run: tasks with and without inputs (held anywhere) arrive while others finish.
+  const random = rng(11);
+  const sim = new Sim();
+  sim.addClient('c');
+  for (const [id, n] of [['w1', 2], ['w2', 2], ['w3', 1]] as const) sim.addWorker(id, n);
+  const held: string[] = [];
+  let misplaced = 0;
+  let checked = 0;
+  for (let i = 0; i < 600; i++) {
+    if (random() < 0.6) {
+      const busy = [...sim.inbox].filter(([, keys]) => keys.length > 0);
+      if (busy.length) {
+        const [id, keys] = busy[Math.floor(random() * busy.length)]!;
+        const key = keys[Math.floor(random() * Math.min(keys.length, sim.state.workers.get(id)!.nthreads))]!;
+        sim.finish(id, key, { nbytes: 1 + Math.floor(random() * 1e6) });
+        if (sim.state.tasks.get(key)?.state === 'memory') held.push(key);
+        sim.answerSteals();
+        continue;
+      }
+    }
+    const deps = held.length && random() < 0.7 ? [held[Math.floor(random() * held.length)]!] : [];
+    const free = [...sim.state.workers.values()].filter((w) => w.processing.size < w.nthreads).map((w) => w.id);
+    const sent = computed(sim.submit('c', [task(`t-${i}`, deps)], [...held, `t-${i}`]));
+    const to = Object.keys(sent);
+    if (to.length === 0) continue;
+    checked++;
+    if (free.length > 0 && !free.includes(to[0]!)) misplaced++;
+  }
+  t.ok(checked > 100, `${checked} placements checked`);
+  t.equal(misplaced, 0, 'none went to a worker with every thread busy while another had one free');
 });

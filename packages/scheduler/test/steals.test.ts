@@ -51,9 +51,10 @@ t.test('a worker whose task erred, with a thread free, takes a task queued behin
   t.same(ops(erred, 'steal-request', 'w1').map((m) => m.key), ['short-2']);
 });
 
-t.test('a worker with a free thread asks at its heartbeat for a task placed behind a long one after its last finish', async (t) => {
-  // use-1 goes where its input is, behind w1's long task, while w2 has a thread free and nothing
-  // of w2's finishes for a long time: only its heartbeat asks.
+t.test('a worker with a thread freed by a cancel asks at its heartbeat for a task placed behind a long one', async (t) => {
+  // use-1 goes where its input is, behind w1's long task, while no thread is free anywhere; then
+  // the client cancels one of w2's tasks: a thread is free there, and no finish says so: only
+  // w2's heartbeat asks.
   const sim = new Sim();
   sim.addClient('c');
   sim.addWorker('w1', 1);
@@ -61,11 +62,13 @@ t.test('a worker with a free thread asks at its heartbeat for a task placed behi
   sim.submit('c', [task('data-1')]);
   t.same(sim.inbox.get('w1'), ['data-1']);
   sim.finish('w1', 'data-1', { nbytes: 1e6 });
-  sim.submit('c', [task('long-1'), task('long-2')]);
+  sim.submit('c', [task('long-1'), task('long-2'), task('long-3')]);
   const placed = sim.submit('c', [task('use-1', ['data-1'])]);
-  t.same(sim.inbox.get('w1'), ['long-1', 'use-1'], 'use-1 waits behind long-1, where its input is');
-  t.same(sim.inbox.get('w2'), ['long-2']);
+  t.same(sim.inbox.get('w1'), ['long-1', 'use-1'], 'no thread free anywhere: use-1 waits behind long-1, where its input is');
+  t.same(sim.inbox.get('w2'), ['long-2', 'long-3']);
   t.same(ops(placed, 'steal-request'), []);
+  const cancelled = sim.apply(sim.state.cancel('c', ['long-3'], sim.now));
+  t.same(ops(cancelled, 'steal-request'), [], 'the cancel frees a thread on w2 and asks nothing');
   const beat = sim.apply(sim.state.heartbeat('w2', idle(sim.now), sim.now));
   t.same(ops(beat, 'steal-request', 'w1').map((m) => m.key), ['use-1'], 'w2\'s heartbeat asks for it');
   sim.answerSteals();
