@@ -22,6 +22,29 @@ export class IndexedHeap<T> {
     return this.items[0];
   }
 
+  /**
+   * Up to `k` items in the order they would come out, without taking them out: a walk down the
+   * heap from the root, always to the best item seen and not yet listed. O(k²) comparisons,
+   * for a small `k`.
+   */
+  first(k: number): T[] {
+    const a = this.items;
+    const out: T[] = [];
+    const seen: number[] = a.length > 0 ? [0] : [];
+    while (out.length < k && seen.length > 0) {
+      let best = 0;
+      for (let i = 1; i < seen.length; i++) if (this.before(a[seen[i]!]!, a[seen[best]!]!)) best = i;
+      const at = seen[best]!;
+      seen[best] = seen[seen.length - 1]!;
+      seen.pop();
+      out.push(a[at]!);
+      const l = 2 * at + 1;
+      if (l < a.length) seen.push(l);
+      if (l + 1 < a.length) seen.push(l + 1);
+    }
+    return out;
+  }
+
   /** Adds the item, or restores its place if its key changed. */
   update(item: T): void {
     const i = this.slot.get(item);

@@ -1,6 +1,6 @@
 /**
- * Where work goes: the choice of a worker for a ready task and of a victim to steal from (which
- * of its tasks, and for whom: steals.ts).
+ * Where work goes: the choice of a worker for a ready task (steals.ts chooses the victims of a
+ * steal and which of their tasks, from this index).
  * {@link WorkerPool} indexes the live workers by load and by unstarted work, so that each
  * decision costs O(log workers) (plus the holders of the task's dependencies), never a pass over
  * every worker: with a thousand workers, a pass per task was most of the scheduler's time.
@@ -84,6 +84,11 @@ export class WorkerPool {
   mostSpare(): WorkerRecord | undefined {
     return this.bySpare.peek();
   }
+
+  /** Up to `k` workers, the most unstarted work first (ties: the earlier registered). */
+  mostSpareFirst(k: number): WorkerRecord[] {
+    return this.bySpare.first(k);
+  }
 }
 
 /**
@@ -151,10 +156,4 @@ export function chooseWorker(ts: TaskRecord, pool: WorkerPool, capacity: (ws: Wo
     if (best) return best;
   }
   return lightest && capacity(lightest, ts.group) - lightest.processing.size > 0 ? lightest : null;
-}
-
-/** The worker with the most unstarted work other than `idle`, or null if none has any. */
-export function stealVictim(idle: WorkerRecord, pool: WorkerPool): WorkerRecord | null {
-  const victim = pool.mostSpare();
-  return victim && victim !== idle && spareWork(victim) > 0 ? victim : null;
 }

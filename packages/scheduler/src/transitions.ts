@@ -8,8 +8,8 @@ import { logLine, type LogLine, type NamedWorker } from './log-line.js';
 import { outcomeAfter } from './progress-state.js';
 import { dependentCount, removeDependent } from './dependents.js';
 import { hasUnassigned } from './graph.js';
-import { chooseWorker, isPaused, spareWork, stealVictim, WorkerPool } from './placement.js';
-import { stealCandidates, stealsWanted } from './steals.js';
+import { chooseWorker, isPaused, spareWork, WorkerPool } from './placement.js';
+import { chooseSteals, stealCandidates, stealsWanted } from './steals.js';
 import { Recovery } from './recovery.js';
 import { Topics } from './topics.js';
 import { WorkerIndex } from './worker-index.js';
@@ -333,18 +333,16 @@ export abstract class Transitions {
   }
 
   /**
-   * A worker with free threads takes unstarted work from `from`, or else from the worker with the
-   * most unstarted work (the victim confirms the steal); how much and which tasks: steals.ts.
+   * A worker with free threads takes unstarted work from `from`, or else from the workers with the
+   * most unstarted work (each victim confirms its steal); how much, whose and which: steals.ts.
    */
   protected stealFor(idle: WorkerRecord, from?: WorkerRecord): void {
     if (this.queue.size > 0 || !acceptsWork(idle)) return;
     const wanted = stealsWanted(idle);
-    if (wanted <= 0) return;
-    const victim = from ?? stealVictim(idle, this.pool);
-    if (!victim || spareWork(victim) <= 0) return;
-    for (const ts of stealCandidates(victim, wanted, idle)) {
+    if (wanted <= 0 || (from && spareWork(from) <= 0)) return;
+    for (const ts of from ? stealCandidates(from, wanted, idle) : chooseSteals(idle, this.pool, wanted)) {
       idle.askedToSteal(ts);
-      this.send({ worker: victim.id }, { op: 'steal-request', key: ts.key });
+      this.send({ worker: ts.processingOn!.id }, { op: 'steal-request', key: ts.key });
     }
   }
 

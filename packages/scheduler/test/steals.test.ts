@@ -92,3 +92,61 @@ t.test('a task its worker refused to give up runs there: the other is asked for 
   sim.finish('w2', 'long-2');
   t.same(ops(sim.log, 'steal-request').map((m) => m.key), ['short-2', 'long-1'], 'short-2 is never asked for again while it runs on w1');
 });
+
+const paused = (now: number) => ({ ...idle(now, 2), rss: 2e9, memoryLimit: 1e9, paused: true });
+
+t.test('a thief whose busiest victim has nothing it may take asks the next busiest', async (t) => {
+  // wB is paused for memory, running two long tasks: by the scheduler's count everything on a
+  // paused worker is unstarted, so it has the most, but it refuses both (they run). wA runs a long
+  // task with a short one behind it. wC's thread frees: it asked wB only, got nothing, and stayed
+  // idle while short-1 waited behind long-3.
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('wB', 2);
+  sim.submit('c', [task('long-1'), task('long-2')]);
+  sim.addWorker('wA', 1);
+  sim.addWorker('wC', 1);
+  sim.submit('c', [task('long-3')]);
+  sim.submit('c', [task('data-4')]);
+  t.same([sim.inbox.get('wB'), sim.inbox.get('wA'), sim.inbox.get('wC')], [['long-1', 'long-2'], ['long-3'], ['data-4']]);
+  sim.apply(sim.state.heartbeat('wB', paused(sim.now), sim.now));
+  sim.submit('c', [task('short-1')]);
+  t.same(sim.inbox.get('wA'), ['long-3', 'short-1'], 'no thread free anywhere, wB paused: short-1 waits behind long-3');
+  const first = sim.finish('wC', 'data-4');
+  t.same(ops(first, 'steal-request', 'wB').map((m) => m.key), ['long-2', 'long-1'], 'wC, running nothing, asks the busiest, the paused wB, for two tasks');
+  const answered = sim.answerSteals();
+  t.same(ops(answered, 'steal-request').map((m) => m.key), ['short-1'], 'both refused (they run): the next busiest, wA, is asked for its unstarted task');
+  sim.answerSteals();
+  t.same(sim.inbox.get('wC'), ['short-1'], 'short-1 runs on wC\'s free thread');
+  t.same(sim.inbox.get('wA'), ['long-3']);
+  for (let i = 0; i < 3; i++) for (const w of ['wB', 'wA', 'wC']) sim.apply(sim.state.heartbeat(w, w === 'wB' ? paused(sim.now) : idle(sim.now), sim.now));
+  sim.finish('wC', 'short-1');
+  t.same(ops(sim.log, 'steal-request').map((m) => m.key), ['long-2', 'long-1', 'short-1'], 'no refused task is asked for again');
+});
+
+t.test('a thief that refuses the busiest victim\'s module takes from the next busiest', async (t) => {
+  // w2 will not import module `other` (its allow-list). w1 holds an `other` task behind a
+  // running one and w3 a short task behind a long one: as much unstarted work each, w1 first.
+  // w2 ran dry: it asked w1 only, for nothing it would run, and stayed idle.
+  const sim = new Sim();
+  sim.addClient('c');
+  const other = (key: string) => task(key, [], { fn: { module: 'other', export: 'run' } });
+  sim.addWorker('w2', 1);
+  sim.submit('c', [other('o-0')]);
+  sim.refuse('w2', 'o-0', 'not an allowed task module', true);
+  sim.addWorker('w1', 1);
+  sim.addWorker('w3', 1);
+  t.same(sim.inbox.get('w1'), ['o-0'], 'o-0 runs on w1, which accepts its module');
+  sim.submit('c', [task('long-2')]);
+  sim.submit('c', [task('long-3')]);
+  sim.submit('c', [other('o-1')]);
+  sim.submit('c', [task('long-2b')]);
+  sim.submit('c', [task('short-1')]);
+  t.same([sim.inbox.get('w1'), sim.inbox.get('w2'), sim.inbox.get('w3')], [['o-0', 'o-1'], ['long-2', 'long-2b'], ['long-3', 'short-1']]);
+  t.same(ops(sim.finish('w2', 'long-2'), 'steal-request'), [], 'w2 runs long-2b: no thread free');
+  const dry = sim.finish('w2', 'long-2b');
+  t.same(ops(dry, 'steal-request').map((m) => m.key), ['short-1'], 'w2 ran dry: not o-1 (its module is refused there), but short-1 from w3');
+  sim.answerSteals();
+  t.same(sim.inbox.get('w2'), ['short-1']);
+  t.same(sim.inbox.get('w1'), ['o-0', 'o-1'], 'o-1 stays where its module is accepted');
+});

@@ -1,13 +1,14 @@
 /**
  * Work stealing between real worker processes: a short task queued on a worker behind a long one
- * runs on a thread free on another worker, while the long tasks still run.
+ * runs on a thread free on another worker, while the long tasks still run, even when the busiest
+ * worker has nothing the free one may take.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
-import type { TaskSpec } from '@gluon/protocol';
+import type { Message, TaskSpec } from '@gluon/protocol';
 import { endAfter, fixture, RawClient, startScheduler, startWorker } from './procs.js';
 import { until } from '../../../test/helpers/until.js';
 
@@ -51,4 +52,72 @@ t.test('short tasks queued behind long ones run on threads free elsewhere while 
   const done = await client.results(longs.map((x) => x.key));
   t.same(longs.map((x) => done.get(x.key)!.value), [1, 2, 3]);
   t.equal(starts().length, 3);
+});
+
+t.test('a worker whose busiest victim has nothing it may run steals from the next busiest', async (t) => {
+  // a3 will not import module `other` (not on its allow-list). a1's unstarted task is of that
+  // module and a2's is a short one behind two long ones: as much unstarted work each, a1
+  // registered first. a3's thread freed: it asked a1 only, for nothing it would run, and stayed
+  // idle while the short task waited behind a2's long ones (here for ever: the gate is shut).
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-steal-'));
+  const otherDir = join(dir, 'other');
+  mkdirSync(otherDir);
+  const other = join(otherDir, 'other.mjs');
+  writeFileSync(other, `export { fileGated, inc } from ${JSON.stringify(mod)};\n`);
+  const otherMod = pathToFileURL(other).href;
+  const ran = join(dir, 'ran');
+  const open = join(dir, 'open');
+  const open3 = join(dir, 'open3');
+  t.teardown(() => {
+    writeFileSync(open, '');
+    writeFileSync(open3, '');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const s = await startScheduler(0);
+  procs.push(s.proc);
+  const client = await RawClient.connect(s.address);
+  clients.push(client);
+  const addresses = new Map<string, string>();
+  for (const [name, n, extra] of [['a1', 2, ['--allow-module', otherDir]], ['a2', 2, ['--allow-module', otherDir]], ['a3', 1, []]] as const) {
+    const w = await startWorker(s.address, ['--name', name, '--nthreads', String(n), ...extra]);
+    procs.push(w.proc);
+    addresses.set(name, w.address);
+  }
+  await until(() => client.messages.filter((m) => m.op === 'worker-joined').length === 3, 'the three workers registered');
+  const starts = () => { try { return readFileSync(ran, 'utf8').split('\n').filter(Boolean).length; } catch { return 0; } };
+  const gated = (key: string, gate: string, i: number, module = mod): TaskSpec => ({ key, fn: { module, export: 'fileGated' }, args: [ran, gate, i], deps: [] });
+  const submit = (...tasks: TaskSpec[]) => client.conn.send({ op: 'update-graph', tasks, wants: tasks.map((x) => x.key) });
+  const where = (m: Message) => (m.workers as string[]).map((a) => [...addresses].find(([, x]) => x === a)?.[0] ?? a);
+
+  // One long task each on a1 and a2; then a3, the least occupied, is sent a task of `other` and
+  // refuses it (the scheduler notes that), and it runs on a1.
+  submit(gated('long-1', open, 1), gated('long-2', open, 2));
+  await until(() => starts() === 2, 'the first two long tasks started');
+  submit({ key: 'probe-1', fn: { module: otherMod, export: 'inc' }, args: [41], deps: [] });
+  const probe = (await client.results(['probe-1'])).get('probe-1')!;
+  t.equal(probe.value, 42, 'the task of module other ran');
+  t.same(where(probe), ['a1'], 'on a1, after a3 refused it');
+  // a3 runs a task of its own; then a1 and a2 run two long ones each: no thread free anywhere.
+  submit(gated('own-3', open3, 3));
+  await until(() => starts() === 3, 'a3 started its task');
+  submit(gated('long-4', open, 4));
+  submit(gated('long-5', open, 5));
+  await until(() => starts() === 5, 'every thread runs a task');
+  // Then an `other` task (to a1, the first registered: as occupied as the others, with room) and
+  // a short one (to a2, the next).
+  submit(gated('other-6', open, 6, otherMod));
+  submit({ key: 'inc-1', fn: { module: mod, export: 'inc' }, args: [1], deps: [] });
+  // a3's thread frees: it takes inc-1 from a2, not other-6 from a1 (its module refused there).
+  writeFileSync(open3, '');
+  const res = await client.results(['own-3', 'inc-1']);
+  t.equal(res.get('inc-1')!.value, 2, 'the short task finished while every long task still runs');
+  t.same(where(res.get('inc-1')!), ['a3'], 'on a3, whose thread was free');
+  t.equal(starts(), 5, 'no long task moved or started again, other-6 not started');
+
+  writeFileSync(open, '');
+  const keys = ['long-1', 'long-2', 'long-4', 'long-5', 'other-6'];
+  const done = await client.results(keys);
+  t.same(keys.map((k) => done.get(k)!.value), [1, 2, 4, 5, 6]);
+  t.same(where(done.get('other-6')!), ['a1'], 'other-6 ran where its module is accepted');
+  t.equal(starts(), 6, 'each gated task started once');
 });
