@@ -22,7 +22,8 @@
  *
  * Every round starts the same time after the previous one ended (GAP_MS, default 4 s), whatever its
  * viewer took to open, and releases at least the scheduler's idle-collection threshold (50,000
- * tasks, idle-gc.ts), so every round follows one idle collection: a round right after one costs
+ * tasks, idle-gc.ts), so every round follows the same idle history (since the idle collection is
+ * paced, IdlePacing, only the first rounds follow a collection; before, every one did): a round right after one costs
  * the scheduler more CPU by itself (no viewer, 20,000 tasks: 20.8 µs a task after a 3 s gap
  * holding a collection, 11.3 after none). Before, rounds of 20,000 started ~1 s after the last,
  * a page's after it had loaded plus 1 s: B rounds followed the collections, and the 1.46-1.56x of

@@ -30,7 +30,7 @@ export type IdleReason = 'release' | 'work' | 'buffers';
  * after a million tasks the heap held 690 MiB used for 376 MiB alive (bench/scale.ts: RSS per
  * held task 603-1,173 bytes from run to run, set by where V8's last full collection fell). One
  * full collection at the first tick without work (see {@link collectHeld}) brings the heap back
- * to what is alive. It is made only once the work since the last collection outweighs what it
+ * to what is alive (paced like the others: see {@link IdlePacing}). It is made only once the work since the last collection outweighs what it
  * must mark: at least `4 × threshold` task state changes and twice as many as tasks held, so a
  * client that pauses mid-graph, or sends small graphs beside a big held one, pays a bounded
  * share (marking a held task costs less than one of its state changes).
@@ -67,8 +67,10 @@ export class IdleCollector {
    *   not 64: over TLS V8 had freed the copies itself and left the dead value, 61 MiB for an
    *   argument of 8,000,000 numbers, while the C heap kept 190 MiB more that only the trim after
    *   a collection gave back (RSS 254 MiB, against 126 with the collection and its trim).
+   * @param pacing how long the scheduler must have been idle before a collection (see
+   *   {@link IdlePacing}); without it, the first settled tick is enough.
    */
-  constructor(readonly threshold = 50_000, readonly bufferBytes = 32 * 2 ** 20) {}
+  constructor(readonly threshold = 50_000, readonly bufferBytes = 32 * 2 ** 20, readonly pacing?: IdlePacing) {}
 
   /**
    * `forgotten`: the scheduler's running count of forgotten tasks; `transitions`: its running
@@ -82,8 +84,11 @@ export class IdleCollector {
    * live records there, in the middle of its 1M run, after 160,000 earlier tasks had been
    * released. Such a pause is a `work` collection only once the work outweighs the live tasks
    * (see the class comment).
+   *
+   * `now` (ms, any monotonic clock) is read by the {@link IdlePacing} only: a collection that is
+   * worth it waits until the scheduler has been idle for the pacing's wait.
    */
-  shouldCollect(forgotten: number, transitions: number, live = 0, buffers: () => number = () => 0): IdleReason | false {
+  shouldCollect(forgotten: number, transitions: number, live = 0, buffers: () => number = () => 0, now = 0): IdleReason | false {
     const settled = forgotten === this.lastCount && transitions === this.lastTransitions;
     this.lastCount = forgotten;
     this.lastTransitions = transitions;
@@ -91,7 +96,8 @@ export class IdleCollector {
       this.measureLeft = false;
       this.buffersLow = buffers();
     }
-    if (!settled) return false;
+    const idleLongEnough = this.pacing ? this.pacing.tick(now, settled) : true;
+    if (!settled || !idleLongEnough) return false;
     const released = forgotten - this.atLastCollection;
     const work = transitions - this.transitionsAtLastCollection;
     const bytes = this.readBuffers(buffers);
@@ -111,6 +117,7 @@ export class IdleCollector {
     else if (work >= 4 * this.threshold && work >= 2 * live) why = 'work';
     else if (steady && live < this.threshold && (grown >= this.bufferBytes || freedSince)) why = 'buffers';
     if (!why) return false;
+    this.pacing?.collected(now);
     this.lastBuffers = bytes;
     this.measureLeft = true;
     this.lastReleased = released;
@@ -126,6 +133,62 @@ export class IdleCollector {
     const bytes = buffers();
     this.buffersLow = Math.min(this.buffersLow, bytes);
     return bytes;
+  }
+}
+
+/**
+ * How long the scheduler waits, idle, before a collection that {@link IdleCollector} finds worth
+ * making: none at first, then twice as long (from `stepMs`, at most `maxWaitMs`) each time work
+ * resumed within `maxWaitMs` of a collection. Never shorter again: a scheduler whose clients
+ * come back after short pauses keeps collecting only once they have been away for the wait.
+ *
+ * Why: a full collection while the scheduler holds no task is dear for the work that follows.
+ * With no task record, message or per-task set alive, V8 collects their hidden classes (maps:
+ * transitions to them are weak) and deoptimizes every function whose optimized code was
+ * specialised on them; the last-resort and low-memory collections also flush the bytecode of
+ * every function not running, and shrink the nursery and the heap's limits. The next burst
+ * runs in the interpreter, on fresh maps, and recompiles the scheduler's hot paths: ~125-150
+ * functions re-optimized by TurboFan after each idle collection (--trace-opt), none without
+ * it. Bursts of 50,000 no-op tasks 3 s apart cost 1.31x the scheduler CPU per task of the same
+ * bursts with no idle collection, 1.42x with the collection itself; paced, 0.99x
+ * (bench/idle-burst.ts, docs/internals.md "The burst after an idle collection"). V8 left to itself keeps those maps:
+ * its own full collections fall in the middle of work, with the records alive.
+ *
+ * The first release is still collected at the first settled tick (a scheduler that ran one big
+ * graph gives its memory back at once); a client that comes back every few seconds stops
+ * paying for it after two or three collections, and its heap, reused by each burst, does not
+ * grow. Once it goes away for longer than the wait, the memory comes back as before, at most
+ * `maxWaitMs` later. Pure: {@link IdleCollector} asks it each tick.
+ */
+export class IdlePacing {
+  /** How long the scheduler must have been idle before the next collection (ms). */
+  waitMs = 0;
+  /** When the current idle stretch began (the first settled tick of it). */
+  private idleSince: number | undefined;
+  /** When the last collection was made, until work resumes after it. */
+  private collectedAt: number | undefined;
+
+  /**
+   * @param stepMs the first wait after work resumed soon after a collection (ms)
+   * @param maxWaitMs the longest wait, and how soon after a collection resuming work counts as soon (ms)
+   */
+  constructor(readonly stepMs = 2_000, readonly maxWaitMs = 30_000) {}
+
+  /** A tick at `now`: `settled` when no task changed state since the last one. True: idle long enough to collect. */
+  tick(now: number, settled: boolean): boolean {
+    if (!settled) {
+      if (this.collectedAt !== undefined && now - this.collectedAt < this.maxWaitMs) this.waitMs = Math.min(this.maxWaitMs, Math.max(this.stepMs, this.waitMs * 2));
+      this.collectedAt = undefined;
+      this.idleSince = undefined;
+      return false;
+    }
+    this.idleSince ??= now;
+    return now - this.idleSince >= this.waitMs;
+  }
+
+  /** A collection was made at `now`. */
+  collected(now: number): void {
+    this.collectedAt = now;
   }
 }
 

@@ -8,7 +8,7 @@ import {
 import { countOf, formatBytes } from '@gluon/protocol';
 import { leftReason, WorkerChurn } from './worker-churn.js';
 import type { ClusterEvent, ClusterProbe, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
-import { Aftercare, collectHeld, collectIdle, collectSettled, IdleCollector } from './idle-gc.js';
+import { Aftercare, collectHeld, collectIdle, collectSettled, IdleCollector, IdlePacing } from './idle-gc.js';
 import { checkDashboardLink } from './dashboard/link.js';
 import { mallocTrim } from './malloc-trim.js';
 import { ReleaseBacklog } from './release-backlog.js';
@@ -69,7 +69,8 @@ export class Scheduler implements DashboardSource {
     for (const id of this.workers.keys()) threads += this.state.workers.get(id)?.nthreads ?? 0;
     return { workers: this.workers.size, threads };
   });
-  private readonly collector = new IdleCollector();
+  /** Whether and when to collect while idle (idle-gc.ts); paced, so that bursts a few seconds apart do not pay for it. */
+  private readonly collector = new IdleCollector(undefined, undefined, new IdlePacing());
   /** The log line of a collection of buffers, said at the next tick (see collectWhenIdle). */
   private afterBuffers: string | undefined;
   /** The trim and the second collection that follow an idle collection (idle-gc.ts). */
@@ -259,7 +260,7 @@ export class Scheduler implements DashboardSource {
       this.whenCollected(collectSettled(gc), () => this.trimHeap(`after a second collection, ${this.aftercare.settleMs / 1000} s idle`, before));
     }
     if (this.collecting) return;
-    const why = this.collector.shouldCollect(this.state.forgottenCount, this.state.transitionCount, this.state.tasks.size, () => process.memoryUsage().arrayBuffers);
+    const why = this.collector.shouldCollect(this.state.forgottenCount, this.state.transitionCount, this.state.tasks.size, () => process.memoryUsage().arrayBuffers, Date.now());
     if (why === 'release') {
       this.whenCollected(collectIdle(gc), () => {
         // What is left after the collection, to tell live leftovers (heap used) from memory the

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Aftercare, collectCompacting, collectIdle, IdleCollector } from '../src/idle-gc.js';
+import { Aftercare, collectCompacting, collectIdle, IdleCollector, IdlePacing } from '../src/idle-gc.js';
 import { Sim, task } from './sim.js';
 
 /** Feeds a collector one tick per step (forgotten, transitions) and checks each answer. */
@@ -125,6 +125,70 @@ t.test('a collection of either kind starts both counts afresh', async (t) => {
   t.equal(c.shouldCollect(1_000, 8_400, 0), false, '3,900 state changes since the release collection: under 4,000');
   t.equal(c.shouldCollect(1_000, 8_500, 0), false);
   t.equal(c.shouldCollect(1_000, 8_500, 0), 'work', '4,000 since: collect');
+});
+
+t.test('bursts a few seconds apart are collected only until the wait outgrows their gap; once the client is away, as before', async (t) => {
+  // A full collection while no task is held costs the next burst its optimized code (V8 drops the
+  // dead records' hidden classes and deoptimizes what was specialised on them): bursts of 50,000
+  // tasks 3 s apart cost 1.27x the scheduler CPU per task with a collection in every gap.
+  const c = new IdleCollector(1000, undefined, new IdlePacing(2_000, 30_000));
+  const step = (now: number, forgotten: number, transitions: number, want: 'release' | false, why: string) => t.equal(c.shouldCollect(forgotten, transitions, 0, () => 0, now), want, `${now} ms: ${why}`);
+  step(0, 1_200, 3_600, false, 'the first burst released');
+  step(1_000, 1_200, 3_600, 'release', 'settled: the first release is collected at once, as before');
+  step(3_000, 1_300, 3_900, false, 'the next burst, 2 s after the collection');
+  step(4_000, 2_400, 7_200, false, 'its release');
+  step(5_000, 2_400, 7_200, false, 'settled, but work resumed soon after the last collection: idle 2 s first');
+  step(6_000, 2_400, 7_200, false, 'idle 1 s');
+  step(7_000, 2_400, 7_200, 'release', 'idle 2 s: collect');
+  step(9_000, 2_500, 7_500, false, 'the next burst, 2 s after it');
+  step(10_000, 3_600, 10_800, false, 'its release');
+  step(11_000, 3_600, 10_800, false, 'idle: the wait is 4 s now');
+  step(13_000, 3_600, 10_800, false, 'idle 2 s');
+  step(14_000, 3_700, 11_100, false, 'the next burst, 3 s after the last: no collection in its gap');
+  step(15_000, 4_800, 14_400, false, 'its release');
+  step(16_000, 4_800, 14_400, false, 'idle');
+  step(18_000, 4_800, 14_400, false, 'idle 2 s');
+  step(19_000, 4_900, 14_700, false, 'and the next one: nothing to collect twice');
+  step(20_000, 6_000, 18_000, false, 'its release; now the client goes away');
+  step(21_000, 6_000, 18_000, false, 'idle');
+  step(24_000, 6_000, 18_000, false, 'idle 3 s');
+  step(25_000, 6_000, 18_000, 'release', 'idle 4 s: the 4,800 tasks forgotten since the last collection are collected');
+  step(26_000, 6_000, 18_000, false, 'once');
+});
+
+t.test('the idle wait doubles up to its bound, and work resuming long after a collection does not lengthen it', async (t) => {
+  const p = new IdlePacing(2_000, 10_000);
+  t.equal(p.tick(0, true), true, 'nothing collected yet: the first settled tick is enough');
+  p.collected(0);
+  t.equal(p.tick(1_000, false), false, 'work resumed 1 s after the collection');
+  t.equal(p.waitMs, 2_000, 'the wait is the step');
+  t.equal(p.tick(2_000, true), false, 'idle since 2 s');
+  t.equal(p.tick(4_000, true), true, 'idle 2 s');
+  p.collected(4_000);
+  p.tick(5_000, false);
+  t.equal(p.waitMs, 4_000, 'doubled');
+  t.equal(p.tick(6_000, false), false, 'busy');
+  t.equal(p.waitMs, 4_000, 'only the first busy tick after a collection counts');
+  p.tick(7_000, true);
+  t.equal(p.tick(11_000, true), true, 'idle 4 s');
+  p.collected(11_000);
+  p.tick(12_000, false);
+  t.equal(p.waitMs, 8_000);
+  p.tick(13_000, true);
+  t.equal(p.tick(21_000, true), true);
+  p.collected(21_000);
+  p.tick(22_000, false);
+  t.equal(p.waitMs, 10_000, 'at most maxWaitMs');
+  p.tick(23_000, true);
+  t.equal(p.tick(32_999, true), false, 'idle not quite 10 s');
+  t.equal(p.tick(33_000, true), true, 'idle 10 s');
+  p.collected(33_000);
+  t.equal(p.tick(60_000, false), false, 'work resumed 27 s later');
+  t.equal(p.waitMs, 10_000, 'still the bound');
+  const q = new IdlePacing(2_000, 10_000);
+  q.collected(0);
+  q.tick(10_000, false);
+  t.equal(q.waitMs, 0, 'work resuming maxWaitMs after a collection or later: the collection was not in its way, no wait');
 });
 
 t.test('after a collection of held work, a trim at the next tick and no second collection', async (t) => {
