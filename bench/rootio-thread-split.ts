@@ -6,8 +6,11 @@
  * and page faults (minor faults, /proc/self/task/TID/stat: the kernel faulting fresh memory in)
  * are printed, with the main thread's garbage collections during the read (count and pause, by
  * kind: scavenge, incremental marking, mark-compact), with who decompressed the baskets (the decompression thread, the reader when it got
- * there, the reader ahead of time while the thread was busy). The main thread is the reader: what
- * it does beyond its share of inflating is the serial part that bounds the speed-up.
+ * there, the reader ahead of time while the thread was busy), and with where the decompression
+ * thread waited (from its job's start to its first basket, for the reader to free a slot of the
+ * ring, from its last basket to the job's end), how long the reader waited for the thread's
+ * baskets and the decompressed bytes of each side. The main thread is the reader: what it does
+ * beyond its share of inflating is the serial part that bounds the speed-up.
  *
  * Run: `npx tsc -b packages/rootio && npx tsx bench/rootio-thread-split.ts` (REPEAT=…, N=…, INTO=1;
  * ONLY=2 for 2-thread reads only, e.g. under `perf record`).
@@ -25,8 +28,10 @@ const N = envInt('N', 2_000_000, 1, 1e9);
 const REPEAT = envInt('REPEAT', 7, 1, 1e9);
 const INTO = process.env.INTO === '1';
 const SEVEN = ['lep_n', 'lep_pt', 'lep_eta', 'lep_phi', 'lep_E', 'lep_charge', 'lep_type'];
-// Counted by the pool when it counts (a checkout before it did prints no basket counts).
-const jobTotals = (pool as { jobTotals?: { jobs: number; threads: number; reader: number; ahead: number } }).jobTotals ?? { jobs: 0, threads: 0, reader: 0, ahead: 0 };
+// Counted by the pool when it counts (a checkout before it did prints no basket counts, and one
+// before the threads reported their waits prints none of those).
+type Totals = Record<'jobs' | 'threads' | 'reader' | 'ahead' | 'threadBytes' | 'readerBytes' | 'readerWaitMs' | 'reported' | 'threadStartMs' | 'ringWaitMs' | 'threadEndMs', number>;
+const jobTotals: Partial<Totals> = (pool as { jobTotals?: Partial<Totals> }).jobTotals ?? {};
 const path = join(here, '..', '.cache', 'rootio-bench', `4lep-schema-${N}-zlib1.root`);
 
 /** ns on a CPU, ns waiting for one, and minor page faults, per thread of this process. */
@@ -76,7 +81,16 @@ const takeGcs = async () => {
   return got;
 };
 
-interface Sample { wall: number; fetch: number; main: number; mainWait: number; mainFaults: number; others: Array<[number, number, number]>; gcs: Array<[number, number]>; stats: typeof jobTotals }
+interface Sample { wall: number; fetch: number; main: number; mainWait: number; mainFaults: number; others: Array<[number, number, number]>; gcs: Array<[number, number]>; stats: Totals }
+
+/** Each of jobTotals' figures since `from` (0 for one this checkout does not count). */
+const since = (from: Partial<Totals>): Totals => Object.fromEntries(Object.keys(jobTotals).map((k) => [k, (jobTotals[k as keyof Totals] ?? 0) - (from[k as keyof Totals] ?? 0)])) as Totals;
+
+/** Until every closed job's threads have reported (their message comes in a later turn), at most 5 s. */
+async function reported(): Promise<void> {
+  const until = performance.now() + 5000;
+  while (jobTotals.reported !== undefined && jobTotals.reported < jobTotals.jobs! && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 1));
+}
 
 async function read(file: RootFile): Promise<Sample> {
   const tree = await file.tree('mini');
@@ -89,13 +103,14 @@ async function read(file: RootFile): Promise<Sample> {
   const fetch = bytesIn - t0;
   const after = schedstat();
   const collected = await takeGcs();
+  await reported();
   if (INTO) previous.set(file, cols);
   const ms = (tid: number, i: 0 | 1) => ((after.get(tid)?.[i] ?? 0) - (before.get(tid)?.[i] ?? 0)) / 1e6;
   const faults = (tid: number) => (after.get(tid)?.[2] ?? 0) - (before.get(tid)?.[2] ?? 0);
   const others: Array<[number, number, number]> = [];
   for (const tid of after.keys()) if (tid !== process.pid && (ms(tid, 0) >= 1 || faults(tid) >= 100)) others.push([tid, ms(tid, 0), faults(tid)]);
   others.sort((a, b) => b[1] - a[1]);
-  const stats = { jobs: jobTotals.jobs - j0.jobs, threads: jobTotals.threads - j0.threads, reader: jobTotals.reader - j0.reader, ahead: jobTotals.ahead - j0.ahead };
+  const stats = since(j0);
   return { wall, fetch, main: ms(process.pid, 0), mainWait: ms(process.pid, 1), mainFaults: faults(process.pid), others, gcs: collected, stats };
 }
 
@@ -103,7 +118,11 @@ const f = (x: number) => x.toFixed(0).padStart(5);
 const gcText = (s: Sample) => GC_KINDS.map(([k, name]) => `${name} ${s.gcs.filter(([x]) => x === k).length} (${s.gcs.filter(([x]) => x === k).reduce((a, [, d]) => a + d, 0).toFixed(1)} ms)`).join(', ');
 const line = (label: string, s: Sample) => console.log(`${label} wall ${f(s.wall)} ms (bytes in after ${f(s.fetch)}) | main CPU ${f(s.main)} (waited for a core ${f(s.mainWait)}), ${s.mainFaults} faults | ` +
   `other threads (CPU ms/faults) ${s.others.map(([t, c, n]) => `${t}:${c.toFixed(0)}/${n}`).join(' ')} | GC ${gcText(s)}` +
-  (s.stats.jobs ? ` | baskets: thread ${s.stats.threads}, reader ${s.stats.reader}, ahead ${s.stats.ahead}` : ''));
+  (s.stats.jobs ? ` | baskets: thread ${s.stats.threads}, reader ${s.stats.reader}, ahead ${s.stats.ahead}` : '') +
+  (s.stats.reported ? ` | ${threadText(s.stats)}` : ''));
+/** Where the decompression thread waited and what each side decompressed, in one 2-thread read. */
+const threadText = (x: Totals) => `thread's first basket ${x.threadStartMs.toFixed(1)} ms into its job, ring full ${x.ringWaitMs.toFixed(1)} ms, ` +
+  `last basket ${x.threadEndMs.toFixed(1)} ms before the job's end; reader waited ${x.readerWaitMs.toFixed(1)} ms; MB decompressed thread/reader ${(x.threadBytes / 1e6).toFixed(0)}/${(x.readerBytes / 1e6).toFixed(0)}`;
 
 for (let i = 0; i < 2; i++) {
   if (process.env.ONLY !== '2') await read(one);
@@ -131,6 +150,10 @@ const means = (xs: Sample[]) => `wall ${f(mean(xs, (s) => s.wall))} (bytes in af
   `page faults ${f(mean(xs, (s) => s.mainFaults))} on the main thread, ${f(mean(xs, faultsAll))} in all; main-thread GC ${mean(xs, (s) => s.gcs.length).toFixed(1)} a read (${mean(xs, gcMs).toFixed(1)} ms)`;
 if (all1.length) console.log(`means, 1 thread:  ${means(all1)}`);
 console.log(`means, 2 threads: ${means(all2)}`);
+if (all2.some((s) => s.stats.reported)) {
+  const sum = Object.fromEntries(Object.keys(all2[0]!.stats).map((k) => [k, mean(all2, (s) => s.stats[k as keyof Totals])])) as Totals;
+  console.log(`means, 2 threads: ${threadText(sum)}`);
+}
 ratios.sort((x, y) => x - y);
 if (ratios.length) console.log(`speed-up per pair ${ratios.map((x) => x.toFixed(2)).join(' ')}; median ${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)}`);
 await one.close();

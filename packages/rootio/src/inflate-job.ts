@@ -60,4 +60,24 @@ export interface JobMessage {
 /** What a decompression thread posts back when it has finished with job `done`. */
 export interface DoneMessage {
   done: number;
+  /** Its timeline for benchmarks (see `jobTotals` in inflate-pool.ts). */
+  report: ThreadReport;
+}
+
+/**
+ * How a decompression thread spent a job, in ms on the clock every thread shares
+ * (`performance.timeOrigin + performance.now()`): when it began its first basket and ended its
+ * last (0 when it took none), how long it waited for the reader to free a slot of the ring, and
+ * the decompressed bytes it wrote.
+ */
+export interface ThreadReport {
+  firstAt: number;
+  lastAt: number;
+  ringWaitMs: number;
+  bytes: number;
+}
+
+/** Now, in ms on the clock every thread of the process shares. */
+export function sharedNow(): number {
+  return performance.timeOrigin + performance.now();
 }

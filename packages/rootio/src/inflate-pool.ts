@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { RootIOError } from './errors.js';
 import { giveRing, takeRing, type Ring } from './ring-kernel.js';
 import {
-  CANCELLED, CLAIMED, CONTROL_WORDS, DONE, FREE, LAYOUT_WORDS, MINE, RELEASED, type DoneMessage, type JobMessage,
+  CANCELLED, CLAIMED, CONTROL_WORDS, DONE, FREE, LAYOUT_WORDS, MINE, RELEASED, sharedNow, type DoneMessage, type JobMessage, type ThreadReport,
 } from './inflate-job.js';
 import { inflateBasket, jobViews, type JobViews } from './inflate-work.js';
 
@@ -36,9 +36,19 @@ let jobs = 0;
 
 /**
  * @internal Who decompressed the baskets of every job closed so far in this process (see
- * {@link InflateJob.stats}), for benchmarks.
+ * {@link InflateJob.stats}), and where the threads waited, for benchmarks. Counts of baskets:
+ * `threads`, `reader` (when it reached them), `ahead` (the reader, while the threads were busy);
+ * decompressed bytes of the baskets the job shared (not those only the reader could take:
+ * stored, or too big for the ring): `threadBytes`, `readerBytes`; ms: `readerWaitMs` (the reader waiting for a
+ * basket a thread was decompressing), and, summed over the threads of the jobs all of whose
+ * threads have reported (`reported`), `threadStartMs` (from the job's start to a thread's first
+ * basket), `ringWaitMs` (a thread waiting for the reader to free a slot of the ring) and
+ * `threadEndMs` (from a thread's last basket to the job's close: the reader's share after it).
  */
-export const jobTotals = { jobs: 0, threads: 0, reader: 0, ahead: 0 };
+export const jobTotals = {
+  jobs: 0, threads: 0, reader: 0, ahead: 0, threadBytes: 0, readerBytes: 0, readerWaitMs: 0,
+  reported: 0, threadStartMs: 0, ringWaitMs: 0, threadEndMs: 0,
+};
 
 /** Worker threads shared by every file of the process; they never keep the process alive. */
 const threads: Worker[] = [];
@@ -97,8 +107,15 @@ export class InflateJob {
   private readonly aheadDone: Uint8Array;
   /** No basket below this is FREE (the reader's scan for work to take ahead starts here). */
   private scan = 0;
-  /** Who decompressed the baskets taken so far: threads, or the reader (when reached, or ahead). */
-  readonly stats = { threads: 0, reader: 0, ahead: 0 };
+  /**
+   * Who decompressed the baskets taken so far: threads, or the reader (when reached, or ahead);
+   * the bytes each side decompressed, and how long the reader waited for a thread's basket.
+   */
+  readonly stats = { threads: 0, reader: 0, ahead: 0, threadBytes: 0, readerBytes: 0, readerWaitMs: 0 };
+  /** When the job started (ms, {@link sharedNow}). */
+  readonly startedAt = sharedNow();
+  /** What each thread reported when it was done with the job (all of them once {@link drained} has settled). */
+  readonly reports: ThreadReport[] = [];
   /**
    * Settles when every thread has finished with this job (it has taken all it will): after
    * that, no thread touches the job's memory again.
@@ -122,7 +139,9 @@ export class InflateJob {
         resolve();
       };
       const onMessage = (m: DoneMessage) => {
-        if (m.done === message.id) settle();
+        if (m.done !== message.id) return;
+        this.reports.push(m.report);
+        settle();
       };
       w.on('message', onMessage);
       w.on('exit', settle);
@@ -202,7 +221,10 @@ export class InflateJob {
    */
   take(k: number): Uint8Array | null {
     if (this.settle(k) !== DONE) return null;
-    if (!this.aheadDone[k]) this.stats.threads++;
+    if (!this.aheadDone[k]) {
+      this.stats.threads++;
+      this.stats.threadBytes += this.payloads[k]!.expected;
+    }
     const m = this.message;
     return new Uint8Array(m.slots, m.slotsAt + (k % m.window) * m.slotBytes, this.payloads[k]!.expected);
   }
@@ -216,13 +238,16 @@ export class InflateJob {
     const states = this.states;
     if (Atomics.compareExchange(states, k, FREE, MINE) === FREE) {
       this.stats.reader++;
+      this.stats.readerBytes += this.payloads[k]!.expected;
       return MINE;
     }
     let stalled = 0;
     while (Atomics.load(states, k) === CLAIMED) {
       if (this.takeAhead(k)) continue;
       if (stalled >= STALL_MS) throw new RootIOError(this.path, `a decompression thread stopped while decompressing basket ${k} of a read (waited ${STALL_MS / 1000} s)`);
+      const from = sharedNow();
       Atomics.wait(states, k, CLAIMED, 1000);
+      this.stats.readerWaitMs += sharedNow() - from;
       stalled += 1000;
     }
     return Atomics.load(states, k);
@@ -246,6 +271,7 @@ export class InflateJob {
     if (j >= limit) return false;
     if (Atomics.compareExchange(states, j, FREE, CLAIMED) !== FREE) return true;
     this.stats.ahead++;
+    this.stats.readerBytes += this.payloads[j]!.expected;
     this.aheadDone[j] = 1;
     // A failure is raised again, in order, when the reader reaches basket j.
     Atomics.store(states, j, inflateBasket(this.views, j));
@@ -269,13 +295,26 @@ export class InflateJob {
    * threads have finished with it.
    */
   close(): void {
+    const closedAt = sharedNow();
     jobTotals.jobs++;
     jobTotals.threads += this.stats.threads;
     jobTotals.reader += this.stats.reader;
     jobTotals.ahead += this.stats.ahead;
+    jobTotals.threadBytes += this.stats.threadBytes;
+    jobTotals.readerBytes += this.stats.readerBytes;
+    jobTotals.readerWaitMs += this.stats.readerWaitMs;
     Atomics.store(this.control, CANCELLED, 1);
     Atomics.notify(this.control, RELEASED);
     const ring = this.ring;
-    void this.drained.then(() => giveRing(ring));
+    void this.drained.then(() => {
+      giveRing(ring);
+      for (const r of this.reports) {
+        jobTotals.ringWaitMs += r.ringWaitMs;
+        if (!r.firstAt) continue;
+        jobTotals.threadStartMs += r.firstAt - this.startedAt;
+        jobTotals.threadEndMs += Math.max(0, closedAt - r.lastAt);
+      }
+      jobTotals.reported++;
+    });
   }
 }

@@ -5,13 +5,13 @@
  * and offset.
  */
 import { parentPort } from 'node:worker_threads';
-import { CANCELLED, CLAIMED, CURSOR, FREE, RELEASED, type DoneMessage, type JobMessage } from './inflate-job.js';
+import { CANCELLED, CLAIMED, CURSOR, DONE, FREE, LAYOUT_WORDS, RELEASED, sharedNow, type DoneMessage, type JobMessage, type ThreadReport } from './inflate-job.js';
 import { inflateBasket, jobViews } from './inflate-work.js';
 
 /** How long one wait for the reader's progress lasts before the cancel flag is checked again. */
 const WAIT_MS = 50;
 
-function run(job: JobMessage): void {
+function run(job: JobMessage, report: ThreadReport): void {
   const views = jobViews(job);
   const states = new Int32Array(job.states);
   const control = new Int32Array(job.control);
@@ -23,16 +23,23 @@ function run(job: JobMessage): void {
     for (;;) {
       const released = Atomics.load(control, RELEASED);
       if (k < released + job.window || Atomics.load(control, CANCELLED)) break;
+      const from = sharedNow();
       Atomics.wait(control, RELEASED, released, WAIT_MS);
+      report.ringWaitMs += sharedNow() - from;
     }
     if (Atomics.load(control, CANCELLED)) return;
     if (Atomics.compareExchange(states, k, FREE, CLAIMED) !== FREE) continue;
-    Atomics.store(states, k, inflateBasket(views, k));
+    if (!report.firstAt) report.firstAt = sharedNow();
+    const state = inflateBasket(views, k);
+    Atomics.store(states, k, state);
     Atomics.notify(states, k);
+    report.lastAt = sharedNow();
+    if (state === DONE) report.bytes += views.layout[k * LAYOUT_WORDS + 3]!;
   }
 }
 
 parentPort!.on('message', (job: JobMessage) => {
-  run(job);
-  parentPort!.postMessage({ done: job.id } satisfies DoneMessage);
+  const report: ThreadReport = { firstAt: 0, lastAt: 0, ringWaitMs: 0, bytes: 0 };
+  run(job, report);
+  parentPort!.postMessage({ done: job.id, report } satisfies DoneMessage);
 });

@@ -47,7 +47,12 @@ t.test('every basket decompressed by the threads comes back exactly, from the ri
     job.release(k);
   }
   job.close();
-  t.same(job.stats, { threads: 24, reader: 0, ahead: 0 });
+  const bytes = raw.reduce((a, r) => a + r.length, 0);
+  t.match(job.stats, { threads: 24, reader: 0, ahead: 0, threadBytes: bytes, readerBytes: 0, readerWaitMs: 0 });
+  // Each thread's report of what it did: together, every basket's bytes, each within the job.
+  t.equal(job.reports.length, 2, 'both threads reported');
+  t.equal(job.reports.reduce((a, r) => a + r.bytes, 0), bytes, 'the threads\' bytes are every basket\'s');
+  for (const r of job.reports) if (r.bytes) t.ok(r.firstAt >= job.startedAt && r.lastAt >= r.firstAt, `a thread's baskets fall within the job (${JSON.stringify(r)})`);
 });
 
 t.test('a basket a thread cannot decompress is decompressed again by the reader, which names it', async (t) => {
@@ -58,6 +63,7 @@ t.test('a basket a thread cannot decompress is decompressed again by the reader,
   ps[5] = { bytes: damaged, expected: raw[5]!.length, decompress: () => decompress(damaged, raw[5]!.length, 'test.root', 5000) };
   const job = InflateJob.start('test.root', ps, 2)!;
   await job.drained;
+  t.equal(job.reports[0]!.bytes, raw.reduce((a, r, k) => a + (k === 5 ? 0 : r.length), 0), 'the thread counts only the baskets it decompressed');
   for (let k = 0; k < ps.length; k++) {
     if (k === 5) {
       t.equal(job.take(k), null, 'the failed basket is handed back to the reader');
@@ -95,6 +101,7 @@ t.test('a read longer than the ring: slots are refilled only after release, valu
     job.close();
     const s = job.stats;
     t.equal(s.threads + s.reader + s.ahead, 24, `every basket decompressed once (${JSON.stringify(s)})`);
+    t.equal(s.threadBytes + s.readerBytes, raw.reduce((a, r) => a + r.length, 0), 'and its bytes counted once, on one side');
   }
 });
 
