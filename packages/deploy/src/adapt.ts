@@ -1,4 +1,7 @@
 /** Adaptive scaling: how many workers the scheduler's load asks for (pure), and reading that load. */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { clientTlsOptions, type TlsOptions } from '@gluon/protocol';
 
 /** What the scheduler reports, reduced to what adapting needs. */
 export interface SchedulerLoad {
@@ -39,6 +42,25 @@ export function checkAdaptOptions(o: AdaptOptions): void {
   if (o.intervalMs !== undefined && !(o.intervalMs >= 100)) throw new RangeError(`adapt: intervalMs must be ≥ 100, got ${o.intervalMs}`);
 }
 
+/**
+ * GETs `url` (10 s at most), with the token; over HTTPS trusting `tls.ca` (a cluster's own CA,
+ * which fetch cannot be given) and presenting `tls.cert` when given.
+ */
+function getText(url: URL, token: string | undefined, tls: TlsOptions | undefined): Promise<string> {
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, ...(url.protocol === 'https:' ? clientTlsOptions(tls) : {}), timeout: 10_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks).toString('utf8')) : reject(new Error(`the scheduler's dashboard answered ${res.statusCode} for ${url.pathname.slice(1)}`))));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`the scheduler's dashboard at ${url.origin} did not answer within 10 s`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 interface StateJson {
   workers: { alive: boolean; name: string; closing?: boolean; lifetime?: boolean }[];
   groups: { counts: Record<string, number> }[];
@@ -50,10 +72,8 @@ interface StateJson {
  * gone workers that left so (`retired`: one with nothing to hand over retires and leaves between
  * two looks, never seen retiring).
  */
-export async function fetchLoad(dashboardUrl: string, token?: string): Promise<SchedulerLoad & { names: string[]; closing: string[]; retiring: string[]; retired: string[] }> {
-  const res = await fetch(new URL('api/state', dashboardUrl), { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(10_000) });
-  if (!res.ok) throw new Error(`the scheduler's dashboard answered ${res.status} for api/state`);
-  const s = (await res.json()) as StateJson;
+export async function fetchLoad(dashboardUrl: string, token?: string, tls?: TlsOptions): Promise<SchedulerLoad & { names: string[]; closing: string[]; retiring: string[]; retired: string[] }> {
+  const s = JSON.parse(await getText(new URL('api/state', dashboardUrl), token, tls)) as StateJson;
   const live = s.workers.filter((w) => w.alive);
   const outstanding = s.groups.reduce((n, g) => n + (g.counts.waiting ?? 0) + (g.counts.queued ?? 0) + (g.counts.processing ?? 0), 0);
   return { outstanding, workers: live.length, names: live.map((w) => w.name), closing: live.filter((w) => w.closing === true).map((w) => w.name),

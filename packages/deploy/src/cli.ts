@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   const { values: v, positionals } = parseCliOrExit(CLI);
   const kind = positionals[0]!;
   if (kind !== 'slurm' && kind !== 'pbs' && kind !== 'ssh') exitUsage(CLI.name, `the launcher must be slurm, pbs or ssh, got "${kind}"${kind === 'local' ? LOCAL_HINT : ''}`);
-  const sshOnly = ['hosts', 'ssh-option', 'scheduler-port', 'dashboard-port'].filter((f) => flagGiven(f));
+  const sshOnly = ['hosts', 'ssh-option', 'scheduler-port', 'dashboard-port', 'no-tls'].filter((f) => flagGiven(f));
   if (kind !== 'ssh' && sshOnly.length) exitUsage(CLI.name, `--${sshOnly[0]} is for ssh only, not ${kind}`);
   const j = jobKeysFromFlags(v);
   // A key this launcher does not take, typed: taken silently before and never written into a job
@@ -115,6 +115,7 @@ async function main(): Promise<void> {
     return SSHCluster.start({
       ...jobClusterOptionsOf(j, 'ssh'), hosts, sshOptions: v['ssh-option'],
       schedulerPort: v['scheduler-port'], dashboardPort: v['dashboard-port'], log, optionName: flagName,
+      ...(v['no-tls'] ? { tls: false } : {}),
       ...allowArgs,
       ...(token ? { token } : {}),
       ...(v['dashboard-link'] !== undefined ? { dashboardLink: v['dashboard-link'] } : {}),
@@ -167,11 +168,14 @@ async function main(): Promise<void> {
   // The cluster names this host in place of a wildcard bind (job-cluster.ts).
   if (cluster.dashboardUrl) process.stdout.write(`dashboard at ${cluster.dashboardUrl}\n`);
   process.stdout.write(`scheduler at ${cluster.schedulerAddress}\n`);
+  // Its clients trust the cluster's own CA (the file goes when the cluster stops).
+  const tlsCa = cluster instanceof SSHCluster ? cluster.tlsCa : undefined;
+  if (tlsCa) process.stdout.write(`TLS: clients trust ${tlsCa} (--tls-ca; Client.connect's tls: { ca }), the CA made for this cluster; removed when it stops\n`);
   if (cluster.token && envToken === undefined) {
     // A token made here must reach the user too, but not a log: a file only they can read.
     const file = keptTokenFile();
     if (cluster.token !== kept) keepToken(cluster.token, file);
-    process.stdout.write(`token in ${file}${cluster.token === kept ? ' (kept from before)' : ''} (clients: GLUON_TOKEN=$(cat ${file}) npx gluon-h4l run --scheduler ${cluster.schedulerAddress} …; dashboard login with it)\n`);
+    process.stdout.write(`token in ${file}${cluster.token === kept ? ' (kept from before)' : ''} (clients: GLUON_TOKEN=$(cat ${file}) npx gluon-h4l run --scheduler ${cluster.schedulerAddress}${tlsCa ? ` --tls-ca ${tlsCa}` : ''} …; dashboard login with it)\n`);
   }
   try {
     if (v.adapt) {

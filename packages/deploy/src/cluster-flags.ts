@@ -34,6 +34,7 @@ export const CLUSTER_OWN_FLAGS = {
   'ssh-option': flag.list('ssh only: one more ssh argument, e.g. -F FILE as --ssh-option -F --ssh-option FILE', 'ARG', { dashValue: true }),
   'scheduler-port': flag.port('ssh only: the scheduler\'s port on its host (0: any free one)', '8786'),
   'dashboard-port': flag.port('ssh only: the dashboard\'s port on the scheduler\'s host (0: any free one)', '8787'),
+  'no-tls': flag.switch('ssh only: plain ws:// between the hosts: the token and all data cross the network unencrypted\n(default: TLS, with a CA made for this cluster and removed when it stops)'),
 };
 
 /** Every flag of gluon-cluster: the job keys, then its own. */

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client, LocalCluster, reachableDashboardUrl } from '@gluon/client';
-import { checkOptionKeys, checkTokenOption, onProcessEnd, parseBytes, tokenFromEnv, type OptionKeys } from '@gluon/protocol';
+import { checkOptionKeys, checkTokenOption, onProcessEnd, parseBytes, tokenFromEnv, type OptionKeys, type TlsOptions } from '@gluon/protocol';
 import { checkAdaptOptions, fetchLoad, type AdaptOptions } from './adapt.js';
 import { checkMaxFailedJobs, countEndedJob, DEFAULT_MAX_FAILED_JOBS, endedWithoutWorkerLine, gaveUpMessage, type EndedJob, type EndState } from './job-failures.js';
 import { requireCommands, shellQuote } from './commands.js';
@@ -476,8 +476,19 @@ export abstract class JobQueueCluster {
     worker.push(...lifetimeArgs(o));
     // Give up, and end the job, once no scheduler has been connected this long (lifetime.ts).
     worker.push(...deathTimeoutArgs(o));
+    worker.push(...this.workerTlsArgs());
     worker.push(...(o.workerExtraArgs ?? []));
     return worker.map((w) => (w.includes('$') ? `"${w}"` : shellQuote(w))).join(' ');
+  }
+
+  /** gluon-worker's TLS flags (none here: a launcher that runs its scheduler with TLS gives them). */
+  protected workerTlsArgs(): readonly string[] {
+    return [];
+  }
+
+  /** What this process trusts when it connects to the scheduler and reads its dashboard (none here: the system's CAs). */
+  protected clientTls(): TlsOptions | undefined {
+    return undefined;
   }
 
   /** Every job id this cluster tracks, gone ones included (a launcher matches its listing to them). */
@@ -497,7 +508,8 @@ export abstract class JobQueueCluster {
 
   /** Connects a client to the scheduler (named `name` there, if given) and keeps it to close with the cluster. */
   private async connect(name?: string): Promise<Client> {
-    const c = await Client.connect(this.schedulerAddress, { ...(this.opts.token ? { token: this.opts.token } : {}), ...(name !== undefined ? { name } : {}) });
+    const tls = this.clientTls();
+    const c = await Client.connect(this.schedulerAddress, { ...(this.opts.token ? { token: this.opts.token } : {}), ...(name !== undefined ? { name } : {}), ...(tls ? { tls } : {}) });
     this.clients.push(c);
     return c;
   }
@@ -551,7 +563,7 @@ export abstract class JobQueueCluster {
    */
   async liveWorkerNames(): Promise<string[]> {
     if (!this.dashboardDirectUrl) throw new Error(`${this.kind} cluster: no dashboard to read workers from`);
-    const { names, closing } = await fetchLoad(this.dashboardDirectUrl, this.opts.token);
+    const { names, closing } = await fetchLoad(this.dashboardDirectUrl, this.opts.token, this.clientTls());
     this.noteJoined(names);
     const leaving = new Set(closing);
     const prefix = `${this.jobName}-`;
@@ -791,7 +803,7 @@ export abstract class JobQueueCluster {
     // A dashboard that does not answer stops adapting, but not holding the jobs scale() asked for.
     // Read before the listing: a worker seen closing because Slurm requeued its job is then always
     // listed with the requeue counted (requeued-jobs.ts), not taken for a retiring one and replaced.
-    const load = this.dashboardDirectUrl ? await fetchLoad(this.dashboardDirectUrl, this.opts.token).catch((e: Error) => { if (this.adaptOpts) throw e; return undefined; }) : undefined;
+    const load = this.dashboardDirectUrl ? await fetchLoad(this.dashboardDirectUrl, this.opts.token, this.clientTls()).catch((e: Error) => { if (this.adaptOpts) throw e; return undefined; }) : undefined;
     let listed: Map<string, ListedJob>;
     try {
       listed = await this.listJobs();

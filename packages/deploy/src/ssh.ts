@@ -6,11 +6,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { checkOptionKeys, checkTokenOption, type OptionKeys } from '@gluon/protocol';
+import { checkOptionKeys, checkTokenOption, type OptionKeys, type TlsOptions } from '@gluon/protocol';
 import { binOf, checkJobClusterOptions, JOB_CLUSTER_OPTION_KEYS, JobQueueCluster, optionKey, type JobClusterOptions, type OptionName } from './job-cluster.js';
 import { shellQuote } from './commands.js';
 import type { AdaptOptions } from './adapt.js';
 import type { ListedJob } from './pending-jobs.js';
+import { HOST_TLS_ARGS, hostTlsInput, makeSSHClusterTls, READ_TLS_LINES, type SSHClusterTls } from './ssh-tls.js';
 
 export interface SSHClusterOptions extends Omit<JobClusterOptions, 'scheduler' | 'dashboardUrl' | 'host' | 'queue' | 'account' | 'walltime' | 'jobExtra' | 'logDirectory' | 'jobArrays'> {
   /**
@@ -27,11 +28,21 @@ export interface SSHClusterOptions extends Omit<JobClusterOptions, 'scheduler' |
   dashboardPort?: number | null;
   /** How long the scheduler may take to start, ms. Default 60 000. */
   startTimeoutMs?: number;
+  /**
+   * TLS between the hosts (default true): a CA made here for this cluster, a certificate for each
+   * host sent over its ssh session, the scheduler on `wss://` and the workers verifying it.
+   * `false`: plain `ws://`, so the cluster's token and every task's data cross the network in
+   * clear (said in `log` at the start); only for a network nobody else can watch.
+   */
+  tls?: boolean;
 }
 
 /** The keys of {@link SSHClusterOptions}: the shared ones but the batch system's, and the ssh ones. */
 const { scheduler: _s, dashboardUrl: _d, host: _h, queue: _q, account: _a, walltime: _w, jobExtra: _j, logDirectory: _l, jobArrays: _ja, ...SHARED_KEYS } = JOB_CLUSTER_OPTION_KEYS;
-const SSH_OPTION_KEYS: OptionKeys<SSHClusterOptions> = { ...SHARED_KEYS, hosts: true, sshOptions: true, schedulerPort: true, dashboardPort: true, startTimeoutMs: true };
+const SSH_OPTION_KEYS: OptionKeys<SSHClusterOptions> = { ...SHARED_KEYS, hosts: true, sshOptions: true, schedulerPort: true, dashboardPort: true, startTimeoutMs: true, tls: true };
+
+/** Said at the start of a cluster with `tls: false` (`gluon-cluster ssh --no-tls`). */
+export const PLAIN_WS_WARNING = 'ssh cluster: TLS is off (tls: false, --no-tls): the scheduler and workers speak plain ws:// between the hosts, so the cluster\'s token and every task\'s data and results cross the network unencrypted; anyone who can watch that network can read the token and then use the scheduler (run any task on its workers). Use it only on a network nobody else can watch';
 
 /** One ssh session and what it printed (the tail, for errors). */
 interface Session { child: ChildProcess; host: string; output: string; stops: number }
@@ -45,13 +56,15 @@ const addressOf = (host: string) => host.slice(host.lastIndexOf('@') + 1);
  * of the same stdin (never a command line), and what is left of stdin then is the session's
  * lifeline — when it closes (close(), or this process died) the host's process gets SIGTERM.
  */
-function hostScriptOf(what: string, host: string, lines: string[]): string {
+function hostScriptOf(what: string, host: string, tls: boolean, lines: string[]): string {
   return [
     '#!/usr/bin/env bash',
     `# Gluon SSHCluster: the ${what} on ${host}, run as \`ssh ${host} bash -s\`.`,
     'main() {',
     '  set -e',
     '  IFS= read -r GLUON_TOKEN; export GLUON_TOKEN   # the line after this script on stdin',
+    // Then the host's CA certificate, certificate and key (ssh-tls.ts), into files only it reads.
+    ...(tls ? READ_TLS_LINES.map((l) => `  ${l}`) : []),
     ...lines.map((l) => `  ${l}`),
     // fd 3: a background command's own stdin is /dev/null in a script.
     '  # The ssh session is the lifeline: when its stdin closes, stop the process.',
@@ -77,7 +90,7 @@ function hostScriptOf(what: string, host: string, lines: string[]): string {
  */
 export class SSHCluster extends JobQueueCluster {
   readonly kind = 'ssh';
-  declare protected readonly opts: SSHClusterOptions & { token: string };
+  declare protected readonly opts: SSHClusterOptions & { token: string; tlsMaterial?: SSHClusterTls };
   private readonly sessions = new Map<string, Session>();
   private seq = 0;
   /** What each ended worker session printed last (there is no output file over SSH). */
@@ -91,13 +104,22 @@ export class SSHCluster extends JobQueueCluster {
   static async start(options: SSHClusterOptions): Promise<SSHCluster> {
     // Its own token goes to every host on stdin (never GLUON_TOKEN from here): only the option is checked.
     checkTokenOption(options.token, 'SSHCluster.start');
-    const opts = { ...options, token: options.token ?? randomBytes(24).toString('base64url') };
-    checkSSHOptions(opts, opts.optionName);
-    checkJobClusterOptions(opts, opts.optionName);
-    const session = openSession(opts, opts.hosts[0]!, schedulerScriptOf(opts));
+    const given = { ...options, token: options.token ?? randomBytes(24).toString('base64url') };
+    checkSSHOptions(given, given.optionName);
+    checkJobClusterOptions(given, given.optionName);
+    if (given.tls === false) (given.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(PLAIN_WS_WARNING);
+    const tlsMaterial = given.tls === false ? undefined : await makeSSHClusterTls(given.hosts.map(addressOf));
+    const opts = { ...given, ...(tlsMaterial ? { tlsMaterial } : {}) };
+    let session: Session;
+    try {
+      session = openSession(opts, opts.hosts[0]!, schedulerScriptOf(opts));
+    } catch (err) {
+      await tlsMaterial?.remove();
+      throw err;
+    }
     const timeoutMs = opts.startTimeoutMs ?? 60_000;
     const address = await new Promise<string>((resolve, reject) => {
-      const fail = (why: string) => { clearTimeout(timer); session.child.kill('SIGKILL'); reject(new Error(`ssh cluster: the scheduler on ${opts.hosts[0]} ${why}; it printed: ${session.output.trim().slice(-2000) || 'nothing'}`)); };
+      const fail = (why: string) => { clearTimeout(timer); session.child.kill('SIGKILL'); void tlsMaterial?.remove(); reject(new Error(`ssh cluster: the scheduler on ${opts.hosts[0]} ${why}; it printed: ${session.output.trim().slice(-2000) || 'nothing'}`)); };
       const timer = setTimeout(() => fail(`did not listen within ${timeoutMs} ms`), timeoutMs);
       const look = () => {
         const m = /^scheduler at (\S+)$/m.exec(session.output);
@@ -113,6 +135,23 @@ export class SSHCluster extends JobQueueCluster {
     return new SSHCluster(opts, session, address, dashboard, served);
   }
 
+  /**
+   * The CA certificate a client of this cluster trusts (`tls: { ca }` of Client.connect,
+   * `--tls-ca` of the analysis CLIs), a file in a private directory here; undefined with
+   * `tls: false`. Removed by close(). (`client()` uses it already.)
+   */
+  get tlsCa(): string | undefined {
+    return this.opts.tlsMaterial?.caFile;
+  }
+
+  protected override clientTls(): TlsOptions | undefined {
+    return this.opts.tlsMaterial ? { ca: this.opts.tlsMaterial.ca } : undefined;
+  }
+
+  protected override workerTlsArgs(): readonly string[] {
+    return this.opts.tlsMaterial ? HOST_TLS_ARGS : [];
+  }
+
   /** The worker hosts (`hosts` without the scheduler's). */
   get workerHosts(): string[] {
     return this.opts.hosts.slice(1);
@@ -126,7 +165,7 @@ export class SSHCluster extends JobQueueCluster {
   /** Exactly what `ssh HOST bash -s` runs for a worker on `host` (`id`: the worker's, in its name). */
   hostScript(host: string, id = `${addressOf(host)}-N`): string {
     const o = this.opts;
-    return hostScriptOf('worker', host, [
+    return hostScriptOf('worker', host, o.tls !== false, [
       `cd ${shellQuote(o.cwd ?? process.cwd())}`,
       ...(o.prologue ?? []),
       `${this.workerCommand(`${this.jobName}-${id}`, addressOf(host))} </dev/null &`,
@@ -161,7 +200,11 @@ export class SSHCluster extends JobQueueCluster {
     try {
       await super.close(timeoutMs);
     } finally {
-      await endSession(this.scheduler, Math.min(timeoutMs, 30_000));
+      try {
+        await endSession(this.scheduler, Math.min(timeoutMs, 30_000));
+      } finally {
+        await this.opts.tlsMaterial?.remove();
+      }
     }
   }
 
@@ -234,16 +277,23 @@ function checkSSHOptions(o: SSHClusterOptions, name: OptionName = optionKey): vo
 }
 
 function schedulerScriptOf(o: SSHClusterOptions): string {
+  const tls = o.tls !== false;
   const host = o.hosts[0]!;
   const args = [o.node ?? process.execPath, binOf('@gluon/scheduler', 'gluon-scheduler'), '--host', addressOf(host), '--port', String(o.schedulerPort ?? 8786)];
   args.push(...(o.dashboardPort === null ? ['--no-dashboard'] : ['--dashboard-port', String(o.dashboardPort ?? 8787)]));
   // Its {ENV_VAR} fields are filled from the scheduler host's environment, there.
   if (o.dashboardLink !== undefined) args.push('--dashboard-link', o.dashboardLink);
-  return hostScriptOf('scheduler', host, [`${args.map(shellQuote).join(' ')} </dev/null &`, 'pid=$!']);
+  if (tls) args.push(...HOST_TLS_ARGS);
+  // The TLS files' words expand on the host ($GLUON_TLS); every other word is taken literally.
+  const words = args.map((w) => (w.startsWith('$GLUON_TLS/') ? `"${w}"` : shellQuote(w)));
+  return hostScriptOf('scheduler', host, tls, [`${words.join(' ')} </dev/null &`, 'pid=$!']);
 }
 
-/** `ssh [options] HOST bash -s` with the script, then the token, on stdin (kept open: the lifeline). */
-function openSession(o: SSHClusterOptions & { token: string }, host: string, script: string): Session {
+/**
+ * `ssh [options] HOST bash -s` with the script, then the token, then (with TLS) the host's CA
+ * certificate, certificate and key on stdin (kept open: the lifeline).
+ */
+function openSession(o: SSHClusterOptions & { token: string; tlsMaterial?: SSHClusterTls }, host: string, script: string): Session {
   const child = spawn('ssh', ['-o', 'BatchMode=yes', ...(o.sshOptions ?? []), host, 'bash', '-s'], { stdio: ['pipe', 'pipe', 'pipe'] });
   const s: Session = { child, host, output: '', stops: 0 };
   const keep = (d: Buffer) => { s.output = (s.output + d.toString()).slice(-64 * 1024); };
@@ -251,7 +301,7 @@ function openSession(o: SSHClusterOptions & { token: string }, host: string, scr
   child.stderr!.on('data', keep);
   child.on('error', (e) => keep(Buffer.from(`ssh: ${e.message}\n`)));
   child.stdin!.on('error', () => {}); // a session that ended early reports through its exit
-  child.stdin!.write(`${script}${o.token}\n`);
+  child.stdin!.write(`${script}${o.token}\n${o.tlsMaterial ? hostTlsInput(o.tlsMaterial.forAddress(addressOf(host))) : ''}`);
   return s;
 }
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SSHCluster } from '@gluon/deploy';
@@ -45,6 +45,18 @@ if (why) {
   /** Gluon processes on a host (its namespace), by command line. */
   const gluonOn = (h: string) => spawnSync('ip', ['netns', 'pids', `gluon-${lab.id}-${h}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)
     .map((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return ''; } }).filter((c) => /gluon-(worker|scheduler)/.test(c));
+  /**
+   * The private directory of the TLS files a host's Gluon process was given (from its command
+   * line), with the mode of it and of each file in it; undefined when no process there has one.
+   */
+  const tlsFilesOn = (h: string) => {
+    const tlsDir = gluonOn(h).map((c) => / --tls-cert (\S+)\/node\.pem /.exec(c)?.[1]).find(Boolean);
+    if (!tlsDir) return undefined;
+    const mode = (f: string) => (statSync(f).mode & 0o777).toString(8);
+    return { dir: tlsDir, dirMode: mode(tlsDir), files: Object.fromEntries(readdirSync(tlsDir).sort().map((f) => [f, mode(join(tlsDir, f))])) };
+  };
+  /** What every host should hold while its process runs: three files only its user reads. */
+  const PRIVATE = { dirMode: '700', files: { 'ca.pem': '600', 'node.key': '600', 'node.pem': '600' } };
 
   t.test('the scheduler on the first host, a worker on each other host over ssh (one through ProxyJump); scale and close leave nothing running', async (t) => {
     chmodSync(dir, 0o700);
@@ -82,24 +94,41 @@ if (why) {
     ].join('\n'));
 
     const driver = spawn(...launch(lab, 'login', [process.execPath, join(fixtures, 'ssh-driver.mjs'),
-      JSON.stringify({ hosts: [hosts.sched, hosts.w1, hosts.w2], sshConfig: join(dir, 'ssh_config'), cwd: repo })]), { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+      JSON.stringify({ hosts: [hosts.sched, hosts.w1, hosts.w2], sshConfig: join(dir, 'ssh_config'), cwd: repo })]), { cwd: repo, stdio: ['pipe', 'pipe', 'pipe'] });
     t.teardown(() => { if (driver.exitCode === null) driver.kill('SIGKILL'); });
     let out = '';
     driver.stdout!.on('data', (d) => (out += d));
     driver.stderr!.on('data', (d) => (out += d));
-    const code = await new Promise<number | null>((r) => driver.on('exit', r));
+    const exited = new Promise<number | null>((r) => driver.on('exit', r));
+    // Both workers joined: the driver waits while the hosts' TLS files are looked at.
+    const inspecting = await new Promise<boolean>((resolve) => {
+      const look = () => { if (out.includes('{"step":"inspect"}')) { driver.stdout!.off('data', look); resolve(true); } };
+      driver.stdout!.on('data', look);
+      void exited.then(() => resolve(false));
+    });
+    t.ok(inspecting, `the driver reached its inspect step:\n${out.slice(-3000)}`);
+    const held = Object.fromEntries((['sched', 'w1', 'w2'] as const).map((h) => [h, tlsFilesOn(h)]));
+    for (const h of ['sched', 'w1', 'w2'] as const) t.match(held[h], PRIVATE, `${h}: its TLS files are in a 0700 directory, each 0600`);
+    driver.stdin!.end('go\n');
+    const code = await exited;
     t.equal(code, 0, `the driver exited 0:\n${out.slice(-3000)}`);
     const steps = Object.fromEntries(out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { step: string }).map((s) => [s.step, s])) as Record<string, Record<string, unknown>>;
 
-    t.match(steps.started?.address, new RegExp(`^ws://${hosts.sched.replace(/\./g, '\\.')}:\\d+$`), 'the scheduler listens on the first host\'s address');
+    t.match(steps.started?.address, new RegExp(`^wss://${hosts.sched.replace(/\./g, '\\.')}:\\d+$`), 'the scheduler listens on the first host\'s address, over TLS');
     const script = String(steps.started?.hostScript);
     t.match(script, new RegExp(`--name gluon-worker-ID --listen-host ${hosts.w2.replace(/\./g, '\\.')}`), 'hostScript: the worker is named and listens on its host');
     t.match(script, /IFS= read -r GLUON_TOKEN/, 'the token is read from stdin');
     t.notMatch(script, /--token/, 'no token on any command line');
-    t.match(String(steps.started?.schedulerScript), /gluon-scheduler\.js --host 10\.201\.0\.1 --port 0 --dashboard-port 0 --dashboard-link 'http:\/\/127\.0\.0\.1:1\/proxy\/\{host\}\/\{port\}\/'/);
+    t.match(script, /--tls-cert "\$GLUON_TLS\/node\.pem" --tls-key "\$GLUON_TLS\/node\.key" --tls-ca "\$GLUON_TLS\/ca\.pem"/, 'the worker verifies the scheduler with the cluster\'s CA and has its own certificate');
+    t.notMatch(script, /BEGIN/, 'no key or certificate in the script (they follow it on stdin)');
+    t.match(String(steps.started?.schedulerScript), /gluon-scheduler\.js --host 10\.201\.0\.1 --port 0 --dashboard-port 0 --dashboard-link 'http:\/\/127\.0\.0\.1:1\/proxy\/\{host\}\/\{port\}\/' --tls-cert "\$GLUON_TLS\/node\.pem"/);
+    t.match(steps.plainWs?.error, /plain connection to a TLS listener/, 'a plain ws:// connection to the scheduler is refused');
+    t.match(String(steps.started?.tlsCa), /gluon-ssh-ca-[^/]+\/ca\.pem$/, 'the CA certificate clients trust');
+    t.equal(steps.closed?.caLeft, false, 'close() removed it');
+    for (const h of ['sched', 'w1', 'w2'] as const) t.notOk(held[h] && existsSync(held[h].dir), `close() removed ${h}'s TLS files`);
     // The scheduler filled in the link on its host; the cluster reads the dashboard where it is served.
     const direct = String(steps.started?.dashboardDirect);
-    t.match(direct, /^http:\/\/10\.201\.0\.1:\d+\/$/, 'dashboardDirectUrl: where the scheduler serves it');
+    t.match(direct, /^https:\/\/10\.201\.0\.1:\d+\/$/, 'dashboardDirectUrl: where the scheduler serves it (HTTPS)');
     t.equal(steps.started?.dashboard, `http://127.0.0.1:1/proxy/10.201.0.1/${new URL(direct).port}/`, 'dashboardUrl: the link');
     t.same(steps.workers?.names, [`gluon-worker-${hosts.w1}-1`, `gluon-worker-${hosts.w2}-2`], 'one worker on each worker host joined');
     t.equal(steps.sum?.sum, (40 * 39) / 2, 'a workload ran on them');
@@ -132,15 +161,48 @@ if (why) {
       cli.stdout!.on('data', look);
       cli.once('exit', (c) => { clearTimeout(timer); reject(new Error(`gluon-cluster exited ${c}:\n${out}`)); });
     });
-    t.match(out, new RegExp(`^scheduler at ws://${hosts.sched.replace(/\./g, '\\.')}:\\d+$`, 'm'), 'the scheduler runs on the first host');
+    t.match(out, new RegExp(`^scheduler at wss://${hosts.sched.replace(/\./g, '\\.')}:\\d+$`, 'm'), 'the scheduler runs on the first host, over TLS');
+    t.match(out, /^TLS: clients trust \S+\/ca\.pem \(--tls-ca/m, 'it names the CA clients trust');
+    t.match(out, /--scheduler wss:\S+ --tls-ca \S+\/ca\.pem/, 'and the client line passes it');
     t.match(out, new RegExp(`^--- ${hosts.w1.replace(/\./g, '\\.')} runs:$`, 'm'), 'it shows what runs on the worker host');
     t.match(out, /token in \S+cluster-token/, 'the random token is in a file, not printed');
     // The ssh session starts the worker after the submission returned: wait for it (bounded).
     for (let i = 0; i < 1200 && !gluonOn('w1').some((c) => c.includes('gluon-worker')); i++) await new Promise((r) => setTimeout(r, 100));
     t.ok(gluonOn('w1').some((c) => c.includes('gluon-worker')), 'a worker runs on w1');
+    const held = { sched: tlsFilesOn('sched'), w1: tlsFilesOn('w1') };
+    for (const h of ['sched', 'w1'] as const) t.match(held[h], PRIVATE, `${h}: its TLS files are in a 0700 directory, each 0600`);
     cli.kill('SIGTERM');
     t.equal(await exited, 0, `exit 0 after stopping:\n${out}`);
     for (const h of ['sched', 'w1'] as const) t.same(gluonOn(h), [], `no Gluon process left on ${h}`);
+    for (const h of ['sched', 'w1'] as const) t.notOk(held[h] && existsSync(held[h].dir), `${h}'s TLS files are gone`);
+  });
+
+  t.test('gluon-cluster ssh --no-tls: plain ws:// between the hosts, said with its risk', async (t) => {
+    const home = join(dir, 'home-plain');
+    mkdirSync(home);
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
+    delete env.GLUON_TOKEN;
+    const cli = spawn(...launch(lab, 'login', [process.execPath, join(repo, 'packages/deploy/bin/gluon-cluster.js'), 'ssh', '--no-tls', '--hosts', `${hosts.sched},${hosts.w1}`, '--jobs', '1',
+      '--ssh-option', '-F', '--ssh-option', join(dir, 'ssh_config'), '--scheduler-port', '0', '--dashboard-port', '0']), { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    t.teardown(() => { if (cli.exitCode === null) cli.kill('SIGKILL'); });
+    let out = '';
+    cli.stdout!.on('data', (d) => (out += d));
+    cli.stderr!.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((r) => cli.on('exit', r));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "submitted 1 ssh job(s)" within 120 s:\n${out}`)), 120_000);
+      const look = () => { if (/submitted 1 ssh job\(s\)/.test(out)) { clearTimeout(timer); resolve(); } };
+      cli.stdout!.on('data', look);
+      cli.once('exit', (c) => { clearTimeout(timer); reject(new Error(`gluon-cluster exited ${c}:\n${out}`)); });
+    });
+    t.match(out, /TLS is off \(tls: false, --no-tls\): .*the cluster's token and every task's data and results cross the network unencrypted/, 'the risk is said');
+    t.match(out, new RegExp(`^scheduler at ws://${hosts.sched.replace(/\./g, '\\.')}:\\d+$`, 'm'), 'the scheduler speaks plain ws://');
+    t.notMatch(out, /^TLS: clients trust/m, 'no CA to trust');
+    for (let i = 0; i < 1200 && !gluonOn('w1').some((c) => c.includes('gluon-worker')); i++) await new Promise((r) => setTimeout(r, 100));
+    t.match(gluonOn('w1').find((c) => c.includes('gluon-worker')), new RegExp(`gluon-worker\\.js ws://${hosts.sched.replace(/\./g, '\\.')}:`), 'the worker dials ws://');
+    t.notMatch(gluonOn('w1').join('\n'), /--tls/, 'with no TLS files');
+    cli.kill('SIGTERM');
+    t.equal(await exited, 0, `exit 0 after stopping:\n${out}`);
   });
 }
 
