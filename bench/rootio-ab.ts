@@ -8,7 +8,7 @@
  *
  * Run: `A=/path/to/other/dist npx tsx bench/rootio-ab.ts` (A: the `dist` folder of the build to
  * compare against, e.g. a copy of packages/rootio/dist made before a change; B is this tree's
- * packages/rootio/dist). `REPEAT=` rounds (15), `N=` the file's events (2,000,000), `FRESH=1` each read
+ * packages/rootio/dist, or the folder `B=` names: a copy, so that building goes on during the run). `REPEAT=` rounds (15), `N=` the file's events (2,000,000), `FRESH=1` each read
  * in fresh memory instead of `into`. `THREADS=2` (or more): both builds read with that many
  * `decompressThreads`, and a fourth side, this build on 1 thread ("one"), gives each build's
  * speed-up over it in the same round (wall time: the second core is the point).
@@ -37,7 +37,8 @@ const SEVEN = ['lep_n', 'lep_pt', 'lep_eta', 'lep_phi', 'lep_E', 'lep_charge', '
 const path = join(here, '..', '.cache', 'rootio-bench', `4lep-schema-${N}-zlib1.root`);
 
 const a = (await import(pathToFileURL(join(resolve(aDist), 'index.js')).href)) as typeof Rootio;
-const b = (await import('@gluon/rootio')) as typeof Rootio;
+const bDist = envString('B');
+const b = (await import(bDist ? pathToFileURL(join(resolve(bDist), 'index.js')).href : '@gluon/rootio')) as typeof Rootio;
 
 type Meta = { fBranches: { arr: Array<{ fName: string; fWriteBasket: number; fBasketSeek: number[]; fBasketBytes: number[] }> } };
 const fz = await b.openRootFile(path);

@@ -8,8 +8,11 @@
  *
  * Only the bytes each given typed array spans are reused (never the rest of its ArrayBuffer: a
  * small Buffer is a slice of Node's shared pool), each region at most once per read, and regions
- * that overlap one given earlier are skipped.
+ * that overlap one given earlier are skipped. An offsets array that several columns of a read
+ * share (shared-offsets.ts) is reused only when every column holding it is given back: one kept
+ * would otherwise see its offsets overwritten.
  */
+import { sharedBy } from './shared-offsets.js';
 import { allocate, ELEMENT_SIZE, typedView, type Column, type ElementType, type TypedArray } from './types.js';
 
 /** A typed array's bytes, free for the read to write into. */
@@ -25,10 +28,30 @@ export class ColumnMemory {
   /** Regions of the typed arrays in `columns` (at any depth of a jagged, fixed or nested column). */
   constructor(columns: Iterable<Column>) {
     const found: Region[] = [];
-    for (const c of columns) collect(c, found, 0);
+    /** Per shared offsets array given, the columns given that hold it. */
+    const given = new Map<Int32Array, Set<object>>();
+    for (const c of columns) {
+      collect(c, found, 0);
+      const o = (c as { offsets?: unknown } | null)?.offsets;
+      if (o instanceof Int32Array && sharedBy.has(o)) {
+        const holders = given.get(o);
+        if (holders) holders.add(c as object);
+        else given.set(o, new Set([c as object]));
+      }
+    }
+    // Shared arrays some of whose columns were kept: neither they nor anything over their bytes is free.
+    const kept: Region[] = [];
+    for (const [o, holders] of given) {
+      for (const h of sharedBy.get(o)!) {
+        if (holders.has(h)) continue;
+        kept.push({ buffer: o.buffer as ArrayBuffer, byteOffset: o.byteOffset, byteLength: o.byteLength });
+        break;
+      }
+    }
     // Per buffer, in address order: a region overlapping the one before it is dropped.
     const byBuffer = new Map<ArrayBuffer, Region[]>();
     for (const r of found) {
+      if (kept.some((k) => k.buffer === r.buffer && r.byteOffset < k.byteOffset + k.byteLength && k.byteOffset < r.byteOffset + r.byteLength)) continue;
       const list = byBuffer.get(r.buffer);
       if (list) list.push(r);
       else byBuffer.set(r.buffer, [r]);

@@ -10,6 +10,7 @@ import { decodeStl, parseStlType } from './stl.js';
 import type { BranchInfo } from './branch.js';
 import { FRESH, type ColumnMemory } from './column-memory.js';
 import { vectorWalker } from './vector-walk.js';
+import { OffsetsOut, type ReadOffsets } from './shared-offsets.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
 import { bytesOf, copyBigEndian, copyEntriesBigEndian, ELEMENT_SIZE, lanesOf, swapInPlace, type Column, type ElementType, type Jagged, type TypedArray, utf8 } from './types.js';
 
@@ -20,7 +21,7 @@ import { bytesOf, copyBigEndian, copyEntriesBigEndian, ELEMENT_SIZE, lanesOf, sw
  * (scalars, fixed and jagged arrays) are put in `memory` where it has room.
  */
 export function decode(path: string, info: BranchInfo, baskets: PendingBasket[], start: number, stop: number,
-                       counts: Counts | null = null, memory: ColumnMemory = FRESH): Column {
+                       counts: Counts | null = null, memory: ColumnMemory = FRESH, offsets: ReadOffsets | null = null): Column {
   const n = stop - start;
   // The baskets must tile [start, stop) in order, without gaps or overlaps: columns are not
   // zero-filled, so an entry no basket covers would otherwise read as leftover memory.
@@ -76,8 +77,11 @@ export function decode(path: string, info: BranchInfo, baskets: PendingBasket[],
       return info.kind === 'scalar' ? out : { values: out, innerShape: [info.inner] };
     }
     case 'counted-array':
-    case 'vector':
-      return decodeJagged(path, info, baskets, start, stop, memory);
+    case 'vector': {
+      const column = decodeJagged(path, info, baskets, start, stop, memory, offsets);
+      offsets?.add(column);
+      return column;
+    }
     case 'string':
       return decodeStrings(path, info, baskets, start, stop);
     case 'nested':
@@ -131,13 +135,13 @@ function endIn(b: PendingBasket, stop: number): number {
  * counted entry by entry (each count checked against its bytes) and copied while it is hot; a
  * total that disagrees with the header-derived size means a damaged basket.
  */
-function decodeJagged(path: string, info: BranchInfo, baskets: PendingBasket[], start: number, stop: number, memory: ColumnMemory): Jagged {
+function decodeJagged(path: string, info: BranchInfo, baskets: PendingBasket[], start: number, stop: number, memory: ColumnMemory, seen: ReadOffsets | null): Jagged {
   const el = info.element as ElementType;
   const size = ELEMENT_SIZE[el];
   const header = info.kind === 'vector' ? 10 : info.entryHeader;
   const n = stop - start;
-  const offsets = memory.take('int32', n + 1) as Int32Array;
-  offsets[0] = 0;
+  // The column's own array, or an earlier column's of this read that its offsets equal (shared-offsets.ts).
+  const offsets = new OffsetsOut(n, memory, seen);
   const early: Array<Basket | undefined> = [];
   let total = 0;
   for (let k = 0; k < baskets.length; k++) {
@@ -150,7 +154,8 @@ function decodeJagged(path: string, info: BranchInfo, baskets: PendingBasket[], 
       total += got;
     } else {
       const b = (early[k] = p.load());
-      const got = countEntries(path, info, b, header, size, a, z, offsets, 0);
+      // Counted from 0 into the column's own array when it has one (overwritten below), else a scratch.
+      const got = countEntries(path, info, b, header, size, a, z, offsets.direct() ?? new Int32Array(z - a + 1), 0);
       total += got;
     }
   }
@@ -174,20 +179,28 @@ function decodeJagged(path: string, info: BranchInfo, baskets: PendingBasket[], 
       e += z - a;
       continue;
     }
-    countEntries(path, info, b, header, size, a, z, offsets, e);
-    if (offsets[e + z - a]! > total) throw damagedTotal(path, info, offsets[e + z - a]!, total);
+    // Counted into the column's own array, or into a scratch whose ends are then compared with
+    // the shared candidate's (from `to`: the scratch holds the running offset at 0).
+    const own = offsets.direct();
+    const ends = own ?? new Int32Array(z - a + 1);
+    const to = own ? e : 0;
+    ends[to] = offsets.at(e);
+    countEntries(path, info, b, header, size, a, z, ends, to);
+    if (ends[to + z - a]! > total) throw damagedTotal(path, info, ends[to + z - a]!, total);
+    if (!own) offsets.put(e, ends.subarray(1));
     const o = b.offsets!;
     if (header === 0) {
       // Counted arrays are contiguous within a basket: one copy for the whole slice.
-      copyBigEndian(size, b.view, o[a]!, offsets[e + z - a]! - offsets[e]!, lanes, offsets[e]!);
+      copyBigEndian(size, b.view, o[a]!, ends[to + z - a]! - ends[to]!, lanes, ends[to]!);
     } else {
-      copyEntriesBigEndian(size, b.view, o, header, a, z, offsets, e, lanes);
+      copyEntriesBigEndian(size, b.view, o, header, a, z, ends, to, lanes);
     }
     p.release();
     e += z - a;
   }
-  if (offsets[n] !== total) throw damagedTotal(path, info, offsets[n]!, total);
-  return { offsets, values: values as TypedArray };
+  const out = offsets.result();
+  if (out[n] !== total) throw damagedTotal(path, info, out[n]!, total);
+  return { offsets: out, values: values as TypedArray };
 }
 
 /** The elements of a basket read whole, from its header: its data bytes less the entries' headers; -1 when they cannot be. */
@@ -196,13 +209,20 @@ function wholeBasketElements(p: PendingBasket, header: number, size: number): nu
   return bytes < 0 || bytes % size !== 0 ? -1 : bytes / size;
 }
 
+/** Whether {@link decode} gives this branch offsets that may be an earlier column's (shared-offsets.ts). */
+export function sharesOffsets(info: BranchInfo): boolean {
+  return (info.kind === 'vector' || info.kind === 'counted-array') && !info.objectBits && !info.packed;
+}
+
 /**
  * The typed arrays {@link decode} will take from its memory for this branch over `[start, stop)`,
  * in the order it takes them, as far as the baskets' headers tell without decompressing any
  * (a jagged column's values only when every basket is read whole). For memory made ready ahead
- * (tree.ts): a wrong or missing size only means that column goes into fresh memory.
+ * (tree.ts): a wrong or missing size only means that column goes into fresh memory. `shared`:
+ * an earlier branch of the read may give this one its offsets, which then take no memory (if
+ * they differ after all, the column's own go into fresh memory).
  */
-export function columnSizes(info: BranchInfo, baskets: PendingBasket[], start: number, stop: number): Array<[ElementType, number]> {
+export function columnSizes(info: BranchInfo, baskets: PendingBasket[], start: number, stop: number, shared = false): Array<[ElementType, number]> {
   const n = stop - start;
   if (info.objectBits || info.packed || n <= 0) return [];
   const el = info.element as ElementType;
@@ -212,10 +232,10 @@ export function columnSizes(info: BranchInfo, baskets: PendingBasket[], start: n
   let total = 0;
   for (const p of baskets) {
     const got = firstIn(p, start) === 0 && endIn(p, stop) === p.entries ? wholeBasketElements(p, header, ELEMENT_SIZE[el]) : -1;
-    if (got < 0) return [['int32', n + 1]];
+    if (got < 0) return shared ? [] : [['int32', n + 1]];
     total += got;
   }
-  return [['int32', n + 1], [el, total]];
+  return shared ? [[el, total]] : [['int32', n + 1], [el, total]];
 }
 
 function damagedTotal(path: string, info: BranchInfo, counted: number, total: number): RootFormatError {

@@ -6,7 +6,8 @@ import { readThreadStats, type ThreadRead } from './thread-reads.js';
 import { describeBranch, type BranchInfo, type JsBranch } from './branch.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
 import type { RootFile } from './file.js';
-import { columnSizes, decode } from './decode.js';
+import { columnSizes, decode, sharesOffsets } from './decode.js';
+import { ReadOffsets } from './shared-offsets.js';
 import { Prefaulter, prefaultStats, type Prefault } from './column-prefault.js';
 import { ColumnMemory } from './column-memory.js';
 import type { Counts } from './counted-walk.js';
@@ -300,6 +301,8 @@ export class TreeReader {
     // large enough that its columns are new pages.
     const prefaulter = perBranch && !columnMemory && total >= prefaultStats.minReadBytes ? new Prefaulter() : null;
     const ahead: Array<Prefault | null | undefined> = [];
+    // Jagged columns of this read whose offsets are equal share one array (shared-offsets.ts).
+    const offsets = new ReadOffsets();
     let ended = false;
     try {
       if (threads) {
@@ -320,7 +323,9 @@ export class TreeReader {
           const later = done[order.indexOf(states[j]!)] ? await basketsOf(states[j]!).catch(() => null) : null;
           if (later) {
             perState[j] = later;
-            ahead[j] = prefaulter.start(columnSizes(states[j]!.info, later, start, stop));
+            // Offsets an earlier branch may give it take no memory of their own.
+            const shared = sharesOffsets(states[j]!.info) && states.slice(0, j).some((x) => sharesOffsets(x.info));
+            ahead[j] = prefaulter.start(columnSizes(states[j]!.info, later, start, stop, shared));
           }
         }
         // Its columns, once the pool is done faulting them in.
@@ -330,7 +335,7 @@ export class TreeReader {
         const counts = walked ? await this.countsOver(s.info.counter!, baskets) : null;
         if (s.info.kind === 'counted-array' && !walked) await this.sizeEntries(s.info, baskets);
         // Keyed by the name asked for (a member may be asked for by its own name).
-        out[names[i]!] = decode(this.file.path, s.info, baskets, start, stop, counts, mine);
+        out[names[i]!] = decode(this.file.path, s.info, baskets, start, stop, counts, mine, offsets);
       }
       ended = true;
     } finally {

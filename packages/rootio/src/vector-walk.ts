@@ -19,6 +19,7 @@
  * saying why it is slower. The values are the same either way.
  */
 import { copyInto } from './shared-copy.js';
+import type { OffsetsOut } from './shared-offsets.js';
 import { VECTOR_WALK_WASM } from './vector-walk-wasm.js';
 
 /**
@@ -133,13 +134,14 @@ export class VectorWalker {
   /**
    * Entries `[a, z)` of a basket whose bytes are `data` (its entry-offset table at byte `table`,
    * key-relative: minus `keylen`; entry data in its first `dataLength` bytes): writes their ends
-   * into `offsets[e + 1 …]` (running from `offsets[e]`) and their elements, byte-swapped, into
+   * into `offsets[e + 1 …]` (running from `offsets[e]`; an {@link OffsetsOut} is given them, and
+   * may share an earlier column's equal offsets instead) and their elements, byte-swapped, into
    * `dst` from `offsets[e]`. Returns false, having written nothing, when an entry's bytes disagree
    * with its count or the entries do not fit: the caller then reads them the slow way, which names
    * the entry at fault.
    */
   walk(data: Uint8Array, table: number, keylen: number, dataLength: number, entries: number,
-       a: number, z: number, offsets: Int32Array, e: number, dst: Uint32Array): boolean {
+       a: number, z: number, offsets: Int32Array | OffsetsOut, e: number, dst: Uint32Array): boolean {
     const n = z - a;
     if (n <= 0) return true;
     if (table < 0 || table + 4 * entries > data.length) return false;
@@ -177,21 +179,28 @@ export class VectorWalker {
     const { offs, starts } = outputRegions(out, ring ? ring.data : this.data);
     // Every entry holds at least its 10 header bytes.
     if (10 * n > dataLength) return this.done(false);
-    const k0 = offsets[e]!;
+    const k0 = offsets instanceof Int32Array ? offsets[e]! : offsets.at(e);
     if (walkFn(d, d + table + 4 * a, n, stop, keylen, out, offs, k0, starts) !== -1) return this.done(false);
     const buffer = memory.buffer;
     const k1 = new Int32Array(buffer, offs + 4 * (n - 1), 1)[0]!;
     if (k1 > dst.length) return this.done(false);
     if (ring) {
       // Out of shared memory: V8's own copy would store a word (or a byte) at a time.
-      if (e + 1 + n > offsets.length) throw new RangeError(`vector walk: ${n} offsets at ${e + 1} do not fit in ${offsets.length}`);
-      copyInto(new Uint8Array(dst.buffer, dst.byteOffset + 4 * k0, 4 * (k1 - k0)), new Uint8Array(buffer, out, 4 * (k1 - k0)));
-      copyInto(new Uint8Array(offsets.buffer, offsets.byteOffset + 4 * (e + 1), 4 * n), new Uint8Array(buffer, offs, 4 * n));
+      if (offsets instanceof Int32Array) {
+        if (e + 1 + n > offsets.length) throw new RangeError(`vector walk: ${n} offsets at ${e + 1} do not fit in ${offsets.length}`);
+        copyInto(new Uint8Array(dst.buffer, dst.byteOffset + 4 * k0, 4 * (k1 - k0)), new Uint8Array(buffer, out, 4 * (k1 - k0)));
+        copyInto(new Uint8Array(offsets.buffer, offsets.byteOffset + 4 * (e + 1), 4 * n), new Uint8Array(buffer, offs, 4 * n));
+      } else {
+        // Checked (or compared with an earlier column's, see shared-offsets.ts) before the values are copied.
+        offsets.put(e, new Int32Array(buffer, offs, n));
+        copyInto(new Uint8Array(dst.buffer, dst.byteOffset + 4 * k0, 4 * (k1 - k0)), new Uint8Array(buffer, out, 4 * (k1 - k0)));
+      }
       walkStats.ring++;
       return true;
     }
     dst.set(new Uint32Array(buffer, out, k1 - k0), k0);
-    offsets.set(new Int32Array(buffer, offs, n), e + 1);
+    if (offsets instanceof Int32Array) offsets.set(new Int32Array(buffer, offs, n), e + 1);
+    else offsets.put(e, new Int32Array(buffer, offs, n));
     return this.done(true);
   }
 
