@@ -43,11 +43,13 @@ const TREE = /^(TTree|TNtuple|TNtupleD)$/;
 
 /** The shape a column of `b` must have over `n` entries, or what is wrong with it. */
 function shapeProblem(b: BranchInfo, c: Column, n: number): string | null {
-  const jagged = (j: { offsets: Int32Array; values: unknown }, what: string, n: number): string | null => {
+  const jagged = (j: { offsets: Int32Array; values: unknown; innerShape?: number[] }, what: string, n: number): string | null => {
     if (!(j.offsets instanceof Int32Array) || j.offsets.length !== n + 1) return `${what}: offsets of ${j.offsets?.length} for ${n} entries`;
     if (j.offsets[0] !== 0) return `${what}: offsets[0] is ${j.offsets[0]}`;
     for (let i = 0; i < n; i++) if (j.offsets[i + 1]! < j.offsets[i]!) return `${what}: offsets decrease at entry ${i}`;
-    const len = (j.values as { length?: number }).length ?? (j.values as { offsets: Int32Array }).offsets.length - 1;
+    // Rows of a counted array of fixed arrays (innerShape) hold that many values each.
+    const row = (j as { innerShape?: number[] }).innerShape?.reduce((a, x) => a * x, 1) ?? 1;
+    const len = ((j.values as { length?: number }).length ?? (j.values as { offsets: Int32Array }).offsets.length - 1) / row;
     if (j.offsets[n] !== len) return `${what}: offsets end at ${j.offsets[n]} over ${len} values`;
     return null;
   };

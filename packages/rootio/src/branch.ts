@@ -1,4 +1,4 @@
-import type { ElementType } from './types.js';
+import { ELEMENT_SIZE, type ElementType } from './types.js';
 import { parseStlType, stlTypeName } from './stl.js';
 import { packingOf, type Packing } from './packing.js';
 
@@ -32,6 +32,11 @@ export interface BranchInfo {
    * kIsReferenced bit is set (see object-bits.ts).
    */
   objectBits: boolean;
+  /**
+   * A leaf of a leaf list (`x/D:y/I:z/B`, read as `branch.x`…): where its values start in each
+   * entry and how many bytes an entry has (the leaves one after another); null for every other branch.
+   */
+  leafOf: { at: number; stride: number } | null;
   entries: number;
 }
 
@@ -117,6 +122,8 @@ export function describeBranch(b: JsBranch, name = b.fName, counterOf: (leaf: un
   }
   const leaves = b.fLeaves.arr;
   if (leaves.length !== 1) {
+    const listed = leafListLeaves(b, name);
+    if (listed) return branchInfo(b, name, `leaf list (read its leaves: ${listed.map((l) => l.name).join(', ')})`, 'unsupported');
     return branchInfo(b, name, `leaf list of ${leaves.length} leaves (${leaves.map((l) => l.fName).join(':')})`, 'unsupported');
   }
   const leaf = leaves[0]!;
@@ -132,6 +139,33 @@ export function describeBranch(b: JsBranch, name = b.fName, counterOf: (leaf: un
   }
   if (leaf.fLen > 1) return branchInfo(b, name, `${element}[${leaf.fLen}]`, 'fixed-array', element, leaf.fLen);
   return branchInfo(b, name, element, 'scalar', element);
+}
+
+/**
+ * The leaves of a leaf list (`x/D:y/I:z/B`, several leaves in one TBranch) as branches of their
+ * own, `name.x` …: each entry is the leaves' values one after another (TBranch::Fill writes each
+ * leaf in turn, no padding), so each leaf is a scalar or fixed array at a fixed place in a
+ * fixed-size entry. Null unless every leaf is a plain number or fixed array of numbers (a counted
+ * leaf, a string or a packed float makes the entries' sizes vary).
+ */
+export function leafListLeaves(b: JsBranch, name: string): BranchInfo[] | null {
+  const leaves = b.fLeaves.arr;
+  if (leaves.length < 2) return null;
+  const out: BranchInfo[] = [];
+  let at = 0;
+  for (const leaf of leaves) {
+    const t = LEAF[leaf._typename];
+    if (!t || leaf.fLeafCount || !(leaf.fLen >= 1)) return null;
+    const element = leaf.fIsUnsigned ? t[1] : t[0];
+    const info = leaf.fLen > 1
+      ? branchInfo(b, `${name}.${leaf.fName}`, `${element}[${leaf.fLen}]`, 'fixed-array', element, leaf.fLen)
+      : branchInfo(b, `${name}.${leaf.fName}`, element, 'scalar', element);
+    info.leafOf = { at, stride: 0 };
+    at += ELEMENT_SIZE[element] * leaf.fLen;
+    out.push(info);
+  }
+  for (const info of out) info.leafOf!.stride = at;
+  return out;
 }
 
 /** A Double32_t or Float16_t leaf, its packing read from the range in its title (see Packing). */
@@ -209,8 +243,10 @@ function splitMember(b: JsBranch, name: string, cls: string, counterOf: (leaf: u
   if (type === MEMBER) {
     return fixed ? branchInfo(b, name, `${element}[${leaf.fLen}]`, 'fixed-array', element, leaf.fLen) : branchInfo(b, name, element, 'scalar', element);
   }
-  if ((type === CLONES_MEMBER || type === STL_MEMBER) && !fixed && leaf.fLeafCount) {
+  if ((type === CLONES_MEMBER || type === STL_MEMBER) && leaf.fLeafCount) {
     const counter = counterOf(leaf.fLeafCount);
+    // A fixed array member (Delphes' `Float_t Tau[5]` of each Jet): a counted array of fixed arrays.
+    if (counter && fixed) return branchInfo(b, name, `${element}[${counter}][${leaf.fLen}]`, 'counted-array', element, leaf.fLen, counter);
     if (counter) return branchInfo(b, name, `${element}[${counter}]`, 'counted-array', element, 1, counter);
   }
   return null;
@@ -244,5 +280,5 @@ function memberName(b: JsBranch): string {
  */
 function branchInfo(b: JsBranch, name: string, typeName: string, kind: BranchInfo['kind'], element: ElementType | null = null, inner = 1,
                     counter: string | null = null, entryHeader = 0): BranchInfo {
-  return { name, typeName, kind, element, inner, counter, entryHeader, packed: null, objectBits: false, entries: Number(b.fEntries) };
+  return { name, typeName, kind, element, inner, counter, entryHeader, packed: null, objectBits: false, leafOf: null, entries: Number(b.fEntries) };
 }

@@ -50,6 +50,7 @@ export function decode(path: string, info: BranchInfo, baskets: PendingBasket[],
     case 'scalar':
     case 'fixed-array': {
       if (info.packed) return decodePacked(path, info, baskets, start, stop);
+      if (info.leafOf) return decodeLeafOfList(path, info, baskets, start, stop, memory);
       const el = info.element!;
       const size = ELEMENT_SIZE[el] * info.inner;
       // Fixed-size entries fill the basket exactly; anything else means a damaged header. Checked
@@ -89,6 +90,26 @@ export function decode(path: string, info: BranchInfo, baskets: PendingBasket[],
     default:
       throw new UnsupportedBranchTypeError(info.typeName, info.name);
   }
+}
+
+/** A leaf of a leaf list: `inner` numbers at `leafOf.at` of every `leafOf.stride`-byte entry. */
+function decodeLeafOfList(path: string, info: BranchInfo, baskets: PendingBasket[], start: number, stop: number, memory: ColumnMemory): Column {
+  const el = info.element!;
+  const { at, stride } = info.leafOf!;
+  for (const b of baskets) {
+    if (b.entries * stride !== b.dataLength) throw new RootFormatError(path, -1, `branch ${info.name}: basket has ${b.dataLength} bytes for ${b.entries} entries of ${stride} bytes`);
+  }
+  const out = memory.take(el, (stop - start) * info.inner);
+  const lanes = lanesOf(out, ELEMENT_SIZE[el]);
+  let to = 0;
+  for (const b of baskets) {
+    const a = firstIn(b, start);
+    const z = endIn(b, stop);
+    const v = b.load().view;
+    for (let i = a; i < z; i++, to += info.inner) copyBigEndian(ELEMENT_SIZE[el], v, i * stride + at, info.inner, lanes, to);
+    b.release();
+  }
+  return info.kind === 'scalar' ? out : { values: out, innerShape: [info.inner] };
 }
 
 /** Double32_t/Float16_t scalars and fixed arrays: 3 or 4 bytes per element, unpacked (see Packing). */
@@ -200,7 +221,24 @@ function decodeJagged(path: string, info: BranchInfo, baskets: PendingBasket[], 
   }
   const out = offsets.result();
   if (out[n] !== total) throw damagedTotal(path, info, out[n]!, total);
+  if (info.inner > 1) return rows(path, info, out, values as TypedArray, start);
   return { offsets: out, values: values as TypedArray };
+}
+
+/**
+ * A counted array of fixed arrays (`x[n][3]`, a fixed-array member of a split collection): the
+ * entries were counted in numbers; each must hold whole rows of `info.inner`, and the offsets
+ * count rows (entry i is rows offsets[i] … offsets[i+1], row r is values[r·inner … (r+1)·inner)).
+ */
+function rows(path: string, info: BranchInfo, offsets: Int32Array, values: TypedArray, start: number): Jagged {
+  const k = info.inner;
+  // Offsets of their own: the read may share the ones counted in numbers with another column.
+  const out = new Int32Array(offsets.length);
+  for (let i = 0; i < offsets.length; i++) {
+    if (offsets[i]! % k !== 0) throw new RootFormatError(path, -1, `branch ${info.name}: entry ${start + i - 1} holds ${offsets[i]! - offsets[i - 1]!} numbers, not whole rows of ${k}`);
+    out[i] = offsets[i]! / k;
+  }
+  return { offsets: out, values, innerShape: [k] };
 }
 
 /** The elements of a basket read whole, from its header: its data bytes less the entries' headers; -1 when they cannot be. */

@@ -3,7 +3,7 @@ import { basketRef, loadedBasket, pendingEmbeddedBasket, pendingFileBasket, Scra
 import { InflateJob, type Payload } from './inflate-pool.js';
 import { giveReadMemory, giveThreadReadMemory, KEEP_MAX_BYTES, takeReadMemory, takeThreadReadMemory } from './read-memory.js';
 import { readThreadStats, type ThreadRead } from './thread-reads.js';
-import { describeBranch, type BranchInfo, type JsBranch } from './branch.js';
+import { describeBranch, leafListLeaves, type BranchInfo, type JsBranch } from './branch.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
 import type { RootFile } from './file.js';
 import { columnSizes, decode, sharesOffsets } from './decode.js';
@@ -116,6 +116,11 @@ export class TreeReader {
       infos.push(info);
       // Two branches of one name (it happens): listed both, read the first, as ROOT's FindBranch does.
       if (!this.state.has(name)) this.state.set(name, { info, refs: basketRefs(file.path, b, this.numEntries), hasOffsets: b.fEntryOffsetLen > 0, cached: null });
+      // A leaf list's leaves, each read from the branch's baskets.
+      for (const leaf of info.kind === 'unsupported' ? leafListLeaves(b, name) ?? [] : []) {
+        infos.push(leaf);
+        if (!this.state.has(leaf.name)) this.state.set(leaf.name, { info: leaf, refs: basketRefs(file.path, b, this.numEntries), hasOffsets: b.fEntryOffsetLen > 0, cached: null });
+      }
     }
     // A nested branch can also be asked for by its own name, where that is unambiguous.
     for (const { b, name } of all) {

@@ -6,10 +6,15 @@ export type ElementType = 'bool' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int3
 export type TypedArray =
   | Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array | Float32Array | Float64Array;
 
-/** A jagged column: entry i holds `values[offsets[i] .. offsets[i+1])`. */
+/**
+ * A jagged column: entry i holds `values[offsets[i] .. offsets[i+1])`; with `innerShape` (a
+ * counted array of fixed arrays, `x[n][3]`) entry i holds rows `offsets[i] .. offsets[i+1]`, row
+ * r being `values[r·inner .. (r+1)·inner)`.
+ */
 export interface Jagged<T extends TypedArray = TypedArray> {
   offsets: Int32Array;
   values: T;
+  innerShape?: number[];
 }
 
 /** A fixed-size array column: entry i holds `values[i*inner .. (i+1)*inner)`. */

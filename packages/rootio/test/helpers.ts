@@ -19,7 +19,10 @@ export async function jsrootValues(path: string, tree: string, branches: string[
   sel.Process = function (this: { tgtobj: Record<string, unknown> }) {
     for (const b of branches) {
       const v = this.tgtobj[b];
-      out[b]!.push(ArrayBuffer.isView(v) || Array.isArray(v) ? Array.from(v as ArrayLike<unknown>) : v);
+      // jsroot fills one object per branch again at every entry (a leaf list's {x, y, z}): copy it.
+      const copied = (x: unknown) => (ArrayBuffer.isView(x) || Array.isArray(x) ? Array.from(x as ArrayLike<unknown>) : x);
+      out[b]!.push(ArrayBuffer.isView(v) || Array.isArray(v) ? Array.from(v as ArrayLike<unknown>)
+        : v !== null && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, copied(x)])) : v);
     }
   };
   await treeProcess(t, sel);

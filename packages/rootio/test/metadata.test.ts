@@ -18,8 +18,9 @@ const files = [
   ...(data ? readdirSync(join(data, 'root-testfiles')).filter((f) => f.endsWith('.root')).map((f) => join(data, 'root-testfiles', f)) : []),
 ];
 
-type JsBranch = { fName: string; fEntries: number; fBranches: { arr: JsBranch[] } };
+type JsBranch = { fName: string; fEntries: number; fBranches: { arr: JsBranch[] }; fLeaves: { arr: Array<{ fName: string }> } };
 const allNames = (bs: JsBranch[]): string[] => bs.flatMap((b) => [b.fName, ...allNames(b.fBranches.arr)]);
+const allBranches = (bs: JsBranch[]): JsBranch[] => bs.flatMap((b) => [b, ...allBranches(b.fBranches.arr)]);
 
 for (const path of files) {
   t.test(path.split('/').pop()!, async (t) => {
@@ -33,7 +34,12 @@ for (const path of files) {
       const tree = await ours.tree(`${k.name};${k.cycle}`);
       const jt = (await js.readObject(`${k.name};${k.cycle}`)) as unknown as { fEntries: number; fBranches: { arr: JsBranch[] } };
       t.equal(tree.numEntries, Number(jt.fEntries), `${k.name}: entries`);
-      t.same(tree.branches.map((b) => b.name.split('/').pop()).sort(), allNames(jt.fBranches.arr).sort(), `${k.name}: branches at every depth`);
+      // A leaf list's leaves are listed after it as branches of their own (`leaflist.x`): each is
+      // one of jsroot's leaves of that branch.
+      const leaves = tree.branches.filter((b) => b.leafOf);
+      t.same(tree.branches.filter((b) => !b.leafOf).map((b) => b.name.split('/').pop()).sort(), allNames(jt.fBranches.arr).sort(), `${k.name}: branches at every depth`);
+      const jsLeaves = new Set(allBranches(jt.fBranches.arr).flatMap((b) => (b.fLeaves.arr.length > 1 ? b.fLeaves.arr.map((l) => `${b.fName}.${l.fName}`) : [])));
+      t.ok(leaves.every((b) => jsLeaves.has(b.name)), `${k.name}: ${leaves.length} leaves of leaf lists, each one of jsroot's`);
     }
   });
 }

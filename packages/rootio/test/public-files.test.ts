@@ -4,6 +4,7 @@ import { openRootFile, type Jagged, type Nested } from '@gluon/rootio';
 import { basketRefs, type BranchMeta } from '../src/tree.js';
 import { decode } from '../src/decode.js';
 import type { BranchInfo, JsBranch } from '../src/branch.js';
+import { jsrootValues, normalise, perEntry } from './helpers.js';
 
 /**
  * Shapes found by reading every branch of scikit-hep-testdata's ROOT files (208 of them) that
@@ -83,7 +84,7 @@ t.test('baskets kept inside the TTree in place of written ones (zero bytes in th
 
 t.test('a branch never filled in a filled tree says so', async (t) => {
   const info: BranchInfo = { name: 'evt/fTracks.fX', typeName: 'float[evt/fTracks]', kind: 'counted-array', element: 'float', inner: 1,
-    counter: 'evt/fTracks', entryHeader: 0, packed: null, objectBits: false, entries: 0 };
+    counter: 'evt/fTracks', entryHeader: 0, packed: null, objectBits: false, leafOf: null, entries: 0 };
   t.throws(() => decode('x.root', info, [], 0, 98), /its baskets cover entries 0–0 of the 0–98 asked for \(it was never filled: it holds no entries\)/);
 });
 
@@ -113,4 +114,75 @@ t.test('ALICE V0 trees: Double32_t members of a TClonesArray, and baskets kept i
   onGrid('V0s.fNsigmaPionPos', 0, 8, 4);
   onGrid('V0s.fEtaPos', -1, 1, 7);
   t.ok((cols['V0s.fV0CosPA'] as Jagged).values.every((x) => x > 0.95), 'cosines of pointing angle of selected V0s (the cut was 0.95)');
+});
+
+t.test('fixed-array members of a split TClonesArray (Delphes Jet.Tau[5], Tower Edges[4]) read as counted arrays of fixed arrays, as jsroot reads them', async (t) => {
+  // They were `type code 25 member of Jet` (unsupported): a counted array whose items are
+  // fixed arrays. Found by scripts/rootio-conformance.ts (29 such members in 4 public files).
+  const path = fixture('uproot-issue513.root');
+  const f = await openRootFile(path);
+  t.teardown(() => f.close());
+  const tree = await f.tree('Delphes');
+  const names = ['Jet.Tau[5]', 'Jet.FracPt[5]', 'EFlowPhoton.Edges[4]', 'EFlowNeutralHadron.Edges[4]'];
+  for (const n of names) t.equal(tree.branch(n).kind, 'counted-array', `${n} is listed as read (${tree.branch(n).typeName})`);
+  t.equal(tree.branch('Jet.Tau[5]').typeName, 'float[Jet][5]');
+  const cols = await tree.arrays([...names, 'Jet.PT', 'EFlowPhoton.ET']);
+  const tau = cols['Jet.Tau[5]'] as Jagged;
+  t.same(tau.innerShape, [5]);
+  t.same([...tau.offsets], [...(cols['Jet.PT'] as Jagged).offsets], 'one row of 5 per jet, counted as Jet.PT is');
+  t.equal(tau.values.length, 5 * tau.offsets[tree.numEntries]!);
+  const edges = cols['EFlowPhoton.Edges[4]'] as Jagged;
+  t.same([...edges.offsets], [...(cols['EFlowPhoton.ET'] as Jagged).offsets], 'one row of 4 per tower');
+  const e = edges.values as Float32Array;
+  let ordered = 0;
+  for (let r = 0; r < e.length / 4; r++) if (e[4 * r]! < e[4 * r + 1]! && e[4 * r + 2]! < e[4 * r + 3]!) ordered++;
+  t.equal(ordered, e.length / 4, `every tower's edges are (eta min, eta max, phi min, phi max): ${ordered} towers`);
+  // jsroot gives each row as an object {0: …, 1: …}: compare row by row.
+  const theirs = await jsrootValues(path, 'Delphes', names.map((n) => n.replace(/\[\d+\]$/, '')));
+  for (const n of names) {
+    const c = cols[n] as Jagged;
+    const k = c.innerShape![0]!;
+    const mine = Array.from({ length: tree.numEntries }, (_, i) =>
+      Array.from({ length: c.offsets[i + 1]! - c.offsets[i]! }, (_, j) => Array.from(c.values.subarray((c.offsets[i]! + j) * k, (c.offsets[i]! + j + 1) * k) as Float32Array)));
+    const ref = theirs[n.replace(/\[\d+\]$/, '')]!.map((rows) => (rows as Array<Record<string, number>>).map((row) => Array.from({ length: k }, (_, x) => row[x])));
+    t.same(mine, ref, `${n}: every row of every entry equals jsroot's`);
+  }
+});
+
+t.test('a leaf list (x/D:y/I:z/B) is read leaf by leaf, as branch.leaf, as jsroot reads it', async (t) => {
+  // uproot-leaflist.root's `leaflist` (x/D:y/I:z/B) and uproot-issue501.root's `point`
+  // (x[15][2]/F:y[15][2]/F): each entry is the leaves one after another. They were
+  // `leaf list of 3 leaves` (unsupported); found by scripts/rootio-conformance.ts.
+  for (const [file, treeName, branch, leaves] of [
+    ['uproot-leaflist.root', 'tree', 'leaflist', ['x', 'y', 'z']],
+    ['uproot-issue501.root', 'T', 'point', ['x', 'y']],
+  ] as const) {
+    const path = fixture(file);
+    const f = await openRootFile(path);
+    t.teardown(() => f.close());
+    const tree = await f.tree(treeName);
+    t.equal(tree.branch(branch).kind, 'unsupported', `${branch} itself reads nothing`);
+    t.match(tree.branch(branch).typeName, /^leaf list \(read its leaves: /);
+    await t.rejects(tree.arrays([branch]), { name: 'UnsupportedBranchTypeError', typeName: `leaf list (read its leaves: ${leaves.map((l) => `${branch}.${l}`).join(', ')})` });
+    const names = leaves.map((l) => `${branch}.${l}`);
+    const cols = await tree.arrays(names);
+    const theirs = (await jsrootValues(path, treeName, [branch]))[branch]! as Array<Record<string, unknown>>;
+    for (const [k, leaf] of leaves.entries()) {
+      const mine = perEntry(cols[names[k]!]!, tree.numEntries).map(normalise);
+      const ref = theirs.map((e) => {
+        const v = e[leaf];
+        return normalise(v !== null && typeof v === 'object' ? Object.values(v as Record<string, unknown>) : v);
+      });
+      t.same(mine, ref, `${names[k]} (${tree.branch(names[k]!).typeName}): every entry equals jsroot's`);
+    }
+  }
+  const f = await openRootFile(fixture('uproot-leaflist.root'));
+  t.teardown(() => f.close());
+  const tree = await f.tree('tree');
+  t.same(['leaflist.x', 'leaflist.y', 'leaflist.z'].map((n) => tree.branch(n).typeName), ['double', 'int32', 'int8']);
+  // The values uproot's own test of this file expects.
+  const c = await tree.arrays(['leaflist.x', 'leaflist.y', 'leaflist.z']);
+  t.same([...(c['leaflist.x'] as Float64Array)], [1.1, 2.2, 3.3, 4, 5.5]);
+  t.same([...(c['leaflist.y'] as Int32Array)], [1, 2, 3, 4, 5]);
+  t.same([...(c['leaflist.z'] as Int8Array)], [97, 98, 99, 100, 101], "'a' … 'e'");
 });
