@@ -34,9 +34,20 @@ const s = (ms: number) => `${(Math.max(0, ms) / 1000).toFixed(1)} s`;
 /** A time of day as the logs print it (UTC). */
 const clock = (ms: number) => `${new Date(ms).toISOString().slice(11, 19)} UTC`;
 
-/** How long a worker with tasks may be silent before it is said: a third of the TTL, at least `minMs`. */
+/**
+ * How long a worker with tasks may be silent before it is said: a third of the TTL, at least
+ * `minMs` (the stall notices' hold), but at most half the TTL, so that it is said before the TTL
+ * drops the worker: with `--heartbeat-ttl 10s` and the default 10 s hold it was never said.
+ */
 export function silenceHoldMs(heartbeatTtlMs: number, minMs: number): number {
-  return Math.max(minMs, Math.round(heartbeatTtlMs / 3));
+  return Math.min(Math.max(minMs, Math.round(heartbeatTtlMs / 3)), Math.floor(heartbeatTtlMs / 2));
+}
+
+/** A worker being removed, as {@link SilentWorkers.gone} reads it: how long it had been silent. */
+export interface RemovedFigure {
+  name: string;
+  address: string;
+  silentMs: number;
 }
 
 /** The start of a worker's silence: what happened, what follows by itself, and what to do. */
@@ -78,16 +89,24 @@ export class SilentWorkers {
 
   /**
    * A worker was removed (`reason`: the TTL ran out, or it left), `rescheduled` of its tasks
-   * placed again: the end of its silence, if it was said silent.
+   * placed again: the end of its silence, if it was said silent. One not said silent (its silence
+   * outran the hold between two ticks, or the scheduler's own stall was credited to it) but
+   * dropped for it, silent past the TTL (`removed`, given for a removal that was not clean), with
+   * tasks of the run, is said now all the same: else the run's clients heard nothing of it.
    */
-  gone(id: string, reason: string, rescheduled: number, now: number): SilentNotice | undefined {
+  gone(id: string, reason: string, rescheduled: number, now: number, removed?: RemovedFigure): SilentNotice | undefined {
     const was = this.said.get(id);
-    if (!was) return undefined;
-    this.said.delete(id);
     const moved = rescheduled > 0 ? `its ${rescheduled} task(s) go to other workers` : 'none of its tasks was left to place again';
+    const after = '; if it comes back, it registers again and what it finished is taken back';
+    if (!was) {
+      if (!removed || rescheduled === 0 || removed.silentMs <= this.heartbeatTtlMs) return undefined;
+      return { active: false, about: removed.address,
+        text: `worker ${removed.name} (${removed.address}) was removed after ${s(removed.silentMs)} of silence with ${rescheduled} task(s) of the run (${reason}): `
+          + `its host may be frozen, cut off from this scheduler, or overloaded; ${moved}${after}` };
+    }
+    this.said.delete(id);
     return { active: false, about: was.address,
-      text: `worker ${was.name} (${was.address}) was removed after ${s(now - was.silentSince)} of silence (${reason}): ${moved}; `
-        + 'if it comes back, it registers again and what it finished is taken back' };
+      text: `worker ${was.name} (${was.address}) was removed after ${s(now - was.silentSince)} of silence (${reason}): ${moved}${after}` };
   }
 
   /** The silences said and not ended, for a client that connects meanwhile. */

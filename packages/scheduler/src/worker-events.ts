@@ -217,10 +217,9 @@ export abstract class WorkerEvents extends Notices {
     this.tellClients('worker-left', ws.address);
     if (this.cutPeers.size) this.sayPeers(this.cutPeers.gone(id, ws.address), now);
     const running = ws.dropAll();
-    if (this.silent.size) {
-      const ended = this.silent.gone(id, reason, running.length, now);
-      if (ended) this.saySilent([ended], now);
-    }
+    // Said silent or not: a worker dropped for its silence with tasks of the run is told (silent-workers.ts).
+    const ended = this.silent.gone(id, reason, running.length, now, clean ? undefined : { name: ws.name, address: ws.address, silentMs: now - ws.lastSeen });
+    if (ended) this.saySilent([ended], now);
     for (const ts of running) {
       ts.processingOn = null;
       this.setState(ts, 'released');

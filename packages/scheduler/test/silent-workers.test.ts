@@ -102,7 +102,12 @@ t.test('the scheduler frozen itself is not a silence of its workers', async (t) 
 t.test('the rule alone: the hold, one notice per worker, the end once', async (t) => {
   t.equal(silenceHoldMs(30_000, 10_000), 10_000);
   t.equal(silenceHoldMs(60_000, 10_000), 20_000);
-  t.equal(silenceHoldMs(5_000, 10_000), 10_000, 'a short TTL drops the worker before it would be said');
+  // A short TTL: at most half of it, so that the silence is said before the TTL drops the worker
+  // (it was the 10 s hold, never shorter than the TTL: never said).
+  t.equal(silenceHoldMs(20_000, 10_000), 10_000);
+  t.equal(silenceHoldMs(10_000, 10_000), 5_000);
+  t.equal(silenceHoldMs(5_000, 10_000), 2_500);
+  for (const ttl of [1_000, 3_000, 10_000, 15_000, 29_999]) t.ok(silenceHoldMs(ttl, 10_000) < ttl, `below a TTL of ${ttl} ms`);
   const rule = new SilentWorkers(10_000, 30_000);
   const f = (id: string, silentMs: number, tasks = 1) => ({ id, name: id, address: `ws://${id}`, silentMs, tasks });
   t.same(rule.step([f('a', 9_999), f('b', 10_000, 0)], 50_000), []);
@@ -116,4 +121,50 @@ t.test('the rule alone: the hold, one notice per worker, the end once', async (t
   t.equal(rule.gone('a', 'killed', 0, 52_000), undefined, 'ended once');
   t.equal(rule.step([f('b', 0, 3)], 53_000)[0]?.text, 'worker b (ws://b) was heard from again after 15.0 s of silence; its tasks go on there');
   t.equal(rule.size, 0);
+});
+
+t.test('--heartbeat-ttl 10s (below the stall hold): the silence is said at 5 s, and its removal at the TTL', async (t) => {
+  const sim = new Sim({ memoryStallMs: 10_000, heartbeatTtlMs: 10_000 });
+  sim.addWorker('w1', 1);
+  sim.addWorker('w2', 1);
+  sim.addClient('c');
+  sim.submit('c', [task('a-1'), task('a-2'), task('a-3'), task('a-4')]);
+  sim.tick(0);
+  const logged = run(sim, 1000, 12_000, ['w2']);
+  const all = said(sim);
+  t.equal(all.length, 2, 'its silence and its removal (before: nothing at all)');
+  t.match(all[0], { active: true, about: 'ws://w1', text: /^worker w1 \(ws:\/\/w1\) has not been heard from for 5\.0 s and has 2 task\(s\) of the run: .*silent for the heartbeat TTL \(10\.0 s, --heartbeat-ttl\), at 00:00:10 UTC, it is dropped/ });
+  t.match(all[1], { active: false, about: 'ws://w1', text: /^worker w1 \(ws:\/\/w1\) was removed after 11\.0 s of silence \(no heartbeat for more than 10000 ms\): its 2 task\(s\) go to other workers/ });
+  t.same(logged, all.map((m) => m.text), 'the scheduler\'s log has both');
+});
+
+t.test('a worker dropped by the TTL with tasks of the run is said even when its silence was not said first', async (t) => {
+  // w1 is silent from the start with nothing to do (nothing to say); the tasks come at 9.5 s and
+  // two go to it; the next tick, at 10.5 s, drops it before the hold was ever seen passed with its tasks.
+  const sim = new Sim({ memoryStallMs: 10_000, heartbeatTtlMs: 10_000 });
+  sim.addWorker('w1', 1);
+  sim.addWorker('w2', 1);
+  sim.addClient('c');
+  sim.tick(0);
+  run(sim, 1000, 9000, ['w2']);
+  sim.now = 9500;
+  sim.submit('c', [task('a-1'), task('a-2'), task('a-3'), task('a-4')]);
+  t.equal(sim.inbox.get('w1')?.length, 2, 'w1 was given two tasks');
+  t.same(said(sim), [], 'nothing said yet: it had no task while silent');
+  const logged = run(sim, 10_500, 10_500, ['w2']);
+  const all = said(sim);
+  t.equal(all.length, 1, 'said once (before: nothing at all)');
+  t.same([all[0]?.active, all[0]?.about], [false, 'ws://w1']);
+  t.equal(all[0]?.text, 'worker w1 (ws://w1) was removed after 10.5 s of silence with 2 task(s) of the run (no heartbeat for more than 10000 ms): '
+    + 'its host may be frozen, cut off from this scheduler, or overloaded; its 2 task(s) go to other workers; if it comes back, it registers again and what it finished is taken back');
+  t.same(logged, [all[0]!.text], 'and in the scheduler\'s log');
+});
+
+t.test('the rule alone: a removal not said silent is said only when it was dropped for silence with tasks', async (t) => {
+  const rule = new SilentWorkers(5_000, 10_000);
+  const removed = { name: 'a', address: 'ws://a', silentMs: 10_200 };
+  t.equal(rule.gone('a', 'left', 2, 1_000), undefined, 'no figure: a clean removal');
+  t.equal(rule.gone('a', 'connection closed', 2, 1_000, { ...removed, silentMs: 300 }), undefined, 'heard from lately: its connection closed, not its silence');
+  t.equal(rule.gone('a', 'no heartbeat', 0, 1_000, removed), undefined, 'no task of the run');
+  t.match(rule.gone('a', 'no heartbeat', 2, 1_000, removed), { active: false, about: 'ws://a', text: /^worker a \(ws:\/\/a\) was removed after 10\.2 s of silence with 2 task\(s\) of the run \(no heartbeat\)/ });
 });
