@@ -23,7 +23,7 @@ if (why) {
     const c = await suite.cluster(t, { ttl: '3s' });
     await suite.progressed(c, 1 / 4);
     c.lab.link('w1', 'down');
-    await c.sched.proc.waitFor(/worker w1 \(10\.201\.0\.11:\d+\) expired: no heartbeat within 3000 ms/, 60_000);
+    await c.sched.proc.waitFor(/worker w1 at wss?:\/\/10\.201\.0\.11:\d+ \(connection from 10\.201\.0\.11:\d+\) expired: no heartbeat within 3000 ms/, 60_000);
     c.lab.link('w1', 'up');
     const w1 = c.workers.get('w1')!;
     await w1.waitFor(/re-registered with wss:\/\/10\.201\.0\.1:8786/, 90_000);

@@ -123,6 +123,8 @@ export interface ConnectionOptions {
   remote?: Limits;
   /** Names the other side in logs, e.g. `worker w1 (127.0.0.1:40211)`. */
   label?: string;
+  /** Where the other side's socket is (`127.0.0.1:40211`), as the accepting side saw it. */
+  from?: string;
   /** Names this side in error texts, e.g. `scheduler` (default `this side`). */
   self?: string;
   log?: Logger;
@@ -214,6 +216,8 @@ function flushAfterFrame(): void {
  */
 export class Connection extends EventEmitter {
   readonly label: string;
+  /** Where the other side's socket is, on the accepting side (see {@link ConnectionOptions.from}). */
+  readonly from: string | undefined;
   readonly maxFrameBytes: number;
   /** Largest message this side reassembles. */
   readonly maxMessageBytes: number;
@@ -268,6 +272,7 @@ export class Connection extends EventEmitter {
   constructor(readonly ws: WebSocket, opts: ConnectionOptions = {}) {
     super();
     this.label = opts.label ?? 'peer';
+    this.from = opts.from;
     const own = ownLimits(opts);
     const remote = opts.remote ?? own;
     this.maxFrameBytes = own.maxFrameBytes;

@@ -318,6 +318,7 @@ export function acceptConnection(
         ...limits,
         remote: remoteLimits(hello as unknown as Record<string, unknown>, limits),
         label: `${hello.role}${hello.name ? ` ${hello.name}` : ''} (${remote})`,
+        ...(opts.remote !== undefined ? { from: opts.remote } : {}),
         self: opts.self,
         ...(opts.chunkBytes ? { chunkBytes: opts.chunkBytes } : {}),
         ...(opts.maxSendBacklogBytes ? { maxSendBacklogBytes: opts.maxSendBacklogBytes } : {}),

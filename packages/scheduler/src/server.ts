@@ -6,7 +6,7 @@ import {
   type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
 import { countOf, formatBytes } from '@gluon/protocol';
-import { leftReason, WorkerChurn } from './worker-churn.js';
+import { leftReason, WorkerChurn, workerWho } from './worker-churn.js';
 import type { ClusterEvent, ClusterProbe, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
 import { Aftercare, collectHeld, collectIdle, collectSettled, IdleCollector, IdlePacing } from './idle-gc.js';
 import { checkDashboardLink } from './dashboard/link.js';
@@ -40,6 +40,8 @@ export class Scheduler implements DashboardSource {
   /** The listener on `unixSocket`, if any. */
   private unixListener: UnixListener | undefined;
   private readonly workers = new Map<string, Connection>();
+  /** How the log names each worker's connection once registered (workerWho). */
+  private readonly workerNames = new WeakMap<Connection, string>();
   private readonly clients = new Map<string, Connection>();
   /** Every handshaken connection still open, registered or not (closed on shutdown). */
   private readonly open = new Set<Connection>();
@@ -236,7 +238,7 @@ export class Scheduler implements DashboardSource {
     for (const id of expired) {
       const conn = this.workers.get(id);
       this.workers.delete(id);
-      this.log(`${conn?.label ?? `worker ${id}`} expired: no heartbeat within ${this.state.config.heartbeatTtlMs} ms; closing its connection`);
+      this.log(`${(conn && this.workerNames.get(conn)) ?? `worker ${id}`} expired: no heartbeat within ${this.state.config.heartbeatTtlMs} ms; closing its connection`);
       conn?.close(CloseCode.expired, `no heartbeat within ${this.state.config.heartbeatTtlMs} ms; register again`);
     }
     // A worker said silent (silent-workers.ts), and the end of its silence: after its expiry's line.
@@ -384,8 +386,9 @@ export class Scheduler implements DashboardSource {
       if (!registered || this.stopping) return;
       if (this.workers.get(id) === conn) {
         this.workers.delete(id);
-        if (leaving) this.churn.event(Date.now(), 'left', `${conn.label} left: ${leftReason(leftBecause, code, reason)}`);
-        else this.churn.event(Date.now(), 'lost', `${conn.label} lost: connection closed (${code}${reason ? `: ${reason}` : ''})`);
+        const who = this.workerNames.get(conn) ?? conn.label;
+        if (leaving) this.churn.event(Date.now(), 'left', `${who} left: ${leftReason(leftBecause, code, reason)}`);
+        else this.churn.event(Date.now(), 'lost', `${who} lost: connection closed (${code}${reason ? `: ${reason}` : ''})`);
       }
       this.dispatch(this.state.workerRemoved(id, leaving ? `left: ${leftReason(leftBecause, code, reason)}` : `connection closed (${code}${reason ? `: ${reason}` : ''})`, Date.now(), leaving));
     });
@@ -423,6 +426,7 @@ export class Scheduler implements DashboardSource {
       id, name: hello.name ?? id, address: String(hello.address ?? ''), nthreads: hello.nthreads ?? 1,
       memoryLimit: hello.memoryLimit ?? 0, host: hello.host ?? hostname(), pid: hello.pid ?? 0, session: hello.session,
     };
+    this.workerNames.set(conn, workerWho(w.name, w.address, conn.from));
     this.dispatch(this.state.workerAdded({ ...w, keys: holding.keys, ...(holding.running ? { running: holding.running } : {}) }, Date.now()));
     const held = Object.keys(holding.keys ?? {}).length;
     this.churn.event(Date.now(), 'joined', `worker ${w.name} joined from ${w.host} (${w.address}, ${countOf(w.nthreads, 'thread')}`

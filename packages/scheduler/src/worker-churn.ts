@@ -65,7 +65,18 @@ function totalsText(t: ChurnTotals): string {
 }
 
 /**
- * Why a worker that said it was leaving (`closing`) left, for `worker a (…) left: …` and the event
+ * How the scheduler's log names a registered worker in its `left`, `lost` and `expired` lines:
+ * its name and the data address it gave, as its `joined` line names it, then where its
+ * connection comes from (`worker a at ws://10.0.0.17:40321 (connection from 10.0.0.17:51234)`).
+ * Those lines named only the connection's source port, which no `joined` line shows: a reader
+ * could not tell which of the workers that joined had gone.
+ */
+export function workerWho(name: string, address: string, from: string | undefined): string {
+  return `worker ${name}${address ? ` at ${address}` : ''}${from ? ` (connection from ${from})` : ''}`;
+}
+
+/**
+ * Why a worker that said it was leaving (`closing`) left, for `worker a at … left: …` and the event
  * log: the reason it gave (`SIGTERM`, `lifetime of 55.0 min reached`, `the scheduler asked the
  * worker to close`, `close() called`, …; protocol 15), and how its connection ended when that was
  * not the worker's own goodbye (a process killed before it closed: 1006). The line said `it closed

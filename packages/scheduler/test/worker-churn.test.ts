@@ -8,11 +8,12 @@
  */
 import t from 'tap';
 import { hostname } from 'node:os';
+import { connect } from '@gluon/protocol';
 import { startWorker } from '@gluon/worker';
 import { until } from '../../../test/helpers/until.js';
 import { startWorker as startWorkerCli } from '../../worker/test/procs.js';
-import { leftReason, WorkerChurn } from '../src/worker-churn.js';
-import { startCli } from './scheduler-proc.js';
+import { leftReason, WorkerChurn, workerWho } from '../src/worker-churn.js';
+import { startCli, TOKEN } from './scheduler-proc.js';
 
 t.test('a real scheduler says each worker joining (host, threads) and leaving, with the totals', async (t) => {
   const s = await startCli(t, []);
@@ -27,10 +28,10 @@ t.test('a real scheduler says each worker joining (host, threads) and leaving, w
   t.match(s.stderr(), new RegExp(`scheduler: worker churn-b joined from ${hostname()} \\(ws://\\S+, 1 thread\\); 2 workers, 3 threads\\n`));
   await a.close();
   await until(() => /worker churn-a .*left/.test(s.stderr()), 'the leave line', 120_000);
-  t.match(s.stderr(), /scheduler: worker churn-a \(\S+\) left: close\(\) called; 1 worker, 1 thread\n/, 'why it left: close() was called');
+  t.match(s.stderr(), /scheduler: worker churn-a at ws:\/\/\S+ \(connection from \S+\) left: close\(\) called; 1 worker, 1 thread\n/, 'why it left: close() was called');
   await b.close('the test is done with it');
   await until(() => /worker churn-b .*left/.test(s.stderr()), 'the second leave line', 120_000);
-  t.match(s.stderr(), /scheduler: worker churn-b \(\S+\) left: the test is done with it; 0 workers, 0 threads\n/, 'the reason given to close()');
+  t.match(s.stderr(), /scheduler: worker churn-b at ws:\/\/\S+ \(connection from \S+\) left: the test is done with it; 0 workers, 0 threads\n/, 'the reason given to close()');
 });
 
 t.test('a gluon-worker stopped by SIGTERM: the scheduler\'s line says SIGTERM', async (t) => {
@@ -41,7 +42,28 @@ t.test('a gluon-worker stopped by SIGTERM: the scheduler\'s line says SIGTERM', 
   w.proc.kill('SIGTERM');
   t.equal(await w.proc.exited(120_000), 0);
   await until(() => /worker churn-sig .*left/.test(s.stderr()), 'the leave line', 120_000);
-  t.match(s.stderr(), /scheduler: worker churn-sig \(\S+\) left: SIGTERM; 0 workers, 0 threads\n/);
+  t.match(s.stderr(), /scheduler: worker churn-sig at ws:\/\/\S+ \(connection from \S+\) left: SIGTERM; 0 workers, 0 threads\n/);
+});
+
+t.test('a worker that expires is named as its joined line names it: by its address, then its connection', async (t) => {
+  // The expired line named only the connection's source port (`worker w1 (127.0.0.1:51234)`),
+  // which the joined line never shows: with several workers joined, which one had gone?
+  const s = await startCli(t, ['--heartbeat-ttl', '1s'], { GLUON_TOKEN: TOKEN });
+  const hello = { role: 'worker', name: 'silent', address: 'ws://127.0.0.1:1', nthreads: 1, memoryLimit: 0, pid: 1, host: 'test' } as const;
+  const worker = await connect(s.address, hello, { token: TOKEN });
+  t.teardown(() => worker.conn.close());
+  // Registered, then silent: no heartbeat, no message.
+  worker.conn.send({ op: 'holding', keys: {} });
+  await until(() => /worker silent .*expired/.test(s.stderr()), 'the expired line', 120_000);
+  t.match(s.stderr(), /scheduler: worker silent joined from test \(ws:\/\/127\.0\.0\.1:1, 1 thread\)/);
+  t.match(s.stderr(), /scheduler: worker silent at ws:\/\/127\.0\.0\.1:1 \(connection from 127\.0\.0\.1:\d+\) expired: no heartbeat within 1000 ms; closing its connection\n/,
+    'the address it joined with, and where its connection came from');
+});
+
+t.test('workerWho: name, the address it gave, the connection', async (t) => {
+  t.equal(workerWho('a', 'ws://10.0.0.17:40321', '10.0.0.17:51234'), 'worker a at ws://10.0.0.17:40321 (connection from 10.0.0.17:51234)');
+  t.equal(workerWho('w3', 'ws://10.0.0.17:40321', undefined), 'worker w3 at ws://10.0.0.17:40321', 'no source known');
+  t.equal(workerWho('w3', '', '10.0.0.17:51234'), 'worker w3 (connection from 10.0.0.17:51234)', 'no address given');
 });
 
 t.test('leftReason: the reason the worker gave, and a connection that did not end in its goodbye', async (t) => {
