@@ -88,11 +88,25 @@ export function signalDeathText(name: string, what: string, pid: number | undefi
  * Calls `stop` once whoever started this process is gone: a supervisor (this process has its IPC
  * channel; works even after kill -9), or npm (`npx gluon-worker`, `npm exec`, `npm run`): npm
  * does not pass SIGTERM on to the command it runs, so without this a killed npx would leave the
- * CLI and its children running, orphaned.
+ * CLI and its children running, orphaned. `stop` is told why, for the process's log
+ * ({@link supervisorGoneText}; `supervisor` names the supervisor's command, e.g. `gluon-worker`).
  */
-export function stopWithSupervisor(stop: () => void): void {
-  if (process.send) process.on('disconnect', stop);
-  else if (process.env.npm_command !== undefined) stopWhenOrphaned(stop);
+export function stopWithSupervisor(stop: (why: string) => void, supervisor = 'its supervisor'): void {
+  // Read now: once the supervisor is gone this process is re-parented, and ppid names another.
+  const parent = process.ppid;
+  if (process.send) process.on('disconnect', () => stop(supervisorGoneText(supervisor, parent)));
+  else if (process.env.npm_command !== undefined) stopWhenOrphaned(() => stop(`the npm that ran it (pid ${parent}) exited`));
+}
+
+/**
+ * Why a supervised process stops when its supervisor's IPC channel closed (`supervisor`: its
+ * command, `pid`: its process). A supervisor that stops (SIGINT, SIGTERM) passes the signal on
+ * and waits for its children, so a child that sees the channel close first was left by one
+ * that was killed (kill -9, the kernel's out-of-memory killer) or crashed: not a clean stop.
+ * The child's log said only `parent exited`, naming no process and nothing of how it ended.
+ */
+export function supervisorGoneText(supervisor: string, pid: number): string {
+  return `its supervisor ${supervisor} (pid ${pid}) ended without stopping it: killed (kill -9, the kernel's out-of-memory killer) or crashed, not a clean stop`;
 }
 
 /**

@@ -158,16 +158,18 @@ function main(): void {
       if (s.unixAddress) process.stdout.write(`scheduler also at ${s.unixAddress}\n`);
       process.stdout.write(`scheduler at ${s.address}\n`);
       let stopping = false;
-      const stop = (sig: string) => {
+      /** `line`: what the log says (`SIGTERM, shutting down`). */
+      const stop = (line: string) => {
         if (stopping) return;
         stopping = true;
-        process.stderr.write(`scheduler: ${sig}, shutting down\n`);
+        process.stderr.write(`scheduler: ${line}\n`);
         s.close().then(() => process.exit(0), () => process.exit(1));
       };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT, shutting down'));
+      process.on('SIGTERM', () => stop('SIGTERM, shutting down'));
       // Run by a supervisor (see above): one killed with -9 must not leave us holding the port.
-      stopWithSupervisor(() => stop('parent exited'));
+      // Said with what this process does about it.
+      stopWithSupervisor((why) => stop(`${why}; shutting down: its workers and clients are told, and the port is let go`), CLI.name);
     },
     (err: NodeJS.ErrnoException) => {
       // --host that is not this machine's: a value that cannot work here, named as typed (exit 2).

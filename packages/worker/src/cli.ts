@@ -152,8 +152,9 @@ function main(): void {
   process.on('SIGTERM', () => stop('SIGTERM'));
   const w = new GluonWorker(opts, { tlsNames: TLS_FLAG_NAMES, tokenHelp: TOKEN_HELP_FLAGS });
   made = w;
-  // A supervisor killed with -9 must not leave us behind.
-  stopWithSupervisor(() => stop('its supervisor process exited'));
+  // A supervisor killed with -9 must not leave us behind. The close says what happens to the
+  // work here (handed back, running tasks finished and reported).
+  stopWithSupervisor(stop, CLI.name);
   // A worker that closes itself (the scheduler asked it to, or came back refusing it: another
   // token or CA) ends its process: 0 when asked, 1 when refused. Without this a supervised worker
   // (its IPC channel open) lived on connected to nothing.

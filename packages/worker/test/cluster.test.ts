@@ -218,6 +218,11 @@ t.test('started without its V8 flags, gluon-worker runs under a supervisor that 
   const alive = () => { try { process.kill(v.pid, 0); return true; } catch { return false; } };
   await until(() => !alive(), 'the processes exit');
   t.notOk(alive(), 'the worker process exited after its supervisor');
+  // Said on the supervisor's stderr (the worker's, inherited). It said "its supervisor process
+  // exited": which process, and how it ended, not.
+  const gone = `its supervisor gluon-worker \\(pid ${sup.child.pid}\\) ended without stopping it: killed \\(kill -9, the kernel's out-of-memory killer\\) or crashed, not a clean stop`;
+  await until(() => new RegExp(gone).test(sup.output()), `the worker's line; output:\n${sup.output()}`);
+  t.match(sup.output(), new RegExp(`${gone}: handing back queued work and finishing running tasks`), 'which process, how it ended, what the worker does');
 });
 
 t.test('its supervised worker killed outright (kill -9 of the pid that ran the task, the OOM killer): the supervisor says so and exits 1', async (t) => {
