@@ -150,13 +150,9 @@ function main(): void {
   if (unusedLink) process.stderr.write(`${unusedLink}\n`);
   startScheduler(opts).then(
     (s) => {
-      // The address line comes last: whoever waits for it has seen everything else.
-      // Behind a proxy, the link is what people open; where it is served follows, for tools
-      // that read the dashboard directly (LocalCluster, the SSH cluster).
-      if (s.dashboardLink) process.stdout.write(`dashboard at ${s.dashboardLink}\ndashboard served at ${s.dashboardUrl}\n`);
-      else if (s.dashboardUrl) process.stdout.write(`dashboard at ${s.dashboardUrl}\n`);
-      if (s.unixAddress) process.stdout.write(`scheduler also at ${s.unixAddress}\n`);
-      process.stdout.write(`scheduler at ${s.address}\n`);
+      // The signal handlers go in before the address line: whoever reads it may send SIGTERM at
+      // once, and one that came between the line and the handlers killed the process by the
+      // signal (cli.test's SIGTERM case: exit 1 from the supervisor, 3 runs in 5 at load 45).
       let stopping = false;
       /** `line`: what the log says (`SIGTERM, shutting down`). */
       const stop = (line: string) => {
@@ -170,6 +166,13 @@ function main(): void {
       // Run by a supervisor (see above): one killed with -9 must not leave us holding the port.
       // Said with what this process does about it.
       stopWithSupervisor((why) => stop(`${why}; shutting down: its workers and clients are told, and the port is let go`), CLI.name);
+      // The address line comes last: whoever waits for it has seen everything else.
+      // Behind a proxy, the link is what people open; where it is served follows, for tools
+      // that read the dashboard directly (LocalCluster, the SSH cluster).
+      if (s.dashboardLink) process.stdout.write(`dashboard at ${s.dashboardLink}\ndashboard served at ${s.dashboardUrl}\n`);
+      else if (s.dashboardUrl) process.stdout.write(`dashboard at ${s.dashboardUrl}\n`);
+      if (s.unixAddress) process.stdout.write(`scheduler also at ${s.unixAddress}\n`);
+      process.stdout.write(`scheduler at ${s.address}\n`);
     },
     (err: NodeJS.ErrnoException) => {
       // --host that is not this machine's: a value that cannot work here, named as typed (exit 2).

@@ -53,7 +53,8 @@ t.test('started without its V8 flags it runs as a supervised child that has them
   t.notOk(alive(kids[0]!), 'the scheduler exited after its supervisor');
   // Its stderr is the supervisor's (inherited): what it said before it went is read there. It
   // said only "parent exited": no pid, nothing of how it ended or what the scheduler does.
-  await until(() => /scheduler: its supervisor/.test(s.out()), 'the scheduler\'s line');
+  await until(() => /scheduler: its supervisor/.test(s.out()), 'the scheduler\'s line')
+    .catch((e: Error) => { throw new Error(`${e.message}; output:\n${s.out()}`); });
   t.match(s.out(), new RegExp(`^scheduler: its supervisor gluon-scheduler \\(pid ${s.child.pid}\\) ended without stopping it: killed \\(kill -9, the kernel's out-of-memory killer\\) or crashed, not a clean stop; `
     + 'shutting down: its workers and clients are told, and the port is let go$', 'm'), 'which process, how it ended, what the scheduler does');
 });
