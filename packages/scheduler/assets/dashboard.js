@@ -310,12 +310,14 @@ const FEED_PROBLEMS = {
   'upgrade-stripped': 'the proxy in front does not pass WebSocket upgrades (see the scheduler\'s log)',
   'origin-refused': 'the dashboard refused this page\'s address: give it with --allowed-host (see the scheduler\'s log)',
   'too-many-feeds': 'every live feed the dashboard serves is taken (--dashboard-max-feeds): close another page of it',
+  'too-many-feeds-here': 'this address holds every live feed the dashboard serves to one (--dashboard-max-feeds-per-address): close another page of it here',
 };
 /** The badge's tooltip for each of those reasons. */
 const FEED_PROBLEM_TITLES = {
   'upgrade-stripped': 'The live feed cannot open: the reverse proxy in front of the dashboard does not pass WebSocket upgrades (nginx: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade"). The scheduler\'s log says the same.',
   'origin-refused': () => `The live feed cannot open: the dashboard refused this page's origin (${location.host}). Behind a reverse proxy, start the scheduler with --allowed-host ${location.hostname}. The scheduler's log says the same.`,
   'too-many-feeds': 'The live feed cannot open yet: the dashboard already serves as many live feeds (pages, performance reports) as it is allowed to (the scheduler\'s --dashboard-max-feeds, default 64). This page keeps trying; close another page of the dashboard, or raise the limit. The scheduler\'s log says the same.',
+  'too-many-feeds-here': 'The live feed cannot open yet: this address (this machine, or everyone behind the same tunnel, NAT or untrusted proxy) already holds as many live feeds as the dashboard serves to one address (the scheduler\'s --dashboard-max-feeds-per-address, default 16). This page keeps trying; close another page of the dashboard here, or raise the limit. The scheduler\'s log says the same.',
 };
 /** The kind of `feedProblem` ('' for none). */
 let feedProblemKind = '';
@@ -394,7 +396,7 @@ function lost(wasOpen) {
       if (document.body.classList.contains('stale')) markStale(true);
     }
     // Feeds all taken: the event stream would be refused too; wait for one on this transport.
-    if (tried === 'websocket' && r.ok && kind !== 'origin-refused' && kind !== 'too-many-feeds') {
+    if (tried === 'websocket' && r.ok && kind !== 'origin-refused' && kind !== 'too-many-feeds' && kind !== 'too-many-feeds-here') {
       transport = 'sse';
       return connect();
     }

@@ -21,6 +21,7 @@ export const SCHEDULER_FLAGS = {
   'no-dashboard': flag.switch('serve no dashboard'),
   'dashboard-session-ttl': flag.duration('a dashboard login lasts this long', 1000, 365 * 24 * 3600_000, '8h'),
   'dashboard-max-feeds': flag.int('live feeds of the dashboard (pages, performance reports) served at once; more are refused (503)', 1, 100_000, '64'),
+  'dashboard-max-feeds-per-address': flag.int('live feeds of the dashboard served at once to one address (the browser\'s, behind a --dashboard-trusted-proxy); more from it are refused (503)', 1, 100_000, '16'),
   'dashboard-trusted-proxy': flag.list('a reverse proxy (IP address, or a range: 10.0.0.0/8, fd00::/8) whose X-Forwarded-For/Forwarded the dashboard\'s login throttle believes', 'ADDR'),
   'dashboard-prefix': flag.string('path prefix of the dashboard behind a reverse proxy', { arg: '/PATH', check: (t, f) => { if (!t.startsWith('/')) throw new RangeError(`${f} must start with /, got "${t}"`); } }),
   'dashboard-link': flag.string('the dashboard\'s public URL behind a proxy, reported to clients: a template with {host} {port} {prefix} and {ENV_VAR} fields', { arg: 'TEMPLATE', env: 'GLUON_DASHBOARD_LINK' }),
@@ -64,7 +65,7 @@ function certNamesScheduler(file: string, cert: string | Buffer, host: string, p
 }
 
 /** The flags that only shape the dashboard. */
-const DASHBOARD_ONLY = ['dashboard-port', 'dashboard-session-ttl', 'dashboard-max-feeds', 'dashboard-trusted-proxy', 'dashboard-prefix', 'dashboard-link'];
+const DASHBOARD_ONLY = ['dashboard-port', 'dashboard-session-ttl', 'dashboard-max-feeds', 'dashboard-max-feeds-per-address', 'dashboard-trusted-proxy', 'dashboard-prefix', 'dashboard-link'];
 
 /**
  * With --no-dashboard, a dashboard flag typed beside it was dropped unsaid (a proxy's link that
@@ -121,6 +122,7 @@ function main(): void {
     dashboardSessionTtlMs: values['dashboard-session-ttl'],
     dashboardTrustedProxies: values['dashboard-trusted-proxy'],
     dashboardMaxFeeds: values['dashboard-max-feeds'],
+    dashboardMaxFeedsPerAddress: values['dashboard-max-feeds-per-address'],
     allowedFailures: values['allowed-failures'],
     maxTopics: values['max-topics'],
     maxTopicBytes: values['max-topic-bytes'],

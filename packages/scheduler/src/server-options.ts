@@ -29,6 +29,8 @@ export interface SchedulerOptions {
   dashboardTrustedProxies?: string[];
   /** Live feeds of the dashboard (pages, performance reports) served at once; more are refused with 503 (default 64). */
   dashboardMaxFeeds?: number;
+  /** Live feeds of the dashboard one address holds at once; more from it are refused with 503 (default 16). */
+  dashboardMaxFeedsPerAddress?: number;
   /**
    * The dashboard's public link behind a proxy, a template such as
    * `https://gluon.example.org/{host}/` (`{host}`, `{port}`, `{prefix}`, `{ENV_VAR}`; see
@@ -97,7 +99,7 @@ export interface SchedulerOptions {
  */
 export const SCHEDULER_OPTION_KEYS: OptionKeys<SchedulerOptions> = {
   host: true, port: true, allowedHosts: true, token: true, tls: true, unixSocket: true, dashboardPort: true, dashboard: true,
-  dashboardPrefix: true, dashboardSessionTtlMs: true, dashboardTrustedProxies: true, dashboardMaxFeeds: true, dashboardLink: true, heartbeatTtlMs: true,
+  dashboardPrefix: true, dashboardSessionTtlMs: true, dashboardTrustedProxies: true, dashboardMaxFeeds: true, dashboardMaxFeedsPerAddress: true, dashboardLink: true, heartbeatTtlMs: true,
   memoryStallMs: true, holderWaitMs: true, refusalWaitMs: true, sessionGraceMs: true, helloTimeoutMs: true, allowedFailures: true,
   maxFrameBytes: true, maxMessageBytes: true, maxSendBacklogBytes: true, pieceStallMs: true, maxTopics: true, maxTopicBytes: true, maxPublishedBytes: true, log: true,
 };

@@ -210,6 +210,7 @@ export class Scheduler implements DashboardSource {
       ...(this.opts.dashboardSessionTtlMs ? { sessionTtlMs: this.opts.dashboardSessionTtlMs } : {}),
       ...(this.opts.dashboardTrustedProxies?.length ? { trustedProxies: this.opts.dashboardTrustedProxies } : {}),
       ...(this.opts.dashboardMaxFeeds !== undefined ? { maxFeeds: this.opts.dashboardMaxFeeds } : {}),
+      ...(this.opts.dashboardMaxFeedsPerAddress !== undefined ? { maxFeedsPerAddress: this.opts.dashboardMaxFeedsPerAddress } : {}),
       ...(this.opts.dashboardLink !== undefined ? { link: this.opts.dashboardLink } : {}),
       log: (line) => this.log(line),
     });

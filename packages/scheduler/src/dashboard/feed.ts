@@ -40,6 +40,38 @@ export const DEFAULT_FEED: FeedOptions = { intervalMs: 250, maxBufferedBytes: 4 
 export const DEFAULT_MAX_FEEDS = 64;
 
 /**
+ * Live feeds one address may hold at once unless configured otherwise
+ * (`--dashboard-max-feeds-per-address`). The total cap alone let one address (a script opening
+ * feeds in a loop, a browser with every page of the dashboard open) take every feed and lock
+ * every other viewer out. 16 leaves three quarters of the default 64 to the others; a person
+ * opens a few pages. Everyone behind one address (an SSH tunnel, a NAT, a reverse proxy not
+ * given as trusted) shares it.
+ */
+export const DEFAULT_MAX_FEEDS_PER_ADDRESS = 16;
+
+/** Which cap refuses a feed: every feed the dashboard serves taken, or every one its address may hold. */
+export type FeedCap = 'total' | 'per-address';
+
+/** The caps on the live feeds (see {@link feedCapReached}). */
+export interface FeedCaps {
+  /** feeds served at once (`--dashboard-max-feeds`). */
+  total: number;
+  /** feeds one address may hold at once (`--dashboard-max-feeds-per-address`). */
+  perAddress: number;
+}
+
+/**
+ * Whether one more feed may open for an address that holds `fromThere` of the `open` feeds:
+ * null, or the cap that refuses it. The address's own cap is named first: then closing one of
+ * its own feeds is what lets it in, whatever the others hold.
+ */
+export function feedCapReached(open: number, fromThere: number, caps: FeedCaps): FeedCap | null {
+  if (fromThere >= caps.perAddress) return 'per-address';
+  if (open >= caps.total) return 'total';
+  return null;
+}
+
+/**
  * The refusal of a feed past the cap: what a browser or script that asked is answered (503), and
  * the log line's reason.
  */
@@ -48,11 +80,24 @@ export function tooManyFeedsText(open: number, max: number): string {
     + 'close another page of this dashboard (or a script reading its feed), or start the scheduler with a higher --dashboard-max-feeds';
 }
 
+/** The refusal of a feed past the per-address cap (503 and the log line), naming the address. */
+export function tooManyFeedsFromText(address: string, open: number, max: number): string {
+  return `the dashboard serves at most ${max} live feeds at once to one address (--dashboard-max-feeds-per-address) and ${address} holds ${open}: `
+    + 'close another page of this dashboard there (or a script reading its feed), or start the scheduler with a higher --dashboard-max-feeds-per-address';
+}
+
+/** The refusal text of `cap` for a feed from `address` (see {@link feedCapReached}). */
+export function feedRefusalText(cap: FeedCap, address: string, open: number, fromThere: number, caps: FeedCaps): string {
+  return cap === 'per-address' ? tooManyFeedsFromText(address, fromThere, caps.perAddress) : tooManyFeedsText(open, caps.total);
+}
+
 /** The part of a `ws` socket the feed uses (so tests can count what a slow reader was sent). */
 export type FeedSocket = Pick<WebSocket, 'send' | 'bufferedAmount' | 'readyState' | 'on' | 'close' | 'terminate'>;
 
 interface Viewer {
   socket: FeedSocket;
+  /** the address it came from (as the per-address cap counts it). */
+  from: string;
   /** true until this browser has a full state it can apply deltas to. */
   needsState: boolean;
   /** pushes skipped in a row because its buffer was full. */
@@ -72,6 +117,8 @@ export class LiveFeed {
   readonly workerPages: WorkerPages;
   private readonly opts: FeedOptions;
   private readonly viewers = new Set<Viewer>();
+  /** Viewers open per address (addresses with none are not kept). */
+  private readonly perAddress = new Map<string, number>();
   private readonly unsubscribe: () => void;
   private readonly timer: NodeJS.Timeout;
   /** This process's sampler, unless the options gave one. */
@@ -105,6 +152,11 @@ export class LiveFeed {
     return this.viewers.size;
   }
 
+  /** Viewers open from `address` (as given to {@link attach}). */
+  viewersFrom(address: string): number {
+    return this.perAddress.get(address) ?? 0;
+  }
+
   /** The period (ms) of this process's loop-delay sampling now: fine while a browser watches. */
   get samplerResolutionMs(): number | undefined {
     return this.own?.resolutionMs;
@@ -117,17 +169,27 @@ export class LiveFeed {
     return n;
   }
 
-  /** Adds a browser; it receives a full state on the next push, then deltas. */
-  attach(socket: FeedSocket): void {
-    const viewer: Viewer = { socket, needsState: true, skippedInRow: 0 };
+  /**
+   * Adds a browser (from `from`, the address the per-address cap counts); it receives a full
+   * state on the next push, then deltas.
+   */
+  attach(socket: FeedSocket, from = 'unknown address'): void {
+    const viewer: Viewer = { socket, from, needsState: true, skippedInRow: 0 };
     this.viewers.add(viewer);
+    this.perAddress.set(from, this.viewersFrom(from) + 1);
     this.own?.watched(true);
-    const drop = (): void => {
-      this.viewers.delete(viewer);
-      if (this.viewers.size === 0) this.own?.watched(false);
-    };
+    const drop = (): void => this.remove(viewer);
     socket.on('close', drop);
     socket.on('error', drop);
+  }
+
+  /** Takes a viewer out (once: its socket's close and error both end here, and so does a drop). */
+  private remove(v: Viewer): void {
+    if (!this.viewers.delete(v)) return;
+    const n = this.viewersFrom(v.from) - 1;
+    if (n > 0) this.perAddress.set(v.from, n);
+    else this.perAddress.delete(v.from);
+    if (this.viewers.size === 0) this.own?.watched(false);
   }
 
   /** The full state, with published values made safe for JSON (the snapshot endpoint). */
@@ -176,8 +238,7 @@ export class LiveFeed {
    * if it catches up), and its socket destroyed soon after, so what waits for it is freed.
    */
   private drop(v: Viewer): void {
-    this.viewers.delete(v);
-    if (this.viewers.size === 0) this.own?.watched(false);
+    this.remove(v);
     this.dropped++;
     closeWithin(v.socket, CloseCode.backlog, `not reading: ${this.opts.maxSkippedPushes} pushes in a row skipped with over ${this.opts.maxBufferedBytes} bytes unsent`);
   }
@@ -194,5 +255,6 @@ export class LiveFeed {
     this.unsubscribe();
     for (const v of this.viewers) v.socket.close(1001, 'dashboard closing');
     this.viewers.clear();
+    this.perAddress.clear();
   }
 }

@@ -63,7 +63,10 @@ function processMetrics(prom: Prom): Registry {
 export interface FeedFigures {
   open: number;
   max: number;
-  refused: number;
+  /** feeds one address may hold at once. */
+  maxPerAddress: number;
+  /** refused since the start, by the cap that refused them. */
+  refused: { total: number; 'per-address': number };
   dropped: number;
 }
 
@@ -181,7 +184,17 @@ export class SchedulerMetrics {
       // An operator sees the cap coming (or a script holding feeds open) before pages are refused.
       new Gauge({ name: 'gluon_dashboard_feeds', help: 'Live feeds of the dashboard open now (pages, performance reports)', registers, collect() { this.set(feeds().open); } });
       new Gauge({ name: 'gluon_dashboard_feeds_max', help: 'Live feeds the dashboard serves at once (--dashboard-max-feeds)', registers, collect() { this.set(feeds().max); } });
-      counter('gluon_dashboard_feeds_refused_total', 'Live feeds refused because every one the dashboard serves was taken', () => feeds().refused);
+      new Gauge({ name: 'gluon_dashboard_feeds_max_per_address', help: 'Live feeds the dashboard serves at once to one address (--dashboard-max-feeds-per-address)', registers, collect() { this.set(feeds().maxPerAddress); } });
+      new Counter({
+        name: 'gluon_dashboard_feeds_refused_total', labelNames: ['cap'], registers,
+        help: 'Live feeds refused, by the cap that refused them: total (every one the dashboard serves taken), per-address (every one the address may hold)',
+        collect() {
+          const r = feeds().refused;
+          this.reset();
+          this.inc({ cap: 'total' }, r.total);
+          this.inc({ cap: 'per-address' }, r['per-address']);
+        },
+      });
       counter('gluon_dashboard_feeds_dropped_total', 'Live feeds dropped for not reading (4010)', () => feeds().dropped);
     }
     perWorker('gluon_worker_cpu_ratio', 'CPU use of each worker process over its last heartbeat interval (1 = one core)', (w) => w.cpu / 100);

@@ -6,7 +6,7 @@ import { bindServer, clientCertProblem, CloseCode, HELLO_TIMEOUT_MS, HostGuard, 
 import { loadAssets, type Asset } from './assets.js';
 import { cookieNameFor, DashboardAuth, DEFAULT_SESSION_TTL_MS } from './auth.js';
 import { EventStream } from './events.js';
-import { DEFAULT_MAX_FEEDS, LiveFeed, tooManyFeedsText, type FeedOptions } from './feed.js';
+import { DEFAULT_MAX_FEEDS, DEFAULT_MAX_FEEDS_PER_ADDRESS, feedCapReached, feedRefusalText, LiveFeed, type FeedCap, type FeedCaps, type FeedOptions } from './feed.js';
 import { clientAddress, trustedProxies } from './client-address.js';
 import { checkDashboardLink, expandDashboardLink } from './link.js';
 import { loginPage, SESSION_ENDED, withLogout } from './login.js';
@@ -57,6 +57,11 @@ export interface DashboardOptions {
   feed?: Partial<FeedOptions>;
   /** live feeds (`live`, `events`) served at once; more are refused with 503 (default {@link DEFAULT_MAX_FEEDS}). */
   maxFeeds?: number;
+  /**
+   * live feeds one address holds at once (the browser's, behind `trustedProxies`); more from it
+   * are refused with 503 (default {@link DEFAULT_MAX_FEEDS_PER_ADDRESS}).
+   */
+  maxFeedsPerAddress?: number;
   /** where the dashboard says what an operator must fix (the scheduler's log); stderr by default. */
   log?: (line: string) => void;
   /** the public link's template (`--dashboard-link`, see link.ts), expanded once the port is known. */
@@ -129,11 +134,16 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
   const page: Asset = auth.required ? withLogout(assets.get('/assets/index.html')!) : assets.get('/assets/index.html')!;
   // A worker's page (`worker?id=…`, or `worker?name=…`), behind the same login as the front page.
   const workerPage: Asset = auth.required ? withLogout(assets.get('/assets/worker.html')!) : assets.get('/assets/worker.html')!;
+  const caps: FeedCaps = {
+    total: feedCap(opts.maxFeeds, DEFAULT_MAX_FEEDS, 'maxFeeds'),
+    perAddress: feedCap(opts.maxFeedsPerAddress, DEFAULT_MAX_FEEDS_PER_ADDRESS, 'maxFeedsPerAddress'),
+  };
   const feed = new LiveFeed(source, opts.feed);
-  const maxFeeds = opts.maxFeeds ?? DEFAULT_MAX_FEEDS;
-  /** Feeds refused for the cap since the dashboard started (`/metrics`). */
-  let feedsRefused = 0;
-  const metrics = new SchedulerMetrics(source, () => ({ open: feed.viewerCount, max: maxFeeds, refused: feedsRefused, dropped: feed.dropped }));
+  /** Feeds refused since the dashboard started, by the cap that refused them (`/metrics`). */
+  const feedsRefused: Record<FeedCap, number> = { total: 0, 'per-address': 0 };
+  const metrics = new SchedulerMetrics(source, () => ({
+    open: feed.viewerCount, max: caps.total, maxPerAddress: caps.perAddress, refused: feedsRefused, dropped: feed.dropped,
+  }));
   /** The performance report's page, built on first request (the assets never change). */
   let shell: Buffer | undefined;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
@@ -151,27 +161,42 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     said.add(kind);
     log(`${line()} (said once)`);
   };
-  /** When a feed was last refused for the cap, when the log last said so, and how many since. */
+  /** When a feed was last refused for the total cap, when the log last said so, and how many since. */
   let fullAt = -Infinity;
   let fullSaidAt = -Infinity;
   let fullUnsaid = 0;
+  /** The addresses refused for their own cap lately, oldest first, and when (api/state tells their pages). */
+  const fullHere = new Map<string, number>();
   /**
-   * Whether one more feed may open: past the cap it is refused (the caller answers 503 with
-   * `tooManyFeedsText`), pages that ask are told for a while (api/state), and the log says so at
-   * most once a minute.
+   * Whether one more feed may open from `from` (the browser's address, see {@link clientAddress}):
+   * null, or the refusal's text (the caller answers 503 with it). Past a cap, pages that ask are
+   * told for a while (api/state: all of them for the total cap, those of that address for its
+   * own), and the log says so at most once a minute.
    */
-  const feedRoom = (from: string): boolean => {
-    if (feed.viewerCount < maxFeeds) return true;
+  const feedRoom = (from: string): string | null => {
+    const open = feed.viewerCount;
+    const fromThere = feed.viewersFrom(from);
+    const cap = feedCapReached(open, fromThere, caps);
+    if (!cap) return null;
     const now = clock();
-    fullAt = now;
+    if (cap === 'total') fullAt = now;
+    else {
+      fullHere.delete(from);
+      fullHere.set(from, now);
+      for (const [address, at] of fullHere) {
+        if (now - at < FULL_NOTICE_MS) break;
+        fullHere.delete(address);
+      }
+    }
     fullUnsaid++;
-    feedsRefused++;
+    feedsRefused[cap]++;
+    const text = feedRefusalText(cap, from, open, fromThere, caps);
     if (now - fullSaidAt >= FULL_LOG_EVERY_MS) {
-      log(`refused a live feed of the dashboard from ${from}${fullUnsaid > 1 ? ` (and ${fullUnsaid - 1} more since the last such line)` : ''}: ${tooManyFeedsText(feed.viewerCount, maxFeeds)}`);
+      log(`refused a live feed of the dashboard from ${from}${fullUnsaid > 1 ? ` (and ${fullUnsaid - 1} more since the last such line)` : ''}: ${text}`);
       fullSaidAt = now;
       fullUnsaid = 0;
     }
-    return false;
+    return text;
   };
 
   /** The path below the prefix; requests without the prefix are accepted too (proxies that strip it). */
@@ -235,7 +260,9 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     if (path === '/api/state') {
       // The page asks this when its feed failed to open: tell it why, if a proxy is the reason.
       // Feeds all taken just now: the page waits for one (not the other transport, also full).
-      if (clock() - fullAt < FULL_NOTICE_MS) res.setHeader('Gluon-Feed-Problem', 'too-many-feeds');
+      const hereAt = fullHere.get(clientAddress(req, trusted));
+      if (hereAt !== undefined && clock() - hereAt < FULL_NOTICE_MS) res.setHeader('Gluon-Feed-Problem', 'too-many-feeds-here');
+      else if (clock() - fullAt < FULL_NOTICE_MS) res.setHeader('Gluon-Feed-Problem', 'too-many-feeds');
       else if (problem && clock() - problem.at < PROBLEM_NOTICE_MS) res.setHeader('Gluon-Feed-Problem', problem.kind);
       return send(res, 200, 'application/json', feed.stateJson(Date.now()), method);
     }
@@ -282,11 +309,13 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
       // The live feed over Server-Sent Events, for a page whose WebSocket upgrade never arrives
       // (events.ts): behind the same Host, Origin and login checks as everything above.
       if (method === 'HEAD') return send(res, 200, 'text/event-stream; charset=utf-8', '', method);
-      if (!feedRoom(req.socket.remoteAddress ?? 'unknown address')) {
+      const from = clientAddress(req, trusted);
+      const refused = feedRoom(from);
+      if (refused) {
         res.setHeader('Retry-After', '5');
-        return send(res, 503, 'text/plain; charset=utf-8', `${tooManyFeedsText(feed.viewerCount, maxFeeds)}\n`, method);
+        return send(res, 503, 'text/plain; charset=utf-8', `${refused}\n`, method);
       }
-      feed.attach(new EventStream(res, SECURITY_HEADERS).asFeedSocket());
+      feed.attach(new EventStream(res, SECURITY_HEADERS).asFeedSocket(), from);
       return;
     }
     return send(res, 404, 'text/plain; charset=utf-8', `not found: ${path}\n`);
@@ -354,12 +383,14 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     }
     if (path !== '/live') return refuse(socket, 404, 'Not Found');
     if (!auth.allows(req)) return refuse(socket, 401, 'Unauthorized');
-    if (!feedRoom(req.socket.remoteAddress ?? 'unknown address')) return refuse(socket, 503, 'Service Unavailable', tooManyFeedsText(feed.viewerCount, maxFeeds));
+    const from = clientAddress(req, trusted);
+    const refused = feedRoom(from);
+    if (refused) return refuse(socket, 503, 'Service Unavailable', refused);
     wss.handleUpgrade(req, socket, head, (ws) => {
       // Read-only: browsers only listen (no op is accepted from them, see BROWSER_TO_DASHBOARD in
       // @gluon/protocol); frames over 4 KiB are refused by maxPayload before they are buffered.
       ws.on('message', () => ws.close(CloseCode.protocolError, 'protocol error: the dashboard feed is read-only; browsers send nothing on it'));
-      feed.attach(ws);
+      feed.attach(ws, from);
     });
   });
 
@@ -388,6 +419,13 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     },
   };
 }
+/** A feed cap as given (`option` names it), or its default: a whole number from 1. */
+function feedCap(given: number | undefined, byDefault: number, option: string): number {
+  if (given === undefined) return byDefault;
+  if (!Number.isInteger(given) || given < 1) throw new RangeError(`dashboard: ${option} must be a whole number from 1, got ${String(given)}`);
+  return given;
+}
+
 /** Whether the browser reached us over HTTPS (directly, or through a proxy that says so). */
 function isSecure(req: IncomingMessage): boolean {
   return (req.socket as { encrypted?: boolean }).encrypted === true || req.headers['x-forwarded-proto'] === 'https';
