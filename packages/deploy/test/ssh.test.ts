@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -143,12 +143,15 @@ if (why) {
     for (const h of ['sched', 'w1', 'w2'] as const) t.same(gluonOn(h), [], `no Gluon process left on ${h}`);
   });
 
-  t.test('gluon-cluster ssh --hosts …: the scheduler and a worker over ssh from the shell; SIGTERM stops both', async (t) => {
-    const home = join(dir, 'home');
-    mkdirSync(home);
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
+  /**
+   * `gluon-cluster ssh` with one worker host, run from the login host with a fresh HOME (`home`,
+   * under the lab's directory) and no GLUON_TOKEN, once it says it submitted its job.
+   */
+  async function clusterCli(t: Test, home: string, flags: string[]) {
+    mkdirSync(join(dir, home));
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: join(dir, home) };
     delete env.GLUON_TOKEN;
-    const cli = spawn(...launch(lab, 'login', [process.execPath, join(repo, 'packages/deploy/bin/gluon-cluster.js'), 'ssh', '--hosts', `${hosts.sched},${hosts.w1}`, '--jobs', '1',
+    const cli = spawn(...launch(lab, 'login', [process.execPath, join(repo, 'packages/deploy/bin/gluon-cluster.js'), 'ssh', ...flags, '--hosts', `${hosts.sched},${hosts.w1}`, '--jobs', '1',
       '--ssh-option', '-F', '--ssh-option', join(dir, 'ssh_config'), '--scheduler-port', '0', '--dashboard-port', '0']), { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
     t.teardown(() => { if (cli.exitCode === null) cli.kill('SIGKILL'); });
     let out = '';
@@ -161,48 +164,37 @@ if (why) {
       cli.stdout!.on('data', look);
       cli.once('exit', (c) => { clearTimeout(timer); reject(new Error(`gluon-cluster exited ${c}:\n${out}`)); });
     });
-    t.match(out, new RegExp(`^scheduler at wss://${hosts.sched.replace(/\./g, '\\.')}:\\d+$`, 'm'), 'the scheduler runs on the first host, over TLS');
-    t.match(out, /^TLS: clients trust \S+\/ca\.pem \(--tls-ca/m, 'it names the CA clients trust');
-    t.match(out, /--scheduler wss:\S+ --tls-ca \S+\/ca\.pem/, 'and the client line passes it');
-    t.match(out, new RegExp(`^--- ${hosts.w1.replace(/\./g, '\\.')} runs:$`, 'm'), 'it shows what runs on the worker host');
-    t.match(out, /token in \S+cluster-token/, 'the random token is in a file, not printed');
+    return { cli, exited, output: () => out };
+  }
+
+  t.test('gluon-cluster ssh --hosts …: the scheduler and a worker over ssh from the shell; SIGTERM stops both', async (t) => {
+    const { cli, exited, output } = await clusterCli(t, 'home', []);
+    t.match(output(), new RegExp(`^scheduler at wss://${hosts.sched.replace(/\./g, '\\.')}:\\d+$`, 'm'), 'the scheduler runs on the first host, over TLS');
+    t.match(output(), /^TLS: clients trust \S+\/ca\.pem \(--tls-ca/m, 'it names the CA clients trust');
+    t.match(output(), /--scheduler wss:\S+ --tls-ca \S+\/ca\.pem/, 'and the client line passes it');
+    t.match(output(), new RegExp(`^--- ${hosts.w1.replace(/\./g, '\\.')} runs:$`, 'm'), 'it shows what runs on the worker host');
+    t.match(output(), /token in \S+cluster-token/, 'the random token is in a file, not printed');
     // The ssh session starts the worker after the submission returned: wait for it (bounded).
     for (let i = 0; i < 1200 && !gluonOn('w1').some((c) => c.includes('gluon-worker')); i++) await new Promise((r) => setTimeout(r, 100));
     t.ok(gluonOn('w1').some((c) => c.includes('gluon-worker')), 'a worker runs on w1');
     const held = { sched: tlsFilesOn('sched'), w1: tlsFilesOn('w1') };
     for (const h of ['sched', 'w1'] as const) t.match(held[h], PRIVATE, `${h}: its TLS files are in a 0700 directory, each 0600`);
     cli.kill('SIGTERM');
-    t.equal(await exited, 0, `exit 0 after stopping:\n${out}`);
+    t.equal(await exited, 0, `exit 0 after stopping:\n${output()}`);
     for (const h of ['sched', 'w1'] as const) t.same(gluonOn(h), [], `no Gluon process left on ${h}`);
     for (const h of ['sched', 'w1'] as const) t.notOk(held[h] && existsSync(held[h].dir), `${h}'s TLS files are gone`);
   });
 
   t.test('gluon-cluster ssh --no-tls: plain ws:// between the hosts, said with its risk', async (t) => {
-    const home = join(dir, 'home-plain');
-    mkdirSync(home);
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
-    delete env.GLUON_TOKEN;
-    const cli = spawn(...launch(lab, 'login', [process.execPath, join(repo, 'packages/deploy/bin/gluon-cluster.js'), 'ssh', '--no-tls', '--hosts', `${hosts.sched},${hosts.w1}`, '--jobs', '1',
-      '--ssh-option', '-F', '--ssh-option', join(dir, 'ssh_config'), '--scheduler-port', '0', '--dashboard-port', '0']), { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    t.teardown(() => { if (cli.exitCode === null) cli.kill('SIGKILL'); });
-    let out = '';
-    cli.stdout!.on('data', (d) => (out += d));
-    cli.stderr!.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((r) => cli.on('exit', r));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no "submitted 1 ssh job(s)" within 120 s:\n${out}`)), 120_000);
-      const look = () => { if (/submitted 1 ssh job\(s\)/.test(out)) { clearTimeout(timer); resolve(); } };
-      cli.stdout!.on('data', look);
-      cli.once('exit', (c) => { clearTimeout(timer); reject(new Error(`gluon-cluster exited ${c}:\n${out}`)); });
-    });
-    t.match(out, /TLS is off \(tls: false, --no-tls\): .*the cluster's token and every task's data and results cross the network unencrypted/, 'the risk is said');
-    t.match(out, new RegExp(`^scheduler at ws://${hosts.sched.replace(/\./g, '\\.')}:\\d+$`, 'm'), 'the scheduler speaks plain ws://');
-    t.notMatch(out, /^TLS: clients trust/m, 'no CA to trust');
+    const { cli, exited, output } = await clusterCli(t, 'home-plain', ['--no-tls']);
+    t.match(output(), /TLS is off \(tls: false, --no-tls\): .*the cluster's token and every task's data and results cross the network unencrypted/, 'the risk is said');
+    t.match(output(), new RegExp(`^scheduler at ws://${hosts.sched.replace(/\./g, '\\.')}:\\d+$`, 'm'), 'the scheduler speaks plain ws://');
+    t.notMatch(output(), /^TLS: clients trust/m, 'no CA to trust');
     for (let i = 0; i < 1200 && !gluonOn('w1').some((c) => c.includes('gluon-worker')); i++) await new Promise((r) => setTimeout(r, 100));
     t.match(gluonOn('w1').find((c) => c.includes('gluon-worker')), new RegExp(`gluon-worker\\.js ws://${hosts.sched.replace(/\./g, '\\.')}:`), 'the worker dials ws://');
     t.notMatch(gluonOn('w1').join('\n'), /--tls/, 'with no TLS files');
     cli.kill('SIGTERM');
-    t.equal(await exited, 0, `exit 0 after stopping:\n${out}`);
+    t.equal(await exited, 0, `exit 0 after stopping:\n${output()}`);
   });
 }
 

@@ -209,49 +209,34 @@ t.test('--dashboard-session-ttl sets the login cookie\'s lifetime; a bad one exi
   t.match(bad.out(), /--dashboard-session-ttl must be from 1s to 8760h, got "0s"/);
 });
 
-t.test('--dashboard-max-feeds caps the live feeds the dashboard serves; a bad one exits 2, and so does it with --no-dashboard', async (t) => {
-  const s = start([], ['--port', '0', '--dashboard-port', '0', '--dashboard-max-feeds', '1']);
-  t.teardown(() => s.child.kill('SIGKILL'));
-  const [, url] = await s.line(/^dashboard at (\S+)$/m);
-  const live = new URL('live', url).href.replace(/^http/, 'ws');
-  const first = new WebSocket(live);
-  t.teardown(() => first.terminate());
-  await new Promise((r, no) => { first.once('message', r); first.once('error', no); });
-  const second = new WebSocket(live);
-  second.on('error', () => {});
-  const status = await new Promise<number>((r, no) => { second.once('unexpected-response', (_q, res) => r(res.statusCode ?? 0)); second.once('open', () => no(new Error('a second feed opened'))); });
-  second.terminate();
-  t.equal(status, 503, 'the second feed is refused');
-  await s.line(/refused a live feed of the dashboard from 127\.0\.0\.1: the dashboard serves at most 1 live feeds at once \(--dashboard-max-feeds\) and 1 are open/);
-  const zero = start([], ['--port', '0', '--dashboard-max-feeds', '0']);
-  t.equal(await zero.exit(), 2);
-  t.match(zero.out(), /--dashboard-max-feeds must be an integer from 1 to 100000, got "0"/);
-  const without = start([], ['--port', '0', '--no-dashboard', '--dashboard-max-feeds', '5']);
-  t.equal(await without.exit(), 2);
-  t.match(without.out(), /--dashboard-max-feeds does nothing with --no-dashboard/);
-});
-
-t.test('--dashboard-max-feeds-per-address caps one address\'s feeds; a bad one exits 2, and so does it with --no-dashboard', async (t) => {
-  const s = start([], ['--port', '0', '--dashboard-port', '0', '--dashboard-max-feeds-per-address', '1']);
-  t.teardown(() => s.child.kill('SIGKILL'));
-  const [, url] = await s.line(/^dashboard at (\S+)$/m);
-  const live = new URL('live', url).href.replace(/^http/, 'ws');
-  const first = new WebSocket(live);
-  t.teardown(() => first.terminate());
-  await new Promise((r, no) => { first.once('message', r); first.once('error', no); });
-  const second = new WebSocket(live);
-  second.on('error', () => {});
-  const status = await new Promise<number>((r, no) => { second.once('unexpected-response', (_q, res) => r(res.statusCode ?? 0)); second.once('open', () => no(new Error('a second feed opened'))); });
-  second.terminate();
-  t.equal(status, 503, 'the second feed from the same address is refused');
-  await s.line(/refused a live feed of the dashboard from 127\.0\.0\.1: the dashboard serves at most 1 live feeds at once to one address \(--dashboard-max-feeds-per-address\) and 127\.0\.0\.1 holds 1/);
-  const zero = start([], ['--port', '0', '--dashboard-max-feeds-per-address', '0']);
-  t.equal(await zero.exit(), 2);
-  t.match(zero.out(), /--dashboard-max-feeds-per-address must be an integer from 1 to 100000, got "0"/);
-  const without = start([], ['--port', '0', '--no-dashboard', '--dashboard-max-feeds-per-address', '5']);
-  t.equal(await without.exit(), 2);
-  t.match(without.out(), /--dashboard-max-feeds-per-address does nothing with --no-dashboard/);
-});
+// The total cap and the per-address cap: the second feed refused with a log line naming the cap,
+// and a bad value (or either with --no-dashboard) exits 2.
+for (const cap of [
+  { flag: '--dashboard-max-feeds', refused: /refused a live feed of the dashboard from 127\.0\.0\.1: the dashboard serves at most 1 live feeds at once \(--dashboard-max-feeds\) and 1 are open/ },
+  { flag: '--dashboard-max-feeds-per-address', refused: /refused a live feed of the dashboard from 127\.0\.0\.1: the dashboard serves at most 1 live feeds at once to one address \(--dashboard-max-feeds-per-address\) and 127\.0\.0\.1 holds 1/ },
+]) {
+  t.test(`${cap.flag} caps the live feeds the dashboard serves; a bad one exits 2, and so does it with --no-dashboard`, async (t) => {
+    const s = start([], ['--port', '0', '--dashboard-port', '0', cap.flag, '1']);
+    t.teardown(() => s.child.kill('SIGKILL'));
+    const [, url] = await s.line(/^dashboard at (\S+)$/m);
+    const live = new URL('live', url).href.replace(/^http/, 'ws');
+    const first = new WebSocket(live);
+    t.teardown(() => first.terminate());
+    await new Promise((r, no) => { first.once('message', r); first.once('error', no); });
+    const second = new WebSocket(live);
+    second.on('error', () => {});
+    const status = await new Promise<number>((r, no) => { second.once('unexpected-response', (_q, res) => r(res.statusCode ?? 0)); second.once('open', () => no(new Error('a second feed opened'))); });
+    second.terminate();
+    t.equal(status, 503, 'the second feed (from the same address) is refused');
+    await s.line(cap.refused);
+    const zero = start([], ['--port', '0', cap.flag, '0']);
+    t.equal(await zero.exit(), 2);
+    t.match(zero.out(), new RegExp(`${cap.flag} must be an integer from 1 to 100000, got "0"`));
+    const without = start([], ['--port', '0', '--no-dashboard', cap.flag, '5']);
+    t.equal(await without.exit(), 2);
+    t.match(without.out(), new RegExp(`${cap.flag} does nothing with --no-dashboard`));
+  });
+}
 
 t.test('--max-send-backlog and gluon-worker\'s --peer-timeout refuse bad values, naming the flag and the value (exit 2)', async (t) => {
   const backlog = start([], ['--port', '0', '--no-dashboard', '--max-send-backlog', '0']);
