@@ -118,6 +118,7 @@ t.test('a worker whose busiest victim has nothing it may run steals from the nex
   const keys = ['long-1', 'long-2', 'long-4', 'long-5', 'other-6'];
   const done = await client.results(keys);
   t.same(keys.map((k) => done.get(k)!.value), [1, 2, 4, 5, 6]);
-  t.same(where(done.get('other-6')!), ['a1'], 'other-6 ran where its module is accepted');
+  // a1 or a2 (both accept `other`; whichever frees a thread first may run or steal it), never a3.
+  t.ok(['a1', 'a2'].includes(where(done.get('other-6')!)[0]!), `other-6 ran where its module is accepted (${where(done.get('other-6')!)})`);
   t.equal(starts(), 6, 'each gated task started once');
 });
