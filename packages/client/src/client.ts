@@ -1,6 +1,6 @@
 import { nanoid } from 'nanoid';
 import {
-  CloseCode, connect, ConnectionClosedError, withTokenHelp, encodedSize, HandshakeError, isPermanentRefusal, readTlsMaterial, reconnectDelay, TLS_OPTION_KEYS, tooLargeReason, type Connection, type Message,
+  CloseCode, connect, ConnectionClosedError, withTokenHelp, encodedSize, HandshakeError, isPermanentRefusal, readTlsMaterial, reconnectDelay, CLIENT_RECONNECT_MAX_MS, TLS_OPTION_KEYS, tooLargeReason, type Connection, type Message,
   type TaskError as TaskErrorInfo, type TaskSpec, type TlsNames, type TlsOptions,
 } from '@gluon/protocol';
 import { Delayed, delayedRoots, type Deferred, type DeferredArgs } from './delayed.js';
@@ -1450,7 +1450,7 @@ export class Client implements FutureHost {
   }
 
   /**
-   * Tries the scheduler again with the workers' backoff until it answers or `limitMs` passed.
+   * Tries the scheduler again ({@link clientReconnectDelay}) until it answers or `limitMs` passed.
    * On success, re-sends the graph of every key still held (a restarted scheduler knows
    * nothing; one that only lost the connection reuses what it has); on failure, fails every
    * pending future with an error naming the address and how long it tried.
@@ -1487,7 +1487,7 @@ export class Client implements FutureHost {
         const { code, httpStatus } = err as { code?: number; httpStatus?: number };
         if (isPermanentRefusal(code, httpStatus)) break;
       }
-      delay = reconnectDelay(Date.now() - since, delay);
+      delay = clientReconnectDelay(Date.now() - since, delay);
       await new Promise<void>((r) => {
         const timer = setTimeout(r, Math.min(delay, Math.max(0, limitMs - (Date.now() - since))));
         this.wakeReconnect = () => {
@@ -1744,6 +1744,16 @@ function unbuildable(where: string, err: Error): KeyState {
     key, worker: '', retriesUsed: 0, kind: 'bad-input',
   });
   return state;
+}
+
+/**
+ * The wait before a client's next attempt to reach its scheduler again, given how long it has
+ * been unreachable and the previous wait: the workers' schedule (every 20 ms for 2 s, then
+ * doubling from 100 ms), capped at {@link CLIENT_RECONNECT_MAX_MS} (500 ms) instead of their 5 s,
+ * so a restarted scheduler is found at most that long after it listens again.
+ */
+export function clientReconnectDelay(unreachableForMs: number, previousDelayMs: number): number {
+  return reconnectDelay(unreachableForMs, previousDelayMs, CLIENT_RECONNECT_MAX_MS);
 }
 
 /**
