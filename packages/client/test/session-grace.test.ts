@@ -1,7 +1,8 @@
 /**
- * A client cut off from its scheduler for longer than the heartbeat TTL (a pulled cable, played
- * by a relay on loopback that goes silent): the scheduler drops the connection, the client
- * reconnects once the link is back and re-sends its graph. Within the scheduler's session grace
+ * A client cut off from its scheduler (a relay on loopback whose link fails with both ends told,
+ * so each learns of it at once: a silent cut needed a heartbeat TTL short enough for a quick test,
+ * which on a loaded machine also dropped the worker or the reconnected client): the scheduler
+ * drops the connection, the client reconnects once the link is back and re-sends its graph. Within the scheduler's session grace
  * its results are still where they were and nothing runs again; with no grace (the old
  * behaviour) they were released, and every one is recomputed. Runs are counted by the tasks.
  */
@@ -33,7 +34,7 @@ async function cutAndResume(t: Test, grace: string): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'gluon-grace-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const log = join(dir, 'runs');
-  const s = await startScheduler(0, ['--heartbeat-ttl', '3s', '--session-grace', grace]);
+  const s = await startScheduler(0, ['--session-grace', grace]);
   procs.push(s.proc);
   procs.push((await startWorker(s.address, ['--nthreads', '1', '--allow-module', join(here, 'fixtures')])).proc);
   const proxy = await LoopbackRelay.start(Number(new URL(s.address).port));
@@ -47,7 +48,7 @@ async function cutAndResume(t: Test, grace: string): Promise<number> {
   const { notDone } = await client.wait(leaves);
   t.equal(notDone.length, 0, `the ${N} tasks finished`);
 
-  proxy.cut();
+  proxy.cutTelling();
   await s.proc.waitFor(/client \S+ \(.*\) lost: connection closed/, 60_000);
   await until(() => !client.connected, 'the client noticing the cut');
   proxy.restore();
@@ -59,8 +60,8 @@ async function cutAndResume(t: Test, grace: string): Promise<number> {
   return readFileSync(log, 'utf8').split('\n').filter(Boolean).length;
 }
 
-t.test('within the session grace, a client cut off past the TTL finds its results again: nothing is recomputed', async (t) => {
-  const runs = await cutAndResume(t, '60s');
+t.test('within the session grace, a client cut off finds its results again: nothing is recomputed', async (t) => {
+  const runs = await cutAndResume(t, '10m');
   t.equal(runs, N, `each of the ${N} tasks ran once`);
 });
 

@@ -5,6 +5,10 @@
  * - cut(): the cable pulled. Open connections go silent both ways, with no FIN or RST, as behind
  *   a dead link; new ones are reset. restore() plugs it back: new connections are carried, and
  *   the silent ones are dropped (by then both ends have given up on them, as across a real cut).
+ * - cutTelling(): the link fails and both ends are told at once (a router that resets both
+ *   sides, a host's interface going down). Open connections are reset on both sides; new ones are
+ *   reset until restore(). Each end learns of it from the reset itself, not from a silence limit,
+ *   so a test that needs both ends to have noticed waits on that event however loaded the machine.
  * - dropDialerSides(): a NAT or firewall that forgot its connections and told one end only. The
  *   dialer's side is reset (it learns at once and dials again, through the relay again); the
  *   listener's side stays open and silent (what it sends is read and dropped), so it sees no
@@ -67,6 +71,16 @@ export class LoopbackRelay {
       a.pause();
       b.pause();
     }
+  }
+
+  /** The link fails with both ends told: every open connection is reset both ways, new ones too until restore(). */
+  cutTelling(): void {
+    this.isCut = true;
+    for (const [a, b] of this.pairs) {
+      a.resetAndDestroy();
+      b.resetAndDestroy();
+    }
+    this.pairs.clear();
   }
 
   /** Plugs it back: new connections are carried; the ones that went silent are dropped. */
