@@ -3,6 +3,7 @@
  * not pass SIGTERM on to what it runs).
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 
 /** Every process below `pid` (children, grandchildren, …), as `ps` lists them now. */
 export function descendants(pid: number): number[] {
@@ -28,6 +29,23 @@ export const alive = (pid: number): boolean => {
     return false;
   }
 };
+
+/**
+ * Whether process `pid` is running: a zombie nobody reaped yet counts as gone (an orphan's new
+ * parent, PID 1 in a container, may never reap it). Reads Linux's /proc; elsewhere, as {@link alive}.
+ */
+export function running(pid: number): boolean {
+  if (!alive(pid)) return false;
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    // Gone between the two looks; or no /proc here, and kill -0 is all there is.
+    return !existsSync('/proc/self/stat');
+  }
+  // The state follows the command name, which is in parentheses and may hold any character.
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+}
 
 /** Resolves with the first match of `re` in what `child` prints (stdout and stderr), bounded by `ms`. */
 export function printed(child: ChildProcess, re: RegExp, what: string, ms = 120_000): Promise<RegExpExecArray> {

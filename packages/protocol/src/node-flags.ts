@@ -94,19 +94,25 @@ export function signalDeathText(name: string, what: string, pid: number | undefi
 export function stopWithSupervisor(stop: (why: string) => void, supervisor = 'its supervisor'): void {
   // Read now: once the supervisor is gone this process is re-parented, and ppid names another.
   const parent = process.ppid;
-  if (process.send) process.on('disconnect', () => stop(supervisorGoneText(supervisor, parent)));
-  else if (process.env.npm_command !== undefined) stopWhenOrphaned(() => stop(`the npm that ran it (pid ${parent}) exited`));
+  if (process.send) {
+    // 'disconnect' is emitted once, when the channel closes: a supervisor that died before this
+    // call (while the CLI started: the scheduler registers once it listens) was never heard of,
+    // and the process ran on orphaned. A closed channel says so now (`parent` is then no longer
+    // the supervisor's pid, which is lost); stopped once the caller's code has run, as by the event.
+    if (!process.connected) queueMicrotask(() => stop(supervisorGoneText(supervisor)));
+    else process.on('disconnect', () => stop(supervisorGoneText(supervisor, parent)));
+  } else if (process.env.npm_command !== undefined) stopWhenOrphaned(() => stop(`the npm that ran it (pid ${parent}) exited`));
 }
 
 /**
  * Why a supervised process stops when its supervisor's IPC channel closed (`supervisor`: its
- * command, `pid`: its process). A supervisor that stops (SIGINT, SIGTERM) passes the signal on
+ * command, `pid`: its process, unknown when the channel had closed before the process looked). A supervisor that stops (SIGINT, SIGTERM) passes the signal on
  * and waits for its children, so a child that sees the channel close first was left by one
  * that was killed (kill -9, the kernel's out-of-memory killer) or crashed: not a clean stop.
  * The child's log said only `parent exited`, naming no process and nothing of how it ended.
  */
-export function supervisorGoneText(supervisor: string, pid: number): string {
-  return `its supervisor ${supervisor} (pid ${pid}) ended without stopping it: killed (kill -9, the kernel's out-of-memory killer) or crashed, not a clean stop`;
+export function supervisorGoneText(supervisor: string, pid?: number): string {
+  return `its supervisor ${supervisor}${pid === undefined ? ' (gone before this process was ready: its pid is not known)' : ` (pid ${pid})`} ended without stopping it: killed (kill -9, the kernel's out-of-memory killer) or crashed, not a clean stop`;
 }
 
 /**

@@ -9,22 +9,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { running as alive } from '../../../test/helpers/process-tree.js';
 import { until } from '../../../test/helpers/until.js';
-
-/** Running (a zombie nobody reaped yet counts as gone: here PID 1 may never reap it). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 t.test('a CLI started by npm through sh stops when npm is killed with SIGKILL', { skip: existsSync('/proc/self/stat') ? false : 'needs Linux /proc (elsewhere only the direct parent is watched)' }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'stop-npm-'));
