@@ -38,8 +38,8 @@ export interface Prefault {
  */
 export const PREFAULT_MIN_READ_BYTES = 64 << 20;
 
-/** @internal For tests: reads of zeros started and not yet settled, bytes faulted in so far, and the two thresholds. */
-export const prefaultStats = { inFlight: 0, bytes: 0, minBytes: PREFAULT_MIN_BYTES, minReadBytes: PREFAULT_MIN_READ_BYTES };
+/** @internal For tests: reads of zeros started and not yet settled, bytes faulted in so far, the two thresholds, how many sizes guessed before a branch's headers were in (tree.ts) proved right and wrong, `guessAlways`: guess every later branch's sizes, in or not (whether bytes are in when a branch starts depends on the machine), and how many branches' bytes a read waited for to fault their columns in ahead (tree.ts). */
+export const prefaultStats = { inFlight: 0, bytes: 0, minBytes: PREFAULT_MIN_BYTES, minReadBytes: PREFAULT_MIN_READ_BYTES, guesses: { right: 0, wrong: 0 }, guessAlways: false, waited: 0 };
 
 /**
  * The prefaults of one read, sharing one descriptor of /dev/zero, opened on first use and closed by

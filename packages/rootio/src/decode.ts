@@ -253,6 +253,20 @@ export function sharesOffsets(info: BranchInfo): boolean {
 }
 
 /**
+ * The typed arrays to make ready ahead for a jagged branch whose baskets' headers are not in yet
+ * (so {@link columnSizes} cannot tell), guessed from an earlier jagged branch of the read that
+ * holds `earlierTotal` elements: columns whose offsets are equal hold as many elements, as the
+ * branches of one collection do (lep_pt, lep_eta, ...), and such a branch's offsets are the
+ * earlier column's (shared-offsets.ts), so only its values take memory. Empty when there is
+ * nothing to guess from. A guess is a guess: tree.ts compares it with {@link columnSizes} once the
+ * headers are in and hands the memory out only when they agree.
+ */
+export function guessedColumnSizes(info: BranchInfo, earlierTotal: number | undefined): Array<[ElementType, number]> {
+  if (!sharesOffsets(info) || earlierTotal === undefined || earlierTotal <= 0) return [];
+  return [[info.element as ElementType, earlierTotal]];
+}
+
+/**
  * The typed arrays {@link decode} will take from its memory for this branch over `[start, stop)`,
  * in the order it takes them, as far as the baskets' headers tell without decompressing any
  * (a jagged column's values only when every basket is read whole). For memory made ready ahead

@@ -6,12 +6,12 @@ import { readThreadStats, type ThreadRead } from './thread-reads.js';
 import { describeBranch, leafListLeaves, type BranchInfo, type JsBranch } from './branch.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
 import type { RootFile } from './file.js';
-import { columnSizes, decode, sharesOffsets } from './decode.js';
+import { columnSizes, decode, guessedColumnSizes, sharesOffsets } from './decode.js';
 import { ReadOffsets } from './shared-offsets.js';
 import { Prefaulter, prefaultStats, type Prefault } from './column-prefault.js';
 import { ColumnMemory } from './column-memory.js';
 import type { Counts } from './counted-walk.js';
-import { ELEMENT_SIZE, type Column } from './types.js';
+import { ELEMENT_SIZE, type Column, type ElementType } from './types.js';
 import { nearNames } from './near-names.js';
 import { entryRange } from './entry-range.js';
 import { ARRAYS_OPTIONS, checkNames, checkOptions, ITERATE_OPTIONS, checkReadValues, showArg } from './read-args.js';
@@ -306,6 +306,10 @@ export class TreeReader {
     // large enough that its columns are new pages.
     const prefaulter = perBranch && !columnMemory && total >= prefaultStats.minReadBytes ? new Prefaulter() : null;
     const ahead: Array<Prefault | null | undefined> = [];
+    /** Per branch (by its index in `states`): the sizes its memory ahead was guessed at, made before its baskets' headers were in. */
+    const guessed: Array<Array<[ElementType, number]> | undefined> = [];
+    /** The elements of the last jagged branch whose headers told them, to guess the next one's from. */
+    let lastTotal: number | undefined;
     // Jagged columns of this read whose offsets are equal share one array (shared-offsets.ts).
     const offsets = new ReadOffsets();
     let ended = false;
@@ -317,24 +321,49 @@ export class TreeReader {
       for (let i = 0; i < states.length; i++) {
         const s = states[i]!;
         const baskets = perState[i] ?? await basketsOf(s);
+        if (prefaulter && sharesOffsets(s.info)) {
+          const sizes = columnSizes(s.info, baskets, start, stop);
+          if (sizes.length === 2) lastTotal = sizes[1]![1];
+        }
         // The next branch only: its faults then spread over this branch's decode, where faulting in
         // every later branch at once, beside this thread's own faults, slowed both.
         const j = i + 1;
         if (prefaulter && j < states.length) {
+          const kj = order.indexOf(states[j]!);
+          // One of the first branches, read on its own by the reading thread, is waited for: this
+          // thread reads those of its bytes the reading thread has not got to (basketsOf), a few
+          // ms, so that its columns are faulted in while this branch decodes, not on this thread
+          // when it is decoded (bench/rootio.ts: lep_pt's 39 MB, ~9,600 faults).
+          const wait = threadRead !== null && kj < own && !prefaultStats.guessAlways;
           // A turn of the event loop first: a read done on the pool is settled only once its
           // completion is taken in, which awaiting reads already settled (microtasks) never does.
-          if (!done[order.indexOf(states[j]!)]) await new Promise((resolve) => setImmediate(resolve));
+          if (!done[kj] && !wait) await new Promise((resolve) => setImmediate(resolve));
+          const inNow = wait || (done[kj] && !prefaultStats.guessAlways);
           // A branch whose baskets do not parse raises its error in its own turn, below.
-          const later = done[order.indexOf(states[j]!)] ? await basketsOf(states[j]!).catch(() => null) : null;
+          const later = inNow ? await basketsOf(states[j]!).catch(() => null) : null;
           if (later) {
             perState[j] = later;
             // Offsets an earlier branch may give it take no memory of their own.
             const shared = sharesOffsets(states[j]!.info) && states.slice(0, j).some((x) => sharesOffsets(x.info));
             ahead[j] = prefaulter.start(columnSizes(states[j]!.info, later, start, stop, shared));
+            if (wait && ahead[j]) prefaultStats.waited++;
+          } else if (!inNow) {
+            // Its bytes are still coming (the batch of the later branches is read after the first
+            // branches'), so its sizes are guessed from the jagged branch before (lep_eta's from
+            // lep_pt's), or its columns would be new pages faulted in on this thread.
+            const sizes = guessedColumnSizes(states[j]!.info, lastTotal);
+            const made = sizes.length ? prefaulter.start(sizes) : null;
+            if (made) {
+              ahead[j] = made;
+              guessed[j] = sizes;
+            }
           }
         }
-        // Its columns, once the pool is done faulting them in.
-        const mine = ahead[i] ? await ahead[i]!.memory : columnMemory;
+        // Its columns, once the pool is done faulting them in; memory made for a guess only when
+        // the guess was right (else a column would be part of a larger buffer, or not fit).
+        const ready = guessed[i] && !sameSizes(guessed[i]!, columnSizes(s.info, baskets, start, stop, true)) ? null : ahead[i];
+        if (guessed[i]) prefaultStats.guesses[ready ? 'right' : 'wrong']++;
+        const mine = ready ? await ready.memory : columnMemory;
         // fBits members and packed-float arrays are walked from each basket's start, with the counts.
         const walked = s.info.kind === 'counted-array' && (s.info.objectBits || s.info.packed !== null);
         const counts = walked ? await this.countsOver(s.info.counter!, baskets) : null;
@@ -498,4 +527,9 @@ export function basketRefs(path: string, b: JsBranch & BranchMeta, treeEntries: 
     refs.push(basketRef(k, entryStart, entryStart + obj.fNevBuf, obj));
   }
   return refs;
+}
+
+/** Whether two lists of column sizes are the same. */
+function sameSizes(a: Array<[ElementType, number]>, b: Array<[ElementType, number]>): boolean {
+  return a.length === b.length && a.every(([type, n], i) => b[i]![0] === type && b[i]![1] === n);
 }

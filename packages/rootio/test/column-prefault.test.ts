@@ -2,9 +2,10 @@ import t from 'tap';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openRootFile, RootFormatError, type Jagged } from '../src/index.js';
+import { openRootFile, RootFileWriter, RootFormatError, type Jagged } from '../src/index.js';
 import { columnBytes, writeMixedTree } from './mixed-tree.js';
 import { Prefaulter, prefaultStats } from '../src/column-prefault.js';
+import { readThreadStats, readThreadUp } from '../src/thread-reads.js';
 
 /**
  * On 1 thread from a local file, a read allocates the fresh columns of the branches after the one
@@ -131,4 +132,83 @@ t.test('a read of fewer compressed bytes than the threshold faults nothing in ah
   const before = prefaultStats.bytes;
   for (let r = 0; r < 5; r++) await tree.arrays(NAMES);
   t.equal(prefaultStats.bytes, before, `nothing faulted in ahead for reads under ${minReadBytes} bytes`);
+});
+
+// Last: it starts the reading thread, whose start opens descriptors the tests above count.
+t.test('a jagged branch whose bytes are not in yet is faulted in ahead at the size of the jagged branch before it (its memory used only when its headers agree); one of the first branches is waited for', async (t) => {
+  // a and b: i % 5 elements (equal offsets, so equal totals); d: i % 3 (another total).
+  const guessPath = join(dir, 'guess.root');
+  const w = await RootFileWriter.create(guessPath, { compression: { algorithm: 'zlib', level: 1 } });
+  const tw = w.createTree('t', 'guesses', [
+    { name: 'x', type: 'float' }, { name: 'a', type: 'float', jagged: 'vector' },
+    { name: 'b', type: 'int32', jagged: 'vector' }, { name: 'd', type: 'float', jagged: 'vector' },
+  ], { basketEntries: STEP });
+  for (let s = 0; s < N; s += STEP) {
+    const offsets = (m: number) => {
+      const o = new Int32Array(STEP + 1);
+      for (let i = 0; i < STEP; i++) o[i + 1] = o[i]! + ((s + i) % m);
+      return o;
+    };
+    const five = offsets(5);
+    const three = offsets(3);
+    await tw.append({
+      x: Float32Array.from({ length: STEP }, (_, i) => s + i),
+      a: { offsets: five, values: Float32Array.from({ length: five[STEP]! }, (_, j) => s + j / 4) },
+      b: { offsets: five, values: Int32Array.from({ length: five[STEP]! }, (_, j) => s - j) },
+      d: { offsets: three, values: Float32Array.from({ length: three[STEP]! }, (_, j) => -s - j) },
+    });
+  }
+  await w.close();
+  const names = ['x', 'a', 'b', 'd'];
+  const f = await openRootFile(guessPath);
+  t.teardown(() => f.close());
+  const tree = await f.tree('t');
+  t.teardown(() => {
+    prefaultStats.minBytes = minBytes;
+    prefaultStats.guessAlways = false;
+  });
+  for (const range of [{}, { entryStart: 700, entryStop: 5100 }]) {
+    prefaultStats.minBytes = Infinity;
+    const plain = columnBytes(await tree.arrays(names, range), names);
+    prefaultStats.minBytes = 1;
+    prefaultStats.guessAlways = true;
+    const right = prefaultStats.guesses.right;
+    const wrong = prefaultStats.guesses.wrong;
+    const cols = await tree.arrays(names, range);
+    t.same(columnBytes(cols, names), plain, `the same bytes (${JSON.stringify(range)})`);
+    if (Object.keys(range).length === 0) {
+      // Whole baskets only: a's sizes are known from its headers, so b's and d's can be guessed.
+      t.equal(prefaultStats.guesses.right - right, 1, "b's guess (a's total) was right: its memory was used");
+      t.equal(prefaultStats.guesses.wrong - wrong, 1, "d's guess (b's total) was wrong: it went into fresh memory");
+    } else {
+      // Cut inside baskets, no jagged branch's total is known ahead: nothing is guessed.
+      t.equal(prefaultStats.guesses.right + prefaultStats.guesses.wrong, right + wrong, 'nothing guessed');
+    }
+    const [a, b, d] = [cols.a, cols.b, cols.d] as Jagged[];
+    t.equal(b!.offsets, a!.offsets, 'b shares a\'s offsets');
+    for (const [k, arr] of [['a', a!.values], ['b', b!.values], ['d', d!.values], ['d offsets', d!.offsets]] as const) {
+      t.equal(arr.buffer.byteLength, arr.byteLength, `${k}: memory of its own, exactly its size`);
+    }
+    prefaultStats.guessAlways = false;
+  }
+
+  // Read by the reading thread, the first branches' bytes are each a read of their own (x's, then
+  // a's: x holds under an eighth of the read's bytes): a's are waited for before x is decoded, so
+  // a's columns are faulted in ahead in every read, whatever the machine's timing.
+  const minThread = readThreadStats.minReadBytes;
+  readThreadStats.minReadBytes = 0;
+  t.teardown(() => {
+    readThreadStats.minReadBytes = minThread;
+  });
+  await readThreadUp();
+  for (const range of [{}, { entryStart: 700, entryStop: 5100 }]) {
+    prefaultStats.minBytes = Infinity;
+    const plain = columnBytes(await tree.arrays(names, range), names);
+    prefaultStats.minBytes = 1;
+    const jobs = readThreadStats.jobs;
+    const waited = prefaultStats.waited;
+    for (let r = 0; r < 3; r++) t.same(columnBytes(await tree.arrays(names, range), names), plain, `read ${r} on the reading thread (${JSON.stringify(range)})`);
+    t.equal(readThreadStats.jobs - jobs, 3, "each read was the reading thread's");
+    t.equal(prefaultStats.waited - waited, 3, "each read waited for a's bytes and faulted its columns in ahead");
+  }
 });
