@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { batchWaitingLine, checkWritable, earlierOutputs, figure, finishingOnCtrlC, removeStaleOutputs, runConsole, runDirName, staleOutputsLine, workersWaitedFor } from '@gluon/analysis-h4l';
+import { batchWaitingLine, checkWritable, clusterModeText, earlierOutputs, figure, finishingOnCtrlC, removeStaleOutputs, runConsole, runDirName, staleOutputsLine, workersWaitedFor } from '@gluon/analysis-h4l';
 import { batchJobScript, startBatchRun } from '@gluon/deploy';
 import { schedulerTls } from '@gluon/client';
 import { countOf, StartFailure, type TlsOptions } from '@gluon/protocol';
@@ -100,7 +100,7 @@ export function jobScript(c: FsConfig & { cluster: 'slurm' | 'pbs' }): Promise<s
 
 /** Where the workers are, as the log says it. */
 function modeText(c: FsConfig): string {
-  if (c.cluster) return `${c.jobs} ${c.cluster} jobs of ${c.job_cores} core(s) and a scheduler here`;
+  if (c.cluster) return clusterModeText({ ...c, cluster: c.cluster });
   return c.scheduler ? `scheduler ${c.scheduler}` : c.n_workers === 0 ? 'in-process serial' : `LocalCluster with ${countOf(c.n_workers, 'worker')}`;
 }
 
@@ -125,9 +125,12 @@ export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => 
   let report: RunReport;
   let batch: Awaited<ReturnType<typeof startBatchRun>> | undefined;
   try {
-    // cluster: slurm|pbs: the workers are batch jobs of a scheduler started here (@gluon/deploy);
-    // they import the task module from this package's folder, as the LocalCluster's workers do.
-    batch = c.cluster ? await startBatchRun({ ...c, cluster: c.cluster }, jobsWhere(c), log) : undefined;
+    // cluster: slurm|pbs: the workers are batch jobs of a scheduler started here; ssh: workers on
+    // the hosts over ssh, the scheduler on the first (@gluon/deploy). They import the task module
+    // from this package's folder, as the LocalCluster's workers do.
+    // A Ctrl-C in a terminal reaches the ssh (or scheduler) processes too, and the start fails
+    // by it: said as the interrupt it is, not as their error.
+    batch = c.cluster ? await startBatchRun({ ...c, cluster: c.cluster }, jobsWhere(c), log).catch((e: unknown) => { run.throwIfInterrupted(); throw e; }) : undefined;
     run.throwIfInterrupted();
     report = await runFinalStates({ files, physics, nWorkers: batch ? c.jobs : c.n_workers, ...(c.scheduler ? { scheduler: c.scheduler } : {}), ...(tls ? { tls } : {}),
       ...(batch ? { client: batch.client } : {}), chunkSize: c.chunk_size, fanIn: c.fan_in, dashboard: c.dashboard, signal: run.signal }, {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseArgsMessage } from '@gluon/protocol';
-import { BATCH_RUN_DASH_VALUES, BATCH_RUN_FLAGS, batchFlagValue, batchFlagsUnused } from '@gluon/deploy';
+import { BATCH_RUN_DASH_VALUES, BATCH_RUN_FLAGS, batchFlagValue, batchFlagsUnused, printJobScriptProblem } from '@gluon/deploy';
 import { SCHEDULER_TLS_FLAGS } from '@gluon/client';
 import { checkRunDirToRewrite, joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withMeantFlag } from '@gluon/analysis-h4l';
 import { loadConfigFile, mergeConfig, validateConfig, parseTasks, ConfigError, type FsConfig } from './config.js';
@@ -178,6 +178,7 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
   const config = mergeConfig(yaml, flags, settingsAsGiven(typed, flagOf, yaml, typeof values.config === 'string' ? values.config : null));
   const unused = batchFlagsUnused(batchGiven, config.cluster);
   if (unused) throw new ConfigError(unused);
-  if (mode === 'print-job-script' && !config.cluster) throw new ConfigError('--print-job-script prints a batch job script: it needs --cluster slurm|pbs (or cluster: in the config file)');
+  const noScript = mode === 'print-job-script' ? printJobScriptProblem(config.cluster) : undefined;
+  if (noScript) throw new ConfigError(noScript);
   return { config, mode, ...(runDir ? { runDir } : {}), ...(batch ? { batch } : {}) };
 }

@@ -30,6 +30,7 @@ const HELP = `usage:
                     [--batch-job-index I --total-batch-jobs N] [--dry-run]
                     [--cluster slurm|pbs --jobs N --job-cores N --job-memory SIZE --job-walltime HH:MM:SS --job-queue Q --job-account A
                      --job-extra DIRECTIVE… --job-prologue LINE… --job-log-directory DIR … (the job flags below) [--print-job-script]]
+                    [--cluster ssh --hosts FIRST,HOST… [--ssh-option ARG…] [--scheduler-port P] [--dashboard-port P] [--job-cores N] …]
   gluon-finalstates --plots-only --run-dir DIR
   gluon-finalstates --merge-only --run-dir DIR [--min-events-per-fs N]
   gluon-finalstates generate [--out DIR] [--scale X] [--seed N]
@@ -105,7 +106,7 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (p.mode) {
     case 'dry-run': return (await dryRun(p.config, place, log)).length ? 1 : 0;
-    case 'print-job-script': process.stdout.write(await jobScript({ ...p.config, cluster: p.config.cluster! })); return 0;
+    case 'print-job-script': process.stdout.write(await jobScript({ ...p.config, cluster: p.config.cluster as 'slurm' | 'pbs' })); return 0;
     case 'plots-only': {
       const files = await replot(p.runDir!);
       log(`re-drew ${countOf(files.length, 'plot file')} in ${p.runDir}/plots`);

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, batchKeyFromConfig, batchKeyProblem, batchRunConflict, batchRunProblem, type BatchRunConfig } from '@gluon/deploy';
+import { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, batchKeyFromConfig, batchKeyProblem, batchRunConflict, batchRunProblem, withSshJobs, type BatchRunConfig } from '@gluon/deploy';
 import { CONFIG_KEY_NAMES, SCHEDULER_TLS_CHECKS, SCHEDULER_TLS_DEFAULTS, schedulerTlsConflict, type SchedulerTlsConfig, type SettingsAsGiven } from '@gluon/client';
 import { OBJECT_TYPES, OBJECT_NAMES, SCHEMAS, type ObjectType } from './schema.js';
 import { parseCountsName } from './naming.js';
@@ -183,7 +183,8 @@ export async function loadConfigFile(file: string): Promise<Partial<FsConfig>> {
  * each setting as `names` says (the flag typed, or the config file and key: settingsAsGiven).
  */
 export function mergeConfig(yaml: Partial<FsConfig>, flags: Partial<FsConfig>, names: SettingsAsGiven = CONFIG_KEY_NAMES): FsConfig {
-  const c: FsConfig = { ...DEFAULT_CONFIG, ...yaml, ...flags };
+  // Over ssh, jobs not given is one worker on every worker host the hosts list.
+  const c: FsConfig = withSshJobs({ ...DEFAULT_CONFIG, ...yaml, ...flags }, Object.hasOwn(yaml, 'jobs') || Object.hasOwn(flags, 'jobs'));
   c.tasks = { ...DEFAULT_CONFIG.tasks, ...yaml.tasks, ...flags.tasks };
   c.objects = { ...DEFAULT_CONFIG.objects };
   for (const src of [yaml.objects, flags.objects]) {

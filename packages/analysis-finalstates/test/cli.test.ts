@@ -79,7 +79,7 @@ t.test('bad arguments exit 2 naming the flag or key', async (t) => {
   t.equal(genOut.code, 1); t.equal(genOut.err, 'gluon-finalstates: --out c.yaml is a file, not a directory\n');
   // Batch flags without a batch cluster would be ignored: refused instead.
   const r7 = await cli(['--jobs', '3', '--job-cores', '2'], d);
-  t.equal(r7.code, 2); t.match(r7.err, /^gluon-finalstates: --jobs 3, --job-cores 2 need --cluster slurm\|pbs \(or cluster: in the config file\): without it no batch jobs are submitted\n$/);
+  t.equal(r7.code, 2); t.match(r7.err, /^gluon-finalstates: --jobs 3, --job-cores 2 need --cluster slurm\|pbs\|ssh \(or cluster: in the config file\): without it no batch jobs are submitted\n$/);
   // --plots-only and --merge-only run nothing: batch (and other run) flags given with them would be
   // ignored, so they are refused, each named (the run dir need not exist: refused before reading it).
   for (const [args, re] of [

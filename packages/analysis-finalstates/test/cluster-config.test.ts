@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseRunArgs } from '../src/cli-args.js';
 
 /**
- * `--cluster slurm|pbs --jobs N --job-*`: the batch keys @gluon/deploy defines for every analysis
+ * `--cluster slurm|pbs|ssh --jobs N --job-*`: the batch keys @gluon/deploy defines for every analysis
  * CLI, here as gluon-h4l has them (the run itself: packages/deploy/test/slurm.test.ts).
  */
 const dir = mkdtempSync(join(tmpdir(), 'fs-cluster-config-'));
@@ -27,7 +27,7 @@ t.test('flags set the cluster keys; config.yaml sets them too', async (t) => {
 });
 
 t.test('bad cluster values are refused naming the flag or key', async (t) => {
-  await t.rejects(parseRunArgs(['--cluster', 'lsf']), /--cluster must be slurm or pbs, got "lsf"/);
+  await t.rejects(parseRunArgs(['--cluster', 'lsf']), /--cluster must be slurm, pbs or ssh, got "lsf"/);
   // gluon-cluster's range (it may start with no jobs); a run with none would wait for a worker that never comes.
   await t.rejects(parseRunArgs(['--jobs', '-1']), /--jobs must be an integer from 0 to 10000, got "-1"/);
   await t.rejects(parseRunArgs(['--cluster', 'pbs', '--jobs', '0']), /^--jobs 0 submits no jobs, and the run's tasks need at least one worker$/);
@@ -37,4 +37,22 @@ t.test('bad cluster values are refused naming the flag or key', async (t) => {
   const f = join(dir, 'bad.yaml');
   writeFileSync(f, 'job_cores: 0\n');
   await t.rejects(parseRunArgs(['--config', f]), new RegExp(`${f}: job_cores must be an integer from 1 to 1024, got 0`));
+});
+
+t.test('--cluster ssh: gluon-cluster ssh\'s flags and their config keys, as gluon-h4l takes them', async (t) => {
+  const { config } = await parseRunArgs(['--cluster', 'ssh', '--hosts', 'lab1,lab2,lab3', '--ssh-option', '-F', '--ssh-option', '/x/ssh_config', '--scheduler-port', '0', '--dashboard-port', '0']);
+  t.match(config, { cluster: 'ssh', hosts: ['lab1,lab2,lab3'], ssh_options: ['-F', '/x/ssh_config'], scheduler_port: 0, dashboard_port: 0, jobs: 2 });
+  const f = join(dir, 'ssh.yaml');
+  writeFileSync(f, 'cluster: ssh\nhosts: [lab1, lab2]\n');
+  t.match((await parseRunArgs(['--config', f])).config, { hosts: ['lab1', 'lab2'], jobs: 1 });
+  await t.rejects(parseRunArgs(['--config', f, '--jobs', '2']), { message: `--jobs 2 asks for 2 workers, but ${f}: hosts gives 1 worker host(s) (the first, lab1, runs the scheduler; one worker per other host)` });
+  await t.rejects(parseRunArgs(['--cluster', 'pbs', '--hosts', 'a,b']), { message: '--hosts a,b is for ssh only, not pbs' });
+  await t.rejects(parseRunArgs(['--cluster', 'ssh', '--hosts', 'a,b', '--print-job-script']), { message: /^--print-job-script is for slurm and pbs; an ssh run submits no job script/ });
+  // TLS between the hosts unless --no-tls (tls: false), as gluon-cluster ssh's --no-tls.
+  t.equal(config.tls, true, 'TLS by default');
+  t.equal((await parseRunArgs(['--cluster', 'ssh', '--hosts', 'a,b', '--no-tls'])).config.tls, false, '--no-tls: tls false');
+  writeFileSync(f, 'cluster: ssh\nhosts: [lab1, lab2]\ntls: false\n');
+  t.equal((await parseRunArgs(['--config', f])).config.tls, false, 'tls: false in config.yaml');
+  await t.rejects(parseRunArgs(['--no-tls']), { message: '--no-tls needs --cluster ssh (or cluster: ssh in the config file): without it no worker is started over ssh' });
+  await t.rejects(parseRunArgs(['--cluster', 'pbs', '--no-tls']), { message: '--no-tls is for ssh only, not pbs' });
 });

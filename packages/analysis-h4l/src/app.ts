@@ -20,7 +20,7 @@ import { referenceLumiFb } from './groups.js';
 import { datasetOrigin, variantsOf, metaNotes, type RunMeta } from './meta.js';
 import { checkWritable, runDirName } from './paths.js';
 import { figure } from './figures.js';
-import { batchWaitHint, batchWaitingLine, jobsRunningSince, startBatchCluster } from './batch.js';
+import { batchWaitHint, batchWaitingLine, clusterModeText, endedSessionsOf, jobsRunningSince, startBatchCluster } from './batch.js';
 import { waitingForWorkersLine } from './wait-workers.js';
 import { gitCommit, inputDigests, sourceDateEpoch } from './provenance.js';
 import { earlierOutputs, removeStaleOutputs, staleOutputsLine } from './stale-outputs.js';
@@ -98,7 +98,7 @@ export async function dryRun(c: H4lConfig, log: (s: string) => void, names?: Set
   const counts = await countEntries(files, await new EntryCache(c.entry_cache ?? undefined).load());
   const chunks = scheduleChunks(counts, c.chunk_size);
   log(`dry run: selection ${c.selection}, ${countOf(files.length, 'file')}, ${countOf(chunks.length, 'chunk')} of ≤ ${countOf(c.chunk_size, 'event')}`);
-  log(`mode: ${c.cluster ? `${c.jobs} ${c.cluster} jobs of ${c.job_cores} core(s) and a scheduler here` : c.scheduler ? `scheduler ${c.scheduler}` : c.n_workers === 0 ? 'in-process serial' : `LocalCluster with ${countOf(c.n_workers, 'worker')}`}`);
+  log(`mode: ${c.cluster ? clusterModeText({ ...c, cluster: c.cluster }) : c.scheduler ? `scheduler ${c.scheduler}` : c.n_workers === 0 ? 'in-process serial' : `LocalCluster with ${countOf(c.n_workers, 'worker')}`}`);
   for (const r of counts) {
     log(`  ${r.file.sample.name.padEnd(16)} ${r.error ? `ERROR ${r.error}` : countOf(r.entries ?? 0, 'entry', 'entries')}  ${r.file.file}`);
   }
@@ -141,7 +141,9 @@ export async function execute(c: H4lConfig, log: (s: string) => void, o: Execute
   // finds no listener: the default, at once (LocalCluster's processes are killed at exit).
   const run = runConsole('gluon-h4l run', o.progressOut ?? process.stderr);
   try {
-    const batch = c.cluster ? await startBatchCluster({ ...c, cluster: c.cluster }, log) : undefined;
+    // A Ctrl-C in a terminal reaches the ssh (or scheduler) processes too, and the start fails
+    // by it: said as the interrupt it is, not as their error.
+    const batch = c.cluster ? await startBatchCluster({ ...c, cluster: c.cluster }, log).catch((e: unknown) => { run.throwIfInterrupted(); throw e; }) : undefined;
     try {
       run.throwIfInterrupted();
       return await executeOn(c, log, o, { dataDir, started, created, outDir, ...(tls ? { tls } : {}) }, batch, run);
@@ -169,12 +171,12 @@ async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptio
       ...(c.performance_report ? { performanceReport: c.performance_report } : {}),
       ...(c.worker_timeout_s !== null ? { workerTimeoutMs: c.worker_timeout_s * 1000 } : {}),
       // A batch run's worker_timeout_s counts from a job running: the queue's wait is the batch system's.
-      ...(batch ? { noWorkersHint: () => batchWaitHint(c.cluster!, batch.cluster.jobList), workerWaitCountsFrom: jobsRunningSince(() => batch.cluster.jobList) } : {}),
+      ...(batch ? { noWorkersHint: () => batchWaitHint(c.cluster!, batch.cluster.jobList, endedSessionsOf(batch.cluster)), workerWaitCountsFrom: jobsRunningSince(() => batch.cluster.jobList) } : {}),
       signal: run.signal,
     }, {
       onStart: (i) => {
         run.started({ chunks: i.chunks, files: i.files, events: i.events });
-        log(`gluon-h4l: selection ${c.selection}, ${countOf(i.files, 'file')}, ${countOf(i.events, 'event')} in ${countOf(i.chunks, 'chunk')}, ${i.mode === 'serial' ? 'in-process' : i.mode === 'local-cluster' ? `LocalCluster with ${countOf(c.n_workers, 'worker')}` : batch ? `${c.cluster} jobs (${c.jobs}), scheduler ${batch.cluster.schedulerAddress}` : `scheduler ${c.scheduler}`}`);
+        log(`gluon-h4l: selection ${c.selection}, ${countOf(i.files, 'file')}, ${countOf(i.events, 'event')} in ${countOf(i.chunks, 'chunk')}, ${i.mode === 'serial' ? 'in-process' : i.mode === 'local-cluster' ? `LocalCluster with ${countOf(c.n_workers, 'worker')}` : batch ? `${c.cluster === 'ssh' ? 'ssh workers' : `${c.cluster} jobs`} (${c.jobs}), scheduler ${batch.cluster.schedulerAddress}` : `scheduler ${c.scheduler}`}`);
         if (i.dashboardUrl) log(`dashboard: ${i.dashboardUrl} ${dashboardLifetime(c, batch !== undefined)}`);
       },
       onWaitingForWorkers: (w) => run.waiting(batch

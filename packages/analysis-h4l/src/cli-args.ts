@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { parseArgsMessage } from '@gluon/protocol';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { BATCH_RUN_DASH_VALUES, BATCH_RUN_FLAGS, batchFlagValue, batchFlagsUnused } from '@gluon/deploy';
+import { BATCH_RUN_DASH_VALUES, BATCH_RUN_FLAGS, batchFlagValue, batchFlagsUnused, printJobScriptProblem } from '@gluon/deploy';
 import { SCHEDULER_TLS_FLAGS } from '@gluon/client';
 import { joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withMeantFlag } from './argv.js';
 import { loadConfigFile, mergeConfig, validateConfig, ConfigError, type H4lConfig } from './config.js';
@@ -62,7 +62,7 @@ export function runHelp(): string {
     ['--config FILE', 'read this config file instead of ./config.yaml'],
     ['--no-config', 'read no config file'],
     ['--dry-run', 'list files, entries and chunks; run nothing (exit 1 if a file is bad)'],
-    ['--print-job-script', 'needs --cluster: print the job script --jobs N would submit (Slurm, N > 1: the array job); submit nothing, run nothing'],
+    ['--print-job-script', 'needs --cluster slurm|pbs: print the job script --jobs N would submit (Slurm, N > 1: the array job); submit nothing, run nothing'],
     ...Object.entries(RUN_FLAGS).map(([f, s]): [string, string] => [`--${f}${s.arg ? ` ${s.arg}` : ''}`, `${s.help} (${s.key})`]),
     ['-h, --help', 'this help'],
   ];
@@ -151,6 +151,7 @@ export async function configFromArgs(argv: string[], cwd = process.cwd()): Promi
   const config = mergeConfig(yaml, flags, settingsAsGiven(typed, flagOf, yaml, configFile));
   const unused = batchFlagsUnused(batchGiven, config.cluster);
   if (unused) throw new ConfigError(unused);
-  if (values['print-job-script'] && !config.cluster) throw new ConfigError('--print-job-script prints a batch job script: it needs --cluster slurm|pbs (or cluster: in the config file)');
+  const noScript = values['print-job-script'] ? printJobScriptProblem(config.cluster) : undefined;
+  if (noScript) throw new ConfigError(noScript);
   return { config, dryRun: values['dry-run'] === true, printJobScript: values['print-job-script'] === true, help: false, configFile, names: settingNames(byFlag, yaml, configFile) };
 }

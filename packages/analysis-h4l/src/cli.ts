@@ -103,7 +103,7 @@ async function run(argv: string[]): Promise<number> {
   // usage error found before anything runs, not a run without a token.
   try { tokenFromEnv(); } catch (e) { throw new ConfigError((e as Error).message); }
   // Only the script on stdout, for a file or a diff: before the config line.
-  if (a.printJobScript && a.config.cluster) { process.stdout.write(await batchJobScriptOf({ ...a.config, cluster: a.config.cluster })); return 0; }
+  if (a.printJobScript && a.config.cluster && a.config.cluster !== 'ssh') { process.stdout.write(await batchJobScriptOf({ ...a.config, cluster: a.config.cluster })); return 0; }
   if (a.configFile) log(`config: ${a.configFile}`);
   if (a.dryRun) return (await dryRun(a.config, log, a.names)) ? 0 : 1;
   await execute(a.config, log, { configFile: a.configFile, names: a.names });

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { reasonOf } from './errors.js';
-import { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, batchKeyFromConfig, batchKeyProblem, batchRunConflict, batchRunProblem, type BatchRunConfig } from '@gluon/deploy';
+import { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, batchKeyFromConfig, batchKeyProblem, batchRunConflict, batchRunProblem, withSshJobs, type BatchRunConfig } from '@gluon/deploy';
 import { CONFIG_KEY_NAMES, SCHEDULER_TLS_CHECKS, SCHEDULER_TLS_DEFAULTS, schedulerTlsConflict, type SchedulerTlsConfig, type SettingsAsGiven } from '@gluon/client';
 import { SELECTIONS, type SelectionName } from './chunk.js';
 
@@ -113,7 +113,8 @@ export async function loadConfigFile(file: string): Promise<Partial<H4lConfig>> 
  * (the flag typed, or the config file and key: settingsAsGiven).
  */
 export function mergeConfig(yaml: Partial<H4lConfig>, flags: Partial<H4lConfig>, names: SettingsAsGiven = CONFIG_KEY_NAMES): H4lConfig {
-  const c = { ...DEFAULT_CONFIG, ...yaml, ...flags };
+  // Over ssh, jobs not given is one worker on every worker host the hosts list.
+  const c = withSshJobs({ ...DEFAULT_CONFIG, ...yaml, ...flags }, Object.hasOwn(yaml, 'jobs') || Object.hasOwn(flags, 'jobs'));
   const say = <K extends keyof H4lConfig>(k: K) => names.given(k, c[k]);
   if (c.corrected_d0 && c.selection !== 'framework') throw new ConfigError(`${say('corrected_d0')} applies to selection framework only, not ${say('selection')}`);
   const conflict = batchRunConflict(c, names) ?? batchRunProblem(c, names);

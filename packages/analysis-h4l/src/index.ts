@@ -30,7 +30,7 @@ export { watchForWorkers, NoWorkersError, workersWaitedFor, type WatchOptions, t
 export { whenAborted, exitStopped, filesDoneCounter, finishingOnCtrlC, interruptedLine, onFirstCtrlC, onFirstSignal, STOP_SIGNALS, stopSignalOf, writingInterruptedLine, type RunPlace, type StopSignal } from './interrupt.js';
 export { runConsole, type RunConsole } from './run-console.js';
 // A batch run's wait for workers (both CLIs): the line, and when worker_timeout_s counts from.
-export { batchWaitingLine, jobsRunningSince } from './batch.js';
+export { batchWaitingLine, clusterModeText, jobsRunningSince } from './batch.js';
 // A run into a directory holding an earlier run's outputs (both CLIs): the earlier files not written again go.
 export { earlierOutputs, removeStaleOutputs, staleOutputsLine } from './stale-outputs.js';
 export { sourceDateEpoch } from './provenance.js';

@@ -36,7 +36,8 @@ t.test('--help works on every command (exit 0)', async (t) => {
 
 t.test('usage errors exit 2 in every command, named once', async (t) => {
   const cases: [string[], RegExp][] = [
-    [['run', '--bogus'], /^gluon-h4l run: Unknown option '--bogus' \(gluon-h4l run --help lists the options\)\n$/],
+    // A flag near none of run's (--bogus is within reach of --hosts: "did you mean --hosts?").
+    [['run', '--frobnicate'], /^gluon-h4l run: Unknown option '--frobnicate' \(gluon-h4l run --help lists the options\)\n$/],
     [['run', '--n-worker', '2'], /^gluon-h4l run: Unknown option '--n-worker' \(did you mean --n-workers\?\) \(gluon-h4l run --help lists the options\)\n$/],
     [['plot', '--bogus'], /^gluon-h4l plot: Unknown option '--bogus'/],
     [['plot'], /^gluon-h4l plot: --run-dir DIR is required/],
@@ -66,7 +67,7 @@ t.test('usage errors exit 2 in every command, named once', async (t) => {
     [['run', '--n-workers', '-2'], /^gluon-h4l run: --n-workers must be an integer ≥ 0, got "-2"\n$/],
     [['generate', '--threads', '-1'], /^gluon-h4l generate: --threads must be an integer from 1 to 256, got "-1"\n$/],
     // Batch flags without a batch cluster would be ignored: refused instead.
-    [['run', '--no-config', '--jobs', '3'], /^gluon-h4l run: --jobs 3 needs --cluster slurm\|pbs \(or cluster: in the config file\): without it no batch jobs are submitted\n$/],
+    [['run', '--no-config', '--jobs', '3'], /^gluon-h4l run: --jobs 3 needs --cluster slurm\|pbs\|ssh \(or cluster: in the config file\): without it no batch jobs are submitted\n$/],
     [['run', '--no-config', '--scheduler', 'ws://127.0.0.1:9', '--jobs', '3', '--job-memory', '4GiB'], /^gluon-h4l run: --jobs 3, --job-memory 4GiB need --cluster slurm\|pbs/],
     [['frobnicate'], /unknown command "frobnicate"/],
     [['run', '--config', '/nonexistent/c.yaml'], /^gluon-h4l run: cannot read config file \/nonexistent\/c\.yaml \(no such file or directory \(ENOENT\)\)\n$/],

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configFromArgs } from '../src/cli-args.js';
 
-/** `--cluster slurm|pbs --jobs N --job-*` and the same keys in config.yaml (the run itself: packages/deploy/test/slurm.test.ts). */
+/** `--cluster slurm|pbs|ssh --jobs N --job-*`, the ssh keys, and the same keys in config.yaml (the runs themselves: packages/deploy/test/slurm.test.ts, ssh-cluster.test.ts). */
 const dir = mkdtempSync(join(tmpdir(), 'h4l-cluster-config-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -19,7 +19,7 @@ t.test('flags set the cluster keys; config.yaml sets them too', async (t) => {
 });
 
 t.test('bad cluster values are refused naming the flag or key', async (t) => {
-  await t.rejects(configFromArgs(['--no-config', '--cluster', 'lsf'], dir), /--cluster must be slurm or pbs, got "lsf"/);
+  await t.rejects(configFromArgs(['--no-config', '--cluster', 'lsf'], dir), /--cluster must be slurm, pbs or ssh, got "lsf"/);
   // gluon-cluster's range (it may start with no jobs); a run with none would wait for a worker that never comes.
   await t.rejects(configFromArgs(['--no-config', '--jobs', '-1'], dir), /--jobs must be an integer from 0 to 10000, got "-1"/);
   await t.rejects(configFromArgs(['--no-config', '--cluster', 'slurm', '--jobs', '0'], dir), /^--jobs 0 submits no jobs, and the run's tasks need at least one worker$/);
@@ -52,5 +52,51 @@ t.test('keys a launcher does not take, and keys that do not go together, are ref
   // A directive line or prologue line with a newline in it would add a line to the job script unseen.
   writeFileSync(f, 'job_prologue: ["cd /x\\nrm -rf y"]\n');
   await t.rejects(configFromArgs(['--config', f], dir), { message: `${f}: job_prologue must be a list of shell lines, each of which must be one line of text, not empty, got ["cd /x\\nrm -rf y"]` });
-  await t.rejects(configFromArgs(['--no-config', '--job-extra', '--exclusive'], dir), { message: '--job-extra --exclusive needs --cluster slurm|pbs (or cluster: in the config file): without it no batch jobs are submitted' });
+  await t.rejects(configFromArgs(['--no-config', '--job-extra', '--exclusive'], dir), { message: '--job-extra --exclusive needs --cluster slurm|pbs|ssh (or cluster: in the config file): without it no batch jobs are submitted' });
+});
+
+t.test('--cluster ssh: gluon-cluster ssh\'s --hosts, --ssh-option, --scheduler-port, --dashboard-port, and hosts: in config.yaml', async (t) => {
+  const { config } = await configFromArgs(['--no-config', '--cluster', 'ssh', '--hosts', 'lab1,lab2', '--hosts', 'ana@lab3', '--ssh-option', '-F', '--ssh-option', '/x/ssh_config',
+    '--scheduler-port', '0', '--dashboard-port', '9000', '--job-cores', '4'], dir);
+  // jobs not given: one worker on each host after the first (which runs the scheduler).
+  t.match(config, { cluster: 'ssh', hosts: ['lab1,lab2', 'ana@lab3'], ssh_options: ['-F', '/x/ssh_config'], scheduler_port: 0, dashboard_port: 9000, job_cores: 4, jobs: 2 });
+  t.equal((await configFromArgs(['--no-config', '--cluster', 'ssh', '--hosts', 'a,b,c', '--jobs', '1'], dir)).config.jobs, 1, 'jobs given: that many');
+  const f = join(dir, 'ssh.yaml');
+  writeFileSync(f, 'cluster: ssh\nhosts: [lab1, lab2, lab3, lab4]\nssh_options: [-F, /x/ssh_config]\n');
+  t.match((await configFromArgs(['--config', f], dir)).config, { hosts: ['lab1', 'lab2', 'lab3', 'lab4'], ssh_options: ['-F', '/x/ssh_config'], jobs: 3, scheduler_port: 8786, dashboard_port: 8787 });
+  // One line of text is one entry, split at its commas as --hosts a,b is.
+  writeFileSync(f, 'cluster: ssh\nhosts: lab1,lab2\n');
+  t.match((await configFromArgs(['--config', f], dir)).config, { hosts: ['lab1,lab2'], jobs: 1 });
+  // TLS between the hosts unless --no-tls (tls: false), as gluon-cluster ssh's --no-tls.
+  t.equal(config.tls, true, 'TLS by default');
+  t.equal((await configFromArgs(['--no-config', '--cluster', 'ssh', '--hosts', 'a,b', '--no-tls'], dir)).config.tls, false, '--no-tls: tls false');
+  writeFileSync(f, 'cluster: ssh\nhosts: [a, b]\ntls: false\n');
+  t.equal((await configFromArgs(['--config', f], dir)).config.tls, false, 'tls: false in config.yaml');
+  t.equal((await configFromArgs(['--config', f, '--no-tls'], dir)).config.tls, false);
+});
+
+t.test('--cluster ssh: what does not go is refused as gluon-cluster ssh refuses it, named as given', async (t) => {
+  await t.rejects(configFromArgs(['--no-config', '--cluster', 'ssh'], dir), { message: '--hosts must list the scheduler\'s host and at least one worker host, got []' });
+  await t.rejects(configFromArgs(['--no-config', '--cluster', 'ssh', '--hosts', 'a'], dir), { message: '--hosts must list the scheduler\'s host and at least one worker host, got ["a"]' });
+  await t.rejects(configFromArgs(['--no-config', '--cluster', 'ssh', '--hosts', 'a,b;c'], dir), { message: '--hosts: "b;c" is not an ssh destination like host, user@host or an address' });
+  await t.rejects(configFromArgs(['--no-config', '--cluster', 'ssh', '--hosts', 'a,b', '--jobs', '3'], dir),
+    { message: '--jobs 3 asks for 3 workers, but --hosts gives 1 worker host(s) (the first, a, runs the scheduler; one worker per other host)' });
+  await t.rejects(configFromArgs(['--no-config', '--cluster', 'ssh', '--hosts', 'a,b', '--job-queue', 'short'], dir), { message: '--job-queue short is a batch-system option; it means nothing over ssh' });
+  await t.rejects(configFromArgs(['--no-config', '--cluster', 'ssh', '--hosts', 'a,b', '--job-memory', '1MiB'], dir), { message: /^--job-memory must be from 16MiB to 1024TiB, got "1MiB"/ });
+  await t.rejects(configFromArgs(['--no-config', '--cluster', 'slurm', '--hosts', 'a,b'], dir), { message: '--hosts a,b is for ssh only, not slurm' });
+  await t.rejects(configFromArgs(['--no-config', '--hosts', 'a,b', '--ssh-option', '-v'], dir),
+    { message: '--hosts a,b, --ssh-option -v need --cluster ssh (or cluster: ssh in the config file): without it no worker is started over ssh' });
+  await t.rejects(configFromArgs(['--no-config', '--cluster', 'ssh', '--hosts', 'a,b', '--scheduler-port', '70000'], dir), { message: '--scheduler-port must be an integer from 0 to 65535, got "70000"' });
+  await t.rejects(configFromArgs(['--no-config', '--cluster', 'ssh', '--hosts', 'a,b', '--print-job-script'], dir), { message: /^--print-job-script is for slurm and pbs; an ssh run submits no job script/ });
+  const f = join(dir, 'ssh-bad.yaml');
+  writeFileSync(f, 'cluster: ssh\nhosts: [a, "b c"]\n');
+  await t.rejects(configFromArgs(['--config', f], dir), { message: `${f}: hosts must be a list of ssh destinations, each of which must be ssh destinations (host, user@host), several separated by commas, without spaces, got ["a","b c"]` });
+  writeFileSync(f, 'cluster: ssh\nhosts: [a]\n');
+  await t.rejects(configFromArgs(['--config', f], dir), { message: `${f}: hosts must list the scheduler's host and at least one worker host, got ["a"]` });
+  writeFileSync(f, 'cluster: ssh\nhosts: [a, b]\ntls: off\n');
+  await t.rejects(configFromArgs(['--config', f], dir), { message: `${f}: tls must be true or false, got "off"` });
+  await t.rejects(configFromArgs(['--no-config', '--no-tls'], dir), { message: '--no-tls needs --cluster ssh (or cluster: ssh in the config file): without it no worker is started over ssh' });
+  await t.rejects(configFromArgs(['--no-config', '--cluster', 'slurm', '--no-tls'], dir), { message: '--no-tls is for ssh only, not slurm' });
+  writeFileSync(f, 'cluster: pbs\ntls: false\n');
+  await t.rejects(configFromArgs(['--config', f], dir), { message: `tls: false in ${f} is for ssh only, not pbs` });
 });

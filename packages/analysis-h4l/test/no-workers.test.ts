@@ -161,3 +161,18 @@ t.test('when a batch run\'s wait counts from, the watch\'s decision, and the lin
     'its slurm job 1266 was still pending in the batch queue (the cluster\'s log above says why); raise worker_timeout_s (--worker-timeout S; null: wait as long as the queue takes)',
     'given up (a job ran, ended, its replacement pending): the hint names the pending job');
 });
+
+t.test('an ssh run\'s waiting line and give-up name its worker sessions by host, and what ssh said for those that ended', async (t) => {
+  const at = new Date(2026, 11, 5, 20, 14, 7).getTime();
+  const sessions = [{ id: '10.0.0.11-1', state: 'running' as const }, { id: 'lab3-2', state: 'running' as const }];
+  t.equal(batchWaitingLine('ssh', sessions, { workers: 0, timeoutMs: 120_000, giveUpAt: at }),
+    'waiting for workers: its ssh worker sessions on 10.0.0.11, lab3 run and no worker has connected yet; the run gives up at 20:14:07 (worker_timeout_s, 120 s from when its sessions started) unless a worker takes a task');
+  t.equal(batchWaitingLine('ssh', sessions, { workers: 2 }), 'waiting for workers: 2 workers of its ssh worker sessions are connected and none has finished a task yet (still loading the task code?)');
+  t.equal(batchWaitingLine('ssh', [], { workers: 0 }), 'waiting for workers: its ssh worker sessions ended before a worker joined (the cluster\'s log above has what each printed)');
+  const refused = { host: 'lab3', output: 'ssh: connect to host lab3 port 22: Connection refused' };
+  t.equal(batchWaitHint('ssh', [], [refused]), 'its ssh worker session on lab3 ended before a worker joined: lab3: ssh: connect to host lab3 port 22: Connection refused');
+  t.equal(batchWaitHint('ssh', [sessions[0]!], [refused]),
+    'its ssh worker session on 10.0.0.11 runs but no worker connected (the worker hosts must reach the scheduler\'s host at its address and port: the cluster\'s log above has what their sessions printed); '
+    + 'ssh worker session on lab3 ended before a worker joined: lab3: ssh: connect to host lab3 port 22: Connection refused; raise worker_timeout_s (--worker-timeout S; null: wait as long as it takes)');
+  t.equal(batchWaitHint('ssh', [], [{ host: 'lab2', output: '' }]), 'its ssh worker session on lab2 ended before a worker joined: lab2: it printed nothing');
+});

@@ -1,34 +1,41 @@
 /**
- * An analysis run's workers as batch jobs: the config keys (`cluster`, and the job keys of
- * job-keys.ts: `jobs`, `job_*`, `max_failed_jobs`), their checks and flags, and starting the
+ * An analysis run's workers as batch jobs or over ssh: the config keys (`cluster`, the job keys
+ * of job-keys.ts: `jobs`, `job_*`, `max_failed_jobs`, and the ssh keys of ssh-run.ts: `hosts`,
+ * `ssh_options`, `scheduler_port`, `dashboard_port`, `tls`), their checks and flags, and starting the
  * cluster, defined once for every analysis CLI (gluon-h4l, gluon-finalstates), so `--cluster
- * slurm|pbs --jobs N` means the same everywhere, and each job key what it means to gluon-cluster.
+ * slurm|pbs|ssh --jobs N` means the same everywhere, and each key what it means to gluon-cluster.
  */
 import { randomBytes } from 'node:crypto';
 import { CONFIG_KEY_NAMES, type Client, type SettingsAsGiven } from '@gluon/client';
 import { tokenFromEnv } from '@gluon/protocol';
 import { checkJobClusterOptions, type JobClusterOptions, type JobQueueCluster } from './job-cluster.js';
-import { JOB_KEY_NAMES, JOB_KEYS, jobClusterOptionsOf, jobKeyFromConfig, jobKeyFromText, jobKeyOfOption, jobKeyProblem, keysNotFor, notForLauncher, runFlagOf, type JobKey, type JobKeyValues } from './job-keys.js';
+import { JOB_KEY_NAMES, JOB_KEYS, jobClusterOptionsOf, jobKeyFromConfig, jobKeyFromText, jobKeyOfOption, jobKeyProblem, keysNotFor, notForLauncher, runFlagOf, type JobKey, type JobKeyName, type JobKeyValues } from './job-keys.js';
 import { keepToken, keptTokenFile, readKeptToken } from './kept-token.js';
 import { SlurmCluster } from './slurm.js';
 import { PBSCluster } from './pbs.js';
+import { SSHCluster } from './ssh.js';
+import { isSshRunKey, SSH_RUN_KEY_NAMES, SSH_RUN_KEYS, sshClusterOptionsOf, sshKeysSet, sshRunKeyFromConfig, sshRunKeyFromText, sshRunKeyOfFlag, sshRunKeyProblem, sshRunProblem, type SshRunValues } from './ssh-run.js';
 
 /** The batch systems a run can put its workers on. */
 export type BatchKind = 'slurm' | 'pbs';
 
-/** The batch keys of an analysis config (config.yaml and flags): `cluster` and the job keys (job-keys.ts). */
-export interface BatchRunConfig extends JobKeyValues {
-  /** Run the workers as batch jobs: 'slurm' or 'pbs'; null: not. */
-  cluster: BatchKind | null;
+/** Where a run's workers can be started: a batch system, or hosts over ssh. */
+export type RunKind = BatchKind | 'ssh';
+
+/** The cluster keys of an analysis config (config.yaml and flags): `cluster`, the job keys (job-keys.ts) and the ssh keys (ssh-run.ts). */
+export interface BatchRunConfig extends JobKeyValues, SshRunValues {
+  /** Run the workers as batch jobs ('slurm', 'pbs') or over ssh on `hosts` ('ssh'); null: not. */
+  cluster: RunKind | null;
 }
 
 export const BATCH_RUN_DEFAULTS: BatchRunConfig = {
   cluster: null,
   ...(Object.fromEntries(JOB_KEY_NAMES.map((k) => [k, JOB_KEYS[k].runDefault])) as unknown as JobKeyValues),
+  ...(Object.fromEntries(SSH_RUN_KEY_NAMES.map((k) => [k, SSH_RUN_KEYS[k].runDefault])) as unknown as SshRunValues),
 };
 
 type Check = (v: unknown) => string | undefined;
-const clusterCheck: Check = (v) => (v === null || v === 'slurm' || v === 'pbs' ? undefined : 'must be slurm or pbs');
+const clusterCheck: Check = (v) => (v === null || v === 'slurm' || v === 'pbs' || v === 'ssh' ? undefined : 'must be slurm, pbs or ssh');
 
 /**
  * Each key's check: undefined when the value is good, else why not (`must be slurm or pbs`); the
@@ -37,6 +44,7 @@ const clusterCheck: Check = (v) => (v === null || v === 'slurm' || v === 'pbs' ?
 export const BATCH_RUN_CHECKS: Record<keyof BatchRunConfig, Check> = {
   cluster: clusterCheck,
   ...(Object.fromEntries(JOB_KEY_NAMES.map((k) => [k, JOB_KEYS[k].check])) as Record<keyof JobKeyValues, Check>),
+  ...(Object.fromEntries(SSH_RUN_KEY_NAMES.map((k) => [k, SSH_RUN_KEYS[k].check])) as Record<keyof SshRunValues, Check>),
 };
 
 /**
@@ -44,6 +52,7 @@ export const BATCH_RUN_CHECKS: Record<keyof BatchRunConfig, Check> = {
  * with what a size came to: the whole message; undefined when it is good.
  */
 export function batchKeyProblem(key: keyof BatchRunConfig, value: unknown, name: string): string | undefined {
+  if (isSshRunKey(key)) return sshRunKeyProblem(key, value, name);
   if (key !== 'cluster') return jobKeyProblem(key, value, name);
   const why = clusterCheck(value);
   return why && `${name} ${why}, got ${JSON.stringify(value)}`;
@@ -51,18 +60,26 @@ export function batchKeyProblem(key: keyof BatchRunConfig, value: unknown, name:
 
 /** Batch key `key`'s value as a config file gives it (job-keys.ts, jobKeyFromConfig: `job_extra: --exclusive` is `[--exclusive]`). */
 export function batchKeyFromConfig(key: keyof BatchRunConfig, value: unknown): unknown {
+  if (isSshRunKey(key)) return sshRunKeyFromConfig(key, value);
   return key === 'cluster' ? value : jobKeyFromConfig(key, value);
 }
 
 /** One analysis flag: the key it sets, how it is typed (kind: `--cluster`), its placeholder and help line. */
 export interface BatchRunFlag { key: keyof BatchRunConfig; type: 'kind' | JobKey<unknown>['type']; arg?: string; help: string }
 
-/** One flag per key: `--cluster`, `--jobs`, `--job-cores`, `--job-extra` (repeatable), `--no-job-arrays`, … */
+/**
+ * One flag per key: `--cluster`, `--jobs`, `--job-cores`, `--job-extra` (repeatable), `--no-job-arrays`, …,
+ * and gluon-cluster ssh's own: `--hosts`, `--ssh-option` (repeatable), `--scheduler-port`, `--dashboard-port`, `--no-tls`.
+ */
 export const BATCH_RUN_FLAGS: Record<string, BatchRunFlag> = {
-  cluster: { key: 'cluster', type: 'kind', arg: 'slurm|pbs', help: 'run the workers as batch jobs (docs/deploy-slurm.md, docs/deploy-pbs.md)' },
+  cluster: { key: 'cluster', type: 'kind', arg: 'slurm|pbs|ssh', help: 'run the workers as batch jobs, or over ssh on --hosts (docs/deploy-slurm.md, docs/deploy-pbs.md, docs/deploy-ssh.md)' },
   ...Object.fromEntries(JOB_KEY_NAMES.map((k): [string, BatchRunFlag] => {
     const e = JOB_KEYS[k] as JobKey<unknown>;
     return [runFlagOf(k), { key: k, type: e.type, ...(e.arg ? { arg: e.arg } : {}), help: `needs --cluster: ${e.help}${e.type === 'list' ? ' (repeatable)' : ''}` }];
+  })),
+  ...Object.fromEntries(SSH_RUN_KEY_NAMES.map((k): [string, BatchRunFlag] => {
+    const e = SSH_RUN_KEYS[k];
+    return [e.flag, { key: k, type: e.type, ...(e.arg ? { arg: e.arg } : {}), help: `needs --cluster ssh: ${e.help}${e.type === 'list' ? ' (repeatable)' : ''}` }];
   })),
 };
 
@@ -82,8 +99,20 @@ export function batchFlagValue(flag: string, given: string | boolean | string[])
     return given;
   }
   const key = s.key;
-  const values = (Array.isArray(given) ? given : [String(given)]).map((t) => jobKeyFromText(key, t, `--${flag}`));
+  const ssh = sshRunKeyOfFlag(flag);
+  const values = (Array.isArray(given) ? given : [String(given)]).map((t) => (ssh ? sshRunKeyFromText(ssh, t, `--${flag}`) : jobKeyFromText(key as JobKeyName, t, `--${flag}`)));
   return s.type === 'list' ? values : values[0];
+}
+
+/**
+ * Why an analysis's --print-job-script cannot print a job script for `cluster`, or undefined: it
+ * needs a batch system, and over ssh there is none (as gluon-cluster ssh refuses it): each host
+ * runs `ssh HOST bash -s` with a script SSHCluster makes once the scheduler started.
+ */
+export function printJobScriptProblem(cluster: RunKind | null): string | undefined {
+  if (!cluster) return '--print-job-script prints a batch job script: it needs --cluster slurm|pbs (or cluster: in the config file)';
+  if (cluster === 'ssh') return '--print-job-script is for slurm and pbs; an ssh run submits no job script (each host runs `ssh HOST bash -s`: docs/deploy-ssh.md shows what)';
+  return undefined;
 }
 
 /**
@@ -101,16 +130,21 @@ export function batchRunConflict(c: Pick<BatchRunConfig, 'cluster'> & { schedule
  * BATCH_RUN_FLAGS on the command line → what parseArgs gave (text, texts, or true for a switch);
  * `cluster`: the merged config's.
  */
-export function batchFlagsUnused(given: Record<string, string | boolean | string[]>, cluster: BatchKind | null): string | undefined {
+export function batchFlagsUnused(given: Record<string, string | boolean | string[]>, cluster: RunKind | null): string | undefined {
   if (cluster) return undefined;
-  const unused = Object.entries(given).filter(([f]) => f !== 'cluster' && Object.hasOwn(BATCH_RUN_FLAGS, f))
+  const typed = (entries: [string, string | boolean | string[]][]) => entries
     .flatMap(([f, v]) => (v === true ? [`--${f}`] : (Array.isArray(v) ? v : [String(v)]).map((x) => `--${f} ${x}`)));
-  if (unused.length === 0) return undefined;
-  return `${unused.join(', ')} need${unused.length === 1 ? 's' : ''} --cluster slurm|pbs (or cluster: in the config file): without it no batch jobs are submitted`;
+  const flags = Object.entries(given).filter(([f]) => f !== 'cluster' && Object.hasOwn(BATCH_RUN_FLAGS, f));
+  // The ssh flags start nothing but over ssh: said so, not sent to a batch system.
+  const ssh = typed(flags.filter(([f]) => sshRunKeyOfFlag(f) !== undefined));
+  const unused = typed(flags.filter(([f]) => sshRunKeyOfFlag(f) === undefined));
+  if (unused.length) return `${unused.join(', ')} need${unused.length === 1 ? 's' : ''} --cluster slurm|pbs|ssh (or cluster: in the config file): without it no batch jobs are submitted`;
+  if (ssh.length) return `${ssh.join(', ')} need${ssh.length === 1 ? 's' : ''} --cluster ssh (or cluster: ssh in the config file): without it no worker is started over ssh`;
+  return undefined;
 }
 
 /** A batch key's name alone as the user gave it (`--job-lifetime`, `/x/config.yaml: job_lifetime`), or its flag when not given. */
-const nameOf = (names: SettingsAsGiven, key: keyof BatchRunConfig): string => names.named?.(key) ?? `--${key === 'cluster' ? 'cluster' : runFlagOf(key)}`;
+const nameOf = (names: SettingsAsGiven, key: keyof BatchRunConfig): string => names.named?.(key) ?? `--${key === 'cluster' ? 'cluster' : isSshRunKey(key) ? SSH_RUN_KEYS[key].flag : runFlagOf(key)}`;
 
 /**
  * Why the batch keys cannot go together, or undefined; checked with the rest of the config, before
@@ -122,8 +156,16 @@ export function batchRunProblem(c: BatchRunConfig, names: SettingsAsGiven = CONF
   if (!c.cluster) return undefined;
   const notFor = keysNotFor(c, c.cluster)[0];
   if (notFor) return `${names.given(notFor, c[notFor])} ${notForLauncher(notFor, c.cluster)}`;
+  // As gluon-cluster refuses --hosts under slurm.
+  const sshKey = c.cluster === 'ssh' ? undefined : sshKeysSet(c)[0];
+  if (sshKey) return `${names.given(sshKey, c[sshKey])} is for ssh only, not ${c.cluster}`;
+  if (c.cluster === 'ssh') {
+    const problem = sshRunProblem(c, (k) => nameOf(names, k), names.given('jobs', c.jobs));
+    if (problem) return problem;
+  }
   // gluon-cluster may start a scheduler with no jobs (to submit none yet); a run would wait for a worker that never comes.
   if (c.jobs === 0) return `${names.given('jobs', c.jobs)} submits no jobs, and the run's tasks need at least one worker`;
+  if (c.cluster === 'ssh') return undefined; // the job keys' checks were sshRunProblem's (SSHCluster's own)
   try {
     checkJobClusterOptions(batchOptions({ ...c, cluster: c.cluster }), (option) => { const k = jobKeyOfOption(option); return k ? nameOf(names, k) : option; });
   } catch (e) {
@@ -169,22 +211,50 @@ function runToken(): { token: string; said: string; keep?: () => void } {
 }
 
 /**
- * Starts the scheduler here, submits `c.jobs` jobs (one worker each) and connects a client;
- * `cluster.close()` cancels the jobs. `where.cwd` is the workers' directory (it decides which task
- * modules they may import: the analysis package's own); `where.jobName` names the jobs unless
- * `c.job_name` does. The scheduler's token is gluon-cluster's (runToken), and the log says where it is.
+ * Starts the run's cluster and connects a client; `cluster.close()` cancels the jobs (ssh: ends
+ * the sessions). Slurm, PBS: the scheduler here, `c.jobs` jobs (one worker each). ssh: the
+ * scheduler on the first of `c.hosts`, as gluon-cluster ssh starts it, and a worker on `c.jobs`
+ * of the others; the client then connects to it from here. `where.cwd` is the workers' directory
+ * (it decides which task modules they may import: the analysis package's own); `where.jobName`
+ * names the jobs unless `c.job_name` does. The scheduler's token is gluon-cluster's (runToken),
+ * and the log says where it is.
  */
-export async function startBatchRun(c: BatchRunConfig & { cluster: BatchKind }, where: { cwd: string; jobName: string }, log: (s: string) => void): Promise<{ cluster: JobQueueCluster; client: Client }> {
+export async function startBatchRun(c: BatchRunConfig & { cluster: RunKind }, where: { cwd: string; jobName: string }, log: (s: string) => void): Promise<{ cluster: JobQueueCluster; client: Client }> {
   const token = runToken();
-  const cluster = await launch(c, where, { token: token.token });
+  const cluster = c.cluster === 'ssh'
+    ? await SSHCluster.start({ ...sshClusterOptionsOf(c), cwd: where.cwd, jobName: c.job_name ?? where.jobName, token: token.token })
+    : await launch({ ...c, cluster: c.cluster }, where, { token: token.token });
   try {
     token.keep?.();
     await cluster.scale(c.jobs);
-    log(`${c.cluster}: submitted ${c.jobs} job${c.jobs > 1 ? 's' : ''} (${cluster.jobList.map((j) => j.id).join(', ')}) for the scheduler at ${cluster.schedulerAddress}; `
-      + `its dashboard's login and clients take ${token.said}`);
-    return { cluster, client: await cluster.client() };
+    const login = `its dashboard's login and clients take ${token.said}`;
+    if (cluster instanceof SSHCluster) {
+      const sessions = cluster.jobList.map((j) => j.id);
+      // The run's own client trusts the cluster's CA already (cluster.client()); another client
+      // (or a browser, for the dashboard) needs the file, which goes when the run ends.
+      const tls = cluster.tlsCa ? `; clients trust the CA made for this run, ${cluster.tlsCa} (--tls-ca; removed when the run ends)` : '; plain ws://, TLS off (tls: false, --no-tls)';
+      log(`ssh: started the scheduler on ${cluster.schedulerHost} at ${cluster.schedulerAddress} and ${sessions.length} worker session${sessions.length === 1 ? '' : 's'} (${sessions.join(', ')}); ${login}${tls}`);
+    } else {
+      log(`${c.cluster}: submitted ${c.jobs} job${c.jobs > 1 ? 's' : ''} (${cluster.jobList.map((j) => j.id).join(', ')}) for the scheduler at ${cluster.schedulerAddress}; ${login}`);
+    }
+    return { cluster, client: await runClient(cluster) };
   } catch (e) {
     await cluster.close();
     throw e;
+  }
+}
+
+/**
+ * The run's client of its cluster. Over ssh it connects from here to the scheduler on the first
+ * host: a refusal says that this machine, not only the hosts, must reach that port.
+ */
+async function runClient(cluster: JobQueueCluster): Promise<Client> {
+  try {
+    return await cluster.client();
+  } catch (e) {
+    if (!(cluster instanceof SSHCluster)) throw e;
+    const port = new URL(cluster.schedulerAddress).port;
+    throw new Error(`ssh: the scheduler started on ${cluster.schedulerHost}, but this machine cannot connect to it at ${cluster.schedulerAddress} (${(e as Error).message}): `
+      + `the run's client connects from here, so port ${port} of ${cluster.schedulerHost} must be open to this machine, not only its ssh port (docs/deploy-ssh.md)`);
   }
 }

@@ -14,6 +14,7 @@ import { JOB_KEY_NAMES, JOB_KEYS, jobClusterOptionsOf, keysNotFor, notForLaunche
 import { SlurmCluster } from './slurm.js';
 import { PBSCluster } from './pbs.js';
 import { SSHCluster } from './ssh.js';
+import { sshHostsOf, tooManySshWorkers } from './ssh-run.js';
 import { keepToken, keptTokenFile, readKeptToken } from './kept-token.js';
 import { requireCommands } from './commands.js';
 
@@ -105,13 +106,12 @@ async function main(): Promise<void> {
   if (v['print-job-script']) opts.scheduler = 'ws://SCHEDULER:PORT';
   /** The ssh launcher from the flags: only the options that mean something over SSH. */
   const startSSH = (): Promise<SSHCluster> => {
-    const hosts = v.hosts.flatMap((h) => h.split(',')).filter(Boolean);
+    const hosts = sshHostsOf(v.hosts);
     // One worker per worker host: asking for more started the scheduler over ssh, then failed
     // at scale() naming scale(n), which nobody typed.
     const wanted = v.adapt ? Number(v.adapt.split(':')[1]) : j.jobs;
-    if (hosts.length >= 2 && wanted > hosts.length - 1) {
-      exitUsage(CLI.name, `${v.adapt ? `--adapt ${v.adapt} asks for up to` : `--jobs ${j.jobs} asks for`} ${wanted} workers, but --hosts gives ${hosts.length - 1} worker host(s) (the first, ${hosts[0]}, runs the scheduler; one worker per other host)`);
-    }
+    const tooMany = tooManySshWorkers(v.adapt ? `--adapt ${v.adapt} asks for up to` : `--jobs ${j.jobs} asks for`, wanted, '--hosts', hosts);
+    if (tooMany) exitUsage(CLI.name, tooMany);
     return SSHCluster.start({
       ...jobClusterOptionsOf(j, 'ssh'), hosts, sshOptions: v['ssh-option'],
       schedulerPort: v['scheduler-port'], dashboardPort: v['dashboard-port'], log, optionName: flagName,

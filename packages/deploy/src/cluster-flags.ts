@@ -22,7 +22,8 @@ const JOB_KEY_FLAGS: Record<string, Flag<unknown>> = Object.fromEntries(JOB_KEY_
  * gluon-cluster's own flags, which no analysis takes: how many jobs over time (`--adapt`: an
  * analysis submits its --jobs for the run), the modules its workers may import (an analysis's
  * workers import its own), the scheduler it starts (an analysis starts its own, on this host's
- * addresses), what it prints, and the ssh launcher's (the analyses run on batch systems).
+ * addresses), what it prints, and the ssh launcher's (the analyses take those five as theirs too:
+ * ssh-run.ts).
  */
 export const CLUSTER_OWN_FLAGS = {
   adapt: flag.string('instead of --jobs: follow the load between MIN and MAX jobs', { arg: 'MIN:MAX', check: (t, f) => { if (!/^\d+:\d+$/.test(t)) throw new RangeError(`${f} must look like MIN:MAX (e.g. 0:20), got "${t}"`); const [min, max] = t.split(':').map(Number) as [number, number]; if (min > max) throw new RangeError(`${f} must have MIN ≤ MAX, got "${t}"`); } }),

@@ -69,19 +69,19 @@ export interface JobKey<T> {
 
 type Check = (v: unknown) => string | undefined;
 const orNull = (c: Check): Check => (v) => (v === null ? undefined : c(v));
-const intIn = (lo: number, hi: number): Check => (v) => (Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi ? undefined : `must be an integer from ${lo} to ${hi}`);
+export const intIn = (lo: number, hi: number): Check => (v) => (Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi ? undefined : `must be an integer from ${lo} to ${hi}`);
 /** A launcher's own check, its message without the name and the value (the caller names both). */
 const by = (check: (v: string) => void): Check => (v) => {
   if (typeof v !== 'string') return 'must be a string';
   try { check(v); return undefined; } catch (e) { return (e as Error).message.replace(/^\S+ /, '').replace(/, got [\s\S]*$/, ''); }
 };
 /** One line of a job script: a newline would start another directive or command unseen. */
-const line: Check = (v) => (typeof v === 'string' && /^[^\p{Cc}]*\S[^\p{Cc}]*$/u.test(v) ? undefined : 'must be one line of text, not empty');
+export const line: Check = (v) => (typeof v === 'string' && /^[^\p{Cc}]*\S[^\p{Cc}]*$/u.test(v) ? undefined : 'must be one line of text, not empty');
 /**
  * A list key's check. A config file's one line of text is taken as a one-item list before it
  * (jobKeyFromConfig); text it still sees (several lines, or none) is told how a list is written.
  */
-const listOf = (item: Check, what: string, example: string): Check => (v) => {
+export const listOf = (item: Check, what: string, example: string): Check => (v) => {
   if (typeof v === 'string') return `must be a list of ${what}, one entry each (a YAML list: ${example}, or one "- …" line each)`;
   if (!Array.isArray(v)) return `must be a list of ${what}`;
   for (const x of v) { const why = item(x); if (why) return `must be a list of ${what}, each of which ${why}`; }

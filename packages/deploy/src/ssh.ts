@@ -93,8 +93,8 @@ export class SSHCluster extends JobQueueCluster {
   declare protected readonly opts: SSHClusterOptions & { token: string; tlsMaterial?: SSHClusterTls };
   private readonly sessions = new Map<string, Session>();
   private seq = 0;
-  /** What each ended worker session printed last (there is no output file over SSH). */
-  private readonly endedOutput = new Map<string, string>();
+  /** What each ended worker session printed last, and its host (there is no output file over SSH). */
+  private readonly endedOutput = new Map<string, { host: string; output: string }>();
 
   private constructor(opts: SSHClusterOptions & { token: string }, private readonly scheduler: Session, address: string, dashboardUrl: string | undefined, dashboardDirectUrl: string | undefined) {
     super(opts, undefined, address, dashboardUrl, dashboardDirectUrl);
@@ -150,6 +150,11 @@ export class SSHCluster extends JobQueueCluster {
 
   protected override workerTlsArgs(): readonly string[] {
     return this.opts.tlsMaterial ? HOST_TLS_ARGS : [];
+  }
+
+  /** The scheduler's host (`hosts[0]`, as ssh is given it). */
+  get schedulerHost(): string {
+    return this.opts.hosts[0]!;
   }
 
   /** The worker hosts (`hosts` without the scheduler's). */
@@ -232,7 +237,7 @@ export class SSHCluster extends JobQueueCluster {
     for (const [id, s] of this.sessions) {
       if (running(s.child)) live.set(id, { state: 'running' });
       else {
-        this.endedOutput.set(id, s.output.trim().slice(-1000));
+        this.endedOutput.set(id, { host: s.host, output: s.output.trim().slice(-1000) });
         this.sessions.delete(id);
       }
     }
@@ -240,7 +245,19 @@ export class SSHCluster extends JobQueueCluster {
   }
 
   protected outputOf(id: string): string {
-    return `what its ssh session printed: ${this.endedOutput.get(id) || 'nothing'}`;
+    return `what its ssh session printed: ${this.endedOutput.get(id)?.output || 'nothing'}`;
+  }
+
+  /**
+   * The worker hosts whose last session ended, each with what it printed last (ssh's own error
+   * for a host it could not reach: `ssh: connect to host b port 22: Connection refused`), for a
+   * caller's message once no worker came (an analysis run's give-up).
+   */
+  endedSessions(): { host: string; output: string }[] {
+    const last = new Map<string, string>();
+    for (const e of this.endedOutput.values()) last.set(e.host, e.output);
+    const live = new Set([...this.sessions.values()].filter((s) => running(s.child)).map((s) => s.host));
+    return [...last].filter(([h]) => !live.has(h)).map(([host, output]) => ({ host, output }));
   }
 
   // First the lifeline (the worker gets SIGTERM and hands its work back); the core asks again
@@ -261,7 +278,7 @@ const running = (c: ChildProcess) => c.exitCode === null && c.signalCode === nul
  * Checks the SSH options, naming the bad one as `name` says (the API's key by default; gluon-cluster
  * names its flags: optionName); the shared ones are checked by the core (checkJobClusterOptions).
  */
-function checkSSHOptions(o: SSHClusterOptions, name: OptionName = optionKey): void {
+export function checkSSHOptions(o: SSHClusterOptions, name: OptionName = optionKey): void {
   // Batch options and misspelt keys first: `host: […]` would otherwise be reported as hosts missing.
   for (const key of ['queue', 'account', 'walltime', 'jobExtra', 'logDirectory'] as const) {
     if ((o as unknown as Record<string, unknown>)[key] !== undefined) throw new RangeError(`${key} has no meaning over SSH (it is a batch-system option)`);

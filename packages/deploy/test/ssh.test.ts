@@ -1,17 +1,15 @@
 import t, { type Test } from 'tap';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SSHCluster } from '@gluon/deploy';
-import { NetLab, netnsUnavailable } from '../../worker/test/netns.js';
 import { fixtures, repo } from './helpers.js';
+import { sshHostsUnavailable, startSshHosts } from './ssh-hosts.js';
 
 /**
- * SSHCluster against real sshd (Debian's openssh-server, scripts/setup-test-env.sh installs it):
- * one sshd per host, each host a network namespace with its own address (scripts/netns.sh), keys
- * made for this run. The cluster itself runs on a "login" host, as a user would run it. Skips,
- * saying why, where namespaces or sshd are not available.
+ * SSHCluster against real sshd (ssh-hosts.ts: one sshd per host, each host a network namespace
+ * with its own address, keys made for this run). The cluster itself runs on a "login" host, as a
+ * user would run it. Skips, saying why, where namespaces or sshd are not available.
  */
 t.test('bad options are refused before anything is started', async (t) => {
   await t.rejects(SSHCluster.start({ hosts: ['only-one'] }), /hosts must list the scheduler's host and at least one worker host/);
@@ -26,25 +24,16 @@ t.test('bad options are refused before anything is started', async (t) => {
   await t.rejects(SSHCluster.start({ host: ['a', 'b'] } as never), { name: 'TypeError', message: /^SSHCluster\.start: unknown option "host" \(did you mean "hosts"\?\)/ });
 });
 
-const sshd = '/usr/sbin/sshd';
-const why = netnsUnavailable() ?? (existsSync(sshd) ? undefined : `${sshd} is missing (Debian: apt-get install openssh-server; scripts/setup-test-env.sh does it)`);
+const why = sshHostsUnavailable();
 if (why) {
   t.skip(`SSHCluster against real sshd: ${why}`, () => {});
 } else {
   const hosts = { login: '10.201.0.2', sched: '10.201.0.1', w1: '10.201.0.11', w2: '10.201.0.12' };
-  const lab = await NetLab.create(hosts, { tls: false });
-  const dir = mkdtempSync(join(tmpdir(), 'gluon-ssh-'));
-  const logs: Record<string, string> = {};
-  const daemons: ChildProcess[] = [];
-  t.teardown(async () => {
-    for (const d of daemons) d.kill('SIGTERM');
-    await Promise.all(daemons.map((d) => (d.exitCode !== null || d.signalCode !== null ? undefined : new Promise((r) => d.once('exit', r)))));
-    await lab.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  /** Gluon processes on a host (its namespace), by command line. */
-  const gluonOn = (h: string) => spawnSync('ip', ['netns', 'pids', `gluon-${lab.id}-${h}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)
-    .map((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return ''; } }).filter((c) => /gluon-(worker|scheduler)/.test(c));
+  // w2 is reached through the scheduler's host.
+  const ssh = await startSshHosts(hosts, { proxyJump: { w2: 'sched' } });
+  t.teardown(() => ssh.stop());
+  const { launch, gluonOn, logs, dir } = ssh;
+
   /**
    * The private directory of the TLS files a host's Gluon process was given (from its command
    * line), with the mode of it and of each file in it; undefined when no process there has one.
@@ -59,42 +48,8 @@ if (why) {
   const PRIVATE = { dirMode: '700', files: { 'ca.pem': '600', 'node.key': '600', 'node.pem': '600' } };
 
   t.test('the scheduler on the first host, a worker on each other host over ssh (one through ProxyJump); scale and close leave nothing running', async (t) => {
-    chmodSync(dir, 0o700);
-    // Keys for this run only: the client's, and one host key per host.
-    const keygen = (file: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'gluon-test', '-f', file], { stdio: 'ignore' });
-    keygen(join(dir, 'id'));
-    writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'id.pub')));
-    const known: string[] = [];
-    mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // sshd's privilege-separation directory
-    for (const h of ['sched', 'w1', 'w2'] as const) {
-      keygen(join(dir, `host-${h}`));
-      known.push(`${hosts[h]} ${readFileSync(join(dir, `host-${h}.pub`), 'utf8').split(' ').slice(0, 2).join(' ')}`);
-      writeFileSync(join(dir, `sshd-${h}`), [
-        `ListenAddress ${hosts[h]}`, 'Port 22', `HostKey ${join(dir, `host-${h}`)}`, `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-        'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no',
-        'PidFile none', 'AllowTcpForwarding yes', 'LogLevel INFO', '',
-      ].join('\n'));
-      const d = spawn(...launch(lab, h, [sshd, '-D', '-e', '-f', join(dir, `sshd-${h}`)]), { stdio: ['ignore', 'ignore', 'pipe'] });
-      daemons.push(d);
-      logs[h] = '';
-      d.stderr!.on('data', (b) => (logs[h] += b));
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`sshd on ${h} did not listen within 60 s: ${logs[h]}`)), 60_000);
-        const look = () => { if (/Server listening on/.test(logs[h]!)) { clearTimeout(timer); resolve(); } };
-        d.stderr!.on('data', look);
-        d.once('exit', (c) => { clearTimeout(timer); reject(new Error(`sshd on ${h} exited ${c}: ${logs[h]}`)); });
-      });
-    }
-    writeFileSync(join(dir, 'known_hosts'), `${known.join('\n')}\n`);
-    // The user's ssh config: key, known hosts, and w2 reached through the scheduler's host.
-    writeFileSync(join(dir, 'ssh_config'), [
-      `Host ${hosts.w2}`, `  ProxyJump ${hosts.sched}`,
-      'Host *', '  User root', `  IdentityFile ${join(dir, 'id')}`, `  UserKnownHostsFile ${join(dir, 'known_hosts')}`,
-      '  StrictHostKeyChecking yes', '  BatchMode yes', '  ConnectTimeout 60', '',
-    ].join('\n'));
-
-    const driver = spawn(...launch(lab, 'login', [process.execPath, join(fixtures, 'ssh-driver.mjs'),
-      JSON.stringify({ hosts: [hosts.sched, hosts.w1, hosts.w2], sshConfig: join(dir, 'ssh_config'), cwd: repo })]), { cwd: repo, stdio: ['pipe', 'pipe', 'pipe'] });
+    const driver = spawn(...launch('login', [process.execPath, join(fixtures, 'ssh-driver.mjs'),
+      JSON.stringify({ hosts: [hosts.sched, hosts.w1, hosts.w2], sshConfig: ssh.sshConfig, cwd: repo })]), { cwd: repo, stdio: ['pipe', 'pipe', 'pipe'] });
     t.teardown(() => { if (driver.exitCode === null) driver.kill('SIGKILL'); });
     let out = '';
     driver.stdout!.on('data', (d) => (out += d));
@@ -151,8 +106,8 @@ if (why) {
     mkdirSync(join(dir, home));
     const env: NodeJS.ProcessEnv = { ...process.env, HOME: join(dir, home) };
     delete env.GLUON_TOKEN;
-    const cli = spawn(...launch(lab, 'login', [process.execPath, join(repo, 'packages/deploy/bin/gluon-cluster.js'), 'ssh', ...flags, '--hosts', `${hosts.sched},${hosts.w1}`, '--jobs', '1',
-      '--ssh-option', '-F', '--ssh-option', join(dir, 'ssh_config'), '--scheduler-port', '0', '--dashboard-port', '0']), { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const cli = spawn(...launch('login', [process.execPath, join(repo, 'packages/deploy/bin/gluon-cluster.js'), 'ssh', ...flags, '--hosts', `${hosts.sched},${hosts.w1}`, '--jobs', '1',
+      '--ssh-option', '-F', '--ssh-option', ssh.sshConfig, '--scheduler-port', '0', '--dashboard-port', '0']), { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
     t.teardown(() => { if (cli.exitCode === null) cli.kill('SIGKILL'); });
     let out = '';
     cli.stdout!.on('data', (d) => (out += d));
@@ -196,10 +151,4 @@ if (why) {
     cli.kill('SIGTERM');
     t.equal(await exited, 0, `exit 0 after stopping:\n${output()}`);
   });
-}
-
-/** `ip netns exec <host's namespace> cmd...` as spawn's first two arguments. */
-function launch(lab: NetLab, host: string, cmd: string[]): [string, string[]] {
-  const [first, ...rest] = [...lab.launcher(host), ...cmd];
-  return [first!, rest];
 }
