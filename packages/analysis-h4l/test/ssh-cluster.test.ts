@@ -111,6 +111,27 @@ if (why) {
     t.match(await stderr, /gluon-h4l run: interrupted \(SIGTERM\)/);
     for (const h of ['sched', 'w1']) t.same(ssh.gluonOn(h), [], `no Gluon process left on ${h}`);
   });
+
+  t.test('Ctrl-C in a terminal (SIGINT to the run\'s process group) while the scheduler starts: exit 130, said as the interrupt, nothing left', async (t) => {
+    // Its own process group, as a terminal's foreground job. ssh in that group died of the
+    // signal, and the start failed with its end (exit 1) before the run's handler ran.
+    const p = spawn(...ssh.launch('login', [process.execPath, CLI, 'run', '--no-config', '--data-dir', data, '--cluster', 'ssh', '--hosts', `${hosts.sched},${hosts.w1}`, ...sshFlags,
+      '--out', path.join(tmp, 'out-int')]), { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    t.teardown(() => { if (p.exitCode === null && p.signalCode === null) process.kill(-p.pid!, 'SIGKILL'); });
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((r) => p.on('exit', (code, sig) => r([code, sig])));
+    let stdout = '';
+    p.stdout!.on('data', (d) => (stdout += d));
+    const stderr = printed(p.stderr!, /interrupted \(SIGINT\)[^\n]*\n/, 'interrupted line');
+    stderr.catch(() => {});
+    // The scheduler's session is open and its process runs on its host (bounded wait).
+    for (let i = 0; i < 1200 && !ssh.gluonOn('sched').some((c) => c.includes('gluon-scheduler')); i++) await new Promise((r) => setTimeout(r, 100));
+    t.ok(ssh.gluonOn('sched').some((c) => c.includes('gluon-scheduler')), 'the scheduler ran on its host');
+    process.kill(-p.pid!, 'SIGINT');
+    t.same(await exited, [130, null], `exit 130:\n${stdout}`);
+    t.match(await stderr, /gluon-h4l run: interrupted \(SIGINT\)/, 'said as the interrupt');
+    t.notMatch(await stderr, /exited \(\S+\) before listening/, 'not as the ssh session\'s end');
+    for (const h of ['sched', 'w1']) t.same(ssh.gluonOn(h), [], `no Gluon process left on ${h}`);
+  });
 }
 
 /** A regular expression's text matching `s` as it is. */

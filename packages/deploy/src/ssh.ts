@@ -311,7 +311,12 @@ function schedulerScriptOf(o: SSHClusterOptions): string {
  * certificate, certificate and key on stdin (kept open: the lifeline).
  */
 function openSession(o: SSHClusterOptions & { token: string; tlsMaterial?: SSHClusterTls }, host: string, script: string): Session {
-  const child = spawn('ssh', ['-o', 'BatchMode=yes', ...(o.sshOptions ?? []), host, 'bash', '-s'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // A session of its own (setsid): a terminal's Ctrl-C goes to the cluster's owner, which closes
+  // the cluster in order, not to ssh too. In the owner's process group, ssh died of it at once,
+  // and a start under way failed with the session's end ("exited (255) before listening") before
+  // the owner's own handler had run. The lifeline holds as before: when the owner dies, so does
+  // the pipe, and the host's process gets SIGTERM (its script's exit removes its TLS files).
+  const child = spawn('ssh', ['-o', 'BatchMode=yes', ...(o.sshOptions ?? []), host, 'bash', '-s'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   const s: Session = { child, host, output: '', stops: 0 };
   const keep = (d: Buffer) => { s.output = (s.output + d.toString()).slice(-64 * 1024); };
   child.stdout!.on('data', keep);
