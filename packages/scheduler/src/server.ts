@@ -609,6 +609,8 @@ export class Scheduler implements DashboardSource {
 
   /** Tells workers and clients, then stops listening. */
   async close(): Promise<void> {
+    // Before stopping: what the churn log held back of its window would never be said.
+    if (!this.stopping) this.churn.close(Date.now());
     this.stopping = true;
     this.releases.clear();
     if (this.timer) clearInterval(this.timer);

@@ -8,7 +8,8 @@
  * {@link CHURN_LINES_PER_WINDOW} events are said one by one; the rest are counted and said as
  * one line once the window is over (`… and 995 more joined, 3 more left in the last 10 s (not
  * said one by one); 1000 workers, 4000 threads`). A 1,000-worker farm starting says 6 lines, not
- * 1,000. Pure: the caller gives the time, and calls {@link WorkerChurn.flush} on its tick.
+ * 1,000. Pure: the caller gives the time, calls {@link WorkerChurn.flush} on its tick, and
+ * {@link WorkerChurn.close} when it stops, so what was held back is said before the log ends.
  */
 export const CHURN_WINDOW_MS = 10_000;
 export const CHURN_LINES_PER_WINDOW = 5;
@@ -50,10 +51,24 @@ export class WorkerChurn {
 
   /** Says what was held back once its window is over (on each event, and on the scheduler's tick). */
   flush(now: number): void {
+    if (now - this.windowStart < this.windowMs) return;
+    this.sayHeld(now);
+  }
+
+  /**
+   * Says what is held back now, its window over or not: the scheduler is stopping, and no tick
+   * will come to say it. Half of a 48-worker farm killed at once, then the scheduler stopped
+   * 5 s later, left a log naming 5 workers lost and nothing of the other 19.
+   */
+  close(now: number): void {
+    this.sayHeld(now);
+  }
+
+  private sayHeld(now: number): void {
     const { joined, left, lost } = this.held;
-    if (joined + left + lost === 0 || now - this.windowStart < this.windowMs) return;
+    if (joined + left + lost === 0) return;
     const parts = [joined && `${joined} more joined`, left && `${left} more left`, lost && `${lost} more lost`].filter(Boolean);
-    this.say(`… and ${parts.join(', ')} in the last ${Math.round((now - this.windowStart) / 1000)} s (not said one by one; the latest: ${this.latest}); ${totalsText(this.totals())}`);
+    this.say(`… and ${parts.join(', ')} in the last ${Math.max(1, Math.round((now - this.windowStart) / 1000))} s (not said one by one; the latest: ${this.latest}); ${totalsText(this.totals())}`);
     this.held.joined = this.held.left = this.held.lost = 0;
     // The summary closes this window: the next event opens a new one.
     this.windowStart = -Infinity;

@@ -8,7 +8,7 @@
  */
 import t from 'tap';
 import { hostname } from 'node:os';
-import { connect } from '@gluon/protocol';
+import { connect, type Message } from '@gluon/protocol';
 import { startWorker } from '@gluon/worker';
 import { until } from '../../../test/helpers/until.js';
 import { startWorker as startWorkerCli } from '../../worker/test/procs.js';
@@ -58,6 +58,55 @@ t.test('a worker that expires is named as its joined line names it: by its addre
   t.match(s.stderr(), /scheduler: worker silent joined from test \(ws:\/\/127\.0\.0\.1:1, 1 thread\)/);
   t.match(s.stderr(), /scheduler: worker silent at ws:\/\/127\.0\.0\.1:1 \(connection from 127\.0\.0\.1:\d+\) expired: no heartbeat within 1000 ms; closing its connection\n/,
     'the address it joined with, and where its connection came from');
+});
+
+t.test('a scheduler stopped mid-window says what its churn log held back of it', async (t) => {
+  // 7 workers join at once: the first 5 are said one by one, the other 2 held for the window's
+  // summary. Stopped before the window is over, the scheduler said nothing of those 2: a farm
+  // half killed, then the scheduler stopped, left a log naming 5 of the 24 workers lost.
+  const s = await startCli(t, [], { GLUON_TOKEN: TOKEN });
+  // A client counts the workers registered: its welcome's, then each worker-joined.
+  const client = await connect(s.address, { role: 'client', name: 'counter' }, { token: TOKEN });
+  t.teardown(() => client.conn.close());
+  const known = new Set<string>((client.welcome.workers as string[] | undefined) ?? []);
+  client.conn.on('message', (m: Message) => { if (m.op === 'worker-joined') known.add(String(m.address)); });
+  const workers = await Promise.all(Array.from({ length: 7 }, async (_, i) => {
+    const hello = { role: 'worker', name: `held-${i}`, address: `ws://127.0.0.1:${i + 1}`, nthreads: 1, memoryLimit: 0, pid: 1, host: 'test' } as const;
+    const w = await connect(s.address, hello, { token: TOKEN });
+    t.teardown(() => w.conn.close());
+    w.conn.send({ op: 'holding', keys: {} });
+    return w;
+  }));
+  t.equal(workers.length, 7);
+  await until(() => known.size === 7, 'all 7 registered (the client told of each)', 120_000);
+  s.child.kill('SIGTERM');
+  await until(() => s.child.exitCode !== null, 'the scheduler exiting on SIGTERM', 120_000);
+  t.equal(s.child.exitCode, 0);
+  // Every worker is accounted for: said one by one, or counted in a summary line. (The 7 join
+  // within one 10 s window unless the machine stalls the scheduler that long; either way the
+  // log must name 7.)
+  const said = (s.stderr().match(/scheduler: worker held-\d joined from test /g) ?? []).length;
+  const summed = [...s.stderr().matchAll(/scheduler: … and (\d+) more joined in the last \d+ s \(not said one by one; the latest: worker held-\d joined from test \(ws:\/\/127\.0\.0\.1:\d, 1 thread\)\); \d+ workers, \d+ threads\n/g)]
+    .reduce((n, m) => n + Number(m[1]), 0);
+  t.ok(said >= 5, `the first 5 said one by one (${said})`);
+  t.equal(said + summed, 7, `all 7 joins in the log: ${said} one by one, ${summed} in a summary said as the scheduler stops`);
+});
+
+t.test('close(): what is held back is said at once, its window over or not', async (t) => {
+  const lines: string[] = [];
+  const churn = new WorkerChurn((l) => lines.push(l), () => ({ workers: 3, threads: 3 }));
+  for (let i = 0; i < 8; i++) churn.event(100 + i, 'lost', `worker w${i} lost: connection closed (1006)`);
+  churn.flush(5_000);
+  t.equal(lines.length, 5, 'within the window: held');
+  churn.close(5_000);
+  t.equal(lines.length, 6);
+  t.equal(lines[5], '… and 3 more lost in the last 5 s (not said one by one; the latest: worker w7 lost: connection closed (1006)); 3 workers, 3 threads');
+  churn.close(5_001);
+  churn.flush(20_000);
+  t.equal(lines.length, 6, 'said once');
+  const quiet: string[] = [];
+  new WorkerChurn((l) => quiet.push(l), () => ({ workers: 0, threads: 0 })).close(0);
+  t.same(quiet, [], 'nothing held: nothing said');
 });
 
 t.test('workerWho: name, the address it gave, the connection', async (t) => {
