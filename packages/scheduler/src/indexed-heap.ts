@@ -45,6 +45,36 @@ export class IndexedHeap<T> {
     return out;
   }
 
+  /**
+   * The first item, in the order they would come out, for which `wanted` holds, looking only at
+   * items for which `promising` holds. `promising` must hold for a prefix of the order only (once
+   * false for an item, false for every item after it): the walk skips the whole subtree below an
+   * item that is not promising, or that comes after a wanted item already found. O(v) for the v
+   * promising items looked at; the top alone (the usual answer) allocates nothing.
+   */
+  firstWhere(wanted: (item: T) => boolean, promising: (item: T) => boolean): T | undefined {
+    const a = this.items;
+    if (a.length === 0 || !promising(a[0]!)) return undefined;
+    if (wanted(a[0]!)) return a[0];
+    let found: T | undefined;
+    const stack: number[] = [];
+    for (let c = 1; c <= 2 && c < a.length; c++) stack.push(c);
+    while (stack.length > 0) {
+      const at = stack.pop()!;
+      const item = a[at]!;
+      // Below an item, everything comes after it (the heap's order).
+      if (!promising(item) || (found !== undefined && !this.before(item, found))) continue;
+      if (wanted(item)) {
+        found = item;
+        continue;
+      }
+      const l = 2 * at + 1;
+      if (l < a.length) stack.push(l);
+      if (l + 1 < a.length) stack.push(l + 1);
+    }
+    return found;
+  }
+
   /** Adds the item, or restores its place if its key changed. */
   update(item: T): void {
     const i = this.slot.get(item);

@@ -1,7 +1,7 @@
 import { Heap } from '@gluon/protocol';
 import type { Command } from './outbox.js';
 import { Transitions } from './transitions.js';
-import { lighter } from './placement.js';
+import { chooseWorkerAmong } from './placement.js';
 import { logLine } from './log-line.js';
 import { acceptsWork, refuses, runsBefore, type TaskRecord, type WorkerRecord } from './records.js';
 import { MAX_REASON_CHARS, refusalVerdict } from './module-refusal-rule.js';
@@ -144,14 +144,12 @@ export abstract class ModuleRefusals extends Transitions {
   protected override chooseWorker(ts: TaskRecord): WorkerRecord | null {
     const ws = super.chooseWorker(ts);
     if (ws === null || !refuses(ws, ts.fn.module)) return ws;
-    // The chosen one refuses: the least occupied with room that does not (a pass over the
-    // workers, made only when refusals are in play).
-    let best: WorkerRecord | null = null;
-    for (const w of this.workers.values()) {
-      if (!acceptsWork(w) || refuses(w, ts.fn.module) || w.processing.size >= this.capacity(w, ts.group)) continue;
-      if (best === null || lighter(w, best)) best = w;
-    }
-    return best;
+    // The chosen one refuses: the same rule among the workers that do not (a pass over the
+    // workers, made only when refusals are in play). Only the least occupied of them was taken
+    // before: with the one free thread on a refuser, a busy worker holding none of the inputs
+    // over a busy holder of them.
+    const module = ts.fn.module;
+    return chooseWorkerAmong(ts, this.workers.values(), this.capacityOf, (w) => !refuses(w, module));
   }
 
   /**

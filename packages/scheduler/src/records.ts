@@ -346,6 +346,8 @@ export class WorkerRecord {
 
   /** How many tasks asked for it are still unanswered (see {@link stealing}). */
   pendingSteals(): number {
+    // Asked at every placement on a free thread (placement.ts), and nearly always none.
+    if (this.stealing.size === 0) return 0;
     for (const ts of this.stealing) if (ts.thief !== this || ts.state !== 'processing') this.stealing.delete(ts);
     return this.stealing.size;
   }

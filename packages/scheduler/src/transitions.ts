@@ -231,13 +231,13 @@ export abstract class Transitions {
     }
   }
 
-  /** Most dependency bytes held, then least occupied, among workers with room. */
+  /** A free thread while any has one, then most dependency bytes held, then least occupied, among workers with room (placement.ts). */
   protected chooseWorker(ts: TaskRecord): WorkerRecord | null {
     return chooseWorker(ts, this.pool, this.capacityOf);
   }
 
   /** {@link capacity} as one function made once: a closure per placement was garbage per task. */
-  private readonly capacityOf = (ws: WorkerRecord, group: string): number => this.capacity(ws, group);
+  protected readonly capacityOf = (ws: WorkerRecord, group: string): number => this.capacity(ws, group);
 
   /** How many tasks of `group` a worker may hold in flight (see groups.ts). */
   capacity(ws: WorkerRecord, group: string): number {

@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import type { TaskSpec } from '@gluon/protocol';
-import { ops, Sim, task } from './sim.js';
+import { computed, ops, Sim, task } from './sim.js';
 import { refusalVerdict, type RefuserView } from '../src/module-refusal-rule.js';
 
 /** A task of module `module` (export `f`). */
@@ -191,4 +191,23 @@ t.test('a refusal of a task it was not given, or naming another module, changes 
   t.equal(sim.state.workers.get('w1')!.refusals, null);
   t.same(sim.inbox.get('w1'), ['a-1']);
   t.same(ops(sim.log, 'warning'), []);
+});
+
+t.test('the only free thread on a worker refusing the module: the task goes to a busy holder of its inputs, not a busy worker holding none', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  for (const w of ['w1', 'w2', 'w3']) sim.addWorker(w, 1);
+  sim.submit('c', [of('mod-b', 'b-0')]);
+  sim.refuse('w1', 'b-0');
+  sim.finish(sim.inbox.get('w2')!.includes('b-0') ? 'w2' : 'w3', 'b-0');
+  sim.submit('c', [task('data-1'), task('data-2'), task('data-3')]);
+  t.same([sim.inbox.get('w1'), sim.inbox.get('w2'), sim.inbox.get('w3')], [['data-1'], ['data-2'], ['data-3']]);
+  for (const [w, k] of [['w1', 'data-1'], ['w2', 'data-2'], ['w3', 'data-3']] as const) sim.finish(w, k, { nbytes: 1e6 });
+  sim.submit('c', [task('long-1'), task('long-2'), task('long-3')]);
+  sim.finish('w1', 'long-1');
+  t.same([sim.inbox.get('w1'), sim.inbox.get('w2'), sim.inbox.get('w3')], [[], ['long-2'], ['long-3']], 'w1, which refuses mod-b, has the only free thread');
+  const placed = computed(sim.submit('c', [of('mod-b', 'use-3', ['data-3'])]));
+  t.same(placed, { w3: ['use-3'] }, 'its input is on w3: it waits there, not on w2 (as busy, holding none of it, only registered earlier)');
+  t.same(computed(sim.submit('c', [of('mod-b', 'free-b')])), { w2: ['free-b'] }, 'without inputs, the least occupied that accepts it');
+  t.same(computed(sim.submit('c', [of('mod-a', 'free-a', ['data-3'])])), { w1: ['free-a'] }, 'a module w1 accepts takes its free thread, as before');
 });

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { WorkerRecord, type TaskRecord } from '@gluon/scheduler';
 import { IndexedHeap } from '../src/indexed-heap.js';
-import { chooseWorker, WorkerPool } from '../src/placement.js';
+import { chooseWorker, chooseWorkerAmong, WorkerPool } from '../src/placement.js';
 import { computed, Sim, task } from './sim.js';
 
 /** A deterministic pseudo-random sequence (xorshift32), so a failure replays. */
@@ -36,13 +36,19 @@ t.test('IndexedHeap: updates and deletes in place keep the smallest on top', asy
       t.fail(`step ${step}: top ${heap.peek()} (size ${heap.size}), expected ${best} (size ${key.size})`);
       return;
     }
+    // The first at or past an even number, among those keyed below 10 (a prefix of the order).
+    const wanted = sorted.find((x) => key.get(x)! < 10 && x % 2 === 0);
+    if (heap.firstWhere((x) => x % 2 === 0, (x) => key.get(x)! < 10) !== wanted) {
+      t.fail(`step ${step}: firstWhere ${heap.firstWhere((x) => x % 2 === 0, (x) => key.get(x)! < 10)}, expected ${wanted}`);
+      return;
+    }
     const k = step % 12;
     if (heap.first(k).join() !== sorted.slice(0, k).join()) {
       t.fail(`step ${step}: first ${k} ${heap.first(k).join()}, expected ${sorted.slice(0, k).join()}`);
       return;
     }
   }
-  t.pass('5,000 random updates and deletes: always the right top, and the right first k items in order');
+  t.pass('5,000 random updates and deletes: always the right top, the right first k items in order, and the right first wanted item of a prefix');
 });
 
 function worker(order: number, nthreads = 1): WorkerRecord {
@@ -52,7 +58,7 @@ function worker(order: number, nthreads = 1): WorkerRecord {
 let fakeKeys = 0;
 /** A record with what placement reads; its own key (a worker keeps its running tasks by key). */
 function fakeTask(deps: Array<{ holders: WorkerRecord[]; nbytes: number }> = []): TaskRecord {
-  return { key: `fake-${++fakeKeys}`, deps, thief: null } as unknown as TaskRecord;
+  return { key: `fake-${++fakeKeys}`, deps, thief: null, state: 'processing' } as unknown as TaskRecord;
 }
 
 t.test('chooseWorker tallies input bytes per holder, for a few holders and for many', async (t) => {
@@ -210,4 +216,34 @@ t.test('tasks arriving one by one on workers of 2, 2 and 1 threads go to a free 
   }
   t.ok(checked > 100, `${checked} placements checked`);
   t.equal(misplaced, 0, 'none went to a worker with every thread busy while another had one free');
+});
+
+t.test('a thread a steal under way will take is not free: the task goes to a thread that is', async (t) => {
+  const pool = new WorkerPool();
+  const [a, b, c] = [worker(0, 2), worker(1, 2), worker(2, 1)];
+  for (const w of [a, b, c]) pool.add(w);
+  const cap = (ws: WorkerRecord) => ws.nthreads + 1;
+  a.take(fakeTask());
+  b.take(fakeTask());
+  c.take(fakeTask());
+  const waiting = fakeTask();
+  c.take(waiting);
+  // a and b run one task on two threads each; c's second task waits behind its first.
+  t.equal(chooseWorker(fakeTask(), pool, cap), a, 'a and b equally occupied: the earlier registered');
+  a.askedToSteal(waiting);
+  t.equal(chooseWorker(fakeTask(), pool, cap), b, 'a\'s free thread is for the task being stolen from c: b\'s is free');
+  t.equal(chooseWorker(fakeTask([{ holders: [a], nbytes: 100 }]), pool, cap), b, 'past a holder of the inputs whose free thread a steal will take');
+  t.equal(chooseWorkerAmong(fakeTask([{ holders: [a], nbytes: 100 }]), [a, b, c], cap, () => true), b, 'likewise by a pass over the workers');
+  b.askedToSteal(fakeTask());
+  t.equal(chooseWorker(fakeTask([{ holders: [a], nbytes: 100 }]), pool, cap), a, 'no thread free anywhere once b\'s is spoken for too: the holder with room, as before');
+  t.equal(chooseWorker(fakeTask(), pool, cap), a, 'and without inputs the least occupied');
+  waiting.thief = null;
+  t.equal(chooseWorker(fakeTask(), pool, cap), a, 'the steal answered (refused): a\'s thread is free again');
+  // Many workers, the lighter ones' free threads all spoken for: the first free one in load order.
+  const many = new WorkerPool();
+  const ws = Array.from({ length: 20 }, (_, i) => worker(100 + i, 4));
+  for (const w of ws) many.add(w);
+  for (const [i, w] of ws.entries()) for (let j = 0; j < (i < 10 ? 1 : 2); j++) w.take(fakeTask());
+  for (const w of ws.slice(0, 10)) for (let j = 0; j < 3; j++) w.askedToSteal(fakeTask());
+  t.equal(chooseWorker(fakeTask(), many, cap), ws[10], 'ten workers at 1/4 with every free thread spoken for: the first at 2/4');
 });

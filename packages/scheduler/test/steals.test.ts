@@ -6,7 +6,7 @@
  * first `nthreads`, no otherwise (sim.ts).
  */
 import t from 'tap';
-import { ops, Sim, task } from './sim.js';
+import { computed, ops, Sim, task } from './sim.js';
 
 const idle = (now: number, executing = 1) => ({ cpu: 0, rss: 1e8, memoryLimit: 0, executing, ready: 0, stored: 1, storedBytes: 8, time: now, paused: false });
 
@@ -149,4 +149,25 @@ t.test('a thief that refuses the busiest victim\'s module takes from the next bu
   sim.answerSteals();
   t.same(sim.inbox.get('w2'), ['short-1']);
   t.same(sim.inbox.get('w1'), ['o-0', 'o-1'], 'o-1 stays where its module is accepted');
+});
+
+t.test('a task ready while a steal for a worker is under way goes to a thread no steal will take', async (t) => {
+  // w1 and w2 (1 thread each) run t-1 and t-2; w3 (2 threads) runs t-3 and t-4; t-5 waits on w1.
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.addWorker('w1', 1);
+  sim.addWorker('w2', 1);
+  sim.addWorker('w3', 2);
+  sim.submit('c', [task('t-1'), task('t-2'), task('t-3'), task('t-4')]);
+  t.same([sim.inbox.get('w1'), sim.inbox.get('w2'), sim.inbox.get('w3')], [['t-1'], ['t-2'], ['t-3', 't-4']]);
+  sim.submit('c', [task('t-5')]);
+  t.same(sim.inbox.get('w1'), ['t-1', 't-5'], 't-5 waits on w1 (every thread busy)');
+  // w2 frees its thread and asks for t-5; w3 frees one too, with nothing left to ask for; before
+  // w1 answers, a new task is ready.
+  t.same(ops(sim.finish('w2', 't-2'), 'steal-request').map((m) => m.key), ['t-5'], 'w2 asks w1 for t-5');
+  t.same(ops(sim.finish('w3', 't-4'), 'steal-request'), [], 'w3 finds nothing more to ask for');
+  const placed = computed(sim.submit('c', [task('t-6')]));
+  t.same(placed, { w3: ['t-6'] }, 'w2\'s one thread is for t-5: t-6 goes to w3\'s free thread, not to wait on w2');
+  sim.answerSteals();
+  t.same([sim.inbox.get('w2'), sim.inbox.get('w3')], [['t-5'], ['t-3', 't-6']], 't-5 runs on w2 alone, t-6 beside t-3: nothing waits while a thread is free');
 });
