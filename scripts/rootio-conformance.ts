@@ -33,7 +33,7 @@ interface FileResult {
   notFilled: number;
   unsupported: Record<string, number>;
   defects: string[];
-  /** Other keys skipped (class → count): directories are listed here, as nothing reads into them. */
+  /** Other keys skipped (class → count): directories are listed here (their contents are read by path, `dir/tree`, as keys() lists them). */
   skipped: Record<string, number>;
   jsroot: { equal: number; differ: number; jsrootFails: number };
 }
@@ -154,7 +154,7 @@ async function compareJsroot(r: FileResult, path: string, name: string, tree: Aw
   }
 }
 
-/** The child's work: one file, every key. */
+/** The child's work: one file, every key (those in subdirectories too, by path). */
 async function readFile(path: string, jsroot: boolean): Promise<FileResult> {
   const file = path.split('/').pop()!;
   const r: FileResult = { file, trees: 0, rntuples: 0, histograms: 0, branches: 0, read: 0, notFilled: 0, unsupported: {}, defects: [], skipped: {}, jsroot: { equal: 0, differ: 0, jsrootFails: 0 } };

@@ -3,6 +3,7 @@ import { openSource, type ByteSource, type HttpOptions } from './source.js';
 import { TreeReader } from './tree.js';
 import { readHistogram, type Histogram } from './histogram.js';
 import { readKeyObject, readPayload, readSkeleton, readStreamers, type Key } from './meta/directory.js';
+import { findKey, listKeys, readDirectories, type Directory } from './directories.js';
 import { RNTupleReader } from './rntuple/reader.js';
 import type { ObjectReader } from './meta/objects.js';
 import type { RObject } from './meta/rbuffer.js';
@@ -10,8 +11,9 @@ import { checkLocation, checkOpenValues, checkOptions, HTTP_OPTIONS, OPEN_OPTION
 
 const RNTUPLE = 'ROOT::RNTuple';
 
-/** One entry of a file's top directory. */
+/** One key of a file: of its top directory or of a directory below it. */
 export interface KeyInfo {
+  /** Its path from the top: `mini` in the top directory, `dir/sub/tree` below (as uproot names them). */
   name: string;
   className: string;
   cycle: number;
@@ -41,7 +43,7 @@ export interface OpenOptions {
 export class RootFile {
   private constructor(
     readonly source: ByteSource,
-    private readonly fileKeys: Key[],
+    private readonly top: Directory,
     private readonly reader: ObjectReader,
     private readonly timeoutMs: number,
     readonly decompressThreads: number,
@@ -76,23 +78,30 @@ export class RootFile {
       const [head] = await src.read([[0, 8]]);
       if (String.fromCharCode(...head!.subarray(0, 4)) !== 'root') throw new RootFormatError(src.path, 0, 'not a ROOT file: it does not start with "root"');
       checkFormatVersion(src.path, new DataView(head!.buffer, head!.byteOffset, 8).getInt32(4));
-      const [keys, reader] = await guard(src.path, (async () => {
+      const [top, reader] = await guard(src.path, (async () => {
         const sk = await readSkeleton(src);
-        return [sk.keys, await readStreamers(src, sk)] as const;
-      })(), timeoutMs, 'reading the file header, keys and streamers');
-      return new RootFile(src, keys, reader, timeoutMs, threads);
+        const reader = await readStreamers(src, sk);
+        return [await readDirectories(src, sk.keys, sk.seekKeys), reader] as const;
+      })(), timeoutMs, 'reading the file header, keys, directories and streamers');
+      return new RootFile(src, top, reader, timeoutMs, threads);
     } catch (err) {
       await src.close();
       throw err;
     }
   }
 
-  /** The keys of the top directory. */
+  /**
+   * Every key of the file: the top directory's and, after each directory's own key (class
+   * `TDirectory`/`TDirectoryFile`), the keys below it, named by their path (`dir/sub/tree`). Every
+   * name here is what {@link tree}, {@link rntuple}, {@link histogram} and {@link object} take
+   * (with `;cycle` for another cycle than the newest). Only the newest cycle of a directory is
+   * descended into, as ROOT's Get reads paths.
+   */
   keys(): KeyInfo[] {
-    return this.fileKeys.map((k) => ({ name: k.name, className: k.className, cycle: k.cycle, title: k.title }));
+    return listKeys(this.top).map(({ path, key: k }) => ({ name: path, className: k.className, cycle: k.cycle, title: k.title }));
   }
 
-  /** Reads an object (bounded in time; damage becomes RootFormatError). */
+  /** Reads an object by its path (see {@link keys}; bounded in time; damage becomes RootFormatError). */
   async object(name: string): Promise<RObject> {
     this.checkOpen(`object(${name})`);
     const key = this.findKey(name);
@@ -108,7 +117,7 @@ export class RootFile {
    */
   private readonly treeObjects = new Map<Key, Promise<RObject>>();
 
-  /** Opens a TTree for reading (its object read once per file: see `treeObjects`). */
+  /** Opens a TTree by its path (`mini`, `dir/sub/tree`) for reading (its object read once per file: see `treeObjects`). */
   async tree(name: string): Promise<TreeReader> {
     this.checkOpen(`tree(${name})`);
     const key = this.findKey(name);
@@ -146,14 +155,9 @@ export class RootFile {
     return interpret(this.path, `the histogram ${name}`, () => readHistogram(this.path, name, obj, at), at);
   }
 
-  private findKey(name: string): Key {
-    const [base, cyc] = name.split(';');
-    const matches = this.fileKeys.filter((k) => k.name === base && (cyc === undefined || k.cycle === Number(cyc)));
-    if (matches.length === 0) {
-      const have = [...new Set(this.fileKeys.map((k) => `${k.name} (${k.className})`))].join(', ');
-      throw new RootFormatError(this.path, -1, `no object named ${name} in the file; it has: ${have || 'nothing'}`);
-    }
-    return matches.reduce((a, b) => (b.cycle > a.cycle ? b : a));
+  /** The key at `path` (see {@link keys}); a part that is not there is a RootFormatError naming it. */
+  private findKey(path: string): Key {
+    return findKey(this.path, this.top, path);
   }
 
   /** Whether {@link close} was called. */

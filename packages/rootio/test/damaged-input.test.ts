@@ -98,7 +98,7 @@ if (!data) {
   t.test('a key pointing past the end of the file', async (t) => {
     const write = scratch(t);
     const f = await openRootFile(join(dir, 'uproot-HZZ-zlib.root'));
-    const keys = (f as unknown as { fileKeys: Array<{ name: string; seekKey: number }> }).fileKeys;
+    const keys = (f as unknown as { top: { keys: Array<{ name: string; seekKey: number }> } }).top.keys;
     const seekKey = keys.find((k) => k.name === 'events')!.seekKey;
     await f.close();
     // The top directory (at fBEGIN + fNbytesName) names where its key list is (a small file's 4-byte fields).

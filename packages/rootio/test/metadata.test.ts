@@ -26,10 +26,19 @@ for (const path of files) {
   t.test(path.split('/').pop()!, async (t) => {
     const ours = await openRootFile(path);
     t.teardown(() => ours.close());
-    const js = (await openFile(path)) as unknown as { fKeys: { fName: string; fClassName: string; fCycle: number }[]; readObject(n: string): Promise<Record<string, unknown>> };
+    type JsKey = { fName: string; fClassName: string; fCycle: number };
+    const js = (await openFile(path)) as unknown as { fKeys: JsKey[]; readObject(n: string): Promise<Record<string, unknown>>; readDirectory(n: string): Promise<{ fKeys: JsKey[] }> };
     const key = (k: { name: string; className: string; cycle: number }) => `${k.name};${k.cycle} ${k.className}`;
-    const theirs = js.fKeys.map((k) => key({ name: k.fName, className: k.fClassName, cycle: k.fCycle })).sort();
-    t.same(ours.keys().map(key).sort(), theirs, 'the same keys');
+    // Every directory's keys, named by path (ours lists those below the top after their directory's key).
+    const theirs: string[] = [];
+    const walk = (dir: string, keys: typeof js.fKeys): Promise<void> => keys.reduce(async (prev, k) => {
+      await prev;
+      const name = dir ? `${dir}/${k.fName}` : k.fName;
+      theirs.push(key({ name, className: k.fClassName, cycle: k.fCycle }));
+      if (/^TDirectory/.test(k.fClassName)) await walk(name, (await js.readDirectory(`${name};${k.fCycle}`)).fKeys);
+    }, Promise.resolve());
+    await walk('', js.fKeys);
+    t.same(ours.keys().map(key).sort(), theirs.sort(), 'the same keys, in every directory');
     for (const k of ours.keys().filter((k) => k.className === 'TTree')) {
       const tree = await ours.tree(`${k.name};${k.cycle}`);
       const jt = (await js.readObject(`${k.name};${k.cycle}`)) as unknown as { fEntries: number; fBranches: { arr: JsBranch[] } };

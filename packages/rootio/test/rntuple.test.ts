@@ -1,9 +1,8 @@
 import t, { type Test } from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { openRootFile, UnsupportedBranchTypeError, type Column } from '@gluon/rootio';
+import { serve } from './range-server.js';
 
 /**
  * RNTuple (binary format 1.0) files from scikit-hep-testdata, each made by a macro in its
@@ -164,15 +163,8 @@ t.test('any entry range reads the same as the whole, across pages, clusters and 
 
 t.test('over HTTP the same as from disk', async (t) => {
   const body = readFileSync(fixture('ntpl001_staff_rntuple_v1-0-1-0.root'));
-  const server = createServer((req, res) => {
-    const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '')!;
-    const a = Number(m[1]);
-    const z = Math.min(Number(m[2]), body.length - 1);
-    res.writeHead(206, { 'content-range': `bytes ${a}-${z}/${body.length}`, 'content-length': z - a + 1 }).end(body.subarray(a, z + 1));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
-  const remote = await openRootFile(`http://127.0.0.1:${(server.address() as AddressInfo).port}/staff.root`);
+  const { url } = await serve(t, body);
+  const remote = await openRootFile(url);
   t.teardown(() => remote.close());
   const local = await open('ntpl001_staff_rntuple_v1-0-1-0.root', t);
   const r = await remote.rntuple('Staff');

@@ -92,26 +92,43 @@ export async function readSkeleton(src: ByteSource): Promise<Skeleton> {
   if (!(h.end <= src.size)) throw new RootFormatError(src.path, 8, `truncated: the header says the file ends at byte ${h.end}, but it has ${src.size} bytes`);
   const dirAt = h.begin + h.nbytesName;
   const dir = await readAt(src, dirAt, Math.min(64, src.size - dirAt), 'the top directory');
-  const d = parsing(src.path, 'the top directory', () => {
-    const v = dir.i16();
-    dir.skip(8); // fDatimeC, fDatimeM
-    const nbytesKeys = dir.i32();
-    dir.i32(); // fNbytesName
-    const big = v > 1000;
-    if (big) dir.skip(16);
-    else dir.skip(8); // fSeekDir, fSeekParent
-    const seekKeys = big ? dir.i64() : dir.i32();
-    return { nbytesKeys, seekKeys };
-  });
-  const kl = await readAt(src, d.seekKeys, d.nbytesKeys, 'the list of keys');
-  const keys = parsing(src.path, 'the list of keys', () => {
+  const d = parsing(src.path, 'the top directory', () => readDirectoryHeader(dir));
+  const keys = await readKeyList(src, d, 'the list of keys');
+  return { version: h.version, end: h.end, seekInfo: h.seekInfo, nbytesInfo: h.nbytesInfo, keys, seekKeys: d.seekKeys };
+}
+
+/** Where a directory's list of keys is: the part of a TDirectory(File) record a reader needs. */
+export interface DirectoryHeader {
+  nbytesKeys: number;
+  seekKeys: number;
+}
+
+/**
+ * A directory record at the cursor (TDirectoryFile::Streamer's layout, the top directory's and a
+ * subdirectory key's payload alike): 64-bit seeks when its version is above 1000.
+ */
+export function readDirectoryHeader(dir: RBuffer): DirectoryHeader {
+  const v = dir.i16();
+  dir.skip(8); // fDatimeC, fDatimeM
+  const nbytesKeys = dir.i32();
+  dir.i32(); // fNbytesName
+  const big = v > 1000;
+  if (big) dir.skip(16);
+  else dir.skip(8); // fSeekDir, fSeekParent
+  const seekKeys = big ? dir.i64() : dir.i32();
+  return { nbytesKeys, seekKeys };
+}
+
+/** Reads the list of keys a directory header points to; `what` names it in errors. */
+export async function readKeyList(src: ByteSource, d: DirectoryHeader, what: string): Promise<Key[]> {
+  const kl = await readAt(src, d.seekKeys, d.nbytesKeys, what);
+  return parsing(src.path, what, () => {
     const own = readKey(kl);
-    kl.seek(own.keylen, 'the key length of the list of keys', 0);
+    kl.seek(own.keylen, `the key length of ${what}`, 0);
     const n = kl.i32();
     if (!(n >= 0 && n * 18 <= d.nbytesKeys)) kl.fail(`claims ${n} keys in ${d.nbytesKeys} bytes`);
     return Array.from({ length: n }, () => readKey(kl));
   });
-  return { version: h.version, end: h.end, seekInfo: h.seekInfo, nbytesInfo: h.nbytesInfo, keys, seekKeys: d.seekKeys };
 }
 
 /**

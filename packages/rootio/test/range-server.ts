@@ -1,0 +1,36 @@
+/** A loopback HTTP file server for tests of reads over HTTP. */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** How the server misbehaves: ignores Range (answers with the whole file), fails its first n requests (503), or answers every request with a status. */
+export type Mode = { ignoreRange?: boolean; failFirst?: number; status?: number };
+
+/** A loopback file server with Range support, recording every range asked for. */
+export async function serve(t: { teardown(fn: () => unknown): void }, body: Uint8Array, mode: Mode = {}) {
+  const ranges: string[] = [];
+  let failures = mode.failFirst ?? 0;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (failures > 0) {
+      failures--;
+      res.writeHead(503, 'Service Unavailable').end();
+      return;
+    }
+    if (mode.status) {
+      res.writeHead(mode.status).end();
+      return;
+    }
+    const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+    if (!m || mode.ignoreRange) {
+      res.writeHead(200, { 'content-length': body.length }).end(body);
+      return;
+    }
+    ranges.push(req.headers.range!);
+    const a = Number(m[1]);
+    const z = Math.min(Number(m[2]), body.length - 1);
+    res.writeHead(206, { 'content-range': `bytes ${a}-${z}/${body.length}`, 'content-length': z - a + 1 }).end(body.subarray(a, z + 1));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/file.root`;
+  return { url, ranges };
+}
