@@ -92,6 +92,7 @@ function shapeProblem(b: BranchInfo, c: Column, n: number): string | null {
 function unsupportedType(err: UnsupportedBranchTypeError): string {
   if (/\(split: read its sub-branches\)$/.test(err.typeName)) return 'container: split object (read its sub-branches)';
   if (/^record \(read its members/.test(err.typeName)) return 'container: RNTuple record (read its members)';
+  if (/^leaf list \(read its leaves/.test(err.typeName)) return 'container: leaf list (read its leaves)';
   return err.typeName.replace(/ member of .*/, ' member').replace(/^leaf list of .*/, 'leaf list');
 }
 
@@ -127,6 +128,13 @@ async function compareJsroot(r: FileResult, path: string, name: string, tree: Aw
   const { jsrootValues, perEntry, normalise } = await import('../packages/rootio/test/helpers.js');
   for (const b of tree.branches) {
     if (b.kind === 'unsupported' || tree.numEntries === 0) continue;
+    // jsroot misreads these (checked by hand): an unsplit TVector2/TVector3 ("Missmatch in
+    // TObject", garbage values) and a leaf list's leaves once a counted leaf makes its entries
+    // vary (it takes the leaves at fixed places). Counted as jsroot not reading them.
+    if (b.typeName.startsWith('TVector') || b.leafOf?.walk) {
+      r.jsroot.jsrootFails++;
+      continue;
+    }
     let ours: Column;
     try {
       ours = (await tree.arrays([b.name]))[b.name]!;
@@ -144,7 +152,9 @@ async function compareJsroot(r: FileResult, path: string, name: string, tree: Aw
     // jsroot turns a fixed char array into a C string (up to its first zero byte); compare that.
     const mine = perEntry(ours, tree.numEntries).map((v, i) =>
       b.typeName.startsWith('int8[') && typeof theirs[i] === 'string' && Array.isArray(v) ? (v.includes(0) ? v.slice(0, v.indexOf(0)) : v) : normalise(v));
-    const ref = theirs.map((v) => (b.typeName.startsWith('int8[') && typeof v === 'string' ? Array.from(v, (ch) => (ch.charCodeAt(0) << 24) >> 24) : normalise(v)));
+    // jsroot gives a TDatime as its object; ours is its packed word.
+    const ref = theirs.map((v) => (b.typeName.startsWith('int8[') && typeof v === 'string' ? Array.from(v, (ch) => (ch.charCodeAt(0) << 24) >> 24)
+      : b.typeName.startsWith('TDatime') ? (v as { fDatime: number }).fDatime : normalise(v)));
     const at = mine.findIndex((v, i) => JSON.stringify(v) !== JSON.stringify(ref[i]));
     if (at < 0) r.jsroot.equal++;
     else {

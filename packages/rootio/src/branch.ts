@@ -1,6 +1,7 @@
 import { ELEMENT_SIZE, type ElementType } from './types.js';
 import { parseStlType, stlTypeName } from './stl.js';
 import { packingOf, type Packing } from './packing.js';
+import { isStreamedObject, STREAMED_OBJECTS, type StreamedObject } from './small-objects.js';
 
 /** How a branch's entries are laid out. */
 export type BranchKind = 'scalar' | 'fixed-array' | 'counted-array' | 'vector' | 'string' | 'nested';
@@ -36,8 +37,20 @@ export interface BranchInfo {
    * A leaf of a leaf list (`x/D:y/I:z/B`, read as `branch.x`…): where its values start in each
    * entry and how many bytes an entry has (the leaves one after another); null for every other branch.
    */
-  leafOf: { at: number; stride: number } | null;
+  leafOf: { at: number; stride: number; walk?: LeafWalk | null } | null;
+  /** An unsplit TVector2/TVector3 branch, read as a fixed array of its doubles (small-objects.ts); null for every other branch. */
+  streamed?: StreamedObject | null;
   entries: number;
+}
+
+/**
+ * A leaf list whose entries vary in size (a counted leaf, `n/I:px[n]/F`): every leaf's element
+ * type, elements per count (`fLen`) and counter (the index of an earlier leaf of the list, or -1),
+ * and which of them this branch reads. Its entries are walked leaf by leaf (leaf-list-walk.ts).
+ */
+export interface LeafWalk {
+  leaves: Array<{ element: ElementType; len: number; count: number }>;
+  index: number;
 }
 
 /** A split member's declaration (type and title, from the file's StreamerInfo of `cls`), or null. */
@@ -117,6 +130,16 @@ export function describeBranch(b: JsBranch, name = b.fName, counterOf: (leaf: un
       const setEl = set ? VECTOR_ELEMENT[set[1]!] : undefined;
       if (setEl) return branchInfo(b, name, `set<${setEl}>`, 'vector', setEl);
       if (stl && stl.kind !== 'number') return branchInfo(b, name, stlTypeName(stl), 'nested');
+      if (b.fBranches.arr.length === 0) {
+        // Small objects of a fixed layout: TVector2/TVector3 as their doubles, TDatime as its packed word.
+        if (isStreamedObject(cls)) {
+          const k = STREAMED_OBJECTS[cls].components.length;
+          const info = branchInfo(b, name, `${cls} (double[${k}]: ${STREAMED_OBJECTS[cls].components.join(', ')})`, 'fixed-array', 'double', k);
+          info.streamed = cls;
+          return info;
+        }
+        if (cls === 'TDatime') return branchInfo(b, name, 'TDatime (uint32)', 'scalar', 'uint32');
+      }
     }
     return splitMember(b, name, cls, counterOf, memberOf) ?? stlMember(b, name, cls, memberOf) ?? branchInfo(b, name, memberType(b, cls), 'unsupported');
   }
@@ -130,7 +153,8 @@ export function describeBranch(b: JsBranch, name = b.fName, counterOf: (leaf: un
   if (leaf._typename === 'TLeafC') return branchInfo(b, name, 'string', 'string');
   if (leaf._typename === 'TLeafD32' || leaf._typename === 'TLeafF16') return packedLeaf(b, name, leaf, counterOf);
   const t = LEAF[leaf._typename];
-  if (!t) return branchInfo(b, name, leaf._typename, 'unsupported');
+  // A TLeafObject holds a whole object streamed by its class (a TH2F, an experiment's event): named by that class.
+  if (!t) return branchInfo(b, name, leaf._typename === 'TLeafObject' ? `TLeafObject of ${b.fClassName || leaf.fTitle}` : leaf._typename, 'unsupported');
   const element = leaf.fIsUnsigned ? t[1] : t[0];
   if (leaf.fLeafCount) {
     const counter = counterOf(leaf.fLeafCount) ?? leaf.fLeafCount.fName;
@@ -144,27 +168,41 @@ export function describeBranch(b: JsBranch, name = b.fName, counterOf: (leaf: un
 /**
  * The leaves of a leaf list (`x/D:y/I:z/B`, several leaves in one TBranch) as branches of their
  * own, `name.x` …: each entry is the leaves' values one after another (TBranch::Fill writes each
- * leaf in turn, no padding), so each leaf is a scalar or fixed array at a fixed place in a
- * fixed-size entry. Null unless every leaf is a plain number or fixed array of numbers (a counted
- * leaf, a string or a packed float makes the entries' sizes vary).
+ * leaf in turn, no padding). Plain numbers and fixed arrays sit at a fixed place in a fixed-size
+ * entry; a leaf counted by an earlier leaf of the list (`n/I:px[n]/F`) makes the entries vary,
+ * and then every leaf is read by walking the entries (`leafOf.walk`), the counted ones as
+ * counted arrays. Null when a leaf is not a plain number (a string, a packed float), is counted
+ * by a leaf outside the list, or is a 2-D counted leaf.
  */
 export function leafListLeaves(b: JsBranch, name: string): BranchInfo[] | null {
   const leaves = b.fLeaves.arr;
   if (leaves.length < 2) return null;
   const out: BranchInfo[] = [];
+  const walk: LeafWalk['leaves'] = [];
   let at = 0;
   for (const leaf of leaves) {
     const t = LEAF[leaf._typename];
-    if (!t || leaf.fLeafCount || !(leaf.fLen >= 1)) return null;
+    if (!t || !(leaf.fLen >= 1)) return null;
     const element = leaf.fIsUnsigned ? t[1] : t[0];
-    const info = leaf.fLen > 1
-      ? branchInfo(b, `${name}.${leaf.fName}`, `${element}[${leaf.fLen}]`, 'fixed-array', element, leaf.fLen)
-      : branchInfo(b, `${name}.${leaf.fName}`, element, 'scalar', element);
-    info.leafOf = { at, stride: 0 };
+    const count = leaf.fLeafCount ? leaves.indexOf(leaves.find((l) => l.fName === leaf.fLeafCount!.fName && l !== leaf)!) : -1;
+    // Counted by a leaf outside the list, or by one after it or not a whole number, or a 2-D
+    // counted leaf (`p[n][3]`, in no public file to check it against): not read.
+    if (leaf.fLeafCount && !(leaf.fLen === 1 && count >= 0 && count < out.length && /^(u?int(8|16|32|64))$/.test(walk[count]!.element) && walk[count]!.len === 1)) return null;
+    walk.push({ element, len: leaf.fLen, count });
+    const full = `${name}.${leaf.fName}`;
+    const info = count >= 0
+      ? branchInfo(b, full, `${element}[${name}.${leaves[count]!.fName}]${leaf.fLen > 1 ? `[${leaf.fLen}]` : ''}`, 'counted-array', element, leaf.fLen, `${name}.${leaves[count]!.fName}`)
+      : leaf.fLen > 1 ? branchInfo(b, full, `${element}[${leaf.fLen}]`, 'fixed-array', element, leaf.fLen)
+      : branchInfo(b, full, element, 'scalar', element);
+    info.leafOf = { at, stride: 0, walk: null };
     at += ELEMENT_SIZE[element] * leaf.fLen;
     out.push(info);
   }
-  for (const info of out) info.leafOf!.stride = at;
+  const varies = walk.some((l) => l.count >= 0);
+  out.forEach((info, index) => {
+    info.leafOf!.stride = varies ? -1 : at;
+    if (varies) info.leafOf!.walk = { leaves: walk, index };
+  });
   return out;
 }
 
@@ -280,5 +318,5 @@ function memberName(b: JsBranch): string {
  */
 function branchInfo(b: JsBranch, name: string, typeName: string, kind: BranchInfo['kind'], element: ElementType | null = null, inner = 1,
                     counter: string | null = null, entryHeader = 0): BranchInfo {
-  return { name, typeName, kind, element, inner, counter, entryHeader, packed: null, objectBits: false, leafOf: null, entries: Number(b.fEntries) };
+  return { name, typeName, kind, element, inner, counter, entryHeader, packed: null, objectBits: false, leafOf: null, streamed: null, entries: Number(b.fEntries) };
 }

@@ -5,6 +5,8 @@
  */
 import { packedSize, untruncate } from './packing.js';
 import { decodeObjectBits, decodePackedCounted, type Counts } from './counted-walk.js';
+import { decodeStreamedObjects } from './small-objects.js';
+import { decodeWalkedLeaf } from './leaf-list-walk.js';
 import type { Basket, PendingBasket } from './basket.js';
 import { decodeStl, parseStlType } from './stl.js';
 import type { BranchInfo } from './branch.js';
@@ -41,6 +43,8 @@ export function decode(path: string, info: BranchInfo, baskets: PendingBasket[],
     throw new RootFormatError(path, -1, `branch ${info.name}: its baskets cover entries ${start}–${next} of the ${start}–${stop} asked for${short}`);
   }
   if (info.objectBits) return decodeObjectBits(path, info, baskets, start, stop, counts);
+  if (info.streamed) return decodeStreamedObjects(path, info, baskets, start, stop, memory);
+  if (info.leafOf?.walk) return decodeWalkedLeaf(path, info, baskets, start, stop);
   if (info.packed && info.kind === 'counted-array') {
     // A range no basket overlaps (a tree of 0 entries, a range at its end) needs no counts.
     if (!counts && baskets.length > 0) throw new RootFormatError(path, -1, `branch ${info.name}: the counts of ${info.counter} are needed to read it`);
@@ -249,7 +253,7 @@ function wholeBasketElements(p: PendingBasket, header: number, size: number): nu
 
 /** Whether {@link decode} gives this branch offsets that may be an earlier column's (shared-offsets.ts). */
 export function sharesOffsets(info: BranchInfo): boolean {
-  return (info.kind === 'vector' || info.kind === 'counted-array') && !info.objectBits && !info.packed;
+  return (info.kind === 'vector' || info.kind === 'counted-array') && !info.objectBits && !info.packed && !info.leafOf?.walk;
 }
 
 /**
@@ -276,7 +280,7 @@ export function guessedColumnSizes(info: BranchInfo, earlierTotal: number | unde
  */
 export function columnSizes(info: BranchInfo, baskets: PendingBasket[], start: number, stop: number, shared = false): Array<[ElementType, number]> {
   const n = stop - start;
-  if (info.objectBits || info.packed || n <= 0) return [];
+  if (info.objectBits || info.packed || info.leafOf?.walk || n <= 0) return [];
   const el = info.element as ElementType;
   if (info.kind === 'scalar' || info.kind === 'fixed-array') return [[el, n * info.inner]];
   if (info.kind !== 'vector' && info.kind !== 'counted-array') return [];
