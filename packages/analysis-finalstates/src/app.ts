@@ -133,7 +133,7 @@ export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => 
     batch = c.cluster ? await startBatchRun({ ...c, cluster: c.cluster }, jobsWhere(c), log).catch((e: unknown) => { run.throwIfInterrupted(); throw e; }) : undefined;
     run.throwIfInterrupted();
     report = await runFinalStates({ files, physics, nWorkers: batch ? c.jobs : c.n_workers, ...(c.scheduler ? { scheduler: c.scheduler } : {}), ...(tls ? { tls } : {}),
-      ...(batch ? { client: batch.client } : {}), chunkSize: c.chunk_size, fanIn: c.fan_in, dashboard: c.dashboard, signal: run.signal }, {
+      ...(batch ? { client: batch.client, clusterFailed: batch.failed } : {}), chunkSize: c.chunk_size, fanIn: c.fan_in, dashboard: c.dashboard, signal: run.signal }, {
       onStart: (i) => {
         run.started({ chunks: i.chunks, files: i.files, events: i.events });
         log(`gluon-finalstates: ${countOf(i.files, 'file')}, ${countOf(i.events, 'event')} in ${countOf(i.chunks, 'chunk')}, ${i.mode === 'serial' ? 'in-process' : modeText(c)}`);

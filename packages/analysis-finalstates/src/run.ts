@@ -34,6 +34,12 @@ export interface RunOptions {
   /** Use this connected client instead of starting or connecting one; not closed. */
   client?: Client;
   /**
+   * Rejects when the cluster running the workers has failed for good (a batch run's cluster that
+   * gave up submitting: @gluon/deploy's BatchRun.failed); the run then ends with its error.
+   * Without it, the run (which has no worker timeout) waited for ever for workers that would never come.
+   */
+  clusterFailed?: Promise<never>;
+  /**
    * Aborting it (Ctrl-C, SIGTERM, SIGHUP: the reason names it) stops the run: what it started (a LocalCluster, its scheduler
    * connection) is closed and it rejects with an InterruptedError; a serial run stops between chunks.
    */
@@ -145,7 +151,7 @@ export async function runFinalStates(opts: RunOptions, hooks: RunHooks = {}): Pr
         const chunkDone: typeof progress = (...a) => { watch.taskDone(); progress(...a); };
         const work = chunks.length ? onCluster(client, chunks, opts, chunkDone) : Promise.resolve(emptyResult(opts.physics.binWidth, nMain, nAll));
         work.catch(() => {}); // once aborted, closing the cluster ends this too
-        result = await Promise.race([work, abort.aborted]);
+        result = await Promise.race([work, abort.aborted, ...(opts.clusterFailed ? [opts.clusterFailed] : [])]);
       } finally {
         watch.stop();
         abort.off();

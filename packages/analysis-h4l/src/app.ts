@@ -171,7 +171,7 @@ async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptio
       ...(c.performance_report ? { performanceReport: c.performance_report } : {}),
       ...(c.worker_timeout_s !== null ? { workerTimeoutMs: c.worker_timeout_s * 1000 } : {}),
       // A batch run's worker_timeout_s counts from a job running: the queue's wait is the batch system's.
-      ...(batch ? { noWorkersHint: () => batchWaitHint(c.cluster!, batch.cluster.jobList, endedSessionsOf(batch.cluster)), workerWaitCountsFrom: jobsRunningSince(() => batch.cluster.jobList) } : {}),
+      ...(batch ? { noWorkersHint: () => batchWaitHint(c.cluster!, batch.cluster.jobList, endedSessionsOf(batch.cluster)), workerWaitCountsFrom: jobsRunningSince(() => batch.cluster.jobList), clusterFailed: batch.failed } : {}),
       signal: run.signal,
     }, {
       onStart: (i) => {

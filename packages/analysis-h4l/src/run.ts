@@ -52,6 +52,12 @@ export interface RunOptions {
    */
   workerWaitCountsFrom?: () => number | undefined;
   /**
+   * Cluster modes: rejects when the cluster running the workers has failed for good (a batch run's
+   * cluster that gave up submitting: @gluon/deploy's BatchRun.failed); the run then ends with its
+   * error. Without it, the run waited for workers that would never come.
+   */
+  clusterFailed?: Promise<never>;
+  /**
    * Leave the LocalCluster (or the scheduler connection) open: the report's `release()` closes
    * it. For `--linger`, which keeps the dashboard up after the run.
    */
@@ -212,7 +218,7 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
       work.catch(() => {});     // when the watch gives up first, closing the cluster ends this too
       // Ctrl-C: the race ends at once; closing the cluster below stops the work.
       const abort = whenAborted(opts.signal);
-      try { result = await Promise.race([work, watch.failed, abort.aborted]); } finally { watch.stop(); abort.off(); }
+      try { result = await Promise.race([work, watch.failed, abort.aborted, ...(opts.clusterFailed ? [opts.clusterFailed] : [])]); } finally { watch.stop(); abort.off(); }
       // The dashboard's Failures panel lists skipped bad files (internals.md: failures/ topics).
       const skippedRows = [
         ...status.filter((f) => f.status === 'skipped').map((f) => ({ file: f.file, message: f.reason ?? 'skipped', kind: 'skipped' as const })),

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { CONFIG_KEY_NAMES, type Client, type SettingsAsGiven } from '@gluon/client';
 import { tokenFromEnv } from '@gluon/protocol';
 import { checkJobClusterOptions, type JobClusterOptions, type JobQueueCluster } from './job-cluster.js';
+import { JobsFailedError } from './job-failures.js';
 import { JOB_KEY_NAMES, JOB_KEYS, jobClusterOptionsOf, jobKeyFromConfig, jobKeyFromText, jobKeyOfOption, jobKeyProblem, keysNotFor, notForLauncher, runFlagOf, type JobKey, type JobKeyName, type JobKeyValues } from './job-keys.js';
 import { keepToken, keptTokenFile, readKeptToken } from './kept-token.js';
 import { SlurmCluster } from './slurm.js';
@@ -210,6 +211,19 @@ function runToken(): { token: string; said: string; keep?: () => void } {
   return { token, said: `the token in ${file}`, keep: () => keepToken(token, file) };
 }
 
+/** A batch run's cluster, started by {@link startBatchRun}. */
+export interface BatchRun {
+  cluster: JobQueueCluster;
+  client: Client;
+  /**
+   * Rejects with {@link batchJobsFailedMessage}'s error once the cluster gives up submitting
+   * (`max_failed_jobs` jobs in a row ended before their worker joined); never settles otherwise.
+   * The run races its work with it: no worker will come, and the run waited for one until
+   * worker_timeout_s, then blamed the wait (gluon-finalstates, which has none, for ever).
+   */
+  failed: Promise<never>;
+}
+
 /**
  * Starts the run's cluster and connects a client; `cluster.close()` cancels the jobs (ssh: ends
  * the sessions). Slurm, PBS: the scheduler here, `c.jobs` jobs (one worker each). ssh: the
@@ -219,7 +233,7 @@ function runToken(): { token: string; said: string; keep?: () => void } {
  * names the jobs unless `c.job_name` does. The scheduler's token is gluon-cluster's (runToken),
  * and the log says where it is.
  */
-export async function startBatchRun(c: BatchRunConfig & { cluster: RunKind }, where: { cwd: string; jobName: string }, log: (s: string) => void): Promise<{ cluster: JobQueueCluster; client: Client }> {
+export async function startBatchRun(c: BatchRunConfig & { cluster: RunKind }, where: { cwd: string; jobName: string }, log: (s: string) => void): Promise<BatchRun> {
   const token = runToken();
   const cluster = c.cluster === 'ssh'
     ? await SSHCluster.start({ ...sshClusterOptionsOf(c), cwd: where.cwd, jobName: c.job_name ?? where.jobName, token: token.token })
@@ -237,7 +251,9 @@ export async function startBatchRun(c: BatchRunConfig & { cluster: RunKind }, wh
     } else {
       log(`${c.cluster}: submitted ${c.jobs} job${c.jobs > 1 ? 's' : ''} (${cluster.jobList.map((j) => j.id).join(', ')}) for the scheduler at ${cluster.schedulerAddress}; ${login}`);
     }
-    return { cluster, client: await runClient(cluster) };
+    const failed = cluster.whenFailed().then((e): never => { throw new Error(batchJobsFailedMessage(c.cluster, e)); });
+    failed.catch(() => {});   // a run that ends first never reads it
+    return { cluster, client: await runClient(cluster), failed };
   } catch (e) {
     await cluster.close();
     throw e;
@@ -257,4 +273,17 @@ async function runClient(cluster: JobQueueCluster): Promise<Client> {
     throw new Error(`ssh: the scheduler started on ${cluster.schedulerHost}, but this machine cannot connect to it at ${cluster.schedulerAddress} (${(e as Error).message}): `
       + `the run's client connects from here, so port ${port} of ${cluster.schedulerHost} must be open to this machine, not only its ssh port (docs/deploy-ssh.md)`);
   }
+}
+
+/**
+ * Why a batch run ends when its cluster gave up submitting: the jobs' count, the last job, its
+ * state and the file to read, that no worker will come, and what to do, in the analyses' flags.
+ */
+export function batchJobsFailedMessage(kind: RunKind, e: Error): string {
+  if (!(e instanceof JobsFailedError)) return e.message;
+  const { last } = e;
+  const what = kind === 'ssh' ? 'worker sessions' : 'jobs';
+  const fix = kind === 'ssh' ? '(node or gluon-worker missing on the host)' : '(a --job-prologue line, node or gluon-worker missing on the nodes; --print-job-script shows the job script)';
+  return `its ${kind} ${what} keep ending before their worker joins: ${e.count} in a row, the last ${kind === 'ssh' ? '' : 'job '}${last.id}${last.state ? ` (${last.state})` : ''}; `
+    + `read ${last.outputFile}. The cluster stopped submitting, so no worker will come: fix what its output says ${fix} and run again`;
 }

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { Client, LocalCluster, reachableDashboardUrl } from '@gluon/client';
 import { checkOptionKeys, checkTokenOption, onProcessEnd, parseBytes, tokenFromEnv, type OptionKeys, type TlsOptions } from '@gluon/protocol';
 import { checkAdaptOptions, fetchLoad, type AdaptOptions } from './adapt.js';
-import { checkMaxFailedJobs, countEndedJob, DEFAULT_MAX_FAILED_JOBS, endedWithoutWorkerLine, gaveUpMessage, type EndedJob, type EndState } from './job-failures.js';
+import { checkMaxFailedJobs, countEndedJob, DEFAULT_MAX_FAILED_JOBS, endedWithoutWorkerLine, JobsFailedError, type EndedJob, type EndState } from './job-failures.js';
 import { requireCommands, shellQuote } from './commands.js';
 import { cancelLine, isRetiring, planLook, type PlanJob, type WorkerSeen } from './job-plan.js';
 import { endStatesWanted, type EndStates } from './end-states.js';
@@ -774,7 +774,7 @@ export abstract class JobQueueCluster {
     this.failedInARow = consecutive;
     if (!j.joined) this.log(endedWithoutWorkerLine(this.kind, ended));
     if (giveUp && !this.failure) {
-      this.failure = new Error(gaveUpMessage(this.kind, consecutive, ended));
+      this.failure = new JobsFailedError(this.kind, consecutive, ended);
       clearInterval(this.timer);
       this.timer = undefined;
       this.log(this.failure.message);

@@ -89,6 +89,18 @@ export function gaveUpMessage(kind: string, count: number, last: EndedJob): stri
     `The last, job ${last.id}, ended${last.state ? ` ${last.state}` : ''}: read ${last.outputFile} (the worker command is in jobScript())`;
 }
 
+/**
+ * The cluster gave up submitting: `count` jobs in a row ended before their worker joined, the last
+ * `last`. What `whenFailed()` gives and `scale()`, `adapt()`, `waitForWorkers()` throw; a caller
+ * that words it for its own users (the analyses' batch runs) reads the fields.
+ */
+export class JobsFailedError extends Error {
+  override name = 'JobsFailedError';
+  constructor(readonly kind: string, readonly count: number, readonly last: EndedJob) {
+    super(gaveUpMessage(kind, count, last));
+  }
+}
+
 /** Throws unless `n` is a valid `maxFailedJobs`. */
 export function checkMaxFailedJobs(n: number | undefined, name = 'maxFailedJobs'): void {
   if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new RangeError(`${name} must be an integer ≥ 1, got ${n}`);
