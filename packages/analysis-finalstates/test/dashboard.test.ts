@@ -19,7 +19,7 @@ t.test('the Results panel shows events per final state growing live', { skip: ch
   const browser = await launch(t);
   const page = browser.pages()[0] ?? (await browser.newPage());
   await page.goto(cluster.dashboardUrl!);
-  await page.waitForSelector('#conn.up', { timeout: 15_000 });
+  await page.waitForSelector('#conn.up', { timeout: 120_000 });
   // Every time the card changes, the page records the total of its table.
   await page.evaluate((topic) => {
     const w = window as unknown as { totals: number[] };
@@ -49,7 +49,7 @@ t.test('the Results panel shows events per final state growing live', { skip: ch
   const report = await runFinalStates({ files: listFiles(OPENDATA), physics: physicsOptions(mergeConfig({}, {})), nWorkers: 0, chunkSize: 8, client });
   const expected = Object.values(report.result.finalStates).reduce((a, b) => a + b, 0);
   t.ok(report.result.chunks > 50, `${report.result.chunks} chunks`);
-  await page.waitForFunction((e) => ((window as unknown as { totals: number[] }).totals.at(-1) ?? -1) === e, expected, { timeout: 30_000 });
+  await page.waitForFunction((e) => ((window as unknown as { totals: number[] }).totals.at(-1) ?? -1) === e, expected, { timeout: 120_000 });
   t.ok(published.length >= 2, `published ${published.length} times: ${published.join(' → ')}`);
   t.ok(published.every((v, i) => i === 0 || v > published[i - 1]), 'the published totals grow');
   t.equal(published.at(-1), expected, 'the last is the events of every final state');

@@ -28,7 +28,7 @@ t.test('the m4l histogram by group and a skipped bad file show in a real browser
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(cluster.dashboardUrl!);
-  await page.waitForSelector('#conn.up', { timeout: 15_000 });
+  await page.waitForSelector('#conn.up', { timeout: 120_000 });
 
   const client = await cluster.client();
   const report = await runAnalysis({ dataDir: dir, selection: 'notebook', nWorkers: 0, chunkSize: 2000, lumiFb: 10, skipBadFiles: true, client });
@@ -41,7 +41,7 @@ t.test('the m4l histogram by group and a skipped bad file show in a real browser
   const expected = Object.values(final.groups).filter((g) => g.style !== 'points').flatMap((g) => g.values).reduce((a, b) => a + b, 0);
   t.ok(expected > 0, 'the simulated groups have entries');
   const card = page.locator('.result[data-topic="h4l/m4l"]');
-  await card.waitFor({ timeout: 15_000 });
+  await card.waitFor({ timeout: 120_000 });
   // The sum is of the simulated groups only: a publish with all of them but not yet a chunk of
   // Data reaches it too, so the wait is also for every group's name in the legend (the last
   // publish), not only for the sum.
@@ -49,7 +49,7 @@ t.test('the m4l histogram by group and a skipped bad file show in a real browser
     const el = document.querySelector('.result[data-topic="h4l/m4l"]') as HTMLElement | null;
     const sum = Number(el?.dataset.sum);
     return Math.abs(sum - e) <= 1e-9 * Math.max(1, e) && names.every((n) => el!.textContent!.includes(n));
-  }, [expected, Object.keys(final.groups)] as const, { timeout: 15_000 });
+  }, [expected, Object.keys(final.groups)] as const, { timeout: 120_000 });
   t.pass('the Results card ends on the run\'s stacked m4l total');
   const legend = await card.textContent();
   for (const name of Object.keys(final.groups)) t.match(legend, name, `the legend names ${name}`);
@@ -60,7 +60,7 @@ t.test('the m4l histogram by group and a skipped bad file show in a real browser
   t.ok(peak >= 115 && peak < 135, `the signal group peaks in the bin at ${peak}–${peak + 5} GeV`);
 
   const skipped = page.locator('#failures .failure.skipped');
-  await skipped.first().waitFor({ timeout: 15_000 });
+  await skipped.first().waitFor({ timeout: 120_000 });
   t.match(await skipped.first().textContent(), /data_A\.4lep\.root/, 'the Failures panel lists the skipped file');
   t.same(pageErrors, [], 'no errors in the page');
 });

@@ -315,7 +315,7 @@ t.test('a message larger than both frame limits travels in chunks and arrives in
   t.teardown(() => conn.close());
   t.equal(conn.chunkBytes, MiB, 'pieces are no larger than the smaller frame limit');
   const value = pattern(5 * MiB);
-  const reply = await conn.request({ op: 'echo', value }, 30_000);
+  const reply = await conn.request({ op: 'echo', value }, 120_000);
   t.ok(reply.value instanceof Float64Array, 'a typed array comes back as itself');
   t.same(reply.value, value, 'all 5 MiB arrived in order, there and back');
   // the connection is still in step: small messages before and after a chunked one keep their order
@@ -342,7 +342,7 @@ t.test('a message over the other side\'s announced budget is refused by the send
   t.ok(bytes > 5 * MiB);
   t.equal(limit, 4 * MiB);
   t.equal(whose, `${server.address}'s`, 'the limit is named as the listener\'s');
-  t.equal((await conn.request({ op: 'echo', value: 'still open' }, 10_000)).value, 'still open', 'and the connection is unharmed');
+  t.equal((await conn.request({ op: 'echo', value: 'still open' }, 120_000)).value, 'still open', 'and the connection is unharmed');
 });
 
 t.test('a chunked header over the budget closes with 1009 and the reason; chunks before the hello are refused', async (t) => {
@@ -379,7 +379,7 @@ t.test('a message the codec refuses is reported, not thrown out of the flush; th
   conn.on('unencodable', (...args: unknown[]) => refused.push(args));
   const cyclic: Record<string, unknown> = {};
   cyclic.self = cyclic;
-  const reply = conn.request({ op: 'echo', value: 'after' }, 10_000);
+  const reply = conn.request({ op: 'echo', value: 'after' }, 120_000);
   conn.send({ op: 'echo', value: Symbol('not data') as unknown as string });
   conn.send({ op: 'echo', value: cyclic });
   conn.flush();

@@ -42,7 +42,7 @@ async function server(t: Test, tls: TlsOptions): Promise<Listener> {
 
 /** connect() that must fail: resolves with its error, bounded generously so nothing hangs. */
 async function refused(url: string, opts: Parameters<typeof connect>[2] = {}): Promise<HandshakeError> {
-  const err = await connect(url, { role: 'peer' }, { timeoutMs: 15_000, log: () => {}, ...opts }).then(({ conn }) => {
+  const err = await connect(url, { role: 'peer' }, { timeoutMs: 120_000, log: () => {}, ...opts }).then(({ conn }) => {
     conn.close();
     return null;
   }, (e: unknown) => e);
@@ -55,7 +55,7 @@ t.test('wss:// with the cluster\'s CA works; the address says wss', async (t) =>
   const l = await server(t, leaf.node!);
   t.match(l.address, /^wss:\/\/127\.0\.0\.1:\d+$/);
   const { conn } = await connect(l.address, { role: 'peer' }, { tls: { ca: leaf.node!.ca! } });
-  t.same((await conn.request({ op: 'get-data', keys: ['k-1'] }, 10_000)).missing, ['k-1']);
+  t.same((await conn.request({ op: 'get-data', keys: ['k-1'] }, 120_000)).missing, ['k-1']);
   conn.close();
 });
 
@@ -128,7 +128,7 @@ t.test('a dialler that does not trust the listener\'s certificate: the listener\
   t.teardown(() => l.close());
   const e = await refused(l.address, { tls: { ca: readTlsMaterial({ ca: otherCa.cert }).ca! } });
   t.match(e.message, /^unknown CA: /);
-  await Promise.race([logged, new Promise((_, no) => setTimeout(() => no(new Error(`no handshake line in ${JSON.stringify(lines)}`)), 15_000).unref())]);
+  await Promise.race([logged, new Promise((_, no) => setTimeout(() => no(new Error(`no handshake line in ${JSON.stringify(lines)}`)), 120_000).unref())]);
   const line = lines.find((x) => /during its handshake/.test(x))!;
   t.match(line, /^dropped a TLS connection from 127\.0\.0\.1:\d+ during its handshake: /, 'names the address and port it came from');
   t.match(line, /most likely because it does not trust this scheduler's certificate \(its --tls-ca is not the CA that signed this scheduler's --tls-cert, or it dialled a name or address the certificate does not list; its own error says which\)$/);
@@ -147,7 +147,7 @@ t.test('mutual TLS: no certificate, a stranger\'s, an expired one are refused; t
   t.match(old.message, /^client certificate expired: wss:\/\/\S+: scheduler refused this side's certificate because it has expired \[CERT_HAS_EXPIRED\]$/);
   const { conn, welcome } = await connect(l.address, { role: 'peer' }, { tls: leaf.node! });
   t.same([welcome.clientCertRequired, welcome.tokenRequired], [true, false], 'its welcome says it required the certificate (protocol 22)');
-  t.equal((await conn.request({ op: 'get-data', keys: [] }, 10_000)).op, 'data', 'a peer with the cluster\'s certificate is served');
+  t.equal((await conn.request({ op: 'get-data', keys: [] }, 120_000)).op, 'data', 'a peer with the cluster\'s certificate is served');
   conn.close();
 });
 

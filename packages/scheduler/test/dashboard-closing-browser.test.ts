@@ -17,16 +17,16 @@ t.test('a retiring worker reads as retiring on the Workers table and its page; a
   const d = await startDashboard(source, { host: '127.0.0.1', port: 0, feed: { intervalMs: 100 } });
   t.teardown(() => d.close());
   const { page } = await openPage(t, d.url);
-  await page.waitForFunction(() => document.querySelectorAll('#workers tr[data-worker].alive').length === 2, null, { timeout: 30_000 });
+  await page.waitForFunction(() => document.querySelectorAll('#workers tr[data-worker].alive').length === 2, null, { timeout: 120_000 });
   // A row is filled whole when it is drawn: its mark is there with it, or not at all.
   const mark = async (name: string) => page.$$eval(`#workers tr[data-worker="${name}"] .badge.closing`, (bs) => bs.map((b) => b.textContent));
   t.same(await mark('leaving'), ['retiring — handing over 3 results']);
   t.same(await mark('working'), [], 'a working worker has no such mark');
 
   await page.goto(new URL('worker?id=w1', d.url).href);
-  await page.waitForSelector('dd[data-figure="status"]', { timeout: 15_000 });
+  await page.waitForSelector('dd[data-figure="status"]', { timeout: 120_000 });
   t.equal(await page.textContent('dd[data-figure="status"]'), 'retiring — handing over 3 results');
   await page.goto(new URL('worker?id=w2', d.url).href);
-  await page.waitForFunction(() => document.getElementById('worker-name')?.textContent === 'working', null, { timeout: 15_000 });
+  await page.waitForFunction(() => document.getElementById('worker-name')?.textContent === 'working', null, { timeout: 120_000 });
   t.equal(await page.textContent('dd[data-figure="status"]'), 'running');
 });

@@ -56,7 +56,7 @@ t.test('the task graph: nodes coloured live by state; the groups graph for big g
   // Hovering a node names it.
   const at = await page.evaluate((k) => (document.querySelector('#graph') as any).nodeCenter(k), g.key);
   await page.mouse.move(at.x, at.y);
-  await page.waitForFunction(() => !(document.querySelector('#graph .stream-tip') as HTMLElement).hidden, null, { timeout: 10_000 });
+  await page.waitForFunction(() => !(document.querySelector('#graph .stream-tip') as HTMLElement).hidden, null, { timeout: 120_000 });
   t.match(await page.textContent('#graph .stream-tip'), new RegExp(`key ${g.key}.*group gated.*state processing`), 'hover: key, group, state');
   writeFileSync(gate1, '');
   t.equal(await root.result(), 6, 'the sums');

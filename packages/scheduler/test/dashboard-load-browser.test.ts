@@ -67,7 +67,7 @@ t.test('memory, occupancy and the scheduler\'s own figures match the run', { ski
   t.equal(cluster1.limit, 1200 * MiB, 'and of their limits');
   if (holder[1].rss >= 0.8 * 600 * MiB) {
     const warning = page.locator(`#memory .mem-warning[data-worker="${holder[0]}"]`);
-    await warning.waitFor({ timeout: 10_000 });
+    await warning.waitFor({ timeout: 120_000 });
     t.match(await warning.textContent(), holder[1].paused ? /is paused/ : /is at \d+% of its memory limit/, 'a warning names the worker near its limit');
   } else {
     t.comment(`worker RSS only ${(holder[1].rss / MiB).toFixed(0)} MiB: below 80% of 600 MiB, no warning expected`);
@@ -76,7 +76,7 @@ t.test('memory, occupancy and the scheduler\'s own figures match the run', { ski
   t.equal(await page.locator(`#memory .mem-warning[data-worker="${Object.keys(latest).find((n) => n !== holder[0])}"]`).count(), 0, 'none for the other worker');
 
   // The scheduler's own figures, in the header and the panel: its RSS as /proc says.
-  await page.waitForFunction(() => Number((document.querySelector('#scheduler-stats') as HTMLElement).dataset.samples) >= 3, null, { timeout: 30_000 });
+  await page.waitForFunction(() => Number((document.querySelector('#scheduler-stats') as HTMLElement).dataset.samples) >= 3, null, { timeout: 120_000 });
   const self = await page.$eval('#scheduler-stats', (e) => ({ ...(e as HTMLElement).dataset }));
   const schedRss = rssOf(cluster.schedulerProcess.pid);
   t.ok(Math.abs(Number(self.rss) - schedRss) / schedRss < 0.25, `scheduler RSS ${(Number(self.rss) / MiB).toFixed(0)} MiB is what /proc says (${(schedRss / MiB).toFixed(0)} MiB)`);

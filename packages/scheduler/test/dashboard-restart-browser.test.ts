@@ -26,11 +26,11 @@ t.test('after a restart that hands the ids out in another order, each row names 
   let second: Awaited<ReturnType<typeof startDashboard>> | undefined;
   t.teardown(async () => { await first.close().catch(() => {}); await second?.close(); });
   const { page } = await openPage(t, first.url);
-  await page.waitForFunction(() => document.querySelectorAll('#workers tr[data-worker].alive').length === 2, null, { timeout: 30_000 });
+  await page.waitForFunction(() => document.querySelectorAll('#workers tr[data-worker].alive').length === 2, null, { timeout: 120_000 });
 
   // The restarted scheduler: beta registered first this time, so it is w1 now.
   await first.close();
-  await page.waitForSelector('#conn.down', { timeout: 30_000 });
+  await page.waitForSelector('#conn.down', { timeout: 120_000 });
   const after = new MemorySource({ workers: [row('w1', 'beta', 4002, 22), row('w2', 'alpha', 4001, 11)] });
   second = await startDashboard(after, { host: '127.0.0.1', port, feed: { intervalMs: 100 } });
   await page.waitForFunction(() => document.querySelector('#workers tr.alive a.worker-link')?.getAttribute('href') === 'worker?id=w2'

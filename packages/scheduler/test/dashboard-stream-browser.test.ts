@@ -18,11 +18,11 @@ type Page = Awaited<ReturnType<typeof openPage>>['page'];
 
 /** Hovers the bar of `key` and returns the tooltip's lines as `{label: value}`. */
 async function hover(page: Page, key: string, kind = 0): Promise<Record<string, string>> {
-  await page.waitForFunction(([k, kd]) => !!(document.querySelector('#stream') as any).barCenter?.(k, kd), [key, kind] as const, { timeout: 30_000 });
+  await page.waitForFunction(([k, kd]) => !!(document.querySelector('#stream') as any).barCenter?.(k, kd), [key, kind] as const, { timeout: 120_000 });
   const at = await page.evaluate(([k, kd]) => (document.querySelector('#stream') as any).barCenter(k, kd), [key, kind] as const);
   await page.mouse.move(at.x + 40, at.y + 40);
   await page.mouse.move(at.x, at.y, { steps: 2 });
-  await page.waitForFunction(() => !(document.querySelector('.stream-tip') as HTMLElement).hidden, null, { timeout: 10_000 });
+  await page.waitForFunction(() => !(document.querySelector('.stream-tip') as HTMLElement).hidden, null, { timeout: 120_000 });
   return page.$$eval('.stream-tip > div', (divs) => Object.fromEntries(divs.map((d) => [d.querySelector('b')!.textContent!.trim(), d.textContent!.slice(d.querySelector('b')!.textContent!.length)])));
 }
 
@@ -38,7 +38,7 @@ t.test('hovering a real run\'s bars names the task or the transfer', { skip }, a
   t.equal(await total.result(), 5, 'the sum of both results');
   const names = cluster.workers.map((w) => w.name);
   // Hold the view still (a zoomed stream does not scroll), so a bar stays where it was found.
-  await page.waitForFunction((keys) => keys.every((k: string) => (document.querySelector('#stream') as any).barCenter?.(k, 0)), [...parts.map((p) => p.key), total.key], { timeout: 30_000 });
+  await page.waitForFunction((keys) => keys.every((k: string) => (document.querySelector('#stream') as any).barCenter?.(k, 0)), [...parts.map((p) => p.key), total.key], { timeout: 120_000 });
   await page.click('.stream-zoom-out');
 
   const tip = await hover(page, parts[0]!.key);
@@ -55,7 +55,7 @@ t.test('hovering a real run\'s bars names the task or the transfer', { skip }, a
   const transferred = await page.waitForFunction((keys) => {
     const el = document.querySelector('#stream') as any;
     return keys.find((k: string) => el.barCenter?.(k, 1)) ?? false;
-  }, parts.map((p) => p.key), { timeout: 30_000 });
+  }, parts.map((p) => p.key), { timeout: 120_000 });
   const key = (await transferred.jsonValue()) as string;
   const tt = await hover(page, key, 1);
   t.equal(tt.keys, key, 'the transferred key');
@@ -76,7 +76,7 @@ t.test('zoom and pan stay on the retained bars; Live follows now again', { skip 
   const now = Date.now();
   const starts = Array.from({ length: 10 }, (_, i) => now - 20_000 + i * 1000);
   starts.forEach((s, i) => source.emit({ kind: 'task-done', key: `bar-${i}`, group: 'bar', worker: 'w1', thread: 0, start: s, stop: s + 500, nbytes: 8 }));
-  await page.waitForFunction(() => Number((document.querySelector('#stream') as HTMLElement).dataset.bars) === 10, null, { timeout: 10_000 });
+  await page.waitForFunction(() => Number((document.querySelector('#stream') as HTMLElement).dataset.bars) === 10, null, { timeout: 120_000 });
   const range = async () => page.$eval('#stream', (e) => ({ lo: Number((e as HTMLElement).dataset.lo), hi: Number((e as HTMLElement).dataset.hi), zoomed: (e as HTMLElement).dataset.zoomed, bars: Number((e as HTMLElement).dataset.bars) }));
   const visible = (lo: number, hi: number) => starts.filter((s) => s + 500 >= lo && s <= hi).length;
   t.equal((await range()).zoomed, 'false', 'following now at first');
@@ -117,7 +117,7 @@ t.test('zoom and pan stay on the retained bars; Live follows now again', { skip 
   // The wheel zooms too, around the pointer.
   await page.mouse.move(box.x + box.width / 2, y);
   await page.mouse.wheel(0, -100);
-  await page.waitForFunction((w) => Number((document.querySelector('#stream') as HTMLElement).dataset.hi) - Number((document.querySelector('#stream') as HTMLElement).dataset.lo) < w, out.hi - out.lo, { timeout: 5000 });
+  await page.waitForFunction((w) => Number((document.querySelector('#stream') as HTMLElement).dataset.hi) - Number((document.querySelector('#stream') as HTMLElement).dataset.lo) < w, out.hi - out.lo, { timeout: 120_000 });
   t.pass('the wheel zooms in');
   await page.click('.stream-live');
   const live = await range();

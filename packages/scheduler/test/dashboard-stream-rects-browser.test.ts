@@ -26,10 +26,10 @@ t.test('a row of back-to-back short tasks is one rectangle; wide bars and altern
   for (let i = 0; i < 4; i++) source.emit({ kind: 'task-done', key: `wide-${i}`, group: 'wide', worker: 'w1', thread: 1, start: end - 3200 + i * 800, stop: end - 2600 + i * 800 });
   // Row w1 #2: 40 tasks of 1 ms back to back, alternating between two groups.
   for (let i = 0; i < 40; i++) source.emit({ kind: 'task-done', key: `alt-${i}`, group: i % 2 ? 'odd' : 'even', worker: 'w1', thread: 2, start: end - 40 + i, stop: end - 39 + i });
-  await page.waitForFunction(() => Number((document.querySelector('#stream') as HTMLElement).dataset.bars) === 1244, null, { timeout: 30_000 });
+  await page.waitForFunction(() => Number((document.querySelector('#stream') as HTMLElement).dataset.bars) === 1244, null, { timeout: 120_000 });
   // The draw that counted them all (the stream redraws at most every 0.5 s).
   await page.waitForFunction(() => (document.querySelector('#stream') as HTMLElement).dataset.rects !== undefined
-    && Number((document.querySelector('#stream') as HTMLElement).dataset.rects) <= 1244, null, { timeout: 30_000 });
+    && Number((document.querySelector('#stream') as HTMLElement).dataset.rects) <= 1244, null, { timeout: 120_000 });
   const rects = Number(await page.getAttribute('#stream', 'data-rects'));
   t.equal(rects, 1 + 4 + 40, '1,244 bars: the short tasks one rectangle, each wide task one, each alternating task one');
   t.same(errors, [], 'no errors in the page');

@@ -20,14 +20,14 @@ t.test('a worker\'s page: its tasks now, results by group, transfers and log lin
   const gate = gates(t)('open');
   const names = cluster.workers.map((w) => w.name).sort();
   const { page, errors: pageErrors } = await openPage(t, cluster.dashboardUrl!);
-  await page.waitForFunction(() => document.querySelectorAll('#workers tr[data-worker].alive').length === 2, null, { timeout: 30_000 });
+  await page.waitForFunction(() => document.querySelectorAll('#workers tr[data-worker].alive').length === 2, null, { timeout: 120_000 });
   const links = await page.$$eval('#workers a.worker-link', (as) => as.map((a) => a.getAttribute('href')));
   t.ok(links.length === 2 && links.every((l) => /^worker\?id=w\d+$/.test(l ?? '')) && links[0] !== links[1], `each worker's name links to its own page, by id (${links.join(', ')})`);
   const client = await cluster.client();
   // The pages are opened by name, as links were made before ids: a name one worker has is its page.
   const open = async (name: string) => {
     await page.goto(new URL(`worker?name=${encodeURIComponent(name)}`, cluster.dashboardUrl!).href);
-    await page.waitForSelector('#conn.up', { timeout: 15_000 });
+    await page.waitForSelector('#conn.up', { timeout: 120_000 });
   };
 
   // Tasks now: three gated tasks, held executing; each page lists exactly those sent to it.
@@ -35,7 +35,7 @@ t.test('a worker\'s page: its tasks now, results by group, transfers and log lin
   const seen: string[] = [];
   for (const name of names) {
     await open(name);
-    await page.waitForFunction(() => document.querySelectorAll('#worker-tasks tr[data-key]').length > 0, null, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelectorAll('#worker-tasks tr[data-key]').length > 0, null, { timeout: 120_000 });
     const keys = await page.$$eval('#worker-tasks tr[data-key]', (trs) => trs.map((tr) => tr.getAttribute('data-key')!));
     t.equal(await page.textContent('dd[data-figure="assigned"]'), String(keys.length), `${name}: its assigned figure is its list's length (${keys.length})`);
     t.ok(keys.every((k) => k.startsWith('gated-')), `${name}: gated tasks only`);
@@ -53,7 +53,7 @@ t.test('a worker\'s page: its tasks now, results by group, transfers and log lin
   for (const name of names) {
     await open(name);
     // Every result is shown once the page has polled after the run.
-    await page.waitForFunction(() => document.querySelector('#worker-stored tr[data-group="bigWork"], #worker-stored p.empty') !== null, null, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector('#worker-stored tr[data-group="bigWork"], #worker-stored p.empty') !== null, null, { timeout: 120_000 });
     const stored = Object.fromEntries(await page.$$eval('#worker-stored tr[data-group]', (trs) => trs.map((tr) => [tr.getAttribute('data-group'), [Number(tr.getAttribute('data-count')), Number(tr.getAttribute('data-bytes'))]])));
     const transfers = await page.$$eval('#worker-transfers tr[data-direction]', (trs) => trs.map((tr) => ({ direction: tr.getAttribute('data-direction')!, peer: tr.getAttribute('data-peer')!, bytes: Number(tr.getAttribute('data-bytes')) })));
     pages[name] = { stored, transfers };
@@ -80,7 +80,7 @@ t.test('a worker\'s page: its tasks now, results by group, transfers and log lin
   let found = '';
   for (const name of names) {
     await open(name);
-    await page.waitForFunction(() => (document.querySelector('#worker-log') as HTMLElement).dataset.lines !== undefined, null, { timeout: 30_000 });
+    await page.waitForFunction(() => (document.querySelector('#worker-log') as HTMLElement).dataset.lines !== undefined, null, { timeout: 120_000 });
     const lines = await page.$$eval('#worker-log .log-entry', (es) => es.map((e) => e.textContent ?? ''));
     const line = lines.find((l) => l.includes(`stopped task ${huge.key}`));
     if (line) found = `${name}: ${line}`;

@@ -81,18 +81,18 @@ t.test('performance report: one file, opened from disk offline, shows the run', 
     if (!/^(?:file|data):/.test(r.url())) requests.push(r.url());
   });
   await page.goto(pathToFileURL(file).href);
-  await page.waitForSelector('#conn.report', { timeout: 15_000 });
+  await page.waitForSelector('#conn.report', { timeout: 120_000 });
   t.match(await page.textContent('#conn'), /^report \d\d:\d\d:\d\d–\d\d:\d\d:\d\d$/, 'the header says it is a report and gives its window');
   t.match(await page.title(), /^report test run · Gluon performance report$/);
   const recordedBars = rec.messages.reduce((n: number, m: any) => n + (m.stream?.length ?? 0), 0);
   t.match(await page.textContent('#report-note'), new RegExp(`all ${recordedBars} bars \\(tasks and transfers\\) of the window`), 'the note says nothing was sampled away');
 
   // Progress: the run's groups with the run's counts.
-  await page.waitForFunction((n) => document.querySelector('tr[data-group="work"] td.n-of-n')?.textContent === `${n}/${n}`, N, { timeout: 15_000 });
+  await page.waitForFunction((n) => document.querySelector('tr[data-group="work"] td.n-of-n')?.textContent === `${n}/${n}`, N, { timeout: 120_000 });
   t.equal(await page.textContent('tr[data-group="explodeOnPurpose"] td.state-erred'), '1', 'one erred task');
   t.equal(await page.textContent('tr[data-group="bigWork"] td.n-of-n'), '8/8');
   // Task stream: every recorded bar drawn, on the two workers' thread rows.
-  await page.waitForFunction((n) => Number((document.querySelector('#stream') as HTMLElement).dataset.bars) >= n, taskBars.length, { timeout: 15_000 });
+  await page.waitForFunction((n) => Number((document.querySelector('#stream') as HTMLElement).dataset.bars) >= n, taskBars.length, { timeout: 120_000 });
   const drawn = Number(await page.getAttribute('#stream', 'data-bars'));
   t.equal(drawn, recordedBars, `the task stream draws the ${recordedBars} recorded bars`);
   const rows: string[] = JSON.parse((await page.getAttribute('#stream', 'data-rows')) ?? '[]');
@@ -104,11 +104,11 @@ t.test('performance report: one file, opened from disk offline, shows the run', 
   t.ok(memText.length === 2 && memText.every((x) => /MiB \/ 1\.0 GiB/.test(x ?? '')), `RSS against the 1 GiB limit: ${memText.join(', ')}`);
   // Failures and results.
   t.match(await page.locator('#failures .failure[data-key^="explodeOnPurpose"]').textContent(), /RangeError: deliberate report failure/);
-  await page.locator('#results [data-topic="test/m4l"]').waitFor({ timeout: 10_000 });
+  await page.locator('#results [data-topic="test/m4l"]').waitFor({ timeout: 120_000 });
   const header = await page.textContent('#totals');
   t.match(header, /2 workers/, `header: ${header}`);
   // Memory per worker: both workers with their 1 GiB limit, holding at least the 8 results of 32 KiB.
-  await page.waitForFunction(() => Object.keys(JSON.parse((document.querySelector('#memory') as HTMLElement).dataset.latest || '{}')).length === 2, null, { timeout: 15_000 });
+  await page.waitForFunction(() => Object.keys(JSON.parse((document.querySelector('#memory') as HTMLElement).dataset.latest || '{}')).length === 2, null, { timeout: 120_000 });
   const latest = JSON.parse((await page.getAttribute('#memory', 'data-latest'))!) as Record<string, { held: number; rss: number; limit: number }>;
   t.same(Object.values(latest).map((w) => w.limit), [1 << 30, 1 << 30], 'memory: each worker against its 1 GiB limit');
   t.ok(Object.values(latest).reduce((a, w) => a + w.held, 0) >= 8 * 32_768, 'memory: the results held include the 8 results of 32 KiB');
@@ -134,14 +134,14 @@ t.test('performance report: one file, opened from disk offline, shows the run', 
   const storedWork: number[] = [];
   for (const name of ['local-0', 'local-1']) {
     await page.click(`#workers a.worker-link:text-is("${name}")`);
-    await page.waitForSelector('#report-worker #worker-stored', { timeout: 10_000 });
+    await page.waitForSelector('#report-worker #worker-stored', { timeout: 120_000 });
     t.equal(await page.textContent('#report-worker #worker-name'), name, `${name}'s page`);
     t.equal(await page.isVisible('#progress'), false, 'in place of the dashboard');
     t.equal(await page.textContent('#report-worker [data-figure="status"]'), 'running');
     storedWork.push(Number(await page.getAttribute('#report-worker #worker-stored tr[data-group="work"]', 'data-count') ?? 0));
     if (name === 'local-0') writeFileSync(join(outDir, 'report-worker.png'), await page.screenshot({ type: 'png', fullPage: true }));
     await page.goBack();
-    await page.waitForSelector('#progress', { state: 'visible', timeout: 10_000 });
+    await page.waitForSelector('#progress', { state: 'visible', timeout: 120_000 });
     t.equal(await page.locator('#report-worker').count(), 0, 'Back returns to the report');
   }
   t.equal(storedWork[0]! + storedWork[1]!, N, `the two workers' pages hold the ${N} work results between them (${storedWork.join(' + ')})`);
@@ -180,16 +180,16 @@ t.test('a report of a 10-minute window shows and zooms over the whole window', {
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(pathToFileURL(file).href);
-  await page.waitForSelector('#conn.report', { timeout: 15_000 });
+  await page.waitForSelector('#conn.report', { timeout: 120_000 });
   t.equal(await page.textContent('#conn'), `report ${new Date(T0).toTimeString().slice(0, 8)}–${new Date(T0 + WINDOW).toTimeString().slice(0, 8)}`);
-  await page.waitForFunction((n) => Number((document.querySelector('#stream') as HTMLElement).dataset.bars) === n, bars, { timeout: 15_000 });
+  await page.waitForFunction((n) => Number((document.querySelector('#stream') as HTMLElement).dataset.bars) === n, bars, { timeout: 120_000 });
   t.pass(`all ${bars} bars of the 10 minutes are in view, not only the last 2 minutes'`);
   t.match(await page.textContent('#stream-note'), /last 10\.\d min/, 'the stream says it spans the window');
   // Zoom in, then all the way out: the zoom reaches back to the window's start, past the live page's 5 minutes.
   await page.click('.stream-zoom-in');
-  await page.waitForFunction((n) => Number((document.querySelector('#stream') as HTMLElement).dataset.bars) < n, bars, { timeout: 10_000 });
+  await page.waitForFunction((n) => Number((document.querySelector('#stream') as HTMLElement).dataset.bars) < n, bars, { timeout: 120_000 });
   for (let i = 0; i < 12; i++) await page.click('.stream-zoom-out');
-  await page.waitForFunction((n) => Number((document.querySelector('#stream') as HTMLElement).dataset.bars) === n, bars, { timeout: 10_000 });
+  await page.waitForFunction((n) => Number((document.querySelector('#stream') as HTMLElement).dataset.bars) === n, bars, { timeout: 120_000 });
   t.pass('zoomed out, every bar of the window is in view again');
   t.same(pageErrors, [], 'no errors on the page');
 });

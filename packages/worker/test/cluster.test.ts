@@ -69,7 +69,7 @@ t.test('task errors: exceptions with remote stacks, disallowed and built-in modu
   const exit = spec('exitNow', 'exitNow', [7]);
   const all = [boom, denied, builtin, uninstalled, exit];
   client.conn.send({ op: 'update-graph', tasks: all, wants: all.map((x) => x.key) });
-  const res = await client.results(all.map((x) => x.key), 30_000);
+  const res = await client.results(all.map((x) => x.key), 120_000);
   const err = (k: TaskSpec) => res.get(k.key)!.error as Record<string, unknown>;
   t.match(err(boom), { name: 'RangeError', message: 'boom: now', kind: 'exception', worker: 'wx', stack: /at explode \(.*tasks\.mjs/ });
   // Refused by the only worker, for good (nothing absent that could still appear): they fail at once.
@@ -134,7 +134,7 @@ t.test('SIGTERM: queued tasks are handed back, the running one finishes, exit 0'
   w1.proc.kill('SIGTERM');
   t.equal(await w1.proc.exited(120_000), 0, 'exit code 0');
   t.match(w1.proc.output(), /SIGTERM: handing back queued work/);
-  const res = await client.results(tasks.map((x) => x.key), 30_000);
+  const res = await client.results(tasks.map((x) => x.key), 120_000);
   for (let i = 0; i < tasks.length; i++) t.equal(res.get(tasks[i]!.key)!.value, i, `task ${i}`);
   t.equal(w2.proc.child.exitCode, null);
 });

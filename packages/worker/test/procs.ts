@@ -239,7 +239,7 @@ export function endAfter(t: { teardown(fn: () => unknown): void }): { procs: Pro
 export async function getData(address: string, keys: string[], token?: string): Promise<Message> {
   const { conn } = await connect(address, { role: 'peer', name: 'raw-test-peer' }, { ...(token ? { token } : {}), log: () => {} });
   try {
-    return await conn.request({ op: 'get-data', keys }, 10_000);
+    return await conn.request({ op: 'get-data', keys }, 120_000);
   } finally {
     conn.close();
   }

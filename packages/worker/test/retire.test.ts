@@ -31,7 +31,7 @@ async function until<T>(what: string, pred: () => Promise<T | undefined> | T | u
 }
 
 async function whoHas(client: RawClient, keys: string[]): Promise<Record<string, string[]>> {
-  const reply = await client.conn.request({ op: 'who-has', keys }, 30_000);
+  const reply = await client.conn.request({ op: 'who-has', keys }, 120_000);
   return (reply.whoHas ?? {}) as Record<string, string[]>;
 }
 

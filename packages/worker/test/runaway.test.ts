@@ -53,7 +53,7 @@ t.test('a cancelled runaway task: its thread is replaced, tasks behind it run, S
   const mark = markFile(t);
   const spinner = spec('spin', 'spin', [mark]);
   client.conn.send({ op: 'update-graph', tasks: [spinner], wants: [spinner.key] });
-  await until(() => existsSync(mark), 20_000, 'the runaway task started');
+  await until(() => existsSync(mark), 120_000, 'the runaway task started');
   // Queued behind it on the worker's only thread: before, these never ran.
   const after = Array.from({ length: 5 }, (_, i) => spec('inc', 'inc', [i]));
   client.conn.send({ op: 'update-graph', tasks: after, wants: after.map((x) => x.key) });
@@ -77,7 +77,7 @@ t.test("a cancelled runaway task's stop is said in the worker's log and counted 
   const mark = markFile(t);
   const spinner = spec('spin', 'spin', [mark]);
   client.conn.send({ op: 'update-graph', tasks: [spinner], wants: [spinner.key] });
-  await until(() => existsSync(mark), 20_000, 'the runaway task started');
+  await until(() => existsSync(mark), 120_000, 'the runaway task started');
   client.conn.send({ op: 'cancel', keys: [spinner.key] });
   // Before, the worker said nothing: the runaway loop and its thread went without a trace.
   const [line] = await w.proc.waitFor(new RegExp(`stopped task ${spinner.key} after it ran (\\d+ ms|\\d+\\.\\d s): it was cancelled and still ran 500 ms later; its thread was terminated and replaced`), 60_000);
@@ -96,7 +96,7 @@ t.test('timeoutMs stops a runaway task and fails it with a clear error; the work
   const spinner = { ...spec('spin', 'spin', []), timeoutMs: 300, retries: 1 };
   const next = spec('inc', 'inc', [41]);
   client.conn.send({ op: 'update-graph', tasks: [spinner, next], wants: [spinner.key, next.key] });
-  const res = await client.results([spinner.key, next.key], 30_000);
+  const res = await client.results([spinner.key, next.key], 120_000);
   const err = res.get(spinner.key)!;
   t.equal(err.op, 'task-erred');
   t.match(err.error, { name: 'TaskTimeoutError', message: /ran longer than its timeoutMs of 300 ms; its thread was stopped/, kind: 'exception', retriesUsed: 1 });
@@ -122,6 +122,6 @@ t.test('--memory-limit is enforced: a task that grows past it is stopped and fai
   t.match(w!.proc.output(), /over its memory limit of 300 MiB: stopped task hog-\d+/);
   const next = spec('inc', 'inc', [1]);
   client.conn.send({ op: 'update-graph', tasks: [next], wants: [next.key] });
-  t.equal((await client.results([next.key], 30_000)).get(next.key)!.value, 2, 'the worker runs on once its RSS is back under the limit');
+  t.equal((await client.results([next.key], 120_000)).get(next.key)!.value, 2, 'the worker runs on once its RSS is back under the limit');
   t.equal(w!.proc.child.exitCode, null);
 });
