@@ -2,6 +2,7 @@ import { ELEMENT_SIZE, type ElementType } from './types.js';
 import { parseStlType, stlTypeName } from './stl.js';
 import { packingOf, type Packing } from './packing.js';
 import { isStreamedObject, STREAMED_OBJECTS, type StreamedObject } from './small-objects.js';
+import type { ObjectMember } from './object-members.js';
 
 /** How a branch's entries are laid out. */
 export type BranchKind = 'scalar' | 'fixed-array' | 'counted-array' | 'vector' | 'string' | 'nested';
@@ -40,6 +41,8 @@ export interface BranchInfo {
   leafOf: { at: number; stride: number; walk?: LeafWalk | null } | null;
   /** An unsplit TVector2/TVector3 branch, read as a fixed array of its doubles (small-objects.ts); null for every other branch. */
   streamed?: StreamedObject | null;
+  /** A member of an unsplit object (see object-members.ts): read by walking each entry's object; null for every other branch. */
+  member: ObjectMember | null;
   entries: number;
 }
 
@@ -90,7 +93,7 @@ const VECTOR_ELEMENT: Record<string, ElementType> = {
 };
 
 /** ROOT's type codes of plain numbers (TVirtualStreamerInfo): a member's `fStreamerType` mod 20. */
-const STREAMER_ELEMENT: Record<number, ElementType> = {
+export const STREAMER_ELEMENT: Record<number, ElementType> = {
   1: 'int8', 2: 'int16', 3: 'int32', 4: 'int64', 5: 'float', 6: 'int32', 8: 'double', 11: 'uint8', 12: 'uint16',
   13: 'uint32', 14: 'uint64', 15: 'uint32', 16: 'int64', 17: 'uint64', 18: 'bool',
 };
@@ -119,7 +122,8 @@ export function describeBranch(b: JsBranch, name = b.fName, counterOf: (leaf: un
     // A split TClonesArray (3) or STL collection (4): its own entries are the element counts.
     if (b.fType === CLONES_TOP || b.fType === STL_TOP) return branchInfo(b, name, 'int32', 'scalar', 'int32');
     if (b.fBranches.arr.length > 0) return branchInfo(b, name, `${cls || 'TBranchElement'} (split: read its sub-branches)`, 'unsupported');
-    const m = /^vector<\s*(.+?)\s*>$/.exec(cls);
+    // ROOT::VecOps::RVec<T> (RDataFrame's Snapshot) is written as std::vector<T> is.
+    const m = /^(?:vector|ROOT::VecOps::RVec)<\s*(.+?)\s*>$/.exec(cls);
     const el = m ? VECTOR_ELEMENT[m[1]!] : undefined;
     if (el && (b.fType ?? 0) === 0) return branchInfo(b, name, `vector<${el}>`, 'vector', el);
     if (((b.fType ?? 0) === 0 || b.fType === -1) && (b.fStreamerType ?? -1) === -1) {
@@ -141,7 +145,7 @@ export function describeBranch(b: JsBranch, name = b.fName, counterOf: (leaf: un
         if (cls === 'TDatime') return branchInfo(b, name, 'TDatime (uint32)', 'scalar', 'uint32');
       }
     }
-    return splitMember(b, name, cls, counterOf, memberOf) ?? stlMember(b, name, cls, memberOf) ?? branchInfo(b, name, memberType(b, cls), 'unsupported');
+    return splitMember(b, name, cls, counterOf, memberOf) ?? stlMember(b, name, cls, memberOf, counterOf) ?? branchInfo(b, name, memberType(b, cls), 'unsupported');
   }
   const leaves = b.fLeaves.arr;
   if (leaves.length !== 1) {
@@ -239,6 +243,9 @@ function packedBranch(b: JsBranch, name: string, half: boolean, title: string, i
 function memberType(b: JsBranch, cls: string): string {
   const st = b.fStreamerType ?? -1;
   if (b.fType !== MEMBER && b.fType !== CLONES_MEMBER && b.fType !== STL_MEMBER) return cls || 'TBranchElement';
+  // A base class's branch (not split further) is named after the base: KM3NeT's
+  // `KM3NETDAQ::JDAQPreamble` of each JDAQEvent, ATLAS's `xAOD::AuxContainerBase`, TObject.
+  if (st === 0 || st === 66 && memberName(b) === 'TObject') return `base class ${memberName(b)} of ${cls}`;
   const what = st === 65 ? 'TString' : st === 365 ? 'std::string' : st === 300 || st === 500 ? 'STL container' : st > 40 && st < 60 ? `pointer to ${STREAMER_ELEMENT[st % 20] ?? 'an'} array` : `type code ${st}`;
   return `${what} member of ${cls}`;
 }
@@ -295,12 +302,21 @@ function splitMember(b: JsBranch, name: string, cls: string, counterOf: (leaf: u
  * whose type the file's StreamerInfo gives: each entry is an object header and then the
  * container as an unsplit branch of that type holds it (a vector of numbers takes the fast path).
  */
-function stlMember(b: JsBranch, name: string, cls: string, memberOf: MemberOf): BranchInfo | null {
+function stlMember(b: JsBranch, name: string, cls: string, memberOf: MemberOf, counterOf: (leaf: unknown) => string | null): BranchInfo | null {
   const st = b.fStreamerType ?? -1;
-  if (b.fType !== MEMBER || (st !== 300 && st !== 365) || !cls) return null;
+  const inCollection = b.fType === CLONES_MEMBER || b.fType === STL_MEMBER;
+  if ((b.fType !== MEMBER && !inCollection) || (st !== 300 && st !== 365) || !cls) return null;
   const declared = memberOf(cls, b.fClassVersion ?? -1, memberName(b))?.typeName;
   const stl = declared ? parseStlType(declared.replace(/\s+/g, ' ').trim()) : null;
   if (!stl) return null;
+  if (inCollection) {
+    // One container per element of the collection, counted by the collection's branch: one
+    // offsets level more than the member's type (entry → elements → the member's levels). Maps
+    // there are not read (no file shows how they are laid out).
+    const counter = b.fLeaves.arr[0]?.fLeafCount ? counterOf(b.fLeaves.arr[0].fLeafCount) : null;
+    if (!counter || stl.kind === 'map' || stl.kind === 'list' && stl.of.kind === 'map') return null;
+    return branchInfo(b, name, `${stlTypeName(stl)}[${counter}]`, 'nested', null, 1, counter);
+  }
   if (stl.kind === 'list' && stl.container === 'vector' && stl.of.kind === 'number') return branchInfo(b, name, `vector<${stl.of.element}>`, 'vector', stl.of.element);
   return branchInfo(b, name, stlTypeName(stl), 'nested');
 }
@@ -316,7 +332,7 @@ function memberName(b: JsBranch): string {
  * their size; a long-lived worker's `arrays` deoptimized on a "wrong map" and was recompiled,
  * ~50 ms of compiler time each, every few runs.)
  */
-function branchInfo(b: JsBranch, name: string, typeName: string, kind: BranchInfo['kind'], element: ElementType | null = null, inner = 1,
+export function branchInfo(b: JsBranch, name: string, typeName: string, kind: BranchInfo['kind'], element: ElementType | null = null, inner = 1,
                     counter: string | null = null, entryHeader = 0): BranchInfo {
-  return { name, typeName, kind, element, inner, counter, entryHeader, packed: null, objectBits: false, leafOf: null, streamed: null, entries: Number(b.fEntries) };
+  return { name, typeName, kind, element, inner, counter, entryHeader, packed: null, objectBits: false, leafOf: null, streamed: null, member: null, entries: Number(b.fEntries) };
 }

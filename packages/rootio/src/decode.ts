@@ -8,7 +8,8 @@ import { decodeObjectBits, decodePackedCounted, type Counts } from './counted-wa
 import { decodeStreamedObjects } from './small-objects.js';
 import { decodeWalkedLeaf } from './leaf-list-walk.js';
 import type { Basket, PendingBasket } from './basket.js';
-import { decodeStl, parseStlType } from './stl.js';
+import { decodeCountedStl, decodeStl, parseStlType } from './stl.js';
+import { decodeObjectMember } from './object-members.js';
 import type { BranchInfo } from './branch.js';
 import { FRESH, type ColumnMemory } from './column-memory.js';
 import { vectorWalker } from './vector-walk.js';
@@ -45,6 +46,7 @@ export function decode(path: string, info: BranchInfo, baskets: PendingBasket[],
   if (info.objectBits) return decodeObjectBits(path, info, baskets, start, stop, counts);
   if (info.streamed) return decodeStreamedObjects(path, info, baskets, start, stop, memory);
   if (info.leafOf?.walk) return decodeWalkedLeaf(path, info, baskets, start, stop);
+  if (info.member) return decodeObjectMember(path, info, baskets, start, stop);
   if (info.packed && info.kind === 'counted-array') {
     // A range no basket overlaps (a tree of 0 entries, a range at its end) needs no counts.
     if (!counts && baskets.length > 0) throw new RootFormatError(path, -1, `branch ${info.name}: the counts of ${info.counter} are needed to read it`);
@@ -90,6 +92,8 @@ export function decode(path: string, info: BranchInfo, baskets: PendingBasket[],
     case 'string':
       return decodeStrings(path, info, baskets, start, stop);
     case 'nested':
+      // An STL member of a split collection, `vector<int32>[Evt/trks]`: counted by the collection.
+      if (info.counter) return decodeCountedStl(path, info, parseStlType(info.typeName.slice(0, info.typeName.length - info.counter.length - 2))!, baskets, start, stop, counts);
       return decodeStl(path, info, parseStlType(info.typeName)!, baskets, start, stop);
     default:
       throw new UnsupportedBranchTypeError(info.typeName, info.name);
@@ -253,7 +257,7 @@ function wholeBasketElements(p: PendingBasket, header: number, size: number): nu
 
 /** Whether {@link decode} gives this branch offsets that may be an earlier column's (shared-offsets.ts). */
 export function sharesOffsets(info: BranchInfo): boolean {
-  return (info.kind === 'vector' || info.kind === 'counted-array') && !info.objectBits && !info.packed && !info.leafOf?.walk;
+  return (info.kind === 'vector' || info.kind === 'counted-array') && !info.objectBits && !info.packed && !info.leafOf?.walk && !info.member;
 }
 
 /**
@@ -280,7 +284,7 @@ export function guessedColumnSizes(info: BranchInfo, earlierTotal: number | unde
  */
 export function columnSizes(info: BranchInfo, baskets: PendingBasket[], start: number, stop: number, shared = false): Array<[ElementType, number]> {
   const n = stop - start;
-  if (info.objectBits || info.packed || info.leafOf?.walk || n <= 0) return [];
+  if (info.objectBits || info.packed || info.leafOf?.walk || info.member || n <= 0) return [];
   const el = info.element as ElementType;
   if (info.kind === 'scalar' || info.kind === 'fixed-array') return [[el, n * info.inner]];
   if (info.kind !== 'vector' && info.kind !== 'counted-array') return [];

@@ -6,6 +6,7 @@ import { readKeyObject, readPayload, readSkeleton, readStreamers, type Key } fro
 import { findKey, listKeys, readDirectories, type Directory } from './directories.js';
 import { RNTupleReader } from './rntuple/reader.js';
 import type { ObjectReader } from './meta/objects.js';
+import { ClassLayouts } from './object-members.js';
 import type { RObject } from './meta/rbuffer.js';
 import { checkLocation, checkOpenValues, checkOptions, HTTP_OPTIONS, OPEN_OPTIONS } from './read-args.js';
 
@@ -58,6 +59,13 @@ export class RootFile {
     const info = infos.find((i) => i.version === classVersion) ?? (infos.length === 1 ? infos[0] : undefined);
     return info?.elements.find((e) => e.name === member) ?? null;
   }
+
+  /** @internal The file's classes as walk steps, for members of unsplit objects (object-members.ts). */
+  get layouts(): ClassLayouts {
+    this.classLayouts ??= new ClassLayouts(this.reader.streamers);
+    return this.classLayouts;
+  }
+  private classLayouts: ClassLayouts | null = null;
 
   get path(): string {
     return this.source.path;

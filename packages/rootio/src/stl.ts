@@ -12,6 +12,7 @@
 import { RootFormatError } from './errors.js';
 import type { BranchInfo } from './branch.js';
 import type { PendingBasket } from './basket.js';
+import type { Counts } from './counted-walk.js';
 import { allocate, ELEMENT_SIZE, type ElementType, type Nested, type TypedArray, utf8 } from './types.js';
 
 /** An STL type as the decoder walks it. */
@@ -77,16 +78,17 @@ export function stlTypeName(t: StlType): string {
 }
 
 /** Thrown inside an entry; the caller names the branch and entry. */
-class EntryError extends Error {}
+export class EntryError extends Error {}
 
 /** Collects one level of a nested column while entries are read. */
-interface Builder {
+export interface Builder {
   /** Reads one item at `p` (never past `end`), returning where it ends. */
   read(v: DataView, bytes: Uint8Array, p: number, end: number): number;
   finish(): Nested;
 }
 
-function need(p: number, n: number, end: number): void {
+/** Throws unless `n` bytes at `p` lie before `end`. */
+export function need(p: number, n: number, end: number): void {
   if (n < 0 || p + n > end) throw new EntryError(`needs ${n} bytes at ${p}, the entry ends at ${end}`);
 }
 
@@ -97,7 +99,7 @@ function count(v: DataView, p: number, end: number, min: number): number {
   return n;
 }
 
-class NumberBuilder implements Builder {
+export class NumberBuilder implements Builder {
   private readonly out: number[] = [];
   private readonly big: bigint[] = [];
   constructor(private readonly element: ElementType) {}
@@ -126,7 +128,7 @@ class NumberBuilder implements Builder {
   }
 }
 
-class StringBuilder implements Builder {
+export class StringBuilder implements Builder {
   private readonly out: string[] = [];
   private readonly dec = new TextDecoder();
   read(v: DataView, b: Uint8Array, p: number, end: number): number {
@@ -176,12 +178,10 @@ class MapBuilder implements Builder {
       p = block(this.type.key, this.keys, n, v, b, p, end);
       p = block(this.type.value, this.values, n, v, b, p, end);
     } else {
-      // Object-wise (TGenCollectionStreamer::ReadMap): the count, then each pair's key and value.
-      // Only pairs of numbers and strings are read: where a container's own header would go in
-      // this layout is not known from any file seen, so it is refused rather than guessed.
-      if (this.type.key.kind === 'list' || this.type.value.kind === 'list') {
-        throw new EntryError('a map of containers written object-wise (not member-wise) is not read');
-      }
+      // Object-wise (TGenCollectionStreamer::ReadMap): the count, then each pair's key and value;
+      // a container key or value is its count and items, with no header of its own (ATLAS's
+      // ByteStreamAuxContainer_v1 maps of string to vector<float>, vector<vector<int>>, …,
+      // checked against the byte count of the map's header).
       n = count(v, p, end, 1);
       p += 4;
       for (let i = 0; i < n; i++) {
@@ -209,20 +209,32 @@ function isStlClass(t: StlType): boolean {
   return t.kind === 'list' || t.kind === 'map' || (t.kind === 'string' && t.stl);
 }
 
-function header(v: DataView, p: number, end: number): { next: number; memberwise: boolean } {
+/** An STL object's header (byte count, version): where its contents start, and whether a map is member-wise. */
+export function header(v: DataView, p: number, end: number): { next: number; memberwise: boolean } {
   need(p, 6, end);
   const bc = v.getUint32(p);
   if (!(bc & 0x40000000)) throw new EntryError('an object header has no byte count');
   return { next: p + 6, memberwise: (v.getUint16(p + 4) & 0x4000) !== 0 };
 }
 
-function builderFor(t: StlType): Builder {
+/** The builder of one level of `t` (and of the levels below). */
+export function builderFor(t: StlType): Builder {
   switch (t.kind) {
     case 'number': return new NumberBuilder(t.element);
     case 'string': return new StringBuilder();
     case 'list': return new ListBuilder(builderFor(t.of));
     case 'map': return new MapBuilder(t, builderFor(t.key), builderFor(t.value));
   }
+}
+
+/**
+ * Reads one STL object at `p` (its header, then its contents) into `top`, a builder of its type;
+ * returns where it ends.
+ */
+export function readStl(top: Builder, v: DataView, b: Uint8Array, p: number, end: number): number {
+  const h = header(v, p, end);
+  if (top instanceof MapBuilder) top.memberwise = h.memberwise;
+  return top.read(v, b, h.next, end);
 }
 
 /** Decodes entries `[start, stop)` of an unsplit STL branch of type `type`. */
@@ -237,9 +249,7 @@ export function decodeStl(path: string, info: BranchInfo, type: StlType, baskets
     for (let i = a; i < z; i++) {
       const end = o[i + 1]!;
       try {
-        const h = header(b.view, o[i]!, end);
-        if (top instanceof MapBuilder) top.memberwise = h.memberwise;
-        const p = top.read(b.view, b.data, h.next, end);
+        const p = readStl(top, b.view, b.data, o[i]!, end);
         if (p !== end) throw new EntryError(`${end - p} bytes are left over`);
       } catch (err) {
         if (!(err instanceof EntryError)) throw err;
@@ -249,4 +259,47 @@ export function decodeStl(path: string, info: BranchInfo, type: StlType, baskets
     pending.release();
   }
   return top.finish();
+}
+
+/**
+ * Decodes entries `[start, stop)` of an STL member of a split collection (Trk's `vector<int>
+ * rec_stages` of each element of KM3NeT's `vector<Trk>`, counted by `info.counter`): an entry is
+ * one header (byte count, version) and then, for each of the entry's elements, the member's
+ * container with no header of its own; an entry without elements may have no bytes at all.
+ * The column has one offsets level more than the member's type: entry → elements → its levels.
+ */
+export function decodeCountedStl(path: string, info: BranchInfo, type: StlType, baskets: PendingBasket[], start: number, stop: number, counts: Counts | null): Nested {
+  const items = builderFor(type);
+  const offsets = new Int32Array(stop - start + 1);
+  let e = 0;
+  for (const pending of baskets) {
+    const b = pending.load();
+    const o = b.offsets;
+    if (!o) throw new RootFormatError(path, -1, `branch ${info.name}: a basket of ${info.typeName} entries has no entry offsets`);
+    const a = Math.max(0, start - pending.entryStart);
+    const z = Math.min(pending.entries, stop - pending.entryStart);
+    for (let i = a; i < z; i++) {
+      const entry = pending.entryStart + i;
+      const n = counts ? Number(counts.values[entry - counts.from]) : NaN;
+      const end = o[i + 1]!;
+      try {
+        if (!(n >= 0)) throw new EntryError(`it has no element count in ${info.counter}`);
+        let p = o[i]!;
+        if (n > 0 || p < end) {
+          const h = header(b.view, p, end);
+          if (h.memberwise) throw new EntryError('its containers are written member-wise, which is not read');
+          p = h.next;
+        }
+        for (let k = 0; k < n; k++) p = items.read(b.view, b.data, p, end);
+        if (p !== end) throw new EntryError(`${end - p} bytes are left over after its ${n} elements`);
+      } catch (err) {
+        if (!(err instanceof EntryError)) throw err;
+        throw new RootFormatError(path, -1, `branch ${info.name}: entry ${entry} is not a valid ${info.typeName}: ${err.message}`);
+      }
+      offsets[e + 1] = offsets[e]! + n;
+      e++;
+    }
+    pending.release();
+  }
+  return { offsets, values: items.finish() };
 }

@@ -4,6 +4,7 @@ import { InflateJob, type Payload } from './inflate-pool.js';
 import { giveReadMemory, giveThreadReadMemory, KEEP_MAX_BYTES, takeReadMemory, takeThreadReadMemory } from './read-memory.js';
 import { readThreadStats, type ThreadRead } from './thread-reads.js';
 import { describeBranch, leafListLeaves, type BranchInfo, type JsBranch } from './branch.js';
+import { unsplitObjectBranches } from './object-members.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
 import type { RootFile } from './file.js';
 import { columnSizes, decode, guessedColumnSizes, sharesOffsets } from './decode.js';
@@ -112,19 +113,27 @@ export class TreeReader {
     walk(tree.fBranches.arr, null);
     const infos: BranchInfo[] = [];
     for (const { b, name } of all) {
-      const info = describeBranch(b, name, (leaf) => leafOwner.get(leaf) ?? null, (cls, version, member) => file.memberOf(cls, version, member));
-      infos.push(info);
-      // Two branches of one name (it happens): listed both, read the first, as ROOT's FindBranch does.
-      if (!this.state.has(name)) this.state.set(name, { info, refs: basketRefs(file.path, b, this.numEntries), hasOffsets: b.fEntryOffsetLen > 0, cached: null });
-      // A leaf list's leaves, each read from the branch's baskets.
-      for (const leaf of info.kind === 'unsupported' ? leafListLeaves(b, name) ?? [] : []) {
-        infos.push(leaf);
-        if (!this.state.has(leaf.name)) this.state.set(leaf.name, { info: leaf, refs: basketRefs(file.path, b, this.numEntries), hasOffsets: b.fEntryOffsetLen > 0, cached: null });
+      const described = describeBranch(b, name, (leaf) => leafOwner.get(leaf) ?? null, (cls, version, member) => file.memberOf(cls, version, member));
+      // A leaf list's leaves, and an unsplit object's members (the object itself first), each read from the branch's baskets.
+      const leaves = described.kind === 'unsupported' ? leafListLeaves(b, name) : null;
+      const parts = described.kind !== 'unsupported' ? [described] : leaves ? [described, ...leaves] : unsplitObjectBranches(b, name, file.layouts) ?? [described];
+      for (const info of parts) {
+        infos.push(info);
+        // Two branches of one name (it happens): listed both, read the first, as ROOT's FindBranch does.
+        if (!this.state.has(info.name)) this.state.set(info.name, { info, refs: basketRefs(file.path, b, this.numEntries), hasOffsets: b.fEntryOffsetLen > 0, cached: null });
       }
     }
     // A nested branch can also be asked for by its own name, where that is unambiguous.
     for (const { b, name } of all) {
       if (name !== b.fName && !this.state.has(b.fName) && all.filter((x) => x.b.fName === b.fName).length === 1) this.aliases.set(b.fName, name);
+    }
+    // So can an unsplit object's member (`Primary.energy` for `Primary./Primary.energy`).
+    const own = (n: string) => n.slice(n.lastIndexOf('/') + 1);
+    const shorts = new Map<string, number>();
+    for (const info of infos) if (info.member) shorts.set(own(info.name), (shorts.get(own(info.name)) ?? 0) + 1);
+    for (const info of infos) {
+      const short = own(info.name);
+      if (info.member && shorts.get(short) === 1 && !this.state.has(short) && !this.aliases.has(short)) this.aliases.set(short, info.name);
     }
     this.branches = infos;
   }
@@ -365,7 +374,8 @@ export class TreeReader {
         if (guessed[i]) prefaultStats.guesses[ready ? 'right' : 'wrong']++;
         const mine = ready ? await ready.memory : columnMemory;
         // fBits members and packed-float arrays are walked from each basket's start, with the counts.
-        const walked = s.info.kind === 'counted-array' && (s.info.objectBits || s.info.packed !== null);
+        // So are STL members of a split collection (one container per element).
+        const walked = s.info.kind === 'counted-array' && (s.info.objectBits || s.info.packed !== null) || s.info.kind === 'nested' && s.info.counter !== null;
         const counts = walked ? await this.countsOver(s.info.counter!, baskets) : null;
         if (s.info.kind === 'counted-array' && !walked) await this.sizeEntries(s.info, baskets);
         // Keyed by the name asked for (a member may be asked for by its own name).

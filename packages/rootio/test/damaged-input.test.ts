@@ -156,7 +156,7 @@ if (!data) {
 
 t.test('baskets that do not tile the range (a gap hidden by an overlap) are refused, not read as stale memory', async (t) => {
   const { decode } = await import('../src/decode.js');
-  const info = { name: 'x', typeName: 'float', kind: 'scalar' as const, element: 'float' as const, inner: 1, counter: null, entryHeader: 0, packed: null, objectBits: false, leafOf: null, entries: 25 };
+  const info = { name: 'x', typeName: 'float', kind: 'scalar' as const, element: 'float' as const, inner: 1, counter: null, entryHeader: 0, packed: null, objectBits: false, leafOf: null, member: null, entries: 25 };
   const basket = (entryStart: number, entries: number) => {
     const data = new Uint8Array(4 * entries);
     return {
@@ -176,7 +176,7 @@ t.test('a pointer-to-array entry whose null-pointer flag disagrees with its byte
   const { decode } = await import('../src/decode.js');
   // Split-object members `Short_t* x; //[n]`: each entry is a set-pointer byte, then n elements.
   const info = { name: 'evt/SliceI16', typeName: 'int16[evt/N]', kind: 'counted-array' as const, element: 'int16' as const, inner: 1,
-    counter: 'evt/N', entryHeader: 1, packed: null, objectBits: false, leafOf: null, entries: 3 };
+    counter: 'evt/N', entryHeader: 1, packed: null, objectBits: false, leafOf: null, member: null, entries: 3 };
   const basket = (bytes: number[], starts: number[]) => {
     const data = Uint8Array.from(bytes);
     const offsets = Int32Array.from([...starts, data.length]);
@@ -224,7 +224,7 @@ t.test('old-style ROOT zlib blocks ("CS") decompress; another method or a damage
 t.test('std::vector entries are read by their byte counts, and through the offset table where those do not add up', async (t) => {
   const { decode } = await import('../src/decode.js');
   const info = { name: 'v', typeName: 'vector<float>', kind: 'vector' as const, element: 'float' as const, inner: 1,
-    counter: null, entryHeader: 0, packed: null, objectBits: false, leafOf: null, entries: 3 };
+    counter: null, entryHeader: 0, packed: null, objectBits: false, leafOf: null, member: null, entries: 3 };
   const entries = [[1.5, 2.5], [], [3.5]];
   /** A basket as ROOT writes one (byte count, version, count, big-endian floats; then the offset table), with `edit` applied. */
   const basket = (edit: (v: DataView, starts: number[]) => void = () => {}) => {

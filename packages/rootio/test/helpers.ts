@@ -32,7 +32,12 @@ export async function jsrootValues(path: string, tree: string, branches: string[
 /** Our column as one JS value per entry, for comparison with jsroot. */
 export function perEntry(c: Column, n: number): unknown[] {
   if (Array.isArray(c)) return c;
-  if ('offsets' in c) return Array.from({ length: n }, (_, i) => Array.from((c.values as TypedArray).subarray(c.offsets[i]!, c.offsets[i + 1]!) as ArrayLike<unknown>));
+  if ('offsets' in c) {
+    // Each level of a nested column (strings, or lists below) as entries of its own.
+    const values = c.values as Column;
+    const inner = ArrayBuffer.isView(values) ? null : perEntry(values, c.offsets[n]!);
+    return Array.from({ length: n }, (_, i) => (inner ? inner.slice(c.offsets[i]!, c.offsets[i + 1]!) : Array.from((values as TypedArray).subarray(c.offsets[i]!, c.offsets[i + 1]!) as ArrayLike<unknown>)));
+  }
   if ('innerShape' in c) {
     const k = c.innerShape[0]!;
     return Array.from({ length: n }, (_, i) => Array.from(c.values.subarray(i * k, (i + 1) * k) as ArrayLike<unknown>));

@@ -84,7 +84,7 @@ t.test('baskets kept inside the TTree in place of written ones (zero bytes in th
 
 t.test('a branch never filled in a filled tree says so', async (t) => {
   const info: BranchInfo = { name: 'evt/fTracks.fX', typeName: 'float[evt/fTracks]', kind: 'counted-array', element: 'float', inner: 1,
-    counter: 'evt/fTracks', entryHeader: 0, packed: null, objectBits: false, leafOf: null, entries: 0 };
+    counter: 'evt/fTracks', entryHeader: 0, packed: null, objectBits: false, leafOf: null, member: null, entries: 0 };
   t.throws(() => decode('x.root', info, [], 0, 98), /its baskets cover entries 0–0 of the 0–98 asked for \(it was never filled: it holds no entries\)/);
 });
 
@@ -185,4 +185,36 @@ t.test('a leaf list (x/D:y/I:z/B) is read leaf by leaf, as branch.leaf, as jsroo
   t.same([...(c['leaflist.x'] as Float64Array)], [1.1, 2.2, 3.3, 4, 5.5]);
   t.same([...(c['leaflist.y'] as Int32Array)], [1, 2, 3, 4, 5]);
   t.same([...(c['leaflist.z'] as Int8Array)], [97, 98, 99, 100, 101], "'a' … 'e'");
+});
+
+t.test('STL members of a split collection (KM3NeT Trk.rec_stages, vector<int> per track) read as one more offsets level, as uproot reads them', async (t) => {
+  // uproot-issue390.root: Evt/trks is a split std::vector<Trk>; each Trk's vector<int>
+  // rec_stages, vector<double> fitinf, std::string comment … are one branch each, whose entry is
+  // one header and then each track's container with no header of its own. They were `STL
+  // container member of Trk` (unsupported).
+  const f = await openRootFile(fixture('uproot-issue390.root'));
+  t.teardown(() => f.close());
+  const tree = await f.tree('E');
+  t.same(['rec_stages', 'fitinf', 'hit_ids', 'error_matrix', 'comment'].map((m) => `${tree.branch(`Evt/trks.${m}`).kind} ${tree.branch(`Evt/trks.${m}`).typeName}`), [
+    'nested vector<int32>[Evt/trks]', 'nested vector<double>[Evt/trks]', 'nested vector<int32>[Evt/trks]', 'nested vector<double>[Evt/trks]', 'nested string[Evt/trks]',
+  ]);
+  const cols = await tree.arrays(['Evt/trks', 'Evt/trks.rec_stages', 'Evt/trks.fitinf', 'Evt/trks.comment']);
+  const n = tree.numEntries;
+  const stages = cols['Evt/trks.rec_stages'] as { offsets: Int32Array; values: Jagged<Int32Array> };
+  const tracks = cols['Evt/trks'] as Int32Array;
+  t.same(Array.from(stages.offsets.subarray(1), (o, e) => o - stages.offsets[e]!), Array.from(tracks), 'one container per track of each entry');
+  const lists = (e: number) => Array.from({ length: stages.offsets[e + 1]! - stages.offsets[e]! }, (_, k) => {
+    const j = stages.offsets[e]! + k;
+    return Array.from(stages.values.values.subarray(stages.values.offsets[j]!, stages.values.offsets[j + 1]!));
+  });
+  // uproot's own test of this file (test_0637_setup_tests_for_AwkwardForth.py, test_24).
+  t.equal(lists(0)[1]!.at(-1), 5);
+  t.same(lists(1), [[1, 3, 5, 4], [1, 3, 5], ...Array(17).fill([1, 3]), ...Array(36).fill([1])]);
+  const fitinf = cols['Evt/trks.fitinf'] as { offsets: Int32Array; values: Jagged<Float64Array> };
+  t.same(fitinf.offsets, stages.offsets, 'every member has one container per track');
+  t.ok(fitinf.values.values.length > 0);
+  t.equal((cols['Evt/trks.comment'] as { values: string[] }).values.length, stages.offsets[n]);
+  const part = (await tree.arrays(['Evt/trks.rec_stages'], { entryStart: 1, entryStop: 2 }))['Evt/trks.rec_stages'] as typeof stages;
+  t.same(Array.from(part.offsets), [0, tracks[1]!], 'an entry range reads that slice');
+  t.equal(part.values.offsets[tracks[1]!], stages.values.offsets[stages.offsets[2]!]! - stages.values.offsets[stages.offsets[1]!]!);
 });

@@ -237,7 +237,7 @@ t.test('through the read: a count running past the basket is a RootFormatError n
   const { decode } = await import('../src/decode.js');
   const counts = Array.from({ length: 40 }, (_, i) => 1 + (i % 6));
   const info = { name: 'lep_pt', typeName: 'vector<float>', kind: 'vector' as const, element: 'float' as const, inner: 1,
-    counter: null, entryHeader: 0, packed: null, objectBits: false, leafOf: null, entries: counts.length };
+    counter: null, entryHeader: 0, packed: null, objectBits: false, leafOf: null, member: null, entries: counts.length };
   const read = (at: number, inPlace: boolean | 'ring') => {
     const b = basket(counts, 0);
     b.view.setInt32(b.starts[at]! + 6, 1_000_000);
