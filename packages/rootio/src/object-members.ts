@@ -21,7 +21,7 @@ import type { PendingBasket } from './basket.js';
 import { branchInfo, STREAMER_ELEMENT, type BranchInfo, type JsBranch } from './branch.js';
 import { T, type StreamerElement, type StreamerInfo } from './meta/streamers.js';
 import { packedSize, packingOf, untruncate, type Packing } from './packing.js';
-import { builderFor, EntryError, need, NumberBuilder, parseStlType, readStl, StringBuilder, stlTypeName, type Builder, type StlType } from './stl.js';
+import { builderFor, EntryError, need, NumberBuilder, parseStlType, readStl, skipString, StringBuilder, stlTypeName, type Builder, type StlType } from './stl.js';
 import { ELEMENT_SIZE, type Column, type ElementType } from './types.js';
 
 const BYTECOUNT = 0x40000000;
@@ -342,18 +342,6 @@ function readNumber(v: DataView, p: number, e: ElementType): number {
     case 'double': return v.getFloat64(p);
     default: return v.getInt32(p);
   }
-}
-
-function skipString(v: DataView, bytes: Uint8Array, p: number, end: number): number {
-  need(p, 1, end);
-  let n = bytes[p++]!;
-  if (n === 255) {
-    need(p, 4, end);
-    n = v.getInt32(p);
-    p += 4;
-  }
-  need(p, n, end);
-  return p + n;
 }
 
 /** Packed floats of a member (Double32_t, Float16_t), unpacked as they are read. */

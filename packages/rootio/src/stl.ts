@@ -92,6 +92,22 @@ export function need(p: number, n: number, end: number): void {
   if (n < 0 || p + n > end) throw new EntryError(`needs ${n} bytes at ${p}, the entry ends at ${end}`);
 }
 
+/**
+ * The end of a ROOT string at `p` (a length byte, or 255 and a 4-byte length, then the bytes),
+ * checked against `end`.
+ */
+export function skipString(v: DataView, b: Uint8Array, p: number, end: number): number {
+  need(p, 1, end);
+  let n = b[p++]!;
+  if (n === 255) {
+    need(p, 4, end);
+    n = v.getInt32(p);
+    p += 4;
+  }
+  need(p, n, end);
+  return p + n;
+}
+
 function count(v: DataView, p: number, end: number, min: number): number {
   need(p, 4, end);
   const n = v.getInt32(p);
@@ -132,16 +148,9 @@ export class StringBuilder implements Builder {
   private readonly out: string[] = [];
   private readonly dec = new TextDecoder();
   read(v: DataView, b: Uint8Array, p: number, end: number): number {
-    need(p, 1, end);
-    let n = b[p++]!;
-    if (n === 255) {
-      need(p, 4, end);
-      n = v.getInt32(p);
-      p += 4;
-    }
-    need(p, n, end);
-    this.out.push(utf8(this.dec, b.subarray(p, p + n)));
-    return p + n;
+    const stop = skipString(v, b, p, end);
+    this.out.push(utf8(this.dec, b.subarray(b[p] === 255 ? p + 5 : p + 1, stop)));
+    return stop;
   }
   finish(): Nested {
     return this.out;
