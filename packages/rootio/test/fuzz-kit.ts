@@ -31,7 +31,11 @@ export interface FileBounds {
 /**
  * Fuzzes `paths` with `cases` mutations each under `seed`, reading every input whole in a child
  * process (FuzzRunner). Bounds per file, from its undamaged read: time max(30 s, 50× that read),
- * RSS growth 64 MiB + max(2× that read's, 8× the file's declared sizes). `onCase` sees each result.
+ * RSS growth 192 MiB + max(2× that read's, 8× the file's declared sizes). `onCase` sees each result.
+ * The floor is 192 MiB, not 64: RSS growth in the reused child follows GC and allocator timing,
+ * not the read alone (uproot-issue371.root, 38,144 branches: its undamaged read grew 37 MiB in one
+ * run and 323 in another, and its mutated reads up to 146 MiB against a bound of 139 on Node 22);
+ * what the bound is for, a bogus size turned into an allocation, is a GiB, not tens of MiB.
  */
 export async function fuzzFiles(paths: string[], seed: number, cases: number, onCase: (r: CaseResult, b: FileBounds) => void, onSkip: (file: string, why: string) => void, only?: (file: string, index: number) => boolean): Promise<{ starts: number }> {
   const runner = new FuzzRunner();
@@ -50,7 +54,7 @@ export async function fuzzFiles(paths: string[], seed: number, cases: number, on
       }
       const bounds: FileBounds = {
         timeoutMs: Math.max(30_000, 50 * baseMs),
-        maxGrowth: 64 * 2 ** 20 + Math.max(2 * base.grew, 8 * map.declaredBytes),
+        maxGrowth: 192 * 2 ** 20 + Math.max(2 * base.grew, 8 * map.declaredBytes),
         baseMs, baseGrowth: base.grew, declared: map.declaredBytes,
       };
       for (let i = 0; i < cases; i++) {
