@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { JOB_KEY_NAMES, JOB_KEYS, runFlagOf, type JobKeyName } from '@gluon/deploy';
+import { JOB_KEY_NAMES, JOB_KEYS, runFlagOf, SSH_RUN_KEYS, type JobKeyName } from '@gluon/deploy';
 
 /**
  * Every job key of @gluon/deploy's table, walked: gluon-cluster, gluon-h4l run and
@@ -156,7 +156,9 @@ t.test('each key is in every CLI\'s --help and README\'s CLI table', async (t) =
     t.match(clusterRow ?? '', new RegExp(`\`--${e.flag}[ =\`]`), `README gluon-cluster row: --${e.flag}`);
     t.match(runRow ?? '', new RegExp(`\`--${f}[ =\`]`), `README analyses row: --${f}`);
   }
-  // The analyses' row is their batch flags, no more: --cluster, the job keys', --print-job-script.
+  // The analyses' row is their batch and ssh flags, no more: --cluster, the job keys', the ssh
+  // keys' (gluon-cluster ssh's own, since 8ede132), --print-job-script.
   const listed = [...(runRow ?? '').matchAll(/`(--[\w-]+)/g)].map((m) => m[1]);
-  t.same(listed.sort(), ['--cluster', ...JOB_KEY_NAMES.map((k) => `--${runFlagOf(k)}`), '--print-job-script'].sort(), 'README lists the analyses\' batch flags');
+  const ssh = Object.values(SSH_RUN_KEYS).map((k) => `--${k.flag}`);
+  t.same(listed.sort(), ['--cluster', ...JOB_KEY_NAMES.map((k) => `--${runFlagOf(k)}`), ...ssh, '--print-job-script'].sort(), 'README lists the analyses\' batch and ssh flags');
 });
