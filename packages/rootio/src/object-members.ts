@@ -21,7 +21,7 @@ import type { PendingBasket } from './basket.js';
 import { branchInfo, STREAMER_ELEMENT, type BranchInfo, type JsBranch } from './branch.js';
 import { T, type StreamerElement, type StreamerInfo } from './meta/streamers.js';
 import { packedSize, packingOf, untruncate, type Packing } from './packing.js';
-import { builderFor, EntryError, need, NumberBuilder, parseStlType, readStl, skipString, StringBuilder, stlTypeName, type Builder, type StlType } from './stl.js';
+import { builderFor, EntryError, forEachEntry, need, NumberBuilder, parseStlType, readStl, skipString, StringBuilder, stlTypeName, type Builder, type StlType } from './stl.js';
 import { ELEMENT_SIZE, type Column, type ElementType } from './types.js';
 
 const BYTECOUNT = 0x40000000;
@@ -409,25 +409,11 @@ function parsedType(info: BranchInfo): StlType {
 export function decodeObjectMember(path: string, info: BranchInfo, baskets: PendingBasket[], start: number, stop: number): Column {
   const m = info.member!;
   const { target, finish } = targetFor(info);
-  for (const pending of baskets) {
-    const b = pending.load();
-    const o = b.offsets;
-    if (!o) throw new RootFormatError(path, -1, `branch ${info.name}: a basket of ${m.cls} objects has no entry offsets`);
-    const a = Math.max(0, start - pending.entryStart);
-    const z = Math.min(pending.entries, stop - pending.entryStart);
-    for (let i = a; i < z; i++) {
-      const end = o[i + 1]!;
-      target.found = false;
-      try {
-        const at = walkSteps(m.layouts, m.layouts.steps(m.cls, m.version)!, m.cls, b.view, b.data, o[i]!, end, target, 0);
-        if (!target.found) throw new EntryError(`its ${m.cls} object has no member ${m.path.join('.')}`);
-        if (at >= 0 && at !== end) throw new EntryError(`${end - at} bytes are left over after the ${m.cls} object`);
-      } catch (err) {
-        if (!(err instanceof EntryError)) throw err;
-        throw new RootFormatError(path, -1, `branch ${info.name}: entry ${pending.entryStart + i} is not a valid ${m.cls} object: ${err.message}`);
-      }
-    }
-    pending.release();
-  }
+  forEachEntry(path, info, `${m.cls} object`, baskets, start, stop, (view, data, begin, end) => {
+    target.found = false;
+    const at = walkSteps(m.layouts, m.layouts.steps(m.cls, m.version)!, m.cls, view, data, begin, end, target, 0);
+    if (!target.found) throw new EntryError(`its ${m.cls} object has no member ${m.path.join('.')}`);
+    if (at >= 0 && at !== end) throw new EntryError(`${end - at} bytes are left over after the ${m.cls} object`);
+  });
   return finish();
 }

@@ -246,27 +246,38 @@ export function readStl(top: Builder, v: DataView, b: Uint8Array, p: number, end
   return top.read(v, b, h.next, end);
 }
 
-/** Decodes entries `[start, stop)` of an unsplit STL branch of type `type`. */
-export function decodeStl(path: string, info: BranchInfo, type: StlType, baskets: PendingBasket[], start: number, stop: number): Nested {
-  const top = builderFor(type);
+/**
+ * Visits entries `[start, stop)` of `baskets` (each loaded once, released after its entries):
+ * `each(view, data, begin, end, entry)`. An EntryError thrown by `each` becomes a RootFormatError
+ * naming the branch, the entry and `what` the entry should have been.
+ */
+export function forEachEntry(path: string, info: BranchInfo, what: string, baskets: PendingBasket[], start: number, stop: number,
+                             each: (view: DataView, data: Uint8Array, begin: number, end: number, entry: number) => void): void {
   for (const pending of baskets) {
     const b = pending.load();
     const o = b.offsets;
-    if (!o) throw new RootFormatError(path, -1, `branch ${info.name}: a basket of ${info.typeName} entries has no entry offsets`);
+    if (!o) throw new RootFormatError(path, -1, `branch ${info.name}: a basket of ${what} entries has no entry offsets`);
     const a = Math.max(0, start - pending.entryStart);
     const z = Math.min(pending.entries, stop - pending.entryStart);
     for (let i = a; i < z; i++) {
-      const end = o[i + 1]!;
       try {
-        const p = readStl(top, b.view, b.data, o[i]!, end);
-        if (p !== end) throw new EntryError(`${end - p} bytes are left over`);
+        each(b.view, b.data, o[i]!, o[i + 1]!, pending.entryStart + i);
       } catch (err) {
         if (!(err instanceof EntryError)) throw err;
-        throw new RootFormatError(path, -1, `branch ${info.name}: entry ${pending.entryStart + i} is not a valid ${info.typeName}: ${err.message}`);
+        throw new RootFormatError(path, -1, `branch ${info.name}: entry ${pending.entryStart + i} is not a valid ${what}: ${err.message}`);
       }
     }
     pending.release();
   }
+}
+
+/** Decodes entries `[start, stop)` of an unsplit STL branch of type `type`. */
+export function decodeStl(path: string, info: BranchInfo, type: StlType, baskets: PendingBasket[], start: number, stop: number): Nested {
+  const top = builderFor(type);
+  forEachEntry(path, info, info.typeName, baskets, start, stop, (view, data, begin, end) => {
+    const p = readStl(top, view, data, begin, end);
+    if (p !== end) throw new EntryError(`${end - p} bytes are left over`);
+  });
   return top.finish();
 }
 
@@ -281,34 +292,19 @@ export function decodeCountedStl(path: string, info: BranchInfo, type: StlType, 
   const items = builderFor(type);
   const offsets = new Int32Array(stop - start + 1);
   let e = 0;
-  for (const pending of baskets) {
-    const b = pending.load();
-    const o = b.offsets;
-    if (!o) throw new RootFormatError(path, -1, `branch ${info.name}: a basket of ${info.typeName} entries has no entry offsets`);
-    const a = Math.max(0, start - pending.entryStart);
-    const z = Math.min(pending.entries, stop - pending.entryStart);
-    for (let i = a; i < z; i++) {
-      const entry = pending.entryStart + i;
-      const n = counts ? Number(counts.values[entry - counts.from]) : NaN;
-      const end = o[i + 1]!;
-      try {
-        if (!(n >= 0)) throw new EntryError(`it has no element count in ${info.counter}`);
-        let p = o[i]!;
-        if (n > 0 || p < end) {
-          const h = header(b.view, p, end);
-          if (h.memberwise) throw new EntryError('its containers are written member-wise, which is not read');
-          p = h.next;
-        }
-        for (let k = 0; k < n; k++) p = items.read(b.view, b.data, p, end);
-        if (p !== end) throw new EntryError(`${end - p} bytes are left over after its ${n} elements`);
-      } catch (err) {
-        if (!(err instanceof EntryError)) throw err;
-        throw new RootFormatError(path, -1, `branch ${info.name}: entry ${entry} is not a valid ${info.typeName}: ${err.message}`);
-      }
-      offsets[e + 1] = offsets[e]! + n;
-      e++;
+  forEachEntry(path, info, info.typeName, baskets, start, stop, (view, data, begin, end, entry) => {
+    const n = counts ? Number(counts.values[entry - counts.from]) : NaN;
+    if (!(n >= 0)) throw new EntryError(`it has no element count in ${info.counter}`);
+    let p = begin;
+    if (n > 0 || p < end) {
+      const h = header(view, p, end);
+      if (h.memberwise) throw new EntryError('its containers are written member-wise, which is not read');
+      p = h.next;
     }
-    pending.release();
-  }
+    for (let k = 0; k < n; k++) p = items.read(view, data, p, end);
+    if (p !== end) throw new EntryError(`${end - p} bytes are left over after its ${n} elements`);
+    offsets[e + 1] = offsets[e]! + n;
+    e++;
+  });
   return { offsets, values: items.finish() };
 }
