@@ -108,6 +108,9 @@ export function batchWaitingLine(kind: RunKind, jobs: Jobs, w: { workers: number
     ? `waiting for workers: ${countOf(w.workers, 'worker')} of its ${kind === 'ssh' ? 'ssh worker sessions' : `${kind} jobs`} ${w.workers === 1 ? 'is' : 'are'} connected and none has finished a task yet (still loading the task code?)`
     : `waiting for workers: its ${jobIds(kind, running)} ${running.length === 1 ? 'runs' : 'run'} and no worker has connected yet`;
   if (w.timeoutMs === undefined) return head;
-  if (w.timeoutMs === null || w.giveUpAt === undefined) return `${head} (worker_timeout_s is null: the run waits as long as it takes)`;
+  if (w.timeoutMs === null) return `${head} (worker_timeout_s is null: the run waits as long as it takes)`;
+  // A worker can connect before the cluster's look at the queue (every 2 s) sees its job run: the
+  // wait does not count yet, but worker_timeout_s is set, so the line must not call it null.
+  if (w.giveUpAt === undefined) return `${head}; worker_timeout_s (${secs(w.timeoutMs)} s) counts from when the cluster sees ${kind === 'ssh' ? 'a session' : 'a job'} running (its next look at ${kind === 'ssh' ? 'the sessions' : 'the queue'}), then the run gives up unless a worker takes a task`;
   return `${head}; the run gives up at ${new Date(w.giveUpAt).toTimeString().slice(0, 8)} (worker_timeout_s, ${secs(w.timeoutMs)} s from when ${kind === 'ssh' ? 'its sessions started' : 'a job ran'}) unless a worker takes a task`;
 }

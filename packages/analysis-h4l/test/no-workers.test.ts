@@ -155,6 +155,10 @@ t.test('when a batch run\'s wait counts from, the watch\'s decision, and the lin
     'waiting for workers: its slurm job 12 runs and no worker has connected yet; the run gives up at 20:14:07 (worker_timeout_s, 120 s from when a job ran) unless a worker takes a task');
   t.equal(batchWaitingLine('slurm', [{ id: '12', state: 'running' }], { workers: 1, timeoutMs: null }),
     'waiting for workers: 1 worker of its slurm jobs is connected and none has finished a task yet (still loading the task code?) (worker_timeout_s is null: the run waits as long as it takes)');
+  // A worker connected before the cluster's look at the queue saw its job run (found on a real
+  // Slurm: gluon-h4l run --cluster slurm said 'worker_timeout_s is null' with the default 120 s).
+  t.equal(batchWaitingLine('slurm', [{ id: '365_0', state: 'pending' }, { id: '365_1', state: 'pending' }], { workers: 1, timeoutMs: 120_000 }),
+    'waiting for workers: 1 worker of its slurm jobs is connected and none has finished a task yet (still loading the task code?); worker_timeout_s (120 s) counts from when the cluster sees a job running (its next look at the queue), then the run gives up unless a worker takes a task');
   t.equal(batchWaitingLine('pbs', [{ id: '3.s', state: 'gone' }], { workers: 0, timeoutMs: 120_000 }),
     'waiting for workers: its pbs jobs ended before a worker joined (the cluster\'s log above says how)');
   t.equal(batchWaitHint('slurm', [{ id: '1266', state: 'pending' }]),
