@@ -3,8 +3,10 @@
  * 2M-event file (run that once first), the 7 analysis branches are read on 1 and on 2
  * decompression threads in alternating pairs (fresh columns, or `INTO=1` into the last read's
  * columns); each read's wall time and every thread's CPU time (from /proc/self/task/TID/schedstat)
- * and page faults (minor faults, /proc/self/task/TID/stat: the kernel faulting fresh memory in)
- * are printed, with the main thread's garbage collections during the read (count and pause, by
+ * and page faults (minor faults, /proc/self/task/TID/stat: the kernel faulting fresh memory in;
+ * the main thread's also up to when the compressed bytes were in)
+ * are printed, with how far the end of glibc's main heap moved (growth: new pages for the columns;
+ * a fall: freed columns given back to the kernel), with the main thread's garbage collections during the read (count and pause, by
  * kind: scavenge, incremental marking, mark-compact), with who decompressed the baskets (the decompression thread, the reader when it got
  * there, the reader ahead of time while the thread was busy), and with where the decompression
  * thread waited (from its job's start to its first basket, for the reader to free a slot of the
@@ -56,12 +58,28 @@ const two = await openRootFile(path, { decompressThreads: 2 });
 const previous = new Map<RootFile, Record<string, Column>>();
 /** When the last read's compressed bytes were all in (performance.now()). */
 let bytesIn = 0;
+/** The main thread's minor page faults when the last read's compressed bytes were all in. */
+let faultsIn = 0;
+/**
+ * The end of glibc's main heap ([heap] in /proc/self/maps), bytes: it grows when malloc takes new
+ * pages (the columns come from there: each under glibc's 32 MiB mmap ceiling) and falls when
+ * free() gives the top of the heap back to the kernel (glibc's trim, past its threshold).
+ */
+const heapEnd = () => {
+  const line = readFileSync('/proc/self/maps', 'utf8').split('\n').find((l) => l.endsWith('[heap]'));
+  return line ? parseInt(line.slice(line.indexOf('-') + 1), 16) : 0;
+};
+const mainFaults = () => {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+};
 for (const file of [one, two]) {
   const source = file.source;
   const read = source.read.bind(source);
   source.read = async (...args) => {
     const got = await read(...args);
     bytesIn = performance.now();
+    faultsIn = mainFaults();
     return got;
   };
 }
@@ -81,7 +99,7 @@ const takeGcs = async () => {
   return got;
 };
 
-interface Sample { wall: number; fetch: number; main: number; mainWait: number; mainFaults: number; others: Array<[number, number, number]>; gcs: Array<[number, number]>; stats: Totals }
+interface Sample { wall: number; fetch: number; fetchFaults: number; heapBetween: number; heapIn: number; main: number; mainWait: number; mainFaults: number; others: Array<[number, number, number]>; gcs: Array<[number, number]>; stats: Totals }
 
 /** Each of jobTotals' figures since `from` (0 for one this checkout does not count). */
 const since = (from: Partial<Totals>): Totals => Object.fromEntries(Object.keys(jobTotals).map((k) => [k, (jobTotals[k as keyof Totals] ?? 0) - (from[k as keyof Totals] ?? 0)])) as Totals;
@@ -92,16 +110,24 @@ async function reported(): Promise<void> {
   while (jobTotals.reported !== undefined && jobTotals.reported < jobTotals.jobs! && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 1));
 }
 
+/** The heap's end after the last read (what moves it between reads is the collector freeing that read's garbage). */
+let lastHeapAfter = 0;
+
 async function read(file: RootFile): Promise<Sample> {
   const tree = await file.tree('mini');
   await takeGcs();
+  const heapBefore = heapEnd();
   const before = schedstat();
   const j0 = { ...jobTotals };
   const t0 = performance.now();
   const cols = await tree.arrays(SEVEN, INTO ? { into: previous.get(file) } : {});
   const wall = performance.now() - t0;
   const fetch = bytesIn - t0;
+  const fetchFaults = faultsIn - (before.get(process.pid)?.[2] ?? 0);
   const after = schedstat();
+  const heapAfter = heapEnd();
+  const heapBetween = lastHeapAfter ? heapBefore - lastHeapAfter : 0;
+  lastHeapAfter = heapAfter;
   const collected = await takeGcs();
   await reported();
   if (INTO) previous.set(file, cols);
@@ -111,12 +137,13 @@ async function read(file: RootFile): Promise<Sample> {
   for (const tid of after.keys()) if (tid !== process.pid && (ms(tid, 0) >= 1 || faults(tid) >= 100)) others.push([tid, ms(tid, 0), faults(tid)]);
   others.sort((a, b) => b[1] - a[1]);
   const stats = since(j0);
-  return { wall, fetch, main: ms(process.pid, 0), mainWait: ms(process.pid, 1), mainFaults: faults(process.pid), others, gcs: collected, stats };
+  return { wall, fetch, fetchFaults, heapBetween, heapIn: heapAfter - heapBefore, main: ms(process.pid, 0), mainWait: ms(process.pid, 1), mainFaults: faults(process.pid), others, gcs: collected, stats };
 }
 
+const mb = (x: number) => `${x >= 0 ? '+' : ''}${(x / 1e6).toFixed(0)}`;
 const f = (x: number) => x.toFixed(0).padStart(5);
 const gcText = (s: Sample) => GC_KINDS.map(([k, name]) => `${name} ${s.gcs.filter(([x]) => x === k).length} (${s.gcs.filter(([x]) => x === k).reduce((a, [, d]) => a + d, 0).toFixed(1)} ms)`).join(', ');
-const line = (label: string, s: Sample) => console.log(`${label} wall ${f(s.wall)} ms (bytes in after ${f(s.fetch)}) | main CPU ${f(s.main)} (waited for a core ${f(s.mainWait)}), ${s.mainFaults} faults | ` +
+const line = (label: string, s: Sample) => console.log(`${label} wall ${f(s.wall)} ms (bytes in after ${f(s.fetch)}) | main CPU ${f(s.main)} (waited for a core ${f(s.mainWait)}), ${s.mainFaults} faults (${s.fetchFaults} before the bytes were in) | heap end ${mb(s.heapBetween)} MB since the read before, ${mb(s.heapIn)} MB in the read | ` +
   `other threads (CPU ms/faults) ${s.others.map(([t, c, n]) => `${t}:${c.toFixed(0)}/${n}`).join(' ')} | GC ${gcText(s)}` +
   (s.stats.jobs ? ` | baskets: thread ${s.stats.threads}, reader ${s.stats.reader}, ahead ${s.stats.ahead}` : '') +
   (s.stats.reported ? ` | ${threadText(s.stats)}` : ''));

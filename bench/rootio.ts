@@ -240,11 +240,17 @@ if (PARTS.has('threads')) {
   const two = await openRootFile(path, { decompressThreads: 2 });
   // `into`: each read into the columns of that reader's read before (what `iterate`'s `reuse` does).
   const previous = new Map<RootFile, Record<string, Column>>();
+  // Page faults (the whole process's minor faults) of each fresh 2-thread read: how many of its
+  // columns' pages were new decides its wall time (docs/internals.md, "glibc's trim decides the
+  // fresh 2-thread read").
+  const faults2: number[] = [];
   const readWall = async (file: RootFile, into = false) => {
     const tree = await file.tree('mini');
+    const f0 = process.resourceUsage().minorPageFault;
     const t0 = performance.now();
     const cols = await tree.arrays(SEVEN, into ? { into: previous.get(file) } : {});
     const s = (performance.now() - t0) / 1000;
+    if (file === two && !into) faults2.push(process.resourceUsage().minorPageFault - f0);
     if (into) previous.set(file, cols);
     return s;
   };
@@ -264,7 +270,9 @@ if (PARTS.has('threads')) {
     }
     return { w1, w2, speedups, median: [...speedups].sort((x, y) => x - y)[Math.floor(speedups.length / 2)]! };
   };
+  faults2.length = 0;
   const { w1, w2, speedups, median } = await pairs(false);
+  const pairFaults = [...faults2];
   // Alternating single reads charge each read with the garbage the other mode left; a reader
   // keeps one setting, so the steady state is also measured: blocks of 3 consecutive reads per
   // mode, in ABBA order, each block's mean.
@@ -281,15 +289,18 @@ if (PARTS.has('threads')) {
     (first === one ? b1 : b2).push(x);
     (second === one ? b1 : b2).push(y);
   }
+  const steadyFaults = faults2.slice(pairFaults.length);
   const steady = b1.map((a, i) => a / b2[i]!);
   const steadyMedian = [...steady].sort((x, y) => x - y)[Math.floor(steady.length / 2)]!;
   const into = await pairs(true);
   rows.push({ branches: '7 analysis branches, decompressThreads 1 vs 2 (wall)', entries, wall1: Math.min(...w1), wall2: Math.min(...w2), speedupPerPair: speedups, speedupMedian: median,
     steadyBlocks1: b1, steadyBlocks2: b2, steadySpeedupMedian: steadyMedian,
-    intoWall1: Math.min(...into.w1), intoWall2: Math.min(...into.w2), intoSpeedupPerPair: into.speedups, intoSpeedupMedian: into.median });
+    intoWall1: Math.min(...into.w1), intoWall2: Math.min(...into.w2), intoSpeedupPerPair: into.speedups, intoSpeedupMedian: into.median,
+    faults2Pairs: pairFaults, faults2Steady: steadyFaults });
   console.log(`${'7 branches, 2 threads'.padEnd(22)} wall ${fmt(Math.min(...w1) * 1e3)} ms on 1 thread, ${fmt(Math.min(...w2) * 1e3)} ms on 2 → ${median.toFixed(2)}× (median of ${REPEAT} alternating pairs); ` +
     `steady (blocks of 3 reads, ABBA) ${fmt(Math.min(...b1) * 1e3)} vs ${fmt(Math.min(...b2) * 1e3)} ms → ${steadyMedian.toFixed(2)}×; ` +
-    `each into the last read's columns ${fmt(Math.min(...into.w1) * 1e3)} vs ${fmt(Math.min(...into.w2) * 1e3)} ms → ${into.median.toFixed(2)}× (median of ${REPEAT} pairs)`);
+    `each into the last read's columns ${fmt(Math.min(...into.w1) * 1e3)} vs ${fmt(Math.min(...into.w2) * 1e3)} ms → ${into.median.toFixed(2)}× (median of ${REPEAT} pairs); ` +
+    `page faults of each fresh 2-thread read (205 MB of columns: ~50,000 if all new): pairs ${pairFaults.join(' ')}, steady ${steadyFaults.join(' ')}`);
   await one.close();
   await two.close();
 }
