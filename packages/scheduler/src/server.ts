@@ -8,7 +8,7 @@ import {
 import { countOf, formatBytes } from '@gluon/protocol';
 import { leftReason, WorkerChurn, workerWho } from './worker-churn.js';
 import type { ClusterEvent, ClusterProbe, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
-import { Aftercare, collectHeld, collectIdle, collectSettled, IdleCollector, IdlePacing } from './idle-gc.js';
+import { Aftercare, collectBuffers, collectHeld, collectIdle, collectSettled, IdleCollector, IdlePacing } from './idle-gc.js';
 import { checkDashboardLink } from './dashboard/link.js';
 import { mallocTrim } from './malloc-trim.js';
 import { ReleaseBacklog } from './release-backlog.js';
@@ -73,8 +73,6 @@ export class Scheduler implements DashboardSource {
   });
   /** Whether and when to collect while idle (idle-gc.ts); paced, so that bursts a few seconds apart do not pay for it. */
   private readonly collector = new IdleCollector(undefined, undefined, new IdlePacing());
-  /** The log line of a collection of buffers, said at the next tick (see collectWhenIdle). */
-  private afterBuffers: string | undefined;
   /** The trim and the second collection that follow an idle collection (idle-gc.ts). */
   private readonly aftercare = new Aftercare();
   /** Whether the log has said why there is no malloc_trim here (trimHeap). */
@@ -254,8 +252,6 @@ export class Scheduler implements DashboardSource {
    * collection), so each one is awaited before the next step, and none overlap.
    */
   private collectWhenIdle(gc: NodeJS.GCFunction): void {
-    if (this.afterBuffers) this.log(memoryLine(this.afterBuffers));
-    this.afterBuffers = undefined;
     const after = this.aftercare.next(Date.now(), this.state.transitionCount);
     if (after === 'trim') this.trimHeap(this.collector.lastReason === 'work' ? 'after the collection of held work' : this.collector.lastReason === 'buffers' ? 'after the collection of big buffers' : 'after the idle collection');
     else if (after === 'settle') {
@@ -279,9 +275,12 @@ export class Scheduler implements DashboardSource {
       this.aftercare.collected(Date.now(), this.state.transitionCount, false);
     } else if (why === 'buffers') {
       const before = process.memoryUsage.rss();
-      collectHeld(gc);
-      // Said a tick later, with the trim: V8 frees the buffers themselves after gc() returns.
-      this.afterBuffers = `collection of big buffers (${(this.collector.lastBuffers / 2 ** 20).toFixed(1)} MiB in ArrayBuffers, ${this.state.tasks.size} tasks held, RSS before ${(before / 2 ** 20).toFixed(1)} MiB)`;
+      collectBuffers(gc);
+      const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+      const c = this.collector;
+      // Said at once: the dead buffers are freed by the time collectBuffers returns.
+      const released = c.lastReleased > 0 ? `, ${c.lastReleased} forgotten since the last collection left ${mib(c.leftBefore)} MiB` : '';
+      this.log(memoryLine(`collection of big buffers (${mib(c.lastBuffers)} MiB in ArrayBuffers, ${this.state.tasks.size} tasks held${released}, RSS before ${mib(before)} MiB)`));
       this.aftercare.collected(Date.now(), this.state.transitionCount, false);
     }
   }
