@@ -92,6 +92,8 @@ function shapeProblem(b: BranchInfo, c: Column, n: number): string | null {
 function unsupportedType(err: UnsupportedBranchTypeError): string {
   if (/\(split: read its sub-branches\)$/.test(err.typeName)) return 'container: split object (read its sub-branches)';
   if (/\(unsplit object: read its members: /.test(err.typeName)) return 'container: unsplit object (read its members)';
+  if (/\(container of objects: read its members: /.test(err.typeName)) return 'container: container of objects (read its fields)';
+  if (/^base class TObject of .* \(read its members: /.test(err.typeName)) return 'container: TObject base (read its members)';
   const unsplit = /\((unsplit collection of objects|unsplit object of a class the file does not describe|unsplit object: no member of .*)\)$/.exec(err.typeName);
   if (unsplit) return unsplit[1]!;
   if (/^record \(read its members/.test(err.typeName)) return 'container: RNTuple record (read its members)';
@@ -132,6 +134,13 @@ async function compareJsroot(r: FileResult, path: string, name: string, tree: Aw
   // A member of an unsplit object is compared with that member of jsroot's objects (read once per object branch).
   const objects = new Map<string, Promise<unknown[]>>();
   const values = async (b: BranchInfo): Promise<unknown[]> => {
+    // A field of a container of objects (`X.links.m_persKey`): that field of each of jsroot's objects in the container.
+    const field = / \((\S+) of each .*\)$/.exec(b.typeName)?.[1];
+    if (field && b.name.endsWith(`.${field}`)) {
+      const container = b.name.slice(0, -field.length - 1);
+      const pick = (v: unknown): unknown => (Array.isArray(v) ? v.map(pick) : (v as Record<string, unknown> | undefined)?.[field]);
+      return (await values({ ...b, name: b.member ? container : container.slice(container.lastIndexOf('/') + 1), typeName: '' })).map(pick);
+    }
     if (!b.member) return (await jsrootValues(path, name, [b.name]))[b.name] ?? [];
     const top = b.name.slice(0, b.name.indexOf('/'));
     if (!objects.has(top)) objects.set(top, jsrootValues(path, name, [top]).then((v) => v[top] ?? []));

@@ -1,5 +1,5 @@
 import { ELEMENT_SIZE, type ElementType } from './types.js';
-import { parseStlType, stlTypeName } from './stl.js';
+import { parseStlType, stlTypeName, type StlType } from './stl.js';
 import { packingOf, type Packing } from './packing.js';
 import { isStreamedObject, STREAMED_OBJECTS, type StreamedObject } from './small-objects.js';
 import type { ObjectMember } from './object-members.js';
@@ -43,6 +43,11 @@ export interface BranchInfo {
   streamed?: StreamedObject | null;
   /** A member of an unsplit object (see object-members.ts): read by walking each entry's object; null for every other branch. */
   member: ObjectMember | null;
+  /**
+   * A `nested` branch's STL type when its typeName does not say it whole (a field of each object
+   * of a container of objects, object-fields.ts); null for every other branch.
+   */
+  stl?: StlType | null;
   entries: number;
 }
 
@@ -334,5 +339,5 @@ function memberName(b: JsBranch): string {
  */
 export function branchInfo(b: JsBranch, name: string, typeName: string, kind: BranchInfo['kind'], element: ElementType | null = null, inner = 1,
                     counter: string | null = null, entryHeader = 0): BranchInfo {
-  return { name, typeName, kind, element, inner, counter, entryHeader, packed: null, objectBits: false, leafOf: null, streamed: null, member: null, entries: Number(b.fEntries) };
+  return { name, typeName, kind, element, inner, counter, entryHeader, packed: null, objectBits: false, leafOf: null, streamed: null, member: null, stl: null, entries: Number(b.fEntries) };
 }

@@ -94,7 +94,7 @@ export function decode(path: string, info: BranchInfo, baskets: PendingBasket[],
     case 'nested':
       // An STL member of a split collection, `vector<int32>[Evt/trks]`: counted by the collection.
       if (info.counter) return decodeCountedStl(path, info, parseStlType(info.typeName.slice(0, info.typeName.length - info.counter.length - 2))!, baskets, start, stop, counts);
-      return decodeStl(path, info, parseStlType(info.typeName)!, baskets, start, stop);
+      return decodeStl(path, info, info.stl ?? parseStlType(info.typeName)!, baskets, start, stop);
     default:
       throw new UnsupportedBranchTypeError(info.typeName, info.name);
   }

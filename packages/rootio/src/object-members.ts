@@ -23,6 +23,7 @@ import { T, type StreamerElement, type StreamerInfo } from './meta/streamers.js'
 import { packedSize, packingOf, untruncate, type Packing } from './packing.js';
 import { builderFor, EntryError, forEachEntry, need, NumberBuilder, parseStlType, readStl, skipString, StringBuilder, stlTypeName, type Builder, type StlType } from './stl.js';
 import { ELEMENT_SIZE, type Column, type ElementType } from './types.js';
+import { containerFields, fieldTypeName } from './object-fields.js';
 
 const BYTECOUNT = 0x40000000;
 /** TObject's kIsReferenced bit: a process id (2 bytes) follows its fBits. */
@@ -31,7 +32,7 @@ const IS_REFERENCED = 1 << 4;
 const MAX_DEPTH = 8;
 
 /** One element of a class as the walk meets it in an object's bytes. */
-type Step =
+export type Step =
   | { kind: 'number'; el: StreamerElement; element: ElementType; count: number; packed: Packing | null; counter: boolean }
   | { kind: 'tstring'; el: StreamerElement }
   | { kind: 'stl'; el: StreamerElement; type: StlType | null }
@@ -51,6 +52,10 @@ export interface ObjectMember {
   path: string[];
   /** How the member's value is read (the step of the version the listing used). */
   kind: 'number' | 'tstring' | 'stl' | 'tobject';
+  /** What each entry holds when not an object of `cls` without a header (a split object's TObject branch: the TObject), else null. */
+  steps: Step[] | null;
+  /** For a field of a container of objects (object-fields.ts): the container's declared type, checked in each version walked. */
+  declared?: string;
 }
 
 /** The elements of each class version of a file, as walk steps (built once, on first use). */
@@ -120,8 +125,37 @@ export function unsplitObjectBranches(b: JsBranch, name: string, layouts: ClassL
   const collection = /^(std::)?(vector|list|deque|set|multiset|map|multimap|unordered_set|unordered_map)</.test(cls) || top?.elements.some((e) => e.name === 'This');
   if (collection) return [branchInfo(b, name, `${cls} (unsplit collection of objects)`, 'unsupported')];
   if (!top) return [branchInfo(b, name, `${cls} (unsplit object of a class the file does not describe)`, 'unsupported')];
-  const steps = layouts.steps(top.name, top.version)!;
   const prefix = b.fName.endsWith('.') ? b.fName : '';
+  const members = memberBranches(b, layouts, top.name, top.version, null, (display) => `${name}/${prefix}${display.join('.')}`);
+  const readable = members.filter((m) => m.kind !== 'unsupported').map((m) => m.name);
+  const what = readable.length === 0 ? `${cls} (unsplit object: no member of numbers, strings or containers of them)`
+    : `${cls} (unsplit object: read its members: ${readable.slice(0, 4).join(', ')}${readable.length > 4 ? `, … (${readable.length})` : ''})`;
+  return [branchInfo(b, name, what, 'unsupported'), ...members];
+}
+
+/**
+ * The branches a split object's TObject branch lists (its base class TObject, not split further:
+ * BDSIM's `Header./Header.TObject`), itself first (`unsupported`: its members are read by their
+ * own names), or null when `b` is not one. Each entry holds the TObject as its own streamer writes
+ * it (a version, fUniqueID, fBits, and a process id when referenced), and its two members read as
+ * ROOT names them where it splits them (`Beam./Beam.TObject.fUniqueID`, `….fBits`). Other base
+ * classes stay unsupported: KM3NeT's custom streamers write fewer bytes than their StreamerInfo
+ * describes (an 8-byte JDAQPreamble with no header), and nothing else shows how one is laid out.
+ */
+export function tobjectBranches(b: JsBranch, name: string, layouts: ClassLayouts): BranchInfo[] | null {
+  const of = (b.fClassName ?? '').replace(/\s+/g, ' ').trim();
+  if (b._typename !== 'TBranchElement' || b.fBranches.arr.length > 0 || (b.fType ?? -1) !== 0 || b.fStreamerType !== T.tobject || !b.fName.endsWith('TObject')) return null;
+  const el = layouts.info(of, b.fClassVersion ?? -1)?.elements.find((e) => e.kind === 'TStreamerBase' && e.name === 'TObject');
+  if (!el) return null;
+  const members = memberBranches(b, layouts, of, b.fClassVersion ?? -1, [{ kind: 'tobject', el, base: true }], (display) => `${name}.${display.join('.')}`);
+  return [branchInfo(b, name, `base class TObject of ${of} (read its members: ${members.map((m) => m.name).join(', ')})`, 'unsupported'), ...members];
+}
+
+/**
+ * The members of an object of `cls` (version `version`) as branches: `steps` are what each entry
+ * holds (the class's own elements when null), `column` names a member by its display path.
+ */
+function memberBranches(b: JsBranch, layouts: ClassLayouts, cls: string, version: number, entrySteps: Step[] | null, column: (display: string[]) => string): BranchInfo[] {
   const members: BranchInfo[] = [];
   let blocked: string | null = null;
   /** Lists `steps` of class `of`, `path` the element names above, `shown` the names' display part. */
@@ -129,9 +163,8 @@ export function unsplitObjectBranches(b: JsBranch, name: string, layouts: ClassL
     for (const s of steps) {
       const here = [...path, s.el.name];
       const display = s.kind === 'object' && s.base || s.kind === 'tobject' && s.base ? shown : [...shown, s.el.name];
-      const column = `${name}/${prefix}${display.join('.')}`;
-      const member = (kind: ObjectMember['kind'], path = here): ObjectMember => ({ layouts, cls: top.name, version: top.version, path, kind });
-      const unsupported = (what: string) => members.push(branchInfo(b, column, `${what} member of ${of}${blocked ? ` (after ${blocked}, whose size is not known)` : ''}`, 'unsupported'));
+      const member = (kind: ObjectMember['kind'], path = here): ObjectMember => ({ layouts, cls, version, path, kind, steps: entrySteps });
+      const unsupported = (what: string) => members.push(branchInfo(b, column(display), `${what} member of ${of}${blocked ? ` (after ${blocked}, whose size is not known)` : ''}`, 'unsupported'));
       if (blocked) {
         if (s.kind !== 'object' && s.kind !== 'tobject') unsupported(s.el.typeName || `type code ${s.el.type}`);
         continue;
@@ -139,26 +172,39 @@ export function unsplitObjectBranches(b: JsBranch, name: string, layouts: ClassL
       switch (s.kind) {
         case 'number': {
           const typeName = s.packed ? (s.element === 'double' ? 'Double32_t' : 'Float16_t') : s.element;
-          const info = s.count > 1 ? branchInfo(b, column, `${typeName}[${s.count}]`, 'fixed-array', s.element, s.count) : branchInfo(b, column, typeName, 'scalar', s.element);
+          const info = s.count > 1 ? branchInfo(b, column(display), `${typeName}[${s.count}]`, 'fixed-array', s.element, s.count) : branchInfo(b, column(display), typeName, 'scalar', s.element);
           info.member = member('number');
           members.push(info);
           break;
         }
         case 'tstring': {
-          const info = branchInfo(b, column, 'TString', 'string');
+          const info = branchInfo(b, column(display), 'TString', 'string');
           info.member = member('tstring');
           members.push(info);
           break;
         }
         case 'stl': {
+          // A container of objects of a class of numbers (ATLAS's vector<ElementLink<…>>): each field a member of its own.
+          const fields = s.type ? null : containerFields(layouts, s.el.typeName);
+          if (fields) {
+            const names = fields.map((f) => column([...display, f.name]));
+            members.push(branchInfo(b, column(display), `${s.el.typeName} (container of objects: read its members: ${names.join(', ')})`, 'unsupported'));
+            fields.forEach((f, k) => {
+              const info = branchInfo(b, names[k]!, fieldTypeName(f), 'nested');
+              info.stl = f.type;
+              info.member = { ...member('stl'), declared: s.el.typeName };
+              members.push(info);
+            });
+            break;
+          }
           if (!s.type) {
             unsupported(s.el.typeName);
             break;
           }
           const t = s.type;
-          const info = t.kind === 'string' ? branchInfo(b, column, 'string', 'string')
-            : t.kind === 'list' && t.container === 'vector' && t.of.kind === 'number' ? branchInfo(b, column, `vector<${t.of.element}>`, 'vector', t.of.element)
-            : t.kind === 'number' ? null : branchInfo(b, column, stlTypeName(t), 'nested');
+          const info = t.kind === 'string' ? branchInfo(b, column(display), 'string', 'string')
+            : t.kind === 'list' && t.container === 'vector' && t.of.kind === 'number' ? branchInfo(b, column(display), `vector<${t.of.element}>`, 'vector', t.of.element)
+            : t.kind === 'number' ? null : branchInfo(b, column(display), stlTypeName(t), 'nested');
           if (!info) {
             unsupported(s.el.typeName);
             break;
@@ -169,7 +215,7 @@ export function unsplitObjectBranches(b: JsBranch, name: string, layouts: ClassL
         }
         case 'tobject':
           for (const m of ['fUniqueID', 'fBits']) {
-            const info = branchInfo(b, `${name}/${prefix}${[...display, m].join('.')}`, 'uint32', 'scalar', 'uint32');
+            const info = branchInfo(b, column([...display, m]), 'uint32', 'scalar', 'uint32');
             info.member = member('tobject', [...here, m]);
             members.push(info);
           }
@@ -196,15 +242,12 @@ export function unsplitObjectBranches(b: JsBranch, name: string, layouts: ClassL
       }
     }
   };
-  list(top.name, steps, [], [], 0);
-  const readable = members.filter((m) => m.kind !== 'unsupported').map((m) => m.name);
-  const what = readable.length === 0 ? `${cls} (unsplit object: no member of numbers, strings or containers of them)`
-    : `${cls} (unsplit object: read its members: ${readable.slice(0, 4).join(', ')}${readable.length > 4 ? `, … (${readable.length})` : ''})`;
-  return [branchInfo(b, name, what, 'unsupported'), ...members];
+  list(cls, entrySteps ?? layouts.steps(cls, version)!, [], [], 0);
+  return members;
 }
 
 /** Reads one member's value at a position into the column being built. */
-interface Target {
+export interface Target {
   path: string[];
   read(step: Step, v: DataView, bytes: Uint8Array, p: number, end: number): number;
   found: boolean;
@@ -231,7 +274,7 @@ function objectHeader(v: DataView, p: number, end: number): { version: number; n
  * when met (descending into base classes and object members on its path). Returns where the
  * object ends, or -1 when the walk stopped after the target at a member it cannot get past.
  */
-function walkObject(layouts: ClassLayouts, cls: string, v: DataView, bytes: Uint8Array, p: number, end: number, target: Target, depth: number): number {
+export function walkObject(layouts: ClassLayouts, cls: string, v: DataView, bytes: Uint8Array, p: number, end: number, target: Target, depth: number): number {
   const h = objectHeader(v, p, end);
   const steps = layouts.steps(cls, h.version);
   if (!steps) throw new EntryError(`the file does not describe version ${h.version} of ${cls}`);
@@ -305,7 +348,7 @@ function walkSteps(layouts: ClassLayouts, steps: Step[], cls: string, v: DataVie
   return p;
 }
 
-const NO_TARGET: Target = { path: [], found: true, read: () => -1 };
+export const NO_TARGET: Target = { path: [], found: true, read: () => -1 };
 
 function hasByteCount(v: DataView, p: number, end: number): boolean {
   need(p, 4, end);
@@ -313,7 +356,7 @@ function hasByteCount(v: DataView, p: number, end: number): boolean {
 }
 
 /** TObject as its own streamer writes it (a version, fUniqueID, fBits, and a process id when referenced), reading `target`'s part. */
-function walkTObject(v: DataView, p: number, end: number, target: Target | null, depth: number): number {
+export function walkTObject(v: DataView, p: number, end: number, target: Target | null, depth: number): number {
   let q = hasByteCount(v, p, end) ? p + 6 : p + 2;
   need(q, 8, end);
   const bits = v.getUint32(q + 4);
@@ -380,8 +423,9 @@ function targetFor(info: BranchInfo): { target: Target; finish: () => Column } {
           builder ??= new StringBuilder();
           return builder.read(v, bytes, p, end);
         case 'stl': {
-          if (!step.type || stlTypeName(step.type) !== stlTypeName(parsedType(info))) throw new EntryError(`member ${step.el.name} is a ${step.el.typeName} in this version of its class`);
-          builder ??= builderFor(step.type);
+          const same = m.declared !== undefined ? step.el.typeName === m.declared : step.type && stlTypeName(step.type) === stlTypeName(parsedType(info));
+          if (!same) throw new EntryError(`member ${step.el.name} is a ${step.el.typeName} in this version of its class`);
+          builder ??= builderFor(info.stl ?? step.type!);
           const h = objectHeader(v, p, end);
           const at = readStl(builder, v, bytes, p, end);
           if (h.objectEnd >= 0 && at !== h.objectEnd) throw new EntryError(`member ${step.el.name} (${step.el.typeName}) ends ${at - h.objectEnd} bytes from where its byte count says`);
@@ -394,7 +438,7 @@ function targetFor(info: BranchInfo): { target: Target; finish: () => Column } {
   };
   const finish = (): Column => {
     // No entry read (an empty range): an empty column of the member's type.
-    builder ??= info.kind === 'string' ? new StringBuilder() : info.kind === 'vector' || info.kind === 'nested' ? builderFor(parsedType(info)) : new NumberBuilder(info.element!);
+    builder ??= info.kind === 'string' ? new StringBuilder() : info.kind === 'vector' || info.kind === 'nested' ? builderFor(info.stl ?? parsedType(info)) : new NumberBuilder(info.element!);
     const out = builder.finish() as Column;
     return info.kind === 'fixed-array' ? { values: out as Float64Array, innerShape: [info.inner] } : out;
   };
@@ -411,7 +455,7 @@ export function decodeObjectMember(path: string, info: BranchInfo, baskets: Pend
   const { target, finish } = targetFor(info);
   forEachEntry(path, info, `${m.cls} object`, baskets, start, stop, (view, data, begin, end) => {
     target.found = false;
-    const at = walkSteps(m.layouts, m.layouts.steps(m.cls, m.version)!, m.cls, view, data, begin, end, target, 0);
+    const at = walkSteps(m.layouts, m.steps ?? m.layouts.steps(m.cls, m.version)!, m.cls, view, data, begin, end, target, 0);
     if (!target.found) throw new EntryError(`its ${m.cls} object has no member ${m.path.join('.')}`);
     if (at >= 0 && at !== end) throw new EntryError(`${end - at} bytes are left over after the ${m.cls} object`);
   });

@@ -20,7 +20,12 @@ export type StlType =
   | { kind: 'number'; element: ElementType }
   | { kind: 'string'; stl: boolean }
   | { kind: 'list'; container: string; of: StlType }
-  | { kind: 'map'; key: StlType; value: StlType };
+  | { kind: 'map'; key: StlType; value: StlType }
+  /**
+   * One number field of each object of a class (ATLAS's `m_persKey` of each `ElementLink<…>`),
+   * read by walking the object as the file's StreamerInfo lays it out (object-fields.ts makes these).
+   */
+  | { kind: 'field'; cls: string; field: string; element: ElementType; make: () => Builder };
 
 
 const NUMBER: Record<string, ElementType> = {
@@ -74,6 +79,7 @@ export function stlTypeName(t: StlType): string {
     case 'string': return t.stl ? 'string' : 'TString';
     case 'list': return `${t.container}<${stlTypeName(t.of)}>`;
     case 'map': return `map<${stlTypeName(t.key)},${stlTypeName(t.value)}>`;
+    case 'field': return t.element;
   }
 }
 
@@ -157,9 +163,38 @@ export class StringBuilder implements Builder {
   }
 }
 
+/** A builder of objects of a class (object-fields.ts), which can also read them written member-wise. */
+export interface ObjectsBuilder extends Builder {
+  readonly objects: true;
+  /** Reads `n` objects of class version `version` written member-wise at `p`, returning where they end. */
+  readMany(v: DataView, bytes: Uint8Array, p: number, end: number, n: number, version: number): number;
+}
+
+function isObjects(b: Builder): b is ObjectsBuilder {
+  return (b as Partial<ObjectsBuilder>).objects === true;
+}
+
 class ListBuilder implements Builder {
   private readonly offsets: number[] = [0];
-  constructor(private readonly items: Builder) {}
+  constructor(readonly items: Builder) {}
+  /**
+   * A container of objects written member-wise (the header's 0x4000 bit; TStreamerInfo's
+   * ReadBufferSTL): the objects' class version (and its checksum when 0 or less), the count, then
+   * each member of the class for every object.
+   */
+  readMemberwise(v: DataView, b: Uint8Array, p: number, end: number, items: ObjectsBuilder): number {
+    need(p, 2, end);
+    const version = v.getInt16(p);
+    p += 2;
+    if (version <= 0) {
+      need(p, 4, end);
+      p += 4;
+    }
+    const n = count(v, p, end, 1);
+    p = items.readMany(v, b, p + 4, end, n, version);
+    this.offsets.push(this.offsets.at(-1)! + n);
+    return p;
+  }
   read(v: DataView, b: Uint8Array, p: number, end: number): number {
     const n = count(v, p, end, 1);
     p += 4;
@@ -233,6 +268,7 @@ export function builderFor(t: StlType): Builder {
     case 'string': return new StringBuilder();
     case 'list': return new ListBuilder(builderFor(t.of));
     case 'map': return new MapBuilder(t, builderFor(t.key), builderFor(t.value));
+    case 'field': return t.make();
   }
 }
 
@@ -243,6 +279,8 @@ export function builderFor(t: StlType): Builder {
 export function readStl(top: Builder, v: DataView, b: Uint8Array, p: number, end: number): number {
   const h = header(v, p, end);
   if (top instanceof MapBuilder) top.memberwise = h.memberwise;
+  // A container of objects written member-wise: each member of every object together.
+  if (h.memberwise && top instanceof ListBuilder && isObjects(top.items)) return top.readMemberwise(v, b, h.next, end, top.items);
   return top.read(v, b, h.next, end);
 }
 

@@ -4,7 +4,8 @@ import { InflateJob, type Payload } from './inflate-pool.js';
 import { giveReadMemory, giveThreadReadMemory, KEEP_MAX_BYTES, takeReadMemory, takeThreadReadMemory } from './read-memory.js';
 import { readThreadStats, type ThreadRead } from './thread-reads.js';
 import { describeBranch, leafListLeaves, type BranchInfo, type JsBranch } from './branch.js';
-import { unsplitObjectBranches } from './object-members.js';
+import { tobjectBranches, unsplitObjectBranches } from './object-members.js';
+import { objectFieldBranches } from './object-fields.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
 import type { RootFile } from './file.js';
 import { columnSizes, decode, guessedColumnSizes, sharesOffsets } from './decode.js';
@@ -112,11 +113,13 @@ export class TreeReader {
     };
     walk(tree.fBranches.arr, null);
     const infos: BranchInfo[] = [];
+    const memberOf = (cls: string, version: number, member: string) => file.memberOf(cls, version, member);
     for (const { b, name } of all) {
-      const described = describeBranch(b, name, (leaf) => leafOwner.get(leaf) ?? null, (cls, version, member) => file.memberOf(cls, version, member));
+      const described = describeBranch(b, name, (leaf) => leafOwner.get(leaf) ?? null, memberOf);
       // A leaf list's leaves, and an unsplit object's members (the object itself first), each read from the branch's baskets.
       const leaves = described.kind === 'unsupported' ? leafListLeaves(b, name) : null;
-      const parts = described.kind !== 'unsupported' ? [described] : leaves ? [described, ...leaves] : unsplitObjectBranches(b, name, file.layouts) ?? [described];
+      const parts = described.kind !== 'unsupported' ? [described] : leaves ? [described, ...leaves]
+        : objectFieldBranches(b, name, file.layouts, memberOf) ?? tobjectBranches(b, name, file.layouts) ?? unsplitObjectBranches(b, name, file.layouts) ?? [described];
       for (const info of parts) {
         infos.push(info);
         // Two branches of one name (it happens): listed both, read the first, as ROOT's FindBranch does.
