@@ -2,7 +2,7 @@ import type { TaskSpec } from '@gluon/protocol';
 import type { Command } from './outbox.js';
 import { downstream, erredUpstream, missingDependency, newTask } from './graph.js';
 import { isWanted } from './lineage.js';
-import { keyedRecord, ClientRecord, TaskRecord, type WorkerRecord } from './records.js';
+import { keyedRecord, ClientRecord, RefLedger, TaskRecord, type WorkerRecord } from './records.js';
 import { shortKey } from './log-line.js';
 import { RefusalLog } from './refusals.js';
 import { addressList, holderWait, holderWaitText } from './recovery.js';
@@ -19,8 +19,8 @@ import { missingDependencyError, overLong, overLongKeyError, overLongKeys, refus
  */
 export abstract class ClientSessions extends Retirement {
   clientConnected(id: string, name: string, now: number): Command[] {
-    this.clients.set(id, new ClientRecord(id, name));
-    this.countRefs();
+    // O(1) whatever the others hold (client-refs.ts): a storm of connecting clients walks nothing.
+    this.clients.set(id, new ClientRecord(id, name, this.refLedger));
     this.addLog(now, 'client-connected', `client ${name} connected`);
     // A client arriving while the cluster is stuck is told too.
     this.tellNotices(id);
@@ -42,21 +42,18 @@ export abstract class ClientSessions extends Retirement {
     const client = this.clients.get(id);
     if (!client) return this.flush();
     this.clients.delete(id);
-    this.countRefs();
-    const held = client.held();
-    for (const [ts, n] of held) {
-      ts.clientRefs -= n;
+    const held = client.heldTasks();
+    for (const ts of held) {
+      client.drop(ts);
       this.releaseIfUnneeded(ts);
     }
+    client.leave(this.clients.size === 1 ? this.clients.values().next().value : undefined);
     this.addLog(now, 'client-disconnected', `client ${client.name} disconnected; released ${held.length} keys`);
     return this.flush();
   }
 
-  /** The only client connected keeps no per-task counts; several do (see ClientRecord). */
-  protected countRefs(): void {
-    if (this.clients.size === 1) for (const c of this.clients.values()) c.alone();
-    else for (const c of this.clients.values()) c.share();
-  }
+  /** Which client keeps its references as a list (client-refs.ts). */
+  private readonly refLedger = new RefLedger();
 
   /**
    * Adds tasks (keys already in the graph are reused) and gives the client a reference on each

@@ -76,7 +76,7 @@ export class TaskRecord {
   typeName = '';
   /** References held by clients, summed over clients. */
   clientRefs = 0;
-  /** Its place in the only client's list of held tasks (ClientRecord), while listed there. */
+  /** Its place in the listed client's list of held tasks (client-refs.ts), while listed there. */
   listedAt = -1;
   /** Bumped whenever the task is (re)queued, so stale heap entries are skipped. */
   queueStamp = 0;
@@ -404,121 +404,8 @@ export function acceptsWork(ws: WorkerRecord): boolean {
   return ws.status === 'running' && ws.metrics?.paused !== true;
 }
 
-/**
- * A client's references, by task record rather than by key: a task a client holds is never
- * forgotten, so the record stands for its key. With a million keys held, a Map keyed by strings
- * costs each lookup a cache miss per key it compares (it reads every string on the way, and a
- * decoded key is never the stored string object); keyed by records it compares pointers. Those
- * lookups were a quarter of the scheduler's CPU in a 1M-task run (perf, bench/scale.ts).
- *
- * While it is the only client connected (nearly always), its count on a task is the task's
- * `clientRefs` and it keeps no map at all: a Map of a million records costs each insert and
- * delete a cache miss or two as well (bench/scale.ts), ~28 bytes per held task, and a copy of the
- * whole table each time it doubles. It lists the tasks it holds instead (an array, each task
- * knowing its place, `listedAt`, so that a release takes it out in O(1) by moving the last one
- * into its place), for its disconnection and for {@link share}. The list holds exactly the held
- * tasks: a released task left in it would keep its forgotten graph alive through its links
- * (a first version compacted the list now and then, and kept a 60,000-task tree, 23 MiB, alive
- * after its release). Once a second client connects every client counts per task in a map
- * ({@link share}); when one is left it goes back to the list ({@link alone}).
- */
-export class ClientRecord {
-  /** Per-task counts while more than one client is connected; null while this is the only one. */
-  private counts: Map<TaskRecord, number> | null = null;
-  /** While alone: the tasks it holds references on, each once (see `listedAt`). */
-  private listed: TaskRecord[] = [];
-  /** The list's length when it was last made (see unlist). */
-  private peak = 0;
-  /**
-   * Held tasks whose values this client fetched and reported (`received`); values sent inline are
-   * counted by TaskRecord.valueWithClients instead. Losing their last copy on the workers does not
-   * make them recomputed for this client.
-   */
-  received = new Set<TaskRecord>();
-  constructor(readonly id: string, readonly name: string) {}
-
-  /** How many references it holds on `ts` (while alone: the task's count, no lookup). */
-  refsOn(ts: TaskRecord): number {
-    if (ts.clientRefs === 0) return 0;
-    return this.counts === null ? ts.clientRefs : this.counts.get(ts) ?? 0;
-  }
-
-  /** One more reference on `ts` (its `clientRefs` included). */
-  hold(ts: TaskRecord): void {
-    if (this.counts !== null) this.counts.set(ts, (this.counts.get(ts) ?? 0) + 1);
-    else if (ts.clientRefs === 0) {
-      ts.listedAt = this.listed.length;
-      this.listed.push(ts);
-      if (this.listed.length > this.peak) this.peak = this.listed.length;
-    }
-    ts.clientRefs++;
-  }
-
-  /**
-   * Drops `n` of its references on `ts` (at most as many as it holds; all of them by default), its
-   * `clientRefs` included, and forgets that it received the value once it holds none. Returns how
-   * many it dropped.
-   */
-  drop(ts: TaskRecord, n = Infinity): number {
-    const had = this.refsOn(ts);
-    const k = Math.min(had, n);
-    if (k === 0) return 0;
-    ts.clientRefs -= k;
-    if (k === had) {
-      if (this.received.size) this.received.delete(ts);
-      if (this.counts !== null) this.counts.delete(ts);
-      else this.unlist(ts);
-    } else if (this.counts !== null) this.counts.set(ts, had - k);
-    return k;
-  }
-
-  /** How many tasks it holds references on. */
-  get heldCount(): number {
-    return this.counts === null ? this.listed.length : this.counts.size;
-  }
-
-  /** The tasks it holds references on, each once, with its count. */
-  held(): Array<[TaskRecord, number]> {
-    return this.counts !== null ? [...this.counts] : this.listed.map((ts) => [ts, ts.clientRefs]);
-  }
-
-  /** Another client connected: count per task from now on (see the class comment). */
-  share(): void {
-    if (this.counts !== null) return;
-    this.counts = new Map(this.held());
-    for (const ts of this.listed) ts.listedAt = -1;
-    this.listed = [];
-    this.peak = 0;
-  }
-
-  /** It is the only client connected again: back to the list (every task's count is its own). */
-  alone(): void {
-    if (this.counts === null) return;
-    this.listed = [...this.counts.keys()];
-    this.listed.forEach((ts, i) => (ts.listedAt = i));
-    this.peak = this.listed.length;
-    this.counts = null;
-  }
-
-  /**
-   * Takes `ts` out of the list: the last task moves into its place. Optimised code's pop() never
-   * shrinks an array's backing store (see protocol's Heap): once down to a quarter of its peak,
-   * the list moves to an array of its size (after a 1M release, 8 MiB of empty slots otherwise:
-   * the V8 heap after the idle collection was 17.1 MiB used against 8.4).
-   */
-  private unlist(ts: TaskRecord): void {
-    const last = this.listed.pop()!;
-    if (last !== ts) {
-      this.listed[ts.listedAt] = last;
-      last.listedAt = ts.listedAt;
-    }
-    ts.listedAt = -1;
-    if (this.listed.length < this.peak >> 2 && this.peak > 1024) {
-      this.listed = this.listed.slice();
-      this.peak = this.listed.length;
-    }
-  }
-}
+/** Clients' references on tasks (client-refs.ts). */
+export { ClientRecord, RefLedger } from './client-refs.js';
 
 /**
  * One string object per distinct value (type names of results: a handful, repeated per task),
