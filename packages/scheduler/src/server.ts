@@ -7,6 +7,7 @@ import {
 } from '@gluon/protocol';
 import { countOf, formatBytes } from '@gluon/protocol';
 import { leftReason, WorkerChurn, workerWho } from './worker-churn.js';
+import { ChurnWindow } from './churn-window.js';
 import type { ClusterEvent, ClusterProbe, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
 import { Aftercare, collectBuffers, collectHeld, collectIdle, collectSettled, IdleCollector, IdlePacing } from './idle-gc.js';
 import { checkDashboardLink } from './dashboard/link.js';
@@ -71,6 +72,14 @@ export class Scheduler implements DashboardSource {
     for (const id of this.workers.keys()) threads += this.state.workers.get(id)?.nthreads ?? 0;
     return { workers: this.workers.size, threads };
   });
+  /**
+   * Clients lost (not closed by themselves), said in this process's log as workers joining and
+   * leaving are, bounded: 50 client processes killed at once said 50 lines (churn-window.ts).
+   */
+  private readonly lostClients = new ChurnWindow<'kept' | 'released'>((l) => this.log(l), () => {
+    const kept = this.graced.size;
+    return `${countOf(this.clients.size, 'client')} connected${kept ? `, ${kept} lost kept for their return` : ''}`;
+  }, { kept: 'clients lost (their keys kept for their return)', released: 'clients lost (their keys released)' });
   /** Whether and when to collect while idle (idle-gc.ts); paced, so that bursts a few seconds apart do not pay for it. */
   private readonly collector = new IdleCollector(undefined, undefined, new IdlePacing());
   /** The trim and the second collection that follow an idle collection (idle-gc.ts). */
@@ -223,6 +232,7 @@ export class Scheduler implements DashboardSource {
    */
   private tick(): void {
     this.churn.flush(Date.now());
+    this.lostClients.flush(Date.now());
     const { commands, expired, stalls, silent, stalledMs } = this.state.tick(Date.now());
     // The dashboard's event log has it too; an operator reading only this log saw workers "lost".
     const note = stallNote(stalledMs, this.state.config.heartbeatTtlMs);
@@ -468,7 +478,6 @@ export class Scheduler implements DashboardSource {
       const lost = code !== CloseCode.normal && code !== CloseCode.replaced;
       const how = `connection closed (${code}${reason ? `: ${reason}` : ''})`;
       if (current && lost && grace > 0) {
-        this.log(`${conn.label} lost: ${how}; keeping its keys for ${grace} ms in case it reconnects`);
         const lostAt = Date.now();
         this.state.clientLost(id, lostAt, lostAt + grace);
         const timer = setTimeout(() => {
@@ -477,10 +486,11 @@ export class Scheduler implements DashboardSource {
         }, grace);
         timer.unref();
         this.graced.set(id, timer);
+        this.lostClients.event(lostAt, 'kept', `${conn.label} lost: ${how}; keeping its keys for ${grace} ms in case it reconnects`);
         return;
       }
       if (current) this.sessions.delete(session);
-      if (lost) this.log(`${conn.label} lost: ${how}; releasing its keys`);
+      if (lost) this.lostClients.event(Date.now(), 'released', `${conn.label} lost: ${how}; releasing its keys`);
       this.dispatch(this.state.clientDisconnected(id, Date.now()));
     });
     // A client whose host vanished sends no FIN: without this, its results would stay pinned.
@@ -609,7 +619,10 @@ export class Scheduler implements DashboardSource {
   /** Tells workers and clients, then stops listening. */
   async close(): Promise<void> {
     // Before stopping: what the churn log held back of its window would never be said.
-    if (!this.stopping) this.churn.close(Date.now());
+    if (!this.stopping) {
+      this.churn.close(Date.now());
+      this.lostClients.close(Date.now());
+    }
     this.stopping = true;
     this.releases.clear();
     if (this.timer) clearInterval(this.timer);

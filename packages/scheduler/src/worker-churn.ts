@@ -9,69 +9,21 @@
  * one line once the window is over (`… and 995 more joined, 3 more left in the last 10 s (not
  * said one by one); 1000 workers, 4000 threads`). A 1,000-worker farm starting says 6 lines, not
  * 1,000. Pure: the caller gives the time, calls {@link WorkerChurn.flush} on its tick, and
- * {@link WorkerChurn.close} when it stops, so what was held back is said before the log ends.
+ * {@link WorkerChurn.close} when it stops, so what was held back is said before the log ends
+ * (the window itself: churn-window.ts, which the scheduler's lost clients share).
  */
-export const CHURN_WINDOW_MS = 10_000;
-export const CHURN_LINES_PER_WINDOW = 5;
+import { CHURN_LINES_PER_WINDOW, CHURN_WINDOW_MS, ChurnWindow } from './churn-window.js';
+
+export { CHURN_LINES_PER_WINDOW, CHURN_WINDOW_MS } from './churn-window.js';
 
 /** What the cluster has now, for the lines' tails. */
 export interface ChurnTotals { workers: number; threads: number }
 
 export type ChurnKind = 'joined' | 'left' | 'lost';
 
-export class WorkerChurn {
-  private windowStart = -Infinity;
-  private said = 0;
-  private readonly held: Record<ChurnKind, number> = { joined: 0, left: 0, lost: 0 };
-  /** The latest event held back, named in the summary so the line points somewhere. */
-  private latest = '';
-
-  constructor(
-    private readonly say: (line: string) => void,
-    private readonly totals: () => ChurnTotals,
-    private readonly windowMs = CHURN_WINDOW_MS,
-    private readonly perWindow = CHURN_LINES_PER_WINDOW,
-  ) {}
-
-  /** A worker joined, left cleanly, or was lost: `line` says which and why (without the totals). */
-  event(now: number, kind: ChurnKind, line: string): void {
-    this.flush(now);
-    if (now - this.windowStart >= this.windowMs) {
-      this.windowStart = now;
-      this.said = 0;
-    }
-    if (this.said < this.perWindow) {
-      this.said++;
-      this.say(`${line}; ${totalsText(this.totals())}`);
-      return;
-    }
-    this.held[kind]++;
-    this.latest = line;
-  }
-
-  /** Says what was held back once its window is over (on each event, and on the scheduler's tick). */
-  flush(now: number): void {
-    if (now - this.windowStart < this.windowMs) return;
-    this.sayHeld(now);
-  }
-
-  /**
-   * Says what is held back now, its window over or not: the scheduler is stopping, and no tick
-   * will come to say it. Half of a 48-worker farm killed at once, then the scheduler stopped
-   * 5 s later, left a log naming 5 workers lost and nothing of the other 19.
-   */
-  close(now: number): void {
-    this.sayHeld(now);
-  }
-
-  private sayHeld(now: number): void {
-    const { joined, left, lost } = this.held;
-    if (joined + left + lost === 0) return;
-    const parts = [joined && `${joined} more joined`, left && `${left} more left`, lost && `${lost} more lost`].filter(Boolean);
-    this.say(`… and ${parts.join(', ')} in the last ${Math.max(1, Math.round((now - this.windowStart) / 1000))} s (not said one by one; the latest: ${this.latest}); ${totalsText(this.totals())}`);
-    this.held.joined = this.held.left = this.held.lost = 0;
-    // The summary closes this window: the next event opens a new one.
-    this.windowStart = -Infinity;
+export class WorkerChurn extends ChurnWindow<ChurnKind> {
+  constructor(say: (line: string) => void, totals: () => ChurnTotals, windowMs = CHURN_WINDOW_MS, perWindow = CHURN_LINES_PER_WINDOW) {
+    super(say, () => totalsText(totals()), { joined: 'joined', left: 'left', lost: 'lost' }, windowMs, perWindow);
   }
 }
 
