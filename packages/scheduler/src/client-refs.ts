@@ -50,6 +50,8 @@ export class ClientRecord {
    * make them recomputed for this client.
    */
   received = new Set<TaskRecord>();
+  /** Held tasks dropped since it left (ClientSessions.forgetClient), for the line that says it is forgotten. */
+  forgotten = 0;
 
   /** Listed when no other client of `ledger` is; counted otherwise. */
   constructor(readonly id: string, readonly name: string, private readonly ledger = new RefLedger()) {
@@ -116,9 +118,16 @@ export class ClientRecord {
     return this.counts === null ? this.listed.length : this.counts.size;
   }
 
-  /** The tasks it holds references on, each once. */
-  heldTasks(): TaskRecord[] {
-    return this.counts !== null ? [...this.counts.keys()] : this.listed.slice();
+  /** The tasks it holds references on, each once: at most `max`, the last it listed first. */
+  heldTasks(max = Infinity): TaskRecord[] {
+    if (this.counts === null) return max >= this.listed.length ? this.listed.slice() : this.listed.slice(this.listed.length - max);
+    if (max >= this.counts.size) return [...this.counts.keys()];
+    const out: TaskRecord[] = [];
+    for (const ts of this.counts.keys()) {
+      if (out.length >= max) break;
+      out.push(ts);
+    }
+    return out;
   }
 
   /**

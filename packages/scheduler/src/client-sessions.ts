@@ -37,19 +37,33 @@ export abstract class ClientSessions extends Retirement {
     if (client) this.lostClients.set(id, { name: client.name, since: now, until });
   }
 
+  /** The client is gone: all its references are dropped now (see {@link forgetClient} for slices). */
   clientDisconnected(id: string, now: number): Command[] {
+    return this.forgetClient(id, now, Infinity).commands;
+  }
+
+  /**
+   * The client is gone: drops up to `max` of its references (its last held tasks first), and
+   * forgets what nobody else needs. `left` is how many tasks it still holds; at 0 the client is
+   * forgotten and the event log says so. Its references keep their tasks until their slice: the
+   * server drops a slice per turn of its event loop, as it releases big releases
+   * (release-backlog.ts), so a client leaving with 1M keys held stalls no other peer's message.
+   */
+  forgetClient(id: string, now: number, max: number): { commands: Command[]; left: number } {
     this.lostClients.delete(id);
     const client = this.clients.get(id);
-    if (!client) return this.flush();
-    this.clients.delete(id);
-    const held = client.heldTasks();
-    for (const ts of held) {
+    if (!client) return { commands: this.flush(), left: 0 };
+    const slice = client.heldTasks(max);
+    for (const ts of slice) {
       client.drop(ts);
       this.releaseIfUnneeded(ts);
     }
+    client.forgotten += slice.length;
+    if (client.heldCount > 0) return { commands: this.flush(), left: client.heldCount };
+    this.clients.delete(id);
     client.leave(this.clients.size === 1 ? this.clients.values().next().value : undefined);
-    this.addLog(now, 'client-disconnected', `client ${client.name} disconnected; released ${held.length} keys`);
-    return this.flush();
+    this.addLog(now, 'client-disconnected', `client ${client.name} disconnected; released ${client.forgotten} keys`);
+    return { commands: this.flush(), left: 0 };
   }
 
   /** Which client keeps its references as a list (client-refs.ts). */

@@ -88,6 +88,8 @@ export class Scheduler implements DashboardSource {
   private saidNoTrim = false;
   /** Big releases, forgotten a slice per turn of the event loop (release-backlog.ts). */
   private readonly releases = new ReleaseBacklog();
+  /** Clients gone whose references are still being dropped, a slice per turn (forget). */
+  private readonly leaving = new Set<string>();
   /** A turn is scheduled to release the next slice. */
   private releasing = false;
   private saidNoLowMemory = false;
@@ -469,8 +471,6 @@ export class Scheduler implements DashboardSource {
       // one. Disconnected here, its keys would be released, and its tasks cancelled or its
       // results freed on the workers still to be closed, which came back without them.
       if (this.stopping) return;
-      // What it released before it went is released first, in order, whatever follows.
-      this.releaseBacklogOf(id);
       this.clients.delete(id);
       const current = session !== undefined && this.sessions.get(session) === id;
       const grace = this.opts.sessionGraceMs ?? DEFAULT_SESSION_GRACE_MS;
@@ -478,6 +478,8 @@ export class Scheduler implements DashboardSource {
       const lost = code !== CloseCode.normal && code !== CloseCode.replaced;
       const how = `connection closed (${code}${reason ? `: ${reason}` : ''})`;
       if (current && lost && grace > 0) {
+        // What it released before it went is released first, in order: its other keys are kept.
+        this.releaseBacklogOf(id);
         const lostAt = Date.now();
         this.state.clientLost(id, lostAt, lostAt + grace);
         const timer = setTimeout(() => {
@@ -491,7 +493,9 @@ export class Scheduler implements DashboardSource {
       }
       if (current) this.sessions.delete(session);
       if (lost) this.lostClients.event(Date.now(), 'released', `${conn.label} lost: ${how}; releasing its keys`);
-      this.dispatch(this.state.clientDisconnected(id, Date.now()));
+      // All its keys go: what it still had waiting to be released goes with them.
+      this.releases.takeAll(id);
+      this.forget(id);
     });
     // A client whose host vanished sends no FIN: without this, its results would stay pinned.
     const ttl = this.state.config.heartbeatTtlMs;
@@ -543,10 +547,30 @@ export class Scheduler implements DashboardSource {
       this.releasing = false;
       if (this.stopping) return;
       const next = this.releases.take();
-      if (!next) return;
-      if (this.releases.size > 0) this.scheduleRelease();
-      this.dispatch(this.state.releaseKeys(next.clientId, next.keys));
+      if (next) this.dispatch(this.state.releaseKeys(next.clientId, next.keys));
+      else {
+        // Clients gone with many keys: a slice of the first one's per turn, as its releases would be.
+        const id = this.leaving.values().next().value;
+        if (id !== undefined) this.forgetSlice(id);
+      }
+      if (this.releases.size > 0 || this.leaving.size > 0) this.scheduleRelease();
     });
+  }
+
+  /**
+   * A client gone (its keys not kept for its return): its references are dropped a slice per turn
+   * of the event loop (ClientSessions.forgetClient), the first slice now.
+   */
+  private forget(id: string): void {
+    this.forgetSlice(id);
+    if (this.leaving.has(id)) this.scheduleRelease();
+  }
+
+  private forgetSlice(id: string): void {
+    const { commands, left } = this.state.forgetClient(id, Date.now(), this.releases.slice);
+    if (left > 0) this.leaving.add(id);
+    else this.leaving.delete(id);
+    this.dispatch(commands);
   }
 
   /**
@@ -559,7 +583,7 @@ export class Scheduler implements DashboardSource {
     if (timer !== undefined) {
       clearTimeout(timer);
       this.graced.delete(id);
-      this.dispatch(this.state.clientDisconnected(id, Date.now()));
+      this.forget(id);
       return;
     }
     this.clients.get(id)?.close(CloseCode.replaced, 'replaced by a new connection of the same client');
@@ -625,6 +649,7 @@ export class Scheduler implements DashboardSource {
     }
     this.stopping = true;
     this.releases.clear();
+    this.leaving.clear();
     if (this.timer) clearInterval(this.timer);
     for (const timer of this.graced.values()) clearTimeout(timer);
     this.graced.clear();

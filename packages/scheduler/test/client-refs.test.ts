@@ -113,3 +113,35 @@ t.test('counts match a plain per-client model through random holds, drops, conne
   }
   t.pass('40 seeds × 400 steps agree with the model');
 });
+
+t.test('a client leaving with 10,000 results held is forgotten a slice at a time', async (t) => {
+  const sim = new Sim();
+  sim.addClient('big');
+  sim.addClient('other');
+  sim.addWorker('w1', 4);
+  const specs = Array.from({ length: 10_000 }, (_, i) => task(`r-${i}`));
+  sim.submit('big', specs);
+  sim.drain(40_000);
+  const freed = (out: ReturnType<Sim['apply']>) => ops(out, 'free-keys', 'w1').reduce((n, m) => n + (m.keys as string[]).length, 0);
+  const first = sim.state.forgetClient('big', 0, 1000);
+  t.equal(first.left, 9000, '1,000 dropped, 9,000 still held');
+  t.equal(freed(sim.apply(first.commands)), 1000, 'their results freed on the worker');
+  t.equal(sim.state.tasks.size, 9000);
+  t.ok(sim.state.clients.has('big'), 'not forgotten yet: its references still hold the rest');
+  // Between slices: another client takes one of its keys, which outlives it.
+  sim.submit('other', [task('r-10')]);
+  let slices = 1;
+  let freedAll = 1000;
+  for (let left = first.left; left > 0 && slices < 100; slices++) {
+    const r = sim.state.forgetClient('big', 0, 1000);
+    t.ok(r.left < left, 'each slice drops some');
+    left = r.left;
+    freedAll += freed(sim.apply(r.commands));
+  }
+  t.equal(slices, 10);
+  t.equal(freedAll, 9999, "all but the key the other client holds");
+  t.same([...sim.state.tasks.keys()], ['r-10']);
+  t.notOk(sim.state.clients.has('big'), 'forgotten after its last slice');
+  t.match(sim.state.log.at(-1)?.text, /^client big disconnected; released 10000 keys$/);
+  t.same(sim.state.forgetClient('big', 0, 1000).left, 0, 'a client already forgotten: nothing left');
+});
