@@ -7,6 +7,7 @@ import { Delayed, delayedRoots, type Deferred, type DeferredArgs } from './delay
 import { ClientClosedError, ResultTooLargeError } from './errors.js';
 import { Future, KeyState, WorkerLists, type FutureHost } from './future.js';
 import { CollectedQueue } from './collected-queue.js';
+import { connectWithin } from './connect-retry.js';
 import { futureList, iterableList } from './future-list.js';
 import { describeValue } from './describe.js';
 import { CancelledInput, checkArgs, GraphBuilder, graphOver, makeSpec } from './graph-builder.js';
@@ -56,7 +57,12 @@ export interface ConnectOptions {
   tlsHelp?: TlsNames;
   /** Shown in the scheduler's log and dashboard. Default `client-<pid>`. */
   name?: string;
-  /** Handshake timeout. Default 10 s. */
+  /**
+   * How long `connect` tries, default 10 s: an attempt that nothing answers (refused: no
+   * scheduler listens there yet) or that is cut before any answer is tried again within it; one
+   * the scheduler has accepted waits for its answer for the rest of it (a busy scheduler answers
+   * late); a refusal (token, version, TLS, HTTP) fails at once.
+   */
   timeoutMs?: number;
   /**
    * For a `wss://` scheduler: `ca` (the cluster's CA; default the system's), and `cert` + `key`
@@ -416,7 +422,8 @@ export class Client implements FutureHost {
     };
     try {
       const session = nanoid();
-      const { conn, welcome } = await Client.handshake(url, name, link, opts, limits, session);
+      // Tried again within the deadline while nothing answers yet (connect-retry.ts).
+      const { conn, welcome } = await connectWithin(opts.timeoutMs ?? 10_000, (msLeft) => Client.handshake(url, name, link, opts, limits, session, msLeft), url);
       return new Client(conn, welcome, url, name, link, opts, session, limits);
     } catch (err) {
       if (err instanceof HandshakeError) throw withTokenHelp(new HandshakeError(`Client.connect(${url}): ${err.message}`, err.code), opts.tokenHelp ?? CLIENT_TOKEN_HELP);
