@@ -12,7 +12,7 @@ t.test('the real scheduler frees the buffers of one big task argument once it is
   // This raw worker sends no heartbeats: a TTL a loaded machine cannot reach, or the worker and
   // the task's result are dropped before the release.
   const s = await startCli(t, ['--heartbeat-ttl', '1h'], { GLUON_TOKEN: TOKEN });
-  const worker = await connect(s.address, { role: 'worker', name: 'w', address: 'ws://127.0.0.1:1', nthreads: 1, memoryLimit: 0, pid: 1, host: 'test' }, { token: TOKEN });
+  const worker = await connect(s.address, { role: 'worker', name: 'w', address: 'ws://127.0.0.1:1', nthreads: 1, memoryLimit: 0, pid: 1, host: 'test' }, { token: TOKEN, timeoutMs: 120_000 });
   t.teardown(() => worker.conn.close());
   worker.conn.send({ op: 'holding', keys: {} });
   let received = 0;
@@ -23,7 +23,7 @@ t.test('the real scheduler frees the buffers of one big task argument once it is
   });
   const rss = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${s.child.pid}/status`, 'utf8'))![1]) / 1024;
   const before = rss();
-  const client = await connect(s.address, { role: 'client', name: 'c' }, { token: TOKEN });
+  const client = await connect(s.address, { role: 'client', name: 'c' }, { token: TOKEN, timeoutMs: 120_000 });
   t.teardown(() => client.conn.close());
   let done = false;
   client.conn.on('message', (m: Message) => { if (m.op === 'key-in-memory' && m.key === 'big') done = true; });

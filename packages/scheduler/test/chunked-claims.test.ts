@@ -16,7 +16,7 @@ const MiB = 1024 ** 2;
 
 /** A protocol-level worker answering each task with the byte length of its first argument. */
 async function worker(t: Test, address: string): Promise<void> {
-  const w = await connect(address, { role: 'worker', name: 'w1', address: 'ws://127.0.0.1:1', nthreads: 1, memoryLimit: 0, pid: 1, host: 'test' });
+  const w = await connect(address, { role: 'worker', name: 'w1', address: 'ws://127.0.0.1:1', nthreads: 1, memoryLimit: 0, pid: 1, host: 'test' }, { timeoutMs: 120_000 });
   t.teardown(() => w.conn.close());
   w.conn.send({ op: 'holding', keys: {} });
   w.conn.on('message', (m: Message) => {
@@ -29,7 +29,7 @@ async function worker(t: Test, address: string): Promise<void> {
 
 /** A well-behaved client sending an argument of `bytes` in 1 MiB pieces; resolves with what the worker saw. */
 async function honestRun(t: Test, address: string, key: string, bytes: number): Promise<unknown> {
-  const { conn } = await connect(address, { role: 'client', name: 'good' }, { chunkBytes: MiB });
+  const { conn } = await connect(address, { role: 'client', name: 'good' }, { chunkBytes: MiB, timeoutMs: 120_000 });
   t.teardown(() => conn.close());
   const got = new Promise<unknown>((resolve, reject) => {
     conn.on('message', (m: Message) => { if (m.op === 'key-in-memory' && m.key === key) resolve(m.value); });
@@ -64,7 +64,7 @@ t.test('headers of 4 GiB alone take nothing: under an address-space limit they n
   t.equal(await Promise.race([honestRun(t, s.address, 'before-1', 8 * MiB), exited]), 8 * MiB, 'an honest client\'s 8 MiB argument arrives in pieces');
   const hostile: Connection[] = [];
   for (let i = 0; i < 12; i++) {
-    const { conn } = await Promise.race([connect(s.address, { role: 'client', name: `hostile-${i}` }), exited]);
+    const { conn } = await Promise.race([connect(s.address, { role: 'client', name: `hostile-${i}` }, { timeoutMs: 120_000 }), exited]);
     t.teardown(() => conn.close());
     hostile.push(conn);
     conn.ws.send(encodeFrame([{ op: 'chunked', bytes: 4 * GiB }]), { binary: true });
@@ -81,7 +81,7 @@ t.test('an unfinished chunked message that stalls is dropped with its connection
   const s = await startScheduler({ host: '127.0.0.1', port: 0, dashboardPort: 0, pieceStallMs: 3000, log: (l) => lines.push(l) });
   t.teardown(() => s.close());
   await worker(t, s.address);
-  const { conn } = await connect(s.address, { role: 'client', name: 'stalled' });
+  const { conn } = await connect(s.address, { role: 'client', name: 'stalled' }, { timeoutMs: 120_000 });
   const closed = new Promise<[number, string]>((resolve) => conn.on('close', (code: number, reason: string) => resolve([code, reason])));
   // The limit is long enough that the piece sent right after the header is never taken for a
   // stall on a loaded machine (at 300 ms it once was: '0 came').
