@@ -14,8 +14,9 @@ const PROGRAMS = [
 ];
 
 /**
- * Runs a CLI until it exits or prints `until` (then it is killed), bounded: 20 s. Resolves with
- * the exit code (null when killed) and everything it printed.
+ * Runs a CLI until it exits or prints `until` (then it is killed), bounded. Resolves with
+ * the exit code (null when killed) and everything it printed. Bounded at 120 s, as the other
+ * waits on this machine's processes: 20 s failed at load ~70 (a gluon-worker that had not started).
  */
 function run(argv: string[], env: Record<string, string> = {}, until?: RegExp): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
@@ -29,8 +30,8 @@ function run(argv: string[], env: Record<string, string> = {}, until?: RegExp): 
     child.stderr!.on('data', onData);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`neither exited nor printed ${until} within 20 s; output:\n${out}`));
-    }, 20_000);
+      reject(new Error(`neither exited nor printed ${until} within 120 s; output:\n${out}`));
+    }, 120_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, out });
