@@ -37,15 +37,21 @@ if (why) {
     await promisify(execFile)(process.execPath, [CLI, '--data-dir', data, '--n-workers', '0', '--run-dir', local, '--no-dashboard'], { cwd: tmp, env });
   });
 
-  /** gluon-finalstates over ssh from the login host into `runDir`, with `flags`; its exit code and output (stdout, then stderr). */
-  async function overSsh(t: Test, hostList: string[], runDir: string, flags: string[] = []): Promise<{ code: unknown; stdout: string; stderr: string }> {
+  /**
+   * gluon-finalstates over ssh from the login host into `runDir`, with `flags`; its exit code and
+   * output. `boundMs`: a run still going then is stopped (SIGTERM: 143), said at the end of stderr.
+   */
+  async function overSsh(t: Test, hostList: string[], runDir: string, flags: string[] = [], boundMs?: number): Promise<{ code: unknown; stdout: string; stderr: string }> {
     const p = spawn(...ssh.launch('login', [process.execPath, CLI, '--data-dir', data, '--cluster', 'ssh', '--hosts', hostList.join(','), ...flags,
       '--ssh-option', '-F', '--ssh-option', ssh.sshConfig, '--scheduler-port', '0', '--dashboard-port', '0', '--run-dir', runDir]), { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'] });
     t.teardown(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
     let stdout = '', stderr = '';
     p.stdout!.on('data', (d) => (stdout += d));
     p.stderr!.on('data', (d) => (stderr += d));
-    return { code: await new Promise((r) => p.on('exit', r)), stdout, stderr };
+    const bound = boundMs === undefined ? undefined : setTimeout(() => { p.kill('SIGTERM'); stderr += `\n[the test stopped it: still running after ${boundMs / 1000} s]`; }, boundMs);
+    const code = await new Promise((r) => p.on('exit', r));
+    clearTimeout(bound);
+    return { code, stdout, stderr };
   }
 
   /** The histograms in `runDir` are those of the in-process run. */
@@ -76,5 +82,18 @@ if (why) {
     t.match(r.stderr, /ssh cluster: TLS is off \(tls: false, --no-tls\): the scheduler and workers speak plain ws:\/\/ between the hosts, so the cluster's token and every task's data and results cross the network unencrypted/, 'the risk is said, as gluon-cluster ssh --no-tls says it');
     sameHistograms(t, remote);
     for (const h of ['sched', 'w1']) t.same(ssh.gluonOn(h), [], `no Gluon process left on ${h}`);
+  });
+
+  t.test('a worker host ssh cannot reach: the run fails as soon as its session ended, naming the host with ssh\'s own error', async (t) => {
+    // There is no worker_timeout_s here: the run waited for ever (until Ctrl-C) for a worker that
+    // nothing would start, then (02f4df0) until max_failed_jobs (5, the default) sessions on that
+    // host, the same command each time, had failed. The bound only ends such a wait.
+    const nowhere = '10.201.0.99';
+    const r = await overSsh(t, [hosts.sched, nowhere], path.join(tmp, 'ssh-nowhere'), [], 300_000);
+    t.equal(r.code, 1, `exit 1:\n${r.stdout}\n${r.stderr}`);
+    t.match(r.stderr, /^gluon-finalstates: no worker can come any more to the scheduler at wss:\/\/10\.201\.0\.1:\d+: its ssh worker session on 10\.201\.0\.99 ended before a worker joined, on every host it runs on \(a new session would run the same command on the same host\): 10\.201\.0\.99: ssh: connect to host 10\.201\.0\.99 port 22: No route to host\. Fix what it printed \(the host's name or address, its sshd, your ssh key or --ssh-option; node or gluon-worker missing on the host\) and run again$/m,
+      'the failure names the host, what ssh said and what to fix');
+    t.notMatch(r.stderr, /not submitting more|the test stopped it/, 'before max_failed_jobs');
+    t.same(ssh.gluonOn('sched'), [], 'the scheduler was stopped');
   });
 }

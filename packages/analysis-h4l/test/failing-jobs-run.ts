@@ -9,6 +9,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { printed } from './sigint-run.js';
 
+/**
+ * The give-up line of such a run (after `prefix`, `gluon-h4l run: `): the scheduler, both jobs
+ * in the order they failed, each with its output file under `logs`, and what to fix. Its two
+ * groups are the jobs' ids.
+ */
+export function failedJobsLine(prefix: string, logs: string): RegExp {
+  const job = `job (\\d+\\.fakepbs) .*?: read ${logs}/\\S+\\.o\\d+ \\(errors: ${logs}/\\S+\\.e\\d+\\)`;
+  return new RegExp(`^${prefix}no worker can come any more to the scheduler at ws://\\S+: its pbs jobs keep ending before their worker joins \\(2 in a row, max_failed_jobs 2\\), `
+    + `so the cluster submits no more: ${job}; ${job}\\. Fix what their output says \\(a --job-prologue line, node or gluon-worker missing on the nodes; `
+    + '--print-job-script shows the job script\\) and run again$', 'm');
+}
+
 /** How the run ended, its output, and how long it took to end after its cluster gave up (ms). */
 export interface FailedRun { exit: [number | null, NodeJS.Signals | null]; stdout: string; stderr: string; endedAfterGiveUpMs: number; logs: string }
 

@@ -21,8 +21,8 @@ if (why) {
   t.skip(`gluon-h4l run --cluster ssh against real sshd: ${why}`, () => {});
 } else {
   const hosts = { login: '10.201.0.2', sched: '10.201.0.1', w1: '10.201.0.11', w2: '10.201.0.12' };
-  /** An address of the lab's network that no host has: ssh's connect fails (No route to host). */
-  const nowhere = '10.201.0.99';
+  /** Addresses of the lab's network that no host has: ssh's connect fails (No route to host). */
+  const nowhere = '10.201.0.99', nowhere2 = '10.201.0.98';
   const ssh = await startSshHosts(hosts);
   t.teardown(() => ssh.stop());
   const { tmp, cli } = cliSandbox(t, 'h4l-ssh-');
@@ -82,8 +82,29 @@ if (why) {
     t.equal(r.code, 1, `exit 1:\n${r.stdout}\n${r.stderr}`);
     t.match(r.stderr, new RegExp(`ssh cluster: job ${dots(nowhere)}-1 ended before its worker joined; read what its ssh session printed: ssh: connect to host ${dots(nowhere)} port 22: No route to host`), 'the cluster said it at once');
     // The cluster gave up (02f4df0): the run ends at once, not at worker_timeout_s.
-    t.match(r.stderr, new RegExp(`gluon-h4l run: its ssh worker sessions keep ending before their worker joins: 1 in a row, the last ${dots(nowhere)}-1; read what its ssh session printed: ssh: connect to host ${dots(nowhere)} port 22: No route to host\\. The cluster stopped submitting, so no worker will come`), 'the give-up names the host and what ssh said');
+    t.match(r.stderr, new RegExp(`^gluon-h4l run: no worker can come any more to the scheduler at wss://${dots(hosts.sched)}:\\d+: its ssh worker sessions keep ending before their worker joins \\(1 in a row, max_failed_jobs 1\\), so the cluster starts no more: `
+      + `${dots(nowhere)}: ssh: connect to host ${dots(nowhere)} port 22: No route to host\\. Fix what it printed \\(the host's name or address, its sshd, your ssh key or --ssh-option; node or gluon-worker missing on the host\\) and run again$`, 'm'), 'the give-up names the host and what ssh said');
     t.notMatch(r.stderr, /took a task within 45 s/, 'at once, not after worker_timeout_s');
+    t.same(ssh.gluonOn('sched'), [], 'the scheduler was stopped');
+  });
+
+  t.test('worker hosts ssh cannot reach: the run gives up once each has failed, naming each host with ssh\'s own error, not at max_failed_jobs nor worker_timeout_s', async (t) => {
+    // max_failed_jobs is 5 (the default): the cluster would start each host's session again, the
+    // same command on the same host, until 5 had failed in a row; the run waited for that (before
+    // 6 December 2026 naming only the last session), or (before 02f4df0) out its worker_timeout_s,
+    // an hour here. The bound only ends such a wait: the give-up follows ssh's errors.
+    const r = await onLogin(ssh, ['run', '--no-config', '--data-dir', data, '--cluster', 'ssh', '--hosts', `${hosts.sched},${nowhere},${nowhere2}`, ...sshFlags,
+      '--worker-timeout', '3600', '--out', path.join(tmp, 'out-nowhere-both')], tmp, env, 300_000);
+    t.equal(r.code, 1, `exit 1:\n${r.stdout}\n${r.stderr}`);
+    for (const h of [nowhere, nowhere2]) {
+      t.match(r.stderr, new RegExp(`ssh cluster: job ${dots(h)}-\\d+ ended before its worker joined; read what its ssh session printed: ssh: connect to host ${dots(h)} port 22: No route to host`), `the cluster said ${h} at once`);
+    }
+    const giveUp = r.stderr.split('\n').find((l) => l.startsWith('gluon-h4l run: '));
+    t.match(giveUp, new RegExp(`^gluon-h4l run: no worker can come any more to the scheduler at wss://${dots(hosts.sched)}:\\d+: its ssh worker sessions on (${dots(nowhere)}, ${dots(nowhere2)}|${dots(nowhere2)}, ${dots(nowhere)}) `
+      + 'ended before a worker joined, on every host it runs on \\(a new session would run the same command on the same host\\): .*\\. Fix what each printed'), 'the run gave up once every host had failed');
+    for (const h of [nowhere, nowhere2]) t.match(giveUp, `${h}: ssh: connect to host ${h} port 22: No route to host`, `the give-up names ${h} with what ssh said`);
+    t.notMatch(r.stderr, /not submitting more/, 'before max_failed_jobs');
+    t.notMatch(r.stderr, /took a task within 3600 s|the test stopped it/, 'not at worker_timeout_s');
     t.same(ssh.gluonOn('sched'), [], 'the scheduler was stopped');
   });
 
@@ -141,13 +162,17 @@ function dots(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Runs gluon-h4l on the lab's login host, in `cwd`; resolves with how it ended. */
-function onLogin(ssh: SshHosts, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Ran> {
+/**
+ * Runs gluon-h4l on the lab's login host, in `cwd`; resolves with how it ended. `boundMs`: a run
+ * still going then is stopped (SIGTERM, so it ends 143), said at the end of its stderr.
+ */
+function onLogin(ssh: SshHosts, args: string[], cwd: string, env: NodeJS.ProcessEnv, boundMs?: number): Promise<Ran> {
   const p = spawn(...ssh.launch('login', [process.execPath, CLI, ...args]), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '', stderr = '';
   p.stdout!.on('data', (d) => (stdout += d));
   p.stderr!.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => p.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr })));
+  const bound = boundMs === undefined ? undefined : setTimeout(() => { p.kill('SIGTERM'); stderr += `\n[the test stopped it: still running after ${boundMs / 1000} s]`; }, boundMs);
+  return new Promise((resolve) => p.on('exit', (code) => { clearTimeout(bound); resolve({ code: code ?? -1, stdout, stderr }); }));
 }
 
 /** Every output file but run.json the same bytes in `b` as in `a`. */

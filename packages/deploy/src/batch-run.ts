@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import { CONFIG_KEY_NAMES, type Client, type SettingsAsGiven } from '@gluon/client';
 import { tokenFromEnv } from '@gluon/protocol';
 import { checkJobClusterOptions, type JobClusterOptions, type JobQueueCluster } from './job-cluster.js';
-import { JobsFailedError } from './job-failures.js';
 import { JOB_KEY_NAMES, JOB_KEYS, jobClusterOptionsOf, jobKeyFromConfig, jobKeyFromText, jobKeyOfOption, jobKeyProblem, keysNotFor, notForLauncher, runFlagOf, type JobKey, type JobKeyName, type JobKeyValues } from './job-keys.js';
 import { keepToken, keptTokenFile, readKeptToken } from './kept-token.js';
 import { SlurmCluster } from './slurm.js';
@@ -216,10 +215,11 @@ export interface BatchRun {
   cluster: JobQueueCluster;
   client: Client;
   /**
-   * Rejects with {@link batchJobsFailedMessage}'s error once the cluster gives up submitting
-   * (`max_failed_jobs` jobs in a row ended before their worker joined); never settles otherwise.
-   * The run races its work with it: no worker will come, and the run waited for one until
-   * worker_timeout_s, then blamed the wait (gluon-finalstates, which has none, for ever).
+   * Rejects with the cluster's NoWorkerCanComeError once no worker can come any more and none is
+   * connected (no-worker-coming.ts: `max_failed_jobs` jobs in a row ended before their worker
+   * joined, or, over ssh, every host's session did), naming every job or host with its error;
+   * never settles otherwise. The run races its work with it: it waited for workers that could not
+   * come until worker_timeout_s, then blamed the wait (gluon-finalstates, which has none, for ever).
    */
   failed: Promise<never>;
 }
@@ -251,7 +251,7 @@ export async function startBatchRun(c: BatchRunConfig & { cluster: RunKind }, wh
     } else {
       log(`${c.cluster}: submitted ${c.jobs} job${c.jobs > 1 ? 's' : ''} (${cluster.jobList.map((j) => j.id).join(', ')}) for the scheduler at ${cluster.schedulerAddress}; ${login}`);
     }
-    const failed = cluster.whenFailed().then((e): never => { throw new Error(batchJobsFailedMessage(c.cluster, e)); });
+    const failed = cluster.whenNoWorkerCanCome(RUN_FIX_WORDS).then((e): never => { throw e; });
     failed.catch(() => {});   // a run that ends first never reads it
     return { cluster, client: await runClient(cluster), failed };
   } catch (e) {
@@ -275,15 +275,5 @@ async function runClient(cluster: JobQueueCluster): Promise<Client> {
   }
 }
 
-/**
- * Why a batch run ends when its cluster gave up submitting: the jobs' count, the last job, its
- * state and the file to read, that no worker will come, and what to do, in the analyses' flags.
- */
-export function batchJobsFailedMessage(kind: RunKind, e: Error): string {
-  if (!(e instanceof JobsFailedError)) return e.message;
-  const { last } = e;
-  const what = kind === 'ssh' ? 'worker sessions' : 'jobs';
-  const fix = kind === 'ssh' ? '(node or gluon-worker missing on the host)' : '(a --job-prologue line, node or gluon-worker missing on the nodes; --print-job-script shows the job script)';
-  return `its ${kind} ${what} keep ending before their worker joins: ${e.count} in a row, the last ${kind === 'ssh' ? '' : 'job '}${last.id}${last.state ? ` (${last.state})` : ''}; `
-    + `read ${last.outputFile}. The cluster stopped submitting, so no worker will come: fix what its output says ${fix} and run again`;
-}
+/** How a run's give-up names the prologue: the analyses' flag. */
+const RUN_FIX_WORDS = { prologueFlag: `--${runFlagOf('job_prologue')}` };

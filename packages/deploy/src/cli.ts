@@ -163,8 +163,10 @@ async function main(): Promise<void> {
     return;
   }
   if (cluster instanceof SSHCluster) for (const h of cluster.workerHosts.slice(0, j.jobs)) process.stdout.write(`--- ${h} runs:\n${cluster.hostScript(h)}`);
-  // Jobs kept ending before their worker joined: the cluster logged each and why it gave up.
-  void cluster.whenFailed().then(() => stop('gave up submitting', 1));
+  // No worker can come any more and none is connected (the jobs kept ending before their worker
+  // joined; over ssh, every host's session did): each was logged as it ended, and the give-up
+  // names them all with what to fix (no-worker-coming.ts, as the analyses' runs say it).
+  void cluster.whenNoWorkerCanCome({ prologueFlag: `--${JOB_KEYS.job_prologue.flag}` }).then((e) => { log(e.message); stop('no worker can come', 1); });
   // The cluster names this host in place of a wildcard bind (job-cluster.ts).
   if (cluster.dashboardUrl) process.stdout.write(`dashboard at ${cluster.dashboardUrl}\n`);
   process.stdout.write(`scheduler at ${cluster.schedulerAddress}\n`);

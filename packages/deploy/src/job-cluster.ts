@@ -15,6 +15,7 @@ import { Client, LocalCluster, reachableDashboardUrl } from '@gluon/client';
 import { checkOptionKeys, checkTokenOption, onProcessEnd, parseBytes, tokenFromEnv, type OptionKeys, type TlsOptions } from '@gluon/protocol';
 import { checkAdaptOptions, fetchLoad, type AdaptOptions } from './adapt.js';
 import { checkMaxFailedJobs, countEndedJob, DEFAULT_MAX_FAILED_JOBS, endedWithoutWorkerLine, JobsFailedError, type EndedJob, type EndState } from './job-failures.js';
+import { noWorkerCanCome, NoWorkerCanComeError, type ClusterOutlook, type FailedStart, type FixWords, type NoWorkerVerdict } from './no-worker-coming.js';
 import { requireCommands, shellQuote } from './commands.js';
 import { cancelLine, isRetiring, planLook, type PlanJob, type WorkerSeen } from './job-plan.js';
 import { endStatesWanted, type EndStates } from './end-states.js';
@@ -136,6 +137,9 @@ export const JOB_CLUSTER_OPTION_KEYS: OptionKeys<JobClusterOptions> = {
  * (the newest MAX_VIEW_ROWS rows, every job in the counts).
  */
 export const FORGET_AFTER_LOOKS = 5;
+
+/** Failed jobs kept for the give-up's message (each job's line was logged when it ended). */
+const FAILED_KEPT = 50;
 
 /** One submitted job as the cluster tracks it. */
 export interface JobInfo {
@@ -286,6 +290,12 @@ export abstract class JobQueueCluster {
   private readonly clients: Client[] = [];
   /** Jobs in a row that ended before their worker joined (job-failures.ts decides). */
   private failedInARow = 0;
+  /** Those jobs, oldest first (the latest FAILED_KEPT), for no-worker-coming.ts's verdict and message. */
+  private failedRun: FailedStart[] = [];
+  /** Resolves once no worker can come (no-worker-coming.ts), judged after every look. */
+  private readonly noWorker: Promise<NoWorkerVerdict>;
+  private markNoWorker!: (v: NoWorkerVerdict) => void;
+  private noWorkerJudged = false;
   /** The current episode of pending jobs (pending-jobs.ts decides what to say). */
   private pendingEpisode: PendingEpisode | undefined;
   /** Replacements that waited for a retiring job's slot, said folded (pending-jobs.ts). */
@@ -339,6 +349,7 @@ export abstract class JobQueueCluster {
     this.opts = opts;
     this.dashboardDirectUrl = dashboardDirectUrl;
     this.failed = new Promise((resolve) => { this.markFailed = resolve; });
+    this.noWorker = new Promise((resolve) => { this.markNoWorker = resolve; });
     // A script stopped by Ctrl-C, SIGTERM or an uncaught error never reaches close(): its jobs
     // would wait in the queue, or run until their walltime with a worker dialling a scheduler
     // that has gone (workers reconnect for ever). Cancel them on the way out.
@@ -364,6 +375,36 @@ export abstract class JobQueueCluster {
    */
   whenFailed(): Promise<Error> {
     return this.failed;
+  }
+
+  /**
+   * Resolves, once, when no worker can come any more and none is connected (no-worker-coming.ts:
+   * the cluster gave up, or, over ssh, every host's session ended before its worker joined), with
+   * the error its owner ends with: every job and its output file (ssh: every host and what its
+   * session printed) and what to fix, the prologue named as `words` says. Judged after each look;
+   * never, otherwise. gluon-cluster and the analyses' runs (startBatchRun) end on it.
+   */
+  async whenNoWorkerCanCome(words: FixWords): Promise<NoWorkerCanComeError> {
+    return new NoWorkerCanComeError(await this.noWorker, this.schedulerAddress, words);
+  }
+
+  /** The state no-worker-coming.ts judges: the jobs that failed in a row, those under way, the workers connected at the last look. */
+  outlook(): ClusterOutlook {
+    return {
+      kind: this.kind, maxFailedJobs: this.opts.maxFailedJobs ?? DEFAULT_MAX_FAILED_JOBS, failedInARow: this.failedInARow, failed: [...this.failedRun],
+      underWay: this.jobList.flatMap((j) => (j.state === 'gone' ? [] : [{ id: j.id, state: j.state, ...this.hostOf(j.id) }])),
+      workers: this.lastLive.size,
+    };
+  }
+
+  /** ssh: the host job (session) `id` runs on; none for a batch system's job. */
+  protected hostOf(_id: string): { host: string } | undefined {
+    return undefined;
+  }
+
+  /** ssh: the host an ended job (session) ran on and what it printed last, for the give-up's message. */
+  protected sessionOf(_id: string): FailedStart['session'] {
+    return undefined;
   }
 
   /** The cluster's token (given, or made at random for a scheduler reachable from other hosts). */
@@ -584,6 +625,7 @@ export abstract class JobQueueCluster {
       if (!j.joined && !j.requeued && live.has(j.workerName)) {
         j.joined = true;
         this.failedInARow = 0; // a worker joined: the jobs do work
+        this.failedRun = [];
       }
     }
   }
@@ -651,8 +693,17 @@ export abstract class JobQueueCluster {
 
   /** One look: refresh job states, adapt the target, submit or cancel to meet it. Never runs twice at once. */
   private sync(): Promise<void> {
-    this.syncing ??= this.syncOnce().finally(() => { this.syncing = undefined; });
+    this.syncing ??= this.syncOnce().finally(() => { this.syncing = undefined; this.judgeOutlook(); });
     return this.syncing;
+  }
+
+  /** After a look: whether a worker can still come (no-worker-coming.ts decides; said once). */
+  private judgeOutlook(): void {
+    if (this.closed || this.noWorkerJudged) return;
+    const v = noWorkerCanCome(this.outlook());
+    if (!v) return;
+    this.noWorkerJudged = true;
+    this.markNoWorker(v);
   }
 
   /** Tracks a submitted job (pending until the batch system lists it running). */
@@ -771,12 +822,14 @@ export abstract class JobQueueCluster {
       if (notice.line) this.log(notice.line);
     }
     const { consecutive, giveUp } = countEndedJob(this.failedInARow, ended, this.opts.maxFailedJobs ?? DEFAULT_MAX_FAILED_JOBS);
+    if (consecutive === 0) this.failedRun = [];
+    else if (consecutive > this.failedInARow) this.failedRun = [...this.failedRun, { ...ended, session: this.sessionOf(j.id) }].slice(-FAILED_KEPT);
     this.failedInARow = consecutive;
     if (!j.joined) this.log(endedWithoutWorkerLine(this.kind, ended));
     if (giveUp && !this.failure) {
+      // It submits no more, but still looks: the workers connected and the jobs still under way
+      // are what no-worker-coming.ts judges (a worker connected goes on with the work).
       this.failure = new JobsFailedError(this.kind, consecutive, ended);
-      clearInterval(this.timer);
-      this.timer = undefined;
       this.log(this.failure.message);
       this.markFailed(this.failure);
     }
@@ -798,7 +851,6 @@ export abstract class JobQueueCluster {
 
   private async syncOnce(): Promise<void> {
     if (this.closed) return;
-    if (this.failure) throw this.failure;
     // Which workers joined: only the dashboard says (without one, ended jobs are not judged).
     // A dashboard that does not answer stops adapting, but not holding the jobs scale() asked for.
     // Read before the listing: a worker seen closing because Slurm requeued its job is then always
@@ -863,7 +915,6 @@ export abstract class JobQueueCluster {
     if (load) await this.jobsEnded(ended, new Set(load.retired));
     // Without the dashboard's workers, an ended job is not judged: shown as ended, no more.
     else for (const j of ended) this.noteEnded({ id: j.id, joined: j.joined, retiring: j.retiring, workerName: j.workerName, outputFile: this.outputOf(j.id) });
-    if (this.failure) throw this.failure;
     if (load) {
       // Retiring workers, from this look's reading (a look without one keeps the last reading:
       // a dashboard that fails once must not make a retiring job count as working, and its
@@ -889,6 +940,11 @@ export abstract class JobQueueCluster {
     this.pendingEpisode = notice.episode;
     this.slotWaits = notice.waits;
     for (const line of notice.lines) this.log(line);
+    // Given up: the look above kept the jobs' states and the workers current; nothing is submitted or cancelled.
+    if (this.failure) {
+      await this.publishView();
+      throw this.failure;
+    }
     const planJobs = this.jobList.map((j): PlanJob => ({ id: j.id, state: j.state === 'running' ? 'running' : 'pending', retiring: j.retiring, rerun: j.rerun }));
     const plan = planLook({
       jobs: planJobs,

@@ -248,6 +248,16 @@ export class SSHCluster extends JobQueueCluster {
     return `what its ssh session printed: ${this.endedOutput.get(id)?.output || 'nothing'}`;
   }
 
+  protected override hostOf(id: string): { host: string } | undefined {
+    const s = this.sessions.get(id);
+    return s && { host: s.host };
+  }
+
+  protected override sessionOf(id: string): { host: string; printed: string } | undefined {
+    const e = this.endedOutput.get(id);
+    return e && { host: e.host, printed: e.output };
+  }
+
   /**
    * The worker hosts whose last session ended, each with what it printed last (ssh's own error
    * for a host it could not reach: `ssh: connect to host b port 22: Connection refused`), for a

@@ -277,7 +277,7 @@ t.test('a second cluster keeps the token file the first one\'s clients read; a t
   t.ok(readFileSync(file, 'utf8').trim().length >= 20, 'an empty file gets a fresh token');
 });
 
-t.test('gluon-cluster pbs whose jobs end before their worker joins: each logged, then it stops submitting and exits 1 naming the last job', async (t) => {
+t.test('gluon-cluster pbs whose jobs end before their worker joins: each logged, then it stops submitting and exits 1 naming every job', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'gluon-cluster-cli-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const env = { ...process.env, FAKE_PBS_DIR: dir, PATH: `${join(fixtures, 'pbs-bin')}:${process.env.PATH}` };
@@ -294,7 +294,13 @@ t.test('gluon-cluster pbs whose jobs end before their worker joins: each logged,
   t.equal(ended.length, 2, 'each failed job logged once');
   t.equal(ended[1]![2], join(dir, 'logs', `gluon-worker.o${ended[1]![1]!.split('.')[0]}`), 'naming its output file');
   t.match(out, `pbs cluster: 2 jobs in a row ended before their worker joined; not submitting more. The last, job ${ended[1]![1]}`);
-  t.match(out, /gave up submitting: cancelling 0 job\(s\)/);
+  // No worker can come: both jobs named with their files, in gluon-cluster's flag (no-worker-coming.ts); only the last was.
+  const [first, second] = ended.map((e) => `job ${e[1]} (unknown to qstat -x (no job history on the server: PBS job_history_enable = False, or Torque past keep_completed or deleted while queued; a qdel is counted as a failure)): read ${e[2]}`);
+  t.match(out, /^gluon-cluster: no worker can come any more to the scheduler at ws:\/\/127\.0\.0\.1:\d+: its pbs jobs/m);
+  t.match(out, `: its pbs jobs keep ending before their worker joins (2 in a row, max_failed_jobs 2), so the cluster submits no more: ${first} (errors: `);
+  t.match(out, `; ${second} (errors: `);
+  t.match(out, 'Fix what their output says (a --prologue line, node or gluon-worker missing on the nodes; --print-job-script shows the job script) and run again');
+  t.match(out, /no worker can come: cancelling 0 job\(s\)/);
 });
 
 t.test('--dashboard-link: the printed dashboard address is the link; a bad template fails the start naming its field', async (t) => {

@@ -151,4 +151,29 @@ if (why) {
     cli.kill('SIGTERM');
     t.equal(await exited, 0, `exit 0 after stopping:\n${output()}`);
   });
+
+  t.test('gluon-cluster ssh whose worker host ssh cannot reach: exits 1 once its session ended, naming the host with ssh\'s own error, before max_failed_jobs', async (t) => {
+    // Before 6 December 2026 it started the session again, the same command on the same host,
+    // until max_failed_jobs (5) had failed in a row, and named only the last.
+    const nowhere = '10.201.0.99';
+    mkdirSync(join(dir, 'home-nowhere'));
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: join(dir, 'home-nowhere') };
+    delete env.GLUON_TOKEN;
+    const cli = spawn(...launch('login', [process.execPath, join(repo, 'packages/deploy/bin/gluon-cluster.js'), 'ssh', '--hosts', `${hosts.sched},${nowhere}`, '--jobs', '1',
+      '--ssh-option', '-F', '--ssh-option', ssh.sshConfig, '--scheduler-port', '0', '--dashboard-port', '0']), { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    t.teardown(() => { if (cli.exitCode === null) cli.kill('SIGKILL'); });
+    let out = '';
+    cli.stdout!.on('data', (d) => (out += d));
+    cli.stderr!.on('data', (d) => (out += d));
+    // Not a budget: it only ends the old wait, which gave up after five sessions.
+    const bound = setTimeout(() => { cli.kill('SIGKILL'); out += '\n[the test stopped it: still running after 300 s]'; }, 300_000);
+    const code = await new Promise<number | null>((r) => cli.on('exit', r));
+    clearTimeout(bound);
+    t.equal(code, 1, `exit 1:\n${out}`);
+    t.match(out, /^gluon-cluster: no worker can come any more to the scheduler at wss:\/\/10\.201\.0\.1:\d+: its ssh worker session on 10\.201\.0\.99 ended before a worker joined, on every host it runs on \(a new session would run the same command on the same host\): 10\.201\.0\.99: ssh: connect to host 10\.201\.0\.99 port 22: No route to host\. Fix what it printed/m,
+      'it names the host and what ssh said');
+    t.notMatch(out, /not submitting more/, 'before max_failed_jobs');
+    t.match(out, /^gluon-cluster: no worker can come: cancelling \d+ job\(s\)$/m, 'then it stops');
+    t.same(gluonOn('sched'), [], 'the scheduler was stopped');
+  });
 }
