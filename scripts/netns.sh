@@ -18,6 +18,9 @@
 # Namespaces are named gluon-ID-HOST (and gluon-ID-hub); processes are run in a host with
 # `ip netns exec gluon-ID-HOST cmd`. `down` removes everything by name; it is also what a test's
 # teardown and this script's own failure path call, so a failed `up` leaves nothing behind.
+# An ID is lowercase letters, digits and dashes (the tests' NetLab: CHECKOUT-HASH-PID-N, so two
+# checkouts' labs on one machine are told apart); a HOST has no dash, so `down ID` takes exactly
+# gluon-ID-HOST, never another lab's whose ID merely begins with ID.
 #
 # A host given as ADDR:relay gets a cable through user space instead of a veth pair, for kernels
 # without sch_netem: its eth0 and its port on the bridge are VXLAN devices whose UDP goes through
@@ -66,11 +69,14 @@ cmd_netem_check() {
   echo "netns.sh: network namespaces can be made here and tc netem works in them"
 }
 
-# Every namespace of an ID, hub last.
+# Every namespace of an ID (gluon-ID-HOST, gluon-ID-rHOST for a relay), hub last.
 namespaces() {
-  ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^gluon-$1-" | grep -v -- "-hub$" || true
-  ip netns list 2>/dev/null | awk '{print $1}' | grep -Ex "gluon-$1-hub" || true
+  ip netns list 2>/dev/null | awk '{print $1}' | grep -Ex -- "gluon-$1-[a-z0-9]{1,9}" | grep -vx -- "gluon-$1-hub" || true
+  ip netns list 2>/dev/null | awk '{print $1}' | grep -Ex -- "gluon-$1-hub" || true
 }
+
+# IDs: lowercase letters, digits and dashes, a letter or digit at each end.
+valid_id() { [[ "$1" =~ ^[a-z0-9]([a-z0-9-]{0,46}[a-z0-9])?$ ]] || die "ID must be 1-48 lowercase letters, digits or dashes (not at either end), got '$1'"; }
 
 # Where a lab's relays keep their stats.
 statedir() { echo "${TMPDIR:-/tmp}/gluon-netns-$1"; }
@@ -149,7 +155,7 @@ relayed_cable() {
 
 up() {
   local id=$1; shift
-  [[ "$id" =~ ^[a-z0-9]{1,8}$ ]] || die "ID must be 1-8 lowercase letters or digits, got '$id'"
+  valid_id "$id"
   [ $# -ge 1 ] || die "up needs at least one HOST=ADDR"
   check
   trap 'down "$id"' ERR
@@ -240,7 +246,7 @@ case "$cmd" in
   check) cmd_check ;;
   netem-check) cmd_netem_check ;;
   up) up "$@" ;;
-  down) [ $# = 1 ] || die "usage: down ID"; down "$1" ;;
+  down) [ $# = 1 ] || die "usage: down ID"; valid_id "$1"; down "$1" ;;
   link) [ $# = 3 ] || die "usage: link ID HOST up|down"; link "$@" ;;
   netem) [ $# = 3 ] || die "usage: netem ID HOST SPEC|clear"; netem "$@" ;;
   relay-stats) [ $# = 2 ] || die "usage: relay-stats ID HOST"; relayed "$1" "$2" || die "$2 has no relay"; cat "$(statedir "$1")/$2.json" ;;

@@ -1,10 +1,14 @@
 /**
  * `scripts/netns.sh check` says what it found either way. On success it printed nothing, so a new
- * user running it could not tell a pass from a check that never ran.
+ * user running it could not tell a pass from a check that never ran. And the tests' labs
+ * (packages/worker/test/netns.ts) are named after the checkout and process, and a killed test's
+ * are swept by the next lab of the same checkout: named gluon-t<pid><n>-HOST, two checkouts' labs
+ * could not be told apart, and a killed test's stayed until someone deleted them by hand.
  */
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { CHECKOUT_TAG, NetLab, netnsUnavailable, sweepStaleLabs } from '../packages/worker/test/netns.js';
 
 const script = join(import.meta.dirname, '../scripts/netns.sh');
 
@@ -19,4 +23,30 @@ t.test('check says namespaces can be made, or why not', async (t) => {
     t.match(r.stderr, /^netns\.sh: \S/);
     t.equal(r.stdout, '');
   }
+});
+
+/** The namespaces `ip netns list` shows. */
+const namespaces = () => (spawnSync('ip', ['netns', 'list'], { encoding: 'utf8', timeout: 30_000 }).stdout ?? '').split('\n').map((l) => l.split(' ')[0]!).filter(Boolean);
+
+t.test('NetLab names its namespaces after this checkout and process, and the next lab sweeps those of a killed test of this checkout only', { skip: netnsUnavailable() ?? false }, async (t) => {
+  // A process that is gone: its pid names the lab a killed test left (no exit handler ran).
+  const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  const gone = `${CHECKOUT_TAG}-${dead.stdout}-0`, other = `other-checkout-0000-${dead.stdout}-0`;
+  const up = (id: string, host: string, addr: string) => spawnSync('bash', [script, 'up', id, `${host}=${addr}`], { encoding: 'utf8', timeout: 60_000 });
+  t.teardown(() => { for (const id of [gone, other]) spawnSync('bash', [script, 'down', id], { timeout: 60_000 }); });
+  t.equal(up(gone, 'a', '10.201.0.46').status, 0, 'a lab as a killed test of this checkout left it');
+  t.equal(up(other, 'b', '10.201.0.47').status, 0, 'another checkout\'s lab');
+  t.ok(namespaces().includes(`gluon-${gone}-a`) && namespaces().includes(`gluon-${gone}-hub`));
+  // `down ID` takes exactly gluon-ID-HOST: not the labs whose ID only begins with it.
+  t.equal(spawnSync('bash', [script, 'down', `${CHECKOUT_TAG}-${dead.stdout}`], { timeout: 60_000 }).status, 0);
+  t.ok(namespaces().includes(`gluon-${gone}-a`), 'down of a shorter ID left it');
+  t.ok(sweepStaleLabs().includes(gone), 'the sweep names the killed test\'s lab');
+  t.same(namespaces().filter((n) => n.startsWith(`gluon-${gone}-`)), [], 'and its namespaces are gone');
+  t.ok(namespaces().includes(`gluon-${other}-b`), 'another checkout\'s lab is not touched');
+  const lab = await NetLab.create({ c: '10.201.0.48' }, { tls: false });
+  t.teardown(() => lab.destroy());
+  t.equal(lab.id, `${CHECKOUT_TAG}-${process.pid}-0`, 'a lab\'s ID: the checkout, the process, its number');
+  t.match(CHECKOUT_TAG, /^[a-z0-9-]+-[0-9a-f]{4}$/);
+  t.ok(namespaces().includes(`gluon-${lab.id}-c`), `its host's namespace: gluon-${lab.id}-c`);
+  t.same(sweepStaleLabs(), [], 'a live process\'s lab is not swept');
 });

@@ -3,15 +3,18 @@
  * namespaces joined by veth links to a bridge, addresses in 10.201.0.0/24 that exist only inside
  * them) that starts Gluon processes on those hosts, cuts and restores their links, adds netem,
  * and always cleans up: every process it started is killed by pid, then the namespaces are
- * deleted by name (also when the test process exits without its teardown). A host can be given
+ * deleted by name (also when the test process exits without its teardown). A lab's namespaces
+ * are gluon-ID-HOST, ID naming this checkout and process (CHECKOUT_TAG-PID-N: `ip netns` tells two
+ * checkouts' labs apart); those of this checkout whose process is gone (killed: no exit handler
+ * ran) are deleted when the next lab is made here (sweepStaleLabs). A host can be given
  * a cable through a user-space relay (scripts/netem-relay.mjs) where the kernel has no netem,
  * so delay and loss work everywhere namespaces do. Unless told
  * otherwise, the lab's processes speak TLS: a temporary CA and one certificate for all the lab's
  * addresses, so the cluster uses wss:// as across real hosts.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { basename, join } from 'node:path';
 import { temporaryTls, type TemporaryTls } from '@gluon/protocol';
 import { SCHEDULER_V8_FLAGS } from '@gluon/scheduler/v8-flags';
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
@@ -37,7 +40,37 @@ function whyNot(cmd: string): string | undefined {
   return (r.stderr || r.stdout || `scripts/netns.sh ${cmd} exited ${r.status ?? r.signal}`).trim();
 }
 
+/**
+ * This checkout's part of every lab ID: its directory's name (`wt-giveup`, `main`) and 4 hex
+ * digits of its path, so two checkouts named alike are told apart too.
+ */
+export const CHECKOUT_TAG = `${basename(repo).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 20) || 'repo'}-${createHash('sha1').update(repo).digest('hex').slice(0, 4)}`;
+
+/**
+ * Deletes (netns.sh down) the labs of this checkout whose test process has gone: one killed
+ * (SIGKILL, a runner's timeout) ran no exit handler and left its namespaces. Only this checkout's
+ * (CHECKOUT_TAG), only a process that no longer exists; says which IDs it deleted.
+ */
+export function sweepStaleLabs(): string[] {
+  const listed = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8', timeout: 30_000 }).stdout ?? '';
+  const hub = new RegExp(`^gluon-(${CHECKOUT_TAG}-(\\d+)-\\d+)-hub(?:\\s|$)`);
+  const stale = [...new Set(listed.split('\n').flatMap((l) => { const m = hub.exec(l); return m && !alive(Number(m[2])) ? [m[1]!] : []; }))];
+  for (const id of stale) spawnSync('bash', [script, 'down', id], { stdio: 'ignore', timeout: 60_000 });
+  return stale;
+}
+
+/** Whether process `pid` exists (a zombie counts: its parent has not reaped it yet). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 let seq = 0;
+let swept = false;
 const labs = new Set<NetLab>();
 process.on('exit', () => {
   for (const lab of labs) lab.destroySync();
@@ -61,7 +94,11 @@ export class NetLab {
   static async create(hosts: Record<string, string>, opts: { tls?: boolean; relayed?: readonly string[] } = {}): Promise<NetLab> {
     for (const a of Object.values(hosts)) if (!a.startsWith(NETNS_PREFIX)) throw new Error(`NetLab: ${a} is outside ${NETNS_PREFIX}0/24`);
     for (const h of opts.relayed ?? []) if (!(h in hosts)) throw new Error(`NetLab: relayed host ${h} is not one of ${Object.keys(hosts).join(', ')}`);
-    const id = `t${process.pid % 100_000}${seq++}`.slice(0, 8);
+    if (!swept) {
+      swept = true;
+      sweepStaleLabs();
+    }
+    const id = `${CHECKOUT_TAG}-${process.pid}-${seq++}`;
     const tls = opts.tls === false ? undefined : await temporaryTls(Object.values(hosts));
     const lab = new NetLab(id, hosts, tls);
     labs.add(lab);
