@@ -48,6 +48,11 @@ export interface BranchInfo {
    * of a container of objects, object-fields.ts); null for every other branch.
    */
   stl?: StlType | null;
+  /**
+   * A split object's `std::string` member (`kind: 'string'`): each entry is an STL header and
+   * then the string, read by the STL decoder, where other string branches have no header.
+   */
+  stlString?: boolean;
   entries: number;
 }
 
@@ -323,6 +328,11 @@ function stlMember(b: JsBranch, name: string, cls: string, memberOf: MemberOf, c
     return branchInfo(b, name, `${stlTypeName(stl)}[${counter}]`, 'nested', null, 1, counter);
   }
   if (stl.kind === 'list' && stl.container === 'vector' && stl.of.kind === 'number') return branchInfo(b, name, `vector<${stl.of.element}>`, 'vector', stl.of.element);
+  if (stl.kind === 'string') {
+    const info = branchInfo(b, name, stlTypeName(stl), 'string');
+    info.stlString = true;
+    return info;
+  }
   return branchInfo(b, name, stlTypeName(stl), 'nested');
 }
 
@@ -339,5 +349,5 @@ function memberName(b: JsBranch): string {
  */
 export function branchInfo(b: JsBranch, name: string, typeName: string, kind: BranchInfo['kind'], element: ElementType | null = null, inner = 1,
                     counter: string | null = null, entryHeader = 0): BranchInfo {
-  return { name, typeName, kind, element, inner, counter, entryHeader, packed: null, objectBits: false, leafOf: null, streamed: null, member: null, stl: null, entries: Number(b.fEntries) };
+  return { name, typeName, kind, element, inner, counter, entryHeader, packed: null, objectBits: false, leafOf: null, streamed: null, member: null, stl: null, stlString: false, entries: Number(b.fEntries) };
 }

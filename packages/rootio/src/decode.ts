@@ -90,6 +90,7 @@ export function decode(path: string, info: BranchInfo, baskets: PendingBasket[],
       return column;
     }
     case 'string':
+      if (info.stlString) return decodeStl(path, info, parseStlType(info.typeName)!, baskets, start, stop) as string[];
       return decodeStrings(path, info, baskets, start, stop);
     case 'nested':
       // An STL member of a split collection, `vector<int32>[Evt/trks]`: counted by the collection.

@@ -26,8 +26,7 @@ function emptyShape(b: BranchInfo, c: Column): string | null {
       return f.values?.length === 0 && f.innerShape?.length ? null : 'not {values: [], innerShape}';
     }
     default: {
-      // A container of containers has one offsets array per level; a string member has none.
-      if (b.kind === 'nested' && (Array.isArray(c) || ArrayBuffer.isView(c))) return (c as { length: number }).length === 0 ? null : 'not empty';
+      // A container of containers has one offsets array per level, the first as every jagged column's.
       const j = c as { offsets?: Int32Array };
       return j.offsets instanceof Int32Array && j.offsets.length === 1 && j.offsets[0] === 0 ? null : `not {offsets: [0], …}: ${Object.keys(c)}`;
     }

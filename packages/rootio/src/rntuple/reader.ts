@@ -384,7 +384,7 @@ function info(name: string, p: Plan, entries: number): BranchInfo {
     : (p.kind === 'list' || p.kind === 'array') && p.of.kind === 'number' ? p.of.element : null;
   const typeNameOf = p.kind === 'record' ? 'record (read its members by path)'
     : p.kind === 'list' && p.of.kind === 'record' ? 'vector<record> (read its members by path)' : typeName(p);
-  return { name, typeName: typeNameOf, kind, element, inner: p.kind === 'array' || p.kind === 'bits' ? p.size : 1, counter: null, entryHeader: 0, packed: null, objectBits: false, leafOf: null, member: null, stl: null, entries };
+  return { name, typeName: typeNameOf, kind, element, inner: p.kind === 'array' || p.kind === 'bits' ? p.size : 1, counter: null, entryHeader: 0, packed: null, objectBits: false, leafOf: null, member: null, stl: null, stlString: false, entries };
 }
 
 async function envelopeBytes(source: ByteSource, link: EnvelopeLink, what: string): Promise<Uint8Array> {
