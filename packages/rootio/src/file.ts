@@ -23,7 +23,11 @@ export interface KeyInfo {
 
 export interface OpenOptions {
   http?: HttpOptions;
-  /** Bound on how long reading metadata (header, keys, an object) may take, slow sources included. */
+  /**
+   * Bound on how long opening (the first request to a server included) and reading metadata (an
+   * object) may take, slow sources included; running out while a server has not answered is a
+   * RootIOError naming the request, and the open's requests are ended.
+   */
   metadataTimeoutMs?: number;
   /**
    * Threads that decompress a read's baskets (default 1: each basket is decompressed on the
@@ -78,22 +82,34 @@ export class RootFile {
     checkOptions(`openRootFile(${pathOrUrl}): http`, opts.http, HTTP_OPTIONS);
     checkOpenValues(`openRootFile(${pathOrUrl})`, opts);
     const threads = opts.decompressThreads ?? 1;
-    const src = await openSource(pathOrUrl, opts.http ?? {});
     const timeoutMs = opts.metadataTimeoutMs ?? 30_000;
-
-    try {
+    // The whole open runs under metadataTimeoutMs, its first request to a server included; when
+    // the bound runs out, `stop` ends the requests still in flight (they would otherwise go on
+    // retrying after the caller has its error, and keep the process alive).
+    const stop = new AbortController();
+    const opened: { src: ByteSource | null } = { src: null };
+    const opening = (async () => {
+      const src = await openSource(pathOrUrl, opts.http ?? {}, stop.signal);
+      if (stop.signal.aborted) {
+        await src.close();
+        throw new RootIOError(src.path, 'the open was stopped');
+      }
+      opened.src = src;
       if (src.size < 64) throw new RootFormatError(src.path, 0, `not a ROOT file: only ${src.size} bytes`);
       const [head] = await src.read([[0, 8]]);
       if (String.fromCharCode(...head!.subarray(0, 4)) !== 'root') throw new RootFormatError(src.path, 0, 'not a ROOT file: it does not start with "root"');
       checkFormatVersion(src.path, new DataView(head!.buffer, head!.byteOffset, 8).getInt32(4));
-      const [top, reader] = await guard(src.path, (async () => {
-        const sk = await readSkeleton(src);
-        const reader = await readStreamers(src, sk);
-        return [await readDirectories(src, sk.keys, sk.seekKeys), reader] as const;
-      })(), timeoutMs, 'reading the file header, keys, directories and streamers');
-      return new RootFile(src, top, reader, timeoutMs, threads);
+      const sk = await readSkeleton(src);
+      const reader = await readStreamers(src, sk);
+      return new RootFile(src, await readDirectories(src, sk.keys, sk.seekKeys), reader, timeoutMs, threads);
+    })();
+    const first = /^https?:\/\//i.test(pathOrUrl) ? 'the server had not answered the first request' : null;
+    try {
+      return await guard(pathOrUrl, opening, timeoutMs, 'reading the file header, keys, directories and streamers',
+        () => (opened.src ? opened.src.waiting?.() ?? null : first));
     } catch (err) {
-      await src.close();
+      stop.abort();
+      await opened.src?.close();
       throw err;
     }
   }
@@ -113,7 +129,7 @@ export class RootFile {
   async object(name: string): Promise<RObject> {
     this.checkOpen(`object(${name})`);
     const key = this.findKey(name);
-    return guard(this.path, readKeyObject(this.source, key, this.reader), this.timeoutMs, `reading ${name}`);
+    return guard(this.path, readKeyObject(this.source, key, this.reader), this.timeoutMs, `reading ${name}`, () => this.source.waiting?.() ?? null);
   }
 
   /**
@@ -152,7 +168,8 @@ export class RootFile {
     this.checkOpen(`rntuple(${name})`);
     const key = this.findKey(name);
     if (key.className !== RNTUPLE) throw new RootFormatError(this.path, -1, `${name} is a ${key.className}, not an RNTuple`);
-    return guard(this.path, (async () => RNTupleReader.open(this.source, name, await readPayload(this.source, key)))(), this.timeoutMs, `reading RNTuple ${name}`);
+    return guard(this.path, (async () => RNTupleReader.open(this.source, name, await readPayload(this.source, key)))(), this.timeoutMs, `reading RNTuple ${name}`,
+      () => this.source.waiting?.() ?? null);
   }
 
   /** Reads a histogram: TH1, TH2, TH3 (any element type) or a profile (TProfile, TProfile2D, TProfile3D). */
@@ -213,15 +230,21 @@ export function interpret<T>(path: string, what: string, fn: () => T, at = -1): 
 
 /**
  * Runs a metadata step with a time bound, turning whatever it throws on damaged bytes
- * into RootFormatError (our own I/O errors pass through).
+ * into RootFormatError (our own I/O errors pass through). When the bound runs out while the
+ * source is still waiting for bytes (`waiting` says for what: a server that stalls), that is a
+ * RootIOError naming the wait; otherwise the time went on the bytes, a RootFormatError.
  */
-export async function guard<T>(path: string, p: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+export async function guard<T>(path: string, p: Promise<T>, timeoutMs: number, what: string, waiting?: () => string | null): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
     return await Promise.race([
       p,
       new Promise<never>((_r, reject) => {
-        timer = setTimeout(() => reject(new RootFormatError(path, -1, `${what} did not finish within ${timeoutMs} ms (damaged metadata?)`)), timeoutMs);
+        timer = setTimeout(() => {
+          const on = waiting?.();
+          reject(on ? new RootIOError(path, `${what} did not finish within ${timeoutMs} ms (metadataTimeoutMs): ${on}`)
+            : new RootFormatError(path, -1, `${what} did not finish within ${timeoutMs} ms (damaged metadata?)`));
+        }, timeoutMs);
       }),
     ]);
   } catch (err) {

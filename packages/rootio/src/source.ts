@@ -29,6 +29,8 @@ export interface ByteSource {
   canReadInOrder?(): boolean;
   /** Reads `ranges` one after another, in this order, on a thread of their own, into shared memory `into` (see thread-reads.ts). */
   readInOrder?(ranges: ReadonlyArray<readonly [number, number]>, into: Uint8Array): ThreadRead;
+  /** What a read in flight is waiting for (a server's answer), or null: named when a time bound runs out. */
+  waiting?(): string | null;
 }
 
 export interface ReadOptions {
@@ -215,19 +217,24 @@ export interface HttpOptions {
 
 /** A file over HTTP(S) read with Range requests. */
 export class HttpSource implements ByteSource {
+  /** Aborted by {@link close}: ends every request in flight and every wait between attempts. */
+  private readonly closing = new AbortController();
+  /** The requests in flight: their range and when they were first asked (see {@link waiting}). */
+  private readonly inFlight = new Set<InFlight>();
+
   private constructor(readonly path: string, readonly size: number, private readonly opts: Required<Omit<HttpOptions, 'headers'>> & { headers: Record<string, string> }) {}
 
-  static async open(url: string, opts: HttpOptions = {}): Promise<HttpSource> {
+  /** Opens `url`; `signal` ends the opening request (openRootFile's metadataTimeoutMs). */
+  static async open(url: string, opts: HttpOptions = {}, signal?: AbortSignal): Promise<HttpSource> {
     const o = { retries: 4, backoffMs: 100, coalesceGap: 64 * 1024, timeoutMs: 30_000, headers: {}, ...opts };
     // A one-byte range tells both the size and whether the server honours ranges.
-    const res = await request(url, { ...o.headers, range: 'bytes=0-0' }, o, 1);
+    const res = await request(url, o.headers, o, 0, 1, signal);
     if (res.status === 200) {
       throw new RootIOError(url, 'the server ignores HTTP Range requests (answered 200 with the whole file to a range request); ROOT files are read in pieces, so use a server that supports ranges');
     }
     if (res.status !== 206) throw new RootIOError(url, `HTTP ${res.status} ${res.statusText}`);
-    const m = /\/(\d+)\s*$/.exec(res.headers.get('content-range') ?? '');
-    if (!m) throw new RootIOError(url, 'the server did not say the file size (no Content-Range total)');
-    return new HttpSource(url, Number(m[1]), o);
+    if (res.total === null) throw new RootIOError(url, 'the server did not say the file size (no Content-Range total)');
+    return new HttpSource(url, res.total, o);
   }
 
   async read(ranges: ReadonlyArray<readonly [number, number]>, opts?: ReadOptions): Promise<Uint8Array[]> {
@@ -250,7 +257,14 @@ export class HttpSource implements ByteSource {
         for (const i of g.members) out[i] = new Uint8Array(0);
         return;
       }
-      const res = await request(this.path, { ...this.opts.headers, range: `bytes=${g.start}-${g.end - 1}` }, this.opts, g.end - g.start);
+      const asked: InFlight = { from: g.start, to: g.end - 1, since: Date.now() };
+      this.inFlight.add(asked);
+      let res: Answer;
+      try {
+        res = await request(this.path, this.opts.headers, this.opts, g.start, g.end - g.start, this.closing.signal);
+      } finally {
+        this.inFlight.delete(asked);
+      }
       if (res.status === 200) throw new RootIOError(this.path, 'the server stopped honouring HTTP Range requests (answered 200)');
       if (res.status !== 206) throw new RootIOError(this.path, `HTTP ${res.status} ${res.statusText} for bytes ${g.start}-${g.end - 1}`);
       for (const i of g.members) {
@@ -264,37 +278,70 @@ export class HttpSource implements ByteSource {
     return out;
   }
 
-  async close(): Promise<void> {}
+  /**
+   * What the source is waiting for, or null when no request is in flight: the request asked
+   * longest ago, which openRootFile names when metadataTimeoutMs runs out (the server, not the file).
+   */
+  waiting(now = Date.now()): string | null {
+    let oldest: InFlight | null = null;
+    for (const r of this.inFlight) if (!oldest || r.since < oldest.since) oldest = r;
+    if (!oldest) return null;
+    const more = this.inFlight.size > 1 ? ` (and ${this.inFlight.size - 1} more ${this.inFlight.size === 2 ? 'request' : 'requests'})` : '';
+    return `the server had not answered bytes ${oldest.from}-${oldest.to}, asked ${now - oldest.since} ms before${more}`;
+  }
+
+  /** Ends every request in flight and every wait before a retry: each rejects with RootIOError. */
+  async close(): Promise<void> {
+    this.closing.abort();
+  }
 }
 
-/** A finished HTTP exchange: the answer and its whole body. */
+/** A request in flight: its bytes `[from, to]` and when it was first asked. */
+interface InFlight {
+  from: number;
+  to: number;
+  since: number;
+}
+
+/** A finished HTTP exchange: the answer, its whole body and (206) the file size its Content-Range gave. */
 interface Answer {
   status: number;
   statusText: string;
-  headers: Headers;
   body: Uint8Array;
+  total: number | null;
 }
 
 /** Longest wait a server's Retry-After is honoured for; beyond it the wait is capped here. */
 const MAX_RETRY_AFTER_MS = 60_000;
 
 /**
- * One Range request with its whole body, retried on what is transient: network errors, no
- * answer in time, 5xx, 429 (after the server's Retry-After), a connection dropped during the
- * body, a short body. Every failure ends in RootIOError saying what went wrong. A 200 answer to a
- * range request is returned without reading its body (it would be the whole file).
+ * One Range request for bytes `[start, start + length)` with its whole body, retried on what is
+ * transient: network errors, no answer in time, 5xx, 429 (after the server's Retry-After), a
+ * connection dropped during the body, a body not of the bytes asked for (another range in its
+ * Content-Range, a short or long body). Every failure ends in RootIOError saying what went wrong;
+ * `signal` (the source closed, the open timed out) ends it at once. A body is never taken beyond
+ * the length asked for, so a server sending more costs no more memory. A 200 answer to a range
+ * request is returned without reading its body (it would be the whole file).
  */
-async function request(url: string, headers: Record<string, string>, o: { retries: number; backoffMs: number; timeoutMs: number }, length: number): Promise<Answer> {
+async function request(url: string, headers: Record<string, string>, o: { retries: number; backoffMs: number; timeoutMs: number },
+                       start: number, length: number, signal?: AbortSignal): Promise<Answer> {
+  const range = `bytes=${start}-${start + length - 1}`;
+  const stopped = () => new RootIOError(url, `the read of ${range} was stopped: the file was closed or its open timed out`);
   let last = '';
   let wait = 0;
   for (let attempt = 0; attempt < o.retries; attempt++) {
-    if (attempt > 0) await new Promise((r) => setTimeout(r, wait));
+    if (attempt > 0) await sleep(wait, signal);
+    if (signal?.aborted) throw stopped();
     wait = o.backoffMs * 2 ** attempt;
+    const timeout = AbortSignal.timeout(o.timeoutMs);
     let res: Response;
     try {
-      res = await fetch(url, { headers, signal: AbortSignal.timeout(o.timeoutMs) });
+      res = await fetch(url, { headers: { ...headers, range }, signal: signal ? AbortSignal.any([timeout, signal]) : timeout });
     } catch (err) {
-      last = transportFailure(err, o.timeoutMs);
+      if (signal?.aborted) throw stopped();
+      const why = transportFailure(err, o.timeoutMs);
+      if (why.permanent) throw new RootIOError(url, why.text);
+      last = why.text;
       continue;
     }
     const { status, statusText } = res;
@@ -306,22 +353,82 @@ async function request(url: string, headers: Record<string, string>, o: { retrie
     }
     if (status !== 206) {
       await res.body?.cancel().catch(() => {});
-      return { status, statusText, headers: res.headers, body: new Uint8Array(0) };
+      return { status, statusText, body: new Uint8Array(0), total: null };
     }
-    let body: Uint8Array;
+    const answered = contentRange(res.headers.get('content-range'));
+    if (answered && (answered.from !== start || answered.to !== start + length - 1)) {
+      // Another range than asked (a proxy's cache, a server that clamps or ignores the start):
+      // its bytes would be read as the ones asked for, so the file would be blamed.
+      last = `the server answered bytes ${answered.from}-${answered.to} to a request for ${range.slice(6)}`;
+      await res.body?.cancel().catch(() => {});
+      continue;
+    }
+    let body: Uint8Array | string;
     try {
-      body = new Uint8Array(await res.arrayBuffer());
+      body = await bodyOf(res, length, range);
     } catch (err) {
-      last = `the connection dropped during the response body (${transportFailure(err, o.timeoutMs)})`;
+      if (signal?.aborted) throw stopped();
+      const why = transportFailure(err, o.timeoutMs);
+      last = (err as Error)?.name === 'TimeoutError' ? `the response body was not complete within ${o.timeoutMs} ms` : `the connection dropped during the response body (${why.text})`;
       continue;
     }
-    if (body.length !== length) {
-      last = `short read: asked for ${length} bytes (${headers.range}), got ${body.length}`;
+    if (typeof body === 'string') {
+      last = body;
       continue;
     }
-    return { status, statusText, headers: res.headers, body };
+    return { status, statusText, body, total: answered?.total ?? null };
   }
   throw new RootIOError(url, `${last} (after ${o.retries} ${o.retries === 1 ? 'attempt' : 'attempts'})`);
+}
+
+/** `bytes a-b/total` (total `*` when unknown), or null when absent or unreadable. */
+function contentRange(v: string | null): { from: number; to: number; total: number | null } | null {
+  const m = /^\s*bytes\s+(\d+)-(\d+)\/(\d+|\*)\s*$/i.exec(v ?? '');
+  return m ? { from: Number(m[1]), to: Number(m[2]), total: m[3] === '*' ? null : Number(m[3]) } : null;
+}
+
+/**
+ * The body of a 206 answer of `length` bytes, read into memory of that size and never beyond it;
+ * a string saying what is wrong when the server announces or sends another number of bytes.
+ */
+async function bodyOf(res: Response, length: number, range: string): Promise<Uint8Array | string> {
+  const declared = res.headers.get('content-length');
+  const encoded = (res.headers.get('content-encoding') ?? 'identity').toLowerCase() !== 'identity';
+  // A Content-Length counts the encoded bytes, which fetch decodes: only an unencoded one is the body's.
+  if (declared !== null && !encoded && Number(declared) !== length) {
+    await res.body?.cancel().catch(() => {});
+    return `the server announced ${declared} bytes for the ${length} asked (${range})`;
+  }
+  const out = new Uint8Array(length);
+  let at = 0;
+  if (res.body) {
+    const reader = res.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (at + value.length > length) {
+        await reader.cancel().catch(() => {});
+        return `the server sent more than the ${length} bytes asked for (${range})`;
+      }
+      out.set(value, at);
+      at += value.length;
+    }
+  }
+  return at === length ? out : `short read: asked for ${length} bytes (${range}), got ${at}`;
+}
+
+/** Waits `ms`, or less when `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((done) => {
+    if (signal?.aborted) return done();
+    const end = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', end);
+      done();
+    };
+    const timer = setTimeout(end, ms);
+    signal?.addEventListener('abort', end, { once: true });
+  });
 }
 
 /** Retry-After as seconds or an HTTP date, in ms (capped), or null when absent or unreadable. */
@@ -331,20 +438,26 @@ export function retryAfterMs(v: string | null, now = Date.now()): number | null 
   return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), MAX_RETRY_AFTER_MS) : null;
 }
 
-/** Names why a request failed: DNS, refused, reset, TLS, time-out, … from undici's error and its cause. */
-function transportFailure(err: unknown, timeoutMs: number): string {
+/**
+ * Names why a request failed: DNS, refused, reset, TLS, time-out, … from undici's error and its
+ * cause; `permanent` when trying again cannot help (a port fetch refuses to connect to).
+ */
+function transportFailure(err: unknown, timeoutMs: number): { text: string; permanent: boolean } {
   const e = err as Error & { cause?: { code?: string; message?: string } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return { text: `no answer within ${timeoutMs} ms`, permanent: false };
   const code = e?.cause?.code ?? (e as { code?: string })?.code;
   const detail = e?.cause?.message ?? e?.message ?? String(err);
+  if (!code && detail === 'bad port') {
+    return { text: 'fetch refuses to connect to this port (a port the Fetch standard blocks, such as 1, 6000 or 10080): serve the file on another port', permanent: true };
+  }
   const what: Record<string, string> = {
     ENOTFOUND: 'host not found (DNS)', EAI_AGAIN: 'host name lookup failed (DNS)', ECONNREFUSED: 'connection refused',
     ECONNRESET: 'connection reset', EHOSTUNREACH: 'host unreachable', ENETUNREACH: 'network unreachable', ETIMEDOUT: 'connection timed out',
     UND_ERR_SOCKET: 'the connection closed', UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
   };
-  if (code && what[code]) return `${what[code]} (${detail})`;
-  if (code && /CERT|SSL|TLS/i.test(code)) return `TLS: ${detail}`;
-  return code ? `${code}: ${detail}` : detail;
+  if (code && what[code]) return { text: `${what[code]} (${detail})`, permanent: false };
+  if (code && /CERT|SSL|TLS/i.test(code)) return { text: `TLS: ${detail}`, permanent: false };
+  return { text: code ? `${code}: ${detail}` : detail, permanent: false };
 }
 
 /** Why a local path that does not exist is missing: which part, and the names near it. */
@@ -354,8 +467,8 @@ async function noSuchFile(path: string): Promise<string> {
 }
 
 /** Opens a local path or an http(s) URL. */
-export async function openSource(pathOrUrl: string, http: HttpOptions = {}): Promise<ByteSource> {
-  if (/^https?:\/\//i.test(pathOrUrl)) return HttpSource.open(pathOrUrl, http);
+export async function openSource(pathOrUrl: string, http: HttpOptions = {}, signal?: AbortSignal): Promise<ByteSource> {
+  if (/^https?:\/\//i.test(pathOrUrl)) return HttpSource.open(pathOrUrl, http, signal);
   // fileURLToPath decodes the URL (`%20` is a space), which `URL.pathname` leaves encoded.
   const p = pathOrUrl.startsWith('file:') ? fileURLToPath(pathOrUrl) : pathOrUrl;
   const missing = await stat(p).then(() => false, (err: NodeJS.ErrnoException) => {

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openRootFile, RootFormatError, HttpSource } from '@gluon/rootio';
 import { NO_DATA, perEntry, sharedData } from './helpers.js';
-import { serve } from './range-server.js';
+import { answer, scripted, serve } from './range-server.js';
 
 const data = sharedData();
 if (!data) {
@@ -66,32 +66,6 @@ if (!data) {
     const gone = await serve(t, readFileSync(sample), { status: 404 });
     await t.rejects(openRootFile(gone.url), { name: 'RootIOError', message: /HTTP 404/ });
   });
-}
-
-/** A loopback server whose handler is given the request number (0, 1, …). */
-async function scripted(t: { teardown(fn: () => unknown): void }, handle: (n: number, req: IncomingMessage, res: ServerResponse) => void) {
-  let n = 0;
-  const server = createServer((req, res) => handle(n++, req, res));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  t.teardown(() => new Promise<void>((r) => {
-    server.closeAllConnections();
-    server.close(() => r());
-  }));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/f.root`, requests: () => n };
-}
-
-/** Answers a range of `body` (206), or with `cut`, sends half of it and drops the connection. */
-function answer(body: Uint8Array, req: IncomingMessage, res: ServerResponse, cut = false): void {
-  const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '')!;
-  const a = Number(m[1]);
-  const z = Math.min(Number(m[2]), body.length - 1);
-  res.writeHead(206, { 'content-range': `bytes ${a}-${z}/${body.length}`, 'content-length': z - a + 1 });
-  if (!cut) {
-    res.end(body.subarray(a, z + 1));
-    return;
-  }
-  res.write(body.subarray(a, a + Math.floor((z - a + 1) / 2)));
-  setImmediate(() => res.socket?.destroy());
 }
 
 const bytes = Uint8Array.from({ length: 200_000 }, (_, i) => (i * 7) & 0xff);

@@ -34,3 +34,29 @@ export async function serve(t: { teardown(fn: () => unknown): void }, body: Uint
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/file.root`;
   return { url, ranges };
 }
+
+/** A loopback server whose handler is given the request number (0, 1, …). */
+export async function scripted(t: { teardown(fn: () => unknown): void }, handle: (n: number, req: IncomingMessage, res: ServerResponse) => void) {
+  let n = 0;
+  const server = createServer((req, res) => handle(n++, req, res));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => {
+    server.closeAllConnections();
+    server.close(() => r());
+  }));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/f.root`, requests: () => n };
+}
+
+/** Answers a range of `body` (206), or with `cut`, sends half of it and drops the connection. */
+export function answer(body: Uint8Array, req: IncomingMessage, res: ServerResponse, cut = false): void {
+  const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '')!;
+  const a = Number(m[1]);
+  const z = Math.min(Number(m[2]), body.length - 1);
+  res.writeHead(206, { 'content-range': `bytes ${a}-${z}/${body.length}`, 'content-length': z - a + 1 });
+  if (!cut) {
+    res.end(body.subarray(a, z + 1));
+    return;
+  }
+  res.write(body.subarray(a, a + Math.floor((z - a + 1) / 2)));
+  setImmediate(() => res.socket?.destroy());
+}

@@ -1,0 +1,138 @@
+import t from 'tap';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { openRootFile, HttpSource, RootIOError } from '@gluon/rootio';
+import { answer, scripted } from './range-server.js';
+
+/**
+ * Servers that answer wrongly or not at all, met as a new user would meet them (issue #16): the
+ * failure is the server's, so a RootIOError saying what the server did, never the file blamed;
+ * nothing taken beyond what was asked; nothing left running after the caller has its error.
+ */
+const file = readFileSync(fileURLToPath(new URL('fixtures/skhep/uproot-issue-210.root', import.meta.url)));
+
+/** Rejects when `p` has not settled within `ms` (a bound generous enough for a loaded machine). */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<never>((_r, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  })]).finally(() => clearTimeout(timer));
+}
+
+/** Resolves when the connection of `req` closes: the client let go of the request. */
+function closed(req: IncomingMessage): Promise<void> {
+  return new Promise((r) => (req.socket.destroyed ? r() : req.socket.once('close', () => r())));
+}
+
+t.test('a server answering another range than asked is named, not the file', async (t) => {
+  // Right length, bytes from 16 further on, and a Content-Range that says so (after the size).
+  let shift = 0;
+  const { url } = await scripted(t, (n, req, res) => {
+    const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range!)!;
+    const a = Number(m[1]) + (n === 0 ? 0 : shift);
+    const z = Number(m[2]) + (n === 0 ? 0 : shift);
+    res.writeHead(206, { 'content-range': `bytes ${a}-${z}/${file.length}`, 'content-length': z - a + 1 }).end(file.subarray(a, z + 1));
+  });
+  shift = 16;
+  const err = await openRootFile(url, { http: { retries: 2, backoffMs: 1 } }).then(() => null, (e: unknown) => e);
+  t.type(err, RootIOError);
+  t.match((err as Error).message, /^http:\/\/\S+: the server answered bytes 16-23 to a request for 0-7 \(after 2 attempts\)$/);
+  shift = 0;
+  const src = await HttpSource.open(url, { retries: 1 });
+  shift = 16;
+  await t.rejects(src.read([[1000, 100]]), { name: 'RootIOError', message: /answered bytes 1016-1115 to a request for 1000-1099/ });
+});
+
+t.test('a body beyond what was asked is not taken', async (t) => {
+  const big = 256 * 1024 * 1024;
+  let written = 0;
+  const stream = (res: ServerResponse, headers: Record<string, string | number>) => {
+    res.writeHead(206, headers);
+    const chunk = Buffer.alloc(1 << 20);
+    const pump = () => {
+      while (written < big && !res.destroyed) {
+        written += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', pump);
+      }
+      res.end();
+    };
+    res.once('close', () => res.removeAllListeners('drain'));
+    pump();
+  };
+  let announced = true;
+  const seen: Array<Promise<void>> = [];
+  const { url } = await scripted(t, (n, req, res) => {
+    if (n === 0) return answer(file, req, res);
+    seen.push(closed(req));
+    const range = `bytes 0-${big - 1}/${file.length}`;
+    stream(res, announced ? { 'content-range': range, 'content-length': big } : { 'content-range': range });
+  });
+  const src = await HttpSource.open(url, { retries: 1 });
+  // The Content-Range says 0-…, so it is the length that is wrong: declared, or only sent.
+  await t.rejects(src.read([[0, 1000]]), { name: 'RootIOError', message: /the server (announced 268435456 bytes for the 1000 asked|answered bytes 0-268435455)/ });
+  await within(seen[0]!, 120_000, 'the announced body abandoned');
+  t.ok(written < 64 * 1024 * 1024, `announced: the server got ${written} bytes out before the client let go, not the 256 MiB`);
+  announced = false;
+  written = 0;
+  const bare = await scripted(t, (n, req, res) => {
+    if (n === 0) return answer(file, req, res);
+    seen.push(closed(req));
+    stream(res, {});
+  });
+  const src2 = await HttpSource.open(bare.url, { retries: 1 });
+  await t.rejects(src2.read([[0, 1000]]), { name: 'RootIOError', message: /the server sent more than the 1000 bytes asked for \(bytes=0-999\) \(after 1 attempt\)/ });
+  await within(seen[1]!, 120_000, 'the unannounced body abandoned');
+  t.ok(written < 64 * 1024 * 1024, `unannounced: the server got ${written} bytes out before the client let go, not the 256 MiB`);
+});
+
+t.test('metadataTimeoutMs bounds the first request too, and ends it', async (t) => {
+  const asked: Array<Promise<void>> = [];
+  const { url } = await scripted(t, (_n, req) => void asked.push(closed(req)));
+  // Without the bound on the open, this would wait an hour (the request's own time-out).
+  const err = await within(openRootFile(url, { metadataTimeoutMs: 200, http: { timeoutMs: 3_600_000, retries: 1 } }).then(() => null, (e: unknown) => e), 120_000, 'the open');
+  t.type(err, RootIOError, 'the server is at fault, not the file');
+  t.match((err as Error).message, /did not finish within 200 ms \(metadataTimeoutMs\): the server had not answered the first request$/);
+  await within(asked[0]!, 120_000, 'the request ended');
+  t.pass('the request was ended, not left to run on');
+});
+
+t.test('a server that stalls while metadata is read: RootIOError naming the wait, and the request ended', async (t) => {
+  const stalled: Array<Promise<void>> = [];
+  const { url } = await scripted(t, (n, req, res) => {
+    if (n < 2) return answer(file, req, res);
+    stalled.push(closed(req));
+  });
+  const err = await within(openRootFile(url, { metadataTimeoutMs: 300, http: { timeoutMs: 3_600_000 } }).then(() => null, (e: unknown) => e), 120_000, 'the open');
+  t.type(err, RootIOError, 'not a RootFormatError blaming the file ("damaged metadata?")');
+  t.match((err as Error).message, /reading the file header, keys, directories and streamers did not finish within 300 ms \(metadataTimeoutMs\): the server had not answered bytes \d+-\d+, asked \d+ ms before/);
+  await within(stalled[0]!, 120_000, 'the stalled request ended');
+  t.pass('the stalled request was ended when the open gave up');
+});
+
+t.test('close() ends the reads in flight and the waits between attempts', async (t) => {
+  const pending: Array<Promise<void>> = [];
+  const { url } = await scripted(t, (n, req, res) => {
+    if (n === 0) return answer(file, req, res);
+    if (n === 1) {
+      pending.push(closed(req));
+      return;
+    }
+    res.writeHead(503, { 'retry-after': '3600' }).end();
+  });
+  const src = await HttpSource.open(url, { timeoutMs: 3_600_000 });
+  const hanging = src.read([[100, 10]]).then(() => null, (e: unknown) => e);
+  while (pending.length === 0) await new Promise((r) => setImmediate(r));
+  t.match(src.waiting(), /^the server had not answered bytes 100-109, asked \d+ ms before$/);
+  const retrying = src.read([[5000, 10]]).then(() => null, (e: unknown) => e);
+  await src.close();
+  const [a, b] = await within(Promise.all([hanging, retrying]), 120_000, 'the reads after close()');
+  for (const e of [a, b]) t.match(e, { name: 'RootIOError', message: /was stopped: the file was closed/ });
+  await within(pending[0]!, 120_000, 'the connection ended');
+  t.equal(src.waiting(), null, 'nothing in flight');
+});
+
+t.test('a port fetch refuses is said at once, not retried', async (t) => {
+  const err = await within(HttpSource.open('http://127.0.0.1:1/f.root', { retries: 4, backoffMs: 600_000 }).then(() => null, (e: unknown) => e), 120_000, 'the open');
+  t.match(err, { name: 'RootIOError', message: /^http:\/\/127\.0\.0\.1:1\/f\.root: fetch refuses to connect to this port \(a port the Fetch standard blocks/ });
+});
