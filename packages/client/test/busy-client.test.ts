@@ -29,7 +29,7 @@ async function busyClient(t: Test, grace: string): Promise<string> {
   const go = join(dir, 'go');
   const client = startCommand(process.execPath, [join(here, 'fixtures/busy-client.mjs'), s.address, go]);
   procs.push(client);
-  await client.waitFor(/^busy$/m, 60_000);
+  await client.waitFor(/^busy$/m);
   // The scheduler dropped it, and kept or released its keys: then the computation ends.
   await s.proc.waitFor(/client \S+ \(.*\) lost: connection closed \(4009[^\n]*(keeping its keys|releasing its keys)/, 120_000);
   writeFileSync(go, '');
@@ -61,7 +61,7 @@ t.test('a scheduler gone silent (stopped) is dropped by this client: told it los
   const go = join(dir, 'go');
   const client = startCommand(process.execPath, [join(here, 'fixtures/busy-client.mjs'), s.address, go, 'idle']);
   procs.push(client);
-  await client.waitFor(/^waiting$/m, 60_000);
+  await client.waitFor(/^waiting$/m);
   s.proc.kill('SIGSTOP');
   t.teardown(() => s.proc.kill('SIGCONT'));
   await client.waitFor(/gluon client: lost the scheduler connection \(4009: nothing heard for \d+ ms \(limit \d+ ms\)\); reconnecting/, 120_000);

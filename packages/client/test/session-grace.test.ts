@@ -49,7 +49,7 @@ async function cutAndResume(t: Test, grace: string): Promise<number> {
   t.equal(notDone.length, 0, `the ${N} tasks finished`);
 
   proxy.cutTelling();
-  await s.proc.waitFor(/client \S+ \(.*\) lost: connection closed/, 60_000);
+  await s.proc.waitFor(/client \S+ \(.*\) lost: connection closed/);
   await until(() => !client.connected, 'the client noticing the cut');
   proxy.restore();
 

@@ -23,11 +23,11 @@ t.test('after a treeReduce its inputs stay held until released; its intermediate
     const state = await (await fetch(new URL('api/state', cluster.dashboardUrl))).json() as { workers: Array<{ stored: number; alive: boolean }> };
     return state.workers.filter((w) => w.alive).reduce((a, w) => a + w.stored, 0);
   };
-  /** Resolves once the workers hold `n` results (the scheduler frees them on later turns); fails after 60 s. */
+  /** Resolves once the workers hold `n` results (the scheduler frees them on later turns); fails after 120 s. */
   const holding = async (n: number, what: string): Promise<void> => {
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 120_000;
     for (let got = await held(); got !== n; got = await held()) {
-      if (Date.now() > deadline) throw new Error(`${what}: the workers hold ${got} results, not ${n}, after 60 s`);
+      if (Date.now() > deadline) throw new Error(`${what}: the workers hold ${got} results, not ${n}, after 120 s`);
       await new Promise((r) => setTimeout(r, 50));
     }
   };

@@ -14,13 +14,13 @@ t.test('SIGTERM to npx gluon-worker --nworkers 2 stops the supervisor and both w
   const npx = startCommand('npm', ['exec', '--offline', '--', 'gluon-worker', address!, '--nworkers', '2', '--name', 'npx']);
   const left: number[] = [];
   t.teardown(() => left.forEach((p) => { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }));
-  await npx.waitFor(/worker npx-0 .* connected/, 60_000);
-  await npx.waitFor(/worker npx-1 .* connected/, 60_000);
+  await npx.waitFor(/worker npx-0 .* connected/);
+  await npx.waitFor(/worker npx-1 .* connected/);
   const procs = descendants(npx.child.pid!);
   left.push(...procs);
   t.ok(procs.length >= 3, `npm runs the supervisor and two workers (${procs.length} processes below npm)`);
   npx.kill('SIGTERM');
-  await npx.exited(30_000);
-  for (let i = 0; i < 300 && procs.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
-  t.same(procs.filter(alive), [], 'no process that npm started is left running (30 s bound)');
+  await npx.exited();
+  for (let i = 0; i < 1200 && procs.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+  t.same(procs.filter(alive), [], 'no process that npm started is left running (120 s bound)');
 });
