@@ -290,9 +290,26 @@ export class InflateJob {
   }
 
   /**
+   * Whether no thread touches the job's memory (its payloads, its ring) any more: no basket is
+   * left to claim and none is being decompressed. A thread reads a payload and writes its slot only
+   * between claiming a FREE basket and marking it done; so once every basket has been taken (a read
+   * that ended as it should), the memory may be reused at once, before the threads' done messages
+   * (taken in only on a later turn of the event loop) settle {@link drained}.
+   */
+  idle(): boolean {
+    const states = this.states;
+    for (let k = 0; k < states.length; k++) {
+      const state = Atomics.load(states, k);
+      if (state === FREE || state === CLAIMED) return false;
+    }
+    return true;
+  }
+
+  /**
    * Ends the job: threads stop taking its baskets (call when the read ends, however it ends, and
-   * done with every basket {@link take} gave). Its ring is reused by a later job once the
-   * threads have finished with it.
+   * done with every basket {@link take} gave). Its ring is reused by a later job at once when
+   * {@link idle}, else once the threads have finished with it: a read started right after this one
+   * (the next batch of `iterate`, a loop of reads) would otherwise make a ring of its own, new pages.
    */
   close(): void {
     const closedAt = sharedNow();
@@ -306,8 +323,10 @@ export class InflateJob {
     Atomics.store(this.control, CANCELLED, 1);
     Atomics.notify(this.control, RELEASED);
     const ring = this.ring;
+    const idle = this.idle();
+    if (idle) giveRing(ring);
     void this.drained.then(() => {
-      giveRing(ring);
+      if (!idle) giveRing(ring);
       for (const r of this.reports) {
         jobTotals.ringWaitMs += r.ringWaitMs;
         if (!r.firstAt) continue;

@@ -34,6 +34,9 @@ export interface Ring {
   kernel: SharedKernel | null;
 }
 
+/** @internal For tests: shared memories made for rings so far (a job that finds none kept makes one). */
+export const ringStats = { made: 0 };
+
 let compiled: InstanceType<typeof Wasm.Module> | null = null;
 /** Set once a shared memory could not be made on this thread: every ring after is plain. */
 let unavailable = false;
@@ -85,6 +88,7 @@ function kernelFor(bytes: number): SharedKernel | null {
   }
   try {
     const memory = new Wasm.Memory({ initial: pages, maximum: MAX_PAGES, shared: true });
+    ringStats.made++;
     compiled ??= new Wasm.Module(Buffer.from(VECTOR_WALK_SHARED_WASM, 'base64'));
     const exports = new Wasm.Instance(compiled, { env: { memory } }).exports as unknown as Kernel;
     return { memory, walk: exports.walk };

@@ -399,7 +399,8 @@ export class TreeReader {
       if (memory) {
         const give = forThread ? giveThreadReadMemory : giveReadMemory;
         const reading = done.includes(false) || (threadRead && !threadRead.allRead()) ? Promise.allSettled([...reads, threadRead?.finished]) : null;
-        if (job) void Promise.all([job.drained, reading]).then(() => give(memory));
+        // A job all of whose baskets were taken has no thread reading its payloads any more.
+        if (job && !job.idle()) void Promise.all([job.drained, reading]).then(() => give(memory));
         else if (reading) void reading.then(() => give(memory));
         else give(memory);
       }

@@ -116,6 +116,36 @@ t.test('every basket a thread decompressed is walked where it lies in the ring, 
   }
 });
 
+t.test('a 2-thread read gives its bytes\' memory and its ring back before it returns: the read right after reuses both', async (t) => {
+  const { ringStats } = await import('../src/ring-kernel.js');
+  const { jobTotals } = await import('../src/inflate-pool.js');
+  const f = await openRootFile(large, { decompressThreads: 2 });
+  t.teardown(() => f.close());
+  // The memory each read reads its compressed bytes into (tree.ts hands it to the source).
+  const used: ArrayBufferLike[] = [];
+  const read = f.source.read.bind(f.source);
+  f.source.read = (ranges, opts) => {
+    if (opts?.into) used.push(opts.into.buffer);
+    return read(ranges, opts);
+  };
+  const tree = await f.tree('t');
+  const expected = await oneThread(large);
+  const jobs = jobTotals.jobs;
+  t.same(bytesOf(await tree.arrays(NAMES)), expected, 'the first read');
+  const rings = ringStats.made;
+  // No turn of the event loop between them (as in a loop of reads, or iterate's batches): the
+  // threads' done messages are not taken in before the next read starts.
+  const second = bytesOf(await tree.arrays(NAMES));
+  const third = bytesOf(await tree.arrays(NAMES));
+  t.same(second, expected, 'the second read');
+  t.same(third, expected, 'the third read');
+  t.equal(jobTotals.jobs, jobs + 3, 'each read was a job on the threads');
+  t.equal(used.length, 3, 'each read read its bytes once, into memory of the reader\'s');
+  t.equal(used[1], used[0], 'the second read\'s bytes went into the first read\'s memory');
+  t.equal(used[2], used[0], 'and so did the third\'s');
+  t.equal(ringStats.made, rings, 'the second and third reads made no ring of their own');
+});
+
 type Meta = { fBranches: { arr: Array<{ fName: string; fBasketSeek: number[]; fBasketBytes: number[] }> } };
 
 /** The file's bytes, and where basket `k` of `branch` lies. */
