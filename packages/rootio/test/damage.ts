@@ -43,6 +43,14 @@ export function scratch(t: { teardown(fn: () => void): void }): (name: string, b
   };
 }
 
+/**
+ * How long a read of damaged input may take before it is called a hang: a guard against reads that
+ * never settle, not a speed bound, so far above any read's time on a loaded machine (a 222 KB file
+ * took over 20 s, the bound before, at load ~70 at nice 19 on 2 cores: damaged-input failed with
+ * "HANG: header-36", and passed at once on its rerun) and well below tap's 900 s per file.
+ */
+export const HANG_MS = 120_000;
+
 /** Rejects when `p` has not settled within `ms` (a hang guard, not a speed assertion). */
 export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openRootFile } from '@gluon/rootio';
 import { NO_DATA, sharedData } from './helpers.js';
-import { isContentError, readEverything, rng, scratch, within } from './damage.js';
+import { HANG_MS, isContentError, readEverything, rng, scratch, within } from './damage.js';
 
 /**
  * Mutates real files (seeded, 300 mutations in all) and reads everything from each: the result
@@ -115,7 +115,7 @@ if (!data) {
         const { bytes, what, touched } = mutate(src, next);
         const p = write(`${i}.root`, bytes);
         try {
-          const got = await within(readEverything(p, 5_000), 30_000, `${name} #${i} (${what})`);
+          const got = await within(readEverything(p, 5_000), HANG_MS, `${name} #${i} (${what})`);
           if (got === expected) correct++;
           else if (!checked || inRaw(touched)) undetectable++;
           else t.fail(`${name} #${i} (${what}): read without error but the data differ`);
