@@ -4,8 +4,12 @@ import { join } from 'node:path';
 import { openRootFile, RootFormatError, UnsupportedBranchTypeError, type Column } from '@gluon/rootio';
 import { perEntry } from './helpers.js';
 
-/** Everything a reader can get out of a file, as one comparable string. */
-export async function readEverything(path: string, metadataTimeoutMs = 10_000): Promise<string> {
+/**
+ * Everything a reader can get out of a file, as one comparable string. The metadata bound is
+ * generous: it applies to local files too, and a starved test process (load 70 on 2 cores) must not
+ * turn a damaged header into a time-out; hangs are the callers' `within(…, HANG_MS)`.
+ */
+export async function readEverything(path: string, metadataTimeoutMs = 60_000): Promise<string> {
   const f = await openRootFile(path, { metadataTimeoutMs });
   try {
     // Objects by position and class: key names and titles are free text nothing can check.
