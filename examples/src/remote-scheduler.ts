@@ -13,7 +13,7 @@
  *
  * Workers import task code themselves, so `@gluon/examples` must be installed where they run.
  */
-import { Client, HandshakeError, remoteFrom, TaskError } from '@gluon/client';
+import { Client, CloseCode, HandshakeError, remoteFrom, TaskError } from '@gluon/client';
 
 const { inc, add, fail } = remoteFrom<typeof import('./tasks.js')>('@gluon/examples/tasks');
 const url = process.argv[2] ?? process.env.GLUON_SCHEDULER ?? 'ws://127.0.0.1:8786';
@@ -26,7 +26,12 @@ const tls = env.GLUON_TLS_CA || env.GLUON_TLS_CERT
 // A scheduler that is not there (or refuses us) is a message, not a stack trace.
 const client = await Client.connect(url, { name: 'remote-scheduler-example', ...(tls ? { tls } : {}) }).catch((err: unknown) => {
   if (!(err instanceof HandshakeError)) throw err;
-  process.stderr.write(`remote-scheduler: ${err.message}\n(start one with \`npx gluon-scheduler\` and workers with \`npx gluon-worker ${url}\`, or give its address: node examples/dist/remote-scheduler.js ws://HOST:8786)\n`);
+  // Nothing answered (code going): say how to start one. A scheduler that answered and refused
+  // (token, TLS, version) is there: starting another is not the way out, this script's inputs are.
+  const hint = err.code === CloseCode.going
+    ? `start one with \`npx gluon-scheduler\` and workers with \`npx gluon-worker ${url}\`, or give its address: node examples/dist/remote-scheduler.js ws://HOST:8786`
+    : 'a scheduler answered and refused this script: it takes the token in GLUON_TOKEN, and over wss:// the CA in GLUON_TLS_CA and its own certificate in GLUON_TLS_CERT and GLUON_TLS_KEY';
+  process.stderr.write(`remote-scheduler: ${err.message}\n(${hint})\n`);
   process.exit(1);
 });
 try {

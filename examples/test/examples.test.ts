@@ -49,6 +49,19 @@ t.test('remote-scheduler connects to a running cluster with a token', async (t) 
   t.match(stdout, /a failing task: task fail-[0-9a-f]+ failed on worker local-0: Error: shown with its key/);
 });
 
+t.test('remote-scheduler refused by a running scheduler names its inputs, not how to start one', async (t) => {
+  // It said "start one with `npx gluon-scheduler`" to a client the scheduler there had refused
+  // (a token missing, a client certificate required).
+  const cluster = await LocalCluster.start({ nWorkers: 1, dashboard: false, token: 'example-token', cwd: root });
+  t.teardown(() => cluster.close());
+  const env = { ...process.env, GLUON_TOKEN: undefined };
+  const err = await run(process.execPath, [script('remote-scheduler'), cluster.schedulerAddress], { cwd: root, env, timeout: 60_000 }).then(() => undefined, (e: { code: number; stderr: string }) => e);
+  t.equal(err?.code, 1);
+  t.match(err?.stderr, /^remote-scheduler: Client\.connect\(ws:\/\/127\.0\.0\.1:\d+\): missing token/);
+  t.match(err?.stderr, /\n\(a scheduler answered and refused this script: it takes the token in GLUON_TOKEN, and over wss:\/\/ the CA in GLUON_TLS_CA and its own certificate in GLUON_TLS_CERT and GLUON_TLS_KEY\)\n$/);
+  t.notMatch(err?.stderr, /start one/);
+});
+
 t.test('remote-scheduler without a scheduler says so and how to start one, without a stack trace', async (t) => {
   // It died with an uncaught HandshakeError and its stack.
   const port = await new Promise<number>((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); }); });
