@@ -85,8 +85,11 @@ export function endedWithoutWorkerLine(kind: string, job: EndedJob): string {
 
 /** The error the cluster fails with after `count` such jobs in a row; names the last one. */
 export function gaveUpMessage(kind: string, count: number, last: EndedJob): string {
+  // An ssh session's script differs per host (its address, its name), and gluon-cluster ssh
+  // prints each as it starts it: jobScript() is only the first worker host's.
+  const script = kind === 'ssh' ? 'what runs on each host is in hostScript(host)' : 'the worker command is in jobScript()';
   return `${kind} cluster: ${count} jobs in a row ended before their worker joined; not submitting more. ` +
-    `The last, job ${last.id}, ended${last.state ? ` ${last.state}` : ''}: read ${last.outputFile} (the worker command is in jobScript())`;
+    `The last, job ${last.id}, ended${last.state ? ` ${last.state}` : ''}: read ${last.outputFile} (${script})`;
 }
 
 /**

@@ -24,6 +24,10 @@ t.test('the messages name the job, its final state when known, and the file to r
   t.equal(endedWithoutWorkerLine('slurm', job), 'slurm cluster: job 12_3 ended before its worker joined (FAILED, exit code 127:0); read /logs/gluon-worker-12_3.out');
   t.equal(endedWithoutWorkerLine('pbs', { ...job, state: undefined }), 'pbs cluster: job 12_3 ended before its worker joined; read /logs/gluon-worker-12_3.out');
   t.equal(gaveUpMessage('slurm', 5, job), 'slurm cluster: 5 jobs in a row ended before their worker joined; not submitting more. The last, job 12_3, ended FAILED, exit code 127:0: read /logs/gluon-worker-12_3.out (the worker command is in jobScript())');
+  // Over ssh each host runs its own script (gluon-cluster ssh prints each): jobScript() is only the
+  // first worker host's, so the give-up pointed at the wrong one for every other host.
+  const session = { id: 'node9-5', joined: false, outputFile: 'what its ssh session printed: ssh: Could not resolve hostname node9: Temporary failure in name resolution' };
+  t.equal(gaveUpMessage('ssh', 5, session), 'ssh cluster: 5 jobs in a row ended before their worker joined; not submitting more. The last, job node9-5, ended: read what its ssh session printed: ssh: Could not resolve hostname node9: Temporary failure in name resolution (what runs on each host is in hostScript(host))');
 });
 
 t.test('final states as scontrol and qstat -x -f print them', async (t) => {
