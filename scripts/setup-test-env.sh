@@ -18,11 +18,14 @@ missing=()
 { command -v ip >/dev/null && command -v tc >/dev/null; } || missing+=(iproute2)
 [ -x "$root/usr/sbin/sshd" ] || missing+=(openssh-server)
 { command -v ssh >/dev/null && command -v ssh-keygen >/dev/null; } || missing+=(openssh-client)
+# Said when nothing is missing too: a bare exit 0 (and, dry, no output at all) left a new user unsure
+# anything was checked, as netns.sh check's did. The dry run's stdout stays the list alone.
+present="chromium, nginx, iproute2 (ip, tc), openssh-server (sshd), openssh-client (ssh, ssh-keygen)"
 if [ "${1:-}" = --dry-run ]; then
-  [ ${#missing[@]} = 0 ] || printf '%s\n' "${missing[@]}"
+  if [ ${#missing[@]} = 0 ]; then echo "setup-test-env: nothing is missing: $present are here" >&2; else printf '%s\n' "${missing[@]}"; fi
   exit 0
 fi
-[ ${#missing[@]} = 0 ] && exit 0
+if [ ${#missing[@]} = 0 ]; then echo "setup-test-env: nothing to install: $present are here"; exit 0; fi
 if [ "$(id -u)" != 0 ]; then
   echo "setup-test-env: missing ${missing[*]} and this is not root; run: sudo apt-get install -y ${missing[*]}" >&2
   exit 1
