@@ -26,9 +26,10 @@ const tls = env.GLUON_TLS_CA || env.GLUON_TLS_CERT
 // A scheduler that is not there (or refuses us) is a message, not a stack trace.
 const client = await Client.connect(url, { name: 'remote-scheduler-example', ...(tls ? { tls } : {}) }).catch((err: unknown) => {
   if (!(err instanceof HandshakeError)) throw err;
-  // Nothing answered (code going): say how to start one. A scheduler that answered and refused
-  // (token, TLS, version) is there: starting another is not the way out, this script's inputs are.
-  const hint = err.code === CloseCode.going
+  // Nothing answered (code going: refused, cut; handshakeTimeout: no answer in time): say how to
+  // start one. A scheduler that answered and refused (token, TLS, version) is there: starting
+  // another is not the way out, this script's inputs are.
+  const hint = err.code === CloseCode.going || err.code === CloseCode.handshakeTimeout
     ? `start one with \`npx gluon-scheduler\` and workers with \`npx gluon-worker ${url}\`, or give its address: node examples/dist/remote-scheduler.js ws://HOST:8786`
     : 'a scheduler answered and refused this script: it takes the token in GLUON_TOKEN, and over wss:// the CA in GLUON_TLS_CA and its own certificate in GLUON_TLS_CERT and GLUON_TLS_KEY';
   process.stderr.write(`remote-scheduler: ${err.message}\n(${hint})\n`);
