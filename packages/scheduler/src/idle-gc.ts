@@ -276,13 +276,7 @@ export const LAST_RESORT = Number(process.versions.v8.split('.')[0]) >= 12;
  */
 export function collectCompacting(gc: NodeJS.GCFunction, alwaysCompact = process.execArgv.includes('--compact-on-every-full-gc'), lastResort = LAST_RESORT): void {
   const collect = () => (lastResort ? gc({ type: 'major', execution: 'sync', flavor: 'last-resort' }) : gc());
-  if (alwaysCompact) return collect();
-  setFlagsFromString('--compact-on-every-full-gc');
-  try {
-    collect();
-  } finally {
-    setFlagsFromString('--no-compact-on-every-full-gc');
-  }
+  withV8Flag(alwaysCompact, '--compact-on-every-full-gc', '--no-compact-on-every-full-gc', collect);
 }
 
 /**
@@ -318,12 +312,17 @@ export function collectHeld(gc: NodeJS.GCFunction): void {
  * buffers costs the pause little.
  */
 export function collectBuffers(gc: NodeJS.GCFunction, alwaysOnMainThread = process.execArgv.includes('--no-concurrent-array-buffer-sweeping')): void {
-  if (alwaysOnMainThread) return gc();
-  setFlagsFromString('--no-concurrent-array-buffer-sweeping');
+  withV8Flag(alwaysOnMainThread, '--no-concurrent-array-buffer-sweeping', '--concurrent-array-buffer-sweeping', () => gc());
+}
+
+/** Runs `collect` with V8's flag `on` set and `off` after, unless the process runs with `on` anyway (`already`). */
+function withV8Flag(already: boolean, on: string, off: string, collect: () => void): void {
+  if (already) return collect();
+  setFlagsFromString(on);
   try {
-    gc();
+    collect();
   } finally {
-    setFlagsFromString('--concurrent-array-buffer-sweeping');
+    setFlagsFromString(off);
   }
 }
 
