@@ -3,6 +3,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
+import { linkSignals } from './abort.js';
 import { RootFormatError, RootIOError } from './errors.js';
 import { existingAncestor, missingPathReason } from './missing-path.js';
 import { readThreadReady, ThreadRead } from './thread-reads.js';
@@ -333,50 +334,56 @@ async function request(url: string, headers: Record<string, string>, o: { retrie
     if (attempt > 0) await sleep(wait, signal);
     if (signal?.aborted) throw stopped();
     wait = o.backoffMs * 2 ** attempt;
-    const timeout = AbortSignal.timeout(o.timeoutMs);
-    let res: Response;
+    // The attempt's own signal, ended by `signal` or by its time-out (answer and body alike), and
+    // untied from `signal` when the attempt is over, whichever way it ends (abort.ts).
+    const attemptSignal = linkSignals([signal], o.timeoutMs);
     try {
-      res = await fetch(url, { headers: { ...headers, range }, signal: signal ? AbortSignal.any([timeout, signal]) : timeout });
-    } catch (err) {
-      if (signal?.aborted) throw stopped();
-      const why = transportFailure(err, o.timeoutMs);
-      if (why.permanent) throw new RootIOError(url, why.text);
-      last = why.text;
-      continue;
+      let res: Response;
+      try {
+        res = await fetch(url, { headers: { ...headers, range }, signal: attemptSignal.signal });
+      } catch (err) {
+        if (signal?.aborted) throw stopped();
+        const why = transportFailure(err, o.timeoutMs);
+        if (why.permanent) throw new RootIOError(url, why.text);
+        last = why.text;
+        continue;
+      }
+      const { status, statusText } = res;
+      if (status >= 500 || status === 429) {
+        last = `HTTP ${status} ${statusText}`;
+        wait = Math.max(wait, retryAfterMs(res.headers.get('retry-after')) ?? 0);
+        await res.body?.cancel().catch(() => {});
+        continue;
+      }
+      if (status !== 206) {
+        await res.body?.cancel().catch(() => {});
+        return { status, statusText, body: new Uint8Array(0), total: null };
+      }
+      const answered = contentRange(res.headers.get('content-range'));
+      if (answered && (answered.from !== start || answered.to !== start + length - 1)) {
+        // Another range than asked (a proxy's cache, a server that clamps or ignores the start):
+        // its bytes would be read as the ones asked for, so the file would be blamed.
+        last = `the server answered bytes ${answered.from}-${answered.to} to a request for ${range.slice(6)}`;
+        await res.body?.cancel().catch(() => {});
+        continue;
+      }
+      let body: Uint8Array | string;
+      try {
+        body = await bodyOf(res, length, range);
+      } catch (err) {
+        if (signal?.aborted) throw stopped();
+        const why = transportFailure(err, o.timeoutMs);
+        last = (err as Error)?.name === 'TimeoutError' ? `the response body was not complete within ${o.timeoutMs} ms` : `the connection dropped during the response body (${why.text})`;
+        continue;
+      }
+      if (typeof body === 'string') {
+        last = body;
+        continue;
+      }
+      return { status, statusText, body, total: answered?.total ?? null };
+    } finally {
+      attemptSignal.release();
     }
-    const { status, statusText } = res;
-    if (status >= 500 || status === 429) {
-      last = `HTTP ${status} ${statusText}`;
-      wait = Math.max(wait, retryAfterMs(res.headers.get('retry-after')) ?? 0);
-      await res.body?.cancel().catch(() => {});
-      continue;
-    }
-    if (status !== 206) {
-      await res.body?.cancel().catch(() => {});
-      return { status, statusText, body: new Uint8Array(0), total: null };
-    }
-    const answered = contentRange(res.headers.get('content-range'));
-    if (answered && (answered.from !== start || answered.to !== start + length - 1)) {
-      // Another range than asked (a proxy's cache, a server that clamps or ignores the start):
-      // its bytes would be read as the ones asked for, so the file would be blamed.
-      last = `the server answered bytes ${answered.from}-${answered.to} to a request for ${range.slice(6)}`;
-      await res.body?.cancel().catch(() => {});
-      continue;
-    }
-    let body: Uint8Array | string;
-    try {
-      body = await bodyOf(res, length, range);
-    } catch (err) {
-      if (signal?.aborted) throw stopped();
-      const why = transportFailure(err, o.timeoutMs);
-      last = (err as Error)?.name === 'TimeoutError' ? `the response body was not complete within ${o.timeoutMs} ms` : `the connection dropped during the response body (${why.text})`;
-      continue;
-    }
-    if (typeof body === 'string') {
-      last = body;
-      continue;
-    }
-    return { status, statusText, body, total: answered?.total ?? null };
   }
   throw new RootIOError(url, `${last} (after ${o.retries} ${o.retries === 1 ? 'attempt' : 'attempts'})`);
 }

@@ -1,0 +1,50 @@
+/**
+ * One abort signal for a request that must end when any of several others does, or when its own
+ * time runs out. `AbortSignal.any` would do the first, but it exists only from Node 20.3 (this
+ * package supports every Node 20), and Node's own ties every signal it makes to its sources for as
+ * long as they live: an HttpSource's `closing` signal lives as long as the file, over thousands
+ * of requests. Here each link is a listener removed by `release()`, and the timer is cleared.
+ */
+
+/** A signal tied to others; `release()` unties it (call it when the work it guards is over). */
+export interface LinkedSignal {
+  readonly signal: AbortSignal;
+  release(): void;
+}
+
+/**
+ * A signal aborted when any of `sources` aborts (with its reason), or after `timeoutMs` (a
+ * DOMException named TimeoutError, as `AbortSignal.timeout`'s); `undefined` sources are skipped.
+ * Until `release()` it holds one listener on each source and, with a time-out, one timer.
+ */
+export function linkSignals(sources: ReadonlyArray<AbortSignal | undefined>, timeoutMs?: number): LinkedSignal {
+  const ctl = new AbortController();
+  const live = sources.filter((s): s is AbortSignal => s !== undefined);
+  const already = live.find((s) => s.aborted);
+  if (already) {
+    ctl.abort(already.reason);
+    return { signal: ctl.signal, release() {} };
+  }
+  const listeners: Array<[AbortSignal, () => void]> = [];
+  let timer: NodeJS.Timeout | undefined;
+  const release = () => {
+    for (const [s, fn] of listeners) s.removeEventListener('abort', fn);
+    listeners.length = 0;
+    clearTimeout(timer);
+  };
+  for (const s of live) {
+    const fn = () => {
+      release();
+      ctl.abort(s.reason);
+    };
+    s.addEventListener('abort', fn, { once: true });
+    listeners.push([s, fn]);
+  }
+  if (timeoutMs !== undefined) {
+    timer = setTimeout(() => {
+      release();
+      ctl.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError'));
+    }, timeoutMs);
+  }
+  return { signal: ctl.signal, release };
+}
