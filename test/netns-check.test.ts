@@ -31,16 +31,23 @@ const namespaces = () => (spawnSync('ip', ['netns', 'list'], { encoding: 'utf8',
 t.test('NetLab names its namespaces after this checkout and process, and the next lab sweeps those of a killed test of this checkout only', { skip: netnsUnavailable() ?? false }, async (t) => {
   // A process that is gone: its pid names the lab a killed test left (no exit handler ran).
   const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-  const gone = `${CHECKOUT_TAG}-${dead.stdout}-0`, other = `other-checkout-0000-${dead.stdout}-0`;
+  // Under a checkout tag of this test process's own: every other test file of this checkout
+  // running beside this one sweeps CHECKOUT_TAG's dead labs when it makes its first lab, and
+  // took this one mid-test (in CI: 'down of a shorter ID left it' and 'the sweep names …' failed).
+  const tag = `${CHECKOUT_TAG}-t${process.pid}`;
+  const gone = `${tag}-${dead.stdout}-0`, other = `other-checkout-0000-${dead.stdout}-0`;
   const up = (id: string, host: string, addr: string) => spawnSync('bash', [script, 'up', id, `${host}=${addr}`], { encoding: 'utf8', timeout: 60_000 });
   t.teardown(() => { for (const id of [gone, other]) spawnSync('bash', [script, 'down', id], { timeout: 60_000 }); });
   t.equal(up(gone, 'a', '10.201.0.46').status, 0, 'a lab as a killed test of this checkout left it');
   t.equal(up(other, 'b', '10.201.0.47').status, 0, 'another checkout\'s lab');
   t.ok(namespaces().includes(`gluon-${gone}-a`) && namespaces().includes(`gluon-${gone}-hub`));
   // `down ID` takes exactly gluon-ID-HOST: not the labs whose ID only begins with it.
-  t.equal(spawnSync('bash', [script, 'down', `${CHECKOUT_TAG}-${dead.stdout}`], { timeout: 60_000 }).status, 0);
+  t.equal(spawnSync('bash', [script, 'down', `${tag}-${dead.stdout}`], { timeout: 60_000 }).status, 0);
   t.ok(namespaces().includes(`gluon-${gone}-a`), 'down of a shorter ID left it');
-  t.ok(sweepStaleLabs().includes(gone), 'the sweep names the killed test\'s lab');
+  // What another test file of this checkout does meanwhile leaves it to this test.
+  t.notOk(sweepStaleLabs().includes(gone), 'a sweep of this checkout\'s labs (CHECKOUT_TAG) does not take a lab of a longer tag');
+  t.ok(namespaces().includes(`gluon-${gone}-a`), 'so it is still there');
+  t.same(sweepStaleLabs(tag), [gone], 'the sweep names the killed test\'s lab');
   t.same(namespaces().filter((n) => n.startsWith(`gluon-${gone}-`)), [], 'and its namespaces are gone');
   t.ok(namespaces().includes(`gluon-${other}-b`), 'another checkout\'s lab is not touched');
   const lab = await NetLab.create({ c: '10.201.0.48' }, { tls: false });
@@ -48,5 +55,8 @@ t.test('NetLab names its namespaces after this checkout and process, and the nex
   t.equal(lab.id, `${CHECKOUT_TAG}-${process.pid}-0`, 'a lab\'s ID: the checkout, the process, its number');
   t.match(CHECKOUT_TAG, /^[a-z0-9-]+-[0-9a-f]{4}$/);
   t.ok(namespaces().includes(`gluon-${lab.id}-c`), `its host's namespace: gluon-${lab.id}-c`);
-  t.same(sweepStaleLabs(), [], 'a live process\'s lab is not swept');
+  // Only this lab is asserted on: a test of this checkout killed meanwhile may have left one to sweep.
+  t.notOk(sweepStaleLabs().includes(lab.id), 'a live process\'s lab is not swept');
+  t.ok(namespaces().includes(`gluon-${lab.id}-c`), 'and is still there');
+  t.throws(() => sweepStaleLabs('Bad tag'), { message: /^sweepStaleLabs: a tag is lowercase letters, digits and inner dashes, got 'Bad tag'$/ });
 });

@@ -49,11 +49,14 @@ export const CHECKOUT_TAG = `${basename(repo).toLowerCase().replace(/[^a-z0-9]+/
 /**
  * Deletes (netns.sh down) the labs of this checkout whose test process has gone: one killed
  * (SIGKILL, a runner's timeout) ran no exit handler and left its namespaces. Only this checkout's
- * (CHECKOUT_TAG), only a process that no longer exists; says which IDs it deleted.
+ * (`tag`, default CHECKOUT_TAG: IDs `TAG-PID-N`), only a process that no longer exists; says which
+ * IDs it deleted. Every test file's first lab runs it, so test files running side by side sweep
+ * each other's dead labs: test/netns-check.test.ts makes its "killed test's" lab under a tag of its own.
  */
-export function sweepStaleLabs(): string[] {
+export function sweepStaleLabs(tag: string = CHECKOUT_TAG): string[] {
+  if (!/^[a-z0-9]+(-[a-z0-9]+)*$/.test(tag)) throw new Error(`sweepStaleLabs: a tag is lowercase letters, digits and inner dashes, got '${tag}'`);
   const listed = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8', timeout: 30_000 }).stdout ?? '';
-  const hub = new RegExp(`^gluon-(${CHECKOUT_TAG}-(\\d+)-\\d+)-hub(?:\\s|$)`);
+  const hub = new RegExp(`^gluon-(${tag}-(\\d+)-\\d+)-hub(?:\\s|$)`);
   const stale = [...new Set(listed.split('\n').flatMap((l) => { const m = hub.exec(l); return m && !alive(Number(m[2])) ? [m[1]!] : []; }))];
   for (const id of stale) spawnSync('bash', [script, 'down', id], { stdio: 'ignore', timeout: 60_000 });
   return stale;
