@@ -141,7 +141,9 @@ export function helpText<F extends FlagTable>(spec: CliSpec<F>): string {
   });
   rows.push(['-h, --help', 'show this help and exit'], ['--version', 'print the version and exit']);
   const w = Math.min(32, Math.max(...rows.map(([l]) => l.length)) + 2);
-  const lines = rows.map(([l, r]) => (l.length + 2 > w ? `  ${l}\n  ${' '.repeat(w)}${r}` : `  ${l.padEnd(w)}${r}`));
+  // A help text of several lines keeps its later lines in the help column, not at the margin.
+  const column = (r: string) => r.replace(/\n/g, `\n  ${' '.repeat(w)}`);
+  const lines = rows.map(([l, r]) => (l.length + 2 > w ? `  ${l}\n  ${' '.repeat(w)}${column(r)}` : `  ${l.padEnd(w)}${column(r)}`));
   return `usage: ${spec.name} ${spec.usage}\n\n${spec.description}\n\noptions:\n${lines.join('\n')}\n`;
 }
 

@@ -93,6 +93,20 @@ t.test('--help describes every flag with its default; --version prints name and 
   t.same(parseCli(spec, ['--version'], {}), { exit: 'demo 1.2.3\n' });
 });
 
+t.test('--help: a help text of several lines keeps its later lines in the help column', async (t) => {
+  // gluon-cluster's --no-tls printed its second line at the left margin, among the flags.
+  const s: CliSpec<{ plain: ReturnType<typeof flag.switch>; n: ReturnType<typeof flag.int> }> = {
+    name: 'x', version: '1', usage: '', description: '',
+    flags: { plain: flag.switch('first line\n(second line)'), n: flag.int('threads', 1, 64, '1') },
+  };
+  const lines = helpText(s).split('\n');
+  const first = lines.findIndex((l) => /--plain +first line$/.test(l));
+  t.ok(first >= 0, 'the flag and its first line');
+  const column = lines[first]!.indexOf('first line');
+  t.equal(lines[first + 1], `${' '.repeat(column)}(second line)`, 'the second line starts under the first');
+  t.match(lines[first + 2], /^  --n N +threads \(default 1\)$/, 'the next flag follows');
+});
+
 t.test('a list flag marked dashValue takes a value that starts with a dash', async (t) => {
   const s: CliSpec<{ extra: ReturnType<typeof flag.list> }> = { name: 'x', version: '1', usage: '', description: '', flags: { extra: flag.list('directive', 'D', { dashValue: true }) } };
   const r = parseCli(s, ['--extra', '--qos=high', '--extra', '-l place=scatter'], {});
