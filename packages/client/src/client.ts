@@ -426,7 +426,8 @@ export class Client implements FutureHost {
       const { conn, welcome } = await connectWithin(opts.timeoutMs ?? 10_000, (msLeft) => Client.handshake(url, name, link, opts, limits, session, msLeft), url);
       return new Client(conn, welcome, url, name, link, opts, session, limits);
     } catch (err) {
-      if (err instanceof HandshakeError) throw withTokenHelp(new HandshakeError(`Client.connect(${url}): ${err.message}`, err.code), opts.tokenHelp ?? CLIENT_TOKEN_HELP);
+      // The same code, HTTP status and cause (the socket's error), said with the address.
+      if (err instanceof HandshakeError) throw withTokenHelp(err.withMessage(`Client.connect(${url}): ${err.message}`), opts.tokenHelp ?? CLIENT_TOKEN_HELP);
       throw err;
     }
   }

@@ -1,4 +1,4 @@
-import { CLIENT_RECONNECT_MAX_MS, HandshakeError, reconnectDelay } from '@gluon/protocol';
+import { CLIENT_RECONNECT_MAX_MS, HandshakeError, isPermanentRefusal, reconnectDelay, socketErrorCodes } from '@gluon/protocol';
 
 /**
  * Client.connect's attempts within its deadline (`timeoutMs`). An attempt that nothing answered
@@ -12,20 +12,47 @@ import { CLIENT_RECONNECT_MAX_MS, HandshakeError, reconnectDelay } from '@gluon/
  * each met.
  */
 
-/** Why a failed attempt may be tried again (`refused`, `reset`, …), or null when it is final. */
+/**
+ * The socket errors tried again, by the `code` of the handshake error's `cause` (the socket's own
+ * error: its message differs between Node releases and platforms, its code does not), with what
+ * the final error says each attempt met. These are what a scheduler that is starting or
+ * restarting gives; anything else is final at once, as waiting would only hide it: a name that
+ * does not resolve (ENOTFOUND, EAI_AGAIN: a typo, or no DNS), a host or network out of reach
+ * (EHOSTUNREACH, ENETUNREACH, ETIMEDOUT: a scheduler starting there opens a port, it does not
+ * make its host reachable), a socket file this process may not open (EACCES), a TLS certificate
+ * refused (code `tls`), and every answer of a scheduler (token, version, HTTP status).
+ */
+const RETRIED: ReadonlyMap<string, string> = new Map([
+  // Nothing listens on the port (yet).
+  ['ECONNREFUSED', 'connection refused (ECONNREFUSED)'],
+  // ws+unix: the scheduler's --unix-socket file is made when it listens.
+  ['ENOENT', 'no Unix socket there (ENOENT)'],
+  // Cut before any answer: a listener going away, or its backlog dropping the connection (Node's
+  // "socket hang up", a close before the HTTP answer, carries ECONNRESET too).
+  ['ECONNRESET', 'connection reset before any answer (ECONNRESET)'],
+  ['EPIPE', 'connection dropped before any answer (EPIPE)'],
+]);
+
+/** What the attempts met when nothing listens at the address: the final error says so, and how to start one. */
+const NOTHING_LISTENS: ReadonlySet<string> = new Set([RETRIED.get('ECONNREFUSED')!, RETRIED.get('ENOENT')!]);
+
+/**
+ * WebSocket close code 1006 (RFC 6455: closed without a close frame, never sent by a peer): the
+ * listener went away after the upgrade, before its answer (a scheduler restarting).
+ */
+const CLOSED_WITHOUT_FRAME = 1006;
+
+/** Why a failed attempt may be tried again (`connection refused (ECONNREFUSED)`, …), or null when it is final. */
 export function retryableFailure(err: unknown): string | null {
-  if (!(err instanceof HandshakeError)) return null;
-  const m = err.message;
-  // The protocol's connect says `cannot connect to LABEL: <the socket's error>` for socket errors.
-  if (/^cannot connect to /.test(m)) {
-    if (/\bECONNREFUSED\b/.test(m)) return 'connection refused (ECONNREFUSED)';
-    if (/\bECONNRESET\b|socket hang up/.test(m)) return 'connection reset before any answer';
-    if (/\bEPIPE\b/.test(m)) return 'connection dropped before any answer (EPIPE)';
-    return null;
+  if (!(err instanceof HandshakeError) || isPermanentRefusal(err.code, err.httpStatus)) return null;
+  if (err.code === CLOSED_WITHOUT_FRAME && err.cause === undefined) return 'connection closed before any answer (1006)';
+  // A connect that tried several addresses (IPv6 and IPv4 of one name) is tried again when one of
+  // them met a retried error: localhost's ::1 out of reach (no IPv6), its 127.0.0.1 refused (no
+  // scheduler there yet), and the AggregateError's own code is the first's.
+  for (const code of socketErrorCodes(err.cause)) {
+    const why = RETRIED.get(code);
+    if (why !== undefined) return why;
   }
-  // Closed without a close frame during the handshake: the listener went away mid-way (a
-  // scheduler restarting, a listen backlog dropping it).
-  if (/ closed the connection during the handshake \(1006\b/.test(m)) return 'connection closed before any answer (1006)';
   return null;
 }
 
@@ -70,10 +97,10 @@ export async function connectWithin<T>(deadlineMs: number, attempt: (msLeft: num
 
 function withTries(err: Error, address: string, tries: number, elapsedMs: number, met: ReadonlyMap<string, number>): Error {
   const each = [...met].map(([why, n]) => (n === tries ? `each: ${why}` : `${n}: ${why}`)).join('; ');
-  const refusedOnly = met.size === 1 && met.has('connection refused (ECONNREFUSED)') && met.get('connection refused (ECONNREFUSED)') === tries;
-  const hint = refusedOnly
+  const nothingListens = [...met.keys()].every((why) => NOTHING_LISTENS.has(why)) && [...met.values()].reduce((a, b) => a + b, 0) === tries;
+  const hint = nothingListens
     ? `: nothing listens at ${address}; is the scheduler started (it prints "scheduler at ws://…" once it listens), and is this its address and port?`
     : '';
   const text = `${err.message}; tried ${tries} times over ${(elapsedMs / 1000).toFixed(1)} s (${each})${hint}`;
-  return err instanceof HandshakeError ? new HandshakeError(text, err.code, err.httpStatus) : new Error(text, { cause: err });
+  return err instanceof HandshakeError ? err.withMessage(text) : new Error(text, { cause: err });
 }

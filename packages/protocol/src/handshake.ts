@@ -8,14 +8,25 @@ import { formatProblem } from './schema.js';
 import { logText } from './log-text.js';
 import { clientTlsOptions, describeTlsError, type TlsNames, type TlsOptions } from './tls.js';
 import { ignoredProxyNote } from './proxy-env.js';
+import { socketErrorText } from './socket-error.js';
 import { PACKAGE_VERSION, PROTOCOL_VERSION, versionsCompatible } from './version.js';
 
-/** The handshake failed: the reason says exactly what differed. */
+/**
+ * The handshake failed: the reason says exactly what differed. When the connection itself
+ * failed (refused, reset, a name that does not resolve, a TLS certificate refused), `cause` is
+ * the socket's or the TLS layer's own error, whose `code` (`ECONNREFUSED`, `ECONNRESET`,
+ * `ENOTFOUND`, `DEPTH_ZERO_SELF_SIGNED_CERT`, …) says what happened without reading the message.
+ */
 export class HandshakeError extends Error {
   /** `httpStatus`: the listener answered the upgrade with this HTTP status instead of switching protocols. */
-  constructor(message: string, readonly code: number, readonly httpStatus?: number) {
-    super(message);
+  constructor(message: string, readonly code: number, readonly httpStatus?: number, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'HandshakeError';
+  }
+
+  /** The same failure (code, HTTP status, cause) said with another message: where, how often. */
+  withMessage(message: string): HandshakeError {
+    return new HandshakeError(message, this.code, this.httpStatus, this.cause === undefined ? undefined : { cause: this.cause });
   }
 }
 
@@ -129,7 +140,10 @@ export function connect(
     else opts.signal?.addEventListener('abort', onAbort, { once: true });
     ws.on('error', (err) => {
       const tls = describeTlsError(err, label, opts.tlsNames);
-      fail(tls ? new HandshakeError(tls, CloseCode.tls) : new HandshakeError(`cannot connect to ${label}: ${err.message}${ignoredProxyNote(url)}`, CloseCode.going));
+      // The error itself is the cause: its code tells a caller what happened (connect-retry in the client).
+      fail(tls
+        ? new HandshakeError(tls, CloseCode.tls, undefined, { cause: err })
+        : new HandshakeError(`cannot connect to ${label}: ${socketErrorText(err)}${ignoredProxyNote(url)}`, CloseCode.going, undefined, { cause: err }));
     });
     // An HTTP answer instead of the upgrade (403 for a refused Host/Origin): its body says why.
     ws.on('unexpected-response', (_req, res) => {

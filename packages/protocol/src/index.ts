@@ -13,6 +13,7 @@ export * from './values.js';
 export * from './connection.js';
 export * from './reassembly.js';
 export * from './handshake.js';
+export * from './socket-error.js';
 export * from './listen.js';
 export * from './task-context.js';
 export * from './units.js';
