@@ -9,6 +9,7 @@ import type { ObjectReader } from './meta/objects.js';
 import { ClassLayouts } from './object-members.js';
 import type { RObject } from './meta/rbuffer.js';
 import { checkLocation, checkOpenValues, checkOptions, HTTP_OPTIONS, OPEN_OPTIONS } from './read-args.js';
+import { runningTimeout } from './running-timeout.js';
 
 const RNTUPLE = 'ROOT::RNTuple';
 
@@ -235,16 +236,17 @@ export function interpret<T>(path: string, what: string, fn: () => T, at = -1): 
  * RootIOError naming the wait; otherwise the time went on the bytes, a RootFormatError.
  */
 export async function guard<T>(path: string, p: Promise<T>, timeoutMs: number, what: string, waiting?: () => string | null): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
+  let cancel: (() => void) | undefined;
   try {
     return await Promise.race([
       p,
       new Promise<never>((_r, reject) => {
-        timer = setTimeout(() => {
+        // Counted while this process runs: starvation is the machine's load, not the file's damage.
+        cancel = runningTimeout(timeoutMs, () => {
           const on = waiting?.();
           reject(on ? new RootIOError(path, `${what} did not finish within ${timeoutMs} ms (metadataTimeoutMs): ${on}`)
             : new RootFormatError(path, -1, `${what} did not finish within ${timeoutMs} ms (damaged metadata?)`));
-        }, timeoutMs);
+        });
       }),
     ]);
   } catch (err) {
@@ -252,7 +254,7 @@ export async function guard<T>(path: string, p: Promise<T>, timeoutMs: number, w
     // The original error stays attached as `cause`: its stack is where the check is missing.
     throw Object.assign(new RootFormatError(path, -1, `${what} failed: ${(err as Error)?.message ?? String(err)}`), { cause: err });
   } finally {
-    clearTimeout(timer);
+    cancel?.();
   }
 }
 
