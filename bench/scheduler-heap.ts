@@ -23,13 +23,14 @@
  * held tasks is ~100-200 MB of JSON and is deleted once read.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, remote, type Future } from '@gluon/client';
 import { SCHEDULER_V8_FLAGS, withSchedulerEnv } from '@gluon/scheduler/v8-flags';
+import { census, printCensusDifference, type Census } from './heap-census.js';
 import { threadCpuSeconds } from './proc.js';
 import { SimFleet } from './sim-workers.js';
 import WebSocket from 'ws';
@@ -56,36 +57,6 @@ async function quiet(pid: number): Promise<void> {
     if (threadCpuSeconds(pid) - c0 < 0.02) return;
   }
   throw new Error('scheduler-heap: the scheduler did not go quiet within 300 s');
-}
-
-/** Heap object counts and self sizes by kind, from a .heapsnapshot file. */
-type Census = Map<string, { count: number; bytes: number }>;
-
-function census(file: string): { kinds: Census; total: number } {
-  const snap = JSON.parse(readFileSync(file, 'utf8')) as {
-    snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }; nodes: number[]; strings: string[];
-  };
-  const f = snap.snapshot.meta.node_fields;
-  const width = f.length;
-  const iType = f.indexOf('type');
-  const iName = f.indexOf('name');
-  const iSize = f.indexOf('self_size');
-  const types = snap.snapshot.meta.node_types[0];
-  const kinds: Census = new Map();
-  let total = 0;
-  for (let i = 0; i < snap.nodes.length; i += width) {
-    const type = types[snap.nodes[i + iType]!]!;
-    const size = snap.nodes[i + iSize]!;
-    total += size;
-    // Strings and numbers by type only (their "names" are their values); objects by constructor.
-    const name = type === 'object' || type === 'closure' || type === 'hidden' || type === 'array' || type === 'code' || type === 'object shape'
-      ? `${type} ${snap.strings[snap.nodes[i + iName]!]!.slice(0, 60)}` : type;
-    const k = kinds.get(name) ?? { count: 0, bytes: 0 };
-    k.count++;
-    k.bytes += size;
-    kinds.set(name, k);
-  }
-  return { kinds, total };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'gluon-heap-'));
@@ -178,19 +149,7 @@ async function snapshot(child: ChildProcess): Promise<{ kinds: Census; total: nu
 }
 
 function report(label: string, tasks: number, a: { kinds: Census; total: number }, b: { kinds: Census; total: number }): void {
-  const rows: Array<{ kind: string; perTask: number; bytesPerTask: number }> = [];
-  for (const [kind, v] of b.kinds) {
-    const w = a.kinds.get(kind) ?? { count: 0, bytes: 0 };
-    rows.push({ kind, perTask: (v.count - w.count) / tasks, bytesPerTask: (v.bytes - w.bytes) / tasks });
-  }
-  rows.sort((x, y) => y.bytesPerTask - x.bytesPerTask);
-  const objects = rows.reduce((s, r) => s + r.perTask, 0);
-  console.log(`\n${label}: ${tasks.toLocaleString('en')} tasks, heap ${((b.total - a.total) / tasks).toFixed(0)} bytes and ${objects.toFixed(2)} objects per task`);
-  console.log(`${'kind'.padEnd(52)} ${'objects/task'.padStart(12)} ${'bytes/task'.padStart(11)}`);
-  for (const r of rows.slice(0, Number(values.top))) {
-    if (Math.abs(r.bytesPerTask) < 1) break;
-    console.log(`${r.kind.padEnd(52)} ${r.perTask.toFixed(2).padStart(12)} ${r.bytesPerTask.toFixed(1).padStart(11)}`);
-  }
+  printCensusDifference(label, tasks, a, b, Number(values.top));
 }
 
 /** N independent no-op tasks. */

@@ -7,6 +7,7 @@ import { Delayed, delayedRoots, type Deferred, type DeferredArgs } from './delay
 import { ClientClosedError, ResultTooLargeError } from './errors.js';
 import { Future, KeyState, WorkerLists, type FutureHost } from './future.js';
 import { CollectedQueue } from './collected-queue.js';
+import { FutureRegistry } from './future-registry.js';
 import { connectWithin } from './connect-retry.js';
 import { futureList, iterableList } from './future-list.js';
 import { describeValue } from './describe.js';
@@ -144,6 +145,33 @@ export interface TreeReduceOptions {
 const TREE_REDUCE_OPTIONS: OptionKeys<TreeReduceOptions> = { fanIn: true };
 
 /**
+ * How many entries each of a client's own tables holds (see {@link Client.tableSizes}): what it
+ * keeps for the futures, graphs and releases in flight. Every one but `workerLists`,
+ * `knownWorkers` and `peers` (bounded by the cluster's workers) is 0 once every future was
+ * released (or collected and its hold dropped) and everything was sent.
+ */
+export interface ClientTableSizes {
+  /** Keys held (one state per key, shared by its futures). */
+  keys: number;
+  /** Task specs kept for a reconnect: the held keys' and what they depend on. */
+  lineage: number;
+  /** Releases made and not yet done (a million are done a slice per turn). */
+  releasesQueued: number;
+  /** Futures the garbage collector found and whose holds are not yet dropped. */
+  collectedQueued: number;
+  /** Frames, messages and graphs waiting in the outbox, with what this tick queued. */
+  outbox: number;
+  /** Tasks not yet handed to the connection ({@link Client.unsentTasks}). */
+  unsentTasks: number;
+  /** Shared one-worker lists of results' holders (at most 1,024). */
+  workerLists: number;
+  /** Workers the scheduler told of ({@link Client.workersKnown}). */
+  knownWorkers: number;
+  /** Connections to workers' data listeners, for results fetched from them. */
+  peers: number;
+}
+
+/**
  * A condition of the cluster the scheduler reported (its `warning` message): why results may be
  * slow to come, as opposed to an error of a task. `memory-stall`: tasks wait and every worker
  * is paused for memory (over its memory limit, it starts nothing until it is below 90% of it).
@@ -244,7 +272,8 @@ export class Client implements FutureHost {
    * worth at once.
    */
   private readonly collected = new CollectedQueue<KeyState>((state) => this.dropHandle(state), () => this.flush());
-  private readonly registry = new FinalizationRegistry<KeyState>((state) => this.collected.push(state));
+  /** Futures watched for the garbage collector (its table let go once none is left: future-registry.ts). */
+  private readonly registry = new FutureRegistry<KeyState>((state) => this.collected.push(state));
   /** Releases of futures, a slice per turn of the event loop (a million at once held it for seconds). */
   private readonly releases: ReleaseQueue;
   /** Whether the scheduler connection keeps the process alive: while the script waits on this client. */
@@ -658,7 +687,7 @@ export class Client implements FutureHost {
           this.keys.set(key, state);
         }
         state.handles++;
-        this.registry.register(f, state, f);
+        this.registry.register(f, state);
         f.bind(state);
       }
       job.next = i;
@@ -930,7 +959,7 @@ export class Client implements FutureHost {
     this.liveness.hold();
     state.handles++;
     const f = new Future(state, this);
-    this.registry.register(f, state, f);
+    this.registry.register(f, state);
     return f;
   }
 
@@ -947,6 +976,19 @@ export class Client implements FutureHost {
    */
   get unsentTasks(): number {
     return this.pendingTasks.length + this.outbox.pendingTasks;
+  }
+
+  /**
+   * How many entries each of this client's own tables holds now (see {@link ClientTableSizes}):
+   * after every future is released and {@link whenSent} resolved, all but the cluster-bounded ones
+   * are 0, so a script or a test can check that nothing is kept (bench/client-rss.ts prints them).
+   */
+  tableSizes(): ClientTableSizes {
+    return {
+      keys: this.keys.size, lineage: this.lineage.size, releasesQueued: this.releases.pending, collectedQueued: this.collected.pending,
+      outbox: this.outbox.length + this.pendingTasks.length + this.pendingWants.length + this.pendingRelease.length,
+      unsentTasks: this.unsentTasks, workerLists: this.workerLists.size, knownWorkers: this.knownWorkers.size, peers: this.peers.size,
+    };
   }
 
   /** Graph slices sent so far (each one a turn of the event loop; for tests and benchmarks). */

@@ -19,6 +19,11 @@ const SHARED_LISTS = 1024;
 export class WorkerLists {
   private readonly one = new Map<string, readonly string[]>();
 
+  /** Distinct one-worker lists kept. */
+  get size(): number {
+    return this.one.size;
+  }
+
   of(list: readonly string[]): readonly string[] {
     if (list.length === 0) return NO_WORKERS;
     if (list.length > 1) return list;

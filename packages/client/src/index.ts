@@ -2,7 +2,7 @@
  * @gluon/client: connect to a Gluon cluster (or start one with LocalCluster), submit tasks,
  * build graphs and gather results.
  */
-export { Client, type ClusterWarning, type ConnectOptions, type Gathered, type Deferred, type DeferredArgs, type WaitOptions, type TreeReduceOptions } from './client.js';
+export { Client, type ClientTableSizes, type ClusterWarning, type ConnectOptions, type Gathered, type Deferred, type DeferredArgs, type WaitOptions, type TreeReduceOptions } from './client.js';
 export { LocalCluster, type LocalClusterOptions } from './local-cluster.js';
 export { allowModulePaths, type AllowModuleNames } from './local-cluster-values.js';
 export { Future, type FutureStatus } from './future.js';

@@ -58,6 +58,11 @@ export class GraphOutbox {
     return n;
   }
 
+  /** Items waiting: update-graph frames, messages and graphs still to be built. */
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
   /** Nothing is waiting. */
   get empty(): boolean {
     return this.head === this.items.length;

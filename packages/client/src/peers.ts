@@ -47,6 +47,11 @@ export class PeerPool {
     return { data, missing };
   }
 
+  /** Workers with a connection open or opening. */
+  get size(): number {
+    return this.conns.size;
+  }
+
   /** Forgets a worker's connection (it went away), closing it if still open. */
   drop(address: string): void {
     const p = this.conns.get(address);
