@@ -5,6 +5,7 @@
  * long as they live: an HttpSource's `closing` signal lives as long as the file, over thousands
  * of requests. Here each link is a listener removed by `release()`, and the timer is cleared.
  */
+import { setMaxListeners } from 'node:events';
 
 /** A signal tied to others; `release()` unties it (call it when the work it guards is over). */
 export interface LinkedSignal {
@@ -19,6 +20,9 @@ export interface LinkedSignal {
  */
 export function linkSignals(sources: ReadonlyArray<AbortSignal | undefined>, timeoutMs?: number): LinkedSignal {
   const ctl = new AbortController();
+  // A read's signal has one listener per request of the read, each removed when it ends: dozens
+  // are no leak, and Node's warning past 10 would tell a user otherwise.
+  setMaxListeners(0, ctl.signal);
   const live = sources.filter((s): s is AbortSignal => s !== undefined);
   const already = live.find((s) => s.aborted);
   if (already) {

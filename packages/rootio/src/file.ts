@@ -1,5 +1,5 @@
 import { RootFormatError, RootIOError, UnsupportedBranchTypeError } from './errors.js';
-import { openSource, type ByteSource, type HttpOptions } from './source.js';
+import { openSource, readsEndedBy, type ByteSource, type HttpOptions } from './source.js';
 import { TreeReader } from './tree.js';
 import { readHistogram, type Histogram } from './histogram.js';
 import { readKeyObject, readPayload, readSkeleton, readStreamers, type Key } from './meta/directory.js';
@@ -85,31 +85,29 @@ export class RootFile {
     const threads = opts.decompressThreads ?? 1;
     const timeoutMs = opts.metadataTimeoutMs ?? 30_000;
     // The whole open runs under metadataTimeoutMs, its first request to a server included; when
-    // the bound runs out, `stop` ends the requests still in flight (they would otherwise go on
-    // retrying after the caller has its error, and keep the process alive).
-    const stop = new AbortController();
+    // the bound runs out, guard's signal ends the requests still in flight (they would otherwise
+    // go on retrying after the caller has its error, and keep the process alive).
     const opened: { src: ByteSource | null } = { src: null };
-    const opening = (async () => {
-      const src = await openSource(pathOrUrl, opts.http ?? {}, stop.signal);
-      if (stop.signal.aborted) {
-        await src.close();
-        throw new RootIOError(src.path, 'the open was stopped');
-      }
-      opened.src = src;
-      if (src.size < 64) throw new RootFormatError(src.path, 0, `not a ROOT file: only ${src.size} bytes`);
-      const [head] = await src.read([[0, 8]]);
-      if (String.fromCharCode(...head!.subarray(0, 4)) !== 'root') throw new RootFormatError(src.path, 0, 'not a ROOT file: it does not start with "root"');
-      checkFormatVersion(src.path, new DataView(head!.buffer, head!.byteOffset, 8).getInt32(4));
-      const sk = await readSkeleton(src);
-      const reader = await readStreamers(src, sk);
-      return new RootFile(src, await readDirectories(src, sk.keys, sk.seekKeys), reader, timeoutMs, threads);
-    })();
     const first = /^https?:\/\//i.test(pathOrUrl) ? 'the server had not answered the first request' : null;
     try {
-      return await guard(pathOrUrl, opening, timeoutMs, 'reading the file header, keys, directories and streamers',
-        () => (opened.src ? opened.src.waiting?.() ?? null : first));
+      return await guard(pathOrUrl, async (signal) => {
+        const src = await openSource(pathOrUrl, opts.http ?? {}, signal);
+        if (signal.aborted) {
+          await src.close();
+          throw new RootIOError(src.path, 'the open was stopped');
+        }
+        opened.src = src;
+        const reads = readsEndedBy(src, signal);
+        if (src.size < 64) throw new RootFormatError(src.path, 0, `not a ROOT file: only ${src.size} bytes`);
+        const [head] = await reads.read([[0, 8]]);
+        if (String.fromCharCode(...head!.subarray(0, 4)) !== 'root') throw new RootFormatError(src.path, 0, 'not a ROOT file: it does not start with "root"');
+        checkFormatVersion(src.path, new DataView(head!.buffer, head!.byteOffset, 8).getInt32(4));
+        const sk = await readSkeleton(reads);
+        const reader = await readStreamers(reads, sk);
+        return new RootFile(src, await readDirectories(reads, sk.keys, sk.seekKeys), reader, timeoutMs, threads);
+      }, timeoutMs, 'reading the file header, keys, directories and streamers',
+      () => (opened.src ? opened.src.waiting?.() ?? null : first));
     } catch (err) {
-      stop.abort();
       await opened.src?.close();
       throw err;
     }
@@ -130,7 +128,8 @@ export class RootFile {
   async object(name: string): Promise<RObject> {
     this.checkOpen(`object(${name})`);
     const key = this.findKey(name);
-    return guard(this.path, readKeyObject(this.source, key, this.reader), this.timeoutMs, `reading ${name}`, () => this.source.waiting?.() ?? null);
+    return guard(this.path, (signal) => readKeyObject(readsEndedBy(this.source, signal), key, this.reader), this.timeoutMs, `reading ${name}`,
+      () => this.source.waiting?.() ?? null);
   }
 
   /**
@@ -169,8 +168,10 @@ export class RootFile {
     this.checkOpen(`rntuple(${name})`);
     const key = this.findKey(name);
     if (key.className !== RNTUPLE) throw new RootFormatError(this.path, -1, `${name} is a ${key.className}, not an RNTuple`);
-    return guard(this.path, (async () => RNTupleReader.open(this.source, name, await readPayload(this.source, key)))(), this.timeoutMs, `reading RNTuple ${name}`,
-      () => this.source.waiting?.() ?? null);
+    return guard(this.path, async (signal) => {
+      const reads = readsEndedBy(this.source, signal);
+      return RNTupleReader.open(this.source, name, await readPayload(reads, key), reads);
+    }, this.timeoutMs, `reading RNTuple ${name}`, () => this.source.waiting?.() ?? null);
   }
 
   /** Reads a histogram: TH1, TH2, TH3 (any element type) or a profile (TProfile, TProfile2D, TProfile3D). */
@@ -233,13 +234,17 @@ export function interpret<T>(path: string, what: string, fn: () => T, at = -1): 
  * Runs a metadata step with a time bound, turning whatever it throws on damaged bytes
  * into RootFormatError (our own I/O errors pass through). When the bound runs out while the
  * source is still waiting for bytes (`waiting` says for what: a server that stalls), that is a
- * RootIOError naming the wait; otherwise the time went on the bytes, a RootFormatError.
+ * RootIOError naming the wait; otherwise the time went on the bytes, a RootFormatError. The step
+ * reads under `signal`, which aborts once it is over, whichever way (done, failed, out of time):
+ * a request it left in flight is ended, not left holding its connection.
  */
-export async function guard<T>(path: string, p: Promise<T>, timeoutMs: number, what: string, waiting?: () => string | null): Promise<T> {
+export async function guard<T>(path: string, step: (signal: AbortSignal) => Promise<T>, timeoutMs: number, what: string,
+                               waiting?: () => string | null): Promise<T> {
   let cancel: (() => void) | undefined;
+  const over = new AbortController();
   try {
     return await Promise.race([
-      p,
+      step(over.signal),
       new Promise<never>((_r, reject) => {
         // Counted while this process runs: starvation is the machine's load, not the file's damage.
         cancel = runningTimeout(timeoutMs, () => {
@@ -255,6 +260,7 @@ export async function guard<T>(path: string, p: Promise<T>, timeoutMs: number, w
     throw Object.assign(new RootFormatError(path, -1, `${what} failed: ${(err as Error)?.message ?? String(err)}`), { cause: err });
   } finally {
     cancel?.();
+    over.abort();
   }
 }
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { readSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -46,6 +47,11 @@ export interface ReadOptions {
    * Takes the place of `shared` (pass shared memory for that).
    */
   into?: Uint8Array;
+  /**
+   * Ends this read's requests when it aborts (a time bound run out: see file.ts's guard); the read
+   * then rejects with RootIOError. A local file's reads do not wait on anything and ignore it.
+   */
+  signal?: AbortSignal;
 }
 
 /** The memory for all `ranges` (`into`, or new shared memory), with each range's view into it; null when neither is asked. */
@@ -223,7 +229,10 @@ export class HttpSource implements ByteSource {
   /** The requests in flight: their range and when they were first asked (see {@link waiting}). */
   private readonly inFlight = new Set<InFlight>();
 
-  private constructor(readonly path: string, readonly size: number, private readonly opts: Required<Omit<HttpOptions, 'headers'>> & { headers: Record<string, string> }) {}
+  private constructor(readonly path: string, readonly size: number, private readonly opts: Required<Omit<HttpOptions, 'headers'>> & { headers: Record<string, string> }) {
+    // One listener per read in flight, removed when it ends (abort.ts): many at once are no leak.
+    setMaxListeners(0, this.closing.signal);
+  }
 
   /** Opens `url`; `signal` ends the opening request (openRootFile's metadataTimeoutMs). */
   static async open(url: string, opts: HttpOptions = {}, signal?: AbortSignal): Promise<HttpSource> {
@@ -253,30 +262,46 @@ export class HttpSource implements ByteSource {
       } else groups.push({ start: off, end: off + len, members: [i] });
     }
     const out: Uint8Array[] = new Array(ranges.length);
-    await Promise.all(groups.map(async (g) => {
-      if (g.end === g.start) {
-        for (const i of g.members) out[i] = new Uint8Array(0);
-        return;
-      }
-      const asked: InFlight = { from: g.start, to: g.end - 1, since: Date.now() };
-      this.inFlight.add(asked);
-      let res: Answer;
-      try {
-        res = await request(this.path, this.opts.headers, this.opts, g.start, g.end - g.start, this.closing.signal);
-      } finally {
-        this.inFlight.delete(asked);
-      }
-      if (res.status === 200) throw new RootIOError(this.path, 'the server stopped honouring HTTP Range requests (answered 200)');
-      if (res.status !== 206) throw new RootIOError(this.path, `HTTP ${res.status} ${res.statusText} for bytes ${g.start}-${g.end - 1}`);
-      for (const i of g.members) {
-        const [off, len] = ranges[i]!;
-        const bytes = res.body.subarray(off - g.start, off - g.start + len);
-        // Over the network the copy costs nothing next to the transfer.
-        if (into) into[i]!.set(bytes);
-        out[i] = into ? into[i]! : bytes;
-      }
-    }));
+    // This read's requests end when the file is closed, the caller's signal aborts, or one of
+    // them fails: the caller has its error then, and the others would go on (and hold their
+    // connections) for as long as their server lets them.
+    const failed = new AbortController();
+    const ending = linkSignals([this.closing.signal, opts?.signal, failed.signal]);
+    try {
+      await Promise.all(groups.map((g) => this.readGroup(g, ranges, into, out, ending.signal)));
+    } catch (err) {
+      failed.abort();
+      throw err;
+    } finally {
+      ending.release();
+    }
     return out;
+  }
+
+  /** Reads one group of coalesced ranges with one request, each range's bytes into `out`. */
+  private async readGroup(g: { start: number; end: number; members: number[] }, ranges: ReadonlyArray<readonly [number, number]>,
+                          into: Uint8Array[] | null, out: Uint8Array[], signal: AbortSignal): Promise<void> {
+    if (g.end === g.start) {
+      for (const i of g.members) out[i] = new Uint8Array(0);
+      return;
+    }
+    const asked: InFlight = { from: g.start, to: g.end - 1, since: Date.now() };
+    this.inFlight.add(asked);
+    let res: Answer;
+    try {
+      res = await request(this.path, this.opts.headers, this.opts, g.start, g.end - g.start, signal);
+    } finally {
+      this.inFlight.delete(asked);
+    }
+    if (res.status === 200) throw new RootIOError(this.path, 'the server stopped honouring HTTP Range requests (answered 200)');
+    if (res.status !== 206) throw new RootIOError(this.path, `HTTP ${res.status} ${res.statusText} for bytes ${g.start}-${g.end - 1}`);
+    for (const i of g.members) {
+      const [off, len] = ranges[i]!;
+      const bytes = res.body.subarray(off - g.start, off - g.start + len);
+      // Over the network the copy costs nothing next to the transfer.
+      if (into) into[i]!.set(bytes);
+      out[i] = into ? into[i]! : bytes;
+    }
   }
 
   /**
@@ -327,7 +352,7 @@ const MAX_RETRY_AFTER_MS = 60_000;
 async function request(url: string, headers: Record<string, string>, o: { retries: number; backoffMs: number; timeoutMs: number },
                        start: number, length: number, signal?: AbortSignal): Promise<Answer> {
   const range = `bytes=${start}-${start + length - 1}`;
-  const stopped = () => new RootIOError(url, `the read of ${range} was stopped: the file was closed or its open timed out`);
+  const stopped = () => new RootIOError(url, `the read of ${range} was stopped: the file was closed or a time bound (metadataTimeoutMs) ran out`);
   let last = '';
   let wait = 0;
   for (let attempt = 0; attempt < o.retries; attempt++) {
@@ -471,6 +496,21 @@ function transportFailure(err: unknown, timeoutMs: number): { text: string; perm
 async function noSuchFile(path: string): Promise<string> {
   const full = resolve(path);
   return missingPathReason(full, await existingAncestor(full).catch(() => null));
+}
+
+/**
+ * `source` with every read ended when `signal` aborts (a metadata step's time bound: file.ts's
+ * guard); its other members are the source's. Not to be kept beyond the step: once `signal` has
+ * aborted, every read through it is refused.
+ */
+export function readsEndedBy(source: ByteSource, signal: AbortSignal): ByteSource {
+  return {
+    path: source.path,
+    size: source.size,
+    read: (ranges, opts) => source.read(ranges, { ...opts, signal }),
+    close: () => source.close(),
+    waiting: () => source.waiting?.() ?? null,
+  };
 }
 
 /** Opens a local path or an http(s) URL. */

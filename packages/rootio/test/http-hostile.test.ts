@@ -1,5 +1,6 @@
 import t from 'tap';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { openRootFile, HttpSource, RootIOError } from '@gluon/rootio';
@@ -135,4 +136,78 @@ t.test('close() ends the reads in flight and the waits between attempts', async 
 t.test('a port fetch refuses is said at once, not retried', async (t) => {
   const err = await within(HttpSource.open('http://127.0.0.1:1/f.root', { retries: 4, backoffMs: 600_000 }).then(() => null, (e: unknown) => e), 120_000, 'the open');
   t.match(err, { name: 'RootIOError', message: /^http:\/\/127\.0\.0\.1:1\/f\.root: fetch refuses to connect to this port \(a port the Fetch standard blocks/ });
+});
+
+/**
+ * The server's connections, counted as they open and close; `none()` resolves once none is open
+ * (the client let go of every one), waiting on their close events.
+ */
+function connections(server: Server) {
+  const open = new Set<Socket>();
+  let changed = () => {};
+  server.on('connection', (s: Socket) => {
+    open.add(s);
+    s.once('close', () => {
+      open.delete(s);
+      changed();
+    });
+  });
+  return {
+    get open() {
+      return open.size;
+    },
+    none: () => new Promise<void>((r) => {
+      changed = () => open.size === 0 && r();
+      changed();
+    }),
+  };
+}
+
+t.test('metadataTimeoutMs running out after the open ends the stalled request', async (t) => {
+  let stall = false;
+  const stalled: Array<Promise<void>> = [];
+  const { url, server } = await scripted(t, (_n, req, res) => {
+    if (!stall) {
+      // Not kept alive: once the reads are over, a connection still open is one the client kept.
+      res.setHeader('connection', 'close');
+      return answer(file, req, res);
+    }
+    stalled.push(closed(req));
+  });
+  const conns = connections(server);
+  // The bound is generous for the open on a loaded machine; the object read is the one to stall.
+  const f = await openRootFile(url, { metadataTimeoutMs: 10_000, http: { timeoutMs: 3_600_000 } });
+  t.teardown(() => f.close());
+  await within(conns.none(), 120_000, 'the open\'s connections closed');
+  stall = true;
+  const err = await within(f.tree('CollectionTree').then(() => null, (e: unknown) => e), 120_000, 'the tree');
+  t.match(err, { name: 'RootIOError', message: /reading CollectionTree did not finish within 10000 ms \(metadataTimeoutMs\): the server had not answered bytes \d+-\d+/ });
+  t.equal(stalled.length, 1, 'one request stalled');
+  await within(conns.none(), 120_000, 'the stalled connection closed');
+  t.equal(conns.open, 0, 'no connection left open by the client after its error');
+  t.equal(f.source.waiting?.(), null, 'nothing in flight');
+});
+
+t.test('a read whose request fails ends its other requests', async (t) => {
+  // Two ranges far apart: two requests. The second is refused (404) once the first has arrived,
+  // which is never answered.
+  const stalled: Array<Promise<void>> = [];
+  let refuse: ServerResponse | null = null;
+  const { url, server } = await scripted(t, (n, req, res) => {
+    if (n === 0) {
+      res.setHeader('connection', 'close');
+      return answer(file, req, res);
+    }
+    if (req.headers.range === 'bytes=100-109') {
+      stalled.push(closed(req));
+    } else refuse = res;
+    if (stalled.length && refuse) refuse.writeHead(404).end();
+  });
+  const conns = connections(server);
+  const src = await HttpSource.open(url, { timeoutMs: 3_600_000, coalesceGap: 0 });
+  await t.rejects(within(src.read([[100, 10], [file.length - 10, 10]]), 120_000, 'the read'), { name: 'RootIOError', message: /HTTP 404 Not Found for bytes \d+-\d+$/ });
+  await within(stalled[0]!, 120_000, 'the other request ended');
+  await within(conns.none(), 120_000, 'every connection closed');
+  t.equal(conns.open, 0, 'no connection left open');
+  t.equal(src.waiting(), null, 'nothing in flight');
 });

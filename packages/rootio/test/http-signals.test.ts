@@ -1,8 +1,9 @@
 import t from 'tap';
+import { getEventListeners, setMaxListeners } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openRootFile, RootFileWriter } from '@gluon/rootio';
+import { HttpSource, openRootFile, RootFileWriter } from '@gluon/rootio';
 import { serve } from './range-server.js';
 
 /**
@@ -37,4 +38,33 @@ t.test('reads over HTTP work where AbortSignal.any does not exist (Node 20.0 to 
   const tree = await f.tree('t');
   const x = (await tree.arrays(['x'])).x as Float64Array;
   t.same(Array.from(x), Array.from({ length: 100 }, (_, i) => i), 'the values read over HTTP');
+});
+
+t.test('reads leave no listener on the signal they are given, and end when it aborts', async (t) => {
+  const body = await smallFile();
+  const { url } = await serve(t, body);
+  const src = await HttpSource.open(url, { retries: 1 });
+  t.teardown(() => src.close());
+  // The file's own signals: 50 reads at once must not look like a leak to Node.
+  const warnings: string[] = [];
+  const warned = (w: Error) => void (w.name === 'MaxListenersExceededWarning' && warnings.push(w.message));
+  process.on('warning', warned);
+  t.teardown(() => void process.off('warning', warned));
+  const ctl = new AbortController();
+  // 50 reads in flight under it: one listener each (this test's choice, no leak).
+  setMaxListeners(100, ctl.signal);
+  let most = 0;
+  for (let round = 0; round < 20; round++) {
+    const reads = Array.from({ length: 50 }, (_, i) => src.read([[(round * 50 + i) % (body.length - 8), 8]], { signal: ctl.signal }));
+    most = Math.max(most, getEventListeners(ctl.signal, 'abort').length);
+    const got = await Promise.all(reads);
+    t.equal(got.length, 50);
+  }
+  t.ok(most > 0, `the reads in flight listened (${most} at once)`);
+  t.equal(getEventListeners(ctl.signal, 'abort').length, 0, 'none listens after 1,000 reads');
+  t.equal(warnings.length, 0, `no MaxListenersExceededWarning (${warnings.join('; ')})`);
+  const pending = src.read([[100, 8]], { signal: ctl.signal });
+  ctl.abort();
+  await t.rejects(pending, { name: 'RootIOError', message: /the read of bytes=100-107 was stopped/ });
+  await t.rejects(src.read([[100, 8]], { signal: ctl.signal }), { name: 'RootIOError', message: /was stopped/ }, 'a read under an aborted signal is refused');
 });

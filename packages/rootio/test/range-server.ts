@@ -44,7 +44,7 @@ export async function scripted(t: { teardown(fn: () => unknown): void }, handle:
     server.closeAllConnections();
     server.close(() => r());
   }));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/f.root`, requests: () => n };
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/f.root`, requests: () => n, server };
 }
 
 /** Answers a range of `body` (206), or with `cut`, sends half of it and drops the connection. */

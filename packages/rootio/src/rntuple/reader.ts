@@ -82,16 +82,17 @@ export class RNTupleReader {
   }
 
   /** Reads the anchor `anchor` (the key's payload) and the envelopes it points to. */
-  static async open(source: ByteSource, name: string, anchor: RBuffer): Promise<RNTupleReader> {
+  /** `reads`: where the open's own reads go (`source` under the open's time bound); the reader keeps `source`. */
+  static async open(source: ByteSource, name: string, anchor: RBuffer, reads: ByteSource = source): Promise<RNTupleReader> {
     const path = source.path;
     const a = parsing(path, `the RNTuple anchor of ${name}`, () => readAnchor(anchor));
     if (a.epoch !== 1) throw new RootFormatError(path, -1, `RNTuple ${name} has format version ${a.epoch}.${a.major}.${a.minor}.${a.patch}; this reader reads epoch 1 (ROOT 6.34 and later)`);
-    const [header, footer] = await Promise.all([envelopeBytes(source, a.header, 'header'), envelopeBytes(source, a.footer, 'footer')]);
+    const [header, footer] = await Promise.all([envelopeBytes(reads, a.header, 'header'), envelopeBytes(reads, a.footer, 'footer')]);
     const schema = parsing(path, `the header of RNTuple ${name}`, () => readHeader(header, a.header.offset), a.header.offset);
     const groups = parsing(path, `the footer of RNTuple ${name}`, () => readFooter(footer, a.footer.offset, schema), a.footer.offset);
     const clusters: ClusterDesc[] = [];
     for (const g of groups) {
-      const bytes = await envelopeBytes(source, g, 'page list');
+      const bytes = await envelopeBytes(reads, g, 'page list');
       clusters.push(...parsing(path, `a page list of RNTuple ${name}`, () => readPageList(bytes, g.offset, schema.columns.length), g.offset));
     }
     clusters.sort((x, y) => x.firstEntry - y.firstEntry);
