@@ -1,11 +1,11 @@
 /**
- * `text` with control characters (C0, DEL, C1, line and paragraph separators) and bidirectional
- * overrides written as escapes. Error messages quote key, branch and class names read from the file,
+ * `text` with control characters (C0, DEL, C1, line and paragraph separators), bidirectional
+ * overrides and isolates, and the invisible direction marks (LRM, RLM, ALM) written as escapes. Error messages quote key, branch and class names read from the file,
  * and a damaged or crafted file can make those names newlines, terminal escape sequences or
  * right-to-left overrides that rewrite a log line; the errors' fields keep the raw text.
  */
 export function printable(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
+  return text.replace(/[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
     const named = ESCAPES[c];
     if (named) return named;
     const code = c.charCodeAt(0);

@@ -1,12 +1,15 @@
 /** Near misses for a name someone typed: a file in a folder, a branch in a tree. */
 
 /**
- * The entries nearest `name`: those that differ only in case, else those at the smallest edit
+ * The entries nearest `name`: those that differ only in case or Unicode form (NFKC: µ and μ,
+ * é and e + ◌́), else those at the smallest edit
  * distance, if that is at most 1 (names under 8 letters) or 2 (longer names; none under 3).
  */
 export function nearNames(name: string, entries: readonly string[]): string[] {
   const lower = name.toLowerCase();
-  const same = entries.filter((e) => e.toLowerCase() === lower && e !== name);
+  // Compatibility forms too: the micro sign typed as Greek mu (µ/μ), an accent composed or not.
+  const folded = fold(name);
+  const same = entries.filter((e) => e !== name && (e.toLowerCase() === lower || fold(e) === folded));
   if (same.length) return same;
   if (name.length < 3) return [];
   const max = name.length < 8 ? 1 : 2;
@@ -19,6 +22,11 @@ export function nearNames(name: string, entries: readonly string[]): string[] {
     else if (d === best) out.push(e);
   }
   return best <= max ? out : [];
+}
+
+/** A name as compared for near misses: compatibility-normalised (NFKC) and lower-case. */
+function fold(s: string): string {
+  return s.normalize('NFKC').toLowerCase();
 }
 
 /**

@@ -111,7 +111,7 @@ export class RBuffer {
     let n = this.u8();
     if (n === 255) n = this.i32();
     this.need(n);
-    const s = latin1(this.bytes, this.pos, n);
+    const s = rootText(this.bytes, this.pos, n);
     this.pos += n;
     return s;
   }
@@ -120,7 +120,7 @@ export class RBuffer {
   cstring(): string {
     const end = this.bytes.indexOf(0, this.pos);
     if (end < 0) this.fail('a class name has no terminating NUL');
-    const s = latin1(this.bytes, this.pos, end - this.pos);
+    const s = rootText(this.bytes, this.pos, end - this.pos);
     this.pos = end + 1;
     return s;
   }
@@ -167,6 +167,30 @@ export class RBuffer {
   /** Reference position of buffer offset `at`. */
   refAt(at: number): number {
     return at + this.keylen + MAP_OFFSET;
+  }
+}
+
+/** UTF-8 strictly: bytes that are not UTF-8 throw (and are read as latin-1); a byte-order mark is kept, not stripped. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * `n` bytes at `at` of a name or title as text. ROOT writes a name's bytes as it was given them:
+ * UTF-8 in today's files (a unit "µm" in a title, Greek letters in a branch name), latin-1 in
+ * some older ones. Bytes that form UTF-8 are read as UTF-8, others as latin-1 (a lone 0xb5 is
+ * "µ"); ASCII, almost every name, is the same either way. Latin-1 text that happens to form UTF-8
+ * (two letters such as "Ã©") reads as UTF-8; nothing tells them apart.
+ */
+export function rootText(b: Uint8Array, at: number, n: number): string {
+  let i = at;
+  const end = at + n;
+  while (i < end && b[i]! < 0x80) i++;
+  if (i === end) return latin1(b, at, n);
+  // TextDecoder refuses views of shared memory: such bytes are copied first.
+  const part = b.buffer instanceof ArrayBuffer ? b.subarray(at, end) : b.slice(at, end);
+  try {
+    return UTF8.decode(part);
+  } catch {
+    return latin1(b, at, n);
   }
 }
 
