@@ -63,7 +63,7 @@ export function showArg(v: unknown): string {
  * scheme rootio cannot read (`ftp://…` was looked for as a local file and "no such file").
  */
 export function checkLocation(where: unknown): string {
-  if (where instanceof URL) return where.href;
+  if (where instanceof URL) return checkCredentials(where.href);
   if (typeof where !== 'string' || where === '') {
     throw new TypeError(`openRootFile: the file must be a path, a file: URL or an http(s) URL (a string or a URL), got ${where === '' ? 'an empty string' : showArg(where)}`);
   }
@@ -71,7 +71,26 @@ export function checkLocation(where: unknown): string {
   if (scheme !== undefined && !['file', 'http', 'https'].includes(scheme)) {
     throw new TypeError(`openRootFile(${where}): a ${scheme}: URL cannot be read; give a path, a file: URL or an http(s) URL`);
   }
-  return where;
+  return checkCredentials(where);
+}
+
+/**
+ * An http(s) URL carrying a user name or password is refused at once, the password not repeated:
+ * fetch cannot send them (it refuses such a URL), so every attempt failed alike, was retried as
+ * if transient, and the final error printed the password for the logs to keep.
+ */
+function checkCredentials(where: string): string {
+  if (!/^https?:\/\//i.test(where)) return where;
+  let url: URL;
+  try {
+    url = new URL(where);
+  } catch {
+    return where;
+  }
+  if (url.username === '' && url.password === '') return where;
+  if (url.password !== '') url.password = '***';
+  throw new TypeError(`openRootFile(${url.href}): a URL with a user name or password cannot be read (fetch does not send them); ` +
+    "give them as a header instead: { http: { headers: { Authorization: 'Basic ' + btoa('user:password') } } }");
 }
 
 /**

@@ -91,6 +91,13 @@ t.test('values of the wrong kind name the option and show the value as given', a
   await t.rejects(openRootFile('' as never), { name: 'TypeError', message: /^openRootFile: the file must be a path, a file: URL or an http\(s\) URL \(a string or a URL\), got an empty string$/ });
   await t.rejects(openRootFile(42 as never), { name: 'TypeError', message: /, got 42$/ });
   await t.rejects(openRootFile('ftp://127.0.0.1/x.root'), { name: 'TypeError', message: /^openRootFile\(ftp:\/\/127\.0\.0\.1\/x\.root\): a ftp: URL cannot be read; give a path, a file: URL or an http\(s\) URL$/ });
+  // A user name or password in the URL: refused at once, the password not repeated (it was retried
+  // as transient and the last error printed it).
+  for (const u of ['http://ann:s3cret@127.0.0.1:9/f.root', new URL('https://ann:s3cret@127.0.0.1:9/f.root'), 'http://ann@127.0.0.1:9/f.root']) {
+    const err = await openRootFile(u).then(() => null, (e: Error) => e);
+    t.match(err, { name: 'TypeError', message: /^openRootFile\(https?:\/\/ann(:\*\*\*)?@127\.0\.0\.1:9\/f\.root\): a URL with a user name or password cannot be read \(fetch does not send them\); give them as a header instead: .*Authorization/ }, `${u}: refused at once`);
+    t.notMatch(err?.message, /s3cret/, `${u}: the password is not in the message`);
+  }
   // A URL object is read as its href.
   const byUrl = await openRootFile(new URL(`file://${path}`));
   t.teardown(() => byUrl.close());
