@@ -99,6 +99,26 @@ t.test('a map of many slices: the event loop runs between them, and every result
   client.release(futures);
 });
 
+t.test("a timer due when a submit's first slice leaves runs before the second slice", async (t) => {
+  // The first slice leaves in the call's turn; the pump's yield before the second one was a
+  // setImmediate, which runs in that same turn's check phase when the call came from a timer or
+  // an I/O callback: the first two slices went back to back, with no timer (a heartbeat, a
+  // progress bar) between them.
+  const { client } = await connected(t, { graphSliceTasks: 100 });
+  const xs = Array.from({ length: 300 }, (_, i) => i + 0.25);
+  const { before, atTimer, futures } = await new Promise<{ before: number; atTimer: number; futures: Future[] }>((resolve) => {
+    setTimeout(() => {
+      const before = client.graphSlices;
+      const futures = client.map(inc, xs);
+      setTimeout(() => resolve({ before, atTimer: client.graphSlices, futures }), 0);
+    }, 0);
+  });
+  t.equal(atTimer - before, 1, 'one slice had left when the timer ran');
+  t.same(await client.gather(futures), xs.map((x) => x + 1), 'every result, in order');
+  t.ok(client.graphSlices - before >= 3, `${client.graphSlices - before} slices in all`);
+  client.release(futures);
+});
+
 t.test('tasks depending on tasks of earlier slices (delayed chain, tree reduction)', async (t) => {
   const { client } = await connected(t, { graphSliceTasks: 64 });
   // A chain of 700 graph nodes, only its end wanted: each slice's first task depends on the
