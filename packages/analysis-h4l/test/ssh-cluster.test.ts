@@ -8,7 +8,7 @@
  * nothing on any host. Skips, saying why, where namespaces or sshd are not available.
  */
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { generateDataset } from '../src/generate/index.js';
@@ -115,6 +115,17 @@ if (why) {
     t.same(ssh.gluonOn('w1'), [], 'no worker was started');
   });
 
+  /** The pids of the gluon-worker node processes in a host's namespace (not the shells that start them). */
+  const workerPids = (host: string) => spawnSync('ip', ['netns', 'pids', `gluon-${ssh.lab.id}-${host}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number)
+    .filter((pid) => {
+      try {
+        const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return path.basename(argv[0]!).startsWith('node') && argv.some((a) => a.endsWith('gluon-worker.js'));
+      } catch {
+        return false;
+      }
+    });
+
   t.test('SIGTERM while the run waits for its workers: exit 143, and no Gluon process left on any host', async (t) => {
     const p = spawn(...ssh.launch('login', [process.execPath, CLI, 'run', '--no-config', '--data-dir', data, '--cluster', 'ssh', '--hosts', `${hosts.sched},${hosts.w1}`, ...sshFlags,
       '--out', path.join(tmp, 'out-term')]), { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -123,13 +134,25 @@ if (why) {
     const stderr = printed(p.stderr!, /interrupted \(SIGTERM\)[^\n]*\n/, 'interrupted line');
     stderr.catch(() => {});
     await printed(p.stdout!, /^ssh: started the scheduler/m, '"ssh: started" line');
-    // The worker's session is open: wait (bounded) until its worker runs on w1, so the stop has one to end.
-    for (let i = 0; i < 1200 && !ssh.gluonOn('w1').some((c) => c.includes('gluon-worker')); i++) await new Promise((r) => setTimeout(r, 100));
-    t.ok(ssh.gluonOn('w1').some((c) => c.includes('gluon-worker')), 'a worker ran on w1');
+    // The worker's session is open: wait (bounded) until its worker runs on w1, so the stop has one to
+    // end, and hold it stopped from then on: the run is 12 small chunks, which a worker left going
+    // finished before the SIGTERM came (exit 0, no interrupted line: 2 of 4 runs at load 30), so the
+    // run would not be waiting for its workers any more.
+    let held: number[] = [];
+    for (let i = 0; i < 6000 && held.length === 0; i++) {
+      held = workerPids('w1');
+      if (held.length === 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    for (const pid of held) process.kill(pid, 'SIGSTOP');
+    t.teardown(() => held.forEach((pid) => { try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ } }));
+    t.ok(held.length > 0, 'a worker ran on w1');
     // The hosts speak TLS: the worker dials wss:// and checks the scheduler with the run's CA.
     t.match(ssh.gluonOn('w1').find((c) => c.includes('gluon-worker')), new RegExp(`gluon-worker\\.js wss://${dots(hosts.sched)}:\\d+ .*--tls-ca \\S+/ca\\.pem`), 'the worker dials wss://, verifying the scheduler');
     t.match(ssh.gluonOn('sched').find((c) => c.includes('gluon-scheduler')), /--tls-cert \S+\/node\.pem --tls-key \S+\/node\.key/, 'the scheduler listens with its host\'s certificate');
     p.kill('SIGTERM');
+    // Let the worker go on once the run has its signal: the run's stop ends it (a stopped process
+    // keeps the signal that ends it until it is continued).
+    for (const pid of held) { try { process.kill(pid, 'SIGCONT'); } catch { /* gone */ } }
     t.same(await exited, [143, null], 'exit 143');
     t.match(await stderr, /gluon-h4l run: interrupted \(SIGTERM\)/);
     for (const h of ['sched', 'w1']) t.same(ssh.gluonOn(h), [], `no Gluon process left on ${h}`);
