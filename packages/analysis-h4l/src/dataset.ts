@@ -44,9 +44,10 @@ export function listFiles(dataDir: string, selection: SelectionName, maxFiles?: 
 
 /**
  * Why a data directory gave no input files, said so that the user sees what to change: the
- * directory does not exist, is a file, or is the `Data/` (or `MC/`) folder itself rather than the
- * one holding it (the common slip: every file was looked for under `Data/Data/`). Otherwise the
- * first paths looked for.
+ * directory does not exist, is a file, is the `Data/` (or `MC/`) folder itself rather than the
+ * one holding it (the common slip: every file was looked for under `Data/Data/`), or is the folder
+ * above the one holding them (the folders one level down that do are named). Otherwise the first
+ * paths looked for.
  */
 export function noInputFilesMessage(dataDir: string, selection: SelectionName, absent: readonly string[]): string {
   const head = `no input files for selection ${selection} under ${dataDir}`;
@@ -63,6 +64,20 @@ export function noInputFilesMessage(dataDir: string, selection: SelectionName, a
   if (inside.length) {
     return `${head}: it holds the files themselves (${inside.slice(0, 2).map((s) => path.basename(s.file)).join(', ')}${inside.length > 2 ? ', …' : ''}), `
       + `but they are looked for as Data/… and MC/… below the directory given: give ${path.dirname(dir)} instead`;
+  }
+  // The folder above the dataset (../shared/data holds atlas-opendata-13tev-2020-4lep/): name the
+  // folders one level down that hold the selection's files, in the words given.
+  const below: { name: string; first: string; more: boolean }[] = [];
+  for (const name of [...here].sort()) {
+    if (!existsSync(path.join(dir, name, 'Data')) && !existsSync(path.join(dir, name, 'MC'))) continue;
+    const found = samplesFor(selection).filter((s) => existsSync(path.join(dir, name, s.file)));
+    if (found.length) below.push({ name, first: found[0]!.file, more: found.length > 1 });
+  }
+  if (below.length) {
+    const [one] = below;
+    const folders = below.length === 1 ? `its folder ${one!.name} does (${one!.first}${one!.more ? ', …' : ''})` : `its folders ${below.map((b) => b.name).join(', ')} do`;
+    const give = below.length === 1 ? path.join(dataDir, one!.name) : `one of ${below.map((b) => path.join(dataDir, b.name)).join(', ')}`;
+    return `${head}: it holds no Data/ or MC/ of its own, but ${folders}: give ${give} instead`;
   }
   return `${head} ${lookedFor}`;
 }

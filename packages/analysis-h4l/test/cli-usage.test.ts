@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { writeFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { writeFileSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { LocalCluster } from '@gluon/client';
 import { generateDataset } from '../src/generate/index.js';
@@ -157,13 +157,19 @@ t.test('--dry-run fails when the run would', async (t) => {
   t.equal((await cli(['run', '--data-dir', path.join(tmp, 'empty-dir'), '--dry-run'])).code, 1, 'no input files');
 });
 
-t.test('a --data-dir that gives no files says why: missing, a file, or the Data/ folder itself', async (t) => {
+t.test('a --data-dir that gives no files says why: missing, a file, the Data/ folder itself, or the folder above it', async (t) => {
   // Each said only "no input files … under DIR (looked for DIR/Data/data_A.4lep.root, …)": for
   // the Data/ folder itself that read DIR/Data/Data/…, with nothing saying to go one level up.
+  const above = path.join(tmp, 'above');
+  mkdirSync(above);
+  symlinkSync(data, path.join(above, 'atlas-4lep'));
   const cases: [string, RegExp][] = [
     [path.join(data, 'Data'), new RegExp(`: no input files for selection notebook under \\S+/Data: it holds the files themselves \\(data_A\\.4lep\\.root, data_B\\.4lep\\.root\\), but they are looked for as Data/… and MC/… below the directory given: give ${data.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} instead`)],
     [path.join(data, 'Data', 'data_A.4lep.root'), /: no input files for selection notebook under \S+data_A\.4lep\.root: it is a file, not a directory \(give the directory that holds Data\/ and MC\/\)/],
     [path.join(tmp, 'no-such-dir'), /: no input files for selection notebook under \S+no-such-dir: it does not exist \(give the directory that holds Data\/ and MC\/\)/],
+    // The directory above it (as ../shared/data, which holds atlas-opendata-13tev-2020-4lep/): it
+    // said only "(looked for …/shared/data/Data/data_A.4lep.root, …)", not where the files are.
+    [above, new RegExp(`: no input files for selection notebook under \\S+/above: it holds no Data/ or MC/ of its own, but its folder atlas-4lep does \\(Data/data_A\\.4lep\\.root, …\\): give ${path.join(above, 'atlas-4lep').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} instead`)],
     // Relative, as the README's ../shared/data/… run from a clone with nothing beside it: which
     // absolute path was looked at (the working directory's), not only the words given.
     ['../shared/no-such-dir', new RegExp(`: no input files for selection notebook under \\.\\./shared/no-such-dir: it does not exist \\(${path.join(path.dirname(tmp), 'shared', 'no-such-dir').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; give the directory that holds Data/ and MC/\\)`)],
