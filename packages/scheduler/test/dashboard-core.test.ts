@@ -185,6 +185,20 @@ t.test('nothing is redrawn while nothing changes', { skip }, async (t) => {
   t.ok(counts.workers <= 6, `the workers table: only the heartbeat age moves (${counts.workers} changes in 2.5 s)`);
 });
 
+t.test('at 1400 px the Occupancy table fits its half-width panel: its headers wrap, nothing scrolls sideways', { skip }, async (t) => {
+  // Its last header, "work queued per thread", was cut at "work queued per thre" behind a
+  // sideways scrollbar on a 1400 px screen (README's dashboard figure, 2 workers named vm-NNNNN).
+  const { source, page } = await memoryDashboard(t);
+  for (const name of ['vm-20475', 'vm-20476']) source.emit({ kind: 'worker', row: worker(name, { nthreads: 2, executing: 1, queued: 3 }) });
+  await page.waitForSelector('#occupancy tr[data-worker="vm-20476"]', WAIT);
+  const box = await page.evaluate(() => {
+    const o = document.getElementById('occupancy')!;
+    return { scrollWidth: o.scrollWidth, clientWidth: o.clientWidth, viewport: window.innerWidth };
+  });
+  t.equal(box.viewport, 1400);
+  t.ok(box.scrollWidth <= box.clientWidth, `occupancy: ${box.scrollWidth} px of table in ${box.clientWidth} px of panel`);
+});
+
 t.test('tooltips, dark mode, a 400 px screen, and panels as tall as their content', { skip }, async (t) => {
   const { source, page } = await memoryDashboard(t);
   for (let i = 0; i < 3; i++) source.emit({ kind: 'worker', row: worker(`worker-with-a-long-name-${i}`) });
