@@ -402,6 +402,9 @@ export abstract class JobQueueCluster {
     return undefined;
   }
 
+  /** A job's worker was seen joined (while it runs, or once it ended: one that retired between two looks). ssh: its host has brought a worker. */
+  protected workerJoined(_id: string): void {}
+
   /** ssh: the host an ended job (session) ran on and what it printed last, for the give-up's message. */
   protected sessionOf(_id: string): FailedStart['session'] {
     return undefined;
@@ -624,6 +627,7 @@ export abstract class JobQueueCluster {
       // A requeued job's old worker may still be connected: the job's next run has not joined.
       if (!j.joined && !j.requeued && live.has(j.workerName)) {
         j.joined = true;
+        this.workerJoined(j.id);
         this.failedInARow = 0; // a worker joined: the jobs do work
         this.failedRun = [];
       }
@@ -809,6 +813,7 @@ export abstract class JobQueueCluster {
    */
   private jobEnded(j: JobInfo, end: EndState | undefined): void {
     const ended: EndedJob = { id: j.id, joined: j.joined, outputFile: this.outputOf(j.id) };
+    if (j.joined) this.workerJoined(j.id);
     // Judged only for those without a worker; the others' state is for the dashboard's view.
     if (!j.joined) {
       ended.state = end?.state;

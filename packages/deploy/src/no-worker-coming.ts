@@ -10,9 +10,15 @@
  * - it gave up: max_failed_jobs jobs in a row ended before their worker joined (job-failures.ts).
  *   Jobs still pending or running then are not waited for: the cluster submits no more, and the
  *   same job script failed that many times in a row;
- * - ssh only: every host it runs sessions on has had one end before its worker joined. A session
- *   started again runs the same command on the same host (a batch job may land on another node),
- *   so the hosts had each failed and the run waited on until max_failed_jobs for retries of them.
+ * - ssh only: every worker host has had a session end before its worker joined since a worker
+ *   last joined, and none of them has ever had its worker join. A session started again runs the
+ *   same command on the same host (a batch job may land on another node), so the hosts had each
+ *   failed and the run waited on until max_failed_jobs for retries of them.
+ *   A worker host with no such failure may still bring a worker even with no session open there
+ *   now: the cluster starts its next session on a host that has not failed first (worker-hosts.ts),
+ *   or when its target grows. Nor does one failed session rule out a host whose worker once joined
+ *   and left (a crash, the host rebooting, a scale-down): the same command worked there, so its
+ *   restart failing (sshd not up yet) may pass; only max_failed_jobs in a row ends it then.
  * A worker connected (the cluster's or any other) can do the work: the owner goes on with it.
  */
 import type { EndedJob } from './job-failures.js';
@@ -36,6 +42,8 @@ export interface ClusterOutlook {
   underWay: readonly { id: string; state: 'pending' | 'running'; host?: string }[];
   /** Workers connected to the scheduler (any, not only the cluster's), at the cluster's last look. */
   workers: number;
+  /** ssh: every worker host, and whether a worker of this cluster has ever joined from it. */
+  hosts?: readonly { host: string; workerJoined: boolean }[];
 }
 
 /** Why no worker can come: which rule, and the jobs (ssh: the last per host) to name. */
@@ -64,8 +72,10 @@ export function noWorkerCanCome(o: ClusterOutlook): NoWorkerVerdict | undefined 
       byHost.set(host, f);
     }
     failed = [...byHost.values()];
-    // A session open on a host that has not failed may still bring its worker.
-    if (!rule && o.underWay.every((j) => j.host !== undefined && byHost.has(j.host))) rule = 'every-host';
+    // A host that has not failed (a session open there, or one the cluster may start), or whose
+    // worker once joined, may still bring a worker.
+    const hosts = [...(o.hosts ?? []), ...o.underWay.map((j) => ({ host: j.host, workerJoined: false }))];
+    if (!rule && hosts.every((h) => h.host !== undefined && byHost.has(h.host) && !h.workerJoined)) rule = 'every-host';
   }
   return rule && { kind: o.kind, rule, maxFailedJobs: o.maxFailedJobs, failedInARow: o.failedInARow, failed };
 }

@@ -11,6 +11,8 @@ import { binOf, checkJobClusterOptions, JOB_CLUSTER_OPTION_KEYS, JobQueueCluster
 import { shellQuote } from './commands.js';
 import type { AdaptOptions } from './adapt.js';
 import type { ListedJob } from './pending-jobs.js';
+import type { ClusterOutlook } from './no-worker-coming.js';
+import { pickWorkerHost } from './worker-hosts.js';
 import { HOST_TLS_ARGS, hostTlsInput, makeSSHClusterTls, READ_TLS_LINES, type SSHClusterTls } from './ssh-tls.js';
 
 export interface SSHClusterOptions extends Omit<JobClusterOptions, 'scheduler' | 'dashboardUrl' | 'host' | 'queue' | 'account' | 'walltime' | 'jobExtra' | 'logDirectory' | 'jobArrays'> {
@@ -95,6 +97,8 @@ export class SSHCluster extends JobQueueCluster {
   private seq = 0;
   /** What each ended worker session printed last, and its host (there is no output file over SSH). */
   private readonly endedOutput = new Map<string, { host: string; output: string }>();
+  /** The worker hosts from which a worker of this cluster has joined. */
+  private readonly joinedHosts = new Set<string>();
 
   private constructor(opts: SSHClusterOptions & { token: string }, private readonly scheduler: Session, address: string, dashboardUrl: string | undefined, dashboardDirectUrl: string | undefined) {
     super(opts, undefined, address, dashboardUrl, dashboardDirectUrl);
@@ -225,7 +229,8 @@ export class SSHCluster extends JobQueueCluster {
 
   protected async submit(): Promise<string> {
     const busy = new Set([...this.sessions.values()].filter((s) => running(s.child)).map((s) => s.host));
-    const host = this.workerHosts.find((h) => !busy.has(h));
+    // A host that has not failed before one that has (worker-hosts.ts).
+    const host = pickWorkerHost(this.workerHosts.filter((h) => !busy.has(h)), this.outlook().failed);
     if (!host) throw new RangeError(`ssh cluster: every worker host (${this.workerHosts.join(', ')}) runs a worker; scale to at most ${this.workerHosts.length}`);
     const id = `${addressOf(host)}-${++this.seq}`;
     this.sessions.set(id, openSession(this.opts, host, this.hostScript(host, id)));
@@ -251,6 +256,16 @@ export class SSHCluster extends JobQueueCluster {
   protected override hostOf(id: string): { host: string } | undefined {
     const s = this.sessions.get(id);
     return s && { host: s.host };
+  }
+
+  protected override workerJoined(id: string): void {
+    const host = this.sessions.get(id)?.host ?? this.endedOutput.get(id)?.host;
+    if (host !== undefined) this.joinedHosts.add(host);
+  }
+
+  /** The core's outlook, and every worker host with whether a worker has joined from it (no-worker-coming.ts). */
+  override outlook(): ClusterOutlook {
+    return { ...super.outlook(), hosts: this.workerHosts.map((host) => ({ host, workerJoined: this.joinedHosts.has(host) })) };
   }
 
   protected override sessionOf(id: string): { host: string; printed: string } | undefined {

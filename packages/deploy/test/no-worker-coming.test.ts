@@ -12,7 +12,9 @@ const session = (host: string, n: number, printed: string): FailedStart =>
 const lab3 = (n: number) => session('lab3', n, 'ssh: connect to host lab3 port 22: No route to host');
 const lab4 = (n: number) => session('lab4', n, 'Warning: Permanently added lab4\nPermission denied (publickey).');
 const batch = (o: Partial<ClusterOutlook>): ClusterOutlook => ({ kind: 'slurm', maxFailedJobs: 3, failedInARow: 0, failed: [], underWay: [], workers: 0, ...o });
-const ssh = (o: Partial<ClusterOutlook>): ClusterOutlook => ({ kind: 'ssh', maxFailedJobs: 5, failedInARow: 0, failed: [], underWay: [], workers: 0, ...o });
+/** Two worker hosts, lab3 and lab4, from neither of which a worker has joined yet. */
+const ssh = (o: Partial<ClusterOutlook>): ClusterOutlook =>
+  ({ kind: 'ssh', maxFailedJobs: 5, failedInARow: 0, failed: [], underWay: [], workers: 0, hosts: [{ host: 'lab3', workerJoined: false }, { host: 'lab4', workerJoined: false }], ...o });
 
 t.test('a batch system: no worker can come once the cluster gave up (max_failed_jobs in a row) and none is connected', async (t) => {
   const two = [job('12_0', 'FAILED, exit code 127:0'), job('12_1')];
@@ -44,7 +46,7 @@ t.test('ssh: no worker can come once every host it runs sessions on has had one 
     + 'lab3: ssh: connect to host lab3 port 22: No route to host; lab4: Warning: Permanently added lab4 / Permission denied (publickey).. '
     + 'Fix what each printed (the host\'s name or address, its sshd, your ssh key or --ssh-option; node or gluon-worker missing on the host) and run again');
   t.equal(noWorkerCanCome(ssh({ failedInARow: 2, failed: [lab3(1), lab4(2)], workers: 1 })), undefined, 'a worker connected (another host\'s, or one started by hand) goes on with the work');
-  const one = noWorkerCanCome(ssh({ failedInARow: 1, failed: [lab3(1)] }));
+  const one = noWorkerCanCome(ssh({ failedInARow: 1, failed: [lab3(1)], hosts: [{ host: 'lab3', workerJoined: false }] }));
   t.equal(one?.rule, 'every-host', 'one worker host, its one session ended');
   t.match(noWorkerMessage(one!, 'wss://lab1:8786', words), /: its ssh worker session on lab3 ended before a worker joined, .*: lab3: ssh: connect to host lab3 port 22: No route to host\. Fix what it printed/);
   t.same(noWorkerCanCome(ssh({ failedInARow: 3, failed: [lab3(1), lab4(2), lab3(3)] }))?.failed, [lab4(2), lab3(3)], 'each host once, its latest failure, in the order they failed');
@@ -58,4 +60,26 @@ t.test('ssh: max_failed_jobs in a row ends it too, and a session open on a host 
     'no worker can come any more to the scheduler at wss://lab1:8786: its ssh worker sessions keep ending before their worker joins (2 in a row, max_failed_jobs 2), so the cluster starts no more: '
     + 'lab3: ssh: connect to host lab3 port 22: No route to host. Fix what it printed (the host\'s name or address, its sshd, your ssh key or --ssh-option; node or gluon-worker missing on the host) and run again');
   t.equal(noWorkerCanCome(ssh({ failedInARow: 2, failed, underWay: [{ id: 'lab4-3', state: 'running', host: 'lab4' }] })), undefined, 'below max_failed_jobs, lab4 may still come');
+});
+
+t.test('ssh: a worker host that has not failed since a worker last joined may still bring one, with no session open there now', async (t) => {
+  // scale(1) (or adapt down to 0): the sessions ran on lab3 only; lab4 was never tried, and the
+  // cluster starts its next session there (pickWorkerHost), or when the target grows.
+  t.equal(noWorkerCanCome(ssh({ failedInARow: 1, failed: [lab3(1)] })), undefined, 'lab4 never tried, nothing open: not every host failed');
+  t.equal(noWorkerCanCome(ssh({ failedInARow: 1, failed: [lab3(1)], underWay: [{ id: 'lab3-2', state: 'running', host: 'lab3' }] })), undefined,
+    'lab4 never tried, lab3\'s retry open: lab4 is still to come');
+  // lab4's worker joined and then left (its session ended with it: a crash, the host rebooted, a
+  // scale-down): the count was reset, and lab3 failed since. The same command brought a worker on lab4.
+  const left = [{ host: 'lab3', workerJoined: false }, { host: 'lab4', workerJoined: true }];
+  t.equal(noWorkerCanCome(ssh({ failedInARow: 1, failed: [lab3(3)], hosts: left })), undefined, 'lab4\'s worker ran and left, no session open: lab4 may bring one again');
+  t.equal(noWorkerCanCome(ssh({ failedInARow: 1, failed: [lab3(3)], hosts: left, underWay: [{ id: 'lab3-4', state: 'running', host: 'lab3' }] })), undefined,
+    'the same, lab3\'s retry open');
+  // Its restart failed too (the host rebooting: sshd not up yet): a host where the command worked
+  // is not taken as failed for good by one failed session; max_failed_jobs in a row decides.
+  const reboot = session('lab4', 5, 'ssh: connect to host lab4 port 22: Connection refused');
+  const both = [lab3(3), reboot];
+  t.equal(noWorkerCanCome(ssh({ failedInARow: 2, failed: both, hosts: left, underWay: [{ id: 'lab4-6', state: 'running', host: 'lab4' }] })), undefined,
+    'lab4 worked before its restart failed: its retry may bring a worker');
+  t.equal(noWorkerCanCome(ssh({ failedInARow: 5, failed: [...both, lab3(6), lab3(7), lab3(8)], hosts: left }))?.rule, 'max-failed-jobs', 'then max_failed_jobs in a row ends it');
+  t.equal(noWorkerCanCome(ssh({ failedInARow: 2, failed: both }))?.rule, 'every-host', 'neither host ever brought a worker: every host failed');
 });

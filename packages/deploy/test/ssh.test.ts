@@ -89,6 +89,8 @@ if (why) {
     t.equal(steps.sum?.sum, (40 * 39) / 2, 'a workload ran on them');
     t.same(steps.scaled?.jobs, [`${hosts.w1}-1`], 'scale(1) stopped the newest worker');
     t.same(steps.scaled?.names, [`gluon-worker-${hosts.w1}-1`], 'and the scheduler lost it');
+    // w2's worker ran and left, no session open there: a host a worker may come from again (no-worker-coming.ts).
+    t.same(steps.scaled?.hosts, [{ host: hosts.w1, workerJoined: true }, { host: hosts.w2, workerJoined: true }], 'outlook(): both hosts brought a worker');
     t.match(steps.scale3?.error, /scale\(3\) but there are 2 worker hosts/, 'scale beyond the hosts is refused');
     t.ok(steps.closed, 'close() returned');
     t.match(logs.w2, new RegExp(`Accepted publickey for root from ${hosts.sched.replace(/\./g, '\\.')} `), 'w2 was reached through the ProxyJump host');
@@ -175,5 +177,29 @@ if (why) {
     t.notMatch(out, /not submitting more/, 'before max_failed_jobs');
     t.match(out, /^gluon-cluster: no worker can come: cancelling \d+ job\(s\)$/m, 'then it stops');
     t.same(gluonOn('sched'), [], 'the scheduler was stopped');
+  });
+
+  t.test('gluon-cluster ssh --jobs 1 over a host ssh cannot reach and one it can: the session that failed is started again on the other host, whose worker joins', async (t) => {
+    // Before 6 December 2026 the next session went to the first free host again, the one that had
+    // failed: the cluster gave up (no worker can come) with w1 never tried.
+    const nowhere = '10.201.0.99';
+    mkdirSync(join(dir, 'home-failover'));
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: join(dir, 'home-failover') };
+    delete env.GLUON_TOKEN;
+    const cli = spawn(...launch('login', [process.execPath, join(repo, 'packages/deploy/bin/gluon-cluster.js'), 'ssh', '--hosts', `${hosts.sched},${nowhere},${hosts.w1}`, '--jobs', '1',
+      '--ssh-option', '-F', '--ssh-option', ssh.sshConfig, '--scheduler-port', '0', '--dashboard-port', '0']), { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    t.teardown(() => { if (cli.exitCode === null) cli.kill('SIGKILL'); });
+    let out = '';
+    cli.stdout!.on('data', (d) => (out += d));
+    cli.stderr!.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((r) => cli.on('exit', r));
+    // Until a worker runs on w1 or the cluster ended (bounded: 1200 looks of 100 ms).
+    for (let i = 0; i < 1200 && cli.exitCode === null && !gluonOn('w1').some((c) => c.includes('gluon-worker')); i++) await new Promise((r) => setTimeout(r, 100));
+    t.ok(gluonOn('w1').some((c) => c.includes('gluon-worker')), `a worker runs on w1:\n${out}`);
+    t.match(out, /ssh cluster: job 10\.201\.0\.99-1 ended before its worker joined; read what its ssh session printed: ssh: connect to host 10\.201\.0\.99 port 22: No route to host/, 'the unreachable host was tried first, and said');
+    cli.kill('SIGTERM');
+    t.equal(await exited, 0, `exit 0 after stopping:\n${out}`);
+    t.notMatch(out, /no worker can come/, 'it did not give up');
+    for (const h of ['sched', 'w1'] as const) t.same(gluonOn(h), [], `no Gluon process left on ${h}`);
   });
 }
