@@ -14,7 +14,7 @@ import { keepToken, keptTokenFile, readKeptToken } from './kept-token.js';
 import { SlurmCluster } from './slurm.js';
 import { PBSCluster } from './pbs.js';
 import { SSHCluster } from './ssh.js';
-import { isSshRunKey, SSH_RUN_KEY_NAMES, SSH_RUN_KEYS, sshClusterOptionsOf, sshKeysSet, sshRunKeyFromConfig, sshRunKeyFromText, sshRunKeyOfFlag, sshRunKeyProblem, sshRunProblem, type SshRunValues } from './ssh-run.js';
+import { isSshRunKey, SSH_RUN_KEY_NAMES, SSH_RUN_KEYS, sshClusterOptionsOf, sshKeysSet, sshRunKeyFromConfig, sshRunKeyFromText, sshRunKeyOfFlag, sshRunKeyProblem, sshRunOptionName, sshRunProblem, type SshRunValues } from './ssh-run.js';
 
 /** The batch systems a run can put its workers on. */
 export type BatchKind = 'slurm' | 'pbs';
@@ -236,7 +236,7 @@ export interface BatchRun {
 export async function startBatchRun(c: BatchRunConfig & { cluster: RunKind }, where: { cwd: string; jobName: string }, log: (s: string) => void): Promise<BatchRun> {
   const token = runToken();
   const cluster = c.cluster === 'ssh'
-    ? await SSHCluster.start({ ...sshClusterOptionsOf(c), cwd: where.cwd, jobName: c.job_name ?? where.jobName, token: token.token })
+    ? await SSHCluster.start({ ...sshClusterOptionsOf(c), cwd: where.cwd, jobName: c.job_name ?? where.jobName, token: token.token, optionName: sshRunOptionName })
     : await launch({ ...c, cluster: c.cluster }, where, { token: token.token });
   try {
     token.keep?.();

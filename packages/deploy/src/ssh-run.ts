@@ -7,7 +7,7 @@
  */
 import { CLUSTER_OWN_FLAGS } from './cluster-flags.js';
 import { checkJobClusterOptions } from './job-cluster.js';
-import { intIn, jobClusterOptionsOf, jobKeyOfOption, line, listOf, type JobKeyValues } from './job-keys.js';
+import { intIn, jobClusterOptionsOf, jobKeyOfOption, line, listOf, runFlagOf, type JobKeyName, type JobKeyValues } from './job-keys.js';
 import { checkSSHOptions, type SSHClusterOptions } from './ssh.js';
 
 /** The ssh keys of an analysis config (config.yaml and flags). */
@@ -119,6 +119,20 @@ export function sshClusterOptionsOf(c: JobKeyValues & SshRunValues): SSHClusterO
   };
 }
 
+/** The run's key (an ssh key, else a job key) that sets SSHCluster option `option`. */
+function runKeyOfOption(option: string): SshRunKeyName | JobKeyName | undefined {
+  return SSH_RUN_KEY_NAMES.find((k) => SSH_RUN_KEYS[k].option === option) ?? jobKeyOfOption(option);
+}
+
+/**
+ * An SSHCluster option as a run's flag (`schedulerPort`: `--scheduler-port`), for what the
+ * cluster says while it runs (the run's keys were checked in the user's own words before).
+ */
+export function sshRunOptionName(option: string): string {
+  const key = runKeyOfOption(option);
+  return key === undefined ? option : `--${isSshRunKey(key) ? SSH_RUN_KEYS[key].flag : runFlagOf(key)}`;
+}
+
 /**
  * Why a run's ssh keys cannot go together, or undefined: SSHCluster's own checks (a scheduler's
  * host and at least one worker host, each an ssh destination; the job keys it takes), then `jobs` against the worker
@@ -127,9 +141,8 @@ export function sshClusterOptionsOf(c: JobKeyValues & SshRunValues): SSHClusterO
 export function sshRunProblem(c: JobKeyValues & SshRunValues, name: (key: keyof JobKeyValues | SshRunKeyName) => string, jobsGiven: string): string | undefined {
   const opts = sshClusterOptionsOf(c);
   const byOption = (option: string): string => {
-    const ssh = SSH_RUN_KEY_NAMES.find((k) => SSH_RUN_KEYS[k].option === option);
-    const job = ssh ? undefined : jobKeyOfOption(option);
-    return ssh ? name(ssh) : job ? name(job) : option;
+    const key = runKeyOfOption(option);
+    return key ? name(key) : option;
   };
   try {
     checkSSHOptions(opts, byOption);

@@ -123,7 +123,12 @@ export class SSHCluster extends JobQueueCluster {
     }
     const timeoutMs = opts.startTimeoutMs ?? 60_000;
     const address = await new Promise<string>((resolve, reject) => {
-      const fail = (why: string) => { clearTimeout(timer); session.child.kill('SIGKILL'); void tlsMaterial?.remove(); reject(new Error(`ssh cluster: the scheduler on ${opts.hosts[0]} ${why}; it printed: ${session.output.trim().slice(-2000) || 'nothing'}`)); };
+      const fail = (why: string) => {
+        clearTimeout(timer); session.child.kill('SIGKILL'); void tlsMaterial?.remove();
+        const printed = session.output.trim().slice(-2000);
+        const port = portTaken(printed, opts.hosts[0]!, opts.optionName);
+        reject(new Error(`ssh cluster: the scheduler on ${opts.hosts[0]} ${why}${port ? `: ${port}` : ''}; it printed: ${printed || 'nothing'}`));
+      };
       const timer = setTimeout(() => fail(`did not listen within ${timeoutMs} ms`), timeoutMs);
       const look = () => {
         const m = /^scheduler at (\S+)$/m.exec(session.output);
@@ -316,6 +321,20 @@ export function checkSSHOptions(o: SSHClusterOptions, name: OptionName = optionK
     if (v !== undefined && v !== null && !(Number.isInteger(v) && v >= 0 && v <= 65535)) throw new RangeError(`${name(k)} must be a port from 0 to 65535, got ${v}`);
   }
   if (o.dashboardPort === null && o.dashboardLink !== undefined) throw new RangeError(`${name('dashboardLink')} with ${name('dashboardPort')}: null (no dashboard is served, so there is nothing to link to): leave one of them out`);
+}
+
+/**
+ * What to change when the scheduler on `host` could not listen because a port is taken there, in
+ * the cluster's own words (`name`: gluon-cluster's and the analyses' `--scheduler-port`), or
+ * undefined. What gluon-scheduler printed names its own flags (`choose another with --port`,
+ * `--no-dashboard`), which the user of the cluster does not have.
+ */
+export function portTaken(printed: string, host: string, name: OptionName = optionKey): string | undefined {
+  const taken = (what: string, port: string, key: 'schedulerPort' | 'dashboardPort') => `${what} ${port} is in use on ${host}: give another ${name(key)} (0: any free port)`;
+  const dashboard = /dashboard cannot listen on \S+?:(\d+): listen EADDRINUSE/.exec(printed);
+  if (dashboard) return taken('the dashboard\'s port', dashboard[1]!, 'dashboardPort');
+  const scheduler = /cannot listen on \S+?:(\d+): the port is in use/.exec(printed);
+  return scheduler ? taken('the scheduler\'s port', scheduler[1]!, 'schedulerPort') : undefined;
 }
 
 function schedulerScriptOf(o: SSHClusterOptions): string {

@@ -3,6 +3,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { SSHCluster } from '@gluon/deploy';
+import { portTaken } from '../src/ssh.js';
+import { sshRunOptionName } from '../src/ssh-run.js';
 import { fixtures, repo } from './helpers.js';
 import { sshHostsUnavailable, startSshHosts } from './ssh-hosts.js';
 
@@ -22,6 +24,17 @@ t.test('bad options are refused before anything is started', async (t) => {
   // Before: ignored (core), or reported as hosts missing (host).
   await t.rejects(SSHCluster.start({ hosts: ['a', 'b'], core: 8 } as never), { name: 'TypeError', message: /^SSHCluster\.start: unknown option "core" \(did you mean "cores"\?\); the options are cores, memory, lifetime, lifetimeStagger, deathTimeout, jobName, / });
   await t.rejects(SSHCluster.start({ host: ['a', 'b'] } as never), { name: 'TypeError', message: /^SSHCluster\.start: unknown option "host" \(did you mean "hosts"\?\)/ });
+});
+
+t.test('a port taken on the scheduler\'s host is named with the cluster\'s own option, not gluon-scheduler\'s flag', async (t) => {
+  // What gluon-scheduler prints; before, only this was said, and gluon-cluster has no --port nor --no-dashboard.
+  const scheduler = 'gluon-scheduler: cannot listen on 127.0.0.1:8786: the port is in use (choose another with --port, or 0 for any free port)';
+  const dashboard = 'gluon-scheduler: cannot start: dashboard cannot listen on 127.0.0.1:8787: listen EADDRINUSE: address already in use 127.0.0.1:8787 (pick another --dashboard-port, or --no-dashboard)';
+  t.equal(portTaken(scheduler, 'lab1'), 'the scheduler\'s port 8786 is in use on lab1: give another schedulerPort (0: any free port)', 'the API\'s key');
+  t.equal(portTaken(dashboard, 'lab1', (k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`), 'the dashboard\'s port 8787 is in use on lab1: give another --dashboard-port (0: any free port)', 'gluon-cluster\'s flag');
+  t.equal(portTaken(scheduler, 'lab1', sshRunOptionName), 'the scheduler\'s port 8786 is in use on lab1: give another --scheduler-port (0: any free port)', 'an analysis run\'s flag');
+  t.equal(portTaken('bash: line 9: /opt/node/bin/node: No such file or directory', 'lab1'), undefined, 'anything else: only what the host printed');
+  t.same(['schedulerPort', 'dashboardPort', 'cores', 'maxFailedJobs', 'hosts'].map(sshRunOptionName), ['--scheduler-port', '--dashboard-port', '--job-cores', '--max-failed-jobs', '--hosts'], 'the analyses\' flags of the options');
 });
 
 const why = sshHostsUnavailable();
@@ -177,6 +190,28 @@ if (why) {
     t.notMatch(out, /not submitting more/, 'before max_failed_jobs');
     t.match(out, /^gluon-cluster: no worker can come: cancelling \d+ job\(s\)$/m, 'then it stops');
     t.same(gluonOn('sched'), [], 'the scheduler was stopped');
+  });
+
+  t.test('gluon-cluster ssh whose --scheduler-port, then --dashboard-port, is taken on the first host: exits 1 naming the port, the host and the flag', async (t) => {
+    // A listener of another program on the scheduler's host, in its namespace.
+    const holder = spawn(...launch('sched', [process.execPath, '-e', `const s = require('node:net').createServer().listen(0, '${hosts.sched}', () => console.log(s.address().port))`]), { stdio: ['ignore', 'pipe', 'inherit'] });
+    t.teardown(() => { holder.kill('SIGKILL'); });
+    const port = await new Promise<string>((resolve) => holder.stdout!.once('data', (d) => resolve(String(d).trim())));
+    mkdirSync(join(dir, 'home-taken'));
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: join(dir, 'home-taken') };
+    delete env.GLUON_TOKEN;
+    for (const [flag, other, what] of [['--scheduler-port', '--dashboard-port', 'scheduler'], ['--dashboard-port', '--scheduler-port', 'dashboard']] as const) {
+      const cli = spawn(...launch('login', [process.execPath, join(repo, 'packages/deploy/bin/gluon-cluster.js'), 'ssh', '--hosts', `${hosts.sched},${hosts.w1}`, '--jobs', '1',
+        '--ssh-option', '-F', '--ssh-option', ssh.sshConfig, flag, port, other, '0']), { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      t.teardown(() => { if (cli.exitCode === null) cli.kill('SIGKILL'); });
+      let out = '';
+      cli.stdout!.on('data', (d) => (out += d));
+      cli.stderr!.on('data', (d) => (out += d));
+      const code = await new Promise<number | null>((r) => cli.on('exit', r));
+      t.equal(code, 1, `exit 1:\n${out}`);
+      t.match(out, new RegExp(`^gluon-cluster: ssh cluster: the scheduler on 10\\.201\\.0\\.1 exited \\(1\\) before listening: the ${what}'s port ${port} is in use on 10\\.201\\.0\\.1: give another ${flag} \\(0: any free port\\); it printed: gluon-scheduler: `, 'm'), `${what}: the flag to change`);
+    }
+    t.same(gluonOn('sched'), [], 'nothing left on the scheduler\'s host');
   });
 
   t.test('gluon-cluster ssh --jobs 1 over a host ssh cannot reach and one it can: the session that failed is started again on the other host, whose worker joins', async (t) => {
