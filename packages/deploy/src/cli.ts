@@ -14,7 +14,7 @@ import { JOB_KEY_NAMES, JOB_KEYS, jobClusterOptionsOf, keysNotFor, notForLaunche
 import { SlurmCluster } from './slurm.js';
 import { PBSCluster } from './pbs.js';
 import { SSHCluster } from './ssh.js';
-import { sshHostsOf, tooManySshWorkers } from './ssh-run.js';
+import { sshHostsOf, tooManySshWorkers, withSshJobs } from './ssh-run.js';
 import { keepToken, keptTokenFile, readKeptToken } from './kept-token.js';
 import { requireCommands } from './commands.js';
 
@@ -54,7 +54,9 @@ async function main(): Promise<void> {
   if (kind !== 'slurm' && kind !== 'pbs' && kind !== 'ssh') exitUsage(CLI.name, `the launcher must be slurm, pbs or ssh, got "${kind}"${kind === 'local' ? LOCAL_HINT : ''}`);
   const sshOnly = ['hosts', 'ssh-option', 'scheduler-port', 'dashboard-port', 'no-tls'].filter((f) => flagGiven(f));
   if (kind !== 'ssh' && sshOnly.length) exitUsage(CLI.name, `--${sshOnly[0]} is for ssh only, not ${kind}`);
-  const j = jobKeysFromFlags(v);
+  // ssh: --jobs left out is a worker on each worker host, as the analyses' --cluster ssh and dask's
+  // SSHCluster; it was 1, so `--hosts lab1,lab2,lab3` left lab3 idle.
+  const j = withSshJobs({ ...jobKeysFromFlags(v), cluster: kind, hosts: v.hosts ?? [] }, flagGiven('jobs'));
   // A key this launcher does not take, typed: taken silently before and never written into a job
   // (--resource-spec under Slurm, --queue over ssh). The analyses refuse theirs the same way.
   const notFor = keysNotFor(j, kind, (k) => flagGiven(JOB_KEYS[k].flag))[0];

@@ -103,7 +103,7 @@ const ALL: readonly Launcher[] = ['slurm', 'pbs', 'ssh'];
  * --help lines are made from it (job-key-flags.ts; the analyses' cli-args.ts and config.ts).
  */
 export const JOB_KEYS: { [K in keyof JobKeyValues]: JobKey<JobKeyValues[K]> } = {
-  jobs: { flag: 'jobs', type: 'int', arg: 'N', help: 'jobs to submit, one worker each', check: intIn(0, 10_000), launchers: ALL, default: '1', runDefault: 2 },
+  jobs: { flag: 'jobs', type: 'int', arg: 'N', help: 'jobs to submit, one worker each (ssh: one on each worker host when left out)', check: intIn(0, 10_000), launchers: ALL, default: '1', runDefault: 2 },
   job_cores: { flag: 'cores', option: 'cores', type: 'int', arg: 'N', help: 'cores per job (the worker\'s threads)', check: intIn(1, 1024), launchers: ALL, default: '1', runDefault: 1 },
   job_memory: {
     flag: 'memory', option: 'memory', type: 'text', arg: 'SIZE', help: 'memory per job, e.g. 8GiB (also the worker\'s --memory-limit)', launchers: ALL, runDefault: null,

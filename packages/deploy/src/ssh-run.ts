@@ -155,8 +155,9 @@ export function sshRunProblem(c: JobKeyValues & SshRunValues, name: (key: keyof 
 
 /**
  * The run's config with `jobs` for ssh: left at its default (not given), one worker on every
- * worker host, as the hosts listed say; given, at most that many (sshRunProblem).
+ * worker host, as the hosts listed say (as dask's SSHCluster; gluon-cluster ssh too); given, at
+ * most that many (sshRunProblem).
  */
-export function withSshJobs<C extends JobKeyValues & SshRunValues & { cluster: string | null }>(c: C, jobsGiven: boolean): C {
+export function withSshJobs<C extends Pick<JobKeyValues, 'jobs'> & Pick<SshRunValues, 'hosts'> & { cluster: string | null }>(c: C, jobsGiven: boolean): C {
   return c.cluster === 'ssh' && !jobsGiven ? { ...c, jobs: Math.max(0, sshHostsOf(c.hosts).length - 1) } : c;
 }

@@ -155,6 +155,28 @@ if (why) {
     for (const h of ['sched', 'w1'] as const) t.notOk(held[h] && existsSync(held[h].dir), `${h}'s TLS files are gone`);
   });
 
+  t.test('gluon-cluster ssh --hosts without --jobs: a worker on each worker host, as the analyses\' --cluster ssh and dask', async (t) => {
+    // Before, --jobs defaulted to 1: a worker on w1 only, w2 idle.
+    mkdirSync(join(dir, 'home-every'));
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: join(dir, 'home-every') };
+    delete env.GLUON_TOKEN;
+    const cli = spawn(...launch('login', [process.execPath, join(repo, 'packages/deploy/bin/gluon-cluster.js'), 'ssh', '--hosts', `${hosts.sched},${hosts.w1},${hosts.w2}`,
+      '--ssh-option', '-F', '--ssh-option', ssh.sshConfig, '--scheduler-port', '0', '--dashboard-port', '0']), { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    t.teardown(() => { if (cli.exitCode === null) cli.kill('SIGKILL'); });
+    let out = '';
+    cli.stdout!.on('data', (d) => (out += d));
+    cli.stderr!.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((r) => cli.on('exit', r));
+    const workerOn = (h: 'w1' | 'w2') => gluonOn(h).some((c) => c.includes('gluon-worker'));
+    // Until both workers run or the cluster ended (bounded: 1200 looks of 100 ms).
+    for (let i = 0; i < 1200 && cli.exitCode === null && !(workerOn('w1') && workerOn('w2')); i++) await new Promise((r) => setTimeout(r, 100));
+    t.match(out, new RegExp(`^submitted 2 ssh job\\(s\\): ${hosts.w1.replace(/\./g, '\\.')}-1 ${hosts.w2.replace(/\./g, '\\.')}-2$`, 'm'), `two sessions:\n${out}`);
+    t.ok(workerOn('w1') && workerOn('w2'), 'a worker runs on w1 and on w2');
+    cli.kill('SIGTERM');
+    t.equal(await exited, 0, `exit 0 after stopping:\n${out}`);
+    for (const h of ['sched', 'w1', 'w2'] as const) t.same(gluonOn(h), [], `no Gluon process left on ${h}`);
+  });
+
   t.test('gluon-cluster ssh --no-tls: plain ws:// between the hosts, said with its risk', async (t) => {
     const { cli, exited, output } = await clusterCli(t, 'home-plain', ['--no-tls']);
     t.match(output(), /TLS is off \(tls: false, --no-tls\): .*the cluster's token and every task's data and results cross the network unencrypted/, 'the risk is said');
