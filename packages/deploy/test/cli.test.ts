@@ -8,7 +8,12 @@ import { fixtures, repo } from './helpers.js';
 
 /** gluon-cluster as a user runs it: the job script it would submit, bad values, and a real submit/cancel (fake PBS). */
 const bin = join(repo, 'packages/deploy/bin/gluon-cluster.js');
-const run = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
+/**
+ * Only a bound on a gluon-cluster that hangs, never a budget: at nice 19 on a loaded 2-core machine
+ * one `--print-job-script` took over the 60 s this was (status null, no output, 6 December 2026).
+ */
+const HANG_BOUND_MS = 600_000;
+const run = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: HANG_BOUND_MS, env: { ...process.env, ...env } });
 
 t.test('--print-job-script shows what the options submit', async (t) => {
   const s = run(['slurm', '--cores', '4', '--memory', '8GiB', '--walltime', '02:00:00', '--queue', 'short', '--account', 'X', '--job-extra', '--qos=high', '--prologue', 'module load nodejs', '--print-job-script']);
@@ -39,7 +44,7 @@ t.test('--allow-module: a relative entry is taken from the directory gluon-clust
   const here = mkdtempSync(join(tmpdir(), 'gluon-cluster-allow-'));
   t.teardown(() => rmSync(here, { recursive: true, force: true }));
   mkdirSync(join(here, 'tasks'));
-  const inHere = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: here, encoding: 'utf8', timeout: 60_000 });
+  const inHere = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: here, encoding: 'utf8', timeout: HANG_BOUND_MS });
   for (const kind of ['slurm', 'pbs']) {
     const r = inHere([kind, '--prologue', 'cd /', '--allow-module', './tasks', '--allow-module', '@acme/tasks', '--print-job-script']);
     t.equal(r.status, 0, r.stderr);
