@@ -125,7 +125,7 @@ export class SSHCluster extends JobQueueCluster {
     const address = await new Promise<string>((resolve, reject) => {
       const fail = (why: string) => {
         clearTimeout(timer); session.child.kill('SIGKILL'); void tlsMaterial?.remove();
-        const printed = session.output.trim().slice(-2000);
+        const printed = printedText(session.output).slice(-2000);
         const port = portTaken(printed, opts.hosts[0]!, opts.optionName);
         reject(new Error(`ssh cluster: the scheduler on ${opts.hosts[0]} ${why}${port ? `: ${port}` : ''}; it printed: ${printed || 'nothing'}`));
       };
@@ -247,7 +247,7 @@ export class SSHCluster extends JobQueueCluster {
     for (const [id, s] of this.sessions) {
       if (running(s.child)) live.set(id, { state: 'running' });
       else {
-        this.endedOutput.set(id, { host: s.host, output: s.output.trim().slice(-1000) });
+        this.endedOutput.set(id, { host: s.host, output: printedText(s.output).slice(-1000) });
         this.sessions.delete(id);
       }
     }
@@ -303,6 +303,16 @@ export class SSHCluster extends JobQueueCluster {
 }
 
 const running = (c: ChildProcess) => c.exitCode === null && c.signalCode === null;
+
+/**
+ * What a session printed, as lines to quote in one of the cluster's messages: ssh ends its own
+ * errors with `\r\n` (`… you have requested strict checking.\r\nHost key verification failed.`),
+ * and a carriage return quoted inside a line sends a terminal back to its start, the rest of the
+ * message written over what it named.
+ */
+export function printedText(raw: string): string {
+  return raw.replace(/\r\n?/g, '\n').trim();
+}
 
 /**
  * Checks the SSH options, naming the bad one as `name` says (the API's key by default; gluon-cluster

@@ -1,9 +1,9 @@
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SSHCluster } from '@gluon/deploy';
-import { portTaken } from '../src/ssh.js';
+import { portTaken, printedText } from '../src/ssh.js';
 import { sshRunOptionName } from '../src/ssh-run.js';
 import { fixtures, repo } from './helpers.js';
 import { sshHostsUnavailable, startSshHosts } from './ssh-hosts.js';
@@ -35,6 +35,12 @@ t.test('a port taken on the scheduler\'s host is named with the cluster\'s own o
   t.equal(portTaken(scheduler, 'lab1', sshRunOptionName), 'the scheduler\'s port 8786 is in use on lab1: give another --scheduler-port (0: any free port)', 'an analysis run\'s flag');
   t.equal(portTaken('bash: line 9: /opt/node/bin/node: No such file or directory', 'lab1'), undefined, 'anything else: only what the host printed');
   t.same(['schedulerPort', 'dashboardPort', 'cores', 'maxFailedJobs', 'hosts'].map(sshRunOptionName), ['--scheduler-port', '--dashboard-port', '--job-cores', '--max-failed-jobs', '--hosts'], 'the analyses\' flags of the options');
+});
+
+t.test('what a session printed is quoted as lines: ssh\'s \\r\\n line ends become \\n', async (t) => {
+  t.equal(printedText('No ED25519 host key is known for lab2 and you have requested strict checking.\r\nHost key verification failed.\r\n'),
+    'No ED25519 host key is known for lab2 and you have requested strict checking.\nHost key verification failed.');
+  t.equal(printedText('a\rb\n\nc\n'), 'a\nb\n\nc', 'a lone carriage return too');
 });
 
 const why = sshHostsUnavailable();
@@ -234,6 +240,27 @@ if (why) {
       t.match(out, new RegExp(`^gluon-cluster: ssh cluster: the scheduler on 10\\.201\\.0\\.1 exited \\(1\\) before listening: the ${what}'s port ${port} is in use on 10\\.201\\.0\\.1: give another ${flag} \\(0: any free port\\); it printed: gluon-scheduler: `, 'm'), `${what}: the flag to change`);
     }
     t.same(gluonOn('sched'), [], 'nothing left on the scheduler\'s host');
+  });
+
+  t.test('gluon-cluster ssh whose worker host\'s key is not known: the give-up quotes ssh\'s lines with no carriage return in them', async (t) => {
+    // Before, ssh's own \r\n stayed in the message: `strict checking.\r / Host key verification
+    // failed.`, which a terminal shows with the end written over the start of the line.
+    const config = join(dir, 'ssh_config_unknown_w1');
+    writeFileSync(config, `Host ${hosts.w1}\n  UserKnownHostsFile /dev/null\n${readFileSync(ssh.sshConfig, 'utf8')}`);
+    mkdirSync(join(dir, 'home-unknown'));
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: join(dir, 'home-unknown') };
+    delete env.GLUON_TOKEN;
+    const cli = spawn(...launch('login', [process.execPath, join(repo, 'packages/deploy/bin/gluon-cluster.js'), 'ssh', '--hosts', `${hosts.sched},${hosts.w1}`,
+      '--ssh-option', '-F', '--ssh-option', config, '--scheduler-port', '0', '--dashboard-port', '0']), { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    t.teardown(() => { if (cli.exitCode === null) cli.kill('SIGKILL'); });
+    let out = '';
+    cli.stdout!.on('data', (d) => (out += d));
+    cli.stderr!.on('data', (d) => (out += d));
+    const code = await new Promise<number | null>((r) => cli.on('exit', r));
+    t.equal(code, 1, `exit 1:\n${out}`);
+    const verdict = out.split('\n').find((l) => l.startsWith('gluon-cluster: no worker can come any more')) ?? '';
+    t.match(verdict, /: 10\.201\.0\.11: No ED25519 host key is known for 10\.201\.0\.11 and you have requested strict checking\. \/ Host key verification failed\.\. Fix what it printed/, `ssh's lines, joined:\n${out}`);
+    t.notMatch(out, /\r/, 'no carriage return in anything it printed');
   });
 
   t.test('gluon-cluster ssh --jobs 1 over a host ssh cannot reach and one it can: the session that failed is started again on the other host, whose worker joins', async (t) => {
