@@ -174,8 +174,9 @@ if (why) {
     cli.stderr!.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((r) => cli.on('exit', r));
     const workerOn = (h: 'w1' | 'w2') => gluonOn(h).some((c) => c.includes('gluon-worker'));
-    // Until both workers run or the cluster ended (bounded: 1200 looks of 100 ms).
-    for (let i = 0; i < 1200 && cli.exitCode === null && !(workerOn('w1') && workerOn('w2')); i++) await new Promise((r) => setTimeout(r, 100));
+    // Until both workers run and it said what it submitted (after scale() returned: the sessions
+    // may start first), or the cluster ended (bounded: 1200 looks of 100 ms).
+    for (let i = 0; i < 1200 && cli.exitCode === null && !(workerOn('w1') && workerOn('w2') && /^submitted /m.test(out)); i++) await new Promise((r) => setTimeout(r, 100));
     t.match(out, new RegExp(`^submitted 2 ssh job\\(s\\): ${hosts.w1.replace(/\./g, '\\.')}-1 ${hosts.w2.replace(/\./g, '\\.')}-2$`, 'm'), `two sessions:\n${out}`);
     t.ok(workerOn('w1') && workerOn('w2'), 'a worker runs on w1 and on w2');
     cli.kill('SIGTERM');
