@@ -94,6 +94,9 @@ function unsupportedType(err: UnsupportedBranchTypeError): string {
   if (/\(unsplit object: read its members: /.test(err.typeName)) return 'container: unsplit object (read its members)';
   if (/\(container of objects: read its members: /.test(err.typeName)) return 'container: container of objects (read its fields)';
   if (/^base class TObject of .* \(read its members: /.test(err.typeName)) return 'container: TObject base (read its members)';
+  if (/^base class .* \(read its members: /.test(err.typeName)) return 'container: base class (read its members)';
+  if (/^base class .* \(holds no members to read\)$/.test(err.typeName)) return 'base class holding no members';
+  if (/^base class .* \(written by a streamer of its own: /.test(err.typeName)) return 'base class written by a streamer of its own';
   const unsplit = /\((unsplit collection of objects|unsplit object of a class the file does not describe|unsplit object: no member of .*)\)$/.exec(err.typeName);
   if (unsplit) return unsplit[1]!;
   if (/^record \(read its members/.test(err.typeName)) return 'container: RNTuple record (read its members)';

@@ -79,6 +79,8 @@ export type JsBranch = {
   fEntries: number;
   fEntryOffsetLen: number;
   fClassVersion?: number;
+  /** A split member's index among the elements of its class's StreamerInfo. */
+  fID?: number;
   fLeaves: { arr: Leaf[] };
   fBranches: { arr: JsBranch[] };
 };

@@ -157,7 +157,9 @@ export class RootFile {
       read.catch(() => this.treeObjects.delete(key));
     }
     const obj = await read;
-    return interpret(this.path, `the TTree ${name}`, () => TreeReader.fromObject(this, name, obj, key.seekKey), key.seekKey);
+    const tree = interpret(this.path, `the TTree ${name}`, () => TreeReader.fromObject(this, name, obj, key.seekKey), key.seekKey);
+    await tree.checkBaseClasses();
+    return tree;
   }
 
   /**

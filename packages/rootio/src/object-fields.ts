@@ -2,17 +2,21 @@
  * Containers of objects whose class holds only numbers (through its base classes and object
  * members): ATLAS's `vector<ElementLink<…>>` and `vector<vector<ElementLink<…>>>`, each
  * ElementLink a persistent (key, index) pair (`m_persKey`, `m_persIndex`: uint32 each, in its
- * base class ElementLinkBase). Such a branch is listed as a container and each number field as
+ * base class ElementLinkBase); `vector<TLorentzVector>` (its object member fP a TVector3: fields
+ * `fP.fX` …, as uproot's records nest them), nEXO's `vector<LorentzVector<PxPyPzE4D<float>>>`
+ * (`fCoordinates.fX` …). Such a branch is listed as a container and each number field as
  * a branch of its own, named as ROOT names a split collection's members (`X.parentLink` →
  * `X.parentLink.m_persKey`) and as uproot names the fields: one offsets array per container level
  * and the field's values (`vector<vector<uint32>>`). Every object is walked as the file's
  * StreamerInfo lays it out (each behind its own header: a byte count, and a version, or 0 and
  * the class's checksum for a class without a version of its own), and must end where its byte
- * count says.
+ * count says. Written member-wise, each member of the class comes for every object in turn, a
+ * base class's members in place of the base, an object member's objects whole (each behind its
+ * own header), one after another.
  */
 import type { BranchInfo, JsBranch, MemberOf } from './branch.js';
 import { branchInfo } from './branch.js';
-import { walkObject, walkTObject, type ClassLayouts, type Step, type Target } from './object-members.js';
+import { NO_TARGET, walkObject, walkTObject, type ClassLayouts, type Step, type Target } from './object-members.js';
 import { EntryError, need, NumberBuilder, parseStlType, stlTypeName, type ObjectsBuilder, type StlType } from './stl.js';
 import { ELEMENT_SIZE, type ElementType } from './types.js';
 
@@ -28,9 +32,9 @@ export interface ObjectField {
 
 /**
  * The number fields of an object of `cls` (the only or newest version the file describes), base
- * classes' (TObject's fUniqueID and fBits among them) as the class's own, or null when the class
- * holds anything else (object members, strings, containers, arrays, pointers, packed floats) or
- * the file does not describe it.
+ * classes' (TObject's fUniqueID and fBits among them) as the class's own, object members' below
+ * the member's name (`fP.fX`), or null when the class holds anything else (strings, containers,
+ * arrays, pointers, packed floats) or the file does not describe it.
  */
 export function numberFields(layouts: ClassLayouts, cls: string): ObjectField[] | null {
   const out: ObjectField[] = [];
@@ -49,10 +53,9 @@ export function numberFields(layouts: ClassLayouts, cls: string): ObjectField[] 
           break;
         }
         case 'object':
-          // Base classes only: an object member (TLorentzVector's fP) is laid out otherwise when the
-          // container is written member-wise (nEXO's vector<LorentzVector<PxPyPzE4D<float>>>), and
-          // no reference reads one of those to check a reading against.
-          if (!s.base || !walk(layouts.steps(s.cls, -1), here, shown, depth + 1)) return false;
+          // A base class's members are the class's own (`m_persKey` of ElementLinkBase); an object
+          // member's are named below it (TLorentzVector's `fP.fX`, as uproot's records nest them).
+          if (!walk(layouts.steps(s.cls, -1), here, s.base ? shown : [...shown, s.el.name], depth + 1)) return false;
           break;
         default:
           return false;
@@ -108,12 +111,23 @@ class FieldBuilder implements ObjectsBuilder {
           } else {
             p += ELEMENT_SIZE[s.element] * n;
           }
-        } else if (s.kind === 'tobject' && s.base) {
-          // TObject as its own streamer writes it, object by object (a version, fUniqueID, fBits, a process id when referenced).
+        } else if (s.kind === 'tobject') {
+          // TObject (a base or a member) as its own streamer writes it, object by object (a version, fUniqueID, fBits, a process id when referenced).
           const mine = this.field.path.slice(0, -1).join('.') === here.join('.');
           for (let k = 0; k < n; k++) {
             this.target.found = false;
             p = walkTObject(v, p, end, mine ? this.target : null, here.length);
+          }
+          if (mine) found = true;
+        } else if (s.kind === 'object' && !s.base) {
+          // An object member (TLorentzVector's fP, nEXO's LorentzVector's fCoordinates) is not
+          // taken apart: each object's is streamed whole, behind its own header, one object after
+          // another (TStreamerInfo::ReadBuffer's kAny for an array of objects; jsroot reads so).
+          const mine = this.field.path.length > here.length && this.field.path.slice(0, here.length).join('.') === here.join('.');
+          for (let k = 0; k < n; k++) {
+            this.target.found = false;
+            p = walkObject(this.layouts, s.cls, v, bytes, p, end, mine ? this.target : NO_TARGET, mine ? here.length : 0);
+            if (p < 0 || mine && !this.target.found) throw new EntryError(`an object of ${this.cls} has no member ${this.field.name}`);
           }
           if (mine) found = true;
         } else if (s.kind === 'object' && s.base && depth < MAX_DEPTH) {

@@ -152,6 +152,31 @@ export function tobjectBranches(b: JsBranch, name: string, layouts: ClassLayouts
 }
 
 /**
+ * The branches a split object's branch of a base class other than TObject lists (the base not
+ * split further: nEXO's `SimHeader/nEXO::HeaderObject`, ATLAS's `X./X.xAOD::AuxContainerBase`),
+ * itself first (`unsupported`: its members are read by their own names), or null when `b` is not
+ * one. Each entry holds the base object as its class's streamer writes it (a byte count and
+ * version, then its members), read as an unsplit object's members are, named below the branch
+ * (`SimHeader/nEXO::HeaderObject.m_EventID`, its own base TObject's `….fUniqueID`), as a TObject
+ * branch's are. A base class the file does not describe, or whose members hold nothing, lists
+ * nothing more and says so.
+ */
+export function baseClassBranches(b: JsBranch, name: string, layouts: ClassLayouts): BranchInfo[] | null {
+  const of = (b.fClassName ?? '').replace(/\s+/g, ' ').trim();
+  if (b._typename !== 'TBranchElement' || b.fBranches.arr.length > 0 || (b.fType ?? -1) !== 0 || b.fStreamerType !== 0) return null;
+  const el = layouts.info(of, b.fClassVersion ?? -1)?.elements[b.fID ?? -1];
+  if (!el || el.kind !== 'TStreamerBase' || el.name === 'TObject') return null;
+  const what = `base class ${el.name} of ${of}`;
+  if (!layouts.info(el.name, -1)) return [branchInfo(b, name, `${what} (a class the file does not describe)`, 'unsupported')];
+  const members = memberBranches(b, layouts, of, b.fClassVersion ?? -1, [{ kind: 'object', el, cls: el.name, base: true }], (display) => `${name}.${display.join('.')}`);
+  const readable = members.filter((m) => m.kind !== 'unsupported').map((m) => m.name);
+  const says = members.length === 0 ? 'holds no members to read'
+    : readable.length === 0 ? 'no member of numbers, strings or containers of them'
+    : `read its members: ${readable.slice(0, 4).join(', ')}${readable.length > 4 ? `, … (${readable.length})` : ''}`;
+  return [branchInfo(b, name, `${what} (${says})`, 'unsupported'), ...members];
+}
+
+/**
  * The members of an object of `cls` (version `version`) as branches: `steps` are what each entry
  * holds (the class's own elements when null), `column` names a member by its display path.
  */

@@ -302,7 +302,8 @@ export function forEachEntry(path: string, info: BranchInfo, what: string, baske
         each(b.view, b.data, o[i]!, o[i + 1]!, pending.entryStart + i);
       } catch (err) {
         if (!(err instanceof EntryError)) throw err;
-        throw new RootFormatError(path, -1, `branch ${info.name}: entry ${pending.entryStart + i} is not a valid ${what}: ${err.message}`);
+        // The EntryError stays its cause: a caller checking a layout against an entry (tree.ts) tells it from damaged baskets.
+        throw Object.assign(new RootFormatError(path, -1, `branch ${info.name}: entry ${pending.entryStart + i} is not a valid ${what}: ${err.message}`), { cause: err });
       }
     }
     pending.release();

@@ -4,7 +4,7 @@ import { InflateJob, type Payload } from './inflate-pool.js';
 import { giveReadMemory, giveThreadReadMemory, KEEP_MAX_BYTES, takeReadMemory, takeThreadReadMemory } from './read-memory.js';
 import { readThreadStats, type ThreadRead } from './thread-reads.js';
 import { describeBranch, leafListLeaves, type BranchInfo, type JsBranch } from './branch.js';
-import { tobjectBranches, unsplitObjectBranches } from './object-members.js';
+import { baseClassBranches, tobjectBranches, unsplitObjectBranches } from './object-members.js';
 import { objectFieldBranches } from './object-fields.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
 import type { RootFile } from './file.js';
@@ -13,6 +13,7 @@ import { ReadOffsets } from './shared-offsets.js';
 import { Prefaulter, prefaultStats, type Prefault } from './column-prefault.js';
 import { ColumnMemory } from './column-memory.js';
 import type { Counts } from './counted-walk.js';
+import { EntryError } from './stl.js';
 import { ELEMENT_SIZE, type Column, type ElementType } from './types.js';
 import { nearNames } from './near-names.js';
 import { entryRange } from './entry-range.js';
@@ -88,6 +89,8 @@ export class TreeReader {
   readonly branches: BranchInfo[];
   private readonly state = new Map<string, BranchState>();
   private readonly aliases = new Map<string, string>();
+  /** Split objects' base-class branches listed with their members (baseClassBranches): the branch, then its members. */
+  private readonly baseClasses: BranchInfo[][] = [];
   /** Baskets read from the file so far (for tests and benchmarks). */
   basketReads = 0;
 
@@ -118,8 +121,10 @@ export class TreeReader {
       const described = describeBranch(b, name, (leaf) => leafOwner.get(leaf) ?? null, memberOf);
       // A leaf list's leaves, and an unsplit object's members (the object itself first), each read from the branch's baskets.
       const leaves = described.kind === 'unsupported' ? leafListLeaves(b, name) : null;
+      const base = described.kind === 'unsupported' && !leaves ? baseClassBranches(b, name, file.layouts) : null;
+      if (base && base.length > 1) this.baseClasses.push(base);
       const parts = described.kind !== 'unsupported' ? [described] : leaves ? [described, ...leaves]
-        : objectFieldBranches(b, name, file.layouts, memberOf) ?? tobjectBranches(b, name, file.layouts) ?? unsplitObjectBranches(b, name, file.layouts) ?? [described];
+        : objectFieldBranches(b, name, file.layouts, memberOf) ?? tobjectBranches(b, name, file.layouts) ?? base ?? unsplitObjectBranches(b, name, file.layouts) ?? [described];
       for (const info of parts) {
         infos.push(info);
         // Two branches of one name (it happens): listed both, read the first, as ROOT's FindBranch does.
@@ -146,6 +151,34 @@ export class TreeReader {
     const problem = treeProblem(obj);
     if (problem) throw new RootFormatError(file.path, at, `the TTree ${name} is damaged: ${problem}`);
     return new TreeReader(file, name, obj as unknown as JsTree);
+  }
+
+  /**
+   * Checks each split object's base-class branch listed with its members against its first
+   * entry, and lists it unsupported (its members not at all) when that entry is not laid out as
+   * the file's StreamerInfo describes the base: a class with a streamer of its own writes what
+   * it likes (KM3NeT's JDAQPreamble: its two ints, 8 bytes with no header, where the StreamerInfo
+   * describes a byte count, a version, the ints and a TObject), and nothing in the metadata says
+   * so. Baskets that do not decompress or parse still raise RootFormatError. @internal
+   */
+  async checkBaseClasses(): Promise<void> {
+    if (this.numEntries === 0) return;
+    for (const [top, ...members] of this.baseClasses) {
+      const first = members.find((m) => m.kind !== 'unsupported');
+      if (!first || this.state.get(first.name)?.info !== first) continue;
+      try {
+        await this.arrays([first.name], { entryStop: 1 });
+      } catch (err) {
+        const cause = (err as { cause?: unknown }).cause;
+        if (!(err instanceof RootFormatError) || !(cause instanceof EntryError)) throw err;
+        top!.typeName = `${top!.typeName.slice(0, top!.typeName.indexOf(' ('))} (written by a streamer of its own: its first entry is not laid out as the file's StreamerInfo describes: ${cause.message})`;
+        for (const m of members) {
+          this.branches.splice(this.branches.indexOf(m), 1);
+          if (this.state.get(m.name)?.info === m) this.state.delete(m.name);
+          for (const [alias, to] of this.aliases) if (to === m.name) this.aliases.delete(alias);
+        }
+      }
+    }
   }
 
   /**

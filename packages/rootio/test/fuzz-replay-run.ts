@@ -5,7 +5,7 @@ import { DEFECTS, fuzzFiles, type CaseResult } from './fuzz-kit.js';
 
 /**
  * A fixed set of bench/rootio-fuzz.ts's inputs, replayed (fuzz-replay.test.ts and
- * fuzz-replay-2.test.ts, half each): every committed scikit-hep-testdata fixture (TTrees, histograms and RNTuples, with zlib, LZ4, ZSTD and LZMA blocks) mutated 30 times
+ * fuzz-replay-2.test.ts and fuzz-replay-3.test.ts, a third each): every committed scikit-hep-testdata fixture (TTrees, histograms and RNTuples, with zlib, LZ4, ZSTD and LZMA blocks) mutated 30 times
  * under one seed, each read whole in a child process with a time and an RSS bound. None may end
  * in a raw error, a typed error carrying one or naming no file, a hang, a blow-up of memory or a
  * crash. ROOTIO_FUZZ_SEED and ROOTIO_FUZZ_CASES replay other inputs.
@@ -24,7 +24,8 @@ const all = readdirSync(dir).filter((f) => f.endsWith('.root') && !SLOW.has(f)).
  * Replays part `part` of `parts` of the fixtures (every parts-th, from the part-th): one test file
  * per part, so that each stays well within tap's 900 s a file on a loaded machine (all 42 in one
  * file took 931 s at load 25-30 once the fixtures' containers of objects were read, 914 more
- * branches of uproot-issue-210.root read whole per mutation).
+ * branches of uproot-issue-210.root read whole per mutation; with nEXO's and KM3NeT's files, 44,
+ * both halves ran past 900 s at load ~50).
  */
 export async function replay(t: Test, part: number, parts: number): Promise<void> {
   const files = all.filter((_, i) => i % parts === part);

@@ -10,12 +10,12 @@ export function sharedData(): string | null {
 export const NO_DATA = `shared data not found at ${SHARED_DATA} (beside the checkout); skipping tests on real files`;
 
 /** Every entry of the named branches as jsroot's treeProcess sees them. */
-export async function jsrootValues(path: string, tree: string, branches: string[]): Promise<Record<string, unknown[]>> {
+export async function jsrootValues(path: string, tree: string, branches: string[], byObject = false): Promise<Record<string, unknown[]>> {
   const f = await openFile(path);
   const t = await f.readObject(tree);
   const out: Record<string, unknown[]> = Object.fromEntries(branches.map((b) => [b, []]));
   const sel = new TSelector();
-  for (const b of branches) sel.addBranch(b, b);
+  for (const b of branches) sel.addBranch(byObject ? branchObject(t, b) : b, b);
   sel.Process = function (this: { tgtobj: Record<string, unknown> }) {
     for (const b of branches) {
       const v = this.tgtobj[b];
@@ -27,6 +27,20 @@ export async function jsrootValues(path: string, tree: string, branches: string[
   };
   await treeProcess(t, sel);
   return out;
+}
+
+/**
+ * The branch of a tree whose own name (fName) is `name`, at any depth, for jsroot to read: its
+ * search by name does not find some sub-branches (`KM3NETDAQ::JDAQEventHeader` of a split
+ * KM3NET_EVENT), which it reads when given the branch itself.
+ */
+function branchObject(tree: { fBranches: { arr: unknown[] } }, name: string): unknown {
+  type B = { fName: string; fBranches?: { arr: B[] } };
+  const found: B[] = [];
+  const walk = (bs: B[]) => bs.forEach((b) => (b.fName === name && found.push(b), walk(b.fBranches?.arr ?? [])));
+  walk(tree.fBranches.arr as B[]);
+  if (found.length !== 1) throw new Error(`${found.length} branches named ${name}`);
+  return found[0];
 }
 
 /** Our column as one JS value per entry, for comparison with jsroot. */

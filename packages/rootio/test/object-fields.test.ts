@@ -15,8 +15,12 @@ import { jsrootValues, normalise, perEntry } from './helpers.js';
  * member-wise, and `childrenLinks`). All were listed unsupported (`STL container member of …`,
  * `… (unsplit collection of objects)`), found by scripts/rootio-conformance.ts. The same reading
  * takes BDSIM's `vector<TVector3>` and `vector<TRotation>` members (TObject and doubles; the
- * rotations written member-wise), against jsroot too; a class
- * with an object member (`vector<TLorentzVector>`) stays unsupported.
+ * rotations written member-wise), against jsroot too, and classes with object members:
+ * `vector<TLorentzVector>` (uproot-HZZ-objects.root, object-wise: each TLorentzVector's fP a
+ * TVector3 behind its own header, fields `muonp4.fP.fX` as uproot's records nest them) and nEXO's
+ * `vector<ROOT::Math::LorentzVector<ROOT::Math::PxPyPzE4D<float> > >` (uproot-issue475.root,
+ * member-wise: the objects' fCoordinates one after another, each behind its own header). Both
+ * were listed `(unsplit collection of objects)` / `STL container member of …` before.
  */
 const fixture = (name: string) => fileURLToPath(new URL(`fixtures/skhep/${name}`, import.meta.url));
 
@@ -38,7 +42,7 @@ function field(v: unknown, name: string): unknown {
 }
 
 async function compareAll(t: Test, file: string, treeName: string, atLeast: { containers: number; links: number; members: number },
-                          cls = /ElementLink/, names: string[] | null = ['m_persKey', 'm_persIndex']) {
+                          cls = /ElementLink/, names: string[] | null = ['m_persKey', 'm_persIndex'], byObject = false) {
   const path = fixture(file);
   const f = await openRootFile(path);
   t.teardown(() => f.close());
@@ -48,7 +52,7 @@ async function compareAll(t: Test, file: string, treeName: string, atLeast: { co
   // jsroot names a split member by its own branch name (after the path's slash); a member of an
   // unsplit object is that member of jsroot's objects (`X./X.links` → `links` of `X.`). One pass for all.
   const top = (container: string) => (groups.get(container)![0]!.member ? container.slice(0, container.indexOf('/')) : container.slice(container.indexOf('/') + 1));
-  const theirs = await jsrootValues(path, treeName, [...new Set([...groups.keys()].map(top))]);
+  const theirs = await jsrootValues(path, treeName, [...new Set([...groups.keys()].map(top))], byObject);
   const refOf = (container: string): unknown[] => {
     const values = theirs[top(container)]!;
     if (!groups.get(container)![0]!.member) return values;
@@ -110,11 +114,19 @@ t.test('an entry range reads that slice of the fields', async (t) => {
   t.same(tree.branch(`${name}.m_persKey`).kind, 'nested');
 });
 
-t.test('a container of objects with an object member (vector<TLorentzVector>) stays unsupported, naming its type', async (t) => {
+t.test('vector<TLorentzVector> (an object member: fP, a TVector3) written object-wise reads as jsroot reads it', async (t) => {
+  await compareAll(t, 'uproot-HZZ-objects.root', 'events', { containers: 4, links: 2000, members: 0 }, /^TLorentzVector$/,
+    ['fUniqueID', 'fBits', 'fP.fUniqueID', 'fP.fBits', 'fP.fX', 'fP.fY', 'fP.fZ', 'fE']);
+  // uproot's own test of this file (test_0034_generic_objects_in_ttrees): the first muon of entry 0.
   const f = await openRootFile(fixture('uproot-HZZ-objects.root'));
   t.teardown(() => f.close());
   const tree = await f.tree('events');
-  t.match(tree.branch('muonp4'), { kind: 'unsupported', typeName: 'vector<TLorentzVector> (unsplit collection of objects)' });
-  t.notOk(tree.branches.some((b) => b.name.startsWith('muonp4.')), 'no fields listed');
-  await t.rejects(tree.arrays(['muonp4']), UnsupportedBranchTypeError);
+  const names = ['muonp4.fE', 'muonp4.fP.fX', 'muonp4.fP.fY', 'muonp4.fP.fZ'];
+  const cols = await tree.arrays(names, { entryStop: 1 });
+  t.same(names.map((n) => (cols[n] as { values: Float64Array }).values[0]), [54.77949905395508, -52.89945602416992, -11.654671669006348, -8.16079330444336]);
+});
+
+t.test("nEXO's vector<LorentzVector<PxPyPzE4D<float>>> written member-wise (each object's fCoordinates whole, one after another) reads as jsroot reads it", async (t) => {
+  await compareAll(t, 'uproot-issue475.root', 'Event/Elec/ElecEvent', { containers: 1, links: 1000, members: 0 }, /LorentzVector/,
+    ['fCoordinates.fX', 'fCoordinates.fY', 'fCoordinates.fZ', 'fCoordinates.fT'], true);
 });

@@ -1,0 +1,5 @@
+import t from 'tap';
+import { replay } from './fuzz-replay-run.js';
+
+// The last third of the committed fixtures, mutated and read whole (see fuzz-replay-run.ts).
+await replay(t, 2, 3);
