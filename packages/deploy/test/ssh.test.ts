@@ -120,27 +120,33 @@ if (why) {
   });
 
   /**
-   * `gluon-cluster ssh` with one worker host, run from the login host with a fresh HOME (`home`,
-   * under the lab's directory) and no GLUON_TOKEN, once it says it submitted its job.
+   * `gluon-cluster ssh` over `hostList` (more flags in `flags`), run from the login host with a fresh
+   * HOME (`home`, under the lab's directory) and no GLUON_TOKEN; killed at the test's end.
    */
-  async function clusterCli(t: Test, home: string, flags: string[]) {
+  function spawnCluster(t: Test, home: string, hostList: string[], flags: string[]) {
     mkdirSync(join(dir, home));
     const env: NodeJS.ProcessEnv = { ...process.env, HOME: join(dir, home) };
     delete env.GLUON_TOKEN;
-    const cli = spawn(...launch('login', [process.execPath, join(repo, 'packages/deploy/bin/gluon-cluster.js'), 'ssh', ...flags, '--hosts', `${hosts.sched},${hosts.w1}`, '--jobs', '1',
+    const cli = spawn(...launch('login', [process.execPath, join(repo, 'packages/deploy/bin/gluon-cluster.js'), 'ssh', ...flags, '--hosts', hostList.join(','),
       '--ssh-option', '-F', '--ssh-option', ssh.sshConfig, '--scheduler-port', '0', '--dashboard-port', '0']), { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
     t.teardown(() => { if (cli.exitCode === null) cli.kill('SIGKILL'); });
     let out = '';
     cli.stdout!.on('data', (d) => (out += d));
     cli.stderr!.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((r) => cli.on('exit', r));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no "submitted 1 ssh job(s)" within 120 s:\n${out}`)), 120_000);
-      const look = () => { if (/submitted 1 ssh job\(s\)/.test(out)) { clearTimeout(timer); resolve(); } };
-      cli.stdout!.on('data', look);
-      cli.once('exit', (c) => { clearTimeout(timer); reject(new Error(`gluon-cluster exited ${c}:\n${out}`)); });
-    });
     return { cli, exited, output: () => out };
+  }
+
+  /** {@link spawnCluster} with one worker host and `--jobs 1`, once it says it submitted its job. */
+  async function clusterCli(t: Test, home: string, flags: string[]) {
+    const run = spawnCluster(t, home, [hosts.sched, hosts.w1], [...flags, '--jobs', '1']);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "submitted 1 ssh job(s)" within 120 s:\n${run.output()}`)), 120_000);
+      const look = () => { if (/submitted 1 ssh job\(s\)/.test(run.output())) { clearTimeout(timer); resolve(); } };
+      run.cli.stdout!.on('data', look);
+      run.cli.once('exit', (c) => { clearTimeout(timer); reject(new Error(`gluon-cluster exited ${c}:\n${run.output()}`)); });
+    });
+    return run;
   }
 
   t.test('gluon-cluster ssh --hosts …: the scheduler and a worker over ssh from the shell; SIGTERM stops both', async (t) => {
@@ -163,24 +169,15 @@ if (why) {
 
   t.test('gluon-cluster ssh --hosts without --jobs: a worker on each worker host, as the analyses\' --cluster ssh and dask', async (t) => {
     // Before, --jobs defaulted to 1: a worker on w1 only, w2 idle.
-    mkdirSync(join(dir, 'home-every'));
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: join(dir, 'home-every') };
-    delete env.GLUON_TOKEN;
-    const cli = spawn(...launch('login', [process.execPath, join(repo, 'packages/deploy/bin/gluon-cluster.js'), 'ssh', '--hosts', `${hosts.sched},${hosts.w1},${hosts.w2}`,
-      '--ssh-option', '-F', '--ssh-option', ssh.sshConfig, '--scheduler-port', '0', '--dashboard-port', '0']), { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    t.teardown(() => { if (cli.exitCode === null) cli.kill('SIGKILL'); });
-    let out = '';
-    cli.stdout!.on('data', (d) => (out += d));
-    cli.stderr!.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((r) => cli.on('exit', r));
+    const { cli, exited, output } = spawnCluster(t, 'home-every', [hosts.sched, hosts.w1, hosts.w2], []);
     const workerOn = (h: 'w1' | 'w2') => gluonOn(h).some((c) => c.includes('gluon-worker'));
     // Until both workers run and it said what it submitted (after scale() returned: the sessions
     // may start first), or the cluster ended (bounded: 1200 looks of 100 ms).
-    for (let i = 0; i < 1200 && cli.exitCode === null && !(workerOn('w1') && workerOn('w2') && /^submitted /m.test(out)); i++) await new Promise((r) => setTimeout(r, 100));
-    t.match(out, new RegExp(`^submitted 2 ssh job\\(s\\): ${hosts.w1.replace(/\./g, '\\.')}-1 ${hosts.w2.replace(/\./g, '\\.')}-2$`, 'm'), `two sessions:\n${out}`);
+    for (let i = 0; i < 1200 && cli.exitCode === null && !(workerOn('w1') && workerOn('w2') && /^submitted /m.test(output())); i++) await new Promise((r) => setTimeout(r, 100));
+    t.match(output(), new RegExp(`^submitted 2 ssh job\\(s\\): ${hosts.w1.replace(/\./g, '\\.')}-1 ${hosts.w2.replace(/\./g, '\\.')}-2$`, 'm'), `two sessions:\n${output()}`);
     t.ok(workerOn('w1') && workerOn('w2'), 'a worker runs on w1 and on w2');
     cli.kill('SIGTERM');
-    t.equal(await exited, 0, `exit 0 after stopping:\n${out}`);
+    t.equal(await exited, 0, `exit 0 after stopping:\n${output()}`);
     for (const h of ['sched', 'w1', 'w2'] as const) t.same(gluonOn(h), [], `no Gluon process left on ${h}`);
   });
 
