@@ -314,10 +314,12 @@ t.test('the idle collection gives back what a compacting collection keeps for re
   const gc = runInNewContext('gc') as NodeJS.GCFunction;
   gc();
   const buffers0 = process.memoryUsage().arrayBuffers;
+  const rss0 = process.memoryUsage.rss();
   // A big graph's records and buffers, all released: what the scheduler holds when a client
   // lets go of a million results.
   let records: Array<{ key: string; args: number[]; buf?: Buffer }> | null = [];
   for (let i = 0; i < 600_000; i++) records.push({ key: `task-${i}-${Math.random()}`, args: [i], ...(i % 50 === 0 ? { buf: Buffer.alloc(1000) } : {}) });
+  const peak = process.memoryUsage.rss();
   records = null;
   // What the idle collection was before: one compacting full collection.
   setFlagsFromString('--compact-on-every-full-gc');
@@ -326,10 +328,15 @@ t.test('the idle collection gives back what a compacting collection keeps for re
   const compacted = process.memoryUsage.rss();
   t.equal(await collectIdle(gc), undefined, 'no reason given for a missing low-memory collection');
   const idle = process.memoryUsage.rss();
-  // Measured here: 420-442 MiB after the compacting collection, 208-237 after the idle one (Node
-  // 22, 24, V8's last-resort collection); on Node 20 (V8 11, the inspector's low-memory
-  // collection) 2xx after it. With the compacting collection as the idle one (before), no change.
-  t.ok(compacted - idle > 50 * 2 ** 20, `RSS after a compacting collection ${mib(compacted)} MiB, after the idle collection ${mib(idle)} MiB`);
+  // Measured alone (Node 20, 22, 24): the records took 175-205 MiB; a compacting collection left
+  // 85-100% of it, the idle one 6-9%. Judged against what the records took, not against the
+  // compacting collection: that one sometimes gives back much by itself (the CI saw 172.7 after it
+  // and 141.3 after the idle one in a tap process, under the 50 MiB margin this once asked).
+  const gave = (peak - idle) / (peak - rss0);
+  // In a tap process the compacting collection gave back 60-90% itself, so this checks the end
+  // result; what only the idle collection does is checked below (the nursery, the buffers).
+  t.ok(idle <= compacted + 2 ** 20, `no more RSS after the idle collection (${mib(idle)} MiB) than after a compacting one (${mib(compacted)} MiB)`);
+  t.ok(gave > 0.5, `the idle collection gave back ${(gave * 100).toFixed(0)}% of the ${mib(peak - rss0)} MiB the records took (RSS ${mib(rss0)} MiB before them, ${mib(peak)} with them, ${mib(compacted)} after a compacting collection, ${mib(idle)} after the idle one)`);
   // The nursery a plain or compacting collection keeps at its grown size (32 MiB on Node 20,
   // where that was all the idle collection could do: this fails there without the low-memory
   // collection), given back.
