@@ -124,11 +124,15 @@ if (why) {
    * HOME (`home`, under the lab's directory) and no GLUON_TOKEN; killed at the test's end.
    */
   function spawnCluster(t: Test, home: string, hostList: string[], flags: string[]) {
+    return spawnClusterArgs(t, home, [...flags, '--hosts', hostList.join(','), '--ssh-option', '-F', '--ssh-option', ssh.sshConfig, '--scheduler-port', '0', '--dashboard-port', '0']);
+  }
+
+  /** `gluon-cluster ssh ARGS` from the login host with a fresh HOME and no GLUON_TOKEN; killed at the test's end. */
+  function spawnClusterArgs(t: Test, home: string, args: string[]) {
     mkdirSync(join(dir, home));
     const env: NodeJS.ProcessEnv = { ...process.env, HOME: join(dir, home) };
     delete env.GLUON_TOKEN;
-    const cli = spawn(...launch('login', [process.execPath, join(repo, 'packages/deploy/bin/gluon-cluster.js'), 'ssh', ...flags, '--hosts', hostList.join(','),
-      '--ssh-option', '-F', '--ssh-option', ssh.sshConfig, '--scheduler-port', '0', '--dashboard-port', '0']), { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const cli = spawn(...launch('login', [process.execPath, join(repo, 'packages/deploy/bin/gluon-cluster.js'), 'ssh', ...args]), { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
     t.teardown(() => { if (cli.exitCode === null) cli.kill('SIGKILL'); });
     let out = '';
     cli.stdout!.on('data', (d) => (out += d));
@@ -223,17 +227,11 @@ if (why) {
     const holder = spawn(...launch('sched', [process.execPath, '-e', `const s = require('node:net').createServer().listen(0, '${hosts.sched}', () => console.log(s.address().port))`]), { stdio: ['ignore', 'pipe', 'inherit'] });
     t.teardown(() => { holder.kill('SIGKILL'); });
     const port = await new Promise<string>((resolve) => holder.stdout!.once('data', (d) => resolve(String(d).trim())));
-    mkdirSync(join(dir, 'home-taken'));
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: join(dir, 'home-taken') };
-    delete env.GLUON_TOKEN;
     for (const [flag, other, what] of [['--scheduler-port', '--dashboard-port', 'scheduler'], ['--dashboard-port', '--scheduler-port', 'dashboard']] as const) {
-      const cli = spawn(...launch('login', [process.execPath, join(repo, 'packages/deploy/bin/gluon-cluster.js'), 'ssh', '--hosts', `${hosts.sched},${hosts.w1}`, '--jobs', '1',
-        '--ssh-option', '-F', '--ssh-option', ssh.sshConfig, flag, port, other, '0']), { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      t.teardown(() => { if (cli.exitCode === null) cli.kill('SIGKILL'); });
-      let out = '';
-      cli.stdout!.on('data', (d) => (out += d));
-      cli.stderr!.on('data', (d) => (out += d));
-      const code = await new Promise<number | null>((r) => cli.on('exit', r));
+      const { exited, output } = spawnClusterArgs(t, `home-taken-${what}`, ['--hosts', `${hosts.sched},${hosts.w1}`, '--jobs', '1',
+        '--ssh-option', '-F', '--ssh-option', ssh.sshConfig, flag, port, other, '0']);
+      const code = await exited;
+      const out = output();
       t.equal(code, 1, `exit 1:\n${out}`);
       t.match(out, new RegExp(`^gluon-cluster: ssh cluster: the scheduler on 10\\.201\\.0\\.1 exited \\(1\\) before listening: the ${what}'s port ${port} is in use on 10\\.201\\.0\\.1: give another ${flag} \\(0: any free port\\); it printed: gluon-scheduler: `, 'm'), `${what}: the flag to change`);
     }
@@ -245,16 +243,10 @@ if (why) {
     // failed.`, which a terminal shows with the end written over the start of the line.
     const config = join(dir, 'ssh_config_unknown_w1');
     writeFileSync(config, `Host ${hosts.w1}\n  UserKnownHostsFile /dev/null\n${readFileSync(ssh.sshConfig, 'utf8')}`);
-    mkdirSync(join(dir, 'home-unknown'));
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: join(dir, 'home-unknown') };
-    delete env.GLUON_TOKEN;
-    const cli = spawn(...launch('login', [process.execPath, join(repo, 'packages/deploy/bin/gluon-cluster.js'), 'ssh', '--hosts', `${hosts.sched},${hosts.w1}`,
-      '--ssh-option', '-F', '--ssh-option', config, '--scheduler-port', '0', '--dashboard-port', '0']), { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    t.teardown(() => { if (cli.exitCode === null) cli.kill('SIGKILL'); });
-    let out = '';
-    cli.stdout!.on('data', (d) => (out += d));
-    cli.stderr!.on('data', (d) => (out += d));
-    const code = await new Promise<number | null>((r) => cli.on('exit', r));
+    const { exited, output } = spawnClusterArgs(t, 'home-unknown', ['--hosts', `${hosts.sched},${hosts.w1}`,
+      '--ssh-option', '-F', '--ssh-option', config, '--scheduler-port', '0', '--dashboard-port', '0']);
+    const code = await exited;
+    const out = output();
     t.equal(code, 1, `exit 1:\n${out}`);
     const verdict = out.split('\n').find((l) => l.startsWith('gluon-cluster: no worker can come any more')) ?? '';
     t.match(verdict, /: 10\.201\.0\.11: No ED25519 host key is known for 10\.201\.0\.11 and you have requested strict checking\. \/ Host key verification failed\.\. Fix what it printed/, `ssh's lines, joined:\n${out}`);
