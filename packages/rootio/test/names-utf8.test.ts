@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openRootFile, RootFileWriter, RootFormatError, type RootFile } from '../src/index.js';
+import { ObjectReader } from '../src/meta/objects.js';
+import { RBuffer, type RObject } from '../src/meta/rbuffer.js';
 
 /**
  * Names and titles as text: ROOT writes the bytes of a name as it was given, UTF-8 in today's
@@ -108,4 +110,24 @@ t.test('a name asked in another Unicode form is suggested: the micro sign typed 
   const err = await f.tree('μ').then(() => null, (e: unknown) => e);
   t.type(err, RootFormatError);
   t.match((err as Error).message, /no object named μ in the file: .*\(did you mean µ\?\)/, 'U+03BC asked, U+00B5 suggested');
+});
+
+t.test('a version-4 TList\'s option strings (one length byte) are read as every other name', async (t) => {
+  // TList::Streamer before version 5 wrote each element's option with a one-byte length; such a
+  // list is read by hand (meta/objects.ts). Here: one null element whose option is given bytes.
+  const list = (option: Uint8Array): RObject => {
+    const body = [
+      0x00, 0x04, // version 4 (after the byte count)
+      0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, // TObject: version 1, fUniqueID, fBits
+      0x04, ...Buffer.from('opts'), // fName
+      0, 0, 0, 1, // one element
+      0, 0, 0, 0, // a null pointer
+      option.length, ...option,
+    ];
+    const bytes = Uint8Array.from([0x40, 0, 0, body.length, ...body]);
+    return new ObjectReader().readObject(new RBuffer(bytes), 'TList');
+  };
+  t.same(list(Buffer.from('µm Δη', 'utf8')).opt, ['µm Δη'], 'UTF-8 read as UTF-8');
+  // Not UTF-8: latin-1, byte for byte (windows-1252 would make 0x80 "€" and 0x9f "Ÿ").
+  t.same(list(Uint8Array.of(0xb5, 0x80, 0x9f)).opt, ['\u00b5\u0080\u009f'], 'other bytes as latin-1');
 });

@@ -4,7 +4,7 @@
  * A few classes have hand-written streamers in ROOT (collections, TArray, TBasket, the streamer
  * classes themselves); those are read by hand here too.
  */
-import { CLASS_MASK, BYTECOUNT_MASK, NEW_CLASS_TAG, type RBuffer, type RObject } from './rbuffer.js';
+import { CLASS_MASK, BYTECOUNT_MASK, NEW_CLASS_TAG, rootText, type RBuffer, type RObject } from './rbuffer.js';
 import { packingOf, untruncate, type Packing } from '../packing.js';
 import { indexStreamers, readStreamerElement, readTNamed, readTObject, T, type StreamerElement, type StreamerInfo } from './streamers.js';
 
@@ -58,10 +58,17 @@ function readList(r: ObjectReader, buf: RBuffer, into: RObject): void {
   buf.finish(end, 'TList');
 }
 
-/** A string whose length is one byte, whatever its value (the TString of ROOT before version 5 lists). */
+/**
+ * A string whose length is one byte, whatever its value (the TString of ROOT before version 5
+ * lists), as text the way every other name is read (rootText: UTF-8 when valid, else latin-1).
+ * TextDecoder's 'latin1' is windows-1252, which made UTF-8's "µ" "Âµ" and a lone 0x80 "€".
+ */
 function shortString(buf: RBuffer): string {
   const n = buf.u8();
-  return new TextDecoder('latin1').decode(bytes(buf, n));
+  buf.need(n);
+  const s = rootText(buf.bytes, buf.pos, n);
+  buf.pos += n;
+  return s;
 }
 
 const HANDLERS: Record<string, Handler> = {
