@@ -244,6 +244,10 @@ export class HttpSource implements ByteSource {
     }
     if (res.status !== 206) throw new RootIOError(url, `HTTP ${res.status} ${res.statusText}`);
     if (res.total === null) throw new RootIOError(url, 'the server did not say the file size (no Content-Range total)');
+    // Offsets past 2^53 - 1 are not exact as numbers: every read would be of rounded offsets.
+    if (!Number.isSafeInteger(res.total)) {
+      throw new RootIOError(url, `the server's Content-Range "${res.contentRange}" gives a file size beyond ${Number.MAX_SAFE_INTEGER} bytes (2^53 - 1, the largest offset read exactly): a wrong answer of the server or a proxy before it`);
+    }
     return new HttpSource(url, res.total, o);
   }
 
@@ -335,6 +339,8 @@ interface Answer {
   statusText: string;
   body: Uint8Array;
   total: number | null;
+  /** The Content-Range header as sent (206), for errors about it. */
+  contentRange: string | null;
 }
 
 /** Longest wait a server's Retry-After is honoured for; beyond it the wait is capped here. */
@@ -382,7 +388,7 @@ async function request(url: string, headers: Record<string, string>, o: { retrie
       }
       if (status !== 206) {
         await res.body?.cancel().catch(() => {});
-        return { status, statusText, body: new Uint8Array(0), total: null };
+        return { status, statusText, body: new Uint8Array(0), total: null, contentRange: null };
       }
       const answered = contentRange(res.headers.get('content-range'));
       if (answered && (answered.from !== start || answered.to !== start + length - 1)) {
@@ -405,7 +411,7 @@ async function request(url: string, headers: Record<string, string>, o: { retrie
         last = body;
         continue;
       }
-      return { status, statusText, body, total: answered?.total ?? null };
+      return { status, statusText, body, total: answered?.total ?? null, contentRange: res.headers.get('content-range') };
     } finally {
       attemptSignal.release();
     }

@@ -211,3 +211,23 @@ t.test('a read whose request fails ends its other requests', async (t) => {
   t.equal(conns.open, 0, 'no connection left open');
   t.equal(src.waiting(), null, 'nothing in flight');
 });
+
+t.test('a Content-Range total beyond 2^53 - 1 is refused, naming the header', async (t) => {
+  // 2^53 + 1 reads as the number 2^53 (rounded): taken as the size, every offset near it was inexact.
+  for (const total of ['9007199254740993', '9007199254740992', '123456789012345678901234567890']) {
+    const { url, requests } = await scripted(t, (_n, _req, res) => {
+      res.writeHead(206, { 'content-range': `bytes 0-0/${total}`, 'content-length': 1 }).end('r');
+    });
+    const err = await HttpSource.open(url, { retries: 4, backoffMs: 1 }).then(() => null, (e: unknown) => e);
+    t.type(err, RootIOError, `${total}: the server is at fault`);
+    t.equal((err as Error)?.message, `${url}: the server's Content-Range "bytes 0-0/${total}" gives a file size beyond 9007199254740991 bytes (2^53 - 1, the largest offset read exactly): a wrong answer of the server or a proxy before it`);
+    t.equal(requests(), 1, 'not retried: the same answer would come again');
+  }
+  // The largest exact size is taken.
+  const { url } = await scripted(t, (_n, _req, res) => {
+    res.writeHead(206, { 'content-range': 'bytes 0-0/9007199254740991', 'content-length': 1 }).end('r');
+  });
+  const src = await HttpSource.open(url);
+  t.equal(src.size, Number.MAX_SAFE_INTEGER);
+  await src.close();
+});
