@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import {
-  ALLOWED_FAILURES_FLAG, certMissesHost, flagGiven, checkExposure, isLoopbackHost, envWithToken, exitStartFailure, exitUsage, StartFailure, flag, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
+  ALLOWED_FAILURES_FLAG, certMissesHost, flagGiven, checkExposure, envWithToken, exitStartFailure, exitUsage, StartFailure, flag, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
   sendBacklogFlag, stopWithSupervisor, superviseChildren, withoutTokenArgs, type CliSpec,
 } from '@gluon/protocol';
 import { isIP } from 'node:net';
@@ -50,13 +50,25 @@ const CLI: CliSpec<typeof SCHEDULER_FLAGS> = {
 };
 
 /**
- * Workers and clients dial wss://<--host>:PORT (or an --allowed-host name; loopback names when
- * bound to loopback: nothing else passes the Host check) and refuse a certificate that does not
+ * The other names that reach a listener bound to `host`: localhost and the address it resolves to
+ * (127.0.0.1, ::1). Another loopback address (127.0.0.2) is reached by itself alone, though the
+ * Host check lets the loopback names pass: a certificate naming 127.0.0.1 let a scheduler on
+ * 127.0.0.2 start, and every worker dialling it then stopped with 'wrong host name'.
+ */
+function loopbackNamesReaching(host: string): string[] {
+  const bare = host.replace(/^\[|\]$/g, '');
+  if (bare === 'localhost') return ['127.0.0.1', '::1'];
+  return bare === '127.0.0.1' || bare === '::1' ? ['localhost'] : [];
+}
+
+/**
+ * Workers and clients dial wss://<--host>:PORT (or an --allowed-host name; localhost when bound
+ * where it resolves: nothing else passes the Host check) and refuse a certificate that does not
  * name what they dialled. One that names none of them started fine and then failed every worker
  * with 'wrong host name' (found by the across-hosts trial); refused here, naming the flags.
  */
 function certNamesScheduler(file: string, cert: string | Buffer, host: string, port: number, allowed: readonly string[]): void {
-  const names = [host, ...allowed, ...(isLoopbackHost(host) ? ['localhost', '127.0.0.1'] : [])];
+  const names = [host, ...allowed, ...loopbackNamesReaching(host)];
   const misses = names.map((n) => certMissesHost(cert, n));
   if (misses.some((m) => m === null)) return;
   const bare = host.replace(/^\[|\]$/g, '');

@@ -153,4 +153,12 @@ t.test('gluon-scheduler refuses a certificate that names neither --host nor an -
   procs.push(loop);
   await loop.waitFor(/^scheduler at wss:\/\/\S+$/m);
   loop.kill('SIGTERM');
+  // Found by the new-user trial (two "hosts" on 127.0.0.1 and 127.0.0.2): bound to 127.0.0.2 with
+  // a certificate naming only 127.0.0.1, it started, since any loopback --host let the loopback
+  // names pass; but they do not reach 127.0.0.2, so every worker dialling wss://127.0.0.2:PORT
+  // then stopped with 'wrong host name'.
+  const second = start(schedulerCli, ['--host', '127.0.0.2', '--port', '0', '--no-dashboard', ...tlsArgs(node, ca)], {}, SCHEDULER_V8_FLAGS);
+  procs.push(second);
+  t.equal(await second.exited(), 1);
+  t.match(second.output(), /^gluon-scheduler: --tls-cert \S+node\.pem does not name --host 127\.0\.0\.2 \(it names IP Address:127\.0\.0\.1\): workers and clients dial wss:\/\/127\.0\.0\.2:PORT/m);
 });
