@@ -130,10 +130,54 @@ export function checkOpenValues(where: string, opts: OpenOptions): void {
   check('http.backoffMs', http.backoffMs, (n) => n >= 0 && n <= MAX_DELAY_MS, `a number of ms ≥ 0 and ≤ ${MAX_DELAY_MS}`);
   check('http.coalesceGap', http.coalesceGap, (n) => Number.isSafeInteger(n) && n >= 0, 'an integer number of bytes ≥ 0');
   check('http.timeoutMs', http.timeoutMs, positiveDelay, `a number of ms > 0 and ≤ ${MAX_DELAY_MS}`);
-  const h: unknown = http.headers;
-  if (h !== undefined && (h === null || typeof h !== 'object' || Array.isArray(h) || Object.values(h).some((x) => typeof x !== 'string'))) {
-    throw new TypeError(`${where}: http.headers must be an object of header names to strings, got ${showArg(h)}`);
+  checkHeaders(where, http.headers);
+}
+
+/** An HTTP token (RFC 9110 §5.6.2): the characters a header name is made of. */
+const HEADER_NAME = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/;
+/** What a header value cannot carry: NUL, CR, LF, and characters fetch cannot send as bytes (beyond latin-1). */
+const BAD_VALUE = /[\0\r\n]|[^\x00-\xff]/;
+
+/**
+ * Throws a TypeError unless `headers` (`http.headers`) is an object of header names to values
+ * fetch can send, naming the header and what is wrong, never the value itself: headers carry
+ * credentials (`Authorization`), and a name given as `'Authorization: Bearer …'` is shown only up
+ * to its first bad character. fetch refused such a header on every attempt, each retried as if
+ * the network had failed, and its message quoted the value.
+ */
+export function checkHeaders(where: string, headers: unknown): void {
+  if (headers === undefined) return;
+  if (headers === null || typeof headers !== 'object' || Array.isArray(headers)) {
+    throw new TypeError(`${where}: http.headers must be an object of header names to strings, got ${kindOf(headers)}`);
   }
+  for (const [name, value] of Object.entries(headers)) {
+    const badName = HEADER_NAME.exec(name);
+    if (name === '' || badName) {
+      const shown = badName ? `${JSON.stringify(name.slice(0, badName.index))} then ${charName(badName[0])} (character ${badName.index + 1} of ${name.length}; the rest not shown)` : 'an empty string';
+      throw new TypeError(`${where}: http.headers has an invalid header name: ${shown}; a name is letters, digits and !#$%&'*+-.^_\`|~ only (give a value as the name's value, not in the name)`);
+    }
+    const at = `${where}: http.headers[${JSON.stringify(name)}]`;
+    if (name.toLowerCase() === 'range') throw new TypeError(`${at}: rootio sets each request's Range itself; remove this header`);
+    if (typeof value !== 'string') throw new TypeError(`${at} must be a string, got ${kindOf(value)}`);
+    const bad = BAD_VALUE.exec(value);
+    if (bad) throw new TypeError(`${at}: the value has ${charName(bad[0])} at character ${bad.index + 1} of ${value.length}, which a header cannot carry (the value is not shown)`);
+  }
+}
+
+/** A value's kind, never the value (it may be a credential): `a string`, `a number`, `null`, `an array`. */
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  const t = typeof v;
+  return t === 'undefined' ? 'undefined' : `${/^[aeiou]/.test(t) ? 'an' : 'a'} ${t}`;
+}
+
+/** A character as an error names it: `a line feed (U+000A)`, `":" (U+003A)`. */
+function charName(c: string): string {
+  const code = c.codePointAt(0)!;
+  const u = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  const names: Record<string, string> = { '\n': 'a line feed', '\r': 'a carriage return', '\0': 'a NUL', ' ': 'a space', '\t': 'a tab' };
+  return names[c] ? `${names[c]} (${u})` : code < 0x20 || (code >= 0x7f && code < 0xa0) ? u : `${JSON.stringify(c)} (${u})`;
 }
 
 /**

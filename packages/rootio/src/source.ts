@@ -7,6 +7,7 @@ import { isMainThread } from 'node:worker_threads';
 import { linkSignals } from './abort.js';
 import { RootFormatError, RootIOError } from './errors.js';
 import { existingAncestor, missingPathReason } from './missing-path.js';
+import { checkHeaders } from './read-args.js';
 import { readThreadReady, ThreadRead } from './thread-reads.js';
 
 /**
@@ -218,6 +219,11 @@ export interface HttpOptions {
   backoffMs?: number;
   /** Ranges closer than this are fetched in one request. Default 64 KiB. */
   coalesceGap?: number;
+  /**
+   * Sent with every request (`Authorization`, …). Checked when the file is opened: names are HTTP
+   * tokens, values strings of latin-1 characters without CR, LF or NUL, and no `Range` (rootio sets
+   * it); a bad one is a TypeError naming the header, its value never shown.
+   */
   headers?: Record<string, string>;
   timeoutMs?: number;
 }
@@ -237,6 +243,8 @@ export class HttpSource implements ByteSource {
   /** Opens `url`; `signal` ends the opening request (openRootFile's metadataTimeoutMs). */
   static async open(url: string, opts: HttpOptions = {}, signal?: AbortSignal): Promise<HttpSource> {
     const o = { retries: 4, backoffMs: 100, coalesceGap: 64 * 1024, timeoutMs: 30_000, headers: {}, ...opts };
+    // Once, here: fetch would refuse a bad header on every attempt, each retried as transient.
+    checkHeaders(`HttpSource.open(${url})`, o.headers);
     // A one-byte range tells both the size and whether the server honours ranges.
     const res = await request(url, o.headers, o, 0, 1, signal);
     if (res.status === 200) {

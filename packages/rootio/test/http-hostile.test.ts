@@ -231,3 +231,38 @@ t.test('a Content-Range total beyond 2^53 - 1 is refused, naming the header', as
   t.equal(src.size, Number.MAX_SAFE_INTEGER);
   await src.close();
 });
+
+t.test('a header fetch cannot send is refused when the file is opened, naming it, its value not shown', async (t) => {
+  // fetch refused these on every attempt, each retried as a network failure, and its message
+  // (and the final RootIOError) quoted the value: an Authorization header's is a credential.
+  const { url, requests } = await scripted(t, (_n, req, res) => answer(file, req, res));
+  const bad: Array<[Record<string, unknown>, RegExp]> = [
+    [{ Authorization: 'Bearer s3cret\nX-Evil: 1' }, /: http\.headers\["Authorization"\]: the value has a line feed \(U\+000A\) at character 14 of 23, which a header cannot carry \(the value is not shown\)$/],
+    [{ 'X-Token': 's3cret\r' }, /: http\.headers\["X-Token"\]: the value has a carriage return \(U\+000D\) at character 7 of 7,/],
+    [{ 'X-Token': 's3cret\0' }, /: http\.headers\["X-Token"\]: the value has a NUL \(U\+0000\)/],
+    [{ 'X-Token': 's3cret→' }, /: http\.headers\["X-Token"\]: the value has "→" \(U\+2192\) at character 7 of 7/],
+    [{ 'Authorization: Bearer s3cret': '' }, /: http\.headers has an invalid header name: "Authorization" then ":" \(U\+003A\) \(character 14 of 28; the rest not shown\); a name is letters, digits and/],
+    [{ '': 'x' }, /: http\.headers has an invalid header name: an empty string;/],
+    [{ Authorization: 5 }, /: http\.headers\["Authorization"\] must be a string, got a number$/],
+    [{ range: 'bytes=0-9' }, /: http\.headers\["range"\]: rootio sets each request's Range itself; remove this header$/],
+  ];
+  for (const [headers, message] of bad) {
+    const what = JSON.stringify(headers);
+    const direct = await HttpSource.open(url, { headers: headers as Record<string, string>, backoffMs: 1 }).then(() => null, (e: unknown) => e);
+    t.match(direct, { name: 'TypeError', message }, `HttpSource.open: ${what}`);
+    t.match((direct as Error)?.message, /^HttpSource\.open\(http:\/\/127\.0\.0\.1:\d+\/f\.root\): /, 'the call and URL named');
+    const opened = await openRootFile(url, { http: { headers: headers as Record<string, string>, backoffMs: 1 } }).then(() => null, (e: unknown) => e);
+    t.match(opened, { name: 'TypeError', message }, `openRootFile: ${what}`);
+    t.match((opened as Error)?.message, /^openRootFile\(http:\/\/127\.0\.0\.1:\d+\/f\.root\): /, 'the call and URL named');
+    for (const e of [direct, opened]) t.notMatch((e as Error)?.message, /s3cret/, 'the secret is not in the message');
+  }
+  // Other headers beside a bad one are not shown either (the whole object was printed).
+  const err = await openRootFile(url, { http: { headers: { Authorization: 'Bearer s3cret', 'X-N': 5 as never } } }).then(() => null, (e: unknown) => e);
+  t.match(err, { name: 'TypeError', message: /http\.headers\["X-N"\] must be a string, got a number$/ });
+  t.notMatch((err as Error)?.message, /s3cret/);
+  t.equal(requests(), 0, 'no request was made: nothing to retry');
+  // Values fetch sends are taken: latin-1, spaces around (fetch trims them).
+  const f = await openRootFile(url, { http: { headers: { 'X-Unit': ' µm ', Authorization: 'Bearer ok' } } });
+  t.ok(requests() > 0);
+  await f.close();
+});
