@@ -215,12 +215,15 @@ export function readTlsMaterial(tls: TlsOptions, what = 'tls'): TlsOptions {
       throw new StartFailure(`${what}.${field} ${v}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
   }
+  // The caller's name once, at the start ('Client.connect: tls.key … is not the key of tls.cert …'):
+  // it was repeated before each field ('… of Client.connect: tls.cert …').
+  const base = what.slice(what.lastIndexOf(': ') + 1).trimStart();
   if ((out.cert === undefined) !== (out.key === undefined)) {
-    throw new Error(`${what}.cert and ${what}.key go together: give both (the certificate and its private key)`);
+    throw new Error(`${what}.cert and ${base}.key go together: give both (the certificate and its private key)`);
   }
   if (out.ca !== undefined) checkCaBundle(`${what}.ca`, source.ca!, out.ca);
   if (out.cert !== undefined && out.key !== undefined) {
-    checkKeyPair([`${what}.cert`, source.cert!, out.cert], [`${what}.key`, source.key!, out.key]);
+    checkKeyPair([`${what}.cert`, source.cert!, out.cert], [`${what}.key`, source.key!, out.key], `${base}.cert`);
   }
   return out;
 }
@@ -236,7 +239,7 @@ function checkCaBundle(flag: string, source: string, ca: string | Buffer): void 
  * The certificate of a `[flag, source, PEM]` pair, checked to parse and to be the key's: errors
  * name each side by its flag (or field) and source, not OpenSSL's 'key values mismatch'.
  */
-function checkKeyPair(cert: [string, string, string | Buffer], key: [string, string, string | Buffer]): X509Certificate {
+function checkKeyPair(cert: [string, string, string | Buffer], key: [string, string, string | Buffer], certAfterKey = cert[0]): X509Certificate {
   const x = parseCert(cert[0], cert[1], cert[2]);
   let k;
   try {
@@ -244,7 +247,7 @@ function checkKeyPair(cert: [string, string, string | Buffer], key: [string, str
   } catch (err) {
     throw new StartFailure(`${key[0]} ${key[1]}: not a PEM private key (${(err as Error).message})`);
   }
-  if (!x.checkPrivateKey(k)) throw new StartFailure(`${key[0]} ${key[1]} is not the key of ${cert[0]} ${cert[1]}`);
+  if (!x.checkPrivateKey(k)) throw new StartFailure(`${key[0]} ${key[1]} is not the key of ${certAfterKey} ${cert[1]}`);
   return x;
 }
 

@@ -184,11 +184,11 @@ t.test('loadTlsFiles: each mistake is named with its flag and file', async (t) =
   // API callers' files get the CLIs' checks: before, these failed in the handshake with OpenSSL's
   // words alone ('key values mismatch', 'PEM routines::no start line'), naming no field or file.
   const api = 'Client.connect: tls';
-  t.throws(() => readTlsMaterial({ cert: f.cert, key: files.misnamed!.key }, api), new RegExp(`^Client\\.connect: tls\\.key \\S+misnamed\\.key is not the key of Client\\.connect: tls\\.cert \\S+node\\.pem$`));
+  t.throws(() => readTlsMaterial({ cert: f.cert, key: files.misnamed!.key }, api), new RegExp(`^Client\\.connect: tls\\.key \\S+misnamed\\.key is not the key of tls\\.cert \\S+node\\.pem$`));
   t.throws(() => readTlsMaterial({ cert: f.key, key: f.cert }, api), /^Client\.connect: tls\.cert \S+node\.key: not a PEM certificate/);
   t.throws(() => readTlsMaterial({ cert: f.cert, key: f.cert }, api), /^Client\.connect: tls\.key \S+node\.pem: not a PEM private key/);
-  t.throws(() => readTlsMaterial({ cert: readFileSync(f.cert), key: readFileSync(files.misnamed!.key) }, api), /^Client\.connect: tls\.key \(PEM text\) is not the key of Client\.connect: tls\.cert \(PEM text\)$/);
-  t.throws(() => readTlsMaterial({ cert: f.cert }, api), /^Client\.connect: tls\.cert and Client\.connect: tls\.key go together/);
+  t.throws(() => readTlsMaterial({ cert: readFileSync(f.cert), key: readFileSync(files.misnamed!.key) }, api), /^Client\.connect: tls\.key \(PEM text\) is not the key of tls\.cert \(PEM text\)$/);
+  t.throws(() => readTlsMaterial({ cert: f.cert }, api), /^Client\.connect: tls\.cert and tls\.key go together/);
   t.throws(() => readTlsMaterial({ ca: join(dir, 'junk.pem') }, api), /^Client\.connect: tls\.ca \S+junk\.pem: no PEM certificate in it$/);
   t.doesNotThrow(() => readTlsMaterial({ cert: f.cert, key: f.key, ca: ca.cert }, api), 'a matching pair and a CA pass');
 });
