@@ -9,6 +9,7 @@ import { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, batchKeyFromConfig, batchKeyProbl
 import { CONFIG_KEY_NAMES, SCHEDULER_TLS_CHECKS, SCHEDULER_TLS_DEFAULTS, schedulerTlsConflict, type SchedulerTlsConfig, type SettingsAsGiven } from '@gluon/client';
 import { OBJECT_TYPES, OBJECT_NAMES, SCHEMAS, type ObjectType } from './schema.js';
 import { parseCountsName } from './naming.js';
+import { unknownKey } from '@gluon/protocol';
 
 /** The pipeline's stages, in order. */
 export const STAGES = ['parse', 'masses', 'postprocess', 'histograms'] as const;
@@ -92,7 +93,7 @@ const mapping = (v: unknown, k: string): Record<string, unknown> => {
 const keysOf = (checks: Record<string, Check>): Check => (v, k) => {
   for (const [key, val] of Object.entries(mapping(v, k))) {
     const c = checks[key];
-    if (!c) throw new ConfigError(`${k}: unknown key "${key}" (known keys: ${Object.keys(checks).join(', ')})`);
+    if (!c) throw new ConfigError(`${k}: ${unknownKey(key, Object.keys(checks))}`);
     c(val, `${k}.${key}`);
   }
 };
@@ -156,7 +157,7 @@ export function validateConfig(raw: unknown, source: string): Partial<FsConfig> 
   const config: Record<string, unknown> = { ...raw };
   for (const [k, given] of Object.entries(raw)) {
     const c = CHECKS[k as keyof FsConfig];
-    if (!c) throw new ConfigError(`${source}: unknown key "${k}" (known keys: ${Object.keys(CHECKS).join(', ')})`);
+    if (!c) throw new ConfigError(`${source}: ${unknownKey(k, Object.keys(CHECKS))}`);
     // A batch list key's one line of text is a one-item list (job_extra: --exclusive), as gluon-h4l takes it.
     const v = config[k] = Object.hasOwn(BATCH_RUN_CHECKS, k) ? batchKeyFromConfig(k as keyof BatchRunConfig, given) : given;
     try { c(v, k); } catch (e) { throw new ConfigError(`${source}: ${(e as Error).message}`); }

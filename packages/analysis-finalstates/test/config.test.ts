@@ -11,8 +11,9 @@ t.test('config.yaml documents exactly the defaults', async (t) => {
 });
 
 t.test('bad keys and values are named with their source', async (t) => {
-  t.throws(() => validateConfig({ bin_widht_gev: 5 }, 'c.yaml'), /c\.yaml: unknown key "bin_widht_gev"/);
-  t.throws(() => validateConfig({ objects: { electrons: { pt_min: 5 } } }, 'c.yaml'), /c\.yaml: objects\.electrons: unknown key "pt_min"/);
+  t.throws(() => validateConfig({ bin_widht_gev: 5 }, 'c.yaml'), /c\.yaml: unknown key "bin_widht_gev" \(did you mean "bin_width_gev"\? known keys: /);
+  t.throws(() => validateConfig({ objects: { electrons: { pt_min: 5 } } }, 'c.yaml'), /c\.yaml: objects\.electrons: unknown key "pt_min" \(did you mean "pt_min_gev"\? known keys: pt_min_gev, /);
+  t.throws(() => validateConfig({ host: ['lab1', 'lab2'] }, 'c.yaml'), /^c\.yaml: unknown key "host" \(did you mean "hosts"\? known keys: /);
   t.throws(() => validateConfig({ objects: { muons: { abs_eta_max: -1 } } }, 'c.yaml'), /objects\.muons\.abs_eta_max must be a positive number, got -1/);
   t.throws(() => validateConfig({ objects_to_calculate: ['electrons', 'taus'] }, 'c.yaml'), /objects_to_calculate lists "taus"/);
   t.throws(() => validateConfig({ peaks: [{ combinations: ['2m_2e'], center_gev: 125, half_width_gev: 5 }] }, 'c.yaml'), /peaks\[0\]\.combinations: "2m_2e" is not/);

@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
+import { unknownKey } from '@gluon/protocol';
 import { reasonOf } from './errors.js';
 import { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, batchKeyFromConfig, batchKeyProblem, batchRunConflict, batchRunProblem, withSshJobs, type BatchRunConfig } from '@gluon/deploy';
 import { CONFIG_KEY_NAMES, SCHEDULER_TLS_CHECKS, SCHEDULER_TLS_DEFAULTS, schedulerTlsConflict, type SchedulerTlsConfig, type SettingsAsGiven } from '@gluon/client';
@@ -80,7 +81,7 @@ export function validateConfig(raw: unknown, source: string): Partial<H4lConfig>
   if (typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`${source}: the configuration must be a mapping of keys to values`);
   const config: Record<string, unknown> = { ...raw };
   for (const [k, given] of Object.entries(raw)) {
-    if (!(k in CHECKS)) throw new ConfigError(`${source}: unknown key "${k}" (known keys: ${Object.keys(CHECKS).join(', ')})`);
+    if (!(k in CHECKS)) throw new ConfigError(`${source}: ${unknownKey(k, Object.keys(CHECKS))}`);
     if (Object.hasOwn(BATCH_RUN_CHECKS, k)) {
       // As gluon-cluster words it (with what a size came to): @gluon/deploy's job keys; a list
       // key's one line of text is a one-item list (job_extra: --exclusive).

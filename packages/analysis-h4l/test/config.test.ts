@@ -9,7 +9,10 @@ const dir = mkdtempSync(path.join(tmpdir(), 'h4l-config-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
 t.test('bad keys and values are rejected naming the key', async (t) => {
-  t.throws(() => validateConfig({ chunksize: 5 }, 'c.yaml'), /c\.yaml: unknown key "chunksize"/);
+  t.throws(() => validateConfig({ chunksize: 5 }, 'c.yaml'), /c\.yaml: unknown key "chunksize" \(did you mean "chunk_size"\? known keys: run_name, /);
+  // Found by the new-user trial: `host:` for `hosts:` was answered with some 45 keys to look through.
+  t.throws(() => validateConfig({ host: ['lab1', 'lab2'] }, 'c.yaml'), /^c\.yaml: unknown key "host" \(did you mean "hosts"\? known keys: /);
+  t.throws(() => validateConfig({ zzz: 1 }, 'c.yaml'), /^c\.yaml: unknown key "zzz" \(known keys: run_name, /, 'no likely key: the list alone');
   t.throws(() => validateConfig({ chunk_size: 0 }, 'c.yaml'), /chunk_size must be an integer ≥ 1, got 0/);
   t.throws(() => validateConfig({ selection: 'best' }, 'c.yaml'), /selection must be one of notebook, notebook-pt, framework/);
   t.throws(() => validateConfig({ scheduler: 'http://x' }, 'c.yaml'), /scheduler must look like ws:/);

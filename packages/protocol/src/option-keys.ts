@@ -30,6 +30,16 @@ export function checkOptionKeys<T>(opts: T | undefined, known: OptionKeys<T>, wh
 }
 
 /**
+ * How a config file's unknown key is said: `unknown key "host" (did you mean "hosts"? known keys:
+ * …)`, the likely key first (the analyses' config.yaml has some 45 keys, so the list alone left
+ * the reader to find it), as a flag or an option key is refused.
+ */
+export function unknownKey(key: string, names: readonly string[]): string {
+  const near = nearest(key, names);
+  return `unknown key "${key}" (${near ? `did you mean "${near}"? ` : ''}known keys: ${names.join(', ')})`;
+}
+
+/**
  * The name closest to `key`, ignoring case, when it is a likely misspelling: at most 2 edits
  * away, 3 for names of 5 letters or more (`retry` → `retries`). Failing that, a name with a word
  * added or left off: the longest known name (4 letters or more) that `key` starts with
