@@ -3,6 +3,7 @@
 // shares one coordinate system, one resize path and one look.
 import { axisLabel, el, fmtRate, groupColor, widthOf } from './format.js';
 import { attachStreamInteraction } from './stream-interact.js';
+import { thinLabels, valueAxisSize } from './tick-labels.js';
 import { streamRowKey, streamRows } from './worker-labels.js';
 
 /* global uPlot */
@@ -38,6 +39,58 @@ export function axis(extra) {
   return { stroke: themeColor('--chart-axis'), grid: { stroke: themeColor('--chart-grid') }, ticks: { stroke: themeColor('--chart-grid') }, ...extra };
 }
 
+/** A canvas context kept for measuring text (drawing nothing), so a chart's own keeps its state. */
+let measuring = null;
+
+/** A line's width in px (the canvas's) as the browser draws it in `font`, a canvas font string. */
+function measureIn(font) {
+  measuring ??= document.createElement('canvas').getContext('2d');
+  return (line) => {
+    measuring.font = font;
+    return measuring.measureText(line).width;
+  };
+}
+
+/**
+ * A uPlot plugin every chart of the page takes: its labels fit, measured in the font they are
+ * drawn in (tick-labels.js). Along x, a label that would overlap another or stick out of the
+ * canvas is left out (its tick and grid line stay); a left or right axis is as wide as its widest
+ * label, at least its configured size. uPlot spaces ticks by a fixed number of pixels and sizes
+ * axes as configured: a time axis's first label, with the date under it, ran into the next one,
+ * and the Scheduler chart's right axis cut '1000 ms' at the canvas's edge.
+ */
+export function fitAxes() {
+  return {
+    hooks: {
+      // After uPlot has filled in each axis's defaults (its own time labels among them), before
+      // anything is laid out or drawn.
+      init: [(u) => u.axes.forEach((axis) => {
+        if (!axis.show) return;
+        // axis.font: [font scaled to the canvas's pixels, its size there, its size in CSS px]
+        const ratio = axis.font[1] / axis.font[2];
+        if (axis.side % 2 === 0) {
+          if (axis.rotate(u, [], 0, 0) || axis.align) return; // laid out otherwise than centred
+          const values = axis.values;
+          axis.values = (self, splits, ...rest) => thinLabels(
+            values(self, splits, ...rest),
+            splits.map((s) => self.valToPos(s, axis.scale, true)),
+            measureIn(axis.font[0]),
+            { lo: 0, hi: self.width * ratio, gap: axis.font[1] / 2 },
+          );
+        } else {
+          const size = axis.size;
+          axis.size = (self, values, ...rest) => {
+            const least = size(self, values, ...rest);
+            if (!values) return least;
+            const measure = measureIn(axis.font[0]);
+            return valueAxisSize(values, (line) => measure(line) / ratio, { tick: axis.ticks.show ? axis.ticks.size : 0, gap: axis.gap, least });
+          };
+        }
+      })],
+    },
+  };
+}
+
 /**
  * A uPlot with two placeholder x points and an invisible series: the `draw` callback paints the
  * content, the scales come from the `xRange`/`yRange` callbacks.
@@ -55,6 +108,7 @@ export function customPlot(container, { height, xTime, xRange, yRange, yAxis = {
     axes: [axis(xAxis), axis(yAxis)],
     series: [{}, { show: false, scale: 'y' }, ...extraSeries],
     hooks: { draw: [(u) => draw(u)] },
+    plugins: [fitAxes()],
   };
   return new uPlot(opts, [[0, 1], [null, null], ...extraSeries.map(() => [null, null])], container);
 }
@@ -304,6 +358,7 @@ export class ThroughputChart {
       width: widthOf(this.container),
       height: 300,
       cursor: { drag: { x: false, y: false } },
+      plugins: [fitAxes()],
       scales: { x: timeScale(20), tasks: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.1)] }, events: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.1)] } },
       axes: [
         axis({}),
@@ -451,7 +506,7 @@ export class SeriesChart {
   constructor(container) {
     this.container = container;
     this.plot = new uPlot({
-      width: widthOf(container), height: 160, legend: { show: false }, cursor: { show: false },
+      width: widthOf(container), height: 160, legend: { show: false }, cursor: { show: false }, plugins: [fitAxes()],
       scales: { x: { time: false } },
       axes: [axis({}), axis({ size: 50, values: (_u, s) => s.map(fmtRate) })],
       series: [{}, { stroke: '#4e79a7', width: 2 }],
