@@ -127,7 +127,8 @@ async function main(): Promise<void> {
   /** A stop asked for while start() was under way: done once it settles. */
   let stopAfterStart: { why: string; status: number } | undefined;
   let stopping = false;
-  const stop = (why: string, status = 0) => {
+  /** `said`: the stop was said already ('… while starting: stopping what was started'). */
+  const stop = (why: string, status = 0, said = false) => {
     if (stopping) return;
     stopping = true;
     if (!cluster) {
@@ -136,7 +137,7 @@ async function main(): Promise<void> {
       return;
     }
     const c = cluster;
-    process.stderr.write(`gluon-cluster: ${why}: cancelling ${c.jobList.length} job(s)\n`);
+    if (!said) process.stderr.write(`gluon-cluster: ${why}: cancelling ${c.jobList.length} job(s)\n`);
     c.close().then(() => process.exit(status), (e: Error) => { process.stderr.write(`gluon-cluster: ${e.message}\n`); process.exit(1); });
   };
   // Before anything starts: a Ctrl-C or SIGTERM while the scheduler starts (or its ssh session
@@ -156,7 +157,7 @@ async function main(): Promise<void> {
   }
   if (stopAfterStart) {
     stopping = false;
-    stop(stopAfterStart.why, stopAfterStart.status);
+    stop(stopAfterStart.why, stopAfterStart.status, true);
     return;
   }
   if (v['print-job-script']) {
