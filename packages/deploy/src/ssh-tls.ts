@@ -6,10 +6,11 @@
  * soon as the certificates are signed (no further certificate can be made from it), and the one
  * file left here is the CA's certificate, which clients of the cluster trust (`--tls-ca`).
  */
+import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeCa, makeCert } from '@gluon/protocol';
+import { makeCa, makeCert, onProcessEnd } from '@gluon/protocol';
 
 /** What one host receives: the CA's certificate, its own certificate and key (PEM). */
 export interface HostTls {
@@ -26,17 +27,21 @@ export interface SSHClusterTls {
   ca: string;
   /** The material for the host with this address (one of those it was made for). */
   forAddress(address: string): HostTls;
-  /** Deletes the directory of `caFile`. */
+  /** Deletes the directory of `caFile` (the end of the process does too, when this is not called). */
   remove(): Promise<void>;
 }
 
 /**
  * Makes the CA and a certificate for each of `addresses` (IP addresses or DNS names; repeats are
  * made once) with the `openssl` command, in a new private (0700) directory under the system's
- * temporary directory. Valid for `days`.
+ * temporary directory. Valid for `days`. The directory goes at `remove()` or, failing that, when
+ * the process ends (a SIGHUP to gluon-cluster ssh, a script that throws or exits without close()):
+ * its hosts' processes stop then as their sessions close, and it was left behind.
  */
 export async function makeSSHClusterTls(addresses: readonly string[], days = 30): Promise<SSHClusterTls> {
   const dir = await mkdtemp(join(tmpdir(), 'gluon-ssh-ca-'));
+  // At the process's end only: a CLI that handles the signal itself still closes the cluster.
+  const stopWatching = onProcessEnd(() => rmSync(dir, { recursive: true, force: true }), { onlyAtEnd: true });
   try {
     const ca = await makeCa(dir, 'ca', days);
     const hosts = new Map<string, { cert: string; key: string }>();
@@ -57,10 +62,14 @@ export async function makeSSHClusterTls(addresses: readonly string[], days = 30)
         if (!h) throw new Error(`ssh cluster: no certificate was made for ${address} (made for ${[...hosts.keys()].join(', ')})`);
         return { ca: caPem, ...h };
       },
-      remove: () => rm(dir, { recursive: true, force: true }),
+      remove: async () => {
+        await rm(dir, { recursive: true, force: true });
+        stopWatching();
+      },
     };
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
+    stopWatching();
     throw err;
   }
 }
