@@ -434,8 +434,10 @@ function contentRange(v: string | null): { from: number; to: number; total: numb
 }
 
 /**
- * The body of a 206 answer of `length` bytes, read into memory of that size and never beyond it;
- * a string saying what is wrong when the server announces or sends another number of bytes.
+ * The body of a 206 answer of `length` bytes, read into memory of that size and never beyond it,
+ * and complete once those bytes are in (whatever the server does after); a string saying what is
+ * wrong when the server announces or sends another number of bytes (more than asked: as soon as
+ * they come with the bytes asked for).
  */
 async function bodyOf(res: Response, length: number, range: string): Promise<Uint8Array | string> {
   const declared = res.headers.get('content-length');
@@ -458,6 +460,15 @@ async function bodyOf(res: Response, length: number, range: string): Promise<Uin
       }
       out.set(value, at);
       at += value.length;
+      // Every byte asked is in: the answer is complete. Without a Content-Length (chunked, or
+      // ended by closing the connection) its end is what the server says next, which a server may
+      // put off while it holds the connection: each attempt then waited its whole time-out and
+      // failed. Its connection is let go rather than waited on (a server that ends its body with
+      // its last bytes, as most do, has ended it already: nothing is lost).
+      if (at === length) {
+        await reader.cancel().catch(() => {});
+        break;
+      }
     }
   }
   return at === length ? out : `short read: asked for ${length} bytes (${range}), got ${at}`;

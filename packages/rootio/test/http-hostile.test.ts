@@ -266,3 +266,38 @@ t.test('a header fetch cannot send is refused when the file is opened, naming it
   t.ok(requests() > 0);
   await f.close();
 });
+
+t.test('the bytes asked, without Content-Length, from a server that then holds the connection: complete once in', async (t) => {
+  // Chunked, or ended by closing the connection: the body ends when the server says so, which
+  // this one never does. Every attempt waited its whole time-out and failed ("the response body
+  // was not complete within 60000 ms"): a read needs no more once the bytes asked are in.
+  for (const framing of ['chunked', 'close-delimited'] as const) {
+    const held: Array<Promise<void>> = [];
+    const { url } = await scripted(t, (n, req, res) => {
+      if (n === 0) return answer(file, req, res);
+      held.push(closed(req));
+      const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range!)!;
+      const [a, z] = [Number(m[1]), Number(m[2])];
+      if (framing === 'close-delimited') res.useChunkedEncodingByDefault = false;
+      res.writeHead(206, { 'content-range': `bytes ${a}-${z}/${file.length}` });
+      // The bytes asked, one piece at a time (the body is taken across chunks), and no end.
+      res.write(file.subarray(a, a + 40));
+      res.write(file.subarray(a + 40, z + 1));
+    });
+    const src = await HttpSource.open(url, { retries: 1, timeoutMs: 60_000 });
+    t.teardown(() => src.close());
+    const [got] = await src.read([[1000, 100]]);
+    t.same(Buffer.from(got!), file.subarray(1000, 1100), `${framing}: the bytes asked`);
+    await within(held[0]!, 120_000, `${framing}: the held connection let go`);
+    t.equal(src.waiting(), null, `${framing}: nothing in flight`);
+  }
+  // More than asked, sent with them, is still refused.
+  const { url } = await scripted(t, (n, req, res) => {
+    if (n === 0) return answer(file, req, res);
+    res.writeHead(206, { 'content-range': `bytes 1000-1099/${file.length}` });
+    res.write(file.subarray(1000, 1110));
+  });
+  const src = await HttpSource.open(url, { retries: 1, timeoutMs: 60_000 });
+  t.teardown(() => src.close());
+  await t.rejects(src.read([[1000, 100]]), { name: 'RootIOError', message: /the server sent more than the 100 bytes asked for \(bytes=1000-1099\) \(after 1 attempt\)$/ });
+});
