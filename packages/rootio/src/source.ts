@@ -49,8 +49,9 @@ export interface ReadOptions {
    */
   into?: Uint8Array;
   /**
-   * Ends this read's requests when it aborts (a time bound run out: see file.ts's guard); the read
-   * then rejects with RootIOError. A local file's reads do not wait on anything and ignore it.
+   * Ends this read's requests when it aborts (a time bound run out: see file.ts's guard, another
+   * part of a tree read failed: see tree.ts); the read then rejects with RootIOError. A local
+   * file's read starts no further pread then (one under way finishes).
    */
   signal?: AbortSignal;
 }
@@ -155,11 +156,18 @@ export class LocalSource implements ByteSource {
       for (let i = 0; i < ranges.length; i++) out.push(this.readBlocking(ranges[i]![0], ranges[i]![1], into?.[i]));
       return out;
     }
-    if (runs) {
-      await Promise.all(runs.map(([a, z]) => this.readAsync(ranges[a]![0], spanOf(ranges, a, z), spanView(into!, a, z))));
-      return into!;
+    const ending = { stop: false, signal: opts?.signal };
+    const all = runs ? runs.map(([a, z]) => this.readAsync(ranges[a]![0], spanOf(ranges, a, z), spanView(into!, a, z), ending))
+      : ranges.map(([offset, length], i) => this.readAsync(offset, length, into?.[i], ending));
+    try {
+      const got = await Promise.all(all);
+      return runs ? into! : got;
+    } catch (err) {
+      // The others start no further pread, and the read rejects once none is under way.
+      ending.stop = true;
+      await Promise.allSettled(all);
+      throw err;
     }
-    return Promise.all(ranges.map(([offset, length], i) => this.readAsync(offset, length, into?.[i])));
   }
 
   canReadInOrder(): boolean {
@@ -174,11 +182,12 @@ export class LocalSource implements ByteSource {
     return read;
   }
 
-  /** One range read with non-blocking reads (libuv's thread pool). */
-  private async readAsync(offset: number, length: number, into: Uint8Array | undefined): Promise<Uint8Array> {
+  /** One range read with non-blocking reads (libuv's thread pool), each pread only while `ending` has not stopped the read. */
+  private async readAsync(offset: number, length: number, into: Uint8Array | undefined, ending: { stop: boolean; signal: AbortSignal | undefined }): Promise<Uint8Array> {
     const buf = this.destination(offset, length, into);
     let done = 0;
     while (done < length) {
+      if (ending.stop || ending.signal?.aborted) throw new RootIOError(this.path, `the read of ${length} bytes at ${offset} was stopped`);
       const { bytesRead } = await this.fh.read(buf, done, length - done, offset + done);
       done = this.advance(offset, done, bytesRead);
     }
@@ -279,10 +288,13 @@ export class HttpSource implements ByteSource {
     // connections) for as long as their server lets them.
     const failed = new AbortController();
     const ending = linkSignals([this.closing.signal, opts?.signal, failed.signal]);
+    const all = groups.map((g) => this.readGroup(g, ranges, into, out, ending.signal));
     try {
-      await Promise.all(groups.map((g) => this.readGroup(g, ranges, into, out, ending.signal)));
+      await Promise.all(all);
     } catch (err) {
       failed.abort();
+      // Rejected once they have ended: no request of the read runs after the caller has its error.
+      await Promise.allSettled(all);
       throw err;
     } finally {
       ending.release();

@@ -263,12 +263,26 @@ export class TreeReader {
     // the branches, one batched read, which joins the baskets next to each other in the file, of
     // any branch, into one pread (fewer requests: see OWN_READS).
     const perBranch = !threads && source.readsBeside === true;
+    // The read's first failure (a read of its bytes, or a branch's decoding) ends the rest of it:
+    // its reads in flight are ended (HTTP requests aborted; a local read starts no further pread),
+    // nothing more is decoded, and it rejects with that failure once none of its reads, its
+    // reading thread or its decompression threads runs. It decoded on, in the order asked, and
+    // rejected with whatever failed there first, leaving later reads running after the caller
+    // had its error.
+    const stopping = new AbortController();
+    const first: { failed: boolean; err: unknown } = { failed: false, err: undefined };
+    const fail = (err: unknown) => {
+      if (first.failed) return;
+      first.failed = true;
+      first.err = err;
+      stopping.abort();
+    };
     const reads: Array<Promise<Map<BasketRef, Uint8Array>>> = [];
     /** Reads `refs` (into `into` when given); the bytes of each, by its ref. */
     const readRefs = async (refs: BasketRef[], into: Uint8Array | undefined) => {
       const ranges: Array<readonly [number, number]> = [];
       for (const r of refs) ranges.push([r.seek, r.bytes]);
-      const blobs = await source.read(ranges, into ? { into } : { shared: threads });
+      const blobs = await source.read(ranges, into ? { into, signal: stopping.signal } : { shared: threads, signal: stopping.signal });
       const byRef = new Map<BasketRef, Uint8Array>();
       for (let i = 0; i < refs.length; i++) byRef.set(refs[i]!, blobs[i]!);
       return byRef;
@@ -294,7 +308,10 @@ export class TreeReader {
       const mark = () => {
         done[k] = true;
       };
-      read.then(mark, mark);
+      read.then(mark, (err: unknown) => {
+        mark();
+        fail(err);
+      });
       reads.push(read);
     };
     let at = 0;
@@ -331,6 +348,7 @@ export class TreeReader {
       // Bytes the reading thread has not got to yet are read here: this thread would only wait.
       if (threadRead && !done[k] && needs[k]! >= 0) threadRead.help(needs[k]!);
       const fresh = await reads[k]!;
+      if (first.failed) throw first.err;
       const baskets: PendingBasket[] = [];
       const prior = priors[k];
       for (const ref of s.refs) {
@@ -364,6 +382,7 @@ export class TreeReader {
         job = this.startJob(perState as PendingBasket[][]);
       }
       for (let i = 0; i < states.length; i++) {
+        if (first.failed) throw first.err;
         const s = states[i]!;
         const baskets = perState[i] ?? await basketsOf(s);
         if (prefaulter && sharesOffsets(s.info)) {
@@ -418,10 +437,16 @@ export class TreeReader {
         out[names[i]!] = decode(this.file.path, s.info, baskets, start, stop, counts, mine, offsets);
       }
       ended = true;
+    } catch (err) {
+      fail(err);
+      throw first.err;
     } finally {
       // A read that failed reads no more of its bytes.
       if (!ended) threadRead?.stop();
       job?.close();
+      // Nothing of a failed read runs once it has rejected: its reads (ended above, or a pread
+      // already under way), its reading thread and its decompression threads are waited for.
+      if (!ended) await Promise.all([Promise.allSettled(reads), threadRead?.finished, job?.drained]);
       // A read that failed leaves no read of zeros writing into memory after it.
       if (prefaulter) await prefaulter.close();
       // Reused once no thread reads it any more and no read still writes into it (a read that

@@ -206,6 +206,7 @@ t.test('a read whose request fails ends its other requests', async (t) => {
   const conns = connections(server);
   const src = await HttpSource.open(url, { timeoutMs: 3_600_000, coalesceGap: 0 });
   await t.rejects(within(src.read([[100, 10], [file.length - 10, 10]]), 120_000, 'the read'), { name: 'RootIOError', message: /HTTP 404 Not Found for bytes \d+-\d+$/ });
+  t.equal(src.waiting(), null, 'the other request had ended when the read rejected');
   await within(stalled[0]!, 120_000, 'the other request ended');
   await within(conns.none(), 120_000, 'every connection closed');
   t.equal(conns.open, 0, 'no connection left open');
