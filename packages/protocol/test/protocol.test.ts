@@ -209,8 +209,10 @@ t.test('oversized frames, garbage frames, text frames and raw garbage bytes clos
 t.test('a request fails when the connection closes; an over-limit outgoing message is not sent', async (t) => {
   const { server, conns } = await echoServer(t);
   const { conn } = await connect(server.address, { role: 'client' }, { ...ECHO, maxMessageBytes: 1024 });
+  // In flight: the server has it (waited for, not slept on) and never answers.
+  const received = new Promise<void>((r) => conns[0]!.on('message', (m) => { if (m.op === 'never-answered') r(); }));
   const pending = conn.request({ op: 'never-answered' });
-  await new Promise((r) => setTimeout(r, 50));
+  await received;
   let oversize = 0;
   conn.on('oversize', () => oversize++);
   conn.send({ op: 'echo', value: 'x'.repeat(5000) });

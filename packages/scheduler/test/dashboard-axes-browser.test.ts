@@ -9,8 +9,8 @@ import t from 'tap';
 import { chromiumSkip } from './fixtures/browser.js';
 import { memoryDashboard } from './fixtures/memory-dashboard.js';
 import { chartTexts, labelProblems, recordCanvasText } from './fixtures/dashboard-canvas-text.js';
+import { resizeTo } from './fixtures/dashboard-resize.js';
 import type { WorkerRow } from '../src/dashboard/source.js';
-import type { Page } from 'playwright-core';
 
 const skip = chromiumSkip();
 const WAIT = { timeout: 60_000 };
@@ -22,19 +22,6 @@ function worker(id: string): WorkerRow {
     id, name: id, address: `ws://127.0.0.1:4${id.length}00`, host: 'node-1', nthreads: 2, cpu: 50, rss: 300 << 20, memoryLimit: 1 << 30,
     executing: 1, queued: 2, stored: 3, storedBytes: 1000, lastSeen: Date.now(), alive: true,
   };
-}
-
-/**
- * Resizes the viewport and returns once every chart of the page has been redrawn at its
- * container's new width (the page's resize handler does it on the next frame; the test's own
- * charts, in panels named test-…, are resized by the test).
- */
-async function resizeTo(page: Page, width: number): Promise<void> {
-  await page.setViewportSize({ width, height: 1200 });
-  await page.waitForFunction((w) => window.innerWidth === w && [...document.querySelectorAll<HTMLElement>('.panel:not([id^="test-"]) .uplot')].every((u) => {
-    const want = Math.max(240, Math.floor(u.parentElement!.clientWidth));
-    return Math.abs(u.getBoundingClientRect().width - want) < 1;
-  }), width, WAIT);
 }
 
 t.test('the live page at 1400 and 400 px: every axis label inside its canvas and its panel, none over another', { skip }, async (t) => {
@@ -55,7 +42,7 @@ t.test('the live page at 1400 and 400 px: every axis label inside its canvas and
     && Number(document.getElementById('throughput')!.dataset.points) >= 3
     && Number(document.getElementById('stream')!.dataset.bars) > 0, null, WAIT);
   for (const width of WIDTHS) {
-    await resizeTo(page, width);
+    await resizeTo(page, width, 1200);
     const charts = await chartTexts(page);
     const scheduler = charts.find((c) => c.chart.startsWith('scheduler-panel/') && c.labels.some((l) => / ms$/.test(l.text)));
     t.ok(scheduler, `${width} px: the Scheduler chart's right axis is drawn`);
@@ -100,7 +87,7 @@ t.test('time axes over windows that end at a date change and mid-hour, from 1400
   const ends = [[2026, 12, 3, 23, 59, 40], [2026, 12, 6, 10, 43, 20], [2026, 12, 31, 23, 59, 55]];
   let checked = 0;
   for (const width of [1400, 1000, 700, 520, 400, 320]) {
-    await resizeTo(page, width);
+    await resizeTo(page, width, 1200);
     for (const end of ends) {
       for (const spanS of [60, 200, 600]) {
         await page.evaluate(async ([end, spanS]) => {

@@ -90,7 +90,10 @@ t.test('dashboard in a real browser', { skip }, async (t) => {
 
   // Throughput got points; then the screenshot of the status page after the run.
   await page.waitForFunction(() => Number((document.querySelector('#throughput') as HTMLElement).dataset.points) > 2, null, { timeout: 120_000 });
-  await page.waitForTimeout(600); // one more push, so ages and charts are settled for the picture
+  // One more render after them (the task stream, following now, is redrawn at every push and
+  // clock tick), so ages and charts are settled for the picture: waited for, not slept on.
+  const drawn = await page.$eval('#stream', (e) => Number((e as HTMLElement).dataset.draws));
+  await page.waitForFunction((d) => Number((document.querySelector('#stream') as HTMLElement).dataset.draws) > d, drawn, { timeout: 120_000 });
   mkdirSync(outDir, { recursive: true });
   const png = await page.screenshot({ fullPage: true, type: 'png' });
   writeFileSync(join(outDir, 'dashboard.png'), png);

@@ -13,6 +13,7 @@ import { CLUSTER, fx, gates, outDir } from './fixtures/dashboard-run.js';
 import { MemorySource, taskState } from './fixtures/memory-source.js';
 import { chromiumSkip, launch } from './fixtures/browser.js';
 import { memoryDashboard } from './fixtures/memory-dashboard.js';
+import { resizeTo } from './fixtures/dashboard-resize.js';
 import type { WorkerRow } from '../src/dashboard/source.js';
 
 const skip = chromiumSkip();
@@ -247,8 +248,7 @@ t.test('tooltips, dark mode, a 400 px screen, and panels as tall as their conten
   await page.emulateMedia({ colorScheme: 'light' });
 
   // 400 px wide: no sideways scrolling of the page; tables scroll inside their panel.
-  await page.setViewportSize({ width: 400, height: 900 });
-  await page.waitForTimeout(300); // the resize handler redraws the charts on the next frame
+  await resizeTo(page, 400, 900);
   const narrow = await page.evaluate(() => {
     const over: string[] = [];
     for (const table of document.querySelectorAll('table')) {

@@ -481,10 +481,11 @@ async function pausedViewer(t: Test, dashboardUrl: string): Promise<net.Socket> 
   return sock;
 }
 
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
+/** Resolves once `cond()` holds; bounded generously (5 s can pass unnoticed on a loaded 2-core machine). */
+async function waitFor(cond: () => boolean, ms = 120_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
+    if (Date.now() > end) throw new Error(`condition not met in ${ms} ms: ${cond}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

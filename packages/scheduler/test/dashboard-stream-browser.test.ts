@@ -91,8 +91,10 @@ t.test('zoom and pan stay on the retained bars; Live follows now again', { skip 
   const zoomed = await range();
   t.ok(Math.abs((zoomed.hi - zoomed.lo) - (before.hi - before.lo) / 4) <= 2, `a quarter of the span (${zoomed.hi - zoomed.lo} ms of ${before.hi - before.lo})`);
   t.equal(zoomed.bars, visible(zoomed.lo, zoomed.hi), `${zoomed.bars} bars drawn: those in ${zoomed.lo - now}..${zoomed.hi - now} ms`);
-  // The view stays put while pushes arrive (a zoomed stream does not scroll).
-  await page.waitForTimeout(300);
+  // The view stays put while pushes arrive (a zoomed stream does not scroll): wait for the chart
+  // to be drawn again twice (later pushes and clock ticks redraw it), not for a fixed time.
+  const drawn = await page.$eval('#stream', (e) => Number((e as HTMLElement).dataset.draws));
+  await page.waitForFunction((d) => Number((document.querySelector('#stream') as HTMLElement).dataset.draws) >= d + 2, drawn, { timeout: 120_000 });
   const still = await range();
   t.same([still.lo, still.hi], [zoomed.lo, zoomed.hi], 'unchanged over later pushes');
 
