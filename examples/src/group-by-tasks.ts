@@ -24,7 +24,10 @@ export interface Groups {
   rows: number;
 }
 
-/** One file's groups. A row that is not a sale fails the task naming the file and the line. */
+/**
+ * One file's groups. A row that is not a sale (not JSON, as a truncated row, or a record with a
+ * field missing or wrong) fails the task naming the file and the line, with `code` `'BAD_ROW'`.
+ */
 export async function aggregateFile(path: string): Promise<Groups> {
   const acc = new Accumulator();
   let line = 0;
@@ -35,8 +38,9 @@ export async function aggregateFile(path: string): Promise<Groups> {
     try {
       row = JSON.parse(text);
     } catch (e) {
-      // The parser's own words (where in the row) travel as the cause, in the remote stack.
-      throw new Error(`${path}:${line}: not a JSON record: ${text.slice(0, 60)}`, { cause: e });
+      // The parser's own words (where in the row) travel as the cause, in the remote stack; the
+      // code is a bad row's, as for a record that is not a sale, so a client can branch on it.
+      throw Object.assign(new Error(`${path}:${line}: not a JSON record: ${text.slice(0, 60)}`, { cause: e }), { code: 'BAD_ROW' });
     }
     const bad = whyNotASale(row);
     if (bad) throw Object.assign(new Error(`${path}:${line}: ${bad}`), { code: 'BAD_ROW' });
