@@ -6,15 +6,30 @@ function human(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e4 ? `${(n / 1e3).toFixed(1)}k` : figure(n);
 }
 
-/** One progress line: chunks, events, rate, ETA. */
+/** The shortest processing time a rate is computed over (see {@link progressRate}). */
+export const MIN_RATE_INTERVAL_MS = 1000;
+
+/**
+ * Events per second so far, or undefined while that says nothing: before a chunk with events
+ * finished, or over less than {@link MIN_RATE_INTERVAL_MS} of processing. On a cluster,
+ * processing starts when a worker first ran a task, which the first chunk done may be (the probe
+ * not back yet): the first progress line divided its events by ~1 ms (the floor), a rate of
+ * millions of events/s and an ETA of a moment.
+ */
+export function progressRate(p: Pick<ProgressEvent, 'chunksDone' | 'events' | 'elapsedMs'>): number | undefined {
+  if (p.chunksDone < 1 || p.events <= 0 || !(p.elapsedMs >= MIN_RATE_INTERVAL_MS)) return undefined;
+  return p.events / (p.elapsedMs / 1000);
+}
+
+/** One progress line: chunks, events, rate, ETA (`? ev/s  ETA ?` until the rate means something). */
 export function progressLine(p: ProgressEvent, width = 24): { bar: string; text: string } {
   const frac = p.chunksTotal ? p.chunksDone / p.chunksTotal : 1;
-  const rate = p.events / Math.max(1e-3, p.elapsedMs / 1000);
-  const eta = rate > 0 ? (p.eventsTotal - p.events) / rate : NaN;
+  const rate = progressRate(p);
+  const eta = p.events >= p.eventsTotal ? 0 : rate !== undefined ? (p.eventsTotal - p.events) / rate : undefined;
   const filled = Math.round(frac * width);
   return {
     bar: `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`,
-    text: `${p.chunksDone}/${p.chunksTotal} chunks  ${human(p.events)}/${human(p.eventsTotal)} events  ${human(rate)} ev/s  ETA ${Number.isFinite(eta) ? eta.toFixed(1) + 's' : '?'}`,
+    text: `${p.chunksDone}/${p.chunksTotal} chunks  ${human(p.events)}/${human(p.eventsTotal)} events  ${rate !== undefined ? human(rate) : '?'} ev/s  ETA ${eta !== undefined ? eta.toFixed(1) + 's' : '?'}`,
   };
 }
 
