@@ -5,12 +5,12 @@
  * N%'"), so a link of 20 ms ± 5 could not be had where netem is missing (this machine).
  */
 import t from 'tap';
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { NetLab, netemUnavailable, netnsUnavailable } from '../packages/worker/test/netns.js';
 import { until } from './helpers/until.js';
 
 const why = netnsUnavailable();
-const udp = join(import.meta.dirname, 'fixtures/udp-seq.mjs');
+const udp = fileURLToPath(new URL('fixtures/udp-seq.mjs', import.meta.url));
 
 t.test('a relayed link with a jitter: each frame 15-25 ms late, and frames overtake each other', { skip: why }, async (t) => {
   const lab = await NetLab.create({ a: '10.201.0.41', b: '10.201.0.42' }, { tls: false, relayed: ['a'] });

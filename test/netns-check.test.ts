@@ -7,10 +7,10 @@
  */
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CHECKOUT_TAG, NetLab, netnsUnavailable, sweepStaleLabs } from '../packages/worker/test/netns.js';
 
-const script = join(import.meta.dirname, '../scripts/netns.sh');
+const script = fileURLToPath(new URL('../scripts/netns.sh', import.meta.url));
 
 t.test('check says namespaces can be made, or why not', async (t) => {
   const r = spawnSync('bash', [script, 'check'], { encoding: 'utf8', timeout: 60_000 });

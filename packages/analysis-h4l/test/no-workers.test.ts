@@ -49,7 +49,7 @@ t.test('the waiting line says how long it waited of how long, and when the run g
 t.test('workers connected but none done with the probe: the watch says they are connected, and does not send the user to start workers', async (t) => {
   // Two workers that take the probe and hold it (as while loading the task code) until the gate.
   const gate = path.join(tmp, 'probe-gate');
-  const fixtures = path.join(import.meta.dirname, 'fixtures');
+  const fixtures = fileURLToPath(new URL('fixtures', import.meta.url));
   const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, dashboard: false, env: { H4L_TEST_GATE: gate }, allowModules: [fixtures] });
   t.teardown(() => { writeFileSync(gate, ''); return cluster.close(); });
   const client = await cluster.client();
