@@ -4,12 +4,12 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { LocalCluster } from '@gluon/client';
+import { closedPort } from '../../test/helpers/closed-port.js';
 
 const run = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -72,7 +72,9 @@ t.test('remote-scheduler refused by a running scheduler names its inputs, not ho
 
 t.test('remote-scheduler without a scheduler says so and how to start one, without a stack trace', async (t) => {
   // It died with an uncaught HandshakeError and its stack.
-  const port = await new Promise<number>((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)); }); });
+  // A port nothing listens on, that no listen(0) is given (test/helpers/closed-port.ts); not one
+  // a closed listener had, which another process's listen(0) could be given meanwhile.
+  const port = await closedPort();
   const err = await run(process.execPath, [script('remote-scheduler'), `ws://127.0.0.1:${port}`], { cwd: root, timeout: HUNG_MS }).then(() => undefined, (e: { code: number; stderr: string }) => e);
   t.equal(err?.code, 1);
   // Client.connect tries again while nothing answers (c3f28c2), then says how often.

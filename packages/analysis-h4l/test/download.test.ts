@@ -8,6 +8,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { download, downloadList } from '../src/download.js';
 import { describeFetchError } from '../src/errors.js';
+import { closedPort } from '../../../test/helpers/closed-port.js';
 
 const files: Record<string, Buffer> = { '/Data/a.root': randomBytes(70_000), '/MC/b.root': randomBytes(12_345) };
 let served = 0, ranged = 0, lie = false, cut = false;
@@ -90,10 +91,9 @@ t.test('a body that stalls is given up on too, the partial file kept', async (t)
 });
 
 t.test('an unreachable host says why: refused, TLS, DNS', async (t) => {
-  const closed = net.createServer();
-  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-  const port = (closed.address() as { port: number }).port;
-  await new Promise<void>((r) => closed.close(() => r()));
+  // A port nothing listens on, that no listen(0) is given (test/helpers/closed-port.ts); not one
+  // a closed listener had, which another process's listen(0) could be given meanwhile.
+  const port = await closedPort();
   const d = path.join(dest, 'refused');
   await t.rejects(download({ dest: d, baseUrl: `http://127.0.0.1:${port}/`, files: ['Data/a.root'] }),
     /Data\/a\.root: unreachable \(connection refused \(ECONNREFUSED\): nothing listens there\)$/);

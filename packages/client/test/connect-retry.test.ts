@@ -5,7 +5,7 @@
  * decision reads the code of the socket's own error (the handshake error's `cause`), never the
  * message: the failures below are real ones, each met on a real socket.
  */
-import { createServer, connect as netConnect, type Server } from 'node:net';
+import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,15 +14,10 @@ import { CloseCode, connect, HandshakeError, socketErrorText, temporaryTls } fro
 import { startScheduler } from '@gluon/scheduler';
 import { Client } from '../src/index.js';
 import { connectWithin, retryableFailure, type RetryClock } from '../src/connect-retry.js';
+// A port nothing listens on, that no listen(0) is given (test/helpers/closed-port.ts); not one
+// a closed listener had, which another process's listen(0) could be given meanwhile.
+import { closedPort } from '../../../test/helpers/closed-port.js';
 
-/** A port nothing listens on: one the kernel gave a listener that is then closed. */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
 
 /** What the protocol's connect (one attempt of Client.connect) rejects with for `url`. */
 async function failure(url: string, opts: Parameters<typeof connect>[2] = {}): Promise<HandshakeError> {
@@ -54,29 +49,43 @@ t.test('nothing listens: tried until the deadline, then the error names the addr
 });
 
 t.test('the first connection cut before any answer, the scheduler listening after: connect succeeds', async (t) => {
-  // The port's first listener resets the connection it gets, then gives the port to a scheduler.
-  let port = 0;
-  let cut = 0;
-  let sched: Awaited<ReturnType<typeof startScheduler>> | undefined;
-  t.teardown(async () => {
-    await sched?.close();
-  });
-  const handedOver = new Promise<void>((resolve, reject) => {
-    const first: Server = createServer((sock) => {
+  // The port's listener resets the first connection it gets and starts a scheduler then (on a
+  // port of its own, 0: any free one), to which it relays every later connection. It gave the
+  // port itself to the scheduler (closed, then listened on by number): in between, another
+  // process's listen(0) could be given it.
+  let cut = 0, relayed = 0;
+  let sched: Promise<Awaited<ReturnType<typeof startScheduler>>> | undefined;
+  const open = new Set<Socket>();
+  const front: Server = createServer((sock) => {
+    sock.on('error', () => {});
+    if (cut === 0) {
       cut++;
       sock.resetAndDestroy();
-      first.close(() => startScheduler({ port, dashboard: false, log: () => {} }).then((s) => { sched = s; resolve(); }, reject));
-    });
-    first.listen(0, '127.0.0.1', () => {
-      port = (first.address() as { port: number }).port;
-      connecting = Client.connect(`ws://127.0.0.1:${port}`, { timeoutMs: 120_000, name: 'patient' });
-    });
+      sched = startScheduler({ port: 0, dashboard: false, log: () => {} });
+      return;
+    }
+    relayed++;
+    open.add(sock);
+    sock.pause();     // what the client sends waits in the socket until the scheduler is up
+    sched!.then((s) => {
+      const up = netConnect(Number(new URL(s.address).port), '127.0.0.1');
+      up.on('error', () => sock.destroy());
+      open.add(up);
+      sock.pipe(up).pipe(sock);
+      sock.on('close', () => up.destroy());
+      up.on('close', () => sock.destroy());
+    }, () => sock.destroy());
   });
-  let connecting: Promise<Client> | undefined;
-  await handedOver;
-  t.equal(cut, 1, 'the first attempt was cut');
-  const client = await connecting!;
+  await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+  t.teardown(async () => {
+    for (const s of open) s.destroy();
+    await new Promise<void>((r) => front.close(() => r()));
+    await (await sched?.catch(() => undefined))?.close();
+  });
+  const client = await Client.connect(`ws://127.0.0.1:${(front.address() as { port: number }).port}`, { timeoutMs: 120_000, name: 'patient' });
   t.teardown(() => client.close());
+  t.equal(cut, 1, 'the first attempt was cut');
+  t.ok(relayed >= 1, 'a later one reached the scheduler');
   t.ok(client.id, 'connected to the scheduler that listened after');
 });
 

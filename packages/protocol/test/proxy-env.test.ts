@@ -8,6 +8,7 @@ import net from 'node:net';
 import t from 'tap';
 import { connect, HandshakeError } from '@gluon/protocol';
 import { ignoredProxyNote } from '../src/proxy-env.js';
+import { closedPort } from '../../../test/helpers/closed-port.js';
 
 t.test('which variable counts for which URL, and NO_PROXY', async (t) => {
   const note = (url: string, env: NodeJS.ProcessEnv) => ignoredProxyNote(url, env);
@@ -40,11 +41,9 @@ t.test('a refused connection with HTTP_PROXY set names it, and the proxy was not
   proxy.on('connect', (req, sock: net.Socket) => { tunnels.push(String(req.url)); sock.destroy(); });
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
   t.teardown(() => { proxy.close(); });
-  // A port nothing listens on: bound, then closed.
-  const probe = net.createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const port = (probe.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => probe.close(() => r()));
+  // A port nothing listens on, that no listen(0) is given (test/helpers/closed-port.ts); not one
+  // a closed listener had, which another process's listen(0) could be given meanwhile.
+  const port = await closedPort();
 
   const saved = { HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROXY };
   t.teardown(() => {

@@ -1,11 +1,10 @@
 import t from 'tap';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openRootFile, RootFormatError, HttpSource } from '@gluon/rootio';
 import { NO_DATA, perEntry, sharedData } from './helpers.js';
 import { answer, scripted, serve } from './range-server.js';
+import { closedPort } from '../../../test/helpers/closed-port.js';
 
 const data = sharedData();
 if (!data) {
@@ -104,10 +103,9 @@ t.test('429 is retried after the server\'s Retry-After', async (t) => {
 t.test('transport failures name their cause', async (t) => {
   const { url } = await scripted(t, () => {});
   const port = new URL(url).port;
-  const closed = createServer();
-  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-  const deadPort = (closed.address() as AddressInfo).port;
-  await new Promise<void>((r) => closed.close(() => r()));
+  // A port nothing listens on, that no listen(0) is given (test/helpers/closed-port.ts); not one
+  // a closed listener had, which another process's listen(0) could be given meanwhile.
+  const deadPort = await closedPort();
   await t.rejects(HttpSource.open(`http://127.0.0.1:${deadPort}/f.root`, { backoffMs: 1, retries: 2 }),
     { name: 'RootIOError', message: /connection refused.*after 2 attempts/ });
   // One attempt is said in the singular (it said "after 1 attempts").
