@@ -9,7 +9,7 @@ import { batchJobScript, startBatchRun } from '@gluon/deploy';
 import { schedulerTls } from '@gluon/client';
 import { countOf, StartFailure, type TlsOptions } from '@gluon/protocol';
 import { type FsConfig, ConfigError, STAGES } from './config.js';
-import { listFiles, batchSlice, countEntries, inputProblems, makeChunks, fileDigest } from './dataset.js';
+import { listFiles, batchSlice, countEntries, folderBelowHint, inputProblems, makeChunks, fileDigest } from './dataset.js';
 import { physicsOptions, schemaOf } from './options.js';
 import { branchesFor } from './chunk.js';
 import { runFinalStates, type RunReport } from './run.js';
@@ -72,7 +72,9 @@ export async function dryRun(c: FsConfig, p: RunPlacement, log: (s: string) => v
   const o = physicsOptions(c);
   const schema = schemaOf(o);
   const counts = await countEntries(files, schema.tree);
-  problems.push(...inputProblems(counts, branchesFor(o)));
+  const branches = branchesFor(o);
+  problems.push(...inputProblems(counts, branches));
+  const hint = c.data_dir ? folderBelowHint(c.data_dir, counts, branches) : undefined;
   const chunks = makeChunks(counts, c.chunk_size);
   const events = chunks.reduce((a, x) => a + x.entryStop - x.entryStart, 0);
   log(`dry run: schema ${schema.name} (${schema.description}), stages ${STAGES.filter((s) => c.tasks[s]).join(',')}`);
@@ -86,7 +88,7 @@ export async function dryRun(c: FsConfig, p: RunPlacement, log: (s: string) => v
   if (w) problems.push(w);
   log(`would write to ${dir}/ (${outputStem(p.batch)}.*)`);
   for (const x of problems) log(`problem: ${x}`);
-  log(problems.length ? `the run would fail (${problems.length} problem${problems.length > 1 ? 's' : ''})` : 'the run would start');
+  log(problems.length ? `the run would fail (${problems.length} problem${problems.length > 1 ? 's' : ''})${hint ? `; ${hint}` : ''}` : 'the run would start');
   return problems;
 }
 
@@ -132,7 +134,7 @@ export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => 
     // by it: said as the interrupt it is, not as their error.
     batch = c.cluster ? await startBatchRun({ ...c, cluster: c.cluster }, jobsWhere(c), log).catch((e: unknown) => { run.throwIfInterrupted(); throw e; }) : undefined;
     run.throwIfInterrupted();
-    report = await runFinalStates({ files, physics, nWorkers: batch ? c.jobs : c.n_workers, ...(c.scheduler ? { scheduler: c.scheduler } : {}), ...(tls ? { tls } : {}),
+    report = await runFinalStates({ files, dataDir: need(c), physics, nWorkers: batch ? c.jobs : c.n_workers, ...(c.scheduler ? { scheduler: c.scheduler } : {}), ...(tls ? { tls } : {}),
       ...(batch ? { client: batch.client, clusterFailed: batch.failed } : {}), chunkSize: c.chunk_size, fanIn: c.fan_in, dashboard: c.dashboard, signal: run.signal }, {
       onStart: (i) => {
         run.started({ chunks: i.chunks, files: i.files, events: i.events });

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { sharedTree, splitRanges, BadInputError } from '@gluon/analysis-h4l';
+import { sharedTree, splitRanges, BadInputError, folderBelowAdvice, type FolderBelow } from '@gluon/analysis-h4l';
 import { ConfigError } from './config.js';
 
 /** A unit of work: one event range of one file. */
@@ -71,6 +71,34 @@ export function inputProblems(counts: readonly FileCount[], branches: readonly s
     if (missing.length) out.push(`${c.file}: missing branch${missing.length > 1 ? 'es' : ''} ${missing.join(', ')}`);
   }
   return out;
+}
+
+/**
+ * Where the good files are when some of those listed from `dataDir` cannot be used: the folders
+ * one level below `dataDir` all of whose files the run can read (its tree, `branches`), named as
+ * the path to give instead. The common slip is the folder above the dataset (`../shared/data`,
+ * which holds `atlas-opendata-13tev-2020-4lep/` beside `root-testfiles/` of other trees): the
+ * run named only the first unrelated file it met. Undefined when every file is fine or no folder
+ * holds only good ones. Pure: it judges the counts already made.
+ * @param dataDir the data directory in the words given (a relative one stays relative).
+ */
+export function folderBelowHint(dataDir: string, counts: readonly FileCount[], branches: readonly string[]): string | undefined {
+  const good = (c: FileCount) => !c.error && branches.every((b) => c.branches!.includes(b));
+  if (counts.every(good)) return undefined;
+  const root = path.resolve(dataDir);
+  const folders = new Map<string, { files: string[]; ok: boolean }>();
+  for (const c of counts) {
+    const rel = path.relative(root, c.file).split(path.sep);
+    if (rel.length < 2 || rel[0] === '..') continue;     // the directory's own files, or one given as a file
+    const f = folders.get(rel[0]!) ?? { files: [], ok: true };
+    f.files.push(rel.slice(1).join('/'));
+    f.ok &&= good(c);
+    folders.set(rel[0]!, f);
+  }
+  const below: FolderBelow[] = [...folders].filter(([, f]) => f.ok).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, f]) => ({ name, first: f.files[0]!, more: f.files.length > 1 }));
+  if (below.length === 0) return undefined;
+  return `under ${dataDir}, ${folderBelowAdvice(dataDir, below, ['holds only files the run can read', 'hold only files the run can read'])}`;
 }
 
 /** Chunks of ≤ chunkSize entries at cluster boundaries where possible, in file order. */

@@ -10,7 +10,7 @@ import { Client, LocalCluster, remote, TLS_CONFIG_NAMES, TOKEN_HELP_ENV, type Fu
 import type { TlsOptions } from '@gluon/protocol';
 import { filesDoneCounter, InterruptedError, stopSignalOf, watchForWorkers, whenAborted, type ProgressEvent } from '@gluon/analysis-h4l';
 import { processChunk } from './chunk.js';
-import { countEntries, inputProblems, makeChunks, type Chunk, type FileCount } from './dataset.js';
+import { countEntries, folderBelowHint, inputProblems, makeChunks, type Chunk, type FileCount } from './dataset.js';
 import { branchesFor } from './chunk.js';
 import { type PhysicsOptions, binCounts, schemaOf } from './options.js';
 import { mergeResults, emptyResult, finalStatesByCount, wholeResult, type FsResult } from './result.js';
@@ -18,6 +18,11 @@ import type { finalStateCounts, whereAmI } from './tasks.js';
 
 export interface RunOptions {
   files: string[];
+  /**
+   * The data directory the files were listed from, in the words given: a run with bad input
+   * files names the folder below it that holds only good ones (dataset.ts's folderBelowHint).
+   */
+  dataDir?: string;
   physics: PhysicsOptions;
   /** 0 with no scheduler: in-process serial mode. */
   nWorkers: number;
@@ -90,8 +95,12 @@ export async function runFinalStates(opts: RunOptions, hooks: RunHooks = {}): Pr
   const t0 = performance.now();
   if (opts.files.length === 0) throw new RunError('no input files');
   const counts = await countEntries(opts.files, schemaOf(opts.physics).tree);
-  const problems = inputProblems(counts, branchesFor(opts.physics));
-  if (problems.length) throw new RunError(`bad input file ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`);
+  const branches = branchesFor(opts.physics);
+  const problems = inputProblems(counts, branches);
+  if (problems.length) {
+    const hint = opts.dataDir === undefined ? undefined : folderBelowHint(opts.dataDir, counts, branches);
+    throw new RunError(`bad input file ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}${hint ? `; ${hint}` : ''}`);
+  }
   // Largest first (stable), so a run ends on small tasks that even the workers out; the counts
   // are integers, so the order changes nothing in the result.
   const size = (c: Chunk) => c.entryStop - c.entryStart;

@@ -124,6 +124,18 @@ t.test('--dry-run exits 0 when the run would start and 1 when it would fail, say
   const run = await cli(['--data-dir', path.join(d, 'in'), '--n-workers', '0'], d);
   t.equal(run.code, 1, 'the real run fails as the dry run said'); t.match(run.err, /bad input file .*broken\.root: /);
   t.notOk(existsSync(path.join(d, 'outputs')), 'and writes nothing');
+  // The folder above the dataset (as ../shared/data, which holds root-testfiles/ of other trees
+  // beside atlas-opendata-13tev-2020-4lep/): it named only the first unrelated file it met.
+  mkdirSync(path.join(d, 'above', 'cms'), { recursive: true });
+  copyFileSync(NANOAOD, path.join(d, 'above', 'cms', 'ttbar.root'));
+  mkdirSync(path.join(d, 'above', 'other'));
+  writeFileSync(path.join(d, 'above', 'other', 'broken.root'), 'not a ROOT file');
+  const advice = 'under above, its folder cms holds only files the run can read (ttbar.root): give above/cms instead';
+  const aboveDry = await cli(['--data-dir', 'above', '--schema', 'cms-nanoaod', '--dry-run'], d);
+  t.equal(aboveDry.code, 1); t.match(aboveDry.out, `\nthe run would fail (1 problem); ${advice}\n`);
+  const aboveRun = await cli(['--data-dir', 'above', '--schema', 'cms-nanoaod', '--n-workers', '0'], d);
+  t.equal(aboveRun.code, 1); t.match(aboveRun.err, new RegExp(`^gluon-finalstates: bad input file \\S+/above/other/broken\\.root: .*; ${advice.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n$`));
+  t.notOk(existsSync(path.join(d, 'outputs')), 'and writes nothing');
   // A folder with no .root files: the run fails as its dry run does (exit 1, not 2: nothing
   // on the command line was malformed), naming the folder, and writes nothing.
   mkdirSync(path.join(d, 'no-root-files'));

@@ -9,6 +9,7 @@ import { SAMPLES, SAMPLES_A, type SampleInfo } from './samples.js';
 import type { SelectionName, EntryRange } from './chunk.js';
 import { openTree, BadInputError } from './reader.js';
 import { reasonOf } from './errors.js';
+import { folderBelowAdvice, type FolderBelow } from './folder-below.js';
 
 /** One input file of the run. */
 export interface DatasetFile { sample: SampleInfo; file: string }
@@ -67,18 +68,13 @@ export function noInputFilesMessage(dataDir: string, selection: SelectionName, a
   }
   // The folder above the dataset (../shared/data holds atlas-opendata-13tev-2020-4lep/): name the
   // folders one level down that hold the selection's files, in the words given.
-  const below: { name: string; first: string; more: boolean }[] = [];
+  const below: FolderBelow[] = [];
   for (const name of [...here].sort()) {
     if (!existsSync(path.join(dir, name, 'Data')) && !existsSync(path.join(dir, name, 'MC'))) continue;
     const found = samplesFor(selection).filter((s) => existsSync(path.join(dir, name, s.file)));
     if (found.length) below.push({ name, first: found[0]!.file, more: found.length > 1 });
   }
-  if (below.length) {
-    const [one] = below;
-    const folders = below.length === 1 ? `its folder ${one!.name} does (${one!.first}${one!.more ? ', …' : ''})` : `its folders ${below.map((b) => b.name).join(', ')} do`;
-    const give = below.length === 1 ? path.join(dataDir, one!.name) : `one of ${below.map((b) => path.join(dataDir, b.name)).join(', ')}`;
-    return `${head}: it holds no Data/ or MC/ of its own, but ${folders}: give ${give} instead`;
-  }
+  if (below.length) return `${head}: it holds no Data/ or MC/ of its own, but ${folderBelowAdvice(dataDir, below, ['does', 'do'])}`;
   return `${head} ${lookedFor}`;
 }
 

@@ -34,3 +34,5 @@ export { batchWaitingLine, clusterModeText, jobsRunningSince } from './batch.js'
 // A run into a directory holding an earlier run's outputs (both CLIs): the earlier files not written again go.
 export { earlierOutputs, removeStaleOutputs, staleOutputsLine } from './stale-outputs.js';
 export { sourceDateEpoch } from './provenance.js';
+// A --data-dir that is the folder above the dataset (both CLIs): the folder below to give instead.
+export { folderBelowAdvice, type FolderBelow } from './folder-below.js';
