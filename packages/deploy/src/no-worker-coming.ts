@@ -99,13 +99,25 @@ export function noWorkerMessage(v: NoWorkerVerdict, address: string, words: FixW
       ? `its ssh worker session${hosts.length === 1 ? '' : 's'} on ${hosts.join(', ')} ended before a worker joined, on every host it runs on (a new session would run the same command on the same host)`
       : `its ssh worker sessions keep ending before their worker joins (${v.failedInARow} in a row, ${limit}), so the cluster starts no more`;
     const each = v.failed.map((f) => `${f.session?.host ?? f.id}: ${f.session ? lastLines(f.session.printed) : f.outputFile}`).join('; ');
-    return `${head}: ${why}: ${each}. Fix what ${hosts.length === 1 ? 'it' : 'each'} printed (the host's name or address, its sshd, your ssh key or --ssh-option; node or gluon-worker missing on the host) and run again`;
+    return `${endSentence(`${head}: ${why}: ${each}`)} Fix what ${hosts.length === 1 ? 'it' : 'each'} printed (the host's name or address, its sshd, your ssh key or --ssh-option; node or gluon-worker missing on the host) and run again`;
   }
   const shown = v.failed.slice(-NAMED_JOBS);
   const earlier = v.failed.length - shown.length;
   const each = shown.map((f) => `job ${f.id}${f.state ? ` (${f.state})` : ''}: read ${f.outputFile}`).join('; ');
-  return `${head}: its ${v.kind} jobs keep ending before their worker joins (${v.failedInARow} in a row, ${limit}), so the cluster submits no more: `
-    + `${earlier > 0 ? `${earlier} earlier, then ` : ''}${each}. Fix what their output says (a ${words.prologueFlag} line, node or gluon-worker missing on the nodes; --print-job-script shows the job script) and run again`;
+  const listed = `${head}: its ${v.kind} jobs keep ending before their worker joins (${v.failedInARow} in a row, ${limit}), so the cluster submits no more: `
+    + `${earlier > 0 ? `${earlier} earlier, then ` : ''}${each}`;
+  return `${endSentence(listed)} Fix what their output says (a ${words.prologueFlag} line, node or gluon-worker missing on the nodes; --print-job-script shows the job script) and run again`;
+}
+
+/**
+ * `text` ended as a sentence: a full stop added unless it already ends in one (or in `?`, `!`,
+ * `…`), trailing blanks dropped. The give-up quotes what a host or job printed last, and ssh ends
+ * its own errors with a full stop (`Host key verification failed.`): adding one regardless printed
+ * `failed.. Fix what it printed`.
+ */
+export function endSentence(text: string): string {
+  const t = text.trimEnd();
+  return t === '' || /[.?!…]$/.test(t) ? t : `${t}.`;
 }
 
 /** The last lines of what a session printed (ssh's error is its last line), or that it printed nothing. */

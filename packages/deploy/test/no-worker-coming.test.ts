@@ -1,5 +1,5 @@
 import t from 'tap';
-import { noWorkerCanCome, noWorkerMessage, type ClusterOutlook, type FailedStart } from '../src/no-worker-coming.js';
+import { endSentence, noWorkerCanCome, noWorkerMessage, type ClusterOutlook, type FailedStart } from '../src/no-worker-coming.js';
 
 /**
  * The rule every owner of a cluster ends on (gluon-cluster, gluon-h4l run, gluon-finalstates), as
@@ -43,7 +43,7 @@ t.test('ssh: no worker can come once every host it runs sessions on has had one 
   t.same(v, { kind: 'ssh', rule: 'every-host', maxFailedJobs: 5, failedInARow: 2, failed: [lab3(1), lab4(2)] }, 'every host failed: a retry on a failed host is not waited for');
   t.equal(noWorkerMessage(v!, 'wss://lab1:8786', words),
     'no worker can come any more to the scheduler at wss://lab1:8786: its ssh worker sessions on lab3, lab4 ended before a worker joined, on every host it runs on (a new session would run the same command on the same host): '
-    + 'lab3: ssh: connect to host lab3 port 22: No route to host; lab4: Warning: Permanently added lab4 / Permission denied (publickey).. '
+    + 'lab3: ssh: connect to host lab3 port 22: No route to host; lab4: Warning: Permanently added lab4 / Permission denied (publickey). '
     + 'Fix what each printed (the host\'s name or address, its sshd, your ssh key or --ssh-option; node or gluon-worker missing on the host) and run again');
   t.equal(noWorkerCanCome(ssh({ failedInARow: 2, failed: [lab3(1), lab4(2)], workers: 1 })), undefined, 'a worker connected (another host\'s, or one started by hand) goes on with the work');
   const one = noWorkerCanCome(ssh({ failedInARow: 1, failed: [lab3(1)], hosts: [{ host: 'lab3', workerJoined: false }] }));
@@ -82,4 +82,23 @@ t.test('ssh: a worker host that has not failed since a worker last joined may st
     'lab4 worked before its restart failed: its retry may bring a worker');
   t.equal(noWorkerCanCome(ssh({ failedInARow: 5, failed: [...both, lab3(6), lab3(7), lab3(8)], hosts: left }))?.rule, 'max-failed-jobs', 'then max_failed_jobs in a row ends it');
   t.equal(noWorkerCanCome(ssh({ failedInARow: 2, failed: both }))?.rule, 'every-host', 'neither host ever brought a worker: every host failed');
+});
+
+t.test('a message that quotes text ending in a full stop ends that sentence once', async (t) => {
+  // Before: `Permission denied (publickey).. Fix what each printed` (ssh), and the same after a job's output file.
+  t.equal(endSentence('lab3: ssh: connect to host lab3 port 22: No route to host'), 'lab3: ssh: connect to host lab3 port 22: No route to host.', 'none: one added');
+  t.equal(endSentence('Host key verification failed.'), 'Host key verification failed.', 'a full stop: kept, none added');
+  t.equal(endSentence('is this right?'), 'is this right?', 'a question mark ends it too');
+  t.equal(endSentence('stop!'), 'stop!', 'so does an exclamation mark');
+  t.equal(endSentence('and so on…'), 'and so on…', 'and an ellipsis');
+  t.equal(endSentence('Permission denied (publickey).  '), 'Permission denied (publickey).', 'trailing blanks go first');
+  t.equal(endSentence('(see the log.)'), '(see the log.).', 'a full stop inside brackets is the bracket\'s');
+  t.equal(endSentence('v1.2'), 'v1.2.', 'a dot inside a word is not an end');
+  t.equal(endSentence(''), '', 'nothing: nothing added');
+  const oneHost = noWorkerMessage(noWorkerCanCome(ssh({ failedInARow: 1, failed: [lab4(1)], hosts: [{ host: 'lab4', workerJoined: false }] }))!, 'wss://lab1:8786', words);
+  t.match(oneHost, /: lab4: Warning: Permanently added lab4 \/ Permission denied \(publickey\)\. Fix what it printed/, 'ssh: the quoted line\'s own full stop ends the sentence');
+  t.notMatch(oneHost, /\.\./, 'never two');
+  const ownFile = { ...job('12_0'), outputFile: '/logs/h4l-12_0.' };
+  const batchMsg = noWorkerMessage(noWorkerCanCome(batch({ failedInARow: 3, failed: [ownFile, ownFile, ownFile] }))!, 'ws://login1:8786', words);
+  t.match(batchMsg, /read \/logs\/h4l-12_0\. Fix what their output says/, 'a batch job\'s output file ending in a dot: no second one');
 });

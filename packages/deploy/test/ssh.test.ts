@@ -249,7 +249,7 @@ if (why) {
     const out = output();
     t.equal(code, 1, `exit 1:\n${out}`);
     const verdict = out.split('\n').find((l) => l.startsWith('gluon-cluster: no worker can come any more')) ?? '';
-    t.match(verdict, /: 10\.201\.0\.11: No ED25519 host key is known for 10\.201\.0\.11 and you have requested strict checking\. \/ Host key verification failed\.\. Fix what it printed/, `ssh's lines, joined:\n${out}`);
+    t.match(verdict, /: 10\.201\.0\.11: No ED25519 host key is known for 10\.201\.0\.11 and you have requested strict checking\. \/ Host key verification failed\. Fix what it printed/, `ssh's lines, joined:\n${out}`);
     t.notMatch(out, /\r/, 'no carriage return in anything it printed');
   });
 
