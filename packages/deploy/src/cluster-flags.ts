@@ -8,10 +8,11 @@ import { JOB_KEY_NAMES, JOB_KEYS, jobKeyFromText, type JobKeyName, type JobKeyVa
 /** A job key as a gluon-cluster flag: its text checked by the key's own check, named as typed. */
 function jobKeyFlag(k: JobKeyName): Flag<unknown> {
   const e = JOB_KEYS[k];
-  if (e.type === 'off') return flag.switch(e.help);
+  const help = e.clusterHelp ?? e.help;
+  if (e.type === 'off') return flag.switch(help);
   const parse = (t: string, f: string): unknown => jobKeyFromText(k, t, f);
   return {
-    help: e.help, ...(e.arg ? { arg: e.arg } : {}), ...(e.default !== undefined ? { default: e.default } : {}),
+    help, ...(e.arg ? { arg: e.arg } : {}), ...(e.default !== undefined ? { default: e.default } : {}),
     ...(e.type === 'list' ? { multiple: true, dashValue: true } : {}), parse,
   };
 }
@@ -45,6 +46,6 @@ export const CLUSTER_FLAGS = { ...JOB_KEY_FLAGS, ...CLUSTER_OWN_FLAGS };
 export function jobKeysFromFlags(v: Record<string, unknown>): JobKeyValues {
   return Object.fromEntries(JOB_KEY_NAMES.map((k) => {
     const e = JOB_KEYS[k], x = v[e.flag];
-    return [k, e.type === 'off' ? !x : x === undefined ? null : x];
+    return [k, e.type === 'off' ? !x : x === undefined ? (e.clusterDefault ?? null) : x];
   })) as unknown as JobKeyValues;
 }

@@ -61,6 +61,14 @@ export interface JobKey<T> {
   notFor?: Partial<Record<Launcher, string>>;
   /** gluon-cluster's default, as typed. */
   default?: string;
+  /**
+   * gluon-cluster's --help line, where it differs from `help` (the analyses' words): a default that
+   * depends on the launcher, which one `default` cannot say. The key's value then is
+   * `clusterDefault` when not given (ssh: see withSshJobs).
+   */
+  clusterHelp?: string;
+  /** gluon-cluster's default where `clusterHelp` states it (no `default`: --help would state it again). */
+  clusterDefault?: T;
   /** The analyses' default. */
   runDefault: T;
   /** The option's value from the key's (the default is left out by its caller). */
@@ -103,7 +111,11 @@ const ALL: readonly Launcher[] = ['slurm', 'pbs', 'ssh'];
  * --help lines are made from it (job-key-flags.ts; the analyses' cli-args.ts and config.ts).
  */
 export const JOB_KEYS: { [K in keyof JobKeyValues]: JobKey<JobKeyValues[K]> } = {
-  jobs: { flag: 'jobs', type: 'int', arg: 'N', help: 'jobs to submit, one worker each (ssh: one on each worker host when left out)', check: intIn(0, 10_000), launchers: ALL, default: '1', runDefault: 2 },
+  jobs: {
+    flag: 'jobs', type: 'int', arg: 'N', help: 'jobs to submit, one worker each (ssh: one on each worker host when left out)', check: intIn(0, 10_000), launchers: ALL, runDefault: 2,
+    // No `default`: --help added "(default 1)" to the ssh words above, two defaults for one flag.
+    clusterHelp: 'jobs to submit, one worker each (default: 1 for slurm and pbs; ssh: one on each worker host)', clusterDefault: 1,
+  },
   job_cores: { flag: 'cores', option: 'cores', type: 'int', arg: 'N', help: 'cores per job (the worker\'s threads)', check: intIn(1, 1024), launchers: ALL, default: '1', runDefault: 1 },
   job_memory: {
     flag: 'memory', option: 'memory', type: 'text', arg: 'SIZE', help: 'memory per job, e.g. 8GiB (also the worker\'s --memory-limit)', launchers: ALL, runDefault: null,

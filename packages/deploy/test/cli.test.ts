@@ -65,6 +65,21 @@ t.test('--help says where the token comes from: GLUON_TOKEN, else the kept ~/.gl
   t.match(h.stdout.replace(/\s+/g, ' '), /The token \(GLUON_TOKEN; else, for a scheduler other hosts reach, the one kept in ~\/\.gluon\/cluster-token, made there if missing\) reaches the jobs through their environment \(ssh: stdin\)\./);
 });
 
+t.test('--help states --jobs\'s default once, for each launcher', async (t) => {
+  // Before: `(ssh: one on each worker host when left out) (default 1)`, two defaults for one flag.
+  for (const args of [['--help'], ['ssh', '--help']]) {
+    const h = run(args);
+    t.equal(h.status, 0, h.stderr);
+    const line = h.stdout.split('\n').find((l) => /^\s+--jobs N\s/.test(l));
+    t.equal(line?.replace(/^\s+--jobs N\s+/, ''), 'jobs to submit, one worker each (default: 1 for slurm and pbs; ssh: one on each worker host)', args.join(' '));
+  }
+  // The default it states: one job (Slurm: a plain job, not an array of several).
+  const s = run(['slurm', '--print-job-script']);
+  t.equal(s.status, 0, s.stderr);
+  t.notMatch(s.stdout, /--array/, 'slurm without --jobs: one job');
+  t.match(s.stdout, /--name "gluon-worker-\$\{SLURM_JOB_ID\}"/);
+});
+
 t.test('bad values exit 2 naming the flag and the value', async (t) => {
   const cases: [string[], RegExp][] = [
     [['lsf'], /the launcher must be slurm, pbs or ssh, got "lsf"$/m],
