@@ -57,6 +57,11 @@ const addressOf = (host: string) => host.slice(host.lastIndexOf('@') + 1);
  * `main` so that bash has read the whole script before anything runs: the token is the next line
  * of the same stdin (never a command line), and what is left of stdin then is the session's
  * lifeline — when it closes (close(), or this process died) the host's process gets SIGTERM.
+ * When the process ends by itself (a worker's --lifetime or --death-timeout), `main` exits with
+ * its status and the session ends: returning, bash read on from the lifeline for more commands,
+ * so the session stayed open with nothing running, its job counted as running for the cluster's
+ * life (a worker that retired at its lifetime was never replaced, its host taken), and its TLS
+ * files kept on the host.
  */
 function hostScriptOf(what: string, host: string, tls: boolean, lines: string[]): string {
   return [
@@ -72,7 +77,12 @@ function hostScriptOf(what: string, host: string, tls: boolean, lines: string[])
     '  # The ssh session is the lifeline: when its stdin closes, stop the process.',
     '  exec 3<&0',
     '  { cat <&3 >/dev/null; kill -TERM "$pid" 2>/dev/null; } >/dev/null 2>&1 &',
-    '  wait "$pid"',
+    '  lifeline=$!',
+    '  status=0; wait "$pid" || status=$?',
+    // Its cat ends when the session does (its stdin closes); the kill must not reach a pid reused since.
+    '  # The process ended by itself: so does the session (the EXIT trap removes the TLS files).',
+    '  kill "$lifeline" 2>/dev/null || true',
+    '  exit "$status"',
     '}',
     'main',
     '',
@@ -233,9 +243,10 @@ export class SSHCluster extends JobQueueCluster {
   }
 
   protected async submit(): Promise<string> {
-    const busy = new Set([...this.sessions.values()].filter((s) => running(s.child)).map((s) => s.host));
-    // A host that has not failed before one that has (worker-hosts.ts).
-    const host = pickWorkerHost(this.workerHosts.filter((h) => !busy.has(h)), this.outlook().failed);
+    const retiring = new Set(this.jobList.filter((j) => j.retiring).map((j) => j.id));
+    const open = [...this.sessions].filter(([, s]) => running(s.child)).map(([id, s]) => ({ host: s.host, retiring: retiring.has(id) }));
+    // An idle host that has not failed first; a retiring worker's host takes its replacement (worker-hosts.ts).
+    const host = pickWorkerHost(this.workerHosts, open, this.outlook().failed);
     if (!host) throw new RangeError(`ssh cluster: every worker host (${this.workerHosts.join(', ')}) runs a worker; scale to at most ${this.workerHosts.length}`);
     const id = `${addressOf(host)}-${++this.seq}`;
     this.sessions.set(id, openSession(this.opts, host, this.hostScript(host, id)));

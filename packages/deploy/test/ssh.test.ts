@@ -119,6 +119,39 @@ if (why) {
     for (const h of ['sched', 'w1', 'w2'] as const) t.same(gluonOn(h), [], `no Gluon process left on ${h}`);
   });
 
+  t.test('a worker whose --lifetime ends is replaced on its host while its session is still open (one worker host)', async (t) => {
+    // Before, its host counted as taken while the retiring worker finished its task: no replacement
+    // started ("every worker host (…) runs a worker", said at each look) until its session had
+    // ended, and a last worker retiring had no one to hand its results to.
+    const gateDir = join(dir, 'lifetime-gate');
+    mkdirSync(gateDir);
+    const driver = spawn(...launch('login', [process.execPath, join(fixtures, 'ssh-lifetime-driver.mjs'),
+      JSON.stringify({ hosts: [hosts.sched, hosts.w1], sshConfig: ssh.sshConfig, cwd: repo, dir: gateDir, gated: join(fixtures, 'gated-task.mjs') })]), { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    t.teardown(() => { if (driver.exitCode === null) driver.kill('SIGKILL'); });
+    let out = '';
+    driver.stdout!.on('data', (d) => (out += d));
+    driver.stderr!.on('data', (d) => (out += d));
+    // The driver bounds each of its waits (300 s); this only ends one that hangs past them all.
+    const bound = setTimeout(() => { driver.kill('SIGKILL'); out += '\n[the test stopped it: still running after 900 s]'; }, 900_000);
+    const code = await new Promise<number | null>((r) => driver.on('exit', r));
+    clearTimeout(bound);
+    t.equal(code, 0, `the driver exited 0:\n${out.slice(-4000)}`);
+    const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown> & { step: string });
+    const step = (name: string) => lines.find((l) => l.step === name);
+    t.notOk(step('error'), `no step failed:\n${out.slice(-4000)}`);
+    const first = String(step('running')?.first);
+    t.equal(first, `${hosts.w1}-1`, 'the first worker ran the gated task');
+    const jobs = step('replaced')?.jobs as { id: string; state: string; retiring: boolean }[] | undefined;
+    t.same(jobs?.find((j) => j.id === first), { id: first, state: 'running', retiring: true }, `its session still open, its worker retiring:\n${JSON.stringify(jobs)}`);
+    t.ok(jobs?.some((j) => j.id === `${hosts.w1}-2`), 'and the replacement\'s session open on the same host');
+    t.equal(step('result')?.value, 'released', 'the task\'s result came back');
+    t.ok((step('after')?.workers as string[] | undefined)?.some((n) => n.startsWith(`gluon-worker-${hosts.w1}-`) && n !== `gluon-worker-${first}`), 'a replacement\'s worker joined');
+    t.notOk((step('after')?.jobs as string[] | undefined)?.includes(first), 'and the first session ended');
+    t.same(lines.filter((l) => l.step === 'log' && /runs a worker/.test(String(l.line))).map((l) => l.line), [], 'no "every worker host runs a worker"');
+    t.ok(step('closed'), 'close() returned');
+    for (const h of ['sched', 'w1'] as const) t.same(gluonOn(h), [], `no Gluon process left on ${h}`);
+  });
+
   /**
    * `gluon-cluster ssh` over `hostList` (more flags in `flags`), run from the login host with a fresh
    * HOME (`home`, under the lab's directory) and no GLUON_TOKEN; killed at the test's end.
