@@ -7,7 +7,7 @@
  */
 import { allowModulePaths } from '@gluon/client';
 import { checkDashboardLink } from '@gluon/scheduler';
-import { exitUsage, flagGiven, isLoopbackHost, packageVersionOf, parseCliOrExit, stopWithSupervisor, tokenFromEnv, type CliSpec } from '@gluon/protocol';
+import { exitUsage, flagGiven, isLoopbackHost, npmShellPid, packageVersionOf, parseCliOrExit, stopWithSupervisor, tokenFromEnv, type CliSpec } from '@gluon/protocol';
 import type { JobClusterOptions, JobQueueCluster } from './job-cluster.js';
 import { CLUSTER_FLAGS, jobKeysFromFlags } from './cluster-flags.js';
 import { JOB_KEY_NAMES, JOB_KEYS, jobClusterOptionsOf, keysNotFor, notForLauncher } from './job-keys.js';
@@ -47,6 +47,15 @@ function flagName(key: string): string {
 /** Dask users try `gluon-cluster local`; there is none, so say what starts workers on this machine. */
 const LOCAL_HINT = '; workers on this machine need no launcher: `gluon-scheduler`, then `gluon-worker ws://127.0.0.1:8786 --nworkers N`'
   + ' (or LocalCluster from @gluon/client in a script)';
+
+/**
+ * What gluon-cluster says when npm runs it through a shell (`npx`, `npm exec`): a SIGINT sent to
+ * npm's pid alone never reaches it (npmShellPid), so it names its own pid and what does stop it.
+ */
+function npmSigintNote(pid: number, shell: number): string {
+  return `pid ${pid}, run by npm through sh (pid ${shell}), which holds a SIGINT sent to npm's pid alone until gluon-cluster ends: `
+    + `stop it with Ctrl-C, a SIGTERM to npm, or a SIGINT or SIGTERM to pid ${pid}`;
+}
 
 async function main(): Promise<void> {
   const { values: v, positionals } = parseCliOrExit(CLI);
@@ -145,6 +154,10 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   stopWithSupervisor(() => stop('npm exited'));
+  // `npx gluon-cluster` on Debian: a `kill -INT` of npm's pid alone ends in npm's sh, which holds
+  // it (npmShellPid says why), so nothing stopped and nothing said why. Said once, with what works.
+  const shell = npmShellPid();
+  if (shell !== undefined) log(npmSigintNote(process.pid, shell));
   try {
     cluster = kind === 'slurm' ? await SlurmCluster.start(opts) : kind === 'pbs' ? await PBSCluster.start(opts) : await startSSH();
   } catch (e) {

@@ -5,6 +5,7 @@ import { Client } from '@gluon/client';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtures, repo } from './helpers.js';
+import { descendants } from '../../../test/helpers/process-tree.js';
 
 /** gluon-cluster as a user runs it: the job script it would submit, bad values, and a real submit/cancel (fake PBS). */
 const bin = join(repo, 'packages/deploy/bin/gluon-cluster.js');
@@ -194,24 +195,77 @@ t.test('a batch system whose commands are missing is refused before anything is 
   t.equal(run(['pbs', '--print-job-script'], { ...env, PATH: empty }).status, 0);
 });
 
-t.test('gluon-cluster pbs --jobs 2 submits two jobs whose workers join; SIGTERM cancels both', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'gluon-cluster-cli-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const env = { ...process.env, FAKE_PBS_DIR: dir, PATH: `${join(fixtures, 'pbs-bin')}:${process.env.PATH}` };
-  const child = spawn(process.execPath, [bin, 'pbs', '--jobs', '2', '--host', '127.0.0.1'], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+/**
+ * `command args` from the repository with the fake PBS first on PATH (its own process group, killed
+ * at the test's end), and a wait for a line of its output: resolves with the match, rejects if it
+ * exits first (a bound on a hang, never a budget: HANG_BOUND_MS).
+ */
+function startWithFakePbs(t: TapTest, dir: string, command: string, args: string[]) {
+  const env = { ...process.env, FAKE_PBS_DIR: dir, PATH: `${join(fixtures, 'pbs-bin')}:${process.env.PATH}`, npm_config_update_notifier: 'false' };
+  const child = spawn(command, args, { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  t.teardown(() => { if (child.exitCode === null) { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } } });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((r) => child.on('exit', r));
-  for (let i = 0; i < 600 && !/submitted 2 pbs job\(s\)/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
-  t.match(out, /^scheduler at ws:\/\/127\.0\.0\.1:\d+$/m);
-  const ids = /submitted 2 pbs job\(s\): (.*)$/m.exec(out)![1]!.split(' ');
-  t.equal(ids.length, 2);
-  child.kill('SIGTERM');
-  t.equal(await exited, 0, `exit 0 after cancelling:\n${out}`);
+  const waitFor = (re: RegExp) => new Promise<RegExpExecArray>((resolve, reject) => {
+    const look = () => {
+      const m = re.exec(out);
+      if (!m) return;
+      done();
+      resolve(m);
+    };
+    const gone = (code: number | null) => { done(); reject(new Error(`exited (${code}) before ${re}:\n${out}`)); };
+    const timer = setTimeout(() => { done(); reject(new Error(`no ${re} within ${HANG_BOUND_MS} ms:\n${out}`)); }, HANG_BOUND_MS);
+    const done = () => { clearTimeout(timer); child.stdout.off('data', look); child.stderr.off('data', look); child.off('exit', gone); };
+    child.stdout.on('data', look);
+    child.stderr.on('data', look);
+    child.once('exit', gone);
+    look();
+  });
+  return { child, out: () => out, exited, waitFor };
+}
+
+for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+  t.test(`gluon-cluster pbs --jobs 2 submits two jobs whose workers join; ${sig} to its process alone cancels both`, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'gluon-cluster-cli-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const run = startWithFakePbs(t, dir, process.execPath, [bin, 'pbs', '--jobs', '2', '--host', '127.0.0.1']);
+    const ids = (await run.waitFor(/^submitted 2 pbs job\(s\): (.*)$/m))[1]!.split(' ');
+    t.match(run.out(), /^scheduler at ws:\/\/127\.0\.0\.1:\d+$/m);
+    t.equal(ids.length, 2);
+    t.notMatch(run.out(), /run by npm through sh/, 'not run by npm: nothing said of it');
+    process.kill(run.child.pid!, sig); // not its process group, as Ctrl-C would
+    t.equal(await run.exited, 0, `exit 0 after cancelling:\n${run.out()}`);
+    t.same(readFileSync(join(dir, 'deleted'), 'utf8').trim().split('\n').sort(), [...ids].sort(), 'qdel for both jobs');
+    t.match(run.out(), new RegExp(`^gluon-cluster: ${sig}: cancelling 2 job\\(s\\)$`, 'm'));
+  });
+}
+
+t.test('npx gluon-cluster: run by npm through sh, it names its own pid, whose SIGINT stops it as SIGTERM does', { skip: existsSync('/proc/self/stat') ? false : 'reads Linux /proc' }, async (t) => {
+  // npm passes a SIGINT sent to its pid alone to the `sh -c` it runs gluon-cluster through, and
+  // Debian's sh (dash) holds it until gluon-cluster ends: `kill -INT <npx pid>` stopped nothing
+  // and said nothing. Ctrl-C (the whole group) and SIGTERM (sh dies; gluon-cluster sees npm's
+  // shell gone) did stop it.
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-cluster-npx-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const run = startWithFakePbs(t, dir, 'npm', ['exec', '--offline', '--', 'gluon-cluster', 'pbs', '--jobs', '2', '--host', '127.0.0.1']);
+  const ids = (await run.waitFor(/^submitted 2 pbs job\(s\): (.*)$/m))[1]!.split(' ');
+  const cli = descendants(run.child.pid!).find((p) => { try { return /gluon-cluster\0pbs\0/.test(readFileSync(`/proc/${p}/cmdline`, 'latin1')) && readFileSync(`/proc/${p}/comm`, 'latin1').trim() === 'node'; } catch { return false; } });
+  t.ok(cli, 'gluon-cluster runs below npm');
+  const stat = readFileSync(`/proc/${cli}/stat`, 'latin1');
+  const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  const parentComm = readFileSync(`/proc/${parent}/comm`, 'latin1').trim();
+  if (parent !== run.child.pid) {
+    t.match(parentComm, /^(sh|dash|bash)$/, 'its parent is the shell npm runs it through');
+    t.match(run.out(), new RegExp(`^gluon-cluster: pid ${cli}, run by npm through sh \\(pid ${parent}\\), which holds a SIGINT sent to npm's pid alone until gluon-cluster ends: stop it with Ctrl-C, a SIGTERM to npm, or a SIGINT or SIGTERM to pid ${cli}$`, 'm'), 'it names its own pid and what stops it');
+  } else {
+    t.notMatch(run.out(), /run by npm through sh/, 'the shell exec\'d it (npm is its parent): a SIGINT to npm reaches it, nothing to say');
+  }
+  process.kill(cli!, 'SIGINT');
+  await run.waitFor(/^gluon-cluster: SIGINT: cancelling 2 job\(s\)$/m);
+  t.equal(await run.exited, 0, `npm exits 0 with it:\n${run.out()}`);
   t.same(readFileSync(join(dir, 'deleted'), 'utf8').trim().split('\n').sort(), [...ids].sort(), 'qdel for both jobs');
-  t.match(out, /cancelling 2 job\(s\)/);
 });
 
 t.test('--pending-notice: jobs PBS keeps queued are said pending after that long, not the default 30 s; SIGTERM deletes them', async (t) => {

@@ -87,9 +87,11 @@ export function signalDeathText(name: string, what: string, pid: number | undefi
 /**
  * Calls `stop` once whoever started this process is gone: a supervisor (this process has its IPC
  * channel; works even after kill -9), or npm (`npx gluon-worker`, `npm exec`, `npm run`): npm
- * does not pass SIGTERM on to the command it runs, so without this a killed npx would leave the
- * CLI and its children running, orphaned. `stop` is told why, for the process's log
- * ({@link supervisorGoneText}; `supervisor` names the supervisor's command, e.g. `gluon-worker`).
+ * passes a SIGINT or SIGTERM sent to it alone only to the shell it runs the command through
+ * (`sh -c 'gluon-worker …'`), which dies of the SIGTERM and leaves the command running, and a
+ * killed npm passes nothing; without this the CLI and its children would run on, orphaned. `stop`
+ * is told why, for the process's log ({@link supervisorGoneText}; `supervisor` names the
+ * supervisor's command, e.g. `gluon-worker`). A SIGINT the shell holds: see {@link npmShellPid}.
  */
 export function stopWithSupervisor(stop: (why: string) => void, supervisor = 'its supervisor'): void {
   // Read now: once the supervisor is gone this process is re-parented, and ppid names another.
@@ -102,6 +104,19 @@ export function stopWithSupervisor(stop: (why: string) => void, supervisor = 'it
     if (!process.connected) queueMicrotask(() => stop(supervisorGoneText(supervisor)));
     else process.on('disconnect', () => stop(supervisorGoneText(supervisor, parent)));
   } else if (process.env.npm_command !== undefined) stopWhenOrphaned(() => stop(`the npm that ran it (pid ${parent}) exited`));
+}
+
+/**
+ * The pid of the shell npm runs this process through (`npx`, `npm exec`, `npm run`:
+ * `sh -c 'gluon-cluster …'`) while it is this process's parent, else undefined (not started by
+ * npm, or the shell exec'd the command: bash, macOS's sh). npm passes a SIGINT sent to it alone
+ * (`kill -INT <npm's pid>`, not its process group as Ctrl-C does) on to that shell only, and a
+ * `sh -c` waiting for its command holds a SIGINT until the command ends (dash, Debian's and
+ * Ubuntu's sh, catches it and then ends as the command did): the command never sees it. A CLI
+ * says so, naming its own pid, which a SIGINT does reach.
+ */
+export function npmShellPid(): number | undefined {
+  return process.env.npm_command !== undefined && isShell(process.ppid) ? process.ppid : undefined;
 }
 
 /**
