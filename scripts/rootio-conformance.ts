@@ -141,7 +141,8 @@ async function compareJsroot(r: FileResult, path: string, name: string, tree: Aw
     const field = / \((\S+) of each .*\)$/.exec(b.typeName)?.[1];
     if (field && b.name.endsWith(`.${field}`)) {
       const container = b.name.slice(0, -field.length - 1);
-      const pick = (v: unknown): unknown => (Array.isArray(v) ? v.map(pick) : (v as Record<string, unknown> | undefined)?.[field]);
+      // A field of an object member is a path (`first.fP.fX`): followed member by member.
+      const pick = (v: unknown): unknown => (Array.isArray(v) ? v.map(pick) : field.split('.').reduce<unknown>((x, f) => (x as Record<string, unknown> | undefined)?.[f], v));
       return (await values({ ...b, name: b.member ? container : container.slice(container.lastIndexOf('/') + 1), typeName: '' })).map(pick);
     }
     if (!b.member) return (await jsrootValues(path, name, [b.name]))[b.name] ?? [];

@@ -4,7 +4,8 @@
  * ElementLink a persistent (key, index) pair (`m_persKey`, `m_persIndex`: uint32 each, in its
  * base class ElementLinkBase); `vector<TLorentzVector>` (its object member fP a TVector3: fields
  * `fP.fX` …, as uproot's records nest them), nEXO's `vector<LorentzVector<PxPyPzE4D<float>>>`
- * (`fCoordinates.fX` …). Such a branch is listed as a container and each number field as
+ * (`fCoordinates.fX` …), `vector<pair<TLorentzVector,int>>` (the pair a class of its own: `first.fE`,
+ * `second`). Such a branch is listed as a container and each number field as
  * a branch of its own, named as ROOT names a split collection's members (`X.parentLink` →
  * `X.parentLink.m_persKey`) and as uproot names the fields: one offsets array per container level
  * and the field's values (`vector<vector<uint32>>`). Every object is walked as the file's
@@ -156,8 +157,10 @@ function containerOfObjects(typeName: string): { levels: string[]; cls: string }
     levels.push(m[1]!);
     s = m[2]!.trim();
   }
-  // Containers of numbers, strings or containers are read as STL branches (stl.ts).
-  if (levels.length === 0 || parseStlType(s) || /^(map|unordered_map|multimap|unordered_set|multiset|pair)\s*</.test(s)) return null;
+  // Containers of numbers, strings or containers are read as STL branches (stl.ts). A pair is a
+  // class the file describes (`pair<TLorentzVector,int>`: first, second), each behind its own
+  // header as any object; maps, whose pairs are not, are read as maps or not at all.
+  if (levels.length === 0 || parseStlType(s) || /^(map|unordered_map|multimap|unordered_set|multiset)\s*</.test(s)) return null;
   return { levels, cls: s };
 }
 

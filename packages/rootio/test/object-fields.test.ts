@@ -130,3 +130,19 @@ t.test("nEXO's vector<LorentzVector<PxPyPzE4D<float>>> written member-wise (each
   await compareAll(t, 'uproot-issue475.root', 'Event/Elec/ElecEvent', { containers: 1, links: 1000, members: 0 }, /LorentzVector/,
     ['fCoordinates.fX', 'fCoordinates.fY', 'fCoordinates.fZ', 'fCoordinates.fT'], true);
 });
+
+t.test('vector<pair<TLorentzVector,int>> written member-wise (each pair a class of its own: first whole behind its header, then the ints) reads as jsroot reads it', async (t) => {
+  // uproot-issue-643.root (scikit-hep-testdata): eight such branches of 25 entries, listed
+  // `(unsplit collection of objects)` before, found by scripts/rootio-conformance.ts.
+  await compareAll(t, 'uproot-issue-643.root', 'ntuple0/objects', { containers: 8, links: 5000, members: 0 }, /^pair<TLorentzVector,int>$/,
+    ['first.fUniqueID', 'first.fBits', 'first.fP.fUniqueID', 'first.fP.fBits', 'first.fP.fX', 'first.fP.fY', 'first.fP.fZ', 'first.fE', 'second']);
+  // uproot's own test of this file (test_0643_reading_vector_pair_TLorentzVector_int): pf's second pair of entry 1.
+  const f = await openRootFile(fixture('uproot-issue-643.root'));
+  t.teardown(() => f.close());
+  const tree = await f.tree('ntuple0/objects');
+  t.equal(tree.branch('pf.second').typeName, 'vector<int32> (second of each pair<TLorentzVector,int>)');
+  const cols = await tree.arrays(['pf.first.fE', 'pf.second'], { entryStop: 2 });
+  const at = (n: string) => { const c = cols[n] as { offsets: Int32Array; values: Float64Array | Int32Array }; return c.values[c.offsets[1]! + 1]; };
+  t.equal(at('pf.first.fE'), 326.0029230449897);
+  t.equal(at('pf.second'), 22);
+});
