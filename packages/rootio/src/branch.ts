@@ -3,6 +3,7 @@ import { parseStlType, stlTypeName, type StlType } from './stl.js';
 import { packingOf, type Packing } from './packing.js';
 import { isStreamedObject, STREAMED_OBJECTS, type StreamedObject } from './small-objects.js';
 import type { ObjectMember } from './object-members.js';
+import type { ElementBase } from './element-bases.js';
 
 /** How a branch's entries are laid out. */
 export type BranchKind = 'scalar' | 'fixed-array' | 'counted-array' | 'vector' | 'string' | 'nested';
@@ -53,6 +54,11 @@ export interface BranchInfo {
    * then the string, read by the STL decoder, where other string branches have no header.
    */
   stlString?: boolean;
+  /**
+   * A number field of a split collection's elements' base class (element-bases.ts), read by
+   * walking each entry's elements member-wise with the collection's counts; null for every other branch.
+   */
+  elementBase?: ElementBase | null;
   entries: number;
 }
 
@@ -351,5 +357,5 @@ function memberName(b: JsBranch): string {
  */
 export function branchInfo(b: JsBranch, name: string, typeName: string, kind: BranchInfo['kind'], element: ElementType | null = null, inner = 1,
                     counter: string | null = null, entryHeader = 0): BranchInfo {
-  return { name, typeName, kind, element, inner, counter, entryHeader, packed: null, objectBits: false, leafOf: null, streamed: null, member: null, stl: null, stlString: false, entries: Number(b.fEntries) };
+  return { name, typeName, kind, element, inner, counter, entryHeader, packed: null, objectBits: false, leafOf: null, streamed: null, member: null, stl: null, stlString: false, elementBase: null, entries: Number(b.fEntries) };
 }

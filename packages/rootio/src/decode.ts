@@ -10,6 +10,7 @@ import { decodeWalkedLeaf } from './leaf-list-walk.js';
 import type { Basket, PendingBasket } from './basket.js';
 import { decodeCountedStl, decodeStl, parseStlType } from './stl.js';
 import { decodeObjectMember } from './object-members.js';
+import { decodeElementBase } from './element-bases.js';
 import type { BranchInfo } from './branch.js';
 import { FRESH, type ColumnMemory } from './column-memory.js';
 import { vectorWalker } from './vector-walk.js';
@@ -47,6 +48,7 @@ export function decode(path: string, info: BranchInfo, baskets: PendingBasket[],
   if (info.streamed) return decodeStreamedObjects(path, info, baskets, start, stop, memory);
   if (info.leafOf?.walk) return decodeWalkedLeaf(path, info, baskets, start, stop);
   if (info.member) return decodeObjectMember(path, info, baskets, start, stop);
+  if (info.elementBase) return decodeElementBase(path, info, baskets, start, stop, counts);
   if (info.packed && info.kind === 'counted-array') {
     // A range no basket overlaps (a tree of 0 entries, a range at its end) needs no counts.
     if (!counts && baskets.length > 0) throw new RootFormatError(path, -1, `branch ${info.name}: the counts of ${info.counter} are needed to read it`);
@@ -258,7 +260,7 @@ function wholeBasketElements(p: PendingBasket, header: number, size: number): nu
 
 /** Whether {@link decode} gives this branch offsets that may be an earlier column's (shared-offsets.ts). */
 export function sharesOffsets(info: BranchInfo): boolean {
-  return (info.kind === 'vector' || info.kind === 'counted-array') && !info.objectBits && !info.packed && !info.leafOf?.walk && !info.member;
+  return (info.kind === 'vector' || info.kind === 'counted-array') && !info.objectBits && !info.packed && !info.leafOf?.walk && !info.member && !info.elementBase;
 }
 
 /**
@@ -285,7 +287,7 @@ export function guessedColumnSizes(info: BranchInfo, earlierTotal: number | unde
  */
 export function columnSizes(info: BranchInfo, baskets: PendingBasket[], start: number, stop: number, shared = false): Array<[ElementType, number]> {
   const n = stop - start;
-  if (info.objectBits || info.packed || info.leafOf?.walk || info.member || n <= 0) return [];
+  if (info.objectBits || info.packed || info.leafOf?.walk || info.member || info.elementBase || n <= 0) return [];
   const el = info.element as ElementType;
   if (info.kind === 'scalar' || info.kind === 'fixed-array') return [[el, n * info.inner]];
   if (info.kind !== 'vector' && info.kind !== 'counted-array') return [];

@@ -67,8 +67,8 @@ export function numberFields(layouts: ClassLayouts, cls: string): ObjectField[] 
   return walk(layouts.steps(cls, -1), [], [], 0) && out.length > 0 ? out : null;
 }
 
-/** Collects one field of each object of `cls` met. */
-class FieldBuilder implements ObjectsBuilder {
+/** Collects one field of each object of `cls` met (object-wise, or member-wise by readMany). */
+export class FieldBuilder implements ObjectsBuilder {
   readonly objects = true;
   private readonly values: NumberBuilder;
   private readonly target: Target;

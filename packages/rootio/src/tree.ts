@@ -6,6 +6,7 @@ import { readThreadStats, type ThreadRead } from './thread-reads.js';
 import { describeBranch, leafListLeaves, type BranchInfo, type JsBranch } from './branch.js';
 import { baseClassBranches, tobjectBranches, unsplitObjectBranches } from './object-members.js';
 import { objectFieldBranches } from './object-fields.js';
+import { elementBaseBranches } from './element-bases.js';
 import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
 import type { RootFile } from './file.js';
 import { columnSizes, decode, guessedColumnSizes, sharesOffsets } from './decode.js';
@@ -89,7 +90,7 @@ export class TreeReader {
   readonly branches: BranchInfo[];
   private readonly state = new Map<string, BranchState>();
   private readonly aliases = new Map<string, string>();
-  /** Split objects' base-class branches listed with their members (baseClassBranches): the branch, then its members. */
+  /** Split objects' and split collections' elements' base-class branches listed with their members (baseClassBranches, elementBaseBranches): the branch, then its members. */
   private readonly baseClasses: BranchInfo[][] = [];
   /** Baskets read from the file so far (for tests and benchmarks). */
   basketReads = 0;
@@ -121,7 +122,8 @@ export class TreeReader {
       const described = describeBranch(b, name, (leaf) => leafOwner.get(leaf) ?? null, memberOf);
       // A leaf list's leaves, and an unsplit object's members (the object itself first), each read from the branch's baskets.
       const leaves = described.kind === 'unsupported' ? leafListLeaves(b, name) : null;
-      const base = described.kind === 'unsupported' && !leaves ? baseClassBranches(b, name, file.layouts) : null;
+      const base = described.kind === 'unsupported' && !leaves ? baseClassBranches(b, name, file.layouts)
+        ?? elementBaseBranches(b, name, file.layouts, b.fLeaves.arr[0]?.fLeafCount ? leafOwner.get(b.fLeaves.arr[0].fLeafCount) ?? null : null) : null;
       if (base && base.length > 1) this.baseClasses.push(base);
       const parts = described.kind !== 'unsupported' ? [described] : leaves ? [described, ...leaves]
         : objectFieldBranches(b, name, file.layouts, memberOf) ?? tobjectBranches(b, name, file.layouts) ?? base ?? unsplitObjectBranches(b, name, file.layouts) ?? [described];
@@ -429,8 +431,8 @@ export class TreeReader {
         if (guessed[i]) prefaultStats.guesses[ready ? 'right' : 'wrong']++;
         const mine = ready ? await ready.memory : columnMemory;
         // fBits members and packed-float arrays are walked from each basket's start, with the counts.
-        // So are STL members of a split collection (one container per element).
-        const walked = s.info.kind === 'counted-array' && (s.info.objectBits || s.info.packed !== null) || s.info.kind === 'nested' && s.info.counter !== null;
+        // So are STL members of a split collection (one container per element), and its elements' base classes' fields.
+        const walked = s.info.kind === 'counted-array' && (s.info.objectBits || s.info.packed !== null || !!s.info.elementBase) || s.info.kind === 'nested' && s.info.counter !== null;
         const counts = walked ? await this.countsOver(s.info.counter!, baskets) : null;
         if (s.info.kind === 'counted-array' && !walked) await this.sizeEntries(s.info, baskets);
         // Keyed by the name asked for (a member may be asked for by its own name).
