@@ -12,7 +12,7 @@
  * move their results to the later ones, and `scale(n)` submits their replacements meanwhile.
  * dask-jobqueue gives the same advice (`--lifetime 55m --lifetime-stagger 4m` for a 1-hour job).
  */
-import { parseDuration } from '@gluon/protocol';
+import { parseDuration, staggerNotBelowText } from '@gluon/protocol';
 
 /** `HH:MM:SS` or `D-HH:MM:SS` (as checkWalltime admits) → milliseconds. */
 export function walltimeMs(walltime: string): number {
@@ -86,6 +86,8 @@ export function lifetimeArgs(o: LifetimeOptions, name: Name = (k) => k): string[
     const plus = stagger !== undefined ? ` + ${name('lifetimeStagger')} ${o.lifetimeStagger}` : spread ? ` + its stagger ${durationArg(spread)}` : '';
     throw new RangeError(`${life}${plus} is not below ${name('walltime')} ${o.walltime}: the batch system would kill the worker before it retires`);
   }
+  // With a walltime the check above already refuses it (a default lifetime is at least half the walltime).
+  if (stagger !== undefined && stagger >= lifetime) throw new RangeError(staggerNotBelowText(name('lifetimeStagger'), stagger, name('lifetime'), lifetime));
   return ['--lifetime', durationArg(lifetime), ...(spread ? ['--lifetime-stagger', durationArg(spread)] : [])];
 }
 

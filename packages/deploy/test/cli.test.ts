@@ -129,6 +129,7 @@ t.test('a value the launchers refuse is named by the flag that gave it, never th
     [['pbs', '--walltime', '01:00:00', '--lifetime', 'none', '--lifetime-stagger', '4m'], '--lifetime-stagger varies the lifetime: it means nothing when --lifetime turns the lifetime off'],
     [['slurm', '--walltime', '01:00:00', '--lifetime', '50m', '--lifetime-stagger', '20m'], '--lifetime 50m + --lifetime-stagger 20m is not below --walltime 01:00:00: the batch system would kill the worker before it retires'],
     [['slurm', '--walltime', '01:00:00', '--lifetime-stagger', '40m'], 'the lifetime 55m (the default for that walltime) + --lifetime-stagger 40m is not below --walltime 01:00:00: the batch system would kill the worker before it retires'],
+    [['pbs', '--lifetime', '10m', '--lifetime-stagger', '1h'], '--lifetime-stagger 1h is not below --lifetime 10m: each worker retires at the lifetime moved at random by up to the stagger either way, so some would retire as soon as they start'],
     [['slurm', '--queue', 'a b'], '--queue must be one word without spaces (a queue or Slurm partition; several: a,b), got "a b"'],
     [['pbs', '--account', 'at las'], '--account must be one word without spaces (a batch account or project), got "at las"'],
     [['slurm', '--job-name', 'my job'], '--job-name may hold letters, digits, _ . - (1-64), got "my job"'],

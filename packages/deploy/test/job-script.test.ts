@@ -218,6 +218,9 @@ t.test('a walltime gives the worker a lifetime a margin below it, shown in jobSc
   t.same(lifetimeArgs({ lifetime: '20m' }), ['--lifetime', '20m'], 'without a walltime, as given, no stagger unless given');
   t.throws(() => lifetimeArgs({ walltime: '01:00:00', lifetime: '60m' }), /^lifetime 60m is not below walltime 01:00:00: the batch system would kill the worker before it retires$/);
   t.throws(() => lifetimeArgs({ walltime: '01:00:00', lifetime: '58m', lifetimeStagger: '3m' }), /^lifetime 58m \+ lifetimeStagger 3m is not below walltime 01:00:00/);
+  // Some workers would retire as soon as they start (lifetime ± stagger, never below 0): accepted before.
+  t.throws(() => lifetimeArgs({ lifetime: '20m', lifetimeStagger: '20m' }), /^lifetimeStagger 20m is not below lifetime 20m: each worker retires at the lifetime moved at random by up to the stagger either way, so some would retire as soon as they start$/);
+  t.same(lifetimeArgs({ lifetime: '20m', lifetimeStagger: '19m' }), ['--lifetime', '20m', '--lifetime-stagger', '19m'], 'a stagger below the lifetime as given');
   t.throws(() => lifetimeArgs({ lifetime: 'soon' }), /lifetime must be a duration like 500ms, 30s, 2m or 8h, got "soon"/);
   t.throws(() => lifetimeArgs({ lifetimeStagger: '4m' }), /^lifetimeStagger varies the lifetime: give lifetime \(or walltime, from which it follows\)$/);
   t.throws(() => lifetimeArgs({ walltime: '01:00:00', lifetime: false, lifetimeStagger: '4m' }), /^lifetimeStagger varies the lifetime: it means nothing when lifetime turns the lifetime off$/);

@@ -83,7 +83,7 @@ export const flag = {
   },
   /** A duration (`500ms`, `30s`, `2m`; a bare number is seconds) → milliseconds, within [minMs, maxMs]. */
   duration<D extends string | undefined = undefined>(help: string, minMs: number, maxMs: number, dflt?: D): Flag<Dflt<D, number>> {
-    return { help, arg: 'DURATION', ...withDefault(dflt), parse: (t, f) => inRange(f, t, parseDuration(f, t), minMs, maxMs, fmtMs) };
+    return { help, arg: 'DURATION', ...withDefault(dflt), parse: (t, f) => inRange(f, t, parseDuration(f, t), minMs, maxMs, durationText) };
   },
   /** A size (`64MiB`, `2GB`; a bare number is bytes) → bytes, within [min, max]. */
   bytes<D extends string | undefined = undefined>(help: string, min: number, max: number, dflt?: D): Flag<Dflt<D, number>> {
@@ -111,8 +111,18 @@ function inRange(f: string, text: string, v: number, lo: number, hi: number, fmt
   return v;
 }
 
-function fmtMs(ms: number): string {
+/** A duration as the CLIs' duration flags take it, in its largest whole unit: `2h`, `4m`, `90s`, `500ms`. */
+export function durationText(ms: number): string {
   return ms % 3600_000 === 0 && ms >= 3600_000 ? `${ms / 3600_000}h` : ms % 60000 === 0 && ms >= 60000 ? `${ms / 60000}m` : ms % 1000 === 0 && ms >= 1000 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/**
+ * Why a lifetime stagger not below the lifetime is refused (gluon-worker, GluonWorker, the deploy
+ * launchers): a worker retires at the lifetime moved at random by up to the stagger either way
+ * (never before it starts), so some would retire at once.
+ */
+export function staggerNotBelowText(staggerName: string, staggerMs: number, lifetimeName: string, lifetimeMs: number): string {
+  return `${staggerName} ${durationText(staggerMs)} is not below ${lifetimeName} ${durationText(lifetimeMs)}: each worker retires at the lifetime moved at random by up to the stagger either way, so some would retire as soon as they start`;
 }
 
 function fmtBytes(n: number): string {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import {
-  certMissesHost, checkExposure, CloseCode, isLoopbackHost, envWithToken, exitUsage, flag, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, loadTlsFiles, TLS_FLAG_NAMES, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
+  certMissesHost, checkExposure, staggerNotBelowText, CloseCode, isLoopbackHost, envWithToken, exitUsage, flag, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, loadTlsFiles, TLS_FLAG_NAMES, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
   sendBacklogFlag, stopWithSupervisor, superviseChildren, TOKEN_HELP_FLAGS, withoutTokenArgs, withTokenHelp, type CliSpec, StartFailure,
 } from '@gluon/protocol';
 import { GluonWorker, type WorkerOptions } from './worker.js';
@@ -86,6 +86,7 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; in
     }
     allowedHosts = parseAllowedHosts(values['allowed-host']);
     if (values['lifetime-stagger'] !== undefined && values.lifetime === undefined) throw new Error('--lifetime-stagger varies --lifetime: give --lifetime too');
+    if (values['lifetime-stagger'] && values.lifetime !== undefined && values['lifetime-stagger'] >= values.lifetime) throw new Error(staggerNotBelowText('--lifetime-stagger', values['lifetime-stagger'], '--lifetime', values.lifetime));
   } catch (err) {
     // A file named by a flag that cannot be read or holds the wrong thing is not a usage error.
     if (err instanceof StartFailure) failed(err.message);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { cpus, hostname } from 'node:os';
 import {
-  checkOptionKeys, checkTokenOption, CloseCode, connect, HandshakeError, readTlsMaterial, tokenUnchecked, workerTokenUncheckedText, isPermanentRefusal, listen, logText, MAX_KEY_LENGTH, overLongKeyText, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, type Connection,
+  checkOptionKeys, checkTokenOption, staggerNotBelowText, CloseCode, connect, HandshakeError, readTlsMaterial, tokenUnchecked, workerTokenUncheckedText, isPermanentRefusal, listen, logText, MAX_KEY_LENGTH, overLongKeyText, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, type Connection,
   type Inbound, type Listener, type Logger, type Message, type OptionKeys, type TlsNames, type TlsOptions, TLS_OPTION_KEYS, TLS_OPTION_NAMES,
 } from '@gluon/protocol';
 import { computeTaskOf } from './compute-task.js';
@@ -196,6 +196,8 @@ export class GluonWorker {
     for (const [name, v] of [['lifetimeMs', opts.lifetimeMs], ['lifetimeStaggerMs', opts.lifetimeStaggerMs]] as const) {
       if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new RangeError(`GluonWorker: ${name} must be a number of milliseconds ≥ 0, got ${String(v)}`);
     }
+    const { lifetimeMs, lifetimeStaggerMs } = opts;
+    if (lifetimeStaggerMs && lifetimeMs !== undefined && lifetimeStaggerMs >= lifetimeMs) throw new RangeError(`GluonWorker: ${staggerNotBelowText('lifetimeStaggerMs', lifetimeStaggerMs, 'lifetimeMs', lifetimeMs)}`);
     const death = opts.deathTimeoutMs;
     if (death !== undefined && !(Number.isFinite(death) && death > 0)) throw new RangeError(`GluonWorker: deathTimeoutMs must be a number of milliseconds > 0 (leave it out to wait for ever), got ${String(death)}`);
     const sink = opts.log ?? ((l: string) => process.stderr.write(`${new Date().toISOString()} worker ${this.name}: ${l}\n`));

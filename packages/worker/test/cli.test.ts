@@ -68,6 +68,10 @@ t.test('--lifetime and --lifetime-stagger: listed, checked, and a stagger withou
   const alone = await run(['ws://127.0.0.1:1', '--lifetime-stagger', '4m']);
   t.equal(alone.code, 2);
   t.match(alone.out, /--lifetime-stagger varies --lifetime: give --lifetime too/);
+  // Accepted before: a worker's lifetime is moved by up to the stagger either way, never below 0, so some retired at once.
+  const wide = await run(['ws://127.0.0.1:1', '--lifetime', '1m', '--lifetime-stagger', '90s']);
+  t.equal(wide.code, 2);
+  t.match(wide.out, /gluon-worker: --lifetime-stagger 90s is not below --lifetime 1m: each worker retires at the lifetime moved at random by up to the stagger either way, so some would retire as soon as they start/);
 });
 
 t.test('lifetimeDelay: the lifetime moved by up to the stagger either way, never below zero', async (t) => {
@@ -80,6 +84,7 @@ t.test('lifetimeDelay: the lifetime moved by up to the stagger either way, never
   const { GluonWorker } = await import('@gluon/worker');
   t.throws(() => new GluonWorker({ scheduler: 'ws://127.0.0.1:1', lifetimeMs: -1 }), /GluonWorker: lifetimeMs must be a number of milliseconds ≥ 0, got -1/);
   t.throws(() => new GluonWorker({ scheduler: 'ws://127.0.0.1:1', lifetimeStaggerMs: Number.NaN }), /lifetimeStaggerMs must be/);
+  t.throws(() => new GluonWorker({ scheduler: 'ws://127.0.0.1:1', lifetimeMs: 60_000, lifetimeStaggerMs: 60_000 }), /^GluonWorker: lifetimeStaggerMs 1m is not below lifetimeMs 1m: /);
 });
 
 t.test('a SIGTERM sent as soon as the worker prints its first line (an --allow-module warning) stops it cleanly, exit 0', async (t) => {
