@@ -76,7 +76,7 @@ t.test('--cluster ssh: gluon-cluster ssh\'s --hosts, --ssh-option, --scheduler-p
 });
 
 t.test('--cluster ssh: what does not go is refused as gluon-cluster ssh refuses it, named as given', async (t) => {
-  await t.rejects(configFromArgs(['--no-config', '--cluster', 'ssh'], dir), { message: '--hosts must list the scheduler\'s host and at least one worker host, got []' });
+  await t.rejects(configFromArgs(['--no-config', '--cluster', 'ssh'], dir), { message: '--hosts is required over ssh: the scheduler\'s host, then at least one worker host (none given)' });
   await t.rejects(configFromArgs(['--no-config', '--cluster', 'ssh', '--hosts', 'a'], dir), { message: '--hosts must list the scheduler\'s host and at least one worker host, got ["a"]' });
   await t.rejects(configFromArgs(['--no-config', '--cluster', 'ssh', '--hosts', 'a,b;c'], dir), { message: '--hosts: "b;c" is not an ssh destination like host, user@host or an address' });
   await t.rejects(configFromArgs(['--no-config', '--cluster', 'ssh', '--hosts', 'a,b', '--jobs', '3'], dir),

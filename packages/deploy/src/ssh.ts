@@ -335,6 +335,8 @@ export function checkSSHOptions(o: SSHClusterOptions, name: OptionName = optionK
     if ((o as unknown as Record<string, unknown>)[key] !== undefined) throw new RangeError(`${key} has no meaning over SSH (it is a batch-system option)`);
   }
   checkOptionKeys(o, SSH_OPTION_KEYS, 'SSHCluster.start');
+  // Missing said as missing ('got []' or 'got undefined' read as a value the user gave).
+  if (o.hosts === undefined || (Array.isArray(o.hosts) && o.hosts.length === 0)) throw new RangeError(`${name('hosts')} is required over ssh: the scheduler's host, then at least one worker host (none given)`);
   if (!Array.isArray(o.hosts) || o.hosts.length < 2) throw new RangeError(`${name('hosts')} must list the scheduler's host and at least one worker host, got ${JSON.stringify(o.hosts)}`);
   for (const h of o.hosts) if (typeof h !== 'string' || !/^([\w.-]+@)?[\w.:-]+$/.test(h)) throw new RangeError(`${name('hosts')}: "${h}" is not an ssh destination like host, user@host or an address`);
   for (const k of ['schedulerPort', 'dashboardPort'] as const) {

@@ -90,6 +90,8 @@ t.test('bad values exit 2 naming the flag and the value', async (t) => {
     [['ssh', '--hosts', 'a,b', '--queue', 'short'], /--queue is a batch-system option; it means nothing over ssh/],
     [['ssh', '--hosts', 'a,b', '--print-job-script'], /--print-job-script is for slurm and pbs/],
     [['slurm', '--resource-spec', 'nodes=1:ppn=4', '--print-job-script'], /--resource-spec is for pbs only; give Slurm resource requests with --job-extra/],
+    // It said 'got []', as if the user had given an empty list (found by the new-user trial).
+    [['ssh'], /gluon-cluster: --hosts is required over ssh: the scheduler's host, then at least one worker host \(none given\)$/m],
     [['ssh', '--hosts', 'a'], /--hosts must list the scheduler's host and at least one worker host/],
     [['slurm', '--jobs', '-1'], /--jobs must be an integer from 0 to 10000, got "-1"|argument is ambiguous/],
     [['slurm', '--cores', '0'], /--cores must be an integer from 1 to 1024, got "0"/],

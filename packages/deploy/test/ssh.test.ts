@@ -14,6 +14,7 @@ import { sshHostsUnavailable, startSshHosts } from './ssh-hosts.js';
  * user would run it. Skips, saying why, where namespaces or sshd are not available.
  */
 t.test('bad options are refused before anything is started', async (t) => {
+  await t.rejects(SSHCluster.start({} as never), { message: "hosts is required over ssh: the scheduler's host, then at least one worker host (none given)" });
   await t.rejects(SSHCluster.start({ hosts: ['only-one'] }), /hosts must list the scheduler's host and at least one worker host/);
   await t.rejects(SSHCluster.start({ hosts: ['a', 'b; rm -rf /'] }), /hosts: "b; rm -rf \/" is not an ssh destination/);
   await t.rejects(SSHCluster.start({ hosts: ['a', 'b'], queue: 'short' } as never), /queue has no meaning over SSH/);
