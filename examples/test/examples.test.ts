@@ -70,6 +70,15 @@ t.test('remote-scheduler refused by a running scheduler names its inputs, not ho
   t.notMatch(err?.stderr, /start one/);
 });
 
+t.test('remote-scheduler given a TLS file it cannot read names it, without a stack trace', async (t) => {
+  // It died with an uncaught StartFailure and its stack (found by the new-user trial).
+  const missing = join(root, 'no-such-ca.pem');
+  const err = await run(process.execPath, [script('remote-scheduler'), 'wss://127.0.0.1:8786'], { cwd: root, env: { ...process.env, GLUON_TLS_CA: missing }, timeout: HUNG_MS })
+    .then(() => undefined, (e: { code: number; stderr: string }) => e);
+  t.equal(err?.code, 1);
+  t.equal(err?.stderr, `remote-scheduler: Client.connect: tls.ca ${missing}: cannot read it (ENOENT)\n(the files come from GLUON_TLS_CA, GLUON_TLS_CERT and GLUON_TLS_KEY)\n`);
+});
+
 t.test('remote-scheduler without a scheduler says so and how to start one, without a stack trace', async (t) => {
   // It died with an uncaught HandshakeError and its stack.
   // A port nothing listens on, that no listen(0) is given (test/helpers/closed-port.ts); not one
