@@ -1,6 +1,6 @@
 /**
- * The processes a command left behind, for tests of how a CLI stops (e.g. under npx, which does
- * not pass SIGTERM on to what it runs).
+ * The processes a command left behind, for tests of how a CLI stops (e.g. under npx, which passes
+ * a SIGTERM sent to it alone only to the shell it runs the command through).
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';

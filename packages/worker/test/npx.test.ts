@@ -3,8 +3,10 @@ import { schedulerCli, start, startCommand } from './procs.js';
 import { alive, descendants } from '../../../test/helpers/process-tree.js';
 
 /**
- * `npx gluon-worker` as a user runs it: npm does not pass SIGTERM on to the command it runs, so
- * the CLI (here a supervisor of two worker processes) must notice that npm is gone and stop.
+ * `npx gluon-worker` as a user runs it: npm passes a SIGTERM sent to it alone only to the shell it
+ * runs the command through (`sh -c`), which dies of it and leaves the command running, so the CLI
+ * (here a supervisor of two worker processes) must notice that npm is gone and stop
+ * (protocol's stopWithSupervisor).
  */
 
 t.test('SIGTERM to npx gluon-worker --nworkers 2 stops the supervisor and both workers', async (t) => {
