@@ -154,10 +154,6 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   stopWithSupervisor(() => stop('npm exited'));
-  // `npx gluon-cluster` on Debian: a `kill -INT` of npm's pid alone ends in npm's sh, which holds
-  // it (npmShellPid says why), so nothing stopped and nothing said why. Said once, with what works.
-  const shell = npmShellPid();
-  if (shell !== undefined) log(npmSigintNote(process.pid, shell));
   try {
     cluster = kind === 'slurm' ? await SlurmCluster.start(opts) : kind === 'pbs' ? await PBSCluster.start(opts) : await startSSH();
   } catch (e) {
@@ -178,6 +174,12 @@ async function main(): Promise<void> {
     process.stdout.write(v.adapt ? cluster.jobScript() : cluster.scriptFor(j.jobs));
     return;
   }
+  // `npx gluon-cluster` on Debian: a `kill -INT` of npm's pid alone ends in npm's sh, which holds
+  // it (npmShellPid says why), so nothing stopped and nothing said why. Said once, with what works,
+  // once the cluster runs: not before a usage error or a printed job script, where nothing is left
+  // to stop (it was noise there).
+  const shell = npmShellPid();
+  if (shell !== undefined) log(npmSigintNote(process.pid, shell));
   if (cluster instanceof SSHCluster) for (const h of cluster.workerHosts.slice(0, j.jobs)) process.stdout.write(`--- ${h} runs:\n${cluster.hostScript(h)}`);
   // No worker can come any more and none is connected (the jobs kept ending before their worker
   // joined; over ssh, every host's session did): each was logged as it ended, and the give-up

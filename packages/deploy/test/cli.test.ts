@@ -271,6 +271,17 @@ t.test('npx gluon-cluster: run by npm through sh, it names its own pid, whose SI
   t.same(readFileSync(join(dir, 'deleted'), 'utf8').trim().split('\n').sort(), [...ids].sort(), 'qdel for both jobs');
 });
 
+t.test('npx gluon-cluster with nothing left running (a printed job script, a usage error) says nothing of npm\'s sh', async (t) => {
+  // The note was printed before the start, so it came with --print-job-script and before a usage
+  // error too, where nothing runs that a signal could stop (found by the fresh-clone check).
+  const env = { ...process.env, npm_config_update_notifier: 'false' };
+  for (const args of [['pbs', '--walltime', '01:00:00', '--print-job-script'], ['ssh']]) {
+    const r = spawnSync('npm', ['exec', '--offline', '--', 'gluon-cluster', ...args], { cwd: repo, env, encoding: 'utf8', timeout: HANG_BOUND_MS });
+    t.equal(r.status, args[0] === 'ssh' ? 2 : 0, `${args.join(' ')}: ${r.stderr}`);
+    t.notMatch(r.stderr, /run by npm through sh/, `${args.join(' ')}: no note of npm's sh`);
+  }
+});
+
 t.test('--pending-notice: jobs PBS keeps queued are said pending after that long, not the default 30 s; SIGTERM deletes them', async (t) => {
   const h = run(['--help']);
   t.match(h.stdout, /--pending-notice DURATION +batch jobs pending this long are said pending, with the batch system's reason \(never: not said\) \(default 30s\)/);
