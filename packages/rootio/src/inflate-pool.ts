@@ -53,13 +53,28 @@ export const jobTotals = {
 /** Worker threads shared by every file of the process; they never keep the process alive. */
 const threads: Worker[] = [];
 
+/**
+ * Each thread's jobs waiting for it to be done with them, by job id: its report, or null when the
+ * thread is gone. One listener of each kind per thread hands them out: a listener per job made
+ * Node warn of a leak ("11 message listeners added to [Worker]") at 11 reads on threads at once.
+ */
+const waiting = new Map<Worker, Map<number, (report: ThreadReport | null) => void>>();
+
 function ensureThreads(n: number): Worker[] {
   while (threads.length < n) {
     const w = new Worker(new URL('./inflate-thread.js', import.meta.url));
-    w.unref();
+    const jobsHere = new Map<number, (report: ThreadReport | null) => void>();
+    waiting.set(w, jobsHere);
+    w.on('message', (m: DoneMessage) => jobsHere.get(m.done)?.(m.report));
     // A thread that dies is replaced on the next job (a basket it had claimed stalls `take`).
     w.on('error', () => forget(w));
-    w.on('exit', () => forget(w));
+    w.on('exit', () => {
+      forget(w);
+      waiting.delete(w);
+      for (const settle of [...jobsHere.values()]) settle(null);
+    });
+    // After the listeners: a 'message' listener refs the thread's port (hold/letGo switch it).
+    w.unref();
     threads.push(w);
   }
   return threads.slice(0, n);
@@ -131,20 +146,16 @@ export class InflateJob {
   ) {
     // A thread holds the process open while it works on a job (close() ends that), not between.
     this.drained = Promise.all(helpers.map((w) => new Promise<void>((resolve) => {
+      const jobsHere = waiting.get(w);
+      // Gone already: it will take nothing of this job.
+      if (!jobsHere) return resolve();
       hold(w);
-      const settle = () => {
-        w.off('message', onMessage);
-        w.off('exit', settle);
+      jobsHere.set(message.id, (report) => {
+        jobsHere.delete(message.id);
+        if (report) this.reports.push(report);
         letGo(w);
         resolve();
-      };
-      const onMessage = (m: DoneMessage) => {
-        if (m.done !== message.id) return;
-        this.reports.push(m.report);
-        settle();
-      };
-      w.on('message', onMessage);
-      w.on('exit', settle);
+      });
     }))).then(() => {});
     this.states = new Int32Array(message.states);
     this.control = new Int32Array(message.control);
