@@ -271,13 +271,10 @@ export class TreeReader {
     // reading thread or its decompression threads runs. It decoded on, in the order asked, and
     // rejected with whatever failed there first, leaving later reads running after the caller
     // had its error.
+    // The signal holds that first failure as its reason.
     const stopping = new AbortController();
-    const first: { failed: boolean; err: unknown } = { failed: false, err: undefined };
     const fail = (err: unknown) => {
-      if (first.failed) return;
-      first.failed = true;
-      first.err = err;
-      stopping.abort();
+      if (!stopping.signal.aborted) stopping.abort(err);
     };
     const reads: Array<Promise<Map<BasketRef, Uint8Array>>> = [];
     /** Reads `refs` (into `into` when given); the bytes of each, by its ref. */
@@ -350,7 +347,7 @@ export class TreeReader {
       // Bytes the reading thread has not got to yet are read here: this thread would only wait.
       if (threadRead && !done[k] && needs[k]! >= 0) threadRead.help(needs[k]!);
       const fresh = await reads[k]!;
-      if (first.failed) throw first.err;
+      stopping.signal.throwIfAborted();
       const baskets: PendingBasket[] = [];
       const prior = priors[k];
       for (const ref of s.refs) {
@@ -384,7 +381,7 @@ export class TreeReader {
         job = this.startJob(perState as PendingBasket[][]);
       }
       for (let i = 0; i < states.length; i++) {
-        if (first.failed) throw first.err;
+        stopping.signal.throwIfAborted();
         const s = states[i]!;
         const baskets = perState[i] ?? await basketsOf(s);
         if (prefaulter && sharesOffsets(s.info)) {
@@ -441,7 +438,7 @@ export class TreeReader {
       ended = true;
     } catch (err) {
       fail(err);
-      throw first.err;
+      throw stopping.signal.reason;
     } finally {
       // A read that failed reads no more of its bytes.
       if (!ended) threadRead?.stop();
