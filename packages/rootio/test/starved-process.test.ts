@@ -7,7 +7,7 @@
 import t from 'tap';
 import { fileURLToPath } from 'node:url';
 import { openRootFile } from '@gluon/rootio';
-import { runningTimeout } from '../src/running-timeout.js';
+import { runningTimeout, type TimerClock } from '../src/running-timeout.js';
 
 const path = fileURLToPath(new URL('fixtures/skhep/uproot-small-dy-withoffsets.root', import.meta.url));
 
@@ -47,12 +47,87 @@ t.test('runningTimeout: a late tick counts as at most two; the limit still comes
   t.ok(fired, 'the limit came once the process had run for it');
 });
 
+/**
+ * A clock the test moves by hand, in turns of the event loop: a turn runs the timers due first,
+ * then the `soon` callbacks. `run(ms)` moves it on by `ms`, turn by turn, so whatever a limit would
+ * do in that time it has done when `run` returns; `timersOnly()` runs the next turn's timers and
+ * leaves its `soon` callbacks queued; `pending` counts what is still set.
+ */
+function handClock() {
+  let time = 0;
+  let timers: Array<{ at: number; fn: () => void }> = [];
+  let soon: Array<() => void> = [];
+  const runSoon = () => {
+    const turn = soon;
+    soon = [];
+    for (const fn of turn) fn();
+  };
+  const clock: TimerClock & { run(ms: number): void; timersOnly(): void; pending(): number } = {
+    now: () => time,
+    after(ms, fn) {
+      const timer = { at: time + ms, fn };
+      timers.push(timer);
+      return () => { timers = timers.filter((x) => x !== timer); };
+    },
+    soon(fn) {
+      soon.push(fn);
+      return () => { soon = soon.filter((x) => x !== fn); };
+    },
+    timersOnly() {
+      const at = Math.min(...timers.map((x) => x.at));
+      const due = timers.filter((x) => x.at === at);
+      timers = timers.filter((x) => x.at !== at);
+      time = Math.max(time, at);
+      for (const x of due) x.fn();
+    },
+    run(ms) {
+      const end = time + ms;
+      runSoon();
+      while (timers.some((x) => x.at <= end)) {
+        clock.timersOnly();
+        runSoon();
+      }
+      time = end;
+    },
+    pending: () => timers.length + soon.length,
+  };
+  return clock;
+}
+
+t.test('runningTimeout on a hand-moved clock: the limit comes at its time, not before', async (t) => {
+  const clock = handClock();
+  let fired = 0;
+  runningTimeout(20, () => fired++, clock);
+  clock.run(19);
+  t.equal(fired, 0, 'not before 20 ms');
+  clock.run(1);
+  t.equal(fired, 1, 'at 20 ms, once');
+  t.equal(clock.pending(), 0, 'and nothing of it is left set');
+});
+
 t.test('runningTimeout: cancelled, it never calls back', async (t) => {
+  const clock = handClock();
   let fired = false;
-  const cancel = runningTimeout(20, () => { fired = true; });
+  const cancel = runningTimeout(20, () => { fired = true; }, clock);
+  clock.run(10);
   cancel();
-  // Well past the limit: its timer would have fired by now.
-  await new Promise((r) => setTimeout(r, 200));
-  await new Promise((r) => setImmediate(r));
-  t.notOk(fired);
+  t.equal(clock.pending(), 0, 'nothing of it is left set');
+  clock.run(1000);
+  t.notOk(fired, 'not called back in 1 s, fifty times its limit');
+});
+
+t.test('runningTimeout: cancelled after its limit was reached but before its callback ran, it never calls back', async (t) => {
+  const clock = handClock();
+  let fired = false;
+  const cancel = runningTimeout(20, () => { fired = true; }, clock);
+  clock.run(19);
+  // The last tick, at 20 ms: the limit is reached, and its callback waits for the next turn (for
+  // I/O that came with the tick).
+  clock.timersOnly();
+  t.equal(clock.now(), 20);
+  t.ok(!fired && clock.pending() === 1, 'its callback is queued, still to come');
+  cancel();
+  t.equal(clock.pending(), 0, 'nothing of it is left set');
+  clock.run(1000);
+  t.notOk(fired, 'not called back');
 });
