@@ -33,3 +33,4 @@ export * from './hop-probe.js';
 export * from './option-keys.js';
 export * from './process-end.js';
 export * from './microtask.js';
+export * from './memory-reading.js';

@@ -5,7 +5,7 @@ import {
   CLIENT_TO_SCHEDULER, CloseCode, listen, listenUnix, tooLargeReason, type AcceptConnectionsOptions, type UnixListener, WORKER_TO_SCHEDULER, type Connection, type Hello, type Inbound, type Listener,
   type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
-import { countOf, formatBytes } from '@gluon/protocol';
+import { countOf, formatBytes, memoryUsage, residentBytes } from '@gluon/protocol';
 import { leftReason, WorkerChurn, workerWho } from './worker-churn.js';
 import { ChurnWindow } from './churn-window.js';
 import type { ClusterEvent, ClusterProbe, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
@@ -267,11 +267,11 @@ export class Scheduler implements DashboardSource {
     const after = this.aftercare.next(Date.now(), this.state.transitionCount);
     if (after === 'trim') this.trimHeap(this.collector.lastReason === 'work' ? 'after the collection of held work' : this.collector.lastReason === 'buffers' ? 'after the collection of big buffers' : 'after the idle collection');
     else if (after === 'settle') {
-      const before = process.memoryUsage.rss();
+      const before = residentBytes();
       this.whenCollected(collectSettled(gc), () => this.trimHeap(`after a second collection, ${this.aftercare.settleMs / 1000} s idle`, before));
     }
     if (this.collecting) return;
-    const why = this.collector.shouldCollect(this.state.forgottenCount, this.state.transitionCount, this.state.tasks.size, () => process.memoryUsage().arrayBuffers, Date.now());
+    const why = this.collector.shouldCollect(this.state.forgottenCount, this.state.transitionCount, this.state.tasks.size, () => memoryUsage().arrayBuffers, Date.now());
     if (why === 'release') {
       this.whenCollected(collectIdle(gc), () => {
         // What is left after the collection, to tell live leftovers (heap used) from memory the
@@ -280,13 +280,13 @@ export class Scheduler implements DashboardSource {
         this.aftercare.collected(Date.now(), this.state.transitionCount);
       });
     } else if (why === 'work') {
-      const before = process.memoryUsage.rss();
+      const before = residentBytes();
       collectHeld(gc);
       this.log(memoryLine(`collection after ${this.collector.lastWork} task state changes, ${this.state.tasks.size} tasks held (RSS before ${(before / 2 ** 20).toFixed(1)} MiB)`));
       // The dead buffers' C memory is freed on V8's sweeper threads after it returns: trimmed a tick later.
       this.aftercare.collected(Date.now(), this.state.transitionCount, false);
     } else if (why === 'buffers') {
-      const before = process.memoryUsage.rss();
+      const before = residentBytes();
       collectBuffers(gc);
       const mib = (b: number) => (b / 2 ** 20).toFixed(1);
       const c = this.collector;
@@ -315,7 +315,7 @@ export class Scheduler implements DashboardSource {
    * Gives the C heap's free pages back (malloc-trim.ts) and logs what that did, `when`, with the
    * RSS from `before` (default: now, before the trim).
    */
-  private trimHeap(when: string, before = process.memoryUsage.rss()): void {
+  private trimHeap(when: string, before = residentBytes()): void {
     const t = mallocTrim();
     if (typeof t === 'string') {
       // Said once per process: it cannot change, and each release would repeat it twice.
@@ -325,7 +325,7 @@ export class Scheduler implements DashboardSource {
     }
     const gave = t.trim();
     const mib = (b: number) => (b / 2 ** 20).toFixed(1);
-    this.log(`malloc_trim ${when}: ${gave ? 'gave back' : 'nothing to give back'}, RSS ${mib(before)} -> ${mib(process.memoryUsage.rss())} MiB`);
+    this.log(`malloc_trim ${when}: ${gave ? 'gave back' : 'nothing to give back'}, RSS ${mib(before)} -> ${mib(residentBytes())} MiB`);
   }
 
   /**
@@ -662,7 +662,7 @@ export class Scheduler implements DashboardSource {
 
 /** `what: heap X MiB used of Y, external Z MiB, RSS W MiB` (this process, now). */
 function memoryLine(what: string): string {
-  const m = process.memoryUsage();
+  const m = memoryUsage();
   const mib = (b: number) => (b / 2 ** 20).toFixed(1);
   return `${what}: heap ${mib(m.heapUsed)} MiB used of ${mib(m.heapTotal)}, external ${mib(m.external)} MiB, RSS ${mib(m.rss)} MiB`;
 }

@@ -7,9 +7,11 @@
  */
 import t from 'tap';
 import net from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
 import WebSocket from 'ws';
-import { getData, startWorker } from '../../worker/test/procs.js';
-import { roundTrip, startCli, TOKEN, type TapTest } from './scheduler-proc.js';
+import { listen, type Connection, type Message } from '@gluon/protocol';
+import { getData, startWorker, workerCli } from '../../worker/test/procs.js';
+import { CLI, roundTrip, startCli, TOKEN, type TapTest } from './scheduler-proc.js';
 
 const SILENT = 200;
 /** Generous bound for anything the scheduler should do within its 5 s hello timeout. */
@@ -111,4 +113,109 @@ t.test('a worker\'s data port refuses them the same way and keeps serving its pe
   const reply = await within(getData(w.address, ['nothing-1']), 'get-data after the HTTP garbage');
   t.same([reply.op, reply.missing], ['data', ['nothing-1']], 'a peer is still served');
   t.equal(w.proc.child.exitCode, null, 'the worker is still running');
+});
+
+/**
+ * Starts the scheduler CLI (with its dashboard) under a file-descriptor limit of `fds`, so that a
+ * test can take every descriptor it has with connections alone.
+ */
+async function startUnderFdLimit(t: TapTest, fds: number): Promise<{ child: ChildProcess; address: string; dashboard: string; stderr: () => string }> {
+  const child = spawn('/bin/sh', ['-c', `ulimit -n ${fds} && exec "$0" "$@"`, process.execPath, CLI, '--port', '0', '--dashboard-port', '0'], {
+    env: { ...process.env, GLUON_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
+  let err = '';
+  child.stderr!.on('data', (d) => (err += d));
+  const [address, dashboard] = await within(new Promise<[string, string]>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const ws = /^scheduler at (ws:\/\/\S+)$/m.exec(out);
+      const http = /^dashboard at (http:\/\/\S+)$/m.exec(out);
+      if (ws && http) resolve([ws[1]!, http[1]!]);
+    });
+    child.on('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
+  }), 'the scheduler\'s address lines');
+  return { child, address, dashboard, stderr: () => err };
+}
+
+/**
+ * Resolves once one of `flood` is closed without a byte of answer: a listener with no file
+ * descriptor left accepts its pending connections and closes them at once (libuv's EMFILE
+ * handling); every other close here comes with an answer (408 after the hello timeout).
+ */
+function droppedUnanswered(flood: Raw[]): Promise<true> {
+  return new Promise((resolve) => { for (const r of flood) void r.closed.then((c) => { if (c.answer === '') resolve(true); }); });
+}
+
+/** The dashboard's own samples of the scheduler process: `[time, cpu, rss, …]`. */
+async function selfSamples(dashboard: string): Promise<number[][]> {
+  const res = await fetch(new URL('api/state', dashboard), { headers: { authorization: `Bearer ${TOKEN}` } });
+  const state = await res.json() as { views: { scheduler: { samples: number[][] } } };
+  return state.views.scheduler.samples;
+}
+
+t.test('connections that take every file descriptor the scheduler has do not end it: its samples go on, and it serves once they close', async (t) => {
+  // Node reads RSS through /proc/self/stat: with no descriptor left it threw EMFILE out of the
+  // dashboard's sampling timer, and the scheduler died of it within a second.
+  const s = await startUnderFdLimit(t, 128);
+  const port = Number(new URL(s.dashboard).port);
+  const exited = new Promise<string>((resolve) => s.child.on('exit', (code, signal) => resolve(`exited ${code ?? signal}`)));
+  let sampledWhileFull = false;
+  for (let round = 0; round < 20 && !sampledWhileFull; round++) {
+    const before = (await selfSamples(s.dashboard)).at(-1)?.[0] ?? 0;
+    // More connections than descriptors: once none is left, the listener's pending ones are
+    // accepted and closed at once (libuv's EMFILE handling), without a word: that is the sign.
+    const flood = Array.from({ length: 300 }, () => rawSocket(port));
+    const full = await within(Promise.race<boolean>([droppedUnanswered(flood), exited.then(() => false)]), 'a connection dropped unanswered (no descriptor left)');
+    // Held for more than the sampling period (1 s): whether a sample fell inside is checked below.
+    await within(Promise.race([new Promise((r) => setTimeout(r, 1500)), exited]), 'holding the descriptors');
+    const releasedAt = Date.now();
+    for (const r of flood) r.socket.destroy();
+    t.equal(s.child.exitCode ?? s.child.signalCode, null, `round ${round}: the scheduler is running with every descriptor taken${s.child.exitCode !== null ? `: ${s.stderr().slice(-600)}` : ''}`);
+    if (!full || s.child.exitCode !== null) break;
+    const samples = await within(selfSamples(s.dashboard), 'api/state after the flood');
+    sampledWhileFull = samples.some(([at, , rss]) => at! > before && at! < releasedAt && rss! > 0);
+  }
+  t.ok(sampledWhileFull, 'the dashboard sampled the scheduler while no descriptor was left (the last RSS read stands in)');
+  t.equal(await within(roundTrip(t, s.address, 'after-fd-flood'), 'a run after the flood'), 42, 'a run after the flood succeeds');
+  t.notMatch(s.stderr(), /EMFILE|uncaught/i, 'no EMFILE trace in the log');
+});
+
+t.test('connections that take every file descriptor a worker has do not end it: its heartbeats go on, and it serves its peers once they close', async (t) => {
+  // The worker's heartbeat reads its RSS (/proc/self/stat) as well: anyone who can reach its data
+  // port could end it by connecting, without a token.
+  const heartbeats: number[] = [];
+  let beat = (): void => {};
+  const scheduler = await listen({
+    host: '127.0.0.1', port: 0, self: 'test scheduler', roles: ['worker'],
+    welcome: () => ({ workerId: 'w1', heartbeatIntervalMs: 100, heartbeatTtlMs: 600_000 }),
+    onConnection(conn: Connection) {
+      conn.on('message', (m: Message) => { if (m.op === 'heartbeat') { heartbeats.push(Date.now()); beat(); } });
+    },
+  });
+  t.teardown(() => scheduler.close());
+  const child = spawn('/bin/sh', ['-c', 'ulimit -n 128 && exec "$0" "$@"', process.execPath, workerCli, scheduler.address, '--nthreads', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<false>((resolve) => child.on('exit', () => resolve(false)));
+  const address = await within(new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', () => { const m = / at (ws:\/\/\S+) connected/.exec(out); if (m) resolve(m[1]!); });
+    void exited.then(() => reject(new Error(`the worker exited: ${out}`)));
+  }), 'the worker\'s address line');
+  const flood = Array.from({ length: 300 }, () => rawSocket(Number(new URL(address).port)));
+  t.teardown(() => { for (const r of flood) r.socket.destroy(); });
+  const full = await within(Promise.race<boolean>([droppedUnanswered(flood), exited]), 'a connection dropped unanswered (no descriptor left)');
+  t.ok(full, 'the worker ran out of descriptors (a connection was dropped unanswered)');
+  // The first heartbeats to arrive may have left before; the third was taken with none left.
+  const seen = heartbeats.length;
+  const thirdAfter = new Promise<true>((resolve) => { beat = () => { if (heartbeats.length >= seen + 3) resolve(true); }; });
+  t.ok(await within(Promise.race([thirdAfter, exited]), 'three heartbeats with every descriptor taken'), `three heartbeats came with every descriptor taken${child.exitCode !== null ? `; the worker exited: ${out.slice(-600)}` : ''}`);
+  for (const r of flood) r.socket.destroy();
+  const reply = await within(getData(address, ['nothing-1']), 'get-data after the flood');
+  t.same([reply.op, reply.missing], ['data', ['nothing-1']], 'a peer is served once the connections close');
+  t.equal(child.exitCode, null, 'the worker is still running');
+  t.notMatch(out, /EMFILE/, 'no EMFILE trace in its log');
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { cpus, hostname } from 'node:os';
 import {
-  checkOptionKeys, checkTokenOption, staggerNotBelowText, CloseCode, connect, HandshakeError, readTlsMaterial, tokenUnchecked, workerTokenUncheckedText, isPermanentRefusal, listen, logText, MAX_KEY_LENGTH, overLongKeyText, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, type Connection,
+  checkOptionKeys, checkTokenOption, staggerNotBelowText, CloseCode, connect, HandshakeError, readTlsMaterial, residentBytes, tokenUnchecked, workerTokenUncheckedText, isPermanentRefusal, listen, logText, MAX_KEY_LENGTH, overLongKeyText, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, type Connection,
   type Inbound, type Listener, type Logger, type Message, type OptionKeys, type TlsNames, type TlsOptions, TLS_OPTION_KEYS, TLS_OPTION_NAMES,
 } from '@gluon/protocol';
 import { computeTaskOf } from './compute-task.js';
@@ -263,7 +263,7 @@ export class GluonWorker {
     });
     if (this.opts.memoryLimit) {
       // Sampled often, not only with heartbeats: a task can allocate gigabytes in a second.
-      this.memoryTimer = setInterval(() => this.apply(this.state.handle({ type: 'memory', rss: process.memoryUsage.rss(), now: Date.now() })), MEMORY_CHECK_MS);
+      this.memoryTimer = setInterval(() => this.apply(this.state.handle({ type: 'memory', rss: residentBytes(), now: Date.now() })), MEMORY_CHECK_MS);
       this.memoryTimer.unref();
     }
     this.armDeathTimer('since it started');
@@ -446,7 +446,7 @@ export class GluonWorker {
     const cpu = ((usage.user - this.lastCpu.user + usage.system - this.lastCpu.system) / 1000 / Math.max(1, now - this.lastCpuTime)) * 100;
     this.lastCpu = usage;
     this.lastCpuTime = now;
-    const rss = process.memoryUsage.rss();
+    const rss = residentBytes();
     this.apply(this.state.handle({ type: 'memory', rss }));
     for (const module of this.gate.recheck()) {
       this.saidRefused.delete(module);

@@ -1,4 +1,5 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { residentBytes } from '@gluon/protocol';
 import { SampledView } from './views.js';
 
 /** One sample of the scheduler process: `[time, cpu %, rss bytes, loop lag max ms, loop lag mean ms]`. */
@@ -62,7 +63,7 @@ export function processSampler(): ProcessSampler {
       const mean = count ? (now.sum + carried.sum) / count : 0;
       carried = { max: 0, sum: 0, count: 0 };
       loop.reset();
-      return [busy, process.memoryUsage.rss(), max, mean];
+      return [busy, residentBytes(), max, mean];
     },
     watched(on: boolean) {
       const next = on ? WATCHED_RESOLUTION_MS : UNWATCHED_RESOLUTION_MS;
