@@ -34,3 +34,4 @@ export * from './option-keys.js';
 export * from './process-end.js';
 export * from './microtask.js';
 export * from './memory-reading.js';
+export * from './answer-close.js';

@@ -10,6 +10,7 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Server as HttpsServer, ServerOptions } from 'node:https';
 import { createServer as createNetServer, isIP, type Server as NetServer, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { answerAndClose } from './answer-close.js';
 import type { OptionKeys } from './option-keys.js';
 import { StartFailure } from './start-failure.js';
 
@@ -109,8 +110,8 @@ export function sniffTls(app: HttpsServer, self: string, scheme: 'wss' | 'https'
         return;
       }
       const body = `${self} speaks TLS on this port: connect with ${scheme}://\n`;
-      socket.end(`HTTP/1.1 400 Bad Request\r\nGluon-Requires: tls\r\nContent-Type: text/plain; charset=utf-8\r\n`
-        + `Connection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      answerAndClose(socket, `HTTP/1.1 400 Bad Request\r\nGluon-Requires: tls\r\nContent-Type: text/plain; charset=utf-8\r\n`
+        + `Connection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, firstByteTimeoutMs);
     });
   }) as NetServer & { dropAll(): void };
   server.dropAll = () => {

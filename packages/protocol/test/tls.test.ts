@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
+import { answeredAndDropped } from '../../../test/helpers/half-open.js';
 import {
   CloseCode, connect, HandshakeError, listen, loadTlsFiles, makeCa, makeCert, readTlsMaterial, type CertFiles, type Listener, type TlsOptions,
 } from '@gluon/protocol';
@@ -112,6 +113,14 @@ t.test('each mismatch fails with a message naming it (code 4008)', async (t) => 
   const notTls = await refused(plainServer.address.replace('ws:', 'wss:'), { tls: { ca: leaf.node!.ca! } });
   t.equal(notTls.code, CloseCode.tls);
   t.match(notTls.message, /^not a TLS listener: wss:\/\/\S+ does not speak TLS; connect with ws:\/\//);
+});
+
+t.test('a plain-text request on a TLS port is answered and its connection closed for good, even when the peer keeps its side open', async (t) => {
+  // The answer used to end only the listener's side: each such request from a peer that kept its
+  // own open (no certificate or token needed) held a file descriptor for ever.
+  const l = await server(t, leaf.node!);
+  const answer = await answeredAndDropped(l.port, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${l.port}\r\n\r\n`);
+  t.match(answer, /^HTTP\/1\.1 400 Bad Request\r\nGluon-Requires: tls\r\n[^]*speaks TLS on this port: connect with wss:\/\//, 'answered 400, naming TLS');
 });
 
 t.test('a dialler that does not trust the listener\'s certificate: the listener\'s log names its address and the likely cause', async (t) => {

@@ -1,11 +1,13 @@
 /**
  * The dashboard against requests from someone without its token: what they may change for the
- * browsers that have it. (Its Host, Origin, login and path checks: dashboard-server.test.ts.)
+ * browsers that have it, and what refusing them may cost it. (Its Host, Origin, login and path
+ * checks: dashboard-server.test.ts.)
  */
 import http from 'node:http';
 import t from 'tap';
 import { startDashboard } from '../src/dashboard/server.js';
 import { MemorySource } from './fixtures/memory-source.js';
+import { answeredAndDropped } from '../../../test/helpers/half-open.js';
 
 /** A WebSocket upgrade of `url` with these headers; resolves with the status it was answered. */
 function upgrade(url: string, headers: Record<string, string>): Promise<number> {
@@ -14,7 +16,8 @@ function upgrade(url: string, headers: Record<string, string>): Promise<number> 
       headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version': '13', ...headers },
     });
     req.on('upgrade', (_res, socket) => {
-      socket.destroy();
+      // Kept open (a feed that counts) while the dashboard runs; its close() ends it.
+      socket.on('error', () => {});
       resolve(101);
     });
     req.on('response', (res) => {
@@ -41,4 +44,25 @@ t.test('a cross-origin feed request without the token does not set the feed prob
   t.equal(await problem(), 'origin-refused', 'api/state tells the page');
   t.equal(lines.length, 1, 'and the log says it once');
   t.match(lines[0], /refused a page at http:\/\/proxy\.example/);
+});
+
+t.test('a refused feed upgrade is answered and its connection closed for good, even when the peer keeps its side open', async (t) => {
+  // The answer used to end only the dashboard's side: every refused upgrade from a peer that kept
+  // its own open (no token needed) held a file descriptor of the scheduler for ever.
+  const d = await startDashboard(new MemorySource(), { host: '127.0.0.1', port: 0, token: 'sekrit', log: () => {}, feed: { intervalMs: 3_600_000 }, maxFeeds: 1 });
+  t.teardown(() => d.close());
+  const port = Number(new URL(d.url).port);
+  const up = (path: string, host: string, auth = '') => `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${auth}Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+  const here = `127.0.0.1:${port}`;
+  const token = 'Authorization: Bearer sekrit\r\n';
+  // The one feed allowed, so that the next is refused for the cap.
+  t.equal(await upgrade(`${d.url}live`, { Authorization: 'Bearer sekrit' }), 101, 'the one feed allowed opens');
+  const cases: Array<[string, string, RegExp]> = [
+    ['a Host that is not the dashboard\'s', up('/live', 'attacker.example'), /^HTTP\/1\.1 403 /],
+    ['a cross-origin page', up('/live', here, 'Origin: http://attacker.example\r\n'), /^HTTP\/1\.1 403 /],
+    ['no token', up('/live', here), /^HTTP\/1\.1 401 /],
+    ['a path that is not the feed', up('/nope', here, token), /^HTTP\/1\.1 404 /],
+    ['every feed taken', up('/live', here, token), /^HTTP\/1\.1 503 /],
+  ];
+  for (const [what, request, expected] of cases) t.match(await answeredAndDropped(port, request), expected, `${what}: answered, then closed`);
 });

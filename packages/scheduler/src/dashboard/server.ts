@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { bindServer, clientCertProblem, CloseCode, HELLO_TIMEOUT_MS, HostGuard, REPORT_SHELL_PATH, serverTlsOptions, silentSocketTimeouts, type TlsOptions } from '@gluon/protocol';
+import { answerAndClose, bindServer, clientCertProblem, CloseCode, HELLO_TIMEOUT_MS, HostGuard, REPORT_SHELL_PATH, serverTlsOptions, silentSocketTimeouts, type TlsOptions } from '@gluon/protocol';
 import { loadAssets, type Asset } from './assets.js';
 import { cookieNameFor, DashboardAuth, DEFAULT_SESSION_TTL_MS } from './auth.js';
 import { EventStream } from './events.js';
@@ -453,7 +453,7 @@ function sendAsset(res: ServerResponse, asset: Asset, method: string): void {
 
 function refuse(socket: Duplex, status: number, text: string, body = ''): void {
   const buf = Buffer.from(body ? `${body}\n` : '');
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${buf.length}\r\n\r\n${buf}`);
+  answerAndClose(socket, `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${buf.length}\r\n\r\n${buf}`);
 }
 
 function decodeURIComponentSafe(s: string): string {
