@@ -85,6 +85,7 @@ export abstract class ClientSessions extends Retirement {
     const made: TaskRecord[] = [];
     // Keys over the protocol's bound: their tasks fail alone, never stored (key-refusals.ts).
     let long: Set<string> | null = null;
+    let inFrame: Set<string> | undefined;
     for (const spec of specs) {
       if (overLong(spec.key)) {
         (long ??= new Set()).add(spec.key);
@@ -95,7 +96,11 @@ export abstract class ClientSessions extends Retirement {
       const missing = ts.deps.length < spec.deps.length ? missingDependency(spec, this.tasks) : null;
       this.tasks.set(ts.key, ts);
       made.push(ts);
-      if (missing !== null) this.fail(ts, missingDependencyError(spec.key, missing), now);
+      if (missing !== null) {
+        // Rare (a client puts tasks after their dependencies): the frame's keys, once per frame.
+        inFrame ??= new Set(specs.map((s) => s.key));
+        this.fail(ts, missingDependencyError(spec.key, missing, inFrame.has(missing)), now);
+      }
       else fresh.push(ts);
     }
     long = overLongKeys(wants, long);

@@ -33,10 +33,15 @@ export function overLongKeyError(key: string): TaskError {
 
 /**
  * The error of a task whose dependency `missing` the scheduler does not have: released, never
- * submitted, or a key over the bound that no task can have.
+ * submitted, a key over the bound that no task can have, or (`later`) a task of the same
+ * update-graph placed after it, which is how a task that depends on itself or a cycle arrives:
+ * those were said to be unknown, "never submitted", of a key the very frame held.
  */
-export function missingDependencyError(key: string, missing: string): TaskError {
-  const why = overLong(missing) ? `${overLongKeyText(missing)}, so no task has it` : `${missing}, which the scheduler does not know (released or never submitted)`;
+export function missingDependencyError(key: string, missing: string, later = false): TaskError {
+  const why = overLong(missing) ? `${overLongKeyText(missing)}, so no task has it`
+    : missing === key ? 'itself'
+      : later ? `${missing}, which comes after it in the same update-graph: a task must come after the tasks it depends on (so no cycle can be submitted)`
+        : `${missing}, which the scheduler does not know (released or never submitted)`;
   return { message: `task ${key} depends on ${why}`, name: 'UnknownDependencyError', stack: '', key, worker: '', retriesUsed: 0, kind: 'bad-input' };
 }
 

@@ -414,6 +414,17 @@ t.test('an unknown dependency fails the task with a clear bad-input error', asyn
   t.match(e.message, /task x-1 depends on ghost-1, which the scheduler does not know/);
 });
 
+t.test('a task that depends on itself, or on a task after it in the same update (a cycle), fails saying so, not that the key is unknown', async (t) => {
+  const sim = new Sim();
+  sim.addClient('c');
+  sim.submit('c', [task('self-1', ['self-1']), task('a-1', ['b-1']), task('b-1', ['a-1']), task('ok-1')]);
+  const errs = new Map(sim.clientMsgs.get('c')!.filter((m) => m.op === 'task-erred').map((m) => [m.key as string, (m.error as { message: string; kind: string })]));
+  t.equal(errs.get('self-1')?.message, 'task self-1 depends on itself');
+  t.equal(errs.get('a-1')?.message, 'task a-1 depends on b-1, which comes after it in the same update-graph: a task must come after the tasks it depends on (so no cycle can be submitted)');
+  t.equal(errs.get('a-1')?.kind, 'bad-input');
+  t.notOk(errs.has('ok-1'), 'the rest of the update is taken');
+});
+
 t.test('idle workers steal unstarted work from busy ones', async (t) => {
   const sim = new Sim({ latencyBudgetMs: 1000, maxInFlightPerThread: 8 });
   sim.addClient('c');
