@@ -12,7 +12,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -35,33 +34,21 @@ const dir = mkdtempSync(join(tmpdir(), 'gluon-tls-rss-'));
 const ca = await makeCa(dir, 'ca');
 const node = await makeCert(dir, ca, 'node', ['127.0.0.1', 'localhost']);
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function measure(tls: boolean): Promise<{ start: number; after: number[]; clientGone: number; workerGone: number; lines: string[] }> {
-  const port = await freePort();
   const tlsFlags = tls ? ['--tls-cert', node.cert, '--tls-key', node.key, '--tls-ca', ca.cert, '--require-client-cert'] : [];
   const lines: string[] = [];
   const procs: ChildProcess[] = [];
-  const sched = spawn(process.execPath, [join(root, 'packages/scheduler/bin/gluon-scheduler.js'), '--port', String(port), '--no-dashboard', ...tlsFlags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Port 0: the scheduler binds any free port and prints it; a port picked here and handed to it
+  // could be taken by another process in between.
+  const sched = spawn(process.execPath, [join(root, 'packages/scheduler/bin/gluon-scheduler.js'), '--port', '0', '--no-dashboard', ...tlsFlags], { stdio: ['ignore', 'pipe', 'pipe'] });
   procs.push(sched);
   for (const s of [sched.stdout!, sched.stderr!]) s.on('data', (d) => lines.push(...String(d).split('\n').filter(Boolean)));
-  const url = `${tls ? 'wss' : 'ws'}://127.0.0.1:${port}`;
-  const worker = spawn(process.execPath, [join(root, 'packages/worker/bin/gluon-worker.js'), url, '--nthreads', '1', '--allow-module', fixtures, ...tlsFlags], { stdio: ['ignore', 'ignore', 'inherit'], cwd: root });
-  procs.push(worker);
   try {
-    const deadline = Date.now() + 60_000;
-    while (!lines.some((l) => l.includes(`127.0.0.1:${port}`))) {
-      if (Date.now() > deadline || sched.exitCode !== null) throw new Error(`the scheduler did not start: ${lines.join('\n')}`);
-      await sleep(50);
-    }
+    const url = await addressOf(sched, lines, tls);
+    const worker = spawn(process.execPath, [join(root, 'packages/worker/bin/gluon-worker.js'), url, '--nthreads', '1', '--allow-module', fixtures, ...tlsFlags], { stdio: ['ignore', 'ignore', 'inherit'], cwd: root });
+    procs.push(worker);
     const client = await Client.connect(url, { timeoutMs: 60_000, ...(tls ? { tls: { ca: ca.cert, cert: node.cert, key: node.key } } : {}) });
     // The scheduler's pid: the CLI runs it as a child with its V8 flags, so read it from its log.
     await client.submit(remote.checksum, new Float64Array(8)).result();
@@ -90,9 +77,32 @@ async function measure(tls: boolean): Promise<{ start: number; after: number[]; 
     const workerGone = rssMiB(pid);
     return { start, after, clientGone, workerGone, lines };
   } finally {
-    for (const p of procs) p.kill('SIGTERM');
-    await sleep(500);
+    // Gone before the next mode starts (its RSS is read alone): waited for, not slept on.
+    await Promise.all(procs.map((p) => {
+      if (p.exitCode !== null || p.signalCode !== null) return undefined;
+      const gone = new Promise((r) => p.once('exit', r));
+      p.kill('SIGTERM');
+      return gone;
+    }));
   }
+}
+
+/** The address the scheduler printed once listening (its last start-up line), waited for on its output. */
+function addressOf(sched: ChildProcess, lines: string[], tls: boolean): Promise<string> {
+  const line = new RegExp(`^scheduler at (${tls ? 'wss' : 'ws'}://127\\.0\\.0\\.1:\\d+)$`);
+  return new Promise((resolve, reject) => {
+    const look = () => {
+      for (const l of lines) {
+        const m = line.exec(l);
+        if (m) { sched.stdout!.off('data', look); sched.off('exit', exited); clearTimeout(bound); resolve(m[1]!); return; }
+      }
+    };
+    const exited = () => { clearTimeout(bound); reject(new Error(`the scheduler exited before it printed its address: ${lines.join('\n')}`)); };
+    const bound = setTimeout(() => reject(new Error(`the scheduler did not print its address within 120 s: ${lines.join('\n')}`)), 120_000);
+    // After the collector above: a chunk is in `lines` before it is looked at.
+    sched.stdout!.on('data', look);
+    sched.once('exit', exited);
+  });
 }
 
 /** The scheduler process itself: the launcher's child when the CLI re-runs node with its V8 flags. */
