@@ -1,0 +1,59 @@
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * scripts/rootio-conformance.ts --jsroot: jsroot throws from its own callbacks on
+ * uproot-issue407.root and uproot-issue433-splitlevel2.root (a RangeError from a DataView), which
+ * ended the file's reading process: the file counted as one defect ("the reading process ended
+ * with code 1"), its own tallies lost. Now the crash is recorded for that file, as "jsroot could
+ * not read: <message>", the file's own reading stands, and the run goes on to the next file.
+ */
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const fixtures = join(repo, 'packages', 'rootio', 'test', 'fixtures', 'skhep');
+const crashing = ['uproot-issue407.root', 'uproot-issue433-splitlevel2.root'];
+const healthy = 'uproot-small-dy-withoffsets.root';
+
+/** Runs the script (tsx as a loader) to its exit; bounded at 300 s (its children are bounded by --timeout-s). */
+function run(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(repo, 'scripts', 'rootio-conformance.ts'), ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`no exit within 300 s:\n${out}`));
+    }, 300_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
+}
+
+t.test('a file jsroot crashes on keeps its own tallies and says jsroot could not read it', async (t) => {
+  const r = await run(['--one', join(fixtures, crashing[0]!), '--jsroot']);
+  if (r.code !== 0) t.comment(r.err.slice(-2000));
+  t.equal(r.code, 0, 'the reading process ends by itself');
+  const line = r.out.split('\n').find((l) => l.startsWith('{"file"'));
+  t.ok(line, 'it printed the file\'s result');
+  const got = JSON.parse(line!);
+  t.ok(got.trees > 0 && got.branches > 0 && got.read > 0, `its own reading counted (${got.trees} trees, ${got.read} of ${got.branches} branches read)`);
+  t.same(got.defects, [], 'no defect of ours');
+  t.match(got.jsroot.couldNotRead, /^jsroot could not read: RangeError: .*\(tree \S+\)$/);
+});
+
+t.test('the run goes on past files jsroot crashes on, and counts them', async (t) => {
+  const r = await run(['--jsroot', '--timeout-s', '240', ...crashing.map((f) => join(fixtures, f)), join(fixtures, healthy)]);
+  if (r.code !== 0) t.comment(r.out.slice(-3000));
+  t.equal(r.code, 0, 'no defect of ours: exit 0');
+  t.notMatch(r.out, /the reading process ended/, 'no reading process ended early');
+  for (const f of crashing) t.match(r.out, new RegExp(`^JSROOT ${f.replace(/\./g, '\\.')}: jsroot could not read: RangeError: `, 'm'), `${f}: recorded`);
+  t.notMatch(r.out, new RegExp(`JSROOT ${healthy}`), `${healthy}: read by jsroot`);
+  t.match(r.out, /^jsroot could not read: 2 of 3 files$/m, 'the summary counts them');
+  const equal = /against jsroot \(branches\): \{ equal: (\d+)/.exec(r.out);
+  t.ok(equal && Number(equal[1]) > 0, `${healthy}'s branches compared equal with jsroot's (${equal?.[1]})`);
+});
