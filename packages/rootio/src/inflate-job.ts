@@ -18,7 +18,10 @@ export const FREE = 0;
 export const CLAIMED = 1;
 /** Decompressed by a thread into its slot. */
 export const DONE = 2;
-/** A thread could not decompress it: the reader does it again itself, to raise the real error. */
+/**
+ * A thread (or the reader ahead) could not decompress it: the job stops ({@link FAILED_AT}), and
+ * the reader decompresses it again itself, to raise the real error.
+ */
 export const FAILED = 3;
 /** Claimed by the reader, which decompresses it itself (not in a slot). */
 export const MINE = 4;
@@ -27,7 +30,13 @@ export const MINE = 4;
 export const CURSOR = 0;
 export const RELEASED = 1;
 export const CANCELLED = 2;
-export const CONTROL_WORDS = 3;
+/**
+ * 0, or 1 + the first basket that failed to decompress. Set with CANCELLED, so that the threads
+ * stop at once (they take no further basket and drop one they had just claimed) and the reader
+ * raises that basket's error at its next basket, not only once it reaches the failed one in order.
+ */
+export const FAILED_AT = 3;
+export const CONTROL_WORDS = 4;
 
 /**
  * Per basket in `layout`: which of `inputs` holds its payload, the payload's offset and length
@@ -67,14 +76,15 @@ export interface DoneMessage {
 /**
  * How a decompression thread spent a job, in ms on the clock every thread shares
  * (`performance.timeOrigin + performance.now()`): when it began its first basket and ended its
- * last (0 when it took none), how long it waited for the reader to free a slot of the ring, and
- * the decompressed bytes it wrote.
+ * last (0 when it took none), how long it waited for the reader to free a slot of the ring, the
+ * decompressed bytes it wrote, and how many baskets it decompressed (those that failed included).
  */
 export interface ThreadReport {
   firstAt: number;
   lastAt: number;
   ringWaitMs: number;
   bytes: number;
+  baskets: number;
 }
 
 /** Now, in ms on the clock every thread of the process shares. */

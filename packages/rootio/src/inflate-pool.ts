@@ -10,9 +10,9 @@ import { Worker } from 'node:worker_threads';
 import { RootIOError } from './errors.js';
 import { giveRing, takeRing, type Ring } from './ring-kernel.js';
 import {
-  CANCELLED, CLAIMED, CONTROL_WORDS, DONE, FREE, LAYOUT_WORDS, MINE, RELEASED, sharedNow, type DoneMessage, type JobMessage, type ThreadReport,
+  CANCELLED, CLAIMED, CONTROL_WORDS, DONE, FAILED_AT, FREE, LAYOUT_WORDS, MINE, RELEASED, sharedNow, type DoneMessage, type JobMessage, type ThreadReport,
 } from './inflate-job.js';
-import { inflateBasket, jobViews, type JobViews } from './inflate-work.js';
+import { inflateBasket, jobFailed, jobViews, type JobViews } from './inflate-work.js';
 
 /** A compressed basket payload, the size it decompresses to, and how to decompress it here. */
 export interface Payload {
@@ -122,6 +122,8 @@ export class InflateJob {
   private readonly aheadDone: Uint8Array;
   /** No basket below this is FREE (the reader's scan for work to take ahead starts here). */
   private scan = 0;
+  /** Whether a basket's failure ({@link FAILED_AT}) has been raised already (once is enough). */
+  private failureRaised = false;
   /**
    * Who decompressed the baskets taken so far: threads, or the reader (when reached, or ahead);
    * the bytes each side decompressed, and how long the reader waited for a thread's basket.
@@ -229,8 +231,13 @@ export class InflateJob {
    * null when the caller must decompress it itself: nobody had claimed it (it is now the
    * caller's), it is too big for the ring, or decompressing it failed (doing it again raises the
    * real error). Bytes in the ring ({@link inRing}) are valid until {@link release}.
+   *
+   * Once any basket of the job has failed (on a thread, or here ahead), this raises that basket's
+   * error instead, whichever basket is asked for: the read fails with it at once, rather than
+   * decode on, with the threads stopped, up to the failed basket.
    */
   take(k: number): Uint8Array | null {
+    this.raiseFailure();
     if (this.settle(k) !== DONE) return null;
     if (!this.aheadDone[k]) {
       this.stats.threads++;
@@ -261,7 +268,21 @@ export class InflateJob {
       this.stats.readerWaitMs += sharedNow() - from;
       stalled += 1000;
     }
-    return Atomics.load(states, k);
+    const state = Atomics.load(states, k);
+    // A thread stopped by a failure dropped its claim: the basket is the caller's.
+    return state === FREE ? this.settle(k) : state;
+  }
+
+  /**
+   * Raises the error of the job's first failed basket, if one has failed: decompressed again
+   * here, it names the file and offset. A basket that a thread could not decompress but this
+   * thread can (no known cause) raises nothing: the reader then decompresses the rest itself.
+   */
+  private raiseFailure(): void {
+    const failed = Atomics.load(this.control, FAILED_AT);
+    if (!failed || this.failureRaised) return;
+    this.failureRaised = true;
+    this.payloads[failed - 1]!.decompress();
   }
 
   /** Whether `data` (from {@link take}) lives in the ring, i.e. is refilled after release. */
@@ -274,6 +295,8 @@ export class InflateJob {
    * false when there is none whose slot is free.
    */
   private takeAhead(k: number): boolean {
+    // Stopped by a failure: nothing more is decompressed ahead.
+    if (Atomics.load(this.control, CANCELLED)) return false;
     const states = this.states;
     const limit = Math.min(states.length, this.nextUnreleased + this.views.window);
     let j = Math.max(this.scan, k + 1);
@@ -284,8 +307,10 @@ export class InflateJob {
     this.stats.ahead++;
     this.stats.readerBytes += this.payloads[j]!.expected;
     this.aheadDone[j] = 1;
-    // A failure is raised again, in order, when the reader reaches basket j.
-    Atomics.store(states, j, inflateBasket(this.views, j));
+    const state = inflateBasket(this.views, j);
+    Atomics.store(states, j, state);
+    // A failure stops the threads, and is raised at the reader's next basket (take).
+    if (state !== DONE) jobFailed(this.control, j);
     return true;
   }
 

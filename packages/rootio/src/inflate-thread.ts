@@ -1,12 +1,12 @@
 /**
  * A decompression thread: takes baskets of a job from its shared cursor and decompresses each into
  * its slot of the ring (see inflate-job.ts, inflate-work.ts). It never raises: a basket it cannot
- * decompress is marked FAILED and the reading thread decompresses it again, which names the file
- * and offset.
+ * decompress is marked FAILED and stops the job (every thread of it takes no further basket), and
+ * the reading thread decompresses it again, which names the file and offset.
  */
 import { parentPort } from 'node:worker_threads';
 import { CANCELLED, CLAIMED, CURSOR, DONE, FREE, LAYOUT_WORDS, RELEASED, sharedNow, type DoneMessage, type JobMessage, type ThreadReport } from './inflate-job.js';
-import { inflateBasket, jobViews } from './inflate-work.js';
+import { inflateBasket, jobFailed, jobViews } from './inflate-work.js';
 
 /** How long one wait for the reader's progress lasts before the cancel flag is checked again. */
 const WAIT_MS = 50;
@@ -29,17 +29,26 @@ function run(job: JobMessage, report: ThreadReport): void {
     }
     if (Atomics.load(control, CANCELLED)) return;
     if (Atomics.compareExchange(states, k, FREE, CLAIMED) !== FREE) continue;
+    // Stopped (another thread's basket failed) between the check above and the claim: the basket
+    // is dropped, left to the reader, which raises that failure first.
+    if (Atomics.load(control, CANCELLED)) {
+      Atomics.store(states, k, FREE);
+      Atomics.notify(states, k);
+      return;
+    }
     if (!report.firstAt) report.firstAt = sharedNow();
     const state = inflateBasket(views, k);
     Atomics.store(states, k, state);
+    if (state !== DONE) jobFailed(control, k);
     Atomics.notify(states, k);
     report.lastAt = sharedNow();
+    report.baskets++;
     if (state === DONE) report.bytes += views.layout[k * LAYOUT_WORDS + 3]!;
   }
 }
 
 parentPort!.on('message', (job: JobMessage) => {
-  const report: ThreadReport = { firstAt: 0, lastAt: 0, ringWaitMs: 0, bytes: 0 };
+  const report: ThreadReport = { firstAt: 0, lastAt: 0, ringWaitMs: 0, bytes: 0, baskets: 0 };
   run(job, report);
   parentPort!.postMessage({ done: job.id, report } satisfies DoneMessage);
 });

@@ -4,7 +4,7 @@
  * while the threads are busy ({@link ./inflate-pool.ts}). Layout in inflate-job.ts.
  */
 import { decompress } from './decompress.js';
-import { DONE, FAILED, LAYOUT_WORDS, type JobMessage } from './inflate-job.js';
+import { CANCELLED, DONE, FAILED, FAILED_AT, LAYOUT_WORDS, RELEASED, type JobMessage } from './inflate-job.js';
 
 /** A job's shared memory as typed arrays (each thread makes its own views). */
 export interface JobViews {
@@ -45,4 +45,14 @@ export function inflateBasket(v: JobViews, k: number): number {
   } catch {
     return FAILED;
   }
+}
+
+/**
+ * Records that basket k failed (the first failure only) and stops the job: threads take no
+ * further basket, and one waiting for a slot of the ring is woken to see it.
+ */
+export function jobFailed(control: Int32Array, k: number): void {
+  Atomics.compareExchange(control, FAILED_AT, 0, k + 1);
+  Atomics.store(control, CANCELLED, 1);
+  Atomics.notify(control, RELEASED);
 }
