@@ -237,16 +237,32 @@ export interface HttpOptions {
   timeoutMs?: number;
 }
 
+/**
+ * @internal For tests and benchmarks: how long the end of a body without Content-Length (a chunked
+ * one's end marker) is waited for once the bytes asked are in, in the background (the read does not
+ * wait for it), and how many such ends were taken in (the connection kept for the next request) or
+ * let go (not there within `waitMs`, more bytes came, or the file was closed: the connection dropped).
+ */
+export const bodyEnds = { waitMs: 1000, read: 0, dropped: 0 };
+
+/** What outlives a request: the source's close, and the body ends still awaited (see {@link bodyEnds}). */
+interface Tail {
+  closing: AbortSignal;
+  pending: Set<Promise<void>>;
+}
+
 /** A file over HTTP(S) read with Range requests. */
 export class HttpSource implements ByteSource {
-  /** Aborted by {@link close}: ends every request in flight and every wait between attempts. */
-  private readonly closing = new AbortController();
   /** The requests in flight: their range and when they were first asked (see {@link waiting}). */
   private readonly inFlight = new Set<InFlight>();
 
-  private constructor(readonly path: string, readonly size: number, private readonly opts: Required<Omit<HttpOptions, 'headers'>> & { headers: Record<string, string> }) {
-    // One listener per read in flight, removed when it ends (abort.ts): many at once are no leak.
-    setMaxListeners(0, this.closing.signal);
+  private constructor(readonly path: string, readonly size: number, private readonly opts: Required<Omit<HttpOptions, 'headers'>> & { headers: Record<string, string> },
+                      /** Aborted by {@link close}: ends every request in flight, every wait between attempts and every body end awaited. */
+                      private readonly closing: AbortController, private readonly tail: Tail) {}
+
+  /** @internal For tests: settles once no body end is awaited any more (see {@link bodyEnds}). */
+  async bodyEndsSettled(): Promise<void> {
+    while (this.tail.pending.size) await Promise.all(this.tail.pending);
   }
 
   /** Opens `url`; `signal` ends the opening request (openRootFile's metadataTimeoutMs). */
@@ -254,8 +270,20 @@ export class HttpSource implements ByteSource {
     const o = { retries: 4, backoffMs: 100, coalesceGap: 64 * 1024, timeoutMs: 30_000, headers: {}, ...opts };
     // Once, here: fetch would refuse a bad header on every attempt, each retried as transient.
     checkHeaders(`HttpSource.open(${url})`, o.headers);
+    const closing = new AbortController();
+    // One listener per read in flight, removed when it ends (abort.ts): many at once are no leak.
+    setMaxListeners(0, closing.signal);
+    const tail: Tail = { closing: closing.signal, pending: new Set() };
     // A one-byte range tells both the size and whether the server honours ranges.
-    const res = await request(url, o.headers, o, 0, 1, signal);
+    let res: Answer;
+    try {
+      res = await request(url, o.headers, o, 0, 1, signal, tail);
+    } catch (err) {
+      closing.abort();
+      throw err;
+    }
+    // Not opened: a body end still awaited is let go.
+    if (res.status !== 206 || res.total === null || !Number.isSafeInteger(res.total)) closing.abort();
     if (res.status === 200) {
       throw new RootIOError(url, 'the server ignores HTTP Range requests (answered 200 with the whole file to a range request); ROOT files are read in pieces, so use a server that supports ranges');
     }
@@ -265,7 +293,7 @@ export class HttpSource implements ByteSource {
     if (!Number.isSafeInteger(res.total)) {
       throw new RootIOError(url, `the server's Content-Range "${res.contentRange}" gives a file size beyond ${Number.MAX_SAFE_INTEGER} bytes (2^53 - 1, the largest offset read exactly): a wrong answer of the server or a proxy before it`);
     }
-    return new HttpSource(url, res.total, o);
+    return new HttpSource(url, res.total, o, closing, tail);
   }
 
   async read(ranges: ReadonlyArray<readonly [number, number]>, opts?: ReadOptions): Promise<Uint8Array[]> {
@@ -313,7 +341,7 @@ export class HttpSource implements ByteSource {
     this.inFlight.add(asked);
     let res: Answer;
     try {
-      res = await request(this.path, this.opts.headers, this.opts, g.start, g.end - g.start, signal);
+      res = await request(this.path, this.opts.headers, this.opts, g.start, g.end - g.start, signal, this.tail);
     } finally {
       this.inFlight.delete(asked);
     }
@@ -343,6 +371,8 @@ export class HttpSource implements ByteSource {
   /** Ends every request in flight and every wait before a retry: each rejects with RootIOError. */
   async close(): Promise<void> {
     this.closing.abort();
+    // The body ends awaited are let go of too (their connections dropped) before close settles.
+    await this.bodyEndsSettled();
   }
 }
 
@@ -376,7 +406,7 @@ const MAX_RETRY_AFTER_MS = 60_000;
  * request is returned without reading its body (it would be the whole file).
  */
 async function request(url: string, headers: Record<string, string>, o: { retries: number; backoffMs: number; timeoutMs: number },
-                       start: number, length: number, signal?: AbortSignal): Promise<Answer> {
+                       start: number, length: number, signal: AbortSignal | undefined, tail: Tail): Promise<Answer> {
   const range = `bytes=${start}-${start + length - 1}`;
   const stopped = () => new RootIOError(url, `the read of ${range} was stopped: the file was closed or a time bound (metadataTimeoutMs) ran out`);
   let last = '';
@@ -420,7 +450,7 @@ async function request(url: string, headers: Record<string, string>, o: { retrie
       }
       let body: Uint8Array | string;
       try {
-        body = await bodyOf(res, length, range);
+        body = await bodyOf(res, length, range, tail);
       } catch (err) {
         if (signal?.aborted) throw stopped();
         const why = transportFailure(err, o.timeoutMs);
@@ -451,7 +481,7 @@ function contentRange(v: string | null): { from: number; to: number; total: numb
  * wrong when the server announces or sends another number of bytes (more than asked: as soon as
  * they come with the bytes asked for).
  */
-async function bodyOf(res: Response, length: number, range: string): Promise<Uint8Array | string> {
+async function bodyOf(res: Response, length: number, range: string, tail: Tail): Promise<Uint8Array | string> {
   const declared = res.headers.get('content-length');
   const encoded = (res.headers.get('content-encoding') ?? 'identity').toLowerCase() !== 'identity';
   // A Content-Length counts the encoded bytes, which fetch decodes: only an unencoded one is the body's.
@@ -475,15 +505,45 @@ async function bodyOf(res: Response, length: number, range: string): Promise<Uin
       // Every byte asked is in: the answer is complete. Without a Content-Length (chunked, or
       // ended by closing the connection) its end is what the server says next, which a server may
       // put off while it holds the connection: each attempt then waited its whole time-out and
-      // failed. Its connection is let go rather than waited on (a server that ends its body with
-      // its last bytes, as most do, has ended it already: nothing is lost).
+      // failed. So the read does not wait for it; it is awaited in the background (awaitBodyEnd).
       if (at === length) {
-        await reader.cancel().catch(() => {});
+        if (declared === null) awaitBodyEnd(reader, tail);
+        else await reader.cancel().catch(() => {});
         break;
       }
     }
   }
   return at === length ? out : `short read: asked for ${length} bytes (${range}), got ${at}`;
+}
+
+/**
+ * Takes in the end of a body whose bytes are all in, when it is there already or comes within
+ * `bodyEnds.waitMs`, in the background: a chunked body's end marker may come in a packet after
+ * the last bytes, and a body not read to its end costs its connection (cancelled, undici drops
+ * the socket; each read over HTTP then opened a new one). Let go of when it does not come in
+ * that time (a server holding the connection), when more bytes come instead, or when the source
+ * is closed.
+ */
+function awaitBodyEnd(reader: ReadableStreamDefaultReader<Uint8Array>, tail: Tail): void {
+  let stop!: () => void;
+  const stopped = new Promise<null>((resolve) => (stop = () => resolve(null)));
+  if (tail.closing.aborted) stop();
+  else tail.closing.addEventListener('abort', stop, { once: true });
+  const timer = setTimeout(stop, bodyEnds.waitMs);
+  // A held connection does not keep the process alive.
+  timer.unref();
+  const end: Promise<void> = Promise.race([reader.read().catch(() => null), stopped]).then(async (next) => {
+    clearTimeout(timer);
+    tail.closing.removeEventListener('abort', stop);
+    if (next?.done) {
+      bodyEnds.read++;
+    } else {
+      bodyEnds.dropped++;
+      await reader.cancel().catch(() => {});
+    }
+    tail.pending.delete(end);
+  });
+  tail.pending.add(end);
 }
 
 /** Waits `ms`, or less when `signal` aborts. */

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { openRootFile, HttpSource, RootIOError } from '@gluon/rootio';
 import { answer, scripted } from './range-server.js';
+import { bodyEnds, HttpSource as SourceHere } from '../src/source.js';
 
 /**
  * Servers that answer wrongly or not at all, met as a new user would meet them (issue #16): the
@@ -301,4 +302,41 @@ t.test('the bytes asked, without Content-Length, from a server that then holds t
   const src = await HttpSource.open(url, { retries: 1, timeoutMs: 60_000 });
   t.teardown(() => src.close());
   await t.rejects(src.read([[1000, 100]]), { name: 'RootIOError', message: /the server sent more than the 100 bytes asked for \(bytes=1000-1099\) \(after 1 attempt\)$/ });
+});
+
+t.test('a chunked answer whose end marker comes after its bytes: the read does not wait for it, and its connection is kept', async (t) => {
+  // The read stops once the bytes asked are in; a chunked body's end marker sent after them was
+  // never read, so the body was cancelled and undici dropped the connection: every read over HTTP
+  // opened a new one. Here the server sends each end marker only once the read has returned.
+  const ends: Array<() => void> = [];
+  let connections = 0;
+  const { url, server } = await scripted(t, (n, req, res) => {
+    if (n === 0) return answer(file, req, res);
+    const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range!)!;
+    const [a, z] = [Number(m[1]), Number(m[2])];
+    res.writeHead(206, { 'content-range': `bytes ${a}-${z}/${file.length}` });
+    res.write(file.subarray(a, z + 1));
+    ends.push(() => res.end());
+  });
+  server.on('connection', () => connections++);
+  // Bounded generously: the end marker is sent by this test right after each read returns.
+  const waitMs = bodyEnds.waitMs;
+  bodyEnds.waitMs = 120_000;
+  t.teardown(() => void (bodyEnds.waitMs = waitMs));
+  const src = await SourceHere.open(url, { retries: 1, timeoutMs: 60_000 });
+  t.teardown(() => src.close());
+  const before = { ...bodyEnds };
+  let afterFirst = 0;
+  for (let i = 0; i < 4; i++) {
+    const [got] = await src.read([[1000 + 100 * i, 100]]);
+    t.same(Buffer.from(got!), file.subarray(1000 + 100 * i, 1100 + 100 * i), `read ${i}: the bytes asked, before the server ended the body`);
+    t.equal(ends.length, i + 1, `read ${i}: its body not ended yet when the read returned`);
+    ends[i]!();
+    // Waits for the end marker to be taken in (on the old code, which has no such wait, it was dropped already).
+    await (src as unknown as { bodyEndsSettled?: () => Promise<void> }).bodyEndsSettled?.();
+    if (i === 0) afterFirst = connections;
+  }
+  t.equal(connections, afterFirst, `reads 1-3 made no connection of their own (${connections} in all)`);
+  t.equal(bodyEnds.read - before.read, 4, 'each end marker was taken in');
+  t.equal(bodyEnds.dropped - before.dropped, 0, 'none let go');
 });
