@@ -107,11 +107,39 @@ export function withoutTokenArgs(args: readonly string[]): string[] {
   return out;
 }
 
-/** The environment a child process gets the token through (or the current one without it). */
-export function envWithToken(token: string | undefined, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+/**
+ * The variable a CLI's child processes learn through how the user gave the token ({@link tokenSource}):
+ * they get the token itself in GLUON_TOKEN whatever the user used, so without it a refused child
+ * could only list every way there is. Internal: it names a flag or a path, never the token.
+ */
+export const TOKEN_SOURCE_VAR = 'GLUON_TOKEN_SOURCE';
+
+/**
+ * How the user gave the token {@link resolveToken} takes from `flags` and `env`, in the words a
+ * refusal names it by ({@link withTokenHelp}): `--token T` (the value is never repeated),
+ * `--token-file PATH` with the path as given, or `GLUON_TOKEN`; undefined with no token. A child
+ * process started by a CLI ({@link envWithToken}) names what its parent was given.
+ */
+export function tokenSource(flags: TokenFlags, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (flags.token !== undefined) return '--token T';
+  if (flags['token-file'] !== undefined) return `--token-file ${flags['token-file']}`;
+  if (env.GLUON_TOKEN === undefined) return undefined;
+  const passed = env[TOKEN_SOURCE_VAR];
+  // Only the forms above: anything else in the variable (set by hand) is not believed.
+  return passed === '--token T' || passed?.startsWith('--token-file ') ? passed : 'GLUON_TOKEN';
+}
+
+/**
+ * The environment a child process gets the token through (or the current one without it), and
+ * with it `source`, how the user gave it ({@link tokenSource}), for the child's errors to name.
+ */
+export function envWithToken(token: string | undefined, env: NodeJS.ProcessEnv = process.env, source?: string): NodeJS.ProcessEnv {
   const out = { ...env };
-  if (token !== undefined && token !== '') out.GLUON_TOKEN = token;
-  else delete out.GLUON_TOKEN;
+  delete out[TOKEN_SOURCE_VAR];
+  if (token !== undefined && token !== '') {
+    out.GLUON_TOKEN = token;
+    if (source !== undefined) out[TOKEN_SOURCE_VAR] = source;
+  } else delete out.GLUON_TOKEN;
   return out;
 }
 
@@ -149,7 +177,10 @@ export function withTokenHelp<E extends Error>(err: E, help: string): E {
   return err;
 }
 
-/** How gluon-worker and gluon-scheduler take a token, for {@link withTokenHelp}. */
+/**
+ * How gluon-worker and gluon-scheduler take a token, for {@link withTokenHelp} when none was
+ * given (with one, name the way it was given: {@link tokenSource}).
+ */
 export const TOKEN_HELP_FLAGS = 'GLUON_TOKEN, --token-file PATH or --token T';
 
 /** How the analysis CLIs (gluon-h4l, gluon-finalstates) take a token: they have no token flag. */

@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkTokenOption, envWithToken, resolveToken, tokenFromEnv } from '../src/index.js';
+import { checkTokenOption, envWithToken, resolveToken, tokenFromEnv, tokenSource, TOKEN_SOURCE_VAR } from '../src/index.js';
 
 /** One token, whether it comes from --token, a --token-file or GLUON_TOKEN, and the API option's own rule. */
 
@@ -29,6 +29,21 @@ t.test('GLUON_TOKEN is taken as a token file is: surrounding whitespace removed,
 
 t.test('a child given the token through its environment reads back the same token', async (t) => {
   t.equal(tokenFromEnv(envWithToken(tokenFromEnv({ GLUON_TOKEN: 'tk\n' })!, {})), 'tk');
+});
+
+t.test('how the user gave the token is named, and reaches a child that gets the token in GLUON_TOKEN, without the token', async (t) => {
+  t.equal(tokenSource({ token: 'tk' }, { GLUON_TOKEN: 'other' }), '--token T', '--token wins, and its value is not repeated');
+  t.equal(tokenSource({ 'token-file': 'etc/token' }, { GLUON_TOKEN: 'other' }), '--token-file etc/token', 'the path as given');
+  t.equal(tokenSource({}, { GLUON_TOKEN: 'tk' }), 'GLUON_TOKEN');
+  t.equal(tokenSource({}, {}), undefined, 'no token: no way named');
+  for (const how of ['--token T', '--token-file etc/token', 'GLUON_TOKEN']) {
+    const env = envWithToken('tk', { PATH: '/bin' }, how);
+    t.same(env, { PATH: '/bin', GLUON_TOKEN: 'tk', [TOKEN_SOURCE_VAR]: how }, `${how}: the token and the way`);
+    t.equal(tokenSource({}, env), how, `${how}: named by the child`);
+  }
+  t.same(envWithToken(undefined, { GLUON_TOKEN: 'x', [TOKEN_SOURCE_VAR]: '--token T' }, '--token T'), {}, 'no token: neither reaches the child');
+  t.equal(tokenSource({}, { GLUON_TOKEN: 'tk', [TOKEN_SOURCE_VAR]: 'sesame' }), 'GLUON_TOKEN', 'another value of the variable (set by hand) is not believed');
+  t.equal(tokenSource({}, { [TOKEN_SOURCE_VAR]: '--token T' }), undefined, 'nor is it without a token');
 });
 
 t.test('the API option is used as given, so whitespace in it is refused with what to do, naming the call', async (t) => {

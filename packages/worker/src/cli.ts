@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import {
-  certMissesHost, checkExposure, staggerNotBelowText, CloseCode, isLoopbackHost, envWithToken, exitUsage, flag, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, loadTlsFiles, TLS_FLAG_NAMES, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
+  certMissesHost, checkExposure, staggerNotBelowText, CloseCode, isLoopbackHost, envWithToken, exitUsage, flag, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, loadTlsFiles, TLS_FLAG_NAMES, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken, tokenSource,
   sendBacklogFlag, stopWithSupervisor, superviseChildren, TOKEN_HELP_FLAGS, withoutTokenArgs, withTokenHelp, type CliSpec, StartFailure,
 } from '@gluon/protocol';
 import { GluonWorker, type WorkerOptions } from './worker.js';
@@ -54,7 +54,7 @@ function failed(msg: string): never {
   process.exit(EXIT_FAILED);
 }
 
-function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; insecure: boolean } {
+function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; insecure: boolean; tokenHelp: string } {
   const { values, positionals } = parseCliOrExit(CLI);
   const scheduler = positionals[0]!;
   if (!/^wss?:\/\/[^/]+/.test(scheduler) && !/^ws\+unix:[^:]+:\//.test(scheduler)) fail(`the scheduler address must look like ws://host:8786 (or ws+unix:PATH:/ for a scheduler's --unix-socket), got "${scheduler}"`);
@@ -94,6 +94,9 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; in
   }
   return {
     nworkers: values.nworkers,
+    // A refusal names the one way the user gave the token (a child of --nworkers, which gets it
+    // in GLUON_TOKEN, is told which), or every way when none was given.
+    tokenHelp: tokenSource(values, process.env) ?? TOKEN_HELP_FLAGS,
     insecure: values.insecure,
     v8Flags: parseV8Flags(values['v8-flags']),
     opts: {
@@ -121,22 +124,22 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; in
  * `--nworkers M`, or a worker whose process lacks its V8 flags: M worker processes with those
  * flags under a supervisor (see superviseChildren); with `--name n` they are `n-0`, `n-1`, ….
  */
-function supervise(m: number, name: string | undefined, v8Flags: string[], token: string | undefined): void {
+function supervise(m: number, name: string | undefined, v8Flags: string[], token: string | undefined, tokenHelp: string): void {
   // The token travels in the children's environment, never on their command lines.
   const args = withoutTokenArgs(process.argv.slice(2)).filter((a, i, all) => !(a.startsWith('--nworkers') || all[i - 1] === '--nworkers'));
   const unnamed = args.filter((a, j, all) => !(a.startsWith('--name') || all[j - 1] === '--name'));
   const argsPerChild = m === 1 ? [args]
     : Array.from({ length: m }, (_, i) => (name === undefined ? unnamed : [...unnamed, '--name', `${name}-${i}`]));
-  superviseChildren(new URL(import.meta.url), argsPerChild, v8Flags, { env: envWithToken(token), name: 'gluon-worker', what: m === 1 ? 'the worker' : 'a worker' });
+  superviseChildren(new URL(import.meta.url), argsPerChild, v8Flags, { env: envWithToken(token, process.env, tokenHelp), name: 'gluon-worker', what: m === 1 ? 'the worker' : 'a worker' });
 }
 
 function main(): void {
-  const { opts, nworkers, v8Flags, insecure } = parse();
+  const { opts, nworkers, v8Flags, insecure, tokenHelp } = parse();
   const exposure = checkExposure({ program: 'gluon-worker', flag: '--listen-host', host: opts.listenHost ?? '127.0.0.1', token: opts.token, insecure, mutualTls: opts.tls?.requireClientCert === true });
   if (exposure.refuse) exitUsage(CLI.name, exposure.refuse);
   hideTokenFromPs();
   const missing = missingV8Flags(v8Flags);
-  if (nworkers > 1 || missing.length) return supervise(nworkers, opts.name, missing, opts.token);
+  if (nworkers > 1 || missing.length) return supervise(nworkers, opts.name, missing, opts.token, tokenHelp);
   // Printed by the process that listens (a supervised child prints it, not its supervisor).
   if (exposure.warn) process.stderr.write(`${exposure.warn}\n`);
   // Signals are handled from the start: a worker still waiting for its scheduler stops cleanly
@@ -151,7 +154,7 @@ function main(): void {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  const w = new GluonWorker(opts, { tlsNames: TLS_FLAG_NAMES, tokenHelp: TOKEN_HELP_FLAGS });
+  const w = new GluonWorker(opts, { tlsNames: TLS_FLAG_NAMES, tokenHelp });
   made = w;
   // A supervisor killed with -9 must not leave us behind. The close says what happens to the
   // work here (handed back, running tasks finished and reported).
@@ -173,7 +176,7 @@ function main(): void {
       // does not resolve is waited for, not an error at start).
       if (!stopping && err.syscall === 'getaddrinfo' && (err as { hostname?: string }).hostname === opts.listenHost) fail(`cannot start: --listen-host ${opts.listenHost} is not a name this machine can resolve (${err.code}): give one of its addresses, which the other workers and the clients can reach`);
       if (!stopping && (err as { code?: unknown }).code === CloseCode.badHello) failed(`cannot start: the scheduler refused this worker's hello: ${err.message.replace(/^hello refused: /, '')}${helloHint(err.message)}`);
-      if (!stopping) failed(`cannot start: ${withTokenHelp(err, TOKEN_HELP_FLAGS).message}`);
+      if (!stopping) failed(`cannot start: ${withTokenHelp(err, tokenHelp).message}`);
     },
   );
 }
