@@ -131,7 +131,9 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
   try { values = parseArgs({ args: joinNegativeValues(argv, options, BATCH_RUN_DASH_VALUES), options, strict: true, allowPositionals: false }).values as typeof values; } catch (e) {
     throw new ConfigError(withHelpPointer(withMeantFlag(parseArgsMessage(e, Object.keys(options)), 'gluon-finalstates', OUT_MEANT), 'gluon-finalstates'));
   }
-  const yaml = typeof values.config === 'string' ? await loadConfigFile(values.config) : {};
+  // Named by its absolute path in every message, as gluon-h4l names it (readConfigYaml).
+  const configFile = typeof values.config === 'string' ? path.resolve(values.config) : null;
+  const yaml = configFile !== null ? await loadConfigFile(configFile) : {};
   const flags: Partial<FsConfig> = {};
   const typed: Record<string, string> = {};
   const batchGiven: Record<string, string | boolean | string[]> = {};
@@ -175,7 +177,7 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
     batch = { index, total };
   }
   const flagOf: Record<string, string> = { ...Object.fromEntries(Object.entries({ ...CONFIG_FLAGS, ...BATCH_RUN_FLAGS }).map(([f, spec]) => [spec.key, f])), tasks: 'tasks', dashboard: 'no-dashboard' };
-  const config = mergeConfig(yaml, flags, settingsAsGiven(typed, flagOf, yaml, typeof values.config === 'string' ? values.config : null));
+  const config = mergeConfig(yaml, flags, settingsAsGiven(typed, flagOf, yaml, configFile));
   const unused = batchFlagsUnused(batchGiven, config.cluster);
   if (unused) throw new ConfigError(unused);
   const noScript = mode === 'print-job-script' ? printJobScriptProblem(config.cluster) : undefined;

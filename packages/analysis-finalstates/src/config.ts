@@ -3,13 +3,12 @@
  * it, and validation that names the key and the source of the first bad value before anything
  * runs.
  */
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, batchKeyFromConfig, batchKeyProblem, batchRunConflict, batchRunProblem, withSshJobs, type BatchRunConfig } from '@gluon/deploy';
 import { CONFIG_KEY_NAMES, SCHEDULER_TLS_CHECKS, SCHEDULER_TLS_DEFAULTS, schedulerTlsConflict, type SchedulerTlsConfig, type SettingsAsGiven } from '@gluon/client';
 import { OBJECT_TYPES, OBJECT_NAMES, SCHEMAS, type ObjectType } from './schema.js';
 import { parseCountsName } from './naming.js';
 import { unknownKey } from '@gluon/protocol';
+import { readConfigYaml } from '@gluon/analysis-h4l';
 
 /** The pipeline's stages, in order. */
 export const STAGES = ['parse', 'masses', 'postprocess', 'histograms'] as const;
@@ -165,17 +164,10 @@ export function validateConfig(raw: unknown, source: string): Partial<FsConfig> 
   return config as Partial<FsConfig>;
 }
 
-/** Reads and validates a YAML config file. */
+/** Reads and validates a YAML config file; errors name it by its absolute path (readConfigYaml, as gluon-h4l). */
 export async function loadConfigFile(file: string): Promise<Partial<FsConfig>> {
-  let body: string;
-  try { body = await readFile(file, 'utf8'); } catch (e) {
-    throw new ConfigError(`cannot read config file ${file}: ${e instanceof Error ? e.message : e}`);
-  }
-  let doc: unknown;
-  try { doc = parseYaml(body); } catch (e) {
-    throw new ConfigError(`${file}: not valid YAML: ${e instanceof Error ? e.message : e}`);
-  }
-  return validateConfig(doc, file);
+  const read = await readConfigYaml(file, ConfigError);
+  return validateConfig(read.doc, read.file);
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import t, { type Test } from 'tap';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +24,26 @@ function cli(args: string[], cwd: string): Promise<{ code: number; out: string; 
 }
 
 const tmp = (t: Test) => { const d = mkdtempSync(path.join(tmpdir(), 'fs-cli-')); t.teardown(() => rmSync(d, { recursive: true, force: true })); return d; };
+
+t.test('the config file is named by its full path, as gluon-h4l names it (it was named as typed)', async (t) => {
+  const d = realpathSync(tmp(t));
+  writeFileSync(path.join(d, 'c.yaml'), 'bin_width_gev: 0\n');
+  const bad = await cli(['--config', 'c.yaml'], d);
+  t.equal(bad.code, 2);
+  t.equal(bad.err, `gluon-finalstates: ${path.join(d, 'c.yaml')}: bin_width_gev must be a positive number, got 0\n`);
+  // Node's own text repeated the path, as typed: "ENOENT: no such file or directory, open 'nope.yaml'".
+  const gone = await cli(['--config', 'nope.yaml'], d);
+  t.equal(gone.code, 2);
+  t.equal(gone.err, `gluon-finalstates: cannot read config file ${path.join(d, 'nope.yaml')} (no such file or directory (ENOENT))\n`);
+  writeFileSync(path.join(d, 'y.yaml'), 'a: [\n');
+  const notYaml = await cli(['--config', 'y.yaml'], d);
+  t.equal(notYaml.code, 2);
+  t.ok(notYaml.err.startsWith(`gluon-finalstates: ${path.join(d, 'y.yaml')}: not valid YAML: `), notYaml.err);
+  writeFileSync(path.join(d, 'c.yaml'), 'max_particles: 9\n');
+  const whole = await cli(['--config', 'c.yaml', '--data-dir', d], d);
+  t.equal(whole.code, 2);
+  t.equal(whole.err, `gluon-finalstates: max_particles: 9 in ${path.join(d, 'c.yaml')} must be ≤ 8\n`, 'a check of the whole configuration names it so too');
+});
 
 t.test('bad arguments exit 2 naming the flag or key', async (t) => {
   const d = tmp(t);

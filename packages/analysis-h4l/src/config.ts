@@ -2,10 +2,8 @@
  * The run configuration: config.yaml keys, CLI flags that override them, and validation that
  * rejects a bad key or value before anything runs, naming the key.
  */
-import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { unknownKey } from '@gluon/protocol';
-import { reasonOf } from './errors.js';
+import { readConfigYaml } from './config-file.js';
 import { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, batchKeyFromConfig, batchKeyProblem, batchRunConflict, batchRunProblem, withSshJobs, type BatchRunConfig } from '@gluon/deploy';
 import { CONFIG_KEY_NAMES, SCHEDULER_TLS_CHECKS, SCHEDULER_TLS_DEFAULTS, schedulerTlsConflict, type SchedulerTlsConfig, type SettingsAsGiven } from '@gluon/client';
 import { SELECTIONS, type SelectionName } from './chunk.js';
@@ -96,17 +94,10 @@ export function validateConfig(raw: unknown, source: string): Partial<H4lConfig>
   return config as Partial<H4lConfig>;
 }
 
-/** Reads and validates a YAML config file. */
+/** Reads and validates a YAML config file; errors name it by its absolute path (readConfigYaml). */
 export async function loadConfigFile(file: string): Promise<Partial<H4lConfig>> {
-  let text: string;
-  try { text = await readFile(file, 'utf8'); } catch (e) {
-    throw new ConfigError(`cannot read config file ${file} (${reasonOf(e)})`);
-  }
-  let doc: unknown;
-  try { doc = parseYaml(text); } catch (e) {
-    throw new ConfigError(`${file}: not valid YAML: ${e instanceof Error ? e.message : e}`);
-  }
-  return validateConfig(doc, file);
+  const read = await readConfigYaml(file, ConfigError);
+  return validateConfig(read.doc, read.file);
 }
 
 /**

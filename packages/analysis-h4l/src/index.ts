@@ -36,3 +36,5 @@ export { earlierOutputs, removeStaleOutputs, staleOutputsLine } from './stale-ou
 export { sourceDateEpoch } from './provenance.js';
 // A --data-dir that is the folder above the dataset (both CLIs): the folder below to give instead.
 export { folderBelowAdvice, type FolderBelow } from './folder-below.js';
+// The config file's reading and its messages (both CLIs): named by its absolute path.
+export { readConfigYaml } from './config-file.js';

@@ -34,6 +34,18 @@ t.test('--help works on every command (exit 0)', async (t) => {
   t.match(top.stdout, /Exit codes: 0 done, 1 failed, 2 usage error,\s+130 a run stopped by Ctrl-C/);
 });
 
+t.test('the config file is named by its full path, typed relative or read unasked (as gluon-finalstates names it)', async (t) => {
+  const dir = path.join(tmp, 'config-names');
+  mkdirSync(dir, { recursive: true });
+  const gone = await cli(['run', '--config', 'nope.yaml'], dir);
+  t.equal(gone.code, 2);
+  t.equal(gone.stderr, `gluon-h4l run: cannot read config file ${path.join(dir, 'nope.yaml')} (no such file or directory (ENOENT))\n`);
+  writeFileSync(path.join(dir, 'config.yaml'), 'chunk_size: 0\n');
+  const bad = await cli(['run'], dir);
+  t.equal(bad.code, 2);
+  t.equal(bad.stderr, `gluon-h4l run: ${path.join(dir, 'config.yaml')}: chunk_size must be an integer ≥ 1, got 0\n`);
+});
+
 t.test('usage errors exit 2 in every command, named once', async (t) => {
   const cases: [string[], RegExp][] = [
     // A flag near none of run's (--bogus is within reach of --hosts: "did you mean --hosts?").
