@@ -9,23 +9,32 @@ function human(n: number): string {
 /** The shortest processing time a rate is computed over (see {@link progressRate}). */
 export const MIN_RATE_INTERVAL_MS = 1000;
 
+/** Whether every chunk is done: the line is the run's last. */
+const finished = (p: Pick<ProgressEvent, 'chunksDone' | 'chunksTotal'>) => p.chunksDone >= 1 && p.chunksDone >= p.chunksTotal;
+
 /**
  * Events per second so far, or undefined while that says nothing: before a chunk with events
  * finished, or over less than {@link MIN_RATE_INTERVAL_MS} of processing. On a cluster,
  * processing starts when a worker first ran a task, which the first chunk done may be (the probe
  * not back yet): the first progress line divided its events by ~1 ms (the floor), a rate of
- * millions of events/s and an ETA of a moment.
+ * millions of events/s and an ETA of a moment. Once every chunk is done it is the run's overall
+ * rate, events over the whole processing time however short (a run under 1 s ended on `? ev/s`),
+ * as the end-of-run summary counts it; undefined only with no time measured at all.
  */
-export function progressRate(p: Pick<ProgressEvent, 'chunksDone' | 'events' | 'elapsedMs'>): number | undefined {
+export function progressRate(p: Pick<ProgressEvent, 'chunksDone' | 'chunksTotal' | 'events' | 'elapsedMs'>): number | undefined {
+  if (finished(p)) return p.elapsedMs > 0 ? p.events / (p.elapsedMs / 1000) : undefined;
   if (p.chunksDone < 1 || p.events <= 0 || !(p.elapsedMs >= MIN_RATE_INTERVAL_MS)) return undefined;
   return p.events / (p.elapsedMs / 1000);
 }
 
-/** One progress line: chunks, events, rate, ETA (`? ev/s  ETA ?` until the rate means something). */
+/**
+ * One progress line: chunks, events, rate, ETA (`? ev/s  ETA ?` until the rate means something;
+ * the last line, every chunk done, has the overall rate and `ETA 0.0s`).
+ */
 export function progressLine(p: ProgressEvent, width = 24): { bar: string; text: string } {
   const frac = p.chunksTotal ? p.chunksDone / p.chunksTotal : 1;
   const rate = progressRate(p);
-  const eta = p.events >= p.eventsTotal ? 0 : rate !== undefined ? (p.eventsTotal - p.events) / rate : undefined;
+  const eta = finished(p) || p.events >= p.eventsTotal ? 0 : rate !== undefined ? (p.eventsTotal - p.events) / rate : undefined;
   const filled = Math.round(frac * width);
   return {
     bar: `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`,

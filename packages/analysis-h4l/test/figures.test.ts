@@ -32,6 +32,19 @@ t.test('the progress line gives no rate or ETA until one chunk with events is do
   t.equal(progressRate({ ...p, events: 0, elapsedMs: 5000 }), undefined, 'chunks with no events: a rate of 0 would give no ETA either');
   t.equal(progressRate({ ...p, elapsedMs: NaN }), undefined, 'no interval');
   // Every event read: the ETA is known whatever the rate.
-  t.equal(progressLine({ ...p, chunksDone: 12, events: 9435, elapsedMs: 300 }).text, '12/12 chunks  9,435/9,435 events  ? ev/s  ETA 0.0s');
   t.equal(progressLine({ ...p, chunksDone: 12, events: 9435, elapsedMs: 2000 }).text, '12/12 chunks  9,435/9,435 events  4,718 ev/s  ETA 0.0s');
+  // Events read, chunks still out (the last chunks held no events): the 1 s rule holds.
+  t.equal(progressLine({ ...p, chunksDone: 11, events: 9435, elapsedMs: 300 }).text, '11/12 chunks  9,435/9,435 events  ? ev/s  ETA 0.0s');
+});
+
+t.test('the last line of a finished run states its overall rate, events over the processing time, however short the run', async (t) => {
+  // A run under 1 s ended on '12/12 chunks  9,435/9,435 events  ? ev/s  ETA 0.0s'.
+  const done = { chunksDone: 12, chunksTotal: 12, filesDone: 12, filesTotal: 12, events: 9435, eventsTotal: 9435, elapsedMs: 500 };
+  t.equal(progressLine(done).text, '12/12 chunks  9,435/9,435 events  18.9k ev/s  ETA 0.0s');
+  t.equal(progressRate(done), 18_870);
+  t.equal(progressLine({ ...done, chunksTotal: 1, chunksDone: 1, events: 800, eventsTotal: 800, elapsedMs: 0.4 }).text, '1/1 chunks  800/800 events  2.00M ev/s  ETA 0.0s', 'one chunk in 0.4 ms');
+  t.equal(progressLine({ ...done, events: 9000, elapsedMs: 250 }).text, '12/12 chunks  9,000/9,435 events  36.0k ev/s  ETA 0.0s', 'fewer events than counted (a file skipped): done, so no ETA to wait for');
+  t.equal(progressLine({ ...done, events: 0, eventsTotal: 0, elapsedMs: 5 }).text, '12/12 chunks  0/0 events  0 ev/s  ETA 0.0s', 'no events at all: a rate of 0, as it is');
+  t.equal(progressRate({ ...done, elapsedMs: 0 }), undefined, 'no time measured: no rate rather than Infinity');
+  t.equal(progressLine({ ...done, elapsedMs: 0 }).text, '12/12 chunks  9,435/9,435 events  ? ev/s  ETA 0.0s');
 });
