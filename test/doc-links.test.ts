@@ -72,3 +72,61 @@ for (const file of docFiles()) {
     t.same(broken, [], 'every relative link points to a file and heading that exist');
   });
 }
+
+/**
+ * The same Markdown read from a package's tarball (`npm pack`), where the repository around the
+ * package is gone: a relative link must point to a file packed with it, or to a file packed with a
+ * `@gluon` package it depends on (installed beside it, as `node_modules/@gluon/<name>`, so
+ * `../worker/README.md` still resolves), and the text names no package a user cannot install
+ * (the client's README imported `@gluon/examples`, which is private, and linked `../../examples`
+ * and `../../docs`). Absolute URLs are not followed. The packed files are npm's own list
+ * (`npm pack --dry-run`, scripts off: nothing is built).
+ */
+t.test('the Markdown of each packed package, read from its tarball', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const { posix } = await import('node:path');
+  const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts', '--workspaces'], { cwd: root, encoding: 'utf8', timeout: 300_000, maxBuffer: 64 << 20 });
+  t.equal(r.status, 0, `npm pack --dry-run: ${r.stderr}`);
+  const packs = JSON.parse(r.stdout) as { name: string; files: { path: string }[] }[];
+  /** Each public @gluon package by its folder under packages/: its name, dependencies and packed files. */
+  const byDir = new Map<string, { name: string; deps: Set<string>; files: Set<string> }>();
+  for (const dir of readdirSync(join(root, 'packages'))) {
+    const pj = join(root, 'packages', dir, 'package.json');
+    if (!existsSync(pj)) continue;
+    const json = JSON.parse(readFileSync(pj, 'utf8')) as { name: string; private?: boolean; dependencies?: Record<string, string> };
+    if (json.private) continue;
+    const pack = packs.find((p) => p.name === json.name);
+    if (!pack) { t.fail(`${json.name}: not in npm pack's list`); continue; }
+    byDir.set(dir, { name: json.name, deps: new Set(Object.keys(json.dependencies ?? {})), files: new Set(pack.files.map((f) => f.path)) });
+  }
+  t.ok(byDir.size >= 8, `the public packages are found (${[...byDir.values()].map((p) => p.name).join(', ')})`);
+  const publicNames = new Set([...byDir.values()].map((p) => p.name));
+  const packed = (files: Set<string>, path: string) => files.has(path) || [...files].some((f) => f.startsWith(`${path}/`));
+  for (const [dir, pkg] of byDir) {
+    for (const md of [...pkg.files].filter((f) => f.endsWith('.md')).sort()) {
+      const text = readFileSync(join(root, 'packages', dir, md), 'utf8');
+      const broken: string[] = [];
+      proseLines(text).forEach((line, i) => {
+        for (const m of line.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
+          const link = m[1]!;
+          if (/^[a-z][a-z0-9+.-]*:/i.test(link)) continue;
+          const path = decodeURIComponent(link.split('#', 1)[0]!);
+          if (path === '') continue;
+          const target = posix.normalize(posix.join(posix.dirname(md), path)).replace(/\/$/, '');
+          if (!target.startsWith('../') && packed(pkg.files, target)) continue;
+          // ../<name>/…: a file of the @gluon package <name>, installed beside this one when it is a dependency.
+          const beside = /^\.\.\/([^/]+)\/(.+)$/.exec(target);
+          const dep = beside ? byDir.get(beside[1]!) : undefined;
+          if (dep && pkg.deps.has(dep.name) && dep.name === `@gluon/${beside![1]}` && packed(dep.files, beside![2]!)) continue;
+          broken.push(`packages/${dir}/${md}:${i + 1}: ${link} (${dep && !pkg.deps.has(dep.name) ? `${dep.name} is not a dependency of ${pkg.name}` : `not in the tarball of ${pkg.name}`})`);
+        }
+      });
+      text.split('\n').forEach((line, i) => {
+        for (const m of line.matchAll(/@gluon\/([a-z0-9-]+)/g)) {
+          if (!publicNames.has(`@gluon/${m[1]}`)) broken.push(`packages/${dir}/${md}:${i + 1}: names @gluon/${m[1]}, which is not a public package`);
+        }
+      });
+      t.same(broken, [], `${pkg.name} ${md}: every relative link resolves in the tarball (or beside it, in a dependency), every @gluon package named can be installed`);
+    }
+  }
+});
