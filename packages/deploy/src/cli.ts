@@ -57,6 +57,16 @@ function npmSigintNote(pid: number, shell: number): string {
     + `stop it with Ctrl-C, a SIGTERM to npm, or a SIGINT or SIGTERM to pid ${pid}`;
 }
 
+/**
+ * What a stop cancels: the jobs submitted, and those whose submission is under way (their ids not
+ * yet back from sbatch or qsub; close() cancels them once they are). Said `cancelling 0 job(s)`
+ * before, while the job being submitted was then cancelled.
+ */
+function cancellingLine(submitted: number, submitting: number): string {
+  if (!submitting) return `cancelling ${submitted} job(s)`;
+  return `cancelling ${submitted + submitting} job(s), ${submitting} of them still being submitted: cancelled once the batch system gives ${submitting === 1 ? 'its id' : 'their ids'}`;
+}
+
 async function main(): Promise<void> {
   const { values: v, positionals } = parseCliOrExit(CLI);
   const kind = positionals[0]!;
@@ -146,7 +156,7 @@ async function main(): Promise<void> {
       return;
     }
     const c = cluster;
-    if (!said) process.stderr.write(`gluon-cluster: ${why}: cancelling ${c.jobList.length} job(s)\n`);
+    if (!said) process.stderr.write(`gluon-cluster: ${why}: ${cancellingLine(c.jobList.length, c.submitting)}\n`);
     c.close().then(() => process.exit(status), (e: Error) => { process.stderr.write(`gluon-cluster: ${e.message}\n`); process.exit(1); });
   };
   // Before anything starts: a Ctrl-C or SIGTERM while the scheduler starts (or its ssh session

@@ -286,6 +286,8 @@ export abstract class JobQueueCluster {
   private idleLooks = 0;
   private syncing: Promise<void> | undefined;
   private closed = false;
+  /** Jobs whose submission is under way (sbatch or qsub not yet returned): see {@link submitting}. */
+  private inFlight = 0;
   private logDirectoryMade = false;
   private readonly clients: Client[] = [];
   /** Jobs in a row that ended before their worker joined (job-failures.ts decides). */
@@ -540,6 +542,16 @@ export abstract class JobQueueCluster {
     return [...this.jobs.keys()];
   }
 
+  /**
+   * How many jobs are being submitted right now: the batch system has not yet given their ids (an
+   * sbatch or qsub under way; an array job counts its tasks), so they are not in `jobList` yet.
+   * `close()` waits for the submission and cancels them once their ids come back: a caller saying
+   * what it cancels counts them (gluon-cluster stopped while sbatch ran said `cancelling 0 job(s)`).
+   */
+  get submitting(): number {
+    return this.inFlight;
+  }
+
   /** The jobs submitted and not yet known to be gone. */
   get jobList(): JobInfo[] {
     return [...this.jobs.values()].filter((j) => j.state !== 'gone');
@@ -708,6 +720,16 @@ export abstract class JobQueueCluster {
     if (!v) return;
     this.noWorkerJudged = true;
     this.markNoWorker(v);
+  }
+
+  /** Runs `submission` of `n` jobs, counted in {@link submitting} until it settles. */
+  private async whileSubmitting<T>(n: number, submission: () => Promise<T>): Promise<T> {
+    this.inFlight += n;
+    try {
+      return await submission();
+    } finally {
+      this.inFlight -= n;
+    }
   }
 
   /** Tracks a submitted job (pending until the batch system lists it running). */
@@ -965,11 +987,12 @@ export abstract class JobQueueCluster {
     if (plan.submit > 0) {
       await this.makeLogDirectory();
       const env = { ...process.env, ...(this.opts.token ? { GLUON_TOKEN: this.opts.token } : {}) };
+      // close() waits for this look: once it is called, submit no more (it cancels those tracked,
+      // and those whose submission it came during, once their ids are back).
       if (this.usesArray(plan.submit)) {
-        for (const id of await this.submitArray!(env, plan.submit)) this.track(id);
+        if (!this.closed) for (const id of await this.whileSubmitting(plan.submit, () => this.submitArray!(env, plan.submit))) this.track(id);
       } else {
-        // close() waits for this look: once it is called, submit no more (it cancels those tracked).
-        for (let i = 0; i < plan.submit && !this.closed; i++) this.track(await this.submit(env));
+        for (let i = 0; i < plan.submit && !this.closed; i++) this.track(await this.whileSubmitting(1, () => this.submit(env)));
       }
     } else if (plan.cancel.length) {
       await this.cancel(plan.cancel);

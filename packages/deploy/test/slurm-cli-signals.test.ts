@@ -104,6 +104,52 @@ t.test('SIGTERM while the scheduler starts: what started is stopped, exit 0 with
   t.notOk(existsSync(join(trips, 'ran')), `no batch command ran: ${existsSync(join(trips, 'ran')) ? readFileSync(join(trips, 'ran'), 'utf8') : ''}`);
 });
 
+/**
+ * A Slurm of three stand-ins in `dir` (no Slurm needed): `sbatch` says it started (a file), waits
+ * on the FIFO `dir/gate` for a line, then gives the next id (an array's tasks, as squeue lists
+ * them, for `#SBATCH --array=0-N`); `squeue` lists what was submitted and not cancelled, pending;
+ * `scancel` notes the ids it was given (`dir/cancelled`) and drops them from the listing.
+ */
+function gatedFakeSlurm(dir: string) {
+  const gate = fifoGate(dir);
+  const q = (f: string) => JSON.stringify(join(dir, f));
+  const bins: Record<string, string> = {
+    sbatch: `script=$(cat)\ntouch ${q('started')}\nread -r _ < ${q('gate')}\nn=$(( $(cat ${q('seq')} 2>/dev/null || echo 100) + 1 ))\necho "$n" > ${q('seq')}\n`
+      + `last=$(printf '%s\\n' "$script" | sed -n 's/^#SBATCH --array=0-\\([0-9]*\\)$/\\1/p')\n`
+      + `if [ -n "$last" ]; then for i in $(seq 0 "$last"); do echo "\${n}_$i" >> ${q('listed')}; done; else echo "$n" >> ${q('listed')}; fi\necho "$n"\n`,
+    squeue: `[ -f ${q('listed')} ] || exit 0\nwhile read -r id; do echo "$id PD 0 Priority"; done < ${q('listed')}\n`,
+    scancel: `echo "$*" >> ${q('cancelled')}\n[ -f ${q('listed')} ] || exit 0\nfor id in "$@"; do grep -vx -- "$id" ${q('listed')} > ${q('listed.new')} || true; mv -f ${q('listed.new')} ${q('listed')}; done\n`,
+  };
+  for (const [cmd, body] of Object.entries(bins)) {
+    writeFileSync(join(dir, cmd), `#!/usr/bin/env bash\n${body}`);
+    chmodSync(join(dir, cmd), 0o755);
+  }
+  const read = (f: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8') : '');
+  return { started: () => existsSync(join(dir, 'started')), release: () => gate.release(), read };
+}
+
+t.test('SIGTERM while sbatch submits: the line counts the job under way, which is cancelled once its id comes back', async (t) => {
+  // Before: `SIGTERM: cancelling 0 job(s)`, then the job sbatch gave back was cancelled all the same.
+  for (const [jobs, ids, line] of [
+    ['1', ['101'], 'cancelling 1 job(s), 1 of them still being submitted: cancelled once the batch system gives its id'],
+    ['3', ['101_0', '101_1', '101_2'], 'cancelling 3 job(s), 3 of them still being submitted: cancelled once the batch system gives their ids'],
+  ] as const) {
+    const dir = join(work, `fake-slurm-${jobs}`);
+    const slurm = gatedFakeSlurm(dir);
+    const c = start(`gsig-fake-${jobs}-${process.pid}`, ['--jobs', jobs], dir);
+    await until(() => slurm.started() || c.child.exitCode !== null, 'sbatch started', 120_000, 10);
+    t.ok(slurm.started(), c.out());
+    c.child.kill('SIGTERM');
+    await until(() => /SIGTERM: cancelling/.test(c.out()) || c.child.exitCode !== null, 'gluon-cluster heard the SIGTERM');
+    t.match(c.out(), new RegExp(`^gluon-cluster: SIGTERM: ${line.replace(/[()]/g, '\\$&')}$`, 'm'), `--jobs ${jobs}: the job(s) being submitted are counted`);
+    slurm.release();
+    t.equal(await c.exited, 0, c.out());
+    t.same(slurm.read('cancelled').split(/\s+/).filter(Boolean), ids, `--jobs ${jobs}: what sbatch gave back was cancelled`);
+    t.equal(slurm.read('listed').trim(), '', 'nothing left listed');
+    t.notMatch(c.out(), /^submitted /m, 'no "submitted" line after the SIGTERM');
+  }
+});
+
 const why = slurmMissing();
 if (why) {
   t.skip(`gluon-cluster stopped while sbatch submits, against Slurm: ${why}`, () => {});
