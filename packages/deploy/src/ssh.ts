@@ -53,17 +53,26 @@ interface Session { child: ChildProcess; host: string; output: string; stops: nu
 const addressOf = (host: string) => host.slice(host.lastIndexOf('@') + 1);
 
 /**
- * Wraps the command lines of a host in the script `ssh HOST bash -s` reads. Everything is inside
- * `main` so that bash has read the whole script before anything runs: the token is the next line
- * of the same stdin (never a command line), and what is left of stdin then is the session's
- * lifeline — when it closes (close(), or this process died) the host's process gets SIGTERM.
- * When the process ends by itself (a worker's --lifetime or --death-timeout), `main` exits with
- * its status and the session ends: returning, bash read on from the lifeline for more commands,
- * so the session stayed open with nothing running, its job counted as running for the cluster's
- * life (a worker that retired at its lifetime was never replaced, its host taken), and its TLS
- * files kept on the host.
+ * Wraps the command lines of a host in the script `ssh HOST bash -s` reads (`lines` start the
+ * host's process in the background and set `pid` to it). Everything is inside `main` so that bash
+ * has read the whole script before anything runs: the token is the next line of the same stdin
+ * (never a command line), and what is left of stdin then is the session's lifeline — when it
+ * closes (close(), or this process died) the host's process gets SIGTERM. When the process ends
+ * by itself (a worker's --lifetime or --death-timeout), the script exits with its status and the
+ * session ends: returning, bash read on from the lifeline for more commands, so the session stayed
+ * open with nothing running, its job counted as running for the cluster's life (a worker that
+ * retired at its lifetime was never replaced, its host taken), and its TLS files kept on the host.
+ *
+ * The lifeline signals a process group, never a pid: the process runs in a subshell that `set -m`
+ * gives a group of its own, with the lifeline's reader, and the reader's `kill -TERM 0` reaches
+ * that group alone, which exists while the reader is in it. It sent `kill -TERM "$pid"`: once the
+ * process had ended and been reaped (its parent waits for it), that pid could be another process's,
+ * and the lifeline closing then (the session ending as the worker retired, or after the script's
+ * shell was killed) sent it a SIGTERM. Only the script's own processes are in the group: the host's
+ * process and what it started (as a terminal's Ctrl-C reaches them; a supervised gluon-worker's
+ * child is told twice, and stops once), and the reader.
  */
-function hostScriptOf(what: string, host: string, tls: boolean, lines: string[]): string {
+export function hostScriptOf(what: string, host: string, tls: boolean, lines: string[]): string {
   return [
     '#!/usr/bin/env bash',
     `# Gluon SSHCluster: the ${what} on ${host}, run as \`ssh ${host} bash -s\`.`,
@@ -72,16 +81,32 @@ function hostScriptOf(what: string, host: string, tls: boolean, lines: string[])
     '  IFS= read -r GLUON_TOKEN; export GLUON_TOKEN   # the line after this script on stdin',
     // Then the host's CA certificate, certificate and key (ssh-tls.ts), into files only it reads.
     ...(tls ? READ_TLS_LINES.map((l) => `  ${l}`) : []),
-    ...lines.map((l) => `  ${l}`),
-    // fd 3: a background command's own stdin is /dev/null in a script.
-    '  # The ssh session is the lifeline: when its stdin closes, stop the process.',
-    '  exec 3<&0',
-    '  { cat <&3 >/dev/null; kill -TERM "$pid" 2>/dev/null; } >/dev/null 2>&1 &',
-    '  lifeline=$!',
-    '  status=0; wait "$pid" || status=$?',
-    // Its cat ends when the session does (its stdin closes); the kill must not reach a pid reused since.
-    '  # The process ended by itself: so does the session (the EXIT trap removes the TLS files).',
-    '  kill "$lifeline" 2>/dev/null || true',
+    '  # A process group of its own for the process and the lifeline (set -m), which signals that group only.',
+    '  set -m',
+    '  (',
+    ...lines.map((l) => `    ${l}`),
+    // Started with job control on, the subshell's stdin is the session's (a background command's
+    // is /dev/null otherwise); fd 3 hands it to the reader, itself in the background.
+    // The lifeline's SIGTERM reaches this shell too: ignored (after the process started, which
+    // keeps the default; the reader sets it back), so the wait is not cut short. A trap that cut
+    // it short and waited again lost the process's status now and then (bash 5.2: `wait` gave -1,
+    // the script exited 255).
+    '    trap \'\' TERM',
+    '    # The ssh session is the lifeline: when its stdin closes, stop the process (and what it started).',
+    '    exec 3<&0',
+    '    { trap - TERM; cat <&3 >/dev/null; trap \'\' TERM; kill -TERM 0; } >/dev/null 2>&1 &',
+    '    exec 3<&-',
+    '    status=0; wait "$pid" || status=$?',
+    // A SIGHUP, not a SIGTERM: the reader ignores SIGTERM until it has set it back, and a process
+    // that ended at once could leave it waiting for the session's end.
+    '    # The process ended by itself: so does the lifeline, and the session (the EXIT trap removes the TLS files).',
+    '    trap \'\' HUP',
+    '    kill -HUP 0 2>/dev/null || true',
+    '    exit "$status"',
+    '  ) &',
+    '  group=$!',
+    '  set +m',
+    '  status=0; wait "$group" || status=$?',
     '  exit "$status"',
     '}',
     'main',

@@ -1,0 +1,189 @@
+import t from 'tap';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hostScriptOf } from '../src/ssh.js';
+import { until } from '../../../test/helpers/until.js';
+
+/**
+ * The lifeline of an SSHCluster host's script (what `ssh HOST bash -s` runs) signals nothing but
+ * the script's own processes. It sent `kill -TERM "$pid"` when the session's stdin closed: once the
+ * host's process had ended and been reaped, that pid could be another process's. Here the script
+ * runs as sshd runs it (`bash -s`, the script then the token on stdin, stdin kept open as the
+ * lifeline) in a pid namespace of its own, where the test decides which pid the next process gets
+ * (/proc/sys/kernel/ns_last_pid): the window is opened wide and on purpose — the script's shell is
+ * stopped by a SIGTERM (as `kill` of it, or a hang-up, would), the host's process ends by itself
+ * (a worker's --lifetime) and another process is given its pid, then the session ends.
+ * Skips, saying why, without root, unshare and nsenter.
+ */
+function unavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not root (a pid namespace of its own, and choosing its next pid, need it)';
+  for (const c of ['unshare', 'nsenter']) if (spawnSync('sh', ['-c', `command -v ${c}`]).status !== 0) return `no ${c} (util-linux)`;
+  if (!existsSync('/proc/sys/kernel/ns_last_pid')) return 'no /proc/sys/kernel/ns_last_pid (a kernel without checkpoint/restore)';
+  return undefined;
+}
+
+/** A process of the pid namespace `ns` (its /proc/PID/ns/pid link): its pid here and there, its command line, whether a signal is pending or it has ended. */
+interface Member { root: number; ns: number; cmd: string; signalled: boolean }
+
+function members(ns: string): Member[] {
+  const out: Member[] = [];
+  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readlinkSync(`/proc/${p}/ns/pid`) !== ns) continue;
+      const status = readFileSync(`/proc/${p}/status`, 'utf8');
+      const nspid = /^NSpid:\s+(.*)$/m.exec(status)?.[1]?.trim().split(/\s+/).map(Number) ?? [];
+      const pending = ['SigPnd', 'ShdPnd'].some((k) => !/^0+$/.test(new RegExp(`^${k}:\\s+(\\S+)$`, 'm').exec(status)?.[1] ?? '0'));
+      const zombie = /^State:\s+Z/m.test(status);
+      out.push({ root: Number(p), ns: nspid[nspid.length - 1]!, cmd: readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ').trim(), signalled: pending || zombie });
+    } catch {
+      // Ended meanwhile.
+    }
+  }
+  return out;
+}
+
+t.test('the lifeline closing stops the host\'s process with a SIGTERM; the script exits with the process\'s own status', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-ssh-lifeline-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // Says its pid and, on SIGTERM, that it had one, and exits 7 (a worker handing its work back, then exiting).
+  // It waits in a read of a FIFO nobody writes to (a builtin: no child of its own to be signalled too and said "Terminated").
+  mkfifo(join(dir, 'hold'));
+  writeFileSync(join(dir, 'process.sh'), `trap 'echo TERM > "$1/got"; exit 7' TERM\necho $$ > "$1/pid.tmp" && mv "$1/pid.tmp" "$1/pid"\nread -r _ <> "$1/hold"\n`);
+  const script = hostScriptOf('worker', 'test-host', false, [`bash ${join(dir, 'process.sh')} ${dir} </dev/null &`, 'pid=$!']);
+  // A session of its own, as sshd gives the command it runs.
+  const host = spawn('bash', ['-s'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  t.teardown(() => { try { process.kill(-host.pid!, 'SIGKILL'); } catch { /* gone */ } });
+  let out = '';
+  host.stdout!.on('data', (d) => (out += d));
+  host.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | string>((r) => host.once('exit', (c, sig) => r(c ?? sig ?? -1)));
+  host.stdin!.write(`${script}the-token\n`);
+  await until(() => existsSync(join(dir, 'pid')) || host.exitCode !== null, 'the host\'s process started');
+  host.stdin!.end();
+  // A wait cut short by the lifeline's SIGTERM, made again, lost it now and then (255).
+  t.equal(await exited, 7, `the script exits with the process's status:\n${out}`);
+  t.equal(readFileSync(join(dir, 'got'), 'utf8'), 'TERM\n', 'the process got the SIGTERM');
+  t.equal(out, '', 'nothing said (no job notices)');
+});
+
+t.test('the host\'s process ending by itself ends the script with its status, the session still open, and the lifeline\'s reader with it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-ssh-lifeline-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'process.sh'), 'exit 3\n');
+  const script = hostScriptOf('worker', 'test-host', false, [`bash ${join(dir, 'process.sh')} </dev/null &`, 'pid=$!']);
+  // Its stdin a FIFO the test keeps open (a pipe's end would be closed by node once bash exits).
+  mkfifo(join(dir, 'stdin'));
+  const stdin = openSync(join(dir, 'stdin'), 'r+');
+  t.teardown(() => closeSync(stdin));
+  writeSync(stdin, `${script}the-token\n`);
+  const host = spawn('bash', ['-s'], { stdio: [stdin, 'pipe', 'pipe'], detached: true });
+  t.teardown(() => { for (const l of inSession(host.pid!)) { try { process.kill(Number(l.split(' ')[0]), 'SIGKILL'); } catch { /* gone */ } } });
+  let out = '';
+  host.stdout!.on('data', (d) => (out += d));
+  host.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | string>((r) => host.once('exit', (c, sig) => r(c ?? sig ?? -1)));
+  t.equal(await exited, 3, `the script exits with the process's status, its stdin still open:\n${out}`);
+  // Nothing of the script is left (its session is the one spawn made for bash): the reader of
+  // the lifeline, not stopped, would wait for the stdin to close.
+  await until(() => inSession(host.pid!).length === 0, `the script's processes ended: ${JSON.stringify(inSession(host.pid!))}`);
+  t.equal(out, '', 'nothing said');
+});
+
+const why = unavailable();
+if (why) {
+  t.skip(`the lifeline signals only the script's processes: ${why}`, () => {});
+} else {
+  t.test('the session ending after the host\'s process ended by itself, its pid now another\'s: that process gets no signal', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'gluon-ssh-lifeline-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    // The host's process: says its pid, ends when the test writes a line to its FIFO.
+    mkfifo(join(dir, 'end'));
+    writeFileSync(join(dir, 'process.sh'), `echo $$ > "$1/pid.tmp" && mv "$1/pid.tmp" "$1/pid"\nread -r _ < "$1/end"\nexit 0\n`);
+    chmodSync(join(dir, 'process.sh'), 0o755);
+    const script = hostScriptOf('worker', 'test-host', false, [`bash ${join(dir, 'process.sh')} ${dir} </dev/null &`, 'pid=$!']);
+    // pid 1 of the namespace is a shell that runs the script (as sshd does: bash -s, stdin a pipe),
+    // then waits on a FIFO nobody writes to, reaping what is left to it meanwhile.
+    mkfifo(join(dir, 'keep'));
+    const host = spawn('unshare', ['--pid', '--fork', '--kill-child', 'bash', '-c', 'bash -s; read -r _ < "$0"', join(dir, 'keep')], { stdio: ['pipe', 'pipe', 'pipe'] });
+    host.stdout!.resume();
+    host.stderr!.resume();
+    t.teardown(() => { host.kill('SIGKILL'); });
+    host.stdin!.write(`${script}the-token\n`);
+    await until(() => existsSync(join(dir, 'pid')) || host.exitCode !== null, 'the host\'s process started');
+    const hostPid = Number(readFileSync(join(dir, 'pid'), 'utf8'));
+    const init = childOf(host.pid!);
+    const ns = readlinkSync(`/proc/${init}/ns/pid`);
+    // Not always pid 2 there: a fork that fails (EAGAIN, on a machine short of pids) still uses one up.
+    const shell = members(ns).find((m) => m.cmd === 'bash -s' && parentOf(m.root) === init);
+    t.ok(shell, `the script's shell, the child of pid 1 there: ${JSON.stringify(members(ns))}`);
+    // The script's shell stopped: the lifeline, and the host's process, outlive it.
+    process.kill(shell!.root, 'SIGTERM');
+    await until(() => !members(ns).some((m) => m.ns === shell!.ns && !m.signalled), 'the script\'s shell ended');
+    // The host's process ends by itself, and is reaped.
+    const end = openSync(join(dir, 'end'), 'r+');
+    writeSync(end, 'go\n');
+    closeSync(end);
+    await until(() => !members(ns).some((m) => m.ns === hostPid), `pid ${hostPid} free again`);
+    // Another process gets its pid: the next pid there is set to it, then one process is started
+    // (again, at most 20 times, if a fork that failed used it up: the one started is ended).
+    const place = `for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do echo ${hostPid - 1} > /proc/sys/kernel/ns_last_pid; sleep 100000 & p=$!; [ "$p" != ${hostPid} ] || break; kill "$p"; wait "$p"; done`;
+    const other = spawn('nsenter', ['-t', String(init), '--pid', '--', 'bash', '-c', `${place} 2>/dev/null; echo "$p"; wait "$p"; echo "ended $?"`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    t.teardown(() => { other.kill('SIGKILL'); });
+    let said = '';
+    other.stdout!.on('data', (d) => (said += d));
+    await until(() => /^\d+$/m.test(said) || other.exitCode !== null, 'the other process started');
+    t.equal(Number(/^(\d+)$/m.exec(said)?.[1]), hostPid, `the other process has pid ${hostPid}, the host's process's`);
+    const victim = members(ns).find((m) => m.ns === hostPid);
+    t.match(victim?.cmd, /^sleep /, 'it is the sleep started for it');
+    // The session ends: the lifeline closes. Wait for every process of the script to be gone.
+    host.stdin!.end();
+    const others = () => members(ns).filter((m) => m.ns !== 1 && m.ns !== hostPid && !/^bash -c for i in /.test(m.cmd));
+    await until(() => others().length === 0, 'the script\'s processes ended');
+    const after = members(ns).find((m) => m.ns === hostPid);
+    t.ok(after && !after.signalled, `pid ${hostPid}, not the script's any more, got no signal (${JSON.stringify(after)}; it said: ${said.trim()})`);
+  });
+}
+
+/** The processes (pid and command line) of session `sid`. */
+function inSession(sid: number): string[] {
+  const out: string[] = [];
+  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      // pid (comm) state ppid pgrp session …: the fields after the command's closing parenthesis.
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]) === sid) out.push(`${p} ${readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' ')}`);
+    } catch {
+      // Ended meanwhile.
+    }
+  }
+  return out;
+}
+
+/** The parent of process `pid`, here. */
+function parentOf(pid: number): number | undefined {
+  try {
+    return Number(/^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The pid of the first child of `pid` (unshare's: pid 1 of its namespace), here. */
+function childOf(pid: number): number {
+  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (/^PPid:\s+(\d+)$/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] === String(pid)) return Number(p);
+    } catch {
+      // Ended meanwhile.
+    }
+  }
+  throw new Error(`no child of ${pid}`);
+}
+
+/** Makes a FIFO at `path`. */
+function mkfifo(path: string): void {
+  const r = spawnSync('mkfifo', [path], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`mkfifo ${path}: ${r.stderr}`);
+}
