@@ -233,7 +233,27 @@ export function readTlsMaterial(tls: TlsOptions, what = 'tls'): TlsOptions {
 function checkCaBundle(flag: string, source: string, ca: string | Buffer): void {
   const pems = ca.toString().match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
   if (pems.length === 0) throw new StartFailure(`${flag} ${source}: no PEM certificate in it`);
-  for (const pem of pems) parseCert(flag, source, pem);
+  const certs = pems.map((pem) => parseCert(flag, source, pem));
+  const problem = noTrustAnchor(certs);
+  if (problem) throw new StartFailure(`${flag} ${source} ${problem}`);
+}
+
+/**
+ * Why a CA bundle can verify no peer, or null. A certificate issued by another (not
+ * self-issued) and not a CA's (basicConstraints CA:FALSE) verifies nothing: OpenSSL looks for
+ * the peer's issuer among the trusted certificates, and a leaf is nobody's issuer. Giving a
+ * host's own certificate (node.pem) where the CA's (ca.pem) belongs is an easy slip; unchecked,
+ * every connection then failed with 'unknown CA', which names neither the file nor the slip.
+ * A self-signed certificate is let through: trusting it pins that one certificate.
+ */
+function noTrustAnchor(certs: readonly X509Certificate[]): string | null {
+  if (certs.some((x) => x.ca || x.checkIssued(x))) return null;
+  const x = certs[0]!;
+  const name = (dn: string): string => dn.replace(/\n/g, ', ');
+  const held = certs.length === 1
+    ? `it holds ${name(x.subject)}'s certificate, issued by ${name(x.issuer)}, which is not a CA's (its basicConstraints lack CA:TRUE) and so verifies no peer`
+    : `its ${certs.length} certificates (the first ${name(x.subject)}'s, issued by ${name(x.issuer)}) are not CAs' (their basicConstraints lack CA:TRUE) and so verify no peer`;
+  return `holds no CA certificate: ${held}; give the certificate of the CA that issued it (${name(x.issuer)})`;
 }
 
 /**

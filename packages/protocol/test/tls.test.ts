@@ -202,6 +202,30 @@ t.test('loadTlsFiles: each mistake is named with its flag and file', async (t) =
   t.doesNotThrow(() => readTlsMaterial({ cert: f.cert, key: f.key, ca: ca.cert }, api), 'a matching pair and a CA pass');
 });
 
+t.test('a host\'s own certificate given where the CA belongs is named at start, not met as "unknown CA" in every handshake', async (t) => {
+  const f = files.node!;
+  const slip = new RegExp(`^--tls-ca \\S+node\\.pem holds no CA certificate: it holds CN=node's certificate, issued by CN=Gluon temporary CA ca, `
+    + `which is not a CA's \\(its basicConstraints lack CA:TRUE\\) and so verifies no peer; give the certificate of the CA that issued it \\(CN=Gluon temporary CA ca\\)$`);
+  t.throws(() => loadTlsFiles({ cert: f.cert, key: f.key, ca: f.cert, requireClientCert: true }), slip);
+  t.throws(() => readTlsMaterial({ ca: f.cert }, 'Client.connect: tls'), /^Client\.connect: tls\.ca \S+node\.pem holds no CA certificate: it holds CN=node's certificate/);
+  // Two leaves in one file: said of the bundle.
+  writeFileSync(join(dir, 'two-leaves.pem'), readFileSync(f.cert, 'utf8') + readFileSync(files.misnamed!.cert, 'utf8'));
+  t.throws(() => loadTlsFiles({ ca: join(dir, 'two-leaves.pem') }), /--tls-ca \S+two-leaves\.pem holds no CA certificate: its 2 certificates \(the first CN=node's, issued by CN=Gluon temporary CA ca\) are not CAs'/);
+  // A bundle with a CA among leaves passes, and so does a self-signed certificate (trusting it pins it).
+  writeFileSync(join(dir, 'leaf-and-ca.pem'), readFileSync(f.cert, 'utf8') + readFileSync(ca.cert, 'utf8'));
+  t.doesNotThrow(() => loadTlsFiles({ ca: join(dir, 'leaf-and-ca.pem') }));
+  const selfKey = join(dir, 'self.key');
+  const self = join(dir, 'self.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', selfKey, '-out', self, '-days', '2',
+    '-subj', '/CN=pinned', '-addext', 'basicConstraints=CA:FALSE', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  t.doesNotThrow(() => loadTlsFiles({ ca: self }));
+  // And a pinned self-signed certificate still works end to end: the check refuses only what verifies nothing.
+  const l = await server(t, readTlsMaterial({ cert: self, key: selfKey }));
+  const { conn } = await connect(l.address, { role: 'peer' }, { tls: readTlsMaterial({ ca: self }) });
+  t.same((await conn.request({ op: 'get-data', keys: ['k-1'] }, 120_000)).missing, ['k-1']);
+  conn.close();
+});
+
 t.test('beyond loopback, mutual TLS authenticates like a token (no --insecure needed)', async (t) => {
   const { checkExposure } = await import('@gluon/protocol');
   const base = { program: 'gluon-scheduler', flag: '--host', host: '10.0.0.1', token: undefined, insecure: false };
