@@ -153,6 +153,44 @@ t.test('the login form takes a pasted token with the whitespace around it, as th
   t.match(await inside.text(), /Wrong token/);
 });
 
+t.test('a refused script is told what its request carried: no credentials, an empty or wrong token, another scheme, an ended session', async (t) => {
+  const token = 's3cret-token';
+  const d = await start(t, new MemorySource(), { token });
+  const port = new URL(d.url).port;
+  const refusal = async (path: string, headers: Record<string, string>) => {
+    const r = await get(`${d.url}${path}`, { headers });
+    t.equal(r.status, 401, `${path} ${JSON.stringify(headers)}: 401`);
+    const text = await r.text();
+    t.notMatch(text, /s3cret|nope|dXNlcjpwdw/, 'the value sent is never shown');
+    return text;
+  };
+  for (const path of ['api/state', 'metrics']) {
+    t.match(await refusal(path, {}), /^this dashboard requires the scheduler token: log in on its front page, or send Authorization: Bearer <token>\n$/);
+    // Before, all of these read as the line above, as if no header had been sent.
+    t.match(await refusal(path, { authorization: 'Bearer nope' }), /^the token sent \(Authorization: Bearer …\) is not this scheduler's token: send the one its --token-file, GLUON_TOKEN or --token holds\n$/);
+    t.match(await refusal(path, { authorization: 'Bearer ' }), /^the Authorization header carries no token after "Bearer" \(an empty \$\(cat FILE\)\?\)/);
+    t.match(await refusal(path, { authorization: 'Basic dXNlcjpwdw==' }), /^the Authorization header is not "Bearer <token>"/);
+    t.match(await refusal(path, { authorization: 'nope' }), /^the Authorization header is not "Bearer <token>" \(the only scheme this dashboard takes; its value is not shown\)/);
+    t.match(await refusal(path, { cookie: `gluon_dashboard_${port}=gone` }), /^this dashboard's session has ended \(it expired after --dashboard-session-ttl, was logged out, or the scheduler restarted\): log in/);
+  }
+  // The scheme is case-insensitive (RFC 9110): `bearer` was refused.
+  for (const scheme of ['bearer', 'BEARER', 'Bearer']) {
+    t.equal((await get(`${d.url}api/state`, { headers: { authorization: `${scheme} ${token}` } })).status, 200, `${scheme} <token> is let in`);
+  }
+  // The live feed's refusal carries the same words (it was a bare 401 Unauthorized).
+  const body = await new Promise<string>((resolve, reject) => {
+    const ws = new WebSocket(d.url.replace(/^http/, 'ws') + 'live', { headers: { authorization: 'Bearer nope' } });
+    ws.on('unexpected-response', (_req, res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += String(c)));
+      res.on('end', () => resolve(`${res.statusCode} ${text}`));
+    });
+    ws.on('open', () => reject(new Error('the feed opened with a wrong token')));
+    ws.on('error', () => {});
+  });
+  t.match(body, /^401 the token sent \(Authorization: Bearer …\) is not this scheduler's token/);
+});
+
 t.test('token: a login form once, then an HttpOnly SameSite cookie; constant-time checks', async (t) => {
   const token = 's3cret-token';
   const d = await start(t, new MemorySource(), { token });

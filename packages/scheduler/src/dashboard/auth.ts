@@ -34,6 +34,15 @@ export function parseCookies(header: string | undefined): Map<string, string> {
   return out;
 }
 
+/**
+ * The token of an `Authorization: Bearer <token>` header, or undefined for another scheme or
+ * none. The scheme is case-insensitive (RFC 9110's auth-scheme): `bearer TOKEN` was refused.
+ */
+export function bearerToken(header: string | undefined): string | undefined {
+  const m = /^bearer\s+(\S.*)$/is.exec(header?.trim() ?? '');
+  return m ? m[1]!.trim() : undefined;
+}
+
 /** How long a login lasts unless configured otherwise. */
 export const DEFAULT_SESSION_TTL_MS = 8 * 3_600_000;
 /** Sessions held at most; past it the one closest to expiry goes first. */
@@ -65,9 +74,27 @@ export class DashboardAuth {
   /** True when the request may read the dashboard. */
   allows(req: IncomingMessage): boolean {
     if (!this.token) return true;
-    const auth = req.headers.authorization;
-    if (auth?.startsWith('Bearer ') && safeEqual(auth.slice(7).trim(), this.token)) return true;
+    const bearer = bearerToken(req.headers.authorization);
+    if (bearer && safeEqual(bearer, this.token)) return true;
     return this.session(req) !== undefined;
+  }
+
+  /**
+   * Why a request `allows` refused gets nothing: the body of its 401. It names what the request
+   * carried, never its value: a wrong token and a malformed header read alike before ("this
+   * dashboard requires the scheduler token"), so `curl -H "Authorization: Bearer $(cat tokn)"`
+   * (a token file misspelt: an empty token) looked as if no header had been sent.
+   */
+  refusal(req: IncomingMessage): string {
+    const how = 'log in on its front page, or send Authorization: Bearer <token>';
+    const auth = req.headers.authorization;
+    if (auth !== undefined) {
+      if (/^bearer\s*$/i.test(auth)) return `the Authorization header carries no token after "Bearer" (an empty $(cat FILE)?): send Authorization: Bearer <token>, the scheduler's token`;
+      if (!bearerToken(auth)) return 'the Authorization header is not "Bearer <token>" (the only scheme this dashboard takes; its value is not shown): send Authorization: Bearer <token>, the scheduler\'s token';
+      return 'the token sent (Authorization: Bearer …) is not this scheduler\'s token: send the one its --token-file, GLUON_TOKEN or --token holds';
+    }
+    if (this.endedSession(req)) return `this dashboard's session has ended (it expired after --dashboard-session-ttl, was logged out, or the scheduler restarted): ${how}`;
+    return `this dashboard requires the scheduler token: ${how}`;
   }
 
   /**

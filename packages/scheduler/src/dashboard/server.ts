@@ -254,7 +254,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
       // logged every visit to it as a console error ("Failed to load resource"); the data
       // below (api/…, live, metrics) still answers 401 to scripts.
       if (path === '/' || path === '/index.html' || path === '/worker') return send(res, 200, 'text/html; charset=utf-8', loginPage(auth.endedSession(req) ? SESSION_ENDED : ''), method);
-      return send(res, 401, 'text/plain; charset=utf-8', 'this dashboard requires the scheduler token: log in on its front page, or send Authorization: Bearer <token>\n', method);
+      return send(res, 401, 'text/plain; charset=utf-8', `${auth.refusal(req)}\n`, method);
     }
     if (path === '/' || path === '/index.html') return sendAsset(res, page, method);
     if (path === '/api/state') {
@@ -382,7 +382,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
       return refuse(socket, 403, 'Forbidden', crossOrigin);
     }
     if (path !== '/live') return refuse(socket, 404, 'Not Found');
-    if (!auth.allows(req)) return refuse(socket, 401, 'Unauthorized');
+    if (!auth.allows(req)) return refuse(socket, 401, 'Unauthorized', auth.refusal(req));
     const from = clientAddress(req, trusted);
     const refused = feedRoom(from);
     if (refused) return refuse(socket, 503, 'Service Unavailable', refused);
