@@ -6,7 +6,7 @@
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ConfigError } from './config.js';
-import { InterruptedError, stopSignalOf, whenAborted } from '@gluon/analysis-h4l';
+import { InterruptedError, otherAnalysisRun, stopSignalOf, whenAborted } from '@gluon/analysis-h4l';
 import { addHistogramFiles, keptFinalStates, writeHistogramFile, type Th1 } from './histograms.js';
 import { parseHistogramName } from './naming.js';
 import { byName, manifestName, outputStem, readSummary, sourceDateEpoch, versions, type Summary, SUMMARY_SCHEMA } from './outputs.js';
@@ -18,7 +18,20 @@ const SLICE = /^finalstates\.batch-(\d+)-of-(\d+)\.root$/;
 export async function findSlices(runDir: string): Promise<{ total: number; roots: string[]; summaries: string[] }> {
   const dir = path.join(runDir, 'histograms');
   let names: string[];
-  try { names = await readdir(dir); } catch (e) { throw new ConfigError(`--run-dir ${runDir}: cannot list ${dir} (${e instanceof Error ? e.message : e})`); }
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    // No histograms/ at all: a gluon-h4l run, or not the batch jobs' run directory. Node's raw
+    // `ENOENT: no such file or directory, scandir …` said neither (exit 2, where --plots-only
+    // names a gluon-h4l run, exit 1).
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      const other = await otherAnalysisRun(runDir, 'gluon-finalstates');
+      if (other !== null) throw new Error(`--merge-only merges the batch slices of a gluon-finalstates run: ${other}`);
+      throw new ConfigError(`--run-dir ${runDir} has no histograms/ folder, so no batch slices (histograms/finalstates.batch-<i>-of-<n>.root) to merge: `
+        + 'give the run directory the batch jobs wrote into (their --run-dir; by default <base_output_dir>/<run_name>_batch-of-<n>)');
+    }
+    throw new ConfigError(`--run-dir ${runDir}: cannot list ${dir} (${e instanceof Error ? e.message : e})`);
+  }
   const found = names.map((n) => SLICE.exec(n)).filter((m): m is RegExpExecArray => m !== null);
   if (found.length === 0) throw new ConfigError(`--run-dir ${runDir}: no batch slices (histograms/finalstates.batch-<i>-of-<n>.root) to merge`);
   const totals = new Set(found.map((m) => Number(m[2])));

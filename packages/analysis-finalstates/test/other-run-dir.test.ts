@@ -60,3 +60,14 @@ t.test('gluon-finalstates --plots-only on a directory of no run asks whether it 
   t.equal(r.code, 1);
   t.equal(r.err, `gluon-finalstates: cannot read ${path.join(empty, 'histograms', 'finalstates.summary.json')} (no such file: is this a run's output directory?)\n`);
 });
+
+t.test('gluon-finalstates --merge-only on a gluon-h4l run, or on a directory without histograms/, says so without a raw ENOENT', async (t) => {
+  // Before: `--run-dir DIR: cannot list DIR/histograms (ENOENT: no such file or directory, scandir …)`, exit 2, in both cases.
+  const r = await run(FINALSTATES, ['--merge-only', '--run-dir', h4lRun]);
+  t.equal(r.code, 1, 'the same exit as --plots-only on it');
+  t.equal(r.err, `gluon-finalstates: --merge-only merges the batch slices of a gluon-finalstates run: ${h4lRun} is a gluon-h4l run (it holds histograms.json, cutflow.csv), not a gluon-finalstates one: redraw it with gluon-h4l plot --run-dir ${h4lRun}\n`);
+  const e = await run(FINALSTATES, ['--merge-only', '--run-dir', empty]);
+  t.equal(e.code, 2, 'as a directory with histograms/ but no slices is refused');
+  t.equal(e.err, `gluon-finalstates: --run-dir ${empty} has no histograms/ folder, so no batch slices (histograms/finalstates.batch-<i>-of-<n>.root) to merge: give the run directory the batch jobs wrote into (their --run-dir; by default <base_output_dir>/<run_name>_batch-of-<n>)\n`);
+  t.notMatch(r.err + e.err, /ENOENT|scandir/);
+});
