@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { parseArgsMessage } from '@gluon/protocol';
 import { BATCH_RUN_DASH_VALUES, BATCH_RUN_FLAGS, batchFlagValue, batchFlagsUnused, printJobScriptProblem } from '@gluon/deploy';
 import { SCHEDULER_TLS_FLAGS } from '@gluon/client';
-import { checkRunDirToRewrite, joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withMeantFlag } from '@gluon/analysis-h4l';
+import { checkRunDirToRewrite, joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withMeantCommand, withMeantFlag } from '@gluon/analysis-h4l';
 import { loadConfigFile, mergeConfig, validateConfig, parseTasks, ConfigError, type FsConfig } from './config.js';
 
 /** Flags that set config keys: the key, its parse, and what it does (for --help). */
@@ -117,6 +117,15 @@ const int = (flag: string, v: string): number => {
 const OUT_MEANT: Record<string, string> = Object.fromEntries(['out', 'output-dir', 'output', 'outdir', 'out-dir']
   .map((f) => [f, '--run-dir DIR, or --base-output-dir DIR for a new run directory in DIR']));
 
+/**
+ * What a misspelt command word stands for (`generat`: the command `generate`), and gluon-h4l's
+ * command words whose job is a flag here (`plot`: `--plots-only`): parseArgs said only
+ * `Unexpected argument 'generat'. This command does not take positional arguments`.
+ */
+const COMMANDS_MEANT: Readonly<Record<string, string>> = {
+  run: 'run', generate: 'generate', plot: '--plots-only --run-dir DIR', merge: '--merge-only --run-dir DIR',
+};
+
 /** Parses the run's arguments (flags override config.yaml); every bad flag is a ConfigError naming it. */
 export async function parseRunArgs(argv: string[]): Promise<Parsed> {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {
@@ -129,7 +138,8 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
   let values: Record<string, string | boolean | string[] | undefined>;
   // Only the repeatable batch flags (strings) come as arrays.
   try { values = parseArgs({ args: joinNegativeValues(argv, options, BATCH_RUN_DASH_VALUES), options, strict: true, allowPositionals: false }).values as typeof values; } catch (e) {
-    throw new ConfigError(withHelpPointer(withMeantFlag(parseArgsMessage(e, Object.keys(options)), 'gluon-finalstates', OUT_MEANT), 'gluon-finalstates'));
+    const msg = withMeantCommand(withMeantFlag(parseArgsMessage(e, Object.keys(options)), 'gluon-finalstates', OUT_MEANT), 'gluon-finalstates', COMMANDS_MEANT);
+    throw new ConfigError(withHelpPointer(msg, 'gluon-finalstates'));
   }
   // Named by its absolute path in every message, as gluon-h4l names it (readConfigYaml).
   const configFile = typeof values.config === 'string' ? path.resolve(values.config) : null;

@@ -69,6 +69,14 @@ t.test('bad arguments exit 2 naming the flag or key', async (t) => {
   t.equal(r5.code, 2); t.match(r5.err, /--batch-job-index must be from 0 to 1, got 2/);
   const r6 = await cli(['generate', '--bogus'], d);
   t.equal(r6.code, 2, 'generate usage errors exit 2 too'); t.match(r6.err, /generate: Unknown option '--bogus'/);
+  // A misspelt command names the likely one, and gluon-h4l's `plot` this CLI's --plots-only (it
+  // said only "This command does not take positional arguments").
+  const cmd = await cli(['generat', '--out', 'x'], d);
+  t.equal(cmd.code, 2);
+  t.equal(cmd.err, "gluon-finalstates: Unexpected argument 'generat'. This command does not take positional arguments (did you mean gluon-finalstates generate?) (gluon-finalstates --help lists the options)\n");
+  const plot = await cli(['plot', '--run-dir', 'x'], d);
+  t.equal(plot.code, 2);
+  t.match(plot.err, /^gluon-finalstates: Unexpected argument 'plot'\. This command does not take positional arguments \(did you mean gluon-finalstates --plots-only --run-dir DIR\?\)/);
   // A misspelt flag names the one it most likely is.
   const typo = await cli(['--n-worker', '2'], d);
   t.equal(typo.code, 2); t.equal(typo.err, "gluon-finalstates: Unknown option '--n-worker' (did you mean --n-workers?) (gluon-finalstates --help lists the options)\n");

@@ -3,6 +3,7 @@
  * (gluon-h4l, gluon-finalstates).
  */
 import type { SettingsAsGiven } from '@gluon/client';
+import { nearest } from '@gluon/protocol';
 
 /**
  * `argv` with each negative number after a flag that takes a value joined to it (`--jobs -1` →
@@ -28,6 +29,30 @@ export function joinNegativeValues(argv: string[], options: Record<string, { typ
  */
 export function withHelpPointer(msg: string, command: string): string {
   return `${msg} (${command} --help lists the options)`;
+}
+
+/**
+ * Why `word`, where a CLI's command goes, is none of `commands` (the first is the main one): a
+ * flag before any command (`gluon-h4l --data-dir DIR`, as gluon-finalstates takes its flags), a
+ * misspelt command (`runn`: the likely one), or another word (the commands listed). It said only
+ * `unknown command "--data-dir"` and printed the usage.
+ */
+export function unknownCommandText(cli: string, word: string, commands: readonly string[]): string {
+  const list = `commands: ${commands.join(', ')}`;
+  if (word.startsWith('-')) return `${cli}: ${word} is a flag, but a command comes first: ${cli} ${commands[0]} ${word} … (${list})`;
+  const near = nearest(word, commands);
+  return `${cli}: unknown command "${word}"${near ? ` (did you mean ${near}?)` : ''} (${list})`;
+}
+
+/**
+ * `msg`, parseArgs' refusal of a word that is no flag's value (`Unexpected argument 'generat'`),
+ * with the command it likely is, from `commands` (command → how it is typed, e.g. `plot` →
+ * `--plots-only --run-dir DIR` where the command is a flag). Other messages are returned as given.
+ */
+export function withMeantCommand(msg: string, cli: string, commands: Readonly<Record<string, string>>): string {
+  const word = /^Unexpected argument '([^']+)'/.exec(msg)?.[1];
+  const near = word === undefined ? undefined : nearest(word, Object.keys(commands));
+  return near === undefined ? msg : `${msg} (did you mean ${cli} ${commands[near]}?)`;
 }
 
 /**

@@ -25,6 +25,7 @@ import { SCALE_RANGE } from './generate/index.js';
 import { generateStoppable } from './generate-interrupt.js';
 import { checkRunDirToRewrite, checkWritable } from './paths.js';
 import { generateNumbers, numberFlag } from './generate-flags.js';
+import { unknownCommandText } from './argv.js';
 
 const USAGE: Record<string, string> = {
   generate: `usage: gluon-h4l generate [--out DIR] [--scale X] [--seed N] [--threads N]
@@ -118,7 +119,7 @@ async function main(argv: string[]): Promise<number> {
   if (cmd === '--version') { log(`gluon-h4l ${VERSION}`); return 0; }
   if (!cmd) { console.error(HELP); return 2; }
   const command = COMMANDS[cmd];
-  if (!command) { console.error(`gluon-h4l: unknown command "${cmd}"\n${HELP}`); return 2; }
+  if (!command) { console.error(`${unknownCommandText('gluon-h4l', cmd, Object.keys(COMMANDS))}\n${HELP}`); return 2; }
   try {
     return await command(rest);
   } catch (e) {

@@ -4,7 +4,7 @@
  * repeated gluon-h4l's; the lookup takes the map's own keys only.
  */
 import t from 'tap';
-import { withMeantFlag } from '../src/argv.js';
+import { unknownCommandText, withMeantCommand, withMeantFlag } from '../src/argv.js';
 
 const meant = { out: '--dest' };
 
@@ -25,4 +25,23 @@ t.test('names an object has by inheritance are not flags of the map', async (t) 
   for (const flag of ['constructor', 'toString', 'hasOwnProperty', '__proto__']) {
     t.equal(withMeantFlag(`Unknown option '--${flag}'`, 'run', meant), `Unknown option '--${flag}'`, flag);
   }
+});
+
+t.test('a word where a command goes: a flag first, a misspelt command, or another word', async (t) => {
+  const cmds = ['run', 'generate', 'download', 'plot'];
+  t.equal(unknownCommandText('gluon-h4l', '--data-dir', cmds), 'gluon-h4l: --data-dir is a flag, but a command comes first: gluon-h4l run --data-dir … (commands: run, generate, download, plot)');
+  t.equal(unknownCommandText('gluon-h4l', 'genrate', cmds), 'gluon-h4l: unknown command "genrate" (did you mean generate?) (commands: run, generate, download, plot)');
+  t.equal(unknownCommandText('gluon-h4l', 'plots', cmds), 'gluon-h4l: unknown command "plots" (did you mean plot?) (commands: run, generate, download, plot)');
+  t.equal(unknownCommandText('gluon-h4l', 'frobnicate', cmds), 'gluon-h4l: unknown command "frobnicate" (commands: run, generate, download, plot)');
+});
+
+t.test('a stray word parseArgs refuses gets the command it likely is', async (t) => {
+  const meantCmd = { run: 'run', generate: 'generate', plot: '--plots-only --run-dir DIR' };
+  const msg = "Unexpected argument 'generat'. This command does not take positional arguments";
+  t.equal(withMeantCommand(msg, 'gluon-finalstates', meantCmd), `${msg} (did you mean gluon-finalstates generate?)`);
+  t.equal(withMeantCommand("Unexpected argument 'plot'. This command does not take positional arguments", 'gluon-finalstates', meantCmd),
+    "Unexpected argument 'plot'. This command does not take positional arguments (did you mean gluon-finalstates --plots-only --run-dir DIR?)");
+  t.equal(withMeantCommand("Unexpected argument 'x.root'. This command does not take positional arguments", 'gluon-finalstates', meantCmd),
+    "Unexpected argument 'x.root'. This command does not take positional arguments", 'nothing near: as it was');
+  t.equal(withMeantCommand("Unknown option '--bogus'", 'gluon-finalstates', meantCmd), "Unknown option '--bogus'");
 });

@@ -81,7 +81,11 @@ t.test('usage errors exit 2 in every command, named once', async (t) => {
     // Batch flags without a batch cluster would be ignored: refused instead.
     [['run', '--no-config', '--jobs', '3'], /^gluon-h4l run: --jobs 3 needs --cluster slurm\|pbs\|ssh \(or cluster: in the config file\): without it no batch jobs are submitted\n$/],
     [['run', '--no-config', '--scheduler', 'ws://127.0.0.1:9', '--jobs', '3', '--job-memory', '4GiB'], /^gluon-h4l run: --jobs 3, --job-memory 4GiB need --cluster slurm\|pbs/],
-    [['frobnicate'], /unknown command "frobnicate"/],
+    [['frobnicate'], /^gluon-h4l: unknown command "frobnicate" \(commands: run, generate, download, plot\)\nusage:/],
+    // A misspelt command names the likely one; a flag before any command says a command comes
+    // first (gluon-finalstates takes its flags so). Both said only `unknown command "…"`.
+    [['runn', '--data-dir', 'x'], /^gluon-h4l: unknown command "runn" \(did you mean run\?\) \(commands: run, generate, download, plot\)\n/],
+    [['--data-dir', 'x'], /^gluon-h4l: --data-dir is a flag, but a command comes first: gluon-h4l run --data-dir … \(commands: run, generate, download, plot\)\n/],
     [['run', '--config', '/nonexistent/c.yaml'], /^gluon-h4l run: cannot read config file \/nonexistent\/c\.yaml \(no such file or directory \(ENOENT\)\)\n$/],
   ];
   for (const [args, re] of cases) {
