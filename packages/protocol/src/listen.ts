@@ -28,6 +28,12 @@ export interface ListenOptions extends Omit<AcceptOptions, 'remote'> {
   allowedHosts?: readonly string[];
   /** Serve `wss://` with this certificate (and require client certificates if it says so). */
   tls?: TlsOptions;
+  /**
+   * A sentence added to the 426 a plain HTTP request gets (curl, a browser, a Prometheus scrape
+   * aimed at this port): the scheduler says where its dashboard, `api/state` and `metrics` are.
+   * Read at each request, so it may name a dashboard started after the listener.
+   */
+  httpNote?: () => string | undefined;
 }
 
 export interface Listener {
@@ -165,7 +171,8 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
   const answer = (_req: IncomingMessage, res: import('node:http').ServerResponse) => {
     // Nothing else will be served on this connection: close it rather than keep it alive.
     res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
-    res.end(`this is a Gluon ${opts.self} endpoint; connect with a WebSocket client\n`);
+    const note = opts.httpNote?.();
+    res.end(`this is a Gluon ${opts.self} endpoint; connect with a WebSocket client${note ? ` (${note})` : ''}\n`);
   };
   const helloMs = opts.helloTimeoutMs ?? HELLO_TIMEOUT_MS;
   const server = opts.tls ? createHttpsServer({ ...serverTlsOptions(opts.tls), ...silentSocketTimeouts(helloMs) }, answer) : createServer(silentSocketTimeouts(helloMs), answer);

@@ -175,7 +175,11 @@ export class Scheduler implements DashboardSource {
         else s.clientConnected(id, conn, hello);
       },
     };
-    s.listener = await listen({ ...accept, host: opts.host ?? '127.0.0.1', port: opts.port ?? 8786, ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}), ...(opts.tls ? { tls: opts.tls } : {}) });
+    // A plain GET here is most likely meant for the dashboard (curl of api/state or metrics, a
+    // scrape config given 8786): the 426 names where it is; it said only "a WebSocket client".
+    const httpNote = () => (opts.dashboard === false ? 'this scheduler serves no dashboard: it was started with --no-dashboard'
+      : s.dashboardUrl ? `its dashboard, with api/state and metrics, is at ${s.dashboardLink ?? s.dashboardUrl}` : undefined);
+    s.listener = await listen({ ...accept, httpNote, host: opts.host ?? '127.0.0.1', port: opts.port ?? 8786, ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}), ...(opts.tls ? { tls: opts.tls } : {}) });
     if (opts.unixSocket !== undefined) {
       try {
         s.unixListener = await listenUnix(opts.unixSocket, accept);
