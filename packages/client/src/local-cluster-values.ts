@@ -9,11 +9,13 @@
  */
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { entryPath, isPathEntry, isRelativeEntry } from '@gluon/worker/allow';
 import {
   ALLOWED_FAILURES_FLAG, checkOptionKeys, checkTokenOption, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, TLS_OPTION_KEYS, type Flag, type TlsFiles,
 } from '@gluon/protocol';
 import type { LocalClusterOptions } from './local-cluster.js';
+import { tsSibling } from './ts-sibling.js';
 
 /** The options whose values are CLI flag values, with the flag that checks them. */
 const FLAG_OPTIONS: [keyof LocalClusterOptions, Flag<unknown>, string][] = [
@@ -113,6 +115,9 @@ export function allowModulePaths(mods: readonly string[], base = process.cwd(), 
     const abs = entryPath(m, base);
     if (abs === null) throw new RangeError(`${names.entry(i)} ${JSON.stringify(m)} is not a valid file URL`);
     const relative = isRelativeEntry(m);
+    // remote() names tsx's `tasks.ts` for a `./tasks.js` that is not there: allow that same file.
+    const ts = tsSibling(abs);
+    if (ts !== null) return m.startsWith('file:') ? pathToFileURL(ts).href : ts;
     if (!existsSync(abs)) {
       throw new RangeError(`${names.entry(i)} ${JSON.stringify(m)}: no such file or directory: ${abs}`
         + (relative ? ` (a relative entry is taken from ${names.base}, ${base})` : ''));

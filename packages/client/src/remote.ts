@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MAX_KEY_LENGTH, MAX_NAME_TEXT, MAX_TIMEOUT_MS, type FnRef } from '@gluon/protocol';
 import { checkOptionKeys } from '@gluon/protocol';
+import { tsSibling } from './ts-sibling.js';
 
 /** Per-call options of a remote function. */
 export interface TaskOptions {
@@ -131,10 +131,8 @@ export function remoteFrom<M>(module: string | URL, options: TaskOptions = {}): 
 function sourceFor(spec: string): string {
   if (!spec.startsWith('file:') || !/\.(m|c)?js$/.test(spec)) return spec;
   try {
-    const path = fileURLToPath(spec);
-    if (existsSync(path)) return spec;
-    const ts = path.replace(/\.(m|c)?js$/, (_m, p: string | undefined) => `.${p ?? ''}ts`);
-    return existsSync(ts) ? pathToFileURL(ts).href : spec;
+    const ts = tsSibling(fileURLToPath(spec));
+    return ts === null ? spec : pathToFileURL(ts).href;
   } catch {
     return spec;
   }

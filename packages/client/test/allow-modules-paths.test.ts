@@ -6,7 +6,7 @@
  * given, the entry named another place (its tasks refused, then failed after the scheduler's
  * --refusal-wait), and a missing one was a warning in a worker's hidden stderr.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -54,4 +54,21 @@ t.test('a file URL object is an entry, as remote() takes it: the module it names
   t.equal(await client.submit(remote(tasks, 'incAfter'), 1, 0).result(), 2);
   await t.rejects(LocalCluster.start({ nWorkers: 1, dashboard: false, allowModules: [pathToFileURL(join(fixtures, 'no-such-tasks.mjs'))] }),
     { name: 'RangeError', message: /^LocalCluster: allowModules\[0\] "file:\/\/\/\S+no-such-tasks\.mjs": no such file or directory: / }, 'one naming nothing is refused as its href would be');
+});
+
+t.test('a tsx script\'s `./tasks.js` that exists only as tasks.ts: allowed as the .ts file remote() names, and its task runs', async (t) => {
+  // remote() already mapped new URL('./tasks.js', import.meta.url) to tasks.ts; allowModules
+  // refused the same URL with 'no such file or directory: …/tasks.js'.
+  const dir = mkdtempSync(join(tmpdir(), 'lc-allow-ts-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n'); // a user's ESM project, as the client README's
+  writeFileSync(join(dir, 'tasks.ts'), 'export function inc(x: number): number {\n  return x + 1;\n}\n');
+  const asJs = pathToFileURL(join(dir, 'tasks.js'));
+  t.same(allowModulePaths([asJs.href, './tasks.js'], dir), [pathToFileURL(join(dir, 'tasks.ts')).href, join(dir, 'tasks.ts')]);
+  t.throws(() => allowModulePaths(['./tasks.mjs'], dir), { name: 'RangeError', message: `LocalCluster: allowModules[0] "./tasks.mjs": no such file or directory: ${join(dir, 'tasks.mjs')} (a relative entry is taken from this script's working directory, ${dir})` },
+    'a .mjs with no tasks.mts beside it is still refused, naming the file looked for');
+  const cluster = await LocalCluster.start({ nWorkers: 1, dashboard: false, allowModules: [asJs] });
+  t.teardown(() => cluster.close());
+  const client = await cluster.client();
+  t.equal(await client.submit(remote(asJs, 'inc'), 41).result(), 42);
 });
