@@ -90,3 +90,33 @@ for (const dir of packages) {
     t.same([...new Set(missing)], [], `${manifest.name}: every import of dist/ is a declared dependency, with its types`);
   });
 }
+
+/** The package a `@types/…` package types (`@types/ws` → `ws`, `@types/a__b` → `@a/b`). */
+const typed = (d: string) => { const n = d.slice('@types/'.length); return n.includes('__') ? `@${n.replace('__', '/')}` : n; };
+
+// The other way: a dependency nothing packed uses is installed for nothing with every tarball
+// (@gluon/analysis-finalstates kept `yaml` once its config reading moved to @gluon/analysis-h4l).
+for (const dir of packages) {
+  const manifest = readManifest(dir);
+  if (manifest.private) continue;
+  t.test(`${manifest.name} uses every dependency it declares`, async (t) => {
+    const used = new Set<string>();
+    const texts: string[] = [];
+    for (const sub of ['dist', 'bin']) {
+      if (!existsSync(join(dir, sub))) continue;
+      for (const file of filesUnder(join(dir, sub)).filter((f) => /\.(m|c)?js$|\.d\.ts$/.test(f))) {
+        const text = readFileSync(file, 'utf8');
+        texts.push(text);
+        // Static imports, `import('x')`, and names resolved at run time (`resolve('tsx')`).
+        for (const spec of [...importsOf(file), ...[...text.matchAll(/\b(?:import|resolve)\(\s*['"]([^'"]+)['"]/g)].map((m) => m[1]!)]) {
+          const name = packageOf(spec);
+          if (name) used.add(name);
+        }
+      }
+    }
+    // A type package is used with its package; a name resolved through a variable is in a string.
+    const quoted = (d: string) => [...used].some((u) => u === d) || texts.some((x) => x.includes(`'${d}'`) || x.includes(`'${d}/`) || x.includes(`\`${d}/`));
+    const unused = Object.keys(manifest.dependencies ?? {}).filter((d) => !quoted(d.startsWith('@types/') ? typed(d) : d));
+    t.same(unused, [], `${manifest.name}: every entry of dependencies is imported by dist/ or bin/`);
+  });
+}
