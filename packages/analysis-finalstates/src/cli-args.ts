@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { parseArgsMessage } from '@gluon/protocol';
 import { BATCH_RUN_DASH_VALUES, BATCH_RUN_FLAGS, batchFlagValue, batchFlagsUnused, printJobScriptProblem } from '@gluon/deploy';
 import { SCHEDULER_TLS_FLAGS } from '@gluon/client';
-import { checkRunDirToRewrite, joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withMeantCommand, withMeantFlag } from '@gluon/analysis-h4l';
+import { checkRunDirToRewrite, joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withMeantCommand, withMeantFlag, withPathFlag } from '@gluon/analysis-h4l';
 import { loadConfigFile, mergeConfig, validateConfig, parseTasks, ConfigError, type FsConfig } from './config.js';
 
 /** Flags that set config keys: the key, its parse, and what it does (for --help). */
@@ -138,7 +138,7 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
   let values: Record<string, string | boolean | string[] | undefined>;
   // Only the repeatable batch flags (strings) come as arrays.
   try { values = parseArgs({ args: joinNegativeValues(argv, options, BATCH_RUN_DASH_VALUES), options, strict: true, allowPositionals: false }).values as typeof values; } catch (e) {
-    const msg = withMeantCommand(withMeantFlag(parseArgsMessage(e, Object.keys(options)), 'gluon-finalstates', OUT_MEANT), 'gluon-finalstates', COMMANDS_MEANT);
+    const msg = withPathFlag(withMeantCommand(withMeantFlag(parseArgsMessage(e, Object.keys(options)), 'gluon-finalstates', OUT_MEANT), 'gluon-finalstates', COMMANDS_MEANT), '--data-dir');
     throw new ConfigError(withHelpPointer(msg, 'gluon-finalstates'));
   }
   // Named by its absolute path in every message, as gluon-h4l names it (readConfigYaml).

@@ -77,6 +77,10 @@ t.test('bad arguments exit 2 naming the flag or key', async (t) => {
   const plot = await cli(['plot', '--run-dir', 'x'], d);
   t.equal(plot.code, 2);
   t.match(plot.err, /^gluon-finalstates: Unexpected argument 'plot'\. This command does not take positional arguments \(did you mean gluon-finalstates --plots-only --run-dir DIR\?\)/);
+  // A directory given without --data-dir (it said only "does not take positional arguments").
+  const bare = await cli([d], d);
+  t.equal(bare.code, 2);
+  t.equal(bare.err, `gluon-finalstates: Unexpected argument '${d}'. This command does not take positional arguments (did you mean --data-dir ${d}?) (gluon-finalstates --help lists the options)\n`);
   // A misspelt flag names the one it most likely is.
   const typo = await cli(['--n-worker', '2'], d);
   t.equal(typo.code, 2); t.equal(typo.err, "gluon-finalstates: Unknown option '--n-worker' (did you mean --n-workers?) (gluon-finalstates --help lists the options)\n");

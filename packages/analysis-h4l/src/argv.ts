@@ -2,6 +2,7 @@
  * Command-line words before node's parseArgs sees them, shared by every analysis CLI
  * (gluon-h4l, gluon-finalstates).
  */
+import { existsSync } from 'node:fs';
 import type { SettingsAsGiven } from '@gluon/client';
 import { nearest } from '@gluon/protocol';
 
@@ -53,6 +54,18 @@ export function withMeantCommand(msg: string, cli: string, commands: Readonly<Re
   const word = /^Unexpected argument '([^']+)'/.exec(msg)?.[1];
   const near = word === undefined ? undefined : nearest(word, Object.keys(commands));
   return near === undefined ? msg : `${msg} (did you mean ${cli} ${commands[near]}?)`;
+}
+
+/**
+ * `msg`, parseArgs' refusal of a stray word, with `flag WORD` when WORD names a file or directory
+ * that exists (`gluon-h4l run ../data/4lep`: `--data-dir` left out); parseArgs said only
+ * `This command does not take positional arguments`. Other messages, and a message that already
+ * names what was meant, are returned as given.
+ */
+export function withPathFlag(msg: string, flag: string): string {
+  const word = /^Unexpected argument '([^']+)'/.exec(msg)?.[1];
+  if (word === undefined || msg.includes('(did you mean') || !existsSync(word)) return msg;
+  return `${msg} (did you mean ${flag} ${word}?)`;
 }
 
 /**

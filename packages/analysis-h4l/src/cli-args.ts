@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { BATCH_RUN_DASH_VALUES, BATCH_RUN_FLAGS, batchFlagValue, batchFlagsUnused, printJobScriptProblem } from '@gluon/deploy';
 import { SCHEDULER_TLS_FLAGS } from '@gluon/client';
-import { joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withMeantFlag } from './argv.js';
+import { joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withMeantFlag, withPathFlag } from './argv.js';
 import { loadConfigFile, mergeConfig, validateConfig, ConfigError, type H4lConfig } from './config.js';
 
 type FlagType = 'string' | 'boolean';
@@ -27,7 +27,8 @@ export function parseFlags(cmd: string, argv: string[], options: Record<string, 
   } catch (e) {
     // Without parseArgs' advice about '--' (it does not apply here); with the likely spelling:
     // the nearest flag, or what `meant` says a flag of another command stands for here.
-    throw new ConfigError(withHelpPointer(withMeantFlag(parseArgsMessage(e, Object.keys(options)), cmd, meant), `gluon-h4l ${cmd}`));
+    const msg = withMeantFlag(parseArgsMessage(e, Object.keys(options)), cmd, meant);
+    throw new ConfigError(withHelpPointer(cmd === 'run' ? withPathFlag(msg, '--data-dir') : msg, `gluon-h4l ${cmd}`));
   }
 }
 

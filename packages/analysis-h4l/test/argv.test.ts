@@ -4,7 +4,10 @@
  * repeated gluon-h4l's; the lookup takes the map's own keys only.
  */
 import t from 'tap';
-import { unknownCommandText, withMeantCommand, withMeantFlag } from '../src/argv.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { unknownCommandText, withMeantCommand, withMeantFlag, withPathFlag } from '../src/argv.js';
 
 const meant = { out: '--dest' };
 
@@ -44,4 +47,14 @@ t.test('a stray word parseArgs refuses gets the command it likely is', async (t)
   t.equal(withMeantCommand("Unexpected argument 'x.root'. This command does not take positional arguments", 'gluon-finalstates', meantCmd),
     "Unexpected argument 'x.root'. This command does not take positional arguments", 'nothing near: as it was');
   t.equal(withMeantCommand("Unknown option '--bogus'", 'gluon-finalstates', meantCmd), "Unknown option '--bogus'");
+});
+
+t.test('a stray word that names a file or directory: the path flag left out', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'argv-path-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const msg = (w: string) => `Unexpected argument '${w}'. This command does not take positional arguments`;
+  t.equal(withPathFlag(msg(dir), '--data-dir'), `${msg(dir)} (did you mean --data-dir ${dir}?)`);
+  t.equal(withPathFlag(msg(join(dir, 'nothing-here')), '--data-dir'), msg(join(dir, 'nothing-here')), 'a word naming nothing: as it was');
+  t.equal(withPathFlag(`${msg(dir)} (did you mean gluon-finalstates generate?)`, '--data-dir'), `${msg(dir)} (did you mean gluon-finalstates generate?)`, 'one hint only');
+  t.equal(withPathFlag("Unknown option '--bogus'", '--data-dir'), "Unknown option '--bogus'");
 });

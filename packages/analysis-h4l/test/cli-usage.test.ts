@@ -86,6 +86,8 @@ t.test('usage errors exit 2 in every command, named once', async (t) => {
     // first (gluon-finalstates takes its flags so). Both said only `unknown command "…"`.
     [['runn', '--data-dir', 'x'], /^gluon-h4l: unknown command "runn" \(did you mean run\?\) \(commands: run, generate, download, plot\)\n/],
     [['--data-dir', 'x'], /^gluon-h4l: --data-dir is a flag, but a command comes first: gluon-h4l run --data-dir … \(commands: run, generate, download, plot\)\n/],
+    // The dataset given without --data-dir ('.' exists wherever the CLI runs): it said only "does not take positional arguments".
+    [['run', '.'], /^gluon-h4l run: Unexpected argument '\.'\. This command does not take positional arguments \(did you mean --data-dir \.\?\) \(gluon-h4l run --help lists the options\)\n$/],
     [['run', '--config', '/nonexistent/c.yaml'], /^gluon-h4l run: cannot read config file \/nonexistent\/c\.yaml \(no such file or directory \(ENOENT\)\)\n$/],
   ];
   for (const [args, re] of cases) {
