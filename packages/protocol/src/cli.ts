@@ -133,13 +133,18 @@ function fmtBytes(n: number): string {
 /**
  * A parseArgs error as a user should read it: without its advice about `--` (which never applies
  * to these CLIs) and, for an unknown option, with the flag it most likely misspells
- * (`Unknown option '--prot' (did you mean --port?)`). `flags` are the known names, without dashes.
+ * (`Unknown option '--prot' (did you mean --port?)`), and for a bare port number where no word is
+ * taken, its flag (`Unexpected argument '28786' … (did you mean --port 28786?)`). `flags` are the
+ * known names, without dashes.
  */
 export function parseArgsMessage(err: unknown, flags: readonly string[]): string {
   const msg = (err instanceof Error ? err.message : String(err)).replace(/\. To specify a positional argument[\s\S]*$/, '');
   const unknown = /^Unknown option '--([^'=]+)'/.exec(msg)?.[1];
   const near = unknown === undefined ? undefined : nearest(unknown, [...flags]);
-  return near ? `${msg} (did you mean --${near}?)` : msg;
+  if (near) return `${msg} (did you mean --${near}?)`;
+  // `gluon-scheduler 28786`: a port number given as a word, where the command takes none.
+  const stray = /^Unexpected argument '(\d{1,5})'/.exec(msg)?.[1];
+  return stray !== undefined && Number(stray) <= 65535 && flags.includes('port') ? `${msg} (did you mean --port ${stray}?)` : msg;
 }
 
 /** The `--help` text of a CLI. */

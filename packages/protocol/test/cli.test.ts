@@ -1,5 +1,5 @@
 import t from 'tap';
-import { envText, flag, helpText, parseCli, UsageError, type CliSpec } from '@gluon/protocol';
+import { envText, flag, helpText, parseCli, UsageError, type CliSpec, type FlagTable } from '@gluon/protocol';
 
 const flags = {
   port: flag.port('port to listen on', '8786'),
@@ -75,6 +75,18 @@ t.test('bad values name the flag and the value', async (t) => {
   t.equal(usageError(['a', '--prot', '1']), "Unknown option '--prot' (did you mean --port?)");
   t.equal(usageError(['a', '--quite']), "Unknown option '--quite' (did you mean --quiet?)");
   t.equal(usageError(['a', '--Limit=2GiB']), "Unknown option '--Limit' (did you mean --limit?)");
+  // A port number as a word where none is taken (`gluon-scheduler 28786`) names --port with it.
+  const bare = (argv: string[], flags: FlagTable) => {
+    try {
+      parseCli({ name: 'demo', version: '1', usage: '[options]', description: 'A demo.', flags }, argv, {});
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'accepted';
+  };
+  t.equal(bare(['28786'], { port: flags.port }), "Unexpected argument '28786'. This command does not take positional arguments (did you mean --port 28786?)");
+  t.equal(bare(['65536'], { port: flags.port }), "Unexpected argument '65536'. This command does not take positional arguments", 'not a port: no hint');
+  t.equal(bare(['28786'], { ttl: flags.ttl }), "Unexpected argument '28786'. This command does not take positional arguments", 'no --port: no hint');
   t.match(usageError([]), /expected 1 address, got 0/);
   t.match(usageError(['a', 'b']), /expected 1 address, got 2 \(a b\)/);
 });
