@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { cpus, hostname } from 'node:os';
 import {
-  checkOptionKeys, checkTokenOption, staggerNotBelowText, CloseCode, connect, HandshakeError, readTlsMaterial, residentBytes, tokenUnchecked, workerTokenUncheckedText, isPermanentRefusal, listen, logText, MAX_KEY_LENGTH, overLongKeyText, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, type Connection,
+  checkOptionKeys, checkTokenOption, staggerNotBelowText, CloseCode, connect, HandshakeError, readTlsMaterial, residentBytes, tokenUnchecked, workerTokenUncheckedText, isPermanentRefusal, listen, logText, MAX_KEY_LENGTH, overLongKeyText, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, withTokenHelp, type Connection,
   type Inbound, type Listener, type Logger, type Message, type OptionKeys, type TlsNames, type TlsOptions, TLS_OPTION_KEYS, TLS_OPTION_NAMES,
 } from '@gluon/protocol';
 import { computeTaskOf } from './compute-task.js';
@@ -367,7 +367,8 @@ export class GluonWorker {
     this.log(`lost the scheduler (${code}${reason ? `: ${reason}` : ''}); reconnecting`);
     this.apply(this.state.handle({ type: 'scheduler-lost' }));
     this.register(false).catch((err: Error) => {
-      this.log(`giving up on the scheduler: ${err.message}`);
+      // A restarted scheduler with another token: say how this worker takes one, as at start.
+      this.log(`giving up on the scheduler: ${withTokenHelp(err, this.how.tokenHelp ?? WORKER_TOKEN_HELP).message}`);
       this.refused = true;
       void this.close('the scheduler refused the worker');
     });
