@@ -101,22 +101,20 @@ for (const dir of packages) {
   if (manifest.private) continue;
   t.test(`${manifest.name} uses every dependency it declares`, async (t) => {
     const used = new Set<string>();
-    const texts: string[] = [];
     for (const sub of ['dist', 'bin']) {
       if (!existsSync(join(dir, sub))) continue;
       for (const file of filesUnder(join(dir, sub)).filter((f) => /\.(m|c)?js$|\.d\.ts$/.test(f))) {
         const text = readFileSync(file, 'utf8');
-        texts.push(text);
-        // Static imports, `import('x')`, and names resolved at run time (`resolve('tsx')`).
-        for (const spec of [...importsOf(file), ...[...text.matchAll(/\b(?:import|resolve)\(\s*['"]([^'"]+)['"]/g)].map((m) => m[1]!)]) {
+        // Static imports, `import('x')`, names resolved at run time (`resolve('tsx')`) and the
+        // packages whose launchers are run (deploy's `binOf('@gluon/worker', 'gluon-worker')`).
+        for (const spec of [...importsOf(file), ...[...text.matchAll(/\b(?:import|resolve|binOf)\(\s*['"]([^'"]+)['"]/g)].map((m) => m[1]!)]) {
           const name = packageOf(spec);
           if (name) used.add(name);
         }
       }
     }
-    // A type package is used with its package; a name resolved through a variable is in a string.
-    const quoted = (d: string) => [...used].some((u) => u === d) || texts.some((x) => x.includes(`'${d}'`) || x.includes(`'${d}/`) || x.includes(`\`${d}/`));
-    const unused = Object.keys(manifest.dependencies ?? {}).filter((d) => !quoted(d.startsWith('@types/') ? typed(d) : d));
+    // A type package is used with its package.
+    const unused = Object.keys(manifest.dependencies ?? {}).filter((d) => !used.has(d.startsWith('@types/') ? typed(d) : d));
     t.same(unused, [], `${manifest.name}: every entry of dependencies is imported by dist/ or bin/`);
   });
 }
