@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { SettingsAsGiven } from '@gluon/client';
-import { nearest } from '@gluon/protocol';
+import { nearest, strayWord } from '@gluon/protocol';
 
 /**
  * `argv` with each negative number after a flag that takes a value joined to it (`--jobs -1` →
@@ -51,7 +51,7 @@ export function unknownCommandText(cli: string, word: string, commands: readonly
  * `--plots-only --run-dir DIR` where the command is a flag). Other messages are returned as given.
  */
 export function withMeantCommand(msg: string, cli: string, commands: Readonly<Record<string, string>>): string {
-  const word = /^Unexpected argument '([^']+)'/.exec(msg)?.[1];
+  const word = strayWord(msg);
   const near = word === undefined ? undefined : nearest(word, Object.keys(commands));
   return near === undefined ? msg : `${msg} (did you mean ${cli} ${commands[near]}?)`;
 }
@@ -63,7 +63,7 @@ export function withMeantCommand(msg: string, cli: string, commands: Readonly<Re
  * names what was meant, are returned as given.
  */
 export function withPathFlag(msg: string, flag: string): string {
-  const word = /^Unexpected argument '([^']+)'/.exec(msg)?.[1];
+  const word = strayWord(msg);
   if (word === undefined || msg.includes('(did you mean') || !existsSync(word)) return msg;
   return `${msg} (did you mean ${flag} ${word}?)`;
 }

@@ -143,8 +143,13 @@ export function parseArgsMessage(err: unknown, flags: readonly string[]): string
   const near = unknown === undefined ? undefined : nearest(unknown, [...flags]);
   if (near) return `${msg} (did you mean --${near}?)`;
   // `gluon-scheduler 28786`: a port number given as a word, where the command takes none.
-  const stray = /^Unexpected argument '(\d{1,5})'/.exec(msg)?.[1];
-  return stray !== undefined && Number(stray) <= 65535 && flags.includes('port') ? `${msg} (did you mean --port ${stray}?)` : msg;
+  const stray = strayWord(msg);
+  return stray !== undefined && /^\d{1,5}$/.test(stray) && Number(stray) <= 65535 && flags.includes('port') ? `${msg} (did you mean --port ${stray}?)` : msg;
+}
+
+/** The word of parseArgs' refusal of a word no flag takes (`Unexpected argument 'WORD'. …`), or undefined for another message. */
+export function strayWord(msg: string): string | undefined {
+  return /^Unexpected argument '([^']+)'/.exec(msg)?.[1];
 }
 
 /** The `--help` text of a CLI. */
