@@ -309,7 +309,7 @@ if (PARTS.has('threads')) {
 // (single-block baskets, as our writer makes), in interleaved rounds (the order reversed every
 // other round), CPU time of the whole process (and wall time). "1 thread" is `decompressThreads: 1`: every basket
 // is inflated and decoded on the calling thread; the file reads and, in fresh memory, the faulting in
-// of the next branch's columns are the only work elsewhere (libuv's pool, counted too). The inflaters: Node's zlib through its public API (`inflateSync`, output sized
+// of the next branch's columns are the only work elsewhere (the reading thread and libuv's pool, counted too). The inflaters: Node's zlib through its public API (`inflateSync`, output sized
 // to the block: fresh memory per block), zlib into one reused buffer (`decompress(…, into)`: zlib's
 // handle, no fresh memory; what our read does per basket, so the fastest inflate available), and
 // fflate (in rounds of its own, after). The read also does what inflating alone does not, each measured alone in the same rounds:

@@ -1,20 +1,26 @@
 /**
- * Fresh memory for a read's columns, its pages faulted in on libuv's thread pool while the
- * reading thread inflates the branch before. A column handed out is new memory, and the kernel
- * faults each new page in on first write: for the 245 MB of bench/rootio.ts's 7 branches, ~140 ms
- * of the reading thread's time (page faults cannot be avoided, only reused memory has none; see
- * column-memory.ts). A read of /dev/zero into the memory takes those faults on a pool thread
- * instead, as the file reads do (tree.ts): the reading thread then writes into pages that are
- * there. The pages are zeroed twice (by the fault, then by the read), which costs no more CPU
- * time in all than the faults did (measured: the same within 3%); it is the reading thread's time
- * that is saved, the wall time of a read with a core to spare.
+ * Fresh memory for a read's columns, its pages faulted in on another thread while the reading
+ * thread inflates the branch before. A column handed out is new memory, and the kernel faults
+ * each new page in on first write: for the 245 MB of bench/rootio.ts's 7 branches, ~140 ms of the
+ * reading thread's time (page faults cannot be avoided, only reused memory has none; see
+ * column-memory.ts). Another thread taking those faults first leaves the reading thread writing
+ * into pages that are there; it is the reading thread's time that is saved, the wall time of a
+ * read with a core to spare.
  *
- * Nothing may write a column before its read of zeros has settled (it would be overwritten): a
- * branch's memory is handed out only then ({@link Prefault.memory}).
+ * Where the read's bytes come from the reading thread (thread-reads.ts), the memory is sent there,
+ * transferred (never copied), one byte of each page written, and sent back: one thread at the
+ * lowest priority, writing each page once. Otherwise zeros are read into it from /dev/zero on
+ * libuv's pool (each page zeroed twice, by the fault and by the read; on up to four threads at the
+ * process's priority, which on a 2-core machine preempted the decoding thread 15–40 ms a read).
+ *
+ * Nothing may write a column before its memory is back, faulted in (a read of zeros would
+ * overwrite it; memory on the other thread cannot even be reached): a branch's memory is handed
+ * out only then ({@link Prefault.memory}).
  */
 import { closeSync, openSync, read } from 'node:fs';
 import { ColumnMemory } from './column-memory.js';
-import { allocate, ELEMENT_SIZE, type ElementType, type TypedArray } from './types.js';
+import { faultInOnReadingThread } from './thread-reads.js';
+import { allocate, ELEMENT_SIZE, typedView, type ElementType, type TypedArray } from './types.js';
 
 /** Columns under this are left to the decode: a pool job and its promise cost some 10–20 µs, faulting in ~0.5 ms a MB. */
 export const PREFAULT_MIN_BYTES = 1 << 20;
@@ -38,8 +44,8 @@ export interface Prefault {
  */
 export const PREFAULT_MIN_READ_BYTES = 64 << 20;
 
-/** @internal For tests: reads of zeros started and not yet settled, bytes faulted in so far, the two thresholds, how many sizes guessed before a branch's headers were in (tree.ts) proved right and wrong, `guessAlways`: guess every later branch's sizes, in or not (whether bytes are in when a branch starts depends on the machine), and how many branches' bytes a read waited for to fault their columns in ahead (tree.ts). */
-export const prefaultStats = { inFlight: 0, bytes: 0, minBytes: PREFAULT_MIN_BYTES, minReadBytes: PREFAULT_MIN_READ_BYTES, guesses: { right: 0, wrong: 0 }, guessAlways: false, waited: 0 };
+/** @internal For tests: reads of zeros (or memory on the reading thread) started and not yet settled, bytes faulted in so far (`onThread`: of them, by the reading thread), the two thresholds, how many sizes guessed before a branch's headers were in (tree.ts) proved right and wrong, `guessAlways`: guess every later branch's sizes, in or not (whether bytes are in when a branch starts depends on the machine), and how many branches' bytes a read waited for to fault their columns in ahead (tree.ts). */
+export const prefaultStats = { inFlight: 0, bytes: 0, onThread: 0, minBytes: PREFAULT_MIN_BYTES, minReadBytes: PREFAULT_MIN_READ_BYTES, guesses: { right: 0, wrong: 0 }, guessAlways: false, waited: 0 };
 
 /**
  * The prefaults of one read, sharing one descriptor of /dev/zero, opened on first use and closed by
@@ -54,6 +60,32 @@ export class Prefaulter {
   start(sizes: Array<[ElementType, number]>): Prefault | null {
     const large = sizes.filter(([type, n]) => n * ELEMENT_SIZE[type] >= prefaultStats.minBytes);
     if (large.length === 0) return null;
+    const arrays = large.map(([type, n]) => allocate(type, n));
+    const bytes = arrays.reduce((sum, a) => sum + a.byteLength, 0);
+    const memory = this.onThread(large, arrays, bytes) ?? this.fromZeros(arrays);
+    if (!memory) return null;
+    this.pending.push(memory);
+    return { memory, bytes };
+  }
+
+  /** On the reading thread, when it is up (null when it is not: `arrays` are then untouched). */
+  private onThread(large: Array<[ElementType, number]>, arrays: TypedArray[], bytes: number): Promise<ColumnMemory> | null {
+    const back = faultInOnReadingThread(arrays.map((a) => a.buffer as ArrayBuffer));
+    if (!back) return null;
+    prefaultStats.inFlight++;
+    return back.then((buffers) => {
+      prefaultStats.inFlight--;
+      if (buffers) {
+        prefaultStats.bytes += bytes;
+        prefaultStats.onThread += bytes;
+      }
+      // Lost with the thread (it stopped): memory of its own, not faulted in.
+      return new ColumnMemory(large.map(([type, n], i) => (buffers ? typedView(type, buffers[i]!, 0, n) : allocate(type, n))));
+    });
+  }
+
+  /** By reads of /dev/zero on libuv's pool: null where there is no /dev/zero. */
+  private fromZeros(arrays: TypedArray[]): Promise<ColumnMemory> | null {
     if (this.fd === undefined) {
       try {
         this.fd = openSync('/dev/zero', 'r');
@@ -63,16 +95,7 @@ export class Prefaulter {
     }
     if (this.fd === null) return null;
     const fd = this.fd;
-    const arrays: TypedArray[] = [];
-    let bytes = 0;
-    for (const [type, n] of large) {
-      const a = allocate(type, n);
-      arrays.push(a);
-      bytes += a.byteLength;
-    }
-    const memory = Promise.all(arrays.map((a) => zeros(fd, new Uint8Array(a.buffer, a.byteOffset, a.byteLength)))).then(() => new ColumnMemory(arrays));
-    this.pending.push(memory);
-    return { memory, bytes };
+    return Promise.all(arrays.map((a) => zeros(fd, new Uint8Array(a.buffer, a.byteOffset, a.byteLength)))).then(() => new ColumnMemory(arrays));
   }
 
   /** Closes the descriptor once every read of zeros started here has settled. */

@@ -34,3 +34,13 @@ export interface ReadJobEnd {
   /** A read that failed: the error's message and code. */
   error?: { message: string; code?: string };
 }
+
+/**
+ * Fresh column memory to fault in, as posted to the reading thread and posted back when done:
+ * each buffer is transferred there and back (never copied), so the asking thread has no way to
+ * it meanwhile (see column-prefault.ts).
+ */
+export interface FaultJob {
+  id: number;
+  fault: ArrayBuffer[];
+}

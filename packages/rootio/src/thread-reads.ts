@@ -11,7 +11,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { RootFormatError, RootIOError } from './errors.js';
-import { CURSOR, DONE, FAILED, RUNS, STOP, type ReadJob, type ReadJobEnd } from './read-thread-job.js';
+import { CURSOR, DONE, FAILED, RUNS, STOP, type FaultJob, type ReadJob, type ReadJobEnd } from './read-thread-job.js';
 import { readRun, runFailed, type RunFailure } from './read-run.js';
 
 /**
@@ -33,6 +33,8 @@ let up: Promise<void> = Promise.resolve();
 let ids = 0;
 /** The jobs posted to the thread and not yet ended, by id: how each settles. */
 const pending = new Map<number, (end: ReadJobEnd) => void>();
+/** Memory posted to the thread to fault in and not yet back, by job id: how each settles (null: lost with the thread). */
+const faulting = new Map<number, (back: ArrayBuffer[] | null) => void>();
 
 /**
  * Whether the reading thread is up to take a job now. The first call starts it (some 20 ms, on its
@@ -57,7 +59,7 @@ export function readThreadReady(): boolean {
     });
     w.once('exit', () => resolve());
   });
-  w.on('message', (end: ReadJobEnd) => settle(end));
+  w.on('message', (end: ReadJobEnd | FaultJob) => ('fault' in end ? faulted(end.id, end.fault) : settle(end)));
   const gone = (err?: Error) => {
     if (thread !== w) return;
     // One that never came up is not started again: reads stay on the pool.
@@ -66,6 +68,7 @@ export function readThreadReady(): boolean {
     online = false;
     // A thread that is gone ends every job it held (the next read starts another).
     for (const id of [...pending.keys()]) settle({ id, error: { message: `the reading thread stopped${err ? ` (${err.message})` : ''}` } });
+    for (const id of [...faulting.keys()]) faulted(id, null);
   };
   w.on('error', gone);
   w.on('exit', () => gone());
@@ -84,16 +87,56 @@ export function readThreadUp(): Promise<void> {
   // Held open while someone waits for it to come up (an unref'd thread starting would not).
   w.ref();
   return up.then(() => {
-    if (thread === w && pending.size === 0) w.unref();
+    if (thread === w && idle()) w.unref();
   });
+}
+
+/** @internal For tests: ends the reading thread at once, as a crash would (its jobs end; memory it holds is lost). */
+export async function endReadThread(): Promise<void> {
+  await thread?.terminate();
+}
+
+/** No job posted to the thread is under way: it need not hold the process open. */
+function idle(): boolean {
+  return pending.size === 0 && faulting.size === 0;
 }
 
 function settle(end: ReadJobEnd): void {
   const done = pending.get(end.id);
   if (!done) return;
   pending.delete(end.id);
-  if (pending.size === 0) thread?.unref();
+  if (idle()) thread?.unref();
   done(end);
+}
+
+function faulted(id: number, back: ArrayBuffer[] | null): void {
+  const done = faulting.get(id);
+  if (!done) return;
+  faulting.delete(id);
+  if (idle()) thread?.unref();
+  done(back);
+}
+
+/**
+ * Has the reading thread fault `buffers` in (column-prefault.ts): they are transferred to it, each
+ * page written once there, and transferred back. Resolves with them (new ArrayBuffers over the
+ * same memory; the ones given are detached from the call on), or null when the thread went away
+ * with them. Returns null, leaving them untouched, when the thread is not up or they cannot be
+ * transferred.
+ */
+export function faultInOnReadingThread(buffers: ArrayBuffer[]): Promise<ArrayBuffer[] | null> | null {
+  if (!thread || !online) return null;
+  const id = ++ids;
+  const back = new Promise<ArrayBuffer[] | null>((resolve) => faulting.set(id, resolve));
+  try {
+    thread.postMessage({ id, fault: buffers } satisfies FaultJob, buffers);
+  } catch {
+    // Not transferable (nothing was sent): made the other way.
+    faulting.delete(id);
+    return null;
+  }
+  thread.ref();
+  return back;
 }
 
 /**

@@ -363,7 +363,7 @@ export class TreeReader {
     const out: Record<string, Column> = {};
     const columnMemory = opts.into ? new ColumnMemory(Object.values(opts.into)) : undefined;
     // Fresh columns of the branch after the one being decoded are allocated once its bytes are in
-    // and faulted in on libuv's pool meanwhile (column-prefault.ts); only where the file reads run
+    // and faulted in on another thread meanwhile (column-prefault.ts); only where the file reads run
     // there too, not into given memory (written before: nothing to fault in), and only for a read
     // large enough that its columns are new pages.
     const prefaulter = perBranch && !columnMemory && total >= prefaultStats.minReadBytes ? new Prefaulter() : null;

@@ -1,18 +1,19 @@
 import t from 'tap';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openRootFile, RootFileWriter, RootFormatError, type Jagged } from '../src/index.js';
 import { columnBytes, writeMixedTree } from './mixed-tree.js';
 import { Prefaulter, prefaultStats } from '../src/column-prefault.js';
-import { readThreadStats, readThreadUp } from '../src/thread-reads.js';
+import { endReadThread, faultInOnReadingThread, readThreadStats, readThreadUp } from '../src/thread-reads.js';
 
 /**
  * On 1 thread from a local file, a read allocates the fresh columns of the branches after the one
- * it decodes once their bytes are in, and faults their pages in on libuv's pool with a read of
- * /dev/zero (column-prefault.ts). The memory is handed out only once that read has settled; the
- * values must be what they are without it, and a read that fails must leave no read of zeros
- * running and no descriptor open.
+ * it decodes once their bytes are in, and faults their pages in on another thread: the reading
+ * thread (thread-reads.ts) when it is up, else libuv's pool with a read of /dev/zero
+ * (column-prefault.ts). The memory is handed out only once it is faulted in (and back from the
+ * reading thread); the values must be what they are without it, and a read that fails must leave
+ * nothing faulting in and no descriptor open.
  */
 const dir = mkdtempSync(join(tmpdir(), 'rootio-prefault-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -211,4 +212,88 @@ t.test('a jagged branch whose bytes are not in yet is faulted in ahead at the si
     t.equal(readThreadStats.jobs - jobs, 3, "each read was the reading thread's");
     t.equal(prefaultStats.waited - waited, 3, "each read waited for a's bytes and faulted its columns in ahead");
   }
+});
+
+/** The nice value of each of this process's threads (Linux: field 19 of /proc/self/task/T/stat). */
+function niceOfThreads(): number[] {
+  return readdirSync('/proc/self/task').map((tid) => {
+    try {
+      return Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+    } catch {
+      return NaN; // a thread that ended meanwhile
+    }
+  });
+}
+
+t.test('with the reading thread up, columns are faulted in there (transferred there and back), at the lowest priority, with the same values', async (t) => {
+  await readThreadUp();
+  // This thread's own priority (on Linux, 0 is the calling thread); threads start at it.
+  const own = getPriority(0);
+  const nices = niceOfThreads();
+  if (own < 19) t.ok(nices.includes(19), `a thread of this process (the reading thread) runs at nice 19, this one at ${own} (nice values: ${nices.join(' ')})`);
+  else t.skip(`this process already runs at nice ${own}: the reading thread's own priority cannot be told apart`, () => {});
+  const f = await openRootFile(path);
+  t.teardown(() => f.close());
+  const tree = await f.tree('t');
+  const minThread = readThreadStats.minReadBytes;
+  readThreadStats.minReadBytes = 0;
+  t.teardown(() => {
+    readThreadStats.minReadBytes = minThread;
+    prefaultStats.minBytes = minBytes;
+  });
+  for (const range of [{}, { entryStart: 700, entryStop: 5100 }]) {
+    prefaultStats.minBytes = Infinity;
+    const plain = columnBytes(await tree.arrays(NAMES, range), NAMES);
+    prefaultStats.minBytes = 1;
+    const before = prefaultStats.onThread;
+    let reads = 0;
+    for (; reads < 50 && prefaultStats.onThread === before; reads++) t.same(columnBytes(await tree.arrays(NAMES, range), NAMES), plain, `read ${reads} of ${JSON.stringify(range)}`);
+    t.ok(prefaultStats.onThread > before, `columns were faulted in on the reading thread (within ${reads} reads)`);
+    t.equal(prefaultStats.inFlight, 0, 'nothing left faulting in');
+  }
+});
+
+t.test('Prefaulter on the reading thread: its own arrays back, no /dev/zero; memory lost with a thread that ends is replaced; what cannot be transferred is left alone', async (t) => {
+  await readThreadUp();
+  const fds = () => readdirSync('/proc/self/fd').length;
+  const open = fds();
+  prefaultStats.minBytes = 1 << 16;
+  t.teardown(() => {
+    prefaultStats.minBytes = minBytes;
+  });
+  const p = new Prefaulter();
+  const onThread = prefaultStats.onThread;
+  const a = p.start([['int32', 1 << 16], ['float', 1 << 18]])!;
+  t.equal(fds(), open, 'no descriptor opened (no /dev/zero)');
+  const memory = await a.memory;
+  t.equal(prefaultStats.onThread - onThread, a.bytes, 'faulted in by the reading thread');
+  const offs = memory.take('int32', 1 << 16);
+  const vals = memory.take('float', 1 << 18);
+  t.equal(offs.byteLength, 1 << 18);
+  t.equal(vals.byteLength, 1 << 20);
+  t.not(offs.buffer, vals.buffer, 'each column in memory of its own');
+  vals[(1 << 18) - 1] = 1.5;
+  t.equal(vals[(1 << 18) - 1], 1.5, 'writable: back from the thread, not detached');
+  t.equal(memory.take('float', 10).buffer.byteLength, 40, 'nothing more to hand out: fresh memory');
+
+  // The thread ends (as a crash would) while it holds 64 MiB to fault in: the read gets memory
+  // of its own instead, and the next read starts the thread again.
+  const lost = p.start([['double', 1 << 23]])!;
+  await endReadThread();
+  const after = await lost.memory;
+  const big = after.take('double', 1 << 23);
+  t.equal(big.length, 1 << 23, 'memory of the right size all the same');
+  big[big.length - 1] = 2;
+  t.equal(big[big.length - 1], 2, 'and usable');
+  await p.close();
+  t.equal(prefaultStats.inFlight, 0, 'nothing left faulting in');
+
+  await readThreadUp();
+  const shared = new SharedArrayBuffer(1 << 20) as unknown as ArrayBuffer;
+  t.equal(faultInOnReadingThread([shared]), null, 'memory that cannot be transferred is not sent');
+  t.equal(shared.byteLength, 1 << 20, 'and is left as it was');
+  const plain = new ArrayBuffer(1 << 20);
+  const back = await faultInOnReadingThread([plain]);
+  t.equal(plain.byteLength, 0, 'memory sent is detached here meanwhile');
+  t.equal(back?.[0]?.byteLength, 1 << 20, 'and comes back whole');
 });
