@@ -6,8 +6,8 @@
  * runs, as soon as it is asked: the decode is about to need it, where the runs left are ahead of it.
  *
  * Its work is background work for a thread that decodes at full speed: it runs at the lowest
- * priority (nice 19, this thread only), so that on a machine with a core to spare it never takes
- * the decoding thread's. At the same priority, the faulting in of the 7 benchmark branches' columns
+ * priority (nice 19, this thread only; on Linux, where a thread's priority is its own), so that on
+ * a machine with a core to spare it never takes the decoding thread's. At the same priority, the faulting in of the 7 benchmark branches' columns
  * (~100–200 ms of kernel time a read, spread over libuv's pool) preempted the decoding thread for
  * 15–40 ms a read (its run-queue wait in /proc/thread-self/schedstat). When the decoding thread
  * waits for it, that thread's core is idle, so it runs then whatever its priority.
@@ -60,10 +60,14 @@ function takeWaiting(): void {
   for (let m = receiveMessageOnPort(parentPort!); m; m = receiveMessageOnPort(parentPort!)) take(m.message as ReadJob | FaultJob);
 }
 
-try {
-  setPriority(19);
-} catch {
-  // Not allowed here (a sandbox): it runs at the process's priority, as before.
+// Only on Linux is a thread's priority its own: elsewhere (macOS, the BSDs) setpriority on the
+// calling "process" would lower the whole process's.
+if (process.platform === 'linux') {
+  try {
+    setPriority(19);
+  } catch {
+    // Not allowed here (a sandbox): it runs at the process's priority, as before.
+  }
 }
 parentPort!.on('message', (m: ReadJob | FaultJob) => {
   take(m);
