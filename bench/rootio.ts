@@ -244,12 +244,21 @@ if (PARTS.has('threads')) {
   // columns' pages were new decides its wall time (docs/internals.md, "glibc's trim decides the
   // fresh 2-thread read").
   const faults2: number[] = [];
+  // The CPU time of every thread of the process in each 2-thread read, fresh and into: on two
+  // cores its wall time cannot be under half of it, which bounds its speed-up over the 1-thread read.
+  const cpu2: number[] = [];
+  const cpu2Into: number[] = [];
   const readWall = async (file: RootFile, into = false) => {
     const tree = await file.tree('mini');
     const f0 = process.resourceUsage().minorPageFault;
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     const cols = await tree.arrays(SEVEN, into ? { into: previous.get(file) } : {});
     const s = (performance.now() - t0) / 1000;
+    if (file === two) {
+      const c = process.cpuUsage(c0);
+      (into ? cpu2Into : cpu2).push((c.user + c.system) / 1e6);
+    }
     if (file === two && !into) faults2.push(process.resourceUsage().minorPageFault - f0);
     if (into) previous.set(file, cols);
     return s;
@@ -271,6 +280,8 @@ if (PARTS.has('threads')) {
     return { w1, w2, speedups, median: [...speedups].sort((x, y) => x - y)[Math.floor(speedups.length / 2)]! };
   };
   faults2.length = 0;
+  cpu2.length = 0;
+  cpu2Into.length = 0;
   const { w1, w2, speedups, median } = await pairs(false);
   const pairFaults = [...faults2];
   // Alternating single reads charge each read with the garbage the other mode left; a reader
@@ -293,14 +304,22 @@ if (PARTS.has('threads')) {
   const steady = b1.map((a, i) => a / b2[i]!);
   const steadyMedian = [...steady].sort((x, y) => x - y)[Math.floor(steady.length / 2)]!;
   const into = await pairs(true);
+  const med = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  // The most a 2-thread read can gain on two cores: the 1-thread read's wall over half the
+  // 2-thread read's CPU (medians). Fresh columns add CPU that the 1-thread read runs on the core
+  // it does not use (faults, collections), and the 2-thread read has no such core.
+  const boundFresh = med(w1) / (med(cpu2) / 2);
+  const boundInto = med(into.w1) / (med(cpu2Into) / 2);
   rows.push({ branches: '7 analysis branches, decompressThreads 1 vs 2 (wall)', entries, wall1: Math.min(...w1), wall2: Math.min(...w2), speedupPerPair: speedups, speedupMedian: median,
     steadyBlocks1: b1, steadyBlocks2: b2, steadySpeedupMedian: steadyMedian,
     intoWall1: Math.min(...into.w1), intoWall2: Math.min(...into.w2), intoSpeedupPerPair: into.speedups, intoSpeedupMedian: into.median,
-    faults2Pairs: pairFaults, faults2Steady: steadyFaults });
+    faults2Pairs: pairFaults, faults2Steady: steadyFaults, cpu2Fresh: cpu2, cpu2Into, bound2Fresh: boundFresh, bound2Into: boundInto });
   console.log(`${'7 branches, 2 threads'.padEnd(22)} wall ${fmt(Math.min(...w1) * 1e3)} ms on 1 thread, ${fmt(Math.min(...w2) * 1e3)} ms on 2 → ${median.toFixed(2)}× (median of ${REPEAT} alternating pairs); ` +
     `steady (blocks of 3 reads, ABBA) ${fmt(Math.min(...b1) * 1e3)} vs ${fmt(Math.min(...b2) * 1e3)} ms → ${steadyMedian.toFixed(2)}×; ` +
     `each into the last read's columns ${fmt(Math.min(...into.w1) * 1e3)} vs ${fmt(Math.min(...into.w2) * 1e3)} ms → ${into.median.toFixed(2)}× (median of ${REPEAT} pairs); ` +
     `page faults of each fresh 2-thread read (205 MB of columns: ~50,000 if all new): pairs ${pairFaults.join(' ')}, steady ${steadyFaults.join(' ')}`);
+  console.log(`${'… 2 threads\' ceiling'.padEnd(22)} CPU of every thread in a 2-thread read ${fmt(med(cpu2) * 1e3)} ms fresh, ${fmt(med(cpu2Into) * 1e3)} ms into (medians): ` +
+    `on two cores the speed-up over the 1-thread read can be at most ${boundFresh.toFixed(2)}× fresh, ${boundInto.toFixed(2)}× into`);
   await one.close();
   await two.close();
 }
