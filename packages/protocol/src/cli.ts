@@ -292,6 +292,15 @@ export const LIMIT_FLAGS = {
 };
 
 /**
+ * `--max-unauthenticated-connections`: connections each listener holds before they authenticate
+ * (`ListenOptions.maxUnauthenticatedConnections`); one range and default for every Gluon process
+ * that listens.
+ */
+export const UNAUTHENTICATED_FLAG = {
+  'max-unauthenticated-connections': flag.int('connections held at once per listener before they authenticate (hello with the token, TLS handshake, dashboard login); past it, or with no file descriptor left, the oldest of them are closed to take in new ones', 1, 1_000_000, '512'),
+};
+
+/**
  * Flags that `LocalCluster` also takes as options (`memoryLimit`, `heartbeatTtl`,
  * `allowedFailures`): defined once here, so it checks a value with the same range as the CLI and
  * names its own option, before any process starts.

@@ -15,6 +15,8 @@ export * from './reassembly.js';
 export * from './handshake.js';
 export * from './socket-error.js';
 export * from './listen.js';
+export * from './shedding.js';
+export * from './unauthenticated.js';
 export * from './task-context.js';
 export * from './units.js';
 export * from './heap.js';

@@ -10,6 +10,8 @@ import type { Hello } from './messages.js';
 import { HostGuard } from './origin.js';
 import { bindServer, clientCertProblem, serverTlsOptions, type TlsOptions } from './tls.js';
 import { logText } from './log-text.js';
+import { UnauthenticatedConnections } from './unauthenticated.js';
+import type { DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS } from './shedding.js';
 
 export interface ListenOptions extends Omit<AcceptOptions, 'remote'> {
   host?: string;
@@ -34,6 +36,12 @@ export interface ListenOptions extends Omit<AcceptOptions, 'remote'> {
    * Read at each request, so it may name a dashboard started after the listener.
    */
   httpNote?: () => string | undefined;
+  /**
+   * Connections held at once before they authenticate (their hello with the token; a TLS
+   * handshake before it): past it, or when one takes the process's last file descriptor, the
+   * oldest are closed (default {@link DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS}; shedding.ts).
+   */
+  maxUnauthenticatedConnections?: number;
 }
 
 export interface Listener {
@@ -51,12 +59,12 @@ export interface AcceptConnectionsOptions extends Omit<ListenOptions, 'host' | '
  * Serves handshaken Gluon connections on an existing HTTP server (its upgrade requests). Garbage
  * on the port (non-HTTP bytes, a bad upgrade, a bad first frame) is logged and dropped; it never
  * takes the server down. Upgrades from browsers (any `Origin`) and with a `Host` that does not
- * name this listener are refused with 403 before the handshake. `close()` drops the
- * connections; the HTTP server is the caller's.
+ * name this listener are refused with 403 before the handshake. A connection whose hello passed
+ * is admitted by `gate` (never closed for room from then on). `close()` drops the connections;
+ * the HTTP server is the caller's.
  */
-export function acceptConnections(server: Server | HttpsServer, opts: AcceptConnectionsOptions): { close(): void } {
-  // A given log names its process itself (`… scheduler: …`); the default one prefixes it.
-  const log = opts.log ?? ((l: string) => process.stderr.write(`${opts.self}: ${logText(l)}\n`));
+export function acceptConnections(server: Server | HttpsServer, opts: AcceptConnectionsOptions, gate?: UnauthenticatedConnections): { close(): void } {
+  const log = logOf(opts);
   // Read at accept and so cached by node: a TLS socket whose handshake failed has lost its
   // address by the time clientError fires, and the log said `from ?`.
   server.prependListener('connection', (raw: Socket) => { void raw.remoteAddress; void raw.remotePort; });
@@ -98,6 +106,7 @@ export function acceptConnections(server: Server | HttpsServer, opts: AcceptConn
     const remote = req.socket.remoteAddress === undefined ? 'the Unix socket' : `${req.socket.remoteAddress}:${req.socket.remotePort}`;
     void acceptConnection(ws, { ...opts, remote, log }, opts.welcome).then((r) => {
       if (!r) return;
+      gate?.admit(req.socket);
       // Closed in the same read as its hello (the frame after it was garbage): never registered.
       if (r.conn.closed) return log(`${r.conn.label} closed during its handshake; not registered`);
       opts.onConnection(r.conn, r.hello, req);
@@ -133,6 +142,11 @@ export function httpRefusal(err: NodeJS.ErrnoException, self: string): string {
       : ['400 Bad Request', `what was sent is not an HTTP request (${err.code ?? 'parse error'}: ${err.message.split('\n')[0]})`];
   const body = `this is a Gluon ${self} endpoint: it speaks WebSocket (a Gluon client, worker or peer); ${what}\n`;
   return `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
+/** Where a listener logs: the given log names its process itself (`… scheduler: …`); the default one prefixes it. */
+function logOf(opts: Pick<AcceptConnectionsOptions, 'log' | 'self'>): (line: string) => void {
+  return opts.log ?? ((l: string) => process.stderr.write(`${opts.self}: ${logText(l)}\n`));
 }
 
 /** `address:port` of the other end of an accepted socket, or `?` (a TLS socket's is its parent's). */
@@ -176,12 +190,15 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
   };
   const helloMs = opts.helloTimeoutMs ?? HELLO_TIMEOUT_MS;
   const server = opts.tls ? createHttpsServer({ ...serverTlsOptions(opts.tls), ...silentSocketTimeouts(helloMs) }, answer) : createServer(silentSocketTimeouts(helloMs), answer);
+  const gate = new UnauthenticatedConnections(opts.self, opts.maxUnauthenticatedConnections, logOf(opts));
   // The name the listener was given (e.g. a host name it resolves) is one of its names.
-  const accepting = acceptConnections(server, { ...opts, allowedHosts: [...(opts.allowedHosts ?? []), host] });
-  const bound = await bindServer(server, host, opts.port ?? 0, opts.tls ? { self: `Gluon ${opts.self}`, scheme: 'wss', firstByteTimeoutMs: helloMs } : undefined);
+  const accepting = acceptConnections(server, { ...opts, allowedHosts: [...(opts.allowedHosts ?? []), host] }, gate);
+  const bound = await bindServer(server, host, opts.port ?? 0, opts.tls ? { self: `Gluon ${opts.self}`, scheme: 'wss', firstByteTimeoutMs: helloMs } : undefined, gate);
   const shownHost = host.includes(':') ? `[${host}]` : host;
+  const address = `${opts.tls ? 'wss' : 'ws'}://${shownHost}:${bound.port}`;
+  gate.name = `the ${opts.self}'s port ${address}`;
   return {
-    address: `${opts.tls ? 'wss' : 'ws'}://${shownHost}:${bound.port}`,
+    address,
     host,
     port: bound.port,
     server,
@@ -224,7 +241,9 @@ export async function listenUnix(path: string, opts: AcceptConnectionsOptions): 
     res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
     res.end(`this is a Gluon ${opts.self} endpoint; connect with a WebSocket client\n`);
   });
-  const accepting = acceptConnections(server, opts);
+  const gate = new UnauthenticatedConnections(`the ${opts.self}'s Unix socket ${path}`, opts.maxUnauthenticatedConnections, logOf(opts));
+  server.prependListener('connection', (socket: Socket) => gate.arrived(socket));
+  const accepting = acceptConnections(server, opts, gate);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       accepting.close();
@@ -240,6 +259,7 @@ export async function listenUnix(path: string, opts: AcceptConnectionsOptions): 
     address: unixSocketAddress(path),
     path,
     close: () => {
+      gate.close();
       accepting.close();
       server.closeAllConnections();
       // Node removes the socket file when the server closes.

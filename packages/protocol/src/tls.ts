@@ -13,6 +13,7 @@ import type { TLSSocket } from 'node:tls';
 import { answerAndClose } from './answer-close.js';
 import type { OptionKeys } from './option-keys.js';
 import { StartFailure } from './start-failure.js';
+import type { UnauthenticatedConnections } from './unauthenticated.js';
 
 /** TLS material, as PEM text or bytes. */
 export interface TlsOptions {
@@ -123,11 +124,14 @@ export function sniffTls(app: HttpsServer, self: string, scheme: 'wss' | 'https'
 
 /**
  * Binds `app` (HTTP, or HTTPS behind {@link sniffTls}) to host:port. Resolves with the port and
- * a `close` that stops listening and drops every connection.
+ * a `close` that stops listening and drops every connection. Each accepted socket is handed to
+ * `gate` (before a TLS handshake or a request), which holds the unauthenticated ones to its bound.
  */
 export async function bindServer(app: HttpServer | HttpsServer, host: string, port: number,
-                                 tls: { self: string; scheme: 'wss' | 'https'; firstByteTimeoutMs?: number } | undefined): Promise<{ port: number; close(): Promise<void> }> {
+                                 tls: { self: string; scheme: 'wss' | 'https'; firstByteTimeoutMs?: number } | undefined,
+                                 gate?: UnauthenticatedConnections): Promise<{ port: number; close(): Promise<void> }> {
   const front: NetServer & { dropAll?(): void } = tls ? sniffTls(app as HttpsServer, tls.self, tls.scheme, tls.firstByteTimeoutMs) : app;
+  if (gate) front.prependListener('connection', (socket: Socket) => gate.arrived(socket));
   await new Promise<void>((resolve, reject) => {
     front.once('error', reject);
     front.listen(port, host, () => {
@@ -138,6 +142,7 @@ export async function bindServer(app: HttpServer | HttpsServer, host: string, po
   return {
     port: (front.address() as { port: number }).port,
     close: () => new Promise<void>((resolve) => {
+      gate?.close();
       front.close(() => resolve());
       if (front.dropAll) front.dropAll();
       else (app as HttpServer).closeAllConnections();

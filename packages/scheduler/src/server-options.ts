@@ -64,6 +64,14 @@ export interface SchedulerOptions {
    */
   helloTimeoutMs?: number;
   allowedFailures?: number;
+  /**
+   * Connections each listener (the scheduler port, its Unix socket, the dashboard) holds at once
+   * before they authenticate (a hello with the token, a TLS handshake, a dashboard login): past
+   * it, or when one takes the process's last file descriptor, the oldest unauthenticated ones
+   * are closed so that new ones are taken in; workers, clients and logged-in browsers never are
+   * (default 512; protocol's shedding.ts).
+   */
+  maxUnauthenticatedConnections?: number;
   /** Largest WebSocket frame accepted (default 256 MiB). */
   maxFrameBytes?: number;
   /**
@@ -100,6 +108,6 @@ export interface SchedulerOptions {
 export const SCHEDULER_OPTION_KEYS: OptionKeys<SchedulerOptions> = {
   host: true, port: true, allowedHosts: true, token: true, tls: true, unixSocket: true, dashboardPort: true, dashboard: true,
   dashboardPrefix: true, dashboardSessionTtlMs: true, dashboardTrustedProxies: true, dashboardMaxFeeds: true, dashboardMaxFeedsPerAddress: true, dashboardLink: true, heartbeatTtlMs: true,
-  memoryStallMs: true, holderWaitMs: true, refusalWaitMs: true, sessionGraceMs: true, helloTimeoutMs: true, allowedFailures: true,
+  memoryStallMs: true, holderWaitMs: true, refusalWaitMs: true, sessionGraceMs: true, helloTimeoutMs: true, allowedFailures: true, maxUnauthenticatedConnections: true,
   maxFrameBytes: true, maxMessageBytes: true, maxSendBacklogBytes: true, pieceStallMs: true, maxTopics: true, maxTopicBytes: true, maxPublishedBytes: true, log: true,
 };

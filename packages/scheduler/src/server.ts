@@ -150,6 +150,7 @@ export class Scheduler implements DashboardSource {
       ...(opts.maxSendBacklogBytes ? { maxSendBacklogBytes: opts.maxSendBacklogBytes } : {}),
       ...(opts.pieceStallMs ? { pieceStallMs: opts.pieceStallMs } : {}),
       ...(opts.helloTimeoutMs ? { helloTimeoutMs: opts.helloTimeoutMs } : {}),
+      ...(opts.maxUnauthenticatedConnections !== undefined ? { maxUnauthenticatedConnections: opts.maxUnauthenticatedConnections } : {}),
       log: s.log,
       // A worker giving a live worker's data address, not from its session, is refused (4012).
       admit: (hello) => {
@@ -224,6 +225,7 @@ export class Scheduler implements DashboardSource {
       ...(this.opts.dashboardTrustedProxies?.length ? { trustedProxies: this.opts.dashboardTrustedProxies } : {}),
       ...(this.opts.dashboardMaxFeeds !== undefined ? { maxFeeds: this.opts.dashboardMaxFeeds } : {}),
       ...(this.opts.dashboardMaxFeedsPerAddress !== undefined ? { maxFeedsPerAddress: this.opts.dashboardMaxFeedsPerAddress } : {}),
+      ...(this.opts.maxUnauthenticatedConnections !== undefined ? { maxUnauthenticatedConnections: this.opts.maxUnauthenticatedConnections } : {}),
       ...(this.opts.dashboardLink !== undefined ? { link: this.opts.dashboardLink } : {}),
       log: (line) => this.log(line),
     });

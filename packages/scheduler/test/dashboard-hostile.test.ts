@@ -4,10 +4,12 @@
  * checks: dashboard-server.test.ts.)
  */
 import http from 'node:http';
+import net from 'node:net';
 import t from 'tap';
 import { startDashboard } from '../src/dashboard/server.js';
 import { MemorySource } from './fixtures/memory-source.js';
 import { answeredAndDropped } from '../../../test/helpers/half-open.js';
+import { until } from '../../../test/helpers/until.js';
 
 /** A WebSocket upgrade of `url` with these headers; resolves with the status it was answered. */
 function upgrade(url: string, headers: Record<string, string>): Promise<number> {
@@ -65,4 +67,45 @@ t.test('a refused feed upgrade is answered and its connection closed for good, e
     ['every feed taken', up('/live', here, token), /^HTTP\/1\.1 503 /],
   ];
   for (const [what, request, expected] of cases) t.match(await answeredAndDropped(port, request), expected, `${what}: answered, then closed`);
+});
+
+/** A TCP connection to `port`, once connected; `closed()` says whether the dashboard has closed it. */
+async function tcpTo(port: number, send = ''): Promise<{ socket: net.Socket; closed(): boolean; answer(): string }> {
+  const socket = net.connect(port, '127.0.0.1');
+  let closed = false;
+  let answer = '';
+  socket.on('error', () => {});
+  socket.on('close', () => { closed = true; });
+  socket.on('data', (d) => { answer += d.toString('latin1'); });
+  await new Promise((resolve) => socket.once('connect', resolve));
+  if (send) socket.write(send);
+  return { socket, closed: () => closed, answer: () => answer };
+}
+
+t.test('past maxUnauthenticatedConnections the oldest connections without a login are closed; a logged-in feed never is', async (t) => {
+  // Anyone could hold every descriptor of the scheduler through its dashboard's port, without a token.
+  const BOUND = 4;
+  const lines: string[] = [];
+  const d = await startDashboard(new MemorySource(), { host: '127.0.0.1', port: 0, token: 'sekrit', log: (l) => lines.push(l), feed: { intervalMs: 3_600_000 }, maxUnauthenticatedConnections: BOUND });
+  t.teardown(() => d.close());
+  const port = Number(new URL(d.url).port);
+  const request = (path: string, extra = '') => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n${extra}`;
+  const upgrade = 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+  // A live feed with the token (a logged-in page's), and a keep-alive connection that asked with a wrong one.
+  const feed = await tcpTo(port, request('/live', `Authorization: Bearer sekrit\r\n${upgrade}`));
+  await until(() => feed.answer().startsWith('HTTP/1.1 101 '), 'the feed with the token opening');
+  const wrong = await tcpTo(port, request('/api/state', 'Authorization: Bearer wrong\r\n\r\n'));
+  await until(() => wrong.answer().startsWith('HTTP/1.1 401 '), 'the wrong token refused');
+  const idle: Array<Awaited<ReturnType<typeof tcpTo>>> = [];
+  for (let i = 0; i < 2 * BOUND; i++) idle.push(await tcpTo(port));
+  // The one with the wrong token is the oldest unauthenticated: it goes first, then the oldest idle ones.
+  await until(() => wrong.closed() && idle.slice(0, BOUND).every((c) => c.closed()), `the ${BOUND + 1} oldest without a login closed`);
+  await until(() => lines.length > 0, 'the line saying so');
+  // Closed for room means closed without a word; the dashboard's 10 s request timeout answers 408
+  // (a loaded machine may reach it before this line), which is not what is looked for.
+  const shed = (c: { closed(): boolean; answer(): string }) => c.closed() && c.answer() === '';
+  t.same(idle.map(shed), [...Array(BOUND).fill(true), ...Array(BOUND).fill(false)], `the newest ${BOUND} stay`);
+  t.notOk(feed.closed(), 'the logged-in feed is never closed for room');
+  t.match(lines.join('\n'), new RegExp(`^the dashboard's port http://127\\.0\\.0\\.1:${port}: closed ${BOUND + 1} connections that had not authenticated .*past its bound of ${BOUND} `), 'one line, naming the port and the count');
+  for (const c of [feed, wrong, ...idle]) c.socket.destroy();
 });

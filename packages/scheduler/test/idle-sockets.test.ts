@@ -4,6 +4,8 @@
  * request, an upgraded WebSocket with no hello), neither stall it nor outlive its hello timeout;
  * plain HTTP and bytes that are not HTTP get an HTTP answer that says what the port is and what
  * was wrong. The scheduler serves a normal run while the silent sockets are open and after.
+ * Past --max-unauthenticated-connections, or with no file descriptor left, the oldest silent
+ * sockets are closed so that a worker gets in while the rest are still held.
  */
 import t from 'tap';
 import net from 'node:net';
@@ -11,24 +13,26 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import WebSocket from 'ws';
 import { listen, type Connection, type Message } from '@gluon/protocol';
 import { getData, startWorker, workerCli } from '../../worker/test/procs.js';
+import { connect } from '@gluon/protocol';
 import { CLI, roundTrip, startCli, TOKEN, type TapTest } from './scheduler-proc.js';
 
 const SILENT = 200;
 /** Generous bound for anything the scheduler should do within its 5 s hello timeout. */
 const BOUND_MS = 60_000;
 
-interface Raw { closed: Promise<{ afterMs: number; answer: string }>; socket: net.Socket }
+interface Raw { closed: Promise<{ afterMs: number; answer: string }>; socket: net.Socket; isClosed(): boolean }
 
 /** A TCP connection that writes `bytes` (or nothing) and records what comes back until closed. */
 function rawSocket(port: number, bytes?: string): Raw {
   const socket = net.connect(port, '127.0.0.1');
   const opened = Date.now();
   let answer = '';
+  let isClosed = false;
   socket.on('error', () => {});
   socket.on('data', (d) => { if (answer.length < 4096) answer += d.toString('latin1'); });
   if (bytes !== undefined) socket.on('connect', () => socket.write(bytes));
-  const closed = new Promise<{ afterMs: number; answer: string }>((resolve) => socket.on('close', () => resolve({ afterMs: Date.now() - opened, answer })));
-  return { closed, socket };
+  const closed = new Promise<{ afterMs: number; answer: string }>((resolve) => socket.on('close', () => { isClosed = true; resolve({ afterMs: Date.now() - opened, answer }); }));
+  return { closed, socket, isClosed: () => isClosed };
 }
 
 /** A WebSocket that completes the upgrade and then says nothing. */
@@ -49,7 +53,9 @@ function within<T>(p: Promise<T>, what: string): Promise<T> {
 }
 
 t.test(`${SILENT} sockets that never speak, at every stage, are served around and closed after the hello timeout`, async (t) => {
-  const s = await startCli(t, ['--hello-timeout', '5s'], { GLUON_TOKEN: TOKEN });
+  // Room for all of them at once (3 × SILENT) and the runs beside them, past the default bound of
+  // 512, which would close the oldest for the newest: what is tested here is the hello timeout.
+  const s = await startCli(t, ['--hello-timeout', '5s', '--max-unauthenticated-connections', String(4 * SILENT)], { GLUON_TOKEN: TOKEN });
   const port = Number(new URL(s.address).port);
   const tcp: Raw[] = [];
   const half: Raw[] = [];
@@ -119,8 +125,8 @@ t.test('a worker\'s data port refuses them the same way and keeps serving its pe
  * Starts the scheduler CLI (with its dashboard) under a file-descriptor limit of `fds`, so that a
  * test can take every descriptor it has with connections alone.
  */
-async function startUnderFdLimit(t: TapTest, fds: number): Promise<{ child: ChildProcess; address: string; dashboard: string; stderr: () => string }> {
-  const child = spawn('/bin/sh', ['-c', `ulimit -n ${fds} && exec "$0" "$@"`, process.execPath, CLI, '--port', '0', '--dashboard-port', '0'], {
+async function startUnderFdLimit(t: TapTest, fds: number, args: string[] = []): Promise<{ child: ChildProcess; address: string; dashboard: string; stderr: () => string }> {
+  const child = spawn('/bin/sh', ['-c', `ulimit -n ${fds} && exec "$0" "$@"`, process.execPath, CLI, '--port', '0', '--dashboard-port', '0', ...args], {
     env: { ...process.env, GLUON_TOKEN: TOKEN }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });
@@ -235,4 +241,87 @@ t.test('connections that take every file descriptor a worker has do not end it: 
   t.same([reply.op, reply.missing], ['data', ['nothing-1']], 'a peer is served once the connections close');
   t.equal(child.exitCode, null, 'the worker is still running');
   t.notMatch(out, /EMFILE/, 'no EMFILE trace in its log');
+});
+
+/** The scheduler's lines about closing unauthenticated connections on its port (shedding.ts), so far. */
+function shedLines(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => /the scheduler's port ws:\/\/\S+: .*that had not authenticated/.test(l));
+}
+
+/** How many connections those lines say were closed. */
+function shedCount(stderr: string): number {
+  return shedLines(stderr).reduce((n, l) => n + Number(/closed (\d+) connections? /.exec(l)?.[1] ?? 0), 0);
+}
+
+/** Resolves once `done(stderr)` holds, checked at each line the scheduler writes (bounded). */
+function whenLogged(s: { child: ChildProcess; stderr: () => string }, done: (stderr: string) => boolean, what: string): Promise<void> {
+  return within(new Promise<void>((resolve) => {
+    const check = (): void => {
+      if (!done(s.stderr())) return;
+      s.child.stderr!.off('data', check);
+      resolve();
+    };
+    s.child.stderr!.on('data', check);
+    check();
+  }), what);
+}
+
+/** Opens `n` idle TCP connections to `port` one after another (each connected before the next). */
+async function idleInOrder(port: number, n: number): Promise<Raw[]> {
+  const out: Raw[] = [];
+  for (let i = 0; i < n; i++) {
+    const r = rawSocket(port);
+    await within(new Promise((resolve) => r.socket.once('connect', resolve)), `idle connection ${i}`);
+    out.push(r);
+  }
+  return out;
+}
+
+t.test('past --max-unauthenticated-connections the oldest idle connections are closed: the newest stay, a worker that connects then joins, and it is never closed for room', async (t) => {
+  const BOUND = 8;
+  const EXTRA = 5;
+  // No hello timeout to speak of: every close here is the bound's doing.
+  const s = await startCli(t, ['--max-unauthenticated-connections', String(BOUND), '--hello-timeout', '1h'], { GLUON_TOKEN: TOKEN });
+  const port = Number(new URL(s.address).port);
+  const idle = await idleInOrder(port, BOUND + EXTRA);
+  t.teardown(() => { for (const r of idle) r.socket.destroy(); });
+  await within(Promise.all(idle.slice(0, EXTRA).map((r) => r.closed)), `the ${EXTRA} oldest idle connections closed`);
+  await whenLogged(s, (e) => shedCount(e) >= EXTRA, `the scheduler saying it closed ${EXTRA}`);
+  t.equal(shedCount(s.stderr()), EXTRA, `it says it closed ${EXTRA}`);
+  t.match(shedLines(s.stderr()).at(-1), new RegExp(`past its bound of ${BOUND} held before authenticating .*; ${BOUND} unauthenticated held now, authenticated connections untouched$`), 'naming the port, the bound and what it holds');
+  t.same(idle.map((r) => r.isClosed()), [...Array(EXTRA).fill(true), ...Array(BOUND).fill(false)], `exactly the newest ${BOUND} are open`);
+
+  // A real worker: its connection is the newest, so the oldest idle one makes room for it.
+  const w = await within(startWorker(s.address, ['--token', TOKEN, '--nthreads', '1']), 'the worker joining beside the idle connections');
+  t.teardown(() => w.proc.kill('SIGKILL'));
+  t.ok(await within(idle[EXTRA]!.closed.then(() => true), 'the oldest remaining idle connection closed for the worker'), 'the oldest remaining idle connection made room for it');
+
+  // Once it has authenticated, no number of newcomers closes it.
+  const more = await idleInOrder(port, 3 * BOUND);
+  t.teardown(() => { for (const r of more) r.socket.destroy(); });
+  // Of the idle connections, all but the newest BOUND have been closed: EXTRA + 3 * BOUND.
+  await whenLogged(s, (e) => shedCount(e) >= EXTRA + 3 * BOUND, 'the scheduler saying it closed all but the newest idle connections');
+  t.same([...idle, ...more].map((r) => r.isClosed()).lastIndexOf(true), idle.length + more.length - BOUND - 1, `again only the newest ${BOUND} idle ones are open`);
+  const client = await within(connect(s.address, { role: 'client', name: 'after-flood' }, { token: TOKEN, log: () => {} }), 'a client connecting after the newcomers');
+  t.teardown(() => client.conn.close());
+  t.same(client.welcome.workers, [w.address], 'the worker is still registered: its connection was not closed for room');
+  t.equal(s.child.exitCode, null, 'the scheduler is still running');
+});
+
+t.test('a flood that takes every file descriptor the scheduler has does not keep a worker out: it joins while the flood is still held open', async (t) => {
+  // No hello timeout to speak of: the flood holds its sockets for as long as the test runs.
+  const s = await startUnderFdLimit(t, 128, ['--hello-timeout', '1h']);
+  const port = Number(new URL(s.address).port);
+  const flood = Array.from({ length: 300 }, () => rawSocket(port));
+  t.teardown(() => { for (const r of flood) r.socket.destroy(); });
+  // More connections than descriptors: a connection closed without a byte of answer is the sign
+  // that none was left (closed for room now; before, libuv's EMFILE handling dropped new ones).
+  t.ok(await within(droppedUnanswered(flood), 'a connection of the flood dropped unanswered (no descriptor left)'), 'the flood ran the scheduler out of descriptors');
+  const w = await within(startWorker(s.address, ['--token', TOKEN, '--nthreads', '1']), 'a worker joining beside the flood');
+  t.teardown(() => w.proc.kill('SIGKILL'));
+  const held = flood.filter((r) => !r.isClosed()).length;
+  t.ok(held > 0, `the worker joined while ${held} of the flood's connections were still open`);
+  await whenLogged(s, (e) => shedLines(e).some((l) => /because a new connection took the process's last file descriptor/.test(l)), 'the scheduler saying it closed connections for descriptors');
+  t.equal(s.child.exitCode, null, 'the scheduler is still running');
+  t.notMatch(s.stderr(), /EMFILE|uncaught/i, 'no EMFILE trace in the log');
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import {
-  certMissesHost, checkExposure, staggerNotBelowText, CloseCode, isLoopbackHost, envWithToken, exitUsage, flag, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, loadTlsFiles, TLS_FLAG_NAMES, TLS_FLAGS, TOKEN_FLAGS, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken, tokenSource,
+  certMissesHost, checkExposure, staggerNotBelowText, CloseCode, isLoopbackHost, envWithToken, exitUsage, flag, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, loadTlsFiles, TLS_FLAG_NAMES, TLS_FLAGS, TOKEN_FLAGS, UNAUTHENTICATED_FLAG, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken, tokenSource,
   sendBacklogFlag, stopWithSupervisor, superviseChildren, TOKEN_HELP_FLAGS, withoutTokenArgs, withTokenHelp, type CliSpec, StartFailure,
 } from '@gluon/protocol';
 import { GluonWorker, type WorkerOptions } from './worker.js';
@@ -24,6 +24,7 @@ export const WORKER_FLAGS = {
   'lifetime-stagger': flag.duration('vary --lifetime by up to this much either way, at random, so workers started together do not retire together', 0, 365 * 24 * 3600_000),
   ...sendBacklogFlag('a peer or client fetching results (or the scheduler)'),
   ...LIMIT_FLAGS,
+  ...UNAUTHENTICATED_FLAG,
   ...TLS_FLAGS,
   'v8-flags': flag.string('V8 flags the worker runs with (a child is started when node lacks them)', { arg: 'FLAGS', default: WORKER_V8_FLAGS.join(' '), check: (t, f) => { parseV8Flags(t, f); } }),
 };
@@ -108,6 +109,7 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; in
       maxFrameBytes: values['max-frame-bytes'],
       maxMessageBytes: values['max-message-bytes'],
       maxSendBacklogBytes: values['max-send-backlog'],
+      maxUnauthenticatedConnections: values['max-unauthenticated-connections'],
       ...(values.name ? { name: values.name } : {}),
       ...(values['memory-limit'] !== undefined ? { memoryLimit: values['memory-limit'] } : {}),
       ...(values['peer-timeout'] !== undefined ? { peerTimeoutMs: values['peer-timeout'] } : {}),

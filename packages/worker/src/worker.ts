@@ -64,6 +64,13 @@ export interface WorkerOptions {
    */
   maxSendBacklogBytes?: number;
   /**
+   * Connections the data listener holds at once before they authenticate (their hello with the
+   * token, a TLS handshake): past it, or when one takes the process's last file descriptor, the
+   * oldest are closed so that peers and clients get in; authenticated ones never are (default
+   * 512, `--max-unauthenticated-connections`; protocol's shedding.ts).
+   */
+  maxUnauthenticatedConnections?: number;
+  /**
    * Retire after this long (ms) from registering, like SIGTERM: hand back queued work, finish
    * running tasks, have the results held here copied to other workers, then leave (Dask's
    * `--lifetime`). On a batch farm, set it below the job's walltime so that the worker leaves on
@@ -88,7 +95,7 @@ export interface WorkerOptions {
 /** Every key of {@link WorkerOptions}, for `checkOptionKeys` (a misspelt key was ignored while its default applied). */
 const WORKER_OPTION_KEYS: OptionKeys<WorkerOptions> = {
   scheduler: true, nthreads: true, name: true, memoryLimit: true, allowModules: true, token: true, listenHost: true, allowedHosts: true,
-  tls: true, listenPort: true, cwd: true, peerTimeoutMs: true, maxFrameBytes: true, maxMessageBytes: true, maxSendBacklogBytes: true,
+  tls: true, listenPort: true, cwd: true, peerTimeoutMs: true, maxFrameBytes: true, maxMessageBytes: true, maxSendBacklogBytes: true, maxUnauthenticatedConnections: true,
   lifetimeMs: true, lifetimeStaggerMs: true, deathTimeoutMs: true, log: true,
 };
 
@@ -252,6 +259,7 @@ export class GluonWorker {
       ...(this.opts.tls ? { tls: this.opts.tls } : {}),
       ...(this.opts.token ? { token: this.opts.token } : {}),
       ...this.limits(),
+      ...(this.opts.maxUnauthenticatedConnections !== undefined ? { maxUnauthenticatedConnections: this.opts.maxUnauthenticatedConnections } : {}),
       log: this.log,
       onConnection: (conn) => {
         conn.on('message', (m: Inbound<typeof PEER_TO_WORKER>) => this.servePeer(conn, m));

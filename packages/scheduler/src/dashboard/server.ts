@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { answerAndClose, bindServer, clientCertProblem, CloseCode, HELLO_TIMEOUT_MS, HostGuard, REPORT_SHELL_PATH, serverTlsOptions, silentSocketTimeouts, type TlsOptions } from '@gluon/protocol';
+import { answerAndClose, bindServer, clientCertProblem, CloseCode, HELLO_TIMEOUT_MS, HostGuard, REPORT_SHELL_PATH, serverTlsOptions, silentSocketTimeouts, UnauthenticatedConnections, type TlsOptions } from '@gluon/protocol';
 import { loadAssets, type Asset } from './assets.js';
 import { cookieNameFor, DashboardAuth, DEFAULT_SESSION_TTL_MS } from './auth.js';
 import { EventStream } from './events.js';
@@ -66,6 +66,12 @@ export interface DashboardOptions {
   log?: (line: string) => void;
   /** the public link's template (`--dashboard-link`, see link.ts), expanded once the port is known. */
   link?: string;
+  /**
+   * connections held at once that have made no request with a valid login yet (or, without a
+   * token, no request past the Host check; a TLS handshake before it): past it, or when one takes
+   * the process's last file descriptor, the oldest are closed (default 512; protocol's shedding.ts).
+   */
+  maxUnauthenticatedConnections?: number;
 }
 
 /** A running dashboard. */
@@ -151,6 +157,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
   // live feed, login) must come from its own pages when they come from a browser at all.
   const guard = new HostGuard({ self: 'dashboard', bindHost: opts.host, ...(opts.allowedHosts ? { allowedHosts: opts.allowedHosts } : {}) });
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const gate = new UnauthenticatedConnections('the dashboard', opts.maxUnauthenticatedConnections, log);
   /** Why a browser's feed last failed in a way only configuration fixes (api/state tells the page), and what the log has said. */
   let problem: { kind: FeedProblem; at: number } | null = null;
   const said = new Set<FeedProblem>();
@@ -256,6 +263,9 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
       if (path === '/' || path === '/index.html' || path === '/worker') return send(res, 200, 'text/html; charset=utf-8', loginPage(auth.endedSession(req) ? SESSION_ENDED : ''), method);
       return send(res, 401, 'text/plain; charset=utf-8', `${auth.refusal(req)}\n`, method);
     }
+    // A login's request (or, without a token, any past the checks above): this connection is a
+    // session's from here on, never closed to make room for new ones.
+    gate.admit(req.socket);
     if (path === '/' || path === '/index.html') return sendAsset(res, page, method);
     if (path === '/api/state') {
       // The page asks this when its feed failed to open: tell it why, if a proxy is the reason.
@@ -383,6 +393,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     }
     if (path !== '/live') return refuse(socket, 404, 'Not Found');
     if (!auth.allows(req)) return refuse(socket, 401, 'Unauthorized', auth.refusal(req));
+    gate.admit(socket);
     const from = clientAddress(req, trusted);
     const refused = feedRoom(from);
     if (refused) return refuse(socket, 503, 'Service Unavailable', refused);
@@ -396,7 +407,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
 
   let bound;
   try {
-    bound = await bindServer(server, opts.host, opts.port, opts.tls ? { self: 'the Gluon dashboard', scheme: 'https' } : undefined);
+    bound = await bindServer(server, opts.host, opts.port, opts.tls ? { self: 'the Gluon dashboard', scheme: 'https' } : undefined, gate);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     feed.close();
@@ -404,6 +415,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     throw new Error(`dashboard cannot listen on ${opts.host}:${opts.port}: ${e.message}${e.code === 'EADDRINUSE' ? ' (pick another --dashboard-port, or --no-dashboard)' : ''}`);
   }
   auth.cookieName = cookieNameFor(bound.port);
+  gate.name = `the dashboard's port ${opts.tls ? 'https' : 'http'}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${bound.port}`;
   devices.name = `gluon_device_${bound.port}`;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   return {
