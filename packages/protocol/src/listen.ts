@@ -196,7 +196,7 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
   const bound = await bindServer(server, host, opts.port ?? 0, opts.tls ? { self: `Gluon ${opts.self}`, scheme: 'wss', firstByteTimeoutMs: helloMs } : undefined, gate);
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const address = `${opts.tls ? 'wss' : 'ws'}://${shownHost}:${bound.port}`;
-  gate.name = `the ${opts.self}'s port ${address}`;
+  gate.listens(`the ${opts.self}'s port ${address}`, address);
   return {
     address,
     host,
@@ -255,6 +255,7 @@ export async function listenUnix(path: string, opts: AcceptConnectionsOptions): 
   });
   // Owner only, whatever the umask: the token is the only other check.
   chmodSync(path, 0o600);
+  gate.listens(`the ${opts.self}'s Unix socket ${path}`, unixSocketAddress(path));
   return {
     address: unixSocketAddress(path),
     path,

@@ -16,6 +16,25 @@ interface Held {
 
 /** Every listener's unauthenticated connections in this process, oldest first (a Map keeps insertion order). */
 const everywhere = new Map<Socket, Held>();
+/** The listeners of this process that are bound (for `/metrics`). */
+const listening = new Set<UnauthenticatedConnections>();
+
+/** One listener's figures, for `/metrics`. */
+export interface UnauthenticatedFigures {
+  /** Its address (`ws://127.0.0.1:8786`, `ws+unix:/run/gluon.sock:/`, `http://127.0.0.1:8787`). */
+  listener: string;
+  /** Unauthenticated connections it holds now. */
+  held: number;
+  /** Its bound on them. */
+  bound: number;
+  /** Closed since it started: past its bound, and because a new connection took the last descriptor. */
+  closed: { 'past-bound': number; 'no-descriptor': number };
+}
+
+/** The figures of every bound listener of this process (the scheduler's port, Unix socket and dashboard). */
+export function unauthenticatedFigures(): UnauthenticatedFigures[] {
+  return [...listening].map((g) => ({ listener: g.address, held: g.count, bound: g.bound, closed: { ...g.closedSoFar } }));
+}
 
 /**
  * Whether a file descriptor is free: opening one is the only way to know. libuv gives no sign
@@ -40,9 +59,13 @@ export function descriptorLeft(): boolean {
  * passed, and from then on the connection is never closed for room.
  */
 export class UnauthenticatedConnections {
-  /** Where, for the log line (`scheduler ws://127.0.0.1:8786`); set once the listener is bound. */
+  /** Where, for the log line (`the scheduler's port ws://127.0.0.1:8786`); set once the listener is bound. */
   name: string;
+  /** Its address, once bound (see {@link bound}). */
+  address = '';
   readonly bound: number;
+  /** Closed since the listener started, by why. */
+  readonly closedSoFar = { 'past-bound': 0, 'no-descriptor': 0 };
   private readonly here = new Map<Socket, Held>();
   private readonly tally = new ShedTally();
   private timer: NodeJS.Timeout | undefined;
@@ -55,6 +78,16 @@ export class UnauthenticatedConnections {
               private readonly probe: () => boolean = descriptorLeft) {
     this.name = name;
     this.bound = unauthenticatedBound(bound);
+  }
+
+  /**
+   * The listener is bound: `name` for its log line (`the scheduler's port ws://127.0.0.1:8786`),
+   * `address` for `/metrics`. Counted among the process's listeners until {@link close}.
+   */
+  listens(name: string, address: string): void {
+    this.name = name;
+    this.address = address;
+    listening.add(this);
   }
 
   /** How many this listener holds now. */
@@ -97,6 +130,7 @@ export class UnauthenticatedConnections {
   /** Stops counting (the listener closes; its sockets are closed by it). */
   close(): void {
     for (const s of [...this.here.keys()]) this.forget(s);
+    listening.delete(this);
     clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -113,6 +147,8 @@ export class UnauthenticatedConnections {
       this.forget(h.socket);
       h.socket.destroy();
     }
+    this.closedSoFar['past-bound'] += choice.overBound.length;
+    this.closedSoFar['no-descriptor'] += choice.forDescriptors.length;
     this.tally.note(choice, stuck, Date.now());
     this.schedule();
   }

@@ -6,7 +6,7 @@
  */
 import net from 'node:net';
 import t from 'tap';
-import { connect, DESCRIPTOR_HEADROOM, listen, readTlsMaterial, temporaryTls, UnauthenticatedConnections, type Connection, type Listener, type TlsOptions } from '@gluon/protocol';
+import { connect, DESCRIPTOR_HEADROOM, listen, unauthenticatedFigures, readTlsMaterial, temporaryTls, UnauthenticatedConnections, type Connection, type Listener, type TlsOptions } from '@gluon/protocol';
 import { until } from '../../../test/helpers/until.js';
 
 interface Idle { socket: net.Socket; closed(): boolean }
@@ -49,6 +49,9 @@ for (const secure of [false, true]) {
     t.equal(served.length, 1);
     t.notOk(served[0]!.closed, 'nor is its connection on the listener\'s side');
     t.match(lines.find((line) => / that had not authenticated /.test(line)), new RegExp(`^the test's port ${l.address.replace(/[.[\]]/g, '\\$&')}: closed ${2 * BOUND} connections .*past its bound of ${BOUND} .*; ${BOUND} unauthenticated held now`));
+    t.same(unauthenticatedFigures().find((f) => f.listener === l.address), { listener: l.address, held: BOUND, bound: BOUND, closed: { 'past-bound': 2 * BOUND, 'no-descriptor': 0 } }, 'its figures, for /metrics');
+    await l.close();
+    t.notOk(unauthenticatedFigures().some((f) => f.listener === l.address), 'and none once it is closed');
   });
 }
 

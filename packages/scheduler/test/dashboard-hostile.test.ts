@@ -107,5 +107,14 @@ t.test('past maxUnauthenticatedConnections the oldest connections without a logi
   t.same(idle.map(shed), [...Array(BOUND).fill(true), ...Array(BOUND).fill(false)], `the newest ${BOUND} stay`);
   t.notOk(feed.closed(), 'the logged-in feed is never closed for room');
   t.match(lines.join('\n'), new RegExp(`^the dashboard's port http://127\\.0\\.0\\.1:${port}: closed ${BOUND + 1} connections that had not authenticated .*past its bound of ${BOUND} `), 'one line, naming the port and the count');
+
+  // /metrics says it too. The scrape's own connection arrives unauthenticated, so it closes one
+  // more idle one (the oldest left), then is admitted with its token: 3 idle ones held.
+  const metrics = await (await fetch(new URL('metrics', d.url), { headers: { authorization: 'Bearer sekrit' } })).text();
+  const listener = `listener="http://127.0.0.1:${port}"`;
+  for (const line of [`gluon_unauthenticated_connections{${listener}} ${BOUND - 1}`, `gluon_unauthenticated_connections_max{${listener}} ${BOUND}`,
+    `gluon_unauthenticated_connections_closed_total{${listener},reason="past-bound"} ${BOUND + 2}`, `gluon_unauthenticated_connections_closed_total{${listener},reason="no-descriptor"} 0`]) {
+    t.match(metrics, new RegExp(`^${line.replace(/[{}.]/g, '\\$&')}$`, 'm'), `/metrics: ${line}`);
+  }
   for (const c of [feed, wrong, ...idle]) c.socket.destroy();
 });

@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { ClusterEvent, DashboardSource, GroupState } from './source.js';
+import { unauthenticatedFigures, type UnauthenticatedFigures } from '@gluon/protocol';
 
 /**
  * The scheduler's figures for Prometheus (`/metrics` on the dashboard's port). The hot path only
@@ -197,6 +198,27 @@ export class SchedulerMetrics {
       });
       counter('gluon_dashboard_feeds_dropped_total', 'Live feeds dropped for not reading (4010)', () => feeds().dropped);
     }
+    // This process's listeners (the scheduler's port, its Unix socket, this dashboard): a flood
+    // of connections without a token shows here before anyone is kept out (protocol's shedding.ts).
+    const perListener = (name: string, help: string, value: (l: UnauthenticatedFigures) => number) => new Gauge({
+      name, help, labelNames: ['listener'], registers,
+      collect() {
+        this.reset();
+        for (const l of unauthenticatedFigures()) this.set({ listener: l.listener }, value(l));
+      },
+    });
+    perListener('gluon_unauthenticated_connections', 'Connections each listener of the scheduler process holds that have not authenticated yet (no hello with the token, TLS handshake or dashboard login)', (l) => l.held);
+    perListener('gluon_unauthenticated_connections_max', 'Connections each listener holds at once before they authenticate (--max-unauthenticated-connections)', (l) => l.bound);
+    new Counter({
+      name: 'gluon_unauthenticated_connections_closed_total', labelNames: ['listener', 'reason'], registers,
+      help: 'Unauthenticated connections closed, the oldest first, to take in new ones: past-bound (the listener held its bound), no-descriptor (a new connection took the process\'s last file descriptor)',
+      collect() {
+        this.reset();
+        for (const l of unauthenticatedFigures()) {
+          for (const [reason, n] of Object.entries(l.closed)) this.inc({ listener: l.listener, reason }, n);
+        }
+      },
+    });
     perWorker('gluon_worker_cpu_ratio', 'CPU use of each worker process over its last heartbeat interval (1 = one core)', (w) => w.cpu / 100);
     return registry;
   }

@@ -415,7 +415,8 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     throw new Error(`dashboard cannot listen on ${opts.host}:${opts.port}: ${e.message}${e.code === 'EADDRINUSE' ? ' (pick another --dashboard-port, or --no-dashboard)' : ''}`);
   }
   auth.cookieName = cookieNameFor(bound.port);
-  gate.name = `the dashboard's port ${opts.tls ? 'https' : 'http'}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${bound.port}`;
+  const origin = `${opts.tls ? 'https' : 'http'}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${bound.port}`;
+  gate.listens(`the dashboard's port ${origin}`, origin);
   devices.name = `gluon_device_${bound.port}`;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   return {
