@@ -71,8 +71,15 @@ const addressOf = (host: string) => host.slice(host.lastIndexOf('@') + 1);
  * shell was killed) sent it a SIGTERM. Only the script's own processes are in the group: the host's
  * process and what it started (as a terminal's Ctrl-C reaches them; a supervised gluon-worker's
  * child is told twice, and stops once), and the reader.
+ *
+ * A SIGTERM, SIGINT or SIGHUP to the script's own shell (a `kill` of it on the host) goes to that
+ * group too, and the script waits for the group's leader to end: `stopGraceS` seconds (Slurm's
+ * KillWait, 30 s), then a SIGKILL to the group; it then exits 128 + the signal's number. It
+ * exited at once and left the process running until the session closed. The shell sends to the
+ * group only while bash counts its leader as running (not yet reaped), so the group's id is not
+ * another's.
  */
-export function hostScriptOf(what: string, host: string, tls: boolean, lines: string[]): string {
+export function hostScriptOf(what: string, host: string, tls: boolean, lines: string[], o: { stopGraceS?: number } = {}): string {
   return [
     '#!/usr/bin/env bash',
     `# Gluon SSHCluster: the ${what} on ${host}, run as \`ssh ${host} bash -s\`.`,
@@ -87,25 +94,26 @@ export function hostScriptOf(what: string, host: string, tls: boolean, lines: st
     ...lines.map((l) => `    ${l}`),
     // Started with job control on, the subshell's stdin is the session's (a background command's
     // is /dev/null otherwise); fd 3 hands it to the reader, itself in the background.
-    // The lifeline's SIGTERM reaches this shell too: ignored (after the process started, which
-    // keeps the default; the reader sets it back), so the wait is not cut short. A trap that cut
-    // it short and waited again lost the process's status now and then (bash 5.2: `wait` gave -1,
-    // the script exited 255).
-    '    trap \'\' TERM',
+    // The lifeline's SIGTERM reaches this shell too, and so do the signals the script's shell
+    // passes on: ignored (after the process started, which keeps the defaults), so the wait is not
+    // cut short and this shell outlives the process. A trap that cut it short and waited again
+    // lost the process's status now and then (bash 5.2: `wait` gave -1, the script exited 255).
+    // The reader ends quietly on them (dying of one, this shell said "Terminated" on the session).
+    '    trap \'\' TERM INT HUP',
     '    # The ssh session is the lifeline: when its stdin closes, stop the process (and what it started).',
     '    exec 3<&0',
-    '    { trap - TERM; cat <&3 >/dev/null; trap \'\' TERM; kill -TERM 0; } >/dev/null 2>&1 &',
+    '    { trap \'exit 0\' TERM INT HUP; cat <&3 >/dev/null; trap \'\' TERM; kill -TERM 0; } >/dev/null 2>&1 &',
     '    exec 3<&-',
     '    status=0; wait "$pid" || status=$?',
-    // A SIGHUP, not a SIGTERM: the reader ignores SIGTERM until it has set it back, and a process
+    // A SIGHUP, not a SIGTERM: the reader ignores SIGTERM once its cat has ended, and a process
     // that ended at once could leave it waiting for the session's end.
     '    # The process ended by itself: so does the lifeline, and the session (the EXIT trap removes the TLS files).',
-    '    trap \'\' HUP',
     '    kill -HUP 0 2>/dev/null || true',
     '    exit "$status"',
     '  ) &',
     '  group=$!',
     '  set +m',
+    ...STOP_LINES(what, o.stopGraceS ?? 30).map((l) => `  ${l}`),
     '  status=0; wait "$group" || status=$?',
     '  exit "$status"',
     '}',
@@ -113,6 +121,37 @@ export function hostScriptOf(what: string, host: string, tls: boolean, lines: st
     '',
   ].join('\n');
 }
+
+/**
+ * The script's shell on a signal: passes it to the group, waits for the group's leader (at most
+ * `graceS` seconds, then SIGKILL to the group), exits 128 + its number. `running` asks bash's own
+ * count of its children (`jobs -rp`), not the kernel: a pid bash has reaped may be another's.
+ * `wait -n` (bash 4.3 or later) returns when the leader or the timer ends, whichever is first.
+ */
+const STOP_LINES = (what: string, graceS: number): string[] => [
+  'running() { local p; for p in $(jobs -rp); do [ "$p" != "$1" ] || return 0; done; return 1; }',
+  'stop() {',
+  '  trap \'\' TERM INT HUP',
+  '  if running "$group"; then',
+  '    kill -s "$1" -- "-$group" 2>/dev/null || true',
+  `    sleep ${graceS} </dev/null >/dev/null 2>&1 &`,
+  '    timer=$!',
+  '    wait -n 2>/dev/null || true',
+  // Waited for, so bash says nothing of it at exit (it printed the whole subshell, "Killed").
+  '    if running "$group"; then',
+  `      echo "gluon: the ${what} still running ${graceS} s after SIG$1: SIGKILL to its process group" >&2`,
+  '      kill -KILL -- "-$group" 2>/dev/null || true',
+  '      wait "$group" 2>/dev/null || true',
+  '    fi',
+  // SIGKILL: the timer was started with SIGTERM ignored, as it is in this shell now.
+  '    if running "$timer"; then kill -KILL "$timer" 2>/dev/null || true; fi',
+  '  fi',
+  '  exit "$2"',
+  '}',
+  'trap \'stop TERM 143\' TERM',
+  'trap \'stop INT 130\' INT',
+  'trap \'stop HUP 129\' HUP',
+];
 
 /**
  * Gluon over SSH: `hosts[0]` runs gluon-scheduler, every other host one gluon-worker.

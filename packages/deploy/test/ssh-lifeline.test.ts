@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,8 +13,9 @@ import { until } from '../../../test/helpers/until.js';
  * runs as sshd runs it (`bash -s`, the script then the token on stdin, stdin kept open as the
  * lifeline) in a pid namespace of its own, where the test decides which pid the next process gets
  * (/proc/sys/kernel/ns_last_pid): the window is opened wide and on purpose — the script's shell is
- * stopped by a SIGTERM (as `kill` of it, or a hang-up, would), the host's process ends by itself
- * (a worker's --lifetime) and another process is given its pid, then the session ends.
+ * killed (SIGKILL: a SIGTERM or hang-up now stops the host's process with it, and the lifeline's
+ * reader), the host's process ends by itself (a worker's --lifetime) and another process is
+ * given its pid, then the session ends.
  * Skips, saying why, without root, unshare and nsenter.
  */
 function unavailable(): string | undefined {
@@ -91,6 +92,83 @@ t.test('the host\'s process ending by itself ends the script with its status, th
   t.equal(out, '', 'nothing said');
 });
 
+/**
+ * Runs `hostScriptOf` for `process.js` in `dir` as sshd runs it (`bash -s` in a session of its
+ * own, the script then the token on stdin, kept open as the lifeline): the script's shell, what
+ * it says, and its exit (a status, or the signal it died of).
+ */
+function runHostScript(t: Test, dir: string, o: { stopGraceS?: number } = {}) {
+  const script = hostScriptOf('worker', 'test-host', false, [`${process.execPath} ${join(dir, 'process.js')} ${dir} </dev/null &`, 'pid=$!'], o);
+  const host = spawn('bash', ['-s'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  t.teardown(() => { try { process.kill(-host.pid!, 'SIGKILL'); } catch { /* gone */ } });
+  const said = { out: '' };
+  host.stdout!.on('data', (d) => (said.out += d));
+  host.stderr!.on('data', (d) => (said.out += d));
+  const exited = new Promise<number | string>((r) => host.once('exit', (c, sig) => r(c ?? sig ?? -1)));
+  host.stdin!.write(`${script}the-token\n`);
+  t.teardown(() => { host.stdin!.destroy(); });
+  return { host, said, exited };
+}
+
+/** Whether process `pid` has ended (gone, or a zombie nobody has reaped yet). */
+function ended(pid: number): boolean {
+  try {
+    return /^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+for (const [sig, n] of [['SIGTERM', 15], ['SIGINT', 2], ['SIGHUP', 1]] as const) {
+  t.test(`a ${sig} to the script's shell goes to the host's process, and the script exits ${128 + n} once that process has ended`, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'gluon-ssh-lifeline-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    // Says its pid; on the signal, which it got, and exits 7 a moment later (a worker handing its work back).
+    writeFileSync(join(dir, 'process.js'), [
+      'const { writeFileSync, renameSync } = require("node:fs");',
+      'const dir = process.argv[2];',
+      'for (const s of ["SIGTERM", "SIGINT", "SIGHUP"]) process.on(s, () => { writeFileSync(dir + "/got", s); setTimeout(() => { writeFileSync(dir + "/done", ""); process.exit(7); }, 200); });',
+      'writeFileSync(dir + "/pid.tmp", String(process.pid)); renameSync(dir + "/pid.tmp", dir + "/pid");',
+      'setInterval(() => {}, 1 << 30);',
+    ].join('\n'));
+    const { host, said, exited } = runHostScript(t, dir);
+    await until(() => existsSync(join(dir, 'pid')) || host.exitCode !== null, 'the host\'s process started');
+    process.kill(host.pid!, sig);
+    // It exited at once, of the signal, and the process ran on until the session closed.
+    const exit = await exited;
+    t.equal(exit, 128 + n, `the script exits ${128 + n}, said as a signal's:\n${said.out}`);
+    t.equal(existsSync(join(dir, 'got')) ? readFileSync(join(dir, 'got'), 'utf8') : 'nothing', sig, `the process got the ${sig}`);
+    t.ok(existsSync(join(dir, 'done')), 'the process had ended when the script exited');
+    t.equal(said.out, '', 'nothing said (no job notices)');
+    // The lifeline's reader ends too (a script that died of the signal leaves the whole group).
+    if (exit === 128 + n) await until(() => inSession(host.pid!).length === 0, `the script's processes ended: ${JSON.stringify(inSession(host.pid!))}`);
+  });
+}
+
+t.test('a host\'s process still running after the grace once the script\'s shell got a SIGTERM gets a SIGKILL, with its group', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-ssh-lifeline-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // Ignores SIGTERM, and has a child of its own in the group (what a worker started).
+  writeFileSync(join(dir, 'process.js'), [
+    'const { spawn } = require("node:child_process");',
+    'const { writeFileSync, renameSync } = require("node:fs");',
+    'const dir = process.argv[2];',
+    'process.on("SIGTERM", () => writeFileSync(dir + "/got", "SIGTERM"));',
+    'const child = spawn("sleep", ["100000"], { stdio: "ignore" });',
+    'writeFileSync(dir + "/pid.tmp", `${process.pid} ${child.pid}`); renameSync(dir + "/pid.tmp", dir + "/pid");',
+    'setInterval(() => {}, 1 << 30);',
+  ].join('\n'));
+  const { host, said, exited } = runHostScript(t, dir, { stopGraceS: 1 });
+  await until(() => existsSync(join(dir, 'pid')) || host.exitCode !== null, 'the host\'s process started');
+  const [pid, child] = readFileSync(join(dir, 'pid'), 'utf8').split(' ').map(Number);
+  process.kill(host.pid!, 'SIGTERM');
+  if (t.equal(await exited, 143, `the script exits 143:\n${said.out}`)) {
+    t.equal(existsSync(join(dir, 'got')) ? readFileSync(join(dir, 'got'), 'utf8') : 'nothing', 'SIGTERM', 'the process got the SIGTERM first');
+    await until(() => ended(pid!) && ended(child!), 'the process and its child ended');
+    t.equal(said.out, 'gluon: the worker still running 1 s after SIGTERM: SIGKILL to its process group\n', 'said why');
+  }
+});
+
 const why = unavailable();
 if (why) {
   t.skip(`the lifeline signals only the script's processes: ${why}`, () => {});
@@ -118,8 +196,8 @@ if (why) {
     // Not always pid 2 there: a fork that fails (EAGAIN, on a machine short of pids) still uses one up.
     const shell = members(ns).find((m) => m.cmd === 'bash -s' && parentOf(m.root) === init);
     t.ok(shell, `the script's shell, the child of pid 1 there: ${JSON.stringify(members(ns))}`);
-    // The script's shell stopped: the lifeline, and the host's process, outlive it.
-    process.kill(shell!.root, 'SIGTERM');
+    // The script's shell killed: the lifeline, and the host's process, outlive it.
+    process.kill(shell!.root, 'SIGKILL');
     await until(() => !members(ns).some((m) => m.ns === shell!.ns && !m.signalled), 'the script\'s shell ended');
     // The host's process ends by itself, and is reaped.
     const end = openSync(join(dir, 'end'), 'r+');
