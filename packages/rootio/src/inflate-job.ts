@@ -19,8 +19,9 @@ export const CLAIMED = 1;
 /** Decompressed by a thread into its slot. */
 export const DONE = 2;
 /**
- * A thread (or the reader ahead) could not decompress it: the job stops ({@link FAILED_AT}), and
- * the reader decompresses it again itself, to raise the real error.
+ * A thread (or the reader ahead) could not decompress it: no basket after it is decompressed
+ * ahead any more ({@link FAILED_AT}), and the reader decompresses it again itself, to raise the
+ * real error.
  */
 export const FAILED = 3;
 /** Claimed by the reader, which decompresses it itself (not in a slot). */
@@ -31,9 +32,12 @@ export const CURSOR = 0;
 export const RELEASED = 1;
 export const CANCELLED = 2;
 /**
- * 0, or 1 + the first basket that failed to decompress. Set with CANCELLED, so that the threads
- * stop at once (they take no further basket and drop one they had just claimed) and the reader
- * raises that basket's error at its next basket, not only once it reaches the failed one in order.
+ * 0, or 1 + the first basket in the job's order (the lowest) that has failed to decompress so
+ * far. The threads take no basket after it (and drop one they had just claimed), but go on with
+ * those before it: one of them may be damaged too, and the read names the first damaged basket in
+ * its order, as a one-thread read does — not the one a thread happened to reach first, which
+ * differed from run to run. The reader raises its error as soon as every basket from its
+ * position to the failed one has been decompressed fine, not only once it reaches it in order.
  */
 export const FAILED_AT = 3;
 export const CONTROL_WORDS = 4;

@@ -124,6 +124,8 @@ export class InflateJob {
   private scan = 0;
   /** Whether a basket's failure ({@link FAILED_AT}) has been raised already (once is enough). */
   private failureRaised = false;
+  /** Baskets `done[0]` up to (not with) `done[1]` are DONE: where {@link raiseFailure}'s scan resumes. */
+  private readonly done = [0, 0];
   /**
    * Who decompressed the baskets taken so far: threads, or the reader (when reached, or ahead);
    * the bytes each side decompressed, and how long the reader waited for a thread's basket.
@@ -232,12 +234,14 @@ export class InflateJob {
    * caller's), it is too big for the ring, or decompressing it failed (doing it again raises the
    * real error). Bytes in the ring ({@link inRing}) are valid until {@link release}.
    *
-   * Once any basket of the job has failed (on a thread, or here ahead), this raises that basket's
-   * error instead, whichever basket is asked for: the read fails with it at once, rather than
-   * decode on, with the threads stopped, up to the failed basket.
+   * Once a basket of the job has failed (on a thread, or here ahead) and every basket from k to it
+   * has been decompressed fine, this raises that basket's error instead: the read fails with it
+   * at once, rather than decode on up to it. While one before it is still to be decompressed (it
+   * may be damaged too, and would be the one a one-thread read names), the read goes on, the
+   * threads with it, up to the failed basket.
    */
   take(k: number): Uint8Array | null {
-    this.raiseFailure();
+    this.raiseFailure(k);
     if (this.settle(k) !== DONE) return null;
     if (!this.aheadDone[k]) {
       this.stats.threads++;
@@ -274,13 +278,22 @@ export class InflateJob {
   }
 
   /**
-   * Raises the error of the job's first failed basket, if one has failed: decompressed again
-   * here, it names the file and offset. A basket that a thread could not decompress but this
-   * thread can (no known cause) raises nothing: the reader then decompresses the rest itself.
+   * Raises the error of the job's first failed basket, if one has failed and every basket from k
+   * to it is DONE: decompressed again here, it names the file and offset. A basket that a thread
+   * could not decompress but this thread can (no known cause) raises nothing: the reader then
+   * decompresses the rest itself.
    */
-  private raiseFailure(): void {
+  private raiseFailure(k: number): void {
     const failed = Atomics.load(this.control, FAILED_AT);
     if (!failed || this.failureRaised) return;
+    // A basket's state, once DONE, stays so: the scan resumes where the last one stopped.
+    let j = k >= this.done[0]! ? Math.max(k, this.done[1]!) : k;
+    while (j < failed - 1 && Atomics.load(this.states, j) === DONE) j++;
+    if (j < failed - 1) {
+      this.done[0] = k;
+      this.done[1] = j;
+      return;
+    }
     this.failureRaised = true;
     this.payloads[failed - 1]!.decompress();
   }
@@ -295,10 +308,11 @@ export class InflateJob {
    * false when there is none whose slot is free.
    */
   private takeAhead(k: number): boolean {
-    // Stopped by a failure: nothing more is decompressed ahead.
     if (Atomics.load(this.control, CANCELLED)) return false;
     const states = this.states;
-    const limit = Math.min(states.length, this.nextUnreleased + this.views.window);
+    // Nothing at or after a failed basket is decompressed ahead (the read fails there).
+    const failed = Atomics.load(this.control, FAILED_AT);
+    const limit = Math.min(failed ? failed - 1 : states.length, this.nextUnreleased + this.views.window);
     let j = Math.max(this.scan, k + 1);
     while (j < limit && Atomics.load(states, j) !== FREE) j++;
     this.scan = j;
@@ -309,7 +323,7 @@ export class InflateJob {
     this.aheadDone[j] = 1;
     const state = inflateBasket(this.views, j);
     Atomics.store(states, j, state);
-    // A failure stops the threads, and is raised at the reader's next basket (take).
+    // A failure stops the threads after it, and is raised by take once nothing before it can fail.
     if (state !== DONE) jobFailed(this.control, j);
     return true;
   }

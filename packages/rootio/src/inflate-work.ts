@@ -48,11 +48,23 @@ export function inflateBasket(v: JobViews, k: number): number {
 }
 
 /**
- * Records that basket k failed (the first failure only) and stops the job: threads take no
- * further basket, and one waiting for a slot of the ring is woken to see it.
+ * Records that basket k failed, unless one before it has already: threads take no basket after
+ * the first failed one, and one waiting for a slot of the ring is woken to see it.
  */
 export function jobFailed(control: Int32Array, k: number): void {
-  Atomics.compareExchange(control, FAILED_AT, 0, k + 1);
-  Atomics.store(control, CANCELLED, 1);
+  for (;;) {
+    const failed = Atomics.load(control, FAILED_AT);
+    if (failed && failed <= k + 1) break;
+    if (Atomics.compareExchange(control, FAILED_AT, failed, k + 1) === failed) break;
+  }
   Atomics.notify(control, RELEASED);
+}
+
+/**
+ * Whether basket k is no longer to be decompressed ahead: the job was closed, or a basket before
+ * it failed (the read fails there, so k is never needed).
+ */
+export function stoppedAt(control: Int32Array, k: number): boolean {
+  const failed = Atomics.load(control, FAILED_AT);
+  return Atomics.load(control, CANCELLED) !== 0 || (failed !== 0 && k >= failed);
 }

@@ -55,13 +55,26 @@ t.test('every basket decompressed by the threads comes back exactly, from the ri
   for (const r of job.reports) if (r.bytes) t.ok(r.firstAt >= job.startedAt && r.lastAt >= r.firstAt, `a thread's baskets fall within the job (${JSON.stringify(r)})`);
 });
 
+/** Makes basket k of `ps` one that cannot be decompressed (its deflate stream garbled); its error names byte 1000 × k. */
+function damage(ps: Payload[], raw: Uint8Array[], k: number): void {
+  const damaged = Uint8Array.from(ps[k]!.bytes);
+  damaged[40] ^= 0xff;
+  damaged[41] ^= 0xff;
+  ps[k] = { bytes: damaged, expected: raw[k]!.length, decompress: () => decompress(damaged, raw[k]!.length, 'test.root', 1000 * k) };
+}
+
+/** Takes every basket in order as a read does (job null: a one-thread read, each decompressed here). */
+function readAll(ps: Payload[], job: InflateJob | null): void {
+  for (let k = 0; k < ps.length; k++) {
+    job?.take(k) ?? ps[k]!.decompress();
+    job?.release(k);
+  }
+}
+
 t.test('a basket a thread cannot decompress stops the job at once: no basket after it is decompressed, and the reader raises its error at its next basket', async (t) => {
   const n = 32;
   const { raw, payloads: ps } = payloads(Array.from({ length: n }, () => 30_000));
-  const damaged = Uint8Array.from(ps[5]!.bytes);
-  damaged[40] ^= 0xff;
-  damaged[41] ^= 0xff;
-  ps[5] = { bytes: damaged, expected: raw[5]!.length, decompress: () => decompress(damaged, raw[5]!.length, 'test.root', 5000) };
+  damage(ps, raw, 5);
   // One thread, and a ring as long as the job (32 slots of 30 kB): the reader takes nothing until
   // the thread has finished with the job, so what the thread decompressed is all its own choice.
   // It went on through all 32 baskets after basket 5 had failed, until the reader reached basket
@@ -82,6 +95,23 @@ t.test('a basket a thread cannot decompress stops the job at once: no basket aft
   }
   job.close();
   t.match(job.stats, { threads: 5, reader: n - 6 }, 'the baskets after the failed one were left to the reader');
+});
+
+t.test('two damaged baskets, the later one failed first on a thread: the read names the earlier one, as a one-thread read does', async (t) => {
+  const n = 32;
+  // Basket 3 is too big for the ring (over 16 MiB): the reader decompresses it, in its turn.
+  const { raw, payloads: ps } = payloads(Array.from({ length: n }, (_, k) => (k === 3 ? 17 << 20 : 30_000)));
+  damage(ps, raw, 3);
+  damage(ps, raw, 20);
+  t.throws(() => readAll(ps, null), { name: 'RootFormatError', message: /\(at byte 3000\)/ }, 'one thread: basket 3 is the first that fails');
+  // One thread, which passes basket 3 by and fails at basket 20 before the reader takes anything.
+  const job = InflateJob.start('test.root', ps, 2)!;
+  await job.drained;
+  t.equal(job.reports[0]!.baskets, 20, 'the thread did baskets 0 to 2 and 4 to 20, and stopped at the failed one');
+  // It named basket 20, the first to fail in time, at the reader's first basket.
+  t.throws(() => readAll(ps, job), { name: 'RootFormatError', message: /\(at byte 3000\)/ }, 'two threads: basket 3 too, when the reader reaches it');
+  job.close();
+  t.match(job.stats, { threads: 3, ahead: 0 }, 'baskets 0 to 2 came from the thread');
 });
 
 t.test('a read longer than the ring: slots are refilled only after release, values all exact', async (t) => {
