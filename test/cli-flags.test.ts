@@ -37,6 +37,9 @@ t.test('--help says what every flag does', async (t) => {
   t.equal(w.code, 0);
   for (const re of [/^usage: gluon-worker ws:\/\/HOST:8786 \[options\]/, /--nthreads N +task threads per worker process \(default 1\)/,
     /--memory-limit SIZE +RSS above which/, /--allow-module SPEC +.*\(repeatable\)/]) t.match(w.out, re);
+  // Each says how a connection authenticates on its own listeners: a worker serves no dashboard.
+  t.match(s.out, /connections held at once per listener before they authenticate \(hello with the token, TLS handshake, dashboard login\)/);
+  t.match(w.out, /connections held at once per listener before they authenticate \(hello with the token, TLS handshake\)/, 'gluon-worker: no dashboard login');
   for (const line of [...s.out.split('\n'), ...w.out.split('\n')].filter((l) => /^\s+-/.test(l))) {
     t.ok(/^\s+\S.*\S\s{2,}\S/.test(line) || /^\s{10,}\S/.test(line) || /^\s+--\S+( \S+)?$/.test(line), `described: ${line.trim()}`);
   }

@@ -294,11 +294,14 @@ export const LIMIT_FLAGS = {
 /**
  * `--max-unauthenticated-connections`: connections each listener holds before they authenticate
  * (`ListenOptions.maxUnauthenticatedConnections`); one range and default for every Gluon process
- * that listens.
+ * that listens. `ways` are how a connection authenticates on that process's listeners, as its
+ * `--help` says them: a worker has no dashboard, so its help must not offer a dashboard login.
  */
-export const UNAUTHENTICATED_FLAG = {
-  'max-unauthenticated-connections': flag.int('connections held at once per listener before they authenticate (hello with the token, TLS handshake, dashboard login); past it, or with no file descriptor left, the oldest of them are closed to take in new ones', 1, 1_000_000, '512'),
-};
+export function unauthenticatedFlag(ways: string) {
+  return {
+    'max-unauthenticated-connections': flag.int(`connections held at once per listener before they authenticate (${ways}); past it, or with no file descriptor left, the oldest of them are closed to take in new ones`, 1, 1_000_000, '512'),
+  };
+}
 
 /**
  * Flags that `LocalCluster` also takes as options (`memoryLimit`, `heartbeatTtl`,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import {
-  ALLOWED_FAILURES_FLAG, certMissesHost, flagGiven, checkExposure, envWithToken, exitStartFailure, exitUsage, StartFailure, flag, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, UNAUTHENTICATED_FLAG, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
+  ALLOWED_FAILURES_FLAG, certMissesHost, flagGiven, checkExposure, envWithToken, exitStartFailure, exitUsage, StartFailure, flag, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, unauthenticatedFlag, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
   sendBacklogFlag, stopWithSupervisor, superviseChildren, withoutTokenArgs, type CliSpec,
 } from '@gluon/protocol';
 import { isIP } from 'node:net';
@@ -28,7 +28,7 @@ export const SCHEDULER_FLAGS = {
   ...HEARTBEAT_TTL_FLAG,
   'session-grace': flag.duration('a client whose connection was lost keeps its keys this long for its return (0: none)', 0, 24 * 3600_000, '60s'),
   'hello-timeout': flag.duration('a new connection silent this long (no upgrade, no hello) is dropped', 100, 3600_000, '10s'),
-  ...UNAUTHENTICATED_FLAG,
+  ...unauthenticatedFlag('hello with the token, TLS handshake, dashboard login'),
   'holder-wait': flag.duration('after a restart, task assignment waits this long at most for the workers reconnecting clients knew of to re-register (what they hold is taken back, not recomputed)', 0, 24 * 3600_000, '15s'),
   'refusal-wait': flag.duration('tasks whose module every worker refuses wait this long at most while a refusal may lift (a missing --allow-module path, file or package), then fail', 0, 24 * 3600_000, '60s'),
   'memory-stall': flag.duration('tasks waiting this long with every worker paused for memory: say the cluster is stuck (log, dashboard, clients)', 100, 24 * 3600_000, '10s'),

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import {
-  certMissesHost, checkExposure, staggerNotBelowText, CloseCode, isLoopbackHost, envWithToken, exitUsage, flag, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, loadTlsFiles, TLS_FLAG_NAMES, TLS_FLAGS, TOKEN_FLAGS, UNAUTHENTICATED_FLAG, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken, tokenSource,
+  certMissesHost, checkExposure, staggerNotBelowText, CloseCode, isLoopbackHost, envWithToken, exitUsage, flag, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, loadTlsFiles, TLS_FLAG_NAMES, TLS_FLAGS, TOKEN_FLAGS, unauthenticatedFlag, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken, tokenSource,
   sendBacklogFlag, stopWithSupervisor, superviseChildren, TOKEN_HELP_FLAGS, withoutTokenArgs, withTokenHelp, type CliSpec, StartFailure,
 } from '@gluon/protocol';
 import { GluonWorker, type WorkerOptions } from './worker.js';
@@ -24,7 +24,7 @@ export const WORKER_FLAGS = {
   'lifetime-stagger': flag.duration('vary --lifetime by up to this much either way, at random, so workers started together do not retire together', 0, 365 * 24 * 3600_000),
   ...sendBacklogFlag('a peer or client fetching results (or the scheduler)'),
   ...LIMIT_FLAGS,
-  ...UNAUTHENTICATED_FLAG,
+  ...unauthenticatedFlag('hello with the token, TLS handshake'),
   ...TLS_FLAGS,
   'v8-flags': flag.string('V8 flags the worker runs with (a child is started when node lacks them)', { arg: 'FLAGS', default: WORKER_V8_FLAGS.join(' '), check: (t, f) => { parseV8Flags(t, f); } }),
 };
