@@ -11,7 +11,7 @@ import { HostGuard } from './origin.js';
 import { bindServer, clientCertProblem, serverTlsOptions, type TlsOptions } from './tls.js';
 import { logText } from './log-text.js';
 import { UnauthenticatedConnections } from './unauthenticated.js';
-import type { DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS } from './shedding.js';
+import { unauthenticatedLacking, type DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS } from './shedding.js';
 
 export interface ListenOptions extends Omit<AcceptOptions, 'remote'> {
   host?: string;
@@ -196,7 +196,7 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
   const bound = await bindServer(server, host, opts.port ?? 0, opts.tls ? { self: `Gluon ${opts.self}`, scheme: 'wss', firstByteTimeoutMs: helloMs } : undefined, gate);
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const address = `${opts.tls ? 'wss' : 'ws'}://${shownHost}:${bound.port}`;
-  gate.listens(`the ${opts.self}'s port ${address}`, address);
+  gate.listens(`the ${opts.self}'s port ${address}`, address, unauthenticatedLacking(Boolean(opts.tls)));
   return {
     address,
     host,
@@ -255,7 +255,7 @@ export async function listenUnix(path: string, opts: AcceptConnectionsOptions): 
   });
   // Owner only, whatever the umask: the token is the only other check.
   chmodSync(path, 0o600);
-  gate.listens(`the ${opts.self}'s Unix socket ${path}`, unixSocketAddress(path));
+  gate.listens(`the ${opts.self}'s Unix socket ${path}`, unixSocketAddress(path), unauthenticatedLacking(false));
   return {
     address: unixSocketAddress(path),
     path,

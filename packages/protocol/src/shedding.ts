@@ -13,6 +13,18 @@
  * (past the hello and token check, or a dashboard login) are never among them.
  */
 
+/**
+ * What an unauthenticated connection has not done yet, when its listener is not known: each
+ * listener says its own ({@link unauthenticatedLacking}, the dashboard's), so that a worker's
+ * plain port does not speak of TLS or a login.
+ */
+export const UNAUTHENTICATED_LACKING = 'no hello with the token yet, or no TLS handshake or login';
+
+/** What a connection on a scheduler's or worker's port (`tls`: wss://) or Unix socket has not done yet before it counts as authenticated. */
+export function unauthenticatedLacking(tls: boolean): string {
+  return tls ? 'no TLS handshake or no hello with the token yet' : 'no hello with the token yet';
+}
+
 /** Connections held per listener before they authenticate, by default. */
 export const DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS = 512;
 
@@ -121,9 +133,10 @@ export class ShedTally {
 
   /**
    * The burst's line if it is due at `now` (and a new count begins), else null. `listener` names
-   * where (`scheduler ws://127.0.0.1:8786`), `held` how many unauthenticated connections it holds now.
+   * where (`scheduler ws://127.0.0.1:8786`), `held` how many unauthenticated connections it holds now,
+   * `lacking` what those it closed had not done yet on that listener (`no hello with the token yet`).
    */
-  line(now: number, listener: string, bound: number, held: number): string | null {
+  line(now: number, listener: string, bound: number, held: number, lacking = UNAUTHENTICATED_LACKING): string | null {
     const due = this.dueAt();
     if (due === undefined || now < due) return null;
     const ongoing = now < this.lastAt + BURST_QUIET_MS;
@@ -133,7 +146,7 @@ export class ShedTally {
       this.forDescriptors ? `${this.forDescriptors} because a new connection took the process's last file descriptor` : '',
     ].filter(Boolean).join(', ');
     const parts = [
-      closed ? `closed ${closed} connection${closed === 1 ? '' : 's'} that had not authenticated (no hello with the token yet, or no TLS handshake or login), the oldest first, to take in new ones: ${why}` : '',
+      closed ? `closed ${closed} connection${closed === 1 ? '' : 's'} that had not authenticated (${lacking}), the oldest first, to take in new ones: ${why}` : '',
       this.noneToClose ? `${this.noneToClose} connection${this.noneToClose === 1 ? '' : 's'} took the last file descriptor with no unauthenticated connection left to close (raise the process's limit: ulimit -n)` : '',
     ].filter(Boolean).join('; ');
     const seconds = ((this.lastAt - this.since) / 1000).toFixed(1);

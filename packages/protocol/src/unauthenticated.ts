@@ -7,7 +7,7 @@ import { closeSync, openSync } from 'node:fs';
 import { devNull } from 'node:os';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { connectionsToShed, DESCRIPTOR_HEADROOM, ShedTally, unauthenticatedBound, type ShedChoice } from './shedding.js';
+import { connectionsToShed, DESCRIPTOR_HEADROOM, ShedTally, UNAUTHENTICATED_LACKING, unauthenticatedBound, type ShedChoice } from './shedding.js';
 
 interface Held {
   socket: Socket;
@@ -63,6 +63,8 @@ export class UnauthenticatedConnections {
   name: string;
   /** Its address, once bound (see {@link bound}). */
   address = '';
+  /** What its unauthenticated connections have not done yet, for the log line (see {@link listens}). */
+  private lacking = UNAUTHENTICATED_LACKING;
   readonly bound: number;
   /** Closed since the listener started, by why. */
   readonly closedSoFar = { 'past-bound': 0, 'no-descriptor': 0 };
@@ -82,11 +84,13 @@ export class UnauthenticatedConnections {
 
   /**
    * The listener is bound: `name` for its log line (`the scheduler's port ws://127.0.0.1:8786`),
-   * `address` for `/metrics`. Counted among the process's listeners until {@link close}.
+   * `address` for `/metrics`, `lacking` what its unauthenticated connections have not done yet
+   * (`no hello with the token yet`), for the log line. Counted among the process's listeners until {@link close}.
    */
-  listens(name: string, address: string): void {
+  listens(name: string, address: string, lacking: string = UNAUTHENTICATED_LACKING): void {
     this.name = name;
     this.address = address;
+    this.lacking = lacking;
     listening.add(this);
   }
 
@@ -159,7 +163,7 @@ export class UnauthenticatedConnections {
     if (due === undefined) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      const line = this.tally.line(Date.now(), this.name, this.bound, this.here.size);
+      const line = this.tally.line(Date.now(), this.name, this.bound, this.here.size, this.lacking);
       if (line) this.log(line);
       this.schedule();
     }, Math.max(0, due - Date.now()));

@@ -49,6 +49,10 @@ for (const secure of [false, true]) {
     t.equal(served.length, 1);
     t.notOk(served[0]!.closed, 'nor is its connection on the listener\'s side');
     t.match(lines.find((line) => / that had not authenticated /.test(line)), new RegExp(`^the test's port ${l.address.replace(/[.[\]]/g, '\\$&')}: closed ${2 * BOUND} connections .*past its bound of ${BOUND} .*; ${BOUND} unauthenticated held now`));
+    // It says what those connections had not done on this listener: no TLS on a plain port.
+    t.match(lines.find((line) => / that had not authenticated /.test(line)), secure
+      ? / that had not authenticated \(no TLS handshake or no hello with the token yet\), /
+      : / that had not authenticated \(no hello with the token yet\), /, 'what they lacked, for this listener');
     t.same(unauthenticatedFigures().find((f) => f.listener === l.address), { listener: l.address, held: BOUND, bound: BOUND, closed: { 'past-bound': 2 * BOUND, 'no-descriptor': 0 } }, 'its figures, for /metrics');
     await l.close();
     t.notOk(unauthenticatedFigures().some((f) => f.listener === l.address), 'and none once it is closed');

@@ -106,7 +106,7 @@ t.test('past maxUnauthenticatedConnections the oldest connections without a logi
   const shed = (c: { closed(): boolean; answer(): string }) => c.closed() && c.answer() === '';
   t.same(idle.map(shed), [...Array(BOUND).fill(true), ...Array(BOUND).fill(false)], `the newest ${BOUND} stay`);
   t.notOk(feed.closed(), 'the logged-in feed is never closed for room');
-  t.match(lines.join('\n'), new RegExp(`^the dashboard's port http://127\\.0\\.0\\.1:${port}: closed ${BOUND + 1} connections that had not authenticated .*past its bound of ${BOUND} `), 'one line, naming the port and the count');
+  t.match(lines.join('\n'), new RegExp(`^the dashboard's port http://127\\.0\\.0\\.1:${port}: closed ${BOUND + 1} connections that had not authenticated \\(no login or request with the token yet\\), .*past its bound of ${BOUND} `), 'one line, naming the port, what they lacked (no hello on a dashboard) and the count');
 
   // /metrics says it too. The scrape's own connection arrives unauthenticated, so it closes one
   // more idle one (the oldest left), then is admitted with its token: 3 idle ones held.

@@ -416,7 +416,9 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
   }
   auth.cookieName = cookieNameFor(bound.port);
   const origin = `${opts.tls ? 'https' : 'http'}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${bound.port}`;
-  gate.listens(`the dashboard's port ${origin}`, origin);
+  // Without a token any request past the Host and Origin checks admits its connection.
+  const ask = opts.token ? 'no login or request with the token yet' : 'no request yet';
+  gate.listens(`the dashboard's port ${origin}`, origin, opts.tls ? `no TLS handshake or ${ask}` : ask);
   devices.name = `gluon_device_${bound.port}`;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   return {
