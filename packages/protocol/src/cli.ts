@@ -201,7 +201,7 @@ export function parseCli<F extends FlagTable>(spec: CliSpec<F>, argv: string[], 
   const pos = spec.positionals ?? { min: 0, max: 0, name: '' };
   if (positionals.length < pos.min || positionals.length > pos.max) {
     const want = pos.min === pos.max ? `${pos.min}` : `${pos.min} to ${pos.max}`;
-    throw new UsageError(`expected ${want} ${pos.name || 'positional arguments'}, got ${positionals.length}${positionals.length ? ` (${positionals.join(' ')})` : ''}`);
+    throw new UsageError(`expected ${want} ${pos.name || 'positional arguments'}, got ${positionals.length}${positionals.length ? ` (${positionals.join(' ')})` : ''}${positionals.length > pos.max ? wordsAfterValue(spec.flags, argv) : ''}`);
   }
   const values: Record<string, unknown> = {};
   for (const [name, f] of Object.entries(spec.flags)) {
@@ -215,6 +215,26 @@ export function parseCli<F extends FlagTable>(spec: CliSpec<F>, argv: string[], 
     values[name] = text === undefined ? undefined : check(f, text, label);
   }
   return { values: values as FlagValues<F>, positionals };
+}
+
+/**
+ * Why a command line has too many positionals, when it is a list given after one flag
+ * (`--hosts login1 node1 node2`): a flag takes one value, so the rest were read as positionals and
+ * the message named only those. Empty when no word follows a flag's value.
+ */
+function wordsAfterValue(flags: FlagTable, argv: string[]): string {
+  for (let i = 0; i + 2 < argv.length; i++) {
+    const name = argv[i]!.startsWith('--') && !argv[i]!.includes('=') ? argv[i]!.slice(2) : '';
+    const f = flags[name];
+    if (!f?.arg) continue;
+    const value = argv[i + 1]!;
+    const after: string[] = [];
+    for (let j = i + 2; j < argv.length && !argv[j]!.startsWith('-'); j++) after.push(argv[j]!);
+    if (!after.length) continue;
+    const how = f.multiple ? `; repeat the flag for each: --${name} ${[value, ...after].join(` --${name} `)}` : '';
+    return `: ${after.join(' ')} ${after.length === 1 ? 'follows' : 'follow'} --${name} ${value}, and a flag takes one value${how}`;
+  }
+  return '';
 }
 
 /**

@@ -89,6 +89,12 @@ t.test('bad values name the flag and the value', async (t) => {
   t.equal(bare(['28786'], { ttl: flags.ttl }), "Unexpected argument '28786'. This command does not take positional arguments", 'no --port: no hint');
   t.match(usageError([]), /expected 1 address, got 0/);
   t.match(usageError(['a', 'b']), /expected 1 address, got 2 \(a b\)/);
+  // A list after one flag, as `gluon-cluster ssh --hosts login1 node1 node2` was typed: its
+  // message named only the stray words, not the flag they were meant for.
+  t.equal(usageError(['a', '--allow', 'x', 'y', 'z']),
+    'expected 1 address, got 3 (a y z): y z follow --allow x, and a flag takes one value; repeat the flag for each: --allow x --allow y --allow z');
+  t.equal(usageError(['--port', '1', '2', 'a']), 'expected 1 address, got 2 (2 a): 2 a follow --port 1, and a flag takes one value');
+  t.equal(usageError(['a', '--quiet', 'b']), 'expected 1 address, got 2 (a b)', 'a switch takes no value: no hint');
 });
 
 t.test('--help describes every flag with its default; --version prints name and version', async (t) => {
