@@ -138,7 +138,7 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
   let values: Record<string, string | boolean | string[] | undefined>;
   // Only the repeatable batch flags (strings) come as arrays.
   try { values = parseArgs({ args: joinNegativeValues(argv, options, BATCH_RUN_DASH_VALUES), options, strict: true, allowPositionals: false }).values as typeof values; } catch (e) {
-    const msg = withPathFlag(withMeantCommand(withMeantFlag(parseArgsMessage(e, Object.keys(options)), 'gluon-finalstates', OUT_MEANT), 'gluon-finalstates', COMMANDS_MEANT), '--data-dir');
+    const msg = withPathFlag(withMeantCommand(withMeantFlag(parseArgsMessage(e, Object.keys(options), { argv, options }), 'gluon-finalstates', OUT_MEANT), 'gluon-finalstates', COMMANDS_MEANT), '--data-dir');
     throw new ConfigError(withHelpPointer(msg, 'gluon-finalstates'));
   }
   // Named by its absolute path in every message, as gluon-h4l names it (readConfigYaml).

@@ -81,6 +81,10 @@ t.test('bad arguments exit 2 naming the flag or key', async (t) => {
   const bare = await cli([d], d);
   t.equal(bare.code, 2);
   t.equal(bare.err, `gluon-finalstates: Unexpected argument '${d}'. This command does not take positional arguments (did you mean --data-dir ${d}?) (gluon-finalstates --help lists the options)\n`);
+  // Hosts as a list after one --hosts (it said only "does not take positional arguments").
+  const hosts = await cli(['--cluster', 'ssh', '--hosts', 'lab1', 'lab2'], d);
+  t.equal(hosts.code, 2);
+  t.equal(hosts.err, "gluon-finalstates: Unexpected argument 'lab2'. This command does not take positional arguments (lab2 follows --hosts lab1, and a flag takes one value; repeat the flag for each: --hosts lab1 --hosts lab2) (gluon-finalstates --help lists the options)\n");
   // A misspelt flag names the one it most likely is.
   const typo = await cli(['--n-worker', '2'], d);
   t.equal(typo.code, 2); t.equal(typo.err, "gluon-finalstates: Unknown option '--n-worker' (did you mean --n-workers?) (gluon-finalstates --help lists the options)\n");

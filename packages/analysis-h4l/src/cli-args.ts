@@ -27,7 +27,7 @@ export function parseFlags(cmd: string, argv: string[], options: Record<string, 
   } catch (e) {
     // Without parseArgs' advice about '--' (it does not apply here); with the likely spelling:
     // the nearest flag, or what `meant` says a flag of another command stands for here.
-    const msg = withMeantFlag(parseArgsMessage(e, Object.keys(options)), cmd, meant);
+    const msg = withMeantFlag(parseArgsMessage(e, Object.keys(options), { argv, options }), cmd, meant);
     throw new ConfigError(withHelpPointer(cmd === 'run' ? withPathFlag(msg, '--data-dir') : msg, `gluon-h4l ${cmd}`));
   }
 }

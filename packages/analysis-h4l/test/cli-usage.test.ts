@@ -88,6 +88,8 @@ t.test('usage errors exit 2 in every command, named once', async (t) => {
     [['--data-dir', 'x'], /^gluon-h4l: --data-dir is a flag, but a command comes first: gluon-h4l run --data-dir … \(commands: run, generate, download, plot\)\n/],
     // The dataset given without --data-dir ('.' exists wherever the CLI runs): it said only "does not take positional arguments".
     [['run', '.'], /^gluon-h4l run: Unexpected argument '\.'\. This command does not take positional arguments \(did you mean --data-dir \.\?\) \(gluon-h4l run --help lists the options\)\n$/],
+    // Hosts as a list after one --hosts: it said only "does not take positional arguments".
+    [['run', '--cluster', 'ssh', '--hosts', 'lab1', 'lab2', 'lab3'], /^gluon-h4l run: Unexpected argument 'lab2'\. This command does not take positional arguments \(lab2 lab3 follow --hosts lab1, and a flag takes one value; repeat the flag for each: --hosts lab1 --hosts lab2 --hosts lab3\) \(gluon-h4l run --help lists the options\)\n$/],
     [['run', '--config', '/nonexistent/c.yaml'], /^gluon-h4l run: cannot read config file \/nonexistent\/c\.yaml \(no such file or directory \(ENOENT\)\)\n$/],
   ];
   for (const [args, re] of cases) {

@@ -135,16 +135,27 @@ function fmtBytes(n: number): string {
  * to these CLIs) and, for an unknown option, with the flag it most likely misspells
  * (`Unknown option '--prot' (did you mean --port?)`), and for a bare port number where no word is
  * taken, its flag (`Unexpected argument '28786' … (did you mean --port 28786?)`). `flags` are the
- * known names, without dashes.
+ * known names, without dashes; `given` (the command line and parseArgs' options) lets a word left
+ * after a flag's value name that flag (`Unexpected argument 'b' … (b follows --hosts a, …)`).
  */
-export function parseArgsMessage(err: unknown, flags: readonly string[]): string {
+export function parseArgsMessage(err: unknown, flags: readonly string[], given?: { argv: readonly string[]; options: Readonly<Record<string, { type: string; multiple?: boolean }>> }): string {
   const msg = (err instanceof Error ? err.message : String(err)).replace(/\. To specify a positional argument[\s\S]*$/, '');
   const unknown = /^Unknown option '--([^'=]+)'/.exec(msg)?.[1];
   const near = unknown === undefined ? undefined : nearest(unknown, [...flags]);
   if (near) return `${msg} (did you mean --${near}?)`;
   // `gluon-scheduler 28786`: a port number given as a word, where the command takes none.
   const stray = strayWord(msg);
+  // `--hosts a b`: a list after one flag (`given`: the command line and parseArgs' options).
+  const o = given?.options;
+  const after = stray !== undefined && o ? wordsAfterValue((n) => (o[n]?.type === 'string' ? { multiple: Boolean(o[n]!.multiple) } : undefined), given!.argv) : '';
+  if (after) return `${msg} (${after})`;
   return stray !== undefined && /^\d{1,5}$/.test(stray) && Number(stray) <= 65535 && flags.includes('port') ? `${msg} (did you mean --port ${stray}?)` : msg;
+}
+
+/** {@link wordsAfterValue} over a flag table, as `: …` to end a message (or empty). */
+function afterValue(flags: FlagTable, argv: readonly string[]): string {
+  const why = wordsAfterValue((n) => (flags[n]?.arg ? { multiple: Boolean(flags[n]!.multiple) } : undefined), argv);
+  return why ? `: ${why}` : '';
 }
 
 /** The word of parseArgs' refusal of a word no flag takes (`Unexpected argument 'WORD'. …`), or undefined for another message. */
@@ -201,7 +212,7 @@ export function parseCli<F extends FlagTable>(spec: CliSpec<F>, argv: string[], 
   const pos = spec.positionals ?? { min: 0, max: 0, name: '' };
   if (positionals.length < pos.min || positionals.length > pos.max) {
     const want = pos.min === pos.max ? `${pos.min}` : `${pos.min} to ${pos.max}`;
-    throw new UsageError(`expected ${want} ${pos.name || 'positional arguments'}, got ${positionals.length}${positionals.length ? ` (${positionals.join(' ')})` : ''}${positionals.length > pos.max ? wordsAfterValue(spec.flags, argv) : ''}`);
+    throw new UsageError(`expected ${want} ${pos.name || 'positional arguments'}, got ${positionals.length}${positionals.length ? ` (${positionals.join(' ')})` : ''}${positionals.length > pos.max ? afterValue(spec.flags, argv) : ''}`);
   }
   const values: Record<string, unknown> = {};
   for (const [name, f] of Object.entries(spec.flags)) {
@@ -217,22 +228,25 @@ export function parseCli<F extends FlagTable>(spec: CliSpec<F>, argv: string[], 
   return { values: values as FlagValues<F>, positionals };
 }
 
+/** Whether flag `name` takes a value, and if so whether it may be repeated; undefined: it takes none (or is unknown). */
+type ValueOf = (name: string) => { multiple: boolean } | undefined;
+
 /**
- * Why a command line has too many positionals, when it is a list given after one flag
+ * Why a command line has words no flag takes, when they are a list given after one flag
  * (`--hosts login1 node1 node2`): a flag takes one value, so the rest were read as positionals and
  * the message named only those. Empty when no word follows a flag's value.
  */
-function wordsAfterValue(flags: FlagTable, argv: string[]): string {
+export function wordsAfterValue(valueOf: ValueOf, argv: readonly string[]): string {
   for (let i = 0; i + 2 < argv.length; i++) {
     const name = argv[i]!.startsWith('--') && !argv[i]!.includes('=') ? argv[i]!.slice(2) : '';
-    const f = flags[name];
-    if (!f?.arg) continue;
+    const f = name ? valueOf(name) : undefined;
+    if (!f) continue;
     const value = argv[i + 1]!;
     const after: string[] = [];
     for (let j = i + 2; j < argv.length && !argv[j]!.startsWith('-'); j++) after.push(argv[j]!);
     if (!after.length) continue;
     const how = f.multiple ? `; repeat the flag for each: --${name} ${[value, ...after].join(` --${name} `)}` : '';
-    return `: ${after.join(' ')} ${after.length === 1 ? 'follows' : 'follow'} --${name} ${value}, and a flag takes one value${how}`;
+    return `${after.join(' ')} ${after.length === 1 ? 'follows' : 'follow'} --${name} ${value}, and a flag takes one value${how}`;
   }
   return '';
 }
