@@ -77,7 +77,9 @@ const addressOf = (host: string) => host.slice(host.lastIndexOf('@') + 1);
  * KillWait, 30 s), then a SIGKILL to the group; it then exits 128 + the signal's number. It
  * exited at once and left the process running until the session closed. The shell sends to the
  * group only while bash counts its leader as running (not yet reaped), so the group's id is not
- * another's.
+ * another's. The lifeline closing gets the same grace: the script's shell reads it too, sends the
+ * group SIGTERM, and SIGKILL `stopGraceS` seconds later (exiting with the process's status, 137
+ * then); the group's reader alone sent a SIGTERM, and a process ignoring it ran on for ever.
  */
 export function hostScriptOf(what: string, host: string, tls: boolean, lines: string[], o: { stopGraceS?: number } = {}): string {
   return [
@@ -114,6 +116,19 @@ export function hostScriptOf(what: string, host: string, tls: boolean, lines: st
     '  group=$!',
     '  set +m',
     ...STOP_LINES(what, o.stopGraceS ?? 30).map((l) => `  ${l}`),
+    // The lifeline seen from here too (this shell's stdin is the session's): on its end this
+    // shell sends the SIGTERM, then the SIGKILL after the grace. The group's reader alone stopped
+    // the process, which ran on for ever if it ignored SIGTERM; it still sends its own, which
+    // stops the process once this shell is gone (killed). A read with a timeout, not a `wait -n`
+    // for a reader or the group: one that ended before the `wait -n` began was not waited for.
+    // The traps only note the signal: a trap that ran the grace inside the read was cut short by
+    // the read's own timeout (bash 5.2), and the script read on, the signal forgotten.
+    '  while running "$group"; do',
+    '    r=0; IFS= read -r -t 1 _ || r=$?',
+    '    if [ -n "$sig" ]; then stop $sig; fi',
+    '    if [ "$r" -ne 0 ] && [ "$r" -le 128 ]; then to_group TERM; break; fi',
+    '  done',
+    '  if [ -n "$sig" ]; then stop $sig; fi',
     '  status=0; wait "$group" || status=$?',
     '  exit "$status"',
     '}',
@@ -123,34 +138,40 @@ export function hostScriptOf(what: string, host: string, tls: boolean, lines: st
 }
 
 /**
- * The script's shell on a signal: passes it to the group, waits for the group's leader (at most
- * `graceS` seconds, then SIGKILL to the group), exits 128 + its number. `running` asks bash's own
- * count of its children (`jobs -rp`), not the kernel: a pid bash has reaped may be another's.
- * `wait -n` (bash 4.3 or later) returns when the leader or the timer ends, whichever is first.
+ * The script's shell on a signal, or once the lifeline closed: `to_group` sends the signal to the
+ * group and waits for the group's leader (at most `graceS` seconds, then SIGKILL to the group);
+ * `stop`, on a signal (noted by its trap, acted on by the loop that reads the lifeline), then
+ * exits 128 + the signal's number. `running` asks bash's own count of its
+ * children (`jobs -rp`), not the kernel: a pid bash has reaped may be another's. The grace is
+ * polled (every 0.1 s): a `wait -n` for the leader or a timer missed a leader that ended before
+ * it began (bash 5.2), and waited out the whole grace.
  */
 const STOP_LINES = (what: string, graceS: number): string[] => [
   'running() { local p; for p in $(jobs -rp); do [ "$p" != "$1" ] || return 0; done; return 1; }',
+  'to_group() {',
+  '  running "$group" || return 0',
+  '  kill -s "$1" -- "-$group" 2>/dev/null || true',
+  `  local end=$((SECONDS + ${graceS}))`,
+  '  while running "$group" && [ "$SECONDS" -le "$end" ]; do sleep 0.1 </dev/null >/dev/null 2>&1 || true; done',
+  // Waited for, so bash says nothing of it at exit (it printed the whole subshell, "Killed").
+  // Said once the SIGKILL is sent: after the lifeline closed the session is gone, and a write to
+  // it is a SIGPIPE (ignored here, or this shell died of it).
+  '  if running "$group"; then',
+  '    kill -KILL -- "-$group" 2>/dev/null || true',
+  '    wait "$group" 2>/dev/null || true',
+  '    trap \'\' PIPE',
+  `    echo "gluon: the ${what} still running ${graceS} s after SIG$1: SIGKILL to its process group" >&2 || true`,
+  '  fi',
+  '}',
   'stop() {',
   '  trap \'\' TERM INT HUP',
-  '  if running "$group"; then',
-  '    kill -s "$1" -- "-$group" 2>/dev/null || true',
-  `    sleep ${graceS} </dev/null >/dev/null 2>&1 &`,
-  '    timer=$!',
-  '    wait -n 2>/dev/null || true',
-  // Waited for, so bash says nothing of it at exit (it printed the whole subshell, "Killed").
-  '    if running "$group"; then',
-  `      echo "gluon: the ${what} still running ${graceS} s after SIG$1: SIGKILL to its process group" >&2`,
-  '      kill -KILL -- "-$group" 2>/dev/null || true',
-  '      wait "$group" 2>/dev/null || true',
-  '    fi',
-  // SIGKILL: the timer was started with SIGTERM ignored, as it is in this shell now.
-  '    if running "$timer"; then kill -KILL "$timer" 2>/dev/null || true; fi',
-  '  fi',
+  '  to_group "$1"',
   '  exit "$2"',
   '}',
-  'trap \'stop TERM 143\' TERM',
-  'trap \'stop INT 130\' INT',
-  'trap \'stop HUP 129\' HUP',
+  'sig=',
+  'trap \'sig="TERM 143"\' TERM',
+  'trap \'sig="INT 130"\' INT',
+  'trap \'sig="HUP 129"\' HUP',
 ];
 
 /**

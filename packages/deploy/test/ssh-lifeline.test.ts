@@ -100,7 +100,8 @@ t.test('the host\'s process ending by itself ends the script with its status, th
 function runHostScript(t: Test, dir: string, o: { stopGraceS?: number } = {}) {
   const script = hostScriptOf('worker', 'test-host', false, [`${process.execPath} ${join(dir, 'process.js')} ${dir} </dev/null &`, 'pid=$!'], o);
   const host = spawn('bash', ['-s'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-  t.teardown(() => { try { process.kill(-host.pid!, 'SIGKILL'); } catch { /* gone */ } });
+  // The whole session: the host's process and what it started are in a group of their own.
+  t.teardown(() => { for (const l of inSession(host.pid!)) { try { process.kill(Number(l.split(' ')[0]), 'SIGKILL'); } catch { /* gone */ } } });
   const said = { out: '' };
   host.stdout!.on('data', (d) => (said.out += d));
   host.stderr!.on('data', (d) => (said.out += d));
@@ -145,10 +146,13 @@ for (const [sig, n] of [['SIGTERM', 15], ['SIGINT', 2], ['SIGHUP', 1]] as const)
   });
 }
 
-t.test('a host\'s process still running after the grace once the script\'s shell got a SIGTERM gets a SIGKILL, with its group', async (t) => {
+/**
+ * A directory whose `process.js` ignores SIGTERM (saying it got one) and has a child of its own in
+ * its group (what a worker started); it says both pids in `pid`.
+ */
+function stubbornProcessDir(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'gluon-ssh-lifeline-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  // Ignores SIGTERM, and has a child of its own in the group (what a worker started).
   writeFileSync(join(dir, 'process.js'), [
     'const { spawn } = require("node:child_process");',
     'const { writeFileSync, renameSync } = require("node:fs");',
@@ -158,6 +162,11 @@ t.test('a host\'s process still running after the grace once the script\'s shell
     'writeFileSync(dir + "/pid.tmp", `${process.pid} ${child.pid}`); renameSync(dir + "/pid.tmp", dir + "/pid");',
     'setInterval(() => {}, 1 << 30);',
   ].join('\n'));
+  return dir;
+}
+
+t.test('a host\'s process still running after the grace once the script\'s shell got a SIGTERM gets a SIGKILL, with its group', async (t) => {
+  const dir = stubbornProcessDir(t);
   const { host, said, exited } = runHostScript(t, dir, { stopGraceS: 1 });
   await until(() => existsSync(join(dir, 'pid')) || host.exitCode !== null, 'the host\'s process started');
   const [pid, child] = readFileSync(join(dir, 'pid'), 'utf8').split(' ').map(Number);
@@ -167,6 +176,20 @@ t.test('a host\'s process still running after the grace once the script\'s shell
     await until(() => ended(pid!) && ended(child!), 'the process and its child ended');
     t.equal(said.out, 'gluon: the worker still running 1 s after SIGTERM: SIGKILL to its process group\n', 'said why');
   }
+});
+
+t.test('a host\'s process still running after the grace once the lifeline closed gets a SIGKILL, with its group', async (t) => {
+  const dir = stubbornProcessDir(t);
+  const { host, said, exited } = runHostScript(t, dir, { stopGraceS: 1 });
+  await until(() => existsSync(join(dir, 'pid')) || host.exitCode !== null, 'the host\'s process started');
+  const [pid, child] = readFileSync(join(dir, 'pid'), 'utf8').split(' ').map(Number);
+  host.stdin!.end();
+  // It got the SIGTERM alone, and it and its child ran on after the session had ended.
+  await until(() => ended(pid!) && ended(child!), 'the process and its child ended');
+  t.equal(readFileSync(join(dir, 'got'), 'utf8'), 'SIGTERM', 'the process got the SIGTERM first');
+  t.equal(await exited, 137, `the script exits with the process's status (SIGKILL):\n${said.out}`);
+  t.equal(said.out, 'gluon: the worker still running 1 s after SIGTERM: SIGKILL to its process group\n', 'said why');
+  await until(() => inSession(host.pid!).length === 0, `the script's processes ended: ${JSON.stringify(inSession(host.pid!))}`);
 });
 
 const why = unavailable();
