@@ -1,8 +1,8 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openRootFile, RootFileWriter, RootFormatError, type Jagged } from '../src/index.js';
+import { openRootFile, RootFileWriter, RootFormatError, type Jagged, type TreeReader } from '../src/index.js';
 import { columnBytes, writeMixedTree } from './mixed-tree.js';
 import { Prefaulter, prefaultStats } from '../src/column-prefault.js';
 import { endReadThread, faultInOnReadingThread, readThreadStats, readThreadUp } from '../src/thread-reads.js';
@@ -35,21 +35,26 @@ const count = (i: number) => i % MODULO;
 const path = join(dir, 'prefault.root');
 await writeMixedTree(path, { entries: N, basketEntries: STEP, modulo: MODULO, title: 'prefault', first: true });
 
+/**
+ * Reads NAMES over `range` with nothing faulted in ahead, then with every column allowed to be,
+ * until `faulted()` grows (bounded), each read compared with the first: whether a later branch's
+ * bytes are in when a branch starts depends on the machine's timing. Leaves `minBytes` at 1.
+ */
+async function readUntilFaulted(t: Test, tree: TreeReader, range: { entryStart?: number; entryStop?: number }, faulted: () => number, where: string): Promise<void> {
+  prefaultStats.minBytes = Infinity;
+  const plain = columnBytes(await tree.arrays(NAMES, range), NAMES);
+  prefaultStats.minBytes = 1;
+  const before = faulted();
+  let reads = 0;
+  for (; reads < 50 && faulted() === before; reads++) t.same(columnBytes(await tree.arrays(NAMES, range), NAMES), plain, `read ${reads} of ${JSON.stringify(range)}`);
+  t.ok(faulted() > before, `columns were faulted in ${where} (within ${reads} reads)`);
+}
+
 t.test('columns faulted in ahead hold the same values as fresh ones, whole and in ranges cut inside baskets', async (t) => {
   const f = await openRootFile(path);
   t.teardown(() => f.close());
   const tree = await f.tree('t');
-  for (const range of [{}, { entryStart: 700, entryStop: 5100 }]) {
-    prefaultStats.minBytes = Infinity;
-    const plain = columnBytes(await tree.arrays(NAMES, range), NAMES);
-    prefaultStats.minBytes = 1;
-    // Whether a later branch's bytes are in when a branch starts depends on libuv's pool: read
-    // until some column was faulted in ahead (bounded), every read compared.
-    const before = prefaultStats.bytes;
-    let reads = 0;
-    for (; reads < 50 && prefaultStats.bytes === before; reads++) t.same(columnBytes(await tree.arrays(NAMES, range), NAMES), plain, `read ${reads} of ${JSON.stringify(range)}`);
-    t.ok(prefaultStats.bytes > before, `columns were faulted in ahead (within ${reads} reads)`);
-  }
+  for (const range of [{}, { entryStart: 700, entryStop: 5100 }]) await readUntilFaulted(t, tree, range, () => prefaultStats.bytes, 'ahead');
   const v = (await tree.arrays(['v'])).v as Jagged;
   t.equal(v.offsets[N], Array.from({ length: N }, (_, i) => count(i)).reduce((a, b) => a + b), 'v holds every element');
 });
@@ -242,13 +247,7 @@ t.test('with the reading thread up, columns are faulted in there (transferred th
     prefaultStats.minBytes = minBytes;
   });
   for (const range of [{}, { entryStart: 700, entryStop: 5100 }]) {
-    prefaultStats.minBytes = Infinity;
-    const plain = columnBytes(await tree.arrays(NAMES, range), NAMES);
-    prefaultStats.minBytes = 1;
-    const before = prefaultStats.onThread;
-    let reads = 0;
-    for (; reads < 50 && prefaultStats.onThread === before; reads++) t.same(columnBytes(await tree.arrays(NAMES, range), NAMES), plain, `read ${reads} of ${JSON.stringify(range)}`);
-    t.ok(prefaultStats.onThread > before, `columns were faulted in on the reading thread (within ${reads} reads)`);
+    await readUntilFaulted(t, tree, range, () => prefaultStats.onThread, 'on the reading thread');
     t.equal(prefaultStats.inFlight, 0, 'nothing left faulting in');
   }
 });
