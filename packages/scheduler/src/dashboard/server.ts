@@ -415,14 +415,14 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
     throw new Error(`dashboard cannot listen on ${opts.host}:${opts.port}: ${e.message}${e.code === 'EADDRINUSE' ? ' (pick another --dashboard-port, or --no-dashboard)' : ''}`);
   }
   auth.cookieName = cookieNameFor(bound.port);
-  const origin = `${opts.tls ? 'https' : 'http'}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${bound.port}`;
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const origin = `${opts.tls ? 'https' : 'http'}://${host}:${bound.port}`;
   // Without a token any request past the Host and Origin checks admits its connection.
   const ask = opts.token ? 'no login or request with the token yet' : 'no request yet';
   gate.listens(`the dashboard's port ${origin}`, origin, opts.tls ? `no TLS handshake or ${ask}` : ask);
   devices.name = `gluon_device_${bound.port}`;
-  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   return {
-    url: `${opts.tls ? 'https' : 'http'}://${host}:${bound.port}${prefix}/`,
+    url: `${origin}${prefix}/`,
     link: opts.link === undefined ? undefined : expandDashboardLink(opts.link, { host: opts.host, port: bound.port, prefix }),
     feed,
     close: async () => {
