@@ -108,9 +108,12 @@ export function hostScriptOf(what: string, host: string, tls: boolean, lines: st
     '    exec 3<&-',
     '    status=0; wait "$pid" || status=$?',
     // A SIGHUP, not a SIGTERM: the reader ignores SIGTERM once its cat has ended, and a process
-    // that ended at once could leave it waiting for the session's end.
+    // that ended at once could leave it waiting for the session's end. Sent again until the reader
+    // has ended: until its trap is set it ignores SIGHUP (as this shell does, and it was forked
+    // from it), and a process that ended at once left it reading the session for as long as that
+    // stayed open (6-12 of 30 scripts started together). The sleep starts after each SIGHUP.
     '    # The process ended by itself: so does the lifeline, and the session (the EXIT trap removes the TLS files).',
-    '    kill -HUP 0 2>/dev/null || true',
+    '    for _ in $(seq 100); do kill -HUP 0 2>/dev/null || true; [ -n "$(jobs -rp)" ] || break; sleep 0.1 </dev/null >/dev/null 2>&1 || true; done',
     '    exit "$status"',
     '  ) &',
     '  group=$!',

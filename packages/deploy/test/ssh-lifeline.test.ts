@@ -69,27 +69,52 @@ t.test('the lifeline closing stops the host\'s process with a SIGTERM; the scrip
   t.equal(out, '', 'nothing said (no job notices)');
 });
 
-t.test('the host\'s process ending by itself ends the script with its status, the session still open, and the lifeline\'s reader with it', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'gluon-ssh-lifeline-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'process.sh'), 'exit 3\n');
+/**
+ * Starts the host script for a process that exits 3 at once, as sshd runs it, its stdin a FIFO the
+ * test keeps open (a pipe's end would be closed by node once bash exits): the script's shell, its
+ * exit, and what it said.
+ */
+function startEndingAtOnce(t: Test, dir: string, name: string) {
   const script = hostScriptOf('worker', 'test-host', false, [`bash ${join(dir, 'process.sh')} </dev/null &`, 'pid=$!']);
-  // Its stdin a FIFO the test keeps open (a pipe's end would be closed by node once bash exits).
-  mkfifo(join(dir, 'stdin'));
-  const stdin = openSync(join(dir, 'stdin'), 'r+');
+  mkfifo(join(dir, name));
+  const stdin = openSync(join(dir, name), 'r+');
   t.teardown(() => closeSync(stdin));
   writeSync(stdin, `${script}the-token\n`);
   const host = spawn('bash', ['-s'], { stdio: [stdin, 'pipe', 'pipe'], detached: true });
   t.teardown(() => { for (const l of inSession(host.pid!)) { try { process.kill(Number(l.split(' ')[0]), 'SIGKILL'); } catch { /* gone */ } } });
-  let out = '';
-  host.stdout!.on('data', (d) => (out += d));
-  host.stderr!.on('data', (d) => (out += d));
+  const said = { out: '' };
+  host.stdout!.on('data', (d) => (said.out += d));
+  host.stderr!.on('data', (d) => (said.out += d));
   const exited = new Promise<number | string>((r) => host.once('exit', (c, sig) => r(c ?? sig ?? -1)));
-  t.equal(await exited, 3, `the script exits with the process's status, its stdin still open:\n${out}`);
+  return { host, said, exited };
+}
+
+function exitingAtOnce(t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-ssh-lifeline-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'process.sh'), 'exit 3\n');
+  return dir;
+}
+
+t.test('the host\'s process ending by itself ends the script with its status, the session still open, and the lifeline\'s reader with it', async (t) => {
+  const { host, said, exited } = startEndingAtOnce(t, exitingAtOnce(t), 'stdin');
+  t.equal(await exited, 3, `the script exits with the process's status, its stdin still open:\n${said.out}`);
   // Nothing of the script is left (its session is the one spawn made for bash): the reader of
   // the lifeline, not stopped, would wait for the stdin to close.
   await until(() => inSession(host.pid!).length === 0, `the script's processes ended: ${JSON.stringify(inSession(host.pid!))}`);
-  t.equal(out, '', 'nothing said');
+  t.equal(said.out, '', 'nothing said');
+});
+
+t.test('scripts started together whose processes end at once: every reader ends, even one whose trap was not yet set', async (t) => {
+  // The process ended and the script's subshell sent its SIGHUP before the reader it had just
+  // forked set its trap, so the reader ignored it (as the subshell does) and read the open session
+  // on: 6-12 of 30 scripts started together, 1 test run in 5 beside 8 other test files.
+  const dir = exitingAtOnce(t);
+  const runs = Array.from({ length: 24 }, (_, i) => startEndingAtOnce(t, dir, `stdin${i}`));
+  t.same(await Promise.all(runs.map((r) => r.exited)), runs.map(() => 3), 'each script exits with the process\'s status');
+  const left = () => runs.flatMap((r) => inSession(r.host.pid!));
+  await until(() => left().length === 0, `every script's processes ended: ${JSON.stringify(left())}`);
+  t.same(runs.map((r) => r.said.out), runs.map(() => ''), 'nothing said');
 });
 
 /**
