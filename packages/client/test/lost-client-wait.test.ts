@@ -6,6 +6,12 @@
  * hand). Now the waiting client is told why, and when it ends. Real scheduler, worker and
  * clients; the first script is a process killed with SIGKILL, as a terminal's Ctrl-C ends it
  * (no close frame).
+ *
+ * The next script's task is submitted before the first script is killed, so that from the loss
+ * on, the notice (one --memory-stall after it) and the end of the grace are both the scheduler's
+ * own timers, in that order; nothing of this process has to happen within the grace. The grace is
+ * the one wait this test sits out, so it is 10 s, not the 30 s it was when the next script was
+ * started only after the first was seen lost.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -27,8 +33,8 @@ t.teardown(() => { for (const p of procs) p.kill('SIGKILL'); });
 t.test('tasks waiting behind a lost client\'s running task: the waiting client is told who and until when, and when it ends', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'gluon-lost-wait-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  // The grace is long enough that the notice (said after --memory-stall) comes well within it.
-  const s = await startScheduler(0, ['--session-grace', '30s', '--memory-stall', '200ms', '--no-dashboard']);
+  // The notice comes one --memory-stall (and a tick) after the loss: the grace is 50 times that.
+  const s = await startScheduler(0, ['--session-grace', '10s', '--memory-stall', '200ms', '--no-dashboard']);
   procs.push(s.proc);
   procs.push((await startWorker(s.address, ['--nthreads', '1', '--allow-module', join(here, 'fixtures')])).proc);
 
@@ -43,10 +49,8 @@ t.test('tasks waiting behind a lost client\'s running task: the waiting client i
   const first = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: repo, stdio: 'ignore' });
   t.teardown(() => { first.kill('SIGKILL'); });
   await until(() => existsSync(started) && readFileSync(started, 'utf8').includes('started'), 'the first script\'s task running');
-  first.kill('SIGKILL');
-  await s.proc.waitFor(/client first-script \(.*\) lost: connection closed .*keeping its keys for 30000 ms/);
 
-  // The next script.
+  // The next script: its task waits behind the first's, which is still connected (nothing to say yet).
   const client = await Client.connect(s.address, { name: 'next-script' });
   t.teardown(() => client.close());
   const heard: Array<ClusterWarning & { active: boolean }> = [];
@@ -54,6 +58,10 @@ t.test('tasks waiting behind a lost client\'s running task: the waiting client i
   const result = client.submit(incAfter, 1, 0).result();
   let done = false;
   void result.then(() => { done = true; }, (err: Error) => { done = true; t.fail(`the task failed: ${err.message}`); });
+  await client.whenSent();
+
+  first.kill('SIGKILL');
+  await s.proc.waitFor(/client first-script \(.*\) lost: connection closed .*keeping its keys for 10000 ms/);
   // Bounded by the event that would make the notice moot: the result arriving when the grace ends.
   await until(() => heard.length > 0 || done, 'the notice, or the result');
   t.ok(heard.length > 0, 'told before its result came');
