@@ -109,6 +109,13 @@ export interface JobClusterOptions {
    * reason changes, and once when none is pending any more. Infinity: never. Default 30000.
    */
   pendingNoticeMs?: number;
+  /**
+   * How long (ms) a running job's worker may be gone from the scheduler without having said it
+   * was leaving (a frozen or suspended node, a cut network) before the cluster says so, once, and
+   * again when it is back (absent-workers.ts). Default 15000: long enough that a worker whose job
+   * is ending (its exit comes a moment before the batch system stops listing the job) is not said.
+   */
+  absentNoticeMs?: number;
   /** Where the cluster says what happened to its jobs (one line each). Default: stderr. */
   log?: (line: string) => void;
   /**
@@ -125,7 +132,7 @@ export interface JobClusterOptions {
 export const JOB_CLUSTER_OPTION_KEYS: OptionKeys<JobClusterOptions> = {
   cores: true, memory: true, walltime: true, lifetime: true, lifetimeStagger: true, deathTimeout: true, queue: true, account: true, jobName: true, jobExtra: true, prologue: true,
   logDirectory: true, workerExtraArgs: true, cwd: true, scheduler: true, dashboardUrl: true, dashboardLink: true, host: true, token: true, node: true,
-  pollIntervalMs: true, jobArrays: true, maxFailedJobs: true, pendingNoticeMs: true, log: true, optionName: true,
+  pollIntervalMs: true, jobArrays: true, maxFailedJobs: true, pendingNoticeMs: true, absentNoticeMs: true, log: true, optionName: true,
 };
 
 /**
@@ -217,6 +224,9 @@ export function checkJobClusterOptions(o: JobClusterOptions, name: OptionName = 
   if (o.pollIntervalMs !== undefined && !(o.pollIntervalMs >= 100)) throw new RangeError(`${name('pollIntervalMs')} must be ≥ 100, got ${o.pollIntervalMs}`);
   checkMaxFailedJobs(o.maxFailedJobs, name('maxFailedJobs'));
   checkPendingNoticeMs(o.pendingNoticeMs, name('pendingNoticeMs'));
+  if (o.absentNoticeMs !== undefined && !(typeof o.absentNoticeMs === 'number' && o.absentNoticeMs >= 0 && Number.isFinite(o.absentNoticeMs))) {
+    throw new RangeError(`${name('absentNoticeMs')} must be a finite number of ms ≥ 0, got ${o.absentNoticeMs}`);
+  }
 }
 
 /** Throws unless `v` is one word (no space, no control character), naming it `name`; `what` says what the word is. */
@@ -749,7 +759,7 @@ export abstract class JobQueueCluster {
         this.absences.delete(j.id);
         continue;
       }
-      const look = absenceLook(was?.since, was?.said ?? false, live.has(j.workerName), now);
+      const look = absenceLook(was?.since, was?.said ?? false, live.has(j.workerName), now, this.opts.absentNoticeMs);
       if (look.news !== 'none') {
         const away = now - (look.news === 'back' ? was!.since! : look.since!);
         this.log(absenceLine(this.kind, j.id, j.workerName, look.news, away, this.cancelCommand?.([])[0] ?? 'cancel'));

@@ -68,6 +68,7 @@ t.test('bad options are refused naming the option and the value', async (t) => {
   await t.rejects(SlurmCluster.start({ ...attach, account: 'at las' }), { name: 'RangeError', message: 'account must be one word without spaces (a batch account or project), got "at las"' });
   await t.rejects(SlurmCluster.start({ ...attach, queue: 'debug\n#SBATCH --qos=high' }), { name: 'RangeError', message: 'queue must be one word without spaces (a queue or Slurm partition; several: a,b), got "debug\\n#SBATCH --qos=high"' });
   await t.rejects(PBSCluster.start({ ...attach, queue: '' }), /queue must be one word without spaces/);
+  await t.rejects(SlurmCluster.start({ ...attach, absentNoticeMs: -1 }), { name: 'RangeError', message: 'absentNoticeMs must be a finite number of ms ≥ 0, got -1' });
   t.match((await SlurmCluster.start({ ...attach, queue: 'short,long', account: 'atlas-2026' })).jobScript(), '#SBATCH --partition=short,long\n#SBATCH --account=atlas-2026\n', 'a list of partitions and a plain account pass');
   const c = await SlurmCluster.start(attach);
   await t.rejects(c.scale(-1), /scale: n must be an integer ≥ 0, got -1/);

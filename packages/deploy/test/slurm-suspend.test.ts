@@ -29,6 +29,8 @@ if (why) {
     const { lines, log, said } = clusterLog();
     const cluster = await SlurmCluster.start({
       ...slurmJobOptions(work, 'gluon-susp'), scheduler: local.schedulerAddress, dashboardUrl: local.dashboardDirectUrl!, jobArrays: false, log,
+      // Said 2 s after the scheduler dropped the worker (its heartbeat TTL, 4 s here), not the default 15 s.
+      absentNoticeMs: 2000,
     });
     t.teardown(() => cluster.close());
     const id = await oneJoinedJob(cluster);
