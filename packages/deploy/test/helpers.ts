@@ -47,11 +47,12 @@ export function slurmMissing(upNode = false): string | undefined {
  * A lease on the machine-wide Slurm for this test process (scripts/setup-slurm.sh hold): another
  * checkout's `setup-slurm.sh stop` then leaves Slurm running until this process has exited.
  * Best effort: without one (not root), the tests still run. Then waits for the node to itself
- * (see takeSlurmNode).
+ * (see takeSlurmNode), unless `node` is false: a file whose jobs never run (held with `--hold`)
+ * takes no CPU from another file's jobs, and need not wait for them.
  */
-export async function holdSlurm(): Promise<void> {
+export async function holdSlurm({ node = true }: { node?: boolean } = {}): Promise<void> {
   spawnSync('bash', [join(repo, 'scripts/setup-slurm.sh'), 'hold', String(process.pid)], { stdio: 'ignore', timeout: 180_000 });
-  await takeSlurmNode();
+  if (node) await takeSlurmNode();
 }
 
 /** Shared by every clone on this machine: there is one Slurm node. */
