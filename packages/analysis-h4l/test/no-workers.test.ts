@@ -17,6 +17,46 @@ import { giveUpCheck, waitingForWorkersLine, watchForWorkers } from '../src/wait
 
 const { tmp, cliRan } = cliSandbox(t, 'h4l-noworkers-');
 
+// Two subtests at a time (each in its own directory of tmp, with its own cluster or none): the
+// batch run below waits over 20 s for its job to leave the queue, by design, and the others run
+// meanwhile in the other slot (the file took the sum of its subtests, 52 s, 35 of them that one).
+t.jobs = 2;
+
+t.test('a batch run whose job waits in the queue longer than worker_timeout_s goes on, and finishes once the job runs', async (t) => {
+  // worker_timeout_s (120 s) counted from the start under --cluster too, so a normal wait in a
+  // busy queue ended the run ('no worker … took a task within 120 s: its slurm job 1266 was still
+  // pending'). It counts from a job running now. The PBS stand-ins keep the job queued until qrun.
+  const data = path.join(tmp, 'data-batch');
+  await generateDataset({ outDir: data, scale: 0.01, seed: 1, samples: ['data_A'] });
+  const pbs = path.join(tmp, 'fake-pbs');
+  mkdirSync(pbs);
+  const pbsBin = fileURLToPath(new URL('../../deploy/test/fixtures/pbs-bin', import.meta.url));
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: tmp, FAKE_PBS_DIR: pbs, FAKE_PBS_QUEUED: '1', PATH: `${pbsBin}:${process.env.PATH}` };
+  delete env.GLUON_TOKEN;
+  const out = path.join(tmp, 'out-batch');
+  // The cluster says the job is pending after 25 s: by then a 20 s worker_timeout_s counted from the start had
+  // ended the run (20 s: time enough for the job's worker to start once it runs, on a loaded machine).
+  const p = spawn(process.execPath, [CLI, 'run', '--no-config', '--data-dir', data, '--cluster', 'pbs', '--jobs', '1', '--worker-timeout', '20', '--job-pending-notice', '25s',
+    '--no-dashboard', '--out', out], { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => p.on('exit', (code, signal) => resolve([code, signal])));
+  let stdout = '';
+  p.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
+  const ended = exited.then((e): never => { throw new Error(`the run ended (${e.join(', ')}) while its job was queued:\n${stdout}`); });
+  const stderr = await Promise.race([printed(p.stderr, /pbs cluster: 1 job\(s\) pending for \d+ s: 1\.fakepbs/, 'the pending notice'), ended]);
+  t.match(stdout, /^waiting for workers: its pbs job 1\.fakepbs is pending in the batch queue; worker_timeout_s \(20 s\) counts from when one runs, not in the queue; the run goes on when one runs \(the cluster says why they wait if they stay pending; Ctrl-C stops the run\)$/m,
+    'the run said what it waits for, and when worker_timeout_s counts');
+  t.notMatch(`${stdout}${stderr}`, 'gluon-worker ws://', 'it does not send the user to start workers by hand');
+  // The stand-in's qrun runs the job in its caller's environment: the token the run's scheduler has.
+  execFileSync('qrun', ['1.fakepbs'], { env: { ...env, GLUON_TOKEN: readFileSync(path.join(tmp, '.gluon', 'cluster-token'), 'utf8').trim() } });
+  let errors = stderr;
+  p.stderr.on('data', (b: Buffer) => { errors += b.toString(); });
+  const e = await exited;
+  t.same(e, [0, null], 'the run finished once its job ran');
+  if (e[0] !== 0) t.comment(`${stdout}\n${errors}`);
+  t.ok(existsSync(path.join(out, 'run.json')), 'and wrote its outputs');
+});
+
 t.test('no workers: a waiting notice, then a clear error after --worker-timeout', async (t) => {
   const data = path.join(tmp, 'data');
   await generateDataset({ outDir: data, scale: 0.01, seed: 1, samples: ['data_A'] });
@@ -86,41 +126,6 @@ t.test('the wait for a worker is start-up, not processing: events/s and the prog
   t.ok(report.timings.processMs < report.timings.totalMs - waitedMs, `processing (${report.timings.processMs.toFixed(0)} ms) does not (total ${report.timings.totalMs.toFixed(0)} ms)`);
   t.ok(firstElapsed[0]! < report.timings.totalMs - waitedMs, `the first progress line's elapsed time (${firstElapsed[0]!.toFixed(0)} ms) counts from then too`);
   t.equal(report.eventsPerSecond, report.result.events / (report.timings.processMs / 1000), 'events/s is per second of processing');
-});
-
-t.test('a batch run whose job waits in the queue longer than worker_timeout_s goes on, and finishes once the job runs', async (t) => {
-  // worker_timeout_s (120 s) counted from the start under --cluster too, so a normal wait in a
-  // busy queue ended the run ('no worker … took a task within 120 s: its slurm job 1266 was still
-  // pending'). It counts from a job running now. The PBS stand-ins keep the job queued until qrun.
-  const data = path.join(tmp, 'data-batch');
-  await generateDataset({ outDir: data, scale: 0.01, seed: 1, samples: ['data_A'] });
-  const pbs = path.join(tmp, 'fake-pbs');
-  mkdirSync(pbs);
-  const pbsBin = fileURLToPath(new URL('../../deploy/test/fixtures/pbs-bin', import.meta.url));
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: tmp, FAKE_PBS_DIR: pbs, FAKE_PBS_QUEUED: '1', PATH: `${pbsBin}:${process.env.PATH}` };
-  delete env.GLUON_TOKEN;
-  const out = path.join(tmp, 'out-batch');
-  // The cluster says the job is pending after 25 s: by then a 20 s worker_timeout_s counted from the start had
-  // ended the run (20 s: time enough for the job's worker to start once it runs, on a loaded machine).
-  const p = spawn(process.execPath, [CLI, 'run', '--no-config', '--data-dir', data, '--cluster', 'pbs', '--jobs', '1', '--worker-timeout', '20', '--job-pending-notice', '25s',
-    '--no-dashboard', '--out', out], { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
-  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => p.on('exit', (code, signal) => resolve([code, signal])));
-  let stdout = '';
-  p.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
-  const ended = exited.then((e): never => { throw new Error(`the run ended (${e.join(', ')}) while its job was queued:\n${stdout}`); });
-  const stderr = await Promise.race([printed(p.stderr, /pbs cluster: 1 job\(s\) pending for \d+ s: 1\.fakepbs/, 'the pending notice'), ended]);
-  t.match(stdout, /^waiting for workers: its pbs job 1\.fakepbs is pending in the batch queue; worker_timeout_s \(20 s\) counts from when one runs, not in the queue; the run goes on when one runs \(the cluster says why they wait if they stay pending; Ctrl-C stops the run\)$/m,
-    'the run said what it waits for, and when worker_timeout_s counts');
-  t.notMatch(`${stdout}${stderr}`, 'gluon-worker ws://', 'it does not send the user to start workers by hand');
-  // The stand-in's qrun runs the job in its caller's environment: the token the run's scheduler has.
-  execFileSync('qrun', ['1.fakepbs'], { env: { ...env, GLUON_TOKEN: readFileSync(path.join(tmp, '.gluon', 'cluster-token'), 'utf8').trim() } });
-  let errors = stderr;
-  p.stderr.on('data', (b: Buffer) => { errors += b.toString(); });
-  const e = await exited;
-  t.same(e, [0, null], 'the run finished once its job ran');
-  if (e[0] !== 0) t.comment(`${stdout}\n${errors}`);
-  t.ok(existsSync(path.join(out, 'run.json')), 'and wrote its outputs');
 });
 
 t.test('when a batch run\'s wait counts from, the watch\'s decision, and the lines (pure)', async (t) => {
