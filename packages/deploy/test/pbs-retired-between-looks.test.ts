@@ -13,6 +13,16 @@ import { clusterLog, fakePbs, printLinesIfFailed, repo } from './helpers.js';
  * test calls scale().
  */
 fakePbs(t);
+// The two cases share nothing but the stand-ins' directory (each reads its own job): run together,
+// their two lifetimes are waited out once. Their looks (scale(), which may qsub) take turns: the
+// stand-in qsub numbers a job by reading, then writing a file, and two at once could take one number.
+t.jobs = 2;
+let looking: Promise<unknown> = Promise.resolve();
+const look = (cluster: PBSCluster): Promise<void> => {
+  const next = looking.then(() => cluster.scale(1));
+  looking = next.catch(() => {});
+  return next;
+};
 
 type State = { workers: { name: string; alive: boolean; lifetime?: boolean }[]; topics: Record<string, { value: unknown }> };
 
@@ -23,13 +33,14 @@ for (const seen of [true, false]) t.test(`a job whose worker ${seen ? 'was seen 
   t.teardown(() => cluster.close());
   let state: State = { workers: [], topics: {} };
   const read = async () => { state = (await (await fetch(new URL('api/state', cluster.dashboardDirectUrl))).json()) as State; };
-  await cluster.scale(1);
+  await look(cluster);
   const [id] = cluster.jobList.map((j) => j.id);
   const worker = `gluon-worker-${id}`;
   // waitForWorkers() reads the scheduler's workers: it sees the worker join (no look does).
   if (seen) await cluster.waitForWorkers(1);
   // Its lifetime ends: it retires and leaves, and its job ends; no look in between.
-  const listed = () => execFileSync('qstat', ['-u', userInfo().username], { encoding: 'utf8' }).includes(id!);
+  // Its own line: the other case's job ids (1.fakepbs beside 11.fakepbs) must not count.
+  const listed = () => execFileSync('qstat', ['-u', userInfo().username], { encoding: 'utf8' }).split('\n').some((l) => l.startsWith(`${id} `));
   let gone = false;
   for (let i = 0; i < 1200 && !(gone && !listed()); i++) {
     await read();
@@ -37,7 +48,7 @@ for (const seen of [true, false]) t.test(`a job whose worker ${seen ? 'was seen 
     await new Promise((r) => setTimeout(r, 100));
   }
   t.ok(gone && !listed(), `worker ${worker} left and job ${id} ended before the next look`);
-  await cluster.scale(1); // the next look
+  await look(cluster); // the next look
   let row: Record<string, string> | undefined;
   for (let i = 0; i < 1200 && !row; i++) {
     await read();
