@@ -111,9 +111,10 @@ export function hostScriptOf(what: string, host: string, tls: boolean, lines: st
     // that ended at once could leave it waiting for the session's end. Sent again until the reader
     // has ended: until its trap is set it ignores SIGHUP (as this shell does, and it was forked
     // from it), and a process that ended at once left it reading the session for as long as that
-    // stayed open (6-12 of 30 scripts started together). The sleep starts after each SIGHUP.
+    // stayed open (6-12 of 30 scripts started together). The sleep starts after each SIGHUP; 300
+    // tries (30 s and more) because a loaded host may not run the reader for a while.
     '    # The process ended by itself: so does the lifeline, and the session (the EXIT trap removes the TLS files).',
-    '    for _ in $(seq 100); do kill -HUP 0 2>/dev/null || true; [ -n "$(jobs -rp)" ] || break; sleep 0.1 </dev/null >/dev/null 2>&1 || true; done',
+    '    for _ in $(seq 300); do kill -HUP 0 2>/dev/null || true; [ -n "$(jobs -rp)" ] || break; sleep 0.1 </dev/null >/dev/null 2>&1 || true; done',
     '    exit "$status"',
     '  ) &',
     '  group=$!',
