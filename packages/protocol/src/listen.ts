@@ -42,6 +42,12 @@ export interface ListenOptions extends Omit<AcceptOptions, 'remote'> {
    * oldest are closed (default {@link DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS}; shedding.ts).
    */
   maxUnauthenticatedConnections?: number;
+  /**
+   * What this listener's log lines call it, before its address (default `the ${self}'s port`, as
+   * in `the scheduler's port ws://…`). A process whose log prefix already names it gives `its
+   * data port`, so that its line does not say its name twice.
+   */
+  portName?: string;
 }
 
 export interface Listener {
@@ -53,7 +59,7 @@ export interface Listener {
   close(): Promise<void>;
 }
 
-export interface AcceptConnectionsOptions extends Omit<ListenOptions, 'host' | 'port'> {}
+export interface AcceptConnectionsOptions extends Omit<ListenOptions, 'host' | 'port' | 'portName'> {}
 
 /**
  * Serves handshaken Gluon connections on an existing HTTP server (its upgrade requests). Garbage
@@ -196,7 +202,7 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
   const bound = await bindServer(server, host, opts.port ?? 0, opts.tls ? { self: `Gluon ${opts.self}`, scheme: 'wss', firstByteTimeoutMs: helloMs } : undefined, gate);
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const address = `${opts.tls ? 'wss' : 'ws'}://${shownHost}:${bound.port}`;
-  gate.listens(`the ${opts.self}'s port ${address}`, address, unauthenticatedLacking(Boolean(opts.tls)));
+  gate.listens(`${opts.portName ?? `the ${opts.self}'s port`} ${address}`, address, unauthenticatedLacking(Boolean(opts.tls)));
   return {
     address,
     host,

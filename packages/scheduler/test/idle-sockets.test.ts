@@ -333,7 +333,8 @@ t.test('a worker\'s data port takes --max-unauthenticated-connections too: past 
   const idle = await idleInOrder(Number(new URL(w.address).port), 5);
   t.teardown(() => { for (const r of idle) r.socket.destroy(); });
   await within(Promise.all(idle.slice(0, 3).map((r) => r.closed)), 'the 3 oldest idle connections closed');
-  const line = await within(w.proc.waitFor(/the worker \S+'s port ws:\/\/\S+: closed \d+ connections? that had not authenticated .*/), 'the worker saying so');
+  const line = await within(w.proc.waitFor(/ worker \S+: .*: closed \d+ connections? that had not authenticated .*/), 'the worker saying so');
+  t.match(line[0], new RegExp(` worker \\S+: its data port ${w.address.replace(/[.[\]]/g, '\\$&')}: closed `), 'the line names the worker once, in its prefix, then its data port');
   t.match(line[0], /: closed 3 connections .*past its bound of 2 .*; 2 unauthenticated held now/, 'one line, naming its port and the counts');
   // Closed for room is closed without a word; the worker's 10 s hello timeout answers 408 (a
   // loaded machine may get there first for the newest), which is not what is looked for here.

@@ -250,6 +250,8 @@ export class GluonWorker {
     this.pool = new ThreadPool(this.nthreads, this.name, (topic, value) => this.scheduler?.send({ op: 'publish', topic, value }), this.opts.memoryLimit ?? 0, () => this.scheduler?.flush());
     this.listener = await listen({
       self: `worker ${this.name}`,
+      // Its log prefix names the worker already (`worker vm-1: its data port ws://…: closed …`).
+      portName: 'its data port',
       roles: ['peer', 'client'],
       // get-data is all a peer may send; anything else closes its connection (4003).
       inbound: { peer: PEER_TO_WORKER, client: PEER_TO_WORKER },
