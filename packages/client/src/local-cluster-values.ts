@@ -12,7 +12,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { entryPath, isPathEntry, isRelativeEntry } from '@gluon/worker/allow';
 import {
-  ALLOWED_FAILURES_FLAG, checkOptionKeys, checkTokenOption, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, TLS_OPTION_KEYS, type Flag, type TlsFiles,
+  ALLOWED_FAILURES_FLAG, checkOptionKeys, checkTokenOption, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, TLS_OPTION_KEYS, unauthenticatedFlag, type Flag, type TlsFiles,
 } from '@gluon/protocol';
 import type { LocalClusterOptions } from './local-cluster.js';
 import { tsSibling } from './ts-sibling.js';
@@ -24,6 +24,7 @@ const FLAG_OPTIONS: [keyof LocalClusterOptions, Flag<unknown>, string][] = [
   ['memoryLimit', MEMORY_LIMIT_FLAG['memory-limit'], "a size like '4GiB'"],
   ['heartbeatTtl', HEARTBEAT_TTL_FLAG['heartbeat-ttl'], "a duration like '30s'"],
   ['allowedFailures', ALLOWED_FAILURES_FLAG['allowed-failures'], 'an integer'],
+  ['maxUnauthenticatedConnections', unauthenticatedFlag('')['max-unauthenticated-connections'], 'a whole number from 1'],
 ];
 
 /** Throws a RangeError (TypeError for a value of the wrong type) naming the option and its value when one is unusable. */
@@ -50,7 +51,7 @@ export function checkLocalClusterValues(opts: LocalClusterOptions): void {
   for (const [name, flag, like] of FLAG_OPTIONS) {
     const v = opts[name];
     if (v === undefined) continue;
-    const numberOk = name === 'maxFrameBytes' || name === 'maxMessageBytes' || name === 'allowedFailures';
+    const numberOk = name === 'maxFrameBytes' || name === 'maxMessageBytes' || name === 'allowedFailures' || name === 'maxUnauthenticatedConnections';
     if (!(typeof v === 'string' || (numberOk && typeof v === 'number'))) throw new TypeError(`LocalCluster: ${name} must be ${like}, got ${show(v)}`);
     flag.parse(String(v), `LocalCluster: ${name}`);
   }

@@ -76,11 +76,19 @@ export interface LocalClusterOptions {
    * absolute; a file that cannot be read is refused by start(), naming the absolute path).
    */
   tls?: boolean | TlsFiles;
+  /**
+   * Connections each listener of the cluster (the scheduler's port, its Unix socket, its
+   * dashboard, every worker's data port) holds at once before they authenticate; past it, or when
+   * one takes a process's last file descriptor, the oldest of them are closed to take in new ones
+   * (`--max-unauthenticated-connections`). A whole number from 1; default 512.
+   */
+  maxUnauthenticatedConnections?: number;
 }
 
 const LOCAL_CLUSTER_OPTIONS: OptionKeys<LocalClusterOptions> = {
   nWorkers: true, nthreads: true, token: true, dashboard: true, dashboardLink: true, allowModules: true, cwd: true, env: true, memoryLimit: true,
   allowedFailures: true, heartbeatTtl: true, verbose: true, timeoutMs: true, host: true, maxFrameBytes: true, maxMessageBytes: true, tls: true,
+  maxUnauthenticatedConnections: true,
 };
 
 /** The options of {@link LocalCluster.client}. */
@@ -269,6 +277,7 @@ export class LocalCluster {
     const limitArgs: string[] = [];
     if (opts.maxFrameBytes !== undefined) limitArgs.push('--max-frame-bytes', String(opts.maxFrameBytes));
     if (opts.maxMessageBytes !== undefined) limitArgs.push('--max-message-bytes', String(opts.maxMessageBytes));
+    if (opts.maxUnauthenticatedConnections !== undefined) limitArgs.push('--max-unauthenticated-connections', String(opts.maxUnauthenticatedConnections));
     schedArgs.push(...limitArgs);
     const address = `${tls ? 'wss' : 'ws'}://${host === '0.0.0.0' || host === '::' ? hostname() : host}:${port}`;
     const localAddress = socket !== undefined ? unixSocketAddress(socket) : undefined;

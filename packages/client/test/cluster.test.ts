@@ -280,7 +280,7 @@ t.test('bad task options, a function that is not remote and a bad wait() option 
 t.test('a misspelt option key is refused by every options object of the client, naming the key, its near miss and the valid keys', async (t) => {
   // Before, each was ignored and its default used: LocalCluster.start({ nWorker: 1 }) started 2 workers.
   const refused = (message: RegExp) => ({ name: 'TypeError', message }) as const;
-  await t.rejects(LocalCluster.start({ nWorker: 1 } as never), refused(/^LocalCluster\.start: unknown option "nWorker" \(did you mean "nWorkers"\?\); the options are nWorkers, nthreads, token, dashboard, dashboardLink, allowModules, cwd, env, memoryLimit, allowedFailures, heartbeatTtl, verbose, timeoutMs, host, maxFrameBytes, maxMessageBytes, tls$/), 'LocalCluster.start, before starting anything');
+  await t.rejects(LocalCluster.start({ nWorker: 1 } as never), refused(/^LocalCluster\.start: unknown option "nWorker" \(did you mean "nWorkers"\?\); the options are nWorkers, nthreads, token, dashboard, dashboardLink, allowModules, cwd, env, memoryLimit, allowedFailures, heartbeatTtl, verbose, timeoutMs, host, maxFrameBytes, maxMessageBytes, tls, maxUnauthenticatedConnections$/), 'LocalCluster.start, before starting anything');
   // A word added to an option's name: the scheduler's own option (and gluon-scheduler's flag) is
   // dashboardPort, LocalCluster's is dashboard (a number is its port). It was refused with no hint.
   await t.rejects(LocalCluster.start({ dashboardPort: 8799 } as never), refused(/^LocalCluster\.start: unknown option "dashboardPort" \(did you mean "dashboard"\?\); the options are /));
