@@ -182,6 +182,9 @@ async function main(): Promise<void> {
   if (v['print-job-script']) {
     // What --jobs N submits: Slurm sends several workers as one array job (--no-job-arrays: not).
     process.stdout.write(v.adapt ? cluster.jobScript() : cluster.scriptFor(j.jobs));
+    // On stderr: the script on stdout stays what is submitted, to be saved and submitted as is.
+    const note = v.adapt ? undefined : cluster.scriptForNote(j.jobs);
+    if (note) process.stderr.write(`gluon-cluster: --jobs ${j.jobs}: ${note}\n`);
     return;
   }
   // `npx gluon-cluster` on Debian: a `kill -INT` of npm's pid alone ends in npm's sh, which holds

@@ -499,6 +499,16 @@ export abstract class JobQueueCluster {
     return this.usesArray(n) ? this.arrayScript(n) : this.jobScript();
   }
 
+  /**
+   * What a reader of `scriptFor(n)` cannot see in it, or undefined: that it is submitted `n`
+   * times, once per worker job, where no array job is used (PBS; Slurm with `jobArrays: false`).
+   * `gluon-cluster --print-job-script` says it on stderr, so the printed script stays the one
+   * submitted, byte for byte.
+   */
+  scriptForNote(n: number): string | undefined {
+    return n > 1 && !this.usesArray(n) ? `this job script is submitted ${n} times, one worker per job` : undefined;
+  }
+
   /** Whether `n` missing workers are submitted as one array job. */
   private usesArray(n: number): boolean {
     return n > 1 && this.submitArray !== undefined && this.opts.jobArrays !== false;

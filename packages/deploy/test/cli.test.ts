@@ -33,10 +33,20 @@ t.test('--print-job-script shows what the options submit', async (t) => {
   t.equal(one.status, 0, one.stderr);
   t.notMatch(one.stdout, /--array/, '--no-job-arrays: the single job script, submitted 3 times');
   t.match(one.stdout, /--name "gluon-worker-\$\{SLURM_JOB_ID\}"/);
+  // Said on stderr (it was not said at all): stdout is the script as submitted, nothing added.
+  t.match(one.stderr, /^gluon-cluster: --jobs 3: this job script is submitted 3 times, one worker per job$/m, '--no-job-arrays: how many times the script goes');
+  t.notMatch(one.stdout, /submitted/, 'not in the script');
+  t.notMatch(a.stderr, /submitted \d+ times/, 'the array job is submitted once: nothing said');
   const p = run(['pbs', '--cores', '2', '--resource-spec', 'nodes=1:ppn=2', '--job-extra', '-l place=scatter', '--print-job-script']);
   t.equal(p.status, 0, p.stderr);
   t.match(p.stdout, /^#PBS -l nodes=1:ppn=2$/m);
   t.match(p.stdout, /^#PBS -l place=scatter$/m);
+  t.notMatch(p.stderr, /submitted \d+ times/, '--jobs 1: one submission, nothing said');
+  // PBS has no array job here: --jobs 2 prints the same script, and says it goes twice.
+  const p2 = run(['pbs', '--cores', '2', '--resource-spec', 'nodes=1:ppn=2', '--job-extra', '-l place=scatter', '--jobs', '2', '--print-job-script']);
+  t.equal(p2.status, 0, p2.stderr);
+  t.equal(p2.stdout, p.stdout, 'the script printed is the one each job runs, unchanged');
+  t.match(p2.stderr, /^gluon-cluster: --jobs 2: this job script is submitted 2 times, one worker per job$/m);
 });
 
 t.test('--allow-module: a relative entry is taken from the directory gluon-cluster runs in and passed on absolute; one that names nothing is refused', async (t) => {
