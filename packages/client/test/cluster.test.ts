@@ -463,7 +463,7 @@ t.test('a cluster process that cannot start fails start() with its stderr', asyn
     // An address of no interface here (TEST-NET-1): only the scheduler can find that out. (A bad
     // memoryLimit, used before, is now refused by start() itself, naming the option.)
     LocalCluster.start({ nWorkers: 1, dashboard: false, host: '192.0.2.1', token: 't', cwd: repo, timeoutMs: 20_000 }),
-    { message: /LocalCluster: the scheduler exited during start-up \(code 2\); its stderr:\n.*cannot start: --host 192\.0\.2\.1 is not an address of this machine \(EADDRNOTAVAIL\)[\s\S]*\n\(the flags LocalCluster sets from its options: --host from host\)$/ },
+    { message: /LocalCluster: the scheduler exited during start-up \(code 1\); its stderr:\n.*cannot start: --host 192\.0\.2\.1 is not an address of this machine \(EADDRNOTAVAIL\)[\s\S]*\n\(the flags LocalCluster sets from its options: --host from host\)$/ },
   );
   await t.rejects(LocalCluster.start({ nWorkers: -1 }), /nWorkers must be an integer ≥ 0/);
 });

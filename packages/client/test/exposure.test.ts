@@ -58,6 +58,9 @@ for (const p of PROGRAMS) {
     t.match(withToken.out, /cannot start: .*EADDRNOTAVAIL/);
     // It said only "cannot start: listen EADDRNOTAVAIL: address not available 192.0.2.1".
     t.match(withToken.out, `${p.name}: cannot start: ${p.flag} 192.0.2.1 is not an address of this machine (EADDRNOTAVAIL): give one of its addresses`);
+    // A host problem, not a usage error: exit 1 and no --help pointer (it was 2, with the pointer).
+    t.equal(withToken.code, 1, 'an address not on this machine: exit 1');
+    t.notMatch(withToken.out, /--help lists the options/, 'no --help pointer');
     // Listening on another loopback address works without a token (the worker then waits for
     // its scheduler, the scheduler prints its address: either line ends the run).
     const loopback = await run([...p.argv, p.flag, '127.0.0.2'], {}, /scheduler at|waiting for the scheduler/);

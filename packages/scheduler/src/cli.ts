@@ -191,9 +191,11 @@ function main(): void {
       process.stdout.write(`scheduler at ${s.address}\n`);
     },
     (err: NodeJS.ErrnoException) => {
-      // --host that is not this machine's: a value that cannot work here, named as typed (exit 2).
-      // Node says only "listen EADDRNOTAVAIL: address not available 10.9.9.9:8786".
-      if (err.code === 'EADDRNOTAVAIL') exitUsage(CLI.name, `cannot start: --host ${opts.host} is not an address of this machine (EADDRNOTAVAIL): give one of its addresses, or 0.0.0.0 for all of them`);
+      // --host that is not this machine's: a host problem, not a usage error (exit 1, as a port in
+      // use): the same command line works on the machine that has the address, or here once an
+      // interface has it. Named as typed; Node says only "listen EADDRNOTAVAIL: address not
+      // available 10.9.9.9:8786". It exited 2 with the --help pointer, which cannot help.
+      if (err.code === 'EADDRNOTAVAIL') exitStartFailure(CLI.name, `cannot start: --host ${opts.host} is not an address of this machine (EADDRNOTAVAIL): give one of its addresses, or 0.0.0.0 for all of them`);
       // Node says only "getaddrinfo ENOTFOUND schedhost", naming no flag: a typo in --host.
       if (err.syscall === 'getaddrinfo') exitUsage(CLI.name, `cannot start: --host ${opts.host} is not a name this machine can resolve (${err.code}): give one of its addresses or host names, or 0.0.0.0 for all of them`);
       // The rest are not usage errors (exit 1, no --help pointer): the command line was fine, the

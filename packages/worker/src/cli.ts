@@ -44,7 +44,7 @@ const fail = (msg: string): never => exitUsage(CLI.name, msg);
 /**
  * Exit statuses: 2 a usage error (a flag or its value, pointing to --help); 1 a failure at run
  * time that no flag spelling fixes (a --token-file or TLS file that cannot be read or holds the
- * wrong thing; the scheduler refused this worker: token, CA, version, its hello; not a scheduler
+ * wrong thing; a --listen-host address this machine does not have; the scheduler refused this worker: token, CA, version, its hello; not a scheduler
  * at all; a refusal after a restart).
  */
 const EXIT_FAILED = 1;
@@ -172,8 +172,9 @@ function main(): void {
     (err: NodeJS.ErrnoException) => {
       // It gave up waiting (--death-timeout): its log said so; closedBy() ends the process.
       if (w.gaveUpWaiting) return;
-      // Node says only "listen EADDRNOTAVAIL: address not available 10.9.9.9".
-      if (!stopping && err.code === 'EADDRNOTAVAIL') fail(`cannot start: --listen-host ${opts.listenHost} is not an address of this machine (EADDRNOTAVAIL): give one of its addresses, which the other workers and the clients can reach`);
+      // Node says only "listen EADDRNOTAVAIL: address not available 10.9.9.9". A host problem, not
+      // a usage error (exit 1, as the scheduler's --host): the same flags work where the address is.
+      if (!stopping && err.code === 'EADDRNOTAVAIL') failed(`cannot start: --listen-host ${opts.listenHost} is not an address of this machine (EADDRNOTAVAIL): give one of its addresses, which the other workers and the clients can reach`);
       // Likewise "getaddrinfo ENOTFOUND host" for a typo in --listen-host (a scheduler name that
       // does not resolve is waited for, not an error at start).
       if (!stopping && err.syscall === 'getaddrinfo' && (err as { hostname?: string }).hostname === opts.listenHost) fail(`cannot start: --listen-host ${opts.listenHost} is not a name this machine can resolve (${err.code}): give one of its addresses, which the other workers and the clients can reach`);
