@@ -326,13 +326,14 @@ t.test('qrerun of a job whose worker is retiring (its lifetime ended): the pendi
   // worker has left: one job is a surplus, and the pending one goes, as any pending job before a
   // running one (a running worker may hold results). f2a5e87 cancelled the running replacement.
   const { lines, log, until } = clusterLog(() => cluster.jobList);
-  const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, maxFailedJobs: 1, lifetime: '15s', workerExtraArgs: ['--allow-module', GATED_TASK], log });
+  const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, maxFailedJobs: 1, lifetime: '30s', workerExtraArgs: ['--allow-module', GATED_TASK], log });
   t.teardown(() => cluster.close());
   await cluster.scale(1);
   const id = cluster.jobList[0]!.id;
   // Submitted before the worker exists: it runs as the worker registers, which its lifetime counts
-  // from, so the lifetime need not cover the job's start (it was 30 s, waited out in full). It
-  // still covers the rest of the test for the replacement, which has the same lifetime.
+  // from. The lifetime (waited out in full) also bounds the rest of the test for the replacement,
+  // which has the same lifetime and must not retire before the last look: 30 s, not less, for a
+  // loaded machine.
   const task = await gatedTask(cluster, join(dir, `gate-${id}`), until);
   await until('the worker retiring by its lifetime', () => cluster.jobList.find((j) => j.id === id)?.retiring === true);
   await until('a replacement listed running', () => cluster.jobList.some((j) => j.id !== id && j.state === 'running'));
