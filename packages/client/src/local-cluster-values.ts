@@ -17,14 +17,14 @@ import {
 import type { LocalClusterOptions } from './local-cluster.js';
 import { tsSibling } from './ts-sibling.js';
 
-/** The options whose values are CLI flag values, with the flag that checks them. */
-const FLAG_OPTIONS: [keyof LocalClusterOptions, Flag<unknown>, string][] = [
-  ['maxFrameBytes', LIMIT_FLAGS['max-frame-bytes'], "a size like '1MiB' or a number of bytes"],
-  ['maxMessageBytes', LIMIT_FLAGS['max-message-bytes'], "a size like '8MiB' or a number of bytes"],
-  ['memoryLimit', MEMORY_LIMIT_FLAG['memory-limit'], "a size like '4GiB'"],
-  ['heartbeatTtl', HEARTBEAT_TTL_FLAG['heartbeat-ttl'], "a duration like '30s'"],
-  ['allowedFailures', ALLOWED_FAILURES_FLAG['allowed-failures'], 'an integer'],
-  ['maxUnauthenticatedConnections', unauthenticatedFlag('')['max-unauthenticated-connections'], 'a whole number from 1'],
+/** The options whose values are CLI flag values, with the flag that checks them, and whether a number is taken as well as a string. */
+const FLAG_OPTIONS: [keyof LocalClusterOptions, Flag<unknown>, string, boolean][] = [
+  ['maxFrameBytes', LIMIT_FLAGS['max-frame-bytes'], "a size like '1MiB' or a number of bytes", true],
+  ['maxMessageBytes', LIMIT_FLAGS['max-message-bytes'], "a size like '8MiB' or a number of bytes", true],
+  ['memoryLimit', MEMORY_LIMIT_FLAG['memory-limit'], "a size like '4GiB'", false],
+  ['heartbeatTtl', HEARTBEAT_TTL_FLAG['heartbeat-ttl'], "a duration like '30s'", false],
+  ['allowedFailures', ALLOWED_FAILURES_FLAG['allowed-failures'], 'an integer', true],
+  ['maxUnauthenticatedConnections', unauthenticatedFlag('')['max-unauthenticated-connections'], 'a whole number from 1', true],
 ];
 
 /** Throws a RangeError (TypeError for a value of the wrong type) naming the option and its value when one is unusable. */
@@ -48,10 +48,9 @@ export function checkLocalClusterValues(opts: LocalClusterOptions): void {
   if (link !== undefined && typeof link !== 'string') throw new TypeError(`LocalCluster: dashboardLink must be a URL template ('https://gluon.example.org/{host}/{port}/'), got ${show(link)}`);
   // Dropped unsaid before: the link clients were meant to be given, with no dashboard behind it.
   if (link !== undefined && d === false) throw new RangeError('LocalCluster: dashboardLink with dashboard: false (no dashboard is served, so there is nothing to link to): leave one of them out');
-  for (const [name, flag, like] of FLAG_OPTIONS) {
+  for (const [name, flag, like, numberOk] of FLAG_OPTIONS) {
     const v = opts[name];
     if (v === undefined) continue;
-    const numberOk = name === 'maxFrameBytes' || name === 'maxMessageBytes' || name === 'allowedFailures' || name === 'maxUnauthenticatedConnections';
     if (!(typeof v === 'string' || (numberOk && typeof v === 'number'))) throw new TypeError(`LocalCluster: ${name} must be ${like}, got ${show(v)}`);
     flag.parse(String(v), `LocalCluster: ${name}`);
   }
