@@ -14,6 +14,11 @@ import { bodyEnds, HttpSource as SourceHere } from '../src/source.js';
  */
 const file = readFileSync(fileURLToPath(new URL('fixtures/skhep/uproot-issue-210.root', import.meta.url)));
 
+// Two subtests at a time: each scripts a server of its own and waits on its own requests and
+// connections; one after another the file took the sum of its waits on the product's timers
+// (a 10 s metadataTimeoutMs running out, 14 s of the 21).
+t.jobs = 2;
+
 /** Rejects when `p` has not settled within `ms` (a bound generous enough for a loaded machine). */
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
