@@ -9,7 +9,7 @@ import path from 'node:path';
 import { envText, parseIntIn } from '@gluon/protocol';
 
 /** Prints `script: message` and exits 2 (a usage error), as the CLIs do. */
-function refuse(err: unknown): never {
+export function refuse(err: unknown): never {
   process.stderr.write(`${path.basename(process.argv[1] ?? 'bench')}: ${(err as Error).message}\n`);
   process.exit(2);
 }

@@ -32,6 +32,8 @@ for (const [script, name, value, message] of [
   ['finalstates.ts', 'FINALSTATES_BENCH_SCALE', '0', '$FINALSTATES_BENCH_SCALE must be a number from 0.01 to 100, got "0"'],
   ['finalstates.ts', 'FINALSTATES_BENCH_DATA', '', '$FINALSTATES_BENCH_DATA is set but empty; unset it to leave it out, or give it a value'],
   ['h4l.ts', 'H4L_BENCH_WARMUPS', 'x', '$H4L_BENCH_WARMUPS must be an integer from 0 to 1000, got "x"'],
+  ['cli-startup.ts', 'CLI_STARTUP_RUNS', '', '$CLI_STARTUP_RUNS is set but empty; unset it for the default (15), or give it a value'],
+  ['cli-startup.ts', 'CLI_STARTUP_ONLY', 'gluon-x', '$CLI_STARTUP_ONLY names "gluon-x", not one of gluon-h4l, gluon-finalstates, gluon-cluster, gluon-scheduler, gluon-worker'],
 ] as const) {
   t.test(`bench/${script} with ${name}=${JSON.stringify(value)}: refused naming the variable, nothing run`, async (t) => {
     const r = await run(script, { [name]: value });
