@@ -3,9 +3,8 @@
  * do), and the dry run that checks everything the real run needs without running it.
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { batchWaitingLine, checkWritable, clusterModeText, earlierOutputs, figure, finishingOnCtrlC, removeStaleOutputs, runConsole, runDirName, staleOutputsLine, workersWaitedFor } from '@gluon/analysis-h4l';
-import { batchJobScript, startBatchRun } from '@gluon/deploy';
+import { startBatchRun } from '@gluon/deploy';
 import { schedulerTls } from '@gluon/client';
 import { countOf, StartFailure, type TlsOptions } from '@gluon/protocol';
 import { type FsConfig, ConfigError, STAGES } from './config.js';
@@ -15,6 +14,7 @@ import { branchesFor } from './chunk.js';
 import { runFinalStates, type RunReport } from './run.js';
 import { manifestName, writeRun, outputStem, sourceDateEpoch } from './outputs.js';
 import { finalStatesByCount } from './result.js';
+import { jobScript, jobsWhere } from './job-script.js';
 
 /** Where a run writes and which slice of the files it reads. */
 export interface RunPlacement {
@@ -92,13 +92,7 @@ export async function dryRun(c: FsConfig, p: RunPlacement, log: (s: string) => v
   return problems;
 }
 
-/** Where a run's batch jobs run (this package's folder: its task module) and their name unless job_name says. */
-const jobsWhere = (c: FsConfig) => ({ cwd: fileURLToPath(new URL('..', import.meta.url)), jobName: `fs-${c.run_name}` });
-
-/** The job script the run would submit (--print-job-script); nothing starts. */
-export function jobScript(c: FsConfig & { cluster: 'slurm' | 'pbs' }): Promise<string> {
-  return batchJobScript(c, jobsWhere(c));
-}
+export { jobScript };
 
 /** Where the workers are, as the log says it. */
 function modeText(c: FsConfig): string {

@@ -2,10 +2,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseArgsMessage } from '@gluon/protocol';
+import { parseArgsMessage } from '@gluon/protocol/tools';
 import { BATCH_RUN_DASH_VALUES, BATCH_RUN_FLAGS, batchFlagValue, batchFlagsUnused, printJobScriptProblem } from '@gluon/deploy';
-import { SCHEDULER_TLS_FLAGS } from '@gluon/client';
-import { checkRunDirToRewrite, joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withMeantCommand, withMeantFlag, withPathFlag } from '@gluon/analysis-h4l';
+import { SCHEDULER_TLS_FLAGS } from '@gluon/client/scheduler-tls';
+import { checkRunDirToRewrite, joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withMeantCommand, withMeantFlag, withPathFlag } from '@gluon/analysis-h4l/cli-shared';
 import { loadConfigFile, mergeConfig, validateConfig, parseTasks, ConfigError, type FsConfig } from './config.js';
 
 /** Flags that set config keys: the key, its parse, and what it does (for --help). */

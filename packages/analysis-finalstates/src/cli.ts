@@ -9,14 +9,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { countOf, parseArgsMessage, stopWithSupervisor, tokenFromEnv } from '@gluon/protocol';
+import { countOf, parseArgsMessage, stopWithSupervisor, tokenFromEnv } from '@gluon/protocol/tools';
 import { ConfigError } from './config.js';
 import { flagHelp, parseRunArgs } from './cli-args.js';
-import { execute, dryRun, jobScript } from './app.js';
-import { replot } from './outputs.js';
-import { mergeRun } from './merge.js';
-import { SCALE_RANGE } from '@gluon/analysis-h4l/generate';
-import { checkWritable, earlierOutputs, exitStopped, generateNumbers, generateStoppable, InterruptedError, joinNegativeValues, onFirstSignal, removeStaleOutputs, STOP_SIGNALS, withHelpPointer, staleOutputsLine } from '@gluon/analysis-h4l';
+import { jobScript } from './job-script.js';
+import {
+  checkWritable, earlierOutputs, exitStopped, generateNumbers, InterruptedError, joinNegativeValues, onFirstSignal, removeStaleOutputs, SCALE_RANGE, STOP_SIGNALS, withHelpPointer, staleOutputsLine,
+} from '@gluon/analysis-h4l/cli-shared';
+// The run, the merge, the plots and the generator are loaded by the mode that runs them: --help,
+// --version, a usage error and --print-job-script load none of them (bench/cli-startup.ts).
 
 /** This package's version, for --version. */
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -68,6 +69,7 @@ async function generate(argv: string[]): Promise<void> {
   // Checked first, as gluon-h4l generate's (a StartFailure naming it, exit 1): a file there was
   // ENOTDIR from mkdir.
   await checkWritable(out, '--out', 'dir');
+  const { generateStoppable } = await import('@gluon/analysis-h4l');
   await generateStoppable({ outDir: out, scale, seed, log: (s: string) => console.log(s) }, 'gluon-finalstates generate');
   console.log(`synthetic dataset written to ${out}`);
 }
@@ -80,6 +82,7 @@ async function mergeStoppable(runDir: string, minEvents: number): Promise<string
   const stop = new AbortController();
   const stopListening = onFirstSignal(STOP_SIGNALS, (sig) => stop.abort(sig));
   try {
+    const { mergeRun } = await import('./merge.js');
     return await mergeRun(runDir, minEvents, process.argv, stop.signal);
   } catch (e) {
     if (e instanceof InterruptedError) console.error(`gluon-finalstates --merge-only: interrupted (${e.signal}) before the merge was whole: ${runDir} is as it was (the slices, and any earlier merge's outputs); run --merge-only again`);
@@ -105,9 +108,10 @@ async function main(argv: string[]): Promise<number> {
     try { tokenFromEnv(); } catch (e) { throw new ConfigError((e as Error).message); }
   }
   switch (p.mode) {
-    case 'dry-run': return (await dryRun(p.config, place, log)).length ? 1 : 0;
+    case 'dry-run': return (await (await import('./app.js')).dryRun(p.config, place, log)).length ? 1 : 0;
     case 'print-job-script': process.stdout.write(await jobScript({ ...p.config, cluster: p.config.cluster as 'slurm' | 'pbs' })); return 0;
     case 'plots-only': {
+      const { replot } = await import('./outputs.js');
       const files = await replot(p.runDir!);
       log(`re-drew ${countOf(files.length, 'plot file')} in ${p.runDir}/plots`);
       return 0;
@@ -121,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
       log(`merged into ${p.runDir}: ${files.join(', ')}`);
       return 0;
     }
-    case 'run': await execute(p.config, place, log); return 0;
+    case 'run': await (await import('./app.js')).execute(p.config, place, log); return 0;
   }
 }
 

@@ -4,11 +4,11 @@
  * runs.
  */
 import { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, batchKeyFromConfig, batchKeyProblem, batchRunConflict, batchRunProblem, withSshJobs, type BatchRunConfig } from '@gluon/deploy';
-import { CONFIG_KEY_NAMES, SCHEDULER_TLS_CHECKS, SCHEDULER_TLS_DEFAULTS, schedulerTlsConflict, type SchedulerTlsConfig, type SettingsAsGiven } from '@gluon/client';
+import { CONFIG_KEY_NAMES, SCHEDULER_TLS_CHECKS, SCHEDULER_TLS_DEFAULTS, schedulerTlsConflict, type SchedulerTlsConfig, type SettingsAsGiven } from '@gluon/client/scheduler-tls';
 import { OBJECT_TYPES, OBJECT_NAMES, SCHEMAS, type ObjectType } from './schema.js';
 import { parseCountsName } from './naming.js';
-import { unknownKey } from '@gluon/protocol';
-import { readConfigYaml } from '@gluon/analysis-h4l';
+import { unknownKey } from '@gluon/protocol/tools';
+import { readConfigYaml } from '@gluon/analysis-h4l/cli-shared';
 
 /** The pipeline's stages, in order. */
 export const STAGES = ['parse', 'masses', 'postprocess', 'histograms'] as const;

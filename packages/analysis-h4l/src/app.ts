@@ -4,7 +4,6 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
 import { schedulerTls } from '@gluon/client';
 import { countOf, StartFailure, type TlsOptions } from '@gluon/protocol';
 import { type H4lConfig, ConfigError } from './config.js';
@@ -24,9 +23,9 @@ import { batchWaitHint, batchWaitingLine, clusterModeText, endedSessionsOf, jobs
 import { waitingForWorkersLine } from './wait-workers.js';
 import { gitCommit, inputDigests, sourceDateEpoch } from './provenance.js';
 import { earlierOutputs, removeStaleOutputs, staleOutputsLine } from './stale-outputs.js';
+import { VERSION } from './version.js';
 
-/** This package's version (`gluon-h4l --version`, and recorded in every run's outputs). */
-export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+export { VERSION };
 
 /** `outputs/<run-name>_<YYYYMMDD_HHMMSS>` (UTC) relative to the working directory, named as gluon-finalstates names its runs. */
 export function defaultOutDir(runName: string, now = new Date()): string {

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { SettingsAsGiven } from '@gluon/client';
-import { nearest, strayWord } from '@gluon/protocol';
+import { nearest, strayWord } from '@gluon/protocol/tools';
 
 /**
  * `argv` with each negative number after a flag that takes a value joined to it (`--jobs -1` →

@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { batchJobScript, sshHostsOf, SSHCluster, startBatchRun, type BatchRunConfig, type JobInfo, type JobQueueCluster, type RunKind } from '@gluon/deploy';
-import { countOf } from '@gluon/protocol';
+import { countOf } from '@gluon/protocol/tools';
 import type { H4lConfig } from './config.js';
 
 /**

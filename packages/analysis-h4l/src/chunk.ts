@@ -12,8 +12,8 @@ import { emptyFrameworkOutput, runFramework } from './selection-b.js';
 import { type AnalysisResult } from './result.js';
 import { BadInputError, sharedTree } from './reader.js';
 
-export type SelectionName = 'notebook' | 'notebook-pt' | 'framework';
-export const SELECTIONS: readonly SelectionName[] = ['notebook', 'notebook-pt', 'framework'];
+import type { SelectionName } from './selections.js';
+export { SELECTIONS, type SelectionName } from './selections.js';
 
 export interface ChunkOptions {
   selection: SelectionName;

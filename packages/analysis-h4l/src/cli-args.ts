@@ -4,11 +4,11 @@
  * is one entry here and one key in config.ts.
  */
 import { parseArgs } from 'node:util';
-import { parseArgsMessage } from '@gluon/protocol';
+import { parseArgsMessage } from '@gluon/protocol/tools';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { BATCH_RUN_DASH_VALUES, BATCH_RUN_FLAGS, batchFlagValue, batchFlagsUnused, printJobScriptProblem } from '@gluon/deploy';
-import { SCHEDULER_TLS_FLAGS } from '@gluon/client';
+import { SCHEDULER_TLS_FLAGS } from '@gluon/client/scheduler-tls';
 import { joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withMeantFlag, withPathFlag } from './argv.js';
 import { loadConfigFile, mergeConfig, validateConfig, ConfigError, type H4lConfig } from './config.js';
 

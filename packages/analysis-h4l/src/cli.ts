@@ -12,20 +12,18 @@
  * and a SIGHUP (a closed terminal, a dropped ssh connection).
  */
 import { availableParallelism } from 'node:os';
-import { countOf, stopWithSupervisor, tokenFromEnv } from '@gluon/protocol';
-import { ConfigError } from './config.js';
-import { configFromArgs, parseFlags, runHelp } from './cli-args.js';
-import { execute, dryRun, VERSION } from './app.js';
-import { batchJobScriptOf } from './batch.js';
-import { InterruptedError } from './run.js';
-import { exitStopped } from './interrupt.js';
-import { download } from './download.js';
-import { replot } from './outputs.js';
-import { SCALE_RANGE } from './generate/index.js';
-import { generateStoppable } from './generate-interrupt.js';
+import { countOf, stopWithSupervisor, tokenFromEnv } from '@gluon/protocol/tools';
+import { ConfigError } from './config-error.js';
+import { exitStopped, InterruptedError } from './interrupt.js';
+import { SCALE_RANGE } from './generate/ranges.js';
 import { checkRunDirToRewrite, checkWritable } from './paths.js';
 import { generateNumbers, numberFlag } from './generate-flags.js';
 import { unknownCommandText } from './argv.js';
+import { VERSION } from './version.js';
+
+// Each command loads what it runs when it runs: --help, --version and a usage error load none of
+// the analysis, the generator, the client or the ROOT reader (bench/cli-startup.ts; test/cli-loads.test.ts).
+const cliArgs = () => import('./cli-args.js');
 
 const USAGE: Record<string, string> = {
   generate: `usage: gluon-h4l generate [--out DIR] [--scale X] [--seed N] [--threads N]
@@ -59,11 +57,12 @@ Each command's --help lists its options. Exit codes: 0 done, 1 failed, 2 usage e
 const log = (s: string) => console.log(s);
 
 async function generate(argv: string[]): Promise<number> {
-  const v = parseFlags('generate', argv, { out: { type: 'string' }, scale: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' } });
+  const v = (await cliArgs()).parseFlags('generate', argv, { out: { type: 'string' }, scale: { type: 'string' }, seed: { type: 'string' }, threads: { type: 'string' } });
   if (v.help) { log(USAGE.generate); return 0; }
   const { scale = 1, seed, threads = availableParallelism() } = generateNumbers(v);
   const out = typeof v.out === 'string' ? v.out : 'synthetic-4lep';
   await checkWritable(out, '--out', 'dir');
+  const { generateStoppable } = await import('./generate-interrupt.js');
   await generateStoppable({ outDir: out, scale, threads, ...(seed !== undefined ? { seed } : {}), log }, 'gluon-h4l generate');
   log(`synthetic dataset written to ${out}`);
   return 0;
@@ -71,7 +70,7 @@ async function generate(argv: string[]): Promise<number> {
 
 async function downloadCmd(argv: string[]): Promise<number> {
   // generate and run write to --out: the same word here names download's --dest.
-  const v = parseFlags('download', argv, { dest: { type: 'string' }, 'base-url': { type: 'string' }, selection: { type: 'string' }, timeout: { type: 'string' } },
+  const v = (await cliArgs()).parseFlags('download', argv, { dest: { type: 'string' }, 'base-url': { type: 'string' }, selection: { type: 'string' }, timeout: { type: 'string' } },
     { out: '--dest' });
   if (v.help) { log(USAGE.download); return 0; }
   const selection = v.selection ?? 'notebook';
@@ -79,6 +78,7 @@ async function downloadCmd(argv: string[]): Promise<number> {
   const timeoutS = numberFlag('timeout', v.timeout, (n) => n > 0 && Number.isFinite(n), 'a positive number of seconds');
   const dest = typeof v.dest === 'string' ? v.dest : 'atlas-opendata-4lep';
   await checkWritable(dest, '--dest', 'dir');
+  const { download } = await import('./download.js');
   const got = await download({ dest, selection, ...(typeof v['base-url'] === 'string' ? { baseUrl: v['base-url'] } : {}),
     ...(timeoutS !== undefined ? { timeoutMs: timeoutS * 1000 } : {}), log });
   log(`${countOf(got.length, 'file')} in ${dest}`);
@@ -86,26 +86,29 @@ async function downloadCmd(argv: string[]): Promise<number> {
 }
 
 async function plot(argv: string[]): Promise<number> {
-  const v = parseFlags('plot', argv, { 'run-dir': { type: 'string' } });
+  const v = (await cliArgs()).parseFlags('plot', argv, { 'run-dir': { type: 'string' } });
   if (v.help) { log(USAGE.plot); return 0; }
   if (typeof v['run-dir'] !== 'string') throw new ConfigError('--run-dir DIR is required (a run\'s output directory, with histograms.json)');
   // Not there, a file, or not writable: said before anything is read (exit 1), as gluon-finalstates
   // --plots-only says it. Each was the raw error of histograms.json or the first plot (exit 1).
   checkRunDirToRewrite(v['run-dir'], { dirs: [v['run-dir']], what: 'redraws the plots into' });
+  const { replot } = await import('./outputs.js');
   const files = await replot(v['run-dir']);
   log(`re-drew ${countOf(files.length, 'plot file')} in ${v['run-dir']}: ${files.join(', ')}`);
   return 0;
 }
 
 async function run(argv: string[]): Promise<number> {
+  const { configFromArgs, runHelp } = await cliArgs();
   const a = await configFromArgs(argv);
   if (a.help) { log(runHelp()); return 0; }
   // The client reads GLUON_TOKEN (with --scheduler, or a local cluster's): set but empty is a
   // usage error found before anything runs, not a run without a token.
   try { tokenFromEnv(); } catch (e) { throw new ConfigError((e as Error).message); }
   // Only the script on stdout, for a file or a diff: before the config line.
-  if (a.printJobScript && a.config.cluster && a.config.cluster !== 'ssh') { process.stdout.write(await batchJobScriptOf({ ...a.config, cluster: a.config.cluster })); return 0; }
+  if (a.printJobScript && a.config.cluster && a.config.cluster !== 'ssh') { process.stdout.write(await (await import('./batch.js')).batchJobScriptOf({ ...a.config, cluster: a.config.cluster })); return 0; }
   if (a.configFile) log(`config: ${a.configFile}`);
+  const { dryRun, execute } = await import('./app.js');
   if (a.dryRun) return (await dryRun(a.config, log, a.names)) ? 0 : 1;
   await execute(a.config, log, { configFile: a.configFile, names: a.names });
   return 0;

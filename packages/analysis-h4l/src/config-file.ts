@@ -7,7 +7,6 @@
  */
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { reasonOf } from './errors.js';
 
 /**
@@ -22,6 +21,9 @@ export async function readConfigYaml(file: string, fail: new (message: string) =
   try { text = await readFile(where, 'utf8'); } catch (e) {
     throw new fail(`cannot read config file ${where} (${reasonOf(e)})`);
   }
+  // Loaded once there is a file to parse: a command line without one (its --help, a usage error,
+  // --no-config) does not load the parser (bench/cli-startup.ts).
+  const { parse: parseYaml } = await import('yaml');
   try { return { file: where, doc: parseYaml(text) }; } catch (e) {
     throw new fail(`${where}: not valid YAML: ${e instanceof Error ? e.message : e}`);
   }

@@ -2,11 +2,12 @@
  * The run configuration: config.yaml keys, CLI flags that override them, and validation that
  * rejects a bad key or value before anything runs, naming the key.
  */
-import { unknownKey } from '@gluon/protocol';
+import { unknownKey } from '@gluon/protocol/tools';
 import { readConfigYaml } from './config-file.js';
+import { ConfigError } from './config-error.js';
 import { BATCH_RUN_CHECKS, BATCH_RUN_DEFAULTS, batchKeyFromConfig, batchKeyProblem, batchRunConflict, batchRunProblem, withSshJobs, type BatchRunConfig } from '@gluon/deploy';
-import { CONFIG_KEY_NAMES, SCHEDULER_TLS_CHECKS, SCHEDULER_TLS_DEFAULTS, schedulerTlsConflict, type SchedulerTlsConfig, type SettingsAsGiven } from '@gluon/client';
-import { SELECTIONS, type SelectionName } from './chunk.js';
+import { CONFIG_KEY_NAMES, SCHEDULER_TLS_CHECKS, SCHEDULER_TLS_DEFAULTS, schedulerTlsConflict, type SchedulerTlsConfig, type SettingsAsGiven } from '@gluon/client/scheduler-tls';
+import { SELECTIONS, type SelectionName } from './selections.js';
 
 /**
  * The batch keys (cluster, jobs, job_*) are @gluon/deploy's, and the TLS keys of a `wss://`
@@ -43,8 +44,7 @@ export const DEFAULT_CONFIG: H4lConfig = {
   ...BATCH_RUN_DEFAULTS, ...SCHEDULER_TLS_DEFAULTS,
 };
 
-/** A configuration error; the message names the key and where it came from. */
-export class ConfigError extends Error { override name = 'ConfigError'; }
+export { ConfigError };
 
 type Check = (v: unknown) => string | undefined;
 const int = (min: number): Check => (v) => (Number.isInteger(v) && (v as number) >= min ? undefined : `must be an integer ≥ ${min}`);

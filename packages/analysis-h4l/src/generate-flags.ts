@@ -2,8 +2,8 @@
  * The number flags of `generate` (gluon-h4l generate, gluon-finalstates generate), checked once
  * here so both CLIs accept the same values and refuse the rest with the same message.
  */
-import { ConfigError } from './config.js';
-import { SCALE_RANGE, SEED_RANGE } from './generate/dataset.js';
+import { ConfigError } from './config-error.js';
+import { SCALE_RANGE, SEED_RANGE } from './generate/ranges.js';
 
 /** A number flag: Number(text), checked by `ok`; a ConfigError naming the flag otherwise. */
 export function numberFlag(flag: string, text: string | boolean | undefined, ok: (n: number) => boolean, what: string): number | undefined {

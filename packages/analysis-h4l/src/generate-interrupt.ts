@@ -8,7 +8,7 @@
  * is synthetic by its manifest). With `--threads 1` (and always in gluon-finalstates) the files
  * were written on the main thread, which saw no signal until the last one was written.
  */
-import { countOf } from '@gluon/protocol';
+import { countOf } from '@gluon/protocol/tools';
 import { generateDataset, GenerateInterruptedError, type GenerateOptions, type Manifest } from './generate/dataset.js';
 import { onFirstSignal } from './interrupt.js';
 

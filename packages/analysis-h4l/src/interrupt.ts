@@ -6,7 +6,7 @@
  * done that the line reports.
  */
 import { constants as osConstants } from 'node:os';
-import { countOf } from '@gluon/protocol';
+import { countOf } from '@gluon/protocol/tools';
 import { figure } from './figures.js';
 
 /**

@@ -7,7 +7,7 @@
 import { access, stat } from 'node:fs/promises';
 import { accessSync, constants, existsSync, mkdtempSync, rmdirSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import { StartFailure } from '@gluon/protocol';
+import { StartFailure } from '@gluon/protocol/tools';
 
 const statOf = (p: string): Promise<Stats | undefined> => stat(p).catch(() => undefined);
 

@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { entryPath, isPathEntry, isRelativeEntry } from '@gluon/worker/allow';
 import {
   ALLOWED_FAILURES_FLAG, checkOptionKeys, checkTokenOption, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, TLS_OPTION_KEYS, unauthenticatedFlag, type Flag, type TlsFiles,
-} from '@gluon/protocol';
+} from '@gluon/protocol/tools';
 import type { LocalClusterOptions } from './local-cluster.js';
 import { tsSibling } from './ts-sibling.js';
 

@@ -6,7 +6,7 @@
  * from the analysis CLIs at all: the connection failed with `unknown CA … give the cluster's CA
  * (--tls-ca …)`, a flag they did not have.
  */
-import { loadTlsFiles, type TlsOptions } from '@gluon/protocol';
+import { loadTlsFiles, type TlsOptions } from '@gluon/protocol/tools';
 
 /** The keys (config.yaml) of a scheduler connection's TLS files; null: not given. */
 export interface SchedulerTlsConfig {

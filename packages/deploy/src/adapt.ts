@@ -1,7 +1,7 @@
 /** Adaptive scaling: how many workers the scheduler's load asks for (pure), and reading that load. */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { clientTlsOptions, type TlsOptions } from '@gluon/protocol';
+import { clientTlsOptions, type TlsOptions } from '@gluon/protocol/tools';
 
 /** What the scheduler reports, reduced to what adapting needs. */
 export interface SchedulerLoad {

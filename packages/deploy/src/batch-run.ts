@@ -6,8 +6,9 @@
  * slurm|pbs|ssh --jobs N` means the same everywhere, and each key what it means to gluon-cluster.
  */
 import { randomBytes } from 'node:crypto';
-import { CONFIG_KEY_NAMES, type Client, type SettingsAsGiven } from '@gluon/client';
-import { tokenFromEnv } from '@gluon/protocol';
+import type { Client } from '@gluon/client';
+import { CONFIG_KEY_NAMES, type SettingsAsGiven } from '@gluon/client/scheduler-tls';
+import { tokenFromEnv } from '@gluon/protocol/tools';
 import { checkJobClusterOptions, type JobClusterOptions, type JobQueueCluster } from './job-cluster.js';
 import { JOB_KEY_NAMES, JOB_KEYS, jobClusterOptionsOf, jobKeyFromConfig, jobKeyFromText, jobKeyOfOption, jobKeyProblem, keysNotFor, notForLauncher, runFlagOf, type JobKey, type JobKeyName, type JobKeyValues } from './job-keys.js';
 import { keepToken, keptTokenFile, readKeptToken } from './kept-token.js';

@@ -5,9 +5,9 @@
  * scheduler, submits ten jobs, prints the addresses, and cancels every job on Ctrl-C or SIGTERM.
  * `--print-job-script` shows what would be submitted and submits nothing.
  */
-import { allowModulePaths } from '@gluon/client';
-import { checkDashboardLink } from '@gluon/scheduler';
-import { exitUsage, flagGiven, isLoopbackHost, npmShellPid, packageVersionOf, parseCliOrExit, stopWithSupervisor, tokenFromEnv, type CliSpec } from '@gluon/protocol';
+import { allowModulePaths } from '@gluon/client/local-cluster-values';
+import { checkDashboardLink } from '@gluon/scheduler/dashboard-link';
+import { exitUsage, flagGiven, isLoopbackHost, npmShellPid, packageVersionOf, parseCliOrExit, stopWithSupervisor, tokenFromEnv, type CliSpec } from '@gluon/protocol/tools';
 import type { JobClusterOptions, JobQueueCluster } from './job-cluster.js';
 import { CLUSTER_FLAGS, jobKeysFromFlags } from './cluster-flags.js';
 import { JOB_KEY_NAMES, JOB_KEYS, jobClusterOptionsOf, keysNotFor, notForLauncher } from './job-keys.js';

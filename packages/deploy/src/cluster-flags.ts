@@ -2,7 +2,7 @@
  * gluon-cluster's flags: the job keys (job-keys.ts, which the analysis CLIs take too, as
  * --job-* flags and job_* config keys) and the few that are gluon-cluster's own.
  */
-import { flag, type Flag } from '@gluon/protocol';
+import { flag, type Flag } from '@gluon/protocol/tools';
 import { JOB_KEY_NAMES, JOB_KEYS, jobKeyFromText, type JobKeyName, type JobKeyValues } from './job-keys.js';
 
 /** A job key as a gluon-cluster flag: its text checked by the key's own check, named as typed. */

@@ -11,8 +11,10 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Client, LocalCluster, reachableDashboardUrl } from '@gluon/client';
-import { checkOptionKeys, checkTokenOption, onProcessEnd, parseBytes, tokenFromEnv, type OptionKeys, type TlsOptions } from '@gluon/protocol';
+// Types only: the client (ws, msgpackr, the scheduler's launcher) is loaded when a cluster starts
+// its scheduler or connects, not by a job script printed or a flag checked (bench/cli-startup.ts).
+import type { Client, LocalCluster } from '@gluon/client';
+import { checkOptionKeys, checkTokenOption, onProcessEnd, parseBytes, tokenFromEnv, type OptionKeys, type TlsOptions } from '@gluon/protocol/tools';
 import { checkAdaptOptions, fetchLoad, type AdaptOptions } from './adapt.js';
 import { checkMaxFailedJobs, countEndedJob, DEFAULT_MAX_FAILED_JOBS, endedWithoutWorkerLine, JobsFailedError, type EndedJob, type EndState } from './job-failures.js';
 import { noWorkerCanCome, NoWorkerCanComeError, type ClusterOutlook, type FailedStart, type FixWords, type NoWorkerVerdict } from './no-worker-coming.js';
@@ -443,6 +445,7 @@ export abstract class JobQueueCluster {
     requireCommands(batch.system, batch.commands);
     const host = opts.host ?? '0.0.0.0';
     const token = opts.token ?? (isLoopback(host) ? undefined : randomBytes(24).toString('base64url'));
+    const { LocalCluster, reachableDashboardUrl } = await import('@gluon/client');
     const local = await LocalCluster.start({ nWorkers: 0, host, ...(token ? { token } : {}), ...(opts.dashboardLink !== undefined ? { dashboardLink: opts.dashboardLink } : {}) });
     // A wildcard bind is not an address anyone can open: http://0.0.0.0:PORT/ was what a script
     // printed for its dashboard. The scheduler's address already names this host.
@@ -585,6 +588,7 @@ export abstract class JobQueueCluster {
   /** Connects a client to the scheduler (named `name` there, if given) and keeps it to close with the cluster. */
   private async connect(name?: string): Promise<Client> {
     const tls = this.clientTls();
+    const { Client } = await import('@gluon/client');
     const c = await Client.connect(this.schedulerAddress, { ...(this.opts.token ? { token: this.opts.token } : {}), ...(name !== undefined ? { name } : {}), ...(tls ? { tls } : {}) });
     this.clients.push(c);
     return c;

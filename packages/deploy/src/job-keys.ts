@@ -5,7 +5,7 @@
  * here once: defined twice before, the analyses lacked --job-extra, a log directory and a
  * prologue, and checked --job-memory differently from --memory.
  */
-import { parseBytes, parseDuration, sizeNote } from '@gluon/protocol';
+import { parseBytes, parseDuration, sizeNote } from '@gluon/protocol/tools';
 import { checkOneWord, checkWalltime } from './job-cluster.js';
 
 /** What starts the workers: gluon-cluster takes all three, the analyses' `cluster` key the first two. */

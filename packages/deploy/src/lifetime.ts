@@ -12,7 +12,7 @@
  * move their results to the later ones, and `scale(n)` submits their replacements meanwhile.
  * dask-jobqueue gives the same advice (`--lifetime 55m --lifetime-stagger 4m` for a 1-hour job).
  */
-import { parseDuration, staggerNotBelowText } from '@gluon/protocol';
+import { parseDuration, staggerNotBelowText } from '@gluon/protocol/tools';
 
 /** `HH:MM:SS` or `D-HH:MM:SS` (as checkWalltime admits) → milliseconds. */
 export function walltimeMs(walltime: string): number {

@@ -1,4 +1,4 @@
-import { logText } from '@gluon/protocol';
+import { logText } from '@gluon/protocol/tools';
 
 /**
  * Jobs the batch system keeps pending (no free CPU, a lower priority, a QOS limit, a node or

@@ -30,7 +30,7 @@
  * replacement was a surplus to cancel (job-plan.ts's `rerun`, which PBS still needs: qstat -u gives
  * no run count, and it lists a rerun job R while MOM stops it).
  */
-import { logText } from '@gluon/protocol';
+import { logText } from '@gluon/protocol/tools';
 import type { ListedJob } from './pending-jobs.js';
 
 /** A job as the cluster knew it before this look. */

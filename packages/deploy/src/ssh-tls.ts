@@ -10,7 +10,7 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeCa, makeCert, onProcessEnd } from '@gluon/protocol';
+import { makeCa, makeCert, onProcessEnd } from '@gluon/protocol/tools';
 
 /** What one host receives: the CA's certificate, its own certificate and key (PEM). */
 export interface HostTls {

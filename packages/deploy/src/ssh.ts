@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { checkOptionKeys, checkTokenOption, type OptionKeys, type TlsOptions } from '@gluon/protocol';
+import { checkOptionKeys, checkTokenOption, type OptionKeys, type TlsOptions } from '@gluon/protocol/tools';
 import { binOf, checkJobClusterOptions, JOB_CLUSTER_OPTION_KEYS, JobQueueCluster, optionKey, type JobClusterOptions, type OptionName } from './job-cluster.js';
 import { shellQuote } from './commands.js';
 import type { AdaptOptions } from './adapt.js';

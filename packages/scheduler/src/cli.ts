@@ -2,11 +2,10 @@
 import {
   ALLOWED_FAILURES_FLAG, certMissesHost, flagGiven, checkExposure, envWithToken, exitStartFailure, exitUsage, StartFailure, flag, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, unauthenticatedFlag, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
   sendBacklogFlag, stopWithSupervisor, superviseChildren, withoutTokenArgs, type CliSpec,
-} from '@gluon/protocol';
+} from '@gluon/protocol/tools';
 import { isIP } from 'node:net';
 import { checkDashboardLink } from './dashboard/link.js';
 import { trustedProxies } from './dashboard/client-address.js';
-import { startScheduler } from './server.js';
 import { SCHEDULER_V8_FLAGS, withSchedulerEnv } from './v8-flags.js';
 
 /** Every flag of gluon-scheduler: what it does, its default, how it is checked. */
@@ -164,7 +163,9 @@ function main(): void {
   // Printed by the process that listens (a supervised child prints it, not its supervisor).
   if (exposure.warn) process.stderr.write(`${exposure.warn}\n`);
   if (unusedLink) process.stderr.write(`${unusedLink}\n`);
-  startScheduler(opts).then(
+  // Loaded only here, in the process that listens: --help, a usage error and a supervisor that
+  // starts the child with the V8 flags load none of the scheduler (bench/cli-startup.ts).
+  import('./server.js').then(({ startScheduler }) => startScheduler(opts)).then(
     (s) => {
       // The signal handlers go in before the address line: whoever reads it may send SIGTERM at
       // once, and one that came between the line and the handlers killed the process by the

@@ -2,8 +2,8 @@
 import {
   certMissesHost, checkExposure, staggerNotBelowText, CloseCode, isLoopbackHost, envWithToken, exitUsage, flag, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, loadTlsFiles, TLS_FLAG_NAMES, TLS_FLAGS, TOKEN_FLAGS, unauthenticatedFlag, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken, tokenSource,
   sendBacklogFlag, stopWithSupervisor, superviseChildren, TOKEN_HELP_FLAGS, withoutTokenArgs, withTokenHelp, type CliSpec, StartFailure,
-} from '@gluon/protocol';
-import { GluonWorker, type WorkerOptions } from './worker.js';
+} from '@gluon/protocol/tools';
+import type { GluonWorker, WorkerOptions } from './worker.js';
 import { isIP } from 'node:net';
 import { WORKER_V8_FLAGS } from './v8-flags.js';
 
@@ -142,8 +142,16 @@ function main(): void {
   hideTokenFromPs();
   const missing = missingV8Flags(v8Flags);
   if (nworkers > 1 || missing.length) return supervise(nworkers, opts.name, missing, opts.token, tokenHelp);
+  // Loaded only here, in the process that connects: --help, a usage error and a supervisor load
+  // none of the worker (bench/cli-startup.ts). Loaded before the signal handlers go in, as the
+  // static import was: a signal while it loads ends the process as one during node's start does.
+  void import('./worker.js').then(({ GluonWorker }) => run(GluonWorker, opts, exposure.warn, tokenHelp));
+}
+
+/** The worker of this process: made, started, stopped on a signal or when it closes itself. */
+function run(Worker: typeof GluonWorker, opts: WorkerOptions, warn: string | undefined, tokenHelp: string): void {
   // Printed by the process that listens (a supervised child prints it, not its supervisor).
-  if (exposure.warn) process.stderr.write(`${exposure.warn}\n`);
+  if (warn) process.stderr.write(`${warn}\n`);
   // Signals are handled from the start: a worker still waiting for its scheduler stops cleanly
   // too. The handlers go in before the worker is made: it may print (a warning about
   // --allow-module), and a SIGTERM sent on seeing that line killed the process by the signal.
@@ -156,7 +164,7 @@ function main(): void {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  const w = new GluonWorker(opts, { tlsNames: TLS_FLAG_NAMES, tokenHelp });
+  const w = new Worker(opts, { tlsNames: TLS_FLAG_NAMES, tokenHelp });
   made = w;
   // A supervisor killed with -9 must not leave us behind. The close says what happens to the
   // work here (handed back, running tasks finished and reported).

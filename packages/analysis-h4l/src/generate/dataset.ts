@@ -13,6 +13,7 @@ import { commitStaged, foldersToMake, removeStaged, type Removed } from './stagi
 import { holderText, tryLock, waitForLock } from './dataset-lock.js';
 import { sampleByName } from '../samples.js';
 import { InterruptedError, type StopSignal } from '../interrupt.js';
+import { SCALE_RANGE, SEED_RANGE } from './ranges.js';
 import type { WrittenSample } from './write-sample.js';
 
 /** The lock a generate holds in its dataset folder while it writes (dataset-lock.ts). */
@@ -75,10 +76,7 @@ export interface Manifest {
   seconds: number;
 }
 
-/** The scales the generator accepts (entries = scale × the real 4ℓ entries). */
-export const SCALE_RANGE = { min: 0.01, max: 100 } as const;
-/** The seeds the generator accepts: non-negative safe integers (each seeds its own streams). */
-export const SEED_RANGE = { min: 0, max: Number.MAX_SAFE_INTEGER } as const;
+export { SCALE_RANGE, SEED_RANGE };
 const MIN_SCALE = SCALE_RANGE.min, MAX_SCALE = SCALE_RANGE.max;
 function checkScale(scale: number, what: string): void {
   if (!(typeof scale === 'number' && scale >= MIN_SCALE && scale <= MAX_SCALE)) {

@@ -1,0 +1,24 @@
+/**
+ * A preload (`node --import ./record-loads.mjs`) that appends every module the process loads
+ * through the ES module loader to the file named by $GLUON_RECORD_LOADS, one `PID URL` a line:
+ * test/cli-loads.test.ts reads which modules a CLI's path loaded. The same file holds the hooks,
+ * which run on the loader's own thread (module.register, on Node 20, 22 and 24 alike).
+ */
+import { appendFileSync } from 'node:fs';
+import { register } from 'node:module';
+import { isMainThread } from 'node:worker_threads';
+
+let out;
+
+/** On the hooks thread: where to write. */
+export function initialize(data) {
+  out = data.out;
+}
+
+/** On the hooks thread: each module as it is loaded (a CommonJS one imported from ESM too). */
+export async function load(url, context, next) {
+  appendFileSync(out, `${process.pid} ${url}\n`);
+  return next(url, context);
+}
+
+if (isMainThread && process.env.GLUON_RECORD_LOADS) register(import.meta.url, { data: { out: process.env.GLUON_RECORD_LOADS } });
