@@ -160,14 +160,21 @@ Promise<{ open: () => void; result: () => Promise<unknown> }> {
 /**
  * The PBS stand-ins (fixtures/pbs-bin: qsub runs each job script on this machine) first on PATH,
  * their state in a fresh directory (FAKE_PBS_DIR) removed when the test file ends. `read(file)` is
- * one of their files there (`deleted`, `seq`, …), '' while there is none.
+ * one of their files there (`deleted`, `seq`, …), '' while there is none. `submittedBy(cluster)`:
+ * the ids of the jobs `cluster` submitted, oldest first (those whose script names its scheduler),
+ * for cases that run beside others on the same stand-ins.
  */
-export function fakePbs(t: { teardown(fn: () => void): void }): { dir: string; read: (file: string) => string } {
+export function fakePbs(t: { teardown(fn: () => void): void }): { dir: string; read: (file: string) => string; submittedBy: (cluster: JobQueueCluster) => string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'gluon-fake-pbs-'));
   process.env.FAKE_PBS_DIR = dir;
   process.env.PATH = `${join(fixtures, 'pbs-bin')}:${process.env.PATH}`;
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return { dir, read: (file) => (existsSync(join(dir, file)) ? readFileSync(join(dir, file), 'utf8') : '') };
+  const read = (file: string) => (existsSync(join(dir, file)) ? readFileSync(join(dir, file), 'utf8') : '');
+  const submittedBy = (cluster: JobQueueCluster) => (existsSync(join(dir, 'jobs')) ? readdirSync(join(dir, 'jobs')) : [])
+    .filter((f) => f.endsWith('.sh') && read(`jobs/${f}`).split(/\s+/).includes(cluster.schedulerAddress))
+    .map((f) => f.slice(0, -'.sh'.length))
+    .sort((a, b) => parseInt(a, 10) - parseInt(b, 10));
+  return { dir, read, submittedBy };
 }
 
 /**
