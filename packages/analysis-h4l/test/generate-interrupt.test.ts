@@ -55,6 +55,10 @@ async function exitedWithin<T>(p: ChildProcess, ended: Promise<T>, seconds: numb
   try { return await Promise.race([ended, late]); } finally { clearTimeout(timer); }
 }
 
+// Two subtests at a time: each generates into a directory of its own and waits on its own
+// process's lines and exit; one after another the file took the sum of the six.
+t.jobs = 2;
+
 const CASES: { command: string; cli: string; args: string[]; signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP'; code: number }[] = [
   // One thread writing in the plan's order: data_A (780 events) is said at once, the rest to come.
   { command: 'gluon-h4l generate', cli: H4L, args: ['--threads', '1', '--scale', '20'], signal: 'SIGINT', code: 130 },
