@@ -20,7 +20,9 @@ if (why) {
   t.skip(`gluon-finalstates --cluster ssh against real sshd: ${why}`, () => {});
 } else {
   const hosts = { login: '10.201.0.2', sched: '10.201.0.1', w1: '10.201.0.11', w2: '10.201.0.12' };
-  const ssh = await startSshHosts(hosts);
+  /** An address of the lab's network that no host has: ssh's connect fails (No route to host). */
+  const nowhere = '10.201.0.99';
+  const ssh = await startSshHosts(hosts, { unreachable: [nowhere] });
   t.teardown(() => ssh.stop());
   const tmp = mkdtempSync(path.join(tmpdir(), 'fs-ssh-'));
   t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
@@ -88,7 +90,6 @@ if (why) {
     // There is no worker_timeout_s here: the run waited for ever (until Ctrl-C) for a worker that
     // nothing would start, then (02f4df0) until max_failed_jobs (5, the default) sessions on that
     // host, the same command each time, had failed. The bound only ends such a wait.
-    const nowhere = '10.201.0.99';
     const r = await overSsh(t, [hosts.sched, nowhere], path.join(tmp, 'ssh-nowhere'), [], 300_000);
     t.equal(r.code, 1, `exit 1:\n${r.stdout}\n${r.stderr}`);
     t.match(r.stderr, /^gluon-finalstates: no worker can come any more to the scheduler at wss:\/\/10\.201\.0\.1:\d+: its ssh worker session on 10\.201\.0\.99 ended before a worker joined, on every host it runs on \(a new session would run the same command on the same host\): 10\.201\.0\.99: ssh: connect to host 10\.201\.0\.99 port 22: No route to host\. Fix what it printed \(the host's name or address, its sshd, your ssh key or --ssh-option; node or gluon-worker missing on the host\) and run again$/m,

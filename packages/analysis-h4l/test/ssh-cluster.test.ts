@@ -23,7 +23,7 @@ if (why) {
   const hosts = { login: '10.201.0.2', sched: '10.201.0.1', w1: '10.201.0.11', w2: '10.201.0.12' };
   /** Addresses of the lab's network that no host has: ssh's connect fails (No route to host). */
   const nowhere = '10.201.0.99', nowhere2 = '10.201.0.98';
-  const ssh = await startSshHosts(hosts);
+  const ssh = await startSshHosts(hosts, { unreachable: [nowhere, nowhere2] });
   t.teardown(() => ssh.stop());
   const { tmp, cli } = cliSandbox(t, 'h4l-ssh-');
   const data = path.join(tmp, 'data');

@@ -36,19 +36,29 @@ export interface SshHosts {
 
 /**
  * Creates `hosts` (name → address in 10.201.0.0/24) and starts sshd on each one but `login`;
- * `proxyJump` sends ssh to a host through another (`{ w2: 'sched' }`).
+ * `proxyJump` sends ssh to a host through another (`{ w2: 'sched' }`). `unreachable`: addresses
+ * of the lab's network that no host has, which the login host has no route to, so that ssh from
+ * there fails at once with "No route to host" (a router's answer) instead of after the ~3 s of
+ * unanswered ARP that ends with the same error (a run's every session to one paid it).
  */
-export async function startSshHosts(hosts: Record<string, string>, o: { login?: string; proxyJump?: Record<string, string> } = {}): Promise<SshHosts> {
+export async function startSshHosts(hosts: Record<string, string>, o: { login?: string; proxyJump?: Record<string, string>; unreachable?: readonly string[] } = {}): Promise<SshHosts> {
   const login = o.login ?? 'login';
+  const taken = new Set(Object.values(hosts));
+  for (const a of o.unreachable ?? []) {
+    if (!/^10\.201\.0\.\d{1,3}$/.test(a) || taken.has(a)) throw new Error(`startSshHosts: unreachable ${a} must be an address of 10.201.0.0/24 that no host has (hosts: ${[...taken].join(', ')})`);
+  }
   const lab = await NetLab.create(hosts, { tls: false });
+  try {
+    for (const a of o.unreachable ?? []) execFileSync(...launchOn(lab, login, ['ip', 'route', 'add', 'unreachable', `${a}/32`]), { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    await lab.destroy();
+    throw e;
+  }
   const dir = mkdtempSync(join(tmpdir(), 'gluon-ssh-'));
   chmodSync(dir, 0o700);
   const logs: Record<string, string> = {};
   const daemons: ChildProcess[] = [];
-  const launch = (host: string, cmd: string[]): [string, string[]] => {
-    const [first, ...rest] = [...lab.launcher(host), ...cmd];
-    return [first!, rest];
-  };
+  const launch = (host: string, cmd: string[]) => launchOn(lab, host, cmd);
   const stop = async () => {
     for (const d of daemons) d.kill('SIGTERM');
     await Promise.all(daemons.map((d) => (d.exitCode !== null || d.signalCode !== null ? undefined : new Promise((r) => d.once('exit', r)))));
@@ -97,4 +107,10 @@ export async function startSshHosts(hosts: Record<string, string>, o: { login?: 
     gluonOn: (h) => spawnSync('ip', ['netns', 'pids', `gluon-${lab.id}-${h}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)
       .map((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return ''; } }).filter((c) => /gluon-(worker|scheduler)/.test(c)),
   };
+}
+
+/** `cmd` in `host`'s namespace of `lab`, as spawn's first two arguments. */
+function launchOn(lab: NetLab, host: string, cmd: string[]): [string, string[]] {
+  const [first, ...rest] = [...lab.launcher(host), ...cmd];
+  return [first!, rest];
 }

@@ -49,8 +49,10 @@ if (why) {
   t.skip(`SSHCluster against real sshd: ${why}`, () => {});
 } else {
   const hosts = { login: '10.201.0.2', sched: '10.201.0.1', w1: '10.201.0.11', w2: '10.201.0.12' };
+  /** An address of the lab's network that no host has: ssh's connect fails (No route to host). */
+  const nowhere = '10.201.0.99';
   // w2 is reached through the scheduler's host.
-  const ssh = await startSshHosts(hosts, { proxyJump: { w2: 'sched' } });
+  const ssh = await startSshHosts(hosts, { proxyJump: { w2: 'sched' }, unreachable: [nowhere] });
   t.teardown(() => ssh.stop());
   const { launch, gluonOn, logs, dir } = ssh;
 
@@ -234,7 +236,6 @@ if (why) {
   t.test('gluon-cluster ssh whose worker host ssh cannot reach: exits 1 once its session ended, naming the host with ssh\'s own error, before max_failed_jobs', async (t) => {
     // Before 6 December 2026 it started the session again, the same command on the same host,
     // until max_failed_jobs (5) had failed in a row, and named only the last.
-    const nowhere = '10.201.0.99';
     mkdirSync(join(dir, 'home-nowhere'));
     const env: NodeJS.ProcessEnv = { ...process.env, HOME: join(dir, 'home-nowhere') };
     delete env.GLUON_TOKEN;
@@ -290,7 +291,6 @@ if (why) {
   t.test('gluon-cluster ssh --jobs 1 over a host ssh cannot reach and one it can: the session that failed is started again on the other host, whose worker joins', async (t) => {
     // Before 6 December 2026 the next session went to the first free host again, the one that had
     // failed: the cluster gave up (no worker can come) with w1 never tried.
-    const nowhere = '10.201.0.99';
     mkdirSync(join(dir, 'home-failover'));
     const env: NodeJS.ProcessEnv = { ...process.env, HOME: join(dir, 'home-failover') };
     delete env.GLUON_TOKEN;
