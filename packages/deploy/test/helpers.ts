@@ -31,13 +31,14 @@ export async function sumThrough(cluster: JobQueueCluster, n: number, ms: number
 
 /**
  * Why the Slurm tests cannot run here, or undefined when they can: `sinfo` must answer, and with
- * `upNode` the node must be up (idle, mixed or allocated) for jobs to start.
+ * `upNode` the node must be up for jobs to start: idle, mixed, allocated, completing (a job, maybe
+ * another test file's, is ending on it) or planned (the backfill scheduler holds it for a pending job).
  */
 export function slurmMissing(upNode = false): string | undefined {
   try {
     const st = execFileSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8', timeout: 20_000 }).trim().split('\n')[0];
     if (!st) return 'the Slurm node is absent (see scripts/setup-slurm.sh)';
-    return !upNode || /^(idle|mixed|allocated)/.test(st) ? undefined : `the Slurm node is "${st}", not idle (see scripts/setup-slurm.sh)`;
+    return !upNode || /^(idle|mixed|allocated|completing|planned)/.test(st) ? undefined : `the Slurm node is "${st}", not up (see scripts/setup-slurm.sh)`;
   } catch (e) {
     return `no running Slurm here (${(e as Error).message.split('\n')[0]}); scripts/setup-slurm.sh starts one (as root)`;
   }
