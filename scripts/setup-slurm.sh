@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # A one-node Slurm on this host for the SlurmCluster tests: Debian's slurm-wlm and munge,
-# slurmctld + slurmd as root, one node (this host, 2 CPUs) in a default partition "debug".
+# slurmctld + slurmd as root, one node (this host) cut into SLICES (4) partitions of 2 CPUs each:
+# "debug" (the default) and "debug1", "debug2", … Each test file that runs jobs holds one slice to
+# itself (packages/deploy/test/helpers.ts, holdSlurm), so files in different slices run at once.
 # Idempotent: installs what is missing, rewrites the config only when it changes, starts only what
 # is not running. The daemons' PIDs go to $STATE/pids so that `stop` stops exactly them.
 #
@@ -103,7 +105,13 @@ if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
   say "munged running (pid $(cat /run/munge/munged.pid))"
 fi
 
-# slurm.conf: this host as controller and only node.
+# slurm.conf: this host as controller and only node. The node has 2 CPUs for each slice, whatever
+# the host has (SlurmdParameters=config_overrides: slurmd would otherwise report the host's count
+# and the node be refused as INVALID): the test jobs mostly wait (on Slurm, on a worker's lifetime),
+# and a slice (MaxCPUsPerNode=2) is what a test file counts on, two jobs running and a third pending.
+# batch_sched_delay=0: a job submitted or freed while Slurm could not start it at once (its CPUs
+# still held by a job ending) is started at the next second of slurmctld's loop, not up to 3 s later.
+SLICES=4
 host=$(hostname -s)
 mem_mb=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 / 2 ))
 mkdir -p /etc/slurm /var/spool/slurmctld /var/spool/slurmd /var/log/slurm
@@ -135,15 +143,18 @@ SlurmctldTimeout=30
 SlurmdTimeout=60
 MinJobAge=10
 KillWait=5
-NodeName=$host CPUs=2 RealMemory=$mem_mb State=UNKNOWN
-PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
+SchedulerParameters=batch_sched_delay=0
+SlurmdParameters=config_overrides
+NodeName=$host CPUs=$((2 * SLICES)) RealMemory=$mem_mb State=UNKNOWN
+PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP MaxCPUsPerNode=2
+$(for i in $(seq 1 $((SLICES - 1))); do echo "PartitionName=debug$i Nodes=$host MaxTime=INFINITE State=UP MaxCPUsPerNode=2"; done)
 EOF
 )
 restart=0
 if [ "$(cat /etc/slurm/slurm.conf 2>/dev/null)" != "$conf" ]; then
   echo "$conf" > /etc/slurm/slurm.conf
   restart=1
-  say "wrote /etc/slurm/slurm.conf (node $host, 2 CPUs, ${mem_mb} MB)"
+  say "wrote /etc/slurm/slurm.conf (node $host, $SLICES slices of 2 CPUs, ${mem_mb} MB)"
 fi
 
 pidof_file() { cat "$1" 2>/dev/null || true; }

@@ -1,5 +1,5 @@
 /** What the launcher tests share: paths, a workload run through a launched cluster, the PBS stand-ins, waiting on a cluster's log. */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -47,38 +47,75 @@ export function slurmMissing(upNode = false): string | undefined {
 /**
  * A lease on the machine-wide Slurm for this test process (scripts/setup-slurm.sh hold): another
  * checkout's `setup-slurm.sh stop` then leaves Slurm running until this process has exited.
- * Best effort: without one (not root), the tests still run. Then waits for the node to itself
- * (see takeSlurmNode), unless `node` is false: a file whose jobs never run (held with `--hold`)
- * takes no CPU from another file's jobs, and need not wait for them.
+ * Best effort: without one (not root), the tests still run. Then waits for a slice of the node to
+ * itself (see takeSlurmSlice), unless `node` is false: a file whose jobs never run (held with
+ * `--hold`) takes no CPU from another file's jobs, and need not wait for them.
  */
 export async function holdSlurm({ node = true }: { node?: boolean } = {}): Promise<void> {
   spawnSync('bash', [join(repo, 'scripts/setup-slurm.sh'), 'hold', String(process.pid)], { stdio: 'ignore', timeout: 180_000 });
-  if (node) await takeSlurmNode();
+  if (node) await takeSlurmSlice();
 }
 
-/** Shared by every clone on this machine: there is one Slurm node. */
-const NODE_LOCK = '/tmp/gluon-slurm-node.lock';
+/**
+ * The lock of a slice (partition) of the test Slurm, shared by every clone on this machine. The
+ * default partition's is the lock that held the whole node when it was one 2-CPU partition, so a
+ * checkout from before the slices still keeps out of the one slice it submits to.
+ */
+const sliceLock = (partition: string) => (partition === 'debug' ? '/tmp/gluon-slurm-node.lock' : `/tmp/gluon-slurm-node-${partition}.lock`);
 
 /**
- * The test Slurm is one node of 2 CPUs, and tap runs two test files at once: a file's jobs could
- * wait behind another file's (slurm-replace.test's replacement pending while slurm.test's two
- * jobs held the node, so its retiree left with no one to take its results: a failure in
- * `.ci/run`). Each Slurm file holds this lock for its whole run. The holder is a `flock` child
- * whose stdin is a pipe from this process: when the file ends, however it ends, `cat` sees the
- * pipe close and the lock goes with it.
+ * The slices of the test Slurm (scripts/setup-slurm.sh): its partitions `debug` (the default),
+ * `debug1`, `debug2`, …, each of 2 CPUs of the one node (MaxCPUsPerNode=2). A Slurm with one
+ * partition `debug` (an older setup-slurm.sh) is one slice, the whole node.
  */
-async function takeSlurmNode(): Promise<void> {
-  const holder = spawn('flock', [NODE_LOCK, '-c', 'echo held; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'ignore'] });
-  await within(new Promise<void>((resolve, reject) => {
-    holder.stdout!.once('data', () => resolve());
-    holder.once('error', reject);
-    holder.once('exit', (code) => reject(new Error(`flock ${NODE_LOCK} exited ${code} before holding it`)));
-  }), `the Slurm node lock ${NODE_LOCK}`, 800_000);
+function slurmSlices(): string[] {
+  const listed = execFileSync('sinfo', ['-h', '-o', '%R'], { encoding: 'utf8', timeout: 20_000 }).split('\n').map((s) => s.trim());
+  return listed.filter((p) => /^debug\d*$/.test(p)).sort((a, b) => a.length - b.length || a.localeCompare(b));
+}
+
+/**
+ * Each slice of the test Slurm is 2 CPUs, and a file's checks count on having them to itself: on
+ * a shared node a file's jobs waited behind another file's (slurm-replace.test's replacement
+ * pending while slurm.test's two jobs held the node, so its retiree left with no one to take its
+ * results: a failure in `.ci/run`), and slurm-dashboard.test's third job must pend because its
+ * first two fill the slice. So each Slurm file holds the lock of one free slice for its whole run,
+ * waiting for whichever frees first, and submits its jobs (and those of the commands it runs) to
+ * that slice's partition through sbatch's SBATCH_PARTITION. Files in different slices run at once:
+ * most of their time is waiting on Slurm (a job's start, its walltime), not CPU.
+ *
+ * The holder of a lock is a `flock` child whose stdin is a pipe from this process: when the file
+ * ends, however it ends, `cat` sees the pipe close and the lock goes with it. One is started per
+ * slice; the first to hold its lock is kept, and the others are let go (their pipe closed, so one
+ * that got its lock meanwhile releases it).
+ */
+async function takeSlurmSlice(): Promise<void> {
+  const slices = slurmSlices();
+  if (slices.length === 0) throw new Error('the test Slurm has no partition debug (see scripts/setup-slurm.sh)');
+  const holders = slices.map((partition) => ({
+    partition,
+    holder: spawn('flock', [sliceLock(partition), '-c', 'echo held; exec cat >/dev/null'], { stdio: ['pipe', 'pipe', 'ignore'] }),
+  }));
+  const letGo = (h: ChildProcess) => { h.stdin!.end(); h.kill(); };
+  let won: (typeof holders)[number];
+  try {
+    won = await within(Promise.race(holders.map((h) => new Promise<(typeof holders)[number]>((resolve, reject) => {
+      h.holder.stdout!.once('data', () => resolve(h));
+      h.holder.once('error', reject);
+      h.holder.once('exit', (code) => reject(new Error(`flock ${sliceLock(h.partition)} exited ${code} before holding it`)));
+    }))), `a slice of the Slurm node (the locks ${slices.map(sliceLock).join(', ')})`, 800_000);
+  } catch (e) {
+    for (const h of holders) letGo(h.holder);
+    throw e;
+  }
+  for (const h of holders) {
+    h.holder.removeAllListeners('exit');
+    if (h !== won) letGo(h.holder);
+  }
+  process.env.SBATCH_PARTITION = won.partition;
   // Held until this process ends; it must not keep the test's event loop alive.
-  holder.removeAllListeners('exit');
-  holder.unref();
-  (holder.stdin as unknown as { unref(): void }).unref();
-  (holder.stdout as unknown as { unref(): void }).unref();
+  won.holder.unref();
+  (won.holder.stdin as unknown as { unref(): void }).unref();
+  (won.holder.stdout as unknown as { unref(): void }).unref();
 }
 
 /** Resolves with what `p` gives, or rejects after a generous bound (a hang, not a timing assertion). */

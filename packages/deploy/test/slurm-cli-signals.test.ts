@@ -154,7 +154,7 @@ const why = slurmMissing();
 if (why) {
   t.skip(`gluon-cluster stopped while sbatch submits, against Slurm: ${why}`, () => {});
 } else {
-  // The cases below submit real jobs: this file has the one Slurm node to itself (helpers.ts).
+  // The cases below submit real jobs: this file has a slice of the Slurm node to itself (helpers.ts).
   // Each case awaits the hold; it is not awaited here: the case above runs meanwhile, and when it
   // ended first (a loaded machine, the hold still waiting on setup-slurm.sh) tap ended the file's
   // root before these were made ('cannot create subtest after parent test ends'): they never ran,

@@ -10,8 +10,8 @@ import { holdSlurm, slurmJobOptions, slurmMissing } from './helpers.js';
 /**
  * The batch jobs on the scheduler's dashboard (job-view.ts), on the real Slurm of
  * scripts/setup-slurm.sh and Debian's chromium (each skipped, saying why, where absent): three
- * one-core jobs on the node's two CPUs, so two run and one pends; the page's counts and rows are
- * squeue's. Then a running job is scancelled: it shows as done, saying how it ended, and the
+ * one-core jobs on the two CPUs of the file's slice of the node, so two run and one pends; the
+ * page's counts and rows are squeue's. Then a running job is scancelled: it shows as done, saying how it ended, and the
  * page again agrees with squeue. Before, the dashboard had no view of the jobs at all.
  */
 const why = slurmMissing(true) ?? (chromiumSkip() || undefined);

@@ -70,7 +70,7 @@ if (why) {
     // Both first workers retire within seconds of each other: the last has no running worker to
     // move to, so the scheduler holds it (within its grace) until a replacement joins; of two held
     // at once, the first hands its results to the later and leaves, so that its slot frees for a
-    // replacement (this node has 2 CPUs: the replacements start only as the first jobs end).
+    // replacement (this file's slice of the node has 2 CPUs: the replacements start only as the first jobs end).
     // Before, the last one's results were computed again: 12 of 12 parts ran twice in 3 of 4 runs.
     t.comment(`runs per part: ${runs.join(' ')} (${runs.filter((n) => n > 1).length} of ${N} ran again)`);
     t.same(runs, runs.map(() => 1), 'no part ran again: every retirement had its results copied');

@@ -8,7 +8,7 @@ import { endWithoutClose, holdSlurm, repo, slurmMissing, sumThrough, within } fr
 
 /**
  * SlurmCluster against a real Slurm: the one-node cluster of scripts/setup-slurm.sh (slurmctld +
- * slurmd on this host, 2 CPUs), which .ci/run starts. Skips, saying why, where there is none.
+ * slurmd on this host; this file holds a slice of 2 CPUs), which .ci/run starts. Skips, saying why, where there is none.
  */
 const why = slurmMissing(true);
 if (why) {
@@ -83,7 +83,7 @@ if (why) {
     const listed = () => execFileSync('squeue', ['--array', '-h', '-o', '%i %F %K %t', '-j', array!], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map((l) => l.trim().split(/\s+/));
     t.same(listed().map((l) => l[1]).filter((a) => a !== array), [], 'squeue lists every task under that one array job id');
     t.match(cluster.arrayScript(3), /^#SBATCH --array=0-2$/m, 'arrayScript(3) is what was submitted');
-    // The node has 2 CPUs: two tasks run, their workers join and compute.
+    // The file's slice of the node has 2 CPUs: two tasks run, their workers join and compute.
     await cluster.waitForWorkers(2, 240_000);
     t.equal(await sumThrough(cluster, 40, 20), (40 * 39) / 2, 'a workload ran on the array\'s workers');
     const names = await cluster.liveWorkerNames();
