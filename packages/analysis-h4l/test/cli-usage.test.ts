@@ -17,6 +17,11 @@ const cli = (args: string[], cwd = tmp) => cliRan(args, { cwd });
 const data = path.join(tmp, 'data');
 t.before(() => generateDataset({ outDir: data, scale: 0.01, seed: 9, samples: ['data_A', 'data_B', 'llll'] }));
 
+// Two subtests at a time: each runs the CLI in a directory of its own under tmp (or reads only the
+// shared dataset), and waits on its own processes; one after another the file took the sum of ~80
+// CLI runs, each mostly start-up.
+t.jobs = 2;
+
 t.test('--help works on every command (exit 0)', async (t) => {
   const r = await cli(['run', '--help']);
   t.equal(r.code, 0, r.stderr);
@@ -103,28 +108,32 @@ t.test('usage errors exit 2 in every command, named once', async (t) => {
 });
 
 t.test('outputs are checked before the run', async (t) => {
-  const file = path.join(tmp, 'a-file');
+  // A directory of its own: the other subtests' runs probe tmp (their outputs' nearest existing
+  // ancestor) while this one runs, and it checks that its probes leave nothing behind.
+  const dir = path.join(tmp, 'outputs-checked');
+  mkdirSync(dir);
+  const file = path.join(dir, 'a-file');
   writeFileSync(file, 'x');
   const r = await cli(['run', '--data-dir', data, '--n-workers', '0', '--out', file]);
   t.equal(r.code, 1, 'a start failure naming the path, not a usage error');
   // Named as the user gave it: the flag (it said the config key, `out`, which was not typed).
   t.equal(r.stderr, `gluon-h4l run: --out ${file} is a file, not a directory\n`);
   t.notMatch(r.stdout, /selection notebook/, 'nothing ran');
-  const outCfg = path.join(tmp, 'out.yaml');
+  const outCfg = path.join(dir, 'out.yaml');
   writeFileSync(outCfg, `out: ${file}\n`);
   const fromFile = await cli(['run', '--config', outCfg, '--data-dir', data, '--n-workers', '0']);
   t.equal(fromFile.code, 1);
   t.equal(fromFile.stderr, `gluon-h4l run: ${outCfg}: out ${file} is a file, not a directory\n`, 'from the config file: its key, in it');
   const overridden = await cli(['run', '--config', outCfg, '--data-dir', data, '--n-workers', '0', '--out', file]);
   t.equal(overridden.stderr, `gluon-h4l run: --out ${file} is a file, not a directory\n`, 'a flag over the file: the flag');
-  const report = await cli(['run', '--data-dir', data, '--n-workers', '1', '--performance-report', tmp]);
-  t.equal(report.stderr, `gluon-h4l run: --performance-report ${tmp} is a directory, not a file\n`);
-  const cfg = path.join(tmp, 'cache.yaml');
+  const report = await cli(['run', '--data-dir', data, '--n-workers', '1', '--performance-report', dir]);
+  t.equal(report.stderr, `gluon-h4l run: --performance-report ${dir} is a directory, not a file\n`);
+  const cfg = path.join(dir, 'cache.yaml');
   writeFileSync(cfg, `entry_cache: ${path.join(file, 'entries.json')}\n`);
-  const c = await cli(['run', '--config', cfg, '--data-dir', data, '--n-workers', '0', '--out', path.join(tmp, 'never')]);
+  const c = await cli(['run', '--config', cfg, '--data-dir', data, '--n-workers', '0', '--out', path.join(dir, 'never')]);
   t.equal(c.code, 1);
   t.equal(c.stderr, `gluon-h4l run: ${cfg}: entry_cache ${path.join(file, 'entries.json')} cannot be created: ${file} is a file, not a directory\n`);
-  t.notOk(existsSync(path.join(tmp, 'never')));
+  t.notOk(existsSync(path.join(dir, 'never')));
   const d = await cli(['run', '--data-dir', data, '--n-workers', '0', '--out', path.join(file, 'sub'), '--dry-run']);
   t.equal(d.code, 1, 'the dry run checks them too');
   t.match(d.stderr, /^gluon-h4l run: --out \S+a-file\/sub cannot be created: \S+a-file is a file, not a directory/);
@@ -137,7 +146,7 @@ t.test('outputs are checked before the run', async (t) => {
     t.match(p.stderr, /^gluon-h4l run: --out \/proc\/gluon-out\/run cannot be created: (no directory can be made in \/proc \(ENOENT\)|\/proc is not writable \(EACCES\))\n$/);
     t.notMatch(p.stdout, /selection notebook/, 'nothing ran');
   }
-  t.same(readdirSync(tmp).filter((f) => f.startsWith('.gluon-probe-')), [], 'the probes leave nothing behind');
+  t.same(readdirSync(dir).filter((f) => f.startsWith('.gluon-probe-')), [], 'the probes leave nothing behind');
 });
 
 t.test('plot on a histograms.json without groups says so', async (t) => {
