@@ -25,6 +25,11 @@ function cli(args: string[], cwd: string): Promise<{ code: number; out: string; 
 
 const tmp = (t: Test) => { const d = mkdtempSync(path.join(tmpdir(), 'fs-cli-')); t.teardown(() => rmSync(d, { recursive: true, force: true })); return d; };
 
+// Two subtests at a time: each runs the CLI in a directory of its own, on its own cluster or none
+// (the batch slices wait for the unsplit run only to compare with it); one after another the file
+// took the sum of ~70 CLI runs.
+t.jobs = 2;
+
 t.test('the config file is named by its full path, as gluon-h4l names it (it was named as typed)', async (t) => {
   const d = realpathSync(tmp(t));
   writeFileSync(path.join(d, 'c.yaml'), 'bin_width_gev: 0\n');
@@ -278,7 +283,7 @@ if (!HAVE_OPENDATA) {
   let unsplit: string | undefined;
   const unsplitArgs = ['--data-dir', OPENDATA, '--n-workers', '0', '--min-events-per-fs', '3'];
 
-  t.test('a run writes histograms/, plots/, logs/ and run.json; --plots-only redraws; --tasks limits the stages', async (t) => {
+  const unsplitTest = t.test('a run writes histograms/, plots/, logs/ and run.json; --plots-only redraws; --tasks limits the stages', async (t) => {
     const d = unsplitHome;
     const r = await cli([...unsplitArgs, '--base-output-dir', 'out'], d);
     t.equal(r.code, 0, r.err);
@@ -316,16 +321,18 @@ if (!HAVE_OPENDATA) {
 
   t.test('batch slices merged with --merge-only give the histograms of one unsplit run', async (t) => {
     const d = tmp(t);
-    // The test above's run, or (that one failed, or is not run) one made here the same way.
+    for (const i of [0, 1, 2]) {
+      const r = await cli(['--data-dir', OPENDATA, '--n-workers', '0', '--batch-job-index', String(i), '--total-batch-jobs', '3'], d);
+      t.equal(r.code, 0, r.err);
+    }
+    // The test above's run (it runs beside this one: its end is awaited), or (that one failed, or
+    // is not run) one made here the same way.
+    await unsplitTest;
     let wholeDir = unsplit;
     if (wholeDir === undefined) {
       const whole = await cli([...unsplitArgs, '--run-dir', 'whole'], d);
       t.equal(whole.code, 0, whole.err);
       wholeDir = path.join(d, 'whole');
-    }
-    for (const i of [0, 1, 2]) {
-      const r = await cli(['--data-dir', OPENDATA, '--n-workers', '0', '--batch-job-index', String(i), '--total-batch-jobs', '3'], d);
-      t.equal(r.code, 0, r.err);
     }
     const dir = path.join(d, 'outputs', 'finalstates_batch-of-3');
     const early = await cli(['--merge-only', '--run-dir', dir, '--min-events-per-fs', '3'], d);
