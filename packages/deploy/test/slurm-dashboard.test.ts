@@ -60,7 +60,11 @@ if (why) {
     await cluster.scale(3);
     await cluster.waitForWorkers(2, 240_000);
     // The workers joined (waitForWorkers read it from the scheduler): shown from the next look on.
-    const first = await agreeing((c, rows) => c.running === 2 && c.pending === 1 && rows.every((r) => r[1] !== 'running' || r[2] !== ''));
+    // Waited for as the page will show it, the worker's bare name: a look that read the scheduler
+    // just before a worker connected, and published after waitForWorkers saw it join, shows that
+    // worker "(not connected)" until the next look (the cluster's joined and connected come from two
+    // readings), and a wait that took any worker cell for settled then failed the check below.
+    const first = await agreeing((c, rows) => c.running === 2 && c.pending === 1 && rows.every((r) => r[1] !== 'running' || r[2] === `${name}-${r[0]}`));
     const states = [...first.squeue.values()];
     t.same({ running: states.filter((s) => asView(s) === 'running').length, pending: states.filter((s) => asView(s) === 'pending').length },
       { running: first.page.counts.running, pending: first.page.counts.pending + first.page.counts.requeued! }, `squeue lists what the page counts: ${JSON.stringify(first.page.counts)}`);
