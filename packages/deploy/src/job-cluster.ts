@@ -344,6 +344,13 @@ export abstract class JobQueueCluster {
   private readonly absences = new Map<string, { since: number | undefined; said: boolean }>();
   /** The scheduler's live workers at the last look that read them. */
   private lastLive: ReadonlySet<string> = new Set();
+  /**
+   * The scheduler's live workers at the newest reading, by the order the readings were asked for:
+   * what the jobs' view calls connected. A look's own reading (lastLive) can be older than the one
+   * waitForWorkers marked a job joined from while the look read the batch system.
+   */
+  private connectedNow: { reading: number; names: ReadonlySet<string> } = { reading: 0, names: new Set() };
+  private readings = 0;
   /** When the batch system last listed the jobs, and whether its listing fails now (listing-health.ts). */
   private listing: ListingHealth = NO_LISTING;
 
@@ -643,8 +650,10 @@ export abstract class JobQueueCluster {
    */
   async liveWorkerNames(): Promise<string[]> {
     if (!this.dashboardDirectUrl) throw new Error(`${this.kind} cluster: no dashboard to read workers from`);
+    const reading = ++this.readings;
     const { names, closing } = await fetchLoad(this.dashboardDirectUrl, this.opts.token, this.clientTls());
     this.noteJoined(names);
+    this.noteConnected(reading, names);
     const leaving = new Set(closing);
     const prefix = `${this.jobName}-`;
     // A requeued job's old worker, or the worker of a job that ended or the cluster cancelled,
@@ -654,6 +663,11 @@ export abstract class JobQueueCluster {
       const j = n.startsWith(prefix) ? this.jobs.get(n.slice(prefix.length)) : undefined;
       return j !== undefined && j.state !== 'gone' && !j.requeued;
     });
+  }
+
+  /** Keeps `names` as the connected workers if no later-asked reading was kept already. */
+  private noteConnected(reading: number, names: readonly string[]): void {
+    if (reading > this.connectedNow.reading) this.connectedNow = { reading, names: new Set(names) };
   }
 
   /** Marks the jobs whose worker is among `names` (the scheduler's live workers) as joined. */
@@ -810,7 +824,7 @@ export abstract class JobQueueCluster {
    * go on regardless, and the next look tries again.
    */
   private async publishView(): Promise<void> {
-    const { rows, counts } = jobView(this.jobList, this.endedViews, this.endedCounts, this.lastLive, staleListing(this.listing));
+    const { rows, counts } = jobView(this.jobList, this.endedViews, this.endedCounts, this.connectedNow.names, staleListing(this.listing));
     const text = JSON.stringify([rows, counts]);
     if (text === this.publishedView || this.closed) return;
     try {
@@ -906,6 +920,7 @@ export abstract class JobQueueCluster {
     // A dashboard that does not answer stops adapting, but not holding the jobs scale() asked for.
     // Read before the listing: a worker seen closing because Slurm requeued its job is then always
     // listed with the requeue counted (requeued-jobs.ts), not taken for a retiring one and replaced.
+    const reading = ++this.readings;
     const load = this.dashboardDirectUrl ? await fetchLoad(this.dashboardDirectUrl, this.opts.token, this.clientTls()).catch((e: Error) => { if (this.adaptOpts) throw e; return undefined; }) : undefined;
     let listed: Map<string, ListedJob>;
     try {
@@ -919,6 +934,7 @@ export abstract class JobQueueCluster {
       if (load) {
         this.noteJoined(load.names);
         this.lastLive = new Set(load.names);
+        this.noteConnected(reading, load.names);
       }
       await this.publishView();
       throw e;
@@ -980,6 +996,7 @@ export abstract class JobQueueCluster {
         j.retiring = isRetiring(j.retiring, seen);
       }
       this.lastLive = live;
+      this.noteConnected(reading, load.names);
       this.noteAbsences(live, now);
     }
     // After the retiring jobs are known: a replacement waiting for a retiree's slot is no news.

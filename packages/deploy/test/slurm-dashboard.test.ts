@@ -60,10 +60,9 @@ if (why) {
     await cluster.scale(3);
     await cluster.waitForWorkers(2, 240_000);
     // The workers joined (waitForWorkers read it from the scheduler): shown from the next look on.
-    // Waited for as the page will show it, the worker's bare name: a look that read the scheduler
-    // just before a worker connected, and published after waitForWorkers saw it join, shows that
-    // worker "(not connected)" until the next look (the cluster's joined and connected come from two
-    // readings), and a wait that took any worker cell for settled then failed the check below.
+    // Waited for as the check below reads it, the worker's bare name: a wait that took any worker
+    // cell for settled let a "(not connected)" one through (job-view-joined.test has the look that
+    // showed it so).
     const first = await agreeing((c, rows) => c.running === 2 && c.pending === 1 && rows.every((r) => r[1] !== 'running' || r[2] === `${name}-${r[0]}`));
     const states = [...first.squeue.values()];
     t.same({ running: states.filter((s) => asView(s) === 'running').length, pending: states.filter((s) => asView(s) === 'pending').length },
