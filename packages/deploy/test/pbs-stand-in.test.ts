@@ -1,6 +1,6 @@
 import t from 'tap';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { running } from '../../../test/helpers/process-tree.js';
 import { fakePbs, until } from './helpers.js';
@@ -32,4 +32,22 @@ t.test('a job whose process has ended but is not reaped yet (a zombie) is not li
   // Queued again (a rerun), qrun starts it: its old process has exited.
   writeFileSync(join(dir, 'jobs', '7.fakepbs.queued'), '');
   t.doesNotThrow(() => execFileSync('qrun', ['7.fakepbs'], { stdio: 'pipe' }), 'qrun does not take it for a job still exiting');
+});
+
+t.test('qsub gives every submission its own id when many run at once (pbs.test runs its cases together)', async (t) => {
+  // pbs.test's concurrent cases submit through these stand-ins at the same moments: two qsubs that
+  // read the sequence before either wrote it took one id, and the second's script replaced the first's.
+  const n = 16;
+  const submitted = await Promise.all(Array.from({ length: n }, (_, k) => new Promise<{ script: string; id: string }>((resolve, reject) => {
+    const script = `#!/usr/bin/env bash\n# submission ${k}\nexit 0\n`;
+    const qsub = spawn('qsub', [], { env: { ...process.env, FAKE_PBS_QUEUED: '1' }, stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    qsub.stdout!.on('data', (d) => (out += d));
+    qsub.once('error', reject);
+    qsub.once('close', (code) => (code === 0 ? resolve({ script, id: out.trim() }) : reject(new Error(`qsub ${k} exited ${code}`))));
+    qsub.stdin!.end(script);
+  })));
+  const ids = submitted.map((s) => s.id);
+  t.equal(new Set(ids).size, n, `${n} distinct ids: ${ids.join(' ')}`);
+  for (const { script, id } of submitted) t.equal(readFileSync(join(dir, 'jobs', `${id}.sh`), 'utf8'), script, `jobs/${id}.sh is the script that got ${id}`);
 });
