@@ -197,8 +197,10 @@ function main(): void {
       // interface has it. Named as typed; Node says only "listen EADDRNOTAVAIL: address not
       // available 10.9.9.9:8786". It exited 2 with the --help pointer, which cannot help.
       if (err.code === 'EADDRNOTAVAIL') exitStartFailure(CLI.name, `cannot start: --host ${opts.host} is not an address of this machine (EADDRNOTAVAIL): give one of its addresses, or 0.0.0.0 for all of them`);
-      // Node says only "getaddrinfo ENOTFOUND schedhost", naming no flag: a typo in --host.
-      if (err.syscall === 'getaddrinfo') exitUsage(CLI.name, `cannot start: --host ${opts.host} is not a name this machine can resolve (${err.code}): give one of its addresses or host names, or 0.0.0.0 for all of them`);
+      // Node says only "getaddrinfo ENOTFOUND schedhost", naming no flag. Exit 1 too: whether a
+      // name resolves depends on this machine's resolver (a name known on the host it was meant
+      // for, a DNS server down: EAI_AGAIN), not on the command line, and --help names no hosts.
+      if (err.syscall === 'getaddrinfo') exitStartFailure(CLI.name, `cannot start: --host ${opts.host} is not a name this machine can resolve (${err.code}): give one of its addresses or host names, or 0.0.0.0 for all of them`);
       // The rest are not usage errors (exit 1, no --help pointer): the command line was fine, the
       // port, socket path or dashboard listener it names could not be had.
       if (err.code === 'EADDRINUSE') exitStartFailure(CLI.name, `cannot listen on ${opts.host}:${opts.port}: the port is in use (choose another with --port, or 0 for any free port)`);

@@ -44,7 +44,7 @@ const fail = (msg: string): never => exitUsage(CLI.name, msg);
 /**
  * Exit statuses: 2 a usage error (a flag or its value, pointing to --help); 1 a failure at run
  * time that no flag spelling fixes (a --token-file or TLS file that cannot be read or holds the
- * wrong thing; a --listen-host address this machine does not have; the scheduler refused this worker: token, CA, version, its hello; not a scheduler
+ * wrong thing; a --listen-host address this machine does not have, or a name it cannot resolve; the scheduler refused this worker: token, CA, version, its hello; not a scheduler
  * at all; a refusal after a restart).
  */
 const EXIT_FAILED = 1;
@@ -183,9 +183,9 @@ function run(Worker: typeof GluonWorker, opts: WorkerOptions, warn: string | und
       // Node says only "listen EADDRNOTAVAIL: address not available 10.9.9.9". A host problem, not
       // a usage error (exit 1, as the scheduler's --host): the same flags work where the address is.
       if (!stopping && err.code === 'EADDRNOTAVAIL') failed(`cannot start: --listen-host ${opts.listenHost} is not an address of this machine (EADDRNOTAVAIL): give one of its addresses, which the other workers and the clients can reach`);
-      // Likewise "getaddrinfo ENOTFOUND host" for a typo in --listen-host (a scheduler name that
-      // does not resolve is waited for, not an error at start).
-      if (!stopping && err.syscall === 'getaddrinfo' && (err as { hostname?: string }).hostname === opts.listenHost) fail(`cannot start: --listen-host ${opts.listenHost} is not a name this machine can resolve (${err.code}): give one of its addresses, which the other workers and the clients can reach`);
+      // Likewise "getaddrinfo ENOTFOUND host" for --listen-host, exit 1 as the scheduler's --host (a
+      // scheduler name that does not resolve is waited for, not an error at start).
+      if (!stopping && err.syscall === 'getaddrinfo' && (err as { hostname?: string }).hostname === opts.listenHost) failed(`cannot start: --listen-host ${opts.listenHost} is not a name this machine can resolve (${err.code}): give one of its addresses, which the other workers and the clients can reach`);
       if (!stopping && (err as { code?: unknown }).code === CloseCode.badHello) failed(`cannot start: the scheduler refused this worker's hello: ${err.message.replace(/^hello refused: /, '')}${helloHint(err.message)}`);
       if (!stopping) failed(`cannot start: ${withTokenHelp(err, tokenHelp).message}`);
     },
