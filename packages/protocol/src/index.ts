@@ -15,6 +15,7 @@ export * from './handshake.js';
 export * from './socket-error.js';
 export * from './listen.js';
 export * from './shedding.js';
+export * from './option-values.js';
 export * from './unauthenticated.js';
 export * from './task-context.js';
 export * from './heap.js';

@@ -12,6 +12,7 @@
  * be someone still trying, and a flood's oldest have had their chance. Authenticated connections
  * (past the hello and token check, or a dashboard login) are never among them.
  */
+import { checkNumberOption, wholeFrom } from './option-values.js';
 
 /**
  * What an unauthenticated connection has not done yet, when its listener is not known: each
@@ -162,7 +163,5 @@ export class ShedTally {
 
 /** A bound as given (`option` names it), or the default: a whole number from 1. */
 export function unauthenticatedBound(given: number | undefined, option = 'maxUnauthenticatedConnections'): number {
-  if (given === undefined) return DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS;
-  if (!Number.isInteger(given) || given < 1) throw new RangeError(`${option} must be a whole number from 1, got ${String(given)}`);
-  return given;
+  return given === undefined ? DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS : checkNumberOption(option, given, wholeFrom(1));
 }

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { answerAndClose, bindServer, clientCertProblem, CloseCode, HELLO_TIMEOUT_MS, HostGuard, REPORT_SHELL_PATH, serverTlsOptions, silentSocketTimeouts, UnauthenticatedConnections, type TlsOptions } from '@gluon/protocol';
+import { answerAndClose, bindServer, checkNumberOption, clientCertProblem, CloseCode, HELLO_TIMEOUT_MS, HostGuard, REPORT_SHELL_PATH, serverTlsOptions, silentSocketTimeouts, UnauthenticatedConnections, wholeFrom, type TlsOptions } from '@gluon/protocol';
 import { loadAssets, type Asset } from './assets.js';
 import { cookieNameFor, DashboardAuth, DEFAULT_SESSION_TTL_MS } from './auth.js';
 import { EventStream } from './events.js';
@@ -436,9 +436,7 @@ export async function startDashboard(source: DashboardSource, opts: DashboardOpt
 }
 /** A feed cap as given (`option` names it), or its default: a whole number from 1. */
 function feedCap(given: number | undefined, byDefault: number, option: string): number {
-  if (given === undefined) return byDefault;
-  if (!Number.isInteger(given) || given < 1) throw new RangeError(`dashboard: ${option} must be a whole number from 1, got ${String(given)}`);
-  return given;
+  return given === undefined ? byDefault : checkNumberOption(`dashboard: ${option}`, given, wholeFrom(1));
 }
 
 /** Whether the browser reached us over HTTPS (directly, or through a proxy that says so). */
