@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import {
-  certMissesHost, checkExposure, staggerNotBelowText, CloseCode, isLoopbackHost, envWithToken, exitUsage, flag, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, loadTlsFiles, TLS_FLAG_NAMES, TLS_FLAGS, TOKEN_FLAGS, unauthenticatedFlag, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken, tokenSource,
+  certMissesHost, checkExposure, staggerNotBelowText, CloseCode, isLoopbackHost, envWithToken, exitStartFailure, exitUsage, flag, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, loadTlsFiles, TLS_FLAG_NAMES, TLS_FLAGS, TOKEN_FLAGS, unauthenticatedFlag, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken, tokenSource,
   sendBacklogFlag, stopWithSupervisor, superviseChildren, TOKEN_HELP_FLAGS, withoutTokenArgs, withTokenHelp, type CliSpec, StartFailure,
 } from '@gluon/protocol/tools';
 import type { GluonWorker, WorkerOptions } from './worker.js';
@@ -49,11 +49,8 @@ const fail = (msg: string): never => exitUsage(CLI.name, msg);
  */
 const EXIT_FAILED = 1;
 
-/** A start-up failure that is not about usage: the reason, and no pointer to --help. */
-function failed(msg: string): never {
-  process.stderr.write(`${CLI.name}: ${msg}\n`);
-  process.exit(EXIT_FAILED);
-}
+/** A start-up failure that is not about usage: the reason, and no pointer to --help (exit 1, EXIT_FAILED). */
+const failed = (msg: string): never => exitStartFailure(CLI.name, msg);
 
 function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; insecure: boolean; tokenHelp: string } {
   const { values, positionals } = parseCliOrExit(CLI);
