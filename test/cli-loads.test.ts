@@ -6,8 +6,10 @@
  * use them (bench/cli-startup.ts measures what that saves). The modules loaded are read from the
  * process itself (test/helpers/record-loads.mjs, on the ES module loader's hooks), not timed.
  *
- * A scheduler started without its V8 flags is a supervisor and a child: the supervisor loads none
- * of the scheduler, the child that listens does (which also shows that the recording sees them).
+ * A scheduler or worker started without its V8 flags is a supervisor and a child: the supervisor
+ * loads none of the scheduler or worker, the child that listens or connects does (which also shows
+ * that the recording sees them), and it takes ws with require(), not through ws's ES module
+ * wrapper (which cost every such process ~30 ms of CPU: @gluon/protocol's ws.ts).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -39,6 +41,9 @@ const HEAVY: Record<string, string> = {
   'the client': '/client/dist/client.js',
   'the YAML parser': '/node_modules/yaml/',
 };
+
+/** ws's ES module wrapper among `urls`: `import 'ws'` loads it, `require('ws')` does not. */
+const throughWsWrapper = (urls: readonly string[]) => urls.filter((u) => u.endsWith('/node_modules/ws/wrapper.mjs'));
 
 let n = 0;
 
@@ -114,4 +119,21 @@ t.test('gluon-scheduler started without its V8 flags: the supervisor loads none 
   t.same(heavyIn(supervisor), [], 'the supervisor loads none of the heavy modules');
   t.ok(heavyIn(r.loads.get(children[0]!) ?? []).includes('the scheduler'), 'the child that listens loads the scheduler');
   t.ok(heavyIn(r.loads.get(children[0]!) ?? []).includes('ws'), 'and ws');
+  t.same(throughWsWrapper(r.loads.get(children[0]!) ?? []), [], 'not through ws\'s ES module wrapper');
+});
+
+t.test('gluon-worker started without its V8 flags: the supervisor loads none of the worker, its child does, and ws with require()', async (t) => {
+  const { startScheduler, endAfter } = await import('../packages/worker/test/procs.js');
+  const { procs } = endAfter(t);
+  const s = await startScheduler();
+  procs.push(s.proc);
+  const r = await run('gluon-worker', [s.address, '--name', 'loads'], / connected to /m);
+  t.equal(r.code, 0, 'stopped by SIGTERM, exits 0', { output: r.out });
+  const supervisor = r.loads.get(r.pid) ?? [];
+  const children = [...r.loads.keys()].filter((pid) => pid !== r.pid);
+  t.equal(children.length, 1, 'one child recorded');
+  t.same(heavyIn(supervisor), [], 'the supervisor loads none of the heavy modules');
+  const child = r.loads.get(children[0]!) ?? [];
+  t.ok(heavyIn(child).includes('the worker') && heavyIn(child).includes('ws'), 'the child that connects loads the worker and ws');
+  t.same(throughWsWrapper(child), [], 'not through ws\'s ES module wrapper');
 });

@@ -1,11 +1,14 @@
 /**
  * A preload (`node --import ./record-loads.mjs`) that appends every module the process loads
- * through the ES module loader to the file named by $GLUON_RECORD_LOADS, one `PID URL` a line:
- * test/cli-loads.test.ts reads which modules a CLI's path loaded. The same file holds the hooks,
- * which run on the loader's own thread (module.register, on Node 20, 22 and 24 alike).
+ * through the ES module loader to the file named by $GLUON_RECORD_LOADS, one `PID URL` a line,
+ * and as it exits every CommonJS file that require() loaded (require.cache; a `require('ws')`
+ * goes past the hooks on Node 20): test/cli-loads.test.ts reads which modules a CLI's path
+ * loaded. The same file holds the hooks, which run on the loader's own thread (module.register,
+ * on Node 20, 22 and 24 alike).
  */
 import { appendFileSync } from 'node:fs';
-import { register } from 'node:module';
+import { createRequire, register } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 
 let out;
@@ -21,4 +24,12 @@ export async function load(url, context, next) {
   return next(url, context);
 }
 
-if (isMainThread && process.env.GLUON_RECORD_LOADS) register(import.meta.url, { data: { out: process.env.GLUON_RECORD_LOADS } });
+if (isMainThread && process.env.GLUON_RECORD_LOADS) {
+  const file = process.env.GLUON_RECORD_LOADS;
+  register(import.meta.url, { data: { out: file } });
+  const { cache } = createRequire(import.meta.url);
+  process.on('exit', () => {
+    const lines = Object.keys(cache).map((f) => `${process.pid} ${pathToFileURL(f).href}\n`).join('');
+    if (lines) appendFileSync(file, lines);
+  });
+}

@@ -2,8 +2,7 @@ import { accessSync, constants, renameSync, statSync, writeFileSync } from 'node
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { basename, dirname, resolve } from 'node:path';
-import WebSocket from 'ws';
-import { jsonForScript, REPORT_MAX_WORKER_PAGES, REPORT_SHELL_PATH, REPORT_SLOT, type TlsOptions } from '@gluon/protocol';
+import { jsonForScript, REPORT_MAX_WORKER_PAGES, REPORT_SHELL_PATH, REPORT_SLOT, WebSocket, type TlsOptions } from '@gluon/protocol';
 import { FeedRecorder, type ReportLimits } from './report-recorder.js';
 import { checkOptionKeys, type OptionKeys } from '@gluon/protocol';
 

@@ -1,5 +1,4 @@
 import { timingSafeEqual } from 'node:crypto';
-import WebSocket from 'ws';
 import { decodeFrame, encodeFrame } from './codec.js';
 import { closeWithin, Connection, CONNECTION_WS_OPTIONS, ownLimits, remoteLimits, type Logger } from './connection.js';
 import { CloseCode, type Hello, type Message, type Role, type Welcome } from './messages.js';
@@ -9,6 +8,7 @@ import { logText } from './log-text.js';
 import { clientTlsOptions, describeTlsError, type TlsNames, type TlsOptions } from './tls.js';
 import { ignoredProxyNote } from './proxy-env.js';
 import { socketErrorText } from './socket-error.js';
+import { WebSocket } from './ws.js';
 import { PACKAGE_VERSION, PROTOCOL_VERSION, versionsCompatible } from './version.js';
 
 /**

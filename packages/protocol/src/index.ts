@@ -25,3 +25,4 @@ export * from './report.js';
 export * from './hop-probe.js';
 export * from './microtask.js';
 export * from './memory-reading.js';
+export * from './ws.js';

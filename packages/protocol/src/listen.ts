@@ -3,7 +3,6 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
 import { acceptConnection, HELLO_MAX_BYTES, HELLO_TIMEOUT_MS, type AcceptOptions } from './handshake.js';
 import { CONNECTION_WS_OPTIONS, ownLimits, type Connection } from './connection.js';
 import type { Hello } from './messages.js';
@@ -11,6 +10,7 @@ import { HostGuard } from './origin.js';
 import { bindServer, clientCertProblem, serverTlsOptions, type TlsOptions } from './tls.js';
 import { logText } from './log-text.js';
 import { UnauthenticatedConnections } from './unauthenticated.js';
+import { WebSocketServer } from './ws.js';
 import { unauthenticatedLacking, type DEFAULT_MAX_UNAUTHENTICATED_CONNECTIONS } from './shedding.js';
 
 export interface ListenOptions extends Omit<AcceptOptions, 'remote'> {
