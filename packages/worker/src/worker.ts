@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { cpus, hostname } from 'node:os';
 import {
+  BYTES_RULE, checkNumberOption, msRule, PORT_RULE, wholeFrom, type NumberRule,
   checkOptionKeys, checkTokenOption, staggerNotBelowText, CloseCode, connect, HandshakeError, readTlsMaterial, residentBytes, tokenUnchecked, workerTokenUncheckedText, isPermanentRefusal, listen, logText, MAX_KEY_LENGTH, overLongKeyText, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, withTokenHelp, type Connection,
   type Inbound, type Listener, type Logger, type Message, type OptionKeys, type TlsNames, type TlsOptions, TLS_OPTION_KEYS, TLS_OPTION_NAMES,
 } from '@gluon/protocol';
@@ -97,6 +98,18 @@ const WORKER_OPTION_KEYS: OptionKeys<WorkerOptions> = {
   scheduler: true, nthreads: true, name: true, memoryLimit: true, allowModules: true, token: true, listenHost: true, allowedHosts: true,
   tls: true, listenPort: true, cwd: true, peerTimeoutMs: true, maxFrameBytes: true, maxMessageBytes: true, maxSendBacklogBytes: true, maxUnauthenticatedConnections: true,
   lifetimeMs: true, lifetimeStaggerMs: true, deathTimeoutMs: true, log: true,
+};
+
+/**
+ * What each numeric option of {@link WorkerOptions} takes (deathTimeoutMs is checked with its own
+ * hint). They were taken as given: `maxFrameBytes: 'x'`, `peerTimeoutMs: 'x'`, `listenPort: 'x'`,
+ * `nthreads: 'x'` started a worker that listened and waited for its scheduler.
+ */
+const WORKER_NUMBER_OPTIONS: { [K in keyof WorkerOptions]?: NumberRule } = {
+  nthreads: wholeFrom(1), listenPort: PORT_RULE, maxUnauthenticatedConnections: wholeFrom(1),
+  memoryLimit: { what: 'a number of bytes', integer: false, min: 0 },
+  peerTimeoutMs: msRule(false), lifetimeMs: msRule(true), lifetimeStaggerMs: msRule(true),
+  maxFrameBytes: BYTES_RULE, maxMessageBytes: BYTES_RULE, maxSendBacklogBytes: BYTES_RULE,
 };
 
 /**
@@ -200,8 +213,8 @@ export class GluonWorker {
     this.allow = { cwd: opts.cwd ?? process.cwd(), extra: opts.allowModules ?? [] };
     this.gate = new ModuleGate(this.allow);
     this.peerTimeoutMs = opts.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
-    for (const [name, v] of [['lifetimeMs', opts.lifetimeMs], ['lifetimeStaggerMs', opts.lifetimeStaggerMs]] as const) {
-      if (v !== undefined && !(Number.isFinite(v) && v >= 0)) throw new RangeError(`GluonWorker: ${name} must be a number of milliseconds ≥ 0, got ${String(v)}`);
+    for (const [name, rule] of Object.entries(WORKER_NUMBER_OPTIONS) as [keyof WorkerOptions, NumberRule][]) {
+      if (opts[name] !== undefined) checkNumberOption(`GluonWorker: ${name}`, opts[name], rule);
     }
     const { lifetimeMs, lifetimeStaggerMs } = opts;
     if (lifetimeStaggerMs && lifetimeMs !== undefined && lifetimeStaggerMs >= lifetimeMs) throw new RangeError(`GluonWorker: ${staggerNotBelowText('lifetimeStaggerMs', lifetimeStaggerMs, 'lifetimeMs', lifetimeMs)}`);
