@@ -34,7 +34,7 @@ const CLI: CliSpec<typeof WORKER_FLAGS> = {
   version: packageVersionOf(import.meta.url),
   usage: 'ws://HOST:8786 [options]',
   description: 'Runs a Gluon worker that connects to the scheduler at ws://HOST:PORT, runs its tasks in\nworker threads and keeps their results in memory for other workers and clients.\n'
-    + 'Exit status: 0 once stopped (SIGTERM, SIGINT, or the scheduler closed it); 2 a usage error\n(a flag or its value); 1 the scheduler refused this worker (token, TLS, protocol version, its\nhello; at start or after a restart), the address is not a Gluon scheduler, or --death-timeout\npassed with no scheduler connected.',
+    + 'Exit status: 0 once stopped (SIGTERM, SIGINT, or the scheduler closed it); 2 a usage error\n(a flag or its value); 1 the scheduler refused this worker (token, TLS, protocol version, its\nhello; at start or after a restart), the address is not a Gluon scheduler, --death-timeout\npassed with no scheduler connected, or it cannot start here (a token or TLS file it cannot read\nor use, --listen-host not an address or a name of this machine).',
   flags: WORKER_FLAGS,
   positionals: { min: 1, max: 1, name: 'scheduler address (ws://host:port)' },
 };
