@@ -134,8 +134,11 @@ export class TreeReader {
       }
     }
     // A nested branch can also be asked for by its own name, where that is unambiguous.
+    // Counted once: a filter per branch made opening a tree of thousands of branches quadratic.
+    const byOwnName = new Map<string, number>();
+    for (const { b } of all) byOwnName.set(b.fName, (byOwnName.get(b.fName) ?? 0) + 1);
     for (const { b, name } of all) {
-      if (name !== b.fName && !this.state.has(b.fName) && all.filter((x) => x.b.fName === b.fName).length === 1) this.aliases.set(b.fName, name);
+      if (name !== b.fName && !this.state.has(b.fName) && byOwnName.get(b.fName) === 1) this.aliases.set(b.fName, name);
     }
     // So can an unsplit object's member (`Primary.energy` for `Primary./Primary.energy`).
     const own = (n: string) => n.slice(n.lastIndexOf('/') + 1);
