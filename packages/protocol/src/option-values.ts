@@ -56,3 +56,17 @@ export function checkNumberOption(name: string, v: unknown, rule: NumberRule): n
   if (!ok) throw new RangeError(`${name} must be ${rule.what} ${rangeText(rule)}, got ${shown(v)}`);
   return v;
 }
+
+/** Which rule each numeric option of an options object `T` takes. */
+export type NumberRules<T> = { [K in keyof T]?: NumberRule };
+
+/**
+ * Checks every numeric option of `opts` that `rules` names and that is given, in the table's
+ * order, with {@link checkNumberOption}: the first not taken throws, named `where: option`.
+ */
+export function checkNumberOptions<T extends object>(opts: T, rules: NumberRules<T>, where: string): void {
+  for (const [name, rule] of Object.entries(rules) as [string, NumberRule][]) {
+    const v = (opts as Record<string, unknown>)[name];
+    if (v !== undefined) checkNumberOption(`${where}: ${name}`, v, rule);
+  }
+}

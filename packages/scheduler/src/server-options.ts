@@ -1,4 +1,4 @@
-import { BYTES_RULE, checkNumberOption, msRule, PORT_RULE, wholeFrom, type Logger, type NumberRule, type OptionKeys, type TlsOptions } from '@gluon/protocol';
+import { BYTES_RULE, msRule, PORT_RULE, wholeFrom, type Logger, type NumberRules, type OptionKeys, type TlsOptions } from '@gluon/protocol';
 
 /** What {@link startScheduler} takes: addresses, security, the dashboard, the state machine's tunables, limits. */
 export interface SchedulerOptions {
@@ -113,27 +113,17 @@ export const SCHEDULER_OPTION_KEYS: OptionKeys<SchedulerOptions> = {
 };
 
 /**
- * What each numeric option of {@link SchedulerOptions} takes. The CLI's flags narrow these to
- * ranges for people (`--heartbeat-ttl` from 100ms); in-process callers may go beyond them (a test's
- * 16-byte topic), but not to a string, a negative or a fraction where none means anything.
+ * What each numeric option of {@link SchedulerOptions} takes, checked by `Scheduler.start` before
+ * anything listens (checkNumberOptions). The CLI's flags narrow these to ranges for people
+ * (`--heartbeat-ttl` from 100ms); in-process callers may go beyond them (a test's 16-byte topic),
+ * but not to a string, a negative or a fraction where none means anything. They were taken as
+ * given: `port: 'x'` started a scheduler at `ws://127.0.0.1:undefined`, `heartbeatTtlMs: 'x'` and
+ * `maxTopics: -1` started one, `helloTimeoutMs: 'x'` failed in Node naming its `requestTimeout`.
  */
-const SCHEDULER_NUMBER_OPTIONS: { [K in keyof SchedulerOptions]?: NumberRule } = {
+export const SCHEDULER_NUMBER_OPTIONS: NumberRules<SchedulerOptions> = {
   port: PORT_RULE, dashboardPort: PORT_RULE,
   heartbeatTtlMs: msRule(false), memoryStallMs: msRule(false), helloTimeoutMs: msRule(false), pieceStallMs: msRule(false), dashboardSessionTtlMs: msRule(false),
   holderWaitMs: msRule(true), refusalWaitMs: msRule(true), sessionGraceMs: msRule(true),
   allowedFailures: wholeFrom(1), maxTopics: wholeFrom(1), maxUnauthenticatedConnections: wholeFrom(1), dashboardMaxFeeds: wholeFrom(1), dashboardMaxFeedsPerAddress: wholeFrom(1),
   maxTopicBytes: BYTES_RULE, maxPublishedBytes: BYTES_RULE, maxFrameBytes: BYTES_RULE, maxMessageBytes: BYTES_RULE, maxSendBacklogBytes: BYTES_RULE,
 };
-
-/**
- * Throws a RangeError naming the first numeric option of `opts` that is not a number it takes,
- * and its value as given (`Scheduler.start: maxTopics must be a whole number from 1, got "5"`),
- * before anything listens. They were taken as given: `port: 'x'` started a scheduler at
- * `ws://127.0.0.1:undefined`, `heartbeatTtlMs: 'x'` and `maxTopics: -1` started one,
- * `helloTimeoutMs: 'x'` failed in Node naming its `requestTimeout`.
- */
-export function checkSchedulerNumbers(opts: SchedulerOptions, where = 'Scheduler.start'): void {
-  for (const [name, rule] of Object.entries(SCHEDULER_NUMBER_OPTIONS) as [keyof SchedulerOptions, NumberRule][]) {
-    if (opts[name] !== undefined) checkNumberOption(`${where}: ${name}`, opts[name], rule);
-  }
-}

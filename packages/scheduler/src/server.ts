@@ -5,7 +5,7 @@ import {
   CLIENT_TO_SCHEDULER, CloseCode, listen, listenUnix, tooLargeReason, type AcceptConnectionsOptions, type UnixListener, WORKER_TO_SCHEDULER, type Connection, type Hello, type Inbound, type Listener,
   type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
-import { countOf, formatBytes, memoryUsage, residentBytes } from '@gluon/protocol';
+import { checkNumberOptions, countOf, formatBytes, memoryUsage, residentBytes } from '@gluon/protocol';
 import { leftReason, WorkerChurn, workerWho } from './worker-churn.js';
 import { ChurnWindow } from './churn-window.js';
 import type { ClusterEvent, ClusterProbe, ClusterSnapshot, DashboardSource } from './dashboard/source.js';
@@ -17,7 +17,7 @@ import type { HeldEvents } from './held-events.js';
 import { stallNote } from './loop-stall.js';
 import { overLongKeys } from './key-refusals.js';
 import { SchedulerState, type Command, type SchedulerConfig } from './state.js';
-import { checkSchedulerNumbers, SCHEDULER_OPTION_KEYS, type SchedulerOptions } from './server-options.js';
+import { SCHEDULER_NUMBER_OPTIONS, SCHEDULER_OPTION_KEYS, type SchedulerOptions } from './server-options.js';
 
 type FromWorker = Inbound<typeof WORKER_TO_SCHEDULER>;
 type FromClient = Inbound<typeof CLIENT_TO_SCHEDULER>;
@@ -131,7 +131,7 @@ export class Scheduler implements DashboardSource {
     checkOptionKeys(opts, SCHEDULER_OPTION_KEYS, 'Scheduler.start');
     checkOptionKeys(opts.tls, TLS_OPTION_KEYS, 'Scheduler.start: tls', 'TLS option');
     checkTokenOption(opts.token, 'Scheduler.start');
-    checkSchedulerNumbers(opts);
+    checkNumberOptions(opts, SCHEDULER_NUMBER_OPTIONS, 'Scheduler.start');
     // File paths, as Client.connect takes them, read and checked here: passed on as they were,
     // a path failed in OpenSSL with 'PEM routines::no start line', naming no option or file.
     if (opts.tls) opts = { ...opts, tls: readTlsMaterial(opts.tls, 'Scheduler.start: tls') };

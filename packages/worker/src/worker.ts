@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { cpus, hostname } from 'node:os';
 import {
-  BYTES_RULE, checkNumberOption, msRule, PORT_RULE, wholeFrom, type NumberRule,
+  BYTES_RULE, checkNumberOptions, msRule, PORT_RULE, wholeFrom, type NumberRules,
   checkOptionKeys, checkTokenOption, staggerNotBelowText, CloseCode, connect, HandshakeError, readTlsMaterial, residentBytes, tokenUnchecked, workerTokenUncheckedText, isPermanentRefusal, listen, logText, MAX_KEY_LENGTH, overLongKeyText, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, withTokenHelp, type Connection,
   type Inbound, type Listener, type Logger, type Message, type OptionKeys, type TlsNames, type TlsOptions, TLS_OPTION_KEYS, TLS_OPTION_NAMES,
 } from '@gluon/protocol';
@@ -105,7 +105,7 @@ const WORKER_OPTION_KEYS: OptionKeys<WorkerOptions> = {
  * hint). They were taken as given: `maxFrameBytes: 'x'`, `peerTimeoutMs: 'x'`, `listenPort: 'x'`,
  * `nthreads: 'x'` started a worker that listened and waited for its scheduler.
  */
-const WORKER_NUMBER_OPTIONS: { [K in keyof WorkerOptions]?: NumberRule } = {
+const WORKER_NUMBER_OPTIONS: NumberRules<WorkerOptions> = {
   nthreads: wholeFrom(1), listenPort: PORT_RULE, maxUnauthenticatedConnections: wholeFrom(1),
   memoryLimit: { what: 'a number of bytes', integer: false, min: 0 },
   peerTimeoutMs: msRule(false), lifetimeMs: msRule(true), lifetimeStaggerMs: msRule(true),
@@ -213,9 +213,7 @@ export class GluonWorker {
     this.allow = { cwd: opts.cwd ?? process.cwd(), extra: opts.allowModules ?? [] };
     this.gate = new ModuleGate(this.allow);
     this.peerTimeoutMs = opts.peerTimeoutMs ?? DEFAULT_PEER_TIMEOUT_MS;
-    for (const [name, rule] of Object.entries(WORKER_NUMBER_OPTIONS) as [keyof WorkerOptions, NumberRule][]) {
-      if (opts[name] !== undefined) checkNumberOption(`GluonWorker: ${name}`, opts[name], rule);
-    }
+    checkNumberOptions(opts, WORKER_NUMBER_OPTIONS, 'GluonWorker');
     const { lifetimeMs, lifetimeStaggerMs } = opts;
     if (lifetimeStaggerMs && lifetimeMs !== undefined && lifetimeStaggerMs >= lifetimeMs) throw new RangeError(`GluonWorker: ${staggerNotBelowText('lifetimeStaggerMs', lifetimeStaggerMs, 'lifetimeMs', lifetimeMs)}`);
     const death = opts.deathTimeoutMs;
