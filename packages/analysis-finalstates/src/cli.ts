@@ -7,9 +7,8 @@
  * saying how far it got and closing its cluster, or generate, after removing what it had written;
  * 143 and 129 the same for a SIGTERM and a SIGHUP (a closed terminal, a dropped ssh connection).
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { countOf, parseArgsMessage, stopWithSupervisor, tokenFromEnv } from '@gluon/protocol/tools';
+import { countOf, packageVersionOf, parseArgsMessage, stopWithSupervisor, tokenFromEnv } from '@gluon/protocol/tools';
 import { ConfigError } from './config.js';
 import { flagHelp, parseRunArgs } from './cli-args.js';
 import { jobScript } from './job-script.js';
@@ -20,7 +19,7 @@ import {
 // --version, a usage error and --print-job-script load none of them (bench/cli-startup.ts).
 
 /** This package's version, for --version. */
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = packageVersionOf(import.meta.url);
 
 const HELP = `usage:
   gluon-finalstates [--config config.yaml] [--data-dir DIR|FILE] [--schema atlas-2020|cms-nanoaod]

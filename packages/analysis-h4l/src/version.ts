@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { packageVersionOf } from '@gluon/protocol/tools';
 
 /** This package's version (`gluon-h4l --version`, and recorded in every run's outputs). */
-export const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+export const VERSION: string = packageVersionOf(import.meta.url);
