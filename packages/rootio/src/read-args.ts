@@ -93,16 +93,34 @@ function checkCredentials(where: string): string {
     "give them as a header instead: { http: { headers: { Authorization: 'Basic ' + btoa('user:password') } } }");
 }
 
+/** The members of a column that is an object: jagged, fixed-size or nested (types.ts). */
+const COLUMN_MEMBERS = ['offsets', 'values', 'keys', 'innerShape'];
+
+/**
+ * Whether `into` is one column of a read (`{offsets, values}`, `{values, innerShape}`, a map's
+ * `{offsets, keys, values}`) rather than a read's columns, when none of the `names` read is a
+ * key of it (a tree may name its branches `offsets` and `values`).
+ */
+function isOneColumn(into: object, names: readonly string[]): boolean {
+  const o = into as Record<string, unknown>;
+  if (!('values' in o) || !(o.offsets instanceof Int32Array || Array.isArray(o.innerShape))) return false;
+  return Object.keys(o).every((k) => COLUMN_MEMBERS.includes(k)) && !names.some((n) => n in o);
+}
+
 /**
  * Throws a TypeError unless `into` (arrays()) is an earlier read's columns (an object of column
  * name to column; null or undefined: none), and `reuse` (iterate()) a boolean. Any other `into`
  * was quietly ignored (a column given instead of the read's object, `into: a.lep_n`, reused
- * nothing), and a string's letters were taken for columns.
+ * nothing), and a string's letters were taken for columns. A jagged column given as `into`
+ * (`into: a.lep_pt`) had its offsets and values taken for two columns' memory: the read wrote
+ * into offsets that the other columns of its collection, kept by the caller, still share.
  */
-export function checkReadValues(where: string, opts: { into?: unknown; reuse?: unknown }): void {
+export function checkReadValues(where: string, opts: { into?: unknown; reuse?: unknown }, names: readonly string[] = []): void {
   const into = opts.into;
-  if (into !== undefined && into !== null && (typeof into !== 'object' || Array.isArray(into) || ArrayBuffer.isView(into))) {
-    const what = ArrayBuffer.isView(into) ? `a ${into.constructor.name} (give the whole result of the earlier read, not one of its columns)` : showArg(into);
+  if (into !== undefined && into !== null && (typeof into !== 'object' || Array.isArray(into) || ArrayBuffer.isView(into) || isOneColumn(into, names))) {
+    const notOne = '(give the whole result of the earlier read, not one of its columns)';
+    const what = ArrayBuffer.isView(into) ? `a ${into.constructor.name} ${notOne}`
+      : typeof into === 'object' && !Array.isArray(into) ? `one column, {${Object.keys(into).join(', ')}} ${notOne}` : showArg(into);
     throw new TypeError(`${where}: into must be the columns of an earlier read (the object arrays() returned), got ${what}`);
   }
   if (opts.reuse !== undefined && typeof opts.reuse !== 'boolean') throw new TypeError(`${where}: reuse must be true or false, got ${showArg(opts.reuse)}`);

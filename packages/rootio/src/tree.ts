@@ -215,7 +215,7 @@ export class TreeReader {
   async arrays(names: string[], opts: ArraysOptions = {}): Promise<Record<string, Column>> {
     checkNames(`arrays() of ${this.describe()}`, names);
     checkOptions(`arrays() of ${this.describe()}`, opts, ARRAYS_OPTIONS);
-    checkReadValues(`arrays() of ${this.describe()}`, opts);
+    checkReadValues(`arrays() of ${this.describe()}`, opts, names);
     this.file.checkOpen(`arrays() of tree "${this.name}"`);
     const { start, stop } = entryRange(this.describe(), this.numEntries, opts);
     // Plain loops build the arrays here, not .map(): TurboFan's inlined map makes HOLEY arrays

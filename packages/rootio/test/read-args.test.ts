@@ -130,3 +130,24 @@ t.test('into must be an earlier read\'s columns, reuse a boolean', async (t) => 
   for await (const b of tree.iterate([branch], { step: 1, entryStop: 2, reuse: true })) t.equal((b.columns[branch] as ArrayLike<number>).length, 1);
 });
 
+
+/**
+ * One jagged or fixed-size column given as `into` (`into: prev.lep_pt`, which the README calls a
+ * TypeError) was taken: its offsets and values were reused as two columns' memory (see
+ * shared-offsets.test for what that overwrote).
+ */
+t.test('one column of an object kind as into is refused, naming its members', async (t) => {
+  const f = await openRootFile(`${dir}uproot-small-evnt-tree-fullsplit.root`);
+  t.teardown(() => f.close());
+  const tree = await f.tree('tree');
+  const first = await tree.arrays(['evt/SliceI16', 'evt/ArrayI16[10]'], { entryStart: 0, entryStop: 50 });
+  const where = /^arrays\(\) of tree "tree" in \S+: into must be the columns of an earlier read \(the object arrays\(\) returned\), got one column, /;
+  await t.rejects(tree.arrays(['evt/SliceI64'], { entryStart: 50, entryStop: 100, into: first['evt/SliceI16'] } as never), {
+    name: 'TypeError', message: new RegExp(`${where.source}\\{offsets, values\\} \\(give the whole result of the earlier read, not one of its columns\\)$`),
+  });
+  await t.rejects(tree.arrays(['evt/ArrayI32[10]'], { into: first['evt/ArrayI16[10]'] } as never), {
+    name: 'TypeError', message: new RegExp(`${where.source}\\{values, innerShape\\} `),
+  });
+  // The read's whole result still reads.
+  t.equal(((await tree.arrays(['evt/SliceI64'], { entryStart: 50, entryStop: 100, into: first }))['evt/SliceI64'] as { offsets: Int32Array }).offsets.length, 51);
+});

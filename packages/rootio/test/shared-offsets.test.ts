@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openRootFile, RootFileWriter, type Column, type Jagged } from '../src/index.js';
 import { columnBytes } from './mixed-tree.js';
+import { NO_DATA, sharedData } from './helpers.js';
 
 /**
  * Jagged columns of one read whose offsets are equal share one offsets array (shared-offsets.ts):
@@ -112,6 +113,27 @@ t.test('into: a shared offsets array is reused only when every column holding it
   // Every holder given back, under other keys: reused.
   const fourth = await tree.arrays(['a', 'b'], { into: { x: second.b!, y: second.d!, z: second.c!, w: third.a!, v: third.f!, u: second.a! } });
   t.same(copyOf(fourth, ['a', 'b']), copyOf(await tree.arrays(['a', 'b']), ['a', 'b']), 'values right into every holder given back');
+});
+
+/**
+ * One jagged column given back alone (`into: first.Muon_Px`, not `into: first`) had its offsets
+ * and values taken for two columns' memory, unguarded: the read wrote its offsets into the array
+ * the kept Muon_Py shares (found by the new-user trial; HZZ's counted arrays have their offsets
+ * in a buffer of their own, which a read of the same size fits exactly). It is a TypeError now
+ * (read-args.ts), and nothing kept changes.
+ */
+const data = sharedData();
+t.test('into: one jagged column given alone is refused, and the columns sharing its offsets keep them', { skip: data ? false : NO_DATA }, async (t) => {
+  const f = await openRootFile(join(data!, 'root-testfiles', 'uproot-HZZ.root'));
+  t.teardown(() => f.close());
+  const tree = await f.tree('events');
+  const first = await tree.arrays(['Muon_Px', 'Muon_Py'], { entryStart: 0, entryStop: 1000 });
+  t.equal(jagged(first, 'Muon_Py').offsets, jagged(first, 'Muon_Px').offsets, 'Muon_Px and Muon_Py share their offsets');
+  const kept = copyOf(first, ['Muon_Py']);
+  await t.rejects(tree.arrays(['Muon_Pz'], { entryStart: 1000, entryStop: 2000, into: first.Muon_Px as never }), {
+    name: 'TypeError', message: /: into must be the columns of an earlier read \(the object arrays\(\) returned\), got one column, \{offsets, values\} /,
+  });
+  t.same(copyOf(first, ['Muon_Py']), kept, 'the kept column\'s shared offsets are intact');
 });
 
 t.test('iterate with reuse: each batch shares its offsets and reads as in fresh memory', async (t) => {

@@ -112,7 +112,7 @@ export class RNTupleReader {
   async arrays(names: string[], opts: ArraysOptions = {}): Promise<Record<string, Column>> {
     checkNames(`arrays() of RNTuple "${this.name}" in ${this.source.path}`, names, 'field');
     checkOptions(`arrays() of RNTuple "${this.name}" in ${this.source.path}`, opts, ARRAYS_OPTIONS);
-    checkReadValues(`arrays() of RNTuple "${this.name}" in ${this.source.path}`, opts);
+    checkReadValues(`arrays() of RNTuple "${this.name}" in ${this.source.path}`, opts, names);
     const { start, stop } = entryRange(`RNTuple "${this.name}" in ${this.source.path}`, this.numEntries, opts);
     const out: Record<string, Column> = {};
     const memory = opts.into ? new ColumnMemory(Object.values(opts.into)) : FRESH;
