@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap';
 import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
 import { openRootFile } from '@gluon/rootio';
 
 /**
@@ -72,6 +73,7 @@ t.test('values of the wrong kind name the option and show the value as given', a
   await t.rejects(tree.iterate([branch], { step: '5' } as never).next(), { name: 'RangeError', message: new RegExp(`^iterate\\(\\) of tree "${name}" in \\S+: step must be a positive integer, got "5"$`) });
 
   const url = 'http://127.0.0.1:1/x.root'; // refused before any request
+  const most = Math.max(64, availableParallelism());
   const bad: [string, object, RegExp][] = [
     ['retries 0', { http: { retries: 0 } }, /^openRootFile\(http:\/\/127\.0\.0\.1:1\/x\.root\): http\.retries must be an integer ≥ 1 \(the attempts per request, the first included\), got 0$/],
     ['retries as a string', { http: { retries: '3' } }, /: http\.retries must be an integer ≥ 1 .*, got "3"$/],
@@ -81,7 +83,11 @@ t.test('values of the wrong kind name the option and show the value as given', a
     ['headers as a string', { http: { headers: 'x' } }, /: http\.headers must be an object of header names to strings, got a string$/],
     ['a bigint metadata time-out', { metadataTimeoutMs: 5n }, /: metadataTimeoutMs must be a number of ms > 0 .*, got 5n$/],
     ['a zero metadata time-out', { metadataTimeoutMs: 0 }, /: metadataTimeoutMs must be .*, got 0$/],
-    ['decompressThreads as a string', { decompressThreads: '2' }, /^openRootFile\(\S+\): decompressThreads must be a positive integer, got "2"$/],
+    ['decompressThreads as a string', { decompressThreads: '2' }, /^openRootFile\(\S+\): decompressThreads must be a positive integer ≤ \d+ \(.*\), got "2"$/],
+    // Unbounded, 400 on a 2-core machine started 399 threads: a 4,000-basket read took 143 s and 5.6 GB.
+    ['more decompressThreads than 64 and the cores', { decompressThreads: most + 1 },
+      new RegExp(`^openRootFile\\(\\S+\\): decompressThreads must be a positive integer ≤ ${most} \\(the larger of 64 and this machine's ${availableParallelism()} cores: each thread holds ~12 MB, and threads beyond the cores only take turns\\), got ${most + 1}$`)],
+    ['a million decompressThreads', { decompressThreads: 1e6 }, /: decompressThreads must be a positive integer ≤ \d+ .*, got 1000000$/],
   ];
   for (const [what, opts, message] of bad) {
     await t.rejects(openRootFile(url, opts as never), { message }, what);
@@ -103,6 +109,8 @@ t.test('values of the wrong kind name the option and show the value as given', a
   t.teardown(() => byUrl.close());
   t.same(byUrl.keys(), f.keys(), 'a URL object opens the file');
   // What is right still opens.
+  const atMost = await openRootFile(path, { decompressThreads: most });
+  t.teardown(() => atMost.close());
   const ok = await openRootFile(path, { metadataTimeoutMs: 10_000, decompressThreads: 1, http: { retries: 1, backoffMs: 0, coalesceGap: 0, timeoutMs: 1000, headers: { 'x-a': 'b' } } });
   t.teardown(() => ok.close());
   t.equal(ok.keys().length, f.keys().length);
