@@ -14,7 +14,8 @@ import { editDistance } from './near-names.js';
 
 /** Every key of an options type, as an object the compiler holds to the type (none missing, none extra). */
 type AllKeys<T> = { readonly [K in keyof Required<T>]: true };
-const keysOf = <T>(all: AllKeys<T>): readonly string[] => Object.keys(all);
+/** The keys of an options type, checked complete by the compiler (one entry per key of T). */
+export const keysOf = <T>(all: AllKeys<T>): readonly string[] => Object.keys(all);
 
 export const ARRAYS_OPTIONS = keysOf<ArraysOptions>({ entryStart: true, entryStop: true, into: true });
 export const ITERATE_OPTIONS = keysOf<IterateOptions>({ entryStart: true, entryStop: true, step: true, reuse: true });

@@ -81,3 +81,46 @@ t.test('histogram contents and sumw2 must be numbers, named with their bin', asy
   t.same(f.keys().filter((k) => k.className === 'TH1D').map((k) => k.name), ['h'], 'only the good histogram was written');
   t.same([...(await f.histogram('h')).contents].map(String), ['0', '1', 'NaN', '3', '0']);
 });
+
+/**
+ * A key the writer does not know was ignored while its default applied (found by the new-user
+ * trial): `{jaged: 'vector'}` made a scalar branch, `{compresion: …}` wrote zlib level 1,
+ * `xtitle` left the axis untitled, `basketEntry` kept 100 000 entries a basket. Each is refused,
+ * naming the call, the key and its likely spelling, and nothing is written.
+ */
+t.test('unknown option keys and fields are refused, naming the nearest known one', async (t) => {
+  const path = join(dir, 'keys.root');
+  await t.rejects(RootFileWriter.create(path, { compresion: { algorithm: 'none', level: 0 } } as never), {
+    name: 'TypeError',
+    message: `RootFileWriter.create(${path}): unknown option "compresion" (did you mean "compression"?); the options are compression, seekOffset, stamp, name`,
+  });
+  await t.rejects(RootFileWriter.create(path, { compression: { algorithm: 'zlib', levl: 9 } } as never), {
+    name: 'TypeError', message: `RootFileWriter.create(${path}): compression: unknown option "levl" (did you mean "level"?); the options are algorithm, level`,
+  });
+  await t.rejects(RootFileWriter.create(path, { stamp: { uuid: new Uint8Array(16), time: new Date(0), zone: 'UTC' } } as never), {
+    name: 'TypeError', message: /^RootFileWriter\.create\(\S+\): stamp: unknown option "zone"; the options are uuid, time$/,
+  });
+  const w = await RootFileWriter.create(path);
+  const h = { type: 'TH1D' as const, name: 'h', title: '', nbins: 1, lo: 0, hi: 1, contents: [0, 1, 0] };
+  t.throws(() => w.writeHistogram({ ...h, xtitle: 'm [GeV]' } as never), {
+    name: 'TypeError', message: /^writeHistogram\(h\): unknown option "xtitle" \(did you mean "xTitle"\?\); the options are type, name, title, /,
+  });
+  t.throws(() => w.createTree('t', '', [{ name: 'x', type: 'float', jaged: 'vector' } as never]), {
+    name: 'TypeError', message: 'createTree(t): branch x: unknown option "jaged" (did you mean "jagged"?); the options are name, type, jagged, counter, title',
+  });
+  t.throws(() => w.createTree('t', '', [{ name: 'x', type: 'float' }], { basketEntrie: 10 } as never), {
+    name: 'TypeError', message: 'createTree(t): unknown option "basketEntrie" (did you mean "basketEntries"?); the options are basketEntries',
+  });
+  const tw = w.createTree('t', '', [{ name: 'x', type: 'float' }]);
+  await tw.append({ x: [1, 2] });
+  t.throws(() => tw.flush({ emptybaskets: true } as never), {
+    name: 'TypeError', message: 'tree t: flush(): unknown option "emptybaskets" (did you mean "emptyBaskets"?); the options are emptyBaskets',
+  });
+  w.writeHistogram(h);
+  await w.close();
+  // Nothing refused was written: one histogram, one tree of one branch.
+  const f = await openRootFile(path);
+  t.teardown(() => f.close());
+  t.same(f.keys().filter((k) => k.className !== 'TList').map((k) => `${k.name}:${k.className}`), ['h:TH1D', 't:TTree']);
+  t.same((await f.tree('t')).branches.map((b) => b.name), ['x']);
+});

@@ -13,6 +13,12 @@ import { RootIOError } from '../errors.js';
 import { dependencies, writeBody, writeStreamerInfoList, type RObject } from './streamer.js';
 import { histogramObject, type HistogramInput } from './histogram.js';
 import { TreeWriter, type BranchSpec, type TreeOptions } from './tree-writer.js';
+import { checkOptions, keysOf } from '../read-args.js';
+
+/** The keys create() knows, at each level: any other is refused, not ignored while its default applies. */
+const WRITER_OPTIONS = keysOf<WriterOptions>({ compression: true, seekOffset: true, stamp: true, name: true });
+const COMPRESSION_KEYS = keysOf<CompressionSettings>({ algorithm: true, level: true });
+const STAMP_KEYS = keysOf<NonNullable<WriterOptions['stamp']>>({ uuid: true, time: true });
 
 export interface WriterOptions {
   /** Default zlib level 1 (ROOT's default algorithm; fast). `{algorithm: 'none', level: 0}` stores raw. */
@@ -67,6 +73,9 @@ export class RootFileWriter {
 
   /** Creates (truncates) `path` for writing. */
   static async create(path: string, options: WriterOptions = {}): Promise<RootFileWriter> {
+    checkOptions(`RootFileWriter.create(${path})`, options, WRITER_OPTIONS);
+    checkOptions(`RootFileWriter.create(${path}): compression`, options.compression, COMPRESSION_KEYS);
+    checkOptions(`RootFileWriter.create(${path}): stamp`, options.stamp, STAMP_KEYS);
     const compression = options.compression ?? { algorithm: 'zlib', level: 1 };
     if (compression.algorithm !== 'zlib' && compression.algorithm !== 'none') {
       throw new Error(`RootFileWriter: compression algorithm ${String(compression.algorithm)} is not supported for writing (zlib or none)`);

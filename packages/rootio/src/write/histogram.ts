@@ -1,6 +1,7 @@
 /** TH1D / TH1F / TH2D objects from plain bin arrays, with the statistics ROOT and uproot read. */
 import { DEFAULT_BITS, type RObject } from './streamer.js';
 import { firstNonNumber, showValue } from './check-values.js';
+import { checkOptions, keysOf } from '../read-args.js';
 
 export interface HistogramInput {
   type: 'TH1D' | 'TH1F' | 'TH2D';
@@ -82,7 +83,15 @@ function checkAxis(h: HistogramInput, f: AxisFields, nbins: unknown, lo: unknown
 }
 
 /** Validates the input and builds the TH1 object. */
+/** HistogramInput's fields: any other (`xtitle`, `sumW2`) is refused, not left out of the file. */
+const HISTOGRAM_FIELDS = keysOf<HistogramInput>({
+  type: true, name: true, title: true, nbins: true, lo: true, hi: true, edges: true, contents: true, sumw2: true,
+  ny: true, ylo: true, yhi: true, yEdges: true, entries: true, xTitle: true, yTitle: true,
+  tsumw: true, tsumw2: true, tsumwx: true, tsumwx2: true,
+});
+
 export function histogramObject(h: HistogramInput): RObject {
+  checkOptions(`writeHistogram(${(h as Partial<HistogramInput> | null)?.name ?? ''})`, h, HISTOGRAM_FIELDS);
   if (h.type !== 'TH1D' && h.type !== 'TH1F' && h.type !== 'TH2D') fail(h, `type must be TH1D, TH1F or TH2D, got ${String(h.type)}`);
   if (!h.name) throw new Error('writeHistogram: name is required');
   const two = h.type === 'TH2D';

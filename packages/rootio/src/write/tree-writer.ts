@@ -8,6 +8,7 @@ import { DEFAULT_BITS, describe, type RObject } from './streamer.js';
 import { WBuffer } from './wbuffer.js';
 import { BRANCH_TYPES, encodeValues, type ElementType } from './types.js';
 import { firstBadOffset, firstMisfit, misfitMessage } from './check-values.js';
+import { checkOptions, keysOf } from '../read-args.js';
 
 /** One branch to create. */
 export interface BranchSpec {
@@ -27,6 +28,14 @@ export interface TreeOptions {
   /** Entries per basket (and per cluster); default 100 000. */
   basketEntries?: number;
 }
+
+/**
+ * The keys createTree() and flush() know: any other is refused. A misspelt `jaged: 'vector'` made
+ * a scalar branch, `basketEntry` left the default, `xtitle` no title.
+ */
+const TREE_OPTIONS = keysOf<TreeOptions>({ basketEntries: true });
+const BRANCH_KEYS = keysOf<BranchSpec>({ name: true, type: true, jagged: true, counter: true, title: true });
+const FLUSH_OPTIONS = keysOf<{ emptyBaskets?: boolean }>({ emptyBaskets: true });
 
 /** A jagged column as appended: entry i is values[offsets[i] .. offsets[i+1]). */
 export interface JaggedInput {
@@ -76,6 +85,7 @@ export class TreeWriter {
 
   constructor(private readonly file: RootFileWriter, readonly name: string, readonly title: string, specs: readonly BranchSpec[], options: TreeOptions) {
     if (!name) throw new Error('createTree: tree name is required');
+    checkOptions(`createTree(${name})`, options, TREE_OPTIONS);
     this.basketEntries = options.basketEntries ?? DEFAULT_BASKET_ENTRIES;
     if (!Number.isInteger(this.basketEntries) || this.basketEntries < 1) {
       throw new Error(`createTree(${name}): basketEntries must be a positive integer, got ${options.basketEntries}`);
@@ -83,6 +93,7 @@ export class TreeWriter {
     const declared = new Map(specs.map((s) => [s.name, s]));
     const counters = new Set<string>();
     for (const s of specs) {
+      checkOptions(`createTree(${name}): branch ${(s as Partial<BranchSpec> | null)?.name ?? ''}`, s, BRANCH_KEYS);
       if (!s.name || !/^[A-Za-z_][A-Za-z0-9_.]*$/.test(s.name)) throw new Error(`createTree(${name}): bad branch name ${JSON.stringify(s.name)}`);
       if (!(s.type in BRANCH_TYPES)) throw new Error(`createTree(${name}): branch ${s.name} has unknown type ${String(s.type)} (expected one of ${Object.keys(BRANCH_TYPES).join(', ')})`);
       if (s.jagged !== undefined && s.jagged !== 'counted' && s.jagged !== 'vector') throw new Error(`createTree(${name}): branch ${s.name} has jagged = ${String(s.jagged)}; use 'counted' or 'vector'`);
@@ -243,6 +254,7 @@ export class TreeWriter {
    */
   flush(options: { emptyBaskets?: boolean } = {}): void {
     if (this.finished) throw new Error(`tree ${this.name}: flush after the file was closed`);
+    checkOptions(`tree ${this.name}: flush()`, options, FLUSH_OPTIONS);
     if (this.branches.some((b) => b.pendingEntries !== 0) || options.emptyBaskets) this.flushedEarly = true;
     for (const b of this.branches) this.writeBasket(b, options.emptyBaskets === true);
   }
