@@ -8,7 +8,7 @@ import { RNTupleReader } from './rntuple/reader.js';
 import type { ObjectReader } from './meta/objects.js';
 import { ClassLayouts } from './object-members.js';
 import type { RObject } from './meta/rbuffer.js';
-import { checkLocation, checkOpenValues, checkOptions, HTTP_OPTIONS, OPEN_OPTIONS } from './read-args.js';
+import { checkKeyName, checkLocation, checkOpenValues, checkOptions, HTTP_OPTIONS, OPEN_OPTIONS } from './read-args.js';
 import { runningTimeout } from './running-timeout.js';
 
 const RNTUPLE = 'ROOT::RNTuple';
@@ -126,7 +126,7 @@ export class RootFile {
 
   /** Reads an object by its path (see {@link keys}; bounded in time; damage becomes RootFormatError). */
   async object(name: string): Promise<RObject> {
-    this.checkOpen(`object(${name})`);
+    this.checkCall('object', name);
     const key = this.findKey(name);
     return guard(this.path, (signal) => readKeyObject(readsEndedBy(this.source, signal), key, this.reader), this.timeoutMs, `reading ${name}`,
       () => this.source.waiting?.() ?? null);
@@ -143,7 +143,7 @@ export class RootFile {
 
   /** Opens a TTree by its path (`mini`, `dir/sub/tree`) for reading (its object read once per file: see `treeObjects`). */
   async tree(name: string): Promise<TreeReader> {
-    this.checkOpen(`tree(${name})`);
+    this.checkCall('tree', name);
     const key = this.findKey(name);
     if (key.className === RNTUPLE) throw new RootFormatError(this.path, -1, `${name} is an RNTuple, not a TTree: open it with file.rntuple('${name}')`);
     if (key.className !== 'TTree' && key.className !== 'TNtuple' && key.className !== 'TNtupleD') {
@@ -167,7 +167,7 @@ export class RootFile {
    * has the TreeReader's shape: `numEntries`, `branches`, `arrays(names, range)`, `iterate()`.
    */
   async rntuple(name: string): Promise<RNTupleReader> {
-    this.checkOpen(`rntuple(${name})`);
+    this.checkCall('rntuple', name);
     const key = this.findKey(name);
     if (key.className !== RNTUPLE) throw new RootFormatError(this.path, -1, `${name} is a ${key.className}, not an RNTuple`);
     return guard(this.path, async (signal) => {
@@ -178,7 +178,7 @@ export class RootFile {
 
   /** Reads a histogram: TH1, TH2, TH3 (any element type) or a profile (TProfile, TProfile2D, TProfile3D). */
   async histogram(name: string): Promise<Histogram> {
-    this.checkOpen(`histogram(${name})`);
+    this.checkCall('histogram', name);
     const at = this.findKey(name).seekKey;
     const obj = await this.object(name);
     return interpret(this.path, `the histogram ${name}`, () => readHistogram(this.path, name, obj, at), at);
@@ -204,6 +204,12 @@ export class RootFile {
    */
   checkOpen(what: string): void {
     if (this.closedFlag) throw new RootIOError(this.path, `${what}: the file was closed (close() was called); open it again to read from it`);
+  }
+
+  /** The checks before `call(name)` reads an object: a string name, and the file still open. */
+  private checkCall(call: string, name: unknown): void {
+    checkKeyName(`${call}() in ${this.path}`, name);
+    this.checkOpen(`${call}(${name})`);
   }
 
   /** Closes the file; reads after it are refused. Closing twice is harmless. */

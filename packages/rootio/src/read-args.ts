@@ -22,6 +22,17 @@ export const ITERATE_OPTIONS = keysOf<IterateOptions>({ entryStart: true, entryS
 export const OPEN_OPTIONS = keysOf<OpenOptions>({ http: true, metadataTimeoutMs: true, decompressThreads: true });
 export const HTTP_OPTIONS = keysOf<HttpOptions>({ retries: true, backoffMs: true, coalesceGap: true, headers: true, timeoutMs: true });
 
+/**
+ * Throws a TypeError unless an object's name (tree(), histogram(), object(), rntuple()) is a
+ * string: `tree()` and `tree(3)` failed inside the path lookup with "Cannot read properties of
+ * undefined (reading 'replace')" and "path.replace is not a function", naming neither call nor file.
+ */
+export function checkKeyName(where: string, name: unknown): asserts name is string {
+  if (typeof name !== 'string') {
+    throw new TypeError(`${where}: the name must be a string, a path as keys() lists them ("mini", "dir/tree", "mini;1"), got ${showArg(name)}`);
+  }
+}
+
 /** Throws a TypeError unless `names` is an array of strings, naming the call (`where`). */
 export function checkNames(where: string, names: unknown, what = 'branch'): void {
   if (Array.isArray(names) && names.every((n) => typeof n === 'string')) return;

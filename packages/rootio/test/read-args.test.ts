@@ -159,3 +159,23 @@ t.test('one column of an object kind as into is refused, naming its members', as
   // The read's whole result still reads.
   t.equal(((await tree.arrays(['evt/SliceI64'], { entryStart: 50, entryStop: 100, into: first }))['evt/SliceI64'] as { offsets: Int32Array }).offsets.length, 51);
 });
+
+/**
+ * An object's name that is not a string (`f.tree()`, `f.tree(3)`, a key object for its name)
+ * failed inside the path lookup with "Cannot read properties of undefined (reading 'replace')"
+ * or "path.replace is not a function", naming neither the call nor the file (new-user trial).
+ */
+t.test('tree(), histogram(), object() and rntuple() take a string name, and say so', async (t) => {
+  const { path, f, name } = await smallTree(t);
+  const key = f.keys()[0]!;
+  for (const call of ['tree', 'histogram', 'object', 'rntuple'] as const) {
+    for (const [bad, shown] of [[undefined, 'undefined'], [3, '3'], [key, JSON.stringify(key)], [['a'], '["a"]']] as const) {
+      await t.rejects((f[call] as (n: unknown) => Promise<unknown>).call(f, bad), {
+        name: 'TypeError',
+        message: `${call}() in ${path}: the name must be a string, a path as keys() lists them ("mini", "dir/tree", "mini;1"), got ${shown}`,
+      }, `${call}(${shown})`);
+    }
+  }
+  // A string still reads.
+  t.equal((await f.tree(name)).name, name);
+});
