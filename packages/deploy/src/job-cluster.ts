@@ -211,7 +211,8 @@ export const optionKey: OptionName = (key) => key;
 
 /** Checks the options every launcher shares, naming the bad one as `name` says. */
 export function checkJobClusterOptions(o: JobClusterOptions, name: OptionName = optionKey): void {
-  if (o.cores !== undefined && (!Number.isInteger(o.cores) || o.cores < 1 || o.cores > 1024)) throw new RangeError(`${name('cores')} must be an integer from 1 to 1024, got ${o.cores}`);
+  checkOptionTypes(o, name);
+  if (o.cores !== undefined && (!Number.isInteger(o.cores) || o.cores < 1 || o.cores > 1024)) throw new RangeError(`${name('cores')} must be an integer from 1 to 1024, got ${said(o.cores)}`);
   if (o.memory !== undefined) parseBytes(name('memory'), o.memory);
   if (o.walltime !== undefined) checkWalltime(o.walltime, name('walltime'));
   lifetimeArgs(o, name);
@@ -229,6 +230,48 @@ export function checkJobClusterOptions(o: JobClusterOptions, name: OptionName = 
   if (o.absentNoticeMs !== undefined && !(typeof o.absentNoticeMs === 'number' && o.absentNoticeMs >= 0 && Number.isFinite(o.absentNoticeMs))) {
     throw new RangeError(`${name('absentNoticeMs')} must be a finite number of ms ≥ 0, got ${o.absentNoticeMs}`);
   }
+}
+
+/** One line of a job script, not blank: a line break would start a directive or a command of its own, unseen. */
+export const ONE_LINE = /^[^\p{Cc}]*\S[^\p{Cc}]*$/u;
+
+/** A value as a message quotes it: a string in quotes (`"4"`, not `4`), the rest as written. */
+const said = (v: unknown): string => (typeof v === 'number' || v === undefined ? String(v) : JSON.stringify(v));
+
+/** The list options: what each entry is, and an example, for the message refusing another value. */
+const LIST_OPTIONS = {
+  jobExtra: { lines: true, each: 'one line each', example: '["--qos=high"]' },
+  prologue: { lines: true, each: 'one line each', example: '["module load nodejs"]' },
+  workerExtraArgs: { lines: false, each: 'one argument each', example: '["--allow-module", "./tasks"]' },
+} as const;
+
+/**
+ * Refuses an option of the wrong type, and a line break where the script takes one line. The CLIs
+ * check their flags this way already (job-keys.ts); a script's options were not: a string given for
+ * a list went into the script one character a line (`#SBATCH q`, a shell line `m`), each job
+ * failing far from the cause, a line break in a jobExtra entry or logDirectory added a line of its
+ * own to the script, and `memory: 8` threw "v.trim is not a function", naming nothing.
+ */
+function checkOptionTypes(o: JobClusterOptions, name: OptionName): void {
+  for (const [key, list] of Object.entries(LIST_OPTIONS) as [keyof typeof LIST_OPTIONS, (typeof LIST_OPTIONS)[keyof typeof LIST_OPTIONS]][]) {
+    const v: unknown = o[key];
+    if (v === undefined) continue;
+    if (!Array.isArray(v)) throw new RangeError(`${name(key)} must be an array of strings, ${list.each} (${list.example}), got ${said(v)}`);
+    v.forEach((x: unknown, i) => {
+      if (list.lines ? !(typeof x === 'string' && ONE_LINE.test(x)) : typeof x !== 'string') {
+        throw new RangeError(`${name(key)}[${i}] must be ${list.lines ? 'one line of text, not empty' : 'a string'}, got ${said(x)}`);
+      }
+    });
+  }
+  if (o.logDirectory !== undefined && !(typeof o.logDirectory === 'string' && ONE_LINE.test(o.logDirectory))) {
+    throw new RangeError(`${name('logDirectory')} must be one line of text, not empty, got ${said(o.logDirectory)}`);
+  }
+  if (o.memory !== undefined && typeof o.memory !== 'string') throw new RangeError(`${name('memory')} must be a string, a size like 8GiB, got ${said(o.memory)}`);
+  for (const key of ['node', 'cwd'] as const) {
+    const v: unknown = o[key];
+    if (v !== undefined && !(typeof v === 'string' && v !== '')) throw new RangeError(`${name(key)} must be a path (a string, not empty), got ${said(v)}`);
+  }
+  if (o.jobArrays !== undefined && typeof o.jobArrays !== 'boolean') throw new RangeError(`${name('jobArrays')} must be true or false, got ${said(o.jobArrays)}`);
 }
 
 /** Throws unless `v` is one word (no space, no control character), naming it `name`; `what` says what the word is. */

@@ -6,7 +6,7 @@
  * prologue, and checked --job-memory differently from --memory.
  */
 import { parseBytes, parseDuration, sizeNote } from '@gluon/protocol/tools';
-import { checkOneWord, checkWalltime } from './job-cluster.js';
+import { checkOneWord, checkWalltime, ONE_LINE } from './job-cluster.js';
 
 /** What starts the workers: gluon-cluster takes all three, the analyses' `cluster` key the first two. */
 export type Launcher = 'slurm' | 'pbs' | 'ssh';
@@ -84,7 +84,7 @@ const by = (check: (v: string) => void): Check => (v) => {
   try { check(v); return undefined; } catch (e) { return (e as Error).message.replace(/^\S+ /, '').replace(/, got [\s\S]*$/, ''); }
 };
 /** One line of a job script: a newline would start another directive or command unseen. */
-export const line: Check = (v) => (typeof v === 'string' && /^[^\p{Cc}]*\S[^\p{Cc}]*$/u.test(v) ? undefined : 'must be one line of text, not empty');
+export const line: Check = (v) => (typeof v === 'string' && ONE_LINE.test(v) ? undefined : 'must be one line of text, not empty');
 /**
  * A list key's check. A config file's one line of text is taken as a one-item list before it
  * (jobKeyFromConfig); text it still sees (several lines, or none) is told how a list is written.

@@ -77,6 +77,33 @@ t.test('bad options are refused naming the option and the value', async (t) => {
   await c.close();
 });
 
+t.test('options of the wrong type, or a line break where one line goes, are refused naming the option and the value', async (t) => {
+  // Before: a string given for a list went in one character a line (`jobExtra: '--qos=high'` became
+  // `#SBATCH -`, `#SBATCH -`, `#SBATCH q`, …; `prologue: 'module load nodejs'` the shell lines `m`,
+  // `o`, …, each job failing with 127 far from the cause), a line break in a jobExtra entry or the
+  // logDirectory put a line of its own into the script (`echo pwned` after `#SBATCH --qos=high`),
+  // and `memory: 8` or `node: 5` threw "v.trim is not a function", "w.includes is not a function".
+  const cases: [object, string][] = [
+    [{ jobExtra: '--qos=high' }, 'jobExtra must be an array of strings, one line each (["--qos=high"]), got "--qos=high"'],
+    [{ prologue: 'module load nodejs' }, 'prologue must be an array of strings, one line each (["module load nodejs"]), got "module load nodejs"'],
+    [{ workerExtraArgs: '--allow-module ./x' }, 'workerExtraArgs must be an array of strings, one argument each (["--allow-module", "./tasks"]), got "--allow-module ./x"'],
+    [{ jobExtra: ['--qos=high\necho pwned'] }, 'jobExtra[0] must be one line of text, not empty, got "--qos=high\\necho pwned"'],
+    [{ jobExtra: ['--qos=high', ''] }, 'jobExtra[1] must be one line of text, not empty, got ""'],
+    [{ prologue: [null] }, 'prologue[0] must be one line of text, not empty, got null'],
+    [{ workerExtraArgs: ['--nthreads', 2] }, 'workerExtraArgs[1] must be a string, got 2'],
+    [{ logDirectory: 'logs\n#SBATCH --qos=high' }, 'logDirectory must be one line of text, not empty, got "logs\\n#SBATCH --qos=high"'],
+    [{ logDirectory: 5 }, 'logDirectory must be one line of text, not empty, got 5'],
+    [{ memory: 8 }, 'memory must be a string, a size like 8GiB, got 8'],
+    [{ node: 5 }, 'node must be a path (a string, not empty), got 5'],
+    [{ cwd: '' }, 'cwd must be a path (a string, not empty), got ""'],
+    [{ jobArrays: 'no' }, 'jobArrays must be true or false, got "no"'],
+    [{ cores: '4' }, 'cores must be an integer from 1 to 1024, got "4"'],
+  ];
+  for (const [o, message] of cases) await t.rejects(SlurmCluster.start({ ...attach, ...o } as never), { name: 'RangeError', message }, JSON.stringify(o));
+  await t.rejects(PBSCluster.start({ ...attach, jobExtra: '-l place=scatter' } as never), { name: 'RangeError', message: /^jobExtra must be an array of strings/ }, 'PBS too');
+  await t.rejects(SSHCluster.start({ hosts: ['a', 'b'], prologue: 'source env.sh' } as never), { name: 'RangeError', message: /^prologue must be an array of strings/ }, 'ssh too');
+});
+
 t.test('unknown option keys are refused naming the call, the key and its likely spelling', async (t) => {
   // Before: ignored, so the jobs went out without the memory (or queue) asked for.
   await t.rejects(SlurmCluster.start({ ...attach, memroy: '8GiB' } as never), {
