@@ -2,6 +2,7 @@
  * One analysis run from a validated configuration to an output directory — what `gluon-h4l run`
  * and `npm run demo` both do.
  */
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { schedulerTls } from '@gluon/client';
@@ -135,6 +136,9 @@ export async function execute(c: H4lConfig, log: (s: string) => void, o: Execute
   const created = sourceDateEpoch() ?? started;
   const outDir = c.out ?? defaultOutDir(c.run_name, started);
   await checkOutputs(c, outDir, o.names);
+  // checkOutputs passed a report whose directories do not exist yet as makeable, as it passes
+  // --out; client.performanceReport makes none, and refused it once the cluster was up.
+  if (c.performance_report) mkdirSync(path.dirname(path.resolve(c.performance_report)), { recursive: true });
   // Ctrl-C while the run works: say how far it got, stop it and close its cluster (batch jobs are
   // cancelled); the CLI exits 130. It printed nothing and died by the signal. A second Ctrl-C
   // finds no listener: the default, at once (LocalCluster's processes are killed at exit).

@@ -38,3 +38,23 @@ t.test('--performance-report FILE: one HTML file with the run in it', async (t) 
   const topics = rec.messages.flatMap((m: { topics?: object }) => Object.keys(m.topics ?? {}));
   t.ok(topics.includes('h4l/m4l'), 'the published m4l histogram');
 });
+
+// The run checks FILE before it starts as it checks --out: writable, or creatable with its
+// missing directories. Until 7 December 2026 the check passed (and --dry-run said the run was
+// fine), and then client.performanceReport, which makes no directory, refused it after the
+// cluster had started: `gluon-h4l run: performanceReport: cannot write reports/2026/r.html: its
+// directory reports/2026 does not exist`, exit 1, not naming the flag.
+t.test('--performance-report in a directory that does not exist yet: made, as --out is', async (t) => {
+  const { tmp, cliRan } = cliSandbox(t, 'h4l-report-dir-');
+  const data = path.join(tmp, 'data');
+  await generateDataset({ outDir: data, scale: 0.02, seed: 7 });
+  const report = path.join('reports', '2026', 'r.html');
+  const dry = await cliRan(['run', '--no-config', '--data-dir', data, '--n-workers', '1', '--out', 'out', '--performance-report', report, '--dry-run']);
+  t.equal(dry.code, 0, 'the dry run finds nothing wrong');
+  const ran = await cliRan(['run', '--no-config', '--data-dir', data, '--n-workers', '1', '--out', 'out', '--performance-report', report]);
+  t.equal(ran.stderr.match(/performanceReport|cannot write/g), null, `no error: ${ran.stderr}`);
+  t.equal(ran.code, 0, 'and so the run does it');
+  t.match(ran.stdout, `performance report: ${report} (one HTML file; opens offline)`);
+  t.match(readFileSync(path.join(tmp, report), 'utf8'), /id="gluon-recording"/, 'the report, in the directory made for it');
+  t.ok(readJson(path.join(tmp, 'out', 'run.json')).chunks > 0, 'and the outputs');
+});
