@@ -284,9 +284,7 @@ export class HttpSource implements ByteSource {
     }
     // Not opened: a body end still awaited is let go.
     if (res.status !== 206 || res.total === null || !Number.isSafeInteger(res.total)) closing.abort();
-    if (res.status === 200) {
-      throw new RootIOError(url, 'the server ignores HTTP Range requests (answered 200 with the whole file to a range request); ROOT files are read in pieces, so use a server that supports ranges');
-    }
+    if (res.status === 200) throw new RootIOError(url, wholeAnswer(res));
     if (res.status !== 206) throw new RootIOError(url, `HTTP ${res.status} ${res.statusText}`);
     if (res.total === null) throw new RootIOError(url, 'the server did not say the file size (no Content-Range total)');
     // Offsets past 2^53 - 1 are not exact as numbers: every read would be of rounded offsets.
@@ -391,6 +389,26 @@ interface Answer {
   total: number | null;
   /** The Content-Range header as sent (206), for errors about it. */
   contentRange: string | null;
+  /** Content-Length and Content-Type of another answer than 206, unread, for errors about it. */
+  length?: number | null;
+  type?: string | null;
+}
+
+/**
+ * Why a 200 answer to the opening range request cannot be read: a server that ignores ranges
+ * sends the whole file; a web page (a login or error page, as a single sign-on front end sends)
+ * is not the file at all, which "ignores HTTP Range requests … the whole file" hid.
+ */
+function wholeAnswer(res: Answer): string {
+  const type = res.type?.split(';')[0]?.trim().toLowerCase() || null;
+  const size = res.length == null ? null : `${res.length} bytes`;
+  const body = size && type ? `${size} of ${type}` : size ?? (type ? `a body of ${type}` : 'a body of unknown length and type');
+  if (type === 'text/html' || type === 'application/xhtml+xml' || (res.length != null && res.length < 64)) {
+    return `the server answered 200 with ${body} to a range request, not the file's bytes: ` +
+      'a web page or message (a login or error page?), not a ROOT file; check the URL and any credentials';
+  }
+  return `the server ignores HTTP Range requests (answered 200 with the whole file, ${body}, to a range request); ` +
+    'ROOT files are read in pieces, so use a server that supports ranges';
 }
 
 /** Longest wait a server's Retry-After is honoured for; beyond it the wait is capped here. */
@@ -438,7 +456,9 @@ async function request(url: string, headers: Record<string, string>, o: { retrie
       }
       if (status !== 206) {
         await res.body?.cancel().catch(() => {});
-        return { status, statusText, body: new Uint8Array(0), total: null, contentRange: null };
+        const length = res.headers.get('content-length');
+        return { status, statusText, body: new Uint8Array(0), total: null, contentRange: null,
+          length: length !== null && /^\d+$/.test(length) ? Number(length) : null, type: res.headers.get('content-type') };
       }
       const answered = contentRange(res.headers.get('content-range'));
       if (answered && (answered.from !== start || answered.to !== start + length - 1)) {

@@ -114,3 +114,26 @@ t.test('transport failures name their cause', async (t) => {
   await t.rejects(HttpSource.open(`http://127.0.0.1:${port}/f.root`, { backoffMs: 1, retries: 2, timeoutMs: 200 }),
     { name: 'RootIOError', message: /no answer within 200 ms/ });
 });
+
+/**
+ * A 200 answer to the opening range request was always "the server ignores HTTP Range requests
+ * (answered 200 with the whole file …)", also for 18 bytes of text/html: a login or error page
+ * (as a single sign-on front end sends) is not the file at all (found by the new-user trial).
+ */
+t.test('a 200 answer says what it was: a web page, or the whole file', async (t) => {
+  const page = await scripted(t, (_n, _req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': 18 }).end('<html>login</html>');
+  });
+  await t.rejects(openRootFile(page.url), {
+    name: 'RootIOError',
+    message: `${page.url}: the server answered 200 with 18 bytes of text/html to a range request, not the file's bytes: a web page or message (a login or error page?), not a ROOT file; check the URL and any credentials`,
+  });
+  const whole = await scripted(t, (_n, _req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length }).end(bytes);
+  });
+  await t.rejects(openRootFile(whole.url), {
+    name: 'RootIOError',
+    message: `${whole.url}: the server ignores HTTP Range requests (answered 200 with the whole file, ${bytes.length} bytes of application/octet-stream, to a range request); ROOT files are read in pieces, so use a server that supports ranges`,
+  });
+  t.equal(page.requests() + whole.requests(), 2, 'one request each, not retried');
+});
