@@ -38,7 +38,7 @@ export function progressLine(p: ProgressEvent, width = 24): { bar: string; text:
   const filled = Math.round(frac * width);
   return {
     bar: `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`,
-    text: `${p.chunksDone}/${p.chunksTotal} chunks  ${human(p.events)}/${human(p.eventsTotal)} events  ${rate !== undefined ? human(rate) : '?'} ev/s  ETA ${eta !== undefined ? eta.toFixed(1) + 's' : '?'}`,
+    text: `${figure(p.chunksDone)}/${figure(p.chunksTotal)} chunks  ${human(p.events)}/${human(p.eventsTotal)} events  ${rate !== undefined ? human(rate) : '?'} ev/s  ETA ${eta !== undefined ? eta.toFixed(1) + 's' : '?'}`,
   };
 }
 

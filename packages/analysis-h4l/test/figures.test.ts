@@ -48,3 +48,11 @@ t.test('the last line of a finished run states its overall rate, events over the
   t.equal(progressRate({ ...done, elapsedMs: 0 }), undefined, 'no time measured: no rate rather than Infinity');
   t.equal(progressLine({ ...done, elapsedMs: 0 }).text, '12/12 chunks  9,435/9,435 events  ? ev/s  ETA 0.0s');
 });
+
+// A run of 2,751 chunks (gluon-h4l run --chunk-size 100 on the demo's dataset) opened with
+// `… 188,686 events in 2,751 chunks` and went on with `progress: 623/2751 chunks`.
+t.test('the progress line: chunk counts separated too, as the first line has them', async (t) => {
+  const p = { chunksDone: 623, chunksTotal: 2751, filesDone: 0, filesTotal: 12, events: 62_300, eventsTotal: 188_686, elapsedMs: 2000 };
+  t.equal(progressLine(p).text, '623/2,751 chunks  62.3k/188.7k events  31.1k ev/s  ETA 4.1s');
+  t.equal(progressLine({ ...p, chunksDone: 2751, events: 188_686 }).text, '2,751/2,751 chunks  188.7k/188.7k events  94.3k ev/s  ETA 0.0s');
+});
