@@ -5,7 +5,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { nearNames } from './near-names.js';
-import { basename, dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /** What exists of a missing path: its deepest existing ancestor, whether that is a directory, and its entries. */
 export interface ExistingAncestor {
@@ -20,12 +20,28 @@ export function missingPathReason(path: string, found: ExistingAncestor | null):
   if (!found.isDirectory) return `no such file (${found.path} is a file, not a directory)`;
   const missing = firstMissing(path, found.path);
   const name = basename(missing);
+  const uproot = uprootForm(path, found, name);
+  if (uproot) return `no such file (${uproot})`;
   const like = nearNames(name, found.entries);
   // One near name is a typo's likely target; several equally near (data_E among data_A…D) are a
   // family the wanted one is missing from, so the directory's like-named entries are listed instead.
   const said = like.length === 1 ? `did you mean ${like[0]}?` : listing(found, name);
   if (missing === path) return `no such file${said ? ` (${said})` : ''}`;
   return `no such file (no ${name} in ${found.path}${said ? `; ${said}` : ''})`;
+}
+
+/**
+ * uproot's `"file.root:tree"` (a file and an object in it, one string) said only "no such file":
+ * when the part before a colon of the missing name is an entry of its directory, says to open
+ * that file and ask it for the rest.
+ */
+function uprootForm(path: string, found: ExistingAncestor, name: string): string | null {
+  const colon = name.indexOf(':');
+  if (colon <= 0 || !found.entries.includes(name.slice(0, colon))) return null;
+  const file = join(found.path, name.slice(0, colon));
+  const object = path.slice(file.length + 1);
+  const then = object ? `, then ask it for ${object} (file.tree(${JSON.stringify(object)}), file.histogram(…), file.object(…))` : '';
+  return `openRootFile takes the file alone, not uproot's "file.root:object": open ${file}${then}`;
 }
 
 /** "DIR holds N entries ending .root: a, b, …" (the name's ending), or nothing when none has it. */

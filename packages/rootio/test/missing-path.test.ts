@@ -27,6 +27,10 @@ t.test('opening a missing local file names what is missing and the near names', 
     [join(dir, 'atlas-4lep', 'Dat', 'data_A.4lep.root'), `(no Dat in ${join(dir, 'atlas-4lep')}; did you mean Data?)`],
     [join(dir, 'elsewhere', 'x.root'), `(no elsewhere in ${dir})`],
     [join(data, 'data_A.4lep.root', 'mini'), `(${join(data, 'data_A.4lep.root')} is a file, not a directory)`],
+    // uproot's "file.root:object" (it said only "no such file").
+    [`${join(data, 'data_A.4lep.root')}:mini`, `(openRootFile takes the file alone, not uproot's "file.root:object": open ${join(data, 'data_A.4lep.root')}, then ask it for mini (file.tree("mini"), file.histogram(…), file.object(…)))`],
+    [`${join(data, 'data_B.4lep.root')}:dir/sub/tree`, `(openRootFile takes the file alone, not uproot's "file.root:object": open ${join(data, 'data_B.4lep.root')}, then ask it for dir/sub/tree (file.tree("dir/sub/tree"), file.histogram(…), file.object(…)))`],
+    [`${join(data, 'data_C.4lep.root')}:`, `(openRootFile takes the file alone, not uproot's "file.root:object": open ${join(data, 'data_C.4lep.root')})`],
   ];
   for (const [path, said] of cases) {
     await t.rejects(openRootFile(path), { name: 'RootIOError', path, message: `${path}: no such file ${said}` }, path);
