@@ -7,6 +7,7 @@
  */
 import { allowModulePaths } from '@gluon/client/local-cluster-values';
 import { checkDashboardLink } from '@gluon/scheduler/dashboard-link';
+import { clusterMeant } from './batch-spellings.js';
 import { exitUsage, flagGiven, isLoopbackHost, npmShellPid, packageVersionOf, parseCliOrExit, stopWithSupervisor, tokenFromEnv, type CliSpec } from '@gluon/protocol/tools';
 import type { JobClusterOptions, JobQueueCluster } from './job-cluster.js';
 import { CLUSTER_FLAGS, jobKeysFromFlags } from './cluster-flags.js';
@@ -25,6 +26,7 @@ const CLI: CliSpec<typeof CLUSTER_FLAGS> = {
   description: 'Starts a Gluon scheduler here and submits its workers as batch jobs (Slurm or PBS), one worker\nper job; or (ssh) starts the scheduler on the first of --hosts and --jobs workers on the others.\nPrints the scheduler and dashboard addresses; Ctrl-C or SIGTERM cancels every job it started.\nThe token (GLUON_TOKEN; else, for a scheduler other hosts reach, the one kept in\n~/.gluon/cluster-token, made there if missing) reaches the jobs through their environment (ssh: stdin).',
   flags: CLUSTER_FLAGS,
   positionals: { min: 1, max: 1, name: 'launcher (slurm, pbs or ssh)' },
+  meant: clusterMeant,
 };
 
 /**

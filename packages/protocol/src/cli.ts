@@ -48,7 +48,17 @@ export interface CliSpec<F extends FlagTable> {
   flags: F;
   /** How many positional arguments it takes (default 0); `--help` names them in `usage`. */
   positionals?: { min: number; max: number; name: string };
+  /** What stands here for another tool's flags (`--partition`: `--queue`), said in place of the nearest spelling. */
+  meant?: MeantFlags;
 }
+
+/**
+ * What stands here for an unknown flag that is another tool's (sbatch's `--partition`), given the
+ * flag (without dashes) and its value as typed, if any: the words after `did you mean `
+ * (`--queue? Slurm's --partition is --queue here`), or undefined for a flag it does not know. The
+ * nearest spelling guessed wrong there: `--qos` was "did you mean --jobs?", `--gres` "--cores?".
+ */
+export type MeantFlags = (flag: string, value: string | undefined) => string | undefined;
 
 /** A usage error: the CLI prints the message and exits 2. */
 export class UsageError extends Error {
@@ -138,9 +148,12 @@ function fmtBytes(n: number): string {
  * known names, without dashes; `given` (the command line and parseArgs' options) lets a word left
  * after a flag's value name that flag (`Unexpected argument 'b' … (b follows --hosts a, …)`).
  */
-export function parseArgsMessage(err: unknown, flags: readonly string[], given?: { argv: readonly string[]; options: Readonly<Record<string, { type: string; multiple?: boolean }>> }): string {
+export function parseArgsMessage(err: unknown, flags: readonly string[], given?: { argv: readonly string[]; options: Readonly<Record<string, { type: string; multiple?: boolean }>> },
+                                 meant?: { words: MeantFlags; argv: readonly string[] }): string {
   const msg = (err instanceof Error ? err.message : String(err)).replace(/\. To specify a positional argument[\s\S]*$/, '');
   const unknown = /^Unknown option '--([^'=]+)'/.exec(msg)?.[1];
+  const stands = unknown === undefined || !meant ? undefined : meant.words(unknown, unknownValue(unknown, meant.argv));
+  if (stands) return `${msg} (did you mean ${stands})`;
   const near = unknown === undefined ? undefined : nearest(unknown, [...flags]);
   if (near) return `${msg} (did you mean --${near}?)`;
   // `gluon-scheduler 28786`: a port number given as a word, where the command takes none.
@@ -150,6 +163,16 @@ export function parseArgsMessage(err: unknown, flags: readonly string[], given?:
   const after = stray !== undefined && o ? wordsAfterValue((n) => (o[n]?.type === 'string' ? { multiple: Boolean(o[n]!.multiple) } : undefined), given!.argv) : '';
   if (after) return `${msg} (${after})`;
   return stray !== undefined && /^\d{1,5}$/.test(stray) && Number(stray) <= 65535 && flags.includes('port') ? `${msg} (did you mean --port ${stray}?)` : msg;
+}
+
+/** The value typed with unknown flag `--name` (`--name=V`, or `--name V` where V is no flag), or undefined. */
+function unknownValue(name: string, argv: readonly string[]): string | undefined {
+  const i = argv.findIndex((w) => w === `--${name}` || w.startsWith(`--${name}=`));
+  if (i < 0) return undefined;
+  const w = argv[i]!;
+  if (w.includes('=')) return w.slice(w.indexOf('=') + 1);
+  const next = argv[i + 1];
+  return next !== undefined && !next.startsWith('-') ? next : undefined;
 }
 
 /** {@link wordsAfterValue} over a flag table, as `: …` to end a message (or empty). */
@@ -204,7 +227,7 @@ export function parseCli<F extends FlagTable>(spec: CliSpec<F>, argv: string[], 
   try {
     parsed = parseArgs({ args: joined, options, allowPositionals: (spec.positionals?.max ?? 0) > 0, strict: true });
   } catch (err) {
-    throw new UsageError(parseArgsMessage(err, Object.keys(options)));
+    throw new UsageError(parseArgsMessage(err, Object.keys(options), undefined, spec.meant && { words: spec.meant, argv }));
   }
   const { values: raw, positionals } = parsed;
   if (raw.help) return { exit: helpText(spec) };

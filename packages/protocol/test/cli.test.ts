@@ -97,6 +97,24 @@ t.test('bad values name the flag and the value', async (t) => {
   t.equal(usageError(['a', '--quiet', 'b']), 'expected 1 address, got 2 (a b)', 'a switch takes no value: no hint');
 });
 
+t.test('a spec\'s meant flags answer another tool\'s flag in place of the nearest spelling, with the value typed', async (t) => {
+  // gluon-cluster's --qos was answered by the nearest spelling, "did you mean --jobs?".
+  const meant = (name: string, value: string | undefined) => (name === 'qos' ? `--job-extra "--qos=${value ?? '…'}"?` : name === 'partition' ? '--queue?' : undefined);
+  const withMeant = (argv: string[]) => {
+    try {
+      parseCli({ name: 'demo', version: '1', usage: 'A', description: 'A demo.', flags: { jobs: flag.int('jobs', 0, 9, '1') }, positionals: { min: 1, max: 1, name: 'a' }, meant }, argv, {});
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return 'accepted';
+  };
+  t.equal(withMeant(['a', '--qos', 'high']), "Unknown option '--qos' (did you mean --job-extra \"--qos=high\"?)", 'its value as the next word');
+  t.equal(withMeant(['a', '--qos=high']), "Unknown option '--qos' (did you mean --job-extra \"--qos=high\"?)", 'its value after =');
+  t.equal(withMeant(['a', '--qos', '--jobs', '2']), "Unknown option '--qos' (did you mean --job-extra \"--qos=…\"?)", 'a flag next is no value');
+  t.equal(withMeant(['a', '--partition', 'short']), "Unknown option '--partition' (did you mean --queue?)");
+  t.equal(withMeant(['a', '--job', '2']), "Unknown option '--job' (did you mean --jobs?)", 'one it does not know: the nearest spelling, as before');
+});
+
 t.test('--help describes every flag with its default; --version prints name and version', async (t) => {
   const help = parseCli(spec, ['--help'], {});
   t.ok('exit' in help);
