@@ -108,6 +108,10 @@ export async function dryRun(c: H4lConfig, log: (s: string) => void, names?: Set
     log(`the run would fail: ${noInputFilesMessage(dataDir, c.selection, absent)}`);
     return false;
   }
+  if (bad.length === files.length && c.skip_bad_files) {
+    log(`the run would fail: ${allBad(bad.length)} (${names?.('skip_bad_files') ?? 'skip_bad_files'} would skip ${bad.length === 1 ? 'it' : 'every one'}, leaving nothing to analyse)`);
+    return false;
+  }
   if (bad.length && !c.skip_bad_files) {
     log(`the run would fail: ${bad.length} bad input file${bad.length > 1 ? 's' : ''} (skip_bad_files is off; --skip-bad-files runs without ${bad.length > 1 ? 'them' : 'it'})`);
     return false;
@@ -116,6 +120,9 @@ export async function dryRun(c: H4lConfig, log: (s: string) => void, names?: Set
   log(`would write to ${outDir}`);
   return true;
 }
+
+/** `all 2 input files are bad` (`the 1 input file is bad`): what a run skipping every file says. */
+const allBad = (n: number) => n === 1 ? 'the 1 input file is bad' : `all ${figure(n)} input files are bad`;
 
 /** Waits for the first SIGINT (Ctrl-C), then lets the run close its cluster. */
 function untilSigint(): Promise<void> {
@@ -190,6 +197,13 @@ async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptio
   } finally {
     // Done with the chunks: the run's own Ctrl-C (stop and write nothing) ends here.
     run.close();
+  }
+  // Every file skipped: outputs of no events, and exit 0, read as a result by a script or a batch
+  // job (a folder of damaged copies, a URL base with the network down). A failure instead.
+  const skipped = report.files.filter((f) => f.status === 'skipped');
+  if (skipped.length && skipped.length === report.files.length) {
+    await report.release?.();
+    throw new Error(`${allBad(skipped.length)} (skipped by ${o.names?.('skip_bad_files') ?? 'skip_bad_files'}), so there is nothing to analyse and no outputs were written: ${skipped.map((f) => `${f.file}: ${f.reason ?? 'skipped'}`).join('; ')}`);
   }
   try {
     // Ctrl-C while the outputs are written: every chunk is done, and what is left (the inputs'

@@ -186,6 +186,26 @@ t.test('--dry-run fails when the run would', async (t) => {
   t.equal((await cli(['run', '--data-dir', path.join(tmp, 'empty-dir'), '--dry-run'])).code, 1, 'no input files');
 });
 
+// --skip-bad-files over files that are all bad (a folder of damaged copies, a URL base with the
+// network down) ran to exit 0: `0 events in the outputs`, empty histograms, and a note calling it
+// a data-only run. A script or a batch job took that for a result.
+t.test('--skip-bad-files with every input file bad: the run fails, naming them, and writes nothing', async (t) => {
+  const bad = path.join(tmp, 'all-bad');
+  mkdirSync(path.join(bad, 'Data'), { recursive: true });
+  writeFileSync(path.join(bad, 'Data', 'data_A.4lep.root'), 'not ROOT\n');
+  writeFileSync(path.join(bad, 'Data', 'data_B.4lep.root'), '');
+  const dry = await cli(['run', '--no-config', '--data-dir', bad, '--dry-run', '--skip-bad-files']);
+  t.equal(dry.code, 1, 'the dry run says the run would fail');
+  t.match(dry.stdout, /the run would fail: all 2 input files are bad \(--skip-bad-files would skip every one, leaving nothing to analyse\)/);
+  const out = path.join(tmp, 'all-bad-out');
+  for (const workers of ['0', '1']) {
+    const r = await cli(['run', '--no-config', '--data-dir', bad, '--skip-bad-files', '--n-workers', workers, '--no-dashboard', '--out', out]);
+    t.equal(r.code, 1, `${workers} workers: exit 1`);
+    t.match(r.stderr, /^gluon-h4l run: all 2 input files are bad \(skipped by --skip-bad-files\), so there is nothing to analyse and no outputs were written: \S+data_A\.4lep\.root: not a ROOT file[^;]*; \S+data_B\.4lep\.root: /m);
+    t.notOk(existsSync(out), 'no outputs');
+  }
+});
+
 t.test('a --data-dir that gives no files says why: missing, a file, the Data/ folder itself, or the folder above it', async (t) => {
   // Each said only "no input files … under DIR (looked for DIR/Data/data_A.4lep.root, …)": for
   // the Data/ folder itself that read DIR/Data/Data/…, with nothing saying to go one level up.
