@@ -17,9 +17,10 @@ const finished = (p: Pick<ProgressEvent, 'chunksDone' | 'chunksTotal'>) => p.chu
  * finished, or over less than {@link MIN_RATE_INTERVAL_MS} of processing. On a cluster,
  * processing starts when a worker first ran a task, which the first chunk done may be (the probe
  * not back yet): the first progress line divided its events by ~1 ms (the floor), a rate of
- * millions of events/s and an ETA of a moment. Once every chunk is done it is the run's overall
- * rate, events over the whole processing time however short (a run under 1 s ended on `? ev/s`),
- * as the end-of-run summary counts it; undefined only with no time measured at all.
+ * millions of events/s and an ETA of a moment. Once every chunk is done it is the chunks' overall
+ * rate, events over the whole processing time until then however short (a run under 1 s ended on
+ * `? ev/s`); the end-of-run summary's time also counts the merge, so its rate is lower. Undefined
+ * only with no time measured at all.
  */
 export function progressRate(p: Pick<ProgressEvent, 'chunksDone' | 'chunksTotal' | 'events' | 'elapsedMs'>): number | undefined {
   if (finished(p)) return p.elapsedMs > 0 ? p.events / (p.elapsedMs / 1000) : undefined;
