@@ -172,7 +172,7 @@ export class RootFile {
     if (key.className !== RNTUPLE) throw new RootFormatError(this.path, -1, `${name} is a ${key.className}, not an RNTuple`);
     return guard(this.path, async (signal) => {
       const reads = readsEndedBy(this.source, signal);
-      return RNTupleReader.open(this.source, name, await readPayload(reads, key), reads);
+      return RNTupleReader.open(this.source, name, await readPayload(reads, key), reads, (what) => this.checkOpen(what));
     }, this.timeoutMs, `reading RNTuple ${name}`, () => this.source.waiting?.() ?? null);
   }
 

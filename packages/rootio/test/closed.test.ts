@@ -36,3 +36,16 @@ t.test('reads after close() are refused, naming the file and the call', async (t
   const col = (await (await g.tree(name)).arrays([branch]))[branch] as ArrayLike<number>;
   t.equal(col.length, tree.numEntries, 'the reopened file reads');
 });
+
+/** An RNTuple's reads after close() failed with Node's bare "Error: file closed" (new-user trial). */
+t.test('an RNTuple\'s reads after close() are refused alike', async (t) => {
+  const path = `${dir}ntpl001_staff_rntuple_v1-0-1-0.root`;
+  const f = await openRootFile(path);
+  const r = await f.rntuple('Staff');
+  t.equal(((await r.arrays(['Age'], { entryStop: 3 })).Age as ArrayLike<number>).length, 3, 'it reads while open');
+  await f.close();
+  const closed = (call: string) => ({ name: 'RootIOError', message: `${path}: ${call}: the file was closed (close() was called); open it again to read from it` });
+  await t.rejects(r.arrays(['Age']), closed('arrays() of RNTuple "Staff"'));
+  await t.rejects(r.iterate(['Age'], { step: 100 }).next(), closed('iterate() of RNTuple "Staff"'));
+  await t.rejects(f.rntuple('Staff'), closed('rntuple(Staff)'));
+});

@@ -54,7 +54,9 @@ export class RNTupleReader {
   readonly branches: BranchInfo[] = [];
   private readonly byName = new Map<string, Plan>();
 
-  private constructor(private readonly source: ByteSource, readonly name: string, private readonly schema: Schema, private readonly clusters: ClusterDesc[]) {
+  private constructor(private readonly source: ByteSource, readonly name: string, private readonly schema: Schema, private readonly clusters: ClusterDesc[],
+                      /** Throws once the file it was opened from is closed (RootFile.checkOpen), naming `what`. */
+                      private readonly checkOpen: (what: string) => void) {
     this.numEntries = clusters.reduce((n, c) => Math.max(n, c.firstEntry + c.entries), 0);
     const walk = (f: FieldDesc, path: string) => {
       const plan = this.plan(f);
@@ -82,8 +84,13 @@ export class RNTupleReader {
   }
 
   /** Reads the anchor `anchor` (the key's payload) and the envelopes it points to. */
-  /** `reads`: where the open's own reads go (`source` under the open's time bound); the reader keeps `source`. */
-  static async open(source: ByteSource, name: string, anchor: RBuffer, reads: ByteSource = source): Promise<RNTupleReader> {
+  /**
+   * `reads`: where the open's own reads go (`source` under the open's time bound); the reader keeps
+   * `source`. `checkOpen` throws once the file is closed: without it a read after close() failed
+   * with Node's bare "Error: file closed", naming neither the file nor the RNTuple.
+   */
+  static async open(source: ByteSource, name: string, anchor: RBuffer, reads: ByteSource = source,
+                    checkOpen: (what: string) => void = () => {}): Promise<RNTupleReader> {
     const path = source.path;
     const a = parsing(path, `the RNTuple anchor of ${name}`, () => readAnchor(anchor));
     if (a.epoch !== 1) throw new RootFormatError(path, -1, `RNTuple ${name} has format version ${a.epoch}.${a.major}.${a.minor}.${a.patch}; this reader reads epoch 1 (ROOT 6.34 and later)`);
@@ -96,7 +103,7 @@ export class RNTupleReader {
       clusters.push(...parsing(path, `a page list of RNTuple ${name}`, () => readPageList(bytes, g.offset, schema.columns.length), g.offset));
     }
     clusters.sort((x, y) => x.firstEntry - y.firstEntry);
-    return new RNTupleReader(source, name, schema, clusters);
+    return new RNTupleReader(source, name, schema, clusters, checkOpen);
   }
 
   branch(name: string): BranchInfo {
@@ -113,6 +120,7 @@ export class RNTupleReader {
     checkNames(`arrays() of RNTuple "${this.name}" in ${this.source.path}`, names, 'field');
     checkOptions(`arrays() of RNTuple "${this.name}" in ${this.source.path}`, opts, ARRAYS_OPTIONS);
     checkReadValues(`arrays() of RNTuple "${this.name}" in ${this.source.path}`, opts, names);
+    this.checkOpen(`arrays() of RNTuple "${this.name}"`);
     const { start, stop } = entryRange(`RNTuple "${this.name}" in ${this.source.path}`, this.numEntries, opts);
     const out: Record<string, Column> = {};
     const memory = opts.into ? new ColumnMemory(Object.values(opts.into)) : FRESH;
@@ -129,6 +137,7 @@ export class RNTupleReader {
     checkNames(`iterate() of RNTuple "${this.name}" in ${this.source.path}`, names, 'field');
     checkOptions(`iterate() of RNTuple "${this.name}" in ${this.source.path}`, opts, ITERATE_OPTIONS);
     checkReadValues(`iterate() of RNTuple "${this.name}" in ${this.source.path}`, opts);
+    this.checkOpen(`iterate() of RNTuple "${this.name}"`);
     const step = opts.step ?? 100_000;
     if (!Number.isInteger(step) || step < 1) throw new RangeError(`iterate() of RNTuple "${this.name}" in ${this.source.path}: step must be a positive integer, got ${showArg(step)}`);
     const { start, stop } = entryRange(`RNTuple "${this.name}" in ${this.source.path}`, this.numEntries, opts);
