@@ -484,10 +484,12 @@ export abstract class JobQueueCluster {
    * started for other hosts gets a random token when none is given (it refuses to listen beyond
    * loopback without one); jobs receive it through their environment.
    */
-  protected static async startScheduler<O extends JobClusterOptions>(opts: O, keys: OptionKeys<O>, where: string, batch: { system: string; commands: readonly string[] }):
+  protected static async startScheduler<O extends JobClusterOptions>(opts: O, keys: OptionKeys<O>, where: string,
+                                                                      batch: { system: string; commands: readonly string[]; check?: (o: O, name: OptionName) => void }):
   Promise<{ opts: O; local?: LocalCluster; address: string; dashboardUrl?: string; dashboardDirectUrl?: string }> {
     checkOptionKeys(opts, keys, where);
     checkJobClusterOptions(opts, opts.optionName);
+    batch.check?.(opts, opts.optionName ?? optionKey);
     checkClusterToken(opts.token, where);
     if (opts.scheduler) return { opts, address: opts.scheduler, ...(opts.dashboardUrl ? { dashboardUrl: opts.dashboardUrl } : {}) };
     // As gluon-cluster does: a machine without the batch system's commands gets one error naming

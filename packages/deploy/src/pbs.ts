@@ -28,6 +28,17 @@ function pbsWalltime(walltime: string): string {
 }
 
 /**
+ * A logDirectory qsub can be given: no space nor double quote. `#PBS -o my logs/` is a directive
+ * whose value ends at the space, and whether a PBS server reads a quoted one was not seen here (no
+ * PBS server: docs/deploy-pbs.md), so it is refused naming the option rather than submitted.
+ */
+function checkPbsLogDirectory(o: JobClusterOptions, name: (key: string) => string): void {
+  if (o.logDirectory !== undefined && /[\s"]/.test(o.logDirectory)) {
+    throw new RangeError(`${name('logDirectory')} must be a path without spaces or double quotes for PBS (a #PBS -o directive ends at a space), got ${JSON.stringify(o.logDirectory)}`);
+  }
+}
+
+/**
  * Gluon workers as PBS batch jobs, one worker per job. Options map to `#PBS` directives:
  * cores and memory → `-l select=1:ncpus=N:mem=Mmb` (or `resourceSpec`), walltime →
  * `-l walltime=`, queue → `-q`, account → `-A`, logDirectory → `-o`/`-e`, jobExtra → one `#PBS`
@@ -50,7 +61,7 @@ export class PBSCluster extends JobQueueCluster {
    * (nothing is started then).
    */
   static async start(opts: PBSClusterOptions = {}): Promise<PBSCluster> {
-    const s = await JobQueueCluster.startScheduler(opts, PBS_OPTION_KEYS, 'PBSCluster.start', { system: 'PBS', commands: PBSCluster.commands });
+    const s = await JobQueueCluster.startScheduler(opts, PBS_OPTION_KEYS, 'PBSCluster.start', { system: 'PBS', commands: PBSCluster.commands, check: checkPbsLogDirectory });
     return new PBSCluster(s.opts, s.local, s.address, s.dashboardUrl, s.dashboardDirectUrl);
   }
 

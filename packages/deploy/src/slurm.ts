@@ -34,7 +34,7 @@ export class SlurmCluster extends JobQueueCluster {
    * scancel (nothing is started then).
    */
   static async start(opts: JobClusterOptions = {}): Promise<SlurmCluster> {
-    const s = await JobQueueCluster.startScheduler(opts, JOB_CLUSTER_OPTION_KEYS, 'SlurmCluster.start', { system: 'Slurm', commands: SlurmCluster.commands });
+    const s = await JobQueueCluster.startScheduler(opts, JOB_CLUSTER_OPTION_KEYS, 'SlurmCluster.start', { system: 'Slurm', commands: SlurmCluster.commands, check: checkSlurmLogDirectory });
     return new SlurmCluster(s.opts, s.local, s.address, s.dashboardUrl, s.dashboardDirectUrl);
   }
 
@@ -46,7 +46,7 @@ export class SlurmCluster extends JobQueueCluster {
     if (o.queue) d.push(`--partition=${o.queue}`);
     if (o.account) d.push(`--account=${o.account}`);
     // An array task's output is named like its listing: <name>-<array job>_<task>.out.
-    if (o.logDirectory) d.push(`--output=${o.logDirectory}/%x-${arraySize === undefined ? '%j' : '%A_%a'}.out`);
+    if (o.logDirectory) d.push(`--output=${slurmDirectiveValue(`${o.logDirectory}/%x-${arraySize === undefined ? '%j' : '%A_%a'}.out`)}`);
     if (arraySize !== undefined) d.push(`--array=0-${arraySize - 1}`);
     d.push(...(o.jobExtra ?? []));
     return d.map((x) => `#SBATCH ${x}`);
@@ -95,6 +95,22 @@ export class SlurmCluster extends JobQueueCluster {
     const states = await mapBounded(ids, END_STATE_QUERIES, (id) => runCommand(['scontrol', '--oneliner', 'show', 'job', id]).then(parseScontrolEnd, () => undefined));
     return { states: new Map(ids.flatMap((id, i) => (states[i] ? [[id, states[i]] as const] : []))) };
   }
+}
+
+/**
+ * A directive's value as sbatch reads it: one with a space in double quotes. Unquoted, sbatch took
+ * the words after the space for a directive of their own (`#SBATCH --output=my logs/%x-%j.out`:
+ * "Invalid directive found in batch script: logs/%x-%j.out", naming no option), and
+ * `--print-job-script` printed that script. sbatch takes `--output="my logs/%x-%j.out"` (Slurm
+ * 22.05, 7 December 2026: the job wrote `my logs/q.sh-787.out`).
+ */
+function slurmDirectiveValue(v: string): string {
+  return /\s/.test(v) ? `"${v}"` : v;
+}
+
+/** A logDirectory sbatch can be given: no double quote (the quotes around a value with spaces, above, cannot hold one). */
+function checkSlurmLogDirectory(o: JobClusterOptions, name: (key: string) => string): void {
+  if (o.logDirectory?.includes('"')) throw new RangeError(`${name('logDirectory')} must hold no double quote (an #SBATCH --output="…" value cannot), got ${JSON.stringify(o.logDirectory)}`);
 }
 
 /** `scontrol -o show job ID` → `FAILED, exit code 127:0` (its JobState and ExitCode), whether that is a cancel and whether a walltime kill (TIMEOUT), or undefined. */

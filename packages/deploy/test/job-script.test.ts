@@ -104,6 +104,19 @@ t.test('options of the wrong type, or a line break where one line goes, are refu
   await t.rejects(SSHCluster.start({ hosts: ['a', 'b'], prologue: 'source env.sh' } as never), { name: 'RangeError', message: /^prologue must be an array of strings/ }, 'ssh too');
 });
 
+t.test('a logDirectory with a space: quoted in its #SBATCH directive; refused for PBS, naming it', async (t) => {
+  // Unquoted, sbatch took the words after the space for a directive of their own and said only
+  // "Invalid directive found in batch script: logs/%x-%j.out" (gluon-cluster slurm --log-directory "my logs").
+  const c = await SlurmCluster.start({ ...attach, logDirectory: '/scratch/my logs' });
+  t.match(c.jobScript(), /^#SBATCH --output="\/scratch\/my logs\/%x-%j\.out"$/m, 'one job');
+  t.match(c.arrayScript(2), /^#SBATCH --output="\/scratch\/my logs\/%x-%A_%a\.out"$/m, 'an array');
+  t.match((await SlurmCluster.start({ ...attach, logDirectory: '/scratch/logs' })).jobScript(), /^#SBATCH --output=\/scratch\/logs\/%x-%j\.out$/m, 'no space: as before');
+  await t.rejects(SlurmCluster.start({ ...attach, logDirectory: 'a"b' }), { name: 'RangeError', message: 'logDirectory must hold no double quote (an #SBATCH --output="…" value cannot), got "a\\"b"' });
+  await t.rejects(PBSCluster.start({ ...attach, logDirectory: 'my logs' }), { name: 'RangeError', message: 'logDirectory must be a path without spaces or double quotes for PBS (a #PBS -o directive ends at a space), got "my logs"' });
+  await t.rejects(PBSCluster.start({ ...attach, logDirectory: 'my logs', optionName: (k: string) => (k === 'logDirectory' ? '--log-directory' : k) }), { message: /^--log-directory must be a path without spaces/ }, 'named as its caller says');
+  await c.close();
+});
+
 t.test('unknown option keys are refused naming the call, the key and its likely spelling', async (t) => {
   // Before: ignored, so the jobs went out without the memory (or queue) asked for.
   await t.rejects(SlurmCluster.start({ ...attach, memroy: '8GiB' } as never), {
