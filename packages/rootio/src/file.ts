@@ -1,9 +1,9 @@
 import { RootFormatError, RootIOError, UnsupportedBranchTypeError } from './errors.js';
 import { openSource, readsEndedBy, type ByteSource, type HttpOptions } from './source.js';
 import { TreeReader } from './tree.js';
-import { readHistogram, type Histogram } from './histogram.js';
+import { notHistogram, readHistogram, type Histogram } from './histogram.js';
 import { readKeyObject, readPayload, readSkeleton, readStreamers, type Key } from './meta/directory.js';
-import { findKey, listKeys, readDirectories, type Directory } from './directories.js';
+import { findKey, isDirectoryClass, listKeys, readDirectories, type Directory } from './directories.js';
 import { RNTupleReader } from './rntuple/reader.js';
 import type { ObjectReader } from './meta/objects.js';
 import { ClassLayouts } from './object-members.js';
@@ -128,6 +128,14 @@ export class RootFile {
   async object(name: string): Promise<RObject> {
     this.checkCall('object', name);
     const key = this.findKey(name);
+    // A directory's record is no object a streamer reads: read as one, it was called damaged
+    // ("one (TDirectory) is damaged: no description (StreamerInfo) of class TDirectory version 5").
+    if (isDirectoryClass(key.className)) {
+      // keys() names paths without cycles or a leading '/' (one;1/two is one/two).
+      const dir = name.replace(/^\/+/, '').replace(/;\d+(?=\/|$)/g, '');
+      const below = this.keys().filter((k) => k.name.startsWith(`${dir}/`)).map((k) => k.name);
+      throw new RootFormatError(this.path, -1, `${name} is a directory (${key.className}), not an object to read: read what it holds by its path (${below.slice(0, 8).join(', ') || 'it is empty'}${below.length > 8 ? ', …' : ''})`);
+    }
     return guard(this.path, (signal) => readKeyObject(readsEndedBy(this.source, signal), key, this.reader), this.timeoutMs, `reading ${name}`,
       () => this.source.waiting?.() ?? null);
   }
@@ -179,7 +187,11 @@ export class RootFile {
   /** Reads a histogram: TH1, TH2, TH3 (any element type) or a profile (TProfile, TProfile2D, TProfile3D). */
   async histogram(name: string): Promise<Histogram> {
     this.checkCall('histogram', name);
-    const at = this.findKey(name).seekKey;
+    const key = this.findKey(name);
+    // By the key's class, before reading it: a directory was read as an object and called damaged.
+    const not = notHistogram(name, key.className);
+    if (not) throw new RootFormatError(this.path, -1, not);
+    const at = key.seekKey;
     const obj = await this.object(name);
     return interpret(this.path, `the histogram ${name}`, () => readHistogram(this.path, name, obj, at), at);
   }

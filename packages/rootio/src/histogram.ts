@@ -62,10 +62,15 @@ function axis(a: JsAxis): Axis {
 
 const CLASS = /^(?:TH([123])[CSIFDL]?|TProfile(2D|3D)?)$/;
 
+/** Why `name`, of class `cls`, is not read as a histogram; null when it is one. */
+export function notHistogram(name: string, cls: string): string | null {
+  return CLASS.test(cls) ? null : `${name} is a ${cls}, not a histogram (TH1, TH2, TH3 or a profile)`;
+}
+
 export function readHistogram(path: string, name: string, obj: Record<string, unknown>, at = -1): Histogram {
   const cls = String(obj._typename ?? '');
   const m = CLASS.exec(cls);
-  if (!m) throw new RootFormatError(path, -1, `${name} is a ${cls}, not a histogram (TH1, TH2, TH3 or a profile)`);
+  if (!m) throw new RootFormatError(path, -1, notHistogram(name, cls)!);
   const isProfile = cls.startsWith('TProfile');
   const dimension = (isProfile ? (m[2] ? Number(m[2][0]) : 1) : Number(m[1])) as 1 | 2 | 3;
   const problem = histogramProblem(obj, dimension);

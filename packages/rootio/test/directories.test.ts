@@ -84,6 +84,13 @@ t.test('a path that does not lead to a key says which part is missing and what i
   await t.rejects(f.tree('one/two'), { name: 'RootFormatError', message: /one\/two is a TDirectory, not a TTree/ });
   await t.rejects(f.histogram('three/hist'), { name: 'RootFormatError', message: /the directory three has no hist; the directory three holds: tree \(TTree\)/ });
   await t.rejects(f.rntuple('three/ntuple'), { name: 'RootFormatError', message: /no object named three\/ntuple/ });
+  // A directory asked as a histogram or an object was read as an object and called damaged
+  // ("one (TDirectory) is damaged: no description (StreamerInfo) of class TDirectory version 5").
+  await t.rejects(f.histogram('one/two'), { name: 'RootFormatError', message: /: one\/two is a TDirectory, not a histogram \(TH1, TH2, TH3 or a profile\)$/ });
+  await t.rejects(f.object('one'), {
+    name: 'RootFormatError', message: /: one is a directory \(TDirectory\), not an object to read: read what it holds by its path \(one\/two, one\/two\/tree, one\/tree\)$/,
+  });
+  await t.rejects(f.object('/one;1/two'), { name: 'RootFormatError', message: /: \/one;1\/two is a directory \(TDirectory\), not an object to read: read what it holds by its path \(one\/two\/tree\)$/ });
 });
 
 t.test('over HTTP, subdirectories list and read as from disk', async (t) => {
