@@ -199,6 +199,11 @@ export function checkWalltime(text: string, name: string): void {
 
 const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
 
+/** Whether the jobs of a cluster with options `o` need GLUON_TOKEN in their environment: one given, inherited, or made for a scheduler other hosts reach. */
+export function jobsNeedToken(o: JobClusterOptions, env: NodeJS.ProcessEnv = process.env): boolean {
+  return o.token !== undefined || Boolean(env.GLUON_TOKEN) || (o.scheduler === undefined && !isLoopback(o.host ?? '0.0.0.0'));
+}
+
 /**
  * How a message names an option: the API's key by default (`deathTimeout`); a CLI passes one that
  * names what its user typed instead (`--death-timeout`, or `/x/config.yaml: job_queue`):

@@ -1,6 +1,6 @@
 /** SlurmCluster: workers as Slurm jobs (sbatch, squeue, scancel). */
 import type { ListedJob } from './pending-jobs.js';
-import { JOB_CLUSTER_OPTION_KEYS, JobQueueCluster, type JobClusterOptions } from './job-cluster.js';
+import { JOB_CLUSTER_OPTION_KEYS, jobsNeedToken, JobQueueCluster, type JobClusterOptions } from './job-cluster.js';
 import { resolve } from 'node:path';
 import { runCommand } from './commands.js';
 import { slurmStateIsCancel, type EndState } from './job-failures.js';
@@ -34,7 +34,7 @@ export class SlurmCluster extends JobQueueCluster {
    * scancel (nothing is started then).
    */
   static async start(opts: JobClusterOptions = {}): Promise<SlurmCluster> {
-    const s = await JobQueueCluster.startScheduler(opts, JOB_CLUSTER_OPTION_KEYS, 'SlurmCluster.start', { system: 'Slurm', commands: SlurmCluster.commands, check: checkSlurmLogDirectory });
+    const s = await JobQueueCluster.startScheduler(opts, JOB_CLUSTER_OPTION_KEYS, 'SlurmCluster.start', { system: 'Slurm', commands: SlurmCluster.commands, check: checkSlurmOptions });
     return new SlurmCluster(s.opts, s.local, s.address, s.dashboardUrl, s.dashboardDirectUrl);
   }
 
@@ -108,9 +108,28 @@ function slurmDirectiveValue(v: string): string {
   return /\s/.test(v) ? `"${v}"` : v;
 }
 
-/** A logDirectory sbatch can be given: no double quote (the quotes around a value with spaces, above, cannot hold one). */
-function checkSlurmLogDirectory(o: JobClusterOptions, name: (key: string) => string): void {
+/** The options sbatch must be able to act on, before anything starts: the log directory, and what the jobs' environment keeps. */
+function checkSlurmOptions(o: JobClusterOptions, name: (key: string) => string): void {
+  // No double quote: the quotes around a value with spaces (above) cannot hold one.
   if (o.logDirectory?.includes('"')) throw new RangeError(`${name('logDirectory')} must hold no double quote (an #SBATCH --output="…" value cannot), got ${JSON.stringify(o.logDirectory)}`);
+  const cut = exportWithoutToken(o.jobExtra ?? [], process.env.SBATCH_EXPORT);
+  if (cut && jobsNeedToken(o)) {
+    throw new RangeError(`${cut.from === 'env' ? 'SBATCH_EXPORT' : name('jobExtra')} ${JSON.stringify(cut.given)} keeps GLUON_TOKEN from the jobs: the cluster's token reaches them only through sbatch's environment (it is never written into the script), so each worker would refuse to start without it and its job end at once; use --export=ALL (Slurm's default), or name it: --export=GLUON_TOKEN,…`);
+  }
+}
+
+/**
+ * The `--export` the jobs get that leaves GLUON_TOKEN out (`NONE`, `NIL`, or a list without it), if
+ * any: `SBATCH_EXPORT` in this environment wins over the script's directive (sbatch(1): environment
+ * variables override directives). With `--job-extra "--export=NONE"` every job ended at once
+ * (FAILED, exit 2:0), its worker saying it listens without a token, five times before the cluster gave up.
+ */
+function exportWithoutToken(jobExtra: readonly string[], sbatchExport: string | undefined): { from: 'env' | 'jobExtra'; given: string } | undefined {
+  const directive = [...jobExtra].reverse().find((d) => /^--export[=\s]/.test(d.trim()));
+  const given = sbatchExport !== undefined ? { from: 'env' as const, given: sbatchExport, value: sbatchExport } : directive ? { from: 'jobExtra' as const, given: directive, value: directive.trim().replace(/^--export[=\s]\s*/, '') } : undefined;
+  if (!given) return undefined;
+  const names = given.value.split(',').map((n) => n.trim().split('=')[0]);
+  return names.includes('ALL') || names.includes('GLUON_TOKEN') ? undefined : { from: given.from, given: given.given };
 }
 
 /** `scontrol -o show job ID` → `FAILED, exit code 127:0` (its JobState and ExitCode), whether that is a cancel and whether a walltime kill (TIMEOUT), or undefined. */

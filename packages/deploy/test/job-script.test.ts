@@ -117,6 +117,29 @@ t.test('a logDirectory with a space: quoted in its #SBATCH directive; refused fo
   await c.close();
 });
 
+t.test('an --export that keeps GLUON_TOKEN from the jobs is refused when they need it, naming where it came from', async (t) => {
+  // Before: submitted; each job ended at once (FAILED, exit code 2:0), its worker saying it would
+  // listen without a token, until the cluster gave up after five (the real Slurm, 7 December 2026).
+  const saved = { SBATCH_EXPORT: process.env.SBATCH_EXPORT, GLUON_TOKEN: process.env.GLUON_TOKEN };
+  delete process.env.SBATCH_EXPORT;
+  delete process.env.GLUON_TOKEN;
+  t.teardown(() => { for (const [k, v] of Object.entries(saved)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; } });
+  const withToken = { ...attach, token: 'a-token-of-24-characters' };
+  const why = 'keeps GLUON_TOKEN from the jobs: the cluster\'s token reaches them only through sbatch\'s environment (it is never written into the script), so each worker would refuse to start without it and its job end at once; use --export=ALL (Slurm\'s default), or name it: --export=GLUON_TOKEN,…';
+  await t.rejects(SlurmCluster.start({ ...withToken, jobExtra: ['--qos=high', '--export=NONE'] }), { name: 'RangeError', message: `jobExtra "--export=NONE" ${why}` });
+  await t.rejects(SlurmCluster.start({ ...withToken, jobExtra: ['--export=PATH,HOME'] }), { message: `jobExtra "--export=PATH,HOME" ${why}` }, 'a list without it');
+  await t.rejects(SlurmCluster.start({ ...withToken, jobExtra: ['--export=NIL'], optionName: (k: string) => (k === 'jobExtra' ? '--job-extra' : k) }), { message: `--job-extra "--export=NIL" ${why}` }, 'named as its caller says');
+  for (const ok of ['--export=ALL', '--export=ALL,FOO=1', '--export=GLUON_TOKEN,PATH', '--export=PATH,GLUON_TOKEN=x']) {
+    t.match((await SlurmCluster.start({ ...withToken, jobExtra: [ok] })).jobScript(), `#SBATCH ${ok}\n`, ok);
+  }
+  t.ok(await SlurmCluster.start({ ...attach, jobExtra: ['--export=NONE'] }), 'no token anywhere (attached, none given nor inherited): nothing to keep');
+  process.env.SBATCH_EXPORT = 'NONE';
+  await t.rejects(SlurmCluster.start({ ...withToken, jobExtra: ['--export=ALL'] }), { message: `SBATCH_EXPORT "NONE" ${why}` }, 'SBATCH_EXPORT wins over the directive');
+  process.env.SBATCH_EXPORT = 'ALL';
+  t.ok(await SlurmCluster.start({ ...withToken, jobExtra: ['--export=NONE'] }), 'and lets it through');
+  t.ok(await PBSCluster.start({ ...withToken }), 'PBS: -V always (and no SBATCH_EXPORT)');
+});
+
 t.test('unknown option keys are refused naming the call, the key and its likely spelling', async (t) => {
   // Before: ignored, so the jobs went out without the memory (or queue) asked for.
   await t.rejects(SlurmCluster.start({ ...attach, memroy: '8GiB' } as never), {
