@@ -117,7 +117,7 @@ export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => 
   // Ctrl-C while the run works: say how far it got, stop it and close its cluster (batch jobs are
   // cancelled); the CLI exits 130 (analysis-h4l's run-console.ts, as gluon-h4l run). It printed nothing and died
   // by the signal, its tasks left on a --scheduler for the session grace.
-  const run = runConsole('gluon-finalstates', progressOut);
+  const run = runConsole('gluon-finalstates', progressOut, { scheduler: c.scheduler !== null && !c.cluster });
   let report: RunReport;
   let batch: Awaited<ReturnType<typeof startBatchRun>> | undefined;
   try {

@@ -30,7 +30,7 @@ for (const [sig, code, what] of [['SIGINT', 130, 'Ctrl-C'], ['SIGHUP', 129, 'SIG
   const r = await interruptWhileWaiting(t, CLI, ['--data-dir', data, '--chunk-size', '100', '--run-dir', runDir], tmp, sig);
   t.same(r.exit, [code, null], `exit code ${code}, not death by the signal`);
   const { files, events, chunks } = r.totals;
-  t.match(r.stderr, `gluon-finalstates: interrupted (${sig}) while processing: 0 of ${chunks} chunks done (0 of ${files} files, 0 of ${events} events); closing the cluster, no outputs written`);
+  t.match(r.stderr, `gluon-finalstates: interrupted (${sig}) while processing: 0 of ${chunks} chunks done (0 of ${files} files, 0 of ${events} events); closing its connection to the scheduler, which lets go of the run's tasks and stays up; no outputs written`);
   t.notOk(existsSync(path.join(runDir, 'run.json')), 'no outputs written');
   t.pass('the scheduler holds none of its tasks');
 });

@@ -149,7 +149,7 @@ export async function execute(c: H4lConfig, log: (s: string) => void, o: Execute
   // Ctrl-C while the run works: say how far it got, stop it and close its cluster (batch jobs are
   // cancelled); the CLI exits 130. It printed nothing and died by the signal. A second Ctrl-C
   // finds no listener: the default, at once (LocalCluster's processes are killed at exit).
-  const run = runConsole('gluon-h4l run', o.progressOut ?? process.stderr);
+  const run = runConsole('gluon-h4l run', o.progressOut ?? process.stderr, { scheduler: c.scheduler !== null && !c.cluster });
   try {
     // A Ctrl-C in a terminal reaches the ssh (or scheduler) processes too, and the start fails
     // by it: said as the interrupt it is, not as their error.

@@ -62,19 +62,27 @@ export interface RunPlace {
   last?: ProgressEvent;
   /** Ends the progress bar's line, so the notice starts on a line of its own. */
   endBar?: () => void;
+  /**
+   * The run's cluster is a scheduler it was given (--scheduler), not one it started: it closes
+   * only its connection, and the scheduler lets go of the run's tasks and stays up.
+   */
+  scheduler?: boolean;
 }
 
 /**
  * What Ctrl-C (or `signal`) during a run says (`command`: `gluon-h4l run`): how far it got
  * (chunks, files and events done of their totals, or that it was still starting), and that the
- * cluster is being closed and nothing written.
+ * cluster (or, for a --scheduler run, its connection) is being closed and nothing written. A
+ * --scheduler run said `closing the cluster` too, which read as if the scheduler it was given,
+ * and other users' work on it, were being stopped.
  */
 export function interruptedLine(at: RunPlace, command = 'gluon-h4l run', signal: StopSignal = 'SIGINT'): string {
   const tot = at.totals;
   const p = at.last ?? (tot && { chunksDone: 0, chunksTotal: tot.chunks, filesDone: 0, filesTotal: tot.files, events: 0, eventsTotal: tot.events, elapsedMs: 0 });
-  const where = !p ? 'while starting (listing files, counting entries, starting the cluster): no chunk processed yet'
+  const where = !p ? `while starting (listing files, counting entries, ${at.scheduler ? 'connecting to the scheduler' : 'starting the cluster'}): no chunk processed yet`
     : `while processing: ${figure(p.chunksDone)} of ${countOf(p.chunksTotal, 'chunk')} done (${figure(p.filesDone ?? 0)} of ${countOf(p.filesTotal ?? 0, 'file')}, ${figure(p.events)} of ${countOf(p.eventsTotal, 'event')})`;
-  return `${command}: interrupted (${signal}) ${where}; closing the cluster, no outputs written`;
+  const closing = at.scheduler ? 'closing its connection to the scheduler, which lets go of the run\'s tasks and stays up;' : 'closing the cluster,';
+  return `${command}: interrupted (${signal}) ${where}; ${closing} no outputs written`;
 }
 
 /** What a run's Ctrl-C (SIGTERM, SIGHUP) handling hands the run: where it records its progress, and the signal it stops on. */

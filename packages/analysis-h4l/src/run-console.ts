@@ -27,9 +27,14 @@ export interface RunConsole {
   close(): void;
 }
 
-/** Starts listening for Ctrl-C (`command` names the run in its line) and draws the bar on `progressOut`. */
-export function runConsole(command: string, progressOut: NodeJS.WriteStream = process.stderr): RunConsole {
+/**
+ * Starts listening for Ctrl-C (`command` names the run in its line) and draws the bar on
+ * `progressOut`. `o.scheduler`: the run's cluster is a scheduler it was given, which Ctrl-C's line
+ * says it leaves up.
+ */
+export function runConsole(command: string, progressOut: NodeJS.WriteStream = process.stderr, o: { scheduler?: boolean } = {}): RunConsole {
   const ctrlC = listenForCtrlC(command);
+  if (o.scheduler) ctrlC.place.scheduler = true;
   const bar = consoleProgress(progressOut);
   ctrlC.place.endBar = () => bar.end();
   return {

@@ -26,7 +26,7 @@ t.test('Ctrl-C while processing: says how far it got, closes its scheduler conne
   const r = await interruptWhileWaiting(t, CLI, ['run', '--data-dir', data, '--chunk-size', '100', '--out', out, '--no-config'], tmp);
   t.same(r.exit, [130, null], 'exit code 130, not death by the signal');
   const { files, events, chunks } = r.totals;
-  t.match(r.stderr, `gluon-h4l run: interrupted (SIGINT) while processing: 0 of ${chunks} chunks done (0 of ${files} files, 0 of ${events} events); closing the cluster, no outputs written`);
+  t.match(r.stderr, `gluon-h4l run: interrupted (SIGINT) while processing: 0 of ${chunks} chunks done (0 of ${files} files, 0 of ${events} events); closing its connection to the scheduler, which lets go of the run's tasks and stays up; no outputs written`);
   t.notOk(existsSync(path.join(out, 'run.json')), 'no outputs written');
   t.pass('the scheduler holds none of its tasks');
 });
@@ -38,7 +38,7 @@ t.test('SIGHUP (a closed terminal, a dropped ssh connection) while processing: a
   const r = await interruptWhileWaiting(t, CLI, ['run', '--data-dir', data, '--chunk-size', '100', '--out', out, '--no-config'], tmp, 'SIGHUP');
   t.same(r.exit, [129, null], 'exit code 129, not death by the signal');
   const { files, events, chunks } = r.totals;
-  t.match(r.stderr, `gluon-h4l run: interrupted (SIGHUP) while processing: 0 of ${chunks} chunks done (0 of ${files} files, 0 of ${events} events); closing the cluster, no outputs written`);
+  t.match(r.stderr, `gluon-h4l run: interrupted (SIGHUP) while processing: 0 of ${chunks} chunks done (0 of ${files} files, 0 of ${events} events); closing its connection to the scheduler, which lets go of the run's tasks and stays up; no outputs written`);
   t.notOk(existsSync(out), 'no outputs written');
   t.pass('the scheduler holds none of its tasks');
 });
@@ -104,4 +104,7 @@ t.test('the interrupted line: chunks, files and events done of their totals, or 
   t.equal(interruptedLine({}), 'gluon-h4l run: interrupted (SIGINT) while starting (listing files, counting entries, starting the cluster): no chunk processed yet; closing the cluster, no outputs written');
   t.equal(interruptedLine({ totals: { chunks: 40, files: 12, events: 1_200_000 }, last: { chunksDone: 17, chunksTotal: 40, filesDone: 5, filesTotal: 12, events: 512_000, eventsTotal: 1_200_000, elapsedMs: 9000 } }),
     'gluon-h4l run: interrupted (SIGINT) while processing: 17 of 40 chunks done (5 of 12 files, 512,000 of 1,200,000 events); closing the cluster, no outputs written');
+  // A --scheduler run closes only its connection: the line said `closing the cluster` there too,
+  // which read as if the scheduler the run was given (and other users' work on it) were stopped.
+  t.equal(interruptedLine({ scheduler: true }), "gluon-h4l run: interrupted (SIGINT) while starting (listing files, counting entries, connecting to the scheduler): no chunk processed yet; closing its connection to the scheduler, which lets go of the run's tasks and stays up; no outputs written");
 });
