@@ -140,6 +140,13 @@ async function readAll(r: FileResult, where: string, reader: { numEntries: numbe
   }
 }
 
+/** Whether jsroot's value of an entry is no reading of it (see compareJsroot). */
+function noValue(v: unknown): boolean {
+  if (v === undefined) return true;
+  const o = v as { _typename?: unknown; This?: unknown } | null;
+  return typeof o === 'object' && o !== null && typeof o._typename === 'string' && /^ROOT::VecOps::RVec</.test(o._typename) && o.This === null;
+}
+
 /** Compares a tree's readable branches with jsroot's values, branch by branch. */
 async function compareJsroot(r: FileResult, path: string, name: string, tree: Awaited<ReturnType<Awaited<ReturnType<typeof openRootFile>>['tree']>>): Promise<void> {
   const { jsrootValues, perEntry, normalise } = await import('../packages/rootio/test/helpers.js');
@@ -180,6 +187,10 @@ async function compareJsroot(r: FileResult, path: string, name: string, tree: Aw
     try {
       theirs = await values(b);
       if (theirs.length !== tree.numEntries) throw new Error('short');
+      // Entries jsroot gives no value for (undefined: a split object's TObject or base-class
+      // members; an RVec as an object of no data, {_typename: 'ROOT::VecOps::RVec<float>', This:
+      // null}) are jsroot not reading the branch: they were counted as defects of ours.
+      if (theirs.every(noValue)) throw new Error('no values');
     } catch {
       r.jsroot.jsrootFails++;
       continue;
