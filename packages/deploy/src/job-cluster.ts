@@ -376,7 +376,8 @@ export abstract class JobQueueCluster {
   /**
    * Jobs this cluster cancelled (a scale-down, adapt, a surplus) that the batch system may still
    * list while their workers finish their tasks (Slurm: R, then CG until KillWait): such a job is
-   * gone for the cluster, not "back in the listing". Each id is dropped once a listing lacks it.
+   * gone for the cluster, not "back in the listing". Each id is dropped when the job is forgotten
+   * (FORGET_AFTER_LOOKS listings in a row lacked it), not when one listing first lacks it.
    */
   private readonly cancelledHere = new Set<string>();
   /** Ended jobs: how many listings in a row have lacked each (forgotten at FORGET_AFTER_LOOKS). */
@@ -858,6 +859,10 @@ export abstract class JobQueueCluster {
     this.unlisted.delete(id);
     this.restarts.delete(id);
     this.absences.delete(id);
+    // Cancelled here: kept until now, not only until a listing first lacked it. One listing that
+    // missed it (a server failing over) made the next, listing it while its worker finished a
+    // task, take it back as running: cancelled again as a surplus, said so, counted ended twice.
+    this.cancelledHere.delete(id);
   }
 
   /** Keeps an ended job for the dashboard's view. */
@@ -1028,7 +1033,6 @@ export abstract class JobQueueCluster {
       if (state === 'gone' && !listed.has(j.id)) this.noteUnlisted(j.id);
       else this.unlisted.delete(j.id);
     }
-    for (const id of this.cancelledHere) if (!listed.has(id)) this.cancelledHere.delete(id);
     if (load) await this.jobsEnded(ended, new Set(load.retired));
     // Without the dashboard's workers, an ended job is not judged: shown as ended, no more.
     else for (const j of ended) this.noteEnded({ id: j.id, joined: j.joined, retiring: j.retiring, workerName: j.workerName, outputFile: this.outputOf(j.id) });
