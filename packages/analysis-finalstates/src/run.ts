@@ -8,7 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import { Client, LocalCluster, remote, TLS_CONFIG_NAMES, TOKEN_HELP_ENV, type Future } from '@gluon/client';
 import type { TlsOptions } from '@gluon/protocol';
-import { filesDoneCounter, InterruptedError, stopSignalOf, watchForWorkers, whenAborted, type ProgressEvent } from '@gluon/analysis-h4l';
+import { filesDoneCounter, InterruptedError, stopSignalOf, unlessInterrupted, watchForWorkers, whenAborted, type ProgressEvent } from '@gluon/analysis-h4l';
 import { processChunk } from './chunk.js';
 import { countEntries, folderBelowHint, inputProblems, makeChunks, type Chunk, type FileCount } from './dataset.js';
 import { branchesFor } from './chunk.js';
@@ -135,7 +135,7 @@ export async function runFinalStates(opts: RunOptions, hooks: RunHooks = {}): Pr
     let cluster: LocalCluster | undefined;
     let client: Client;
     if (opts.client) { mode = 'scheduler'; client = opts.client; }
-    else if (opts.scheduler) { mode = 'scheduler'; client = await Client.connect(opts.scheduler, { tokenHelp: TOKEN_HELP_ENV, tlsHelp: TLS_CONFIG_NAMES, ...(opts.tls ? { tls: opts.tls } : {}) }); }
+    else if (opts.scheduler) { mode = 'scheduler'; client = await unlessInterrupted(Client.connect(opts.scheduler, { tokenHelp: TOKEN_HELP_ENV, tlsHelp: TLS_CONFIG_NAMES, ...(opts.tls ? { tls: opts.tls } : {}) }), opts.signal, (c) => c.close()); }
     else {
       mode = 'local-cluster';
       // Workers resolve task modules from their working directory: this package's, which

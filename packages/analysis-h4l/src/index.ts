@@ -27,7 +27,7 @@ export { generateStoppable, generateInterruptedLine } from './generate-interrupt
 export { watchForWorkers, NoWorkersError, workersWaitedFor, type WatchOptions, type WorkerWatch } from './wait-workers.js';
 // Ctrl-C (SIGTERM, SIGHUP) during a run (both CLIs): the line, the race, the files-done count, and the run's
 // console (the progress bar and the Ctrl-C listener, one wiring).
-export { whenAborted, exitStopped, filesDoneCounter, finishingOnCtrlC, interruptedLine, onFirstCtrlC, onFirstSignal, STOP_SIGNALS, stopSignalOf, writingInterruptedLine, type RunPlace, type StopSignal } from './interrupt.js';
+export { whenAborted, unlessInterrupted, exitStopped, filesDoneCounter, finishingOnCtrlC, interruptedLine, onFirstCtrlC, onFirstSignal, STOP_SIGNALS, stopSignalOf, writingInterruptedLine, type RunPlace, type StopSignal } from './interrupt.js';
 export { runConsole, type RunConsole } from './run-console.js';
 // A batch run's wait for workers (both CLIs): the line, and when worker_timeout_s counts from.
 export { batchWaitingLine, clusterModeText, jobsRunningSince } from './batch.js';

@@ -200,6 +200,24 @@ export function whenAborted(signal: AbortSignal | undefined): { aborted: Promise
 }
 
 /**
+ * `p` (a connection being made), or an InterruptedError as soon as `signal` aborts; what `p`
+ * still brings after that goes to `dispose`, a failure of it is dropped. Client.connect takes no
+ * signal and retries a scheduler that does not answer for ~10 s: a Ctrl-C then said the run was
+ * interrupted, and the run went on retrying and ended with the connection's error, exit 1.
+ */
+export async function unlessInterrupted<T>(p: Promise<T>, signal: AbortSignal | undefined, dispose: (value: T) => unknown): Promise<T> {
+  const abort = whenAborted(signal);
+  try {
+    return await Promise.race([p, abort.aborted]);
+  } catch (e) {
+    if (e instanceof InterruptedError) p.then(dispose, () => {});
+    throw e;
+  } finally {
+    abort.off();
+  }
+}
+
+/**
  * Counts the files all of whose chunks are done, for the progress events: `chunkFiles` the file
  * of each chunk, `filesTotal` the run's files (one with no chunk, skipped or empty, is done at
  * once). Returns the files done after the chunk of `file` is.

@@ -12,7 +12,7 @@ import { listFiles, countEntries, noInputFilesMessage, scheduleChunks, EntryCach
 import { mergeResults, treeMerge, type AnalysisResult } from './result.js';
 import { publishedM4l, referenceLumiFb } from './groups.js';
 import { watchForWorkers } from './wait-workers.js';
-import { filesDoneCounter, InterruptedError, stopSignalOf, whenAborted, type ProgressEvent } from './interrupt.js';
+import { filesDoneCounter, InterruptedError, stopSignalOf, unlessInterrupted, whenAborted, type ProgressEvent } from './interrupt.js';
 
 export interface RunOptions {
   dataDir: string;
@@ -183,7 +183,7 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
       schedulerAddress = client.url;
     } else if (opts.scheduler) {
       mode = 'scheduler';
-      client = await Client.connect(opts.scheduler, { tokenHelp: TOKEN_HELP_ENV, tlsHelp: TLS_CONFIG_NAMES, ...(opts.tls ? { tls: opts.tls } : {}) });
+      client = await unlessInterrupted(Client.connect(opts.scheduler, { tokenHelp: TOKEN_HELP_ENV, tlsHelp: TLS_CONFIG_NAMES, ...(opts.tls ? { tls: opts.tls } : {}) }), opts.signal, (c) => c.close());
       schedulerAddress = opts.scheduler;
     } else {
       mode = 'local-cluster';

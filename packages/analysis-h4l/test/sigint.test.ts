@@ -9,6 +9,7 @@ import t from 'tap';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { execFileSync, spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { LocalCluster } from '@gluon/client';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -107,4 +108,28 @@ t.test('the interrupted line: chunks, files and events done of their totals, or 
   // A --scheduler run closes only its connection: the line said `closing the cluster` there too,
   // which read as if the scheduler the run was given (and other users' work on it) were stopped.
   t.equal(interruptedLine({ scheduler: true }), "gluon-h4l run: interrupted (SIGINT) while starting (listing files, counting entries, connecting to the scheduler): no chunk processed yet; closing its connection to the scheduler, which lets go of the run's tasks and stays up; no outputs written");
+});
+
+// Ctrl-C while Client.connect retried a scheduler that would not answer: the run said it was
+// interrupted and then went on retrying, ~10 s later printing `Client.connect(ws://…): cannot
+// connect to scheduler …` and exiting 1, not 130.
+t.test('Ctrl-C while connecting to a --scheduler that does not answer: stops at once, exit 130', async (t) => {
+  // Takes each connection and drops it: Client.connect retries, and each try is seen here.
+  let tried!: () => void;
+  const triedOnce = new Promise<void>((resolve) => { tried = resolve; });
+  const server = createServer((s) => { s.destroy(); tried(); });
+  t.teardown(() => new Promise<void>((r) => server.close(() => r())));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const scheduler = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const p = spawn(process.execPath, [CLI, 'run', '--no-config', '--data-dir', data, '--out', path.join(tmp, 'connect-out'), '--scheduler', scheduler], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
+  let stderr = '';
+  p.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => p.on('exit', (code, signal) => resolve([code, signal])));
+  await triedOnce;
+  p.kill('SIGINT');
+  t.same(await exited, [130, null], `exit 130, not the connection's failure: ${stderr}`);
+  t.match(stderr, /^gluon-h4l run: interrupted \(SIGINT\) while starting \(listing files, counting entries, connecting to the scheduler\): no chunk processed yet; /);
+  t.notMatch(stderr, /cannot connect/, 'and no retrying after it');
+  t.notOk(existsSync(path.join(tmp, 'connect-out')), 'no outputs written');
 });
