@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
+import { fencedBlocks } from '../../../test/helpers/readme-blocks.js';
 
 const run = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -20,12 +21,12 @@ const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.st
 
 /** The README's ```ts block whose first line is `// NAME`. */
 function tsBlock(name: string): string | undefined {
-  return [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).find((b) => b.startsWith(`// ${name}`));
+  return fencedBlocks(readme, 'ts').find((b) => b.startsWith(`// ${name}`));
 }
 
 /** The `npm init …` and `npm pkg …` commands of the README's first ```sh block, as argument lists. */
 function setupCommands(): string[][] {
-  const block = /```sh\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+  const block = fencedBlocks(readme, 'sh')[0] ?? '';
   return block.split('\n').flatMap((line) => line.replace(/#.*/, '').split('&&')).map((c) => c.trim().split(/\s+/))
     .filter((w) => w[0] === 'npm' && (w[1] === 'init' || w[1] === 'pkg'));
 }
