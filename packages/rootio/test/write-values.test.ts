@@ -61,6 +61,49 @@ t.test('values that do not fit their branch type are refused, and nothing of the
   t.same([...v.values], [-9, 10, 11, -9, 10, 11]);
 });
 
+t.test('a finite value past a float\'s range is a RangeError; NaN and ±Infinity as such are stored', async (t) => {
+  const path = join(dir, 'float-range.root');
+  const w = await RootFileWriter.create(path);
+  const tw = w.createTree('t', '', [{ name: 'f', type: 'float' }, { name: 'fv', type: 'float', jagged: 'vector' }, { name: 'd', type: 'double' }]);
+  const FLT_MAX = 3.4028234663852886e38;
+  // 3.4028235e38 (FLT_MAX as numpy prints it) is past FLT_MAX but rounds to it, as any double rounds to a float.
+  const good = () => ({
+    f: Float64Array.of(NaN, Infinity, -Infinity, FLT_MAX, -3.4028235e38, 1e-50),
+    // The last double below 2^128 − 2^103: the largest that still rounds to FLT_MAX.
+    fv: { offsets: [0, 1, 1, 1, 1, 1, 3], values: Float64Array.of(-FLT_MAX, 2.5, 2 ** 128 - 2 ** 103 - 2 ** 75) },
+    d: [1e300, -1e300, 0, 0, 0, 0],
+  });
+  await tw.append(good());
+  const bad: [string, Record<string, unknown>, string, RegExp][] = [
+    ['1e300 in a Float64Array', { f: Float64Array.of(0, 1e300, 0, 0, 0, 0) }, 'RangeError',
+      /^tree t: column f, entry 7: 1e\+300 cannot be stored in a float branch, which takes a number within ±3\.4028234663852886e\+38 \(float's range\), NaN or ±Infinity$/],
+    ['-1e39 in a plain array', { f: [0, 0, 0, 0, 0, -1e39] }, 'RangeError', /column f, entry 11: -1e\+39 cannot be stored in a float branch/],
+    ['2^128 − 2^103 (rounds to Infinity)', { f: [2 ** 128 - 2 ** 103, 0, 0, 0, 0, 0] }, 'RangeError', /column f, entry 6: 3\.4028235677973366e\+38 cannot be stored in a float/],
+    ['a bigint past float', { f: [0, 10n ** 39n, 0, 0, 0, 0] }, 'RangeError', /column f, entry 7: 1000000000000000000000000000000000000000n cannot be stored in a float/],
+    ['1e300 in a vector', { fv: { offsets: [0, 0, 0, 2, 2, 2, 2], values: Float64Array.of(1, 1e300) } }, 'RangeError',
+      /column fv, entry 8, value 1 of it: 1e\+300 cannot be stored in a float/],
+    ['a bigint past double', { d: [0, 0, 0, 2n ** 1024n, 0, 0] }, 'RangeError', /column d, entry 9: \d+n cannot be stored in a double branch, which takes a number \(a bigint within its range\)/],
+    ['a string in float', { f: [0, '1', 0, 0, 0, 0] }, 'TypeError', /column f, entry 7: "1" cannot be stored in a float/],
+  ];
+  for (const [what, change, name, message] of bad) {
+    await t.rejects(tw.append({ ...good(), ...change }), { name, message }, what);
+    t.equal(tw.numEntries, 6, `${what}: the refused batch added no entry`);
+  }
+  await tw.append(good());
+  await w.close();
+
+  const f = await openRootFile(path);
+  t.teardown(() => f.close());
+  const tree = await f.tree('t');
+  t.equal(tree.numEntries, 12, 'the file holds the two good batches');
+  const c = await tree.arrays(['f', 'fv', 'd']);
+  const once = ['NaN', 'Infinity', '-Infinity', String(FLT_MAX), String(-FLT_MAX), '0'];
+  t.same([...(c['f'] as Float32Array)].map(String), [...once, ...once], 'NaN, ±Infinity, ±FLT_MAX as given; 1e-50 as 0');
+  const fv = c['fv'] as { offsets: Int32Array; values: Float32Array };
+  t.same([...fv.values], [-FLT_MAX, 2.5, FLT_MAX, -FLT_MAX, 2.5, FLT_MAX]);
+  t.same([...(c['d'] as Float64Array)], [1e300, -1e300, 0, 0, 0, 0, 1e300, -1e300, 0, 0, 0, 0]);
+});
+
 t.test('a duplicate branch name is named', async (t) => {
   const w = await RootFileWriter.create(join(dir, 'dup.root'));
   t.teardown(() => w.close());

@@ -19,6 +19,13 @@ const INT_RANGE: Record<IntType, readonly [bigint, bigint]> = {
   uint64: [0n, 2n ** 64n - 1n],
 };
 
+/**
+ * A float branch's largest finite value. A finite double that rounds past it (from 2^128 − 2^103
+ * on, the midpoint to the next power of two) becomes ±Infinity as a float, so it is refused as an
+ * integer past its type's range is; one below that midpoint rounds to a float as any double does.
+ */
+export const FLOAT_MAX = 3.4028234663852886e38;
+
 /** Typed arrays whose every element fits the branch type, so their values need no check. */
 const FITS: Record<ElementType, readonly string[]> = {
   bool: [], // every value is stored as its truth, nothing to check
@@ -30,14 +37,15 @@ const FITS: Record<ElementType, readonly string[]> = {
   uint32: ['Uint8Array', 'Uint8ClampedArray', 'Uint16Array', 'Uint32Array'],
   int64: ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'BigInt64Array'],
   uint64: ['Uint8Array', 'Uint8ClampedArray', 'Uint16Array', 'Uint32Array', 'BigUint64Array'],
-  float: ['Float32Array', 'Float64Array', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array'],
+  float: ['Float32Array', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array'],
   double: ['Float32Array', 'Float64Array', 'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array'],
 };
 
 /** What a branch type accepts, for messages. */
 function accepts(type: ElementType): string {
   if (type === 'bool') return 'any value (stored as true or false)';
-  if (type === 'float' || type === 'double') return 'a number';
+  if (type === 'float') return `a number within ±${FLOAT_MAX} (float's range), NaN or ±Infinity`;
+  if (type === 'double') return 'a number (a bigint within its range)';
   const [lo, hi] = INT_RANGE[type];
   return `an integer from ${lo} to ${hi}`;
 }
@@ -45,7 +53,13 @@ function accepts(type: ElementType): string {
 /** Whether one value is stored as given by a branch of this type. */
 function fits(type: ElementType, v: unknown): boolean {
   if (type === 'bool') return true;
-  if (type === 'float' || type === 'double') return typeof v === 'number' || typeof v === 'bigint';
+  if (type === 'float' || type === 'double') {
+    // NaN and ±Infinity given as such are stored as such; a finite value must stay finite.
+    const x = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined;
+    if (x === undefined) return false;
+    if (typeof v === 'number' && !Number.isFinite(v)) return true;
+    return Number.isFinite(type === 'float' ? Math.fround(x) : x);
+  }
   let b: bigint;
   if (typeof v === 'bigint') b = v;
   else if (typeof v === 'number' && Number.isInteger(v)) b = BigInt(v);
@@ -70,6 +84,11 @@ export function firstMisfit(type: ElementType, values: ArrayLike<unknown>, lo: n
   if (ArrayBuffer.isView(values) && FITS[type].includes(values.constructor.name)) return -1;
   for (let i = lo; i < hi; i++) if (!fits(type, values[i])) return i;
   return -1;
+}
+
+/** The class of error for a value that does not fit: a number out of range or a value of another kind. */
+export function misfitError(value: unknown): RangeErrorConstructor | TypeErrorConstructor {
+  return typeof value === 'number' || typeof value === 'bigint' ? RangeError : TypeError;
 }
 
 /** The message for a value that does not fit: what it is, which branch type and what it takes. */

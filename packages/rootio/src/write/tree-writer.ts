@@ -7,7 +7,7 @@ import type { RootFileWriter } from './file-writer.js';
 import { DEFAULT_BITS, describe, type RObject } from './streamer.js';
 import { WBuffer } from './wbuffer.js';
 import { BRANCH_TYPES, encodeValues, type ElementType } from './types.js';
-import { firstBadOffset, firstMisfit, misfitMessage } from './check-values.js';
+import { firstBadOffset, firstMisfit, misfitError, misfitMessage } from './check-values.js';
 import { checkOptions, keysOf } from '../read-args.js';
 
 /** One branch to create. */
@@ -219,7 +219,8 @@ export class TreeWriter {
     let entry = at;
     if (j) for (entry = 0; j.offsets[entry + 1]! <= at;) entry++;
     const which = j ? `, value ${at - j.offsets[entry]!} of it` : '';
-    throw new Error(`tree ${this.name}: column ${b.spec.name}, entry ${this.entries + entry}${which}: ${misfitMessage(b.spec.type, values[at])}`);
+    const E = misfitError(values[at]);
+    throw new E(`tree ${this.name}: column ${b.spec.name}, entry ${this.entries + entry}${which}: ${misfitMessage(b.spec.type, values[at])}`);
   }
 
   private fill(b: BranchState, col: ColumnInput, start: number, stop: number): void {
