@@ -442,7 +442,7 @@ async function request(url: string, headers: Record<string, string>, o: { retrie
         res = await fetch(url, { headers: { ...headers, range }, signal: attemptSignal.signal });
       } catch (err) {
         if (signal?.aborted) throw stopped();
-        const why = transportFailure(err, o.timeoutMs);
+        const why = transportFailure(err, o.timeoutMs, range);
         if (why.permanent) throw new RootIOError(url, why.text);
         last = why.text;
         continue;
@@ -474,7 +474,7 @@ async function request(url: string, headers: Record<string, string>, o: { retrie
       } catch (err) {
         if (signal?.aborted) throw stopped();
         const why = transportFailure(err, o.timeoutMs);
-        last = (err as Error)?.name === 'TimeoutError' ? `the response body was not complete within ${o.timeoutMs} ms` : `the connection dropped during the response body (${why.text})`;
+        last = (err as Error)?.name === 'TimeoutError' ? `the response body was not complete within ${o.timeoutMs} ms` : `the connection dropped during the response body of ${range} (${why.text})`;
         continue;
       }
       if (typeof body === 'string') {
@@ -590,8 +590,12 @@ export function retryAfterMs(v: string | null, now = Date.now()): number | null 
 /**
  * Names why a request failed: DNS, refused, reset, TLS, time-out, … from undici's error and its
  * cause; `permanent` when trying again cannot help (a port fetch refuses to connect to).
+ * `unanswered`: the range of a request whose fetch itself failed, so no answer's head had arrived.
+ * A connection closed then is said to be closed before any answer to it: a server that writes its head and part of a body and
+ * destroys the socket in the same tick (Node's server sends what it wrote on the next tick) sends
+ * nothing, which "the connection closed" left to be taken for a drop of the answer.
  */
-function transportFailure(err: unknown, timeoutMs: number): { text: string; permanent: boolean } {
+function transportFailure(err: unknown, timeoutMs: number, unanswered?: string): { text: string; permanent: boolean } {
   const e = err as Error & { cause?: { code?: string; message?: string } };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return { text: `no answer within ${timeoutMs} ms`, permanent: false };
   const code = e?.cause?.code ?? (e as { code?: string })?.code;
@@ -602,7 +606,7 @@ function transportFailure(err: unknown, timeoutMs: number): { text: string; perm
   const what: Record<string, string> = {
     ENOTFOUND: 'host not found (DNS)', EAI_AGAIN: 'host name lookup failed (DNS)', ECONNREFUSED: 'connection refused',
     ECONNRESET: 'connection reset', EHOSTUNREACH: 'host unreachable', ENETUNREACH: 'network unreachable', ETIMEDOUT: 'connection timed out',
-    UND_ERR_SOCKET: 'the connection closed', UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+    UND_ERR_SOCKET: unanswered ? `the connection closed before any answer to ${unanswered}` : 'the connection closed', UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
   };
   if (code && what[code]) return { text: `${what[code]} (${detail})`, permanent: false };
   if (code && /CERT|SSL|TLS/i.test(code)) return { text: `TLS: ${detail}`, permanent: false };

@@ -83,6 +83,22 @@ t.test('a body dropped on every attempt ends in RootIOError saying so', async (t
   await t.rejects(src.read([[0, 100_000]]), { name: 'RootIOError', message: /dropped during the response body.*after 3 attempts/ });
 });
 
+t.test('a connection dropped with no answer, or during the body, names the range and which it was', async (t) => {
+  // The server writes the 206 head and half the body and destroys the socket in the same tick:
+  // Node's server had not sent them yet, so the client sees the connection close with no answer.
+  const atOnce = await scripted(t, (n, req, res) => answer(bytes, req, res, n > 0 && 'at once'));
+  const src = await HttpSource.open(atOnce.url, { backoffMs: 1, retries: 2 });
+  t.teardown(() => src.close());
+  await t.rejects(src.read([[1000, 150_000]]), { name: 'RootIOError',
+    message: `${atOnce.url}: the connection closed before any answer to bytes=1000-150999 (other side closed) (after 2 attempts)` });
+  // A turn later the head and half the body arrive, then the connection closes.
+  const later = await scripted(t, (n, req, res) => answer(bytes, req, res, n > 0));
+  const src2 = await HttpSource.open(later.url, { backoffMs: 1, retries: 2 });
+  t.teardown(() => src2.close());
+  await t.rejects(src2.read([[1000, 150_000]]), { name: 'RootIOError',
+    message: `${later.url}: the connection dropped during the response body of bytes=1000-150999 (the connection closed (other side closed)) (after 2 attempts)` });
+});
+
 t.test('429 is retried after the server\'s Retry-After', async (t) => {
   let limitedAt = 0;
   const { url, requests } = await scripted(t, (n, req, res) => {

@@ -47,8 +47,13 @@ export async function scripted(t: { teardown(fn: () => unknown): void }, handle:
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/f.root`, requests: () => n, server };
 }
 
-/** Answers a range of `body` (206), or with `cut`, sends half of it and drops the connection. */
-export function answer(body: Uint8Array, req: IncomingMessage, res: ServerResponse, cut = false): void {
+/**
+ * Answers a range of `body` (206), or with `cut`, writes half of it and drops the connection: on
+ * the next turn of the event loop (the head and half the body reach the client), or with
+ * `'at once'` in the same tick, as `socket.destroy()` right after `res.write()` does, which discards
+ * what Node's server holds for the next tick: the client sees the connection close with no answer.
+ */
+export function answer(body: Uint8Array, req: IncomingMessage, res: ServerResponse, cut: boolean | 'at once' = false): void {
   const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '')!;
   const a = Number(m[1]);
   const z = Math.min(Number(m[2]), body.length - 1);
@@ -58,5 +63,6 @@ export function answer(body: Uint8Array, req: IncomingMessage, res: ServerRespon
     return;
   }
   res.write(body.subarray(a, a + Math.floor((z - a + 1) / 2)));
-  setImmediate(() => res.socket?.destroy());
+  if (cut === 'at once') res.socket?.destroy();
+  else setImmediate(() => res.socket?.destroy());
 }
