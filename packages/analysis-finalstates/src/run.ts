@@ -135,7 +135,7 @@ export async function runFinalStates(opts: RunOptions, hooks: RunHooks = {}): Pr
     let cluster: LocalCluster | undefined;
     let client: Client;
     if (opts.client) { mode = 'scheduler'; client = opts.client; }
-    else if (opts.scheduler) { mode = 'scheduler'; client = await unlessInterrupted(Client.connect(opts.scheduler, { tokenHelp: TOKEN_HELP_ENV, tlsHelp: TLS_CONFIG_NAMES, ...(opts.tls ? { tls: opts.tls } : {}) }), opts.signal, (c) => c.close()); }
+    else if (opts.scheduler) { mode = 'scheduler'; client = await unlessInterrupted(Client.connect(opts.scheduler, { tokenHelp: TOKEN_HELP_ENV, tlsHelp: TLS_CONFIG_NAMES, workersHelp: false, ...(opts.tls ? { tls: opts.tls } : {}) }), opts.signal, (c) => c.close()); }
     else {
       mode = 'local-cluster';
       // Workers resolve task modules from their working directory: this package's, which

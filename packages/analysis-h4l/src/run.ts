@@ -183,7 +183,8 @@ export async function runAnalysis(opts: RunOptions, hooks: RunHooks = {}): Promi
       schedulerAddress = client.url;
     } else if (opts.scheduler) {
       mode = 'scheduler';
-      client = await unlessInterrupted(Client.connect(opts.scheduler, { tokenHelp: TOKEN_HELP_ENV, tlsHelp: TLS_CONFIG_NAMES, ...(opts.tls ? { tls: opts.tls } : {}) }), opts.signal, (c) => c.close());
+      // workersHelp false: the run's own watch says it waits for workers (wait-workers.ts).
+      client = await unlessInterrupted(Client.connect(opts.scheduler, { tokenHelp: TOKEN_HELP_ENV, tlsHelp: TLS_CONFIG_NAMES, workersHelp: false, ...(opts.tls ? { tls: opts.tls } : {}) }), opts.signal, (c) => c.close());
       schedulerAddress = opts.scheduler;
     } else {
       mode = 'local-cluster';

@@ -17,6 +17,7 @@ import { Lineage } from './lineage.js';
 import { DEFAULT_GRAPH_SLICE, GraphOutbox } from './outbox.js';
 import { PeerPool, type PeerLimits, type PeerLink } from './peers.js';
 import { Liveness } from './liveness.js';
+import { WaitingForWorkers } from './waiting-for-workers.js';
 import { performanceReport, type PerformanceReportOptions } from './performance-report.js';
 import { ReleaseQueue } from './release-queue.js';
 import { assertRemote, type RemoteFunction } from './remote.js';
@@ -56,6 +57,13 @@ export interface ConnectOptions {
    * a CLI names its flags or config keys. Default: both `--tls-ca` and `tls.ca` spellings.
    */
   tlsHelp?: TlsNames;
+  /**
+   * How the caller's user adds workers, said when this client's tasks have waited 10 s on a
+   * scheduler no worker has joined (warning kind `waiting-for-workers`); `false` says nothing (a
+   * tool that says it itself, or whose batch jobs are the workers). Default: `start workers for it:
+   * gluon-worker <url>`.
+   */
+  workersHelp?: string | false;
   /** Shown in the scheduler's log and dashboard. Default `client-<pid>`. */
   name?: string;
   /**
@@ -102,7 +110,7 @@ export interface ConnectOptions {
 }
 
 const CONNECT_OPTIONS: OptionKeys<ConnectOptions> = {
-  token: true, tokenHelp: true, tlsHelp: true, name: true, timeoutMs: true, tls: true, protocolVersion: true, maxFrameBytes: true,
+  token: true, tokenHelp: true, tlsHelp: true, workersHelp: true, name: true, timeoutMs: true, tls: true, protocolVersion: true, maxFrameBytes: true,
   maxMessageBytes: true, reconnectTimeoutMs: true, graphSliceTasks: true,
 };
 
@@ -258,6 +266,8 @@ export class Client implements FutureHost {
   private readonly warningListeners = new Set<(w: ClusterWarning & { active: boolean }) => void>();
   /** Whether stderr has said that the scheduler did not check this client's token (see checkGuard). */
   private saidTokenUnchecked = false;
+  /** Says when this client's tasks wait on a scheduler no worker has joined (waiting-for-workers.ts). */
+  private readonly waitingForWorkers: WaitingForWorkers;
   // Graph updates and releases made within one tick leave as one message each.
   private pendingTasks: TaskSpec[] = [];
   private readonly pendingKeys = new Set<string>();
@@ -300,6 +310,14 @@ export class Client implements FutureHost {
     this.conn = conn;
     this.clientId = '';
     this.liveness = new Liveness((on) => this.conn.setRef(on), () => this.busy());
+    this.waitingForWorkers = new WaitingForWorkers({
+      url: this.url,
+      help: opts.workersHelp ?? `start workers for it: gluon-worker ${this.url}`,
+      workers: () => this.knownWorkers.size,
+      tasksWait: () => this.connected && this.busy(),
+      schedulerSaysIt: () => this.activeWarnings.has('no-workers\n'),
+      say: (w, active) => this.sayOwnWarning(w, active),
+    });
     this.attach(conn, welcome);
     openClients.add(this);
     if (!closeAtExit) {
@@ -387,6 +405,7 @@ export class Client implements FutureHost {
     this.linkDown = false;
     this.clientId = String(welcome.clientId ?? '');
     if (Array.isArray(welcome.workers)) for (const a of welcome.workers as string[]) this.knownWorkers.add(a);
+    if (this.knownWorkers.size === 0) this.waitingForWorkers.arm();
     this.schedulerId = typeof welcome.schedulerId === 'string' ? welcome.schedulerId : undefined;
     this.checkGuard(welcome);
     conn.on('message', (m: Message) => this.onMessage(m));
@@ -442,6 +461,10 @@ export class Client implements FutureHost {
     const slice = opts.graphSliceTasks;
     if (slice !== undefined && !(Number.isInteger(slice) && slice >= 1 && slice <= 10_000_000)) {
       throw new RangeError(`Client.connect: graphSliceTasks must be an integer number of tasks from 1 to 10000000, got ${String(slice)}`);
+    }
+    const help = opts.workersHelp;
+    if (help !== undefined && help !== false && !(typeof help === 'string' && help.trim() !== '')) {
+      throw new TypeError(`Client.connect: workersHelp must be a non-empty string (how to add workers) or false (say nothing), got ${describeValue(help)}`);
     }
     const limit = opts.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS;
     if (!(Number.isFinite(limit) && limit >= 0)) throw new RangeError(`Client.connect: reconnectTimeoutMs must be a number ≥ 0, got ${limit}`);
@@ -947,6 +970,7 @@ export class Client implements FutureHost {
   /** Starts holding a key: its state, and a want for the scheduler (and its lineage, unless counted already). */
   private holdKey(key: string, holdLineage = true): KeyState {
     this.liveness.hold();
+    if (this.knownWorkers.size === 0) this.waitingForWorkers.arm();
     this.releasesFirst();
     const state = new KeyState(key);
     this.keys.set(key, state);
@@ -1405,6 +1429,7 @@ export class Client implements FutureHost {
     if (m.op === 'warning') return this.warned(m);
     if (m.op === 'worker-joined') {
       this.knownWorkers.add(m.address as string);
+      this.waitingForWorkers.joined();
       return;
     }
     if (m.op === 'worker-left') {
@@ -1456,6 +1481,15 @@ export class Client implements FutureHost {
     for (const l of this.warningListeners) l({ ...w, active: true });
   }
 
+  /** A condition this client found itself began or ended: kept, said on stderr, passed on. */
+  private sayOwnWarning(w: ClusterWarning, active: boolean): void {
+    const id = `${w.kind}\n`;
+    if (active) this.activeWarnings.set(id, w);
+    else this.activeWarnings.delete(id);
+    process.stderr.write(`gluon client: ${w.text}\n`);
+    for (const l of this.warningListeners) l({ ...w, active });
+  }
+
   /** A cluster condition began or ended (the scheduler's `warning`): kept, said on stderr, passed on. */
   private warned(m: Message): void {
     const w: ClusterWarning = { kind: String(m.kind), ...(typeof m.about === 'string' ? { about: m.about } : {}), text: String(m.text), time: Date.now() };
@@ -1490,6 +1524,7 @@ export class Client implements FutureHost {
   private onLost(why: string): void {
     if (this.closed || this.reconnecting) return;
     this.forgetWarnings();
+    this.waitingForWorkers.reset();
     const limit = this.opts.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS;
     if (limit === 0) return this.onClose(why);
     process.stderr.write(`gluon client: ${why}; reconnecting to ${this.url} (for up to ${formatMs(limit)})\n`);
@@ -1609,6 +1644,7 @@ export class Client implements FutureHost {
     if (this.closed) return;
     this.closed = true;
     this.liveness.stop();
+    this.waitingForWorkers.reset();
     openClients.delete(this);
     this.closeReason = why;
     this.wakeReconnect?.();

@@ -324,6 +324,8 @@ export class LocalCluster {
     // The cluster's own token or none: GLUON_TOKEN was not given to its processes either.
     const c = await connectWithoutEnvToken(this.local ?? this.schedulerAddress, {
       ...opts, ...(this.token ? { token: this.token } : {}), ...this.limits, name: opts.name ?? `local-client-${this.clients.length + 1}`,
+      // Its workers are the cluster's: one more is addWorker(), not a gluon-worker by hand.
+      workersHelp: 'add one with cluster.addWorker()',
       ...(this.tls ? { tls: { ...(this.tls.ca ? { ca: this.tls.ca } : {}), ...(this.tls.cert ? { cert: this.tls.cert } : {}), ...(this.tls.key ? { key: this.tls.key } : {}) } } : {}),
     });
     this.clients.push(c);

@@ -287,7 +287,7 @@ t.test('a misspelt option key is refused by every options object of the client, 
   await t.rejects(LocalCluster.start({ nWorkers: 1, workerCount: 1 } as never), refused(/^LocalCluster\.start: unknown option "workerCount"; the options are nWorkers, /), 'no near miss: no suggestion');
   await t.rejects(LocalCluster.start([] as never), refused(/^LocalCluster\.start: the options must be an object, got an array$/));
   await t.rejects(cluster.client({ nmae: 'x' } as never), refused(/^LocalCluster\.client: unknown option "nmae" \(did you mean "name"\?\); the options are name, reconnectTimeoutMs$/));
-  await t.rejects(GluonClient.connect(cluster.schedulerAddress, { reconectTimeoutMs: 5 } as never), refused(/^Client\.connect: unknown option "reconectTimeoutMs" \(did you mean "reconnectTimeoutMs"\?\); the options are token, tokenHelp, tlsHelp, name, timeoutMs, tls, protocolVersion, maxFrameBytes, maxMessageBytes, reconnectTimeoutMs, graphSliceTasks$/));
+  await t.rejects(GluonClient.connect(cluster.schedulerAddress, { reconectTimeoutMs: 5 } as never), refused(/^Client\.connect: unknown option "reconectTimeoutMs" \(did you mean "reconnectTimeoutMs"\?\); the options are token, tokenHelp, tlsHelp, workersHelp, name, timeoutMs, tls, protocolVersion, maxFrameBytes, maxMessageBytes, reconnectTimeoutMs, graphSliceTasks$/));
   const f = client.submit(tasks.inc, 9);
   await t.rejects(client.wait([f], { timeout: 5 } as never), refused(/^wait\(\): unknown option "timeout" \(did you mean "timeoutMs"\?\); the options are timeoutMs, returnWhen$/));
   t.throws(() => client.treeReduce(mergeHistograms, [client.submit(histogram, 1)], { fanin: 4 } as never), refused(/^treeReduce\(\): unknown option "fanin" \(did you mean "fanIn"\?\); the options are fanIn$/));

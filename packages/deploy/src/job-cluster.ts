@@ -647,7 +647,11 @@ export abstract class JobQueueCluster {
   private async connect(name?: string): Promise<Client> {
     const tls = this.clientTls();
     const { Client } = await import('@gluon/client');
-    const c = await Client.connect(this.schedulerAddress, { ...(this.opts.token ? { token: this.opts.token } : {}), ...(name !== undefined ? { name } : {}), ...(tls ? { tls } : {}) });
+    // Its jobs are the workers, and the cluster says itself when they stay pending (pending-jobs.ts):
+    // the client's own notice would send the user to start gluon-worker by hand.
+    const c = await Client.connect(this.schedulerAddress, {
+      ...(this.opts.token ? { token: this.opts.token } : {}), ...(name !== undefined ? { name } : {}), ...(tls ? { tls } : {}), workersHelp: false,
+    });
     this.clients.push(c);
     return c;
   }
