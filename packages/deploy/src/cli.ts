@@ -18,6 +18,7 @@ import { SSHCluster } from './ssh.js';
 import { sshHostsOf, tooManySshWorkers, withSshJobs } from './ssh-run.js';
 import { keepToken, keptTokenFile, readKeptToken } from './kept-token.js';
 import { requireCommands } from './commands.js';
+import { loopbackSchedulerWarning } from './loopback-scheduler.js';
 
 const CLI: CliSpec<typeof CLUSTER_FLAGS> = {
   name: 'gluon-cluster',
@@ -181,6 +182,10 @@ async function main(): Promise<void> {
     stop(stopAfterStart.why, stopAfterStart.status, true);
     return;
   }
+  // Once started (a bad option is refused first, without it), and said, not refused: on a one-node
+  // cluster (or jobs kept to this node) a loopback scheduler works.
+  const loopback = loopbackSchedulerWarning(kind, v.host, kind === 'ssh' ? sshHostsOf(v.hosts) : []);
+  if (loopback) log(`warning: ${loopback}`);
   if (v['print-job-script']) {
     // What --jobs N submits: Slurm sends several workers as one array job (--no-job-arrays: not).
     process.stdout.write(v.adapt ? cluster.jobScript() : cluster.scriptFor(j.jobs));
