@@ -3,7 +3,7 @@
  * build graphs and gather results.
  */
 export { Client, type ClientTableSizes, type ClusterWarning, type ConnectOptions, type Gathered, type Deferred, type DeferredArgs, type WaitOptions, type TreeReduceOptions } from './client.js';
-export { LocalCluster, type LocalClusterOptions } from './local-cluster.js';
+export { LocalCluster, LocalClusterStartError, type LocalClusterOptions } from './local-cluster.js';
 export { allowModulePaths, type AllowModuleNames } from './local-cluster-values.js';
 export { Future, type FutureStatus } from './future.js';
 export { remote, remoteFrom, type RemoteFunction, type RemoteModule, type TaskOptions } from './remote.js';

@@ -469,6 +469,24 @@ async function workerAddress(p: Proc, deadline: StartupDeadline): Promise<string
   return /^worker \S+ at (\S+) connected/.exec(lines.at(-1)!)![1]!;
 }
 
+/**
+ * A process of a LocalCluster that did not start: its message says which, why and what it wrote
+ * on stderr (`LocalCluster: the scheduler exited during start-up (code 1); its stderr: …`); the
+ * parts are kept apart so a program built on LocalCluster (gluon-cluster) can say it in its own
+ * terms, naming its own options rather than LocalCluster's.
+ */
+export class LocalClusterStartError extends Error {
+  override name = 'LocalClusterStartError';
+  /**
+   * @param process `scheduler`, or the worker's name (`worker local-0`)
+   * @param why what happened (`exited during start-up (code 1)`, `could not be started: spawn … ENOENT`, `did not start within …`)
+   * @param stderr the last lines it wrote on stderr, trimmed ('' when none)
+   */
+  constructor(readonly process: string, readonly why: string, readonly stderr: string) {
+    super(`LocalCluster: the ${process} ${why}${stderr ? `; its stderr:\n${stderr}${optionsOfFlags(stderr)}` : ' (no stderr output)'}`);
+  }
+}
+
 /** Waits for a stdout line matching `pattern` until `deadline` passes; returns every line seen up to it. */
 function waitForLine(p: Proc, pattern: RegExp, deadline: StartupDeadline): Promise<string[]> {
   return new Promise((resolve, reject) => {
@@ -488,7 +506,7 @@ function waitForLine(p: Proc, pattern: RegExp, deadline: StartupDeadline): Promi
       // Give the pipe a moment: the reason is usually the last thing the process wrote.
       setTimeout(() => {
         const tail = p.stderr.join('').trim().split('\n').slice(-20).join('\n');
-        reject(new Error(`LocalCluster: the ${p.name} ${why}${tail ? `; its stderr:\n${tail}${optionsOfFlags(tail)}` : ' (no stderr output)'}`));
+        reject(new LocalClusterStartError(p.name, why, tail));
       }, 50);
     };
     let timer: NodeJS.Timeout;

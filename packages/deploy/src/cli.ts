@@ -36,7 +36,7 @@ const CLI: CliSpec<typeof CLUSTER_FLAGS> = {
  */
 const FLAG_OF: Record<string, string> = {
   ...Object.fromEntries(JOB_KEY_NAMES.flatMap((k) => { const o = JOB_KEYS[k].option; return o ? [[o, JOB_KEYS[k].flag]] : []; })),
-  hosts: 'hosts', schedulerPort: 'scheduler-port', dashboardPort: 'dashboard-port', dashboardLink: 'dashboard-link',
+  host: 'host', hosts: 'hosts', schedulerPort: 'scheduler-port', dashboardPort: 'dashboard-port', dashboardLink: 'dashboard-link',
 };
 
 /** An option as the user gave it: its flag, or the environment variable the flag fell back to. */

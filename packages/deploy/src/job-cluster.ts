@@ -503,8 +503,15 @@ export abstract class JobQueueCluster {
     requireCommands(batch.system, batch.commands);
     const host = opts.host ?? '0.0.0.0';
     const token = opts.token ?? (isLoopback(host) ? undefined : randomBytes(24).toString('base64url'));
-    const { LocalCluster, reachableDashboardUrl } = await import('@gluon/client');
-    const local = await LocalCluster.start({ nWorkers: 0, host, ...(token ? { token } : {}), ...(opts.dashboardLink !== undefined ? { dashboardLink: opts.dashboardLink } : {}) });
+    const { LocalCluster, LocalClusterStartError, reachableDashboardUrl } = await import('@gluon/client');
+    const local = await LocalCluster.start({ nWorkers: 0, host, ...(token ? { token } : {}), ...(opts.dashboardLink !== undefined ? { dashboardLink: opts.dashboardLink } : {}) }).catch((e: unknown) => {
+      // Said in the launcher's terms: `gluon-cluster --host 10.0.0.9` said `LocalCluster: … (the
+      // flags LocalCluster sets from its options: --host from host)`, a class and option its user
+      // never met. The scheduler's own stderr (the cause) is kept whole.
+      if (!(e instanceof LocalClusterStartError)) throw e;
+      const name = (opts.optionName ?? optionKey)('host');
+      throw new Error(`the scheduler could not start here on ${name} ${host}: it ${e.why}${e.stderr ? `; its stderr:\n${e.stderr}` : ' (no stderr output)'}`);
+    });
     // A wildcard bind is not an address anyone can open: http://0.0.0.0:PORT/ was what a script
     // printed for its dashboard. The scheduler's address already names this host.
     const direct = local.dashboardDirectUrl && reachableDashboardUrl(local.dashboardDirectUrl, local.schedulerAddress);

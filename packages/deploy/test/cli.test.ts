@@ -208,6 +208,18 @@ t.test('a batch system whose commands are missing is refused before anything is 
   t.equal(run(['pbs', '--print-job-script'], { ...env, PATH: empty }).status, 0);
 });
 
+t.test('a --host not on this machine: the error names gluon-cluster\'s --host and keeps the scheduler\'s own stderr', async (t) => {
+  // It said `LocalCluster: the scheduler exited during start-up (code 1); … (the flags LocalCluster
+  // sets from its options: --host from host)`: a class and an option no gluon-cluster user met.
+  const home = mkdtempSync(join(tmpdir(), 'gluon-cluster-host-'));
+  t.teardown(() => rmSync(home, { recursive: true, force: true }));
+  const r = run(['pbs', '--jobs', '0', '--host', '192.0.2.1'], { HOME: home, FAKE_PBS_DIR: home, GLUON_TOKEN: 'sesame', PATH: `${join(fixtures, 'pbs-bin')}:${process.env.PATH}` });
+  t.equal(r.status, 1, r.stderr);
+  t.equal(r.stdout, '', 'no address printed');
+  t.match(r.stderr, /^gluon-cluster: the scheduler could not start here on --host 192\.0\.2\.1: it exited during start-up \(code 1\); its stderr:\ngluon-scheduler: cannot start: --host 192\.0\.2\.1 is not an address of this machine \(EADDRNOTAVAIL\): give one of its addresses, or 0\.0\.0\.0 for all of them\n$/);
+  t.notMatch(r.stderr, /LocalCluster/, 'no word of LocalCluster');
+});
+
 /**
  * `command args` from the repository with the fake PBS first on PATH (its own process group, killed
  * at the test's end), and a wait for a line of its output: resolves with the match, rejects if it
