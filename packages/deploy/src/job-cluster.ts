@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 // Types only: the client (ws, msgpackr, the scheduler's launcher) is loaded when a cluster starts
 // its scheduler or connects, not by a job script printed or a flag checked (bench/cli-startup.ts).
 import type { Client, LocalCluster } from '@gluon/client';
-import { checkOptionKeys, checkTokenOption, onProcessEnd, parseBytes, tokenFromEnv, type OptionKeys, type TlsOptions } from '@gluon/protocol/tools';
+import { checkOptionKeys, checkTokenOption, isLoopbackHost, onProcessEnd, parseBytes, tokenFromEnv, type OptionKeys, type TlsOptions } from '@gluon/protocol/tools';
 import { checkAdaptOptions, fetchLoad, type AdaptOptions } from './adapt.js';
 import { checkMaxFailedJobs, countEndedJob, DEFAULT_MAX_FAILED_JOBS, endedWithoutWorkerLine, JobsFailedError, type EndedJob, type EndState } from './job-failures.js';
 import { noWorkerCanCome, NoWorkerCanComeError, type ClusterOutlook, type FailedStart, type FixWords, type NoWorkerVerdict } from './no-worker-coming.js';
@@ -197,11 +197,9 @@ export function checkWalltime(text: string, name: string): void {
   if (!/^(\d+-)?\d{1,3}:\d{2}:\d{2}$/.test(text)) throw new RangeError(`${name} must look like HH:MM:SS (or D-HH:MM:SS), got "${text}"`);
 }
 
-const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
-
 /** Whether the jobs of a cluster with options `o` need GLUON_TOKEN in their environment: one given, inherited, or made for a scheduler other hosts reach. */
 export function jobsNeedToken(o: JobClusterOptions, env: NodeJS.ProcessEnv = process.env): boolean {
-  return o.token !== undefined || Boolean(env.GLUON_TOKEN) || (o.scheduler === undefined && !isLoopback(o.host ?? '0.0.0.0'));
+  return o.token !== undefined || Boolean(env.GLUON_TOKEN) || (o.scheduler === undefined && !isLoopbackHost(o.host ?? '0.0.0.0'));
 }
 
 /**
@@ -502,7 +500,7 @@ export abstract class JobQueueCluster {
     // them before a scheduler starts, not a scheduler and then a failure at the first scale().
     requireCommands(batch.system, batch.commands);
     const host = opts.host ?? '0.0.0.0';
-    const token = opts.token ?? (isLoopback(host) ? undefined : randomBytes(24).toString('base64url'));
+    const token = opts.token ?? (isLoopbackHost(host) ? undefined : randomBytes(24).toString('base64url'));
     const { LocalCluster, LocalClusterStartError, reachableDashboardUrl } = await import('@gluon/client');
     const local = await LocalCluster.start({ nWorkers: 0, host, ...(token ? { token } : {}), ...(opts.dashboardLink !== undefined ? { dashboardLink: opts.dashboardLink } : {}) }).catch((e: unknown) => {
       // Said in the launcher's terms: `gluon-cluster --host 10.0.0.9` said `LocalCluster: … (the
@@ -586,7 +584,7 @@ export abstract class JobQueueCluster {
   private script(arraySize?: number): string {
     const o = this.opts;
     // Workers on other hosts fetch results from each other: each listens on, and names, its node.
-    const worker = this.workerCommand(`${this.jobName}-${this.jobIdExpr(arraySize !== undefined)}`, isLoopback(o.host ?? '0.0.0.0') ? undefined : '$(hostname)');
+    const worker = this.workerCommand(`${this.jobName}-${this.jobIdExpr(arraySize !== undefined)}`, isLoopbackHost(o.host ?? '0.0.0.0') ? undefined : '$(hostname)');
     return [
       '#!/usr/bin/env bash',
       ...this.directives(arraySize),

@@ -331,3 +331,11 @@ t.test('the worker gets a --death-timeout (60s by default, dask-jobqueue\'s), so
   await t.rejects(SlurmCluster.start({ ...attach, deathTimeout: 'soon' }), /deathTimeout must be a duration/, 'start() refuses a bad one before anything is submitted');
   for (const c of [slurm, pbs, given, none, extra]) await c.close();
 });
+
+t.test('the workers listen on their node\'s name unless the scheduler\'s host is a loopback address (protocol\'s isLoopbackHost)', async (t) => {
+  for (const [host, listens] of [['127.0.0.1', false], ['localhost', false], ['::1', false], ['[::1]', false], ['127.lab.example', true], ['10.0.0.9', true]] as const) {
+    const c = await SlurmCluster.start({ ...attach, host });
+    t.equal(/--listen-host "\$\(hostname\)"/.test(c.jobScript()), listens, `--host ${host}: ${listens ? 'each worker listens on its node' : 'no --listen-host'}`);
+    await c.close();
+  }
+});
