@@ -1,6 +1,6 @@
 import { nanoid } from 'nanoid';
 import {
-  CloseCode, connect, ConnectionClosedError, withTokenHelp, encodedSize, HandshakeError, isPermanentRefusal, readTlsMaterial, reconnectDelay, CLIENT_RECONNECT_MAX_MS, TLS_OPTION_KEYS, tooLargeReason, type Connection, type Message,
+  CloseCode, connect, ConnectionClosedError, withTokenHelp, encodedSize, HandshakeError, isPermanentRefusal, readTlsMaterial, reconnectDelay, CLIENT_RECONNECT_MAX_MS, checkTlsOptionKeys, tooLargeReason, type Connection, type Message,
   type TaskError as TaskErrorInfo, type TaskSpec, type TlsNames, type TlsOptions,
 } from '@gluon/protocol';
 import { Delayed, delayedRoots, type Deferred, type DeferredArgs } from './delayed.js';
@@ -440,7 +440,7 @@ export class Client implements FutureHost {
       throw new TypeError(`Client.connect: the scheduler address must look like ws://host:8786 (or ws+unix:PATH:/ for a scheduler's --unix-socket), got ${JSON.stringify(url)}`);
     }
     checkOptionKeys(opts, CONNECT_OPTIONS, 'Client.connect');
-    checkOptionKeys(opts.tls, TLS_OPTION_KEYS, 'Client.connect: tls', 'TLS option');
+    checkTlsOptionKeys(opts.tls, 'Client.connect: tls', 'client');
     checkTokenOption(opts.token, 'Client.connect');
     let token: string | undefined;
     try {

@@ -12,7 +12,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { entryPath, isPathEntry, isRelativeEntry } from '@gluon/worker/allow';
 import {
-  ALLOWED_FAILURES_FLAG, checkOptionKeys, checkTokenOption, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, TLS_OPTION_KEYS, unauthenticatedFlag, type Flag, type TlsFiles,
+  ALLOWED_FAILURES_FLAG, checkTokenOption, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, checkTlsOptionKeys, unauthenticatedFlag, type Flag, type TlsFiles,
 } from '@gluon/protocol/tools';
 import type { LocalClusterOptions } from './local-cluster.js';
 import { tsSibling } from './ts-sibling.js';
@@ -69,7 +69,7 @@ export function checkLocalClusterValues(opts: LocalClusterOptions): void {
     throw new TypeError(`LocalCluster: env must be an object of strings ({ NAME: 'value' }), got ${show(env)}`);
   }
   if (opts.tls !== undefined && typeof opts.tls !== 'boolean') {
-    checkOptionKeys(opts.tls, TLS_OPTION_KEYS, 'LocalCluster.start: tls', 'TLS option');
+    checkTlsOptionKeys(opts.tls, 'LocalCluster.start: tls', 'listener');
     // Every process serves wss:// with these files (the worker refuses to start without them), and
     // a listener requiring client certificates needs the CA that signs them.
     const missing = (['cert', 'key', ...(opts.tls.requireClientCert ? ['ca'] as const : [])] as const).filter((k) => !(opts.tls as Record<string, unknown>)[k]);

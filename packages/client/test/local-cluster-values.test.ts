@@ -77,7 +77,13 @@ t.test('the nested tls options refuse unknown keys and missing files up front', 
   });
   // Client.connect: refused before any connection is tried (port 1 would say ECONNREFUSED).
   await t.rejects(Client.connect('wss://127.0.0.1:1', { tls: { caa: '/etc/gluon/ca.pem' } as never }), {
-    name: 'TypeError', message: /^Client\.connect: tls: unknown TLS option "caa" \(did you mean "ca"\?\); the TLS options are cert, key, ca, requireClientCert$/,
+    name: 'TypeError', message: /^Client\.connect: tls: unknown TLS option "caa" \(did you mean "ca"\?\); the TLS options are cert, key, ca$/,
+  });
+  // requireClientCert only means something for a listener: a client given it was left believing
+  // it demanded the scheduler's certificate while the key was ignored.
+  await t.rejects(Client.connect('wss://127.0.0.1:1', { tls: { ca: '/etc/gluon/ca.pem', requireClientCert: true } }), {
+    name: 'TypeError',
+    message: /^Client\.connect: tls: requireClientCert is a listener's option \(the scheduler's or a worker's, --require-client-cert\), not a client's: .*the client's TLS options are cert, key, ca$/,
   });
 });
 

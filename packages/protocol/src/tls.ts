@@ -11,7 +11,7 @@ import type { Server as HttpsServer, ServerOptions } from 'node:https';
 import { createServer as createNetServer, isIP, type Server as NetServer, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { answerAndClose } from './answer-close.js';
-import type { OptionKeys } from './option-keys.js';
+import { checkOptionKeys, type OptionKeys } from './option-keys.js';
 import { StartFailure } from './start-failure.js';
 import type { UnauthenticatedConnections } from './unauthenticated.js';
 
@@ -41,6 +41,31 @@ export interface TlsFiles {
  * misspelt key (`tls: { cet: … }`) is refused instead of the certificate silently missing.
  */
 export const TLS_OPTION_KEYS: OptionKeys<TlsOptions> & OptionKeys<TlsFiles> = { cert: true, key: true, ca: true, requireClientCert: true };
+
+/**
+ * Which end a `tls` option object configures: a `listener` (the scheduler, a worker, which also
+ * listens for its peers, or `LocalCluster`, which starts both) takes every key; a `client` only
+ * connects, so `requireClientCert` would mean nothing there.
+ */
+export type TlsSide = 'listener' | 'client';
+
+/** The keys a connecting-only side (`Client.connect`) takes: `requireClientCert` is the listener's. */
+const CLIENT_TLS_OPTION_KEYS = { cert: true, key: true, ca: true } as const;
+
+/**
+ * Refuses a `tls` option object's unknown keys (as `checkOptionKeys` does, naming `where`) and,
+ * on the `client` side, `requireClientCert`: accepted silently it would read as if the client
+ * demanded a certificate, while only a listener can; the unknown-key message lists only the
+ * keys that side takes.
+ */
+export function checkTlsOptionKeys(tls: TlsOptions | TlsFiles | undefined, where: string, side: TlsSide): void {
+  if (side === 'listener') return checkOptionKeys(tls, TLS_OPTION_KEYS, where, 'TLS option');
+  if (tls !== null && typeof tls === 'object' && Object.hasOwn(tls, 'requireClientCert')) {
+    throw new TypeError(`${where}: requireClientCert is a listener's option (the scheduler's or a worker's, --require-client-cert), not a client's: `
+      + 'a client presents its cert and key when the scheduler requires them; the client\'s TLS options are cert, key, ca');
+  }
+  checkOptionKeys(tls as Omit<TlsOptions, 'requireClientCert'> | undefined, CLIENT_TLS_OPTION_KEYS, where, 'TLS option');
+}
 
 /** Options for `https.createServer`: the certificate, and client certificates when required. */
 export function serverTlsOptions(tls: TlsOptions): ServerOptions {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import {
-  checkOptionKeys, checkTokenOption, hopProbe, inMicrotask, logText, readTlsMaterial, TLS_OPTION_KEYS,
+  checkOptionKeys, checkTokenOption, hopProbe, inMicrotask, logText, readTlsMaterial, checkTlsOptionKeys,
   CLIENT_TO_SCHEDULER, CloseCode, listen, listenUnix, tooLargeReason, type AcceptConnectionsOptions, type UnixListener, WORKER_TO_SCHEDULER, type Connection, type Hello, type Inbound, type Listener,
   type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
@@ -129,7 +129,7 @@ export class Scheduler implements DashboardSource {
 
   static async start(opts: SchedulerOptions = {}): Promise<Scheduler> {
     checkOptionKeys(opts, SCHEDULER_OPTION_KEYS, 'Scheduler.start');
-    checkOptionKeys(opts.tls, TLS_OPTION_KEYS, 'Scheduler.start: tls', 'TLS option');
+    checkTlsOptionKeys(opts.tls, 'Scheduler.start: tls', 'listener');
     checkTokenOption(opts.token, 'Scheduler.start');
     checkNumberOptions(opts, SCHEDULER_NUMBER_OPTIONS, 'Scheduler.start');
     // File paths, as Client.connect takes them, read and checked here: passed on as they were,

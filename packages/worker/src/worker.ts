@@ -3,7 +3,7 @@ import { cpus, hostname } from 'node:os';
 import {
   BYTES_RULE, checkNumberOptions, msRule, PORT_RULE, wholeFrom, type NumberRules,
   checkOptionKeys, checkTokenOption, staggerNotBelowText, CloseCode, connect, HandshakeError, readTlsMaterial, residentBytes, tokenUnchecked, workerTokenUncheckedText, isPermanentRefusal, listen, logText, MAX_KEY_LENGTH, overLongKeyText, PEER_TO_WORKER, reconnectDelay, SCHEDULER_TO_WORKER, tooLargeReason, withTokenHelp, type Connection,
-  type Inbound, type Listener, type Logger, type Message, type OptionKeys, type TlsNames, type TlsOptions, TLS_OPTION_KEYS, TLS_OPTION_NAMES,
+  type Inbound, type Listener, type Logger, type Message, type OptionKeys, type TlsNames, type TlsOptions, checkTlsOptionKeys, TLS_OPTION_NAMES,
 } from '@gluon/protocol';
 import { computeTaskOf } from './compute-task.js';
 import { missingAllowPaths, type AllowList } from './allow.js';
@@ -809,7 +809,7 @@ export function startWorker(opts: WorkerOptions): Promise<GluonWorker> {
   let w: GluonWorker;
   try {
     checkOptionKeys(opts, WORKER_OPTION_KEYS, 'startWorker');
-    checkOptionKeys(opts.tls, TLS_OPTION_KEYS, 'startWorker: tls', 'TLS option');
+    checkTlsOptionKeys(opts.tls, 'startWorker: tls', 'listener');
     // File paths, as Client.connect takes them (see Scheduler.start).
     w = new GluonWorker(opts.tls ? { ...opts, tls: readTlsMaterial(opts.tls, 'startWorker: tls') } : opts);
   } catch (err) {
