@@ -798,7 +798,7 @@ export class Client implements FutureHost {
     checkOptionKeys(opts, TREE_REDUCE_OPTIONS, 'treeReduce()');
     const fanIn = opts.fanIn ?? 8;
     if (!Number.isInteger(fanIn) || fanIn < 2) throw new RangeError(`treeReduce: fanIn must be an integer ≥ 2, got ${fanIn}`);
-    if (futures.length === 0) throw new RangeError('treeReduce: no futures to reduce');
+    if (futures.length === 0) throw new RangeError('treeReduce: no inputs to reduce');
     if (futures.length > this.sliceTasks) return this.lazyTree(combine, futures, fanIn) as Future<T>;
     let level: readonly unknown[] = futures;
     do {

@@ -9,7 +9,7 @@ import t from 'tap';
 import { remoteFrom } from '@gluon/client';
 import { sharedCluster } from './shared-cluster.js';
 
-const { inc, add } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
+const { inc, add, mergeHistograms } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 
 const { client } = await sharedCluster(t, { nWorkers: 1, dashboard: false });
 
@@ -62,4 +62,10 @@ t.test('a single future, a number or a non-future element is named, with what it
   const seen: number[] = [];
   for await (const x of client.asCompleted(new Set([f, g]))) seen.push(await x.result());
   t.same(seen.sort(), [2, 3], 'asCompleted() of a Set');
+});
+
+t.test('treeReduce of no inputs says inputs, not futures (they may be delayed calls or values)', async (t) => {
+  // Before: `treeReduce: no futures to reduce`, for a call whose inputs need not be futures.
+  t.throws(() => client.treeReduce(mergeHistograms, []), { name: 'RangeError', message: 'treeReduce: no inputs to reduce' }, 'an empty array');
+  t.throws(() => client.treeReduce(mergeHistograms, new Set<Float64Array>()), { name: 'RangeError', message: 'treeReduce: no inputs to reduce' }, 'an empty Set');
 });
