@@ -19,6 +19,7 @@ import { checkAdaptOptions, fetchLoad, type AdaptOptions } from './adapt.js';
 import { checkMaxFailedJobs, countEndedJob, DEFAULT_MAX_FAILED_JOBS, endedWithoutWorkerLine, JobsFailedError, type EndedJob, type EndState } from './job-failures.js';
 import { noWorkerCanCome, NoWorkerCanComeError, type ClusterOutlook, type FailedStart, type FixWords, type NoWorkerVerdict } from './no-worker-coming.js';
 import { requireCommands, shellQuote } from './commands.js';
+import { checkScriptSyntax } from './script-syntax.js';
 import { cancelLine, isRetiring, planLook, type PlanJob, type WorkerSeen } from './job-plan.js';
 import { endStatesWanted, type EndStates } from './end-states.js';
 import { deathTimeoutArgs, lifetimeArgs } from './lifetime.js';
@@ -518,6 +519,21 @@ export abstract class JobQueueCluster {
       opts: { ...opts, ...(token ? { token } : {}) }, local, address: local.schedulerAddress,
       ...(dashboardUrl ? { dashboardUrl } : {}), ...(direct ? { dashboardDirectUrl: direct } : {}),
     };
+  }
+
+  /**
+   * Refuses, before any job is submitted, a job script bash cannot parse (script-syntax.ts says
+   * why), naming the prologue option when its lines are the cause; `c`'s scheduler is stopped
+   * first. Each launcher's start() ends with it: one `bash -n` per start, not one per job.
+   */
+  protected static async checkedAtStart<C extends JobQueueCluster>(c: C): Promise<C> {
+    try {
+      checkScriptSyntax(c.jobScript(), `the ${c.kind} job script`, [{ name: (c.opts.optionName ?? optionKey)('prologue'), lines: c.opts.prologue }]);
+    } catch (e) {
+      await c.close().catch(() => {});
+      throw e;
+    }
+    return c;
   }
 
   /**

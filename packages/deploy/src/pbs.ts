@@ -62,7 +62,7 @@ export class PBSCluster extends JobQueueCluster {
    */
   static async start(opts: PBSClusterOptions = {}): Promise<PBSCluster> {
     const s = await JobQueueCluster.startScheduler(opts, PBS_OPTION_KEYS, 'PBSCluster.start', { system: 'PBS', commands: PBSCluster.commands, check: checkPbsLogDirectory });
-    return new PBSCluster(s.opts, s.local, s.address, s.dashboardUrl, s.dashboardDirectUrl);
+    return JobQueueCluster.checkedAtStart(new PBSCluster(s.opts, s.local, s.address, s.dashboardUrl, s.dashboardDirectUrl));
   }
 
   protected directives(arraySize?: number): string[] {

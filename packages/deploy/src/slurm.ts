@@ -35,7 +35,7 @@ export class SlurmCluster extends JobQueueCluster {
    */
   static async start(opts: JobClusterOptions = {}): Promise<SlurmCluster> {
     const s = await JobQueueCluster.startScheduler(opts, JOB_CLUSTER_OPTION_KEYS, 'SlurmCluster.start', { system: 'Slurm', commands: SlurmCluster.commands, check: checkSlurmOptions });
-    return new SlurmCluster(s.opts, s.local, s.address, s.dashboardUrl, s.dashboardDirectUrl);
+    return JobQueueCluster.checkedAtStart(new SlurmCluster(s.opts, s.local, s.address, s.dashboardUrl, s.dashboardDirectUrl));
   }
 
   protected directives(arraySize?: number): string[] {

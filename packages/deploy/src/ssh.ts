@@ -240,7 +240,7 @@ export class SSHCluster extends JobQueueCluster {
     const dashboard = /^dashboard at (\S+)$/m.exec(session.output)?.[1];
     // With --dashboard-link, where it is served follows on its own line: adapt() reads there.
     const served = /^dashboard served at (\S+)$/m.exec(session.output)?.[1] ?? dashboard;
-    return new SSHCluster(opts, session, address, dashboard, served);
+    return JobQueueCluster.checkedAtStart(new SSHCluster(opts, session, address, dashboard, served));
   }
 
   /**
