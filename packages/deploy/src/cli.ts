@@ -61,6 +61,14 @@ function npmSigintNote(pid: number, shell: number): string {
 }
 
 /**
+ * What `--jobs N` submitted, with the jobs' ids. `--jobs 0` (a scheduler whose workers come from
+ * elsewhere) said `submitted 0 slurm job(s): `, a list with nothing after its colon.
+ */
+function submittedLine(kind: string, jobs: number, ids: readonly string[]): string {
+  return jobs === 0 ? `submitted no ${kind} jobs (--jobs 0)` : `submitted ${jobs} ${kind} job(s): ${ids.join(' ')}`;
+}
+
+/**
  * What a stop cancels: the jobs submitted, and those whose submission is under way (their ids not
  * yet back from sbatch or qsub; close() cancels them once they are). Said `cancelling 0 job(s)`
  * before, while the job being submitted was then cancelled.
@@ -226,7 +234,7 @@ async function main(): Promise<void> {
       await cluster.scale(j.jobs);
       // Stopped while submitting: close() cancels what was submitted; "submitted" would be untrue.
       if (stopping) return;
-      process.stdout.write(`submitted ${j.jobs} ${kind} job(s): ${cluster.jobList.map((job) => job.id).join(' ')}\n`);
+      process.stdout.write(`${submittedLine(kind, j.jobs, cluster.jobList.map((job) => job.id))}\n`);
     }
   } catch (e) {
     process.stderr.write(`gluon-cluster: ${(e as Error).message}\n`);

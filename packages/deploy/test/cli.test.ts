@@ -267,6 +267,18 @@ for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
+t.test('gluon-cluster pbs --jobs 0 says it submitted no jobs, not a list with nothing after its colon', async (t) => {
+  // It printed `submitted 0 pbs job(s): ` (6 December 2026, a new user's trial).
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-cluster-none-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const run = startWithFakePbs(t, dir, process.execPath, [bin, 'pbs', '--jobs', '0', '--host', '127.0.0.1']);
+  const line = (await run.waitFor(/^submitted.*$/m))[0];
+  t.equal(line, 'submitted no pbs jobs (--jobs 0)');
+  process.kill(run.child.pid!, 'SIGTERM');
+  t.equal(await run.exited, 0, `exit 0:\n${run.out()}`);
+  t.match(run.out(), /^gluon-cluster: SIGTERM: cancelling 0 job\(s\)$/m, 'nothing to cancel');
+});
+
 t.test('npx gluon-cluster: run by npm through sh, it names its own pid, whose SIGINT stops it as SIGTERM does', { skip: existsSync('/proc/self/stat') ? false : 'reads Linux /proc' }, async (t) => {
   // npm passes a SIGINT sent to its pid alone to the `sh -c` it runs gluon-cluster through, and
   // Debian's sh (dash) holds it until gluon-cluster ends: `kill -INT <npx pid>` stopped nothing
@@ -335,7 +347,7 @@ t.test('a scheduler for other hosts: its dashboard address names this host, its 
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((r) => child.on('exit', r));
-  for (let i = 0; i < 600 && !/submitted 0 pbs job/.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 600 && !/^submitted no pbs jobs \(--jobs 0\)$/m.test(out); i++) await new Promise((r) => setTimeout(r, 100));
   t.notMatch(out, /0\.0\.0\.0/, 'no wildcard address is printed');
   t.match(out, new RegExp(`^dashboard at https?://${hostname()}:\\d+/`, 'm'));
   const file = join(home, '.gluon', 'cluster-token');
@@ -357,7 +369,7 @@ async function pbsCluster(t: TapTest, home: string): Promise<{ out: () => string
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  for (let i = 0; i < 1200 && !/submitted 0 pbs job/.test(out) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 1200 && !/^submitted no pbs jobs \(--jobs 0\)$/m.test(out) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
   const scheduler = /^scheduler at (\S+)$/m.exec(out)?.[1];
   if (!scheduler) throw new Error(`gluon-cluster did not start:\n${out}`);
   return { out: () => out, scheduler, child };
@@ -423,7 +435,7 @@ t.test('--dashboard-link: the printed dashboard address is the link; a bad templ
   let out = '';
   const exited = new Promise<number | null>((r) => child.on('exit', r));
   await new Promise<void>((resolve) => {
-    const look = () => { if (/submitted 0 pbs job/.test(out) || child.exitCode !== null) resolve(); };
+    const look = () => { if (/^submitted no pbs jobs \(--jobs 0\)$/m.test(out) || child.exitCode !== null) resolve(); };
     child.stdout.on('data', (d) => { out += d; look(); });
     child.stderr.on('data', (d) => { out += d; look(); });
     child.on('exit', () => resolve());
