@@ -1,8 +1,10 @@
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configFromArgs } from '../src/cli-args.js';
+import { batchJobScriptOf } from '../src/batch.js';
 
 /** `--cluster slurm|pbs|ssh --jobs N --job-*`, the ssh keys, and the same keys in config.yaml (the runs themselves: packages/deploy/test/slurm.test.ts, ssh-cluster.test.ts). */
 const dir = mkdtempSync(join(tmpdir(), 'h4l-cluster-config-'));
@@ -99,4 +101,12 @@ t.test('--cluster ssh: what does not go is refused as gluon-cluster ssh refuses 
   await t.rejects(configFromArgs(['--no-config', '--cluster', 'slurm', '--no-tls'], dir), { message: '--no-tls is for ssh only, not slurm' });
   writeFileSync(f, 'cluster: pbs\ntls: false\n');
   await t.rejects(configFromArgs(['--config', f], dir), { message: `tls: false in ${f} is for ssh only, not pbs` });
+});
+
+t.test('run --print-job-script: a --job-prologue bash cannot parse is refused by its flag, not the launcher\'s option name', { skip: spawnSync('bash', ['-c', 'true']).error ? 'no bash on PATH here' : false }, async (t) => {
+  // It said `prologue is not valid shell (…)`: an option of SlurmCluster no gluon-h4l user typed.
+  const dir = mkdtempSync(join(tmpdir(), 'h4l-prologue-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const { config } = await configFromArgs(['--no-config', '--cluster', 'slurm', '--job-prologue', 'echo "hi', '--print-job-script'], dir);
+  await t.rejects(batchJobScriptOf(config as Parameters<typeof batchJobScriptOf>[0]), { message: /^--job-prologue is not valid shell \(the job script would fail as it starts; nothing was submitted\): bash -n says: bash: line 1: unexpected EOF/ });
 });

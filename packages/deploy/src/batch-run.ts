@@ -180,9 +180,20 @@ function batchOptions(c: BatchRunConfig & { cluster: BatchKind }, where?: { cwd:
   return { ...jobClusterOptionsOf(c, c.cluster), ...(where ? { cwd: where.cwd, jobName: c.job_name ?? where.jobName } : {}) };
 }
 
+/**
+ * A launcher option as the run's flag (`prologue`: `--job-prologue`), for what the cluster says as
+ * it starts and runs (a job script bash cannot parse, a log directory it cannot make): the run's
+ * keys were checked in the user's own words before (batchRunProblem); the launcher's option name
+ * is one no analysis user typed.
+ */
+function batchRunOptionName(option: string): string {
+  const key = jobKeyOfOption(option);
+  return key === undefined ? option : `--${runFlagOf(key)}`;
+}
+
 /** The launcher of a run's jobs, attached to `more.scheduler` or starting one here with `more.token` (no jobs yet). */
 function launch(c: BatchRunConfig & { cluster: BatchKind }, where: { cwd: string; jobName: string }, more: { scheduler?: string; token?: string }): Promise<JobQueueCluster> {
-  const opts = { ...batchOptions(c, where), ...more };
+  const opts = { ...batchOptions(c, where), ...more, optionName: batchRunOptionName };
   return c.cluster === 'slurm' ? SlurmCluster.start(opts) : PBSCluster.start(opts);
 }
 
