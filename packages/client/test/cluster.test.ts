@@ -187,7 +187,8 @@ t.test('a task that kills its worker thread fails after the allowed failures, cl
   const err = (await f.result().then(() => null, (e: unknown) => e)) as TaskError;
   t.type(err, TaskError);
   t.equal(err.kind, 'worker-died');
-  t.match(err.message, /killed 3 worker/);
+  // Threads, not workers, were ended: it said `killed 3 workers (the last: a thread of …)`.
+  t.match(err.message, /: KilledWorker: task \S+ ended 3 worker threads \(the last: a thread of local-[01]: the task ended its thread \(exit code 3\)\); giving up after allowed-failures=3$/);
   t.equal(await client.submit(inc, 41).result(), 42, 'the cluster still runs tasks');
 });
 

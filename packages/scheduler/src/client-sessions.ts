@@ -261,6 +261,7 @@ export abstract class ClientSessions extends Retirement {
       ts.error = null;
       ts.retriesUsed = 0;
       ts.deaths = 0;
+      ts.threadDeaths = 0;
       roots.push(ts);
       // Every client holding it is told, not only the one retrying: another's future would keep
       // the old error while the task ran again, and its result() reject with it.

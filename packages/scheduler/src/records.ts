@@ -38,6 +38,7 @@ class RareTaskFields {
   retries = 0;
   retriesUsed = 0;
   deaths = 0;
+  threadDeaths = 0;
   error: TaskError | null = null;
   thief: WorkerRecord | null = null;
   stealRefused = false;
@@ -128,13 +129,22 @@ export class TaskRecord {
     if (n !== 0 || this.rare !== NO_RARE) this.own().retriesUsed = n;
   }
 
-  /** How many workers died while running it. */
+  /** How many workers died while running it, or ended its thread (counted in {@link threadDeaths} too). */
   get deaths(): number {
     return this.rare.deaths;
   }
 
   set deaths(n: number) {
     if (n !== 0 || this.rare !== NO_RARE) this.own().deaths = n;
+  }
+
+  /** How many of its {@link deaths} were a worker's task thread ending, not the worker process. */
+  get threadDeaths(): number {
+    return this.rare.threadDeaths;
+  }
+
+  set threadDeaths(n: number) {
+    if (n !== 0 || this.rare !== NO_RARE) this.own().threadDeaths = n;
   }
 
   get error(): TaskError | null {

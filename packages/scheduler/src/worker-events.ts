@@ -13,6 +13,7 @@ import { OrphanLog } from './orphan-log.js';
 import { believable, keyList, type ClaimContext } from './worker-claims.js';
 import { judgeWorkerHello, type ClashVerdict } from './worker-clash.js';
 import { addressList, MAX_UNKNOWN_KEY, MAX_UNKNOWN_KEY_CHARS } from './recovery.js';
+import { deathsText } from './task-deaths.js';
 
 /**
  * Worker registration and removal, and liveness: a worker joins (with the results it still holds
@@ -226,7 +227,7 @@ export abstract class WorkerEvents extends Notices {
       if (!clean && !droppedUs) ts.deaths++;
       if (!clean && !droppedUs && ts.deaths >= this.config.allowedFailures) {
         this.fail(ts, {
-          message: `task ${ts.key} killed ${ts.deaths} workers (the last: ${ws.name}: ${reason}); ` +
+          message: `task ${ts.key} ${deathsText(ts.deaths - ts.threadDeaths, ts.threadDeaths)} (the last: ${ws.name}: ${reason}); ` +
             `giving up after allowed-failures=${this.config.allowedFailures}. The task itself probably kills its worker ` +
             `(process.exit, out of memory, a native crash).`,
           name: 'KilledWorker', stack: '', key: ts.key, worker: ws.name, retriesUsed: ts.retriesUsed, kind: 'worker-died',

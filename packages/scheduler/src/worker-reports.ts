@@ -8,6 +8,7 @@ import { WorkerEvents } from './worker-events.js';
 import { boundedText, logLine, shortKey } from './log-line.js';
 import { RefusalLog } from './refusals.js';
 import { judgeMissingData } from './missing-data.js';
+import { deathsText } from './task-deaths.js';
 
 /** Most characters of a task error's message or stack the scheduler keeps (see boundedText). */
 export const MAX_ERROR_TEXT = 64 * 1024;
@@ -144,6 +145,7 @@ export abstract class WorkerReports extends WorkerEvents {
     if (kind === 'worker-died') {
       // The task killed its thread: the same rule as a dead worker process.
       ts.deaths++;
+      ts.threadDeaths++;
       if (ts.deaths < this.config.allowedFailures) {
         this.addLog(now, 'reschedule', logLine`task ${ts.key} killed a thread on ${ws} (${m.error.message}); rescheduling (${ts.deaths}/${this.config.allowedFailures})`);
         this.compute(ts);
@@ -151,7 +153,7 @@ export abstract class WorkerReports extends WorkerEvents {
         return this.flush();
       }
       this.fail(ts, {
-        message: `task ${ts.key} killed ${ts.deaths} workers (the last: a thread of ${ws.name}: ${m.error.message}); giving up after allowed-failures=${this.config.allowedFailures}`,
+        message: `task ${ts.key} ${deathsText(ts.deaths - ts.threadDeaths, ts.threadDeaths)} (the last: a thread of ${ws.name}: ${m.error.message}); giving up after allowed-failures=${this.config.allowedFailures}`,
         name: 'KilledWorker', stack: m.error.stack, key: ts.key, worker: ws.name, retriesUsed: ts.retriesUsed, kind,
       }, now, ws);
     } else if (kind === 'exception' && ts.retriesUsed < ts.retries) {

@@ -234,7 +234,22 @@ t.test('a task that kills its workers fails after allowed-failures deaths, sayin
   th.err('w', 'exit-1', 'thread exited with code 3', 'worker-died');
   t.same(th.inbox.get('w'), ['exit-1'], 'rescheduled after the first death');
   th.err('w', 'exit-1', 'thread exited with code 3', 'worker-died');
-  t.match((th.clientMsgs.get('c')!.find((m) => m.op === 'task-erred')!.error as { message: string }).message, /killed 2 workers/);
+  // It ended threads, not workers: the message said `killed 2 workers`, and KilledWorker stays its name.
+  const thErr = th.clientMsgs.get('c')!.find((m) => m.op === 'task-erred')!.error as { message: string; kind: string; name: string };
+  t.equal(thErr.message, 'task exit-1 ended 2 worker threads (the last: a thread of w: thread exited with code 3); giving up after allowed-failures=2');
+  t.match(thErr, { kind: 'worker-died', name: 'KilledWorker' });
+
+  // Both kinds: each counted as what it was, the last one's place named.
+  const mix = new Sim({ allowedFailures: 3 });
+  mix.addClient('c');
+  mix.addWorker('w1');
+  mix.submit('c', [task('mix-1')]);
+  mix.err('w1', 'mix-1', 'thread exited with code 3', 'worker-died');
+  mix.removeWorker('w1', 'connection closed (1006)');
+  mix.addWorker('w2');
+  mix.removeWorker('w2', 'connection closed (1006)');
+  t.match((mix.clientMsgs.get('c')!.find((m) => m.op === 'task-erred')!.error as { message: string }).message,
+    /^task mix-1 ended 1 worker thread and killed 2 workers \(the last: w2: connection closed \(1006\)\); giving up after allowed-failures=3\. /);
 });
 
 t.test('a clean leave does not count against the task', async (t) => {

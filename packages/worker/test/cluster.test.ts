@@ -76,7 +76,7 @@ t.test('task errors: exceptions with remote stacks, disallowed and built-in modu
   t.match(err(denied), { kind: 'not-allowed', message: /^no connected worker accepts module file:\/\/\/etc\/gluon-not-here\.mjs: worker wx: file \/etc\/gluon-not-here\.mjs does not exist on this worker, and is not under any --allow-module directory/ });
   t.match(err(builtin), { kind: 'not-allowed', message: /^no connected worker accepts module node:child_process: worker wx: Node built-in/ });
   t.match(err(uninstalled), { kind: 'not-allowed', message: /^no connected worker accepts module some-uninstalled-package-xyz: worker wx: package some-uninstalled-package-xyz is not installed where the worker runs/ });
-  t.match(err(exit), { kind: 'worker-died', name: 'KilledWorker', message: /killed 3 .*exit code 7/ });
+  t.match(err(exit), { kind: 'worker-died', name: 'KilledWorker', message: /ended 3 worker threads .*exit code 7/ });
   // The worker process survived all of it and still computes.
   const after = spec('inc', 'inc', [1]);
   client.conn.send({ op: 'update-graph', tasks: [after], wants: [after.key] });
