@@ -69,3 +69,20 @@ t.test('treeReduce of no inputs says inputs, not futures (they may be delayed ca
   t.throws(() => client.treeReduce(mergeHistograms, []), { name: 'RangeError', message: 'treeReduce: no inputs to reduce' }, 'an empty array');
   t.throws(() => client.treeReduce(mergeHistograms, new Set<Float64Array>()), { name: 'RangeError', message: 'treeReduce: no inputs to reduce' }, 'an empty Set');
 });
+
+t.test('the async calls reject with the refusal, the others throw it, as the README says', async (t) => {
+  const f = client.submit(inc, 1);
+  await f.result();
+  const any = client as unknown as Record<string, (...a: unknown[]) => unknown>;
+  for (const name of ['wait', 'cancel', 'retry', 'compute']) {
+    let p: unknown;
+    t.doesNotThrow(() => { p = any[name]!(name === 'compute' ? 5 : f); }, `${name}() does not throw`);
+    await t.rejects(p as Promise<unknown>, TypeError, `${name}() rejects`);
+  }
+  const gen = client.asCompleted(f as never);
+  await t.rejects(gen.next(), TypeError, 'asCompleted() throws from its first step');
+  t.throws(() => any.release!(f), TypeError, 'release() throws');
+  t.throws(() => any.treeReduce!(add, f), TypeError, 'treeReduce() throws');
+  t.throws(() => any.persist!(5), TypeError, 'persist() throws');
+  t.equal(await f.result(), 2, 'nothing was done to the future');
+});
