@@ -1,8 +1,6 @@
 /** Why a scheduler on a loopback address cannot be reached by workers on other nodes: gluon-cluster's warning. */
 import { isLoopbackHost } from '@gluon/protocol/tools';
-
-/** The host part of an ssh destination (`user@host` → `host`), as SSHCluster dials it. */
-const addressOf = (destination: string) => destination.slice(destination.lastIndexOf('@') + 1);
+import { hostAddress } from './worker-hosts.js';
 
 /**
  * The warning for a scheduler whose address only this machine reaches while its workers may run
@@ -15,7 +13,7 @@ const addressOf = (destination: string) => destination.slice(destination.lastInd
  */
 export function loopbackSchedulerWarning(kind: 'slurm' | 'pbs' | 'ssh', host: string, hosts: readonly string[] = []): string | undefined {
   if (kind === 'ssh') {
-    const [first, ...workers] = hosts.map(addressOf);
+    const [first, ...workers] = hosts.map(hostAddress);
     if (first === undefined || !isLoopbackHost(first)) return undefined;
     const remote = workers.find((w) => !isLoopbackHost(w));
     return remote === undefined ? undefined

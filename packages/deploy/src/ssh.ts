@@ -12,7 +12,7 @@ import { shellQuote } from './commands.js';
 import type { AdaptOptions } from './adapt.js';
 import type { ListedJob } from './pending-jobs.js';
 import type { ClusterOutlook } from './no-worker-coming.js';
-import { pickWorkerHost } from './worker-hosts.js';
+import { hostAddress, pickWorkerHost } from './worker-hosts.js';
 import { HOST_TLS_ARGS, hostTlsInput, makeSSHClusterTls, READ_TLS_LINES, type SSHClusterTls } from './ssh-tls.js';
 
 export interface SSHClusterOptions extends Omit<JobClusterOptions, 'scheduler' | 'dashboardUrl' | 'host' | 'queue' | 'account' | 'walltime' | 'jobExtra' | 'logDirectory' | 'jobArrays'> {
@@ -48,9 +48,6 @@ export const PLAIN_WS_WARNING = 'ssh cluster: TLS is off (tls: false, --no-tls):
 
 /** One ssh session and what it printed (the tail, for errors). */
 interface Session { child: ChildProcess; host: string; output: string; stops: number }
-
-/** The address part of an ssh destination (`ana@10.0.0.2` → `10.0.0.2`). */
-const addressOf = (host: string) => host.slice(host.lastIndexOf('@') + 1);
 
 /**
  * Wraps the command lines of a host in the script `ssh HOST bash -s` reads (`lines` start the
@@ -211,7 +208,7 @@ export class SSHCluster extends JobQueueCluster {
     checkSSHOptions(given, given.optionName);
     checkJobClusterOptions(given, given.optionName);
     if (given.tls === false) (given.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(PLAIN_WS_WARNING);
-    const tlsMaterial = given.tls === false ? undefined : await makeSSHClusterTls(given.hosts.map(addressOf));
+    const tlsMaterial = given.tls === false ? undefined : await makeSSHClusterTls(given.hosts.map(hostAddress));
     const opts = { ...given, ...(tlsMaterial ? { tlsMaterial } : {}) };
     let session: Session;
     try {
@@ -276,12 +273,12 @@ export class SSHCluster extends JobQueueCluster {
   }
 
   /** Exactly what `ssh HOST bash -s` runs for a worker on `host` (`id`: the worker's, in its name). */
-  hostScript(host: string, id = `${addressOf(host)}-N`): string {
+  hostScript(host: string, id = `${hostAddress(host)}-N`): string {
     const o = this.opts;
     return hostScriptOf('worker', host, o.tls !== false, [
       `cd ${shellQuote(o.cwd ?? process.cwd())}`,
       ...(o.prologue ?? []),
-      `${this.workerCommand(`${this.jobName}-${id}`, addressOf(host))} </dev/null &`,
+      `${this.workerCommand(`${this.jobName}-${id}`, hostAddress(host))} </dev/null &`,
       'pid=$!',
     ]);
   }
@@ -337,7 +334,7 @@ export class SSHCluster extends JobQueueCluster {
     // An idle host that has not failed first; a retiring worker's host takes its replacement (worker-hosts.ts).
     const host = pickWorkerHost(this.workerHosts, open, this.outlook().failed);
     if (!host) throw new RangeError(`ssh cluster: every worker host (${this.workerHosts.join(', ')}) runs a worker; scale to at most ${this.workerHosts.length}`);
-    const id = `${addressOf(host)}-${++this.seq}`;
+    const id = `${hostAddress(host)}-${++this.seq}`;
     this.sessions.set(id, openSession(this.opts, host, this.hostScript(host, id)));
     return id;
   }
@@ -452,7 +449,7 @@ export function portTaken(printed: string, host: string, name: OptionName = opti
 function schedulerScriptOf(o: SSHClusterOptions): string {
   const tls = o.tls !== false;
   const host = o.hosts[0]!;
-  const args = [o.node ?? process.execPath, binOf('@gluon/scheduler', 'gluon-scheduler'), '--host', addressOf(host), '--port', String(o.schedulerPort ?? 8786)];
+  const args = [o.node ?? process.execPath, binOf('@gluon/scheduler', 'gluon-scheduler'), '--host', hostAddress(host), '--port', String(o.schedulerPort ?? 8786)];
   args.push(...(o.dashboardPort === null ? ['--no-dashboard'] : ['--dashboard-port', String(o.dashboardPort ?? 8787)]));
   // Its {ENV_VAR} fields are filled from the scheduler host's environment, there.
   if (o.dashboardLink !== undefined) args.push('--dashboard-link', o.dashboardLink);
@@ -479,7 +476,7 @@ function openSession(o: SSHClusterOptions & { token: string; tlsMaterial?: SSHCl
   child.stderr!.on('data', keep);
   child.on('error', (e) => keep(Buffer.from(`ssh: ${e.message}\n`)));
   child.stdin!.on('error', () => {}); // a session that ended early reports through its exit
-  child.stdin!.write(`${script}${o.token}\n${o.tlsMaterial ? hostTlsInput(o.tlsMaterial.forAddress(addressOf(host))) : ''}`);
+  child.stdin!.write(`${script}${o.token}\n${o.tlsMaterial ? hostTlsInput(o.tlsMaterial.forAddress(hostAddress(host))) : ''}`);
   return s;
 }
 

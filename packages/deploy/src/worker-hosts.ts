@@ -16,6 +16,9 @@
  */
 import type { FailedStart } from './no-worker-coming.js';
 
+/** The host part of an ssh destination (`user@host` → `host`), as the cluster dials it and names it. */
+export const hostAddress = (destination: string): string => destination.slice(destination.lastIndexOf('@') + 1);
+
 /** A worker session open on a host, and whether its worker is retiring (JobInfo.retiring). */
 export interface OpenSession {
   host: string;
