@@ -18,7 +18,7 @@ function start(nodeArgs: string[], args: string[]): { child: ChildProcess; out: 
   let out = '';
   child.stdout!.on('data', (d) => { out += d; });
   child.stderr!.on('data', (d) => { out += d; });
-  const exited = new Promise<number | string>((res) => child.on('exit', (c, s) => { live.delete(child); res(c ?? s ?? -1); }));
+  const exited = new Promise<number | string>((res) => child.on('close', (c, s) => { live.delete(child); res(c ?? s ?? -1); }));
   return {
     child, out: () => out, exit: () => exited,
     async line(re) {
