@@ -213,6 +213,11 @@ export type OptionName = (key: string) => string;
 /** The API's own names: the option keys. */
 export const optionKey: OptionName = (key) => key;
 
+/** How `o`'s messages name an option: its `optionName`, else the key. */
+export function optionNameOf(o: Pick<JobClusterOptions, 'optionName'>): OptionName {
+  return o.optionName ?? optionKey;
+}
+
 /** Checks the options every launcher shares, naming the bad one as `name` says. */
 export function checkJobClusterOptions(o: JobClusterOptions, name: OptionName = optionKey): void {
   checkOptionTypes(o, name);
@@ -494,7 +499,7 @@ export abstract class JobQueueCluster {
   Promise<{ opts: O; local?: LocalCluster; address: string; dashboardUrl?: string; dashboardDirectUrl?: string }> {
     checkOptionKeys(opts, keys, where);
     checkJobClusterOptions(opts, opts.optionName);
-    batch.check?.(opts, opts.optionName ?? optionKey);
+    batch.check?.(opts, optionNameOf(opts));
     checkClusterToken(opts.token, where);
     if (opts.scheduler) return { opts, address: opts.scheduler, ...(opts.dashboardUrl ? { dashboardUrl: opts.dashboardUrl } : {}) };
     // As gluon-cluster does: a machine without the batch system's commands gets one error naming
@@ -508,7 +513,7 @@ export abstract class JobQueueCluster {
       // flags LocalCluster sets from its options: --host from host)`, a class and option its user
       // never met. The scheduler's own stderr (the cause) is kept whole.
       if (!(e instanceof LocalClusterStartError)) throw e;
-      const name = (opts.optionName ?? optionKey)('host');
+      const name = optionNameOf(opts)('host');
       throw new Error(`the scheduler could not start here on ${name} ${host}: it ${e.why}${e.stderr ? `; its stderr:\n${e.stderr}` : ' (no stderr output)'}`);
     });
     // A wildcard bind is not an address anyone can open: http://0.0.0.0:PORT/ was what a script
@@ -528,7 +533,7 @@ export abstract class JobQueueCluster {
    */
   protected static async checkedAtStart<C extends JobQueueCluster>(c: C): Promise<C> {
     try {
-      checkScriptSyntax(c.jobScript(), `the ${c.kind} job script`, [{ name: (c.opts.optionName ?? optionKey)('prologue'), lines: c.opts.prologue }]);
+      checkScriptSyntax(c.jobScript(), `the ${c.kind} job script`, [{ name: optionNameOf(c.opts)('prologue'), lines: c.opts.prologue }]);
     } catch (e) {
       await c.close().catch(() => {});
       throw e;
@@ -989,7 +994,7 @@ export abstract class JobQueueCluster {
     const dir = this.opts.logDirectory;
     if (dir === undefined || this.logDirectoryMade) return;
     await makeDirectory(dir).catch((e: NodeJS.ErrnoException) => {
-      throw new Error(`${this.kind} cluster: ${(this.opts.optionName ?? optionKey)('logDirectory')} ${dir} cannot be created (${e.code ?? e.message}); the jobs write their output there`);
+      throw new Error(`${this.kind} cluster: ${optionNameOf(this.opts)('logDirectory')} ${dir} cannot be created (${e.code ?? e.message}); the jobs write their output there`);
     });
     this.logDirectoryMade = true;
   }
