@@ -190,7 +190,14 @@ if (!existsSync(path)) {
 const fileMB = statSync(path).size / 1e6;
 const f = await openRootFile(path);
 const entries = (await f.tree('mini')).numEntries;
-console.log(`file: ${fileMB.toFixed(1)} MB, ${entries} entries; CPU time, best of ${REPEAT}\n`);
+console.log(`file: ${fileMB.toFixed(1)} MB, ${entries} entries; CPU time, best of ${REPEAT}`);
+/**
+ * glibc's malloc settings the process runs with (read at start-up only): whether the columns a
+ * fresh read frees come back from the malloc heap or as new pages depends on them (README,
+ * "Large reads into fresh columns"), so every figure below is for these settings.
+ */
+const malloc = Object.entries(process.env).filter(([k]) => /^MALLOC_[A-Z_]+_$|^GLIBC_TUNABLES$/.test(k)).map(([k, v]) => `${k}=${v}`).sort();
+console.log(`malloc: ${malloc.length ? malloc.join(' ') : "glibc's defaults (dynamic mmap and trim thresholds)"}\n`);
 
 const rows: Array<Record<string, unknown>> = [];
 const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(2));
@@ -453,5 +460,5 @@ if (srv) try {
 // A run of some parts only does not overwrite the whole run's figures.
 const out = join(here, 'results', envString('PARTS') ? `rootio-${[...PARTS].join('-')}.json` : 'rootio.json');
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, file: { path, MB: fileMB, entries }, rows }, null, 2));
+writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), node: process.version, malloc, file: { path, MB: fileMB, entries }, rows }, null, 2));
 console.log(`\nwrote ${out}`);
