@@ -1,7 +1,7 @@
 import { nanoid } from 'nanoid';
 import {
   CloseCode, connect, ConnectionClosedError, withTokenHelp, encodedSize, HandshakeError, isPermanentRefusal, readTlsMaterial, reconnectDelay, CLIENT_RECONNECT_MAX_MS, checkTlsOptionKeys, tooLargeReason, type Connection, type Message,
-  type TaskError as TaskErrorInfo, type TaskSpec, type TlsNames, type TlsOptions,
+  type TaskError as TaskErrorInfo, type TaskSpec, type TlsNames, type ClientTlsOptions,
 } from '@gluon/protocol';
 import { Delayed, delayedRoots, type Deferred, type DeferredArgs } from './delayed.js';
 import { ClientClosedError, ResultTooLargeError } from './errors.js';
@@ -76,9 +76,10 @@ export interface ConnectOptions {
   /**
    * For a `wss://` scheduler: `ca` (the cluster's CA; default the system's), and `cert` + `key`
    * when the cluster requires client certificates. Each is PEM text or bytes, or a file path.
-   * Used for the workers' data listeners too.
+   * Used for the workers' data listeners too. `requireClientCert` is a listener's option, not a
+   * client's: refused by TypeScript here, and at run time.
    */
-  tls?: TlsOptions;
+  tls?: ClientTlsOptions;
   /**
    * Protocol version to announce. Only for testing how a cluster refuses a mismatched client;
    * leave unset.

@@ -10,7 +10,7 @@ export { remote, remoteFrom, type RemoteFunction, type RemoteModule, type TaskOp
 export { delayed, Delayed } from './delayed.js';
 export { TaskError, CancelledError, SerializationError, ClientClosedError, ResultTooLargeError, ReleasedFutureError } from './errors.js';
 export { taskContext, type TaskContext } from './context.js';
-export { HandshakeError, CloseCode, TLS_CONFIG_NAMES, TOKEN_HELP_ENV, type TlsNames } from '@gluon/protocol';
+export { HandshakeError, CloseCode, TLS_CONFIG_NAMES, TOKEN_HELP_ENV, type ClientTlsOptions, type TlsNames } from '@gluon/protocol';
 export { CONFIG_KEY_NAMES, SCHEDULER_TLS_CHECKS, SCHEDULER_TLS_DEFAULTS, SCHEDULER_TLS_FLAGS, schedulerTls, schedulerTlsConflict, type SchedulerTlsConfig, type SettingsAsGiven } from './scheduler-tls.js';
 export { type PerformanceReportOptions } from './performance-report.js';
 export { FeedRecorder, DEFAULT_REPORT_LIMITS, type ReportLimits } from './report-recorder.js';

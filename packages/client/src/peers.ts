@@ -1,4 +1,4 @@
-import { connect, type Connection, type TlsNames, type TlsOptions } from '@gluon/protocol';
+import { connect, type Connection, type TlsNames, type ClientTlsOptions } from '@gluon/protocol';
 import { ResultTooLargeError } from './errors.js';
 
 /** The size limits the client's connections announce and enforce. */
@@ -10,7 +10,7 @@ export interface PeerLimits {
 /** How a client proves itself to workers: the cluster's token and/or its TLS certificate. */
 export interface PeerLink {
   token?: string;
-  tls?: TlsOptions;
+  tls?: ClientTlsOptions;
   /** What TLS errors call the settings to change (ConnectOptions.tlsHelp). */
   tlsNames?: TlsNames;
 }

@@ -2,7 +2,7 @@ import { accessSync, constants, renameSync, statSync, writeFileSync } from 'node
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { basename, dirname, resolve } from 'node:path';
-import { jsonForScript, REPORT_MAX_WORKER_PAGES, REPORT_SHELL_PATH, REPORT_SLOT, WebSocket, type TlsOptions } from '@gluon/protocol';
+import { jsonForScript, REPORT_MAX_WORKER_PAGES, REPORT_SHELL_PATH, REPORT_SLOT, WebSocket, clientTlsOptions, type ClientTlsOptions } from '@gluon/protocol';
 import { FeedRecorder, type ReportLimits } from './report-recorder.js';
 import { checkOptionKeys, type OptionKeys } from '@gluon/protocol';
 
@@ -24,7 +24,7 @@ export interface DashboardLink {
   dashboardUrl: string | undefined;
   scheduler: string;
   token?: string;
-  tls?: TlsOptions;
+  tls?: ClientTlsOptions;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -116,10 +116,6 @@ function authHeaders(link: DashboardLink): Record<string, string> {
   return link.token ? { authorization: `Bearer ${link.token}` } : {};
 }
 
-function tlsOf(link: DashboardLink): { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer } {
-  const t = link.tls;
-  return t ? { ...(t.ca ? { ca: t.ca } : {}), ...(t.cert ? { cert: t.cert } : {}), ...(t.key ? { key: t.key } : {}) } : {};
-}
 
 /** The dashboard's live feed, into a recorder; reopened for a fresh state when the recorder asks. */
 class FeedTap {
@@ -139,7 +135,7 @@ class FeedTap {
   private connect(first: (m: Msg) => void): Promise<void> {
     const url = new URL('live', this.link.dashboardUrl);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    const ws = new WebSocket(url, { headers: authHeaders(this.link), ...tlsOf(this.link), maxPayload: 1 << 30 });
+    const ws = new WebSocket(url, { headers: authHeaders(this.link), ...clientTlsOptions(this.link.tls), maxPayload: 1 << 30 });
     let gotFirst = false;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => fail(new Error(`performanceReport: the dashboard's feed at ${url.href} sent nothing within ${this.timeoutMs} ms`)), this.timeoutMs);
@@ -236,7 +232,7 @@ type Msg = Record<string, unknown> & { type: string; time: number };
 function fetchText(url: URL, link: DashboardLink, timeoutMs: number, absent: number[] = []): Promise<string | undefined> {
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolvePromise, reject) => {
-    const req = request(url, { headers: authHeaders(link), ...tlsOf(link), timeout: timeoutMs }, (res) => {
+    const req = request(url, { headers: authHeaders(link), ...clientTlsOptions(link.tls), timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

@@ -6,7 +6,7 @@
  * from the analysis CLIs at all: the connection failed with `unknown CA … give the cluster's CA
  * (--tls-ca …)`, a flag they did not have.
  */
-import { loadTlsFiles, type TlsOptions } from '@gluon/protocol/tools';
+import { loadTlsFiles, type ClientTlsOptions } from '@gluon/protocol/tools';
 
 /** The keys (config.yaml) of a scheduler connection's TLS files; null: not given. */
 export interface SchedulerTlsConfig {
@@ -85,6 +85,6 @@ export function schedulerTlsConflict(c: SchedulerTlsConfig & { scheduler: string
  * Reads and checks the files (the key matches the certificate, which is valid now; the CA file
  * holds certificates), naming the flag and file of a bad one; undefined when none is given.
  */
-export function schedulerTls(c: SchedulerTlsConfig): TlsOptions | undefined {
+export function schedulerTls(c: SchedulerTlsConfig): ClientTlsOptions | undefined {
   return loadTlsFiles({ ...(c.tls_ca ? { ca: c.tls_ca } : {}), ...(c.tls_cert ? { cert: c.tls_cert } : {}), ...(c.tls_key ? { key: c.tls_key } : {}) });
 }

@@ -49,8 +49,16 @@ export const TLS_OPTION_KEYS: OptionKeys<TlsOptions> & OptionKeys<TlsFiles> = { 
  */
 export type TlsSide = 'listener' | 'client';
 
+/**
+ * TLS material for a side that only connects (`Client.connect`): {@link TlsOptions} without
+ * `requireClientCert`, which only a listener can act on. Its own type so that TypeScript refuses
+ * the key in a client's options; `checkTlsOptionKeys` still refuses it at run time, for callers
+ * TypeScript does not check.
+ */
+export type ClientTlsOptions = Omit<TlsOptions, 'requireClientCert'>;
+
 /** The keys a connecting-only side (`Client.connect`) takes: `requireClientCert` is the listener's. */
-const CLIENT_TLS_OPTION_KEYS = { cert: true, key: true, ca: true } as const;
+const CLIENT_TLS_OPTION_KEYS: OptionKeys<ClientTlsOptions> = { cert: true, key: true, ca: true };
 
 /**
  * Refuses a `tls` option object's unknown keys (as `checkOptionKeys` does, naming `where`) and,
@@ -64,7 +72,7 @@ export function checkTlsOptionKeys(tls: TlsOptions | TlsFiles | undefined, where
     throw new TypeError(`${where}: requireClientCert is a listener's option (the scheduler's or a worker's, --require-client-cert), not a client's: `
       + 'a client presents its cert and key when the scheduler requires them; the client\'s TLS options are cert, key, ca');
   }
-  checkOptionKeys(tls as Omit<TlsOptions, 'requireClientCert'> | undefined, CLIENT_TLS_OPTION_KEYS, where, 'TLS option');
+  checkOptionKeys(tls as ClientTlsOptions | undefined, CLIENT_TLS_OPTION_KEYS, where, 'TLS option');
 }
 
 /** Options for `https.createServer`: the certificate, and client certificates when required. */
@@ -104,7 +112,7 @@ export function clientCertProblem(req: Pick<IncomingMessage, 'socket'>, tls: Tls
 }
 
 /** Options for an outgoing `wss://` connection: what to trust, and what to present. */
-export function clientTlsOptions(tls: TlsOptions | undefined): { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer } {
+export function clientTlsOptions(tls: ClientTlsOptions | undefined): { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer } {
   if (!tls) return {};
   return { ...(tls.ca ? { ca: tls.ca } : {}), ...(tls.cert ? { cert: tls.cert } : {}), ...(tls.key ? { key: tls.key } : {}) };
 }
