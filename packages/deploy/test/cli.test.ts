@@ -223,10 +223,12 @@ t.test('a --host not on this machine: the error names gluon-cluster\'s --host an
 /**
  * `command args` from the repository with the fake PBS first on PATH (its own process group, killed
  * at the test's end), and a wait for a line of its output: resolves with the match, rejects if it
- * exits first (a bound on a hang, never a budget: HANG_BOUND_MS).
+ * exits first (a bound on a hang, never a budget: HANG_BOUND_MS). `more.env` adds to its environment,
+ * `more.unset` names variables taken out of it.
  */
-function startWithFakePbs(t: TapTest, dir: string, command: string, args: string[]) {
-  const env = { ...process.env, FAKE_PBS_DIR: dir, PATH: `${join(fixtures, 'pbs-bin')}:${process.env.PATH}`, npm_config_update_notifier: 'false' };
+function startWithFakePbs(t: TapTest, dir: string, command: string, args: string[], more: { env?: NodeJS.ProcessEnv; unset?: string[] } = {}) {
+  const env: NodeJS.ProcessEnv = { ...process.env, FAKE_PBS_DIR: dir, PATH: `${join(fixtures, 'pbs-bin')}:${process.env.PATH}`, npm_config_update_notifier: 'false', ...more.env };
+  for (const name of more.unset ?? []) delete env[name];
   const child = spawn(command, args, { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   t.teardown(() => { if (child.exitCode === null) { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } } });
   let out = '';
@@ -322,32 +324,21 @@ t.test('--pending-notice: jobs PBS keeps queued are said pending after that long
   const dir = mkdtempSync(join(tmpdir(), 'gluon-cluster-cli-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   // The fake qsub keeps the jobs queued (state Q), as PBS does when no node has room.
-  const env = { ...process.env, FAKE_PBS_DIR: dir, FAKE_PBS_QUEUED: '1', PATH: `${join(fixtures, 'pbs-bin')}:${process.env.PATH}` };
-  const child = spawn(process.execPath, [bin, 'pbs', '--jobs', '2', '--host', '127.0.0.1', '--pending-notice', '0'], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', r));
-  for (let i = 0; i < 600 && !/job\(s\) pending for/.test(out) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
-  t.match(out, /^gluon-cluster: pbs cluster: 2 job\(s\) pending for \d+ s: 1\.fakepbs, 2\.fakepbs$/m, `said at once:\n${out}`);
-  child.kill('SIGTERM');
-  t.equal(await exited, 0, `exit 0 after cancelling:\n${out}`);
+  // Waited for as a line of its output (bounded by HANG_BOUND_MS): a 60 s poll a loaded machine can miss.
+  const queued = startWithFakePbs(t, dir, process.execPath, [bin, 'pbs', '--jobs', '2', '--host', '127.0.0.1', '--pending-notice', '0'], { env: { FAKE_PBS_QUEUED: '1' } });
+  await queued.waitFor(/job\(s\) pending for/);
+  t.match(queued.out(), /^gluon-cluster: pbs cluster: 2 job\(s\) pending for \d+ s: 1\.fakepbs, 2\.fakepbs$/m, `said at once:\n${queued.out()}`);
+  process.kill(queued.child.pid!, 'SIGTERM');
+  t.equal(await queued.exited, 0, `exit 0 after cancelling:\n${queued.out()}`);
   t.same(readFileSync(join(dir, 'deleted'), 'utf8').trim().split('\n').sort(), ['1.fakepbs', '2.fakepbs'], 'qdel for both queued jobs');
 });
 
 t.test('a scheduler for other hosts: its dashboard address names this host, its random token is in a file only the user reads', async (t) => {
   const home = mkdtempSync(join(tmpdir(), 'gluon-cluster-home-'));
   t.teardown(() => rmSync(home, { recursive: true, force: true }));
-  const env = { ...process.env, HOME: home, GLUON_TOKEN: '', FAKE_PBS_DIR: home, PATH: `${join(fixtures, 'pbs-bin')}:${process.env.PATH}` };
-  delete (env as Record<string, string | undefined>).GLUON_TOKEN;
-  const child = spawn(process.execPath, [bin, 'pbs', '--jobs', '0'], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', r));
-  for (let i = 0; i < 600 && !/^submitted no pbs jobs \(--jobs 0\)$/m.test(out); i++) await new Promise((r) => setTimeout(r, 100));
+  const cluster = startWithFakePbs(t, home, process.execPath, [bin, 'pbs', '--jobs', '0'], { env: { HOME: home }, unset: ['GLUON_TOKEN'] });
+  await cluster.waitFor(/^submitted no pbs jobs \(--jobs 0\)$/m);
+  const out = cluster.out();
   t.notMatch(out, /0\.0\.0\.0/, 'no wildcard address is printed');
   t.match(out, new RegExp(`^dashboard at https?://${hostname()}:\\d+/`, 'm'));
   const file = join(home, '.gluon', 'cluster-token');
@@ -355,24 +346,18 @@ t.test('a scheduler for other hosts: its dashboard address names this host, its 
   t.equal(statSync(file).mode & 0o777, 0o600, 'the token file is readable by its owner only');
   t.ok(readFileSync(file, 'utf8').trim().length >= 20, 'a random token');
   t.notMatch(out, new RegExp(readFileSync(file, 'utf8').trim()), 'the token itself is not printed');
-  child.kill('SIGTERM');
-  t.equal(await exited, 0);
+  process.kill(cluster.child.pid!, 'SIGTERM');
+  t.equal(await cluster.exited, 0);
 });
 
 /** Starts `gluon-cluster pbs --jobs 0` (fake PBS) with this HOME; resolves with its output once it submitted, and the process. */
 async function pbsCluster(t: TapTest, home: string): Promise<{ out: () => string; scheduler: string; child: ReturnType<typeof spawn> }> {
-  const env = { ...process.env, HOME: home, FAKE_PBS_DIR: home, PATH: `${join(fixtures, 'pbs-bin')}:${process.env.PATH}` };
-  delete (env as Record<string, string | undefined>).GLUON_TOKEN;
-  const child = spawn(process.execPath, [bin, 'pbs', '--jobs', '0'], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise((r) => child.on('exit', r));
-  t.teardown(async () => { if (child.exitCode === null) { child.kill('SIGTERM'); await exited; } });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  for (let i = 0; i < 1200 && !/^submitted no pbs jobs \(--jobs 0\)$/m.test(out) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
-  const scheduler = /^scheduler at (\S+)$/m.exec(out)?.[1];
-  if (!scheduler) throw new Error(`gluon-cluster did not start:\n${out}`);
-  return { out: () => out, scheduler, child };
+  const run = startWithFakePbs(t, home, process.execPath, [bin, 'pbs', '--jobs', '0'], { env: { HOME: home }, unset: ['GLUON_TOKEN'] });
+  t.teardown(async () => { if (run.child.exitCode === null) { try { process.kill(run.child.pid!, 'SIGTERM'); } catch { /* gone */ } await run.exited; } });
+  await run.waitFor(/^submitted no pbs jobs \(--jobs 0\)$/m);
+  const scheduler = /^scheduler at (\S+)$/m.exec(run.out())?.[1];
+  if (!scheduler) throw new Error(`gluon-cluster did not print its scheduler:\n${run.out()}`);
+  return { out: run.out, scheduler, child: run.child };
 }
 
 t.test('a second cluster keeps the token file the first one\'s clients read; a token file others may read is replaced', async (t) => {
