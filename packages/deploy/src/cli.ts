@@ -84,6 +84,9 @@ async function main(): Promise<void> {
   if (kind !== 'slurm' && kind !== 'pbs' && kind !== 'ssh') exitUsage(CLI.name, `the launcher must be slurm, pbs or ssh, got "${kind}"${kind === 'local' ? LOCAL_HINT : ''}`);
   const sshOnly = ['hosts', 'ssh-option', 'scheduler-port', 'dashboard-port', 'no-tls'].filter((f) => flagGiven(f));
   if (kind !== 'ssh' && sshOnly.length) exitUsage(CLI.name, `--${sshOnly[0]} is for ssh only, not ${kind}`);
+  // Taken and ignored before: over ssh the scheduler runs on the first of --hosts, listening on
+  // that host's address (its TLS certificate names it, and the workers dial it).
+  if (kind === 'ssh' && flagGiven('host')) exitUsage(CLI.name, `--host is for slurm and pbs (the address the scheduler started here listens on); over ssh the scheduler runs on the first of --hosts and listens on that host's address: give it there as the workers reach it (--hosts ${v.host},…)`);
   // ssh: --jobs left out is a worker on each worker host, as the analyses' --cluster ssh and dask's
   // SSHCluster; it was 1, so `--hosts lab1,lab2,lab3` left lab3 idle.
   const j = withSshJobs({ ...jobKeysFromFlags(v), cluster: kind, hosts: v.hosts ?? [] }, flagGiven('jobs'));

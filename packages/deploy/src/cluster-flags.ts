@@ -29,7 +29,7 @@ const JOB_KEY_FLAGS: Record<string, Flag<unknown>> = Object.fromEntries(JOB_KEY_
 export const CLUSTER_OWN_FLAGS = {
   adapt: flag.string('instead of --jobs: follow the load between MIN and MAX jobs', { arg: 'MIN:MAX', check: (t, f) => { if (!/^\d+:\d+$/.test(t)) throw new RangeError(`${f} must look like MIN:MAX (e.g. 0:20), got "${t}"`); const [min, max] = t.split(':').map(Number) as [number, number]; if (min > max) throw new RangeError(`${f} must have MIN ≤ MAX, got "${t}"`); } }),
   'allow-module': flag.list('task module the workers may import (gluon-worker --allow-module): a package name, or a file or directory (a relative one is taken from here and passed on absolute)', 'SPEC'),
-  host: flag.string('address the scheduler listens on', { arg: 'HOST', default: '0.0.0.0' }),
+  host: flag.string('slurm and pbs: address the scheduler listens on (ssh: the first of --hosts)', { arg: 'HOST', default: '0.0.0.0' }),
   'dashboard-link': flag.string('the dashboard\'s public URL behind a proxy, printed and given to clients (gluon-scheduler --dashboard-link)', { arg: 'TEMPLATE', env: 'GLUON_DASHBOARD_LINK' }),
   'print-job-script': flag.switch('print the job script that --jobs N submits (Slurm, N > 1: the array job) and exit without submitting'),
   hosts: flag.list('ssh only: the scheduler\'s host, then the worker hosts (or several, comma-separated)', 'HOST'),

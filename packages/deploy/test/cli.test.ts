@@ -99,6 +99,8 @@ t.test('bad values exit 2 naming the flag and the value', async (t) => {
     [['slurm', '--hosts', 'a,b'], /--hosts is for ssh only, not slurm/],
     [['ssh', '--hosts', 'a,b', '--queue', 'short'], /--queue is a batch-system option; it means nothing over ssh/],
     [['ssh', '--hosts', 'a,b', '--print-job-script'], /--print-job-script is for slurm and pbs/],
+    // Taken and ignored before: the scheduler went to a's own address all the same.
+    [['ssh', '--hosts', 'a,b', '--host', '10.0.0.9'], /^gluon-cluster: --host is for slurm and pbs \(the address the scheduler started here listens on\); over ssh the scheduler runs on the first of --hosts and listens on that host's address: give it there as the workers reach it \(--hosts 10\.0\.0\.9,…\)$/m],
     [['slurm', '--resource-spec', 'nodes=1:ppn=4', '--print-job-script'], /--resource-spec is for pbs only; give Slurm resource requests with --job-extra/],
     // It said 'got []', as if the user had given an empty list (found by the new-user trial).
     [['ssh'], /gluon-cluster: --hosts is required over ssh: the scheduler's host, then at least one worker host \(none given\)$/m],
