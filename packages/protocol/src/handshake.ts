@@ -197,6 +197,11 @@ export function connect(
         return fail(new HandshakeError(`protocol version mismatch: ${label} speaks ${String(first.protocol)}, this ${hello.role} speaks ${PROTOCOL_VERSION}`, CloseCode.versionMismatch));
       }
       const bad = (Object.hasOwn(WELCOME, hello.role) ? WELCOME[hello.role] : undefined)?.check(first);
+      // A client given a worker's data address is welcomed as a worker welcomes a client fetching
+      // results: without the scheduler's fields. It said "malformed welcome: clientId is missing".
+      if (bad && hello.role === 'client' && first.clientId === undefined && !WELCOME.peer.check(first)) {
+        return fail(new HandshakeError(`${url} is a worker's data port, not a scheduler's (it welcomed this client as a worker welcomes one fetching results): give the address the scheduler prints as "scheduler at ws://HOST:PORT", not a worker's "worker NAME at ws://HOST:PORT"`, CloseCode.wrongRole));
+      }
       if (bad) return fail(new HandshakeError(`${label} sent a malformed welcome: ${formatProblem('welcome', bad)}`, CloseCode.protocolError));
       settled = true;
       clearTimeout(timer);
@@ -362,7 +367,8 @@ export function checkHello(hello: Partial<Hello>, opts: Pick<AcceptOptions, 'sel
     return { code: CloseCode.versionMismatch, reason: `package version mismatch: ${opts.self} is ${PACKAGE_VERSION}, ${who} is ${cut(String(hello.version))} (major.minor must agree)` };
   }
   if (!opts.roles.includes(hello.role as Role)) {
-    return { code: CloseCode.protocolError, reason: `role "${cut(String(hello.role))}" is not served here; ${opts.self} accepts ${opts.roles.join(', ')}` };
+    const hint = hello.role === 'worker' && opts.roles.includes('peer') ? WORKER_AT_DATA_PORT : '';
+    return { code: CloseCode.wrongRole, reason: `role "${cut(String(hello.role))}" is not served here; ${opts.self} accepts ${opts.roles.join(', ')}${hint}` };
   }
   if (opts.token !== undefined && opts.token !== '') {
     if (typeof hello.token !== 'string' || hello.token === '') {
@@ -384,10 +390,11 @@ function cut(v: string): string {
 
 /**
  * Whether a failed connect's code is a refusal that retrying cannot fix (bad token, version
- * mismatch, a hello refused for a field, a refused Host, a TLS mismatch): the connecting side's configuration is wrong.
+ * mismatch, a hello refused for a field, a role the listener does not serve, a refused Host, a TLS
+ * mismatch): the connecting side's configuration is wrong.
  */
 export function isPermanentRefusal(code: number | undefined, httpStatus?: number): boolean {
-  return code === CloseCode.badToken || code === CloseCode.tokenUnchecked || code === CloseCode.versionMismatch || code === CloseCode.badHello || code === CloseCode.forbidden || code === CloseCode.tls || notGluon(httpStatus);
+  return code === CloseCode.badToken || code === CloseCode.tokenUnchecked || code === CloseCode.versionMismatch || code === CloseCode.badHello || code === CloseCode.wrongRole || code === CloseCode.forbidden || code === CloseCode.tls || notGluon(httpStatus);
 }
 
 /**
@@ -416,6 +423,9 @@ function describeBody(body: string, contentType: string | undefined): string {
   }
   return `: ${text}`;
 }
+
+/** A worker dialled a worker's data port (the only listener serving `peer`) as its scheduler. */
+const WORKER_AT_DATA_PORT = ` (this is a worker's data port: a worker registers with the scheduler, at the address it prints as "scheduler at ws://HOST:PORT", not at another worker's "worker NAME at ws://HOST:PORT")`;
 
 const NOT_GLUON_HINT = `; no Gluon scheduler listens at this address (is it the dashboard's port? the scheduler prints its own as "scheduler at ws://HOST:PORT")`;
 

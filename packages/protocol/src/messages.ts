@@ -185,4 +185,10 @@ export const CloseCode = {
    * closes with this (the scheduler's log names why). Retrying cannot fix it.
    */
   tokenUnchecked: 4013,
+  /**
+   * The listener does not serve the role the hello gave: a worker given another worker's data
+   * address (its `worker … at …` line) instead of the scheduler's. Retrying cannot fix it. Before,
+   * this was 4003 and the worker waited for ever, saying only `waiting for the scheduler`.
+   */
+  wrongRole: 4014,
 } as const;

@@ -254,6 +254,10 @@ t.test('acceptConnections serves handshaken connections on an existing HTTP serv
   conn.close();
   const wrongRole = await connect(`ws://127.0.0.1:${port}`, { role: 'client' }, { token: 'tk' }).catch((e) => e);
   t.match(wrongRole.message, /role "client" is not served here; worker accepts peer/);
+  // A role the listener does not serve is the dialler's configuration (another worker's data
+  // address given as the scheduler's): it was 4003, which a worker retried for ever.
+  t.equal(wrongRole.code, CloseCode.wrongRole);
+  t.ok(isPermanentRefusal(wrongRole.code), 'which retrying cannot fix');
 });
 
 t.test('the connecting side checks the welcome too', async (t) => {

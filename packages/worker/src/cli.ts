@@ -183,6 +183,8 @@ function run(Worker: typeof GluonWorker, opts: WorkerOptions, warn: string | und
       // Likewise "getaddrinfo ENOTFOUND host" for --listen-host, exit 1 as the scheduler's --host (a
       // scheduler name that does not resolve is waited for, not an error at start).
       if (!stopping && err.syscall === 'getaddrinfo' && (err as { hostname?: string }).hostname === opts.listenHost) failed(`cannot start: --listen-host ${opts.listenHost} is not a name this machine can resolve (${err.code}): give one of its addresses, which the other workers and the clients can reach`);
+      // The listener's reason says what it is; this says which address it was.
+      if (!stopping && (err as { code?: unknown }).code === CloseCode.wrongRole) failed(`cannot start: ${opts.scheduler} refused this worker: ${err.message}`);
       if (!stopping && (err as { code?: unknown }).code === CloseCode.badHello) failed(`cannot start: the scheduler refused this worker's hello: ${err.message.replace(/^hello refused: /, '')}${helloHint(err.message)}`);
       if (!stopping) failed(`cannot start: ${withTokenHelp(err, tokenHelp).message}`);
     },

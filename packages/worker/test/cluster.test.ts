@@ -4,7 +4,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
-import { connect, type Message, type TaskSpec } from '@gluon/protocol';
+import { CloseCode, connect, isPermanentRefusal, type Message, type TaskSpec } from '@gluon/protocol';
 import { ALLOW_FIXTURES, fixture, getData, RawClient, startScheduler, startWorker, type Proc } from './procs.js';
 import { until } from '../../../test/helpers/until.js';
 
@@ -273,6 +273,27 @@ t.test('a worker pointed at something that is not a Gluon scheduler (the dashboa
   t.notMatch(w.output(), /--help/);
   t.match(w.output(), new RegExp(`scheduler ws://127\\.0\\.0\\.1:${port} refused the connection \\(HTTP 404\\): not found: /; no Gluon scheduler listens at this address \\(is it the dashboard's port\\?`));
   t.notMatch(w.output(), /connected to/);
+});
+
+t.test('a worker or a client given a worker\'s data address instead of the scheduler\'s stops at once, saying it is a worker\'s data port', async (t) => {
+  const { start, workerCli } = await import('./procs.js');
+  const s = await startScheduler();
+  procs.push(s.proc);
+  const w1 = await startWorker(s.address, ['--nthreads', '1']);
+  procs.push(w1.proc);
+  const w = start(workerCli, [w1.address, '--nthreads', '1']);
+  procs.push(w);
+  // Found by the hosts trial: it logged "waiting for the scheduler at …: role "worker" is not
+  // served here; worker … accepts peer, client" and retried for ever. Whichever comes first.
+  const first = await Promise.race([w.exited(), w.waitFor(/waiting for the scheduler/).then(() => 'retrying', () => 'exited')]);
+  t.equal(first, 1, 'exits at once (1, as for a bad token) instead of retrying for ever');
+  t.match(w.output(), `cannot start: ${w1.address} refused this worker: role "worker" is not served here; worker ${w1.name} accepts peer, client (this is a worker's data port: a worker registers with the scheduler, at the address it prints as "scheduler at ws://HOST:PORT"`);
+  t.notMatch(w.output(), /connected to|--help/);
+  // A client (a script, gluon-h4l --scheduler) given it was told "sent a malformed welcome:
+  // welcome: clientId is missing".
+  const err = await connect(w1.address, { role: 'client' }, { log: () => {} }).catch((e: unknown) => e);
+  t.match(err, { code: CloseCode.wrongRole, message: `${w1.address} is a worker's data port, not a scheduler's (it welcomed this client as a worker welcomes one fetching results): give the address the scheduler prints as "scheduler at ws://HOST:PORT"` });
+  t.ok(isPermanentRefusal((err as { code: number }).code), 'which retrying cannot fix');
 });
 
 t.test('a worker pointed at a plain web server (HTTP 200, a directory listing) stops at once, naming the page by its title', async (t) => {
