@@ -111,8 +111,9 @@ export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => 
   const where = await runDirProblem(runDirFor(c, p, started), p);
   if (where) throw new StartFailure(where);
   const files = inputFiles(c, p);
-  // The dry run calls this a problem (exit 1); the run called it a usage error (exit 2), as gluon-h4l does not.
-  if (files.length === 0) throw new StartFailure(`no *.root files under ${c.data_dir}${p.batch ? ` in batch slice ${p.batch.index} of ${p.batch.total}` : ''}`);
+  // A --data-dir with nothing to read is a bad value (exit 2), as one that does not exist, and as
+  // gluon-h4l run's without the selection's files; the dry run lists it among its problems (exit 1).
+  if (files.length === 0) throw new ConfigError(`no *.root files under ${c.data_dir}${p.batch ? ` in batch slice ${p.batch.index} of ${p.batch.total}` : ''}`);
   const physics = physicsOptions(c);
   // Ctrl-C while the run works: say how far it got, stop it and close its cluster (batch jobs are
   // cancelled); the CLI exits 130 (analysis-h4l's run-console.ts, as gluon-h4l run). It printed nothing and died

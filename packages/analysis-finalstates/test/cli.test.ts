@@ -177,17 +177,21 @@ t.test('--dry-run exits 0 when the run would start and 1 when it would fail, say
   const aboveRun = await cli(['--data-dir', 'above', '--schema', 'cms-nanoaod', '--n-workers', '0'], d);
   t.equal(aboveRun.code, 1); t.match(aboveRun.err, new RegExp(`^gluon-finalstates: bad input file \\S+/above/other/broken\\.root: .*; ${advice.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n$`));
   t.notOk(existsSync(path.join(d, 'outputs')), 'and writes nothing');
-  // A folder with no .root files: the run fails as its dry run does (exit 1, not 2: nothing
-  // on the command line was malformed), naming the folder, and writes nothing.
+  // A folder with no .root files: the dry run lists it as a problem (exit 1, as every dry run
+  // that finds the run would fail); the run refuses it as a bad --data-dir value (exit 2), as a
+  // folder that does not exist and as gluon-h4l run's --data-dir without the selection's files.
+  // It exited 1 (a start failure) from 5 December 2026, while gluon-h4l's exited 2.
   mkdirSync(path.join(d, 'no-root-files'));
   const none = await cli(['--data-dir', path.join(d, 'no-root-files'), '--dry-run'], d);
   t.equal(none.code, 1); t.match(none.out, /problem: no \*\.root files under \S+no-root-files/);
   const noneRun = await cli(['--data-dir', path.join(d, 'no-root-files'), '--n-workers', '0'], d);
-  t.equal(noneRun.code, 1, 'the real run fails as the dry run said');
+  t.equal(noneRun.code, 2, 'the real run refuses the value, as gluon-h4l run does');
   t.equal(noneRun.err, `gluon-finalstates: no *.root files under ${path.join(d, 'no-root-files')}\n`);
   t.notOk(existsSync(path.join(d, 'outputs')), 'and writes nothing');
   const empty = await cli(['--data-dir', path.join(d, 'nowhere'), '--dry-run'], d);
   t.equal(empty.code, 1); t.match(empty.out, /data_dir .*nowhere does not exist/);
+  const emptyRun = await cli(['--data-dir', path.join(d, 'nowhere'), '--n-workers', '0'], d);
+  t.equal(emptyRun.code, 2, 'a --data-dir that does not exist is the same bad value as one with no .root files');
   // Relative, as the README's ../shared/data/… run from a clone with nothing beside it: the
   // absolute path looked at, from the working directory, not only the words given.
   const rel = await cli(['--data-dir', '../shared/nowhere', '--dry-run'], d);

@@ -212,10 +212,14 @@ t.test('a --data-dir that gives no files says why: missing, a file, the Data/ fo
   const above = path.join(tmp, 'above');
   mkdirSync(above);
   symlinkSync(data, path.join(above, 'atlas-4lep'));
+  const emptyFolder = path.join(tmp, 'empty-folder');
+  mkdirSync(emptyFolder);
   const cases: [string, RegExp][] = [
     [path.join(data, 'Data'), new RegExp(`: no input files for selection notebook under \\S+/Data: it holds the files themselves \\(data_A\\.4lep\\.root, data_B\\.4lep\\.root\\), but they are looked for as Data/… and MC/… below the directory given: give ${data.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} instead`)],
     [path.join(data, 'Data', 'data_A.4lep.root'), /: no input files for selection notebook under \S+data_A\.4lep\.root: it is a file, not a directory \(give the directory that holds Data\/ and MC\/\)/],
     [path.join(tmp, 'no-such-dir'), /: no input files for selection notebook under \S+no-such-dir: it does not exist \(give the directory that holds Data\/ and MC\/\)/],
+    // An empty folder: the same bad value (exit 2), as gluon-finalstates' --data-dir without *.root files.
+    [emptyFolder, /: no input files for selection notebook under \S+empty-folder \(looked for \S+empty-folder\/Data\/data_A\.4lep\.root, /],
     // The directory above it (as ../shared/data, which holds atlas-opendata-13tev-2020-4lep/): it
     // said only "(looked for …/shared/data/Data/data_A.4lep.root, …)", not where the files are.
     [above, new RegExp(`: no input files for selection notebook under \\S+/above: it holds no Data/ or MC/ of its own, but its folder atlas-4lep does \\(Data/data_A\\.4lep\\.root, …\\): give ${path.join(above, 'atlas-4lep').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} instead`)],
