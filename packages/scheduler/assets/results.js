@@ -89,6 +89,8 @@ export class ResultsPanel {
   constructor(container) {
     this.container = container;
     this.cards = new Map();
+    /** The page's "Nothing published yet" note, shown again when no topic is left. */
+    this.empty = container.querySelector('.empty');
   }
 
   /** Values published on `failures/…` topics, as Failures rows (e.g. the analysis's bad-file skips). */
@@ -111,6 +113,15 @@ export class ResultsPanel {
 
   update(topics, now) {
     const names = [...topics.keys()].filter((t) => !FAILURE_TOPIC.test(t)).sort();
+    // A full state without a topic (a restarted scheduler, which keeps published values in memory
+    // only) takes its card away: the old one stayed, as if the new scheduler held that value.
+    for (const [name, card] of this.cards) {
+      if (topics.has(name)) continue;
+      card.chart?.destroy?.();
+      card.root.remove();
+      this.cards.delete(name);
+    }
+    if (this.empty && !names.length && !this.cards.size && !this.container.querySelector('.empty')) this.container.replaceChildren(this.empty);
     if (names.length && this.container.querySelector('.empty')) this.container.replaceChildren();
     for (const name of names) {
       try {
@@ -137,8 +148,11 @@ export class ResultsPanel {
     }
     const meta = `updated ${t.count}× · ${fmtAge(now - t.time)} ago`;
     if (card.meta.textContent !== meta) card.meta.textContent = meta;
-    if (card.seen !== t.count) {
-      card.seen = t.count;
+    // By the entry itself, not its count: each publish brings a new entry, and so does a full
+    // state, whose counts start again after a restart (a new scheduler's first value, count 1,
+    // was not drawn over the old one's count 1).
+    if (card.seen !== t) {
+      card.seen = t;
       this.fill(card, t.value);
     }
   }
@@ -151,7 +165,7 @@ export class ResultsPanel {
     // Cards are kept in topic order.
     const after = [...this.container.children].find((c) => c.dataset.topic > name);
     this.container.insertBefore(root, after ?? null);
-    const card = { name, kind, root, meta, body, title, chart: null, seen: -1 };
+    const card = { name, kind, root, meta, body, title, chart: null, seen: null };
     if (kind === 'histogram') card.chart = new HistogramChart(body);
     if (kind === 'series') card.chart = new SeriesChart(body);
     return card;
