@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseArgsMessage } from '@gluon/protocol/tools';
-import { BATCH_RUN_DASH_VALUES, BATCH_RUN_FLAGS, batchFlagValue, batchFlagsUnused, printJobScriptProblem } from '@gluon/deploy';
+import { BATCH_RUN_DASH_VALUES, BATCH_RUN_FLAGS, batchFlagValue, batchFlagsUnused, printJobScriptProblem, runMeant } from '@gluon/deploy';
 import { SCHEDULER_TLS_FLAGS } from '@gluon/client/scheduler-tls';
 import { checkRunDirToRewrite, joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withMeantCommand, withMeantFlag, withPathFlag } from '@gluon/analysis-h4l/cli-shared';
 import { loadConfigFile, mergeConfig, validateConfig, parseTasks, ConfigError, type FsConfig } from './config.js';
@@ -138,7 +138,8 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
   let values: Record<string, string | boolean | string[] | undefined>;
   // Only the repeatable batch flags (strings) come as arrays.
   try { values = parseArgs({ args: joinNegativeValues(argv, options, BATCH_RUN_DASH_VALUES), options, strict: true, allowPositionals: false }).values as typeof values; } catch (e) {
-    const msg = withPathFlag(withMeantCommand(withMeantFlag(parseArgsMessage(e, Object.keys(options), { argv, options }), 'gluon-finalstates', OUT_MEANT), 'gluon-finalstates', COMMANDS_MEANT), '--data-dir');
+    // sbatch's and gluon-cluster's flags for the batch run's own (`--qos high`: `--job-extra "--qos=high"`), as gluon-cluster answers them.
+    const msg = withPathFlag(withMeantCommand(withMeantFlag(parseArgsMessage(e, Object.keys(options), { argv, options }, { words: runMeant, argv }), 'gluon-finalstates', OUT_MEANT), 'gluon-finalstates', COMMANDS_MEANT), '--data-dir');
     throw new ConfigError(withHelpPointer(msg, 'gluon-finalstates'));
   }
   // Named by its absolute path in every message, as gluon-h4l names it (readConfigYaml).

@@ -39,6 +39,22 @@ t.test('bad cluster values are refused naming the flag or key', async (t) => {
   await t.rejects(parseRunArgs(['--config', f]), new RegExp(`${f}: job_cores must be an integer from 1 to 1024, got 0`));
 });
 
+t.test('other tools\' batch flags name the run\'s', async (t) => {
+  // sbatch's, dask-jobqueue's and gluon-cluster's flags answered with the run's own, as gluon-cluster answers them
+  // (@gluon/deploy's batch-spellings.ts): `--qos high` was "did you mean --jobs?", `--partition` and `--queue` got no hint.
+  const hints: [string[], string][] = [
+    [['--qos', 'high'], "Unknown option '--qos' (did you mean --job-extra \"--qos=high\"? sbatch's options without a flag here go into the job script as directive lines, one --job-extra each (PBS's as --job-extra \"-l …\"))"],
+    [['--partition', 'short'], "Unknown option '--partition' (did you mean --job-queue? Slurm's --partition is --job-queue here)"],
+    [['--job-cpu', '2'], "Unknown option '--job-cpu' (did you mean --job-cores? dask-jobqueue's job_cpu is --job-cores here)"],
+    [['--queue', 'short'], "Unknown option '--queue' (did you mean --job-queue? gluon-cluster's --queue is --job-queue here (config key job_queue))"],
+    // Workers on this machine unless --cluster: the nearest spelling, as before.
+    [['--workers', '4'], "Unknown option '--workers' (did you mean --n-workers?)"],
+  ];
+  for (const [args, message] of hints) {
+    await t.rejects(parseRunArgs(['--cluster', 'slurm', ...args]), { message: `${message} (gluon-finalstates --help lists the options)` }, args.join(' '));
+  }
+});
+
 t.test('--cluster ssh: gluon-cluster ssh\'s flags and their config keys, as gluon-h4l takes them', async (t) => {
   const { config } = await parseRunArgs(['--cluster', 'ssh', '--hosts', 'lab1,lab2,lab3', '--ssh-option', '-F', '--ssh-option', '/x/ssh_config', '--scheduler-port', '0', '--dashboard-port', '0']);
   t.match(config, { cluster: 'ssh', hosts: ['lab1,lab2,lab3'], ssh_options: ['-F', '/x/ssh_config'], scheduler_port: 0, dashboard_port: 0, jobs: 2 });

@@ -4,10 +4,10 @@
  * is one entry here and one key in config.ts.
  */
 import { parseArgs } from 'node:util';
-import { parseArgsMessage } from '@gluon/protocol/tools';
+import { parseArgsMessage, type MeantFlags } from '@gluon/protocol/tools';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { BATCH_RUN_DASH_VALUES, BATCH_RUN_FLAGS, batchFlagValue, batchFlagsUnused, printJobScriptProblem } from '@gluon/deploy';
+import { BATCH_RUN_DASH_VALUES, BATCH_RUN_FLAGS, batchFlagValue, batchFlagsUnused, printJobScriptProblem, runMeant } from '@gluon/deploy';
 import { SCHEDULER_TLS_FLAGS } from '@gluon/client/scheduler-tls';
 import { joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withMeantFlag, withPathFlag } from './argv.js';
 import { loadConfigFile, mergeConfig, validateConfig, ConfigError, type H4lConfig } from './config.js';
@@ -17,17 +17,18 @@ type FlagType = 'string' | 'boolean';
 /**
  * Parses `argv` of `gluon-h4l <cmd>` with node's parseArgs (strict, no positionals). `--help`/`-h`
  * is always known. A usage error throws a ConfigError (exit 2) that names the flag; `meant` as
- * {@link withMeantFlag} takes it (`{ out: '--dest' }`).
+ * {@link withMeantFlag} takes it (`{ out: '--dest' }`); `otherTools`, what stands here for other
+ * tools' flags (@gluon/deploy's runMeant: sbatch's `--partition` is `--job-queue`).
  */
 export function parseFlags(cmd: string, argv: string[], options: Record<string, { type: FlagType; multiple?: boolean }>,
-                           meant: Record<string, string> = {}, dashValues: readonly string[] = []): Record<string, string | boolean | undefined> {
+                           meant: Record<string, string> = {}, dashValues: readonly string[] = [], otherTools?: MeantFlags): Record<string, string | boolean | undefined> {
   try {
     // A `multiple` flag's value is an array: only `run`'s repeatable batch flags, which it reads as such.
     return parseArgs({ args: joinNegativeValues(argv, options, dashValues), options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }).values;
   } catch (e) {
     // Without parseArgs' advice about '--' (it does not apply here); with the likely spelling:
     // the nearest flag, or what `meant` says a flag of another command stands for here.
-    const msg = withMeantFlag(parseArgsMessage(e, Object.keys(options), { argv, options }), cmd, meant);
+    const msg = withMeantFlag(parseArgsMessage(e, Object.keys(options), { argv, options }, otherTools && { words: otherTools, argv }), cmd, meant);
     throw new ConfigError(withHelpPointer(cmd === 'run' ? withPathFlag(msg, '--data-dir') : msg, `gluon-h4l ${cmd}`));
   }
 }
@@ -116,7 +117,8 @@ export const RUN_OUT_MEANT: Record<string, string> = Object.fromEntries(
 export async function configFromArgs(argv: string[], cwd = process.cwd()): Promise<RunArgs> {
   const options: Record<string, { type: FlagType; multiple?: boolean }> = { config: { type: 'string' }, 'no-config': { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'print-job-script': { type: 'boolean' } };
   for (const [k, v] of Object.entries(RUN_FLAGS)) options[k] = { type: v.type, ...(v.multiple ? { multiple: true } : {}) };
-  const values = parseFlags('run', argv, options, RUN_OUT_MEANT, BATCH_RUN_DASH_VALUES) as Record<string, string | boolean | string[] | undefined>;
+  // sbatch's and gluon-cluster's flags for the batch run's own (`--qos high`: `--job-extra "--qos=high"`), as gluon-cluster answers them.
+  const values = parseFlags('run', argv, options, RUN_OUT_MEANT, BATCH_RUN_DASH_VALUES, runMeant) as Record<string, string | boolean | string[] | undefined>;
   if (values.help) return { config: mergeConfig({}, {}), dryRun: false, printJobScript: false, help: true, configFile: null, names: () => undefined };
   if (values.config !== undefined && values['no-config']) throw new ConfigError('--config and --no-config exclude each other');
   if (values['dry-run'] && values['print-job-script']) throw new ConfigError('--dry-run and --print-job-script cannot be combined');

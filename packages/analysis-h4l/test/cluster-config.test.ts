@@ -30,6 +30,22 @@ t.test('bad cluster values are refused naming the flag or key', async (t) => {
   await t.rejects(configFromArgs(['--no-config', '--cluster', 'slurm', '--scheduler', 'ws://h:1'], dir), /^--cluster slurm starts its own scheduler; it cannot be combined with --scheduler ws:\/\/h:1$/);
 });
 
+t.test('other tools\' batch flags name the run\'s', async (t) => {
+  // sbatch's, dask-jobqueue's and gluon-cluster's flags answered with the run's own, as gluon-cluster answers them
+  // (@gluon/deploy's batch-spellings.ts): `--qos high` was "did you mean --jobs?", `--partition` and `--queue` got no hint.
+  const hints: [string[], string][] = [
+    [['--qos', 'high'], "Unknown option '--qos' (did you mean --job-extra \"--qos=high\"? sbatch's options without a flag here go into the job script as directive lines, one --job-extra each (PBS's as --job-extra \"-l …\"))"],
+    [['--partition', 'short'], "Unknown option '--partition' (did you mean --job-queue? Slurm's --partition is --job-queue here)"],
+    [['--job-cpu', '2'], "Unknown option '--job-cpu' (did you mean --job-cores? dask-jobqueue's job_cpu is --job-cores here)"],
+    [['--queue', 'short'], "Unknown option '--queue' (did you mean --job-queue? gluon-cluster's --queue is --job-queue here (config key job_queue))"],
+    // Workers on this machine unless --cluster: the nearest spelling, as before.
+    [['--workers', '4'], "Unknown option '--workers' (did you mean --n-workers?)"],
+  ];
+  for (const [args, message] of hints) {
+    await t.rejects(configFromArgs(['--no-config', '--cluster', 'slurm', ...args], dir), { message: `${message} (gluon-h4l run --help lists the options)` }, args.join(' '));
+  }
+});
+
 t.test('keys a launcher does not take, and keys that do not go together, are refused as gluon-cluster refuses them, named as given', async (t) => {
   const f = join(dir, 'keys.yaml');
   writeFileSync(f, 'cluster: slurm\njob_resource_spec: select=1:ncpus=2\n');

@@ -1,12 +1,12 @@
 /**
- * Other tools' flags a batch user types at gluon-cluster, and what stands for each here: sbatch's
+ * Other tools' flags a batch user types at gluon-cluster (and at the analyses' batch runs), and what stands for each here: sbatch's
  * (`--partition`, `--time`, `--mem`, `--cpus-per-task`, and the directives gluon-cluster has no flag
  * for, `--qos`, `--gres`, …) and dask-jobqueue's. Left to the nearest spelling they were answered
  * wrongly or not at all: `--qos high` was "did you mean --jobs?", `--gres gpu:1` "did you mean
  * --cores?", `--workers 4` "--cores?", and `--partition`, `--time`, `--mem` had no hint.
  */
 import type { MeantFlags } from '@gluon/protocol/tools';
-import { JOB_KEYS, type JobKeyName } from './job-keys.js';
+import { JOB_KEY_NAMES, JOB_KEYS, runFlagOf, type JobKeyName } from './job-keys.js';
 
 /** Flags of other tools that one of gluon-cluster's job flags stands for: `{flag}` is that flag. */
 const SPELT: Readonly<Record<string, { key: JobKeyName; words: string }>> = {
@@ -34,19 +34,50 @@ const DIRECTIVES: Readonly<Record<string, boolean>> = {
   signal: false, 'time-min': false, 'cores-per-socket': false, 'sockets-per-node': false, 'threads-per-core': false, 'core-spec': false,
 };
 
+/** How a CLI spells a job key's flag: gluon-cluster's (`queue`) or the analyses' (`job-queue`), without dashes. */
+type FlagOf = (key: JobKeyName) => string;
+
+/**
+ * The hints of a CLI whose job flags `flagOf` spells: another tool's flag that one of them stands
+ * for (`{flag}? words`), sbatch's options without a flag as `--job-extra` directives, and `also`'s
+ * own (or undefined); the SPELT names in `skip` are left to the nearest spelling.
+ */
+function meantWith(flagOf: FlagOf, skip: readonly string[] = [], also: MeantFlags = () => undefined): MeantFlags {
+  return (name, value) => {
+    if (Object.hasOwn(SPELT, name) && !skip.includes(name)) {
+      const { key, words } = SPELT[name]!;
+      const flag = `--${flagOf(key)}`;
+      return `${flag}? ${words.replaceAll('{flag}', flag)}`;
+    }
+    const own = also(name, value);
+    if (own !== undefined || !Object.hasOwn(DIRECTIVES, name)) return own;
+    const extra = `--${flagOf('job_extra')}`;
+    // A switch takes no value: the word after it is the next argument, not its value.
+    const directive = DIRECTIVES[name] ? `--${name}` : `--${name}=${value ?? '…'}`;
+    return `${extra} "${directive}"? sbatch's options without a flag here go into the job script as directive lines, one ${extra} each (PBS's as ${extra} "-l …")`;
+  };
+}
+
 /**
  * What gluon-cluster has for another tool's flag `--name` typed with `value`, for `did you mean …`
  * (`--queue? Slurm's --partition is --queue here`), or undefined for a flag it does not know.
  */
-export const clusterMeant: MeantFlags = (name, value) => {
-  if (Object.hasOwn(SPELT, name)) {
-    const { key, words } = SPELT[name]!;
-    const flag = `--${JOB_KEYS[key].flag}`;
-    return `${flag}? ${words.replaceAll('{flag}', flag)}`;
-  }
-  if (!Object.hasOwn(DIRECTIVES, name)) return undefined;
-  const extra = `--${JOB_KEYS.job_extra.flag}`;
-  // A switch takes no value: the word after it is the next argument, not its value.
-  const directive = DIRECTIVES[name] ? `--${name}` : `--${name}=${value ?? '…'}`;
-  return `${extra} "${directive}"? sbatch's options without a flag here go into the job script as directive lines, one ${extra} each (PBS's as ${extra} "-l …")`;
-};
+export const clusterMeant: MeantFlags = meantWith((k) => JOB_KEYS[k].flag);
+
+/** gluon-cluster's flag of each job key whose analyses' flag differs (`queue` → job_queue). */
+const CLUSTER_SPELT: ReadonlyMap<string, JobKeyName> = new Map(JOB_KEY_NAMES.filter((k) => JOB_KEYS[k].flag !== runFlagOf(k)).map((k) => [JOB_KEYS[k].flag, k]));
+
+/**
+ * The same for an analysis CLI's batch flags (`gluon-h4l run`, `gluon-finalstates`): sbatch's and
+ * dask-jobqueue's flags as their `--job-*` flags (`--partition` → `--job-queue`, `--qos high` →
+ * `--job-extra "--qos=high"`), and gluon-cluster's (`--queue` → `--job-queue`), which a user
+ * moving from gluon-cluster types. `--workers` and its like are left to the nearest spelling,
+ * `--n-workers`: an analysis runs its workers on this machine unless `--cluster` is given.
+ * Without these, `--qos high` was "did you mean --jobs?" and `--partition`, `--queue` had no hint.
+ */
+export const runMeant: MeantFlags = meantWith(runFlagOf, ['workers', 'nworkers', 'n-workers'], (name) => {
+  const key = CLUSTER_SPELT.get(name);
+  if (key === undefined) return undefined;
+  const flag = `--${runFlagOf(key)}`;
+  return `${flag}? gluon-cluster's --${name} is ${flag} here (config key ${key})`;
+});

@@ -15,3 +15,4 @@ export { noWorkerCanCome, noWorkerMessage, NoWorkerCanComeError, type ClusterOut
 export { SSH_RUN_KEYS, sshHostsOf, withSshJobs, type SshRunValues } from './ssh-run.js';
 export { JOB_KEY_NAMES, JOB_KEYS, isJobKey, jobKeyFromConfig, jobKeyProblem, runFlagOf, type JobKey, type JobKeyName, type JobKeyValues, type Launcher } from './job-keys.js';
 export { CLUSTER_FLAGS, CLUSTER_OWN_FLAGS } from './cluster-flags.js';
+export { runMeant } from './batch-spellings.js';
