@@ -86,7 +86,9 @@ export async function dryRun(c: FsConfig, p: RunPlacement, log: (s: string) => v
   const dir = runDirFor(c, p);
   const w = await runDirProblem(dir, p);
   if (w) problems.push(w);
-  log(`would write to ${dir}/ (${outputStem(p.batch)}.*)`);
+  // Absolute, as the real run's `outputs:` line names it: a relative --run-dir or base_output_dir
+  // read `would write to ../rd1/` there and `outputs: /home/me/rd1` after the run.
+  log(`would write to ${path.resolve(dir)}/ (${outputStem(p.batch)}.*)`);
   for (const x of problems) log(`problem: ${x}`);
   log(problems.length ? `the run would fail (${problems.length} problem${problems.length > 1 ? 's' : ''})${hint ? `; ${hint}` : ''}` : 'the run would start');
   return problems;

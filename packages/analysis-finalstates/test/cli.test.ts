@@ -156,6 +156,18 @@ t.test('--dry-run exits 0 when the run would start and 1 when it would fail, say
   const one = await cli(['--data-dir', path.dirname(NANOAOD), '--schema', 'cms-nanoaod', '--dry-run', '--n-workers', '1'], d);
   t.match(one.out, /^mode: LocalCluster with 1 worker$/m); t.match(ok.out, /^mode: LocalCluster with 2 workers$/m);
   t.notOk(existsSync(path.join(d, 'outputs')), 'a dry run writes nothing');
+  // A relative --run-dir: the dry run names the directory the run then writes, absolute as the
+  // run's `outputs:` line (it said `would write to rel/run/` and the run `outputs: /…/rel/run`).
+  const relDry = await cli(['--data-dir', path.dirname(NANOAOD), '--schema', 'cms-nanoaod', '--run-dir', 'rel/run', '--dry-run'], d);
+  const relRun = await cli(['--data-dir', path.dirname(NANOAOD), '--schema', 'cms-nanoaod', '--run-dir', 'rel/run', '--n-workers', '0'], d);
+  t.equal(relRun.code, 0, relRun.err);
+  const said = /^would write to (\S+)\/ \(/m.exec(relDry.out)?.[1], wrote = /^outputs: (\S+) \(/m.exec(relRun.out)?.[1];
+  t.equal(said, path.join(d, 'rel', 'run'), 'the dry run names it absolute');
+  t.equal(wrote, said, 'the run writes where the dry run said');
+  t.ok(existsSync(path.join(d, 'rel', 'run', 'run.json')));
+  // The default run directory under a relative --base-output-dir, likewise.
+  const baseDry = await cli(['--data-dir', path.dirname(NANOAOD), '--schema', 'cms-nanoaod', '--base-output-dir', 'base', '--dry-run'], d);
+  t.match(baseDry.out, new RegExp(`^would write to ${path.join(d, 'base').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/finalstates_\\d{8}_\\d{6}/ \\(finalstates\\.\\*\\)$`, 'm'));
   const wrongSchema = await cli(['--data-dir', path.dirname(NANOAOD), '--dry-run'], d);
   t.equal(wrongSchema.code, 1); t.match(wrongSchema.out, /nanoAOD_2015_CMS_Open_Data_ttbar\.root: no tree "mini"/);
   mkdirSync(path.join(d, 'in'));

@@ -117,7 +117,8 @@ export async function dryRun(c: H4lConfig, log: (s: string) => void, names?: Set
     return false;
   }
   if (bad.length) log(`the run would skip ${bad.length} bad input file${bad.length > 1 ? 's' : ''}; each would contribute nothing`);
-  log(`would write to ${outDir}`);
+  // Absolute, as the real run's `outputs:` line names it (it said `would write to ../ho`, then `outputs: /home/me/ho`).
+  log(`would write to ${path.resolve(outDir)}`);
   return true;
 }
 

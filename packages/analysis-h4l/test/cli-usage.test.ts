@@ -247,7 +247,17 @@ t.test('./config.yaml is read by default, flags override it, --no-config skips i
   t.match(r.stdout, /mode: in-process serial/, 'n_workers from ./config.yaml');
   t.match(r.stdout, /chunks of ≤ 1,000 events/, 'the flag overrides it');
   // outputs/<run_name>_<YYYYMMDD_HHMMSS>, as gluon-finalstates names its run directories (it was YYYYMMDD-HHMMSS).
-  t.match(r.stdout, /would write to outputs\/fromyaml_\d{8}_\d{6}\b/);
+  // Absolute, from the working directory, as the run's `outputs:` line names it (it said `outputs/fromyaml_…`).
+  t.match(r.stdout, new RegExp(`would write to ${path.join(cwd, 'outputs').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/fromyaml_\\d{8}_\\d{6}\\b`));
+  // A relative --out: the dry run names the directory the run then writes (it said `would write
+  // to ../rel-out` and the run `outputs: /…/rel-out`).
+  const dry = await cli(['run', '--dry-run', '--out', '../rel-out'], cwd);
+  const real = await cli(['run', '--out', '../rel-out'], cwd);
+  t.equal(real.code, 0, real.stderr);
+  const said = /^would write to (.+)$/m.exec(dry.stdout)?.[1], wrote = /^outputs: (\S+) \(/m.exec(real.stdout)?.[1];
+  t.equal(said, path.join(tmp, 'rel-out'), 'the dry run names it absolute');
+  t.equal(wrote, said, 'the run writes where the dry run said');
+  t.ok(existsSync(path.join(tmp, 'rel-out', 'run.json')));
   const n = await cli(['run', '--dry-run', '--no-config'], cwd);
   t.equal(n.code, 2, 'without it, data_dir is not set');
   t.match(n.stderr, /data_dir is not set/);
