@@ -137,6 +137,25 @@ for (const k of JOB_KEY_NAMES) {
 
 const escape = (s: string) => s.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 
+t.test('a job script submitted once per job: each CLI prints it alone on stdout and says on stderr how many times it goes', async (t) => {
+  // gluon-h4l run and gluon-finalstates printed PBS's script for --jobs 3 and said nothing: a reader
+  // saw one job where three would be submitted. Slurm --no-job-arrays likewise; the array job is one submission.
+  for (const args of [['--cluster', 'pbs', '--jobs', '3'], ['--cluster', 'slurm', '--jobs', '3', '--no-job-arrays']]) {
+    const clusterArgs = [args[1]!, ...args.slice(2), '--print-job-script'];
+    for (const [name, bin, argv] of [['gluon-cluster', bins.cluster, clusterArgs], ['gluon-h4l run', bins.h4l, ['run', '--no-config', ...args, '--print-job-script']], ['gluon-finalstates', bins.fs, [...args, '--print-job-script']]] as const) {
+      const r = await run(bin, [...argv]);
+      t.equal(r.code, 0, `${name} ${argv.join(' ')}: ${r.err}`);
+      t.match(r.out, /^#!\/usr\/bin\/env bash\n/, `${name}: the script on stdout`);
+      t.notMatch(r.out, /submitted|--array/, `${name}: the script as submitted, nothing added`);
+      t.match(r.err, new RegExp(`^${escape(name)}: (--jobs 3: )?this job script is submitted 3 times, one worker per job$`, 'm'), `${name} ${argv.join(' ')}: said on stderr`);
+    }
+  }
+  const array = await run(bins.h4l, ['run', '--no-config', '--cluster', 'slurm', '--jobs', '3', '--print-job-script']);
+  t.match(array.out, /^#SBATCH --array=0-2$/m);
+  t.notMatch(array.err, /submitted \d+ times/, 'one array job is one submission: nothing said');
+});
+
+
 t.test('each key is in every CLI\'s --help and README\'s CLI table', async (t) => {
   const help = {
     cluster: (await run(bins.cluster, ['--help'])).out,

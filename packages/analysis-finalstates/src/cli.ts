@@ -108,7 +108,13 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (p.mode) {
     case 'dry-run': return (await (await import('./app.js')).dryRun(p.config, place, log)).length ? 1 : 0;
-    case 'print-job-script': process.stdout.write(await jobScript({ ...p.config, cluster: p.config.cluster as 'slurm' | 'pbs' })); return 0;
+    case 'print-job-script': {
+      // The script alone on stdout; that it goes once per job (PBS, --no-job-arrays) on stderr, as gluon-cluster says it.
+      const { script, note } = await jobScript({ ...p.config, cluster: p.config.cluster as 'slurm' | 'pbs' });
+      process.stdout.write(script);
+      if (note) process.stderr.write(`gluon-finalstates: ${note}\n`);
+      return 0;
+    }
     case 'plots-only': {
       const { replot } = await import('./outputs.js');
       const files = await replot(p.runDir!);

@@ -3,7 +3,7 @@
  * @gluon/deploy's shared launcher. An ssh run's "jobs" are its worker sessions, one per host.
  */
 import { fileURLToPath } from 'node:url';
-import { batchJobScript, sshHostsOf, SSHCluster, startBatchRun, type BatchRunConfig, type JobInfo, type JobQueueCluster, type RunKind } from '@gluon/deploy';
+import { batchJobScript, sshHostsOf, SSHCluster, startBatchRun, type BatchJobScript, type BatchRunConfig, type JobInfo, type JobQueueCluster, type RunKind } from '@gluon/deploy';
 import { countOf } from '@gluon/protocol/tools';
 import type { H4lConfig } from './config.js';
 
@@ -22,8 +22,8 @@ export function clusterModeText(c: BatchRunConfig & { cluster: RunKind }): strin
   return `${countOf(c.jobs, 'worker')} of ${c.job_cores} core(s) over ssh on ${rest.slice(0, c.jobs).join(', ')}, the scheduler on ${first}`;
 }
 
-/** The job script the run would submit (`run --print-job-script`); nothing starts. */
-export function batchJobScriptOf(c: H4lConfig & { cluster: 'slurm' | 'pbs' }): Promise<string> {
+/** The job script the run would submit (`run --print-job-script`), and its note for stderr; nothing starts. */
+export function batchJobScriptOf(c: H4lConfig & { cluster: 'slurm' | 'pbs' }): Promise<BatchJobScript> {
   return batchJobScript(c, where(c));
 }
 

@@ -105,8 +105,14 @@ async function run(argv: string[]): Promise<number> {
   // The client reads GLUON_TOKEN (with --scheduler, or a local cluster's): set but empty is a
   // usage error found before anything runs, not a run without a token.
   try { tokenFromEnv(); } catch (e) { throw new ConfigError((e as Error).message); }
-  // Only the script on stdout, for a file or a diff: before the config line.
-  if (a.printJobScript && a.config.cluster && a.config.cluster !== 'ssh') { process.stdout.write(await (await import('./batch.js')).batchJobScriptOf({ ...a.config, cluster: a.config.cluster })); return 0; }
+  // Only the script on stdout, for a file or a diff: before the config line. That it goes once per
+  // job (PBS, --no-job-arrays) on stderr, as gluon-cluster says it: it was not said at all.
+  if (a.printJobScript && a.config.cluster && a.config.cluster !== 'ssh') {
+    const { script, note } = await (await import('./batch.js')).batchJobScriptOf({ ...a.config, cluster: a.config.cluster });
+    process.stdout.write(script);
+    if (note) process.stderr.write(`gluon-h4l run: ${note}\n`);
+    return 0;
+  }
   if (a.configFile) log(`config: ${a.configFile}`);
   const { dryRun, execute } = await import('./app.js');
   if (a.dryRun) return (await dryRun(a.config, log, a.names)) ? 0 : 1;

@@ -197,13 +197,24 @@ function launch(c: BatchRunConfig & { cluster: BatchKind }, where: { cwd: string
   return c.cluster === 'slurm' ? SlurmCluster.start(opts) : PBSCluster.start(opts);
 }
 
+/** What a run's --print-job-script prints: the script on stdout; the note, when there is one, on stderr. */
+export interface BatchJobScript {
+  /** Exactly what is submitted, to be saved and submitted as is. */
+  script: string;
+  /** `this job script is submitted 3 times, one worker per job` where the script goes once per job (scriptForNote). */
+  note?: string;
+}
+
 /**
  * The job script a run would submit for its `c.jobs` jobs (Slurm, more than one: the array job),
- * as gluon-cluster --print-job-script prints it: nothing is started or submitted; the scheduler's
- * address reads ws://SCHEDULER:PORT.
+ * as gluon-cluster --print-job-script prints it, with what the script cannot say itself: that
+ * it is submitted once per job (PBS, `--no-job-arrays`), which the analyses did not say at all.
+ * Nothing is started or submitted; the scheduler's address reads ws://SCHEDULER:PORT.
  */
-export async function batchJobScript(c: BatchRunConfig & { cluster: BatchKind }, where: { cwd: string; jobName: string }): Promise<string> {
-  return (await launch(c, where, { scheduler: 'ws://SCHEDULER:PORT' })).scriptFor(c.jobs);
+export async function batchJobScript(c: BatchRunConfig & { cluster: BatchKind }, where: { cwd: string; jobName: string }): Promise<BatchJobScript> {
+  const cluster = await launch(c, where, { scheduler: 'ws://SCHEDULER:PORT' });
+  const note = cluster.scriptForNote(c.jobs);
+  return { script: cluster.scriptFor(c.jobs), ...(note ? { note } : {}) };
 }
 
 /**
