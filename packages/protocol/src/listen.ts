@@ -78,14 +78,20 @@ export function acceptConnections(server: Server | HttpsServer, opts: AcceptConn
     // TLS handshake failures land here too (no or an untrusted client certificate): one line each.
     const why = `${(err as NodeJS.ErrnoException).code ?? ''} ${err.message.split('\n')[0]!.replace(/^[0-9A-F]+:error:[0-9A-F]+:/, '')}`.trim();
     const hint = handshakeAbandoned(err as NodeJS.ErrnoException, socket, opts.self);
-    log(hint ? `dropped a TLS connection from ${peerOf(socket)} during its handshake: ${why}; ${hint}` : `dropped a malformed connection from ${peerOf(socket)}: ${why}`);
-    // A TLS client dialled this plain port: a plain-text answer is what makes it report "wrong
-    // version number" (see describeTlsError) rather than a bare reset.
+    // A TLS client dialled this plain port: its first record is a handshake (0x16) of version 3.x
+    // holding a ClientHello (type 1). It was logged as "a malformed connection: HPE_INVALID_METHOD
+    // Parse Error" (found by the hosts trial); other bytes still are.
     const raw = (err as { rawPacket?: Buffer }).rawPacket;
-    // Written, then the socket is destroyed (as node does): a peer that never reads or never
-    // closes its side cannot keep it open.
+    const plain = !(socket as { encrypted?: boolean }).encrypted;
+    const tlsHello = plain && raw?.[0] === 0x16 && raw[1] === 0x03 && raw[5] === 0x01;
+    log(hint ? `dropped a TLS connection from ${peerOf(socket)} during its handshake: ${why}; ${hint}`
+      : tlsHello ? `dropped a TLS connection from ${peerOf(socket)}: ${schemeMismatch(opts.self, false)}`
+        : `dropped a malformed connection from ${peerOf(socket)}: ${why}`);
+    // A plain-text answer to a TLS client is what makes it report "wrong version number" (see
+    // describeTlsError) rather than a bare reset. Written, then the socket is destroyed (as node
+    // does): a peer that never reads or never closes its side cannot keep it open.
     if (raw?.[0] === 0x16 && socket.writable) socket.write('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else if (socket.writable && !(socket as { encrypted?: boolean }).encrypted) socket.write(httpRefusal(err as NodeJS.ErrnoException, opts.self));
+    else if (socket.writable && plain) socket.write(httpRefusal(err as NodeJS.ErrnoException, opts.self));
     socket.destroy();
   });
   let guard: HostGuard | undefined;
@@ -155,6 +161,17 @@ function logOf(opts: Pick<AcceptConnectionsOptions, 'log' | 'self'>): (line: str
   return opts.log ?? ((l: string) => process.stderr.write(`${opts.self}: ${logText(l)}\n`));
 }
 
+/**
+ * A listener's log line for a peer that dialled the other scheme: what it dialled, what this
+ * port speaks, and the ways out (its own error, "not a TLS listener" or "plain connection to a
+ * TLS listener", says the same on its side). `first` is what a plain peer sent first.
+ */
+function schemeMismatch(self: string, tlsHere: boolean, first?: Buffer): string {
+  if (!tlsHere) return `it dialled wss://, but this ${self}'s port speaks plain ws:// (started without --tls-cert): the other side must dial ws://, or this ${self} be started with --tls-cert and --tls-key`;
+  const dialled = first && /^upgrade:[ \t]*websocket/im.test(first.toString('latin1')) ? 'ws://' : 'http:// (or another plain protocol)';
+  return `it dialled ${dialled}, but this ${self}'s port speaks TLS: the other side must dial wss://, trusting the CA that signed this ${self}'s --tls-cert (--tls-ca, or tls.ca)`;
+}
+
 /** `address:port` of the other end of an accepted socket, or `?` (a TLS socket's is its parent's). */
 function peerOf(socket: Duplex): string {
   const own = socket as Partial<Socket> & { _parent?: Partial<Socket> };
@@ -199,7 +216,11 @@ export async function listen(opts: ListenOptions): Promise<Listener> {
   const gate = new UnauthenticatedConnections(opts.self, opts.maxUnauthenticatedConnections, logOf(opts));
   // The name the listener was given (e.g. a host name it resolves) is one of its names.
   const accepting = acceptConnections(server, { ...opts, allowedHosts: [...(opts.allowedHosts ?? []), host] }, gate);
-  const bound = await bindServer(server, host, opts.port ?? 0, opts.tls ? { self: `Gluon ${opts.self}`, scheme: 'wss', firstByteTimeoutMs: helloMs } : undefined, gate);
+  const log = logOf(opts);
+  // Only the dialling side learnt of a plain connection to this TLS port; the operator reading
+  // this listener's log saw nothing (found by the hosts trial).
+  const onPlain = (socket: Socket, first: Buffer) => log(`refused a plain connection from ${peerOf(socket)}: ${schemeMismatch(opts.self, true, first)}`);
+  const bound = await bindServer(server, host, opts.port ?? 0, opts.tls ? { self: `Gluon ${opts.self}`, scheme: 'wss', firstByteTimeoutMs: helloMs, onPlain } : undefined, gate);
   const shownHost = host.includes(':') ? `[${host}]` : host;
   const address = `${opts.tls ? 'wss' : 'ws'}://${shownHost}:${bound.port}`;
   gate.listens(`${opts.portName ?? `the ${opts.self}'s port`} ${address}`, address, unauthenticatedLacking(Boolean(opts.tls)));

@@ -127,8 +127,9 @@ const TLS_HANDSHAKE = 0x16;
  * that the client could only report as a dropped connection. Connections that send nothing are
  * dropped after `firstByteTimeoutMs`. Listen on the returned server; its `dropAll()` destroys
  * every connection it accepted (the HTTPS server never listens itself, so it does not track them).
+ * `onPlain` is told of each plain connection before it is answered (its address is still known).
  */
-export function sniffTls(app: HttpsServer, self: string, scheme: 'wss' | 'https', firstByteTimeoutMs = 10_000): NetServer & { dropAll(): void } {
+export function sniffTls(app: HttpsServer, self: string, scheme: 'wss' | 'https', firstByteTimeoutMs = 10_000, onPlain?: (socket: Socket, first: Buffer) => void): NetServer & { dropAll(): void } {
   const sockets = new Set<Socket>();
   const server = createNetServer((socket) => {
     sockets.add(socket);
@@ -143,6 +144,7 @@ export function sniffTls(app: HttpsServer, self: string, scheme: 'wss' | 'https'
         app.emit('connection', socket);
         return;
       }
+      onPlain?.(socket, chunk);
       const body = `${self} speaks TLS on this port: connect with ${scheme}://\n`;
       answerAndClose(socket, `HTTP/1.1 400 Bad Request\r\nGluon-Requires: tls\r\nContent-Type: text/plain; charset=utf-8\r\n`
         + `Connection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, firstByteTimeoutMs);
@@ -161,9 +163,9 @@ export function sniffTls(app: HttpsServer, self: string, scheme: 'wss' | 'https'
  * `gate` (before a TLS handshake or a request), which holds the unauthenticated ones to its bound.
  */
 export async function bindServer(app: HttpServer | HttpsServer, host: string, port: number,
-                                 tls: { self: string; scheme: 'wss' | 'https'; firstByteTimeoutMs?: number } | undefined,
+                                 tls: { self: string; scheme: 'wss' | 'https'; firstByteTimeoutMs?: number; onPlain?: (socket: Socket, first: Buffer) => void } | undefined,
                                  gate?: UnauthenticatedConnections): Promise<{ port: number; close(): Promise<void> }> {
-  const front: NetServer & { dropAll?(): void } = tls ? sniffTls(app as HttpsServer, tls.self, tls.scheme, tls.firstByteTimeoutMs) : app;
+  const front: NetServer & { dropAll?(): void } = tls ? sniffTls(app as HttpsServer, tls.self, tls.scheme, tls.firstByteTimeoutMs, tls.onPlain) : app;
   if (gate) front.prependListener('connection', (socket: Socket) => gate.arrived(socket));
   await new Promise<void>((resolve, reject) => {
     front.once('error', reject);

@@ -144,6 +144,26 @@ t.test('a dialler that does not trust the listener\'s certificate: the listener\
   t.notMatch(lines.join('\n'), /from \?/);
 });
 
+t.test('a dialler of the other scheme (ws:// to TLS, wss:// to plain): the listener\'s log names its address and what to change', async (t) => {
+  // Found by the hosts trial: a TLS scheduler logged nothing of a client or worker that dialled
+  // ws://, and a plain one logged a wss:// dialler as `dropped a malformed connection from
+  // 10.201.0.100:55526: HPE_INVALID_METHOD Parse Error: Invalid method encountered`.
+  const lines: string[] = [];
+  let heard!: () => void;
+  let wanted = 0;
+  const logged = new Promise<void>((r) => { heard = r; });
+  const log = (line: string) => { lines.push(line); if (/dialled/.test(line) && ++wanted === 2) heard(); };
+  const tlsPort = await listen({ self: 'scheduler', roles: ['peer'], tls: leaf.node!, log, onConnection: (c) => c.close() });
+  const plainPort = await listen({ self: 'scheduler', roles: ['peer'], log, onConnection: (c) => c.close() });
+  t.teardown(() => Promise.all([tlsPort.close(), plainPort.close()]));
+  t.match((await refused(tlsPort.address.replace('wss:', 'ws:'))).message, /^plain connection to a TLS listener: /);
+  t.match((await refused(plainPort.address.replace('ws:', 'wss:'), { tls: { ca: leaf.node!.ca! } })).message, /^not a TLS listener: /);
+  await Promise.race([logged, new Promise((_, no) => setTimeout(() => no(new Error(`not both lines in ${JSON.stringify(lines)}`)), 120_000).unref())]);
+  t.match(lines.join('\n'), /^refused a plain connection from 127\.0\.0\.1:\d+: it dialled ws:\/\/, but this scheduler's port speaks TLS: the other side must dial wss:\/\/, trusting the CA that signed this scheduler's --tls-cert \(--tls-ca, or tls\.ca\)$/m);
+  t.match(lines.join('\n'), /^dropped a TLS connection from 127\.0\.0\.1:\d+: it dialled wss:\/\/, but this scheduler's port speaks plain ws:\/\/ \(started without --tls-cert\): the other side must dial ws:\/\/, or this scheduler be started with --tls-cert and --tls-key$/m);
+  t.notMatch(lines.join('\n'), /malformed|from \?/);
+});
+
 t.test('mutual TLS: no certificate, a stranger\'s, an expired one are refused; the cluster\'s is served', async (t) => {
   const l = await server(t, { ...leaf.node!, requireClientCert: true });
   const none = await refused(l.address, { tls: { ca: leaf.node!.ca! } });
