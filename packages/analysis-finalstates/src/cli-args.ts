@@ -26,7 +26,8 @@ const CONFIG_FLAGS: Record<string, { key: keyof FsConfig; parse?: (s: string) =>
 
 /** Flags that choose what runs, for --help. */
 const MODE_FLAGS: Record<string, string> = {
-  config: 'read this config.yaml (flags override its keys)',
+  config: 'read this config.yaml (flags override its keys); without it no config file is read',
+  'no-config': 'read no config file (as without --config; gluon-h4l run\'s flag, which skips its ./config.yaml)',
   tasks: 'stages to run, comma-separated: parse,masses,postprocess,histograms',
   'run-dir': 'the run directory to write (batch slices) or to read (--plots-only, --merge-only)',
   'dry-run': 'check the config and the inputs, list files, events and tasks, run nothing (exit 1 when the run would fail)',
@@ -95,7 +96,7 @@ function checkRunDir(mode: 'plots-only' | 'merge-only', runDir: string): void {
 
 function modeFlagsUnused(mode: 'plots-only' | 'merge-only', values: Record<string, string | boolean | string[] | undefined>): string | undefined {
   const { flags, does } = MODE_USES[mode];
-  const uses = new Set([mode, 'config', ...flags]);
+  const uses = new Set([mode, 'config', 'no-config', ...flags]);
   const given = Object.entries(values).filter(([f, v]) => v !== undefined && !uses.has(f));
   if (given.length === 0) return undefined;
   const named = given.flatMap(([f, v]) => (typeof v === 'string' ? [`--${f} ${v}`] : Array.isArray(v) ? v.map((x) => `--${f} ${x}`) : [`--${f}`])).join(', ');
@@ -129,7 +130,7 @@ const COMMANDS_MEANT: Readonly<Record<string, string>> = {
 /** Parses the run's arguments (flags override config.yaml); every bad flag is a ConfigError naming it. */
 export async function parseRunArgs(argv: string[]): Promise<Parsed> {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {
-    config: { type: 'string' }, tasks: { type: 'string' }, 'run-dir': { type: 'string' },
+    config: { type: 'string' }, 'no-config': { type: 'boolean' }, tasks: { type: 'string' }, 'run-dir': { type: 'string' },
     'dry-run': { type: 'boolean' }, 'print-job-script': { type: 'boolean' }, 'plots-only': { type: 'boolean' }, 'merge-only': { type: 'boolean' }, 'no-dashboard': { type: 'boolean' },
     'batch-job-index': { type: 'string' }, 'total-batch-jobs': { type: 'string' },
   };
@@ -142,6 +143,9 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
     const msg = withPathFlag(withMeantCommand(withMeantFlag(parseArgsMessage(e, Object.keys(options), { argv, options }, { words: runMeant, argv }), 'gluon-finalstates', OUT_MEANT), 'gluon-finalstates', COMMANDS_MEANT), '--data-dir');
     throw new ConfigError(withHelpPointer(msg, 'gluon-finalstates'));
   }
+  // --no-config is gluon-h4l run's (which reads ./config.yaml unless told not to); no config file
+  // is read here without --config anyway, but a command line written for both CLIs was refused.
+  if (values.config !== undefined && values['no-config']) throw new ConfigError('--config and --no-config exclude each other');
   // Named by its absolute path in every message, as gluon-h4l names it (readConfigYaml).
   const configFile = typeof values.config === 'string' ? path.resolve(values.config) : null;
   const yaml = configFile !== null ? await loadConfigFile(configFile) : {};

@@ -22,7 +22,7 @@ import {
 const VERSION = packageVersionOf(import.meta.url);
 
 const HELP = `usage:
-  gluon-finalstates [--config config.yaml] [--data-dir DIR|FILE] [--schema atlas-2020|cms-nanoaod]
+  gluon-finalstates [--config config.yaml | --no-config] [--data-dir DIR|FILE] [--schema atlas-2020|cms-nanoaod]
                     [--tasks parse,masses,postprocess,histograms] [--min-events-per-fs N] [--bin-width GEV]
                     [--tail-threshold GEV] [--n-workers N] [--scheduler ws://host:8786] [--tls-ca PEM --tls-cert PEM --tls-key PEM]
                     [--chunk-size N]

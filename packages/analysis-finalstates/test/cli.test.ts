@@ -165,6 +165,17 @@ t.test('--dry-run exits 0 when the run would start and 1 when it would fail, say
   t.equal(said, path.join(d, 'rel', 'run'), 'the dry run names it absolute');
   t.equal(wrote, said, 'the run writes where the dry run said');
   t.ok(existsSync(path.join(d, 'rel', 'run', 'run.json')));
+  // --no-config, gluon-h4l run's flag for reading no config file, is taken (no config file is
+  // read here without --config anyway), where --config is: it was "Unknown option '--no-config'
+  // (did you mean --config?)", exit 2, so a command line written for both CLIs failed here.
+  writeFileSync(path.join(d, 'config.yaml'), 'bin_widht_gev: 5\n');
+  const noConfig = await cli(['--data-dir', path.dirname(NANOAOD), '--schema', 'cms-nanoaod', '--no-config', '--dry-run'], d);
+  t.equal(noConfig.code, 0, noConfig.err); t.match(noConfig.out, /the run would start/);
+  const replot = await cli(['--plots-only', '--run-dir', 'rel/run', '--no-config'], d);
+  t.equal(replot.code, 0, replot.err);
+  const both = await cli(['--config', 'config.yaml', '--no-config', '--dry-run'], d);
+  t.equal(both.code, 2); t.equal(both.err, 'gluon-finalstates: --config and --no-config exclude each other\n');
+  rmSync(path.join(d, 'config.yaml'));
   // The default run directory under a relative --base-output-dir, likewise.
   const baseDry = await cli(['--data-dir', path.dirname(NANOAOD), '--schema', 'cms-nanoaod', '--base-output-dir', 'base', '--dry-run'], d);
   t.match(baseDry.out, new RegExp(`^would write to ${path.join(d, 'base').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/finalstates_\\d{8}_\\d{6}/ \\(finalstates\\.\\*\\)$`, 'm'));
