@@ -29,7 +29,7 @@ t.test('a cluster started by a script at autogroup nice 5 runs at nice 5 too', {
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
-  const code = await new Promise((r) => child.on('exit', (c, s) => r(c ?? s)));
+  const code = await new Promise((r) => child.on('close', (c, s) => r(c ?? s)));
   t.equal(code, 0, out);
   const seen = JSON.parse(/^\{.*\}$/m.exec(out)?.[0] ?? '{}') as { own?: string; cluster?: string[] };
   t.equal(autogroupNice(seen.own ?? ''), 5, `the script's own group: ${seen.own}`);

@@ -32,7 +32,7 @@ function run(argv: string[], env: Record<string, string> = {}, until?: RegExp): 
       child.kill('SIGKILL');
       reject(new Error(`neither exited nor printed ${until} within 120 s; output:\n${out}`));
     }, 120_000);
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, out });
     });

@@ -24,7 +24,7 @@ async function run(mode: string): Promise<{ status: number | string; out: string
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<number | string>((r) => child.on('exit', (code, sig) => r(code ?? sig ?? -1)));
+  const exited = new Promise<number | string>((r) => child.on('close', (code, sig) => r(code ?? sig ?? -1)));
   let status: number | string | undefined;
   void exited.then((s) => (status = s));
   // Bounded: a script that hangs fails here, naming what it printed.

@@ -52,7 +52,7 @@ function startProc(owner: Owner, args: string[], re: RegExp, env: NodeJS.Process
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.on('exit', (code, sig) => {
+    child.on('close', (code, sig) => {
       clearTimeout(timer);
       rej(new Error(`exited (${code ?? sig}) before ${re}; output:\n${out}`));
     });

@@ -29,7 +29,7 @@ async function interrupt(args: string[], to: 'script' | 'group' = 'script', sign
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<number | string>((r) => child.on('exit', (code, sig) => r(code ?? sig ?? -1)));
+  const exited = new Promise<number | string>((r) => child.on('close', (code, sig) => r(code ?? sig ?? -1)));
   await until(() => /^ready /m.test(out) || child.exitCode !== null, 'the cluster started', 120_000);
   const pids = JSON.parse(/^ready (.*)$/m.exec(out)?.[1] ?? '[]') as number[];
   process.kill(to === 'group' ? -child.pid! : child.pid!, signal);

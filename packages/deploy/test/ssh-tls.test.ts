@@ -24,7 +24,7 @@ ${end}`;
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
-  const status = await new Promise<number | string>((r) => child.on('exit', (c, s) => r(c ?? s ?? -1)));
+  const status = await new Promise<number | string>((r) => child.on('close', (c, s) => r(c ?? s ?? -1)));
   const caFile = /^ca (\S+)$/m.exec(output)?.[1];
   if (!caFile) throw new Error(`no CA file printed:\n${output}`);
   return { caFile, output, status };

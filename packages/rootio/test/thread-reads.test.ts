@@ -170,7 +170,7 @@ t.test('a process that read through the reading thread ends by itself once its f
     // Bounded generously (it ends within a second or two); one that hangs is killed after a
     // minute and fails the check.
     const killer = setTimeout(() => p.kill('SIGKILL'), 60_000);
-    const [code, signal] = await once(p, 'exit');
+    const [code, signal] = await once(p, 'close');
     clearTimeout(killer);
     t.equal(out, `read ${reads}\n`, `${reads} read(s) done`);
     t.same({ code, signal }, { code: 0, signal: null }, `the process ended by itself after ${reads} read(s)`);

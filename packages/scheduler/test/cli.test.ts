@@ -250,7 +250,7 @@ t.test('--max-send-backlog and gluon-worker\'s --peer-timeout refuse bad values,
   live.add(worker);
   let out = '';
   worker.stderr!.on('data', (d) => { out += d; });
-  const code = await new Promise<number | null>((res) => worker.on('exit', (c) => { live.delete(worker); res(c); }));
+  const code = await new Promise<number | null>((res) => worker.on('close', (c) => { live.delete(worker); res(c); }));
   t.equal(code, 2);
   t.match(out, /--peer-timeout must be from 100ms to 24h, got "0"/);
 });
@@ -287,7 +287,7 @@ t.test('--no-dashboard with a dashboard flag typed beside it exits 2 naming it; 
   child.stderr!.on('data', (d) => { out += d; });
   await until(() => /scheduler at ws:/.test(out), `no address line:\n${out}`);
   child.kill('SIGTERM');
-  await new Promise((res) => child.on('exit', res));
+  await new Promise((res) => child.on('close', res));
   const said = out.match(/\$GLUON_DASHBOARD_LINK is not used: --no-dashboard serves no dashboard, so clients are given no dashboard link/g) ?? [];
   t.equal(said.length, 1, 'said once (by the process that listens, not also by its supervisor)');
   t.notMatch(out, /dashboard at/, 'and no dashboard line');

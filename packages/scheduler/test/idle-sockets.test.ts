@@ -140,7 +140,7 @@ async function startUnderFdLimit(t: TapTest, fds: number, args: string[] = []): 
       const http = /^dashboard at (http:\/\/\S+)$/m.exec(out);
       if (ws && http) resolve([ws[1]!, http[1]!]);
     });
-    child.on('exit', (code) => reject(new Error(`exited ${code}: ${err}`)));
+    child.on('close', (code) => reject(new Error(`exited ${code}: ${err}`)));
   }), 'the scheduler\'s address lines');
   return { child, address, dashboard, stderr: () => err };
 }

@@ -30,7 +30,7 @@ export async function startCli(t: TapTest, args: string[], env: Record<string, s
       const m = /^scheduler at (ws:\/\/\S+)$/m.exec(out);
       if (m) { clearTimeout(timer); resolve(m[1]!); }
     });
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`exited ${code}: ${err}`)); });
+    child.on('close', (code) => { clearTimeout(timer); reject(new Error(`exited ${code}: ${err}`)); });
   });
   return { child, address, stderr: () => err };
 }

@@ -90,7 +90,7 @@ t.test('bad flags fail fast with a message naming the flag', async (t) => {
     t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
     let err = '';
     child.stderr!.on('data', (d) => (err += d));
-    child.on('exit', (code) => resolve([code, err]));
+    child.on('close', (code) => resolve([code, err]));
   });
   const [code, err] = await run(['--port', 'eighty']);
   t.equal(code, 2);
