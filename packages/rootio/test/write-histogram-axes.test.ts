@@ -34,6 +34,11 @@ t.test('each bad axis field is named with its value as given; nothing is written
   t.throws(() => w.writeHistogram(h2({ ylo: undefined })), { message: 'writeHistogram(h2): ylo must be a finite number, got undefined' });
   t.throws(() => w.writeHistogram(h2({ ylo: 2 })), { message: 'writeHistogram(h2): ylo (2) must be below yhi (1)' });
   t.throws(() => w.writeHistogram(h2({ yEdges: [0, 0.5, 0.5, 1] })), { message: 'writeHistogram(h2): yEdges must increase (yEdges[2] = 0.5 after 0.5)' });
+  // A y axis under a 1-D type: it said `contents must have nbins + 2 = 6 values (with
+  // under/overflow), got 30`, naming neither the type nor the y axis given, and with nbins + 2
+  // contents it wrote a 1-D histogram, the y axis dropped without a word.
+  t.throws(() => w.writeHistogram(h2({ type: 'TH1D' })), { message: "writeHistogram(h2): ny, ylo, yhi are a TH2D's y axis, but type is TH1D, which has none (type: 'TH2D' for a 2-D histogram)" });
+  t.throws(() => w.writeHistogram(h1({ type: 'TH1F', ny: 3 })), { message: "writeHistogram(h): ny is a TH2D's y axis, but type is TH1F, which has none (type: 'TH2D' for a 2-D histogram)" });
   w.writeHistogram(h1({}));
   await w.close();
   const f = await openRootFile(path);

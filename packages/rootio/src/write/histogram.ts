@@ -95,6 +95,10 @@ export function histogramObject(h: HistogramInput): RObject {
   if (h.type !== 'TH1D' && h.type !== 'TH1F' && h.type !== 'TH2D') fail(h, `type must be TH1D, TH1F or TH2D, got ${String(h.type)}`);
   if (!h.name) throw new Error('writeHistogram: name is required');
   const two = h.type === 'TH2D';
+  // A y axis on a 1-D type is a TH2D typed as TH1D/TH1F: its (nbins + 2)·(ny + 2) contents were
+  // refused as the wrong count for nbins + 2, which named neither the y axis nor the type.
+  const yGiven = (['ny', 'ylo', 'yhi', 'yEdges'] as const).filter((k) => h[k] !== undefined);
+  if (!two && yGiven.length) fail(h, `${yGiven.join(', ')} ${yGiven.length > 1 ? 'are' : 'is'} a TH2D's y axis, but type is ${h.type}, which has none (type: 'TH2D' for a 2-D histogram)`);
   const xCentre = checkAxis(h, X_FIELDS, h.nbins, h.lo, h.hi, h.edges);
   const ny = two ? h.ny! : 1;
   const yCentre = two ? checkAxis(h, Y_FIELDS, h.ny, h.ylo, h.yhi, h.yEdges) : () => 0;
