@@ -25,9 +25,9 @@ const tls = env.GLUON_TLS_CA || env.GLUON_TLS_CERT
 // token: GLUON_TOKEN; tls: file paths (PEM text works too)
 // A scheduler that is not there (or refuses us) is a message, not a stack trace.
 const client = await Client.connect(url, { name: 'remote-scheduler-example', ...(tls ? { tls } : {}) }).catch((err: unknown) => {
-  // A TLS file that cannot be read or holds the wrong thing: checked before dialling, named by its
-  // field and path (it died with the error's stack).
-  if (err instanceof Error && err.name === 'StartFailure') {
+  // A TLS file that cannot be read or holds the wrong thing, or TLS files with a ws:// address:
+  // checked before dialling, named by its field and path (it died with the error's stack).
+  if (err instanceof Error && (err.name === 'StartFailure' || err instanceof TypeError)) {
     process.stderr.write(`remote-scheduler: ${err.message}\n(the files come from GLUON_TLS_CA, GLUON_TLS_CERT and GLUON_TLS_KEY)\n`);
     process.exit(1);
   }

@@ -442,6 +442,11 @@ export class Client implements FutureHost {
     }
     checkOptionKeys(opts, CONNECT_OPTIONS, 'Client.connect');
     checkTlsOptionKeys(opts.tls, 'Client.connect: tls', 'client');
+    // As the analyses refuse --tls-* with a ws:// --scheduler (scheduler-tls.ts): the certificates
+    // were ignored and the token sent in clear (found by the hosts trial: it connected).
+    if (opts.tls !== undefined && url.startsWith('ws:')) {
+      throw new TypeError(`Client.connect: tls is given, but the scheduler address ${url} is plain ws://, which speaks no TLS: the token and the results would cross the network unencrypted; give its wss:// address (a scheduler started with --tls-cert prints "scheduler at wss://…")`);
+    }
     checkTokenOption(opts.token, 'Client.connect');
     let token: string | undefined;
     try {

@@ -34,6 +34,13 @@ t.test('LocalCluster({tls: true}): mutual TLS everywhere, the temporary CA remov
   const plain = await Client.connect(cluster.schedulerAddress.replace('wss:', 'ws:'), { timeoutMs: 15_000 }).catch((e) => e);
   t.type(plain, HandshakeError);
   t.match(plain.message, /plain connection to a TLS listener: scheduler ws:\/\/\S+ speaks TLS; connect with wss:\/\//);
+  // The cluster's files with a ws:// address (a typo): refused before dialling, as the analyses
+  // refuse --tls-* with a ws:// --scheduler. Found by the hosts trial: against a plain scheduler it
+  // connected, the certificates ignored and the token sent in clear.
+  const typo = cluster.schedulerAddress.replace('wss:', 'ws:');
+  const tlsToWs = await Client.connect(typo, { tls: { ca: files.ca!, cert: files.cert!, key: files.key! }, timeoutMs: 15_000 }).catch((e) => e);
+  t.type(tlsToWs, TypeError);
+  t.equal(tlsToWs.message, `Client.connect: tls is given, but the scheduler address ${typo} is plain ws://, which speaks no TLS: the token and the results would cross the network unencrypted; give its wss:// address (a scheduler started with --tls-cert prints "scheduler at wss://…")`);
   const noCa = await Client.connect(cluster.schedulerAddress, { timeoutMs: 15_000 }).catch((e) => e);
   t.match(noCa.message, /unknown CA: the certificate of scheduler wss:\/\/\S+ is not signed by a CA this side trusts/);
   const noCert = await Client.connect(cluster.schedulerAddress, { tls: { ca: files.ca! }, timeoutMs: 15_000 }).catch((e) => e);

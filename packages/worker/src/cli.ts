@@ -64,6 +64,12 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; in
     tls = loadTlsFiles({ cert: values['tls-cert'], key: values['tls-key'], ca: values['tls-ca'], requireClientCert: values['require-client-cert'] });
     // Over wss:// the results must not travel in plain text either.
     if (scheduler.startsWith('wss:') && !tls?.cert) throw new Error('the scheduler speaks TLS (wss://): give --tls-cert and --tls-key so this worker serves its results over TLS too');
+    // And the reverse, as the analyses refuse it (scheduler-tls.ts): TLS files with a ws:// address
+    // is a typo that sent the token to the scheduler in clear (found by the hosts trial: it joined).
+    const tlsFlags = (['tls-cert', 'tls-key', 'tls-ca'] as const).filter((f) => values[f] !== undefined).map((f) => `--${f} ${values[f]}`);
+    if (scheduler.startsWith('ws:') && tlsFlags.length) {
+      throw new Error(`${tlsFlags.join(', ')} given, but the scheduler ${scheduler} is plain ws://, which speaks no TLS: this worker's token and results would cross to it unencrypted; give its wss:// address (a scheduler started with --tls-cert prints "scheduler at wss://…")`);
+    }
     // Peers dial the advertised wss://<listen-host>:PORT and check the certificate names it: a
     // certificate for another host would start fine and then fail every fetch from this worker.
     const listenHost = values['listen-host'];

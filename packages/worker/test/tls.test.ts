@@ -106,6 +106,14 @@ t.test('a worker whose CA does not match stops at once, saying so; flag mistakes
   procs.push(plain);
   t.equal(await plain.exited(), 2);
   t.match(plain.output(), /the scheduler speaks TLS \(wss:\/\/\): give --tls-cert and --tls-key/);
+  // The reverse (a typo of the scheme): refused as the analyses refuse it. Found by the hosts
+  // trial: against a plain scheduler such a worker joined, its token sent in clear.
+  const typo = s.address.replace('wss:', 'ws:');
+  const tlsToWs = start(workerCli, [typo, '--nthreads', '1', ...tlsArgs(node, ca, false)], {}, WORKER_V8_FLAGS);
+  procs.push(tlsToWs);
+  t.equal(await tlsToWs.exited(), 2, 'a usage error: the command line cannot work as written');
+  t.match(tlsToWs.output(), `gluon-worker: --tls-cert ${node.cert}, --tls-key ${node.key}, --tls-ca ${ca.cert} given, but the scheduler ${typo} is plain ws://, which speaks no TLS: this worker's token and results would cross to it unencrypted; give its wss:// address`);
+  t.notMatch(tlsToWs.output(), /connected to/);
 
   const noCa = start(schedulerCli, ['--port', '0', '--no-dashboard', '--tls-cert', node.cert, '--tls-key', node.key, '--require-client-cert'], {}, SCHEDULER_V8_FLAGS);
   procs.push(noCa);
