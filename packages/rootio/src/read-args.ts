@@ -11,6 +11,7 @@ import type { OpenOptions } from './file.js';
 import type { HttpOptions } from './source.js';
 import { availableParallelism } from 'node:os';
 import { editDistance } from './near-names.js';
+import { fileUrlPath, isFileUrl } from './file-url.js';
 
 /** Every key of an options type, as an object the compiler holds to the type (none missing, none extra). */
 type AllKeys<T> = { readonly [K in keyof Required<T>]: true };
@@ -73,7 +74,8 @@ export function showArg(v: unknown): string {
  * The path or URL openRootFile was given, as a string: a `URL` object is taken as its `href`;
  * anything else than a non-empty string is a TypeError (a number failed with
  * "pathOrUrl.startsWith is not a function", "" with ": no such file"), and so is a URL of a
- * scheme rootio cannot read (`ftp://…` was looked for as a local file and "no such file").
+ * scheme rootio cannot read (`ftp://…` was looked for as a local file and "no such file"), and a
+ * `file:` URL that names no local path (file-url.ts).
  */
 export function checkLocation(where: unknown): string {
   if (where instanceof URL) return checkCredentials(where.href);
@@ -84,6 +86,8 @@ export function checkLocation(where: unknown): string {
   if (scheme !== undefined && !['file', 'http', 'https'].includes(scheme)) {
     throw new TypeError(`openRootFile(${where}): a ${scheme}: URL cannot be read; give a path, a file: URL or an http(s) URL`);
   }
+  // Here, before the open: inside it a bad file: URL was reported as damaged metadata.
+  if (isFileUrl(where)) fileUrlPath(where, `openRootFile(${where})`);
   return checkCredentials(where);
 }
 

@@ -2,10 +2,10 @@ import { setMaxListeners } from 'node:events';
 import { readSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { linkSignals } from './abort.js';
 import { RootFormatError, RootIOError } from './errors.js';
+import { fileUrlPath, isFileUrl } from './file-url.js';
 import { existingAncestor, missingPathReason } from './missing-path.js';
 import { checkHeaders } from './read-args.js';
 import { readThreadReady, ThreadRead } from './thread-reads.js';
@@ -634,11 +634,11 @@ export function readsEndedBy(source: ByteSource, signal: AbortSignal): ByteSourc
   };
 }
 
-/** Opens a local path or an http(s) URL. */
+/** Opens a local path, a `file:` URL (a relative one, `file:data/x.root`, from the working directory) or an http(s) URL. */
 export async function openSource(pathOrUrl: string, http: HttpOptions = {}, signal?: AbortSignal): Promise<ByteSource> {
   if (/^https?:\/\//i.test(pathOrUrl)) return HttpSource.open(pathOrUrl, http, signal);
-  // fileURLToPath decodes the URL (`%20` is a space), which `URL.pathname` leaves encoded.
-  const p = pathOrUrl.startsWith('file:') ? fileURLToPath(pathOrUrl) : pathOrUrl;
+  // Decoded (`%20` is a space, which `URL.pathname` leaves encoded); a relative one from the working directory.
+  const p = isFileUrl(pathOrUrl) ? fileUrlPath(pathOrUrl, `openSource(${pathOrUrl})`) : pathOrUrl;
   const missing = await stat(p).then(() => false, (err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return true;
     throw new RootIOError(p, `cannot open: ${err.message}`);

@@ -1,7 +1,8 @@
 import t, { type Test } from 'tap';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
-import { openRootFile } from '@gluon/rootio';
+import { basename, relative } from 'node:path';
+import { openRootFile, openSource } from '@gluon/rootio';
 
 /**
  * A read's arguments given the wrong way: a string where the list of names belongs was read
@@ -114,6 +115,31 @@ t.test('values of the wrong kind name the option and show the value as given', a
   const ok = await openRootFile(path, { metadataTimeoutMs: 10_000, decompressThreads: 1, http: { retries: 1, backoffMs: 0, coalesceGap: 0, timeoutMs: 1000, headers: { 'x-a': 'b' } } });
   t.teardown(() => ok.close());
   t.equal(ok.keys().length, f.keys().length);
+});
+
+/**
+ * A relative `file:` URL (`file:data/x.root`, as uproot reads it) was looked for from `/`: Node's
+ * URL parser makes it `file:///data/x.root` ("/data/x.root: no such file (no data in /)"), and
+ * `file:../x.root` lost its `..`. `FILE:` was taken for a path ("no such file (no FILE: in …)"), and
+ * a URL naming a host (`file://data/x.root`) failed as damaged metadata (RootFormatError "reading the
+ * file header … failed: File URL host must be "localhost" or empty on linux").
+ */
+t.test('a file: URL: a relative one from the working directory, a host refused naming the forms that work', async (t) => {
+  const { path, f } = await smallTree(t);
+  const rel = relative(process.cwd(), path);
+  t.notMatch(rel, /^(\.\.|\/)/, 'the fixture is below the working directory (tap runs from the checkout)');
+  const up = `../${basename(process.cwd())}/${rel}`;
+  const forms = [`file:${rel}`, `file:./${rel}`, `file:${up}`, `file:${rel.replace('uproot', 'upr%6Fot')}`, `FILE://${path}`, `file://localhost${path}`, `file:${path}`];
+  for (const u of forms) {
+    const g = await openRootFile(u);
+    t.equal(g.path, path, `${u}: the fixture`);
+    t.same(g.keys(), f.keys(), `${u}: its keys`);
+    await g.close();
+  }
+  await t.rejects(openRootFile(`file:${rel}.nope`), { name: 'RootIOError', message: new RegExp(`^${path.replace(/[.]/g, '\\.')}\\.nope: no such file`) }, 'a missing one names the path looked for');
+  const host = rel.slice(0, rel.indexOf('/'));
+  await t.rejects(openRootFile(`file://${rel}`), { name: 'TypeError', message: `openRootFile(file://${rel}): a file: URL names a file on this machine, so its host must be empty or localhost, not "${host}": give file:///absolute/path.root, or file:${rel} (or the plain path) for a path from the working directory` });
+  await t.rejects(openSource(`file://${rel}`), { name: 'TypeError', message: /^openSource\(file:\/\/\S+\): a file: URL names a file on this machine/ });
 });
 
 /**
