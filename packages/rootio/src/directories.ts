@@ -93,19 +93,32 @@ export function findKey(file: string, top: Directory, path: string): Key {
 /** The key `part` (`name` or `name;cycle`) of `dir`, the newest cycle unless one is given. */
 function keyIn(file: string, dir: Directory, path: string, part: string): Key {
   const [name, cyc] = part.split(';') as [string, string | undefined];
+  // Digits only, as a cycle is written: Number() took `hh;`, `hh; 2` and `hh;2.0` (an empty cycle
+  // as 0, reported as "has hh in cycle 1, 2, not ").
+  if (cyc !== undefined && !/^\d+$/.test(cyc)) {
+    const named = dir.keys.filter((k) => k.name === name).map((k) => `${name};${k.cycle}`);
+    throw new RootFormatError(file, -1, `no object named ${path} in the file: ${JSON.stringify(cyc)} is not a cycle: ` +
+      `after ";" comes a whole number${named.length ? ` (${named.join(', ')})` : ''}, or leave ";" out for the newest`);
+  }
   const matches = dir.keys.filter((k) => k.name === name && (cyc === undefined || k.cycle === Number(cyc)));
   if (matches.length === 0) throw new RootFormatError(file, -1, missing(path, dir, name, cyc));
   return matches.reduce((a, b) => (b.cycle > a.cycle ? b : a));
 }
 
-/** What to say when `dir` has no key `name` (of cycle `cyc`, if given). */
+/**
+ * What to say when `dir` has no key `name` (of cycle `cyc`, if given). A name held in several
+ * cycles is listed with each (`hh;1 (TH1D), hh;2 (TH1D)`, as uproot names them) and the one the
+ * name alone reads is said: listed once as `hh (TH1D)`, nothing pointed at `hh;2`.
+ */
 function missing(path: string, dir: Directory, name: string, cyc: string | undefined): string {
   const inDir = dir.path ? `the directory ${dir.path}` : 'the top directory';
-  const have = [...new Set(dir.keys.map((k) => `${k.name} (${k.className})`))];
+  const cycles = (n: string) => dir.keys.filter((k) => k.name === n).length;
+  const have = [...new Set(dir.keys.map((k) => `${cycles(k.name) > 1 ? `${k.name};${k.cycle}` : k.name} (${k.className})`))];
   const shown = have.length > 20 ? `${have.slice(0, 20).join(', ')}, … (${have.length} names)` : have.join(', ');
   const named = dir.keys.filter((k) => k.name === name);
+  const newest = named.reduce((a, k) => Math.max(a, k.cycle), 0);
   const what = named.length && cyc !== undefined
-    ? `${inDir} has ${name} in cycle ${named.map((k) => k.cycle).join(', ')}, not ${cyc}`
+    ? `${inDir} has ${name} in ${named.length > 1 ? `cycles ${named.map((k) => k.cycle).join(', ')} (${name} alone reads ${name};${newest})` : `cycle ${named[0]!.cycle}`}, not ${cyc}`
     : `${inDir} has no ${name || '(empty name)'}`;
   const near = named.length ? [] : nearNames(name, [...new Set(dir.keys.map((k) => k.name))]);
   const top = dir.path ? `${inDir} holds` : 'it has';

@@ -18,6 +18,10 @@ export interface KeyInfo {
   /** Its path from the top: `mini` in the top directory, `dir/sub/tree` below (as uproot names them). */
   name: string;
   className: string;
+  /**
+   * Its cycle: a name written more than once is listed once per cycle, and `name` alone reads the
+   * newest (as ROOT's Get does); `${name};${cycle}` reads this one.
+   */
   cycle: number;
   title: string;
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openFile } from 'jsroot';
-import { openRootFile, RootFormatError, type RootFile } from '@gluon/rootio';
+import { openRootFile, RootFileWriter, RootFormatError, type RootFile } from '@gluon/rootio';
 import { jsrootValues, normalise, perEntry } from './helpers.js';
 import { serve } from './range-server.js';
 
@@ -91,6 +91,36 @@ t.test('a path that does not lead to a key says which part is missing and what i
     name: 'RootFormatError', message: /: one is a directory \(TDirectory\), not an object to read: read what it holds by its path \(one\/two, one\/two\/tree, one\/tree\)$/,
   });
   await t.rejects(f.object('/one;1/two'), { name: 'RootFormatError', message: /: \/one;1\/two is a directory \(TDirectory\), not an object to read: read what it holds by its path \(one\/two\/tree\)$/ });
+});
+
+/**
+ * Two cycles of one name (`hh;1`, `hh;2`): the name alone reads the newest, as ROOT's Get, uproot
+ * and jsroot do. A missing cycle's error listed the name once (`it has: hh (TH1D)`) and said "has
+ * hh in cycle 1, 2", pointing at no `hh;2`; an empty or malformed cycle was read by Number() (`hh;`
+ * as 0: "… not " with nothing after it; `hh;2.0` and `hh; 2` as 2).
+ */
+t.test('a name in two cycles: the name alone is the newest, and errors name each cycle', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rootio-cycles-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'cycles.root');
+  const w = await RootFileWriter.create(path);
+  for (const v of [1, 2]) w.writeHistogram({ type: 'TH1D', name: 'hh', title: `cycle ${v}`, nbins: 2, lo: 0, hi: 1, contents: Float64Array.of(0, v, v, 0) });
+  w.writeHistogram({ type: 'TH1D', name: 'other', title: 'other', nbins: 2, lo: 0, hi: 1, contents: Float64Array.of(0, 1, 1, 0) });
+  await w.close();
+  const f = await open(t, path);
+  t.same(f.keys().filter((k) => k.name === 'hh').map((k) => [k.cycle, k.title]), [[1, 'cycle 1'], [2, 'cycle 2']], 'keys() lists each cycle');
+  const theirs = (await (await openFile(path)).readObject('hh')) as unknown as { fTitle: string };
+  t.equal(theirs.fTitle, 'cycle 2', 'jsroot reads hh as cycle 2');
+  t.equal((await f.histogram('hh')).title, 'cycle 2', 'hh alone is the newest cycle');
+  t.equal((await f.histogram('hh;1')).title, 'cycle 1', 'hh;1 the older');
+  t.equal((await f.histogram('/hh;2')).title, 'cycle 2');
+  await t.rejects(f.histogram('hh;3'), { name: 'RootFormatError', message: /: no object named hh;3 in the file: the top directory has hh in cycles 1, 2 \(hh alone reads hh;2\), not 3; it has: hh;1 \(TH1D\), hh;2 \(TH1D\), other \(TH1D\), StreamerInfo \(TList\)$/ });
+  await t.rejects(f.histogram('hx'), { name: 'RootFormatError', message: /it has: hh;1 \(TH1D\), hh;2 \(TH1D\), other \(TH1D\)/ });
+  for (const bad of ['', 'x', '2.0', ' 2', '-1']) {
+    await t.rejects(f.histogram(`hh;${bad}`), { name: 'RootFormatError', message: `${path}: no object named hh;${bad} in the file: ${JSON.stringify(bad)} is not a cycle: after ";" comes a whole number (hh;1, hh;2), or leave ";" out for the newest` }, `hh;${bad}`);
+  }
+  // One cycle: said as before.
+  await t.rejects(f.histogram('other;2'), { name: 'RootFormatError', message: /the top directory has other in cycle 1, not 2;/ });
 });
 
 t.test('over HTTP, subdirectories list and read as from disk', async (t) => {
