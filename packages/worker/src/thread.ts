@@ -11,6 +11,8 @@
  * Tasks posted ahead may be taken back by the pool (to run on a thread that went idle): each is
  * claimed on the shared cursor before it runs and skipped, unanswered, when the pool won (claim.ts).
  */
+import { statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TaskContext } from '@gluon/protocol';
 import { checkWire, MAX_INLINE_RESULT_BYTES } from '@gluon/protocol/values';
@@ -93,6 +95,8 @@ const { worker: workerName, cursor } = workerData as { worker: string; cursor: I
 const modules = new Map<string, Promise<Record<string, unknown>>>();
 /** Loaded modules, for a synchronous fast path. */
 const loaded = new Map<string, Record<string, unknown>>();
+/** When this thread began importing each module (ms since the epoch), to tell an edit made since. */
+const importedAt = new Map<string, number>();
 /**
  * Recent mean duration per module URL and export, ms. Two levels rather than one key
  * `url#export`: that key was a new string built (and hashed) twice a task.
@@ -211,6 +215,7 @@ function flush(): void {
 function load(url: string): Promise<Record<string, unknown>> {
   let p = modules.get(url);
   if (!p) {
+    importedAt.set(url, Date.now());
     p = (/\.(c|m)?tsx?$/.test(url) ? typeScriptLoader(url) : Promise.resolve())
       .then(() => import(url) as Promise<Record<string, unknown>>)
       .catch(async (err: unknown) => { throw withImportHint(await withSyntaxLocation(err, url)); });
@@ -342,11 +347,26 @@ function call(mod: Record<string, unknown>, req: RunRequest): unknown {
   if (typeof fn !== 'function') {
     // An export that is there but is not a function is named as such: "has no exported
     // function X (exports: …, X, …)" listed the very name it said was missing.
-    throw new TypeError(Object.hasOwn(mod, req.exportName)
+    throw new TypeError((Object.hasOwn(mod, req.exportName)
       ? `module ${req.url} exports "${req.exportName}", but it is ${describeExport(fn)}, not a function; a task names an exported function`
-      : `module ${req.url} has no exported function "${req.exportName}" (exports: ${Object.keys(mod).join(', ') || 'none'})`);
+      : `module ${req.url} has no exported function "${req.exportName}" (exports: ${Object.keys(mod).join(', ') || 'none'})`) + editedSince(req.url));
   }
   return (fn as (...a: unknown[]) => unknown)(...substitute(req.args, req.data));
+}
+
+/**
+ * `; …` when the module's file was modified after this thread imported it, else ''. A thread keeps
+ * the module it imported (Node cannot unload one), so a worker started before an edit said only
+ * that the new export was missing, naming the file that has it.
+ */
+function editedSince(url: string): string {
+  const at = importedAt.get(url);
+  if (at === undefined || !url.startsWith('file:')) return '';
+  let modified: number;
+  try { modified = statSync(fileURLToPath(url)).mtimeMs; } catch { return ''; }
+  if (modified <= at) return '';
+  return `; the file was modified (${new Date(modified).toISOString()}) after this thread imported it (${new Date(at).toISOString()}), `
+    + 'and a worker runs a module as it first imported it, for its threads\' life: restart the worker to run the edited file';
 }
 
 /**

@@ -3,7 +3,7 @@
  * arrays, the task context, and a task that ends its thread.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -190,6 +190,28 @@ t.test('a result that cannot be sent fails its task only, naming what it is', as
   ]);
   t.match(bad, { ok: false, died: false, error: { name: 'ResultError', message: "the task's result cannot be sent: result: a function cannot be sent" } });
   t.match(good, { ok: true, value: 42 });
+});
+
+t.test('an export added to a task module after a thread imported it: the error says the file changed since, and to restart', async (t) => {
+  // Found by the data-engineer trial: a function added to the task module while hand-started
+  // workers ran failed with only `has no exported function "readH2" (exports: addH2, skimFile)`,
+  // naming the very file that now has it.
+  const single = new ThreadPool(1, 'pool-edited', () => {});
+  t.teardown(() => single.close());
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-edited-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'edited.mjs');
+  writeFileSync(file, 'export const square = (x) => x * x;\n');
+  const edited = pathToFileURL(file).href;
+  const call = (exportName: string, key: string) => single.run({ key, url: edited, exportName, args: [3], data: {} });
+  t.equal(ok(t, await call('square', 'square-1')), 9);
+  t.match(await call('cube', 'cube-0'), { ok: false, error: { name: 'TypeError', message: /^module file:\S+edited\.mjs has no exported function "cube" \(exports: square\)$/ } }, 'not edited: nothing said of an edit');
+  writeFileSync(file, 'export const square = (x) => x * x;\nexport const cube = (x) => x * x * x;\n');
+  // Dated a minute ahead, so that it is after the import whatever the file system's time
+  // granularity; a whole second, which utimes stores exactly.
+  const later = new Date(Math.ceil(Date.now() / 1000) * 1000 + 60_000);
+  utimesSync(file, later, later);
+  t.match(await call('cube', 'cube-1'), { ok: false, error: { name: 'TypeError', message: new RegExp(`^module file:\\S+edited\\.mjs has no exported function "cube" \\(exports: square\\); the file was modified \\(${later.toISOString().replace(/[.]/g, '\\.')}\\) after this thread imported it \\(\\S+Z\\), and a worker runs a module as it first imported it, for its threads' life: restart the worker to run the edited file$`) } });
 });
 
 t.test('cancel stops a runaway task after a short grace: its thread is replaced, the tasks behind it run', async (t) => {
