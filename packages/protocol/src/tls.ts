@@ -235,6 +235,23 @@ export function certMissesHost(cert: string | Buffer, host: string): string | nu
 }
 
 /**
+ * Why `cert` (PEM, a leaf and perhaps its chain) would not verify against the CA bundle `ca`, or
+ * null when one of its certificates is in the bundle or was issued (and signed) by one there.
+ * A process's own certificate from another CA than its --tls-ca started fine, and then every
+ * peer that trusts only that CA refused it ("unknown CA"), sending its user to their own
+ * --tls-ca (found by the hosts trial). Only a warning: peers may trust a bundle of both.
+ */
+export function certNotFromCa(cert: string | Buffer, ca: string | Buffer): string | null {
+  const pems = (b: string | Buffer) => (b.toString().match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((p) => new X509Certificate(p));
+  const chain = pems(cert);
+  const anchors = pems(ca);
+  const from = (x: X509Certificate, a: X509Certificate) => x.fingerprint256 === a.fingerprint256 || (x.checkIssued(a) && x.verify(a.publicKey));
+  if (chain.length === 0 || chain.some((x) => anchors.some((a) => from(x, a)))) return null;
+  const name = (dn: string): string => dn.replace(/\n/g, ', ');
+  return `it was issued by ${name(chain[chain.length - 1]!.issuer)}; the CA file holds ${anchors.map((a) => name(a.subject)).join('; ')}`;
+}
+
+/**
  * TLS material given by API callers: each of `ca`, `cert`, `key` may be PEM text, PEM bytes, or
  * a file path (a string that is not PEM). Paths are read now, and checked as the CLIs check their
  * files (except the certificate's dates, which the other side names when it refuses one): `cert`

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import {
-  ALLOWED_FAILURES_FLAG, certMissesHost, flagGiven, checkExposure, envWithToken, exitStartFailure, exitUsage, StartFailure, flag, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, unauthenticatedFlag, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
+  ALLOWED_FAILURES_FLAG, certMissesHost, certNotFromCa, flagGiven, checkExposure, envWithToken, exitStartFailure, exitUsage, StartFailure, flag, HEARTBEAT_TTL_FLAG, LIMIT_FLAGS, loadTlsFiles, TLS_FLAGS, TOKEN_FLAGS, unauthenticatedFlag, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken,
   sendBacklogFlag, stopWithSupervisor, superviseChildren, withoutTokenArgs, type CliSpec,
 } from '@gluon/protocol/tools';
 import { isIP } from 'node:net';
@@ -162,6 +162,11 @@ function main(): void {
   }
   // Printed by the process that listens (a supervised child prints it, not its supervisor).
   if (exposure.warn) process.stderr.write(`${exposure.warn}\n`);
+  const foreign = tls?.cert && tls.ca ? certNotFromCa(tls.cert, tls.ca) : null;
+  if (foreign) {
+    process.stderr.write(`gluon-scheduler: warning: --tls-cert ${values['tls-cert']} was not issued by the CA of --tls-ca ${values['tls-ca']} (${foreign}): `
+      + 'workers and clients that trust that CA alone will refuse this scheduler ("unknown CA"); give a certificate the cluster\'s CA issued, or give them its CA too\n');
+  }
   if (unusedLink) process.stderr.write(`${unusedLink}\n`);
   // Loaded only here, in the process that listens: --help, a usage error and a supervisor that
   // starts the child with the V8 flags load none of the scheduler (bench/cli-startup.ts).

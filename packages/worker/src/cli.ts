@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import {
-  certMissesHost, checkExposure, staggerNotBelowText, CloseCode, isLoopbackHost, envWithToken, exitStartFailure, exitUsage, flag, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, loadTlsFiles, TLS_FLAG_NAMES, TLS_FLAGS, TOKEN_FLAGS, unauthenticatedFlag, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken, tokenSource,
+  certMissesHost, certNotFromCa, checkExposure, staggerNotBelowText, CloseCode, isLoopbackHost, envWithToken, exitStartFailure, exitUsage, flag, LIMIT_FLAGS, MEMORY_LIMIT_FLAG, loadTlsFiles, TLS_FLAG_NAMES, TLS_FLAGS, TOKEN_FLAGS, unauthenticatedFlag, type TlsOptions, hideTokenFromPs, missingV8Flags, packageVersionOf, parseAllowedHosts, parseCliOrExit, parseV8Flags, resolveToken, tokenSource,
   sendBacklogFlag, stopWithSupervisor, superviseChildren, TOKEN_HELP_FLAGS, withoutTokenArgs, withTokenHelp, type CliSpec, StartFailure,
 } from '@gluon/protocol/tools';
 import type { GluonWorker, WorkerOptions } from './worker.js';
@@ -52,7 +52,7 @@ const EXIT_FAILED = 1;
 /** A start-up failure that is not about usage: the reason, and no pointer to --help (exit 1, EXIT_FAILED). */
 const failed = (msg: string): never => exitStartFailure(CLI.name, msg);
 
-function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; insecure: boolean; tokenHelp: string } {
+function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; insecure: boolean; tokenHelp: string; tlsWarn: string | undefined } {
   const { values, positionals } = parseCliOrExit(CLI);
   const scheduler = positionals[0]!;
   if (!/^wss?:\/\/[^/]+/.test(scheduler) && !/^ws\+unix:[^:]+:\//.test(scheduler)) fail(`the scheduler address must look like ws://host:8786 (or ws+unix:PATH:/ for a scheduler's --unix-socket), got "${scheduler}"`);
@@ -96,7 +96,10 @@ function parse(): { opts: WorkerOptions; nworkers: number; v8Flags: string[]; in
     if (err instanceof StartFailure) failed(err.message);
     exitUsage(CLI.name, (err as Error).message);
   }
+  const foreign = tls?.cert && tls.ca ? certNotFromCa(tls.cert, tls.ca) : null;
   return {
+    tlsWarn: foreign ? `gluon-worker: warning: --tls-cert ${values['tls-cert']} was not issued by the CA of --tls-ca ${values['tls-ca']} (${foreign}): `
+      + 'the scheduler and the other workers, if they trust that CA alone, will refuse this worker ("client certificate from an unknown CA", "unknown CA"); give a certificate the cluster\'s CA issued' : undefined,
     nworkers: values.nworkers,
     // A refusal names the one way the user gave the token (a child of --nworkers, which gets it
     // in GLUON_TOKEN, is told which), or every way when none was given.
@@ -139,7 +142,7 @@ function supervise(m: number, name: string | undefined, v8Flags: string[], token
 }
 
 function main(): void {
-  const { opts, nworkers, v8Flags, insecure, tokenHelp } = parse();
+  const { opts, nworkers, v8Flags, insecure, tokenHelp, tlsWarn } = parse();
   const exposure = checkExposure({ program: 'gluon-worker', flag: '--listen-host', host: opts.listenHost ?? '127.0.0.1', token: opts.token, insecure, mutualTls: opts.tls?.requireClientCert === true });
   if (exposure.refuse) exitUsage(CLI.name, exposure.refuse);
   hideTokenFromPs();
@@ -148,7 +151,8 @@ function main(): void {
   // Loaded only here, in the process that connects: --help, a usage error and a supervisor load
   // none of the worker (bench/cli-startup.ts). Loaded before the signal handlers go in, as the
   // static import was: a signal while it loads ends the process as one during node's start does.
-  void import('./worker.js').then(({ GluonWorker }) => run(GluonWorker, opts, exposure.warn, tokenHelp));
+  const warn = [exposure.warn, tlsWarn].filter((w) => w !== undefined).join('\n');
+  void import('./worker.js').then(({ GluonWorker }) => run(GluonWorker, opts, warn || undefined, tokenHelp));
 }
 
 /** The worker of this process: made, started, stopped on a signal or when it closes itself. */

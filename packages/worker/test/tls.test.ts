@@ -101,6 +101,13 @@ t.test('a worker whose CA does not match stops at once, saying so; flag mistakes
   t.equal(await foreign.exited(30_000), 1);
   t.notMatch(foreign.output(), /--help/);
   t.match(foreign.output(), /client certificate from an unknown CA: scheduler wss:\/\/\S+: scheduler accepts only certificates signed by its --tls-ca/);
+  // Its own start says which side is wrong (found by the hosts trial: only the refusal above, which
+  // sends the user to the scheduler's CA, was said); the scheduler's likewise, while it serves.
+  t.match(foreign.output(), `gluon-worker: warning: --tls-cert ${stranger.cert} was not issued by the CA of --tls-ca ${ca.cert} (it was issued by `);
+  t.notMatch(s.proc.output(), /warning/, 'a scheduler whose certificate its CA issued says nothing');
+  const foreignScheduler = await scheduler(['--no-dashboard', ...tlsArgs(stranger, ca)]);
+  t.match((await foreignScheduler.proc.waitFor(/^gluon-scheduler: warning: .*$/m))[0], `gluon-scheduler: warning: --tls-cert ${stranger.cert} was not issued by the CA of --tls-ca ${ca.cert} (it was issued by `);
+  foreignScheduler.proc.kill('SIGTERM');
 
   const plain = start(workerCli, [s.address, '--nthreads', '1'], {}, WORKER_V8_FLAGS);
   procs.push(plain);
