@@ -7,7 +7,7 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openRootFile, RootFileWriter, type HistogramInput } from '@gluon/rootio';
+import { histogramInput, openRootFile, RootFileWriter, type HistogramInput } from '@gluon/rootio';
 
 t.test('each bad axis field is named with its value as given; nothing is written, the file goes on', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'rootio-axes-'));
@@ -45,4 +45,33 @@ t.test('each bad axis field is named with its value as given; nothing is written
   t.same(f.keys().map((k) => k.name), ['h', 'StreamerInfo'], 'only the good histogram was written');
   t.same(Array.from((await f.histogram('h')).contents), contents);
   await f.close();
+});
+
+t.test('a histogram read from a file is written again through histogramInput; given as it is, the error says so', async (t) => {
+  // Found by the data-engineer trial (merging per-file skims on the client): a read histogram
+  // given to writeHistogram was refused as `unknown option "className"`, naming a field of the
+  // reader's object and not the conversion to make, which had to be written by hand.
+  const dir = mkdtempSync(join(tmpdir(), 'rootio-reread-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const first = await RootFileWriter.create(join(dir, 'first.root'));
+  const contents = Array.from({ length: 6 * 5 }, (_, i) => i % 7);
+  first.writeHistogram({ type: 'TH2D', name: 'h2', title: 't2', nbins: 4, lo: 0, hi: 4, ny: 3, ylo: 0, yhi: 10, yEdges: [0, 1, 5, 10], contents, sumw2: contents.map((c) => 2 * c), entries: 77, xTitle: 'x', yTitle: 'y' });
+  first.writeHistogram({ type: 'TH1F', name: 'h1', nbins: 3, lo: 0, hi: 3, edges: [0, 1, 2.5, 3], contents: [1, 2, 3, 4, 5] });
+  await first.close();
+  const read = await openRootFile(join(dir, 'first.root'));
+  const [h2, h1] = [await read.histogram('h2'), await read.histogram('h1')];
+  await read.close();
+  const again = await RootFileWriter.create(join(dir, 'again.root'));
+  t.throws(() => again.writeHistogram(h2 as never), { name: 'TypeError', message: 'writeHistogram(h2): this is a histogram as the reader returns it (className TH2D, dimension, x, y…), not what writeHistogram takes: give histogramInput(h) (from @gluon/rootio), which makes one of it' });
+  t.throws(() => histogramInput({ ...h1, className: 'TH3D' }), { name: 'TypeError', message: 'histogramInput(h1): it is a TH3D, and the writer writes TH1D, TH1F and TH2D' });
+  again.writeHistogram(histogramInput(h2, 'h2copy'));
+  again.writeHistogram(histogramInput(h1));
+  await again.close();
+  const back = await openRootFile(join(dir, 'again.root'));
+  const [c2, c1] = [await back.histogram('h2copy'), await back.histogram('h1')];
+  await back.close();
+  for (const [copy, orig] of [[c2, h2], [c1, h1]] as const) {
+    t.same({ ...copy, name: orig.name }, orig, `${orig.name}: the same histogram read back (class, axes, edges, bins, sumw2, entries, titles)`);
+  }
+  t.equal(c1.sumw2.length, 0, 'an unweighted one stays without sumw2');
 });

@@ -91,6 +91,12 @@ const HISTOGRAM_FIELDS = keysOf<HistogramInput>({
 });
 
 export function histogramObject(h: HistogramInput): RObject {
+  // A histogram as read (RootFile.histogram) given as it is: "unknown option "className"" named
+  // a field of the reader's object, not the conversion to make.
+  if (h !== null && typeof h === 'object' && 'className' in h && 'dimension' in h) {
+    throw new TypeError(`writeHistogram(${h.name}): this is a histogram as the reader returns it (className ${String(h.className)}, dimension, x, y…), `
+      + 'not what writeHistogram takes: give histogramInput(h) (from @gluon/rootio), which makes one of it');
+  }
   checkOptions(`writeHistogram(${(h as Partial<HistogramInput> | null)?.name ?? ''})`, h, HISTOGRAM_FIELDS);
   if (h.type !== 'TH1D' && h.type !== 'TH1F' && h.type !== 'TH2D') fail(h, `type must be TH1D, TH1F or TH2D, got ${String(h.type)}`);
   if (!h.name) throw new Error('writeHistogram: name is required');
