@@ -3,11 +3,15 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
-/** A batch command that failed: the command line, its exit status and what it printed. */
+/**
+ * A batch command that failed: the command line, its exit status and what it printed; `about`,
+ * where known, the option it refused, said first (`--queue nosuch: Slurm has no such partition …;
+ * sbatch --parsable failed …`: submit-refusals.ts).
+ */
 export class BatchCommandError extends Error {
   override name = 'BatchCommandError';
-  constructor(readonly command: string[], readonly status: number | string, readonly output: string) {
-    super(`${command.join(' ')} failed (${typeof status === 'number' ? `exit ${status}` : status}): ${output.trim() || 'no output'}`);
+  constructor(readonly command: string[], readonly status: number | string, readonly output: string, readonly about?: string) {
+    super(`${about ? `${about}; ` : ''}${command.join(' ')} failed (${typeof status === 'number' ? `exit ${status}` : status}): ${output.trim() || 'no output'}`);
   }
 }
 

@@ -18,7 +18,8 @@ import { checkOptionKeys, checkTokenOption, isLoopbackHost, onProcessEnd, parseB
 import { checkAdaptOptions, fetchLoad, type AdaptOptions } from './adapt.js';
 import { checkMaxFailedJobs, countEndedJob, DEFAULT_MAX_FAILED_JOBS, endedWithoutWorkerLine, JobsFailedError, type EndedJob, type EndState } from './job-failures.js';
 import { noWorkerCanCome, NoWorkerCanComeError, type ClusterOutlook, type FailedStart, type FixWords, type NoWorkerVerdict } from './no-worker-coming.js';
-import { requireCommands, shellQuote } from './commands.js';
+import { BatchCommandError, requireCommands, shellQuote } from './commands.js';
+import { submitRefusal } from './submit-refusals.js';
 import { checkScriptSyntax } from './script-syntax.js';
 import { cancelLine, isRetiring, planLook, type PlanJob, type WorkerSeen } from './job-plan.js';
 import { endStatesWanted, type EndStates } from './end-states.js';
@@ -841,11 +842,18 @@ export abstract class JobQueueCluster {
     this.markNoWorker(v);
   }
 
-  /** Runs `submission` of `n` jobs, counted in {@link submitting} until it settles. */
+  /**
+   * Runs `submission` of `n` jobs, counted in {@link submitting} until it settles. A refusal that
+   * is about one of the options (`invalid partition specified: nosuch`) names it first, as its
+   * caller typed it (submit-refusals.ts).
+   */
   private async whileSubmitting<T>(n: number, submission: () => Promise<T>): Promise<T> {
     this.inFlight += n;
     try {
       return await submission();
+    } catch (e) {
+      const about = e instanceof BatchCommandError && (this.kind === 'slurm' || this.kind === 'pbs') ? submitRefusal(this.kind, e.output, this.opts, optionNameOf(this.opts)) : undefined;
+      throw about ? new BatchCommandError((e as BatchCommandError).command, (e as BatchCommandError).status, (e as BatchCommandError).output, about) : e;
     } finally {
       this.inFlight -= n;
     }

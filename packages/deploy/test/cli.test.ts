@@ -222,6 +222,17 @@ t.test('a --host not on this machine: the error names gluon-cluster\'s --host an
   t.notMatch(r.stderr, /LocalCluster/, 'no word of LocalCluster');
 });
 
+t.test('a queue the batch system does not have: the refusal names --queue and the value, then qsub\'s words', async (t) => {
+  // It said only `qsub failed (exit 1): qsub: Unknown queue`, naming no flag (the new-user trial,
+  // on Slurm: `sbatch: error: invalid partition specified: nosuch`; submit-refusals.ts).
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-cluster-queue-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const r = run(['pbs', '--queue', 'nosuch', '--jobs', '1', '--host', '127.0.0.1'], { FAKE_PBS_DIR: dir, FAKE_PBS_QSUB_FAILS: 'Unknown queue', PATH: `${join(fixtures, 'pbs-bin')}:${process.env.PATH}` });
+  t.equal(r.status, 1, r.stderr);
+  t.match(r.stderr, /^gluon-cluster: --queue nosuch: PBS has no such queue \(qstat -Q lists them\); qsub failed \(exit 1\): qsub: Unknown queue$/m);
+  t.match(r.stderr, /^gluon-cluster: submission failed: cancelling 0 job\(s\)$/m);
+});
+
 /**
  * `command args` from the repository with the fake PBS first on PATH (its own process group, killed
  * at the test's end), and a wait for a line of its output: resolves with the match, rejects if it

@@ -2,6 +2,8 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { submitRefusal } from '../src/submit-refusals.js';
+import { optionKey } from '../src/job-cluster.js';
 import { adaptTarget, bySubmittedIds, deathTimeoutArgs, defaultLifetime, lifetimeArgs, parseQstat, parseQstatFull, parseSqueue, PBSCluster, SlurmCluster, SSHCluster } from '@gluon/deploy';
 
 /** What each launcher submits, from its options; parsing of the batch systems' listings; the adapt rule. */
@@ -166,6 +168,30 @@ t.test('start() without the batch system on PATH fails naming the missing comman
   const c = await SlurmCluster.start(attach);
   t.match(c.jobScript(), /^#SBATCH --job-name=gluon-worker$/m);
   await c.close();
+});
+
+t.test('a submission refused for one of the options names it and its value, as the caller names options', async (t) => {
+  // sbatch's and qsub's words name neither (`sbatch: error: invalid partition specified: nosuch`).
+  const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const sbatch = 'sbatch: error: invalid partition specified: nosuch\nsbatch: error: Batch job submission failed: Invalid partition name specified\n';
+  t.equal(submitRefusal('slurm', sbatch, { queue: 'nosuch' }, flag), '--queue nosuch: Slurm has no such partition (sinfo lists them)');
+  t.equal(submitRefusal('slurm', sbatch, { queue: 'nosuch' }, optionKey), 'queue nosuch: Slurm has no such partition (sinfo lists them)');
+  t.equal(submitRefusal('pbs', 'qsub: Unknown queue\n', { queue: 'nosuch' }, flag), '--queue nosuch: PBS has no such queue (qstat -Q lists them)');
+  t.equal(submitRefusal('pbs', 'qsub: submit error (Unknown queue MSG=requested queue not found)\n', { queue: 'x' }, flag), '--queue x: PBS has no such queue (qstat -Q lists them)', 'Torque\'s words');
+  t.equal(submitRefusal('slurm', 'sbatch: error: Batch job submission failed: Invalid account or account/partition combination specified\n', { account: 'atlas' }, flag),
+    '--account atlas: Slurm refused the account, or the account with this partition (sacctmgr show associations user=$USER lists yours)');
+  t.equal(submitRefusal('slurm', 'sbatch: error: Batch job submission failed: Requested time limit is invalid (missing or exceeds some limit)\n', { walltime: '99:00:00' }, flag),
+    '--walltime 99:00:00: above the partition\'s time limit (sinfo -o "%P %l" lists them)');
+  t.equal(submitRefusal('slurm', 'sbatch: error: Batch job submission failed: Requested node configuration is not available\n', { cores: 64, memory: '1TiB' }, flag),
+    '--cores 64, --memory 1TiB: no node of the partition has that many CPUs or that much memory (sinfo -o "%P %c %m" lists them)');
+  t.equal(submitRefusal('slurm', 'sbatch: error: Batch job submission failed: Invalid qos specification\n', { jobExtra: ['--exclusive', '--qos=nosuch'] }, flag),
+    '--job-extra "--qos=nosuch": no such QOS, or not one this account may use (sacctmgr show qos lists them)');
+  t.equal(submitRefusal('slurm', 'sbatch: error: Invalid generic resource (gres) specification\n', { jobExtra: ['--gres=gpu:1'] }, flag),
+    '--job-extra "--gres=gpu:1": no node has such a generic resource (sinfo -o "%P %G" lists them)');
+  // A value the options did not set (a site's SBATCH_PARTITION, a default partition gone), or words not known: the command's own words only.
+  t.equal(submitRefusal('slurm', sbatch, {}, flag), undefined);
+  t.equal(submitRefusal('slurm', 'sbatch: error: Batch job submission failed: Invalid qos specification\n', { jobExtra: ['--exclusive'] }, flag), undefined);
+  t.equal(submitRefusal('slurm', 'sbatch: error: Slurm controller not responding\n', { queue: 'short' }, flag), undefined);
 });
 
 t.test('squeue and qstat listings', async (t) => {
