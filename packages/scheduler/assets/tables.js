@@ -1,7 +1,7 @@
 // The tabular panels: workers, failures, event log.
-import { el, fmtAge, fmtBytes, fmtTime, workerLink, workerLinkTitle } from './format.js';
+import { el, fmtBytes, fmtTime, workerLink, workerLinkTitle } from './format.js';
 import { labelOf, logParts } from './worker-labels.js';
-import { workerStatus } from './worker-status.js';
+import { heartbeatAge, workerStatus } from './worker-status.js';
 
 /** `ws://host:port` → `host:port` */
 function hostPort(address) {
@@ -69,7 +69,7 @@ export class WorkersTable {
   tick(workers, now) {
     for (const w of workers) {
       const r = this.rows.get(w.id);
-      if (r) setText(r.age, age(w, now));
+      if (r) setText(r.age, heartbeatAge(w, now));
     }
   }
 
@@ -124,7 +124,7 @@ export class WorkersTable {
     setText(r.queued, w.alive ? w.queued : '–');
     setText(r.stored, w.alive ? w.stored : '–');
     setText(r.bytes, w.alive ? fmtBytes(w.storedBytes) : '–');
-    setText(r.age, age(w, now));
+    setText(r.age, heartbeatAge(w, now));
     const memKey = w.alive ? `${w.rss}/${w.memoryLimit}` : 'gone';
     if (memKey !== r.memKey) {
       r.memKey = memKey;
@@ -135,10 +135,6 @@ export class WorkersTable {
 
 function byName(a, b) {
   return a.name.localeCompare(b.name, undefined, { numeric: true });
-}
-
-function age(w, now) {
-  return w.alive ? `${fmtAge(now - w.lastSeen)} ago` : `gone ${fmtAge(now - w.lastSeen)} ago`;
 }
 
 /** The memory cell's content: a bar of RSS against the limit; nothing for a gone worker. */

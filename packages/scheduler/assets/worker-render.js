@@ -2,8 +2,8 @@
 // assigned to it, its results by group and the largest, its transfers and its log lines. Shared by
 // the live page (worker-page.js, which polls) and a performance report (replay.js, which has the
 // detail as recorded at the end of its window).
-import { el, fmtAge, fmtBytes, fmtTime, workerLink } from './format.js';
-import { workerStatus } from './worker-status.js';
+import { el, fmtBytes, fmtTime, workerLink } from './format.js';
+import { heartbeatAge, workerStatus } from './worker-status.js';
 
 function table(headers, rows, empty) {
   if (!rows.length) return el('p', { class: 'muted empty' }, empty);
@@ -16,14 +16,17 @@ export function renderWorker(d, now) {
   // Its name (a link by id names none); its address, below, tells apart workers named alike.
   document.getElementById('worker-name').textContent = d.name;
   document.getElementById('worker-summary').textContent = w ? `${w.address.replace(/^[a-z]+:\/\//, '')} · ${w.host} · ${w.nthreads} thread(s)` : '';
+  // A gone worker's row has its figures zeroed (they described a process that is gone): `–`, as
+  // its Workers row says; its page read "memory 0 B of 160 MiB (0%)", "results 0 (0 B)".
+  const live = (text) => (w.alive ? text() : '–');
   const figures = w ? [
     ['status', workerStatus(w)],
-    ['CPU', w.alive ? `${Math.round(w.cpu)}%` : '–'],
-    ['memory', w.memoryLimit ? `${fmtBytes(w.rss)} of ${fmtBytes(w.memoryLimit)} (${Math.round((w.rss / w.memoryLimit) * 100)}%)` : fmtBytes(w.rss)],
-    ['executing', String(w.executing)],
-    ['assigned', String(d.tasksTotal)],
-    ['results', `${w.stored} (${fmtBytes(w.storedBytes)})`],
-    ['heartbeat', `${fmtAge(now - w.lastSeen)} ago`],
+    ['CPU', live(() => `${Math.round(w.cpu)}%`)],
+    ['memory', live(() => (w.memoryLimit ? `${fmtBytes(w.rss)} of ${fmtBytes(w.memoryLimit)} (${Math.round((w.rss / w.memoryLimit) * 100)}%)` : fmtBytes(w.rss)))],
+    ['executing', live(() => String(w.executing))],
+    ['assigned', live(() => String(d.tasksTotal))],
+    ['results', live(() => `${w.stored} (${fmtBytes(w.storedBytes)})`)],
+    ['heartbeat', heartbeatAge(w, now)],
   ] : [['status', 'seen only in transfers or logs']];
   document.getElementById('worker-now').replaceChildren(el('dl', { class: 'figures' }, ...figures.flatMap(([k, v]) => [el('dt', {}, k), el('dd', { 'data-figure': k }, v)])));
 

@@ -10,6 +10,8 @@ import t from 'tap';
 import { LocalCluster, TaskError } from '@gluon/client';
 import { chromiumSkip, openPage } from './fixtures/browser.js';
 import { CLUSTER, fx, gates, outDir } from './fixtures/dashboard-run.js';
+import { memoryDashboard } from './fixtures/memory-dashboard.js';
+import type { WorkerRow } from '../src/dashboard/source.js';
 
 const MiB = 1 << 20;
 const skip = chromiumSkip();
@@ -89,4 +91,27 @@ t.test('a worker\'s page: its tasks now, results by group, transfers and log lin
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'worker-page.png'), await page.screenshot({ fullPage: true, type: 'png' }));
   t.same(pageErrors, [], 'no errors in the pages');
+});
+
+t.test('a gone worker\'s page: its figures read – as its Workers row does, not 0 B of memory', { skip }, async (t) => {
+  // Found by the operator trial: a worker stopped with SIGTERM had a page saying memory 0 B,
+  // executing 0 and results 0 (0 B) under status gone (a gone row's figures are zeroed: they
+  // described a process that is gone), where its Workers row says –.
+  const { source, d, page, errors } = await memoryDashboard(t);
+  const row: WorkerRow = {
+    id: 'w1', name: 'left', address: 'ws://127.0.0.1:4001', host: 'n1', nthreads: 2, cpu: 40, rss: 150 * MiB, memoryLimit: 160 * MiB,
+    executing: 1, queued: 1, stored: 3, storedBytes: 3 * MiB, lastSeen: Date.now(), alive: true,
+  };
+  source.emit({ kind: 'worker', row });
+  source.emit({ kind: 'worker-log', worker: 'left', workerId: 'w1', time: Date.now(), text: 'a line it logged' });
+  await page.goto(new URL('worker?id=w1', d.url).href);
+  await page.waitForFunction(() => document.querySelector('dd[data-figure="memory"]')?.textContent === '150 MiB of 160 MiB (94%)', null, { timeout: 60_000 });
+  // It leaves: the scheduler's row for a gone worker, as journal.ts's workerRow makes it.
+  source.emit({ kind: 'worker', row: { ...row, cpu: 0, rss: 0, executing: 0, queued: 0, stored: 0, storedBytes: 0, alive: false } });
+  await page.waitForFunction(() => document.querySelector('dd[data-figure="status"]')?.textContent === 'gone', null, { timeout: 60_000 });
+  const figures = await page.$$eval('dd[data-figure]', (dds) => Object.fromEntries(dds.map((dd) => [dd.getAttribute('data-figure'), dd.textContent])));
+  t.match(figures, { status: 'gone', CPU: '–', memory: '–', executing: '–', assigned: '–', results: '–' }, 'no figure of a process that is gone');
+  t.match(figures.heartbeat, /^gone [\d.]+ s ago$/, 'its heartbeat says when it went, as its Workers row does');
+  t.equal(await page.getAttribute('#worker-log', 'data-lines'), '1', 'its log is kept');
+  t.same(errors, []);
 });
