@@ -158,6 +158,8 @@ t.test('/metrics: Prometheus text whose numbers are the run\'s, behind the token
 
   const stored = m.family('gluon_worker_stored_results')!.metrics;
   t.same(stored.map((x) => x.labels?.worker).sort(), ['mw-1', 'mw-2'], 'one series per worker, named');
+  t.same(stored.map((x) => x.labels?.address).sort(), s.snapshot().workers.map((w) => w.address).sort(), 'and labelled by its data address');
+  for (const x of stored) t.match(x.labels?.address, /^ws:\/\/127\.0\.0\.1:\d+$/, 'as the worker prints it (the docs said host:port)');
   t.equal(stored.reduce((a, x) => a + Number(x.value), 0), held, 'the workers hold every result between them');
   const snap = s.snapshot();
   for (const w of snap.workers) {

@@ -84,7 +84,7 @@ t.test("a cancelled runaway task's stop is said in the worker's log and counted 
   const ran = /after it ran (\d+(?:\.\d)?) (ms|s)/.exec(line)!;
   t.ok(Number(ran[1]) * (ran[2] === 's' ? 1000 : 1) >= 500, `it ran at least the 500 ms grace: ${line}`);
   const metrics = new URL('metrics', s.dashboardUrl).href;
-  const stopped = async () => /^gluon_worker_cancelled_tasks_stopped\{worker="stopper",[^}]*\} (\d+)$/m.exec(await (await fetch(metrics)).text())?.[1];
+  const stopped = async () => /^gluon_worker_cancelled_tasks_stopped_total\{worker="stopper",[^}]*\} (\d+)$/m.exec(await (await fetch(metrics)).text())?.[1];
   let value: string | undefined;
   const deadline = Date.now() + 120_000;
   while ((value = await stopped()) !== '1' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));

@@ -161,7 +161,9 @@ export class SchedulerMetrics {
         this.set(alive().reduce((n, w) => n + w.nthreads, 0));
       },
     });
-    const perWorker = (name: string, help: string, value: (w: ReturnType<typeof alive>[number]) => number) => new Gauge({
+    type Row = ReturnType<typeof alive>[number];
+    /** A gauge per connected worker; as a counter (`_total`) for a count that only grows while the worker runs. */
+    const perWorker = (name: string, help: string, value: (w: Row) => number, Kind: typeof Gauge | typeof Counter = Gauge) => new Kind({
       name, help, labelNames: ['worker', 'address'], registers,
       collect() {
         // Reset first: a worker that left must not keep reporting its last figures.
@@ -169,7 +171,10 @@ export class SchedulerMetrics {
         // Names need not be unique (two hosts given the same --name): the address (its data
         // listener, one per live worker) keeps each its own series instead of one overwriting
         // the other.
-        for (const w of alive()) this.set({ worker: w.name, address: w.address }, value(w));
+        for (const w of alive()) {
+          if (this instanceof Gauge) this.set({ worker: w.name, address: w.address }, value(w));
+          else this.inc({ worker: w.name, address: w.address }, value(w));
+        }
       },
     });
     perWorker('gluon_worker_threads', 'Task threads of each connected worker', (w) => w.nthreads);
@@ -179,7 +184,9 @@ export class SchedulerMetrics {
     perWorker('gluon_worker_stored_results', 'Results each worker holds', (w) => w.stored);
     perWorker('gluon_worker_executing_tasks', 'Tasks each worker is running now (last heartbeat)', (w) => w.executing);
     perWorker('gluon_worker_queued_tasks', 'Tasks assigned to each worker and not yet running', (w) => w.queued);
-    perWorker('gluon_worker_cancelled_tasks_stopped', 'Cancelled tasks each worker stopped, by terminating their threads, because they ran on after the cancel (since the worker started; last heartbeat)', (w) => w.cancelledStopped ?? 0);
+    // A count since the worker started: a counter, so rate() and increase() take a worker's restart
+    // for the reset it is (it was a gauge without _total).
+    perWorker('gluon_worker_cancelled_tasks_stopped_total', 'Cancelled tasks each worker stopped, by terminating their threads, because they ran on after the cancel (since the worker started; last heartbeat)', (w) => w.cancelledStopped ?? 0, Counter);
     const feeds = this.feeds;
     if (feeds) {
       // An operator sees the cap coming (or a script holding feeds open) before pages are refused.
