@@ -474,7 +474,8 @@ async function request(url: string, headers: Record<string, string>, o: { retrie
       } catch (err) {
         if (signal?.aborted) throw stopped();
         const why = transportFailure(err, o.timeoutMs);
-        last = (err as Error)?.name === 'TimeoutError' ? `the response body was not complete within ${o.timeoutMs} ms` : `the connection dropped during the response body of ${range} (${why.text})`;
+        // Each names the range, as every other failure of a body does (the time-out named none).
+        last = (err as Error)?.name === 'TimeoutError' ? `the response body of ${range} was not complete within ${o.timeoutMs} ms` : `the connection dropped during the response body of ${range} (${why.text})`;
         continue;
       }
       if (typeof body === 'string') {
@@ -597,7 +598,7 @@ export function retryAfterMs(v: string | null, now = Date.now()): number | null 
  */
 function transportFailure(err: unknown, timeoutMs: number, unanswered?: string): { text: string; permanent: boolean } {
   const e = err as Error & { cause?: { code?: string; message?: string } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return { text: `no answer within ${timeoutMs} ms`, permanent: false };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return { text: `no answer${unanswered ? ` to ${unanswered}` : ''} within ${timeoutMs} ms`, permanent: false };
   const code = e?.cause?.code ?? (e as { code?: string })?.code;
   const detail = e?.cause?.message ?? e?.message ?? String(err);
   if (!code && detail === 'bad port') {

@@ -99,6 +99,26 @@ t.test('a connection dropped with no answer, or during the body, names the range
     message: `${later.url}: the connection dropped during the response body of bytes=1000-150999 (the connection closed (other side closed)) (after 2 attempts)` });
 });
 
+/**
+ * A body that stops coming: "the response body was not complete within N ms" named no range, where
+ * every other failure of a body names `bytes=A-B` (found by the new-user trial). The URL is the
+ * error's path. The time-out covers the answer's head and its body alike: a head that came after
+ * the time-out (a starved process) would be "no answer to bytes=… within", which names them too.
+ */
+t.test('a body that times out names the URL and the range', async (t) => {
+  const { url } = await scripted(t, (n, req, res) => {
+    if (n === 0) return answer(bytes, req, res);
+    const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range!)!;
+    const [a, z] = [Number(m[1]), Number(m[2])];
+    res.writeHead(206, { 'content-range': `bytes ${a}-${z}/${bytes.length}`, 'content-length': z - a + 1 });
+    res.write(bytes.subarray(a, a + 1000)); // and no more: the server holds the connection
+  });
+  const src = await HttpSource.open(url, { backoffMs: 1, retries: 1, timeoutMs: 1000 });
+  t.teardown(() => src.close());
+  await t.rejects(src.read([[5000, 20_000]]), { name: 'RootIOError',
+    message: new RegExp(`^${url.replace(/[.]/g, '\\.')}: (the response body of bytes=5000-24999 was not complete|no answer to bytes=5000-24999) within 1000 ms \\(after 1 attempt\\)$`) });
+});
+
 t.test('429 is retried after the server\'s Retry-After', async (t) => {
   let limitedAt = 0;
   const { url, requests } = await scripted(t, (n, req, res) => {
@@ -128,7 +148,7 @@ t.test('transport failures name their cause', async (t) => {
   await t.rejects(HttpSource.open(`http://127.0.0.1:${deadPort}/f.root`, { backoffMs: 1, retries: 1 }),
     { name: 'RootIOError', message: /connection refused.*\(after 1 attempt\)$/ });
   await t.rejects(HttpSource.open(`http://127.0.0.1:${port}/f.root`, { backoffMs: 1, retries: 2, timeoutMs: 200 }),
-    { name: 'RootIOError', message: /no answer within 200 ms/ });
+    { name: 'RootIOError', message: /no answer to bytes=0-0 within 200 ms/ });
 });
 
 /**
