@@ -198,6 +198,9 @@ t.test('token: a login form once, then an HttpOnly SameSite cookie; constant-tim
   t.equal(front.status, 200, 'a page the browser shows (a 401 is a console error in Chromium)');
   const form = await front.text();
   t.match(form, /<form method="post" action="login">/, 'the front page is the login form');
+  // It named GLUON_TOKEN alone, and an operator whose scheduler reads --token-file looked for a
+  // variable that was never set (the operator trial).
+  t.match(form, /requires its token: the one it was started with \(<code>--token-file<\/code>, <code>GLUON_TOKEN<\/code> or <code>--token<\/code>\)/, 'the form names every way the scheduler takes its token');
   t.notMatch(form, /uPlot/);
   t.equal((await get(`${d.url}api/state`)).status, 401);
   await t.rejects(live(d.url), /HTTP 401/, 'the live feed refuses without the cookie');

@@ -15,7 +15,7 @@ export function loginPage(message: string): string {
 <link rel="stylesheet" href="assets/dashboard.css"></head>
 <body class="login"><form method="post" action="login">
 <h1>Gluon dashboard</h1>
-<p>This scheduler requires its token (<code>GLUON_TOKEN</code>).</p>${note}
+<p>This scheduler requires its token: the one it was started with (<code>--token-file</code>, <code>GLUON_TOKEN</code> or <code>--token</code>).</p>${note}
 <label>Token <input type="password" name="token" autocomplete="current-password" autofocus required></label>
 <button type="submit">Open dashboard</button>
 </form></body></html>
