@@ -141,7 +141,7 @@ export async function execute(c: FsConfig, p: RunPlacement, log: (s: string) => 
       onProgress: (e) => run.progress(e),
       // Start workers only when the scheduler has none: connected ones may still be loading the
       // code. A batch run's are its jobs: it said to start them by hand while they were in the queue.
-      onWaitingForWorkers: (w) => run.waiting(batch ? batchWaitingLine(c.cluster!, batch.cluster.jobList, { workers: w.workers })
+      onWaitingForWorkers: (w) => run.waiting(batch ? batchWaitingLine(c.cluster!, batch.cluster.jobList, { workers: w.workers, stale: batch.cluster.listingStale })
         : `waiting for workers: ${workersWaitedFor(w.address, w.workers)}; `
         + (w.workers === 0 ? `start workers for it (gluon-worker ${w.address}), and the run goes on` : 'the run goes on when one does'), log),
     });

@@ -191,7 +191,7 @@ async function executeOn(c: H4lConfig, log: (s: string) => void, o: ExecuteOptio
         if (i.dashboardUrl) log(`dashboard: ${i.dashboardUrl} ${dashboardLifetime(c, batch !== undefined)}`);
       },
       onWaitingForWorkers: (w) => run.waiting(batch
-        ? batchWaitingLine(c.cluster!, batch.cluster.jobList, { workers: w.workers, timeoutMs: w.timeoutMs ?? null, ...(w.giveUpAt !== undefined ? { giveUpAt: w.giveUpAt } : {}) })
+        ? batchWaitingLine(c.cluster!, batch.cluster.jobList, { workers: w.workers, timeoutMs: w.timeoutMs ?? null, ...(w.giveUpAt !== undefined ? { giveUpAt: w.giveUpAt } : {}), stale: batch.cluster.listingStale })
         : waitingForWorkersLine(w), log),
       onProgress: (p) => run.progress(p),
     });

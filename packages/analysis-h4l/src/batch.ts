@@ -95,7 +95,13 @@ export function jobsRunningSince(jobs: () => Jobs, now: () => number = Date.now)
  * the queue. `timeoutMs`: worker_timeout_s in ms, null when it is null, undefined when the CLI has
  * none; `giveUpAt` (ms since the epoch) once the wait counts (a job ran: jobsRunningSince).
  */
-export function batchWaitingLine(kind: RunKind, jobs: Jobs, w: { workers: number; timeoutMs?: number | null; giveUpAt?: number }): string {
+export function batchWaitingLine(kind: RunKind, jobs: Jobs, w: { workers: number; timeoutMs?: number | null; giveUpAt?: number; stale?: string | undefined }): string {
+  // While the batch system's listing fails (the cluster's listingStale), the states are the last
+  // listed: said so, not as current (a job that ended meanwhile was still "pending in the queue").
+  return `${waitingLine(kind, jobs, w)}${w.stale ? ` (the jobs' states as last listed: ${w.stale})` : ''}`;
+}
+
+function waitingLine(kind: RunKind, jobs: Jobs, w: { workers: number; timeoutMs?: number | null; giveUpAt?: number }): string {
   const { pending, running } = byState(jobs);
   const secs = (ms: number) => +(ms / 1000).toFixed(1);
   if (running.length === 0 && w.workers === 0) {

@@ -164,6 +164,9 @@ t.test('when a batch run\'s wait counts from, the watch\'s decision, and the lin
   // Slurm: gluon-h4l run --cluster slurm said 'worker_timeout_s is null' with the default 120 s).
   t.equal(batchWaitingLine('slurm', [{ id: '365_0', state: 'pending' }, { id: '365_1', state: 'pending' }], { workers: 1, timeoutMs: 120_000 }),
     'waiting for workers: 1 worker of its slurm jobs is connected and none has finished a task yet (still loading the task code?); worker_timeout_s (120 s) counts from when the cluster sees a job running (its next look at the queue), then the run gives up unless a worker takes a task');
+  // While the listing fails the states are the last listed: said so, not as the queue's now.
+  t.equal(batchWaitingLine('slurm', [{ id: '12', state: 'pending' }], { workers: 0, stale: 'the batch system has not listed the jobs since 2026-12-07T09:00:00Z (failing since 2026-12-07T09:00:02Z: squeue failed)' }),
+    'waiting for workers: its slurm job 12 is pending in the batch queue; the run goes on when one runs (the cluster says why they wait if they stay pending; Ctrl-C stops the run) (the jobs\' states as last listed: the batch system has not listed the jobs since 2026-12-07T09:00:00Z (failing since 2026-12-07T09:00:02Z: squeue failed))');
   t.equal(batchWaitingLine('pbs', [{ id: '3.s', state: 'gone' }], { workers: 0, timeoutMs: 120_000 }),
     'waiting for workers: its pbs jobs ended before a worker joined (the cluster\'s log above says how)');
   t.equal(batchWaitHint('slurm', [{ id: '1266', state: 'pending' }]),

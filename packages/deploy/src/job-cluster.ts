@@ -28,7 +28,7 @@ import { makeDirectory } from './make-directory.js';
 import { requeuedLine, requeuedNow, requeuedState, stillRequeued } from './requeued-jobs.js';
 import { absenceLine, absenceLook } from './absent-workers.js';
 import { NO_WALLTIME_KILLS, walltimeKillNotice, type WalltimeKills } from './walltime-kills.js';
-import { listingAnswered, listingFailed, NO_LISTING, staleListing, type ListingHealth } from './listing-health.js';
+import { listingAnswered, listingFailed, NO_LISTING, staleListing, staleText, type ListingHealth } from './listing-health.js';
 import { BATCH_JOB_COUNTS_TOPIC, BATCH_JOBS_TOPIC, endedView, jobView, liveState, MAX_VIEW_ROWS, type EndedJobView, type EndFacts } from './job-view.js';
 import { checkPendingNoticeMs, DEFAULT_PENDING_NOTICE_MS, NO_SLOT_WAITS, pendingNotice, type ListedJob, type PendingEpisode, type SlotWaits } from './pending-jobs.js';
 
@@ -181,6 +181,12 @@ export interface JobInfo {
   rerun: boolean;
   /** When it entered its state as the dashboard shows it (pending, running, requeued; ms since the epoch). */
   since: number;
+  /**
+   * When the batch system last listed it (ms since the epoch; undefined until a look has): its
+   * `state` is as of then, the last look (every `pollIntervalMs`), or older while the listing
+   * fails (`listingStale` says since when and why). A state was shown as current with no time.
+   */
+  listedAt?: number;
 }
 
 /** A launcher of an installed Gluon package (`@gluon/worker`'s `gluon-worker`), by absolute path. */
@@ -660,7 +666,18 @@ export abstract class JobQueueCluster {
     return this.inFlight;
   }
 
-  /** The jobs submitted and not yet known to be gone. */
+  /**
+   * Undefined while the batch system lists the jobs; while its listing fails (slurmctld down:
+   * `squeue` fails), that `jobList`'s states are the last listed, with when and why
+   * (`the batch system has not listed the jobs since 2026-12-05T08:46:38Z (failing since …: squeue … failed …)`):
+   * they were read as current, a job that had ended meanwhile still running.
+   */
+  get listingStale(): string | undefined {
+    const stale = staleListing(this.listing);
+    return stale && staleText(stale);
+  }
+
+  /** The jobs submitted and not yet known to be gone, as last listed (each job's `listedAt`; {@link listingStale}). */
   get jobList(): JobInfo[] {
     return [...this.jobs.values()].filter((j) => j.state !== 'gone');
   }
@@ -716,7 +733,10 @@ export abstract class JobQueueCluster {
       const mine = await this.liveWorkerNames();
       if (mine.length >= n) return;
       if (this.failure) throw this.failure;
-      if (Date.now() > end) throw new Error(`${this.kind} cluster: ${mine.length} of ${n} workers connected after ${timeoutMs} ms; jobs: ${this.jobList.map((j) => `${j.id} ${j.requeued ? 'requeued, pending' : j.state}`).join(', ') || 'none'}`);
+      if (Date.now() > end) {
+        const stale = this.listingStale;
+        throw new Error(`${this.kind} cluster: ${mine.length} of ${n} workers connected after ${timeoutMs} ms; jobs: ${this.jobList.map((j) => `${j.id} ${j.requeued ? 'requeued, pending' : j.state}`).join(', ') || 'none'}${stale ? ` (as last listed: ${stale})` : ''}`);
+      }
       await new Promise((r) => setTimeout(r, 250));
     }
   }
@@ -1058,6 +1078,8 @@ export abstract class JobQueueCluster {
         j.rerun = false;
       }
       if (l?.restarts !== undefined) this.restarts.set(j.id, l.restarts);
+      // The listing's own time, as the dashboard's stale rows say it.
+      if (l) j.listedAt = this.listing.lastListed;
       if (l) mine.set(j.id, j.requeued ? { ...l, state: 'pending', requeued: true } : l);
       // One this cluster cancelled stays gone: listed again, it was taken back as running, cancelled
       // again as a surplus (said as the cluster's own cancel, for a cause that had not happened)

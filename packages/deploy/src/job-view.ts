@@ -8,7 +8,7 @@
  * object as a list): `batch jobs`, one row per job, and `batch job counts`. Pure: job-cluster.ts
  * keeps the records and publishes after a look that changed them.
  */
-import { utc, type StaleListing } from './listing-health.js';
+import { staleText, utc, type StaleListing } from './listing-health.js';
 
 /** A job's state on the dashboard. */
 export type ViewState = 'pending' | 'running' | 'requeued' | 'failed' | 'done';
@@ -100,7 +100,7 @@ export function endedView(f: EndFacts, now: number): EndedJobView {
 export function jobView(live: readonly LiveJob[], ended: readonly EndedJobView[], endedCounts: { failed: number; done: number }, connected?: ReadonlySet<string>, stale?: StaleListing):
 { rows: JobViewRow[]; counts: Record<ViewState, number> & { listing?: string } } {
   const counts: Record<ViewState, number> & { listing?: string } = { pending: 0, running: 0, requeued: 0, ...endedCounts };
-  if (stale) counts.listing = `stale: the batch system has not listed the jobs since ${stale.lastListed} (failing since ${stale.since}: ${stale.error}); the live jobs' states are the last listed`;
+  if (stale) counts.listing = `stale: ${staleText(stale)}; the live jobs' states are the last listed`;
   const rows: JobViewRow[] = [];
   for (const j of live) {
     const state = liveState(j);

@@ -42,6 +42,11 @@ export interface StaleListing {
   error: string;
 }
 
+/** What a stale listing is, for a message: `the batch system has not listed the jobs since … (failing since …: …)`. */
+export function staleText(s: StaleListing): string {
+  return `the batch system has not listed the jobs since ${s.lastListed} (failing since ${s.since}: ${s.error})`;
+}
+
 /** The stale listing for the view (undefined while the listing is current). */
 export function staleListing(h: ListingHealth): StaleListing | undefined {
   if (!h.failing) return undefined;

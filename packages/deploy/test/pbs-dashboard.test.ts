@@ -67,9 +67,15 @@ t.test('while qstat fails the rows say they are the last listed, with when and w
   const stale = await published((rows) => rows[0]?.state !== 'running');
   t.match(stale.rows[0], { job: id, state: /^running \(stale: as listed at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$/ }, 'the job\'s row says its state is the last listed, and when');
   t.match(stale.counts.listing, /^stale: the batch system has not listed the jobs since \S+Z \(failing since \S+Z: qstat -u \S+ failed \(exit 1\): qstat: cannot reach the server\); the live jobs' states are the last listed$/, 'the counts say why');
+  // jobList said `running` with nothing to tell it was the last listing's, not the batch system's now.
+  t.match(cluster.listingStale, /^the batch system has not listed the jobs since \S+Z \(failing since \S+Z: qstat -u \S+ failed \(exit 1\): qstat: cannot reach the server\)$/, 'the cluster says its jobList is the last listed, and why');
+  const listedAt = cluster.jobList.find((j) => j.id === id)?.listedAt;
+  t.ok(listedAt !== undefined && new Date(listedAt).toISOString().replace(/\.\d+Z$/, 'Z') <= /since (\S+Z) \(/.exec(cluster.listingStale!)![1]!, `the job says when it was last listed (${listedAt}), not later than the listing it is stale since`);
   rmSync(join(dir, 'qstat-down'));
   t.match(await said(/lists the jobs again/), /^pbs cluster: the batch system lists the jobs again after \d+ s of failed looks \(the last: qstat -u \S+ failed \(exit 1\): qstat: cannot reach the server\); the dashboard's job states are current again$/);
   const back = await published((rows, counts) => rows[0]?.state === 'running' && !('listing' in counts));
   t.match(back.rows[0], { job: id, state: 'running' }, 'current again');
+  t.equal(cluster.listingStale, undefined, 'the jobList is current again');
+  t.ok(cluster.jobList.find((j) => j.id === id)!.listedAt! > listedAt!, 'listed again since');
   await cluster.close();
 });
