@@ -8,7 +8,9 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CHECKOUT_TAG, NetLab, netnsUnavailable, sweepStaleLabs } from '../packages/worker/test/netns.js';
+import { CHECKOUT_TAG, NETNS_PREFIX, NetLab, netnsUnavailable, sweepStaleLabs } from '../packages/worker/test/netns.js';
+import { workerCli } from '../packages/worker/test/procs.js';
+import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
 
 const script = fileURLToPath(new URL('../scripts/netns.sh', import.meta.url));
 
@@ -59,4 +61,18 @@ t.test('NetLab names its namespaces after this checkout and process, and the nex
   t.notOk(sweepStaleLabs().includes(lab.id), 'a live process\'s lab is not swept');
   t.ok(namespaces().includes(`gluon-${lab.id}-c`), 'and is still there');
   t.throws(() => sweepStaleLabs('Bad tag'), { message: /^sweepStaleLabs: a tag is lowercase letters, digits and inner dashes, got 'Bad tag'$/ });
+});
+
+t.test('a worker on another host started without --listen-host: the scheduler says its loopback data address is out of the other hosts\' reach', { skip: netnsUnavailable() ?? false }, async (t) => {
+  // Found by the hosts trial: it joined advertising ws://127.0.0.1:PORT and nothing was said, its
+  // results then fetched by the other hosts' workers and clients from their own machines.
+  const lab = await NetLab.create({ sched: `${NETNS_PREFIX}1`, w1: `${NETNS_PREFIX}11`, w2: `${NETNS_PREFIX}12` }, { tls: false });
+  t.teardown(() => lab.destroy());
+  const s = await lab.startScheduler('sched');
+  const reachable = await lab.startWorker('w1', s.address, ['--nthreads', '1']);
+  const local = lab.start('w2', workerCli, [s.address, '--nthreads', '1', '--name', 'w2'], { nodeArgs: WORKER_V8_FLAGS });
+  const joined = await local.waitFor(/^worker \S+ at (ws:\/\/127\.0\.0\.1:\d+) connected to /m);
+  const line = (await s.proc.waitFor(/^.*worker w2 joined from 10\.201\.0\.12 but advertises .*$/m))[0];
+  t.match(line, `worker w2 joined from ${NETNS_PREFIX}12 but advertises ${joined[1]}, a loopback address: workers and clients on other hosts would dial their own machine for its results (gluon-worker listens on 127.0.0.1 unless given --listen-host): start it with --listen-host ${NETNS_PREFIX}12`);
+  t.notMatch(s.proc.output(), `worker ${reachable.name} joined from ${NETNS_PREFIX}11 but`, 'a worker given --listen-host is not named');
 });

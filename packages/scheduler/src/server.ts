@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import {
-  checkOptionKeys, checkTokenOption, hopProbe, inMicrotask, logText, readTlsMaterial, checkTlsOptionKeys,
+  checkOptionKeys, checkTokenOption, hopProbe, inMicrotask, isLoopbackHost, logText, readTlsMaterial, checkTlsOptionKeys,
   CLIENT_TO_SCHEDULER, CloseCode, listen, listenUnix, tooLargeReason, type AcceptConnectionsOptions, type UnixListener, WORKER_TO_SCHEDULER, type Connection, type Hello, type Inbound, type Listener,
   type Logger, type Message, type TlsOptions,
 } from '@gluon/protocol';
@@ -450,6 +451,11 @@ export class Scheduler implements DashboardSource {
     const held = Object.keys(holding.keys ?? {}).length;
     this.churn.event(Date.now(), 'joined', `worker ${w.name} joined from ${w.host} (${w.address}, ${countOf(w.nthreads, 'thread')}`
       + `${w.memoryLimit ? `, memory limit ${formatBytes(w.memoryLimit)}` : ''}${held ? `, holding ${countOf(held, 'result')} from before` : ''})`);
+    const unreachable = loopbackFromAfar(w.address, conn.from);
+    if (unreachable) {
+      this.log(`worker ${w.name} joined from ${unreachable} but advertises ${w.address}, a loopback address: workers and clients on other hosts `
+        + `would dial their own machine for its results (gluon-worker listens on 127.0.0.1 unless given --listen-host): start it with --listen-host ${unreachable}, or the address of its host they reach`);
+    }
   }
 
   private clientConnected(id: string, conn: Connection, hello: Hello): void {
@@ -677,4 +683,17 @@ function memoryLine(what: string): string {
 /** Starts a scheduler; see {@link SchedulerOptions}. */
 export function startScheduler(opts: SchedulerOptions = {}): Promise<Scheduler> {
   return Scheduler.start(opts);
+}
+
+/**
+ * The address a worker connected from, when that is another host's and the data address it
+ * advertises is loopback: gluon-worker binds 127.0.0.1 unless given --listen-host, and a worker
+ * on another host so started joined with nothing said (found by the hosts trial), its results
+ * then out of every other host's reach. Undefined otherwise (a Unix socket's `from` is no address).
+ */
+function loopbackFromAfar(address: string, from: string | undefined): string | undefined {
+  const advertised = /^wss?:\/\/(\[[^\]]*\]|[^/:]+)/.exec(address)?.[1];
+  const peer = from?.replace(/:\d+$/, '').replace(/^\[|\]$/g, '').replace(/^::ffff:/i, '');
+  if (advertised === undefined || !peer || isIP(peer) === 0 || !isLoopbackHost(advertised) || isLoopbackHost(peer)) return undefined;
+  return peer;
 }
