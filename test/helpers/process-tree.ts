@@ -20,6 +20,13 @@ export function descendants(pid: number): number[] {
   return out;
 }
 
+/**
+ * A node process's name as /proc/PID/comm (and `ps -o comm`) shows it: its executable's, `node`,
+ * on Node 20 and 22; Node 24 names its main thread `MainThread`, and the main thread's name is the
+ * process's. A `process.title` set later replaces either.
+ */
+export const NODE_COMM = /^(node|MainThread)$/;
+
 /** Whether process `pid` still exists. */
 export const alive = (pid: number): boolean => {
   try {

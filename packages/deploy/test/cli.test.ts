@@ -5,7 +5,7 @@ import { Client } from '@gluon/client';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtures, repo } from './helpers.js';
-import { descendants } from '../../../test/helpers/process-tree.js';
+import { descendants, NODE_COMM } from '../../../test/helpers/process-tree.js';
 
 /** gluon-cluster as a user runs it: the job script it would submit, bad values, and a real submit/cancel (fake PBS). */
 const bin = join(repo, 'packages/deploy/bin/gluon-cluster.js');
@@ -303,7 +303,7 @@ t.test('npx gluon-cluster: run by npm through sh, it names its own pid, whose SI
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const run = startWithFakePbs(t, dir, 'npm', ['exec', '--offline', '--', 'gluon-cluster', 'pbs', '--jobs', '2', '--host', '127.0.0.1']);
   const ids = (await run.waitFor(/^submitted 2 pbs job\(s\): (.*)$/m))[1]!.split(' ');
-  const cli = descendants(run.child.pid!).find((p) => { try { return /gluon-cluster\0pbs\0/.test(readFileSync(`/proc/${p}/cmdline`, 'latin1')) && readFileSync(`/proc/${p}/comm`, 'latin1').trim() === 'node'; } catch { return false; } });
+  const cli = descendants(run.child.pid!).find((p) => { try { return /gluon-cluster\0pbs\0/.test(readFileSync(`/proc/${p}/cmdline`, 'latin1')) && NODE_COMM.test(readFileSync(`/proc/${p}/comm`, 'latin1').trim()); } catch { return false; } });
   t.ok(cli, 'gluon-cluster runs below npm');
   const stat = readFileSync(`/proc/${cli}/stat`, 'latin1');
   const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
