@@ -308,14 +308,17 @@ t.test('npx gluon-cluster: run by npm through sh, it names its own pid, whose SI
   const stat = readFileSync(`/proc/${cli}/stat`, 'latin1');
   const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
   const parentComm = readFileSync(`/proc/${parent}/comm`, 'latin1').trim();
+  process.kill(cli!, 'SIGINT');
+  await run.waitFor(/^gluon-cluster: SIGINT: cancelling 2 job\(s\)$/m);
+  // Read once this later stderr line is in: the note goes to stderr and "submitted" to stdout, and
+  // a test process scheduled late reads both pipes in one turn, stdout's first (Node 22, loaded:
+  // the note was not in yet).
   if (parent !== run.child.pid) {
     t.match(parentComm, /^(sh|dash|bash)$/, 'its parent is the shell npm runs it through');
     t.match(run.out(), new RegExp(`^gluon-cluster: pid ${cli}, run by npm through sh \\(pid ${parent}\\), which holds a SIGINT sent to npm's pid alone until gluon-cluster ends: stop it with Ctrl-C, a SIGTERM to npm, or a SIGINT or SIGTERM to pid ${cli}$`, 'm'), 'it names its own pid and what stops it');
   } else {
     t.notMatch(run.out(), /run by npm through sh/, 'the shell exec\'d it (npm is its parent): a SIGINT to npm reaches it, nothing to say');
   }
-  process.kill(cli!, 'SIGINT');
-  await run.waitFor(/^gluon-cluster: SIGINT: cancelling 2 job\(s\)$/m);
   t.equal(await run.exited, 0, `npm exits 0 with it:\n${run.out()}`);
   t.same(readFileSync(join(dir, 'deleted'), 'utf8').trim().split('\n').sort(), [...ids].sort(), 'qdel for both jobs');
 });
