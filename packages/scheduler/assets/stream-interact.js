@@ -2,7 +2,7 @@
 // worker, thread, start, duration, result size; a transfer: keys, from → to, bytes, duration).
 // The wheel zooms the time axis around the pointer, dragging pans it, both within the bars the
 // page retains (the scheduler keeps 5 minutes); the view then stays put instead of scrolling.
-// Double-click or "Live" follows now again.
+// Double-click or "Live" follows now again (in a performance report: "Whole report" shows it whole).
 import { el, fmtAge, fmtBytes } from './format.js';
 import { labelOf } from './worker-labels.js';
 
@@ -158,7 +158,7 @@ export function attachStreamInteraction(chart) {
 function streamControls(chart) {
   if (chart.controls) return chart.controls;
   const label = el('span', { class: 'muted stream-range' });
-  const live = el('button', { type: 'button', class: 'stream-live', title: 'Follow the latest tasks again (or double-click the stream)' }, 'Live');
+  const live = el('button', { type: 'button', class: 'stream-live' }, 'Live');
   const zoom = (f) => () => {
     const { lo, hi } = chart.shown();
     const mid = (lo + hi) / 2;
@@ -167,7 +167,7 @@ function streamControls(chart) {
     c.update();
   };
   const zin = el('button', { type: 'button', class: 'stream-zoom-in', title: 'Zoom in (or the mouse wheel over the stream)' }, '+');
-  const zout = el('button', { type: 'button', class: 'stream-zoom-out', title: 'Zoom out, up to the retained 5 minutes' }, '−');
+  const zout = el('button', { type: 'button', class: 'stream-zoom-out' }, '−');
   zin.onclick = zoom(0.5);
   zout.onclick = zoom(2);
   live.onclick = () => {
@@ -181,7 +181,15 @@ function streamControls(chart) {
     update() {
       const { lo, hi } = chart.shown();
       live.disabled = chart.zoom === null;
-      label.textContent = chart.zoom ? `${clock(lo)} – ${clock(hi)} (${duration(hi - lo)}); drag to pan, wheel to zoom` : 'following now; wheel to zoom, drag to pan, hover a bar for details';
+      // A performance report (its replay sets retainedMs, after this was made) follows nothing:
+      // it said 'following now', 'Live' and 'up to the retained 5 minutes' over a recorded window.
+      const report = chart.retainedMs !== undefined;
+      const liveText = report ? 'Whole report' : 'Live';
+      if (live.textContent !== liveText) live.textContent = liveText;
+      live.title = report ? 'Show the whole report again (or double-click the stream)' : 'Follow the latest tasks again (or double-click the stream)';
+      zout.title = report ? 'Zoom out, up to the whole report' : 'Zoom out, up to the retained 5 minutes';
+      label.textContent = chart.zoom ? `${clock(lo)} – ${clock(hi)} (${duration(hi - lo)}); drag to pan, wheel to zoom`
+        : `${report ? 'the whole report' : 'following now'}; wheel to zoom, drag to pan, hover a bar for details`;
       Object.assign(chart.container.dataset, { lo: String(Math.round(lo)), hi: String(Math.round(hi)), zoomed: String(chart.zoom !== null) });
     },
   };

@@ -185,6 +185,11 @@ t.test('a report of a 10-minute window shows and zooms over the whole window', {
   await page.waitForFunction((n) => Number((document.querySelector('#stream') as HTMLElement).dataset.bars) === n, bars, { timeout: 120_000 });
   t.pass(`all ${bars} bars of the 10 minutes are in view, not only the last 2 minutes'`);
   t.match(await page.textContent('#stream-note'), /last 10\.\d min/, 'the stream says it spans the window');
+  // A report follows nothing: its stream's controls said 'following now' and 'Live', and the
+  // zoom-out button 'up to the retained 5 minutes' (the operator trial).
+  t.equal(await page.textContent('.stream-range'), 'the whole report; wheel to zoom, drag to pan, hover a bar for details', 'the stream says it shows the whole report');
+  t.equal(await page.textContent('.stream-live'), 'Whole report', 'the button back to it says so');
+  t.match(await page.getAttribute('.stream-zoom-out', 'title'), /up to the whole report$/, 'zooming out goes up to the whole report');
   // Zoom in, then all the way out: the zoom reaches back to the window's start, past the live page's 5 minutes.
   await page.click('.stream-zoom-in');
   await page.waitForFunction((n) => Number((document.querySelector('#stream') as HTMLElement).dataset.bars) < n, bars, { timeout: 120_000 });
