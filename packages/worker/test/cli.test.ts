@@ -12,7 +12,7 @@ function run(args: string[]): Promise<{ code: number | string; out: string }> {
   let out = '';
   child.stdout!.on('data', (d) => { out += d; });
   child.stderr!.on('data', (d) => { out += d; });
-  return new Promise((res) => child.on('exit', (c, s) => res({ code: c ?? s ?? -1, out })));
+  return new Promise((res) => child.on('close', (c, s) => res({ code: c ?? s ?? -1, out })));
 }
 
 t.test('--max-send-backlog: listed with its default, and a bad value exits 2 naming the flag, the range or form, and the value', async (t) => {
@@ -44,7 +44,7 @@ function runUntil(args: string[], started: RegExp): Promise<{ code: number | str
   const look = (d: Buffer) => { out += d; if (!seen && started.test(out)) { seen = true; child.kill('SIGKILL'); } };
   child.stdout!.on('data', look);
   child.stderr!.on('data', look);
-  return new Promise((res) => child.on('exit', (c, s) => res({ code: seen ? 'started' : c ?? s ?? -1, out })));
+  return new Promise((res) => child.on('close', (c, s) => res({ code: seen ? 'started' : c ?? s ?? -1, out })));
 }
 
 t.test('--listen-host 0.0.0.0 with a scheduler on another host exits 2: peers would dial wss://0.0.0.0:PORT, their own host', async (t) => {

@@ -23,7 +23,7 @@ export interface Proc {
   output(): string;
   /** Resolves with the first match of `re` in the output (past or future), or rejects after `ms`. */
   waitFor(re: RegExp, ms?: number): Promise<RegExpMatchArray>;
-  /** Resolves with the exit code (or signal name), or rejects after `ms`. */
+  /** Resolves with the exit code (or signal name) once the output is all read, or rejects after `ms`. */
   exited(ms?: number): Promise<number | string>;
   kill(sig?: NodeJS.Signals): void;
 }
@@ -71,7 +71,10 @@ export function startCommand(command: string, args: string[], env: NodeJS.Proces
     }
     for (const w of [...waiters]) w();
   });
-  child.on('exit', (code, signal) => {
+  // 'close', not 'exit': 'exit' can come before the last of the output is read (libuv reaps every
+  // exited child on any SIGCHLD, so another child's exit, seen while this process was busy, reaps
+  // this one before its pipes were polled); a test reading output() after exited() lost lines.
+  child.on('close', (code, signal) => {
     exit = code ?? signal ?? -1;
     live.delete(child);
     for (const w of [...waiters]) w();
