@@ -42,7 +42,7 @@ function run(cmd: string, args: string[], cwd: string, ms = 10 * 60_000): Promis
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
     child.on('error', reject);
-    child.on('exit', (code, sig) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited ${code ?? sig}:\n${out}`))));
+    child.on('close', (code, sig) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited ${code ?? sig}:\n${out}`))));
   });
 }
 
@@ -56,7 +56,7 @@ function launch(line: string[], cwd: string): Proc {
 /** Stops an npx-started process as a user would (SIGTERM to npm) and waits for it. */
 async function stop(t: { ok(v: unknown, m: string): void }, p: Proc, what: string): Promise<void> {
   p.kill('SIGTERM');
-  t.ok(['SIGTERM', 0, 143].includes(await p.exited(30_000)), `${what} stopped on SIGTERM`);
+  t.ok(['SIGTERM', 0, 143].includes(await p.exited()), `${what} stopped on SIGTERM`);
 }
 
 /** A scheduler and two workers started with `npx` in `cwd`; resolves with their processes and addresses. */
