@@ -29,7 +29,7 @@ t.test('Ctrl-C while merging: says so, exits 130, the run directory as it was', 
   execFileSync('mkfifo', [summary]);
   const p = spawn(process.execPath, [CLI, '--merge-only', '--run-dir', runDir, '--min-events-per-fs', '3'], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
-  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => p.on('exit', (code, signal) => resolve([code, signal])));
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => p.on('close', (code, signal) => resolve([code, signal])));
   const said = printed(p.stderr, /interrupted \(SIGINT\)[^\n]*\n/, 'interrupted line');
   said.catch(() => {});
   // Opening the pipe for writing returns once the merge has opened it for reading. A merge that

@@ -34,7 +34,7 @@ t.test('no workers: a waiting notice, and the run goes on when a worker joins', 
   t.teardown(() => { if (p.exitCode === null) p.kill('SIGKILL'); });
   let stdout = '', stderr = '';
   p.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
-  const exited = new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => p.on('close', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no "waiting for workers" line within 120 s; got:\n${stdout}\n${stderr}`)), 120_000);
     p.stdout.on('data', (b: Buffer) => {

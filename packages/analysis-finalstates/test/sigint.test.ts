@@ -66,7 +66,7 @@ for (const [sig, code, what] of [['SIGINT', 130, 'Ctrl-C'], ['SIGHUP', 129, 'SIG
   execFileSync('mkfifo', [summary]);
   const p = spawn(process.execPath, [CLI, '--data-dir', data, '--n-workers', '0', '--chunk-size', '100', '--run-dir', runDir], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
-  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => p.on('exit', (code, signal) => resolve([code, signal])));
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => p.on('close', (code, signal) => resolve([code, signal])));
   let stderr = '';
   p.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
   p.stdout.resume();

@@ -51,7 +51,7 @@ if (why) {
     p.stdout!.on('data', (d) => (stdout += d));
     p.stderr!.on('data', (d) => (stderr += d));
     const bound = boundMs === undefined ? undefined : setTimeout(() => { p.kill('SIGTERM'); stderr += `\n[the test stopped it: still running after ${boundMs / 1000} s]`; }, boundMs);
-    const code = await new Promise((r) => p.on('exit', r));
+    const code = await new Promise((r) => p.on('close', r));
     clearTimeout(bound);
     return { code, stdout, stderr };
   }

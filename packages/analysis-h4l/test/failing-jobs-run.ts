@@ -40,7 +40,7 @@ export async function runWithFailingJobs(t: Test, cli: string, args: string[], d
   const p = spawn(process.execPath, [cli, ...args, '--cluster', 'pbs', '--jobs', '2', '--job-prologue', 'exit 3', '--max-failed-jobs', '2', '--job-log-directory', logs],
     { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
-  const exited = new Promise<FailedRun['exit']>((resolve) => p.on('exit', (code, sig) => resolve([code, sig])));
+  const exited = new Promise<FailedRun['exit']>((resolve) => p.on('close', (code, sig) => resolve([code, sig])));
   let stdout = '';
   p.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
   const stderr0 = await Promise.race([printed(p.stderr, /not submitting more[^\n]*\n/, 'the cluster giving up'),

@@ -103,7 +103,7 @@ export async function interruptBatchRun(t: Test, cli: string, args: string[], di
   delete env.GLUON_TOKEN;
   const p = spawn(process.execPath, [cli, ...args, '--cluster', 'pbs', '--jobs', '1', '--no-dashboard'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
-  const exited = new Promise<Interrupted['exit']>((resolve) => p.on('exit', (code, sig) => resolve([code, sig])));
+  const exited = new Promise<Interrupted['exit']>((resolve) => p.on('close', (code, sig) => resolve([code, sig])));
   let stderr = '';
   p.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
   const stdout = await printed(p.stdout, /waiting for workers[^\n]*\n/, '"waiting for workers" line');

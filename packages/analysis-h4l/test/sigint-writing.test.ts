@@ -33,7 +33,7 @@ for (const [sig, code, what] of [['SIGINT', 130, 'Ctrl-C'], ['SIGHUP', 129, 'SIG
   const p = spawn(process.execPath, [CLI, 'run', '--config', config, '--data-dir', data, '--n-workers', '0', '--chunk-size', '100', '--out', out],
     { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
-  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => p.on('exit', (code, signal) => resolve([code, signal])));
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => p.on('close', (code, signal) => resolve([code, signal])));
   let stdout = '';
   let stderrText = '';
   p.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });

@@ -82,7 +82,7 @@ t.test('Ctrl-C on a run with a LocalCluster: the run handles it (closes the clus
   const start = (mode: string) => {
     const p = spawn(process.execPath, [fixture, mode], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
     t.teardown(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
-    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => p.on('exit', (code, signal) => resolve([code, signal])));
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => p.on('close', (code, signal) => resolve([code, signal])));
     let out = '';
     p.stdout.on('data', (b: Buffer) => { out += b.toString(); });
     return { p, exited, stdout: () => out };
@@ -125,7 +125,7 @@ t.test('Ctrl-C while connecting to a --scheduler that does not answer: stops at 
   t.teardown(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });
   let stderr = '';
   p.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
-  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => p.on('exit', (code, signal) => resolve([code, signal])));
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => p.on('close', (code, signal) => resolve([code, signal])));
   await triedOnce;
   p.kill('SIGINT');
   t.same(await exited, [130, null], `exit 130, not the connection's failure: ${stderr}`);

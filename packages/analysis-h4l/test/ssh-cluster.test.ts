@@ -197,7 +197,7 @@ function onLogin(ssh: SshHosts, args: string[], cwd: string, env: NodeJS.Process
   p.stdout!.on('data', (d) => (stdout += d));
   p.stderr!.on('data', (d) => (stderr += d));
   const bound = boundMs === undefined ? undefined : setTimeout(() => { p.kill('SIGTERM'); stderr += `\n[the test stopped it: still running after ${boundMs / 1000} s]`; }, boundMs);
-  return new Promise((resolve) => p.on('exit', (code) => { clearTimeout(bound); resolve({ code: code ?? -1, stdout, stderr }); }));
+  return new Promise((resolve) => p.on('close', (code) => { clearTimeout(bound); resolve({ code: code ?? -1, stdout, stderr }); }));
 }
 
 /** Every output file but run.json the same bytes in `b` as in `a`. */
