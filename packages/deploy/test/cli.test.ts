@@ -247,7 +247,7 @@ function startWithFakePbs(t: TapTest, dir: string, command: string, args: string
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', r));
+  const exited = new Promise<number | null>((r) => child.on('close', r));
   const waitFor = (re: RegExp) => new Promise<RegExpExecArray>((resolve, reject) => {
     const look = () => {
       const m = re.exec(out);
@@ -257,10 +257,10 @@ function startWithFakePbs(t: TapTest, dir: string, command: string, args: string
     };
     const gone = (code: number | null) => { done(); reject(new Error(`exited (${code}) before ${re}:\n${out}`)); };
     const timer = setTimeout(() => { done(); reject(new Error(`no ${re} within ${HANG_BOUND_MS} ms:\n${out}`)); }, HANG_BOUND_MS);
-    const done = () => { clearTimeout(timer); child.stdout.off('data', look); child.stderr.off('data', look); child.off('exit', gone); };
+    const done = () => { clearTimeout(timer); child.stdout.off('data', look); child.stderr.off('data', look); child.off('close', gone); };
     child.stdout.on('data', look);
     child.stderr.on('data', look);
-    child.once('exit', gone);
+    child.once('close', gone);
     look();
   });
   return { child, out: () => out, exited, waitFor };
@@ -410,7 +410,7 @@ t.test('gluon-cluster pbs whose jobs end before their worker joins: each logged,
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
-  const status = await new Promise<number | null>((r) => child.on('exit', r));
+  const status = await new Promise<number | null>((r) => child.on('close', r));
   t.equal(status, 1, `exit 1 once it gave up:\n${out}`);
   // The stand-in qstat keeps no ended jobs, as a PBS server without job history (pbs.ts).
   const ended = [...out.matchAll(/^gluon-cluster: pbs cluster: job (\S+) ended before its worker joined \(unknown to qstat -x \(no job history on the server: PBS job_history_enable = False, or Torque past keep_completed or deleted while queued; a qdel is counted as a failure\)\); read (\S+)/gm)];

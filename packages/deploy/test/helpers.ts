@@ -232,7 +232,7 @@ Promise<{ ids: string[]; code: number | null; signal: NodeJS.Signals | null; std
   let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
-  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   const ids = await within(new Promise<string[]>((resolve, reject) => {
     child.stdout!.on('data', (d) => {
       stdout += d;

@@ -43,7 +43,7 @@ function start(name: string, args: string[], pathDir?: string, env: NodeJS.Proce
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | string>((r) => child.on('exit', (c, s) => { live.delete(child); r(c ?? s ?? -1); }));
+  const exited = new Promise<number | string>((r) => child.on('close', (c, s) => { live.delete(child); r(c ?? s ?? -1); }));
   return { child, out: () => out, exited };
 }
 

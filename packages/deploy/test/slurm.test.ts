@@ -39,9 +39,9 @@ if (why) {
     const victim = ids[0]!;
     const sum = await sumThrough(cluster, 200, 25, async () => { execFileSync('scancel', [victim]); });
     t.equal(sum, (200 * 199) / 2, `every task finished although job ${victim} was cancelled mid-run`);
-    for (let i = 0; i < 240 && squeueIds().includes(victim); i++) await new Promise((r) => setTimeout(r, 250));
+    for (let i = 0; i < 480 && squeueIds().includes(victim); i++) await new Promise((r) => setTimeout(r, 250));
     t.notOk(squeueIds().includes(victim), 'the cancelled job left squeue');
-    for (let i = 0; i < 240 && cluster.jobList.filter((j) => !ids.includes(j.id)).length === 0; i++) await new Promise((r) => setTimeout(r, 250));
+    for (let i = 0; i < 480 && cluster.jobList.filter((j) => !ids.includes(j.id)).length === 0; i++) await new Promise((r) => setTimeout(r, 250));
     const replacement = cluster.jobList.find((j) => !ids.includes(j.id));
     t.ok(replacement, `scale(2) still holds: job ${replacement?.id} replaces ${victim}`);
     await cluster.waitForWorkers(2, 180_000);
@@ -49,7 +49,7 @@ if (why) {
     const all = [...ids, ...cluster.jobList.map((j) => j.id)];
     await cluster.scale(0);
     t.same(cluster.jobList, [], 'scale(0) cancelled the rest');
-    for (let i = 0; i < 240 && all.some((id) => squeueIds().includes(id)); i++) await new Promise((r) => setTimeout(r, 250));
+    for (let i = 0; i < 480 && all.some((id) => squeueIds().includes(id)); i++) await new Promise((r) => setTimeout(r, 250));
     t.same(squeueIds().filter((id) => all.includes(id)), [], 'after scale(0) squeue lists none of its jobs');
 
     await cluster.scale(1);
@@ -65,7 +65,7 @@ if (why) {
     t.equal(end.ids.length, 2, `two jobs submitted (${end.ids.join(', ')})`);
     t.equal(end.signal, 'SIGINT', 'the script still ended by SIGINT');
     t.match(end.stderr, `slurm cluster: the process is ending without close(): scancel ${end.ids.join(' ')}: done`);
-    for (let i = 0; i < 240 && end.ids.some((id) => squeueIds().includes(id)); i++) await new Promise((r) => setTimeout(r, 250));
+    for (let i = 0; i < 480 && end.ids.some((id) => squeueIds().includes(id)); i++) await new Promise((r) => setTimeout(r, 250));
     t.same(squeueIds().filter((id) => end.ids.includes(id)), [], 'squeue lists none of its jobs');
     // A job that started before its scancel wrote slurm-<id>.out where the test runs (the checkout).
     const strays = readdirSync('.').filter((f) => end.ids.some((id) => f.startsWith(`slurm-${id.split('_')[0]}`)));
@@ -96,7 +96,7 @@ if (why) {
     const kept = cluster.jobList.map((j) => j.id);
     t.equal(kept.length, 2, `two tasks kept (${kept.join(', ')})`);
     if (pending.length === 1) t.notOk(kept.includes(pending[0]!), `the pending task ${pending[0]} was the one cancelled`);
-    for (let i = 0; i < 240 && listed().length > 2; i++) await new Promise((r) => setTimeout(r, 250));
+    for (let i = 0; i < 480 && listed().length > 2; i++) await new Promise((r) => setTimeout(r, 250));
     t.equal(listed().length, 2, 'squeue lists two tasks');
     await cluster.close();
     t.same(listed(), [], 'after close() squeue lists none of the array\'s tasks');
@@ -115,7 +115,7 @@ if (why) {
     let text = '';
     run.stdout.on('data', (d) => (text += d));
     run.stderr.on('data', (d) => (text += d));
-    const code = await new Promise<number | null>((r) => run.on('exit', r));
+    const code = await new Promise<number | null>((r) => run.on('close', r));
     t.equal(code, 0, `gluon-h4l run exited 0:\n${text.slice(-2000)}`);
     const ids = /slurm: submitted 2 jobs \(([\d_]+), ([\d_]+)\)/.exec(text)?.slice(1) ?? [];
     t.equal(ids.length, 2, 'it submitted two Slurm jobs');
@@ -139,7 +139,7 @@ if (why) {
     let text = '';
     run.stdout.on('data', (d) => (text += d));
     run.stderr.on('data', (d) => (text += d));
-    const code = await new Promise<number | null>((r) => run.on('exit', r));
+    const code = await new Promise<number | null>((r) => run.on('close', r));
     t.equal(code, 0, `gluon-finalstates exited 0:\n${text.slice(-2000)}`);
     const ids = /slurm: submitted 2 jobs \(([\d_]+), ([\d_]+)\)/.exec(text)?.slice(1) ?? [];
     t.equal(ids.length, 2, 'it submitted two Slurm jobs');

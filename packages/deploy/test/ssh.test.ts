@@ -76,7 +76,7 @@ if (why) {
     let out = '';
     driver.stdout!.on('data', (d) => (out += d));
     driver.stderr!.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((r) => driver.on('exit', r));
+    const exited = new Promise<number | null>((r) => driver.on('close', r));
     // Both workers joined: the driver waits while the hosts' TLS files are looked at.
     const inspecting = await new Promise<boolean>((resolve) => {
       const look = () => { if (out.includes('{"step":"inspect"}')) { driver.stdout!.off('data', look); resolve(true); } };
@@ -136,7 +136,7 @@ if (why) {
     driver.stderr!.on('data', (d) => (out += d));
     // The driver bounds each of its waits (300 s); this only ends one that hangs past them all.
     const bound = setTimeout(() => { driver.kill('SIGKILL'); out += '\n[the test stopped it: still running after 900 s]'; }, 900_000);
-    const code = await new Promise<number | null>((r) => driver.on('exit', r));
+    const code = await new Promise<number | null>((r) => driver.on('close', r));
     clearTimeout(bound);
     t.equal(code, 0, `the driver exited 0:\n${out.slice(-4000)}`);
     const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown> & { step: string });
@@ -173,7 +173,7 @@ if (why) {
     let out = '';
     cli.stdout!.on('data', (d) => (out += d));
     cli.stderr!.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((r) => cli.on('exit', r));
+    const exited = new Promise<number | null>((r) => cli.on('close', r));
     return { cli, exited, output: () => out };
   }
 
@@ -184,7 +184,7 @@ if (why) {
       const timer = setTimeout(() => reject(new Error(`no "submitted 1 ssh job(s)" within 120 s:\n${run.output()}`)), 120_000);
       const look = () => { if (/submitted 1 ssh job\(s\)/.test(run.output())) { clearTimeout(timer); resolve(); } };
       run.cli.stdout!.on('data', look);
-      run.cli.once('exit', (c) => { clearTimeout(timer); reject(new Error(`gluon-cluster exited ${c}:\n${run.output()}`)); });
+      run.cli.once('close', (c) => { clearTimeout(timer); reject(new Error(`gluon-cluster exited ${c}:\n${run.output()}`)); });
     });
     return run;
   }
@@ -247,7 +247,7 @@ if (why) {
     cli.stderr!.on('data', (d) => (out += d));
     // Not a budget: it only ends the old wait, which gave up after five sessions.
     const bound = setTimeout(() => { cli.kill('SIGKILL'); out += '\n[the test stopped it: still running after 300 s]'; }, 300_000);
-    const code = await new Promise<number | null>((r) => cli.on('exit', r));
+    const code = await new Promise<number | null>((r) => cli.on('close', r));
     clearTimeout(bound);
     t.equal(code, 1, `exit 1:\n${out}`);
     t.match(out, /^gluon-cluster: no worker can come any more to the scheduler at wss:\/\/10\.201\.0\.1:\d+: its ssh worker session on 10\.201\.0\.99 ended before a worker joined, on every host it runs on \(a new session would run the same command on the same host\): 10\.201\.0\.99: ssh: connect to host 10\.201\.0\.99 port 22: No route to host\. Fix what it printed/m,
@@ -300,7 +300,7 @@ if (why) {
     let out = '';
     cli.stdout!.on('data', (d) => (out += d));
     cli.stderr!.on('data', (d) => (out += d));
-    const exited = new Promise<number | null>((r) => cli.on('exit', r));
+    const exited = new Promise<number | null>((r) => cli.on('close', r));
     // Until a worker runs on w1 or the cluster ended (bounded: 1200 looks of 100 ms).
     for (let i = 0; i < 1200 && cli.exitCode === null && !gluonOn('w1').some((c) => c.includes('gluon-worker')); i++) await new Promise((r) => setTimeout(r, 100));
     t.ok(gluonOn('w1').some((c) => c.includes('gluon-worker')), `a worker runs on w1:\n${out}`);
