@@ -19,7 +19,7 @@ import { SCHEDULER_V8_FLAGS } from '@gluon/scheduler/v8-flags';
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
 import { schedulerCli, start, workerCli } from '../../worker/test/procs.js';
 import { LoopbackRelay } from '../../protocol/test/loopback-relay.js';
-import { until } from '../../client/test/until.js';
+import { until } from '../../../test/helpers/until.js';
 
 type GetData = (address: string, keys: string[], timeoutMs?: number) => Promise<unknown>;
 

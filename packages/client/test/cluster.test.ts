@@ -14,6 +14,7 @@ import {
 } from '@gluon/client';
 import * as local from '@gluon/examples/tasks';
 import { repo, sharedCluster } from './shared-cluster.js';
+import { until } from '../../../test/helpers/until.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const tasks = remoteFrom<typeof local>('@gluon/examples/tasks');
@@ -232,7 +233,7 @@ t.test('a cancel that has resolved has settled its futures: cancelled, with thei
   const mark = join(scratch, `cancel-settled-${Date.now()}`);
   const running = client.submit(fx.spin.with({ pure: false }), mark);
   const dependent = client.submit(inc, running as never);
-  for (let i = 0; i < 1000 && !existsSync(mark); i++) await new Promise((r) => setTimeout(r, 20));
+  await until(() => existsSync(mark), 'the runaway task is running');
   t.ok(existsSync(mark), 'the runaway task is running');
   await client.cancel([running]);
   t.equal(running.status, 'cancelled', 'client.cancel(): the running task');
@@ -320,7 +321,7 @@ t.test('runaway tasks: timeoutMs fails them with a clear error, cancel stops the
   t.match(err.message, /TaskTimeoutError: task spin-\S+ ran longer than its timeoutMs of 200 ms; its thread was stopped/);
   const marks = [mark('a'), mark('b')];
   const spinners = marks.map((m) => client.submit(fx.spin.with({ pure: false }), m));
-  for (let i = 0; i < 1000 && !marks.every((m) => existsSync(m)); i++) await new Promise((r) => setTimeout(r, 20));
+  await until(() => marks.every((m) => existsSync(m)), 'both workers run a runaway task');
   t.ok(marks.every((m) => existsSync(m)), 'both workers run a runaway task');
   await client.cancel(spinners);
   t.same(await client.gather(client.map(inc, [1, 2, 3, 4])), [2, 3, 4, 5], 'both workers run tasks again');
@@ -443,7 +444,7 @@ t.test('published values reach the dashboard, from the client and from a task', 
   client.publish('client-topic', { answer: 42, xs: [1, 2] });
   t.equal(await client.submit(fx.publishFromTask, 'task-topic', 'hello').result(), 'hello');
   let topics: Record<string, { value: unknown }> = {};
-  for (let i = 0; i < 100 && !(topics['client-topic'] && topics['task-topic']); i++) {
+  for (let i = 0; i < 4000 && !(topics['client-topic'] && topics['task-topic']); i++) {
     await new Promise((r) => setTimeout(r, 30));
     const res = await fetch(new URL('api/state', cluster.dashboardUrl));
     topics = ((await res.json()) as { topics: typeof topics }).topics;

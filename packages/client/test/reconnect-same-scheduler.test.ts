@@ -19,7 +19,7 @@ import { connect } from '@gluon/protocol';
 import { Client, remoteFrom } from '@gluon/client';
 import { startScheduler, startWorker, type Proc } from '../../worker/test/procs.js';
 import { LoopbackRelay } from '../../protocol/test/loopback-relay.js';
-import { until } from './until.js';
+import { until } from '../../../test/helpers/until.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { sumAll } = remoteFrom<typeof import('./fixtures/tasks.mjs')>(pathToFileURL(join(here, 'fixtures/tasks.mjs')));

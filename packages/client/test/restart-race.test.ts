@@ -17,7 +17,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
 import { Client, remoteFrom } from '@gluon/client';
 import { startScheduler, startWorker, type Proc } from '../../worker/test/procs.js';
-import { until } from './until.js';
+import { until } from '../../../test/helpers/until.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { gatedRun, sumAll } = remoteFrom<typeof import('./fixtures/tasks.mjs')>(pathToFileURL(join(here, 'fixtures/tasks.mjs')));

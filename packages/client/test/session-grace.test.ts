@@ -14,7 +14,7 @@ import t, { type Test } from 'tap';
 import { Client, remoteFrom, type Future } from '@gluon/client';
 import { startScheduler, startWorker, type Proc } from '../../worker/test/procs.js';
 import { LoopbackRelay } from '../../protocol/test/loopback-relay.js';
-import { until } from './until.js';
+import { until } from '../../../test/helpers/until.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { recordRun, sumAll } = remoteFrom<typeof import('./fixtures/tasks.mjs')>(pathToFileURL(join(here, 'fixtures/tasks.mjs')));

@@ -222,7 +222,7 @@ t.test('cancel stops a runaway task after a short grace: its thread is replaced,
   const mark = join(dir, 'started');
   const spinning = single.run({ key: 'spin-1', url, exportName: 'spin', args: [mark], data: {} });
   const behind = Array.from({ length: 6 }, (_, i) => single.run({ key: `inc-${i}`, url, exportName: 'inc', args: [i], data: {} }));
-  for (let i = 0; i < 1000 && !existsSync(mark); i++) await new Promise((r) => setTimeout(r, 20));
+  await until(() => existsSync(mark), 'the runaway task started');
   t.ok(existsSync(mark), 'the runaway task started');
   single.cancel('spin-1');
   t.match(await spinning, { ok: false, died: false, error: { name: 'TaskCancelled', message: /was cancelled and still ran after \d+ ms; its thread was stopped/ } });
@@ -461,7 +461,7 @@ t.test('shed() stops the task running longest, as a thread death naming the memo
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const mark = join(dir, 'started');
   const spinning = single.run({ key: 'spin-3', url, exportName: 'spin', args: [mark], data: {} });
-  for (let i = 0; i < 1000 && !existsSync(mark); i++) await new Promise((r) => setTimeout(r, 20));
+  await until(() => existsSync(mark), 'the runaway task started');
   t.equal(single.shed('RSS 2 GiB over 1 GiB'), 'spin-3');
   t.match(await spinning, { ok: false, died: true, error: { name: 'MemoryLimitExceeded', message: 'memory limit exceeded: RSS 2 GiB over 1 GiB; task spin-3 was running longest, so its thread was stopped' } });
 });
