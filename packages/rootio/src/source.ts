@@ -600,7 +600,8 @@ function transportFailure(err: unknown, timeoutMs: number, unanswered?: string):
   const e = err as Error & { cause?: { code?: string; message?: string } };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return { text: `no answer${unanswered ? ` to ${unanswered}` : ''} within ${timeoutMs} ms`, permanent: false };
   const code = e?.cause?.code ?? (e as { code?: string })?.code;
-  const detail = e?.cause?.message ?? e?.message ?? String(err);
+  // OpenSSL's messages end in a line feed, which the error printed as "\\n" before "(after N attempts)".
+  const detail = (e?.cause?.message ?? e?.message ?? String(err)).trim();
   if (!code && detail === 'bad port') {
     return { text: 'fetch refuses to connect to this port (a port the Fetch standard blocks, such as 1, 6000 or 10080): serve the file on another port', permanent: true };
   }
@@ -610,7 +611,11 @@ function transportFailure(err: unknown, timeoutMs: number, unanswered?: string):
     UND_ERR_SOCKET: unanswered ? `the connection closed before any answer to ${unanswered}` : 'the connection closed', UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
   };
   if (code && what[code]) return { text: `${what[code]} (${detail})`, permanent: false };
-  if (code && /CERT|SSL|TLS/i.test(code)) return { text: `TLS: ${detail}`, permanent: false };
+  if (code && /CERT|SSL|TLS/i.test(code)) {
+    // What OpenSSL says when the server answers a TLS hello in plain HTTP: an https:// URL for an http:// server.
+    const plain = /wrong version number/i.test(detail) ? ' (the server did not answer in TLS: is it an http:// server?)' : '';
+    return { text: `TLS: ${detail}${plain}`, permanent: false };
+  }
   return { text: code ? `${code}: ${detail}` : detail, permanent: false };
 }
 

@@ -147,6 +147,10 @@ t.test('transport failures name their cause', async (t) => {
   // One attempt is said in the singular (it said "after 1 attempts").
   await t.rejects(HttpSource.open(`http://127.0.0.1:${deadPort}/f.root`, { backoffMs: 1, retries: 1 }),
     { name: 'RootIOError', message: /connection refused.*\(after 1 attempt\)$/ });
+  // An https:// URL for a plain HTTP server (new-user trial): OpenSSL's message ended in a line feed,
+  // printed as "\\n" before "(after 1 attempt)", and said nothing of what to check.
+  await t.rejects(HttpSource.open(`https://127.0.0.1:${port}/f.root`, { retries: 1 }),
+    { name: 'RootIOError', message: /: TLS: .*wrong version number[^\\]*\(the server did not answer in TLS: is it an http:\/\/ server\?\) \(after 1 attempt\)$/ });
   await t.rejects(HttpSource.open(`http://127.0.0.1:${port}/f.root`, { backoffMs: 1, retries: 2, timeoutMs: 200 }),
     { name: 'RootIOError', message: /no answer to bytes=0-0 within 200 ms/ });
 });
