@@ -150,6 +150,13 @@ export async function execute(c: H4lConfig, log: (s: string) => void, o: Execute
   // Ctrl-C while the run works: say how far it got, stop it and close its cluster (batch jobs are
   // cancelled); the CLI exits 130. It printed nothing and died by the signal. A second Ctrl-C
   // finds no listener: the default, at once (LocalCluster's processes are killed at exit).
+  // A batch run starts its scheduler and submits its jobs before the chunks are listed: a local
+  // --data-dir without the selection's files is refused first (the run would end on it anyway),
+  // not after jobs were submitted and cancelled. Over http(s) the listing is the run's own.
+  if (c.cluster && !/^https?:\/\//i.test(dataDir)) {
+    const { files, absent } = listFiles(dataDir, c.selection, c.max_files ?? undefined);
+    if (files.length === 0) throw new ConfigError(noInputFilesMessage(dataDir, c.selection, absent));
+  }
   const run = runConsole('gluon-h4l run', o.progressOut ?? process.stderr, { scheduler: c.scheduler !== null && !c.cluster });
   try {
     // A Ctrl-C in a terminal reaches the ssh (or scheduler) processes too, and the start fails

@@ -227,6 +227,16 @@ t.test('a --data-dir that gives no files says why: missing, a file, the Data/ fo
     // absolute path was looked at (the working directory's), not only the words given.
     ['../shared/no-such-dir', new RegExp(`: no input files for selection notebook under \\.\\./shared/no-such-dir: it does not exist \\(${path.join(path.dirname(tmp), 'shared', 'no-such-dir').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; give the directory that holds Data/ and MC/\\)`)],
   ];
+  // A batch run said it only after it had started its scheduler and submitted its jobs (then
+  // cancelled them): on the real Slurm, 'slurm: submitted 1 job (1116) for the scheduler at …' first.
+  const pbs = path.join(tmp, 'fake-pbs');
+  mkdirSync(pbs);
+  const batch = await cliRan(['run', '--data-dir', path.join(tmp, 'no-such-dir'), '--cluster', 'pbs', '--jobs', '1', '--no-config'],
+    { cwd: tmp, env: { ...process.env, FAKE_PBS_DIR: pbs, PATH: `${path.join(path.dirname(CLI), '../../deploy/test/fixtures/pbs-bin')}:${process.env.PATH}` } });
+  t.equal(batch.code, 2, `--cluster pbs: exit 2, a bad value:\n${batch.stderr}`);
+  t.match(batch.stderr, /: no input files for selection notebook under \S+no-such-dir: it does not exist/);
+  t.notMatch(batch.stdout + batch.stderr, /submitted/, 'nothing submitted');
+  t.notOk(existsSync(path.join(pbs, 'seq')), 'qsub never ran');
   for (const [dir, re] of cases) {
     const run = await cli(['run', '--data-dir', dir, '--n-workers', '0', '--no-config']);
     t.equal(run.code, 2, `${dir}: exit 2, a bad value (as gluon-finalstates)`);
