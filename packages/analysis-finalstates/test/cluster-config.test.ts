@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRunArgs } from '../src/cli-args.js';
+import { RUN_FLAG_HINTS } from '../../../test/helpers/run-flag-hints.js';
 
 /**
  * `--cluster slurm|pbs|ssh --jobs N --job-*`: the batch keys @gluon/deploy defines for every analysis
@@ -42,15 +43,7 @@ t.test('bad cluster values are refused naming the flag or key', async (t) => {
 t.test('other tools\' batch flags name the run\'s', async (t) => {
   // sbatch's, dask-jobqueue's and gluon-cluster's flags answered with the run's own, as gluon-cluster answers them
   // (@gluon/deploy's batch-spellings.ts): `--qos high` was "did you mean --jobs?", `--partition` and `--queue` got no hint.
-  const hints: [string[], string][] = [
-    [['--qos', 'high'], "Unknown option '--qos' (did you mean --job-extra \"--qos=high\"? sbatch's options without a flag here go into the job script as directive lines, one --job-extra each (PBS's as --job-extra \"-l …\"))"],
-    [['--partition', 'short'], "Unknown option '--partition' (did you mean --job-queue? Slurm's --partition is --job-queue here)"],
-    [['--job-cpu', '2'], "Unknown option '--job-cpu' (did you mean --job-cores? dask-jobqueue's job_cpu is --job-cores here)"],
-    [['--queue', 'short'], "Unknown option '--queue' (did you mean --job-queue? gluon-cluster's --queue is --job-queue here (config key job_queue))"],
-    // Workers on this machine unless --cluster: the nearest spelling, as before.
-    [['--workers', '4'], "Unknown option '--workers' (did you mean --n-workers?)"],
-  ];
-  for (const [args, message] of hints) {
+  for (const [args, message] of RUN_FLAG_HINTS) {
     await t.rejects(parseRunArgs(['--cluster', 'slurm', ...args]), { message: `${message} (gluon-finalstates --help lists the options)` }, args.join(' '));
   }
 });

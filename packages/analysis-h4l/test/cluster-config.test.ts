@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { configFromArgs } from '../src/cli-args.js';
 import { batchJobScriptOf } from '../src/batch.js';
+import { RUN_FLAG_HINTS } from '../../../test/helpers/run-flag-hints.js';
 
 /** `--cluster slurm|pbs|ssh --jobs N --job-*`, the ssh keys, and the same keys in config.yaml (the runs themselves: packages/deploy/test/slurm.test.ts, ssh-cluster.test.ts). */
 const dir = mkdtempSync(join(tmpdir(), 'h4l-cluster-config-'));
@@ -33,15 +34,7 @@ t.test('bad cluster values are refused naming the flag or key', async (t) => {
 t.test('other tools\' batch flags name the run\'s', async (t) => {
   // sbatch's, dask-jobqueue's and gluon-cluster's flags answered with the run's own, as gluon-cluster answers them
   // (@gluon/deploy's batch-spellings.ts): `--qos high` was "did you mean --jobs?", `--partition` and `--queue` got no hint.
-  const hints: [string[], string][] = [
-    [['--qos', 'high'], "Unknown option '--qos' (did you mean --job-extra \"--qos=high\"? sbatch's options without a flag here go into the job script as directive lines, one --job-extra each (PBS's as --job-extra \"-l …\"))"],
-    [['--partition', 'short'], "Unknown option '--partition' (did you mean --job-queue? Slurm's --partition is --job-queue here)"],
-    [['--job-cpu', '2'], "Unknown option '--job-cpu' (did you mean --job-cores? dask-jobqueue's job_cpu is --job-cores here)"],
-    [['--queue', 'short'], "Unknown option '--queue' (did you mean --job-queue? gluon-cluster's --queue is --job-queue here (config key job_queue))"],
-    // Workers on this machine unless --cluster: the nearest spelling, as before.
-    [['--workers', '4'], "Unknown option '--workers' (did you mean --n-workers?)"],
-  ];
-  for (const [args, message] of hints) {
+  for (const [args, message] of RUN_FLAG_HINTS) {
     await t.rejects(configFromArgs(['--no-config', '--cluster', 'slurm', ...args], dir), { message: `${message} (gluon-h4l run --help lists the options)` }, args.join(' '));
   }
 });
