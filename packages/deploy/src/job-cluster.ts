@@ -872,8 +872,9 @@ export abstract class JobQueueCluster {
     try {
       return await submission();
     } catch (e) {
-      const about = e instanceof BatchCommandError && (this.kind === 'slurm' || this.kind === 'pbs') ? submitRefusal(this.kind, e.output, this.opts, optionNameOf(this.opts)) : undefined;
-      throw about ? new BatchCommandError((e as BatchCommandError).command, (e as BatchCommandError).status, (e as BatchCommandError).output, about) : e;
+      if (!(e instanceof BatchCommandError) || (this.kind !== 'slurm' && this.kind !== 'pbs')) throw e;
+      const about = submitRefusal(this.kind, e.output, this.opts, optionNameOf(this.opts));
+      throw about ? new BatchCommandError(e.command, e.status, e.output, about) : e;
     } finally {
       this.inFlight -= n;
     }
