@@ -3,7 +3,10 @@
 /**
  * The entries nearest `name`: those that differ only in case or Unicode form (NFKC: µ and μ,
  * é and e + ◌́), else those at the smallest edit
- * distance, if that is at most 1 (names under 8 letters) or 2 (longer names; none under 3).
+ * distance, if that is at most 1 (names under 8 letters) or 2 (longer names). A one-letter name
+ * gets no edit suggestion (every one-letter key is one edit away); a two-letter name (`hx` for
+ * `hh`, a histogram's or a branch's usual length) gets them only when there are at most
+ * {@link SHORT_NAME_MOST}: ten keys `h0`…`h9` one edit from `hx` say nothing the listing does not.
  */
 export function nearNames(name: string, entries: readonly string[]): string[] {
   const lower = name.toLowerCase();
@@ -11,7 +14,7 @@ export function nearNames(name: string, entries: readonly string[]): string[] {
   const folded = fold(name);
   const same = entries.filter((e) => e !== name && (e.toLowerCase() === lower || fold(e) === folded));
   if (same.length) return same;
-  if (name.length < 3) return [];
+  if (name.length < 2) return [];
   const max = name.length < 8 ? 1 : 2;
   let best = max + 1;
   let out: string[] = [];
@@ -21,8 +24,12 @@ export function nearNames(name: string, entries: readonly string[]): string[] {
     if (d < best) [best, out] = [d, [e]];
     else if (d === best) out.push(e);
   }
-  return best <= max ? out : [];
+  if (best > max || (name.length < 3 && out.length > SHORT_NAME_MOST)) return [];
+  return out;
 }
+
+/** The most near names a two-letter name is offered; more are a family, not a typo's target. */
+export const SHORT_NAME_MOST = 3;
 
 /** A name as compared for near misses: compatibility-normalised (NFKC) and lower-case. */
 function fold(s: string): string {

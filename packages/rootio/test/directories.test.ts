@@ -115,7 +115,7 @@ t.test('a name in two cycles: the name alone is the newest, and errors name each
   t.equal((await f.histogram('hh;1')).title, 'cycle 1', 'hh;1 the older');
   t.equal((await f.histogram('/hh;2')).title, 'cycle 2');
   await t.rejects(f.histogram('hh;3'), { name: 'RootFormatError', message: /: no object named hh;3 in the file: the top directory has hh in cycles 1, 2 \(hh alone reads hh;2\), not 3; it has: hh;1 \(TH1D\), hh;2 \(TH1D\), other \(TH1D\), StreamerInfo \(TList\)$/ });
-  await t.rejects(f.histogram('hx'), { name: 'RootFormatError', message: /it has: hh;1 \(TH1D\), hh;2 \(TH1D\), other \(TH1D\)/ });
+  await t.rejects(f.histogram('hx'), { name: 'RootFormatError', message: /the top directory has no hx \(did you mean hh\?\); it has: hh;1 \(TH1D\), hh;2 \(TH1D\), other \(TH1D\)/ });
   for (const bad of ['', 'x', '2.0', ' 2', '-1']) {
     await t.rejects(f.histogram(`hh;${bad}`), { name: 'RootFormatError', message: `${path}: no object named hh;${bad} in the file: ${JSON.stringify(bad)} is not a cycle: after ";" comes a whole number (hh;1, hh;2), or leave ";" out for the newest` }, `hh;${bad}`);
   }

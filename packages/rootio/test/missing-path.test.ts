@@ -51,4 +51,11 @@ t.test('the decision alone', async (t) => {
   t.same(nearNames('data_A.4lep.rot', ['data_A.4lep.root', 'data_B.4lep.root']), ['data_A.4lep.root'], 'only the nearest');
   t.same(nearNames('abcdefgh', ['abcdefXY', 'abXYefgh']), ['abcdefXY', 'abXYefgh'], 'two edits allowed from 8 letters');
   t.same(nearNames('abcdefg', ['abcdeXY']), [], 'one edit under 8 letters');
+  // Two-letter names (hh, h1, pt, px) said nothing until 2026-12-07: hx for hh was not offered hh.
+  t.same(nearNames('hx', ['hh', 'h1', 'mass']), ['hh', 'h1'], 'a two-letter name is offered its one-edit neighbours');
+  t.same(nearNames('ps', ['pt', 'px', 'eta']), ['pt', 'px'], 'a two-letter branch name too');
+  t.same(nearNames('et', ['pt', 'eta']), ['pt', 'eta'], 'a letter dropped from a three-letter name');
+  t.same(nearNames('hx', ['h0', 'h1', 'h2', 'h3', 'mass']), [], 'more than three equally near two-letter names are a family: none offered');
+  t.same(nearNames('x', ['y', 'xy']), [], 'a one-letter name is offered nothing by edits');
+  t.same(nearNames('X', ['x', 'y']), ['x'], 'but its other case still is');
 });
