@@ -577,7 +577,8 @@ export abstract class JobQueueCluster {
 
   /**
    * The same job as an array of `n` tasks, one worker each (`#SBATCH --array=0-(n-1)`,
-   * `#PBS -J 1-n`): what `scale()` submits for several workers at once where arrays are used.
+   * `#PBS -J 1-n`): what `scale()` submits for several workers at once where arrays are used
+   * (Slurm). PBS never submits it (one job per worker): there it is for a user to submit by hand.
    */
   arrayScript(n: number): string {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`arrayScript: n must be an integer ≥ 1, got ${n}`);

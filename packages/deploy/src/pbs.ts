@@ -42,11 +42,13 @@ function checkPbsLogDirectory(o: JobClusterOptions, name: (key: string) => strin
  * Gluon workers as PBS batch jobs, one worker per job. Options map to `#PBS` directives:
  * cores and memory → `-l select=1:ncpus=N:mem=Mmb` (or `resourceSpec`), walltime →
  * `-l walltime=`, queue → `-q`, account → `-A`, logDirectory → `-o`/`-e`, jobExtra → one `#PBS`
- * line each. `arrayScript(n)` is the same job as an array of n (`-J 1-n`).
+ * line each. `scale()` and `adapt()` submit `jobScript()` once per worker, never an array;
+ * `arrayScript(n)` is the same job as an array of n (`-J 1-n`), for a user to submit by hand.
  */
 export class PBSCluster extends JobQueueCluster {
   readonly kind = 'pbs';
-  // PBS Pro lists an array's subjobs as 12[3].server, which is their PBS_JOBID.
+  // PBS Pro lists an array's subjobs as 12[3].server, which is their PBS_JOBID: the worker's name
+  // is its job's as listed, in an arrayScript() submitted by hand too.
   protected jobIdExpr(): string {
     return '${PBS_JOBID}';
   }
