@@ -96,6 +96,8 @@ async function main(): Promise<void> {
   if (notFor) exitUsage(CLI.name, `--${JOB_KEYS[notFor].flag} ${notForLauncher(notFor, kind)}`);
   // Taken silently before: --jobs was ignored under --adapt.
   if (v.adapt !== undefined && flagGiven('jobs')) exitUsage(CLI.name, '--jobs and --adapt are each the number of jobs: give one (--adapt MIN:MAX follows the load, --jobs N keeps N)');
+  // --adapt MIN:MAX as numbers (its check has refused any other form).
+  const adaptRange = v.adapt === undefined ? undefined : v.adapt.split(':').map(Number) as [number, number];
   if (kind === 'ssh' && v['print-job-script']) exitUsage(CLI.name, '--print-job-script is for slurm and pbs; an ssh cluster prints each host\'s script as it starts it');
   // A relative entry is taken from the directory gluon-cluster runs in and passed on absolute, by
   // LocalCluster's rule: given as typed, each worker took it from its own working directory, which
@@ -144,7 +146,7 @@ async function main(): Promise<void> {
     const hosts = sshHostsOf(v.hosts);
     // One worker per worker host: asking for more started the scheduler over ssh, then failed
     // at scale() naming scale(n), which nobody typed.
-    const wanted = v.adapt ? Number(v.adapt.split(':')[1]) : j.jobs;
+    const wanted = adaptRange ? adaptRange[1] : j.jobs;
     const tooMany = tooManySshWorkers(v.adapt ? `--adapt ${v.adapt} asks for up to` : `--jobs ${j.jobs} asks for`, wanted, '--hosts', hosts);
     if (tooMany) exitUsage(CLI.name, tooMany);
     return SSHCluster.start({
@@ -201,8 +203,12 @@ async function main(): Promise<void> {
     // What --jobs N submits: Slurm sends several workers as one array job (--no-job-arrays: not).
     process.stdout.write(v.adapt ? cluster.jobScript() : cluster.scriptFor(j.jobs));
     // On stderr: the script on stdout stays what is submitted, to be saved and submitted as is.
-    const note = v.adapt ? undefined : cluster.scriptForNote(j.jobs);
-    if (note) process.stderr.write(`gluon-cluster: --jobs ${j.jobs}: ${note}\n`);
+    if (adaptRange) {
+      process.stderr.write(`gluon-cluster: --adapt ${v.adapt}: ${cluster.adaptNote(...adaptRange)}\n`);
+    } else {
+      const note = cluster.scriptForNote(j.jobs);
+      if (note) process.stderr.write(`gluon-cluster: --jobs ${j.jobs}: ${note}\n`);
+    }
     return;
   }
   // `npx gluon-cluster` on Debian: a `kill -INT` of npm's pid alone ends in npm's sh, which holds
@@ -229,8 +235,8 @@ async function main(): Promise<void> {
     process.stdout.write(`token in ${file}${cluster.token === kept ? ' (kept from before)' : ''} (clients: GLUON_TOKEN=$(cat ${file}) npx gluon-h4l run --scheduler ${cluster.schedulerAddress}${tlsCa ? ` --tls-ca ${tlsCa}` : ''} …; dashboard login with it)\n`);
   }
   try {
-    if (v.adapt) {
-      const [min, max] = v.adapt.split(':').map(Number) as [number, number];
+    if (adaptRange) {
+      const [min, max] = adaptRange;
       cluster.adapt({ minimum: min, maximum: max });
       process.stdout.write(`adapting between ${min} and ${max} ${kind} jobs\n`);
     } else {

@@ -604,6 +604,20 @@ export abstract class JobQueueCluster {
     return n > 1 && !this.usesArray(n) ? `this job script is submitted ${n} times, one worker per job` : undefined;
   }
 
+  /**
+   * What `adapt({ minimum, maximum })` submits, which `jobScript()` alone does not say: how many
+   * jobs it starts with, up to how many the load takes it, and how several go at once.
+   * `gluon-cluster --adapt MIN:MAX --print-job-script` says it on stderr beside the script.
+   */
+  adaptNote(minimum: number, maximum: number): string {
+    const jobs = (n: number) => `${n} job${n === 1 ? '' : 's'}`;
+    const start = minimum === 0 ? 'no job until the scheduler has tasks' : jobs(minimum);
+    const how = this.usesArray(2)
+      ? 'several workers wanted at once are submitted as one array job of this script (with its array directive), one alone as this script'
+      : 'this job script is submitted once per worker, one worker per job';
+    return `adapt starts with ${start} and follows the scheduler's load up to ${jobs(maximum)}, back to ${minimum} when idle; ${how}`;
+  }
+
   /** Whether `n` missing workers are submitted as one array job. */
   private usesArray(n: number): boolean {
     return n > 1 && this.submitArray !== undefined && this.opts.jobArrays !== false;

@@ -47,6 +47,16 @@ t.test('--print-job-script shows what the options submit', async (t) => {
   t.equal(p2.status, 0, p2.stderr);
   t.equal(p2.stdout, p.stdout, 'the script printed is the one each job runs, unchanged');
   t.match(p2.stderr, /^gluon-cluster: --jobs 2: this job script is submitted 2 times, one worker per job$/m);
+  // --adapt: the job script on stdout as each job runs it, and on stderr what adapt submits (nothing was said).
+  const pa = run(['pbs', '--cores', '2', '--resource-spec', 'nodes=1:ppn=2', '--job-extra', '-l place=scatter', '--adapt', '2:10', '--print-job-script']);
+  t.equal(pa.status, 0, pa.stderr);
+  t.equal(pa.stdout, p.stdout, '--adapt: the script each job runs, byte for byte');
+  t.match(pa.stderr, /^gluon-cluster: --adapt 2:10: adapt starts with 2 jobs and follows the scheduler's load up to 10 jobs, back to 2 when idle; this job script is submitted once per worker, one worker per job$/m, '--adapt: what it starts with, up to what, and how');
+  const sa = run(['slurm', '--adapt', '0:4', '--print-job-script']);
+  t.equal(sa.status, 0, sa.stderr);
+  t.notMatch(sa.stdout, /--array/, 'the single job script');
+  t.match(sa.stdout, /--name "gluon-worker-\$\{SLURM_JOB_ID\}"/);
+  t.match(sa.stderr, /^gluon-cluster: --adapt 0:4: adapt starts with no job until the scheduler has tasks and follows the scheduler's load up to 4 jobs, back to 0 when idle; several workers wanted at once are submitted as one array job of this script \(with its array directive\), one alone as this script$/m, 'Slurm: arrays said');
 });
 
 t.test('--allow-module: a relative entry is taken from the directory gluon-cluster runs in and passed on absolute; one that names nothing is refused', async (t) => {
