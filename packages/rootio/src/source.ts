@@ -277,7 +277,7 @@ export class HttpSource implements ByteSource {
     // A one-byte range tells both the size and whether the server honours ranges.
     let res: Answer;
     try {
-      res = await request(url, o.headers, o, 0, 1, signal, tail);
+      res = await request(url, o.headers, o, 0, 1, signal, tail, null);
     } catch (err) {
       closing.abort();
       throw err;
@@ -339,7 +339,7 @@ export class HttpSource implements ByteSource {
     this.inFlight.add(asked);
     let res: Answer;
     try {
-      res = await request(this.path, this.opts.headers, this.opts, g.start, g.end - g.start, signal, this.tail);
+      res = await request(this.path, this.opts.headers, this.opts, g.start, g.end - g.start, signal, this.tail, this.size);
     } finally {
       this.inFlight.delete(asked);
     }
@@ -421,10 +421,13 @@ const MAX_RETRY_AFTER_MS = 60_000;
  * Content-Range, a short or long body). Every failure ends in RootIOError saying what went wrong;
  * `signal` (the source closed, the open timed out) ends it at once. A body is never taken beyond
  * the length asked for, so a server sending more costs no more memory. A 200 answer to a range
- * request is returned without reading its body (it would be the whole file).
+ * request is returned without reading its body (it would be the whole file). `opened` is the
+ * file's size when it was opened (null for the opening request): an answer giving another size
+ * (a 206's Content-Range total, a 416 to a range inside that size) is the file changed on the
+ * server, said at once (no attempt can read the file as it was).
  */
 async function request(url: string, headers: Record<string, string>, o: { retries: number; backoffMs: number; timeoutMs: number },
-                       start: number, length: number, signal: AbortSignal | undefined, tail: Tail): Promise<Answer> {
+                       start: number, length: number, signal: AbortSignal | undefined, tail: Tail, opened: number | null): Promise<Answer> {
   const range = `bytes=${start}-${start + length - 1}`;
   const stopped = () => new RootIOError(url, `the read of ${range} was stopped: the file was closed or a time bound (metadataTimeoutMs) ran out`);
   let last = '';
@@ -454,6 +457,12 @@ async function request(url: string, headers: Record<string, string>, o: { retrie
         await res.body?.cancel().catch(() => {});
         continue;
       }
+      if (status === 416 && opened !== null) {
+        await res.body?.cancel().catch(() => {});
+        // RFC 9110: a 416 carries the current size as "bytes */N".
+        const now = /^\s*bytes\s+\*\/(\d+)\s*$/i.exec(res.headers.get('content-range') ?? '');
+        throw new RootIOError(url, changedSize(opened, now ? Number(now[1]) : null, start, range, 'answered 416 Range Not Satisfiable'));
+      }
       if (status !== 206) {
         await res.body?.cancel().catch(() => {});
         const length = res.headers.get('content-length');
@@ -461,6 +470,10 @@ async function request(url: string, headers: Record<string, string>, o: { retrie
           length: length !== null && /^\d+$/.test(length) ? Number(length) : null, type: res.headers.get('content-type') };
       }
       const answered = contentRange(res.headers.get('content-range'));
+      if (opened !== null && answered?.total != null && answered.total !== opened) {
+        await res.body?.cancel().catch(() => {});
+        throw new RootIOError(url, changedSize(opened, answered.total, start, range, `answered with Content-Range "${res.headers.get('content-range')}"`));
+      }
       if (answered && (answered.from !== start || answered.to !== start + length - 1)) {
         // Another range than asked (a proxy's cache, a server that clamps or ignores the start):
         // its bytes would be read as the ones asked for, so the file would be blamed.
@@ -488,6 +501,20 @@ async function request(url: string, headers: Record<string, string>, o: { retrie
     }
   }
   throw new RootIOError(url, `${last} (after ${o.retries} ${o.retries === 1 ? 'attempt' : 'attempts'})`);
+}
+
+/**
+ * Why a read of a file that changed on the server since it was opened fails: its size then and
+ * now (`now` null when the server said only that the range is past its end), and the range asked
+ * (`range`, starting at byte `start`).
+ * Its offsets come from the file as it was, so it must be opened again.
+ */
+function changedSize(opened: number, now: number | null, start: number, range: string, said: string): string {
+  const sizes = now === null
+    ? `${opened} bytes when opened, and ${range.slice(6)} is now past its end`
+    : `${opened} bytes when opened, ${now} now${start >= now ? ` (${range.slice(6)} is past the new end)` : ''}`;
+  return `the file changed size on the server since it was opened: ${sizes} (the server ${said} to ${range}); ` +
+    'open it again to read it as it is now';
 }
 
 /** `bytes a-b/total` (total `*` when unknown), or null when absent or unreadable. */

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { openRootFile, HttpSource, RootIOError } from '@gluon/rootio';
-import { answer, scripted } from './range-server.js';
+import { answer, scripted, serve } from './range-server.js';
 import { bodyEnds, HttpSource as SourceHere } from '../src/source.js';
 
 /**
@@ -237,6 +237,41 @@ t.test('a Content-Range total beyond 2^53 - 1 is refused, naming the header', as
   const src = await HttpSource.open(url);
   t.equal(src.size, Number.MAX_SAFE_INTEGER);
   await src.close();
+});
+
+/**
+ * A file rewritten shorter on the server after it was opened: until 2026-12-07 a read past its new
+ * end said only "HTTP 416 Range Not Satisfiable for bytes …", one partly past it "the server
+ * answered bytes … to a request for …" four times over, and one within it read the new file's
+ * bytes at the old file's offsets; none said the file had changed.
+ */
+t.test('a file that changed size on the server since it was opened: its URL and both sizes, not retried', async (t) => {
+  // A small file (a tree of 8 branches): its baskets come first, its metadata last.
+  const small = readFileSync(fileURLToPath(new URL('fixtures/skhep/uproot-small-dy-withoffsets.root', import.meta.url)));
+  const { url, ranges, replace } = await serve(t, small);
+  const f = await openRootFile(url, { http: { retries: 4, backoffMs: 1 } });
+  t.teardown(() => f.close());
+  const tree = await f.tree('tree');
+  const cut = Math.floor(small.length / 2);
+  replace(small.subarray(0, cut));
+  ranges.length = 0;
+  await t.rejects(tree.arrays(tree.branches.map((b) => b.name)), {
+    name: 'RootIOError', path: url,
+    message: new RegExp(`^${url}: the file changed size on the server since it was opened: ${small.length} bytes when opened, ${cut} now`),
+  });
+  t.ok(ranges.length > 0 && new Set(ranges).size === ranges.length, 'no range asked twice: another attempt gets the same answer');
+  const src = await HttpSource.open(url, { retries: 4, backoffMs: 1 });
+  t.teardown(() => src.close());
+  replace(small.subarray(0, 1000));
+  await t.rejects(src.read([[2000, 10]]), { name: 'RootIOError', message: `${url}: the file changed size on the server since it was opened: ${cut} bytes when opened, 1000 now (2000-2009 is past the new end) (the server answered 416 Range Not Satisfiable to bytes=2000-2009); open it again to read it as it is now` });
+  // Inside the new size the bytes would be the new file's, read at the old one's offsets.
+  await t.rejects(src.read([[0, 10]]), { message: `${url}: the file changed size on the server since it was opened: ${cut} bytes when opened, 1000 now (the server answered with Content-Range "bytes 0-9/1000" to bytes=0-9); open it again to read it as it is now` });
+  // A 416 without the size it should carry.
+  const bare = await scripted(t, (n, req, res) => (n === 0 ? answer(file, req, res) : res.writeHead(416).end()));
+  const other = await HttpSource.open(bare.url, { retries: 4, backoffMs: 1 });
+  t.teardown(() => other.close());
+  await t.rejects(other.read([[5000, 10]]), { message: `${bare.url}: the file changed size on the server since it was opened: ${file.length} bytes when opened, and 5000-5009 is now past its end (the server answered 416 Range Not Satisfiable to bytes=5000-5009); open it again to read it as it is now` });
+  t.equal(bare.requests(), 2, 'the open and one read: not retried');
 });
 
 t.test('a header fetch cannot send is refused when the file is opened, naming it, its value not shown', async (t) => {

@@ -5,7 +5,11 @@ import type { AddressInfo } from 'node:net';
 /** How the server misbehaves: ignores Range (answers with the whole file), fails its first n requests (503), or answers every request with a status. */
 export type Mode = { ignoreRange?: boolean; failFirst?: number; status?: number };
 
-/** A loopback file server with Range support, recording every range asked for. */
+/**
+ * A loopback file server with Range support, recording every range asked for. `replace` puts
+ * other bytes in the file's place (a file rewritten on the server while a reader has it open);
+ * a range starting past the end is answered 416 with the size in its Content-Range (RFC 9110).
+ */
 export async function serve(t: { teardown(fn: () => unknown): void }, body: Uint8Array, mode: Mode = {}) {
   const ranges: string[] = [];
   let failures = mode.failFirst ?? 0;
@@ -26,13 +30,17 @@ export async function serve(t: { teardown(fn: () => unknown): void }, body: Uint
     }
     ranges.push(req.headers.range!);
     const a = Number(m[1]);
+    if (a >= body.length) {
+      res.writeHead(416, { 'content-range': `bytes */${body.length}` }).end();
+      return;
+    }
     const z = Math.min(Number(m[2]), body.length - 1);
     res.writeHead(206, { 'content-range': `bytes ${a}-${z}/${body.length}`, 'content-length': z - a + 1 }).end(body.subarray(a, z + 1));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.teardown(() => new Promise<void>((r) => server.close(() => r())));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/file.root`;
-  return { url, ranges };
+  return { url, ranges, replace: (bytes: Uint8Array) => void (body = bytes) };
 }
 
 /** A loopback server whose handler is given the request number (0, 1, …). */
