@@ -27,6 +27,13 @@ export function decompress(src: Uint8Array, expected: number, path: string, at: 
   // Bytes where none are declared: the loop below would decode nothing and return nothing.
   if (!(expected > 0)) throw new RootFormatError(path, at, `${src.length} bytes of data where the header declares ${expected}`);
   if (into && into.length < expected) throw new RangeError(`decompress: ${into.length} bytes of room for ${expected}`);
+  // Every block header is checked before memory is taken for `expected` bytes: a size the blocks
+  // do not declare (a damaged page's element count, 5e9 bytes) fails here, not in the allocator.
+  for (let s = 0, d = 0; d < expected;) {
+    const b = blockAt(src, s, d, expected, path, at);
+    s += BLOCK_HEADER + b.body.length;
+    d += b.usize;
+  }
   let out: Uint8Array | null = into ? into.subarray(0, expected) : null;
   let s = 0;
   let d = 0;
@@ -92,8 +99,7 @@ function decodeBlock(alg: string, body: Uint8Array, usize: number, method: numbe
       // Old ROOT files: deflate without the zlib wrapper (method 8, inflated by the caller).
       throw new Error(`old ROOT compression method ${method} is not deflate`);
     case 'ZS':
-      // fzstd decodes into the buffer it is given (its window included) and fails past its end.
-      got = nodeZstd ? nodeZstd(body, { maxOutputLength: usize }) : fzstdDecompress(body, new Uint8Array(usize));
+      got = nodeZstd ? nodeZstd(body, { maxOutputLength: usize }) : fzstdInto(body, usize);
       break;
     case 'XZ':
       return xzDecode(body, usize);
@@ -112,4 +118,31 @@ function decodeBlock(alg: string, body: Uint8Array, usize: number, method: numbe
   }
   if (got.length !== usize) throw new Error(`gave ${got.length} bytes, expected ${usize}`);
   return got;
+}
+
+/**
+ * A ZSTD frame decoded by fzstd into exactly `usize` bytes. fzstd decodes into the buffer it is
+ * given (its window included, so a bomb costs no more than the block claims) but returns that
+ * buffer whatever it wrote: a frame of 23,008 bytes in a block claiming 23,009 came back with a
+ * zero appended, and one claiming 23,007 with its last byte dropped. So the frame's own content
+ * size, which ROOT and uproot always write, must be the block's.
+ */
+function fzstdInto(body: Uint8Array, usize: number): Uint8Array {
+  const holds = zstdContentSize(body);
+  if (holds !== undefined && holds !== usize) throw new Error(`its frame holds ${holds} bytes, not the ${usize} its header declares`);
+  return fzstdDecompress(body, new Uint8Array(usize));
+}
+
+/** The content size a ZSTD frame header declares (RFC 8878 3.1.1.1), or undefined when it declares none. */
+export function zstdContentSize(b: Uint8Array): number | undefined {
+  if (b.length < 5 || b[0] !== 0x28 || b[1] !== 0xb5 || b[2] !== 0x2f || b[3] !== 0xfd) return undefined;
+  const flags = b[4]!;
+  const single = (flags >> 5) & 1;
+  const width = flags >> 6 ? 1 << (flags >> 6) : single;
+  if (width === 0) return undefined;
+  const at = 5 + (single ? 0 : 1) + [0, 1, 2, 4][flags & 3]!;
+  if (at + width > b.length) return undefined;
+  let v = 0;
+  for (let i = width - 1; i >= 0; i--) v = v * 256 + b[at + i]!;
+  return width === 2 ? v + 256 : v;
 }
