@@ -90,6 +90,11 @@ export const CRAFTED: Crafted[] = [
   // The StreamerInfo (block at 2134) with TBranch's fBasketEntry and fWriteBasket renamed: a
   // branch with a basket kept inside the TTree and no basket entries (found in data_D.4lep).
   { name: 'tree-basket-entries-missing.root', base: 'uproot-issue413.root', patches: [], block: { at: 2134, change: [{ text: 'fBasketEntry', to: 'fBasketEntrz' }, { text: 'fWriteBasket', to: 'fWriteBaskez' }] } },
+  // The index column of two_v_floats (split, delta-encoded Index64; its page a ZSTD block at
+  // 725), byte 3 of entry 4's delta 0x41: the entry ends at element 1,090,519,052. Reading the
+  // floats took memory for 4.4 GB of them before asking the page list, which lists 12: a raw
+  // RangeError from Buffer.allocUnsafeSlow (found as a byte of a ZSTD page of Run2012BC's Muons).
+  { name: 'rntuple-index-huge.root', base: 'test_int_vfloat_tlv_vtlv_rntuple_v1-0-0-0.root', patches: [], block: { at: 725, change: { int32: 0x41, at: 16 } } },
 ];
 
 const dir = (p: string) => fileURLToPath(new URL(`../test/fixtures/${p}`, import.meta.url));

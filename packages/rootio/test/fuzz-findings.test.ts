@@ -78,3 +78,9 @@ t.test('a tree whose entry count (2^33) its one basket claims whole', async (t) 
   const e = await failure('tree-entries-huge.root');
   t.match(e.message, /tree-entries-huge\.root: branch I32: basket has 20 bytes for 8589934592 entries of 4 bytes/);
 });
+
+t.test('an RNTuple collection whose index says its entry ends at element 1,090,519,052', async (t) => {
+  const e = await failure('rntuple-index-huge.root');
+  t.match(e.message, /rntuple-index-huge\.root: RNTuple ntuple;1: field two_v_floats's pages hold 12 of elements 0–1090519052/);
+  t.notOk('cause' in e, 'no raw error underneath');
+});

@@ -257,10 +257,10 @@ export class RNTupleReader {
     if (!(Number.isSafeInteger(g0) && Number.isSafeInteger(g1) && 0 <= g0 && g0 <= g1 && g1 - g0 <= 2 ** 31)) {
       throw new RootFormatError(this.source.path, -1, `RNTuple ${this.name}: field ${name} asks for elements ${g0}–${g1}, which its metadata cannot hold (damaged?)`);
     }
-    const out = memory.take(element, g1 - g0);
-    if (g1 === g0) return out;
+    if (g1 === g0) return memory.take(element, 0);
     const reads: PageRead[] = [];
     let deferred = 0;
+    let listed = 0;
     for (const cluster of this.clusters) {
       const col = this.representation(f, cluster)[i];
       if (!col) throw new RootFormatError(this.source.path, -1, `RNTuple ${this.name}: field ${name} has no column ${i}`);
@@ -272,10 +272,15 @@ export class RNTupleReader {
       for (const p of cc.pages) {
         if (first < g1 && first + p.elements > g0) {
           reads.push({ column: col, at: p.offset, bytes: p.size, elements: p.elements, first });
+          listed += Math.min(g1, first + p.elements) - Math.max(g0, first);
         }
         first += p.elements;
       }
     }
+    // Checked before the memory is taken: a damaged index column asks for up to 2^31 elements
+    // (16 GiB of doubles) that no page lists.
+    if (listed < g1 - g0 && !(deferred > g0)) throw this.uncovered(name, listed, g0, g1);
+    const out = memory.take(element, g1 - g0);
     const blobs = reads.length ? await this.source.read(reads.map((r) => [r.at, r.bytes] as const)) : [];
     let covered = 0;
     reads.forEach((r, k) => {
@@ -296,9 +301,13 @@ export class RNTupleReader {
     if (covered !== g1 - g0) {
       // A deferred column (added while writing) reads as zeros before its first element.
       if (covered < g1 - g0 && deferred > g0) zeroMissing(out, g0, Math.min(deferred, g1));
-      else throw new RootFormatError(this.source.path, -1, `RNTuple ${this.name}: field ${name}'s pages hold ${covered} of elements ${g0}–${g1}`);
+      else throw this.uncovered(name, covered, g0, g1);
     }
     return out;
+  }
+
+  private uncovered(name: string, covered: number, g0: number, g1: number): RootFormatError {
+    return new RootFormatError(this.source.path, -1, `RNTuple ${this.name}: field ${name}'s pages hold ${covered} of elements ${g0}–${g1}`);
   }
 
   /**
