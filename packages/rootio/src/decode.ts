@@ -341,16 +341,22 @@ function decodeStrings(path: string, info: BranchInfo, baskets: PendingBasket[],
     const o = b.offsets;
     const a = firstIn(pending, start);
     const z = endIn(pending, stop);
-    for (let i = a; i < z; i++) {
-      let p = o ? o[i]! : 0;
+    // Without an entry-offset table (go-hep writes none) the strings follow one another, so the
+    // walk starts at the basket's first; every entry was read from byte 0, the first string.
+    let p = 0;
+    for (let i = o ? a : 0; i < z; i++) {
+      if (o) p = o[i]!;
       const end = o ? o[i + 1]! : b.dataLength;
+      if (p >= end) throw new RootFormatError(path, -1, `branch ${info.name}: string in entry ${b.entryStart + i} starts past its entry`);
       let len = b.data[p++]!;
       if (len === 255) {
+        if (p + 4 > end) throw new RootFormatError(path, -1, `branch ${info.name}: string in entry ${b.entryStart + i} runs past its entry`);
         len = b.view.getInt32(p);
         p += 4;
       }
-      if (p + len > end) throw new RootFormatError(path, -1, `branch ${info.name}: string in entry ${b.entryStart + i} runs past its entry`);
-      out.push(utf8(dec, b.data.subarray(p, p + len)));
+      if (len < 0 || p + len > end) throw new RootFormatError(path, -1, `branch ${info.name}: string in entry ${b.entryStart + i} runs past its entry`);
+      if (i >= a) out.push(utf8(dec, b.data.subarray(p, p + len)));
+      p += len;
     }
     pending.release();
   }

@@ -218,3 +218,34 @@ t.test('STL members of a split collection (KM3NeT Trk.rec_stages, vector<int> pe
   t.same(Array.from(part.offsets), [0, tracks[1]!], 'an entry range reads that slice');
   t.equal(part.values.offsets[tracks[1]!], stages.values.offsets[stages.offsets[2]!]! - stages.values.offsets[stages.offsets[1]!]!);
 });
+
+/**
+ * The values uproot's own test suite (scikit-hep/uproot5 tests/, read at 5388b857) asserts for
+ * these fixtures, asked of this reader by the same names: branch and field names, lengths, first
+ * and last values, sums, strings, histogram bins and edges. uproot's test each comes from is named.
+ */
+const column = async (file: string, tree: string, names: string[], range: { entryStart?: number; entryStop?: number } = {}) => {
+  const f = await openRootFile(fixture(file));
+  try {
+    const tr = await f.tree(tree);
+    const cols = await tr.arrays(names, range);
+    const n = Math.min(range.entryStop ?? tr.numEntries, tr.numEntries) - (range.entryStart ?? 0);
+    return Object.fromEntries(names.map((name) => [name, perEntry(cols[name]!, n).map(normalise)])) as Record<string, unknown[]>;
+  } finally {
+    await f.close();
+  }
+};
+
+t.test("uproot's values: a go-hep file's TLeafC strings (no entry-offset table), test_gohep_output_file", async (t) => {
+  // Every entry read as the basket's first string ("evt-0" five times): without an offset table
+  // each entry was read from byte 0.
+  const c = await column('uproot-issue413.root', 'mytree', ['I32', 'F64', 'Str', 'ArrF64', 'N', 'SliF64']);
+  t.same(c.Str, ['evt-0', 'evt-1', 'evt-2', 'evt-3', 'evt-4']);
+  t.same(c.I32, [0, 1, 2, 3, 4]);
+  t.same(c.F64, [0, 1, 2, 3, 4]);
+  t.same(c.ArrF64, [[0, 1, 2, 3, 4], [1, 2, 3, 4, 5], [2, 3, 4, 5, 6], [3, 4, 5, 6, 7], [4, 5, 6, 7, 8]]);
+  t.same(c.N, [0, 1, 2, 3, 4]);
+  t.same(c.SliF64, [[], [1], [2, 3], [3, 4, 5], [4, 5, 6, 7]]);
+  const part = await column('uproot-issue413.root', 'mytree', ['Str'], { entryStart: 2, entryStop: 4 });
+  t.same(part.Str, ['evt-2', 'evt-3'], 'an entry range inside the basket');
+});
