@@ -22,12 +22,36 @@ export function missingPathReason(path: string, found: ExistingAncestor | null):
   const name = basename(missing);
   const uproot = uprootForm(path, found, name);
   if (uproot) return `no such file (${uproot})`;
-  const like = nearNames(name, found.entries);
-  // One near name is a typo's likely target; several equally near (data_E among data_A…D) are a
-  // family the wanted one is missing from, so the directory's like-named entries are listed instead.
-  const said = like.length === 1 ? `did you mean ${like[0]}?` : listing(found, name);
+  const said = likelyName(found, name);
   if (missing === path) return `no such file${said ? ` (${said})` : ''}`;
   return `no such file (no ${name} in ${found.path}${said ? `; ${said}` : ''})`;
+}
+
+/**
+ * The reason a file cannot be created at `path` (absolute) whose directory does not exist:
+ * that directory, then which part of it is missing (and its likely spelling) or is a file.
+ * The writer's open said only "ENOENT: no such file or directory, open '…'".
+ */
+export function missingDirectoryReason(path: string, found: ExistingAncestor | null): string {
+  const dir = dirname(path);
+  if (!found) return `its directory ${dir} does not exist`;
+  if (!found.isDirectory) {
+    return found.path === dir ? `${dir} is a file, not a directory` : `its directory ${dir} does not exist (${found.path} is a file, not a directory)`;
+  }
+  const missing = firstMissing(path, found.path);
+  const said = likelyName(found, basename(missing));
+  const where = missing === dir ? said : `no ${basename(missing)} in ${found.path}${said ? `; ${said}` : ''}`;
+  return `its directory ${dir} does not exist${where ? ` (${where})` : ''}; create it first`;
+}
+
+/**
+ * What to say of `name`, missing from the directory `found`: one near name is a typo's likely
+ * target; several equally near (data_E among data_A…D) are a family the wanted one is missing
+ * from, so the directory's like-named entries are listed instead.
+ */
+function likelyName(found: ExistingAncestor, name: string): string {
+  const like = nearNames(name, found.entries);
+  return like.length === 1 ? `did you mean ${like[0]}?` : listing(found, name);
 }
 
 /**

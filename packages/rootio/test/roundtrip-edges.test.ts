@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openFile } from 'jsroot';
@@ -187,6 +187,17 @@ t.test('bad input is refused with an error naming what and where', async (t) => 
   t.throws(() => w.writeHistogram({ type: 'TH1D', name: 'h', nbins: 1, lo: 1, hi: 0, contents: [0, 0, 0] }), /lo \(1\) must be below hi \(0\)/);
   await t.rejects(RootFileWriter.create(join(dir, 'x.root'), { compression: { algorithm: 'lz4' as never, level: 1 } }), /lz4 is not supported for writing/);
   await t.rejects(RootFileWriter.create(join(dir, 'no-such-dir', 'x.root')), RootIOError, 'an unwritable path is a RootIOError');
+  // A directory that does not exist is named, with the part missing: it said only
+  // "cannot create the file: ENOENT: no such file or directory, open '…'" until 2026-12-07.
+  const deep = join(dir, 'no-such-dir', 'sub', 'x.root');
+  await t.rejects(RootFileWriter.create(deep), { name: 'RootIOError', path: deep,
+    message: `${deep}: cannot create the file: its directory ${join(dir, 'no-such-dir', 'sub')} does not exist (no no-such-dir in ${dir}); create it first` });
+  mkdirSync(join(dir, 'outputs'), { recursive: true });
+  const typo = join(dir, 'output', 'x.root');
+  await t.rejects(RootFileWriter.create(typo), { message: `${typo}: cannot create the file: its directory ${join(dir, 'output')} does not exist (did you mean outputs?); create it first` });
+  writeFileSync(join(dir, 'a-file'), '');
+  const underFile = join(dir, 'a-file', 'x.root');
+  await t.rejects(RootFileWriter.create(underFile), { message: `${underFile}: cannot create the file: ${join(dir, 'a-file')} is a file, not a directory` });
 });
 
 t.test('`name`: a file written under a temporary name and renamed has the bytes of one written under its final name', async (t) => {

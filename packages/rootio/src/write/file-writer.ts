@@ -5,11 +5,12 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { basename } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { compressPayload, compressionCode, type CompressionSettings } from './compress.js';
 import { BEGIN, DIRECTORY_BYTES, START_BIG_FILE, datime, keyLength, writeDirectory, writeFileHeader, writeKeyHeader, type KeyHeader } from './keys.js';
 import { WBuffer } from './wbuffer.js';
 import { RootIOError } from '../errors.js';
+import { existingAncestor, missingDirectoryReason } from '../missing-path.js';
 import { dependencies, writeBody, writeStreamerInfoList, type RObject } from './streamer.js';
 import { histogramObject, type HistogramInput } from './histogram.js';
 import { TreeWriter, type BranchSpec, type TreeOptions } from './tree-writer.js';
@@ -95,7 +96,7 @@ export class RootFileWriter {
     try {
       fd = openSync(path, 'w');
     } catch (err) {
-      throw new RootIOError(path, `cannot create the file: ${(err as Error).message}`);
+      throw new RootIOError(path, `cannot create the file: ${await createFailure(path, err as NodeJS.ErrnoException)}`);
     }
     return new RootFileWriter(path, fd, compression, seekOffset, options.stamp, options.name);
   }
@@ -243,4 +244,17 @@ export class RootFileWriter {
     });
     this.writeAt(head.finish(), 0);
   }
+}
+
+/**
+ * Why `path` could not be created: a directory of it that does not exist (or is a file) is named
+ * with the part missing; any other failure is said as the system says it.
+ */
+async function createFailure(path: string, err: NodeJS.ErrnoException): Promise<string> {
+  if (err.code !== 'ENOENT' && err.code !== 'ENOTDIR') return err.message;
+  const full = resolve(path);
+  const found = await existingAncestor(full).catch(() => null);
+  // The directory is there (a dangling symbolic link at the path, say): the system's words.
+  if (found?.path === dirname(full) && found.isDirectory) return err.message;
+  return missingDirectoryReason(full, found);
 }
