@@ -100,19 +100,21 @@ export class TreeReader {
     // Every branch at any depth, named by its path below a split object (`evt/P3.Px`, as uproot
     // names them; a parent whose name the child already starts with, `P3.`, is not repeated); a
     // leaf's counter found by the leaf object itself (references keep identity).
-    const all: Array<{ b: JsBranch & BranchMeta; name: string }> = [];
+    const all: Array<{ b: JsBranch & BranchMeta; name: string; path: string }> = [];
     const leafOwner = new Map<unknown, string>();
-    const walk = (bs: Array<JsBranch & BranchMeta>, parent: { b: JsBranch; name: string } | null) => {
+    const walk = (bs: Array<JsBranch & BranchMeta>, parent: { b: JsBranch; name: string; path: string } | null) => {
       for (const b of bs) {
         let name = b.fName;
         if (parent) {
           const cut = b.fName.startsWith(`${parent.b.fName}.`) ? parent.name.lastIndexOf('/') : parent.name.length;
           name = cut < 0 ? b.fName : `${parent.name.slice(0, cut)}/${b.fName}`;
         }
-        all.push({ b, name });
+        // uproot's key: every branch name from the top one, the parent repeated (`evt/P3/P3.Px`).
+        const path = parent ? `${parent.path}/${b.fName}` : b.fName;
+        all.push({ b, name, path });
         for (const leaf of b.fLeaves?.arr ?? []) leafOwner.set(leaf, name);
         // Sub-branches of a plain TBranch keep their own names, as before.
-        if (b.fBranches.arr.length) walk(b.fBranches.arr as Array<JsBranch & BranchMeta>, b._typename === 'TBranch' && !parent ? null : { b, name });
+        if (b.fBranches.arr.length) walk(b.fBranches.arr as Array<JsBranch & BranchMeta>, b._typename === 'TBranch' && !parent ? null : { b, name, path });
       }
     };
     walk(tree.fBranches.arr, null);
@@ -139,6 +141,11 @@ export class TreeReader {
     for (const { b } of all) byOwnName.set(b.fName, (byOwnName.get(b.fName) ?? 0) + 1);
     for (const { b, name } of all) {
       if (name !== b.fName && !this.state.has(b.fName) && byOwnName.get(b.fName) === 1) this.aliases.set(b.fName, name);
+    }
+    // And by uproot's path, where it differs (`evt/P3/P3.Px` for `evt/P3.Px`, `Evt/hits/hits.t`
+    // for `Evt/hits.t`): uproot's tests and users name them so, and were told no such branch.
+    for (const { name, path } of all) {
+      if (path !== name && !this.state.has(path) && !this.aliases.has(path)) this.aliases.set(path, name);
     }
     // So can an unsplit object's member (`Primary.energy` for `Primary./Primary.energy`).
     const own = (n: string) => n.slice(n.lastIndexOf('/') + 1);

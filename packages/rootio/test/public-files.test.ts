@@ -249,3 +249,22 @@ t.test("uproot's values: a go-hep file's TLeafC strings (no entry-offset table),
   const part = await column('uproot-issue413.root', 'mytree', ['Str'], { entryStart: 2, entryStop: 4 });
   t.same(part.Str, ['evt-2', 'evt-3'], 'an entry range inside the basket');
 });
+
+t.test("uproot's values: branches named by uproot's paths (evt/P3/P3.Px), test_0118 and test_0023's formulas", async (t) => {
+  // They were "no branch named evt/P3/P3.Py": the path repeats the parent P3, which this
+  // reader's own name (evt/P3.Py) leaves out.
+  const f = await openRootFile(fixture('uproot-small-evnt-tree-fullsplit.root'));
+  t.teardown(() => f.close());
+  const tree = await f.tree('tree');
+  const c = await tree.arrays(['evt/P3/P3.Py', 'evt/P3/P3.Px', 'P3.Px']);
+  t.same(Object.keys(c), ['evt/P3/P3.Py', 'evt/P3/P3.Px', 'P3.Px'], 'keyed by the names asked for');
+  t.same(Array.from(c['evt/P3/P3.Py'] as Float64Array, (y) => y - 50), Array.from({ length: 100 }, (_, i) => i - 50), 'P3.Py - 50 is range(-50, 50)');
+  t.same(c['evt/P3/P3.Px'], c['P3.Px']);
+  await t.rejects(tree.arrays(['/P3.Px']), { name: 'RootFormatError' }, 'uproot refuses /P3.Px too');
+  await t.rejects(tree.arrays(['wonky']), { name: 'RootFormatError', message: /no branch named wonky/ });
+  const km3 = await openRootFile(fixture('uproot-issue390.root'));
+  t.teardown(() => km3.close());
+  const e = await km3.tree('E');
+  const hits = await e.arrays(['Evt/hits/hits.tot', 'Evt/trks/trks.rec_stages'], { entryStop: 1 });
+  t.same(Object.keys(hits), ['Evt/hits/hits.tot', 'Evt/trks/trks.rec_stages'], 'E/Evt/hits/hits.tot as uproot names it (test_21)');
+});
