@@ -8,6 +8,7 @@ import {
 import { computeTaskOf } from './compute-task.js';
 import { missingAllowPaths, type AllowList } from './allow.js';
 import { ModuleGate } from './module-gate.js';
+import { expiredText } from './expired-notice.js';
 import { LogForwarder } from './log-forward.js';
 import { CANCEL_GRACE_MS, ThreadPool, type PoolResult } from './pool.js';
 import { WorkerState, type Priority, type WorkerCommand } from './state.js';
@@ -165,6 +166,11 @@ export class GluonWorker {
   private closed = false;
   private lastCpu = process.cpuUsage();
   private lastCpuTime = Date.now();
+  /** The scheduler's heartbeat interval and TTL, from its welcome (0: none). */
+  private heartbeatIntervalMs = 1000;
+  private heartbeatTtlMs = 0;
+  /** The latest time this process did not run (its heartbeat timer late by more than an interval): when it ended, how long. */
+  private pause: { at: number; ms: number } | undefined;
   private readonly allow: AllowList;
   private readonly gate: ModuleGate;
   /** Modules whose refusal this worker's log has said (bounded; forgotten when one is allowed after all). */
@@ -348,9 +354,11 @@ export class GluonWorker {
         conn.on('message', (m: Inbound<typeof SCHEDULER_TO_WORKER>) => this.onSchedulerMessage(m));
         conn.on('close', (code: number, reason: string) => this.onSchedulerClosed(conn, code, reason));
         const interval = Math.max(50, Number(welcome.heartbeatIntervalMs ?? 1000));
+        this.heartbeatIntervalMs = interval;
         // A scheduler behind a cut link goes silent instead of closing: drop the connection
         // after its TTL (the scheduler expires us then anyway) and register again once it answers.
         const ttl = Number(welcome.heartbeatTtlMs ?? 0);
+        this.heartbeatTtlMs = ttl;
         if (ttl > 0) conn.keepAlive(interval, ttl);
         // A stalled peer is waited for as long as the scheduler would still count it alive.
         if (this.opts.peerTimeoutMs === undefined && ttl > 0) this.peerTimeoutMs = ttl + 2 * interval;
@@ -358,6 +366,8 @@ export class GluonWorker {
         this.heartbeatTimer = setInterval(() => this.heartbeat(), interval);
         this.heartbeatTimer.unref();
         this.heartbeat();
+        // The wait to register is no pause of this process.
+        this.pause = undefined;
         this.schedulerLostAt = undefined;
         clearTimeout(this.deathTimer);
         if (!first) this.log(`re-registered with ${this.opts.scheduler} holding ${this.state.storedCount} result(s)`);
@@ -385,7 +395,9 @@ export class GluonWorker {
     if (this.closed || this.state.closing) return;
     this.schedulerLostAt = Date.now();
     this.armDeathTimer('since it lost it');
-    this.log(`lost the scheduler (${code}${reason ? `: ${reason}` : ''}); reconnecting`);
+    this.log(code === CloseCode.expired
+      ? expiredText(code, reason, this.pausedMs(), this.heartbeatTtlMs, this.state.storedCount)
+      : `lost the scheduler (${code}${reason ? `: ${reason}` : ''}); reconnecting`);
     this.apply(this.state.handle({ type: 'scheduler-lost' }));
     this.register(false).catch((err: Error) => {
       // A restarted scheduler with another token: say how this worker takes one, as at start.
@@ -393,6 +405,16 @@ export class GluonWorker {
       this.refused = true;
       void this.close('the scheduler refused the worker');
     });
+  }
+
+  /**
+   * How long this process just did not run: since its last heartbeat, or, when the heartbeat timer
+   * ran first on waking (timers can run before the socket's close is read), the pause it saw.
+   */
+  private pausedMs(): number {
+    const now = Date.now();
+    const recent = this.pause && now - this.pause.at <= 2 * this.heartbeatIntervalMs ? this.pause.ms : 0;
+    return Math.max(now - this.lastCpuTime, recent);
   }
 
   /** With `deathTimeoutMs`: closes the worker unless a scheduler is connected by then. */
@@ -463,6 +485,8 @@ export class GluonWorker {
 
   private heartbeat(): void {
     const now = Date.now();
+    // Late by more than an interval: this process did not run meanwhile (stopped, or blocked).
+    if (now - this.lastCpuTime > 2 * this.heartbeatIntervalMs) this.pause = { at: now, ms: now - this.lastCpuTime };
     const usage = process.cpuUsage();
     // Process CPU time covers every thread, so a busy pool of N threads can show up to N×100%.
     const cpu = ((usage.user - this.lastCpu.user + usage.system - this.lastCpu.system) / 1000 / Math.max(1, now - this.lastCpuTime)) * 100;
