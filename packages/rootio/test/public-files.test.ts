@@ -268,3 +268,18 @@ t.test("uproot's values: branches named by uproot's paths (evt/P3/P3.Px), test_0
   const hits = await e.arrays(['Evt/hits/hits.tot', 'Evt/trks/trks.rec_stages'], { entryStop: 1 });
   t.same(Object.keys(hits), ['Evt/hits/hits.tot', 'Evt/trks/trks.rec_stages'], 'E/Evt/hits/hits.tot as uproot names it (test_21)');
 });
+
+t.test("uproot's values: objects read from a directory (test_0407's TFoo, test_1160's std::string)", async (t) => {
+  // Both were called damaged: TDatime and std::string write no version header of their own.
+  const f = await openRootFile(fixture('uproot-issue-407.root'));
+  t.teardown(() => f.close());
+  // 2021-01-01 00:00:00 as ROOT packs it: (2021 - 1995) << 26 | 1 << 22 | 1 << 17.
+  for (const name of ['foo', 'foo_padded']) t.same((await f.object(name)).d, { _typename: 'TDatime', fDatime: (26 << 26 | 1 << 22 | 1 << 17) >>> 0 }, `${name}.d`);
+  const s = await openRootFile(fixture('string-example.root'));
+  t.teardown(() => s.close());
+  const record = await s.object('FileSummaryRecord');
+  t.same(JSON.parse(record.fString as string), {
+    'LumiCounter.eventsByRun': { counts: {}, empty: true, type: 'LumiEventCounter' },
+    guid: '5FE9437E-D958-11EE-AB88-3CECEF1070AC',
+  });
+});

@@ -105,6 +105,17 @@ const HANDLERS: Record<string, Handler> = {
     buf.finish(end, 'TStreamerInfo');
   },
   TBasket: (_r, buf, into) => readBasket(buf, into),
+  // Both have streamers of their own that write no version header, which the StreamerInfo's
+  // description of TDatime (a version, then fDatime) does not say: read by it, the next bytes
+  // were taken as a byte count and the object called damaged ("an object claims 675414016 bytes").
+  TDatime: (_r, buf, into) => {
+    into.fDatime = buf.u32();
+  },
+  // A std::string written as an object of its own (a key of class `string`, as LHCb's
+  // FileSummaryRecord): its length and characters, as a TString.
+  string: (_r, buf, into) => {
+    into.fString = buf.tstring();
+  },
 };
 
 for (const [name, [size, read]] of Object.entries(TARRAY)) {
