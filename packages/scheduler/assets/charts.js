@@ -39,6 +39,19 @@ export function axis(extra) {
   return { stroke: themeColor('--chart-axis'), grid: { stroke: themeColor('--chart-grid') }, ticks: { stroke: themeColor('--chart-grid') }, ...extra };
 }
 
+/**
+ * The tick steps (s) of a time axis whose samples are a second apart (Memory, Scheduler,
+ * Throughput): uPlot's own from one second up. Its steps start at 1 ms, and a short performance
+ * report's window (its time charts show the report's window, not a minute) was labelled every
+ * half second (':08.500', ':09.500', … over 12 s), or every 50 ms over 1.2 s, between samples.
+ */
+export const SECOND_STEPS = [1, 5, 10, 15, 30, 60, 300, 600, 900, 1800, 3600, 7200, 10800, 14400, 21600, 28800, 43200, 86400];
+
+/** The x axis of a chart of per-second samples, in the page's theme: ticks on whole seconds and up. */
+export function secondsAxis() {
+  return axis({ incrs: SECOND_STEPS });
+}
+
 /** A canvas context kept for measuring text (drawing nothing), so a chart's own keeps its state. */
 let measuring = null;
 
@@ -361,7 +374,7 @@ export class ThroughputChart {
       plugins: [fitAxes()],
       scales: { x: timeScale(20), tasks: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.1)] }, events: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.1)] } },
       axes: [
-        axis({}),
+        secondsAxis(),
         axis({ scale: 'tasks', stroke: '#4e79a7', values: (_u, s) => s.map(fmtRate), size: 50 }),
         axis({ scale: 'events', side: 1, stroke: '#f28e2b', grid: { show: false }, values: (_u, s) => s.map(fmtRate), size: 50 }),
       ],

@@ -5,7 +5,7 @@
 import { el, fmtBytes, groupColor, widthOf } from './format.js';
 import { appendWindow } from './samples.js';
 import { labelOf } from './worker-labels.js';
-import { axis, fitAxes, timeRange, timeScale } from './charts.js';
+import { axis, fitAxes, secondsAxis, timeRange, timeScale } from './charts.js';
 
 /* global uPlot */
 
@@ -76,7 +76,7 @@ export class MemoryPanel {
     return new uPlot({
       width: widthOf(box), height, cursor: { drag: { x: false, y: false } }, plugins: [fitAxes()],
       scales: { x: timeScale(60), y: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.1)] } },
-      axes: [axis({}), axis({ size: 76, values: (_u, s) => s.map(fmtBytes) })],
+      axes: [secondsAxis(), axis({ size: 76, values: (_u, s) => s.map(fmtBytes) })],
       series: [{}, ...series.map((s) => ({ points: { show: false }, ...s, value: (_u, v) => (v == null ? '–' : fmtBytes(v)) }))],
     }, [[], ...series.map(() => [])], box);
   }

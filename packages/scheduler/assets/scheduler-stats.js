@@ -3,7 +3,7 @@
 // The latest figures go in the header; the panel charts the last ten minutes.
 import { el, fmtBytes, widthOf } from './format.js';
 import { appendWindow } from './samples.js';
-import { axis, fitAxes, timeScale } from './charts.js';
+import { axis, fitAxes, secondsAxis, timeScale } from './charts.js';
 
 /* global uPlot */
 
@@ -22,17 +22,18 @@ export class SchedulerPanel {
     const time = timeScale(60);
     // Axes in the page's theme (dark mode included).
     const theme = axis({});
+    const x = secondsAxis();
     this.cpu = new uPlot({
       width: widthOf(left), height: 180, cursor: { drag: { x: false, y: false } }, plugins: [fitAxes()],
       scales: { x: time, pct: { range: (_u, _lo, hi) => [0, Math.max(100, hi * 1.1)] }, ms: { range: (_u, _lo, hi) => [0, Math.max(10, hi * 1.1)] } },
-      axes: [theme, { ...theme, scale: 'pct', size: 52, values: (_u, s) => s.map((v) => `${v}%`) }, { ...theme, scale: 'ms', side: 1, grid: { show: false }, size: 56, values: (_u, s) => s.map((v) => `${v} ms`) }],
+      axes: [x, { ...theme, scale: 'pct', size: 52, values: (_u, s) => s.map((v) => `${v}%`) }, { ...theme, scale: 'ms', side: 1, grid: { show: false }, size: 56, values: (_u, s) => s.map((v) => `${v} ms`) }],
       series: [{}, { label: 'CPU', scale: 'pct', points: { show: false }, stroke: '#4e79a7', width: 2, value: (_u, v) => (v == null ? '–' : `${v.toFixed(0)}%`) },
         { label: 'loop lag (max)', scale: 'ms', points: { show: false }, stroke: '#e15759', width: 1.5, value: (_u, v) => (v == null ? '–' : `${v.toFixed(1)} ms`) }],
     }, [[], [], []], left);
     this.rss = new uPlot({
       width: widthOf(right), height: 180, cursor: { drag: { x: false, y: false } }, plugins: [fitAxes()],
       scales: { x: time, y: { range: (_u, _lo, hi) => [0, Math.max(1, hi * 1.15)] } },
-      axes: [theme, { ...theme, size: 76, values: (_u, s) => s.map(fmtBytes) }],
+      axes: [x, { ...theme, size: 76, values: (_u, s) => s.map(fmtBytes) }],
       series: [{}, { label: 'RSS', points: { show: false }, stroke: '#59a14f', width: 2, fill: 'rgba(89,161,79,0.12)', value: (_u, v) => (v == null ? '–' : fmtBytes(v)) }],
     }, [[], []], right);
   }

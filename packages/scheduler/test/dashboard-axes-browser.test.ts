@@ -83,6 +83,27 @@ t.test('time axes over windows that end at a date change and mid-hour, from 1400
       memory: new MemoryPanel(section('test-memory', true)),
     };
   });
+  /**
+   * Feeds the test charts samples a second apart, `spanS` of them, the last at local time `end`
+   * (plus `lastMs`), and draws them. `windowMs`: a performance report's window of that length
+   * ending at the last sample (showTimeWindow, as the report page sets it), not the data's.
+   */
+  const feed = (end: number[], spanS: number, windowMs?: number, lastMs = 0) => page.evaluate(async ([end, spanS, windowMs, lastMs]) => {
+    const [y, mo, d, h, mi, s] = end as number[];
+    const last = new Date(y!, mo! - 1, d!, h!, mi!, s!).getTime() + (lastMs as number);
+    if (windowMs) (await import(new URL('assets/charts.js', document.baseURI).href)).showTimeWindow(last - (windowMs as number), last);
+    const times = Array.from({ length: spanS as number }, (_, i) => last - ((spanS as number) - 1 - i) * 1000);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const c = (window as unknown as { testCharts: any }).testCharts;
+    c.scheduler.setState({ samples: times.map((x, i) => [x, 20 + (i % 7) * 10, (300 + i) << 20, (i * 37) % 1400, 3]) });
+    c.scheduler.render();
+    c.memory.setState({ samples: times.map((x, i) => [x, [['w1', i << 16, (400 + i) << 20, 2 ** 31, 0], ['w2', i << 15, (350 + i) << 20, 2 ** 31, 0]]]) });
+    c.memory.render({ labels: new Map() });
+    c.throughput.update(times.map((x, i) => [x, 10 + (i % 5), 30_000 + i * 10]));
+    for (const p of [c.scheduler, c.memory, c.throughput]) p.resize();
+    // uPlot draws in a microtask after setData and setSize: this await comes after it.
+    await null;
+  }, [end, spanS, windowMs ?? 0, lastMs] as const);
   /** Local times (the page's zone, as the axes show them): the window ends there. */
   const ends = [[2026, 12, 3, 23, 59, 40], [2026, 12, 6, 10, 43, 20], [2026, 12, 31, 23, 59, 55]];
   let checked = 0;
@@ -90,21 +111,7 @@ t.test('time axes over windows that end at a date change and mid-hour, from 1400
     await resizeTo(page, width, 1200);
     for (const end of ends) {
       for (const spanS of [60, 200, 600]) {
-        await page.evaluate(async ([end, spanS]) => {
-          const [y, mo, d, h, mi, s] = end as number[];
-          const last = new Date(y!, mo! - 1, d!, h!, mi!, s!).getTime();
-          const times = Array.from({ length: spanS as number }, (_, i) => last - ((spanS as number) - 1 - i) * 1000);
-          // eslint-disable-next-line @typescript-eslint/no-explicit-any
-          const c = (window as unknown as { testCharts: any }).testCharts;
-          c.scheduler.setState({ samples: times.map((x, i) => [x, 20 + (i % 7) * 10, (300 + i) << 20, (i * 37) % 1400, 3]) });
-          c.scheduler.render();
-          c.memory.setState({ samples: times.map((x, i) => [x, [['w1', i << 16, (400 + i) << 20, 2 ** 31, 0], ['w2', i << 15, (350 + i) << 20, 2 ** 31, 0]]]) });
-          c.memory.render({ labels: new Map() });
-          c.throughput.update(times.map((x, i) => [x, 10 + (i % 5), 30_000 + i * 10]));
-          for (const p of [c.scheduler, c.memory, c.throughput]) p.resize();
-          // uPlot draws in a microtask after setData and setSize: this await comes after it.
-          await null;
-        }, [end, spanS] as const);
+        await feed(end, spanS);
         const charts = (await chartTexts(page)).filter((c) => c.chart.startsWith('test-'));
         t.equal(charts.length, 5, 'two scheduler charts, throughput, two memory charts');
         t.ok(charts.every((c) => c.labels.length > 0), 'each has labels');
@@ -115,4 +122,20 @@ t.test('time axes over windows that end at a date change and mid-hour, from 1400
     }
   }
   t.equal(checked, 6 * 3 * 3 * 5);
+
+  // A short performance report's window (set last: it holds for the page from here on): the
+  // charts' samples are a second apart, and a 12 s report was labelled every half second
+  // (':08.500', ':09.500', …), a 1.2 s one every 50 ms, by uPlot's own tick steps.
+  for (const width of [1400, 400]) {
+    await resizeTo(page, width, 1200);
+    for (const windowMs of [1200, 3500, 5000, 12_000, 30_000]) {
+      await feed([2026, 12, 6, 10, 43, 20], Math.ceil(windowMs / 1000), windowMs, 300);
+      const charts = (await chartTexts(page)).filter((c) => c.chart.startsWith('test-'));
+      t.equal(charts.length, 5, 'two scheduler charts, throughput, two memory charts');
+      const times = charts.map((c) => c.labels.map((l) => l.text).filter((x) => /^:\d\d|\d(am|pm)$/.test(x)));
+      t.ok(times.every((l) => l.length > 0), `${width} px, a ${windowMs} ms report: each chart has time labels (${JSON.stringify(times)})`);
+      t.same(times.flat().filter((x) => /:\d\d\.\d/.test(x)), [], `${width} px, a ${windowMs} ms report: whole seconds, no fraction`);
+      t.same(labelProblems(charts), [], `${width} px, a ${windowMs} ms report: no label over another or cut`);
+    }
+  }
 });
