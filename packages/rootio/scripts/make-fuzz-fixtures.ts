@@ -4,13 +4,17 @@
  * typed error, minimised by hand to the one change that matters. test/fuzz-findings.test.ts reads
  * them. Run from packages/rootio: `npx tsx scripts/make-fuzz-fixtures.ts`.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import { decompress } from '../src/decompress.js';
+import { RootFileWriter } from '../src/write/index.js';
 
 interface Crafted {
   name: string;
+  /** A committed fixture of test/fixtures/skhep, or a file of our writer (WRITTEN). */
   base: string;
   /** [file offset, bytes written there] */
   patches: Array<[number, number[]]>;
@@ -35,6 +39,7 @@ type Change =
   | { int32: number; at: number } // big-endian
   | { int64le: number; at: number }
   | { int64: number; at: number } // big-endian
+  | { float64: number; at: number } // big-endian
   | { text: string; to: string; nth?: number }; // occurrence `nth` (from 0) of `text` replaced (same length)
 
 const be16 = (v: number) => [(v >> 8) & 0xff, v & 0xff];
@@ -95,11 +100,30 @@ export const CRAFTED: Crafted[] = [
   // floats took memory for 4.4 GB of them before asking the page list, which lists 12: a raw
   // RangeError from Buffer.allocUnsafeSlow (found as a byte of a ZSTD page of Run2012BC's Muons).
   { name: 'rntuple-index-huge.root', base: 'test_int_vfloat_tlv_vtlv_rntuple_v1-0-0-0.root', patches: [], block: { at: 725, change: { int32: 0x41, at: 16 } } },
+  // Our writer's TH1D with edges 0, 1, 4, 9, 16 (WRITTEN), its block (at 293) with edge 2 (the
+  // double at 185) 16: it read without a word, bin 2 overlapping bin 3.
+  { name: 'histogram-edges-decrease.root', base: 'writer:th1d-edges', patches: [], block: { at: 293, change: { float64: 16, at: 185 } } },
 ];
+
+/** Bases written by our writer (reproducibly: a fixed UUID and time). */
+const WRITTEN: Record<string, (path: string) => Promise<void>> = {
+  'writer:th1d-edges': async (path) => {
+    const w = await RootFileWriter.create(path, { name: 'histogram-edges-decrease.root', compression: { algorithm: 'zlib', level: 6 }, stamp: { uuid: new Uint8Array(16), time: new Date(Date.UTC(2026, 11, 7)) } });
+    w.writeHistogram({ type: 'TH1D', name: 'h', title: 'edges', nbins: 4, lo: 0, hi: 16, edges: [0, 1, 4, 9, 16], contents: [0, 1, 2, 3, 4, 0] });
+    await w.close();
+  },
+};
+
+async function baseBytes(base: string): Promise<Uint8Array> {
+  if (!WRITTEN[base]) return new Uint8Array(readFileSync(dir(`skhep/${base}`)));
+  const tmp = join(mkdtempSync(join(tmpdir(), 'fuzz-fixture-')), 'base.root');
+  await WRITTEN[base](tmp);
+  return new Uint8Array(readFileSync(tmp));
+}
 
 const dir = (p: string) => fileURLToPath(new URL(`../test/fixtures/${p}`, import.meta.url));
 for (const c of CRAFTED) {
-  let b = new Uint8Array(readFileSync(dir(`skhep/${c.base}`)));
+  let b = await baseBytes(c.base);
   for (const [at, bytes] of c.patches) b.set(bytes, at);
   if (c.truncate !== undefined) b = b.subarray(0, c.truncate);
   if (c.block) {
@@ -113,6 +137,7 @@ for (const c of CRAFTED) {
     else if ('int32' in ch) dv.setInt32(ch.at, ch.int32);
     else if ('int64le' in ch) dv.setBigInt64(ch.at, BigInt(ch.int64le), true);
     else if ('int64' in ch) dv.setBigInt64(ch.at, BigInt(ch.int64));
+    else if ('float64' in ch) dv.setFloat64(ch.at, ch.float64);
     else {
       let k = -1;
       for (let i = 0; i <= (ch.nth ?? 0); i++) k = Buffer.from(plain).indexOf(ch.text, k + 1, 'latin1');

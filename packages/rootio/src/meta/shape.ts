@@ -77,6 +77,16 @@ export function histogramProblem(h: Obj, dimension: number): string | null {
     if (!isCount(ax.fNbins)) return `its ${a}'s bin count (fNbins) is ${describe(ax.fNbins)}`;
     for (const m of ['fXmin', 'fXmax']) if (typeof ax[m] !== 'number') return `its ${a}'s ${m} is ${describe(ax[m])}`;
     if (ax.fXbins !== undefined && ax.fXbins !== null && !arrayLike(ax.fXbins)) return `its ${a}'s bin edges (fXbins) are ${describe(ax.fXbins)}`;
+    // ROOT writes no edges for equal bins, else one more than the bins, never decreasing (TAxis
+    // allows equal edges): other edges were read silently, as equal bins or as bins that overlap.
+    const edges = (ax.fXbins ?? []) as ArrayLike<number>;
+    if (edges.length > 0) {
+      const n = Number(ax.fNbins);
+      if (edges.length !== n + 1) return `its ${a} has ${edges.length} bin edges (fXbins) for ${n} bins`;
+      for (let i = 1; i <= n; i++) {
+        if (!(edges[i]! >= edges[i - 1]!)) return `its ${a}'s bin edges (fXbins) decrease: edge ${i} is ${edges[i]} after ${edges[i - 1]}`;
+      }
+    }
   }
   return null;
 }
