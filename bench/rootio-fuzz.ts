@@ -8,7 +8,9 @@
  * Prints counts per outcome, per target and per kind of change, and every defect with what
  * replays it.
  *
- *   npx tsx bench/rootio-fuzz.ts [--cases 200] [--seed N] [--files a.root,b.root] [--only file#i]
+ *   npx tsx bench/rootio-fuzz.ts [--cases 200] [--seed N] [--files a.root,b.root] [--only file#i] [--via local|threads|http]
+ *
+ * `--via threads` reads with decompressThreads 2, `--via http` from a loopback HTTP server.
  */
 import { parseArgs } from 'node:util';
 import { readdirSync } from 'node:fs';
@@ -17,13 +19,15 @@ import { fileURLToPath } from 'node:url';
 import { DEFECTS, fuzzFiles, type CaseResult } from '../packages/rootio/test/fuzz-kit.js';
 import { sharedDataDir } from '../packages/rootio/test/shared-data.js';
 
-const { values } = parseArgs({ options: { cases: { type: 'string', default: '200' }, seed: { type: 'string' }, files: { type: 'string' }, only: { type: 'string' } } });
+const { values } = parseArgs({ options: { cases: { type: 'string', default: '200' }, seed: { type: 'string' }, files: { type: 'string' }, only: { type: 'string' }, via: { type: 'string', default: 'local' } } });
 const cases = Number(values.cases);
 const seed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
-if (!Number.isInteger(cases) || cases < 1 || !Number.isInteger(seed)) {
-  process.stderr.write('usage: bench/rootio-fuzz.ts [--cases N] [--seed N] [--files a.root,b.root] [--only file#i]\n');
+if (!Number.isInteger(cases) || cases < 1 || !Number.isInteger(seed) || !['local', 'threads', 'http'].includes(values.via)) {
+  process.stderr.write('usage: bench/rootio-fuzz.ts [--cases N] [--seed N] [--files a.root,b.root] [--only file#i] [--via local|threads|http]\n');
   process.exit(2);
 }
+// The reading process (test/fuzz-child.ts) inherits it.
+process.env.ROOTIO_FUZZ_VIA = values.via;
 
 function rootFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => e.isDirectory() ? rootFiles(join(dir, e.name)) : e.name.endsWith('.root') ? [join(dir, e.name)] : []).sort();
@@ -41,7 +45,7 @@ const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1
 let n = 0;
 let peakGrew = 0;
 const t0 = performance.now();
-process.stdout.write(`rootio fuzz: ${paths.length} files × ${cases} cases, seed ${seed}\n`);
+process.stdout.write(`rootio fuzz: ${paths.length} files × ${cases} cases, seed ${seed}, read ${values.via}\n`);
 let lastFile = '';
 const { starts } = await fuzzFiles(paths, seed, cases, (r, b) => {
   if (r.file !== lastFile) {

@@ -1,14 +1,14 @@
 import { createHash, type Hash } from 'node:crypto';
-import { openRootFile, RootFormatError, RootIOError, UnsupportedBranchTypeError } from '@gluon/rootio';
+import { openRootFile, RootFormatError, RootIOError, UnsupportedBranchTypeError, type OpenOptions } from '@gluon/rootio';
 
 /**
  * Everything a reader can get out of a file, as a digest: every key, every TTree's and RNTuple's
  * branch list and every readable column, every histogram, every other object. Two files with the
  * same digest read the same.
  */
-export async function readAllDigest(path: string, metadataTimeoutMs: number): Promise<string> {
+export async function readAllDigest(path: string, metadataTimeoutMs: number, opts: OpenOptions = {}): Promise<string> {
   const h = createHash('sha256');
-  const f = await openRootFile(path, { metadataTimeoutMs });
+  const f = await openRootFile(path, { ...opts, metadataTimeoutMs });
   try {
     for (const k of f.keys()) {
       const id = `${k.name};${k.cycle}`;
