@@ -16,7 +16,9 @@
  * reading of the file is done, bounded by `--jsroot-timeout-s` of its own (default `--timeout-s`):
  * jsroot running out of it is jsroot not finishing, not a defect. Values equal once jsroot's
  * representation is read as ours (typed arrays, a map's pairs, a collection's objects for its
- * count, Double32_t rounding) count as equal and are tallied by kind; where
+ * count, Double32_t rounding) count as equal and are tallied by kind, as do jsroot's misreadings
+ * checked against ours (a referenced TObject's fBits read as 4-byte words), as jsroot not reading
+ * the branch; each branch name of a tree is compared once (scripts/conformance-jsroot.ts); where
  * jsroot crashes on a file (a throw from its own callbacks, which no promise of ours would see),
  * the file says "jsroot could not read: <message>", its own tallies stand and the run goes on.
  * Prints every defect, the totals and the unsupported types; exits 1 when there is a defect (a
@@ -27,6 +29,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openRootFile, UnsupportedBranchTypeError, type BranchInfo, type Column } from '@gluon/rootio';
+import { compareJsroot, guardJsroot, MISREADS, noJsrootTally, REPRESENTATIONS, type JsrootTally, type Misread, type Representation } from './conformance-jsroot.js';
 
 /** What one file's reading found (the child prints it as one JSON line). */
 interface FileResult {
@@ -42,18 +45,7 @@ interface FileResult {
   defects: string[];
   /** Other keys skipped (class → count): directories are listed here (their contents are read by path, `dir/tree`, as keys() lists them). */
   skipped: Record<string, number>;
-  jsroot: {
-    equal: number;
-    differ: number;
-    jsrootFails: number;
-    /**
-     * Branches whose values equal jsroot's once its representation is read as ours (kind → count):
-     * they are equal, not defects (see {@link REPRESENTATIONS}).
-     */
-    representation: Record<string, number>;
-    /** "jsroot could not read: <message>" when jsroot crashed on the file (its comparison ended there). */
-    couldNotRead: string | null;
-  };
+  jsroot: JsrootTally;
 }
 
 const HISTOGRAM = /^(TH[123][CSIFDL]?|TProfile(2D|3D)?)$/;
@@ -149,187 +141,10 @@ async function readAll(r: FileResult, where: string, reader: { numEntries: numbe
   }
 }
 
-/** test/helpers.ts's perEntry and normalise, loaded with jsroot by compareJsroot (only --jsroot runs load them). */
-let perEntryOf: (c: Column, n: number) => unknown[];
-let normaliseOf: (v: unknown) => unknown;
-
-/** Whether jsroot's value of an entry is no reading of it (see compareJsroot). */
-function noValue(v: unknown): boolean {
-  if (v === undefined) return true;
-  const o = v as { _typename?: unknown; This?: unknown } | null;
-  return typeof o === 'object' && o !== null && typeof o._typename === 'string' && /^ROOT::VecOps::RVec</.test(o._typename) && o.This === null;
-}
-
-/**
- * Ways jsroot represents values that ours gives otherwise, the values being the same: each was
- * printed as a "DEFECT … differs from jsroot" (new-user trial: 46 of the 48 differences of a
- * --jsroot run over the committed fixtures), where the values are equal.
- */
-const REPRESENTATIONS = {
-  typed: 'jsroot gives an inner list of numbers as a typed array (printed {"0":1}), ours as a list',
-  pairs: "jsroot gives a map's entries as {first, second} pairs, ours as keys and values",
-  count: "jsroot gives a collection's objects for its branch, ours the number of them",
-  rounding: 'Double32_t/Float16_t unpacked to within 4 ulp (of the value, or of 1 below it) of jsroot\'s (its arithmetic rounds otherwise)',
-} as const;
-type Representation = keyof typeof REPRESENTATIONS;
-
-/** jsroot's value read as ours: typed arrays as lists, a map's {first, second} pairs as [key, value]; `used` says which applied. */
-function asOurs(v: unknown, used: Set<Representation>): unknown {
-  if (ArrayBuffer.isView(v)) {
-    used.add('typed');
-    return Array.from(v as unknown as ArrayLike<unknown>, (x) => asOurs(x, used));
-  }
-  if (Array.isArray(v)) return v.map((x) => asOurs(x, used));
-  const pair = v as { _typename?: unknown; first?: unknown; second?: unknown } | null;
-  if (typeof pair === 'object' && pair !== null && typeof pair._typename === 'string' && pair._typename.startsWith('pair<')) {
-    used.add('pairs');
-    return [asOurs(pair.first, used), asOurs(pair.second, used)];
-  }
-  return v;
-}
-
-/** Equal, numbers within 4 ulp (of the larger of the two and 1) where `near` (Double32_t/Float16_t, unpacked by arithmetic of each reader's own); `used` gets 'rounding' when that was needed. */
-function sameValue(a: unknown, b: unknown, near: boolean, used: Set<Representation>): boolean {
-  if (typeof a === 'number' && typeof b === 'number') {
-    if (a === b) return true;
-    // The unpacking's error is of the range's scale, not the value's: near 0 it is large beside the value.
-    if (!near || Math.abs(a - b) > 4 * Number.EPSILON * Math.max(Math.abs(a), Math.abs(b), 1)) return false;
-    used.add('rounding');
-    return true;
-  }
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameValue(x, b[i], near, used));
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-/**
- * Whether our column equals jsroot's values once jsroot's representation is read as ours, and
- * which representations that took (empty: not equal, or equal as it was).
- */
-function equalAsRepresented(b: BranchInfo, ours: Column, mine: unknown[], theirs: unknown[]): Set<Representation> | null {
-  const used = new Set<Representation>();
-  const near = /Double32_t|Float16_t/.test(b.typeName);
-  // A map column's entries as [key, value] pairs, as jsroot's pairs are read.
-  const map = ours as { offsets?: Int32Array; keys?: Column; values?: Column };
-  let rows = mine;
-  if (map.offsets && map.keys && map.values) {
-    const n = mine.length;
-    const keys = perEntryOf({ offsets: map.offsets, values: map.keys } as Column, n);
-    const values = perEntryOf({ offsets: map.offsets, values: map.values } as Column, n);
-    rows = keys.map((ks, i) => (ks as unknown[]).map((k, j) => [k, (values[i] as unknown[])[j]]));
-  }
-  for (let i = 0; i < rows.length; i++) {
-    const ref = asOurs(theirs[i], used);
-    // A collection's own branch: ours the count, jsroot's the objects.
-    if (b.kind === 'scalar' && typeof rows[i] === 'number' && Array.isArray(theirs[i]) && !Array.isArray(rows[i])) {
-      used.add('count');
-      if (rows[i] !== (theirs[i] as unknown[]).length) return null;
-      continue;
-    }
-    if (!sameValue(normaliseOf(rows[i]), normaliseOf(ref), near, used)) return null;
-  }
-  return used.size ? used : null;
-}
-
-/** Compares a tree's readable branches with jsroot's values, branch by branch. */
-async function compareJsroot(r: FileResult, path: string, name: string, tree: Awaited<ReturnType<Awaited<ReturnType<typeof openRootFile>>['tree']>>): Promise<void> {
-  const { jsrootValues, perEntry, normalise } = await import('../packages/rootio/test/helpers.js');
-  perEntryOf = perEntry;
-  normaliseOf = normalise;
-  // A member of an unsplit object is compared with that member of jsroot's objects (read once per object branch).
-  const objects = new Map<string, Promise<unknown[]>>();
-  const values = async (b: BranchInfo): Promise<unknown[]> => {
-    // A field of a container of objects (`X.links.m_persKey`): that field of each of jsroot's objects in the container.
-    const field = / \((\S+) of each .*\)$/.exec(b.typeName)?.[1];
-    if (field && b.name.endsWith(`.${field}`)) {
-      const container = b.name.slice(0, -field.length - 1);
-      // A field of an object member is a path (`first.fP.fX`): followed member by member.
-      const pick = (v: unknown): unknown => (Array.isArray(v) ? v.map(pick) : field.split('.').reduce<unknown>((x, f) => (x as Record<string, unknown> | undefined)?.[f], v));
-      return (await values({ ...b, name: b.member ? container : container.slice(container.lastIndexOf('/') + 1), typeName: '' })).map(pick);
-    }
-    if (!b.member) return (await jsrootValues(path, name, [b.name]))[b.name] ?? [];
-    const top = b.name.slice(0, b.name.indexOf('/'));
-    if (!objects.has(top)) objects.set(top, jsrootValues(path, name, [top]).then((v) => v[top] ?? []));
-    const fields = b.name.slice(top.length + 1 + (top.endsWith('.') ? top.length : 0)).split('.');
-    const plain = (x: unknown): unknown => (ArrayBuffer.isView(x) ? Array.from(x as unknown as ArrayLike<unknown>) : Array.isArray(x) ? x.map(plain) : x);
-    return (await objects.get(top)!).map((o) => plain(fields.reduce<unknown>((x, f) => (x as Record<string, unknown> | undefined)?.[f], o)));
-  };
-  for (const b of tree.branches) {
-    if (b.kind === 'unsupported' || tree.numEntries === 0) continue;
-    // jsroot misreads these (checked by hand): an unsplit TVector2/TVector3 ("Missmatch in
-    // TObject", garbage values) and a leaf list's leaves once a counted leaf makes its entries
-    // vary (it takes the leaves at fixed places). Counted as jsroot not reading them.
-    if (b.typeName.startsWith('TVector') || b.leafOf?.walk) {
-      r.jsroot.jsrootFails++;
-      continue;
-    }
-    let ours: Column;
-    try {
-      ours = (await tree.arrays([b.name]))[b.name]!;
-    } catch {
-      continue; // counted above
-    }
-    let theirs: unknown[];
-    try {
-      theirs = await values(b);
-      if (theirs.length !== tree.numEntries) throw new Error('short');
-      // Entries jsroot gives no value for (undefined: a split object's TObject or base-class
-      // members; an RVec as an object of no data, {_typename: 'ROOT::VecOps::RVec<float>', This:
-      // null}) are jsroot not reading the branch: they were counted as defects of ours.
-      if (theirs.every(noValue)) throw new Error('no values');
-    } catch {
-      r.jsroot.jsrootFails++;
-      continue;
-    }
-    // jsroot turns a fixed char array into a C string (up to its first zero byte); compare that.
-    const mine = perEntry(ours, tree.numEntries).map((v, i) =>
-      b.typeName.startsWith('int8[') && typeof theirs[i] === 'string' && Array.isArray(v) ? (v.includes(0) ? v.slice(0, v.indexOf(0)) : v) : normalise(v));
-    // jsroot gives a TDatime as its object; ours is its packed word.
-    const ref = theirs.map((v) => (b.typeName.startsWith('int8[') && typeof v === 'string' ? Array.from(v, (ch) => (ch.charCodeAt(0) << 24) >> 24)
-      : b.typeName.startsWith('TDatime') ? (v as { fDatime: number }).fDatime : normalise(v)));
-    const at = mine.findIndex((v, i) => JSON.stringify(v) !== JSON.stringify(ref[i]));
-    const represented = at < 0 ? null : equalAsRepresented(b, ours, mine, theirs);
-    if (at < 0) r.jsroot.equal++;
-    else if (represented) {
-      r.jsroot.equal++;
-      for (const k of represented) r.jsroot.representation[k] = (r.jsroot.representation[k] ?? 0) + 1;
-    } else {
-      r.jsroot.differ++;
-      r.defects.push(`${path.split('/').pop()} ${name} ${b.name} (${b.typeName}): differs from jsroot at entry ${at}: ${JSON.stringify(mine[at])?.slice(0, 200)} vs ${JSON.stringify(ref[at])?.slice(0, 200)}`);
-    }
-  }
-}
-
-/**
- * Runs `compare` (jsroot's reading of one tree beside ours). jsroot raises some errors from its
- * own callbacks (a RangeError from a DataView in its basket loop, on uproot-issue407.root and
- * uproot-issue433-splitlevel2.root), outside any promise we hold: that ended this process (the
- * file's own tallies lost with it) and the promise never settled. Such a throw while comparing is
- * recorded as the file's `couldNotRead`; false then (jsroot is left mid-read: compare no more).
- * Errors `compare` itself rejects with propagate as before.
- */
-async function guardJsroot(r: FileResult, tree: string, compare: () => Promise<void>): Promise<boolean> {
-  let crash!: (err: unknown) => void;
-  const crashed = new Promise<{ crash: unknown }>((resolve) => (crash = (err) => resolve({ crash: err })));
-  process.on('uncaughtException', crash);
-  process.on('unhandledRejection', crash);
-  try {
-    const end = await Promise.race([compare().then(() => null), crashed]);
-    if (!end) return true;
-    const err = end.crash as Error | undefined;
-    r.jsroot.couldNotRead = `jsroot could not read: ${err?.constructor?.name ?? 'Error'}: ${err?.message ?? String(end.crash)} (tree ${tree})`;
-    return false;
-  } finally {
-    process.off('uncaughtException', crash);
-    process.off('unhandledRejection', crash);
-    // jsroot's callbacks still queued after a crash may throw again: the first throw is the one recorded.
-    if (r.jsroot.couldNotRead) process.on('uncaughtException', () => {}).on('unhandledRejection', () => {});
-  }
-}
-
 /** The child's work: one file, every key (those in subdirectories too, by path). */
 async function readFile(path: string, jsroot: boolean): Promise<FileResult> {
   const file = path.split('/').pop()!;
-  const r: FileResult = { file, trees: 0, rntuples: 0, histograms: 0, branches: 0, read: 0, notFilled: 0, unsupported: {}, defects: [], skipped: {}, jsroot: { equal: 0, differ: 0, jsrootFails: 0, representation: {}, couldNotRead: null } };
+  const r: FileResult = { file, trees: 0, rntuples: 0, histograms: 0, branches: 0, read: 0, notFilled: 0, unsupported: {}, defects: [], skipped: {}, jsroot: noJsrootTally() };
   let f;
   try {
     f = await openRootFile(path);
@@ -393,7 +208,7 @@ async function readFile(path: string, jsroot: boolean): Promise<FileResult> {
  */
 function inChild(path: string, jsroot: boolean, timeoutS: number, jsrootTimeoutS: number): Promise<FileResult> {
   const file = path.split('/').pop()!;
-  const empty = (defect: string): FileResult => ({ file, trees: 0, rntuples: 0, histograms: 0, branches: 0, read: 0, notFilled: 0, unsupported: {}, defects: [defect], skipped: {}, jsroot: { equal: 0, differ: 0, jsrootFails: 0, representation: {}, couldNotRead: null } });
+  const empty = (defect: string): FileResult => ({ file, trees: 0, rntuples: 0, histograms: 0, branches: 0, read: 0, notFilled: 0, unsupported: {}, defects: [defect], skipped: {}, jsroot: noJsrootTally() });
   return new Promise((resolve) => {
     const args = [...process.execArgv, fileURLToPath(import.meta.url), '--one', path, ...(jsroot ? ['--jsroot'] : [])];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -449,6 +264,10 @@ const skipped = new Map<string, number>();
 const js = { equal: 0, differ: 0, jsrootFails: 0 };
 /** Branches equal to jsroot's once its representation is read as ours, by kind. */
 const represented = new Map<Representation, number>();
+/** Branches jsroot misreads (checked against ours), by kind. */
+const misread = new Map<Misread, number>();
+/** Branches not compared again: named as an earlier branch of their tree. */
+let sameName = 0;
 /** Files jsroot crashed on. */
 let jsrootCouldNotRead = 0;
 for (const path of files) {
@@ -462,6 +281,8 @@ for (const path of files) {
   for (const [t, n] of Object.entries(r.skipped)) skipped.set(t, (skipped.get(t) ?? 0) + n);
   for (const k of ['equal', 'differ', 'jsrootFails'] as const) js[k] += r.jsroot[k];
   for (const [k, n] of Object.entries(r.jsroot.representation ?? {})) represented.set(k as Representation, (represented.get(k as Representation) ?? 0) + n);
+  for (const [k, n] of Object.entries(r.jsroot.misread ?? {})) misread.set(k as Misread, (misread.get(k as Misread) ?? 0) + n);
+  sameName += r.jsroot.sameName ?? 0;
   totals.defects += r.defects.length;
   for (const d of r.defects) console.log(`DEFECT ${d}`);
   if (r.jsroot.couldNotRead) {
@@ -475,6 +296,9 @@ if (argv.includes('--jsroot')) {
   console.log(`jsroot could not read: ${jsrootCouldNotRead} of ${totals.files} files`);
   // Counted in "equal" above, not defects: what jsroot's representation was, and how many branches.
   for (const [k, n] of represented) console.log(`equal to jsroot's once represented as ours: ${n} ${n === 1 ? 'branch' : 'branches'}: ${REPRESENTATIONS[k]}`);
+  // Counted in "jsrootFails" above: jsroot's values are ours misread, checked word by word.
+  for (const [k, n] of misread) console.log(`misread by jsroot (its values checked against ours): ${n} ${n === 1 ? 'branch' : 'branches'}: ${MISREADS[k]}`);
+  if (sameName) console.log(`not compared again: ${sameName} ${sameName === 1 ? 'branch' : 'branches'} named as an earlier branch of their tree (a name reads its first branch, in ours and in jsroot)`);
 }
 console.log('unsupported, by type:', Object.fromEntries([...unsupported].sort((a, b) => b[1] - a[1])));
 console.log('other keys, not read:', Object.fromEntries([...skipped].sort((a, b) => b[1] - a[1])));
