@@ -268,8 +268,14 @@ export class HttpSource implements ByteSource {
   /** Opens `url`; `signal` ends the opening request (openRootFile's metadataTimeoutMs). */
   static async open(url: string, opts: HttpOptions = {}, signal?: AbortSignal): Promise<HttpSource> {
     const o = { retries: 4, backoffMs: 100, coalesceGap: 64 * 1024, timeoutMs: 30_000, headers: {}, ...opts };
-    // Once, here: fetch would refuse a bad header on every attempt, each retried as transient.
+    // Once, here: fetch would refuse a bad header, or a URL that does not parse, on every attempt,
+    // each retried as transient.
     checkHeaders(`HttpSource.open(${url})`, o.headers);
+    try {
+      new URL(url);
+    } catch (err) {
+      throw new RootIOError(url, `not a valid URL (${(err as Error).message})`);
+    }
     const closing = new AbortController();
     // One listener per read in flight, removed when it ends (abort.ts): many at once are no leak.
     setMaxListeners(0, closing.signal);
