@@ -115,9 +115,9 @@ function leaf(name: string, type: number, typeName: string): StreamerInfo {
 }
 
 /**
- * Descriptions of the leaf classes, for files that do not carry them (ROOT leaves out the
- * StreamerInfo of classes it considers basic in some writes; uproot's and jsroot's readers know
- * them too). A file's own StreamerInfo always wins.
+ * Descriptions of the leaf classes and TTime, for files that do not carry them (ROOT leaves out
+ * the StreamerInfo of classes it considers basic in some writes; uproot's and jsroot's readers
+ * know them too). A file's own StreamerInfo always wins.
  */
 export const BUILTIN_STREAMERS: StreamerInfo[] = [
   {
@@ -132,4 +132,7 @@ export const BUILTIN_STREAMERS: StreamerInfo[] = [
   leaf('TLeafG', T.long, 'long'), leaf('TLeafF', T.float, 'float'), leaf('TLeafD', T.double, 'double'), leaf('TLeafO', T.bool, 'bool'),
   leaf('TLeafC', T.int, 'int'),
   { name: 'TLeafElement', version: 1, checksum: 0, elements: [member('TLeaf', T.base, 'BASE'), member('fID', T.int, 'int'), member('fType', T.int, 'int')] },
+  // TTime, as uproot knows it: CAEN's CoMPASS writes TTime objects (a run's real and live time)
+  // without their description, which read as {_unread: true}.
+  { name: 'TTime', version: 2, checksum: 0, elements: [member('fMilliSec', T.long64, 'Long64_t')] },
 ];
