@@ -224,12 +224,14 @@ t.test('STL members of a split collection (KM3NeT Trk.rec_stages, vector<int> pe
  * these fixtures, asked of this reader by the same names: branch and field names, lengths, first
  * and last values, sums, strings, histogram bins and edges. uproot's test each comes from is named.
  */
-const column = async (file: string, tree: string, names: string[], range: { entryStart?: number; entryStop?: number } = {}) => {
+const column = async (file: string, tree: string, names: string[], range: { entryStart?: number; entryStop?: number } = {}, rntuple = false) => {
   const f = await openRootFile(fixture(file));
   try {
-    const tr = await f.tree(tree);
+    const tr = rntuple ? await f.rntuple(tree) : await f.tree(tree);
     const cols = await tr.arrays(names, range);
-    const n = Math.min(range.entryStop ?? tr.numEntries, tr.numEntries) - (range.entryStart ?? 0);
+    // The range as uproot (and this reader) take it: negative from the end, clipped to the entries.
+    const at = (e: number) => Math.min(Math.max(e < 0 ? e + tr.numEntries : e, 0), tr.numEntries);
+    const n = Math.max(0, at(range.entryStop ?? tr.numEntries) - at(range.entryStart ?? 0));
     return Object.fromEntries(names.map((name) => [name, perEntry(cols[name]!, n).map(normalise)])) as Record<string, unknown[]>;
   } finally {
     await f.close();
@@ -293,4 +295,271 @@ t.test("uproot's values: TTime objects a file does not describe (CAEN CoMPASS's 
   t.teardown(() => f.close());
   t.same(await f.object('RealTime_0'), { _typename: 'TTime', fMilliSec: 66222404 });
   t.same(await f.object('LiveTime_0'), { _typename: 'TTime', fMilliSec: 66125790 });
+});
+
+t.test("uproot's values: uproot-small-evnt-tree-fullsplit.root (test_0018, test_0029, test_0034)", async (t) => {
+  const c = await column('uproot-small-evnt-tree-fullsplit.root', 'tree', ['StlVecI32', 'Beg', 'End', 'Str', 'StdStr', 'StlVecStr', 'evt/SliceU64', 'evt/StlVecF64']);
+  const i = Array.from({ length: 100 }, (_, k) => k);
+  const pad = (k: number) => String(k).padStart(3, '0');
+  t.same(c.StlVecI32, i.map((k) => Array(k % 10).fill(k)));
+  t.same(c.Beg, i.map((k) => `beg-${pad(k)}`));
+  t.same(c.End, i.map((k) => `end-${pad(k)}`));
+  t.same(c.Str, i.map((k) => `evt-${pad(k)}`));
+  t.same(c.StdStr, i.map((k) => `std-${pad(k)}`));
+  t.same(c.StlVecStr, i.map((k) => Array(k % 10).fill(`vec-${pad(k)}`)));
+  for (const n of ['evt/SliceU64', 'evt/StlVecF64']) t.same(c[n]!.slice(0, 6), [[], [1], [2, 2], [3, 3, 3], [4, 4, 4, 4], [5, 5, 5, 5, 5]], n);
+});
+
+t.test("uproot's values: Double32_t and Float16_t leaves, test_double32_float16", async (t) => {
+  const want: Record<string, number[]> = {
+  double32_32: [-1.9999999994342215, -1.4999999998277052, -1.000000000221189, -0.5000000006146728, -0.10000000329688152, -1.008156669257687e-09, 0.10000000128056863, 0.49999999859835986, 0.999999998204876, 2.0000000003771863, 2.9999999995902185, 3.9999999988032506, 4.999999998016284, 5.999999997229316, 6.999999996442349, 7.999999998614659, 8.99999999782769],
+  double32_30: [-2.0000000023934987, -1.5000000057462601, -0.9999999972619116, -0.5000000006146728, -0.10000000329688152, -3.967433936935549e-09, 0.10000000719912361, 0.5000000045169148, 1.0000000011641537, 1.9999999944586309, 2.9999999995902185, 4.000000004721806, 4.999999998016284, 6.00000000314787, 6.999999996442349, 8.000000001573937, 8.999999994868414],
+  double32_20: [-2.0000006771087646, -1.5000011539459228, -1.0000016307830808, -0.5000021076202392, -0.10000248908996578, -2.5844573974254104e-06, 0.09999732017517093, 0.49999693870544437, 0.9999964618682866, 1.9999955081939698, 2.9999945545196534, 4.000005722045899, 5.000004768371583, 6.0000038146972665, 7.00000286102295, 8.000001907348633, 9.000000953674316],
+  double32_10: [-2.0025097656249997, -1.5060253906249998, -0.99712890625, -0.5006445312499999, -0.10345703124999961, -0.004160156249999769, 0.09513671875000007, 0.5047363281250004, 1.0012207031250004, 1.9941894531250002, 2.9995703125000004, 4.004951171875001, 4.997919921875001, 6.00330078125, 6.996269531250001, 8.001650390625002, 8.994619140625002],
+  double32_5: [-1.915625, -1.5184374999999999, -1.1212499999999999, -0.3268749999999998, 0.0703125, 0.0703125, 0.0703125, 0.46750000000000025, 0.8646875000000005, 2.0562500000000004, 2.850625, 4.042187500000001, 4.8365625, 6.028125, 6.822500000000001, 8.014062500000001, 8.8084375],
+  double32_3: [-2.71, -1.1212499999999999, -1.1212499999999999, -1.1212499999999999, 0.46750000000000025, 0.46750000000000025, 0.46750000000000025, 0.46750000000000025, 0.46750000000000025, 2.0562500000000004, 3.6450000000000005, 3.6450000000000005, 5.233750000000001, 5.233750000000001, 6.822500000000001, 8.411249999999999, 8.411249999999999],
+  float16_16: [-1.9999885559082031, -1.5000133514404297, -1.0000380277633667, -0.5000627040863037, -0.09996604919433594, -8.749961853027344e-05, 0.09998512268066406, 0.5000817775726318, 1.0000569820404053, 2.0000076293945312, 2.999958038330078, 3.999908924102783, 5.000053405761719, 6.000003814697266, 6.9999542236328125, 7.999904632568359, 9.000049591064453],
+  float16_10: [-2.002509832382202, -1.5060254335403442, -0.997128963470459, -0.5006444454193115, -0.10345697402954102, -0.004160165786743164, 0.09513664245605469, 0.5047361850738525, 1.001220703125, 1.9941892623901367, 2.999570369720459, 4.004951000213623, 4.997920036315918, 6.003300666809082, 6.996269226074219, 8.0016508102417, 8.994619369506836],
+  float16_5: [-1.9156250953674316, -1.5184375047683716, -1.121250033378601, -0.3268749713897705, 0.0703125, 0.0703125, 0.0703125, 0.4674999713897705, 0.864687442779541, 2.0562500953674316, 2.8506250381469727, 4.042187690734863, 4.836562633514404, 6.028124809265137, 6.822500228881836, 8.014062881469727, 8.80843734741211],
+  float16_3: [-2.7100000381469727, -1.121250033378601, -1.121250033378601, -1.121250033378601, 0.4674999713897705, 0.4674999713897705, 0.4674999713897705, 0.4674999713897705, 0.4674999713897705, 2.0562500953674316, 3.6449999809265137, 3.6449999809265137, 5.233749866485596, 5.233749866485596, 6.822500228881836, 8.411250114440918, 8.411250114440918],
+  array_30: [-2.0000000023934987, -1.5000000057462601, -0.9999999972619116, -0.5000000006146728, -0.10000000329688152, -3.967433936935549e-09, 0.10000000719912361, 0.5000000045169148, 1.0000000011641537, 1.9999999944586309, 2.9999999995902185, 4.000000004721806, 4.999999998016284, 6.00000000314787, 6.999999996442349, 8.000000001573937, 8.999999994868414],
+  array_10: [-2.002509832382202, -1.5060254335403442, -0.997128963470459, -0.5006444454193115, -0.10345697402954102, -0.004160165786743164, 0.09513664245605469, 0.5047361850738525, 1.001220703125, 1.9941892623901367, 2.999570369720459, 4.004951000213623, 4.997920036315918, 6.003300666809082, 6.996269226074219, 8.0016508102417, 8.994619369506836],
+  };
+  // uproot computes raw × (high − low) / 2^nbits + low (2^32 at 32 bits, in float32 for a
+  // Float16_t), ROOT and this reader raw / factor + low with factor 2^nbits / (high − low)
+  // (2^32 − 1 at 32 bits) in double: the last bits differ, so each value is compared as the
+  // integer it was stored as, taken back out of each reader's arithmetic.
+  const c = await column('uproot-double32-float16.root', 'tree', Object.keys(want));
+  const [low, high] = [-2.71, 10];
+  for (const [name, values] of Object.entries(want)) {
+    const bits = Number(name.split('_')[1]);
+    const got = (name.startsWith('array_') ? c[name]!.map((row) => { const r = row as number[]; return r.every((x) => x === r[0]) ? r[0] : NaN; }) : c[name]) as number[];
+    const ours = got.map((v) => ((v - low) * (bits === 32 ? 0xffffffff : 2 ** bits)) / (high - low));
+    const theirs = values.map((v) => ((v - low) * 2 ** bits) / (high - low));
+    const off = Math.max(...[...ours, ...theirs].map((r) => Math.abs(r - Math.round(r))));
+    t.ok(off < 0.01, `${name}: every value is a whole step of the ${bits}-bit range in both readers (within ${off.toPrecision(2)})`);
+    t.same(ours.map(Math.round), theirs.map(Math.round), `${name}: the stored integers uproot read${name.startsWith('array_') ? ' (each of the 3 equal)' : ''}`);
+  }
+});
+
+t.test("uproot's values: Double32_t members (test_double32, test_double32_2)", async (t) => {
+  const c = await column('uproot-demo-double32.root', 'T', ['fD64', 'fF32', 'fI32', 'fI30', 'fI28']);
+  const d = c.fD64 as number[];
+  for (const n of ['fF32', 'fI32', 'fI30', 'fI28']) {
+    const r = (c[n] as number[]).map((x, k) => x / d[k]!);
+    t.ok(Math.min(...r) > 0.9999 && Math.max(...r) < 1.0001, `${n} / fD64 within 1e-4 of 1 (${Math.min(...r)} … ${Math.max(...r)})`);
+  }
+  const v0 = await column('uproot-issue187.root', 'fTreeV0', ['fMultiplicity', 'V0s.fEtaPos']);
+  t.ok((v0.fMultiplicity as number[]).every((x) => x === -1), 'fMultiplicity is -1 in every entry');
+  t.same(v0['V0s.fEtaPos']!.at(-3), [-0.390625, 0.046875]);
+});
+
+t.test("uproot's values: a ROOT offset-map file and its twin, test_iofeatures_offsets and test_common_offsets", async (t) => {
+  const want = [[20.60145378112793], [50.36957550048828, 41.21387481689453, 3.1869382858276367], [51.685970306396484, 35.227813720703125], [], [], [], [],
+    [23.073759078979492], [32.921417236328125, 8.922308921813965, 4.368383407592773], [51.9132194519043, 31.930095672607422]];
+  for (const file of ['uproot-small-dy-withoffsets.root', 'uproot-small-dy-nooffsets.root']) {
+    t.same((await column(file, 'tree', ['Muon_pt'], { entryStart: 10, entryStop: 20 })).Muon_pt, want, `${file}: Muon_pt [10, 20)`);
+  }
+  const f = await openRootFile(fixture('uproot-small-dy-nooffsets.root'));
+  t.teardown(() => f.close());
+  t.same((await f.tree('tree')).clusterBoundaries(), [0, 200, 400, 501], 'entries where every branch starts a basket');
+});
+
+t.test("uproot's values: objects in TTrees (test_0034, test_0637, test_0643)", async (t) => {
+  const hzz = await column('uproot-HZZ-objects.root', 'events', ['MET', 'muonp4.fP.fX', 'muonp4.fP.fY', 'muonp4.fP.fZ', 'muonp4.fE'], { entryStop: 10 });
+  t.same(hzz.MET!.map((v) => (v as number[])[0]), [5.912771224975586, 24.76520347595215, -25.78508758544922, 8.619895935058594, 5.393138885498047,
+    -3.7594752311706543, 23.962148666381836, -57.533348083496094, 42.416194915771484, -1.9144694805145264], 'MET fX [0, 10)');
+  t.same(hzz.MET!.map((v) => (v as number[])[1]), [2.5636332035064697, -16.349109649658203, 16.237131118774414, -22.78654670715332, -1.3100523948669434,
+    -19.417020797729492, -9.049156188964844, -20.48767852783203, -94.35086059570312, -23.96303367614746], 'MET fY [0, 10)');
+  t.same(['muonp4.fP.fX', 'muonp4.fP.fY', 'muonp4.fP.fZ', 'muonp4.fE'].map((n) => hzz[n]![0]),
+    [[-52.89945602416992, 37.7377815246582], [-11.654671669006348, 0.6934735774993896], [-8.16079330444336, -11.307581901550293], [54.77949905395508, 39.401695251464844]],
+    'both muons of entry 0 (test_pandas_vector_TLorentzVector)');
+  const bds = await column('uproot-issue371.root', 'Model', ['Model./Model.samplerNamesUnique', 'Model./Model.staPos.fZ']);
+  t.equal((bds['Model./Model.samplerNamesUnique']![0] as string[]).at(-1), 'MP_F_99.', 'test_36');
+  t.equal((bds['Model./Model.staPos.fZ']![0] as number[])[555], 100.94856572890848, 'test_37');
+  const header = await column('uproot-issue371.root', 'Header', ['Header./Header.geant4Version'], { entryStop: 2 });
+  t.equal(header['Header./Header.geant4Version']!.at(-1), '$Name: geant4-10-05-patch-01 $', 'test_34');
+  const ev = await column('uproot-issue371.root', 'Event', ['PRBHF_46./PRBHF_46.zp'], { entryStop: 1 });
+  t.equal(Math.fround((ev['PRBHF_46./PRBHF_46.zp']![0] as number[])[0]!), Math.fround(0.9999998807907104), 'test_38');
+  const traj = await column('uproot-issue468.root', 'Event', ['Trajectory./Trajectory.XYZ.fX', 'Trajectory./Trajectory.energyDeposit', 'Trajectory./Trajectory.ionA'], { entryStop: 1 });
+  for (const [n, v] of Object.entries(traj)) t.same(v[0], [], `${n}: entry 0 is empty (test_41-43)`);
+});
+
+
+const flat = (v: unknown): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v as number]);
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+t.test("uproot's values: KM3NeT's split collections, test_0637's test_17-24", async (t) => {
+  const c = await column('uproot-issue390.root', 'E', ['Evt/AAObject/usr_names', 'Evt/hits.t', 'Evt/hits.a', 'Evt/hits.trig', 'Evt/hits.tot', 'Evt/hits.pos.x', 'Evt/trks.usr_names'], { entryStop: 2 });
+  t.same(c['Evt/AAObject/usr_names']![0], []);
+  t.equal((c['Evt/hits.t']![0] as number[])[0], 70104010);
+  t.equal((c['Evt/hits.a']![0] as number[]).at(-1), 0);
+  t.equal((c['Evt/hits.trig']![0] as number[])[5], 1);
+  t.equal((c['Evt/hits.tot']![0] as number[])[0], 24);
+  t.equal((c['Evt/hits.pos.x']![0] as number[])[2], 0);
+  t.same((c['Evt/trks.usr_names']![0] as unknown[])[0], []);
+  // Entry 1 as test_18-22 print it.
+  const t1 = c['Evt/hits.t']![1] as number[];
+  t.same([t1.length, sum(t1), t1[0], t1.at(-1)], [125, 10107744479, 80860738, 80862149], 'hits.t of entry 1: count, sum, first, last');
+  t.same(c['Evt/hits.trig']![1], [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 1, 1, 1, 1,
+    1, 0, 0, 0, 1, 1, 1, 1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
+  t.same(c['Evt/hits.tot']![1], [29, 26, 22, 18, 22, 28, 28, 28, 21, 24, 28, 30, 25, 24, 30, 28, 29, 4, 21, 25, 26, 22, 23, 22, 23, 29, 23, 30, 24, 29, 31, 27, 32, 28, 30, 33, 33,
+    31, 29, 18, 23, 34, 21, 33, 33, 29, 37, 23, 21, 40, 25, 29, 22, 17, 31, 25, 28, 26, 21, 20, 25, 51, 38, 64, 42, 28, 29, 26, 21, 31, 22, 18, 41, 28, 29, 28, 29, 15, 25, 27, 24,
+    28, 28, 34, 28, 21, 19, 21, 20, 24, 26, 24, 13, 22, 30, 25, 17, 27, 24, 16, 31, 27, 29, 23, 26, 25, 26, 28, 12, 18, 30, 27, 48, 16, 25, 24, 27, 10, 21, 25, 30, 26, 26, 28, 24]);
+  t.same(flat(c['Evt/hits.pos.x']![1]).filter((x) => x !== 0), [], 'hits.pos.x of entry 1 is all zeros');
+  t.same((c['Evt/trks.usr_names']![1] as unknown[]).filter((u) => (u as unknown[]).length), [], 'trks.usr_names of entry 1: 55 empty vectors');
+  t.equal((c['Evt/trks.usr_names']![1] as unknown[]).length, 55);
+});
+
+t.test("uproot's values: a TProfile2D, test_read_TProfile2D", async (t) => {
+  const f = await openRootFile(fixture('uproot-issue-227a.root'));
+  t.teardown(() => f.close());
+  const h = await f.histogram('hprof2d');
+  const edges = (a: { nbins: number; lo: number; hi: number; edges: ArrayLike<number> | null }) =>
+    a.edges ? Array.from(a.edges) : Array.from({ length: a.nbins + 1 }, (_, k) => a.lo + ((a.hi - a.lo) * k) / a.nbins);
+  t.same(edges(h.x), [1, 2, 3]);
+  t.same(edges(h.y!), [1, 2, 3, 4]);
+  t.equal(sum(Array.from(h.profile!.sumw)), 12, 'the counts with flow sum to 12');
+  const nx = h.x.nbins + 2;
+  t.same([1, 2].map((x) => [1, 2, 3].map((y) => h.contents[x + nx * y])), [[1, 2, 0], [2, 4, 6]], 'values()');
+});
+
+t.test("uproot's values: what uproot reads of Delphes', nEXO's and T2K's trees (test_1189, test_0087)", async (t) => {
+  // uproot.dask(…)["Particle"].compute() and ["hitEnd"]: every readable member reads.
+  const f = await openRootFile(fixture('uproot-issue513.root'));
+  t.teardown(() => f.close());
+  const delphes = await f.tree('Delphes');
+  const particle = delphes.branches.filter((b) => b.name.startsWith('Particle.') && b.kind !== 'unsupported').map((b) => b.name);
+  const cols = await delphes.arrays(particle);
+  // The file has two branches named Particle (and Particle_size): a name reads the first, as
+  // uproot's tree["Particle"] does.
+  t.equal(Object.keys(cols).length, new Set(particle).size, `the ${new Set(particle).size} readable Particle members read`);
+  const muon = await column('uproot-issue443.root', 'muonDataTree', ['hitEnd']);
+  t.same(muon.hitEnd, [], 'hitEnd of a tree of 0 entries');
+  // uproot raises NotImplementedError for this member-wise std::vector of nEXO::ElecChannel.
+  const nexo = await openRootFile(fixture('uproot-issue475.root'));
+  t.teardown(() => nexo.close());
+  await t.rejects((await nexo.tree('Event/Elec/ElecEvent')).arrays(['fElecChannels']), { name: 'UnsupportedBranchTypeError', branch: 'ElecEvent/fElecChannels' });
+});
+
+const rnt = (file: string, name: string, names: string[], range: { entryStart?: number; entryStop?: number } = {}) => column(file, name, names, range, true);
+const topFields = async (file: string, name: string) => {
+  const f = await openRootFile(fixture(file));
+  try {
+    const r = await f.rntuple(name);
+    return { n: r.numEntries, top: r.branches.map((b) => b.name).filter((n) => !n.includes('.')) };
+  } finally {
+    await f.close();
+  }
+};
+
+t.test("uproot's values: RNTuple basics and STL containers (test_0630, test_0662, test_0962, test_1159)", async (t) => {
+  t.same((await topFields('test_int_float_rntuple_v1-0-0-0.root', 'ntuple')).top, ['one_integers', 'two_floats']);
+  t.same((await rnt('test_int_float_rntuple_v1-0-0-0.root', 'ntuple', ['one_integers'], { entryStop: 3 })).one_integers, [9, 8, 7]);
+  t.same((await rnt('test_int_float_rntuple_v1-0-0-0.root', 'ntuple', ['one_integers'], { entryStart: 1, entryStop: 3 })).one_integers, [8, 7]);
+  t.same((await topFields('test_int_vfloat_tlv_vtlv_rntuple_v1-0-0-0.root', 'ntuple')).top, ['one_integers', 'two_v_floats', 'three_LV', 'four_v_LVs']);
+  const stl = 'test_stl_containers_rntuple_v1-0-0-0.root';
+  t.same((await topFields(stl, 'ntuple')).top, ['string', 'vector_int32', 'array_float', 'vector_vector_int32', 'vector_string', 'vector_vector_string',
+    'variant_int32_string', 'vector_variant_int64_string', 'tuple_int32_string', 'pair_int32_string', 'vector_tuple_int32_string', 'lorentz_vector', 'array_lv']);
+  const r = await rnt(stl, 'ntuple', ['string', 'vector_int32', 'vector_vector_int32', 'vector_string', 'vector_vector_string', 'tuple_int32_string._0', 'tuple_int32_string._1',
+    'pair_int32_string._0', 'pair_int32_string._1', 'vector_tuple_int32_string._0', 'vector_tuple_int32_string._1', 'array_float']);
+  const five = ['one', 'two', 'three', 'four', 'five'];
+  t.same(r.string, five);
+  t.same([r.vector_int32![0], r.vector_int32![1]], [[1], [1, 2]]);
+  t.same([r.vector_vector_int32![0], r.vector_vector_int32![1]], [[[1]], [[1], [2]]]);
+  t.same([r.vector_string![0], r.vector_string![1]], [['one'], ['one', 'two']]);
+  t.same([r.vector_vector_string![0], r.vector_vector_string!.at(-1)], [[['one']], five.map((s) => [s])]);
+  for (const p of ['tuple_int32_string', 'pair_int32_string']) t.same([r[`${p}._0`], r[`${p}._1`]], [[1, 2, 3, 4, 5], five], p);
+  t.same([0, 1].map((e) => [r['vector_tuple_int32_string._0']![e], r['vector_tuple_int32_string._1']![e]]), [[[1], ['one']], [[1, 2], ['one', 'two']]]);
+  t.same([r.array_float![0], r.array_float!.at(-1)], [[1, 1, 1], [5, 5, 5]]);
+  const split = await rnt('test_splitint_rntuple_v1-0-1-0.root', 'ntuple', ['int16', 'int32', 'int64']);
+  t.same(split.int16, [0, 1, -1, 2 ** 14, -(2 ** 14), 2 ** 15 - 1, -(2 ** 15)]);
+  t.same(split.int32, [0, 1, -1, 2 ** 30, -(2 ** 30), 2 ** 31 - 1, -(2 ** 31)]);
+  const f = await openRootFile(fixture('test_splitint_rntuple_v1-0-1-0.root'));
+  t.teardown(() => f.close());
+  const int64 = (await (await f.rntuple('ntuple')).arrays(['int64'])).int64 as BigInt64Array;
+  t.same([...int64], [0n, 1n, -1n, 2n ** 62n, -(2n ** 62n), 2n ** 63n - 1n, -(2n ** 63n)], 'int64 to the last bit');
+  const groups = await rnt('test_multiple_cluster_groups_rntuple_v1-0-0-0.root', 'ntuple', ['one', 'int_vector']);
+  t.equal(groups.one!.length, 1000);
+  t.same(groups.one, Array.from({ length: 1000 }, (_, i) => i));
+  t.same(groups.int_vector, Array.from({ length: 1000 }, (_, i) => [i, i + 1]));
+});
+
+t.test("uproot's values: RNTuple columns added while writing, several pages, representations (test_1191, test_1285, test_1347)", async (t) => {
+  const ext = 'test_extension_columns_rntuple_v1-0-0-0.root';
+  const all = await rnt(ext, 'ntuple', ['float_field', 'intvec_field']);
+  t.same([all.float_field!.length, all.intvec_field!.length], [600, 600]);
+  t.equal(all.float_field!.findIndex((x) => x !== 0), 200, 'float_field: zeros before entry 200');
+  t.equal(all.intvec_field!.findIndex((l) => (l as number[]).length !== 0), 400, 'intvec_field: empty before entry 400');
+  for (let i = 50; i < 600; i += 50) {
+    const part = await rnt(ext, 'ntuple', ['float_field', 'intvec_field'], { entryStart: i });
+    const ff = part.float_field as number[];
+    const iv = part.intvec_field as number[][];
+    t.equal(ff.length, 600 - i, `from ${i}: ${600 - i} entries`);
+    if (i < 200) t.ok(ff.slice(0, 200 - i).every((x) => x === 0) && ff[200 - i + 1] !== 0, `from ${i}: float_field zero until 200`);
+    else t.notOk(ff.slice(0, 50).every((x) => x === 0), `from ${i}: float_field set`);
+    if (i < 400) t.ok(iv.slice(0, 400 - i).every((l) => l.length === 0) && iv[400 - i]!.length !== 0, `from ${i}: intvec_field empty until 400`);
+    else t.notOk(iv.slice(0, 50).every((l) => l.length === 0), `from ${i}: intvec_field filled`);
+  }
+  const idx = (await rnt('test_index_multicluster_rntuple_v1-0-0-0.root', 'ntuple', ['int_vector'])).int_vector as number[][];
+  t.same([0, 1].flatMap((j) => Array.from({ length: 100 }, (_, i) => idx[i + j * 100]!.slice(0, 2))), [0, 1].flatMap((j) => Array.from({ length: 100 }, (_, i) => [i, i + j])));
+  t.same((await rnt('test_multiple_representations_rntuple_v1-0-0-0.root', 'ntuple', ['real'])).real, [1, 2, 3]);
+  const atomic = await rnt('test_atomic_bitset_rntuple_v1-0-0-0.root', 'ntuple', ['atomic_int', 'bitset']);
+  t.same(atomic.atomic_int, [1, 2, 3]);
+  const bits = atomic.bitset as number[][];
+  const pattern = (k: number, n: number, every: number) => Array.from({ length: 42 }, (_, i) => (i < n && i % every === every - 1 ? 1 : 0));
+  t.same(bits, [pattern(0, 6, 2), pattern(1, 16, 2), pattern(2, 16, 4)], 'bitset: 42 bits each, 0,1,0,1,… in the first 6, 16, and 0,0,0,1,… in 16');
+  // uproot's truncate_float and quantize_float (test_1347), in float32 as numpy computes them.
+  const f32 = new Float32Array(1);
+  const u32 = new Uint32Array(f32.buffer);
+  const truncate = (v: number, bits: number) => { f32[0] = v; u32[0] = (u32[0]! & ((0xffffffff << (32 - bits)) >>> 0)) >>> 0; return f32[0]!; };
+  const quantize = (v: number, bits: number, lo = -2, hi = 3) => Math.fround(lo + (Math.round(((v - lo) * (2 ** bits - 1)) / (hi - lo)) * (hi - lo)) / (2 ** bits - 1));
+  const close = (a: number, b: number, atol = 1e-8) => Math.abs(a - b) <= atol + 1e-5 * Math.abs(b);
+  const floats = await rnt('test_float_types_rntuple_v1-0-0-0.root', 'ntuple', ['trunc10', 'trunc16', 'trunc24', 'trunc31', 'quant1', 'quant8', 'quant16', 'quant20', 'quant24', 'quant25', 'quant32']);
+  const written = [[1.23456789, 1.23456789], [1.4660155e13, 1.6666666], [-6.2875986e-22, -6.2875986e-22], [-1.9060668, -1.9060668]];
+  written.forEach(([tv, qv], e) => {
+    for (const b of [10, 16, 24, 31]) t.equal((floats[`trunc${b}`] as number[])[e], truncate(tv!, b), `entry ${e} trunc${b}`);
+    for (const b of [1, 8, 16, 20, 24, 25, 32]) {
+      const got = (floats[`quant${b}`] as number[])[e]!;
+      t.ok(close(got, quantize(qv!, b), e === 2 && b === 25 ? 2e-7 : 1e-8), `entry ${e} quant${b}: ${got} ≈ ${quantize(qv!, b)}`);
+    }
+  });
+});
+
+t.test("uproot's values: RNTuple files of experiments (test_1191, test_1250, test_1411, test_1467, test_1573)", async (t) => {
+  const muons = 'Run2012BC_DoubleMuParked_Muons_1000evts_rntuple_v1-0-0-0.root';
+  const m = await rnt(muons, 'Events', ['nMuon', 'Muon_pt', 'Muon_charge']);
+  t.equal(m.nMuon!.length, 1000);
+  t.same(m.nMuon, m.Muon_pt!.map((l) => (l as number[]).length), 'nMuon is each entry\'s count of Muon_pt');
+  t.same([m.Muon_pt![0], m.Muon_charge![0]], [[10.763696670532227, 15.736522674560547], [-1, -1]]);
+  const f = await openRootFile(fixture(muons));
+  t.teardown(() => f.close());
+  const sizes: number[] = [];
+  for await (const batch of (await f.rntuple('Events')).iterate(['Muon_pt'], { step: 100 })) sizes.push(batch.entryStop - batch.entryStart);
+  t.same(sizes, Array(10).fill(100), 'iterate in steps of 100: ten batches');
+  t.equal((await topFields('cmsopendata2015_ttbar_19980_NANOAOD_RNTupleImporter_rntuple_v1-0-0-1.root', 'Events')).top.length, 969, 'NanoAOD: 969 fields');
+  t.ok((await topFields('ntpl001_staff_rntuple_v1-0-1-0.root', 'Staff')).top.length > 0, 'a v1.0.1.0 footer (linked attribute sets) is read');
+  const jag = 'test_1jag_int_float_rntuple_v1-0-0-0.root';
+  const { n } = await topFields(jag, 'ntuple');
+  for (const b of ['one_v_integers', 'two_v_floats']) {
+    const len = async (range: { entryStart?: number; entryStop?: number }) => (await rnt(jag, 'ntuple', [b], range))[b]!.length;
+    t.same([await len({ entryStart: n + 100, entryStop: n + 200 }), await len({ entryStart: n - 5, entryStop: n + 100 }), await len({ entryStart: n, entryStop: n + 10 }),
+      await len({ entryStart: -1_000_000 })], [0, 5, 0, n], `${b}: ranges past the end are clipped as uproot clips them`);
+  }
+  const g = await openRootFile(fixture(jag));
+  t.teardown(() => g.close());
+  let batches = 0;
+  for await (const _ of (await g.rntuple('ntuple')).iterate(['one_v_integers'], { step: 50, entryStart: n + 100, entryStop: n + 200 })) batches++;
+  t.equal(batches, 0, 'iterate past the end yields nothing');
+  const phys = 'uproot-physlite-rntuple_v1-0-0-0.root';
+  const mu = await rnt(phys, 'EventData', ['AnalysisMuonsAuxDyn:pt', 'AnalysisMuonsAuxDyn:eta', 'AnalysisMuonsAuxDyn:phi']);
+  [28217.96, -0.21, -0.18].forEach((mean, k) => {
+    const values = flat(Object.values(mu)[k]);
+    t.same([values.length, Math.round((sum(values) / values.length) * 100) / 100], [88, mean], `${Object.keys(mu)[k]}: 88 muons, mean ${mean}`);
+  });
+  const info = await rnt(phys, 'EventData', ['EventInfoAuxDyn:eventNumber', 'EventInfoAuxDyn:averageInteractionsPerCrossing', 'EventInfoAuxDyn:lumiBlock'], { entryStop: 1 });
+  t.same(Object.values(info).map((v) => v[0]), [293298001, 26.5, 1], 'the first event\'s number, pile-up and lumi block');
+  const truth = await rnt(phys, 'EventData', ['TruthMuonsAuxDyn:m', 'TruthMuonsAuxDyn:pdgId']);
+  t.ok(Math.abs(flat(truth['TruthMuonsAuxDyn:m'])[0]! - 105.7) <= 1e-8 + 1e-5 * 105.7, 'the first truth muon\'s mass is 105.7');
+  t.ok(flat(truth['TruthMuonsAuxDyn:pdgId']).every((id) => id === 13 || id === -13), 'every truth muon is a muon');
 });
