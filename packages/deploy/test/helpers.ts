@@ -1,6 +1,6 @@
 /** What the launcher tests share: paths, a workload run through a launched cluster, the PBS stand-ins, waiting on a cluster's log. */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -137,11 +137,61 @@ export async function until(what: string, ok: () => boolean, detail: () => strin
 }
 
 /**
+ * Resolves once `ok()` holds, looked at again each time something in one of `dirs` changes (a
+ * file written, made or removed there), one look at a time; after `ms` (a bound for a hang, not a
+ * timing assertion) it looks once more, then throws naming `what`, with `detail()` for the reader.
+ * What the test waits for must follow a change there (the PBS stand-ins write a file at every
+ * qstat, qsub and qdel: see {@link fakePbs}'s `untilWritten`).
+ */
+export async function untilChanged(dirs: string[], what: string, ok: () => boolean | Promise<boolean>, detail: () => string = () => '', ms = 180_000): Promise<void> {
+  const watchers = dirs.map((d) => watch(d));
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let looking = false;
+      let again = false;
+      const look = async (): Promise<void> => {
+        if (looking) { again = true; return; }
+        looking = true;
+        try {
+          do {
+            again = false;
+            if (await ok()) return resolve();
+          } while (again);
+        } catch (e) {
+          reject(e);
+        } finally {
+          looking = false;
+        }
+      };
+      for (const w of watchers) {
+        w.on('change', () => void look());
+        w.on('error', reject);
+      }
+      timer = setTimeout(() => {
+        void (async () => (await ok()) ? resolve() : reject(new Error(`${what}: not after ${ms / 1000} s${detail() ? `; ${detail()}` : ''}`)))().catch(reject);
+      }, ms);
+      void look();
+    });
+  } finally {
+    clearTimeout(timer);
+    for (const w of watchers) w.close();
+  }
+}
+
+/** How a test waits for a condition: {@link until}'s signature. */
+export type Wait = (what: string, ok: () => boolean, detail?: () => string, ms?: number) => Promise<void>;
+
+/** {@link untilChanged} on given directories: `ok` may look asynchronously (at the dashboard, say). */
+export type WaitForChange = (what: string, ok: () => boolean | Promise<boolean>, detail?: () => string, ms?: number) => Promise<void>;
+
+/**
  * A cluster's `log` option for a test: `lines` says what it said, `said(re)` resolves with the
  * first line matching `re`, said before or after the call (bounded by `within`), and `until` is
- * {@link until} (bounded by `ms` unless told) naming the lines (and `jobs()`, when given) if it gives up.
+ * {@link until} (or `wait`, e.g. fakePbs's `untilWritten`; bounded by `ms` unless told) naming the
+ * lines (and `jobs()`, when given) if it gives up.
  */
-export function clusterLog(jobs?: () => unknown, ms = 180_000): {
+export function clusterLog(jobs?: () => unknown, ms = 180_000, wait: Wait = until): {
   lines: string[]; log: (line: string) => void; said: (re: RegExp) => Promise<string>; until: (what: string, ok: () => boolean, ms?: number) => Promise<void>;
 } {
   const lines: string[] = [];
@@ -157,7 +207,7 @@ export function clusterLog(jobs?: () => unknown, ms = 180_000): {
       if (seen) resolve(seen);
       else waiters.push({ re, resolve });
     }), `a log line ${re}`),
-    until: (what, ok, bound = ms) => until(what, ok, () => `${jobs ? `jobs ${JSON.stringify(jobs())}; ` : ''}log ${JSON.stringify(lines)}`, bound),
+    until: (what, ok, bound = ms) => wait(what, ok, () => `${jobs ? `jobs ${JSON.stringify(jobs())}; ` : ''}log ${JSON.stringify(lines)}`, bound),
   };
 }
 
@@ -200,10 +250,15 @@ Promise<{ open: () => void; result: () => Promise<unknown> }> {
  * their state in a fresh directory (FAKE_PBS_DIR) removed when the test file ends. `read(file)` is
  * one of their files there (`deleted`, `seq`, …), '' while there is none. `submittedBy(cluster)`:
  * the ids of the jobs `cluster` submitted, oldest first (those whose script names its scheduler),
- * for cases that run beside others on the same stand-ins.
+ * for cases that run beside others on the same stand-ins. `untilWritten(what, ok)` is
+ * {@link untilChanged} on the stand-ins' files: a cluster's jobs change only at its looks, and
+ * each look runs qstat -u, which appends to `qstat-u`, so `ok()` is looked at again at each look
+ * (and each qsub, qdel, job output), not on a clock.
  */
-export function fakePbs(t: { teardown(fn: () => void): void }): { dir: string; read: (file: string) => string; submittedBy: (cluster: JobQueueCluster) => string[] } {
+export function fakePbs(t: { teardown(fn: () => void): void }): { dir: string; read: (file: string) => string; submittedBy: (cluster: JobQueueCluster) => string[]; untilWritten: WaitForChange } {
   const dir = mkdtempSync(join(tmpdir(), 'gluon-fake-pbs-'));
+  // Made here (qsub makes it too) so that untilWritten can watch it from the start.
+  mkdirSync(join(dir, 'jobs'));
   process.env.FAKE_PBS_DIR = dir;
   process.env.PATH = `${join(fixtures, 'pbs-bin')}:${process.env.PATH}`;
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -212,7 +267,8 @@ export function fakePbs(t: { teardown(fn: () => void): void }): { dir: string; r
     .filter((f) => f.endsWith('.sh') && read(`jobs/${f}`).split(/\s+/).includes(cluster.schedulerAddress))
     .map((f) => f.slice(0, -'.sh'.length))
     .sort((a, b) => parseInt(a, 10) - parseInt(b, 10));
-  return { dir, read, submittedBy };
+  const untilWritten: WaitForChange = (what, ok, detail, ms) => untilChanged([dir, join(dir, 'jobs')], what, ok, detail, ms);
+  return { dir, read, submittedBy, untilWritten };
 }
 
 /**

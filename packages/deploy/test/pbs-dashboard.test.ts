@@ -2,7 +2,7 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PBSCluster } from '@gluon/deploy';
+import { PBSCluster, type JobQueueCluster } from '@gluon/deploy';
 import { clusterLog, fakePbs, oneJoinedJob, repo } from './helpers.js';
 
 /**
@@ -11,34 +11,40 @@ import { clusterLog, fakePbs, oneJoinedJob, repo } from './helpers.js';
  * (test/fixtures/pbs-bin). slurm-dashboard.test shows them in chromium against the real Slurm;
  * this one needs neither.
  */
-const { dir } = fakePbs(t);
+const { dir, untilWritten } = fakePbs(t);
 
 type Topics = Record<string, { value: unknown }>;
+
+/**
+ * Waits for the cluster's published jobs (api/state's topics, as the page gets them) to satisfy
+ * `ok`, and returns them: looked at each time the stand-ins write a file (each look runs qstat,
+ * and a look publishes), bounded generously. Fetched every 100 ms before.
+ */
+async function published(cluster: JobQueueCluster, lines: string[], ok: (rows: Record<string, string>[], counts: Record<string, unknown>) => boolean) {
+  let topics: Topics = {};
+  let seen: { rows: Record<string, string>[]; counts: Record<string, unknown> } | undefined;
+  await untilWritten('the jobs published', async () => {
+    topics = ((await (await fetch(new URL('api/state', cluster.dashboardDirectUrl))).json()) as { topics: Topics }).topics;
+    const rows = (topics['batch jobs']?.value ?? []) as Record<string, string>[];
+    const counts = (topics['batch job counts']?.value ?? {}) as Record<string, unknown>;
+    if (ok(rows, counts)) seen = { rows, counts };
+    return seen !== undefined;
+  }, () => `${JSON.stringify(topics)}; log ${JSON.stringify(lines)}`);
+  return seen!;
+}
 
 t.test('the jobs\' rows and counts reach the scheduler, and follow a job that ends', async (t) => {
   const { lines, log } = clusterLog();
   const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, log });
   t.teardown(() => cluster.close());
-  /** Waits (bounded generously) for the published topics to satisfy `ok`; returns them. */
-  const published = async (ok: (rows: Record<string, string>[], counts: Record<string, number>) => boolean) => {
-    let topics: Topics = {};
-    for (let i = 0; i < 1200; i++) {
-      topics = ((await (await fetch(new URL('api/state', cluster.dashboardDirectUrl))).json()) as { topics: Topics }).topics;
-      const rows = (topics['batch jobs']?.value ?? []) as Record<string, string>[];
-      const counts = (topics['batch job counts']?.value ?? {}) as Record<string, number>;
-      if (ok(rows, counts)) return { rows, counts };
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`not published after 120 s: ${JSON.stringify(topics)}; log ${JSON.stringify(lines)}`);
-  };
   const first = await oneJoinedJob(cluster);
-  const running = await published((rows) => rows[0]?.worker === `gluon-worker-${first}`);
+  const running = await published(cluster, lines, (rows) => rows[0]?.worker === `gluon-worker-${first}`);
   t.match(running.rows, [{ job: first, state: 'running', worker: `gluon-worker-${first}`, ended: '' }], 'the job, running, naming its worker');
   t.same(running.counts, { pending: 0, running: 1, requeued: 0, failed: 0, done: 0 });
 
   // Ended from outside (qdel by the user): shown done, and its replacement live.
   execFileSync('qdel', [first]);
-  const after = await published((rows, counts) => counts.done === 1 && rows.some((r) => r.job !== first && r.state === 'running'));
+  const after = await published(cluster, lines, (rows, counts) => counts.done === 1 && rows.some((r) => r.job !== first && r.state === 'running'));
   t.match(after.rows.find((r) => r.job === first), { state: 'done', worker: `gluon-worker-${first}` }, 'the qdel\'d job shows done, with the worker it ran');
   t.same(lines.filter((l) => l.includes('cannot show its jobs')), [], 'every publish went through');
   await cluster.close();
@@ -49,22 +55,11 @@ t.test('while qstat fails the rows say they are the last listed, with when and w
   const { lines, log, said } = clusterLog();
   const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, log });
   t.teardown(() => cluster.close());
-  const published = async (ok: (rows: Record<string, string>[], counts: Record<string, unknown>) => boolean) => {
-    let topics: Topics = {};
-    for (let i = 0; i < 1200; i++) {
-      topics = ((await (await fetch(new URL('api/state', cluster.dashboardDirectUrl))).json()) as { topics: Topics }).topics;
-      const rows = (topics['batch jobs']?.value ?? []) as Record<string, string>[];
-      const counts = (topics['batch job counts']?.value ?? {}) as Record<string, unknown>;
-      if (ok(rows, counts)) return { rows, counts };
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`not published after 120 s: ${JSON.stringify(topics)}; log ${JSON.stringify(lines)}`);
-  };
   const id = await oneJoinedJob(cluster);
-  await published((rows) => rows[0]?.state === 'running');
+  await published(cluster, lines, (rows) => rows[0]?.state === 'running');
   writeFileSync(join(dir, 'qstat-down'), '');
   await said(/qstat -u \S+ failed \(exit 1\): qstat: cannot reach the server/);
-  const stale = await published((rows) => rows[0]?.state !== 'running');
+  const stale = await published(cluster, lines, (rows) => rows[0]?.state !== 'running');
   t.match(stale.rows[0], { job: id, state: /^running \(stale: as listed at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)$/ }, 'the job\'s row says its state is the last listed, and when');
   t.match(stale.counts.listing, /^stale: the batch system has not listed the jobs since \S+Z \(failing since \S+Z: qstat -u \S+ failed \(exit 1\): qstat: cannot reach the server\); the live jobs' states are the last listed$/, 'the counts say why');
   // jobList said `running` with nothing to tell it was the last listing's, not the batch system's now.
@@ -73,7 +68,7 @@ t.test('while qstat fails the rows say they are the last listed, with when and w
   t.ok(listedAt !== undefined && new Date(listedAt).toISOString().replace(/\.\d+Z$/, 'Z') <= /since (\S+Z) \(/.exec(cluster.listingStale!)![1]!, `the job says when it was last listed (${listedAt}), not later than the listing it is stale since`);
   rmSync(join(dir, 'qstat-down'));
   t.match(await said(/lists the jobs again/), /^pbs cluster: the batch system lists the jobs again after \d+ s of failed looks \(the last: qstat -u \S+ failed \(exit 1\): qstat: cannot reach the server\); the dashboard's job states are current again$/);
-  const back = await published((rows, counts) => rows[0]?.state === 'running' && !('listing' in counts));
+  const back = await published(cluster, lines, (rows, counts) => rows[0]?.state === 'running' && !('listing' in counts));
   t.match(back.rows[0], { job: id, state: 'running' }, 'current again');
   t.equal(cluster.listingStale, undefined, 'the jobList is current again');
   t.ok(cluster.jobList.find((j) => j.id === id)!.listedAt! > listedAt!, 'listed again since');

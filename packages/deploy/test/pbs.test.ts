@@ -14,14 +14,15 @@ import { clusterLog, endWithoutClose, fakePbs, GATED_TASK, gatedTask, oneJoinedJ
  * script on this machine: no PBS server is available here. What is real: the script PBSCluster
  * generates runs as written and its worker joins; scale, close and the job bookkeeping.
  */
-const { dir, read, submittedBy } = fakePbs(t);
+const { dir, read, submittedBy, untilWritten } = fakePbs(t);
 
-/** Runs a rerun job again with the stand-in qrun once its processes have exited (qrun refuses one still exiting). */
-async function qrunOnceExited(id: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    try { execFileSync('qrun', [id], { stdio: 'pipe' }); return; } catch { await new Promise((r) => setTimeout(r, 100)); }
-  }
-  throw new Error(`qrun ${id}: still refused after 600 tries`);
+/**
+ * Runs a rerun job again with the stand-in qrun, once the cluster said it was requeued: a look
+ * listed it queued (Q) alone, which the stand-in qstat does only once its processes have exited,
+ * as qrun needs (it refuses a job still exiting). Tried every 100 ms before, until qrun took it.
+ */
+function qrunRequeued(id: string): void {
+  execFileSync('qrun', [id], { stdio: 'pipe' });
 }
 
 // The cases below these five run together: these change what every job of the stand-ins sees
@@ -56,9 +57,9 @@ t.test('qstat -u cuts a long job id (OpenPBS: 15 characters, the last one *): th
   const [id] = cluster.jobList.map((j) => j.id);
   t.match(id, /^\d+\.pbs-server01\.example\.org$/, 'tracked by the id qsub printed');
   // Five looks after one that listed the job running: each would have found it ended.
-  for (let i = 0; i < 1200 && cluster.jobList[0]?.state !== 'running'; i++) await new Promise((r) => setTimeout(r, 100));
+  await untilWritten('the job listed running', () => cluster.jobList[0]?.state === 'running');
   const from = looks();
-  for (let i = 0; i < 1200 && looks() < from + 5; i++) await new Promise((r) => setTimeout(r, 100));
+  await untilWritten('five more looks', () => looks() >= from + 5);
   t.ok(looks() >= from + 5, 'five more looks');
   t.equal(seq() - before, 1, 'one job submitted in all');
   t.same(cluster.jobList.map((j) => [j.id, j.state]), [[id, 'running']], 'the job is listed running under its own id');
@@ -73,7 +74,7 @@ t.test('qrerun of a job whose worker takes a while to leave: its worker, closing
   // is seen closing meanwhile. Taken for a retiring worker, it was replaced, and a job too many
   // submitted (what made the first qrerun case flaky under load). Only a worker leaving because its
   // lifetime ended retires; this one's job is taken as listed, and runs again once queued.
-  const { lines, log, until } = clusterLog(() => cluster.jobList);
+  const { lines, log, said, until } = clusterLog(() => cluster.jobList, undefined, untilWritten);
   const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, maxFailedJobs: 1, workerExtraArgs: ['--allow-module', GATED_TASK], log });
   t.teardown(() => cluster.close());
   const seq = () => Number(read('seq') || 0);
@@ -84,17 +85,15 @@ t.test('qrerun of a job whose worker takes a while to leave: its worker, closing
   execFileSync('qrerun', [id]);
   // The worker says it is closing, and five looks see it so while its job is still listed R (the task holds it).
   const worker = cluster.jobList[0]!.workerName;
-  await within((async () => {
-    while (!(await fetchLoad(cluster.dashboardDirectUrl!)).closing.includes(worker)) await new Promise((r) => setTimeout(r, 100));
-  })(), 'its worker said closing on the dashboard');
+  await untilWritten('its worker said closing on the dashboard', async () => (await fetchLoad(cluster.dashboardDirectUrl!)).closing.includes(worker));
   const from = looks();
   await until('five more looks', () => looks() >= from + 5);
   t.same(cluster.jobList.map((j) => [j.id, j.state, j.retiring]), [[id, 'running', false]], 'its job is listed running, not retiring');
   t.equal(seq() - before, 1, 'no replacement submitted');
   task.open();
   t.equal(await within(task.result(), 'the gated task'), 'released');
-  await until('the job requeued', () => lines.some((l) => /was requeued/.test(l)));
-  await qrunOnceExited(id);
+  await said(/was requeued/);
+  qrunRequeued(id);
   await cluster.waitForWorkers(1, 120_000);
   t.match(cluster.jobList, [{ id, state: 'running', requeued: false, requeues: 1, joined: true }], 'the rerun job runs again, its worker joined');
   t.equal(seq() - before, 1, 'one submission in all');
@@ -117,8 +116,8 @@ t.test('a submission refused on every look (adapt) is logged once, not every loo
   const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 100, log: (l) => lines.push(l) });
   t.teardown(async () => { delete process.env.FAKE_PBS_QSUB_FAILS; process.off('warning', onWarning); await cluster.close(); });
   cluster.adapt({ minimum: 1, maximum: 2, intervalMs: 100 });
-  // Wait for five refused submissions (each look submits once), bounded generously.
-  for (let i = 0; i < 1200 && attempts() - before < 5; i++) await new Promise((r) => setTimeout(r, 100));
+  // Wait for five refused submissions (each look submits once: the stand-in qsub counts them in a file).
+  await untilWritten('five refused submissions', () => attempts() - before >= 5);
   t.ok(attempts() - before >= 5, `five looks submitted and were refused (${attempts() - before})`);
   const said = lines.filter((l) => l.includes('Unauthorized Request (account nope)'));
   t.equal(said.length, 1, `the refusal is logged once:\n${lines.join('\n')}`);
@@ -128,17 +127,17 @@ t.test('a submission refused on every look (adapt) is logged once, not every loo
 
 t.test('jobs PBS keeps queued are said pending with qstat -f\'s comment as the reason', async (t) => {
   // qstat -u gives no reason: the notice said only "2 job(s) pending for 0 s: 1.x, 2.x".
-  const lines: string[] = [];
+  const { lines, log, said } = clusterLog();
   process.env.FAKE_PBS_QUEUED = '1';
   // Long enough for the fake qstat -f to wrap it onto a tab-indented line, as PBS does.
   process.env.FAKE_PBS_COMMENT = 'Not Running: Insufficient amount of resource: ncpus (R: 1 A: 0 T: 2)';
-  const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 100, pendingNoticeMs: 0, log: (l) => lines.push(l) });
+  const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 100, pendingNoticeMs: 0, log });
   t.teardown(async () => { delete process.env.FAKE_PBS_QUEUED; delete process.env.FAKE_PBS_COMMENT; await cluster.close(); });
   cluster.scale(2);
-  for (let i = 0; i < 1200 && !lines.some((l) => l.includes('pending for')); i++) await new Promise((r) => setTimeout(r, 100));
-  const said = lines.filter((l) => l.includes('pending for'));
-  t.equal(said.length, 1, `said once:\n${lines.join('\n')}`);
-  t.match(said[0], /^pbs cluster: 2 job\(s\) pending for \d+ s: \d+\.fakepbs, \d+\.fakepbs \(Not Running: Insufficient amount of resource: ncpus \(R: 1 A: 0 T: 2\)\)$/);
+  await said(/pending for/);
+  const pending = lines.filter((l) => l.includes('pending for'));
+  t.equal(pending.length, 1, `said once:\n${lines.join('\n')}`);
+  t.match(pending[0], /^pbs cluster: 2 job\(s\) pending for \d+ s: \d+\.fakepbs, \d+\.fakepbs \(Not Running: Insufficient amount of resource: ncpus \(R: 1 A: 0 T: 2\)\)$/);
 });
 
 t.test('cases that share nothing but the stand-ins, run together: each waits on its own cluster\'s events', { jobs: 4 }, async (t) => {
@@ -178,10 +177,11 @@ t.test('cases that share nothing but the stand-ins, run together: each waits on 
     t.equal(cluster.jobList.length, 0, 'no load, no jobs');
     const sum = sumThrough(cluster, 80, 30);
     let most = 0;
-    for (let i = 0; i < 1200 && most < 2; i++) { most = Math.max(most, cluster.jobList.length); await new Promise((r) => setTimeout(r, 100)); }
+    // Each qsub writes its job's files: the jobs adapt submits are seen as they are submitted.
+    await untilWritten('the maximum of 2 jobs', () => (most = Math.max(most, cluster.jobList.length)) >= 2);
     t.equal(most, 2, 'the load of 80 tasks brought the maximum of 2 jobs');
     t.equal(await sum, (80 * 79) / 2, 'the work ran on the jobs adapt submitted');
-    for (let i = 0; i < 1200 && cluster.jobList.length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    await untilWritten('back to no job', () => cluster.jobList.length === 0);
     t.equal(cluster.jobList.length, 0, 'idle again: back to the minimum of 0 jobs');
     await cluster.close();
   });
@@ -197,7 +197,7 @@ t.test('cases that share nothing but the stand-ins, run together: each waits on 
     await cluster.waitForWorkers(1, 120_000);
     const [first] = cluster.jobList.map((j) => j.id);
     execFileSync('qdel', [first!]);
-    for (let i = 0; i < 1200 && !cluster.jobList.some((j) => j.id !== first && j.state === 'running'); i++) await new Promise((r) => setTimeout(r, 100));
+    await untilWritten('a replacement listed running', () => cluster.jobList.some((j) => j.id !== first && j.state === 'running'));
     const [replacement, ...more] = cluster.jobList.map((j) => j.id);
     t.ok(replacement && replacement !== first && more.length === 0, `one replacement listed (${replacement})`);
     // Those naming this cluster's jobs: the other cases run beside this one.
@@ -232,7 +232,7 @@ t.test('cases that share nothing but the stand-ins, run together: each waits on 
   t.test('a worker that is closing (its job SIGTERM\'d, finishing a task) is no live worker: waitForWorkers does not count it', async (t) => {
     // It was counted while it finished its task and handed its results over: waitForWorkers(1)
     // returned on a worker that takes no more tasks (a walltime kill, a preemption, a retirement).
-    const { log, until } = clusterLog(() => cluster.jobList);
+    const { log, until } = clusterLog(() => cluster.jobList, undefined, untilWritten);
     const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, workerExtraArgs: ['--allow-module', GATED_TASK], log });
     t.teardown(() => cluster.close());
     const id = await oneJoinedJob(cluster);
@@ -242,9 +242,7 @@ t.test('cases that share nothing but the stand-ins, run together: each waits on 
     await until('its job listed running', () => cluster.jobList[0]?.state === 'running');
     const worker = cluster.jobList[0]!.workerName;
     process.kill(Number(read(`jobs/${id}.pid`)), 'SIGTERM');
-    await within((async () => {
-      while (!(await fetchLoad(cluster.dashboardDirectUrl!)).closing.includes(worker)) await new Promise((r) => setTimeout(r, 100));
-    })(), 'its worker said closing on the dashboard');
+    await untilWritten('its worker said closing on the dashboard', async () => (await fetchLoad(cluster.dashboardDirectUrl!)).closing.includes(worker));
     t.same(await cluster.liveWorkerNames(), [], 'not a live worker of the cluster');
     await t.rejects(cluster.waitForWorkers(1, 0), { message: new RegExp(`^pbs cluster: 0 of 1 workers connected after 0 ms; jobs: ${id} running`) }, 'waitForWorkers does not count it');
     task.open();
@@ -314,7 +312,7 @@ t.test('cases that share nothing but the stand-ins, run together: each waits on 
     const [first] = cluster.jobList.map((j) => j.id);
     // The job ends (killed by the batch system, say) after its worker joined.
     process.kill(-Number(readFileSync(join(dir, 'jobs', `${first}.pid`), 'utf8')), 'SIGKILL');
-    for (let i = 0; i < 1200 && !cluster.jobList.some((j) => j.id !== first); i++) await new Promise((r) => setTimeout(r, 100));
+    await untilWritten('a replacement submitted', () => cluster.jobList.some((j) => j.id !== first));
     const next = cluster.jobList.find((j) => j.id !== first);
     t.ok(next, `job ${next?.id} replaces ${first}: with maxFailedJobs 1 the cluster did not give up`);
     t.same(lines, [], 'nothing logged for a job whose worker had joined');
@@ -332,7 +330,7 @@ t.test('cases that share nothing but the stand-ins, run together: each waits on 
     await cluster.waitForWorkers(1, 120_000);
     const [first] = cluster.jobList.map((j) => j.id);
     // Its worker retires by itself after 3 s; the job ends, and the next look submits another.
-    for (let i = 0; i < 1200 && !cluster.jobList.some((j) => j.id !== first); i++) await new Promise((r) => setTimeout(r, 100));
+    await untilWritten('a replacement submitted', () => cluster.jobList.some((j) => j.id !== first));
     const next = cluster.jobList.find((j) => j.id !== first);
     t.ok(next, `job ${next?.id} replaces ${first}, whose worker retired`);
     const out = readFileSync(join(dir, 'jobs', `${first}.out`), 'utf8');
@@ -353,7 +351,7 @@ t.test('cases that share nothing but the stand-ins, run together: each waits on 
     t.equal(await said(/was requeued/), `pbs cluster: job ${id} was requeued: its worker leaves, and the job waits in the queue to run again; counted as pending, not as a worker nor as a failed job`);
     t.match(cluster.jobList.find((j) => j.id === id), { state: 'pending', requeued: true, requeues: 1, joined: false, retiring: false }, 'pending again, its worker not counted');
     t.same(await cluster.liveWorkerNames(), [], 'its old worker is no worker of the cluster');
-    await qrunOnceExited(id);
+    qrunRequeued(id);
     await cluster.waitForWorkers(1, 120_000);
     t.same(cluster.jobList.map((j) => j.id), [id], 'one job: the rerun one');
     t.match(cluster.jobList[0], { id, state: 'running', requeued: false, requeues: 1, joined: true }, 'running again, its worker joined');
@@ -368,7 +366,7 @@ t.test('cases that share nothing but the stand-ins, run together: each waits on 
     // at once (the stand-in qsub starts it). qrerun then queues the retiring job again once its
     // worker has left: one job is a surplus, and the pending one goes, as any pending job before a
     // running one (a running worker may hold results). f2a5e87 cancelled the running replacement.
-    const { lines, log, until } = clusterLog(() => cluster.jobList);
+    const { lines, log, until } = clusterLog(() => cluster.jobList, undefined, untilWritten);
     const cluster = await PBSCluster.start({ host: '127.0.0.1', cores: 1, cwd: repo, pollIntervalMs: 250, maxFailedJobs: 1, lifetime: '30s', workerExtraArgs: ['--allow-module', GATED_TASK], log });
     t.teardown(() => cluster.close());
     await cluster.scale(1);
