@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { parseArgsMessage } from '@gluon/protocol/tools';
 import { BATCH_RUN_DASH_VALUES, BATCH_RUN_FLAGS, batchFlagValue, batchFlagsUnused, printJobScriptProblem, runMeant } from '@gluon/deploy';
 import { SCHEDULER_TLS_FLAGS } from '@gluon/client/scheduler-tls';
-import { checkRunDirToRewrite, joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withMeantCommand, withMeantFlag, withPathFlag } from '@gluon/analysis-h4l/cli-shared';
+import { checkRunDirToRewrite, joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withHint, withMeantCommand, withMeantFlag, withPathFlag } from '@gluon/analysis-h4l/cli-shared';
 import { loadConfigFile, mergeConfig, validateConfig, parseTasks, ConfigError, type FsConfig } from './config.js';
 
 /** Flags that set config keys: the key, its parse, and what it does (for --help). */
@@ -65,10 +65,20 @@ export interface Parsed {
  * finished run in --run-dir, so anything else given (--cluster, --jobs, --n-workers, --data-dir…)
  * would be silently ignored.
  */
-const MODE_USES: Record<'plots-only' | 'merge-only', { flags: string[]; does: string }> = {
-  'plots-only': { flags: ['run-dir'], does: 'redraws the plots of the finished run in --run-dir' },
-  'merge-only': { flags: ['run-dir', 'min-events-per-fs'], does: 'adds up the batch slices of the run in --run-dir' },
+const MODE_USES: Record<'plots-only' | 'merge-only', { flags: string[]; does: string; fromConfig: string }> = {
+  'plots-only': { flags: ['run-dir'], does: 'redraws the plots of the finished run in --run-dir', fromConfig: 'takes no setting from a config file' },
+  'merge-only': { flags: ['run-dir', 'min-events-per-fs'], does: 'adds up the batch slices of the run in --run-dir', fromConfig: 'takes only min_events_per_fs from a config file, which --min-events-per-fs gives' },
 };
+
+/**
+ * `msg` (a refusal of the config file given to --plots-only or --merge-only: not read, not valid,
+ * settings that conflict) with the way out: the mode needs little or nothing of the file, and
+ * without it (or with --no-config, gluon-h4l's flag for none) it runs. A run's settings in a
+ * config file kept a redraw of its plots from starting, saying only what was wrong in the file.
+ */
+function withoutConfigHint(mode: 'plots-only' | 'merge-only', msg: string): string {
+  return withHint(msg, `(--${mode} ${MODE_USES[mode].fromConfig}: leave --config out, or give --no-config)`);
+}
 
 /**
  * The directories --plots-only and --merge-only write into: the merge, the run directory itself
@@ -101,7 +111,7 @@ function modeFlagsUnused(mode: 'plots-only' | 'merge-only', values: Record<strin
   if (given.length === 0) return undefined;
   const named = given.flatMap(([f, v]) => (typeof v === 'string' ? [`--${f} ${v}`] : Array.isArray(v) ? v.map((x) => `--${f} ${x}`) : [`--${f}`])).join(', ');
   const batch = given.some(([f]) => Object.hasOwn(BATCH_RUN_FLAGS, f)) ? ', submitting no batch jobs' : '';
-  return `--${mode} does not take ${named}: it ${does}, running no tasks${batch} (it takes ${flags.map((f) => `--${f}`).join(', ')} and --config)`;
+  return `--${mode} does not take ${named}: it ${does}, running no tasks${batch} (it takes ${flags.map((f) => `--${f}`).join(', ')}, and --config or --no-config)`;
 }
 
 const int = (flag: string, v: string): number => {
@@ -146,9 +156,15 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
   // --no-config is gluon-h4l run's (which reads ./config.yaml unless told not to); no config file
   // is read here without --config anyway, but a command line written for both CLIs was refused.
   if (values.config !== undefined && values['no-config']) throw new ConfigError('--config and --no-config exclude each other');
+  const modes = (['dry-run', 'print-job-script', 'plots-only', 'merge-only'] as const).filter((m) => values[m]);
+  if (modes.length > 1) throw new ConfigError(`--${modes[0]} and --${modes[1]} cannot be combined`);
+  const mode: Mode = modes[0] ?? 'run';
+  const rewrite = mode === 'plots-only' || mode === 'merge-only' ? mode : null;
   // Named by its absolute path in every message, as gluon-h4l names it (readConfigYaml).
   const configFile = typeof values.config === 'string' ? path.resolve(values.config) : null;
-  const yaml = configFile !== null ? await loadConfigFile(configFile) : {};
+  // The config file refused (or a conflict of its settings) in these modes: said with the way out.
+  const refused = (e: unknown): unknown => (rewrite && configFile !== null && e instanceof ConfigError ? new ConfigError(withoutConfigHint(rewrite, e.message)) : e);
+  const yaml = configFile !== null ? await loadConfigFile(configFile).catch((e: unknown) => { throw refused(e); }) : {};
   const flags: Partial<FsConfig> = {};
   const typed: Record<string, string> = {};
   const batchGiven: Record<string, string | boolean | string[]> = {};
@@ -172,9 +188,6 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
   }
   if (typeof values.tasks === 'string') { flags.tasks = parseTasks(values.tasks); typed.tasks = typedFlag('tasks', values.tasks); }
   if (values['no-dashboard']) { flags.dashboard = false; typed.dashboard = '--no-dashboard'; }
-  const modes = (['dry-run', 'print-job-script', 'plots-only', 'merge-only'] as const).filter((m) => values[m]);
-  if (modes.length > 1) throw new ConfigError(`--${modes[0]} and --${modes[1]} cannot be combined`);
-  const mode: Mode = modes[0] ?? 'run';
   const runDir = typeof values['run-dir'] === 'string' ? values['run-dir'] : undefined;
   if ((mode === 'plots-only' || mode === 'merge-only') && !runDir) throw new ConfigError(`--${mode} needs --run-dir DIR (a run's output directory)`);
   if (mode === 'plots-only' || mode === 'merge-only') {
@@ -192,7 +205,13 @@ export async function parseRunArgs(argv: string[]): Promise<Parsed> {
     batch = { index, total };
   }
   const flagOf: Record<string, string> = { ...Object.fromEntries(Object.entries({ ...CONFIG_FLAGS, ...BATCH_RUN_FLAGS }).map(([f, spec]) => [spec.key, f])), tasks: 'tasks', dashboard: 'no-dashboard' };
-  const config = mergeConfig(yaml, flags, settingsAsGiven(typed, flagOf, yaml, configFile));
+  let config: FsConfig;
+  try {
+    config = mergeConfig(yaml, flags, settingsAsGiven(typed, flagOf, yaml, configFile));
+  } catch (e) {
+    // In these modes only --run-dir, --min-events-per-fs and the file's keys get here: a conflict is the file's.
+    throw refused(e);
+  }
   const unused = batchFlagsUnused(batchGiven, config.cluster);
   if (unused) throw new ConfigError(unused);
   const noScript = mode === 'print-job-script' ? printJobScriptProblem(config.cluster) : undefined;

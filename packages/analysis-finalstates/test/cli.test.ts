@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readHistogramFile } from '@gluon/analysis-finalstates';
 import { LocalCluster } from '@gluon/client';
+import { parseRunArgs } from '../src/cli-args.js';
 import { OPENDATA, HAVE_OPENDATA, NO_OPENDATA, NANOAOD } from './data-path.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -124,14 +125,42 @@ t.test('bad arguments exit 2 naming the flag or key', async (t) => {
   // --plots-only and --merge-only run nothing: batch (and other run) flags given with them would be
   // ignored, so they are refused, each named (the run dir need not exist: refused before reading it).
   for (const [args, re] of [
-    [['--plots-only', '--run-dir', 'r', '--cluster', 'slurm', '--jobs', '3'], /^gluon-finalstates: --plots-only does not take --cluster slurm, --jobs 3: it redraws the plots of the finished run in --run-dir, running no tasks, submitting no batch jobs \(it takes --run-dir and --config\)\n$/],
-    [['--merge-only', '--run-dir', 'r', '--job-memory', '4GiB'], /^gluon-finalstates: --merge-only does not take --job-memory 4GiB: it adds up the batch slices of the run in --run-dir, running no tasks, submitting no batch jobs \(it takes --run-dir, --min-events-per-fs and --config\)\n$/],
+    [['--plots-only', '--run-dir', 'r', '--cluster', 'slurm', '--jobs', '3'], /^gluon-finalstates: --plots-only does not take --cluster slurm, --jobs 3: it redraws the plots of the finished run in --run-dir, running no tasks, submitting no batch jobs \(it takes --run-dir, and --config or --no-config\)\n$/],
+    [['--merge-only', '--run-dir', 'r', '--job-memory', '4GiB'], /^gluon-finalstates: --merge-only does not take --job-memory 4GiB: it adds up the batch slices of the run in --run-dir, running no tasks, submitting no batch jobs \(it takes --run-dir, --min-events-per-fs, and --config or --no-config\)\n$/],
     [['--merge-only', '--run-dir', 'r', '--n-workers', '4'], /^gluon-finalstates: --merge-only does not take --n-workers 4: it adds up the batch slices of the run in --run-dir, running no tasks \(/],
     [['--plots-only', '--run-dir', 'r', '--batch-job-index', '0', '--total-batch-jobs', '2'], /^gluon-finalstates: --plots-only does not take --batch-job-index 0, --total-batch-jobs 2: /],
   ] as [string[], RegExp][]) {
     const r = await cli(args, d);
     t.equal(r.code, 2, args.join(' ')); t.match(r.err, re, args.join(' '));
   }
+});
+
+/**
+ * --plots-only and --merge-only given a config file they cannot take (missing, not valid, settings
+ * in conflict, as a run's batch settings may be) were refused saying only what was wrong in it,
+ * though a redraw takes no setting from it and a merge only min_events_per_fs: the way out was
+ * not said. (In this process: parseRunArgs is what the CLI runs first.)
+ */
+t.test('--plots-only and --merge-only refusing a config file say it can be left out (--no-config)', async (t) => {
+  const d = tmp(t);
+  const run = path.join(d, 'run');
+  mkdirSync(run);
+  const conflict = path.join(d, 'batch.yaml');
+  writeFileSync(conflict, 'cluster: slurm\nscheduler: ws://x:1\n');
+  await t.rejects(parseRunArgs(['--plots-only', '--run-dir', run, '--config', conflict]), {
+    message: `cluster: slurm in ${conflict} starts its own scheduler; it cannot be combined with scheduler: ws://x:1 in ${conflict} (--plots-only takes no setting from a config file: leave --config out, or give --no-config)`,
+  });
+  const bad = path.join(d, 'bad.yaml');
+  writeFileSync(bad, 'bin_width_gev: -1\n');
+  await t.rejects(parseRunArgs(['--merge-only', '--run-dir', run, '--config', bad]), {
+    message: `${bad}: bin_width_gev must be a positive number, got -1 (--merge-only takes only min_events_per_fs from a config file, which --min-events-per-fs gives: leave --config out, or give --no-config)`,
+  });
+  const gone = path.join(d, 'gone.yaml');
+  await t.rejects(parseRunArgs(['--plots-only', '--run-dir', run, '--config', gone]), { message: /^cannot read config file \S+gone\.yaml \(.*ENOENT.*\) \(--plots-only takes no setting from a config file: leave --config out, or give --no-config\)$/ });
+  // The way out works; a run refusing the same file says nothing of it (it takes its settings).
+  t.equal((await parseRunArgs(['--plots-only', '--run-dir', run, '--no-config'])).mode, 'plots-only');
+  const asRun = await parseRunArgs(['--config', bad, '--dry-run']).then(() => null, (e: Error) => e);
+  t.equal(asRun?.message, `${bad}: bin_width_gev must be a positive number, got -1`);
 });
 
 t.test('--help says what every flag does, for run and generate', async (t) => {

@@ -69,6 +69,15 @@ export function withPathFlag(msg: string, flag: string): string {
 }
 
 /**
+ * `msg` with `hint` (a parenthesised way out) after it: on a line of its own when `msg` has several
+ * lines (a YAML error ends in its excerpt and a caret line), else after a space.
+ */
+export function withHint(msg: string, hint: string): string {
+  const text = msg.trimEnd();
+  return `${text}${text.includes('\n') ? '\n' : ' '}${hint}`;
+}
+
+/**
  * `msg`, parseArgs' refusal of an unknown flag, with what that flag stands for here when `meant`
  * names it: a flag of another command or of the other analysis CLI (gluon-h4l's --out given to
  * gluon-finalstates, whose run directory has other flags), which nearest() cannot reach by

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { BATCH_RUN_DASH_VALUES, BATCH_RUN_FLAGS, batchFlagValue, batchFlagsUnused, printJobScriptProblem, runMeant } from '@gluon/deploy';
 import { SCHEDULER_TLS_FLAGS } from '@gluon/client/scheduler-tls';
-import { joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withMeantFlag, withPathFlag } from './argv.js';
+import { joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withHint, withMeantFlag, withPathFlag } from './argv.js';
 import { loadConfigFile, mergeConfig, validateConfig, ConfigError, type H4lConfig } from './config.js';
 
 type FlagType = 'string' | 'boolean';
@@ -113,19 +113,37 @@ export function settingNames(byFlag: Partial<Record<keyof H4lConfig, string>>, i
 export const RUN_OUT_MEANT: Record<string, string> = Object.fromEntries(
   ['output-dir', 'output', 'outdir', 'out-dir', 'run-dir', 'base-output-dir'].map((f) => [f, '--out']));
 
+/**
+ * gluon-finalstates' --plots-only, given to `run`: here redrawing a run's plots is a command of
+ * its own. It said only `Unknown option '--plots-only'`.
+ */
+const RUN_MEANT: Record<string, string> = { ...RUN_OUT_MEANT, 'plots-only': 'gluon-h4l plot --run-dir DIR' };
+
+/**
+ * `msg`, a refusal of ./config.yaml, which `run` reads unasked, with the way out: a config.yaml
+ * left in the working directory (another tool's, an old one) stopped every run, and its error
+ * named the file but not --no-config.
+ */
+function withNoConfigHint(msg: string): string {
+  return withHint(msg, '(read because it is in the working directory: --no-config reads none, --config FILE another)');
+}
+
 /** Parses `run` arguments into the merged, validated configuration (`cwd`: where ./config.yaml is looked for). */
 export async function configFromArgs(argv: string[], cwd = process.cwd()): Promise<RunArgs> {
   const options: Record<string, { type: FlagType; multiple?: boolean }> = { config: { type: 'string' }, 'no-config': { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'print-job-script': { type: 'boolean' } };
   for (const [k, v] of Object.entries(RUN_FLAGS)) options[k] = { type: v.type, ...(v.multiple ? { multiple: true } : {}) };
   // sbatch's and gluon-cluster's flags for the batch run's own (`--qos high`: `--job-extra "--qos=high"`), as gluon-cluster answers them.
-  const values = parseFlags('run', argv, options, RUN_OUT_MEANT, BATCH_RUN_DASH_VALUES, runMeant) as Record<string, string | boolean | string[] | undefined>;
+  const values = parseFlags('run', argv, options, RUN_MEANT, BATCH_RUN_DASH_VALUES, runMeant) as Record<string, string | boolean | string[] | undefined>;
   if (values.help) return { config: mergeConfig({}, {}), dryRun: false, printJobScript: false, help: true, configFile: null, names: () => undefined };
   if (values.config !== undefined && values['no-config']) throw new ConfigError('--config and --no-config exclude each other');
   if (values['dry-run'] && values['print-job-script']) throw new ConfigError('--dry-run and --print-job-script cannot be combined');
   const local = path.resolve(cwd, 'config.yaml');
   const configFile = typeof values.config === 'string' ? path.resolve(cwd, values.config)
     : !values['no-config'] && existsSync(local) ? local : null;
-  const yaml = configFile ? await loadConfigFile(configFile) : {};
+  // ./config.yaml read unasked: its refusals (not read, not valid, settings in conflict) say how to do without it.
+  const unasked = configFile !== null && values.config === undefined;
+  const refused = (e: unknown): unknown => (unasked && e instanceof ConfigError && e.message.includes(configFile!) ? new ConfigError(withNoConfigHint(e.message)) : e);
+  const yaml = configFile ? await loadConfigFile(configFile).catch((e: unknown) => { throw refused(e); }) : {};
   const flags: Record<string, unknown> = {};
   const byFlag: Partial<Record<keyof H4lConfig, string>> = {};
   const typed: Record<string, string> = {};
@@ -151,7 +169,12 @@ export async function configFromArgs(argv: string[], cwd = process.cwd()): Promi
     typed[spec.key] = typedFlag(flag, v);
   }
   const flagOf = Object.fromEntries(Object.entries(RUN_FLAGS).map(([f, spec]) => [spec.key, f]));
-  const config = mergeConfig(yaml, flags, settingsAsGiven(typed, flagOf, yaml, configFile));
+  let config: H4lConfig;
+  try {
+    config = mergeConfig(yaml, flags, settingsAsGiven(typed, flagOf, yaml, configFile));
+  } catch (e) {
+    throw refused(e);
+  }
   const unused = batchFlagsUnused(batchGiven, config.cluster);
   if (unused) throw new ConfigError(unused);
   const noScript = values['print-job-script'] ? printJobScriptProblem(config.cluster) : undefined;

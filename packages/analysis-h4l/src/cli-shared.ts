@@ -5,7 +5,7 @@
  * package's index loads: its --help and usage errors load none of them (bench/cli-startup.ts).
  * Every name here is the index's too.
  */
-export { joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withMeantCommand, withMeantFlag, withPathFlag } from './argv.js';
+export { joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withHint, withMeantCommand, withMeantFlag, withPathFlag } from './argv.js';
 export { runDirName, checkWritable, checkRunDirToRewrite } from './paths.js';
 export { demoNumbers, generateNumbers, GENERATE_NUMBER_FLAGS } from './generate-flags.js';
 export { exitStopped, InterruptedError, onFirstSignal, STOP_SIGNALS, type StopSignal } from './interrupt.js';

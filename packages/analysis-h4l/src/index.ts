@@ -18,7 +18,7 @@ export * from './run.js';
 // command-line words' preparation for parseArgs.
 export * from './progress.js';
 export { svgToPng, niceStep } from './plot.js';
-export { joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withMeantCommand, withMeantFlag, withPathFlag } from './argv.js';
+export { joinNegativeValues, settingsAsGiven, typedFlag, withHelpPointer, withHint, withMeantCommand, withMeantFlag, withPathFlag } from './argv.js';
 export { runDirName, checkWritable, checkRunDirToRewrite } from './paths.js';
 export { otherAnalysisRun, type RunKindCli } from './run-kind.js';
 export { figure } from './figures.js';

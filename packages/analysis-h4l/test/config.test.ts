@@ -46,3 +46,28 @@ t.test('the shipped config.yaml is valid and documents every key', async (t) => 
   t.same(Object.keys(cfg).sort(), Object.keys(DEFAULT_CONFIG).sort(), 'every key present');
   for (const [k, v] of Object.entries(cfg)) t.same(v, DEFAULT_CONFIG[k as keyof typeof DEFAULT_CONFIG], `${k} shows its default`);
 });
+
+/**
+ * A ./config.yaml that `run` reads unasked (an old one, another tool's) stopped every run, and its
+ * refusal named the file but not the way past it; `--plots-only`, gluon-finalstates' flag for what
+ * `plot` does here, was only an unknown option.
+ */
+t.test('a refusal of the config.yaml read unasked names --no-config; --plots-only names plot', async (t) => {
+  const cwd = mkdtempSync(path.join(dir, 'cwd-'));
+  const local = path.join(cwd, 'config.yaml');
+  const hint = '(read because it is in the working directory: --no-config reads none, --config FILE another)';
+  writeFileSync(local, 'n_workers: -1\n');
+  await t.rejects(configFromArgs([], cwd), { message: `${local}: n_workers must be an integer ≥ 0, got -1 ${hint}` });
+  writeFileSync(local, 'cluster: slurm\nscheduler: ws://x:1\n');
+  await t.rejects(configFromArgs([], cwd), { message: `cluster: slurm in ${local} starts its own scheduler; it cannot be combined with scheduler: ws://x:1 in ${local} ${hint}` });
+  writeFileSync(local, 'n_workers: [\n');
+  await t.rejects(configFromArgs([], cwd), { message: new RegExp(`^${local}: not valid YAML: [^]*\\n\\(read because it is in the working directory: --no-config reads none, --config FILE another\\)$`) });
+  t.equal((await configFromArgs(['--no-config'], cwd)).configFile, null, '--no-config: none read');
+  // Given with --config, the file was asked for: no hint; nor for a conflict of flags alone.
+  const asked = await configFromArgs(['--config', local], cwd).then(() => null, (e: Error) => e);
+  t.match(asked?.message, /: not valid YAML: /);
+  t.notMatch(asked?.message, /--no-config/, 'no hint for a file given with --config');
+  rmSync(local);
+  await t.rejects(configFromArgs(['--cluster', 'slurm', '--scheduler', 'ws://x:1'], cwd), { message: '--cluster slurm starts its own scheduler; it cannot be combined with --scheduler ws://x:1' });
+  await t.rejects(configFromArgs(['--plots-only', '--run-dir', 'r'], cwd), { message: "Unknown option '--plots-only' (did you mean gluon-h4l plot --run-dir DIR? run has no --plots-only) (gluon-h4l run --help lists the options)" });
+});
