@@ -1,5 +1,5 @@
 import { ELEMENT_SIZE, type ElementType } from './types.js';
-import { parseStlType, stlTypeName, type StlType } from './stl.js';
+import { canonicalTypeName, parseStlType, stlTypeName, type StlType } from './stl.js';
 import { packingOf, type Packing } from './packing.js';
 import { isStreamedObject, STREAMED_OBJECTS, type StreamedObject } from './small-objects.js';
 import type { ObjectMember } from './object-members.js';
@@ -141,14 +141,14 @@ export function describeBranch(b: JsBranch, name = b.fName, counterOf: (leaf: un
     if (b.fType === CLONES_TOP || b.fType === STL_TOP) return branchInfo(b, name, 'int32', 'scalar', 'int32');
     if (b.fBranches.arr.length > 0) return branchInfo(b, name, `${cls || 'TBranchElement'} (split: read its sub-branches)`, 'unsupported');
     // ROOT::VecOps::RVec<T> (RDataFrame's Snapshot) is written as std::vector<T> is.
-    const m = /^(?:vector|ROOT::VecOps::RVec)<\s*(.+?)\s*>$/.exec(cls);
+    const m = /^(?:vector|ROOT::VecOps::RVec)<\s*(.+?)\s*>$/.exec(canonicalTypeName(cls));
     const el = m ? VECTOR_ELEMENT[m[1]!] : undefined;
     if (el && (b.fType ?? 0) === 0) return branchInfo(b, name, `vector<${el}>`, 'vector', el);
     if (((b.fType ?? 0) === 0 || b.fType === -1) && (b.fStreamerType ?? -1) === -1) {
       const stl = parseStlType(cls);
       if (stl?.kind === 'string') return branchInfo(b, name, stlTypeName(stl), 'string');
       // A set of numbers is laid out as a vector of them: the fast path reads it.
-      const set = /^set<\s*(.+?)\s*>$/.exec(cls);
+      const set = /^set<\s*(.+?)\s*>$/.exec(canonicalTypeName(cls));
       const setEl = set ? VECTOR_ELEMENT[set[1]!] : undefined;
       if (setEl) return branchInfo(b, name, `set<${setEl}>`, 'vector', setEl);
       if (stl && stl.kind !== 'number') return branchInfo(b, name, stlTypeName(stl), 'nested');

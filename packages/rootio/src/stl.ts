@@ -36,9 +36,30 @@ const NUMBER: Record<string, ElementType> = {
   int8: 'int8', uint8: 'uint8', int16: 'int16', uint16: 'uint16', int32: 'int32', uint32: 'uint32', int64: 'int64', uint64: 'uint64',
 };
 
+/** How many leading template arguments of each container are its types: the rest are its allocator or comparator. */
+const TYPE_ARGS: Record<string, number> = {
+  vector: 1, list: 1, deque: 1, set: 1, multiset: 1, unordered_set: 1, map: 2, multimap: 2, unordered_map: 2,
+};
+
+/**
+ * A C++ type name as this reader matches it: spaces collapsed, `std::` and `const` dropped, and a
+ * container's allocator or comparator arguments dropped at any depth, as uproot names them
+ * (`vector<float,ROOT::Detail::VecOps::RAdoptAllocator<float> >`, RDataFrame's, is
+ * `vector<float>`; a `const std::string` member is `string`).
+ */
+export function canonicalTypeName(name: string): string {
+  const s = name.replace(/\s+/g, ' ').replace(/std::/g, '').replace(/\bconst\s+/g, '').trim();
+  const m = /^([\w:]+)\s*<(.*)>$/.exec(s);
+  const keep = m ? TYPE_ARGS[m[1]!] : undefined;
+  if (!m || keep === undefined) return s;
+  const args = splitArgs(m[2]!).map(canonicalTypeName);
+  const extra = (a: string) => /^(?:[\w:]*::)?(?:allocator|\w*Allocator|less|greater|hash|equal_to)\s*</.test(a);
+  return `${m[1]}<${args.filter((a, i) => i < keep || !extra(a)).join(',')}>`;
+}
+
 /** Parses a C++ (or our normalized) container type, or null when it is not one this decoder reads. */
 export function parseStlType(name: string): StlType | null {
-  const s = name.replace(/\s+/g, ' ').replace(/std::/g, '').trim();
+  const s = canonicalTypeName(name);
   if (s === 'string') return { kind: 'string', stl: true };
   if (s === 'TString') return { kind: 'string', stl: false };
   if (NUMBER[s]) return { kind: 'number', element: NUMBER[s]! };

@@ -563,3 +563,22 @@ t.test("uproot's values: RNTuple files of experiments (test_1191, test_1250, tes
   t.ok(Math.abs(flat(truth['TruthMuonsAuxDyn:m'])[0]! - 105.7) <= 1e-8 + 1e-5 * 105.7, 'the first truth muon\'s mass is 105.7');
   t.ok(flat(truth['TruthMuonsAuxDyn:pdgId']).every((id) => id === 13 || id === -13), 'every truth muon is a muon');
 });
+
+t.test("uproot's values: a vector with an allocator (test_0172) and a const std::string member (test_1043) read as vector<float> and string", async (t) => {
+  // RDataFrame wrote rec_part_px_VecOps as vector<float,ROOT::Detail::VecOps::RAdoptAllocator<float> >,
+  // listed "(unsplit collection of objects)"; Foo's `const std::string bar` was "STL container
+  // member of Foo". uproot names them std::vector<float> and std::string.
+  const f = await openRootFile(fixture('uproot-issue-172.root'));
+  t.teardown(() => f.close());
+  const tree = await f.tree('events');
+  t.match(tree.branch('rec_part_px_VecOps'), { kind: 'vector', typeName: 'vector<float>' });
+  const c = await tree.arrays(['rec_part_px_VecOps', 'rec_part_px', 'rec_part_py_VecOps', 'rec_part_py']);
+  t.same(perEntry(c.rec_part_px_VecOps!, 10), perEntry(c.rec_part_px!, 10), 'rec_part_px_VecOps is rec_part_px, entry by entry');
+  t.same(perEntry(c.rec_part_py_VecOps!, 10), perEntry(c.rec_part_py!, 10), 'rec_part_py_VecOps is rec_part_py');
+  t.ok((c.rec_part_px as Jagged).values.length > 0);
+  const g = await openRootFile(fixture('uproot-issue-1043.root'));
+  t.teardown(() => g.close());
+  const foo = await g.tree('FooBar');
+  t.match(foo.branch('Foo/bar'), { kind: 'string', typeName: 'string' });
+  t.same((await foo.arrays(['Foo/bar']))['Foo/bar'], [''], 'its one entry, empty, as jsroot reads it too');
+});
