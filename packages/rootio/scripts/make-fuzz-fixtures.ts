@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import { decompress } from '../src/decompress.js';
 import { RootFileWriter } from '../src/write/index.js';
+import { xxh3 } from '../src/rntuple/xxh3.js';
 
 interface Crafted {
   name: string;
@@ -23,9 +24,10 @@ interface Crafted {
   /**
    * An RNTuple envelope changed inside: its anchor field (the u64 seek at `anchor`, then its
    * compressed and uncompressed sizes) is pointed at a copy appended uncompressed at the end of
-   * the file, with `patches` applied at offsets within the envelope's decompressed bytes.
+   * the file, with `patches` applied at offsets within the envelope's decompressed bytes (and its
+   * XXH3-64 checksum made theirs).
    */
-  envelope?: { anchor: number; patches: Array<[number, number[]]> };
+  envelope?: { anchor: number; patches: Array<[number, number[]]>; keepChecksum?: boolean };
   /**
    * A compressed block (its 9-byte header at `at`) decompressed, changed by `change`, and
    * deflated back in its place as a zlib block (it must fit): the change passes the checksum.
@@ -100,6 +102,10 @@ export const CRAFTED: Crafted[] = [
   // floats took memory for 4.4 GB of them before asking the page list, which lists 12: a raw
   // RangeError from Buffer.allocUnsafeSlow (found as a byte of a ZSTD page of Run2012BC's Muons).
   { name: 'rntuple-index-huge.root', base: 'test_int_vfloat_tlv_vtlv_rntuple_v1-0-0-0.root', patches: [], block: { at: 725, change: { int32: 0x41, at: 16 } } },
+  // The RNTuple header (anchor field at 906) with the last letter of field one_integers (byte 99
+  // of the envelope) z, its XXH3-64 checksum left as written: the field read as one_integerz,
+  // without a word (the reader checked no envelope's checksum).
+  { name: 'rntuple-header-checksum.root', base: 'test_int_float_rntuple_v1-0-0-0.root', patches: [], envelope: { anchor: 906, patches: [[99, [0x7a]]], keepChecksum: true } },
   // Our writer's TH1D with edges 0, 1, 4, 9, 16 (WRITTEN), its block (at 293) with edge 2 (the
   // double at 185) 16: it read without a word, bin 2 overlapping bin 3.
   { name: 'histogram-edges-decrease.root', base: 'writer:th1d-edges', patches: [], block: { at: 293, change: { float64: 16, at: 185 } } },
@@ -156,6 +162,8 @@ for (const c of CRAFTED) {
     const length = Number(dv.getBigUint64(c.envelope.anchor + 16));
     const plain = Uint8Array.from(decompress(b.subarray(at, at + size), length, c.base, at));
     for (const [k, bytes] of c.envelope.patches) plain.set(bytes, k);
+    // Its checksum made that of the changed bytes: the damage reaches the parser behind it.
+    if (!c.envelope.keepChecksum) new DataView(plain.buffer).setBigUint64(plain.length - 8, xxh3(plain.subarray(0, plain.length - 8)), true);
     const out = new Uint8Array(b.length + plain.length);
     out.set(b);
     out.set(plain, b.length);

@@ -43,6 +43,11 @@ t.test('an RNTuple column of a type format 1.0 does not define', async (t) => {
   t.match(e.message, /rntuple-column-type-undefined\.root: the header of RNTuple ntuple;1 is damaged: column 0 has type 0x2b, which RNTuple format 1\.0 does not define \(at byte 1760\)/);
 });
 
+t.test("an RNTuple header whose bytes are not those of its checksum", async (t) => {
+  const e = await failure('rntuple-header-checksum.root');
+  t.match(e.message, /rntuple-header-checksum\.root: the header of RNTuple ntuple;1 is damaged: the header envelope's checksum \(XXH3-64\) is not that of its 255 bytes: they are damaged \(at byte 1816\)/);
+});
+
 t.test('an RNTuple column whose elements have a width its type does not have', async (t) => {
   const e = await failure('rntuple-column-zero-bits.root');
   t.match(e.message, /rntuple-column-zero-bits\.root: the header of RNTuple ntuple;1 is damaged: column 0 has type 0x13 with 0-bit elements, a width that type does not have \(at byte 1760\)/);

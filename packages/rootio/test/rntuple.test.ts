@@ -31,6 +31,14 @@ function rows(c: Column): unknown[] {
   return Array.from({ length: level.offsets!.length - 1 }, (_, i) => values.slice(level.offsets![i]!, level.offsets![i + 1]!));
 }
 
+// The checksum every envelope ends in, against libxxhash 0.8.1's XXH3_64bits on bytes (7i + 3) mod
+// 256 of each length class (0, 1–3, 4–8, 9–16, 17–128, 129–240, longer, a block and past it).
+t.test('XXH3-64 as libxxhash computes it', async (t) => {
+  const { xxh3 } = await import('../src/rntuple/xxh3.js');
+  const want: Array<[number, bigint]> = [[0, 0x2d06800538d394c2n], [1, 0x13e608bc156defedn], [3, 0xa9088dda485b481cn], [4, 0x6d9253b16c8b1ed3n], [8, 0x60539db630471163n], [9, 0xfeff668361d723a8n], [16, 0xb8c859b0f030b585n], [17, 0x714a04408e79b80fn], [33, 0x3e44983ad21679c8n], [65, 0x829218de4d798646n], [97, 0x1daa83271a8e7b7cn], [128, 0x67425a03650261bfn], [129, 0xc664bf3311c6abc4n], [240, 0x64556dc6b462a6cfn], [241, 0x8beadd3a8874fe17n], [1024, 0x9b81661c641c72b1n], [1025, 0x806c2072ed713576n], [5000, 0x799aaddd7339581dn]];
+  for (const [n, h] of want) t.equal(xxh3(Uint8Array.from({ length: n }, (_, i) => (i * 7 + 3) % 256)), h, `${n} bytes`);
+});
+
 t.test('scalars (int_float) and vectors (1jag_int_float)', async (t) => {
   const r = await open('test_int_float_rntuple_v1-0-0-0.root', t);
   t.equal(r.numEntries, 10);

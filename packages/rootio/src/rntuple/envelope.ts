@@ -3,6 +3,7 @@
  * envelopes, little-endian, framed. Parsed into plain descriptions; every count and size is
  * checked against the bytes left before it is used.
  */
+import { xxh3 } from './xxh3.js';
 import { MetaError, RBuffer } from '../meta/rbuffer.js';
 
 /** A field of the schema tree. */
@@ -220,6 +221,13 @@ function envelope(bytes: Uint8Array, base: number, type: number, what: string): 
   if (t !== type) c.fail(`expected the ${what} envelope (type ${type}), found type ${t}`);
   if (length !== bytes.length) c.fail(`the ${what} envelope says it has ${length} bytes, it has ${bytes.length}`);
   c.end = bytes.length - 8; // the checksum
+  // Every envelope ends in the XXH3-64 of its bytes: damage inside it (a ZSTD block has no
+  // checksum of its own) read as other fields, counts and page locations.
+  const stored = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(c.end, true);
+  if (xxh3(bytes.subarray(0, c.end)) !== stored) {
+    c.pos = c.end;
+    c.fail(`the ${what} envelope's checksum (XXH3-64) is not that of its ${c.end} bytes: they are damaged`);
+  }
   return c;
 }
 
