@@ -582,3 +582,40 @@ t.test("uproot's values: a vector with an allocator (test_0172) and a const std:
   t.match(foo.branch('Foo/bar'), { kind: 'string', typeName: 'string' });
   t.same((await foo.arrays(['Foo/bar']))['Foo/bar'], [''], 'its one entry, empty, as jsroot reads it too');
 });
+
+t.test("uproot's values: go-hep's unsplit Event (test_gohep_nosplit_file, test_awkward_nosplit_file, test_strings4)", async (t) => {
+  // The Slice members are pointers to arrays of an unsplit object, which this reader lists
+  // unsupported (the README says so); every other member reads as uproot's tests give it.
+  const f = await openRootFile(fixture('uproot-small-evnt-tree-nosplit.root'));
+  t.teardown(() => f.close());
+  const tree = await f.tree('tree');
+  t.same(tree.branches.filter((b) => b.kind === 'unsupported').map((b) => b.name), ['evt', ...['I16', 'I32', 'I64', 'U16', 'U32', 'U64', 'F32', 'F64'].map((m) => `evt/Slice${m}`)]);
+  const names = tree.branches.filter((b) => b.kind !== 'unsupported').map((b) => b.name);
+  const e5 = await tree.arrays(names, { entryStart: 5, entryStop: 6 });
+  const one = Object.fromEntries(names.map((n) => [n.slice(4), normalise(perEntry(e5[n]!, 1)[0])]));
+  const five = (k: number) => Array(k).fill(5);
+  t.same(one, {
+    Beg: 'beg-005', I16: 5, I32: 5, I64: 5, U16: 5, U32: 5, U64: 5, F32: 5, F64: 5, Str: 'evt-005', 'P3.Px': 4, 'P3.Py': 5, 'P3.Pz': 4,
+    ArrayI16: five(10), ArrayI32: five(10), ArrayI64: five(10), ArrayU16: five(10), ArrayU32: five(10), ArrayU64: five(10), ArrayF32: five(10), ArrayF64: five(10),
+    N: 5, StdStr: 'std-005', StlVecI16: five(5), StlVecI32: five(5), StlVecI64: five(5), StlVecU16: five(5), StlVecU32: five(5), StlVecU64: five(5),
+    StlVecF32: five(5), StlVecF64: five(5), StlVecStr: Array(5).fill('vec-005'), End: 'end-005',
+  }, 'entry 5, member by member');
+  const c = await column('uproot-small-evnt-tree-nosplit.root', 'tree', ['evt/I16', 'evt/F32', 'evt/P3.Px', 'evt/P3.Py', 'evt/P3.Pz', 'evt/StlVecStr']);
+  t.same([c['evt/I16']!.slice(0, 5), c['evt/F32']!.slice(0, 5)], [[0, 1, 2, 3, 4], [0, 1, 2, 3, 4]]);
+  t.same(['evt/P3.Px', 'evt/P3.Py', 'evt/P3.Pz'].map((n) => c[n]!.slice(0, 5)), [[-1, 0, 1, 2, 3], [0, 1, 2, 3, 4], [-1, 0, 1, 2, 3]]);
+  t.same(c['evt/StlVecStr'], Array.from({ length: 100 }, (_, i) => Array(i % 10).fill(`vec-${String(i).padStart(3, '0')}`)));
+});
+
+t.test("uproot's values: vector<vector<double>> with empty vectors (test_strings4, test_80) and a TProfile3D (test_read_TProfile3D)", async (t) => {
+  t.same((await column('uproot-vectorVectorDouble.root', 't', ['x'])).x, [[], [[], []], [[10], [], [10, 20]], [[20, -21, -22]], [[200], [-201], [202]]]);
+  const f = await openRootFile(fixture('uproot-issue-227b.root'));
+  t.teardown(() => f.close());
+  const h = await f.histogram('hprof3d');
+  const edges = (a: { nbins: number; lo: number; hi: number; edges: ArrayLike<number> | null }) =>
+    a.edges ? Array.from(a.edges) : Array.from({ length: a.nbins + 1 }, (_, k) => a.lo + ((a.hi - a.lo) * k) / a.nbins);
+  t.same([edges(h.x), edges(h.y!), edges(h.z!)], [[1, 2, 3], [1, 2, 3, 4], [1, 2, 3, 4, 5]]);
+  t.equal(sum(Array.from(h.profile!.sumw)), 12, 'the counts with flow sum to 12');
+  const [nx, ny] = [h.x.nbins + 2, h.y!.nbins + 2];
+  t.same([1, 2].map((x) => [1, 2, 3].map((y) => [1, 2, 3, 4].map((z) => h.contents[x + nx * (y + ny * z)]))),
+    [[[2, 0, 0, 0], [0, 4, 0, 0], [0, 0, 6, 0]], [[0, 4, 0, 0], [0, 0, 0, 8], [0, 0, 0, 0]]], 'values()');
+});
