@@ -31,6 +31,29 @@ if (!data) {
     }
     await t.rejects(f.tree('one'), { name: 'RootFormatError', message: /one is a TH1F, not a TTree/ });
   });
+
+  t.test("one's bins as uproot's test_0405 gives them, also written again under its name and another", async (t) => {
+    // uproot's test_from_old and test_new_name copy `one` into a new file (as `one`, `whatever`)
+    // and read it with ROOT: bins 0-11 are these.
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { RootFileWriter, histogramInput } = await import('@gluon/rootio');
+    const bins = [0, 68, 285, 755, 1580, 2296, 2286, 1570, 795, 289, 76, 0];
+    const f = await openRootFile(path);
+    t.teardown(() => f.close());
+    const one = await f.histogram('one');
+    t.same(Array.from(one.contents), bins);
+    const dir = mkdtempSync(join(tmpdir(), 'uproot-0405-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const out = join(dir, 'newfile.root');
+    const w = await RootFileWriter.create(out);
+    w.writeHistogram(histogramInput(one));
+    w.writeHistogram(histogramInput(one, 'whatever'));
+    await w.close();
+    const g = await openRootFile(out);
+    t.teardown(() => g.close());
+    for (const name of ['one', 'whatever']) t.same(Array.from((await g.histogram(name)).contents), bins, `${name} written and read again`);
+  });
 }
 
 // No ROOT-written TH2 is among the test files, so the TH2 mapping is checked on jsroot's own TH2D
