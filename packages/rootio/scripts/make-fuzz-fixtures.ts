@@ -31,8 +31,10 @@ interface Crafted {
   /**
    * A compressed block (its 9-byte header at `at`) decompressed, changed by `change`, and
    * deflated back in its place as a zlib block (it must fit): the change passes the checksum.
+   * With `page` (an RNTuple page's size in bytes, the block its start), the page's XXH3-64 after
+   * it is made that of the new bytes too.
    */
-  block?: { at: number; change: Change | Change[] };
+  block?: { at: number; change: Change | Change[]; page?: number };
 }
 
 /** A change to decompressed bytes, as bench/rootio-fuzz.ts describes its changes. */
@@ -101,7 +103,12 @@ export const CRAFTED: Crafted[] = [
   // 725), byte 3 of entry 4's delta 0x41: the entry ends at element 1,090,519,052. Reading the
   // floats took memory for 4.4 GB of them before asking the page list, which lists 12: a raw
   // RangeError from Buffer.allocUnsafeSlow (found as a byte of a ZSTD page of Run2012BC's Muons).
-  { name: 'rntuple-index-huge.root', base: 'test_int_vfloat_tlv_vtlv_rntuple_v1-0-0-0.root', patches: [], block: { at: 725, change: { int32: 0x41, at: 16 } } },
+  // The page's checksum is made that of the changed page (30 bytes), so the count is what fails.
+  { name: 'rntuple-index-huge.root', base: 'test_int_vfloat_tlv_vtlv_rntuple_v1-0-0-0.root', patches: [], block: { at: 725, change: { int32: 0x41, at: 16 }, page: 30 } },
+  // Column 0 of the same file (one_integers, split int32, its 20-byte page at 697 stored
+  // uncompressed): the low byte of entry 0 0x7f, the page's XXH3-64 left as written. Entry 0 read
+  // as 127 without a word (the reader checked no page's checksum).
+  { name: 'rntuple-page-checksum.root', base: 'test_int_vfloat_tlv_vtlv_rntuple_v1-0-0-0.root', patches: [[697, [0x7f]]] },
   // The RNTuple header (anchor field at 906) with the last letter of field one_integers (byte 99
   // of the envelope) z, its XXH3-64 checksum left as written: the field read as one_integerz,
   // without a word (the reader checked no envelope's checksum).
@@ -154,6 +161,7 @@ for (const c of CRAFTED) {
     if (body.length > csize) throw new Error(`${c.name}: the changed block deflates to ${body.length} bytes, past its ${csize}`);
     b.set([0x5a, 0x4c, 8, body.length & 0xff, (body.length >> 8) & 0xff, body.length >> 16], at);
     b.set(body, at + 9);
+    if (c.block.page) new DataView(b.buffer, b.byteOffset).setBigUint64(at + c.block.page, xxh3(b.subarray(at, at + c.block.page)), true);
   }
   if (c.envelope) {
     const dv = new DataView(b.buffer);

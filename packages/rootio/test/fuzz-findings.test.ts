@@ -43,6 +43,11 @@ t.test('an RNTuple column of a type format 1.0 does not define', async (t) => {
   t.match(e.message, /rntuple-column-type-undefined\.root: the header of RNTuple ntuple;1 is damaged: column 0 has type 0x2b, which RNTuple format 1\.0 does not define \(at byte 1760\)/);
 });
 
+t.test('an RNTuple page whose bytes are not those of its checksum', async (t) => {
+  const e = await failure('rntuple-page-checksum.root');
+  t.match(e.message, /rntuple-page-checksum\.root: RNTuple ntuple;1, field one_integers: the page of 5 elements \(20 bytes\) is not that of its checksum \(XXH3-64\): damaged \(at byte 697\)/);
+});
+
 t.test("an RNTuple header whose bytes are not those of its checksum", async (t) => {
   const e = await failure('rntuple-header-checksum.root');
   t.match(e.message, /rntuple-header-checksum\.root: the header of RNTuple ntuple;1 is damaged: the header envelope's checksum \(XXH3-64\) is not that of its 255 bytes: they are damaged \(at byte 1816\)/);

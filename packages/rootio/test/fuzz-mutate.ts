@@ -92,7 +92,7 @@ function scribble(b: Uint8Array, start: number, end: number, next: Next, fileSiz
  * The block whose header is `region`, decompressed, changed, and deflated back in its place (as a
  * zlib block) when it fits: the parsers behind a checksum get damaged input that passes it.
  */
-function inner(src: Uint8Array, region: Region, next: Next): Mutation | null {
+function inner(src: Uint8Array, region: Region, next: Next, regions: readonly Region[]): Mutation | null {
   const s = region.start;
   const csize = src[s + 3]! | (src[s + 4]! << 8) | (src[s + 5]! << 16);
   const usize = src[s + 6]! | (src[s + 7]! << 8) | (src[s + 8]! << 16);
@@ -113,6 +113,9 @@ function inner(src: Uint8Array, region: Region, next: Next): Mutation | null {
   const b = Uint8Array.from(src);
   b.set([0x5a, 0x4c, 8, body.length & 0xff, (body.length >> 8) & 0xff, body.length >> 16], s);
   b.set(body, s + 9);
+  // An RNTuple page is followed by the XXH3-64 of its bytes: made that of the new ones, likewise.
+  const page = region.kind.endsWith('(rntuple page)') ? regions.find((x) => x.kind === 'rntuple page' && x.start === s) : undefined;
+  if (page && page.end + 8 <= b.length) new DataView(b.buffer).setBigUint64(page.end, xxh3(b.subarray(page.start, page.end)), true);
   // The rest of the old body is left as it was: nothing reads past a block's declared size.
   return { bytes: b, what: `inside the ${region.kind.slice(13)} block at ${s} (${usize} bytes): ${what}, as zlib`, target: `inside ${region.kind.replace('block header', 'block')}`, op: `inner ${op}` };
 }
@@ -147,7 +150,7 @@ export function mutate(src: Uint8Array, map: FileMap, next: Next): Mutation {
   if (r < 0.4 && headers.length > 0) {
     // Prefer the blocks of metadata and of RNTuple envelopes: their parsers are the deepest.
     for (let tries = 0; tries < 4; tries++) {
-      const m = inner(src, pickRegion(next, headers), next);
+      const m = inner(src, pickRegion(next, headers), next, map.regions);
       if (m) return m;
     }
   }

@@ -17,6 +17,7 @@ import { type Column, type ElementType, type Nested, type TypedArray } from '../
 import { parsing } from '../meta/directory.js';
 import { readAnchor, readFooter, readHeader, readPageList, RBuffer, type ClusterDesc, type ColumnDesc, type EnvelopeLink, type FieldDesc, type Schema } from './envelope.js';
 import { decodePage, pageBytes, type PageValues } from './pages.js';
+import { xxh3 } from './xxh3.js';
 
 /** How a field reads: `field` is the one whose columns hold the values (or the offsets). */
 type Plan =
@@ -46,6 +47,8 @@ interface PageRead {
   elements: number;
   /** Global index of the page's first element. */
   first: number;
+  /** The XXH3-64 of its bytes follows it. */
+  checksum: boolean;
 }
 
 /** An RNTuple opened for reading. */
@@ -271,7 +274,7 @@ export class RNTupleReader {
       let first = Math.abs(cc.elementOffset);
       for (const p of cc.pages) {
         if (first < g1 && first + p.elements > g0) {
-          reads.push({ column: col, at: p.offset, bytes: p.size, elements: p.elements, first });
+          reads.push({ column: col, at: p.offset, bytes: p.size, elements: p.elements, first, checksum: p.checksum });
           listed += Math.min(g1, first + p.elements) - Math.max(g0, first);
         }
         first += p.elements;
@@ -281,13 +284,13 @@ export class RNTupleReader {
     // (16 GiB of doubles) that no page lists.
     if (listed < g1 - g0 && !(deferred > g0)) throw this.uncovered(name, listed, g0, g1);
     const out = memory.take(element, g1 - g0);
-    const blobs = reads.length ? await this.source.read(reads.map((r) => [r.at, r.bytes] as const)) : [];
+    const blobs = reads.length ? await this.source.read(reads.map((r) => [r.at, r.bytes + (r.checksum ? 8 : 0)] as const)) : [];
     let covered = 0;
     reads.forEach((r, k) => {
       const size = pageBytes(r.column.type, r.column.bits, r.elements);
       let values: PageValues;
       try {
-        values = decodePage(r.column, decompress(blobs[k]!, size, this.source.path, r.at), r.elements, name);
+        values = decodePage(r.column, decompress(this.checked(blobs[k]!, r), size, this.source.path, r.at), r.elements, name);
       } catch (err) {
         // The codec's message names the file and the page's offset; this names the field.
         if (err instanceof RootFormatError) throw new RootFormatError(this.source.path, err.offset, `RNTuple ${this.name}, field ${name}: ${err.reason}`);
@@ -304,6 +307,20 @@ export class RNTupleReader {
       else throw this.uncovered(name, covered, g0, g1);
     }
     return out;
+  }
+
+  /**
+   * A page's bytes, checked against the XXH3-64 after them when it has one (ROOT writes one for
+   * every page by default): damage inside a ZSTD page, which has no checksum of its own, read as
+   * other values.
+   */
+  private checked(blob: Uint8Array, r: PageRead): Uint8Array {
+    if (!r.checksum) return blob;
+    const page = blob.subarray(0, r.bytes);
+    if (xxh3(page) !== new DataView(blob.buffer, blob.byteOffset, blob.byteLength).getBigUint64(r.bytes, true)) {
+      throw new RootFormatError(this.source.path, r.at, `the page of ${r.elements} elements (${r.bytes} bytes) is not that of its checksum (XXH3-64): damaged`);
+    }
+    return page;
   }
 
   private uncovered(name: string, covered: number, g0: number, g1: number): RootFormatError {
