@@ -619,3 +619,30 @@ t.test("uproot's values: vector<vector<double>> with empty vectors (test_strings
   t.same([1, 2].map((x) => [1, 2, 3].map((y) => [1, 2, 3, 4].map((z) => h.contents[x + nx * (y + ny * z)]))),
     [[[2, 0, 0, 0], [0, 4, 0, 0], [0, 0, 6, 0]], [[0, 4, 0, 0], [0, 0, 0, 8], [0, 0, 0, 0]]], 'values()');
 });
+
+t.test("uproot's values: an RNTuple of records with base classes, by uproot's names (test_1589_rntuple_inheritance)", async (t) => {
+  // ROOT stores each base class as a subfield :_0, :_1, …; uproot lists the bases' members as the
+  // record's own (a name two bases share prefixed by the base's class). They were "no field
+  // named child.base_a1".
+  const file = 'test_class_inheritance_rntuple_v1-0-0-1.root';
+  const baseA = ['base_a1', 'base_a2', 'base_a3'];
+  const fields: Record<string, string[]> = {
+    child: ['child_1', 'child_2', ...baseA],
+    grandchild: ['grandchild_1', 'grandchild_2', 'child_1', 'child_2', ...baseA],
+    multi_parent: ['multi_parent_1', 'multi_parent_2', ...baseA, 'base_b'],
+    multi_grandparent: ['multi_grand_parent1', 'multi_grand_parent2', 'multi_parent_1', 'multi_parent_2', 'child_1', 'child_2', 'base_b',
+      ...baseA.map((m) => `Child::${m}`), ...baseA.map((m) => `MultiParent::${m}`)],
+  };
+  const names = Object.entries(fields).flatMap(([r, ms]) => ms.map((m) => `${r}.${m}`));
+  const c = await rnt(file, 'rntpl', names);
+  t.same(Object.keys(c), names, 'every member uproot lists reads by its name');
+  const i = Array.from({ length: 10 }, (_, k) => k);
+  for (const base of ['Child', 'MultiParent']) {
+    t.same(c[`multi_grandparent.${base}::base_a1`], i, `${base}::base_a1`);
+    t.same(c[`multi_grandparent.${base}::base_a2`], i.map((k) => k * 0.1), `${base}::base_a2`);
+    t.same(c[`multi_grandparent.${base}::base_a3`], i.map((k) => [0, 1, 2].map((j) => k * j)), `${base}::base_a3`);
+  }
+  t.same(c['child.base_a1'], i);
+  t.same(c['grandchild.base_a3'], i.map((k) => [0, 1, 2].map((j) => k * j)));
+  t.same(c['multi_parent.base_b'], i.map((k) => k * 10));
+});

@@ -56,6 +56,8 @@ export class RNTupleReader {
   readonly numEntries: number;
   readonly branches: BranchInfo[] = [];
   private readonly byName = new Map<string, Plan>();
+  /** uproot's names of members a record inherits (`child.base_a1` for `child.:_0.base_a1`): see {@link baseAliases}. */
+  private readonly aliases = new Map<string, string>();
 
   private constructor(private readonly source: ByteSource, readonly name: string, private readonly schema: Schema, private readonly clusters: ClusterDesc[],
                       /** Throws once the file it was opened from is closed (RootFile.checkOpen), naming `what`. */
@@ -64,7 +66,10 @@ export class RNTupleReader {
     const walk = (f: FieldDesc, path: string) => {
       const plan = this.plan(f);
       this.add(path, plan);
-      if (plan.kind === 'record') for (const k of f.children) walk(schema.fields[k]!, `${path}.${schema.fields[k]!.name}`);
+      if (plan.kind === 'record') {
+        for (const k of f.children) walk(schema.fields[k]!, `${path}.${schema.fields[k]!.name}`);
+        this.baseAliases(f, path);
+      }
       // A collection of records (NanoAOD's `_collection0`, `vector<LV>`): each member is jagged.
       if (plan.kind === 'list' && plan.of.kind === 'record') this.members(plan.field, plan.child, path);
     };
@@ -74,6 +79,29 @@ export class RNTupleReader {
   private add(path: string, plan: Plan): void {
     this.byName.set(path, plan);
     this.branches.push(info(path, plan, this.numEntries));
+  }
+
+  /**
+   * uproot's names for the members a record inherits. ROOT stores each base class as a subfield
+   * `:_0`, `:_1`, … of the record; uproot lists the bases' members as the record's own, and a name
+   * two bases share with the base's class before it (`multi_grandparent.Child::base_a1`,
+   * `multi_grandparent.MultiParent::base_a1`). Each is an alias of the member's path here.
+   */
+  private baseAliases(record: FieldDesc, path: string): void {
+    type Inherited = { name: string; at: string; base: string | null };
+    const members = (f: FieldDesc, at: string): Inherited[] => f.children.flatMap((k): Inherited[] => {
+      const m = this.schema.fields[k]!;
+      if (!/^:_\d+$/.test(m.name)) return [{ name: m.name, at: `${at}.${m.name}`, base: null }];
+      // The record's own base names a shared member, not the base's bases.
+      return members(m, `${at}.${m.name}`).map((x) => ({ ...x, base: m.type }));
+    });
+    const all = members(record, path);
+    const count = new Map<string, number>();
+    for (const x of all) count.set(x.name, (count.get(x.name) ?? 0) + 1);
+    for (const x of all) {
+      const name = `${path}.${(count.get(x.name) ?? 0) > 1 && x.base ? `${x.base}::` : ''}${x.name}`;
+      if (name !== x.at && !this.byName.has(name) && !this.aliases.has(name)) this.aliases.set(name, x.at);
+    }
   }
 
   /** Members of the records in collection `list`, at any depth, as collections themselves. */
@@ -110,7 +138,7 @@ export class RNTupleReader {
   }
 
   branch(name: string): BranchInfo {
-    const b = this.branches.find((x) => x.name === name);
+    const b = this.branches.find((x) => x.name === (this.byName.has(name) ? name : this.aliases.get(name) ?? name));
     if (!b) throw this.noField(name);
     return b;
   }
@@ -128,7 +156,7 @@ export class RNTupleReader {
     const out: Record<string, Column> = {};
     const memory = opts.into ? new ColumnMemory(Object.values(opts.into)) : FRESH;
     for (const n of names) {
-      const plan = this.byName.get(n);
+      const plan = this.byName.get(n) ?? this.byName.get(this.aliases.get(n) ?? '');
       if (!plan) throw this.noField(n);
       out[n] = (await this.read(n, plan, start, stop, memory)) as Column;
     }
