@@ -253,7 +253,7 @@ Promise<{ open: () => void; result: () => Promise<unknown> }> {
  * for cases that run beside others on the same stand-ins. `untilWritten(what, ok)` is
  * {@link untilChanged} on the stand-ins' files: a cluster's jobs change only at its looks, and
  * each look runs qstat -u, which appends to `qstat-u`, so `ok()` is looked at again at each look
- * (and each qsub, qdel, job output), not on a clock.
+ * (and each qsub, qdel, job output, and each job's end: `jobs/ID.ended`), not on a clock.
  */
 export function fakePbs(t: { teardown(fn: () => void): void }): { dir: string; read: (file: string) => string; submittedBy: (cluster: JobQueueCluster) => string[]; untilWritten: WaitForChange } {
   const dir = mkdtempSync(join(tmpdir(), 'gluon-fake-pbs-'));

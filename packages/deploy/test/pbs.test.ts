@@ -163,8 +163,8 @@ t.test('cases that share nothing but the stand-ins, run together: each waits on 
     t.same(cluster.jobList, [], 'close() cancelled the last job');
     for (const f of submittedBy(cluster).map((id) => `${id}.pid`)) {
       const pid = Number(read(`jobs/${f}`));
-      // Ended, reaped or not: an orphan's zombie waits for PID 1, which may reap late.
-      for (let i = 0; i < 1200 && running(pid); i++) await new Promise((r) => setTimeout(r, 100));
+      // The stand-in writes jobs/ID.ended once the job's process has exited (pbs-start-job.sh).
+      await untilWritten(`job ${f.replace('.pid', '')} exiting`, () => !running(pid));
       t.notOk(running(pid), `job ${f.replace('.pid', '')} has exited`);
     }
     t.ok(existsSync(dir));
@@ -409,7 +409,7 @@ t.test('cases that share nothing but the stand-ins, run together: each waits on 
         else t.equal(end.signal, how, `the script still ended by ${how}`);
         t.same(end.ids.filter((id) => !deleted().includes(id)), [], `${how}: qdel was called for each job`);
         t.match(end.stderr, `pbs cluster: the process is ending without close(): qdel ${end.ids.join(' ')}: done`, 'and it says so');
-        for (let i = 0; i < 1200 && end.ids.some((id) => listed().includes(id)); i++) await new Promise((r) => setTimeout(r, 100));
+        await untilWritten(`${how}: the jobs exiting`, () => !end.ids.some((id) => listed().includes(id)));
         t.same(end.ids.filter((id) => listed().includes(id)), [], `${how}: no job is left running`);
         rmSync(end.logDirectory, { recursive: true, force: true });
       });
