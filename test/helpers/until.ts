@@ -19,3 +19,23 @@ export async function until(cond: () => boolean, what: string, ms = 120_000, eve
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * Waits (bounded) until `pred` holds after some event of an in-process scheduler (anything with
+ * its `subscribe`): no polling, so it wakes on the change itself however loaded the machine.
+ */
+export function untilEvent(s: { subscribe(listener: () => void): () => void }, pred: () => boolean, what: string, ms = 120_000): Promise<void> {
+  if (pred()) return Promise.resolve();
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => {
+      stop();
+      rej(new Error(`not ${what} within ${ms} ms`));
+    }, ms);
+    const stop = s.subscribe(() => {
+      if (!pred()) return;
+      clearTimeout(timer);
+      stop();
+      res();
+    });
+  });
+}

@@ -11,9 +11,10 @@ import { Client, remoteFrom } from '@gluon/client';
 import {
   CLIENT_TO_SCHEDULER, CloseCode, DIRECTIONS, encodeFrame, listen, PEER_TO_WORKER, WORKER_TO_SCHEDULER, type Direction,
 } from '@gluon/protocol';
-import { startScheduler as startInProcess, type Scheduler } from '@gluon/scheduler';
+import { startScheduler as startInProcess } from '@gluon/scheduler';
 import { frame, helloOf, messages, RawSocket } from './raw-ws.js';
 import { repo, rssMiB, startScheduler, startWorker, type Proc } from './procs.js';
+import { untilEvent } from '../../../test/helpers/until.js';
 
 const { inc } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 
@@ -95,23 +96,6 @@ t.test('every op of every role is checked against its schema, and ops of another
   t.ok(s.alive() && w.alive(), 'both processes are still running');
   await ordinaryRun(t, s.address);
 });
-
-/** Waits (bounded) until `pred` holds after some scheduler event. */
-function untilEvent(s: Scheduler, pred: () => boolean, what: string, ms = 120_000): Promise<void> {
-  if (pred()) return Promise.resolve();
-  return new Promise((res, rej) => {
-    const timer = setTimeout(() => {
-      stop();
-      rej(new Error(`not ${what} within ${ms} ms`));
-    }, ms);
-    const stop = s.subscribe(() => {
-      if (!pred()) return;
-      clearTimeout(timer);
-      stop();
-      res();
-    });
-  });
-}
 
 t.test('a connection closed in the same read as its hello is never registered (no ghost worker or client)', async (t) => {
   const s = await startInProcess({ port: 0, dashboard: false, log: () => {} });

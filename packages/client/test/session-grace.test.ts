@@ -6,15 +6,16 @@
  * its results are still where they were and nothing runs again; with no grace (the old
  * behaviour) they were released, and every one is recomputed. Runs are counted by the tasks.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
 import { Client, remoteFrom, type Future } from '@gluon/client';
+import { startScheduler as startInProcess } from '@gluon/scheduler';
 import { startScheduler, startWorker, type Proc } from '../../worker/test/procs.js';
 import { LoopbackRelay } from '../../protocol/test/loopback-relay.js';
-import { until } from '../../../test/helpers/until.js';
+import { until, untilEvent } from '../../../test/helpers/until.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { recordRun, sumAll } = remoteFrom<typeof import('./fixtures/tasks.mjs')>(pathToFileURL(join(here, 'fixtures/tasks.mjs')));
@@ -68,4 +69,42 @@ t.test('within the session grace, a client cut off finds its results again: noth
 t.test('with no session grace the same cut releases the results, and they are recomputed', async (t) => {
   const runs = await cutAndResume(t, '0');
   t.equal(runs, 2 * N, `each of the ${N} tasks ran twice`);
+});
+
+t.test('a tree half merged when the link is cut: its lineage re-sent in several frames is neither forgotten nor computed again', async (t) => {
+  // The defect: back within the grace, the client re-sends the lineage of its held keys in
+  // update-graph frames (here of 8 tasks), and the scheduler ended the client's old registration
+  // at the first one: the keys only later frames named lost their last reference in between, so
+  // leaves 8-15 ran again, and (at 4,096-task frames, a client SIGSTOPped past the TTL) a merged
+  // node forgotten failed its dependent and the root with `UnknownDependencyError: task sumAll-…
+  // depends on sumAll-…, which the scheduler does not know`.
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-grace-tree-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const log = join(dir, 'runs');
+  const gate = join(dir, 'gate');
+  const s = await startInProcess({ port: 0, dashboard: false, sessionGraceMs: 600_000, log: () => {} });
+  t.teardown(() => s.close());
+  procs.push((await startWorker(s.address, ['--nthreads', '1', '--allow-module', join(here, 'fixtures')])).proc);
+  const proxy = await LoopbackRelay.start(Number(new URL(s.address).port));
+  t.teardown(() => proxy.close());
+  const client = await Client.connect(proxy.address, { reconnectTimeoutMs: 120_000, graphSliceTasks: 8 });
+  t.teardown(() => client.close());
+
+  const leaves = Array.from({ length: 16 }, (_, i) => client.submit(recordRun, log, i, 0, i === 15 ? gate : undefined));
+  const root = client.treeReduce(sumAll, leaves, { fanIn: 2 });
+  // Every node but the four on the gated leaf's path merged: the scheduler forgot those below the top.
+  const waiting = () => [...s.state.tasks.values()].filter((ts) => ts.state === 'waiting').length;
+  await untilEvent(s, () => waiting() === 4 && [...s.state.tasks.values()].every((ts) => ts.state !== 'queued' && (ts.state !== 'processing' || ts.key === leaves[15]!.key)), 'the tree merged up to the gated path');
+
+  proxy.cutTelling();
+  // The scheduler keeps the lost client's session for its grace (a protected table: polled).
+  await until(() => (s.state as unknown as { lostClients: Map<string, unknown> }).lostClients.size === 1, 'the scheduler dropping the client');
+  await until(() => !client.connected, 'the client noticing the cut');
+  proxy.restore();
+  await until(() => client.connected, 'the client reconnecting');
+  await client.whenSent();
+  writeFileSync(gate, '');
+
+  t.equal(await root.result(), (16 * 17) / 2, 'the tree sums every leaf');
+  t.equal(readFileSync(log, 'utf8').split('\n').filter(Boolean).length, 16, `each leaf ran once (runs: ${readFileSync(log, 'utf8').trim().split('\n').join(' ')})`);
 });

@@ -461,9 +461,8 @@ export class Scheduler implements DashboardSource {
   private clientConnected(id: string, conn: Connection, hello: Hello): void {
     this.clients.set(id, conn);
     // The same client back on a new connection (its old one not yet seen closing, or lost and
-    // within its grace): the old registration ends once the new connection has sent its first
-    // message (a reconnecting client re-sends its graph first), so the client's keys are held
-    // throughout and nothing is forgotten in between.
+    // within its grace): the old registration ends once the new connection has re-sent its graph
+    // (endsResend), so the client's keys are held throughout and nothing is forgotten in between.
     const session = typeof hello.session === 'string' ? hello.session : undefined;
     let previous = session !== undefined ? this.sessions.get(session) : undefined;
     if (session !== undefined) this.sessions.set(session, id);
@@ -471,7 +470,7 @@ export class Scheduler implements DashboardSource {
       this.events.hold();
       try {
         this.clientMessage(id, conn, m);
-        if (previous !== undefined) {
+        if (previous !== undefined && endsResend(m)) {
           this.retireClient(previous);
           previous = undefined;
         }
@@ -696,4 +695,19 @@ function loopbackFromAfar(address: string, from: string | undefined): string | u
   const peer = from?.replace(/:\d+$/, '').replace(/^\[|\]$/g, '').replace(/^::ffff:/i, '');
   if (advertised === undefined || !peer || isIP(peer) === 0 || !isLoopbackHost(advertised) || isLoopbackHost(peer)) return undefined;
   return peer;
+}
+
+/**
+ * Whether a message of a client's new connection ends its old registration (see clientConnected).
+ * A reconnecting client re-sends the lineage of its held keys as update-graph frames (4,096 tasks
+ * each, an empty who-has after each slice as its pacing marker), and may report `received`
+ * values meanwhile; the first other message comes after the whole graph. Retired at its first
+ * frame, the old registration's keys that only later frames named lost their last reference in
+ * between: their results were freed and computed again, and a merged tree node forgotten failed
+ * its dependent in the next frame (`UnknownDependencyError`). A client that sends nothing else has
+ * its old registration ended by its grace timer, or by its old connection's close.
+ */
+function endsResend(m: FromClient): boolean {
+  if (m.op === 'update-graph' || m.op === 'received') return false;
+  return !(m.op === 'who-has' && Array.isArray(m.keys) && m.keys.length === 0);
 }
