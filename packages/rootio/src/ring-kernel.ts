@@ -14,7 +14,8 @@
  * reading thread's kernel.
  */
 import { giveRingMemory, KEEP_MAX_BYTES, KEEP_MS, takeRingMemory } from './read-memory.js';
-import { BASE, dataBytes, outputRegions, PAGE, ringPlaces, SLACK, Wasm, type Kernel, type WasmMemory } from './vector-walk.js';
+import { BASE, dataBytes, outputRegions, PAGE, ringPlaces, SLACK, type Kernel } from './vector-walk.js';
+import { Wasm, type WasmMemory, type WasmModule } from './wasm-api.js';
 import { VECTOR_WALK_SHARED_WASM } from './vector-walk-wasm.js';
 
 /** The shared memory's maximum, in pages, as the kernel declares it (assemble-wasm.mjs). */
@@ -37,7 +38,7 @@ export interface Ring {
 /** @internal For tests: shared memories made for rings so far (a job that finds none kept makes one). */
 export const ringStats = { made: 0 };
 
-let compiled: InstanceType<typeof Wasm.Module> | null = null;
+let compiled: WasmModule | null = null;
 /** Set once a shared memory could not be made on this thread: every ring after is plain. */
 let unavailable = false;
 let kept: SharedKernel | null = null;

@@ -21,31 +21,10 @@
 import { copyInto } from './shared-copy.js';
 import type { OffsetsOut } from './shared-offsets.js';
 import { VECTOR_WALK_WASM } from './vector-walk-wasm.js';
-
-/**
- * The part of the WebAssembly API used here: Node has it on every version, but this project's
- * `lib` (ES2023, no DOM) and @types/node 20 do not declare it.
- */
-declare namespace WebAssembly {
-  class Module {
-    constructor(bytes: Uint8Array);
-  }
-  class Instance {
-    constructor(module: Module, imports: object);
-    readonly exports: Record<string, unknown>;
-  }
-  class Memory {
-    constructor(descriptor: { initial: number; maximum: number; shared?: boolean });
-    readonly buffer: ArrayBuffer;
-    grow(pages: number): number;
-  }
-}
-export type WasmMemory = WebAssembly.Memory;
-/** Node's WebAssembly, typed by the declaration above, for the ring's kernel (ring-kernel.ts). */
-export const Wasm: typeof WebAssembly = WebAssembly;
+import { Wasm, type WasmMemory, type WasmModule } from './wasm-api.js';
 
 export interface Kernel {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   walk(d: number, tbl: number, n: number, stop: number, keylen: number, out: number, offs: number, k0: number, starts: number): number;
 }
 
@@ -59,7 +38,7 @@ const STARTS_BYTES = 4 * 260 + SLACK;
 /** Kernel memory beyond this is given back after the basket that needed it. */
 const KEEP_BYTES = 64 << 20;
 
-let compiled: WebAssembly.Module | null = null;
+let compiled: WasmModule | null = null;
 /** Why this thread has no kernel (its memory could not be made), once that is known. */
 let unavailable: string | null = null;
 
@@ -149,7 +128,7 @@ export class VectorWalker {
     // ring's shared memory (ring-kernel.ts); any other in this thread's own kernel memory.
     const ring = ringPlaces.get(data.buffer);
     let walkFn: Kernel['walk'];
-    let memory: WebAssembly.Memory;
+    let memory: WasmMemory;
     let d = data.byteOffset;
     let out: number;
     if (ring) {
@@ -216,10 +195,10 @@ export class VectorWalker {
     const need = outputRegions(BASE + data, data).end;
     let k = this.kernel;
     if (!k) {
-      compiled ??= new WebAssembly.Module(Buffer.from(VECTOR_WALK_WASM, 'base64'));
+      compiled ??= new Wasm.Module(Buffer.from(VECTOR_WALK_WASM, 'base64'));
       let exports: Kernel;
       try {
-        exports = new WebAssembly.Instance(compiled, {}).exports as unknown as Kernel;
+        exports = new Wasm.Instance(compiled, {}).exports as unknown as Kernel;
       } catch (err) {
         if (!(err instanceof RangeError)) throw err;
         warnUnavailable(err);

@@ -66,3 +66,21 @@ t.test('std::vector<float> and <int> read under ulimit -v: same values, one warn
   t.same(two.cols, free.cols, '2 threads under the limit: the same columns');
   t.equal(readFileSync(join(dir, 'limited-2.err'), 'utf8').match(/GLUON_ROOTIO_NO_WASM_MEMORY/g)?.length, 1, '2 threads: one warning');
 });
+
+// The XXH64 before every LZ4 block is hashed in WebAssembly too (xxhash-kernel.ts): under the
+// limit it is hashed in JavaScript, each block still checked against it, with the same columns.
+t.test('LZ4 blocks read under ulimit -v: checksums hashed in JavaScript, the same columns', {
+  skip: memoryUnderLimit && `a WebAssembly memory can be made under ulimit -v ${LIMIT_KIB} KiB on this Node: nothing to fall back from`,
+}, async (t) => {
+  const path = fileURLToPath(new URL('fixtures/skhep/uproot-issue213.root', import.meta.url));
+  const run = (limit: boolean) => {
+    const cmd = limit ? `ulimit -v ${LIMIT_KIB} && exec "$0" "$@"` : 'exec "$0" "$@"';
+    const out = execFileSync('sh', ['-c', cmd, process.execPath, script, path, 'T', 'eventPack/fEvtIndex', 'eventPack/fMCHits.fEneDep', 'eventPack/fMCHits.fTime'], { encoding: 'utf8' });
+    return JSON.parse(out) as { wasmMemory: boolean; cols: Record<string, unknown> };
+  };
+  const limited = run(true);
+  t.notOk(limited.wasmMemory, 'no WebAssembly memory under the limit');
+  const free = run(false);
+  t.same(limited.cols, free.cols, 'the same columns as with the WebAssembly hash');
+  t.equal((free.cols['eventPack/fEvtIndex'] as number[]).length, 100, 'every entry read');
+});

@@ -13,9 +13,10 @@ import { giveRing, takeRing } from '../src/ring-kernel.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-t.test('the committed binary is what the assembler makes of vector-walk.wat', async (t) => {
+t.test('the committed binaries are what the assembler makes of vector-walk.wat and xxhash.wat', async (t) => {
   const out = execFileSync(process.execPath, [join(here, '..', 'scripts', 'assemble-wasm.mjs'), '--check'], { encoding: 'utf8' });
-  t.match(out, /matches/);
+  t.match(out, /vector-walk-wasm\.ts matches/);
+  t.match(out, /xxhash-wasm\.ts matches/);
 });
 
 /** A small deterministic PRNG. */

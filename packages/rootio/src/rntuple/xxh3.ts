@@ -2,8 +2,11 @@
  * XXH3-64 with seed 0 and the default secret: the checksum RNTuple writes after every envelope
  * (and after pages written with checksums). Written from the xxHash specification; checked
  * against libxxhash on every length class and against the envelopes of ROOT's own files
- * (test/rntuple.test.ts). Inputs past 240 bytes (pages) are hashed in 32-bit halves.
+ * (test/rntuple.test.ts). Inputs past 240 bytes (pages) go through a WebAssembly loop
+ * (xxhash-kernel.ts: 14–24× the JavaScript one, which works in 32-bit halves and stays for where
+ * no WebAssembly memory can be made).
  */
+import { ACC_AT, INPUT_AT, withKernel } from '../xxhash-kernel.js';
 const M64 = (1n << 64n) - 1n;
 const P32_1 = 0x9e3779b1n;
 const P32_2 = 0x85ebca77n;
@@ -102,9 +105,33 @@ export function xxh3(b: Uint8Array): bigint {
     acc += mix16(len - 16, 136 - 17);
     return avalanche(acc & M64);
   }
-  // Long input (pages): the accumulators as 32-bit halves, in doubles, no BigInt per byte.
+  const acc = longWasm(b) ?? longJs(v, len);
+  let h = mul(n, P64_1);
+  for (let i = 0; i < 4; i++) h += fold(acc[2 * i]! ^ s64(11 + 16 * i), acc[2 * i + 1]! ^ s64(11 + 16 * i + 8));
+  return avalanche(h & M64);
+}
+
+/** The accumulators' starting values. */
+const ACC_INIT = [P32_3, P64_1, P64_2, P64_3, P64_4, P32_2, P64_5, P32_1];
+
+/**
+ * The long loop's eight accumulators for `b` (over 240 bytes), in WebAssembly (xxhash.wat);
+ * null where it cannot run.
+ */
+function longWasm(b: Uint8Array): bigint[] | null {
+  return withKernel(b, (k, mem) => {
+    new Uint8Array(mem, 0, SECRET.length).set(SECRET);
+    const view = new DataView(mem);
+    ACC_INIT.forEach((x, i) => view.setBigUint64(ACC_AT + 8 * i, x, true));
+    k.xxh3_long(INPUT_AT, b.length);
+    return ACC_INIT.map((_, i) => view.getBigUint64(ACC_AT + 8 * i, true));
+  });
+}
+
+/** The same accumulators in JavaScript: 32-bit halves in doubles, no BigInt per byte. */
+function longJs(v: DataView, len: number): bigint[] {
   const acc = new Float64Array(16); // [lo0, hi0, lo1, hi1, …]
-  [P32_3, P64_1, P64_2, P64_3, P64_4, P32_2, P64_5, P32_1].forEach((x, i) => {
+  ACC_INIT.forEach((x, i) => {
     acc[2 * i] = Number(x & 0xffffffffn);
     acc[2 * i + 1] = Number(x >> 32n);
   });
@@ -136,10 +163,7 @@ export function xxh3(b: Uint8Array): bigint {
   const stripes = Math.floor((len - 1 - block * blocks) / 64);
   for (let j = 0; j < stripes; j++) stripe(blocks * block + 64 * j, 8 * j);
   stripe(len - 64, 192 - 64 - 7);
-  const a = (i: number) => (BigInt(acc[2 * i + 1]!) << 32n) | BigInt(acc[2 * i]!);
-  let h = mul(n, P64_1);
-  for (let i = 0; i < 4; i++) h += fold(a(2 * i) ^ s64(11 + 16 * i), a(2 * i + 1) ^ s64(11 + 16 * i + 8));
-  return avalanche(h & M64);
+  return ACC_INIT.map((_, i) => (BigInt(acc[2 * i + 1]!) << 32n) | BigInt(acc[2 * i]!));
 }
 
 /** The last {@link mul32}: [low 32 bits, high 32 bits]. */
