@@ -48,7 +48,8 @@ t.test('the config file is named by its full path, typed relative or read unaske
   writeFileSync(path.join(dir, 'config.yaml'), 'chunk_size: 0\n');
   const bad = await cli(['run'], dir);
   t.equal(bad.code, 2);
-  t.equal(bad.stderr, `gluon-h4l run: ${path.join(dir, 'config.yaml')}: chunk_size must be an integer ≥ 1, got 0\n`);
+  // Read unasked, so the refusal says why it was read and the way out (23ea9e3).
+  t.equal(bad.stderr, `gluon-h4l run: ${path.join(dir, 'config.yaml')}: chunk_size must be an integer ≥ 1, got 0 (read because it is in the working directory: --no-config reads none, --config FILE another)\n`);
 });
 
 t.test('usage errors exit 2 in every command, named once', async (t) => {

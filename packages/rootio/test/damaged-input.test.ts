@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { openRootFile, RootFormatError } from '@gluon/rootio';
 import { NO_DATA, sharedData } from './helpers.js';
 import { HANG_MS, readEverything, scratch, within } from './damage.js';
@@ -227,7 +228,7 @@ t.test('old-style ROOT zlib blocks ("CS") decompress; another method or a damage
 t.test("each codec's blocks whose headers' sizes lie are RootFormatErrors naming the block", async (t) => {
   const { decompress } = await import('@gluon/rootio');
   const { mapFile } = await import('./fuzz-map.js');
-  const skhep = (f: string) => join(import.meta.dirname, 'fixtures', 'skhep', f);
+  const skhep = (f: string) => fileURLToPath(new URL(`fixtures/skhep/${f}`, import.meta.url));
   const sources: Array<[string, string, string | null]> = [
     ['ZL', 'zlib', skhep('uproot-issue413.root')],
     ['ZS', 'ZSTD', skhep('string-example.root')],
