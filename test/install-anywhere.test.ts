@@ -114,26 +114,10 @@ t.test('a fresh clone: npm ci, npm run build, then the README cluster commands a
   await stop(t, c.sched, 'npx gluon-scheduler');
 });
 
-t.test('a fresh clone: the README\'s first commands, both demos, verbatim', async (t) => {
-  if (!existsSync(join(clone, 'node_modules'))) return t.skip('the fresh clone above did not install', () => {});
-  const readme = readFileSync(join(clone, 'README.md'), 'utf8');
-  const block = /## First commands\n[^#]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1];
-  t.ok(block, 'the README has its first commands');
-  const commands = block!.split('\n').map((l) => l.replace(/\s+#.*$/, '').trim()).filter(Boolean).flatMap((l) => l.split(' && '));
-  t.same(commands, ['npm ci', 'npm run demo', 'npm run demo:finalstates', 'npm test'], 'install, the two demos, the suite');
-  // `npm ci` ran above (offline, from the cache); `npm test` is this suite.
-  const demo = await run('npm', ['run', 'demo'], clone);
-  const plot = /^The ATLAS-style plot: (\S+)$/m.exec(demo)?.[1];
-  t.ok(plot && existsSync(plot), `npm run demo wrote its plot (${plot})`);
-  t.match(demo, /generating a synthetic dataset \(scale 0\.2, seed 1\)/, 'the first demo generates the dataset');
-  const finalstates = await run('npm', ['run', 'demo:finalstates'], clone);
-  t.match(finalstates, /synthetic dataset: \S+synthetic-4lep\/scale-0\.2-seed-1 \(cached\)/, 'the second demo reuses it');
-  const root = /^Histograms: (\S+)$/m.exec(finalstates)?.[1];
-  t.ok(root && existsSync(root), `npm run demo:finalstates wrote its ROOT file (${root})`);
-  t.notOk(existsSync(join(clone, '.cache', 'finalstates-demo')) || existsSync(join(clone, '.cache', 'h4l-demo')), 'no second copy of the dataset');
-});
+/** The tarballs of the test below, for the installed run after it. */
+const packed: Packed[] = [];
 
-t.test('every public package packed, installed offline outside the repository, and run from there', async (t) => {
+t.test('every public package packed, with what its README links to, its launchers and its LICENSE', async (t) => {
   if (!existsSync(join(clone, 'node_modules'))) return t.skip('the fresh clone did not install; see the test before', () => {});
   const tarballs = join(work, 'tarballs');
   mkdirSync(tarballs);
@@ -143,7 +127,6 @@ t.test('every public package packed, installed offline outside the repository, a
   const names = pkgs.map((p) => p.name);
   t.ok(['@gluon/analysis-h4l', '@gluon/client', '@gluon/protocol', '@gluon/rootio', '@gluon/scheduler', '@gluon/worker'].every((n) => names.includes(n)), `every public package is packed: ${names.join(', ')}`);
   await run('npm', ['pack', '--ignore-scripts=false', '--pack-destination', tarballs, ...pkgs.flatMap((p) => ['-w', p.name])], clone);
-  const packed: Packed[] = [];
   for (const p of pkgs) {
     const { version } = JSON.parse(readFileSync(join(clone, p.repoPath, 'package.json'), 'utf8')) as { version: string };
     const tarball = join(tarballs, `${p.name.slice(1).replace('/', '-')}-${version}.tgz`);
@@ -165,43 +148,71 @@ t.test('every public package packed, installed offline outside the repository, a
   }
   const list = async (name: string) => (await run('tar', ['-tzf', packed.find((p) => p.name === name)!.tarball], work)).split('\n');
   t.ok((await list('@gluon/scheduler')).includes('package/assets/index.html'), 'the scheduler carries the dashboard assets');
+});
 
-  const app = join(work, 'app');
-  mkdirSync(app);
-  writeOfflineInstall(clone, app, packed);
-  await run('npm', ['ci', '--offline', '--no-audit', '--no-fund'], app);
-  t.notOk(existsSync(join(app, 'node_modules', 'jsroot')) || existsSync(join(app, 'node_modules', 'canvas')), 'neither jsroot nor canvas is installed');
+// The demos only read the clone, and the installed run only its tarballs and a directory of its
+// own, so they run at once: this file starts among the suite's last (tap starts files in name
+// order) and runs on alone after them, and one after the other they left a core idle. Both come
+// after the packing above, whose clean of packages/protocol the demos would have raced.
+t.test('then at once: the README\'s first commands in the clone, and the packed packages installed and run', async (t) => {
+  t.jobs = 2;
+  t.test('a fresh clone: the README\'s first commands, both demos, verbatim', async (t) => {
+    if (!existsSync(join(clone, 'node_modules'))) return t.skip('the fresh clone above did not install', () => {});
+    const readme = readFileSync(join(clone, 'README.md'), 'utf8');
+    const block = /## First commands\n[^#]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+    t.ok(block, 'the README has its first commands');
+    const commands = block!.split('\n').map((l) => l.replace(/\s+#.*$/, '').trim()).filter(Boolean).flatMap((l) => l.split(' && '));
+    t.same(commands, ['npm ci', 'npm run demo', 'npm run demo:finalstates', 'npm test'], 'install, the two demos, the suite');
+    // `npm ci` ran above (offline, from the cache); `npm test` is this suite.
+    const demo = await run('npm', ['run', 'demo'], clone);
+    const plot = /^The ATLAS-style plot: (\S+)$/m.exec(demo)?.[1];
+    t.ok(plot && existsSync(plot), `npm run demo wrote its plot (${plot})`);
+    t.match(demo, /generating a synthetic dataset \(scale 0\.2, seed 1\)/, 'the first demo generates the dataset');
+    const finalstates = await run('npm', ['run', 'demo:finalstates'], clone);
+    t.match(finalstates, /synthetic dataset: \S+synthetic-4lep\/scale-0\.2-seed-1 \(cached\)/, 'the second demo reuses it');
+    const root = /^Histograms: (\S+)$/m.exec(finalstates)?.[1];
+    t.ok(root && existsSync(root), `npm run demo:finalstates wrote its ROOT file (${root})`);
+    t.notOk(existsSync(join(clone, '.cache', 'finalstates-demo')) || existsSync(join(clone, '.cache', 'h4l-demo')), 'no second copy of the dataset');
+  });
+  t.test('the packed packages installed offline outside the repository, and run from there', async (t) => {
+    if (packed.length === 0) return t.skip('nothing was packed; see the test before', () => {});
+    const app = join(work, 'app');
+    mkdirSync(app);
+    writeOfflineInstall(clone, app, packed);
+    await run('npm', ['ci', '--offline', '--no-audit', '--no-fund'], app);
+    t.notOk(existsSync(join(app, 'node_modules', 'jsroot')) || existsSync(join(app, 'node_modules', 'canvas')), 'neither jsroot nor canvas is installed');
 
-  const c = await cluster(app, ['npx', 'gluon-scheduler', '--port', '0', '--dashboard-port', '0'], (a) => ['npx', 'gluon-worker', a, '--nworkers', '2', '--allow-module', join(app, 'tasks.mjs')]);
-  writeFileSync(join(app, 'tasks.mjs'), 'export const square = (x) => x * x;\nexport const sum = (...xs) => xs.reduce((a, b) => a + b, 0);\n');
-  writeFileSync(join(app, 'client.mjs'), [
-    "import { Client, remoteFrom } from '@gluon/client';",
-    "const { square, sum } = remoteFrom(new URL('./tasks.mjs', import.meta.url));",
-    'const client = await Client.connect(process.argv[2]);',
-    'try { console.log(`total ${await client.submit(sum, ...client.map(square, [1, 2, 3, 4])).result()}`); } finally { await client.close(); }',
-  ].join('\n'));
-  t.match(await run(process.execPath, ['client.mjs', c.address], app, 120_000), /^total 30$/m, 'a client script ran on the installed cluster');
+    const c = await cluster(app, ['npx', 'gluon-scheduler', '--port', '0', '--dashboard-port', '0'], (a) => ['npx', 'gluon-worker', a, '--nworkers', '2', '--allow-module', join(app, 'tasks.mjs')]);
+    writeFileSync(join(app, 'tasks.mjs'), 'export const square = (x) => x * x;\nexport const sum = (...xs) => xs.reduce((a, b) => a + b, 0);\n');
+    writeFileSync(join(app, 'client.mjs'), [
+      "import { Client, remoteFrom } from '@gluon/client';",
+      "const { square, sum } = remoteFrom(new URL('./tasks.mjs', import.meta.url));",
+      'const client = await Client.connect(process.argv[2]);',
+      'try { console.log(`total ${await client.submit(sum, ...client.map(square, [1, 2, 3, 4])).result()}`); } finally { await client.close(); }',
+    ].join('\n'));
+    t.match(await run(process.execPath, ['client.mjs', c.address], app, 120_000), /^total 30$/m, 'a client script ran on the installed cluster');
 
-  // The dashboard page and everything it loads.
-  t.ok(c.dashboard, 'the scheduler serves a dashboard');
-  const page = await fetch(c.dashboard!);
-  t.equal(page.status, 200);
-  const html = await page.text();
-  t.match(html, /<title>Gluon scheduler dashboard<\/title>/);
-  const refs = [...html.matchAll(/(?:src|href)="([^"#:]+)"/g)].map((m) => m[1]!);
-  t.ok(refs.length >= 4, `the page loads ${refs.length} files`);
-  for (const ref of refs) {
-    const r = await fetch(new URL(ref, c.dashboard!));
-    t.equal(r.status, 200, `GET ${ref}`);
-    t.ok((await r.arrayBuffer()).byteLength > 0, `${ref} is not empty`);
-  }
+    // The dashboard page and everything it loads.
+    t.ok(c.dashboard, 'the scheduler serves a dashboard');
+    const page = await fetch(c.dashboard!);
+    t.equal(page.status, 200);
+    const html = await page.text();
+    t.match(html, /<title>Gluon scheduler dashboard<\/title>/);
+    const refs = [...html.matchAll(/(?:src|href)="([^"#:]+)"/g)].map((m) => m[1]!);
+    t.ok(refs.length >= 4, `the page loads ${refs.length} files`);
+    for (const ref of refs) {
+      const r = await fetch(new URL(ref, c.dashboard!));
+      t.equal(r.status, 200, `GET ${ref}`);
+      t.ok((await r.arrayBuffer()).byteLength > 0, `${ref} is not empty`);
+    }
 
-  await run('npx', ['gluon-h4l', 'generate', '--out', 'data', '--scale', '0.02', '--seed', '1'], app, 300_000);
-  const h4l = await run('npx', ['gluon-h4l', 'run', '--data-dir', 'data', '--scheduler', c.address, '--out', 'out'], app, 300_000);
-  t.match(h4l, /progress: (\d+)\/\1 chunks/, 'gluon-h4l run went through the cluster, every chunk done');
-  const hists = JSON.parse(readFileSync(join(app, 'out', 'histograms.json'), 'utf8')) as Record<string, unknown>;
-  t.ok(Object.keys(hists).length > 0, 'histograms.json written');
-  t.ok(existsSync(join(app, 'out', 'm4l.png')), 'the plot was rendered');
-  await stop(t, c.workers, 'npx gluon-worker');
-  await stop(t, c.sched, 'npx gluon-scheduler');
+    await run('npx', ['gluon-h4l', 'generate', '--out', 'data', '--scale', '0.02', '--seed', '1'], app, 300_000);
+    const h4l = await run('npx', ['gluon-h4l', 'run', '--data-dir', 'data', '--scheduler', c.address, '--out', 'out'], app, 300_000);
+    t.match(h4l, /progress: (\d+)\/\1 chunks/, 'gluon-h4l run went through the cluster, every chunk done');
+    const hists = JSON.parse(readFileSync(join(app, 'out', 'histograms.json'), 'utf8')) as Record<string, unknown>;
+    t.ok(Object.keys(hists).length > 0, 'histograms.json written');
+    t.ok(existsSync(join(app, 'out', 'm4l.png')), 'the plot was rendered');
+    await stop(t, c.workers, 'npx gluon-worker');
+    await stop(t, c.sched, 'npx gluon-scheduler');
+  });
 });
