@@ -29,34 +29,31 @@ export function decompress(src: Uint8Array, expected: number, path: string, at: 
   if (into && into.length < expected) throw new RangeError(`decompress: ${into.length} bytes of room for ${expected}`);
   // Every block header is checked before memory is taken for `expected` bytes: a size the blocks
   // do not declare (a damaged page's element count, 5e9 bytes) fails here, not in the allocator.
+  const blocks: Array<{ alg: string; body: Uint8Array; usize: number; s: number; d: number }> = [];
   for (let s = 0, d = 0; d < expected;) {
     const b = blockAt(src, s, d, expected, path, at);
+    blocks.push({ ...b, s, d });
     s += BLOCK_HEADER + b.body.length;
     d += b.usize;
   }
   let out: Uint8Array | null = into ? into.subarray(0, expected) : null;
-  let s = 0;
-  let d = 0;
-  while (d < expected) {
-    const b = blockAt(src, s, d, expected, path, at);
-    const method = src[s + 2]!;
+  for (const b of blocks) {
+    const method = src[b.s + 2]!;
     try {
       if (b.alg === 'ZL' || (b.alg === 'CS' && method === 8)) {
         // zlib (and old ROOT's raw deflate) inflate straight into the output.
         out ??= allocate('uint8', expected) as Uint8Array;
-        inflateInto(b.alg === 'CS', b.body, out, d, b.usize);
+        inflateInto(b.alg === 'CS', b.body, out, b.d, b.usize);
       } else {
         const got = decodeBlock(b.alg, b.body, b.usize, method);
         // Most baskets are one block: keep the decoder's own output instead of copying it.
-        if (d === 0 && b.usize === expected && !out) return got;
+        if (b.d === 0 && b.usize === expected && !out) return got;
         out ??= allocate('uint8', expected) as Uint8Array;
-        out.set(got, d);
+        out.set(got, b.d);
       }
     } catch (err) {
-      throw blockError(err, b.alg, b.usize, path, at + s);
+      throw blockError(err, b.alg, b.usize, path, at + b.s);
     }
-    s += BLOCK_HEADER + b.body.length;
-    d += b.usize;
   }
   return out!;
 }
