@@ -18,11 +18,12 @@ import { DEFAULT_GRAPH_SLICE, GraphOutbox } from './outbox.js';
 import { PeerPool, type PeerLimits, type PeerLink } from './peers.js';
 import { Liveness } from './liveness.js';
 import { WaitingForWorkers } from './waiting-for-workers.js';
+import { ClusterWarnings, type ClusterWarning } from './warnings.js';
 import { performanceReport, type PerformanceReportOptions } from './performance-report.js';
 import { ReleaseQueue } from './release-queue.js';
 import { assertRemote, type RemoteFunction } from './remote.js';
 import { reachableDashboardUrl } from './dashboard-url.js';
-import { checkOptionKeys, checkTokenOption, clientTokenUncheckedText, inMicrotask, tokenFromEnv, tokenUnchecked, type OptionKeys } from '@gluon/protocol';
+import { checkOptionKeys, checkTokenOption, inMicrotask, tokenFromEnv, type OptionKeys } from '@gluon/protocol';
 import { allPlain, isPlain, NO_DEPS, toWire, tokenize, tokenizer } from './serialize.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -181,21 +182,6 @@ export interface ClientTableSizes {
 }
 
 /**
- * A condition of the cluster the scheduler reported (its `warning` message): why results may be
- * slow to come, as opposed to an error of a task. `memory-stall`: tasks wait and every worker
- * is paused for memory (over its memory limit, it starts nothing until it is below 90% of it).
- */
-export interface ClusterWarning {
-  kind: string;
-  /** which condition of that kind, when several can be in force at once (an unreachable-peer's pair of workers). */
-  about?: string;
-  /** what the scheduler said, with its figures (workers, their memory and limits, tasks waiting). */
-  text: string;
-  /** when this client heard it (ms since epoch). */
-  time: number;
-}
-
-/**
  * Clients not closed yet: closed at `beforeExit`, once the script has nothing left to do (see
  * liveness.ts), so the scheduler sees a client that closed rather than one it lost (whose keys it
  * keeps for its session grace, holding up the next script's tasks).
@@ -262,11 +248,8 @@ export class Client implements FutureHost {
   private readonly knownWorkers = new Set<string>();
   /** The welcome's `schedulerId`: the same after a reconnect, the scheduler did not restart. */
   private schedulerId: string | undefined;
-  /** The scheduler's warnings in force, by kind and `about` (see {@link warnings}). */
-  private readonly activeWarnings = new Map<string, ClusterWarning>();
-  private readonly warningListeners = new Set<(w: ClusterWarning & { active: boolean }) => void>();
-  /** Whether stderr has said that the scheduler did not check this client's token (see checkGuard). */
-  private saidTokenUnchecked = false;
+  /** The cluster conditions in force (see {@link warnings}) and their listeners. */
+  private readonly clusterWarnings = new ClusterWarnings();
   /** Says when this client's tasks wait on a scheduler no worker has joined (waiting-for-workers.ts). */
   private readonly waitingForWorkers: WaitingForWorkers;
   // Graph updates and releases made within one tick leave as one message each.
@@ -316,8 +299,8 @@ export class Client implements FutureHost {
       help: opts.workersHelp ?? `start workers for it: gluon-worker ${this.url}`,
       workers: () => this.knownWorkers.size,
       tasksWait: () => this.connected && this.busy(),
-      schedulerSaysIt: () => this.activeWarnings.has('no-workers\n'),
-      say: (w, active) => this.sayOwnWarning(w, active),
+      schedulerSaysIt: () => this.clusterWarnings.has('no-workers'),
+      say: (w, active) => this.clusterWarnings.own(w, active),
     });
     this.attach(conn, welcome);
     openClients.add(this);
@@ -360,7 +343,7 @@ export class Client implements FutureHost {
    * (`connected` false: nothing is known then; on reconnecting the scheduler says what holds).
    */
   get warnings(): ClusterWarning[] {
-    return [...this.activeWarnings.values()];
+    return this.clusterWarnings.list();
   }
 
   /**
@@ -370,8 +353,7 @@ export class Client implements FutureHost {
    * client is away, which nobody would say; those still in force begin again on reconnecting.
    */
   onWarning(listener: (w: ClusterWarning & { active: boolean }) => void): () => void {
-    this.warningListeners.add(listener);
-    return () => this.warningListeners.delete(listener);
+    return this.clusterWarnings.listen(listener);
   }
 
   /**
@@ -408,7 +390,7 @@ export class Client implements FutureHost {
     if (Array.isArray(welcome.workers)) for (const a of welcome.workers as string[]) this.knownWorkers.add(a);
     if (this.knownWorkers.size === 0) this.waitingForWorkers.arm();
     this.schedulerId = typeof welcome.schedulerId === 'string' ? welcome.schedulerId : undefined;
-    this.checkGuard(welcome);
+    this.clusterWarnings.checkToken(this.link.token !== undefined, welcome, this.url, this.opts.tokenHelp ?? CLIENT_TOKEN_HELP);
     conn.on('message', (m: Message) => this.onMessage(m));
     conn.on('oversize', (m: Message, bytes: number, limit: number, whose: string) => this.unsent(m, bytes, limit, whose));
     conn.on('close', (code: number, reason: string, byThisSide: boolean) => {
@@ -1432,7 +1414,7 @@ export class Client implements FutureHost {
   }
 
   private onMessage(m: Message): void {
-    if (m.op === 'warning') return this.warned(m);
+    if (m.op === 'warning') return this.clusterWarnings.fromScheduler(m);
     if (m.op === 'worker-joined') {
       this.knownWorkers.add(m.address as string);
       this.waitingForWorkers.joined();
@@ -1472,64 +1454,10 @@ export class Client implements FutureHost {
     }
   }
 
-  /**
-   * This client gave a token the scheduler did not check (its welcome says it requires none):
-   * a warning of kind `token-not-checked` in `warnings` while connected to it, said on stderr
-   * once per client, not at each reconnect to the same open scheduler. Listeners hear it again
-   * after a reconnect (a lost link ended it for them, as every warning).
-   */
-  private checkGuard(welcome: Message): void {
-    if (!tokenUnchecked(this.link.token !== undefined, welcome)) return;
-    const w: ClusterWarning = { kind: 'token-not-checked', text: clientTokenUncheckedText(this.url, this.opts.tokenHelp ?? CLIENT_TOKEN_HELP), time: Date.now() };
-    this.activeWarnings.set(`${w.kind}\n`, w);
-    if (!this.saidTokenUnchecked) process.stderr.write(`gluon client: warning: ${w.text}\n`);
-    this.saidTokenUnchecked = true;
-    for (const l of this.warningListeners) l({ ...w, active: true });
-  }
-
-  /** A condition this client found itself began or ended: kept, said on stderr, passed on. */
-  private sayOwnWarning(w: ClusterWarning, active: boolean): void {
-    const id = `${w.kind}\n`;
-    if (active) this.activeWarnings.set(id, w);
-    else this.activeWarnings.delete(id);
-    process.stderr.write(`gluon client: ${w.text}\n`);
-    for (const l of this.warningListeners) l({ ...w, active });
-  }
-
-  /** A cluster condition began or ended (the scheduler's `warning`): kept, said on stderr, passed on. */
-  private warned(m: Message): void {
-    const w: ClusterWarning = { kind: String(m.kind), ...(typeof m.about === 'string' ? { about: m.about } : {}), text: String(m.text), time: Date.now() };
-    const id = `${w.kind}\n${w.about ?? ''}`;
-    if (m.active === true) this.activeWarnings.set(id, w);
-    else this.activeWarnings.delete(id);
-    process.stderr.write(`gluon client: scheduler: ${w.text}\n`);
-    for (const l of this.warningListeners) l({ ...w, active: m.active === true });
-  }
-
-  /**
-   * The connection is lost: the warnings in force are not known any more (one may end while the
-   * client is away, and the scheduler tells a returning client only what holds then, never what
-   * ended). So they end here, said as unknown on stderr and to `onWarning` (`active: false`), and
-   * `warnings` is empty; on reconnecting the scheduler says again those still in force. Before,
-   * they were dropped without a word: a listener kept showing a condition whose end it never heard.
-   */
-  private forgetWarnings(): void {
-    const known = [...this.activeWarnings.values()];
-    this.activeWarnings.clear();
-    if (!known.length) return;
-    const kinds = known.map((w) => (w.about ? `${w.kind} (${w.about})` : w.kind));
-    process.stderr.write(`gluon client: not known while disconnected: ${kinds.join(', ')}; the scheduler says again what still holds when the client reconnects\n`);
-    const time = Date.now();
-    for (const [i, w] of known.entries()) {
-      const ended = { ...w, text: `${kinds[i]}: not known while disconnected from the scheduler; said again on reconnecting if it still holds`, time, active: false };
-      for (const l of this.warningListeners) l(ended);
-    }
-  }
-
   /** The scheduler connection dropped: reconnect (within the limit) unless the client closed. */
   private onLost(why: string): void {
     if (this.closed || this.reconnecting) return;
-    this.forgetWarnings();
+    this.clusterWarnings.forget();
     this.waitingForWorkers.reset();
     const limit = this.opts.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS;
     if (limit === 0) return this.onClose(why);

@@ -7,7 +7,7 @@
  * both halves (its tasks wait, the scheduler has told it of no worker), so it says it itself, as a
  * warning of kind `waiting-for-workers`, and when it ends.
  */
-import type { ClusterWarning } from './client.js';
+import type { ClusterWarning } from './warnings.js';
 
 /** How long tasks wait with no worker before it is said: the scheduler's `--memory-stall` default, which its `no-workers` waits. */
 export const WAITING_FOR_WORKERS_MS = 10_000;
