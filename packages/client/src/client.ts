@@ -1,7 +1,7 @@
 import { nanoid } from 'nanoid';
 import {
-  CloseCode, connect, ConnectionClosedError, withTokenHelp, encodedSize, HandshakeError, isPermanentRefusal, readTlsMaterial, reconnectDelay, CLIENT_RECONNECT_MAX_MS, checkTlsOptionKeys, tooLargeReason, type Connection, type Message,
-  type TaskError as TaskErrorInfo, type TaskSpec, type TlsNames, type ClientTlsOptions,
+  CloseCode, connect, ConnectionClosedError, withTokenHelp, encodedSize, HandshakeError, isPermanentRefusal, reconnectDelay, CLIENT_RECONNECT_MAX_MS, tooLargeReason, type Connection, type Message,
+  type TaskError as TaskErrorInfo, type TaskSpec,
 } from '@gluon/protocol';
 import { Delayed, delayedRoots, type Deferred, type DeferredArgs } from './delayed.js';
 import { ClientClosedError, ResultTooLargeError } from './errors.js';
@@ -23,7 +23,8 @@ import { performanceReport, type PerformanceReportOptions } from './performance-
 import { ReleaseQueue } from './release-queue.js';
 import { assertRemote, type RemoteFunction } from './remote.js';
 import { reachableDashboardUrl } from './dashboard-url.js';
-import { checkOptionKeys, checkTokenOption, inMicrotask, tokenFromEnv, type OptionKeys } from '@gluon/protocol';
+import { checkOptionKeys, inMicrotask, type OptionKeys } from '@gluon/protocol';
+import { CLIENT_TOKEN_HELP, connectSettings, DEFAULT_RECONNECT_TIMEOUT_MS, type ConnectOptions } from './connect-options.js';
 import { allPlain, isPlain, NO_DEPS, toWire, tokenize, tokenizer } from './serialize.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -45,82 +46,8 @@ export type Gathered<T> = T extends Future<infer V>
         ? { [K in keyof T]: Gathered<T[K]> }
         : T;
 
-export interface ConnectOptions {
-  /** Shared secret; defaults to the GLUON_TOKEN environment variable (taken without surrounding whitespace). Empty or blank (here or in GLUON_TOKEN), or holding whitespace here, is refused: leave both out to connect without a token. */
-  token?: string;
-  /**
-   * How the caller's user gives a token, added to a missing- or bad-token refusal (a CLI names
-   * its own flags or config). Default: `the token option of Client.connect ({ token }) or GLUON_TOKEN`.
-   */
-  tokenHelp?: string;
-  /**
-   * What the caller's user calls the TLS files, named in TLS errors (`give the cluster's CA (…)`):
-   * a CLI names its flags or config keys. Default: both `--tls-ca` and `tls.ca` spellings.
-   */
-  tlsHelp?: TlsNames;
-  /**
-   * How the caller's user adds workers, said when this client's tasks have waited 10 s on a
-   * scheduler no worker has joined (warning kind `waiting-for-workers`); `false` says nothing (a
-   * tool that says it itself, or whose batch jobs are the workers). Default: `start workers for it:
-   * gluon-worker <url>`.
-   */
-  workersHelp?: string | false;
-  /** Shown in the scheduler's log and dashboard. Default `client-<pid>`. */
-  name?: string;
-  /**
-   * How long `connect` tries, default 10 s: an attempt that nothing answers (refused: no
-   * scheduler listens there yet) or that is cut before any answer is tried again within it; one
-   * the scheduler has accepted waits for its answer for the rest of it (a busy scheduler answers
-   * late); a refusal (token, version, TLS, HTTP) fails at once.
-   */
-  timeoutMs?: number;
-  /**
-   * For a `wss://` scheduler: `ca` (the cluster's CA; default the system's), and `cert` + `key`
-   * when the cluster requires client certificates. Each is PEM text or bytes, or a file path.
-   * Used for the workers' data listeners too. `requireClientCert` is a listener's option, not a
-   * client's: refused by TypeScript here, and at run time.
-   */
-  tls?: ClientTlsOptions;
-  /**
-   * Protocol version to announce. Only for testing how a cluster refuses a mismatched client;
-   * leave unset.
-   */
-  protocolVersion?: number;
-  /** Largest WebSocket frame accepted (default 256 MiB); larger messages travel in chunks. */
-  maxFrameBytes?: number;
-  /**
-   * Largest message accepted or sent (default 1 GiB), i.e. the largest result this client can
-   * fetch and the largest task arguments it can submit (the scheduler's and workers' own budgets
-   * apply too). Over it, `result()` fails with `ResultTooLargeError` and a submitted task with
-   * a `TaskError` of kind `too-large`, naming the key, the size and the limit.
-   */
-  maxMessageBytes?: number;
-  /**
-   * How long to keep trying to reach the scheduler after losing it (it restarted, or the
-   * network dropped) before pending futures fail with a `ClientClosedError` naming the address
-   * and how long it tried. Meanwhile `result()` waits. Default 5 minutes; 0 gives up at once.
-   */
-  reconnectTimeoutMs?: number;
-  /**
-   * Most tasks sent to the scheduler per turn of the event loop (default 49,152; a slice also
-   * ends after ~50 ms of encoding). A larger graph leaves slice by slice: the call that built it
-   * (`map`, `submit`, `treeReduce` …) returns its futures at once, and between slices the client
-   * answers the scheduler's keep-alive and takes in results, while the scheduler is already
-   * running the first tasks. See {@link Client.unsentTasks}.
-   */
-  graphSliceTasks?: number;
-}
-
-const CONNECT_OPTIONS: OptionKeys<ConnectOptions> = {
-  token: true, tokenHelp: true, tlsHelp: true, workersHelp: true, name: true, timeoutMs: true, tls: true, protocolVersion: true, maxFrameBytes: true,
-  maxMessageBytes: true, reconnectTimeoutMs: true, graphSliceTasks: true,
-};
-
 /** Room left for an update-graph's envelope when its tasks are split to fit a message budget. */
 const ENVELOPE_BYTES = 4096;
-
-/** Default of {@link ConnectOptions.reconnectTimeoutMs}. */
-export const DEFAULT_RECONNECT_TIMEOUT_MS = 5 * 60_000;
 
 /** Options of {@link connectWithoutEnvToken}'s connects: GLUON_TOKEN is not read for them. */
 const withoutEnvToken = new WeakSet<ConnectOptions>();
@@ -134,9 +61,6 @@ export function connectWithoutEnvToken(url: string, opts: ConnectOptions): Promi
   withoutEnvToken.add(opts);
   return Client.connect(url, opts);
 }
-
-/** How a library caller gives a token (see ConnectOptions.tokenHelp). */
-const CLIENT_TOKEN_HELP = 'the token option of Client.connect ({ token }) or GLUON_TOKEN';
 
 export interface WaitOptions {
   /** Give up waiting after this long (the futures keep running). */
@@ -419,47 +343,7 @@ export class Client implements FutureHost {
    * the scheduler could not be reached.
    */
   static async connect(url: string, opts: ConnectOptions = {}): Promise<Client> {
-    if (typeof url !== 'string' || !(/^wss?:\/\/[^/]+/.test(url) || /^ws\+unix:[^:]+:\//.test(url))) {
-      throw new TypeError(`Client.connect: the scheduler address must look like ws://host:8786 (or ws+unix:PATH:/ for a scheduler's --unix-socket), got ${JSON.stringify(url)}`);
-    }
-    checkOptionKeys(opts, CONNECT_OPTIONS, 'Client.connect');
-    checkTlsOptionKeys(opts.tls, 'Client.connect: tls', 'client');
-    // As the analyses refuse --tls-* with a ws:// --scheduler (scheduler-tls.ts): the certificates
-    // were ignored and the token sent in clear (found by the hosts trial: it connected).
-    if (opts.tls !== undefined && url.startsWith('ws:')) {
-      throw new TypeError(`Client.connect: tls is given, but the scheduler address ${url} is plain ws://, which speaks no TLS: the token and the results would cross the network unencrypted; give its wss:// address (a scheduler started with --tls-cert prints "scheduler at wss://…")`);
-    }
-    checkTokenOption(opts.token, 'Client.connect');
-    let token: string | undefined;
-    try {
-      token = opts.token ?? (withoutEnvToken.has(opts) ? undefined : tokenFromEnv());
-    } catch (err) {
-      throw new Error(`Client.connect: ${(err as Error).message}`);
-    }
-    const name = opts.name ?? `client-${process.pid}`;
-    for (const [name, v, lo, hi] of [['maxFrameBytes', opts.maxFrameBytes, 1024, 2 * 1024 ** 3], ['maxMessageBytes', opts.maxMessageBytes, 64 * 1024, 4 * 1024 ** 3]] as const) {
-      if (v !== undefined && !(Number.isInteger(v) && v >= lo && v <= hi)) {
-        throw new RangeError(`Client.connect: ${name} must be an integer number of bytes from ${lo} to ${hi}, got ${String(v)}`);
-      }
-    }
-    const limits: PeerLimits = {
-      ...(opts.maxFrameBytes ? { maxFrameBytes: opts.maxFrameBytes } : {}),
-      ...(opts.maxMessageBytes ? { maxMessageBytes: opts.maxMessageBytes } : {}),
-    };
-    const slice = opts.graphSliceTasks;
-    if (slice !== undefined && !(Number.isInteger(slice) && slice >= 1 && slice <= 10_000_000)) {
-      throw new RangeError(`Client.connect: graphSliceTasks must be an integer number of tasks from 1 to 10000000, got ${String(slice)}`);
-    }
-    const help = opts.workersHelp;
-    if (help !== undefined && help !== false && !(typeof help === 'string' && help.trim() !== '')) {
-      throw new TypeError(`Client.connect: workersHelp must be a non-empty string (how to add workers) or false (say nothing), got ${describeValue(help)}`);
-    }
-    const limit = opts.reconnectTimeoutMs ?? DEFAULT_RECONNECT_TIMEOUT_MS;
-    if (!(Number.isFinite(limit) && limit >= 0)) throw new RangeError(`Client.connect: reconnectTimeoutMs must be a number ≥ 0, got ${limit}`);
-    const link: PeerLink = {
-      ...(token ? { token } : {}), ...(opts.tls ? { tls: readTlsMaterial(opts.tls, 'Client.connect: tls') } : {}),
-      ...(opts.tlsHelp ? { tlsNames: opts.tlsHelp } : {}),
-    };
+    const { name, limits, link } = connectSettings(url, opts, !withoutEnvToken.has(opts));
     try {
       const session = nanoid();
       // Tried again within the deadline while nothing answers yet (connect-retry.ts).

@@ -2,7 +2,7 @@
  * @gluon/client: connect to a Gluon cluster (or start one with LocalCluster), submit tasks,
  * build graphs and gather results.
  */
-export { Client, type ClientTableSizes, type ConnectOptions, type Gathered, type Deferred, type DeferredArgs, type WaitOptions, type TreeReduceOptions } from './client.js';
+export { Client, type ClientTableSizes, type Gathered, type Deferred, type DeferredArgs, type WaitOptions, type TreeReduceOptions } from './client.js';
 export { LocalCluster, LocalClusterStartError, type LocalClusterOptions } from './local-cluster.js';
 export { allowModulePaths, type AllowModuleNames } from './local-cluster-values.js';
 export { Future, type FutureStatus } from './future.js';
@@ -10,6 +10,7 @@ export { remote, remoteFrom, type RemoteFunction, type RemoteModule, type TaskOp
 export { delayed, Delayed } from './delayed.js';
 export { TaskError, CancelledError, SerializationError, ClientClosedError, ResultTooLargeError, ReleasedFutureError } from './errors.js';
 export { type ClusterWarning } from './warnings.js';
+export { type ConnectOptions } from './connect-options.js';
 export { taskContext, type TaskContext } from './context.js';
 export { HandshakeError, CloseCode, TLS_CONFIG_NAMES, TOKEN_HELP_ENV, type ClientTlsOptions, type TlsNames } from '@gluon/protocol';
 export { CONFIG_KEY_NAMES, SCHEDULER_TLS_CHECKS, SCHEDULER_TLS_DEFAULTS, SCHEDULER_TLS_FLAGS, schedulerTls, schedulerTlsConflict, type SchedulerTlsConfig, type SettingsAsGiven } from './scheduler-tls.js';
