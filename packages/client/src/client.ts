@@ -1,6 +1,6 @@
 import { nanoid } from 'nanoid';
 import {
-  CloseCode, connect, ConnectionClosedError, withTokenHelp, encodedSize, HandshakeError, isPermanentRefusal, reconnectDelay, CLIENT_RECONNECT_MAX_MS, tooLargeReason, type Connection, type Message,
+  CloseCode, ConnectionClosedError, withTokenHelp, encodedSize, HandshakeError, tooLargeReason, type Connection, type Message,
   type TaskError as TaskErrorInfo, type TaskSpec,
 } from '@gluon/protocol';
 import { Delayed, delayedRoots, type Deferred, type DeferredArgs } from './delayed.js';
@@ -21,6 +21,7 @@ import { WaitingForWorkers } from './waiting-for-workers.js';
 import { ClusterWarnings, type ClusterWarning } from './warnings.js';
 import { performanceReport, type PerformanceReportOptions } from './performance-report.js';
 import { ReleaseQueue } from './release-queue.js';
+import { formatMs, handshake, reconnectCost, reconnectWithin } from './reconnect.js';
 import { assertRemote, type RemoteFunction } from './remote.js';
 import { reachableDashboardUrl } from './dashboard-url.js';
 import { checkOptionKeys, inMicrotask, type OptionKeys } from '@gluon/protocol';
@@ -294,18 +295,6 @@ export class Client implements FutureHost {
     return !this.closed && this.reconnecting === undefined;
   }
 
-  /** Handshake with the scheduler: used for the first connection and every reconnect. */
-  private static handshake(
-    url: string, name: string, link: PeerLink, opts: ConnectOptions, limits: PeerLimits, session?: string, timeoutMs?: number,
-  ) {
-    return connect(url, {
-      role: 'client', name, ...(session ? { session } : {}), ...(opts.protocolVersion !== undefined ? { protocol: opts.protocolVersion } : {}),
-    }, {
-      ...link, ...limits, timeoutMs: timeoutMs ?? opts.timeoutMs ?? 10_000, label: `scheduler ${url}`,
-      log: (l) => process.stderr.write(`gluon client: ${l}\n`),
-    });
-  }
-
   private attach(conn: Connection, welcome: Message): void {
     this.conn = conn;
     this.liveness.apply();
@@ -347,7 +336,7 @@ export class Client implements FutureHost {
     try {
       const session = nanoid();
       // Tried again within the deadline while nothing answers yet (connect-retry.ts).
-      const { conn, welcome } = await connectWithin(opts.timeoutMs ?? 10_000, (msLeft) => Client.handshake(url, name, link, opts, limits, session, msLeft), url);
+      const { conn, welcome } = await connectWithin(opts.timeoutMs ?? 10_000, (msLeft) => handshake(url, name, link, opts, limits, session, msLeft), url);
       return new Client(conn, welcome, url, name, link, opts, session, limits);
     } catch (err) {
       // The same code, HTTP status and cause (the socket's error), said with the address.
@@ -1353,26 +1342,16 @@ export class Client implements FutureHost {
   }
 
   /**
-   * Tries the scheduler again ({@link clientReconnectDelay}) until it answers or `limitMs` passed.
-   * On success, re-sends the graph of every key still held (a restarted scheduler knows
-   * nothing; one that only lost the connection reuses what it has); on failure, fails every
-   * pending future with an error naming the address and how long it tried.
+   * Tries the scheduler again until it answers or `limitMs` passed (reconnect.ts). On success,
+   * re-sends the graph of every key still held (a restarted scheduler knows nothing; one that
+   * only lost the connection reuses what it has); on failure, fails every pending future with an
+   * error naming the address and how long it tried.
    */
-  private async reconnect(why: string, limitMs: number): Promise<void> {
-    const since = Date.now();
-    let delay = 0;
-    let last = why;
-    let attempts = 0;
-    while (!this.closed) {
-      const left = limitMs - (Date.now() - since);
-      if (left <= 0) break;
-      attempts++;
-      try {
-        const { conn, welcome } = await Client.handshake(this.url, this.name, this.link, this.opts, this.limits, this.session, Math.min(left, this.opts.timeoutMs ?? 10_000));
-        if (this.closed) {
-          conn.close(1000, 'client closing');
-          return;
-        }
+  private reconnect(why: string, limitMs: number): Promise<void> {
+    return reconnectWithin(why, limitMs, {
+      closed: () => this.closed,
+      attempt: (msLeft) => handshake(this.url, this.name, this.link, this.opts, this.limits, this.session, Math.min(msLeft, this.opts.timeoutMs ?? 10_000)),
+      reached: (conn, welcome, since) => {
         // The same scheduler, only the link was lost: it knows where every result is, and a worker
         // it told of that is not registered has left (told while the link was down: missed). Naming
         // one would hold every task for holderWaitMs once it had forgotten that worker's leaving.
@@ -1384,25 +1363,10 @@ export class Client implements FutureHost {
         this.reconnects++;
         this.resend(knew, !same);
         process.stderr.write(`gluon client: reconnected to ${this.url} after ${formatMs(Date.now() - since)}; ${reconnectCost(same, welcome.resumed, this.keys.size)}\n`);
-        return;
-      } catch (err) {
-        last = (err as Error).message;
-        const { code, httpStatus } = err as { code?: number; httpStatus?: number };
-        if (isPermanentRefusal(code, httpStatus)) break;
-      }
-      delay = clientReconnectDelay(Date.now() - since, delay);
-      await new Promise<void>((r) => {
-        const timer = setTimeout(r, Math.min(delay, Math.max(0, limitMs - (Date.now() - since))));
-        this.wakeReconnect = () => {
-          clearTimeout(timer);
-          r();
-        };
-      });
-      this.wakeReconnect = undefined;
-    }
-    if (this.closed) return;
-    this.onClose(`gave up on the scheduler at ${this.url} after trying for ${formatMs(Date.now() - since)} ` +
-      `(${attempts} attempt(s), reconnectTimeoutMs=${limitMs}; last error: ${last})`);
+      },
+      gaveUp: (text) => this.onClose(`gave up on the scheduler at ${this.url} ${text}`),
+      waiting: (wake) => (this.wakeReconnect = wake),
+    });
   }
 
   /**
@@ -1579,13 +1543,6 @@ function settleAll(states: KeyState[]): Promise<void> {
   });
 }
 
-/** `1.2 s`, `3 min`: durations in messages. */
-function formatMs(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s`;
-  return `${(ms / 60_000).toFixed(1)} min`;
-}
-
 /**
  * The futures each unit of a graph built as it is sent names (see LazyGraph): pinned from the
  * call until that unit is built, so that a release meanwhile (or the caller dropping them)
@@ -1648,28 +1605,4 @@ function unbuildable(where: string, err: Error): KeyState {
     key, worker: '', retriesUsed: 0, kind: 'bad-input',
   });
   return state;
-}
-
-/**
- * The wait before a client's next attempt to reach its scheduler again, given how long it has
- * been unreachable and the previous wait: the workers' schedule (every 20 ms for 2 s, then
- * doubling from 100 ms), capped at {@link CLIENT_RECONNECT_MAX_MS} (500 ms) instead of their 5 s,
- * so a restarted scheduler is found at most that long after it listens again.
- */
-export function clientReconnectDelay(unreachableForMs: number, previousDelayMs: number): number {
-  return reconnectDelay(unreachableForMs, previousDelayMs, CLIENT_RECONNECT_MAX_MS);
-}
-
-/**
- * What a reconnect cost the client, for its stderr line: a client dropped by a scheduler that kept
- * its session (a busy or cut-off client back within `--session-grace`) lost nothing; one back
- * after the grace had its keys released, and what no other client held is computed again; a
- * restarted scheduler takes results back from the workers that hold them. Before, every case
- * said only `re-sent N held key(s)`: a busy client that was dropped could not tell whether its
- * results were still there or being computed again.
- */
-export function reconnectCost(sameScheduler: boolean, resumed: unknown, held: number): string {
-  if (!sameScheduler) return `a restarted scheduler: re-sent ${held} held key(s); results are taken back from the workers that still hold them, the rest computed again`;
-  if (resumed === true) return `back within the scheduler's --session-grace: it kept this client's ${held} held key(s), nothing was lost or is computed again`;
-  return `the scheduler had released this client's keys meanwhile (back after its --session-grace): re-sent ${held} held key(s); results no other client held are computed again`;
 }
