@@ -16,15 +16,19 @@ function start(nodeArgs: string[], args: string[]): { child: ChildProcess; out: 
   const child = spawn(process.execPath, [...nodeArgs, cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
   live.add(child);
   let out = '';
+  let closed = false;
   child.stdout!.on('data', (d) => { out += d; });
   child.stderr!.on('data', (d) => { out += d; });
-  const exited = new Promise<number | string>((res) => child.on('close', (c, s) => { live.delete(child); res(c ?? s ?? -1); }));
+  const exited = new Promise<number | string>((res) => child.on('close', (c, s) => { closed = true; live.delete(child); res(c ?? s ?? -1); }));
   return {
     child, out: () => out, exit: () => exited,
+    // Ends with the process: a wait for a line the process never printed (raced with its exit)
+    // polled on for its whole 120 s bound after the test had passed, and held the file open.
     async line(re) {
       let m: RegExpExecArray | null = null;
-      await until(() => (m = re.exec(out)) !== null, `no ${re} in the output:\n${out}`);
-      return m!;
+      await until(() => (m = re.exec(out)) !== null || closed, `no ${re} in the output:\n${out}`);
+      if (!m) throw new Error(`exited before printing ${re}; output:\n${out}`);
+      return m;
     },
   };
 }
