@@ -4,7 +4,7 @@ import {
   type TaskError as TaskErrorInfo, type TaskSpec,
 } from '@gluon/protocol';
 import { Delayed, delayedRoots, type Deferred, type DeferredArgs } from './delayed.js';
-import { ClientClosedError, ResultTooLargeError } from './errors.js';
+import { ClientClosedError } from './errors.js';
 import { Future, KeyState, WorkerLists, type FutureHost } from './future.js';
 import { CollectedQueue } from './collected-queue.js';
 import { FutureRegistry } from './future-registry.js';
@@ -21,6 +21,7 @@ import { WaitingForWorkers } from './waiting-for-workers.js';
 import { ClusterWarnings, type ClusterWarning } from './warnings.js';
 import { performanceReport, type PerformanceReportOptions } from './performance-report.js';
 import { ReleaseQueue } from './release-queue.js';
+import { fetchValues, type FetchHost } from './fetch-values.js';
 import { formatMs, handshake, reconnectCost, reconnectWithin } from './reconnect.js';
 import { assertRemote, type RemoteFunction } from './remote.js';
 import { reachableDashboardUrl } from './dashboard-url.js';
@@ -114,9 +115,6 @@ export interface ClientTableSizes {
 const openClients = new Set<Client>();
 let closeAtExit = false;
 
-/** Rounds of fetching a result before giving up (each round re-asks who holds it). */
-const MAX_FETCH_ROUNDS = 20;
-
 /**
  * A connection to a Gluon scheduler: submit tasks, get futures, gather results.
  *
@@ -199,6 +197,8 @@ export class Client implements FutureHost {
   private readonly liveness: Liveness;
   /** A key {@link busy} found pending, checked first next time. */
   private pendingHint: KeyState | undefined;
+  /** What fetching results from the workers uses (fetch-values.ts). */
+  private readonly fetchHost: FetchHost;
 
   private constructor(
     conn: Connection, welcome: Message, readonly url: string, private readonly name: string,
@@ -210,6 +210,13 @@ export class Client implements FutureHost {
     this.dashboardDirectUrl = typeof welcome.dashboard === 'string' ? reachableDashboardUrl(welcome.dashboard, url) : undefined;
     this.dashboardUrl = typeof welcome.dashboardLink === 'string' ? welcome.dashboardLink : this.dashboardDirectUrl;
     this.peers = new PeerPool(name, link, limits);
+    this.fetchHost = {
+      peers: this.peers,
+      received: (keys) => {
+        if (!this.closed) this.conn.send({ op: 'received', keys });
+      },
+      whoHas: (keys) => this.schedulerRequest({ op: 'who-has', keys }),
+    };
     this.sliceTasks = opts.graphSliceTasks ?? DEFAULT_GRAPH_SLICE;
     this.outbox = new GraphOutbox(
       () => (this.closed || this.linkDown ? undefined : this.conn), this.sliceTasks,
@@ -1001,7 +1008,7 @@ export class Client implements FutureHost {
     collect(x, 0);
     await bound(found);
     for (const f of found) if (f.isReleased) throw f.releasedError('gather()');
-    const values = await this.liveness.track(this.fetchValues(found.map((f) => f.state)));
+    const values = await this.liveness.track(fetchValues(found.map((f) => f.state), this.fetchHost));
     const rebuild = (v: unknown, depth: number): unknown => {
       if (depth > 64 || v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return v;
       if (v instanceof Future) return values.get(v.key);
@@ -1021,75 +1028,7 @@ export class Client implements FutureHost {
     // of the client's ~11 KB of garbage per round trip of bench/scheduler.ts (b)).
     if (!state.done) await state.settled();
     if (state.status === 'finished' && state.hasValue) return state.value;
-    return (await this.liveness.track(this.fetchValues([state]))).get(state.key);
-  }
-
-  /**
-   * Values of finished keys: inline ones at once, the others from the workers that hold them
-   * (grouped per worker). A holder that vanished is dropped and the scheduler asked again; a key
-   * with no holder left goes back to pending and is fetched once it has been recomputed.
-   */
-  private async fetchValues(states: KeyState[]): Promise<Map<string, unknown>> {
-    const out = new Map<string, unknown>();
-    let lastFailure = '';
-    for (let round = 0; ; round++) {
-      await settleAll(states);
-      const need: KeyState[] = [];
-      for (const s of states) {
-        if (s.status !== 'finished') throw s.failure();
-        if (s.hasValue) out.set(s.key, s.value);
-        else if (!need.includes(s)) need.push(s);
-      }
-      if (need.length === 0) return out;
-      if (round >= MAX_FETCH_ROUNDS) {
-        throw new Error(`could not fetch ${need[0]!.key}${need.length > 1 ? ` and ${need.length - 1} more` : ''} from the workers after ${round} attempts` +
-          (lastFailure ? `; the last failure: ${lastFailure}` : ''));
-      }
-      if (round > 1) await new Promise((r) => setTimeout(r, Math.min(500, 10 * 2 ** round)));
-      const byWorker = new Map<string, KeyState[]>();
-      for (const s of need) {
-        const addr = s.workers[Math.floor(Math.random() * s.workers.length)];
-        if (addr === undefined) continue;
-        let list = byWorker.get(addr);
-        if (!list) byWorker.set(addr, (list = []));
-        list.push(s);
-      }
-      await Promise.all([...byWorker].map(async ([addr, list]) => {
-        try {
-          const { data } = await this.peers.getData(addr, list.map((s) => s.key));
-          const got: string[] = [];
-          for (const s of list) {
-            if (s.key in data) {
-              s.setValue(data[s.key]);
-              got.push(s.key);
-            } else s.workers = s.workers.filter((w) => w !== addr);
-          }
-          // The scheduler need not recompute these for us should their workers die.
-          if (got.length && !this.closed) this.conn.send({ op: 'received', keys: got });
-        } catch (err) {
-          // Over a size limit: asking again (or another holder) cannot help.
-          if (err instanceof ResultTooLargeError) throw err;
-          lastFailure = `${addr}: ${(err as Error).message}`;
-          this.peers.drop(addr);
-          for (const s of list) s.workers = s.workers.filter((w) => w !== addr);
-        }
-      }));
-      const orphans = need.filter((s) => !s.hasValue && s.workers.length === 0 && s.status === 'finished');
-      if (orphans.length) await this.askWhoHas(orphans);
-    }
-  }
-
-  /** Refreshes holders from the scheduler; keys it no longer has in memory go back to pending. */
-  private async askWhoHas(states: KeyState[]): Promise<void> {
-    const gens = states.map((s) => s.gen);
-    const reply = await this.schedulerRequest({ op: 'who-has', keys: states.map((s) => s.key) });
-    const whoHas = (reply.whoHas ?? {}) as Record<string, string[]>;
-    states.forEach((s, i) => {
-      if (s.gen !== gens[i] || s.status !== 'finished') return; // fresher news arrived meanwhile
-      const addrs = whoHas[s.key] ?? [];
-      if (addrs.length) s.workers = addrs;
-      else s.reset(); // lost with its worker: the scheduler recomputes it and tells us
-    });
+    return (await this.liveness.track(fetchValues([state], this.fetchHost))).get(state.key);
   }
 
   /**
@@ -1509,38 +1448,6 @@ async function* settledBatches<T>(list: Array<Future<T>>): AsyncGenerator<Array<
 function isPlainObject(v: object): boolean {
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
-}
-
-/** Resolves when every state is settled; rejects at the first one that did not finish. */
-function settleAll(states: KeyState[]): Promise<void> {
-  let left = 0;
-  for (const s of states) if (!s.done) left++;
-  if (left === 0) {
-    for (const s of states) if (s.status !== 'finished') return Promise.reject(s.failure());
-    return Promise.resolve();
-  }
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    for (const s of states) {
-      if (s.done) {
-        if (s.status !== 'finished' && !settled) {
-          settled = true;
-          reject(s.failure());
-        }
-        continue;
-      }
-      s.onSettled(() => {
-        if (settled) return;
-        if (s.status !== 'finished') {
-          settled = true;
-          reject(s.failure());
-        } else if (--left === 0) {
-          settled = true;
-          resolve();
-        }
-      });
-    }
-  });
 }
 
 /**
