@@ -11,8 +11,8 @@ import { FutureRegistry } from './future-registry.js';
 import { connectWithin } from './connect-retry.js';
 import { futureList, iterableList } from './future-list.js';
 import { describeValue } from './describe.js';
-import { CancelledInput, checkArgs, GraphBuilder, graphOver, makeSpec } from './graph-builder.js';
-import { LazyGraph, type LazyGraphOptions } from './lazy-graph.js';
+import { checkUsable, GraphBuilder, graphOver, makeSpec } from './graph-builder.js';
+import { LazySubmit } from './lazy-submit.js';
 import { Lineage } from './lineage.js';
 import { DEFAULT_GRAPH_SLICE, GraphOutbox } from './outbox.js';
 import { PeerPool, type PeerLimits, type PeerLink } from './peers.js';
@@ -199,6 +199,8 @@ export class Client implements FutureHost {
   private pendingHint: KeyState | undefined;
   /** What fetching results from the workers uses (fetch-values.ts). */
   private readonly fetchHost: FetchHost;
+  /** map, treeReduce and persist of more tasks than a slice: built as they are sent (lazy-submit.ts). */
+  private readonly lazy: LazySubmit;
 
   private constructor(
     conn: Connection, welcome: Message, readonly url: string, private readonly name: string,
@@ -222,6 +224,18 @@ export class Client implements FutureHost {
       () => (this.closed || this.linkDown ? undefined : this.conn), this.sliceTasks,
       (err) => process.stderr.write(`gluon client: sending the graph to ${url} failed: ${err.message}\n`),
     );
+    this.lazy = new LazySubmit({
+      keys: this.keys, lineage: this.lineage, registry: this.registry, futureHost: this,
+      want: (key) => {
+        this.pendingWants.push(key);
+        this.scheduleFlush();
+      },
+      queue: (job) => {
+        this.queuePending();
+        this.outbox.pushJob(job);
+        this.scheduleFlush();
+      },
+    });
     this.releases = new ReleaseQueue((f) => this.dropFuture(f), this.sliceTasks, () => this.flush());
     this.conn = conn;
     this.clientId = '';
@@ -423,7 +437,7 @@ export class Client implements FutureHost {
     const opts = fn.options;
     const group = opts.group ?? fn.fn.export;
     const seed = opts.pure === false ? undefined : tokenizer(group, fn.fn);
-    if (n > this.sliceTasks) return this.lazyMap(fn, group, seed, lists, n) as Array<Future<Awaited<ReturnType<F>>>>;
+    if (n > this.sliceTasks) return this.lazy.map(fn, group, seed, lists, n) as Array<Future<Awaited<ReturnType<F>>>>;
     // Elements holding futures or graph nodes go through the graph builder, first, so that a
     // bad argument among them queues nothing; plain ones (the usual numbers and strings) take
     // the short way: no graph node, no walk, one key lookup.
@@ -453,168 +467,6 @@ export class Client implements FutureHost {
       state = this.holdKey(key, !queue);
     }
     return this.newFuture(state);
-  }
-
-  /**
-   * A map() of more elements than a slice: its futures now, its tasks built as they are sent
-   * (see LazyGraph), so that building a million of them does not hold the event loop. Plain
-   * elements take the short way (one hash, one spec); elements holding futures or graph nodes
-   * are checked here (a bad one throws, naming the element and the path, and nothing is
-   * queued) and built through the graph builder as their slice comes.
-   */
-  private lazyMap(fn: RemoteFunction, group: string, seed: ReturnType<typeof tokenizer> | undefined, lists: unknown[][], n: number): Future[] {
-    // Copies: the caller may change its arrays after map() returns; the tasks are what it passed.
-    const cols = lists.map((l) => l.slice(0, n));
-    const argsAt = (i: number): unknown[] => (cols.length === 1 ? [cols[0]![i]] : cols.map((c) => c[i]));
-    const pins = new UnitPins(n);
-    const seen = new Set<Delayed>();
-    const plainAt = (i: number): boolean => {
-      for (const c of cols) if (!isPlain(c[i])) return false;
-      return true;
-    };
-    // One plain pass first (the usual map over numbers), the checks only where it stops.
-    const col = cols[0]!;
-    let i = 0;
-    if (cols.length === 1) while (i < n && isPlain(col[i])) i++;
-    for (; i < n; i++) {
-      if (!plainAt(i)) checkArgs(argsAt(i), `map(): element ${i}: args`, (f) => pins.add(checkUsable(f, `map(): element ${i}`)), seen);
-      pins.end(i);
-    }
-    return this.lazyGraph(n, 0, pins, { what: 'map(): element' }, (i, emit, builder) => {
-      const args = argsAt(i);
-      if (!plainAt(i)) return builder.key(new Delayed(fn, args));
-      const key = seed ? seed.key(args) : `${group}-${nanoid(16)}`;
-      if (!this.keys.has(key)) emit(makeSpec(key, fn, group, args, NO_DEPS));
-      return key;
-    });
-  }
-
-  /**
-   * Queues a graph of `n` units to be built as it is sent (see LazyGraph), in order:
-   * `unit(i, emit, builder)` returns unit i's key, having emitted the specs it needs (its own,
-   * held, through `emit`; nodes it builds through `builder`, whose own spec is made held here).
-   * Units from `firstHeld` on get a future each (the returned array, in order); 0 gives every
-   * unit one, `n - 1` only the last (whom every unit then feeds). `pins` are the futures
-   * each unit names, pinned now and let go once it is built. A unit that fails to build (its
-   * arguments changed since the call) fails its future with an error naming `opts.what` and `i`.
-   * A unit cancelled before it is built is skipped (its node, `nodeOf(i)`, cancels the units
-   * that include it); one that depends on a future or key cancelled meanwhile is cancelled.
-   */
-  private lazyGraph(
-    n: number, firstHeld: number, pins: UnitPins, opts: LazyGraphOptions & { what: string; nodeOf?: (i: number) => Delayed },
-    unit: (i: number, emit: (spec: TaskSpec) => void, builder: GraphBuilder) => string,
-  ): Future[] {
-    const { what, nodeOf } = opts;
-    const since = KeyState.made;
-    // The scheduler knows a key held since before this graph was queued (its spec went ahead).
-    const known = (key: string): boolean => (this.keys.get(key)?.order ?? Infinity) < since;
-    let job!: LazyGraph;
-    const builder = new GraphBuilder(known, (spec) => {
-      job.tasks.push(spec);
-      job.unwanted.add(spec.key);
-      this.lineage.add(spec, false);
-    }, (f) => {
-      // A future cancelled meanwhile (before it was built, or by its key since this graph was
-      // queued): the unit naming it is cancelled, as a queued dependent of it would be.
-      if (f.status === 'cancelled' || (job.cancelledKeys?.has(f.key) ?? false)) throw new CancelledInput();
-      checkUsable(f, what);
-    });
-    const emit = (spec: TaskSpec): void => {
-      job.tasks.push(spec); // its want travels with it
-      this.lineage.add(spec, true);
-    };
-    job = new LazyGraph(n, new Array<Future>(n), (job, end, deadline) => {
-      let i = job.next;
-      for (; i < end; i++) {
-        // The clock is read every 256 units; at least one is built per call.
-        if ((i & 255) === 0 && i > job.next && performance.now() > deadline) break;
-        const f = job.futures[i];
-        job.futures[i] = undefined;
-        if (job.passCancelled(i)) {
-          // Cancelled before it was built: never built. Its future settles from the mark.
-          pins.release(i);
-          const node = nodeOf?.(i);
-          if (node) builder.cancel(node);
-          continue;
-        }
-        if (f && f.isReleased && !f.pinned) {
-          // Released before it was built, and no later unit names it: nothing to hold, so
-          // nothing to build (a unit that includes its node builds that node as its own).
-          pins.release(i);
-          f.bind(LazyGraph.unsentState());
-          continue;
-        }
-        const before = job.tasks.length;
-        let key: string;
-        try {
-          key = unit(i, emit, builder);
-        } catch (err) {
-          pins.release(i);
-          f?.bind(err instanceof CancelledInput ? job.cancelledState(i) : unbuildable(`${what} ${i}`, err as Error));
-          continue;
-        }
-        pins.release(i);
-        if (job.cancelledKeys && this.dropCancelled(job, before, key)) {
-          f?.bind(job.cancelledState(i));
-          continue;
-        }
-        if (!f) continue;
-        // Its spec is the last one built by this unit, unless the scheduler has it already.
-        const builtHere = job.tasks.length > before && job.tasks[job.tasks.length - 1]!.key === key;
-        // Built through the builder, as a node nobody holds (emit's specs are held already).
-        const asNode = builtHere && job.unwanted.has(key);
-        let state = this.keys.get(key);
-        if (!state) {
-          if (asNode) {
-            job.unwanted.delete(key); // it travels with its want
-            this.lineage.hold(key);
-          } else if (!builtHere) {
-            // Built (and maybe sent) by an earlier unit as a node nobody held: the want goes on its own.
-            this.lineage.hold(key);
-            this.pendingWants.push(key);
-            this.scheduleFlush();
-          }
-          state = new KeyState(key);
-          this.keys.set(key, state);
-        }
-        state.handles++;
-        this.registry.register(f, state);
-        f.bind(state);
-      }
-      job.next = i;
-    }, { ...opts, open: () => builder.keys(), feedsLast: opts.feedsLast ?? firstHeld === n - 1 });
-    pins.pinAll();
-    const futures = new Array<Future>(n - firstHeld);
-    for (let i = firstHeld; i < n; i++) futures[i - firstHeld] = job.futures[i] = new Future(undefined, this, job, i);
-    // Behind what this tick queued before it, ahead of what comes after.
-    this.queuePending();
-    this.outbox.pushJob(job);
-    this.scheduleFlush();
-    return futures;
-  }
-
-  /**
-   * After a unit of `job` was built (its specs from `before` on): drops the specs that are, or
-   * depend on, keys cancelled since the graph was queued (adding theirs, so that later units
-   * depending on them go too). True if the unit itself is cancelled.
-   */
-  private dropCancelled(job: LazyGraph, before: number, key: string): boolean {
-    const cancelled = job.cancelledKeys!;
-    let own = false;
-    let w = before;
-    for (let r = before; r < job.tasks.length; r++) {
-      const t = job.tasks[r]!;
-      if (!cancelled.has(t.key) && !t.deps.some((d) => cancelled.has(d))) {
-        job.tasks[w++] = t;
-        continue;
-      }
-      cancelled.add(t.key);
-      this.lineage.unadd(t, !job.unwanted.delete(t.key));
-      if (t.key === key) own = true;
-    }
-    job.tasks.length = w;
-    // Or it is a cancelled key no longer held here (the scheduler has forgotten it).
-    return own || (cancelled.has(key) && !this.keys.has(key));
   }
 
   /**
@@ -667,7 +519,10 @@ export class Client implements FutureHost {
     const fanIn = opts.fanIn ?? 8;
     if (!Number.isInteger(fanIn) || fanIn < 2) throw new RangeError(`treeReduce: fanIn must be an integer ≥ 2, got ${fanIn}`);
     if (futures.length === 0) throw new RangeError('treeReduce: no inputs to reduce');
-    if (futures.length > this.sliceTasks) return this.lazyTree(combine, futures, fanIn) as Future<T>;
+    if (futures.length > this.sliceTasks) {
+      this.assertOpen();
+      return this.lazy.tree(combine, futures, fanIn) as Future<T>;
+    }
     let level: readonly unknown[] = futures;
     do {
       const next: Delayed[] = [];
@@ -675,41 +530,6 @@ export class Client implements FutureHost {
       level = next;
     } while (level.length > 1);
     return this.submitGraph(level as Delayed[])[0] as Future<T>;
-  }
-
-  /**
-   * A treeReduce over more inputs than a slice: its nodes, level by level, are the units of a
-   * graph built as it is sent; only the root has a future. The inputs are checked here.
-   */
-  private lazyTree(combine: RemoteFunction, inputs: ReadonlyArray<unknown>, fanIn: number): Future {
-    this.assertOpen();
-    const sizes: number[] = [];
-    for (let l = inputs.length; l > 1;) sizes.push((l = Math.ceil(l / fanIn)));
-    const n = sizes.reduce((a, b) => a + b, 0);
-    const levels: unknown[][] = [inputs.slice()];
-    const pins = new UnitPins(n);
-    const seen = new Set<Delayed>();
-    for (let u = 0; u < n; u++) {
-      if (u < sizes[0]!) {
-        const from = u * fanIn;
-        const where = `treeReduce(): inputs ${from}–${Math.min(inputs.length, from + fanIn) - 1}`;
-        checkArgs([levels[0]!.slice(from, from + fanIn)], where, (f) => pins.add(checkUsable(f, where)), seen);
-      }
-      pins.end(u);
-    }
-    let level = 1;
-    let start = 0; // the unit where `level` starts
-    return this.lazyGraph(n, n - 1, pins, { what: 'treeReduce(): node' }, (u, _emit, builder) => {
-      if (u - start >= sizes[level - 1]!) {
-        start += sizes[level - 1]!;
-        levels[level - 1] = []; // every node of the level below is built: let them go
-        level++;
-      }
-      const i = u - start;
-      const node = new Delayed(combine, [levels[level - 1]!.slice(i * fanIn, (i + 1) * fanIn)]);
-      (levels[level] ??= new Array<unknown>(sizes[level - 1]!))[i] = node;
-      return builder.key(node);
-    })[0]!;
   }
 
   /**
@@ -721,8 +541,8 @@ export class Client implements FutureHost {
    */
   private submitGraph(roots: Delayed[]): Future[] {
     this.assertOpen();
-    if (roots.length > this.sliceTasks) return this.lazyRoots(roots);
-    if (graphOver(roots, this.sliceTasks)) return this.lazyNodes(roots);
+    if (roots.length > this.sliceTasks) return this.lazy.roots(roots);
+    if (graphOver(roots, this.sliceTasks)) return this.lazy.nodes(roots);
     const specs: TaskSpec[] = [];
     const builder = new GraphBuilder((k) => this.pendingKeys.has(k) || this.keys.has(k), (spec) => specs.push(spec), (f) => checkUsable(f));
     const keys = new Array<string>(roots.length);
@@ -732,96 +552,6 @@ export class Client implements FutureHost {
     for (let i = 0; i < roots.length; i++) futures[i] = this.newFuture(this.keys.get(keys[i]!) ?? this.holdKey(keys[i]!));
     this.scheduleFlush();
     return futures;
-  }
-
-  /** {@link submitGraph} of more roots than a slice: each root a unit of a graph built as it is sent. */
-  private lazyRoots(nodes: Delayed[]): Future[] {
-    const roots = nodes.slice();
-    const pins = new UnitPins(roots.length);
-    const seen = new Set<Delayed>();
-    for (let i = 0; i < roots.length; i++) {
-      const r = roots[i]!;
-      if (!(r instanceof Delayed)) throw new TypeError(`persist(): root ${i} is not a delayed value`);
-      if (!seen.has(r)) {
-        seen.add(r);
-        checkArgs(r.args, `persist(): root ${i}: args`, (f) => pins.add(checkUsable(f, `persist(): root ${i}`)), seen);
-      }
-      pins.end(i);
-    }
-    // A root built already (as a node of an earlier root, or submitted before) has its key: a
-    // cancel goes by it. The others, cancelled unbuilt, cancel the later roots that include them.
-    return this.lazyGraph(roots.length, 0, pins, {
-      what: 'persist(): root', keyed: (i) => roots[i]!.key !== undefined, nodeOf: (i) => roots[i]!,
-    }, (i, _emit, builder) => builder.key(roots[i]!));
-  }
-
-  /**
-   * {@link submitGraph} of few roots whose graph has more nodes than a slice: every node is a
-   * unit of a graph built as it is sent, dependencies first (the nodes no root is, then the
-   * roots, which have the futures). Each node's own arguments are checked here, in a walk that
-   * does not recurse into nested nodes (a chain of a million nodes does not overflow the stack,
-   * at the call or when built: each unit's nodes are built by then).
-   */
-  private lazyNodes(roots: Delayed[]): Future[] {
-    const isRoot = new Set(roots);
-    const order: Delayed[] = [];
-    const pins = new UnitPins(0, true);
-    // Post-order: a node is placed once every node its arguments name has been.
-    const placed = new Set<Delayed>();
-    const onStack = new Set<Delayed>();
-    const stack: Array<{ node: Delayed; kids: Delayed[]; next: number; futures: Future[] }> = [];
-    const open = (node: Delayed, where: string): void => {
-      const kids: Delayed[] = [];
-      const futures: Future[] = [];
-      toWire(node.args, (x) => {
-        if (x instanceof Delayed) kids.push(x);
-        else if (x instanceof Future) futures.push(checkUsable(x, where));
-        else return undefined;
-        return '';
-      }, `${where}: ${node.fn.fn.export}(…) args`);
-      onStack.add(node);
-      stack.push({ node, kids, next: 0, futures });
-    };
-    const place = (top: { node: Delayed; futures: Future[] }): void => {
-      onStack.delete(top.node);
-      placed.add(top.node);
-      if (isRoot.has(top.node)) return; // placed after the others, in the roots' order
-      for (const f of top.futures) pins.add(f);
-      pins.end(order.length);
-      order.push(top.node);
-    };
-    const rootPins = new Map<Delayed, Future[]>();
-    for (let r = 0; r < roots.length; r++) {
-      const root = roots[r]!;
-      if (!(root instanceof Delayed)) throw new TypeError(`persist(): root ${r} is not a delayed value`);
-      if (placed.has(root)) continue;
-      open(root, `persist(): root ${r}`);
-      while (stack.length) {
-        const top = stack[stack.length - 1]!;
-        if (top.next < top.kids.length) {
-          const kid = top.kids[top.next++]!;
-          if (placed.has(kid)) continue;
-          if (onStack.has(kid)) throw new TypeError(`persist(): root ${r}: its graph has a cycle through ${kid.fn.fn.export}(…)`);
-          open(kid, `persist(): root ${r}`);
-          continue;
-        }
-        stack.pop();
-        if (isRoot.has(top.node)) rootPins.set(top.node, top.futures);
-        place(top);
-      }
-    }
-    const inner = order.length;
-    for (let r = 0; r < roots.length; r++) {
-      // A root named twice is built once: its futures are pinned for the first.
-      for (const f of rootPins.get(roots[r]!) ?? []) pins.add(f);
-      rootPins.delete(roots[r]!);
-      pins.end(inner + r);
-      order.push(roots[r]!);
-    }
-    // Each unit's nodes are built by the time it is: builder.key() meets cached keys only.
-    return this.lazyGraph(order.length, inner, pins, {
-      what: 'delayed graph: node', keyed: (i) => order[i]!.key !== undefined, nodeOf: (i) => order[i]!, feedsLast: roots.length === 1,
-    }, (i, _emit, builder) => builder.key(order[i]!));
   }
 
   /**
@@ -1448,68 +1178,4 @@ async function* settledBatches<T>(list: Array<Future<T>>): AsyncGenerator<Array<
 function isPlainObject(v: object): boolean {
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
-}
-
-/**
- * The futures each unit of a graph built as it is sent names (see LazyGraph): pinned from the
- * call until that unit is built, so that a release meanwhile (or the caller dropping them)
- * cannot take their keys away from the tasks still to be sent (see Future.pin).
- */
-class UnitPins {
-  private readonly list: Array<Future | undefined> = [];
-  private ends: Int32Array | undefined;
-  /** Growable ends, when the number of units is not known up front. */
-  private grown: number[] | undefined;
-
-  constructor(private readonly n: number, growable = false) {
-    if (growable) this.grown = [];
-  }
-
-  /** Unit being checked names `f` (once per time it names it). */
-  add(f: Future): void {
-    this.list.push(f);
-  }
-
-  /** The unit `i` has been checked: what was added since the previous one is its. */
-  end(i: number): void {
-    if (this.grown) this.grown[i] = this.list.length;
-    else if (this.list.length) (this.ends ??= new Int32Array(this.n))[i] = this.list.length;
-  }
-
-  pinAll(): void {
-    for (const f of this.list) f!.pin();
-  }
-
-  /** Unit `i` is built (or failed to): its futures are let go. */
-  release(i: number): void {
-    const ends = this.grown ?? this.ends;
-    if (!ends) return;
-    const to = ends[i]!;
-    for (let k = i ? ends[i - 1]! : 0; k < to; k++) {
-      this.list[k]!.unpin();
-      this.list[k] = undefined;
-    }
-  }
-}
-
-/** Throws unless `f` can be a task's argument (not released, unless pinned; not cancelled). */
-function checkUsable(f: Future, where?: string): Future {
-  const at = where ? `${where}: ` : '';
-  if (f.isReleased && !f.pinned) throw new TypeError(`${at}future ${f.key} was released and cannot be used as an argument`);
-  if (f.isBound && !f.state.held) throw new TypeError(`${at}future ${f.key} was cancelled and cannot be used as an argument`);
-  return f;
-}
-
-/**
- * The state of a future whose unit could not be built when its slice came (its arguments were
- * changed after the call into something that cannot travel): failed, with what and where.
- */
-function unbuildable(where: string, err: Error): KeyState {
-  const key = `unbuilt-${nanoid(16)}`;
-  const state = new KeyState(key);
-  state.erred({
-    message: `${where} could not be built when its slice was sent: ${err.message}`, name: err.name, stack: '',
-    key, worker: '', retriesUsed: 0, kind: 'bad-input',
-  });
-  return state;
 }

@@ -251,3 +251,11 @@ export function makeSpec(key: string, fn: RemoteFunction, group: string, args: u
   if (opts.timeoutMs !== undefined) spec.timeoutMs = opts.timeoutMs;
   return spec;
 }
+
+/** Throws unless `f` can be a task's argument (not released, unless pinned; not cancelled). */
+export function checkUsable(f: Future, where?: string): Future {
+  const at = where ? `${where}: ` : '';
+  if (f.isReleased && !f.pinned) throw new TypeError(`${at}future ${f.key} was released and cannot be used as an argument`);
+  if (f.isBound && !f.state.held) throw new TypeError(`${at}future ${f.key} was cancelled and cannot be used as an argument`);
+  return f;
+}
