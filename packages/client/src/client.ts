@@ -23,6 +23,7 @@ import { performanceReport, type PerformanceReportOptions } from './performance-
 import { ReleaseQueue } from './release-queue.js';
 import { fetchValues, type FetchHost } from './fetch-values.js';
 import { bound, settledBatches, waitFor, type WaitOptions } from './future-waits.js';
+import { futuresIn, withValues, type Gathered } from './gathered.js';
 import { formatMs, handshake, reconnectCost, reconnectWithin } from './reconnect.js';
 import { assertRemote, type RemoteFunction } from './remote.js';
 import { reachableDashboardUrl } from './dashboard-url.js';
@@ -37,17 +38,6 @@ export type { Deferred, DeferredArgs };
 
 /** One iterable per parameter, for `map`. */
 export type IterableArgs<A extends unknown[]> = { [I in keyof A]: Iterable<Deferred<A[I]>> };
-
-/** What `gather` returns for a structure of futures: the same structure with values. */
-export type Gathered<T> = T extends Future<infer V>
-  ? V
-  : T extends ArrayBufferView
-    ? T
-    : T extends readonly unknown[]
-      ? { [I in keyof T]: Gathered<T[I]> }
-      : T extends Record<string, unknown>
-        ? { [K in keyof T]: Gathered<T[K]> }
-        : T;
 
 /** Room left for an update-graph's envelope when its tasks are split to fit a message budget. */
 const ENVELOPE_BYTES = 4096;
@@ -717,30 +707,11 @@ export class Client implements FutureHost {
    * future's: `ReleasedFutureError`).
    */
   async gather<T>(x: T): Promise<Gathered<T>> {
-    const found: Future[] = [];
-    const collect = (v: unknown, depth: number): void => {
-      if (depth > 64 || v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return;
-      if (v instanceof Future) {
-        found.push(v);
-        return;
-      }
-      if (Array.isArray(v)) for (const y of v) collect(y, depth + 1);
-      else if (isPlainObject(v)) for (const y of Object.values(v)) collect(y, depth + 1);
-    };
-    collect(x, 0);
+    const found = futuresIn(x);
     await bound(found);
     for (const f of found) if (f.isReleased) throw f.releasedError('gather()');
     const values = await this.liveness.track(fetchValues(found.map((f) => f.state), this.fetchHost));
-    const rebuild = (v: unknown, depth: number): unknown => {
-      if (depth > 64 || v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return v;
-      if (v instanceof Future) return values.get(v.key);
-      if (Array.isArray(v)) return v.map((y) => rebuild(y, depth + 1));
-      if (!isPlainObject(v)) return v;
-      const o: Record<string, unknown> = {};
-      for (const k of Object.keys(v)) o[k] = rebuild((v as Record<string, unknown>)[k], depth + 1);
-      return o;
-    };
-    return rebuild(x, 0) as Gathered<T>;
+    return withValues(x, values);
   }
 
   /** @internal */
@@ -1100,9 +1071,4 @@ export class Client implements FutureHost {
     conn.close(1000, 'client closing');
     await this.peers.close();
   }
-}
-
-function isPlainObject(v: object): boolean {
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
 }

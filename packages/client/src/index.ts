@@ -2,8 +2,9 @@
  * @gluon/client: connect to a Gluon cluster (or start one with LocalCluster), submit tasks,
  * build graphs and gather results.
  */
-export { Client, type ClientTableSizes, type Gathered, type Deferred, type DeferredArgs, type TreeReduceOptions } from './client.js';
+export { Client, type ClientTableSizes, type Deferred, type DeferredArgs, type TreeReduceOptions } from './client.js';
 export { type WaitOptions } from './future-waits.js';
+export { type Gathered } from './gathered.js';
 export { LocalCluster, LocalClusterStartError, type LocalClusterOptions } from './local-cluster.js';
 export { allowModulePaths, type AllowModuleNames } from './local-cluster-values.js';
 export { Future, type FutureStatus } from './future.js';
