@@ -1,6 +1,6 @@
 import { nanoid } from 'nanoid';
 import {
-  CloseCode, ConnectionClosedError, withTokenHelp, encodedSize, HandshakeError, tooLargeReason, type Connection, type Message,
+  CloseCode, ConnectionClosedError, withTokenHelp, HandshakeError, type Connection, type Message,
   type TaskError as TaskErrorInfo, type TaskSpec,
 } from '@gluon/protocol';
 import { Delayed, delayedRoots, type Deferred, type DeferredArgs } from './delayed.js';
@@ -24,6 +24,7 @@ import { ReleaseQueue } from './release-queue.js';
 import { fetchValues, type FetchHost } from './fetch-values.js';
 import { bound, settledBatches, waitFor, type WaitOptions } from './future-waits.js';
 import { futuresIn, withValues, type Gathered } from './gathered.js';
+import { sendOversize } from './oversize.js';
 import { formatMs, handshake, reconnectCost, reconnectWithin } from './reconnect.js';
 import { assertRemote, type RemoteFunction } from './remote.js';
 import { reachableDashboardUrl } from './dashboard-url.js';
@@ -38,9 +39,6 @@ export type { Deferred, DeferredArgs };
 
 /** One iterable per parameter, for `map`. */
 export type IterableArgs<A extends unknown[]> = { [I in keyof A]: Iterable<Deferred<A[I]>> };
-
-/** Room left for an update-graph's envelope when its tasks are split to fit a message budget. */
-const ENVELOPE_BYTES = 4096;
 
 /** Options of {@link connectWithoutEnvToken}'s connects: GLUON_TOKEN is not read for them. */
 const withoutEnvToken = new WeakSet<ConnectOptions>();
@@ -308,7 +306,9 @@ export class Client implements FutureHost {
     this.schedulerId = typeof welcome.schedulerId === 'string' ? welcome.schedulerId : undefined;
     this.clusterWarnings.checkToken(this.link.token !== undefined, welcome, this.url, this.opts.tokenHelp ?? CLIENT_TOKEN_HELP);
     conn.on('message', (m: Message) => this.onMessage(m));
-    conn.on('oversize', (m: Message, bytes: number, limit: number, whose: string) => this.unsent(m, bytes, limit, whose));
+    conn.on('oversize', (m: Message, bytes: number, limit: number, whose: string) => sendOversize(m, bytes, limit, whose, this.conn, (key, message) => {
+      this.keys.get(key)?.erred({ message, name: 'DataTooLargeError', stack: '', key, worker: '', retriesUsed: 0, kind: 'too-large' });
+    }));
     conn.on('close', (code: number, reason: string, byThisSide: boolean) => {
       if (conn !== this.conn) return;
       this.linkDown = true;
@@ -642,60 +642,6 @@ export class Client implements FutureHost {
     if (this.closed || this.reconnecting) return;
     this.queuePending();
     this.outbox.kick();
-  }
-
-  /**
-   * A message to the scheduler was over the message budget, so it was not sent. For a graph
-   * update: every task whose own spec is over the budget fails at once (kind `too-large`, naming
-   * the key, the size and the limit), and so do the tasks of the update that depend on it; the
-   * rest is sent again in parts that fit, with the wants last.
-   */
-  private unsent(m: Message, bytes: number, limit: number, whose: string): void {
-    if (m.op !== 'update-graph') {
-      process.stderr.write(`gluon client: not sent: ${tooLargeReason(`a ${m.op} message`, bytes, limit, whose)}\n`);
-      return;
-    }
-    const room = limit - ENVELOPE_BYTES;
-    const failed = new Map<string, string>();
-    const parts: TaskSpec[][] = [[]];
-    let partBytes = 0;
-    for (const spec of m.tasks as TaskSpec[]) {
-      const bad = spec.deps.find((d) => failed.has(d));
-      if (bad !== undefined) {
-        failed.set(spec.key, `task ${spec.key} depends on ${bad}, which could not be submitted: ${failed.get(bad)}`);
-        continue;
-      }
-      let n: number;
-      try {
-        n = encodedSize(spec);
-      } catch {
-        n = Infinity; // past what msgpack can build (4 GiB)
-      }
-      if (n > room) {
-        failed.set(spec.key, tooLargeReason(`task ${spec.key} (its arguments)`, n, limit, whose));
-        continue;
-      }
-      if (partBytes + n > room && parts.at(-1)!.length) {
-        parts.push([]);
-        partBytes = 0;
-      }
-      parts.at(-1)!.push(spec);
-      partBytes += n;
-    }
-    for (const [key, message] of failed) {
-      this.keys.get(key)?.erred({ message, name: 'DataTooLargeError', stack: '', key, worker: '', retriesUsed: 0, kind: 'too-large' });
-    }
-    // Sent now, in order, before whatever followed the refused message.
-    for (const tasks of parts) {
-      if (tasks.length === 0) continue;
-      this.conn.send({ op: 'update-graph', tasks, wants: [] });
-      this.conn.flush();
-    }
-    const wants = (m.wants as string[]).filter((k) => !failed.has(k));
-    if (wants.length) {
-      this.conn.send({ op: 'update-graph', tasks: [], wants });
-      this.conn.flush();
-    }
   }
 
   // ---------------------------------------------------------------- results
