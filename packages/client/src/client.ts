@@ -25,6 +25,7 @@ import { fetchValues, type FetchHost } from './fetch-values.js';
 import { bound, settledBatches, waitFor, type WaitOptions } from './future-waits.js';
 import { futuresIn, withValues, type Gathered } from './gathered.js';
 import { sendOversize } from './oversize.js';
+import { TickQueue } from './tick-queue.js';
 import { formatMs, handshake, reconnectCost, reconnectWithin } from './reconnect.js';
 import { assertRemote, type RemoteFunction } from './remote.js';
 import { reachableDashboardUrl } from './dashboard-url.js';
@@ -155,11 +156,8 @@ export class Client implements FutureHost {
   private readonly clusterWarnings = new ClusterWarnings();
   /** Says when this client's tasks wait on a scheduler no worker has joined (waiting-for-workers.ts). */
   private readonly waitingForWorkers: WaitingForWorkers;
-  // Graph updates and releases made within one tick leave as one message each.
-  private pendingTasks: TaskSpec[] = [];
-  private readonly pendingKeys = new Set<string>();
-  private pendingWants: string[] = [];
-  private pendingRelease: string[] = [];
+  /** Graph updates and releases made within one tick, which leave as one message each (tick-queue.ts). */
+  private readonly queue: TickQueue;
   private flushQueued = false;
   /** {@link flush} for {@link scheduleFlush}'s microtask: one function per client, not one per flush. */
   private readonly flushSoon = (): void => this.flush();
@@ -204,14 +202,15 @@ export class Client implements FutureHost {
       () => (this.closed || this.linkDown ? undefined : this.conn), this.sliceTasks,
       (err) => process.stderr.write(`gluon client: sending the graph to ${url} failed: ${err.message}\n`),
     );
+    this.queue = new TickQueue(this.outbox);
     this.lazy = new LazySubmit({
       keys: this.keys, lineage: this.lineage, registry: this.registry, futureHost: this,
       want: (key) => {
-        this.pendingWants.push(key);
+        this.queue.want(key);
         this.scheduleFlush();
       },
       queue: (job) => {
-        this.queuePending();
+        this.queue.toOutbox();
         this.outbox.pushJob(job);
         this.scheduleFlush();
       },
@@ -444,7 +443,7 @@ export class Client implements FutureHost {
     let state = this.keys.get(key);
     if (!state) {
       // Its spec is queued here unless a graph node of this tick queued it already.
-      const queue = !this.pendingKeys.has(key);
+      const queue = !this.queue.hasSpec(key);
       if (queue) this.queueSpec(makeSpec(key, fn, group, args, NO_DEPS), true);
       state = this.holdKey(key, !queue);
     }
@@ -526,7 +525,7 @@ export class Client implements FutureHost {
     if (roots.length > this.sliceTasks) return this.lazy.roots(roots);
     if (graphOver(roots, this.sliceTasks)) return this.lazy.nodes(roots);
     const specs: TaskSpec[] = [];
-    const builder = new GraphBuilder((k) => this.pendingKeys.has(k) || this.keys.has(k), (spec) => specs.push(spec), (f) => checkUsable(f));
+    const builder = new GraphBuilder((k) => this.queue.hasSpec(k) || this.keys.has(k), (spec) => specs.push(spec), (f) => checkUsable(f));
     const keys = new Array<string>(roots.length);
     for (let i = 0; i < roots.length; i++) keys[i] = builder.key(roots[i]!);
     for (const spec of specs) this.queueSpec(spec, false);
@@ -536,14 +535,9 @@ export class Client implements FutureHost {
     return futures;
   }
 
-  /**
-   * Queues a spec to be sent and kept in the lineage. A spec of a key being held at once
-   * (`held`) needs no entry in pendingKeys: the key's state stands for it.
-   */
+  /** Queues a spec to be sent (see TickQueue.spec) and kept in the lineage. */
   private queueSpec(spec: TaskSpec, held: boolean): void {
-    this.releasesFirst();
-    if (!held) this.pendingKeys.add(spec.key);
-    this.pendingTasks.push(spec);
+    this.queue.spec(spec, held);
     this.lineage.add(spec, held);
   }
 
@@ -551,11 +545,11 @@ export class Client implements FutureHost {
   private holdKey(key: string, holdLineage = true): KeyState {
     this.liveness.hold();
     if (this.knownWorkers.size === 0) this.waitingForWorkers.arm();
-    this.releasesFirst();
+    this.queue.releasesFirst();
     const state = new KeyState(key);
     this.keys.set(key, state);
     if (holdLineage) this.lineage.hold(key);
-    this.pendingWants.push(key);
+    this.queue.want(key);
     return state;
   }
 
@@ -579,7 +573,7 @@ export class Client implements FutureHost {
    * connection: a large graph leaves in slices of {@link ConnectOptions.graphSliceTasks}.
    */
   get unsentTasks(): number {
-    return this.pendingTasks.length + this.outbox.pendingTasks;
+    return this.queue.taskCount + this.outbox.pendingTasks;
   }
 
   /**
@@ -590,7 +584,7 @@ export class Client implements FutureHost {
   tableSizes(): ClientTableSizes {
     return {
       keys: this.keys.size, lineage: this.lineage.size, releasesQueued: this.releases.pending, collectedQueued: this.collected.pending,
-      outbox: this.outbox.length + this.pendingTasks.length + this.pendingWants.length + this.pendingRelease.length,
+      outbox: this.outbox.length + this.queue.length,
       unsentTasks: this.unsentTasks, workerLists: this.workerLists.size, knownWorkers: this.knownWorkers.size, peers: this.peers.size,
     };
   }
@@ -612,35 +606,12 @@ export class Client implements FutureHost {
     })());
   }
 
-  /**
-   * A spec or want is about to be queued while releases of this tick wait: they go ahead of it.
-   * (Queued after it, the release of a key submitted again in the same tick came after its new
-   * want, and the scheduler let go of a key the client holds.)
-   */
-  private releasesFirst(): void {
-    if (this.pendingRelease.length) this.queuePending();
-  }
-
-  /** Moves what this tick queued into the outbox, behind what is already there, to keep order. */
-  private queuePending(): void {
-    if (this.pendingTasks.length || this.pendingWants.length) {
-      this.outbox.pushGraph(this.pendingTasks, this.pendingWants);
-      this.pendingTasks = [];
-      this.pendingWants = [];
-      this.pendingKeys.clear();
-    }
-    if (this.pendingRelease.length) {
-      this.outbox.pushMessage({ op: 'release-keys', keys: this.pendingRelease });
-      this.pendingRelease = [];
-    }
-  }
-
   /** Queues graph updates and releases behind what is on its way, and sends (paced). */
   private flush(): void {
     this.flushQueued = false;
     // While reconnecting, everything stays queued: the re-sent graph covers it.
     if (this.closed || this.reconnecting) return;
-    this.queuePending();
+    this.queue.toOutbox();
     this.outbox.kick();
   }
 
@@ -731,7 +702,7 @@ export class Client implements FutureHost {
     // Tasks still waiting to be sent never reach the scheduler: they (and their waiting
     // dependents) are cancelled here, so a cancel mid-submit does not wait for the rest. Units of
     // graphs not built yet that depend on them are cancelled as they are built.
-    this.queuePending();
+    this.queue.toOutbox();
     const gone = this.outbox.drop(keys);
     this.outbox.cancelledKeys(keys, gone);
     for (const key of gone) {
@@ -806,7 +777,7 @@ export class Client implements FutureHost {
     if (typeof topic !== 'string' || topic === '') throw new TypeError('publish(): the topic must be a non-empty string');
     const wire = toWire([value], () => undefined, 'value');
     // Behind the graph on its way, and kept for the new connection while reconnecting.
-    this.queuePending();
+    this.queue.toOutbox();
     this.outbox.pushMessage({ op: 'publish', topic, value: wire.args[0] });
     this.flush();
   }
@@ -833,7 +804,7 @@ export class Client implements FutureHost {
     this.lineage.release(state.key);
     state.letGo(by);
     if (!state.held || this.closed) return;
-    this.pendingRelease.push(state.key);
+    this.queue.release(state.key);
     this.scheduleFlush();
   }
 
@@ -928,10 +899,7 @@ export class Client implements FutureHost {
    * either, for the same reason as no `knew`. What was queued meanwhile is part of it.
    */
   private resend(knew: string[], restarted: boolean): void {
-    this.pendingTasks = [];
-    this.pendingWants = [];
-    this.pendingKeys.clear();
-    this.pendingRelease = [];
+    this.queue.clear();
     // Frames not yet sent are part of the lineage re-sent below; lazy maps' unbuilt parts and
     // messages (publish, cancel) follow it (see GraphOutbox.replaceGraph).
 
