@@ -1,7 +1,7 @@
 import { nanoid } from 'nanoid';
 import {
   CloseCode, ConnectionClosedError, withTokenHelp, HandshakeError, type Connection, type Message,
-  type TaskError as TaskErrorInfo, type TaskSpec,
+  type TaskSpec,
 } from '@gluon/protocol';
 import { Delayed, delayedRoots, type Deferred, type DeferredArgs } from './delayed.js';
 import { ClientClosedError } from './errors.js';
@@ -26,6 +26,7 @@ import { bound, settledBatches, waitFor, type WaitOptions } from './future-waits
 import { futuresIn, withValues, type Gathered } from './gathered.js';
 import { sendOversize } from './oversize.js';
 import { TickQueue } from './tick-queue.js';
+import { erredUpstream, keyNews, pendingKey } from './key-news.js';
 import { formatMs, handshake, reconnectCost, reconnectWithin } from './reconnect.js';
 import { assertRemote, type RemoteFunction } from './remote.js';
 import { reachableDashboardUrl } from './dashboard-url.js';
@@ -241,19 +242,8 @@ export class Client implements FutureHost {
    */
   private busy(): boolean {
     if (this.linkDown || this.reconnecting || this.flushQueued || this.unsentTasks > 0) return true;
-    // The key found pending last time, while it still is: the walk below starts at the oldest
-    // key, and a loop of submit().result() beside many finished futures kept its one pending
-    // key last, so each check walked them all.
-    const hint = this.pendingHint;
-    if (hint !== undefined && !hint.done && this.keys.get(hint.key) === hint) return true;
-    for (const s of this.keys.values()) {
-      if (!s.done) {
-        this.pendingHint = s;
-        return true;
-      }
-    }
-    this.pendingHint = undefined;
-    return false;
+    this.pendingHint = pendingKey(this.keys, this.pendingHint);
+    return this.pendingHint !== undefined;
   }
 
   /** The scheduler's id for this client (a new one after each reconnect). */
@@ -709,8 +699,7 @@ export class Client implements FutureHost {
       const s = this.keys.get(key);
       if (!s) continue;
       s.cancelled();
-      this.keys.delete(key);
-      this.lineage.release(key);
+      this.forgetKey(key);
     }
     const sent = [...keys].filter((k) => this.keys.has(k));
     if (sent.length === 0) return true;
@@ -739,28 +728,9 @@ export class Client implements FutureHost {
     await this.whenConnected();
     // The scheduler runs the erred tasks these depend on again too. It tells every client holding
     // one (`task-retried`), but this client's futures read pending at once, as retry() returns.
-    for (const k of this.erredUpstream(keys)) this.keys.get(k)?.reset();
+    for (const k of erredUpstream(keys, this.keys, this.lineage)) this.keys.get(k)?.reset();
     this.flush();
     this.conn.send({ op: 'retry', keys });
-  }
-
-  /**
-   * The keys a retry of `keys` (erred) runs again, as the scheduler walks them: each and, through
-   * the kept lineage, the erred keys it depends on. A key this client does not hold has no status
-   * here; the walk goes through it (a task erred because an input did depends on that input).
-   */
-  private erredUpstream(keys: string[]): Set<string> {
-    const out = new Set<string>();
-    const stack = [...keys];
-    while (stack.length) {
-      const k = stack.pop()!;
-      if (out.has(k)) continue;
-      const s = this.keys.get(k);
-      if (s && s.status !== 'error') continue;
-      out.add(k);
-      for (const d of this.lineage.depsOf(k) ?? []) stack.push(d);
-    }
-    return out;
   }
 
   /**
@@ -808,6 +778,12 @@ export class Client implements FutureHost {
     this.scheduleFlush();
   }
 
+  /** A cancelled key: no longer held here, nor its spec kept. */
+  private forgetKey(key: string): void {
+    this.keys.delete(key);
+    this.lineage.release(key);
+  }
+
   private onMessage(m: Message): void {
     if (m.op === 'warning') return this.clusterWarnings.fromScheduler(m);
     if (m.op === 'worker-joined') {
@@ -821,32 +797,8 @@ export class Client implements FutureHost {
     }
     const state = typeof m.key === 'string' ? this.keys.get(m.key) : undefined;
     if (!state) return;
-    switch (m.op) {
-      case 'key-in-memory':
-        state.inMemory(this.workerLists.of(Array.isArray(m.workers) ? (m.workers as string[]) : []), 'value' in m ? { value: m.value } : undefined);
-        return;
-      case 'task-erred':
-        state.erred(m.error as TaskErrorInfo);
-        return;
-      case 'cancelled':
-        state.cancelled();
-        this.keys.delete(state.key);
-        this.lineage.release(state.key);
-        return;
-      case 'task-retried':
-        // Another client's retry (or this one's, already reset in retry()): pending again, so a
-        // result() asked now waits for the re-run instead of rejecting with the old error.
-        if (state.status === 'error') state.reset();
-        return;
-      case 'key-lost':
-        state.erred({
-          message: `the result of ${state.key} was lost and cannot be recomputed`, name: 'LostKeyError', stack: '',
-          key: state.key, worker: '', retriesUsed: 0, kind: 'lost',
-        });
-        return;
-      default:
-        return;
-    }
+    // Cancelled: nothing more will come of it.
+    if (keyNews(state, m, this.workerLists)) this.forgetKey(state.key);
   }
 
   /** The scheduler connection dropped: reconnect (within the limit) unless the client closed. */
