@@ -33,7 +33,7 @@ void typeChecks;
 t.test('treeReduce takes plain values and any iterable, built at once or as it is sent', async (t) => {
   const cluster = await LocalCluster.start({ nWorkers: 1, cwd: resolve(here, '../../..'), allowModules: [join(here, 'fixtures')] });
   t.teardown(() => cluster.close());
-  // Slices of 4 tasks: a tree over more inputs than that is built as it is sent (lazyTree).
+  // Slices of 4 tasks: a tree over more inputs than that is built as it is sent (LazySubmit.tree).
   for (const graphSliceTasks of [49_152, 4]) {
     const client = await Client.connect(cluster.schedulerAddress, { graphSliceTasks });
     t.teardown(() => client.close());
