@@ -1,6 +1,6 @@
 import { nanoid } from 'nanoid';
 import {
-  CloseCode, ConnectionClosedError, withTokenHelp, HandshakeError, type Connection, type Message,
+  ConnectionClosedError, withTokenHelp, HandshakeError, type Connection, type Message,
   type TaskSpec,
 } from '@gluon/protocol';
 import { Delayed, delayedRoots, type Deferred, type DeferredArgs } from './delayed.js';
@@ -27,7 +27,7 @@ import { futuresIn, withValues, type Gathered } from './gathered.js';
 import { sendOversize } from './oversize.js';
 import { TickQueue } from './tick-queue.js';
 import { erredUpstream, keyNews, pendingKey } from './key-news.js';
-import { formatMs, handshake, reconnectCost, reconnectWithin } from './reconnect.js';
+import { formatMs, handshake, linkClosed, reconnectCost, reconnectWithin } from './reconnect.js';
 import { assertRemote, type RemoteFunction } from './remote.js';
 import { reachableDashboardUrl } from './dashboard-url.js';
 import { checkOptionKeys, inMicrotask, type OptionKeys } from '@gluon/protocol';
@@ -301,15 +301,8 @@ export class Client implements FutureHost {
     conn.on('close', (code: number, reason: string, byThisSide: boolean) => {
       if (conn !== this.conn) return;
       this.linkDown = true;
-      // This side's own watchdog closes with the same codes (a scheduler gone silent behind a cut
-      // link is dropped with 4009): that is a lost scheduler, not a dropped client.
-      const why = !byThisSide && (code === CloseCode.silent || code === CloseCode.backlog)
-        // The scheduler dropped this client, for something on this side: say so, and what.
-        ? `the scheduler dropped this client (${code}${reason ? `: ${reason}` : ''}): this process ${code === CloseCode.silent ? 'answered nothing for that long (busy: a long synchronous computation, or stopped)' : 'read too slowly'}`
-        : `lost the scheduler connection (${code}${reason ? `: ${reason}` : ''})`;
-      // The scheduler refused something this client sent. A reconnect re-sends the lineage,
-      // which it would refuse again at once: a loop of connections, the futures never settled.
-      if (code === CloseCode.protocolError) return this.onClose(`${why}; not reconnecting: the scheduler refused what this client sent, and would refuse it again`);
+      const { why, final } = linkClosed(code, reason, byThisSide);
+      if (final) return this.onClose(why);
       this.onLost(why);
     });
     // A scheduler behind a cut link goes silent rather than closing: notice within its TTL.

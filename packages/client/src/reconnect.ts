@@ -1,9 +1,10 @@
 /**
  * The client's link to its scheduler, as made and made again: the handshake (the first connection
- * and every reconnect), the reconnect loop's schedule and its limit, and what the client says of a
- * reconnect. The client keeps what a new connection changes (attaching it, re-sending its graph).
+ * and every reconnect), what a closed link means, the reconnect loop's schedule and its limit, and
+ * what the client says of a reconnect. The client keeps what a new connection changes (attaching
+ * it, re-sending its graph).
  */
-import { CLIENT_RECONNECT_MAX_MS, connect, isPermanentRefusal, reconnectDelay, type Connection, type Message } from '@gluon/protocol';
+import { CLIENT_RECONNECT_MAX_MS, CloseCode, connect, isPermanentRefusal, reconnectDelay, type Connection, type Message } from '@gluon/protocol';
 import type { ConnectOptions } from './connect-options.js';
 import type { PeerLimits, PeerLink } from './peers.js';
 
@@ -17,6 +18,23 @@ export function handshake(
     ...link, ...limits, timeoutMs: timeoutMs ?? opts.timeoutMs ?? 10_000, label: `scheduler ${url}`,
     log: (l) => process.stderr.write(`gluon client: ${l}\n`),
   });
+}
+
+/**
+ * What the client says of its scheduler connection closing with `code` and `reason`
+ * (`byThisSide`: this side closed it), and whether that is `final` (no reconnect).
+ */
+export function linkClosed(code: number, reason: string, byThisSide: boolean): { why: string; final: boolean } {
+  // This side's own watchdog closes with the same codes (a scheduler gone silent behind a cut
+  // link is dropped with 4009): that is a lost scheduler, not a dropped client.
+  const why = !byThisSide && (code === CloseCode.silent || code === CloseCode.backlog)
+    // The scheduler dropped this client, for something on this side: say so, and what.
+    ? `the scheduler dropped this client (${code}${reason ? `: ${reason}` : ''}): this process ${code === CloseCode.silent ? 'answered nothing for that long (busy: a long synchronous computation, or stopped)' : 'read too slowly'}`
+    : `lost the scheduler connection (${code}${reason ? `: ${reason}` : ''})`;
+  // The scheduler refused something this client sent. A reconnect re-sends the lineage,
+  // which it would refuse again at once: a loop of connections, the futures never settled.
+  if (code === CloseCode.protocolError) return { why: `${why}; not reconnecting: the scheduler refused what this client sent, and would refuse it again`, final: true };
+  return { why, final: false };
 }
 
 /** What {@link reconnectWithin} does through its client. */
