@@ -26,6 +26,7 @@ import { bound, settledBatches, waitFor, type WaitOptions } from './future-waits
 import { futuresIn, withValues, type Gathered } from './gathered.js';
 import { sendOversize } from './oversize.js';
 import { TickQueue } from './tick-queue.js';
+import { closeAtExit, closedBeforeExit } from './exit-close.js';
 import { erredUpstream, keyNews, pendingKey } from './key-news.js';
 import { formatMs, handshake, linkClosed, reconnectCost, reconnectWithin } from './reconnect.js';
 import { assertRemote, type RemoteFunction } from './remote.js';
@@ -88,14 +89,6 @@ export interface ClientTableSizes {
   /** Connections to workers' data listeners, for results fetched from them. */
   peers: number;
 }
-
-/**
- * Clients not closed yet: closed at `beforeExit`, once the script has nothing left to do (see
- * liveness.ts), so the scheduler sees a client that closed rather than one it lost (whose keys it
- * keeps for its session grace, holding up the next script's tasks).
- */
-const openClients = new Set<Client>();
-let closeAtExit = false;
 
 /**
  * A connection to a Gluon scheduler: submit tasks, get futures, gather results.
@@ -229,11 +222,7 @@ export class Client implements FutureHost {
       say: (w, active) => this.clusterWarnings.own(w, active),
     });
     this.attach(conn, welcome);
-    openClients.add(this);
-    if (!closeAtExit) {
-      closeAtExit = true;
-      process.on('beforeExit', () => { for (const c of openClients) void c.close(); });
-    }
+    closeAtExit(this);
   }
 
   /**
@@ -891,7 +880,7 @@ export class Client implements FutureHost {
     this.closed = true;
     this.liveness.stop();
     this.waitingForWorkers.reset();
-    openClients.delete(this);
+    closedBeforeExit(this);
     this.closeReason = why;
     this.wakeReconnect?.();
     this.releases.clear();

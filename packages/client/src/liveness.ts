@@ -5,7 +5,7 @@
  * only while the script waits on something from it — a task not yet done, a fetch or a request
  * under way, a graph still being sent, a reconnect — and lets go once none is left, so the
  * script ends as any Node program does when it has nothing left to do; `beforeExit` then closes
- * what was left open (client.ts, local-cluster.ts), as Dask's LocalCluster closes itself at exit.
+ * what was left open (exit-close.ts, local-cluster.ts), as Dask's LocalCluster closes itself at exit.
  *
  * Taking hold is synchronous, on every call that starts something the script may wait on (a
  * submit, a fetch, a request): were it left to the next check, an `await` started on an idle
