@@ -27,7 +27,7 @@ import { futuresIn, withValues, type Gathered } from './gathered.js';
 import { sendOversize } from './oversize.js';
 import { TickQueue } from './tick-queue.js';
 import { closeAtExit, closedBeforeExit } from './exit-close.js';
-import { erredUpstream, keyNews, pendingKey } from './key-news.js';
+import { erredUpstream, heldRoots, keyNews, pendingKey } from './key-news.js';
 import { formatMs, handshake, linkClosed, reconnectCost, reconnectWithin } from './reconnect.js';
 import { assertRemote, type RemoteFunction } from './remote.js';
 import { reachableDashboardUrl } from './dashboard-url.js';
@@ -837,13 +837,7 @@ export class Client implements FutureHost {
     // Frames not yet sent are part of the lineage re-sent below; lazy maps' unbuilt parts and
     // messages (publish, cancel) follow it (see GraphOutbox.replaceGraph).
 
-    const roots: string[] = [];
-    const held: Record<string, string[]> = {};
-    for (const [key, s] of this.keys) {
-      if (!s.held || s.status === 'error' || s.status === 'cancelled') continue;
-      roots.push(key);
-      if (restarted && s.status === 'finished' && s.workers.length) held[key] = [...s.workers];
-    }
+    const { roots, held } = heldRoots(this.keys, restarted);
     // Nodes that graphs still being built made and will name again are sent too (nobody holds them yet).
     const holders = { ...(Object.keys(held).length ? { held } : {}), ...(knew.length ? { workers: knew } : {}) };
     this.outbox.replaceGraph(this.lineage.graphOf([...roots, ...this.outbox.openKeys()]), roots, holders.held || holders.workers ? holders : undefined);

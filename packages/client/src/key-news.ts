@@ -1,7 +1,7 @@
 /**
  * Reading the client's held keys: what the scheduler's news of a key does to its state, which
- * keys a retry runs again, and whether any is still pending. Functions of the key table (and the
- * lineage) the client passes in; the client keeps the table.
+ * keys a retry runs again, whether any is still pending, and which a reconnect re-sends.
+ * Functions of the key table (and the lineage) the client passes in; the client keeps the table.
  */
 import type { Message, TaskError as TaskErrorInfo } from '@gluon/protocol';
 import type { KeyState, WorkerLists } from './future.js';
@@ -69,4 +69,19 @@ export function pendingKey(states: ReadonlyMap<string, KeyState>, hint: KeyState
   if (hint !== undefined && !hint.done && states.get(hint.key) === hint) return hint;
   for (const s of states.values()) if (!s.done) return s;
   return undefined;
+}
+
+/**
+ * What a reconnect re-sends of the held keys: every one that has not failed or been cancelled
+ * (`roots`), and, to a `restarted` scheduler, where the finished ones were last seen (`held`).
+ */
+export function heldRoots(states: ReadonlyMap<string, KeyState>, restarted: boolean): { roots: string[]; held: Record<string, string[]> } {
+  const roots: string[] = [];
+  const held: Record<string, string[]> = {};
+  for (const [key, s] of states) {
+    if (!s.held || s.status === 'error' || s.status === 'cancelled') continue;
+    roots.push(key);
+    if (restarted && s.status === 'finished' && s.workers.length) held[key] = [...s.workers];
+  }
+  return { roots, held };
 }
