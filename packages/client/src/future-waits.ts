@@ -51,7 +51,7 @@ export async function waitFor<T>(futures: Array<Future<T>>, opts: WaitOptions): 
   return { done: futures.filter((f) => f.done), notDone: futures.filter((f) => !f.done) };
 }
 
-/** Resolves once every future of a large map() among them has been built (see LazyMap). */
+/** Resolves once every future of a large map() among them has been built (see LazyGraph). */
 export async function bound(futures: Future[]): Promise<void> {
   // Maps are built in order: once one is bound, so are the ones before it.
   for (let i = futures.length - 1; i >= 0; i--) if (!futures[i]!.isBound) await futures[i]!.whenBound();
