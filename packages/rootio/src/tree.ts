@@ -129,10 +129,12 @@ export class TreeReader {
       if (base && base.length > 1) this.baseClasses.push(base);
       const parts = described.kind !== 'unsupported' ? [described] : leaves ? [described, ...leaves]
         : objectFieldBranches(b, name, file.layouts, memberOf) ?? tobjectBranches(b, name, file.layouts) ?? base ?? unsplitObjectBranches(b, name, file.layouts) ?? [described];
+      // The parts of one branch (an unsplit object's members) read its baskets: listed once for all.
+      let refs: BasketRef[] | null = null;
       for (const info of parts) {
         infos.push(info);
         // Two branches of one name (it happens): listed both, read the first, as ROOT's FindBranch does.
-        if (!this.state.has(info.name)) this.state.set(info.name, { info, refs: basketRefs(file.path, b, this.numEntries), hasOffsets: b.fEntryOffsetLen > 0, cached: null });
+        if (!this.state.has(info.name)) this.state.set(info.name, { info, refs: refs ??= basketRefs(file.path, b, this.numEntries), hasOffsets: b.fEntryOffsetLen > 0, cached: null });
       }
     }
     // A nested branch can also be asked for by its own name, where that is unambiguous.
@@ -233,10 +235,13 @@ export class TreeReader {
     for (const n of names) states.push(this.branchState(n));
     for (const s of states) if (s.info.kind === 'unsupported') throw new UnsupportedBranchTypeError(s.info.typeName, s.info.name);
     // The baskets to fetch, per branch (each branch once, in the order asked for).
+    // Each branch's place in `order` by a map: order.includes and order.indexOf per branch made a
+    // read of every branch of a wide tree quadratic in its branches (uproot-issue371.root: 37,483).
     const order: BranchState[] = [];
+    const orderOf = new Map<BranchState, number>();
     const wanted: BasketRef[][] = [];
     for (const s of states) {
-      if (order.includes(s)) continue;
+      if (orderOf.has(s)) continue;
       const refs: BasketRef[] = [];
       for (const ref of s.refs) {
         if (ref.entryStop <= start || ref.entryStart >= stop) continue;
@@ -244,6 +249,7 @@ export class TreeReader {
       }
       // In file order: baskets next to each other in the file are then read as one (see LocalSource.read).
       refs.sort((x, y) => x.seek - y.seek);
+      orderOf.set(s, order.length);
       order.push(s);
       wanted.push(refs);
     }
@@ -353,7 +359,7 @@ export class TreeReader {
     const scratch = new Scratch();
     /** The baskets of branch `s` to decode, once its bytes are in. */
     const basketsOf = async (s: BranchState): Promise<PendingBasket[]> => {
-      const k = order.indexOf(s);
+      const k = orderOf.get(s)!;
       // Bytes the reading thread has not got to yet are read here: this thread would only wait.
       if (threadRead && !done[k] && needs[k]! >= 0) threadRead.help(needs[k]!);
       const fresh = await reads[k]!;
@@ -384,6 +390,8 @@ export class TreeReader {
     let lastTotal: number | undefined;
     // Jagged columns of this read whose offsets are equal share one array (shared-offsets.ts).
     const offsets = new ReadOffsets();
+    /** Whether a branch before the next one (states[0..i]) may share its offsets: kept as the loop goes, not searched per branch. */
+    let sharerSeen = false;
     let ended = false;
     try {
       if (threads) {
@@ -394,6 +402,7 @@ export class TreeReader {
         stopping.signal.throwIfAborted();
         const s = states[i]!;
         const baskets = perState[i] ?? await basketsOf(s);
+        if (sharesOffsets(s.info)) sharerSeen = true;
         if (prefaulter && sharesOffsets(s.info)) {
           const sizes = columnSizes(s.info, baskets, start, stop);
           if (sizes.length === 2) lastTotal = sizes[1]![1];
@@ -402,7 +411,7 @@ export class TreeReader {
         // every later branch at once, beside this thread's own faults, slowed both.
         const j = i + 1;
         if (prefaulter && j < states.length) {
-          const kj = order.indexOf(states[j]!);
+          const kj = orderOf.get(states[j]!)!;
           // One of the first branches, read on its own by the reading thread, is waited for: this
           // thread reads those of its bytes the reading thread has not got to (basketsOf), a few
           // ms, so that its columns are faulted in while this branch decodes, not on this thread
@@ -417,7 +426,7 @@ export class TreeReader {
           if (later) {
             perState[j] = later;
             // Offsets an earlier branch may give it take no memory of their own.
-            const shared = sharesOffsets(states[j]!.info) && states.slice(0, j).some((x) => sharesOffsets(x.info));
+            const shared = sharesOffsets(states[j]!.info) && sharerSeen;
             ahead[j] = prefaulter.start(columnSizes(states[j]!.info, later, start, stop, shared));
             if (wait && ahead[j]) prefaultStats.waited++;
           } else if (!inNow) {
