@@ -1,5 +1,5 @@
 import t from 'tap';
-import { endedView, jobView, liveState, MAX_VIEW_ROWS, type LiveJob } from '../src/job-view.js';
+import { endedView, jobView, liveState, MAX_VIEW_ROWS, type LiveJob } from '../../src/job-view.js';
 
 /** The dashboard's view of the batch jobs (job-view.ts); slurm-dashboard.test shows it in chromium against squeue. */
 

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { END_STATE_QUERIES, endStatesWanted, mapBounded } from '../src/end-states.js';
-import { MAX_VIEW_ROWS } from '../src/job-view.js';
+import { END_STATE_QUERIES, endStatesWanted, mapBounded } from '../../src/end-states.js';
+import { MAX_VIEW_ROWS } from '../../src/job-view.js';
 
 /**
  * Which ended jobs a look asks the batch system about, and a few at a time (end-states.ts);

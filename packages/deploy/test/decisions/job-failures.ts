@@ -1,8 +1,8 @@
 import t from 'tap';
-import { countEndedJob, endedWithoutWorkerLine, gaveUpMessage } from '../src/job-failures.js';
-import { parseScontrolEnd } from '../src/slurm.js';
-import { parseQstatEnds, PBS_NO_HISTORY, qstatEndStates } from '../src/pbs.js';
-import { BatchCommandError } from '../src/commands.js';
+import { countEndedJob, endedWithoutWorkerLine, gaveUpMessage } from '../../src/job-failures.js';
+import { parseScontrolEnd } from '../../src/slurm.js';
+import { parseQstatEnds, PBS_NO_HISTORY, qstatEndStates } from '../../src/pbs.js';
+import { BatchCommandError } from '../../src/commands.js';
 
 /** The final state of the one job `qstat -x -f ID` printed, if any. */
 const parseQstatEnd = (out: string) => [...parseQstatEnds(out).values()][0];

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { ABSENT_NOTICE_MS, absenceLine, absenceLook } from '../src/absent-workers.js';
+import { ABSENT_NOTICE_MS, absenceLine, absenceLook } from '../../src/absent-workers.js';
 
 /**
  * A running job whose worker left the scheduler without saying so (a frozen node): said once after

@@ -5,7 +5,7 @@
  * applies each look's plan and the events between looks.
  */
 import t from 'tap';
-import { cancelLine, isRetiring, planLook, type LookPlan, type PlanJob } from '../src/job-plan.js';
+import { cancelLine, isRetiring, planLook, type LookPlan, type PlanJob } from '../../src/job-plan.js';
 
 const job = (id: string, state: PlanJob['state'] = 'running', retiring = false): PlanJob => ({ id, state, retiring });
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { endSentence, noWorkerCanCome, noWorkerMessage, type ClusterOutlook, type FailedStart } from '../src/no-worker-coming.js';
+import { endSentence, noWorkerCanCome, noWorkerMessage, type ClusterOutlook, type FailedStart } from '../../src/no-worker-coming.js';
 
 /**
  * The rule every owner of a cluster ends on (gluon-cluster, gluon-h4l run, gluon-finalstates), as

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { parseScontrolEnd } from '../src/slurm.js';
-import { parseQstatEnds } from '../src/pbs.js';
-import { NO_WALLTIME_KILLS, WALLTIME_KILL_FOLD_MS, walltimeKillNotice, type WalltimeKills } from '../src/walltime-kills.js';
+import { parseScontrolEnd } from '../../src/slurm.js';
+import { parseQstatEnds } from '../../src/pbs.js';
+import { NO_WALLTIME_KILLS, WALLTIME_KILL_FOLD_MS, walltimeKillNotice, type WalltimeKills } from '../../src/walltime-kills.js';
 
 // Jobs killed at their walltime with their worker connected (walltime-kills.ts): said, where
 // before nothing was, while a task longer than the walltime started again on every replacement.

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { explainReason, NO_SLOT_WAITS, pendingNotice, type ListedJob, type PendingEpisode } from '../src/pending-jobs.js';
+import { explainReason, NO_SLOT_WAITS, pendingNotice, type ListedJob, type PendingEpisode } from '../../src/pending-jobs.js';
 
 /** Runs looks `[time, jobs]` through the rule; returns every line said, with the look's time. */
 function looks(seq: [number, Record<string, ListedJob>][], afterMs = 30_000): [number, string][] {

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { parseQstat, parseSqueue, pendingNotice, type ListedJob } from '@gluon/deploy';
-import { requeuedLine, requeuedNow, requeuedState, stillRequeued, type JobBefore } from '../src/requeued-jobs.js';
+import { requeuedLine, requeuedNow, requeuedState, stillRequeued, type JobBefore } from '../../src/requeued-jobs.js';
 
 /**
  * A requeued job (scontrol requeue, a preemption or node failure that requeues) is not-yet-running:

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { listingAnswered, listingFailed, NO_LISTING, staleListing } from '../src/listing-health.js';
-import { jobView, type LiveJob } from '../src/job-view.js';
+import { listingAnswered, listingFailed, NO_LISTING, staleListing } from '../../src/listing-health.js';
+import { jobView, type LiveJob } from '../../src/job-view.js';
 
 /**
  * While the batch system does not answer (slurmctld down: squeue fails), the jobs' states are the

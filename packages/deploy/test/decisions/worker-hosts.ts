@@ -1,6 +1,6 @@
 import t from 'tap';
-import { pickWorkerHost, type OpenSession } from '../src/worker-hosts.js';
-import type { FailedStart } from '../src/no-worker-coming.js';
+import { pickWorkerHost, type OpenSession } from '../../src/worker-hosts.js';
+import type { FailedStart } from '../../src/no-worker-coming.js';
 
 /** Which worker host an ssh cluster's next session goes to, from the hosts, their open sessions and the failed run alone. */
 const failedOn = (host: string, n: number): FailedStart =>
