@@ -2,7 +2,7 @@
  * Published values through the real `gluon-scheduler` process and real clients: a publish beyond
  * `--max-topic-bytes` is refused, its publisher alone is told why (a `publish-refused` warning),
  * and the scheduler's log names the topic and the client. The rules themselves (every bound, the
- * totals, the log's rate) are in hostile-state.test.ts.
+ * totals, the log's rate) are in units/hostile-state.ts.
  */
 import t from 'tap';
 import { Client, type ClusterWarning } from '@gluon/client';

@@ -4,7 +4,7 @@
  * loopback in this process. A task whose module one worker refuses runs on the one that accepts
  * it; a module no worker accepts fails naming the module and each worker's reason; a worker whose
  * allowed path does not exist yet makes the tasks wait, and runs them once the path appears.
- * The rules themselves are tested without sockets in module-refusals.test.ts.
+ * The rules themselves are tested without sockets in units/module-refusals.ts.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -38,7 +38,7 @@ function allInMemory(conn: Connection, keys: string[]): Promise<void> {
 t.test('a client that stops reading is dropped with 4010 (its session grace applies) while another client\'s results go on', async (t) => {
   const proc = await startCli(t, ['--max-send-backlog', '8MiB']);
   // As large as a result sent inline may be (16 KiB as the scheduler measures it: a string's
-  // length and 5); a larger one is not passed on (hostile-state.test).
+  // length and 5); a larger one is not passed on (units/hostile-state).
   await worker(t, proc.address, 'w1', 2, 'x'.repeat(MAX_INLINE_RESULT_BYTES - 5));
   const good = (await connect(proc.address, { role: 'client', name: 'good' })).conn;
   t.teardown(() => good.terminate());
