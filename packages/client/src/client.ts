@@ -1,8 +1,5 @@
 import { nanoid } from 'nanoid';
-import {
-  ConnectionClosedError, withTokenHelp, HandshakeError, type Connection, type Message,
-  type TaskSpec,
-} from '@gluon/protocol';
+import { checkOptionKeys, ConnectionClosedError, HandshakeError, inMicrotask, withTokenHelp, type Connection, type Message, type OptionKeys, type TaskSpec } from '@gluon/protocol';
 import { Delayed, delayedRoots, type Deferred, type DeferredArgs } from './delayed.js';
 import { ClientClosedError } from './errors.js';
 import { Future, KeyState, WorkerLists, type FutureHost } from './future.js';
@@ -31,7 +28,6 @@ import { erredUpstream, heldRoots, keyNews, pendingKey } from './key-news.js';
 import { formatMs, handshake, linkClosed, reconnectCost, reconnectWithin } from './reconnect.js';
 import { assertRemote, type RemoteFunction } from './remote.js';
 import { reachableDashboardUrl } from './dashboard-url.js';
-import { checkOptionKeys, inMicrotask, type OptionKeys } from '@gluon/protocol';
 import { CLIENT_TOKEN_HELP, connectSettings, DEFAULT_RECONNECT_TIMEOUT_MS, type ConnectOptions } from './connect-options.js';
 import { allPlain, isPlain, NO_DEPS, toWire, tokenize, tokenizer } from './serialize.js';
 
