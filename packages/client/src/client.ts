@@ -6,8 +6,7 @@ import { Future, KeyState, WorkerLists, type FutureHost } from './future.js';
 import { CollectedQueue } from './collected-queue.js';
 import { FutureRegistry } from './future-registry.js';
 import { connectWithin } from './connect-retry.js';
-import { futureList, iterableList } from './future-list.js';
-import { describeValue } from './describe.js';
+import { futureList, iterableList, mapLists } from './future-list.js';
 import { checkUsable, GraphBuilder, graphOver, makeSpec } from './graph-builder.js';
 import { LazySubmit } from './lazy-submit.js';
 import { Lineage } from './lineage.js';
@@ -371,14 +370,7 @@ export class Client implements FutureHost {
     assertRemote(fn, 'map()');
     if (iterables.length === 0) throw new TypeError('map() needs at least one iterable of arguments');
     if (fn.options.key !== undefined) throw new TypeError('map(): the key option names one task; use group to prefix the keys of many');
-    const lists = (iterables as Array<Iterable<unknown>>).map((it, i) => {
-      // Counted as the call's arguments (the function is the first), with what came instead: a
-      // string is refused too (its characters would be the elements, one task each).
-      if (it === null || typeof it !== 'object' || !(Symbol.iterator in it)) {
-        throw new TypeError(`map(): argument ${i + 2} (iterable ${i + 1} of the tasks' arguments) is not an iterable object: got ${describeValue(it)}; pass an array of arguments, one element per task`);
-      }
-      return Array.isArray(it) ? it : [...it];
-    });
+    const lists = mapLists(iterables);
     this.assertOpen();
     let n = Infinity;
     for (const l of lists) n = Math.min(n, l.length);

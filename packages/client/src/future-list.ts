@@ -34,3 +34,18 @@ export function iterableList(x: unknown, what: string, takes: string): unknown[]
   const single = x instanceof Future ? `; pass [future]${ONE[what] ?? ''}` : '';
   throw new TypeError(`${what}: takes ${takes}, got ${describeValue(x)}${single}`);
 }
+
+/**
+ * The iterables `map()` was given (one per parameter of the task), as arrays: each must be an
+ * iterable object, else a TypeError names it as the call's argument and says what came instead.
+ */
+export function mapLists(iterables: readonly unknown[]): unknown[][] {
+  return (iterables as Array<Iterable<unknown>>).map((it, i) => {
+    // Counted as the call's arguments (the function is the first), with what came instead: a
+    // string is refused too (its characters would be the elements, one task each).
+    if (it === null || typeof it !== 'object' || !(Symbol.iterator in it)) {
+      throw new TypeError(`map(): argument ${i + 2} (iterable ${i + 1} of the tasks' arguments) is not an iterable object: got ${describeValue(it)}; pass an array of arguments, one element per task`);
+    }
+    return Array.isArray(it) ? it : [...it];
+  });
+}
