@@ -3,7 +3,7 @@
  * `--name` (or a worker and its restart under that name) shared their thread rows in the stream
  * (bars were keyed by name) and were one name in the log. Here: the scheduler's events and log
  * entries carry the ids, and the aggregator's bars are keyed by them (the page's side:
- * worker-labels.ts and dashboard-duplicate-names-browser.test.ts).
+ * worker-labels.ts and ../browser/dashboard-duplicate-names-browser.ts).
  */
 import t from 'tap';
 import type { ClusterEvent, LogEntry } from '../../src/dashboard/source.js';

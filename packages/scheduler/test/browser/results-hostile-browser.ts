@@ -5,8 +5,8 @@
  * Results (the event log, the header). Skips when /usr/bin/chromium is absent.
  */
 import t, { type Test } from 'tap';
-import { chromiumSkip } from './fixtures/browser.js';
-import { memoryDashboard } from './fixtures/memory-dashboard.js';
+import { chromiumSkip } from '../fixtures/browser.js';
+import { memoryDashboard } from '../fixtures/memory-dashboard.js';
 
 const skip = chromiumSkip();
 

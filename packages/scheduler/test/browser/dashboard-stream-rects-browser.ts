@@ -8,9 +8,9 @@
  * Skips without /usr/bin/chromium.
  */
 import t from 'tap';
-import { chromiumSkip, openPage } from './fixtures/browser.js';
-import { MemorySource } from './fixtures/memory-source.js';
-import { startDashboard } from '../src/dashboard/server.js';
+import { chromiumSkip, openPage } from '../fixtures/browser.js';
+import { MemorySource } from '../fixtures/memory-source.js';
+import { startDashboard } from '../../src/dashboard/server.js';
 
 const skip = chromiumSkip();
 

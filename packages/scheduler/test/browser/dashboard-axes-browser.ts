@@ -6,11 +6,11 @@
  * Debian's chromium through playwright-core; skips with a message when it is absent.
  */
 import t from 'tap';
-import { chromiumSkip } from './fixtures/browser.js';
-import { memoryDashboard } from './fixtures/memory-dashboard.js';
-import { chartTexts, labelProblems, recordCanvasText } from './fixtures/dashboard-canvas-text.js';
-import { resizeTo } from './fixtures/dashboard-resize.js';
-import type { WorkerRow } from '../src/dashboard/source.js';
+import { chromiumSkip } from '../fixtures/browser.js';
+import { memoryDashboard } from '../fixtures/memory-dashboard.js';
+import { chartTexts, labelProblems, recordCanvasText } from '../fixtures/dashboard-canvas-text.js';
+import { resizeTo } from '../fixtures/dashboard-resize.js';
+import type { WorkerRow } from '../../src/dashboard/source.js';
 
 const skip = chromiumSkip();
 const WAIT = { timeout: 60_000 };

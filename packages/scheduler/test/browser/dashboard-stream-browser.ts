@@ -7,10 +7,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { LocalCluster } from '@gluon/client';
-import { chromiumSkip, openPage } from './fixtures/browser.js';
-import { CLUSTER, fx, outDir } from './fixtures/dashboard-run.js';
-import { MemorySource } from './fixtures/memory-source.js';
-import { startDashboard } from '../src/dashboard/server.js';
+import { chromiumSkip, openPage } from '../fixtures/browser.js';
+import { CLUSTER, fx, outDir } from '../fixtures/dashboard-run.js';
+import { MemorySource } from '../fixtures/memory-source.js';
+import { startDashboard } from '../../src/dashboard/server.js';
 
 const skip = chromiumSkip();
 

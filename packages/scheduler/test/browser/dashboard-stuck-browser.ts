@@ -6,11 +6,11 @@
  * without /usr/bin/chromium.
  */
 import t from 'tap';
-import { inProcessCluster } from './fixtures/in-process.js';
+import { inProcessCluster } from '../fixtures/in-process.js';
 import { startWorker } from '@gluon/worker';
-import { chromiumSkip, openPage } from './fixtures/browser.js';
-import { fixturesDir, fx, repo } from './fixtures/dashboard-run.js';
-import { until } from '../../../test/helpers/until.js';
+import { chromiumSkip, openPage } from '../fixtures/browser.js';
+import { fixturesDir, fx, repo } from '../fixtures/dashboard-run.js';
+import { until } from '../../../../test/helpers/until.js';
 
 const skip = chromiumSkip();
 

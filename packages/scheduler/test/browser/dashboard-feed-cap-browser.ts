@@ -6,9 +6,9 @@
  */
 import net from 'node:net';
 import t from 'tap';
-import { chromiumSkip, launch } from './fixtures/browser.js';
-import { MemorySource } from './fixtures/memory-source.js';
-import { startDashboard } from '../src/dashboard/server.js';
+import { chromiumSkip, launch } from '../fixtures/browser.js';
+import { MemorySource } from '../fixtures/memory-source.js';
+import { startDashboard } from '../../src/dashboard/server.js';
 
 t.test('a page finding every feed taken says so, waits on its WebSocket, and joins once one closes', { skip: chromiumSkip() }, async (t) => {
   const d = await startDashboard(new MemorySource({ workers: [] }), { host: '127.0.0.1', port: 0, log: () => {}, maxFeeds: 1, feed: { intervalMs: 100 } });

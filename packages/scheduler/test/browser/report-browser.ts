@@ -12,10 +12,10 @@ import { pathToFileURL } from 'node:url';
 import t from 'tap';
 import { LocalCluster, TaskError } from '@gluon/client';
 import { jsonForScript, REPORT_SHELL_PATH, REPORT_SLOT } from '@gluon/protocol';
-import { startDashboard } from '../src/dashboard/server.js';
-import { MemorySource } from './fixtures/memory-source.js';
-import { chromiumSkip, launch } from './fixtures/browser.js';
-import { CLUSTER, fx, outDir } from './fixtures/dashboard-run.js';
+import { startDashboard } from '../../src/dashboard/server.js';
+import { MemorySource } from '../fixtures/memory-source.js';
+import { chromiumSkip, launch } from '../fixtures/browser.js';
+import { CLUSTER, fx, outDir } from '../fixtures/dashboard-run.js';
 
 const N = 300;
 const skip = chromiumSkip();

@@ -8,9 +8,9 @@
 import { writeFileSync } from 'node:fs';
 import t from 'tap';
 import { startWorker } from '@gluon/worker';
-import { inProcessCluster } from './fixtures/in-process.js';
-import { chromiumSkip, openPage } from './fixtures/browser.js';
-import { fixturesDir, fx, gates, repo } from './fixtures/dashboard-run.js';
+import { inProcessCluster } from '../fixtures/in-process.js';
+import { chromiumSkip, openPage } from '../fixtures/browser.js';
+import { fixturesDir, fx, gates, repo } from '../fixtures/dashboard-run.js';
 
 const skip = chromiumSkip();
 

@@ -8,10 +8,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { LocalCluster, TaskError } from '@gluon/client';
-import { chromiumSkip, openPage } from './fixtures/browser.js';
-import { CLUSTER, fx, gates, outDir } from './fixtures/dashboard-run.js';
-import { memoryDashboard } from './fixtures/memory-dashboard.js';
-import type { WorkerRow } from '../src/dashboard/source.js';
+import { chromiumSkip, openPage } from '../fixtures/browser.js';
+import { CLUSTER, fx, gates, outDir } from '../fixtures/dashboard-run.js';
+import { memoryDashboard } from '../fixtures/memory-dashboard.js';
+import type { WorkerRow } from '../../src/dashboard/source.js';
 
 const MiB = 1 << 20;
 const skip = chromiumSkip();

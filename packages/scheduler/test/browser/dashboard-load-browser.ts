@@ -7,8 +7,8 @@ import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { LocalCluster } from '@gluon/client';
-import { chromiumSkip, openPage } from './fixtures/browser.js';
-import { CLUSTER, fx, gates, outDir } from './fixtures/dashboard-run.js';
+import { chromiumSkip, openPage } from '../fixtures/browser.js';
+import { CLUSTER, fx, gates, outDir } from '../fixtures/dashboard-run.js';
 
 const MiB = 1 << 20;
 const skip = chromiumSkip();

@@ -8,9 +8,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { LocalCluster } from '@gluon/client';
-import { chromiumSkip, openPage } from './fixtures/browser.js';
-import { CLUSTER, fx, gates, outDir } from './fixtures/dashboard-run.js';
-import { decodePng } from './fixtures/png.js';
+import { chromiumSkip, openPage } from '../fixtures/browser.js';
+import { CLUSTER, fx, gates, outDir } from '../fixtures/dashboard-run.js';
+import { decodePng } from '../fixtures/png.js';
 
 const skip = chromiumSkip();
 

@@ -5,12 +5,12 @@
  * `dup`, and Debian's chromium. Skips without /usr/bin/chromium.
  */
 import t from 'tap';
-import { inProcessCluster } from './fixtures/in-process.js';
+import { inProcessCluster } from '../fixtures/in-process.js';
 import { startWorker } from '@gluon/worker';
-import { chromiumSkip, openPage } from './fixtures/browser.js';
-import { fixturesDir, fx, repo } from './fixtures/dashboard-run.js';
-import { until } from '../../../test/helpers/until.js';
-import type { ClusterEvent } from '../src/dashboard/source.js';
+import { chromiumSkip, openPage } from '../fixtures/browser.js';
+import { fixturesDir, fx, repo } from '../fixtures/dashboard-run.js';
+import { until } from '../../../../test/helpers/until.js';
+import type { ClusterEvent } from '../../src/dashboard/source.js';
 import type { Page } from 'playwright-core';
 
 const skip = chromiumSkip();

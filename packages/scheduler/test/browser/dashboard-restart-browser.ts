@@ -8,10 +8,10 @@
  * hold is not shown as if it did. Skips without /usr/bin/chromium.
  */
 import t from 'tap';
-import { chromiumSkip, openPage } from './fixtures/browser.js';
-import { MemorySource } from './fixtures/memory-source.js';
-import { startDashboard } from '../src/dashboard/server.js';
-import type { WorkerRow } from '../src/dashboard/source.js';
+import { chromiumSkip, openPage } from '../fixtures/browser.js';
+import { MemorySource } from '../fixtures/memory-source.js';
+import { startDashboard } from '../../src/dashboard/server.js';
+import type { WorkerRow } from '../../src/dashboard/source.js';
 
 const skip = chromiumSkip();
 

@@ -4,10 +4,10 @@
  * Skips without /usr/bin/chromium.
  */
 import t from 'tap';
-import { chromiumSkip, openPage } from './fixtures/browser.js';
-import { MemorySource } from './fixtures/memory-source.js';
-import { startDashboard } from '../src/dashboard/server.js';
-import type { WorkerRow } from '../src/dashboard/source.js';
+import { chromiumSkip, openPage } from '../fixtures/browser.js';
+import { MemorySource } from '../fixtures/memory-source.js';
+import { startDashboard } from '../../src/dashboard/server.js';
+import type { WorkerRow } from '../../src/dashboard/source.js';
 
 const skip = chromiumSkip();
 
