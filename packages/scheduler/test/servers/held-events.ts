@@ -14,12 +14,12 @@ import { Client, remoteFrom } from '@gluon/client';
 import { connect, decodeFrame, type Connection, type Message } from '@gluon/protocol';
 import { startScheduler, type ClusterEvent } from '@gluon/scheduler';
 import { startWorker } from '@gluon/worker';
-import { HeldEvents } from '../src/held-events.js';
-import { until } from '../../../test/helpers/until.js';
+import { HeldEvents } from '../../src/held-events.js';
+import { until } from '../../../../test/helpers/until.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../../..');
-const fx = remoteFrom<typeof import('./fixtures/dashboard-tasks.mjs')>(pathToFileURL(join(here, 'fixtures/dashboard-tasks.mjs')));
+const repo = resolve(here, '../../../..');
+const fx = remoteFrom<typeof import('../fixtures/dashboard-tasks.mjs')>(pathToFileURL(join(here, '../fixtures/dashboard-tasks.mjs')));
 
 t.test('held events pass on in order, after those held before them, once released', async (t) => {
   const errors: unknown[] = [];
@@ -54,7 +54,7 @@ t.test('held events pass on in order, after those held before them, once release
 t.test('a task\'s task-done reaches a subscriber after its key-in-memory was written to the client', async (t) => {
   const quiet = (): void => {};
   const s = await startScheduler({ host: '127.0.0.1', port: 0, dashboardPort: 0, log: quiet });
-  const worker = await startWorker({ scheduler: s.address, nthreads: 1, name: 'held-w', cwd: repo, allowModules: [join(here, 'fixtures')], log: quiet });
+  const worker = await startWorker({ scheduler: s.address, nthreads: 1, name: 'held-w', cwd: repo, allowModules: [join(here, '../fixtures')], log: quiet });
   const client = await Client.connect(s.address, { name: 'held-events-test' });
   t.teardown(async () => {
     await client.close();

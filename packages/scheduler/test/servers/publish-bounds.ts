@@ -6,8 +6,8 @@
  */
 import t from 'tap';
 import { Client, type ClusterWarning } from '@gluon/client';
-import { startCli, TOKEN } from './scheduler-proc.js';
-import { until } from '../../../test/helpers/until.js';
+import { startCli, TOKEN } from '../scheduler-proc.js';
+import { until } from '../../../../test/helpers/until.js';
 
 type Heard = ClusterWarning & { active: boolean };
 

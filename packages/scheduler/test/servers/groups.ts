@@ -1,7 +1,7 @@
 import t from 'tap';
 import { SchedulerState } from '@gluon/scheduler';
 import { Client, remoteFrom } from '@gluon/client';
-import { until } from '../../../test/helpers/until.js';
+import { until } from '../../../../test/helpers/until.js';
 
 /**
  * A task's group travels with it (TaskSpec.group, else fn.export) and is never parsed from its

@@ -7,7 +7,7 @@
 import t, { type Test } from 'tap';
 import { CloseCode, connect, encodeFrame, type Connection, type Message } from '@gluon/protocol';
 import { startScheduler } from '@gluon/scheduler';
-import { until } from '../../../test/helpers/until.js';
+import { until } from '../../../../test/helpers/until.js';
 
 type Scheduler = Awaited<ReturnType<typeof startScheduler>>;
 

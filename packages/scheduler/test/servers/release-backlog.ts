@@ -8,8 +8,8 @@
 import t, { type Test } from 'tap';
 import { connect, type Message } from '@gluon/protocol';
 import { startScheduler } from '@gluon/scheduler';
-import { ReleaseBacklog } from '../src/release-backlog.js';
-import { until } from '../../../test/helpers/until.js';
+import { ReleaseBacklog } from '../../src/release-backlog.js';
+import { until } from '../../../../test/helpers/until.js';
 
 t.test('the backlog hands out slices in order, clients taking turns', (t) => {
   const b = new ReleaseBacklog(3);

@@ -10,10 +10,10 @@ import t from 'tap';
 import { hostname } from 'node:os';
 import { connect, type Message } from '@gluon/protocol';
 import { startWorker } from '@gluon/worker';
-import { until } from '../../../test/helpers/until.js';
-import { startWorker as startWorkerCli } from '../../worker/test/procs.js';
-import { leftReason, WorkerChurn, workerWho } from '../src/worker-churn.js';
-import { startCli, TOKEN } from './scheduler-proc.js';
+import { until } from '../../../../test/helpers/until.js';
+import { startWorker as startWorkerCli } from '../../../worker/test/procs.js';
+import { leftReason, WorkerChurn, workerWho } from '../../src/worker-churn.js';
+import { startCli, TOKEN } from '../scheduler-proc.js';
 
 t.test('a real scheduler says each worker joining (host, threads) and leaving, with the totals', async (t) => {
   const s = await startCli(t, []);

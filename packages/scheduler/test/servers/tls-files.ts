@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCa, makeCert } from '@gluon/protocol';
-import { Scheduler } from '../src/server.js';
+import { Scheduler } from '../../src/server.js';
 import { startWorker } from '@gluon/worker';
-import { until } from '../../../test/helpers/until.js';
+import { until } from '../../../../test/helpers/until.js';
 
 t.test('Scheduler.start and startWorker take their TLS files as paths, as Client.connect does', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'gluon-tls-files-'));

@@ -16,10 +16,10 @@
 import http from 'node:http';
 import net from 'node:net';
 import t, { type Test } from 'tap';
-import { startDashboard } from '../src/dashboard/server.js';
-import { DEFAULT_MAX_FEEDS, DEFAULT_MAX_FEEDS_PER_ADDRESS, feedCapReached } from '../src/dashboard/feed.js';
-import { MemorySource } from './fixtures/memory-source.js';
-import { until } from '../../../test/helpers/until.js';
+import { startDashboard } from '../../src/dashboard/server.js';
+import { DEFAULT_MAX_FEEDS, DEFAULT_MAX_FEEDS_PER_ADDRESS, feedCapReached } from '../../src/dashboard/feed.js';
+import { MemorySource } from '../fixtures/memory-source.js';
+import { until } from '../../../../test/helpers/until.js';
 
 const UPGRADE = 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n';
 

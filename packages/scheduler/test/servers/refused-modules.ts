@@ -13,10 +13,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
 import { remote, TaskError, type ClusterWarning } from '@gluon/client';
 import { startWorker } from '@gluon/worker';
-import { inProcessCluster } from './fixtures/in-process.js';
-import { until } from '../../../test/helpers/until.js';
+import { inProcessCluster } from '../fixtures/in-process.js';
+import { until } from '../../../../test/helpers/until.js';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const quiet = () => {};
 
 /** A directory of task code: `<dir>/tasks.mjs` exporting `tag(x)` = `<name>:<x>`. */

@@ -12,12 +12,12 @@ import WebSocket from 'ws';
 import { Client, remoteFrom } from '@gluon/client';
 import { startScheduler, type ClusterEvent } from '@gluon/scheduler';
 import { startWorker, type GluonWorker } from '@gluon/worker';
-import { until } from '../../../test/helpers/until.js';
+import { until } from '../../../../test/helpers/until.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../../..');
-type Fixture = typeof import('./fixtures/dashboard-tasks.mjs');
-const fx = remoteFrom<Fixture>(pathToFileURL(join(here, 'fixtures/dashboard-tasks.mjs')));
+const repo = resolve(here, '../../../..');
+type Fixture = typeof import('../fixtures/dashboard-tasks.mjs');
+const fx = remoteFrom<Fixture>(pathToFileURL(join(here, '../fixtures/dashboard-tasks.mjs')));
 const quiet = () => {};
 
 t.test('a fetch between workers shows up as a transfer event and a dashboard transfer bar', async (t) => {
@@ -47,7 +47,7 @@ t.test('a fetch between workers shows up as a transfer event and a dashboard tra
     feed!.once('error', rej);
   });
 
-  for (const name of ['wa', 'wb']) workers.push(await startWorker({ scheduler: s.address, nthreads: 1, name, cwd: repo, allowModules: [join(here, 'fixtures')], log: quiet }));
+  for (const name of ['wa', 'wb']) workers.push(await startWorker({ scheduler: s.address, nthreads: 1, name, cwd: repo, allowModules: [join(here, '../fixtures')], log: quiet }));
   await until(() => s.state.workers.size === 2, 'both workers register');
   const addresses = new Map(workers.map((w) => [w.address, w.name]));
 

@@ -7,8 +7,8 @@
 import t from 'tap';
 import { connect } from '@gluon/protocol';
 import { startScheduler } from '@gluon/scheduler';
-import { until } from '../../../test/helpers/until.js';
-import { ChurnWindow } from '../src/churn-window.js';
+import { until } from '../../../../test/helpers/until.js';
+import { ChurnWindow } from '../../src/churn-window.js';
 
 t.test('8 clients cut at once: 5 lines, and the other 3 in a summary said as the scheduler stops', async (t) => {
   const lines: string[] = [];

@@ -7,12 +7,12 @@
 import t from 'tap';
 import { CloseCode, connect, HandshakeError, type Connection } from '@gluon/protocol';
 import { startWorker } from '@gluon/worker';
-import { judgeWorkerHello } from '../src/worker-clash.js';
-import { SchedulerState } from '../src/state.js';
-import { inProcessCluster } from './fixtures/in-process.js';
-import { fixturesDir, fx, gates, repo } from './fixtures/dashboard-run.js';
-import { LoopbackRelay } from '../../protocol/test/loopback-relay.js';
-import { until } from '../../../test/helpers/until.js';
+import { judgeWorkerHello } from '../../src/worker-clash.js';
+import { SchedulerState } from '../../src/state.js';
+import { inProcessCluster } from '../fixtures/in-process.js';
+import { fixturesDir, fx, gates, repo } from '../fixtures/dashboard-run.js';
+import { LoopbackRelay } from '../../../protocol/test/loopback-relay.js';
+import { until } from '../../../../test/helpers/until.js';
 import { writeFileSync } from 'node:fs';
 
 const registered = (id: string, address: string, session: string | undefined, lastSeen = 0) => ({ id, name: `n-${id}`, address, session, lastSeen });

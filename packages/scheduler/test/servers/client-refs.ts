@@ -4,8 +4,8 @@
  * any mix of holds, drops, connects and disconnects.
  */
 import t from 'tap';
-import { ClientRecord, RefLedger, TaskRecord } from '../src/records.js';
-import { ops, Sim, task } from './sim.js';
+import { ClientRecord, RefLedger, TaskRecord } from '../../src/records.js';
+import { ops, Sim, task } from '../sim.js';
 
 t.test('clients connecting while one holds 5,000 results walk none of them', async (t) => {
   const sim = new Sim();

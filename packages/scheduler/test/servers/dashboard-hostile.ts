@@ -6,10 +6,10 @@
 import http from 'node:http';
 import net from 'node:net';
 import t from 'tap';
-import { startDashboard } from '../src/dashboard/server.js';
-import { MemorySource } from './fixtures/memory-source.js';
-import { answeredAndDropped } from '../../../test/helpers/half-open.js';
-import { until } from '../../../test/helpers/until.js';
+import { startDashboard } from '../../src/dashboard/server.js';
+import { MemorySource } from '../fixtures/memory-source.js';
+import { answeredAndDropped } from '../../../../test/helpers/half-open.js';
+import { until } from '../../../../test/helpers/until.js';
 
 /** A WebSocket upgrade of `url` with these headers; resolves with the status it was answered. */
 function upgrade(url: string, headers: Record<string, string>): Promise<number> {
