@@ -2,7 +2,7 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { PBSCluster, SlurmCluster } from '@gluon/deploy';
-import { repo } from './helpers.js';
+import { repo } from '../helpers.js';
 
 /**
  * A job script bash cannot parse is refused when the cluster starts, naming the option its bad

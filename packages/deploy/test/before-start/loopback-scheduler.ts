@@ -1,8 +1,8 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { repo } from './helpers.js';
-import { loopbackSchedulerWarning } from '../src/loopback-scheduler.js';
+import { repo } from '../helpers.js';
+import { loopbackSchedulerWarning } from '../../src/loopback-scheduler.js';
 
 /** gluon-cluster with a loopback --host: started silently at ws://127.0.0.1:PORT, which jobs on other nodes cannot reach. */
 const bin = join(repo, 'packages/deploy/bin/gluon-cluster.js');

@@ -2,8 +2,8 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { submitRefusal } from '../src/submit-refusals.js';
-import { optionKey } from '../src/job-cluster.js';
+import { submitRefusal } from '../../src/submit-refusals.js';
+import { optionKey } from '../../src/job-cluster.js';
 import { adaptTarget, bySubmittedIds, deathTimeoutArgs, defaultLifetime, lifetimeArgs, parseQstat, parseQstatFull, parseSqueue, PBSCluster, SlurmCluster, SSHCluster } from '@gluon/deploy';
 
 /** What each launcher submits, from its options; parsing of the batch systems' listings; the adapt rule. */

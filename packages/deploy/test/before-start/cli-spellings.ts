@@ -1,7 +1,7 @@
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { repo } from './helpers.js';
+import { repo } from '../helpers.js';
 
 /**
  * gluon-cluster given sbatch's or dask-jobqueue's flags, as a batch user types them: each is
