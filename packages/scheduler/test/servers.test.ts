@@ -10,6 +10,7 @@
 import './servers/client-refs.js';
 import './servers/dashboard-feed-cap.js';
 import './servers/dashboard-hostile.js';
+import './servers/dashboard-server.js';
 import './servers/groups.js';
 import './servers/held-events.js';
 import './servers/hostile-frames.js';

@@ -1,7 +1,7 @@
 /**
  * The dashboard against requests from someone without its token: what they may change for the
  * browsers that have it, and what refusing them may cost it. (Its Host, Origin, login and path
- * checks: dashboard-server.test.ts.)
+ * checks: dashboard-server.ts.)
  */
 import http from 'node:http';
 import net from 'node:net';

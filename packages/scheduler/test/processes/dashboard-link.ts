@@ -9,9 +9,9 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { connect, PROTOCOL_VERSION } from '@gluon/protocol';
-import { expandDashboardLink } from '../src/dashboard/link.js';
-import { startScheduler } from '../src/server.js';
-import { CLI } from './scheduler-proc.js';
+import { expandDashboardLink } from '../../src/dashboard/link.js';
+import { startScheduler } from '../../src/server.js';
+import { CLI } from '../scheduler-proc.js';
 
 const fields = { host: '127.0.0.1', port: 8787, prefix: '/gluon' };
 

@@ -6,8 +6,8 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { CloseCode, connect, encodeFrame, PROTOCOL_VERSION } from '@gluon/protocol';
-import { CLI, hello, rawClose, roundTrip, startCli, TOKEN } from './scheduler-proc.js';
-import { until } from '../../../test/helpers/until.js';
+import { CLI, hello, rawClose, roundTrip, startCli, TOKEN } from '../scheduler-proc.js';
+import { until } from '../../../../test/helpers/until.js';
 
 t.test('bad input of every kind is refused with its close code; the scheduler keeps serving', async (t) => {
   const s = await startCli(t, ['--max-frame-bytes', '64KiB'], { GLUON_TOKEN: TOKEN });

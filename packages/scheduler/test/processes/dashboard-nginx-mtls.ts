@@ -13,11 +13,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { makeCa, makeCert } from '@gluon/protocol';
-import { startDashboard } from '../src/dashboard/server.js';
-import { MemorySource } from './fixtures/memory-source.js';
-import { nginxSkip, startNginx } from './fixtures/nginx.js';
+import { startDashboard } from '../../src/dashboard/server.js';
+import { MemorySource } from '../fixtures/memory-source.js';
+import { nginxSkip, startNginx } from '../fixtures/nginx.js';
 
-const doc = readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), '../../../docs/across-hosts.md'), 'utf8');
+const doc = readFileSync(resolve(dirname(fileURLToPath(import.meta.url)), '../../../../docs/across-hosts.md'), 'utf8');
 
 /** The doc's nginx lines for a dashboard with --require-client-cert (its block naming proxy_ssl_verify). */
 function docLines(): string[] {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
  * npm's, which ends by the same signal (130, 143 in a shell), not the scheduler's 0. The README
  * said exit 0 with no word of npm's.
  */
-const repo = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+const repo = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 /** A bound on a process that hangs, not a budget. */
 const BOUND_MS = 300_000;
 

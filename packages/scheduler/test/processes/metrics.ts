@@ -13,15 +13,15 @@ import { Client, remoteFrom } from '@gluon/client';
 import { startScheduler, type ClusterEvent } from '@gluon/scheduler';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const WORKER_BIN = fileURLToPath(new URL('../../worker/bin/gluon-worker.js', import.meta.url));
+const WORKER_BIN = fileURLToPath(new URL('../../../worker/bin/gluon-worker.js', import.meta.url));
 const TOKEN = 'metrics-test-token';
 
 interface Sample { value: string; labels?: Record<string, string> }
 interface Family { name: string; help: string; type: string; metrics: Sample[] }
 const parse = createRequire(import.meta.url)('parse-prometheus-text-format') as (text: string) => Family[];
 
-type Fixture = typeof import('./fixtures/dashboard-tasks.mjs');
-const fx = remoteFrom<Fixture>(pathToFileURL(join(here, 'fixtures/dashboard-tasks.mjs')));
+type Fixture = typeof import('../fixtures/dashboard-tasks.mjs');
+const fx = remoteFrom<Fixture>(pathToFileURL(join(here, '../fixtures/dashboard-tasks.mjs')));
 
 /** The parsed families by name, and one sample's value (by labels) as a number. */
 function reader(families: Family[]) {
@@ -76,7 +76,7 @@ t.test('/metrics: Prometheus text whose numbers are the run\'s, behind the token
   };
 
   const workers = [1, 2].map((i) => {
-    const child = spawn(process.execPath, [WORKER_BIN, s.address, '--nthreads', '2', '--name', `mw-${i}`, '--allow-module', join(here, 'fixtures')], {
+    const child = spawn(process.execPath, [WORKER_BIN, s.address, '--nthreads', '2', '--name', `mw-${i}`, '--allow-module', join(here, '../fixtures')], {
       env: { ...process.env, GLUON_TOKEN: TOKEN }, stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';

@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import t, { type Test } from 'tap';
-import { freePort, NGINX_PORT_TRIES, nginxSkip, startNginx } from './fixtures/nginx.js';
+import { freePort, NGINX_PORT_TRIES, nginxSkip, startNginx } from '../fixtures/nginx.js';
 
 const skip = nginxSkip();
 

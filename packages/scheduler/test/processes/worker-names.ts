@@ -8,9 +8,9 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { startScheduler } from '@gluon/scheduler';
-import { until } from '../../../test/helpers/until.js';
+import { until } from '../../../../test/helpers/until.js';
 
-const WORKER_BIN = fileURLToPath(new URL('../../worker/bin/gluon-worker.js', import.meta.url));
+const WORKER_BIN = fileURLToPath(new URL('../../../worker/bin/gluon-worker.js', import.meta.url));
 
 t.test('a second live worker with a name already in use is named in the scheduler log', async (t) => {
   const lines: string[] = [];

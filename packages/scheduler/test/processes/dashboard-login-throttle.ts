@@ -1,17 +1,17 @@
 /**
  * The dashboard's login throttle when one address stands for many browsers (a proxy it was not
  * told of, a NAT), trusted proxies given as ranges, and the per-credential slowdown. The
- * per-address rules themselves: dashboard-server.test.ts and dashboard-proxy.test.ts.
+ * per-address rules themselves: ../servers/dashboard-server.ts and ../dashboard-proxy.test.ts.
  */
 import http from 'node:http';
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
-import { startDashboard } from '../src/dashboard/server.js';
-import { trustedProxies } from '../src/dashboard/client-address.js';
-import { LoginSlowdown } from '../src/dashboard/throttle.js';
-import { MemorySource } from './fixtures/memory-source.js';
-import { startPlainProxy } from './fixtures/plain-proxy.js';
-import { CLI } from './scheduler-proc.js';
+import { startDashboard } from '../../src/dashboard/server.js';
+import { trustedProxies } from '../../src/dashboard/client-address.js';
+import { LoginSlowdown } from '../../src/dashboard/throttle.js';
+import { MemorySource } from '../fixtures/memory-source.js';
+import { startPlainProxy } from '../fixtures/plain-proxy.js';
+import { CLI } from '../scheduler-proc.js';
 
 const LONG = 3_600_000; // push timer that never fires on its own
 
