@@ -3,7 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repo } from './helpers.js';
+import { repo } from '../helpers.js';
 
 /**
  * `scripts/setup-slurm.sh stop` is machine-wide: it must not stop the Slurm that another checkout's

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { startSshHosts } from './ssh-hosts.js';
+import { startSshHosts } from '../ssh-hosts.js';
 
 /**
  * The SSH lab's `unreachable` addresses (ssh-hosts.ts) are refused, naming the address, before any
