@@ -4,9 +4,11 @@
  * cost ~1 CPU-s to start under tap. Each case starts and stops its own processes.
  * One module's cases alone: `npx tap packages/scheduler/test/processes.test.ts --grep <name>`.
  */
+import './processes/chunked-claims.js';
 import './processes/dashboard-link.js';
 import './processes/dashboard-login-throttle.js';
 import './processes/dashboard-nginx-mtls.js';
+import './processes/memory-stall.js';
 import './processes/metrics.js';
 import './processes/nginx-fixture.js';
 import './processes/npx.js';

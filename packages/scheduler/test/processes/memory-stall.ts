@@ -10,15 +10,15 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
 import { Client, remoteFrom, type ClusterWarning } from '@gluon/client';
-import { inProcessCluster } from './fixtures/in-process.js';
+import { inProcessCluster } from '../fixtures/in-process.js';
 import { startWorker } from '@gluon/worker';
-import { MemoryStallWatch, StallWatches, stuckForMemory, type WorkerMemory } from '../src/memory-stall.js';
-import { until } from '../../../test/helpers/until.js';
-import { startCli } from './scheduler-proc.js';
+import { MemoryStallWatch, StallWatches, stuckForMemory, type WorkerMemory } from '../../src/memory-stall.js';
+import { until } from '../../../../test/helpers/until.js';
+import { startCli } from '../scheduler-proc.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../../..');
-const fx = remoteFrom<typeof import('./fixtures/dashboard-tasks.mjs')>(pathToFileURL(join(here, 'fixtures/dashboard-tasks.mjs')));
+const repo = resolve(here, '../../../..');
+const fx = remoteFrom<typeof import('../fixtures/dashboard-tasks.mjs')>(pathToFileURL(join(here, '../fixtures/dashboard-tasks.mjs')));
 const MiB = 2 ** 20;
 const w = (name: string, paused: boolean): WorkerMemory => ({ name, address: `ws://h:${name.length}`, rss: 600 * MiB, memoryLimit: 512 * MiB, paused });
 
@@ -69,7 +69,7 @@ t.test('real workers paused for memory: the scheduler log, the dashboard and the
   const { s, workers, connect } = await inProcessCluster(t, { host: '127.0.0.1', port: 0, dashboard: false, memoryStallMs: 300, log: (l) => lines.push(l) });
   // Two workers with a 1 MiB limit: any process is over it, so both pause at their first sample.
   for (const name of ['tiny-a', 'tiny-b']) {
-    workers.push(await startWorker({ scheduler: s.address, nthreads: 1, name, memoryLimit: MiB, cwd: repo, allowModules: [join(here, 'fixtures')], log: () => {} }));
+    workers.push(await startWorker({ scheduler: s.address, nthreads: 1, name, memoryLimit: MiB, cwd: repo, allowModules: [join(here, '../fixtures')], log: () => {} }));
   }
   await until(() => { const ws = s.snapshot().workers; return ws.length === 2 && ws.every((x) => x.paused); }, 'both workers report they are paused');
   const client = await connect('stall-test');
@@ -92,7 +92,7 @@ t.test('real workers paused for memory: the scheduler log, the dashboard and the
   await until(() => late.warnings.length === 1, 'a client connecting during the episode is told');
 
   // A worker with room ends it: the tasks run, and everyone hears the end once.
-  workers.push(await startWorker({ scheduler: s.address, nthreads: 1, name: 'roomy', cwd: repo, allowModules: [join(here, 'fixtures')], log: () => {} }));
+  workers.push(await startWorker({ scheduler: s.address, nthreads: 1, name: 'roomy', cwd: repo, allowModules: [join(here, '../fixtures')], log: () => {} }));
   t.same(await client.gather(futures), [1, 2, 3], 'the tasks ran on the worker with room');
   await until(() => heard.length >= 2, 'the client hears the end');
   t.equal(heard[1]!.active, false);
@@ -105,8 +105,8 @@ t.test('real workers paused for memory: the scheduler log, the dashboard and the
 
 t.test('gluon-scheduler --memory-stall: the CLI and a gluon-worker process under --memory-limit', async (t) => {
   const proc = await startCli(t, ['--memory-stall', '300ms']);
-  const bin = fileURLToPath(new URL('../../worker/bin/gluon-worker.js', import.meta.url));
-  const worker = spawn(process.execPath, [bin, proc.address, '--nthreads', '1', '--name', 'small', '--memory-limit', '1MiB', '--allow-module', join(here, 'fixtures')], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
+  const bin = fileURLToPath(new URL('../../../worker/bin/gluon-worker.js', import.meta.url));
+  const worker = spawn(process.execPath, [bin, proc.address, '--nthreads', '1', '--name', 'small', '--memory-limit', '1MiB', '--allow-module', join(here, '../fixtures')], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
   let werr = '';
   worker.stderr!.on('data', (d) => (werr += String(d)));
   t.teardown(() => { worker.kill('SIGKILL'); });
@@ -123,7 +123,7 @@ t.test('gluon-scheduler --memory-stall: the CLI and a gluon-worker process under
 t.test('no worker left while tasks wait (the last one killed mid-run): said once after holdMs and its end once; not before any worker joined', async (t) => {
   // Found by the across-hosts trial: with both workers killed, gluon-h4l's progress stopped at
   // 1/3435 chunks and nothing was said, in the client or the scheduler's log.
-  const { Sim, task } = await import('./sim.js');
+  const { Sim, task } = await import('../sim.js');
   const sim = new Sim({ memoryStallMs: 10_000 });
   sim.addClient('c');
   sim.submit('c', [task('a-1'), task('b-1')]);

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { CloseCode, connect, encodeFrame, type Connection, type Message } from '@gluon/protocol';
 import { startScheduler } from '@gluon/scheduler';
-import { startCli } from './scheduler-proc.js';
+import { startCli } from '../scheduler-proc.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
