@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, readFileSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openRootFile } from '@gluon/rootio';
-import { generateDataset, generateSampleColumns, planSamples, MINI_SCHEMA, GENERATED_SAMPLES, type JaggedColumn } from '../src/generate/index.js';
+import { generateDataset, generateSampleColumns, planSamples, MINI_SCHEMA, GENERATED_SAMPLES, type JaggedColumn } from '../../src/generate/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'h4l-gen-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));

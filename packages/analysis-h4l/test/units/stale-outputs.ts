@@ -7,7 +7,7 @@ import t from 'tap';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { earlierOutputs, removeStaleOutputs, staleOutputsLine } from '../src/stale-outputs.js';
+import { earlierOutputs, removeStaleOutputs, staleOutputsLine } from '../../src/stale-outputs.js';
 
 t.test('paths inside the directory only; what this run writes again stays', async (t) => {
   const root = mkdtempSync(path.join(tmpdir(), 'h4l-stale-'));

@@ -3,7 +3,7 @@ import {
   runNotebook, emptyNotebookOutput, runFramework, emptyFrameworkOutput, isGoodLepton, pairZ,
   eventWeights, xsecWeight, sampleByName, invariantMass,
 } from '@gluon/analysis-h4l';
-import { columns, lep, type Lep } from './events.js';
+import { columns, lep, type Lep } from '../events.js';
 
 const ones = (n: number) => new Float64Array(n).fill(1);
 /** Independent pair mass (GeV) of two test leptons. */

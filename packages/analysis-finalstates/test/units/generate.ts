@@ -7,7 +7,7 @@ import t from 'tap';
 import { openRootFile } from '@gluon/rootio';
 import { generateSampleColumns, MINI_SCHEMA } from '@gluon/analysis-h4l/generate';
 import { FinalStateCounter, physicsOptions, mergeConfig } from '@gluon/analysis-finalstates';
-import { OPENDATA, HAVE_OPENDATA, NO_OPENDATA } from './data-path.js';
+import { OPENDATA, HAVE_OPENDATA, NO_OPENDATA } from '../data-path.js';
 
 type J = { offsets: Int32Array; values: ArrayLike<number> };
 const N = 40_000;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { mergeResults, selectColumns, sampleByName, groupHistograms, publishedM4l, splitRanges, EntryCache,
   frameworkScale, makeChunks, scheduleChunks, type AnalysisResult, type CountResult } from '@gluon/analysis-h4l';
-import { columns, lep } from './events.js';
+import { columns, lep } from '../events.js';
 
 const ev = (m: number) => ({ leps: [lep(m, 1, 13), lep(m, -1, 13, { phi: Math.PI }), lep(20, 1, 11, { phi: 1 }), lep(20, -1, 11, { phi: -1 })] });
 function resultFor(sample: string, selection: 'notebook' | 'framework', evs = [ev(50), ev(60)]): AnalysisResult {

@@ -5,9 +5,9 @@
  */
 import t from 'tap';
 import { join } from 'node:path';
-import { opendataDir } from './data-path.js';
+import { opendataDir } from '../data-path.js';
 import { runNotebook, emptyNotebookOutput, eventWeights, xsecWeight, sampleByName, type LeptonColumns, type WeightColumns } from '@gluon/analysis-h4l';
-import { generateSampleColumns, defaultEntries, MINI_SCHEMA, GENERATED_SAMPLES, type ColumnSet, type JaggedColumn, type TypedColumn } from '../src/generate/index.js';
+import { generateSampleColumns, defaultEntries, MINI_SCHEMA, GENERATED_SAMPLES, type ColumnSet, type JaggedColumn, type TypedColumn } from '../../src/generate/index.js';
 
 /** Published selection-A MC stacks (spec section 4), events per 5 GeV bin at 10 fb⁻¹. */
 const PUBLISHED: Record<string, number[]> = {

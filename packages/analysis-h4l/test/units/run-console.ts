@@ -5,7 +5,7 @@
  * chunks done.
  */
 import t from 'tap';
-import { runConsole } from '../src/run-console.js';
+import { runConsole } from '../../src/run-console.js';
 
 /** A terminal's stream: what was written, in order. */
 function tty(): NodeJS.WriteStream & { text: string } {

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { selectColumns, sampleByName, SAMPLES } from '@gluon/analysis-h4l';
-import { columns, lep } from './events.js';
+import { columns, lep } from '../events.js';
 
 /**
  * Spec 3.1: the framework (2020–2021) replaced mcWeight by its sign for single-top samples (job

@@ -6,7 +6,7 @@ import { parse } from 'yaml';
 import { DEFAULT_CONFIG, validateConfig, mergeConfig, parseTasks, ConfigError } from '@gluon/analysis-finalstates';
 
 t.test('config.yaml documents exactly the defaults', async (t) => {
-  const doc = parse(readFileSync(fileURLToPath(new URL('../config.yaml', import.meta.url)), 'utf8'));
+  const doc = parse(readFileSync(fileURLToPath(new URL('../../config.yaml', import.meta.url)), 'utf8'));
   t.same(mergeConfig(validateConfig(doc, 'config.yaml'), {}), DEFAULT_CONFIG);
 });
 

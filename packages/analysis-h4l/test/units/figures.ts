@@ -4,8 +4,8 @@
  * beside lines saying '47,172 events'.
  */
 import t from 'tap';
-import { figure } from '../src/figures.js';
-import { progressLine, progressRate } from '../src/progress.js';
+import { figure } from '../../src/figures.js';
+import { progressLine, progressRate } from '../../src/progress.js';
 
 t.test('figure: a whole number, thousands separated', async (t) => {
   t.equal(figure(188686), '188,686');

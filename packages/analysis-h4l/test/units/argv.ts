@@ -7,7 +7,7 @@ import t from 'tap';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { unknownCommandText, withMeantCommand, withMeantFlag, withPathFlag } from '../src/argv.js';
+import { unknownCommandText, withMeantCommand, withMeantFlag, withPathFlag } from '../../src/argv.js';
 
 const meant = { out: '--dest' };
 

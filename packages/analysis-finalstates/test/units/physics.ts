@@ -9,7 +9,7 @@ import {
   histogramName, tailName, parseHistogramName, splitMainTail, buildHistograms, sparseOf, histogramOf, mergeResults, wholeResult, emptyResult, HistPacker,
   type FsConfig, type FsResult,
 } from '@gluon/analysis-finalstates';
-import { miniColumns, objs, type Ev } from './events.js';
+import { miniColumns, objs, type Ev } from '../events.js';
 
 const opts = (over: Partial<FsConfig> = {}) => physicsOptions(mergeConfig({}, { min_events_per_fs: 0, ...over }));
 

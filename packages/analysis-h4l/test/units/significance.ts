@@ -1,7 +1,7 @@
 /** The notebook's signal significance, against the numbers it published (spec section 4). */
 import t from 'tap';
-import { notebookSignificance, significanceLine } from '../src/significance.js';
-import type { HistogramsJson } from '../src/outputs.js';
+import { notebookSignificance, significanceLine } from '../../src/significance.js';
+import type { HistogramsJson } from '../../src/outputs.js';
 
 const parse = (s: string) => s.trim().split(/\s+/).map(Number);
 /** The published MC stack at 10 fb⁻¹ (from the notebook's saved figure), no pT cuts. */
@@ -49,9 +49,9 @@ t.test('a run prints the significance and records it in run.json', async (t) => 
   const { mkdtempSync, rmSync, readFileSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const path = await import('node:path');
-  const { generateDataset } = await import('../src/generate/index.js');
-  const { execute } = await import('../src/app.js');
-  const { DEFAULT_CONFIG } = await import('../src/config.js');
+  const { generateDataset } = await import('../../src/generate/index.js');
+  const { execute } = await import('../../src/app.js');
+  const { DEFAULT_CONFIG } = await import('../../src/config.js');
   const dir = mkdtempSync(path.join(tmpdir(), 'h4l-sig-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   await generateDataset({ outDir: path.join(dir, 'data'), scale: 0.02, seed: 5, samples: ['data_D', 'Zee', 'llll', 'ggH125_ZZ4lep'] });

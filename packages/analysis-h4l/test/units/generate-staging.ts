@@ -9,8 +9,8 @@ import t from 'tap';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { generateDataset, GenerateInterruptedError } from '../src/generate/index.js';
-import { snapshot } from './dir-snapshot.js';
+import { generateDataset, GenerateInterruptedError } from '../../src/generate/index.js';
+import { snapshot } from '../dir-snapshot.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'h4l-gen-staging-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));

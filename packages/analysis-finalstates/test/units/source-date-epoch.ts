@@ -1,7 +1,7 @@
 import t from 'tap';
 import { sourceDateEpoch as h4lSourceDateEpoch } from '@gluon/analysis-h4l';
-import { ConfigError } from '../src/config.js';
-import { sourceDateEpoch } from '../src/outputs.js';
+import { ConfigError } from '../../src/config.js';
+import { sourceDateEpoch } from '../../src/outputs.js';
 
 // One reading of SOURCE_DATE_EPOCH for both analyses (gluon-finalstates had its own copy); a bad
 // value is a usage error of each CLI (its own ConfigError: exit 2), named with what was given.

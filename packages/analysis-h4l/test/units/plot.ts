@@ -5,8 +5,8 @@
  * label block and legend that cover nothing drawn.
  */
 import t from 'tap';
-import { drawPlotSvg, richText, type PlotInput } from '../src/plot.js';
-import { parseSvg, all, one, num, type El } from './svg.js';
+import { drawPlotSvg, richText, type PlotInput } from '../../src/plot.js';
+import { parseSvg, all, one, num, type El } from '../svg.js';
 
 const input = (style: 'notebook' | 'framework', extra: Partial<PlotInput> = {}): PlotInput => ({
   lo: 80, hi: 100, nbins: 4, lumiFb: 10, style,
