@@ -1,4 +1,4 @@
-// Colours of the dashboard, in one place so a test can check them (test/palette.test.ts):
+// Colours of the dashboard, in one place so a test can check them (test/units/palette.ts):
 // task states that stay distinguishable with deuteranopia (memory vs erred was not), and a group
 // palette handed out so the groups on screen never share a colour.
 

@@ -5,7 +5,7 @@
 // (`node (id w3)`), so their task-stream rows, event-log lines and memory series are told apart.
 // The id is said to be one: ids are `w1`, `w2`, … by registration, the names people give their
 // workers too, and a restarted worker named w2 read `w2 (w1) retires` in the event log.
-// Pure: no DOM, so the shaping is tested under Node (test/worker-labels.test.ts).
+// Pure: no DOM, so the shaping is tested under Node (test/units/worker-labels.ts).
 
 /**
  * Labels by worker id for the workers the page knows (the feed's rows, live and gone): the name,

@@ -1,7 +1,7 @@
 // A worker's state in words, for the workers table and the worker's own page. The scheduler's row
 // carries `closing` from the moment the worker says it is leaving (its lifetime ended, or it was
 // stopped); shown as `running` until it was gone, a worker handing over its results read as one
-// still taking work. Pure: tested under Node (test/worker-status.test.ts).
+// still taking work. Pure: tested under Node (test/units/worker-status.ts).
 import { fmtAge } from './format.js';
 
 /** `running`, `paused (over its memory limit)`, `retiring — handing over N results`, `closing` or `gone`. */
