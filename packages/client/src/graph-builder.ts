@@ -5,12 +5,6 @@ import { Future } from './future.js';
 import type { RemoteFunction, TaskOptions } from './remote.js';
 import { isPlain, toWire, tokenize } from './serialize.js';
 
-/**
- * Turns graph nodes into task specs, each node's dependencies before it, for one submission: a
- * node reached twice is built once. Used at once by `submit`/`persist` of small graphs, and a
- * unit at a time by a graph built as it is sent (see LazyGraph), which keeps one builder for
- * all its units so that they share nodes as one submission would.
- */
 /** Thrown while building a unit of a lazy graph that names something cancelled: the unit is cancelled too. */
 export class CancelledInput extends Error {
   constructor() {
@@ -18,6 +12,12 @@ export class CancelledInput extends Error {
   }
 }
 
+/**
+ * Turns graph nodes into task specs, each node's dependencies before it, for one submission: a
+ * node reached twice is built once. Used at once by `submit`/`persist` of small graphs, and a
+ * unit at a time by a graph built as it is sent (see LazyGraph), which keeps one builder for
+ * all its units so that they share nodes as one submission would.
+ */
 export class GraphBuilder {
   private readonly built = new Map<Delayed, string>();
   private readonly specKeys = new Set<string>();
