@@ -18,6 +18,14 @@ const EMPTY = Buffer.alloc(0);
  */
 let unbackedClaims = 0;
 
+/**
+ * @internal For tests: the bytes that chunked headers' whole buffers claim and no piece has filled
+ * yet, over every connection of this process (what HEADER_CLAIM_BUDGET_BYTES bounds).
+ */
+export function headerClaimBytes(): number {
+  return unbackedClaims;
+}
+
 /** Default largest frame a connection accepts or sends, in bytes. */
 export const DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;
 /**
