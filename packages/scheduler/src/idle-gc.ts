@@ -269,7 +269,7 @@ export const LAST_RESORT = Number(process.versions.v8.split('.')[0]) >= 12;
  * dead buffers' memory (socket reads, codec output) is freed later by a sweeper thread. The
  * last-resort collection (two reduce-memory mark-compacts) gives those back before it returns:
  * after 600,000 released records a compacting collection left 208-215 MiB of RSS and this one
- * 64-71 MiB, on Node 22 and 24 (test/units/idle-gc.ts); Node 20 has no way to ask for it. Compacting and collecting cost a copy of what is alive,
+ * 64-71 MiB, on Node 22 and 24 (idle-gc.test.ts); Node 20 has no way to ask for it. Compacting and collecting cost a copy of what is alive,
  * which after a big release is small. A process started with `--compact-on-every-full-gc`
  * keeps it on. On V8 11 the idle collection adds {@link lowMemoryCollection} (see
  * {@link collectIdle}).

@@ -35,7 +35,7 @@ t.test('the real scheduler frees the buffers of one big task argument once it is
   client.conn.send({ op: 'release-keys', keys: ['big'] });
   // Ticks are a second apart here; the first settled one once the task is forgotten collects
   // (one may come before, while the argument is alive; then the release is collected all the
-  // same, also when V8 has freed the argument itself meanwhile: units/idle-gc), and says so with
+  // same, also when V8 has freed the argument itself meanwhile: idle-gc.test), and says so with
   // what the collection left, freed before the line is written. Bounded generously.
   const line = () => /collection of big buffers \(([\d.]+) MiB in ArrayBuffers, 0 tasks held[^)]*\): heap [\d.]+ MiB used of [\d.]+, external [\d.]+ MiB, RSS ([\d.]+) MiB/.exec(s.stderr().slice(mark));
   await until(() => line() !== null, `a collection after the release; stderr: ${s.stderr().slice(-600)}`);

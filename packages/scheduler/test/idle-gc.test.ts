@@ -1,8 +1,8 @@
 import t, { type Test } from 'tap';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Aftercare, collectBuffers, collectCompacting, collectIdle, IdleCollector, IdlePacing } from '../../src/idle-gc.js';
-import { Sim, task } from '../sim.js';
+import { Aftercare, collectBuffers, collectCompacting, collectIdle, IdleCollector, IdlePacing } from '../src/idle-gc.js';
+import { Sim, task } from './sim.js';
 
 /** Feeds a collector one tick per step (forgotten, transitions) and checks each answer. */
 function ticks(t: Test, c: IdleCollector, steps: Array<[forgotten: number, transitions: number, collect: boolean, why: string]>): void {

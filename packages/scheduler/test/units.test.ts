@@ -16,7 +16,6 @@ import './units/dependents.js';
 import './units/duplicate-deps.js';
 import './units/hostile-fields.js';
 import './units/hostile-state.js';
-import './units/idle-gc.js';
 import './units/lineage.js';
 import './units/lookups.js';
 import './units/lost-client-wait.js';
