@@ -98,6 +98,6 @@ t.test('performanceReport: past its byte bound the recording restarts from a fre
   t.equal(rec.messages[0].type, 'state', 'from a fresh state');
   t.equal(rec.messages[0].time, rec.bounds.restartedAt);
   // Not its size: how far past the bound the deltas' non-bar content goes depends on how long the
-  // fresh feed takes to connect (54 kB in one run, 101 kB in another); report-recorder.test feeds
+  // fresh feed takes to connect (54 kB in one run, 101 kB in another); units/report-recorder.ts feeds
   // the recorder a slow restart deterministically and checks the bound it states.
 });

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { LocalCluster } from '@gluon/client';
 
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
 /** The option names in the first cell of each row of the table under `## LocalCluster`. */
 function documented(): Set<string> {

@@ -6,7 +6,7 @@
  * future is kept as itself: a Set and its table per round trip were garbage).
  */
 import t from 'tap';
-import { KeyState, WorkerLists } from '../src/future.js';
+import { KeyState, WorkerLists } from '../../src/future.js';
 
 t.test('one shared, frozen list per worker for the results it alone holds', async (t) => {
   const lists = new WorkerLists();

@@ -6,7 +6,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import t from 'tap';
-import { FRESH_REGISTRY_AFTER, FutureRegistry } from '../src/future-registry.js';
+import { FRESH_REGISTRY_AFTER, FutureRegistry } from '../../src/future-registry.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

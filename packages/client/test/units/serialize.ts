@@ -1,7 +1,7 @@
 import t from 'tap';
 import { remote, remoteFrom } from '@gluon/client';
-import { SerializationError } from '../src/errors.js';
-import { toWire, tokenize } from '../src/serialize.js';
+import { SerializationError } from '../../src/errors.js';
+import { toWire, tokenize } from '../../src/serialize.js';
 
 const none = () => undefined;
 
@@ -107,6 +107,6 @@ t.test('remoteFrom() refuses at the call what a worker could not import, naming 
 });
 
 t.test('remoteFrom(import.meta.url) names a TypeScript file that exists under tsx', async (t) => {
-  const self = remoteFrom<Record<string, () => void>>(new URL('./serialize.test.js', import.meta.url));
-  t.match(self.anything!.fn.module, /serialize\.test\.ts$/, '.js that does not exist resolves to the .ts beside it');
+  const self = remoteFrom<Record<string, () => void>>(new URL('./serialize.js', import.meta.url));
+  t.match(self.anything!.fn.module, /serialize\.ts$/, '.js that does not exist resolves to the .ts beside it');
 });

@@ -3,9 +3,9 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { LocalCluster } from '@gluon/client';
-import { StartupDeadline, SYSTEM_CLOCK, WALL_CAP, type DeadlineClock } from '../src/startup-deadline.js';
+import { StartupDeadline, SYSTEM_CLOCK, WALL_CAP, type DeadlineClock } from '../../src/startup-deadline.js';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 
 /** A clock the test moves by hand: wall time, and each process's time waiting for a CPU. */
 function fakeClock(delays: Record<number, number | undefined>) {

@@ -6,8 +6,8 @@
  */
 import t from 'tap';
 import { reconnectDelay } from '@gluon/protocol';
-import { clientReconnectDelay } from '../src/reconnect.js';
-import { DEFAULT_RECONNECT_TIMEOUT_MS } from '../src/connect-options.js';
+import { clientReconnectDelay } from '../../src/reconnect.js';
+import { DEFAULT_RECONNECT_TIMEOUT_MS } from '../../src/connect-options.js';
 
 /** The waits a schedule makes over `windowMs` of unreachability, as the reconnect loop adds them up. */
 function waits(next: (unreachableForMs: number, previousMs: number) => number, windowMs: number): number[] {
