@@ -11,7 +11,7 @@
 import t, { type Test } from 'tap';
 import { CancelledError, Client, ClientClosedError, remoteFrom, TaskError, type Future } from '@gluon/client';
 import { listen, type Connection, type Message } from '@gluon/protocol';
-import { fakeScheduler } from './fake-scheduler.js';
+import { fakeScheduler } from '../fake-scheduler.js';
 
 const { inc } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 

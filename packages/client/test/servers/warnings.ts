@@ -7,7 +7,7 @@
 import t from 'tap';
 import { Client, remoteFrom } from '@gluon/client';
 import type { ClusterWarning } from '@gluon/client';
-import { fakeScheduler } from './fake-scheduler.js';
+import { fakeScheduler } from '../fake-scheduler.js';
 
 const { noop } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 

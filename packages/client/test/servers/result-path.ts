@@ -9,7 +9,7 @@
 import t, { type Test } from 'tap';
 import { Client, remoteFrom, TaskError } from '@gluon/client';
 import type { Connection, Message } from '@gluon/protocol';
-import { fakeScheduler } from './fake-scheduler.js';
+import { fakeScheduler } from '../fake-scheduler.js';
 
 const { inc } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 

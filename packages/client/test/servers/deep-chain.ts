@@ -9,12 +9,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
 import { Client, delayed, LocalCluster, remoteFrom, type Delayed } from '@gluon/client';
-import { fakeScheduler } from './fake-scheduler.js';
+import { fakeScheduler } from '../fake-scheduler.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../../..');
+const repo = resolve(here, '../../../..');
 const { inc, noop } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
-const { sumAll } = remoteFrom<typeof import('./fixtures/tasks.mjs')>(pathToFileURL(join(here, 'fixtures/tasks.mjs')));
+const { sumAll } = remoteFrom<typeof import('../fixtures/tasks.mjs')>(pathToFileURL(join(here, '../fixtures/tasks.mjs')));
 
 /** Well past the ~10,000 levels the recursive walks managed on Node's default stack. */
 const DEPTH = 30_000;

@@ -9,7 +9,7 @@
 import t from 'tap';
 import type { Connection, Message } from '@gluon/protocol';
 import { Client, remoteFrom } from '@gluon/client';
-import { fakeScheduler } from './fake-scheduler.js';
+import { fakeScheduler } from '../fake-scheduler.js';
 
 const { noop } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
 

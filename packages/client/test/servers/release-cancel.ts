@@ -13,11 +13,11 @@ import { runInNewContext } from 'node:vm';
 import t, { type Test } from 'tap';
 import { Client, delayed, remoteFrom, type Future } from '@gluon/client';
 import type { Message } from '@gluon/protocol';
-import { fakeScheduler } from './fake-scheduler.js';
+import { fakeScheduler } from '../fake-scheduler.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { noop } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
-const { sumAll } = remoteFrom<typeof import('./fixtures/tasks.mjs')>(pathToFileURL(join(here, 'fixtures/tasks.mjs')));
+const { sumAll } = remoteFrom<typeof import('../fixtures/tasks.mjs')>(pathToFileURL(join(here, '../fixtures/tasks.mjs')));
 
 const SLICE = 100;
 

@@ -12,11 +12,11 @@ import { join } from 'node:path';
 import t from 'tap';
 import { CloseCode, connect, HandshakeError, socketErrorText, temporaryTls } from '@gluon/protocol';
 import { startScheduler } from '@gluon/scheduler';
-import { Client } from '../src/index.js';
-import { connectWithin, retryableFailure, type RetryClock } from '../src/connect-retry.js';
+import { Client } from '../../src/index.js';
+import { connectWithin, retryableFailure, type RetryClock } from '../../src/connect-retry.js';
 // A port nothing listens on, that no listen(0) is given (test/helpers/closed-port.ts); not one
 // a closed listener had, which another process's listen(0) could be given meanwhile.
-import { closedPort } from '../../../test/helpers/closed-port.js';
+import { closedPort } from '../../../../test/helpers/closed-port.js';
 
 
 /** What the protocol's connect (one attempt of Client.connect) rejects with for `url`. */
