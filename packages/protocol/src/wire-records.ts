@@ -10,7 +10,7 @@
  * new PROTOCOL_VERSION, or two builds would read each other's records with the wrong keys. The
  * handshake's messages (`hello`, `welcome`, `rejected`) are deliberately not here: every build
  * since protocol 3 reads them, so a peer of another version gets a clear version-mismatch reason
- * instead of an undecodable frame. The test `protocol/test/codec.test.ts` checks that each entry
+ * instead of an undecodable frame. The test `protocol/test/units/codec.ts` checks that each entry
  * names fields of a schema in ops.ts in their declared order.
  */
 export const WIRE_RECORDS: readonly (readonly string[])[] = [

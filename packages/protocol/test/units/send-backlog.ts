@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { anything, CloseCode, connect, listen, obj, str, type Connection, type Direction, type Message } from '@gluon/protocol';
-import { until } from '../../../test/helpers/until.js';
+import { until } from '../../../../test/helpers/until.js';
 
 /** What the listener below sends its client. */
 const INBOUND = { inbound: { from: 'the listener', to: 'client', ops: { bulk: obj({ op: str(), data: anything }) } } satisfies Direction };

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { answeredAndDropped } from '../../../test/helpers/half-open.js';
+import { answeredAndDropped } from '../../../../test/helpers/half-open.js';
 import {
   CloseCode, connect, HandshakeError, listen, loadTlsFiles, makeCa, makeCert, readTlsMaterial, type CertFiles, type Listener, type TlsOptions,
 } from '@gluon/protocol';

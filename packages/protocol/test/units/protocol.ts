@@ -5,7 +5,7 @@ import {
   acceptConnections, anything, CloseCode, connect, decodeFrame, tooLargeReason, encodeFrame, HandshakeError, isPermanentRefusal, listen, num, obj, PACKAGE_VERSION,
   PROTOCOL_VERSION, str, tokenUnchecked, type Connection, type Direction, type Listener,
 } from '@gluon/protocol';
-import { sameValues } from '../../../test/helpers/same-values.js';
+import { sameValues } from '../../../../test/helpers/same-values.js';
 
 /** What the echo server below answers; clients of it check replies against this. */
 const ECHO = { inbound: { from: 'the echo server', to: 'client', ops: { 'echo-reply': obj({ op: str(), replyTo: num(), value: anything }) } } satisfies Direction };

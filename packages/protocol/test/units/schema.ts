@@ -8,8 +8,8 @@
 import { spawnSync } from 'node:child_process';
 import t from 'tap';
 import fc from 'fast-check';
-import { checkInbound, CLIENT_TO_SCHEDULER, MAX_KEY_LENGTH, MAX_NAME_TEXT, DIRECTIONS, HELLO, overLongKeyText, PEER_TO_WORKER, SCHEDULER_TO_CLIENT, SCHEDULER_TO_WORKER, WELCOME, WORKER_TO_SCHEDULER, nestedAtMost, obj, opt, str, num, type Schema, type Shape } from '../src/index.js';
-import { valid } from './shape-values.js';
+import { checkInbound, CLIENT_TO_SCHEDULER, MAX_KEY_LENGTH, MAX_NAME_TEXT, DIRECTIONS, HELLO, overLongKeyText, PEER_TO_WORKER, SCHEDULER_TO_CLIENT, SCHEDULER_TO_WORKER, WELCOME, WORKER_TO_SCHEDULER, nestedAtMost, obj, opt, str, num, type Schema, type Shape } from '../../src/index.js';
+import { valid } from '../shape-values.js';
 
 /** Does `v` fit `shape`? Written from the Shape's meaning, not from schema.ts. */
 function fits(shape: Shape, v: unknown): boolean {

@@ -7,8 +7,8 @@ import http from 'node:http';
 import net from 'node:net';
 import t from 'tap';
 import { connect, HandshakeError } from '@gluon/protocol';
-import { ignoredProxyNote } from '../src/proxy-env.js';
-import { closedPort } from '../../../test/helpers/closed-port.js';
+import { ignoredProxyNote } from '../../src/proxy-env.js';
+import { closedPort } from '../../../../test/helpers/closed-port.js';
 
 t.test('which variable counts for which URL, and NO_PROXY', async (t) => {
   const note = (url: string, env: NodeJS.ProcessEnv) => ignoredProxyNote(url, env);

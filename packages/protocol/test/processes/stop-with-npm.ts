@@ -8,13 +8,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { running as alive } from '../../../test/helpers/process-tree.js';
-import { until } from '../../../test/helpers/until.js';
+import { running as alive } from '../../../../test/helpers/process-tree.js';
+import { until } from '../../../../test/helpers/until.js';
 
 t.test('a CLI started by npm through sh stops when npm is killed with SIGKILL', { skip: existsSync('/proc/self/stat') ? false : 'needs Linux /proc (elsewhere only the direct parent is watched)' }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'stop-npm-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const protocol = new URL('../dist/index.js', import.meta.url).href;
+  const protocol = new URL('../../dist/index.js', import.meta.url).href;
   const cli = join(dir, 'cli.mjs');
   const stopped = join(dir, 'stopped');
   // The "CLI": records its pid and its parent's, then waits until stopWithSupervisor says stop.

@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkTokenOption, envWithToken, resolveToken, tokenFromEnv, tokenSource, TOKEN_SOURCE_VAR } from '../src/index.js';
+import { checkTokenOption, envWithToken, resolveToken, tokenFromEnv, tokenSource, TOKEN_SOURCE_VAR } from '../../src/index.js';
 
 /** One token, whether it comes from --token, a --token-file or GLUON_TOKEN, and the API option's own rule. */
 

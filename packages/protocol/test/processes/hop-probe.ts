@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { hopProbe } from '../src/index.js';
+import { hopProbe } from '../../src/index.js';
 
 const run = promisify(execFile);
 
@@ -14,7 +14,7 @@ t.test('off unless GLUON_HOP_PROBE is set: nothing to call, nothing recorded', a
 });
 
 t.test('set but empty: said on stderr, once, and off (it was off with nothing said)', async (t) => {
-  const code = `const { hopProbe } = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)}); console.log(hopProbe === undefined ? 'off' : 'on');`;
+  const code = `const { hopProbe } = await import(${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)}); console.log(hopProbe === undefined ? 'off' : 'on');`;
   for (const value of ['', ' ']) {
     const r = await run(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, GLUON_HOP_PROBE: value }, timeout: 60_000 });
     t.equal(r.stdout, 'off\n');
@@ -27,7 +27,7 @@ t.test('on: each message sent and received on a connection is stamped with its o
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   // A listener and a client in one process: one request about a task, one reply, then exit.
   const code = `
-    const { listen, connect, hopProbe, obj, str, num } = await import(${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)});
+    const { listen, connect, hopProbe, obj, str, num } = await import(${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)});
     const server = await listen({
       self: 'scheduler', roles: ['client'], log: () => {}, welcome: () => ({ clientId: 'c1' }),
       onConnection: (conn) => conn.on('message', (m) => conn.reply(m, { op: 'echo-reply', key: m.key })),

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { logText } from '../src/index.js';
+import { logText } from '../../src/index.js';
 
 t.test('logText: a peer\'s text cannot start a line of the log or rewrite one', async (t) => {
   t.equal(logText('worker w1 joined at ws://h:1'), 'worker w1 joined at ws://h:1', 'an ordinary line is as it was');

@@ -10,7 +10,7 @@
 import t from 'tap';
 import { createRequire } from 'node:module';
 import * as esm from 'msgpackr';
-import { decodeFrame, decodeValue, encodeFrame, encodeValue, EncodedValue } from '../src/codec.js';
+import { decodeFrame, decodeValue, encodeFrame, encodeValue, EncodedValue } from '../../src/codec.js';
 
 const cjs: typeof esm = createRequire(import.meta.url)('msgpackr');
 /** fixext 1 of type 0x67 holding one byte: what a user's data may hold for an extension of its own. */

@@ -10,13 +10,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { running as alive } from '../../../test/helpers/process-tree.js';
-import { until } from '../../../test/helpers/until.js';
+import { running as alive } from '../../../../test/helpers/process-tree.js';
+import { until } from '../../../../test/helpers/until.js';
 
 t.test('a child whose supervisor was killed before it called stopWithSupervisor stops, saying so', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'stop-supervisor-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const protocol = new URL('../dist/index.js', import.meta.url).href;
+  const protocol = new URL('../../dist/index.js', import.meta.url).href;
   const child = join(dir, 'child.mjs');
   const stopped = join(dir, 'stopped');
   const pidFile = join(dir, 'pid');

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { anything, connect, listen, obj, str, type Connection, type Direction, type Message } from '@gluon/protocol';
-import { WHOLE_FRAME_MAX_BYTES } from '../src/whole-frames.js';
-import { until } from '../../../test/helpers/until.js';
+import { WHOLE_FRAME_MAX_BYTES } from '../../src/whole-frames.js';
+import { until } from '../../../../test/helpers/until.js';
 
 /** What the listener below sends its client. */
 const INBOUND = { inbound: { from: 'the listener', to: 'client', ops: { bulk: obj({ op: str(), data: anything }) } } satisfies Direction };

@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { anything, connect, listen, obj, str, type Connection, type Direction, type Message } from '@gluon/protocol';
-import { until } from '../../../test/helpers/until.js';
+import { until } from '../../../../test/helpers/until.js';
 
 const PING = obj({ op: str(), n: anything });
 /** Both directions carry `ping`s. */
