@@ -88,7 +88,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   // task (a tree node placed on the first worker listed, the victim each time) could be on three
   // of the kills, and the run then ended in KilledWorker instead of its sum (seen at load ~20).
   // The scenario checks exactness under kills, not that policy (the scheduler's test/units/state.ts
-  // and worker runaway.test.ts do), so a task is given more deaths than the scenario makes kills.
+  // and worker test/processes/runaway.ts do), so a task is given more deaths than the scenario makes kills.
   const cluster = await LocalCluster.start({
     nWorkers: o.nWorkers, nthreads: 1, dashboard: false, cwd: repo, allowModules: [fixtures], env: { GLUON_CHAOS_COUNTS: counts },
     allowedFailures: o.maxKills + 1,

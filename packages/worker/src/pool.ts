@@ -470,7 +470,7 @@ export class ThreadPool {
   /**
    * Answers the cancelled tasks waiting for a thread, and drops them. Left to {@link pump},
    * one waited until a thread had room: with every thread at its depth (one task each after long
-   * tasks), behind whatever blocked them (pool.test's cancel case, about 1 run in 4 at load 20).
+   * tasks), behind whatever blocked them (test/units/pool.ts's cancel case, about 1 run in 4 at load 20).
    */
   private answerCancelled(): void {
     let rest: Entry[] | undefined;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
-import { RawClient, repo, start, startScheduler, type Proc } from './procs.js';
+import { RawClient, repo, start, startScheduler, type Proc } from '../procs.js';
 
 const procs: Proc[] = [];
 const clients: RawClient[] = [];

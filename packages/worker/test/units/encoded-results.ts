@@ -10,9 +10,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
 import { decodeValue, EncodedValue, encodeValue, MAX_INLINE_RESULT_BYTES } from '@gluon/protocol';
 import { estimateSize, ThreadPool, typeNameOf, WorkerState, type PoolResult } from '@gluon/worker';
-import * as local from '../../client/test/fixtures/records.mjs';
+import * as local from '../../../client/test/fixtures/records.mjs';
 
-const url = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '../../client/test/fixtures/records.mjs')).href;
+const url = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '../../../client/test/fixtures/records.mjs')).href;
 const pool = new ThreadPool(2, 'encoded-test', () => {});
 t.teardown(() => pool.close());
 

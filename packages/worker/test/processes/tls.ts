@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { makeCa, makeCert, readTlsMaterial, type CertFiles, type TlsOptions } from '@gluon/protocol';
-import { ALLOW_FIXTURES, fixture, RawClient, schedulerCli, start, workerCli, type Proc } from './procs.js';
+import { ALLOW_FIXTURES, fixture, RawClient, schedulerCli, start, workerCli, type Proc } from '../procs.js';
 import { SCHEDULER_V8_FLAGS } from '@gluon/scheduler/v8-flags';
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
 import { pathToFileURL } from 'node:url';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
-import { endAfter, fixture, RawClient, startScheduler, startWorker } from './procs.js';
+import { endAfter, fixture, RawClient, startScheduler, startWorker } from '../procs.js';
 
 const { procs, clients } = endAfter(t);
 

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** gluon-worker's own flags as a user gives them (the shared flag kinds are tested in @gluon/protocol). */
-const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli.js');
 
 /** Runs gluon-worker to its exit (it exits before connecting when a flag is bad or --help is asked). */
 function run(args: string[]): Promise<{ code: number | string; out: string }> {
@@ -107,7 +107,7 @@ t.test('a SIGTERM sent as soon as the worker prints its first line (an --allow-m
 });
 
 t.test('a --name the scheduler refuses (a control character, over 256 characters): the worker says why and exits 1 (not a usage error: no --help), not retrying', async (t) => {
-  const { startScheduler: start, endAfter } = await import('./procs.js');
+  const { startScheduler: start, endAfter } = await import('../procs.js');
   const { procs } = endAfter(t);
   const s = await start();
   procs.push(s.proc);
@@ -125,7 +125,7 @@ t.test('a --name the scheduler refuses (a control character, over 256 characters
 });
 
 t.test('a wrong token is a start-up failure, not a usage error: exit 1, the reason, no pointer to --help', async (t) => {
-  const { startScheduler: start, endAfter } = await import('./procs.js');
+  const { startScheduler: start, endAfter } = await import('../procs.js');
   const { procs } = endAfter(t);
   const s = await start(0, ['--token', 'the-right-one']);
   procs.push(s.proc);

@@ -9,12 +9,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
 import { checkModule, GluonWorker } from '@gluon/worker';
-import { missingAllowPaths } from '../src/allow.js';
-import { ModuleGate } from '../src/module-gate.js';
+import { missingAllowPaths } from '../../src/allow.js';
+import { ModuleGate } from '../../src/module-gate.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../../..');
-const fixtures = join(here, 'fixtures');
+const repo = resolve(here, '../../../..');
+const fixtures = join(here, '..', 'fixtures');
 const fixture = join(fixtures, 'tasks.mjs');
 const allow = { cwd: repo, extra: [] as string[] };
 

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { schedulerCli, start, startCommand } from './procs.js';
-import { alive, descendants } from '../../../test/helpers/process-tree.js';
+import { schedulerCli, start, startCommand } from '../procs.js';
+import { alive, descendants } from '../../../../test/helpers/process-tree.js';
 
 /**
  * `npx gluon-worker` as a user runs it: npm passes a SIGTERM sent to it alone only to the shell it

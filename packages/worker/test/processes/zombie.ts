@@ -7,7 +7,7 @@
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
 import type { TaskSpec } from '@gluon/protocol';
-import { endAfter, fixture, RawClient, startScheduler, startWorker } from './procs.js';
+import { endAfter, fixture, RawClient, startScheduler, startWorker } from '../procs.js';
 
 const mod = pathToFileURL(fixture).href;
 const { procs, clients } = endAfter(t);

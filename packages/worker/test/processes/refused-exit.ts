@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
-import { ALLOW_FIXTURES, endAfter, start, startScheduler, workerCli } from './procs.js';
+import { ALLOW_FIXTURES, endAfter, start, startScheduler, workerCli } from '../procs.js';
 
 const { procs } = endAfter(t);
 

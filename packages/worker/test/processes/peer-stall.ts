@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
 import type { TaskSpec } from '@gluon/protocol';
-import { endAfter, fixture, RawClient, startScheduler, startWorker } from './procs.js';
-import { until } from '../../../test/helpers/until.js';
+import { endAfter, fixture, RawClient, startScheduler, startWorker } from '../procs.js';
+import { until } from '../../../../test/helpers/until.js';
 
 const { procs, clients } = endAfter(t);
 let seq = 0;

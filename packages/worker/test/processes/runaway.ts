@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
 import type { TaskSpec } from '@gluon/protocol';
 import { startScheduler as startInProcess } from '@gluon/scheduler';
-import { fixture, RawClient, startScheduler, startWorker, type Proc } from './procs.js';
+import { fixture, RawClient, startScheduler, startWorker, type Proc } from '../procs.js';
 
 const procs: Proc[] = [];
 const clients: RawClient[] = [];

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
 import type { Message, TaskSpec } from '@gluon/protocol';
-import { endAfter, fixture, RawClient, startScheduler, startWorker } from './procs.js';
-import { until } from '../../../test/helpers/until.js';
+import { endAfter, fixture, RawClient, startScheduler, startWorker } from '../procs.js';
+import { until } from '../../../../test/helpers/until.js';
 
 const mod = pathToFileURL(fixture).href;
 const { procs, clients } = endAfter(t);

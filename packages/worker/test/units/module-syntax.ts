@@ -11,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ThreadPool } from '@gluon/worker';
-import { checkLocation, moduleKindHint } from '../src/syntax-location.js';
+import { checkLocation, moduleKindHint } from '../../src/syntax-location.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -52,7 +52,7 @@ t.test('ES module syntax in a file Node loads as CommonJS says why and what to d
   const imp = join(dir, 'import-tasks.js');
   writeFileSync(imp, "import { join } from 'node:path';\nexport const f = () => join('a', 'b');\n");
   const runner = join(dir, 'run.mjs');
-  const index = pathToFileURL(join(here, '..', 'dist', 'index.js')).href;
+  const index = pathToFileURL(join(here, '..', '..', 'dist', 'index.js')).href;
   writeFileSync(runner, `import { ThreadPool } from ${JSON.stringify(index)};
 const pool = new ThreadPool(1, 'cjs-kind-test', () => {});
 const out = [];
@@ -88,9 +88,9 @@ t.test('the line quoted is the file\'s as written, not the code Node parsed afte
   // Node's own stripping refuses), as in a user's directory.
   const worker = join(dir, 'node_modules', '@gluon', 'worker');
   mkdirSync(worker, { recursive: true });
-  for (const f of ['package.json', 'dist']) cpSync(join(here, '..', f), join(worker, f), { recursive: true });
-  symlinkSync(join(here, '..', '..', 'protocol'), join(dir, 'node_modules', '@gluon', 'protocol'), 'dir');
-  for (const dep of ['ws', 'nanoid', 'p-queue']) symlinkSync(join(here, '..', '..', '..', 'node_modules', dep), join(dir, 'node_modules', dep), 'dir');
+  for (const f of ['package.json', 'dist']) cpSync(join(here, '..', '..', f), join(worker, f), { recursive: true });
+  symlinkSync(join(here, '..', '..', '..', 'protocol'), join(dir, 'node_modules', '@gluon', 'protocol'), 'dir');
+  for (const dep of ['ws', 'nanoid', 'p-queue']) symlinkSync(join(here, '..', '..', '..', '..', 'node_modules', dep), join(dir, 'node_modules', dep), 'dir');
   try {
     createRequire(join(worker, 'dist', 'thread.js')).resolve('tsx/esm/api');
     return void t.comment(`tsx resolves from ${worker} (a node_modules above ${dir}?): the pool part is not run`);

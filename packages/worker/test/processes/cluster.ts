@@ -5,8 +5,8 @@
 import { pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
 import { CloseCode, connect, isPermanentRefusal, type Message, type TaskSpec } from '@gluon/protocol';
-import { ALLOW_FIXTURES, fixture, getData, RawClient, startScheduler, startWorker, type Proc } from './procs.js';
-import { until } from '../../../test/helpers/until.js';
+import { ALLOW_FIXTURES, fixture, getData, RawClient, startScheduler, startWorker, type Proc } from '../procs.js';
+import { until } from '../../../../test/helpers/until.js';
 
 const mod = pathToFileURL(fixture).href;
 const procs: Proc[] = [];
@@ -142,7 +142,7 @@ t.test('SIGTERM: queued tasks are handed back, the running one finishes, exit 0'
 t.test('--nworkers starts several worker processes and stops them together', async (t) => {
   const s = await startScheduler();
   procs.push(s.proc);
-  const { start, workerCli } = await import('./procs.js');
+  const { start, workerCli } = await import('../procs.js');
   const sup = start(workerCli, [s.address, '--nworkers', '2', '--nthreads', '1', '--name', 'pair', ...ALLOW_FIXTURES]);
   procs.push(sup);
   await sup.waitFor(/^worker pair-0 at /m);
@@ -168,7 +168,7 @@ t.test('the token is on no command line of a worker or its --nworkers children (
   writeFileSync(join(dir, 'token'), secret, { mode: 0o600 });
   const s = await startScheduler(0, ['--token-file', join(dir, 'token')]);
   procs.push(s.proc);
-  const { start, workerCli } = await import('./procs.js');
+  const { start, workerCli } = await import('../procs.js');
   const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8');
   const kids = (pid: number) => execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map(Number).filter(Boolean);
   t.notMatch(cmdline(s.proc.child.pid!), secret, 'scheduler');
@@ -196,7 +196,7 @@ t.test('the token is on no command line of a worker or its --nworkers children (
 async function plainWorker(name: string, args: string[] = []) {
   const s = await startScheduler();
   procs.push(s.proc);
-  const { start, workerCli } = await import('./procs.js');
+  const { start, workerCli } = await import('../procs.js');
   const proc = start(workerCli, [s.address, '--nthreads', '1', '--name', name, ...ALLOW_FIXTURES, ...args]);
   procs.push(proc);
   await proc.waitFor(new RegExp(`^worker ${name} at `, 'm'));
@@ -243,7 +243,7 @@ t.test('--v8-flags "" runs the worker in the started process; a malformed flag e
 });
 
 t.test('a worker still waiting for its scheduler stops cleanly on SIGTERM', async (t) => {
-  const { start, workerCli } = await import('./procs.js');
+  const { start, workerCli } = await import('../procs.js');
   const w = start(workerCli, ['ws://127.0.0.1:1', '--nthreads', '1']);
   procs.push(w);
   await w.waitFor(/waiting for the scheduler at ws:\/\/127\.0\.0\.1:1/);
@@ -262,7 +262,7 @@ async function plainServer(t: Test, status: number, type: string, body: string):
 }
 
 t.test('a worker pointed at something that is not a Gluon scheduler (the dashboard\'s port: HTTP 404) stops at once saying so', async (t) => {
-  const { start, workerCli } = await import('./procs.js');
+  const { start, workerCli } = await import('../procs.js');
   // What a dashboard port answers a WebSocket upgrade with: a plain 404.
   const port = await plainServer(t, 404, 'text/plain', 'not found: /\n');
   const w = start(workerCli, [`ws://127.0.0.1:${port}`, '--nthreads', '1']);
@@ -276,7 +276,7 @@ t.test('a worker pointed at something that is not a Gluon scheduler (the dashboa
 });
 
 t.test('a worker or a client given a worker\'s data address instead of the scheduler\'s stops at once, saying it is a worker\'s data port', async (t) => {
-  const { start, workerCli } = await import('./procs.js');
+  const { start, workerCli } = await import('../procs.js');
   const s = await startScheduler();
   procs.push(s.proc);
   const w1 = await startWorker(s.address, ['--nthreads', '1']);
@@ -297,7 +297,7 @@ t.test('a worker or a client given a worker\'s data address instead of the sched
 });
 
 t.test('a worker pointed at a plain web server (HTTP 200, a directory listing) stops at once, naming the page by its title', async (t) => {
-  const { start, workerCli } = await import('./procs.js');
+  const { start, workerCli } = await import('../procs.js');
   // What `python3 -m http.server` answers (found by the new-user trial): before, the worker
   // logged the whole HTML page as its reason and retried for ever.
   const page = '<!DOCTYPE HTML>\n<html lang="en">\n<head>\n<title>Directory listing for /</title>\n</head>\n<body><ul><li>data_A.4lep.root</li></ul></body>\n</html>\n';
@@ -311,7 +311,7 @@ t.test('a worker pointed at a plain web server (HTTP 200, a directory listing) s
 });
 
 t.test('bad flags exit 2 naming the flag', async (t) => {
-  const { start, workerCli } = await import('./procs.js');
+  const { start, workerCli } = await import('../procs.js');
   const a = start(workerCli, ['ws://127.0.0.1:1', '--nthreads', 'zero']);
   t.equal(await a.exited(), 2);
   t.match(a.output(), /--nthreads must be an integer from 1 to 1024, got "zero"/);
@@ -324,7 +324,7 @@ t.test('bad flags exit 2 naming the flag', async (t) => {
 });
 
 t.test('an --allow-module path that names nothing is reported when the worker starts', async (t) => {
-  const { start, workerCli } = await import('./procs.js');
+  const { start, workerCli } = await import('../procs.js');
   const d = start(workerCli, ['ws://127.0.0.1:1', '--nthreads', '1', '--allow-module', './no-such-tasks.mjs']);
   procs.push(d);
   await d.waitFor(/warning: --allow-module \.\/no-such-tasks\.mjs: no such file or directory \(\/\S*no-such-tasks\.mjs\); its tasks are refused until it exists/);

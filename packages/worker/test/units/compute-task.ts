@@ -5,7 +5,7 @@
  */
 import t from 'tap';
 import { checkInbound, SCHEDULER_TO_WORKER } from '@gluon/protocol';
-import { computeTaskOf } from '../src/compute-task.js';
+import { computeTaskOf } from '../../src/compute-task.js';
 
 const fn = { module: 'm', export: 'e' };
 

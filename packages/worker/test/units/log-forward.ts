@@ -1,7 +1,7 @@
 /** The worker's log lines on their way to the scheduler: bounded in length, rate and backlog. */
 import t from 'tap';
 import type { Message } from '@gluon/protocol';
-import { LogForwarder, MAX_LINE } from '../src/log-forward.js';
+import { LogForwarder, MAX_LINE } from '../../src/log-forward.js';
 
 t.test('lines go out as log messages; while disconnected the last 50 wait', async (t) => {
   let now = 1000;

@@ -6,7 +6,7 @@
 import { connect } from '@gluon/protocol';
 import t from 'tap';
 import { startWorker as startWorkerLib } from '@gluon/worker';
-import { endAfter, start, startScheduler, startWorker, workerCli } from './procs.js';
+import { endAfter, start, startScheduler, startWorker, workerCli } from '../procs.js';
 
 /** The worker's own way of saying a wait (`2.0 s`). */
 const fmt = (ms: number) => (ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);

@@ -9,9 +9,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
 import { restoreThreadNursery, ThreadPool, substitute, WORKER_V8_FLAGS, type PoolResult } from '@gluon/worker';
-import { until } from '../../../test/helpers/until.js';
+import { until } from '../../../../test/helpers/until.js';
 
-const url = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'fixtures/tasks.mjs')).href;
+const url = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '../fixtures/tasks.mjs')).href;
 const published: Array<[string, unknown]> = [];
 const pool = new ThreadPool(2, 'pool-test', (topic, value) => published.push([topic, value]));
 t.teardown(() => pool.close());
@@ -95,7 +95,7 @@ t.test('a package a task module imports and cannot find: where Node looked, and 
   writeFileSync(join(dir, 'apart.mjs'), "import { taskContext } from '@gluon/protocol';\nexport const f = () => typeof taskContext;\n");
   writeFileSync(join(dir, 'nowhere.mjs'), "import 'gluon-no-such-package';\nexport const f = () => 1;\n");
   const apart = await pool.run({ key: 'apart-1', url: pathToFileURL(join(dir, 'apart.mjs')).href, exportName: 'f', args: [], data: {} });
-  const installed = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'node_modules', '@gluon', 'protocol');
+  const installed = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..', 'node_modules', '@gluon', 'protocol');
   t.match(apart, { ok: false, error: { code: 'ERR_MODULE_NOT_FOUND', message: `Cannot find package '@gluon/protocol' imported from ${join(dir, 'apart.mjs')}: a task module's imports are looked up from its own directory (${dir}) and those above it, not from where the worker is installed, which has it (${installed}): install it there too (npm install in ${dir} or a directory above it), or keep the module under ${dirname(dirname(dirname(installed)))}` } });
   if (!apart.ok) t.match(apart.error.stack, /^Error \[ERR_MODULE_NOT_FOUND\]: Cannot find package '@gluon\/protocol' imported from \S+: a task module's imports are looked up/);
   const nowhere = await pool.run({ key: 'nowhere-1', url: pathToFileURL(join(dir, 'nowhere.mjs')).href, exportName: 'f', args: [], data: {} });
@@ -468,7 +468,7 @@ t.test('shed() stops the task running longest, as a thread death naming the memo
 
 t.test('with WORKER_V8_FLAGS the main thread\'s nursery stays at 1 MiB semi-spaces (short scavenges) and task threads get V8\'s default', async (t) => {
   // A process of its own: V8 reads the flags when each isolate is created.
-  const poolUrl = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'pool.js')).href;
+  const poolUrl = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'pool.js')).href;
   const script = `
     const { ThreadPool } = await import(${JSON.stringify(poolUrl)});
     const { nurseryMiB } = await import(${JSON.stringify(url)});
