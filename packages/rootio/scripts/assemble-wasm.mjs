@@ -2,7 +2,7 @@
  * Assembles the package's hand-written WebAssembly text into TypeScript modules holding the
  * binaries as base64, with wabt (a dev dependency: the package itself needs no assembler at run
  * time): src/vector-walk.wat into src/vector-walk-wasm.ts, src/xxhash.wat into src/xxhash-wasm.ts. Run after changing a .wat: `node packages/rootio/scripts/assemble-wasm.mjs`.
- * test/vector-walk.test.ts checks that the committed binaries are what this makes of the sources.
+ * test/units/vector-walk.ts checks that the committed binaries are what this makes of the sources.
  * `--check` only compares, exiting 1 when any differs.
  */
 import { readFileSync, writeFileSync } from 'node:fs';

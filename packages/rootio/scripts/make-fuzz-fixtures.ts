@@ -1,7 +1,7 @@
 /**
  * Writes test/fixtures/fuzz/: each file is a committed fixture (test/fixtures/skhep) with the few
  * bytes changed that bench/rootio-fuzz.ts found to make the reader fail other than with a clear
- * typed error, minimised by hand to the one change that matters. test/fuzz-findings.test.ts reads
+ * typed error, minimised by hand to the one change that matters. test/units/fuzz-findings.ts reads
  * them. Run from packages/rootio: `npx tsx scripts/make-fuzz-fixtures.ts`.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';

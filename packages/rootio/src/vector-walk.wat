@@ -12,7 +12,7 @@
 ;; moved ($walk). A group holding an entry of 8 elements or more goes through the one-at-a-time
 ;; loop.
 ;;
-;; Assembled by scripts/assemble-wasm.mjs into vector-walk-wasm.ts (test/vector-walk.test.ts
+;; Assembled by scripts/assemble-wasm.mjs into vector-walk-wasm.ts (test/units/vector-walk.ts
 ;; checks the committed binary is this source's).
 (module
   (memory (export "memory") 1)

@@ -2,7 +2,7 @@
  * XXH3-64 with seed 0 and the default secret: the checksum RNTuple writes after every envelope
  * (and after pages written with checksums). Written from the xxHash specification; checked
  * against libxxhash on every length class and against the envelopes of ROOT's own files
- * (test/rntuple.test.ts). Inputs past 240 bytes (pages) go through a WebAssembly loop
+ * (test/units/rntuple.ts). Inputs past 240 bytes (pages) go through a WebAssembly loop
  * (xxhash-kernel.ts: 14–24× the JavaScript one, which works in 32-bit halves and stays for where
  * no WebAssembly memory can be made).
  */
