@@ -1,10 +1,9 @@
 /**
  * Cases that start gluon-scheduler and gluon-worker processes (or npm), one module of cases each
  * in processes/, run in this one test process: each was a test file of its own that cost ~1 CPU-s
- * to start under tap. The processes a module starts are killed when its case ends, or, for the
- * modules that keep them in the file's list (procs.ts's endAfter(t) on the file's own t), when
- * this file ends. token-unchecked.test.ts stays a file of its own: it deletes GLUON_TOKEN from
- * the process's environment as it loads.
+ * to start under tap. The processes a case starts are killed when the case ends (procs.ts
+ * endWithCase), not left running through the modules after it. token-unchecked.test.ts stays a
+ * file of its own: it deletes GLUON_TOKEN from the process's environment as it loads.
  * One module's cases alone: `npx tap packages/worker/test/processes.test.ts --grep <name>`.
  */
 import './processes/cli.js';

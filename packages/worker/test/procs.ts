@@ -238,6 +238,21 @@ export function endAfter(t: { teardown(fn: () => unknown): void }): { procs: Pro
   return { procs, clients };
 }
 
+/**
+ * Ends the processes and clients in `started` (a module's lists: endAfter's, or its own) when case
+ * `t` ends, not when the test file does: processes.test.ts runs every module's cases in one file,
+ * and the schedulers and workers each case left running (60 by its end) cost CPU for the rest of it.
+ */
+export function endWithCase(t: { teardown(fn: () => unknown): void }, started: { procs: Proc[]; clients?: RawClient[] }): void {
+  t.teardown(() => {
+    for (const c of started.clients?.splice(0) ?? []) c.close();
+    for (const p of started.procs.splice(0)) {
+      p.kill('SIGCONT');
+      p.kill('SIGKILL');
+    }
+  });
+}
+
 /** A raw peer connection to a worker's data listener; resolves get-data replies. */
 export async function getData(address: string, keys: string[], token?: string): Promise<Message> {
   const { conn } = await connect(address, { role: 'peer', name: 'raw-test-peer' }, { ...(token ? { token } : {}), log: () => {} });

@@ -5,7 +5,7 @@
 import { pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
 import { CloseCode, connect, isPermanentRefusal, type Message, type TaskSpec } from '@gluon/protocol';
-import { ALLOW_FIXTURES, fixture, getData, RawClient, startScheduler, startWorker, type Proc } from '../procs.js';
+import { ALLOW_FIXTURES, fixture, getData, RawClient, startScheduler, startWorker, type Proc, endWithCase } from '../procs.js';
 import { until } from '../../../../test/helpers/until.js';
 
 const mod = pathToFileURL(fixture).href;
@@ -37,6 +37,7 @@ async function cluster(nWorkers: number, workerArgs: string[] = []) {
 }
 
 t.test('one scheduler, two workers: a chain and a fan-in across workers, results served to raw peers', async (t) => {
+  endWithCase(t, { procs, clients });
   const { workers, client } = await cluster(2);
   const leaves = Array.from({ length: 20 }, (_, i) => spec('inc', 'inc', [i]));
   const ramp = spec('ramp', 'ramp', [5000, 1]);
@@ -61,6 +62,7 @@ t.test('one scheduler, two workers: a chain and a fan-in across workers, results
 });
 
 t.test('task errors: exceptions with remote stacks, disallowed and built-in modules, process.exit', async (t) => {
+  endWithCase(t, { procs, clients });
   const { workers, client } = await cluster(1, ['--name', 'wx']);
   const boom = spec('explode', 'explode', ['now']);
   const denied = spec('f', 'f', [], [], 'file:///etc/gluon-not-here.mjs');
@@ -85,6 +87,7 @@ t.test('task errors: exceptions with remote stacks, disallowed and built-in modu
 });
 
 t.test('the data listener checks the token and answers only get-data', async (t) => {
+  endWithCase(t, { procs, clients });
   const s = await startScheduler(0, ['--token', 'sekrit']);
   procs.push(s.proc);
   const w = await startWorker(s.address, ['--token', 'sekrit', '--nthreads', '1']);
@@ -104,6 +107,7 @@ t.test('the data listener checks the token and answers only get-data', async (t)
 });
 
 t.test('a scheduler restart: the worker reconnects, re-registers its results and computes again', async (t) => {
+  endWithCase(t, { procs, clients });
   const { s, workers, client } = await cluster(1);
   const a = spec('inc', 'inc', [10]);
   client.conn.send({ op: 'update-graph', tasks: [a], wants: [a.key] });
@@ -125,6 +129,7 @@ t.test('a scheduler restart: the worker reconnects, re-registers its results and
 });
 
 t.test('SIGTERM: queued tasks are handed back, the running one finishes, exit 0', async (t) => {
+  endWithCase(t, { procs, clients });
   const { workers, client } = await cluster(2);
   const [w1, w2] = workers as [typeof workers[0], typeof workers[0]];
   const tasks = Array.from({ length: 12 }, (_, i) => spec('sleep', 'sleep', [300, i]));
@@ -140,6 +145,7 @@ t.test('SIGTERM: queued tasks are handed back, the running one finishes, exit 0'
 });
 
 t.test('--nworkers starts several worker processes and stops them together', async (t) => {
+  endWithCase(t, { procs, clients });
   const s = await startScheduler();
   procs.push(s.proc);
   const { start, workerCli } = await import('../procs.js');
@@ -158,6 +164,7 @@ t.test('--nworkers starts several worker processes and stops them together', asy
 });
 
 t.test('the token is on no command line of a worker or its --nworkers children (--token, --token-file)', async (t) => {
+  endWithCase(t, { procs, clients });
   const { execFileSync } = await import('node:child_process');
   const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
@@ -209,6 +216,7 @@ async function plainWorker(name: string, args: string[] = []) {
 }
 
 t.test('started without its V8 flags, gluon-worker runs under a supervisor that adds them', async (t) => {
+  endWithCase(t, { procs, clients });
   const { proc: sup, info: v } = await plainWorker('plain');
   t.not(v.pid, sup.child.pid, 'the task ran in a child of the started process');
   t.ok(v.execArgv.includes('--single-threaded-gc'), `the child runs with --single-threaded-gc (${v.execArgv.join(' ')})`);
@@ -226,6 +234,7 @@ t.test('started without its V8 flags, gluon-worker runs under a supervisor that 
 });
 
 t.test('its supervised worker killed outright (kill -9 of the pid that ran the task, the OOM killer): the supervisor says so and exits 1', async (t) => {
+  endWithCase(t, { procs, clients });
   const { proc: sup, info: v } = await plainWorker('oom');
   process.kill(v.pid, 'SIGKILL');
   t.equal(await sup.exited(), 1, 'exit 1');
@@ -234,6 +243,7 @@ t.test('its supervised worker killed outright (kill -9 of the pid that ran the t
 });
 
 t.test('--v8-flags "" runs the worker in the started process; a malformed flag exits 2', async (t) => {
+  endWithCase(t, { procs, clients });
   const { s, proc: w, start, workerCli, info: v } = await plainWorker('bare', ['--v8-flags', '']);
   t.equal(v.pid, w.child.pid, 'no supervisor');
   t.notOk(v.execArgv.includes('--single-threaded-gc'));
@@ -243,6 +253,7 @@ t.test('--v8-flags "" runs the worker in the started process; a malformed flag e
 });
 
 t.test('a worker still waiting for its scheduler stops cleanly on SIGTERM', async (t) => {
+  endWithCase(t, { procs, clients });
   const { start, workerCli } = await import('../procs.js');
   const w = start(workerCli, ['ws://127.0.0.1:1', '--nthreads', '1']);
   procs.push(w);
@@ -262,6 +273,7 @@ async function plainServer(t: Test, status: number, type: string, body: string):
 }
 
 t.test('a worker pointed at something that is not a Gluon scheduler (the dashboard\'s port: HTTP 404) stops at once saying so', async (t) => {
+  endWithCase(t, { procs, clients });
   const { start, workerCli } = await import('../procs.js');
   // What a dashboard port answers a WebSocket upgrade with: a plain 404.
   const port = await plainServer(t, 404, 'text/plain', 'not found: /\n');
@@ -276,6 +288,7 @@ t.test('a worker pointed at something that is not a Gluon scheduler (the dashboa
 });
 
 t.test('a worker or a client given a worker\'s data address instead of the scheduler\'s stops at once, saying it is a worker\'s data port', async (t) => {
+  endWithCase(t, { procs, clients });
   const { start, workerCli } = await import('../procs.js');
   const s = await startScheduler();
   procs.push(s.proc);
@@ -297,6 +310,7 @@ t.test('a worker or a client given a worker\'s data address instead of the sched
 });
 
 t.test('a worker pointed at a plain web server (HTTP 200, a directory listing) stops at once, naming the page by its title', async (t) => {
+  endWithCase(t, { procs, clients });
   const { start, workerCli } = await import('../procs.js');
   // What `python3 -m http.server` answers (found by the new-user trial): before, the worker
   // logged the whole HTML page as its reason and retried for ever.
@@ -311,6 +325,7 @@ t.test('a worker pointed at a plain web server (HTTP 200, a directory listing) s
 });
 
 t.test('bad flags exit 2 naming the flag', async (t) => {
+  endWithCase(t, { procs, clients });
   const { start, workerCli } = await import('../procs.js');
   const a = start(workerCli, ['ws://127.0.0.1:1', '--nthreads', 'zero']);
   t.equal(await a.exited(), 2);
@@ -324,6 +339,7 @@ t.test('bad flags exit 2 naming the flag', async (t) => {
 });
 
 t.test('an --allow-module path that names nothing is reported when the worker starts', async (t) => {
+  endWithCase(t, { procs, clients });
   const { start, workerCli } = await import('../procs.js');
   const d = start(workerCli, ['ws://127.0.0.1:1', '--nthreads', '1', '--allow-module', './no-such-tasks.mjs']);
   procs.push(d);
@@ -333,6 +349,7 @@ t.test('an --allow-module path that names nothing is reported when the worker st
 });
 
 t.test('over --memory-limit a worker pauses; on SIGTERM its queued work goes to another worker', async (t) => {
+  endWithCase(t, { procs, clients });
   const { s, workers, client } = await cluster(1, ['--memory-limit', '1MiB', '--name', 'tiny']);
   await workers[0]!.proc.waitFor(/paused: RSS \d+ MiB is over the memory limit of 1 MiB/);
   const tasks = Array.from({ length: 3 }, (_, i) => spec('inc', 'inc', [100 + i]));
@@ -349,6 +366,7 @@ t.test('over --memory-limit a worker pauses; on SIGTERM its queued work goes to 
 });
 
 t.test('a worker joining a scheduler that already has queued work receives and runs all of it', async (t) => {
+  endWithCase(t, { procs, clients });
   // The scheduler sends compute-tasks right behind the welcome, often in the same TCP chunk.
   const { s, client } = await cluster(0);
   const tasks = Array.from({ length: 20 }, (_, i) => spec('inc', 'inc', [i]));
@@ -361,6 +379,7 @@ t.test('a worker joining a scheduler that already has queued work receives and r
 });
 
 t.test('a get-data answer over the frame limit arrives in chunks; one over the message budget is refused with the reason', async (t) => {
+  endWithCase(t, { procs, clients });
   const { workers, client } = await cluster(1, ['--max-frame-bytes', '64KiB', '--max-message-bytes', '512KiB']);
   const big = spec('ramp', 'ramp', [20_000]);
   const huge = spec('ramp', 'ramp', [100_000]);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
 import type { TaskSpec } from '@gluon/protocol';
-import { endAfter, fixture, RawClient, startScheduler, startWorker } from '../procs.js';
+import { endAfter, fixture, RawClient, startScheduler, startWorker, endWithCase } from '../procs.js';
 import { until } from '../../../../test/helpers/until.js';
 
 const { procs, clients } = endAfter(t);
@@ -65,6 +65,7 @@ async function setup(t: Test, schedulerArgs: string[], fetcherArgs: string[]) {
 }
 
 t.test('a peer stalled longer than the old 5 s handshake limit is waited for: the dependency is fetched, not recomputed', async (t) => {
+  endWithCase(t, { procs, clients });
   // The scheduler's default TTL (30 s): the stalled worker stays alive for it throughout.
   const { client, h, f, x, y, runs } = await setup(t, [], []);
   t.equal(runs(), 1);
@@ -86,6 +87,7 @@ t.test('a peer stalled longer than the old 5 s handshake limit is waited for: th
 });
 
 t.test('a peer the scheduler declares dead is given up at once, however long the peer timeout', async (t) => {
+  endWithCase(t, { procs, clients });
   const { client, h, f, y, runs } = await setup(t, ['--heartbeat-ttl', '5s'], ['--peer-timeout', '10m']);
   h.proc.kill('SIGSTOP');
   client.conn.send({ op: 'update-graph', tasks: [y], wants: [y.key] });

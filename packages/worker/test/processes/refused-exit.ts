@@ -6,12 +6,13 @@
  */
 import t from 'tap';
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
-import { ALLOW_FIXTURES, endAfter, start, startScheduler, workerCli } from '../procs.js';
+import { ALLOW_FIXTURES, endAfter, start, startScheduler, workerCli, endWithCase } from '../procs.js';
 
 const { procs } = endAfter(t);
 
 for (const [how, nodeArgs] of [['under its supervisor', []], ['with its V8 flags', WORKER_V8_FLAGS]] as const) {
   t.test(`a worker refused by a restarted scheduler (another token) exits 1 (${how})`, async (t) => {
+    endWithCase(t, { procs });
     const s = await startScheduler(0, ['--token', 'first']);
     procs.push(s.proc);
     const w = start(workerCli, [s.address, ...ALLOW_FIXTURES, '--token', 'first'], {}, nodeArgs);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
 import type { TaskSpec } from '@gluon/protocol';
-import { endAfter, fixture, RawClient, startScheduler, startWorker } from '../procs.js';
+import { endAfter, fixture, RawClient, startScheduler, startWorker, endWithCase } from '../procs.js';
 
 const mod = pathToFileURL(fixture).href;
 const { procs, clients } = endAfter(t);
@@ -51,6 +51,7 @@ function graph(dir: string): { gate: TaskSpec; leaves: TaskSpec[]; total: TaskSp
 }
 
 t.test('SIGTERM to a worker holding results mid-run: they are copied to the other worker, and no task runs twice', async (t) => {
+  endWithCase(t, { procs, clients });
   const dir = mkdtempSync(join(tmpdir(), 'gluon-retire-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const s = await startScheduler(0);
@@ -93,6 +94,7 @@ t.test('SIGTERM to a worker holding results mid-run: they are copied to the othe
 });
 
 t.test('a worker with --lifetime retires by itself, its results copied, and the run completes with no task run twice', async (t) => {
+  endWithCase(t, { procs, clients });
   const dir = mkdtempSync(join(tmpdir(), 'gluon-lifetime-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const s = await startScheduler(0);
@@ -124,6 +126,7 @@ t.test('a worker with --lifetime retires by itself, its results copied, and the 
 });
 
 t.test('the last worker retiring at the end of its lifetime waits for a worker to join, copies its results to it, and no task runs twice', async (t) => {
+  endWithCase(t, { procs, clients });
   const dir = mkdtempSync(join(tmpdir(), 'gluon-lifetime-wait-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const s = await startScheduler(0);
@@ -158,6 +161,7 @@ t.test('the last worker retiring at the end of its lifetime waits for a worker t
 });
 
 t.test('a user\'s SIGTERM to the last worker stays prompt: with no one to take its results it leaves at once', async (t) => {
+  endWithCase(t, { procs, clients });
   const dir = mkdtempSync(join(tmpdir(), 'gluon-sigterm-last-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const s = await startScheduler(0);

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import t, { type Test } from 'tap';
 import type { TaskSpec } from '@gluon/protocol';
 import { startScheduler as startInProcess } from '@gluon/scheduler';
-import { fixture, RawClient, startScheduler, startWorker, type Proc } from '../procs.js';
+import { fixture, RawClient, startScheduler, startWorker, type Proc, endWithCase } from '../procs.js';
 
 const procs: Proc[] = [];
 const clients: RawClient[] = [];
@@ -49,6 +49,7 @@ function markFile(t: Test): string {
 }
 
 t.test('a cancelled runaway task: its thread is replaced, tasks behind it run, SIGTERM exits promptly', async (t) => {
+  endWithCase(t, { procs, clients });
   const { workers, client } = await cluster();
   const mark = markFile(t);
   const spinner = spec('spin', 'spin', [mark]);
@@ -67,6 +68,7 @@ t.test('a cancelled runaway task: its thread is replaced, tasks behind it run, S
 });
 
 t.test("a cancelled runaway task's stop is said in the worker's log and counted in the scheduler's /metrics", async (t) => {
+  endWithCase(t, { procs, clients });
   // In process, for its /metrics (its dashboard on a free port); the worker is a real process.
   const s = await startInProcess({ port: 0, dashboardPort: 0, log: () => {} });
   t.teardown(() => s.close());
@@ -92,6 +94,7 @@ t.test("a cancelled runaway task's stop is said in the worker's log and counted 
 });
 
 t.test('timeoutMs stops a runaway task and fails it with a clear error; the worker runs on', async (t) => {
+  endWithCase(t, { procs, clients });
   const { s, client } = await cluster();
   const spinner = { ...spec('spin', 'spin', []), timeoutMs: 300, retries: 1 };
   const next = spec('inc', 'inc', [41]);
@@ -112,6 +115,7 @@ t.test('timeoutMs stops a runaway task and fails it with a clear error; the work
 });
 
 t.test('--memory-limit is enforced: a task that grows past it is stopped and fails naming the limit', async (t) => {
+  endWithCase(t, { procs, clients });
   const { workers: [w], client } = await cluster(['--memory-limit', '300MiB', '--name', 'capped'], ['--allowed-failures', '1']);
   // Typed arrays live outside V8's heap: only the RSS monitor sees them (before, this returned 1024).
   const hog = spec('hog', 'hogBuffers', [1024]);

@@ -9,11 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
-import { endAfter, fixture, RawClient, startScheduler, startWorker } from '../procs.js';
+import { endAfter, fixture, RawClient, startScheduler, startWorker, endWithCase } from '../procs.js';
 
 const { procs, clients } = endAfter(t);
 
 t.test('SIGTERM to a worker running a task after its scheduler died: it leaves now, saying why', async (t) => {
+  endWithCase(t, { procs, clients });
   const dir = mkdtempSync(join(tmpdir(), 'gluon-gone-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const s = await startScheduler(0);

@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
 import type { Message, TaskSpec } from '@gluon/protocol';
-import { endAfter, fixture, RawClient, startScheduler, startWorker } from '../procs.js';
+import { endAfter, fixture, RawClient, startScheduler, startWorker, endWithCase } from '../procs.js';
 import { until } from '../../../../test/helpers/until.js';
 
 const mod = pathToFileURL(fixture).href;
 const { procs, clients } = endAfter(t);
 
 t.test('short tasks queued behind long ones run on threads free elsewhere while every long task still runs', async (t) => {
+  endWithCase(t, { procs, clients });
   // Found by a new user on the dashboard: workers of 2, 2 and 1 threads, three 20 s tasks, then
   // 20 no-ops: a no-op waited 20 s behind the 1-thread worker's long task while the others each
   // had a thread free. Only a worker with nothing stole, and a worker refused to give back a task
@@ -55,6 +56,7 @@ t.test('short tasks queued behind long ones run on threads free elsewhere while 
 });
 
 t.test('a worker whose busiest victim has nothing it may run steals from the next busiest', async (t) => {
+  endWithCase(t, { procs, clients });
   // a3 will not import module `other` (not on its allow-list). a1's unstarted task is of that
   // module and a2's is a short one behind two long ones: as much unstarted work each, a1
   // registered first. a3's thread freed: it asked a1 only, for nothing it would run, and stayed

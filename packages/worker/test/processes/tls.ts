@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { makeCa, makeCert, readTlsMaterial, type CertFiles, type TlsOptions } from '@gluon/protocol';
-import { ALLOW_FIXTURES, fixture, RawClient, schedulerCli, start, workerCli, type Proc } from '../procs.js';
+import { ALLOW_FIXTURES, fixture, RawClient, schedulerCli, start, workerCli, type Proc, endWithCase } from '../procs.js';
 import { SCHEDULER_V8_FLAGS } from '@gluon/scheduler/v8-flags';
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
 import { pathToFileURL } from 'node:url';
@@ -42,6 +42,7 @@ async function scheduler(extra: string[]): Promise<{ proc: Proc; address: string
 }
 
 t.test('a run over mutual TLS; the dashboard over HTTPS', async (t) => {
+  endWithCase(t, { procs });
   const s = await scheduler(['--dashboard-port', '0', ...tlsArgs(node, ca)]);
   t.match(s.address, /^wss:\/\//);
   t.match(s.dashboard, /^https:\/\/127\.0\.0\.1:\d+\/$/);
@@ -81,6 +82,7 @@ t.test('a run over mutual TLS; the dashboard over HTTPS', async (t) => {
 });
 
 t.test('a worker whose CA does not match stops at once, saying so; flag mistakes exit 2', async (t) => {
+  endWithCase(t, { procs });
   const s = await scheduler(['--no-dashboard', ...tlsArgs(node, ca)]);
   const w = start(workerCli, [s.address, '--nthreads', '1', ...tlsArgs(node, otherCa, false)], {}, WORKER_V8_FLAGS);
   procs.push(w);
@@ -146,6 +148,7 @@ t.test('a worker whose CA does not match stops at once, saying so; flag mistakes
 });
 
 t.test('gluon-scheduler refuses a certificate that names neither --host nor an --allowed-host, naming the flags', async (t) => {
+  endWithCase(t, { procs });
   // Found by the across-hosts trial: a scheduler given a certificate without its address started
   // fine, and every worker then stopped with 'wrong host name'. Refused at start now.
   const elsewhere = await makeCert(dir, ca, 'sched-elsewhere', ['10.9.8.7', 'sched7.example']);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
-import { RawClient, repo, start, startScheduler, type Proc } from '../procs.js';
+import { RawClient, repo, start, startScheduler, type Proc, endWithCase } from '../procs.js';
 
 const procs: Proc[] = [];
 const clients: RawClient[] = [];
@@ -20,6 +20,7 @@ t.teardown(() => {
 });
 
 t.test('a .ts task module runs on a worker without tsx where Node strips types, else its refusal names it', async (t) => {
+  endWithCase(t, { procs, clients });
   const root = realpathSync(mkdtempSync(join(tmpdir(), 'gluon-no-tsx-')));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
   // An install of @gluon/worker that has its dependencies and not tsx (this repository has it).

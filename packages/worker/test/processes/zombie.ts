@@ -7,7 +7,7 @@
 import { pathToFileURL } from 'node:url';
 import t from 'tap';
 import type { TaskSpec } from '@gluon/protocol';
-import { endAfter, fixture, RawClient, startScheduler, startWorker } from '../procs.js';
+import { endAfter, fixture, RawClient, startScheduler, startWorker, endWithCase } from '../procs.js';
 
 const mod = pathToFileURL(fixture).href;
 const { procs, clients } = endAfter(t);
@@ -27,6 +27,7 @@ async function whoHasUntil(client: RawClient, key: string, pred: (holders: strin
 }
 
 t.test('a worker frozen past the heartbeat TTL is closed, re-registers with its results, and takes new work', async (t) => {
+  endWithCase(t, { procs, clients });
   const s = await startScheduler(0, ['--heartbeat-ttl', '1s']);
   procs.push(s.proc);
   const w = await startWorker(s.address, ['--nthreads', '1']);
