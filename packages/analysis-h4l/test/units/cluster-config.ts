@@ -3,9 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { configFromArgs } from '../src/cli-args.js';
-import { batchJobScriptOf } from '../src/batch.js';
-import { RUN_FLAG_HINTS } from '../../../test/helpers/run-flag-hints.js';
+import { configFromArgs } from '../../src/cli-args.js';
+import { batchJobScriptOf } from '../../src/batch.js';
+import { RUN_FLAG_HINTS } from '../../../../test/helpers/run-flag-hints.js';
 
 /** `--cluster slurm|pbs|ssh --jobs N --job-*`, the ssh keys, and the same keys in config.yaml (the runs themselves: packages/deploy/test/slurm.test.ts, ssh-cluster.test.ts). */
 const dir = mkdtempSync(join(tmpdir(), 'h4l-cluster-config-'));

@@ -2,8 +2,8 @@ import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseRunArgs } from '../src/cli-args.js';
-import { RUN_FLAG_HINTS } from '../../../test/helpers/run-flag-hints.js';
+import { parseRunArgs } from '../../src/cli-args.js';
+import { RUN_FLAG_HINTS } from '../../../../test/helpers/run-flag-hints.js';
 
 /**
  * `--cluster slurm|pbs|ssh --jobs N --job-*`: the batch keys @gluon/deploy defines for every analysis

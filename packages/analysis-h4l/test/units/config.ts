@@ -2,8 +2,8 @@ import t from 'tap';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { validateConfig, loadConfigFile, mergeConfig, DEFAULT_CONFIG } from '../src/config.js';
-import { configFromArgs } from '../src/cli-args.js';
+import { validateConfig, loadConfigFile, mergeConfig, DEFAULT_CONFIG } from '../../src/config.js';
+import { configFromArgs } from '../../src/cli-args.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'h4l-config-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,7 +41,7 @@ t.test('YAML file, then flags over it', async (t) => {
 });
 
 t.test('the shipped config.yaml is valid and documents every key', async (t) => {
-  const file = new URL('../config.yaml', import.meta.url);
+  const file = new URL('../../config.yaml', import.meta.url);
   const cfg = await loadConfigFile(file.pathname);
   t.same(Object.keys(cfg).sort(), Object.keys(DEFAULT_CONFIG).sort(), 'every key present');
   for (const [k, v] of Object.entries(cfg)) t.same(v, DEFAULT_CONFIG[k as keyof typeof DEFAULT_CONFIG], `${k} shows its default`);
