@@ -45,3 +45,53 @@ t.test('with every tool present, the dry run and the run say nothing is missing 
   t.equal(run.status, 0, 'nothing to install: no apt-get, no root needed');
   t.equal(run.stdout, 'setup-test-env: nothing to install: chromium, nginx, iproute2 (ip, tc), openssh-server (sshd), openssh-client (ssh, ssh-keygen) are here\n');
 });
+
+/**
+ * .ci/run runs this setup beside the tests, holding an exclusive lock on the file
+ * GLUON_TEST_ENV_LOCK names until it has ended; the checks of the tools it installs wait for that
+ * lock (test/helpers/test-env.ts). A check made while the lock is held must return only after it is
+ * released, and one made without the variable at once.
+ */
+t.test('awaitTestEnvSetup returns only once the setup\'s lock is released, and at once without GLUON_TEST_ENV_LOCK', async (t) => {
+  const { spawn } = await import('node:child_process');
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const { until } = await import('./helpers/until.js');
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-setup-lock-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const lock = join(dir, 'lock');
+  writeFileSync(lock, '');
+  const waiterSource = `import { awaitTestEnvSetup } from ${JSON.stringify(join(dirname(fileURLToPath(import.meta.url)), 'helpers', 'test-env.ts'))};\n`
+    + `console.log('start'); awaitTestEnvSetup(); console.log('done ' + Date.now());\n`;
+  writeFileSync(join(dir, 'waiter.mts'), waiterSource);
+  const waiter = (env: NodeJS.ProcessEnv) => spawn(process.execPath, ['--import=tsx', join(dir, 'waiter.mts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = (p: { stdout: NodeJS.ReadableStream | null }) => { const got: string[] = []; p.stdout!.on('data', (d) => got.push(...String(d).split('\n').filter(Boolean))); return got; };
+
+  const alone = waiter({ ...process.env, GLUON_TEST_ENV_LOCK: '' });
+  const aloneSaid = lines(alone);
+  await new Promise((r) => alone.on('close', r));
+  t.match(aloneSaid, ['start', /^done \d+$/], 'without the variable: no wait');
+
+  // The setup's side: the lock taken, then held until a line arrives on stdin.
+  const holder = spawn('bash', ['-c', 'exec 8>"$1"; flock 8; echo locked; read -r _', 'holder', lock], { stdio: ['pipe', 'pipe', 'inherit'] });
+  t.teardown(() => { holder.kill(); });
+  const holderSaid = lines(holder);
+  await until(() => holderSaid.includes('locked'), 'the holder took the lock');
+  const w = waiter({ ...process.env, GLUON_TEST_ENV_LOCK: lock });
+  const said = lines(w);
+  const closed = new Promise((r) => w.on('close', r));
+  // Blocked: its flock(1) waits on the lock (a child of the waiter, named flock, is running).
+  const flockChild = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).some((p) => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return stat.includes('(flock)') && Number(fields[1]) === w.pid;
+    } catch { return false; }
+  });
+  await until(flockChild, 'the waiter waiting in flock');
+  t.same(said, ['start'], 'not past the wait while the lock is held');
+  const released = Date.now();
+  holder.stdin!.end('\n');
+  await closed;
+  t.equal(said.length, 2);
+  t.ok(Number(said[1]!.split(' ')[1]) >= released, 'past the wait only after the lock was released');
+});

@@ -6,6 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { remoteFrom, type Future } from '@gluon/client';
 import type { JobQueueCluster } from '@gluon/deploy';
+import { awaitTestEnvSetup } from '../../../test/helpers/test-env.js';
 
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -35,6 +36,7 @@ export async function sumThrough(cluster: JobQueueCluster, n: number, ms: number
  * another test file's, is ending on it) or planned (the backfill scheduler holds it for a pending job).
  */
 export function slurmMissing(upNode = false): string | undefined {
+  awaitTestEnvSetup();
   try {
     const st = execFileSync('sinfo', ['-h', '-o', '%T'], { encoding: 'utf8', timeout: 20_000 }).trim().split('\n')[0];
     if (!st) return 'the Slurm node is absent (see scripts/setup-slurm.sh)';

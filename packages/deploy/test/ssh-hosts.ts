@@ -9,12 +9,14 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { awaitTestEnvSetup } from '../../../test/helpers/test-env.js';
 import { NetLab, netnsUnavailable } from '../../worker/test/netns.js';
 
 const SSHD = '/usr/sbin/sshd';
 
 /** Why hosts over ssh cannot be had here (not root, no `ip`, no sshd), or undefined when they can. */
 export function sshHostsUnavailable(): string | undefined {
+  awaitTestEnvSetup();
   return netnsUnavailable() ?? (existsSync(SSHD) ? undefined : `${SSHD} is missing (Debian: apt-get install openssh-server; scripts/setup-test-env.sh does it)`);
 }
 

@@ -18,6 +18,7 @@ import { basename, join } from 'node:path';
 import { temporaryTls, type TemporaryTls } from '@gluon/protocol';
 import { SCHEDULER_V8_FLAGS } from '@gluon/scheduler/v8-flags';
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
+import { awaitTestEnvSetup } from '../../../test/helpers/test-env.js';
 import { repo, schedulerCli, start, workerCli, type Proc } from './procs.js';
 
 const script = join(repo, 'scripts/netns.sh');
@@ -35,7 +36,13 @@ export function netemUnavailable(): string | undefined {
 }
 
 function whyNot(cmd: string): string | undefined {
-  const r = spawnSync('bash', [script, cmd], { encoding: 'utf8', timeout: 30_000 });
+  const check = () => spawnSync('bash', [script, cmd], { encoding: 'utf8', timeout: 30_000 });
+  let r = check();
+  if (r.status === 0) return undefined;
+  // Waited for only when needed: Debian's base image has iproute2 (setup-test-env.sh installs it
+  // where it is missing), so the cross-host tests need not wait for chromium's install.
+  awaitTestEnvSetup();
+  r = check();
   if (r.status === 0) return undefined;
   return (r.stderr || r.stdout || `scripts/netns.sh ${cmd} exited ${r.status ?? r.signal}`).trim();
 }
