@@ -4,7 +4,7 @@
  * scheduler has dropped the client and has nothing left to run, then let back: the results that
  * finished meanwhile did not come inline with the scheduler's notice and must be fetched from the
  * worker. Counts the client's requests to the worker as they reach its real peer pool, for the
- * analyses' tests that they read such results a batch at a time (batched-results.test.ts in both
+ * analyses' tests that they read such results a batch at a time (test/runs/batched-results.ts in both
  * analyses).
  *
  * Every step waits on its event, bounded generously: the link fails with both ends told (a reset,

@@ -50,7 +50,7 @@ t.test('.partial files a generate killed outright left are removed and named by 
   const out = path.join(dir, 'killed');
   mkdirSync(path.join(out, 'MC'), { recursive: true });
   mkdirSync(path.join(out, 'Data'), { recursive: true });
-  // What a kill -9 leaves: cut files under their .partial names (and its lock, taken over: dataset-lock.test).
+  // What a kill -9 leaves: cut files under their .partial names (and its lock, taken over: runs/dataset-lock.ts).
   const left = ['Data/data_C.4lep.root.partial', 'MC/mc_363490.llll.4lep.root.partial', 'manifest.json.partial'];
   for (const f of left) writeFileSync(path.join(out, f), 'cut short');
   writeFileSync(path.join(out, 'notes.partial'), 'mine'); // not a generator's file: left alone

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openFile, TSelector, treeProcess } from 'jsroot';
 import { DEFAULT_CONFIG, execute, listFiles, physicsOptions, mergeConfig, runFinalStates, histogramOf, type FsResult } from '@gluon/analysis-finalstates';
-import { OPENDATA, HAVE_OPENDATA, NO_OPENDATA } from './data-path.js';
+import { OPENDATA, HAVE_OPENDATA, NO_OPENDATA } from '../data-path.js';
 
 const BRANCHES = ['lep_pt', 'lep_eta', 'lep_phi', 'lep_E', 'lep_type', 'lep_isTightID', 'jet_pt', 'jet_eta', 'jet_phi', 'jet_E',
   'photon_pt', 'photon_eta', 'photon_phi', 'photon_E', 'photon_isTightID'];

@@ -2,7 +2,7 @@
  * The run reads the chunks' summaries (for the dashboard's events per final state) in batches,
  * as gluon-h4l reads its chunks' results: those that finished while the client was cut off are
  * fetched one request per worker, not one round trip per chunk (analysis-h4l's
- * batched-results.test.ts says what that cost across hosts). The link is a relay on loopback.
+ * test/runs/batched-results.ts says what that cost across hosts). The link is a relay on loopback.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { generateDataset } from '@gluon/analysis-h4l/generate';
 import { listFiles, mergeConfig, physicsOptions, runFinalStates } from '@gluon/analysis-finalstates';
-import { cutAtFirstChunk } from '../../analysis-h4l/test/cut-client.js';
+import { cutAtFirstChunk } from '../../../analysis-h4l/test/cut-client.js';
 
-const pkg = fileURLToPath(new URL('..', import.meta.url));
+const pkg = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'fs-batched-'));
 const data = join(dir, 'data');
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -8,7 +8,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync, readFileSync, copyFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runAnalysis, processChunk, sampleByName, openTree } from '@gluon/analysis-h4l';
-import { opendataDir } from './data-path.js';
+import { opendataDir } from '../data-path.js';
 
 const { dir: real, looked } = opendataDir();
 if (!real) {

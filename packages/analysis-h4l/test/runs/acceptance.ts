@@ -7,7 +7,7 @@ import t, { type Test } from 'tap';
 import { fileURLToPath } from 'node:url';
 import { LocalCluster } from '@gluon/client';
 import { runAnalysis, type RunReport } from '@gluon/analysis-h4l';
-import { opendataDir } from './data-path.js';
+import { opendataDir } from '../data-path.js';
 
 const { dir, looked } = opendataDir();
 const REF = {
@@ -70,7 +70,7 @@ if (!dir) {
     check(t, await runAnalysis({ ...base, selection: 'notebook-pt', nWorkers: 0, chunkSize: 1000 }), true);
   });
   t.test('--scheduler: an existing scheduler and its workers', async (t) => {
-    const cluster = await LocalCluster.start({ nWorkers: 1, dashboard: false, cwd: fileURLToPath(new URL('..', import.meta.url)) });
+    const cluster = await LocalCluster.start({ nWorkers: 1, dashboard: false, cwd: fileURLToPath(new URL('../..', import.meta.url)) });
     t.teardown(() => cluster.close());
     const r = await runAnalysis({ ...base, selection: 'notebook', nWorkers: 0, scheduler: cluster.schedulerAddress, chunkSize: 200 });
     t.equal(r.mode, 'scheduler');

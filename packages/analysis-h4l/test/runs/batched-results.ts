@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { runAnalysis } from '../src/run.js';
-import { generateDataset } from '../src/generate/index.js';
-import { cutAtFirstChunk } from './cut-client.js';
+import { runAnalysis } from '../../src/run.js';
+import { generateDataset } from '../../src/generate/index.js';
+import { cutAtFirstChunk } from '../cut-client.js';
 
-const pkg = fileURLToPath(new URL('..', import.meta.url));
+const pkg = fileURLToPath(new URL('../..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'h4l-batched-'));
 const data = join(dir, 'data');
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));

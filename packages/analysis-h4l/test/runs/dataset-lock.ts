@@ -10,8 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
-import { ensureDataset, generateDataset } from '../src/generate/index.js';
-import { lockHolder, tryLock } from '../src/generate/dataset-lock.js';
+import { ensureDataset, generateDataset } from '../../src/generate/index.js';
+import { lockHolder, tryLock } from '../../src/generate/dataset-lock.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'dataset-lock-'));
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }));

@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync, readFileSync, writeFileSync, mkdirSync, existsSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { download, downloadList } from '../src/download.js';
-import { describeFetchError } from '../src/errors.js';
-import { closedPort } from '../../../test/helpers/closed-port.js';
+import { download, downloadList } from '../../src/download.js';
+import { describeFetchError } from '../../src/errors.js';
+import { closedPort } from '../../../../test/helpers/closed-port.js';
 
 const files: Record<string, Buffer> = { '/Data/a.root': randomBytes(70_000), '/MC/b.root': randomBytes(12_345) };
 let served = 0, ranged = 0, lie = false, cut = false;
