@@ -2,8 +2,7 @@
  * Cases that start gluon-scheduler and gluon-worker processes (or npm), one module of cases each
  * in processes/, run in this one test process: each was a test file of its own that cost ~1 CPU-s
  * to start under tap. The processes a case starts are killed when the case ends (procs.ts
- * endWithCase), not left running through the modules after it. token-unchecked.test.ts stays a
- * file of its own: it deletes GLUON_TOKEN from the process's environment as it loads.
+ * endWithCase), not left running through the modules after it.
  * One module's cases alone: `npx tap packages/worker/test/processes.test.ts --grep <name>`.
  */
 import './processes/cli.js';
@@ -17,5 +16,6 @@ import './processes/runaway.js';
 import './processes/scheduler-gone-stop.js';
 import './processes/steal.js';
 import './processes/tls.js';
+import './processes/token-unchecked.js';
 import './processes/ts-without-tsx.js';
 import './processes/zombie.js';

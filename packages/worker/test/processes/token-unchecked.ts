@@ -8,20 +8,30 @@
  * token to a token scheduler, a wrong one) was already refused by the scheduler (cli.test.ts,
  * test/missing-token.test.ts). Real scheduler and worker processes.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
-import { ALLOW_FIXTURES, endAfter, start, startScheduler, startWorker, workerCli } from './procs.js';
+import { ALLOW_FIXTURES, endAfter, endWithCase, start, startScheduler, startWorker, workerCli } from '../procs.js';
 
 const { procs } = endAfter(t);
 const dir = mkdtempSync(join(tmpdir(), 'gluon-token-unchecked-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const tokenFile = join(dir, 'token');
 writeFileSync(tokenFile, 'sesame-0123\n', { mode: 0o600 });
-// The processes started here inherit this environment: no token but the ones each case gives.
-delete process.env.GLUON_TOKEN;
+/**
+ * The processes a case starts inherit this process's environment: no token but the ones the case
+ * gives. GLUON_TOKEN is put back when the case ends (the modules after it in processes.test.ts
+ * run with the environment as it was).
+ */
+function withoutTokenVariable(t: Test): void {
+  const saved = process.env.GLUON_TOKEN;
+  delete process.env.GLUON_TOKEN;
+  t.teardown(() => {
+    if (saved !== undefined) process.env.GLUON_TOKEN = saved;
+  });
+}
 
 function refusal(address: string, help: string): string {
   return `refusing the scheduler at ${address}: it requires no token, so the token this worker was given (${help}) was not checked, `
@@ -30,6 +40,8 @@ function refusal(address: string, help: string): string {
 }
 
 t.test('a worker with a token refuses a scheduler that requires none: exit 1, said by both', async (t) => {
+  withoutTokenVariable(t);
+  endWithCase(t, { procs });
   const s = await startScheduler(0);
   procs.push(s.proc);
   // Each names the one way the token was given (it listed all three, whichever was used).
@@ -51,6 +63,8 @@ t.test('a worker with a token refuses a scheduler that requires none: exit 1, sa
 });
 
 t.test('a worker with a token whose scheduler comes back without one gives up on it and exits 1', async (t) => {
+  withoutTokenVariable(t);
+  endWithCase(t, { procs });
   const s = await startScheduler(0, ['--token', 'first']);
   procs.push(s.proc);
   const w = start(workerCli, [s.address, ...ALLOW_FIXTURES, '--token', 'first'], {}, WORKER_V8_FLAGS);
@@ -70,6 +84,8 @@ t.test('a worker with a token whose scheduler comes back without one gives up on
 });
 
 t.test('the processes of --nworkers (and the V8-flags child) name the way the user gave the token, not the variable they got it in', async (t) => {
+  withoutTokenVariable(t);
+  endWithCase(t, { procs });
   // They get the token in GLUON_TOKEN whatever the user used, and listed all three ways.
   const open = await startScheduler(0);
   procs.push(open.proc);
