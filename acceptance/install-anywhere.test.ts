@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCommand, type Proc } from '../packages/worker/test/procs.js';
-import { writeOfflineInstall, type Packed } from './helpers/offline-install.js';
+import { writeOfflineInstall, type Packed } from '../test/helpers/offline-install.js';
 
 /**
  * Gluon as a new user gets it, twice:
