@@ -14,10 +14,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { open, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { generateDataset } from '../src/generate/index.js';
-import { writingInterruptedLine } from '../src/app.js';
-import { CLI, cliSandbox, readJson } from './cli-sandbox.js';
-import { printed } from './sigint-run.js';
+import { generateDataset } from '../../src/generate/index.js';
+import { writingInterruptedLine } from '../../src/app.js';
+import { CLI, cliSandbox, readJson } from '../cli-sandbox.js';
+import { printed } from '../sigint-run.js';
 
 const { tmp } = cliSandbox(t, 'gluon-h4l-sigint-writing-');
 const data = path.join(tmp, 'data');

@@ -5,9 +5,9 @@
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { generateDataset } from '../src/generate/index.js';
-import { opendataDir } from './data-path.js';
-import { cliSandbox, readJson } from './cli-sandbox.js';
+import { generateDataset } from '../../src/generate/index.js';
+import { opendataDir } from '../data-path.js';
+import { cliSandbox, readJson } from '../cli-sandbox.js';
 
 const { tmp, cli } = cliSandbox(t, 'h4l-meta-');
 

@@ -6,8 +6,8 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { generateDataset } from '../src/generate/index.js';
-import { cliSandbox, readJson } from './cli-sandbox.js';
+import { generateDataset } from '../../src/generate/index.js';
+import { cliSandbox, readJson } from '../cli-sandbox.js';
 
 t.test('--performance-report: refused before anything runs when it cannot be made (exit 2)', async (t) => {
   const { cliRan } = cliSandbox(t, 'h4l-report-bad-');

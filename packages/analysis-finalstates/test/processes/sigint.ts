@@ -15,9 +15,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateDataset } from '@gluon/analysis-h4l/generate';
 import { writingInterruptedLine } from '@gluon/analysis-h4l';
-import { interruptBatchRun, interruptWhileWaiting, printed } from '../../analysis-h4l/test/sigint-run.js';
+import { interruptBatchRun, interruptWhileWaiting, printed } from '../../../analysis-h4l/test/sigint-run.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
 // SIGHUP (a closed terminal, a dropped ssh connection) was left to its default: the run died by
 // the signal, saying nothing, its tasks left on the scheduler for the session grace.

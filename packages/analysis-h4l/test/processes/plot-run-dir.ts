@@ -9,10 +9,10 @@ import t from 'tap';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { generateDataset } from '../src/generate/index.js';
-import { CLI } from './cli-sandbox.js';
-import { snapshot } from './dir-snapshot.js';
-import { exitOf, unwritableWays } from './unwritable.js';
+import { generateDataset } from '../../src/generate/index.js';
+import { CLI } from '../cli-sandbox.js';
+import { snapshot } from '../dir-snapshot.js';
+import { exitOf, unwritableWays } from '../unwritable.js';
 
 t.test('plot checks --run-dir before anything is read', async (t) => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'h4l-plot-dir-'));

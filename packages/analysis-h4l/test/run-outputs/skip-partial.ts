@@ -6,8 +6,8 @@
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { generateDataset } from '../src/generate/index.js';
-import { cliSandbox, readJson } from './cli-sandbox.js';
+import { generateDataset } from '../../src/generate/index.js';
+import { cliSandbox, readJson } from '../cli-sandbox.js';
 
 const { tmp, cli } = cliSandbox(t, 'h4l-skip-');
 

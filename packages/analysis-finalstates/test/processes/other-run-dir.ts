@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const FINALSTATES = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const FINALSTATES = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const H4L = path.join(path.dirname(createRequire(import.meta.url).resolve('@gluon/analysis-h4l')), 'cli.js');
 
 function run(cli: string, args: string[]): Promise<{ code: number; err: string }> {

@@ -7,7 +7,7 @@
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { cliSandbox } from './cli-sandbox.js';
+import { cliSandbox } from '../cli-sandbox.js';
 
 const { tmp, cliRan } = cliSandbox(t, 'h4l-conflicts-');
 const run = (args: string[]) => cliRan(['run', '--data-dir', '.', '--dry-run', ...args]);

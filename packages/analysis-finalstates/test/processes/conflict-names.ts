@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const tmp = mkdtempSync(path.join(tmpdir(), 'fs-conflicts-'));
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
 

@@ -12,13 +12,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalCluster } from '@gluon/client';
 import { generateDataset } from '@gluon/analysis-h4l/generate';
-import { DEFAULT_CONFIG } from '../src/config.js';
-import { listFiles } from '../src/dataset.js';
-import { physicsOptions } from '../src/options.js';
-import { runFinalStates } from '../src/run.js';
+import { DEFAULT_CONFIG } from '../../src/config.js';
+import { listFiles } from '../../src/dataset.js';
+import { physicsOptions } from '../../src/options.js';
+import { runFinalStates } from '../../src/run.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
-const pkg = fileURLToPath(new URL('..', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const pkg = fileURLToPath(new URL('../..', import.meta.url));
 
 t.test('no workers: a waiting notice, and the run goes on when a worker joins', async (t) => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'fs-noworkers-'));

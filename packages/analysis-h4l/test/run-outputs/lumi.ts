@@ -5,8 +5,8 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { generateDataset } from '../src/generate/index.js';
-import { cliSandbox, readJson } from './cli-sandbox.js';
+import { generateDataset } from '../../src/generate/index.js';
+import { cliSandbox, readJson } from '../cli-sandbox.js';
 
 const { tmp, cli } = cliSandbox(t, 'h4l-lumi-');
 const total = (h: { sumw: number[]; underflow: number; overflow: number }) => h.sumw.reduce((a, b) => a + b, h.underflow + h.overflow);

@@ -8,8 +8,8 @@ import t from 'tap';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { generateDataset } from '../src/generate/index.js';
-import { cliSandbox } from './cli-sandbox.js';
+import { generateDataset } from '../../src/generate/index.js';
+import { cliSandbox } from '../cli-sandbox.js';
 
 const { tmp, cli } = cliSandbox(t, 'h4l-same-');
 const data = path.join(tmp, 'data');

@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateDataset } from '@gluon/analysis-h4l/generate';
-import { alive, descendants, printed } from '../../../test/helpers/process-tree.js';
+import { alive, descendants, printed } from '../../../../test/helpers/process-tree.js';
 
-const repo = fileURLToPath(new URL('../../..', import.meta.url));
-const schedulerCli = fileURLToPath(new URL('../../scheduler/bin/gluon-scheduler.js', import.meta.url));
+const repo = fileURLToPath(new URL('../../../..', import.meta.url));
+const schedulerCli = fileURLToPath(new URL('../../../scheduler/bin/gluon-scheduler.js', import.meta.url));
 
 t.test('SIGTERM to npx gluon-finalstates stops the analysis and every process under it', async (t) => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'finalstates-npx-'));

@@ -9,9 +9,9 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { generateDataset } from '../src/generate/index.js';
-import { CLI, cliSandbox } from './cli-sandbox.js';
-import { failedJobsLine, runWithFailingJobs } from './failing-jobs-run.js';
+import { generateDataset } from '../../src/generate/index.js';
+import { CLI, cliSandbox } from '../cli-sandbox.js';
+import { failedJobsLine, runWithFailingJobs } from '../failing-jobs-run.js';
 
 const { tmp } = cliSandbox(t, 'h4l-failing-jobs-');
 

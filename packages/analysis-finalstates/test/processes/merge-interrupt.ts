@@ -12,8 +12,8 @@ import { constants, existsSync, mkdtempSync, readdirSync, renameSync, rmSync } f
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { printed } from '../../analysis-h4l/test/sigint-run.js';
-import { CLI, mergedRun, snapshot } from './merged-run.js';
+import { printed } from '../../../analysis-h4l/test/sigint-run.js';
+import { CLI, mergedRun, snapshot } from '../merged-run.js';
 
 const hasMkfifo = (() => { try { execFileSync('mkfifo', ['--version'], { stdio: 'ignore' }); return true; } catch { return false; } })();
 

@@ -6,10 +6,10 @@ import { mkdtempSync, rmSync, readFileSync, existsSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { opendataDir } from './data-path.js';
+import { opendataDir } from '../data-path.js';
 
 const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const { dir: data, looked } = opendataDir();
 const tmp = mkdtempSync(path.join(tmpdir(), 'h4l-cli-'));
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }));

@@ -13,10 +13,10 @@ import { createServer, type AddressInfo } from 'node:net';
 import { LocalCluster } from '@gluon/client';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { generateDataset } from '../src/generate/index.js';
-import { interruptedLine } from '../src/app.js';
-import { CLI, cliSandbox } from './cli-sandbox.js';
-import { interruptBatchRun, interruptWhileWaiting, printed } from './sigint-run.js';
+import { generateDataset } from '../../src/generate/index.js';
+import { interruptedLine } from '../../src/app.js';
+import { CLI, cliSandbox } from '../cli-sandbox.js';
+import { interruptBatchRun, interruptWhileWaiting, printed } from '../sigint-run.js';
 
 const { tmp } = cliSandbox(t, 'gluon-h4l-sigint-');
 const data = path.join(tmp, 'data');
@@ -61,7 +61,7 @@ t.test('SIGHUP from a real terminal closed (script(1), its pty gone): the run en
   const result = path.join(tmp, 'pty-result.fifo');
   execFileSync('mkfifo', [result]);
   const ended = readFile(result, 'utf8');
-  const recorder = fileURLToPath(new URL('./fixtures/exit-recorder.cjs', import.meta.url));
+  const recorder = fileURLToPath(new URL('../fixtures/exit-recorder.cjs', import.meta.url));
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const inner = [process.execPath, recorder, result, CLI, 'run', '--no-config', '--data-dir', data, '--out', path.join(tmp, 'pty-out'), '--scheduler', cluster.schedulerAddress].map(q).join(' ');
   // The terminal's session leader a shell (it dies of the hang-up; the kernel then sends SIGHUP
@@ -78,7 +78,7 @@ t.test('Ctrl-C on a run with a LocalCluster: the run handles it (closes the clus
   // The listener was removed as the signal came (process.once); the LocalCluster's process-end
   // handler, next in line, then found no one else listening, killed the cluster's processes and
   // ended the process by the signal: no exit 130, no close (the CLIs' default runs).
-  const fixture = fileURLToPath(new URL('./fixtures/ctrl-c-local-cluster.mjs', import.meta.url));
+  const fixture = fileURLToPath(new URL('../fixtures/ctrl-c-local-cluster.mjs', import.meta.url));
   const start = (mode: string) => {
     const p = spawn(process.execPath, [fixture, mode], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
     t.teardown(() => { if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL'); });

@@ -9,8 +9,8 @@ import t from 'tap';
 import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { unwritableWays } from '../../analysis-h4l/test/unwritable.js';
-import { CLI, mergedRun, snapshot } from './merged-run.js';
+import { unwritableWays } from '../../../analysis-h4l/test/unwritable.js';
+import { CLI, mergedRun, snapshot } from '../merged-run.js';
 
 t.test('a --run-dir that cannot be written is refused before any work', async (t) => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'fs-merge-unwritable-'));

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emptyOutput, fill, FRAMEWORK_HISTS, type AnalysisResult, type SelectionName } from '@gluon/analysis-h4l';
-import { histogramsJson, type HistogramsJson } from '../src/outputs.js';
-import { plotInput, histogramNames, writePlots } from '../src/plots.js';
-import { parseSvg, all, one } from './svg.js';
+import { histogramsJson, type HistogramsJson } from '../../src/outputs.js';
+import { plotInput, histogramNames, writePlots } from '../../src/plots.js';
+import { parseSvg, all, one } from '../svg.js';
 
 /** A result with one data and one MC sample per group, a few fills in every histogram. */
 function result(selection: SelectionName, samples: string[]): AnalysisResult {
@@ -84,7 +84,7 @@ t.test('gluon-h4l plot --run-dir redraws every plot', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'h4l-replot-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(path.join(dir, 'histograms.json'), JSON.stringify(ptJson));
-  const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+  const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
   const { stdout } = await promisify(execFile)(process.execPath, [cli, 'plot', '--run-dir', dir], { timeout: 120_000 });
   // It lists every file it counts (it said "re-drew 10 plot files" and listed the 5 pngs).
   const said = /re-drew (\d+) plot files? in (.+): (.+)/.exec(stdout);

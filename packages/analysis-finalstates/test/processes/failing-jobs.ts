@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateDataset } from '@gluon/analysis-h4l/generate';
-import { failedJobsLine, runWithFailingJobs } from '../../analysis-h4l/test/failing-jobs-run.js';
+import { failedJobsLine, runWithFailingJobs } from '../../../analysis-h4l/test/failing-jobs-run.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
 t.test('gluon-finalstates --cluster pbs whose jobs end before their worker joins: ends when the cluster gives up, naming every job', async (t) => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'fs-failing-jobs-'));
