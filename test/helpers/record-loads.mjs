@@ -2,7 +2,7 @@
  * A preload (`node --import ./record-loads.mjs`) that appends every module the process loads
  * through the ES module loader to the file named by $GLUON_RECORD_LOADS, one `PID URL` a line,
  * and as it exits every CommonJS file that require() loaded (require.cache; a `require('ws')`
- * goes past the hooks on Node 20): test/cli-loads.test.ts reads which modules a CLI's path
+ * goes past the hooks on Node 20): test/clis/cli-loads.ts reads which modules a CLI's path
  * loaded. The same file holds the hooks, which run on the loader's own thread (module.register,
  * on Node 20, 22 and 24 alike).
  */

@@ -11,7 +11,7 @@
  *
  * A process-on-spawn listener (the hook tap's loader uses to add itself) runs after tap's and
  * takes the loader out again. If tap stops using that hook, this does nothing and the tests run
- * as before, only slower; test/untraced-children.test.ts says so.
+ * as before, only slower; test/units/untraced-children.ts says so.
  */
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { withoutProcessinfo } from './processinfo-options.mjs';

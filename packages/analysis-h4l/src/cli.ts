@@ -22,7 +22,7 @@ import { unknownCommandText } from './argv.js';
 import { VERSION } from './version.js';
 
 // Each command loads what it runs when it runs: --help, --version and a usage error load none of
-// the analysis, the generator, the client or the ROOT reader (bench/cli-startup.ts; test/cli-loads.test.ts).
+// the analysis, the generator, the client or the ROOT reader (bench/cli-startup.ts; test/clis/cli-loads.ts).
 const cliArgs = () => import('./cli-args.js');
 
 const USAGE: Record<string, string> = {

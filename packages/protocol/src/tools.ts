@@ -4,7 +4,7 @@
  * text — and none of the wire (the codec and its msgpackr, connections, the handshake and the
  * listener, which load ws; the message schemas). Every name here is @gluon/protocol's too; a CLI
  * and what its --help, usage errors and job scripts run import from here, so that those load no
- * more than they use (bench/cli-startup.ts, test/cli-loads.test.ts).
+ * more than they use (bench/cli-startup.ts, test/clis/cli-loads.ts).
  */
 export * from './messages.js';
 export * from './log-text.js';

@@ -6,7 +6,7 @@
  * worker refuses it: exit 1 naming the scheduler and what to change, at start and when a scheduler
  * comes back without a token; the scheduler's own log says why the worker left. The converse (no
  * token to a token scheduler, a wrong one) was already refused by the scheduler (cli.test.ts,
- * test/missing-token.test.ts). Real scheduler and worker processes.
+ * test/clis/missing-token.ts). Real scheduler and worker processes.
  */
 import t, { type Test } from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -8,7 +8,7 @@
 import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
-import { CLOSED_PORT, closedPort } from './helpers/closed-port.js';
+import { CLOSED_PORT, closedPort } from '../helpers/closed-port.js';
 
 const RANGE = '/proc/sys/net/ipv4/ip_local_port_range';
 

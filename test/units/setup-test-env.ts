@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
  * Run against an empty tree (SETUP_TEST_ENV_ROOT), its dry run lists every absolute-path tool as
  * missing: nginx must be one of them.
  */
-const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'scripts', 'setup-test-env.sh');
+const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scripts', 'setup-test-env.sh');
 
 t.test('on a machine with none of them, the dry run lists nginx with chromium and sshd; nothing is installed', async (t) => {
   const empty = mkdtempSync(join(tmpdir(), 'gluon-setup-env-'));
@@ -55,12 +55,12 @@ t.test('with every tool present, the dry run and the run say nothing is missing 
 t.test('awaitTestEnvSetup returns only once the setup\'s lock is released, and at once without GLUON_TEST_ENV_LOCK', async (t) => {
   const { spawn } = await import('node:child_process');
   const { readdirSync, readFileSync } = await import('node:fs');
-  const { until } = await import('./helpers/until.js');
+  const { until } = await import('../helpers/until.js');
   const dir = mkdtempSync(join(tmpdir(), 'gluon-setup-lock-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const lock = join(dir, 'lock');
   writeFileSync(lock, '');
-  const waiterSource = `import { awaitTestEnvSetup } from ${JSON.stringify(join(dirname(fileURLToPath(import.meta.url)), 'helpers', 'test-env.ts'))};\n`
+  const waiterSource = `import { awaitTestEnvSetup } from ${JSON.stringify(join(dirname(fileURLToPath(import.meta.url)), '..', 'helpers', 'test-env.ts'))};\n`
     + `console.log('start'); awaitTestEnvSetup(); console.log('done ' + Date.now());\n`;
   writeFileSync(join(dir, 'waiter.mts'), waiterSource);
   const waiter = (env: NodeJS.ProcessEnv) => spawn(process.execPath, ['--import=tsx', join(dir, 'waiter.mts')], { env, stdio: ['ignore', 'pipe', 'inherit'] });

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
  * with code 1"), its own tallies lost. Now the crash is recorded for that file, as "jsroot could
  * not read: <message>", the file's own reading stands, and the run goes on to the next file.
  */
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const fixtures = join(repo, 'packages', 'rootio', 'test', 'fixtures', 'skhep');
 const crashing = ['uproot-issue407.root', 'uproot-issue433-splitlevel2.root'];
 const healthy = 'uproot-small-dy-withoffsets.root';
@@ -132,7 +132,7 @@ t.test('jsroot running out of its own bound is no defect, and the file keeps its
  */
 t.test('a referenced TObject\'s fBits that jsroot reads as 4-byte words is its misreading, and each name is compared once', async (t) => {
   const { openRootFile } = await import('@gluon/rootio');
-  const { compareJsroot, noJsrootTally } = await import('../scripts/conformance-jsroot.js');
+  const { compareJsroot, noJsrootTally } = await import('../../scripts/conformance-jsroot.js');
   const path = join(fixtures, 'uproot-issue513.root');
   const f = await openRootFile(path);
   t.teardown(() => f.close());

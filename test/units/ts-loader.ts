@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 
 function threadArgv(options?: { execArgv: string[] }): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const w = new Worker(new URL('./fixtures/thread-argv.ts', import.meta.url), options);
+    const w = new Worker(new URL('../fixtures/thread-argv.ts', import.meta.url), options);
     w.once('message', (m: string[]) => { resolve(m); void w.terminate(); });
     w.once('error', reject);
     w.once('exit', (code) => reject(new Error(`the thread exited (code ${code}) without answering`)));
@@ -30,6 +30,6 @@ t.test('a worker thread runs TypeScript through tsx, without tap\'s loaders', as
   const argv = await threadArgv();
   t.match(argv.join(' '), /thread-tsx\.mjs/, `tsx, registered as a thread can (${argv.join(' ')})`);
   t.notMatch(argv.join(' '), /@tapjs|untraced-children|--import=tsx\b/, 'no tap loader, nor the test process\'s preloads');
-  const given = [`--import=${new URL('./helpers/thread-tsx.mjs', import.meta.url).href}`, '--no-warnings'];
+  const given = [`--import=${new URL('../helpers/thread-tsx.mjs', import.meta.url).href}`, '--no-warnings'];
   t.same(await threadArgv({ execArgv: given }), given, 'an execArgv given is kept as given');
 });

@@ -1,6 +1,6 @@
 /**
  * The processes a test starts run without tap's coverage loader (@tapjs/processinfo): the
- * preload test/helpers/untraced-children.mjs, named in every .taprc (test/package-tap.test.ts),
+ * preload test/helpers/untraced-children.mjs, named in every .taprc (test/processes/package-tap.ts),
  * takes it out of what tap adds to each spawn's NODE_OPTIONS. With it every node process a test
  * started cost over twice the CPU (the suite starts over a thousand). Fails if the preload is not
  * loaded or tap adds its loader some other way.
@@ -8,8 +8,8 @@
 import t from 'tap';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { withoutProcessinfo } from './helpers/processinfo-options.mjs';
-import { threadExecArgv } from './helpers/thread-options.mjs';
+import { withoutProcessinfo } from '../helpers/processinfo-options.mjs';
+import { threadExecArgv } from '../helpers/thread-options.mjs';
 
 const printOptions = ['-e', 'process.stdout.write(JSON.stringify(process.env.NODE_OPTIONS ?? null))'];
 const loader = 'file:///x/node_modules/@tapjs/processinfo/dist/esm/import.mjs';
@@ -40,7 +40,7 @@ t.test('withoutProcessinfo takes out the loader however it is written, and nothi
 
 t.test('threadExecArgv keeps a thread\'s flags, registers tsx as a thread can, and drops tap\'s loaders and the preload', async (t) => {
   const tap = (name: string) => `--import=file:///x/node_modules/@tapjs/${name}/dist/esm/import.mjs`;
-  const threadTsx = `--import=${new URL('./helpers/thread-tsx.mjs', import.meta.url).href}`;
+  const threadTsx = `--import=${new URL('../helpers/thread-tsx.mjs', import.meta.url).href}`;
   t.same(threadExecArgv([tap('typescript'), tap('mock'), '--enable-source-maps', tap('processinfo'), '--import=tsx', '--import=./test/helpers/untraced-children.mjs']),
     [threadTsx, '--enable-source-maps'], 'what tap and .taprc give a test process (tsx once, as a thread registers it)');
   t.same(threadExecArgv(['--loader=file:///x/node_modules/@tapjs/mock/dist/esm/loader.mjs', '--max-old-space-size=200']), [threadTsx, '--max-old-space-size=200'], 'the old --loader form');

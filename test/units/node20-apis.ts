@@ -1,7 +1,7 @@
 /**
  * Every package declares engines `>=20`, but `import.meta`'s `dirname` and `filename` came with
  * Node 20.11: a test or source file using them fails on 20.0–20.10 with a TypeError from
- * `path.join(undefined, …)` (test/netem-relay.test.ts, test/netns-check.test.ts and three more
+ * `path.join(undefined, …)` (test/processes/netem-relay.ts, test/netns-check.test.ts and three more
  * did). Code takes its folder from `import.meta.url` (`fileURLToPath(new URL('.', import.meta.url))`).
  * Checked on the repository's own code (not node_modules or built dist/), which only a static
  * look can do on the Node 20.20 the tests run on.
@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 // Built from parts so this file does not match itself.
 const LATER_API = new RegExp(['import', 'meta', '(dirname|filename)'].join('\\.') + '\\b');
 const CODE = /\.(ts|mts|cts|js|mjs|cjs)$/;

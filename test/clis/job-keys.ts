@@ -13,7 +13,7 @@ import { JOB_KEY_NAMES, JOB_KEYS, runFlagOf, SSH_RUN_KEYS, type JobKeyName } fro
  * in --help and README's CLI table. The analyses lacked --job-extra, --job-log-directory and a
  * prologue that gluon-cluster had, and checked --job-memory more loosely than --memory.
  */
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bins = {
   cluster: join(repo, 'packages/deploy/bin/gluon-cluster.js'),
   h4l: join(repo, 'packages/analysis-h4l/bin/gluon-h4l.js'),

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
  * run with 0 events or 0 seconds per phase, its results file written as if asked for. Now each is
  * refused before anything runs, naming the variable (exit 2), as the CLIs refuse theirs.
  */
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** One process (tsx as a loader, not its CLI that runs a second node), so a kill stops the benchmark itself. */
 const tsx = ['--import', 'tsx'];
 

@@ -14,7 +14,7 @@ import { parse, parseAllDocuments } from 'yaml';
  * the analysis finishes. No container engine runs in CI here: docs/deploy-containers.md says what
  * was built where.
  */
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const read = (f: string) => readFileSync(join(repo, f), 'utf8');
 const rootPkg = JSON.parse(read('package.json')) as { version: string; workspaces: string[] };
 const image = `gluon:${rootPkg.version}`;

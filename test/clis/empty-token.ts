@@ -15,7 +15,7 @@ import { SlurmCluster, SSHCluster } from '@gluon/deploy';
  * connected (or were refused far from the cause). Every CLI and API that reads it now refuses it
  * at start, naming the variable; so do an empty or blank `--token`, token file or `token` option.
  */
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = (pkg: string, name: string) => join(repo, 'packages', pkg, 'bin', `${name}.js`);
 const baseEnv: NodeJS.ProcessEnv = { ...process.env };
 delete baseEnv.GLUON_TOKEN;

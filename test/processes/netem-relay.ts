@@ -6,11 +6,11 @@
  */
 import t from 'tap';
 import { fileURLToPath } from 'node:url';
-import { NetLab, netemUnavailable, netnsUnavailable } from '../packages/worker/test/netns.js';
-import { until } from './helpers/until.js';
+import { NetLab, netemUnavailable, netnsUnavailable } from '../../packages/worker/test/netns.js';
+import { until } from '../helpers/until.js';
 
 const why = netnsUnavailable();
-const udp = fileURLToPath(new URL('fixtures/udp-seq.mjs', import.meta.url));
+const udp = fileURLToPath(new URL('../fixtures/udp-seq.mjs', import.meta.url));
 
 t.test('a relayed link with a jitter: each frame 15-25 ms late, and frames overtake each other', { skip: why }, async (t) => {
   const lab = await NetLab.create({ a: '10.201.0.41', b: '10.201.0.42' }, { tls: false, relayed: ['a'] });

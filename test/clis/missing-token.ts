@@ -11,7 +11,7 @@ import { Client } from '@gluon/client';
  * how *it* takes a token. gluon-h4l and gluon-finalstates have no --token flag: their message must
  * not send the user to one.
  */
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = (pkg: string, name: string) => join(repo, 'packages', pkg, 'bin', `${name}.js`);
 const env = { ...process.env };
 delete env.GLUON_TOKEN;

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { createServer, connect, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { until } from './helpers/until.js';
+import { until } from '../helpers/until.js';
 
 t.test('until: a condition met by I/O that arrived while the test process was not running is seen, not timed out', async (t) => {
   // A starved test process wakes up in the event loop's timers phase, before the poll phase that

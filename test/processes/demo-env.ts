@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
  * dataset than the default's, scale 0 failed without naming the variable. Now each is refused
  * before anything is generated, naming the variable, as a bad value is.
  */
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const demos = {
   H4L_DEMO: join(repo, 'packages/analysis-h4l/dist/demo.js'),
   FINALSTATES_DEMO: join(repo, 'packages/analysis-finalstates/dist/demo.js'),

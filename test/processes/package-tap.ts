@@ -4,7 +4,7 @@
  * instruments coverage and exits 1 on a run whose every test passed (its default asks for 100%),
  * gives each file 30 s, which the process-spawning tests exceed on a loaded machine, and runs
  * helper modules such as `test/damage.ts` as if they were tests; and it compiles them with ts-node
- * rather than tsx (test/ts-loader.test.ts). Checked with tap's own view of its configuration
+ * rather than tsx (test/units/ts-loader.ts). Checked with tap's own view of its configuration
  * (`tap config list`) and of the files it would run (`tap list`).
  */
 import t from 'tap';
@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const tapBin = join(root, 'node_modules', 'tap', 'dist', 'esm', 'run.mjs');
 const run = promisify(execFile);
 /** A developer's shell, not this test's: the tap running this file passes its whole configuration down in TAP_* variables. */

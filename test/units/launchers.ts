@@ -19,7 +19,7 @@ import { promisify } from 'node:util';
 import t from 'tap';
 
 const run = promisify(execFile);
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const tmp = mkdtempSync(join(tmpdir(), 'gluon-launchers-'));
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
 

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
  * just before the last two lines. failures.tap is real tap 21 output (a file with two failing
  * assertions in nested subtests, one file killed by tap's timeout).
  */
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const summary = join(root, 'scripts', 'ci-summary.sh');
 const failures = join(root, 'test', 'fixtures', 'tap', 'failures.tap');
 const run = (log: string, status: string) => spawnSync('bash', [summary, log, status], { encoding: 'utf8' });

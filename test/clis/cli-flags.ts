@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Every Gluon CLI as a user calls it through its bin: --version, --help, and values out of range. */
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bins = {
   'gluon-scheduler': 'packages/scheduler',
   'gluon-worker': 'packages/worker',

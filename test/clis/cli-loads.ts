@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const recorder = pathToFileURL(join(root, 'test/helpers/record-loads.mjs')).href;
 const tmp = mkdtempSync(join(tmpdir(), 'gluon-cli-loads-'));
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
@@ -123,7 +123,7 @@ t.test('gluon-scheduler started without its V8 flags: the supervisor loads none 
 });
 
 t.test('gluon-worker started without its V8 flags: the supervisor loads none of the worker, its child does, and ws with require()', async (t) => {
-  const { startScheduler, endAfter } = await import('../packages/worker/test/procs.js');
+  const { startScheduler, endAfter } = await import('../../packages/worker/test/procs.js');
   const { procs } = endAfter(t);
   const s = await startScheduler();
   procs.push(s.proc);

@@ -12,10 +12,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { PROTOCOL_VERSION } from '@gluon/protocol';
-import { alive, descendants } from './helpers/process-tree.js';
-import { until } from './helpers/until.js';
+import { alive, descendants } from '../helpers/process-tree.js';
+import { until } from '../helpers/until.js';
 
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bench = join(repo, 'bench', 'client-round-trip.ts');
 
 /** Starts the bench (tsx as a loader: one process, so a kill stops the bench itself). */
