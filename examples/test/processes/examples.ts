@@ -9,10 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { LocalCluster } from '@gluon/client';
-import { closedPort } from '../../test/helpers/closed-port.js';
+import { closedPort } from '../../../test/helpers/closed-port.js';
 
 const run = promisify(execFile);
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const script = (name: string) => join(root, 'examples', 'dist', `${name}.js`);
 /**
  * How long an example may run before it is taken for hung and killed: a bound for a hang, not a

@@ -15,10 +15,10 @@ import t from 'tap';
 import { temporaryTls } from '@gluon/protocol';
 import { SCHEDULER_V8_FLAGS } from '@gluon/scheduler/v8-flags';
 import { WORKER_V8_FLAGS } from '@gluon/worker/v8-flags';
-import { schedulerCli, start, workerCli, type Proc } from '../../packages/worker/test/procs.js';
+import { schedulerCli, start, workerCli, type Proc } from '../../../packages/worker/test/procs.js';
 
 const run = promisify(execFile);
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const data = join(root, '..', 'shared', 'data', 'atlas-opendata-13tev-2020-4lep', 'Data');
 
 /** The doc's ```js blocks by the file name on their first line. */

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import t from 'tap';
 
 const run = promisify(execFile);
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'gluon-examples-pack-'));
 t.teardown(() => rmSync(work, { recursive: true, force: true }));
 
