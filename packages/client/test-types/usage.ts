@@ -1,5 +1,5 @@
 /**
- * Compile-time checks of the public API's types (run by test/types.test.ts through tsc; kept outside test/ so tap does not run it as a test): the
+ * Compile-time checks of the public API's types (run by test/processes/types.ts through tsc; kept outside test/ so tap does not run it as a test): the
  * signatures of task functions flow through remoteFrom into submit, map, treeReduce, delayed
  * and gather. Every @ts-expect-error line must fail to compile, or tsc reports it as unused.
  */

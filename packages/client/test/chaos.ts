@@ -1,8 +1,9 @@
 /**
- * The chaos scenario shared by `chaos.test.ts` and `bench/chaos.ts`: a map of `n` leaves and a
- * `treeReduce` of their sum on a LocalCluster, while a worker process (the one running tasks) is
- * killed with SIGKILL every `killEveryMs` and a replacement is started. Counts every run of
- * every task (started, including runs cut short by a kill) through the fixture's counter files.
+ * The chaos scenario shared by `processes/chaos.ts`, `processes/worker-kills.ts` and
+ * `bench/chaos.ts`: a map of `n` leaves and a `treeReduce` of their sum on a LocalCluster, while a
+ * worker process (the one running tasks) is killed with SIGKILL every `killEveryMs` and a
+ * replacement is started. Counts every run of every task (started, including runs cut short by a
+ * kill) through the fixture's counter files.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';

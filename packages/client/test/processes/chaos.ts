@@ -5,7 +5,7 @@
  * 1,250 of 2,000 leaves finished), not to the clock.
  */
 import t from 'tap';
-import { runChaos } from './chaos.js';
+import { runChaos } from '../chaos.js';
 
 t.test('three workers killed during a 2,000-leaf map + treeReduce: the sum is exact', async (t) => {
   const r = await runChaos({ n: 2000, leafMs: 1, fanIn: 8, nWorkers: 3, killAtLeaves: [250, 750, 1250], maxKills: 3 });

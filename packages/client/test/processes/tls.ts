@@ -11,7 +11,7 @@ import { Client, HandshakeError, LocalCluster, remoteFrom } from '@gluon/client'
 import { CloseCode, connect, readTlsMaterial } from '@gluon/protocol';
 import type * as local from '@gluon/examples/tasks';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const { inc, add, histogram } = remoteFrom<typeof local>('@gluon/examples/tasks');
 
 t.test('LocalCluster({tls: true}): mutual TLS everywhere, the temporary CA removed on close', async (t) => {

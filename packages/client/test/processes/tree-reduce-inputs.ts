@@ -12,10 +12,10 @@ import { LocalCluster, remoteFrom } from '@gluon/client';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { inc } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
-const { sumAll } = remoteFrom<typeof import('./fixtures/tasks.mjs')>(pathToFileURL(join(here, 'fixtures/tasks.mjs')));
+const { sumAll } = remoteFrom<typeof import('../fixtures/tasks.mjs')>(pathToFileURL(join(here, '../fixtures/tasks.mjs')));
 
 t.test('after a treeReduce its inputs stay held until released; its intermediate results do not', async (t) => {
-  const cluster = await LocalCluster.start({ nWorkers: 2, cwd: resolve(here, '../../..'), allowModules: [join(here, 'fixtures')] });
+  const cluster = await LocalCluster.start({ nWorkers: 2, cwd: resolve(here, '../../../..'), allowModules: [join(here, '../fixtures')] });
   t.teardown(() => cluster.close());
   const client = await cluster.client();
   /** The results the live workers hold, as the scheduler counts them. */

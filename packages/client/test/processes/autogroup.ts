@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { autogroupNice } from '../src/autogroup.js';
+import { autogroupNice } from '../../src/autogroup.js';
 
 t.test('the nice value of a /proc/PID/autogroup line', async (t) => {
   t.equal(autogroupNice('/autogroup-851 nice -20\n'), -20);
@@ -22,7 +22,7 @@ t.test('the nice value of a /proc/PID/autogroup line', async (t) => {
 t.test('a cluster started by a script at autogroup nice 5 runs at nice 5 too', {
   skip: existsSync('/proc/self/autogroup') ? false : 'no /proc/self/autogroup here (not Linux, or a kernel without autogroups)',
 }, async (t) => {
-  const script = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'autogroup-script.mjs');
+  const script = join(dirname(fileURLToPath(import.meta.url)), '../fixtures', 'autogroup-script.mjs');
   // A session of its own, so its write to its own group changes nothing of this test's.
   const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   t.teardown(() => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); });

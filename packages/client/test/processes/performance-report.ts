@@ -10,7 +10,7 @@ import t from 'tap';
 import WebSocket from 'ws';
 import { LocalCluster, remoteFrom } from '@gluon/client';
 import { startScheduler as startInProcess } from '@gluon/scheduler';
-import { performanceReport } from '../src/performance-report.js';
+import { performanceReport } from '../../src/performance-report.js';
 
 const TOKEN = 'perf-report-token';
 const { inc, sleep } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');

@@ -10,7 +10,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
 t.test('task signatures flow through submit, map, treeReduce, delayed and gather', async (t) => {
-  const result = await promisify(execFile)(process.execPath, [tsc, '-p', join(here, '..', 'test-types', 'tsconfig.json')], { timeout: 120_000 })
+  const result = await promisify(execFile)(process.execPath, [tsc, '-p', join(here, '..', '..', 'test-types', 'tsconfig.json')], { timeout: 120_000 })
     .then(() => ({ ok: true, out: '' }), (err: { stdout?: string; stderr?: string }) => ({ ok: false, out: `${err.stdout ?? ''}${err.stderr ?? ''}` }));
   t.equal(result.out.trim(), '', 'tsc reports nothing');
   t.ok(result.ok, 'tsc exits 0');

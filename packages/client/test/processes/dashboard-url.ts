@@ -6,7 +6,7 @@
  */
 import t from 'tap';
 import { Client, LocalCluster } from '@gluon/client';
-import { reachableDashboardUrl } from '../src/dashboard-url.js';
+import { reachableDashboardUrl } from '../../src/dashboard-url.js';
 
 t.test('the rule: a wildcard host is replaced by the scheduler address\'s host, nothing else is', async (t) => {
   t.equal(reachableDashboardUrl('http://0.0.0.0:8787/', 'ws://10.1.2.3:8786'), 'http://10.1.2.3:8787/');

@@ -7,7 +7,7 @@
 import net from 'node:net';
 import t from 'tap';
 import { LocalCluster } from '@gluon/client';
-import { within } from '../../deploy/test/helpers.js';
+import { within } from '../../../deploy/test/helpers.js';
 
 const BOUND = 2;
 

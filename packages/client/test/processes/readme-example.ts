@@ -11,10 +11,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { fencedBlocks } from '../../../test/helpers/readme-blocks.js';
+import { fencedBlocks } from '../../../../test/helpers/readme-blocks.js';
 
 const run = promisify(execFile);
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 const readme = readFileSync(join(root, 'packages', 'client', 'README.md'), 'utf8');
 /** A user's shell: none of the npm_* variables of a `npm test` running this. */
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_') || k === 'npm_config_cache'));

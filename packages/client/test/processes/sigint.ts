@@ -10,9 +10,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { until } from '../../../test/helpers/until.js';
+import { until } from '../../../../test/helpers/until.js';
 
-const script = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'sigint-script.mjs');
+const script = join(dirname(fileURLToPath(import.meta.url)), '../fixtures', 'sigint-script.mjs');
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 
 /**

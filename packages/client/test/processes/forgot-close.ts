@@ -8,9 +8,9 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { until } from '../../../test/helpers/until.js';
+import { until } from '../../../../test/helpers/until.js';
 
-const script = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'forgot-close.mjs');
+const script = join(dirname(fileURLToPath(import.meta.url)), '../fixtures', 'forgot-close.mjs');
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
 
 async function run(mode: string): Promise<{ status: number | string; out: string; pids: number[] }> {

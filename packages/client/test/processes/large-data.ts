@@ -8,12 +8,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
 import { Client, LocalCluster, remoteFrom, ResultTooLargeError, TaskError } from '@gluon/client';
-import * as local from './fixtures/large.mjs';
+import * as local from '../fixtures/large.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../../..');
-const fixture = join(here, 'fixtures/large.mjs');
-const { bigArray, checksum } = remoteFrom<typeof import('./fixtures/large.mjs')>(pathToFileURL(fixture));
+const repo = resolve(here, '../../../..');
+const fixture = join(here, '../fixtures/large.mjs');
+const { bigArray, checksum } = remoteFrom<typeof import('../fixtures/large.mjs')>(pathToFileURL(fixture));
 const MiB = 1024 * 1024;
 
 /** The same values and checksum as the tasks make, computed here by the fixture's own code. */
@@ -29,7 +29,7 @@ function firstDifference(a: Float64Array, b: Float64Array): number {
 
 t.test('large values with 1 MiB frames and an 8 MiB budget', async (t) => {
   const cluster = await LocalCluster.start({
-    nWorkers: 2, nthreads: 1, dashboard: false, cwd: repo, allowModules: [here], maxFrameBytes: '1MiB', maxMessageBytes: '8MiB',
+    nWorkers: 2, nthreads: 1, dashboard: false, cwd: repo, allowModules: [join(here, '..')], maxFrameBytes: '1MiB', maxMessageBytes: '8MiB',
   });
   t.teardown(() => cluster.close());
   const client = await cluster.client();

@@ -12,9 +12,9 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
 import { LocalCluster, remote } from '@gluon/client';
-import { allowModulePaths } from '../src/local-cluster-values.js';
+import { allowModulePaths } from '../../src/local-cluster-values.js';
 
-const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), '../fixtures');
 
 t.test('a relative entry that names nothing: refused before anything starts, naming the absolute path and the directory it was taken from', async (t) => {
   await t.rejects(LocalCluster.start({ nWorkers: 1, allowModules: ['@gluon/examples', './no-such-tasks'] }), {

@@ -11,12 +11,12 @@ import { ClientClosedError, LocalCluster, remoteFrom, type Future } from '@gluon
 import { SCHEDULER_ENV } from '@gluon/scheduler/v8-flags';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../../..');
+const repo = resolve(here, '../../../..');
 const { add, histogram, sleep, inc } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
-const { incAfter } = remoteFrom<typeof import('./fixtures/tasks.mjs')>(pathToFileURL(join(here, 'fixtures/tasks.mjs')));
+const { incAfter } = remoteFrom<typeof import('../fixtures/tasks.mjs')>(pathToFileURL(join(here, '../fixtures/tasks.mjs')));
 
 t.test('kill -9 of a worker while 2,000 tasks run: every future is still correct', async (t) => {
-  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, dashboard: false, cwd: repo, allowModules: [join(here, 'fixtures')] });
+  const cluster = await LocalCluster.start({ nWorkers: 2, nthreads: 1, dashboard: false, cwd: repo, allowModules: [join(here, '../fixtures')] });
   t.teardown(() => cluster.close());
   const client = await cluster.client();
   // A result too large to ride inline: the client must fetch it from its holder, which we kill.
@@ -53,7 +53,7 @@ t.test('kill -9 of a worker while 2,000 tasks run: every future is still correct
 });
 
 t.test('a LocalCluster whose scheduler process dies fails pending futures at once, saying so', async (t) => {
-  const cluster = await LocalCluster.start({ nWorkers: 1, nthreads: 1, dashboard: false, cwd: repo, allowModules: [join(here, 'fixtures')] });
+  const cluster = await LocalCluster.start({ nWorkers: 1, nthreads: 1, dashboard: false, cwd: repo, allowModules: [join(here, '../fixtures')] });
   t.teardown(() => cluster.close());
   const client = await cluster.client();
   t.equal(await client.submit(inc, 1).result(), 2);

@@ -10,7 +10,7 @@ import t from 'tap';
 import { Client, LocalCluster, remoteFrom } from '@gluon/client';
 
 const tasks = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 
 /** How many sockets /proc/net/unix lists at `path`: the listening one and each connection accepted on it. */
 function socketsAt(path: string): number {

@@ -13,9 +13,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import t from 'tap';
 import { LocalCluster, remote } from '@gluon/client';
 import { temporaryTls } from '@gluon/protocol';
-import { tlsFilePaths } from '../src/local-cluster-values.js';
+import { tlsFilePaths } from '../../src/local-cluster-values.js';
 
-const fixtures = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), '../fixtures');
 const incAfter = remote(pathToFileURL(join(fixtures, 'tasks.mjs')), 'incAfter');
 
 t.test('relative tls files are the script\'s: a cluster whose cwd is elsewhere serves wss:// with them', async (t) => {

@@ -13,7 +13,7 @@ import { Client, delayed, LocalCluster, remote, remoteFrom, type Future } from '
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { inc, histogram } = remoteFrom<typeof import('@gluon/examples/tasks')>('@gluon/examples/tasks');
-const sum = remote<(parts: number[]) => number>(pathToFileURL(join(here, 'fixtures/tasks.mjs')), 'sumAll');
+const sum = remote<(parts: number[]) => number>(pathToFileURL(join(here, '../fixtures/tasks.mjs')), 'sumAll');
 
 /** Compile-time checks only (see the file comment). */
 function typeChecks(client: Client): void {
@@ -31,7 +31,7 @@ function typeChecks(client: Client): void {
 void typeChecks;
 
 t.test('treeReduce takes plain values and any iterable, built at once or as it is sent', async (t) => {
-  const cluster = await LocalCluster.start({ nWorkers: 1, cwd: resolve(here, '../../..'), allowModules: [join(here, 'fixtures')] });
+  const cluster = await LocalCluster.start({ nWorkers: 1, cwd: resolve(here, '../../../..'), allowModules: [join(here, '../fixtures')] });
   t.teardown(() => cluster.close());
   // Slices of 4 tasks: a tree over more inputs than that is built as it is sent (LazySubmit.tree).
   for (const graphSliceTasks of [49_152, 4]) {
