@@ -425,8 +425,11 @@ t.test('a future awaited without a variable is not collected mid-wait', async (t
     gc();
     await new Promise((r) => setTimeout(r, 10));
   }
-  const timeout = new Promise((r) => setTimeout(() => r('timed out: the future was collected and its key released'), 120_000));
+  let bound: NodeJS.Timeout | undefined;
+  const timeout = new Promise((r) => (bound = setTimeout(() => r('timed out: the future was collected and its key released'), 120_000)));
   t.equal(await Promise.race([pending, timeout]), 'kept');
+  // Left running, the bound's timer held this test process open for its 120 s after the last case.
+  clearTimeout(bound);
   const failing = client.submit(fail, 'awaited').exception();
   gc();
   t.match(await failing, { name: 'TaskError' }, 'exception() is pinned too');
