@@ -226,16 +226,9 @@ export class RawClient {
  * processes (SIGSTOP) are continued and killed, clients closed.
  */
 export function endAfter(t: { teardown(fn: () => unknown): void }): { procs: Proc[]; clients: RawClient[] } {
-  const procs: Proc[] = [];
-  const clients: RawClient[] = [];
-  t.teardown(() => {
-    for (const c of clients) c.close();
-    for (const p of procs) {
-      p.kill('SIGCONT');
-      p.kill('SIGKILL');
-    }
-  });
-  return { procs, clients };
+  const started = { procs: [] as Proc[], clients: [] as RawClient[] };
+  endWithCase(t, started);
+  return started;
 }
 
 /**
