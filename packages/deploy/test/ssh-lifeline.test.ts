@@ -224,9 +224,11 @@ if (why) {
   t.test('the session ending after the host\'s process ended by itself, its pid now another\'s: that process gets no signal', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'gluon-ssh-lifeline-'));
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    // The host's process: says its pid, ends when the test writes a line to its FIFO.
+    // The host's process: says its pid, ends when the test writes a line to its FIFO. It opens the
+    // FIFO (read-write: no wait for a writer) before it says its pid: a line written and closed
+    // before any reader has it open is dropped with the pipe, and the process would wait for ever.
     mkfifo(join(dir, 'end'));
-    writeFileSync(join(dir, 'process.sh'), `echo $$ > "$1/pid.tmp" && mv "$1/pid.tmp" "$1/pid"\nread -r _ < "$1/end"\nexit 0\n`);
+    writeFileSync(join(dir, 'process.sh'), `exec 3<> "$1/end"\necho $$ > "$1/pid.tmp" && mv "$1/pid.tmp" "$1/pid"\nread -r _ <&3\nexit 0\n`);
     chmodSync(join(dir, 'process.sh'), 0o755);
     const script = hostScriptOf('worker', 'test-host', false, [`bash ${join(dir, 'process.sh')} ${dir} </dev/null &`, 'pid=$!']);
     // pid 1 of the namespace is a shell that runs the script (as sshd does: bash -s, stdin a pipe),
