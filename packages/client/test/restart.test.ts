@@ -83,16 +83,20 @@ t.test('while the scheduler is away result() waits; past reconnectTimeoutMs it f
   const dir = mkdtempSync(join(tmpdir(), 'gluon-restart-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   t.equal(await client.submit(recordRun, join(dir, 'runs'), 1, 0).result(), 2);
-  s.proc.kill('SIGKILL');
-  await s.proc.exited();
+  // Submitted in the same turn as the kill, before anything is awaited: the client gives up
+  // reconnectTimeoutMs after it sees the loss, and a test that waited for the scheduler's exit
+  // first, on a loaded machine, saw it after the client had given up and could not submit at all
+  // ("this client cannot be used: gave up …"). The scheduler, killed, reads nothing of it.
   const started = Date.now();
+  s.proc.kill('SIGKILL');
   const pending = client.submit(recordRun, join(dir, 'runs'), 2, 0);
+  await s.proc.exited();
   const err = await pending.result().then(() => null, (e: unknown) => e);
   const waited = Date.now() - started;
   t.type(err, ClientClosedError);
   t.match((err as Error).message, `gave up on the scheduler at ${s.address} after trying for `);
   t.match((err as Error).message, /reconnectTimeoutMs=1200/);
-  t.ok(waited >= 1000, `result() waited for the scheduler (${waited} ms) before failing`);
+  t.ok(waited >= 1000, `result() waited for the scheduler (${waited} ms from the kill) before failing`);
   t.throws(() => client.submit(recordRun, join(dir, 'runs'), 3, 0), ClientClosedError, 'a client that gave up refuses new work');
 });
 
