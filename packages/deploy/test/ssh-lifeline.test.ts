@@ -61,7 +61,7 @@ t.test('the lifeline closing stops the host\'s process with a SIGTERM; the scrip
   host.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | string>((r) => host.once('exit', (c, sig) => r(c ?? sig ?? -1)));
   host.stdin!.write(`${script}the-token\n`);
-  await until(() => existsSync(join(dir, 'pid')) || host.exitCode !== null, 'the host\'s process started');
+  await until(() => (existsSync(join(dir, 'pid')) && scriptSetUp(host.pid!)) || host.exitCode !== null, 'the host\'s process started, and the script set up');
   host.stdin!.end();
   // A wait cut short by the lifeline's SIGTERM, made again, lost it now and then (255).
   t.equal(await exited, 7, `the script exits with the process's status:\n${out}`);
@@ -158,7 +158,7 @@ for (const [sig, n] of [['SIGTERM', 15], ['SIGINT', 2], ['SIGHUP', 1]] as const)
       'setInterval(() => {}, 1 << 30);',
     ].join('\n'));
     const { host, said, exited } = runHostScript(t, dir);
-    await until(() => existsSync(join(dir, 'pid')) || host.exitCode !== null, 'the host\'s process started');
+    await until(() => (existsSync(join(dir, 'pid')) && scriptSetUp(host.pid!)) || host.exitCode !== null, 'the host\'s process started, and the script set up');
     process.kill(host.pid!, sig);
     // It exited at once, of the signal, and the process ran on until the session closed.
     const exit = await exited;
@@ -193,7 +193,7 @@ function stubbornProcessDir(t: Test): string {
 t.test('a host\'s process still running after the grace once the script\'s shell got a SIGTERM gets a SIGKILL, with its group', async (t) => {
   const dir = stubbornProcessDir(t);
   const { host, said, exited } = runHostScript(t, dir, { stopGraceS: 1 });
-  await until(() => existsSync(join(dir, 'pid')) || host.exitCode !== null, 'the host\'s process started');
+  await until(() => (existsSync(join(dir, 'pid')) && scriptSetUp(host.pid!)) || host.exitCode !== null, 'the host\'s process started, and the script set up');
   const [pid, child] = readFileSync(join(dir, 'pid'), 'utf8').split(' ').map(Number);
   process.kill(host.pid!, 'SIGTERM');
   if (t.equal(await exited, 143, `the script exits 143:\n${said.out}`)) {
@@ -206,7 +206,7 @@ t.test('a host\'s process still running after the grace once the script\'s shell
 t.test('a host\'s process still running after the grace once the lifeline closed gets a SIGKILL, with its group', async (t) => {
   const dir = stubbornProcessDir(t);
   const { host, said, exited } = runHostScript(t, dir, { stopGraceS: 1 });
-  await until(() => existsSync(join(dir, 'pid')) || host.exitCode !== null, 'the host\'s process started');
+  await until(() => (existsSync(join(dir, 'pid')) && scriptSetUp(host.pid!)) || host.exitCode !== null, 'the host\'s process started, and the script set up');
   const [pid, child] = readFileSync(join(dir, 'pid'), 'utf8').split(' ').map(Number);
   host.stdin!.end();
   // It got the SIGTERM alone, and it and its child ran on after the session had ended.
@@ -272,6 +272,44 @@ if (why) {
     const after = members(ns).find((m) => m.ns === hostPid);
     t.ok(after && !after.signalled, `pid ${hostPid}, not the script's any more, got no signal (${JSON.stringify(after)}; it said: ${said.trim()})`);
   });
+}
+
+/**
+ * Whether the script that the shell `sh` runs is set up: its shell notes TERM, INT and HUP (its
+ * traps, set once it has started the process's group) and that group's shell ignores them (set once
+ * it has started the process). The process saying its pid says neither: on a loaded machine it can
+ * say it before either shell has run its next line, and a signal or the lifeline's end then reaches
+ * a shell that dies of it (the script's exit 143, the process not waited for).
+ */
+function scriptSetUp(sh: number): boolean {
+  const noted = 1n << 14n | 1n << 1n | 1n; // TERM, INT, HUP: bit n - 1 of the masks
+  const group = processes().find((p) => p.ppid === sh && p.pgrp === p.pid);
+  return group !== undefined && (mask(sh, 'SigCgt') & noted) === noted && (mask(group.pid, 'SigIgn') & noted) === noted;
+}
+
+/** Every process here: its pid, parent and process group. */
+function processes(): { pid: number; ppid: number; pgrp: number }[] {
+  const out: { pid: number; ppid: number; pgrp: number }[] = [];
+  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      // pid (comm) state ppid pgrp …: the fields after the command's closing parenthesis.
+      const [, ppid, pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.push({ pid: Number(p), ppid: Number(ppid), pgrp: Number(pgrp) });
+    } catch {
+      // Ended meanwhile.
+    }
+  }
+  return out;
+}
+
+/** A signal mask of process `pid` (`SigCgt`, `SigIgn`, …), 0 once it has ended. */
+function mask(pid: number, which: string): bigint {
+  try {
+    return BigInt(`0x${new RegExp(`^${which}:\\s+([0-9a-f]+)$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0'}`);
+  } catch {
+    return 0n;
+  }
 }
 
 /** The processes (pid and command line) of session `sid`. */
