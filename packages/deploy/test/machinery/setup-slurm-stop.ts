@@ -87,10 +87,16 @@ t.test('a hold and a stop as one bash -c (the stop exec\'d in place of the shell
 t.test('stop returns once the daemons have exited, not when they were signalled', async (t) => {
   // slurmctld writes its state on SIGTERM before it exits. The old stop said 'stopped' and let go of
   // the lock at once: the next setup saw the exiting slurmctld as running, started none, and waited
-  // for a node that never came. This "daemon" takes 5 s to exit after its SIGTERM.
-  const p = spawn('bash', ['-c', 'trap "sleep 5; exit 0" TERM; for i in $(seq 6000); do sleep 0.1; done'], { stdio: 'ignore' });
+  // for a node that never came. This "daemon" takes 5 s to exit after its SIGTERM. It says when
+  // its trap is set, and is stopped only then: a SIGTERM that came first (a loaded machine, bash
+  // not yet run) killed it at once, as if stop had not waited.
+  const p = spawn('bash', ['-c', 'trap "sleep 5; exit 0" TERM; echo trapped; for i in $(seq 6000); do sleep 0.1; done'], { stdio: ['ignore', 'pipe', 'ignore'] });
   procs.push(p);
   const exited = new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
+  await new Promise<void>((resolve, reject) => {
+    p.stdout!.once('data', () => { p.stdout!.resume(); resolve(); });
+    p.once('exit', (code, sig) => reject(new Error(`the daemon ended (${code ?? sig}) before it set its trap`)));
+  });
   writeFileSync(join(state, 'pids'), `slurmctld ${p.pid}\n`);
   const r = sh(['stop'], process.pid);
   t.equal(r.status, 0, r.stderr);
