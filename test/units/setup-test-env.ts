@@ -87,7 +87,10 @@ t.test('awaitTestEnvSetup returns only once the setup\'s lock is released, and a
       return stat.includes('(flock)') && Number(fields[1]) === w.pid;
     } catch { return false; }
   });
-  await until(flockChild, 'the waiter waiting in flock');
+  // And its 'start' line read: it wrote the line before it started flock, but this process reads
+  // it in a turn of its event loop, which a look that found flock after a wait without one (this
+  // process not run meanwhile, on a loaded machine) had not had.
+  await until(() => said.length > 0 && flockChild(), 'the waiter waiting in flock, its first line read');
   t.same(said, ['start'], 'not past the wait while the lock is held');
   const released = Date.now();
   holder.stdin!.end('\n');
