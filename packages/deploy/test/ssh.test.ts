@@ -301,8 +301,12 @@ if (why) {
     cli.stdout!.on('data', (d) => (out += d));
     cli.stderr!.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((r) => cli.on('close', r));
-    // Until a worker runs on w1 or the cluster ended (bounded: 1200 looks of 100 ms).
-    for (let i = 0; i < 1200 && cli.exitCode === null && !gluonOn('w1').some((c) => c.includes('gluon-worker')); i++) await new Promise((r) => setTimeout(r, 100));
+    // Until a worker runs on w1 and the line of the failed session is read, or the cluster ended
+    // (bounded: 1200 looks of 100 ms). The line comes before the worker, but a look that found the
+    // worker after a wait without a turn of this process's event loop (not run meanwhile, on a
+    // loaded machine) had not read it yet.
+    const failedSaid = () => /ssh cluster: job \S+ ended before its worker joined/.test(out);
+    for (let i = 0; i < 1200 && cli.exitCode === null && !(gluonOn('w1').some((c) => c.includes('gluon-worker')) && failedSaid()); i++) await new Promise((r) => setTimeout(r, 100));
     t.ok(gluonOn('w1').some((c) => c.includes('gluon-worker')), `a worker runs on w1:\n${out}`);
     t.match(out, /ssh cluster: job 10\.201\.0\.99-1 ended before its worker joined; read what its ssh session printed: ssh: connect to host 10\.201\.0\.99 port 22: No route to host/, 'the unreachable host was tried first, and said');
     cli.kill('SIGTERM');
