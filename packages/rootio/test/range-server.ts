@@ -1,5 +1,5 @@
 /** A loopback HTTP file server for tests of reads over HTTP. */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** How the server misbehaves: ignores Range (answers with the whole file), fails its first n requests (503), or answers every request with a status. */
@@ -37,16 +37,31 @@ export async function serve(t: { teardown(fn: () => unknown): void }, body: Uint
     const z = Math.min(Number(m[2]), body.length - 1);
     res.writeHead(206, { 'content-range': `bytes ${a}-${z}/${body.length}`, 'content-length': z - a + 1 }).end(body.subarray(a, z + 1));
   });
+  keepIdleConnections(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.teardown(() => new Promise<void>((r) => server.close(() => r())));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/file.root`;
   return { url, ranges, replace: (bytes: Uint8Array) => void (body = bytes) };
 }
 
+/**
+ * No keep-alive timeout: the server does not close a connection the client keeps for its next
+ * request. With Node's 5 s, a test process starved past it (the server and the client are one
+ * process) ran the server's timer before reading the request the client had just sent on that
+ * connection, and the read failed "connection reset (read ECONNRESET) (after 1 attempt)"
+ * (http-signals.test.ts with 5.5 s of starvation injected between two rounds of reads; seen at load
+ * 30 in http-hostile.test.ts too). The client's own keep-alive ends idle connections, from its side;
+ * close() at the end ends those still open.
+ */
+function keepIdleConnections(server: Server): void {
+  server.keepAliveTimeout = 0;
+}
+
 /** A loopback server whose handler is given the request number (0, 1, …). */
 export async function scripted(t: { teardown(fn: () => unknown): void }, handle: (n: number, req: IncomingMessage, res: ServerResponse) => void) {
   let n = 0;
   const server = createServer((req, res) => handle(n++, req, res));
+  keepIdleConnections(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.teardown(() => new Promise<void>((r) => {
     server.closeAllConnections();
