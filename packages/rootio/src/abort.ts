@@ -6,6 +6,7 @@
  * of requests. Here each link is a listener removed by `release()`, and the timer is cleared.
  */
 import { setMaxListeners } from 'node:events';
+import { runningTimeout } from './running-timeout.js';
 
 /** A signal tied to others; `release()` unties it (call it when the work it guards is over). */
 export interface LinkedSignal {
@@ -17,6 +18,10 @@ export interface LinkedSignal {
  * A signal aborted when any of `sources` aborts (with its reason), or after `timeoutMs` (a
  * DOMException named TimeoutError, as `AbortSignal.timeout`'s); `undefined` sources are skipped.
  * Until `release()` it holds one listener on each source and, with a time-out, one timer.
+ * The time-out is counted in the time the process could run (running-timeout.ts), as
+ * metadataTimeoutMs is: on wall-clock time, a process stalled past it while a request was answered
+ * ran the late timer before the answer's I/O and called a loopback server that had answered at
+ * once "no answer to bytes=0-0 within 1000 ms" (units/http.ts's open, with a 1.1 s stall injected).
  */
 export function linkSignals(sources: ReadonlyArray<AbortSignal | undefined>, timeoutMs?: number): LinkedSignal {
   const ctl = new AbortController();
@@ -30,11 +35,11 @@ export function linkSignals(sources: ReadonlyArray<AbortSignal | undefined>, tim
     return { signal: ctl.signal, release() {} };
   }
   const listeners: Array<[AbortSignal, () => void]> = [];
-  let timer: NodeJS.Timeout | undefined;
+  let cancelTimeout: (() => void) | undefined;
   const release = () => {
     for (const [s, fn] of listeners) s.removeEventListener('abort', fn);
     listeners.length = 0;
-    clearTimeout(timer);
+    cancelTimeout?.();
   };
   for (const s of live) {
     const fn = () => {
@@ -45,10 +50,10 @@ export function linkSignals(sources: ReadonlyArray<AbortSignal | undefined>, tim
     listeners.push([s, fn]);
   }
   if (timeoutMs !== undefined) {
-    timer = setTimeout(() => {
+    cancelTimeout = runningTimeout(timeoutMs, () => {
       release();
       ctl.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError'));
-    }, timeoutMs);
+    });
   }
   return { signal: ctl.signal, release };
 }

@@ -6,10 +6,13 @@
  */
 import t from 'tap';
 import { fileURLToPath } from 'node:url';
-import { openRootFile } from '@gluon/rootio';
+import { HttpSource, openRootFile } from '@gluon/rootio';
+import { answer, scripted } from './range-server.js';
 import { runningTimeout, type TimerClock } from '../src/running-timeout.js';
 
 const path = fileURLToPath(new URL('fixtures/skhep/uproot-small-dy-withoffsets.root', import.meta.url));
+
+const bytes = Uint8Array.from({ length: 1000 }, (_, i) => i & 0xff);
 
 /** Holds this thread for `ms`, as a starved process is held: its timers and I/O wait meanwhile. */
 const starve = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -31,6 +34,18 @@ t.test('a process starved longer than metadataTimeoutMs opens a good local file 
     return reading;
   });
   t.ok(tree.branches.length > 0, `tree ${name} read after 3 s of starvation (limit 500 ms): ${tree.branches.length} branches`);
+});
+
+// http.timeoutMs too (abort.ts): on wall-clock time the late timer ran before the answer's I/O,
+// and an answer that had come at once was "no answer to bytes=0-0 within 100 ms".
+t.test('an HTTP request answered while the process is starved past http.timeoutMs is taken, not timed out', async (t) => {
+  const { url } = await scripted(t, (_n, req, res) => {
+    starve(400);
+    answer(bytes, req, res);
+  });
+  const src = await HttpSource.open(url, { timeoutMs: 100, retries: 1 });
+  t.teardown(() => src.close());
+  t.equal(src.size, bytes.length, 'opened after 400 ms of starvation (time-out 100 ms, one attempt)');
 });
 
 t.test('runningTimeout: a late tick counts as at most two; the limit still comes while the process runs', async (t) => {
