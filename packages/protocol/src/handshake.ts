@@ -124,14 +124,19 @@ export function connect(
       if (!sock.connecting) stage = 'upgrade';
       else sock.once('connect', () => { if (stage === 'tcp') stage = 'upgrade'; });
     });
-    const timer = setTimeout(() => {
+    // Judged after the event loop's poll phase: a process that was off the CPU for the whole wait
+    // wakes in the timers phase, before it has read the I/O that came meanwhile, and said "the TCP
+    // connection was never established" of one the kernel had made (or timed out a welcome that
+    // had come). What came within the wait counts.
+    const timer = setTimeout(() => setImmediate(() => {
+      if (settled) return;
       const ms = opts.timeoutMs ?? 10000;
       fail(new HandshakeError(stage === 'tcp'
         ? `no answer from ${label} within ${ms} ms: the TCP connection was never established (nothing answered its connection requests: a firewall dropping them, or a host that is down or cut off)${ignoredProxyNote(url)}`
         : stage === 'upgrade'
           ? `no answer from ${label} within ${ms} ms: the TCP connection was made, but no TLS or WebSocket answer came (a stalled process, or not a Gluon listener)`
           : `no handshake answer from ${label} within ${ms} ms`, CloseCode.handshakeTimeout));
-    }, opts.timeoutMs ?? 10000);
+    }), opts.timeoutMs ?? 10000);
     const onAbort = () => {
       const why = opts.signal?.reason;
       fail(new HandshakeError(`gave up connecting to ${label}: ${why instanceof Error ? why.message : String(why ?? 'aborted')}`, CloseCode.going));
