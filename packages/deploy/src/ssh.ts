@@ -87,6 +87,10 @@ export function hostScriptOf(what: string, host: string, tls: boolean, lines: st
     '  IFS= read -r GLUON_TOKEN; export GLUON_TOKEN   # the line after this script on stdin',
     // Then the host's CA certificate, certificate and key (ssh-tls.ts), into files only it reads.
     ...(tls ? READ_TLS_LINES.map((l) => `  ${l}`) : []),
+    // The traps before the group starts: set after it, a signal in between found this shell with
+    // the default action and killed it, and the process was left to the lifeline's SIGTERM alone
+    // (no grace, no SIGKILL, the script dead of the signal). A subshell starts with them reset.
+    ...STOP_LINES(what, o.stopGraceS ?? 30).map((l) => `  ${l}`),
     '  # A process group of its own for the process and the lifeline (set -m), which signals that group only.',
     '  set -m',
     '  (',
@@ -116,7 +120,6 @@ export function hostScriptOf(what: string, host: string, tls: boolean, lines: st
     '  ) &',
     '  group=$!',
     '  set +m',
-    ...STOP_LINES(what, o.stopGraceS ?? 30).map((l) => `  ${l}`),
     // The lifeline seen from here too (this shell's stdin is the session's): on its end this
     // shell sends the SIGTERM, then the SIGKILL after the grace. The group's reader alone stopped
     // the process, which ran on for ever if it ignored SIGTERM; it still sends its own, which

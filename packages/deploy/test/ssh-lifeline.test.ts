@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { hostScriptOf } from '../src/ssh.js';
 import { until } from '../../../test/helpers/until.js';
 
+/** TERM, INT and HUP in /proc's signal masks: bit n - 1. */
+const NOTED = 1n << 14n | 1n << 1n | 1n;
+
 /**
  * The lifeline of an SSHCluster host's script (what `ssh HOST bash -s` runs) signals nothing but
  * the script's own processes. It sent `kill -TERM "$pid"` when the session's stdin closed: once the
@@ -171,6 +174,37 @@ for (const [sig, n] of [['SIGTERM', 15], ['SIGINT', 2], ['SIGHUP', 1]] as const)
   });
 }
 
+t.test('a SIGTERM to the script\'s shell just after it started the process\'s group is not lost: the process is stopped, the script exits 143', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gluon-ssh-lifeline-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkfifo(join(dir, 'hold'));
+  writeFileSync(join(dir, 'process.sh'), `trap 'echo TERM > "$1/got"; exit 7' TERM\necho $$ > "$1/pid.tmp" && mv "$1/pid.tmp" "$1/pid"\nread -r _ <> "$1/hold"\n`);
+  // The moment held open: a DEBUG trap (inherited by main, set -T) stops the script's shell on a
+  // FIFO just after it has started the group, before its next line, until the test lets it go.
+  // Its traps were set only after that line: the SIGTERM then killed the shell.
+  mkfifo(join(dir, 'gate'));
+  const hold = `set -T; trap '[[ $BASH_COMMAND != group=* ]] || read -r _ <> "${join(dir, 'gate')}"' DEBUG\n`;
+  const script = hostScriptOf('worker', 'test-host', false, [`bash ${join(dir, 'process.sh')} ${dir} </dev/null &`, 'pid=$!']);
+  const host = spawn('bash', ['-s'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  t.teardown(() => { for (const l of inSession(host.pid!)) { try { process.kill(Number(l.split(' ')[0]), 'SIGKILL'); } catch { /* gone */ } } });
+  let out = '';
+  host.stdout!.on('data', (d) => (out += d));
+  host.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | string>((r) => host.once('exit', (c, sig) => r(c ?? sig ?? -1)));
+  host.stdin!.write(`${hold}${script}the-token\n`);
+  t.teardown(() => { host.stdin!.destroy(); });
+  // The process started, and the group's shell ignores the signals (as it does once the process
+  // has started): the shell of the script is then held at the gate.
+  await until(() => (existsSync(join(dir, 'pid')) && groupSetUp(host.pid!)) || host.exitCode !== null, 'the host\'s process started, its group\'s shell set up');
+  process.kill(host.pid!, 'SIGTERM');
+  const gate = openSync(join(dir, 'gate'), 'r+');
+  t.teardown(() => closeSync(gate));
+  writeSync(gate, 'go\n');
+  t.equal(await exited, 143, `the script exits 143, having stopped the process:\n${out}`);
+  t.equal(existsSync(join(dir, 'got')) ? readFileSync(join(dir, 'got'), 'utf8') : 'nothing', 'TERM\n', 'the process got the SIGTERM from the script');
+  t.equal(out, '', 'nothing said');
+});
+
 /**
  * A directory whose `process.js` ignores SIGTERM (saying it got one) and has a child of its own in
  * its group (what a worker started); it says both pids in `pid`.
@@ -276,15 +310,19 @@ if (why) {
 
 /**
  * Whether the script that the shell `sh` runs is set up: its shell notes TERM, INT and HUP (its
- * traps, set once it has started the process's group) and that group's shell ignores them (set once
- * it has started the process). The process saying its pid says neither: on a loaded machine it can
- * say it before either shell has run its next line, and a signal or the lifeline's end then reaches
- * a shell that dies of it (the script's exit 143, the process not waited for).
+ * traps, set before it starts the process's group) and that group's shell ignores them (set once
+ * it has started the process). The process saying its pid does not say the second: on a loaded
+ * machine it can say it before the group's shell has run its next line, and a signal sent to the
+ * group then ends that shell (the script's exit 143, the process not waited for).
  */
 function scriptSetUp(sh: number): boolean {
-  const noted = 1n << 14n | 1n << 1n | 1n; // TERM, INT, HUP: bit n - 1 of the masks
+  return (mask(sh, 'SigCgt') & NOTED) === NOTED && groupSetUp(sh);
+}
+
+/** Whether the group the script's shell `sh` started has a shell that ignores TERM, INT and HUP. */
+function groupSetUp(sh: number): boolean {
   const group = processes().find((p) => p.ppid === sh && p.pgrp === p.pid);
-  return group !== undefined && (mask(sh, 'SigCgt') & noted) === noted && (mask(group.pid, 'SigIgn') & noted) === noted;
+  return group !== undefined && (mask(group.pid, 'SigIgn') & NOTED) === NOTED;
 }
 
 /** Every process here: its pid, parent and process group. */
