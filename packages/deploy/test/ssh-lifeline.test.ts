@@ -123,10 +123,11 @@ t.test('scripts started together whose processes end at once: every reader ends,
 /**
  * Runs `hostScriptOf` for `process.js` in `dir` as sshd runs it (`bash -s` in a session of its
  * own, the script then the token on stdin, kept open as the lifeline): the script's shell, what
- * it says, and its exit (a status, or the signal it died of).
+ * it says, and its exit (a status, or the signal it died of). `process` replaces the command of
+ * `dir/process.js` (given `dir` too); `before` is read by the shell ahead of the script.
  */
-function runHostScript(t: Test, dir: string, o: { stopGraceS?: number } = {}) {
-  const script = hostScriptOf('worker', 'test-host', false, [`${process.execPath} ${join(dir, 'process.js')} ${dir} </dev/null &`, 'pid=$!'], o);
+function runHostScript(t: Test, dir: string, o: { stopGraceS?: number; process?: string; before?: string } = {}) {
+  const script = (o.before ?? '') + hostScriptOf('worker', 'test-host', false, [`${o.process ?? `${process.execPath} ${join(dir, 'process.js')}`} ${dir} </dev/null &`, 'pid=$!'], o);
   const host = spawn('bash', ['-s'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   // The whole session: the host's process and what it started are in a group of their own.
   t.teardown(() => { for (const l of inSession(host.pid!)) { try { process.kill(Number(l.split(' ')[0]), 'SIGKILL'); } catch { /* gone */ } } });
@@ -184,15 +185,7 @@ t.test('a SIGTERM to the script\'s shell just after it started the process\'s gr
   // Its traps were set only after that line: the SIGTERM then killed the shell.
   mkfifo(join(dir, 'gate'));
   const hold = `set -T; trap '[[ $BASH_COMMAND != group=* ]] || read -r _ <> "${join(dir, 'gate')}"' DEBUG\n`;
-  const script = hostScriptOf('worker', 'test-host', false, [`bash ${join(dir, 'process.sh')} ${dir} </dev/null &`, 'pid=$!']);
-  const host = spawn('bash', ['-s'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-  t.teardown(() => { for (const l of inSession(host.pid!)) { try { process.kill(Number(l.split(' ')[0]), 'SIGKILL'); } catch { /* gone */ } } });
-  let out = '';
-  host.stdout!.on('data', (d) => (out += d));
-  host.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | string>((r) => host.once('exit', (c, sig) => r(c ?? sig ?? -1)));
-  host.stdin!.write(`${hold}${script}the-token\n`);
-  t.teardown(() => { host.stdin!.destroy(); });
+  const { host, said, exited } = runHostScript(t, dir, { process: `bash ${join(dir, 'process.sh')}`, before: hold });
   // The process started, and the group's shell ignores the signals (as it does once the process
   // has started): the shell of the script is then held at the gate.
   await until(() => (existsSync(join(dir, 'pid')) && groupSetUp(host.pid!)) || host.exitCode !== null, 'the host\'s process started, its group\'s shell set up');
@@ -200,9 +193,9 @@ t.test('a SIGTERM to the script\'s shell just after it started the process\'s gr
   const gate = openSync(join(dir, 'gate'), 'r+');
   t.teardown(() => closeSync(gate));
   writeSync(gate, 'go\n');
-  t.equal(await exited, 143, `the script exits 143, having stopped the process:\n${out}`);
+  t.equal(await exited, 143, `the script exits 143, having stopped the process:\n${said.out}`);
   t.equal(existsSync(join(dir, 'got')) ? readFileSync(join(dir, 'got'), 'utf8') : 'nothing', 'TERM\n', 'the process got the SIGTERM from the script');
-  t.equal(out, '', 'nothing said');
+  t.equal(said.out, '', 'nothing said');
 });
 
 /**
