@@ -38,14 +38,13 @@ export function decompress(src: Uint8Array, expected: number, path: string, at: 
   }
   let out: Uint8Array | null = into ? into.subarray(0, expected) : null;
   for (const b of blocks) {
-    const method = src[b.s + 2]!;
     try {
-      if (b.alg === 'ZL' || (b.alg === 'CS' && method === 8)) {
+      if (b.alg === 'ZL' || b.alg === 'CS') {
         // zlib (and old ROOT's raw deflate) inflate straight into the output.
         out ??= allocate('uint8', expected) as Uint8Array;
         inflateInto(b.alg === 'CS', b.body, out, b.d, b.usize);
       } else {
-        const got = decodeBlock(b.alg, b.body, b.usize, method);
+        const got = decodeBlock(b.alg, b.body, b.usize);
         // Most baskets are one block: keep the decoder's own output instead of copying it.
         if (b.d === 0 && b.usize === expected && !out) return got;
         out ??= allocate('uint8', expected) as Uint8Array;
@@ -67,8 +66,24 @@ function blockAt(src: Uint8Array, s: number, d: number, expected: number, path: 
   const body = src.subarray(s + BLOCK_HEADER, s + BLOCK_HEADER + csize);
   if (body.length !== csize) throw new RootFormatError(path, at + s, `compressed block of ${csize} bytes runs past its buffer`);
   if (usize === 0 || d + usize > expected) throw new RootFormatError(path, at + s, `block claims ${usize} bytes, but only ${expected - d} remain to fill`);
+  const method = src[s + 2]!;
+  const wants = METHOD[alg];
+  // ROOT's R__unzip refuses a block whose third byte is not the one its writer puts there: a
+  // changed byte is damage, and an algorithm ROOT never wrote is not to be guessed at.
+  if (wants !== undefined && method !== wants) {
+    throw new RootFormatError(path, at + s, `cannot decompress ${algName(alg)} block: its method byte (the header's third) is ${method}, where ROOT's ${algName(alg)} blocks have ${wants}: the block header is damaged`);
+  }
   return { alg, body, usize };
 }
+
+/**
+ * The third header byte each algorithm's block carries, as ROOT's writers put it (core/zip
+ * RZip.cxx R__zipZLIB and R__zipOld: Z_DEFLATED; core/lzma ZipLZMA.c: 0; core/zstd ZipZSTD.cxx:
+ * 1; core/lz4 ZipLZ4.cxx: LZ4_versionNumber() / 10000, LZ4's major version, 1 for every LZ4
+ * release) and its readers require it (is_valid_header_*, R__unzipLZ4's and R__unzipZSTD's
+ * version checks). Unknown algorithms are refused by name later.
+ */
+const METHOD: Record<string, number> = { ZL: 8, CS: 8, XZ: 0, ZS: 1, L4: 1 };
 
 /** A codec's failure on the block at `where` as a RootFormatError saying what went wrong. */
 function blockError(err: unknown, alg: string, usize: number, path: string, where: number): RootFormatError {
@@ -89,12 +104,9 @@ function algName(alg: string): string {
  * at most `usize` bytes and stops there, so a block that claims little and inflates to much (a
  * "bomb") costs no more memory than it claims.
  */
-function decodeBlock(alg: string, body: Uint8Array, usize: number, method: number): Uint8Array {
+function decodeBlock(alg: string, body: Uint8Array, usize: number): Uint8Array {
   let got: Uint8Array;
   switch (alg) {
-    case 'CS':
-      // Old ROOT files: deflate without the zlib wrapper (method 8, inflated by the caller).
-      throw new Error(`old ROOT compression method ${method} is not deflate`);
     case 'ZS':
       got = nodeZstd ? nodeZstd(body, { maxOutputLength: usize }) : fzstdInto(body, usize);
       break;

@@ -216,7 +216,7 @@ t.test('old-style ROOT zlib blocks ("CS") decompress; another method or a damage
   t.same(Buffer.from(decompress(block(8, body, raw.length), raw.length, 'old.root', 100)), Buffer.from(raw), 'one block');
   t.same(Buffer.from(decompress(joined, raw.length, 'old.root', 100)), Buffer.from(raw), 'two blocks');
   t.throws(() => decompress(block(9, body, raw.length), raw.length, 'old.root', 100),
-    { name: 'RootFormatError', message: /old ROOT zlib block: old ROOT compression method 9 is not deflate/ });
+    { name: 'RootFormatError', message: "old.root: cannot decompress old ROOT zlib block: its method byte (the header's third) is 9, where ROOT's old ROOT zlib blocks have 8: the block header is damaged (at byte 100)" });
   const damaged = block(8, body, raw.length);
   damaged.fill(0xff, 20, 40);
   t.throws(() => decompress(damaged, raw.length, 'old.root', 100), { name: 'RootFormatError', message: /old\.root.*cannot decompress old ROOT zlib block/ });
@@ -256,6 +256,54 @@ t.test("each codec's blocks whose headers' sizes lie are RootFormatErrors naming
     // which threw a RangeError the codec was blamed for ("cannot decompress zlib block: it is
     // damaged or decompresses past its declared … (The value of "size" is out of range …)").
     t.throws(() => decompress(block(), 5e9, 'f.root', s), { name: 'RootFormatError', message: `f.root: compressed data ends inside a block header (${usize} of 5000000000 bytes decompressed) (at byte ${s + 9 + csize})` }, `${alg}: 5e9 bytes expected of a ${usize}-byte block`);
+  }
+});
+
+// The third byte of a block's header is the one ROOT's writers put there for its algorithm (8,
+// Z_DEFLATED, for zlib; 0 for LZMA; 1, the major version, for ZSTD and LZ4), and ROOT's R__unzip
+// refuses any other. A changed one was read on as if nothing were wrong (any byte for zlib, LZMA,
+// ZSTD and LZ4; only old ROOT zlib's was checked): damage in the header went unseen.
+t.test("a block whose method byte (its header's third) is not the one ROOT writes is refused, naming codec, byte, file and offset", async (t) => {
+  const { decompress } = await import('@gluon/rootio');
+  const { mapFile } = await import('../fuzz-map.js');
+  const { readAllDigest } = await import('../fuzz-read.js');
+  const write = scratch(t);
+  const skhep = (f: string) => fileURLToPath(new URL(`../fixtures/skhep/${f}`, import.meta.url));
+  const sources: Array<[string, string, number, string | null]> = [
+    ['ZL', 'zlib', 8, skhep('uproot-issue413.root')],
+    ['ZS', 'ZSTD', 1, skhep('string-example.root')],
+    ['L4', 'LZ4', 1, skhep('uproot-issue213.root')],
+    ['XZ', 'LZMA', 0, data && join(data, 'root-testfiles', 'uproot-HZZ-lzma.root')],
+  ];
+  for (const [alg, name, want, path] of sources) {
+    if (!path) continue;
+    const bytes = new Uint8Array(readFileSync(path));
+    // A basket's block, or the TTree's where the baskets are not compressed: both are read.
+    const regions = mapFile(bytes).regions;
+    const header = regions.find((r) => r.kind === `block header ${alg} (TBasket)`) ?? regions.find((r) => r.kind === `block header ${alg} (TTree)`)!;
+    const s = header.start;
+    t.equal(bytes[s + 2], want, `${alg}: the fixture's block has ${want}`);
+    const csize = bytes[s + 3]! | (bytes[s + 4]! << 8) | (bytes[s + 5]! << 16);
+    const usize = bytes[s + 6]! | (bytes[s + 7]! << 8) | (bytes[s + 8]! << 16);
+    const wrong: string[] = [];
+    for (let m = 0; m < 256; m++) {
+      if (m === want) continue;
+      const b = Uint8Array.from(bytes.subarray(s, s + 9 + csize));
+      b[2] = m;
+      const message = `f.root: cannot decompress ${name} block: its method byte (the header's third) is ${m}, where ROOT's ${name} blocks have ${want}: the block header is damaged (at byte ${s})`;
+      try {
+        decompress(b, usize, 'f.root', s);
+        wrong.push(`${m}: decompressed`);
+      } catch (err) {
+        if (!(err instanceof RootFormatError) || err.message !== message) wrong.push(`${m}: ${(err as Error).message}`);
+      }
+    }
+    t.same(wrong, [], `${alg}: each of the 255 other method bytes is refused as such`);
+    // A file read whole: the error names it and the block's offset in it.
+    const damaged = Uint8Array.from(bytes);
+    damaged[s + 2] = want ^ 0x40;
+    const file = write(`method-${alg}.root`, damaged);
+    await t.rejects(readAllDigest(file, 60_000), { name: 'RootFormatError', path: file, offset: s, message: new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*cannot decompress ${name} block: its method byte \\(the header's third\\) is ${want ^ 0x40}, where ROOT's ${name} blocks have ${want}: the block header is damaged \\(at byte ${s}\\)$`) }, `${alg}: the file read whole is refused at the block`);
   }
 });
 
