@@ -21,7 +21,9 @@ if (why) {
   await holdSlurm();
   const work = mkdtempSync(join(tmpdir(), 'gluon-slurm-dashboard-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
-  const name = 'gluon-dash';
+  // Its own name: squeue lists the jobs of that name, and a job of another run (another checkout's
+  // CI on the same Slurm, or one left by a run that was killed) would be taken for this one's.
+  const name = `gluon-dash-${process.pid}`;
 
   /** squeue's listing of this test's jobs: id → R (running) or PD (pending), as the cluster reads it. */
   const squeue = (): Map<string, string> => new Map(execFileSync('squeue', ['--array', '--noheader', '--format=%i %t', `--name=${name}`], { encoding: 'utf8' })

@@ -108,10 +108,13 @@ if (why) {
     const data = join(work, 'data');
     execFileSync(process.execPath, [h4l, 'generate', '--out', data, '--scale', '0.02', '--seed', '7'], { stdio: 'ignore', timeout: 300_000 });
     const out = join(work, 'out');
+    // The run's jobs are named h4l-<run name>: this process's own, or a job of that name from
+    // another run on the same Slurm (another checkout's CI, a killed run's leftover) is taken for a replacement.
+    const runName = `slurmtest-${process.pid}`;
     // gluon-cluster's --log-directory and --prologue, as the analysis takes them (job-keys.ts): it had neither.
     const run = spawn(process.execPath, [h4l, 'run', '--no-config', '--data-dir', data, '--cluster', 'slurm', '--jobs', '2', '--job-memory', '1GiB',
       '--job-walltime', '00:15:00', '--job-log-directory', 'job-logs', '--job-prologue', 'echo gluon-prologue-ran-$SLURM_JOB_ID',
-      '--out', out, '--no-dashboard', '--run-name', 'slurmtest'], { cwd: work, env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      '--out', out, '--no-dashboard', '--run-name', runName], { cwd: work, env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     run.stdout.on('data', (d) => (text += d));
     run.stderr.on('data', (d) => (text += d));
@@ -123,9 +126,9 @@ if (why) {
     const hist = JSON.parse(readFileSync(join(out, 'histograms.json'), 'utf8')) as object;
     t.ok(Object.keys(hist).length > 0, 'histograms.json written');
     t.same(squeueIds().filter((id) => ids.includes(id)), [], 'the run cancelled its jobs: squeue lists none of those it submitted');
-    t.same(squeueIdsNamed('h4l-slurmtest'), [], 'nor any other of its name (a replacement)');
+    t.same(squeueIdsNamed(`h4l-${runName}`), [], 'nor any other of its name (a replacement)');
     for (const id of ids) {
-      const log = join(work, 'job-logs', `h4l-slurmtest-${id}.out`);
+      const log = join(work, 'job-logs', `h4l-${runName}-${id}.out`);
       t.match(existsSync(log) ? readFileSync(log, 'utf8') : `(no ${log})`, /^gluon-prologue-ran-\d+$/m, `job ${id} ran the prologue and wrote its output into --job-log-directory`);
     }
   });
@@ -134,8 +137,10 @@ if (why) {
     const fs = join(repo, 'packages/analysis-finalstates/bin/gluon-finalstates.js');
     const data = join(work, 'fsdata');
     execFileSync(process.execPath, [fs, 'generate', '--out', data, '--scale', '0.02', '--seed', '5'], { stdio: 'ignore', timeout: 300_000 });
+    // Its own run name, for the same reason as the H→4ℓ run's: its jobs are named fs-<run name>.
+    const runName = `slurmfs-${process.pid}`;
     const run = spawn(process.execPath, [fs, '--data-dir', data, '--cluster', 'slurm', '--jobs', '2', '--job-memory', '1GiB', '--job-walltime', '00:15:00',
-      '--chunk-size', '2000', '--base-output-dir', join(work, 'fsout'), '--run-name', 'slurmfs', '--no-dashboard'], { cwd: work, env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      '--chunk-size', '2000', '--base-output-dir', join(work, 'fsout'), '--run-name', runName, '--no-dashboard'], { cwd: work, env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     run.stdout.on('data', (d) => (text += d));
     run.stderr.on('data', (d) => (text += d));
@@ -154,7 +159,7 @@ if (why) {
     t.ok(Object.keys(sum(serialDir).finalStates as object).length > 10, 'the in-process run found final states');
     t.same(sum(outDir!).finalStates, sum(serialDir).finalStates, 'events per final state equal the in-process run\'s');
     t.same(squeueIds().filter((id) => ids.includes(id)), [], 'the run cancelled its jobs: squeue lists none of those it submitted');
-    t.same(squeueIdsNamed('fs-slurmfs'), [], 'nor any other of its name (a replacement)');
+    t.same(squeueIdsNamed(`fs-${runName}`), [], 'nor any other of its name (a replacement)');
   });
   t.test('jobs whose worker never joins (no node binary on the node): each logged with its state and output file, then scale() gives up naming the last', async (t) => {
     const lines: string[] = [];
