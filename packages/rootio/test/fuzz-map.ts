@@ -84,7 +84,7 @@ function mapRNTuple(bytes: Uint8Array, anchorBytes: Uint8Array, at: number, regi
     const schema = readHeader(env(a.header), a.header.offset);
     for (const g of readFooter(env(a.footer), a.footer.offset, schema)) {
       envelope('rntuple page list', g);
-      for (const c of readPageList(env(g), g.offset, schema.columns.length)) {
+      for (const c of readPageList(env(g), g.offset, schema.columns.length, schema.headerChecksum)) {
         for (const col of c.columns) {
           for (const p of col.pages) {
             regions.push({ kind: 'rntuple page', start: p.offset, end: p.offset + p.size });

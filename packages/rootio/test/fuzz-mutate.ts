@@ -117,7 +117,84 @@ function inner(src: Uint8Array, region: Region, next: Next, regions: readonly Re
   const page = region.kind.endsWith('(rntuple page)') ? regions.find((x) => x.kind === 'rntuple page' && x.start === s) : undefined;
   if (page && page.end + 8 <= b.length) new DataView(b.buffer).setBigUint64(page.end, xxh3(b.subarray(page.start, page.end)), true);
   // The rest of the old body is left as it was: nothing reads past a block's declared size.
-  return { bytes: b, what: `inside the ${region.kind.slice(13)} block at ${s} (${usize} bytes): ${what}, as zlib`, target: `inside ${region.kind.replace('block header', 'block')}`, op: `inner ${op}` };
+  const named = region.kind.endsWith('(rntuple header)') && plain.length >= 16;
+  return { bytes: named ? renameHeader(b, regions, new DataView(plain.buffer).getBigUint64(plain.length - 8, true)) : b, what: `inside the ${region.kind.slice(13)} block at ${s} (${usize} bytes): ${what}, as zlib`, target: `inside ${region.kind.replace('block header', 'block')}`, op: `inner ${op}` };
+}
+
+/**
+ * The footer and every page list begin with the XXH3-64 of their header, which a changed header no
+ * longer has: made `sum` (and each envelope's own checksum theirs), so that the changed schema is
+ * read against them. Each goes back in place (as zlib when compressed) where it fits; a page list
+ * that does not is appended as is at the end of the file and the footer's link to it changed. Where
+ * the footer does not fit, the read ends at its cross-check, as for a header changed alone.
+ */
+function renameHeader(b: Uint8Array, regions: readonly Region[], sum: bigint): Uint8Array {
+  /** The envelope at `r` decompressed (a view of `b` when stored as is), or null. */
+  const open = (r: Region) => {
+    const s = r.start;
+    const compressed = regions.some((x) => x.start === s && x.kind.startsWith('block header'));
+    const usize = b[s + 6]! | (b[s + 7]! << 8) | (b[s + 8]! << 16);
+    try {
+      const plain = compressed ? Uint8Array.from(decompress(b.subarray(s, r.end), usize, 'fuzz', s)) : b.subarray(s, r.end);
+      return plain.length >= 24 ? { plain, compressed, dv: new DataView(plain.buffer, plain.byteOffset, plain.byteLength) } : null;
+    } catch {
+      return null;
+    }
+  };
+  /** The envelope sealed and put back at `r`; false when it does not fit. */
+  const putBack = (r: Region, e: { plain: Uint8Array; compressed: boolean; dv: DataView }) => {
+    e.dv.setBigUint64(e.plain.length - 8, xxh3(e.plain.subarray(0, e.plain.length - 8)), true);
+    if (!e.compressed) return true; // changed in place
+    const s = r.start;
+    const body = deflateSync(e.plain, { level: 9 });
+    if (body.length > (b[s + 3]! | (b[s + 4]! << 8) | (b[s + 5]! << 16))) return false;
+    b.set([0x5a, 0x4c, 8, body.length & 0xff, (body.length >> 8) & 0xff, body.length >> 16], s);
+    b.set(body, s + 9);
+    return true;
+  };
+  const tail: Uint8Array[] = [];
+  let size = b.length;
+  const moved: Array<{ from: Region; length: number; to: number }> = [];
+  for (const r of regions.filter((x) => x.kind === 'rntuple page list')) {
+    const e = open(r);
+    if (!e) continue;
+    e.dv.setBigUint64(8, sum, true);
+    if (putBack(r, e)) continue;
+    moved.push({ from: r, length: e.plain.length, to: size });
+    tail.push(e.plain);
+    size += e.plain.length;
+  }
+  for (const r of regions.filter((x) => x.kind === 'rntuple footer')) {
+    const e = open(r);
+    if (!e) continue;
+    // Its checksum follows its feature flags (64-bit words while negative).
+    let at = 8;
+    while (at + 8 <= e.plain.length - 8 && e.dv.getBigInt64(at, true) < 0n) at += 8;
+    at += 8;
+    if (at + 8 > e.plain.length - 8) continue;
+    e.dv.setBigUint64(at, sum, true);
+    // A link to a page list: its length (u64), locator size (i32) and offset (u64).
+    for (const m of moved) {
+      const link = Buffer.alloc(20);
+      link.writeBigUInt64LE(BigInt(m.length), 0);
+      link.writeInt32LE(m.from.end - m.from.start, 8);
+      link.writeBigUInt64LE(BigInt(m.from.start), 12);
+      const k = Buffer.from(e.plain.buffer, e.plain.byteOffset, e.plain.length).indexOf(link);
+      if (k < 0) continue;
+      e.dv.setInt32(k + 8, m.length, true);
+      e.dv.setBigUint64(k + 12, BigInt(m.to), true);
+    }
+    putBack(r, e);
+  }
+  if (tail.length === 0) return b;
+  const out = new Uint8Array(size);
+  out.set(b);
+  let at = b.length;
+  for (const x of tail) {
+    out.set(x, at);
+    at += x.length;
+  }
+  return out;
 }
 
 /** One mutation of `src` (mapped by `map`) drawn from `next`. */

@@ -101,12 +101,25 @@ export function readAnchor(buf: RBuffer): Anchor {
 class Cursor {
   pos: number;
   private readonly view: DataView;
-  constructor(private readonly bytes: Uint8Array, private readonly base: number, pos = 0, public end = bytes.length) {
+  /** The XXH3-64 the envelope ends in (checked against its bytes). */
+  checksum = 0n;
+  /**
+   * @param base file offset of the envelope's stored bytes (-1 when unknown)
+   * @param compressed whether they are compressed: then a position in `bytes` is no file offset
+   */
+  constructor(private readonly bytes: Uint8Array, private readonly base: number, private readonly compressed = false, pos = 0, public end = bytes.length) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.pos = pos;
   }
+  /**
+   * Fails at the cursor: its file offset when the envelope is stored as is; when compressed, the
+   * envelope's, with the position in its decompressed bytes (that offset plus the position, as
+   * was said before 2026-12-08, named a byte of whatever follows the compressed envelope).
+   */
   fail(message: string): never {
-    throw new MetaError(this.base >= 0 ? this.base + this.pos : -1, message);
+    if (this.base < 0) throw new MetaError(-1, message);
+    if (this.compressed) throw new MetaError(this.base, `${message} (byte ${this.pos} of the envelope, decompressed)`);
+    throw new MetaError(this.base + this.pos, message);
   }
   need(n: number): void {
     if (n < 0 || this.pos + n > this.end) this.fail(`needs ${n} bytes, only ${this.end - this.pos} left in its frame`);
@@ -136,8 +149,11 @@ class Cursor {
     return v;
   }
   u64(): number {
+    return Number(this.u64n());
+  }
+  u64n(): bigint {
     this.need(8);
-    const v = Number(this.view.getBigUint64(this.pos, true));
+    const v = this.view.getBigUint64(this.pos, true);
     this.pos += 8;
     return v;
   }
@@ -212,8 +228,8 @@ class Cursor {
 }
 
 /** Opens an envelope: checks its type and length, returns a cursor on its payload. */
-function envelope(bytes: Uint8Array, base: number, type: number, what: string): Cursor {
-  const c = new Cursor(bytes, base);
+function envelope(bytes: Uint8Array, base: number, stored: number, type: number, what: string): Cursor {
+  const c = new Cursor(bytes, base, stored !== bytes.length);
   if (bytes.length < 16) c.fail(`the ${what} envelope is shorter than its framing`);
   const word = c.u64();
   const t = word % 0x10000;
@@ -223,8 +239,8 @@ function envelope(bytes: Uint8Array, base: number, type: number, what: string): 
   c.end = bytes.length - 8; // the checksum
   // Every envelope ends in the XXH3-64 of its bytes: damage inside it (a ZSTD block has no
   // checksum of its own) read as other fields, counts and page locations.
-  const stored = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(c.end, true);
-  if (xxh3(bytes.subarray(0, c.end)) !== stored) {
+  c.checksum = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(c.end, true);
+  if (xxh3(bytes.subarray(0, c.end)) !== c.checksum) {
     c.pos = c.end;
     c.fail(`the ${what} envelope's checksum (XXH3-64) is not that of its ${c.end} bytes: they are damaged`);
   }
@@ -234,6 +250,8 @@ function envelope(bytes: Uint8Array, base: number, type: number, what: string): 
 /** The schema: fields and columns, from the header and the footer's schema extension. */
 export interface Schema {
   name: string;
+  /** The XXH3-64 the header envelope ends in: the footer and every page list name it. */
+  headerChecksum: bigint;
   fields: FieldDesc[];
   columns: ColumnDesc[];
   aliases: { column: number; field: number }[];
@@ -291,10 +309,14 @@ function columnTypeProblem(type: number, bits: number): string | null {
   return ok ? null : `has type 0x${type.toString(16)} with ${bits}-bit elements, a width that type does not have`;
 }
 
-export function readHeader(bytes: Uint8Array, base: number): Schema {
-  const c = envelope(bytes, base, 1, 'header');
+/**
+ * The envelope readers: `bytes` decompressed, `base` the file offset of the envelope as stored and
+ * `stored` its stored size (compressed when not `bytes.length`), for errors.
+ */
+export function readHeader(bytes: Uint8Array, base: number, stored = bytes.length): Schema {
+  const c = envelope(bytes, base, stored, 1, 'header');
   c.features();
-  const s: Schema = { name: c.str(), fields: [], columns: [], aliases: [] };
+  const s: Schema = { name: c.str(), headerChecksum: c.checksum, fields: [], columns: [], aliases: [] };
   c.str(); // description
   c.str(); // writer
   schemaLists(c, s);
@@ -302,10 +324,10 @@ export function readHeader(bytes: Uint8Array, base: number): Schema {
 }
 
 /** Reads the footer: the schema extension (into `s`) and the cluster groups' page-list links. */
-export function readFooter(bytes: Uint8Array, base: number, s: Schema): EnvelopeLink[] {
-  const c = envelope(bytes, base, 2, 'footer');
+export function readFooter(bytes: Uint8Array, base: number, s: Schema, stored = bytes.length): EnvelopeLink[] {
+  const c = envelope(bytes, base, stored, 2, 'footer');
   c.features();
-  c.u64(); // header checksum
+  sameHeader(c, s.headerChecksum, 'footer');
   c.record(() => {
     if (c.pos < c.end) schemaLists(c, s);
   });
@@ -319,6 +341,25 @@ export function readFooter(bytes: Uint8Array, base: number, s: Schema): Envelope
   link(s);
   return groups;
 }
+
+/**
+ * The footer and each page list begin with the header envelope's XXH3-64, "to cross-check that
+ * header and footer belong together" (the format's specification); ROOT refuses a mismatch
+ * ("XxHash-3 mismatch between header and footer", "… and page list"). Each envelope's own
+ * checksum passes when it was written whole for another header: a footer from another file, or a
+ * header changed and its checksum made that of its new bytes, would be read against a schema its
+ * columns and pages are not of.
+ */
+function sameHeader(c: Cursor, header: bigint, what: string): void {
+  const at = c.pos;
+  const named = c.u64n();
+  if (named !== header) {
+    c.pos = at;
+    c.fail(`it is the ${what} of another header: it names the header checksum (XXH3-64) ${hex(named)}, and this RNTuple's header envelope ends in ${hex(header)}`);
+  }
+}
+
+const hex = (v: bigint) => `0x${v.toString(16).padStart(16, '0')}`;
 
 /** Ties fields to their children and columns, and checks the references. */
 function link(s: Schema): void {
@@ -338,9 +379,9 @@ function link(s: Schema): void {
   }
 }
 
-export function readPageList(bytes: Uint8Array, base: number, nColumns: number): ClusterDesc[] {
-  const c = envelope(bytes, base, 3, 'page list');
-  c.u64(); // header checksum
+export function readPageList(bytes: Uint8Array, base: number, nColumns: number, headerChecksum: bigint, stored = bytes.length): ClusterDesc[] {
+  const c = envelope(bytes, base, stored, 3, 'page list');
+  sameHeader(c, headerChecksum, 'page list');
   const clusters: ClusterDesc[] = [];
   c.list(() => c.record(() => {
     const firstEntry = c.u64();

@@ -126,12 +126,12 @@ export class RNTupleReader {
     const a = parsing(path, `the RNTuple anchor of ${name}`, () => readAnchor(anchor));
     if (a.epoch !== 1) throw new RootFormatError(path, -1, `RNTuple ${name} has format version ${a.epoch}.${a.major}.${a.minor}.${a.patch}; this reader reads epoch 1 (ROOT 6.34 and later)`);
     const [header, footer] = await Promise.all([envelopeBytes(reads, a.header, 'header'), envelopeBytes(reads, a.footer, 'footer')]);
-    const schema = parsing(path, `the header of RNTuple ${name}`, () => readHeader(header, a.header.offset), a.header.offset);
-    const groups = parsing(path, `the footer of RNTuple ${name}`, () => readFooter(footer, a.footer.offset, schema), a.footer.offset);
+    const schema = parsing(path, `the header of RNTuple ${name}`, () => readHeader(header, a.header.offset, a.header.size), a.header.offset);
+    const groups = parsing(path, `the footer of RNTuple ${name}`, () => readFooter(footer, a.footer.offset, schema, a.footer.size), a.footer.offset);
     const clusters: ClusterDesc[] = [];
     for (const g of groups) {
       const bytes = await envelopeBytes(reads, g, 'page list');
-      clusters.push(...parsing(path, `a page list of RNTuple ${name}`, () => readPageList(bytes, g.offset, schema.columns.length), g.offset));
+      clusters.push(...parsing(path, `a page list of RNTuple ${name}`, () => readPageList(bytes, g.offset, schema.columns.length, schema.headerChecksum, g.size), g.offset));
     }
     clusters.sort((x, y) => x.firstEntry - y.firstEntry);
     return new RNTupleReader(source, name, schema, clusters, checkOpen);

@@ -257,6 +257,137 @@ t.test('damaged RNTuple bytes end in RootFormatError naming the file, never anot
   t.ok(failed > 10, `${failed} of 60 damaged copies were refused with a RootFormatError`);
 });
 
+/**
+ * Writer-free edits of an RNTuple file for the cross-checks between its envelopes: an envelope
+ * decompressed, changed, its own XXH3-64 made that of its new bytes and appended as is at the end
+ * of the file, the anchor (whose fields' checksum is made theirs) or the footer pointing at it.
+ */
+async function envelopeKit(name: string) {
+  const { decompress } = await import('../../src/decompress.js');
+  const { xxh3 } = await import('../../src/rntuple/xxh3.js');
+  const { readAnchor, readFooter, readHeader, RBuffer } = await import('../../src/rntuple/envelope.js');
+  const { mapFile } = await import('../fuzz-map.js');
+  const src = new Uint8Array(readFileSync(fixture(name)));
+  const anchorRegion = mapFile(src).regions.find((r) => r.kind === 'rntuple anchor')!;
+  // Stored as is (78 bytes: byte count and version, the fields, their checksum): patched in place.
+  const at = anchorRegion.start;
+  const a = readAnchor(new RBuffer(src.subarray(at, anchorRegion.end), 0, at));
+  const plain = (b: Uint8Array, l: { offset: number; size: number; length: number }) => Uint8Array.from(decompress(b.subarray(l.offset, l.offset + l.size), l.length, name, l.offset));
+  const header = plain(src, a.header);
+  const footer = plain(src, a.footer);
+  const groups = readFooter(footer, a.footer.offset, readHeader(header, a.header.offset));
+  /** `env` with its checksum made that of its bytes. */
+  const sealed = (env: Uint8Array) => {
+    const e = Uint8Array.from(env);
+    new DataView(e.buffer).setBigUint64(e.length - 8, xxh3(e.subarray(0, e.length - 8)), true);
+    return e;
+  };
+  /** `b` with `env` appended: the new bytes and where `env` is. */
+  const append = (b: Uint8Array, env: Uint8Array) => {
+    const out = new Uint8Array(b.length + env.length);
+    out.set(b);
+    out.set(env, b.length);
+    return { bytes: out, offset: b.length };
+  };
+  /** `b` with the anchor's header (field 0) or footer (1) link set to `env` at `offset`, stored as is. */
+  const point = (b: Uint8Array, which: 0 | 1, offset: number, length: number) => {
+    const dv = new DataView(b.buffer, b.byteOffset);
+    const f = at + 14 + 24 * which;
+    dv.setBigUint64(f, BigInt(offset));
+    dv.setBigUint64(f + 8, BigInt(length));
+    dv.setBigUint64(f + 16, BigInt(length));
+    dv.setBigUint64(at + 70, xxh3(b.subarray(at + 6, at + 70)));
+    return b;
+  };
+  return { src, a, header, footer, groups, plain, sealed, append, point };
+}
+
+// The footer and every page list begin with the XXH3-64 of the header they were written with;
+// they were read and dropped, so a footer or page list of another header (each passing its own
+// checksum) was read against a schema its columns and pages are not of.
+t.test("an RNTuple footer or page list written for another header is refused, naming which and where", async (t) => {
+  const { RootFormatError } = await import('@gluon/rootio');
+  const { scratch } = await import('../damage.js');
+  const write = scratch(t);
+  const refused = async (file: string, what: RegExp, t: Tap) => {
+    const f = await openRootFile(file);
+    t.teardown(() => f.close());
+    const key = f.keys().find((k) => k.className === 'ROOT::RNTuple')!;
+    let err: unknown = null;
+    try {
+      const r = await f.rntuple(key.name);
+      await r.arrays(r.branches.filter((b) => b.kind !== 'unsupported').map((b) => b.name));
+    } catch (e) {
+      err = e;
+    }
+    t.type(err, RootFormatError, `refused: ${(err as Error | null)?.message}`);
+    t.match((err as Error | null)?.message ?? '', what);
+  };
+  const hex = (v: bigint) => `0x${v.toString(16).padStart(16, '0')}`;
+  const headerSum = (env: Uint8Array) => new DataView(env.buffer, env.byteOffset).getBigUint64(env.length - 8, true);
+  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+  // A header changed and its checksum made that of its new bytes (a field renamed: "one_integers"
+  // to "one_intEgers"): its own check passes; the footer names the header it was written with.
+  {
+    const k = await envelopeKit('test_int_float_rntuple_v1-0-0-0.root');
+    const h = Uint8Array.from(k.header);
+    const i = Buffer.from(h).indexOf('one_integers');
+    h[i + 7] = 0x45;
+    const changed = k.sealed(h);
+    const { bytes, offset } = k.append(k.src, changed);
+    const file = write('header-changed.root', k.point(bytes, 0, offset, changed.length));
+    await refused(file, new RegExp(`^${esc(file)}: the footer of RNTuple \\S+ is damaged: it is the footer of another header: it names the header checksum \\(XXH3-64\\) ${hex(headerSum(k.header))}, and this RNTuple's header envelope ends in ${hex(headerSum(changed))} \\(byte 16 of the envelope, decompressed\\) \\(at byte ${k.a.footer.offset}\\)$`), t);
+  }
+
+  // The header of another file (test_1jag_int_float's, a complete header written by ROOT) with
+  // this file's footer.
+  {
+    const k = await envelopeKit('test_int_float_rntuple_v1-0-0-0.root');
+    const other = await envelopeKit('test_1jag_int_float_rntuple_v1-0-0-0.root');
+    const { bytes, offset } = k.append(k.src, other.header);
+    const file = write('header-of-another-file.root', k.point(bytes, 0, offset, other.header.length));
+    await refused(file, new RegExp(`^${esc(file)}: the footer of RNTuple \\S+ is damaged: it is the footer of another header: it names the header checksum \\(XXH3-64\\) ${hex(headerSum(k.header))}, and this RNTuple's header envelope ends in ${hex(headerSum(other.header))} \\(byte 16 of the envelope, decompressed\\) \\(at byte ${k.a.footer.offset}\\)$`), t);
+  }
+
+  // The footer's header checksum changed (its own checksum made that of its new bytes), stored as is.
+  {
+    const k = await envelopeKit('test_int_float_rntuple_v1-0-0-0.root');
+    const f = Uint8Array.from(k.footer);
+    f[16] ^= 1;
+    const changed = k.sealed(f);
+    const { bytes, offset } = k.append(k.src, changed);
+    const file = write('footer-names-another-header.root', k.point(bytes, 1, offset, changed.length));
+    await refused(file, new RegExp(`^${esc(file)}: the footer of RNTuple \\S+ is damaged: it is the footer of another header: it names the header checksum \\(XXH3-64\\) ${hex(headerSum(k.header) ^ 1n)}, and this RNTuple's header envelope ends in ${hex(headerSum(k.header))} \\(at byte ${offset + 16}\\)$`), t);
+  }
+
+  // The second of three page lists naming another header: the footer (sealed again) points at
+  // the changed copy.
+  {
+    const k = await envelopeKit('test_multiple_cluster_groups_rntuple_v1-0-0-0.root');
+    t.equal(k.groups.length, 3, 'three cluster groups, three page lists');
+    const g = k.groups[1]!;
+    const list = k.plain(k.src, g);
+    list[8] ^= 1;
+    const changed = k.sealed(list);
+    const first = k.append(k.src, changed);
+    // The footer's link to it: its length (u64), locator size (i32) and offset (u64), little-endian.
+    const link = Buffer.alloc(20);
+    link.writeBigUInt64LE(BigInt(g.length), 0);
+    link.writeInt32LE(g.size, 8);
+    link.writeBigUInt64LE(BigInt(g.offset), 12);
+    const footer = Buffer.from(k.footer);
+    const l = footer.indexOf(link);
+    t.ok(l > 0 && footer.indexOf(link, l + 1) < 0, 'the link is found once in the footer');
+    footer.writeInt32LE(changed.length, l + 8);
+    footer.writeBigUInt64LE(BigInt(first.offset), l + 12);
+    const f = k.sealed(footer);
+    const second = k.append(first.bytes, f);
+    const file = write('page-list-names-another-header.root', k.point(second.bytes, 1, second.offset, f.length));
+    await refused(file, new RegExp(`^${esc(file)}: a page list of RNTuple \\S+ is damaged: it is the page list of another header: it names the header checksum \\(XXH3-64\\) ${hex(headerSum(k.header) ^ 1n)}, and this RNTuple's header envelope ends in ${hex(headerSum(k.header))} \\(at byte ${first.offset + 8}\\)$`), t);
+  }
+});
+
 t.test('ATLAS PHYSLITE: fields added within a cluster (deferred columns) read; what is not read says so', async (t) => {
   // uproot-physlite-rntuple_v1-0-0-0.root: 100 events in one cluster. Each AuxDyn field came in
   // after the first event (its index column's first element is 1, where its first page starts);
