@@ -22,7 +22,7 @@ interface Crafted {
   /** Or the file cut to this length. */
   truncate?: number;
   /**
-   * An RNTuple envelope changed inside: its anchor field (the u64 seek at `anchor`, then its
+   * An RNTuple envelope changed inside: its anchor field (the header's u64 seek at `anchor`, then its
    * compressed and uncompressed sizes) is pointed at a copy appended uncompressed at the end of
    * the file, with `patches` applied at offsets within the envelope's decompressed bytes (and its
    * XXH3-64 checksum made theirs).
@@ -178,6 +178,10 @@ for (const c of CRAFTED) {
     const odv = new DataView(out.buffer);
     odv.setBigUint64(c.envelope.anchor, BigInt(b.length));
     odv.setBigUint64(c.envelope.anchor + 8, BigInt(plain.length));
+    // The anchor's checksum (big-endian, after its 64 bytes of fields, which begin with the four
+    // version numbers before the header's seek) made that of its new fields, as ROOT checks it.
+    const fields = c.envelope.anchor - 8;
+    odv.setBigUint64(fields + 64, xxh3(out.subarray(fields, fields + 64)));
     b = out;
   }
   writeFileSync(dir(`fuzz/${c.name}`), b);

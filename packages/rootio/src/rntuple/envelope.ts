@@ -78,6 +78,7 @@ export interface Anchor {
 /** Reads the ROOT::RNTuple anchor object (big-endian, like every classic ROOT object). */
 export function readAnchor(buf: RBuffer): Anchor {
   const { end } = buf.version();
+  const from = buf.pos;
   const epoch = buf.u16();
   const major = buf.u16();
   const minor = buf.u16();
@@ -90,6 +91,15 @@ export function readAnchor(buf: RBuffer): Anchor {
   const lenFooter = buf.u64();
   const maxKeySize = buf.u64();
   buf.finish(end, 'ROOT::RNTuple');
+  // ROOT appends the XXH3-64 of the fields (from the epoch to the end of the byte count, which
+  // the checksum lies outside) and refuses an anchor that does not match it (RMiniFile.cxx:
+  // "RNTuple anchor checksum mismatch"): the anchor says where the header and footer are and how
+  // large, and a changed size or offset would be followed.
+  const fields = buf.bytes.subarray(from, buf.pos);
+  if (buf.pos + 8 > buf.bytes.length) buf.fail(`has no checksum after its ${fields.length} bytes of fields (it ends ${buf.bytes.length - buf.pos} bytes after them)`);
+  const stored = buf.view.getBigUint64(buf.pos, false);
+  const own = xxh3(fields);
+  if (own !== stored) buf.fail(`its checksum (XXH3-64) ${hex(stored)} is not that of its ${fields.length} bytes of fields (${hex(own)}): they are damaged`);
   return {
     epoch, major, minor, patch, maxKeySize,
     header: { offset: seekHeader, size: nbytesHeader, length: lenHeader },

@@ -388,6 +388,33 @@ t.test("an RNTuple footer or page list written for another header is refused, na
   }
 });
 
+// The anchor ends in the XXH3-64 of its fields (big-endian, after its byte count), as ROOT writes
+// and checks it; it was not read, so a changed size or offset of the header or footer was followed.
+t.test('an RNTuple anchor whose fields are not those of its checksum is refused', async (t) => {
+  const { RootFormatError } = await import('@gluon/rootio');
+  const { scratch } = await import('../damage.js');
+  const { mapFile } = await import('../fuzz-map.js');
+  const write = scratch(t);
+  const src = new Uint8Array(readFileSync(fixture('test_int_float_rntuple_v1-0-0-0.root')));
+  const at = mapFile(src).regions.find((r) => r.kind === 'rntuple anchor')!.start;
+  // Its Max Key Size (the last field, which a reader of blobs under 1 GiB does not use) halved.
+  const b = Uint8Array.from(src);
+  const dv = new DataView(b.buffer);
+  dv.setBigUint64(at + 62, dv.getBigUint64(at + 62) / 2n);
+  const file = write('anchor-changed.root', b);
+  const f = await openRootFile(file);
+  t.teardown(() => f.close());
+  let err: unknown = null;
+  try {
+    const r = await f.rntuple('ntuple');
+    await r.arrays(['one_integers', 'two_floats']);
+  } catch (e) {
+    err = e;
+  }
+  t.type(err, RootFormatError, `refused: ${(err as Error | null)?.message}`);
+  t.match((err as Error | null)?.message ?? '', new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the RNTuple anchor of ntuple is damaged: its checksum \\(XXH3-64\\) 0x[0-9a-f]{16} is not that of its 64 bytes of fields \\(0x[0-9a-f]{16}\\): they are damaged \\(at byte ${at + 70}\\)$`));
+});
+
 t.test('ATLAS PHYSLITE: fields added within a cluster (deferred columns) read; what is not read says so', async (t) => {
   // uproot-physlite-rntuple_v1-0-0-0.root: 100 events in one cluster. Each AuxDyn field came in
   // after the first event (its index column's first element is 1, where its first page starts);
