@@ -178,4 +178,7 @@ t.test('/metrics: Prometheus text whose numbers are the run\'s, behind the token
   const after = reader(parse((await scrape()).text));
   t.equal(after.value('gluon_scheduler_workers'), 1, 'one worker left');
   t.same(after.family('gluon_worker_rss_bytes')!.metrics.map((x) => x.labels?.worker), ['mw-1'], 'the gone worker has no series');
+  // The run's futures are kept to the end: a future collected releases its result, and the
+  // results in memory and those the workers hold, counted above, fall short of `held`.
+  t.equal([small, ...kept].flat().filter((f) => f.status === 'finished').length, held, 'every future of the run was held to the end');
 });
