@@ -104,6 +104,9 @@ t.test('dashboard in a real browser', { skip }, async (t) => {
   t.ok(stats.distinct >= 40, `screenshot has ${stats.distinct} distinct colours (not blank)`);
   t.ok(stats.dominantShare < 0.9, `no single colour covers ${(stats.dominantShare * 100).toFixed(0)}% of it`);
   t.same(pageErrors, [], 'no errors in the page');
+  // The futures are kept to the end: a future collected releases its result, and the workers'
+  // stored results waited for above would never reach N.
+  t.same([futures.filter((f) => f.status === 'finished').length, failing.status], [N, 'error'], 'the work and the failure were held to the end');
 });
 
 t.test('task stream: transfers get a row per receiving worker, drawn as red hatched bars', { skip }, async (t) => {
