@@ -91,6 +91,9 @@ t.test('a worker\'s page: its tasks now, results by group, transfers and log lin
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'worker-page.png'), await page.screenshot({ fullPage: true, type: 'png' }));
   t.same(pageErrors, [], 'no errors in the pages');
+  // The futures are kept to the end: a future collected releases its result, and the pages'
+  // results by group, read above, would miss it.
+  t.equal([...held, ...parts, total].filter((f) => f.status === 'finished').length, 6, 'the gated tasks, the parts and their sum were held to the end');
 });
 
 t.test('a gone worker\'s page: its figures read – as its Workers row does, not 0 B of memory', { skip }, async (t) => {
