@@ -150,14 +150,14 @@ export function pendingFileBasket(src: ByteSource, blob: Uint8Array, ref: Basket
   const version = dv.getInt16(4);
   const objlen = dv.getInt32(6);
   const keylen = dv.getInt16(14);
-  if (nbytes !== ref.bytes) throw new RootFormatError(path, at, `basket ${ref.index} says it has ${nbytes} bytes, the branch says ${ref.bytes}`);
+  if (nbytes !== ref.bytes) throw new RootFormatError(path, at, `basket ${ref.index} says it has ${nbytes} bytes, the branch says ${ref.bytes}`, { basket: ref.index });
   if (keylen < 18 || keylen > nbytes || objlen < 0 || objlen > 1 << 30) {
-    throw new RootFormatError(path, at, `basket ${ref.index} has an impossible header (key length ${keylen}, object length ${objlen})`);
+    throw new RootFormatError(path, at, `basket ${ref.index} has an impossible header (key length ${keylen}, object length ${objlen})`, { basket: ref.index });
   }
   // Skip the TKey fields and its three strings to reach TBasket's own fields.
   let p = 18 + (version > 1000 ? 16 : 8);
   for (let s = 0; s < 3; s++) {
-    if (p >= keylen) throw new RootFormatError(path, at + p, `basket ${ref.index} key header is damaged`);
+    if (p >= keylen) throw new RootFormatError(path, at + p, `basket ${ref.index} key header is damaged`, { basket: ref.index });
     let n = blob[p++]!;
     if (n === 255) {
       if (p + 4 > keylen) break; // said below: the header is shorter than a TBasket's
@@ -165,14 +165,14 @@ export function pendingFileBasket(src: ByteSource, blob: Uint8Array, ref: Basket
       p += 4;
     }
     // A long string's 4-byte length is the file's word: negative or past the key, it is damage.
-    if (n < 0 || p + n > keylen) throw new RootFormatError(path, at + p, `basket ${ref.index} key header is damaged: a name of ${n} bytes runs outside its ${keylen}-byte key`);
+    if (n < 0 || p + n > keylen) throw new RootFormatError(path, at + p, `basket ${ref.index} key header is damaged: a name of ${n} bytes runs outside its ${keylen}-byte key`, { basket: ref.index });
     p += n;
   }
-  if (p + 19 > keylen) throw new RootFormatError(path, at + p, `basket ${ref.index} header is shorter than a TBasket's`);
+  if (p + 19 > keylen) throw new RootFormatError(path, at + p, `basket ${ref.index} header is shorter than a TBasket's`, { basket: ref.index });
   // TBasket: version, fBufferSize, fNevBufSize, fNevBuf, fLast, flag. A negative fNevBufSize
   // (the offset-map I/O option) is followed by one byte of I/O bits.
   const extra = dv.getInt32(p + 6) < 0 ? 1 : 0;
-  if (p + 19 + extra > keylen) throw new RootFormatError(path, at + p, `basket ${ref.index} header is shorter than a TBasket's`);
+  if (p + 19 + extra > keylen) throw new RootFormatError(path, at + p, `basket ${ref.index} header is shorter than a TBasket's`, { basket: ref.index });
   const nevbuf = dv.getInt32(p + 10 + extra);
   const last = dv.getInt32(p + 14 + extra);
   const noOffsets = hasOffsets && blob[p + 18 + extra]! >= 80;
@@ -248,29 +248,29 @@ function makeBasket(
 ): Basket {
   const dataLength = last - keylen;
   if (nevbuf < 0 || dataLength < 0 || dataLength > data.length) {
-    throw new RootFormatError(path, at, `basket ${ref.index} is damaged: ${nevbuf} entries, ${dataLength} data bytes in a ${data.length}-byte buffer`);
+    throw new RootFormatError(path, at, `basket ${ref.index} is damaged: ${nevbuf} entries, ${dataLength} data bytes in a ${data.length}-byte buffer`, { basket: ref.index });
   }
   const entries = ref.entryStop - ref.entryStart;
-  if (nevbuf !== entries) throw new RootFormatError(path, at, `basket ${ref.index} holds ${nevbuf} entries, the branch says ${entries}`);
+  if (nevbuf !== entries) throw new RootFormatError(path, at, `basket ${ref.index} holds ${nevbuf} entries, the branch says ${entries}`, { basket: ref.index });
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const basket = (offsets: Int32Array | null, table: number, build: (() => Int32Array) | null) =>
     new LoadedBasket(ref.entryStart, entries, data, view, dataLength, keylen, table, offsets, build);
   if (!hasOffsets) return basket(null, -1, null);
   if (generate) {
     const o = generatedOffsets(view, entries, dataLength, generate.entryBytes);
-    if (typeof o === 'string') throw new RootFormatError(path, at, `basket ${ref.index} was written without entry offsets and ${o}`);
+    if (typeof o === 'string') throw new RootFormatError(path, at, `basket ${ref.index} was written without entry offsets and ${o}`, { basket: ref.index });
     return basket(o, -1, null);
   }
   const fromData = dataLength + 4 <= data.length;
   if (!fromData && !(given && given.length >= entries)) {
-    if (entries > 1) throw new RootFormatError(path, at, `basket ${ref.index} lacks its entry-offset table`);
+    if (entries > 1) throw new RootFormatError(path, at, `basket ${ref.index} lacks its entry-offset table`, { basket: ref.index });
     const offsets = new Int32Array(entries + 1);
     offsets[entries] = dataLength;
     return basket(offsets, -1, null);
   }
   const n = fromData ? view.getInt32(dataLength) : given!.length;
   if ((fromData ? n !== entries + 1 : n < entries) || (fromData && dataLength + 4 + 4 * entries > data.length)) {
-    throw new RootFormatError(path, at, `basket ${ref.index} has a damaged entry-offset table (${n} offsets for ${entries} entries)`);
+    throw new RootFormatError(path, at, `basket ${ref.index} has a damaged entry-offset table (${n} offsets for ${entries} entries)`, { basket: ref.index });
   }
   const build = (): Int32Array => {
     const o = new Int32Array(entries + 1);
@@ -282,7 +282,7 @@ function makeBasket(
       for (let i = 0; i < entries; i++) o[i] = given![i]!;
     }
     const bad = rebaseOffsets(o, entries, keylen, dataLength);
-    if (bad >= 0) throw new RootFormatError(path, at, `basket ${ref.index} entry ${bad} has an offset outside its data`);
+    if (bad >= 0) throw new RootFormatError(path, at, `basket ${ref.index} entry ${bad} has an offset outside its data`, { basket: ref.index, entry: ref.entryStart + bad });
     o[entries] = dataLength;
     return o;
   };

@@ -7,7 +7,7 @@ import { describeBranch, leafListLeaves, type BranchInfo, type JsBranch } from '
 import { baseClassBranches, tobjectBranches, unsplitObjectBranches } from './object-members.js';
 import { objectFieldBranches } from './object-fields.js';
 import { elementBaseBranches } from './element-bases.js';
-import { RootFormatError, UnsupportedBranchTypeError } from './errors.js';
+import { inBranch, RootFormatError, UnsupportedBranchTypeError } from './errors.js';
 import type { RootFile } from './file.js';
 import { columnSizes, decode, guessedColumnSizes, sharesOffsets } from './decode.js';
 import { ReadOffsets } from './shared-offsets.js';
@@ -452,7 +452,12 @@ export class TreeReader {
         const counts = walked ? await this.countsOver(s.info.counter!, baskets) : null;
         if (s.info.kind === 'counted-array' && !walked) await this.sizeEntries(s.info, baskets);
         // Keyed by the name asked for (a member may be asked for by its own name).
-        out[names[i]!] = decode(this.file.path, s.info, baskets, start, stop, counts, mine, offsets);
+        try {
+          out[names[i]!] = decode(this.file.path, s.info, baskets, start, stop, counts, mine, offsets);
+        } catch (err) {
+          // Entry offsets are checked, and entries decoded, here: their errors name the branch too.
+          throw inBranch(err, s.info.name);
+        }
       }
       ended = true;
     } catch (err) {
@@ -571,9 +576,49 @@ export class TreeReader {
       s.cached = { index: ref.index, basket };
       return basket;
     };
-    return ref.where === 'embedded'
-      ? pendingEmbeddedBasket(this.file.path, ref, s.hasOffsets, keep)
-      : pendingFileBasket(this.file.source, blob!, ref, s.hasOffsets, keep, ref.entryStop > stop, scratch);
+    const name = s.info.name;
+    let p: PendingBasket;
+    try {
+      p = ref.where === 'embedded'
+        ? pendingEmbeddedBasket(this.file.path, ref, s.hasOffsets, keep)
+        : pendingFileBasket(this.file.source, blob!, ref, s.hasOffsets, keep, ref.entryStop > stop, scratch);
+    } catch (err) {
+      throw inBranch(err, name, ref.index);
+    }
+    // Its decompression (here or, re-raised, a decompression thread's) and its header's checks
+    // against the payload fail naming the branch and basket.
+    const load = p.load;
+    p.load = (room) => {
+      try {
+        return load(room);
+      } catch (err) {
+        throw inBranch(err, name, ref.index);
+      }
+    };
+    // A decompression thread's failure is re-raised by whichever basket the reader takes next
+    // (InflateJob.take): made again by the failed basket's own payload, it names that basket.
+    if ('payload' in p) {
+      const payload = (p as FileBasket).payload;
+      const decompress = payload.decompress;
+      payload.decompress = () => {
+        try {
+          return decompress();
+        } catch (err) {
+          throw inBranch(err, name, ref.index);
+        }
+      };
+    }
+    const loadInto = p.loadInto;
+    if (loadInto) {
+      p.loadInto = (dst) => {
+        try {
+          return loadInto(dst);
+        } catch (err) {
+          throw inBranch(err, name, ref.index);
+        }
+      };
+    }
+    return p;
   }
 
   private branchState(name: string): BranchState {

@@ -17,6 +17,7 @@
  * cases: `npx tsx packages/rootio/test/units/<module>.ts`.
  */
 import './units/base-class-branches.js';
+import './units/basket-errors.js';
 import './units/branch-reads.js';
 import './units/byte-order.js';
 import './units/closed.js';
