@@ -5,6 +5,7 @@
  * `std::array<T, N>` → `{values, innerShape: [N]}`. A record's members are read by their path
  * (`muon.pt`), since field names never contain a dot.
  */
+import { nearNames } from '../near-names.js';
 import { decompress } from '../decompress.js';
 import { RootFormatError, UnsupportedBranchTypeError } from '../errors.js';
 import type { BranchInfo } from '../branch.js';
@@ -183,7 +184,9 @@ export class RNTupleReader {
 
   private noField(name: string): RootFormatError {
     const have = this.branches.map((b) => b.name);
-    return new RootFormatError(this.source.path, -1, `RNTuple ${this.name} has no field named ${name} (it has ${have.length}: ${have.slice(0, 40).join(', ')})`);
+    // As a tree's missing branch: the likely spelling, and `…` when the list is cut.
+    const like = nearNames(name, have).slice(0, 3);
+    return new RootFormatError(this.source.path, -1, `RNTuple ${this.name} has no field named ${name}${like.length ? ` (did you mean ${like.join(' or ')}?)` : ''} (it has ${have.length}: ${have.slice(0, 40).join(', ')}${have.length > 40 ? ', …' : ''})`);
   }
 
   private plan(f: FieldDesc): Plan {

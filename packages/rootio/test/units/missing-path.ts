@@ -57,5 +57,11 @@ t.test('the decision alone', async (t) => {
   t.same(nearNames('et', ['pt', 'eta']), ['pt', 'eta'], 'a letter dropped from a three-letter name');
   t.same(nearNames('hx', ['h0', 'h1', 'h2', 'h3', 'mass']), [], 'more than three equally near two-letter names are a family: none offered');
   t.same(nearNames('x', ['y', 'xy']), [], 'a one-letter name is offered nothing by edits');
+  // Until 2026-12-08 a swap of neighbouring letters was two edits, and a fixed-size array's branch,
+  // named with its dimension, was not offered for the name without it.
+  t.same(nearNames('mnii', ['mini', 'mono']), ['mini'], 'a transposed pair of letters is one edit');
+  t.same(nearNames('lep_tp', ['lep_pt', 'lep_n']), ['lep_pt'], 'a transposition in a longer name');
+  t.same(nearNames('Jet.Tau', ['Jet.TauTag', 'Jet.Tau[5]', 'GenJet.Tau[5]']), ['Jet.Tau[5]'], 'a name without its trailing [n] dimension');
+  t.same(nearNames('m.x', ['m.x[3][4]', 'm.y']), ['m.x[3][4]'], 'several trailing dimensions');
   t.same(nearNames('X', ['x', 'y']), ['x'], 'but its other case still is');
 });

@@ -197,6 +197,10 @@ t.test('real data: CMS muons and a NanoAOD in RNTuple (projected fields, cardina
   t.ok(n.branches.length > 900, `${n.branches.length} fields listed`);
   const e = await n.arrays(['run', 'event', 'nJet', 'Jet_pt']);
   t.same(Array.from(e.nJet as Uint32Array), rows(e.Jet_pt!).map((x) => (x as unknown[]).length));
+  // A misspelt field: the likely spelling, and `…` where the list of fields is cut at 40 (until
+  // 2026-12-08 neither: 40 names and nothing saying more were left out).
+  const missing = await n.arrays(['Muon_ptt']).then(() => null, (err: Error) => err);
+  t.match(missing?.message, new RegExp(`: RNTuple Events has no field named Muon_ptt \\(did you mean Muon_pt\\?\\) \\(it has ${n.branches.length}: run, .*, …\\)$`));
 });
 
 t.test('any entry range reads the same as the whole, across pages, clusters and cluster groups', async (t) => {
