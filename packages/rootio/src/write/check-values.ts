@@ -28,7 +28,7 @@ export const FLOAT_MAX = 3.4028234663852886e38;
 
 /** Typed arrays whose every element fits the branch type, so their values need no check. */
 const FITS: Record<ElementType, readonly string[]> = {
-  bool: [], // every value is stored as its truth, nothing to check
+  bool: [], // no typed array holds only 0 and 1: every element is checked
   int8: ['Int8Array'],
   uint8: ['Uint8Array', 'Uint8ClampedArray'],
   int16: ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array'],
@@ -43,7 +43,7 @@ const FITS: Record<ElementType, readonly string[]> = {
 
 /** What a branch type accepts, for messages. */
 function accepts(type: ElementType): string {
-  if (type === 'bool') return 'any value (stored as true or false)';
+  if (type === 'bool') return 'true, false, 0 or 1';
   if (type === 'float') return `a number within ±${FLOAT_MAX} (float's range), NaN or ±Infinity`;
   if (type === 'double') return 'a number (a bigint within its range)';
   const [lo, hi] = INT_RANGE[type];
@@ -52,7 +52,9 @@ function accepts(type: ElementType): string {
 
 /** Whether one value is stored as given by a branch of this type. */
 function fits(type: ElementType, v: unknown): boolean {
-  if (type === 'bool') return true;
+  // Only a value whose truth is unambiguous: 2, 0.5, 'x' or null stored as their truth (1, 1,
+  // 1, 0) would read back as something other than what was given.
+  if (type === 'bool') return v === true || v === false || v === 0 || v === 1 || v === 0n || v === 1n;
   if (type === 'float' || type === 'double') {
     // NaN and ±Infinity given as such are stored as such; a finite value must stay finite.
     const x = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined;
@@ -80,7 +82,6 @@ export function showValue(v: unknown): string {
  * Typed arrays whose elements always fit are not walked.
  */
 export function firstMisfit(type: ElementType, values: ArrayLike<unknown>, lo: number, hi: number): number {
-  if (type === 'bool') return -1;
   if (ArrayBuffer.isView(values) && FITS[type].includes(values.constructor.name)) return -1;
   for (let i = lo; i < hi; i++) if (!fits(type, values[i])) return i;
   return -1;
