@@ -1,5 +1,5 @@
 import { RootFormatError, RootIOError, UnsupportedBranchTypeError } from './errors.js';
-import { openSource, readsEndedBy, type ByteSource, type HttpOptions } from './source.js';
+import { heldReads, openSource, readsEndedBy, type ByteSource, type HttpOptions } from './source.js';
 import { TreeReader } from './tree.js';
 import { notHistogram, readHistogram, type Histogram } from './histogram.js';
 import { readKeyObject, readPayload, readSkeleton, readStreamers, type Key } from './meta/directory.js';
@@ -101,7 +101,7 @@ export class RootFile {
           throw new RootIOError(src.path, 'the open was stopped');
         }
         opened.src = src;
-        const reads = readsEndedBy(src, signal);
+        const reads = heldReads(readsEndedBy(src, signal), src.takeStart?.() ?? null);
         if (src.size < 64) throw new RootFormatError(src.path, 0, `not a ROOT file: only ${src.size} bytes`);
         const [head] = await reads.read([[0, 8]]);
         if (String.fromCharCode(...head!.subarray(0, 4)) !== 'root') throw new RootFormatError(src.path, 0, 'not a ROOT file: it does not start with "root"');

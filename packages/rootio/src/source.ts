@@ -34,6 +34,8 @@ export interface ByteSource {
   readInOrder?(ranges: ReadonlyArray<readonly [number, number]>, into: Uint8Array): ThreadRead;
   /** What a read in flight is waiting for (a server's answer), or null: named when a time bound runs out. */
   waiting?(): string | null;
+  /** The file's first bytes when opening the source brought them (HttpSource), once; see {@link heldReads}. */
+  takeStart?(): Uint8Array | null;
 }
 
 export interface ReadOptions {
@@ -258,7 +260,20 @@ export class HttpSource implements ByteSource {
 
   private constructor(readonly path: string, readonly size: number, private readonly opts: Required<Omit<HttpOptions, 'headers'>> & { headers: Record<string, string> },
                       /** Aborted by {@link close}: ends every request in flight, every wait between attempts and every body end awaited. */
-                      private readonly closing: AbortController, private readonly tail: Tail) {}
+                      private readonly closing: AbortController, private readonly tail: Tail,
+                      /** The file's first bytes, which the opening request brought (see {@link takeStart}). */
+                      private start: Uint8Array | null) {}
+
+  /**
+   * The file's first bytes (up to {@link START_BYTES}), which the opening request brought, once:
+   * the open reads its header and top directory from them rather than asking the server again
+   * (file.ts). Not kept after: a later read asks the server, which says if the file changed.
+   */
+  takeStart(): Uint8Array | null {
+    const start = this.start;
+    this.start = null;
+    return start;
+  }
 
   /** @internal For tests: settles once no body end is awaited any more (see {@link bodyEnds}). */
   async bodyEndsSettled(): Promise<void> {
@@ -280,10 +295,12 @@ export class HttpSource implements ByteSource {
     // One listener per read in flight, removed when it ends (abort.ts): many at once are no leak.
     setMaxListeners(0, closing.signal);
     const tail: Tail = { closing: closing.signal, pending: new Set() };
-    // A one-byte range tells both the size and whether the server honours ranges.
+    // The file's first bytes: the answer tells the size and whether the server honours ranges, and
+    // holds the header and top directory the open reads next. It was a one-byte range, then the
+    // open asked bytes 0-7 and 0-127: three round trips for the same bytes.
     let res: Answer;
     try {
-      res = await request(url, o.headers, o, 0, 1, signal, tail, null);
+      res = await request(url, o.headers, o, 0, START_BYTES, signal, tail, null);
     } catch (err) {
       closing.abort();
       throw err;
@@ -297,7 +314,7 @@ export class HttpSource implements ByteSource {
     if (!Number.isSafeInteger(res.total)) {
       throw new RootIOError(url, `the server's Content-Range "${res.contentRange}" gives a file size beyond ${Number.MAX_SAFE_INTEGER} bytes (2^53 - 1, the largest offset read exactly): a wrong answer of the server or a proxy before it`);
     }
-    return new HttpSource(url, res.total, o, closing, tail);
+    return new HttpSource(url, res.total, o, closing, tail, res.body);
   }
 
   async read(ranges: ReadonlyArray<readonly [number, number]>, opts?: ReadOptions): Promise<Uint8Array[]> {
@@ -417,6 +434,13 @@ function wholeAnswer(res: Answer): string {
     'ROOT files are read in pieces, so use a server that supports ranges';
 }
 
+/**
+ * How much of the file's start the opening request asks for: the header (file.ts reads 128 bytes)
+ * and the top directory after the TFile key (at fBEGIN + fNbytesName, ~200-400 bytes in), with room
+ * for long file names and titles. A few KiB cost no round trip of their own.
+ */
+export const START_BYTES = 4096;
+
 /** Longest wait a server's Retry-After is honoured for; beyond it the wait is capped here. */
 const MAX_RETRY_AFTER_MS = 60_000;
 
@@ -476,11 +500,21 @@ async function request(url: string, headers: Record<string, string>, o: { retrie
           length: length !== null && /^\d+$/.test(length) ? Number(length) : null, type: res.headers.get('content-type') };
       }
       const answered = contentRange(res.headers.get('content-range'));
+      if (opened === null && (answered?.total == null || !Number.isSafeInteger(answered.total))) {
+        // The opening request: no size, or one no offset can be read exactly in, is said by
+        // HttpSource.open whatever the body, which is not read.
+        await res.body?.cancel().catch(() => {});
+        return { status, statusText, body: new Uint8Array(0), total: answered?.total ?? null, contentRange: res.headers.get('content-range') };
+      }
       if (opened !== null && answered?.total != null && answered.total !== opened) {
         await res.body?.cancel().catch(() => {});
         throw new RootIOError(url, changedSize(opened, answered.total, start, range, `answered with Content-Range "${res.headers.get('content-range')}"`));
       }
-      if (answered && (answered.from !== start || answered.to !== start + length - 1)) {
+      // The opening request's range may end early, from its start on: a file shorter than asked
+      // (the server ends the range at the file's end, RFC 9110), or a server that sends less.
+      const got = opened === null && answered && answered.from === start && answered.to < start + length - 1 && answered.to < answered.total!
+        ? answered.to - start + 1 : length;
+      if (answered && (answered.from !== start || answered.to !== start + got - 1)) {
         // Another range than asked (a proxy's cache, a server that clamps or ignores the start):
         // its bytes would be read as the ones asked for, so the file would be blamed.
         last = `the server answered bytes ${answered.from}-${answered.to} to a request for ${range.slice(6)}`;
@@ -489,7 +523,7 @@ async function request(url: string, headers: Record<string, string>, o: { retrie
       }
       let body: Uint8Array | string;
       try {
-        body = await bodyOf(res, length, range, tail);
+        body = await bodyOf(res, got, range, tail);
       } catch (err) {
         if (signal?.aborted) throw stopped();
         const why = transportFailure(err, o.timeoutMs);
@@ -670,6 +704,45 @@ export function readsEndedBy(source: ByteSource, signal: AbortSignal): ByteSourc
     read: (ranges, opts) => source.read(ranges, { ...opts, signal }),
     close: () => source.close(),
     waiting: () => source.waiting?.() ?? null,
+  };
+}
+
+/**
+ * The reads of a file's open: a range inside bytes it read before is served from them, not asked
+ * again. Its metadata is small, and over HTTP each request is a round trip: the file's start comes
+ * with the opening request (`start`), and the StreamerInfo record with the list of keys, and the
+ * record is read twice (its key, then the key's payload). Until 2026-12-08 an open over HTTP asked
+ * the start three times and the record twice, 7 requests one after the other. Not to be kept
+ * beyond the open: it holds every byte it read.
+ */
+export function heldReads(source: ByteSource, start: Uint8Array | null): ByteSource {
+  const held: Array<{ at: number; bytes: Uint8Array }> = start?.length ? [{ at: 0, bytes: start }] : [];
+  const holding = (off: number, len: number) => held.find((h) => off >= h.at && off + len <= h.at + h.bytes.length);
+  return {
+    path: source.path,
+    size: source.size,
+    close: () => source.close(),
+    waiting: () => source.waiting?.() ?? null,
+    async read(ranges, opts) {
+      // Memory the caller gives (or shared memory) is filled by the source.
+      if (opts?.into || opts?.shared) return source.read(ranges, opts);
+      const out: Uint8Array[] = new Array(ranges.length);
+      const ask: number[] = [];
+      for (let i = 0; i < ranges.length; i++) {
+        const [off, len] = ranges[i]!;
+        const h = holding(off, len);
+        if (h) out[i] = h.bytes.slice(off - h.at, off - h.at + len);
+        else ask.push(i);
+      }
+      if (ask.length) {
+        const got = await source.read(ask.map((i) => ranges[i]!), opts);
+        ask.forEach((i, k) => {
+          out[i] = got[k]!;
+          held.push({ at: ranges[i]![0], bytes: got[k]! });
+        });
+      }
+      return out;
+    },
   };
 }
 

@@ -44,7 +44,11 @@ t.test('a server answering another range than asked is named, not the file', asy
   shift = 16;
   const err = await openRootFile(url, { http: { retries: 2, backoffMs: 1 } }).then(() => null, (e: unknown) => e);
   t.type(err, RootIOError);
-  t.match((err as Error).message, /^http:\/\/\S+: the server answered bytes 16-23 to a request for 0-7 \(after 2 attempts\)$/);
+  // The open's second request (the list of keys with the StreamerInfo record; until 2026-12-08 the
+  // header's first 8 bytes, 0-7, which the first request now brings).
+  const said = /^http:\/\/\S+: the server answered bytes (\d+)-(\d+) to a request for (\d+)-(\d+) \(after 2 attempts\)$/.exec((err as Error).message);
+  t.ok(said, (err as Error).message);
+  t.same(said?.slice(1).map(Number), said ? [Number(said[3]) + 16, Number(said[4]) + 16, Number(said[3]), Number(said[4])] : [], 'the range answered and the range asked');
   shift = 0;
   const src = await HttpSource.open(url, { retries: 1 });
   shift = 16;

@@ -49,11 +49,12 @@ export function readKey(buf: RBuffer): Key {
   return { name, className, title, cycle, seekKey, nbytes, keylen, objlen };
 }
 
-async function readAt(src: ByteSource, at: number, n: number, what: string): Promise<RBuffer> {
+/** Reads `n` bytes at `at`, named `what` in errors; `alongside`, a range in the file, is read with them (its bytes for whoever reads it next through `src`). */
+async function readAt(src: ByteSource, at: number, n: number, what: string, alongside?: readonly [number, number]): Promise<RBuffer> {
   if (!(at >= 0 && n > 0 && at + n <= src.size)) {
     throw new RootFormatError(src.path, at, `${what} (${n} bytes at byte ${at}) runs past the end of the file (${src.size} bytes)`);
   }
-  const [b] = await src.read([[at, n]]);
+  const [b] = await src.read(alongside ? [[at, n], alongside] : [[at, n]]);
   return new RBuffer(b!, 0, at);
 }
 
@@ -93,7 +94,11 @@ export async function readSkeleton(src: ByteSource): Promise<Skeleton> {
   const dirAt = h.begin + h.nbytesName;
   const dir = await readAt(src, dirAt, Math.min(64, src.size - dirAt), 'the top directory');
   const d = parsing(src.path, 'the top directory', () => readDirectoryHeader(dir));
-  const keys = await readKeyList(src, d, 'the list of keys');
+  // The StreamerInfo record is read with the list of keys (one round trip over HTTP, not two one
+  // after the other); readStreamers finds it among the open's reads (file.ts's heldReads). Only a
+  // range in the file: one past it is readStreamers' to refuse, after the keys are read.
+  const info = h.seekInfo > 0 && h.nbytesInfo > 0 && h.seekInfo + h.nbytesInfo <= src.size ? [h.seekInfo, h.nbytesInfo] as const : undefined;
+  const keys = await readKeyList(src, d, 'the list of keys', info);
   return { version: h.version, end: h.end, seekInfo: h.seekInfo, nbytesInfo: h.nbytesInfo, keys, seekKeys: d.seekKeys };
 }
 
@@ -120,8 +125,8 @@ export function readDirectoryHeader(dir: RBuffer): DirectoryHeader {
 }
 
 /** Reads the list of keys a directory header points to; `what` names it in errors. */
-export async function readKeyList(src: ByteSource, d: DirectoryHeader, what: string): Promise<Key[]> {
-  const kl = await readAt(src, d.seekKeys, d.nbytesKeys, what);
+export async function readKeyList(src: ByteSource, d: DirectoryHeader, what: string, alongside?: readonly [number, number]): Promise<Key[]> {
+  const kl = await readAt(src, d.seekKeys, d.nbytesKeys, what, alongside);
   return parsing(src.path, what, () => {
     const own = readKey(kl);
     kl.seek(own.keylen, `the key length of ${what}`, 0);

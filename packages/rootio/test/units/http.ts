@@ -1,6 +1,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { openRootFile, RootFormatError, HttpSource } from '@gluon/rootio';
 import { NO_DATA, perEntry, sharedData } from '../helpers.js';
 import { answer, scripted, serve } from '../range-server.js';
@@ -152,7 +153,7 @@ t.test('transport failures name their cause', async (t) => {
   await t.rejects(HttpSource.open(`https://127.0.0.1:${port}/f.root`, { retries: 1 }),
     { name: 'RootIOError', message: /: TLS: .*wrong version number[^\\]*\(the server did not answer in TLS: is it an http:\/\/ server\?\) \(after 1 attempt\)$/ });
   await t.rejects(HttpSource.open(`http://127.0.0.1:${port}/f.root`, { backoffMs: 1, retries: 2, timeoutMs: 200 }),
-    { name: 'RootIOError', message: /no answer to bytes=0-0 within 200 ms/ });
+    { name: 'RootIOError', message: /no answer to bytes=0-4095 within 200 ms/ });
   // A URL that does not parse (a path joined to a port without its slash, found by the fuzzer's
   // HTTP reads): the same on every attempt, so said once, not retried as transient ("ERR_INVALID_URL:
   // Invalid URL (after 4 attempts)", 0.7 s of back-off).
@@ -182,4 +183,35 @@ t.test('a 200 answer says what it was: a web page, or the whole file', async (t)
     message: `${whole.url}: the server ignores HTTP Range requests (answered 200 with the whole file, ${bytes.length} bytes of application/octet-stream, to a range request); ROOT files are read in pieces, so use a server that supports ranges`,
   });
   t.equal(page.requests() + whole.requests(), 2, 'one request each, not retried');
+});
+
+/**
+ * Opening a file over HTTP took 7 requests one after the other (found by the new-user trial):
+ * bytes=0-0 (the probe), 0-7, 0-127 (the header), the top directory, the list of keys, and the
+ * StreamerInfo record twice. Now the opening request brings the file's start (header and top
+ * directory), and the list of keys and the StreamerInfo record come in one request: 2 in all, 1
+ * for a file shorter than the start asked (the server ends the range at the file's end).
+ */
+t.test('an open over HTTP asks the file\'s start once and the StreamerInfo record once', async (t) => {
+  const skhep = new URL('../fixtures/skhep/', import.meta.url);
+  for (const [name, want] of [['uproot-small-evnt-tree-fullsplit.root', 2], ['test_int_float_rntuple_v1-0-0-0.root', 1]] as const) {
+    const body = readFileSync(new URL(name, skhep));
+    const { url, ranges } = await serve(t, body);
+    const remote = await openRootFile(url);
+    const local = await openRootFile(fileURLToPath(new URL(name, skhep)));
+    t.teardown(() => local.close());
+    t.same(remote.keys(), local.keys(), `${name}: the keys as read locally`);
+    await remote.close();
+    t.equal(ranges.length, want, `${name}: ${want === 1 ? 'one request' : `${want} requests`} (${ranges.join(', ')})`);
+    t.equal(ranges[0], 'bytes=0-4095', `${name}: the first asks the file's start`);
+  }
+  // What is read after the open asks the server again, and reads what a local read does.
+  const name = 'test_int_float_rntuple_v1-0-0-0.root';
+  const { url, ranges } = await serve(t, readFileSync(new URL(name, skhep)));
+  const remote = await openRootFile(url);
+  const local = await openRootFile(fileURLToPath(new URL(name, skhep)));
+  t.teardown(() => Promise.all([remote.close(), local.close()]));
+  const got = await (await remote.rntuple('ntuple')).arrays(['one_integers', 'two_floats']);
+  t.same(got, await (await local.rntuple('ntuple')).arrays(['one_integers', 'two_floats']), 'the RNTuple reads as locally');
+  t.ok(ranges.length > 1, `the RNTuple's reads were requests of their own (${ranges.length} in all)`);
 });
