@@ -74,23 +74,26 @@ export class RootFileWriter {
 
   /** Creates (truncates) `path` for writing. */
   static async create(path: string, options: WriterOptions = {}): Promise<RootFileWriter> {
-    checkOptions(`RootFileWriter.create(${path})`, options, WRITER_OPTIONS);
+    // Every refusal of an option names the call and the file, as checkOptions' do (until
+    // 2026-12-08 these were plain Errors saying `RootFileWriter:` and no file).
+    const call = `RootFileWriter.create(${path})`;
+    checkOptions(call, options, WRITER_OPTIONS);
     checkOptions(`RootFileWriter.create(${path}): compression`, options.compression, COMPRESSION_KEYS);
     checkOptions(`RootFileWriter.create(${path}): stamp`, options.stamp, STAMP_KEYS);
     const compression = options.compression ?? { algorithm: 'zlib', level: 1 };
     if (compression.algorithm !== 'zlib' && compression.algorithm !== 'none') {
-      throw new Error(`RootFileWriter: compression algorithm ${String(compression.algorithm)} is not supported for writing (zlib or none)`);
+      throw new TypeError(`${call}: compression algorithm ${String(compression.algorithm)} is not supported for writing (zlib or none)`);
     }
     if (!Number.isInteger(compression.level) || compression.level < 0 || compression.level > 9) {
-      throw new Error(`RootFileWriter: compression level must be an integer 0..9, got ${compression.level}`);
+      throw new RangeError(`${call}: compression level must be an integer 0..9, got ${compression.level}`);
     }
     const seekOffset = options.seekOffset ?? 0;
-    if (!Number.isSafeInteger(seekOffset) || seekOffset < 0) throw new Error(`RootFileWriter: seekOffset must be a non-negative integer, got ${seekOffset}`);
+    if (!Number.isSafeInteger(seekOffset) || seekOffset < 0) throw new RangeError(`${call}: seekOffset must be a non-negative integer, got ${seekOffset}`);
     if (options.stamp && (!(options.stamp.uuid instanceof Uint8Array) || options.stamp.uuid.length !== 16 || Number.isNaN(options.stamp.time?.getTime()))) {
-      throw new Error('RootFileWriter: stamp needs a 16-byte uuid and a valid time');
+      throw new TypeError(`${call}: stamp needs a 16-byte uuid and a valid time`);
     }
     if (options.name !== undefined && (typeof options.name !== 'string' || !options.name || options.name.includes('/'))) {
-      throw new Error(`RootFileWriter: name must be a non-empty file name without '/', got ${JSON.stringify(options.name)}`);
+      throw new TypeError(`${call}: name must be a non-empty file name without '/', got ${JSON.stringify(options.name)}`);
     }
     let fd: number;
     try {

@@ -185,7 +185,11 @@ t.test('bad input is refused with an error naming what and where', async (t) => 
   t.throws(() => w.writeHistogram({ type: 'TH1D', name: 'h', nbins: 3, lo: 0, hi: 1, contents: [1, 2, 3] }), /writeHistogram\(h\): contents must have nbins \+ 2 = 5 values/);
   t.throws(() => w.writeHistogram({ type: 'TH3D' as never, name: 'h', nbins: 1, lo: 0, hi: 1, contents: [0, 0, 0] }), /type must be TH1D, TH1F or TH2D/);
   t.throws(() => w.writeHistogram({ type: 'TH1D', name: 'h', nbins: 1, lo: 1, hi: 0, contents: [0, 0, 0] }), /lo \(1\) must be below hi \(0\)/);
-  await t.rejects(RootFileWriter.create(join(dir, 'x.root'), { compression: { algorithm: 'lz4' as never, level: 1 } }), /lz4 is not supported for writing/);
+  // A TypeError naming the call and the file, as the writer's other option errors (a plain Error
+  // naming no file until 2026-12-08).
+  const lz4 = join(dir, 'x.root');
+  await t.rejects(RootFileWriter.create(lz4, { compression: { algorithm: 'lz4' as never, level: 1 } }), { name: 'TypeError', message: `RootFileWriter.create(${lz4}): compression algorithm lz4 is not supported for writing (zlib or none)` });
+  await t.rejects(RootFileWriter.create(lz4, { compression: { algorithm: 'zlib', level: 12 } }), { name: 'RangeError', message: `RootFileWriter.create(${lz4}): compression level must be an integer 0..9, got 12` });
   await t.rejects(RootFileWriter.create(join(dir, 'no-such-dir', 'x.root')), RootIOError, 'an unwritable path is a RootIOError');
   // A directory that does not exist is named, with the part missing: it said only
   // "cannot create the file: ENOENT: no such file or directory, open '…'" until 2026-12-07.
