@@ -51,6 +51,10 @@ export function readKey(buf: RBuffer): Key {
 
 /** Reads `n` bytes at `at`, named `what` in errors; `alongside`, a range in the file, is read with them (its bytes for whoever reads it next through `src`). */
 async function readAt(src: ByteSource, at: number, n: number, what: string, alongside?: readonly [number, number]): Promise<RBuffer> {
+  // A directory of version ≤ 1000 keeps its seeks as 4-byte signed ints (ROOT's Int_t, read
+  // signed by ROOT too): a damaged one reads negative. Said as such, not as a read "at byte
+  // -2146276258" that "runs past the end".
+  if (at < 0) throw new RootFormatError(src.path, -1, `${what} (${n} bytes) is at byte ${at} as the file gives it, a negative position: the record pointing to it is damaged`);
   if (!(at >= 0 && n > 0 && at + n <= src.size)) {
     throw new RootFormatError(src.path, at, `${what} (${n} bytes at byte ${at}) runs past the end of the file (${src.size} bytes)`);
   }

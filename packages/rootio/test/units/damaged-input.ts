@@ -360,3 +360,18 @@ t.test('a path that is not a readable file is a RootIOError naming it, not a bar
   writeFileSync(spaced, 'not root at all');
   await t.rejects(openRootFile(pathToFileURL(spaced).href), { name: 'RootFormatError', path: spaced, message: /not a ROOT file/ });
 });
+
+t.test("a directory's seek of its list of keys read negative (4-byte signed, damaged) is said to be a negative position", async (t) => {
+  const bytes = readFileSync(fileURLToPath(new URL('../fixtures/skhep/uproot-issue513.root', import.meta.url)));
+  const dv = new DataView(bytes.buffer, bytes.byteOffset);
+  // The top directory's record follows the file header (fBEGIN 100) and the top key's name part
+  // (fNbytesName, the header's 8th int); its fSeekKeys is its 8th field, 26 bytes in.
+  const at = 100 + dv.getInt32(28) + 26;
+  t.equal(dv.getInt16(100 + dv.getInt32(28)), 5, 'a small (32-bit seeks) directory record');
+  const damaged = Uint8Array.from(bytes);
+  damaged[at]! ^= 0x80;
+  const path = scratch(t)('seek-keys-negative.root', damaged);
+  const err = await openRootFile(path).then(() => null, (e: unknown) => e);
+  t.type(err, RootFormatError);
+  t.equal((err as Error).message, `${path}: the list of keys (186 bytes) is at byte -2146276258 as the file gives it, a negative position: the record pointing to it is damaged`);
+});
