@@ -5,8 +5,9 @@ import { openRootFile, type Axis } from '@gluon/rootio';
 
 /**
  * TH1, TH2 and profiles written by ROOT (scikit-hep-testdata: uproot-issue213.root holds TH1F and
- * TH2F, uproot-issue-227a.root a TProfile2D) against jsroot's reading of the same objects, member
- * by member; TH3 on jsroot's own TH3D object.
+ * TH2F, uproot-issue-227a.root a TProfile2D, uproot-issue-513.root two 1-D TProfiles and two TH1D
+ * in subdirectories) against jsroot's reading of the same objects, member by member; TH3 on
+ * jsroot's own TH3D object.
  */
 const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/skhep/${name}`, import.meta.url));
 type J = Record<string, any>;
@@ -20,7 +21,7 @@ function sameAxis(t: Tap, a: Axis | null, j: J, what: string) {
 }
 type Tap = Test;
 
-for (const file of ['uproot-issue213.root', 'uproot-issue-227a.root']) {
+for (const file of ['uproot-issue213.root', 'uproot-issue-227a.root', 'uproot-issue-513.root']) {
   t.test(`${file}: every histogram equals jsroot's`, async (t) => {
     const f = await openRootFile(fixture(file));
     t.teardown(() => f.close());
