@@ -585,38 +585,23 @@ export class TreeReader {
     } catch (err) {
       throw inBranch(err, name, ref.index);
     }
-    // Its decompression (here or, re-raised, a decompression thread's) and its header's checks
-    // against the payload fail naming the branch and basket.
-    const load = p.load;
-    p.load = (room) => {
+    /** `f`, whose failures name the branch and basket. */
+    const named = <A extends unknown[], R>(f: (...args: A) => R) => (...args: A): R => {
       try {
-        return load(room);
+        return f(...args);
       } catch (err) {
         throw inBranch(err, name, ref.index);
       }
     };
+    // Its decompression (here or, re-raised, a decompression thread's) and its header's checks
+    // against the payload fail naming the branch and basket.
+    p.load = named(p.load);
+    if (p.loadInto) p.loadInto = named(p.loadInto);
     // A decompression thread's failure is re-raised by whichever basket the reader takes next
     // (InflateJob.take): made again by the failed basket's own payload, it names that basket.
     if ('payload' in p) {
       const payload = (p as FileBasket).payload;
-      const decompress = payload.decompress;
-      payload.decompress = () => {
-        try {
-          return decompress();
-        } catch (err) {
-          throw inBranch(err, name, ref.index);
-        }
-      };
-    }
-    const loadInto = p.loadInto;
-    if (loadInto) {
-      p.loadInto = (dst) => {
-        try {
-          return loadInto(dst);
-        } catch (err) {
-          throw inBranch(err, name, ref.index);
-        }
-      };
+      payload.decompress = named(payload.decompress);
     }
     return p;
   }

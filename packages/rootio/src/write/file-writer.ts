@@ -78,8 +78,8 @@ export class RootFileWriter {
     // 2026-12-08 these were plain Errors saying `RootFileWriter:` and no file).
     const call = `RootFileWriter.create(${path})`;
     checkOptions(call, options, WRITER_OPTIONS);
-    checkOptions(`RootFileWriter.create(${path}): compression`, options.compression, COMPRESSION_KEYS);
-    checkOptions(`RootFileWriter.create(${path}): stamp`, options.stamp, STAMP_KEYS);
+    checkOptions(`${call}: compression`, options.compression, COMPRESSION_KEYS);
+    checkOptions(`${call}: stamp`, options.stamp, STAMP_KEYS);
     const compression = options.compression ?? { algorithm: 'zlib', level: 1 };
     if (compression.algorithm !== 'zlib' && compression.algorithm !== 'none') {
       throw new TypeError(`${call}: compression algorithm ${String(compression.algorithm)} is not supported for writing (zlib or none)`);
